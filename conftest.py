@@ -1,0 +1,123 @@
+"""Shared pytest fixtures: two tenants, members of each role, authenticated API clients.
+
+The suite runs on SQLite by default and on PostgreSQL when ``DATABASE_URL`` points at a server:
+each run then creates (and drops) its own uniquely named test database.
+"""
+
+import os
+import uuid
+
+import pytest
+from django.core.cache import cache
+from rest_framework.test import APIClient
+from rest_framework_simplejwt.tokens import RefreshToken
+
+from tenancy.authentication import TENANT_CLAIM
+from tenancy.models import Membership, Role, Tenant
+
+_RUN_ID = uuid.uuid4().hex[:8]
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix):
+    """Give every test run its own database name so parallel runs never share (or drop) one."""
+    from django.conf import settings
+
+    db = settings.DATABASES["default"]
+    if db["ENGINE"] != "django.db.backends.sqlite3":
+        worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+        db.setdefault("TEST", {})["NAME"] = f"test_migrateiq_{_RUN_ID}_{worker}"
+
+
+@pytest.fixture(autouse=True)
+def _clear_cache():
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def tenant_a(db):
+    return Tenant.objects.create(slug="acme", name="Acme")
+
+
+@pytest.fixture
+def tenant_b(db):
+    return Tenant.objects.create(slug="globex", name="Globex")
+
+
+@pytest.fixture
+def make_member(db, django_user_model):
+    def _make(tenant, role=Role.ADMIN, email=None, password="correct-horse-9"):
+        email = email or f"{role}-{uuid.uuid4().hex[:6]}@{tenant.slug}.test"
+        user = django_user_model.objects.filter(email=email).first()
+        if user is None:
+            user = django_user_model.objects.create_user(email=email, password=password)
+        Membership.objects.update_or_create(user=user, tenant=tenant, defaults={"role": role})
+        return user
+
+    return _make
+
+
+def token_for(user, tenant) -> str:
+    refresh = RefreshToken.for_user(user)
+    refresh[TENANT_CLAIM] = tenant.pk
+    refresh["tenant"] = tenant.slug
+    return str(refresh.access_token)
+
+
+@pytest.fixture
+def client_for():
+    def _client(user, tenant):
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=f"Bearer {token_for(user, tenant)}")
+        client.user = user
+        client.tenant = tenant
+        return client
+
+    return _client
+
+
+@pytest.fixture
+def admin_user(tenant_a, make_member):
+    return make_member(tenant_a, Role.ADMIN, email="admin@acme.test")
+
+
+@pytest.fixture
+def editor_user(tenant_a, make_member):
+    return make_member(tenant_a, Role.EDITOR, email="editor@acme.test")
+
+
+@pytest.fixture
+def viewer_user(tenant_a, make_member):
+    return make_member(tenant_a, Role.VIEWER, email="viewer@acme.test")
+
+
+@pytest.fixture
+def outsider_user(tenant_b, make_member):
+    return make_member(tenant_b, Role.ADMIN, email="admin@globex.test")
+
+
+@pytest.fixture
+def admin_client(client_for, admin_user, tenant_a):
+    return client_for(admin_user, tenant_a)
+
+
+@pytest.fixture
+def editor_client(client_for, editor_user, tenant_a):
+    return client_for(editor_user, tenant_a)
+
+
+@pytest.fixture
+def viewer_client(client_for, viewer_user, tenant_a):
+    return client_for(viewer_user, tenant_a)
+
+
+@pytest.fixture
+def outsider_client(client_for, outsider_user, tenant_b):
+    return client_for(outsider_user, tenant_b)
+
+
+@pytest.fixture
+def anon_client():
+    return APIClient()

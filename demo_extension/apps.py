@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class DemoExtensionConfig(AppConfig):
+    name = "demo_extension"
+    verbose_name = "Connectors"

@@ -1,0 +1,222 @@
+"""The connectors extension's data: connectors, their sync runs, the synced records, quarantine."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from core.encryption import EncryptedTextField
+from tenancy.models import Tenant, TenantOwnedMixin, TenantOwnedModel
+
+
+class SyncFrequency(models.TextChoices):
+    MANUAL = "MANUAL", "Manual"
+    HOURLY = "HOURLY", "Hourly"
+    DAILY = "DAILY", "Daily"
+    WEEKLY = "WEEKLY", "Weekly"
+
+
+class AuthType(models.TextChoices):
+    BEARER = "bearer", "Authorization: Bearer <api_key>"
+    HEADER = "header", "<auth_header_name>: <api_key>"
+    QUERY = "query", "?<auth_param_name>=<api_key>"
+    BASIC = "basic", "HTTP Basic (auth_username, api_key as password)"
+    NONE = "none", "No authentication"
+
+
+class SyncStatus(models.TextChoices):
+    PENDING = "PENDING", "Pending"
+    RUNNING = "RUNNING", "Running"
+    SUCCESS = "SUCCESS", "Success"
+    PARTIAL = "PARTIAL", "Partial (some records quarantined)"
+    FAILED = "FAILED", "Failed"
+    CANCELLED = "CANCELLED", "Cancelled"
+
+
+ACTIVE_SYNC_STATUSES = (SyncStatus.PENDING, SyncStatus.RUNNING)
+FINISHED_SYNC_STATUSES = (SyncStatus.SUCCESS, SyncStatus.PARTIAL, SyncStatus.FAILED, SyncStatus.CANCELLED)
+
+
+class TriggeredBy(models.TextChoices):
+    MANUAL = "manual", "Manual (command line)"
+    SCHEDULE = "schedule", "Schedule"
+    API = "api", "API"
+
+
+def default_pagination():
+    return {"type": "auto"}
+
+
+class CustomDataConnector(TenantOwnedModel):
+    """An external REST API registered by a tenant, with how to call it and how to map its records."""
+
+    name = models.CharField(max_length=255)
+    api_endpoint = models.URLField(max_length=2048)
+    api_key = EncryptedTextField(blank=True, default="")
+    # Kept apart from the ciphertext so lists never decrypt; shown as "…abcd".
+    api_key_last4 = models.CharField(max_length=4, blank=True, default="", editable=False)
+    sync_frequency = models.CharField(
+        max_length=8, choices=SyncFrequency.choices, default=SyncFrequency.DAILY
+    )
+    is_active = models.BooleanField(default=True)
+
+    # Request configuration
+    auth_type = models.CharField(max_length=8, choices=AuthType.choices, default=AuthType.BEARER)
+    auth_header_name = models.CharField(max_length=128, default="X-API-Key")
+    auth_param_name = models.CharField(max_length=128, default="api_key")
+    auth_username = models.CharField(max_length=255, blank=True, default="")
+    request_headers = models.JSONField(default=dict, blank=True)
+    query_params = models.JSONField(default=dict, blank=True)
+    # None: detect common envelopes (data, items, results, ...); "": the response itself is the list.
+    records_path = models.CharField(max_length=255, null=True, blank=True, default=None)
+    primary_key = models.CharField(max_length=255, default="id", blank=True)
+    pagination = models.JSONField(default=default_pagination, blank=True)
+    incremental = models.JSONField(default=dict, blank=True)
+    transformation_rules = models.JSONField(default=dict, blank=True)
+    max_pages = models.PositiveIntegerField(null=True, blank=True)
+
+    # Sync state
+    incremental_cursor = models.JSONField(null=True, blank=True)
+    records_count = models.PositiveBigIntegerField(default=0, editable=False)
+    last_sync_at = models.DateTimeField(null=True, blank=True)
+    last_sync_status = models.CharField(max_length=16, choices=SyncStatus.choices, blank=True, default="")
+    next_sync_at = models.DateTimeField(null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "name"], name="unique_connector_name_per_tenant")
+        ]
+        indexes = [
+            models.Index(fields=["tenant", "is_active"], name="connector_tenant_active"),
+            models.Index(fields=["is_active", "next_sync_at"], name="connector_due"),
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class SyncLog(TenantOwnedModel):
+    """One sync run: a row with a status state machine, counters, checkpoint and heartbeat."""
+
+    connector = models.ForeignKey(CustomDataConnector, on_delete=models.CASCADE, related_name="sync_logs")
+    status = models.CharField(max_length=16, choices=SyncStatus.choices, default=SyncStatus.PENDING)
+    triggered_by = models.CharField(max_length=16, choices=TriggeredBy.choices, default=TriggeredBy.API)
+    full_refresh = models.BooleanField(default=False)
+
+    records_processed = models.PositiveIntegerField(default=0)
+    records_created = models.PositiveIntegerField(default=0)
+    records_updated = models.PositiveIntegerField(default=0)
+    records_unchanged = models.PositiveIntegerField(default=0)
+    records_failed = models.PositiveIntegerField(default=0)
+    pages_fetched = models.PositiveIntegerField(default=0)
+    duration_seconds = models.FloatField(null=True, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    error_message = models.TextField(blank=True, default="")
+
+    # Engine state: the pagination state after the last committed page, the detected pagination
+    # style, the incremental high-water mark of this run.
+    checkpoint = models.JSONField(null=True, blank=True)
+    detected_pagination = models.CharField(max_length=16, blank=True, default="")
+    cursor_value = models.JSONField(null=True, blank=True)
+
+    # Background execution
+    attempts = models.PositiveSmallIntegerField(default=0)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    cancel_requested = models.BooleanField(default=False)
+    triggered_by_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["connector"],
+                condition=Q(status__in=["PENDING", "RUNNING"]),
+                name="one_active_sync_per_connector",
+            )
+        ]
+        indexes = [
+            models.Index(fields=["tenant", "-created_at"], name="synclog_tenant_created"),
+            models.Index(fields=["connector", "-created_at"], name="synclog_connector_created"),
+            models.Index(fields=["tenant", "status", "created_at"], name="synclog_tenant_status"),
+            models.Index(fields=["status", "heartbeat_at"], name="synclog_status_heartbeat"),
+        ]
+
+    def __str__(self):
+        return f"sync {self.pk} of {self.connector_id} ({self.status})"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in FINISHED_SYNC_STATUSES
+
+
+class SyncLogEvent(models.Model):
+    """A log line of a sync run (start, pages, retries, errors), shown in the API."""
+
+    class Level(models.TextChoices):
+        INFO = "info", "Info"
+        WARNING = "warning", "Warning"
+        ERROR = "error", "Error"
+
+    sync_log = models.ForeignKey(SyncLog, on_delete=models.CASCADE, related_name="events")
+    at = models.DateTimeField(auto_now_add=True)
+    level = models.CharField(max_length=8, choices=Level.choices, default=Level.INFO)
+    message = models.TextField()
+
+    class Meta:
+        ordering = ["at", "id"]
+
+    def __str__(self):
+        return f"[{self.level}] {self.message[:60]}"
+
+
+class SyncedRecord(TenantOwnedMixin):
+    """A record synced from a connector, after transformation; upserted by (connector, external_id)."""
+
+    # The unique (connector, external_id) index serves connector lookups; no separate FK indexes.
+    tenant = models.ForeignKey(
+        Tenant, on_delete=models.CASCADE, related_name="+", editable=False, db_index=False
+    )
+    connector = models.ForeignKey(
+        CustomDataConnector, on_delete=models.CASCADE, related_name="records", db_index=False
+    )
+    external_id = models.CharField(max_length=255)
+    data = models.JSONField()
+    checksum = models.CharField(max_length=64)
+    first_synced_at = models.DateTimeField()
+    last_synced_at = models.DateTimeField()
+    last_sync_log = models.ForeignKey(
+        SyncLog, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["external_id"]
+        constraints = [
+            models.UniqueConstraint(fields=["connector", "external_id"], name="unique_record_per_connector")
+        ]
+
+    def __str__(self):
+        return f"{self.connector_id}:{self.external_id}"
+
+
+class SyncRecordError(TenantOwnedMixin):
+    """Quarantine: a record that failed transformation or validation, kept with its raw payload."""
+
+    sync_log = models.ForeignKey(SyncLog, on_delete=models.CASCADE, related_name="record_errors")
+    connector = models.ForeignKey(CustomDataConnector, on_delete=models.CASCADE, related_name="+")
+    external_id = models.CharField(max_length=255, blank=True, default="")
+    raw_payload = models.JSONField()
+    error = models.TextField()
+    page = models.PositiveIntegerField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self):
+        return f"error in sync {self.sync_log_id}: {self.error[:60]}"

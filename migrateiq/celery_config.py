@@ -1,0 +1,38 @@
+"""Celery configuration, derived from the Django settings (lower-case Celery names)."""
+
+from django.conf import settings
+
+broker_connection_retry_on_startup = True
+task_acks_late = True
+task_reject_on_worker_lost = True
+worker_prefetch_multiplier = 1
+task_track_started = False
+task_ignore_result = True
+result_backend = None
+timezone = "UTC"
+enable_utc = True
+worker_concurrency = settings.CELERY_WORKER_CONCURRENCY
+task_always_eager = settings.CELERY_TASK_ALWAYS_EAGER
+worker_hijack_root_logger = False
+
+if settings.CELERY_EMBEDDED_BROKER:
+    _dir = settings.CELERY_FILESYSTEM_DIR
+    for sub in ("out", "processed"):
+        (_dir / sub).mkdir(parents=True, exist_ok=True)
+    broker_url = "filesystem://"
+    broker_transport_options = {
+        "data_folder_in": str(_dir / "out"),
+        "data_folder_out": str(_dir / "out"),
+        "processed_folder": str(_dir / "processed"),
+        "store_processed": False,
+    }
+else:
+    broker_url = settings.CELERY_BROKER_URL
+    # A task whose ack is late is redelivered after the visibility timeout; syncs heartbeat and
+    # checkpoint, so a redelivery resumes rather than repeats.
+    broker_transport_options = {"visibility_timeout": 3600}
+
+beat_schedule = {
+    "dispatch-due-syncs": {"task": "demo_extension.tasks.dispatch_due_syncs", "schedule": 60.0},
+    "reap-stale-syncs": {"task": "demo_extension.tasks.reap_stale_syncs", "schedule": 60.0},
+}

@@ -1,0 +1,306 @@
+"""MigrateIQ settings: one module, driven by environment variables.
+
+Two ways to run:
+
+* Embedded default (no ``DATABASE_URL``): SQLite under ``var/``, local-memory cache, Celery on a
+  filesystem transport under ``var/``. Secrets that are not given are generated once and kept in
+  ``var/`` (mode 0600) so that a newcomer's first run needs no configuration.
+* Production (``DATABASE_URL`` set): PostgreSQL, Redis (cache + broker), secrets from the
+  environment. Missing secrets stop the process at start-up instead of weakening it.
+
+Every variable is listed in the README.
+"""
+
+from datetime import timedelta
+from pathlib import Path
+
+import dj_database_url
+from cryptography.fernet import Fernet
+
+from migrateiq.env import (
+    ConfigurationError,
+    env_bool,
+    env_float,
+    env_int,
+    env_list,
+    env_str,
+    persistent_secret,
+    random_token,
+)
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = Path(env_str("MIGRATEIQ_VAR_DIR", str(BASE_DIR / "var")))
+
+DATABASE_URL = env_str("DATABASE_URL")
+EMBEDDED = not DATABASE_URL
+DEBUG = env_bool("DEBUG", False)
+
+
+def _secret(name: str, filename: str, generate=random_token) -> str:
+    value = env_str(name)
+    if value:
+        return value
+    if EMBEDDED or DEBUG:
+        return persistent_secret(VAR_DIR / "secrets" / filename, generate)
+    raise ConfigurationError(
+        f"{name} is required in production (DATABASE_URL is set and DEBUG is off). "
+        "See the README's list of environment variables."
+    )
+
+
+SECRET_KEY = _secret("SECRET_KEY", "secret_key")
+# Separate keys: the JWT signing key and the field-encryption keys are never SECRET_KEY.
+JWT_SIGNING_KEY = _secret("JWT_SIGNING_KEY", "jwt_signing_key")
+MIGRATEIQ_FIELD_ENCRYPTION_KEYS = [
+    key.strip()
+    for key in _secret(
+        "MIGRATEIQ_FIELD_ENCRYPTION_KEYS", "field_encryption_key", lambda: Fernet.generate_key().decode()
+    ).split(",")
+    if key.strip()
+]
+
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost"] if (EMBEDDED or DEBUG) else [])
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "rest_framework_simplejwt.token_blacklist",
+    "django_filters",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "corsheaders",
+    "core",
+    "accounts",
+    "tenancy",
+    "demo_extension",
+]
+
+MIDDLEWARE = [
+    "core.middleware.RequestIdMiddleware",
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "corsheaders.middleware.CorsMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "migrateiq.urls"
+WSGI_APPLICATION = "migrateiq.wsgi.application"
+ASGI_APPLICATION = "migrateiq.asgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# --- Database -------------------------------------------------------------------------------
+if EMBEDDED:
+    VAR_DIR.mkdir(parents=True, exist_ok=True)
+    DATABASES = {
+        "default": {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": VAR_DIR / "migrateiq.sqlite3",
+            # WAL lets the web process read while a background sync writes.
+            "OPTIONS": {
+                "timeout": 20,
+                "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+                "transaction_mode": "IMMEDIATE",
+            },
+        }
+    }
+else:
+    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 60))}
+    if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+        DATABASES["default"]["OPTIONS"] = {"timeout": 20, "transaction_mode": "IMMEDIATE"}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- Cache and broker -----------------------------------------------------------------------
+REDIS_URL = env_str("REDIS_URL")
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django_redis.cache.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": env_str("CACHE_KEY_PREFIX", "migrateiq"),
+            "OPTIONS": {"CLIENT_CLASS": "django_redis.client.DefaultClient"},
+        }
+    }
+else:
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "migrateiq"}
+    }
+
+CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", REDIS_URL)
+# With no broker configured, Celery uses a filesystem transport under var/ (embedded default).
+CELERY_EMBEDDED_BROKER = not CELERY_BROKER_URL
+CELERY_FILESYSTEM_DIR = VAR_DIR / "celery"
+CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
+CELERY_WORKER_CONCURRENCY = env_int("CELERY_WORKER_CONCURRENCY", 2)
+
+# --- Auth -----------------------------------------------------------------------------------
+AUTH_USER_MODEL = "accounts.User"
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": ["tenancy.authentication.TenantJWTAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PAGINATION_CLASS": "core.pagination.StandardPagination",
+    "DEFAULT_FILTER_BACKENDS": [
+        "django_filters.rest_framework.DjangoFilterBackend",
+        "rest_framework.filters.SearchFilter",
+        "rest_framework.filters.OrderingFilter",
+    ],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "core.exceptions.api_exception_handler",
+    "DEFAULT_THROTTLE_CLASSES": ["core.throttling.TenantUserRateThrottle"],
+    "DEFAULT_THROTTLE_RATES": {
+        "user": env_str("THROTTLE_USER", "1200/min"),
+        "login": env_str("THROTTLE_LOGIN", "10/min"),
+        "test_connection": env_str("THROTTLE_TEST_CONNECTION", "30/min"),
+        "sync_data": env_str("THROTTLE_SYNC_DATA", "30/min"),
+    },
+    "NUM_PROXIES": env_int("NUM_PROXIES", 0),
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
+}
+
+SIMPLE_JWT = {
+    "ACCESS_TOKEN_LIFETIME": timedelta(minutes=env_int("JWT_ACCESS_MINUTES", 15)),
+    "REFRESH_TOKEN_LIFETIME": timedelta(days=env_int("JWT_REFRESH_DAYS", 1)),
+    "ROTATE_REFRESH_TOKENS": True,
+    "BLACKLIST_AFTER_ROTATION": True,
+    "UPDATE_LAST_LOGIN": False,
+    "ALGORITHM": "HS256",
+    "SIGNING_KEY": JWT_SIGNING_KEY,
+    "AUTH_HEADER_TYPES": ("Bearer",),
+    "USER_ID_FIELD": "id",
+    "USER_ID_CLAIM": "user_id",
+    "LEEWAY": 0,
+}
+
+SPECTACULAR_SETTINGS = {
+    "TITLE": "MigrateIQ API",
+    "DESCRIPTION": (
+        "Multi-tenant data-integration platform. Authenticate with `POST /api/auth/token/` and send "
+        "`Authorization: Bearer <access>`; every object is scoped to the tenant carried by the token."
+    ),
+    "VERSION": "0.1.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    "SERVE_AUTHENTICATION": [],
+    "ENUM_NAME_OVERRIDES": {},
+}
+
+# --- Security -------------------------------------------------------------------------------
+HTTPS = env_bool("MIGRATEIQ_HTTPS", not (EMBEDDED or DEBUG))
+SECURE_SSL_REDIRECT = HTTPS
+SESSION_COOKIE_SECURE = HTTPS
+CSRF_COOKIE_SECURE = HTTPS
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000 if HTTPS else 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = HTTPS
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+if env_bool("SECURE_PROXY_SSL_HEADER", False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
+CORS_ALLOWED_ORIGINS = env_list("CORS_ALLOWED_ORIGINS", [])
+CORS_ALLOW_CREDENTIALS = False
+DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 1024 * 1024)
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 1000
+
+# --- Outbound HTTP (core.http / core.egress) ------------------------------------------------
+MIGRATEIQ_EGRESS_ALLOWLIST = env_list("MIGRATEIQ_EGRESS_ALLOWLIST", [])
+MIGRATEIQ_ALLOW_PRIVATE_NETWORKS = env_bool("MIGRATEIQ_ALLOW_PRIVATE_NETWORKS", False)
+MIGRATEIQ_HTTP_CONNECT_TIMEOUT = env_float("MIGRATEIQ_HTTP_CONNECT_TIMEOUT", 5.0)
+MIGRATEIQ_HTTP_TIMEOUT = env_float("MIGRATEIQ_HTTP_TIMEOUT", 30.0)
+MIGRATEIQ_HTTP_MAX_RESPONSE_BYTES = env_int("MIGRATEIQ_HTTP_MAX_RESPONSE_BYTES", 10 * 1024 * 1024)
+MIGRATEIQ_HTTP_MAX_ATTEMPTS = env_int("MIGRATEIQ_HTTP_MAX_ATTEMPTS", 5)
+MIGRATEIQ_HTTP_BACKOFF_BASE = env_float("MIGRATEIQ_HTTP_BACKOFF_BASE", 0.5)
+MIGRATEIQ_HTTP_RETRY_AFTER_CAP = env_float("MIGRATEIQ_HTTP_RETRY_AFTER_CAP", 60.0)
+MIGRATEIQ_HTTP_MAX_REDIRECTS = env_int("MIGRATEIQ_HTTP_MAX_REDIRECTS", 3)
+
+# --- Sync engine ----------------------------------------------------------------------------
+MIGRATEIQ_SYNC_MAX_PAGES = env_int("MIGRATEIQ_SYNC_MAX_PAGES", 10000)
+MIGRATEIQ_SYNC_ERROR_THRESHOLD = env_float("MIGRATEIQ_SYNC_ERROR_THRESHOLD", 0.10)
+MIGRATEIQ_SYNC_WAIT_SECONDS = env_float("MIGRATEIQ_SYNC_WAIT_SECONDS", 5.0)
+MIGRATEIQ_SYNC_HEARTBEAT_SECONDS = env_int("MIGRATEIQ_SYNC_HEARTBEAT_SECONDS", 30)
+MIGRATEIQ_SYNC_STALE_AFTER_SECONDS = env_int("MIGRATEIQ_SYNC_STALE_AFTER_SECONDS", 180)
+MIGRATEIQ_SYNC_MAX_ATTEMPTS = env_int("MIGRATEIQ_SYNC_MAX_ATTEMPTS", 3)
+
+# --- Observability --------------------------------------------------------------------------
+MIGRATEIQ_METRICS_TOKEN = env_str("MIGRATEIQ_METRICS_TOKEN")
+LOG_FORMAT = env_str("LOG_FORMAT", "text" if (EMBEDDED or DEBUG) else "json")
+LOG_LEVEL = env_str("LOG_LEVEL", "INFO")
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "filters": {"request_context": {"()": "core.logging.RequestContextFilter"}},
+    "formatters": {
+        "text": {"()": "core.logging.TextFormatter"},
+        "json": {"()": "core.logging.JsonFormatter"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": LOG_FORMAT,
+            "filters": ["request_context"],
+        }
+    },
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
+    "loggers": {"django.db.backends": {"level": "WARNING"}},
+}
+
+# --- I18N / static --------------------------------------------------------------------------
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+STATIC_URL = "static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"
+        if not DEBUG
+        else "django.contrib.staticfiles.storage.StaticFilesStorage"
+    },
+}
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = DEBUG
+
+# The demo upstream started by `make run` (python manage.py demo_api).
+MIGRATEIQ_DEMO_API_URL = env_str("MIGRATEIQ_DEMO_API_URL", "http://127.0.0.1:8001/users")

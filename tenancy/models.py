@@ -1,0 +1,83 @@
+from django.conf import settings
+from django.core.validators import RegexValidator
+from django.db import models
+
+from core.models import TimeStampedModel
+from tenancy.context import require_current_tenant
+
+slug_validator = RegexValidator(r"^[a-z0-9][a-z0-9-]{0,62}$", "Use lowercase letters, digits and hyphens.")
+
+
+class Tenant(TimeStampedModel):
+    """An organisation: it owns connectors and their data; users reach it through memberships."""
+
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=63, unique=True, validators=[slug_validator])
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["slug"]
+
+    def __str__(self):
+        return self.slug
+
+
+class Role(models.TextChoices):
+    VIEWER = "viewer", "Viewer"
+    EDITOR = "editor", "Editor"
+    ADMIN = "admin", "Admin"
+
+
+ROLE_RANK = {Role.VIEWER: 1, Role.EDITOR: 2, Role.ADMIN: 3}
+
+
+def role_at_least(role: str, required: str) -> bool:
+    return ROLE_RANK.get(role, 0) >= ROLE_RANK[required]
+
+
+class Membership(TimeStampedModel):
+    """A user's role in one tenant. A user may belong to several tenants."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(max_length=16, choices=Role.choices, default=Role.VIEWER)
+
+    class Meta:
+        ordering = ["tenant__slug", "user__email"]
+        constraints = [models.UniqueConstraint(fields=["user", "tenant"], name="unique_membership")]
+
+    def __str__(self):
+        return f"{self.user} @ {self.tenant} ({self.role})"
+
+
+class TenantQuerySet(models.QuerySet):
+    def for_tenant(self, tenant):
+        return self.filter(tenant=tenant)
+
+
+class TenantOwnedMixin(models.Model):
+    """Abstract base of every model that belongs to a tenant.
+
+    The tenant is never taken from a client: the API assigns the request's tenant, and code outside
+    a request (shell, tasks, tests) gets the active tenant from :mod:`tenancy.context`. Bulk writes
+    (``bulk_create``) bypass ``save()`` and must set ``tenant`` themselves.
+    """
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+", editable=False)
+
+    objects = TenantQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs):
+        if self.tenant_id is None:
+            self.tenant = require_current_tenant()
+        super().save(*args, **kwargs)
+
+
+class TenantOwnedModel(TenantOwnedMixin, TimeStampedModel):
+    """A tenant-owned model with created_at / updated_at."""
+
+    class Meta:
+        abstract = True

@@ -1,0 +1,100 @@
+"""Tenant and membership operations shared by the API and the operator commands."""
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from rest_framework_simplejwt.tokens import RefreshToken
+
+from tenancy.authentication import TENANT_CLAIM
+from tenancy.models import Membership, Role, Tenant
+
+User = get_user_model()
+
+
+class LoginError(Exception):
+    """Sign-in refused; ``str(exc)`` is safe to show to the client."""
+
+    def __init__(self, message: str, status_code: int = 401):
+        super().__init__(message)
+        self.status_code = status_code
+
+
+def ensure_tenant(slug: str, name: str | None = None) -> tuple[Tenant, bool]:
+    """Create the tenant, or update its name; returns (tenant, created)."""
+    tenant = Tenant(slug=slug, name=name or slug)
+    tenant.full_clean(validate_unique=False)
+    tenant, created = Tenant.objects.get_or_create(slug=slug, defaults={"name": name or slug})
+    if not created and name and tenant.name != name:
+        tenant.name = name
+        tenant.save(update_fields=["name", "updated_at"])
+    return tenant, created
+
+
+@transaction.atomic
+def ensure_member(
+    tenant: Tenant, email: str, role: str, password: str | None = None, *, validate: bool = True
+) -> tuple[Membership, bool, bool]:
+    """Create the user if needed and give them ``role`` in ``tenant``.
+
+    Returns (membership, user_created, membership_created). A password is required for a new user;
+    for an existing user it is changed only when given.
+    """
+    if role not in Role.values:
+        raise ValidationError(f"Unknown role {role!r}; choose one of {', '.join(Role.values)}.")
+    email = User.objects.normalize_email(email).lower()
+    user = User.objects.filter(email__iexact=email).first()
+    user_created = False
+    if user is None:
+        if not password:
+            raise ValidationError(f"{email} has no account yet: a password is required to create it.")
+        if validate:
+            validate_password(password, User(email=email))
+        user = User.objects.create_user(email=email, password=password)
+        user_created = True
+    elif password:
+        if validate:
+            validate_password(password, user)
+        user.set_password(password)
+        user.save(update_fields=["password"])
+    membership, membership_created = Membership.objects.get_or_create(
+        user=user, tenant=tenant, defaults={"role": role}
+    )
+    if not membership_created and membership.role != role:
+        membership.role = role
+        membership.save(update_fields=["role", "updated_at"])
+    return membership, user_created, membership_created
+
+
+def admins_left_after(membership: Membership, *, new_role: str | None = None, removing: bool = False) -> int:
+    others = (
+        Membership.objects.filter(tenant=membership.tenant, role=Role.ADMIN).exclude(pk=membership.pk).count()
+    )
+    stays_admin = not removing and (new_role or membership.role) == Role.ADMIN
+    return others + (1 if stays_admin else 0)
+
+
+def issue_tokens(email: str, password: str, tenant_slug: str | None) -> dict:
+    """Check credentials and membership; return ``{"access", "refresh"}`` carrying the tenant."""
+    user = User.objects.filter(email__iexact=(email or "").strip()).first()
+    if user is None or not user.check_password(password or "") or not user.is_active:
+        raise LoginError("Invalid email or password.")
+    memberships = Membership.objects.select_related("tenant").filter(user=user, tenant__is_active=True)
+    if tenant_slug:
+        membership = memberships.filter(tenant__slug=tenant_slug).first()
+        if membership is None:
+            raise LoginError(f"You are not a member of tenant '{tenant_slug}'.", status_code=403)
+    else:
+        found = list(memberships[:2])
+        if not found:
+            raise LoginError("Your account is not a member of any active tenant.", status_code=403)
+        if len(found) > 1:
+            slugs = ", ".join(m.tenant.slug for m in memberships)
+            raise LoginError(
+                f"You belong to several tenants ({slugs}): say which with 'tenant'.", status_code=400
+            )
+        membership = found[0]
+    refresh = RefreshToken.for_user(user)
+    refresh[TENANT_CLAIM] = membership.tenant_id
+    refresh["tenant"] = membership.tenant.slug
+    return {"access": str(refresh.access_token), "refresh": str(refresh)}

@@ -1,0 +1,145 @@
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import transaction
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import mixins, serializers, status
+from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.response import Response
+from rest_framework.views import APIView
+from rest_framework_simplejwt.views import TokenRefreshView
+
+from core.exceptions import error_response
+from core.throttling import ActionRateThrottle
+from tenancy import services
+from tenancy.models import Membership
+from tenancy.permissions import IsTenantAdmin
+from tenancy.serializers import (
+    ErrorSerializer,
+    MembershipCreateSerializer,
+    MembershipSerializer,
+    MembershipUpdateSerializer,
+    MeSerializer,
+    TokenPairSerializer,
+    TokenRequestSerializer,
+)
+from tenancy.viewsets import TenantScopedGenericViewSet
+
+_ERR = OpenApiResponse(ErrorSerializer)
+
+
+class TokenObtainView(APIView):
+    """Sign in with email and password; the tokens carry the chosen tenant."""
+
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+    throttle_classes = [ActionRateThrottle]
+    throttle_scope = "login"
+
+    @extend_schema(
+        tags=["auth"],
+        request=TokenRequestSerializer,
+        responses={200: TokenPairSerializer, 400: _ERR, 401: _ERR, 403: _ERR, 429: _ERR},
+    )
+    def post(self, request):
+        data = TokenRequestSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            tokens = services.issue_tokens(
+                data.validated_data["email"],
+                data.validated_data["password"],
+                data.validated_data.get("tenant"),
+            )
+        except services.LoginError as exc:
+            return error_response(str(exc), exc.status_code)
+        return Response(tokens)
+
+
+class TokenRefreshThrottledView(TokenRefreshView):
+    throttle_classes = [ActionRateThrottle]
+    throttle_scope = "login"
+
+    @extend_schema(tags=["auth"], responses={200: TokenPairSerializer, 401: _ERR, 429: _ERR})
+    def post(self, request, *args, **kwargs):
+        return super().post(request, *args, **kwargs)
+
+
+class MeView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(tags=["auth"], responses={200: MeSerializer, 401: _ERR})
+    def get(self, request):
+        user, tenant = request.user, request.tenant
+        return Response(
+            {
+                "user": {"id": user.pk, "email": user.email, "full_name": user.full_name},
+                "tenant": {"id": tenant.pk, "slug": tenant.slug, "name": tenant.name},
+                "role": request.membership.role,
+            }
+        )
+
+
+@extend_schema_view(
+    list=extend_schema(
+        tags=["tenancy"], responses={200: MembershipSerializer(many=True), 401: _ERR, 403: _ERR}
+    ),
+    retrieve=extend_schema(
+        tags=["tenancy"], responses={200: MembershipSerializer, 401: _ERR, 403: _ERR, 404: _ERR}
+    ),
+    create=extend_schema(
+        tags=["tenancy"],
+        request=MembershipCreateSerializer,
+        responses={201: MembershipSerializer, 400: _ERR, 401: _ERR, 403: _ERR},
+    ),
+    partial_update=extend_schema(
+        tags=["tenancy"],
+        request=MembershipUpdateSerializer,
+        responses={200: MembershipSerializer, 400: _ERR, 401: _ERR, 403: _ERR, 404: _ERR},
+    ),
+    destroy=extend_schema(
+        tags=["tenancy"], responses={204: None, 400: _ERR, 401: _ERR, 403: _ERR, 404: _ERR}
+    ),
+)
+class MemberViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.DestroyModelMixin,
+    TenantScopedGenericViewSet,
+):
+    """Members of the request's tenant; admins only."""
+
+    queryset = Membership.objects.select_related("user").order_by("user__email")
+    serializer_class = MembershipSerializer
+    permission_classes = [IsAuthenticated, IsTenantAdmin]
+    http_method_names = ["get", "post", "patch", "delete", "head", "options"]
+    search_fields = ["user__email"]
+    ordering_fields = ["role", "created_at"]
+
+    def create(self, request, *args, **kwargs):
+        data = MembershipCreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            membership, _, _ = services.ensure_member(
+                request.tenant,
+                data.validated_data["email"],
+                data.validated_data["role"],
+                data.validated_data.get("password"),
+            )
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError({"password": exc.messages}) from exc
+        return Response(MembershipSerializer(membership).data, status=status.HTTP_201_CREATED)
+
+    def partial_update(self, request, *args, **kwargs):
+        membership = self.get_object()
+        data = MembershipUpdateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        role = data.validated_data["role"]
+        with transaction.atomic():
+            if services.admins_left_after(membership, new_role=role) == 0:
+                return error_response("A tenant must keep at least one admin.", status.HTTP_400_BAD_REQUEST)
+            membership.role = role
+            membership.save(update_fields=["role", "updated_at"])
+        return Response(MembershipSerializer(membership).data)
+
+    def perform_destroy(self, instance):
+        if services.admins_left_after(instance, removing=True) == 0:
+            raise serializers.ValidationError("A tenant must keep at least one admin.")
+        instance.delete()

@@ -1,0 +1,61 @@
+"""The base classes every tenant-scoped API endpoint inherits.
+
+Scoping lives here and only here: ``get_queryset`` filters by the request's tenant, creation assigns
+it, and subclasses may not override ``get_queryset`` (they narrow the queryset with
+``scope_queryset`` instead), so a new endpoint cannot forget the tenant. Another tenant's object is
+therefore a 404, never a 403.
+"""
+
+from rest_framework import mixins, viewsets
+from rest_framework.permissions import IsAuthenticated
+
+from tenancy.permissions import HasTenantRole
+
+
+class TenantScopedViewSetMixin:
+    permission_classes = [IsAuthenticated, HasTenantRole]
+    #: per-action role overrides, e.g. {"stats": "viewer"}
+    required_roles: dict[str, str] = {}
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if "get_queryset" in cls.__dict__:
+            raise TypeError(
+                f"{cls.__name__} overrides get_queryset(); override scope_queryset() instead so that "
+                "tenant scoping cannot be bypassed."
+            )
+
+    def get_queryset(self):
+        queryset = super().get_queryset()  # type: ignore[misc]
+        tenant = getattr(self.request, "tenant", None)
+        if tenant is None:  # schema generation, or an unauthenticated request that will be refused
+            return queryset.none()
+        return self.scope_queryset(queryset.filter(tenant=tenant))
+
+    def scope_queryset(self, queryset):
+        """Narrow or annotate the tenant's queryset (select_related, per-action filters)."""
+        return queryset
+
+    def perform_create(self, serializer):
+        serializer.save(tenant=self.request.tenant)
+
+
+class TenantScopedReadOnlyViewSet(TenantScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
+    pass
+
+
+class TenantScopedModelViewSet(TenantScopedViewSetMixin, viewsets.ModelViewSet):
+    pass
+
+
+class TenantScopedGenericViewSet(TenantScopedViewSetMixin, viewsets.GenericViewSet):
+    pass
+
+
+__all__ = [
+    "TenantScopedViewSetMixin",
+    "TenantScopedReadOnlyViewSet",
+    "TenantScopedModelViewSet",
+    "TenantScopedGenericViewSet",
+    "mixins",
+]
