@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# The whole test suite: lint, checks, then pytest on SQLite and again on PostgreSQL.
+# PostgreSQL: the server at $TEST_POSTGRES_URL (default postgres://postgres@127.0.0.1:5432/postgres);
+# each run creates and drops its own uniquely named database there.
+# Redis at $TEST_REDIS_URL (default redis://127.0.0.1:6379/15) for the Celery / cache tests.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY=.venv/bin/python
+export PYTHONDONTWRITEBYTECODE=1
+export TEST_REDIS_URL="${TEST_REDIS_URL:-redis://127.0.0.1:6379/15}"
+PG_URL="${TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/postgres}"
+WORKERS="${TEST_WORKERS:-2}"
+
+echo "== ruff"
+.venv/bin/ruff check .
+.venv/bin/ruff format --check .
+
+echo "== django checks"
+DEBUG=1 $PY manage.py check
+DEBUG=1 $PY manage.py makemigrations --check --dry-run >/dev/null
+
+run_pytest() {
+  # pytest exits 5 when it collected nothing: that is a failure here, not a pass.
+  set +e
+  .venv/bin/pytest -n "$WORKERS" --dist loadgroup -q "$@"
+  local rc=$?
+  set -e
+  if [ "$rc" -eq 5 ]; then echo "pytest collected no tests"; return 1; fi
+  return "$rc"
+}
+
+echo "== pytest on SQLite"
+MIGRATEIQ_VAR_DIR="$(mktemp -d)" run_pytest "$@"
+
+echo "== pytest on PostgreSQL"
+keys_dir="$(mktemp -d)"
+DATABASE_URL="$PG_URL" \
+SECRET_KEY="test-secret-$(date +%s%N)" \
+JWT_SIGNING_KEY="test-jwt-$(date +%s%N)" \
+MIGRATEIQ_FIELD_ENCRYPTION_KEYS="$($PY -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())')" \
+MIGRATEIQ_HTTPS=0 \
+MIGRATEIQ_VAR_DIR="$keys_dir" \
+run_pytest "$@"
+echo "== all test runs passed"
