@@ -1,0 +1,69 @@
+"""Demo data for a newcomer's first run: a tenant, an admin, and a connector to the local demo API.
+
+Safe to run again: it reuses what exists and prints the same credentials.
+"""
+
+import secrets
+
+from django.conf import settings
+from django.core.management.base import BaseCommand
+
+from demo_extension.models import CustomDataConnector, SyncFrequency
+from migrateiq.env import persistent_secret
+from tenancy.models import Role
+from tenancy.services import ensure_member, ensure_tenant
+
+DEMO_TENANT = "demo"
+DEMO_EMAIL = "admin@demo.local"
+DEMO_API_KEY = "demo-key"
+DEMO_RULES = {
+    "field_mappings": {"full_name": "name", "city": "address.city", "joined": "created_at"},
+    "type_conversions": {"id": "int", "joined": "datetime"},
+    "include_unmapped": True,
+}
+
+
+class Command(BaseCommand):
+    help = "Create the demo tenant, its admin user and a connector to the local demo API (idempotent)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--api-url", default=settings.MIGRATEIQ_DEMO_API_URL)
+
+    def handle(self, *args, api_url, **options):
+        password = persistent_secret(
+            settings.VAR_DIR / "secrets" / "demo_admin_password", lambda: secrets.token_urlsafe(12)
+        )
+        tenant, _ = ensure_tenant(DEMO_TENANT, "Demo Company")
+        membership, _, _ = ensure_member(tenant, DEMO_EMAIL, Role.ADMIN, password, validate=False)
+        user = membership.user
+        if not user.is_staff:
+            user.is_staff = True
+            user.is_superuser = True  # the demo admin may also browse /admin/
+            user.save(update_fields=["is_staff", "is_superuser"])
+        connector = CustomDataConnector.objects.filter(tenant=tenant, name="Demo Users API").first()
+        if connector is None:
+            connector = CustomDataConnector(
+                tenant=tenant,
+                name="Demo Users API",
+                api_endpoint=api_url,
+                api_key=DEMO_API_KEY,
+                api_key_last4=DEMO_API_KEY[-4:],
+                sync_frequency=SyncFrequency.HOURLY,
+                pagination={"type": "auto"},
+                transformation_rules=DEMO_RULES,
+                created_by=user,
+            )
+            connector.save()
+        self.stdout.write(
+            "\n".join(
+                [
+                    "",
+                    "  MigrateIQ demo data is ready.",
+                    f"  Tenant:    {tenant.slug}",
+                    f"  Email:     {DEMO_EMAIL}",
+                    f"  Password:  {password}",
+                    f"  Connector: #{connector.pk} {connector.name} -> {connector.api_endpoint}",
+                    "",
+                ]
+            )
+        )

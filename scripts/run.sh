@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# The embedded default: SQLite, local cache, a filesystem Celery broker, all under var/.
+# Starts the demo upstream API (127.0.0.1:8001), a background worker with the scheduler, and the
+# web server on http://127.0.0.1:8000. Ctrl-C stops everything.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY=.venv/bin/python
+export MIGRATEIQ_EGRESS_ALLOWLIST="${MIGRATEIQ_EGRESS_ALLOWLIST:-127.0.0.1:8001}"
+mkdir -p var/log
+
+pids=()
+cleanup() {
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+}
+trap cleanup EXIT INT TERM
+
+$PY manage.py migrate --noinput -v0
+$PY manage.py demo_api --port 8001 --records 500 --page-size 50 --api-key demo-key >var/log/demo_api.log 2>&1 &
+pids+=($!)
+if [ -x scripts/worker.sh ]; then
+  scripts/worker.sh >var/log/worker.log 2>&1 &
+  pids+=($!)
+fi
+$PY manage.py seed_demo
+cat <<'TXT'
+  Web UI / API:  http://127.0.0.1:8000/           API docs: http://127.0.0.1:8000/api/docs/
+  Admin:         http://127.0.0.1:8000/admin/
+  Demo API:      http://127.0.0.1:8001/users      Logs: var/log/
+TXT
+$PY manage.py runserver 127.0.0.1:8000 --noreload
