@@ -1,6 +1,11 @@
 from django.contrib.auth import get_user_model
 from rest_framework import serializers
+from rest_framework.exceptions import AuthenticationFailed
+from rest_framework_simplejwt.serializers import TokenRefreshSerializer
+from rest_framework_simplejwt.settings import api_settings as jwt_settings
+from rest_framework_simplejwt.tokens import RefreshToken
 
+from tenancy.authentication import TENANT_CLAIM
 from tenancy.models import Membership, Role
 
 User = get_user_model()
@@ -65,3 +70,23 @@ class MembershipCreateSerializer(serializers.Serializer):
 
 class MembershipUpdateSerializer(serializers.Serializer):
     role = serializers.ChoiceField(choices=Role.choices)
+
+
+class TenantTokenRefreshSerializer(TokenRefreshSerializer):
+    """Refresh that re-checks what sign-in checked: an active user who is still a member of the
+    token's (active) tenant. Without it a removed member could keep minting access tokens until the
+    refresh token expires."""
+
+    def validate(self, attrs):
+        refresh = RefreshToken(attrs["refresh"])
+        user_id = refresh.payload.get(jwt_settings.USER_ID_CLAIM)
+        tenant_id = refresh.payload.get(TENANT_CLAIM)
+        user = User.objects.filter(**{jwt_settings.USER_ID_FIELD: user_id}).first() if user_id else None
+        if user is None or not jwt_settings.USER_AUTHENTICATION_RULE(user):
+            raise AuthenticationFailed("No active account found for the given token.", "no_active_account")
+        member = Membership.objects.filter(user=user, tenant_id=tenant_id, tenant__is_active=True).exists()
+        if tenant_id is None or not member:
+            raise AuthenticationFailed(
+                "You are no longer a member of this tenant; sign in again.", "membership_revoked"
+            )
+        return super().validate(attrs)

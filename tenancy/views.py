@@ -18,6 +18,7 @@ from tenancy.serializers import (
     MembershipSerializer,
     MembershipUpdateSerializer,
     MeSerializer,
+    TenantTokenRefreshSerializer,
     TokenPairSerializer,
     TokenRequestSerializer,
 )
@@ -54,6 +55,7 @@ class TokenObtainView(APIView):
 
 
 class TokenRefreshThrottledView(TokenRefreshView):
+    serializer_class = TenantTokenRefreshSerializer
     throttle_classes = [ActionRateThrottle]
     throttle_scope = "login"
 

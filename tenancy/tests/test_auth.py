@@ -1,0 +1,395 @@
+"""Sign-in, token refresh and the JWT checks every API request goes through."""
+
+import base64
+import json
+import time
+from datetime import timedelta
+
+import jwt
+from django.conf import settings
+from rest_framework.test import APIClient
+from rest_framework_simplejwt.tokens import AccessToken, RefreshToken
+
+from tenancy.authentication import TENANT_CLAIM
+from tenancy.models import Membership, Role
+
+TOKEN_URL = "/api/auth/token/"
+REFRESH_URL = "/api/auth/token/refresh/"
+ME_URL = "/api/auth/me/"
+PASSWORD = "correct-horse-9"
+
+
+def bearer(token: str) -> APIClient:
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
+    return client
+
+
+def access_token(user, tenant, **claims) -> AccessToken:
+    token = AccessToken.for_user(user)
+    token[TENANT_CLAIM] = tenant.pk
+    token["tenant"] = tenant.slug
+    for name, value in claims.items():
+        token[name] = value
+    return token
+
+
+def b64url(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def login(client, email, password=PASSWORD, tenant=None):
+    body = {"email": email, "password": password}
+    if tenant is not None:
+        body["tenant"] = tenant
+    return client.post(TOKEN_URL, body, format="json")
+
+
+# --- sign-in -----------------------------------------------------------------------------------
+
+
+def test_login_returns_tokens_that_carry_the_tenant(anon_client, admin_user, tenant_a):
+    response = login(anon_client, admin_user.email, tenant="acme")
+
+    assert response.status_code == 200, response.content
+    access = AccessToken(response.json()["access"])
+    assert access[TENANT_CLAIM] == tenant_a.pk
+    assert access["tenant"] == "acme"
+    me = bearer(response.json()["access"]).get(ME_URL)
+    assert me.status_code == 200
+    assert me.json()["tenant"]["slug"] == "acme"
+
+
+def test_login_without_tenant_works_for_a_member_of_one_tenant(anon_client, editor_user):
+    response = login(anon_client, editor_user.email)
+
+    assert response.status_code == 200
+    assert set(response.json()) == {"access", "refresh"}
+
+
+def test_login_with_a_wrong_password_is_401_with_a_clear_message(anon_client, admin_user):
+    response = login(anon_client, admin_user.email, password="wrong-password")
+
+    assert response.status_code == 401
+    assert response.json() == {"detail": "Invalid email or password."}
+
+
+def test_login_of_an_unknown_email_gets_the_same_answer_as_a_wrong_password(anon_client, db):
+    response = login(anon_client, "nobody@nowhere.test")
+
+    assert response.status_code == 401
+    assert response.json() == {"detail": "Invalid email or password."}
+
+
+def test_login_of_a_member_of_several_tenants_without_tenant_is_400(
+    anon_client, make_member, tenant_a, tenant_b
+):
+    user = make_member(tenant_a, Role.ADMIN, email="both@example.test")
+    make_member(tenant_b, Role.VIEWER, email="both@example.test")
+
+    response = login(anon_client, user.email)
+
+    assert response.status_code == 400
+    assert "acme" in response.json()["detail"] and "globex" in response.json()["detail"]
+    assert "access" not in response.json()
+    chosen = login(anon_client, user.email, tenant="globex")
+    assert chosen.status_code == 200
+    assert AccessToken(chosen.json()["access"])[TENANT_CLAIM] == tenant_b.pk
+
+
+def test_login_to_a_tenant_the_user_is_not_a_member_of_is_403_without_a_token(
+    anon_client, admin_user, tenant_b
+):
+    response = login(anon_client, admin_user.email, tenant="globex")
+
+    assert response.status_code == 403
+    assert "globex" in response.json()["detail"]
+    assert "access" not in response.json() and "refresh" not in response.json()
+
+
+def test_login_to_a_deactivated_tenant_is_refused(anon_client, admin_user, tenant_a):
+    tenant_a.is_active = False
+    tenant_a.save()
+
+    response = login(anon_client, admin_user.email, tenant="acme")
+
+    assert response.status_code == 403
+    assert "access" not in response.json()
+
+
+def test_login_of_a_deactivated_user_is_401(anon_client, admin_user):
+    admin_user.is_active = False
+    admin_user.save()
+
+    assert login(anon_client, admin_user.email).status_code == 401
+
+
+def test_login_with_a_malformed_body_is_400_not_500(anon_client, db):
+    assert anon_client.post(TOKEN_URL, {"email": "not-an-email"}, format="json").status_code == 400
+    assert anon_client.post(TOKEN_URL, "[1, 2]", content_type="application/json").status_code == 400
+    assert anon_client.post(TOKEN_URL, "{oops", content_type="application/json").status_code == 400
+
+
+def test_login_is_throttled_with_retry_after(anon_client, admin_user):
+    limit = int(settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]["login"].split("/")[0])
+    statuses = [login(anon_client, admin_user.email, password="wrong").status_code for _ in range(limit)]
+    assert statuses == [401] * limit
+
+    throttled = login(anon_client, admin_user.email)  # even the right password
+
+    assert throttled.status_code == 429
+    assert int(throttled["Retry-After"]) >= 1
+    assert "access" not in throttled.json()
+
+
+def test_a_rotating_x_forwarded_for_does_not_bypass_the_login_throttle(anon_client, admin_user):
+    assert settings.REST_FRAMEWORK["NUM_PROXIES"] == 0
+    statuses = [
+        anon_client.post(
+            TOKEN_URL,
+            {"email": admin_user.email, "password": "wrong"},
+            format="json",
+            HTTP_X_FORWARDED_FOR=f"203.0.113.{i}",
+        ).status_code
+        for i in range(50)
+    ]
+
+    limit = int(settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]["login"].split("/")[0])
+    assert statuses.count(401) == limit
+    assert statuses[limit:] == [429] * (50 - limit)
+
+
+# --- the access token --------------------------------------------------------------------------
+
+
+def test_me_returns_the_user_tenant_and_role(viewer_client, viewer_user, tenant_a):
+    response = viewer_client.get(ME_URL)
+
+    assert response.status_code == 200
+    assert response.json() == {
+        "user": {"id": viewer_user.pk, "email": viewer_user.email, "full_name": viewer_user.full_name},
+        "tenant": {"id": tenant_a.pk, "slug": "acme", "name": "Acme"},
+        "role": "viewer",
+    }
+
+
+def test_me_without_a_token_is_401(anon_client, db):
+    assert anon_client.get(ME_URL).status_code == 401
+
+
+def test_a_valid_access_token_is_accepted(admin_user, tenant_a):
+    assert bearer(str(access_token(admin_user, tenant_a))).get(ME_URL).status_code == 200
+
+
+def test_an_expired_access_token_is_refused(admin_user, tenant_a):
+    token = access_token(admin_user, tenant_a)
+    token.set_exp(from_time=token.current_time - timedelta(hours=1), lifetime=timedelta(minutes=5))
+
+    response = bearer(str(token)).get(ME_URL)
+
+    assert response.status_code == 401
+
+
+def test_a_token_expired_one_second_ago_is_refused(admin_user, tenant_a):
+    token = access_token(admin_user, tenant_a)
+    token["exp"] = int(time.time()) - 1
+
+    assert bearer(str(token)).get(ME_URL).status_code == 401
+
+
+def test_access_tokens_are_short_lived():
+    lifetime = settings.SIMPLE_JWT["ACCESS_TOKEN_LIFETIME"]
+    assert timedelta(0) < lifetime <= timedelta(minutes=15)
+    assert settings.SIMPLE_JWT["LEEWAY"] == 0
+
+
+def test_a_tampered_token_is_refused(admin_user, tenant_a, tenant_b, make_member):
+    make_member(tenant_b, Role.VIEWER, email=admin_user.email)
+    header, payload, signature = str(access_token(admin_user, tenant_a)).split(".")
+    claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    claims[TENANT_CLAIM] = tenant_b.pk  # a tenant the user does belong to: only the signature is wrong
+    forged = f"{header}.{b64url(json.dumps(claims).encode())}.{signature}"
+
+    assert bearer(forged).get(ME_URL).status_code == 401
+
+
+def test_a_token_with_a_flipped_signature_byte_is_refused(admin_user, tenant_a):
+    header, payload, signature = str(access_token(admin_user, tenant_a)).split(".")
+    flipped = signature[:-2] + ("A" if signature[-2] != "A" else "B") + signature[-1]
+
+    assert bearer(f"{header}.{payload}.{flipped}").get(ME_URL).status_code == 401
+
+
+def test_an_unsigned_alg_none_token_is_refused(admin_user, tenant_a):
+    claims = dict(access_token(admin_user, tenant_a).payload)
+    header = b64url(json.dumps({"alg": "none", "typ": "JWT"}).encode())
+    unsigned = f"{header}.{b64url(json.dumps(claims).encode())}."
+
+    assert bearer(unsigned).get(ME_URL).status_code == 401
+
+
+def test_a_token_signed_with_secret_key_instead_of_the_jwt_key_is_refused(admin_user, tenant_a):
+    assert settings.SIMPLE_JWT["SIGNING_KEY"] != settings.SECRET_KEY
+    claims = dict(access_token(admin_user, tenant_a).payload)
+    forged = jwt.encode(claims, settings.SECRET_KEY, algorithm="HS256")
+
+    assert bearer(forged).get(ME_URL).status_code == 401
+
+
+def test_a_refresh_token_cannot_be_used_as_an_access_token(admin_user, tenant_a):
+    refresh = RefreshToken.for_user(admin_user)
+    refresh[TENANT_CLAIM] = tenant_a.pk
+
+    assert bearer(str(refresh)).get(ME_URL).status_code == 401
+
+
+def test_a_token_without_a_tenant_is_refused(admin_user):
+    response = bearer(str(AccessToken.for_user(admin_user))).get(ME_URL)
+
+    assert response.status_code == 401
+    assert "tenant" in response.json()["detail"]
+
+
+def test_a_token_for_a_tenant_the_user_does_not_belong_to_is_refused(admin_user, tenant_b):
+    """A valid signature does not make a non-member a member."""
+    response = bearer(str(access_token(admin_user, tenant_b))).get(ME_URL)
+
+    assert response.status_code == 401
+
+
+def test_a_token_for_another_tenant_only_sees_that_tenant(outsider_client, tenant_b):
+    response = outsider_client.get(ME_URL)
+
+    assert response.json()["tenant"]["slug"] == tenant_b.slug
+
+
+def test_removing_a_membership_refuses_the_next_request(editor_client, editor_user, tenant_a):
+    assert editor_client.get(ME_URL).status_code == 200
+
+    Membership.objects.filter(user=editor_user, tenant=tenant_a).delete()
+
+    response = editor_client.get(ME_URL)
+    assert response.status_code == 401
+    assert "no longer a member" in response.json()["detail"]
+
+
+def test_a_role_change_applies_on_the_next_request(editor_client, editor_user, tenant_a):
+    Membership.objects.filter(user=editor_user, tenant=tenant_a).update(role=Role.VIEWER)
+
+    assert editor_client.get(ME_URL).json()["role"] == "viewer"
+
+
+def test_a_deactivated_user_is_refused_on_the_next_request(admin_client, admin_user):
+    admin_user.is_active = False
+    admin_user.save()
+
+    assert admin_client.get(ME_URL).status_code == 401
+
+
+def test_a_deactivated_tenant_is_refused_on_the_next_request(admin_client, tenant_a):
+    tenant_a.is_active = False
+    tenant_a.save()
+
+    assert admin_client.get(ME_URL).status_code == 401
+
+
+def test_a_token_of_a_deleted_user_is_refused(admin_user, tenant_a):
+    token = str(access_token(admin_user, tenant_a))
+    admin_user.delete()
+
+    assert bearer(token).get(ME_URL).status_code == 401
+
+
+def test_a_basic_or_unknown_authorization_scheme_is_refused(admin_user, anon_client, db):
+    anon_client.credentials(HTTP_AUTHORIZATION="Basic YWRtaW5AYWNtZS50ZXN0OmNvcnJlY3QtaG9yc2UtOQ==")
+    assert anon_client.get(ME_URL).status_code == 401
+    assert bearer("not.a.jwt").get(ME_URL).status_code == 401
+
+
+# --- refresh -----------------------------------------------------------------------------------
+
+
+def tokens_for(client, user, tenant="acme"):
+    response = login(client, user.email, tenant=tenant)
+    assert response.status_code == 200, response.content
+    return response.json()
+
+
+def test_refresh_rotates_and_the_old_refresh_token_is_refused(anon_client, admin_user, tenant_a):
+    first = tokens_for(anon_client, admin_user)
+
+    rotated = anon_client.post(REFRESH_URL, {"refresh": first["refresh"]}, format="json")
+
+    assert rotated.status_code == 200, rotated.content
+    assert rotated.json()["refresh"] != first["refresh"]
+    assert AccessToken(rotated.json()["access"])[TENANT_CLAIM] == tenant_a.pk
+    assert bearer(rotated.json()["access"]).get(ME_URL).status_code == 200
+    replay = anon_client.post(REFRESH_URL, {"refresh": first["refresh"]}, format="json")
+    assert replay.status_code == 401
+    again = anon_client.post(REFRESH_URL, {"refresh": rotated.json()["refresh"]}, format="json")
+    assert again.status_code == 200
+
+
+def test_refresh_rotation_and_blacklist_are_on():
+    assert settings.SIMPLE_JWT["ROTATE_REFRESH_TOKENS"] is True
+    assert settings.SIMPLE_JWT["BLACKLIST_AFTER_ROTATION"] is True
+    assert "rest_framework_simplejwt.token_blacklist" in settings.INSTALLED_APPS
+
+
+def test_an_access_token_cannot_be_used_to_refresh(anon_client, admin_user):
+    tokens = tokens_for(anon_client, admin_user)
+
+    response = anon_client.post(REFRESH_URL, {"refresh": tokens["access"]}, format="json")
+
+    assert response.status_code == 401
+
+
+def test_refresh_is_refused_after_the_membership_is_removed(anon_client, editor_user, tenant_a):
+    tokens = tokens_for(anon_client, editor_user)
+    Membership.objects.filter(user=editor_user, tenant=tenant_a).delete()
+
+    response = anon_client.post(REFRESH_URL, {"refresh": tokens["refresh"]}, format="json")
+
+    assert response.status_code == 401
+    assert "access" not in response.json()
+
+
+def test_refresh_is_refused_for_a_deactivated_user(anon_client, editor_user):
+    tokens = tokens_for(anon_client, editor_user)
+    editor_user.is_active = False
+    editor_user.save()
+
+    response = anon_client.post(REFRESH_URL, {"refresh": tokens["refresh"]}, format="json")
+
+    assert response.status_code == 401
+
+
+def test_refresh_is_refused_for_a_deactivated_tenant(anon_client, editor_user, tenant_a):
+    tokens = tokens_for(anon_client, editor_user)
+    tenant_a.is_active = False
+    tenant_a.save()
+
+    assert anon_client.post(REFRESH_URL, {"refresh": tokens["refresh"]}, format="json").status_code == 401
+
+
+def test_refresh_of_a_deleted_user_is_401_not_500(anon_client, editor_user):
+    tokens = tokens_for(anon_client, editor_user)
+    editor_user.delete()
+
+    assert anon_client.post(REFRESH_URL, {"refresh": tokens["refresh"]}, format="json").status_code == 401
+
+
+def test_refresh_with_garbage_is_401_or_400(anon_client, db):
+    assert anon_client.post(REFRESH_URL, {"refresh": "garbage"}, format="json").status_code == 401
+    assert anon_client.post(REFRESH_URL, {}, format="json").status_code == 400
+
+
+def test_refresh_is_throttled(anon_client, db):
+    limit = int(settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]["login"].split("/")[0])
+    for _ in range(limit):
+        anon_client.post(REFRESH_URL, {"refresh": "garbage"}, format="json")
+
+    response = anon_client.post(REFRESH_URL, {"refresh": "garbage"}, format="json")
+
+    assert response.status_code == 429
+    assert int(response["Retry-After"]) >= 1
