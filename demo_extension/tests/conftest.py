@@ -1,0 +1,81 @@
+"""Fixtures of the connectors module's tests: sample upstreams, the active tenant, connectors.
+
+def test_sync_pages_through_everything(sample_upstream, make_connector):
+    upstream = sample_upstream(records=120, page_size=50, style="page", api_key="k")
+    connector = make_connector(api_endpoint=upstream.url, api_key="k")
+"""
+
+import itertools
+
+import pytest
+
+from demo_extension.models import CustomDataConnector
+from demo_extension.sample_upstream import SampleUpstream
+from tenancy.context import get_current_tenant, tenant_context
+
+_connector_numbers = itertools.count(1)
+
+
+@pytest.fixture
+def sample_upstream(settings):
+    """A factory: ``sample_upstream(**options) -> SampleUpstream``, started and reachable.
+
+    Each server listens on a free 127.0.0.1 port, is added to ``MIGRATEIQ_EGRESS_ALLOWLIST`` for the
+    test (so ``core.http`` may call it) and is stopped at teardown.
+    """
+    started: list[SampleUpstream] = []
+
+    def _start(**options) -> SampleUpstream:
+        upstream = SampleUpstream(**options).start()
+        started.append(upstream)
+        allowlist = list(getattr(settings, "MIGRATEIQ_EGRESS_ALLOWLIST", None) or [])
+        settings.MIGRATEIQ_EGRESS_ALLOWLIST = [*allowlist, upstream.netloc]
+        return upstream
+
+    yield _start
+    for upstream in started:
+        upstream.stop()
+
+
+@pytest.fixture
+def tenant_ctx(tenant_a):
+    """Make tenant_a the active tenant for the test (what a shell session or a task does)."""
+    with tenant_context(tenant_a):
+        yield tenant_a
+
+
+@pytest.fixture
+def make_connector(tenant_a):
+    """A factory: ``make_connector(tenant=None, **fields) -> CustomDataConnector``.
+
+    The tenant defaults to the active one (see ``tenant_ctx``), else tenant_a; names are unique.
+
+    ``upstream=<SampleUpstream>`` fills the endpoint and credentials from a sample upstream.
+    """
+
+    def _make(tenant=None, *, upstream: SampleUpstream | None = None, **fields) -> CustomDataConnector:
+        defaults = {
+            "name": f"Connector {next(_connector_numbers)}",
+            "api_endpoint": "http://127.0.0.1:9/users",
+            "sync_frequency": "DAILY",
+        }
+        if upstream is not None:
+            defaults.update(connector_fields_for(upstream))
+        defaults.update(fields)
+        tenant = tenant or get_current_tenant() or tenant_a
+        return CustomDataConnector.objects.create(tenant=tenant, **defaults)
+
+    return _make
+
+
+def connector_fields_for(upstream: SampleUpstream) -> dict:
+    """Connector fields that reach ``upstream`` with its auth style (pagination left to the test)."""
+    fields = {"api_endpoint": upstream.url, "api_key": upstream.api_key or ""}
+    if not upstream.api_key:
+        fields["auth_type"] = "none"
+        return fields
+    fields["auth_type"] = upstream.auth
+    fields["auth_header_name"] = upstream.auth_header
+    fields["auth_param_name"] = upstream.auth_param
+    fields["auth_username"] = upstream.username
+    return fields

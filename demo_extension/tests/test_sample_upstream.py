@@ -1,0 +1,333 @@
+"""The sample upstream MigrateIQ's sync tests, demo and benchmark call: a real local HTTP server."""
+
+import base64
+import json
+import threading
+
+import httpx
+import pytest
+
+from demo_extension.sample_upstream import STYLES, SampleUpstream, created_at_of
+
+
+def fetch_all(upstream: SampleUpstream, client: httpx.Client, **params) -> list[dict]:
+    """Follow ``upstream``'s pagination the way a client of that style would."""
+    records: list[dict] = []
+    # Next URLs carry their own query: pass params=None (httpx replaces a URL's query with params).
+    url, query = upstream.url, dict(params)
+    for _ in range(1000):
+        response = client.get(url, params=query)
+        assert response.status_code == 200, response.text
+        body = response.json()
+        style = upstream.style
+        if style == "none":
+            return body
+        if style == "page":
+            records += body["data"]
+            if body["page"] >= body["total_pages"]:
+                return records
+            query["page"] = body["page"] + 1
+        elif style == "offset":
+            records += body["results"]
+            query["offset"] = query.get("offset", 0) + len(body["results"])
+            if not body["results"] or query["offset"] >= body["count"]:
+                return records
+        elif style == "cursor":
+            records += body["items"]
+            if body["next_cursor"] is None:
+                return records
+            query["cursor"] = body["next_cursor"]
+        elif style == "next_url":
+            records += body["results"]
+            if body["next"] is None:
+                return records
+            url, query = body["next"], None
+        else:
+            records += body
+            if "next" not in response.links:
+                return records
+            url, query = response.links["next"]["url"], None
+    raise AssertionError("pagination did not end")
+
+
+@pytest.fixture
+def client():
+    with httpx.Client(timeout=5) as http:
+        yield http
+
+
+@pytest.mark.parametrize("style", STYLES)
+def test_every_style_pages_through_all_records_exactly_once(style, client):
+    with SampleUpstream(records=103, page_size=10, style=style) as upstream:
+        records = fetch_all(upstream, client)
+    assert [r["id"] for r in records] == list(range(1, 104))
+    assert records == upstream.all_records()
+
+
+@pytest.mark.parametrize("style", ["page", "offset", "cursor", "next_url", "link_header"])
+def test_every_paginated_style_serves_one_request_per_page(style, client):
+    with SampleUpstream(records=50, page_size=10, style=style) as upstream:
+        fetch_all(upstream, client)
+        assert len(upstream.requests) == 5
+
+
+def test_clients_choose_the_page_size_up_to_the_cap(client):
+    with SampleUpstream(records=30, page_size=5, max_page_size=20) as upstream:
+        assert len(client.get(upstream.url, params={"per_page": 12}).json()["data"]) == 12
+        assert len(client.get(upstream.url, params={"per_page": 500}).json()["data"]) == 20
+        body = client.get(upstream.url, params={"page": 99}).json()
+    assert body["data"] == [] and body["total"] == 30 and body["total_pages"] == 6
+
+
+def test_parameter_names_and_records_key_are_configurable(client):
+    options = {"page_param": "p", "per_page_param": "size", "records_key": "users"}
+    with SampleUpstream(records=12, page_size=5, **options) as upstream:
+        body = client.get(upstream.url, params={"p": 3, "size": 5}).json()
+    assert [r["id"] for r in body["users"]] == [11, 12]
+
+
+def test_page_envelope_reports_totals(client):
+    with SampleUpstream(records=26, page_size=5) as upstream:
+        body = client.get(upstream.url, params={"page": 2}).json()
+    assert {k: body[k] for k in ("page", "per_page", "total", "total_pages")} == {
+        "page": 2,
+        "per_page": 5,
+        "total": 26,
+        "total_pages": 6,
+    }
+
+
+def test_records_have_the_documented_fields(client):
+    with SampleUpstream(records=3) as upstream:
+        record = client.get(upstream.url).json()["data"][0]
+    assert set(record) == {
+        "id", "name", "username", "email", "phone", "website", "created_at", "updated_at",
+        "score", "active", "address", "company", "tags",
+    }  # fmt: skip
+    assert set(record["address"]) == {"street", "suite", "city", "zipcode", "geo"}
+    assert set(record["address"]["geo"]) == {"lat", "lng"}
+    assert set(record["company"]) == {"name", "catchPhrase"}
+    assert isinstance(record["score"], float) and isinstance(record["active"], bool)
+    assert isinstance(record["tags"], list)
+
+
+def test_record_text_is_valid_compact_json():
+    upstream = SampleUpstream(records=2000, version=3, seed=7)
+    for i in range(1, 2001):
+        text = upstream.record_json(i)
+        assert text == json.dumps(json.loads(text), separators=(",", ":"))
+
+
+def test_created_at_increases_with_id():
+    records = SampleUpstream(records=500).all_records()
+    created = [r["created_at"] for r in records]
+    assert created == sorted(created) and len(set(created)) == 500
+    assert all(r["updated_at"] >= r["created_at"] for r in records)
+
+
+def test_same_options_serve_identical_data(client):
+    with SampleUpstream(records=40, seed=3) as first, SampleUpstream(records=40, seed=3) as second:
+        assert client.get(first.url).content == client.get(second.url).content
+    assert SampleUpstream(records=40, seed=4).all_records() != first.all_records()
+
+
+def test_a_new_version_changes_only_the_mutated_records():
+    before = SampleUpstream(records=100).all_records()
+    upstream = SampleUpstream(records=100, version=1)
+    after = upstream.all_records()
+    changed = [b["id"] for b, a in zip(before, after, strict=True) if a != b]
+    assert changed == upstream.mutated_ids() == list(range(10, 101, 10))
+    assert all(after[i - 1]["updated_at"] > before[-1]["created_at"] for i in changed)
+
+
+def test_update_changes_the_data_of_a_running_server(client):
+    with SampleUpstream(records=20, page_size=20) as upstream:
+        first = client.get(upstream.url).json()["data"]
+        upstream.update(version=2, records=25)
+        second = client.get(upstream.url, params={"per_page": 25}).json()["data"]
+    assert len(second) == 25 and second[9] != first[9] and second[0] == first[0]
+
+
+def test_more_records_keep_the_existing_ones_unchanged():
+    assert SampleUpstream(records=10).all_records() == SampleUpstream(records=30).all_records()[:10]
+
+
+@pytest.mark.parametrize("style", STYLES)
+def test_incremental_filter_returns_only_later_records(style, client):
+    with SampleUpstream(records=60, page_size=7, style=style) as upstream:
+        since = created_at_of(45)
+        records = fetch_all(upstream, client, updated_since=since)
+    assert [r["id"] for r in records] == list(range(46, 61))
+
+
+def test_incremental_filter_accepts_offsets_and_fractions_and_names(client):
+    with SampleUpstream(records=10, incremental_param="created_after") as upstream:
+
+        def ids(value):
+            body = client.get(upstream.url, params={"created_after": value}).json()
+            return [r["id"] for r in body["data"]]
+
+        assert ids("2024-01-01T02:00:00+02:00") == list(range(1, 11))
+        assert ids("2024-01-01T00:05:30Z") == list(range(6, 11))
+        assert ids("2024-01-01T00:05:00") == list(range(6, 11))
+        assert ids("2030-01-01T00:00:00Z") == []
+        assert client.get(upstream.url, params={"created_after": "yesterday"}).status_code == 400
+
+
+def test_incremental_filter_on_updated_at_sees_mutated_records(client):
+    base = SampleUpstream(records=50)
+    with SampleUpstream(records=50, version=1, incremental_field="updated_at", page_size=50) as upstream:
+        since = max(r["updated_at"] for r in base.all_records())
+        records = client.get(upstream.url, params={"updated_since": since}).json()["data"]
+    assert [r["id"] for r in records] == [10, 20, 30, 40, 50]
+
+
+@pytest.mark.parametrize(
+    ("auth", "good"),
+    [
+        ("bearer", {"headers": {"Authorization": "Bearer s3cret"}}),
+        ("header", {"headers": {"X-API-Key": "s3cret"}}),
+        ("query", {"params": {"api_key": "s3cret"}}),
+        ("basic", {"auth": ("migrateiq", "s3cret")}),
+    ],
+)
+def test_each_auth_style_accepts_the_key_and_refuses_others(auth, good, client):
+    with SampleUpstream(records=5, api_key="s3cret", auth=auth) as upstream:
+        assert client.get(upstream.url, **good).status_code == 200
+        refused = client.get(upstream.url)
+        wrong = client.get(
+            upstream.url,
+            headers={"Authorization": "Bearer nope", "X-API-Key": "nope"},
+            params={"api_key": "nope"},
+        )
+    assert refused.status_code == wrong.status_code == 401
+    assert refused.json() == {"error": "Invalid or missing API key."}
+
+
+def test_header_and_query_auth_names_are_configurable(client):
+    with SampleUpstream(api_key="k", auth="header", auth_header="X-Token") as upstream:
+        assert client.get(upstream.url, headers={"X-Token": "k"}).status_code == 200
+    with SampleUpstream(api_key="k", auth="query", auth_param="token") as upstream:
+        assert client.get(upstream.url, params={"token": "k"}).status_code == 200
+    with SampleUpstream(api_key="k", auth="basic", username="ops") as upstream:
+        assert client.get(upstream.url, auth=("ops", "k")).status_code == 200
+        assert client.get(upstream.url, auth=("migrateiq", "k")).status_code == 401
+
+
+def test_single_record_endpoint(client):
+    with SampleUpstream(records=10, api_key="k") as upstream:
+        headers = {"Authorization": "Bearer k"}
+        one = client.get(f"{upstream.url}/7", headers=headers)
+        missing = client.get(f"{upstream.url}/11", headers=headers)
+        other = client.get(f"{upstream.base_url}/posts", headers=headers)
+        refused = client.get(f"{upstream.url}/7")
+    assert one.status_code == 200 and one.json() == upstream.record(7)
+    assert missing.status_code == other.status_code == 404
+    assert refused.status_code == 401
+
+
+def test_fail_after_pages_fails_later_pages_until_healed(client):
+    with SampleUpstream(records=50, page_size=10, fail_after_pages=2, fail_status=503) as upstream:
+        assert client.get(upstream.url, params={"page": 2}).status_code == 200
+        failed = client.get(upstream.url, params={"page": 3})
+        upstream.heal()
+        healed = client.get(upstream.url, params={"page": 3})
+    assert failed.status_code == 503 and "error" in failed.json()
+    assert healed.status_code == 200 and healed.json()["data"][0]["id"] == 21
+
+
+@pytest.mark.parametrize("style", ["offset", "cursor", "link_header"])
+def test_fail_after_pages_counts_pages_in_every_style(style, client):
+    with SampleUpstream(records=50, page_size=10, style=style, fail_after_pages=3) as upstream:
+        with pytest.raises(AssertionError, match="500"):
+            fetch_all(upstream, client)
+        assert len(upstream.requests) == 4
+        upstream.heal()
+        assert len(fetch_all(upstream, client)) == 50
+
+
+def test_fail_first_then_succeeds_with_retry_after(client):
+    with SampleUpstream(records=5, fail_first=2, fail_status=429, retry_after=1) as upstream:
+        statuses = [client.get(upstream.url) for _ in range(3)]
+    assert [r.status_code for r in statuses] == [429, 429, 200]
+    assert statuses[0].headers["Retry-After"] == "1"
+
+
+def test_slow_ms_delays_answers(client):
+    with SampleUpstream(records=5, slow_ms=300) as upstream:
+        with pytest.raises(httpx.ReadTimeout):
+            client.get(upstream.url, timeout=0.1)
+
+
+def test_requests_are_recorded_with_query_and_headers(client):
+    with SampleUpstream(records=5) as upstream:
+        client.get(upstream.url, params={"page": 1, "per_page": 2}, headers={"X-Trace": "t1"})
+        (request,) = upstream.requests
+    assert request["path"] == "/users"
+    assert request["query"] == {"page": "1", "per_page": "2"}
+    assert request["headers"]["X-Trace"] == "t1"
+
+
+def test_responses_have_content_length_and_keep_the_connection_alive(client):
+    with SampleUpstream(records=30, page_size=10) as upstream:
+        responses = [client.get(upstream.url, params={"page": p}) for p in (1, 2, 3)]
+        ports = {r.extensions["network_stream"].get_extra_info("client_addr") for r in responses}
+    assert all(int(r.headers["Content-Length"]) == len(r.content) for r in responses)
+    assert len(ports) == 1
+
+
+def test_stop_drops_connections_and_restart_keeps_the_url(client):
+    upstream = SampleUpstream(records=5).start()
+    url = upstream.url
+    assert client.get(url).status_code == 200
+    upstream.stop()
+    with pytest.raises(httpx.TransportError):
+        client.get(url)
+    upstream.start()
+    try:
+        assert upstream.url == url and client.get(url).status_code == 200
+    finally:
+        upstream.stop()
+
+
+def test_concurrent_clients_are_served(client):
+    results: list[int] = []
+    with SampleUpstream(records=200, page_size=10, slow_ms=50) as upstream:
+
+        def fetch(page):
+            with httpx.Client() as own:
+                results.append(len(own.get(upstream.url, params={"page": page}).json()["data"]))
+
+        threads = [threading.Thread(target=fetch, args=(p,)) for p in range(1, 21)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    assert results == [10] * 20
+
+
+def test_invalid_parameters_are_400(client):
+    with SampleUpstream(records=5, style="cursor") as upstream:
+        assert client.get(upstream.url, params={"cursor": "garbage!"}).status_code == 400
+        bad = base64.urlsafe_b64encode(b"x:1").decode()
+        assert client.get(upstream.url, params={"cursor": bad}).status_code == 400
+        assert client.get(upstream.url, params={"limit": "ten"}).status_code == 400
+
+
+def test_fixture_allows_egress_to_each_started_server(sample_upstream, settings):
+    first = sample_upstream(records=3)
+    second = sample_upstream(records=3, style="none")
+    assert f"127.0.0.1:{first.port}" in settings.MIGRATEIQ_EGRESS_ALLOWLIST
+    assert f"127.0.0.1:{second.port}" in settings.MIGRATEIQ_EGRESS_ALLOWLIST
+    assert httpx.get(second.url).json() == second.all_records()
+
+
+@pytest.mark.django_db
+def test_make_connector_points_at_an_upstream(sample_upstream, make_connector, tenant_ctx, tenant_b):
+    upstream = sample_upstream(api_key="s3cret", auth="header", auth_header="X-Token")
+    connector = make_connector(upstream=upstream)
+    other = make_connector(tenant=tenant_b)
+    assert connector.tenant == tenant_ctx and other.tenant == tenant_b
+    assert connector.api_endpoint == upstream.url and connector.api_key == "s3cret"
+    assert connector.auth_type == "header" and connector.auth_header_name == "X-Token"
+    assert connector.name != other.name
