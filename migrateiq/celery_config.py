@@ -14,6 +14,7 @@ enable_utc = True
 worker_concurrency = settings.CELERY_WORKER_CONCURRENCY
 task_always_eager = settings.CELERY_TASK_ALWAYS_EAGER
 worker_hijack_root_logger = False
+task_default_queue = settings.CELERY_TASK_DEFAULT_QUEUE
 
 if settings.CELERY_EMBEDDED_BROKER:
     _dir = settings.CELERY_FILESYSTEM_DIR
@@ -30,7 +31,10 @@ else:
     broker_url = settings.CELERY_BROKER_URL
     # A task whose ack is late is redelivered after the visibility timeout; syncs heartbeat and
     # checkpoint, so a redelivery resumes rather than repeats.
-    broker_transport_options = {"visibility_timeout": 3600}
+    # Every countdown or ETA must stay below it (MigrateIQ's tasks use none).
+    broker_transport_options = {"visibility_timeout": settings.CELERY_VISIBILITY_TIMEOUT}
+    if settings.CELERY_BROKER_KEY_PREFIX:
+        broker_transport_options["global_keyprefix"] = settings.CELERY_BROKER_KEY_PREFIX
 
 beat_schedule = {
     "dispatch-due-syncs": {"task": "demo_extension.tasks.dispatch_due_syncs", "schedule": 60.0},

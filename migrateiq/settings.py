@@ -84,6 +84,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "core.middleware.RequestIdMiddleware",
+    "core.middleware.RequestMetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "corsheaders.middleware.CorsMiddleware",
@@ -260,6 +261,18 @@ MIGRATEIQ_SYNC_WAIT_SECONDS = env_float("MIGRATEIQ_SYNC_WAIT_SECONDS", 5.0)
 MIGRATEIQ_SYNC_HEARTBEAT_SECONDS = env_int("MIGRATEIQ_SYNC_HEARTBEAT_SECONDS", 30)
 MIGRATEIQ_SYNC_STALE_AFTER_SECONDS = env_int("MIGRATEIQ_SYNC_STALE_AFTER_SECONDS", 180)
 MIGRATEIQ_SYNC_MAX_ATTEMPTS = env_int("MIGRATEIQ_SYNC_MAX_ATTEMPTS", 3)
+# How a queued sync runs: "celery" (a worker picks it up) or "inline" (synchronously when the
+# transaction commits; for unit tests and one-off scripts). See demo_extension/services/runs.py.
+MIGRATEIQ_SYNC_RUNNER = env_str("MIGRATEIQ_SYNC_RUNNER", "celery")
+if MIGRATEIQ_SYNC_RUNNER not in ("celery", "inline"):
+    raise ConfigurationError("MIGRATEIQ_SYNC_RUNNER must be 'celery' or 'inline'")
+# A PENDING sync whose queue message was lost (never started after this long) is queued again.
+MIGRATEIQ_SYNC_REQUEUE_PENDING_AFTER_SECONDS = env_int("MIGRATEIQ_SYNC_REQUEUE_PENDING_AFTER_SECONDS", 600)
+# The Celery queue and the Redis key prefix of the broker (distinct ones isolate deployments or
+# test runs that share one Redis).
+CELERY_TASK_DEFAULT_QUEUE = env_str("CELERY_TASK_DEFAULT_QUEUE", "celery")
+CELERY_BROKER_KEY_PREFIX = env_str("CELERY_BROKER_KEY_PREFIX", "")
+CELERY_VISIBILITY_TIMEOUT = env_int("CELERY_VISIBILITY_TIMEOUT", 3600)
 
 # --- Observability --------------------------------------------------------------------------
 MIGRATEIQ_METRICS_TOKEN = env_str("MIGRATEIQ_METRICS_TOKEN")

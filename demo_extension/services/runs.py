@@ -1,4 +1,71 @@
-"""PLACEHOLDER: starting, waiting for, cancelling and resuming background sync runs."""
+"""Background sync runs: start, wait for, cancel and resume a sync; the schedule dispatcher; the reaper.
+
+A run is a :class:`~demo_extension.models.SyncLog` row. The database allows one ``PENDING`` or
+``RUNNING`` log per connector (a partial unique index), so "one sync at a time" holds across web
+processes and workers. The Celery task (``demo_extension.tasks.run_sync_log``) only carries the
+log id and calls :func:`execute_sync_log`; the sync itself is ``DataSyncService.sync_data``.
+
+Life of a run::
+
+    start_sync ─► PENDING ─(task: attempts += 1, engine claims)─► RUNNING ─► SUCCESS | PARTIAL | FAILED
+                    │  ▲                                            │  │
+      cancel_sync ──┘  └── reaper: heartbeat stale, attempts left ──┘  └─ cancel_sync: cancel_requested,
+      (CANCELLED at once;   (resumes from the checkpoint; no attempts        the engine stops at the next
+       the task skips it)     left → FAILED)                                 page boundary → CANCELLED
+    resume_sync: FAILED | CANCELLED with a checkpoint ─► PENDING (queued again, fresh attempt budget)
+
+How a queued run gets executed (``settings.MIGRATEIQ_SYNC_RUNNER``):
+
+* ``"celery"`` (default): the task is published when the transaction commits
+  (``transaction.on_commit``); a worker runs it. No message is ever published for a rolled-back
+  trigger.
+* ``"inline"``: the sync runs synchronously in the ``on_commit`` callback, in the calling
+  process. Meant for tests of the API and for one-off scripts.
+
+**In tests**, to make an API-triggered sync run to completion within the request::
+
+    @pytest.fixture
+    def inline_syncs(settings):
+        settings.MIGRATEIQ_SYNC_RUNNER = "inline"
+
+    def test_sync_data_returns_the_finished_log(inline_syncs, editor_client, connector,
+                                                 django_capture_on_commit_callbacks):
+        with django_capture_on_commit_callbacks(execute=True):
+            response = editor_client.post(f"/api/demo-extension/connectors/{connector.pk}/sync_data/")
+
+pytest-django's ``db`` fixture wraps each test in a transaction that never commits, so
+``on_commit`` callbacks run only inside ``django_capture_on_commit_callbacks(execute=True)``
+(they run when the ``with`` block exits: a view that calls :func:`wait_for` inside the request
+sees the log still ``PENDING``, so assert on the database after the block), or with the
+``transactional_db`` fixture, where they run at each real commit (and ``wait_for`` then sees the
+finished log). The real worker path is covered by ``tests/test_celery_worker.py``.
+"""
+
+import logging
+import time
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from demo_extension.models import (
+    ACTIVE_SYNC_STATUSES,
+    CustomDataConnector,
+    SyncLog,
+    SyncLogEvent,
+    SyncStatus,
+    TriggeredBy,
+)
+from demo_extension.services.schedule import compute_next_sync_at, due_connectors, schedule_after_sync
+from demo_extension.services.sync import DataSyncService
+from migrateiq.celery import app as celery_app
+
+logger = logging.getLogger(__name__)
+
+RUN_SYNC_TASK = "demo_extension.tasks.run_sync_log"
+POLL_INTERVAL_SECONDS = 0.2
 
 
 class SyncAlreadyRunning(Exception):
@@ -7,17 +74,288 @@ class SyncAlreadyRunning(Exception):
         self.active_log_id = active_log_id
 
 
-def start_sync(connector, *, triggered_by="api", user=None, full_refresh=False):
-    raise NotImplementedError
+# --- Starting, waiting, cancelling, resuming --------------------------------------------------
 
 
-def wait_for(sync_log, seconds: float):
-    raise NotImplementedError
+def start_sync(connector, *, triggered_by=TriggeredBy.API, user=None, full_refresh=False) -> SyncLog:
+    """Create a ``PENDING`` sync log for ``connector`` and queue it once the transaction commits.
+
+    Raises :class:`SyncAlreadyRunning` (with the active log's id) when the connector already has a
+    pending or running sync: the database's partial unique index decides, so concurrent triggers
+    give exactly one run.
+    """
+    try:
+        with transaction.atomic():
+            sync_log = SyncLog.objects.create(
+                tenant_id=connector.tenant_id,
+                connector=connector,
+                status=SyncStatus.PENDING,
+                triggered_by=triggered_by,
+                triggered_by_user=user if getattr(user, "is_authenticated", False) else None,
+                full_refresh=full_refresh,
+                heartbeat_at=timezone.now(),
+            )
+    except IntegrityError:
+        raise SyncAlreadyRunning(_active_log_id(connector.pk)) from None
+    _add_event(sync_log, f"Queued ({triggered_by}{', full refresh' if full_refresh else ''}).")
+    enqueue(sync_log.pk)
+    return sync_log
 
 
-def cancel_sync(sync_log):
-    raise NotImplementedError
+def wait_for(sync_log: SyncLog, seconds: float) -> SyncLog:
+    """Poll the database until ``sync_log`` has finished or ``seconds`` have passed; return it refreshed."""
+    deadline = time.monotonic() + max(0.0, float(seconds))
+    sync_log.refresh_from_db()
+    while not sync_log.is_finished:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            break
+        time.sleep(min(POLL_INTERVAL_SECONDS, remaining))
+        sync_log.refresh_from_db()
+    return sync_log
 
 
-def resume_sync(sync_log, *, user=None):
-    raise NotImplementedError
+def cancel_sync(sync_log: SyncLog) -> SyncLog:
+    """Cancel a sync.
+
+    A ``PENDING`` log is marked ``CANCELLED`` at once (it stays in the history; the queued task
+    finds it cancelled and does nothing). A ``RUNNING`` log gets ``cancel_requested``: the engine
+    stops at the next page boundary, keeps what it committed and ends ``CANCELLED``. A finished
+    log raises ``ValueError``.
+    """
+    now = timezone.now()
+    cancelled = SyncLog.objects.filter(pk=sync_log.pk, status=SyncStatus.PENDING).update(
+        status=SyncStatus.CANCELLED,
+        cancel_requested=True,
+        finished_at=now,
+        error_message="Cancelled before it started.",
+        updated_at=now,
+    )
+    if cancelled:
+        _add_event(sync_log, "Cancelled before it started.")
+        _record_connector_status(sync_log.connector_id, SyncStatus.CANCELLED)
+    elif SyncLog.objects.filter(pk=sync_log.pk, status=SyncStatus.RUNNING).update(
+        cancel_requested=True, updated_at=now
+    ):
+        _add_event(sync_log, "Cancellation requested; stopping at the next page boundary.")
+    else:
+        sync_log.refresh_from_db()
+        raise ValueError(f"This sync has already finished ({sync_log.status}).")
+    sync_log.refresh_from_db()
+    return sync_log
+
+
+def resume_sync(sync_log: SyncLog, *, user=None) -> SyncLog:
+    """Queue a ``FAILED`` or ``CANCELLED`` sync again; the engine resumes from its checkpoint.
+
+    Raises ``ValueError`` (with the reason) when the log cannot be resumed, and
+    :class:`SyncAlreadyRunning` when another sync of the connector is in progress.
+    """
+    sync_log.refresh_from_db()
+    reason = resume_refusal(sync_log)
+    if reason:
+        raise ValueError(reason)
+    try:
+        with transaction.atomic():
+            resumed = SyncLog.objects.filter(
+                pk=sync_log.pk, status__in=(SyncStatus.FAILED, SyncStatus.CANCELLED)
+            ).update(
+                status=SyncStatus.PENDING,
+                attempts=0,
+                cancel_requested=False,
+                finished_at=None,
+                error_message="",
+                heartbeat_at=timezone.now(),
+                updated_at=timezone.now(),
+            )
+    except IntegrityError:
+        raise SyncAlreadyRunning(_active_log_id(sync_log.connector_id)) from None
+    if not resumed:
+        sync_log.refresh_from_db()
+        raise ValueError(f"This sync cannot be resumed: it is {sync_log.status}.")
+    who = f" by {user.email}" if getattr(user, "email", None) else ""
+    _add_event(sync_log, f"Resumed{who} from its checkpoint.")
+    enqueue(sync_log.pk)
+    sync_log.refresh_from_db()
+    return sync_log
+
+
+def resume_refusal(sync_log: SyncLog) -> str:
+    """Why ``sync_log`` cannot be resumed, or ``""`` when it can."""
+    if sync_log.status not in (SyncStatus.FAILED, SyncStatus.CANCELLED):
+        return f"Only a failed or cancelled sync can be resumed; this one is {sync_log.status}."
+    if not sync_log.checkpoint:
+        return "This sync has no checkpoint to resume from; start a new sync instead."
+    newer = SyncLog.objects.filter(connector_id=sync_log.connector_id, created_at__gt=sync_log.created_at)
+    if newer.exists():
+        return "A newer sync of this connector exists; start a new sync instead."
+    return ""
+
+
+# --- Queueing and executing -------------------------------------------------------------------
+
+
+def enqueue(sync_log_id: int) -> None:
+    """Run the sync log in the background once the current transaction commits."""
+    transaction.on_commit(lambda: _dispatch(sync_log_id))
+
+
+def _dispatch(sync_log_id: int) -> None:
+    if settings.MIGRATEIQ_SYNC_RUNNER == "inline":
+        execute_sync_log(sync_log_id)
+        return
+    try:
+        # By name: services never import the task module (tasks import services).
+        celery_app.send_task(RUN_SYNC_TASK, args=[sync_log_id])
+    except Exception:
+        # The broker is down: the log stays PENDING and the reaper queues it again later.
+        logger.exception("Could not queue sync log %s; the reaper will retry", sync_log_id)
+
+
+def execute_sync_log(sync_log_id: int) -> SyncLog | None:
+    """Run a queued sync log (the body of the Celery task).
+
+    Every delivery of a still-``PENDING`` log counts one attempt in the database, so a message
+    that kills its worker every time (it is redelivered because of late acknowledgement) ends
+    ``FAILED`` after ``MIGRATEIQ_SYNC_MAX_ATTEMPTS``. A log that is no longer pending (cancelled,
+    finished, or running elsewhere) is left alone: a duplicate delivery never runs a sync twice.
+    """
+    counted = SyncLog.objects.filter(pk=sync_log_id, status=SyncStatus.PENDING).update(
+        attempts=F("attempts") + 1, heartbeat_at=timezone.now()
+    )
+    if not counted:
+        logger.info("Sync log %s is not pending any more; nothing to do", sync_log_id)
+        return None
+    max_attempts = settings.MIGRATEIQ_SYNC_MAX_ATTEMPTS
+    now = timezone.now()
+    message = f"Gave up after {max_attempts} attempts: the worker running this sync stopped each time."
+    if SyncLog.objects.filter(pk=sync_log_id, status=SyncStatus.PENDING, attempts__gt=max_attempts).update(
+        status=SyncStatus.FAILED, finished_at=now, error_message=message, updated_at=now
+    ):
+        sync_log = SyncLog.objects.get(pk=sync_log_id)
+        _add_event(sync_log, message, level=SyncLogEvent.Level.ERROR)
+        _record_connector_status(sync_log.connector_id, SyncStatus.FAILED)
+        return sync_log
+    sync_log = SyncLog.objects.select_related("connector").get(pk=sync_log_id)
+    DataSyncService(sync_log.connector).sync_data(
+        sync_log=sync_log, triggered_by=sync_log.triggered_by, full_refresh=sync_log.full_refresh
+    )
+    sync_log.refresh_from_db()
+    if sync_log.is_finished:
+        schedule_after_sync(sync_log)
+    return sync_log
+
+
+# --- Schedules --------------------------------------------------------------------------------
+
+
+def dispatch_due_syncs(*, now=None, limit: int = 500) -> list[SyncLog]:
+    """Start a scheduled sync of every due connector (the beat calls this every minute).
+
+    Each connector is claimed by a conditional update of its ``next_sync_at`` (to one interval
+    from *now*, so missed runs give one catch-up sync) so that two beats never dispatch it twice.
+    A connector whose previous sync is still in progress is skipped until its next due time.
+    Returns the started sync logs.
+    """
+    now = now or timezone.now()
+    started = []
+    for connector in list(due_connectors(now=now)[:limit]):
+        with transaction.atomic():
+            claimed = CustomDataConnector.objects.filter(
+                pk=connector.pk, next_sync_at=connector.next_sync_at
+            ).update(next_sync_at=compute_next_sync_at(connector, after=now))
+            if not claimed:
+                continue
+            try:
+                started.append(start_sync(connector, triggered_by=TriggeredBy.SCHEDULE))
+            except SyncAlreadyRunning as exc:
+                logger.info(
+                    "Scheduled sync of connector %s skipped: sync log %s is in progress",
+                    connector.pk,
+                    exc.active_log_id,
+                )
+    return started
+
+
+# --- Reaper -----------------------------------------------------------------------------------
+
+
+def reap_stale_syncs(*, now=None) -> dict:
+    """Deal with runs whose worker disappeared (the beat calls this every minute).
+
+    * ``RUNNING`` with a heartbeat older than ``MIGRATEIQ_SYNC_STALE_AFTER_SECONDS``: queued again
+      to resume from its checkpoint while attempts remain, else ``FAILED`` for good; a stale run
+      whose cancellation was requested ends ``CANCELLED``.
+    * ``PENDING`` not started ``MIGRATEIQ_SYNC_REQUEUE_PENDING_AFTER_SECONDS`` after it was queued
+      (its message was lost, e.g. the broker was down): queued again.
+
+    Returns the ids handled, by outcome.
+    """
+    now = now or timezone.now()
+    stale_before = now - timedelta(seconds=settings.MIGRATEIQ_SYNC_STALE_AFTER_SECONDS)
+    outcome = {"requeued": [], "failed": [], "cancelled": [], "pending_requeued": []}
+    stale = SyncLog.objects.filter(status=SyncStatus.RUNNING).filter(
+        Q(heartbeat_at__lt=stale_before) | Q(heartbeat_at__isnull=True, updated_at__lt=stale_before)
+    )
+    for sync_log in stale.only("pk", "connector_id", "attempts", "cancel_requested", "heartbeat_at"):
+        still_stale = SyncLog.objects.filter(
+            pk=sync_log.pk, status=SyncStatus.RUNNING, heartbeat_at=sync_log.heartbeat_at
+        )
+        if sync_log.cancel_requested:
+            if still_stale.update(status=SyncStatus.CANCELLED, finished_at=now, updated_at=now):
+                _add_event(sync_log, "The worker stopped responding after a cancellation request; cancelled.")
+                _record_connector_status(sync_log.connector_id, SyncStatus.CANCELLED)
+                outcome["cancelled"].append(sync_log.pk)
+        elif sync_log.attempts < settings.MIGRATEIQ_SYNC_MAX_ATTEMPTS:
+            with transaction.atomic():
+                if still_stale.update(status=SyncStatus.PENDING, heartbeat_at=now, updated_at=now):
+                    _add_event(
+                        sync_log,
+                        "The worker stopped responding; queued again to resume from the checkpoint.",
+                        level=SyncLogEvent.Level.WARNING,
+                    )
+                    enqueue(sync_log.pk)
+                    outcome["requeued"].append(sync_log.pk)
+        else:
+            message = f"Gave up after {sync_log.attempts} attempts: the worker running this sync stopped."
+            if still_stale.update(
+                status=SyncStatus.FAILED, finished_at=now, error_message=message, updated_at=now
+            ):
+                _add_event(sync_log, message, level=SyncLogEvent.Level.ERROR)
+                _record_connector_status(sync_log.connector_id, SyncStatus.FAILED)
+                outcome["failed"].append(sync_log.pk)
+
+    lost_before = now - timedelta(seconds=settings.MIGRATEIQ_SYNC_REQUEUE_PENDING_AFTER_SECONDS)
+    lost = SyncLog.objects.filter(status=SyncStatus.PENDING).filter(
+        Q(heartbeat_at__lt=lost_before) | Q(heartbeat_at__isnull=True, updated_at__lt=lost_before)
+    )
+    for sync_log in lost.only("pk", "heartbeat_at"):
+        with transaction.atomic():
+            if SyncLog.objects.filter(
+                pk=sync_log.pk, status=SyncStatus.PENDING, heartbeat_at=sync_log.heartbeat_at
+            ).update(heartbeat_at=now, updated_at=now):
+                _add_event(sync_log, "Not started yet; queued again.", level=SyncLogEvent.Level.WARNING)
+                enqueue(sync_log.pk)
+                outcome["pending_requeued"].append(sync_log.pk)
+    if any(outcome.values()):
+        logger.warning("Reaped sync logs: %s", outcome)
+    return outcome
+
+
+# --- Helpers ----------------------------------------------------------------------------------
+
+
+def _active_log_id(connector_id: int) -> int | None:
+    return (
+        SyncLog.objects.filter(connector_id=connector_id, status__in=ACTIVE_SYNC_STATUSES)
+        .values_list("pk", flat=True)
+        .first()
+    )
+
+
+def _add_event(sync_log, message: str, level=SyncLogEvent.Level.INFO) -> None:
+    SyncLogEvent.objects.create(sync_log_id=sync_log.pk, level=level, message=message)
+
+
+def _record_connector_status(connector_id: int, status: str) -> None:
+    CustomDataConnector.objects.filter(pk=connector_id).update(last_sync_status=status)

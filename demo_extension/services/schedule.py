@@ -1,0 +1,72 @@
+"""Connector schedules: when a connector syncs next, and dispatching the connectors that are due.
+
+``next_sync_at`` is derived from ``sync_frequency``: ``MANUAL`` and inactive connectors have none.
+It is set when a connector is created or changed (:func:`refresh_next_sync_at`), when the beat
+dispatches a due connector (``runs.dispatch_due_syncs``, from *now*, so a beat that was down for a
+day produces one catch-up sync rather than a burst) and after each sync (:func:`schedule_after_sync`).
+"""
+
+import logging
+from datetime import datetime, timedelta
+
+from django.utils import timezone
+
+from demo_extension.models import CustomDataConnector, SyncFrequency
+
+logger = logging.getLogger(__name__)
+
+INTERVALS = {
+    SyncFrequency.HOURLY: timedelta(hours=1),
+    SyncFrequency.DAILY: timedelta(days=1),
+    SyncFrequency.WEEKLY: timedelta(weeks=1),
+}
+
+
+def compute_next_sync_at(connector, *, after: datetime | None = None) -> datetime | None:
+    """The next scheduled sync of ``connector`` one interval after ``after`` (default: now).
+
+    ``None`` for ``MANUAL`` or inactive connectors: they are never scheduled.
+    """
+    interval = INTERVALS.get(connector.sync_frequency)
+    if interval is None or not connector.is_active:
+        return None
+    return (after or timezone.now()) + interval
+
+
+def refresh_next_sync_at(connector, *, now: datetime | None = None) -> datetime | None:
+    """Recompute and store ``next_sync_at`` after a connector was created or changed.
+
+    Call it from the service that saves a connector. A connector that keeps a schedule keeps its
+    pending due time when it has one no later than a full interval from now (editing the name
+    does not postpone the next sync); a new schedule, a shorter interval or a re-activation
+    starts one interval from now.
+    """
+    now = now or timezone.now()
+    proposed = compute_next_sync_at(connector, after=now)
+    current = connector.next_sync_at
+    if proposed is not None and current is not None and current <= proposed:
+        value = current
+    else:
+        value = proposed
+    CustomDataConnector.objects.filter(pk=connector.pk).update(next_sync_at=value)
+    connector.next_sync_at = value
+    return value
+
+
+def schedule_after_sync(sync_log) -> None:
+    """After a sync, the next scheduled one is one interval after this one started."""
+    connector = CustomDataConnector.objects.filter(pk=sync_log.connector_id).first()
+    if connector is None:
+        return
+    value = compute_next_sync_at(connector, after=sync_log.started_at or timezone.now())
+    CustomDataConnector.objects.filter(pk=connector.pk).update(next_sync_at=value)
+
+
+def due_connectors(*, now: datetime | None = None):
+    """Active, scheduled connectors whose ``next_sync_at`` has passed (all tenants)."""
+    now = now or timezone.now()
+    return (
+        CustomDataConnector.objects.filter(is_active=True, next_sync_at__lte=now)
+        .exclude(sync_frequency=SyncFrequency.MANUAL)
+        .order_by("next_sync_at", "pk")
+    )
