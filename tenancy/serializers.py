@@ -64,7 +64,10 @@ class MembershipCreateSerializer(serializers.Serializer):
         required=False,
         trim_whitespace=False,
         max_length=1024,
-        help_text="Required when the email has no account yet.",
+        help_text=(
+            "Required when the email has no account yet; ignored for an existing account "
+            "(only its owner or an operator changes its password)."
+        ),
     )
 
 

@@ -12,6 +12,13 @@ from tenancy.models import Membership, Role, Tenant
 User = get_user_model()
 
 
+class LastAdminError(ValidationError):
+    """The change would leave the tenant without an admin."""
+
+    def __init__(self):
+        super().__init__("A tenant must keep at least one admin.")
+
+
 class LoginError(Exception):
     """Sign-in refused; ``str(exc)`` is safe to show to the client."""
 
@@ -33,12 +40,20 @@ def ensure_tenant(slug: str, name: str | None = None) -> tuple[Tenant, bool]:
 
 @transaction.atomic
 def ensure_member(
-    tenant: Tenant, email: str, role: str, password: str | None = None, *, validate: bool = True
+    tenant: Tenant,
+    email: str,
+    role: str,
+    password: str | None = None,
+    *,
+    validate: bool = True,
+    may_change_password: bool = True,
 ) -> tuple[Membership, bool, bool]:
     """Create the user if needed and give them ``role`` in ``tenant``.
 
     Returns (membership, user_created, membership_created). A password is required for a new user;
-    for an existing user it is changed only when given.
+    for an existing user it is changed only when given and ``may_change_password`` (operators: yes;
+    a tenant admin through the API: no, the account may belong to other tenants too). Raises
+    :class:`LastAdminError` instead of demoting the tenant's last admin.
     """
     if role not in Role.values:
         raise ValidationError(f"Unknown role {role!r}; choose one of {', '.join(Role.values)}.")
@@ -52,7 +67,7 @@ def ensure_member(
             validate_password(password, User(email=email))
         user = User.objects.create_user(email=email, password=password)
         user_created = True
-    elif password:
+    elif password and may_change_password:
         if validate:
             validate_password(password, user)
         user.set_password(password)
@@ -61,6 +76,8 @@ def ensure_member(
         user=user, tenant=tenant, defaults={"role": role}
     )
     if not membership_created and membership.role != role:
+        if admins_left_after(membership, new_role=role) == 0:
+            raise LastAdminError()
         membership.role = role
         membership.save(update_fields=["role", "updated_at"])
     return membership, user_created, membership_created

@@ -124,7 +124,10 @@ class MemberViewSet(
                 data.validated_data["email"],
                 data.validated_data["role"],
                 data.validated_data.get("password"),
+                may_change_password=False,
             )
+        except services.LastAdminError as exc:
+            return error_response(exc.messages[0], status.HTTP_400_BAD_REQUEST)
         except DjangoValidationError as exc:
             raise serializers.ValidationError({"password": exc.messages}) from exc
         return Response(MembershipSerializer(membership).data, status=status.HTTP_201_CREATED)
