@@ -1,9 +1,14 @@
+import logging
 import re
+import time
 import uuid
 
+from core.metrics import observe_http_request, route_template
 from core.request_context import reset_log_context, set_log_context
 
 _VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,128}$")
+
+access_logger = logging.getLogger("migrateiq.request")
 
 
 class RequestIdMiddleware:
@@ -25,4 +30,36 @@ class RequestIdMiddleware:
         finally:
             reset_log_context(token)
         response["X-Request-ID"] = request_id
+        return response
+
+
+class RequestMetricsMiddleware:
+    """Count and time every request by method, route template and status; log one line per request.
+
+    Placed right after :class:`RequestIdMiddleware` so that the line carries the request id, and the
+    tenant and user that authentication bound to the log context.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        started = time.perf_counter()
+        response = self.get_response(request)
+        seconds = time.perf_counter() - started
+        route = route_template(getattr(request, "resolver_match", None))
+        observe_http_request(request.method, route, response.status_code, seconds)
+        access_logger.info(
+            "%s %s %s %.1fms",
+            request.method,
+            route,
+            response.status_code,
+            seconds * 1000,
+            extra={
+                "http_method": request.method,
+                "route": route,
+                "status": response.status_code,
+                "duration_ms": round(seconds * 1000, 1),
+            },
+        )
         return response

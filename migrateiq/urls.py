@@ -3,11 +3,13 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
 from core.views import healthz, readyz
+from core.views_metrics import metrics
 from tenancy.urls import auth_urlpatterns, tenancy_urlpatterns
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("readyz", readyz, name="readyz"),
+    path("metrics", metrics, name="metrics"),
     path("admin/", admin.site.urls),
     path("api/auth/", include(auth_urlpatterns)),
     path("api/tenancy/", include(tenancy_urlpatterns)),

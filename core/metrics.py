@@ -1,0 +1,167 @@
+"""Prometheus metrics of MigrateIQ: HTTP requests, sync runs and upstream calls.
+
+Labels are bounded and never carry tenant names, URLs or credentials: HTTP metrics use the route
+*template* (``api/demo-extension/connectors/<pk>/``), sync metrics the final status, upstream
+metrics the HTTP status code.
+
+Callers use the small ``observe_*`` functions; nothing else in MigrateIQ touches
+``prometheus_client`` directly.
+
+Several processes (gunicorn workers, Celery worker processes on the same host) share their values
+through prometheus' multiprocess mode: set ``PROMETHEUS_MULTIPROC_DIR`` to an empty, writable
+directory *before* the processes start (it is read when ``prometheus_client`` is imported). The
+``/metrics`` view then aggregates every process' files. See ``docs/observability.md``.
+
+The running-syncs gauge is not kept in memory at all: it is counted in the database at scrape time
+(:class:`SyncRunsCollector`), so it is right whichever process runs the syncs.
+"""
+
+import os
+import re
+
+from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.multiprocess import MultiProcessCollector
+from prometheus_client.registry import REGISTRY
+
+HTTP_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+UNMATCHED_ROUTE = "<unmatched>"
+SYNC_STATUSES = frozenset({"success", "partial", "failed", "cancelled"})
+
+http_requests_total = Counter(
+    "migrateiq_http_requests",
+    "HTTP requests answered, by method, route template and status code.",
+    ["method", "route", "status"],
+)
+http_request_duration_seconds = Histogram(
+    "migrateiq_http_request_duration_seconds",
+    "Time to answer an HTTP request, by method and route template.",
+    ["method", "route"],
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0),
+)
+syncs_total = Counter("migrateiq_syncs", "Sync runs finished, by final status.", ["status"])
+sync_duration_seconds = Histogram(
+    "migrateiq_sync_duration_seconds",
+    "Duration of finished sync runs.",
+    buckets=(0.1, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0, 600.0, 1800.0, 3600.0, 7200.0),
+)
+records_synced_total = Counter("migrateiq_records_synced", "Records processed by finished sync runs.")
+sync_records_failed_total = Counter(
+    "migrateiq_sync_records_failed", "Records quarantined (failed transformation) by finished sync runs."
+)
+upstream_requests_total = Counter(
+    "migrateiq_upstream_requests",
+    'Requests to connector APIs by HTTP status code ("error": no response, e.g. timeout).',
+    ["code"],
+)
+upstream_request_duration_seconds = Histogram(
+    "migrateiq_upstream_request_duration_seconds",
+    "Duration of requests to connector APIs.",
+    buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0),
+)
+
+
+def observe_sync_finished(status: str, duration_seconds: float | None, records: int, failed: int) -> None:
+    """Count a finished sync run. Call once per run, when its final status is saved.
+
+    ``records`` are the records the run processed, ``failed`` those it quarantined.
+    """
+    label = str(status).lower()
+    syncs_total.labels(status=label if label in SYNC_STATUSES else "other").inc()
+    if duration_seconds is not None and duration_seconds >= 0:
+        sync_duration_seconds.observe(duration_seconds)
+    if records and records > 0:
+        records_synced_total.inc(records)
+    if failed and failed > 0:
+        sync_records_failed_total.inc(failed)
+
+
+def observe_upstream_request(status_code: int | None, seconds: float) -> None:
+    """Count one HTTP request to a connector's API (``status_code`` None: no response)."""
+    if status_code is None:
+        code = "error"
+    else:
+        code = str(status_code) if 100 <= int(status_code) <= 599 else "other"
+    upstream_requests_total.labels(code=code).inc()
+    if seconds is not None and seconds >= 0:
+        upstream_request_duration_seconds.observe(seconds)
+
+
+def observe_http_request(method: str, route: str, status: int, seconds: float) -> None:
+    method = method if method in HTTP_METHODS else "other"
+    http_requests_total.labels(method=method, route=route, status=str(status)).inc()
+    http_request_duration_seconds.labels(method=method, route=route).observe(seconds)
+
+
+_NAMED_GROUP = re.compile(r"\(\?P<(\w+)>[^)]*\)")
+
+
+def route_template(resolver_match) -> str:
+    """The URL pattern that answered a request, with its parameters as ``<name>``, never the raw path.
+
+    DRF routers produce regular expressions (``^connectors/(?P<pk>[^/.]+)/$``); they are rewritten to
+    the ``path()`` style so that every route reads the same.
+    """
+    if resolver_match is None or not getattr(resolver_match, "route", None):
+        return UNMATCHED_ROUTE
+    route = _NAMED_GROUP.sub(r"<\1>", resolver_match.route)
+    route = route.replace("^", "").replace("$", "").replace("\\.", ".")
+    return "/" + route.lstrip("/")
+
+
+class SyncRunsCollector:
+    """``migrateiq_syncs_running`` / ``migrateiq_syncs_pending``, counted in the database per scrape.
+
+    One query per scrape (not per process), right across web and worker processes.
+    """
+
+    def collect(self):
+        from django.db.models import Count, Q
+
+        from demo_extension.models import SyncLog, SyncStatus
+
+        counts = SyncLog.objects.aggregate(
+            running=Count("id", filter=Q(status=SyncStatus.RUNNING)),
+            pending=Count("id", filter=Q(status=SyncStatus.PENDING)),
+        )
+        yield GaugeMetricFamily(
+            "migrateiq_syncs_running", "Sync runs in progress now.", value=counts["running"]
+        )
+        yield GaugeMetricFamily(
+            "migrateiq_syncs_pending", "Sync runs queued and not started yet.", value=counts["pending"]
+        )
+
+    def describe(self):
+        # Registering must not query the database.
+        return []
+
+
+class _ProcessRegistry:
+    """This process' metrics (single-process mode)."""
+
+    def collect(self):
+        yield from REGISTRY.collect()
+
+
+def multiprocess_dir() -> str | None:
+    return os.environ.get("PROMETHEUS_MULTIPROC_DIR") or os.environ.get("prometheus_multiproc_dir") or None
+
+
+def render_latest() -> bytes:
+    """Every metric in the Prometheus text format: all processes' values plus the database gauges."""
+    registry = CollectorRegistry(auto_describe=False)
+    path = multiprocess_dir()
+    if path:
+        MultiProcessCollector(registry, path=path)
+    else:
+        registry.register(_ProcessRegistry())
+    registry.register(SyncRunsCollector())
+    return generate_latest(registry)
+
+
+def mark_process_dead(pid: int) -> None:
+    """Forget the live gauges of an exited worker process (gunicorn ``child_exit`` hook)."""
+    if multiprocess_dir():
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(pid)
