@@ -20,7 +20,7 @@ if settings.CELERY_EMBEDDED_BROKER:
     _dir = settings.CELERY_FILESYSTEM_DIR
     for sub in ("out", "processed"):
         (_dir / sub).mkdir(parents=True, exist_ok=True)
-    broker_url = "filesystem://"
+    broker_url = "filesystem://localhost//"
     broker_transport_options = {
         "data_folder_in": str(_dir / "out"),
         "data_folder_out": str(_dir / "out"),
