@@ -1,6 +1,93 @@
-"""PLACEHOLDER: DataSyncService is being implemented (see the sync-engine brief)."""
+"""The sync engine: fetch every page of a connector's API, transform, quarantine, upsert, checkpoint.
 
-from dataclasses import dataclass
+One code path for every caller (API action, Celery task, ``manage.py sync_connector``)::
+
+    log = DataSyncService(connector).sync_data()          # creates and runs a log
+    log = DataSyncService(connector).sync_data(sync_log=pending_or_failed_log)
+
+A sync streams page by page. Each page's upserts, its quarantined records and the checkpoint (the
+next request, the incremental high-water mark, the counters) commit in one transaction, so a sync
+that dies midway resumes from its last committed page and ends with the same data as a clean run.
+Between pages it refreshes the heartbeat and honours cancellation. Nothing but the pagination state
+and a few recent page fingerprints is kept from one page to the next, so memory does not grow with
+the number of records.
+
+Upstream, data and configuration problems never escape as exceptions: the log ends ``FAILED`` with a
+message that is safe to show (no credentials).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import DatabaseError, IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from core.http import OutboundClient
+from core.http_errors import OutboundError
+from core.redaction import redact, safe_url
+from demo_extension.models import (
+    ACTIVE_SYNC_STATUSES,
+    CustomDataConnector,
+    SyncedRecord,
+    SyncLog,
+    SyncLogEvent,
+    SyncRecordError,
+    SyncStatus,
+)
+from demo_extension.services.auth import base_query_params, build_request_auth
+from demo_extension.services.extract import (
+    ResponseFormatError,
+    detect_records_path,
+    extract_records,
+    get_path,
+    parse_json_body,
+    path_parts,
+)
+from demo_extension.services.incremental import IncrementalConfig, later_cursor, validate_incremental_config
+from demo_extension.services.pagination import (
+    FetchedPage,
+    PageRequest,
+    PaginationError,
+    PaginationLoop,
+    detect_pagination,
+    make_paginator,
+    validate_pagination_config,
+)
+from demo_extension.services.transform import DataTransformationService, TransformationError
+from demo_extension.services.upsert import (
+    UnstorableRecord,
+    canonical_json,
+    checksum,
+    jsonb_safe,
+    upsert_page,
+)
+
+logger = logging.getLogger(__name__)
+
+__all__ = [
+    "ConnectionResult",
+    "DataSyncService",
+    "validate_incremental_config",
+    "validate_pagination_config",
+]
+
+CHECKPOINT_VERSION = 1
+MAX_EXTERNAL_ID_LENGTH = 255
+# Retry lines written to a run's log; more would drown the useful ones.
+MAX_RETRY_EVENTS = 20
+# Recent page fingerprints remembered to spot an upstream serving the same page again.
+RECENT_PAGES = 32
+# Evidence needed before the error threshold may fail a sync early (it is always checked at the end).
+EARLY_THRESHOLD_MIN_FAILURES = 1000
 
 
 @dataclass
@@ -12,15 +99,596 @@ class ConnectionResult:
     status_code: int | None
 
 
+class SyncProblem(Exception):
+    """A configuration or data problem that ends a sync FAILED with this (safe) message."""
+
+
+class _Cancelled(Exception):
+    pass
+
+
+@dataclass
+class _RunState:
+    """What one run carries from page to page: counters, cursor, pagination, a few fingerprints."""
+
+    processed: int = 0
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    failed: int = 0
+    pages: int = 0
+    pages_this_run: int = 0
+    high_water: object = None
+    since: object = None
+    records_path: str | None = None
+    key_mode: str | None = None  # "primary_key" or "content_hash"
+    recent_pages: deque = field(default_factory=lambda: deque(maxlen=RECENT_PAGES))
+    retry_events: int = 0
+    warnings: list = field(default_factory=list)
+
+
 class DataSyncService:
-    def __init__(self, connector):
+    """Sync one connector's upstream API into ``SyncedRecord`` (see the module docstring)."""
+
+    def __init__(self, connector: CustomDataConnector):
         self.connector = connector
 
+    # -- connection test ------------------------------------------------------------------------
+
     def check_connection(self) -> ConnectionResult:
-        raise NotImplementedError
+        """Fetch the first page as a sync would and say whether records could be read from it."""
+        connector = self.connector
+        endpoint = safe_url(connector.api_endpoint)
+        started = time.perf_counter()
+        try:
+            config = _pagination_config(connector)
+            auth = build_request_auth(connector)
+            paginator = None if config["type"] == "auto" else make_paginator(config, connector.api_endpoint)
+            request_params = dict(paginator.request().params) if paginator else {}
+            params = {**base_query_params(connector), **request_params, **auth.params}
+            with OutboundClient(max_attempts=1) as client:
+                response = client.get(
+                    connector.api_endpoint, params=params, headers=auth.headers, auth=auth.basic
+                )
+            body = parse_json_body(response)
+            records = extract_records(
+                body,
+                connector.records_path if connector.records_path is not None else detect_records_path(body),
+                url=response.url,
+            )
+        except OutboundError as exc:
+            return ConnectionResult(
+                False, _elapsed_ms(started), redact(str(exc)), endpoint, getattr(exc, "status_code", None)
+            )
+        except (ResponseFormatError, SyncProblem) as exc:
+            return ConnectionResult(False, _elapsed_ms(started), redact(str(exc)), endpoint, 200)
+        return ConnectionResult(
+            True,
+            round(response.elapsed_ms, 1),
+            "Connection successful" if records is not None else "Connection successful (no records)",
+            endpoint,
+            response.status_code,
+        )
 
     def test_connection(self) -> bool:
         return self.check_connection().connected
 
-    def sync_data(self, *, sync_log=None, triggered_by="manual", full_refresh=False, progress=None):
-        raise NotImplementedError
+    # -- sync -----------------------------------------------------------------------------------
+
+    def sync_data(
+        self,
+        *,
+        sync_log: SyncLog | None = None,
+        triggered_by: str = "manual",
+        full_refresh: bool = False,
+        progress: Callable[[SyncLog], None] | None = None,
+    ) -> SyncLog:
+        """Run a sync and return its log (finished: SUCCESS, PARTIAL, FAILED or CANCELLED).
+
+        Without ``sync_log`` a new RUNNING log is created; raises :class:`SyncAlreadyRunning` when
+        the connector already has an active one. With a PENDING log it runs it; with a FAILED (or
+        stale RUNNING) log it resumes from its checkpoint. A log another worker already claimed (or
+        that has finished) is returned as it is.
+        """
+        connector = self.connector
+        now = timezone.now()
+        if sync_log is None:
+            sync_log = self._create_log(triggered_by, full_refresh, now)
+        elif not self._claim(sync_log, now):
+            sync_log.refresh_from_db()
+            return sync_log
+        started = time.monotonic()
+        previous_duration = (sync_log.duration_seconds or 0.0) if sync_log.checkpoint else 0.0
+        state = _RunState()
+        try:
+            status = self._run(sync_log, state, full_refresh or sync_log.full_refresh, progress)
+            message = ""
+        except _Cancelled:
+            status, message = SyncStatus.CANCELLED, "Cancelled at a page boundary; committed pages are kept."
+        except OutboundError as exc:
+            status, message = SyncStatus.FAILED, self._upstream_message(exc, state)
+        except (ResponseFormatError, PaginationError, SyncProblem, ValueError) as exc:
+            status, message = SyncStatus.FAILED, redact(str(exc))
+        except DatabaseError as exc:
+            logger.exception("Sync %s of connector %s hit a database error", sync_log.pk, connector.pk)
+            status, message = SyncStatus.FAILED, f"Database error while storing page {state.pages + 1}: {exc}"
+        except Exception as exc:  # a bug must not leave the run RUNNING forever
+            logger.exception("Sync %s of connector %s crashed", sync_log.pk, connector.pk)
+            status, message = SyncStatus.FAILED, f"Internal error ({type(exc).__name__}); see the server log."
+        self._finish(sync_log, state, status, redact(message), previous_duration + time.monotonic() - started)
+        return sync_log
+
+    def _create_log(self, triggered_by: str, full_refresh: bool, now) -> SyncLog:
+        connector = self.connector
+        try:
+            with transaction.atomic():
+                return SyncLog.objects.create(
+                    tenant_id=connector.tenant_id,
+                    connector=connector,
+                    status=SyncStatus.RUNNING,
+                    triggered_by=triggered_by,
+                    full_refresh=full_refresh,
+                    started_at=now,
+                    heartbeat_at=now,
+                )
+        except IntegrityError:
+            raise self._already_running() from None
+
+    def _already_running(self) -> Exception:
+        # runs.py (background runs) sits above the engine and imports it; its exception is part of
+        # the engine's contract, so it is looked up at raise time rather than at import time.
+        from demo_extension.services.runs import SyncAlreadyRunning
+
+        return SyncAlreadyRunning(self._active_log_id())
+
+    def _active_log_id(self):
+        return (
+            SyncLog.objects.filter(connector_id=self.connector.pk, status__in=ACTIVE_SYNC_STATUSES)
+            .values_list("pk", flat=True)
+            .first()
+        )
+
+    def _claim(self, sync_log: SyncLog, now) -> bool:
+        """Atomically make ``sync_log`` RUNNING if it may run; False when someone else has it."""
+        stale = now - timedelta(seconds=settings.MIGRATEIQ_SYNC_STALE_AFTER_SECONDS)
+        claimable = (
+            Q(status__in=[SyncStatus.PENDING, SyncStatus.FAILED])
+            | Q(status=SyncStatus.RUNNING, heartbeat_at__lt=stale)
+            | Q(status=SyncStatus.RUNNING, heartbeat_at__isnull=True, started_at__lt=stale)
+        )
+        try:
+            with transaction.atomic():
+                claimed = (
+                    SyncLog.objects.filter(claimable, pk=sync_log.pk)
+                    .exclude(connector_id__isnull=True)
+                    .update(
+                        status=SyncStatus.RUNNING,
+                        started_at=now,
+                        heartbeat_at=now,
+                        finished_at=None,
+                        error_message="",
+                    )
+                )
+        except IntegrityError:
+            raise self._already_running() from None
+        if claimed:
+            sync_log.refresh_from_db()
+        return bool(claimed)
+
+    # -- the run --------------------------------------------------------------------------------
+
+    def _run(self, log: SyncLog, state: _RunState, full_refresh: bool, progress) -> str:
+        connector = self.connector
+        pagination = _pagination_config(connector)
+        incremental = _incremental_config(connector)
+        auth = build_request_auth(connector)
+        max_pages = connector.max_pages or settings.MIGRATEIQ_SYNC_MAX_PAGES
+        transform = _transformer(connector)
+
+        checkpoint = log.checkpoint if isinstance(log.checkpoint, dict) else None
+        if checkpoint and checkpoint.get("version") == CHECKPOINT_VERSION:
+            self._restore(log, state, checkpoint)
+            pagination = checkpoint["pagination"]["config"]
+            paginator = make_paginator(
+                pagination, connector.api_endpoint, checkpoint["pagination"]["state"], auth.credential_params
+            )
+            self._event(log, f"Resuming after page {state.pages} ({state.processed} records committed).")
+        else:
+            checkpoint = None
+            if incremental:
+                stored = None if full_refresh else connector.incremental_cursor
+                state.since = stored if stored is not None else incremental.initial_value
+            state.records_path = connector.records_path
+            paginator = (
+                None
+                if pagination["type"] == "auto"
+                else make_paginator(pagination, connector.api_endpoint, None, auth.credential_params)
+            )
+            self._event(
+                log,
+                "Sync started"
+                + (" (full refresh)" if full_refresh else "")
+                + (
+                    f"; sending {incremental.param}={state.since}"
+                    if incremental and state.since is not None
+                    else ""
+                )
+                + ".",
+            )
+            if paginator is not None and not log.detected_pagination:
+                log.detected_pagination = paginator.style
+
+        base_params = base_query_params(connector)
+        if incremental and state.since is not None:
+            base_params[incremental.param] = _param_text(state.since)
+        headers = auth.headers
+        cursor_parts = path_parts(incremental.cursor_field) if incremental else None
+        self._check_cancel(log)
+
+        with OutboundClient(on_retry=lambda message: self._on_retry(log, state, message)) as client:
+            while True:
+                if state.pages_this_run >= max_pages:
+                    state.warnings.append(
+                        f"Stopped at max_pages ({max_pages}); the next sync continues with new data only "
+                        "if the API is incremental."
+                    )
+                    break
+                request = (
+                    paginator.request()
+                    if paginator is not None
+                    else _first_auto_request(connector.api_endpoint, pagination)
+                )
+                params = (
+                    {**auth.params} if request.followed else {**base_params, **request.params, **auth.params}
+                )
+                response = client.get(request.url, params=params, headers=headers, auth=auth.basic)
+                body = parse_json_body(response)
+                if state.records_path is None:
+                    state.records_path = detect_records_path(body)
+                records = extract_records(body, state.records_path, url=response.url)
+                page = FetchedPage(response.url, response.headers, body, len(records))
+                if paginator is None:
+                    pagination = detect_pagination(page, pagination)
+                    paginator = make_paginator(
+                        pagination, connector.api_endpoint, None, auth.credential_params
+                    )
+                    if pagination["type"] == "page" and "start_page" in pagination:
+                        paginator.state["page"] = pagination["start_page"]
+                    log.detected_pagination = paginator.style
+                    self._event(log, f"Detected pagination: {paginator.describe()}.")
+                loop_error = None
+                try:
+                    more = paginator.advance(page)
+                except PaginationLoop as exc:
+                    more, loop_error = False, exc
+                del body, page
+
+                rows, failures, fingerprint = self._process_records(
+                    records, transform, state, cursor_parts, state.pages + 1
+                )
+                del records
+                if fingerprint is None:
+                    fingerprint = hashlib.blake2b(response.content, digest_size=16).digest()
+                if fingerprint in state.recent_pages:
+                    raise PaginationLoop(
+                        f"Page {state.pages + 1} ({safe_url(response.url)}) holds the same records as an "
+                        "earlier page: the upstream seems to ignore the pagination parameters. Stopping "
+                        "instead of looping; check the connector's pagination settings."
+                    )
+                state.recent_pages.append(fingerprint)
+                del response
+
+                self._commit_page(log, state, rows, failures, paginator, pagination)
+                del rows, failures
+                if progress is not None:
+                    progress(log)
+                if state.pages in (1, 10, 100) or state.pages % 1000 == 0:
+                    if state.pages > 1:
+                        self._event(log, f"{state.pages} pages, {state.processed} records so far.")
+                if loop_error is not None:
+                    raise loop_error
+                if not more:
+                    break
+                self._check_cancel(log)
+                self._check_threshold(state, final=False)
+        return self._final_status(state)
+
+    def _process_records(self, records, transform, state: _RunState, cursor_parts, page_number):
+        """Transform, validate and serialize one page: ({external_id: (json, checksum)}, failures,
+        page fingerprint)."""
+        connector = self.connector
+        rows: dict[str, tuple[str, str]] = {}
+        failures: list[tuple[object, str, str]] = []
+        sums: list[str] = []
+        pk_parts = path_parts(connector.primary_key or "")
+        single_pk = pk_parts[0] if len(pk_parts) == 1 else None
+        if state.key_mode is None and records:
+            state.key_mode = self._choose_key_mode(records, transform, pk_parts)
+        by_hash = state.key_mode == "content_hash"
+        high_water = state.high_water
+        duplicates = 0
+        for raw in records:
+            if type(raw) is not dict:
+                failures.append((raw, "", f"The record is not a JSON object (got {_json_type(raw)})."))
+                continue
+            if cursor_parts is not None:
+                value = get_path(raw, cursor_parts)
+                if value is not None and (high_water is None or later_cursor(value, high_water)):
+                    high_water = value
+            try:
+                data = transform(raw) if transform is not None else raw
+                if type(data) is not dict:
+                    raise TransformationError("The transformation did not return an object.")
+                text = canonical_json(data)
+            except (TransformationError, UnstorableRecord) as exc:
+                failures.append((raw, "", str(exc)))
+                continue
+            except Exception as exc:  # a transformation bug quarantines the record, not the sync
+                failures.append((raw, "", f"Transformation failed: {type(exc).__name__}: {exc}"))
+                continue
+            digest = checksum(text)
+            if by_hash:
+                external_id = digest
+            else:
+                key = data.get(single_pk) if single_pk is not None else get_path(data, pk_parts)
+                if key is None or key == "" or isinstance(key, dict | list | bool):
+                    failures.append((raw, "", _missing_key_message(connector.primary_key, key)))
+                    continue
+                external_id = key if type(key) is str else str(key)
+                if len(external_id) > MAX_EXTERNAL_ID_LENGTH:
+                    failures.append(
+                        (raw, "", f"The primary key is longer than {MAX_EXTERNAL_ID_LENGTH} characters.")
+                    )
+                    continue
+            if external_id in rows:
+                duplicates += 1
+            rows[external_id] = (text, digest)
+            sums.append(digest)
+        state.high_water = high_water
+        state.processed += len(records)
+        state.unchanged += duplicates  # a record repeated within a page is written once
+        fingerprint = hashlib.blake2b("".join(sums).encode(), digest_size=16).digest() if sums else None
+        return rows, failures, fingerprint
+
+    def _choose_key_mode(self, records, transform, pk_parts) -> str:
+        """Upsert by primary key, unless it is empty or no record of the first page has it (an API
+        without ids): then by a hash of the content."""
+        if not pk_parts:
+            return "content_hash"
+        for raw in records[:50]:
+            if type(raw) is not dict:
+                continue
+            try:
+                data = transform(raw) if transform is not None else raw
+            except Exception:  # noqa: S112 - a bad record is quarantined later
+                continue
+            if isinstance(data, dict) and get_path(data, pk_parts) not in (None, ""):
+                return "primary_key"
+        if not any(type(raw) is dict for raw in records[:50]):
+            return "primary_key"
+        return "content_hash"
+
+    def _commit_page(self, log: SyncLog, state: _RunState, rows, failures, paginator, pagination) -> None:
+        connector = self.connector
+        now = timezone.now()
+        page_number = state.pages + 1
+        with transaction.atomic():
+            counts = upsert_page(
+                tenant_id=connector.tenant_id,
+                connector_id=connector.pk,
+                sync_log_id=log.pk,
+                rows=rows,
+                now=now,
+            )
+            if failures:
+                SyncRecordError.objects.bulk_create(
+                    [
+                        SyncRecordError(
+                            tenant_id=connector.tenant_id,
+                            sync_log_id=log.pk,
+                            connector_id=connector.pk,
+                            external_id=_external_id_of(raw, connector.primary_key),
+                            raw_payload=jsonb_safe(raw),
+                            error=redact(error)[:2000],
+                            page=page_number,
+                        )
+                        for raw, _, error in failures
+                    ]
+                )
+            state.created += counts.created
+            state.updated += counts.updated
+            state.unchanged += counts.unchanged
+            state.failed += len(failures)
+            state.pages += 1
+            state.pages_this_run += 1
+            checkpoint = {
+                "version": CHECKPOINT_VERSION,
+                "pagination": {"config": pagination, "state": paginator.state},
+                "records_path": state.records_path,
+                "key_mode": state.key_mode,
+                "since": state.since,
+                "high_water": state.high_water,
+            }
+            fields = {
+                "records_processed": state.processed,
+                "records_created": state.created,
+                "records_updated": state.updated,
+                "records_unchanged": state.unchanged,
+                "records_failed": state.failed,
+                "pages_fetched": state.pages,
+                "checkpoint": checkpoint,
+                "cursor_value": state.high_water,
+                "detected_pagination": log.detected_pagination or paginator.style,
+                "heartbeat_at": now,
+            }
+            SyncLog.objects.filter(pk=log.pk).update(**fields)
+        for name, value in fields.items():
+            setattr(log, name, value)
+
+    def _restore(self, log: SyncLog, state: _RunState, checkpoint: dict) -> None:
+        state.processed = log.records_processed
+        state.created = log.records_created
+        state.updated = log.records_updated
+        state.unchanged = log.records_unchanged
+        state.failed = log.records_failed
+        state.pages = log.pages_fetched
+        state.records_path = checkpoint.get("records_path")
+        state.key_mode = checkpoint.get("key_mode")
+        state.since = checkpoint.get("since")
+        state.high_water = checkpoint.get("high_water")
+
+    def _check_cancel(self, log: SyncLog) -> None:
+        if SyncLog.objects.filter(pk=log.pk, cancel_requested=True).exists():
+            log.cancel_requested = True
+            raise _Cancelled
+
+    def _check_threshold(self, state: _RunState, *, final: bool) -> None:
+        threshold = float(settings.MIGRATEIQ_SYNC_ERROR_THRESHOLD)
+        if not state.processed or state.failed <= threshold * state.processed:
+            return
+        if not final and state.failed < EARLY_THRESHOLD_MIN_FAILURES:
+            return
+        raise SyncProblem(
+            f"{state.failed} of {state.processed} records ({state.failed / state.processed:.1%}) failed "
+            f"transformation or validation, above the {threshold:.0%} error threshold; they are in the "
+            "sync's quarantine."
+        )
+
+    def _final_status(self, state: _RunState) -> str:
+        self._check_threshold(state, final=True)
+        return SyncStatus.PARTIAL if state.failed else SyncStatus.SUCCESS
+
+    # -- the end ----------------------------------------------------------------------------------
+
+    def _finish(self, log: SyncLog, state: _RunState, status: str, message: str, duration: float) -> None:
+        connector = self.connector
+        now = timezone.now()
+        for warning in state.warnings:
+            self._event(log, warning, SyncLogEvent.Level.WARNING)
+        if message:
+            level = SyncLogEvent.Level.WARNING if status == SyncStatus.CANCELLED else SyncLogEvent.Level.ERROR
+            self._event(log, message, level)
+        fields = {
+            "status": status,
+            "finished_at": now,
+            "duration_seconds": round(duration, 3),
+            "error_message": message if status != SyncStatus.CANCELLED else "",
+            "heartbeat_at": now,
+        }
+        SyncLog.objects.filter(pk=log.pk).update(**fields)
+        for name, value in fields.items():
+            setattr(log, name, value)
+        log.refresh_from_db()
+        connector_fields = {
+            "last_sync_at": now,
+            "last_sync_status": status,
+            "records_count": SyncedRecord.objects.filter(connector_id=connector.pk).count(),
+        }
+        if status in (SyncStatus.SUCCESS, SyncStatus.PARTIAL) and connector.incremental:
+            high_water = log.cursor_value
+            if high_water is not None:
+                connector_fields["incremental_cursor"] = high_water
+        CustomDataConnector.objects.filter(pk=connector.pk).update(**connector_fields)
+        for name, value in connector_fields.items():
+            setattr(connector, name, value)
+        self._event(
+            log,
+            f"Sync {status.lower()} in {log.duration_seconds:.2f} s: {log.records_processed} processed, "
+            f"{log.records_created} created, {log.records_updated} updated, "
+            f"{log.records_unchanged} unchanged, {log.records_failed} quarantined, "
+            f"{log.pages_fetched} pages.",
+        )
+
+    # -- log lines --------------------------------------------------------------------------------
+
+    def _event(self, log: SyncLog, message: str, level: str = SyncLogEvent.Level.INFO) -> None:
+        SyncLogEvent.objects.create(sync_log_id=log.pk, level=level, message=redact(message)[:4000])
+
+    def _on_retry(self, log: SyncLog, state: _RunState, message: str) -> None:
+        state.retry_events += 1
+        if state.retry_events <= MAX_RETRY_EVENTS:
+            self._event(log, f"Page {state.pages + 1}: {message}", SyncLogEvent.Level.WARNING)
+        elif state.retry_events == MAX_RETRY_EVENTS + 1:
+            self._event(log, "Further retries are not logged.", SyncLogEvent.Level.WARNING)
+
+    def _upstream_message(self, exc: OutboundError, state: _RunState) -> str:
+        message = str(exc)
+        if exc.url and safe_url(exc.url) not in message:
+            message += f" ({safe_url(exc.url)})"
+        if exc.attempts and "attempt" not in message:
+            message += f" after {exc.attempts} attempt(s)"
+        return f"Fetching page {state.pages + 1} failed: {message}"
+
+
+# -- helpers ----------------------------------------------------------------------------------------
+
+
+def _pagination_config(connector) -> dict:
+    try:
+        return validate_pagination_config(connector.pagination)
+    except ValueError as exc:
+        raise SyncProblem(f"Invalid pagination configuration: {exc}") from None
+
+
+def _incremental_config(connector) -> IncrementalConfig | None:
+    try:
+        return IncrementalConfig.from_connector(connector)
+    except ValueError as exc:
+        raise SyncProblem(f"Invalid incremental configuration: {exc}") from None
+
+
+def _transformer(connector):
+    """``transform_record`` of the connector's rules, or None when there are none (records are
+    stored as they come)."""
+    if not connector.transformation_rules:
+        return None
+    try:
+        service = DataTransformationService(connector.transformation_rules)
+    except (TransformationError, ValueError) as exc:
+        raise SyncProblem(f"Invalid transformation rules: {exc}") from None
+    return service.transform_record
+
+
+def _first_auto_request(endpoint: str, pagination: dict) -> PageRequest:
+    if "size_param" in pagination:
+        return PageRequest(endpoint, {pagination["size_param"]: str(pagination["page_size"])})
+    return PageRequest(endpoint, {})
+
+
+def _param_text(value) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def _elapsed_ms(started: float) -> float:
+    return round((time.perf_counter() - started) * 1000, 1)
+
+
+def _json_type(value) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int | float):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, list):
+        return "list"
+    return type(value).__name__
+
+
+def _missing_key_message(primary_key: str, key) -> str:
+    if key is None or key == "":
+        return f"The record has no primary key {primary_key!r}."
+    return f"The primary key {primary_key!r} must be a string or number, not a {_json_type(key)}."
+
+
+def _external_id_of(raw, primary_key: str) -> str:
+    if not isinstance(raw, dict) or not primary_key:
+        return ""
+    value = get_path(raw, path_parts(primary_key))
+    if isinstance(value, str | int | float) and not isinstance(value, bool):
+        return str(value)[:MAX_EXTERNAL_ID_LENGTH]
+    return ""

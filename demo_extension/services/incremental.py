@@ -1,0 +1,68 @@
+"""Incremental syncs: ``connector.incremental = {"cursor_field", "param", "initial_value"}``.
+
+A sync sends the stored ``connector.incremental_cursor`` (or ``initial_value`` on the first run and
+on a full refresh) as the query parameter ``param``, tracks the highest ``cursor_field`` value of
+the raw records it receives (a dotted path, e.g. ``meta.updated_at``), and a completed sync stores
+that value for the next one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+INCREMENTAL_KEYS = ("cursor_field", "param", "initial_value")
+
+
+def validate_incremental_config(cfg) -> dict:
+    """Check a connector's ``incremental`` setting and return it normalized (``{}``: disabled).
+
+    Raises ``ValueError`` naming the problem.
+    """
+    if cfg in (None, {}):
+        return {}
+    if not isinstance(cfg, dict):
+        raise ValueError('incremental must be an object: {"cursor_field": ..., "param": ...}.')
+    unknown = sorted(set(cfg) - set(INCREMENTAL_KEYS))
+    if unknown:
+        raise ValueError(
+            f"incremental key(s) {', '.join(unknown)} unknown (it accepts: {', '.join(INCREMENTAL_KEYS)})."
+        )
+    clean = {}
+    for key in ("cursor_field", "param"):
+        value = cfg.get(key)
+        if not isinstance(value, str) or not value.strip():
+            raise ValueError(f"incremental.{key} is required and must be a non-empty string.")
+        clean[key] = value.strip()
+    if any(part == "" for part in clean["cursor_field"].split(".")):
+        raise ValueError(
+            "incremental.cursor_field must be a field name or a dotted path such as 'meta.updated'."
+        )
+    if "initial_value" in cfg and cfg["initial_value"] is not None:
+        value = cfg["initial_value"]
+        if isinstance(value, bool) or not isinstance(value, str | int | float):
+            raise ValueError("incremental.initial_value must be a string or a number.")
+        clean["initial_value"] = value
+    return clean
+
+
+@dataclass(frozen=True)
+class IncrementalConfig:
+    cursor_field: str
+    param: str
+    initial_value: object = None
+
+    @classmethod
+    def from_connector(cls, connector) -> IncrementalConfig | None:
+        cfg = validate_incremental_config(connector.incremental)
+        return cls(**cfg) if cfg else None
+
+
+def later_cursor(value, than) -> bool:
+    """Whether cursor ``value`` is later than ``than``: numbers numerically, anything else as text
+    (ISO 8601 timestamps in one format sort as text)."""
+    try:
+        if isinstance(value, bool) or isinstance(than, bool):
+            raise TypeError
+        return value > than
+    except TypeError:
+        return str(value) > str(than)

@@ -1,0 +1,243 @@
+"""Writing synced records: canonical JSON, checksums and one bulk upsert per page.
+
+A page costs two statements whatever its size: one to read the stored checksums of the page's
+external ids, one ``INSERT … ON CONFLICT DO UPDATE`` for the new and changed rows (PostgreSQL takes
+the whole page as arrays through ``unnest``; SQLite runs the prepared statement per row inside the
+page's transaction). Unchanged rows are not written at all, so a re-sync of unchanged data writes
+no record rows.
+
+Records are stored as the same canonical JSON text their checksum is computed from, so nothing is
+serialized twice. Values PostgreSQL's ``jsonb`` rejects (NaN and Infinity, ``\\u0000``, unpaired
+surrogates) are refused on every database alike with :class:`UnstorableRecord`: the sync
+quarantines such records instead of failing the page.
+"""
+
+from __future__ import annotations
+
+import datetime
+import decimal
+import hashlib
+import json
+import math
+import uuid
+from dataclasses import dataclass
+
+from django.db import connection
+
+from demo_extension.models import SyncedRecord
+
+
+class UnstorableRecord(ValueError):
+    """A record that cannot be stored as JSON on every supported database."""
+
+
+def _json_default(value):
+    # What DjangoJSONEncoder does for the types a transformation may produce.
+    if isinstance(value, datetime.datetime | datetime.date | datetime.time):
+        return value.isoformat()
+    if isinstance(value, decimal.Decimal | uuid.UUID):
+        return str(value)
+    raise TypeError(f"a value of type {type(value).__name__}")
+
+
+_encode = json.JSONEncoder(
+    sort_keys=True, separators=(",", ":"), allow_nan=False, ensure_ascii=True, default=_json_default
+).encode
+
+
+def canonical_json(data) -> str:
+    """Sorted-key compact ASCII JSON of ``data`` (what is stored and hashed).
+
+    Raises :class:`UnstorableRecord` naming the problem for NaN / Infinity, NUL characters,
+    unpaired surrogates and non-JSON values.
+    """
+    try:
+        text = _encode(data)
+    except ValueError:
+        raise UnstorableRecord("The record contains NaN or Infinity, which JSON cannot store.") from None
+    except TypeError as exc:
+        raise UnstorableRecord(f"The record contains {exc}, which JSON cannot store.") from None
+    except RecursionError:
+        raise UnstorableRecord("The record is nested too deeply to store.") from None
+    # Rare paths: the escapes show up in the ASCII text; confirm on the object itself.
+    if "\\u0000" in text and _contains(data, _has_nul):
+        raise UnstorableRecord(
+            "The record contains a NUL character (\\u0000), which PostgreSQL cannot store."
+        )
+    if "\\ud" in text and _contains(data, _has_lone_surrogate):
+        raise UnstorableRecord("The record contains an unpaired UTF-16 surrogate, which cannot be stored.")
+    return text
+
+
+def checksum(text: str) -> str:
+    """A 32-character hex digest of canonical JSON text."""
+    return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
+
+
+def _has_nul(text: str) -> bool:
+    return "\x00" in text
+
+
+def _has_lone_surrogate(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
+def _contains(value, predicate) -> bool:
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            if predicate(item):
+                return True
+        elif isinstance(item, dict):
+            for key, inner in item.items():
+                if isinstance(key, str) and predicate(key):
+                    return True
+                stack.append(inner)
+        elif isinstance(item, list | tuple):
+            stack.extend(item)
+    return False
+
+
+def jsonb_safe(value, _depth: int = 0):
+    """A copy of ``value`` that every database stores as JSON (for quarantined raw payloads):
+    NaN / Infinity become strings, NUL and unpaired surrogates become U+FFFD, other objects their
+    ``str``."""
+    if _depth > 200:
+        return "<nested too deeply>"
+    if isinstance(value, str):
+        if "\x00" in value:
+            value = value.replace("\x00", "\ufffd")
+        if _has_lone_surrogate(value):
+            value = value.encode("utf-8", "replace").decode("utf-8")
+        return value
+    if isinstance(value, bool) or value is None or isinstance(value, int):
+        return value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else str(value)
+    if isinstance(value, dict):
+        return {jsonb_safe(str(k), _depth + 1): jsonb_safe(v, _depth + 1) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [jsonb_safe(item, _depth + 1) for item in value]
+    try:
+        return jsonb_safe(_json_default(value), _depth + 1)
+    except TypeError:
+        return str(value)
+
+
+@dataclass
+class UpsertCounts:
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+
+
+_TABLE = SyncedRecord._meta.db_table
+_COLUMNS = (
+    "tenant_id",
+    "connector_id",
+    "external_id",
+    "data",
+    "checksum",
+    "first_synced_at",
+    "last_synced_at",
+    "last_sync_log_id",
+)
+_ON_CONFLICT = (
+    "ON CONFLICT (connector_id, external_id) DO UPDATE SET data = EXCLUDED.data, "
+    "checksum = EXCLUDED.checksum, last_synced_at = EXCLUDED.last_synced_at, "
+    "last_sync_log_id = EXCLUDED.last_sync_log_id"
+)
+
+
+def _quoted(name: str) -> str:
+    return connection.ops.quote_name(name)
+
+
+def stored_checksums(connector_id: int, external_ids: list[str]) -> dict[str, str]:
+    """``{external_id: checksum}`` of the stored records among ``external_ids`` (one query per
+    chunk of the database's parameter limit)."""
+    found: dict[str, str] = {}
+    if not external_ids:
+        return found
+    table = _quoted(_TABLE)
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                f"SELECT external_id, checksum FROM {table} "  # noqa: S608 - table name from the model
+                "WHERE connector_id = %s AND external_id = ANY(%s)",
+                [connector_id, external_ids],
+            )
+            found.update(cursor.fetchall())
+            return found
+        chunk = max(100, (connection.features.max_query_params or 999) - 10)
+        for start in range(0, len(external_ids), chunk):
+            ids = external_ids[start : start + chunk]
+            marks = ",".join(["%s"] * len(ids))
+            cursor.execute(
+                f"SELECT external_id, checksum FROM {table} "  # noqa: S608 - placeholders only
+                f"WHERE connector_id = %s AND external_id IN ({marks})",
+                [connector_id, *ids],
+            )
+            found.update(cursor.fetchall())
+    return found
+
+
+def upsert_page(*, tenant_id: int, connector_id: int, sync_log_id: int, rows: dict, now) -> UpsertCounts:
+    """Upsert one page. ``rows`` maps external_id -> (canonical JSON text, checksum).
+
+    Reads the stored checksums in one query, writes new and changed rows in one statement and
+    leaves unchanged rows alone. Call it inside the page's transaction.
+    """
+    counts = UpsertCounts()
+    if not rows:
+        return counts
+    ids = list(rows)
+    stored = stored_checksums(connector_id, ids)
+    write_ids, write_data, write_sums = [], [], []
+    for external_id, (text, digest) in rows.items():
+        previous = stored.get(external_id)
+        if previous is None:
+            counts.created += 1
+        elif previous == digest:
+            counts.unchanged += 1
+            continue
+        else:
+            counts.updated += 1
+        write_ids.append(external_id)
+        write_data.append(text)
+        write_sums.append(digest)
+    if write_ids:
+        _write(tenant_id, connector_id, sync_log_id, now, write_ids, write_data, write_sums)
+    return counts
+
+
+def _write(tenant_id, connector_id, sync_log_id, now, ids, data, sums) -> None:
+    table = _quoted(_TABLE)
+    columns = ", ".join(_COLUMNS)
+    when = connection.ops.adapt_datetimefield_value(now)
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                f"INSERT INTO {table} ({columns}) "  # noqa: S608 - names from the model
+                "SELECT %s, %s, u.external_id, u.data::jsonb, u.checksum, %s, %s, %s "
+                "FROM unnest(%s::text[], %s::text[], %s::text[]) AS u(external_id, data, checksum) "
+                f"{_ON_CONFLICT}",
+                [tenant_id, connector_id, when, when, sync_log_id, ids, data, sums],
+            )
+            return
+        sql = (
+            f"INSERT INTO {table} ({columns}) VALUES (%s, %s, %s, %s, %s, %s, %s, %s) "  # noqa: S608
+            f"{_ON_CONFLICT}"
+        )
+        cursor.executemany(
+            sql,
+            [
+                (tenant_id, connector_id, external_id, text, digest, when, when, sync_log_id)
+                for external_id, text, digest in zip(ids, data, sums, strict=True)
+            ],
+        )
