@@ -27,9 +27,12 @@ lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
+# dlt (the comparison) lives in its own venv so .venv keeps MigrateIQ's pinned versions.
 bench: install
-	$(PIP) install --quiet -e ".[bench]"
-	$(PY) bench/run.py
+	$(PIP) install --quiet "pyinstrument==5.1.3"
+	@test -x .venv-bench/bin/python || $(PYTHON) -m venv .venv-bench
+	@.venv-bench/bin/python -c "import dlt" 2>/dev/null || .venv-bench/bin/pip install --quiet -r bench/requirements-dlt.txt
+	$(PY) bench/run.py $(BENCH_ARGS)
 
 clean:
 	rm -rf var staticfiles .pytest_cache

@@ -1,0 +1,171 @@
+"""The MigrateIQ side of the sync benchmark, run by ``bench/run.py`` in one subprocess per measurement.
+
+Subcommands (each prints one JSON line on stdout):
+
+* ``prepare --url URL --style S``: migrate the database named by the environment (a fresh SQLite
+  file under ``MIGRATEIQ_VAR_DIR`` or a throwaway PostgreSQL database in ``DATABASE_URL``), create
+  the bench tenant and its connector (bearer auth, explicit pagination, the transformation rules).
+* ``sync --url URL``: run ``DataSyncService(connector).sync_data()`` once and report the sync log's
+  counters, the seconds it took and this process's peak RSS. ``--profile FILE`` writes a
+  pyinstrument text profile of the sync.
+* ``fetch --url URL --style S --records N``: the ceiling: httpx + ``json.loads`` over every page,
+  no database.
+
+The process's peak RSS (VmHWM) includes Django itself; ``rss_before_kib`` is the RSS just before
+the measured call, so the growth during the sync is ``peak - before``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+from workload import (
+    API_KEY,
+    PAGE_SIZE,
+    RECORDS_KEYS,
+    TRANSFORMATION_RULES,
+    connector_pagination,
+    page_queries,
+    read_peak_rss_kib,
+    read_rss_kib,
+)
+
+ROOT = Path(__file__).resolve().parent.parent
+TENANT_SLUG = "bench"
+CONNECTOR_NAME = "Bench users"
+
+
+def _setup_django(url: str) -> None:
+    # The upstream is a local server on 127.0.0.1: allow exactly that host and port.
+    netloc = url.split("/")[2]
+    os.environ["MIGRATEIQ_EGRESS_ALLOWLIST"] = netloc
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "migrateiq.settings")
+    sys.path.insert(0, str(ROOT))
+    import django
+
+    django.setup()
+
+
+def prepare(args) -> dict:
+    _setup_django(args.url)
+    from django.core.management import call_command
+
+    from demo_extension.models import CustomDataConnector
+    from tenancy.models import Tenant
+
+    call_command("migrate", verbosity=0, interactive=False)
+    tenant = Tenant.objects.create(name="Bench", slug=TENANT_SLUG)
+    connector = CustomDataConnector.objects.create(
+        tenant=tenant,
+        name=CONNECTOR_NAME,
+        api_endpoint=args.url,
+        api_key=API_KEY,
+        auth_type="bearer",
+        sync_frequency="MANUAL",
+        records_path=RECORDS_KEYS[args.style],
+        primary_key="id",
+        pagination=connector_pagination(args.style, args.page_size),
+        transformation_rules=TRANSFORMATION_RULES,
+    )
+    return {"connector_id": connector.pk}
+
+
+def sync(args) -> dict:
+    _setup_django(args.url)
+    from django.db import connection
+
+    from demo_extension.models import CustomDataConnector, SyncedRecord
+    from demo_extension.services.sync import DataSyncService
+    from tenancy.context import tenant_context
+
+    connector = CustomDataConnector.objects.select_related("tenant").get(
+        tenant__slug=TENANT_SLUG, name=CONNECTOR_NAME
+    )
+    if connector.api_endpoint != args.url:
+        CustomDataConnector.objects.filter(pk=connector.pk).update(api_endpoint=args.url)
+        connector.refresh_from_db()
+    service = DataSyncService(connector)
+
+    profiler = None
+    if args.profile:
+        from pyinstrument import Profiler
+
+        profiler = Profiler(interval=0.001)
+
+    rss_before = read_rss_kib()
+    with tenant_context(connector.tenant):
+        if profiler:
+            profiler.start()
+        started = time.perf_counter()
+        log = service.sync_data(triggered_by="manual")
+        seconds = time.perf_counter() - started
+        if profiler:
+            profiler.stop()
+    peak = read_peak_rss_kib()
+    if profiler:
+        Path(args.profile).write_text(profiler.output_text(unicode=True, color=False, show_all=False))
+        Path(args.profile).with_suffix(".html").write_text(profiler.output_html())
+
+    stored = SyncedRecord.objects.filter(connector=connector).count()
+    return {
+        "status": log.status,
+        "error_message": log.error_message,
+        "records_processed": log.records_processed,
+        "records_created": log.records_created,
+        "records_updated": log.records_updated,
+        "records_unchanged": log.records_unchanged,
+        "records_failed": log.records_failed,
+        "pages_fetched": log.pages_fetched,
+        "records_stored": stored,
+        "seconds": seconds,
+        "rss_before_kib": rss_before,
+        "peak_rss_kib": peak,
+        "database": connection.vendor,
+    }
+
+
+def fetch(args) -> dict:
+    """The ceiling: fetch and parse every page with httpx and json, nothing else."""
+    import httpx
+
+    key = RECORDS_KEYS[args.style]
+    rss_before = read_rss_kib()
+    records = pages = 0
+    started = time.perf_counter()
+    with httpx.Client(headers={"Authorization": f"Bearer {API_KEY}"}, timeout=30) as client:
+        for query in page_queries(args.style, args.records, args.page_size):
+            body = json.loads(client.get(args.url, params=query).content)
+            batch = body[key] if key else body
+            records += len(batch)
+            pages += 1
+    seconds = time.perf_counter() - started
+    return {
+        "records_processed": records,
+        "pages_fetched": pages,
+        "seconds": seconds,
+        "rss_before_kib": rss_before,
+        "peak_rss_kib": read_peak_rss_kib(),
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description="One measurement of the MigrateIQ sync benchmark.")
+    parser.add_argument("command", choices=("prepare", "sync", "fetch"))
+    parser.add_argument("--url", required=True)
+    parser.add_argument("--style", default="page")
+    parser.add_argument("--records", type=int, default=0)
+    parser.add_argument("--page-size", type=int, default=PAGE_SIZE)
+    parser.add_argument("--profile", default="")
+    args = parser.parse_args()
+    result = {"prepare": prepare, "sync": sync, "fetch": fetch}[args.command](args)
+    print(json.dumps(result))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,647 @@
+"""MigrateIQ sync-throughput benchmark: MigrateIQ into SQLite and PostgreSQL, against dlt.
+
+    make bench                                   # 100,000 records, every target, 2 runs each
+    .venv/bin/python bench/run.py --records 1000000
+    .venv/bin/python bench/run.py --scale        # 100,000 and 1,000,000 records: the memory goal
+    .venv/bin/python bench/run.py --profile      # also a pyinstrument profile of one SQLite sync
+
+A deterministic sample upstream (``demo_extension.sample_upstream``) serves N nested "user"
+records on 127.0.0.1, page size 1,000; its pages are built before any timing so the upstream is
+not what is measured. Each measurement runs in its own subprocess (``bench/migrateiq_side.py``
+in ``.venv``, ``bench/dlt_side.py`` in ``.venv-bench``) so its peak RSS is its own:
+
+* MigrateIQ: ``DataSyncService(connector).sync_data()``, with 3 field mappings and 2 type
+  conversions, into a fresh SQLite file and into a throwaway PostgreSQL database; then a re-sync
+  of the unchanged data on the same database.
+* dlt 1.31: the ``rest_api`` source, same paginator style, ``primary_key="id"``,
+  ``write_disposition="merge"``, into its own throwaway database on the same PostgreSQL server.
+* the ceiling: httpx + ``json.loads`` over every page, no database.
+
+Throwaway PostgreSQL databases are named ``migrateiq_bench_<random>_*`` and dropped at the end;
+no other database is touched. Results are printed and written to ``.bench/last-run.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import json
+import os
+import platform
+import secrets
+import shutil
+import signal
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+from datetime import UTC, datetime
+from pathlib import Path
+
+BENCH_DIR = Path(__file__).resolve().parent
+ROOT = BENCH_DIR.parent
+sys.path.insert(0, str(ROOT))
+
+from workload import API_KEY, PAGE_SIZE, STYLES, page_queries  # noqa: E402
+
+from demo_extension.sample_upstream import SampleUpstream  # noqa: E402
+
+MAIN_PYTHON = ROOT / ".venv" / "bin" / "python"
+DLT_VENV = ROOT / ".venv-bench"
+DLT_PYTHON = DLT_VENV / "bin" / "python"
+DLT_REQUIREMENTS = BENCH_DIR / "requirements-dlt.txt"
+DEFAULT_PG_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
+OUTPUT_DIR = ROOT / ".bench"
+
+# The goals of the sync-engine issue (2-core machine, page size 1,000).
+GOAL_PG_VS_DLT = 5.0
+GOAL_SQLITE_RPS = 40_000
+GOAL_RESYNC_SPEEDUP = 1.5
+GOAL_PEAK_RSS_MB_AT_1M = 150
+GOAL_RSS_GROWTH = 0.20
+# dlt measured on this machine before the harness existed, used when dlt is skipped.
+DLT_REFERENCE_RPS = 4_700
+
+ENV_DROPPED = (
+    "DATABASE_URL",
+    "REDIS_URL",
+    "CELERY_BROKER_URL",
+    "DEBUG",
+    "MIGRATEIQ_VAR_DIR",
+    "MIGRATEIQ_EGRESS_ALLOWLIST",
+    "DJANGO_SETTINGS_MODULE",
+)
+
+
+class BenchError(RuntimeError):
+    """A failure the user must see: printed as one clear message."""
+
+
+# --- subprocesses -----------------------------------------------------------------------------
+
+
+def run_child(cmd: list[str], env: dict, log_path: Path, timeout: float) -> tuple[dict, int]:
+    """Run one measurement; return its JSON result and its peak RSS in KiB (from wait4)."""
+    with open(log_path, "ab") as log:
+        log.write(f"\n$ {' '.join(cmd)}\n".encode())
+        log.flush()
+        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=log, env=env, cwd=ROOT)
+        timer = threading.Timer(timeout, proc.kill)
+        timer.start()
+        try:
+            out = proc.stdout.read()
+            _, status, usage = os.wait4(proc.pid, 0)
+        finally:
+            timer.cancel()
+            proc.stdout.close()
+        proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode != 0:
+        tail = log_path.read_text(errors="replace")[-3000:]
+        reason = f"timed out after {timeout:.0f}s" if proc.returncode == -signal.SIGKILL else "failed"
+        raise BenchError(f"{' '.join(cmd[1:3])} {reason} (exit {proc.returncode}). Log tail:\n{tail}")
+    lines = [line for line in out.decode().splitlines() if line.startswith("{")]
+    if not lines:
+        raise BenchError(f"{' '.join(cmd[1:3])} printed no result. See {log_path}.")
+    # ru_maxrss of wait4 is the child's peak (and its reaped children's), in KiB on Linux.
+    return json.loads(lines[-1]), usage.ru_maxrss
+
+
+def child_timeout(records: int) -> float:
+    return 120 + records / 400
+
+
+# --- PostgreSQL -------------------------------------------------------------------------------
+
+
+class ThrowawayPostgres:
+    """Creates and drops ``migrateiq_bench_<random>_*`` databases; never touches any other."""
+
+    def __init__(self, url: str):
+        import psycopg
+
+        self.url = url
+        self.token = secrets.token_hex(4)
+        self.created: list[str] = []
+        try:
+            self.conn = psycopg.connect(url, autocommit=True, connect_timeout=5)
+            self.version = self.conn.execute("SHOW server_version").fetchone()[0]
+        except psycopg.Error as exc:
+            raise BenchError(
+                f"PostgreSQL is not reachable at {url}: {str(exc).strip()}\n"
+                "Start PostgreSQL on 127.0.0.1:5432 (user postgres, trust or a password in the URL), "
+                "pass --pg-url, or run only SQLite with --targets sqlite --no-dlt."
+            ) from None
+
+    def name(self, suffix: str) -> str:
+        return f"migrateiq_bench_{self.token}_{suffix}"
+
+    def create(self, suffix: str, template: str | None = None) -> str:
+        from psycopg import sql
+
+        name = self.name(suffix)
+        query = sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name))
+        if template:
+            query = sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(
+                sql.Identifier(name), sql.Identifier(template)
+            )
+        self.conn.execute(query)
+        self.created.append(name)
+        return name
+
+    def drop(self, name: str) -> None:
+        from psycopg import sql
+
+        if name not in self.created:
+            raise BenchError(f"refusing to drop {name}: this run did not create it")
+        self.conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+        self.created.remove(name)
+
+    def dsn(self, name: str) -> str:
+        base, _, _ = self.url.rpartition("/")
+        return f"{base}/{name}"
+
+    def close(self) -> None:
+        for name in list(self.created):
+            try:
+                self.drop(name)
+            except Exception as exc:  # keep dropping the others
+                print(f"warning: could not drop {name}: {exc}", file=sys.stderr)
+        self.conn.close()
+
+
+# --- the upstream -----------------------------------------------------------------------------
+
+
+def start_upstream(records: int, page_size: int, style: str) -> SampleUpstream:
+    pages = max(1, -(-records // page_size))
+    upstream = SampleUpstream(
+        records=records,
+        page_size=page_size,
+        style=style,
+        api_key=API_KEY,
+        auth="bearer",
+        cache_pages=pages + 8,
+        record_requests=False,
+    ).start()
+    # Build every page once now, so that serving a page is a cache lookup and a socket write.
+    for query in page_queries(style, records, page_size):
+        status, _, _ = upstream.respond_collection(query)
+        if status != 200:
+            raise BenchError(f"the sample upstream answered {status} while building its pages")
+    return upstream
+
+
+# --- one benchmark run ------------------------------------------------------------------------
+
+
+class Bench:
+    def __init__(self, args):
+        self.args = args
+        self.work = Path(tempfile.mkdtemp(prefix="migrateiq-bench-"))
+        self.log_path = self.work / "children.log"
+        self.results: list[dict] = []
+        self.pg: ThrowawayPostgres | None = None
+        self.env_base = {k: v for k, v in os.environ.items() if k not in ENV_DROPPED}
+        self.env_base["PYTHONHASHSEED"] = "0"
+        self.env_base["LOG_LEVEL"] = "WARNING"
+
+    def close(self) -> None:
+        if self.pg:
+            self.pg.close()
+        if not self.args.keep_temp:
+            shutil.rmtree(self.work, ignore_errors=True)
+
+    # environments ------------------------------------------------------------------------------
+
+    def sqlite_env(self, var_dir: Path) -> dict:
+        return {**self.env_base, "MIGRATEIQ_VAR_DIR": str(var_dir)}
+
+    def postgres_env(self, database: str) -> dict:
+        return {
+            **self.env_base,
+            "DATABASE_URL": self.pg.dsn(database),
+            # Production mode needs explicit secrets; these exist only for this throwaway database.
+            "SECRET_KEY": secrets.token_urlsafe(40),
+            "JWT_SIGNING_KEY": secrets.token_urlsafe(40),
+            "MIGRATEIQ_FIELD_ENCRYPTION_KEYS": base64.urlsafe_b64encode(os.urandom(32)).decode(),
+        }
+
+    def migrateiq(self, command: str, env: dict, upstream, records: int, *extra) -> tuple[dict, int]:
+        cmd = [
+            str(MAIN_PYTHON),
+            str(BENCH_DIR / "migrateiq_side.py"),
+            command,
+            "--url",
+            upstream.url,
+            "--style",
+            self.args.style,
+            "--records",
+            str(records),
+            "--page-size",
+            str(self.args.page_size),
+            *extra,
+        ]
+        return run_child(cmd, env, self.log_path, child_timeout(records))
+
+    def record(self, **fields) -> dict:
+        self.results.append(fields)
+        rps = fields["records"] / fields["seconds"] if fields["seconds"] else 0
+        fields["records_per_second"] = rps
+        print(
+            f"  {fields['target']:<11} {fields['phase']:<10} run {fields['run']}: "
+            f"{rps:>10,.0f} records/s  {fields['seconds']:7.2f} s  "
+            f"peak RSS {fields['peak_rss_kib'] / 1024:6.1f} MB",
+            flush=True,
+        )
+        return fields
+
+    # targets -----------------------------------------------------------------------------------
+
+    def check_log(self, result: dict, records: int, phase: str, target: str) -> None:
+        if result["status"] != "SUCCESS" or result["records_processed"] != records:
+            raise BenchError(
+                f"{target} {phase}: the sync ended {result['status']} with {result['records_processed']} of "
+                f"{records} records processed: {result.get('error_message') or '(no message)'}"
+            )
+        expected = "records_created" if phase == "first" else "records_unchanged"
+        if result[expected] != records or result["records_stored"] != records:
+            raise BenchError(f"{target} {phase}: expected {records} {expected}, got {result}")
+
+    def run_sqlite(self, upstream, records: int) -> None:
+        template = self.work / f"sqlite-{records}-template"
+        self.migrateiq("prepare", self.sqlite_env(template), upstream, records)
+        for run in range(1, self.args.repeat + 1):
+            var_dir = self.work / f"sqlite-{records}-run{run}"
+            shutil.copytree(template, var_dir)
+            env = self.sqlite_env(var_dir)
+            for phase in ("first", "resync"):
+                result, peak = self.migrateiq("sync", env, upstream, records)
+                self.check_log(result, records, phase, "sqlite")
+                self.record(
+                    target="sqlite", phase=phase, run=run, records=records, peak_rss_kib=peak, **_keep(result)
+                )
+            shutil.rmtree(var_dir, ignore_errors=True)
+        if self.args.profile and records == self.args.sizes[0]:
+            var_dir = self.work / f"sqlite-{records}-profile"
+            shutil.copytree(template, var_dir)
+            OUTPUT_DIR.mkdir(exist_ok=True)
+            profile = OUTPUT_DIR / f"profile-sqlite-{records}.txt"
+            result, _ = self.migrateiq(
+                "sync", self.sqlite_env(var_dir), upstream, records, "--profile", str(profile)
+            )
+            self.check_log(result, records, "first", "sqlite")
+            print(
+                f"  profile of one SQLite first sync ({result['seconds']:.2f} s under the profiler): "
+                f"{profile}"
+            )
+            shutil.rmtree(var_dir, ignore_errors=True)
+
+    def run_postgres(self, upstream, records: int) -> None:
+        template = self.pg.create(f"{records}_tpl")
+        self.migrateiq("prepare", self.postgres_env(template), upstream, records)
+        for run in range(1, self.args.repeat + 1):
+            database = self.pg.create(f"{records}_r{run}", template=template)
+            env = self.postgres_env(database)
+            for phase in ("first", "resync"):
+                result, peak = self.migrateiq("sync", env, upstream, records)
+                self.check_log(result, records, phase, "postgresql")
+                self.record(
+                    target="postgresql",
+                    phase=phase,
+                    run=run,
+                    records=records,
+                    peak_rss_kib=peak,
+                    **_keep(result),
+                )
+            self.pg.drop(database)
+        self.pg.drop(template)
+
+    def run_dlt(self, upstream, records: int) -> None:
+        for run in range(1, self.args.repeat + 1):
+            database = self.pg.create(f"{records}_dlt{run}")
+            workdir = self.work / f"dlt-{records}-run{run}"
+            workdir.mkdir()
+            cmd = [
+                str(DLT_PYTHON),
+                str(BENCH_DIR / "dlt_side.py"),
+                "--url",
+                upstream.url,
+                "--style",
+                self.args.style,
+                "--records",
+                str(records),
+                "--page-size",
+                str(self.args.page_size),
+                "--dsn",
+                self.pg.dsn(database),
+                "--workdir",
+                str(workdir),
+            ]
+            env = {**self.env_base, "RUNTIME__DLTHUB_TELEMETRY": "false"}
+            result, peak = run_child(cmd, env, self.log_path, child_timeout(records) * 3)
+            self.dlt_version = result["dlt_version"]
+            first = result["runs"][0]
+            self.record(
+                target="dlt", phase="first", run=run, records=records, peak_rss_kib=peak, **_keep(first)
+            )
+            self.pg.drop(database)
+            shutil.rmtree(workdir, ignore_errors=True)
+
+    def run_fetch(self, upstream, records: int) -> None:
+        for run in range(1, self.args.repeat + 1):
+            result, peak = self.migrateiq("fetch", self.env_base, upstream, records)
+            if result["records_processed"] != records:
+                raise BenchError(f"the fetch loop saw {result['records_processed']} of {records} records")
+            self.record(
+                target="fetch+parse",
+                phase="ceiling",
+                run=run,
+                records=records,
+                peak_rss_kib=peak,
+                **_keep(result),
+            )
+
+    # the whole run -----------------------------------------------------------------------------
+
+    def run(self) -> None:
+        args = self.args
+        needs_pg = "postgresql" in args.targets or args.dlt
+        if needs_pg:
+            self.pg = ThrowawayPostgres(args.pg_url)
+        self.machine = machine_facts(self.pg)
+        self.dlt_version = None
+        print_machine(self.machine)
+        self.load_before = os.getloadavg()
+        for index, records in enumerate(args.sizes):
+            pages = max(1, -(-records // args.page_size))
+            print(
+                f"\n{records:,} records, {pages:,} pages of {args.page_size}, style {args.style!r}:",
+                flush=True,
+            )
+            upstream = start_upstream(records, args.page_size, args.style)
+            try:
+                self.run_fetch(upstream, records)
+                if "sqlite" in args.targets:
+                    self.run_sqlite(upstream, records)
+                if "postgresql" in args.targets:
+                    self.run_postgres(upstream, records)
+                if args.dlt and (index == 0 or args.dlt_every_size):
+                    self.run_dlt(upstream, records)
+            finally:
+                upstream.stop()
+        self.load_after = os.getloadavg()
+
+
+def _keep(result: dict) -> dict:
+    """The child's result without what ``record()`` is given separately."""
+    kept = {k: v for k, v in result.items() if k not in ("status", "error_message", "records", "phase")}
+    # The child's own VmHWM; the reported peak is wait4's, which also covers its children.
+    kept["vmhwm_kib"] = kept.pop("peak_rss_kib", 0)
+    return kept
+
+
+# --- report -----------------------------------------------------------------------------------
+
+
+def machine_facts(pg: ThrowawayPostgres | None) -> dict:
+    mem_kib = 0
+    with open("/proc/meminfo") as meminfo:
+        for line in meminfo:
+            if line.startswith("MemTotal:"):
+                mem_kib = int(line.split()[1])
+    cpu = platform.processor() or ""
+    with open("/proc/cpuinfo") as cpuinfo:
+        for line in cpuinfo:
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    return {
+        "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "cpus": os.cpu_count(),
+        "cpu": cpu,
+        "memory_gib": round(mem_kib / 1024 / 1024, 1),
+        "python": platform.python_version(),
+        "sqlite": sqlite3.sqlite_version,
+        "postgresql": pg.version if pg else None,
+        "load_average": os.getloadavg(),
+    }
+
+
+def print_machine(m: dict) -> None:
+    print(
+        f"MigrateIQ sync benchmark, {m['date']}: {m['cpus']} CPUs ({m['cpu']}), {m['memory_gib']} GiB, "
+        f"Python {m['python']}, SQLite {m['sqlite']}, PostgreSQL {m['postgresql'] or '-'}, "
+        f"load average {m['load_average'][0]:.2f}"
+    )
+
+
+def summarise(results: list[dict]) -> dict:
+    """Best and spread of records/s and the highest peak RSS per (records, target, phase)."""
+    groups: dict[tuple, list[dict]] = {}
+    for r in results:
+        groups.setdefault((r["records"], r["target"], r["phase"]), []).append(r)
+    summary = {}
+    for key, runs in groups.items():
+        rates = [r["records_per_second"] for r in runs]
+        best = max(rates)
+        summary[key] = {
+            "best_rps": best,
+            "worst_rps": min(rates),
+            "median_rps": statistics.median(rates),
+            "spread_pct": (best - min(rates)) / best * 100 if best else 0,
+            "runs": len(runs),
+            "peak_rss_mb": max(r["peak_rss_kib"] for r in runs) / 1024,
+            "rss_before_mb": max(r.get("rss_before_kib", 0) for r in runs) / 1024,
+        }
+    return summary
+
+
+def print_report(bench: Bench) -> list[tuple[str, bool | None, str]]:
+    args = bench.args
+    summary = summarise(bench.results)
+    order = {"fetch+parse": 0, "sqlite": 1, "postgresql": 2, "dlt": 3}
+    print(
+        f"\nResults (best of {args.repeat}; spread = (best - worst) / best; peak RSS = highest of the runs)\n"
+    )
+    header = (
+        f"| {'records':>9} | {'target':<11} | {'phase':<9} | {'records/s':>9} | {'spread':>6} | peak RSS |"
+    )
+    print(header)
+    print("|" + "|".join("-" * (len(c)) for c in header.split("|")[1:-1]) + "|")
+    for key in sorted(summary, key=lambda k: (k[0], order.get(k[1], 9), k[2] != "first")):
+        s = summary[key]
+        print(
+            f"| {key[0]:>9,} | {key[1]:<11} | {key[2]:<9} | {s['best_rps']:>9,.0f} "
+            f"| {s['spread_pct']:>5.1f}% | {s['peak_rss_mb']:5.0f} MB |"
+        )
+
+    goals: list[tuple[str, bool | None, str]] = []
+    first_size = args.sizes[0]
+
+    def get(records, target, phase):
+        return summary.get((records, target, phase))
+
+    pg = get(first_size, "postgresql", "first")
+    dlt = get(first_size, "dlt", "first")
+    if pg:
+        dlt_rps = dlt["best_rps"] if dlt else DLT_REFERENCE_RPS
+        source = "measured" if dlt else f"reference {DLT_REFERENCE_RPS:,}/s, dlt not run"
+        ratio = pg["best_rps"] / dlt_rps
+        goals.append(
+            (
+                f"PostgreSQL >= {GOAL_PG_VS_DLT:.0f}x dlt",
+                ratio >= GOAL_PG_VS_DLT,
+                f"MigrateIQ/dlt = {ratio:.2f}x ({pg['best_rps']:,.0f} vs {dlt_rps:,.0f} records/s, {source})",
+            )
+        )
+    sqlite = get(first_size, "sqlite", "first")
+    if sqlite:
+        goals.append(
+            (
+                f"SQLite >= {GOAL_SQLITE_RPS:,} records/s",
+                sqlite["best_rps"] >= GOAL_SQLITE_RPS,
+                f"{sqlite['best_rps']:,.0f} records/s "
+                f"({sqlite['best_rps'] / GOAL_SQLITE_RPS:.0%} of the goal)",
+            )
+        )
+    for target in ("sqlite", "postgresql"):
+        for records in args.sizes:
+            first, resync = get(records, target, "first"), get(records, target, "resync")
+            if first and resync:
+                speedup = resync["best_rps"] / first["best_rps"]
+                goals.append(
+                    (
+                        f"{target} re-sync >= {GOAL_RESYNC_SPEEDUP}x faster ({records:,})",
+                        speedup >= GOAL_RESYNC_SPEEDUP,
+                        f"{speedup:.2f}x ({resync['best_rps']:,.0f} vs {first['best_rps']:,.0f} records/s)",
+                    )
+                )
+    big = 1_000_000
+    for target in ("sqlite", "postgresql"):
+        for phase in ("first", "resync"):
+            at_big, at_small = get(big, target, phase), get(100_000, target, phase)
+            if at_big:
+                ok = at_big["peak_rss_mb"] < GOAL_PEAK_RSS_MB_AT_1M
+                detail = f"{at_big['peak_rss_mb']:.0f} MB at 1,000,000"
+                if at_small:
+                    growth = at_big["peak_rss_mb"] / at_small["peak_rss_mb"] - 1
+                    ok = ok and growth <= GOAL_RSS_GROWTH
+                    detail += f", {at_small['peak_rss_mb']:.0f} MB at 100,000 ({growth:+.0%})"
+                goals.append((f"{target} {phase} peak RSS < {GOAL_PEAK_RSS_MB_AT_1M} MB, +<=20%", ok, detail))
+    fetch = get(first_size, "fetch+parse", "ceiling")
+    if fetch and sqlite:
+        goals.append(
+            (
+                "(context) SQLite sync vs the bare fetch+parse ceiling",
+                None,
+                f"{sqlite['best_rps'] / fetch['best_rps']:.0%} of {fetch['best_rps']:,.0f} records/s",
+            )
+        )
+
+    print("\nGoals")
+    for name, ok, detail in goals:
+        mark = "  -  " if ok is None else ("MET " if ok else "MISS")
+        print(f"  [{mark}] {name}: {detail}")
+    la, lb = bench.load_before, bench.load_after
+    print(
+        f"\nLoad average (1/5/15 min): before {la[0]:.2f}/{la[1]:.2f}/{la[2]:.2f}, "
+        f"after {lb[0]:.2f}/{lb[1]:.2f}/{lb[2]:.2f}"
+    )
+    return goals
+
+
+def ensure_dlt_venv(create: bool) -> None:
+    if DLT_PYTHON.exists():
+        return
+    how = "python3.11 -m venv .venv-bench && .venv-bench/bin/pip install -r bench/requirements-dlt.txt"
+    if not create:
+        raise BenchError(
+            f"dlt runs in its own virtualenv, {DLT_VENV}, which is missing. Create it with\n    {how}\n"
+            "(or `make bench`, or pass --create-dlt-venv), or skip dlt with --no-dlt."
+        )
+    print(f"Creating {DLT_VENV} for dlt: {how}", flush=True)
+    subprocess.run(["python3.11", "-m", "venv", str(DLT_VENV)], check=True)
+    subprocess.run(
+        [str(DLT_VENV / "bin" / "pip"), "install", "--quiet", "-r", str(DLT_REQUIREMENTS)], check=True
+    )
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(
+        description="MigrateIQ sync throughput and memory, into SQLite and PostgreSQL, against dlt.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=__doc__.split("\n\n")[1],
+    )
+    parser.add_argument("--records", type=int, default=100_000, help="records in the upstream (100000)")
+    parser.add_argument(
+        "--scale", action="store_true", help="run at 100,000 and 1,000,000 records (the memory goal)"
+    )
+    parser.add_argument("--style", choices=STYLES, default="page", help="pagination style (page)")
+    parser.add_argument("--page-size", type=int, default=PAGE_SIZE, help="records a page (1000)")
+    parser.add_argument("--repeat", type=int, default=2, help="runs of each measurement (2)")
+    parser.add_argument(
+        "--targets", default="sqlite,postgresql", help="comma-separated: sqlite, postgresql (both)"
+    )
+    parser.add_argument("--no-dlt", dest="dlt", action="store_false", help="skip the dlt comparison")
+    parser.add_argument(
+        "--dlt-every-size", action="store_true", help="with --scale, run dlt at 1,000,000 records too"
+    )
+    parser.add_argument("--create-dlt-venv", action="store_true", help="create .venv-bench if missing")
+    parser.add_argument("--pg-url", default=DEFAULT_PG_URL, help=f"PostgreSQL server ({DEFAULT_PG_URL})")
+    parser.add_argument("--profile", action="store_true", help="pyinstrument profile of one SQLite sync")
+    parser.add_argument("--json", default=str(OUTPUT_DIR / "last-run.json"), help="where to write results")
+    parser.add_argument("--keep-temp", action="store_true", help="keep the temp directory (logs)")
+    args = parser.parse_args(argv)
+    aliases = {"postgres": "postgresql", "pg": "postgresql"}
+    args.targets = [aliases.get(t.strip(), t.strip()) for t in args.targets.split(",") if t.strip()]
+    unknown = set(args.targets) - {"sqlite", "postgresql"}
+    if unknown:
+        parser.error(f"unknown targets: {', '.join(sorted(unknown))}")
+    args.sizes = [100_000, 1_000_000] if args.scale else [args.records]
+    if args.repeat < 1 or args.page_size < 1 or min(args.sizes) < 1:
+        parser.error("--repeat, --page-size and --records must be positive")
+    return args
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    bench = None
+    try:
+        if not MAIN_PYTHON.exists():
+            raise BenchError(f"{MAIN_PYTHON} is missing: run `make install` first.")
+        if args.dlt:
+            ensure_dlt_venv(args.create_dlt_venv)
+        bench = Bench(args)
+        bench.run()
+        goals = print_report(bench)
+        out = Path(args.json)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(
+            json.dumps(
+                {
+                    "machine": bench.machine,
+                    "dlt_version": bench.dlt_version,
+                    "options": {k: v for k, v in vars(args).items() if k != "json"},
+                    "load_before": bench.load_before,
+                    "load_after": bench.load_after,
+                    "results": bench.results,
+                    "goals": [{"goal": g, "met": ok, "detail": d} for g, ok, d in goals],
+                },
+                indent=2,
+            )
+        )
+        print(f"Results written to {out}" + (f"; child logs in {bench.work}" if args.keep_temp else ""))
+        return 0
+    except BenchError as exc:
+        print(f"\nbench: {exc}", file=sys.stderr)
+        return 2
+    finally:
+        if bench:
+            bench.close()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
