@@ -1,0 +1,145 @@
+"""The role matrix: anonymous / viewer / editor / admin × every action of every API endpoint.
+
+``MINIMUM_ROLE`` is the specification (viewer reads; editor creates, changes, tests and syncs; admin
+deletes and manages members). The routes come from the URL configuration, so a new endpoint or
+action fails ``test_the_role_table_names_every_api_action`` until someone decides who may call it.
+"""
+
+import pytest
+from rest_framework.test import APIClient
+
+from conftest import token_for
+from tenancy.models import Membership, Role, Tenant
+from tenancy.tests import seed
+from tenancy.tests.routes import route_methods
+from tenancy.tests.test_isolation import ids_for
+
+ANONYMOUS = "anonymous"
+RANK = {ANONYMOUS: 0, Role.VIEWER: 1, Role.EDITOR: 2, Role.ADMIN: 3}
+CONNECTORS = "api/demo-extension/connectors/"
+SYNC_LOGS = "api/demo-extension/sync-logs/"
+
+MINIMUM_ROLE = {
+    ("api/auth/token/", "POST"): ANONYMOUS,
+    ("api/auth/token/refresh/", "POST"): ANONYMOUS,
+    ("api/auth/me/", "GET"): Role.VIEWER,
+    ("api/tenancy/members/", "GET"): Role.ADMIN,
+    ("api/tenancy/members/", "POST"): Role.ADMIN,
+    ("api/tenancy/members/{pk}/", "GET"): Role.ADMIN,
+    ("api/tenancy/members/{pk}/", "PATCH"): Role.ADMIN,
+    ("api/tenancy/members/{pk}/", "DELETE"): Role.ADMIN,
+    (CONNECTORS, "GET"): Role.VIEWER,
+    (CONNECTORS, "POST"): Role.EDITOR,
+    (CONNECTORS + "stats/", "GET"): Role.VIEWER,
+    (CONNECTORS + "{pk}/", "GET"): Role.VIEWER,
+    (CONNECTORS + "{pk}/", "PUT"): Role.EDITOR,
+    (CONNECTORS + "{pk}/", "PATCH"): Role.EDITOR,
+    (CONNECTORS + "{pk}/", "DELETE"): Role.ADMIN,
+    (CONNECTORS + "{pk}/records/", "GET"): Role.VIEWER,
+    (CONNECTORS + "{pk}/sync_history/", "GET"): Role.VIEWER,
+    (CONNECTORS + "{pk}/test_connection/", "POST"): Role.EDITOR,
+    (CONNECTORS + "{pk}/sync_data/", "POST"): Role.EDITOR,
+    (SYNC_LOGS, "GET"): Role.VIEWER,
+    (SYNC_LOGS + "{pk}/", "GET"): Role.VIEWER,
+    (SYNC_LOGS + "{pk}/errors/", "GET"): Role.VIEWER,
+    (SYNC_LOGS + "{pk}/events/", "GET"): Role.VIEWER,
+    (SYNC_LOGS + "{pk}/cancel/", "POST"): Role.EDITOR,
+    (SYNC_LOGS + "{pk}/resume/", "POST"): Role.EDITOR,
+}
+
+#: Valid bodies, so that an allowed role's request is a real write (2xx) rather than a 400.
+BODIES = {
+    (CONNECTORS, "POST"): {"name": "new connector", "api_endpoint": "http://127.0.0.1:9/users"},
+    (CONNECTORS + "{pk}/", "PUT"): {"name": "replaced", "api_endpoint": "http://127.0.0.1:9/users"},
+    (CONNECTORS + "{pk}/", "PATCH"): {"name": "renamed"},
+    ("api/tenancy/members/", "POST"): {
+        "email": "new@acme.test",
+        "role": "viewer",
+        "password": "a-long-pass-77",
+    },
+    ("api/tenancy/members/{pk}/", "PATCH"): {"role": "editor"},
+}
+
+ROLES = [ANONYMOUS, Role.VIEWER, Role.EDITOR, Role.ADMIN]
+CASES = [(route, method, role) for route, method in route_methods() for role in ROLES]
+
+
+@pytest.fixture
+def graph(db):
+    return seed.seed_tenant(Tenant.objects.create(slug="acme", name="Acme"), "acmemark")
+
+
+def client_as(role, graph, make_member):
+    client = APIClient()
+    if role != ANONYMOUS:
+        user = make_member(graph.tenant, role, email=f"{role}-caller@acme.test")
+        client.credentials(HTTP_AUTHORIZATION=f"Bearer {token_for(user, graph.tenant)}")
+    return client
+
+
+def test_the_role_table_names_every_api_action():
+    actual = {(route.pattern, method) for route, method in route_methods()}
+    missing = sorted(actual - MINIMUM_ROLE.keys())
+    stale = sorted(MINIMUM_ROLE.keys() - actual)
+    assert not missing, f"API actions without a minimum role in MINIMUM_ROLE: {missing}"
+    assert not stale, f"MINIMUM_ROLE names actions that no longer exist: {stale}"
+
+
+@pytest.mark.parametrize(
+    ("route", "method", "role"), CASES, ids=[f"{role}-{m} {r.pattern}" for r, m, role in CASES]
+)
+def test_role_matrix(route, method, role, graph, make_member):
+    key = (route.pattern, method)
+    assert key in MINIMUM_ROLE, f"{method} {route.pattern} is missing from MINIMUM_ROLE"
+    needed = MINIMUM_ROLE[key]
+    client = client_as(role, graph, make_member)
+    url = route.url(**ids_for(route, graph))
+    if method == "POST":
+        url += "?wait=0"
+    body = BODIES.get(key, {})
+
+    if method in ("POST", "PUT", "PATCH"):
+        response = getattr(client, method.lower())(url, body, format="json")
+    else:
+        response = getattr(client, method.lower())(url)
+
+    where = f"{role} {method} {url}: {response.status_code} {response.content[:300]!r}"
+    assert response.status_code < 500, where
+    if RANK[role] >= RANK[needed]:
+        assert response.status_code not in (401, 403, 404), where
+        if key in BODIES or method in ("GET", "DELETE"):
+            assert 200 <= response.status_code < 300, where
+    elif role == ANONYMOUS:
+        assert response.status_code == 401, where
+    else:
+        assert response.status_code == 403, where
+        assert needed in response.json()["detail"], where
+
+
+def test_a_viewer_changes_nothing_anywhere(graph, make_member):
+    """Every write the API offers, as a viewer: the database is unchanged afterwards."""
+    client = client_as(Role.VIEWER, graph, make_member)
+    before = seed.all_tables_checksum()
+    writes = [
+        (r, m) for r, m in route_methods() if m != "GET" and MINIMUM_ROLE.get((r.pattern, m)) != ANONYMOUS
+    ]
+    assert writes
+
+    for route, method in writes:
+        url = route.url(**ids_for(route, graph))
+        response = getattr(client, method.lower())(
+            url, BODIES.get((route.pattern, method), {}), format="json"
+        )
+        assert response.status_code == 403, f"viewer {method} {url}: {response.status_code}"
+
+    assert seed.all_tables_checksum() == before
+
+
+def test_an_editor_cannot_delete_or_manage_members(graph, make_member):
+    client = client_as(Role.EDITOR, graph, make_member)
+
+    assert client.delete(f"/api/demo-extension/connectors/{graph.connector.pk}/").status_code == 403
+    assert client.get("/api/tenancy/members/").status_code == 403
+    assert client.patch(f"/api/tenancy/members/{graph.member.pk}/", {"role": "admin"}).status_code == 403
+    assert Membership.objects.get(pk=graph.member.pk).role == Role.VIEWER
+    assert type(graph.connector).objects.filter(pk=graph.connector.pk).exists()
