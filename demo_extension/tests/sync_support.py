@@ -1,0 +1,67 @@
+"""Helpers of the sync-engine tests: a 127.0.0.1 fault server, fast retries, stored data.
+
+The ``test_sync_*`` modules bind the fixtures they use at module level
+(``fault_server = sync_support.fault_server``): pytest collects fixtures from a test module's names.
+The well-behaved upstream is ``SampleUpstream`` (``sample_upstream`` fixture in conftest); the fault
+server (pytest-httpserver) serves the shapes a real upstream gets wrong.
+"""
+
+import json
+
+import pytest
+from pytest_httpserver import HTTPServer
+
+from demo_extension.models import SyncedRecord
+from demo_extension.services.sync import DataSyncService
+
+
+@pytest.fixture
+def fault_server(settings):
+    """A pytest-httpserver on 127.0.0.1 (a free port), allowed by the egress guard for the test."""
+    server = HTTPServer(host="127.0.0.1", port=0)
+    server.start()
+    allowlist = list(getattr(settings, "MIGRATEIQ_EGRESS_ALLOWLIST", None) or [])
+    settings.MIGRATEIQ_EGRESS_ALLOWLIST = [*allowlist, f"127.0.0.1:{server.port}"]
+    yield server
+    server.clear()
+    server.stop()
+
+
+@pytest.fixture
+def fast_retries(settings):
+    """Retries without real waiting (the client's backoff and Retry-After cap made tiny)."""
+    settings.MIGRATEIQ_HTTP_BACKOFF_BASE = 0.001
+    settings.MIGRATEIQ_HTTP_RETRY_AFTER_CAP = 0.05
+    settings.MIGRATEIQ_HTTP_MAX_ATTEMPTS = 3
+
+
+def run_sync(connector, **options):
+    """Sync ``connector`` with a freshly loaded connector row (what a task or the API does)."""
+    connector.refresh_from_db()
+    return DataSyncService(connector).sync_data(**options)
+
+
+def stored_records(connector) -> dict:
+    """``{external_id: data}`` of everything synced for ``connector``."""
+    return dict(SyncedRecord.objects.filter(connector=connector).values_list("external_id", "data"))
+
+
+def stored_ids(connector) -> list[int]:
+    return sorted(int(external_id) for external_id in stored_records(connector))
+
+
+def queried(upstream, name: str) -> list:
+    """The values of query parameter ``name`` in the upstream's request log, in order."""
+    return [request["query"].get(name) for request in upstream.requests if request["path"] == upstream.path]
+
+
+def events(sync_log) -> list[str]:
+    return list(sync_log.events.values_list("message", flat=True))
+
+
+def fault_url(server, path: str = "/items") -> str:
+    return f"http://127.0.0.1:{server.port}{path}"
+
+
+def json_body(value) -> str:
+    return json.dumps(value)
