@@ -1,12 +1,396 @@
-"""Egress guard (SSRF protection) for the one outbound HTTP client. PLACEHOLDER: being hardened."""
+"""Egress guard: which destinations MigrateIQ may call with tenant-supplied URLs (SSRF protection).
 
-from urllib.parse import urlsplit
+The check runs on the *resolved* addresses, at connect time, inside the network backend of the one
+outbound HTTP client (:mod:`core.http`):
+
+1. the host is resolved once (``socket.getaddrinfo``);
+2. every resolved address is checked, and one bad address rejects the whole answer ("one bad
+   apple": a name that resolves to a public *and* an internal address is denied);
+3. the socket connects to one of those checked addresses, never to the name, so a second DNS lookup
+   (DNS rebinding) cannot swap the address between the check and the connect. TLS still uses the
+   host name for SNI and certificate checks.
+
+Because the check sees resolved addresses, odd spellings (``0177.0.0.1``, ``0x7f.1``, ``2130706433``,
+``127.1``, ``0``) are judged as the ``127.0.0.1`` / ``0.0.0.0`` they resolve to. Redirect hops go
+through the same backend, so every hop is re-checked.
+
+Address policy (explicit CIDR lists: ``ipaddress``'s ``is_private`` / ``is_global`` flags change
+between Python versions). IPv4-mapped, IPv4-compatible, 6to4 and NAT64 addresses are unwrapped and
+judged by the IPv4 address they carry.
+
+* Cloud metadata endpoints: denied always; no setting can allow them.
+* Private networks (RFC 1918, carrier-grade NAT 100.64.0.0/10, unique-local fc00::/7): denied unless
+  ``MIGRATEIQ_ALLOW_PRIVATE_NETWORKS`` is true or an allowlist entry covers the address.
+* Everything else that is not public (loopback, unspecified, link-local, multicast, broadcast,
+  documentation, benchmarking, reserved, and IPv6 outside global unicast 2000::/3): denied unless an
+  allowlist entry covers the address. ``MIGRATEIQ_ALLOW_PRIVATE_NETWORKS`` deliberately does not open
+  loopback or link-local: the MigrateIQ host's own services are the juiciest SSRF target.
+
+``MIGRATEIQ_EGRESS_ALLOWLIST`` entries: an IP (``10.0.0.5``), a CIDR (``10.1.0.0/16``) or a host name,
+each with an optional port (``10.0.0.5:8443``, ``[fd00::1]:8080``, ``[fd00::/64]:443``); an entry
+with a port allows that port only. A host-name entry never vouches for the addresses the name
+resolves to (see GitLab #293733): a name that resolves to an internal address is allowed only when
+that address is itself allowed by an IP/CIDR entry (or by the private-networks switch).
+
+Settings are read at call time. Denial messages are identical for open and closed ports, and every
+denial happens before any connection is attempted.
+"""
+
+from __future__ import annotations
+
+import functools
+import ipaddress
+import logging
+import socket
+import time
+import typing
+from dataclasses import dataclass
+
+import httpcore
+import httpx
+from django.conf import settings
+from httpcore._backends.sync import SyncStream
 
 from core.http_errors import EgressDenied
+from core.redaction import safe_url
+
+logger = logging.getLogger(__name__)
+
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+ALLOWED_SCHEMES = frozenset({"http", "https"})
+
+# Instance metadata services: credentials live there. Never allowed, whatever the settings say.
+METADATA_ADDRESSES = frozenset(
+    ipaddress.ip_address(address)
+    for address in (
+        "169.254.169.254",  # AWS, GCP, Azure, OpenStack, DigitalOcean...
+        "169.254.170.2",  # AWS ECS task credentials
+        "169.254.170.23",  # AWS EKS pod identity agent
+        "fd00:ec2::254",  # AWS IMDS over IPv6
+        "fd00:ec2::23",  # AWS EKS pod identity agent over IPv6
+        "100.100.100.200",  # Alibaba Cloud
+        "192.0.0.192",  # Oracle Cloud
+    )
+)
+METADATA_HOSTNAMES = frozenset(
+    {"metadata.google.internal", "metadata.goog", "metadata", "instance-data", "instance-data.ec2.internal"}
+)
+
+# Allowed only with MIGRATEIQ_ALLOW_PRIVATE_NETWORKS (or a covering allowlist entry).
+PRIVATE_NETWORKS: tuple[IPNetwork, ...] = tuple(
+    ipaddress.ip_network(network)
+    for network in (
+        "10.0.0.0/8",
+        "172.16.0.0/12",
+        "192.168.0.0/16",
+        "100.64.0.0/10",  # carrier-grade NAT
+        "fc00::/7",  # unique-local IPv6
+    )
+)
+
+# Allowed only by a covering allowlist entry.
+DENIED_NETWORKS: tuple[IPNetwork, ...] = tuple(
+    ipaddress.ip_network(network)
+    for network in (
+        "0.0.0.0/8",  # "this network", includes the unspecified 0.0.0.0
+        "127.0.0.0/8",  # loopback
+        "169.254.0.0/16",  # link-local
+        "192.0.0.0/24",  # IETF protocol assignments
+        "192.0.2.0/24",  # documentation (TEST-NET-1)
+        "192.88.99.0/24",  # 6to4 relay anycast
+        "198.18.0.0/15",  # benchmarking
+        "198.51.100.0/24",  # documentation (TEST-NET-2)
+        "203.0.113.0/24",  # documentation (TEST-NET-3)
+        "224.0.0.0/4",  # multicast
+        "240.0.0.0/4",  # reserved, includes the limited broadcast address
+        "255.255.255.255/32",  # limited broadcast
+        "::/128",  # unspecified
+        "::1/128",  # loopback
+        "64:ff9b:1::/48",  # local-use NAT64 (RFC 8215): network-specific, never public
+        "100::/64",  # discard-only
+        "2001::/23",  # IETF protocol assignments, includes Teredo 2001::/32
+        "2001:db8::/32",  # documentation
+        "3fff::/20",  # documentation
+        "fe80::/10",  # link-local
+        "fec0::/10",  # site-local (deprecated)
+        "ff00::/8",  # multicast
+        # Everything outside global unicast 2000::/3 (wrapped IPv4 forms are unwrapped first).
+        "::/3",
+        "4000::/2",
+        "8000::/1",
+    )
+)
+
+_IPV4_MAPPED = ipaddress.ip_network("::ffff:0:0/96")
+_IPV4_COMPATIBLE = ipaddress.ip_network("::/96")
+_NAT64_WELL_KNOWN = ipaddress.ip_network("64:ff9b::/96")
+_SIX_TO_FOUR = ipaddress.ip_network("2002::/16")
+_IPV6_UNSPECIFIED_AND_LOOPBACK = (ipaddress.ip_address("::"), ipaddress.ip_address("::1"))
+
+DENIED_REASON = "it resolves to a private, loopback, link-local, cloud-metadata or otherwise reserved address"
+
+
+@dataclass(frozen=True)
+class AllowlistEntry:
+    """One parsed ``MIGRATEIQ_EGRESS_ALLOWLIST`` entry: a network or a host name, and an optional port."""
+
+    network: IPNetwork | None
+    hostname: str | None
+    port: int | None
+
+    def covers(self, address: IPAddress, port: int) -> bool:
+        if self.network is None or (self.port is not None and self.port != port):
+            return False
+        return address.version == self.network.version and address in self.network
+
+
+@dataclass(frozen=True)
+class EgressPolicy:
+    """The egress settings, parsed. Build one with :func:`current_policy` (reads settings now)."""
+
+    allowlist: tuple[AllowlistEntry, ...] = ()
+    allow_private_networks: bool = False
+
+    def is_allowlisted(self, address: IPAddress, port: int) -> bool:
+        return any(entry.covers(address, port) for entry in self.allowlist)
+
+    def denies(self, address: IPAddress, port: int) -> bool:
+        """True when a connection to ``address:port`` is not allowed (``address`` as resolved)."""
+        return any(self._denies_form(form, port) for form in address_forms(address))
+
+    def _denies_form(self, address: IPAddress, port: int) -> bool:
+        if address in METADATA_ADDRESSES:
+            return True
+        if self.is_allowlisted(address, port):
+            return False
+        if _in_any(address, PRIVATE_NETWORKS):
+            return not self.allow_private_networks
+        return _in_any(address, DENIED_NETWORKS)
+
+
+def _in_any(address: IPAddress, networks: typing.Iterable[IPNetwork]) -> bool:
+    return any(address.version == network.version and address in network for network in networks)
+
+
+def address_forms(address: IPAddress) -> tuple[IPAddress, ...]:
+    """The addresses to judge for ``address``: IPv6 forms that carry an IPv4 address are unwrapped.
+
+    IPv4-mapped (::ffff:a.b.c.d), IPv4-compatible (::a.b.c.d) and NAT64 (64:ff9b::a.b.c.d) addresses
+    reach the embedded IPv4 host, so they are judged by it alone; a 6to4 address (2002:AABB:CCDD::)
+    is judged both as itself and as the IPv4 address it embeds.
+    """
+    if address.version == 4:
+        return (address,)
+    value = int(address)
+    if address in _IPV4_MAPPED or address in _NAT64_WELL_KNOWN:
+        return (ipaddress.IPv4Address(value & 0xFFFFFFFF),)
+    if address in _IPV4_COMPATIBLE and address not in _IPV6_UNSPECIFIED_AND_LOOPBACK:
+        return (ipaddress.IPv4Address(value & 0xFFFFFFFF),)
+    if address in _SIX_TO_FOUR:
+        return (address, ipaddress.IPv4Address((value >> 80) & 0xFFFFFFFF))
+    return (address,)
+
+
+def parse_allowlist_entry(text: str) -> AllowlistEntry:
+    """Parse ``host``, ``IP``, ``CIDR``, each with an optional ``:port`` (IPv6 in brackets)."""
+    entry = text.strip().lower()
+    port: int | None = None
+    if entry.startswith("["):
+        end = entry.find("]")
+        if end < 0:
+            raise ValueError(f"unclosed bracket in {text!r}")
+        host, rest = entry[1:end], entry[end + 1 :]
+        if rest:
+            if not rest.startswith(":"):
+                raise ValueError(f"unexpected text after ']' in {text!r}")
+            port = _parse_port(rest[1:], text)
+    elif entry.count(":") == 1:
+        host, port_text = entry.split(":")
+        port = _parse_port(port_text, text)
+    else:
+        host = entry
+    host = host.rstrip(".")
+    if not host:
+        raise ValueError(f"no host in {text!r}")
+    try:
+        return AllowlistEntry(ipaddress.ip_network(host, strict=False), None, port)
+    except ValueError:
+        pass
+    if not all(part and all(c.isalnum() or c in "-_*" for c in part) for part in host.split(".")):
+        raise ValueError(f"not an IP address, CIDR or host name: {text!r}")
+    return AllowlistEntry(None, host, port)
+
+
+def _parse_port(port_text: str, entry: str) -> int:
+    if not port_text.isdigit() or not 1 <= int(port_text) <= 65535:
+        raise ValueError(f"invalid port in {entry!r}")
+    return int(port_text)
+
+
+@functools.lru_cache(maxsize=32)
+def _build_policy(allowlist: tuple[str, ...], allow_private_networks: bool) -> EgressPolicy:
+    entries = []
+    for text in allowlist:
+        try:
+            entries.append(parse_allowlist_entry(text))
+        except ValueError as exc:
+            # Fail closed: an entry we cannot read allows nothing.
+            logger.warning("Ignoring MIGRATEIQ_EGRESS_ALLOWLIST entry: %s", exc)
+    return EgressPolicy(tuple(entries), allow_private_networks)
+
+
+def current_policy() -> EgressPolicy:
+    """The egress policy from the settings as they are now."""
+    allowlist = getattr(settings, "MIGRATEIQ_EGRESS_ALLOWLIST", None) or ()
+    if isinstance(allowlist, str):
+        allowlist = [item for item in allowlist.split(",") if item.strip()]
+    allow_private = bool(getattr(settings, "MIGRATEIQ_ALLOW_PRIVATE_NETWORKS", False))
+    return _build_policy(tuple(str(item) for item in allowlist), allow_private)
+
+
+def _denied(url_or_host: str, reason: str) -> EgressDenied:
+    shown = safe_url(url_or_host) if "://" in url_or_host else url_or_host
+    return EgressDenied(f"Requests to {shown} are not allowed: {reason}.", url=shown)
+
+
+def validate_url(url: str | httpx.URL) -> httpx.URL:
+    """Check what can be checked without DNS: valid URL, http/https, a host, a valid port, no userinfo.
+
+    Returns the parsed URL. Raises :class:`EgressDenied`.
+    """
+    text = str(url)
+    try:
+        parsed = url if isinstance(url, httpx.URL) else httpx.URL(text)
+    except (httpx.InvalidURL, TypeError, ValueError):
+        raise EgressDenied("This is not a valid URL.", url=safe_url(text)) from None
+    if parsed.scheme not in ALLOWED_SCHEMES:
+        raise _denied(text, "only http and https URLs are allowed")
+    if not parsed.host:
+        raise _denied(text, "the URL has no host")
+    if parsed.userinfo:
+        # Also defeats parser-confusion tricks such as http://127.0.0.1:80\@example.com.
+        raise _denied(text, "credentials in the URL are not allowed; use the connector's authentication")
+    if parsed.port is not None and not 1 <= parsed.port <= 65535:
+        raise _denied(text, "the port is not valid")
+    return parsed
+
+
+def _default_port(url: httpx.URL) -> int:
+    return url.port or (443 if url.scheme == "https" else 80)
+
+
+def resolve_checked(host: str, port: int, policy: EgressPolicy | None = None) -> list[tuple]:
+    """Resolve ``host`` once and return its ``getaddrinfo`` entries if every address is allowed.
+
+    Raises :class:`EgressDenied` when any address is denied, and ``socket.gaierror`` when the name
+    does not resolve. Connect only to the returned entries (their sockaddr), never to ``host``.
+    """
+    policy = policy or current_policy()
+    name = host.strip("[]").lower().rstrip(".")
+    if name in METADATA_HOSTNAMES:
+        raise _denied(host, DENIED_REASON)
+    if not isinstance(port, int) or not 1 <= port <= 65535:
+        raise _denied(host, "the port is not valid")
+    infos = socket.getaddrinfo(name, port, type=socket.SOCK_STREAM)
+    if not infos:
+        raise socket.gaierror(socket.EAI_NONAME, "no addresses")
+    for _family, _type, _proto, _canonname, sockaddr in infos:
+        try:
+            address = ipaddress.ip_address(str(sockaddr[0]).split("%", 1)[0])
+        except ValueError:
+            raise _denied(host, DENIED_REASON) from None
+        if policy.denies(address, port):
+            logger.info("Egress denied: %s:%s resolves to %s", name, port, address)
+            raise _denied(host, DENIED_REASON)
+    return infos
 
 
 def check_url(url: str) -> None:
-    """Raise EgressDenied when ``url`` may not be called (scheme, host, resolved addresses)."""
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise EgressDenied("Only http and https URLs with a host are allowed.", url=url)
+    """Raise EgressDenied when ``url`` may not be called (scheme, host, port, resolved addresses).
+
+    Used when a connector is saved (a 400 for the client). The outbound client repeats the address
+    check at connect time, so a URL that passes here can still be denied later (DNS changes).
+    """
+    parsed = validate_url(url)
+    try:
+        resolve_checked(parsed.raw_host.decode("ascii"), _default_port(parsed))
+    except EgressDenied as exc:
+        raise _denied(str(url), DENIED_REASON) from exc
+    except (OSError, UnicodeError):
+        raise _denied(str(url), "its host name could not be resolved") from None
+
+
+def _connect_socket(family: int, socktype: int, proto: int, sockaddr: tuple, timeout: float | None):
+    """Open a TCP connection to an already-checked socket address (no name resolution here)."""
+    sock = socket.socket(family, socktype, proto)
+    try:
+        sock.settimeout(timeout)
+        sock.connect(sockaddr)
+    except BaseException:
+        sock.close()
+        raise
+    return sock
+
+
+class GuardedNetworkBackend(httpcore.SyncBackend):
+    """httpcore network backend that resolves, checks every address, and connects to a checked one."""
+
+    def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: typing.Iterable[typing.Any] | None = None,
+    ) -> httpcore.NetworkStream:
+        try:
+            infos = resolve_checked(host, port)
+        except (OSError, UnicodeError):
+            raise httpcore.ConnectError(f"Could not resolve {host}") from None
+        ends_at = None if timeout is None else time.monotonic() + timeout
+        last_error: OSError | None = None
+        for family, socktype, proto, _canonname, sockaddr in infos:
+            remaining = None if ends_at is None else max(ends_at - time.monotonic(), 0.001)
+            try:
+                sock = _connect_socket(family, socktype, proto, sockaddr, remaining)
+            except TimeoutError as exc:
+                last_error = exc
+                raise httpcore.ConnectTimeout(f"Timed out connecting to {host}") from None
+            except OSError as exc:
+                last_error = exc
+                continue
+            try:
+                for option in socket_options or ():
+                    sock.setsockopt(*option)
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            except OSError:
+                sock.close()
+                raise httpcore.ConnectError(f"Could not connect to {host}") from None
+            return SyncStream(sock)
+        raise httpcore.ConnectError(f"Could not connect to {host}") from last_error
+
+
+class GuardedTransport(httpx.HTTPTransport):
+    """``httpx.HTTPTransport`` whose connection pool connects only through the egress guard.
+
+    Proxies are never used (no ``trust_env``): a proxy would make the connect-time check meaningless.
+    """
+
+    def __init__(
+        self,
+        *,
+        network_backend: httpcore.NetworkBackend | None = None,
+        limits: httpx.Limits = httpx.Limits(max_connections=100, max_keepalive_connections=20),  # noqa: B008
+        verify: typing.Any = True,
+    ) -> None:
+        super().__init__(verify=verify, trust_env=False, limits=limits)
+        ssl_context = self._pool._ssl_context
+        self._pool = httpcore.ConnectionPool(
+            ssl_context=ssl_context,
+            max_connections=limits.max_connections,
+            max_keepalive_connections=limits.max_keepalive_connections,
+            keepalive_expiry=limits.keepalive_expiry,
+            network_backend=network_backend or GuardedNetworkBackend(),
+        )

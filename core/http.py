@@ -1,15 +1,108 @@
-"""The one outbound HTTP client for user-given URLs. PLACEHOLDER: being hardened (guard, retries,
-size cap, redirects). The interface below is stable: code elsewhere depends on it."""
+"""The one outbound HTTP client for tenant-given URLs (connector test-connection and syncs).
 
+``OutboundClient`` wraps one keep-alive ``httpx.Client`` whose connections all go through the egress
+guard (:mod:`core.egress`): every connection, including each redirect hop, is resolved once, checked
+and pinned to the checked address. On top of that it enforces:
+
+* a connect timeout and a *total* deadline per attempt (a read timeout alone only bounds the gap
+  between two bytes; the deadline is enforced on every socket read and write);
+* a cap on the *decoded* size of one response body: the body is streamed and decompressed in
+  bounded steps, so a gzip bomb stops at the cap instead of inflating in memory;
+* bounded retries on connection errors, timeouts, 429 and 5xx, with exponential backoff and full
+  jitter, honouring ``Retry-After`` (seconds or HTTP date) up to a cap;
+* redirects followed by hand (at most ``MIGRATEIQ_HTTP_MAX_REDIRECTS`` hops); a hop to another
+  origin drops ``Authorization``, the ``auth=`` credentials, every caller header that is not plainly
+  harmless, and credential-looking query parameters.
+
+Every error it raises (:mod:`core.http_errors`) has a message that is safe to show a tenant.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import email.utils
+import json
+import logging
+import random
+import re
 import time
+import typing
+import zlib
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
+import httpcore
 import httpx
 from django.conf import settings
 
-from core.egress import check_url
-from core.http_errors import UpstreamError
+from core.egress import GuardedNetworkBackend, GuardedTransport, validate_url
+from core.http_errors import EgressDenied, ResponseTooLarge, UpstreamError
 from core.redaction import safe_url
+
+logger = logging.getLogger(__name__)
+
+#: Optional metrics hook, set by observability code: ``request_observer(status_code_or_None, seconds)``
+#: is called once per HTTP exchange (each attempt and each redirect hop); ``None`` for a failed one.
+request_observer: Callable[[int | None, float], None] | None = None
+
+USER_AGENT = "MigrateIQ/1.0 (+connector sync)"
+REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
+# Headers that may follow a redirect to another origin; everything else the caller set is dropped,
+# because connectors put API keys in arbitrary headers (X-API-Key, X-Auth-Token, ...).
+CROSS_ORIGIN_SAFE_HEADERS = frozenset(
+    {"accept", "accept-encoding", "accept-language", "user-agent", "content-type", "cache-control"}
+)
+SENSITIVE_QUERY_PARAM = re.compile(
+    r"(?i)(api[_-]?key|apikey|token|secret|password|passwd|access[_-]?key|auth|signature|sig|key|session)"
+)
+_DECODE_STEP = 64 * 1024
+_ERROR_BODY_DRAIN = 64 * 1024
+
+# Absolute monotonic deadline of the exchange running in this thread/context (see _DeadlineStream).
+_deadline: contextvars.ContextVar[float | None] = contextvars.ContextVar(
+    "migrateiq_http_deadline", default=None
+)
+
+
+def _within_deadline(timeout: float | None, timeout_error: type[Exception]) -> float | None:
+    deadline = _deadline.get()
+    if deadline is None:
+        return timeout
+    remaining = deadline - time.monotonic()
+    if remaining <= 0:
+        raise timeout_error("total request deadline exceeded")
+    return remaining if timeout is None else min(timeout, remaining)
+
+
+class _DeadlineStream(httpcore.NetworkStream):
+    """Socket stream whose every read and write is bounded by the current exchange's deadline."""
+
+    def __init__(self, stream: httpcore.NetworkStream) -> None:
+        self._stream = stream
+
+    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        return self._stream.read(max_bytes, _within_deadline(timeout, httpcore.ReadTimeout))
+
+    def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        self._stream.write(buffer, _within_deadline(timeout, httpcore.WriteTimeout))
+
+    def close(self) -> None:
+        self._stream.close()
+
+    def start_tls(self, ssl_context, server_hostname=None, timeout=None) -> httpcore.NetworkStream:
+        timeout = _within_deadline(timeout, httpcore.ConnectTimeout)
+        return _DeadlineStream(self._stream.start_tls(ssl_context, server_hostname, timeout))
+
+    def get_extra_info(self, info: str) -> typing.Any:
+        return self._stream.get_extra_info(info)
+
+
+class _DeadlineGuardedBackend(GuardedNetworkBackend):
+    def connect_tcp(self, host, port, timeout=None, local_address=None, socket_options=None):
+        timeout = _within_deadline(timeout, httpcore.ConnectTimeout)
+        stream = super().connect_tcp(host, port, timeout, local_address, socket_options)
+        return _DeadlineStream(stream)
 
 
 @dataclass
@@ -21,50 +114,110 @@ class UpstreamResponse:
     elapsed_ms: float
 
     def json(self):
-        import json
-
         return json.loads(self.content)
+
+    @property
+    def text(self) -> str:
+        return self.content.decode(_charset(self.headers.get("content-type", "")), errors="replace")
+
+
+def _charset(content_type: str) -> str:
+    match = re.search(r"charset=\"?([\w.:-]+)", content_type, re.I)
+    if match:
+        try:
+            "".encode(match.group(1))
+            return match.group(1)
+        except LookupError:
+            pass
+    return "utf-8"
+
+
+class _AttemptFailed(Exception):
+    """One attempt ended without a 2xx response (internal; ``request`` turns it into UpstreamError)."""
+
+    def __init__(self, message: str, url: httpx.URL, *, status_code=None, retry_after=None, retryable=True):
+        super().__init__(message)
+        self.message = message
+        self.url = url
+        self.status_code = status_code
+        self.retry_after = retry_after
+        self.retryable = retryable
 
 
 class OutboundClient:
-    def __init__(self, *, timeout=None, connect_timeout=None, max_bytes=None, max_attempts=None, on_retry=None):
-        self.timeout = timeout or settings.MIGRATEIQ_HTTP_TIMEOUT
-        self.connect_timeout = connect_timeout or settings.MIGRATEIQ_HTTP_CONNECT_TIMEOUT
-        self.max_bytes = max_bytes or settings.MIGRATEIQ_HTTP_MAX_RESPONSE_BYTES
-        self.max_attempts = max_attempts or settings.MIGRATEIQ_HTTP_MAX_ATTEMPTS
+    """The outbound HTTP client. Reuse one instance for the many requests of a sync (keep-alive).
+
+    ``sleep`` (keyword-only) replaces ``time.sleep`` between retries, so tests can record the waits.
+    """
+
+    def __init__(
+        self,
+        timeout: float | None = None,
+        connect_timeout: float | None = None,
+        max_bytes: int | None = None,
+        max_attempts: int | None = None,
+        on_retry: Callable[[str], None] | None = None,
+        *,
+        sleep: Callable[[float], None] | None = None,
+    ):
+        self.timeout = float(settings.MIGRATEIQ_HTTP_TIMEOUT if timeout is None else timeout)
+        self.connect_timeout = float(
+            settings.MIGRATEIQ_HTTP_CONNECT_TIMEOUT if connect_timeout is None else connect_timeout
+        )
+        self.max_bytes = int(settings.MIGRATEIQ_HTTP_MAX_RESPONSE_BYTES if max_bytes is None else max_bytes)
+        self.max_attempts = max(
+            1, int(settings.MIGRATEIQ_HTTP_MAX_ATTEMPTS if max_attempts is None else max_attempts)
+        )
         self.on_retry = on_retry
+        self._sleep = sleep or time.sleep
+        self._timeouts = httpx.Timeout(self.timeout, connect=min(self.connect_timeout, self.timeout))
         self._client = httpx.Client(
-            timeout=httpx.Timeout(self.timeout, connect=self.connect_timeout), trust_env=False
+            transport=GuardedTransport(network_backend=_DeadlineGuardedBackend()),
+            timeout=self._timeouts,
+            follow_redirects=False,
+            trust_env=False,
+            headers={"User-Agent": USER_AGENT, "Accept-Encoding": "gzip, deflate"},
         )
 
+    # -- public API -------------------------------------------------------------------------
+
     def request(self, method, url, *, params=None, headers=None, auth=None) -> UpstreamResponse:
-        check_url(url)
-        started = time.monotonic()
-        try:
-            response = self._client.request(method, url, params=params, headers=headers, auth=auth)
-        except httpx.HTTPError as exc:
-            raise UpstreamError(
-                f"Could not reach {safe_url(url)}: {type(exc).__name__}", url=safe_url(url), attempts=1
-            ) from None
-        if not 200 <= response.status_code < 300:
-            raise UpstreamError(
-                f"HTTP {response.status_code} from {safe_url(url)} after 1 attempt(s)",
-                url=safe_url(url),
-                status_code=response.status_code,
-                attempts=1,
-            )
-        return UpstreamResponse(
-            response.status_code,
-            response.headers,
-            response.content,
-            str(response.url),
-            (time.monotonic() - started) * 1000,
-        )
+        """Send ``method url`` with retries and redirects; return the final 2xx response.
+
+        Raises ``EgressDenied`` (destination not allowed), ``ResponseTooLarge`` (decoded body over the
+        cap) or ``UpstreamError`` (non-2xx after retries, timeout, connection failure).
+        """
+        target = validate_url(url)
+        if params:
+            target = target.copy_merge_params(params)
+        started = time.perf_counter()
+        for attempt in range(1, self.max_attempts + 1):
+            try:
+                response = self._follow_redirects(method.upper(), target, headers, auth, attempt)
+            except _AttemptFailed as failure:
+                if not failure.retryable or attempt >= self.max_attempts:
+                    raise UpstreamError(
+                        f"{failure.message} after {_attempts(attempt)}",
+                        url=safe_url(str(failure.url)),
+                        status_code=failure.status_code,
+                        attempts=attempt,
+                    ) from None
+                wait = self._retry_wait(attempt, failure.retry_after)
+                if self.on_retry is not None:
+                    self.on_retry(
+                        f"{failure.message} (attempt {attempt} of {self.max_attempts}); "
+                        f"retrying in {wait:.1f} s"
+                    )
+                self._sleep(wait)
+                continue
+            response.elapsed_ms = (time.perf_counter() - started) * 1000
+            return response
+        raise AssertionError("unreachable")  # pragma: no cover
 
     def get(self, url, **kwargs) -> UpstreamResponse:
         return self.request("GET", url, **kwargs)
 
-    def close(self):
+    def close(self) -> None:
         self._client.close()
 
     def __enter__(self):
@@ -72,3 +225,268 @@ class OutboundClient:
 
     def __exit__(self, *exc):
         self.close()
+
+    # -- internals --------------------------------------------------------------------------
+
+    def retry_wait(self, attempt: int, retry_after: float | None = None) -> float:
+        """Seconds to wait after failed ``attempt`` (1-based): Retry-After if given, else jittered backoff."""
+        return self._retry_wait(attempt, retry_after)
+
+    def _retry_wait(self, attempt: int, retry_after: float | None) -> float:
+        cap = float(settings.MIGRATEIQ_HTTP_RETRY_AFTER_CAP)
+        if retry_after is not None:
+            return min(max(retry_after, 0.0), cap)
+        base = float(settings.MIGRATEIQ_HTTP_BACKOFF_BASE)
+        return random.uniform(0, min(cap, base * 2 ** (attempt - 1)))
+
+    def _follow_redirects(self, method, url: httpx.URL, headers, auth, attempt: int) -> UpstreamResponse:
+        max_redirects = int(settings.MIGRATEIQ_HTTP_MAX_REDIRECTS)
+        headers = dict(headers or {})
+        for hop in range(max_redirects + 1):
+            response = self._exchange(method, url, headers, auth, attempt)
+            if response.status_code not in REDIRECT_STATUSES or "location" not in response.headers:
+                return self._final(response, url)
+            if hop == max_redirects:
+                break
+            try:
+                next_url = url.join(response.headers["location"])
+            except (httpx.InvalidURL, ValueError):
+                raise UpstreamError(
+                    f"Invalid redirect from {safe_url(str(url))}", url=safe_url(str(url)), attempts=attempt
+                ) from None
+            try:
+                next_url = validate_url(next_url)
+            except EgressDenied as exc:
+                exc.attempts = attempt
+                raise
+            if _origin(next_url) != _origin(url):
+                headers = {k: v for k, v in headers.items() if k.lower() in CROSS_ORIGIN_SAFE_HEADERS}
+                auth = None
+                next_url = _without_credential_params(next_url)
+            if response.status_code == 303 or (response.status_code in (301, 302) and method == "POST"):
+                method = "GET"
+            url = next_url
+        raise UpstreamError(
+            f"Too many redirects (more than {max_redirects}) starting from {safe_url(str(url))}",
+            url=safe_url(str(url)),
+            attempts=attempt,
+        )
+
+    def _final(self, response: UpstreamResponse, url: httpx.URL) -> UpstreamResponse:
+        status = response.status_code
+        if 200 <= status < 300:
+            return response
+        raise _AttemptFailed(
+            f"HTTP {status} from {safe_url(str(url))}",
+            url,
+            status_code=status,
+            retry_after=_retry_after(response.headers),
+            retryable=status == 429 or 500 <= status <= 599,
+        )
+
+    def _exchange(self, method, url: httpx.URL, headers, auth, attempt: int) -> UpstreamResponse:
+        """One HTTP request/response, bounded by the total deadline; body read only for 2xx."""
+        started = time.perf_counter()
+        token = _deadline.set(time.monotonic() + self.timeout)
+        status: int | None = None
+        try:
+            request = self._client.build_request(method, url, headers=headers)
+            response = self._client.send(request, auth=auth, stream=True)
+            try:
+                status = response.status_code
+                if 200 <= status < 300:
+                    content = self._read_body(response, url, attempt)
+                else:
+                    content = b""
+                    _drain(response)
+            finally:
+                response.close()
+        except EgressDenied as exc:
+            exc.url = safe_url(str(url))
+            exc.attempts = attempt
+            status = None
+            raise
+        except httpx.TimeoutException as exc:
+            status = None
+            what = "connecting to" if isinstance(exc, httpx.ConnectTimeout) else "waiting for"
+            shown = safe_url(str(url))
+            raise _AttemptFailed(f"Timed out after {self.timeout:g} s {what} {shown}", url) from None
+        except httpx.ConnectError:
+            status = None
+            raise _AttemptFailed(f"Could not connect to {safe_url(str(url))}", url) from None
+        except (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError):
+            status = None
+            raise _AttemptFailed(f"The connection to {safe_url(str(url))} broke off", url) from None
+        except httpx.TransportError as exc:
+            status = None
+            shown = safe_url(str(url))
+            raise _AttemptFailed(f"Request to {shown} failed ({type(exc).__name__})", url) from None
+        except zlib.error:
+            raise _AttemptFailed(
+                f"The compressed response from {safe_url(str(url))} is corrupt", url, retryable=False
+            ) from None
+        finally:
+            _deadline.reset(token)
+            if request_observer is not None:
+                _observe(status, time.perf_counter() - started)
+        return UpstreamResponse(status, response.headers, content, str(url), 0.0)
+
+    def _read_body(self, response: httpx.Response, url: httpx.URL, attempt: int) -> bytes:
+        limit = self.max_bytes
+        encodings = [
+            e.strip().lower()
+            for e in response.headers.get("content-encoding", "").split(",")
+            if e.strip() and e.strip().lower() != "identity"
+        ]
+        declared = response.headers.get("content-length", "")
+        if not encodings and declared.isdigit() and int(declared) > limit:
+            raise self._too_large(response, url, attempt)
+        decoder = _decoder_chain(encodings, response, url, attempt)
+        chunks: list[bytes] = []
+        size = 0
+        for raw in response.iter_raw():
+            for piece in decoder.decode(raw) if decoder else (raw,):
+                size += len(piece)
+                if size > limit:
+                    raise self._too_large(response, url, attempt)
+                chunks.append(piece)
+        if decoder is not None and size and not decoder.complete():
+            raise _AttemptFailed(f"The compressed response from {safe_url(str(url))} was truncated", url)
+        return b"".join(chunks)
+
+    def _too_large(self, response: httpx.Response, url: httpx.URL, attempt: int) -> ResponseTooLarge:
+        return ResponseTooLarge(
+            f"The response from {safe_url(str(url))} is larger than the {_size(self.max_bytes)} limit "
+            "(MIGRATEIQ_HTTP_MAX_RESPONSE_BYTES)",
+            url=safe_url(str(url)),
+            status_code=response.status_code,
+            attempts=attempt,
+        )
+
+
+def _observe(status: int | None, seconds: float) -> None:
+    observer = request_observer
+    if observer is None:
+        return
+    try:
+        observer(status, seconds)
+    except Exception:  # a metrics bug must never break a sync
+        logger.exception("core.http.request_observer failed")
+
+
+def _drain(response: httpx.Response) -> None:
+    """Read a small error/redirect body so the connection can be reused; give up on large ones."""
+    read = 0
+    try:
+        for chunk in response.iter_raw():
+            read += len(chunk)
+            if read > _ERROR_BODY_DRAIN:
+                return
+    except httpx.HTTPError:
+        return
+
+
+def _attempts(count: int) -> str:
+    return f"{count} attempt" if count == 1 else f"{count} attempts"
+
+
+def _size(count: int) -> str:
+    if count % (1024 * 1024) == 0:
+        return f"{count // (1024 * 1024)} MiB"
+    if count % 1024 == 0:
+        return f"{count // 1024} KiB"
+    return f"{count} bytes"
+
+
+def _origin(url: httpx.URL) -> tuple[str, str, int]:
+    return (url.scheme, url.host, url.port or (443 if url.scheme == "https" else 80))
+
+
+def _without_credential_params(url: httpx.URL) -> httpx.URL:
+    if not url.query:
+        return url
+    kept = [(k, v) for k, v in url.params.multi_items() if not SENSITIVE_QUERY_PARAM.search(k)]
+    return url.copy_with(params=kept)
+
+
+def _retry_after(headers: httpx.Headers) -> float | None:
+    """``Retry-After`` in seconds (delta-seconds or an HTTP date), or None when absent/invalid."""
+    value = headers.get("retry-after", "").strip()
+    if not value:
+        return None
+    if value.isdigit():
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max((when - datetime.now(UTC)).total_seconds(), 0.0)
+
+
+class _ZlibDecoder:
+    """Decompress gzip/deflate in steps of at most ``_DECODE_STEP`` output bytes (bomb-safe)."""
+
+    def __init__(self, kind: str):
+        self._kind = kind
+        self._inflater = zlib.decompressobj(zlib.MAX_WBITS | 16) if kind == "gzip" else None
+
+    def decode(self, data: bytes) -> Iterator[bytes]:
+        if self._inflater is None:
+            if not data:
+                return
+            # "deflate" is meant to be zlib-wrapped, but some servers send raw deflate.
+            zlib_header = len(data) >= 2 and data[0] & 0x0F == 8 and (data[0] << 8 | data[1]) % 31 == 0
+            self._inflater = zlib.decompressobj(zlib.MAX_WBITS if zlib_header else -zlib.MAX_WBITS)
+        inflater = self._inflater
+        pending = data
+        while True:
+            out = inflater.decompress(pending, _DECODE_STEP)
+            if out:
+                yield out
+            pending = inflater.unconsumed_tail
+            if inflater.eof or (not pending and len(out) < _DECODE_STEP):
+                return
+
+    def complete(self) -> bool:
+        return self._inflater is not None and self._inflater.eof
+
+
+class _DecoderChain:
+    def __init__(self, decoders: list[_ZlibDecoder]):
+        self._decoders = decoders  # in decoding order (last applied encoding first)
+
+    def decode(self, data: bytes) -> Iterator[bytes]:
+        pieces: typing.Iterable[bytes] = (data,)
+        for decoder in self._decoders:
+            pieces = _feed(decoder, pieces)
+        return iter(pieces)
+
+    def complete(self) -> bool:
+        return all(decoder.complete() for decoder in self._decoders)
+
+
+def _feed(decoder: _ZlibDecoder, pieces: typing.Iterable[bytes]) -> Iterator[bytes]:
+    for piece in pieces:
+        yield from decoder.decode(piece)
+
+
+def _decoder_chain(encodings: list[str], response: httpx.Response, url: httpx.URL, attempt: int):
+    if not encodings:
+        return None
+    decoders = []
+    for encoding in reversed(encodings):
+        if encoding in ("gzip", "x-gzip"):
+            decoders.append(_ZlibDecoder("gzip"))
+        elif encoding == "deflate":
+            decoders.append(_ZlibDecoder("deflate"))
+        else:
+            raise UpstreamError(
+                f"The response from {safe_url(str(url))} uses an unsupported Content-Encoding "
+                f"({encoding[:40]})",
+                url=safe_url(str(url)),
+                status_code=response.status_code,
+                attempts=attempt,
+            )
+    return _DecoderChain(decoders)
