@@ -1,0 +1,197 @@
+"""Upstream faults end a sync FAILED with a message that says what happened, or are retried away."""
+
+import pytest
+
+from demo_extension.models import SyncLogEvent, SyncStatus
+from demo_extension.services.sync import DataSyncService
+from demo_extension.tests import sync_support
+from demo_extension.tests.sync_support import events, fault_url, run_sync, stored_ids
+
+fault_server = sync_support.fault_server
+fast_retries = sync_support.fast_retries
+
+
+def test_server_errors_followed_by_success_are_retried_and_logged(
+    fast_retries, sample_upstream, make_connector
+):
+    upstream = sample_upstream(records=30, page_size=10, style="page", fail_first=2, fail_status=503)
+    connector = make_connector(upstream=upstream, pagination={"type": "page"})
+
+    log = run_sync(connector)
+
+    assert log.status == SyncStatus.SUCCESS, log.error_message
+    assert stored_ids(connector) == list(range(1, 31))
+    retries = log.events.filter(level=SyncLogEvent.Level.WARNING).values_list("message", flat=True)
+    assert len(retries) == 2
+    assert all("503" in message and "retrying" in message for message in retries)
+
+
+def test_rate_limiting_with_retry_after_is_honoured(fast_retries, sample_upstream, make_connector):
+    upstream = sample_upstream(
+        records=10, page_size=10, style="page", fail_first=1, fail_status=429, retry_after=1
+    )
+    connector = make_connector(upstream=upstream)
+
+    log = run_sync(connector)
+
+    assert log.status == SyncStatus.SUCCESS, log.error_message
+    assert any("429" in message for message in events(log))
+
+
+def test_persistent_server_errors_fail_with_status_url_and_attempts(
+    fast_retries, sample_upstream, make_connector
+):
+    upstream = sample_upstream(records=50, page_size=10, style="page", fail_after_pages=2)
+    connector = make_connector(upstream=upstream, pagination={"type": "page"})
+
+    log = run_sync(connector)
+
+    assert log.status == SyncStatus.FAILED
+    assert "page 3" in log.error_message
+    assert "500" in log.error_message
+    assert f"127.0.0.1:{upstream.port}/users" in log.error_message
+    assert "3 attempts" in log.error_message
+    assert stored_ids(connector) == list(range(1, 21))
+    assert log.pages_fetched == 2
+    assert log.finished_at is not None and log.duration_seconds is not None
+    connector.refresh_from_db()
+    assert connector.last_sync_status == SyncStatus.FAILED
+
+
+def test_an_unreachable_upstream_fails_the_sync_clearly(fast_retries, sample_upstream, make_connector):
+    upstream = sample_upstream(records=5)
+    upstream.stop()
+    connector = make_connector(upstream=upstream)
+
+    log = run_sync(connector)
+
+    assert log.status == SyncStatus.FAILED
+    assert "page 1" in log.error_message
+    assert str(upstream.port) in log.error_message
+
+
+def test_a_stalled_upstream_times_out(settings, fast_retries, sample_upstream, make_connector):
+    settings.MIGRATEIQ_HTTP_TIMEOUT = 0.3
+    settings.MIGRATEIQ_HTTP_MAX_ATTEMPTS = 1
+    upstream = sample_upstream(records=5, slow_ms=1500)
+    connector = make_connector(upstream=upstream)
+
+    log = run_sync(connector)
+
+    assert log.status == SyncStatus.FAILED
+    assert "page 1" in log.error_message
+    assert "tim" in log.error_message.lower()
+
+
+def test_an_oversize_body_fails_the_sync_at_the_cap(settings, sample_upstream, make_connector):
+    settings.MIGRATEIQ_HTTP_MAX_RESPONSE_BYTES = 2_000
+    upstream = sample_upstream(records=100, page_size=100, style="page")
+    connector = make_connector(upstream=upstream)
+
+    log = run_sync(connector)
+
+    assert log.status == SyncStatus.FAILED
+    assert "page 1" in log.error_message
+    assert stored_ids(connector) == []
+
+
+def test_truncated_json_fails_the_sync_naming_what_came_back(fault_server, make_connector):
+    fault_server.expect_request("/items").respond_with_data(
+        '{"data": [{"id": 1}, {"id": 2', content_type="application/json"
+    )
+    connector = make_connector(api_endpoint=fault_url(fault_server), auth_type="none")
+
+    log = run_sync(connector)
+
+    assert log.status == SyncStatus.FAILED
+    assert "invalid or truncated JSON" in log.error_message
+    assert "application/json" in log.error_message
+    assert '{"data": [{"id": 1}' in log.error_message
+
+
+def test_an_html_error_page_with_status_200_fails_the_sync_naming_it(fault_server, make_connector):
+    fault_server.expect_request("/items").respond_with_data(
+        "<!DOCTYPE html>\n<html><head><title>Maintenance</title></head><body>Back soon</body></html>",
+        content_type="text/html; charset=utf-8",
+    )
+    connector = make_connector(api_endpoint=fault_url(fault_server), auth_type="none")
+
+    log = run_sync(connector)
+
+    assert log.status == SyncStatus.FAILED
+    assert "HTML" in log.error_message
+    assert "text/html" in log.error_message
+    assert "<!DOCTYPE html> <html><head><title>Maintenance" in log.error_message
+
+
+def test_an_empty_body_fails_the_sync(fault_server, make_connector):
+    fault_server.expect_request("/items").respond_with_data("", content_type="application/json")
+    connector = make_connector(api_endpoint=fault_url(fault_server), auth_type="none")
+
+    log = run_sync(connector)
+
+    assert log.status == SyncStatus.FAILED
+    assert "empty" in log.error_message
+
+
+def test_a_json_string_where_records_should_be_fails_the_sync(fault_server, make_connector):
+    fault_server.expect_request("/items").respond_with_json("service temporarily unavailable")
+    connector = make_connector(api_endpoint=fault_url(fault_server), auth_type="none")
+
+    log = run_sync(connector)
+
+    assert log.status == SyncStatus.FAILED
+    assert "got a JSON string" in log.error_message
+
+
+def test_a_records_path_missing_from_the_response_fails_the_sync_listing_the_keys(
+    fault_server, make_connector
+):
+    fault_server.expect_request("/items").respond_with_json({"payload": [{"id": 1}], "meta": {}})
+    connector = make_connector(
+        api_endpoint=fault_url(fault_server), auth_type="none", records_path="data.users"
+    )
+
+    log = run_sync(connector)
+
+    assert log.status == SyncStatus.FAILED
+    assert "records_path 'data.users' was not found" in log.error_message
+    assert "meta, payload" in log.error_message
+
+
+def test_control_characters_and_credentials_in_a_body_are_not_echoed(fault_server, make_connector):
+    fault_server.expect_request("/items").respond_with_data(
+        "\x00\x1bERROR token=abcdef123456 at gateway", content_type="text/plain"
+    )
+    connector = make_connector(api_endpoint=fault_url(fault_server), auth_type="none")
+
+    log = run_sync(connector)
+
+    assert log.status == SyncStatus.FAILED
+    assert "\x00" not in log.error_message and "\x1b" not in log.error_message
+    assert "abcdef123456" not in log.error_message
+    assert "not JSON" in log.error_message
+
+
+def test_check_connection_reports_an_html_page_as_not_connected(fault_server, make_connector):
+    fault_server.expect_request("/items").respond_with_data("<html>login</html>", content_type="text/html")
+    connector = make_connector(api_endpoint=fault_url(fault_server), auth_type="none")
+
+    result = DataSyncService(connector).check_connection()
+
+    assert result.connected is False
+    assert "HTML" in result.message
+
+
+@pytest.mark.parametrize("pagination", [{"type": "bogus"}, {"type": "page", "cursor_path": "x"}, "page"])
+def test_an_invalid_pagination_setting_fails_the_sync_naming_the_problem(
+    sample_upstream, make_connector, pagination
+):
+    upstream = sample_upstream(records=5)
+    connector = make_connector(upstream=upstream, pagination=pagination)
+
+    log = run_sync(connector)
+
+    assert log.status == SyncStatus.FAILED
+    assert log.error_message.startswith("Invalid pagination configuration")
+    assert upstream.requests == []
