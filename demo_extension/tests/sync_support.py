@@ -1,7 +1,8 @@
 """Helpers of the sync-engine tests: a 127.0.0.1 fault server, fast retries, stored data.
 
 The ``test_sync_*`` modules bind the fixtures they use at module level
-(``fault_server = sync_support.fault_server``): pytest collects fixtures from a test module's names.
+(``fault_server = sync_support.fault_server``, with ``fault_server_process``): pytest collects
+fixtures from a test module's names.
 The well-behaved upstream is ``SampleUpstream`` (``sample_upstream`` fixture in conftest); the fault
 server (pytest-httpserver) serves the shapes a real upstream gets wrong.
 """
@@ -15,16 +16,25 @@ from demo_extension.models import SyncedRecord
 from demo_extension.services.sync import DataSyncService
 
 
-@pytest.fixture
-def fault_server(settings):
-    """A pytest-httpserver on 127.0.0.1 (a free port), allowed by the egress guard for the test."""
+@pytest.fixture(scope="module")
+def fault_server_process():
+    """One pytest-httpserver on 127.0.0.1 (a free port) per test module (stopping one takes 0.5 s)."""
     server = HTTPServer(host="127.0.0.1", port=0)
     server.start()
+    yield server
+    server.clear()
+    server.stop()
+
+
+@pytest.fixture
+def fault_server(fault_server_process, settings):
+    """The module's fault server, emptied of expectations and allowed by the egress guard."""
+    server = fault_server_process
+    server.clear()
     allowlist = list(getattr(settings, "MIGRATEIQ_EGRESS_ALLOWLIST", None) or [])
     settings.MIGRATEIQ_EGRESS_ALLOWLIST = [*allowlist, f"127.0.0.1:{server.port}"]
     yield server
     server.clear()
-    server.stop()
 
 
 @pytest.fixture

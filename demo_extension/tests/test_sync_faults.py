@@ -8,6 +8,7 @@ from demo_extension.tests import sync_support
 from demo_extension.tests.sync_support import events, fault_url, run_sync, stored_ids
 
 fault_server = sync_support.fault_server
+fault_server_process = sync_support.fault_server_process
 fast_retries = sync_support.fast_retries
 
 

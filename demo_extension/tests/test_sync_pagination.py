@@ -16,6 +16,7 @@ from demo_extension.tests.sync_support import (
 )
 
 fault_server = sync_support.fault_server
+fault_server_process = sync_support.fault_server_process
 
 STYLE_CONFIGS = {
     "none": {"type": "none"},
