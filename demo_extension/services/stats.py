@@ -1,7 +1,65 @@
-"""PLACEHOLDER: ConnectorStatsService is being implemented."""
+"""Connector statistics: the seed's six figures, from two aggregate queries.
+
+* ``total_connectors`` / ``active_connectors``: connectors, and those with ``is_active``.
+* ``total_records_synced``: the records the connectors hold now (the sum of the maintained
+  ``records_count`` counters), not the sum of every run's ``records_processed``.
+* ``last_24h_syncs``: sync runs created in the last 24 hours, whatever their status.
+* ``success_rate``: the percentage of *completed* runs that delivered their data, one decimal.
+  ``SUCCESS`` and ``PARTIAL`` count as successful (a partial run committed every valid record; its
+  quarantined records are visible through ``records_failed``), ``FAILED`` as failed. ``CANCELLED``
+  runs are left out: a person stopped them, they neither succeeded nor failed. ``0.0`` with no runs.
+* ``avg_sync_duration``: the mean ``duration_seconds`` of finished runs (any final status) that
+  have a duration, in seconds rounded to two decimals; ``0.0`` with no runs.
+"""
+
+from datetime import timedelta
+
+from django.db.models import Avg, Count, Q, Sum
+from django.utils import timezone
+
+from demo_extension.models import FINISHED_SYNC_STATUSES, CustomDataConnector, SyncLog, SyncStatus
+from tenancy.context import get_current_tenant
+
+SUCCESSFUL_STATUSES = (SyncStatus.SUCCESS, SyncStatus.PARTIAL)
+RATED_STATUSES = (SyncStatus.SUCCESS, SyncStatus.PARTIAL, SyncStatus.FAILED)
 
 
 class ConnectorStatsService:
     @staticmethod
     def get_stats(tenant=None) -> dict:
-        raise NotImplementedError
+        """Statistics of ``tenant``; without one, of the active tenant, else of all tenants."""
+        if tenant is None:
+            tenant = get_current_tenant()
+        connectors = CustomDataConnector.objects.all()
+        logs = SyncLog.objects.all()
+        if tenant is not None:
+            connectors = connectors.filter(tenant=tenant)
+            logs = logs.filter(tenant=tenant)
+
+        connector_figures = connectors.aggregate(
+            total=Count("id"),
+            active=Count("id", filter=Q(is_active=True)),
+            records=Sum("records_count"),
+        )
+        since = timezone.now() - timedelta(hours=24)
+        log_figures = logs.aggregate(
+            last_24h=Count("id", filter=Q(created_at__gte=since)),
+            rated=Count("id", filter=Q(status__in=RATED_STATUSES)),
+            successful=Count("id", filter=Q(status__in=SUCCESSFUL_STATUSES)),
+            avg_duration=Avg(
+                "duration_seconds",
+                filter=Q(status__in=FINISHED_SYNC_STATUSES, duration_seconds__isnull=False),
+            ),
+        )
+
+        rated = log_figures["rated"]
+        success_rate = round(100.0 * log_figures["successful"] / rated, 1) if rated else 0.0
+        avg_duration = log_figures["avg_duration"]
+        return {
+            "total_connectors": connector_figures["total"],
+            "active_connectors": connector_figures["active"],
+            "total_records_synced": int(connector_figures["records"] or 0),
+            "last_24h_syncs": log_figures["last_24h"],
+            "success_rate": success_rate,
+            "avg_sync_duration": round(float(avg_duration), 2) if avg_duration is not None else 0.0,
+        }

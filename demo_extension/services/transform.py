@@ -1,13 +1,422 @@
-"""PLACEHOLDER: DataTransformationService is being implemented."""
+"""Record transformation: the connector's ``transformation_rules`` applied to every synced record.
+
+Rules (all optional)::
+
+    {
+        "field_mappings": {"customer_id": "id", "address.city": "city"},   # source path -> target field
+        "type_conversions": {"id": "int", "created_date": "datetime"},      # target field -> type
+        "defaults": {"country": "NL"},                                      # target field -> value
+        "required": ["id"],                                                 # target fields
+        "include_unmapped": true,                                           # keep fields with no mapping
+    }
+
+* ``field_mappings`` read **source → target**, as in the seed (``'customer_id': 'id'`` renames the
+  upstream's ``customer_id`` to ``id``). A source may be a dotted path into nested objects
+  (``address.city``); a key that literally contains the dots wins over the path. A missing source
+  leaves the target unset (``defaults`` and ``required`` then decide). The source's top-level key is
+  dropped from the output when it is renamed; a nested object read by a dotted path stays.
+* ``type_conversions``, ``defaults`` and ``required`` name fields of the *output* record (after the
+  mappings), so the seed's ``{'id': 'int'}`` converts the renamed ``customer_id``.
+* Types: ``int``, ``float``, ``str``, ``bool``, ``decimal``, ``date``, ``datetime``. The result stays
+  JSON: a decimal becomes its exact string, a date ``YYYY-MM-DD``, a datetime an ISO 8601 string in
+  UTC (naive values are taken as UTC). ``date`` and ``datetime`` accept ISO 8601 strings and Unix
+  timestamps (seconds, or milliseconds when larger than 10^11). ``null`` stays ``null``.
+* ``defaults`` fill fields that are missing or ``null``; ``required`` fields must then be present and
+  not ``null``.
+
+The sync calls :meth:`DataTransformationService.transform_record` for every record, so the rules are
+compiled once in ``__init__`` (path tuples, converter functions) and a record costs a dict copy and a
+handful of lookups.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import math
+from collections.abc import Callable
+from datetime import UTC, date, datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+RULE_KEYS = ("field_mappings", "type_conversions", "defaults", "required", "include_unmapped")
+MAX_RULE_ENTRIES = 500
+MAX_FIELD_LENGTH = 255
+_VALUE_PREVIEW = 60
 
 
 class TransformationError(ValueError):
-    pass
+    """A record (or a rule set) that cannot be transformed; the message names field, value and type."""
+
+    def __init__(self, message: str, *, field: str | None = None, value: Any = None, target_type=None):
+        super().__init__(message)
+        self.field = field
+        self.value = value
+        self.target_type = target_type
+
+
+def _preview(value: Any) -> str:
+    try:
+        text = json.dumps(value, ensure_ascii=False, default=str)
+    except (TypeError, ValueError):
+        text = repr(value)
+    if len(text) > _VALUE_PREVIEW:
+        text = text[: _VALUE_PREVIEW - 1] + "…"
+    return text
+
+
+class _Unconvertible(Exception):
+    """Raised by a converter; turned into a TransformationError that names the field."""
+
+
+# --- converters: value (never None) -> JSON-serialisable value -------------------------------
+
+
+def _to_int(value):
+    cls = type(value)
+    if cls is int:
+        return value
+    if cls is bool:
+        return int(value)
+    if cls is float:
+        if value.is_integer():
+            return int(value)
+        raise _Unconvertible
+    if cls is str:
+        text = value.strip()
+        try:
+            return int(text)
+        except ValueError:
+            pass
+        try:
+            number = Decimal(text)
+        except InvalidOperation:
+            raise _Unconvertible from None
+        if number.is_finite() and number == number.to_integral_value():
+            return int(number)
+    raise _Unconvertible
+
+
+def _to_float(value):
+    cls = type(value)
+    if cls is float:
+        result = value
+    elif cls is int or cls is bool:
+        result = float(value)
+    elif cls is str:
+        try:
+            result = float(value.strip())
+        except ValueError:
+            raise _Unconvertible from None
+    else:
+        raise _Unconvertible
+    if not math.isfinite(result):  # NaN and Infinity are not JSON
+        raise _Unconvertible
+    return result
+
+
+def _to_str(value):
+    cls = type(value)
+    if cls is str:
+        return value
+    if cls is bool:
+        return "true" if value else "false"
+    if cls is int or cls is float:
+        return str(value)
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+_TRUE = frozenset({"true", "t", "yes", "y", "1", "on"})
+_FALSE = frozenset({"false", "f", "no", "n", "0", "off"})
+
+
+def _to_bool(value):
+    cls = type(value)
+    if cls is bool:
+        return value
+    if cls is int or cls is float:
+        if value == 1:
+            return True
+        if value == 0:
+            return False
+        raise _Unconvertible
+    if cls is str:
+        text = value.strip().lower()
+        if text in _TRUE:
+            return True
+        if text in _FALSE:
+            return False
+    raise _Unconvertible
+
+
+def _to_decimal(value):
+    cls = type(value)
+    if cls is int:
+        return str(value)
+    if cls is float:
+        if not math.isfinite(value):
+            raise _Unconvertible
+        return repr(value)
+    if cls is str:
+        try:
+            number = Decimal(value.strip())
+        except InvalidOperation:
+            raise _Unconvertible from None
+        if not number.is_finite():
+            raise _Unconvertible
+        return str(number)
+    raise _Unconvertible
+
+
+def _timestamp_to_datetime(number: float) -> datetime:
+    if not math.isfinite(number):
+        raise _Unconvertible
+    if abs(number) > 1e11:  # milliseconds since the epoch
+        number = number / 1000.0
+    try:
+        return datetime.fromtimestamp(number, tz=UTC)
+    except (OverflowError, OSError, ValueError):
+        raise _Unconvertible from None
+
+
+def _parse_datetime(value) -> datetime:
+    cls = type(value)
+    if cls is str:
+        text = value.strip()
+        try:
+            parsed = datetime.fromisoformat(text)
+        except ValueError:
+            try:
+                return _timestamp_to_datetime(float(text))
+            except ValueError:
+                raise _Unconvertible from None
+        if parsed.tzinfo is None:
+            return parsed.replace(tzinfo=UTC)
+        return parsed.astimezone(UTC)
+    if cls is int or cls is float:
+        return _timestamp_to_datetime(value)
+    raise _Unconvertible
+
+
+_fromisoformat = datetime.fromisoformat
+
+
+def _to_datetime(value):
+    if type(value) is str:
+        # Fast path for the common case, an ISO 8601 string already in UTC.
+        try:
+            parsed = _fromisoformat(value)
+        except ValueError:
+            return _parse_datetime(value).isoformat()
+        tz = parsed.tzinfo
+        if tz is UTC:
+            return parsed.isoformat()
+        return (parsed.replace(tzinfo=UTC) if tz is None else parsed.astimezone(UTC)).isoformat()
+    return _parse_datetime(value).isoformat()
+
+
+def _to_date(value):
+    if type(value) is str:
+        text = value.strip()
+        try:
+            # The calendar day as the upstream wrote it (an offset does not move it to another day).
+            return (date if len(text) <= 10 else datetime).fromisoformat(text).isoformat()[:10]
+        except ValueError:
+            pass
+    return _parse_datetime(value).date().isoformat()
+
+
+CONVERTERS: dict[str, Callable[[Any], Any]] = {
+    "int": _to_int,
+    "float": _to_float,
+    "str": _to_str,
+    "bool": _to_bool,
+    "decimal": _to_decimal,
+    "date": _to_date,
+    "datetime": _to_datetime,
+}
+SUPPORTED_TYPES = tuple(CONVERTERS)
+
+
+# --- rule validation -----------------------------------------------------------------------------
+
+
+def _check_field_name(name, where: str) -> str:
+    if not isinstance(name, str) or not name.strip():
+        raise TransformationError(f"{where}: field names must be non-empty strings, got {_preview(name)}.")
+    if len(name) > MAX_FIELD_LENGTH:
+        raise TransformationError(f"{where}: field name {_preview(name)} is longer than {MAX_FIELD_LENGTH}.")
+    return name
+
+
+def _check_object(rules: dict, key: str) -> dict:
+    value = rules.get(key, {})
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise TransformationError(f"{key} must be an object, got {type(value).__name__}.")
+    if len(value) > MAX_RULE_ENTRIES:
+        raise TransformationError(f"{key} has more than {MAX_RULE_ENTRIES} entries.")
+    return value
+
+
+def _normalise(rules) -> dict:
+    """Check a rule set and return it with every key present; raise TransformationError naming the problem."""
+    if rules is None:
+        rules = {}
+    if not isinstance(rules, dict):
+        raise TransformationError(f"transformation_rules must be an object, got {type(rules).__name__}.")
+    unknown = sorted(set(rules) - set(RULE_KEYS))
+    if unknown:
+        raise TransformationError(
+            f"Unknown transformation rule {', '.join(map(repr, unknown))}; allowed: {', '.join(RULE_KEYS)}."
+        )
+
+    mappings = _check_object(rules, "field_mappings")
+    seen_targets: dict[str, str] = {}
+    for source, target in mappings.items():
+        _check_field_name(source, "field_mappings")
+        if any(not part for part in source.split(".")):
+            raise TransformationError(f"field_mappings: source path {source!r} has an empty segment.")
+        _check_field_name(target, f"field_mappings[{source!r}]")
+        if target in seen_targets:
+            raise TransformationError(
+                f"field_mappings: {seen_targets[target]!r} and {source!r} both map to {target!r}."
+            )
+        seen_targets[target] = source
+
+    conversions = _check_object(rules, "type_conversions")
+    for field, type_name in conversions.items():
+        _check_field_name(field, "type_conversions")
+        if type_name not in CONVERTERS:
+            raise TransformationError(
+                f"type_conversions[{field!r}]: unknown type {_preview(type_name)}; "
+                f"supported: {', '.join(SUPPORTED_TYPES)}."
+            )
+
+    defaults = _check_object(rules, "defaults")
+    for field in defaults:
+        _check_field_name(field, "defaults")
+
+    required = rules.get("required", [])
+    if required is None:
+        required = []
+    if not isinstance(required, list):
+        raise TransformationError(f"required must be a list of field names, got {type(required).__name__}.")
+    if len(required) > MAX_RULE_ENTRIES:
+        raise TransformationError(f"required has more than {MAX_RULE_ENTRIES} entries.")
+    for field in required:
+        _check_field_name(field, "required")
+
+    include_unmapped = rules.get("include_unmapped", True)
+    if not isinstance(include_unmapped, bool):
+        raise TransformationError(
+            f"include_unmapped must be true or false, got {_preview(include_unmapped)}."
+        )
+
+    return {
+        "field_mappings": mappings,
+        "type_conversions": conversions,
+        "defaults": defaults,
+        "required": required,
+        "include_unmapped": include_unmapped,
+    }
+
+
+# --- the service ---------------------------------------------------------------------------------
+
+_MISSING = object()
 
 
 class DataTransformationService:
+    """Applies one connector's transformation rules to raw records (see the module docstring)."""
+
     def __init__(self, rules=None):
+        normalised = _normalise(rules)
         self.rules = rules or {}
+        self.include_unmapped: bool = normalised["include_unmapped"]
+        # (source key, target) for top-level sources; (literal key, path tuple, target) for dotted ones.
+        self._flat: tuple[tuple[str, str], ...] = tuple(
+            (source, target) for source, target in normalised["field_mappings"].items() if "." not in source
+        )
+        self._nested: tuple[tuple[str, tuple[str, ...], str], ...] = tuple(
+            (source, tuple(source.split(".")), target)
+            for source, target in normalised["field_mappings"].items()
+            if "." in source
+        )
+        # Renamed top-level keys leave the output; the targets are written afterwards.
+        self._dropped: tuple[str, ...] = tuple(source for source, _ in self._flat)
+        self._defaults: tuple[tuple[str, Any, bool], ...] = tuple(
+            (field, value, isinstance(value, dict | list)) for field, value in normalised["defaults"].items()
+        )
+        self._conversions: tuple[tuple[str, str, Callable[[Any], Any]], ...] = tuple(
+            (field, type_name, CONVERTERS[type_name])
+            for field, type_name in normalised["type_conversions"].items()
+        )
+        self._required: tuple[str, ...] = tuple(normalised["required"])
+        self._identity = not (
+            self._flat or self._nested or self._defaults or self._conversions or self._required
+        )
+
+    @classmethod
+    def validate_rules(cls, rules):
+        """Return ``rules`` unchanged when valid; raise TransformationError naming the problem."""
+        _normalise(rules)
+        return rules
 
     def transform_record(self, raw: dict) -> dict:
-        raise NotImplementedError
+        """Return the transformed copy of one record; raise TransformationError when it cannot be."""
+        if not isinstance(raw, dict):
+            raise TransformationError(f"A record must be a JSON object, got {_preview(raw)}.")
+        if self._identity:
+            return dict(raw) if self.include_unmapped else {}
+
+        if self.include_unmapped:
+            out = dict(raw)
+            for key in self._dropped:
+                out.pop(key, None)
+        else:
+            out = {}
+
+        for source, target in self._flat:
+            value = raw.get(source, _MISSING)
+            if value is not _MISSING:
+                out[target] = value
+        for literal, path, target in self._nested:
+            value = raw.get(literal, _MISSING)
+            if value is _MISSING:
+                value = raw
+                for part in path:
+                    if type(value) is dict:
+                        value = value.get(part, _MISSING)
+                        if value is _MISSING:
+                            break
+                    elif type(value) is list and part.isdigit() and int(part) < len(value):
+                        value = value[int(part)]
+                    else:
+                        value = _MISSING
+                        break
+            if value is not _MISSING:
+                out[target] = value
+
+        for field, default, mutable in self._defaults:
+            if out.get(field) is None:
+                out[field] = copy.deepcopy(default) if mutable else default
+
+        for field, type_name, convert in self._conversions:
+            value = out.get(field)
+            if value is not None:
+                try:
+                    out[field] = convert(value)
+                except _Unconvertible:
+                    raise TransformationError(
+                        f"Field {field!r}: cannot convert {_preview(value)} to {type_name}.",
+                        field=field,
+                        value=value,
+                        target_type=type_name,
+                    ) from None
+
+        for field in self._required:
+            if out.get(field) is None:
+                raise TransformationError(f"Required field {field!r} is missing or null.", field=field)
+        return out

@@ -1,0 +1,259 @@
+"""Operator pages for connectors, sync runs, synced records and the quarantine.
+
+The API key is never shown: the form has a write-only field to set a new one (blank keeps the
+current key), and pages show only whether a key is set and its last four characters.
+"""
+
+from django import forms
+from django.contrib import admin
+from django.db.models import BooleanField, ExpressionWrapper, Q
+
+from core.egress import check_url
+from core.http_errors import OutboundError
+from demo_extension import models
+from demo_extension.services.credentials import api_key_fields
+from demo_extension.services.transform import DataTransformationService, TransformationError
+from tenancy.models import Tenant
+
+
+class ConnectorAdminForm(forms.ModelForm):
+    # The model's tenant is not editable (clients never set it); an operator chooses it once, here.
+    tenant = forms.ModelChoiceField(queryset=Tenant.objects.order_by("slug"))
+    api_endpoint = forms.URLField(max_length=2048, assume_scheme="https")
+    new_api_key = forms.CharField(
+        label="New API key",
+        required=False,
+        strip=True,
+        max_length=4096,
+        widget=forms.PasswordInput(render_value=False),
+        help_text="Leave blank to keep the current key.",
+    )
+    clear_api_key = forms.BooleanField(label="Remove the API key", required=False)
+
+    class Meta:
+        model = models.CustomDataConnector
+        # Every editable field but the key itself.
+        fields = [
+            "name",
+            "api_endpoint",
+            "sync_frequency",
+            "is_active",
+            "auth_type",
+            "auth_header_name",
+            "auth_param_name",
+            "auth_username",
+            "request_headers",
+            "query_params",
+            "records_path",
+            "primary_key",
+            "pagination",
+            "incremental",
+            "transformation_rules",
+            "max_pages",
+        ]
+
+    def clean_api_endpoint(self):
+        url = self.cleaned_data["api_endpoint"]
+        try:
+            check_url(url)
+        except OutboundError as exc:
+            raise forms.ValidationError(f"This endpoint is not allowed: {exc}") from None
+        return url
+
+    def clean_transformation_rules(self):
+        rules = self.cleaned_data.get("transformation_rules")
+        try:
+            return DataTransformationService.validate_rules(rules)
+        except (TransformationError, ValueError) as exc:
+            raise forms.ValidationError(str(exc)) from None
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("new_api_key") and cleaned.get("clear_api_key"):
+            raise forms.ValidationError("Either set a new API key or remove it, not both.")
+        if cleaned.get("tenant") is not None:
+            self.instance.tenant = cleaned["tenant"]  # before the unique-name check of _post_clean
+        return cleaned
+
+    def save(self, commit=True):
+        connector = super().save(commit=False)
+        if self.cleaned_data.get("new_api_key"):
+            fields = api_key_fields(self.cleaned_data["new_api_key"])
+        elif self.cleaned_data.get("clear_api_key"):
+            fields = api_key_fields("")
+        else:
+            fields = {}
+        for name, value in fields.items():
+            setattr(connector, name, value)
+        if commit:
+            connector.save()
+            self.save_m2m()
+        return connector
+
+
+@admin.register(models.CustomDataConnector)
+class CustomDataConnectorAdmin(admin.ModelAdmin):
+    form = ConnectorAdminForm
+    list_display = [
+        "name",
+        "tenant",
+        "sync_frequency",
+        "is_active",
+        "last_sync_status",
+        "last_sync_at",
+        "records_count",
+        "api_key_hint",
+    ]
+    list_filter = ["is_active", "sync_frequency", "last_sync_status", "tenant"]
+    search_fields = ["name", "api_endpoint", "tenant__slug"]
+    readonly_fields = [
+        "api_key_hint",
+        "records_count",
+        "last_sync_at",
+        "last_sync_status",
+        "next_sync_at",
+        "incremental_cursor",
+        "created_by",
+        "created_at",
+        "updated_at",
+    ]
+    list_select_related = ["tenant"]
+    fieldsets = [
+        (None, {"fields": ["tenant", "name", "api_endpoint", "sync_frequency", "is_active"]}),
+        ("API key", {"fields": ["api_key_hint", "new_api_key", "clear_api_key"]}),
+        (
+            "Request",
+            {
+                "fields": [
+                    "auth_type",
+                    "auth_header_name",
+                    "auth_param_name",
+                    "auth_username",
+                    "request_headers",
+                    "query_params",
+                    "records_path",
+                    "primary_key",
+                    "pagination",
+                    "incremental",
+                    "transformation_rules",
+                    "max_pages",
+                ]
+            },
+        ),
+        (
+            "Sync state",
+            {
+                "fields": [
+                    "records_count",
+                    "last_sync_at",
+                    "last_sync_status",
+                    "next_sync_at",
+                    "incremental_cursor",
+                    "created_by",
+                    "created_at",
+                    "updated_at",
+                ]
+            },
+        ),
+    ]
+
+    def get_queryset(self, request):
+        # Pages show only whether a key is set: no decryption.
+        has_key = ExpressionWrapper(~Q(api_key=""), output_field=BooleanField())
+        return super().get_queryset(request).defer("api_key").annotate(has_api_key=has_key)
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            obj.created_by = request.user
+        super().save_model(request, obj, form, change)
+
+    def get_readonly_fields(self, request, obj=None):
+        readonly = list(super().get_readonly_fields(request, obj))
+        if obj is not None:
+            readonly.append("tenant")  # moving a connector would leave its runs and records behind
+        return readonly
+
+    @admin.display(description="API key")
+    def api_key_hint(self, obj):
+        if obj is None or obj.pk is None:
+            return "not set"
+        if "api_key" in obj.get_deferred_fields():
+            has_key = bool(getattr(obj, "has_api_key", False))
+        else:
+            has_key = bool(obj.api_key)
+        if not has_key:
+            return "not set"
+        return f"set (…{obj.api_key_last4})" if obj.api_key_last4 else "set"
+
+
+class SyncLogEventInline(admin.TabularInline):
+    model = models.SyncLogEvent
+    extra = 0
+    can_delete = False
+    fields = ["at", "level", "message"]
+    readonly_fields = fields
+    ordering = ["at", "id"]
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(models.SyncLog)
+class SyncLogAdmin(admin.ModelAdmin):
+    list_display = [
+        "id",
+        "connector",
+        "tenant",
+        "status",
+        "triggered_by",
+        "records_processed",
+        "records_failed",
+        "duration_seconds",
+        "created_at",
+    ]
+    list_filter = ["status", "triggered_by", "tenant"]
+    search_fields = ["connector__name", "error_message"]
+    list_select_related = ["connector", "tenant"]
+    date_hierarchy = "created_at"
+    inlines = [SyncLogEventInline]
+    readonly_fields = [field.name for field in models.SyncLog._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+
+@admin.register(models.SyncedRecord)
+class SyncedRecordAdmin(admin.ModelAdmin):
+    list_display = ["external_id", "connector", "tenant", "last_synced_at", "last_sync_log"]
+    list_filter = ["tenant"]
+    search_fields = ["external_id", "connector__name"]
+    list_select_related = ["connector", "tenant"]
+    readonly_fields = [field.name for field in models.SyncedRecord._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+
+@admin.register(models.SyncRecordError)
+class SyncRecordErrorAdmin(admin.ModelAdmin):
+    list_display = [
+        "id",
+        "sync_log",
+        "connector",
+        "tenant",
+        "external_id",
+        "short_error",
+        "page",
+        "created_at",
+    ]
+    list_filter = ["tenant"]
+    search_fields = ["external_id", "error", "connector__name"]
+    list_select_related = ["connector", "tenant", "sync_log"]
+    readonly_fields = [field.name for field in models.SyncRecordError._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    @admin.display(description="error")
+    def short_error(self, obj):
+        return obj.error if len(obj.error) <= 80 else obj.error[:79] + "…"

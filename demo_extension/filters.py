@@ -1,0 +1,51 @@
+"""Query-string filters of the connectors API.
+
+Related objects are filtered by id with number filters, never with model-choice filters: a choice
+filter would validate the id against every tenant's rows and so tell one tenant's ids from another's.
+"""
+
+import django_filters
+
+from demo_extension import models
+
+
+class ConnectorFilter(django_filters.FilterSet):
+    is_active = django_filters.BooleanFilter(help_text="Only active (true) or inactive (false) connectors.")
+    sync_frequency = django_filters.ChoiceFilter(choices=models.SyncFrequency.choices)
+
+    class Meta:
+        model = models.CustomDataConnector
+        fields = ["is_active", "sync_frequency"]
+
+
+class SyncLogFilter(django_filters.FilterSet):
+    connector = django_filters.NumberFilter(field_name="connector_id", help_text="Connector id.")
+    status = django_filters.MultipleChoiceFilter(
+        choices=models.SyncStatus.choices, help_text="One status, or several: ?status=FAILED&status=PARTIAL."
+    )
+    triggered_by = django_filters.ChoiceFilter(choices=models.TriggeredBy.choices)
+    created_after = django_filters.DateTimeFilter(
+        field_name="created_at",
+        lookup_expr="gte",
+        help_text="Runs created at or after this ISO 8601 date-time (or date: from its midnight).",
+    )
+    created_before = django_filters.DateTimeFilter(
+        field_name="created_at",
+        lookup_expr="lt",
+        help_text="Runs created before this ISO 8601 date-time (or date: before its midnight).",
+    )
+
+    class Meta:
+        model = models.SyncLog
+        fields = ["connector", "status", "triggered_by", "created_after", "created_before"]
+
+
+class SyncedRecordFilter(django_filters.FilterSet):
+    external_id = django_filters.CharFilter(help_text="The record's primary key value upstream.")
+    sync = django_filters.NumberFilter(
+        field_name="last_sync_log_id", help_text="Records last written by this sync log."
+    )
+
+    class Meta:
+        model = models.SyncedRecord
+        fields = ["external_id", "sync"]

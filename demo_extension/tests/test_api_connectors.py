@@ -1,0 +1,577 @@
+"""The connectors endpoints: CRUD, validation, the write-only key, roles, isolation, lists, actions."""
+
+import pytest
+
+from demo_extension.models import CustomDataConnector, SyncLog
+
+URL = "/api/demo-extension/connectors/"
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    # Members are created per test; the production hasher would dominate the suite's run time.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+# A local address the egress guard lets these tests save (nothing listens there).
+ENDPOINT = "http://127.0.0.1:9/users"
+
+
+@pytest.fixture(autouse=True)
+def _allow_the_test_endpoint(settings):
+    settings.MIGRATEIQ_EGRESS_ALLOWLIST = ["127.0.0.1:9"]
+
+
+def detail(pk) -> str:
+    return f"{URL}{pk}/"
+
+
+def payload(**overrides) -> dict:
+    data = {
+        "name": "Customer Database API",
+        "api_endpoint": ENDPOINT,
+        "api_key": "demo-key-1234567890",
+        "sync_frequency": "DAILY",
+    }
+    data.update(overrides)
+    return data
+
+
+# --- create ---------------------------------------------------------------------------------------
+
+
+def test_editor_creates_a_connector_as_in_the_seed(editor_client, tenant_a, editor_user):
+    response = editor_client.post(URL, payload(), format="json")
+
+    assert response.status_code == 201, response.data
+    body = response.json()
+    assert body["name"] == "Customer Database API"
+    assert body["sync_frequency"] == "DAILY"
+    assert body["is_active"] is True
+    assert body["has_api_key"] is True
+    assert body["api_key_last4"] == "7890"
+    assert body["created_by"] == "editor@acme.test"
+    assert body["records_count"] == 0
+    assert body["last_sync_status"] == ""
+    assert "api_key" not in body
+    connector = CustomDataConnector.objects.get(pk=body["id"])
+    assert connector.tenant == tenant_a
+    assert connector.created_by == editor_user
+    assert connector.api_key == "demo-key-1234567890"
+
+
+def test_the_key_is_stored_encrypted(editor_client):
+    from django.db import connection
+
+    pk = editor_client.post(URL, payload(), format="json").json()["id"]
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT api_key FROM demo_extension_customdataconnector WHERE id = %s", [pk])
+        stored = cursor.fetchone()[0]
+    assert "demo-key" not in stored
+    assert stored.startswith("fernet:")
+
+
+def test_a_client_supplied_tenant_is_ignored(editor_client, tenant_a, tenant_b):
+    response = editor_client.post(URL, payload(tenant=tenant_b.pk), format="json")
+
+    assert response.status_code == 201
+    assert CustomDataConnector.objects.get(pk=response.json()["id"]).tenant == tenant_a
+
+
+def test_read_only_fields_are_ignored_on_create(editor_client):
+    response = editor_client.post(
+        URL, payload(records_count=99, last_sync_status="SUCCESS", created_by="x@y.test"), format="json"
+    )
+
+    assert response.status_code == 201
+    assert response.json()["records_count"] == 0
+    assert response.json()["last_sync_status"] == ""
+
+
+def test_a_connector_takes_its_whole_request_configuration(editor_client):
+    config = {
+        "auth_type": "header",
+        "auth_header_name": "X-Token",
+        "auth_param_name": "token",
+        "auth_username": "sync-bot",
+        "request_headers": {"Accept-Language": "en", "X-Page-Hint": 3},
+        "query_params": {"status": "active"},
+        "records_path": "data.items",
+        "primary_key": "user.id",
+        "pagination": {"type": "page", "page_param": "page", "size_param": "per_page", "page_size": 100},
+        "incremental": {"cursor_field": "updated_at", "param": "since"},
+        "transformation_rules": {"field_mappings": {"customer_id": "id"}, "type_conversions": {"id": "int"}},
+        "max_pages": 20,
+        "sync_frequency": "HOURLY",
+        "is_active": False,
+    }
+    response = editor_client.post(URL, payload(**config), format="json")
+
+    assert response.status_code == 201, response.data
+    body = response.json()
+    for key, value in config.items():
+        if key == "request_headers":
+            assert body[key] == {"Accept-Language": "en", "X-Page-Hint": "3"}
+        else:
+            assert body[key] == value, key
+
+
+def test_a_connector_without_a_key_has_none(editor_client):
+    body = editor_client.post(URL, payload(api_key=None) | {"auth_type": "none"}, format="json")
+    assert body.status_code == 400  # null is not a key; omit the field instead
+    data = payload(auth_type="none")
+    del data["api_key"]
+    response = editor_client.post(URL, data, format="json")
+    assert response.status_code == 201
+    assert response.json()["has_api_key"] is False
+    assert response.json()["api_key_last4"] == ""
+
+
+def test_a_short_key_is_set_but_not_hinted(editor_client):
+    response = editor_client.post(URL, payload(api_key="abc123"), format="json")
+
+    assert response.status_code == 201
+    assert response.json()["has_api_key"] is True
+    assert response.json()["api_key_last4"] == ""
+
+
+# --- validation -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "words"),
+    [
+        ("name", "", "name"),
+        ("name", "   ", "blank"),
+        ("name", "x" * 256, "name"),
+        ("name", {"first": "x"}, "name"),
+        ("api_endpoint", "not a url", "valid URL"),
+        ("api_endpoint", "ftp://127.0.0.1/users", "api_endpoint"),
+        ("api_endpoint", "file:///etc/passwd", "api_endpoint"),
+        ("api_endpoint", 42, "api_endpoint"),
+        ("api_endpoint", "http://" + "a" * 2050 + ".test/", "api_endpoint"),
+        ("sync_frequency", "MONTHLY", "MONTHLY"),
+        ("sync_frequency", None, "sync_frequency"),
+        ("is_active", "perhaps", "is_active"),
+        ("auth_type", "oauth", "oauth"),
+        ("auth_header_name", "X Bad Header", "header name"),
+        ("auth_header_name", "X-Bad\r\nInjected: 1", "header name"),
+        ("auth_param_name", "", "auth_param_name"),
+        ("api_key", "k" * 5000, "api_key"),
+        ("api_key", ["a", "b"], "api_key"),
+        ("request_headers", "Accept: */*", "request_headers"),
+        ("request_headers", {"Bad Name": "x"}, "header name"),
+        ("request_headers", {"Host": "evil.test"}, "Host"),
+        ("request_headers", {"X-A": {"nested": True}}, "X-A"),
+        ("request_headers", {"X-A": "line\r\nInjected: 1"}, "control characters"),
+        ("request_headers", {f"X-{i}": "v" for i in range(51)}, "at most 50"),
+        ("query_params", ["a", "b"], "query_params"),
+        ("query_params", {"a": None}, "'a'"),
+        ("query_params", {"a": True}, "'a'"),
+        ("query_params", {"a": "v" * 5000}, "longer than"),
+        ("records_path", "x" * 300, "records_path"),
+        ("primary_key", {"a": 1}, "primary_key"),
+        ("pagination", "page", "pagination"),
+        ("pagination", {"type": "scroll"}, "scroll"),
+        ("incremental", ["updated_at"], "incremental"),
+        ("incremental", {"cursor": "updated_at"}, "cursor"),
+        ("transformation_rules", "rename everything", "transformation_rules"),
+        ("transformation_rules", {"type_conversions": {"id": "uuid"}}, "uuid"),
+        ("transformation_rules", {"field_mappings": ["id"]}, "field_mappings"),
+        ("transformation_rules", {"renames": {}}, "renames"),
+        ("transformation_rules", {"required": "id"}, "required"),
+        ("transformation_rules", {"include_unmapped": "yes"}, "include_unmapped"),
+        ("max_pages", 0, "max_pages"),
+        ("max_pages", "many", "max_pages"),
+    ],
+)
+def test_bad_input_is_a_400_naming_the_problem(editor_client, field, value, words):
+    response = editor_client.post(URL, payload(**{field: value}), format="json")
+
+    assert response.status_code == 400, response.content
+    body = response.json()
+    assert field in body["errors"]
+    if words:
+        assert words.lower() in body["detail"].lower()
+    assert not CustomDataConnector.objects.exists()
+
+
+def test_missing_required_fields_are_named(editor_client):
+    response = editor_client.post(URL, {}, format="json")
+
+    assert response.status_code == 400
+    assert set(response.json()["errors"]) == {"name", "api_endpoint"}
+
+
+def test_a_body_that_is_not_an_object_is_a_400(editor_client):
+    response = editor_client.post(URL, ["not", "an", "object"], format="json")
+    assert response.status_code == 400
+
+
+def test_malformed_json_is_a_400(editor_client):
+    response = editor_client.post(URL, "{not json", content_type="application/json")
+    assert response.status_code == 400
+    assert "JSON" in response.json()["detail"]
+
+
+def test_a_duplicate_name_in_the_tenant_is_a_400(editor_client, make_connector):
+    make_connector(name="Customer Database API")
+
+    response = editor_client.post(URL, payload(), format="json")
+
+    assert response.status_code == 400
+    assert (
+        response.json()["detail"]
+        == "name: A connector named 'Customer Database API' already exists in this tenant."
+    )
+
+
+def test_the_same_name_in_another_tenant_is_fine(editor_client, make_connector, tenant_b):
+    make_connector(tenant=tenant_b, name="Customer Database API")
+
+    assert editor_client.post(URL, payload(), format="json").status_code == 201
+
+
+def test_renaming_onto_another_connector_is_a_400(editor_client, make_connector):
+    make_connector(name="Taken")
+    mine = make_connector(name="Mine")
+
+    response = editor_client.patch(detail(mine.pk), {"name": "Taken"}, format="json")
+
+    assert response.status_code == 400
+    assert "already exists" in response.json()["detail"]
+
+
+def test_keeping_its_own_name_on_update_is_fine(editor_client, make_connector):
+    mine = make_connector(name="Mine")
+
+    response = editor_client.put(detail(mine.pk), payload(name="Mine"), format="json")
+
+    assert response.status_code == 200, response.data
+
+
+# --- the write-only key ---------------------------------------------------------------------------
+
+
+def test_an_omitted_key_is_kept_on_update(editor_client):
+    pk = editor_client.post(URL, payload(), format="json").json()["id"]
+
+    response = editor_client.patch(detail(pk), {"sync_frequency": "WEEKLY"}, format="json")
+
+    assert response.status_code == 200
+    assert response.json()["has_api_key"] is True
+    assert CustomDataConnector.objects.get(pk=pk).api_key == "demo-key-1234567890"
+
+
+def test_put_without_a_key_keeps_it(editor_client):
+    pk = editor_client.post(URL, payload(), format="json").json()["id"]
+    data = payload(name="Renamed")
+    del data["api_key"]
+
+    response = editor_client.put(detail(pk), data, format="json")
+
+    assert response.status_code == 200
+    assert CustomDataConnector.objects.get(pk=pk).api_key == "demo-key-1234567890"
+
+
+def test_a_new_key_replaces_the_old_one_and_its_hint(editor_client):
+    pk = editor_client.post(URL, payload(), format="json").json()["id"]
+
+    response = editor_client.patch(detail(pk), {"api_key": "rotated-key-abcdefgh"}, format="json")
+
+    assert response.json()["api_key_last4"] == "efgh"
+    connector = CustomDataConnector.objects.get(pk=pk)
+    assert connector.api_key == "rotated-key-abcdefgh"
+    assert connector.api_key_last4 == "efgh"
+
+
+def test_an_empty_key_clears_it(editor_client):
+    pk = editor_client.post(URL, payload(), format="json").json()["id"]
+
+    response = editor_client.patch(detail(pk), {"api_key": ""}, format="json")
+
+    assert response.json()["has_api_key"] is False
+    assert response.json()["api_key_last4"] == ""
+    assert CustomDataConnector.objects.get(pk=pk).api_key == ""
+
+
+def test_the_key_never_appears_in_any_response(editor_client):
+    pk = editor_client.post(URL, payload(), format="json").json()["id"]
+
+    for response in (
+        editor_client.get(URL),
+        editor_client.get(detail(pk)),
+        editor_client.patch(detail(pk), {"is_active": False}, format="json"),
+    ):
+        assert response.status_code == 200
+        assert b"demo-key-1234567890" not in response.content
+        body = response.json()
+        for row in body.get("results", [body]):
+            assert "api_key" not in row
+
+
+def test_lists_show_the_key_state_without_decrypting(
+    editor_client, make_connector, django_assert_num_queries
+):
+    make_connector(name="With key", api_key="secret-key-000011112222", api_key_last4="2222")
+    make_connector(name="Without key")
+
+    with django_assert_num_queries(4):  # auth: user + membership; count; page
+        response = editor_client.get(URL)
+
+    rows = {row["name"]: row for row in response.json()["results"]}
+    assert rows["With key"]["has_api_key"] is True
+    assert rows["With key"]["api_key_last4"] == "2222"
+    assert rows["Without key"]["has_api_key"] is False
+
+
+# --- read, update, delete -------------------------------------------------------------------------
+
+
+def test_viewer_reads_a_connector(viewer_client, make_connector):
+    connector = make_connector(name="Read me")
+
+    response = viewer_client.get(detail(connector.pk))
+
+    assert response.status_code == 200
+    assert response.json()["name"] == "Read me"
+    assert response.json()["api_endpoint"] == connector.api_endpoint
+
+
+def test_put_replaces_the_configuration(editor_client, make_connector):
+    connector = make_connector(name="Old", sync_frequency="DAILY")
+
+    response = editor_client.put(
+        detail(connector.pk), payload(name="New", sync_frequency="MANUAL", is_active=False), format="json"
+    )
+
+    assert response.status_code == 200
+    connector.refresh_from_db()
+    assert (connector.name, connector.sync_frequency, connector.is_active) == ("New", "MANUAL", False)
+
+
+def test_patch_validates_like_create(editor_client, make_connector):
+    connector = make_connector()
+
+    response = editor_client.patch(
+        detail(connector.pk), {"transformation_rules": {"type_conversions": {"id": "integer"}}}, format="json"
+    )
+
+    assert response.status_code == 400
+    assert "integer" in response.json()["detail"]
+
+
+def test_admin_deletes_a_connector(admin_client, make_connector):
+    connector = make_connector()
+
+    assert admin_client.delete(detail(connector.pk)).status_code == 204
+    assert not CustomDataConnector.objects.filter(pk=connector.pk).exists()
+
+
+def test_editor_cannot_delete_a_connector(editor_client, make_connector):
+    connector = make_connector()
+
+    response = editor_client.delete(detail(connector.pk))
+
+    assert response.status_code == 403
+    assert "admin" in response.json()["detail"]
+    assert CustomDataConnector.objects.filter(pk=connector.pk).exists()
+
+
+@pytest.mark.parametrize(
+    ("method", "suffix", "body"),
+    [
+        ("post", "", payload()),
+        ("put", "{pk}/", payload()),
+        ("patch", "{pk}/", {"name": "x"}),
+        ("delete", "{pk}/", None),
+        ("post", "{pk}/test_connection/", None),
+        ("post", "{pk}/sync_data/", None),
+    ],
+)
+def test_viewer_cannot_write(viewer_client, make_connector, method, suffix, body):
+    connector = make_connector(name="Untouched")
+
+    response = getattr(viewer_client, method)(URL + suffix.format(pk=connector.pk), body, format="json")
+
+    assert response.status_code == 403
+    assert "viewer" in response.json()["detail"]
+    connector.refresh_from_db()
+    assert connector.name == "Untouched"
+    assert not SyncLog.objects.exists()
+
+
+def test_anonymous_requests_are_refused(anon_client, make_connector):
+    connector = make_connector()
+
+    assert anon_client.get(URL).status_code == 401
+    assert anon_client.get(detail(connector.pk)).status_code == 401
+    assert anon_client.post(URL, payload(), format="json").status_code == 401
+
+
+@pytest.mark.parametrize(
+    ("method", "suffix"),
+    [
+        ("get", ""),
+        ("put", ""),
+        ("patch", ""),
+        ("delete", ""),
+        ("post", "test_connection/"),
+        ("post", "sync_data/"),
+        ("get", "sync_history/"),
+        ("get", "records/"),
+    ],
+)
+def test_another_tenants_connector_is_a_404(outsider_client, make_connector, tenant_a, method, suffix):
+    connector = make_connector(tenant=tenant_a, name="Acme only")
+
+    response = getattr(outsider_client, method)(f"{detail(connector.pk)}{suffix}", payload(), format="json")
+
+    assert response.status_code == 404
+    assert response.json() == {"detail": "Not found."}
+    connector.refresh_from_db()
+    assert connector.name == "Acme only"
+
+
+@pytest.mark.parametrize("pk", ["999999", "abc"])
+def test_an_unknown_connector_is_a_404(admin_client, pk):
+    response = admin_client.get(detail(pk))
+
+    assert response.status_code == 404
+    assert response.json() == {"detail": "Not found."}
+
+
+# --- lists: filter, search, ordering, pagination --------------------------------------------------
+
+
+@pytest.fixture
+def three_connectors(make_connector, tenant_a, tenant_b):
+    make_connector(name="Billing API", is_active=True, sync_frequency="HOURLY", records_count=5)
+    make_connector(name="CRM customers", is_active=False, sync_frequency="DAILY", records_count=50)
+    make_connector(name="Analytics billing", is_active=True, sync_frequency="DAILY", records_count=1)
+    make_connector(tenant=tenant_b, name="Billing at Globex")
+
+
+def names(response) -> list[str]:
+    assert response.status_code == 200, response.content
+    return [row["name"] for row in response.json()["results"]]
+
+
+def test_the_list_holds_only_the_tenants_connectors_by_name(viewer_client, three_connectors):
+    response = viewer_client.get(URL)
+
+    assert names(response) == ["Analytics billing", "Billing API", "CRM customers"]
+    assert response.json()["count"] == 3
+
+
+def test_connectors_filter_by_activity(viewer_client, three_connectors):
+    assert names(viewer_client.get(URL, {"is_active": "false"})) == ["CRM customers"]
+    assert names(viewer_client.get(URL, {"is_active": "true"})) == ["Analytics billing", "Billing API"]
+
+
+def test_connectors_filter_by_frequency(viewer_client, three_connectors):
+    assert names(viewer_client.get(URL, {"sync_frequency": "DAILY"})) == [
+        "Analytics billing",
+        "CRM customers",
+    ]
+
+
+def test_an_unknown_frequency_filter_is_a_400(viewer_client, three_connectors):
+    response = viewer_client.get(URL, {"sync_frequency": "YEARLY"})
+
+    assert response.status_code == 400
+    assert "sync_frequency" in response.json()["errors"]
+
+
+def test_connectors_search_by_name(viewer_client, three_connectors):
+    assert names(viewer_client.get(URL, {"search": "billing"})) == ["Analytics billing", "Billing API"]
+
+
+def test_connectors_order_by_records_count(viewer_client, three_connectors):
+    assert names(viewer_client.get(URL, {"ordering": "-records_count"})) == [
+        "CRM customers",
+        "Billing API",
+        "Analytics billing",
+    ]
+
+
+def test_an_unknown_ordering_falls_back_to_names(viewer_client, three_connectors):
+    assert names(viewer_client.get(URL, {"ordering": "api_key"}))[0] == "Analytics billing"
+
+
+def test_connectors_paginate(viewer_client, three_connectors):
+    first = viewer_client.get(URL, {"page_size": 2}).json()
+    second = viewer_client.get(URL, {"page_size": 2, "page": 2}).json()
+
+    assert first["count"] == 3
+    assert [row["name"] for row in first["results"]] == ["Analytics billing", "Billing API"]
+    assert first["next"] is not None
+    assert [row["name"] for row in second["results"]] == ["CRM customers"]
+    assert second["next"] is None
+
+
+def test_a_page_past_the_end_is_a_404(viewer_client, three_connectors):
+    assert viewer_client.get(URL, {"page": 9}).status_code == 404
+
+
+# --- test_connection ------------------------------------------------------------------------------
+
+
+def test_test_connection_reports_a_reachable_upstream(editor_client, sample_upstream, make_connector):
+    upstream = sample_upstream(records=30, page_size=10, api_key="secret-token-123456")
+    connector = make_connector(upstream=upstream)
+
+    response = editor_client.post(f"{detail(connector.pk)}test_connection/")
+
+    assert response.status_code == 200
+    body = response.json()
+    assert set(body) == {"connected", "response_time_ms", "message", "endpoint", "status_code"}
+    assert body["connected"] is True
+    assert body["status_code"] == 200
+    assert body["endpoint"] == upstream.url
+    assert body["response_time_ms"] >= 0
+    assert body["message"]
+
+
+def test_test_connection_reports_a_refused_key(editor_client, sample_upstream, make_connector):
+    upstream = sample_upstream(records=10, api_key="the-right-key-000")
+    connector = make_connector(upstream=upstream, api_key="the-wrong-key-111")
+
+    response = editor_client.post(f"{detail(connector.pk)}test_connection/")
+
+    assert response.status_code == 200
+    body = response.json()
+    assert body["connected"] is False
+    assert body["status_code"] == 401
+    assert "the-wrong-key-111" not in response.content.decode()
+
+
+def test_test_connection_reports_an_unreachable_upstream(editor_client, make_connector):
+    connector = make_connector(api_endpoint=ENDPOINT, auth_type="none")
+
+    response = editor_client.post(f"{detail(connector.pk)}test_connection/")
+
+    assert response.status_code == 200
+    assert response.json()["connected"] is False
+    assert response.json()["message"]
+
+
+def test_test_connection_is_throttled(editor_client, sample_upstream, make_connector, settings):
+    rates = dict(settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], test_connection="2/min")
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": rates}
+    from rest_framework.throttling import ScopedRateThrottle
+
+    original = ScopedRateThrottle.THROTTLE_RATES
+    ScopedRateThrottle.THROTTLE_RATES = rates
+    try:
+        connector = make_connector(upstream=sample_upstream(records=5))
+        codes = [editor_client.post(f"{detail(connector.pk)}test_connection/").status_code for _ in range(3)]
+        # Other endpoints keep their own budget.
+        other = editor_client.get(detail(connector.pk)).status_code
+    finally:
+        ScopedRateThrottle.THROTTLE_RATES = original
+
+    assert codes == [200, 200, 429]
+    assert other == 200

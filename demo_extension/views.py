@@ -1,0 +1,311 @@
+"""The connectors API: thin viewsets on the tenancy base classes (scoping and roles live there).
+
+Each action parses its input, calls one service and serializes the result.
+"""
+
+from dataclasses import asdict
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import BooleanField, ExpressionWrapper, Q
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import serializers, status
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from core.exceptions import Conflict
+from core.throttling import ActionRateThrottle
+from demo_extension import filters, models
+from demo_extension import serializers as api
+from demo_extension.services import runs
+from demo_extension.services.stats import ConnectorStatsService
+from demo_extension.services.sync import DataSyncService
+from tenancy.models import Role
+from tenancy.serializers import ErrorSerializer
+from tenancy.viewsets import TenantScopedModelViewSet, TenantScopedReadOnlyViewSet
+
+_ERR = OpenApiResponse(ErrorSerializer)
+_READ_ERRORS = {401: _ERR, 403: _ERR}
+_OBJECT_ERRORS = {401: _ERR, 403: _ERR, 404: _ERR}
+_WRITE_ERRORS = {400: _ERR, 401: _ERR, 403: _ERR, 404: _ERR}
+
+_FULL_REFRESH = OpenApiParameter(
+    "full_refresh",
+    OpenApiTypes.BOOL,
+    description="Ignore the incremental cursor and fetch every record again.",
+)
+_WAIT = OpenApiParameter(
+    "wait",
+    OpenApiTypes.FLOAT,
+    description="Seconds (0 to 60) to wait for the run to finish: 200 with the finished log, else 202 "
+    "with the pending or running log. Default: the server's MIGRATEIQ_SYNC_WAIT_SECONDS (5).",
+)
+_SYNC_RESPONSES = {
+    200: OpenApiResponse(api.SyncLogSerializer, description="The run finished within `wait` seconds."),
+    202: OpenApiResponse(api.SyncLogSerializer, description="The run is still pending or running."),
+    400: _ERR,
+    401: _ERR,
+    403: _ERR,
+    404: _ERR,
+    409: OpenApiResponse(
+        ErrorSerializer, description="A run of this connector is in progress; `sync_log_id` names it."
+    ),
+    429: _ERR,
+}
+
+
+def _parse_sync_options(request) -> tuple[bool, float]:
+    options = api.SyncTriggerQuerySerializer(data=request.query_params)
+    options.is_valid(raise_exception=True)
+    wait = options.validated_data.get("wait")
+    if wait is None:
+        wait = settings.MIGRATEIQ_SYNC_WAIT_SECONDS
+    return options.validated_data["full_refresh"], wait
+
+
+def _run_response(sync_log, wait: float) -> Response:
+    finished = runs.wait_for(sync_log, wait)
+    if isinstance(finished, models.SyncLog):
+        sync_log = finished
+    else:
+        sync_log.refresh_from_db()
+    code = status.HTTP_200_OK if sync_log.is_finished else status.HTTP_202_ACCEPTED
+    return Response(api.SyncLogSerializer(sync_log).data, status=code)
+
+
+def _already_running(exc: runs.SyncAlreadyRunning) -> Conflict:
+    return Conflict(str(exc), sync_log_id=exc.active_log_id)
+
+
+class ThrottledActionsMixin:
+    """Expensive actions get their own per-user budget (``ActionRateThrottle`` with the action's scope)."""
+
+    throttled_actions: dict[str, str] = {}
+
+    def get_throttles(self):
+        throttles = super().get_throttles()
+        scope = self.throttled_actions.get(self.action)
+        if scope is not None:
+            self.throttle_scope = scope
+            throttles = [*throttles, ActionRateThrottle()]
+        return throttles
+
+
+@extend_schema_view(
+    list=extend_schema(
+        tags=["connectors"], responses={200: api.ConnectorSerializer(many=True), **_READ_ERRORS}
+    ),
+    retrieve=extend_schema(tags=["connectors"], responses={200: api.ConnectorSerializer, **_OBJECT_ERRORS}),
+    create=extend_schema(
+        tags=["connectors"],
+        responses={201: api.ConnectorSerializer, 400: _ERR, 401: _ERR, 403: _ERR},
+    ),
+    update=extend_schema(tags=["connectors"], responses={200: api.ConnectorSerializer, **_WRITE_ERRORS}),
+    partial_update=extend_schema(
+        tags=["connectors"], responses={200: api.ConnectorSerializer, **_WRITE_ERRORS}
+    ),
+    destroy=extend_schema(tags=["connectors"], responses={204: None, **_OBJECT_ERRORS}),
+)
+class ConnectorViewSet(ThrottledActionsMixin, TenantScopedModelViewSet):
+    """The tenant's connectors: external REST APIs, how to call them and how to map their records."""
+
+    queryset = models.CustomDataConnector.objects.select_related("created_by")
+    serializer_class = api.ConnectorSerializer
+    filterset_class = filters.ConnectorFilter
+    search_fields = ["name"]
+    ordering_fields = ["name", "created_at", "updated_at", "last_sync_at", "next_sync_at", "records_count"]
+    ordering = ["name"]
+    required_roles = {
+        "test_connection": Role.EDITOR,
+        "sync_data": Role.EDITOR,
+        "sync_history": Role.VIEWER,
+        "records": Role.VIEWER,
+        "stats": Role.VIEWER,
+        "destroy": Role.ADMIN,
+    }
+    throttled_actions = {"test_connection": "test_connection", "sync_data": "sync_data"}
+
+    def scope_queryset(self, queryset):
+        if self.action in ("list", "retrieve"):
+            # Reading a connector never needs the decrypted key, only whether there is one.
+            has_key = ExpressionWrapper(~Q(api_key=""), output_field=BooleanField())
+            queryset = queryset.defer("api_key").annotate(has_api_key=has_key)
+        return queryset
+
+    def _save_unique(self, serializer, **extra):
+        try:
+            with transaction.atomic():
+                serializer.save(**extra)
+        except IntegrityError:
+            # Lost a race with another request creating the same name.
+            name = serializer.validated_data.get("name", "")
+            raise serializers.ValidationError(
+                {"name": [f"A connector named {name!r} already exists in this tenant."]}
+            ) from None
+
+    def perform_create(self, serializer):
+        self._save_unique(serializer, tenant=self.request.tenant, created_by=self.request.user)
+
+    def perform_update(self, serializer):
+        self._save_unique(serializer)
+
+    @extend_schema(
+        tags=["connectors"],
+        request=None,
+        responses={200: api.ConnectionResultSerializer, **_OBJECT_ERRORS, 429: _ERR},
+        description="Call the connector's endpoint once (first page) and report whether it answered.",
+    )
+    @action(detail=True, methods=["post"])
+    def test_connection(self, request, pk=None):
+        result = DataSyncService(self.get_object()).check_connection()
+        return Response(api.ConnectionResultSerializer(asdict(result)).data)
+
+    @extend_schema(
+        tags=["connectors"],
+        request=None,
+        parameters=[_FULL_REFRESH, _WAIT],
+        responses=_SYNC_RESPONSES,
+        description="Start a sync run in the background and wait up to `wait` seconds for it.",
+    )
+    @action(detail=True, methods=["post"])
+    def sync_data(self, request, pk=None):
+        connector = self.get_object()
+        full_refresh, wait = _parse_sync_options(request)
+        try:
+            sync_log = runs.start_sync(
+                connector, triggered_by=models.TriggeredBy.API, user=request.user, full_refresh=full_refresh
+            )
+        except runs.SyncAlreadyRunning as exc:
+            raise _already_running(exc) from None
+        return _run_response(sync_log, wait)
+
+    @extend_schema(
+        tags=["connectors"],
+        responses={200: api.SyncLogSerializer(many=True), **_OBJECT_ERRORS},
+        description="The connector's sync runs, newest first.",
+    )
+    @action(detail=True, methods=["get"], filter_backends=[])
+    def sync_history(self, request, pk=None):
+        connector = self.get_object()
+        logs = models.SyncLog.objects.filter(tenant=request.tenant, connector=connector).select_related(
+            "connector"
+        )
+        page = self.paginate_queryset(logs.order_by("-created_at", "-id"))
+        return self.get_paginated_response(api.SyncLogSerializer(page, many=True).data)
+
+    @extend_schema(
+        tags=["connectors"],
+        parameters=[
+            OpenApiParameter("external_id", OpenApiTypes.STR, description="The record's upstream id."),
+            OpenApiParameter("sync", OpenApiTypes.INT, description="Records last written by this sync log."),
+        ],
+        responses={200: api.SyncedRecordSerializer(many=True), **_WRITE_ERRORS},
+        description="The connector's synced records (after transformation), by external id.",
+    )
+    @action(detail=True, methods=["get"], filter_backends=[])
+    def records(self, request, pk=None):
+        connector = self.get_object()
+        records = models.SyncedRecord.objects.filter(tenant=request.tenant, connector=connector)
+        filterset = filters.SyncedRecordFilter(request.query_params, queryset=records, request=request)
+        if not filterset.is_valid():
+            raise serializers.ValidationError(filterset.errors)
+        page = self.paginate_queryset(filterset.qs.order_by("external_id", "id"))
+        return self.get_paginated_response(api.SyncedRecordSerializer(page, many=True).data)
+
+    @extend_schema(
+        tags=["connectors"],
+        responses={200: api.ConnectorStatsSerializer, **_READ_ERRORS},
+        description="Statistics of the tenant's connectors and sync runs.",
+    )
+    @action(detail=False, methods=["get"], filter_backends=[], pagination_class=None)
+    def stats(self, request):
+        return Response(ConnectorStatsService.get_stats(tenant=request.tenant))
+
+
+@extend_schema_view(
+    list=extend_schema(tags=["sync logs"], responses={200: api.SyncLogSerializer(many=True), **_READ_ERRORS}),
+    retrieve=extend_schema(
+        tags=["sync logs"], responses={200: api.SyncLogDetailSerializer, **_OBJECT_ERRORS}
+    ),
+)
+class SyncLogViewSet(ThrottledActionsMixin, TenantScopedReadOnlyViewSet):
+    """The tenant's sync runs: status, counters, log lines and quarantined records."""
+
+    queryset = models.SyncLog.objects.select_related("connector")
+    serializer_class = api.SyncLogSerializer
+    filterset_class = filters.SyncLogFilter
+    search_fields = ["connector__name", "error_message"]
+    ordering_fields = ["created_at", "started_at", "finished_at", "duration_seconds", "records_processed"]
+    ordering = ["-created_at", "-id"]
+    required_roles = {
+        "errors": Role.VIEWER,
+        "events": Role.VIEWER,
+        "cancel": Role.EDITOR,
+        "resume": Role.EDITOR,
+    }
+    throttled_actions = {"resume": "sync_data"}
+
+    def get_serializer_class(self):
+        if self.action == "retrieve":
+            return api.SyncLogDetailSerializer
+        return super().get_serializer_class()
+
+    @extend_schema(
+        tags=["sync logs"],
+        responses={200: api.SyncRecordErrorSerializer(many=True), **_OBJECT_ERRORS},
+        description="Records of this run that failed transformation or validation (the quarantine).",
+    )
+    @action(detail=True, methods=["get"], filter_backends=[])
+    def errors(self, request, pk=None):
+        sync_log = self.get_object()
+        quarantined = models.SyncRecordError.objects.filter(tenant=request.tenant, sync_log=sync_log)
+        page = self.paginate_queryset(quarantined.order_by("id"))
+        return self.get_paginated_response(api.SyncRecordErrorSerializer(page, many=True).data)
+
+    @extend_schema(
+        tags=["sync logs"],
+        responses={200: api.SyncLogEventSerializer(many=True), **_OBJECT_ERRORS},
+        description="The run's log lines, oldest first.",
+    )
+    @action(detail=True, methods=["get"], filter_backends=[])
+    def events(self, request, pk=None):
+        sync_log = self.get_object()
+        page = self.paginate_queryset(sync_log.events.order_by("at", "id"))
+        return self.get_paginated_response(api.SyncLogEventSerializer(page, many=True).data)
+
+    @extend_schema(
+        tags=["sync logs"],
+        request=None,
+        responses={200: api.SyncLogSerializer, **_WRITE_ERRORS},
+        description="Stop a running sync at its next page boundary (what was committed stays); "
+        "a pending one is cancelled at once.",
+    )
+    @action(detail=True, methods=["post"])
+    def cancel(self, request, pk=None):
+        sync_log = self.get_object()
+        try:
+            sync_log = runs.cancel_sync(sync_log) or sync_log
+        except ValueError as exc:
+            raise serializers.ValidationError(str(exc)) from None
+        sync_log.refresh_from_db()
+        return Response(api.SyncLogSerializer(sync_log).data)
+
+    @extend_schema(
+        tags=["sync logs"],
+        request=None,
+        parameters=[_WAIT],
+        responses=_SYNC_RESPONSES,
+        description="Resume a failed run from its last committed page.",
+    )
+    @action(detail=True, methods=["post"])
+    def resume(self, request, pk=None):
+        sync_log = self.get_object()
+        _, wait = _parse_sync_options(request)
+        try:
+            sync_log = runs.resume_sync(sync_log, user=request.user) or sync_log
+        except runs.SyncAlreadyRunning as exc:
+            raise _already_running(exc) from None
+        except ValueError as exc:
+            raise serializers.ValidationError(str(exc)) from None
+        return _run_response(sync_log, wait)
