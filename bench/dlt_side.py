@@ -16,7 +16,15 @@ import os
 import sys
 import time
 
-from workload import API_KEY, PAGE_SIZE, RECORDS_KEYS, dlt_paginator, read_peak_rss_kib, read_rss_kib
+from workload import (
+    API_KEY,
+    PAGE_SIZE,
+    RECORDS_KEYS,
+    cpu_seconds,
+    dlt_paginator,
+    read_peak_rss_kib,
+    read_rss_kib,
+)
 
 
 def main() -> int:
@@ -74,9 +82,11 @@ def main() -> int:
     results = []
     for run in range(args.runs):
         rss_before = read_rss_kib()
+        cpu_before = cpu_seconds()
         started = time.perf_counter()
         info = pipeline.run(source())
         seconds = time.perf_counter() - started
+        cpu = cpu_seconds() - cpu_before
         info.raise_on_failed_jobs()
         with pipeline.sql_client() as client:
             rows = client.execute_sql("SELECT count(*) FROM users")[0][0]
@@ -88,6 +98,7 @@ def main() -> int:
                 "phase": "first" if run == 0 else "rerun",
                 "records": args.records,
                 "seconds": seconds,
+                "sync_cpu_seconds": cpu,
                 "rss_before_kib": rss_before,
                 "peak_rss_kib": read_peak_rss_kib(),
             }

@@ -30,6 +30,7 @@ from workload import (
     RECORDS_KEYS,
     TRANSFORMATION_RULES,
     connector_pagination,
+    cpu_seconds,
     page_queries,
     read_peak_rss_kib,
     read_rss_kib,
@@ -101,9 +102,11 @@ def sync(args) -> dict:
     with tenant_context(connector.tenant):
         if profiler:
             profiler.start()
+        cpu_before = cpu_seconds()
         started = time.perf_counter()
         log = service.sync_data(triggered_by="manual")
         seconds = time.perf_counter() - started
+        cpu = cpu_seconds() - cpu_before
         if profiler:
             profiler.stop()
     peak = read_peak_rss_kib()
@@ -123,6 +126,7 @@ def sync(args) -> dict:
         "pages_fetched": log.pages_fetched,
         "records_stored": stored,
         "seconds": seconds,
+        "sync_cpu_seconds": cpu,
         "rss_before_kib": rss_before,
         "peak_rss_kib": peak,
         "database": connection.vendor,
@@ -136,6 +140,7 @@ def fetch(args) -> dict:
     key = RECORDS_KEYS[args.style]
     rss_before = read_rss_kib()
     records = pages = 0
+    cpu_before = cpu_seconds()
     started = time.perf_counter()
     with httpx.Client(headers={"Authorization": f"Bearer {API_KEY}"}, timeout=30) as client:
         for query in page_queries(args.style, args.records, args.page_size):
@@ -148,6 +153,7 @@ def fetch(args) -> dict:
         "records_processed": records,
         "pages_fetched": pages,
         "seconds": seconds,
+        "sync_cpu_seconds": cpu_seconds() - cpu_before,
         "rss_before_kib": rss_before,
         "peak_rss_kib": read_peak_rss_kib(),
     }

@@ -83,7 +83,13 @@ class BenchError(RuntimeError):
 
 
 def run_child(cmd: list[str], env: dict, log_path: Path, timeout: float) -> tuple[dict, int]:
-    """Run one measurement; return its JSON result and its peak RSS in KiB (from wait4)."""
+    """Run one measurement; return its JSON result and its peak RSS in KiB (from wait4).
+
+    The result also gets ``cpu_seconds`` (the child's user + system time) and ``load_average``
+    (the 1-minute load when it started): on a shared machine, wall-clock rates move with the
+    load, CPU time much less.
+    """
+    load = os.getloadavg()[0]
     with open(log_path, "ab") as log:
         log.write(f"\n$ {' '.join(cmd)}\n".encode())
         log.flush()
@@ -104,8 +110,11 @@ def run_child(cmd: list[str], env: dict, log_path: Path, timeout: float) -> tupl
     lines = [line for line in out.decode().splitlines() if line.startswith("{")]
     if not lines:
         raise BenchError(f"{' '.join(cmd[1:3])} printed no result. See {log_path}.")
+    result = json.loads(lines[-1])
+    result["cpu_seconds"] = usage.ru_utime + usage.ru_stime
+    result["load_average"] = load
     # ru_maxrss of wait4 is the child's peak (and its reaped children's), in KiB on Linux.
-    return json.loads(lines[-1]), usage.ru_maxrss
+    return result, usage.ru_maxrss
 
 
 def child_timeout(records: int) -> float:
@@ -206,6 +215,12 @@ class Bench:
         self.env_base = {k: v for k, v in os.environ.items() if k not in ENV_DROPPED}
         self.env_base["PYTHONHASHSEED"] = "0"
         self.env_base["LOG_LEVEL"] = "WARNING"
+        # Production mode (DATABASE_URL set) needs explicit secrets; these live only as long as this run.
+        self.pg_secrets = {
+            "SECRET_KEY": secrets.token_urlsafe(40),
+            "JWT_SIGNING_KEY": secrets.token_urlsafe(40),
+            "MIGRATEIQ_FIELD_ENCRYPTION_KEYS": base64.urlsafe_b64encode(os.urandom(32)).decode(),
+        }
 
     def close(self) -> None:
         if self.pg:
@@ -222,10 +237,7 @@ class Bench:
         return {
             **self.env_base,
             "DATABASE_URL": self.pg.dsn(database),
-            # Production mode needs explicit secrets; these exist only for this throwaway database.
-            "SECRET_KEY": secrets.token_urlsafe(40),
-            "JWT_SIGNING_KEY": secrets.token_urlsafe(40),
-            "MIGRATEIQ_FIELD_ENCRYPTION_KEYS": base64.urlsafe_b64encode(os.urandom(32)).decode(),
+            **self.pg_secrets,
         }
 
     def migrateiq(self, command: str, env: dict, upstream, records: int, *extra) -> tuple[dict, int]:
@@ -252,7 +264,8 @@ class Bench:
         print(
             f"  {fields['target']:<11} {fields['phase']:<10} run {fields['run']}: "
             f"{rps:>10,.0f} records/s  {fields['seconds']:7.2f} s  "
-            f"peak RSS {fields['peak_rss_kib'] / 1024:6.1f} MB",
+            f"peak RSS {fields['peak_rss_kib'] / 1024:6.1f} MB  "
+            f"CPU {fields.get('sync_cpu_seconds', 0):6.2f} s  load {fields['load_average']:.1f}",
             flush=True,
         )
         return fields
@@ -316,6 +329,19 @@ class Bench:
                     **_keep(result),
                 )
             self.pg.drop(database)
+        if self.args.profile and records == self.args.sizes[0]:
+            database = self.pg.create(f"{records}_profile", template=template)
+            OUTPUT_DIR.mkdir(exist_ok=True)
+            profile = OUTPUT_DIR / f"profile-postgresql-{records}.txt"
+            result, _ = self.migrateiq(
+                "sync", self.postgres_env(database), upstream, records, "--profile", str(profile)
+            )
+            self.check_log(result, records, "first", "postgresql")
+            print(
+                f"  profile of one PostgreSQL first sync ({result['seconds']:.2f} s under the profiler): "
+                f"{profile}"
+            )
+            self.pg.drop(database)
         self.pg.drop(template)
 
     def run_dlt(self, upstream, records: int) -> None:
@@ -342,7 +368,11 @@ class Bench:
             env = {**self.env_base, "RUNTIME__DLTHUB_TELEMETRY": "false"}
             result, peak = run_child(cmd, env, self.log_path, child_timeout(records) * 3)
             self.dlt_version = result["dlt_version"]
-            first = result["runs"][0]
+            first = {
+                **result["runs"][0],
+                "cpu_seconds": result["cpu_seconds"],
+                "load_average": result["load_average"],
+            }
             self.record(
                 target="dlt", phase="first", run=run, records=records, peak_rss_kib=peak, **_keep(first)
             )
@@ -454,6 +484,10 @@ def summarise(results: list[dict]) -> dict:
             "runs": len(runs),
             "peak_rss_mb": max(r["peak_rss_kib"] for r in runs) / 1024,
             "rss_before_mb": max(r.get("rss_before_kib", 0) for r in runs) / 1024,
+            # Records per CPU-second of the measuring process alone (not the upstream's, not the
+            # database server's): steadier than wall-clock rates while others load the machine.
+            "best_rps_cpu": max(r["records"] / max(r.get("sync_cpu_seconds", 0), 1e-9) for r in runs),
+            "load_average": [round(r["load_average"], 1) for r in runs],
         }
     return summary
 
@@ -466,7 +500,8 @@ def print_report(bench: Bench) -> list[tuple[str, bool | None, str]]:
         f"\nResults (best of {args.repeat}; spread = (best - worst) / best; peak RSS = highest of the runs)\n"
     )
     header = (
-        f"| {'records':>9} | {'target':<11} | {'phase':<9} | {'records/s':>9} | {'spread':>6} | peak RSS |"
+        f"| {'records':>9} | {'target':<11} | {'phase':<9} | {'records/s':>9} | {'spread':>6} | peak RSS "
+        f"| {'rec/CPU-s':>9} | load    |"
     )
     print(header)
     print("|" + "|".join("-" * (len(c)) for c in header.split("|")[1:-1]) + "|")
@@ -474,7 +509,8 @@ def print_report(bench: Bench) -> list[tuple[str, bool | None, str]]:
         s = summary[key]
         print(
             f"| {key[0]:>9,} | {key[1]:<11} | {key[2]:<9} | {s['best_rps']:>9,.0f} "
-            f"| {s['spread_pct']:>5.1f}% | {s['peak_rss_mb']:5.0f} MB |"
+            f"| {s['spread_pct']:>5.1f}% | {s['peak_rss_mb']:5.0f} MB | {s['best_rps_cpu']:>9,.0f} "
+            f"| {'/'.join(f'{x:.1f}' for x in s['load_average']):<7} |"
         )
 
     goals: list[tuple[str, bool | None, str]] = []
@@ -590,7 +626,9 @@ def parse_args(argv=None):
     )
     parser.add_argument("--create-dlt-venv", action="store_true", help="create .venv-bench if missing")
     parser.add_argument("--pg-url", default=DEFAULT_PG_URL, help=f"PostgreSQL server ({DEFAULT_PG_URL})")
-    parser.add_argument("--profile", action="store_true", help="pyinstrument profile of one SQLite sync")
+    parser.add_argument(
+        "--profile", action="store_true", help="also a pyinstrument profile of one first sync per target"
+    )
     parser.add_argument("--json", default=str(OUTPUT_DIR / "last-run.json"), help="where to write results")
     parser.add_argument("--keep-temp", action="store_true", help="keep the temp directory (logs)")
     args = parser.parse_args(argv)
