@@ -15,6 +15,8 @@ from core.egress import check_url
 from core.http_errors import OutboundError
 from demo_extension import models
 from demo_extension.services.credentials import api_key_fields
+from demo_extension.services.incremental import validate_incremental_config
+from demo_extension.services.pagination import validate_pagination_config
 from demo_extension.services.transform import DataTransformationService, TransformationError
 
 MAX_FLAT_ENTRIES = 50
@@ -25,9 +27,6 @@ MAX_API_KEY_LENGTH = 4096
 _HEADER_NAME = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")
 # Headers the HTTP client owns; a connector may not set them.
 RESERVED_HEADERS = frozenset({"host", "content-length", "transfer-encoding", "connection", "upgrade", "te"})
-
-PAGINATION_TYPES = ("auto", "none", "page", "offset", "cursor", "next_url", "link_header")
-INCREMENTAL_KEYS = ("cursor_field", "param", "initial_value")
 
 
 def _has_control_characters(text: str) -> bool:
@@ -219,33 +218,16 @@ class ConnectorSerializer(serializers.ModelSerializer):
             raise serializers.ValidationError(str(exc)) from None
 
     def validate_pagination(self, value):
-        if value is None:
-            return models.default_pagination()
-        if not isinstance(value, dict):
-            raise serializers.ValidationError('pagination must be an object such as {"type": "auto"}.')
-        kind = value.get("type", "auto")
-        if kind not in PAGINATION_TYPES:
-            raise serializers.ValidationError(
-                f"Unknown pagination type {kind!r}; supported: {', '.join(PAGINATION_TYPES)}."
-            )
-        return value
+        try:
+            return validate_pagination_config(value)
+        except ValueError as exc:
+            raise serializers.ValidationError(str(exc)) from None
 
     def validate_incremental(self, value):
-        if value is None:
-            return {}
-        if not isinstance(value, dict):
-            raise serializers.ValidationError("incremental must be an object (or {} for full syncs).")
-        unknown = sorted(set(value) - set(INCREMENTAL_KEYS))
-        if unknown:
-            raise serializers.ValidationError(
-                f"Unknown incremental setting {', '.join(map(repr, unknown))}; allowed: "
-                f"{', '.join(INCREMENTAL_KEYS)}."
-            )
-        if value and not (isinstance(value.get("cursor_field"), str) and value["cursor_field"]):
-            raise serializers.ValidationError("incremental.cursor_field must be a non-empty string.")
-        if "param" in value and not (isinstance(value["param"], str) and value["param"]):
-            raise serializers.ValidationError("incremental.param must be a non-empty string.")
-        return value
+        try:
+            return validate_incremental_config(value)
+        except ValueError as exc:
+            raise serializers.ValidationError(str(exc)) from None
 
     def validate(self, attrs):
         if "api_key" in attrs:

@@ -1,0 +1,548 @@
+"""Sync runs through the API: trigger, history, logs and their filters, events, quarantine, cancel, resume."""
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from demo_extension.models import SyncLog, SyncLogEvent, SyncRecordError, SyncStatus
+
+CONNECTORS = "/api/demo-extension/connectors/"
+LOGS = "/api/demo-extension/sync-logs/"
+
+pytestmark = pytest.mark.django_db
+
+LOG_FIELDS = {
+    "id",
+    "connector",
+    "connector_name",
+    "status",
+    "triggered_by",
+    "records_processed",
+    "records_created",
+    "records_updated",
+    "records_unchanged",
+    "records_failed",
+    "pages_fetched",
+    "duration_seconds",
+    "started_at",
+    "finished_at",
+    "error_message",
+    "detected_pagination",
+    "full_refresh",
+    "attempts",
+    "created_at",
+}
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def make_log():
+    def _make(connector, status=SyncStatus.SUCCESS, *, age=None, **fields) -> SyncLog:
+        if status not in (SyncStatus.PENDING, SyncStatus.RUNNING):
+            fields.setdefault("finished_at", timezone.now())
+        log = SyncLog.objects.create(tenant=connector.tenant, connector=connector, status=status, **fields)
+        if age is not None:
+            SyncLog.objects.filter(pk=log.pk).update(created_at=timezone.now() - age)
+            log.refresh_from_db()
+        return log
+
+    return _make
+
+
+@pytest.fixture
+def inline_syncs(settings):
+    """Syncs run in the request's process when its transaction commits (see services/runs.py)."""
+    settings.MIGRATEIQ_SYNC_RUNNER = "inline"
+
+
+def ids(response) -> list[int]:
+    assert response.status_code == 200, response.content
+    return [row["id"] for row in response.json()["results"]]
+
+
+# --- sync_data ------------------------------------------------------------------------------------
+
+
+def test_sync_data_queues_a_run_and_answers_202_while_it_is_pending(editor_client, make_connector):
+    connector = make_connector()
+
+    response = editor_client.post(f"{CONNECTORS}{connector.pk}/sync_data/?wait=0")
+
+    assert response.status_code == 202
+    body = response.json()
+    assert set(body) == LOG_FIELDS
+    assert body["status"] == "PENDING"
+    assert body["connector"] == connector.pk
+    assert body["triggered_by"] == "api"
+    assert body["full_refresh"] is False
+    log = SyncLog.objects.get(pk=body["id"])
+    assert log.tenant == connector.tenant
+    assert log.triggered_by_user.email == "editor@acme.test"
+
+
+def test_sync_data_runs_the_sync(
+    inline_syncs, editor_client, sample_upstream, make_connector, django_capture_on_commit_callbacks
+):
+    connector = make_connector(upstream=sample_upstream(records=45, page_size=20))
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = editor_client.post(f"{CONNECTORS}{connector.pk}/sync_data/?wait=0")
+
+    assert response.status_code == 202
+    log = SyncLog.objects.get(pk=response.json()["id"])
+    assert log.status == SyncStatus.SUCCESS
+    assert log.records_processed == 45
+    assert log.records_created == 45
+    finished = editor_client.get(f"{LOGS}{log.pk}/").json()
+    assert finished["status"] == "SUCCESS"
+    assert finished["pages_fetched"] >= 3
+    assert finished["duration_seconds"] is not None
+
+
+def test_full_refresh_is_passed_to_the_run(editor_client, make_connector):
+    connector = make_connector()
+
+    response = editor_client.post(f"{CONNECTORS}{connector.pk}/sync_data/?full_refresh=true&wait=0")
+
+    assert response.status_code == 202
+    assert response.json()["full_refresh"] is True
+    assert SyncLog.objects.get(pk=response.json()["id"]).full_refresh is True
+
+
+@pytest.mark.parametrize(
+    ("query", "field"),
+    [
+        ("wait=-1", "wait"),
+        ("wait=61", "wait"),
+        ("wait=soon", "wait"),
+        ("wait=nan", "wait"),
+        ("wait=inf", "wait"),
+        ("full_refresh=perhaps", "full_refresh"),
+    ],
+)
+def test_bad_sync_options_are_a_400_and_start_nothing(editor_client, make_connector, query, field):
+    connector = make_connector()
+
+    response = editor_client.post(f"{CONNECTORS}{connector.pk}/sync_data/?{query}")
+
+    assert response.status_code == 400
+    assert field in response.json()["errors"]
+    assert field in response.json()["detail"]
+    assert not SyncLog.objects.exists()
+
+
+def test_a_second_trigger_while_a_sync_is_in_progress_is_a_409_naming_it(editor_client, make_connector):
+    connector = make_connector()
+    first = editor_client.post(f"{CONNECTORS}{connector.pk}/sync_data/?wait=0").json()
+
+    response = editor_client.post(f"{CONNECTORS}{connector.pk}/sync_data/?wait=0")
+
+    assert response.status_code == 409
+    assert response.json()["sync_log_id"] == first["id"]
+    assert str(first["id"]) in response.json()["detail"]
+    assert SyncLog.objects.count() == 1
+
+
+def test_a_running_sync_also_blocks_a_trigger(editor_client, make_connector, make_log):
+    connector = make_connector()
+    running = make_log(connector, SyncStatus.RUNNING)
+
+    response = editor_client.post(f"{CONNECTORS}{connector.pk}/sync_data/?wait=0")
+
+    assert response.status_code == 409
+    assert response.json()["sync_log_id"] == running.pk
+
+
+def test_sync_data_is_throttled(editor_client, make_connector, make_log):
+    from rest_framework.throttling import ScopedRateThrottle
+
+    original = ScopedRateThrottle.THROTTLE_RATES
+    ScopedRateThrottle.THROTTLE_RATES = {**original, "sync_data": "2/min"}
+    try:
+        connector = make_connector()
+        codes = []
+        for _ in range(3):
+            response = editor_client.post(f"{CONNECTORS}{connector.pk}/sync_data/?wait=0")
+            codes.append(response.status_code)
+            SyncLog.objects.filter(status=SyncStatus.PENDING).update(status=SyncStatus.CANCELLED)
+    finally:
+        ScopedRateThrottle.THROTTLE_RATES = original
+
+    assert codes == [202, 202, 429]
+    assert "Retry-After" in response.headers
+
+
+# --- sync_history ---------------------------------------------------------------------------------
+
+
+def test_sync_history_lists_the_connectors_runs_newest_first(viewer_client, make_connector, make_log):
+    connector, other = make_connector(), make_connector()
+    oldest = make_log(connector, age=timedelta(days=2))
+    newest = make_log(connector, SyncStatus.FAILED, error_message="HTTP 500")
+    middle = make_log(connector, SyncStatus.PARTIAL, age=timedelta(days=1))
+    make_log(other)
+
+    response = viewer_client.get(f"{CONNECTORS}{connector.pk}/sync_history/")
+
+    assert ids(response) == [newest.pk, middle.pk, oldest.pk]
+    assert response.json()["results"][0]["error_message"] == "HTTP 500"
+    assert set(response.json()["results"][0]) == LOG_FIELDS
+
+
+def test_sync_history_paginates(viewer_client, make_connector, make_log):
+    connector = make_connector()
+    logs = [make_log(connector, age=timedelta(hours=hours)) for hours in range(5)]
+
+    first = viewer_client.get(f"{CONNECTORS}{connector.pk}/sync_history/", {"page_size": 2}).json()
+    last = viewer_client.get(f"{CONNECTORS}{connector.pk}/sync_history/", {"page_size": 2, "page": 3}).json()
+
+    assert first["count"] == 5
+    assert [row["id"] for row in first["results"]] == [logs[0].pk, logs[1].pk]
+    assert [row["id"] for row in last["results"]] == [logs[4].pk]
+
+
+def test_sync_history_queries_do_not_grow_with_runs(
+    viewer_client, make_connector, make_log, django_assert_max_num_queries
+):
+    connector = make_connector()
+    for hours in range(20):
+        make_log(connector, age=timedelta(hours=hours))
+
+    with django_assert_max_num_queries(6):
+        assert viewer_client.get(f"{CONNECTORS}{connector.pk}/sync_history/").status_code == 200
+
+
+# --- the sync log list and its filters -------------------------------------------------------------
+
+
+@pytest.fixture
+def runs_of_two_connectors(make_connector, make_log, tenant_b):
+    billing, crm = make_connector(name="Billing"), make_connector(name="CRM")
+    return {
+        "old_success": make_log(billing, SyncStatus.SUCCESS, age=timedelta(days=10)),
+        "failed": make_log(billing, SyncStatus.FAILED, age=timedelta(days=3), error_message="HTTP 503"),
+        "partial": make_log(crm, SyncStatus.PARTIAL, age=timedelta(hours=5), triggered_by="schedule"),
+        "running": make_log(crm, SyncStatus.RUNNING),
+        "globex": make_log(make_connector(tenant=tenant_b, name="Elsewhere")),
+    }
+
+
+def test_sync_logs_list_only_the_tenants_runs_newest_first(viewer_client, runs_of_two_connectors):
+    runs = runs_of_two_connectors
+
+    response = viewer_client.get(LOGS)
+
+    assert ids(response) == [runs[k].pk for k in ("running", "partial", "failed", "old_success")]
+    assert response.json()["results"][0]["connector_name"] == "CRM"
+
+
+def test_sync_logs_filter_by_connector(viewer_client, runs_of_two_connectors):
+    runs = runs_of_two_connectors
+
+    response = viewer_client.get(LOGS, {"connector": runs["failed"].connector_id})
+
+    assert ids(response) == [runs["failed"].pk, runs["old_success"].pk]
+
+
+def test_filtering_by_another_tenants_connector_finds_nothing(viewer_client, runs_of_two_connectors):
+    assert ids(viewer_client.get(LOGS, {"connector": runs_of_two_connectors["globex"].connector_id})) == []
+
+
+def test_sync_logs_filter_by_one_or_more_statuses(viewer_client, runs_of_two_connectors):
+    runs = runs_of_two_connectors
+
+    assert ids(viewer_client.get(LOGS, {"status": "FAILED"})) == [runs["failed"].pk]
+    assert ids(viewer_client.get(f"{LOGS}?status=FAILED&status=PARTIAL")) == [
+        runs["partial"].pk,
+        runs["failed"].pk,
+    ]
+
+
+def test_sync_logs_filter_by_trigger(viewer_client, runs_of_two_connectors):
+    assert ids(viewer_client.get(LOGS, {"triggered_by": "schedule"})) == [
+        runs_of_two_connectors["partial"].pk
+    ]
+
+
+def test_sync_logs_filter_by_creation_date_range(viewer_client, runs_of_two_connectors):
+    runs = runs_of_two_connectors
+    now = timezone.now()
+    week_ago = (now - timedelta(days=7)).date().isoformat()
+    yesterday = (now - timedelta(days=1)).isoformat()
+
+    assert ids(viewer_client.get(LOGS, {"created_after": week_ago, "created_before": yesterday})) == [
+        runs["failed"].pk
+    ]
+    assert ids(viewer_client.get(LOGS, {"created_before": week_ago})) == [runs["old_success"].pk]
+
+
+@pytest.mark.parametrize(
+    "query",
+    [{"status": "DONE"}, {"created_after": "last week"}, {"connector": "billing"}, {"triggered_by": "cron"}],
+)
+def test_bad_log_filters_are_a_400_naming_the_filter(viewer_client, runs_of_two_connectors, query):
+    response = viewer_client.get(LOGS, query)
+
+    assert response.status_code == 400
+    assert set(response.json()["errors"]) == set(query)
+
+
+def test_sync_logs_search_connector_names_and_errors(viewer_client, runs_of_two_connectors):
+    runs = runs_of_two_connectors
+
+    assert ids(viewer_client.get(LOGS, {"search": "503"})) == [runs["failed"].pk]
+    assert ids(viewer_client.get(LOGS, {"search": "crm"})) == [runs["running"].pk, runs["partial"].pk]
+
+
+def test_sync_logs_order_by_records_processed(viewer_client, make_connector, make_log):
+    connector = make_connector()
+    small = make_log(connector, records_processed=5)
+    large = make_log(connector, records_processed=500)
+
+    assert ids(viewer_client.get(LOGS, {"ordering": "-records_processed"})) == [large.pk, small.pk]
+    assert ids(viewer_client.get(LOGS, {"ordering": "records_processed"})) == [small.pk, large.pk]
+
+
+def test_sync_log_list_queries_do_not_grow_with_runs(
+    viewer_client, runs_of_two_connectors, make_connector, make_log, django_assert_max_num_queries
+):
+    for _ in range(10):
+        make_log(make_connector())
+
+    with django_assert_max_num_queries(5):
+        assert viewer_client.get(LOGS).status_code == 200
+
+
+# --- detail, events, errors -----------------------------------------------------------------------
+
+
+def test_a_sync_log_detail_has_its_events_oldest_first(viewer_client, make_connector, make_log):
+    log = make_log(make_connector(), SyncStatus.PARTIAL, records_failed=1)
+    SyncLogEvent.objects.create(sync_log=log, message="Started.")
+    SyncLogEvent.objects.create(sync_log=log, level="warning", message="Record 7 quarantined.")
+
+    response = viewer_client.get(f"{LOGS}{log.pk}/")
+
+    assert response.status_code == 200
+    body = response.json()
+    assert set(body) == LOG_FIELDS | {"events"}
+    assert [(e["level"], e["message"]) for e in body["events"]] == [
+        ("info", "Started."),
+        ("warning", "Record 7 quarantined."),
+    ]
+
+
+def test_the_detail_carries_the_latest_events_and_the_events_endpoint_all(
+    viewer_client, make_connector, make_log
+):
+    log = make_log(make_connector())
+    SyncLogEvent.objects.bulk_create(SyncLogEvent(sync_log=log, message=f"page {i}") for i in range(250))
+
+    detail = viewer_client.get(f"{LOGS}{log.pk}/").json()
+    events = viewer_client.get(f"{LOGS}{log.pk}/events/", {"page_size": 100, "page": 3}).json()
+
+    assert len(detail["events"]) == 200
+    assert detail["events"][0]["message"] == "page 50"
+    assert detail["events"][-1]["message"] == "page 249"
+    assert events["count"] == 250
+    assert [e["message"] for e in events["results"]] == [f"page {i}" for i in range(200, 250)]
+
+
+def test_the_errors_endpoint_lists_the_quarantined_records(viewer_client, make_connector, make_log):
+    connector = make_connector()
+    log = make_log(connector, SyncStatus.PARTIAL, records_failed=2)
+    other = make_log(connector, age=timedelta(days=1))
+    for n, log_of in ((1, log), (2, log), (3, other)):
+        SyncRecordError.objects.create(
+            tenant=connector.tenant,
+            sync_log=log_of,
+            connector=connector,
+            external_id=str(n),
+            raw_payload={"id": n, "age": "old"},
+            error=f"Field 'age': cannot convert \"old\" to int. ({n})",
+            page=1,
+        )
+
+    response = viewer_client.get(f"{LOGS}{log.pk}/errors/")
+
+    assert response.status_code == 200
+    rows = response.json()["results"]
+    assert [row["external_id"] for row in rows] == ["1", "2"]
+    assert rows[0]["raw_payload"] == {"id": 1, "age": "old"}
+    assert "cannot convert" in rows[0]["error"]
+    assert set(rows[0]) == {
+        "id",
+        "sync_log",
+        "connector",
+        "external_id",
+        "raw_payload",
+        "error",
+        "page",
+        "created_at",
+    }
+
+
+@pytest.mark.parametrize("suffix", ["", "events/", "errors/"])
+def test_another_tenants_sync_log_is_a_404(outsider_client, make_connector, make_log, suffix):
+    log = make_log(make_connector())
+
+    response = outsider_client.get(f"{LOGS}{log.pk}/{suffix}")
+
+    assert response.status_code == 404
+    assert response.json() == {"detail": "Not found."}
+
+
+def test_an_unknown_sync_log_is_a_404(viewer_client):
+    assert viewer_client.get(f"{LOGS}424242/").status_code == 404
+
+
+def test_sync_logs_cannot_be_written_directly(admin_client, make_connector, make_log):
+    log = make_log(make_connector())
+
+    assert admin_client.post(LOGS, {"connector": log.connector_id}, format="json").status_code == 405
+    assert admin_client.patch(f"{LOGS}{log.pk}/", {"status": "FAILED"}, format="json").status_code == 405
+    assert admin_client.delete(f"{LOGS}{log.pk}/").status_code == 405
+
+
+# --- cancel -----------------------------------------------------------------------------------------
+
+
+def test_cancelling_a_pending_sync_ends_it_at_once(editor_client, make_connector, make_log):
+    log = make_log(make_connector(), SyncStatus.PENDING)
+
+    response = editor_client.post(f"{LOGS}{log.pk}/cancel/")
+
+    assert response.status_code == 200
+    assert response.json()["status"] == "CANCELLED"
+    log.refresh_from_db()
+    assert log.status == SyncStatus.CANCELLED
+
+
+def test_cancelling_a_running_sync_asks_it_to_stop(editor_client, make_connector, make_log):
+    log = make_log(make_connector(), SyncStatus.RUNNING)
+
+    response = editor_client.post(f"{LOGS}{log.pk}/cancel/")
+
+    assert response.status_code == 200
+    assert response.json()["status"] == "RUNNING"
+    log.refresh_from_db()
+    assert log.cancel_requested is True
+
+
+def test_cancelling_a_finished_sync_is_a_400(editor_client, make_connector, make_log):
+    log = make_log(make_connector(), SyncStatus.SUCCESS)
+
+    response = editor_client.post(f"{LOGS}{log.pk}/cancel/")
+
+    assert response.status_code == 400
+    assert "already finished" in response.json()["detail"]
+
+
+def test_viewer_cannot_cancel(viewer_client, make_connector, make_log):
+    log = make_log(make_connector(), SyncStatus.PENDING)
+
+    assert viewer_client.post(f"{LOGS}{log.pk}/cancel/").status_code == 403
+    log.refresh_from_db()
+    assert log.status == SyncStatus.PENDING
+
+
+def test_another_tenant_cannot_cancel(outsider_client, make_connector, make_log):
+    log = make_log(make_connector(), SyncStatus.PENDING)
+
+    assert outsider_client.post(f"{LOGS}{log.pk}/cancel/").status_code == 404
+    log.refresh_from_db()
+    assert log.status == SyncStatus.PENDING
+
+
+# --- resume -----------------------------------------------------------------------------------------
+
+
+def test_resuming_a_failed_sync_queues_it_again(editor_client, make_connector, make_log):
+    log = make_log(make_connector(), SyncStatus.FAILED, checkpoint={"page": 3}, error_message="HTTP 503")
+
+    response = editor_client.post(f"{LOGS}{log.pk}/resume/?wait=0")
+
+    assert response.status_code == 202
+    assert response.json()["id"] == log.pk
+    assert response.json()["status"] == "PENDING"
+    assert response.json()["error_message"] == ""
+
+
+def test_a_failed_sync_resumes_from_its_checkpoint(
+    inline_syncs, editor_client, sample_upstream, make_connector, django_capture_on_commit_callbacks
+):
+    upstream = sample_upstream(records=30, page_size=10, style="page", fail_after_pages=1, fault="html")
+    connector = make_connector(upstream=upstream, pagination={"type": "page"})
+    with django_capture_on_commit_callbacks(execute=True):
+        started = editor_client.post(f"{CONNECTORS}{connector.pk}/sync_data/?wait=0").json()
+    failed = editor_client.get(f"{LOGS}{started['id']}/").json()
+    assert failed["status"] == "FAILED"
+    assert failed["error_message"]
+    upstream.heal()
+    requests_before = len(upstream.requests)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = editor_client.post(f"{LOGS}{started['id']}/resume/?wait=0")
+
+    assert response.status_code == 202
+    resumed = editor_client.get(f"{LOGS}{started['id']}/").json()
+    assert resumed["status"] == "SUCCESS", resumed
+    connector.refresh_from_db()
+    assert connector.records_count == 30
+    pages_fetched_again = [r["query"] for r in upstream.requests[requests_before:]]
+    assert pages_fetched_again
+    assert all(query.get("page") != "1" for query in pages_fetched_again), pages_fetched_again
+    assert any("resumed" in event["message"].lower() for event in resumed["events"])
+
+
+def test_a_sync_without_a_checkpoint_cannot_be_resumed(editor_client, make_connector, make_log):
+    log = make_log(make_connector(), SyncStatus.FAILED)
+
+    response = editor_client.post(f"{LOGS}{log.pk}/resume/")
+
+    assert response.status_code == 400
+    assert "checkpoint" in response.json()["detail"]
+
+
+def test_a_successful_sync_cannot_be_resumed(editor_client, make_connector, make_log):
+    log = make_log(make_connector(), SyncStatus.SUCCESS, checkpoint={"page": 2})
+
+    response = editor_client.post(f"{LOGS}{log.pk}/resume/")
+
+    assert response.status_code == 400
+    assert "SUCCESS" in response.json()["detail"]
+
+
+def test_resuming_while_another_sync_runs_is_a_409(editor_client, make_connector, make_log):
+    connector = make_connector()
+    failed = make_log(connector, SyncStatus.FAILED, checkpoint={"page": 2}, age=timedelta(hours=1))
+    SyncLog.objects.filter(pk=failed.pk).update(created_at=timezone.now() + timedelta(hours=1))
+    running = make_log(connector, SyncStatus.RUNNING)
+
+    response = editor_client.post(f"{LOGS}{failed.pk}/resume/")
+
+    assert response.status_code == 409
+    assert response.json()["sync_log_id"] == running.pk
+
+
+def test_viewer_cannot_resume(viewer_client, make_connector, make_log):
+    log = make_log(make_connector(), SyncStatus.FAILED, checkpoint={"page": 2})
+
+    assert viewer_client.post(f"{LOGS}{log.pk}/resume/").status_code == 403
+    log.refresh_from_db()
+    assert log.status == SyncStatus.FAILED
+
+
+def test_resume_rejects_a_bad_wait(editor_client, make_connector, make_log):
+    log = make_log(make_connector(), SyncStatus.FAILED, checkpoint={"page": 2})
+
+    response = editor_client.post(f"{LOGS}{log.pk}/resume/?wait=120")
+
+    assert response.status_code == 400
+    log.refresh_from_db()
+    assert log.status == SyncStatus.FAILED

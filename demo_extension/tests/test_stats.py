@@ -1,0 +1,160 @@
+"""ConnectorStatsService and GET /connectors/stats/: the seed's six figures, per tenant, in two queries."""
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from demo_extension.models import SyncLog, SyncStatus
+from demo_extension.services import ConnectorStatsService
+from tenancy.context import tenant_context
+
+STATS_URL = "/api/demo-extension/connectors/stats/"
+SEED_KEYS = {
+    "total_connectors",
+    "active_connectors",
+    "total_records_synced",
+    "last_24h_syncs",
+    "success_rate",
+    "avg_sync_duration",
+}
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+def log(connector, status, *, duration=None, age=timedelta(0)):
+    entry = SyncLog.objects.create(
+        tenant=connector.tenant,
+        connector=connector,
+        status=status,
+        duration_seconds=duration,
+        finished_at=None if status in (SyncStatus.PENDING, SyncStatus.RUNNING) else timezone.now(),
+    )
+    if age:
+        SyncLog.objects.filter(pk=entry.pk).update(created_at=timezone.now() - age)
+    return entry
+
+
+@pytest.fixture
+def acme_activity(make_connector, tenant_a):
+    crm = make_connector(tenant=tenant_a, name="CRM", records_count=7000)
+    billing = make_connector(tenant=tenant_a, name="Billing", records_count=3000)
+    make_connector(tenant=tenant_a, name="Paused", is_active=False, records_count=0)
+    log(crm, SyncStatus.SUCCESS, duration=2.0)
+    log(crm, SyncStatus.SUCCESS, duration=3.0, age=timedelta(days=2))
+    log(crm, SyncStatus.PARTIAL, duration=4.0, age=timedelta(hours=3))
+    log(billing, SyncStatus.FAILED, duration=0.5)
+    log(billing, SyncStatus.CANCELLED, duration=1.0, age=timedelta(days=5))
+    log(billing, SyncStatus.RUNNING)
+    return {"crm": crm, "billing": billing}
+
+
+@pytest.fixture
+def globex_activity(make_connector, tenant_b):
+    other = make_connector(tenant=tenant_b, name="Globex CRM", records_count=99)
+    log(other, SyncStatus.FAILED, duration=10.0)
+    log(other, SyncStatus.FAILED, duration=20.0)
+
+
+def test_stats_have_exactly_the_seeds_keys(tenant_a):
+    assert set(ConnectorStatsService.get_stats(tenant=tenant_a)) == SEED_KEYS
+
+
+def test_stats_of_a_tenant_without_connectors_are_zero(tenant_a):
+    assert ConnectorStatsService.get_stats(tenant=tenant_a) == {
+        "total_connectors": 0,
+        "active_connectors": 0,
+        "total_records_synced": 0,
+        "last_24h_syncs": 0,
+        "success_rate": 0.0,
+        "avg_sync_duration": 0.0,
+    }
+
+
+def test_stats_count_the_tenants_connectors_runs_and_records(tenant_a, acme_activity, globex_activity):
+    stats = ConnectorStatsService.get_stats(tenant=tenant_a)
+
+    assert stats == {
+        "total_connectors": 3,
+        "active_connectors": 2,
+        "total_records_synced": 10000,
+        # created in the last 24 hours: success, partial, failed, running
+        "last_24h_syncs": 4,
+        # SUCCESS, SUCCESS, PARTIAL succeeded; FAILED did not; CANCELLED and RUNNING are left out
+        "success_rate": 75.0,
+        # finished runs with a duration: 2, 3, 4, 0.5, 1
+        "avg_sync_duration": 2.1,
+    }
+    assert isinstance(stats["success_rate"], float)
+    assert isinstance(stats["avg_sync_duration"], float)
+
+
+def test_success_rate_has_one_decimal(tenant_a, make_connector):
+    connector = make_connector(tenant=tenant_a)
+    for status in (SyncStatus.SUCCESS, SyncStatus.SUCCESS, SyncStatus.FAILED):
+        log(connector, status, duration=1.0)
+
+    assert ConnectorStatsService.get_stats(tenant=tenant_a)["success_rate"] == 66.7
+
+
+def test_average_duration_is_rounded_to_hundredths(tenant_a, make_connector):
+    connector = make_connector(tenant=tenant_a)
+    for duration in (1.0, 1.0, 2.0):
+        log(connector, SyncStatus.SUCCESS, duration=duration)
+
+    assert ConnectorStatsService.get_stats(tenant=tenant_a)["avg_sync_duration"] == 1.33
+
+
+def test_without_a_tenant_stats_use_the_active_one(tenant_a, acme_activity, globex_activity):
+    with tenant_context(tenant_a):
+        stats = ConnectorStatsService.get_stats()
+
+    assert stats["total_connectors"] == 3
+
+
+def test_without_any_tenant_stats_cover_every_tenant(tenant_a, acme_activity, globex_activity):
+    stats = ConnectorStatsService.get_stats()
+
+    assert stats["total_connectors"] == 4
+    assert stats["total_records_synced"] == 10099
+    assert stats["success_rate"] == 50.0  # 3 of 6 rated runs
+
+
+def test_stats_take_two_aggregate_queries(tenant_a, acme_activity, django_assert_num_queries):
+    with django_assert_num_queries(2):
+        ConnectorStatsService.get_stats(tenant=tenant_a)
+
+
+def test_the_stats_endpoint_reports_the_requests_tenant(viewer_client, acme_activity, globex_activity):
+    response = viewer_client.get(STATS_URL)
+
+    assert response.status_code == 200
+    assert response.json()["total_connectors"] == 3
+    assert response.json()["success_rate"] == 75.0
+
+
+def test_the_stats_endpoint_of_another_tenant_sees_only_its_own(
+    outsider_client, acme_activity, globex_activity
+):
+    response = outsider_client.get(STATS_URL)
+
+    assert response.json()["total_connectors"] == 1
+    assert response.json()["total_records_synced"] == 99
+    assert response.json()["success_rate"] == 0.0
+    assert response.json()["avg_sync_duration"] == 15.0
+
+
+def test_the_stats_endpoint_costs_a_fixed_number_of_queries(
+    viewer_client, acme_activity, django_assert_max_num_queries
+):
+    with django_assert_max_num_queries(4):  # authentication (2) + stats (2)
+        assert viewer_client.get(STATS_URL).status_code == 200
+
+
+def test_anonymous_callers_get_no_stats(anon_client):
+    assert anon_client.get(STATS_URL).status_code == 401
