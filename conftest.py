@@ -19,14 +19,21 @@ _RUN_ID = uuid.uuid4().hex[:8]
 
 
 @pytest.fixture(scope="session")
-def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix):
-    """Give every test run its own database name so parallel runs never share (or drop) one."""
+def django_db_modify_db_settings(request, tmp_path_factory, django_db_modify_db_settings_parallel_suffix):
+    """Give every test run its own database name so parallel runs never share (or drop) one.
+
+    On SQLite, a session that runs Celery worker tests uses a file database: the worker
+    subprocesses must open the same database, and an in-memory one cannot be shared.
+    """
     from django.conf import settings
 
     db = settings.DATABASES["default"]
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
     if db["ENGINE"] != "django.db.backends.sqlite3":
-        worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
         db.setdefault("TEST", {})["NAME"] = f"test_migrateiq_{_RUN_ID}_{worker}"
+    elif any(item.get_closest_marker("celery_worker") for item in request.session.items):
+        path = tmp_path_factory.mktemp("db") / f"test_migrateiq_{_RUN_ID}_{worker}.sqlite3"
+        db.setdefault("TEST", {})["NAME"] = str(path)
 
 
 @pytest.fixture(autouse=True)

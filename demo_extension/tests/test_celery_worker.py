@@ -1,0 +1,315 @@
+"""Background syncs on real Celery workers: a real Redis broker, real worker subprocesses, a real
+local upstream, the test's own database (shared with the workers), and the embedded mode's
+filesystem broker.
+
+Each test gets its own queue on a Redis key prefix unique to the test run, so parallel runs on one
+Redis never interfere; workers are killed (SIGKILL of their process group) at teardown.
+"""
+
+import os
+import threading
+import time
+import uuid
+from datetime import timedelta
+
+import pytest
+import redis
+from django.db import connection
+from django.utils import timezone
+from rest_framework.test import APIClient
+
+from conftest import token_for
+from demo_extension.models import SyncedRecord, SyncLog, SyncStatus
+from demo_extension.services import runs
+from demo_extension.services.sync import DataSyncService
+from demo_extension.tests.worker_faults import WORKER_KILLER_PREFIX
+from demo_extension.tests.worker_process import WorkerProcess, publishing_to, worker_environment
+
+pytestmark = [
+    pytest.mark.celery_worker,
+    pytest.mark.xdist_group("celery"),
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.timeout(90),
+]
+
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+RUN_PREFIX = f"migrateiq-test-{uuid.uuid4().hex[:10]}:"
+SYNC_URL = "/api/demo-extension/connectors/{}/sync_data/"
+
+
+def wait_until(predicate, timeout: float, what: str):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.1)
+    raise AssertionError(f"Timed out after {timeout}s waiting for {what}")
+
+
+def wait_for_status(sync_log, statuses, timeout: float = 30) -> SyncLog:
+    statuses = {statuses} if isinstance(statuses, str) else set(statuses)
+
+    def reached():
+        sync_log.refresh_from_db()
+        return sync_log.status in statuses
+
+    wait_until(reached, timeout, f"sync log {sync_log.pk} to reach {statuses} (it is {sync_log.status})")
+    return sync_log
+
+
+def records_of(connector) -> list[tuple]:
+    return list(
+        SyncedRecord.objects.filter(connector=connector)
+        .order_by("external_id")
+        .values_list("external_id", "data", "checksum")
+    )
+
+
+@pytest.fixture
+def broker():
+    """A Redis queue for this test; the test process publishes to it."""
+    queue = f"syncs-{uuid.uuid4().hex[:8]}"
+    options = {"visibility_timeout": 3600, "global_keyprefix": RUN_PREFIX}
+    with publishing_to(broker_url=REDIS_URL, queue=queue, transport_options=options):
+        yield {"url": REDIS_URL, "queue": queue, "key_prefix": RUN_PREFIX}
+    client = redis.Redis.from_url(REDIS_URL)
+    keys = list(client.scan_iter(f"{RUN_PREFIX}*"))
+    if keys:
+        client.delete(*keys)
+    client.close()
+
+
+@pytest.fixture
+def start_worker(tmp_path, broker):
+    """A factory: ``start_worker(allow=[netloc, ...], include=(...), **env) -> WorkerProcess`` (ready)."""
+    started: list[WorkerProcess] = []
+
+    def _start(*, allow=(), include=(), broker_config=None, **extra_env) -> WorkerProcess:
+        config = broker_config or broker
+        env = worker_environment(
+            var_dir=tmp_path / "var",
+            broker_url=config["url"],
+            queue=config["queue"],
+            key_prefix=config.get("key_prefix", ""),
+            MIGRATEIQ_EGRESS_ALLOWLIST=",".join(allow),
+            **extra_env,
+        )
+        worker = WorkerProcess(env, tmp_path / f"worker-{len(started)}.log", include=include)
+        started.append(worker)
+        return worker.start()
+
+    yield _start
+    for worker in started:
+        worker.kill()
+
+
+def test_a_sync_triggered_through_the_api_runs_on_a_worker_to_success(
+    start_worker, sample_upstream, make_connector, editor_client
+):
+    upstream = sample_upstream(records=90, page_size=30, style="page")
+    connector = make_connector(upstream=upstream)
+    start_worker(allow=[upstream.netloc])
+
+    response = editor_client.post(SYNC_URL.format(connector.pk) + "?wait=0")
+
+    assert response.status_code == 202, response.content
+    assert response.json()["status"] == SyncStatus.PENDING
+    sync_log = wait_for_status(SyncLog.objects.get(pk=response.json()["id"]), SyncStatus.SUCCESS)
+    assert sync_log.records_processed == 90
+    assert sync_log.attempts == 1
+    assert SyncedRecord.objects.filter(connector=connector).count() == 90
+
+    def rescheduled():
+        connector.refresh_from_db()
+        return connector.next_sync_at
+
+    assert wait_until(rescheduled, 5, "the next scheduled sync") > sync_log.started_at
+
+
+def test_ten_concurrent_triggers_start_one_run_and_get_nine_conflicts(
+    start_worker, sample_upstream, make_connector, editor_user, tenant_a
+):
+    upstream = sample_upstream(records=40, page_size=20, style="page")
+    connector = make_connector(upstream=upstream)
+    token = token_for(editor_user, tenant_a)
+    barrier = threading.Barrier(10)
+    results = []
+
+    def trigger():
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
+        try:
+            barrier.wait(timeout=10)
+            response = client.post(SYNC_URL.format(connector.pk) + "?wait=0")
+            results.append((response.status_code, response.json()))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=trigger) for _ in range(10)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+
+    codes = sorted(code for code, _ in results)
+    assert codes == [202] + [409] * 9, results
+    (started,) = [body for code, body in results if code == 202]
+    conflicts = [body for code, body in results if code == 409]
+    assert all(str(started["id"]) in str(body) for body in conflicts), conflicts
+    assert SyncLog.objects.filter(connector=connector).count() == 1
+
+    start_worker(allow=[upstream.netloc])
+    wait_for_status(SyncLog.objects.get(pk=started["id"]), SyncStatus.SUCCESS)
+
+
+def test_a_sync_whose_worker_is_killed_resumes_from_its_checkpoint_on_a_new_worker(
+    start_worker, sample_upstream, make_connector, editor_client, settings
+):
+    settings.MIGRATEIQ_SYNC_STALE_AFTER_SECONDS = 1
+    upstream = sample_upstream(records=200, page_size=20, style="page", slow_ms=300)
+    connector = make_connector(upstream=upstream, name="killed mid-sync")
+    worker = start_worker(allow=[upstream.netloc])
+
+    response = editor_client.post(SYNC_URL.format(connector.pk) + "?wait=0")
+    sync_log = SyncLog.objects.get(pk=response.json()["id"])
+
+    def three_pages_committed():
+        sync_log.refresh_from_db()
+        return sync_log.status == SyncStatus.RUNNING and sync_log.pages_fetched >= 3
+
+    wait_until(three_pages_committed, 30, "three committed pages")
+    worker.kill()
+    sync_log.refresh_from_db()
+    assert sync_log.status == SyncStatus.RUNNING
+    committed_pages = sync_log.pages_fetched
+    committed_records = SyncedRecord.objects.filter(connector=connector).count()
+    assert 0 < committed_records < 200
+
+    # The reaper notices the stale heartbeat and queues the sync again; a new worker resumes it.
+    wait_until(
+        lambda: runs.reap_stale_syncs()["requeued"] == [sync_log.pk], 10, "the reaper to requeue the sync"
+    )
+    upstream.clear_requests()
+    upstream.update(slow_ms=0)
+    start_worker(allow=[upstream.netloc])
+
+    sync_log = wait_for_status(sync_log, SyncStatus.SUCCESS)
+    assert sync_log.attempts == 2
+    pages_requested = sorted(int(request["query"].get("page", 1)) for request in upstream.requests)
+    assert pages_requested and min(pages_requested) > committed_pages, pages_requested
+
+    # The data equals a clean run of the same upstream.
+    clean = make_connector(upstream=upstream, name="clean run")
+    DataSyncService(clean).sync_data()
+    assert records_of(connector) == records_of(clean)
+    assert len(records_of(connector)) == 200
+
+
+def test_a_sync_that_kills_its_worker_every_time_fails_after_the_attempt_limit(
+    start_worker, sample_upstream, make_connector, settings
+):
+    upstream = sample_upstream(records=10, page_size=10, style="page")
+    connector = make_connector(upstream=upstream, name=f"{WORKER_KILLER_PREFIX} poison")
+    worker = start_worker(allow=[upstream.netloc], include=("demo_extension.tests.worker_faults",))
+
+    sync_log = runs.start_sync(connector)
+
+    sync_log = wait_for_status(sync_log, SyncStatus.FAILED, timeout=45)
+    assert sync_log.attempts == settings.MIGRATEIQ_SYNC_MAX_ATTEMPTS + 1
+    assert f"after {settings.MIGRATEIQ_SYNC_MAX_ATTEMPTS} attempts" in sync_log.error_message
+    assert worker.log().count("WorkerLostError") >= settings.MIGRATEIQ_SYNC_MAX_ATTEMPTS
+    assert upstream.requests == []
+
+
+def test_cancelling_a_running_sync_stops_it_at_a_page_boundary_and_keeps_committed_pages(
+    start_worker, sample_upstream, make_connector, editor_client
+):
+    upstream = sample_upstream(records=200, page_size=20, style="page", slow_ms=250)
+    connector = make_connector(upstream=upstream)
+    start_worker(allow=[upstream.netloc])
+    sync_log = SyncLog.objects.get(
+        pk=editor_client.post(SYNC_URL.format(connector.pk) + "?wait=0").json()["id"]
+    )
+
+    def running_with_a_page():
+        sync_log.refresh_from_db()
+        return sync_log.status == SyncStatus.RUNNING and sync_log.pages_fetched >= 1
+
+    wait_until(running_with_a_page, 30, "the first committed page")
+    response = editor_client.post(f"/api/demo-extension/sync-logs/{sync_log.pk}/cancel/")
+
+    assert response.status_code == 200, response.content
+    sync_log = wait_for_status(sync_log, SyncStatus.CANCELLED, timeout=15)
+    kept = SyncedRecord.objects.filter(connector=connector).count()
+    assert 0 < kept < 200
+    assert kept == sync_log.records_created
+
+
+def test_cancelling_a_pending_sync_means_the_worker_never_runs_it(
+    start_worker, sample_upstream, make_connector, editor_client
+):
+    upstream = sample_upstream(records=20, page_size=20, style="page")
+    connector = make_connector(upstream=upstream)
+    sync_log = SyncLog.objects.get(
+        pk=editor_client.post(SYNC_URL.format(connector.pk) + "?wait=0").json()["id"]
+    )
+
+    response = editor_client.post(f"/api/demo-extension/sync-logs/{sync_log.pk}/cancel/")
+
+    assert response.status_code == 200, response.content
+    assert response.json()["status"] == SyncStatus.CANCELLED
+    worker = start_worker(allow=[upstream.netloc])
+    worker.wait_for_log("succeeded", 20)
+    sync_log.refresh_from_db()
+    assert sync_log.status == SyncStatus.CANCELLED
+    assert sync_log.attempts == 0
+    assert upstream.requests == []
+    # The connector is free for the next sync.
+    assert editor_client.post(SYNC_URL.format(connector.pk) + "?wait=0").status_code == 202
+
+
+def test_the_schedule_dispatches_exactly_the_due_connectors_and_workers_run_them(
+    start_worker, sample_upstream, make_connector
+):
+    upstream = sample_upstream(records=10, page_size=10, style="page")
+    now = timezone.now()
+    past = now - timedelta(minutes=5)
+    due_hourly = make_connector(upstream=upstream, sync_frequency="HOURLY", next_sync_at=past)
+    due_weekly = make_connector(upstream=upstream, sync_frequency="WEEKLY", next_sync_at=now)
+    make_connector(upstream=upstream, sync_frequency="DAILY", next_sync_at=now + timedelta(seconds=1))
+    make_connector(upstream=upstream, sync_frequency="MANUAL", next_sync_at=past)
+    make_connector(upstream=upstream, sync_frequency="DAILY", next_sync_at=past, is_active=False)
+    start_worker(allow=[upstream.netloc])
+
+    started = runs.dispatch_due_syncs(now=now)
+
+    assert sorted(log.connector_id for log in started) == sorted([due_hourly.pk, due_weekly.pk])
+    assert {log.triggered_by for log in started} == {"schedule"}
+    for sync_log in started:
+        wait_for_status(sync_log, SyncStatus.SUCCESS)
+    assert SyncLog.objects.count() == 2
+
+
+def test_embedded_mode_runs_an_api_triggered_sync_in_the_background_with_no_broker(
+    tmp_path, start_worker, sample_upstream, make_connector, editor_client
+):
+    upstream = sample_upstream(records=60, page_size=20, style="page")
+    connector = make_connector(upstream=upstream)
+    folder = tmp_path / "var" / "celery"
+    for sub in ("out", "processed"):
+        (folder / sub).mkdir(parents=True, exist_ok=True)
+    queue = f"syncs-{uuid.uuid4().hex[:8]}"
+    options = {
+        "data_folder_in": str(folder / "out"),
+        "data_folder_out": str(folder / "out"),
+        "processed_folder": str(folder / "processed"),
+        "store_processed": False,
+    }
+    # The worker gets no CELERY_BROKER_URL: its settings choose the filesystem transport under var/.
+    with publishing_to(broker_url="filesystem://localhost//", queue=queue, transport_options=options):
+        start_worker(allow=[upstream.netloc], broker_config={"url": None, "queue": queue})
+        response = editor_client.post(SYNC_URL.format(connector.pk) + "?wait=0")
+        assert response.status_code == 202, response.content
+        sync_log = wait_for_status(SyncLog.objects.get(pk=response.json()["id"]), SyncStatus.SUCCESS)
+    assert sync_log.records_processed == 60

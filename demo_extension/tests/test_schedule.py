@@ -1,0 +1,145 @@
+"""Connector schedules: next_sync_at from sync_frequency, and the beat's dispatch of due connectors
+(frozen clock: ``now`` is passed in)."""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from demo_extension import tasks
+from demo_extension.models import CustomDataConnector, SyncLog, SyncStatus
+from demo_extension.services import runs, schedule
+
+NOW = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
+
+
+@pytest.fixture
+def published(monkeypatch):
+    sent = []
+    monkeypatch.setattr(runs.celery_app, "send_task", lambda name, args=(), **options: sent.append(args[0]))
+    return sent
+
+
+@pytest.mark.parametrize(
+    ("frequency", "interval"),
+    [("HOURLY", timedelta(hours=1)), ("DAILY", timedelta(days=1)), ("WEEKLY", timedelta(weeks=1))],
+)
+def test_next_sync_is_one_interval_after_the_given_time(make_connector, frequency, interval):
+    connector = make_connector(sync_frequency=frequency)
+
+    assert schedule.compute_next_sync_at(connector, after=NOW) == NOW + interval
+
+
+def test_manual_and_inactive_connectors_are_never_scheduled(make_connector):
+    assert schedule.compute_next_sync_at(make_connector(sync_frequency="MANUAL"), after=NOW) is None
+    assert schedule.compute_next_sync_at(make_connector(is_active=False), after=NOW) is None
+
+
+def test_a_new_scheduled_connector_is_due_one_interval_from_now(make_connector):
+    connector = make_connector(sync_frequency="HOURLY")
+
+    assert schedule.refresh_next_sync_at(connector, now=NOW) == NOW + timedelta(hours=1)
+
+    connector.refresh_from_db()
+    assert connector.next_sync_at == NOW + timedelta(hours=1)
+
+
+def test_editing_a_connector_keeps_its_pending_due_time(make_connector):
+    connector = make_connector(sync_frequency="DAILY", next_sync_at=NOW + timedelta(hours=3))
+
+    assert schedule.refresh_next_sync_at(connector, now=NOW) == NOW + timedelta(hours=3)
+
+
+def test_a_shorter_interval_brings_the_next_sync_closer(make_connector):
+    connector = make_connector(sync_frequency="WEEKLY", next_sync_at=NOW + timedelta(days=6))
+    connector.sync_frequency = "HOURLY"
+
+    assert schedule.refresh_next_sync_at(connector, now=NOW) == NOW + timedelta(hours=1)
+
+
+@pytest.mark.parametrize("change", [{"sync_frequency": "MANUAL"}, {"is_active": False}])
+def test_a_connector_made_manual_or_inactive_loses_its_schedule(make_connector, change):
+    connector = make_connector(sync_frequency="DAILY", next_sync_at=NOW + timedelta(hours=3))
+    for field, value in change.items():
+        setattr(connector, field, value)
+
+    assert schedule.refresh_next_sync_at(connector, now=NOW) is None
+    connector.refresh_from_db()
+    assert connector.next_sync_at is None
+
+
+def test_a_finished_sync_schedules_the_next_one_an_interval_after_it_started(make_connector):
+    connector = make_connector(sync_frequency="HOURLY", next_sync_at=NOW - timedelta(days=1))
+    sync_log = SyncLog.objects.create(
+        tenant=connector.tenant, connector=connector, status=SyncStatus.SUCCESS, started_at=NOW
+    )
+
+    schedule.schedule_after_sync(sync_log)
+
+    connector.refresh_from_db()
+    assert connector.next_sync_at == NOW + timedelta(hours=1)
+
+
+def test_dispatch_starts_exactly_the_due_active_scheduled_connectors(make_connector, tenant_b, published):
+    due_hourly = make_connector(sync_frequency="HOURLY", next_sync_at=NOW - timedelta(minutes=1))
+    due_now = make_connector(sync_frequency="WEEKLY", next_sync_at=NOW)
+    due_other_tenant = make_connector(tenant_b, sync_frequency="DAILY", next_sync_at=NOW - timedelta(hours=2))
+    make_connector(sync_frequency="DAILY", next_sync_at=NOW + timedelta(seconds=1))
+    make_connector(sync_frequency="MANUAL", next_sync_at=NOW - timedelta(days=1))
+    make_connector(sync_frequency="DAILY", next_sync_at=NOW - timedelta(days=1), is_active=False)
+    make_connector(sync_frequency="DAILY", next_sync_at=None)
+
+    started = runs.dispatch_due_syncs(now=NOW)
+
+    assert sorted(log.connector_id for log in started) == sorted(
+        [due_hourly.pk, due_now.pk, due_other_tenant.pk]
+    )
+    assert all(log.triggered_by == "schedule" and log.status == SyncStatus.PENDING for log in started)
+    assert all(log.tenant_id == log.connector.tenant_id for log in started)
+    assert SyncLog.objects.count() == 3
+    due_hourly.refresh_from_db()
+    due_now.refresh_from_db()
+    assert due_hourly.next_sync_at == NOW + timedelta(hours=1)
+    assert due_now.next_sync_at == NOW + timedelta(weeks=1)
+
+
+def test_a_beat_that_was_down_for_a_day_dispatches_one_catch_up_sync_not_a_burst(make_connector, published):
+    connector = make_connector(sync_frequency="HOURLY", next_sync_at=NOW - timedelta(days=1))
+
+    first = runs.dispatch_due_syncs(now=NOW)
+    second = runs.dispatch_due_syncs(now=NOW + timedelta(minutes=1))
+
+    assert [log.connector_id for log in first] == [connector.pk]
+    assert second == []
+    connector.refresh_from_db()
+    assert connector.next_sync_at == NOW + timedelta(hours=1)
+
+
+def test_two_beats_never_dispatch_the_same_connector_twice(make_connector, monkeypatch, published):
+    connector = make_connector(sync_frequency="HOURLY", next_sync_at=NOW - timedelta(minutes=1))
+    # The second beat read the due list before the first one claimed the connector.
+    stale_snapshot = list(CustomDataConnector.objects.filter(pk=connector.pk))
+
+    first = runs.dispatch_due_syncs(now=NOW)
+    monkeypatch.setattr(runs, "due_connectors", lambda now: stale_snapshot)
+    second = runs.dispatch_due_syncs(now=NOW)
+
+    assert len(first) == 1
+    assert second == []
+    assert SyncLog.objects.filter(connector=connector).count() == 1
+
+
+def test_a_due_connector_whose_sync_is_still_running_is_skipped_until_next_time(make_connector, published):
+    connector = make_connector(sync_frequency="HOURLY", next_sync_at=NOW - timedelta(minutes=1))
+    running = SyncLog.objects.create(tenant=connector.tenant, connector=connector, status=SyncStatus.RUNNING)
+
+    assert runs.dispatch_due_syncs(now=NOW) == []
+
+    assert list(SyncLog.objects.filter(connector=connector)) == [running]
+    connector.refresh_from_db()
+    assert connector.next_sync_at == NOW + timedelta(hours=1)
+
+
+def test_the_beat_task_dispatches_due_connectors(make_connector, published):
+    make_connector(sync_frequency="HOURLY", next_sync_at=NOW)
+
+    assert tasks.dispatch_due_syncs() == 1
