@@ -6,7 +6,9 @@ Every error body has ``detail`` (a sentence a person can act on) and, for valida
 
 import logging
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from rest_framework import exceptions, status
@@ -24,6 +26,12 @@ class Conflict(exceptions.APIException):
     def __init__(self, detail=None, code=None, **extra):
         super().__init__(detail, code)
         self.extra = extra
+
+
+class PayloadTooLarge(exceptions.APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_detail = "The request body is too large."
+    default_code = "payload_too_large"
 
 
 def _first_message(data) -> str:
@@ -49,6 +57,12 @@ def api_exception_handler(exc, context):
         exc = exceptions.NotFound("Not found.")
     elif isinstance(exc, DjangoPermissionDenied):
         exc = exceptions.PermissionDenied()
+    elif isinstance(exc, RequestDataTooBig):
+        # Django's body limit (DATA_UPLOAD_MAX_MEMORY_SIZE), hit when DRF's parser reads the body:
+        # answer in the API's error shape instead of Django's HTML 400.
+        exc = PayloadTooLarge(
+            f"The request body is larger than {settings.DATA_UPLOAD_MAX_MEMORY_SIZE} bytes, the limit."
+        )
 
     response = exception_handler(exc, context)
     if response is None:
