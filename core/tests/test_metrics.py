@@ -238,3 +238,20 @@ def test_multiprocess_mode_adds_up_the_values_of_every_worker_process(scrape, db
     assert sample(text, "migrateiq_http_requests_total", method="GET", route="/healthz", status="200") == 2
     # The database gauge is still there in multiprocess mode.
     assert "migrateiq_syncs_running 0.0" in text
+
+
+def test_requests_through_the_http_client_feed_the_upstream_metrics(scrape, db, httpserver, settings):
+    from core.http import OutboundClient
+
+    settings.MIGRATEIQ_EGRESS_ALLOWLIST = [f"127.0.0.1:{httpserver.port}"]
+    httpserver.expect_request("/users").respond_with_json([{"id": 1}])
+    before = scrape()
+
+    with OutboundClient(max_attempts=1) as client:
+        client.request("GET", httpserver.url_for("/users"))
+
+    after = scrape()
+    assert sample(after, "migrateiq_upstream_requests_total", code="200") - sample(
+        before, "migrateiq_upstream_requests_total", code="200"
+    ) == pytest.approx(1)
+    assert "127.0.0.1" not in after and "/users" not in after
