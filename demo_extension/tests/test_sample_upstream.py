@@ -2,20 +2,26 @@
 
 import base64
 import json
+import signal
+import subprocess
+import sys
 import threading
+import time
 
 import httpx
 import pytest
+from django.conf import settings
+from django.core.management import CommandError, call_command
 
-from demo_extension.sample_upstream import STYLES, SampleUpstream, created_at_of
+from demo_extension.sample_upstream import STYLES, SampleUpstream, UpstreamProcess, created_at_of
 
 
-def fetch_all(upstream: SampleUpstream, client: httpx.Client, **params) -> list[dict]:
+def fetch_all(upstream: SampleUpstream, client: httpx.Client, max_pages: int = 1000, **params) -> list[dict]:
     """Follow ``upstream``'s pagination the way a client of that style would."""
     records: list[dict] = []
     # Next URLs carry their own query: pass params=None (httpx replaces a URL's query with params).
     url, query = upstream.url, dict(params)
-    for _ in range(1000):
+    for _ in range(max_pages):
         response = client.get(url, params=query)
         assert response.status_code == 200, response.text
         body = response.json()
@@ -50,8 +56,9 @@ def fetch_all(upstream: SampleUpstream, client: httpx.Client, **params) -> list[
     raise AssertionError("pagination did not end")
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def client():
+    # One client for the module: creating one (its TLS context) costs more than most tests here.
     with httpx.Client(timeout=5) as http:
         yield http
 
@@ -292,18 +299,20 @@ def test_stop_drops_connections_and_restart_keeps_the_url(client):
 
 def test_concurrent_clients_are_served(client):
     results: list[int] = []
-    with SampleUpstream(records=200, page_size=10, slow_ms=50) as upstream:
+    with SampleUpstream(records=200, page_size=10, slow_ms=200) as upstream:
 
         def fetch(page):
-            with httpx.Client() as own:
-                results.append(len(own.get(upstream.url, params={"page": page}).json()["data"]))
+            results.append(len(client.get(upstream.url, params={"page": page}).json()["data"]))
 
-        threads = [threading.Thread(target=fetch, args=(p,)) for p in range(1, 21)]
+        threads = [threading.Thread(target=fetch, args=(p,)) for p in range(1, 11)]
+        started = time.perf_counter()
         for thread in threads:
             thread.start()
         for thread in threads:
             thread.join()
-    assert results == [10] * 20
+        elapsed = time.perf_counter() - started
+    assert results == [10] * 10
+    assert elapsed < 1.5  # ten 200 ms answers in parallel, not one after another
 
 
 def test_invalid_parameters_are_400(client):
@@ -331,3 +340,110 @@ def test_make_connector_points_at_an_upstream(sample_upstream, make_connector, t
     assert connector.api_endpoint == upstream.url and connector.api_key == "s3cret"
     assert connector.auth_type == "header" and connector.auth_header_name == "X-Token"
     assert connector.name != other.name
+
+
+def test_html_fault_answers_200_with_an_html_page(client):
+    with SampleUpstream(records=30, page_size=10, fail_after_pages=1, fault="html") as upstream:
+        good = client.get(upstream.url, params={"page": 1})
+        bad = client.get(upstream.url, params={"page": 2})
+    assert good.headers["Content-Type"] == "application/json"
+    assert bad.status_code == 200 and bad.headers["Content-Type"].startswith("text/html")
+    assert bad.text.startswith("<!DOCTYPE html>")
+
+
+def test_truncated_fault_answers_half_a_json_body(client):
+    with SampleUpstream(records=30, page_size=10, fail_after_pages=0, fault="truncated") as upstream:
+        response = client.get(upstream.url)
+    assert response.status_code == 200 and response.content.startswith(b'{"data":[{"id":1,')
+    with pytest.raises(json.JSONDecodeError):
+        response.json()
+
+
+def test_reset_fault_drops_the_connection(client):
+    with SampleUpstream(records=30, page_size=10, fail_after_pages=1, fault="reset") as upstream:
+        assert client.get(upstream.url).status_code == 200
+        with pytest.raises(httpx.TransportError):
+            client.get(upstream.url, params={"page": 2})
+        upstream.heal()
+        assert client.get(upstream.url, params={"page": 2}).status_code == 200
+
+
+def test_stall_fault_only_delays_failing_pages(client):
+    with SampleUpstream(
+        records=30, page_size=10, fail_after_pages=1, fault="stall", stall_ms=2000
+    ) as upstream:
+        assert client.get(upstream.url, timeout=0.5).status_code == 200
+        with pytest.raises(httpx.ReadTimeout):
+            client.get(upstream.url, params={"page": 2}, timeout=0.3)
+
+
+def test_oversize_and_gzip_bomb_faults_decode_past_the_cap(client):
+    size = 2 * 1024 * 1024
+    with SampleUpstream(fail_first=1, fault="oversize", oversize_bytes=size) as upstream:
+        oversize = client.get(upstream.url)
+    with SampleUpstream(fail_first=1, fault="gzip_bomb", oversize_bytes=size) as upstream:
+        with client.stream("GET", upstream.url) as bomb:
+            wire = int(bomb.headers["Content-Length"])
+            decoded = sum(len(chunk) for chunk in bomb.iter_bytes())
+    assert len(oversize.content) == size and oversize.json()[0]["id"] == 1
+    assert bomb.headers["Content-Encoding"] == "gzip"
+    assert decoded == size and wire < size // 100
+
+
+@pytest.mark.parametrize("style", ["cursor", "next_url", "link_header"])
+def test_loop_fault_points_next_back_at_the_same_page(style, client):
+    with SampleUpstream(records=50, page_size=10, style=style, fail_after_pages=2, fault="loop") as upstream:
+        with pytest.raises(AssertionError, match="did not end"):
+            fetch_all(upstream, client, max_pages=10)
+        pointers = [(r["query"].get("cursor"), r["query"].get("page")) for r in upstream.requests]
+    assert len(set(pointers)) == 3  # pages 1, 2 and 3, then page 3 again and again
+
+
+@pytest.mark.parametrize("style", ["page", "offset"])
+def test_loop_fault_repeats_an_identical_page(style, client):
+    with SampleUpstream(records=50, page_size=10, style=style, fail_after_pages=2, fault="loop") as upstream:
+        params = {"page": 3} if style == "page" else {"offset": 20}
+        second = client.get(upstream.url, params={"page": 2} if style == "page" else {"offset": 10})
+        third = client.get(upstream.url, params=params)
+    key = "data" if style == "page" else "results"
+    assert third.json()[key] == second.json()[key]
+
+
+def test_unknown_options_are_refused():
+    for options in ({"style": "pages"}, {"auth": "digest"}, {"fault": "boom"}):
+        with pytest.raises(ValueError, match="Unknown"):
+            SampleUpstream(**options)
+
+
+def test_upstream_process_serves_from_a_child_process(client):
+    with UpstreamProcess(records=120, page_size=50, style="offset", api_key="k", auth="query") as upstream:
+        records = fetch_all(upstream, client, api_key="k")
+        assert client.get(upstream.url).status_code == 401
+    assert records == SampleUpstream(records=120).all_records()
+    with pytest.raises(httpx.TransportError):
+        client.get(upstream.url, params={"api_key": "k"})
+
+
+def test_demo_api_command_serves_until_interrupted(client):
+    command = [sys.executable, "manage.py", "demo_api", "--port", "0", "--records", "30", "--page-size", "7"]
+    process = subprocess.Popen(
+        [*command, "--api-key", "demo-key"], cwd=settings.BASE_DIR, stdout=subprocess.PIPE, text=True
+    )
+    try:
+        banner = process.stdout.readline()
+        url = banner.split()[2]
+        assert url.startswith("http://127.0.0.1:") and url.endswith("/users")
+        response = client.get(url, headers={"Authorization": "Bearer demo-key"})
+        assert response.json()["total"] == 30 and len(response.json()["data"]) == 7
+        process.send_signal(signal.SIGINT)
+        assert process.wait(timeout=10) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+        process.stdout.close()
+
+
+def test_demo_api_refuses_a_non_loopback_host_it_was_not_given(settings):
+    settings.MIGRATEIQ_DEMO_API_URL = "http://192.0.2.10:8001/users"
+    with pytest.raises(CommandError, match="pass --host explicitly"):
+        call_command("demo_api")

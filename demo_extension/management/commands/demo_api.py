@@ -1,0 +1,94 @@
+"""Serve MigrateIQ's sample upstream "users" API in the foreground (``make run`` starts it)."""
+
+import ipaddress
+import signal
+import threading
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+
+from demo_extension.sample_upstream import AUTH_STYLES, STYLES, SampleUpstream
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+class Command(BaseCommand):
+    help = (
+        "Serve the sample upstream users API (every pagination and auth style a connector supports) "
+        "until Ctrl-C. Host, port and path default to MIGRATEIQ_DEMO_API_URL."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--host", help="address to listen on (default: from MIGRATEIQ_DEMO_API_URL)")
+        parser.add_argument("--port", type=int, help="port (default: from MIGRATEIQ_DEMO_API_URL; 0 = any)")
+        parser.add_argument("--records", type=int, default=500, help="number of users (default 500)")
+        parser.add_argument("--page-size", type=int, default=50, help="default page size (default 50)")
+        parser.add_argument("--style", choices=STYLES, default="page", help="pagination style")
+        parser.add_argument("--api-key", help="require this key (default: no authentication)")
+        parser.add_argument("--auth", choices=AUTH_STYLES, default="bearer", help="how the key is sent")
+        parser.add_argument("--seed", type=int, default=0, help="data seed (same seed, same data)")
+        parser.add_argument(
+            "--data-version", type=int, default=0, help="> 0 changes every 10th user (to try re-syncs)"
+        )
+        parser.add_argument("--slow-ms", type=int, default=0, help="delay every answer (milliseconds)")
+
+    def handle(self, *args, **options):
+        configured = urlsplit(settings.MIGRATEIQ_DEMO_API_URL)
+        host = options["host"] or configured.hostname or "127.0.0.1"
+        port = options["port"] if options["port"] is not None else (configured.port or 8001)
+        if not options["host"] and not is_loopback(host):
+            raise CommandError(
+                f"Refusing to serve the demo API on non-loopback host {host!r} from "
+                "MIGRATEIQ_DEMO_API_URL; pass --host explicitly to expose it."
+            )
+        if options["records"] < 0 or options["page_size"] < 1:
+            raise CommandError("--records must be 0 or more and --page-size at least 1.")
+        upstream = SampleUpstream(
+            records=options["records"],
+            page_size=options["page_size"],
+            style=options["style"],
+            api_key=options["api_key"] or None,
+            auth=options["auth"],
+            seed=options["seed"],
+            version=options["data_version"],
+            slow_ms=options["slow_ms"],
+            host=host,
+            port=port,
+            path=configured.path if configured.path not in ("", "/") else "/users",
+            # A long-running demo server must not keep every request in memory.
+            record_requests=False,
+        )
+        try:
+            upstream.start()
+        except OSError as exc:
+            raise CommandError(f"Cannot listen on {host}:{port}: {exc.strerror or exc}") from exc
+        if not is_loopback(host):
+            self.stderr.write(self.style.WARNING(f"The demo API is reachable from other machines ({host})."))
+        auth = f", API key required ({options['auth']})" if upstream.api_key else ""
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Demo API: {upstream.url} ({upstream.records} users, {upstream.style} pagination, "
+                f"{upstream.page_size} per page{auth}). Ctrl-C to stop."
+            )
+        )
+        self.stdout.flush()
+        stopping = threading.Event()
+        # `make run` stops its background processes with SIGTERM: stop as cleanly as on Ctrl-C.
+        previous = signal.signal(signal.SIGTERM, lambda *_: stopping.set())
+        try:
+            while not stopping.wait(0.5):
+                pass
+        except KeyboardInterrupt:
+            pass
+        finally:
+            signal.signal(signal.SIGTERM, previous)
+            upstream.stop()
+        self.stdout.write("Demo API stopped.")
