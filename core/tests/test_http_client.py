@@ -1,0 +1,586 @@
+"""The outbound HTTP client against real local upstreams: retries, deadlines, size caps, redirects.
+
+Retry waits are recorded instead of slept (``make_client``); deadlines are real but short.
+"""
+
+import email.utils
+import gzip
+import socket
+import time
+import tracemalloc
+import zlib
+
+import pytest
+from werkzeug import Response
+
+import core.http
+from core.http import OutboundClient, UpstreamResponse
+from core.http_errors import EgressDenied, ResponseTooLarge, UpstreamError
+from core.tests.upstreams import TCPUpstream, http_response
+
+pytestmark = pytest.mark.usefixtures("resolver")
+
+MiB = 1024 * 1024
+
+
+def _url(server, path="/"):
+    return f"http://127.0.0.1:{server.port}{path}"
+
+
+@pytest.fixture
+def raw_upstream(settings):
+    """Start scripted TCP upstreams, allowlisted by IP and port; closed after the test."""
+    started = []
+
+    def start(handle):
+        server = TCPUpstream(handle)
+        started.append(server)
+        settings.MIGRATEIQ_EGRESS_ALLOWLIST = [
+            *settings.MIGRATEIQ_EGRESS_ALLOWLIST,
+            f"127.0.0.1:{server.port}",
+        ]
+        return server
+
+    yield start
+    for server in started:
+        server.close()
+
+
+# -- responses --------------------------------------------------------------------------------------
+
+
+def test_a_2xx_json_response_is_returned_with_its_metadata(upstream, make_client):
+    upstream.expect_request("/users", query_string="page=2").respond_with_json(
+        [{"id": 1}], headers={"X-Total": "1"}
+    )
+    response = make_client().get(_url(upstream, "/users"), params={"page": 2})
+    assert isinstance(response, UpstreamResponse)
+    assert response.status_code == 200
+    assert response.json() == [{"id": 1}]
+    assert response.headers["x-total"] == "1"
+    assert response.url == _url(upstream, "/users?page=2")
+    assert response.elapsed_ms > 0
+    assert response.text == '[{"id": 1}]\n' or response.text.startswith("[")
+
+
+def test_requests_reuse_one_keep_alive_connection_and_resolve_once(raw_upstream, make_client, resolver):
+    server = raw_upstream(_serve_keep_alive)
+    client = make_client()
+    for _ in range(5):
+        assert client.get(_url(server, "/page")).json() == {"ok": True}
+    assert server.connections == 1
+    assert len(server.requests) == 5
+    assert resolver.calls == ["127.0.0.1"]
+
+
+def test_the_client_sends_auth_headers_and_params_to_the_upstream(upstream, make_client):
+    upstream.expect_request(
+        "/secure", headers={"Authorization": "Bearer t0ken", "X-API-Key": "k3y"}, query_string="api_key=abc"
+    ).respond_with_json({"ok": True})
+    response = make_client().get(
+        _url(upstream, "/secure"),
+        params={"api_key": "abc"},
+        headers={"Authorization": "Bearer t0ken", "X-API-Key": "k3y"},
+    )
+    assert response.json() == {"ok": True}
+
+
+def test_basic_auth_is_sent(upstream, make_client):
+    upstream.expect_request("/basic", headers={"Authorization": "Basic dXNlcjpwdw=="}).respond_with_data("ok")
+    assert make_client().get(_url(upstream, "/basic"), auth=("user", "pw")).content == b"ok"
+
+
+# -- retries ----------------------------------------------------------------------------------------
+
+
+def test_three_500s_then_200_succeeds_after_backoff(upstream, make_client, settings):
+    settings.MIGRATEIQ_HTTP_BACKOFF_BASE = 0.5
+    for _ in range(3):
+        upstream.expect_ordered_request("/flaky").respond_with_data("boom", status=500)
+    upstream.expect_ordered_request("/flaky").respond_with_json({"ok": True})
+    client = make_client()
+    assert client.get(_url(upstream, "/flaky")).json() == {"ok": True}
+    assert len(client.waits) == 3
+    for attempt, wait in enumerate(client.waits, start=1):
+        assert 0 <= wait <= 0.5 * 2 ** (attempt - 1)  # full jitter under the exponential ceiling
+    assert client.retry_messages[0].startswith(f"HTTP 500 from {_url(upstream, '/flaky')} (attempt 1 of 5)")
+    assert "retrying in" in client.retry_messages[2] and "attempt 3 of 5" in client.retry_messages[2]
+
+
+def test_backoff_has_full_jitter_under_an_exponential_ceiling(settings):
+    settings.MIGRATEIQ_HTTP_BACKOFF_BASE = 1.0
+    settings.MIGRATEIQ_HTTP_RETRY_AFTER_CAP = 60
+    with OutboundClient() as client:
+        waits = [client.retry_wait(4) for _ in range(300)]
+        assert all(0 <= w <= 8 for w in waits)
+        assert max(waits) > 4 and min(waits) < 4  # spread over the whole range, not a fixed step
+        assert all(client.retry_wait(20) <= 60 for _ in range(50))  # capped
+
+
+def test_429_with_retry_after_seconds_is_honoured(upstream, make_client, settings):
+    settings.MIGRATEIQ_HTTP_RETRY_AFTER_CAP = 60
+    upstream.expect_ordered_request("/limited").respond_with_data(
+        "slow down", status=429, headers={"Retry-After": "2"}
+    )
+    upstream.expect_ordered_request("/limited").respond_with_json({"ok": True})
+    client = make_client()
+    assert client.get(_url(upstream, "/limited")).json() == {"ok": True}
+    assert client.waits == [2.0]
+    assert "HTTP 429" in client.retry_messages[0] and "retrying in 2.0 s" in client.retry_messages[0]
+
+
+def test_retry_after_is_capped(upstream, make_client, settings):
+    settings.MIGRATEIQ_HTTP_RETRY_AFTER_CAP = 1.5
+    upstream.expect_ordered_request("/limited").respond_with_data(
+        "", status=429, headers={"Retry-After": "2"}
+    )
+    upstream.expect_ordered_request("/limited").respond_with_data(
+        "", status=503, headers={"Retry-After": "3600"}
+    )
+    upstream.expect_ordered_request("/limited").respond_with_json({"ok": True})
+    client = make_client()
+    client.get(_url(upstream, "/limited"))
+    assert client.waits == [1.5, 1.5]
+
+
+def test_retry_after_as_an_http_date_is_honoured(upstream, make_client, settings):
+    settings.MIGRATEIQ_HTTP_RETRY_AFTER_CAP = 60
+    when = email.utils.formatdate(time.time() + 30, usegmt=True)
+    upstream.expect_ordered_request("/limited").respond_with_data(
+        "", status=503, headers={"Retry-After": when}
+    )
+    upstream.expect_ordered_request("/limited").respond_with_json({"ok": True})
+    client = make_client()
+    client.get(_url(upstream, "/limited"))
+    assert 27 <= client.waits[0] <= 30
+
+
+def test_500_forever_gives_up_after_five_attempts_with_a_safe_message(upstream, make_client):
+    upstream.expect_request("/users").respond_with_data("internal details", status=500)
+    client = make_client()
+    with pytest.raises(UpstreamError) as failure:
+        client.get(_url(upstream, "/users"), params={"api_key": "sup3r-secret", "page": "1"})
+    error = failure.value
+    assert error.status_code == 500
+    assert error.attempts == 5
+    assert (
+        str(error) == f"HTTP 500 from {_url(upstream, '/users')}?api_key=[REDACTED]&page=1 after 5 attempts"
+    )
+    assert error.url == f"{_url(upstream, '/users')}?api_key=[REDACTED]&page=1"
+    assert "sup3r-secret" not in str(error) and "internal details" not in str(error)
+    assert len(client.waits) == 4
+    assert len(upstream.log) == 5
+
+
+def test_max_attempts_setting_bounds_the_retries(upstream, make_client, settings):
+    settings.MIGRATEIQ_HTTP_MAX_ATTEMPTS = 2
+    upstream.expect_request("/down").respond_with_data("", status=502)
+    with pytest.raises(UpstreamError, match="after 2 attempts"):
+        make_client().get(_url(upstream, "/down"))
+    assert len(upstream.log) == 2
+
+
+def test_a_4xx_is_not_retried(upstream, make_client):
+    upstream.expect_request("/missing").respond_with_data("nope", status=404)
+    client = make_client()
+    with pytest.raises(UpstreamError) as failure:
+        client.get(_url(upstream, "/missing"))
+    assert failure.value.status_code == 404
+    assert failure.value.attempts == 1
+    assert str(failure.value) == f"HTTP 404 from {_url(upstream, '/missing')} after 1 attempt"
+    assert client.waits == []
+
+
+def test_a_refused_connection_is_retried_then_reported(raw_upstream, make_client):
+    server = raw_upstream(lambda sock, srv: None)
+    server.close()
+    client = make_client(max_attempts=3)
+    with pytest.raises(UpstreamError) as failure:
+        client.get(_url(server, "/gone"))
+    assert str(failure.value) == f"Could not connect to {_url(server, '/gone')} after 3 attempts"
+    assert failure.value.status_code is None
+    assert len(client.waits) == 2
+
+
+# -- deadlines --------------------------------------------------------------------------------------
+
+
+def _stall(sock, server):
+    server.read_request_head(sock)
+    server.stopping.wait(10)
+
+
+def _drip_body(sock, server):
+    server.read_request_head(sock)
+    sock.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n")
+    while not server.stopping.wait(0.5):
+        sock.sendall(b"x")
+
+
+def _drip_headers(sock, server):
+    server.read_request_head(sock)
+    for byte in b"HTTP/1.1 200 OK\r\nX-Slow: " + b"a" * 100:
+        if server.stopping.wait(0.5):
+            return
+        sock.sendall(bytes([byte]))
+
+
+@pytest.mark.parametrize("handler", [_stall, _drip_body, _drip_headers], ids=["silent", "body", "headers"])
+def test_a_stalled_upstream_is_aborted_at_the_total_deadline(handler, raw_upstream, make_client, settings):
+    settings.MIGRATEIQ_HTTP_TIMEOUT = 1.0
+    server = raw_upstream(handler)
+    client = make_client(max_attempts=1)
+    started = time.monotonic()
+    with pytest.raises(UpstreamError, match=r"Timed out after 1 s waiting for .* after 1 attempt"):
+        client.get(_url(server, "/slow"))
+    elapsed = time.monotonic() - started
+    # A read timeout alone would never fire on the drips: bytes arrive every 0.5 s.
+    assert 0.95 <= elapsed < 1.4
+
+
+def test_each_retry_of_a_stalled_upstream_has_its_own_deadline(raw_upstream, make_client):
+    server = raw_upstream(_drip_body)
+    client = make_client(timeout=0.4, max_attempts=2)
+    started = time.monotonic()
+    with pytest.raises(UpstreamError, match="after 2 attempts"):
+        client.get(_url(server, "/slow"))
+    assert time.monotonic() - started < 1.3
+    assert server.connections == 2
+
+
+# -- size caps --------------------------------------------------------------------------------------
+
+
+def test_a_body_over_the_cap_raises_response_too_large(upstream, make_client):
+    upstream.expect_request("/big").respond_with_data(b"x" * (64 * 1024 + 1))
+    upstream.expect_request("/fits").respond_with_data(b"x" * (64 * 1024))
+    client = make_client(max_bytes=64 * 1024)
+    with pytest.raises(ResponseTooLarge) as too_large:
+        client.get(_url(upstream, "/big"))
+    assert "larger than the 64 KiB limit" in str(too_large.value)
+    assert too_large.value.attempts == 1
+    assert len(client.get(_url(upstream, "/fits")).content) == 64 * 1024
+
+
+def test_a_declared_huge_content_length_is_refused_before_reading(raw_upstream, make_client):
+    def huge(sock, server):
+        server.read_request_head(sock)
+        sock.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 1073741824\r\n\r\n" + b"x" * 1024)
+        server.stopping.wait(10)
+
+    server = raw_upstream(huge)
+    started = time.monotonic()
+    with pytest.raises(ResponseTooLarge, match="10 MiB"):
+        make_client(timeout=5).get(_url(server, "/huge"))
+    assert time.monotonic() - started < 1
+
+
+def test_an_endless_chunked_body_stops_at_the_cap(raw_upstream, make_client):
+    def endless(sock, server):
+        server.read_request_head(sock)
+        sock.sendall(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n")
+        chunk = b"%x\r\n%s\r\n" % (16384, b"y" * 16384)
+        while not server.stopping.is_set():
+            sock.sendall(chunk)
+
+    server = raw_upstream(endless)
+    with pytest.raises(ResponseTooLarge):
+        make_client(max_bytes=MiB).get(_url(server, "/stream"))
+
+
+def _gzip_bomb(decoded_size: int) -> bytes:
+    compressor = zlib.compressobj(9, zlib.DEFLATED, zlib.MAX_WBITS | 16)
+    block = b"\0" * MiB
+    parts = [compressor.compress(block) for _ in range(decoded_size // MiB)]
+    return b"".join(parts) + compressor.flush()
+
+
+@pytest.fixture(scope="module")
+def bomb():
+    return _gzip_bomb(64 * MiB)  # ~64 KiB on the wire
+
+
+def test_a_gzip_bomb_stops_at_the_decoded_cap_without_inflating_in_memory(upstream, make_client, bomb):
+    upstream.expect_request("/bomb").respond_with_data(bomb, headers={"Content-Encoding": "gzip"})
+    client = make_client(max_bytes=MiB)
+    tracemalloc.start()
+    try:
+        with pytest.raises(ResponseTooLarge):
+            client.get(_url(upstream, "/bomb"))
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 3 * MiB  # the cap plus bounded decompression steps, not 64 MiB
+
+
+def test_a_gzip_bomb_behind_a_redirect_stops_at_the_cap(upstream, make_client, bomb):
+    upstream.expect_request("/start").respond_with_data("", status=302, headers={"Location": "/bomb"})
+    upstream.expect_request("/bomb").respond_with_data(bomb, headers={"Content-Encoding": "gzip"})
+    with pytest.raises(ResponseTooLarge):
+        make_client(max_bytes=MiB).get(_url(upstream, "/start"))
+
+
+@pytest.mark.parametrize(
+    ("encoding", "encode"),
+    [
+        ("gzip", gzip.compress),
+        ("deflate", zlib.compress),
+        ("deflate", lambda data: zlib.compress(data)[2:-4]),  # raw deflate, as some servers send it
+        ("gzip, gzip", lambda data: gzip.compress(gzip.compress(data))),
+    ],
+)
+def test_compressed_bodies_are_decoded(encoding, encode, upstream, make_client):
+    payload = b'{"items": [' + b",".join(b'{"id": %d}' % i for i in range(5000)) + b"]}"
+    upstream.expect_request("/z").respond_with_data(encode(payload), headers={"Content-Encoding": encoding})
+    response = make_client().get(_url(upstream, "/z"))
+    assert response.content == payload
+    assert len(response.json()["items"]) == 5000
+
+
+def test_an_unsupported_content_encoding_is_a_clear_error(upstream, make_client):
+    upstream.expect_request("/br").respond_with_data(b"\x1b\x00", headers={"Content-Encoding": "br"})
+    with pytest.raises(UpstreamError, match=r"unsupported Content-Encoding \(br\)"):
+        make_client().get(_url(upstream, "/br"))
+
+
+def test_a_truncated_body_is_retried_then_reported(raw_upstream, make_client):
+    def truncated(sock, server):
+        server.read_request_head(sock)
+        sock.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n" + b'{"id": 1, "na')
+        sock.shutdown(socket.SHUT_WR)
+
+    server = raw_upstream(truncated)
+    client = make_client(max_attempts=2)
+    with pytest.raises(UpstreamError, match="broke off after 2 attempts"):
+        client.get(_url(server, "/cut"))
+    assert server.connections == 2
+
+
+def test_a_truncated_gzip_stream_is_reported(upstream, make_client):
+    cut = gzip.compress(b"x" * 100_000)[:-20]
+    upstream.expect_request("/cutgz").respond_with_data(cut, headers={"Content-Encoding": "gzip"})
+    with pytest.raises(UpstreamError, match="was truncated"):
+        make_client(max_attempts=1).get(_url(upstream, "/cutgz"))
+
+
+def test_corrupt_gzip_is_reported_without_retrying(upstream, make_client):
+    upstream.expect_request("/junk").respond_with_data(
+        b"not gzip at all", headers={"Content-Encoding": "gzip"}
+    )
+    client = make_client()
+    with pytest.raises(UpstreamError, match="is corrupt after 1 attempt"):
+        client.get(_url(upstream, "/junk"))
+    assert client.waits == []
+
+
+# -- redirects --------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("status", [301, 302, 303, 307, 308])
+def test_a_redirect_within_the_allowed_origin_is_followed_with_credentials(status, upstream, make_client):
+    upstream.expect_request("/old").respond_with_data("", status=status, headers={"Location": "/new?x=1"})
+    upstream.expect_request("/new", headers={"Authorization": "Bearer t"}).respond_with_json({"moved": True})
+    response = make_client().get(_url(upstream, "/old"), headers={"Authorization": "Bearer t"})
+    assert response.json() == {"moved": True}
+    assert response.url == _url(upstream, "/new?x=1")
+
+
+def test_303_after_post_switches_to_get(upstream, make_client):
+    upstream.expect_request("/submit", method="POST").respond_with_data(
+        "", status=303, headers={"Location": "/r"}
+    )
+    upstream.expect_request("/r", method="GET").respond_with_json({"done": True})
+    assert make_client().request("POST", _url(upstream, "/submit")).json() == {"done": True}
+
+
+@pytest.mark.parametrize("status", [302, 307, 308])
+def test_a_redirect_into_the_canary_is_blocked(status, upstream, canary, make_client, connect_spy):
+    targets = [
+        f"http://127.0.0.1:{canary.port}/admin",
+        f"http://0x7f.1:{canary.port}/",
+        f"http://[::ffff:127.0.0.1]:{canary.port}/",
+        f"http://169.254.169.254:{canary.port}/latest/meta-data/",
+        "file:///etc/passwd",
+        f"gopher://127.0.0.1:{canary.port}/_x",
+    ]
+    client = make_client()
+    for target in targets:
+        upstream.clear()
+        upstream.expect_request("/go").respond_with_data("", status=status, headers={"Location": target})
+        with pytest.raises(EgressDenied):
+            client.get(_url(upstream, "/go"))
+    assert canary.connections == 0
+    assert {sockaddr for sockaddr in connect_spy.connected} == {("127.0.0.1", upstream.port)}
+
+
+def test_a_cross_origin_redirect_drops_credentials(upstream, second_upstream, make_client):
+    upstream.expect_request("/start").respond_with_data(
+        "",
+        status=302,
+        headers={"Location": f"{_url(second_upstream, '/landing')}?api_key=leaked&page=2&access_token=t"},
+    )
+    second_upstream.expect_request("/landing").respond_with_json({"ok": True})
+    response = make_client().get(
+        _url(upstream, "/start"),
+        params={"api_key": "s3cret"},
+        headers={"Authorization": "Bearer s3cret", "X-API-Key": "s3cret", "Accept": "application/json"},
+        auth=None,
+    )
+    assert response.json() == {"ok": True}
+    ((request, _),) = second_upstream.log
+    assert "Authorization" not in request.headers
+    assert "X-API-Key" not in request.headers
+    assert request.headers["Accept"] == "application/json"
+    assert request.args.to_dict() == {"page": "2"}
+    assert "s3cret" not in str(request.headers) and "s3cret" not in request.url
+
+
+def test_a_cross_origin_redirect_drops_basic_auth(upstream, second_upstream, make_client):
+    upstream.expect_request("/start").respond_with_data(
+        "", status=307, headers={"Location": _url(second_upstream, "/x")}
+    )
+    second_upstream.expect_request("/x").respond_with_data("ok")
+    make_client().get(_url(upstream, "/start"), auth=("user", "pw"))
+    ((request, _),) = second_upstream.log
+    assert "Authorization" not in request.headers
+
+
+def _redirect_chain(upstream, hops: int):
+    for hop in range(hops):
+        upstream.expect_request(f"/hop{hop}").respond_with_data(
+            "", status=302, headers={"Location": f"/hop{hop + 1}"}
+        )
+    upstream.expect_request(f"/hop{hops}").respond_with_json({"hops": hops})
+
+
+def test_three_redirect_hops_are_followed(upstream, make_client):
+    _redirect_chain(upstream, 3)
+    assert make_client().get(_url(upstream, "/hop0")).json() == {"hops": 3}
+
+
+def test_a_six_hop_redirect_chain_is_an_error(upstream, make_client):
+    _redirect_chain(upstream, 6)
+    client = make_client()
+    with pytest.raises(UpstreamError, match=r"Too many redirects \(more than 3\)"):
+        client.get(_url(upstream, "/hop0"))
+    assert len(upstream.log) == 4  # the first request and three hops, never the fifth
+    assert client.waits == []
+
+
+def test_a_redirect_without_a_location_is_returned_as_an_error(upstream, make_client):
+    upstream.expect_request("/odd").respond_with_data("", status=302)
+    with pytest.raises(UpstreamError, match="HTTP 302"):
+        make_client().get(_url(upstream, "/odd"))
+
+
+# -- DNS rebinding through the client ---------------------------------------------------------------
+
+
+def _serve_keep_alive(sock, server):
+    while True:
+        head = server.read_request_head(sock)
+        if not head:
+            return
+        sock.sendall(http_response(200, b'{"ok": true}'))
+
+
+def test_the_client_connects_to_the_address_it_checked_and_resolves_once(
+    raw_upstream, canary, resolver, connect_spy, make_client
+):
+    """First lookup public (the test reroutes that connect to a local upstream), second loopback."""
+    server = raw_upstream(_serve_keep_alive)
+    resolver.rotate("rebind.example", ["93.184.216.34"], ["127.0.0.1"])
+    connect_spy.reroute["93.184.216.34"] = ("127.0.0.1", server.port)
+    url = f"http://rebind.example:{canary.port}/data"
+
+    first = make_client()
+    assert first.get(url).json() == {"ok": True}
+    assert first.get(url).json() == {"ok": True}  # same pinned connection, no new lookup
+    assert resolver.calls.count("rebind.example") == 1
+    assert connect_spy.connected == [("93.184.216.34", canary.port)]
+    assert server.connections == 1
+
+    with pytest.raises(EgressDenied):
+        make_client().get(url)  # a new connection resolves again: now loopback, denied before connect
+    assert resolver.calls.count("rebind.example") == 2
+    assert connect_spy.connected == [("93.184.216.34", canary.port)]
+    assert canary.connections == 0
+
+
+def test_a_mixed_dns_answer_is_denied_before_connecting(canary, resolver, connect_spy, make_client):
+    resolver.answers["mixed.example"] = ["93.184.216.34", "127.0.0.1"]
+    with pytest.raises(EgressDenied):
+        make_client().get(f"http://mixed.example:{canary.port}/")
+    assert connect_spy.connected == []
+    assert canary.connections == 0
+
+
+def test_proxy_environment_variables_are_ignored(upstream, canary, make_client, monkeypatch):
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy"):
+        monkeypatch.setenv(name, canary.base_url)
+    upstream.expect_request("/direct").respond_with_json({"direct": True})
+    assert make_client().get(_url(upstream, "/direct")).json() == {"direct": True}
+    assert canary.connections == 0
+
+
+# -- observability hook -----------------------------------------------------------------------------
+
+
+def test_the_request_observer_sees_every_exchange(upstream, make_client, monkeypatch):
+    seen = []
+    monkeypatch.setattr(core.http, "request_observer", lambda status, seconds: seen.append((status, seconds)))
+    upstream.expect_ordered_request("/obs").respond_with_data("", status=503)
+    upstream.expect_ordered_request("/obs").respond_with_data("", status=302, headers={"Location": "/obs2"})
+    upstream.expect_ordered_request("/obs2").respond_with_json({})
+    make_client().get(_url(upstream, "/obs"))
+    assert [status for status, _ in seen] == [503, 302, 200]
+    assert all(seconds >= 0 for _, seconds in seen)
+
+
+def test_a_failed_exchange_is_observed_with_no_status(raw_upstream, make_client, monkeypatch):
+    seen = []
+    monkeypatch.setattr(core.http, "request_observer", lambda status, seconds: seen.append(status))
+    server = raw_upstream(_stall)
+    with pytest.raises(UpstreamError):
+        make_client(timeout=0.2, max_attempts=1).get(_url(server, "/"))
+    assert seen == [None]
+
+
+def test_a_broken_observer_never_breaks_a_request(upstream, make_client, monkeypatch):
+    def broken(status, seconds):
+        raise RuntimeError("metrics backend down")
+
+    monkeypatch.setattr(core.http, "request_observer", broken)
+    upstream.expect_request("/ok").respond_with_json({"ok": 1})
+    assert make_client().get(_url(upstream, "/ok")).json() == {"ok": 1}
+
+
+# -- construction -----------------------------------------------------------------------------------
+
+
+def test_the_client_reads_its_budgets_from_settings(settings):
+    settings.MIGRATEIQ_HTTP_TIMEOUT = 7
+    settings.MIGRATEIQ_HTTP_CONNECT_TIMEOUT = 2
+    settings.MIGRATEIQ_HTTP_MAX_RESPONSE_BYTES = 1234
+    settings.MIGRATEIQ_HTTP_MAX_ATTEMPTS = 3
+    with OutboundClient() as client:
+        assert (client.timeout, client.connect_timeout, client.max_bytes, client.max_attempts) == (
+            7,
+            2,
+            1234,
+            3,
+        )
+    with OutboundClient(1, 0.5, 10, 1) as client:
+        assert (client.timeout, client.connect_timeout, client.max_bytes, client.max_attempts) == (
+            1,
+            0.5,
+            10,
+            1,
+        )
+
+
+def test_werkzeug_upstream_helper_is_a_real_server(upstream, make_client):
+    # Sanity check of the fixture itself: responses come from a socket, not from a mock of the client.
+    upstream.expect_request("/raw").respond_with_response(Response(b"raw", status=201))
+    response = make_client().get(_url(upstream, "/raw"))
+    assert (response.status_code, response.content) == (201, b"raw")
