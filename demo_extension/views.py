@@ -18,8 +18,8 @@ from core.exceptions import Conflict
 from core.throttling import ActionRateThrottle
 from demo_extension import filters, models
 from demo_extension import serializers as api
+from demo_extension.selectors import cached_tenant_stats, invalidate_tenant_stats
 from demo_extension.services import runs
-from demo_extension.services.stats import ConnectorStatsService
 from demo_extension.services.sync import DataSyncService
 from tenancy.models import Role
 from tenancy.serializers import ErrorSerializer
@@ -146,9 +146,15 @@ class ConnectorViewSet(ThrottledActionsMixin, TenantScopedModelViewSet):
 
     def perform_create(self, serializer):
         self._save_unique(serializer, tenant=self.request.tenant, created_by=self.request.user)
+        invalidate_tenant_stats(self.request.tenant.pk)
 
     def perform_update(self, serializer):
         self._save_unique(serializer)
+        invalidate_tenant_stats(self.request.tenant.pk)
+
+    def perform_destroy(self, instance):
+        super().perform_destroy(instance)
+        invalidate_tenant_stats(self.request.tenant.pk)
 
     @extend_schema(
         tags=["connectors"],
@@ -216,11 +222,11 @@ class ConnectorViewSet(ThrottledActionsMixin, TenantScopedModelViewSet):
     @extend_schema(
         tags=["connectors"],
         responses={200: api.ConnectorStatsSerializer, **_READ_ERRORS},
-        description="Statistics of the tenant's connectors and sync runs.",
+        description="Statistics of the tenant's connectors and sync runs (cached until they change).",
     )
     @action(detail=False, methods=["get"], filter_backends=[], pagination_class=None)
     def stats(self, request):
-        return Response(ConnectorStatsService.get_stats(tenant=request.tenant))
+        return Response(cached_tenant_stats(request.tenant))
 
 
 @extend_schema_view(
