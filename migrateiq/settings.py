@@ -59,6 +59,18 @@ MIGRATEIQ_FIELD_ENCRYPTION_KEYS = [
     if key.strip()
 ]
 
+# Fail at start-up, not at the first secret stored: a typo in a key must not surface as a 500 later.
+if not MIGRATEIQ_FIELD_ENCRYPTION_KEYS:
+    raise ConfigurationError("MIGRATEIQ_FIELD_ENCRYPTION_KEYS holds no key.")
+for _position, _key in enumerate(MIGRATEIQ_FIELD_ENCRYPTION_KEYS, start=1):
+    try:
+        Fernet(_key.encode())
+    except (ValueError, TypeError):
+        raise ConfigurationError(
+            f"MIGRATEIQ_FIELD_ENCRYPTION_KEYS: key {_position} is not a Fernet key "
+            "(32 url-safe base64-encoded bytes; generate one with Fernet.generate_key())."
+        ) from None
+
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost"] if (EMBEDDED or DEBUG) else [])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 
@@ -231,7 +243,7 @@ SESSION_COOKIE_SECURE = HTTPS
 CSRF_COOKIE_SECURE = HTTPS
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000 if HTTPS else 0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = HTTPS
-# Preload follows HSTS (check --deploy W021); set SECURE_HSTS_PRELOAD=0 for a domain that must not be preloaded.
+# Preload follows HSTS (check --deploy W021); SECURE_HSTS_PRELOAD=0 for a domain that must not be preloaded.
 SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", HTTPS)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
