@@ -10,7 +10,7 @@ directory would lose their counts. See docs/observability.md.
 
 import os
 
-from migrateiq.env import env_int, env_str
+from migrateiq.env import env_bool, env_int, env_str
 
 bind = env_str("GUNICORN_BIND", "0.0.0.0:8000")
 workers = env_int("WEB_CONCURRENCY", 3)
@@ -19,6 +19,22 @@ timeout = env_int("GUNICORN_TIMEOUT", 60)
 # gunicorn's own would repeat them without that context.
 accesslog = None
 errorlog = "-"
+# gunicorn's own lines (start, worker boot/timeout) in the same format as the application's; the
+# default mirrors settings.LOG_FORMAT (json in production, text in the embedded default / DEBUG).
+_production = bool(env_str("DATABASE_URL")) and not env_bool("DEBUG", False)
+_formatter = (
+    "JsonFormatter" if env_str("LOG_FORMAT", "json" if _production else "text") == "json" else "TextFormatter"
+)
+logconfig_dict = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"migrateiq": {"()": f"core.logging.{_formatter}"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "migrateiq", "stream": "ext://sys.stderr"}
+    },
+    "loggers": {"gunicorn.error": {"level": "INFO", "handlers": ["console"], "propagate": False}},
+    "root": {"level": "INFO", "handlers": []},
+}
 
 
 def on_starting(server):

@@ -93,7 +93,7 @@ def observe_http_request(method: str, route: str, status: int, seconds: float) -
     http_request_duration_seconds.labels(method=method, route=route).observe(seconds)
 
 
-_NAMED_GROUP = re.compile(r"\(\?P<(\w+)>[^)]*\)")
+_NAMED_GROUP = re.compile(r"\(\?P<(\w+)>(?:[^()]|\([^()]*\))*\)")
 
 
 def route_template(resolver_match) -> str:
