@@ -12,6 +12,7 @@ result_backend = None
 timezone = "UTC"
 enable_utc = True
 worker_concurrency = settings.CELERY_WORKER_CONCURRENCY
+worker_lost_wait = settings.CELERY_WORKER_LOST_WAIT
 task_always_eager = settings.CELERY_TASK_ALWAYS_EAGER
 worker_hijack_root_logger = False
 task_default_queue = settings.CELERY_TASK_DEFAULT_QUEUE

@@ -287,6 +287,9 @@ MIGRATEIQ_SYNC_REQUEUE_PENDING_AFTER_SECONDS = env_int("MIGRATEIQ_SYNC_REQUEUE_P
 CELERY_TASK_DEFAULT_QUEUE = env_str("CELERY_TASK_DEFAULT_QUEUE", "celery")
 CELERY_BROKER_KEY_PREFIX = env_str("CELERY_BROKER_KEY_PREFIX", "")
 CELERY_VISIBILITY_TIMEOUT = env_int("CELERY_VISIBILITY_TIMEOUT", 3600)
+# How long a worker waits for the result of a pool process that died before it reports the task
+# lost (and, with late acknowledgement, requeues it).
+CELERY_WORKER_LOST_WAIT = env_float("CELERY_WORKER_LOST_WAIT", 10.0)
 
 # --- Observability --------------------------------------------------------------------------
 MIGRATEIQ_METRICS_TOKEN = env_str("MIGRATEIQ_METRICS_TOKEN")

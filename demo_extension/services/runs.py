@@ -42,11 +42,12 @@ finished log). The real worker path is covered by ``tests/test_celery_worker.py`
 """
 
 import logging
+import threading
 import time
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connections, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -237,13 +238,77 @@ def execute_sync_log(sync_log_id: int) -> SyncLog | None:
         _record_connector_status(sync_log.connector_id, SyncStatus.FAILED)
         return sync_log
     sync_log = SyncLog.objects.select_related("connector").get(pk=sync_log_id)
-    DataSyncService(sync_log.connector).sync_data(
-        sync_log=sync_log, triggered_by=sync_log.triggered_by, full_refresh=sync_log.full_refresh
-    )
+    with SyncHeartbeat(sync_log_id):
+        DataSyncService(sync_log.connector).sync_data(
+            sync_log=sync_log, triggered_by=sync_log.triggered_by, full_refresh=sync_log.full_refresh
+        )
     sync_log.refresh_from_db()
     if sync_log.is_finished:
         schedule_after_sync(sync_log)
     return sync_log
+
+
+def longest_page_seconds() -> float:
+    """An upper bound of the time one page may legitimately take: every HTTP attempt timing out
+    and waiting the longest ``Retry-After``, plus a minute to transform and store the page."""
+    per_attempt = (
+        settings.MIGRATEIQ_HTTP_CONNECT_TIMEOUT
+        + settings.MIGRATEIQ_HTTP_TIMEOUT
+        + settings.MIGRATEIQ_HTTP_RETRY_AFTER_CAP
+    )
+    return settings.MIGRATEIQ_HTTP_MAX_ATTEMPTS * per_attempt + 60
+
+
+class SyncHeartbeat:
+    """Keeps a running log's ``heartbeat_at`` fresh from a thread while the engine works.
+
+    The engine heartbeats after each page, but one page may take minutes (timeouts, retries,
+    ``Retry-After``), longer than ``MIGRATEIQ_SYNC_STALE_AFTER_SECONDS``: without this the reaper
+    would requeue a sync that is still running. The thread dies with its worker, so a killed
+    worker's log still goes stale; and it stops heartbeating when the engine has made no page
+    progress for longer than a page can take (:func:`longest_page_seconds`), so a stuck sync goes
+    stale too and never stays ``RUNNING`` forever.
+    """
+
+    def __init__(self, sync_log_id: int, *, interval: float | None = None, stuck_after: float | None = None):
+        self.sync_log_id = sync_log_id
+        self.interval = interval if interval is not None else settings.MIGRATEIQ_SYNC_HEARTBEAT_SECONDS
+        self.stuck_after = stuck_after if stuck_after is not None else longest_page_seconds()
+        self._stopped = threading.Event()
+        self._thread = threading.Thread(target=self._run, name=f"sync-heartbeat-{sync_log_id}", daemon=True)
+
+    def __enter__(self):
+        if self.interval > 0:
+            self._thread.start()
+        return self
+
+    def __exit__(self, *exc_info):
+        self._stopped.set()
+        if self._thread.is_alive():
+            self._thread.join(timeout=10)
+
+    def _run(self) -> None:
+        last_pages, last_progress = None, time.monotonic()
+        try:
+            while not self._stopped.wait(self.interval):
+                pages = (
+                    SyncLog.objects.filter(pk=self.sync_log_id, status=SyncStatus.RUNNING)
+                    .values_list("pages_fetched", flat=True)
+                    .first()
+                )
+                if pages is None:
+                    continue
+                if pages != last_pages:
+                    last_pages, last_progress = pages, time.monotonic()
+                elif time.monotonic() - last_progress > self.stuck_after:
+                    continue
+                SyncLog.objects.filter(pk=self.sync_log_id, status=SyncStatus.RUNNING).update(
+                    heartbeat_at=timezone.now()
+                )
+        except Exception:
+            logger.exception("The heartbeat of sync log %s stopped", self.sync_log_id)
+        finally:
+            connections.close_all()
 
 
 # --- Schedules --------------------------------------------------------------------------------

@@ -211,7 +211,9 @@ def test_a_sync_that_kills_its_worker_every_time_fails_after_the_attempt_limit(
 ):
     upstream = sample_upstream(records=10, page_size=10, style="page")
     connector = make_connector(upstream=upstream, name=f"{WORKER_KILLER_PREFIX} poison")
-    worker = start_worker(allow=[upstream.netloc], include=("demo_extension.tests.worker_faults",))
+    worker = start_worker(
+        allow=[upstream.netloc], include=("demo_extension.tests.worker_faults",), CELERY_WORKER_LOST_WAIT=1
+    )
 
     sync_log = runs.start_sync(connector)
 

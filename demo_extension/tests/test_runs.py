@@ -2,6 +2,7 @@
 cancel, resume, the stale-run reaper and the inline runner. The real worker is in
 test_celery_worker.py."""
 
+import time
 from datetime import timedelta
 
 import pytest
@@ -165,6 +166,36 @@ def test_with_transactional_db_the_inline_runner_answers_with_the_finished_log(
     assert response.json()["status"] == SyncStatus.SUCCESS
 
 
+# --- heartbeat --------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_heartbeat_thread_keeps_a_sync_inside_a_long_page_fresh_then_lets_a_stuck_one_go_stale(
+    connector,
+):
+    sync_log = make_log(connector, status=SyncStatus.RUNNING, heartbeat_at=stale(600), pages_fetched=2)
+
+    def heartbeat():
+        return SyncLog.objects.get(pk=sync_log.pk).heartbeat_at
+
+    with runs.SyncHeartbeat(sync_log.pk, interval=0.05, stuck_after=0.6):
+        time.sleep(0.3)
+        assert heartbeat() > stale(1)
+        time.sleep(0.7)  # no page progress for longer than a page can take: the engine is stuck
+        last = heartbeat()
+        time.sleep(0.3)
+        assert heartbeat() == last
+
+
+def test_a_page_may_take_every_http_attempt_with_its_longest_wait(settings):
+    settings.MIGRATEIQ_HTTP_MAX_ATTEMPTS = 5
+    settings.MIGRATEIQ_HTTP_CONNECT_TIMEOUT = 5
+    settings.MIGRATEIQ_HTTP_TIMEOUT = 30
+    settings.MIGRATEIQ_HTTP_RETRY_AFTER_CAP = 60
+
+    assert runs.longest_page_seconds() == 5 * 95 + 60
+
+
 # --- wait_for ---------------------------------------------------------------------------------
 
 
@@ -244,6 +275,7 @@ def test_the_inline_runner_resumes_a_failed_sync_from_its_checkpoint(
     settings, sample_upstream, make_connector, django_capture_on_commit_callbacks
 ):
     settings.MIGRATEIQ_SYNC_RUNNER = "inline"
+    settings.MIGRATEIQ_HTTP_MAX_ATTEMPTS = 1
     upstream = sample_upstream(records=50, page_size=10, style="page", fail_after_pages=2)
     connector = make_connector(upstream=upstream)
     with django_capture_on_commit_callbacks(execute=True):
