@@ -17,8 +17,6 @@ from tenancy.models import Tenant
 
 
 class ConnectorAdminForm(forms.ModelForm):
-    # The model's tenant is not editable (clients never set it); an operator chooses it once, here.
-    tenant = forms.ModelChoiceField(queryset=Tenant.objects.order_by("slug"))
     api_endpoint = forms.URLField(max_length=2048, assume_scheme="https")
     new_api_key = forms.CharField(
         label="New API key",
@@ -71,8 +69,14 @@ class ConnectorAdminForm(forms.ModelForm):
         cleaned = super().clean()
         if cleaned.get("new_api_key") and cleaned.get("clear_api_key"):
             raise forms.ValidationError("Either set a new API key or remove it, not both.")
-        if cleaned.get("tenant") is not None:
-            self.instance.tenant = cleaned["tenant"]  # before the unique-name check of _post_clean
+        # The tenant is not a field of this form, so Django's constraint check skips the unique name.
+        name, tenant_id = cleaned.get("name"), self.instance.tenant_id
+        if name and tenant_id:
+            clash = models.CustomDataConnector.objects.filter(tenant_id=tenant_id, name=name)
+            if self.instance.pk is not None:
+                clash = clash.exclude(pk=self.instance.pk)
+            if clash.exists():
+                self.add_error("name", f"A connector named {name!r} already exists in this tenant.")
         return cleaned
 
     def save(self, commit=True):
@@ -89,6 +93,16 @@ class ConnectorAdminForm(forms.ModelForm):
             connector.save()
             self.save_m2m()
         return connector
+
+
+class ConnectorAdminAddForm(ConnectorAdminForm):
+    # The model's tenant is not editable (clients never set it); an operator chooses it once, here.
+    tenant_choice = forms.ModelChoiceField(label="Tenant", queryset=Tenant.objects.order_by("slug"))
+
+    def clean(self):
+        if self.cleaned_data.get("tenant_choice") is not None:
+            self.instance.tenant = self.cleaned_data["tenant_choice"]  # before the unique-name check
+        return super().clean()
 
 
 @admin.register(models.CustomDataConnector)
@@ -166,6 +180,17 @@ class CustomDataConnectorAdmin(admin.ModelAdmin):
         if not change:
             obj.created_by = request.user
         super().save_model(request, obj, form, change)
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        kwargs["form"] = ConnectorAdminForm if obj is not None else ConnectorAdminAddForm
+        return super().get_form(request, obj, change=change, **kwargs)
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        if obj is None:
+            first = fieldsets[0][1]["fields"]
+            fieldsets = [(None, {"fields": ["tenant_choice", *first[1:]]}), *fieldsets[1:]]
+        return fieldsets
 
     def get_readonly_fields(self, request, obj=None):
         readonly = list(super().get_readonly_fields(request, obj))

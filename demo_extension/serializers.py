@@ -7,6 +7,7 @@ transformation rules by the transformation service.
 
 import math
 import re
+from urllib.parse import urlsplit
 
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -186,6 +187,11 @@ class ConnectorSerializer(serializers.ModelSerializer):
         return value
 
     def validate_api_endpoint(self, value):
+        if urlsplit(value).username is not None:
+            raise serializers.ValidationError(
+                "Put credentials in api_key (and auth_username), not in the endpoint URL: "
+                "the URL is shown in responses and logs."
+            )
         try:
             check_url(value)
         except OutboundError as exc:

@@ -4,7 +4,7 @@ The key is encrypted at rest and never returned; responses and the admin show ``
 ``api_key_last4``. The hint is kept only for keys long enough that four characters give little away.
 """
 
-MIN_KEY_LENGTH_FOR_HINT = 12
+MIN_KEY_LENGTH_FOR_HINT = 8
 
 
 def api_key_last4(key: str) -> str:

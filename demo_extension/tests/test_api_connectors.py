@@ -130,7 +130,7 @@ def test_a_connector_without_a_key_has_none(editor_client):
 
 
 def test_a_short_key_is_set_but_not_hinted(editor_client):
-    response = editor_client.post(URL, payload(api_key="abc123"), format="json")
+    response = editor_client.post(URL, payload(api_key="abc1234"), format="json")
 
     assert response.status_code == 201
     assert response.json()["has_api_key"] is True
@@ -151,6 +151,7 @@ def test_a_short_key_is_set_but_not_hinted(editor_client):
         ("api_endpoint", "ftp://127.0.0.1/users", "api_endpoint"),
         ("api_endpoint", "file:///etc/passwd", "api_endpoint"),
         ("api_endpoint", 42, "api_endpoint"),
+        ("api_endpoint", "http://user:secret@127.0.0.1:9/users", "credentials"),
         ("api_endpoint", "http://" + "a" * 2050 + ".test/", "api_endpoint"),
         ("sync_frequency", "MONTHLY", "MONTHLY"),
         ("sync_frequency", None, "sync_frequency"),

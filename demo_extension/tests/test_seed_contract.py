@@ -180,6 +180,9 @@ def test_the_curl_workflow_create_test_sync_history(settings, sample_upstream, e
     )
     assert created.status_code == 201, created.content
     connector_id = created.json()["id"]
+    assert created.json()["has_api_key"] is True
+    assert created.json()["api_key_last4"] == "-key"
+    assert "api_key" not in created.json()
 
     # Test Connection
     tested = editor_client.post(f"/api/demo-extension/connectors/{connector_id}/test_connection/")
