@@ -18,6 +18,11 @@ from demo_extension.selectors import CACHE_NAMESPACE, cached_tenant_stats, inval
 from demo_extension.services.sync import DataSyncService
 
 STATS_URL = "/api/demo-extension/connectors/stats/"
+STALE_AFTER_SYNC = (
+    "stale statistics after a sync: the sync engine must call "
+    "demo_extension.selectors.invalidate_tenant_stats(connector.tenant_id) when it creates a run "
+    "(DataSyncService._create_log) and when a run ends (DataSyncService._finish)"
+)
 CONNECTORS_URL = "/api/demo-extension/connectors/"
 TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 
@@ -182,7 +187,7 @@ def test_the_stats_endpoint_reflects_a_finished_sync_at_once(admin_client, sampl
 
     assert log.status == SyncStatus.SUCCESS, log.error_message
     after = admin_client.get(STATS_URL).json()
-    assert after["total_records_synced"] == 30
+    assert after["total_records_synced"] == 30, STALE_AFTER_SYNC
     assert after["last_24h_syncs"] == 1
     assert after["success_rate"] == 100.0
     assert after["avg_sync_duration"] == round(SyncLog.objects.get(pk=log.pk).duration_seconds, 2)
@@ -197,6 +202,6 @@ def test_the_stats_endpoint_reflects_a_failed_sync_at_once(admin_client, make_co
 
     assert log.status == SyncStatus.FAILED
     stats = admin_client.get(STATS_URL).json()
-    assert stats["last_24h_syncs"] == 1
+    assert stats["last_24h_syncs"] == 1, STALE_AFTER_SYNC
     assert stats["success_rate"] == 0.0
     assert CustomDataConnector.objects.get(pk=connector.pk).last_sync_status == SyncStatus.FAILED
