@@ -380,6 +380,12 @@ class GuardedNetworkBackend(httpcore.SyncBackend):
         raise httpcore.ConnectError(f"Could not connect to {host}") from last_error
 
 
+@functools.lru_cache(maxsize=1)
+def default_ssl_context():
+    """One verifying TLS context for every client (loading the CA bundle costs tens of ms)."""
+    return httpx.create_ssl_context(verify=True, trust_env=False)
+
+
 class GuardedTransport(httpx.HTTPTransport):
     """``httpx.HTTPTransport`` whose connection pool connects only through the egress guard.
 
@@ -391,9 +397,11 @@ class GuardedTransport(httpx.HTTPTransport):
         *,
         network_backend: httpcore.NetworkBackend | None = None,
         limits: httpx.Limits = httpx.Limits(max_connections=100, max_keepalive_connections=20),  # noqa: B008
-        verify: typing.Any = True,
+        verify: typing.Any = None,
     ) -> None:
-        super().__init__(verify=verify, trust_env=False, limits=limits)
+        super().__init__(
+            verify=default_ssl_context() if verify is None else verify, trust_env=False, limits=limits
+        )
         ssl_context = self._pool._ssl_context
         self._pool = httpcore.ConnectionPool(
             ssl_context=ssl_context,
