@@ -23,11 +23,14 @@ import gzip
 import hmac
 import json
 import math
-import multiprocessing
+import os
 import socket
+import subprocess
+import sys
 import threading
 import time
 from collections import OrderedDict
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -279,6 +282,7 @@ class SampleUpstream:
         retry_after: int | None = None,
         slow_ms: int = 0,
         cache_pages: int = 64,
+        prefetch: bool = True,
         record_requests: bool = True,
     ):
         if style not in STYLES:
@@ -325,6 +329,9 @@ class SampleUpstream:
         self.record_requests = record_requests
 
         self._cache = _LRU(cache_pages)
+        self.prefetch = prefetch and cache_pages > 0
+        self._prefetcher: ThreadPoolExecutor | None = None
+        self._pending: dict = {}
         self._requests: list[dict] = []
         self._lock = threading.Lock()
         self._healed = False
@@ -455,6 +462,10 @@ class SampleUpstream:
         handler = type("SampleUpstreamHandler", (_Handler,), {"upstream": self})
         self._server = _Server((self.host, self.port), handler)
         self.port = self._server.server_address[1]
+        if self.prefetch:
+            self._prefetcher = ThreadPoolExecutor(
+                max_workers=1, thread_name_prefix="sample-upstream-prefetch"
+            )
         self._thread = threading.Thread(
             target=self._server.serve_forever,
             kwargs={"poll_interval": 0.05},
@@ -481,6 +492,9 @@ class SampleUpstream:
         if self._thread is not None:
             self._thread.join(timeout=5)
             self._thread = None
+        prefetcher, self._prefetcher = self._prefetcher, None
+        if prefetcher is not None:
+            prefetcher.shutdown(wait=True, cancel_futures=True)
 
     def __enter__(self) -> SampleUpstream:
         return self.start()
@@ -545,20 +559,46 @@ class SampleUpstream:
     def _size(self, query: dict, name: str) -> int:
         return min(self._int_param(query, name, self.page_size, 1), self.max_page_size)
 
-    def _records_body(self, ids, start: int, count: int) -> bytes:
-        # Only contiguous id ranges are cached (the updated_at filter gives an ad-hoc list).
-        key = (
-            (self.version, self.seed, self.mutate_every, ids, start, count)
-            if isinstance(ids, range)
-            else None
-        )
-        body = self._cache.get(key) if key else None
+    def _records_body(self, ids, start: int, count: int, prefetch_next: bool = False) -> bytes:
+        """The JSON array of ``ids[start:start + count]``, from the page cache when possible."""
+        if not isinstance(ids, range):  # the updated_at filter's ad-hoc list: never cached
+            return ("[" + self.records_json(ids[start : start + count]) + "]").encode()
+        key = (self.version, self.seed, self.mutate_every, ids, start, count)
+        body = self._cache.get(key)
         if body is None:
-            chunk = ids[start : start + count]
-            body = ("[" + self.records_json(chunk) + "]").encode()
-            if key:
-                self._cache.put(key, body)
+            with self._lock:
+                pending = self._pending.get(key)
+            body = pending.result() if pending is not None else self._render_page(key)
+        if prefetch_next and start + count < len(ids):
+            self._prefetch((*key[:4], start + count, count))
         return body
+
+    def _render_page(self, key) -> bytes:
+        version, seed, mutate_every, ids, start, count = key
+        body = ("[" + self.records_json(ids[start : start + count]) + "]").encode()
+        if (version, seed, mutate_every) == (self.version, self.seed, self.mutate_every):
+            self._cache.put(key, body)
+        return body
+
+    def _prefetch(self, key) -> None:
+        """Render the next page in the background while the client parses this one.
+
+        A paginating client asks for pages one after another; rendering page k+1 during the
+        client's work on page k takes the upstream's own time off the benchmark's clock.
+        """
+        executor = self._prefetcher
+        if executor is None or self._cache.get(key) is not None:
+            return
+        with self._lock:
+            if key in self._pending:
+                return
+            future = executor.submit(self._render_page, key)
+            self._pending[key] = future
+        future.add_done_callback(lambda _: self._forget_pending(key))
+
+    def _forget_pending(self, key) -> None:
+        with self._lock:
+            self._pending.pop(key, None)
 
     def _link(self, query: dict, **changes) -> str:
         merged = {**query, **{k: str(v) for k, v in changes.items()}}
@@ -615,7 +655,7 @@ class SampleUpstream:
         if fault == "stall":
             time.sleep(self.stall_ms / 1000)
 
-        records = self._records_body(ids, start, size)
+        records = self._records_body(ids, start, size, prefetch_next=self.prefetch and fault is None)
         end = min(start + size, total)
         has_next = end < total
         next_page, next_position = page_number + 1, end
@@ -692,6 +732,12 @@ class _Server(ThreadingHTTPServer):
     allow_reuse_address = True
     request_queue_size = 128
 
+    def handle_error(self, request, client_address):
+        # A client that hangs up early (a timeout test, a cancelled sync) is not an upstream error.
+        if isinstance(sys.exc_info()[1], (ConnectionError, TimeoutError)):
+            return
+        super().handle_error(request, client_address)
+
 
 class _Handler(BaseHTTPRequestHandler):
     upstream: SampleUpstream
@@ -763,34 +809,25 @@ class _Handler(BaseHTTPRequestHandler):
     do_HEAD = do_GET
 
 
-def _serve_in_child(options: dict, connection) -> None:
-    upstream = SampleUpstream(**options).start()
-    connection.send(upstream.port)
-    try:
-        connection.recv()  # any message, or the parent going away, means stop
-    except EOFError:
-        pass
-    upstream.stop()
-
-
 class UpstreamProcess:
     """A ``SampleUpstream`` in a child process, so a client in this process does not share its GIL.
 
     For the benchmark: ``with UpstreamProcess(records=1_000_000, page_size=1000) as upstream:``
-    then ``upstream.url``. Requests are not recorded (the log lives in the child).
+    then ``upstream.url``. Data attributes and methods (``style``, ``all_records()``...) answer
+    locally; requests are not recorded (the child would hold the log). The child is
+    ``python -m demo_extension.sample_upstream '<options as JSON>'`` and exits when its stdin closes,
+    so it never outlives this process.
     """
 
     def __init__(self, **options):
         options.setdefault("record_requests", False)
-        # Same options, never started: validates them here and answers for the data
-        # (``all_records()``, ``style``, ``api_key``...).
+        # Same options, never started: validates them here and answers for the data.
         self.local = SampleUpstream(**options)
         self.options = options
         self.host = self.local.host
         self.path = self.local.path
         self.port = 0
-        self._process = None
-        self._connection = None
+        self._process: subprocess.Popen | None = None
 
     @property
     def url(self) -> str:
@@ -801,28 +838,39 @@ class UpstreamProcess:
         return f"{self.host}:{self.port}"
 
     def start(self) -> UpstreamProcess:
-        context = multiprocessing.get_context("spawn")
-        self._connection, child_end = context.Pipe()
-        self._process = context.Process(target=_serve_in_child, args=(self.options, child_end), daemon=True)
-        self._process.start()
-        if not self._connection.poll(30):
+        if self._process is not None:
+            return self
+        project_root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+        env = {
+            **os.environ,
+            "PYTHONPATH": os.pathsep.join(filter(None, [project_root, os.environ.get("PYTHONPATH")])),
+        }
+        self._process = subprocess.Popen(  # noqa: S603 - our own interpreter and module
+            [sys.executable, "-m", "demo_extension.sample_upstream", json.dumps(self.options)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            cwd=project_root,
+            env=env,
+            text=True,
+        )
+        line = self._process.stdout.readline()
+        if not line.startswith("port "):
             self.stop()
-            raise RuntimeError("The sample upstream process did not start within 30 seconds.")
-        self.port = self._connection.recv()
+            raise RuntimeError("The sample upstream process did not start (see its stderr).")
+        self.port = int(line.split()[1])
         return self
 
     def stop(self) -> None:
-        if self._process is None:
+        process, self._process = self._process, None
+        if process is None:
             return
+        process.stdin.close()
         try:
-            self._connection.send("stop")
-        except (OSError, BrokenPipeError):
-            pass
-        self._process.join(timeout=5)
-        if self._process.is_alive():
-            self._process.terminate()
-            self._process.join(timeout=5)
-        self._process = None
+            process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        process.stdout.close()
 
     def __getattr__(self, name):
         if name.startswith("_") or name in ("local", "requests"):
@@ -850,3 +898,11 @@ __all__ = [
     "created_at_of",
     "sample_users",
 ]
+
+
+if __name__ == "__main__":
+    # The child of UpstreamProcess: serve until stdin closes.
+    _upstream = SampleUpstream(**json.loads(sys.argv[1])).start()
+    print(f"port {_upstream.port}", flush=True)
+    sys.stdin.read()
+    _upstream.stop()

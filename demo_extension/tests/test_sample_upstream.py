@@ -447,3 +447,20 @@ def test_demo_api_refuses_a_non_loopback_host_it_was_not_given(settings):
     settings.MIGRATEIQ_DEMO_API_URL = "http://192.0.2.10:8001/users"
     with pytest.raises(CommandError, match="pass --host explicitly"):
         call_command("demo_api")
+
+
+def test_prefetched_pages_never_serve_stale_data(client):
+    with SampleUpstream(records=40, page_size=10) as upstream:
+        client.get(upstream.url, params={"page": 1})  # page 2 is now rendered in the background
+        upstream.update(version=1)
+        second = client.get(upstream.url, params={"page": 2}).json()["data"]
+    assert second == SampleUpstream(records=40, version=1).all_records()[10:20]
+    assert second[-1]["company"]["catchPhrase"].endswith(" v1")
+
+
+def test_prefetch_renders_the_next_page_before_it_is_asked_for(client):
+    with SampleUpstream(records=40, page_size=10) as upstream:
+        client.get(upstream.url, params={"page": 1})
+        upstream.stop()  # waits for the background rendering
+        next_key = (0, 0, upstream.mutate_every, range(1, 41), 10, 10)
+        assert upstream._cache.get(next_key) is not None
