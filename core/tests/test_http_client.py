@@ -3,16 +3,23 @@
 Retry waits are recorded instead of slept (``make_client``); deadlines are real but short.
 """
 
+import datetime
 import email.utils
 import gzip
 import socket
+import ssl
 import time
 import tracemalloc
 import zlib
 
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 from werkzeug import Response
 
+import core.egress
 import core.http
 from core.http import OutboundClient, UpstreamResponse
 from core.http_errors import EgressDenied, ResponseTooLarge, UpstreamError
@@ -584,3 +591,75 @@ def test_werkzeug_upstream_helper_is_a_real_server(upstream, make_client):
     upstream.expect_request("/raw").respond_with_response(Response(b"raw", status=201))
     response = make_client().get(_url(upstream, "/raw"))
     assert (response.status_code, response.content) == (201, b"raw")
+
+
+# -- TLS through the pinned connection --------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def tls_files(tmp_path_factory):
+    """A self-signed certificate for ``upstream.test`` (the client trusts exactly this certificate)."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "upstream.test")])
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(days=1))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName("upstream.test")]), critical=False)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    directory = tmp_path_factory.mktemp("tls")
+    cert_pem = cert.public_bytes(serialization.Encoding.PEM)
+    (directory / "cert.pem").write_bytes(cert_pem)
+    (directory / "key.pem").write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+    )
+    return directory / "cert.pem", directory / "key.pem", cert_pem.decode()
+
+
+@pytest.fixture
+def tls_upstream(tls_files, raw_upstream, monkeypatch):
+    cert_file, key_file, cert_pem = tls_files
+    server_context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    server_context.load_cert_chain(cert_file, key_file)
+    server_names = []
+    server_context.sni_callback = lambda sock, name, ctx: server_names.append(name)
+    client_context = ssl.create_default_context(cadata=cert_pem)
+    monkeypatch.setattr(core.egress, "default_ssl_context", lambda: client_context)
+
+    def serve_tls(sock, server):
+        try:
+            tls = server_context.wrap_socket(sock, server_side=True)
+        except ssl.SSLError:
+            return
+        server.read_request_head(tls)
+        tls.sendall(http_response(200, b'{"tls": true}'))
+
+    server = raw_upstream(serve_tls)
+    server.server_names = server_names
+    return server
+
+
+def test_https_connects_to_the_pinned_address_but_verifies_the_host_name(
+    tls_upstream, resolver, connect_spy, make_client
+):
+    resolver.answers["upstream.test"] = ["127.0.0.1"]
+    response = make_client().get(f"https://upstream.test:{tls_upstream.port}/secure")
+    assert response.json() == {"tls": True}
+    assert tls_upstream.server_names == ["upstream.test"]  # SNI carries the name, not the IP
+    assert connect_spy.connected == [("127.0.0.1", tls_upstream.port)]
+
+
+def test_https_to_a_name_the_certificate_does_not_cover_fails(tls_upstream, resolver, make_client):
+    resolver.answers["impostor.test"] = ["127.0.0.1"]
+    with pytest.raises(UpstreamError, match="Could not connect to https://impostor.test"):
+        make_client(max_attempts=1).get(f"https://impostor.test:{tls_upstream.port}/")
+    assert len(tls_upstream.requests) == 0
