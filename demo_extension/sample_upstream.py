@@ -2,7 +2,8 @@
 
 MigrateIQ's tests, the offline demo (``manage.py demo_api``) and the benchmark sync from it. It
 speaks every pagination style the sync engine supports, checks every auth style a connector can be
-configured with, and has fault switches (failing pages, slow responses) for the engine's tests.
+configured with, and has fault switches for the engine's tests (error statuses, HTML pages,
+truncated or oversize bodies, dropped connections, stalls, pagination loops).
 
 Records are a pure function of their index, ``seed`` and ``version``: two servers with the same
 options serve byte-identical data, and a higher ``version`` changes a known subset of records
@@ -12,6 +13,9 @@ as an incremental cursor.
     with SampleUpstream(records=250, page_size=25, style="page") as upstream:
         upstream.url          # "http://127.0.0.1:54321/users"
         upstream.requests     # every request received: {"path", "query", "headers"}
+
+``UpstreamProcess`` serves the same API from a child process (for the benchmark), and
+``demo_extension/tests/conftest.py`` has the ``sample_upstream`` fixture that tests use.
 """
 
 from __future__ import annotations
@@ -414,6 +418,8 @@ class SampleUpstream:
             if not hasattr(self, name) or name.startswith("_"):
                 raise AttributeError(f"SampleUpstream has no option {name!r}.")
             setattr(self, name, value)
+        if "style" in options and "records_key" not in options:
+            self.records_key = DEFAULT_RECORDS_KEYS.get(self.style, "")
         self._cache.clear()
 
     # --- faults ---------------------------------------------------------------------------------
