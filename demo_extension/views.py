@@ -27,6 +27,8 @@ from tenancy.viewsets import TenantScopedModelViewSet, TenantScopedReadOnlyViewS
 
 _ERR = OpenApiResponse(ErrorSerializer)
 _READ_ERRORS = {401: _ERR, 403: _ERR}
+# Lists: a bad filter value is a 400, a page past the end a 404.
+_LIST_ERRORS = {400: _ERR, 401: _ERR, 403: _ERR, 404: _ERR}
 _OBJECT_ERRORS = {401: _ERR, 403: _ERR, 404: _ERR}
 _WRITE_ERRORS = {400: _ERR, 401: _ERR, 403: _ERR, 404: _ERR}
 
@@ -94,7 +96,7 @@ class ThrottledActionsMixin:
 
 @extend_schema_view(
     list=extend_schema(
-        tags=["connectors"], responses={200: api.ConnectorSerializer(many=True), **_READ_ERRORS}
+        tags=["connectors"], responses={200: api.ConnectorSerializer(many=True), **_LIST_ERRORS}
     ),
     retrieve=extend_schema(tags=["connectors"], responses={200: api.ConnectorSerializer, **_OBJECT_ERRORS}),
     create=extend_schema(
@@ -230,7 +232,7 @@ class ConnectorViewSet(ThrottledActionsMixin, TenantScopedModelViewSet):
 
 
 @extend_schema_view(
-    list=extend_schema(tags=["sync logs"], responses={200: api.SyncLogSerializer(many=True), **_READ_ERRORS}),
+    list=extend_schema(tags=["sync logs"], responses={200: api.SyncLogSerializer(many=True), **_LIST_ERRORS}),
     retrieve=extend_schema(
         tags=["sync logs"], responses={200: api.SyncLogDetailSerializer, **_OBJECT_ERRORS}
     ),
