@@ -107,6 +107,10 @@ class _DeadlineGuardedBackend(GuardedNetworkBackend):
 
 @dataclass
 class UpstreamResponse:
+    """A final 2xx response. ``url`` is the real URL that answered (after redirects, with its query:
+    use it to resolve relative links, and ``core.redaction.safe_url`` before showing it).
+    ``elapsed_ms`` is the time of the successful attempt, redirects included."""
+
     status_code: int
     headers: httpx.Headers
     content: bytes
@@ -147,7 +151,9 @@ class _AttemptFailed(Exception):
 class OutboundClient:
     """The outbound HTTP client. Reuse one instance for the many requests of a sync (keep-alive).
 
-    ``sleep`` (keyword-only) replaces ``time.sleep`` between retries, so tests can record the waits.
+    ``on_retry(message)`` is called before each retry wait (an exception it raises aborts the request,
+    which a caller can use for cancellation). ``sleep`` (keyword-only) replaces ``time.sleep``
+    between retries, so tests can record the waits.
     """
 
     def __init__(
@@ -190,8 +196,8 @@ class OutboundClient:
         target = validate_url(url)
         if params:
             target = target.copy_merge_params(params)
-        started = time.perf_counter()
         for attempt in range(1, self.max_attempts + 1):
+            started = time.perf_counter()
             try:
                 response = self._follow_redirects(method.upper(), target, headers, auth, attempt)
             except _AttemptFailed as failure:
@@ -242,6 +248,7 @@ class OutboundClient:
     def _follow_redirects(self, method, url: httpx.URL, headers, auth, attempt: int) -> UpstreamResponse:
         max_redirects = int(settings.MIGRATEIQ_HTTP_MAX_REDIRECTS)
         headers = dict(headers or {})
+        start = url
         for hop in range(max_redirects + 1):
             response = self._exchange(method, url, headers, auth, attempt)
             if response.status_code not in REDIRECT_STATUSES or "location" not in response.headers:
@@ -267,8 +274,8 @@ class OutboundClient:
                 method = "GET"
             url = next_url
         raise UpstreamError(
-            f"Too many redirects (more than {max_redirects}) starting from {safe_url(str(url))}",
-            url=safe_url(str(url)),
+            f"Too many redirects (more than {max_redirects}) starting at {safe_url(str(start))}",
+            url=safe_url(str(start)),
             attempts=attempt,
         )
 
@@ -308,9 +315,14 @@ class OutboundClient:
             raise
         except httpx.TimeoutException as exc:
             status = None
-            what = "connecting to" if isinstance(exc, httpx.ConnectTimeout) else "waiting for"
             shown = safe_url(str(url))
-            raise _AttemptFailed(f"Timed out after {self.timeout:g} s {what} {shown}", url) from None
+            if isinstance(exc, httpx.ConnectTimeout) and time.perf_counter() - started < self.timeout:
+                message = (
+                    f"Timed out after {min(self.connect_timeout, self.timeout):g} s connecting to {shown}"
+                )
+            else:
+                message = f"Timed out after {self.timeout:g} s waiting for {shown}"
+            raise _AttemptFailed(message, url) from None
         except httpx.ConnectError:
             status = None
             raise _AttemptFailed(f"Could not connect to {safe_url(str(url))}", url) from None

@@ -468,8 +468,9 @@ def test_three_redirect_hops_are_followed(upstream, make_client):
 def test_a_six_hop_redirect_chain_is_an_error(upstream, make_client):
     _redirect_chain(upstream, 6)
     client = make_client()
-    with pytest.raises(UpstreamError, match=r"Too many redirects \(more than 3\)"):
+    with pytest.raises(UpstreamError) as failure:
         client.get(_url(upstream, "/hop0"))
+    assert str(failure.value) == f"Too many redirects (more than 3) starting at {_url(upstream, '/hop0')}"
     assert len(upstream.log) == 4  # the first request and three hops, never the fifth
     assert client.waits == []
 
@@ -663,3 +664,31 @@ def test_https_to_a_name_the_certificate_does_not_cover_fails(tls_upstream, reso
     with pytest.raises(UpstreamError, match="Could not connect to https://impostor.test"):
         make_client(max_attempts=1).get(f"https://impostor.test:{tls_upstream.port}/")
     assert len(tls_upstream.requests) == 0
+
+
+@pytest.fixture
+def full_backlog(settings):
+    """A listener on 127.0.0.1 that never accepts, with its accept queue already full: connects hang."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(0)
+    port = listener.getsockname()[1]
+    fillers = []
+    for _ in range(3):
+        filler = socket.socket()
+        filler.setblocking(False)
+        filler.connect_ex(("127.0.0.1", port))
+        fillers.append(filler)
+    time.sleep(0.05)
+    settings.MIGRATEIQ_EGRESS_ALLOWLIST = [f"127.0.0.1:{port}"]
+    yield port
+    for sock in [*fillers, listener]:
+        sock.close()
+
+
+def test_a_connect_that_hangs_is_bounded_by_the_connect_timeout(full_backlog, make_client):
+    client = make_client(timeout=5, connect_timeout=0.3, max_attempts=1)
+    started = time.monotonic()
+    with pytest.raises(UpstreamError, match=r"Timed out after 0\.3 s connecting to http://127\.0\.0\.1"):
+        client.get(f"http://127.0.0.1:{full_backlog}/")
+    assert time.monotonic() - started < 1.5
