@@ -19,7 +19,7 @@ task_default_queue = settings.CELERY_TASK_DEFAULT_QUEUE
 
 if settings.CELERY_EMBEDDED_BROKER:
     _dir = settings.CELERY_FILESYSTEM_DIR
-    for sub in ("out", "processed"):
+    for sub in ("out", "processed", "control"):
         (_dir / sub).mkdir(parents=True, exist_ok=True)
     broker_url = "filesystem://localhost//"
     broker_transport_options = {
@@ -27,6 +27,8 @@ if settings.CELERY_EMBEDDED_BROKER:
         "data_folder_out": str(_dir / "out"),
         "processed_folder": str(_dir / "processed"),
         "store_processed": False,
+        # Exchange bindings; kombu's default is a "control" folder in the working directory.
+        "control_folder": str(_dir / "control"),
     }
 else:
     broker_url = settings.CELERY_BROKER_URL

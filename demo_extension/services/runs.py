@@ -59,7 +59,7 @@ from demo_extension.models import (
     SyncStatus,
     TriggeredBy,
 )
-from demo_extension.services.schedule import compute_next_sync_at, due_connectors, schedule_after_sync
+from demo_extension.services.schedule import compute_next_sync_at, due_connectors, schedule_next_sync
 from demo_extension.services.sync import DataSyncService
 from migrateiq.celery import app as celery_app
 
@@ -238,13 +238,12 @@ def execute_sync_log(sync_log_id: int) -> SyncLog | None:
         _record_connector_status(sync_log.connector_id, SyncStatus.FAILED)
         return sync_log
     sync_log = SyncLog.objects.select_related("connector").get(pk=sync_log_id)
+    schedule_next_sync(sync_log.connector_id, after=now)
     with SyncHeartbeat(sync_log_id):
         DataSyncService(sync_log.connector).sync_data(
             sync_log=sync_log, triggered_by=sync_log.triggered_by, full_refresh=sync_log.full_refresh
         )
     sync_log.refresh_from_db()
-    if sync_log.is_finished:
-        schedule_after_sync(sync_log)
     return sync_log
 
 

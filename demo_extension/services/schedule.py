@@ -3,7 +3,7 @@
 ``next_sync_at`` is derived from ``sync_frequency``: ``MANUAL`` and inactive connectors have none.
 It is set when a connector is created or changed (:func:`refresh_next_sync_at`), when the beat
 dispatches a due connector (``runs.dispatch_due_syncs``, from *now*, so a beat that was down for a
-day produces one catch-up sync rather than a burst) and after each sync (:func:`schedule_after_sync`).
+day produces one catch-up sync rather than a burst) and when each sync starts (:func:`schedule_next_sync`).
 """
 
 import logging
@@ -53,13 +53,19 @@ def refresh_next_sync_at(connector, *, now: datetime | None = None) -> datetime 
     return value
 
 
-def schedule_after_sync(sync_log) -> None:
-    """After a sync, the next scheduled one is one interval after this one started."""
-    connector = CustomDataConnector.objects.filter(pk=sync_log.connector_id).first()
+def schedule_next_sync(connector_id: int, *, after: datetime | None = None) -> datetime | None:
+    """Set the next scheduled sync of a connector one interval after ``after`` (a sync's start).
+
+    Called when a run starts (whatever triggered it), so that a connector synced by hand at 10:00
+    with a daily schedule next syncs at 10:00 tomorrow, and the API shows the new time as soon
+    as the run has finished.
+    """
+    connector = CustomDataConnector.objects.filter(pk=connector_id).first()
     if connector is None:
-        return
-    value = compute_next_sync_at(connector, after=sync_log.started_at or timezone.now())
-    CustomDataConnector.objects.filter(pk=connector.pk).update(next_sync_at=value)
+        return None
+    value = compute_next_sync_at(connector, after=after or timezone.now())
+    CustomDataConnector.objects.filter(pk=connector_id).update(next_sync_at=value)
+    return value
 
 
 def due_connectors(*, now: datetime | None = None):

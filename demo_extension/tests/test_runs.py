@@ -149,7 +149,8 @@ def test_the_inline_runner_runs_an_api_triggered_sync_when_the_request_commits(
     assert sync_log.attempts == 1
     assert SyncedRecord.objects.filter(connector=connector).count() == 30
     connector.refresh_from_db()
-    assert connector.next_sync_at == sync_log.started_at + timedelta(days=1)
+    assert sync_log.started_at < connector.next_sync_at <= sync_log.started_at + timedelta(days=1)
+    assert connector.next_sync_at > sync_log.started_at + timedelta(hours=23)
 
 
 @pytest.mark.django_db(transaction=True)

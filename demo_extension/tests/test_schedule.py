@@ -67,13 +67,10 @@ def test_a_connector_made_manual_or_inactive_loses_its_schedule(make_connector, 
     assert connector.next_sync_at is None
 
 
-def test_a_finished_sync_schedules_the_next_one_an_interval_after_it_started(make_connector):
+def test_a_sync_that_starts_schedules_the_next_one_an_interval_later(make_connector):
     connector = make_connector(sync_frequency="HOURLY", next_sync_at=NOW - timedelta(days=1))
-    sync_log = SyncLog.objects.create(
-        tenant=connector.tenant, connector=connector, status=SyncStatus.SUCCESS, started_at=NOW
-    )
 
-    schedule.schedule_after_sync(sync_log)
+    assert schedule.schedule_next_sync(connector.pk, after=NOW) == NOW + timedelta(hours=1)
 
     connector.refresh_from_db()
     assert connector.next_sync_at == NOW + timedelta(hours=1)
