@@ -34,6 +34,7 @@ from __future__ import annotations
 import copy
 import json
 import math
+import operator
 from collections.abc import Callable
 from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
@@ -210,6 +211,9 @@ def _to_datetime(value):
             return _parse_datetime(value).isoformat()
         tz = parsed.tzinfo
         if tz is UTC:
+            if len(value) == 20 and value[19] == "Z" and value[10] == "T":
+                # Already canonical but for the suffix: skip the (slow) isoformat.
+                return value[:19] + "+00:00"
             return parsed.isoformat()
         return (parsed.replace(tzinfo=UTC) if tz is None else parsed.astimezone(UTC)).isoformat()
     return _parse_datetime(value).isoformat()
@@ -328,6 +332,16 @@ def _normalise(rules) -> dict:
 _MISSING = object()
 
 
+def _tuple_getter(keys: list[str]) -> Callable[[dict], tuple]:
+    """A function returning the values of ``keys`` as a tuple (KeyError when one is missing)."""
+    if not keys:
+        return lambda record: ()
+    if len(keys) == 1:
+        key = keys[0]
+        return lambda record: (record[key],)
+    return operator.itemgetter(*keys)
+
+
 class DataTransformationService:
     """Applies one connector's transformation rules to raw records (see the module docstring)."""
 
@@ -335,17 +349,24 @@ class DataTransformationService:
         normalised = _normalise(rules)
         self.rules = rules or {}
         self.include_unmapped: bool = normalised["include_unmapped"]
-        # (source key, target) for top-level sources; (literal key, path tuple, target) for dotted ones.
-        self._flat: tuple[tuple[str, str], ...] = tuple(
-            (source, target) for source, target in normalised["field_mappings"].items() if "." not in source
-        )
-        self._nested: tuple[tuple[str, tuple[str, ...], str], ...] = tuple(
-            (source, tuple(source.split(".")), target)
-            for source, target in normalised["field_mappings"].items()
+        mappings = normalised["field_mappings"]
+        # Top-level sources: read together with one C-level itemgetter when all are present.
+        flat = [(source, target) for source, target in mappings.items() if "." not in source]
+        self._flat: tuple[tuple[str, str], ...] = tuple(flat)
+        self._flat_targets: tuple[str, ...] = tuple(target for _, target in flat)
+        self._flat_getter = _tuple_getter([source for source, _ in flat])
+        # Dotted sources: (literal key, path parts, target); a part that is a number also indexes lists.
+        self._nested: tuple[tuple[str, tuple[tuple[str, int | None], ...], str], ...] = tuple(
+            (
+                source,
+                tuple((part, int(part) if part.isdigit() else None) for part in source.split(".")),
+                target,
+            )
+            for source, target in mappings.items()
             if "." in source
         )
         # Renamed top-level keys leave the output; the targets are written afterwards.
-        self._dropped: tuple[str, ...] = tuple(source for source, _ in self._flat)
+        self._dropped: tuple[str, ...] = tuple(source for source, _ in flat)
         self._defaults: tuple[tuple[str, Any, bool], ...] = tuple(
             (field, value, isinstance(value, dict | list)) for field, value in normalised["defaults"].items()
         )
@@ -372,27 +393,32 @@ class DataTransformationService:
             return dict(raw) if self.include_unmapped else {}
 
         if self.include_unmapped:
-            out = dict(raw)
+            out = raw.copy()
             for key in self._dropped:
                 out.pop(key, None)
         else:
             out = {}
 
-        for source, target in self._flat:
-            value = raw.get(source, _MISSING)
-            if value is not _MISSING:
-                out[target] = value
+        if self._flat:
+            try:
+                out.update(zip(self._flat_targets, self._flat_getter(raw), strict=True))
+            except KeyError:  # some sources are missing from this record
+                for source, target in self._flat:
+                    value = raw.get(source, _MISSING)
+                    if value is not _MISSING:
+                        out[target] = value
         for literal, path, target in self._nested:
             value = raw.get(literal, _MISSING)
             if value is _MISSING:
                 value = raw
-                for part in path:
-                    if type(value) is dict:
+                for part, index in path:
+                    cls = type(value)
+                    if cls is dict:
                         value = value.get(part, _MISSING)
                         if value is _MISSING:
                             break
-                    elif type(value) is list and part.isdigit() and int(part) < len(value):
-                        value = value[int(part)]
+                    elif cls is list and index is not None and index < len(value):
+                        value = value[index]
                     else:
                         value = _MISSING
                         break
