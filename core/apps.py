@@ -7,11 +7,18 @@ class CoreConfig(AppConfig):
 
     def ready(self):
         # Process wiring, kept in one visible place: upstream requests made through core.http are
-        # counted by core.metrics, and Celery workers keep Django's LOGGING (core.logging).
-        from celery.signals import setup_logging
+        # counted by core.metrics; Celery workers keep Django's LOGGING, and task log lines carry
+        # the task id and the id of the request that queued them (core.logging).
+        from celery import signals
 
         from core import http, metrics
-        from core.logging import keep_django_logging_in_celery
+        from core import logging as core_logging
 
         http.request_observer = metrics.observe_upstream_request
-        setup_logging.connect(keep_django_logging_in_celery, weak=False, dispatch_uid="migrateiq-logging")
+        for signal, receiver in (
+            (signals.setup_logging, core_logging.keep_django_logging_in_celery),
+            (signals.before_task_publish, core_logging.add_request_id_to_task_headers),
+            (signals.task_prerun, core_logging.bind_task_log_context),
+            (signals.task_postrun, core_logging.reset_task_log_context),
+        ):
+            signal.connect(receiver, weak=False, dispatch_uid=f"migrateiq.{receiver.__name__}")

@@ -6,6 +6,8 @@ is passed through :func:`core.redaction.redact` so credentials never reach a log
 The same configuration (``settings.LOGGING``) applies in Celery workers:
 :func:`keep_django_logging_in_celery` is connected to Celery's ``setup_logging`` signal in
 ``core.apps.CoreConfig.ready``, which tells Celery not to install its own handlers and formats.
+Task lines carry ``task_id``, and the ``request_id`` of the request that queued the task (sent as a
+message header), so a sync started through the API can be followed into the worker.
 """
 
 import json
@@ -14,9 +16,11 @@ import logging.config
 from datetime import UTC, datetime
 
 from core.redaction import redact
-from core.request_context import get_log_context
+from core.request_context import get_log_context, reset_log_context, set_log_context
 
-_CONTEXT_KEYS = ("request_id", "tenant", "user", "connector", "sync")
+_CONTEXT_KEYS = ("request_id", "task_id", "tenant", "user", "connector", "sync")
+#: Celery message header carrying the request id of the request that queued a task.
+REQUEST_ID_HEADER = "migrateiq_request_id"
 # Attributes every LogRecord has; anything else on a record came from ``extra=``.
 _STANDARD_ATTRIBUTES = frozenset(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {
     "message",
@@ -117,3 +121,32 @@ def keep_django_logging_in_celery(**kwargs) -> None:
     from django.conf import settings
 
     logging.config.dictConfig(settings.LOGGING)
+
+
+def add_request_id_to_task_headers(headers=None, **kwargs) -> None:
+    """Celery ``before_task_publish`` receiver: send the current request id along with the task."""
+    request_id = get_log_context().get("request_id")
+    if request_id and headers is not None:
+        headers.setdefault(REQUEST_ID_HEADER, request_id)
+
+
+_task_tokens: dict = {}
+
+
+def bind_task_log_context(task_id=None, task=None, **kwargs) -> None:
+    """Celery ``task_prerun`` receiver: the task's lines carry its id and the queuing request's id."""
+    request = getattr(task, "request", None)
+    request_id = getattr(request, REQUEST_ID_HEADER, None) or (getattr(request, "headers", None) or {}).get(
+        REQUEST_ID_HEADER
+    )
+    _task_tokens[task_id] = set_log_context(task_id=task_id, request_id=request_id)
+
+
+def reset_task_log_context(task_id=None, **kwargs) -> None:
+    """Celery ``task_postrun`` receiver: nothing of a task's context leaks into the next task."""
+    token = _task_tokens.pop(task_id, None)
+    if token is not None:
+        try:
+            reset_log_context(token)
+        except ValueError:  # set in another context (thread); nothing of ours to undo here
+            pass

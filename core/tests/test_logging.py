@@ -238,3 +238,45 @@ def test_celery_worker_and_task_lines_use_the_same_json_format(tmp_path):
     assert [
         line for line in result.stderr.splitlines() if "task line" in line and not line.startswith("{")
     ] == []
+
+
+@pytest.fixture
+def logging_task():
+    """A Celery task that logs one line, run eagerly (``task.apply``) with the worker's signals."""
+    from migrateiq.celery import app
+
+    @app.task(name="core.tests.log_a_line", shared=False)
+    def log_a_line():
+        logging.getLogger("demo_extension.tasks").info("inside the task")
+
+    yield log_a_line
+    app.tasks.pop("core.tests.log_a_line", None)
+
+
+def test_task_lines_carry_the_task_id_and_the_queuing_requests_id(capture_logs, logging_task):
+    from core.logging import REQUEST_ID_HEADER
+
+    captured = capture_logs()
+    result = logging_task.apply(task_id="task-0001", headers={REQUEST_ID_HEADER: "queued-by-request-01"})
+    logging.getLogger("demo_extension.tasks").info("after the task")
+
+    assert result.successful()
+    inside, after = [r for r in captured.records if r["logger"] == "demo_extension.tasks"]
+    assert inside["task_id"] == "task-0001"
+    assert inside["request_id"] == "queued-by-request-01"
+    assert "task_id" not in after and "request_id" not in after
+
+
+def test_publishing_a_task_sends_the_current_request_id_along():
+    from celery.signals import before_task_publish
+
+    from core.logging import REQUEST_ID_HEADER
+
+    headers = {}
+    with bind_log_context(request_id="api-request-0042"):
+        before_task_publish.send(sender="demo_extension.tasks.run_sync_log", headers=headers, body=())
+    outside = {}
+    before_task_publish.send(sender="demo_extension.tasks.run_sync_log", headers=outside, body=())
+
+    assert headers[REQUEST_ID_HEADER] == "api-request-0042"
+    assert REQUEST_ID_HEADER not in outside
