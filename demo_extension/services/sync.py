@@ -67,6 +67,8 @@ from demo_extension.services.upsert import (
     UnstorableRecord,
     canonical_json,
     checksum,
+    connector_has_records,
+    deferred_page_flushes,
     jsonb_safe,
     upsert_page,
 )
@@ -124,6 +126,7 @@ class _RunState:
     key_mode: str | None = None  # "primary_key" or "content_hash"
     recent_pages: deque = field(default_factory=lambda: deque(maxlen=RECENT_PAGES))
     retry_events: int = 0
+    first_load: bool = False  # the connector had no records when this run started
     warnings: list = field(default_factory=list)
 
 
@@ -201,7 +204,8 @@ class DataSyncService:
         previous_duration = (sync_log.duration_seconds or 0.0) if sync_log.checkpoint else 0.0
         state = _RunState()
         try:
-            status = self._run(sync_log, state, full_refresh or sync_log.full_refresh, progress)
+            with deferred_page_flushes():
+                status = self._run(sync_log, state, full_refresh or sync_log.full_refresh, progress)
             message = ""
         except _Cancelled:
             status, message = SyncStatus.CANCELLED, "Cancelled at a page boundary; committed pages are kept."
@@ -295,6 +299,7 @@ class DataSyncService:
             self._event(log, f"Resuming after page {state.pages} ({state.processed} records committed).")
         else:
             checkpoint = None
+            state.first_load = not connector_has_records(connector.pk)
             if incremental:
                 stored = None if full_refresh else connector.incremental_cursor
                 state.since = stored if stored is not None else incremental.initial_value
@@ -469,6 +474,7 @@ class DataSyncService:
         return "content_hash"
 
     def _commit_page(self, log: SyncLog, state: _RunState, rows, failures, paginator, pagination) -> None:
+        """Commit one page: its records, its quarantine and the checkpoint, in one transaction."""
         connector = self.connector
         now = timezone.now()
         page_number = state.pages + 1
@@ -479,6 +485,7 @@ class DataSyncService:
                 sync_log_id=log.pk,
                 rows=rows,
                 now=now,
+                first_load=state.first_load,
             )
             if failures:
                 SyncRecordError.objects.bulk_create(
