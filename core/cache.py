@@ -12,16 +12,23 @@ that the transaction is about to change.
 
 Tokens are random, not counters, so a token evicted from the cache cannot come back and revive
 entries that were invalidated.
+
+A process-local cache (the embedded default's local-memory cache) cannot see invalidations made by
+another process, e.g. a Celery worker finishing a sync, so there values are kept for at most
+:data:`PROCESS_LOCAL_MAX_TIMEOUT` seconds. With Redis (``REDIS_URL``) every process shares the
+tokens and invalidation is immediate everywhere.
 """
 
 import uuid
 from collections.abc import Callable
 from typing import Any
 
-from django.core.cache import cache
+from django.core.cache import DEFAULT_CACHE_ALIAS, cache, caches
+from django.core.cache.backends.locmem import LocMemCache
 from django.db import connection, transaction
 
 DEFAULT_TIMEOUT = 300
+PROCESS_LOCAL_MAX_TIMEOUT = 10
 
 
 def _version_key(namespace: str, tenant_id: int) -> str:
@@ -50,6 +57,8 @@ def cached_for_tenant(
     value = cache.get(key)
     if value is None:
         value = compute()
+        if isinstance(caches[DEFAULT_CACHE_ALIAS], LocMemCache):
+            timeout = min(timeout, PROCESS_LOCAL_MAX_TIMEOUT)
         cache.set(key, value, timeout)
     return value
 

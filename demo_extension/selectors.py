@@ -12,7 +12,7 @@ from core.cache import cached_for_tenant, invalidate_tenant
 from demo_extension.services.stats import ConnectorStatsService
 
 CACHE_NAMESPACE = "demo_extension"
-STATS_TIMEOUT = 300
+STATS_TIMEOUT = 60  # also bounds the drift of the "last 24 hours" window
 
 
 def cached_tenant_stats(tenant) -> dict:

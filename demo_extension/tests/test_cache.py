@@ -205,3 +205,20 @@ def test_the_stats_endpoint_reflects_a_failed_sync_at_once(admin_client, make_co
     assert stats["last_24h_syncs"] == 1, STALE_AFTER_SYNC
     assert stats["success_rate"] == 0.0
     assert CustomDataConnector.objects.get(pk=connector.pk).last_sync_status == SyncStatus.FAILED
+
+
+def test_a_process_local_cache_keeps_stats_only_briefly(cache_backend, tenant_a, make_connector, monkeypatch):
+    """Local memory cannot hear a Celery worker's invalidation, so it caps how long stats are kept."""
+    import core.cache
+
+    monkeypatch.setattr(core.cache, "PROCESS_LOCAL_MAX_TIMEOUT", 0)  # 0: not kept at all
+    make_connector(tenant_a)
+    cached_tenant_stats(tenant_a)
+
+    with CaptureQueriesContext(connection) as captured:
+        cached_tenant_stats(tenant_a)
+
+    if cache_backend == "locmem":
+        assert _stats_queries(captured), "local memory must not have kept the stats"
+    else:
+        assert _stats_queries(captured) == [], "Redis is shared by every process: stats stay cached"
