@@ -5,8 +5,22 @@ filter would validate the id against every tenant's rows and so tell one tenant'
 """
 
 import django_filters
+from django import forms
 
 from demo_extension import models
+
+MAX_ID = 2**63 - 1  # the largest id the databases store; a larger one would be a database error
+
+
+class IdFilter(django_filters.NumberFilter):
+    """An object id: a whole number from 1 to MAX_ID (anything else is a 400 naming the filter)."""
+
+    field_class = forms.IntegerField
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("min_value", 1)
+        kwargs.setdefault("max_value", MAX_ID)
+        super().__init__(*args, **kwargs)
 
 
 class ConnectorFilter(django_filters.FilterSet):
@@ -19,7 +33,7 @@ class ConnectorFilter(django_filters.FilterSet):
 
 
 class SyncLogFilter(django_filters.FilterSet):
-    connector = django_filters.NumberFilter(field_name="connector_id", help_text="Connector id.")
+    connector = IdFilter(field_name="connector_id", help_text="Connector id.")
     status = django_filters.MultipleChoiceFilter(
         choices=models.SyncStatus.choices, help_text="One status, or several: ?status=FAILED&status=PARTIAL."
     )
@@ -42,9 +56,7 @@ class SyncLogFilter(django_filters.FilterSet):
 
 class SyncedRecordFilter(django_filters.FilterSet):
     external_id = django_filters.CharFilter(help_text="The record's primary key value upstream.")
-    sync = django_filters.NumberFilter(
-        field_name="last_sync_log_id", help_text="Records last written by this sync log."
-    )
+    sync = IdFilter(field_name="last_sync_log_id", help_text="Records last written by this sync log.")
 
     class Meta:
         model = models.SyncedRecord

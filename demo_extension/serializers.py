@@ -34,6 +34,32 @@ def _has_control_characters(text: str) -> bool:
     return any(ord(ch) < 32 or ord(ch) == 127 for ch in text)
 
 
+MAX_JSON_DEPTH = 20
+
+
+def check_storable_json(value, *, what: str) -> None:
+    """Refuse JSON that a database would reject: NUL characters (PostgreSQL), non-finite numbers,
+    and nesting deeper than MAX_JSON_DEPTH."""
+    stack = [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        if depth > MAX_JSON_DEPTH:
+            raise serializers.ValidationError(f"{what} is nested more than {MAX_JSON_DEPTH} levels deep.")
+        if isinstance(item, str):
+            if "\x00" in item:
+                raise serializers.ValidationError(f"{what} may not contain NUL characters.")
+        elif isinstance(item, float):
+            if not math.isfinite(item):
+                raise serializers.ValidationError(f"{what} may only contain finite numbers.")
+        elif isinstance(item, dict):
+            for key, child in item.items():
+                if "\x00" in key:
+                    raise serializers.ValidationError(f"{what} may not contain NUL characters.")
+                stack.append((child, depth + 1))
+        elif isinstance(item, list):
+            stack.extend((child, depth + 1) for child in item)
+
+
 def validate_flat_strings(value, *, what: str, header_names: bool = False) -> dict:
     """A small flat object of string keys to string values (numbers are accepted and stringified)."""
     if not isinstance(value, dict):
@@ -218,18 +244,21 @@ class ConnectorSerializer(serializers.ModelSerializer):
     def validate_transformation_rules(self, value):
         if value is None:
             return {}
+        check_storable_json(value, what="transformation_rules")
         try:
             return DataTransformationService.validate_rules(value)
         except (TransformationError, ValueError) as exc:
             raise serializers.ValidationError(str(exc)) from None
 
     def validate_pagination(self, value):
+        check_storable_json(value, what="pagination")
         try:
             return validate_pagination_config(value)
         except ValueError as exc:
             raise serializers.ValidationError(str(exc)) from None
 
     def validate_incremental(self, value):
+        check_storable_json(value, what="incremental")
         try:
             return validate_incremental_config(value)
         except ValueError as exc:

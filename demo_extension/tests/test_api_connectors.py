@@ -137,6 +137,11 @@ def test_a_short_key_is_set_but_not_hinted(editor_client):
     assert response.json()["api_key_last4"] == ""
 
 
+DEEPLY_NESTED: list = [1]
+for _ in range(25):
+    DEEPLY_NESTED = [DEEPLY_NESTED]
+
+
 # --- validation -----------------------------------------------------------------------------------
 
 
@@ -184,6 +189,10 @@ def test_a_short_key_is_set_but_not_hinted(editor_client):
         ("transformation_rules", {"renames": {}}, "renames"),
         ("transformation_rules", {"required": "id"}, "required"),
         ("transformation_rules", {"include_unmapped": "yes"}, "include_unmapped"),
+        ("transformation_rules", {"defaults": {"a": "x\u0000y"}}, "NUL"),
+        ("transformation_rules", {"defaults": {"a": DEEPLY_NESTED}}, "nested"),
+        ("pagination", {"type": "page", "page_param": "p\u0000"}, "NUL"),
+        ("incremental", {"cursor_field": "a\u0000", "param": "since"}, "NUL"),
         ("max_pages", 0, "max_pages"),
         ("max_pages", "many", "max_pages"),
     ],

@@ -283,7 +283,16 @@ def test_sync_logs_filter_by_creation_date_range(viewer_client, runs_of_two_conn
 
 @pytest.mark.parametrize(
     "query",
-    [{"status": "DONE"}, {"created_after": "last week"}, {"connector": "billing"}, {"triggered_by": "cron"}],
+    [
+        {"status": "DONE"},
+        {"created_after": "last week"},
+        {"created_before": "99999-01-01"},
+        {"connector": "billing"},
+        {"connector": "1e30"},
+        {"connector": "99999999999999999999999"},
+        {"connector": "-1"},
+        {"triggered_by": "cron"},
+    ],
 )
 def test_bad_log_filters_are_a_400_naming_the_filter(viewer_client, runs_of_two_connectors, query):
     response = viewer_client.get(LOGS, query)
