@@ -67,11 +67,7 @@ def _parse_sync_options(request) -> tuple[bool, float]:
 
 
 def _run_response(sync_log, wait: float) -> Response:
-    finished = runs.wait_for(sync_log, wait)
-    if isinstance(finished, models.SyncLog):
-        sync_log = finished
-    else:
-        sync_log.refresh_from_db()
+    sync_log = runs.wait_for(sync_log, wait)
     code = status.HTTP_200_OK if sync_log.is_finished else status.HTTP_202_ACCEPTED
     return Response(api.SyncLogSerializer(sync_log).data, status=code)
 
@@ -293,10 +289,9 @@ class SyncLogViewSet(ThrottledActionsMixin, TenantScopedReadOnlyViewSet):
     def cancel(self, request, pk=None):
         sync_log = self.get_object()
         try:
-            sync_log = runs.cancel_sync(sync_log) or sync_log
+            sync_log = runs.cancel_sync(sync_log)
         except ValueError as exc:
             raise serializers.ValidationError(str(exc)) from None
-        sync_log.refresh_from_db()
         return Response(api.SyncLogSerializer(sync_log).data)
 
     @extend_schema(
@@ -311,7 +306,7 @@ class SyncLogViewSet(ThrottledActionsMixin, TenantScopedReadOnlyViewSet):
         sync_log = self.get_object()
         _, wait = _parse_sync_options(request)
         try:
-            sync_log = runs.resume_sync(sync_log, user=request.user) or sync_log
+            sync_log = runs.resume_sync(sync_log, user=request.user)
         except runs.SyncAlreadyRunning as exc:
             raise _already_running(exc) from None
         except ValueError as exc:
