@@ -2,7 +2,8 @@
 
 def test_sync_pages_through_everything(sample_upstream, make_connector):
     upstream = sample_upstream(records=120, page_size=50, style="page", api_key="k")
-    connector = make_connector(api_endpoint=upstream.url, api_key="k")
+    connector = make_connector(upstream=upstream)  # endpoint, key and auth style from it
+    # or explicitly: make_connector(api_endpoint=upstream.url, api_key="k", pagination={...})
 """
 
 import itertools
