@@ -234,6 +234,10 @@ SPECTACULAR_SETTINGS = {
     "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
     "SERVE_AUTHENTICATION": [],
     "ENUM_NAME_OVERRIDES": {"SyncStatusEnum": "demo_extension.models.SyncStatus"},
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "core.openapi.add_platform_error_responses",
+    ],
 }
 
 # --- Security -------------------------------------------------------------------------------

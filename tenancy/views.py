@@ -59,7 +59,7 @@ class TokenRefreshThrottledView(TokenRefreshView):
     throttle_classes = [ActionRateThrottle]
     throttle_scope = "login"
 
-    @extend_schema(tags=["auth"], responses={200: TokenPairSerializer, 401: _ERR, 429: _ERR})
+    @extend_schema(tags=["auth"], responses={200: TokenPairSerializer, 400: _ERR, 401: _ERR, 429: _ERR})
     def post(self, request, *args, **kwargs):
         return super().post(request, *args, **kwargs)
 

@@ -12,3 +12,4 @@ def _closed_local_port_allowed(settings):
     """Seeded connectors point at 127.0.0.1:9 (nothing listens there); the egress allowlist lets the
     API accept that URL, and any call to it fails at once without leaving the machine."""
     settings.MIGRATEIQ_EGRESS_ALLOWLIST = ["127.0.0.1:9"]
+    settings.MIGRATEIQ_HTTP_MAX_ATTEMPTS = 1  # no retry back-off against the closed port
