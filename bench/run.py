@@ -261,10 +261,31 @@ class Bench:
         ]
         return run_child(cmd, env, self.log_path, child_timeout(records))
 
+    def save(self, goals=()) -> Path:
+        """Write the results so far (after every measurement, so a stopped run keeps them)."""
+        out = Path(self.args.json)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(
+            json.dumps(
+                {
+                    "machine": getattr(self, "machine", None),
+                    "dlt_version": getattr(self, "dlt_version", None),
+                    "options": {k: v for k, v in vars(self.args).items() if k != "json"},
+                    "load_before": getattr(self, "load_before", None),
+                    "load_after": getattr(self, "load_after", None),
+                    "results": self.results,
+                    "goals": [{"goal": g, "met": ok, "detail": d} for g, ok, d in goals],
+                },
+                indent=2,
+            )
+        )
+        return out
+
     def record(self, **fields) -> dict:
         self.results.append(fields)
         rps = fields["records"] / fields["seconds"] if fields["seconds"] else 0
         fields["records_per_second"] = rps
+        self.save()
         print(
             f"  {fields['target']:<11} {fields['phase']:<10} run {fields['run']}: "
             f"{rps:>10,.0f} records/s  {fields['seconds']:7.2f} s  "
@@ -659,22 +680,7 @@ def main(argv=None) -> int:
         bench = Bench(args)
         bench.run()
         goals = print_report(bench)
-        out = Path(args.json)
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(
-            json.dumps(
-                {
-                    "machine": bench.machine,
-                    "dlt_version": bench.dlt_version,
-                    "options": {k: v for k, v in vars(args).items() if k != "json"},
-                    "load_before": bench.load_before,
-                    "load_after": bench.load_after,
-                    "results": bench.results,
-                    "goals": [{"goal": g, "met": ok, "detail": d} for g, ok, d in goals],
-                },
-                indent=2,
-            )
-        )
+        out = bench.save(goals)
         print(f"Results written to {out}" + (f"; child logs in {bench.work}" if args.keep_temp else ""))
         return 0
     except BenchError as exc:
