@@ -220,6 +220,33 @@ def test_a_sync_that_kills_its_worker_every_time_fails_after_the_attempt_limit(
     assert upstream.requests == []
 
 
+def test_a_message_redelivered_while_its_sync_runs_does_not_run_the_sync_twice(
+    start_worker, sample_upstream, make_connector
+):
+    # Redis hands an unacknowledged message to another worker once the visibility timeout has
+    # passed (a starting worker restores such messages at once): here 1 s, while the sync takes ~12 s.
+    upstream = sample_upstream(records=120, page_size=10, style="page", slow_ms=1000)
+    connector = make_connector(upstream=upstream)
+    start_worker(allow=[upstream.netloc], CELERY_VISIBILITY_TIMEOUT=1)
+    sync_log = runs.start_sync(connector)
+
+    def running():
+        sync_log.refresh_from_db()
+        return sync_log.status == SyncStatus.RUNNING and sync_log.pages_fetched >= 1
+
+    wait_until(running, 30, "the sync to run")
+    second = start_worker(allow=[upstream.netloc], CELERY_VISIBILITY_TIMEOUT=1)
+    second.wait_for_log("succeeded", 20)
+    sync_log.refresh_from_db()
+    assert sync_log.status == SyncStatus.RUNNING  # the duplicate delivery left the running sync alone
+
+    sync_log = wait_for_status(sync_log, SyncStatus.SUCCESS)
+    assert sync_log.attempts == 1
+    pages = [int(request["query"].get("page", 1)) for request in upstream.requests]
+    assert sorted(pages) == list(range(1, 13))
+    assert SyncedRecord.objects.filter(connector=connector).count() == 120
+
+
 def test_cancelling_a_running_sync_stops_it_at_a_page_boundary_and_keeps_committed_pages(
     start_worker, sample_upstream, make_connector, editor_client
 ):
