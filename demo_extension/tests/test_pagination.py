@@ -1,0 +1,173 @@
+"""Pagination settings, Link headers, totals and detection, as units (the HTTP side is in
+test_sync_pagination)."""
+
+import httpx
+import pytest
+
+from demo_extension.services.pagination import (
+    FetchedPage,
+    PaginationLoop,
+    detect_pagination,
+    find_total,
+    find_total_pages,
+    make_paginator,
+    next_link,
+    strip_params,
+    validate_pagination_config,
+)
+
+ENDPOINT = "https://api.example.com/v1/users"
+
+
+def page(body, count, headers=None, url=ENDPOINT):
+    return FetchedPage(url, httpx.Headers(headers or {}), body, count)
+
+
+# -- validation ----------------------------------------------------------------------------------
+
+
+def test_an_empty_pagination_setting_means_auto():
+    assert validate_pagination_config(None) == {"type": "auto"}
+    assert validate_pagination_config({}) == {"type": "auto"}
+
+
+def test_a_valid_setting_is_returned_normalized():
+    cfg = {"type": "page", "page_param": " p ", "size_param": "n", "page_size": 50, "start_page": 0}
+    assert validate_pagination_config(cfg) == {
+        "type": "page",
+        "page_param": "p",
+        "size_param": "n",
+        "page_size": 50,
+        "start_page": 0,
+    }
+
+
+@pytest.mark.parametrize(
+    ("cfg", "problem"),
+    [
+        ("page", "must be an object"),
+        ({"type": "pages"}, "pagination.type 'pages' is not one of"),
+        ({"type": "cursor", "page_param": "p"}, "page_param not used by type 'cursor'"),
+        ({"type": "none", "page_size": 10}, "accepts: no other keys"),
+        ({"type": "page", "page_size": 0}, "page_size must be an integer from 1"),
+        ({"type": "page", "page_size": True}, "page_size must be an integer"),
+        ({"type": "offset", "limit": 10**9}, "limit must be an integer from 1 to 100000"),
+        ({"type": "page", "start_page": -1}, "start_page must be an integer of 0 or more"),
+        ({"type": "cursor", "cursor_path": ""}, "cursor_path must be a non-empty string"),
+        ({"type": "page", "stop_on_short_page": "yes"}, "stop_on_short_page must be true or false"),
+        ({"type": "page", "size_param": "per_page"}, "size_param needs pagination.page_size"),
+    ],
+)
+def test_an_invalid_setting_raises_a_value_error_naming_the_problem(cfg, problem):
+    with pytest.raises(ValueError) as raised:
+        validate_pagination_config(cfg)
+    assert problem in str(raised.value)
+
+
+# -- Link headers, totals ----------------------------------------------------------------------------
+
+
+def test_the_next_link_is_read_from_an_rfc_8288_header_among_others():
+    headers = httpx.Headers(
+        {"Link": '<https://api.example.com/v1/users?page=1>; rel="first", <?page=3>; rel="next prefetch"'}
+    )
+    assert (
+        next_link(headers, "https://api.example.com/v1/users?page=2")
+        == "https://api.example.com/v1/users?page=3"
+    )
+
+
+def test_a_link_header_without_next_means_the_last_page():
+    headers = httpx.Headers({"Link": '<https://api.example.com/v1/users?page=1>; rel="first"'})
+    assert next_link(headers, ENDPOINT) is None
+    assert next_link(httpx.Headers({}), ENDPOINT) is None
+
+
+def test_totals_are_found_at_the_top_in_meta_objects_and_in_headers():
+    assert find_total_pages({"data": [], "total_pages": 7}) == 7
+    assert find_total_pages({"meta": {"pageCount": "4"}}) == 4
+    assert find_total({"pagination": {"total_count": 120}}, httpx.Headers({})) == 120
+    assert find_total([], httpx.Headers({"X-Total-Count": "33"})) == 33
+    assert find_total({"stats": {"n": 5}}, None, "stats.n") == 5
+    assert find_total({"total": True}, None) is None
+
+
+def test_credential_parameters_are_stripped_from_urls():
+    url = "https://api.example.com/v1/users?page=2&api_key=secret&sort=id"
+    assert strip_params(url, {"api_key"}) == "https://api.example.com/v1/users?page=2&sort=id"
+
+
+# -- stop rules ------------------------------------------------------------------------------------
+
+
+def test_page_numbers_stop_at_total_pages():
+    paginator = make_paginator({"type": "page"}, ENDPOINT)
+    assert paginator.request().params == {"page": "1"}
+    assert paginator.advance(page({"total_pages": 2}, 10)) is True
+    assert paginator.request().params == {"page": "2"}
+    assert paginator.advance(page({"total_pages": 2}, 10)) is False
+
+
+def test_page_numbers_continue_past_a_capped_first_page_and_stop_at_a_shorter_one():
+    paginator = make_paginator({"type": "page", "size_param": "size", "page_size": 100}, ENDPOINT)
+    assert paginator.request().params == {"page": "1", "size": "100"}
+    assert paginator.advance(page([], 25)) is True  # 25 < 100 asked: the API caps, not the end
+    assert paginator.advance(page([], 25)) is True
+    assert paginator.advance(page([], 7)) is False
+
+
+def test_offsets_advance_by_the_records_received_and_stop_at_the_total():
+    paginator = make_paginator({"type": "offset", "limit": 50, "start_offset": 1}, ENDPOINT)
+    assert paginator.request().params == {"offset": "1", "limit": "50"}
+    assert paginator.advance(page({"total": 45}, 30)) is True
+    assert paginator.request().params == {"offset": "31", "limit": "50"}
+    assert paginator.advance(page({"total": 45}, 15)) is False
+
+
+def test_an_empty_page_always_stops():
+    for cfg in ({"type": "page"}, {"type": "offset"}, {"type": "cursor"}, {"type": "next_url"}):
+        paginator = make_paginator(cfg, ENDPOINT)
+        assert (
+            paginator.advance(page({"next_cursor": "x", "next": ENDPOINT + "?p=2", "total": 99}, 0)) is False
+        )
+
+
+def test_a_cursor_seen_before_is_a_loop():
+    paginator = make_paginator({"type": "cursor", "cursor_path": "meta.next"}, ENDPOINT)
+    assert paginator.advance(page({"meta": {"next": "a"}}, 5)) is True
+    assert paginator.advance(page({"meta": {"next": "b"}}, 5)) is True
+    with pytest.raises(PaginationLoop):
+        paginator.advance(page({"meta": {"next": "a"}}, 5))
+
+
+def test_a_next_url_back_to_the_current_page_is_a_loop():
+    paginator = make_paginator({"type": "next_url"}, ENDPOINT)
+    with pytest.raises(PaginationLoop):
+        paginator.advance(page({"next": ENDPOINT}, 5))
+
+
+def test_a_paginator_resumes_from_a_checkpointed_state():
+    paginator = make_paginator({"type": "cursor"}, ENDPOINT, state={"cursor": "tok-9"})
+    assert paginator.request().params == {"cursor": "tok-9"}
+
+
+# -- detection -------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("body", "headers", "expected"),
+    [
+        ([{"id": 1}], {"Link": f'<{ENDPOINT}?page=2>; rel="next"'}, {"type": "link_header"}),
+        ({"results": [{}], "next": f"{ENDPOINT}?page=2"}, {}, {"type": "next_url", "next_url_path": "next"}),
+        ({"data": [{}], "links": {"next": {"href": "/v1/users?page=2"}}}, {}, {"type": "next_url"}),
+        ({"items": [{}], "next_cursor": "abc"}, {}, {"type": "cursor", "cursor_param": "cursor"}),
+        ({"items": [{}], "nextPageToken": "abc"}, {}, {"type": "cursor", "cursor_param": "pageToken"}),
+        ({"data": [{}], "page": 1, "total_pages": 3}, {}, {"type": "page", "start_page": 1}),
+        ({"data": [{}], "count": 10}, {}, {"type": "offset"}),
+        ({"data": [{}], "next": None, "total": 1}, {}, {"type": "none"}),
+        ([{"id": 1}], {}, {"type": "none"}),
+    ],
+)
+def test_auto_detection_picks_the_style_the_first_response_shows(body, headers, expected):
+    detected = detect_pagination(page(body, 1, headers), {"type": "auto"})
+    assert {key: detected.get(key) for key in expected} == expected
