@@ -1,0 +1,127 @@
+"""Canonical JSON, checksums and the per-page bulk upsert, on SQLite and PostgreSQL alike."""
+
+import datetime
+import decimal
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from demo_extension.models import SyncedRecord, SyncLog
+from demo_extension.services.upsert import (
+    UnstorableRecord,
+    canonical_json,
+    checksum,
+    jsonb_safe,
+    upsert_page,
+)
+
+
+def rows_of(records: dict) -> dict:
+    texts = {key: canonical_json(value) for key, value in records.items()}
+    return {key: (text, checksum(text)) for key, text in texts.items()}
+
+
+@pytest.fixture
+def sync_log(make_connector):
+    connector = make_connector()
+    return SyncLog.objects.create(tenant=connector.tenant, connector=connector, status="RUNNING")
+
+
+def upsert(sync_log, records: dict, **options):
+    return upsert_page(
+        tenant_id=sync_log.tenant_id,
+        connector_id=sync_log.connector_id,
+        sync_log_id=sync_log.pk,
+        rows=rows_of(records),
+        now=timezone.now(),
+        **options,
+    )
+
+
+def test_canonical_json_is_compact_sorted_and_independent_of_key_order():
+    assert canonical_json({"b": 1, "a": {"y": [1, 2], "x": None}}) == '{"a":{"x":null,"y":[1,2]},"b":1}'
+    assert checksum(canonical_json({"a": 1, "b": 2})) == checksum(canonical_json({"b": 2, "a": 1}))
+    assert len(checksum("{}")) == 32
+
+
+def test_canonical_json_stores_dates_and_decimals_as_strings():
+    value = {"d": datetime.date(2024, 5, 1), "n": decimal.Decimal("1.50")}
+    assert canonical_json(value) == '{"d":"2024-05-01","n":"1.50"}'
+
+
+@pytest.mark.parametrize(
+    ("value", "problem"),
+    [
+        ({"v": float("nan")}, "NaN or Infinity"),
+        ({"v": float("-inf")}, "NaN or Infinity"),
+        ({"v": "a\x00b"}, "NUL character"),
+        ({"k\x00": 1}, "NUL character"),
+        ({"v": "\ud800"}, "unpaired UTF-16 surrogate"),
+        ({"v": object()}, "which JSON cannot store"),
+    ],
+)
+def test_values_a_database_cannot_store_are_refused(value, problem):
+    with pytest.raises(UnstorableRecord, match=problem):
+        canonical_json(value)
+
+
+def test_escaped_lookalikes_of_unstorable_values_are_fine():
+    assert canonical_json({"v": "\\u0000 and \\ud800"}) == '{"v":"\\\\u0000 and \\\\ud800"}'
+
+
+def test_jsonb_safe_copies_keep_what_they_can():
+    assert jsonb_safe({"a": float("nan"), "b": ["x\x00", "\ud800"], 3: decimal.Decimal("2")}) == {
+        "a": "nan",
+        "b": ["x\ufffd", "?"],
+        "3": "2",
+    }
+
+
+def test_new_changed_and_unchanged_records_are_counted_and_only_new_and_changed_are_written(sync_log):
+    upsert(sync_log, {"1": {"id": 1}, "2": {"id": 2}})
+    table = SyncedRecord._meta.db_table
+
+    counts = upsert(sync_log, {"1": {"id": 1}, "2": {"id": 2, "v": "new"}, "3": {"id": 3}})
+
+    assert (counts.created, counts.updated, counts.unchanged) == (1, 1, 1)
+    assert dict(SyncedRecord.objects.values_list("external_id", "data")) == {
+        "1": {"id": 1},
+        "2": {"id": 2, "v": "new"},
+        "3": {"id": 3},
+    }
+    record = SyncedRecord.objects.get(external_id="3")
+    assert record.tenant_id == sync_log.tenant_id
+    assert record.checksum == checksum('{"id":3}')
+    with CaptureQueriesContext(connection) as queries:
+        counts = upsert(sync_log, {"1": {"id": 1}, "2": {"id": 2, "v": "new"}})
+    assert (counts.created, counts.updated, counts.unchanged) == (0, 0, 2)
+    assert not [q for q in queries.captured_queries if table in q["sql"] and "INSERT" in q["sql"].upper()]
+
+
+def test_the_first_load_path_counts_the_same(sync_log):
+    counts = upsert(sync_log, {"1": {"id": 1}, "2": {"id": 2}}, first_load=True)
+    assert (counts.created, counts.updated, counts.unchanged) == (2, 0, 0)
+
+    counts = upsert(sync_log, {"2": {"id": 2}, "3": {"id": 3}, "1": {"id": 1, "v": 2}}, first_load=True)
+
+    assert (counts.created, counts.updated, counts.unchanged) == (1, 1, 1)
+    assert SyncedRecord.objects.get(external_id="1").data == {"id": 1, "v": 2}
+
+
+def test_a_page_larger_than_the_databases_parameter_limit_is_upserted(sync_log):
+    records = {str(i): {"id": i} for i in range(5000)}
+    upsert(sync_log, records)
+
+    counts = upsert(sync_log, records)
+
+    assert counts.unchanged == 5000
+    assert SyncedRecord.objects.count() == 5000
+
+
+def test_an_empty_page_does_nothing(sync_log):
+    with CaptureQueriesContext(connection) as queries:
+        counts = upsert(sync_log, {})
+    assert (counts.created, counts.updated, counts.unchanged) == (0, 0, 0)
+    assert queries.captured_queries == []
