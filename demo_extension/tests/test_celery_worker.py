@@ -85,7 +85,7 @@ def start_worker(tmp_path, broker):
     """A factory: ``start_worker(allow=[netloc, ...], include=(...), **env) -> WorkerProcess`` (ready)."""
     started: list[WorkerProcess] = []
 
-    def _start(*, allow=(), include=(), broker_config=None, **extra_env) -> WorkerProcess:
+    def _start(*, allow=(), include=(), broker_config=None, concurrency=1, **extra_env) -> WorkerProcess:
         config = broker_config or broker
         env = worker_environment(
             var_dir=tmp_path / "var",
@@ -95,7 +95,8 @@ def start_worker(tmp_path, broker):
             MIGRATEIQ_EGRESS_ALLOWLIST=",".join(allow),
             **extra_env,
         )
-        worker = WorkerProcess(env, tmp_path / f"worker-{len(started)}.log", include=include)
+        log_path = tmp_path / f"worker-{len(started)}.log"
+        worker = WorkerProcess(env, log_path, include=include, concurrency=concurrency)
         started.append(worker)
         return worker.start()
 
@@ -207,8 +208,12 @@ def test_a_sync_that_kills_its_worker_every_time_fails_after_the_attempt_limit(
 ):
     upstream = sample_upstream(records=10, page_size=10, style="page")
     connector = make_connector(upstream=upstream, name=f"{WORKER_KILLER_PREFIX} poison")
+    # Two pool processes: the redelivered message goes to the live one while the dead one is replaced.
     worker = start_worker(
-        allow=[upstream.netloc], include=("demo_extension.tests.worker_faults",), CELERY_WORKER_LOST_WAIT=1
+        allow=[upstream.netloc],
+        include=("demo_extension.tests.worker_faults",),
+        concurrency=2,
+        CELERY_WORKER_LOST_WAIT=1,
     )
 
     sync_log = runs.start_sync(connector)
