@@ -32,14 +32,23 @@ if settings.CELERY_EMBEDDED_BROKER:
     }
 else:
     broker_url = settings.CELERY_BROKER_URL
-    # A task whose ack is late is redelivered after the visibility timeout; syncs heartbeat and
-    # checkpoint, so a redelivery resumes rather than repeats.
-    # Every countdown or ETA must stay below it (MigrateIQ's tasks use none).
+    # Unacknowledged messages (late acks) return to the queue after the visibility timeout: a
+    # duplicate delivery of a sync that is running or finished does nothing, and a killed worker's
+    # sync is resumed by the reaper. No task uses a countdown or ETA; one must stay below it.
     broker_transport_options = {"visibility_timeout": settings.CELERY_VISIBILITY_TIMEOUT}
     if settings.CELERY_BROKER_KEY_PREFIX:
         broker_transport_options["global_keyprefix"] = settings.CELERY_BROKER_KEY_PREFIX
 
+# Every minute; a run that waited behind long syncs past the next one is dropped (they catch up).
 beat_schedule = {
-    "dispatch-due-syncs": {"task": "demo_extension.tasks.dispatch_due_syncs", "schedule": 60.0},
-    "reap-stale-syncs": {"task": "demo_extension.tasks.reap_stale_syncs", "schedule": 60.0},
+    "dispatch-due-syncs": {
+        "task": "demo_extension.tasks.dispatch_due_syncs",
+        "schedule": 60.0,
+        "options": {"expires": 55},
+    },
+    "reap-stale-syncs": {
+        "task": "demo_extension.tasks.reap_stale_syncs",
+        "schedule": 60.0,
+        "options": {"expires": 55},
+    },
 }

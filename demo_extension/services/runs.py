@@ -20,7 +20,8 @@ How a queued run gets executed (``settings.MIGRATEIQ_SYNC_RUNNER``):
   (``transaction.on_commit``); a worker runs it. No message is ever published for a rolled-back
   trigger.
 * ``"inline"``: the sync runs synchronously in the ``on_commit`` callback, in the calling
-  process. Meant for tests of the API and for one-off scripts.
+  process. Meant for tests of the API and for one-off scripts. ``CELERY_TASK_ALWAYS_EAGER=1``
+  has the same effect.
 
 **In tests**, to make an API-triggered sync run to completion within the request::
 
@@ -104,7 +105,10 @@ def start_sync(connector, *, triggered_by=TriggeredBy.API, user=None, full_refre
 
 
 def wait_for(sync_log: SyncLog, seconds: float) -> SyncLog:
-    """Poll the database until ``sync_log`` has finished or ``seconds`` have passed; return it refreshed."""
+    """Poll the database until ``sync_log`` has finished or ``seconds`` have passed; return it refreshed.
+
+    Call it outside the transaction that started the sync: the run is queued only at commit.
+    """
     deadline = time.monotonic() + max(0.0, float(seconds))
     sync_log.refresh_from_db()
     while not sync_log.is_finished:
@@ -202,7 +206,7 @@ def enqueue(sync_log_id: int) -> None:
 
 
 def _dispatch(sync_log_id: int) -> None:
-    if settings.MIGRATEIQ_SYNC_RUNNER == "inline":
+    if settings.MIGRATEIQ_SYNC_RUNNER == "inline" or settings.CELERY_TASK_ALWAYS_EAGER:
         execute_sync_log(sync_log_id)
         return
     try:
