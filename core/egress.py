@@ -301,7 +301,7 @@ def resolve_checked(host: str, port: int, policy: EgressPolicy | None = None) ->
         raise _denied(host, DENIED_REASON)
     if not isinstance(port, int) or not 1 <= port <= 65535:
         raise _denied(host, "the port is not valid")
-    infos = socket.getaddrinfo(name, port, type=socket.SOCK_STREAM)
+    infos = socket.getaddrinfo(host.strip("[]"), port, type=socket.SOCK_STREAM)
     if not infos:
         raise socket.gaierror(socket.EAI_NONAME, "no addresses")
     for _family, _type, _proto, _canonname, sockaddr in infos:
