@@ -153,7 +153,7 @@ def test_ten_concurrent_triggers_start_one_run_and_get_nine_conflicts(
     assert codes == [202] + [409] * 9, results
     (started,) = [body for code, body in results if code == 202]
     conflicts = [body for code, body in results if code == 409]
-    assert all(str(started["id"]) in str(body) for body in conflicts), conflicts
+    assert all(body["sync_log_id"] == started["id"] for body in conflicts), conflicts
     assert SyncLog.objects.filter(connector=connector).count() == 1
 
     start_worker(allow=[upstream.netloc])
