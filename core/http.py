@@ -301,7 +301,7 @@ class OutboundClient:
             response = self._client.send(request, auth=auth, stream=True)
             try:
                 status = response.status_code
-                if 200 <= status < 300:
+                if 200 <= status < 300 and method != "HEAD":
                     content = self._read_body(response, url, attempt)
                 else:
                     content = b""
@@ -356,13 +356,15 @@ class OutboundClient:
         decoder = _decoder_chain(encodings, response, url, attempt)
         chunks: list[bytes] = []
         size = 0
+        received = False
         for raw in response.iter_raw():
+            received = received or bool(raw)
             for piece in decoder.decode(raw) if decoder else (raw,):
                 size += len(piece)
                 if size > limit:
                     raise self._too_large(response, url, attempt)
                 chunks.append(piece)
-        if decoder is not None and size and not decoder.complete():
+        if decoder is not None and received and not decoder.complete():
             raise _AttemptFailed(f"The compressed response from {safe_url(str(url))} was truncated", url)
         return b"".join(chunks)
 

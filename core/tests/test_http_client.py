@@ -304,7 +304,7 @@ def _gzip_bomb(decoded_size: int) -> bytes:
 
 @pytest.fixture(scope="module")
 def bomb():
-    return _gzip_bomb(64 * MiB)  # ~64 KiB on the wire
+    return _gzip_bomb(32 * MiB)  # ~32 KiB on the wire: one network read inflates to 32 MiB
 
 
 def test_a_gzip_bomb_stops_at_the_decoded_cap_without_inflating_in_memory(upstream, make_client, bomb):
@@ -317,7 +317,7 @@ def test_a_gzip_bomb_stops_at_the_decoded_cap_without_inflating_in_memory(upstre
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
-    assert peak < 3 * MiB  # the cap plus bounded decompression steps, not 64 MiB
+    assert peak < 3 * MiB  # the cap plus bounded decompression steps, not 32 MiB
 
 
 def test_a_gzip_bomb_behind_a_redirect_stops_at_the_cap(upstream, make_client, bomb):
@@ -368,6 +368,23 @@ def test_a_truncated_gzip_stream_is_reported(upstream, make_client):
     upstream.expect_request("/cutgz").respond_with_data(cut, headers={"Content-Encoding": "gzip"})
     with pytest.raises(UpstreamError, match="was truncated"):
         make_client(max_attempts=1).get(_url(upstream, "/cutgz"))
+
+
+def test_a_gzip_stream_cut_inside_its_header_is_reported(upstream, make_client):
+    upstream.expect_request("/cutgz").respond_with_data(b"\x1f\x8b\x08", headers={"Content-Encoding": "gzip"})
+    with pytest.raises(UpstreamError, match="was truncated"):
+        make_client(max_attempts=1).get(_url(upstream, "/cutgz"))
+
+
+def test_a_head_request_does_not_read_or_cap_the_declared_body(raw_upstream, make_client):
+    def head(sock, server):
+        server.read_request_head(sock)
+        sock.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 1073741824\r\n\r\n")
+
+    server = raw_upstream(head)
+    response = make_client().request("HEAD", _url(server, "/big"))
+    assert (response.status_code, response.content) == (200, b"")
+    assert response.headers["content-length"] == "1073741824"
 
 
 def test_corrupt_gzip_is_reported_without_retrying(upstream, make_client):
