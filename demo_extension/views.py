@@ -9,7 +9,13 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import BooleanField, ExpressionWrapper, Q
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+)
 from rest_framework import serializers, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -98,6 +104,18 @@ class ThrottledActionsMixin:
     create=extend_schema(
         tags=["connectors"],
         responses={201: api.ConnectorSerializer, 400: _ERR, 401: _ERR, 403: _ERR},
+        examples=[
+            OpenApiExample(
+                "The seed's connector",
+                request_only=True,
+                value={
+                    "name": "Customer Database API",
+                    "api_endpoint": "https://jsonplaceholder.typicode.com/users",
+                    "api_key": "demo-key",
+                    "sync_frequency": "DAILY",
+                },
+            )
+        ],
     ),
     update=extend_schema(tags=["connectors"], responses={200: api.ConnectorSerializer, **_WRITE_ERRORS}),
     partial_update=extend_schema(
@@ -159,6 +177,19 @@ class ConnectorViewSet(ThrottledActionsMixin, TenantScopedModelViewSet):
         request=None,
         responses={200: api.ConnectionResultSerializer, **_OBJECT_ERRORS, 429: _ERR},
         description="Call the connector's endpoint once (first page) and report whether it answered.",
+        examples=[
+            OpenApiExample(
+                "Connected",
+                response_only=True,
+                value={
+                    "connected": True,
+                    "response_time_ms": 245.67,
+                    "message": "Connection successful",
+                    "endpoint": "https://jsonplaceholder.typicode.com/users",
+                    "status_code": 200,
+                },
+            )
+        ],
     )
     @action(detail=True, methods=["post"])
     def test_connection(self, request, pk=None):

@@ -104,6 +104,16 @@ def test_sync_data_runs_the_sync(
     assert finished["duration_seconds"] is not None
 
 
+def test_without_wait_the_server_default_applies(editor_client, make_connector, settings):
+    settings.MIGRATEIQ_SYNC_WAIT_SECONDS = 0.0
+    connector = make_connector()
+
+    response = editor_client.post(f"{CONNECTORS}{connector.pk}/sync_data/")
+
+    assert response.status_code == 202
+    assert response.json()["status"] == "PENDING"
+
+
 def test_full_refresh_is_passed_to_the_run(editor_client, make_connector):
     connector = make_connector()
 
