@@ -23,7 +23,7 @@ from demo_extension.models import SyncedRecord, SyncLog, SyncStatus
 from demo_extension.services import runs
 from demo_extension.services.sync import DataSyncService
 from demo_extension.tests.worker_faults import WORKER_KILLER_PREFIX
-from demo_extension.tests.worker_process import WorkerProcess, publishing_to, worker_environment
+from demo_extension.tests.worker_process import BASE_DIR, WorkerProcess, publishing_to, worker_environment
 
 pytestmark = [
     pytest.mark.celery_worker,
@@ -69,6 +69,10 @@ def records_of(connector) -> list[tuple]:
 @pytest.fixture
 def broker():
     """A Redis queue for this test; the test process publishes to it."""
+    try:
+        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2).ping()
+    except redis.ConnectionError as exc:
+        pytest.fail(f"These tests need Redis at {REDIS_URL} (TEST_REDIS_URL): {exc}")
     queue = f"syncs-{uuid.uuid4().hex[:8]}"
     options = {"visibility_timeout": 3600, "global_keyprefix": RUN_PREFIX}
     with publishing_to(broker_url=REDIS_URL, queue=queue, transport_options=options):
@@ -85,7 +89,9 @@ def start_worker(tmp_path, broker):
     """A factory: ``start_worker(allow=[netloc, ...], include=(...), **env) -> WorkerProcess`` (ready)."""
     started: list[WorkerProcess] = []
 
-    def _start(*, allow=(), include=(), broker_config=None, concurrency=1, **extra_env) -> WorkerProcess:
+    def _start(
+        *, allow=(), include=(), broker_config=None, concurrency=1, command=None, **extra_env
+    ) -> WorkerProcess:
         config = broker_config or broker
         env = worker_environment(
             var_dir=tmp_path / "var",
@@ -96,7 +102,7 @@ def start_worker(tmp_path, broker):
             **extra_env,
         )
         log_path = tmp_path / f"worker-{len(started)}.log"
-        worker = WorkerProcess(env, log_path, include=include, concurrency=concurrency)
+        worker = WorkerProcess(env, log_path, include=include, concurrency=concurrency, command=command)
         started.append(worker)
         return worker.start()
 
@@ -324,6 +330,7 @@ def test_the_schedule_dispatches_exactly_the_due_connectors_and_workers_run_them
 def test_embedded_mode_runs_an_api_triggered_sync_in_the_background_with_no_broker(
     tmp_path, start_worker, sample_upstream, make_connector, editor_client
 ):
+    """The worker is ``scripts/worker.sh``, as ``make run`` starts it: embedded beat included."""
     upstream = sample_upstream(records=60, page_size=20, style="page")
     connector = make_connector(upstream=upstream)
     folder = tmp_path / "var" / "celery"
@@ -339,8 +346,17 @@ def test_embedded_mode_runs_an_api_triggered_sync_in_the_background_with_no_brok
     }
     # The worker gets no CELERY_BROKER_URL: its settings choose the filesystem transport under var/.
     with publishing_to(broker_url="filesystem://localhost//", queue=queue, transport_options=options):
-        start_worker(allow=[upstream.netloc], broker_config={"url": None, "queue": queue})
+        start_worker(
+            allow=[upstream.netloc],
+            broker_config={"url": None, "queue": queue},
+            command=[str(BASE_DIR / "scripts" / "worker.sh")],
+        )
         response = editor_client.post(SYNC_URL.format(connector.pk) + "?wait=0")
         assert response.status_code == 202, response.content
         sync_log = wait_for_status(SyncLog.objects.get(pk=response.json()["id"]), SyncStatus.SUCCESS)
     assert sync_log.records_processed == 60
+
+    def beat_schedule_files():
+        return list((tmp_path / "var").glob("celerybeat-schedule*"))
+
+    assert wait_until(beat_schedule_files, 10, "the embedded beat's schedule file under var/")

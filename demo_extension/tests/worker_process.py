@@ -74,15 +74,24 @@ def worker_environment(*, var_dir: Path, broker_url: str | None, queue: str, key
 class WorkerProcess:
     """``celery -A migrateiq worker`` in its own process group; ``kill()`` is a ``kill -9`` of all of it."""
 
-    def __init__(self, env: dict, log_path: Path, *, include: tuple[str, ...] = (), concurrency: int = 1):
+    def __init__(
+        self,
+        env: dict,
+        log_path: Path,
+        *,
+        include: tuple[str, ...] = (),
+        concurrency: int = 1,
+        command: list[str] | None = None,
+    ):
         self.env = env
         self.log_path = log_path
         self.include = include
         self.concurrency = concurrency
+        self.command = command
         self.process: subprocess.Popen | None = None
 
     def start(self) -> WorkerProcess:
-        command = [
+        command = self.command or [
             sys.executable,
             "-m",
             "celery",
@@ -97,7 +106,7 @@ class WorkerProcess:
             "--without-heartbeat",
             f"--hostname=test-{uuid.uuid4().hex[:8]}@%h",
         ]
-        if self.include:
+        if self.include and not self.command:
             command.append(f"--include={','.join(self.include)}")
         self._offset = self.log_path.stat().st_size if self.log_path.exists() else 0
         log = self.log_path.open("ab")
