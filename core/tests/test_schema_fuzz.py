@@ -8,6 +8,8 @@ import json
 
 import pytest
 import schemathesis
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections
 from drf_spectacular.generators import SchemaGenerator
 from drf_spectacular.renderers import OpenApiJsonRenderer
 from hypothesis import HealthCheck
@@ -33,7 +35,18 @@ schema.app = application
 
 
 @pytest.fixture
-def tenant_admin_token(db, settings):
+def in_process_requests():
+    """Keep the test's database connection across WSGI requests, as Django's test client does:
+    the request_finished handler would close it (it is inside the test's transaction)."""
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
+
+
+@pytest.fixture
+def tenant_admin_token(db, settings, in_process_requests):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.ALLOWED_HOSTS = ["localhost", "testserver", "127.0.0.1"]
     settings.MIGRATEIQ_EGRESS_ALLOWLIST = ["127.0.0.1:9"]  # seeded connectors point at a closed port
