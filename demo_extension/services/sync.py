@@ -20,14 +20,17 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import queue
+import threading
 import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
+from functools import partial
 
 from django.conf import settings
-from django.db import DatabaseError, IntegrityError, transaction
+from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -135,6 +138,8 @@ class DataSyncService:
 
     def __init__(self, connector: CustomDataConnector):
         self.connector = connector
+        # Where a running sync's log lines go (the page committer while pages are in flight).
+        self._emit: Callable[..., None] = lambda message, level=SyncLogEvent.Level.INFO: None
 
     # -- connection test ------------------------------------------------------------------------
 
@@ -215,7 +220,7 @@ class DataSyncService:
             status, message = SyncStatus.FAILED, redact(str(exc))
         except DatabaseError as exc:
             logger.exception("Sync %s of connector %s hit a database error", sync_log.pk, connector.pk)
-            status, message = SyncStatus.FAILED, f"Database error while storing page {state.pages + 1}: {exc}"
+            status, message = SyncStatus.FAILED, f"Database error while storing a page: {exc}"
         except Exception as exc:  # a bug must not leave the run RUNNING forever
             logger.exception("Sync %s of connector %s crashed", sync_log.pk, connector.pk)
             status, message = SyncStatus.FAILED, f"Internal error ({type(exc).__name__}); see the server log."
@@ -328,82 +333,109 @@ class DataSyncService:
             base_params[incremental.param] = _param_text(state.since)
         headers = auth.headers
         cursor_parts = path_parts(incremental.cursor_field) if incremental else None
-        self._check_cancel(log)
-
-        with OutboundClient(on_retry=lambda message: self._on_retry(log, state, message)) as client:
-            while True:
-                if state.pages_this_run >= max_pages:
-                    state.warnings.append(
-                        f"Stopped at max_pages ({max_pages}); the next sync continues with new data only "
-                        "if the API is incremental."
+        committer = _committer_for(self, log, state, progress)
+        self._emit = committer.event
+        try:
+            with OutboundClient(on_retry=lambda message: self._on_retry(log, state, message)) as client:
+                while True:
+                    committer.check()
+                    if state.pages_this_run >= max_pages:
+                        state.warnings.append(
+                            f"Stopped at max_pages ({max_pages}); the next sync continues with new data "
+                            "only if the API is incremental."
+                        )
+                        break
+                    request = (
+                        paginator.request()
+                        if paginator is not None
+                        else _first_auto_request(connector.api_endpoint, pagination)
                     )
-                    break
-                request = (
-                    paginator.request()
-                    if paginator is not None
-                    else _first_auto_request(connector.api_endpoint, pagination)
-                )
-                params = (
-                    {**auth.params} if request.followed else {**base_params, **request.params, **auth.params}
-                )
-                response = client.get(request.url, params=params, headers=headers, auth=auth.basic)
-                body = parse_json_body(response)
-                if state.records_path is None:
-                    state.records_path = detect_records_path(body)
-                records = extract_records(body, state.records_path, url=response.url)
-                page = FetchedPage(response.url, response.headers, body, len(records))
-                if paginator is None:
-                    pagination = detect_pagination(page, pagination)
-                    paginator = make_paginator(
-                        pagination, connector.api_endpoint, None, auth.credential_params
+                    params = (
+                        {**auth.params}
+                        if request.followed
+                        else {**base_params, **request.params, **auth.params}
                     )
-                    if pagination["type"] == "page" and "start_page" in pagination:
-                        paginator.state["page"] = pagination["start_page"]
-                    log.detected_pagination = paginator.style
-                    self._event(log, f"Detected pagination: {paginator.describe()}.")
-                loop_error = None
-                try:
-                    more = paginator.advance(page)
-                except PaginationLoop as exc:
-                    more, loop_error = False, exc
-                del body, page
+                    response = client.get(request.url, params=params, headers=headers, auth=auth.basic)
+                    body = parse_json_body(response)
+                    if state.records_path is None:
+                        state.records_path = detect_records_path(body)
+                    records = extract_records(body, state.records_path, url=response.url)
+                    page = FetchedPage(response.url, response.headers, body, len(records))
+                    if paginator is None:
+                        pagination = detect_pagination(page, pagination)
+                        paginator = make_paginator(
+                            pagination, connector.api_endpoint, None, auth.credential_params
+                        )
+                        if pagination["type"] == "page" and "start_page" in pagination:
+                            paginator.state["page"] = pagination["start_page"]
+                        log.detected_pagination = paginator.style
+                        self._emit(f"Detected pagination: {paginator.describe()}.")
+                    loop_error = None
+                    try:
+                        more = paginator.advance(page)
+                    except PaginationLoop as exc:
+                        more, loop_error = False, exc
+                    del body, page
 
-                rows, failures, fingerprint = self._process_records(
-                    records, transform, state, cursor_parts, state.pages + 1
-                )
-                del records
-                if fingerprint is None:
-                    fingerprint = hashlib.blake2b(response.content, digest_size=16).digest()
-                if fingerprint in state.recent_pages:
-                    raise PaginationLoop(
-                        f"Page {state.pages + 1} ({safe_url(response.url)}) holds the same records as an "
-                        "earlier page: the upstream seems to ignore the pagination parameters. Stopping "
-                        "instead of looping; check the connector's pagination settings."
+                    rows, failures, duplicates, fingerprint = self._process_records(
+                        records, transform, state, cursor_parts
                     )
-                state.recent_pages.append(fingerprint)
-                del response
+                    del records
+                    if fingerprint is None:
+                        fingerprint = hashlib.blake2b(response.content, digest_size=16).digest()
+                    if fingerprint in state.recent_pages:
+                        raise PaginationLoop(
+                            f"Page {state.pages + 1} ({safe_url(response.url)}) holds the same records as "
+                            "an earlier page: the upstream seems to ignore the pagination parameters. "
+                            "Stopping instead of looping; check the connector's pagination settings."
+                        )
+                    state.recent_pages.append(fingerprint)
+                    del response
 
-                self._commit_page(log, state, rows, failures, paginator, pagination)
-                del rows, failures
-                if progress is not None:
-                    progress(log)
-                if state.pages in (1, 10, 100) or state.pages % 1000 == 0:
-                    if state.pages > 1:
-                        self._event(log, f"{state.pages} pages, {state.processed} records so far.")
-                if loop_error is not None:
-                    raise loop_error
-                if not more:
-                    break
-                self._check_cancel(log)
-                self._check_threshold(state, final=False)
+                    state.pages += 1
+                    state.pages_this_run += 1
+                    state.failed += len(failures)
+                    committer.submit(
+                        _PageWork(
+                            number=state.pages,
+                            rows=rows,
+                            failures=failures,
+                            duplicates=duplicates,
+                            fields={
+                                "records_processed": state.processed,
+                                "records_failed": state.failed,
+                                "pages_fetched": state.pages,
+                                "cursor_value": state.high_water,
+                                "detected_pagination": log.detected_pagination or paginator.style,
+                                "checkpoint": {
+                                    "version": CHECKPOINT_VERSION,
+                                    "pagination": {"config": pagination, "state": dict(paginator.state)},
+                                    "records_path": state.records_path,
+                                    "key_mode": state.key_mode,
+                                    "since": state.since,
+                                    "high_water": state.high_water,
+                                },
+                            },
+                        )
+                    )
+                    del rows, failures
+                    if loop_error is not None:
+                        raise loop_error
+                    if not more:
+                        break
+                    self._check_threshold(state, final=False)
+        finally:
+            committer.close()
+            self._emit = partial(self._event, log)
+        committer.check(final=True)
         return self._final_status(state)
 
-    def _process_records(self, records, transform, state: _RunState, cursor_parts, page_number):
+    def _process_records(self, records, transform, state: _RunState, cursor_parts):
         """Transform, validate and serialize one page: ({external_id: (json, checksum)}, failures,
-        page fingerprint)."""
+        records repeated within the page, page fingerprint)."""
         connector = self.connector
         rows: dict[str, tuple[str, str]] = {}
-        failures: list[tuple[object, str, str]] = []
+        failures: list[tuple[object, str]] = []
         sums: list[str] = []
         pk_parts = path_parts(connector.primary_key or "")
         single_pk = pk_parts[0] if len(pk_parts) == 1 else None
@@ -414,7 +446,7 @@ class DataSyncService:
         duplicates = 0
         for raw in records:
             if type(raw) is not dict:
-                failures.append((raw, "", f"The record is not a JSON object (got {_json_type(raw)})."))
+                failures.append((raw, f"The record is not a JSON object (got {_json_type(raw)})."))
                 continue
             if cursor_parts is not None:
                 value = get_path(raw, cursor_parts)
@@ -426,10 +458,10 @@ class DataSyncService:
                     raise TransformationError("The transformation did not return an object.")
                 text = canonical_json(data)
             except (TransformationError, UnstorableRecord) as exc:
-                failures.append((raw, "", str(exc)))
+                failures.append((raw, str(exc)))
                 continue
             except Exception as exc:  # a transformation bug quarantines the record, not the sync
-                failures.append((raw, "", f"Transformation failed: {type(exc).__name__}: {exc}"))
+                failures.append((raw, f"Transformation failed: {type(exc).__name__}: {exc}"))
                 continue
             digest = checksum(text)
             if by_hash:
@@ -437,12 +469,12 @@ class DataSyncService:
             else:
                 key = data.get(single_pk) if single_pk is not None else get_path(data, pk_parts)
                 if key is None or key == "" or isinstance(key, dict | list | bool):
-                    failures.append((raw, "", _missing_key_message(connector.primary_key, key)))
+                    failures.append((raw, _missing_key_message(connector.primary_key, key)))
                     continue
                 external_id = key if type(key) is str else str(key)
                 if len(external_id) > MAX_EXTERNAL_ID_LENGTH:
                     failures.append(
-                        (raw, "", f"The primary key is longer than {MAX_EXTERNAL_ID_LENGTH} characters.")
+                        (raw, f"The primary key is longer than {MAX_EXTERNAL_ID_LENGTH} characters.")
                     )
                     continue
             if external_id in rows:
@@ -451,9 +483,8 @@ class DataSyncService:
             sums.append(digest)
         state.high_water = high_water
         state.processed += len(records)
-        state.unchanged += duplicates  # a record repeated within a page is written once
         fingerprint = hashlib.blake2b("".join(sums).encode(), digest_size=16).digest() if sums else None
-        return rows, failures, fingerprint
+        return rows, failures, duplicates, fingerprint
 
     def _choose_key_mode(self, records, transform, pk_parts) -> str:
         """Upsert by primary key, unless it is empty or no record of the first page has it (an API
@@ -473,21 +504,21 @@ class DataSyncService:
             return "primary_key"
         return "content_hash"
 
-    def _commit_page(self, log: SyncLog, state: _RunState, rows, failures, paginator, pagination) -> None:
-        """Commit one page: its records, its quarantine and the checkpoint, in one transaction."""
+    def _commit_page(self, log: SyncLog, state: _RunState, work: _PageWork) -> dict:
+        """Commit one page: its records, its quarantine and the checkpoint, in one transaction.
+        Returns the log fields written."""
         connector = self.connector
         now = timezone.now()
-        page_number = state.pages + 1
         with transaction.atomic():
             counts = upsert_page(
                 tenant_id=connector.tenant_id,
                 connector_id=connector.pk,
                 sync_log_id=log.pk,
-                rows=rows,
+                rows=work.rows,
                 now=now,
                 first_load=state.first_load,
             )
-            if failures:
+            if work.failures:
                 SyncRecordError.objects.bulk_create(
                     [
                         SyncRecordError(
@@ -497,40 +528,28 @@ class DataSyncService:
                             external_id=_external_id_of(raw, connector.primary_key),
                             raw_payload=jsonb_safe(raw),
                             error=redact(error)[:2000],
-                            page=page_number,
+                            page=work.number,
                         )
-                        for raw, _, error in failures
+                        for raw, error in work.failures
                     ]
                 )
+            # Only the committer touches these counters (a record repeated within a page is
+            # written once and counted unchanged).
             state.created += counts.created
             state.updated += counts.updated
-            state.unchanged += counts.unchanged
-            state.failed += len(failures)
-            state.pages += 1
-            state.pages_this_run += 1
-            checkpoint = {
-                "version": CHECKPOINT_VERSION,
-                "pagination": {"config": pagination, "state": paginator.state},
-                "records_path": state.records_path,
-                "key_mode": state.key_mode,
-                "since": state.since,
-                "high_water": state.high_water,
-            }
+            state.unchanged += counts.unchanged + work.duplicates
             fields = {
-                "records_processed": state.processed,
+                **work.fields,
                 "records_created": state.created,
                 "records_updated": state.updated,
                 "records_unchanged": state.unchanged,
-                "records_failed": state.failed,
-                "pages_fetched": state.pages,
-                "checkpoint": checkpoint,
-                "cursor_value": state.high_water,
-                "detected_pagination": log.detected_pagination or paginator.style,
                 "heartbeat_at": now,
             }
             SyncLog.objects.filter(pk=log.pk).update(**fields)
-        for name, value in fields.items():
-            setattr(log, name, value)
+        return fields
+
+    def _cancel_requested(self, log: SyncLog) -> bool:
+        return SyncLog.objects.filter(pk=log.pk, cancel_requested=True).exists()
 
     def _restore(self, log: SyncLog, state: _RunState, checkpoint: dict) -> None:
         state.processed = log.records_processed
@@ -545,7 +564,7 @@ class DataSyncService:
         state.high_water = checkpoint.get("high_water")
 
     def _check_cancel(self, log: SyncLog) -> None:
-        if SyncLog.objects.filter(pk=log.pk, cancel_requested=True).exists():
+        if self._cancel_requested(log):
             log.cancel_requested = True
             raise _Cancelled
 
@@ -611,12 +630,20 @@ class DataSyncService:
     def _event(self, log: SyncLog, message: str, level: str = SyncLogEvent.Level.INFO) -> None:
         SyncLogEvent.objects.create(sync_log_id=log.pk, level=level, message=redact(message)[:4000])
 
+    def _page_committed(self, log: SyncLog, fields: dict, progress) -> None:
+        """After a page commit, in the calling thread: the in-memory log, progress, a log line on a
+        few milestones."""
+        for name, value in fields.items():
+            setattr(log, name, value)
+        if progress is not None:
+            progress(log)
+
     def _on_retry(self, log: SyncLog, state: _RunState, message: str) -> None:
         state.retry_events += 1
         if state.retry_events <= MAX_RETRY_EVENTS:
-            self._event(log, f"Page {state.pages + 1}: {message}", SyncLogEvent.Level.WARNING)
+            self._emit(f"Page {state.pages + 1}: {message}", SyncLogEvent.Level.WARNING)
         elif state.retry_events == MAX_RETRY_EVENTS + 1:
-            self._event(log, "Further retries are not logged.", SyncLogEvent.Level.WARNING)
+            self._emit("Further retries are not logged.", SyncLogEvent.Level.WARNING)
 
     def _upstream_message(self, exc: OutboundError, state: _RunState) -> str:
         message = str(exc)
@@ -625,6 +652,146 @@ class DataSyncService:
         if exc.attempts and "attempt" not in message:
             message += f" after {exc.attempts} attempt(s)"
         return f"Fetching page {state.pages + 1} failed: {message}"
+
+
+# -- page commits -----------------------------------------------------------------------------------
+
+
+@dataclass
+class _PageWork:
+    """One page ready to commit: its rows, its quarantine, and the log fields of its checkpoint."""
+
+    number: int
+    rows: dict
+    failures: list
+    duplicates: int
+    fields: dict
+
+
+def _is_milestone(page_number: int) -> bool:
+    return page_number in (10, 100) or page_number % 1000 == 0
+
+
+class _InlineCommitter:
+    """Commits each page in the sync's own thread and connection, before the next page is fetched."""
+
+    def __init__(self, service: DataSyncService, log: SyncLog, state: _RunState, progress):
+        self.service = service
+        self.log = log
+        self.state = state
+        self.progress = progress
+
+    def event(self, message: str, level: str = SyncLogEvent.Level.INFO) -> None:
+        self.service._event(self.log, message, level)
+
+    def submit(self, work: _PageWork) -> None:
+        fields = self.service._commit_page(self.log, self.state, work)
+        self.service._page_committed(self.log, fields, self.progress)
+        if _is_milestone(work.number):
+            self.event(f"{work.number} pages, {fields['records_processed']} records so far.")
+
+    def check(self, *, final: bool = False) -> None:
+        """Raise ``_Cancelled`` at a page boundary when a cancel was requested."""
+        if not final:
+            self.service._check_cancel(self.log)
+
+    def close(self) -> None:
+        pass
+
+
+class _BackgroundCommitter(_InlineCommitter):
+    """Commits pages in a second thread, on its own database connection, while the sync fetches
+    and transforms the next page: the database's work overlaps the sync's (PostgreSQL runs it in
+    another process; SQLite releases the GIL while it writes).
+
+    Pages commit strictly in order, one queued at a time (memory stays constant). Log lines go
+    through the same queue, so the sync's own thread does not touch the database meanwhile. A
+    failed commit stops the sync at its next page boundary; a cancel seen after a commit drops the
+    pages queued behind it. Progress callbacks still run in the sync's thread.
+    """
+
+    def __init__(self, *args):
+        super().__init__(*args)
+        self._queue: queue.Queue = queue.Queue(maxsize=1)
+        self._committed: queue.SimpleQueue = queue.SimpleQueue()
+        self._error: BaseException | None = None
+        self._cancelled = threading.Event()
+        self._dropped = False
+        self._thread = threading.Thread(target=self._work, name=f"sync-{self.log.pk}-commits", daemon=True)
+        self._thread.start()
+
+    def event(self, message: str, level: str = SyncLogEvent.Level.INFO) -> None:
+        self._put(("event", message, level))
+
+    def submit(self, work: _PageWork) -> None:
+        self._put(("page", work))
+        self._report_committed()
+
+    def check(self, *, final: bool = False) -> None:
+        self._report_committed()
+        if self._error is not None:
+            raise self._error
+        if self._cancelled.is_set() and (self._dropped or not final):
+            self.log.cancel_requested = True
+            raise _Cancelled
+
+    def close(self) -> None:
+        if self._thread.is_alive():
+            self._queue.put(None)
+            self._thread.join()
+        self._report_committed()
+
+    def _put(self, item) -> None:
+        while self._thread.is_alive():
+            try:
+                self._queue.put(item, timeout=0.2)
+                return
+            except queue.Full:
+                continue
+        if self._error is not None:
+            raise self._error
+
+    def _report_committed(self) -> None:
+        while True:
+            try:
+                fields = self._committed.get_nowait()
+            except queue.Empty:
+                return
+            self.service._page_committed(self.log, fields, self.progress)
+
+    def _work(self) -> None:
+        try:
+            with deferred_page_flushes():
+                while (item := self._queue.get()) is not None:
+                    if self._error is not None or self._cancelled.is_set():
+                        self._dropped = self._dropped or item[0] == "page"
+                        continue
+                    if item[0] == "event":
+                        self.service._event(self.log, item[1], item[2])
+                        continue
+                    work = item[1]
+                    fields = self.service._commit_page(self.log, self.state, work)
+                    self._committed.put(fields)
+                    if _is_milestone(work.number):
+                        self.service._event(
+                            self.log, f"{work.number} pages, {fields['records_processed']} records so far."
+                        )
+                    if self.service._cancel_requested(self.log):
+                        self._cancelled.set()
+        except BaseException as exc:  # handed to the sync's thread at its next page boundary
+            self._error = exc
+            while self._queue.get() is not None:
+                pass
+        finally:
+            connection.close()
+
+
+def _committer_for(service, log, state, progress) -> _InlineCommitter:
+    # Inside an outer transaction (a caller's atomic block, the test suite) a second connection
+    # would not see the caller's rows: commit inline there.
+    if connection.in_atomic_block or not getattr(settings, "MIGRATEIQ_SYNC_BACKGROUND_COMMITS", True):
+        return _InlineCommitter(service, log, state, progress)
+    return _BackgroundCommitter(service, log, state, progress)
 
 
 # -- helpers ----------------------------------------------------------------------------------------
