@@ -18,6 +18,7 @@ from drf_spectacular.generators import SchemaGenerator
 
 from tenancy.tests import seed
 from tenancy.tests.routes import api_routes, route_methods
+from tenancy.tests.seed import ids_for
 
 BASE_DIR = Path(settings.BASE_DIR)
 CLOSED_PORT_URL = "redis://127.0.0.1:1/0"  # nothing listens on port 1
@@ -325,7 +326,6 @@ WRITES = [(route, method) for route, method in route_methods() if method in ("PO
 @pytest.mark.parametrize(("route", "method"), WRITES, ids=[f"{m} {r.pattern}" for r, m in WRITES])
 def test_a_3_mb_json_body_is_refused_with_413_on_every_write(route, method, admin_client, tenant_a):
     graph = seed.seed_tenant(tenant_a, "acmemark")
-    from tenancy.tests.test_isolation import ids_for
 
     url = route.url(**ids_for(route, graph))
     body = json.dumps({"name": "x" * (3 * 1024 * 1024), "email": "a@b.test", "password": "p"})
@@ -399,7 +399,6 @@ def many_rows(tenant_a, admin_user):
 
 
 def test_every_list_caps_the_page_size_at_500(admin_client, many_rows):
-    from tenancy.tests.test_isolation import ids_for
 
     lists = []
     for route in api_routes():

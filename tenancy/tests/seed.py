@@ -103,6 +103,43 @@ def seed_tenant(tenant: Tenant, marker: str) -> TenantGraph:
     return TenantGraph(tenant, admin, member, connector, sync_log, failed_log, event, record, record_error)
 
 
+#: Path parameter -> the model whose id it takes; ``None``: the model of the route's viewset.
+PARAM_MODELS = {
+    "pk": None,
+    "id": None,
+    "connector_pk": CustomDataConnector,
+    "connector_id": CustomDataConnector,
+    "sync_log_pk": SyncLog,
+    "sync_log_id": SyncLog,
+    "log_pk": SyncLog,
+    "log_id": SyncLog,
+    "record_pk": SyncedRecord,
+    "record_id": SyncedRecord,
+    "error_pk": SyncRecordError,
+    "error_id": SyncRecordError,
+    "member_pk": Membership,
+    "membership_pk": Membership,
+}
+
+
+def model_of_param(route, param):
+    if param not in PARAM_MODELS:
+        raise AssertionError(
+            f"{route.pattern}: the isolation test does not know which object id to put in "
+            f"{{{param}}}; add {param!r} to PARAM_MODELS"
+        )
+    model = PARAM_MODELS[param] or route.model
+    if model is None:
+        raise AssertionError(
+            f"{route.pattern}: cannot tell the model of {{{param}}} (no queryset on the view)"
+        )
+    return model
+
+
+def ids_for(route, graph):
+    return {param: graph.object_for(model_of_param(route, param)).pk for param in route.params}
+
+
 #: How to find one tenant's rows of each model (a queryset filter), or None for data that is global.
 TENANT_ROWS = {
     Tenant: lambda t: Q(pk=t.pk),

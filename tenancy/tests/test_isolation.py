@@ -13,53 +13,18 @@ from django.apps import apps
 from rest_framework.test import APIClient
 
 from conftest import token_for
-from demo_extension.models import CustomDataConnector, SyncedRecord, SyncLog, SyncRecordError
-from tenancy.models import Membership, Tenant
+from demo_extension.models import CustomDataConnector
+from tenancy.models import Tenant
 from tenancy.tests import seed
 from tenancy.tests.routes import EXEMPT_PREFIXES, all_patterns, api_routes, is_exempt, route_methods
+from tenancy.tests.seed import ids_for, model_of_param
 
 A_MARK = "acmemark"
 B_MARK = "globexmark"
 LEAK_SIGNS = (A_MARK, "@acme.test")
 
-#: Path parameter -> the model whose id it takes; ``None``: the model of the route's viewset.
-PARAM_MODELS = {
-    "pk": None,
-    "id": None,
-    "connector_pk": CustomDataConnector,
-    "connector_id": CustomDataConnector,
-    "sync_log_pk": SyncLog,
-    "sync_log_id": SyncLog,
-    "log_pk": SyncLog,
-    "log_id": SyncLog,
-    "record_pk": SyncedRecord,
-    "record_id": SyncedRecord,
-    "error_pk": SyncRecordError,
-    "error_id": SyncRecordError,
-    "member_pk": Membership,
-    "membership_pk": Membership,
-}
-
 #: Routes that are tenant-independent by design (no tenant data in or out).
 NOT_TENANT_DATA = {"api/auth/token/", "api/auth/token/refresh/"}
-
-
-def model_of_param(route, param):
-    if param not in PARAM_MODELS:
-        raise AssertionError(
-            f"{route.pattern}: the isolation test does not know which object id to put in "
-            f"{{{param}}}; add {param!r} to PARAM_MODELS"
-        )
-    model = PARAM_MODELS[param] or route.model
-    if model is None:
-        raise AssertionError(
-            f"{route.pattern}: cannot tell the model of {{{param}}} (no queryset on the view)"
-        )
-    return model
-
-
-def ids_for(route, graph):
-    return {param: graph.object_for(model_of_param(route, param)).pk for param in route.params}
 
 
 def a_body(graph):

@@ -12,7 +12,7 @@ from conftest import token_for
 from tenancy.models import Membership, Role, Tenant
 from tenancy.tests import seed
 from tenancy.tests.routes import route_methods
-from tenancy.tests.test_isolation import ids_for
+from tenancy.tests.seed import ids_for
 
 ANONYMOUS = "anonymous"
 RANK = {ANONYMOUS: 0, Role.VIEWER: 1, Role.EDITOR: 2, Role.ADMIN: 3}
