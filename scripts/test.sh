@@ -14,6 +14,7 @@ WORKERS="${TEST_WORKERS:-2}"
 echo "== ruff"
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
+.venv/bin/bandit -q --ini .bandit -ll  # security lint: no medium or high findings (see .bandit)
 
 echo "== django checks"
 DEBUG=1 $PY manage.py check
