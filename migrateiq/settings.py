@@ -325,6 +325,9 @@ USE_I18N = True
 USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
+# The web UI's build (scripts/build_ui.sh), served under /static/ui/; core/views_ui.py serves its page.
+UI_BUILD_DIR = BASE_DIR / "frontend" / "dist"
+STATICFILES_DIRS = [("ui", UI_BUILD_DIR)] if UI_BUILD_DIR.is_dir() else []
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {

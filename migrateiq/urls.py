@@ -1,9 +1,10 @@
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
 from core.views import healthz, readyz
 from core.views_metrics import metrics
+from core.views_ui import ui_index
 from tenancy.urls import auth_urlpatterns, tenancy_urlpatterns
 
 urlpatterns = [
@@ -17,4 +18,6 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
     path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
+    # Last: every other page address is the web UI's (client-side routes such as /connectors/12).
+    re_path(r"^(?P<ui_page>(?!api/|admin/|static/).*)$", ui_index, name="ui"),
 ]

@@ -19,6 +19,7 @@ EXEMPT_PREFIXES = {
     "readyz": "readiness probe",
     "metrics": "Prometheus metrics, behind its own bearer token",
     "static/": "static assets",
+    "{ui_page}": "web UI page (core/views_ui.py): the same index.html for every client-side route, no data",
 }
 
 _GROUP = re.compile(r"\(\?P<(?P<name>\w+)>(?:[^()]|\([^()]*\))*\)")

@@ -1,0 +1,116 @@
+// Typed calls of the MigrateIQ API, one function per endpoint the UI uses.
+
+import { apiRequest, setTokens } from "./client";
+import type {
+  ConnectionResult,
+  Connector,
+  ConnectorInput,
+  ConnectorStats,
+  Me,
+  Paginated,
+  SyncLog,
+  SyncLogDetail,
+  SyncLogEvent,
+  SyncRecordError,
+  SyncedRecord,
+  TokenPair,
+} from "./types";
+
+const CONNECTORS = "/demo-extension/connectors";
+const SYNC_LOGS = "/demo-extension/sync-logs";
+
+export async function signIn(email: string, password: string, tenant: string): Promise<void> {
+  const body: Record<string, string> = { email, password };
+  if (tenant.trim()) body.tenant = tenant.trim();
+  const { data } = await apiRequest<TokenPair>("/auth/token/", { method: "POST", body, auth: false });
+  setTokens(data);
+}
+
+export function signOut(): void {
+  setTokens(null);
+}
+
+export async function getMe(): Promise<Me> {
+  return (await apiRequest<Me>("/auth/me/")).data;
+}
+
+export async function getStats(): Promise<ConnectorStats> {
+  return (await apiRequest<ConnectorStats>(`${CONNECTORS}/stats/`)).data;
+}
+
+export interface ListParams {
+  page?: number;
+  page_size?: number;
+  search?: string;
+}
+
+export async function listConnectors(params: ListParams = {}): Promise<Paginated<Connector>> {
+  return (await apiRequest<Paginated<Connector>>(`${CONNECTORS}/`, { query: { ...params } })).data;
+}
+
+export async function getConnector(id: number): Promise<Connector> {
+  return (await apiRequest<Connector>(`${CONNECTORS}/${id}/`)).data;
+}
+
+export async function createConnector(input: ConnectorInput): Promise<Connector> {
+  return (await apiRequest<Connector>(`${CONNECTORS}/`, { method: "POST", body: input })).data;
+}
+
+export async function updateConnector(id: number, input: ConnectorInput): Promise<Connector> {
+  return (await apiRequest<Connector>(`${CONNECTORS}/${id}/`, { method: "PATCH", body: input })).data;
+}
+
+export async function deleteConnector(id: number): Promise<void> {
+  await apiRequest<null>(`${CONNECTORS}/${id}/`, { method: "DELETE" });
+}
+
+export async function testConnection(id: number): Promise<ConnectionResult> {
+  return (await apiRequest<ConnectionResult>(`${CONNECTORS}/${id}/test_connection/`, { method: "POST" })).data;
+}
+
+/** Start a sync and return at once (wait=0): the log is pending or running, or already finished. */
+export async function startSync(id: number, fullRefresh = false): Promise<SyncLog> {
+  const query = { wait: 0, full_refresh: fullRefresh ? "true" : undefined };
+  return (await apiRequest<SyncLog>(`${CONNECTORS}/${id}/sync_data/`, { method: "POST", query })).data;
+}
+
+export async function listSyncHistory(id: number, params: ListParams = {}): Promise<Paginated<SyncLog>> {
+  return (await apiRequest<Paginated<SyncLog>>(`${CONNECTORS}/${id}/sync_history/`, { query: { ...params } })).data;
+}
+
+export interface RecordParams extends ListParams {
+  external_id?: string;
+}
+
+export async function listRecords(id: number, params: RecordParams = {}): Promise<Paginated<SyncedRecord>> {
+  return (await apiRequest<Paginated<SyncedRecord>>(`${CONNECTORS}/${id}/records/`, { query: { ...params } })).data;
+}
+
+export async function getSyncLog(id: number): Promise<SyncLogDetail> {
+  return (await apiRequest<SyncLogDetail>(`${SYNC_LOGS}/${id}/`)).data;
+}
+
+export async function listSyncEvents(id: number, params: ListParams = {}): Promise<Paginated<SyncLogEvent>> {
+  return (await apiRequest<Paginated<SyncLogEvent>>(`${SYNC_LOGS}/${id}/events/`, { query: { ...params } })).data;
+}
+
+export async function listSyncErrors(id: number, params: ListParams = {}): Promise<Paginated<SyncRecordError>> {
+  return (await apiRequest<Paginated<SyncRecordError>>(`${SYNC_LOGS}/${id}/errors/`, { query: { ...params } })).data;
+}
+
+export async function cancelSync(id: number): Promise<SyncLog> {
+  return (await apiRequest<SyncLog>(`${SYNC_LOGS}/${id}/cancel/`, { method: "POST" })).data;
+}
+
+export async function resumeSync(id: number): Promise<SyncLog> {
+  return (await apiRequest<SyncLog>(`${SYNC_LOGS}/${id}/resume/`, { method: "POST", query: { wait: 0 } })).data;
+}
+
+/** The id of the sync in progress that a 409 names, if any. */
+export function runningSyncIdOf(body: unknown): number | null {
+  if (body && typeof body === "object" && "sync_log_id" in body) {
+    const id = (body as { sync_log_id: unknown }).sync_log_id;
+    if (typeof id === "number") return id;
+  }
+  return null;
+}

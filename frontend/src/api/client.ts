@@ -1,0 +1,218 @@
+// The one place the UI talks HTTP: base URL, bearer token, token refresh, error shape.
+//
+// Tokens live in memory and in sessionStorage (a reload keeps the session, a closed tab ends it).
+// A 401 on an authenticated call refreshes the access token once with /api/auth/token/refresh/
+// and repeats the call; if that fails too, the tokens are dropped and the auth-lost handler
+// sends the user back to the sign-in page.
+
+import type { TokenPair } from "./types";
+
+const STORAGE_KEY = "migrateiq.tokens";
+const API_PREFIX = "/api";
+
+/** An API answer that was not a success, with the API's own `detail` sentence. */
+export class ApiError extends Error {
+  readonly status: number;
+  readonly detail: string;
+  /** Validation errors by field (``errors`` of a 400), each a list of sentences. */
+  readonly fieldErrors: Record<string, string[]>;
+  readonly body: unknown;
+
+  constructor(status: number, detail: string, body: unknown = null) {
+    super(detail);
+    this.name = "ApiError";
+    this.status = status;
+    this.detail = detail;
+    this.body = body;
+    this.fieldErrors = fieldErrorsOf(body);
+  }
+}
+
+function flattenMessages(value: unknown, prefix = ""): string[] {
+  if (value === null || value === undefined) return [];
+  if (typeof value === "string") return [prefix ? `${prefix}: ${value}` : value];
+  if (Array.isArray(value)) return value.flatMap((item) => flattenMessages(item, prefix));
+  if (typeof value === "object") {
+    return Object.entries(value as Record<string, unknown>).flatMap(([key, item]) =>
+      flattenMessages(item, prefix ? `${prefix}.${key}` : key),
+    );
+  }
+  return [prefix ? `${prefix}: ${String(value)}` : String(value)];
+}
+
+function fieldErrorsOf(body: unknown): Record<string, string[]> {
+  if (!body || typeof body !== "object" || !("errors" in body)) return {};
+  const errors = (body as { errors: unknown }).errors;
+  if (!errors || typeof errors !== "object" || Array.isArray(errors)) return {};
+  const result: Record<string, string[]> = {};
+  for (const [field, value] of Object.entries(errors as Record<string, unknown>)) {
+    result[field] = flattenMessages(value);
+  }
+  return result;
+}
+
+function detailOf(status: number, body: unknown): string {
+  if (body && typeof body === "object" && "detail" in body) {
+    const detail = (body as { detail: unknown }).detail;
+    if (typeof detail === "string" && detail) return detail;
+  }
+  if (status === 0) return "The MigrateIQ server could not be reached.";
+  return `The server answered ${status} without an explanation.`;
+}
+
+// --- tokens ---------------------------------------------------------------------------------
+
+let tokens: TokenPair | null = readStoredTokens();
+let authLostHandler: (() => void) | null = null;
+let refreshing: Promise<boolean> | null = null;
+
+function readStoredTokens(): TokenPair | null {
+  try {
+    const raw = window.sessionStorage.getItem(STORAGE_KEY);
+    if (!raw) return null;
+    const parsed = JSON.parse(raw) as Partial<TokenPair>;
+    if (typeof parsed.access === "string" && typeof parsed.refresh === "string") {
+      return { access: parsed.access, refresh: parsed.refresh };
+    }
+  } catch {
+    // unreadable storage: start signed out
+  }
+  return null;
+}
+
+export function getTokens(): TokenPair | null {
+  return tokens;
+}
+
+export function setTokens(pair: TokenPair | null): void {
+  tokens = pair;
+  try {
+    if (pair) window.sessionStorage.setItem(STORAGE_KEY, JSON.stringify(pair));
+    else window.sessionStorage.removeItem(STORAGE_KEY);
+  } catch {
+    // storage unavailable (private mode): the tokens stay in memory only
+  }
+}
+
+/** Re-read sessionStorage (for tests that prepare the storage before a call). */
+export function reloadTokensFromStorage(): void {
+  tokens = readStoredTokens();
+}
+
+/** Called when the session cannot be renewed: the app shows the sign-in page. */
+export function onAuthLost(handler: (() => void) | null): void {
+  authLostHandler = handler;
+}
+
+async function refreshAccessToken(): Promise<boolean> {
+  const current = tokens;
+  if (!current) return false;
+  try {
+    const response = await fetch(`${API_PREFIX}/auth/token/refresh/`, {
+      method: "POST",
+      headers: { "Content-Type": "application/json", Accept: "application/json" },
+      body: JSON.stringify({ refresh: current.refresh }),
+    });
+    if (!response.ok) return false;
+    const body = (await response.json()) as Partial<TokenPair>;
+    if (typeof body.access !== "string") return false;
+    setTokens({ access: body.access, refresh: typeof body.refresh === "string" ? body.refresh : current.refresh });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** One refresh at a time: concurrent 401s wait for the same attempt. */
+function refreshOnce(): Promise<boolean> {
+  if (!refreshing) {
+    refreshing = refreshAccessToken().finally(() => {
+      refreshing = null;
+    });
+  }
+  return refreshing;
+}
+
+// --- requests -------------------------------------------------------------------------------
+
+export type QueryValue = string | number | boolean | null | undefined;
+
+export interface RequestOptions {
+  method?: "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
+  query?: Record<string, QueryValue>;
+  body?: unknown;
+  /** false for sign-in: no bearer token, no refresh on 401. */
+  auth?: boolean;
+  signal?: AbortSignal;
+}
+
+export interface ApiResponse<T> {
+  status: number;
+  data: T;
+}
+
+export function buildUrl(path: string, query?: Record<string, QueryValue>): string {
+  const url = `${API_PREFIX}${path.startsWith("/") ? path : `/${path}`}`;
+  if (!query) return url;
+  const params = new URLSearchParams();
+  for (const [key, value] of Object.entries(query)) {
+    if (value === undefined || value === null || value === "") continue;
+    params.append(key, String(value));
+  }
+  const text = params.toString();
+  return text ? `${url}?${text}` : url;
+}
+
+async function send(path: string, options: RequestOptions): Promise<Response> {
+  const headers: Record<string, string> = { Accept: "application/json" };
+  if (options.body !== undefined) headers["Content-Type"] = "application/json";
+  if (options.auth !== false && tokens) headers.Authorization = `Bearer ${tokens.access}`;
+  try {
+    return await fetch(buildUrl(path, options.query), {
+      method: options.method ?? "GET",
+      headers,
+      body: options.body === undefined ? undefined : JSON.stringify(options.body),
+      signal: options.signal,
+    });
+  } catch (error) {
+    if (error instanceof DOMException && error.name === "AbortError") throw error;
+    throw new ApiError(0, "The MigrateIQ server could not be reached. Check your connection and try again.");
+  }
+}
+
+async function readBody(response: Response): Promise<unknown> {
+  if (response.status === 204) return null;
+  const text = await response.text();
+  if (!text) return null;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return { detail: `The server answered ${response.status} with a non-JSON body.` };
+  }
+}
+
+/** Call the MigrateIQ API; resolves with the parsed body of a 2xx, rejects with an ApiError. */
+export async function apiRequest<T>(path: string, options: RequestOptions = {}): Promise<ApiResponse<T>> {
+  let response = await send(path, options);
+  if (response.status === 401 && options.auth !== false) {
+    if (tokens && (await refreshOnce())) {
+      response = await send(path, options);
+    }
+    if (response.status === 401) {
+      const body = await readBody(response);
+      setTokens(null);
+      authLostHandler?.();
+      throw new ApiError(401, detailOf(401, body), body);
+    }
+  }
+  const body = await readBody(response);
+  if (!response.ok) throw new ApiError(response.status, detailOf(response.status, body), body);
+  return { status: response.status, data: body as T };
+}
+
+/** A sentence for any error a call can raise. */
+export function errorMessage(error: unknown): string {
+  if (error instanceof ApiError) return error.detail;
+  if (error instanceof Error) return error.message;
+  return String(error);
+}

@@ -1,0 +1,149 @@
+// Shapes of the MigrateIQ REST API (see /api/schema/).
+
+export type Role = "viewer" | "editor" | "admin";
+export type SyncStatus = "PENDING" | "RUNNING" | "SUCCESS" | "PARTIAL" | "FAILED" | "CANCELLED";
+export type SyncFrequency = "MANUAL" | "HOURLY" | "DAILY" | "WEEKLY";
+export type AuthType = "bearer" | "header" | "query" | "basic" | "none";
+export type PaginationType = "auto" | "none" | "page" | "offset" | "cursor" | "next_url" | "link_header";
+export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
+
+export interface TokenPair {
+  access: string;
+  refresh: string;
+}
+
+export interface Me {
+  user: { id: number; email: string; full_name: string };
+  tenant: { id: number; slug: string; name: string };
+  role: Role;
+}
+
+export interface Paginated<T> {
+  count: number;
+  next: string | null;
+  previous: string | null;
+  results: T[];
+}
+
+export interface Connector {
+  id: number;
+  name: string;
+  api_endpoint: string;
+  has_api_key: boolean;
+  api_key_last4: string;
+  sync_frequency: SyncFrequency;
+  is_active: boolean;
+  auth_type: AuthType;
+  auth_header_name: string;
+  auth_param_name: string;
+  auth_username: string;
+  request_headers: JsonValue;
+  query_params: JsonValue;
+  records_path: string | null;
+  primary_key: string;
+  pagination: JsonValue;
+  incremental: JsonValue;
+  transformation_rules: JsonValue;
+  max_pages: number | null;
+  records_count: number;
+  last_sync_at: string | null;
+  last_sync_status: SyncStatus | "" | null;
+  next_sync_at: string | null;
+  created_by: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+/** What create / update send: the writable fields; api_key is write-only. */
+export interface ConnectorInput {
+  name?: string;
+  api_endpoint?: string;
+  api_key?: string;
+  sync_frequency?: SyncFrequency;
+  is_active?: boolean;
+  auth_type?: AuthType;
+  auth_header_name?: string;
+  auth_param_name?: string;
+  auth_username?: string;
+  records_path?: string | null;
+  primary_key?: string;
+  pagination?: JsonValue;
+  transformation_rules?: JsonValue;
+}
+
+export interface ConnectorStats {
+  total_connectors: number;
+  active_connectors: number;
+  total_records_synced: number;
+  last_24h_syncs: number;
+  success_rate: number;
+  avg_sync_duration: number;
+}
+
+export interface ConnectionResult {
+  connected: boolean;
+  response_time_ms: number | null;
+  message: string;
+  endpoint: string;
+  status_code: number | null;
+}
+
+export interface SyncLog {
+  id: number;
+  connector: number;
+  connector_name: string;
+  status: SyncStatus;
+  triggered_by: "manual" | "schedule" | "api";
+  records_processed: number;
+  records_created: number;
+  records_updated: number;
+  records_unchanged: number;
+  records_failed: number;
+  pages_fetched: number;
+  duration_seconds: number | null;
+  started_at: string | null;
+  finished_at: string | null;
+  error_message: string;
+  detected_pagination: string;
+  full_refresh: boolean;
+  attempts: number;
+  created_at: string;
+}
+
+export interface SyncLogEvent {
+  id: number;
+  at: string;
+  level: "info" | "warning" | "error";
+  message: string;
+}
+
+export interface SyncLogDetail extends SyncLog {
+  events: SyncLogEvent[];
+}
+
+export interface SyncRecordError {
+  id: number;
+  sync_log: number;
+  connector: number;
+  external_id: string;
+  raw_payload: JsonValue;
+  error: string;
+  page: number | null;
+  created_at: string;
+}
+
+export interface SyncedRecord {
+  id: number;
+  external_id: string;
+  data: JsonValue;
+  checksum: string;
+  first_synced_at: string;
+  last_synced_at: string;
+  last_sync_log: number | null;
+}
+
+export const ACTIVE_STATUSES: readonly SyncStatus[] = ["PENDING", "RUNNING"];
+
+export function isActiveStatus(status: string | null | undefined): boolean {
+  return status === "PENDING" || status === "RUNNING";
+}

@@ -1,0 +1,71 @@
+import { createContext, useCallback, useContext, useEffect, useMemo, useState, type ReactNode } from "react";
+
+import { getMe, signIn as apiSignIn, signOut as apiSignOut } from "./api/api";
+import { getTokens, onAuthLost } from "./api/client";
+import type { Me, Role } from "./api/types";
+
+export interface AuthState {
+  me: Me | null;
+  /** true while the session stored in the tab is being checked. */
+  checking: boolean;
+  signIn: (email: string, password: string, tenant: string) => Promise<void>;
+  signOut: () => void;
+}
+
+export const AuthContext = createContext<AuthState | null>(null);
+
+export function useAuth(): AuthState {
+  const state = useContext(AuthContext);
+  if (!state) throw new Error("useAuth outside of <AuthProvider>");
+  return state;
+}
+
+/** Editors and admins write (create, edit, test, sync, cancel, resume). */
+export function canWrite(role: Role | undefined): boolean {
+  return role === "editor" || role === "admin";
+}
+
+/** Only admins delete. */
+export function canDelete(role: Role | undefined): boolean {
+  return role === "admin";
+}
+
+export function AuthProvider({ children }: { children: ReactNode }) {
+  const [me, setMe] = useState<Me | null>(null);
+  const [checking, setChecking] = useState<boolean>(() => getTokens() !== null);
+
+  useEffect(() => {
+    onAuthLost(() => setMe(null));
+    return () => onAuthLost(null);
+  }, []);
+
+  useEffect(() => {
+    if (!getTokens()) return;
+    let live = true;
+    getMe()
+      .then((who) => live && setMe(who))
+      .catch(() => live && setMe(null))
+      .finally(() => live && setChecking(false));
+    return () => {
+      live = false;
+    };
+  }, []);
+
+  const signIn = useCallback(async (email: string, password: string, tenant: string) => {
+    await apiSignIn(email, password, tenant);
+    try {
+      setMe(await getMe());
+    } catch (error) {
+      apiSignOut();
+      throw error;
+    }
+  }, []);
+
+  const signOut = useCallback(() => {
+    apiSignOut();
+    setMe(null);
+  }, []);
+
+  const value = useMemo(() => ({ me, checking, signIn, signOut }), [me, checking, signIn, signOut]);
+  return <AuthContext.Provider value={value}>{children}</AuthContext.Provider>;
+}

@@ -1,0 +1,346 @@
+import { useState, type FormEvent, type ReactNode } from "react";
+
+import { ApiError, errorMessage } from "../api/client";
+import type { AuthType, Connector, ConnectorInput, JsonValue, PaginationType, SyncFrequency } from "../api/types";
+import { prettyJson } from "../format";
+import { ErrorBanner } from "./common";
+
+const FREQUENCIES: SyncFrequency[] = ["MANUAL", "HOURLY", "DAILY", "WEEKLY"];
+const AUTH_TYPES: { value: AuthType; label: string }[] = [
+  { value: "bearer", label: "Bearer token (Authorization: Bearer …)" },
+  { value: "header", label: "Custom header" },
+  { value: "query", label: "Query parameter" },
+  { value: "basic", label: "HTTP Basic" },
+  { value: "none", label: "No authentication" },
+];
+const PAGINATION_TYPES: { value: PaginationType; label: string }[] = [
+  { value: "auto", label: "Detect automatically" },
+  { value: "none", label: "None (one page)" },
+  { value: "page", label: "Page number" },
+  { value: "offset", label: "Offset / limit" },
+  { value: "cursor", label: "Cursor" },
+  { value: "next_url", label: "Next URL in the body" },
+  { value: "link_header", label: "Link header" },
+];
+
+type RecordsPathMode = "detect" | "root" | "path";
+
+interface FormState {
+  name: string;
+  api_endpoint: string;
+  api_key: string;
+  sync_frequency: SyncFrequency;
+  is_active: boolean;
+  auth_type: AuthType;
+  auth_header_name: string;
+  auth_param_name: string;
+  auth_username: string;
+  pagination_type: PaginationType;
+  records_path_mode: RecordsPathMode;
+  records_path: string;
+  primary_key: string;
+  transformation_rules: string;
+}
+
+function paginationTypeOf(pagination: JsonValue | undefined): PaginationType {
+  if (pagination && typeof pagination === "object" && !Array.isArray(pagination)) {
+    const type = pagination.type;
+    if (typeof type === "string" && PAGINATION_TYPES.some((p) => p.value === type)) return type as PaginationType;
+  }
+  return "auto";
+}
+
+function initialState(connector?: Connector): FormState {
+  const rules = connector?.transformation_rules;
+  const hasRules = rules && typeof rules === "object" && Object.keys(rules).length > 0;
+  return {
+    name: connector?.name ?? "",
+    api_endpoint: connector?.api_endpoint ?? "",
+    api_key: "",
+    sync_frequency: connector?.sync_frequency ?? "DAILY",
+    is_active: connector?.is_active ?? true,
+    auth_type: connector?.auth_type ?? "bearer",
+    auth_header_name: connector?.auth_header_name ?? "",
+    auth_param_name: connector?.auth_param_name ?? "",
+    auth_username: connector?.auth_username ?? "",
+    pagination_type: paginationTypeOf(connector?.pagination),
+    records_path_mode:
+      connector === undefined || connector.records_path === null ? "detect" : connector.records_path === "" ? "root" : "path",
+    records_path: connector?.records_path ?? "",
+    primary_key: connector?.primary_key ?? "",
+    transformation_rules: hasRules ? prettyJson(rules) : "",
+  };
+}
+
+function FieldErrors({ messages }: { messages: string[] | undefined }) {
+  if (!messages || messages.length === 0) return null;
+  return (
+    <ul className="field-errors" role="alert">
+      {messages.map((message, index) => (
+        <li key={index}>{message}</li>
+      ))}
+    </ul>
+  );
+}
+
+function Field({
+  label,
+  htmlFor,
+  hint,
+  errors,
+  children,
+  wide,
+}: {
+  label: string;
+  htmlFor: string;
+  hint?: ReactNode;
+  errors?: string[];
+  children: ReactNode;
+  wide?: boolean;
+}) {
+  return (
+    <div className={`field${wide ? " field-wide" : ""}${errors && errors.length ? " field-invalid" : ""}`}>
+      <label htmlFor={htmlFor}>{label}</label>
+      {children}
+      {hint ? <div className="hint">{hint}</div> : null}
+      <FieldErrors messages={errors} />
+    </div>
+  );
+}
+
+/**
+ * Create or edit a connector. The API key is write-only: left empty on edit, the current key stays.
+ * Validation errors from the API are shown next to their fields.
+ */
+export function ConnectorForm({
+  connector,
+  onSubmit,
+  onCancel,
+}: {
+  connector?: Connector;
+  onSubmit: (input: ConnectorInput) => Promise<void>;
+  onCancel?: () => void;
+}) {
+  const [form, setForm] = useState<FormState>(() => initialState(connector));
+  const [fieldErrors, setFieldErrors] = useState<Record<string, string[]>>({});
+  const [error, setError] = useState<string | null>(null);
+  const [saving, setSaving] = useState(false);
+  const editing = connector !== undefined;
+
+  function set<K extends keyof FormState>(key: K, value: FormState[K]) {
+    setForm((current) => ({ ...current, [key]: value }));
+  }
+
+  async function submit(event: FormEvent) {
+    event.preventDefault();
+    const localErrors: Record<string, string[]> = {};
+    let rules: JsonValue = {};
+    if (form.transformation_rules.trim()) {
+      try {
+        rules = JSON.parse(form.transformation_rules) as JsonValue;
+        if (!rules || typeof rules !== "object" || Array.isArray(rules)) {
+          localErrors.transformation_rules = ["Transformation rules must be a JSON object."];
+        }
+      } catch (parseError) {
+        localErrors.transformation_rules = [`Not valid JSON: ${errorMessage(parseError)}`];
+      }
+    }
+    if (Object.keys(localErrors).length > 0) {
+      setFieldErrors(localErrors);
+      setError("Please correct the highlighted fields.");
+      return;
+    }
+
+    const input: ConnectorInput = {
+      name: form.name,
+      api_endpoint: form.api_endpoint,
+      sync_frequency: form.sync_frequency,
+      is_active: form.is_active,
+      auth_type: form.auth_type,
+      records_path:
+        form.records_path_mode === "detect" ? null : form.records_path_mode === "root" ? "" : form.records_path,
+      primary_key: form.primary_key,
+      pagination: { type: form.pagination_type },
+      transformation_rules: rules,
+    };
+    if (form.auth_type === "header") input.auth_header_name = form.auth_header_name;
+    if (form.auth_type === "query") input.auth_param_name = form.auth_param_name;
+    if (form.auth_type === "basic") input.auth_username = form.auth_username;
+    if (!editing || form.api_key !== "") input.api_key = form.api_key;
+
+    setSaving(true);
+    setError(null);
+    setFieldErrors({});
+    try {
+      await onSubmit(input);
+    } catch (submitError) {
+      setError(errorMessage(submitError));
+      if (submitError instanceof ApiError) setFieldErrors(submitError.fieldErrors);
+    } finally {
+      setSaving(false);
+    }
+  }
+
+  const prefix = editing ? `edit-${connector.id}` : "new";
+  const id = (name: string) => `${prefix}-${name}`;
+  const e = fieldErrors;
+  const shown = new Set([
+    "name",
+    "api_endpoint",
+    "api_key",
+    "sync_frequency",
+    "is_active",
+    "auth_type",
+    "auth_header_name",
+    "auth_param_name",
+    "auth_username",
+    "pagination",
+    "records_path",
+    "primary_key",
+    "transformation_rules",
+  ]);
+  const otherErrors = Object.entries(fieldErrors).filter(([field]) => !shown.has(field));
+
+  return (
+    <form className="card connector-form" onSubmit={submit} noValidate aria-label={editing ? "Edit connector" : "New connector"}>
+      <h3>{editing ? `Edit ${connector.name}` : "New connector"}</h3>
+      <ErrorBanner message={error} />
+      {otherErrors.map(([field, messages]) => (
+        <p key={field} className="error-text">
+          {field}: {messages.join(" ")}
+        </p>
+      ))}
+      <div className="form-grid">
+        <Field label="Name" htmlFor={id("name")} errors={e.name}>
+          <input id={id("name")} value={form.name} onChange={(ev) => set("name", ev.target.value)} required maxLength={255} />
+        </Field>
+        <Field label="API endpoint" htmlFor={id("api_endpoint")} errors={e.api_endpoint} hint="https://api.example.com/v1/customers">
+          <input
+            id={id("api_endpoint")}
+            type="url"
+            value={form.api_endpoint}
+            onChange={(ev) => set("api_endpoint", ev.target.value)}
+            required
+          />
+        </Field>
+        <Field
+          label="API key"
+          htmlFor={id("api_key")}
+          errors={e.api_key}
+          hint={
+            editing && connector.has_api_key
+              ? `A key ending in …${connector.api_key_last4 || "????"} is stored. Leave empty to keep it.`
+              : "Stored encrypted; never shown again."
+          }
+        >
+          <input
+            id={id("api_key")}
+            type="password"
+            autoComplete="new-password"
+            value={form.api_key}
+            onChange={(ev) => set("api_key", ev.target.value)}
+          />
+        </Field>
+        <Field label="Sync frequency" htmlFor={id("sync_frequency")} errors={e.sync_frequency}>
+          <select id={id("sync_frequency")} value={form.sync_frequency} onChange={(ev) => set("sync_frequency", ev.target.value as SyncFrequency)}>
+            {FREQUENCIES.map((f) => (
+              <option key={f} value={f}>
+                {f.charAt(0) + f.slice(1).toLowerCase()}
+              </option>
+            ))}
+          </select>
+        </Field>
+        <Field label="Authentication" htmlFor={id("auth_type")} errors={e.auth_type}>
+          <select id={id("auth_type")} value={form.auth_type} onChange={(ev) => set("auth_type", ev.target.value as AuthType)}>
+            {AUTH_TYPES.map((a) => (
+              <option key={a.value} value={a.value}>
+                {a.label}
+              </option>
+            ))}
+          </select>
+        </Field>
+        {form.auth_type === "header" ? (
+          <Field label="Header name" htmlFor={id("auth_header_name")} errors={e.auth_header_name} hint="e.g. X-API-Key">
+            <input id={id("auth_header_name")} value={form.auth_header_name} onChange={(ev) => set("auth_header_name", ev.target.value)} />
+          </Field>
+        ) : null}
+        {form.auth_type === "query" ? (
+          <Field label="Query parameter name" htmlFor={id("auth_param_name")} errors={e.auth_param_name} hint="e.g. api_key">
+            <input id={id("auth_param_name")} value={form.auth_param_name} onChange={(ev) => set("auth_param_name", ev.target.value)} />
+          </Field>
+        ) : null}
+        {form.auth_type === "basic" ? (
+          <Field label="Username" htmlFor={id("auth_username")} errors={e.auth_username} hint="The API key is the password.">
+            <input id={id("auth_username")} value={form.auth_username} onChange={(ev) => set("auth_username", ev.target.value)} />
+          </Field>
+        ) : null}
+        <Field label="Pagination" htmlFor={id("pagination")} errors={e.pagination}>
+          <select
+            id={id("pagination")}
+            value={form.pagination_type}
+            onChange={(ev) => set("pagination_type", ev.target.value as PaginationType)}
+          >
+            {PAGINATION_TYPES.map((p) => (
+              <option key={p.value} value={p.value}>
+                {p.label}
+              </option>
+            ))}
+          </select>
+        </Field>
+        <Field label="Records path" htmlFor={id("records_path_mode")} errors={e.records_path}>
+          <select
+            id={id("records_path_mode")}
+            value={form.records_path_mode}
+            onChange={(ev) => set("records_path_mode", ev.target.value as RecordsPathMode)}
+          >
+            <option value="detect">Detect (data, items, results, …)</option>
+            <option value="root">The response is the list</option>
+            <option value="path">Dotted path…</option>
+          </select>
+          {form.records_path_mode === "path" ? (
+            <input
+              aria-label="Records path"
+              placeholder="e.g. data.items"
+              value={form.records_path}
+              onChange={(ev) => set("records_path", ev.target.value)}
+            />
+          ) : null}
+        </Field>
+        <Field label="Primary key" htmlFor={id("primary_key")} errors={e.primary_key} hint="Field that identifies a record (dotted path allowed); empty: a content hash.">
+          <input id={id("primary_key")} value={form.primary_key} onChange={(ev) => set("primary_key", ev.target.value)} />
+        </Field>
+        <Field label="Active" htmlFor={id("is_active")} errors={e.is_active}>
+          <label className="checkbox">
+            <input id={id("is_active")} type="checkbox" checked={form.is_active} onChange={(ev) => set("is_active", ev.target.checked)} />
+            Sync on its schedule
+          </label>
+        </Field>
+        <Field
+          label="Transformation rules (JSON)"
+          htmlFor={id("transformation_rules")}
+          errors={e.transformation_rules}
+          wide
+          hint='field_mappings, type_conversions, defaults, required, include_unmapped. Example: {"field_mappings": {"full_name": "name"}, "type_conversions": {"id": "int"}}'
+        >
+          <textarea
+            id={id("transformation_rules")}
+            rows={6}
+            spellCheck={false}
+            value={form.transformation_rules}
+            onChange={(ev) => set("transformation_rules", ev.target.value)}
+          />
+        </Field>
+      </div>
+      <div className="actions">
+        <button type="submit" className="btn btn-primary" disabled={saving}>
+          {saving ? "Saving…" : editing ? "Save changes" : "Create connector"}
+        </button>
+        {onCancel ? (
+          <button type="button" className="btn" onClick={onCancel} disabled={saving}>
+            Cancel
+          </button>
+        ) : null}
+      </div>
+    </form>
+  );
+}

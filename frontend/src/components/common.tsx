@@ -1,0 +1,68 @@
+import type { ReactNode } from "react";
+
+import type { SyncStatus } from "../api/types";
+
+export function ErrorBanner({ message, children }: { message: string | null | undefined; children?: ReactNode }) {
+  if (!message) return null;
+  return (
+    <div className="banner banner-error" role="alert">
+      {message}
+      {children}
+    </div>
+  );
+}
+
+export function Loading({ label = "Loading…" }: { label?: string }) {
+  return (
+    <div className="loading" role="status" aria-live="polite">
+      <span className="spinner" aria-hidden="true" />
+      {label}
+    </div>
+  );
+}
+
+export function StatusBadge({ status }: { status: SyncStatus | "" | null | undefined }) {
+  if (!status) return <span className="badge badge-none">never synced</span>;
+  return <span className={`badge badge-${status.toLowerCase()}`}>{status}</span>;
+}
+
+export function ActiveBadge({ active }: { active: boolean }) {
+  return <span className={`badge ${active ? "badge-success" : "badge-none"}`}>{active ? "active" : "inactive"}</span>;
+}
+
+export function Pager({
+  page,
+  pageSize,
+  count,
+  onPage,
+  label,
+}: {
+  page: number;
+  pageSize: number;
+  count: number;
+  onPage: (page: number) => void;
+  label: string;
+}) {
+  const pages = Math.max(1, Math.ceil(count / pageSize));
+  if (count <= pageSize && page === 1) {
+    return <div className="pager muted">{count === 1 ? `1 ${label}` : `${count} ${label}s`}</div>;
+  }
+  return (
+    <nav className="pager" aria-label={`${label} pages`}>
+      <button type="button" className="btn btn-small" disabled={page <= 1} onClick={() => onPage(page - 1)}>
+        ← Previous
+      </button>
+      <span>
+        Page {page} of {pages} · {count} {label}s
+      </span>
+      <button type="button" className="btn btn-small" disabled={page >= pages} onClick={() => onPage(page + 1)}>
+        Next →
+      </button>
+    </nav>
+  );
+}
+
+/** A table that scrolls sideways on a narrow window instead of squeezing its columns. */
+export function TableWrap({ children }: { children: ReactNode }) {
+  return <div className="table-wrap">{children}</div>;
+}

@@ -1,0 +1,94 @@
+import { useCallback, useEffect, useRef, useState } from "react";
+
+import { getSyncLog } from "./api/api";
+import { ApiError, errorMessage } from "./api/client";
+import { isActiveStatus, type SyncLogDetail } from "./api/types";
+
+export interface Loaded<T> {
+  data: T | null;
+  error: string | null;
+  loading: boolean;
+  reload: () => void;
+}
+
+/** Run `load` when `deps` change (and on reload()); the latest answer wins. */
+export function useLoad<T>(load: () => Promise<T>, deps: readonly unknown[]): Loaded<T> {
+  const [data, setData] = useState<T | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const [loading, setLoading] = useState(true);
+  const [tick, setTick] = useState(0);
+  const loadRef = useRef(load);
+  loadRef.current = load;
+
+  useEffect(() => {
+    let live = true;
+    setLoading(true);
+    loadRef
+      .current()
+      .then((value) => {
+        if (!live) return;
+        setData(value);
+        setError(null);
+      })
+      .catch((err: unknown) => live && setError(errorMessage(err)))
+      .finally(() => live && setLoading(false));
+    return () => {
+      live = false;
+    };
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [...deps, tick]);
+
+  const reload = useCallback(() => setTick((t) => t + 1), []);
+  return { data, error, loading, reload };
+}
+
+export const POLL_INTERVAL_MS = 1000;
+
+/**
+ * Follow a sync log: fetch it, then again every second while it is pending or running.
+ * `onFinished` is called once when it reaches a final status.
+ */
+export function useSyncLogPolling(
+  logId: number | null,
+  onFinished?: (log: SyncLogDetail) => void,
+): { log: SyncLogDetail | null; error: string | null; refresh: () => void } {
+  const [log, setLog] = useState<SyncLogDetail | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const [tick, setTick] = useState(0);
+  const finishedRef = useRef(onFinished);
+  finishedRef.current = onFinished;
+
+  useEffect(() => {
+    if (logId === null) return;
+    let live = true;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+
+    const poll = async () => {
+      try {
+        const current = await getSyncLog(logId);
+        if (!live) return;
+        setLog(current);
+        setError(null);
+        if (isActiveStatus(current.status)) {
+          timer = setTimeout(poll, POLL_INTERVAL_MS);
+        } else {
+          finishedRef.current?.(current);
+        }
+      } catch (err) {
+        if (!live) return;
+        setError(errorMessage(err));
+        // keep following a run through a passing error (a restart, a throttled call), not a 404
+        const status = err instanceof ApiError ? err.status : 0;
+        if (status === 0 || status === 429 || status >= 500) timer = setTimeout(poll, POLL_INTERVAL_MS * 3);
+      }
+    };
+    void poll();
+    return () => {
+      live = false;
+      if (timer) clearTimeout(timer);
+    };
+  }, [logId, tick]);
+
+  const refresh = useCallback(() => setTick((t) => t + 1), []);
+  return { log, error, refresh };
+}

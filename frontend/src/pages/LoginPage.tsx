@@ -1,0 +1,76 @@
+import { useState, type FormEvent } from "react";
+import { Navigate, useLocation, useNavigate } from "react-router-dom";
+
+import { errorMessage } from "../api/client";
+import { useAuth } from "../auth";
+import { ErrorBanner } from "../components/common";
+
+export function LoginPage() {
+  const { me, signIn } = useAuth();
+  const navigate = useNavigate();
+  const location = useLocation();
+  const from = (location.state as { from?: string } | null)?.from ?? "/";
+  const [email, setEmail] = useState("");
+  const [password, setPassword] = useState("");
+  const [tenant, setTenant] = useState("");
+  const [error, setError] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+
+  if (me) return <Navigate to={from} replace />;
+
+  async function submit(event: FormEvent) {
+    event.preventDefault();
+    setBusy(true);
+    setError(null);
+    try {
+      await signIn(email, password, tenant);
+      navigate(from, { replace: true });
+    } catch (err) {
+      setError(errorMessage(err));
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  return (
+    <div className="login-screen">
+      <form className="card login-card" onSubmit={submit} aria-label="Sign in">
+        <div className="brand brand-large">
+          <span className="brand-mark" aria-hidden="true">M</span> MigrateIQ
+        </div>
+        <h1>Sign in</h1>
+        <ErrorBanner message={error} />
+        <div className="field">
+          <label htmlFor="login-email">Email</label>
+          <input
+            id="login-email"
+            type="email"
+            autoComplete="username"
+            value={email}
+            onChange={(e) => setEmail(e.target.value)}
+            required
+          />
+        </div>
+        <div className="field">
+          <label htmlFor="login-password">Password</label>
+          <input
+            id="login-password"
+            type="password"
+            autoComplete="current-password"
+            value={password}
+            onChange={(e) => setPassword(e.target.value)}
+            required
+          />
+        </div>
+        <div className="field">
+          <label htmlFor="login-tenant">Tenant (optional)</label>
+          <input id="login-tenant" value={tenant} onChange={(e) => setTenant(e.target.value)} placeholder="e.g. demo" />
+          <div className="hint">Needed only when your account belongs to several tenants.</div>
+        </div>
+        <button type="submit" className="btn btn-primary btn-block" disabled={busy}>
+          {busy ? "Signing in…" : "Sign in"}
+        </button>
+      </form>
+    </div>
+  );
+}
