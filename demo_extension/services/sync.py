@@ -37,6 +37,7 @@ from django.utils import timezone
 from core.http import OutboundClient
 from core.http_errors import OutboundError
 from core.redaction import redact, safe_url
+from demo_extension import selectors
 from demo_extension.models import (
     ACTIVE_SYNC_STATUSES,
     CustomDataConnector,
@@ -231,7 +232,7 @@ class DataSyncService:
         connector = self.connector
         try:
             with transaction.atomic():
-                return SyncLog.objects.create(
+                log = SyncLog.objects.create(
                     tenant_id=connector.tenant_id,
                     connector=connector,
                     status=SyncStatus.RUNNING,
@@ -242,6 +243,8 @@ class DataSyncService:
                 )
         except IntegrityError:
             raise self._already_running() from None
+        selectors.invalidate_tenant_stats(connector.tenant_id)
+        return log
 
     def _already_running(self) -> Exception:
         # runs.py (background runs) sits above the engine and imports it; its exception is part of
@@ -617,6 +620,7 @@ class DataSyncService:
         CustomDataConnector.objects.filter(pk=connector.pk).update(**connector_fields)
         for name, value in connector_fields.items():
             setattr(connector, name, value)
+        selectors.invalidate_tenant_stats(connector.tenant_id)
         self._event(
             log,
             f"Sync {status.lower()} in {log.duration_seconds:.2f} s: {log.records_processed} processed, "
