@@ -10,7 +10,12 @@ next request, the incremental high-water mark, the counters) commit in one trans
 that dies midway resumes from its last committed page and ends with the same data as a clean run.
 Between pages it refreshes the heartbeat and honours cancellation. Nothing but the pagination state
 and a few recent page fingerprints is kept from one page to the next, so memory does not grow with
-the number of records.
+the number of records. Outside a caller's transaction the page commits run on a second connection
+while the next page is fetched and transformed (see :class:`_BackgroundCommitter`).
+
+Modules of the engine: :mod:`.pagination` (styles, detection, stop rules, loop guards,
+``validate_pagination_config``), :mod:`.extract` (JSON bodies, ``records_path``), :mod:`.auth`,
+:mod:`.incremental` (``validate_incremental_config``), :mod:`.upsert` (checksums, bulk upserts).
 
 Upstream, data and configuration problems never escape as exceptions: the log ends ``FAILED`` with a
 message that is safe to show (no credentials).

@@ -2,9 +2,10 @@
 
 A page costs two statements whatever its size: one to read the stored checksums of the page's
 external ids, one ``INSERT … ON CONFLICT DO UPDATE`` for the new and changed rows (PostgreSQL takes
-the whole page as arrays through ``unnest``; SQLite runs the prepared statement per row inside the
-page's transaction). Unchanged rows are not written at all, so a re-sync of unchanged data writes
-no record rows.
+the whole page as binary-bound arrays through ``unnest``; SQLite runs the prepared statement per
+row inside the page's transaction). On a connector's first load PostgreSQL needs only the second,
+which reports what it inserted. Unchanged rows are not written at all, so a re-sync of unchanged
+data writes no record rows.
 
 Records are stored as the same canonical JSON text their checksum is computed from, so nothing is
 serialized twice. Values PostgreSQL's ``jsonb`` rejects (NaN and Infinity, ``\\u0000``, unpaired
