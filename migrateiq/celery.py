@@ -1,5 +1,16 @@
-"""The Celery app. Production: Redis broker (``CELERY_BROKER_URL``); embedded default: a filesystem
-transport under ``var/celery`` so that background syncs and schedules need no external service."""
+"""The Celery app: background syncs (``demo_extension.tasks``) and the every-minute schedules.
+
+Production (``CELERY_BROKER_URL=redis://...``), one process each, workers scaled as needed::
+
+    gunicorn migrateiq.wsgi                                   # web
+    celery -A migrateiq worker --loglevel INFO                # N of these
+    celery -A migrateiq beat --loglevel INFO --schedule var/celerybeat-schedule   # exactly one
+
+Embedded default (no broker configured): a filesystem transport under ``var/celery`` and one
+worker with the beat embedded, as ``make run`` starts it (``scripts/worker.sh``)::
+
+    celery -A migrateiq worker -B --schedule var/celerybeat-schedule --concurrency 2
+"""
 
 import os
 
