@@ -98,6 +98,13 @@ def sync(args) -> dict:
 
         profiler = Profiler(interval=0.001)
 
+    server_pid = None
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_backend_pid()")
+            server_pid = cursor.fetchone()[0]
+    server_cpu_before = _process_cpu_seconds(server_pid)
+
     rss_before = read_rss_kib()
     with tenant_context(connector.tenant):
         if profiler:
@@ -110,6 +117,7 @@ def sync(args) -> dict:
         if profiler:
             profiler.stop()
     peak = read_peak_rss_kib()
+    server_cpu = _process_cpu_seconds(server_pid) - server_cpu_before
     if profiler:
         Path(args.profile).write_text(profiler.output_text(unicode=True, color=False, show_all=False))
         Path(args.profile).with_suffix(".html").write_text(profiler.output_html())
@@ -127,10 +135,22 @@ def sync(args) -> dict:
         "records_stored": stored,
         "seconds": seconds,
         "sync_cpu_seconds": cpu,
+        "server_cpu_seconds": server_cpu,
         "rss_before_kib": rss_before,
         "peak_rss_kib": peak,
         "database": connection.vendor,
     }
+
+
+def _process_cpu_seconds(pid) -> float:
+    """User + system CPU seconds of a local process (the PostgreSQL backend serving this sync)."""
+    if pid is None:
+        return 0.0
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def fetch(args) -> dict:
