@@ -150,10 +150,14 @@ class DataSyncService:
     # -- connection test ------------------------------------------------------------------------
 
     def check_connection(self) -> ConnectionResult:
-        """Fetch the first page as a sync would and say whether records could be read from it."""
+        """Fetch the first page as a sync would and say whether records could be read from it.
+
+        One attempt, no retries: a person is waiting for the answer.
+        """
         connector = self.connector
         endpoint = safe_url(connector.api_endpoint)
         started = time.perf_counter()
+        response = None
         try:
             config = _pagination_config(connector)
             auth = build_request_auth(connector)
@@ -165,23 +169,19 @@ class DataSyncService:
                     connector.api_endpoint, params=params, headers=auth.headers, auth=auth.basic
                 )
             body = parse_json_body(response)
-            records = extract_records(
+            records_path = connector.records_path
+            extract_records(
                 body,
-                connector.records_path if connector.records_path is not None else detect_records_path(body),
+                records_path if records_path is not None else detect_records_path(body),
                 url=response.url,
             )
         except OutboundError as exc:
-            return ConnectionResult(
-                False, _elapsed_ms(started), redact(str(exc)), endpoint, getattr(exc, "status_code", None)
-            )
+            return ConnectionResult(False, _elapsed_ms(started), redact(str(exc)), endpoint, exc.status_code)
         except (ResponseFormatError, SyncProblem) as exc:
-            return ConnectionResult(False, _elapsed_ms(started), redact(str(exc)), endpoint, 200)
+            status_code = response.status_code if response is not None else None
+            return ConnectionResult(False, _elapsed_ms(started), redact(str(exc)), endpoint, status_code)
         return ConnectionResult(
-            True,
-            round(response.elapsed_ms, 1),
-            "Connection successful" if records is not None else "Connection successful (no records)",
-            endpoint,
-            response.status_code,
+            True, round(response.elapsed_ms, 1), "Connection successful", endpoint, response.status_code
         )
 
     def test_connection(self) -> bool:

@@ -196,3 +196,17 @@ def test_an_invalid_pagination_setting_fails_the_sync_naming_the_problem(
     assert log.status == SyncStatus.FAILED
     assert log.error_message.startswith("Invalid pagination configuration")
     assert upstream.requests == []
+
+
+def test_check_connection_names_an_invalid_setting_without_calling_the_upstream(
+    sample_upstream, make_connector
+):
+    upstream = sample_upstream(records=5)
+    connector = make_connector(upstream=upstream, pagination={"type": "pages"})
+
+    result = DataSyncService(connector).check_connection()
+
+    assert result.connected is False
+    assert result.status_code is None
+    assert "pagination.type 'pages'" in result.message
+    assert upstream.requests == []
