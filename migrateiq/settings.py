@@ -324,7 +324,9 @@ TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = Path(env_str("STATIC_ROOT", str(BASE_DIR / "staticfiles")))
+# WhiteNoise serves from the finders until collectstatic has run; it only needs the folder to exist.
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 # The web UI's build (scripts/build_ui.sh), served under /static/ui/; core/views_ui.py serves its page.
 UI_BUILD_DIR = BASE_DIR / "frontend" / "dist"
 STATICFILES_DIRS = [("ui", UI_BUILD_DIR)] if UI_BUILD_DIR.is_dir() else []
