@@ -122,7 +122,11 @@ def test_dropping_the_old_key_before_rotating_fails_loudly_and_changes_nothing(t
     assert raw_column(CustomDataConnector, "api_key", connector.pk) == stored
 
 
-@pytest.mark.parametrize("keys", [None, "", " , ", "not-a-fernet-key", f"{K1},short"])
+@pytest.mark.parametrize(
+    "keys",
+    [None, "", " , ", "not-a-fernet-key", f"{K1},short"],
+    ids=["unset", "empty", "only-commas", "not-a-key", "second-key-malformed"],
+)
 def test_production_refuses_to_start_without_valid_field_encryption_keys(tmp_path, keys):
     result = subprocess.run(
         [sys.executable, "manage.py", "check"],
