@@ -415,7 +415,7 @@ function TestResult({ result }: { result: ConnectionResult }) {
         </div>
         <div>
           <dt>Endpoint</dt>
-          <dd className="mono small break">{result.endpoint}</dd>
+          <dd className="mono break">{result.endpoint}</dd>
         </div>
       </dl>
     </section>

@@ -1,0 +1,98 @@
+import { describe, expect, it, vi } from "vitest";
+
+import { fakeFetch } from "../test/helpers";
+import { ApiError, apiRequest, buildUrl, getTokens, onAuthLost, setTokens } from "./client";
+
+describe("the API client", () => {
+  it("sends the bearer token and returns the parsed body", async () => {
+    setTokens({ access: "A1", refresh: "R1" });
+    const calls = fakeFetch(() => ({ body: { ok: true } }));
+    const { status, data } = await apiRequest<{ ok: boolean }>("/auth/me/");
+    expect(status).toBe(200);
+    expect(data).toEqual({ ok: true });
+    expect(calls[0]?.url).toBe("/api/auth/me/");
+    expect(calls[0]?.headers.Authorization).toBe("Bearer A1");
+  });
+
+  it("refreshes an expired access token once and repeats the call", async () => {
+    setTokens({ access: "old", refresh: "R1" });
+    const calls = fakeFetch((call) => {
+      if (call.url === "/api/auth/token/refresh/") return { body: { access: "new", refresh: "R2" } };
+      if (call.headers.Authorization === "Bearer old") return { status: 401, body: { detail: "Token expired." } };
+      return { body: { id: 3 } };
+    });
+    const { data } = await apiRequest<{ id: number }>("/demo-extension/connectors/3/");
+    expect(data).toEqual({ id: 3 });
+    expect(calls.map((c) => c.url)).toEqual([
+      "/api/demo-extension/connectors/3/",
+      "/api/auth/token/refresh/",
+      "/api/demo-extension/connectors/3/",
+    ]);
+    expect(calls[1]?.body).toEqual({ refresh: "R1" });
+    expect(getTokens()).toEqual({ access: "new", refresh: "R2" });
+    expect(JSON.parse(window.sessionStorage.getItem("migrateiq.tokens") ?? "{}")).toEqual({ access: "new", refresh: "R2" });
+  });
+
+  it("signs out and reports the lost session when the refresh is refused", async () => {
+    setTokens({ access: "old", refresh: "expired" });
+    const lost = vi.fn();
+    onAuthLost(lost);
+    const calls = fakeFetch((call) =>
+      call.url === "/api/auth/token/refresh/"
+        ? { status: 401, body: { detail: "Token is invalid or expired" } }
+        : { status: 401, body: { detail: "Given token not valid for any token type" } },
+    );
+    const error = await apiRequest("/auth/me/").catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ApiError);
+    expect((error as ApiError).status).toBe(401);
+    expect(calls).toHaveLength(2); // the call and one refresh, no loop
+    expect(getTokens()).toBeNull();
+    expect(window.sessionStorage.getItem("migrateiq.tokens")).toBeNull();
+    expect(lost).toHaveBeenCalledOnce();
+    onAuthLost(null);
+  });
+
+  it("turns an API error into its detail sentence and field errors", async () => {
+    setTokens({ access: "A", refresh: "R" });
+    fakeFetch(() => ({
+      status: 400,
+      body: {
+        detail: "api_endpoint: Enter a valid URL.",
+        errors: { api_endpoint: ["Enter a valid URL."], transformation_rules: { field_mappings: ["Must be an object."] } },
+      },
+    }));
+    const error = (await apiRequest("/demo-extension/connectors/", { method: "POST", body: {} }).catch((e: unknown) => e)) as ApiError;
+    expect(error.detail).toBe("api_endpoint: Enter a valid URL.");
+    expect(error.fieldErrors).toEqual({
+      api_endpoint: ["Enter a valid URL."],
+      transformation_rules: ["field_mappings: Must be an object."],
+    });
+  });
+
+  it("explains an unreachable server and an answer without a detail", async () => {
+    vi.stubGlobal("fetch", vi.fn(() => Promise.reject(new TypeError("Failed to fetch"))));
+    const offline = (await apiRequest("/auth/me/").catch((e: unknown) => e)) as ApiError;
+    expect(offline.status).toBe(0);
+    expect(offline.detail).toMatch(/could not be reached/);
+
+    fakeFetch(() => ({ status: 502 }));
+    const bare = (await apiRequest("/auth/me/").catch((e: unknown) => e)) as ApiError;
+    expect(bare.status).toBe(502);
+    expect(bare.detail).toBe("The server answered 502 without an explanation.");
+  });
+
+  it("does not send a token or refresh when signing in", async () => {
+    setTokens({ access: "A", refresh: "R" });
+    const calls = fakeFetch(() => ({ status: 401, body: { detail: "Invalid email or password." } }));
+    const error = (await apiRequest("/auth/token/", { method: "POST", body: {}, auth: false }).catch((e: unknown) => e)) as ApiError;
+    expect(error.detail).toBe("Invalid email or password.");
+    expect(calls).toHaveLength(1);
+    expect(calls[0]?.headers.Authorization).toBeUndefined();
+  });
+
+  it("leaves empty query values out of the URL", () => {
+    expect(buildUrl("/demo-extension/connectors/", { page: 2, search: "", external_id: undefined, wait: 0 })).toBe(
+      "/api/demo-extension/connectors/?page=2&wait=0",
+    );
+  });
+});

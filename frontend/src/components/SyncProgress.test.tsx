@@ -1,0 +1,96 @@
+import { act, render, screen } from "@testing-library/react";
+import { MemoryRouter } from "react-router-dom";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+
+import { fakeFetch, syncLog } from "../test/helpers";
+import { SyncProgress } from "./SyncProgress";
+
+async function advance(ms: number) {
+  await act(async () => {
+    await vi.advanceTimersByTimeAsync(ms);
+  });
+}
+
+describe("following a sync", () => {
+  beforeEach(() => {
+    vi.useFakeTimers();
+  });
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it("polls the sync log every second and shows its counters until it finishes", async () => {
+    const answers = [
+      syncLog({ status: "PENDING" }),
+      syncLog({ status: "RUNNING", records_processed: 50, pages_fetched: 1 }),
+      syncLog({ status: "RUNNING", records_processed: 100, pages_fetched: 2 }),
+      syncLog({ status: "SUCCESS", records_processed: 120, records_created: 120, pages_fetched: 3, duration_seconds: 2.5 }),
+    ];
+    const calls = fakeFetch(() => ({ body: answers[Math.min(calls.length - 1, answers.length - 1)] }));
+    const finished = vi.fn();
+    render(
+      <MemoryRouter>
+        <SyncProgress logId={5} onFinished={finished} />
+      </MemoryRouter>,
+    );
+
+    await advance(0);
+    expect(screen.getByText("PENDING")).toBeTruthy();
+    expect(calls).toHaveLength(1);
+    expect(calls[0]?.url).toBe("/api/demo-extension/sync-logs/5/");
+
+    await advance(999);
+    expect(calls).toHaveLength(1); // not before a second has passed
+    await advance(1);
+    expect(screen.getByText("RUNNING")).toBeTruthy();
+    expect(screen.getByTestId("records-processed").textContent).toBe("50");
+    expect(screen.getByTestId("pages-fetched").textContent).toBe("1");
+
+    await advance(1000);
+    expect(screen.getByTestId("records-processed").textContent).toBe("100");
+    expect(screen.getByTestId("pages-fetched").textContent).toBe("2");
+    expect(finished).not.toHaveBeenCalled();
+
+    await advance(1000);
+    expect(screen.getByText("SUCCESS")).toBeTruthy();
+    expect(screen.getByTestId("records-processed").textContent).toBe("120");
+    expect(finished).toHaveBeenCalledOnce();
+    expect(finished.mock.calls[0]?.[0]).toMatchObject({ status: "SUCCESS" });
+
+    await advance(5000);
+    expect(calls).toHaveLength(4); // a finished sync is not polled again
+    expect(screen.getByRole("link", { name: "#5" }).getAttribute("href")).toBe("/sync-logs/5");
+  });
+
+  it("shows a failed sync's error message", async () => {
+    fakeFetch(() => ({ body: syncLog({ status: "FAILED", error_message: "Upstream answered 500 on page 3." }) }));
+    render(
+      <MemoryRouter>
+        <SyncProgress logId={5} />
+      </MemoryRouter>,
+    );
+    await advance(0);
+    expect(screen.getByText("FAILED")).toBeTruthy();
+    expect(screen.getByText("Upstream answered 500 on page 3.")).toBeTruthy();
+  });
+
+  it("keeps following through a passing server error, and says so", async () => {
+    let n = 0;
+    fakeFetch(() => {
+      n += 1;
+      if (n === 2) return { status: 503, body: { detail: "The service is restarting." } };
+      return { body: syncLog({ status: n >= 3 ? "SUCCESS" : "RUNNING", records_processed: n * 10 }) };
+    });
+    render(
+      <MemoryRouter>
+        <SyncProgress logId={5} />
+      </MemoryRouter>,
+    );
+    await advance(0);
+    await advance(1000);
+    expect(screen.getByRole("alert").textContent).toBe("The service is restarting.");
+    await advance(3000);
+    expect(screen.getByText("SUCCESS")).toBeTruthy();
+    expect(screen.queryByRole("alert")).toBeNull();
+  });
+});

@@ -1,0 +1,69 @@
+import { fireEvent, render, screen } from "@testing-library/react";
+import { MemoryRouter } from "react-router-dom";
+import { describe, expect, it } from "vitest";
+
+import { AppRoutes } from "../App";
+import { getTokens } from "../api/client";
+import { AuthProvider } from "../auth";
+import { fakeFetch, me } from "../test/helpers";
+
+function renderApp(path: string) {
+  return render(
+    <MemoryRouter initialEntries={[path]}>
+      <AuthProvider>
+        <AppRoutes />
+      </AuthProvider>
+    </MemoryRouter>,
+  );
+}
+
+function fillIn(email: string, password: string, tenant = "") {
+  fireEvent.change(screen.getByLabelText("Email"), { target: { value: email } });
+  fireEvent.change(screen.getByLabelText("Password"), { target: { value: password } });
+  fireEvent.change(screen.getByLabelText("Tenant (optional)"), { target: { value: tenant } });
+  fireEvent.click(screen.getByRole("button", { name: "Sign in" }));
+}
+
+describe("signing in", () => {
+  it("sends a signed-out visitor to the sign-in page", () => {
+    fakeFetch(() => ({ status: 500 }));
+    renderApp("/connectors");
+    expect(screen.getByRole("heading", { name: "Sign in" })).toBeTruthy();
+  });
+
+  it("shows the API's error when the password is wrong", async () => {
+    const calls = fakeFetch(() => ({ status: 401, body: { detail: "Invalid email or password." } }));
+    renderApp("/login");
+    fillIn("ops@acme.test", "wrong", "acme");
+    expect((await screen.findByRole("alert")).textContent).toBe("Invalid email or password.");
+    expect(calls[0]?.body).toEqual({ email: "ops@acme.test", password: "wrong", tenant: "acme" });
+    expect(getTokens()).toBeNull();
+  });
+
+  it("shows a throttled sign-in's message", async () => {
+    fakeFetch(() => ({ status: 429, body: { detail: "Request was throttled. Expected available in 42 seconds." } }));
+    renderApp("/login");
+    fillIn("ops@acme.test", "pw");
+    expect((await screen.findByRole("alert")).textContent).toMatch(/throttled/);
+  });
+
+  it("signs in without a tenant, shows who and what role, and signs out", async () => {
+    const calls = fakeFetch((call) => {
+      if (call.url === "/api/auth/token/") return { body: { access: "A", refresh: "R" } };
+      if (call.url === "/api/auth/me/") return { body: me("editor") };
+      return { body: { count: 0, next: null, previous: null, results: [] } };
+    });
+    renderApp("/login");
+    fillIn("editor@acme.test", "pw");
+    const who = await screen.findByTestId("who");
+    expect(who.textContent).toContain("editor@acme.test");
+    expect(who.textContent).toContain("editor");
+    expect(calls[0]?.body).toEqual({ email: "editor@acme.test", password: "pw" });
+    expect(calls[1]?.headers.Authorization).toBe("Bearer A");
+    expect(getTokens()).toEqual({ access: "A", refresh: "R" });
+
+    fireEvent.click(screen.getByRole("button", { name: "Sign out" }));
+    expect(await screen.findByRole("heading", { name: "Sign in" })).toBeTruthy();
+    expect(getTokens()).toBeNull();
+  });
+});

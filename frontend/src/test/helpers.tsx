@@ -1,0 +1,126 @@
+import { render } from "@testing-library/react";
+import type { ReactElement } from "react";
+import { MemoryRouter, Route, Routes } from "react-router-dom";
+import { vi } from "vitest";
+
+import type { Connector, Me, Role, SyncLogDetail } from "../api/types";
+import { AuthContext, type AuthState } from "../auth";
+
+export interface FakeCall {
+  method: string;
+  url: string;
+  headers: Record<string, string>;
+  body: unknown;
+}
+
+export interface FakeAnswer {
+  status?: number;
+  body?: unknown;
+}
+
+/**
+ * Replace fetch with `answer(call)`; returns the list of calls made. A thrown error in `answer`
+ * is a network failure.
+ */
+export function fakeFetch(answer: (call: FakeCall) => FakeAnswer): FakeCall[] {
+  const calls: FakeCall[] = [];
+  vi.stubGlobal(
+    "fetch",
+    vi.fn(async (input: RequestInfo | URL, init?: RequestInit) => {
+      const call: FakeCall = {
+        method: init?.method ?? "GET",
+        url: String(input),
+        headers: { ...((init?.headers as Record<string, string> | undefined) ?? {}) },
+        body: typeof init?.body === "string" ? (JSON.parse(init.body) as unknown) : undefined,
+      };
+      calls.push(call);
+      const { status = 200, body = null } = answer(call);
+      const text = status === 204 || body === null ? "" : JSON.stringify(body);
+      return new Response(text || null, { status, headers: { "Content-Type": "application/json" } });
+    }),
+  );
+  return calls;
+}
+
+export function me(role: Role): Me {
+  return {
+    user: { id: 1, email: `${role}@acme.test`, full_name: "" },
+    tenant: { id: 1, slug: "acme", name: "Acme" },
+    role,
+  };
+}
+
+/** Render `element` at `path` (matched by `pattern`) as a signed-in user with `role`. */
+export function renderAs(role: Role, element: ReactElement, path = "/", pattern = "/") {
+  const auth: AuthState = { me: me(role), checking: false, signIn: vi.fn(), signOut: vi.fn() };
+  return render(
+    <AuthContext.Provider value={auth}>
+      <MemoryRouter initialEntries={[path]}>
+        <Routes>
+          <Route path={pattern} element={element} />
+          <Route path="*" element={<div>elsewhere</div>} />
+        </Routes>
+      </MemoryRouter>
+    </AuthContext.Provider>,
+  );
+}
+
+export function connector(overrides: Partial<Connector> = {}): Connector {
+  return {
+    id: 7,
+    name: "Customer <b>API</b>",
+    api_endpoint: "https://api.example.com/customers",
+    has_api_key: true,
+    api_key_last4: "9xyz",
+    sync_frequency: "DAILY",
+    is_active: true,
+    auth_type: "bearer",
+    auth_header_name: "",
+    auth_param_name: "",
+    auth_username: "",
+    request_headers: {},
+    query_params: {},
+    records_path: null,
+    primary_key: "id",
+    pagination: { type: "auto" },
+    incremental: {},
+    transformation_rules: {},
+    max_pages: null,
+    records_count: 1234,
+    last_sync_at: "2026-11-27T10:00:00Z",
+    last_sync_status: "SUCCESS",
+    next_sync_at: "2026-11-28T10:00:00Z",
+    created_by: "admin@acme.test",
+    created_at: "2026-11-01T10:00:00Z",
+    updated_at: "2026-11-01T10:00:00Z",
+    ...overrides,
+  };
+}
+
+export function syncLog(overrides: Partial<SyncLogDetail> = {}): SyncLogDetail {
+  return {
+    id: 5,
+    connector: 7,
+    connector_name: "Customer API",
+    status: "RUNNING",
+    triggered_by: "api",
+    records_processed: 0,
+    records_created: 0,
+    records_updated: 0,
+    records_unchanged: 0,
+    records_failed: 0,
+    pages_fetched: 0,
+    duration_seconds: null,
+    started_at: "2026-11-27T10:00:00Z",
+    finished_at: null,
+    error_message: "",
+    detected_pagination: "",
+    full_refresh: false,
+    attempts: 1,
+    created_at: "2026-11-27T10:00:00Z",
+    events: [],
+    ...overrides,
+  };
+}
+
+export const emptyPage = { count: 0, next: null, previous: null, results: [] };
