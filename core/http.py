@@ -357,13 +357,18 @@ class OutboundClient:
         chunks: list[bytes] = []
         size = 0
         received = False
-        for raw in response.iter_raw():
-            received = received or bool(raw)
-            for piece in decoder.decode(raw) if decoder else (raw,):
-                size += len(piece)
-                if size > limit:
-                    raise self._too_large(response, url, attempt)
-                chunks.append(piece)
+        raw_chunks = response.iter_raw()
+        try:
+            for raw in raw_chunks:
+                received = received or bool(raw)
+                for piece in decoder.decode(raw) if decoder else (raw,):
+                    size += len(piece)
+                    if size > limit:
+                        chunks.clear()
+                        raise self._too_large(response, url, attempt)
+                    chunks.append(piece)
+        finally:
+            raw_chunks.close()  # now, not whenever the garbage collector gets to the traceback
         if decoder is not None and received and not decoder.complete():
             raise _AttemptFailed(f"The compressed response from {safe_url(str(url))} was truncated", url)
         return b"".join(chunks)

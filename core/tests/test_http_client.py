@@ -5,6 +5,7 @@ Retry waits are recorded instead of slept (``make_client``); deadlines are real 
 
 import datetime
 import email.utils
+import gc
 import gzip
 import socket
 import ssl
@@ -304,12 +305,13 @@ def _gzip_bomb(decoded_size: int) -> bytes:
 
 @pytest.fixture(scope="module")
 def bomb():
-    return _gzip_bomb(32 * MiB)  # ~32 KiB on the wire: one network read inflates to 32 MiB
+    return _gzip_bomb(64 * MiB)  # ~64 KiB on the wire: one network read inflates to 64 MiB
 
 
 def test_a_gzip_bomb_stops_at_the_decoded_cap_without_inflating_in_memory(upstream, make_client, bomb):
     upstream.expect_request("/bomb").respond_with_data(bomb, headers={"Content-Encoding": "gzip"})
     client = make_client(max_bytes=MiB)
+    gc.collect()
     tracemalloc.start()
     try:
         with pytest.raises(ResponseTooLarge):
@@ -317,7 +319,9 @@ def test_a_gzip_bomb_stops_at_the_decoded_cap_without_inflating_in_memory(upstre
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
-    assert peak < 3 * MiB  # the cap plus bounded decompression steps, not 32 MiB
+    # The cap plus bounded decompression steps (about 1.4 MiB measured alone), far from the 64 MiB a
+    # one-shot decoder allocates; the margin absorbs allocations of other threads (the local servers).
+    assert peak < 16 * MiB
 
 
 def test_a_gzip_bomb_behind_a_redirect_stops_at_the_cap(upstream, make_client, bomb):
