@@ -42,4 +42,13 @@ MIGRATEIQ_FIELD_ENCRYPTION_KEYS="$($PY -c 'from cryptography.fernet import Ferne
 MIGRATEIQ_HTTPS=0 \
 MIGRATEIQ_VAR_DIR="$keys_dir" \
 run_pytest "$@"
+echo "== web UI: typecheck, unit tests (vitest), end-to-end run in Chromium"
+if ! command -v npm >/dev/null 2>&1; then echo "npm is missing: the web UI tests need Node.js 20+"; exit 1; fi
+(
+  cd frontend
+  timeout 300 npm ci --no-audit --no-fund --loglevel=error
+  timeout 120 npm run --silent typecheck
+  timeout 300 npm test
+  E2E_TIMEOUT_SECONDS=110 timeout 150 npm run --silent e2e
+)
 echo "== all test runs passed"
