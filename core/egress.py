@@ -145,6 +145,14 @@ class AllowlistEntry:
             return False
         return address.version == self.network.version and address in self.network
 
+    def covers_host(self, name: str, port: int) -> bool:
+        """A host-name entry names exactly one host (``*.example.com``: its subdomains)."""
+        if self.hostname is None or (self.port is not None and self.port != port):
+            return False
+        if self.hostname.startswith("*."):
+            return name.endswith(self.hostname[1:]) and name != self.hostname[2:]
+        return name == self.hostname
+
 
 @dataclass(frozen=True)
 class EgressPolicy:
@@ -156,14 +164,22 @@ class EgressPolicy:
     def is_allowlisted(self, address: IPAddress, port: int) -> bool:
         return any(entry.covers(address, port) for entry in self.allowlist)
 
-    def denies(self, address: IPAddress, port: int) -> bool:
-        """True when a connection to ``address:port`` is not allowed (``address`` as resolved)."""
-        return any(self._denies_form(form, port) for form in address_forms(address))
+    def host_is_allowlisted(self, name: str, port: int) -> bool:
+        return any(entry.covers_host(name, port) for entry in self.allowlist)
 
-    def _denies_form(self, address: IPAddress, port: int) -> bool:
+    def denies(self, address: IPAddress, port: int, *, host_allowlisted: bool = False) -> bool:
+        """True when a connection to ``address:port`` is not allowed (``address`` as resolved).
+
+        ``host_allowlisted``: the host name itself is on the allowlist (an operator's internal
+        API), so the addresses it resolves to *now* are allowed — except cloud metadata. The
+        connection still goes to the address checked here, so a later rebinding cannot move it.
+        """
+        return any(self._denies_form(form, port, host_allowlisted) for form in address_forms(address))
+
+    def _denies_form(self, address: IPAddress, port: int, host_allowlisted: bool = False) -> bool:
         if address in METADATA_ADDRESSES:
             return True
-        if self.is_allowlisted(address, port):
+        if host_allowlisted or self.is_allowlisted(address, port):
             return False
         if _in_any(address, PRIVATE_NETWORKS):
             return not self.allow_private_networks
@@ -301,6 +317,7 @@ def resolve_checked(host: str, port: int, policy: EgressPolicy | None = None) ->
         raise _denied(host, DENIED_REASON)
     if not isinstance(port, int) or not 1 <= port <= 65535:
         raise _denied(host, "the port is not valid")
+    host_allowlisted = policy.host_is_allowlisted(name, port)
     infos = socket.getaddrinfo(host.strip("[]"), port, type=socket.SOCK_STREAM)
     if not infos:
         raise socket.gaierror(socket.EAI_NONAME, "no addresses")
@@ -309,7 +326,7 @@ def resolve_checked(host: str, port: int, policy: EgressPolicy | None = None) ->
             address = ipaddress.ip_address(str(sockaddr[0]).split("%", 1)[0])
         except ValueError:
             raise _denied(host, DENIED_REASON) from None
-        if policy.denies(address, port):
+        if policy.denies(address, port, host_allowlisted=host_allowlisted):
             logger.info("Egress denied: %s:%s resolves to %s", name, port, address)
             raise _denied(host, DENIED_REASON)
     return infos

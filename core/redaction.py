@@ -52,13 +52,14 @@ def safe_url(url: str) -> str:
     """The URL without userinfo and with sensitive query parameters masked, for messages."""
     try:
         parts = urlsplit(str(url))
-    except ValueError:
+        port = parts.port
+    except ValueError:  # unparseable, or a port out of range
         return "<invalid url>"
     host = parts.hostname or ""
-    if parts.port:
-        host = f"{host}:{parts.port}"
-    if ":" in (parts.hostname or "") and not host.startswith("["):
-        host = f"[{parts.hostname}]" + (f":{parts.port}" if parts.port else "")
+    if ":" in host:
+        host = f"[{host}]"
+    if port:
+        host = f"{host}:{port}"
     query = urlencode(
         [
             (k, REDACTED if _SENSITIVE_PARAM.search(k) else v)

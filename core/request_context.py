@@ -8,7 +8,8 @@ import contextlib
 import contextvars
 from types import MappingProxyType
 
-_context: contextvars.ContextVar = contextvars.ContextVar("migrateiq_log_context", default=MappingProxyType({}))
+_EMPTY = MappingProxyType({})
+_context: contextvars.ContextVar = contextvars.ContextVar("migrateiq_log_context", default=_EMPTY)
 
 
 def get_log_context() -> dict:

@@ -184,17 +184,31 @@ def test_an_allowlist_entry_with_a_port_allows_only_that_port(settings):
             check_url(url)
 
 
-def test_allowlisting_a_hostname_does_not_vouch_for_the_addresses_it_resolves_to(settings, resolver):
+def test_allowlisting_a_hostname_allows_that_host_only(settings, resolver):
     resolver.answers["erp.corp.example"] = ["10.0.0.9"]
-    resolver.answers["evil.example"] = ["127.0.0.1"]
+    resolver.answers["api.erp.corp.example"] = ["10.0.0.10"]
+    resolver.answers["evil.example"] = ["10.0.0.9"]
+    resolver.answers["sneaky.erp.corp.example.evil.example"] = ["10.0.0.9"]
+    with pytest.raises(EgressDenied):
+        check_url("http://erp.corp.example/")
+    settings.MIGRATEIQ_EGRESS_ALLOWLIST = ["erp.corp.example", "*.erp.corp.example:8443"]
+    check_url("http://erp.corp.example/")
+    check_url("https://api.erp.corp.example:8443/")
+    # the wildcard entry names a port; another port is not covered
+    with pytest.raises(EgressDenied):
+        check_url("https://api.erp.corp.example/")
+    # GitLab #293733: allowlisting one host must not switch the check off for other hosts,
+    # even when they resolve to the same address.
+    for url in ("http://evil.example/", "http://sneaky.erp.corp.example.evil.example/"):
+        with pytest.raises(EgressDenied):
+            check_url(url)
+
+
+def test_an_allowlisted_hostname_that_resolves_to_cloud_metadata_is_still_denied(settings, resolver):
+    resolver.answers["erp.corp.example"] = ["169.254.169.254"]
     settings.MIGRATEIQ_EGRESS_ALLOWLIST = ["erp.corp.example"]
     with pytest.raises(EgressDenied):
         check_url("http://erp.corp.example/")
-    settings.MIGRATEIQ_EGRESS_ALLOWLIST = ["erp.corp.example", "10.0.0.9"]
-    check_url("http://erp.corp.example/")
-    # GitLab #293733: allowlisting one address must not switch the check off for other hosts.
-    with pytest.raises(EgressDenied):
-        check_url("http://evil.example/")
 
 
 def test_an_allowlisted_ip_is_denied_when_a_name_rebinds_away_from_it(settings, resolver):
