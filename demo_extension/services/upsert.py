@@ -43,9 +43,25 @@ def _json_default(value):
     raise TypeError(f"a value of type {type(value).__name__}")
 
 
-_encode = json.JSONEncoder(
-    sort_keys=True, separators=(",", ":"), allow_nan=False, ensure_ascii=True, default=_json_default
-).encode
+def _make_encoder():
+    """Sorted-key compact ASCII JSON, NaN refused. The C encoder is built once (``json.dumps`` builds
+    one per call); records come from JSON, so the circular-reference check is skipped."""
+    c_make_encoder = getattr(json.encoder, "c_make_encoder", None)
+    if c_make_encoder is None:  # pragma: no cover - CPython always has it
+        return json.JSONEncoder(
+            sort_keys=True, separators=(",", ":"), allow_nan=False, ensure_ascii=True, default=_json_default
+        ).encode
+    encoder = c_make_encoder(
+        None, _json_default, json.encoder.encode_basestring_ascii, None, ":", ",", True, False, False
+    )
+
+    def encode(value) -> str:
+        return "".join(encoder(value, 0))
+
+    return encode
+
+
+_encode = _make_encoder()
 
 
 def canonical_json(data) -> str:
