@@ -150,6 +150,7 @@ async function main() {
     MIGRATEIQ_VAR_DIR: varDir,
     MIGRATEIQ_EGRESS_ALLOWLIST: `127.0.0.1:${apiPort}`,
     MIGRATEIQ_SYNC_RUNNER: "inline",
+    MIGRATEIQ_HTTP_MAX_ATTEMPTS: "1",
     LOG_LEVEL: "WARNING",
   });
 
@@ -239,7 +240,7 @@ async function main() {
   // 5. Sync now: the progress panel follows the run to SUCCESS; the records appear.
   await page.getByRole("button", { name: "Sync now" }).click();
   const progress = page.getByTestId("sync-progress");
-  await progress.getByText("SUCCESS").waitFor({ timeout: 30_000 });
+  await progress.getByText("SUCCESS", { exact: true }).waitFor({ timeout: 30_000 });
   const processed = await progress.getByTestId("records-processed").innerText();
   if (processed.replace(/\D/g, "") !== "120") throw new Error(`records processed shows ${processed}`);
   await page.getByRole("table", { name: "Records" }).waitFor();
@@ -263,15 +264,39 @@ async function main() {
   await page.locator(".event").first().waitFor();
   await shot("06-sync-log", true);
 
-  // 8. A narrow window.
-  await page.setViewportSize({ width: 390, height: 844 });
-  await page.goBack();
-  await page.getByRole("heading", { name: "Demo Users API" }).waitFor();
-  await shot("07-connector-narrow");
-  await page.getByRole("table", { name: "Records" }).scrollIntoViewIfNeeded();
-  await shot("08-records-narrow");
+  // 8. A new connector: the API's validation errors show next to their fields; a wrong API key
+  //    makes its sync fail with the upstream's answer, and the failed sync offers Resume.
+  await page.getByRole("link", { name: "Connectors", exact: true }).first().click();
+  await page.getByRole("button", { name: "New connector" }).click();
+  const form = page.getByRole("form", { name: "New connector" });
+  await form.getByLabel("Name").fill("Billing API");
+  await form.getByLabel("API endpoint").fill("http://169.254.169.254/latest");
+  await form.getByLabel("API key").fill("wrong-key");
+  await form.getByLabel("Transformation rules (JSON)").fill('{"type_conversions": {"id": "money"}}');
+  await form.getByRole("button", { name: "Create connector" }).click();
+  await form.locator(".field-invalid").first().waitFor();
+  await shot("07-create-validation");
+  await form.getByLabel("API endpoint").fill(`http://127.0.0.1:${apiPort}/users`);
+  await form.getByLabel("Transformation rules (JSON)").fill('{"type_conversions": {"id": "int"}}');
+  await form.getByRole("button", { name: "Create connector" }).click();
+  await page.getByRole("heading", { name: "Billing API" }).waitFor();
+  if (!(await page.getByText("stored (…-key)").isVisible())) throw new Error("the new key's last four are not shown");
+  await page.getByRole("button", { name: "Sync now" }).click();
+  await page.getByTestId("sync-progress").getByText("FAILED", { exact: true }).waitFor({ timeout: 30_000 });
+  await page.getByTestId("sync-progress").getByRole("link").first().click();
+  await page.getByRole("button", { name: "Resume" }).waitFor();
+  await shot("08-failed-sync", true);
 
-  // 9. Sign out: back to the sign-in page; a reload stays signed out.
+  // 9. A narrow window.
+  await page.setViewportSize({ width: 390, height: 844 });
+  await page.getByRole("link", { name: "Connectors", exact: true }).first().click();
+  await page.getByRole("link", { name: "Demo Users API" }).click();
+  await page.getByRole("heading", { name: "Demo Users API" }).waitFor();
+  await shot("09-connector-narrow");
+  await page.getByRole("table", { name: "Records" }).scrollIntoViewIfNeeded();
+  await shot("10-records-narrow");
+
+  // 10. Sign out: back to the sign-in page; a reload stays signed out.
   await page.setViewportSize({ width: 1280, height: 900 });
   await page.getByRole("button", { name: "Sign out" }).click();
   await page.getByRole("heading", { name: "Sign in" }).waitFor();

@@ -2,6 +2,7 @@ import { BrowserRouter, Link, Navigate, NavLink, Outlet, Route, Routes, useLocat
 
 import { AuthProvider, useAuth } from "./auth";
 import { Loading } from "./components/common";
+import { ErrorBoundary } from "./components/ErrorBoundary";
 import { ConnectorDetailPage } from "./pages/ConnectorDetailPage";
 import { ConnectorsPage } from "./pages/ConnectorsPage";
 import { DashboardPage } from "./pages/DashboardPage";
@@ -18,6 +19,7 @@ function RequireAuth() {
 
 function Layout() {
   const { me, signOut } = useAuth();
+  const location = useLocation();
   return (
     <div className="app">
       <header className="topbar">
@@ -45,7 +47,9 @@ function Layout() {
         ) : null}
       </header>
       <main className="main">
-        <Outlet />
+        <ErrorBoundary key={location.pathname}>
+          <Outlet />
+        </ErrorBoundary>
       </main>
     </div>
   );

@@ -7,10 +7,10 @@ import { ErrorBanner } from "./common";
 
 const FREQUENCIES: SyncFrequency[] = ["MANUAL", "HOURLY", "DAILY", "WEEKLY"];
 const AUTH_TYPES: { value: AuthType; label: string }[] = [
-  { value: "bearer", label: "Bearer token (Authorization: Bearer …)" },
+  { value: "bearer", label: "Bearer token" },
   { value: "header", label: "Custom header" },
   { value: "query", label: "Query parameter" },
-  { value: "basic", label: "HTTP Basic" },
+  { value: "basic", label: "HTTP Basic (username + key)" },
   { value: "none", label: "No authentication" },
 ];
 const PAGINATION_TYPES: { value: PaginationType; label: string }[] = [
