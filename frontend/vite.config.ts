@@ -1,10 +1,11 @@
 import react from "@vitejs/plugin-react";
 import { defineConfig } from "vitest/config";
 
-// Django serves the built files: index.html through core/views_ui.py, the assets through
-// STATICFILES_DIRS under /static/ui/ (see migrateiq/settings.py).
-export default defineConfig({
-  base: "/static/ui/",
+// Django serves the build: index.html through core/views_ui.py for every page address, the assets
+// through STATICFILES_DIRS under /static/ui/ (migrateiq/settings.py). `npm run dev` serves at / and
+// sends /api to a MigrateIQ started with `make run`.
+export default defineConfig(({ command }) => ({
+  base: command === "build" ? "/static/ui/" : "/",
   plugins: [react()],
   build: {
     outDir: "dist",
@@ -12,7 +13,6 @@ export default defineConfig({
     assetsInlineLimit: 0,
   },
   server: {
-    // `npm run dev`: the API of a MigrateIQ started with `make run`.
     proxy: { "/api": "http://127.0.0.1:8000" },
   },
   test: {
@@ -21,4 +21,4 @@ export default defineConfig({
     setupFiles: ["src/test/setup.ts"],
     restoreMocks: true,
   },
-});
+}));
