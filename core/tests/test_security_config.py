@@ -259,7 +259,9 @@ def test_cors_allows_only_a_configured_origin_and_never_credentials(client, db, 
     assert "Access-Control-Allow-Origin" not in foreign.headers
 
 
-@pytest.mark.parametrize("path", ["/api/auth/me/", "/healthz", "/admin/login/", "/api/docs/", "/api/redoc/"])
+@pytest.mark.parametrize(
+    "path", ["/api/auth/me/", "/healthz", "/admin/login/", "/api/docs/", "/api/redoc/", "/"]
+)
 def test_security_headers_are_set(client, db, path):
     response = client.get(path)
 
