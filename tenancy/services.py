@@ -94,7 +94,12 @@ def admins_left_after(membership: Membership, *, new_role: str | None = None, re
 def issue_tokens(email: str, password: str, tenant_slug: str | None) -> dict:
     """Check credentials and membership; return ``{"access", "refresh"}`` carrying the tenant."""
     user = User.objects.filter(email__iexact=(email or "").strip()).first()
-    if user is None or not user.check_password(password or "") or not user.is_active:
+    if user is None:
+        # Hash anyway: answering an unknown email faster than a wrong password would tell which
+        # emails have accounts (Django's ModelBackend does the same).
+        User().set_password(password or "")
+        raise LoginError("Invalid email or password.")
+    if not user.check_password(password or "") or not user.is_active:
         raise LoginError("Invalid email or password.")
     memberships = Membership.objects.select_related("tenant").filter(user=user, tenant__is_active=True)
     if tenant_slug:

@@ -393,3 +393,20 @@ def test_refresh_is_throttled(anon_client, db):
 
     assert response.status_code == 429
     assert int(response["Retry-After"]) >= 1
+
+
+def test_an_unknown_email_costs_a_password_hash_like_a_known_one(anon_client, admin_user, monkeypatch):
+    """No timing oracle: both answers run the password hasher once."""
+    import django.contrib.auth.base_user as base_user
+
+    calls = []
+    real = base_user.make_password
+    monkeypatch.setattr(base_user, "make_password", lambda *a, **k: calls.append(1) or real(*a, **k))
+    checks = []
+    real_check = base_user.check_password
+    monkeypatch.setattr(base_user, "check_password", lambda *a, **k: checks.append(1) or real_check(*a, **k))
+
+    assert login(anon_client, "nobody@nowhere.test").status_code == 401
+    assert login(anon_client, admin_user.email, password="wrong-password").status_code == 401
+
+    assert len(calls) == 1 and len(checks) == 1
