@@ -60,7 +60,12 @@ from demo_extension.models import (
     SyncStatus,
     TriggeredBy,
 )
-from demo_extension.services.schedule import compute_next_sync_at, due_connectors, schedule_next_sync
+from demo_extension.services.schedule import (
+    compute_next_sync_at,
+    due_connectors,
+    schedule_next_sync,
+    schedule_unscheduled_connectors,
+)
 from demo_extension.services.sync import DataSyncService
 from migrateiq.celery import app as celery_app
 
@@ -326,6 +331,7 @@ def dispatch_due_syncs(*, now=None, limit: int = 500) -> list[SyncLog]:
     Returns the started sync logs.
     """
     now = now or timezone.now()
+    schedule_unscheduled_connectors(now=now)
     started = []
     for connector in list(due_connectors(now=now)[:limit]):
         with transaction.atomic():

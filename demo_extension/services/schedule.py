@@ -68,6 +68,21 @@ def schedule_next_sync(connector_id: int, *, after: datetime | None = None) -> d
     return value
 
 
+def schedule_unscheduled_connectors(*, now: datetime | None = None) -> int:
+    """Give active, scheduled connectors that have no ``next_sync_at`` one, an interval from now.
+
+    A safety net run by the beat before each dispatch: a connector created or re-activated by a
+    code path that did not call :func:`refresh_next_sync_at` is still scheduled. Returns how many.
+    """
+    now = now or timezone.now()
+    count = 0
+    for frequency, interval in INTERVALS.items():
+        count += CustomDataConnector.objects.filter(
+            is_active=True, sync_frequency=frequency, next_sync_at__isnull=True
+        ).update(next_sync_at=now + interval)
+    return count
+
+
 def due_connectors(*, now: datetime | None = None):
     """Active, scheduled connectors whose ``next_sync_at`` has passed (all tenants)."""
     now = now or timezone.now()

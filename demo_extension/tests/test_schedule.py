@@ -140,3 +140,19 @@ def test_the_beat_task_dispatches_due_connectors(make_connector, published):
     make_connector(sync_frequency="HOURLY", next_sync_at=NOW)
 
     assert tasks.dispatch_due_syncs() == 1
+
+
+def test_the_beat_gives_scheduled_connectors_without_a_due_time_one_instead_of_never_running_them(
+    make_connector, published
+):
+    hourly = make_connector(sync_frequency="HOURLY", next_sync_at=None)
+    manual = make_connector(sync_frequency="MANUAL", next_sync_at=None)
+    inactive = make_connector(sync_frequency="DAILY", next_sync_at=None, is_active=False)
+
+    assert runs.dispatch_due_syncs(now=NOW) == []
+
+    for connector in (hourly, manual, inactive):
+        connector.refresh_from_db()
+    assert hourly.next_sync_at == NOW + timedelta(hours=1)
+    assert manual.next_sync_at is None
+    assert inactive.next_sync_at is None
