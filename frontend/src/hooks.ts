@@ -51,12 +51,15 @@ export const POLL_INTERVAL_MS = 1000;
 export function useSyncLogPolling(
   logId: number | null,
   onFinished?: (log: SyncLogDetail) => void,
+  onUpdate?: (log: SyncLogDetail) => void,
 ): { log: SyncLogDetail | null; error: string | null; refresh: () => void } {
   const [log, setLog] = useState<SyncLogDetail | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [tick, setTick] = useState(0);
   const finishedRef = useRef(onFinished);
   finishedRef.current = onFinished;
+  const updateRef = useRef(onUpdate);
+  updateRef.current = onUpdate;
 
   useEffect(() => {
     if (logId === null) return;
@@ -69,6 +72,7 @@ export function useSyncLogPolling(
         if (!live) return;
         setLog(current);
         setError(null);
+        updateRef.current?.(current);
         if (isActiveStatus(current.status)) {
           timer = setTimeout(poll, POLL_INTERVAL_MS);
         } else {

@@ -10,11 +10,14 @@ import { ErrorBanner, StatusBadge } from "./common";
 export function SyncProgress({
   logId,
   onFinished,
+  onUpdate,
 }: {
   logId: number;
   onFinished?: (log: SyncLogDetail) => void;
+  /** Every fresh copy of the log, e.g. to show it in a history table. */
+  onUpdate?: (log: SyncLogDetail) => void;
 }) {
-  const { log, error } = useSyncLogPolling(logId, onFinished);
+  const { log, error } = useSyncLogPolling(logId, onFinished, onUpdate);
   const running = log ? isActiveStatus(log.status) : true;
   return (
     <section className="card sync-progress" aria-label="Sync progress" data-testid="sync-progress">

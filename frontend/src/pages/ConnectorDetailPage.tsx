@@ -12,7 +12,7 @@ import {
   updateConnector,
 } from "../api/api";
 import { ApiError, errorMessage } from "../api/client";
-import type { ConnectionResult, Connector, ConnectorInput } from "../api/types";
+import type { ConnectionResult, Connector, ConnectorInput, SyncLog } from "../api/types";
 import { canDelete, canWrite, useAuth } from "../auth";
 import { ConnectorForm } from "../components/ConnectorForm";
 import { ActiveBadge, ErrorBanner, Loading, Pager, StatusBadge, TableWrap } from "../components/common";
@@ -64,6 +64,8 @@ function ConnectorDetail({ id }: { id: number }) {
   const [testResult, setTestResult] = useState<ConnectionResult | null>(null);
   const [syncId, setSyncId] = useState<number | null>(null);
   const [conflict, setConflict] = useState<SyncConflict | null>(null);
+  // The followed sync's latest copy: its history row shows it live instead of the stale row.
+  const [liveLog, setLiveLog] = useState<SyncLog | null>(null);
 
   const reloadAll = connector.reload;
   const reloadHistory = history.reload;
@@ -135,6 +137,7 @@ function ConnectorDetail({ id }: { id: number }) {
   if (!connector.data) {
     return (
       <div className="page">
+        <h1>Connector #{id}</h1>
         <ErrorBanner message={connector.error ?? "The connector could not be loaded."} />
         <Link to="/connectors">← All connectors</Link>
       </div>
@@ -197,7 +200,7 @@ function ConnectorDetail({ id }: { id: number }) {
       ) : null}
 
       {testResult ? <TestResult result={testResult} /> : null}
-      {syncId !== null ? <SyncProgress key={syncId} logId={syncId} onFinished={onSyncFinished} /> : null}
+      {syncId !== null ? <SyncProgress key={syncId} logId={syncId} onFinished={onSyncFinished} onUpdate={setLiveLog} /> : null}
       {editing ? <ConnectorForm connector={c} onSubmit={save} onCancel={() => setEditing(false)} /> : null}
 
       <section className="card">
@@ -297,7 +300,7 @@ function ConnectorDetail({ id }: { id: number }) {
                     </tr>
                   </thead>
                   <tbody>
-                    {history.data.results.map((log) => (
+                    {history.data.results.map((row) => liveLog && liveLog.id === row.id ? liveLog : row).map((log) => (
                       <tr key={log.id}>
                         <td>
                           <Link to={`/sync-logs/${log.id}`}>#{log.id}</Link>

@@ -58,6 +58,7 @@ function SyncLogView({ id }: { id: number }) {
   if (!log) {
     return error ? (
       <div className="page">
+        <h1>Sync #{id}</h1>
         <ErrorBanner message={error} />
         <Link to="/connectors">← Connectors</Link>
       </div>
