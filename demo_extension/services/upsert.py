@@ -197,10 +197,12 @@ def stored_checksums(connector_id: int, external_ids: list[str]) -> dict[str, st
     table = _quoted(_TABLE)
     if connection.vendor == "postgresql":
         with _postgresql_cursor() as cursor:
+            # A join on the unnested ids, not "= ANY(array)": the planner may answer ANY with a scan
+            # of all the connector's rows, which makes every page cost O(records synced so far).
             cursor.execute(
-                f"SELECT external_id, checksum FROM {table} "  # noqa: S608 - table name from the model
-                "WHERE connector_id = %s AND external_id = ANY(%b::text[])",
-                [connector_id, external_ids],
+                f"SELECT r.external_id, r.checksum FROM unnest(%b::text[]) AS u(external_id) "  # noqa: S608
+                f"JOIN {table} AS r ON r.connector_id = %b::bigint AND r.external_id = u.external_id",
+                [external_ids, connector_id],
             )
             found.update(cursor.fetchall())
         return found
