@@ -160,9 +160,13 @@ export function ConnectorForm({
       records_path:
         form.records_path_mode === "detect" ? null : form.records_path_mode === "root" ? "" : form.records_path,
       primary_key: form.primary_key,
-      pagination: { type: form.pagination_type },
       transformation_rules: rules,
     };
+    // An unchanged style keeps the connector's own pagination settings (page size, parameter
+    // names); another style starts from its defaults.
+    if (!editing || form.pagination_type !== paginationTypeOf(connector.pagination)) {
+      input.pagination = { type: form.pagination_type };
+    }
     if (form.auth_type === "header") input.auth_header_name = form.auth_header_name;
     if (form.auth_type === "query") input.auth_param_name = form.auth_param_name;
     if (form.auth_type === "basic") input.auth_username = form.auth_username;

@@ -110,4 +110,22 @@ describe("the connector page", () => {
     expect(await screen.findByText('No record with external id "cus_42".')).toBeTruthy();
     expect(calls.at(-1)?.url).toBe("/api/demo-extension/connectors/7/records/?page=1&page_size=20&external_id=cus_42");
   });
+
+  it("edits a connector without touching its key or pagination settings", async () => {
+    const paged = connector({ pagination: { type: "page", page_size: 50, page_param: "p" } });
+    const calls = api((call) => {
+      if (call.url !== "/api/demo-extension/connectors/7/") return null;
+      return { body: call.method === "PATCH" ? { ...paged, name: "Renamed" } : paged };
+    });
+    renderPage("editor");
+    fireEvent.click(await screen.findByRole("button", { name: "Edit" }));
+    expect(screen.getByText("A key ending in …9xyz is stored. Leave empty to keep it.")).toBeTruthy();
+    fireEvent.change(screen.getByLabelText("Name"), { target: { value: "Renamed" } });
+    fireEvent.click(screen.getByRole("button", { name: "Save changes" }));
+    await screen.findByRole("button", { name: "Edit" });
+    const sent = calls.find((c) => c.method === "PATCH")?.body as Record<string, unknown>;
+    expect(sent.name).toBe("Renamed");
+    expect("api_key" in sent).toBe(false);
+    expect("pagination" in sent).toBe(false);
+  });
 });
