@@ -11,6 +11,7 @@ from django.db.models import BooleanField, ExpressionWrapper, Q
 from core.egress import check_url
 from core.http_errors import OutboundError
 from demo_extension import models
+from demo_extension.services.connectors import connector_deleted, connector_saved
 from demo_extension.services.credentials import api_key_fields
 from demo_extension.services.transform import DataTransformationService, TransformationError
 from tenancy.models import Tenant
@@ -180,6 +181,12 @@ class CustomDataConnectorAdmin(admin.ModelAdmin):
         if not change:
             obj.created_by = request.user
         super().save_model(request, obj, form, change)
+        connector_saved(obj)
+
+    def delete_model(self, request, obj):
+        tenant_id = obj.tenant_id
+        super().delete_model(request, obj)
+        connector_deleted(tenant_id)
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         kwargs["form"] = ConnectorAdminForm if obj is not None else ConnectorAdminAddForm

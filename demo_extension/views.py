@@ -24,8 +24,9 @@ from core.exceptions import Conflict
 from core.throttling import ActionRateThrottle
 from demo_extension import filters, models
 from demo_extension import serializers as api
-from demo_extension.selectors import cached_tenant_stats, invalidate_tenant_stats
+from demo_extension.selectors import cached_tenant_stats
 from demo_extension.services import runs
+from demo_extension.services.connectors import connector_deleted, connector_saved
 from demo_extension.services.sync import DataSyncService
 from tenancy.models import Role
 from tenancy.serializers import ErrorSerializer
@@ -162,15 +163,15 @@ class ConnectorViewSet(ThrottledActionsMixin, TenantScopedModelViewSet):
 
     def perform_create(self, serializer):
         self._save_unique(serializer, tenant=self.request.tenant, created_by=self.request.user)
-        invalidate_tenant_stats(self.request.tenant.pk)
+        connector_saved(serializer.instance)
 
     def perform_update(self, serializer):
         self._save_unique(serializer)
-        invalidate_tenant_stats(self.request.tenant.pk)
+        connector_saved(serializer.instance)
 
     def perform_destroy(self, instance):
         super().perform_destroy(instance)
-        invalidate_tenant_stats(self.request.tenant.pk)
+        connector_deleted(self.request.tenant.pk)
 
     @extend_schema(
         tags=["connectors"],

@@ -9,6 +9,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand
 
 from demo_extension.models import CustomDataConnector, SyncFrequency
+from demo_extension.services.connectors import connector_saved
 from migrateiq.env import persistent_secret
 from tenancy.models import Role
 from tenancy.services import ensure_member, ensure_tenant
@@ -54,6 +55,7 @@ class Command(BaseCommand):
                 created_by=user,
             )
             connector.save()
+            connector_saved(connector)
         self.stdout.write(
             "\n".join(
                 [
