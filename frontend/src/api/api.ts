@@ -86,6 +86,11 @@ export async function listRecords(id: number, params: RecordParams = {}): Promis
   return (await apiRequest<Paginated<SyncedRecord>>(`${CONNECTORS}/${id}/records/`, { query: { ...params } })).data;
 }
 
+/** The tenant's latest sync runs, all connectors, newest first. */
+export async function listRecentSyncs(pageSize = 10): Promise<Paginated<SyncLog>> {
+  return (await apiRequest<Paginated<SyncLog>>(`${SYNC_LOGS}/`, { query: { page_size: pageSize, ordering: "-created_at" } })).data;
+}
+
 export async function getSyncLog(id: number): Promise<SyncLogDetail> {
   return (await apiRequest<SyncLogDetail>(`${SYNC_LOGS}/${id}/`)).data;
 }

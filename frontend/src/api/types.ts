@@ -142,8 +142,6 @@ export interface SyncedRecord {
   last_sync_log: number | null;
 }
 
-export const ACTIVE_STATUSES: readonly SyncStatus[] = ["PENDING", "RUNNING"];
-
 export function isActiveStatus(status: string | null | undefined): boolean {
   return status === "PENDING" || status === "RUNNING";
 }

@@ -1,12 +1,17 @@
 import { Link } from "react-router-dom";
 
-import { getStats } from "../api/api";
-import { ErrorBanner, Loading } from "../components/common";
-import { formatNumber, formatPercent, formatSeconds } from "../format";
+import { getStats, listRecentSyncs } from "../api/api";
+import { ErrorBanner, Loading, StatusBadge, TableWrap } from "../components/common";
+import { formatDateTime, formatNumber, formatPercent, formatSeconds } from "../format";
 import { useLoad } from "../hooks";
 
 export function DashboardPage() {
-  const { data: stats, error, loading, reload } = useLoad(getStats, []);
+  const { data: stats, error, loading, reload: reloadStats } = useLoad(getStats, []);
+  const recent = useLoad(() => listRecentSyncs(10), []);
+  const reload = () => {
+    reloadStats();
+    recent.reload();
+  };
   return (
     <div className="page">
       <div className="page-header">
@@ -32,6 +37,49 @@ export function DashboardPage() {
           <Stat label="Average sync duration" value={formatSeconds(stats.avg_sync_duration)} />
         </div>
       ) : null}
+      <section className="card">
+        <h2>Recent syncs</h2>
+        <ErrorBanner message={recent.error} />
+        {recent.loading && !recent.data ? <Loading /> : null}
+        {recent.data ? (
+          recent.data.results.length === 0 ? (
+            <p className="muted">No syncs yet.</p>
+          ) : (
+            <TableWrap>
+              <table className="table" aria-label="Recent syncs">
+                <thead>
+                  <tr>
+                    <th>Sync</th>
+                    <th>Connector</th>
+                    <th>Status</th>
+                    <th className="num">Processed</th>
+                    <th>Duration</th>
+                    <th>Started</th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {recent.data.results.map((log) => (
+                    <tr key={log.id}>
+                      <td>
+                        <Link to={`/sync-logs/${log.id}`}>#{log.id}</Link>
+                      </td>
+                      <td>
+                        <Link to={`/connectors/${log.connector}`}>{log.connector_name}</Link>
+                      </td>
+                      <td>
+                        <StatusBadge status={log.status} />
+                      </td>
+                      <td className="num">{formatNumber(log.records_processed)}</td>
+                      <td>{formatSeconds(log.duration_seconds)}</td>
+                      <td className="small">{formatDateTime(log.started_at ?? log.created_at)}</td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </TableWrap>
+          )
+        ) : null}
+      </section>
     </div>
   );
 }

@@ -1,0 +1,37 @@
+import { screen } from "@testing-library/react";
+import { describe, expect, it } from "vitest";
+
+import { fakeFetch, renderAs, syncLog } from "../test/helpers";
+import { DashboardPage } from "./DashboardPage";
+
+describe("the dashboard", () => {
+  it("shows the tenant's statistics and latest syncs", async () => {
+    fakeFetch((call) =>
+      call.url === "/api/demo-extension/connectors/stats/"
+        ? {
+            body: {
+              total_connectors: 3,
+              active_connectors: 2,
+              total_records_synced: 15230,
+              last_24h_syncs: 7,
+              success_rate: 85.714,
+              avg_sync_duration: 12.34,
+            },
+          }
+        : { body: { count: 1, next: null, previous: null, results: [syncLog({ id: 41, status: "PARTIAL" })] } },
+    );
+    renderAs("viewer", <DashboardPage />);
+    expect(await screen.findByText("15,230")).toBeTruthy();
+    expect(screen.getByText("85.7 %")).toBeTruthy();
+    expect(screen.getByText("12.3 s")).toBeTruthy();
+    expect(screen.getByText("7")).toBeTruthy();
+    expect((await screen.findByRole("link", { name: "#41" })).getAttribute("href")).toBe("/sync-logs/41");
+    expect(screen.getByText("PARTIAL")).toBeTruthy();
+  });
+
+  it("shows the API's message when the statistics cannot be read", async () => {
+    fakeFetch(() => ({ status: 429, body: { detail: "Request was throttled. Expected available in 3 seconds." } }));
+    renderAs("viewer", <DashboardPage />);
+    expect((await screen.findAllByRole("alert"))[0]?.textContent).toBe("Request was throttled. Expected available in 3 seconds.");
+  });
+});
