@@ -210,3 +210,28 @@ def test_every_error_body_is_json(graphs, b_client):
     graph_a, _ = graphs
     response = b_client.get(f"/api/demo-extension/connectors/{graph_a.connector.pk}/")
     assert json.loads(response.content) == {"detail": "Not found."}
+
+
+def test_every_view_of_tenant_data_inherits_the_scoped_base_class():
+    from tenancy.viewsets import TenantScopedViewSetMixin
+
+    unscoped = [
+        route.pattern
+        for route in api_routes()
+        if route.model is not None
+        and route.model in seed.TENANT_ROWS
+        and not issubclass(route.view_class, TenantScopedViewSetMixin)
+    ]
+    assert not unscoped, f"views of tenant data that bypass tenancy.viewsets: {unscoped}"
+
+
+def test_a_scoped_viewset_may_not_override_get_queryset():
+    from tenancy.viewsets import TenantScopedModelViewSet
+
+    with pytest.raises(TypeError, match="override scope_queryset"):
+
+        class Leaky(TenantScopedModelViewSet):
+            queryset = CustomDataConnector.objects.all()
+
+            def get_queryset(self):
+                return CustomDataConnector.objects.all()
