@@ -98,12 +98,7 @@ def sync(args) -> dict:
 
         profiler = Profiler(interval=0.001)
 
-    server_pid = None
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_backend_pid()")
-            server_pid = cursor.fetchone()[0]
-    server_cpu_before = _process_cpu_seconds(server_pid)
+    server_cpu_before = _server_cpu_seconds(connection)
 
     rss_before = read_rss_kib()
     with tenant_context(connector.tenant):
@@ -117,7 +112,7 @@ def sync(args) -> dict:
         if profiler:
             profiler.stop()
     peak = read_peak_rss_kib()
-    server_cpu = _process_cpu_seconds(server_pid) - server_cpu_before
+    server_cpu = _server_cpu_seconds(connection, server_cpu_before)
     if profiler:
         Path(args.profile).write_text(profiler.output_text(unicode=True, color=False, show_all=False))
         Path(args.profile).with_suffix(".html").write_text(profiler.output_html())
@@ -143,14 +138,26 @@ def sync(args) -> dict:
 
 
 def _process_cpu_seconds(pid) -> float:
-    """User + system CPU seconds of a local process (the PostgreSQL backend serving this sync)."""
-    if pid is None:
-        return 0.0
+    """User + system CPU seconds of a local process (a PostgreSQL backend)."""
     try:
         fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     except OSError:
         return 0.0
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _server_cpu_seconds(connection, before: dict | None = None):
+    """CPU seconds of the PostgreSQL backends serving this throwaway database (the sync may use
+    more than one connection): a ``{pid: seconds}`` snapshot, or with ``before`` the seconds spent
+    since. Backends that exit in between are not counted. Zero on SQLite."""
+    if connection.vendor != "postgresql":
+        return {} if before is None else 0.0
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pid FROM pg_stat_activity WHERE datname = current_database()")
+        now = {pid: _process_cpu_seconds(pid) for (pid,) in cursor.fetchall()}
+    if before is None:
+        return now
+    return sum(seconds - before.get(pid, 0.0) for pid, seconds in now.items())
 
 
 def fetch(args) -> dict:
