@@ -21,6 +21,7 @@ import argparse
 import json
 import os
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -98,12 +99,13 @@ def sync(args) -> dict:
 
         profiler = Profiler(interval=0.001)
 
-    server_cpu_before = _server_cpu_seconds(connection)
+    server_cpu = _ServerCpuMeter(connection)
 
     rss_before = read_rss_kib()
     with tenant_context(connector.tenant):
         if profiler:
             profiler.start()
+        server_cpu.start()
         cpu_before = cpu_seconds()
         started = time.perf_counter()
         log = service.sync_data(triggered_by="manual")
@@ -112,7 +114,7 @@ def sync(args) -> dict:
         if profiler:
             profiler.stop()
     peak = read_peak_rss_kib()
-    server_cpu = _server_cpu_seconds(connection, server_cpu_before)
+    server_cpu = server_cpu.stop()
     if profiler:
         Path(args.profile).write_text(profiler.output_text(unicode=True, color=False, show_all=False))
         Path(args.profile).with_suffix(".html").write_text(profiler.output_html())
@@ -146,18 +148,58 @@ def _process_cpu_seconds(pid) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def _server_cpu_seconds(connection, before: dict | None = None):
-    """CPU seconds of the PostgreSQL backends serving this throwaway database (the sync may use
-    more than one connection): a ``{pid: seconds}`` snapshot, or with ``before`` the seconds spent
-    since. Backends that exit in between are not counted. Zero on SQLite."""
-    if connection.vendor != "postgresql":
-        return {} if before is None else 0.0
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pid FROM pg_stat_activity WHERE datname = current_database()")
-        now = {pid: _process_cpu_seconds(pid) for (pid,) in cursor.fetchall()}
-    if before is None:
-        return now
-    return sum(seconds - before.get(pid, 0.0) for pid, seconds in now.items())
+class _ServerCpuMeter:
+    """CPU seconds of the PostgreSQL backends serving this throwaway database during the sync.
+
+    The engine may commit pages on a connection of its own that closes when the sync ends, so a
+    thread samples every backend of the database every 0.2 s and keeps each one's last reading.
+    """
+
+    def __init__(self, connection):
+        self.enabled = connection.vendor == "postgresql"
+        self.last: dict[int, float] = {}
+        self.before: dict[int, float] = {}
+        self._stop = threading.Event()
+        self._thread = None
+        if self.enabled:
+            import psycopg
+
+            settings = connection.settings_dict
+            self._conn = psycopg.connect(
+                dbname=settings["NAME"],
+                user=settings["USER"],
+                password=settings["PASSWORD"] or None,
+                host=settings["HOST"],
+                port=settings["PORT"] or None,
+                autocommit=True,
+            )
+            self._own_pid = self._conn.info.backend_pid
+            self.before = self._sample()
+
+    def _sample(self) -> dict[int, float]:
+        rows = self._conn.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> %s",
+            [self._own_pid],
+        ).fetchall()
+        return {pid: _process_cpu_seconds(pid) for (pid,) in rows}
+
+    def _run(self) -> None:
+        while not self._stop.wait(0.2):
+            self.last.update({pid: s for pid, s in self._sample().items() if s})
+
+    def start(self) -> None:
+        if self.enabled:
+            self._thread = threading.Thread(target=self._run, daemon=True)
+            self._thread.start()
+
+    def stop(self) -> float:
+        if not self.enabled:
+            return 0.0
+        self._stop.set()
+        self._thread.join()
+        self.last.update({pid: s for pid, s in self._sample().items() if s})
+        self._conn.close()
+        return sum(seconds - self.before.get(pid, 0.0) for pid, seconds in self.last.items())
 
 
 def fetch(args) -> dict:
