@@ -60,6 +60,7 @@ from demo_extension.models import (
     SyncStatus,
     TriggeredBy,
 )
+from demo_extension.services.errors import SyncAlreadyRunning  # noqa: F401  (part of this module's API)
 from demo_extension.services.schedule import (
     compute_next_sync_at,
     due_connectors,
@@ -73,12 +74,6 @@ logger = logging.getLogger(__name__)
 
 RUN_SYNC_TASK = "demo_extension.tasks.run_sync_log"
 POLL_INTERVAL_SECONDS = 0.2
-
-
-class SyncAlreadyRunning(Exception):
-    def __init__(self, active_log_id: int):
-        super().__init__(f"A sync of this connector is already in progress (sync log {active_log_id}).")
-        self.active_log_id = active_log_id
 
 
 # --- Starting, waiting, cancelling, resuming --------------------------------------------------

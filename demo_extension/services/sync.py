@@ -41,6 +41,7 @@ from django.utils import timezone
 
 from core.http import OutboundClient
 from core.http_errors import OutboundError
+from core.metrics import observe_sync_finished
 from core.redaction import redact, safe_url
 from demo_extension import selectors
 from demo_extension.models import (
@@ -53,6 +54,7 @@ from demo_extension.models import (
     SyncStatus,
 )
 from demo_extension.services.auth import base_query_params, build_request_auth
+from demo_extension.services.errors import SyncAlreadyRunning, SyncOwnershipLost
 from demo_extension.services.extract import (
     ResponseFormatError,
     detect_records_path,
@@ -218,6 +220,12 @@ class DataSyncService:
             with deferred_page_flushes():
                 status = self._run(sync_log, state, full_refresh or sync_log.full_refresh, progress)
             message = ""
+        except SyncOwnershipLost:
+            logger.warning(
+                "Sync %s of connector %s was taken over by another run; stopping", sync_log.pk, connector.pk
+            )
+            sync_log.refresh_from_db()
+            return sync_log
         except _Cancelled:
             status, message = SyncStatus.CANCELLED, "Cancelled at a page boundary; committed pages are kept."
         except OutboundError as exc:
@@ -252,10 +260,6 @@ class DataSyncService:
         return log
 
     def _already_running(self) -> Exception:
-        # runs.py (background runs) sits above the engine and imports it; its exception is part of
-        # the engine's contract, so it is looked up at raise time rather than at import time.
-        from demo_extension.services.runs import SyncAlreadyRunning
-
         return SyncAlreadyRunning(self._active_log_id())
 
     def _active_log_id(self):
@@ -553,7 +557,10 @@ class DataSyncService:
                 "records_unchanged": state.unchanged,
                 "heartbeat_at": now,
             }
-            SyncLog.objects.filter(pk=log.pk).update(**fields)
+            # Only the run that claimed the log may write it: a run reaped as stale that comes back
+            # to life must not commit alongside the run that took over (the page rolls back).
+            if not _owned(log).update(**fields):
+                raise SyncOwnershipLost(f"Sync log {log.pk} was taken over by another run.")
         return fields
 
     def _cancel_requested(self, log: SyncLog) -> bool:
@@ -609,10 +616,12 @@ class DataSyncService:
             "error_message": message if status != SyncStatus.CANCELLED else "",
             "heartbeat_at": now,
         }
-        SyncLog.objects.filter(pk=log.pk).update(**fields)
-        for name, value in fields.items():
-            setattr(log, name, value)
+        if not _owned(log).update(**fields):
+            logger.warning("Sync %s was taken over by another run; not recording %s", log.pk, status)
+            log.refresh_from_db()
+            return
         log.refresh_from_db()
+        observe_sync_finished(status, log.duration_seconds, log.records_processed, log.records_failed)
         connector_fields = {
             "last_sync_at": now,
             "last_sync_status": status,
@@ -793,6 +802,11 @@ class _BackgroundCommitter(_InlineCommitter):
                 pass
         finally:
             connection.close()
+
+
+def _owned(log: SyncLog):
+    """The log, as long as this run still owns it (RUNNING since the start this run claimed)."""
+    return SyncLog.objects.filter(pk=log.pk, status=SyncStatus.RUNNING, started_at=log.started_at)
 
 
 def _committer_for(service, log, state, progress) -> _InlineCommitter:

@@ -1,0 +1,13 @@
+"""Exceptions shared by the sync engine and the background runs (a module below both)."""
+
+
+class SyncAlreadyRunning(Exception):
+    """The connector already has a pending or running sync; ``active_log_id`` names it."""
+
+    def __init__(self, active_log_id: int):
+        super().__init__(f"A sync of this connector is already in progress (sync log {active_log_id}).")
+        self.active_log_id = active_log_id
+
+
+class SyncOwnershipLost(Exception):
+    """Another run of the same sync log took over (this one was reaped as stale): stop writing."""
