@@ -1,7 +1,8 @@
 """The web UI's page: the built ``index.html`` of ``frontend/`` for ``/`` and every client-side route.
 
 The UI is a single-page React app: ``/connectors/12`` is a route in the browser, so the server
-answers every page address with the same ``index.html`` and the app picks the page. Its scripts and
+answers each of the app's page addresses (``migrateiq/urls.py``) with the same ``index.html`` and
+the app picks the page. Its scripts and
 styles are static files under ``/static/ui/`` (``STATICFILES_DIRS``). Every piece of data comes from
 the REST API with the user's bearer token; this view serves no tenant data and needs no session.
 

@@ -18,6 +18,6 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
     path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
-    # Last: every other page address is the web UI's (client-side routes such as /connectors/12).
-    re_path(r"^(?P<ui_page>(?!api/|admin/|static/).*)$", ui_index, name="ui"),
+    # Last: the web UI's page addresses (client-side routes); anything else stays a 404.
+    re_path(r"^(?P<ui_page>|login/?|connectors/?|connectors/\d+/?|sync-logs/\d+/?)$", ui_index, name="ui"),
 ]
