@@ -287,14 +287,18 @@ async function main() {
   await page.getByRole("button", { name: "Resume" }).waitFor();
   await shot("08-failed-sync", true);
 
+  await page.getByRole("link", { name: "Dashboard", exact: true }).click();
+  await page.getByRole("table", { name: "Recent syncs" }).getByText("FAILED", { exact: true }).waitFor();
+  await shot("09-dashboard-after-syncs");
+
   // 9. A narrow window.
   await page.setViewportSize({ width: 390, height: 844 });
   await page.getByRole("link", { name: "Connectors", exact: true }).first().click();
   await page.getByRole("link", { name: "Demo Users API" }).click();
   await page.getByRole("heading", { name: "Demo Users API" }).waitFor();
-  await shot("09-connector-narrow");
+  await shot("10-connector-narrow");
   await page.getByRole("table", { name: "Records" }).scrollIntoViewIfNeeded();
-  await shot("10-records-narrow");
+  await shot("11-records-narrow");
 
   // 10. Sign out: back to the sign-in page; a reload stays signed out.
   await page.setViewportSize({ width: 1280, height: 900 });
