@@ -17,6 +17,9 @@ from core.redaction import REDACTED, register_secret
 from core.request_context import bind_log_context
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
+# Lines of the tests' own logger; other threads (servers of earlier tests) may log meanwhile.
+TEST_LOGGER = "migrateiq.tests.logging"
+log = logging.getLogger(TEST_LOGGER)
 
 
 class Captured:
@@ -30,6 +33,14 @@ class Captured:
     @property
     def records(self) -> list[dict]:
         return [json.loads(line) for line in self.lines]
+
+    @property
+    def own_records(self) -> list[dict]:
+        return [r for r in self.records if r["logger"] == TEST_LOGGER]
+
+    @property
+    def own_lines(self) -> list[str]:
+        return [line for line in self.lines if f" {TEST_LOGGER}: " in line]
 
 
 @pytest.fixture
@@ -55,12 +66,12 @@ def capture_logs():
 def test_json_lines_carry_the_bound_context(capture_logs):
     captured = capture_logs()
     with bind_log_context(request_id="req-0001-abcd", tenant="acme", user=7, connector=12, sync=99):
-        logging.getLogger("demo_extension.sync").warning("page %d fetched", 3)
+        log.warning("page %d fetched", 3)
 
-    (record,) = captured.records
+    (record,) = captured.own_records
     assert record["message"] == "page 3 fetched"
     assert record["level"] == "WARNING"
-    assert record["logger"] == "demo_extension.sync"
+    assert record["logger"] == TEST_LOGGER
     assert record["ts"].endswith("+00:00")
     assert {k: record[k] for k in ("request_id", "tenant", "user", "connector", "sync")} == {
         "request_id": "req-0001-abcd",
@@ -73,9 +84,9 @@ def test_json_lines_carry_the_bound_context(capture_logs):
 
 def test_json_lines_leave_out_unknown_context_and_include_extra_fields(capture_logs):
     captured = capture_logs()
-    logging.getLogger("demo_extension.sync").info("done", extra={"records": 40, "sync": 5})
+    log.info("done", extra={"records": 40, "sync": 5})
 
-    (record,) = captured.records
+    (record,) = captured.own_records
     assert record["records"] == 40
     assert record["sync"] == 5
     assert "tenant" not in record and "request_id" not in record
@@ -85,17 +96,15 @@ def test_a_registered_secret_is_redacted_from_message_extras_and_tracebacks(capt
     canary = "canary-secret-7Hq2Zp9"
     register_secret(canary)
     captured = capture_logs()
-    logger = logging.getLogger("demo_extension.sync")
-
-    logger.error("upstream refused key %s", canary, extra={"detail": f"sent {canary}"})
+    log.error("upstream refused key %s", canary, extra={"detail": f"sent {canary}"})
     try:
         raise RuntimeError(f"request with {canary} failed")
     except RuntimeError:
-        logger.exception("sync failed")
+        log.exception("sync failed")
 
     output = captured.stream.getvalue()
     assert canary not in output
-    first, second = captured.records
+    first, second = captured.own_records
     assert first["message"] == f"upstream refused key {REDACTED}"
     assert first["detail"] == f"sent {REDACTED}"
     assert REDACTED in second["exc"]
@@ -103,9 +112,9 @@ def test_a_registered_secret_is_redacted_from_message_extras_and_tracebacks(capt
 
 def test_an_authorization_header_in_a_log_line_is_redacted(capture_logs):
     captured = capture_logs()
-    logging.getLogger("core.http").info("headers: Authorization: Bearer eyJhbGciOi.canary.sig, Accept: json")
+    log.info("headers: Authorization: Bearer eyJhbGciOi.canary.sig, Accept: json")
 
-    (record,) = captured.records
+    (record,) = captured.own_records
     assert "eyJhbGciOi.canary.sig" not in record["message"]
     assert REDACTED in record["message"]
 
@@ -113,10 +122,10 @@ def test_an_authorization_header_in_a_log_line_is_redacted(capture_logs):
 def test_text_lines_are_readable_and_redacted(capture_logs):
     captured = capture_logs(TextFormatter())
     with bind_log_context(request_id="req-0002-abcd", tenant="acme"):
-        logging.getLogger("demo_extension.sync").info("calling with api_key=canary-text-secret")
+        log.info("calling with api_key=canary-text-secret")
 
-    (line,) = captured.lines
-    assert "INFO    demo_extension.sync: calling with api_key=[REDACTED]" in line
+    (line,) = captured.own_lines
+    assert f"INFO    {TEST_LOGGER}: calling with api_key=[REDACTED]" in line
     assert line.endswith("[request_id=req-0002-abcd tenant=acme]")
     assert "canary-text-secret" not in line
 
@@ -171,9 +180,9 @@ def test_djangos_own_error_lines_keep_the_request_context(capture_logs, admin_cl
 def test_no_context_leaks_into_lines_logged_after_a_request(capture_logs, admin_client):
     admin_client.get("/api/auth/me/")
     captured = capture_logs()
-    logging.getLogger("demo_extension.tasks").info("after the request")
+    log.info("after the request")
 
-    (record,) = captured.records
+    (record,) = captured.own_records
     assert "request_id" not in record and "tenant" not in record and "user" not in record
 
 
@@ -247,7 +256,7 @@ def logging_task():
 
     @app.task(name="core.tests.log_a_line", shared=False)
     def log_a_line():
-        logging.getLogger("demo_extension.tasks").info("inside the task")
+        log.info("inside the task")
 
     yield log_a_line
     app.tasks.pop("core.tests.log_a_line", None)
@@ -258,10 +267,10 @@ def test_task_lines_carry_the_task_id_and_the_queuing_requests_id(capture_logs, 
 
     captured = capture_logs()
     result = logging_task.apply(task_id="task-0001", headers={REQUEST_ID_HEADER: "queued-by-request-01"})
-    logging.getLogger("demo_extension.tasks").info("after the task")
+    log.info("after the task")
 
     assert result.successful()
-    inside, after = [r for r in captured.records if r["logger"] == "demo_extension.tasks"]
+    inside, after = captured.own_records
     assert inside["task_id"] == "task-0001"
     assert inside["request_id"] == "queued-by-request-01"
     assert "task_id" not in after and "request_id" not in after
