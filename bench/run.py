@@ -584,7 +584,7 @@ def print_report(bench: Bench) -> list[tuple[str, bool | None, str]]:
                         f"{target} re-sync >= {GOAL_RESYNC_SPEEDUP}x faster ({records:,})",
                         speedup >= GOAL_RESYNC_SPEEDUP,
                         f"{speedup:.2f}x ({resync['best_rps']:,.0f} vs {first['best_rps']:,.0f} records/s); "
-                        f"in client CPU time {cpu_speedup:.2f}x",
+                        f"in CPU time {cpu_speedup:.2f}x",
                     )
                 )
     big = 1_000_000
