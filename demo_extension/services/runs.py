@@ -60,6 +60,7 @@ from demo_extension.models import (
     SyncStatus,
     TriggeredBy,
 )
+from demo_extension.selectors import invalidate_tenant_stats
 from demo_extension.services.errors import SyncAlreadyRunning  # noqa: F401  (part of this module's API)
 from demo_extension.services.schedule import (
     compute_next_sync_at,
@@ -100,6 +101,7 @@ def start_sync(connector, *, triggered_by=TriggeredBy.API, user=None, full_refre
     except IntegrityError:
         raise SyncAlreadyRunning(_active_log_id(connector.pk)) from None
     _add_event(sync_log, f"Queued ({triggered_by}{', full refresh' if full_refresh else ''}).")
+    invalidate_tenant_stats(connector.tenant_id)
     enqueue(sync_log.pk)
     return sync_log
 
@@ -180,6 +182,7 @@ def resume_sync(sync_log: SyncLog, *, user=None) -> SyncLog:
         raise ValueError(f"This sync cannot be resumed: it is {sync_log.status}.")
     who = f" by {user.email}" if getattr(user, "email", None) else ""
     _add_event(sync_log, f"Resumed{who} from its checkpoint.")
+    invalidate_tenant_stats(sync_log.tenant_id)
     enqueue(sync_log.pk)
     sync_log.refresh_from_db()
     return sync_log
@@ -240,6 +243,7 @@ def execute_sync_log(sync_log_id: int) -> SyncLog | None:
         sync_log = SyncLog.objects.get(pk=sync_log_id)
         _add_event(sync_log, message, level=SyncLogEvent.Level.ERROR)
         _record_connector_status(sync_log.connector_id, SyncStatus.FAILED)
+        invalidate_tenant_stats(sync_log.tenant_id)
         return sync_log
     sync_log = SyncLog.objects.select_related("connector").get(pk=sync_log_id)
     schedule_next_sync(sync_log.connector_id, after=now)
@@ -366,7 +370,9 @@ def reap_stale_syncs(*, now=None) -> dict:
     stale = SyncLog.objects.filter(status=SyncStatus.RUNNING).filter(
         Q(heartbeat_at__lt=stale_before) | Q(heartbeat_at__isnull=True, updated_at__lt=stale_before)
     )
-    for sync_log in stale.only("pk", "connector_id", "attempts", "cancel_requested", "heartbeat_at"):
+    for sync_log in stale.only(
+        "pk", "tenant_id", "connector_id", "attempts", "cancel_requested", "heartbeat_at"
+    ):
         still_stale = SyncLog.objects.filter(
             pk=sync_log.pk, status=SyncStatus.RUNNING, heartbeat_at=sync_log.heartbeat_at
         )
@@ -374,6 +380,7 @@ def reap_stale_syncs(*, now=None) -> dict:
             if still_stale.update(status=SyncStatus.CANCELLED, finished_at=now, updated_at=now):
                 _add_event(sync_log, "The worker stopped responding after a cancellation request; cancelled.")
                 _record_connector_status(sync_log.connector_id, SyncStatus.CANCELLED)
+                invalidate_tenant_stats(sync_log.tenant_id)
                 outcome["cancelled"].append(sync_log.pk)
         elif sync_log.attempts < settings.MIGRATEIQ_SYNC_MAX_ATTEMPTS:
             with transaction.atomic():
@@ -392,6 +399,7 @@ def reap_stale_syncs(*, now=None) -> dict:
             ):
                 _add_event(sync_log, message, level=SyncLogEvent.Level.ERROR)
                 _record_connector_status(sync_log.connector_id, SyncStatus.FAILED)
+                invalidate_tenant_stats(sync_log.tenant_id)
                 outcome["failed"].append(sync_log.pk)
 
     lost_before = now - timedelta(seconds=settings.MIGRATEIQ_SYNC_REQUEUE_PENDING_AFTER_SECONDS)

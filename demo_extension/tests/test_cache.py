@@ -222,3 +222,88 @@ def test_a_process_local_cache_keeps_stats_only_briefly(cache_backend, tenant_a,
         assert _stats_queries(captured), "local memory must not have kept the stats"
     else:
         assert _stats_queries(captured) == [], "Redis is shared by every process: stats stay cached"
+
+
+# --- background runs (services/runs.py) -----------------------------------------------------------
+
+
+def _finished_log(connector, status=SyncStatus.SUCCESS, **fields):
+    from django.utils import timezone
+
+    now = timezone.now()
+    return SyncLog.objects.create(
+        tenant_id=connector.tenant_id,
+        connector=connector,
+        status=status,
+        started_at=now,
+        finished_at=now,
+        duration_seconds=2.0,
+        **fields,
+    )
+
+
+def test_the_stats_endpoint_counts_a_queued_sync_at_once(admin_client, make_connector):
+    from demo_extension.services import runs
+
+    connector = make_connector()
+    assert admin_client.get(STATS_URL).json()["last_24h_syncs"] == 0
+
+    runs.start_sync(connector, triggered_by="api")
+
+    assert admin_client.get(STATS_URL).json()["last_24h_syncs"] == 1
+
+
+def test_the_stats_endpoint_reflects_a_resumed_sync_at_once(admin_client, make_connector):
+    from demo_extension.services import runs
+
+    _finished_log(make_connector())
+    failed = _finished_log(make_connector(), SyncStatus.FAILED, checkpoint={"page": 3})
+    assert admin_client.get(STATS_URL).json()["success_rate"] == 50.0
+
+    runs.resume_sync(failed)
+
+    assert admin_client.get(STATS_URL).json()["success_rate"] == 100.0
+
+
+def test_the_stats_endpoint_reflects_a_sync_given_up_after_its_attempts(
+    admin_client, make_connector, settings
+):
+    from demo_extension.services import runs
+
+    settings.MIGRATEIQ_SYNC_MAX_ATTEMPTS = 1
+    _finished_log(make_connector())
+    connector = make_connector()
+    pending = SyncLog.objects.create(
+        tenant_id=connector.tenant_id, connector=connector, status=SyncStatus.PENDING, attempts=1
+    )
+    assert admin_client.get(STATS_URL).json()["success_rate"] == 100.0
+
+    assert runs.execute_sync_log(pending.pk).status == SyncStatus.FAILED
+
+    assert admin_client.get(STATS_URL).json()["success_rate"] == 50.0
+
+
+def test_the_stats_endpoint_reflects_a_reaped_sync_at_once(admin_client, make_connector, settings):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from demo_extension.services import runs
+
+    settings.MIGRATEIQ_SYNC_MAX_ATTEMPTS = 1
+    _finished_log(make_connector())
+    connector = make_connector()
+    long_ago = timezone.now() - timedelta(hours=1)
+    SyncLog.objects.create(
+        tenant_id=connector.tenant_id,
+        connector=connector,
+        status=SyncStatus.RUNNING,
+        attempts=1,
+        started_at=long_ago,
+        heartbeat_at=long_ago,
+    )
+    assert admin_client.get(STATS_URL).json()["success_rate"] == 100.0
+
+    assert len(runs.reap_stale_syncs()["failed"]) == 1
+
+    assert admin_client.get(STATS_URL).json()["success_rate"] == 50.0
