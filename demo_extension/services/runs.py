@@ -52,6 +52,7 @@ from django.db import IntegrityError, connections, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from core.metrics import observe_sync_finished
 from demo_extension.models import (
     ACTIVE_SYNC_STATUSES,
     CustomDataConnector,
@@ -435,4 +436,6 @@ def _add_event(sync_log, message: str, level=SyncLogEvent.Level.INFO) -> None:
 
 
 def _record_connector_status(connector_id: int, status: str) -> None:
+    """A run ended outside the engine (cancelled while pending, given up, reaped): record it."""
     CustomDataConnector.objects.filter(pk=connector_id).update(last_sync_status=status)
+    observe_sync_finished(status, None, 0, 0)

@@ -43,6 +43,7 @@ from core.http import OutboundClient
 from core.http_errors import OutboundError
 from core.metrics import observe_sync_finished
 from core.redaction import redact, safe_url
+from core.request_context import reset_log_context, set_log_context
 from demo_extension import selectors
 from demo_extension.models import (
     ACTIVE_SYNC_STATUSES,
@@ -216,11 +217,13 @@ class DataSyncService:
         started = time.monotonic()
         previous_duration = (sync_log.duration_seconds or 0.0) if sync_log.checkpoint else 0.0
         state = _RunState()
+        log_context = set_log_context(connector=connector.pk, sync=sync_log.pk)
         try:
             with deferred_page_flushes():
                 status = self._run(sync_log, state, full_refresh or sync_log.full_refresh, progress)
             message = ""
         except SyncOwnershipLost:
+            reset_log_context(log_context)
             logger.warning(
                 "Sync %s of connector %s was taken over by another run; stopping", sync_log.pk, connector.pk
             )
@@ -238,7 +241,12 @@ class DataSyncService:
         except Exception as exc:  # a bug must not leave the run RUNNING forever
             logger.exception("Sync %s of connector %s crashed", sync_log.pk, connector.pk)
             status, message = SyncStatus.FAILED, f"Internal error ({type(exc).__name__}); see the server log."
-        self._finish(sync_log, state, status, redact(message), previous_duration + time.monotonic() - started)
+        try:
+            self._finish(
+                sync_log, state, status, redact(message), previous_duration + time.monotonic() - started
+            )
+        finally:
+            reset_log_context(log_context)
         return sync_log
 
     def _create_log(self, triggered_by: str, full_refresh: bool, now) -> SyncLog:
