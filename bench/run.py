@@ -3,7 +3,7 @@
     make bench                                   # 100,000 records, every target, 2 runs each
     .venv/bin/python bench/run.py --records 1000000
     .venv/bin/python bench/run.py --scale        # 100,000 and 1,000,000 records: the memory goal
-    .venv/bin/python bench/run.py --profile      # also a pyinstrument profile of one SQLite sync
+    .venv/bin/python bench/run.py --profile      # also a pyinstrument profile of one sync per target
 
 A deterministic sample upstream (``demo_extension.sample_upstream``) serves N nested "user"
 records on 127.0.0.1, page size 1,000; its pages are built before any timing so the upstream is
