@@ -51,6 +51,9 @@ def _secret(name: str, filename: str, generate=random_token) -> str:
 SECRET_KEY = _secret("SECRET_KEY", "secret_key")
 # Separate keys: the JWT signing key and the field-encryption keys are never SECRET_KEY.
 JWT_SIGNING_KEY = _secret("JWT_SIGNING_KEY", "jwt_signing_key")
+if len(JWT_SIGNING_KEY) < 32:
+    # HS256 with a short key can be brute-forced offline from any token (RFC 7518 section 3.2).
+    raise ConfigurationError("JWT_SIGNING_KEY must be at least 32 characters long.")
 MIGRATEIQ_FIELD_ENCRYPTION_KEYS = [
     key.strip()
     for key in _secret(

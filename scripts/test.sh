@@ -36,8 +36,8 @@ MIGRATEIQ_VAR_DIR="$(mktemp -d)" run_pytest "$@"
 echo "== pytest on PostgreSQL"
 keys_dir="$(mktemp -d)"
 DATABASE_URL="$PG_URL" \
-SECRET_KEY="test-secret-$(date +%s%N)" \
-JWT_SIGNING_KEY="test-jwt-$(date +%s%N)" \
+SECRET_KEY="$($PY -c 'import secrets; print(secrets.token_urlsafe(50))')" \
+JWT_SIGNING_KEY="$($PY -c 'import secrets; print(secrets.token_urlsafe(48))')" \
 MIGRATEIQ_FIELD_ENCRYPTION_KEYS="$($PY -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())')" \
 MIGRATEIQ_HTTPS=0 \
 MIGRATEIQ_VAR_DIR="$keys_dir" \

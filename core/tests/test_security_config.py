@@ -421,3 +421,17 @@ def test_every_list_caps_the_page_size_at_500(admin_client, many_rows):
 
 def test_the_sync_engine_has_a_page_cap_by_default():
     assert 0 < settings.MIGRATEIQ_SYNC_MAX_PAGES <= 100_000
+
+
+def test_production_refuses_a_short_jwt_signing_key(tmp_path):
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check"],
+        cwd=BASE_DIR,
+        env=production_env(tmp_path, JWT_SIGNING_KEY="too-short-for-hs256"),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+    assert result.returncode != 0
+    assert "JWT_SIGNING_KEY must be at least 32 characters" in result.stderr
