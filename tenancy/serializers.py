@@ -93,3 +93,7 @@ class TenantTokenRefreshSerializer(TokenRefreshSerializer):
                 "You are no longer a member of this tenant; sign in again.", "membership_revoked"
             )
         return super().validate(attrs)
+
+
+class RefreshRequestSerializer(serializers.Serializer):
+    refresh = serializers.CharField(help_text="The refresh token to revoke.")

@@ -5,7 +5,7 @@ from rest_framework import mixins, serializers, status
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
-from rest_framework_simplejwt.views import TokenRefreshView
+from rest_framework_simplejwt.views import TokenBlacklistView, TokenRefreshView
 
 from core.exceptions import error_response
 from core.throttling import ActionRateThrottle
@@ -18,6 +18,7 @@ from tenancy.serializers import (
     MembershipSerializer,
     MembershipUpdateSerializer,
     MeSerializer,
+    RefreshRequestSerializer,
     TenantTokenRefreshSerializer,
     TokenPairSerializer,
     TokenRequestSerializer,
@@ -62,6 +63,27 @@ class TokenRefreshThrottledView(TokenRefreshView):
     @extend_schema(tags=["auth"], responses={200: TokenPairSerializer, 400: _ERR, 401: _ERR, 429: _ERR})
     def post(self, request, *args, **kwargs):
         return super().post(request, *args, **kwargs)
+
+
+class LogoutView(TokenBlacklistView):
+    """Sign out: the refresh token is revoked (blacklisted), so it can mint no more access tokens.
+
+    Access tokens already issued stay valid until they expire (``JWT_ACCESS_MINUTES``).
+    """
+
+    throttle_classes = [ActionRateThrottle]
+    throttle_scope = "login"
+
+    @extend_schema(
+        tags=["auth"],
+        request=RefreshRequestSerializer,
+        responses={204: None, 400: _ERR, 401: _ERR, 429: _ERR},
+    )
+    def post(self, request, *args, **kwargs):
+        response = super().post(request, *args, **kwargs)
+        if response.status_code == status.HTTP_200_OK:
+            return Response(status=status.HTTP_204_NO_CONTENT)
+        return response
 
 
 class MeView(APIView):

@@ -410,3 +410,26 @@ def test_an_unknown_email_costs_a_password_hash_like_a_known_one(anon_client, ad
     assert login(anon_client, admin_user.email, password="wrong-password").status_code == 401
 
     assert len(calls) == 1 and len(checks) == 1
+
+
+def test_signing_out_revokes_the_refresh_token(db, client_for, admin_user, tenant_a):
+    from rest_framework.test import APIClient
+
+    client = APIClient()
+    tokens = client.post(
+        "/api/auth/token/", {"email": admin_user.email, "password": "correct-horse-9"}, format="json"
+    ).json()
+
+    response = client.post("/api/auth/logout/", {"refresh": tokens["refresh"]}, format="json")
+    assert response.status_code == 204
+
+    refreshed = client.post(REFRESH_URL, {"refresh": tokens["refresh"]}, format="json")
+    assert refreshed.status_code == 401
+
+
+def test_signing_out_with_a_malformed_token_is_a_clear_401(db):
+    from rest_framework.test import APIClient
+
+    response = APIClient().post("/api/auth/logout/", {"refresh": "not-a-token"}, format="json")
+    assert response.status_code == 401
+    assert response.json()["detail"]

@@ -22,6 +22,7 @@ SYNC_LOGS = "api/demo-extension/sync-logs/"
 MINIMUM_ROLE = {
     ("api/auth/token/", "POST"): ANONYMOUS,
     ("api/auth/token/refresh/", "POST"): ANONYMOUS,
+    ("api/auth/logout/", "POST"): ANONYMOUS,
     ("api/auth/me/", "GET"): Role.VIEWER,
     ("api/tenancy/members/", "GET"): Role.ADMIN,
     ("api/tenancy/members/", "POST"): Role.ADMIN,

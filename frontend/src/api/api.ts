@@ -1,6 +1,6 @@
 // Typed calls of the MigrateIQ API, one function per endpoint the UI uses.
 
-import { apiRequest, setTokens } from "./client";
+import { apiRequest, revokeTokens, setTokens } from "./client";
 import type {
   ConnectionResult,
   Connector,
@@ -27,7 +27,7 @@ export async function signIn(email: string, password: string, tenant: string): P
 }
 
 export function signOut(): void {
-  setTokens(null);
+  revokeTokens();
 }
 
 export async function getMe(): Promise<Me> {

@@ -1,7 +1,7 @@
 import { describe, expect, it, vi } from "vitest";
 
 import { fakeFetch } from "../test/helpers";
-import { ApiError, apiRequest, buildUrl, getTokens, onAuthLost, setTokens } from "./client";
+import { ApiError, apiRequest, buildUrl, getTokens, onAuthLost, revokeTokens, setTokens } from "./client";
 
 describe("the API client", () => {
   it("sends the bearer token and returns the parsed body", async () => {
@@ -50,6 +50,17 @@ describe("the API client", () => {
     expect(window.sessionStorage.getItem("migrateiq.tokens")).toBeNull();
     expect(lost).toHaveBeenCalledOnce();
     onAuthLost(null);
+  });
+
+  it("signing out forgets the tokens and revokes the refresh token on the server", async () => {
+    setTokens({ access: "A", refresh: "R9" });
+    const calls = fakeFetch(() => ({ status: 204, body: null }));
+    revokeTokens();
+    expect(getTokens()).toBeNull();
+    expect(window.sessionStorage.getItem("migrateiq.tokens")).toBeNull();
+    await vi.waitFor(() => expect(calls).toHaveLength(1));
+    expect(calls[0]?.url).toBe("/api/auth/logout/");
+    expect(calls[0]?.body).toEqual({ refresh: "R9" });
   });
 
   it("turns an API error into its detail sentence and field errors", async () => {

@@ -94,6 +94,19 @@ export function setTokens(pair: TokenPair | null): void {
   }
 }
 
+/** Forget the tokens and revoke the refresh token on the server (best effort: the browser's
+ * copy is gone either way). */
+export function revokeTokens(): void {
+  const current = tokens;
+  setTokens(null);
+  if (!current) return;
+  void fetch(`${API_PREFIX}/auth/logout/`, {
+    method: "POST",
+    headers: { "Content-Type": "application/json", Accept: "application/json" },
+    body: JSON.stringify({ refresh: current.refresh }),
+  }).catch(() => undefined);
+}
+
 /** Re-read sessionStorage (for tests that prepare the storage before a call). */
 export function reloadTokensFromStorage(): void {
   tokens = readStoredTokens();
