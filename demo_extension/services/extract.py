@@ -8,6 +8,8 @@ content type, the size and the first characters, sanitized.
 import json
 import re
 
+import orjson
+
 from core.redaction import redact, safe_url
 
 # Envelope keys that usually hold the record list, in order of preference.
@@ -30,6 +32,10 @@ ENVELOPE_KEYS = (
 )
 _SNIPPET_CHARS = 60
 _CONTROL_CHARS = re.compile(r"[\x00-\x1f\x7f-\x9f]+")
+# Every digit as "0": a run of 19 zeros marks a number orjson may read as a
+# float (an integer beyond 64 bits) where the standard parser keeps the exact integer.
+_DIGITS_AS_ZEROS = bytes.maketrans(b"0123456789", b"0" * 10)
+_LONG_DIGIT_RUN = b"0" * 19
 
 
 class ResponseFormatError(ValueError):
@@ -61,7 +67,7 @@ def parse_json_body(response):
             f"Expected JSON from {where} but the response was empty ({describe_response(response)})."
         )
     try:
-        return json.loads(content)
+        return _loads(content)
     except (ValueError, UnicodeDecodeError) as exc:
         head = content.lstrip()[:1]
         content_type = (response.headers.get("content-type") or "").lower()
@@ -74,6 +80,21 @@ def parse_json_body(response):
         raise ResponseFormatError(
             f"Expected JSON from {where} but got {what}: {describe_response(response)}."
         ) from None
+
+
+def _loads(content: bytes):
+    """``json.loads`` of a body, through orjson when it gives the same objects.
+
+    The standard parser decides every body orjson refuses (``NaN`` and ``Infinity``, unpaired
+    surrogate escapes, UTF-16 bodies, invalid JSON: its errors are the ones reported) or may read
+    differently (integers beyond 64 bits, which orjson turns into floats).
+    """
+    if type(content) is bytes and _LONG_DIGIT_RUN not in content.translate(_DIGITS_AS_ZEROS):
+        try:
+            return orjson.loads(content)
+        except orjson.JSONDecodeError:
+            pass
+    return json.loads(content)
 
 
 def _json_problem(exc: Exception) -> str:

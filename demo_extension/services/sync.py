@@ -30,6 +30,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import timedelta
 from functools import partial
@@ -733,11 +734,14 @@ class _BackgroundCommitter(_InlineCommitter):
     Pages commit strictly in order, one queued at a time (memory stays constant). Log lines go
     through the same queue, so the sync's own thread does not touch the database meanwhile. A
     failed commit stops the sync at its next page boundary; a cancel seen after a commit drops the
-    pages queued behind it. Progress callbacks still run in the sync's thread.
+    pages queued behind it. Progress callbacks still run in the sync's thread; on SQLite, which has
+    one writer at a time and writes a page without holding the GIL, never while the committer is
+    working (a callback may write to the database too).
     """
 
     def __init__(self, *args):
         super().__init__(*args)
+        self._busy = threading.Lock() if connection.vendor == "sqlite" else nullcontext()
         self._queue: queue.Queue = queue.Queue(maxsize=1)
         self._committed: queue.SimpleQueue = queue.SimpleQueue()
         self._error: BaseException | None = None
@@ -783,7 +787,25 @@ class _BackgroundCommitter(_InlineCommitter):
                 fields = self._committed.get_nowait()
             except queue.Empty:
                 return
-            self.service._page_committed(self.log, fields, self.progress)
+            if self.progress is None:
+                self.service._page_committed(self.log, fields, None)
+                continue
+            with self._busy:
+                self.service._page_committed(self.log, fields, self.progress)
+
+    def _handle(self, item) -> None:
+        if item[0] == "event":
+            self.service._event(self.log, item[1], item[2])
+            return
+        work = item[1]
+        fields = self.service._commit_page(self.log, self.state, work)
+        self._committed.put(fields)
+        if _is_milestone(work.number):
+            self.service._event(
+                self.log, f"{work.number} pages, {fields['records_processed']} records so far."
+            )
+        if self.service._cancel_requested(self.log):
+            self._cancelled.set()
 
     def _work(self) -> None:
         try:
@@ -792,18 +814,8 @@ class _BackgroundCommitter(_InlineCommitter):
                     if self._error is not None or self._cancelled.is_set():
                         self._dropped = self._dropped or item[0] == "page"
                         continue
-                    if item[0] == "event":
-                        self.service._event(self.log, item[1], item[2])
-                        continue
-                    work = item[1]
-                    fields = self.service._commit_page(self.log, self.state, work)
-                    self._committed.put(fields)
-                    if _is_milestone(work.number):
-                        self.service._event(
-                            self.log, f"{work.number} pages, {fields['records_processed']} records so far."
-                        )
-                    if self.service._cancel_requested(self.log):
-                        self._cancelled.set()
+                    with self._busy:
+                        self._handle(item)
         except BaseException as exc:  # handed to the sync's thread at its next page boundary
             self._error = exc
             while self._queue.get() is not None:

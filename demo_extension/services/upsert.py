@@ -20,10 +20,12 @@ import decimal
 import hashlib
 import json
 import math
+import re
 import uuid
 from contextlib import contextmanager
 from dataclasses import dataclass
 
+import orjson
 import psycopg
 from django.db import DatabaseError, connection
 
@@ -64,12 +66,63 @@ def _make_encoder():
 _encode = _make_encoder()
 
 
+_ORJSON_OPTIONS = (
+    orjson.OPT_SORT_KEYS
+    | orjson.OPT_PASSTHROUGH_DATETIME
+    | orjson.OPT_PASSTHROUGH_SUBCLASS
+    | orjson.OPT_PASSTHROUGH_DATACLASS
+)
+# Where orjson's text may differ from the standard encoder's: small floats (``1e-5`` is
+# ``0.00001`` there, ``1e-9`` not ``1e-09``). Strings that happen to match only cost the slow path.
+_ORJSON_FLOAT_DIFFERS = re.compile(rb"[0-9]e-")
+
+
+def _fast_canonical(data) -> str | None:
+    """The canonical text through orjson, or None when only the standard encoder gives the exact
+    same text (non-ASCII, DEL, small floats, integers beyond 64 bits, non-string keys, deep nesting)
+    or must refuse the record (NaN and Infinity, which orjson writes as ``null``; surrogates)."""
+    try:
+        out = orjson.dumps(data, default=_json_default, option=_ORJSON_OPTIONS)
+    except (TypeError, orjson.JSONEncodeError):
+        return None
+    if not out.isascii() or b"\x7f" in out or b"0.0000" in out:
+        return None
+    if b"e-" in out and _ORJSON_FLOAT_DIFFERS.search(out):
+        return None
+    if b"null" in out and _contains_non_finite(data):
+        return None
+    return out.decode("ascii")
+
+
+def _contains_non_finite(value) -> bool:
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if type(item) is float:
+            if not math.isfinite(item):
+                return True
+        elif isinstance(item, dict):
+            stack.extend(item.values())
+        elif isinstance(item, list | tuple):
+            stack.extend(item)
+        elif isinstance(item, float) and not math.isfinite(item):
+            return True
+    return False
+
+
 def canonical_json(data) -> str:
     """Sorted-key compact ASCII JSON of ``data`` (what is stored and hashed).
+
+    orjson writes it when its text is exactly the standard encoder's (the common case: ASCII
+    records); otherwise the standard encoder does, so text and checksums never depend on the path.
 
     Raises :class:`UnstorableRecord` naming the problem for NaN / Infinity, NUL characters,
     unpaired surrogates and non-JSON values.
     """
+    text = _fast_canonical(data)
+    if text is not None:
+        # No backslash, no escapes: nothing for the NUL and surrogate checks to look at.
+        return _refuse_nul_and_surrogates(text, data) if "\\" in text else text
     try:
         text = _encode(data)
     except ValueError:
@@ -78,6 +131,10 @@ def canonical_json(data) -> str:
         raise UnstorableRecord(f"The record contains {exc}, which JSON cannot store.") from None
     except RecursionError:
         raise UnstorableRecord("The record is nested too deeply to store.") from None
+    return _refuse_nul_and_surrogates(text, data)
+
+
+def _refuse_nul_and_surrogates(text: str, data) -> str:
     # Rare paths: the escapes show up in the ASCII text; confirm on the object itself.
     if "\\u0000" in text and _contains(data, _has_nul):
         raise UnstorableRecord(
@@ -197,11 +254,14 @@ def stored_checksums(connector_id: int, external_ids: list[str]) -> dict[str, st
     table = _quoted(_TABLE)
     if connection.vendor == "postgresql":
         with _postgresql_cursor() as cursor:
-            # A join on the unnested ids, not "= ANY(array)": the planner may answer ANY with a scan
-            # of all the connector's rows, which makes every page cost O(records synced so far).
+            # One index probe per unnested id (a LATERAL subquery with LIMIT 1 cannot be turned into
+            # a hash join), not "= ANY(array)" nor a plain join: without fresh statistics on a table
+            # just loaded the planner answers those with a scan of all the connector's rows, which
+            # makes every page cost O(records synced so far).
             cursor.execute(
-                f"SELECT r.external_id, r.checksum FROM unnest(%b::text[]) AS u(external_id) "  # noqa: S608
-                f"JOIN {table} AS r ON r.connector_id = %b::bigint AND r.external_id = u.external_id",
+                f"SELECT u.external_id, r.checksum FROM unnest(%b::text[]) AS u(external_id) "  # noqa: S608
+                f"CROSS JOIN LATERAL (SELECT s.checksum FROM {table} AS s WHERE s.connector_id = %b::bigint "
+                "AND s.external_id = u.external_id LIMIT 1) AS r",
                 [external_ids, connector_id],
             )
             found.update(cursor.fetchall())
@@ -282,17 +342,18 @@ def _write(tenant_id, connector_id, sync_log_id, now, ids, data, sums, *, return
                 [tenant_id, connector_id, when, when, sync_log_id, ids, data, sums],
             )
             return [row[0] for row in cursor.fetchall()] if returning else []
+    # SQLite: one statement for the page, its rows bound as one JSON array of [id, text, checksum]
+    # and unpacked by json_each. Unlike executemany (which releases the GIL per row only), the whole
+    # page's write runs without the GIL, so it overlaps with the sync thread's work on the next page.
+    # ("WHERE true" keeps SQLite from reading ON CONFLICT as part of the SELECT's join.)
+    page = orjson.dumps([[i, t, d] for i, t, d in zip(ids, data, sums, strict=True)]).decode()
     with connection.cursor() as cursor:
-        sql = (
-            f"INSERT INTO {table} ({columns}) VALUES (%s, %s, %s, %s, %s, %s, %s, %s) "  # noqa: S608
-            f"{_ON_CONFLICT}"
-        )
-        cursor.executemany(
-            sql,
-            [
-                (tenant_id, connector_id, external_id, text, digest, when, when, sync_log_id)
-                for external_id, text, digest in zip(ids, data, sums, strict=True)
-            ],
+        cursor.execute(
+            f"INSERT INTO {table} ({columns}) "  # noqa: S608 - names from the model
+            "SELECT %s, %s, json_extract(j.value, '$[0]'), json_extract(j.value, '$[1]'), "
+            "json_extract(j.value, '$[2]'), %s, %s, %s FROM json_each(%s) AS j WHERE true "
+            f"{_ON_CONFLICT}",
+            [tenant_id, connector_id, when, when, sync_log_id, page],
         )
     return []
 

@@ -1,0 +1,134 @@
+"""The sync parses pages and writes canonical JSON through orjson, with exactly the standard library's
+results: same objects from a page, same stored text and checksums, same quarantine."""
+
+import datetime
+import decimal
+import json
+import random
+
+import pytest
+
+from demo_extension.models import SyncedRecord, SyncStatus
+from demo_extension.services import extract, upsert
+from demo_extension.services.upsert import UnstorableRecord, canonical_json, checksum
+from demo_extension.tests import sync_support
+from demo_extension.tests.sync_support import fault_url, run_sync, stored_records
+
+fault_server = sync_support.fault_server
+fault_server_process = sync_support.fault_server_process
+
+
+def standard_text(value) -> str:
+    """What canonical JSON was before orjson: the standard library's encoder."""
+    return json.dumps(
+        value,
+        sort_keys=True,
+        separators=(",", ":"),
+        ensure_ascii=True,
+        allow_nan=False,
+        default=upsert._json_default,
+    )
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        {"small": 1e-5, "smaller": 1.5e-9, "tiny": 0.00012, "neg": -2.5e-7},
+        {"big": 1e16, "huge": 1.5e300, "zero": -0.0, "plain": 118.61},
+        {"int64": 2**63 - 1, "uint64": 2**64 - 1, "beyond": 2**70, "negative": -(2**63) - 1},
+        {"accents": "café", "cjk": "数据", "emoji": "\U0001f600", "del": "a\x7fb"},
+        {"controls": "a\x01b\nc\td\x1f", "quote": 'say "hi" \\ /'},
+        {"when": datetime.datetime(2024, 5, 1, 12, 30, tzinfo=datetime.UTC), "n": decimal.Decimal("1.50")},
+        {"b": [1, {"z": None, "a": True}], "a": {"y": [], "x": {}}},
+        {"e-mail": "one-e-two", "digits": "9e-3 is not a number here", "n": 3},
+        {1: "integer key", 30: "another", 4: "keys a transformation never makes"},
+    ],
+)
+def test_canonical_json_is_exactly_the_standard_encoders_text(value):
+    text = canonical_json(value)
+    assert text == standard_text(value)
+    assert checksum(text) == checksum(standard_text(value))
+
+
+def test_canonical_json_matches_the_standard_encoder_on_random_records():
+    rng = random.Random(20261128)
+
+    def scalar():
+        kind = rng.randrange(7)
+        if kind == 0:
+            return rng.uniform(-1, 1) * 10 ** rng.randint(-12, 20)
+        if kind == 1:
+            return rng.randint(-(2**70), 2**70) if rng.random() < 0.2 else rng.randint(-1000, 10**9)
+        if kind == 2:
+            return "".join(rng.choice('abcé-e0.9\x7f"\\ /数') for _ in range(rng.randrange(12)))
+        if kind == 3:
+            return rng.choice([True, False, None])
+        if kind == 4:
+            return [scalar() for _ in range(rng.randrange(3))]
+        if kind == 5:
+            return {f"k{rng.randrange(50)}": scalar() for _ in range(rng.randrange(3))}
+        return round(rng.uniform(-1e6, 1e6), rng.randrange(8))
+
+    for _ in range(3000):
+        record = {f"f{rng.randrange(30)}": scalar() for _ in range(rng.randrange(1, 12))}
+        assert canonical_json(record) == standard_text(record), record
+
+
+@pytest.mark.parametrize(
+    ("value", "problem"),
+    [
+        ({"v": [1.0, {"w": float("nan")}]}, "NaN or Infinity"),
+        ({"v": None, "w": float("inf")}, "NaN or Infinity"),
+        ({"v": ["ok", "a\x00b"]}, "NUL character"),
+        ({"v": {"k": "\udfff"}}, "unpaired UTF-16 surrogate"),
+        ({"v": {"deep": object()}}, "which JSON cannot store"),
+    ],
+)
+def test_nested_values_a_database_cannot_store_are_still_refused(value, problem):
+    with pytest.raises(UnstorableRecord, match=problem):
+        canonical_json(value)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'{"data": [{"id": 1, "v": 1.5, "s": "caf\\u00e9"}], "total": 1}',
+        b'[{"id": 12345678901234567890123, "v": -9223372036854775809}]',
+        b'[{"id": 1, "v": 18446744073709551615, "w": -9223372036854775808}]',
+        b'[{"id": 1, "v": NaN, "w": -Infinity}]',
+        b'[{"id": 1, "v": "\\ud800"}]',
+        b'[{"id": 1, "v": 1e400}]',
+        b'{"a": 1, "a": 2}',
+        '[{"id": 1, "v": "x"}]'.encode("utf-16"),
+    ],
+)
+def test_pages_parse_to_exactly_what_the_standard_parser_returns(body):
+    parsed = extract._loads(body)
+    expected = json.loads(body)
+    assert repr(parsed) == repr(expected)
+
+
+def test_integers_beyond_64_bits_are_synced_exactly(fault_server, make_connector):
+    raw = (
+        '[{"id": 1, "big": 123456789012345678901234567890, "low": -9223372036854775809}, '
+        '{"id": 2, "big": 18446744073709551615, "small": 1e-7}, {"id": 3, "v": "plain"}]'
+    )
+    fault_server.expect_request("/items").respond_with_data(raw, content_type="application/json")
+    connector = make_connector(api_endpoint=fault_url(fault_server), auth_type="none")
+
+    log = run_sync(connector)
+
+    assert log.status == SyncStatus.SUCCESS, log.error_message
+    records = stored_records(connector)
+    assert records["1"]["big"] == 123456789012345678901234567890
+    assert records["1"]["low"] == -9223372036854775809
+    assert records["2"]["big"] == 18446744073709551615
+    assert records["2"]["small"] == 1e-7
+    stored = dict(SyncedRecord.objects.filter(connector=connector).values_list("external_id", "checksum"))
+    for record in json.loads(raw):
+        assert stored[str(record["id"])] == checksum(standard_text(record))
+
+    again = run_sync(connector)
+
+    assert again.status == SyncStatus.SUCCESS, again.error_message
+    assert (again.records_created, again.records_updated, again.records_unchanged) == (0, 0, 3)
