@@ -37,18 +37,7 @@ class ConnectorAdminForm(forms.ModelForm):
             "api_endpoint",
             "sync_frequency",
             "is_active",
-            "auth_type",
-            "auth_header_name",
-            "auth_param_name",
-            "auth_username",
-            "request_headers",
-            "query_params",
-            "records_path",
-            "primary_key",
-            "pagination",
-            "incremental",
-            "transformation_rules",
-            "max_pages",
+            *models.CONNECTOR_REQUEST_FIELDS,
         ]
 
     def clean_api_endpoint(self):
@@ -140,18 +129,7 @@ class CustomDataConnectorAdmin(admin.ModelAdmin):
             "Request",
             {
                 "fields": [
-                    "auth_type",
-                    "auth_header_name",
-                    "auth_param_name",
-                    "auth_username",
-                    "request_headers",
-                    "query_params",
-                    "records_path",
-                    "primary_key",
-                    "pagination",
-                    "incremental",
-                    "transformation_rules",
-                    "max_pages",
+                    *models.CONNECTOR_REQUEST_FIELDS,
                 ]
             },
         ),

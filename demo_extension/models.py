@@ -46,6 +46,24 @@ def default_pagination():
     return {"type": "auto"}
 
 
+#: How a connector calls its API and maps its records: the fields the API, the admin and the UI edit
+#: beside name, endpoint, key and schedule.
+CONNECTOR_REQUEST_FIELDS = (
+    "auth_type",
+    "auth_header_name",
+    "auth_param_name",
+    "auth_username",
+    "request_headers",
+    "query_params",
+    "records_path",
+    "primary_key",
+    "pagination",
+    "incremental",
+    "transformation_rules",
+    "max_pages",
+)
+
+
 class CustomDataConnector(TenantOwnedModel):
     """An external REST API registered by a tenant, with how to call it and how to map its records."""
 
