@@ -23,6 +23,7 @@ message that is safe to show (no credentials).
 
 from __future__ import annotations
 
+import contextvars
 import hashlib
 import logging
 import queue
@@ -747,7 +748,11 @@ class _BackgroundCommitter(_InlineCommitter):
         self._error: BaseException | None = None
         self._cancelled = threading.Event()
         self._dropped = False
-        self._thread = threading.Thread(target=self._work, name=f"sync-{self.log.pk}-commits", daemon=True)
+        # the committer's log lines carry the same request / connector / sync context as the sync's
+        context = contextvars.copy_context()
+        self._thread = threading.Thread(
+            target=context.run, args=(self._work,), name=f"sync-{self.log.pk}-commits", daemon=True
+        )
         self._thread.start()
 
     def event(self, message: str, level: str = SyncLogEvent.Level.INFO) -> None:
