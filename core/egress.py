@@ -266,16 +266,8 @@ def current_policy() -> EgressPolicy:
     return _build_policy(tuple(str(item) for item in allowlist), allow_private)
 
 
-def shown_url(url: str) -> str:
-    """``safe_url`` for any string, including URLs it cannot parse (e.g. an out-of-range port)."""
-    try:
-        return safe_url(url)
-    except ValueError:
-        return "<invalid url>"
-
-
 def _denied(url_or_host: str, reason: str) -> EgressDenied:
-    shown = shown_url(url_or_host) if "://" in url_or_host else url_or_host
+    shown = safe_url(url_or_host) if "://" in url_or_host else url_or_host
     return EgressDenied(f"Requests to {shown} are not allowed: {reason}.", url=shown)
 
 
@@ -288,7 +280,7 @@ def validate_url(url: str | httpx.URL) -> httpx.URL:
     try:
         parsed = url if isinstance(url, httpx.URL) else httpx.URL(text)
     except (httpx.InvalidURL, TypeError, ValueError):
-        raise EgressDenied("This is not a valid URL.", url=shown_url(text)) from None
+        raise EgressDenied("This is not a valid URL.", url=safe_url(text)) from None
     if parsed.scheme not in ALLOWED_SCHEMES:
         raise _denied(text, "only http and https URLs are allowed")
     if not parsed.host:

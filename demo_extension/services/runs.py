@@ -63,6 +63,7 @@ from demo_extension.models import (
 )
 from demo_extension.selectors import invalidate_tenant_stats
 from demo_extension.services.errors import SyncAlreadyRunning  # noqa: F401  (part of this module's API)
+from demo_extension.services.events import record_event
 from demo_extension.services.schedule import (
     compute_next_sync_at,
     due_connectors,
@@ -432,7 +433,7 @@ def _active_log_id(connector_id: int) -> int | None:
 
 
 def _add_event(sync_log, message: str, level=SyncLogEvent.Level.INFO) -> None:
-    SyncLogEvent.objects.create(sync_log_id=sync_log.pk, level=level, message=message)
+    record_event(sync_log.pk, message, level)
 
 
 def _record_connector_status(connector_id: int, status: str) -> None:

@@ -58,6 +58,7 @@ from demo_extension.models import (
 )
 from demo_extension.services.auth import base_query_params, build_request_auth
 from demo_extension.services.errors import SyncAlreadyRunning, SyncOwnershipLost
+from demo_extension.services.events import record_event
 from demo_extension.services.extract import (
     ResponseFormatError,
     detect_records_path,
@@ -656,7 +657,7 @@ class DataSyncService:
     # -- log lines --------------------------------------------------------------------------------
 
     def _event(self, log: SyncLog, message: str, level: str = SyncLogEvent.Level.INFO) -> None:
-        SyncLogEvent.objects.create(sync_log_id=log.pk, level=level, message=redact(message)[:4000])
+        record_event(log.pk, message, level)
 
     def _page_committed(self, log: SyncLog, fields: dict, progress) -> None:
         """After a page commit, in the calling thread: the in-memory log, progress, a log line on a

@@ -10,6 +10,7 @@ from django.core.management.base import BaseCommand
 
 from demo_extension.models import CustomDataConnector, SyncFrequency
 from demo_extension.services.connectors import connector_saved
+from demo_extension.services.credentials import api_key_fields
 from migrateiq.env import persistent_secret
 from tenancy.models import Role
 from tenancy.services import ensure_member, ensure_tenant
@@ -47,8 +48,7 @@ class Command(BaseCommand):
                 tenant=tenant,
                 name="Demo Users API",
                 api_endpoint=api_url,
-                api_key=DEMO_API_KEY,
-                api_key_last4=DEMO_API_KEY[-4:],
+                **api_key_fields(DEMO_API_KEY),
                 sync_frequency=SyncFrequency.HOURLY,
                 pagination={"type": "auto"},
                 transformation_rules=DEMO_RULES,
