@@ -17,6 +17,12 @@ from tenancy.context import get_current_tenant, tenant_context
 _connector_numbers = itertools.count(1)
 
 
+def allow_egress_to(settings, netloc: str) -> None:
+    """Add ``host:port`` to the test's egress allowlist (a new list: the fixture restores the old)."""
+    allowlist = list(getattr(settings, "MIGRATEIQ_EGRESS_ALLOWLIST", None) or [])
+    settings.MIGRATEIQ_EGRESS_ALLOWLIST = [*allowlist, netloc]
+
+
 @pytest.fixture
 def sample_upstream(settings):
     """A factory: ``sample_upstream(**options) -> SampleUpstream``, started and reachable.
@@ -29,8 +35,7 @@ def sample_upstream(settings):
     def _start(**options) -> SampleUpstream:
         upstream = SampleUpstream(**options).start()
         started.append(upstream)
-        allowlist = list(getattr(settings, "MIGRATEIQ_EGRESS_ALLOWLIST", None) or [])
-        settings.MIGRATEIQ_EGRESS_ALLOWLIST = [*allowlist, upstream.netloc]
+        allow_egress_to(settings, upstream.netloc)
         return upstream
 
     yield _start

@@ -14,6 +14,7 @@ from pytest_httpserver import HTTPServer
 
 from demo_extension.models import SyncedRecord
 from demo_extension.services.sync import DataSyncService
+from demo_extension.tests.conftest import allow_egress_to
 
 
 @pytest.fixture(scope="module")
@@ -31,8 +32,7 @@ def fault_server(fault_server_process, settings):
     """The module's fault server, emptied of expectations and allowed by the egress guard."""
     server = fault_server_process
     server.clear()
-    allowlist = list(getattr(settings, "MIGRATEIQ_EGRESS_ALLOWLIST", None) or [])
-    settings.MIGRATEIQ_EGRESS_ALLOWLIST = [*allowlist, f"127.0.0.1:{server.port}"]
+    allow_egress_to(settings, f"127.0.0.1:{server.port}")
     yield server
     server.clear()
 
