@@ -45,7 +45,7 @@ class ConnectorAdminForm(forms.ModelForm):
         try:
             check_url(url)
         except OutboundError as exc:
-            raise forms.ValidationError(f"This endpoint is not allowed: {exc}") from None
+            raise forms.ValidationError(str(exc)) from None
         return url
 
     def clean_transformation_rules(self):

@@ -210,7 +210,7 @@ class ConnectorSerializer(serializers.ModelSerializer):
         try:
             check_url(value)
         except OutboundError as exc:
-            raise serializers.ValidationError(f"This endpoint is not allowed: {exc}") from None
+            raise serializers.ValidationError(str(exc)) from None
         return value
 
     def validate_auth_header_name(self, value):
