@@ -29,4 +29,5 @@ cat <<'TXT'
   Admin:         http://127.0.0.1:8000/admin/
   Demo API:      http://127.0.0.1:8001/users      Logs: var/log/
 TXT
-$PY manage.py runserver 127.0.0.1:8000 --noreload
+# gunicorn (the production web server) with two workers; its request lines come from MigrateIQ.
+.venv/bin/gunicorn migrateiq.wsgi -c gunicorn.conf.py --bind 127.0.0.1:8000 --workers 2
