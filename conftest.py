@@ -9,6 +9,7 @@ import uuid
 
 import pytest
 from django.core.cache import cache
+from django.db import connections
 from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import RefreshToken
 
@@ -40,6 +41,15 @@ def django_db_modify_db_settings(request, tmp_path_factory, django_db_modify_db_
 def _fast_password_hashing(settings):
     """Hashing with the production hasher costs ~0.3 s per user; tests don't need its strength."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _empty_query_logs():
+    """CaptureQueriesContext reads a bounded log (9,000 queries): once an earlier test has filled it,
+    new queries push old ones out, its length stops growing and every capture comes back empty
+    (so "no query wrote X" would pass whatever ran). Each test starts with empty logs."""
+    for conn in connections.all(initialized_only=True):
+        conn.queries_log.clear()
 
 
 @pytest.fixture(autouse=True)

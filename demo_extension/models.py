@@ -214,6 +214,9 @@ class SyncedRecord(TenantOwnedMixin):
     external_id = models.CharField(max_length=255)
     data = models.JSONField()
     checksum = models.CharField(max_length=64)
+    # A keyed hash of the raw upstream record and the rules that transformed it (see
+    # services/upsert.py): a re-sync that receives the same raw record skips it before transforming.
+    source_checksum = models.CharField(max_length=32, blank=True, default="", db_default="")
     first_synced_at = models.DateTimeField()
     last_synced_at = models.DateTimeField()
     last_sync_log = models.ForeignKey(

@@ -60,6 +60,13 @@ def describe_response(response) -> str:
 
 def parse_json_body(response):
     """The decoded JSON body of ``response``; a clear :class:`ResponseFormatError` otherwise."""
+    return parse_json_document(response)[0]
+
+
+def parse_json_document(response) -> tuple[object, bool]:
+    """``(body, plain)``: the decoded JSON body of ``response``, and whether it is plain JSON (parsed
+    by orjson: no ``NaN`` or ``Infinity``, every integer within 64 bits, so orjson writes every value
+    of it back exactly). A clear :class:`ResponseFormatError` when it is not JSON."""
     content = response.content
     where = safe_url(response.url)
     if not content.strip():
@@ -67,7 +74,7 @@ def parse_json_body(response):
             f"Expected JSON from {where} but the response was empty ({describe_response(response)})."
         )
     try:
-        return _loads(content)
+        return _loads_document(content)
     except (ValueError, UnicodeDecodeError) as exc:
         head = content.lstrip()[:1]
         content_type = (response.headers.get("content-type") or "").lower()
@@ -83,7 +90,12 @@ def parse_json_body(response):
 
 
 def _loads(content: bytes):
-    """``json.loads`` of a body, through orjson when it gives the same objects.
+    """``json.loads`` of a body, through orjson when it gives the same objects."""
+    return _loads_document(content)[0]
+
+
+def _loads_document(content: bytes) -> tuple[object, bool]:
+    """``(json.loads(content), parsed by orjson)``, through orjson when it gives the same objects.
 
     The standard parser decides every body orjson refuses (``NaN`` and ``Infinity``, unpaired
     surrogate escapes, UTF-16 bodies, invalid JSON: its errors are the ones reported) or may read
@@ -91,10 +103,10 @@ def _loads(content: bytes):
     """
     if type(content) is bytes and _LONG_DIGIT_RUN not in content.translate(_DIGITS_AS_ZEROS):
         try:
-            return orjson.loads(content)
+            return orjson.loads(content), True
         except orjson.JSONDecodeError:
             pass
-    return json.loads(content)
+    return json.loads(content), False
 
 
 def _json_problem(exc: Exception) -> str:

