@@ -828,7 +828,8 @@ class _BackgroundCommitter(_InlineCommitter):
     def __init__(self, *args):
         super().__init__(*args)
         self._busy = threading.Lock() if connection.vendor == "sqlite" else nullcontext()
-        self._queue: queue.Queue = queue.Queue(maxsize=1)
+        # One page waiting while one commits: PAGES_IN_FLIGHT (the sync never looks their keys up early).
+        self._queue: queue.Queue = queue.Queue(maxsize=PAGES_IN_FLIGHT - 1)
         self._committed: queue.SimpleQueue = queue.SimpleQueue()
         self._error: BaseException | None = None
         self._cancelled = threading.Event()

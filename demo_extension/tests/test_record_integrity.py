@@ -29,3 +29,25 @@ def test_deleting_a_tenant_removes_its_connectors_logs_and_records(synced):
     Tenant.objects.filter(pk=connector.tenant_id).delete()
     assert not SyncedRecord.objects.filter(tenant_id=connector.tenant_id).exists()
     assert not SyncLog.objects.filter(tenant_id=connector.tenant_id).exists()
+
+
+def test_record_data_is_stored_without_a_per_row_json_check_and_reads_back(synced):
+    """The engine writes canonical JSON only; SQLite's JSON_VALID check would parse every row again."""
+    from django.db import connection
+
+    connector, _ = synced
+    table = SyncedRecord._meta.db_table
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            cursor.execute("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = %s", [table])
+            assert "JSON_VALID" not in cursor.fetchone()[0].upper()
+        else:
+            cursor.execute(
+                "SELECT data_type FROM information_schema.columns "
+                "WHERE table_name = %s AND column_name = 'data'",
+                [table],
+            )
+            assert cursor.fetchone()[0] == "jsonb"
+    record = SyncedRecord.objects.filter(connector=connector).order_by("external_id").first()
+    assert record.data["id"] == int(record.external_id)
+    assert SyncedRecord.objects.filter(connector=connector, data__id=int(record.external_id)).count() == 1
