@@ -207,6 +207,11 @@ REST_FRAMEWORK = {
     "NUM_PROXIES": env_int("NUM_PROXIES", 0),
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
+# Per-account lockout, on top of the per-address login throttle: after this many failed sign-ins
+# for one email (known or not) within the window, that email is refused for the window, from any
+# address. 0 turns it off.
+MIGRATEIQ_LOGIN_LOCKOUT_FAILURES = env_int("MIGRATEIQ_LOGIN_LOCKOUT_FAILURES", 10)
+MIGRATEIQ_LOGIN_LOCKOUT_SECONDS = env_int("MIGRATEIQ_LOGIN_LOCKOUT_SECONDS", 15 * 60)
 
 SIMPLE_JWT = {
     "ACCESS_TOKEN_LIFETIME": timedelta(minutes=env_int("JWT_ACCESS_MINUTES", 15)),

@@ -1,7 +1,13 @@
 """Tenant and membership operations shared by the API and the operator commands."""
 
+import hashlib
+import math
+import time
+
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.password_validation import validate_password
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from rest_framework_simplejwt.tokens import RefreshToken
@@ -20,11 +26,13 @@ class LastAdminError(ValidationError):
 
 
 class LoginError(Exception):
-    """Sign-in refused; ``str(exc)`` is safe to show to the client."""
+    """Sign-in refused; ``str(exc)`` is safe to show to the client. ``retry_after``: seconds, for
+    a lockout."""
 
-    def __init__(self, message: str, status_code: int = 401):
+    def __init__(self, message: str, status_code: int = 401, retry_after: int | None = None):
         super().__init__(message)
         self.status_code = status_code
+        self.retry_after = retry_after
 
 
 def ensure_tenant(slug: str, name: str | None = None) -> tuple[Tenant, bool]:
@@ -92,15 +100,24 @@ def admins_left_after(membership: Membership, *, new_role: str | None = None, re
 
 
 def issue_tokens(email: str, password: str, tenant_slug: str | None) -> dict:
-    """Check credentials and membership; return ``{"access", "refresh"}`` carrying the tenant."""
+    """Check credentials and membership; return ``{"access", "refresh"}`` carrying the tenant.
+
+    Failed sign-ins are counted per email (see :class:`_Lockout`); a locked email is refused with
+    429 before its password is checked.
+    """
+    lockout = _Lockout(email)
+    lockout.check()
     user = User.objects.filter(email__iexact=(email or "").strip()).first()
     if user is None:
         # Hash anyway: answering an unknown email faster than a wrong password would tell which
         # emails have accounts (Django's ModelBackend does the same).
         User().set_password(password or "")
+        lockout.failed()
         raise LoginError("Invalid email or password.")
     if not user.check_password(password or "") or not user.is_active:
+        lockout.failed()
         raise LoginError("Invalid email or password.")
+    lockout.succeeded()
     memberships = Membership.objects.select_related("tenant").filter(user=user, tenant__is_active=True)
     if tenant_slug:
         membership = memberships.filter(tenant__slug=tenant_slug).first()
@@ -120,3 +137,52 @@ def issue_tokens(email: str, password: str, tenant_slug: str | None) -> dict:
     refresh[TENANT_CLAIM] = membership.tenant_id
     refresh["tenant"] = membership.tenant.slug
     return {"access": str(refresh.access_token), "refresh": str(refresh)}
+
+
+class _Lockout:
+    """Failed sign-ins of one email, in the shared cache (Redis in production).
+
+    ``MIGRATEIQ_LOGIN_LOCKOUT_FAILURES`` failures within ``MIGRATEIQ_LOGIN_LOCKOUT_SECONDS`` lock
+    the email for that long, from every address (the login throttle is per address). Unknown emails
+    are counted and locked the same way, so a lockout tells nothing about which emails have
+    accounts. A successful sign-in clears the count. The keys hold a hash of the email, not the
+    email. With the embedded default's local-memory cache each server process counts on its own.
+    """
+
+    def __init__(self, email: str):
+        digest = hashlib.sha256((email or "").strip().lower().encode()).hexdigest()
+        self.failures_key = f"login-failures:{digest}"
+        self.locked_key = f"login-locked:{digest}"
+        self.limit = settings.MIGRATEIQ_LOGIN_LOCKOUT_FAILURES
+        self.seconds = settings.MIGRATEIQ_LOGIN_LOCKOUT_SECONDS
+
+    def check(self) -> None:
+        if self.limit <= 0:
+            return
+        until = cache.get(self.locked_key)
+        if until is None:
+            return
+        wait = math.ceil(until - time.time())
+        if wait > 0:
+            raise LoginError(
+                f"Too many failed sign-ins for this account. Try again in {math.ceil(wait / 60)} minute(s).",
+                status_code=429,
+                retry_after=wait,
+            )
+
+    def failed(self) -> None:
+        if self.limit <= 0:
+            return
+        cache.add(self.failures_key, 0, timeout=self.seconds)
+        try:
+            failures = cache.incr(self.failures_key)
+        except ValueError:  # expired between add and incr
+            cache.set(self.failures_key, 1, timeout=self.seconds)
+            failures = 1
+        if failures >= self.limit:
+            cache.set(self.locked_key, time.time() + self.seconds, timeout=self.seconds)
+            cache.delete(self.failures_key)
+
+    def succeeded(self) -> None:
+        if self.limit > 0:
+            cache.delete(self.failures_key)

@@ -51,7 +51,10 @@ class TokenObtainView(APIView):
                 data.validated_data.get("tenant"),
             )
         except services.LoginError as exc:
-            return error_response(str(exc), exc.status_code)
+            response = error_response(str(exc), exc.status_code)
+            if exc.retry_after is not None:
+                response["Retry-After"] = str(exc.retry_after)
+            return response
         return Response(tokens)
 
 
