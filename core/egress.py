@@ -3,7 +3,8 @@
 The check runs on the *resolved* addresses, at connect time, inside the network backend of the one
 outbound HTTP client (:mod:`core.http`):
 
-1. the host is resolved once (``socket.getaddrinfo``);
+1. the host is resolved once (``socket.getaddrinfo``, within the connect timeout: a resolver that
+   hangs fails the connection instead of holding the sync);
 2. every resolved address is checked, and one bad address rejects the whole answer ("one bad
    apple": a name that resolves to a public *and* an internal address is denied);
 3. the socket connects to one of those checked addresses, never to the name, so a second DNS lookup
@@ -42,6 +43,7 @@ import functools
 import ipaddress
 import logging
 import socket
+import threading
 import time
 import typing
 from dataclasses import dataclass
@@ -297,11 +299,51 @@ def _default_port(url: httpx.URL) -> int:
     return url.port or (443 if url.scheme == "https" else 80)
 
 
-def resolve_checked(host: str, port: int, policy: EgressPolicy | None = None) -> list[tuple]:
+# Name lookups running at once (each in a daemon thread). A lookup that outlives its caller's
+# deadline keeps its slot until the resolver gives up, so hung resolvers cannot pile up threads.
+MAX_CONCURRENT_LOOKUPS = 8
+_lookup_slots = threading.BoundedSemaphore(MAX_CONCURRENT_LOOKUPS)
+
+
+class ResolveTimeout(TimeoutError):
+    """The name did not resolve within the deadline."""
+
+
+def _getaddrinfo(host: str, port: int, timeout: float | None) -> list[tuple]:
+    """``socket.getaddrinfo(host, port)`` for TCP, given up after ``timeout`` seconds (None: wait)."""
+    if timeout is None:
+        return socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    ends_at = time.monotonic() + timeout
+    if not _lookup_slots.acquire(timeout=max(timeout, 0.001)):
+        raise ResolveTimeout(f"resolving {host} did not start within {timeout:g} s (resolver busy)")
+    outcome: dict = {}
+    done = threading.Event()
+
+    def lookup() -> None:
+        try:
+            outcome["infos"] = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        except BaseException as exc:  # handed to the caller
+            outcome["error"] = exc
+        finally:
+            _lookup_slots.release()
+            done.set()
+
+    threading.Thread(target=lookup, name="egress-resolve", daemon=True).start()
+    if not done.wait(max(ends_at - time.monotonic(), 0.001)):
+        raise ResolveTimeout(f"resolving {host} took longer than {timeout:g} s")
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["infos"]
+
+
+def resolve_checked(
+    host: str, port: int, policy: EgressPolicy | None = None, timeout: float | None = None
+) -> list[tuple]:
     """Resolve ``host`` once and return its ``getaddrinfo`` entries if every address is allowed.
 
-    Raises :class:`EgressDenied` when any address is denied, and ``socket.gaierror`` when the name
-    does not resolve. Connect only to the returned entries (their sockaddr), never to ``host``.
+    Raises :class:`EgressDenied` when any address is denied, ``socket.gaierror`` when the name
+    does not resolve and :class:`ResolveTimeout` when it takes longer than ``timeout`` seconds.
+    Connect only to the returned entries (their sockaddr), never to ``host``.
     """
     policy = policy or current_policy()
     name = host.strip("[]").lower().rstrip(".")
@@ -310,7 +352,7 @@ def resolve_checked(host: str, port: int, policy: EgressPolicy | None = None) ->
     if not isinstance(port, int) or not 1 <= port <= 65535:
         raise _denied(host, "the port is not valid")
     host_allowlisted = policy.host_is_allowlisted(name, port)
-    infos = socket.getaddrinfo(host.strip("[]"), port, type=socket.SOCK_STREAM)
+    infos = _getaddrinfo(host.strip("[]"), port, timeout)
     if not infos:
         raise socket.gaierror(socket.EAI_NONAME, "no addresses")
     for _family, _type, _proto, _canonname, sockaddr in infos:
@@ -332,9 +374,15 @@ def check_url(url: str) -> None:
     """
     parsed = validate_url(url)
     try:
-        resolve_checked(parsed.raw_host.decode("ascii"), _default_port(parsed))
+        resolve_checked(
+            parsed.raw_host.decode("ascii"),
+            _default_port(parsed),
+            timeout=settings.MIGRATEIQ_HTTP_CONNECT_TIMEOUT,
+        )
     except EgressDenied as exc:
         raise _denied(str(url), DENIED_REASON) from exc
+    except ResolveTimeout:
+        raise _denied(str(url), "its host name did not resolve in time") from None
     except (OSError, UnicodeError):
         raise _denied(str(url), "its host name could not be resolved") from None
 
@@ -362,11 +410,13 @@ class GuardedNetworkBackend(httpcore.SyncBackend):
         local_address: str | None = None,
         socket_options: typing.Iterable[typing.Any] | None = None,
     ) -> httpcore.NetworkStream:
+        ends_at = None if timeout is None else time.monotonic() + timeout
         try:
-            infos = resolve_checked(host, port)
+            infos = resolve_checked(host, port, timeout=timeout)
+        except ResolveTimeout:
+            raise httpcore.ConnectTimeout(f"Timed out resolving {host}") from None
         except (OSError, UnicodeError):
             raise httpcore.ConnectError(f"Could not resolve {host}") from None
-        ends_at = None if timeout is None else time.monotonic() + timeout
         last_error: OSError | None = None
         for family, socktype, proto, _canonname, sockaddr in infos:
             remaining = None if ends_at is None else max(ends_at - time.monotonic(), 0.001)

@@ -8,9 +8,12 @@ before any socket is opened (``connect_spy`` records every connect the guard mak
 import ipaddress
 import logging
 import socket
+import threading
+import time
 
 import pytest
 
+from core import egress
 from core.egress import (
     DENIED_NETWORKS,
     METADATA_ADDRESSES,
@@ -460,6 +463,63 @@ def test_an_unresolvable_host_fails_without_connecting(ssrf_resolver, connect_sp
         client.get("http://nxdomain.example/")
     assert failure.value.attempts == 2
     assert connect_spy.connected == []
+
+
+@pytest.fixture
+def hanging_resolver(resolver, monkeypatch):
+    """``hang.example`` never resolves until the test ends (a resolver that does not answer)."""
+    release = threading.Event()
+
+    def lookup(host, port, *args, **kwargs):
+        if str(host).startswith("hang."):
+            release.wait(10)
+            raise socket.gaierror(socket.EAI_AGAIN, "Temporary failure in name resolution")
+        return resolver(host, port, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", lookup)
+    yield release
+    release.set()
+
+
+def test_a_resolver_that_does_not_answer_fails_the_request_within_the_connect_timeout(
+    hanging_resolver, connect_spy, make_client
+):
+    client = make_client(max_attempts=1, connect_timeout=0.3)
+    started = time.monotonic()
+
+    with pytest.raises(UpstreamError, match=r"Timed out after 0.3 s connecting to http://hang.example/"):
+        client.get("http://hang.example/")
+
+    assert time.monotonic() - started < 2
+    assert connect_spy.connected == []
+
+
+def test_check_url_gives_up_on_a_host_that_does_not_resolve_in_time(hanging_resolver, settings):
+    settings.MIGRATEIQ_HTTP_CONNECT_TIMEOUT = 0.2
+    started = time.monotonic()
+
+    with pytest.raises(EgressDenied, match="did not resolve in time"):
+        check_url("https://hang.example/")
+
+    assert time.monotonic() - started < 2
+
+
+def test_lookups_that_never_end_hold_a_bounded_number_of_threads(hanging_resolver, resolver):
+    resolver.answers["api.example.com"] = [PUBLIC]
+    threads_before = threading.active_count()
+    for _ in range(egress.MAX_CONCURRENT_LOOKUPS + 4):
+        with pytest.raises(egress.ResolveTimeout):
+            egress._getaddrinfo("hang.example", 443, 0.05)
+
+    assert threading.active_count() - threads_before <= egress.MAX_CONCURRENT_LOOKUPS
+    with pytest.raises(egress.ResolveTimeout, match="resolver busy"):
+        egress._getaddrinfo("api.example.com", 443, 0.05)
+
+    hanging_resolver.set()  # the resolver answers (with an error): the slots come back
+    deadline = time.monotonic() + 5
+    while threading.active_count() > threads_before and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert egress._getaddrinfo("api.example.com", 443, 1.0)[0][4] == (PUBLIC, 443)
 
 
 def _closed_port() -> int:
