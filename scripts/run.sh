@@ -29,5 +29,7 @@ cat <<'TXT'
   Admin:         http://127.0.0.1:8000/admin/
   Demo API:      http://127.0.0.1:8001/users      Logs: var/log/
 TXT
-# gunicorn (the production web server) with two workers; its request lines come from MigrateIQ.
-.venv/bin/gunicorn migrateiq.wsgi -c gunicorn.conf.py --bind 127.0.0.1:8000 --workers 2
+# gunicorn (the production web server): one process with four threads, because the embedded
+# default's cache lives in process memory and the login throttle and lockout must count in one
+# place (production shares Redis between any number of workers). Request lines come from MigrateIQ.
+.venv/bin/gunicorn migrateiq.wsgi -c gunicorn.conf.py --bind 127.0.0.1:8000 --workers 1 --threads 4
