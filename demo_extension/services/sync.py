@@ -963,6 +963,9 @@ def _collector_skips_older_objects():
 
 
 def _key_guess(raw: dict, parts: tuple[str, ...]) -> str | None:
+    """The text of the string or number at ``parts`` of a raw record, or None."""
+    if not parts:
+        return None
     value = raw.get(parts[0]) if len(parts) == 1 else get_path(raw, parts)
     cls = type(value)
     if cls is str:
@@ -1009,9 +1012,7 @@ def _missing_key_message(primary_key: str, key) -> str:
 
 
 def _external_id_of(raw, primary_key: str) -> str:
+    """The raw record's key as text, for a quarantined record ("" when it has none)."""
     if not isinstance(raw, dict) or not primary_key:
         return ""
-    value = get_path(raw, path_parts(primary_key))
-    if isinstance(value, str | int | float) and not isinstance(value, bool):
-        return str(value)[:MAX_EXTERNAL_ID_LENGTH]
-    return ""
+    return (_key_guess(raw, path_parts(primary_key)) or "")[:MAX_EXTERNAL_ID_LENGTH]

@@ -301,7 +301,7 @@ def _normalise(rules) -> dict:
     defaults = _check_object(rules, "defaults")
     for field, value in defaults.items():
         _check_field_name(field, "defaults")
-        if not _is_finite_json(value):
+        if contains_non_finite(value):
             raise TransformationError(f"defaults[{field!r}]: NaN and Infinity are not JSON values.")
 
     required = rules.get("required", [])
@@ -329,18 +329,19 @@ def _normalise(rules) -> dict:
     }
 
 
-def _is_finite_json(value) -> bool:
-    """False when ``value`` holds a NaN or Infinity float (at any depth)."""
+def contains_non_finite(value) -> bool:
+    """True when ``value`` holds a NaN or Infinity float, at any depth (JSON has neither)."""
     stack = [value]
     while stack:
         item = stack.pop()
-        if isinstance(item, float) and not math.isfinite(item):
-            return False
-        if isinstance(item, dict):
+        if isinstance(item, float):
+            if not math.isfinite(item):
+                return True
+        elif isinstance(item, dict):
             stack.extend(item.values())
         elif isinstance(item, list | tuple):
             stack.extend(item)
-    return True
+    return False
 
 
 # --- the service ---------------------------------------------------------------------------------

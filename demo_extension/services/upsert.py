@@ -29,6 +29,7 @@ import psycopg
 from django.db import DatabaseError, connection
 
 from demo_extension.models import SyncedRecord
+from demo_extension.services.transform import contains_non_finite
 
 
 class UnstorableRecord(ValueError):
@@ -73,22 +74,6 @@ _ORJSON_OPTIONS = (
 )
 
 
-def _contains_non_finite(value) -> bool:
-    stack = [value]
-    while stack:
-        item = stack.pop()
-        if type(item) is float:
-            if not math.isfinite(item):
-                return True
-        elif isinstance(item, dict):
-            stack.extend(item.values())
-        elif isinstance(item, list | tuple):
-            stack.extend(item)
-        elif isinstance(item, float) and not math.isfinite(item):
-            return True
-    return False
-
-
 def encode_record(data, *, finite: bool = False) -> tuple[str, str]:
     """``(canonical JSON text, checksum)`` of one record: what is stored and what decides
     created / updated / unchanged.
@@ -107,7 +92,7 @@ def encode_record(data, *, finite: bool = False) -> tuple[str, str]:
     except (TypeError, orjson.JSONEncodeError):
         text = _standard_text(data)
         return text, checksum(text)
-    if not finite and b"null" in out and _contains_non_finite(data):
+    if not finite and b"null" in out and contains_non_finite(data):
         # orjson writes NaN and Infinity as null
         raise UnstorableRecord("The record contains NaN or Infinity, which JSON cannot store.")
     if b"\\" in out and b"\\u0000" in out and _contains(data, _has_nul):
