@@ -89,11 +89,6 @@ def parse_json_document(response) -> tuple[object, bool]:
         ) from None
 
 
-def _loads(content: bytes):
-    """``json.loads`` of a body, through orjson when it gives the same objects."""
-    return _loads_document(content)[0]
-
-
 def _loads_document(content: bytes) -> tuple[object, bool]:
     """``(json.loads(content), parsed by orjson)``, through orjson when it gives the same objects.
 

@@ -436,7 +436,7 @@ class DataSyncService:
                         more, loop_error = False, exc
                     del body, page
 
-                    rows, failures, duplicates, skipped, fingerprint = self._process_records(
+                    work, fingerprint = self._process_records(
                         records, rules, state, cursor_parts, plain=plain
                     )
                     del records
@@ -453,33 +453,26 @@ class DataSyncService:
 
                     state.pages += 1
                     state.pages_this_run += 1
-                    state.failed += len(failures)
-                    committer.submit(
-                        _PageWork(
-                            number=state.pages,
-                            rows=rows,
-                            failures=failures,
-                            duplicates=duplicates,
-                            skipped=skipped,
-                            fields={
-                                "records_processed": state.processed,
-                                "records_failed": state.failed,
-                                "pages_fetched": state.pages,
-                                "cursor_value": state.high_water,
-                                "detected_pagination": log.detected_pagination or paginator.style,
-                                "checkpoint": {
-                                    "version": CHECKPOINT_VERSION,
-                                    "pagination": {"config": pagination, "state": dict(paginator.state)},
-                                    "records_path": state.records_path,
-                                    "key_mode": state.key_mode,
-                                    "since": state.since,
-                                    "high_water": state.high_water,
-                                },
-                            },
-                        )
-                    )
-                    state.in_flight.append(frozenset(rows))
-                    del rows, failures
+                    state.failed += len(work.failures)
+                    work.number = state.pages
+                    work.fields = {
+                        "records_processed": state.processed,
+                        "records_failed": state.failed,
+                        "pages_fetched": state.pages,
+                        "cursor_value": state.high_water,
+                        "detected_pagination": log.detected_pagination or paginator.style,
+                        "checkpoint": {
+                            "version": CHECKPOINT_VERSION,
+                            "pagination": {"config": pagination, "state": dict(paginator.state)},
+                            "records_path": state.records_path,
+                            "key_mode": state.key_mode,
+                            "since": state.since,
+                            "high_water": state.high_water,
+                        },
+                    }
+                    committer.submit(work)
+                    state.in_flight.append(frozenset(work.rows))
+                    del work
                     if loop_error is not None:
                         raise loop_error
                     if not more:
@@ -492,9 +485,9 @@ class DataSyncService:
         return self._final_status(state)
 
     def _process_records(self, records, rules: _Rules, state: _RunState, cursor_parts, *, plain: bool):
-        """Transform, validate and serialize one page: ({external_id: (json, checksum, source
-        checksum)}, failures, records repeated within the page, records skipped as unchanged
-        without transforming them, page fingerprint).
+        """Transform, validate and serialize one page: its work for the committer (rows, failures,
+        duplicates, records skipped unchanged, the stored checksums already read) and the page
+        fingerprint.
 
         On a plain page (see ``extract.parse_json_document``) every record gets a source checksum.
         When the connector had records already, the stored source checksums of the page's keys are
@@ -516,7 +509,8 @@ class DataSyncService:
         sources = (
             [source_checksum(raw, hasher) if type(raw) is dict else "" for raw in records] if plain else None
         )
-        known: dict[str, str] = {}
+        stored: dict[str, tuple[str, str]] = {}
+        wanted: set = set()
         guesses: list = []
         if sources is not None and not by_hash and not state.first_load and rules.key_guess is not None:
             guesses = [_key_guess(raw, rules.key_guess) for raw in records]
@@ -525,13 +519,7 @@ class DataSyncService:
             for written in state.in_flight:
                 wanted -= written
             if wanted:
-                known = {
-                    external_id: stored_source
-                    for external_id, (_, stored_source) in stored_checksums(
-                        connector.pk, list(wanted)
-                    ).items()
-                    if stored_source
-                }
+                stored = stored_checksums(connector.pk, list(wanted))
         skipped: set[str] = set()
         high_water = state.high_water
         duplicates = 0
@@ -544,9 +532,10 @@ class DataSyncService:
                 if value is not None and (high_water is None or later_cursor(value, high_water)):
                     high_water = value
             source = sources[index] if sources is not None else ""
-            if known:
+            if stored:
                 guess = guesses[index]
-                if guess is not None and source and known.get(guess) == source:
+                previous = stored.get(guess) if guess is not None else None
+                if source and previous is not None and previous[1] == source:
                     # The stored record was made from this very raw record by the same rules.
                     if guess in rows:
                         del rows[guess]
@@ -590,7 +579,13 @@ class DataSyncService:
         state.high_water = high_water
         state.processed += len(records)
         fingerprint = hashlib.blake2b("".join(marks).encode(), digest_size=16).digest() if marks else None
-        return rows, failures, duplicates, len(skipped), fingerprint
+        # What the lookup found (or did not) for the rows' ids holds at this page's commit: no other
+        # page writes those ids before it (ids of pages in flight were not looked up).
+        known = {external_id: stored.get(external_id) for external_id in rows if external_id in wanted}
+        work = _PageWork(
+            rows=rows, failures=failures, duplicates=duplicates, skipped=len(skipped), known=known
+        )
+        return work, fingerprint
 
     def _choose_key_mode(self, records, transform, pk_parts) -> str:
         """Upsert by primary key, unless it is empty or no record of the first page has it (an API
@@ -623,6 +618,7 @@ class DataSyncService:
                 rows=work.rows,
                 now=now,
                 first_load=state.first_load,
+                known=work.known,
             )
             if work.failures:
                 SyncRecordError.objects.bulk_create(
@@ -773,12 +769,13 @@ class DataSyncService:
 class _PageWork:
     """One page ready to commit: its rows, its quarantine, and the log fields of its checkpoint."""
 
-    number: int
     rows: dict
     failures: list
     duplicates: int
     skipped: int  # unchanged records recognised by their source checksum (not in rows)
-    fields: dict
+    known: dict  # stored (checksum, source checksum) already read for ids of rows; None: not stored
+    number: int = 0
+    fields: dict = field(default_factory=dict)
 
 
 def _is_milestone(page_number: int) -> bool:
@@ -951,9 +948,10 @@ def _collector_skips_older_objects():
     cyclic garbage collector's passes while it runs (``gc.freeze``).
 
     A page creates thousands of container objects; they trigger collections, and every full one
-    would walk the whole application again. Measured: ~1.5 µs a record. The objects come back
-    under the collector when the sync ends (by then another thread may have frozen or unfrozen too:
-    that only moves when they are scanned, never what is collected).
+    would walk the whole application again. Interleaved A/B, 100,000-record SQLite first syncs:
+    2.50–2.73 s of CPU with it, 2.62–2.97 s without (about 5%). The objects come back under the
+    collector when the sync ends (by then another thread may have frozen or unfrozen too: that only
+    moves when they are scanned, never what is collected).
     """
     gc.freeze()
     try:

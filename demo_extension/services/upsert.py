@@ -299,7 +299,14 @@ def stored_checksums(connector_id: int, external_ids: list[str]) -> dict[str, tu
 
 
 def upsert_page(
-    *, tenant_id: int, connector_id: int, sync_log_id: int, rows: dict, now, first_load: bool = False
+    *,
+    tenant_id: int,
+    connector_id: int,
+    sync_log_id: int,
+    rows: dict,
+    now,
+    first_load: bool = False,
+    known: dict | None = None,
 ) -> UpsertCounts:
     """Upsert one page. ``rows`` maps external_id -> (canonical JSON text, checksum, source
     checksum or "").
@@ -307,7 +314,8 @@ def upsert_page(
     Reads the stored checksums in one query, writes new and changed rows in one statement and
     leaves unchanged rows alone (an unchanged row whose stored source checksum is out of date, after
     a change of rules or an upgrade, is rewritten with the same data and still counted unchanged).
-    Call it inside the page's transaction.
+    Call it inside the page's transaction. ``known``: stored checksums the caller read already for
+    some of the ids (``None`` for an id not stored); only the other ids are read.
 
     ``first_load`` (the connector had no records when the sync started): the read is skipped and
     one ``INSERT … ON CONFLICT DO UPDATE … WHERE the checksum differs RETURNING`` both writes and
@@ -330,7 +338,10 @@ def upsert_page(
         counts.updated = len(written) - counts.created
         counts.unchanged = len(rows) - len(written)
         return counts
-    stored = stored_checksums(connector_id, list(rows))
+    stored = dict(known or {})
+    missing = [external_id for external_id in rows if external_id not in stored]
+    if missing:
+        stored.update(stored_checksums(connector_id, missing))
     write_ids, write_data, write_sums, write_sources = [], [], [], []
     for external_id, (text, digest, source) in rows.items():
         previous = stored.get(external_id)
