@@ -27,6 +27,7 @@ from demo_extension import serializers as api
 from demo_extension.selectors import cached_tenant_stats
 from demo_extension.services import runs
 from demo_extension.services.connectors import connector_deleted, connector_saved
+from demo_extension.services.credentials import SECRET_FIELDS
 from demo_extension.services.sync import DataSyncService
 from tenancy.models import Role
 from tenancy.serializers import ErrorSerializer
@@ -145,9 +146,13 @@ class ConnectorViewSet(ThrottledActionsMixin, TenantScopedModelViewSet):
 
     def scope_queryset(self, queryset):
         if self.action in ("list", "retrieve"):
-            # Reading a connector never needs the decrypted key, only whether there is one.
-            has_key = ExpressionWrapper(~Q(api_key=""), output_field=BooleanField())
-            queryset = queryset.defer("api_key").annotate(has_api_key=has_key)
+            # Reading a connector never needs a decrypted secret, only whether there is one.
+            queryset = queryset.defer(*SECRET_FIELDS).annotate(
+                **{
+                    f"has_{name}": ExpressionWrapper(~Q(**{name: ""}), output_field=BooleanField())
+                    for name in SECRET_FIELDS
+                }
+            )
         return queryset
 
     def _save_unique(self, serializer, **extra):
@@ -341,6 +346,8 @@ class SyncLogViewSet(ThrottledActionsMixin, TenantScopedReadOnlyViewSet):
             sync_log = runs.resume_sync(sync_log, user=request.user)
         except runs.SyncAlreadyRunning as exc:
             raise _already_running(exc) from None
+        except runs.CheckpointMismatch as exc:
+            raise Conflict(str(exc)) from None
         except ValueError as exc:
             raise serializers.ValidationError(str(exc)) from None
         return _run_response(sync_log, wait)

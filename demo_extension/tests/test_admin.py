@@ -29,7 +29,7 @@ def form_data(tenant, **overrides) -> dict:
         "auth_type": "bearer",
         "auth_header_name": "X-API-Key",
         "auth_param_name": "api_key",
-        "auth_username": "",
+        "oauth_client_auth": "client_secret_basic",
         "request_headers": "{}",
         "query_params": "{}",
         "records_path": "",
