@@ -468,3 +468,86 @@ class SyncTriggerQuerySerializer(serializers.Serializer):
         if not math.isfinite(value):
             raise serializers.ValidationError("wait must be a number of seconds from 0 to 60.")
         return value
+
+
+# --- Preview ---
+
+
+class ConnectorPreviewInputSerializer(ConnectorSerializer):
+    """An unsaved connector configuration: the create validation, with the name optional (a form
+    can preview before it is named) and never checked for clashes."""
+
+    name = serializers.CharField(max_length=255, required=False, allow_blank=True)
+
+    def validate_name(self, value):
+        return value.strip()
+
+
+class PreviewPaginationSerializer(serializers.Serializer):
+    type = serializers.ChoiceField(
+        choices=["none", "page", "offset", "cursor", "next_url", "link_header"],
+        help_text="The pagination a sync would use (auto resolved to what was detected).",
+    )
+    config = serializers.JSONField(
+        help_text="The full pagination object a sync would use: paste it into the connector's "
+        "`pagination` to pin it."
+    )
+    detected = serializers.BooleanField(help_text="True when the connector's pagination is auto.")
+    description = serializers.CharField(help_text="One line, as the sync log writes it.")
+    reason = serializers.CharField(help_text="Why this pagination (what in the response showed it).")
+    has_more = serializers.BooleanField(help_text="Whether more pages follow the previewed ones.")
+
+
+class PreviewFieldSerializer(serializers.Serializer):
+    path = serializers.CharField(help_text="Dotted path of the field in a raw record.")
+    types = serializers.ListField(
+        child=serializers.ChoiceField(
+            choices=["string", "integer", "number", "boolean", "null", "array", "object"]
+        )
+    )
+    present_in = serializers.IntegerField(help_text="How many sampled records have the field.")
+    samples = serializers.ListField(
+        child=serializers.JSONField(), help_text="Up to 3 distinct values (long ones cut)."
+    )
+
+
+class PreviewKeyCandidateSerializer(serializers.Serializer):
+    path = serializers.CharField()
+    unique_in_sample = serializers.BooleanField()
+    present_in = serializers.IntegerField()
+
+
+class PreviewCursorCandidateSerializer(serializers.Serializer):
+    path = serializers.CharField()
+    kind = serializers.ChoiceField(choices=["timestamp", "number"])
+    min = serializers.JSONField()
+    max = serializers.JSONField()
+    increasing = serializers.BooleanField(help_text="Whether the values increase in record order.")
+
+
+class PreviewRecordSerializer(serializers.Serializer):
+    raw = serializers.JSONField(allow_null=True, help_text="The record as the upstream sent it.")
+    transformed = serializers.JSONField(
+        allow_null=True, help_text="After the transformation rules; null when it failed."
+    )
+    error = serializers.CharField(allow_null=True, help_text="Why the record would be quarantined.")
+
+
+class PreviewSerializer(serializers.Serializer):
+    ok = serializers.BooleanField(help_text="False when the first page could not be fetched or read.")
+    error = serializers.CharField(allow_null=True, help_text="What went wrong (credentials redacted).")
+    status_code = serializers.IntegerField(allow_null=True, help_text="HTTP status of the last page.")
+    response_time_ms = serializers.FloatField(allow_null=True, help_text="Time of the fetched pages.")
+    pages_fetched = serializers.IntegerField(help_text="At most 2.")
+    records_path = serializers.CharField(
+        allow_null=True, help_text='Where the records are ("" = the body is the list).'
+    )
+    records_path_detected = serializers.BooleanField()
+    pagination = PreviewPaginationSerializer(allow_null=True)
+    records_in_pages = serializers.IntegerField(help_text="Records in the fetched pages.")
+    primary_key = serializers.CharField(allow_blank=True, help_text="The connector's primary_key.")
+    primary_key_candidates = PreviewKeyCandidateSerializer(many=True)
+    cursor_candidates = PreviewCursorCandidateSerializer(many=True)
+    fields = PreviewFieldSerializer(many=True)
+    records = PreviewRecordSerializer(many=True, help_text="Up to 20 sampled records.")
+    warnings = serializers.ListField(child=serializers.CharField())
