@@ -88,7 +88,7 @@ _PREVIEW_EXAMPLES = [
                 "type": "page",
                 "config": {"type": "page", "page_param": "page", "start_page": 1},
                 "detected": True,
-                "description": "page (page=1, 2, ...)",
+                "description": "page (parameter 'page')",
                 "reason": "The body reports page numbers or a page count.",
                 "has_more": True,
             },
