@@ -63,15 +63,23 @@ def register_basic_credentials(username: str, password: str) -> None:
             _known_secrets.add(token)
 
 
+def redact_secrets(text: str) -> str:
+    """``text`` with every registered secret value replaced (no pattern matching: safe for data
+    such as an upstream's records, where a field named ``token`` may be legitimate)."""
+    if not text or not _known_secrets:
+        return text
+    with _lock:
+        secrets = sorted(_known_secrets, key=len, reverse=True)
+    for secret in secrets:
+        if secret in text:
+            text = text.replace(secret, REDACTED)
+    return text
+
+
 def redact(text: str) -> str:
     if not text:
         return text
-    if _known_secrets:
-        with _lock:
-            secrets = sorted(_known_secrets, key=len, reverse=True)
-        for secret in secrets:
-            if secret in text:
-                text = text.replace(secret, REDACTED)
+    text = redact_secrets(text)
     for pattern, replacement in _PATTERNS:
         text = pattern.sub(replacement, text)
     return text

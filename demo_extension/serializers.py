@@ -18,7 +18,7 @@ from core.http_errors import OutboundError
 from demo_extension import models
 from demo_extension.services.credentials import api_key_fields, destination_changes, stored_secrets
 from demo_extension.services.incremental import validate_incremental_config
-from demo_extension.services.pagination import validate_pagination_config
+from demo_extension.services.pagination import PAGINATION_TYPES, validate_pagination_config
 from demo_extension.services.transform import DataTransformationService, TransformationError
 from tenancy.models import Role
 
@@ -485,7 +485,7 @@ class ConnectorPreviewInputSerializer(ConnectorSerializer):
 
 class PreviewPaginationSerializer(serializers.Serializer):
     type = serializers.ChoiceField(
-        choices=["none", "page", "offset", "cursor", "next_url", "link_header"],
+        choices=[kind for kind in PAGINATION_TYPES if kind != "auto"],
         help_text="The pagination a sync would use (auto resolved to what was detected).",
     )
     config = serializers.JSONField(

@@ -14,6 +14,11 @@ records path and the pagination with the sync's own detection (``detect_records_
 * warnings: a mapped source field found in no sample record (and the reversed mapping it probably
   is), a primary key missing from or not unique in the sample, records that failed to transform...
 
+The first request carries no incremental cursor (a preview shows what a full refresh fetches), and
+a connector's ``max_pages`` below two is honoured. A credential the upstream echoes back in its
+records (or in a field's sample values) is replaced by ``[REDACTED]``: the preview answers an
+editor, who must never read a stored key.
+
 Nothing is written to the database (an OAuth2 token may be cached, as for any request). Upstream
 problems do not raise: the preview comes back with ``ok: false`` and the (redacted) error.
 """
@@ -27,7 +32,7 @@ from datetime import datetime
 
 from core.http import OutboundClient
 from core.http_errors import OutboundError
-from core.redaction import redact
+from core.redaction import redact, redact_secrets
 from demo_extension.models import CustomDataConnector
 from demo_extension.services.auth import base_query_params, build_request_auth
 from demo_extension.services.extract import (
@@ -106,7 +111,22 @@ def preview_connector(connector) -> Preview:
     result.cursor_candidates = cursor_candidates(objects)
     _transform_sample(connector, sample, result)
     result.primary_key_candidates = primary_key_candidates(objects)
+    result.fields = _without_secrets(result.fields)
+    result.cursor_candidates = _without_secrets(result.cursor_candidates)
+    result.primary_key_candidates = _without_secrets(result.primary_key_candidates)
+    result.records = _without_secrets(result.records)
     return result
+
+
+def _without_secrets(value):
+    """``value`` with every registered credential in its strings (and keys) replaced."""
+    if isinstance(value, str):
+        return redact_secrets(value)
+    if isinstance(value, list):
+        return [_without_secrets(item) for item in value]
+    if isinstance(value, dict):
+        return {redact_secrets(key): _without_secrets(item) for key, item in value.items()}
+    return value
 
 
 # -- fetching -----------------------------------------------------------------------------------------
@@ -128,8 +148,9 @@ def _fetch(connector, result: Preview) -> list:
     records: list = []
     elapsed = 0.0
     more = False
+    pages = min(MAX_PREVIEW_PAGES, connector.max_pages or MAX_PREVIEW_PAGES)
     with OutboundClient(max_attempts=1) as client:
-        for _ in range(MAX_PREVIEW_PAGES):
+        for _ in range(pages):
             request = paginator.request() if paginator is not None else _first_request(connector, config)
             params = {**auth.params} if request.followed else {**base_params, **request.params, **auth.params}
             response = auth.get(client, request.url, params=params)

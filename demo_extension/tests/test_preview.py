@@ -256,3 +256,37 @@ def test_a_huge_record_is_not_echoed_whole(editor_client, fault_server, size):  
     ).json()
 
     assert data["records"][0]["raw"] is None and "too large" in data["records"][0]["error"]
+
+
+def test_a_key_the_upstream_echoes_back_is_not_shown_to_the_editor(
+    editor_client,
+    fault_server,  # noqa: F811
+    make_connector,
+):
+    from werkzeug import Response
+
+    def echo(request):
+        records = [{"id": 1, "seen": {"key": request.headers.get("X-API-Key"), "path": request.path}}]
+        return Response(json.dumps(records), content_type="application/json")
+
+    fault_server.expect_request("/items").respond_with_handler(echo)
+    connector = make_connector(
+        api_endpoint=fault_url(fault_server), api_key="echoed-stored-key", auth_type="header"
+    )
+
+    response = editor_client.post(f"{URL}{connector.pk}/preview/")
+
+    assert response.status_code == 200
+    assert "echoed-stored-key" not in response.content.decode()
+    assert response.json()["records"][0]["raw"]["seen"]["key"] == "[REDACTED]"
+
+
+def test_max_pages_of_one_limits_the_preview_to_one_page(editor_client, sample_upstream):
+    upstream = sample_upstream(records=30, page_size=10, style="page")
+
+    data = editor_client.post(
+        PREVIEW, {"api_endpoint": upstream.url, "auth_type": "none", "max_pages": 1}, format="json"
+    ).json()
+
+    assert data["pages_fetched"] == 1 and len(upstream.requests) == 1
+    assert data["pagination"]["has_more"] is True
