@@ -53,9 +53,16 @@ def register_secret(value: str | None) -> None:
             _known_secrets.update(forms)
 
 
+#: A user name (or OAuth2 client id) is redacted on its own only from this length: short ones are
+#: usually plain words ("admin", "sync") that redacting everywhere would garble.
+MIN_USERNAME_SECRET_LENGTH = 8
+
+
 def register_basic_credentials(username: str, password: str) -> None:
-    """Remember a Basic header's credentials: each part, and the ``base64(user:password)`` value."""
-    register_secret(username)
+    """Remember a Basic header's credentials: the password, the user name when it is long enough to
+    be a key, and the ``base64(user:password)`` value the header carries."""
+    if len(username or "") >= MIN_USERNAME_SECRET_LENGTH:
+        register_secret(username)
     register_secret(password)
     if username or password:
         token = base64.b64encode(f"{username}:{password}".encode()).decode()
