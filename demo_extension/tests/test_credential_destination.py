@@ -6,7 +6,13 @@ import pytest
 
 from demo_extension.models import SyncStatus
 from demo_extension.services.sync import DataSyncService
-from demo_extension.tests.sync_support import fast_retries, run_sync  # noqa: F401
+from demo_extension.tests.sync_support import (  # noqa: F401
+    fast_retries,
+    fault_server,
+    fault_server_process,
+    fault_url,
+    run_sync,
+)
 
 URL = "/api/demo-extension/connectors/"
 OLD_KEY = "stored-key-0001"
@@ -174,3 +180,34 @@ def test_an_unchanged_connector_resumes_its_checkpoint(
     assert response.status_code in (200, 202)
     log.refresh_from_db()
     assert log.status == SyncStatus.SUCCESS, log.error_message
+
+
+def test_a_sync_redirected_to_another_origin_does_not_carry_a_key_named_like_nothing(
+    fault_server,  # noqa: F811
+    sample_upstream,
+    make_connector,
+):
+    # Issue 12, item 11: the redirecting host echoes the query (with the key under "appid").
+    from werkzeug import Response
+
+    target = sample_upstream(records=3, style="none")
+
+    def redirect(request):
+        return Response("", 302, headers={"Location": f"{target.url}?{request.query_string.decode()}"})
+
+    fault_server.expect_request("/items").respond_with_handler(redirect)
+    connector = make_connector(
+        api_endpoint=fault_url(fault_server),
+        api_key="appid-key-0003",
+        auth_type="query",
+        auth_param_name="appid",
+        query_params={"status": "active"},
+        pagination={"type": "none"},
+    )
+
+    log = run_sync(connector)
+
+    assert log.status == SyncStatus.SUCCESS, log.error_message
+    (request,) = target.requests
+    assert request["query"] == {"status": "active"}
+    assert "appid-key-0003" not in str(request)
