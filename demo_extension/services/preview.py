@@ -61,7 +61,8 @@ MAX_SAMPLE_VALUES = 3
 MAX_SAMPLE_TEXT = 200
 MAX_RECORD_BYTES = 64 * 1024
 MAX_CANDIDATES = 5
-_KEY_HINTS = ("id", "uuid", "key", "code", "number")
+# Name endings of identifying fields (userId, customer_id, uuid, api_key, sku_code, order_number).
+_KEY_HINTS = ("id", "uuid", "guid", "_key", "_code", "number", "_no")
 _CURSOR_HINTS = ("updated", "modified", "changed", "last", "created", "time", "date", "version", "seq")
 
 
