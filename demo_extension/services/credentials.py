@@ -49,14 +49,16 @@ def stored_secrets(connector, auth_type: str | None = None) -> list[str]:
     return [name for name in sent if getattr(connector, name, "")]
 
 
-def _origin(url: str) -> tuple:
+def endpoint_origin(url: str) -> str:
+    """``scheme://host:port`` of ``url`` (default ports spelled out), lower case; "" if unparseable."""
     try:
         parts = urlsplit(url or "")
         port = parts.port
     except ValueError:
-        return ("", "", None)
-    scheme = parts.scheme.lower()
-    return (scheme, (parts.hostname or "").lower(), port or (443 if scheme == "https" else 80))
+        return ""
+    scheme = (parts.scheme or "").lower()
+    host = (parts.hostname or "").lower()
+    return f"{scheme}://{host}:{port or (443 if scheme == 'https' else 80)}"
 
 
 def destination_changes(connector, changes: dict) -> list[str]:
@@ -65,7 +67,7 @@ def destination_changes(connector, changes: dict) -> list[str]:
     ``auth_header_name``, ``auth_param_name``."""
     changed = []
     for name in ("api_endpoint", "oauth_token_url"):
-        if name in changes and _origin(changes[name]) != _origin(getattr(connector, name)):
+        if name in changes and endpoint_origin(changes[name]) != endpoint_origin(getattr(connector, name)):
             changed.append(name)
     auth_type = changes.get("auth_type", connector.auth_type)
     if auth_type != connector.auth_type:

@@ -36,7 +36,6 @@ from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from datetime import timedelta
 from functools import partial
-from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.db import DatabaseError, IntegrityError, connection, transaction
@@ -59,6 +58,7 @@ from demo_extension.models import (
     SyncStatus,
 )
 from demo_extension.services.auth import base_query_params, build_request_auth
+from demo_extension.services.credentials import endpoint_origin
 from demo_extension.services.errors import SyncAlreadyRunning, SyncOwnershipLost
 from demo_extension.services.events import record_event
 from demo_extension.services.extract import (
@@ -931,18 +931,6 @@ def _committer_for(service, log, state, progress) -> _InlineCommitter:
 
 
 # -- helpers ----------------------------------------------------------------------------------------
-
-
-def endpoint_origin(url: str) -> str:
-    """``scheme://host:port`` of ``url`` (default ports spelled out), lower case."""
-    try:
-        parts = urlsplit(url)
-        port = parts.port
-    except ValueError:
-        return ""
-    scheme = (parts.scheme or "").lower()
-    host = (parts.hostname or "").lower()
-    return f"{scheme}://{host}:{port or (443 if scheme == 'https' else 80)}"
 
 
 def checkpoint_refusal(connector, checkpoint: dict) -> str:
