@@ -12,7 +12,11 @@ and pinned to the checked address. On top of that it enforces:
   jitter, honouring ``Retry-After`` (seconds or HTTP date) up to a cap;
 * redirects followed by hand (at most ``MIGRATEIQ_HTTP_MAX_REDIRECTS`` hops); a hop to another
   origin drops ``Authorization``, the ``auth=`` credentials, every caller header that is not plainly
-  harmless, and credential-looking query parameters.
+  harmless, the caller's ``credential_headers`` / ``credential_params`` (the names its credentials
+  really travel under, whatever they look like) and credential-looking query parameters; a request
+  body is never sent to another origin;
+* request bodies (``data=`` form fields or ``json=``) for calls such as OAuth2 token requests; a
+  303 (or a 301/302 answering a POST) continues as a GET without the body.
 
 Every error it raises (:mod:`core.http_errors`) has a message that is safe to show a tenant.
 """
@@ -31,6 +35,7 @@ import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from urllib.parse import urlencode
 
 import httpcore
 import httpx
@@ -38,7 +43,7 @@ from django.conf import settings
 
 from core.egress import GuardedNetworkBackend, GuardedTransport, validate_url
 from core.http_errors import EgressDenied, ResponseTooLarge, UpstreamError
-from core.redaction import safe_url
+from core.redaction import safe_url as _safe_url
 
 logger = logging.getLogger(__name__)
 
@@ -58,6 +63,17 @@ SENSITIVE_QUERY_PARAM = re.compile(
 )
 _DECODE_STEP = 64 * 1024
 _ERROR_BODY_DRAIN = 64 * 1024
+
+# Query parameter names that carry the current request's credentials: masked in every message.
+_credential_params: contextvars.ContextVar[frozenset[str]] = contextvars.ContextVar(
+    "migrateiq_http_credential_params", default=frozenset()
+)
+
+
+def safe_url(url: str) -> str:
+    """``core.redaction.safe_url`` that also masks the current request's credential parameters."""
+    return _safe_url(url, secret_params=_credential_params.get())
+
 
 # Absolute monotonic deadline of the exchange running in this thread/context (see _DeadlineStream).
 _deadline: contextvars.ContextVar[float | None] = contextvars.ContextVar(
@@ -187,19 +203,51 @@ class OutboundClient:
 
     # -- public API -------------------------------------------------------------------------
 
-    def request(self, method, url, *, params=None, headers=None, auth=None) -> UpstreamResponse:
+    def request(
+        self,
+        method,
+        url,
+        *,
+        params=None,
+        headers=None,
+        auth=None,
+        data=None,
+        json=None,
+        credential_headers=(),
+        credential_params=(),
+    ) -> UpstreamResponse:
         """Send ``method url`` with retries and redirects; return the final 2xx response.
+
+        ``data`` (a mapping of form fields) or ``json`` (any JSON value) is the request body.
+        ``credential_headers`` / ``credential_params`` name the headers and query parameters that
+        carry credentials: they never follow a redirect to another origin, and the parameters are
+        masked in every message.
 
         Raises ``EgressDenied`` (destination not allowed), ``ResponseTooLarge`` (decoded body over the
         cap) or ``UpstreamError`` (non-2xx after retries, timeout, connection failure).
         """
+        if data is not None and json is not None:
+            raise ValueError("Send either data or json, not both.")
+        body = _encode_body(data, json)
+        secrets = _Credentials(
+            frozenset(name.lower() for name in credential_headers), frozenset(credential_params)
+        )
+        masked = _credential_params.set(secrets.params | _credential_params.get())
+        try:
+            return self._request(method, url, params, headers, auth, body, secrets)
+        finally:
+            _credential_params.reset(masked)
+
+    def _request(self, method, url, params, headers, auth, body, secrets) -> UpstreamResponse:
         target = validate_url(url)
         if params:
             target = target.copy_merge_params(params)
         for attempt in range(1, self.max_attempts + 1):
             started = time.perf_counter()
             try:
-                response = self._follow_redirects(method.upper(), target, headers, auth, attempt)
+                response = self._follow_redirects(
+                    method.upper(), target, headers, auth, attempt, body=body, secrets=secrets
+                )
             except _AttemptFailed as failure:
                 if not failure.retryable or attempt >= self.max_attempts:
                     raise UpstreamError(
@@ -223,6 +271,9 @@ class OutboundClient:
     def get(self, url, **kwargs) -> UpstreamResponse:
         return self.request("GET", url, **kwargs)
 
+    def post(self, url, **kwargs) -> UpstreamResponse:
+        return self.request("POST", url, **kwargs)
+
     def close(self) -> None:
         self._client.close()
 
@@ -245,12 +296,15 @@ class OutboundClient:
         base = float(settings.MIGRATEIQ_HTTP_BACKOFF_BASE)
         return random.uniform(0, min(cap, base * 2 ** (attempt - 1)))
 
-    def _follow_redirects(self, method, url: httpx.URL, headers, auth, attempt: int) -> UpstreamResponse:
+    def _follow_redirects(
+        self, method, url: httpx.URL, headers, auth, attempt: int, *, body=None, secrets=None
+    ) -> UpstreamResponse:
         max_redirects = int(settings.MIGRATEIQ_HTTP_MAX_REDIRECTS)
         headers = dict(headers or {})
+        secrets = secrets or _Credentials(frozenset(), frozenset())
         start = url
         for hop in range(max_redirects + 1):
-            response = self._exchange(method, url, headers, auth, attempt)
+            response = self._exchange(method, url, headers, auth, attempt, body)
             if response.status_code not in REDIRECT_STATUSES or "location" not in response.headers:
                 return self._final(response, url)
             if hop == max_redirects:
@@ -266,12 +320,24 @@ class OutboundClient:
             except EgressDenied as exc:
                 exc.attempts = attempt
                 raise
-            if _origin(next_url) != _origin(url):
-                headers = {k: v for k, v in headers.items() if k.lower() in CROSS_ORIGIN_SAFE_HEADERS}
-                auth = None
-                next_url = _without_credential_params(next_url)
             if response.status_code == 303 or (response.status_code in (301, 302) and method == "POST"):
                 method = "GET"
+                body = None
+            if _origin(next_url) != _origin(url):
+                if body is not None:
+                    raise UpstreamError(
+                        f"{safe_url(str(url))} redirects a request with a body to another origin "
+                        f"({safe_url(str(next_url))}); not followed",
+                        url=safe_url(str(url)),
+                        attempts=attempt,
+                    )
+                headers = {
+                    k: v
+                    for k, v in headers.items()
+                    if k.lower() in CROSS_ORIGIN_SAFE_HEADERS and k.lower() not in secrets.headers
+                }
+                auth = None
+                next_url = _without_credential_params(next_url, secrets.params)
             url = next_url
         raise UpstreamError(
             f"Too many redirects (more than {max_redirects}) starting at {safe_url(str(start))}",
@@ -291,13 +357,18 @@ class OutboundClient:
             retryable=status == 429 or 500 <= status <= 599,
         )
 
-    def _exchange(self, method, url: httpx.URL, headers, auth, attempt: int) -> UpstreamResponse:
+    def _exchange(self, method, url: httpx.URL, headers, auth, attempt: int, body=None) -> UpstreamResponse:
         """One HTTP request/response, bounded by the total deadline; body read only for 2xx."""
         started = time.perf_counter()
         token = _deadline.set(time.monotonic() + self.timeout)
         status: int | None = None
         try:
-            request = self._client.build_request(method, url, headers=headers)
+            if body is not None:
+                content_type, content = body
+                headers = {**headers, "Content-Type": content_type}
+                request = self._client.build_request(method, url, headers=headers, content=content)
+            else:
+                request = self._client.build_request(method, url, headers=headers)
             response = self._client.send(request, auth=auth, stream=True)
             try:
                 status = response.status_code
@@ -421,11 +492,30 @@ def _origin(url: httpx.URL) -> tuple[str, str, int]:
     return (url.scheme, url.host, url.port or (443 if url.scheme == "https" else 80))
 
 
-def _without_credential_params(url: httpx.URL) -> httpx.URL:
+def _without_credential_params(url: httpx.URL, names=frozenset()) -> httpx.URL:
     if not url.query:
         return url
-    kept = [(k, v) for k, v in url.params.multi_items() if not SENSITIVE_QUERY_PARAM.search(k)]
+    kept = [
+        (k, v) for k, v in url.params.multi_items() if k not in names and not SENSITIVE_QUERY_PARAM.search(k)
+    ]
     return url.copy_with(params=kept)
+
+
+@dataclass(frozen=True)
+class _Credentials:
+    """Where one request's credentials travel: header names (lower case) and query parameter names."""
+
+    headers: frozenset[str]
+    params: frozenset[str]
+
+
+def _encode_body(data, json_value) -> tuple[str, bytes] | None:
+    """(content type, bytes) of a request body, or None without one."""
+    if json_value is not None:
+        return "application/json", json.dumps(json_value, separators=(",", ":")).encode()
+    if data is not None:
+        return "application/x-www-form-urlencoded", urlencode(list(dict(data).items())).encode()
+    return None
 
 
 def _retry_after(headers: httpx.Headers) -> float | None:

@@ -1,12 +1,15 @@
 """Remove credentials from text that leaves the process (logs, error messages, sync logs).
 
-Two layers: known secret values registered at run time (the decrypted api keys a sync uses), and
-patterns for common credential shapes (Authorization headers, ``api_key=`` parameters, URL userinfo).
+Two layers: known secret values registered at run time (the decrypted credentials a sync uses, in
+every encoding they can travel in: raw, percent-encoded, form-encoded, and a Basic header's
+``base64(user:password)``), and patterns for common credential shapes (Authorization headers,
+``api_key=`` parameters, URL userinfo).
 """
 
+import base64
 import re
 import threading
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, quote, quote_plus, urlencode, urlsplit, urlunsplit
 
 REDACTED = "[REDACTED]"
 _SENSITIVE_PARAM = re.compile(
@@ -27,29 +30,73 @@ _known_secrets: set[str] = set()
 _lock = threading.Lock()
 
 
+def secret_encodings(value: str) -> set[str]:
+    """``value`` and the forms it takes in a URL or a form body (percent- and form-encoded)."""
+    forms = {
+        value,
+        quote(value, safe=""),
+        quote(value, safe="/"),
+        quote_plus(value),
+        quote_plus(value, safe="/"),
+    }
+    # Percent-encoding is case-insensitive: %2f and %2F are the same key.
+    forms |= {re.sub(r"%[0-9A-F]{2}", lambda m: m.group(0).lower(), form) for form in list(forms)}
+    return forms
+
+
 def register_secret(value: str | None) -> None:
-    """Remember a secret value so that :func:`redact` removes it wherever it appears."""
+    """Remember a secret value so that :func:`redact` removes it wherever it appears, in any of
+    its URL or form encodings."""
     if value and len(value) >= 4:
+        forms = secret_encodings(value)
         with _lock:
-            _known_secrets.add(value)
+            _known_secrets.update(forms)
+
+
+#: A user name (or OAuth2 client id) is redacted on its own only from this length: short ones are
+#: usually plain words ("admin", "sync") that redacting everywhere would garble.
+MIN_USERNAME_SECRET_LENGTH = 8
+
+
+def register_basic_credentials(username: str, password: str) -> None:
+    """Remember a Basic header's credentials: the password, the user name when it is long enough to
+    be a key, and the ``base64(user:password)`` value the header carries."""
+    if len(username or "") >= MIN_USERNAME_SECRET_LENGTH:
+        register_secret(username)
+    register_secret(password)
+    if username or password:
+        token = base64.b64encode(f"{username}:{password}".encode()).decode()
+        with _lock:
+            _known_secrets.add(token)
+
+
+def redact_secrets(text: str) -> str:
+    """``text`` with every registered secret value replaced (no pattern matching: safe for data
+    such as an upstream's records, where a field named ``token`` may be legitimate)."""
+    if not text or not _known_secrets:
+        return text
+    with _lock:
+        secrets = sorted(_known_secrets, key=len, reverse=True)
+    for secret in secrets:
+        if secret in text:
+            text = text.replace(secret, REDACTED)
+    return text
 
 
 def redact(text: str) -> str:
     if not text:
         return text
-    if _known_secrets:
-        with _lock:
-            secrets = sorted(_known_secrets, key=len, reverse=True)
-        for secret in secrets:
-            if secret in text:
-                text = text.replace(secret, REDACTED)
+    text = redact_secrets(text)
     for pattern, replacement in _PATTERNS:
         text = pattern.sub(replacement, text)
     return text
 
 
-def safe_url(url: str) -> str:
-    """The URL without userinfo and with sensitive query parameters masked, for messages."""
+def safe_url(url: str, secret_params=()) -> str:
+    """The URL without userinfo and with sensitive query parameters masked, for messages.
+
+    ``secret_params`` names parameters that carry credentials whatever their name looks like.
+    """
     try:
         parts = urlsplit(str(url))
         port = parts.port
@@ -62,7 +109,7 @@ def safe_url(url: str) -> str:
         host = f"{host}:{port}"
     query = urlencode(
         [
-            (k, REDACTED if _SENSITIVE_PARAM.search(k) else v)
+            (k, REDACTED if k in secret_params or _SENSITIVE_PARAM.search(k) else v)
             for k, v in parse_qsl(parts.query, keep_blank_values=True)
         ],
         safe="[]",

@@ -1,7 +1,8 @@
 """Operator pages for connectors, sync runs, synced records and the quarantine.
 
-The API key is never shown: the form has a write-only field to set a new one (blank keeps the
-current key), and pages show only whether a key is set and its last four characters.
+No credential is ever shown: the form has a write-only field to set each one (blank keeps the
+current value) and a box to remove it; pages show only whether each is set (and the key's last four
+characters).
 """
 
 from django import forms
@@ -12,9 +13,30 @@ from core.egress import check_url
 from core.http_errors import OutboundError
 from demo_extension import models
 from demo_extension.services.connectors import connector_deleted, connector_saved
-from demo_extension.services.credentials import api_key_fields
+from demo_extension.services.credentials import SECRET_FIELDS, api_key_fields
 from demo_extension.services.transform import DataTransformationService, TransformationError
 from tenancy.models import Tenant
+
+SECRET_LABELS = {
+    "auth_username": "Basic user name",
+    "auth_password": "Basic password",
+    "oauth_client_secret": "OAuth2 client secret",
+}
+
+
+def _new_secret_field(name: str) -> forms.CharField:
+    return forms.CharField(
+        label=f"New {SECRET_LABELS[name]}",
+        required=False,
+        strip=False,
+        max_length=4096,
+        widget=forms.PasswordInput(render_value=False),
+        help_text="Leave blank to keep the current value.",
+    )
+
+
+def _clear_secret_field(name: str) -> forms.BooleanField:
+    return forms.BooleanField(label=f"Remove the {SECRET_LABELS[name]}", required=False)
 
 
 class ConnectorAdminForm(forms.ModelForm):
@@ -28,6 +50,23 @@ class ConnectorAdminForm(forms.ModelForm):
         help_text="Leave blank to keep the current key.",
     )
     clear_api_key = forms.BooleanField(label="Remove the API key", required=False)
+    # Write-only fields of the other secrets (CONNECTOR_SECRET_FIELDS), like the key's.
+    new_auth_username = _new_secret_field("auth_username")
+    clear_auth_username = _clear_secret_field("auth_username")
+    new_auth_password = _new_secret_field("auth_password")
+    clear_auth_password = _clear_secret_field("auth_password")
+    new_oauth_client_secret = _new_secret_field("oauth_client_secret")
+    clear_oauth_client_secret = _clear_secret_field("oauth_client_secret")
+    oauth_token_url = forms.URLField(max_length=2048, required=False, assume_scheme="https")
+
+    def clean_oauth_token_url(self):
+        url = self.cleaned_data.get("oauth_token_url")
+        if url:
+            try:
+                check_url(url)
+            except OutboundError as exc:
+                raise forms.ValidationError(str(exc)) from None
+        return url
 
     class Meta:
         model = models.CustomDataConnector
@@ -59,6 +98,9 @@ class ConnectorAdminForm(forms.ModelForm):
         cleaned = super().clean()
         if cleaned.get("new_api_key") and cleaned.get("clear_api_key"):
             raise forms.ValidationError("Either set a new API key or remove it, not both.")
+        for name in models.CONNECTOR_SECRET_FIELDS:
+            if cleaned.get(f"new_{name}") and cleaned.get(f"clear_{name}"):
+                raise forms.ValidationError(f"Either set a new {SECRET_LABELS[name]} or remove it, not both.")
         # The tenant is not a field of this form, so Django's constraint check skips the unique name.
         name, tenant_id = cleaned.get("name"), self.instance.tenant_id
         if name and tenant_id:
@@ -77,6 +119,11 @@ class ConnectorAdminForm(forms.ModelForm):
             fields = api_key_fields("")
         else:
             fields = {}
+        for name in models.CONNECTOR_SECRET_FIELDS:
+            if self.cleaned_data.get(f"new_{name}"):
+                fields[name] = self.cleaned_data[f"new_{name}"]
+            elif self.cleaned_data.get(f"clear_{name}"):
+                fields[name] = ""
         for name, value in fields.items():
             setattr(connector, name, value)
         if commit:
@@ -112,6 +159,7 @@ class CustomDataConnectorAdmin(admin.ModelAdmin):
     search_fields = ["name", "api_endpoint", "tenant__slug"]
     readonly_fields = [
         "api_key_hint",
+        "credentials_hint",
         "records_count",
         "last_sync_at",
         "last_sync_status",
@@ -125,6 +173,19 @@ class CustomDataConnectorAdmin(admin.ModelAdmin):
     fieldsets = [
         (None, {"fields": ["tenant", "name", "api_endpoint", "sync_frequency", "is_active"]}),
         ("API key", {"fields": ["api_key_hint", "new_api_key", "clear_api_key"]}),
+        (
+            "Other credentials",
+            {
+                "fields": [
+                    "credentials_hint",
+                    *(
+                        f"{kind}_{name}"
+                        for name in models.CONNECTOR_SECRET_FIELDS
+                        for kind in ("new", "clear")
+                    ),
+                ]
+            },
+        ),
         (
             "Request",
             {
@@ -151,9 +212,18 @@ class CustomDataConnectorAdmin(admin.ModelAdmin):
     ]
 
     def get_queryset(self, request):
-        # Pages show only whether a key is set: no decryption.
-        has_key = ExpressionWrapper(~Q(api_key=""), output_field=BooleanField())
-        return super().get_queryset(request).defer("api_key").annotate(has_api_key=has_key)
+        # Pages show only whether a secret is set: no decryption.
+        return (
+            super()
+            .get_queryset(request)
+            .defer(*SECRET_FIELDS)
+            .annotate(
+                **{
+                    f"has_{name}": ExpressionWrapper(~Q(**{name: ""}), output_field=BooleanField())
+                    for name in SECRET_FIELDS
+                }
+            )
+        )
 
     def save_model(self, request, obj, form, change):
         if not change:
@@ -182,6 +252,21 @@ class CustomDataConnectorAdmin(admin.ModelAdmin):
         if obj is not None:
             readonly.append("tenant")  # moving a connector would leave its runs and records behind
         return readonly
+
+    @admin.display(description="Other credentials")
+    def credentials_hint(self, obj):
+        if obj is None or obj.pk is None:
+            return "none set"
+        names = [
+            SECRET_LABELS[name]
+            for name in models.CONNECTOR_SECRET_FIELDS
+            if (
+                getattr(obj, f"has_{name}", False)
+                if name in obj.get_deferred_fields()
+                else bool(getattr(obj, name))
+            )
+        ]
+        return ", ".join(names) + " set" if names else "none set"
 
     @admin.display(description="API key")
     def api_key_hint(self, obj):

@@ -20,7 +20,14 @@ class AuthType(models.TextChoices):
     HEADER = "header", "<auth_header_name>: <api_key>"
     QUERY = "query", "?<auth_param_name>=<api_key>"
     BASIC = "basic", "HTTP Basic (auth_username, api_key as password)"
+    BASIC_KEY = "basic_key", "HTTP Basic with api_key as user name (auth_password, often empty)"
+    OAUTH2 = "oauth2", "OAuth2 client credentials (Bearer token from oauth_token_url)"
     NONE = "none", "No authentication"
+
+
+class OAuthClientAuth(models.TextChoices):
+    BASIC = "client_secret_basic", "Client id and secret in an HTTP Basic header"
+    POST = "client_secret_post", "Client id and secret in the form body"
 
 
 class SyncStatus(models.TextChoices):
@@ -52,7 +59,11 @@ CONNECTOR_REQUEST_FIELDS = (
     "auth_type",
     "auth_header_name",
     "auth_param_name",
-    "auth_username",
+    "oauth_token_url",
+    "oauth_client_id",
+    "oauth_scopes",
+    "oauth_audience",
+    "oauth_client_auth",
     "request_headers",
     "query_params",
     "records_path",
@@ -62,6 +73,10 @@ CONNECTOR_REQUEST_FIELDS = (
     "transformation_rules",
     "max_pages",
 )
+
+#: The connector's secrets besides ``api_key``: encrypted at rest, write-only in the API, never shown
+#: by the admin (which offers "set a new value" / "remove" instead). Key rotation finds them by type.
+CONNECTOR_SECRET_FIELDS = ("auth_username", "auth_password", "oauth_client_secret")
 
 
 class CustomDataConnector(TenantOwnedModel):
@@ -78,10 +93,21 @@ class CustomDataConnector(TenantOwnedModel):
     is_active = models.BooleanField(default=True)
 
     # Request configuration
-    auth_type = models.CharField(max_length=8, choices=AuthType.choices, default=AuthType.BEARER)
+    auth_type = models.CharField(max_length=16, choices=AuthType.choices, default=AuthType.BEARER)
     auth_header_name = models.CharField(max_length=128, default="X-API-Key")
     auth_param_name = models.CharField(max_length=128, default="api_key")
-    auth_username = models.CharField(max_length=255, blank=True, default="")
+    # Basic user names are often keys themselves (account SIDs, keys pasted there): encrypted too.
+    auth_username = EncryptedTextField(blank=True, default="")
+    auth_password = EncryptedTextField(blank=True, default="")
+    # OAuth2 client credentials (auth_type "oauth2"); the token is cached, never stored in a column.
+    oauth_token_url = models.URLField(max_length=2048, blank=True, default="")
+    oauth_client_id = models.CharField(max_length=512, blank=True, default="")
+    oauth_client_secret = EncryptedTextField(blank=True, default="")
+    oauth_scopes = models.CharField(max_length=1024, blank=True, default="")
+    oauth_audience = models.CharField(max_length=1024, blank=True, default="")
+    oauth_client_auth = models.CharField(
+        max_length=24, choices=OAuthClientAuth.choices, default=OAuthClientAuth.BASIC
+    )
     request_headers = models.JSONField(default=dict, blank=True)
     query_params = models.JSONField(default=dict, blank=True)
     # None: detect common envelopes (data, items, results, ...); "": the response itself is the list.

@@ -41,7 +41,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 STYLES = ("none", "page", "offset", "cursor", "next_url", "link_header")
-AUTH_STYLES = ("bearer", "header", "query", "basic")
+AUTH_STYLES = ("bearer", "header", "query", "basic", "basic_key")
 # What a failing page does (see SampleUpstream): an error status, an HTML page with status 200,
 # half a JSON body, a dropped connection, a long stall, a body over the client's size cap, a small
 # gzip body that decodes past the cap, or a "next" pointer that loops.
@@ -239,7 +239,8 @@ class SampleUpstream:
     records whose ``incremental_field`` (default ``created_at``) is greater than the value.
 
     Auth (when ``api_key`` is set): ``auth`` in ``AUTH_STYLES``, ``auth_header`` (header style),
-    ``auth_param`` (query style), ``username`` (basic style). Wrong or missing: 401 JSON.
+    ``auth_param`` (query style), ``username`` (basic style: the key is the password), ``password``
+    (basic_key style: the key is the user name, Stripe-like). Wrong or missing: 401 JSON.
 
     Faults: ``fail_after_pages=k`` makes pages after k fail until ``heal()``; ``fail_first=n`` makes
     the first n collection requests fail (then they succeed). How a page fails is ``fault`` (one of
@@ -277,6 +278,7 @@ class SampleUpstream:
         auth_header: str = "X-API-Key",
         auth_param: str = "api_key",
         username: str = "migrateiq",
+        password: str = "",
         fail_after_pages: int | None = None,
         fail_status: int = 500,
         fault: str = "status",
@@ -320,6 +322,7 @@ class SampleUpstream:
         self.auth_header = auth_header
         self.auth_param = auth_param
         self.username = username
+        self.password = password
         self.fail_after_pages = fail_after_pages
         self.fail_status = fail_status
         if fault not in FAULTS:
@@ -529,7 +532,8 @@ class SampleUpstream:
             return hmac.compare_digest((headers.get(self.auth_header) or "").encode(), key.encode())
         if self.auth == "query":
             return hmac.compare_digest(str(query.get(self.auth_param, "")).encode(), key.encode())
-        expected = "Basic " + base64.b64encode(f"{self.username}:{key}".encode()).decode()
+        user, password = (key, self.password) if self.auth == "basic_key" else (self.username, key)
+        expected = "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
         return hmac.compare_digest((headers.get("Authorization") or "").encode(), expected.encode())
 
     def _first_id_after(self, value: str) -> int:
@@ -789,7 +793,11 @@ class _Handler(BaseHTTPRequestHandler):
         if upstream.slow_ms:
             time.sleep(upstream.slow_ms / 1000)
         if not upstream._authorised(query, self.headers):
-            challenge = {"bearer": 'Bearer realm="users"', "basic": 'Basic realm="users"'}.get(upstream.auth)
+            challenge = {
+                "bearer": 'Bearer realm="users"',
+                "basic": 'Basic realm="users"',
+                "basic_key": 'Basic realm="users"',
+            }.get(upstream.auth)
             self._error(
                 401, "Invalid or missing API key.", {"WWW-Authenticate": challenge} if challenge else None
             )

@@ -11,14 +11,16 @@ from urllib.parse import urlsplit
 
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
+from rest_framework.exceptions import PermissionDenied
 
 from core.egress import check_url
 from core.http_errors import OutboundError
 from demo_extension import models
-from demo_extension.services.credentials import api_key_fields
+from demo_extension.services.credentials import api_key_fields, destination_changes, stored_secrets
 from demo_extension.services.incremental import validate_incremental_config
-from demo_extension.services.pagination import validate_pagination_config
+from demo_extension.services.pagination import PAGINATION_TYPES, validate_pagination_config
 from demo_extension.services.transform import DataTransformationService, TransformationError
+from tenancy.models import Role
 
 MAX_FLAT_ENTRIES = 50
 MAX_FLAT_KEY_LENGTH = 256
@@ -92,6 +94,31 @@ def validate_flat_strings(value, *, what: str, header_names: bool = False) -> di
     return cleaned
 
 
+def _secret_field(what: str, max_length: int = MAX_API_KEY_LENGTH) -> serializers.CharField:
+    return serializers.CharField(
+        write_only=True,
+        required=False,
+        allow_blank=True,
+        trim_whitespace=False,
+        max_length=max_length,
+        style={"input_type": "password"},
+        help_text=f"Write-only {what}, encrypted at rest. Omit to keep the current value; send an empty "
+        "string to remove it.",
+    )
+
+
+def _check_url_field(value: str, what: str) -> str:
+    if urlsplit(value).username is not None:
+        raise serializers.ValidationError(
+            f"Put credentials in their own fields, not in {what}: the URL is shown in responses and logs."
+        )
+    try:
+        check_url(value)
+    except OutboundError as exc:
+        raise serializers.ValidationError(str(exc)) from None
+    return value
+
+
 class ConnectorSerializer(serializers.ModelSerializer):
     api_key = serializers.CharField(
         write_only=True,
@@ -102,6 +129,15 @@ class ConnectorSerializer(serializers.ModelSerializer):
         help_text="Write-only. Omit to keep the current key; send an empty string to remove it.",
     )
     has_api_key = serializers.SerializerMethodField()
+    auth_username = _secret_field("HTTP Basic user name (auth_type basic)", 255)
+    has_auth_username = serializers.SerializerMethodField()
+    auth_password = _secret_field("HTTP Basic password (auth_type basic_key; often empty)")
+    has_auth_password = serializers.SerializerMethodField()
+    oauth_client_secret = _secret_field("OAuth2 client secret (auth_type oauth2)")
+    has_oauth_client_secret = serializers.SerializerMethodField()
+    oauth_scopes = serializers.CharField(
+        max_length=1024, required=False, allow_blank=True, help_text="OAuth2 scopes, space-separated."
+    )
     api_key_last4 = serializers.CharField(
         read_only=True, help_text="The key's last four characters (empty for short keys)."
     )
@@ -161,6 +197,12 @@ class ConnectorSerializer(serializers.ModelSerializer):
             "sync_frequency",
             "is_active",
             *models.CONNECTOR_REQUEST_FIELDS,
+            "auth_username",
+            "has_auth_username",
+            "auth_password",
+            "has_auth_password",
+            "oauth_client_secret",
+            "has_oauth_client_secret",
             "records_count",
             "last_sync_at",
             "last_sync_status",
@@ -179,10 +221,22 @@ class ConnectorSerializer(serializers.ModelSerializer):
             "updated_at",
         ]
 
+    def _has(self, obj, name: str) -> bool:
+        if name in obj.get_deferred_fields():  # lists annotate instead of decrypting
+            return bool(getattr(obj, f"has_{name}", False))
+        return bool(getattr(obj, name))
+
     def get_has_api_key(self, obj) -> bool:
-        if "api_key" in obj.get_deferred_fields():  # lists annotate instead of decrypting
-            return bool(getattr(obj, "has_api_key", False))
-        return bool(obj.api_key)
+        return self._has(obj, "api_key")
+
+    def get_has_auth_username(self, obj) -> bool:
+        return self._has(obj, "auth_username")
+
+    def get_has_auth_password(self, obj) -> bool:
+        return self._has(obj, "auth_password")
+
+    def get_has_oauth_client_secret(self, obj) -> bool:
+        return self._has(obj, "oauth_client_secret")
 
     # --- field checks ---
 
@@ -202,20 +256,23 @@ class ConnectorSerializer(serializers.ModelSerializer):
         return value
 
     def validate_api_endpoint(self, value):
-        if urlsplit(value).username is not None:
-            raise serializers.ValidationError(
-                "Put credentials in api_key (and auth_username), not in the endpoint URL: "
-                "the URL is shown in responses and logs."
-            )
-        try:
-            check_url(value)
-        except OutboundError as exc:
-            raise serializers.ValidationError(str(exc)) from None
-        return value
+        return _check_url_field(value, "the endpoint URL")
+
+    def validate_oauth_token_url(self, value):
+        return _check_url_field(value, "the token URL") if value else value
 
     def validate_auth_header_name(self, value):
         if not _HEADER_NAME.match(value):
             raise serializers.ValidationError(f"{value!r} is not a valid header name.")
+        if value.lower() in RESERVED_HEADERS:
+            raise serializers.ValidationError(
+                f"The {value} header is set by MigrateIQ itself; choose another header for the key."
+            )
+        return value
+
+    def validate_auth_username(self, value):
+        if _has_control_characters(value) or ":" in value:
+            raise serializers.ValidationError("A Basic user name may not contain ':' or control characters.")
         return value
 
     def validate_auth_param_name(self, value):
@@ -254,9 +311,48 @@ class ConnectorSerializer(serializers.ModelSerializer):
             raise serializers.ValidationError(str(exc)) from None
 
     def validate(self, attrs):
+        if self.instance is not None:
+            self._check_destination(self.instance, attrs)
+        auth_type = attrs.get("auth_type", getattr(self.instance, "auth_type", models.AuthType.BEARER))
+        if auth_type == models.AuthType.OAUTH2:
+            missing = [
+                name
+                for name in ("oauth_token_url", "oauth_client_id")
+                if not attrs.get(name, getattr(self.instance, name, ""))
+            ]
+            if missing:
+                raise serializers.ValidationError(
+                    {name: ["Required with auth_type oauth2."] for name in missing}
+                )
         if "api_key" in attrs:
             attrs.update(api_key_fields(attrs.pop("api_key")))
         return attrs
+
+    def _check_destination(self, connector, attrs) -> None:
+        """Credentials are bound to where they go: see ``services.credentials``."""
+        changed = destination_changes(connector, attrs)
+        # The secrets that would travel: those the new auth style sends (a changed style counts
+        # as a change, so a secret unused today cannot be carried elsewhere silently tomorrow).
+        stored = stored_secrets(connector, attrs.get("auth_type", connector.auth_type))
+        if not changed or not stored:
+            return
+        membership = getattr(self.context.get("request"), "membership", None)
+        if membership is None or membership.role != Role.ADMIN:
+            raise PermissionDenied(
+                f"Changing {', '.join(changed)} of a connector with stored credentials needs the "
+                "'admin' role: the credentials would go to a new destination."
+            )
+        missing = [name for name in stored if name not in attrs]
+        if missing:
+            raise serializers.ValidationError(
+                {
+                    name: [
+                        f"Changing {', '.join(changed)} sends the credentials elsewhere: send {name} "
+                        "again (or an empty string to remove it)."
+                    ]
+                    for name in missing
+                }
+            )
 
 
 class SyncLogSerializer(serializers.ModelSerializer):
@@ -372,3 +468,86 @@ class SyncTriggerQuerySerializer(serializers.Serializer):
         if not math.isfinite(value):
             raise serializers.ValidationError("wait must be a number of seconds from 0 to 60.")
         return value
+
+
+# --- Preview ---
+
+
+class ConnectorPreviewInputSerializer(ConnectorSerializer):
+    """An unsaved connector configuration: the create validation, with the name optional (a form
+    can preview before it is named) and never checked for clashes."""
+
+    name = serializers.CharField(max_length=255, required=False, allow_blank=True)
+
+    def validate_name(self, value):
+        return value.strip()
+
+
+class PreviewPaginationSerializer(serializers.Serializer):
+    type = serializers.ChoiceField(
+        choices=[kind for kind in PAGINATION_TYPES if kind != "auto"],
+        help_text="The pagination a sync would use (auto resolved to what was detected).",
+    )
+    config = serializers.JSONField(
+        help_text="The full pagination object a sync would use: paste it into the connector's "
+        "`pagination` to pin it."
+    )
+    detected = serializers.BooleanField(help_text="True when the connector's pagination is auto.")
+    description = serializers.CharField(help_text="One line, as the sync log writes it.")
+    reason = serializers.CharField(help_text="Why this pagination (what in the response showed it).")
+    has_more = serializers.BooleanField(help_text="Whether more pages follow the previewed ones.")
+
+
+class PreviewFieldSerializer(serializers.Serializer):
+    path = serializers.CharField(help_text="Dotted path of the field in a raw record.")
+    types = serializers.ListField(
+        child=serializers.ChoiceField(
+            choices=["string", "integer", "number", "boolean", "null", "array", "object"]
+        )
+    )
+    present_in = serializers.IntegerField(help_text="How many sampled records have the field.")
+    samples = serializers.ListField(
+        child=serializers.JSONField(), help_text="Up to 3 distinct values (long ones cut)."
+    )
+
+
+class PreviewKeyCandidateSerializer(serializers.Serializer):
+    path = serializers.CharField()
+    unique_in_sample = serializers.BooleanField()
+    present_in = serializers.IntegerField()
+
+
+class PreviewCursorCandidateSerializer(serializers.Serializer):
+    path = serializers.CharField()
+    kind = serializers.ChoiceField(choices=["timestamp", "number"])
+    min = serializers.JSONField()
+    max = serializers.JSONField()
+    increasing = serializers.BooleanField(help_text="Whether the values increase in record order.")
+
+
+class PreviewRecordSerializer(serializers.Serializer):
+    raw = serializers.JSONField(allow_null=True, help_text="The record as the upstream sent it.")
+    transformed = serializers.JSONField(
+        allow_null=True, help_text="After the transformation rules; null when it failed."
+    )
+    error = serializers.CharField(allow_null=True, help_text="Why the record would be quarantined.")
+
+
+class PreviewSerializer(serializers.Serializer):
+    ok = serializers.BooleanField(help_text="False when the first page could not be fetched or read.")
+    error = serializers.CharField(allow_null=True, help_text="What went wrong (credentials redacted).")
+    status_code = serializers.IntegerField(allow_null=True, help_text="HTTP status of the last page.")
+    response_time_ms = serializers.FloatField(allow_null=True, help_text="Time of the fetched pages.")
+    pages_fetched = serializers.IntegerField(help_text="At most 2.")
+    records_path = serializers.CharField(
+        allow_null=True, help_text='Where the records are ("" = the body is the list).'
+    )
+    records_path_detected = serializers.BooleanField()
+    pagination = PreviewPaginationSerializer(allow_null=True)
+    records_in_pages = serializers.IntegerField(help_text="Records in the fetched pages.")
+    primary_key = serializers.CharField(allow_blank=True, help_text="The connector's primary_key.")
+    primary_key_candidates = PreviewKeyCandidateSerializer(many=True)
+    cursor_candidates = PreviewCursorCandidateSerializer(many=True)
+    fields = PreviewFieldSerializer(many=True)
+    records = PreviewRecordSerializer(many=True, help_text="Up to 20 sampled records.")
+    warnings = serializers.ListField(child=serializers.CharField())

@@ -27,6 +27,8 @@ from demo_extension import serializers as api
 from demo_extension.selectors import cached_tenant_stats
 from demo_extension.services import runs
 from demo_extension.services.connectors import connector_deleted, connector_saved
+from demo_extension.services.credentials import SECRET_FIELDS
+from demo_extension.services.preview import preview_connector, unsaved_connector, with_overrides
 from demo_extension.services.sync import DataSyncService
 from tenancy.models import Role
 from tenancy.serializers import ErrorSerializer
@@ -62,6 +64,61 @@ _SYNC_RESPONSES = {
     ),
     429: _ERR,
 }
+
+
+_PREVIEW_DESCRIPTION = (
+    "Fetch at most 2 pages as a sync would (same auth and egress rules, one attempt) and show the "
+    "detected pagination and records path, primary-key and incremental-cursor candidates, the fields "
+    "with types and sample values, up to 20 records raw and transformed, and warnings. Nothing is "
+    "stored. An upstream failure is `ok: false` with the error."
+)
+_PREVIEW_EXAMPLES = [
+    OpenApiExample(
+        "Preview of a paged users API",
+        response_only=True,
+        value={
+            "ok": True,
+            "error": None,
+            "status_code": 200,
+            "response_time_ms": 41.7,
+            "pages_fetched": 2,
+            "records_path": "data",
+            "records_path_detected": True,
+            "pagination": {
+                "type": "page",
+                "config": {"type": "page", "page_param": "page", "start_page": 1},
+                "detected": True,
+                "description": "page (parameter 'page')",
+                "reason": "The body reports page numbers or a page count.",
+                "has_more": True,
+            },
+            "records_in_pages": 50,
+            "primary_key": "id",
+            "primary_key_candidates": [{"path": "id", "unique_in_sample": True, "present_in": 20}],
+            "cursor_candidates": [
+                {
+                    "path": "updated_at",
+                    "kind": "timestamp",
+                    "min": "2024-01-01T00:00:00Z",
+                    "max": "2024-01-20T00:00:00Z",
+                    "increasing": True,
+                }
+            ],
+            "fields": [
+                {"path": "id", "types": ["integer"], "present_in": 20, "samples": [1, 2, 3]},
+                {"path": "address.city", "types": ["string"], "present_in": 20, "samples": ["Lyon"]},
+            ],
+            "records": [
+                {
+                    "raw": {"id": 1, "address": {"city": "Lyon"}},
+                    "transformed": {"id": 1, "city": "Lyon"},
+                    "error": None,
+                }
+            ],
+            "warnings": ["field_mappings: the source field 'full_name' appears in no sample record."],
+        },
+    )
+]
 
 
 def _parse_sync_options(request) -> tuple[bool, float]:
@@ -135,19 +192,30 @@ class ConnectorViewSet(ThrottledActionsMixin, TenantScopedModelViewSet):
     ordering = ["name"]
     required_roles = {
         "test_connection": Role.EDITOR,
+        "preview": Role.EDITOR,
+        "preview_saved": Role.EDITOR,
         "sync_data": Role.EDITOR,
         "sync_history": Role.VIEWER,
         "records": Role.VIEWER,
         "stats": Role.VIEWER,
         "destroy": Role.ADMIN,
     }
-    throttled_actions = {"test_connection": "test_connection", "sync_data": "sync_data"}
+    throttled_actions = {
+        "test_connection": "test_connection",
+        "preview": "test_connection",
+        "preview_saved": "test_connection",
+        "sync_data": "sync_data",
+    }
 
     def scope_queryset(self, queryset):
         if self.action in ("list", "retrieve"):
-            # Reading a connector never needs the decrypted key, only whether there is one.
-            has_key = ExpressionWrapper(~Q(api_key=""), output_field=BooleanField())
-            queryset = queryset.defer("api_key").annotate(has_api_key=has_key)
+            # Reading a connector never needs a decrypted secret, only whether there is one.
+            queryset = queryset.defer(*SECRET_FIELDS).annotate(
+                **{
+                    f"has_{name}": ExpressionWrapper(~Q(**{name: ""}), output_field=BooleanField())
+                    for name in SECRET_FIELDS
+                }
+            )
         return queryset
 
     def _save_unique(self, serializer, **extra):
@@ -196,6 +264,41 @@ class ConnectorViewSet(ThrottledActionsMixin, TenantScopedModelViewSet):
     def test_connection(self, request, pk=None):
         result = DataSyncService(self.get_object()).check_connection()
         return Response(api.ConnectionResultSerializer(asdict(result)).data)
+
+    @extend_schema(
+        tags=["connectors"],
+        operation_id="demo_extension_connectors_preview_create",
+        request=api.ConnectorPreviewInputSerializer,
+        responses={200: api.PreviewSerializer, 400: _ERR, 401: _ERR, 403: _ERR, 429: _ERR},
+        description=_PREVIEW_DESCRIPTION + " The body is an unsaved connector, validated as on create "
+        "(the name is optional).",
+        examples=_PREVIEW_EXAMPLES,
+    )
+    @action(detail=False, methods=["post"], url_path="preview", filter_backends=[], pagination_class=None)
+    def preview(self, request):
+        config = api.ConnectorPreviewInputSerializer(data=request.data, context=self.get_serializer_context())
+        config.is_valid(raise_exception=True)
+        result = preview_connector(unsaved_connector(request.tenant, config.validated_data))
+        return Response(api.PreviewSerializer(asdict(result)).data)
+
+    @extend_schema(
+        tags=["connectors"],
+        operation_id="demo_extension_connectors_preview_saved_create",
+        request=api.ConnectorSerializer,
+        responses={200: api.PreviewSerializer, **_WRITE_ERRORS, 429: _ERR},
+        description=_PREVIEW_DESCRIPTION + " Of the saved connector; the optional body overrides fields "
+        "for this preview only (validated as on PATCH: moving stored credentials elsewhere needs the "
+        "admin role and the credentials again).",
+    )
+    @action(detail=True, methods=["post"], url_path="preview", url_name="preview-saved")
+    def preview_saved(self, request, pk=None):
+        connector = self.get_object()
+        overrides = api.ConnectorSerializer(
+            connector, data=request.data, partial=True, context=self.get_serializer_context()
+        )
+        overrides.is_valid(raise_exception=True)
+        result = preview_connector(with_overrides(connector, overrides.validated_data))
+        return Response(api.PreviewSerializer(asdict(result)).data)
 
     @extend_schema(
         tags=["connectors"],
@@ -341,6 +444,8 @@ class SyncLogViewSet(ThrottledActionsMixin, TenantScopedReadOnlyViewSet):
             sync_log = runs.resume_sync(sync_log, user=request.user)
         except runs.SyncAlreadyRunning as exc:
             raise _already_running(exc) from None
+        except runs.CheckpointMismatch as exc:
+            raise Conflict(str(exc)) from None
         except ValueError as exc:
             raise serializers.ValidationError(str(exc)) from None
         return _run_response(sync_log, wait)

@@ -327,3 +327,27 @@ def test_the_canary_api_key_never_leaves_the_database_unencrypted(
     assert len(seen.texts) > 30
     seen.assert_clean()
     assert CustomDataConnector.objects.get(pk=pk).api_key == CANARY
+
+
+def test_a_registered_secret_is_redacted_in_every_encoding():
+    import base64
+    from urllib.parse import quote, quote_plus
+
+    from core.redaction import REDACTED, redact, register_basic_credentials, register_secret
+
+    secret = "k3y/with+odd=chars &more"
+    register_secret(secret)
+    for form in (secret, quote(secret, safe=""), quote_plus(secret), quote(secret, safe="").lower()):
+        assert redact(f"GET /x?appid={form}&page=2") == f"GET /x?appid={REDACTED}&page=2"
+
+    register_basic_credentials("basic-user", "basic-pass")
+    token = base64.b64encode(b"basic-user:basic-pass").decode()
+    assert token not in redact(f"sent {token} upstream")
+
+
+def test_safe_url_masks_the_named_credential_parameters():
+    from core.redaction import safe_url
+
+    shown = safe_url("https://api.example.com/v1?appid=abc123&page=2", secret_params={"appid"})
+
+    assert "abc123" not in shown and "page=2" in shown

@@ -1,28 +1,94 @@
-"""How a connector authenticates to its upstream: headers, query parameters or HTTP Basic credentials.
+"""How a connector authenticates to its upstream: headers, query parameters, HTTP Basic or OAuth2.
 
-Built once per sync from the connector's ``auth_type`` and extra ``request_headers`` /
-``query_params``; the decrypted key is registered with :mod:`core.redaction` so that no message a
-sync writes can contain it.
+Built once per sync (or connection test, or preview) from the connector's ``auth_type`` and extra
+``request_headers`` / ``query_params``. Every decrypted credential is registered with
+:mod:`core.redaction` in each encoding it can travel in (raw, percent- and form-encoded, a Basic
+header's base64), so that no message, event or log line can contain it; and the outbound client is
+told the exact header and parameter names that carry it, so a redirect to another origin strips them.
+
+Styles (``AuthType``):
+
+* ``bearer``: ``Authorization: Bearer <api_key>``;
+* ``header``: ``<auth_header_name>: <api_key>``;
+* ``query``: ``?<auth_param_name>=<api_key>``;
+* ``basic``: HTTP Basic with ``auth_username`` and ``api_key`` as the password;
+* ``basic_key``: HTTP Basic with ``api_key`` as the user name and ``auth_password`` (usually empty,
+  Freshdesk wants ``X``): Stripe, Chargebee, Recurly, Freshdesk;
+* ``oauth2``: the OAuth2 client-credentials grant: a token from ``oauth_token_url`` (client id and
+  secret as Basic, or in the form body with ``client_secret_post``; ``oauth_scopes``,
+  ``oauth_audience``), sent as ``Authorization: Bearer``. The token is cached (encrypted) until
+  shortly before it expires, under a key of the connector and a keyed fingerprint of its OAuth2
+  settings (changing any of them means a new token); a request answered 401 fetches a new token
+  and is retried once.
+* ``none``: nothing.
 """
 
-from dataclasses import dataclass, field
+from __future__ import annotations
 
-from core.redaction import register_secret
-from demo_extension.models import AuthType
+import hashlib
+import json
+import math
+
+from django.conf import settings
+from django.core.cache import cache
+
+from core.encryption import DecryptionError, decrypt, encrypt
+from core.http import OutboundClient, UpstreamResponse
+from core.http_errors import OutboundError, UpstreamError
+from core.redaction import register_basic_credentials, register_secret, safe_url
+from demo_extension.models import AuthType, OAuthClientAuth
+
+#: Seconds a token is assumed to live when the token endpoint does not say (``expires_in``).
+DEFAULT_TOKEN_LIFETIME = 600
+#: A token is dropped from the cache this long before it expires (at most a tenth of its life).
+TOKEN_EXPIRY_MARGIN = 30
+MAX_TOKEN_LENGTH = 16 * 1024
 
 
-@dataclass(frozen=True)
 class RequestAuth:
-    """What every request of one sync carries. ``params`` holds only credentials (query auth)."""
+    """What every request of one sync carries. ``params`` holds only credentials (query auth).
 
-    headers: dict[str, str] = field(default_factory=dict)
-    params: dict[str, str] = field(default_factory=dict)
-    basic: tuple[str, str] | None = None
+    Send requests with :meth:`get` (or pass ``headers``, ``params``, ``basic`` and the credential
+    names to ``OutboundClient`` yourself): with OAuth2 it fetches the token first and retries a 401
+    once with a new one.
+    """
+
+    def __init__(self, headers=None, params=None, basic=None, credential_headers=(), oauth=None):
+        self.headers: dict[str, str] = dict(headers or {})
+        self.params: dict[str, str] = dict(params or {})
+        self.basic: tuple[str, str] | None = basic
+        self.credential_headers = frozenset(credential_headers)
+        self.oauth: OAuth2TokenSource | None = oauth
 
     @property
     def credential_params(self) -> frozenset[str]:
         """Query parameter names that carry credentials (kept out of checkpoints and messages)."""
         return frozenset(self.params)
+
+    def get(self, client: OutboundClient, url: str, *, params: dict | None = None) -> UpstreamResponse:
+        """GET ``url`` with the credentials; with OAuth2, one retry with a new token after a 401."""
+        if self.oauth is not None and "Authorization" not in self.headers:
+            self._use_token(self.oauth.token(client))
+        try:
+            return self._send(client, url, params)
+        except UpstreamError as exc:
+            if self.oauth is None or exc.status_code != 401:
+                raise
+        self._use_token(self.oauth.token(client, renew=True))
+        return self._send(client, url, params)
+
+    def _send(self, client: OutboundClient, url: str, params) -> UpstreamResponse:
+        return client.get(
+            url,
+            params=params,
+            headers=self.headers,
+            auth=self.basic,
+            credential_headers=self.credential_headers,
+            credential_params=self.credential_params,
+        )
+
+    def _use_token(self, token: str) -> None:
+        self.headers["Authorization"] = f"Bearer {token}"
 
 
 def _as_text(value) -> str:
@@ -37,7 +103,7 @@ def base_query_params(connector) -> dict[str, str]:
 
 
 def build_request_auth(connector) -> RequestAuth:
-    """Headers, credential parameters and Basic auth for ``connector`` (``bearer`` by default).
+    """Headers, credential parameters, Basic auth or an OAuth2 token source for ``connector``.
 
     ``request_headers`` come first so that a configured auth style wins over a stray header of the
     same name; with ``auth_type="none"`` (or no key) the request headers are sent as they are.
@@ -45,16 +111,138 @@ def build_request_auth(connector) -> RequestAuth:
     headers = {str(name): _as_text(value) for name, value in (connector.request_headers or {}).items()}
     params: dict[str, str] = {}
     basic = None
+    credential_headers: set[str] = set()
+    oauth = None
     key = connector.api_key or ""
     auth_type = connector.auth_type or AuthType.BEARER
     register_secret(key)
     if auth_type == AuthType.BASIC:
         # Basic auth makes sense with an empty password too (username-only tokens).
         basic = (connector.auth_username or "", key)
+    elif auth_type == AuthType.BASIC_KEY:
+        basic = (key, connector.auth_password or "")
+    elif auth_type == AuthType.OAUTH2:
+        oauth = OAuth2TokenSource(connector)
+        headers.pop("Authorization", None)
+        credential_headers.add("Authorization")
     elif key and auth_type == AuthType.BEARER:
         headers["Authorization"] = f"Bearer {key}"
+        credential_headers.add("Authorization")
     elif key and auth_type == AuthType.HEADER:
-        headers[connector.auth_header_name or "X-API-Key"] = key
+        name = connector.auth_header_name or "X-API-Key"
+        headers[name] = key
+        credential_headers.add(name)
     elif key and auth_type == AuthType.QUERY:
         params[connector.auth_param_name or "api_key"] = key
-    return RequestAuth(headers=headers, params=params, basic=basic)
+    if basic is not None:
+        register_basic_credentials(*basic)
+        credential_headers.add("Authorization")
+    return RequestAuth(headers, params, basic, credential_headers, oauth)
+
+
+class OAuth2TokenSource:
+    """Access tokens of a connector's OAuth2 client-credentials grant, cached until they expire."""
+
+    def __init__(self, connector):
+        self.token_url = connector.oauth_token_url or ""
+        self.client_id = connector.oauth_client_id or ""
+        self.client_secret = connector.oauth_client_secret or ""
+        self.scopes = " ".join((connector.oauth_scopes or "").split())
+        self.audience = connector.oauth_audience or ""
+        self.client_auth = connector.oauth_client_auth or OAuthClientAuth.BASIC
+        register_basic_credentials(self.client_id, self.client_secret)
+        self.cache_key = (
+            f"migrateiq:oauth2:{connector.tenant_id}:{connector.pk or 'unsaved'}:{self.fingerprint()}"
+        )
+
+    def fingerprint(self) -> str:
+        """A keyed hash of every setting that decides the token (none of them readable from it)."""
+        material = json.dumps(
+            [self.token_url, self.client_id, self.client_secret, self.scopes, self.audience, self.client_auth]
+        ).encode()
+        key = hashlib.sha256(settings.SECRET_KEY.encode()).digest()
+        return hashlib.blake2b(material, key=key, digest_size=16).hexdigest()
+
+    def token(self, client: OutboundClient, *, renew: bool = False) -> str:
+        """A valid access token: the cached one, or (``renew``, or none cached) a new one."""
+        if not renew:
+            cached = cache.get(self.cache_key)
+            if cached:
+                try:
+                    token = decrypt(cached)
+                except DecryptionError:  # the encryption key was rotated away: fetch a new token
+                    token = ""
+                if token:
+                    register_secret(token)
+                    return token
+        token, lifetime = self._fetch(client)
+        margin = min(TOKEN_EXPIRY_MARGIN, lifetime / 10)
+        if lifetime - margin >= 1:
+            cache.set(self.cache_key, encrypt(token), timeout=int(lifetime - margin))
+        else:
+            cache.delete(self.cache_key)
+        return token
+
+    def _fetch(self, client: OutboundClient) -> tuple[str, float]:
+        if not self.token_url:
+            raise UpstreamError("OAuth2 needs oauth_token_url: the connector has none.")
+        if not self.client_id or not self.client_secret:
+            raise UpstreamError("OAuth2 needs oauth_client_id and oauth_client_secret.")
+        form = {"grant_type": "client_credentials"}
+        if self.scopes:
+            form["scope"] = self.scopes
+        if self.audience:
+            form["audience"] = self.audience
+        basic = None
+        if self.client_auth == OAuthClientAuth.POST:
+            form.update(client_id=self.client_id, client_secret=self.client_secret)
+        else:
+            basic = (self.client_id, self.client_secret)
+        shown = safe_url(self.token_url)
+        try:
+            response = client.post(
+                self.token_url,
+                data=form,
+                auth=basic,
+                headers={"Accept": "application/json"},
+                credential_headers=("Authorization",),
+            )
+        except OutboundError as exc:
+            raise type(exc)(
+                f"OAuth2 token request failed: {exc}",
+                url=exc.url,
+                status_code=exc.status_code,
+                attempts=exc.attempts,
+            ) from None
+        try:
+            body = response.json()
+        except ValueError:
+            body = None
+        token = body.get("access_token") if isinstance(body, dict) else None
+        if not isinstance(token, str) or not token or len(token) > MAX_TOKEN_LENGTH:
+            raise UpstreamError(
+                f"The OAuth2 token endpoint {shown} answered HTTP {response.status_code} without an "
+                "access_token.",
+                url=shown,
+                status_code=response.status_code,
+            )
+        register_secret(token)
+        token_type = body.get("token_type")
+        if isinstance(token_type, str) and token_type.lower() not in ("bearer", ""):
+            raise UpstreamError(
+                f"The OAuth2 token endpoint {shown} issued a {token_type[:20]!r} token; only Bearer "
+                "tokens are supported.",
+                url=shown,
+            )
+        return token, _lifetime(body.get("expires_in"))
+
+
+def _lifetime(value) -> float:
+    if isinstance(value, str):
+        try:
+            value = float(value.strip())
+        except ValueError:
+            return DEFAULT_TOKEN_LIFETIME
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        return DEFAULT_TOKEN_LIFETIME
+    return max(0.0, min(float(value), 366 * 86400.0))

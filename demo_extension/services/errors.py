@@ -11,3 +11,8 @@ class SyncAlreadyRunning(Exception):
 
 class SyncOwnershipLost(Exception):
     """Another run of the same sync log took over (this one was reaped as stale): stop writing."""
+
+
+class CheckpointMismatch(Exception):
+    """A run's checkpoint was made for another endpoint origin or pagination than the connector's
+    current ones: resuming it would send the credentials elsewhere or mix configurations."""

@@ -62,7 +62,10 @@ from demo_extension.models import (
     TriggeredBy,
 )
 from demo_extension.selectors import invalidate_tenant_stats
-from demo_extension.services.errors import SyncAlreadyRunning  # noqa: F401  (part of this module's API)
+from demo_extension.services.errors import (  # noqa: F401  (part of this module's API)
+    CheckpointMismatch,
+    SyncAlreadyRunning,
+)
 from demo_extension.services.events import record_event
 from demo_extension.services.schedule import (
     compute_next_sync_at,
@@ -70,7 +73,7 @@ from demo_extension.services.schedule import (
     schedule_next_sync,
     schedule_unscheduled_connectors,
 )
-from demo_extension.services.sync import DataSyncService
+from demo_extension.services.sync import DataSyncService, checkpoint_refusal
 from migrateiq.celery import app as celery_app
 
 logger = logging.getLogger(__name__)
@@ -157,13 +160,19 @@ def cancel_sync(sync_log: SyncLog) -> SyncLog:
 def resume_sync(sync_log: SyncLog, *, user=None) -> SyncLog:
     """Queue a ``FAILED`` or ``CANCELLED`` sync again; the engine resumes from its checkpoint.
 
-    Raises ``ValueError`` (with the reason) when the log cannot be resumed, and
-    :class:`SyncAlreadyRunning` when another sync of the connector is in progress.
+    Raises ``ValueError`` (with the reason) when the log cannot be resumed,
+    :class:`CheckpointMismatch` when its checkpoint was made for another endpoint origin or
+    pagination than the connector's current ones, and :class:`SyncAlreadyRunning` when another sync
+    of the connector is in progress.
     """
     sync_log.refresh_from_db()
     reason = resume_refusal(sync_log)
     if reason:
         raise ValueError(reason)
+    connector = CustomDataConnector.objects.get(pk=sync_log.connector_id)
+    mismatch = checkpoint_refusal(connector, sync_log.checkpoint)
+    if mismatch:
+        raise CheckpointMismatch(mismatch)
     try:
         with transaction.atomic():
             resumed = SyncLog.objects.filter(

@@ -58,6 +58,7 @@ from demo_extension.models import (
     SyncStatus,
 )
 from demo_extension.services.auth import base_query_params, build_request_auth
+from demo_extension.services.credentials import endpoint_origin
 from demo_extension.services.errors import SyncAlreadyRunning, SyncOwnershipLost
 from demo_extension.services.events import record_event
 from demo_extension.services.extract import (
@@ -207,9 +208,7 @@ class DataSyncService:
             request_params = dict(paginator.request().params) if paginator else {}
             params = {**base_query_params(connector), **request_params, **auth.params}
             with OutboundClient(max_attempts=1) as client:
-                response = client.get(
-                    connector.api_endpoint, params=params, headers=auth.headers, auth=auth.basic
-                )
+                response = auth.get(client, connector.api_endpoint, params=params)
             body = parse_json_body(response)
             records_path = connector.records_path
             extract_records(
@@ -348,6 +347,7 @@ class DataSyncService:
     def _run(self, log: SyncLog, state: _RunState, full_refresh: bool, progress) -> str:
         connector = self.connector
         pagination = _pagination_config(connector)
+        configured_pagination = pagination
         incremental = _incremental_config(connector)
         auth = build_request_auth(connector)
         max_pages = connector.max_pages or settings.MIGRATEIQ_SYNC_MAX_PAGES
@@ -355,6 +355,9 @@ class DataSyncService:
 
         checkpoint = log.checkpoint if isinstance(log.checkpoint, dict) else None
         if checkpoint and checkpoint.get("version") == CHECKPOINT_VERSION:
+            refusal = checkpoint_refusal(connector, checkpoint)
+            if refusal:
+                raise SyncProblem(refusal)
             self._restore(log, state, checkpoint)
             pagination = checkpoint["pagination"]["config"]
             paginator = make_paginator(
@@ -390,7 +393,6 @@ class DataSyncService:
         base_params = base_query_params(connector)
         if incremental and state.since is not None:
             base_params[incremental.param] = _param_text(state.since)
-        headers = auth.headers
         cursor_parts = path_parts(incremental.cursor_field) if incremental else None
         committer = _committer_for(self, log, state, progress)
         self._emit = committer.event
@@ -414,7 +416,7 @@ class DataSyncService:
                         if request.followed
                         else {**base_params, **request.params, **auth.params}
                     )
-                    response = client.get(request.url, params=params, headers=headers, auth=auth.basic)
+                    response = auth.get(client, request.url, params=params)
                     body, plain = parse_json_document(response)
                     if state.records_path is None:
                         state.records_path = detect_records_path(body)
@@ -443,8 +445,9 @@ class DataSyncService:
                     if fingerprint is None:
                         fingerprint = hashlib.blake2b(response.content, digest_size=16).digest()
                     if fingerprint in state.recent_pages:
+                        shown = safe_url(response.url, auth.credential_params)
                         raise PaginationLoop(
-                            f"Page {state.pages + 1} ({safe_url(response.url)}) holds the same records as "
+                            f"Page {state.pages + 1} ({shown}) holds the same records as "
                             "an earlier page: the upstream seems to ignore the pagination parameters. "
                             "Stopping instead of looping; check the connector's pagination settings."
                         )
@@ -463,6 +466,8 @@ class DataSyncService:
                         "detected_pagination": log.detected_pagination or paginator.style,
                         "checkpoint": {
                             "version": CHECKPOINT_VERSION,
+                            "origin": endpoint_origin(connector.api_endpoint),
+                            "configured_pagination": configured_pagination,
                             "pagination": {"config": pagination, "state": dict(paginator.state)},
                             "records_path": state.records_path,
                             "key_mode": state.key_mode,
@@ -926,6 +931,43 @@ def _committer_for(service, log, state, progress) -> _InlineCommitter:
 
 
 # -- helpers ----------------------------------------------------------------------------------------
+
+
+def checkpoint_refusal(connector, checkpoint: dict) -> str:
+    """Why a run's checkpoint may not be resumed with the connector as it is now, or "".
+
+    A checkpoint holds the next request (a next-page URL, a cursor) made for the endpoint and the
+    pagination of its time: resumed after either changed, it would send today's credentials to
+    yesterday's host or mix two configurations in one run.
+    """
+    if not isinstance(checkpoint, dict):
+        return ""
+    pagination = checkpoint.get("pagination") if isinstance(checkpoint.get("pagination"), dict) else {}
+    state = pagination.get("state") if isinstance(pagination.get("state"), dict) else {}
+    origin = endpoint_origin(connector.api_endpoint)
+    saved_origin = checkpoint.get("origin")
+    next_url = state.get("url")
+    if (saved_origin is not None and saved_origin != origin) or (
+        isinstance(next_url, str) and endpoint_origin(next_url) != origin
+    ):
+        return (
+            "This run's checkpoint was made for another endpoint origin than the connector's current "
+            "one; it cannot be resumed. Start a new sync instead."
+        )
+    try:
+        current = validate_pagination_config(connector.pagination)
+    except ValueError:
+        current = None
+    saved = checkpoint.get("configured_pagination")
+    if saved is None:
+        # Older checkpoints kept only the pagination in use; auto-detected ones cannot be compared.
+        saved = pagination.get("config") if current and current.get("type") != "auto" else current
+    if saved != current:
+        return (
+            "The connector's pagination changed since this run's checkpoint was made; it cannot be "
+            "resumed. Start a new sync instead."
+        )
+    return ""
 
 
 def _pagination_config(connector) -> dict:

@@ -84,4 +84,5 @@ def connector_fields_for(upstream: SampleUpstream) -> dict:
     fields["auth_header_name"] = upstream.auth_header
     fields["auth_param_name"] = upstream.auth_param
     fields["auth_username"] = upstream.username
+    fields["auth_password"] = upstream.password
     return fields

@@ -29,7 +29,7 @@ def form_data(tenant, **overrides) -> dict:
         "auth_type": "bearer",
         "auth_header_name": "X-API-Key",
         "auth_param_name": "api_key",
-        "auth_username": "",
+        "oauth_client_auth": "client_secret_basic",
         "request_headers": "{}",
         "query_params": "{}",
         "records_path": "",
@@ -148,3 +148,39 @@ def test_every_admin_list_opens(operator, make_connector, model):
     make_connector()
 
     assert operator.get(f"/admin/demo_extension/{model}/").status_code == 200
+
+
+def test_the_admin_never_shows_the_other_credentials_and_sets_or_removes_them(
+    operator, make_connector, tenant_a
+):
+    connector = make_connector(
+        name="Admin connector",
+        auth_type="basic",
+        auth_username="admin-user-canary",
+        auth_password="admin-password-canary",
+        oauth_client_secret="admin-oauth-canary",
+    )
+
+    change = operator.get(f"/admin/demo_extension/customdataconnector/{connector.pk}/change/")
+    listing = operator.get("/admin/demo_extension/customdataconnector/")
+    for page in (change, listing):
+        assert page.status_code == 200
+        for secret in ("admin-user-canary", "admin-password-canary", "admin-oauth-canary"):
+            assert secret not in page.content.decode()
+    assert "Basic user name, Basic password, OAuth2 client secret set" in change.content.decode()
+
+    response = operator.post(
+        f"/admin/demo_extension/customdataconnector/{connector.pk}/change/",
+        form_data(
+            tenant_a,
+            auth_type="basic",
+            new_auth_username="replaced-user",
+            clear_auth_password="on",
+        ),
+    )
+
+    assert response.status_code == 302
+    connector.refresh_from_db()
+    assert connector.auth_username == "replaced-user"
+    assert connector.auth_password == ""
+    assert connector.oauth_client_secret == "admin-oauth-canary"

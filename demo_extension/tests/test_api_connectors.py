@@ -114,6 +114,9 @@ def test_a_connector_takes_its_whole_request_configuration(editor_client):
     for key, value in config.items():
         if key == "request_headers":
             assert body[key] == {"Accept-Language": "en", "X-Page-Hint": "3"}
+        elif key == "auth_username":  # a credential: write-only
+            assert key not in body
+            assert body["has_auth_username"] is True
         else:
             assert body[key] == value, key
 

@@ -13,7 +13,7 @@ from demo_extension.tests.sync_support import run_sync, stored_ids
 KEY = "s3cr3t-key-value"
 
 
-@pytest.mark.parametrize("auth", ["bearer", "header", "query", "basic"])
+@pytest.mark.parametrize("auth", ["bearer", "header", "query", "basic", "basic_key"])
 def test_each_auth_style_reaches_an_upstream_that_checks_it(sample_upstream, make_connector, auth):
     upstream = sample_upstream(records=30, page_size=10, style="page", api_key=KEY, auth=auth)
     connector = make_connector(upstream=upstream)

@@ -39,6 +39,8 @@ MINIMUM_ROLE = {
     (CONNECTORS + "{pk}/records/", "GET"): Role.VIEWER,
     (CONNECTORS + "{pk}/sync_history/", "GET"): Role.VIEWER,
     (CONNECTORS + "{pk}/test_connection/", "POST"): Role.EDITOR,
+    (CONNECTORS + "preview/", "POST"): Role.EDITOR,
+    (CONNECTORS + "{pk}/preview/", "POST"): Role.EDITOR,
     (CONNECTORS + "{pk}/sync_data/", "POST"): Role.EDITOR,
     (SYNC_LOGS, "GET"): Role.VIEWER,
     (SYNC_LOGS + "{pk}/", "GET"): Role.VIEWER,
@@ -53,6 +55,7 @@ BODIES = {
     (CONNECTORS, "POST"): {"name": "new connector", "api_endpoint": "http://127.0.0.1:9/users"},
     (CONNECTORS + "{pk}/", "PUT"): {"name": "replaced", "api_endpoint": "http://127.0.0.1:9/users"},
     (CONNECTORS + "{pk}/", "PATCH"): {"name": "renamed"},
+    (CONNECTORS + "preview/", "POST"): {"api_endpoint": "http://127.0.0.1:9/users"},
     ("api/tenancy/members/", "POST"): {
         "email": "new@acme.test",
         "role": "viewer",

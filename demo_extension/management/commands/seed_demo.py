@@ -18,7 +18,14 @@ from tenancy.services import ensure_member, ensure_tenant
 DEMO_TENANT = "demo"
 DEMO_EMAIL = "admin@demo.local"
 DEMO_API_KEY = "demo-key"
+# field_mappings read source path -> target field, as in the seed contract.
 DEMO_RULES = {
+    "field_mappings": {"name": "full_name", "address.city": "city", "created_at": "joined"},
+    "type_conversions": {"id": "int", "joined": "datetime"},
+    "include_unmapped": True,
+}
+# What earlier versions wrote (target <- source, so nothing was mapped): repaired on the next run.
+REVERSED_DEMO_RULES = {
     "field_mappings": {"full_name": "name", "city": "address.city", "joined": "created_at"},
     "type_conversions": {"id": "int", "joined": "datetime"},
     "include_unmapped": True,
@@ -55,6 +62,10 @@ class Command(BaseCommand):
                 created_by=user,
             )
             connector.save()
+            connector_saved(connector)
+        elif connector.transformation_rules == REVERSED_DEMO_RULES:
+            connector.transformation_rules = DEMO_RULES
+            connector.save(update_fields=["transformation_rules", "updated_at"])
             connector_saved(connector)
         self.stdout.write(
             "\n".join(

@@ -324,7 +324,7 @@ export function ConnectorForm({
           htmlFor={id("transformation_rules")}
           errors={e.transformation_rules}
           wide
-          hint='field_mappings, type_conversions, defaults, required, include_unmapped. Example: {"field_mappings": {"full_name": "name"}, "type_conversions": {"id": "int"}}'
+          hint='field_mappings (source path → target field), type_conversions, defaults, required, include_unmapped. Example: {"field_mappings": {"name": "full_name", "address.city": "city"}, "type_conversions": {"id": "int"}}'
         >
           <textarea
             id={id("transformation_rules")}

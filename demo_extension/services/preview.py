@@ -1,0 +1,470 @@
+"""Preview a connector before saving it: fetch at most two pages and show what a sync would do.
+
+``preview_connector(connector)`` takes a connector that may be unsaved (built from a request that
+passed the same validation as create) or a saved one with unsaved overrides. It calls the upstream
+the way a sync does (same auth, egress guard, size cap; one attempt per request), detects the
+records path and the pagination with the sync's own detection (``detect_records_path``,
+``detect_pagination``), transforms up to :data:`MAX_SAMPLE_RECORDS` records and reports:
+
+* the pagination (type, parameters, why it was chosen, whether more pages follow);
+* the records path; the inferred fields (path, JSON types, sample values);
+* primary-key candidates (present in every sampled record, unique in the sample) and incremental
+  cursor candidates (ISO timestamps, or numbers that increase from record to record);
+* the sample records raw and transformed side by side (or the transformation error);
+* warnings: a mapped source field found in no sample record (and the reversed mapping it probably
+  is), a primary key missing from or not unique in the sample, records that failed to transform...
+
+The first request carries no incremental cursor (a preview shows what a full refresh fetches), and
+a connector's ``max_pages`` below two is honoured. A credential the upstream echoes back in its
+records (or in a field's sample values) is replaced by ``[REDACTED]``: the preview answers an
+editor, who must never read a stored key.
+
+Nothing is written to the database (an OAuth2 token may be cached, as for any request). Upstream
+problems do not raise: the preview comes back with ``ok: false`` and the (redacted) error.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from core.http import OutboundClient
+from core.http_errors import OutboundError
+from core.redaction import redact, redact_secrets
+from demo_extension.models import CustomDataConnector
+from demo_extension.services.auth import base_query_params, build_request_auth
+from demo_extension.services.extract import (
+    ResponseFormatError,
+    detect_records_path,
+    extract_records,
+    get_path,
+    parse_json_document,
+    path_parts,
+)
+from demo_extension.services.pagination import (
+    FetchedPage,
+    PageRequest,
+    PaginationError,
+    detect_pagination,
+    make_paginator,
+    validate_pagination_config,
+)
+from demo_extension.services.transform import DataTransformationService, TransformationError
+
+MAX_PREVIEW_PAGES = 2
+MAX_SAMPLE_RECORDS = 20
+MAX_FIELDS = 200
+MAX_FIELD_DEPTH = 6
+MAX_SAMPLE_VALUES = 3
+MAX_SAMPLE_TEXT = 200
+MAX_RECORD_BYTES = 64 * 1024
+MAX_CANDIDATES = 5
+# Name endings of identifying fields (userId, customer_id, uuid, api_key, sku_code, order_number).
+_KEY_HINTS = ("id", "uuid", "guid", "_key", "_code", "number", "_no")
+_CURSOR_HINTS = ("updated", "modified", "changed", "last", "created", "time", "date", "version", "seq")
+
+
+@dataclass
+class Preview:
+    """What ``preview_connector`` returns (see ``serializers.PreviewSerializer`` for the JSON)."""
+
+    ok: bool = True
+    error: str | None = None
+    status_code: int | None = None
+    response_time_ms: float | None = None
+    pages_fetched: int = 0
+    records_path: str | None = None
+    records_path_detected: bool = False
+    pagination: dict | None = None
+    records_in_pages: int = 0
+    primary_key: str = ""
+    primary_key_candidates: list = field(default_factory=list)
+    cursor_candidates: list = field(default_factory=list)
+    fields: list = field(default_factory=list)
+    records: list = field(default_factory=list)
+    warnings: list = field(default_factory=list)
+
+
+def preview_connector(connector) -> Preview:
+    """Fetch up to two pages of ``connector`` (saved or not; never saved here) and describe them."""
+    result = Preview(primary_key=connector.primary_key or "")
+    records: list = []
+    try:
+        records = _fetch(connector, result)
+    except (OutboundError, ResponseFormatError, PaginationError, ValueError) as exc:
+        if result.pages_fetched == 0:
+            result.ok = False
+            result.error = redact(str(exc))
+            if isinstance(exc, OutboundError) and exc.status_code is not None:
+                result.status_code = exc.status_code
+            return result
+        result.warnings.append(f"Page {result.pages_fetched + 1} could not be fetched: {redact(str(exc))}")
+    result.records_in_pages = len(records)
+    sample = records[:MAX_SAMPLE_RECORDS]
+    objects = [raw for raw in sample if isinstance(raw, dict)]
+    if not records:
+        result.warnings.append("The response holds no records: check records_path and the query parameters.")
+    elif len(objects) < len(sample):
+        result.warnings.append(f"{len(sample) - len(objects)} of the sampled records are not JSON objects.")
+    result.fields = infer_fields(objects)
+    result.cursor_candidates = cursor_candidates(objects)
+    _transform_sample(connector, sample, result)
+    result.primary_key_candidates = primary_key_candidates(objects)
+    result.fields = _without_secrets(result.fields)
+    result.cursor_candidates = _without_secrets(result.cursor_candidates)
+    result.primary_key_candidates = _without_secrets(result.primary_key_candidates)
+    result.records = _without_secrets(result.records)
+    return result
+
+
+def _without_secrets(value):
+    """``value`` with every registered credential in its strings (and keys) replaced."""
+    if isinstance(value, str):
+        return redact_secrets(value)
+    if isinstance(value, list):
+        return [_without_secrets(item) for item in value]
+    if isinstance(value, dict):
+        return {redact_secrets(key): _without_secrets(item) for key, item in value.items()}
+    return value
+
+
+# -- fetching -----------------------------------------------------------------------------------------
+
+
+def _fetch(connector, result: Preview) -> list:
+    try:
+        config = validate_pagination_config(connector.pagination)
+    except ValueError as exc:
+        raise ValueError(f"Invalid pagination configuration: {exc}") from None
+    detected = config["type"] == "auto"
+    auth = build_request_auth(connector)
+    paginator = (
+        None if detected else make_paginator(config, connector.api_endpoint, None, auth.credential_params)
+    )
+    base_params = base_query_params(connector)
+    records_path = connector.records_path
+    result.records_path_detected = records_path is None
+    records: list = []
+    elapsed = 0.0
+    more = False
+    pages = min(MAX_PREVIEW_PAGES, connector.max_pages or MAX_PREVIEW_PAGES)
+    with OutboundClient(max_attempts=1) as client:
+        for _ in range(pages):
+            request = paginator.request() if paginator is not None else _first_request(connector, config)
+            params = {**auth.params} if request.followed else {**base_params, **request.params, **auth.params}
+            response = auth.get(client, request.url, params=params)
+            result.status_code = response.status_code
+            elapsed += response.elapsed_ms
+            result.response_time_ms = round(elapsed, 1)
+            body, _ = parse_json_document(response)
+            if records_path is None:
+                records_path = detect_records_path(body)
+            result.records_path = records_path
+            page_records = extract_records(body, records_path, url=response.url)
+            page = FetchedPage(response.url, response.headers, body, len(page_records))
+            if paginator is None:
+                config = detect_pagination(page, config)
+                paginator = make_paginator(config, connector.api_endpoint, None, auth.credential_params)
+                if config["type"] == "page" and "start_page" in config:
+                    paginator.state["page"] = config["start_page"]
+            result.pages_fetched += 1
+            records.extend(page_records)
+            result.pagination = _describe_pagination(config, paginator, detected, more=False)
+            try:
+                more = paginator.advance(page)
+            except PaginationError as exc:
+                result.warnings.append(redact(str(exc)))
+                more = False
+            result.pagination["has_more"] = more
+            if not more:
+                break
+    return records
+
+
+def _first_request(connector, config: dict) -> PageRequest:
+    # What the sync sends first under "auto": the page size when one is configured, else nothing.
+    if "size_param" in config:
+        return PageRequest(connector.api_endpoint, {config["size_param"]: str(config["page_size"])})
+    return PageRequest(connector.api_endpoint, {})
+
+
+def _describe_pagination(config: dict, paginator, detected: bool, *, more: bool) -> dict:
+    kind = config["type"]
+    if not detected:
+        reason = "Configured on the connector."
+    elif kind == "link_header":
+        reason = 'The response has a Link header with rel="next".'
+    elif kind == "next_url":
+        reason = f"The body has a next-page URL at {config.get('next_url_path')!r}."
+    elif kind == "cursor":
+        reason = (
+            f"The body has a cursor at {config.get('cursor_path')!r}; it is sent back as "
+            f"{config.get('cursor_param')!r}."
+        )
+    elif kind == "page":
+        reason = "The body reports page numbers or a page count."
+    elif kind == "offset":
+        reason = "The body reports a total larger than the page and an offset."
+    elif kind == "none":
+        reason = "No next link, cursor, page number or total in the first response: a single page."
+    else:
+        reason = f"Detected {kind}."
+    return {
+        "type": kind,
+        "config": config,
+        "detected": detected,
+        "description": paginator.describe(),
+        "reason": reason,
+        "has_more": more,
+    }
+
+
+# -- the sample ---------------------------------------------------------------------------------------
+
+
+def _json_type(value) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int):
+        return "integer"
+    if isinstance(value, float):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, list):
+        return "array"
+    return "object"
+
+
+def _sample_value(value):
+    if isinstance(value, str) and len(value) > MAX_SAMPLE_TEXT:
+        return value[: MAX_SAMPLE_TEXT - 1] + "…"
+    if isinstance(value, list | dict):
+        text = json.dumps(value, ensure_ascii=False, default=str)
+        return text if len(text) <= MAX_SAMPLE_TEXT else text[: MAX_SAMPLE_TEXT - 1] + "…"
+    return value
+
+
+def _flatten(record: dict, prefix: str = "", depth: int = 0):
+    for key, value in record.items():
+        path = f"{prefix}{key}"
+        yield path, value
+        if isinstance(value, dict) and depth < MAX_FIELD_DEPTH:
+            yield from _flatten(value, path + ".", depth + 1)
+
+
+def infer_fields(records: list[dict]) -> list[dict]:
+    """``[{"path", "types", "present_in", "samples"}]`` of every (nested) field in ``records``."""
+    found: dict[str, dict] = {}
+    for record in records:
+        for path, value in _flatten(record):
+            entry = found.get(path)
+            if entry is None:
+                if len(found) >= MAX_FIELDS:
+                    continue
+                entry = found[path] = {"path": path, "types": [], "present_in": 0, "samples": []}
+            entry["present_in"] += 1
+            kind = _json_type(value)
+            if kind not in entry["types"]:
+                entry["types"].append(kind)
+            shown = _sample_value(value)
+            if (
+                kind != "object"
+                and len(entry["samples"]) < MAX_SAMPLE_VALUES
+                and shown not in entry["samples"]
+            ):
+                entry["samples"].append(shown)
+    return list(found.values())
+
+
+def primary_key_candidates(records: list[dict]) -> list[dict]:
+    """Scalar fields present in every record and unique in the sample, likeliest first."""
+    if not records:
+        return []
+    candidates = []
+    for entry in infer_fields(records):
+        path = entry["path"]
+        if entry["present_in"] != len(records) or not set(entry["types"]) <= {"string", "integer"}:
+            continue
+        values = [get_path(record, path_parts(path)) for record in records]
+        if any(value in (None, "") for value in values) or len(set(map(str, values))) != len(values):
+            continue
+        candidates.append({"path": path, "unique_in_sample": True, "present_in": len(records)})
+    candidates.sort(key=lambda c: (_key_rank(c["path"]), c["path"].count("."), c["path"]))
+    return candidates[:MAX_CANDIDATES]
+
+
+def _key_rank(path: str) -> int:
+    name = path.rsplit(".", 1)[-1].lower()
+    if name == "id":
+        return 0
+    if any(name.endswith(hint) for hint in _KEY_HINTS):
+        return 1
+    return 2
+
+
+def _timestamp(value) -> datetime | None:
+    if not isinstance(value, str) or len(value) < 10 or not value[:4].isdigit():
+        return None
+    try:
+        return datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+
+
+def cursor_candidates(records: list[dict]) -> list[dict]:
+    """Fields usable as an incremental cursor: ISO timestamps in every record, or numbers that never
+    decrease from one record to the next (auto-increment ids, sequence numbers)."""
+    if not records:
+        return []
+    found = []
+    for entry in infer_fields(records):
+        path = entry["path"]
+        if entry["present_in"] != len(records):
+            continue
+        values = [get_path(record, path_parts(path)) for record in records]
+        if entry["types"] == ["string"]:
+            stamps = [_timestamp(value) for value in values]
+            if all(stamp is not None for stamp in stamps):
+                try:
+                    low, high = min(stamps), max(stamps)
+                except TypeError:  # naive and aware timestamps mixed
+                    continue
+                found.append(
+                    {
+                        "path": path,
+                        "kind": "timestamp",
+                        "min": values[stamps.index(low)],
+                        "max": values[stamps.index(high)],
+                        "increasing": all(a <= b for a, b in zip(stamps, stamps[1:], strict=False)),
+                    }
+                )
+        elif set(entry["types"]) <= {"integer", "number"} and len(values) > 1:
+            if all(a < b for a, b in zip(values, values[1:], strict=False)):
+                found.append(
+                    {"path": path, "kind": "number", "min": values[0], "max": values[-1], "increasing": True}
+                )
+    found.sort(key=lambda c: (c["kind"] != "timestamp", _cursor_rank(c["path"]), c["path"]))
+    return found[:MAX_CANDIDATES]
+
+
+def _cursor_rank(path: str) -> int:
+    name = path.rsplit(".", 1)[-1].lower()
+    for rank, hint in enumerate(_CURSOR_HINTS):
+        if hint in name:
+            return rank
+    return len(_CURSOR_HINTS)
+
+
+def _transform_sample(connector, sample: list, result: Preview) -> None:
+    rules = connector.transformation_rules or {}
+    service = None
+    if rules:
+        try:
+            service = DataTransformationService(rules)
+        except (TransformationError, ValueError) as exc:
+            result.warnings.append(f"Invalid transformation rules: {exc}")
+    failures = 0
+    keys: list = []
+    pk_parts = path_parts(connector.primary_key or "")
+    for raw in sample:
+        entry = {"raw": raw, "transformed": None, "error": None}
+        size = len(json.dumps(raw, default=str))
+        if not isinstance(raw, dict):
+            entry["error"] = f"The record is not a JSON object (got {_json_type(raw)})."
+        else:
+            try:
+                transformed = service.transform_record(raw) if service is not None else raw
+                entry["transformed"] = transformed
+                if pk_parts:
+                    keys.append(get_path(transformed, pk_parts) if isinstance(transformed, dict) else None)
+            except TransformationError as exc:
+                entry["error"] = redact(str(exc))
+            except (
+                Exception
+            ) as exc:  # a transformation bug is shown on the record, as the sync quarantines it
+                entry["error"] = f"Transformation failed: {type(exc).__name__}: {redact(str(exc))}"
+        if entry["error"]:
+            failures += 1
+        if size > MAX_RECORD_BYTES:
+            entry = {
+                "raw": None,
+                "transformed": None,
+                "error": f"The record is too large to show ({size} bytes).",
+            }
+        result.records.append(entry)
+    if failures:
+        result.warnings.append(
+            f"{failures} of {len(sample)} sampled records fail the transformation; a sync quarantines them."
+        )
+    _warn_about_mappings(rules, [raw for raw in sample if isinstance(raw, dict)], result)
+    _warn_about_primary_key(connector.primary_key or "", keys, result)
+
+
+def _present(records: list[dict], path: str) -> bool:
+    parts = path_parts(path)
+    return any(get_path(record, parts) is not None for record in records)
+
+
+def _warn_about_mappings(rules: dict, records: list[dict], result: Preview) -> None:
+    mappings = rules.get("field_mappings") if isinstance(rules, dict) else None
+    if not isinstance(mappings, dict) or not records:
+        return
+    for source, target in mappings.items():
+        if not isinstance(source, str) or _present(records, source):
+            continue
+        message = f"field_mappings: the source field {source!r} appears in no sample record."
+        if isinstance(target, str) and _present(records, target):
+            message += (
+                f" {target!r} does: field_mappings read source → target, so this mapping looks "
+                f"reversed (did you mean {{{target!r}: {source!r}}}?)."
+            )
+        result.warnings.append(message)
+
+
+def _warn_about_primary_key(primary_key: str, keys: list, result: Preview) -> None:
+    if not primary_key or not keys:
+        return
+    present = [key for key in keys if key not in (None, "") and not isinstance(key, dict | list | bool)]
+    if not present:
+        result.warnings.append(
+            f"The primary key {primary_key!r} is in no transformed sample record: a sync would key "
+            "records by a hash of their content."
+        )
+        return
+    if len(present) < len(keys):
+        result.warnings.append(
+            f"The primary key {primary_key!r} is missing from {len(keys) - len(present)} of {len(keys)} "
+            "transformed sample records; a sync quarantines them."
+        )
+    texts = [str(key) for key in present]
+    duplicates = sorted({text for text in texts if texts.count(text) > 1})
+    if duplicates:
+        shown = ", ".join(repr(text) for text in duplicates[:5])
+        result.warnings.append(
+            f"The primary key {primary_key!r} is not unique in the sample ({shown} repeat): records "
+            "with the same key overwrite each other."
+        )
+
+
+# -- what to preview ----------------------------------------------------------------------------------
+
+
+def unsaved_connector(tenant, values: dict):
+    """A connector of ``tenant`` built from validated API input, for a preview; never saved."""
+    connector = CustomDataConnector(tenant=tenant)
+    for name, value in values.items():
+        setattr(connector, name, value)
+    return connector
+
+
+def with_overrides(connector, values: dict):
+    """A copy of a saved ``connector`` with validated overrides applied; the row is not changed."""
+    preview = copy.copy(connector)
+    for name, value in values.items():
+        setattr(preview, name, value)
+    return preview

@@ -1,0 +1,292 @@
+"""Preview before saving: at most two pages fetched the way a sync would, described, nothing stored."""
+
+import json
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from demo_extension.models import CustomDataConnector, SyncedRecord, SyncLog
+from demo_extension.tests.sync_support import fault_server, fault_server_process, fault_url  # noqa: F401
+
+URL = "/api/demo-extension/connectors/"
+PREVIEW = URL + "preview/"
+KEY = "preview-key/with+chars="
+
+
+def _writes(queries) -> list[str]:
+    return [
+        q["sql"]
+        for q in queries
+        if q["sql"].lstrip().upper().startswith(("INSERT", "UPDATE", "DELETE"))
+        and "django_session" not in q["sql"]
+    ]
+
+
+def test_an_unsaved_configuration_is_previewed_from_two_pages_and_nothing_is_stored(
+    editor_client, sample_upstream
+):
+    upstream = sample_upstream(records=45, page_size=10, style="page", api_key=KEY, auth="header")
+    body = {
+        "api_endpoint": upstream.url,
+        "api_key": KEY,
+        "auth_type": "header",
+        "transformation_rules": {"field_mappings": {"address.city": "city"}},
+    }
+
+    with CaptureQueriesContext(connection) as queries:
+        response = editor_client.post(PREVIEW, body, format="json")
+
+    assert response.status_code == 200, response.content
+    data = response.json()
+    assert data["ok"] is True and data["error"] is None
+    assert data["status_code"] == 200 and data["response_time_ms"] >= 0
+    assert data["pages_fetched"] == 2
+    assert len(upstream.requests) == 2
+    assert data["records_in_pages"] == 20
+    assert data["pagination"]["type"] == "page" and data["pagination"]["detected"] is True
+    assert data["pagination"]["has_more"] is True
+    assert data["pagination"]["reason"]
+    assert data["records_path_detected"] is True
+    assert data["primary_key_candidates"][0]["path"] == "id"
+    assert {"created_at", "updated_at"} <= {
+        c["path"] for c in data["cursor_candidates"] if c["kind"] == "timestamp"
+    }
+    fields = {f["path"]: f for f in data["fields"]}
+    assert fields["address.city"]["types"] == ["string"] and fields["address.city"]["present_in"] == 20
+    assert fields["id"]["types"] == ["integer"] and fields["id"]["samples"][:2] == [1, 2]
+    assert len(data["records"]) == 20
+    first = data["records"][0]
+    assert first["raw"]["id"] == 1 and first["transformed"]["city"] == first["raw"]["address"]["city"]
+    assert first["error"] is None
+    assert data["warnings"] == []
+    assert KEY not in response.content.decode()
+    assert _writes(queries.captured_queries) == []
+    assert not CustomDataConnector.objects.exists() and not SyncLog.objects.exists()
+
+
+def test_a_single_page_api_is_fetched_once(editor_client, sample_upstream):
+    upstream = sample_upstream(records=7, style="none")
+
+    data = editor_client.post(
+        PREVIEW, {"api_endpoint": upstream.url, "auth_type": "none"}, format="json"
+    ).json()
+
+    assert data["pages_fetched"] == 1
+    assert data["pagination"]["type"] == "none" and data["pagination"]["has_more"] is False
+    assert len(data["records"]) == 7
+
+
+def test_next_url_pagination_is_detected_with_its_reason(editor_client, sample_upstream):
+    upstream = sample_upstream(records=30, page_size=10, style="next_url")
+
+    data = editor_client.post(
+        PREVIEW, {"api_endpoint": upstream.url, "auth_type": "none"}, format="json"
+    ).json()
+
+    assert data["pagination"]["type"] == "next_url"
+    assert data["pagination"]["config"]["next_url_path"] in data["pagination"]["reason"]
+    assert data["pages_fetched"] == 2
+
+
+def test_a_saved_connector_is_previewed_with_overrides_that_are_not_saved(
+    editor_client, sample_upstream, make_connector
+):
+    upstream = sample_upstream(records=12, page_size=5, style="page", api_key=KEY, auth="bearer")
+    connector = make_connector(upstream=upstream)
+    rules = {"field_mappings": {"name": "full_name"}, "include_unmapped": False}
+
+    response = editor_client.post(
+        f"{URL}{connector.pk}/preview/", {"transformation_rules": rules}, format="json"
+    )
+
+    assert response.status_code == 200, response.content
+    data = response.json()
+    assert data["records"][0]["transformed"] == {"full_name": data["records"][0]["raw"]["name"]}
+    connector.refresh_from_db()
+    assert connector.transformation_rules == {}
+    assert not SyncedRecord.objects.exists()
+
+
+def test_a_saved_connector_previews_without_a_body(editor_client, sample_upstream, make_connector):
+    upstream = sample_upstream(records=3, style="none", api_key=KEY, auth="query", auth_param="appid")
+    connector = make_connector(upstream=upstream)
+
+    response = editor_client.post(f"{URL}{connector.pk}/preview/")
+
+    assert response.status_code == 200
+    assert len(response.json()["records"]) == 3
+    assert KEY not in response.content.decode()
+
+
+def test_a_reversed_mapping_is_caught(editor_client, sample_upstream):
+    # The demo's old rules: target <- source, while the engine reads source -> target.
+    upstream = sample_upstream(records=5, style="none")
+    rules = {"field_mappings": {"full_name": "name", "city": "address.city"}}
+
+    data = editor_client.post(
+        PREVIEW,
+        {"api_endpoint": upstream.url, "auth_type": "none", "transformation_rules": rules},
+        format="json",
+    ).json()
+
+    warnings = " ".join(data["warnings"])
+    assert "'full_name' appears in no sample record" in warnings
+    assert "looks reversed" in warnings and "{'name': 'full_name'}" in warnings
+    assert "{'address.city': 'city'}" in warnings
+
+
+def test_a_primary_key_not_unique_in_the_sample_is_a_warning(editor_client, fault_server):  # noqa: F811
+    records = [{"id": 1, "sku": "A"}, {"id": 2, "sku": "A"}, {"id": 3, "sku": "B"}]
+    fault_server.expect_request("/items").respond_with_json(records)
+
+    data = editor_client.post(
+        PREVIEW,
+        {"api_endpoint": fault_url(fault_server), "auth_type": "none", "primary_key": "sku"},
+        format="json",
+    ).json()
+
+    assert any("'sku' is not unique" in warning and "'A'" in warning for warning in data["warnings"])
+    assert [c["path"] for c in data["primary_key_candidates"]] == ["id"]
+    assert data["cursor_candidates"] == [
+        {"path": "id", "kind": "number", "min": 1, "max": 3, "increasing": True}
+    ]
+
+
+def test_records_failing_the_transformation_show_their_error(editor_client, fault_server):  # noqa: F811
+    fault_server.expect_request("/items").respond_with_json(
+        {"data": [{"id": 1, "n": "7"}, {"id": 2, "n": "x"}]}
+    )
+    rules = {"type_conversions": {"n": "int"}}
+
+    data = editor_client.post(
+        PREVIEW,
+        {"api_endpoint": fault_url(fault_server), "auth_type": "none", "transformation_rules": rules},
+        format="json",
+    ).json()
+
+    assert data["records_path"] == "data"
+    assert data["records"][0]["transformed"] == {"id": 1, "n": 7}
+    assert data["records"][1]["transformed"] is None and data["records"][1]["error"]
+    assert any("1 of 2 sampled records fail" in warning for warning in data["warnings"])
+
+
+def test_an_upstream_error_is_ok_false_with_a_message_and_no_key(editor_client, sample_upstream):
+    upstream = sample_upstream(
+        records=5, style="page", api_key="the-right-one", auth="query", auth_param="appid"
+    )
+
+    response = editor_client.post(
+        PREVIEW,
+        {"api_endpoint": upstream.url, "api_key": KEY, "auth_type": "query", "auth_param_name": "appid"},
+        format="json",
+    )
+
+    assert response.status_code == 200
+    data = response.json()
+    assert data["ok"] is False and "401" in data["error"] and data["status_code"] == 401
+    body = response.content.decode()
+    assert KEY not in body and "preview-key%2Fwith%2Bchars%3D" not in body
+
+
+def test_a_body_that_is_not_json_is_ok_false(editor_client, fault_server):  # noqa: F811
+    fault_server.expect_request("/items").respond_with_data("<html>login</html>", content_type="text/html")
+
+    data = editor_client.post(
+        PREVIEW, {"api_endpoint": fault_url(fault_server), "auth_type": "none"}, format="json"
+    ).json()
+
+    assert data["ok"] is False and data["error"]
+
+
+def test_an_egress_denied_url_is_a_400(editor_client):
+    for url in ("http://169.254.169.254/latest/meta-data", "http://10.0.0.7/users"):
+        response = editor_client.post(PREVIEW, {"api_endpoint": url}, format="json")
+        assert response.status_code == 400
+        assert "api_endpoint" in response.json()["errors"]
+
+
+def test_a_preview_validates_like_create(editor_client):
+    response = editor_client.post(
+        PREVIEW, {"api_endpoint": "http://127.0.0.1:9/x", "pagination": {"type": "bogus"}}, format="json"
+    )
+
+    assert response.status_code == 400
+    assert "pagination" in response.json()["errors"]
+
+
+def test_viewers_cannot_preview(viewer_client, make_connector, sample_upstream):
+    upstream = sample_upstream(records=3, style="none")
+    connector = make_connector(upstream=upstream)
+
+    assert viewer_client.post(PREVIEW, {"api_endpoint": upstream.url}, format="json").status_code == 403
+    assert viewer_client.post(f"{URL}{connector.pk}/preview/").status_code == 403
+    assert upstream.requests == []
+
+
+def test_another_tenants_connector_cannot_be_previewed(outsider_client, make_connector, sample_upstream):
+    upstream = sample_upstream(records=3, style="none")
+    connector = make_connector(upstream=upstream)
+
+    assert outsider_client.post(f"{URL}{connector.pk}/preview/").status_code == 404
+    assert upstream.requests == []
+
+
+def test_an_editor_cannot_preview_a_stored_key_against_another_host(
+    editor_client, sample_upstream, make_connector
+):
+    upstream = sample_upstream(records=3, style="none", api_key=KEY, auth="header")
+    echo = sample_upstream(records=3, style="none")
+    connector = make_connector(upstream=upstream)
+
+    response = editor_client.post(f"{URL}{connector.pk}/preview/", {"api_endpoint": echo.url}, format="json")
+
+    assert response.status_code == 403
+    assert echo.requests == []
+
+
+@pytest.mark.parametrize("size", [70_000])
+def test_a_huge_record_is_not_echoed_whole(editor_client, fault_server, size):  # noqa: F811
+    fault_server.expect_request("/items").respond_with_data(
+        json.dumps([{"id": 1, "blob": "x" * size}]), content_type="application/json"
+    )
+
+    data = editor_client.post(
+        PREVIEW, {"api_endpoint": fault_url(fault_server), "auth_type": "none"}, format="json"
+    ).json()
+
+    assert data["records"][0]["raw"] is None and "too large" in data["records"][0]["error"]
+
+
+def test_a_key_the_upstream_echoes_back_is_not_shown_to_the_editor(
+    editor_client,
+    fault_server,  # noqa: F811
+    make_connector,
+):
+    from werkzeug import Response
+
+    def echo(request):
+        records = [{"id": 1, "seen": {"key": request.headers.get("X-API-Key"), "path": request.path}}]
+        return Response(json.dumps(records), content_type="application/json")
+
+    fault_server.expect_request("/items").respond_with_handler(echo)
+    connector = make_connector(
+        api_endpoint=fault_url(fault_server), api_key="echoed-stored-key", auth_type="header"
+    )
+
+    response = editor_client.post(f"{URL}{connector.pk}/preview/")
+
+    assert response.status_code == 200
+    assert "echoed-stored-key" not in response.content.decode()
+    assert response.json()["records"][0]["raw"]["seen"]["key"] == "[REDACTED]"
+
+
+def test_max_pages_of_one_limits_the_preview_to_one_page(editor_client, sample_upstream):
+    upstream = sample_upstream(records=30, page_size=10, style="page")
+
+    data = editor_client.post(
+        PREVIEW, {"api_endpoint": upstream.url, "auth_type": "none", "max_pages": 1}, format="json"
+    ).json()
+
+    assert data["pages_fetched"] == 1 and len(upstream.requests) == 1
+    assert data["pagination"]["has_more"] is True

@@ -1,0 +1,61 @@
+"""The demo data: after ``seed_demo`` a sync's records carry the mapped fields (the rules read
+source -> target, as in the seed contract), and an old reversed demo rule set is repaired."""
+
+import io
+
+import pytest
+from django.core.management import call_command
+
+from demo_extension.management.commands.seed_demo import DEMO_API_KEY, DEMO_RULES, REVERSED_DEMO_RULES
+from demo_extension.models import CustomDataConnector, SyncStatus
+from demo_extension.services.preview import preview_connector
+from demo_extension.tests.sync_support import run_sync, stored_records
+
+
+@pytest.fixture
+def demo_upstream(db, sample_upstream, settings, tmp_path):
+    settings.VAR_DIR = tmp_path
+    return sample_upstream(records=12, page_size=5, style="page", api_key=DEMO_API_KEY)
+
+
+def _seed(url):
+    call_command("seed_demo", api_url=url, stdout=io.StringIO())
+    return CustomDataConnector.objects.get(tenant__slug="demo", name="Demo Users API")
+
+
+def test_after_seed_demo_a_sync_stores_the_mapped_fields(demo_upstream):
+    connector = _seed(demo_upstream.url)
+
+    log = run_sync(connector)
+
+    assert log.status == SyncStatus.SUCCESS, log.error_message
+    records = stored_records(connector)
+    assert len(records) == 12
+    raw = demo_upstream.record(1)
+    first = records["1"]
+    assert first["full_name"] == raw["name"]
+    assert first["city"] == raw["address"]["city"]
+    assert first["joined"].startswith(raw["created_at"][:10])
+    assert "name" not in first  # renamed, not copied
+
+
+def test_the_demo_rules_raise_no_mapping_warning_in_a_preview(demo_upstream):
+    connector = _seed(demo_upstream.url)
+
+    preview = preview_connector(connector)
+
+    assert preview.ok, preview.error
+    assert not [w for w in preview.warnings if "field_mappings" in w]
+    assert preview.records[0]["transformed"]["full_name"] == preview.records[0]["raw"]["name"]
+
+
+def test_the_reversed_rules_of_earlier_versions_are_caught_by_the_preview_and_repaired(demo_upstream):
+    connector = _seed(demo_upstream.url)
+    CustomDataConnector.objects.filter(pk=connector.pk).update(transformation_rules=REVERSED_DEMO_RULES)
+    connector.refresh_from_db()
+
+    warnings = preview_connector(connector).warnings
+    repaired = _seed(demo_upstream.url)
+
+    assert any("looks reversed" in warning for warning in warnings)
+    assert repaired.transformation_rules == DEMO_RULES
