@@ -11,6 +11,19 @@ import re
 import orjson
 
 from core.redaction import redact, safe_url
+from demo_extension.services.paths import get_path, path_parts
+
+__all__ = [
+    "ENVELOPE_KEYS",
+    "ResponseFormatError",
+    "describe_response",
+    "detect_records_path",
+    "extract_records",
+    "get_path",
+    "parse_json_body",
+    "parse_json_document",
+    "path_parts",
+]
 
 # Envelope keys that usually hold the record list, in order of preference.
 ENVELOPE_KEYS = (
@@ -108,25 +121,6 @@ def _json_problem(exc: Exception) -> str:
     if isinstance(exc, json.JSONDecodeError):
         return f"{exc.msg} at character {exc.pos}"
     return type(exc).__name__
-
-
-def path_parts(path: str) -> tuple[str, ...]:
-    return tuple(part for part in path.split(".") if part != "")
-
-
-def get_path(obj, parts: tuple[str, ...]):
-    """The value at a dotted path (``address.city``; numeric parts index lists), or None."""
-    for part in parts:
-        if isinstance(obj, dict):
-            obj = obj.get(part)
-        elif isinstance(obj, list) and part.lstrip("-").isdigit():
-            index = int(part)
-            obj = obj[index] if -len(obj) <= index < len(obj) else None
-        else:
-            return None
-        if obj is None:
-            return None
-    return obj
 
 
 def detect_records_path(body) -> str:
