@@ -82,3 +82,21 @@ def get_path(obj, parts: tuple[str, ...]):
         if obj is None:
             return None
     return obj
+
+
+def has_path(obj, parts: tuple[str, ...]) -> bool:
+    """Whether every key of ``parts`` exists (a ``null`` at the end counts as present: an API that
+    writes ``"next_cursor": null`` says "no next page", one that leaves the key out may not)."""
+    for part in parts:
+        if isinstance(obj, dict):
+            if part not in obj:
+                return False
+            obj = obj[part]
+        elif isinstance(obj, list):
+            index = list_index(part)
+            if index is None or not -len(obj) <= index < len(obj):
+                return False
+            obj = obj[index]
+        else:
+            return False
+    return True

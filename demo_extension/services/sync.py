@@ -150,6 +150,8 @@ class _RunState:
     retry_events: int = 0
     first_load: bool = False  # the connector had no records when this run started
     warnings: list = field(default_factory=list)
+    # Why the run cannot know it got every record (the upstream says there is more): not SUCCESS.
+    incomplete: str | None = None
     # The ids written by the last pages handed to the committer: not yet visible to a lookup.
     in_flight: deque = field(default_factory=lambda: deque(maxlen=PAGES_IN_FLIGHT))
 
@@ -260,7 +262,7 @@ class DataSyncService:
         try:
             with deferred_page_flushes(), _collector_skips_older_objects():
                 status = self._run(sync_log, state, full_refresh or sync_log.full_refresh, progress)
-            message = ""
+            message = state.incomplete or ""
         except SyncOwnershipLost:
             reset_log_context(log_context)
             logger.warning(
@@ -414,12 +416,23 @@ class DataSyncService:
                         if request.followed
                         else {**base_params, **request.params, **auth.params}
                     )
-                    response = client.get(request.url, params=params, headers=headers, auth=auth.basic)
+                    try:
+                        response = client.get(request.url, params=params, headers=headers, auth=auth.basic)
+                    except OutboundError as exc:
+                        if not _past_the_announced_end(exc, paginator, state):
+                            raise
+                        self._emit(
+                            f"Page {state.pages + 1} answered HTTP {exc.status_code}, past the last page the "
+                            "upstream announced; every announced record is stored."
+                        )
+                        break
                     body, plain = parse_json_document(response)
                     if state.records_path is None:
                         state.records_path = detect_records_path(body)
                     records = extract_records(body, state.records_path, url=response.url)
-                    page = FetchedPage(response.url, response.headers, body, len(records))
+                    page = FetchedPage(
+                        response.url, response.headers, body, len(records), records[-1] if records else None
+                    )
                     if paginator is None:
                         pagination = detect_pagination(page, pagination)
                         paginator = make_paginator(
@@ -428,12 +441,21 @@ class DataSyncService:
                         if pagination["type"] == "page" and "start_page" in pagination:
                             paginator.state["page"] = pagination["start_page"]
                         log.detected_pagination = paginator.style
-                        self._emit(f"Detected pagination: {paginator.describe()}.")
+                        because = pagination.get("detected_because")
+                        self._emit(
+                            f"Detected pagination: {paginator.describe()}"
+                            + (f", because {because}." if because else ".")
+                        )
                     loop_error = None
                     try:
                         more = paginator.advance(page)
                     except PaginationLoop as exc:
                         more, loop_error = False, exc
+                    paginator.note_announcements(page)
+                    if not more and loop_error is None:
+                        state.incomplete = paginator.shortfall(page)
+                        if paginator.stopped_because and state.incomplete is None:
+                            self._emit(f"Last page: {paginator.stopped_because}.")
                     del body, page
 
                     work, fingerprint = self._process_records(
@@ -687,6 +709,9 @@ class DataSyncService:
 
     def _final_status(self, state: _RunState) -> str:
         self._check_threshold(state, final=True)
+        if state.incomplete:
+            # Never SUCCESS while the upstream says there is more: PARTIAL keeps what was stored.
+            return SyncStatus.PARTIAL if state.processed > state.failed else SyncStatus.FAILED
         return SyncStatus.PARTIAL if state.failed else SyncStatus.SUCCESS
 
     # -- the end ----------------------------------------------------------------------------------
@@ -717,7 +742,12 @@ class DataSyncService:
             "last_sync_status": status,
             "records_count": SyncedRecord.objects.filter(connector_id=connector.pk).count(),
         }
-        if status in (SyncStatus.SUCCESS, SyncStatus.PARTIAL) and connector.incremental:
+        # An incomplete run keeps the old cursor: the next sync asks again for what this one missed.
+        if (
+            status in (SyncStatus.SUCCESS, SyncStatus.PARTIAL)
+            and connector.incremental
+            and not state.incomplete
+        ):
             high_water = log.cursor_value
             if high_water is not None:
                 connector_fields["incremental_cursor"] = high_water
@@ -971,6 +1001,19 @@ def _key_guess(raw: dict, parts: tuple[str, ...]) -> str | None:
     if cls is int or cls is float:
         return str(value)
     return None
+
+
+def _past_the_announced_end(exc: OutboundError, paginator, state: _RunState) -> bool:
+    """A 4xx on a page after every record the upstream announced is stored: the end, not a failure
+    (WordPress answers 400 for a page past ``X-WP-TotalPages``)."""
+    return (
+        paginator is not None
+        and state.pages_this_run > 0
+        and exc.status_code is not None
+        and 400 <= exc.status_code < 500
+        and exc.status_code not in (401, 403, 407, 429)
+        and paginator.announced_end_reached()
+    )
 
 
 def _first_auto_request(endpoint: str, pagination: dict) -> PageRequest:
