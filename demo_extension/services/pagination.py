@@ -645,6 +645,8 @@ class OffsetPagination(_CountingPaginator):
 
     def describe(self) -> str:
         config = self.config
+        if "limit" not in config:
+            return f"offset (parameter {config.get('offset_param', 'offset')!r})"
         return (
             f"offset (parameters {config.get('offset_param', 'offset')!r}"
             f"/{config.get('limit_param', 'limit')!r})"

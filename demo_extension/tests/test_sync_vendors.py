@@ -1,0 +1,92 @@
+"""Left on ``auto``, a sync gets every record of the list endpoints of well-known vendors (fakes that
+follow each vendor's documentation, see ``vendors``), re-syncs them unchanged, and never asks for a
+page past the last one."""
+
+import json
+
+import pytest
+
+from demo_extension.models import SyncedRecord, SyncStatus
+from demo_extension.tests.conftest import allow_egress_to
+from demo_extension.tests.sync_support import events, run_sync, stored_records
+from demo_extension.tests.vendors import VENDORS, WordPress, Zendesk
+
+
+@pytest.fixture
+def vendor_server(settings):
+    """A factory: ``vendor_server(VendorClass, **options)``, started, allowed by the egress guard."""
+    started = []
+
+    def _start(cls, **options):
+        vendor = cls(**options).start()
+        started.append(vendor)
+        allow_egress_to(settings, vendor.netloc)
+        return vendor
+
+    yield _start
+    for vendor in started:
+        vendor.stop()
+
+
+def _canonical(records) -> list[str]:
+    return sorted(json.dumps(record, sort_keys=True) for record in records)
+
+
+@pytest.mark.parametrize("vendor_class", VENDORS, ids=lambda cls: cls.name)
+def test_auto_pagination_syncs_every_record_of_each_vendor_without_a_request_past_the_last_page(
+    vendor_server, make_connector, vendor_class
+):
+    vendor = vendor_server(vendor_class)
+    assert vendor.records % 2 == 1 and vendor.records % vendor.page_size  # the last page is partial
+    connector = make_connector(**vendor.connector_fields())
+
+    log = run_sync(connector)
+
+    assert log.status == SyncStatus.SUCCESS, log.error_message
+    assert log.records_processed == vendor.records
+    assert log.records_created == vendor.records
+    assert _canonical(stored_records(connector).values()) == _canonical(vendor.all_records())
+    assert [request["status"] for request in vendor.requests] == [200] * vendor.expected_pages()
+    assert log.pages_fetched == vendor.expected_pages()
+    assert any("Detected pagination" in line and "because" in line for line in events(log))
+
+    vendor.requests.clear()
+    again = run_sync(connector)
+
+    assert again.status == SyncStatus.SUCCESS, again.error_message
+    assert (again.records_unchanged, again.records_created, again.records_updated) == (vendor.records, 0, 0)
+    assert [request["status"] for request in vendor.requests] == [200] * vendor.expected_pages()
+    assert SyncedRecord.objects.filter(connector=connector).count() == vendor.records
+
+
+def test_zendesk_cursor_pagination_stops_on_has_more_false_although_a_next_link_is_there(
+    vendor_server, make_connector
+):
+    vendor = vendor_server(Zendesk)
+    connector = make_connector(
+        **vendor.connector_fields(), pagination={"type": "auto", "size_param": "page[size]", "page_size": 5}
+    )
+
+    log = run_sync(connector)
+
+    assert log.status == SyncStatus.SUCCESS, log.error_message
+    assert log.records_created == 23
+    assert len(vendor.requests) == 5  # 5 + 5 + 5 + 5 + 3, nothing after has_more: false
+    assert all("page[size]" in request["query"] for request in vendor.requests)
+    assert any("meta.has_more says this is the last page" in line for line in events(log))
+
+
+def test_wordpress_without_link_headers_pages_by_x_wp_totalpages_and_stops_there(
+    vendor_server, make_connector
+):
+    vendor = vendor_server(WordPress)
+    vendor.send_link = False
+    connector = make_connector(**vendor.connector_fields())
+
+    log = run_sync(connector)
+
+    assert log.status == SyncStatus.SUCCESS, log.error_message
+    assert log.detected_pagination == "page"
+    assert log.records_created == 13
+    assert [request["query"].get("page", "1") for request in vendor.requests] == ["1", "2", "3"]
+    assert all(request["status"] == 200 for request in vendor.requests)
