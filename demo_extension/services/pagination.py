@@ -841,6 +841,7 @@ def detect_pagination(page: FetchedPage, auto_config: dict) -> dict:
     current = _int_or_none(current)
     if (
         flag_path is not None
+        and path_parts(flag_path)[-1] in _MORE_FLAGS  # "has_more", not "done": Salesforce is not Stripe
         and offset is None
         and current is None
         and isinstance(page.last_record, dict)
