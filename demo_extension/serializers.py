@@ -16,6 +16,7 @@ from core.egress import check_url
 from core.http_errors import OutboundError
 from demo_extension import models
 from demo_extension.services.credentials import api_key_fields
+from demo_extension.services.extract import validate_error_detection
 from demo_extension.services.incremental import validate_incremental_config
 from demo_extension.services.pagination import validate_pagination_config
 from demo_extension.services.transform import DataTransformationService, TransformationError
@@ -145,6 +146,12 @@ class ConnectorSerializer(serializers.ModelSerializer):
         help_text="field_mappings (source path -> target field), type_conversions, defaults, required, "
         "include_unmapped.",
     )
+    error_detection = serializers.JSONField(
+        required=False,
+        help_text="How an error answered with HTTP 200 is recognised: {} (built-in rules: ok: false, "
+        'errors or error with no records), or {"error_path": ..., "success_path": ..., '
+        '"success_value": ..., "auto": true|false}.',
+    )
     max_pages = serializers.IntegerField(
         required=False, allow_null=True, min_value=1, max_value=1_000_000, help_text="Pages per run, at most."
     )
@@ -250,6 +257,13 @@ class ConnectorSerializer(serializers.ModelSerializer):
         check_storable_json(value, what="incremental")
         try:
             return validate_incremental_config(value)
+        except ValueError as exc:
+            raise serializers.ValidationError(str(exc)) from None
+
+    def validate_error_detection(self, value):
+        check_storable_json(value, what="error_detection")
+        try:
+            return validate_error_detection(value)
         except ValueError as exc:
             raise serializers.ValidationError(str(exc)) from None
 

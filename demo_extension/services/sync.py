@@ -62,12 +62,14 @@ from demo_extension.services.errors import SyncAlreadyRunning, SyncOwnershipLost
 from demo_extension.services.events import record_event
 from demo_extension.services.extract import (
     ResponseFormatError,
+    check_upstream_error,
     detect_records_path,
     extract_records,
     get_path,
     parse_json_body,
     parse_json_document,
     path_parts,
+    validate_error_detection,
 )
 from demo_extension.services.incremental import IncrementalConfig, later_cursor, validate_incremental_config
 from demo_extension.services.pagination import (
@@ -214,11 +216,10 @@ class DataSyncService:
                 )
             body = parse_json_body(response)
             records_path = connector.records_path
-            extract_records(
-                body,
-                records_path if records_path is not None else detect_records_path(body),
-                url=response.url,
-            )
+            if records_path is None:
+                records_path = detect_records_path(body)
+            check_upstream_error(body, records_path, _error_detection(connector))
+            extract_records(body, records_path, url=response.url)
         except OutboundError as exc:
             return ConnectionResult(False, _elapsed_ms(started), redact(str(exc)), endpoint, exc.status_code)
         except (ResponseFormatError, SyncProblem) as exc:
@@ -354,6 +355,7 @@ class DataSyncService:
         auth = build_request_auth(connector)
         max_pages = connector.max_pages or settings.MIGRATEIQ_SYNC_MAX_PAGES
         rules = _Rules.of(connector)
+        error_detection = _error_detection(connector)
 
         checkpoint = log.checkpoint if isinstance(log.checkpoint, dict) else None
         if checkpoint and checkpoint.get("version") == CHECKPOINT_VERSION:
@@ -427,8 +429,12 @@ class DataSyncService:
                         )
                         break
                     body, plain = parse_json_document(response)
-                    if state.records_path is None:
-                        state.records_path = detect_records_path(body)
+                    records_path = state.records_path
+                    if records_path is None:
+                        records_path = detect_records_path(body)
+                    # Before anything of the page is used: an error report is never stored as records.
+                    check_upstream_error(body, records_path, error_detection)
+                    state.records_path = records_path
                     records = extract_records(body, state.records_path, url=response.url)
                     page = FetchedPage(
                         response.url, response.headers, body, len(records), records[-1] if records else None
@@ -963,6 +969,13 @@ def _pagination_config(connector) -> dict:
         return validate_pagination_config(connector.pagination)
     except ValueError as exc:
         raise SyncProblem(f"Invalid pagination configuration: {exc}") from None
+
+
+def _error_detection(connector) -> dict:
+    try:
+        return validate_error_detection(connector.error_detection)
+    except ValueError as exc:
+        raise SyncProblem(f"Invalid error_detection: {exc}") from None
 
 
 def _incremental_config(connector) -> IncrementalConfig | None:

@@ -221,7 +221,12 @@ class Slack(VendorServer):
     def record(self, number):
         return {"id": f"C{number:08d}", "name": f"channel-{number}", "is_channel": True}
 
+    def authorized(self, headers):
+        return True  # Slack answers a bad token with HTTP 200 and {"ok": false, "error": "invalid_auth"}
+
     def respond(self, path, query, headers):
+        if headers.get("Authorization") != f"Bearer {self.api_key}":
+            return 200, {}, {"ok": False, "error": "invalid_auth"}
         records = self.all_records()
         limit = self.size(query, "limit")
         start = _position(query["cursor"], "slack") if query.get("cursor") else 0
