@@ -9,12 +9,13 @@ import math
 import re
 from urllib.parse import urlsplit
 
-from drf_spectacular.utils import extend_schema_field
+from drf_spectacular.utils import PolymorphicProxySerializer, extend_schema_field
 from rest_framework import serializers
 
 from core.egress import check_url
 from core.http_errors import OutboundError
 from demo_extension import models
+from demo_extension.services import pagination
 from demo_extension.services.credentials import api_key_fields
 from demo_extension.services.extract import validate_error_detection
 from demo_extension.services.incremental import validate_incremental_config
@@ -93,6 +94,38 @@ def validate_flat_strings(value, *, what: str, header_names: bool = False) -> di
     return cleaned
 
 
+def _pagination_key_field(key: str) -> serializers.Field:
+    help_text = pagination.PAGINATION_KEY_HELP[key]
+    if key in pagination.INTEGER_KEYS:
+        return serializers.IntegerField(required=False, min_value=0, help_text=help_text)
+    if key in pagination.BOOLEAN_KEYS:
+        return serializers.BooleanField(required=False, help_text=help_text)
+    if key == "cursor_from":
+        return serializers.ChoiceField(choices=pagination.CURSOR_SOURCES, required=False, help_text=help_text)
+    return serializers.CharField(required=False, help_text=help_text)
+
+
+def _pagination_variant(kind: str) -> type[serializers.Serializer]:
+    """The schema of one pagination type: ``type`` and the keys it accepts (documentation only; the
+    values are checked by ``validate_pagination_config``)."""
+    fields = {"type": serializers.ChoiceField(choices=[kind])}
+    fields.update({key: _pagination_key_field(key) for key in sorted(pagination.PAGINATION_KEYS[kind])})
+    name = "Pagination" + "".join(part.title() for part in kind.split("_"))
+    return type(name, (serializers.Serializer,), fields)
+
+
+@extend_schema_field(
+    PolymorphicProxySerializer(
+        component_name="Pagination",
+        serializers={kind: _pagination_variant(kind) for kind in pagination.PAGINATION_TYPES},
+        resource_type_field_name="type",
+    )
+)
+class PaginationField(serializers.JSONField):
+    """``pagination``: a JSON object whose keys depend on its ``type`` (a discriminated union in the
+    API schema)."""
+
+
 class ConnectorSerializer(serializers.ModelSerializer):
     api_key = serializers.CharField(
         write_only=True,
@@ -133,10 +166,11 @@ class ConnectorSerializer(serializers.ModelSerializer):
     query_params = serializers.JSONField(
         required=False, help_text="Extra query parameters: an object of names to string values."
     )
-    pagination = serializers.JSONField(
+    pagination = PaginationField(
         required=False,
         help_text='{"type": "auto" | "none" | "page" | "offset" | "cursor" | "next_url" | "link_header", '
-        "...} with the parameter names and page size of the style.",
+        "...} with the keys of the type (see the README's pagination table); paths use the connector's "
+        "path syntax (dots, 'a\\.b' for a key with a dot, '/json/pointer', negative list indexes).",
     )
     incremental = serializers.JSONField(
         required=False, help_text='{"cursor_field": ..., "param": ..., "initial_value": ...} or {}.'

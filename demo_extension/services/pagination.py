@@ -83,6 +83,30 @@ _ALLOWED_KEYS = {
     "next_url": {"next_url_path", "has_more_path"} | _SIZE_KEYS,
     "link_header": set(_SIZE_KEYS),
 }
+#: What each key means (the API schema and the README document them from here).
+PAGINATION_KEY_HELP = {
+    "page_param": "Query parameter of the page number (default 'page').",
+    "start_page": "The first page number (default 1).",
+    "size_param": "Query parameter of the page size; needs page_size.",
+    "page_size": "The page size to ask for with size_param.",
+    "offset_param": "Query parameter of the offset (default 'offset'; e.g. 'startAt', 'skip').",
+    "limit_param": "Query parameter of the limit (default 'limit'; e.g. 'maxResults', 'take').",
+    "limit": "The limit to send with limit_param.",
+    "start_offset": "The first offset (default 0).",
+    "total_pages_path": "Path of the page count (default: total_pages, totalPages, ..., X-WP-TotalPages).",
+    "total_path": "Path of the record count (default: total, totalSize, count, ..., X-Total-Count).",
+    "stop_on_short_page": "Stop at a page shorter than an earlier one when no total is known (default true).",
+    "has_more_path": "Path of a boolean that is true while more pages exist (default: has_more, more, ...).",
+    "cursor_param": "Query parameter the cursor is sent back as (e.g. 'after', 'pageToken').",
+    "cursor_path": "Path of the next cursor in the body (detected when unset).",
+    "cursor_from": "'body' (the token at cursor_path) or 'last_record' (cursor_field of the last record).",
+    "cursor_field": "With cursor_from 'last_record': the record field sent as the cursor (default 'id').",
+    "next_url_path": "Path of the next page's URL in the body, absolute or relative (detected when unset).",
+}
+#: The keys each type accepts, and the keys that hold integers / booleans (for the API schema).
+PAGINATION_KEYS = {kind: frozenset(keys) for kind, keys in _ALLOWED_KEYS.items()}
+INTEGER_KEYS = frozenset(_POSITIVE_INT_KEYS | _NON_NEGATIVE_INT_KEYS)
+BOOLEAN_KEYS = frozenset(_BOOL_KEYS)
 #: Written by :func:`detect_pagination` (why it chose the style); accepted and dropped on input.
 DETECTED_BECAUSE = "detected_because"
 MAX_PAGE_SIZE = 100_000
