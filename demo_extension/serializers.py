@@ -20,6 +20,7 @@ from demo_extension.services.credentials import api_key_fields
 from demo_extension.services.extract import validate_error_detection
 from demo_extension.services.incremental import validate_incremental_config
 from demo_extension.services.pagination import validate_pagination_config
+from demo_extension.services.paths import validate_path
 from demo_extension.services.transform import DataTransformationService, TransformationError
 
 MAX_FLAT_ENTRIES = 50
@@ -92,6 +93,16 @@ def validate_flat_strings(value, *, what: str, header_names: bool = False) -> di
             raise serializers.ValidationError(f"{what}: the value of {key!r} contains control characters.")
         cleaned[key] = item
     return cleaned
+
+
+def _checked_path(value, what: str):
+    """A path in the connector's path syntax; empty / null keep their meaning (no key, detect)."""
+    if value:
+        try:
+            validate_path(value, what=what)
+        except ValueError as exc:
+            raise serializers.ValidationError(str(exc)) from None
+    return value
 
 
 def _pagination_key_field(key: str) -> serializers.Field:
@@ -293,6 +304,12 @@ class ConnectorSerializer(serializers.ModelSerializer):
             return validate_incremental_config(value)
         except ValueError as exc:
             raise serializers.ValidationError(str(exc)) from None
+
+    def validate_primary_key(self, value):
+        return _checked_path(value, "primary_key")
+
+    def validate_records_path(self, value):
+        return _checked_path(value, "records_path")
 
     def validate_error_detection(self, value):
         check_storable_json(value, what="error_detection")
