@@ -18,7 +18,10 @@ Modules of the engine: :mod:`.pagination` (styles, detection, stop rules, loop g
 :mod:`.incremental` (``validate_incremental_config``), :mod:`.upsert` (checksums, bulk upserts).
 
 Upstream, data and configuration problems never escape as exceptions: the log ends ``FAILED`` with a
-message that is safe to show (no credentials).
+message that is safe to show (no credentials). An error report answered with HTTP 200 is such a
+problem (``extract.check_upstream_error``), never records. A run whose pagination stops while the
+upstream says there is more (``Paginator.shortfall``) ends ``PARTIAL`` (or ``FAILED`` with nothing
+stored) with a message naming the signal, and keeps the old incremental cursor.
 """
 
 from __future__ import annotations
@@ -364,6 +367,8 @@ class DataSyncService:
             paginator = make_paginator(
                 pagination, connector.api_endpoint, checkpoint["pagination"]["state"], auth.credential_params
             )
+            # A checkpoint written before paginators counted what they saw: the committed records.
+            paginator.state.setdefault("seen", state.processed)
             self._event(log, f"Resuming after page {state.pages} ({state.processed} records committed).")
         else:
             checkpoint = None
@@ -436,8 +441,14 @@ class DataSyncService:
                     check_upstream_error(body, records_path, error_detection)
                     state.records_path = records_path
                     records = extract_records(body, state.records_path, url=response.url)
+                    # A body that is itself the record (records_path "") holds no pagination data: its
+                    # own fields ("done": false on a task) are not flags about pages.
                     page = FetchedPage(
-                        response.url, response.headers, body, len(records), records[-1] if records else None
+                        response.url,
+                        response.headers,
+                        {} if records_path == "" and type(body) is dict else body,
+                        len(records),
+                        records[-1] if records else None,
                     )
                     if paginator is None:
                         pagination = detect_pagination(page, pagination)

@@ -202,3 +202,15 @@ def test_a_4xx_before_the_announced_end_still_fails_the_sync(fault_server, make_
 
     assert log.status == SyncStatus.FAILED
     assert "HTTP 404" in log.error_message
+
+
+def test_a_single_object_response_whose_own_fields_look_like_flags_is_one_complete_record(
+    fault_server, make_connector
+):
+    fault_server.expect_request("/items").respond_with_json({"id": 5, "title": "Write docs", "done": False})
+    connector = _connector(make_connector, fault_server, records_path="")
+
+    log = run_sync(connector)
+
+    assert log.status == SyncStatus.SUCCESS, log.error_message
+    assert stored_ids(connector) == [5]
