@@ -9,7 +9,18 @@ import pytest
 from demo_extension.models import SyncedRecord, SyncStatus
 from demo_extension.tests.conftest import allow_egress_to
 from demo_extension.tests.sync_support import events, run_sync, stored_records
-from demo_extension.tests.vendors import VENDORS, WordPress, Zendesk
+from demo_extension.tests.vendors import (
+    VENDORS,
+    GitHub,
+    HubSpot,
+    Jira,
+    MicrosoftGraph,
+    Salesforce,
+    Shopify,
+    Stripe,
+    WordPress,
+    Zendesk,
+)
 
 
 @pytest.fixture
@@ -90,3 +101,52 @@ def test_wordpress_without_link_headers_pages_by_x_wp_totalpages_and_stops_there
     assert log.records_created == 13
     assert [request["query"].get("page", "1") for request in vendor.requests] == ["1", "2", "3"]
     assert all(request["status"] == 200 for request in vendor.requests)
+
+
+README_EXAMPLES = [
+    (WordPress, {"type": "page", "size_param": "per_page", "page_size": 4}),
+    (Jira, {"type": "offset", "offset_param": "startAt", "limit_param": "maxResults", "limit": 4}),
+    (
+        HubSpot,
+        {
+            "type": "cursor",
+            "cursor_path": "paging.next.after",
+            "cursor_param": "after",
+            "size_param": "limit",
+            "page_size": 4,
+        },
+    ),
+    (
+        Stripe,
+        {
+            "type": "cursor",
+            "cursor_from": "last_record",
+            "cursor_field": "id",
+            "cursor_param": "starting_after",
+            "has_more_path": "has_more",
+            "size_param": "limit",
+            "page_size": 4,
+        },
+    ),
+    (MicrosoftGraph, {"type": "next_url", "next_url_path": "@odata\\.nextLink"}),
+    (Salesforce, {"type": "next_url", "next_url_path": "nextRecordsUrl"}),
+    (GitHub, {"type": "link_header", "size_param": "per_page", "page_size": 4}),
+    (Shopify, {"type": "link_header", "size_param": "limit", "page_size": 4}),
+]
+
+
+@pytest.mark.parametrize(
+    ("vendor_class", "pagination"), README_EXAMPLES, ids=lambda v: getattr(v, "name", "")
+)
+def test_the_readme_s_explicit_pagination_examples_sync_their_vendor_completely(
+    vendor_server, make_connector, vendor_class, pagination
+):
+    vendor = vendor_server(vendor_class)
+    connector = make_connector(**vendor.connector_fields(), pagination=pagination)
+
+    log = run_sync(connector)
+
+    assert log.status == SyncStatus.SUCCESS, log.error_message
+    assert log.records_created == vendor.records
+    page_size = pagination.get("page_size") or pagination.get("limit")
+    assert [request["status"] for request in vendor.requests] == [200] * vendor.expected_pages(page_size)
