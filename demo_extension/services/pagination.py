@@ -178,6 +178,7 @@ _TOTAL_KEYS = (
     "totalItems",
     "total_records",
     "totalSize",  # Salesforce
+    "totalElements",  # Spring Data
     "count",
 )
 _TOTAL_HEADERS = ("x-total-count", "x-total", "x-wp-total")
@@ -851,6 +852,8 @@ def detect_pagination(page: FetchedPage, auto_config: dict) -> dict:
     path, _ = find_cursor(body)
     if path:
         param = "offset" if path == "offset" else _CURSOR_KEYS.get(path_parts(path)[-1], "cursor")
+        if path == "nextPageToken" and isinstance(body.get("isLast"), bool):
+            param = "nextPageToken"  # Jira Cloud's /search/jql sends the token back under its own name
         return {
             "type": "cursor",
             "cursor_path": path,
@@ -863,6 +866,14 @@ def detect_pagination(page: FetchedPage, auto_config: dict) -> dict:
     offset = _int_or_none(offset)
     current_path, current = _find(body, _CURRENT_PAGE_KEYS)
     current = _int_or_none(current)
+    if (
+        current is None
+        and isinstance(body, dict)
+        and "pageable" in body
+        and _int_or_none(body.get("number")) is not None
+    ):
+        # Spring Data's Page: zero-based "number", sent back as "page".
+        current_path, current = "page", _int_or_none(body.get("number"))
     if (
         flag_path is not None
         and path_parts(flag_path)[-1] in _MORE_FLAGS  # "has_more", not "done": Salesforce is not Stripe

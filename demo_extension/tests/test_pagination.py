@@ -267,6 +267,23 @@ def _records(n, key="id"):
             {"type": "link_header"},
         ),
         ({"records": _records(2), "done": False}, {}, {"type": "none"}),
+        (
+            {"issues": _records(2), "nextPageToken": "CAEaAggD", "isLast": False},
+            {},
+            {"type": "cursor", "cursor_path": "nextPageToken", "cursor_param": "nextPageToken"},
+        ),
+        (
+            {
+                "content": _records(2),
+                "pageable": {},
+                "number": 0,
+                "totalPages": 3,
+                "totalElements": 5,
+                "last": False,
+            },
+            {},
+            {"type": "page", "page_param": "page", "start_page": 0},
+        ),
     ],
 )
 def test_auto_detection_knows_the_envelopes_of_widely_used_apis(body, headers, expected):
