@@ -898,15 +898,9 @@ def detect_pagination(page: FetchedPage, auto_config: dict) -> dict:
     limit_path, _limit = _find(body, _LIMIT_KEYS)
     if offset is not None and (total is not None or flag_path is not None or limit_path is not None):
         param = path_parts(offset_path)[-1]
-        config = {
-            "type": "offset",
-            "offset_param": param,
-            DETECTED_BECAUSE: f"the body has an offset at {offset_path!r} (sent back as {param!r})",
-        }
-        if "page_size" in size:
-            config["limit"] = size["page_size"]
-            config["limit_param"] = size.get("size_param", "limit")
-        return config
+        return _offset_config(
+            param, size, f"the body has an offset at {offset_path!r} (sent back as {param!r})"
+        )
     if total_pages is not None or current is not None:
         param = path_parts(current_path)[-1] if current_path else "page"
         if param not in _CURRENT_PAGE_KEYS:
@@ -921,16 +915,17 @@ def detect_pagination(page: FetchedPage, auto_config: dict) -> dict:
             config["start_page"] = current
         return config
     if total is not None and total > page.count:
-        config = {
-            "type": "offset",
-            "offset_param": "offset",
-            DETECTED_BECAUSE: f"the response announces {total} records and this page holds {page.count}",
-        }
-        if "page_size" in size:
-            config["limit"] = size["page_size"]
-            config["limit_param"] = size.get("size_param", "limit")
-        return config
+        because = f"the response announces {total} records and this page holds {page.count}"
+        return _offset_config("offset", size, because)
     return {"type": "none", DETECTED_BECAUSE: "the first response shows no next page, cursor or page count"}
+
+
+def _offset_config(param: str, size: dict, because: str) -> dict:
+    config = {"type": "offset", "offset_param": param, DETECTED_BECAUSE: because}
+    if "page_size" in size:  # auto's page size is sent as the limit
+        config["limit"] = size["page_size"]
+        config["limit_param"] = size.get("size_param", "limit")
+    return config
 
 
 def _short(token: str) -> str:

@@ -142,6 +142,24 @@ class VendorServer:
             self._server.server_close()
 
 
+class BasicAuthVendor(VendorServer):
+    """A vendor that takes HTTP Basic auth: ``user`` and the API key (or token) as the password."""
+
+    user = "user"
+
+    def authorized(self, headers):
+        expected = base64.b64encode(f"{self.user}:{self.api_key}".encode()).decode()
+        return headers.get("Authorization") == f"Basic {expected}"
+
+    def connector_fields(self):
+        return {
+            "api_endpoint": self.url,
+            "api_key": self.api_key,
+            "auth_type": "basic",
+            "auth_username": self.user,
+        }
+
+
 class Stripe(VendorServer):
     """Stripe list API (``GET /v1/customers``): ``{"object": "list", "url", "has_more", "data"}``;
     ``limit`` (default 10) and ``starting_after=<id of the last object>``; the last page has
@@ -412,7 +430,7 @@ class MicrosoftGraph(VendorServer):
         return 200, {}, body
 
 
-class Jira(VendorServer):
+class Jira(BasicAuthVendor):
     """Jira Cloud issue search (``GET /rest/api/3/search?jql=...``): ``{"expand", "startAt",
     "maxResults", "total", "issues"}``; ``startAt`` / ``maxResults`` (default 50, capped);
     Basic auth with the account e-mail and an API token.
@@ -423,23 +441,13 @@ class Jira(VendorServer):
     records = 29
     page_size = 10
     api_key = "ATATT3xFfGF0-fake-jira-token"
-    email = "ada@example.com"
+    user = "ada@example.com"  # the account e-mail
 
     def record(self, number):
         return {"id": str(10000 + number), "key": f"PRJ-{number}", "fields": {"summary": f"Issue {number}"}}
 
-    def authorized(self, headers):
-        expected = base64.b64encode(f"{self.email}:{self.api_key}".encode()).decode()
-        return headers.get("Authorization") == f"Basic {expected}"
-
     def connector_fields(self):
-        return {
-            "api_endpoint": self.url,
-            "api_key": self.api_key,
-            "auth_type": "basic",
-            "auth_username": self.email,
-            "query_params": {"jql": "project = PRJ ORDER BY key"},
-        }
+        return {**super().connector_fields(), "query_params": {"jql": "project = PRJ ORDER BY key"}}
 
     def respond(self, path, query, headers):
         records = self.all_records()
@@ -458,7 +466,7 @@ class Jira(VendorServer):
         )
 
 
-class WordPress(VendorServer):
+class WordPress(BasicAuthVendor):
     """WordPress REST API (``GET /wp-json/wp/v2/posts``): a JSON list; ``page`` / ``per_page``
     (default 10); ``X-WP-Total`` and ``X-WP-TotalPages`` headers and a ``Link`` header with
     ``rel="next"``; a page past the last one answers 400 ``rest_post_invalid_page_number``.
@@ -474,18 +482,6 @@ class WordPress(VendorServer):
 
     def record(self, number):
         return {"id": number, "slug": f"post-{number}", "title": {"rendered": f"Post {number}"}}
-
-    def authorized(self, headers):
-        expected = base64.b64encode(f"{self.user}:{self.api_key}".encode()).decode()
-        return headers.get("Authorization") == f"Basic {expected}"
-
-    def connector_fields(self):
-        return {
-            "api_endpoint": self.url,
-            "api_key": self.api_key,
-            "auth_type": "basic",
-            "auth_username": self.user,
-        }
 
     def respond(self, path, query, headers):
         records = self.all_records()
