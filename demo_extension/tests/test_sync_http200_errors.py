@@ -20,11 +20,8 @@ fault_server_process = sync_support.fault_server_process
 
 
 @pytest.fixture
-def slack(settings):
-    vendor = Slack().start()
-    allow_egress_to(settings, vendor.netloc)
-    yield vendor
-    vendor.stop()
+def slack(vendor_server):
+    return vendor_server(Slack)
 
 
 def _connector(make_connector, server, **fields):

@@ -7,7 +7,6 @@ import json
 import pytest
 
 from demo_extension.models import SyncedRecord, SyncStatus
-from demo_extension.tests.conftest import allow_egress_to
 from demo_extension.tests.sync_support import events, run_sync, stored_records
 from demo_extension.tests.vendors import (
     VENDORS,
@@ -21,22 +20,6 @@ from demo_extension.tests.vendors import (
     WordPress,
     Zendesk,
 )
-
-
-@pytest.fixture
-def vendor_server(settings):
-    """A factory: ``vendor_server(VendorClass, **options)``, started, allowed by the egress guard."""
-    started = []
-
-    def _start(cls, **options):
-        vendor = cls(**options).start()
-        started.append(vendor)
-        allow_egress_to(settings, vendor.netloc)
-        return vendor
-
-    yield _start
-    for vendor in started:
-        vendor.stop()
 
 
 def _canonical(records) -> list[str]:
