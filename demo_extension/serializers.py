@@ -160,7 +160,8 @@ class ConnectorSerializer(serializers.ModelSerializer):
         allow_blank=True,
         trim_whitespace=True,
         help_text=(
-            "Dotted path to the record list in a response; empty: the response itself is the list; "
+            "Path to the record list in a response (dots, 'a\\.b' for a key with a dot, or a JSON "
+            "Pointer '/a.b'); empty: the response itself is the list; "
             "null: detect common envelopes (data, items, results, ...)."
         ),
     )

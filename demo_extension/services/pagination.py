@@ -492,6 +492,7 @@ class Paginator:
         # Paths the user wrote (not detected): their absence on a full page is a shortfall.
         self.configured = DETECTED_BECAUSE not in config
         self.stopped_because: str | None = None
+        self._previous_max = 0  # the longest page before the last one (is the last one full?)
 
     def initial_state(self) -> dict:
         return {}
@@ -577,8 +578,7 @@ class Paginator:
     def _page_was_full(self, page: FetchedPage) -> bool:
         if "page_size" in self.config:
             return page.count >= self.config["page_size"]
-        previous = getattr(self, "_previous_max", 0)
-        return previous > 0 and page.count >= previous
+        return self._previous_max > 0 and page.count >= self._previous_max
 
     def _hint(self) -> str:
         return (
