@@ -18,6 +18,7 @@ from demo_extension.tests.vendors import (
     Shopify,
     Stripe,
     WordPress,
+    XApiV2,
     Zendesk,
 )
 
@@ -133,3 +134,16 @@ def test_the_readme_s_explicit_pagination_examples_sync_their_vendor_completely(
     assert log.records_created == vendor.records
     page_size = pagination.get("page_size") or pagination.get("limit")
     assert [request["status"] for request in vendor.requests] == [200] * vendor.expected_pages(page_size)
+
+
+def test_a_detected_cursor_that_disappears_on_a_full_last_page_is_the_end(vendor_server, make_connector):
+    """X omits next_token on its last page, which is full when the count is a multiple of the page
+    size: only a cursor_path the user configured turns that into a shortfall, not a detected one."""
+    vendor = vendor_server(XApiV2, records=18)
+    connector = make_connector(**vendor.connector_fields())
+
+    log = run_sync(connector)
+
+    assert log.status == SyncStatus.SUCCESS, log.error_message
+    assert log.records_created == 18
+    assert len(vendor.requests) == 3
