@@ -518,12 +518,19 @@ def _encode_body(data, json_value) -> tuple[str, bytes] | None:
     return None
 
 
+_DECIMAL_SECONDS = re.compile(r"\d+(?:\.\d+)?")
+
+
 def _retry_after(headers: httpx.Headers) -> float | None:
-    """``Retry-After`` in seconds (delta-seconds or an HTTP date), or None when absent/invalid."""
+    """``Retry-After`` in seconds, or None when absent/invalid.
+
+    RFC 9110 allows delta-seconds (an integer) or an HTTP date; some APIs send decimal seconds
+    (``1.5``), which are honoured too rather than ignored (an ignored hint means retrying too early).
+    """
     value = headers.get("retry-after", "").strip()
     if not value:
         return None
-    if value.isdigit():
+    if _DECIMAL_SECONDS.fullmatch(value):
         return float(value)
     try:
         when = email.utils.parsedate_to_datetime(value)

@@ -14,6 +14,7 @@ from core.http_errors import OutboundError
 from demo_extension import models
 from demo_extension.services.connectors import connector_deleted, connector_saved
 from demo_extension.services.credentials import SECRET_FIELDS, api_key_fields
+from demo_extension.services.extract import validate_error_detection
 from demo_extension.services.transform import DataTransformationService, TransformationError
 from tenancy.models import Tenant
 
@@ -92,6 +93,12 @@ class ConnectorAdminForm(forms.ModelForm):
         try:
             return DataTransformationService.validate_rules(rules)
         except (TransformationError, ValueError) as exc:
+            raise forms.ValidationError(str(exc)) from None
+
+    def clean_error_detection(self):
+        try:
+            return validate_error_detection(self.cleaned_data.get("error_detection"))
+        except ValueError as exc:
             raise forms.ValidationError(str(exc)) from None
 
     def clean(self):

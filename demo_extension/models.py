@@ -72,6 +72,7 @@ CONNECTOR_REQUEST_FIELDS = (
     "incremental",
     "transformation_rules",
     "max_pages",
+    "error_detection",
 )
 
 #: The connector's secrets besides ``api_key``: encrypted at rest, write-only in the API, never shown
@@ -117,6 +118,8 @@ class CustomDataConnector(TenantOwnedModel):
     incremental = models.JSONField(default=dict, blank=True)
     transformation_rules = models.JSONField(default=dict, blank=True)
     max_pages = models.PositiveIntegerField(null=True, blank=True)
+    # How an error answered with HTTP 200 is recognised (extract.check_upstream_error); {}: built-in rules.
+    error_detection = models.JSONField(default=dict, blank=True)
 
     # Sync state
     incremental_cursor = models.JSONField(null=True, blank=True)

@@ -9,16 +9,19 @@ import math
 import re
 from urllib.parse import urlsplit
 
-from drf_spectacular.utils import extend_schema_field
+from drf_spectacular.utils import PolymorphicProxySerializer, extend_schema_field
 from rest_framework import serializers
 from rest_framework.exceptions import PermissionDenied
 
 from core.egress import check_url
 from core.http_errors import OutboundError
 from demo_extension import models
+from demo_extension.services import pagination
 from demo_extension.services.credentials import api_key_fields, destination_changes, stored_secrets
+from demo_extension.services.extract import validate_error_detection
 from demo_extension.services.incremental import validate_incremental_config
 from demo_extension.services.pagination import PAGINATION_TYPES, validate_pagination_config
+from demo_extension.services.paths import validate_path
 from demo_extension.services.transform import DataTransformationService, TransformationError
 from tenancy.models import Role
 
@@ -119,6 +122,48 @@ def _check_url_field(value: str, what: str) -> str:
     return value
 
 
+def _checked_path(value, what: str):
+    """A path in the connector's path syntax; empty / null keep their meaning (no key, detect)."""
+    if value:
+        try:
+            validate_path(value, what=what)
+        except ValueError as exc:
+            raise serializers.ValidationError(str(exc)) from None
+    return value
+
+
+def _pagination_key_field(key: str) -> serializers.Field:
+    help_text = pagination.PAGINATION_KEY_HELP[key]
+    if key in pagination.INTEGER_KEYS:
+        return serializers.IntegerField(required=False, min_value=0, help_text=help_text)
+    if key in pagination.BOOLEAN_KEYS:
+        return serializers.BooleanField(required=False, help_text=help_text)
+    if key == "cursor_from":
+        return serializers.ChoiceField(choices=pagination.CURSOR_SOURCES, required=False, help_text=help_text)
+    return serializers.CharField(required=False, help_text=help_text)
+
+
+def _pagination_variant(kind: str) -> type[serializers.Serializer]:
+    """The schema of one pagination type: ``type`` and the keys it accepts (documentation only; the
+    values are checked by ``validate_pagination_config``)."""
+    fields = {"type": serializers.ChoiceField(choices=[kind])}
+    fields.update({key: _pagination_key_field(key) for key in sorted(pagination.PAGINATION_KEYS[kind])})
+    name = "Pagination" + "".join(part.title() for part in kind.split("_"))
+    return type(name, (serializers.Serializer,), fields)
+
+
+@extend_schema_field(
+    PolymorphicProxySerializer(
+        component_name="Pagination",
+        serializers={kind: _pagination_variant(kind) for kind in pagination.PAGINATION_TYPES},
+        resource_type_field_name="type",
+    )
+)
+class PaginationField(serializers.JSONField):
+    """``pagination``: a JSON object whose keys depend on its ``type`` (a discriminated union in the
+    API schema)."""
+
+
 class ConnectorSerializer(serializers.ModelSerializer):
     api_key = serializers.CharField(
         write_only=True,
@@ -151,7 +196,8 @@ class ConnectorSerializer(serializers.ModelSerializer):
         allow_blank=True,
         trim_whitespace=True,
         help_text=(
-            "Dotted path to the record list in a response; empty: the response itself is the list; "
+            "Path to the record list in a response (dots, 'a\\.b' for a key with a dot, or a JSON "
+            "Pointer '/a.b'); empty: the response itself is the list; "
             "null: detect common envelopes (data, items, results, ...)."
         ),
     )
@@ -168,10 +214,11 @@ class ConnectorSerializer(serializers.ModelSerializer):
     query_params = serializers.JSONField(
         required=False, help_text="Extra query parameters: an object of names to string values."
     )
-    pagination = serializers.JSONField(
+    pagination = PaginationField(
         required=False,
         help_text='{"type": "auto" | "none" | "page" | "offset" | "cursor" | "next_url" | "link_header", '
-        "...} with the parameter names and page size of the style.",
+        "...} with the keys of the type (see the README's pagination table); paths use the connector's "
+        "path syntax (dots, 'a\\.b' for a key with a dot, '/json/pointer', negative list indexes).",
     )
     incremental = serializers.JSONField(
         required=False, help_text='{"cursor_field": ..., "param": ..., "initial_value": ...} or {}.'
@@ -180,6 +227,12 @@ class ConnectorSerializer(serializers.ModelSerializer):
         required=False,
         help_text="field_mappings (source path -> target field), type_conversions, defaults, required, "
         "include_unmapped.",
+    )
+    error_detection = serializers.JSONField(
+        required=False,
+        help_text="How an error answered with HTTP 200 is recognised: {} (built-in rules: ok: false, "
+        'errors or error with no records), or {"error_path": ..., "success_path": ..., '
+        '"success_value": ..., "auto": true|false}.',
     )
     max_pages = serializers.IntegerField(
         required=False, allow_null=True, min_value=1, max_value=1_000_000, help_text="Pages per run, at most."
@@ -307,6 +360,19 @@ class ConnectorSerializer(serializers.ModelSerializer):
         check_storable_json(value, what="incremental")
         try:
             return validate_incremental_config(value)
+        except ValueError as exc:
+            raise serializers.ValidationError(str(exc)) from None
+
+    def validate_primary_key(self, value):
+        return _checked_path(value, "primary_key")
+
+    def validate_records_path(self, value):
+        return _checked_path(value, "records_path")
+
+    def validate_error_detection(self, value):
+        check_storable_json(value, what="error_detection")
+        try:
+            return validate_error_detection(value)
         except ValueError as exc:
             raise serializers.ValidationError(str(exc)) from None
 

@@ -163,6 +163,33 @@ def test_retry_after_as_an_http_date_is_honoured(upstream, make_client, settings
     assert 27 <= client.waits[0] <= 30
 
 
+def test_retry_after_in_decimal_seconds_is_honoured(upstream, make_client, settings):
+    settings.MIGRATEIQ_HTTP_RETRY_AFTER_CAP = 60
+    upstream.expect_ordered_request("/limited").respond_with_data(
+        "", status=429, headers={"Retry-After": "1.5"}
+    )
+    upstream.expect_ordered_request("/limited").respond_with_data(
+        "", status=503, headers={"Retry-After": "90.25"}
+    )
+    upstream.expect_ordered_request("/limited").respond_with_json({"ok": True})
+    client = make_client()
+    client.get(_url(upstream, "/limited"))
+    assert client.waits == [1.5, 60.0]  # the second is capped
+
+
+def test_retry_after_that_is_neither_seconds_nor_a_date_falls_back_to_backoff(
+    upstream, make_client, settings
+):
+    settings.MIGRATEIQ_HTTP_RETRY_AFTER_CAP = 60
+    upstream.expect_ordered_request("/limited").respond_with_data(
+        "", status=429, headers={"Retry-After": "1.5.2"}
+    )
+    upstream.expect_ordered_request("/limited").respond_with_json({"ok": True})
+    client = make_client()
+    client.get(_url(upstream, "/limited"))
+    assert client.waits[0] != 1.5 and client.waits[0] < 60
+
+
 def test_500_forever_gives_up_after_five_attempts_with_a_safe_message(upstream, make_client):
     upstream.expect_request("/users").respond_with_data("internal details", status=500)
     client = make_client()

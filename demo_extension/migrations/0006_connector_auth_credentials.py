@@ -27,7 +27,7 @@ def encrypt_plain_usernames(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('demo_extension', '0004_record_data_without_sqlite_json_check'),
+        ('demo_extension', '0005_connector_error_detection'),
     ]
 
     operations = [

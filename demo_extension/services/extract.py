@@ -11,6 +11,23 @@ import re
 import orjson
 
 from core.redaction import redact, safe_url
+from demo_extension.services.paths import get_path, has_path, path_parts, validate_path
+
+__all__ = [
+    "ENVELOPE_KEYS",
+    "ERROR_DETECTION_KEYS",
+    "ResponseFormatError",
+    "UpstreamReportedError",
+    "check_upstream_error",
+    "describe_response",
+    "detect_records_path",
+    "extract_records",
+    "get_path",
+    "parse_json_body",
+    "parse_json_document",
+    "path_parts",
+    "validate_error_detection",
+]
 
 # Envelope keys that usually hold the record list, in order of preference.
 ENVELOPE_KEYS = (
@@ -31,6 +48,8 @@ ENVELOPE_KEYS = (
     "response",
 )
 _SNIPPET_CHARS = 60
+# Lists of objects that are reports about the response, never its records.
+_NOT_RECORDS = frozenset({"errors", "warnings"})
 _CONTROL_CHARS = re.compile(r"[\x00-\x1f\x7f-\x9f]+")
 # Every digit as "0": a run of 19 zeros marks a number orjson may read as a
 # float (an integer beyond 64 bits) where the standard parser keeps the exact integer.
@@ -110,25 +129,6 @@ def _json_problem(exc: Exception) -> str:
     return type(exc).__name__
 
 
-def path_parts(path: str) -> tuple[str, ...]:
-    return tuple(part for part in path.split(".") if part != "")
-
-
-def get_path(obj, parts: tuple[str, ...]):
-    """The value at a dotted path (``address.city``; numeric parts index lists), or None."""
-    for part in parts:
-        if isinstance(obj, dict):
-            obj = obj.get(part)
-        elif isinstance(obj, list) and part.lstrip("-").isdigit():
-            index = int(part)
-            obj = obj[index] if -len(obj) <= index < len(obj) else None
-        else:
-            return None
-        if obj is None:
-            return None
-    return obj
-
-
 def detect_records_path(body) -> str:
     """The records path of a response when the connector did not set one.
 
@@ -150,7 +150,10 @@ def detect_records_path(body) -> str:
     lists_of_objects = [
         key
         for key, value in body.items()
-        if isinstance(value, list) and value and all(isinstance(item, dict) for item in value[:5])
+        if isinstance(value, list)
+        and value
+        and key not in _NOT_RECORDS
+        and all(isinstance(item, dict) for item in value[:5])
     ]
     if len(lists_of_objects) == 1 and len(body) <= 8:
         return lists_of_objects[0]
@@ -192,3 +195,146 @@ def _json_type(value) -> str:
     if isinstance(value, str):
         return "string"
     return type(value).__name__
+
+
+# -- errors answered with HTTP 200 -------------------------------------------------------------------
+
+#: ``connector.error_detection``: ``auto`` (the built-in rules, default true), ``error_path`` (a value
+#: there that is not null / false / empty marks an error; it is the message), ``success_path`` +
+#: ``success_value`` (anything else there marks an error; ``success_value`` defaults to true).
+ERROR_DETECTION_KEYS = ("auto", "error_path", "success_path", "success_value")
+_MESSAGE_KEYS = ("message", "error_description", "description", "detail", "title", "error", "code", "type")
+_MESSAGE_CHARS = 300
+# Keys an error body carries besides its error: a body with only these is no record.
+_ERROR_BODY_KEYS = {
+    "ok",
+    "success",
+    "status",
+    "code",
+    "message",
+    "error",
+    "errors",
+    "error_description",
+    "detail",
+    "request_id",
+    "requestId",
+    "trace_id",
+    "meta",
+    "warning",
+    "response_metadata",
+    "data",
+    "extensions",
+}
+
+
+class UpstreamReportedError(ResponseFormatError):
+    """The upstream answered HTTP 200 with a body that says the request failed."""
+
+
+def validate_error_detection(cfg) -> dict:
+    """Check a connector's ``error_detection`` and return it normalized (``{}``: the built-in rules).
+
+    Raises ``ValueError`` naming the problem.
+    """
+    if cfg in (None, {}):
+        return {}
+    if not isinstance(cfg, dict):
+        raise ValueError('error_detection must be an object such as {"error_path": "error"}.')
+    unknown = sorted(set(cfg) - set(ERROR_DETECTION_KEYS))
+    if unknown:
+        accepted = ", ".join(ERROR_DETECTION_KEYS)
+        raise ValueError(f"error_detection key(s) {', '.join(unknown)} unknown (it accepts: {accepted}).")
+    clean: dict = {}
+    if "auto" in cfg:
+        if not isinstance(cfg["auto"], bool):
+            raise ValueError("error_detection.auto must be true or false.")
+        clean["auto"] = cfg["auto"]
+    for key in ("error_path", "success_path"):
+        if key in cfg:
+            value = cfg[key]
+            if not isinstance(value, str) or not value.strip():
+                raise ValueError(f"error_detection.{key} must be a non-empty path.")
+            validate_path(value.strip(), what=f"error_detection.{key}")
+            clean[key] = value.strip()
+    if "success_value" in cfg:
+        if "success_path" not in clean:
+            raise ValueError("error_detection.success_value needs error_detection.success_path.")
+        value = cfg["success_value"]
+        if isinstance(value, (dict, list)) or value is None:
+            raise ValueError("error_detection.success_value must be a string, number or boolean.")
+        clean["success_value"] = value
+    return clean
+
+
+def check_upstream_error(body, records_path: str, config: dict | None = None) -> None:
+    """Raise :class:`UpstreamReportedError` when ``body`` (an HTTP 200 answer) is an error report.
+
+    The connector's ``error_path`` / ``success_path`` decide first. The built-in rules (unless
+    ``auto`` is false): ``{"ok": false, ...}`` (Slack); ``{"errors": [...]}`` with no data
+    (GraphQL, JSON:API); ``{"error": ...}`` with no records. A body that also holds records is not
+    an error: GraphQL and others answer partial data with ``errors`` beside it.
+    """
+    config = config or {}
+    if not isinstance(body, dict):
+        return
+    error_path = config.get("error_path")
+    if error_path:
+        value = get_path(body, path_parts(error_path))
+        if value not in (None, False, "", [], {}):
+            _raise(error_path, value)
+    success_path = config.get("success_path")
+    if success_path:
+        expected = config.get("success_value", True)
+        parts = path_parts(success_path)
+        value = get_path(body, parts)
+        if value != expected:
+            own_message = next((body[key] for key in _MESSAGE_KEYS if body.get(key) not in (None, "")), None)
+            found = json.dumps(value)[:_SNIPPET_CHARS] if has_path(body, parts) else "absent"
+            _raise(
+                success_path,
+                own_message
+                if own_message is not None
+                else f"{success_path} is {found}, not {json.dumps(expected)}",
+            )
+    if not config.get("auto", True):
+        return
+    if body.get("ok") is False:
+        _raise("ok: false", body.get("error") or body)
+    if _has_records(body, records_path):
+        return
+    if not set(body) <= _ERROR_BODY_KEYS:
+        return  # other keys: a record (records_path "") or an envelope, not an error report
+    errors = body.get("errors")
+    if errors and isinstance(errors, (list, dict)) and not body.get("data"):
+        _raise("errors", errors)
+    error = body.get("error")
+    if error and isinstance(error, (dict, str)):
+        _raise("error", error)
+
+
+def _has_records(body: dict, records_path: str) -> bool:
+    if not records_path:
+        return False
+    value = get_path(body, path_parts(records_path))
+    return bool(value) and isinstance(value, (list, dict))
+
+
+def _message_of(value) -> str:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, list) and value:
+        return "; ".join(filter(None, (_message_of(item) for item in value[:3])))
+    if isinstance(value, dict):
+        for key in _MESSAGE_KEYS:
+            if key in value and value[key] not in (None, "", False):
+                return _message_of(value[key]) if isinstance(value[key], (dict, list)) else str(value[key])
+        return json.dumps(value)[:_MESSAGE_CHARS]
+    return "" if value is None else json.dumps(value)
+
+
+def _raise(signal: str, value) -> None:
+    message = _CONTROL_CHARS.sub(" ", _message_of(value) or "no message")[:_MESSAGE_CHARS]
+    raise UpstreamReportedError(
+        f"The upstream answered HTTP 200 with an error ({signal}): {redact(message)}. Nothing of this "
+        "response was stored; if it is not an error, set the connector's error_detection."
+    )

@@ -2,13 +2,15 @@
 
 A sync sends the stored ``connector.incremental_cursor`` (or ``initial_value`` on the first run and
 on a full refresh) as the query parameter ``param``, tracks the highest ``cursor_field`` value of
-the raw records it receives (a dotted path, e.g. ``meta.updated_at``), and a completed sync stores
+the raw records it receives (a path, e.g. ``meta.updated_at``; see :mod:`.paths`), and a completed sync stores
 that value for the next one.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+from demo_extension.services.paths import validate_path
 
 INCREMENTAL_KEYS = ("cursor_field", "param", "initial_value")
 
@@ -33,10 +35,7 @@ def validate_incremental_config(cfg) -> dict:
         if not isinstance(value, str) or not value.strip():
             raise ValueError(f"incremental.{key} is required and must be a non-empty string.")
         clean[key] = value.strip()
-    if any(part == "" for part in clean["cursor_field"].split(".")):
-        raise ValueError(
-            "incremental.cursor_field must be a field name or a dotted path such as 'meta.updated'."
-        )
+    validate_path(clean["cursor_field"], what="incremental.cursor_field")
     if "initial_value" in cfg and cfg["initial_value"] is not None:
         value = cfg["initial_value"]
         if isinstance(value, bool) or not isinstance(value, str | int | float):

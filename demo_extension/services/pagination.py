@@ -4,7 +4,7 @@ A :class:`Paginator` turns a JSON-serializable *state* (the next request to make
 and a fetched page into the next state, or ``None`` when the sync is done. The state after each
 page is what a sync checkpoints, so a resumed sync continues with exactly the next page.
 
-Styles (``connector.pagination["type"]``):
+Styles (``connector.pagination["type"]``; every path uses the syntax of :mod:`.paths`):
 
 * ``none``: one request.
 * ``page``: ``page_param`` (default ``page``) from ``start_page`` (default 1), ``size_param`` +
@@ -12,13 +12,22 @@ Styles (``connector.pagination["type"]``):
 * ``offset``: ``offset_param`` / ``limit_param`` (default ``offset`` / ``limit``), ``limit``,
   ``start_offset``; the next offset advances by the records actually received, so an API that caps
   the page size loses nothing.
-* ``cursor``: the token at ``cursor_path`` (detected when unset) is sent back as ``cursor_param``.
-* ``next_url``: the URL at ``next_url_path`` (detected when unset).
+* ``cursor``: with ``cursor_from: "body"`` (the default) the token at ``cursor_path`` (detected when
+  unset) is sent back as ``cursor_param``; with ``cursor_from: "last_record"`` the value at
+  ``cursor_field`` (default ``id``) of the page's last record is (Stripe's ``starting_after``).
+* ``next_url``: the URL at ``next_url_path`` (detected when unset), absolute or relative.
 * ``link_header``: RFC 8288 ``Link: <…>; rel="next"``.
 * ``auto``: detected from the first response (see :func:`detect_pagination`).
 
-Stop rules: an empty page; ``total_pages`` or a total count when the response has one; otherwise a
-page shorter than an earlier page (never the requested size alone, which an API may silently cap).
+``has_more_path`` (page, offset, cursor, next_url) names a boolean that is true while more pages
+exist; without it the usual flags are read (``has_more``, ``hasMore``, ``more``, ``hasNextPage``,
+…, and ``done`` / ``isLast`` / ``last`` inverted), at the top level or in a meta object.
+
+Stop rules: an empty page; a "no more" flag; ``total_pages`` (body or ``X-WP-TotalPages`` /
+``X-Total-Pages``) or a total count (body or ``X-Total-Count`` / ``X-WP-Total``) when the response
+has one; otherwise a page shorter than an earlier page (never the requested size alone, which an
+API may silently cap). A paginator that stops while the upstream says there is more is never
+silent: :meth:`Paginator.shortfall` names the signal, and the sync does not end ``SUCCESS``.
 Guards: a repeated next URL or cursor raises :class:`PaginationLoop` instead of looping forever;
 the engine also compares page contents and enforces ``max_pages``.
 """
@@ -31,20 +40,19 @@ from dataclasses import dataclass, field
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 from core.redaction import safe_url
-from demo_extension.services.extract import get_path, path_parts
+from demo_extension.services.paths import format_path, get_path, has_path, path_parts, validate_path
 
 PAGINATION_TYPES = ("auto", "none", "page", "offset", "cursor", "next_url", "link_header")
+CURSOR_SOURCES = ("body", "last_record")
 
-_STRING_KEYS = {
-    "page_param",
-    "size_param",
-    "offset_param",
-    "limit_param",
-    "cursor_param",
+_STRING_KEYS = {"page_param", "size_param", "offset_param", "limit_param", "cursor_param"}
+_PATH_KEYS = {
     "cursor_path",
     "next_url_path",
     "total_pages_path",
     "total_path",
+    "has_more_path",
+    "cursor_field",
 }
 _POSITIVE_INT_KEYS = {"page_size", "limit"}
 _NON_NEGATIVE_INT_KEYS = {"start_page", "start_offset"}
@@ -53,28 +61,100 @@ _SIZE_KEYS = {"size_param", "page_size"}
 _ALLOWED_KEYS = {
     "auto": _SIZE_KEYS,
     "none": set(),
-    "page": {"page_param", "start_page", "total_pages_path", "total_path", "stop_on_short_page"} | _SIZE_KEYS,
-    "offset": {"offset_param", "limit_param", "limit", "start_offset", "total_path", "stop_on_short_page"},
-    "cursor": {"cursor_param", "cursor_path"} | _SIZE_KEYS,
-    "next_url": {"next_url_path"} | _SIZE_KEYS,
+    "page": {
+        "page_param",
+        "start_page",
+        "total_pages_path",
+        "total_path",
+        "stop_on_short_page",
+        "has_more_path",
+    }
+    | _SIZE_KEYS,
+    "offset": {
+        "offset_param",
+        "limit_param",
+        "limit",
+        "start_offset",
+        "total_path",
+        "stop_on_short_page",
+        "has_more_path",
+    },
+    "cursor": {"cursor_param", "cursor_path", "cursor_from", "cursor_field", "has_more_path"} | _SIZE_KEYS,
+    "next_url": {"next_url_path", "has_more_path"} | _SIZE_KEYS,
     "link_header": set(_SIZE_KEYS),
 }
+#: What each key means (the API schema and the README document them from here).
+PAGINATION_KEY_HELP = {
+    "page_param": "Query parameter of the page number (default 'page').",
+    "start_page": "The first page number (default 1).",
+    "size_param": "Query parameter of the page size; needs page_size.",
+    "page_size": "The page size to ask for with size_param.",
+    "offset_param": "Query parameter of the offset (default 'offset'; e.g. 'startAt', 'skip').",
+    "limit_param": "Query parameter of the limit (default 'limit'; e.g. 'maxResults', 'take').",
+    "limit": "The limit to send with limit_param.",
+    "start_offset": "The first offset (default 0).",
+    "total_pages_path": "Path of the page count (default: total_pages, totalPages, ..., X-WP-TotalPages).",
+    "total_path": "Path of the record count (default: total, totalSize, count, ..., X-Total-Count).",
+    "stop_on_short_page": "Stop at a page shorter than an earlier one when no total is known (default true).",
+    "has_more_path": "Path of a boolean that is true while more pages exist (default: has_more, more, ...).",
+    "cursor_param": "Query parameter the cursor is sent back as (e.g. 'after', 'pageToken').",
+    "cursor_path": "Path of the next cursor in the body (detected when unset).",
+    "cursor_from": "'body' (the token at cursor_path) or 'last_record' (cursor_field of the last record).",
+    "cursor_field": "With cursor_from 'last_record': the record field sent as the cursor (default 'id').",
+    "next_url_path": "Path of the next page's URL in the body, absolute or relative (detected when unset).",
+}
+#: The keys each type accepts, and the keys that hold integers / booleans (for the API schema).
+PAGINATION_KEYS = {kind: frozenset(keys) for kind, keys in _ALLOWED_KEYS.items()}
+INTEGER_KEYS = frozenset(_POSITIVE_INT_KEYS | _NON_NEGATIVE_INT_KEYS)
+BOOLEAN_KEYS = frozenset(_BOOL_KEYS)
+#: Written by :func:`detect_pagination` (why it chose the style); accepted and dropped on input.
+DETECTED_BECAUSE = "detected_because"
 MAX_PAGE_SIZE = 100_000
 
 # Where APIs put their pagination metadata, besides the top level.
-_META_KEYS = ("meta", "pagination", "paging", "page_info", "pageInfo", "links", "_links", "response_metadata")
-_NEXT_URL_KEYS = ("next", "next_url", "nextUrl", "next_page_url", "nextPageUrl", "next_link", "nextLink")
+_META_KEYS = (
+    "meta",
+    "pagination",
+    "paging",
+    "page_info",
+    "pageInfo",
+    "links",
+    "_links",
+    "response_metadata",
+    "page",
+)
+_NEXT_URL_KEYS = (
+    "next",
+    "next_url",
+    "nextUrl",
+    "next_page_url",
+    "nextPageUrl",
+    "next_link",
+    "nextLink",
+    "@odata.nextLink",  # OData v4: Microsoft Graph, Dynamics 365, SharePoint
+    "odata.nextLink",  # OData v3
+    "nextRecordsUrl",  # Salesforce query (a path relative to the instance)
+    "next_page",  # Zendesk offset pagination (an absolute URL; a number elsewhere is ignored)
+)
+# Cursors at fixed places that widely used APIs document, with the parameter each expects back.
+# They are read before next URLs: HubSpot's paging.next.link drops the request's own parameters.
+_KNOWN_CURSORS = (
+    (("paging", "next", "after"), "after", "HubSpot-style paging.next.after"),
+    (("response_metadata", "next_cursor"), "cursor", "Slack-style response_metadata.next_cursor"),
+    (("meta", "next_token"), "pagination_token", "X (Twitter) API v2-style meta.next_token"),
+)
 _CURSOR_KEYS = {
     # body key -> the query parameter it is usually sent back as
     "next_cursor": "cursor",
     "nextCursor": "cursor",
     "next_page_token": "page_token",
-    "nextPageToken": "pageToken",
+    "nextPageToken": "pageToken",  # Google APIs
     "next_token": "next_token",
     "nextToken": "nextToken",
     "cursor": "cursor",
     "after": "after",
     "endCursor": "after",
+    "after_cursor": "page[after]",
     "continuation": "continuation",
     "scroll_id": "scroll_id",
 }
@@ -87,6 +167,7 @@ _TOTAL_PAGES_KEYS = (
     "pageCount",
     "num_pages",
 )
+_TOTAL_PAGES_HEADERS = ("x-wp-totalpages", "x-total-pages")
 _TOTAL_KEYS = (
     "total",
     "total_count",
@@ -96,10 +177,27 @@ _TOTAL_KEYS = (
     "total_items",
     "totalItems",
     "total_records",
+    "totalSize",  # Salesforce
+    "totalElements",  # Spring Data
     "count",
 )
+_TOTAL_HEADERS = ("x-total-count", "x-total", "x-wp-total")
 _CURRENT_PAGE_KEYS = ("page", "current_page", "currentPage", "page_number", "pageNumber")
-_OFFSET_KEYS = ("offset", "skip", "start")
+_OFFSET_KEYS = ("offset", "skip", "startAt", "start")
+_LIMIT_KEYS = ("limit", "take", "maxResults", "max_results", "per_page", "pageSize", "page_size")
+# Booleans that say whether another page exists (true: more) ...
+_MORE_FLAGS = (
+    "has_more",
+    "hasMore",
+    "more",
+    "has_next",
+    "hasNext",
+    "has_next_page",
+    "hasNextPage",
+    "moreDataAvailable",
+)
+# ... and the ones that say the opposite (true: this is the last page).
+_DONE_FLAGS = ("done", "is_last", "isLast", "isLastPage", "last")
 # How many recent next URLs / cursors the loop guard remembers (memory stays constant).
 _RECENT = 64
 
@@ -116,12 +214,13 @@ def validate_pagination_config(cfg) -> dict:
     """Check a connector's ``pagination`` and return it normalized (``None`` / ``{}`` mean auto).
 
     Raises ``ValueError`` naming the problem: an unknown type, a key the type does not use, a
-    value of the wrong type.
+    value of the wrong type. ``detected_because`` (what detection writes) is accepted and dropped.
     """
     if cfg in (None, {}):
         return {"type": "auto"}
     if not isinstance(cfg, dict):
         raise ValueError('pagination must be an object such as {"type": "auto"}.')
+    cfg = {key: value for key, value in cfg.items() if key != DETECTED_BECAUSE}
     kind = cfg.get("type", "auto")
     if kind not in PAGINATION_TYPES:
         raise ValueError(f"pagination.type {kind!r} is not one of: {', '.join(PAGINATION_TYPES)}.")
@@ -135,10 +234,12 @@ def validate_pagination_config(cfg) -> dict:
     for key, value in cfg.items():
         if key == "type":
             continue
-        if key in _STRING_KEYS:
+        if key in _STRING_KEYS or key in _PATH_KEYS:
             if not isinstance(value, str) or not value.strip():
                 raise ValueError(f"pagination.{key} must be a non-empty string.")
             clean[key] = value.strip()
+            if key in _PATH_KEYS:
+                validate_path(clean[key], what=f"pagination.{key}")
         elif key in _POSITIVE_INT_KEYS:
             if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_PAGE_SIZE:
                 raise ValueError(f"pagination.{key} must be an integer from 1 to {MAX_PAGE_SIZE}.")
@@ -151,8 +252,24 @@ def validate_pagination_config(cfg) -> dict:
             if not isinstance(value, bool):
                 raise ValueError(f"pagination.{key} must be true or false.")
             clean[key] = value
+        elif key == "cursor_from":
+            if value not in CURSOR_SOURCES:
+                raise ValueError(f"pagination.cursor_from must be one of: {', '.join(CURSOR_SOURCES)}.")
+            clean[key] = value
     if "size_param" in clean and "page_size" not in clean:
         raise ValueError("pagination.size_param needs pagination.page_size (the size to ask for).")
+    if clean.get("cursor_from") == "last_record":
+        if "cursor_path" in clean:
+            raise ValueError(
+                "pagination.cursor_path reads the token from the response body; with cursor_from "
+                '"last_record" name the record field with cursor_field instead.'
+            )
+        if "cursor_param" not in clean:
+            raise ValueError(
+                'pagination.cursor_from "last_record" needs cursor_param (e.g. "starting_after").'
+            )
+    elif "cursor_field" in clean:
+        raise ValueError('pagination.cursor_field is only used with cursor_from "last_record".')
     return clean
 
 
@@ -174,6 +291,7 @@ class FetchedPage:
     headers: object  # the response headers (case-insensitive mapping)
     body: object  # the decoded JSON body
     count: int  # records on the page
+    last_record: object = None  # the page's last record (for "last record id" cursors)
 
 
 def _int_or_none(value):
@@ -190,7 +308,7 @@ def _int_or_none(value):
 
 def _find(body, keys, configured_path: str | None = None):
     """(path, value) of the first key of ``keys`` with a value, at the top level or in a meta
-    object; with ``configured_path`` only that path."""
+    object; with ``configured_path`` only that path. Paths come back in the dotted syntax."""
     if configured_path:
         return configured_path, get_path(body, path_parts(configured_path))
     if not isinstance(body, dict):
@@ -198,26 +316,62 @@ def _find(body, keys, configured_path: str | None = None):
     for key in keys:
         value = body.get(key)
         if value not in (None, ""):
-            return key, value
+            return format_path((key,)), value
     for meta in _META_KEYS:
         inner = body.get(meta)
         if isinstance(inner, dict):
             for key in keys:
                 value = inner.get(key)
                 if value not in (None, ""):
-                    return f"{meta}.{key}", value
+                    return format_path((meta, key)), value
     return None, None
 
 
-def find_total_pages(body, configured_path=None) -> int | None:
-    return _int_or_none(_find(body, _TOTAL_PAGES_KEYS, configured_path)[1])
+def _header_int(headers, names) -> int | None:
+    if headers is None:
+        return None
+    for name in names:
+        value = _int_or_none(headers.get(name))
+        if value is not None:
+            return value
+    return None
+
+
+def find_total_pages(body, configured_path=None, headers=None) -> int | None:
+    """The number of pages the upstream announces: in the body, else ``X-WP-TotalPages`` /
+    ``X-Total-Pages``."""
+    pages = _int_or_none(_find(body, _TOTAL_PAGES_KEYS, configured_path)[1])
+    if pages is None and not configured_path:
+        pages = _header_int(headers, _TOTAL_PAGES_HEADERS)
+    return pages
 
 
 def find_total(body, headers, configured_path=None) -> int | None:
+    """The number of records the upstream announces: in the body, else ``X-Total-Count`` /
+    ``X-Total`` / ``X-WP-Total``."""
     total = _int_or_none(_find(body, _TOTAL_KEYS, configured_path)[1])
-    if total is None and not configured_path and headers is not None:
-        total = _int_or_none(headers.get("x-total-count") or headers.get("x-total"))
+    if total is None and not configured_path:
+        total = _header_int(headers, _TOTAL_HEADERS)
     return total
+
+
+def find_more_flag(body, configured_path=None) -> tuple[str | None, bool | None]:
+    """``(path, more)``: whether the body says another page exists (True), says this is the last
+    (False), or says nothing (None). ``done: true`` and ``isLast: true`` read as "no more"."""
+    if configured_path:
+        value = get_path(body, path_parts(configured_path))
+        return configured_path, value if isinstance(value, bool) else None
+    if not isinstance(body, dict):
+        return None, None
+    places = [((), body)] + [((meta,), body[meta]) for meta in _META_KEYS if isinstance(body.get(meta), dict)]
+    for prefix, obj in places:
+        for key in _MORE_FLAGS:
+            if isinstance(obj.get(key), bool):
+                return format_path((*prefix, key)), obj[key]
+        for key in _DONE_FLAGS:
+            if isinstance(obj.get(key), bool):
+                return format_path((*prefix, key)), not obj[key]
+    return None, None
 
 
 _LINK_PART = re.compile(r"<([^>]*)>((?:\s*;\s*[^;,]+)*)")
@@ -240,24 +394,27 @@ def next_link(headers, base_url: str) -> str | None:
 
 
 def find_next_url(body, configured_path=None):
-    """(path, url) of a next-page URL in the body (a string, or an object with ``href``)."""
+    """(path, url) of a next-page URL in the body (a string, or an object with ``href`` / ``link``)."""
     if configured_path:
         value = get_path(body, path_parts(configured_path))
         if isinstance(value, dict):
-            value = value.get("href")
+            value = value.get("href") or value.get("link")
         return configured_path, value if isinstance(value, str) and value.strip() else None
     if not isinstance(body, dict):
         return None, None
-    candidates = [(key, body.get(key)) for key in _NEXT_URL_KEYS]
+    candidates = [((key,), body.get(key)) for key in _NEXT_URL_KEYS]
     for meta in _META_KEYS:
         inner = body.get(meta)
         if isinstance(inner, dict):
-            candidates += [(f"{meta}.{key}", inner.get(key)) for key in _NEXT_URL_KEYS]
-    for path, value in candidates:
-        if isinstance(value, dict) and isinstance(value.get("href"), str):
-            path, value = f"{path}.href", value["href"]
+            candidates += [((meta, key), inner.get(key)) for key in _NEXT_URL_KEYS]
+    for parts, value in candidates:
+        if isinstance(value, dict):
+            for inner_key in ("href", "link"):
+                if isinstance(value.get(inner_key), str):
+                    parts, value = (*parts, inner_key), value[inner_key]
+                    break
         if isinstance(value, str) and _looks_like_url(value):
-            return path, value
+            return format_path(parts), value
     return None, None
 
 
@@ -271,12 +428,34 @@ def find_cursor(body, configured_path=None):
     if configured_path:
         value = get_path(body, path_parts(configured_path))
         return configured_path, value
+    known = _known_cursor(body)
+    if known is not None:
+        return format_path(known[0]), get_path(body, known[0])
     path, value = _find(body, tuple(_CURSOR_KEYS))
     if isinstance(value, str) and _looks_like_url(value):
         return None, None
     if isinstance(value, (str, int)) and not isinstance(value, bool):
         return path, value
+    token = _airtable_offset(body)
+    if token is not None:
+        return "offset", token
     return None, None
+
+
+def _known_cursor(body):
+    for parts, param, because in _KNOWN_CURSORS:
+        value = get_path(body, parts)
+        if isinstance(value, (str, int)) and not isinstance(value, bool) and value != "":
+            return parts, param, because
+    return None
+
+
+def _airtable_offset(body):
+    """A top-level ``offset`` that is an opaque token, not a number (Airtable's list records)."""
+    value = body.get("offset") if isinstance(body, dict) else None
+    if isinstance(value, str) and value.strip() and _int_or_none(value) is None:
+        return value
+    return None
 
 
 def _origin(url: str) -> tuple:
@@ -296,7 +475,11 @@ def strip_params(url: str, names) -> str:
 
 
 class Paginator:
-    """Base of the styles. ``state`` is the next request, JSON-serializable for the checkpoint."""
+    """Base of the styles. ``state`` is the next request, JSON-serializable for the checkpoint.
+
+    Subclasses implement :meth:`_advance`; :meth:`advance` adds what every style shares: the
+    records seen, the totals announced, and the "no more pages" flags as a stop signal.
+    """
 
     style = "none"
 
@@ -306,6 +489,10 @@ class Paginator:
         self.secret_params = frozenset(secret_params)
         self.state = dict(state) if state is not None else self.initial_state()
         self.warnings: list[str] = []
+        # Paths the user wrote (not detected): their absence on a full page is a shortfall.
+        self.configured = DETECTED_BECAUSE not in config
+        self.stopped_because: str | None = None
+        self._previous_max = 0  # the longest page before the last one (is the last one full?)
 
     def initial_state(self) -> dict:
         return {}
@@ -320,10 +507,92 @@ class Paginator:
 
     def advance(self, page: FetchedPage) -> bool:
         """Move ``state`` past ``page``; False when the sync has everything."""
+        previous_max = self.state.get("max_len", 0)
+        more = self._advance(page)
+        self.state["seen"] = self.state.get("seen", 0) + page.count
+        self.state["pages"] = self.state.get("pages", 0) + 1
+        self.state["max_len"] = max(previous_max, page.count)
+        self._previous_max = previous_max
+        self.stopped_because = None
+        if more:
+            path, flag = find_more_flag(page.body, self.config.get("has_more_path"))
+            if flag is False:
+                # The body says this is the last page: no request past it, even if a next link
+                # or cursor is there too (Zendesk keeps links.next on its last page).
+                self.stopped_because = f"{path} says this is the last page"
+                return False
+        return more
+
+    def _advance(self, page: FetchedPage) -> bool:
         return False
+
+    def shortfall(self, page: FetchedPage) -> str | None:
+        """Why stopping after ``page`` (the last one :meth:`advance` saw, which returned False) would
+        leave records behind, or None. The message names the signal and what to configure."""
+        config = self.config
+        path, flag = find_more_flag(page.body, config.get("has_more_path"))
+        if flag is True:
+            return (
+                f"The upstream says more records exist ({path}: {_flag_text(page.body, path)}) but "
+                f"pagination {self.describe()} found no next page. {self._hint()}"
+            )
+        total = find_total(page.body, page.headers, config.get("total_path"))
+        seen = self.state.get("seen", 0)
+        if total is not None and total > seen and self._total_is_whole_run():
+            return (
+                f"The upstream announces {total} records but the sync received {seen} when pagination "
+                f"{self.describe()} found no next page. {self._hint()}"
+            )
+        missing = self._missing_configured_path(page)
+        if missing and self._page_was_full(page):
+            return (
+                f"The configured pagination.{missing} {config[missing]!r} is absent from a full page "
+                f"({page.count} records), so the next page cannot be requested. Check the path "
+                "(the syntax allows 'a\\.b' and '/a.b' for keys with dots) or set the pagination type."
+            )
+        return None
+
+    def announced_end_reached(self) -> bool:
+        """Whether every record the upstream announced (a total, or a page count) was received."""
+        total = self.state.get("announced_total")
+        if total is not None and self.state.get("seen", 0) >= total:
+            return True
+        pages = self.state.get("announced_pages")
+        return pages is not None and self.state.get("pages", 0) >= pages
+
+    def note_announcements(self, page: FetchedPage) -> None:
+        """Remember the totals ``page`` announces (for :meth:`announced_end_reached`)."""
+        config = self.config
+        self.state["announced_total"] = find_total(page.body, page.headers, config.get("total_path"))
+        self.state["announced_pages"] = find_total_pages(
+            page.body, config.get("total_pages_path"), page.headers
+        )
+
+    def _total_is_whole_run(self) -> bool:
+        # A start offset / page of the user's skips records on purpose.
+        return not self.config.get("start_offset") and self.config.get("start_page", 1) in (0, 1)
+
+    def _missing_configured_path(self, page: FetchedPage) -> str | None:
+        return None
+
+    def _page_was_full(self, page: FetchedPage) -> bool:
+        if "page_size" in self.config:
+            return page.count >= self.config["page_size"]
+        return self._previous_max > 0 and page.count >= self._previous_max
+
+    def _hint(self) -> str:
+        return (
+            "Configure the connector's pagination (type and the parameter the API expects, e.g. "
+            '{"type": "cursor", "cursor_path": ..., "cursor_param": ...}); the sync is not complete.'
+        )
 
     def describe(self) -> str:
         return self.style
+
+
+def _flag_text(body, path) -> str:
+    value = get_path(body, path_parts(path)) if path else None
+    return "true" if value is True else "false" if value is False else "?"
 
 
 class NoPagination(Paginator):
@@ -340,12 +609,14 @@ class _CountingPaginator(Paginator):
         config = self.config
         if page.count == 0:
             return True
-        total_pages = find_total_pages(page.body, config.get("total_pages_path"))
+        total_pages = find_total_pages(page.body, config.get("total_pages_path"), page.headers)
         if total_pages is not None and self.style == "page":
             return pages_after >= total_pages
         total = find_total(page.body, page.headers, config.get("total_path"))
         if total is not None:
             return seen_after >= total
+        if find_more_flag(page.body, config.get("has_more_path"))[1] is True:
+            return False
         if config.get("stop_on_short_page", True):
             # Shorter than an earlier page: the last one. The first page never counts as short,
             # because an API may cap the size it was asked for (and one empty page is cheap).
@@ -364,12 +635,12 @@ class PageNumberPagination(_CountingPaginator):
         params.update(self.size_params())
         return PageRequest(self.endpoint, params)
 
-    def advance(self, page: FetchedPage) -> bool:
+    def _advance(self, page: FetchedPage) -> bool:
         state = self.state
-        seen = state["seen"] + page.count
+        seen = state.get("seen", 0) + page.count
         pages_done = state["page"] - self.config.get("start_page", 1) + 1
         stop = self._should_stop(page, seen, pages_done)
-        self.state = {"page": state["page"] + 1, "seen": seen, "max_len": max(state["max_len"], page.count)}
+        state["page"] += 1
         return not stop
 
     def describe(self) -> str:
@@ -389,16 +660,18 @@ class OffsetPagination(_CountingPaginator):
             params[config.get("limit_param", "limit")] = str(config["limit"])
         return PageRequest(self.endpoint, params)
 
-    def advance(self, page: FetchedPage) -> bool:
+    def _advance(self, page: FetchedPage) -> bool:
         state = self.state
         offset = state["offset"] + page.count
         seen = offset - self.config.get("start_offset", 0)
         stop = self._should_stop(page, seen, 0)
-        self.state = {"offset": offset, "max_len": max(state["max_len"], page.count)}
+        state["offset"] = offset
         return not stop
 
     def describe(self) -> str:
         config = self.config
+        if "limit" not in config:
+            return f"offset (parameter {config.get('offset_param', 'offset')!r})"
         return (
             f"offset (parameters {config.get('offset_param', 'offset')!r}"
             f"/{config.get('limit_param', 'limit')!r})"
@@ -421,8 +694,14 @@ class CursorPagination(Paginator):
             params[self.config.get("cursor_param", "cursor")] = str(self.state["cursor"])
         return PageRequest(self.endpoint, params)
 
-    def advance(self, page: FetchedPage) -> bool:
-        path, token = find_cursor(page.body, self.config.get("cursor_path"))
+    def _token(self, page: FetchedPage):
+        if self.config.get("cursor_from") == "last_record":
+            field_path = self.config.get("cursor_field", "id")
+            return f"{field_path} of the last record", get_path(page.last_record, path_parts(field_path))
+        return find_cursor(page.body, self.config.get("cursor_path"))
+
+    def _advance(self, page: FetchedPage) -> bool:
+        path, token = self._token(page)
         if page.count == 0 or token in (None, "", False):
             return False
         if isinstance(token, (dict, list)):
@@ -436,14 +715,20 @@ class CursorPagination(Paginator):
             )
         if current is not None:
             self._recent.append(current)
-        self.state = {"cursor": token}
+        self.state["cursor"] = token
         return True
 
+    def _missing_configured_path(self, page: FetchedPage) -> str | None:
+        path = self.config.get("cursor_path")
+        if self.configured and path and not has_path(page.body, path_parts(path)):
+            return "cursor_path"
+        return None
+
     def describe(self) -> str:
-        return (
-            f"cursor (token at {self.config.get('cursor_path', 'auto')!r}, "
-            f"sent as {self.config.get('cursor_param', 'cursor')!r})"
-        )
+        param = self.config.get("cursor_param", "cursor")
+        if self.config.get("cursor_from") == "last_record":
+            return f"cursor (the last record's {self.config.get('cursor_field', 'id')!r}, sent as {param!r})"
+        return f"cursor (token at {self.config.get('cursor_path', 'auto')!r}, sent as {param!r})"
 
 
 class _FollowingPaginator(Paginator):
@@ -465,7 +750,7 @@ class _FollowingPaginator(Paginator):
     def _next(self, page: FetchedPage) -> str | None:
         raise NotImplementedError
 
-    def advance(self, page: FetchedPage) -> bool:
+    def _advance(self, page: FetchedPage) -> bool:
         target = self._next(page)
         if page.count == 0 or not target:
             return False
@@ -483,7 +768,7 @@ class _FollowingPaginator(Paginator):
                 "stopping instead of looping."
             )
         self._recent.append(current)
-        self.state = {"url": target}
+        self.state["url"] = target
         return True
 
 
@@ -492,6 +777,12 @@ class NextUrlPagination(_FollowingPaginator):
 
     def _next(self, page: FetchedPage) -> str | None:
         return find_next_url(page.body, self.config.get("next_url_path"))[1]
+
+    def _missing_configured_path(self, page: FetchedPage) -> str | None:
+        path = self.config.get("next_url_path")
+        if self.configured and path and not has_path(page.body, path_parts(path)):
+            return "next_url_path"
+        return None
 
     def describe(self) -> str:
         return f"next_url (link at {self.config.get('next_url_path', 'auto')!r})"
@@ -522,38 +813,119 @@ def make_paginator(config: dict, endpoint: str, state: dict | None = None, secre
 def detect_pagination(page: FetchedPage, auto_config: dict) -> dict:
     """The pagination style of an API, from the response to a request without pagination parameters.
 
-    In order: a ``Link: rel="next"`` header, a next URL in the body, a cursor in the body, page
-    numbers (``total_pages`` or a current ``page``), an offset; else a single page. A response that
-    reports more records than it holds but shows no way to page is an error, not a silent
-    first-page-only sync.
+    The readings the response itself proves come first: a ``Link: rel="next"`` header; a cursor at
+    a place a well-known API documents (HubSpot ``paging.next.after``, Slack
+    ``response_metadata.next_cursor``, X ``meta.next_token``); a next URL in the body (``next``,
+    ``links.next``, ``@odata.nextLink``, ``nextRecordsUrl``, ``next_page``, ...); a cursor token
+    (``next_cursor``, ``nextPageToken``, Airtable's ``offset``, ...). Then the weaker ones: a
+    ``has_more`` flag with records that have an ``id`` (Stripe's ``starting_after``); an offset in
+    the body (``offset``, ``skip``, ``startAt``) with a total, a limit or a flag; page numbers
+    (``total_pages``, a current ``page``, ``X-WP-TotalPages`` / ``X-Total-Pages``); a total larger
+    than the page (an offset). Else a single page: when that page says there is more, the sync
+    reports it instead of ending ``SUCCESS``.
+
+    The returned config carries ``detected_because``: a sentence saying which signal decided.
     """
     size = {k: auto_config[k] for k in _SIZE_KEYS if k in auto_config}
-    if next_link(page.headers, page.url):
-        return {"type": "link_header", **size}
-    path, _ = find_next_url(page.body)
+    body, headers = page.body, page.headers
+    if next_link(headers, page.url):
+        return {"type": "link_header", **size, DETECTED_BECAUSE: 'the Link header has a rel="next" target'}
+    known = _known_cursor(body)
+    if known is not None:
+        parts, param, because = known
+        path = format_path(parts)
+        return {
+            "type": "cursor",
+            "cursor_path": path,
+            "cursor_param": param,
+            **size,
+            DETECTED_BECAUSE: f"the body has a {because} token, sent back as {param!r}",
+        }
+    path, _ = find_next_url(body)
     if path:
-        return {"type": "next_url", "next_url_path": path, **size}
-    path, _ = find_cursor(page.body)
+        return {
+            "type": "next_url",
+            "next_url_path": path,
+            **size,
+            DETECTED_BECAUSE: f"the body has a next-page URL at {path!r}",
+        }
+    path, _ = find_cursor(body)
     if path:
-        param = _CURSOR_KEYS.get(path.rsplit(".", 1)[-1], "cursor")
-        return {"type": "cursor", "cursor_path": path, "cursor_param": param, **size}
-    current_path, current = _find(page.body, _CURRENT_PAGE_KEYS)
+        param = "offset" if path == "offset" else _CURSOR_KEYS.get(path_parts(path)[-1], "cursor")
+        if path == "nextPageToken" and isinstance(body.get("isLast"), bool):
+            param = "nextPageToken"  # Jira Cloud's /search/jql sends the token back under its own name
+        return {
+            "type": "cursor",
+            "cursor_path": path,
+            "cursor_param": param,
+            **size,
+            DETECTED_BECAUSE: f"the body has a cursor token at {path!r}, sent back as {param!r}",
+        }
+    flag_path, flag = find_more_flag(body)
+    offset_path, offset = _find(body, _OFFSET_KEYS)
+    offset = _int_or_none(offset)
+    current_path, current = _find(body, _CURRENT_PAGE_KEYS)
     current = _int_or_none(current)
-    total_pages = find_total_pages(page.body)
+    if (
+        current is None
+        and isinstance(body, dict)
+        and "pageable" in body
+        and _int_or_none(body.get("number")) is not None
+    ):
+        # Spring Data's Page: zero-based "number", sent back as "page".
+        current_path, current = "page", _int_or_none(body.get("number"))
+    if (
+        flag_path is not None
+        and path_parts(flag_path)[-1] in _MORE_FLAGS  # "has_more", not "done": Salesforce is not Stripe
+        and offset is None
+        and current is None
+        and isinstance(page.last_record, dict)
+        and isinstance(page.last_record.get("id"), (str, int))
+    ):
+        return {
+            "type": "cursor",
+            "cursor_from": "last_record",
+            "cursor_field": "id",
+            "cursor_param": "starting_after",
+            **size,
+            DETECTED_BECAUSE: (
+                f"the body has the flag {flag_path!r} and no cursor or page number, and the records have "
+                "an 'id': the last record's id is sent as 'starting_after' (Stripe-style)"
+            ),
+        }
+    total = find_total(body, headers)
+    total_pages = find_total_pages(body, None, headers)
+    limit_path, _limit = _find(body, _LIMIT_KEYS)
+    if offset is not None and (total is not None or flag_path is not None or limit_path is not None):
+        param = path_parts(offset_path)[-1]
+        return _offset_config(
+            param, size, f"the body has an offset at {offset_path!r} (sent back as {param!r})"
+        )
     if total_pages is not None or current is not None:
-        config = {"type": "page", "page_param": (current_path or "page").rsplit(".", 1)[-1], **size}
+        param = path_parts(current_path)[-1] if current_path else "page"
+        if param not in _CURRENT_PAGE_KEYS:
+            param = "page"
+        where = (
+            f"the body's {current_path!r}"
+            if current_path
+            else "the response's total pages" + ("" if _find(body, _TOTAL_PAGES_KEYS)[0] else " header")
+        )
+        config = {"type": "page", "page_param": param, **size, DETECTED_BECAUSE: f"{where} counts pages"}
         if current is not None:
             config["start_page"] = current
         return config
-    total = find_total(page.body, page.headers)
     if total is not None and total > page.count:
-        offset_path, offset = _find(page.body, _OFFSET_KEYS)
-        config = {"type": "offset", "offset_param": (offset_path or "offset").rsplit(".", 1)[-1]}
-        if "page_size" in size:
-            config["limit"] = size["page_size"]
-            config["limit_param"] = size.get("size_param", "limit")
-        return config
-    return {"type": "none"}
+        because = f"the response announces {total} records and this page holds {page.count}"
+        return _offset_config("offset", size, because)
+    return {"type": "none", DETECTED_BECAUSE: "the first response shows no next page, cursor or page count"}
+
+
+def _offset_config(param: str, size: dict, because: str) -> dict:
+    config = {"type": "offset", "offset_param": param, DETECTED_BECAUSE: because}
+    if "page_size" in size:  # auto's page size is sent as the limit
+        config["limit"] = size["page_size"]
+        config["limit_param"] = size.get("size_param", "limit")
+    return config
 
 
 def _short(token: str) -> str:

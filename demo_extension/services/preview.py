@@ -37,11 +37,13 @@ from demo_extension.models import CustomDataConnector
 from demo_extension.services.auth import base_query_params, build_request_auth
 from demo_extension.services.extract import (
     ResponseFormatError,
+    check_upstream_error,
     detect_records_path,
     extract_records,
     get_path,
     parse_json_document,
     path_parts,
+    validate_error_detection,
 )
 from demo_extension.services.pagination import (
     FetchedPage,
@@ -144,6 +146,10 @@ def _fetch(connector, result: Preview) -> list:
         None if detected else make_paginator(config, connector.api_endpoint, None, auth.credential_params)
     )
     base_params = base_query_params(connector)
+    try:
+        error_detection = validate_error_detection(connector.error_detection)
+    except ValueError as exc:
+        raise ValueError(f"Invalid error_detection: {exc}") from None
     records_path = connector.records_path
     result.records_path_detected = records_path is None
     records: list = []
@@ -161,9 +167,18 @@ def _fetch(connector, result: Preview) -> list:
             body, _ = parse_json_document(response)
             if records_path is None:
                 records_path = detect_records_path(body)
+            # As in the sync: an error answered with HTTP 200 is never shown as records, and a body
+            # that is itself the record holds no pagination data.
+            check_upstream_error(body, records_path, error_detection)
             result.records_path = records_path
             page_records = extract_records(body, records_path, url=response.url)
-            page = FetchedPage(response.url, response.headers, body, len(page_records))
+            page = FetchedPage(
+                response.url,
+                response.headers,
+                {} if records_path == "" and type(body) is dict else body,
+                len(page_records),
+                page_records[-1] if page_records else None,
+            )
             if paginator is None:
                 config = detect_pagination(page, config)
                 paginator = make_paginator(config, connector.api_endpoint, None, auth.credential_params)
@@ -194,6 +209,8 @@ def _describe_pagination(config: dict, paginator, detected: bool, *, more: bool)
     kind = config["type"]
     if not detected:
         reason = "Configured on the connector."
+    elif config.get("detected_because"):
+        reason = config["detected_because"]
     elif kind == "link_header":
         reason = 'The response has a Link header with rel="next".'
     elif kind == "next_url":

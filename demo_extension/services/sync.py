@@ -18,7 +18,10 @@ Modules of the engine: :mod:`.pagination` (styles, detection, stop rules, loop g
 :mod:`.incremental` (``validate_incremental_config``), :mod:`.upsert` (checksums, bulk upserts).
 
 Upstream, data and configuration problems never escape as exceptions: the log ends ``FAILED`` with a
-message that is safe to show (no credentials).
+message that is safe to show (no credentials). An error report answered with HTTP 200 is such a
+problem (``extract.check_upstream_error``), never records. A run whose pagination stops while the
+upstream says there is more (``Paginator.shortfall``) ends ``PARTIAL`` (or ``FAILED`` with nothing
+stored) with a message naming the signal, and keeps the old incremental cursor.
 """
 
 from __future__ import annotations
@@ -63,12 +66,14 @@ from demo_extension.services.errors import SyncAlreadyRunning, SyncOwnershipLost
 from demo_extension.services.events import record_event
 from demo_extension.services.extract import (
     ResponseFormatError,
+    check_upstream_error,
     detect_records_path,
     extract_records,
     get_path,
     parse_json_body,
     parse_json_document,
     path_parts,
+    validate_error_detection,
 )
 from demo_extension.services.incremental import IncrementalConfig, later_cursor, validate_incremental_config
 from demo_extension.services.pagination import (
@@ -151,6 +156,8 @@ class _RunState:
     retry_events: int = 0
     first_load: bool = False  # the connector had no records when this run started
     warnings: list = field(default_factory=list)
+    # Why the run cannot know it got every record (the upstream says there is more): not SUCCESS.
+    incomplete: str | None = None
     # The ids written by the last pages handed to the committer: not yet visible to a lookup.
     in_flight: deque = field(default_factory=lambda: deque(maxlen=PAGES_IN_FLIGHT))
 
@@ -211,11 +218,10 @@ class DataSyncService:
                 response = auth.get(client, connector.api_endpoint, params=params)
             body = parse_json_body(response)
             records_path = connector.records_path
-            extract_records(
-                body,
-                records_path if records_path is not None else detect_records_path(body),
-                url=response.url,
-            )
+            if records_path is None:
+                records_path = detect_records_path(body)
+            check_upstream_error(body, records_path, _error_detection(connector))
+            extract_records(body, records_path, url=response.url)
         except OutboundError as exc:
             return ConnectionResult(False, _elapsed_ms(started), redact(str(exc)), endpoint, exc.status_code)
         except (ResponseFormatError, SyncProblem) as exc:
@@ -259,7 +265,7 @@ class DataSyncService:
         try:
             with deferred_page_flushes(), _collector_skips_older_objects():
                 status = self._run(sync_log, state, full_refresh or sync_log.full_refresh, progress)
-            message = ""
+            message = state.incomplete or ""
         except SyncOwnershipLost:
             reset_log_context(log_context)
             logger.warning(
@@ -352,6 +358,7 @@ class DataSyncService:
         auth = build_request_auth(connector)
         max_pages = connector.max_pages or settings.MIGRATEIQ_SYNC_MAX_PAGES
         rules = _Rules.of(connector)
+        error_detection = _error_detection(connector)
 
         checkpoint = log.checkpoint if isinstance(log.checkpoint, dict) else None
         if checkpoint and checkpoint.get("version") == CHECKPOINT_VERSION:
@@ -363,6 +370,8 @@ class DataSyncService:
             paginator = make_paginator(
                 pagination, connector.api_endpoint, checkpoint["pagination"]["state"], auth.credential_params
             )
+            # A checkpoint written before paginators counted what they saw: the committed records.
+            paginator.state.setdefault("seen", state.processed)
             self._event(log, f"Resuming after page {state.pages} ({state.processed} records committed).")
         else:
             checkpoint = None
@@ -416,12 +425,33 @@ class DataSyncService:
                         if request.followed
                         else {**base_params, **request.params, **auth.params}
                     )
-                    response = auth.get(client, request.url, params=params)
+                    try:
+                        response = auth.get(client, request.url, params=params)
+                    except OutboundError as exc:
+                        if not _past_the_announced_end(exc, paginator, state):
+                            raise
+                        self._emit(
+                            f"Page {state.pages + 1} answered HTTP {exc.status_code}, past the last page the "
+                            "upstream announced; every announced record is stored."
+                        )
+                        break
                     body, plain = parse_json_document(response)
-                    if state.records_path is None:
-                        state.records_path = detect_records_path(body)
+                    records_path = state.records_path
+                    if records_path is None:
+                        records_path = detect_records_path(body)
+                    # Before anything of the page is used: an error report is never stored as records.
+                    check_upstream_error(body, records_path, error_detection)
+                    state.records_path = records_path
                     records = extract_records(body, state.records_path, url=response.url)
-                    page = FetchedPage(response.url, response.headers, body, len(records))
+                    # A body that is itself the record (records_path "") holds no pagination data: its
+                    # own fields ("done": false on a task) are not flags about pages.
+                    page = FetchedPage(
+                        response.url,
+                        response.headers,
+                        {} if records_path == "" and type(body) is dict else body,
+                        len(records),
+                        records[-1] if records else None,
+                    )
                     if paginator is None:
                         pagination = detect_pagination(page, pagination)
                         paginator = make_paginator(
@@ -430,12 +460,21 @@ class DataSyncService:
                         if pagination["type"] == "page" and "start_page" in pagination:
                             paginator.state["page"] = pagination["start_page"]
                         log.detected_pagination = paginator.style
-                        self._emit(f"Detected pagination: {paginator.describe()}.")
+                        because = pagination.get("detected_because")
+                        self._emit(
+                            f"Detected pagination: {paginator.describe()}"
+                            + (f", because {because}." if because else ".")
+                        )
                     loop_error = None
                     try:
                         more = paginator.advance(page)
                     except PaginationLoop as exc:
                         more, loop_error = False, exc
+                    paginator.note_announcements(page)
+                    if not more and loop_error is None:
+                        state.incomplete = paginator.shortfall(page)
+                        if paginator.stopped_because and state.incomplete is None:
+                            self._emit(f"Last page: {paginator.stopped_because}.")
                     del body, page
 
                     work, fingerprint = self._process_records(
@@ -692,6 +731,9 @@ class DataSyncService:
 
     def _final_status(self, state: _RunState) -> str:
         self._check_threshold(state, final=True)
+        if state.incomplete:
+            # Never SUCCESS while the upstream says there is more: PARTIAL keeps what was stored.
+            return SyncStatus.PARTIAL if state.processed > state.failed else SyncStatus.FAILED
         return SyncStatus.PARTIAL if state.failed else SyncStatus.SUCCESS
 
     # -- the end ----------------------------------------------------------------------------------
@@ -722,7 +764,12 @@ class DataSyncService:
             "last_sync_status": status,
             "records_count": SyncedRecord.objects.filter(connector_id=connector.pk).count(),
         }
-        if status in (SyncStatus.SUCCESS, SyncStatus.PARTIAL) and connector.incremental:
+        # An incomplete run keeps the old cursor: the next sync asks again for what this one missed.
+        if (
+            status in (SyncStatus.SUCCESS, SyncStatus.PARTIAL)
+            and connector.incremental
+            and not state.incomplete
+        ):
             high_water = log.cursor_value
             if high_water is not None:
                 connector_fields["incremental_cursor"] = high_water
@@ -977,6 +1024,13 @@ def _pagination_config(connector) -> dict:
         raise SyncProblem(f"Invalid pagination configuration: {exc}") from None
 
 
+def _error_detection(connector) -> dict:
+    try:
+        return validate_error_detection(connector.error_detection)
+    except ValueError as exc:
+        raise SyncProblem(f"Invalid error_detection: {exc}") from None
+
+
 def _incremental_config(connector) -> IncrementalConfig | None:
     try:
         return IncrementalConfig.from_connector(connector)
@@ -1013,6 +1067,19 @@ def _key_guess(raw: dict, parts: tuple[str, ...]) -> str | None:
     if cls is int or cls is float:
         return str(value)
     return None
+
+
+def _past_the_announced_end(exc: OutboundError, paginator, state: _RunState) -> bool:
+    """A 4xx on a page after every record the upstream announced is stored: the end, not a failure
+    (WordPress answers 400 for a page past ``X-WP-TotalPages``)."""
+    return (
+        paginator is not None
+        and state.pages_this_run > 0
+        and exc.status_code is not None
+        and 400 <= exc.status_code < 500
+        and exc.status_code not in (401, 403, 407, 429)
+        and paginator.announced_end_reached()
+    )
 
 
 def _first_auto_request(endpoint: str, pagination: dict) -> PageRequest:

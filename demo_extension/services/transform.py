@@ -11,8 +11,9 @@ Rules (all optional)::
     }
 
 * ``field_mappings`` read **source → target**, as in the seed (``'customer_id': 'id'`` renames the
-  upstream's ``customer_id`` to ``id``). A source may be a dotted path into nested objects
-  (``address.city``); a key that literally contains the dots wins over the path. A missing source
+  upstream's ``customer_id`` to ``id``). A source may be a path into nested objects
+  (``address.city``, ``tags.-1``, ``/@odata.etag``: the syntax of :mod:`.paths`); a key that
+  literally contains the unescaped text wins over the path. A missing source
   leaves the target unset (``defaults`` and ``required`` then decide). The source's top-level key is
   dropped from the output when it is renamed; a nested object read by a dotted path stays.
 * ``type_conversions``, ``defaults`` and ``required`` name fields of the *output* record (after the
@@ -39,6 +40,8 @@ from collections.abc import Callable
 from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
+
+from demo_extension.services.paths import list_index, path_parts, validate_path
 
 RULE_KEYS = ("field_mappings", "type_conversions", "defaults", "required", "include_unmapped")
 MAX_RULE_ENTRIES = 500
@@ -280,8 +283,10 @@ def _normalise(rules) -> dict:
     seen_targets: dict[str, str] = {}
     for source, target in mappings.items():
         _check_field_name(source, "field_mappings")
-        if any(not part for part in source.split(".")):
-            raise TransformationError(f"field_mappings: source path {source!r} has an empty segment.")
+        try:
+            validate_path(source, what="field_mappings: source path")
+        except ValueError as exc:
+            raise TransformationError(str(exc)) from None
         _check_field_name(target, f"field_mappings[{source!r}]")
         if target in seen_targets:
             raise TransformationError(
@@ -367,20 +372,19 @@ class DataTransformationService:
         self.rules = rules or {}
         self.include_unmapped: bool = normalised["include_unmapped"]
         mappings = normalised["field_mappings"]
+        # Sources parsed once with the connector's one path syntax (escaped dots, JSON Pointers).
+        parsed = [(source, path_parts(source), target) for source, target in mappings.items()]
         # Top-level sources: read together with one C-level itemgetter when all are present.
-        flat = [(source, target) for source, target in mappings.items() if "." not in source]
+        flat = [(parts[0], target) for _source, parts, target in parsed if len(parts) == 1]
         self._flat: tuple[tuple[str, str], ...] = tuple(flat)
         self._flat_targets: tuple[str, ...] = tuple(target for _, target in flat)
         self._flat_getter = _tuple_getter([source for source, _ in flat])
         # Dotted sources: (literal key, path parts, target); a part that is a number also indexes lists.
+        # (A key that literally holds the source text wins over the path, as before escapes existed.)
         self._nested: tuple[tuple[str, tuple[tuple[str, int | None], ...], str], ...] = tuple(
-            (
-                source,
-                tuple((part, int(part) if part.isdigit() else None) for part in source.split(".")),
-                target,
-            )
-            for source, target in mappings.items()
-            if "." in source
+            (source, tuple((part, list_index(part)) for part in parts), target)
+            for source, parts, target in parsed
+            if len(parts) > 1
         )
         # Renamed top-level keys leave the output; the targets are written afterwards.
         self._dropped: tuple[str, ...] = tuple(source for source, _ in flat)
@@ -455,7 +459,7 @@ class DataTransformationService:
                         value = value.get(part, _MISSING)
                         if value is _MISSING:
                             break
-                    elif cls is list and index is not None and index < len(value):
+                    elif cls is list and index is not None and -len(value) <= index < len(value):
                         value = value[index]
                     else:
                         value = _MISSING

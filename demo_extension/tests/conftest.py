@@ -23,6 +23,20 @@ def allow_egress_to(settings, netloc: str) -> None:
     settings.MIGRATEIQ_EGRESS_ALLOWLIST = [*allowlist, netloc]
 
 
+def _serving(settings, make):
+    """``(start, started)``: ``start(...)`` makes a server with ``make(...)``, starts it and allows it
+    through the egress guard; ``started`` lists them for the fixture to stop."""
+    started: list = []
+
+    def _start(*args, **options):
+        server = make(*args, **options).start()
+        started.append(server)
+        allow_egress_to(settings, server.netloc)
+        return server
+
+    return _start, started
+
+
 @pytest.fixture
 def sample_upstream(settings):
     """A factory: ``sample_upstream(**options) -> SampleUpstream``, started and reachable.
@@ -30,17 +44,20 @@ def sample_upstream(settings):
     Each server listens on a free 127.0.0.1 port, is added to ``MIGRATEIQ_EGRESS_ALLOWLIST`` for the
     test (so ``core.http`` may call it) and is stopped at teardown.
     """
-    started: list[SampleUpstream] = []
-
-    def _start(**options) -> SampleUpstream:
-        upstream = SampleUpstream(**options).start()
-        started.append(upstream)
-        allow_egress_to(settings, upstream.netloc)
-        return upstream
-
-    yield _start
+    start, started = _serving(settings, SampleUpstream)
+    yield start
     for upstream in started:
         upstream.stop()
+
+
+@pytest.fixture
+def vendor_server(settings):
+    """A factory: ``vendor_server(VendorClass, records=None)``, a started fake of a vendor's list
+    endpoint (see ``demo_extension.tests.vendors``), reachable through the egress guard."""
+    start, started = _serving(settings, lambda vendor_class, **options: vendor_class(**options))
+    yield start
+    for vendor in started:
+        vendor.stop()
 
 
 @pytest.fixture

@@ -171,3 +171,191 @@ def test_a_paginator_resumes_from_a_checkpointed_state():
 def test_auto_detection_picks_the_style_the_first_response_shows(body, headers, expected):
     detected = detect_pagination(page(body, 1, headers), {"type": "auto"})
     assert {key: detected.get(key) for key in expected} == expected
+
+
+# -- the families real vendors document ---------------------------------------------------------
+
+
+def _records(n, key="id"):
+    return [{key: str(i)} for i in range(n)]
+
+
+@pytest.mark.parametrize(
+    ("body", "headers", "expected"),
+    [
+        # HubSpot: the cursor wins over paging.next.link, which drops the request's own parameters
+        (
+            {"results": _records(2), "paging": {"next": {"after": "NTI1", "link": "?after=NTI1"}}},
+            {},
+            {"type": "cursor", "cursor_path": "paging.next.after", "cursor_param": "after"},
+        ),
+        (
+            {"ok": True, "channels": _records(2), "response_metadata": {"next_cursor": "dGVhbQ=="}},
+            {},
+            {"type": "cursor", "cursor_path": "response_metadata.next_cursor", "cursor_param": "cursor"},
+        ),
+        (
+            {"data": _records(2), "meta": {"result_count": 2, "next_token": "7140w"}},
+            {},
+            {"type": "cursor", "cursor_path": "meta.next_token", "cursor_param": "pagination_token"},
+        ),
+        (
+            {"records": _records(2), "offset": "itrX/recY"},
+            {},
+            {"type": "cursor", "cursor_path": "offset", "cursor_param": "offset"},
+        ),
+        (
+            {"files": _records(2), "nextPageToken": "tok"},
+            {},
+            {"type": "cursor", "cursor_path": "nextPageToken", "cursor_param": "pageToken"},
+        ),
+        (
+            {"object": "list", "data": _records(2), "has_more": True, "url": "/v1/customers"},
+            {},
+            {"type": "cursor", "cursor_from": "last_record", "cursor_param": "starting_after"},
+        ),
+        (
+            {
+                "totalSize": 5,
+                "done": False,
+                "nextRecordsUrl": "/services/data/v62.0/query/01g-2",
+                "records": [],
+            },
+            {},
+            {"type": "next_url", "next_url_path": "nextRecordsUrl"},
+        ),
+        (
+            {"value": _records(2), "@odata.nextLink": "https://api.example.com/v1/users?$skiptoken=x"},
+            {},
+            {"type": "next_url", "next_url_path": "@odata\\.nextLink"},
+        ),
+        (
+            {"users": _records(2), "next_page": "https://api.example.com/v1/users?page=2", "count": 9},
+            {},
+            {"type": "next_url", "next_url_path": "next_page"},
+        ),
+        (
+            {"data": _records(2), "links": {"next": "/articles?page[number]=2&page[size]=2"}},
+            {},
+            {"type": "next_url", "next_url_path": "links.next"},
+        ),
+        (
+            {"startAt": 0, "maxResults": 2, "total": 9, "issues": _records(2)},
+            {},
+            {"type": "offset", "offset_param": "startAt"},
+        ),
+        (
+            {"items": _records(2), "skip": 0, "take": 2, "total": 9},
+            {},
+            {"type": "offset", "offset_param": "skip"},
+        ),
+        (
+            {"data": _records(2), "offset": 0, "limit": 2, "count": 9},
+            {},
+            {"type": "offset", "offset_param": "offset"},
+        ),
+        (
+            {"data": _records(2), "page": 1, "per_page": 2, "total_pages": 5},
+            {},
+            {"type": "page", "page_param": "page", "start_page": 1},
+        ),
+        (_records(2), {"X-WP-Total": "9", "X-WP-TotalPages": "5"}, {"type": "page", "page_param": "page"}),
+        (_records(2), {"X-Total-Pages": "5"}, {"type": "page"}),
+        (
+            {"products": _records(2)},
+            {"Link": f'<{ENDPOINT}?limit=2&page_info=eyJsYXN0>; rel="next"'},
+            {"type": "link_header"},
+        ),
+        ({"records": _records(2), "done": False}, {}, {"type": "none"}),
+        (
+            {"issues": _records(2), "nextPageToken": "CAEaAggD", "isLast": False},
+            {},
+            {"type": "cursor", "cursor_path": "nextPageToken", "cursor_param": "nextPageToken"},
+        ),
+        (
+            {
+                "content": _records(2),
+                "pageable": {},
+                "number": 0,
+                "totalPages": 3,
+                "totalElements": 5,
+                "last": False,
+            },
+            {},
+            {"type": "page", "page_param": "page", "start_page": 0},
+        ),
+    ],
+)
+def test_auto_detection_knows_the_envelopes_of_widely_used_apis(body, headers, expected):
+    records = body if isinstance(body, list) else next(v for v in body.values() if isinstance(v, list))
+    detected = detect_pagination(
+        FetchedPage(ENDPOINT, httpx.Headers(headers), body, len(records), records[-1] if records else None),
+        {"type": "auto"},
+    )
+    assert {key: detected.get(key) for key in expected} == expected
+    assert detected["detected_because"]
+    assert make_paginator(validate_pagination_config(detected), ENDPOINT).style == expected["type"]
+
+
+def test_a_last_record_cursor_sends_the_id_of_the_page_s_last_record():
+    config = validate_pagination_config(
+        {
+            "type": "cursor",
+            "cursor_from": "last_record",
+            "cursor_param": "starting_after",
+            "has_more_path": "has_more",
+        }
+    )
+    paginator = make_paginator(config, ENDPOINT)
+    body = {"data": [{"id": "cus_1"}, {"id": "cus_2"}], "has_more": True}
+    assert paginator.advance(FetchedPage(ENDPOINT, httpx.Headers(), body, 2, {"id": "cus_2"})) is True
+    assert paginator.request().params == {"starting_after": "cus_2"}
+    last = {"data": [{"id": "cus_3"}], "has_more": False}
+    assert paginator.advance(FetchedPage(ENDPOINT, httpx.Headers(), last, 1, {"id": "cus_3"})) is False
+
+
+def test_a_nested_last_record_cursor_field_uses_the_path_syntax():
+    config = validate_pagination_config(
+        {"type": "cursor", "cursor_from": "last_record", "cursor_field": "meta.-1", "cursor_param": "after"}
+    )
+    paginator = make_paginator(config, ENDPOINT)
+    assert paginator.advance(FetchedPage(ENDPOINT, httpx.Headers(), {}, 1, {"meta": ["x", "k9"]})) is True
+    assert paginator.request().params == {"after": "k9"}
+
+
+@pytest.mark.parametrize(
+    ("cfg", "problem"),
+    [
+        ({"type": "cursor", "cursor_from": "record"}, "cursor_from must be one of: body, last_record"),
+        ({"type": "cursor", "cursor_from": "last_record"}, "needs cursor_param"),
+        (
+            {"type": "cursor", "cursor_from": "last_record", "cursor_param": "a", "cursor_path": "x"},
+            "name the record field with cursor_field",
+        ),
+        ({"type": "cursor", "cursor_field": "id"}, 'only used with cursor_from "last_record"'),
+        ({"type": "page", "has_more_path": "meta..more"}, "empty segment"),
+        ({"type": "link_header", "has_more_path": "more"}, "has_more_path not used by type 'link_header'"),
+    ],
+)
+def test_the_new_pagination_keys_are_validated(cfg, problem):
+    with pytest.raises(ValueError, match=problem.replace("(", r"\(")):
+        validate_pagination_config(cfg)
+
+
+def test_detected_because_is_accepted_and_dropped_when_a_detected_config_is_saved():
+    assert validate_pagination_config({"type": "link_header", "detected_because": "x"}) == {
+        "type": "link_header"
+    }
+
+
+def test_a_configured_has_more_path_stops_and_flags_a_shortfall():
+    config = validate_pagination_config({"type": "page", "has_more_path": "/meta/more?"})
+    paginator = make_paginator(config, ENDPOINT)
+    assert paginator.advance(page({"meta": {"more?": True}}, 5)) is True
+    assert paginator.advance(page({"meta": {"more?": False}}, 5)) is False
+    assert paginator.shortfall(page({"meta": {"more?": False}}, 5)) is None
+
+
+def test_header_totals_count_for_the_page_style():
+    assert find_total_pages([], None, httpx.Headers({"X-WP-TotalPages": "4"})) == 4
+    assert find_total([], httpx.Headers({"X-WP-Total": "37"})) == 37

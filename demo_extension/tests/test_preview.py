@@ -8,6 +8,7 @@ from django.test.utils import CaptureQueriesContext
 
 from demo_extension.models import CustomDataConnector, SyncedRecord, SyncLog
 from demo_extension.tests.sync_support import fault_server, fault_server_process, fault_url  # noqa: F401
+from demo_extension.tests.vendors import VENDORS, Slack
 
 URL = "/api/demo-extension/connectors/"
 PREVIEW = URL + "preview/"
@@ -290,3 +291,36 @@ def test_max_pages_of_one_limits_the_preview_to_one_page(editor_client, sample_u
 
     assert data["pages_fetched"] == 1 and len(upstream.requests) == 1
     assert data["pagination"]["has_more"] is True
+
+
+@pytest.mark.parametrize("vendor_class", VENDORS, ids=lambda cls: cls.name)
+def test_the_preview_detects_each_vendor_s_pagination_as_the_sync_does(
+    editor_client, vendor_server, vendor_class
+):
+    vendor = vendor_server(vendor_class)
+    fields = vendor.connector_fields()
+
+    data = editor_client.post(PREVIEW, fields, format="json").json()
+
+    assert data["ok"] is True, data["error"]
+    assert data["pagination"]["detected"] is True
+    assert data["pagination"]["type"] != "none"
+    assert data["pagination"]["reason"] == data["pagination"]["config"]["detected_because"]
+    pages = min(2, vendor.expected_pages())
+    assert data["pages_fetched"] == pages
+    assert [request["status"] for request in vendor.requests] == [200] * pages
+    expected = vendor.all_records()[: len(data["records"])]
+    assert [record["raw"] for record in data["records"]] == expected
+    assert vendor.api_key not in json.dumps(data)
+
+
+def test_an_error_answered_with_http_200_is_shown_as_an_error_not_as_records(editor_client, vendor_server):
+    slack = vendor_server(Slack)
+
+    data = editor_client.post(
+        PREVIEW, {**slack.connector_fields(), "api_key": "xoxb-wrong-token"}, format="json"
+    ).json()
+
+    assert data["ok"] is False
+    assert "invalid_auth" in data["error"]
+    assert data["records"] == []

@@ -1,0 +1,31 @@
+"""The API schema describes ``pagination`` as a discriminated union of its types, not free JSON."""
+
+from django.test import Client
+
+from demo_extension.services.pagination import PAGINATION_KEYS, PAGINATION_TYPES
+
+
+def _schema(db) -> dict:
+    response = Client().get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json")
+    assert response.status_code == 200
+    return response.json()
+
+
+def test_pagination_is_a_one_of_by_type_with_every_type_and_its_keys(db):
+    components = _schema(db)["components"]["schemas"]
+    union = components["Pagination"]
+
+    assert union["discriminator"]["propertyName"] == "type"
+    assert set(union["discriminator"]["mapping"]) == set(PAGINATION_TYPES)
+    assert len(union["oneOf"]) == len(PAGINATION_TYPES)
+    for kind, ref in union["discriminator"]["mapping"].items():
+        variant = components[ref.rsplit("/", 1)[-1]]
+        assert set(variant["properties"]) == {"type", *PAGINATION_KEYS[kind]}
+    cursor = components["PaginationCursor"]["properties"]
+    assert cursor["cursor_param"]["description"].startswith("Query parameter the cursor is sent back as")
+
+
+def test_the_connector_s_pagination_field_refers_to_the_union(db):
+    components = _schema(db)["components"]["schemas"]
+    field = components["Connector"]["properties"]["pagination"]
+    assert {"$ref": "#/components/schemas/Pagination"} in field.get("allOf", [field])

@@ -1,0 +1,208 @@
+"""An error answered with HTTP 200 fails the connection test and the sync with the upstream's
+message (redacted), and is never stored as records; ``error_detection`` adapts the rule."""
+
+import pytest
+
+from demo_extension.models import SyncedRecord, SyncStatus
+from demo_extension.services.extract import (
+    UpstreamReportedError,
+    check_upstream_error,
+    validate_error_detection,
+)
+from demo_extension.services.sync import DataSyncService
+from demo_extension.tests import sync_support
+from demo_extension.tests.conftest import allow_egress_to
+from demo_extension.tests.sync_support import fault_url, run_sync, stored_ids
+from demo_extension.tests.vendors import Slack
+
+fault_server = sync_support.fault_server
+fault_server_process = sync_support.fault_server_process
+
+
+@pytest.fixture
+def slack(vendor_server):
+    return vendor_server(Slack)
+
+
+def _connector(make_connector, server, **fields):
+    return make_connector(api_endpoint=fault_url(server), auth_type="none", **fields)
+
+
+def test_slack_s_ok_false_fails_the_connection_test_with_its_message(slack, make_connector):
+    connector = make_connector(**{**slack.connector_fields(), "api_key": "xoxb-wrong-token"})
+
+    result = DataSyncService(connector).check_connection()
+
+    assert result.connected is False
+    assert result.status_code == 200
+    assert "HTTP 200 with an error (ok: false): invalid_auth" in result.message
+
+
+def test_slack_s_ok_false_fails_the_sync_and_stores_nothing(slack, make_connector):
+    connector = make_connector(**{**slack.connector_fields(), "api_key": "xoxb-wrong-token"})
+
+    log = run_sync(connector)
+
+    assert log.status == SyncStatus.FAILED
+    assert "invalid_auth" in log.error_message
+    assert not SyncedRecord.objects.filter(connector=connector).exists()
+
+
+def test_the_right_slack_token_connects(slack, make_connector):
+    assert DataSyncService(make_connector(**slack.connector_fields())).check_connection().connected
+
+
+@pytest.mark.parametrize(
+    ("body", "signal", "message"),
+    [
+        (
+            {"errors": [{"message": "Cannot query field 'nme' on type 'User'."}], "data": None},
+            "errors",
+            "nme",
+        ),
+        ({"errors": [{"status": "403", "title": "Forbidden"}]}, "errors", "Forbidden"),
+        ({"error": {"code": 401, "message": "Invalid credentials"}}, "error", "Invalid credentials"),
+        ({"error": "rate_limited", "request_id": "r1"}, "error", "rate_limited"),
+    ],
+)
+def test_an_error_body_fails_the_sync_naming_the_upstream_s_message(
+    fault_server, make_connector, body, signal, message
+):
+    fault_server.expect_request("/items").respond_with_json(body)
+    connector = _connector(make_connector, fault_server)
+
+    log = run_sync(connector)
+
+    assert log.status == SyncStatus.FAILED
+    assert f"({signal}): " in log.error_message and message in log.error_message
+    assert not SyncedRecord.objects.filter(connector=connector).exists()
+    assert not DataSyncService(connector).check_connection().connected
+
+
+def test_the_upstream_s_error_message_is_redacted(fault_server, make_connector):
+    key = "sk_live_51Hx0aBcDeFgHiJkLmNoPqRsTuV"
+    fault_server.expect_request("/items").respond_with_json({"error": {"message": f"Key {key} was revoked"}})
+    connector = make_connector(api_endpoint=fault_url(fault_server), auth_type="bearer", api_key=key)
+
+    log = run_sync(connector)
+    result = DataSyncService(connector).check_connection()
+
+    assert log.status == SyncStatus.FAILED
+    assert key not in log.error_message and "was revoked" in log.error_message
+    assert key not in result.message
+    assert all(key not in line for line in log.events.values_list("message", flat=True))
+
+
+def test_an_error_on_a_later_page_keeps_the_pages_before_it_and_stores_no_error_record(
+    fault_server, make_connector
+):
+    url = fault_url(fault_server)
+    fault_server.expect_request("/items", query_string="").respond_with_json(
+        {"data": [{"id": 1}, {"id": 2}], "next": f"{url}?page=2"}
+    )
+    fault_server.expect_request("/items", query_string="page=2").respond_with_json(
+        {"error": {"message": "Internal timeout, try again"}}
+    )
+    connector = _connector(make_connector, fault_server)
+
+    log = run_sync(connector)
+
+    assert log.status == SyncStatus.FAILED
+    assert "Internal timeout" in log.error_message
+    assert stored_ids(connector) == [1, 2]
+
+
+def test_partial_data_beside_errors_is_stored(fault_server, make_connector):
+    fault_server.expect_request("/items").respond_with_json(
+        {"data": [{"id": 1}], "errors": [{"message": "field 'x' is deprecated"}]}
+    )
+    connector = _connector(make_connector, fault_server)
+
+    log = run_sync(connector)
+
+    assert log.status == SyncStatus.SUCCESS, log.error_message
+    assert stored_ids(connector) == [1]
+
+
+def test_a_record_with_an_error_field_is_a_record_when_the_body_is_the_record(fault_server, make_connector):
+    fault_server.expect_request("/items").respond_with_json({"id": 7, "error": "last import failed"})
+    connector = _connector(make_connector, fault_server, records_path="")
+
+    log = run_sync(connector)
+
+    assert log.status == SyncStatus.SUCCESS, log.error_message
+    assert stored_ids(connector) == [7]
+
+
+def test_a_configured_success_flag_catches_an_error_the_built_in_rules_do_not_know(
+    fault_server, make_connector
+):
+    fault_server.expect_request("/items").respond_with_json(
+        {"status": "FAILED", "result": {"rows": []}, "info": "Quota exceeded for the day"}
+    )
+    connector = _connector(
+        make_connector,
+        fault_server,
+        records_path="result.rows",
+        error_detection={"success_path": "status", "success_value": "OK"},
+    )
+
+    log = run_sync(connector)
+
+    assert log.status == SyncStatus.FAILED
+    assert '(status): status is "FAILED", not "OK"' in log.error_message
+
+
+def test_a_configured_error_path_with_an_escaped_key_is_read(fault_server, make_connector):
+    fault_server.expect_request("/items").respond_with_json(
+        {"value": [], "odata.error": {"message": {"value": "Resource not found"}}}
+    )
+    connector = _connector(
+        make_connector, fault_server, error_detection={"error_path": "odata\\.error.message.value"}
+    )
+
+    log = run_sync(connector)
+
+    assert log.status == SyncStatus.FAILED
+    assert "Resource not found" in log.error_message
+
+
+def test_the_built_in_rules_can_be_turned_off():
+    body = {"ok": False, "error": "not an error here", "items": []}
+    with pytest.raises(UpstreamReportedError):
+        check_upstream_error(body, "items", {})
+    check_upstream_error(body, "items", {"auto": False})
+
+
+@pytest.mark.parametrize(
+    ("cfg", "problem"),
+    [
+        ("error", "must be an object"),
+        ({"error_pth": "e"}, "error_pth unknown"),
+        ({"error_path": ""}, "non-empty path"),
+        ({"error_path": "a..b"}, "empty segment"),
+        ({"success_value": True}, "needs error_detection.success_path"),
+        ({"success_path": "ok", "success_value": [1]}, "string, number or boolean"),
+        ({"auto": "yes"}, "true or false"),
+    ],
+)
+def test_invalid_error_detection_is_refused_naming_the_problem(cfg, problem):
+    with pytest.raises(ValueError, match=problem):
+        validate_error_detection(cfg)
+
+
+def test_the_api_validates_and_returns_error_detection(client_for, editor_user, tenant_a, settings):
+    allow_egress_to(settings, "127.0.0.1:9")
+    client = client_for(editor_user, tenant_a)
+    base = {"name": "Slack", "api_endpoint": "http://127.0.0.1:9/api/conversations.list"}
+
+    bad = client.post(
+        "/api/demo-extension/connectors/", {**base, "error_detection": {"error_pth": "x"}}, format="json"
+    )
+    good = client.post(
+        "/api/demo-extension/connectors/", {**base, "error_detection": {"error_path": "error"}}, format="json"
+    )
+
+    assert bad.status_code == 400 and "error_pth unknown" in str(bad.json())
+    assert good.status_code == 201, good.json()
+    assert good.json()["error_detection"] == {"error_path": "error"}

@@ -1,0 +1,216 @@
+"""A sync never ends SUCCESS while the upstream says there is more, and honours every stop signal.
+
+Each rule has a test that fails without it: the upstream's "more" flags, an announced total larger
+than what was fetched, a configured cursor or next-URL path absent from a full page; and the stop
+signals: a "no more" flag beside a next cursor, a 4xx past the announced end.
+"""
+
+from werkzeug import Response
+
+from demo_extension.models import SyncStatus
+from demo_extension.tests import sync_support
+from demo_extension.tests.sync_support import events, fault_url, json_body, run_sync, stored_ids
+
+fault_server = sync_support.fault_server
+fault_server_process = sync_support.fault_server_process
+
+
+def _connector(make_connector, server, **fields):
+    return make_connector(api_endpoint=fault_url(server), auth_type="none", **fields)
+
+
+def test_has_more_true_with_no_way_to_the_next_page_ends_partial_naming_the_flag(
+    fault_server, make_connector
+):
+    fault_server.expect_request("/items").respond_with_json(
+        {"items": [{"sku": "a"}, {"sku": "b"}, {"sku": "c"}], "has_more": True}
+    )
+    connector = _connector(make_connector, fault_server, primary_key="sku")
+
+    log = run_sync(connector)
+
+    assert log.status == SyncStatus.PARTIAL
+    assert "has_more: true" in log.error_message
+    assert "Configure the connector's pagination" in log.error_message
+    assert log.records_created == 3  # what was fetched is kept
+    assert len(fault_server.log) == 1
+
+
+def test_salesforce_done_false_without_a_next_records_url_is_not_success(fault_server, make_connector):
+    fault_server.expect_request("/items").respond_with_json(
+        {"done": False, "records": [{"Id": "001A"}, {"Id": "001B"}]}
+    )
+    connector = _connector(make_connector, fault_server, primary_key="Id")
+
+    log = run_sync(connector)
+
+    assert log.status == SyncStatus.PARTIAL
+    assert "done: false" in log.error_message
+
+
+def test_an_empty_page_that_says_has_more_fails_the_sync(fault_server, make_connector):
+    fault_server.expect_request("/items").respond_with_json({"data": [], "has_more": True})
+    connector = _connector(make_connector, fault_server)
+
+    log = run_sync(connector)
+
+    assert log.status == SyncStatus.FAILED
+    assert "has_more: true" in log.error_message
+
+
+def test_a_total_larger_than_what_was_fetched_ends_partial(fault_server, make_connector):
+    fault_server.expect_request("/items").respond_with_json({"data": [{"id": 1}, {"id": 2}], "total": 10})
+    connector = _connector(make_connector, fault_server, pagination={"type": "none"})
+
+    log = run_sync(connector)
+
+    assert log.status == SyncStatus.PARTIAL
+    assert "announces 10 records but the sync received 2" in log.error_message
+
+
+def test_an_offset_sync_whose_upstream_runs_dry_before_its_announced_total_ends_partial(
+    fault_server, make_connector
+):
+    def handler(request):
+        start = int(request.args.get("offset", 0))
+        rows = [{"id": i} for i in range(1, 6)][start : start + 2]
+        return Response(json_body({"data": rows, "total": 9}), content_type="application/json")
+
+    fault_server.expect_request("/items").respond_with_handler(handler)
+    connector = _connector(make_connector, fault_server, pagination={"type": "offset", "limit": 2})
+
+    log = run_sync(connector)
+
+    assert log.status == SyncStatus.PARTIAL
+    assert "announces 9 records but the sync received 5" in log.error_message
+    assert stored_ids(connector) == [1, 2, 3, 4, 5]
+
+
+def test_a_configured_cursor_path_absent_from_a_full_page_ends_partial(fault_server, make_connector):
+    # The API renamed meta.next to meta.next_cursor: the configured path no longer exists.
+    fault_server.expect_request("/items").respond_with_json(
+        {"data": [{"id": 1}, {"id": 2}, {"id": 3}], "meta": {"next_cursor": "p2"}}
+    )
+    pagination = {"type": "cursor", "cursor_path": "meta.next", "size_param": "limit", "page_size": 3}
+    connector = _connector(make_connector, fault_server, pagination=pagination)
+
+    log = run_sync(connector)
+
+    assert log.status == SyncStatus.PARTIAL
+    assert "pagination.cursor_path 'meta.next' is absent from a full page" in log.error_message
+
+
+def test_a_configured_cursor_that_is_null_on_a_full_page_is_the_end(fault_server, make_connector):
+    fault_server.expect_request("/items").respond_with_json(
+        {"data": [{"id": 1}, {"id": 2}, {"id": 3}], "meta": {"next": None}}
+    )
+    pagination = {"type": "cursor", "cursor_path": "meta.next", "size_param": "limit", "page_size": 3}
+    connector = _connector(make_connector, fault_server, pagination=pagination)
+
+    log = run_sync(connector)
+
+    assert log.status == SyncStatus.SUCCESS, log.error_message
+
+
+def test_a_configured_next_url_path_absent_from_a_full_page_ends_partial(fault_server, make_connector):
+    url = fault_url(fault_server)
+    fault_server.expect_request("/items", query_string="").respond_with_json(
+        {"results": [{"id": 1}, {"id": 2}], "paging": {"next": f"{url}?p=2"}}
+    )
+    fault_server.expect_request("/items", query_string="p=2").respond_with_json(
+        {"results": [{"id": 3}, {"id": 4}]}
+    )
+    connector = _connector(
+        make_connector, fault_server, pagination={"type": "next_url", "next_url_path": "paging.next"}
+    )
+
+    log = run_sync(connector)
+
+    assert log.status == SyncStatus.PARTIAL
+    assert (
+        "pagination.next_url_path 'paging.next' is absent from a full page (2 records)" in log.error_message
+    )
+    assert stored_ids(connector) == [1, 2, 3, 4]
+
+
+def test_an_incomplete_incremental_sync_keeps_the_old_cursor(fault_server, make_connector):
+    fault_server.expect_request("/items").respond_with_json(
+        {"items": [{"sku": "a", "seq": 7}], "has_more": True}
+    )
+    connector = _connector(
+        make_connector,
+        fault_server,
+        primary_key="sku",
+        incremental={"cursor_field": "seq", "param": "since"},
+        incremental_cursor=3,
+    )
+
+    log = run_sync(connector)
+
+    connector.refresh_from_db()
+    assert log.status == SyncStatus.PARTIAL
+    assert connector.incremental_cursor == 3  # the next sync asks again from 3
+
+
+def test_has_more_false_stops_even_when_the_body_still_has_a_cursor(fault_server, make_connector):
+    fault_server.expect_request("/items").respond_with_json(
+        {"data": [{"id": 1}, {"id": 2}], "next_cursor": "c2", "has_more": False}
+    )
+    connector = _connector(make_connector, fault_server)
+
+    log = run_sync(connector)
+
+    assert log.status == SyncStatus.SUCCESS, log.error_message
+    assert len(fault_server.log) == 1
+    assert any("has_more says this is the last page" in line for line in events(log))
+
+
+def test_a_4xx_past_the_announced_end_is_not_a_failure_when_every_record_is_stored(
+    fault_server, make_connector
+):
+    url = fault_url(fault_server)
+    # A buggy upstream keeps a next link on its last page; the page it points to is a 404.
+    fault_server.expect_request("/items", query_string="").respond_with_json(
+        {"results": [{"id": 1}, {"id": 2}], "count": 3, "next": f"{url}?page=2"}
+    )
+    fault_server.expect_request("/items", query_string="page=2").respond_with_json(
+        {"results": [{"id": 3}], "count": 3, "next": f"{url}?page=3"}
+    )
+    fault_server.expect_request("/items", query_string="page=3").respond_with_json(
+        {"detail": "Invalid page."}, status=404
+    )
+    connector = _connector(make_connector, fault_server)
+
+    log = run_sync(connector)
+
+    assert log.status == SyncStatus.SUCCESS, log.error_message
+    assert stored_ids(connector) == [1, 2, 3]
+    assert any("past the last page the upstream announced" in line for line in events(log))
+
+
+def test_a_4xx_before_the_announced_end_still_fails_the_sync(fault_server, make_connector):
+    url = fault_url(fault_server)
+    fault_server.expect_request("/items", query_string="").respond_with_json(
+        {"results": [{"id": 1}, {"id": 2}], "count": 5, "next": f"{url}?page=2"}
+    )
+    fault_server.expect_request("/items", query_string="page=2").respond_with_json(
+        {"detail": "gone"}, status=404
+    )
+    connector = _connector(make_connector, fault_server)
+
+    log = run_sync(connector)
+
+    assert log.status == SyncStatus.FAILED
+    assert "HTTP 404" in log.error_message
+
+
+def test_a_single_object_response_whose_own_fields_look_like_flags_is_one_complete_record(
+    fault_server, make_connector
+):
+    fault_server.expect_request("/items").respond_with_json({"id": 5, "title": "Write docs", "done": False})
+    connector = _connector(make_connector, fault_server, records_path="")
+
+    log = run_sync(connector)
+
+    assert log.status == SyncStatus.SUCCESS, log.error_message
+    assert stored_ids(connector) == [5]

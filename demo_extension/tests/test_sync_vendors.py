@@ -1,0 +1,149 @@
+"""Left on ``auto``, a sync gets every record of the list endpoints of well-known vendors (fakes that
+follow each vendor's documentation, see ``vendors``), re-syncs them unchanged, and never asks for a
+page past the last one."""
+
+import json
+
+import pytest
+
+from demo_extension.models import SyncedRecord, SyncStatus
+from demo_extension.tests.sync_support import events, run_sync, stored_records
+from demo_extension.tests.vendors import (
+    VENDORS,
+    GitHub,
+    HubSpot,
+    Jira,
+    MicrosoftGraph,
+    Salesforce,
+    Shopify,
+    Stripe,
+    WordPress,
+    XApiV2,
+    Zendesk,
+)
+
+
+def _canonical(records) -> list[str]:
+    return sorted(json.dumps(record, sort_keys=True) for record in records)
+
+
+@pytest.mark.parametrize("vendor_class", VENDORS, ids=lambda cls: cls.name)
+def test_auto_pagination_syncs_every_record_of_each_vendor_without_a_request_past_the_last_page(
+    vendor_server, make_connector, vendor_class
+):
+    vendor = vendor_server(vendor_class)
+    assert vendor.records % 2 == 1 and vendor.records % vendor.page_size  # the last page is partial
+    connector = make_connector(**vendor.connector_fields())
+
+    log = run_sync(connector)
+
+    assert log.status == SyncStatus.SUCCESS, log.error_message
+    assert log.records_processed == vendor.records
+    assert log.records_created == vendor.records
+    assert _canonical(stored_records(connector).values()) == _canonical(vendor.all_records())
+    assert [request["status"] for request in vendor.requests] == [200] * vendor.expected_pages()
+    assert log.pages_fetched == vendor.expected_pages()
+    assert any("Detected pagination" in line and "because" in line for line in events(log))
+
+    vendor.requests.clear()
+    again = run_sync(connector)
+
+    assert again.status == SyncStatus.SUCCESS, again.error_message
+    assert (again.records_unchanged, again.records_created, again.records_updated) == (vendor.records, 0, 0)
+    assert [request["status"] for request in vendor.requests] == [200] * vendor.expected_pages()
+    assert SyncedRecord.objects.filter(connector=connector).count() == vendor.records
+
+
+def test_zendesk_cursor_pagination_stops_on_has_more_false_although_a_next_link_is_there(
+    vendor_server, make_connector
+):
+    vendor = vendor_server(Zendesk)
+    connector = make_connector(
+        **vendor.connector_fields(), pagination={"type": "auto", "size_param": "page[size]", "page_size": 5}
+    )
+
+    log = run_sync(connector)
+
+    assert log.status == SyncStatus.SUCCESS, log.error_message
+    assert log.records_created == 23
+    assert len(vendor.requests) == 5  # 5 + 5 + 5 + 5 + 3, nothing after has_more: false
+    assert all("page[size]" in request["query"] for request in vendor.requests)
+    assert any("meta.has_more says this is the last page" in line for line in events(log))
+
+
+def test_wordpress_without_link_headers_pages_by_x_wp_totalpages_and_stops_there(
+    vendor_server, make_connector
+):
+    vendor = vendor_server(WordPress)
+    vendor.send_link = False
+    connector = make_connector(**vendor.connector_fields())
+
+    log = run_sync(connector)
+
+    assert log.status == SyncStatus.SUCCESS, log.error_message
+    assert log.detected_pagination == "page"
+    assert log.records_created == 13
+    assert [request["query"].get("page", "1") for request in vendor.requests] == ["1", "2", "3"]
+    assert all(request["status"] == 200 for request in vendor.requests)
+
+
+README_EXAMPLES = [
+    (WordPress, {"type": "page", "size_param": "per_page", "page_size": 4}),
+    (Jira, {"type": "offset", "offset_param": "startAt", "limit_param": "maxResults", "limit": 4}),
+    (
+        HubSpot,
+        {
+            "type": "cursor",
+            "cursor_path": "paging.next.after",
+            "cursor_param": "after",
+            "size_param": "limit",
+            "page_size": 4,
+        },
+    ),
+    (
+        Stripe,
+        {
+            "type": "cursor",
+            "cursor_from": "last_record",
+            "cursor_field": "id",
+            "cursor_param": "starting_after",
+            "has_more_path": "has_more",
+            "size_param": "limit",
+            "page_size": 4,
+        },
+    ),
+    (MicrosoftGraph, {"type": "next_url", "next_url_path": "@odata\\.nextLink"}),
+    (Salesforce, {"type": "next_url", "next_url_path": "nextRecordsUrl"}),
+    (GitHub, {"type": "link_header", "size_param": "per_page", "page_size": 4}),
+    (Shopify, {"type": "link_header", "size_param": "limit", "page_size": 4}),
+]
+
+
+@pytest.mark.parametrize(
+    ("vendor_class", "pagination"), README_EXAMPLES, ids=lambda v: getattr(v, "name", "")
+)
+def test_the_readme_s_explicit_pagination_examples_sync_their_vendor_completely(
+    vendor_server, make_connector, vendor_class, pagination
+):
+    vendor = vendor_server(vendor_class)
+    connector = make_connector(**vendor.connector_fields(), pagination=pagination)
+
+    log = run_sync(connector)
+
+    assert log.status == SyncStatus.SUCCESS, log.error_message
+    assert log.records_created == vendor.records
+    page_size = pagination.get("page_size") or pagination.get("limit")
+    assert [request["status"] for request in vendor.requests] == [200] * vendor.expected_pages(page_size)
+
+
+def test_a_detected_cursor_that_disappears_on_a_full_last_page_is_the_end(vendor_server, make_connector):
+    """X omits next_token on its last page, which is full when the count is a multiple of the page
+    size: only a cursor_path the user configured turns that into a shortfall, not a detected one."""
+    vendor = vendor_server(XApiV2, records=18)
+    connector = make_connector(**vendor.connector_fields())
+
+    log = run_sync(connector)
+
+    assert log.status == SyncStatus.SUCCESS, log.error_message
+    assert log.records_created == 18
+    assert len(vendor.requests) == 3

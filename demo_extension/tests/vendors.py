@@ -1,0 +1,700 @@
+"""Fake list endpoints of well-known vendors, each a small threaded HTTP server on 127.0.0.1.
+
+Every fake follows its vendor's public documentation (URL in its docstring): the record envelope,
+the pagination parameters it reads, the auth header it requires (401 otherwise), the default page
+size and what its last page looks like. Record counts are odd, so the last page is partial. Each
+server logs the requests it answered (``requests``), so a test can prove no request was made past
+the last page.
+
+    vendor = Stripe(records=23).start()
+    connector = make_connector(**vendor.connector_fields())   # pagination left on auto
+    ...
+    vendor.stop()
+
+``VENDORS`` lists every fake class; the ``vendor_server`` fixture of ``test_sync_vendors`` starts
+one and allows it through the egress guard.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qsl, urlencode, urlsplit
+
+
+def _token(position: int, salt: str) -> str:
+    return base64.urlsafe_b64encode(f"{salt}:{position}".encode()).decode().rstrip("=")
+
+
+def _position(token: str, salt: str) -> int | None:
+    try:
+        text = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)).decode()
+    except (ValueError, UnicodeDecodeError):
+        return None
+    prefix, _, number = text.partition(":")
+    return int(number) if prefix == salt and number.isdigit() else None
+
+
+class VendorServer:
+    """Base of the fakes: a threaded server, a request log, auth checking and record slicing."""
+
+    name = "vendor"
+    doc_url = ""
+    path = "/items"
+    records = 13  # odd: the last page is partial
+    page_size = 5  # the vendor's default page size (small here, so a test makes several pages)
+    max_page_size = 100
+    api_key = "vendor-secret-key"
+
+    def __init__(self, records: int | None = None):
+        if records is not None:
+            self.records = records
+        self.requests: list[dict] = []
+        self._lock = threading.Lock()
+        self._server: ThreadingHTTPServer | None = None
+
+    # -- what a vendor defines ------------------------------------------------------------------
+
+    def record(self, number: int) -> dict:
+        return {"id": str(number), "name": f"{self.name} record {number}"}
+
+    def authorized(self, headers) -> bool:
+        return headers.get("Authorization") == f"Bearer {self.api_key}"
+
+    def connector_fields(self) -> dict:
+        """The connector a user would create: endpoint, credentials, what the API needs; pagination
+        and records path left to detection."""
+        return {"api_endpoint": self.url, "api_key": self.api_key, "auth_type": "bearer"}
+
+    def respond(self, path: str, query: dict, headers) -> tuple[int, dict, object]:
+        raise NotImplementedError
+
+    # -- helpers --------------------------------------------------------------------------------
+
+    def all_records(self) -> list[dict]:
+        return [self.record(number) for number in range(1, self.records + 1)]
+
+    def size(self, query: dict, name: str, default: int | None = None) -> int:
+        value = query.get(name)
+        if value is None or not str(value).isdigit() or int(value) < 1:
+            return default or self.page_size
+        return min(int(value), self.max_page_size)
+
+    def list_requests(self) -> list[dict]:
+        return [request for request in self.requests if request["status"] == 200]
+
+    def expected_pages(self, page_size: int | None = None) -> int:
+        size = page_size or self.page_size
+        return max(1, -(-self.records // size))
+
+    @property
+    def base(self) -> str:
+        return f"http://127.0.0.1:{self._server.server_address[1]}"
+
+    @property
+    def url(self) -> str:
+        return self.base + self.path
+
+    @property
+    def netloc(self) -> str:
+        return f"127.0.0.1:{self._server.server_address[1]}"
+
+    # -- the server -----------------------------------------------------------------------------
+
+    def start(self) -> VendorServer:
+        vendor = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self):  # noqa: N802 - the http.server API
+                parts = urlsplit(self.path)
+                query = dict(parse_qsl(parts.query, keep_blank_values=True))
+                if not vendor.authorized(self.headers):
+                    status, headers, body = 401, {}, {"error": "unauthorized"}
+                else:
+                    status, headers, body = vendor.respond(parts.path, query, self.headers)
+                with vendor._lock:
+                    vendor.requests.append({"path": parts.path, "query": query, "status": status})
+                content = body if isinstance(body, bytes) else json.dumps(body).encode()
+                headers = dict(headers)
+                self.send_response(status)
+                self.send_header(
+                    "Content-Type", headers.pop("Content-Type", "application/json; charset=utf-8")
+                )
+                self.send_header("Content-Length", str(len(content)))
+                for name, value in headers.items():
+                    self.send_header(name, value)
+                self.end_headers()
+                self.wfile.write(content)
+
+            def log_message(self, *args):
+                pass
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server.daemon_threads = True
+        threading.Thread(target=self._server.serve_forever, name=f"vendor-{self.name}", daemon=True).start()
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+
+
+class BasicAuthVendor(VendorServer):
+    """A vendor that takes HTTP Basic auth: ``user`` and the API key (or token) as the password."""
+
+    user = "user"
+
+    def authorized(self, headers):
+        expected = base64.b64encode(f"{self.user}:{self.api_key}".encode()).decode()
+        return headers.get("Authorization") == f"Basic {expected}"
+
+    def connector_fields(self):
+        return {
+            "api_endpoint": self.url,
+            "api_key": self.api_key,
+            "auth_type": "basic",
+            "auth_username": self.user,
+        }
+
+
+class Stripe(VendorServer):
+    """Stripe list API (``GET /v1/customers``): ``{"object": "list", "url", "has_more", "data"}``;
+    ``limit`` (default 10) and ``starting_after=<id of the last object>``; the last page has
+    ``has_more: false``. https://docs.stripe.com/api/pagination"""
+
+    name = "stripe"
+    path = "/v1/customers"
+    records = 23
+    page_size = 10
+    api_key = "sk_test_4eC39HqLyjWDarjtT1zdp7dc"
+
+    def record(self, number):
+        return {"id": f"cus_{number:08d}", "object": "customer", "email": f"c{number}@example.com"}
+
+    def respond(self, path, query, headers):
+        records = self.all_records()
+        limit = self.size(query, "limit")
+        start = 0
+        if "starting_after" in query:
+            ids = [r["id"] for r in records]
+            if query["starting_after"] not in ids:
+                return 400, {}, {"error": {"type": "invalid_request_error", "message": "No such object"}}
+            start = ids.index(query["starting_after"]) + 1
+        page = records[start : start + limit]
+        return (
+            200,
+            {},
+            {"object": "list", "url": self.path, "has_more": start + limit < len(records), "data": page},
+        )
+
+
+class HubSpot(VendorServer):
+    """HubSpot CRM v3 objects (``GET /crm/v3/objects/contacts``): ``{"results", "paging": {"next":
+    {"after", "link"}}}``; ``limit`` (default 10) and ``after``; no ``paging`` on the last page.
+    https://developers.hubspot.com/docs/api/crm/understanding-the-crm (Paging)"""
+
+    name = "hubspot"
+    path = "/crm/v3/objects/contacts"
+    records = 17
+    page_size = 10
+    api_key = "pat-na1-11111111-2222-3333-4444-555555555555"
+
+    def record(self, number):
+        return {
+            "id": str(1000 + number),
+            "properties": {"email": f"c{number}@example.com", "firstname": f"C{number}"},
+            "createdAt": "2024-01-01T00:00:00Z",
+            "archived": False,
+        }
+
+    def respond(self, path, query, headers):
+        records = self.all_records()
+        limit = self.size(query, "limit")
+        start = _position(query["after"], "hs") if "after" in query else 0
+        if start is None:
+            return 400, {}, {"status": "error", "message": "Invalid after"}
+        body = {"results": records[start : start + limit]}
+        if start + limit < len(records):
+            after = _token(start + limit, "hs")
+            # The link carries only ``after``: following it would drop the request's own parameters.
+            body["paging"] = {"next": {"after": after, "link": f"{self.url}?after={after}"}}
+        return 200, {}, body
+
+
+class Slack(VendorServer):
+    """Slack ``conversations.list``: ``{"ok": true, "channels", "response_metadata": {"next_cursor"}}``;
+    ``limit`` and ``cursor``; the last page has ``next_cursor: ""``. Errors are HTTP 200 with
+    ``{"ok": false, "error": ...}``. https://api.slack.com/methods/conversations.list and
+    https://api.slack.com/docs/pagination"""
+
+    name = "slack"
+    path = "/api/conversations.list"
+    records = 11
+    page_size = 4
+    api_key = "xoxb-17653672481-19874698323-pdFZKVeTuE8sk7oOcBrzbqgy"
+
+    def record(self, number):
+        return {"id": f"C{number:08d}", "name": f"channel-{number}", "is_channel": True}
+
+    def authorized(self, headers):
+        return True  # Slack answers a bad token with HTTP 200 and {"ok": false, "error": "invalid_auth"}
+
+    def respond(self, path, query, headers):
+        if headers.get("Authorization") != f"Bearer {self.api_key}":
+            return 200, {}, {"ok": False, "error": "invalid_auth"}
+        records = self.all_records()
+        limit = self.size(query, "limit")
+        start = _position(query["cursor"], "slack") if query.get("cursor") else 0
+        if start is None:
+            return 200, {}, {"ok": False, "error": "invalid_cursor"}
+        next_cursor = _token(start + limit, "slack") if start + limit < len(records) else ""
+        return (
+            200,
+            {},
+            {
+                "ok": True,
+                "channels": records[start : start + limit],
+                "response_metadata": {"next_cursor": next_cursor},
+            },
+        )
+
+
+class XApiV2(VendorServer):
+    """X (Twitter) API v2 followers (``GET /2/users/:id/followers``): ``{"data", "meta":
+    {"result_count", "next_token"}}``; ``max_results`` and ``pagination_token``; ``next_token`` is
+    omitted on the last page. https://docs.x.com/x-api/fundamentals/pagination"""
+
+    name = "x"
+    path = "/2/users/2244994945/followers"
+    records = 19
+    page_size = 6
+
+    def record(self, number):
+        return {"id": str(1_400_000_000_000 + number), "name": f"F{number}", "username": f"f{number}"}
+
+    def respond(self, path, query, headers):
+        records = self.all_records()
+        size = self.size(query, "max_results")
+        start = _position(query["pagination_token"], "x") if "pagination_token" in query else 0
+        if start is None:
+            return 400, {}, {"errors": [{"message": "invalid pagination_token"}]}
+        page = records[start : start + size]
+        meta = {"result_count": len(page)}
+        if start + size < len(records):
+            meta["next_token"] = _token(start + size, "x")
+        if start:
+            meta["previous_token"] = _token(max(0, start - size), "x")
+        return 200, {}, {"data": page, "meta": meta}
+
+
+class Airtable(VendorServer):
+    """Airtable list records (``GET /v0/{baseId}/{table}``): ``{"records": [{"id", "createdTime",
+    "fields"}], "offset"}``; ``pageSize`` (default 100) and ``offset`` (an opaque token); no
+    ``offset`` on the last page. https://airtable.com/developers/web/api/list-records"""
+
+    name = "airtable"
+    path = "/v0/appABC123/Tasks"
+    records = 15
+    page_size = 4
+    api_key = "patAbC123.0123456789abcdef"
+
+    def record(self, number):
+        return {
+            "id": f"rec{number:014d}",
+            "createdTime": "2024-01-01T00:00:00.000Z",
+            "fields": {"Name": f"T{number}"},
+        }
+
+    def respond(self, path, query, headers):
+        records = self.all_records()
+        size = self.size(query, "pageSize")
+        start = 0
+        if "offset" in query:
+            token = query["offset"]
+            start = _position(token.split("/")[0], "at") if "/" in token else None
+            if start is None:
+                return 422, {}, {"error": {"type": "LIST_RECORDS_ITERATOR_NOT_AVAILABLE"}}
+        body = {"records": records[start : start + size]}
+        if start + size < len(records):
+            body["offset"] = f"{_token(start + size, 'at')}/{records[start + size]['id']}"
+        return 200, {}, body
+
+
+class GoogleDrive(VendorServer):
+    """Google Drive ``files.list`` (``GET /drive/v3/files``), the Google APIs convention:
+    ``{"kind", "nextPageToken", "incompleteSearch", "files"}``; ``pageSize`` and ``pageToken``; no
+    ``nextPageToken`` on the last page. https://developers.google.com/drive/api/reference/rest/v3/files/list"""
+
+    name = "google"
+    path = "/drive/v3/files"
+    records = 21
+    page_size = 8
+    api_key = "ya29.a0AfH6SMBx-fake-access-token"
+
+    def record(self, number):
+        return {
+            "kind": "drive#file",
+            "id": f"1AbC{number:06d}",
+            "name": f"file {number}",
+            "mimeType": "text/plain",
+        }
+
+    def respond(self, path, query, headers):
+        records = self.all_records()
+        size = self.size(query, "pageSize")
+        start = _position(query["pageToken"], "g") if "pageToken" in query else 0
+        if start is None:
+            return 400, {}, {"error": {"code": 400, "message": "Invalid Value", "status": "INVALID_ARGUMENT"}}
+        body = {"kind": "drive#fileList", "incompleteSearch": False, "files": records[start : start + size]}
+        if start + size < len(records):
+            body["nextPageToken"] = _token(start + size, "g")
+        return 200, {}, body
+
+
+class Salesforce(VendorServer):
+    """Salesforce REST query (``GET /services/data/v62.0/query?q=SOQL``): ``{"totalSize", "done",
+    "nextRecordsUrl", "records"}`` where ``nextRecordsUrl`` is a path relative to the instance
+    (``/services/data/v62.0/query/<locator>-<n>``); the last batch has ``done: true`` and no
+    ``nextRecordsUrl``. https://developer.salesforce.com/docs/atlas.en-us.api_rest.meta/api_rest/dome_query.htm"""
+
+    name = "salesforce"
+    path = "/services/data/v62.0/query"
+    records = 25
+    page_size = 10  # the batch size (2,000 by default; Sforce-Query-Options: batchSize=...)
+    api_key = "00D5g000004fake!AQ0AQFakeSessionToken"
+    locator = "01gRO0000016PIAYA2"
+
+    def record(self, number):
+        record_id = f"001RO00000{number:08d}"
+        return {
+            "attributes": {"type": "Account", "url": f"/services/data/v62.0/sobjects/Account/{record_id}"},
+            "Id": record_id,
+            "Name": f"Account {number}",
+        }
+
+    def connector_fields(self):
+        return {**super().connector_fields(), "query_params": {"q": "SELECT Id, Name FROM Account"}}
+
+    def respond(self, path, query, headers):
+        records = self.all_records()
+        if path == self.path:
+            if not query.get("q"):
+                return 400, {}, [{"message": "q is required", "errorCode": "MALFORMED_QUERY"}]
+            start = 0
+        elif path.startswith(f"{self.path}/{self.locator}-") and path.rsplit("-", 1)[1].isdigit():
+            start = int(path.rsplit("-", 1)[1])
+        else:
+            return 404, {}, [{"message": "The requested resource does not exist", "errorCode": "NOT_FOUND"}]
+        end = start + self.page_size
+        body = {"totalSize": len(records), "done": end >= len(records), "records": records[start:end]}
+        if end < len(records):
+            body["nextRecordsUrl"] = f"{self.path}/{self.locator}-{end}"
+        return 200, {}, body
+
+
+class MicrosoftGraph(VendorServer):
+    """Microsoft Graph (OData v4) ``GET /v1.0/users``: ``{"@odata.context", "value",
+    "@odata.nextLink"}``; ``$top`` and an opaque ``$skiptoken`` inside the next link; no
+    ``@odata.nextLink`` on the last page. https://learn.microsoft.com/en-us/graph/paging"""
+
+    name = "graph"
+    path = "/v1.0/users"
+    records = 27
+    page_size = 10
+    api_key = "eyJ0eXAiOiJKV1QiLCJub25jZSI6ImZha2UifQ.fake.graph"
+
+    def record(self, number):
+        return {
+            "id": f"87d349ed-44d7-43e1-9a83-{number:012d}",
+            "displayName": f"User {number}",
+            "@odata.etag": f'W/"{number}"',
+        }
+
+    def respond(self, path, query, headers):
+        records = self.all_records()
+        size = self.size(query, "$top")
+        start = _position(query["$skiptoken"], "ms") if "$skiptoken" in query else 0
+        if start is None:
+            return 400, {}, {"error": {"code": "BadRequest", "message": "Invalid skip token"}}
+        body = {
+            "@odata.context": "https://graph.microsoft.com/v1.0/$metadata#users",
+            "value": records[start : start + size],
+        }
+        if start + size < len(records):
+            body["@odata.nextLink"] = f"{self.url}?" + urlencode(
+                {"$top": size, "$skiptoken": _token(start + size, "ms")}
+            )
+        return 200, {}, body
+
+
+class Jira(BasicAuthVendor):
+    """Jira Cloud issue search (``GET /rest/api/3/search?jql=...``): ``{"expand", "startAt",
+    "maxResults", "total", "issues"}``; ``startAt`` / ``maxResults`` (default 50, capped);
+    Basic auth with the account e-mail and an API token.
+    https://developer.atlassian.com/cloud/jira/platform/rest/v3/api-group-issue-search/"""
+
+    name = "jira"
+    path = "/rest/api/3/search"
+    records = 29
+    page_size = 10
+    api_key = "ATATT3xFfGF0-fake-jira-token"
+    user = "ada@example.com"  # the account e-mail
+
+    def record(self, number):
+        return {"id": str(10000 + number), "key": f"PRJ-{number}", "fields": {"summary": f"Issue {number}"}}
+
+    def connector_fields(self):
+        return {**super().connector_fields(), "query_params": {"jql": "project = PRJ ORDER BY key"}}
+
+    def respond(self, path, query, headers):
+        records = self.all_records()
+        size = self.size(query, "maxResults")
+        start = int(query.get("startAt", "0") or 0)
+        return (
+            200,
+            {},
+            {
+                "expand": "names,schema",
+                "startAt": start,
+                "maxResults": size,
+                "total": len(records),
+                "issues": records[start : start + size],
+            },
+        )
+
+
+class WordPress(BasicAuthVendor):
+    """WordPress REST API (``GET /wp-json/wp/v2/posts``): a JSON list; ``page`` / ``per_page``
+    (default 10); ``X-WP-Total`` and ``X-WP-TotalPages`` headers and a ``Link`` header with
+    ``rel="next"``; a page past the last one answers 400 ``rest_post_invalid_page_number``.
+    https://developer.wordpress.org/rest-api/using-the-rest-api/pagination/"""
+
+    name = "wordpress"
+    path = "/wp-json/wp/v2/posts"
+    records = 13
+    page_size = 5
+    api_key = "abcd EFGH 1234 ijkl MNOP 6789"  # an application password
+    user = "editor"
+    send_link = True
+
+    def record(self, number):
+        return {"id": number, "slug": f"post-{number}", "title": {"rendered": f"Post {number}"}}
+
+    def respond(self, path, query, headers):
+        records = self.all_records()
+        size = self.size(query, "per_page")
+        page = int(query.get("page", "1") or 1)
+        pages = max(1, -(-len(records) // size))
+        if page > pages:
+            return (
+                400,
+                {},
+                {
+                    "code": "rest_post_invalid_page_number",
+                    "message": "The page number requested is larger than the number of pages available.",
+                    "data": {"status": 400},
+                },
+            )
+        out = {"X-WP-Total": str(len(records)), "X-WP-TotalPages": str(pages)}
+        if self.send_link and page < pages:
+            out["Link"] = f'<{self.url}?{urlencode({**query, "page": page + 1})}>; rel="next"'
+        start = (page - 1) * size
+        return 200, out, records[start : start + size]
+
+
+class GitHub(VendorServer):
+    """GitHub REST (``GET /repos/{owner}/{repo}/issues``): a JSON list; ``per_page`` (default 30)
+    and ``page``; a ``Link`` header with ``next``, ``last``, ``first``, ``prev``; no ``next`` on the
+    last page. https://docs.github.com/en/rest/using-the-rest-api/using-pagination-in-the-rest-api"""
+
+    name = "github"
+    path = "/repos/octocat/hello-world/issues"
+    records = 31
+    page_size = 10
+    api_key = "ghp_16C7e42F292c6912E7710c838347Ae178B4a"
+
+    def record(self, number):
+        return {"id": 1_000_000 + number, "number": number, "title": f"Issue {number}", "state": "open"}
+
+    def respond(self, path, query, headers):
+        records = self.all_records()
+        size = self.size(query, "per_page")
+        page = int(query.get("page", "1") or 1)
+        pages = max(1, -(-len(records) // size))
+
+        def link(number):
+            return f"{self.url}?{urlencode({**query, 'page': number})}"
+
+        links = []
+        if page < pages:
+            links += [f'<{link(page + 1)}>; rel="next"', f'<{link(pages)}>; rel="last"']
+        if page > 1:
+            links += [f'<{link(1)}>; rel="first"', f'<{link(page - 1)}>; rel="prev"']
+        start = (page - 1) * size
+        return 200, {"Link": ", ".join(links)} if links else {}, records[start : start + size]
+
+
+class Shopify(VendorServer):
+    """Shopify Admin REST (``GET /admin/api/2024-01/products.json``): ``{"products"}``; ``limit``
+    (default 50) and cursor-based ``page_info`` in the ``Link`` header; a request with ``page_info``
+    may carry no other parameter than ``limit`` and ``fields`` (400 otherwise); auth header
+    ``X-Shopify-Access-Token``. https://shopify.dev/docs/api/admin-rest/usage/pagination"""
+
+    name = "shopify"
+    path = "/admin/api/2024-01/products.json"
+    records = 9
+    page_size = 4
+    api_key = "shpat_0123456789abcdef0123456789abcdef"
+
+    def authorized(self, headers):
+        return headers.get("X-Shopify-Access-Token") == self.api_key
+
+    def connector_fields(self):
+        return {
+            "api_endpoint": self.url,
+            "api_key": self.api_key,
+            "auth_type": "header",
+            "auth_header_name": "X-Shopify-Access-Token",
+            "query_params": {"status": "active"},
+        }
+
+    def record(self, number):
+        return {"id": 632910392 + number, "title": f"Product {number}", "status": "active"}
+
+    def respond(self, path, query, headers):
+        records = self.all_records()
+        size = self.size(query, "limit")
+        start = 0
+        if "page_info" in query:
+            if set(query) - {"page_info", "limit", "fields"}:
+                return 400, {}, {"errors": {"page_info": ["Invalid value."]}}
+            start = _position(query["page_info"], "shop")
+            if start is None:
+                return 400, {}, {"errors": {"page_info": ["Invalid value."]}}
+        links = []
+        if start + size < len(records):
+            links.append(f'<{self.url}?limit={size}&page_info={_token(start + size, "shop")}>; rel="next"')
+        if start:
+            links.append(
+                f'<{self.url}?limit={size}&page_info={_token(max(0, start - size), "shop")}>; rel="previous"'
+            )
+        return 200, {"Link": ", ".join(links)} if links else {}, {"products": records[start : start + size]}
+
+
+class Zendesk(VendorServer):
+    """Zendesk Support (``GET /api/v2/users.json``). Without ``page[size]``: offset pagination,
+    ``{"users", "next_page": <absolute URL or null>, "previous_page", "count"}``, ``per_page``
+    (default 100). With ``page[size]``: cursor pagination, ``{"users", "meta": {"has_more",
+    "after_cursor", "before_cursor"}, "links": {"next", "prev"}}``; on the last page ``has_more`` is
+    false (the next link is still there). https://developer.zendesk.com/api-reference/introduction/pagination/"""
+
+    name = "zendesk"
+    path = "/api/v2/users.json"
+    records = 23
+    page_size = 10
+    api_key = "zd-oauth-token-0123456789"
+
+    def record(self, number):
+        return {"id": 35436 + number, "name": f"User {number}", "role": "end-user"}
+
+    def respond(self, path, query, headers):
+        records = self.all_records()
+        if "page[size]" in query:
+            size = self.size(query, "page[size]")
+            start = _position(query["page[after]"], "zd") if query.get("page[after]") else 0
+            if start is None:
+                return 400, {}, {"error": "InvalidPaginationParameter"}
+            end = min(start + size, len(records))
+            after = _token(end, "zd")
+            return (
+                200,
+                {},
+                {
+                    "users": records[start:end],
+                    "meta": {
+                        "has_more": end < len(records),
+                        "after_cursor": after,
+                        "before_cursor": _token(start, "zd"),
+                    },
+                    "links": {
+                        "next": f"{self.url}?{urlencode({'page[size]': size, 'page[after]': after})}",
+                        "prev": f"{self.url}?"
+                        + urlencode({"page[size]": size, "page[before]": _token(start, "zd")}),
+                    },
+                },
+            )
+        size = self.size(query, "per_page")
+        page = int(query.get("page", "1") or 1)
+        start = (page - 1) * size
+        pages = max(1, -(-len(records) // size))
+        return (
+            200,
+            {},
+            {
+                "users": records[start : start + size],
+                "next_page": f"{self.url}?{urlencode({**query, 'page': page + 1})}" if page < pages else None,
+                "previous_page": f"{self.url}?{urlencode({**query, 'page': page - 1})}" if page > 1 else None,
+                "count": len(records),
+            },
+        )
+
+
+class JsonApi(VendorServer):
+    """A JSON:API server (``GET /articles``): ``{"data": [{"type", "id", "attributes"}], "links":
+    {"self", "first", "prev", "next", "last"}, "meta"}`` with ``page[number]`` / ``page[size]``;
+    ``links.next`` is null on the last page. https://jsonapi.org/format/#fetching-pagination"""
+
+    name = "jsonapi"
+    path = "/articles"
+    records = 11
+    page_size = 3
+
+    def record(self, number):
+        return {"type": "articles", "id": str(number), "attributes": {"title": f"Article {number}"}}
+
+    def respond(self, path, query, headers):
+        records = self.all_records()
+        size = self.size(query, "page[size]")
+        number = int(query.get("page[number]", "1") or 1)
+        pages = max(1, -(-len(records) // size))
+
+        def link(page_number):
+            return f"{self.url}?{urlencode({'page[number]': page_number, 'page[size]': size})}"
+
+        start = (number - 1) * size
+        return (
+            200,
+            {"Content-Type": "application/vnd.api+json"},
+            {
+                "data": records[start : start + size],
+                "links": {
+                    "self": link(number),
+                    "first": link(1),
+                    "prev": link(number - 1) if number > 1 else None,
+                    "next": link(number + 1) if number < pages else None,
+                    "last": link(pages),
+                },
+                "meta": {"totalPages": pages},
+            },
+        )
+
+
+VENDORS = (
+    Stripe,
+    HubSpot,
+    Slack,
+    XApiV2,
+    Airtable,
+    GoogleDrive,
+    Salesforce,
+    MicrosoftGraph,
+    Jira,
+    WordPress,
+    GitHub,
+    Shopify,
+    Zendesk,
+    JsonApi,
+)
