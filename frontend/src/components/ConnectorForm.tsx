@@ -1,9 +1,12 @@
-import { useState, type FormEvent, type ReactNode } from "react";
+import { useEffect, useRef, useState, type FormEvent } from "react";
 
 import { ApiError, errorMessage } from "../api/client";
 import type { AuthType, Connector, ConnectorInput, JsonValue, PaginationType, SyncFrequency } from "../api/types";
 import { prettyJson } from "../format";
 import { ErrorBanner } from "./common";
+import { buildPagination, paginationValuesOf, type PaginationValues } from "./connectorConfig";
+import { Field, PaginationFields } from "./fields";
+import { saveErrorSummary } from "./formErrors";
 
 const FREQUENCIES: SyncFrequency[] = ["MANUAL", "HOURLY", "DAILY", "WEEKLY"];
 const AUTH_TYPES: { value: AuthType; label: string }[] = [
@@ -36,11 +39,28 @@ interface FormState {
   auth_param_name: string;
   auth_username: string;
   pagination_type: PaginationType;
+  pagination: PaginationValues;
   records_path_mode: RecordsPathMode;
   records_path: string;
   primary_key: string;
   transformation_rules: string;
 }
+
+const shown: ReadonlySet<string> = new Set([
+  "name",
+  "api_endpoint",
+  "api_key",
+  "sync_frequency",
+  "is_active",
+  "auth_type",
+  "auth_header_name",
+  "auth_param_name",
+  "auth_username",
+  "pagination",
+  "records_path",
+  "primary_key",
+  "transformation_rules",
+]);
 
 function paginationTypeOf(pagination: JsonValue | undefined): PaginationType {
   if (pagination && typeof pagination === "object" && !Array.isArray(pagination)) {
@@ -64,48 +84,13 @@ function initialState(connector?: Connector): FormState {
     auth_param_name: connector?.auth_param_name ?? "",
     auth_username: connector?.auth_username ?? "",
     pagination_type: paginationTypeOf(connector?.pagination),
+    pagination: paginationValuesOf(connector?.pagination).values,
     records_path_mode:
       connector === undefined || connector.records_path === null ? "detect" : connector.records_path === "" ? "root" : "path",
     records_path: connector?.records_path ?? "",
     primary_key: connector?.primary_key ?? "",
     transformation_rules: hasRules ? prettyJson(rules) : "",
   };
-}
-
-function FieldErrors({ messages }: { messages: string[] | undefined }) {
-  if (!messages || messages.length === 0) return null;
-  return (
-    <ul className="field-errors" role="alert">
-      {messages.map((message, index) => (
-        <li key={index}>{message}</li>
-      ))}
-    </ul>
-  );
-}
-
-function Field({
-  label,
-  htmlFor,
-  hint,
-  errors,
-  children,
-  wide,
-}: {
-  label: string;
-  htmlFor: string;
-  hint?: ReactNode;
-  errors?: string[];
-  children: ReactNode;
-  wide?: boolean;
-}) {
-  return (
-    <div className={`field${wide ? " field-wide" : ""}${errors && errors.length ? " field-invalid" : ""}`}>
-      <label htmlFor={htmlFor}>{label}</label>
-      {children}
-      {hint ? <div className="hint">{hint}</div> : null}
-      <FieldErrors messages={errors} />
-    </div>
-  );
 }
 
 /**
@@ -125,7 +110,33 @@ export function ConnectorForm({
   const [fieldErrors, setFieldErrors] = useState<Record<string, string[]>>({});
   const [error, setError] = useState<string | null>(null);
   const [saving, setSaving] = useState(false);
+  const [other, setOther] = useState<string[]>([]);
   const editing = connector !== undefined;
+  const initial = useRef(initialState(connector));
+  const dirty = JSON.stringify(form) !== JSON.stringify(initial.current);
+  const formRef = useRef<HTMLFormElement>(null);
+
+  // Leaving with unsaved edits asks first: closing the tab or reloading (beforeunload), Cancel and Escape.
+  useEffect(() => {
+    if (!dirty) return;
+    const warn = (event: BeforeUnloadEvent) => {
+      event.preventDefault();
+    };
+    window.addEventListener("beforeunload", warn);
+    return () => window.removeEventListener("beforeunload", warn);
+  }, [dirty]);
+
+  function cancel() {
+    if (!onCancel) return;
+    if (dirty && !window.confirm("Discard your changes to this connector?")) return;
+    onCancel();
+  }
+
+  // After a failed save, focus goes to the first invalid field.
+  useEffect(() => {
+    if (Object.keys(fieldErrors).length === 0) return;
+    formRef.current?.querySelector<HTMLElement>("[aria-invalid='true']")?.focus();
+  }, [fieldErrors]);
 
   function set<K extends keyof FormState>(key: K, value: FormState[K]) {
     setForm((current) => ({ ...current, [key]: value }));
@@ -162,15 +173,11 @@ export function ConnectorForm({
       primary_key: form.primary_key,
       transformation_rules: rules,
     };
-    // An unchanged style keeps the connector's own pagination settings (page size, parameter
-    // names); another style starts from its defaults.
-    if (!editing || form.pagination_type !== paginationTypeOf(connector.pagination)) {
-      input.pagination = { type: form.pagination_type };
-    }
+    input.pagination = buildPagination(form.pagination_type, form.pagination);
     if (form.auth_type === "header") input.auth_header_name = form.auth_header_name;
     if (form.auth_type === "query") input.auth_param_name = form.auth_param_name;
     if (form.auth_type === "basic") input.auth_username = form.auth_username;
-    if (!editing || form.api_key !== "") input.api_key = form.api_key;
+    if (form.auth_type !== "none" && (!editing || form.api_key !== "")) input.api_key = form.api_key;
 
     setSaving(true);
     setError(null);
@@ -178,7 +185,9 @@ export function ConnectorForm({
     try {
       await onSubmit(input);
     } catch (submitError) {
-      setError(errorMessage(submitError));
+      const { summary, other: otherMessages } = saveErrorSummary(submitError, shown);
+      setError(summary);
+      setOther(otherMessages);
       if (submitError instanceof ApiError) setFieldErrors(submitError.fieldErrors);
     } finally {
       setSaving(false);
@@ -188,7 +197,7 @@ export function ConnectorForm({
   const prefix = editing ? `edit-${connector.id}` : "new";
   const id = (name: string) => `${prefix}-${name}`;
   const e = fieldErrors;
-  const shown = new Set([
+  const unusedShown = new Set([
     "name",
     "api_endpoint",
     "api_key",
@@ -203,15 +212,27 @@ export function ConnectorForm({
     "primary_key",
     "transformation_rules",
   ]);
-  const otherErrors = Object.entries(fieldErrors).filter(([field]) => !shown.has(field));
+  void unusedShown;
 
   return (
-    <form className="card connector-form" onSubmit={submit} noValidate aria-label={editing ? "Edit connector" : "New connector"}>
-      <h3>{editing ? `Edit ${connector.name}` : "New connector"}</h3>
+    <form
+      ref={formRef}
+      className="card connector-form"
+      onSubmit={submit}
+      noValidate
+      aria-label={editing ? "Edit connector" : "New connector"}
+      onKeyDown={(event) => {
+        if (event.key === "Escape") {
+          event.preventDefault();
+          cancel();
+        }
+      }}
+    >
+      <h2>{editing ? `Edit ${connector.name}` : "New connector"}</h2>
       <ErrorBanner message={error} />
-      {otherErrors.map(([field, messages]) => (
-        <p key={field} className="error-text">
-          {field}: {messages.join(" ")}
+      {other.map((message, index) => (
+        <p key={index} className="error-text">
+          {message}
         </p>
       ))}
       <div className="form-grid">
@@ -227,6 +248,7 @@ export function ConnectorForm({
             required
           />
         </Field>
+        {form.auth_type !== "none" ? (
         <Field
           label="API key"
           htmlFor={id("api_key")}
@@ -245,6 +267,7 @@ export function ConnectorForm({
             onChange={(ev) => set("api_key", ev.target.value)}
           />
         </Field>
+        ) : null}
         <Field label="Sync frequency" htmlFor={id("sync_frequency")} errors={e.sync_frequency}>
           <select id={id("sync_frequency")} value={form.sync_frequency} onChange={(ev) => set("sync_frequency", ev.target.value as SyncFrequency)}>
             {FREQUENCIES.map((f) => (
@@ -282,7 +305,7 @@ export function ConnectorForm({
           <select
             id={id("pagination")}
             value={form.pagination_type}
-            onChange={(ev) => set("pagination_type", ev.target.value as PaginationType)}
+            onChange={(ev) => setForm((current) => ({ ...current, pagination_type: ev.target.value as PaginationType, pagination: {} }))}
           >
             {PAGINATION_TYPES.map((p) => (
               <option key={p.value} value={p.value}>
@@ -291,6 +314,7 @@ export function ConnectorForm({
             ))}
           </select>
         </Field>
+        <PaginationFields idPrefix={prefix} type={form.pagination_type} values={form.pagination} onChange={(values) => set("pagination", values)} />
         <Field label="Records path" htmlFor={id("records_path_mode")} errors={e.records_path}>
           <select
             id={id("records_path_mode")}
@@ -340,7 +364,7 @@ export function ConnectorForm({
           {saving ? "Saving…" : editing ? "Save changes" : "Create connector"}
         </button>
         {onCancel ? (
-          <button type="button" className="btn" onClick={onCancel} disabled={saving}>
+          <button type="button" className="btn" onClick={cancel} disabled={saving}>
             Cancel
           </button>
         ) : null}
