@@ -17,6 +17,18 @@ export const LAST_ADMIN_RULE = "A tenant must keep at least one admin: the last 
 export function MembersPage() {
   usePageTitle("Members");
   const { me } = useAuth();
+  if (me?.role !== "admin") {
+    return (
+      <div className="page">
+        <h1>Members</h1>
+        <p>Only the tenant's admins manage its members.</p>
+      </div>
+    );
+  }
+  return <MembersManager email={me.user.email} />;
+}
+
+function MembersManager({ email: myEmail }: { email: string }) {
   const announce = useAnnounce();
   const members = useLoad(() => listMembers({ page_size: 500 }), []);
   const [error, setError] = useState<string | null>(null);
@@ -27,15 +39,6 @@ export function MembersPage() {
   const [adding, setAdding] = useState(false);
   const emailRef = useRef<HTMLInputElement>(null);
   const headingRef = useRef<HTMLHeadingElement>(null);
-
-  if (me?.role !== "admin") {
-    return (
-      <div className="page">
-        <h1>Members</h1>
-        <p>Only the tenant's admins manage its members.</p>
-      </div>
-    );
-  }
 
   const rows = members.data?.results ?? [];
   const admins = rows.filter((member) => member.role === "admin").length;
@@ -159,7 +162,7 @@ export function MembersPage() {
               <tbody>
                 {rows.map((member) => {
                   const last = isLastAdmin(member);
-                  const you = member.email === me.user.email;
+                  const you = member.email === myEmail;
                   return (
                     <tr key={member.id} data-testid={`member-${member.email}`}>
                       <td>
