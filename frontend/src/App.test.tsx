@@ -43,7 +43,7 @@ describe("the app shell", () => {
     api("viewer");
     renderApp("/nope");
     expect(await screen.findByRole("heading", { name: "Page not found" })).toBeTruthy();
-    expect(document.title).toBe("Page not found · MigrateIQ");
+    await vi.waitFor(() => expect(document.title).toBe("Page not found · MigrateIQ"));
     expect(within(screen.getByRole("main")).getByRole("link", { name: "Dashboard" })).toBeTruthy();
   });
 
@@ -51,7 +51,7 @@ describe("the app shell", () => {
     api("viewer");
     renderApp("/syncs");
     await screen.findByRole("heading", { name: "Syncs" });
-    expect(document.title).toBe("Syncs · MigrateIQ");
+    await vi.waitFor(() => expect(document.title).toBe("Syncs · MigrateIQ"));
     await vi.waitFor(() => expect(screen.getByTestId("announcer").textContent).toBe("Syncs"));
   });
 
