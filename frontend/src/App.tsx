@@ -72,11 +72,26 @@ function Layout() {
       firstRender.current = false;
       return;
     }
-    const heading = mainRef.current?.querySelector<HTMLElement>("h1");
-    if (heading) {
+    const main = mainRef.current;
+    if (!main) return;
+    const focusHeading = (): boolean => {
+      const heading = main.querySelector<HTMLElement>("h1");
+      if (!heading) return false;
       heading.tabIndex = -1;
       heading.focus();
-    }
+      return true;
+    };
+    if (focusHeading()) return;
+    // A page that loads its data first shows its heading a moment later.
+    const observer = new MutationObserver(() => {
+      if (focusHeading()) observer.disconnect();
+    });
+    observer.observe(main, { childList: true, subtree: true });
+    const stop = setTimeout(() => observer.disconnect(), 5000);
+    return () => {
+      observer.disconnect();
+      clearTimeout(stop);
+    };
   }, [location.pathname]);
   return (
     <div className="app">

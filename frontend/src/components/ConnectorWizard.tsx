@@ -392,11 +392,11 @@ export function ConnectorWizard({ onSubmit, onCancel }: { onSubmit: (input: Conn
             <div className="before-after field-wide" data-testid="before-after">
               <div>
                 <h3>Before</h3>
-                <pre className="json-block">{prettyJson(sample)}</pre>
+                <pre className="json-block" tabIndex={0}>{prettyJson(sample)}</pre>
               </div>
               <div>
                 <h3>After the mappings</h3>
-                <pre className="json-block">{prettyJson(applyMappings(sample, state.mappings, state.include_unmapped))}</pre>
+                <pre className="json-block" tabIndex={0}>{prettyJson(applyMappings(sample, state.mappings, state.include_unmapped))}</pre>
                 <p className="hint">Type conversions, defaults and required fields are applied by the server during a sync.</p>
               </div>
             </div>

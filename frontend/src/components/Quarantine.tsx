@@ -96,7 +96,7 @@ export function Quarantine({ logId, failed }: { logId: number; failed: number })
                     <td className="json-cell">
                       <details>
                         <summary className="mono small">{compactJson(item.raw_payload, 100)}</summary>
-                        <pre className="json-block">{prettyJson(item.raw_payload)}</pre>
+                        <pre className="json-block" tabIndex={0}>{prettyJson(item.raw_payload)}</pre>
                       </details>
                     </td>
                   </tr>

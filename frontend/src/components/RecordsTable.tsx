@@ -263,7 +263,7 @@ function RecordRow({
       {open ? (
         <tr className="raw-row">
           <td colSpan={columns.length + 3}>
-            <pre className="json-block" data-testid="raw-json">
+            <pre className="json-block" tabIndex={0} data-testid="raw-json">
               {prettyJson(record.data)}
             </pre>
           </td>

@@ -290,7 +290,7 @@ function ConnectorDetail({ id }: { id: number }) {
         </dl>
         <details>
           <summary>Transformation rules</summary>
-          <pre className="json-block">{prettyJson(c.transformation_rules)}</pre>
+          <pre className="json-block" tabIndex={0}>{prettyJson(c.transformation_rules)}</pre>
         </details>
       </section>
 

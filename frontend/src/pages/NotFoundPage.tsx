@@ -12,7 +12,7 @@ export function NotFoundPage() {
       <p>
         There is no page at <code className="mono">{location.pathname}</code>.
       </p>
-      <ul>
+      <ul className="link-list">
         <li>
           <Link to="/">Dashboard</Link>
         </li>
