@@ -363,7 +363,7 @@ function ConnectorDetail({ id }: { id: number }) {
 /** Records processed and duration of the latest runs, oldest first, coloured by status. */
 function SyncCharts({ runs, error }: { runs: SyncLog[] | null; error: string | null }) {
   if (error) return <ErrorBanner message={error} />;
-  if (!runs) return null;
+  if (!runs || runs.length === 0) return null;
   const chronological = [...runs].reverse();
   const bars = (value: (log: SyncLog) => number, key: string) =>
     chronological.map((log) => ({ label: `#${log.id}`, segments: [{ key: `${key} (${log.status})`, value: value(log), colour: STATUS_COLOURS[log.status] }] }));
