@@ -8,7 +8,7 @@
 // node_modules, nothing downloaded) checks every page and state visited and any violation fails
 // the run. Screenshots go to $E2E_SCREENSHOT_DIR (default frontend/e2e/screenshots/, git-ignored).
 // Every process it starts is stopped on the way out; the whole run is bounded by
-// E2E_TIMEOUT_SECONDS (default 140; scripts/test.sh sets 110).
+// E2E_TIMEOUT_SECONDS (default 140, as scripts/test.sh sets).
 //
 //   node e2e/run-e2e.mjs            (from frontend/; or `npm run e2e`)
 
@@ -257,7 +257,7 @@ async function main() {
       "--no-first-run",
     ],
   });
-  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, reducedMotion: "reduce" });
   const page = await context.newPage();
   currentPage = page;
   page.setDefaultTimeout(20_000);
@@ -269,6 +269,18 @@ async function main() {
     await page.screenshot({ path: file, fullPage });
   };
   const title = () => page.evaluate(() => document.title);
+
+  // Reduced motion is respected: the spinner does not turn.
+  await page.goto(`${base}/login`);
+  const spin = await page.evaluate(() => {
+    const probe = document.createElement("span");
+    probe.className = "spinner";
+    document.body.appendChild(probe);
+    const name = getComputedStyle(probe).animationName;
+    probe.remove();
+    return name;
+  });
+  if (spin !== "none") throw new Error(`the spinner animates (${spin}) with reduced motion`);
 
   // 1. Signed out: the sign-in page (a <main> landmark); a wrong password shows the API's detail.
   await page.goto(`${base}/connectors`);
@@ -303,6 +315,18 @@ async function main() {
   await page.getByRole("heading", { name: "Demo Users API" }).waitFor();
   if (!(await focusedInside(page, "h1"))) throw new Error("focus did not move to the new page's heading");
   await tabTo(page, "Test connection");
+  // The focus ring: 3 px, at least 3:1 against the page behind the button.
+  const ring = await page.evaluate(() => {
+    const style = getComputedStyle(document.activeElement);
+    const rgb = (text) => (text.match(/\d+(\.\d+)?/g) ?? []).slice(0, 3).map(Number);
+    const lum = ([r, g, b]) =>
+      [r, g, b].map((c) => ((c /= 255) <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4)).reduce((sum, c, i) => sum + c * [0.2126, 0.7152, 0.0722][i], 0);
+    const ring = lum(rgb(style.outlineColor));
+    const page = lum(rgb(getComputedStyle(document.body).backgroundColor === "rgba(0, 0, 0, 0)" ? "rgb(244, 246, 250)" : getComputedStyle(document.body).backgroundColor));
+    const ratio = (Math.max(ring, page) + 0.05) / (Math.min(ring, page) + 0.05);
+    return { width: style.outlineWidth, style: style.outlineStyle, ratio };
+  });
+  if (ring.width !== "3px" || ring.style === "none" || ring.ratio < 3) throw new Error(`focus ring ${JSON.stringify(ring)}`);
   await page.keyboard.press("Enter");
   await page.getByTestId("test-result").getByRole("heading", { name: "Connected" }).waitFor();
   if (!(await focusedInside(page, "[data-testid='test-result']"))) throw new Error("focus did not move to the test result");
