@@ -4,8 +4,8 @@ import { ApiError, errorMessage } from "../api/client";
 import type { AuthType, Connector, ConnectorInput, JsonValue, PaginationType, SyncFrequency } from "../api/types";
 import { prettyJson } from "../format";
 import { ErrorBanner } from "./common";
-import { buildPagination, paginationValuesOf, type PaginationValues } from "./connectorConfig";
-import { Field, PaginationFields } from "./fields";
+import { buildPagination, objectOf, paginationValuesOf, rowsOf, type KeyValue, type PaginationValues } from "./connectorConfig";
+import { Field, KeyValueEditor, PaginationFields } from "./fields";
 import { saveErrorSummary } from "./formErrors";
 
 const FREQUENCIES: SyncFrequency[] = ["MANUAL", "HOURLY", "DAILY", "WEEKLY"];
@@ -44,6 +44,11 @@ interface FormState {
   records_path: string;
   primary_key: string;
   transformation_rules: string;
+  headers: KeyValue[];
+  query: KeyValue[];
+  cursor_field: string;
+  cursor_param: string;
+  max_pages: string;
 }
 
 const shown: ReadonlySet<string> = new Set([
@@ -60,7 +65,19 @@ const shown: ReadonlySet<string> = new Set([
   "records_path",
   "primary_key",
   "transformation_rules",
+  "request_headers",
+  "query_params",
+  "incremental",
+  "max_pages",
 ]);
+
+function incrementalOf(incremental: JsonValue | undefined, key: string): string {
+  if (incremental && typeof incremental === "object" && !Array.isArray(incremental)) {
+    const value = incremental[key];
+    if (typeof value === "string") return value;
+  }
+  return "";
+}
 
 function paginationTypeOf(pagination: JsonValue | undefined): PaginationType {
   if (pagination && typeof pagination === "object" && !Array.isArray(pagination)) {
@@ -90,6 +107,11 @@ function initialState(connector?: Connector): FormState {
     records_path: connector?.records_path ?? "",
     primary_key: connector?.primary_key ?? "",
     transformation_rules: hasRules ? prettyJson(rules) : "",
+    headers: rowsOf(connector?.request_headers),
+    query: rowsOf(connector?.query_params),
+    cursor_field: incrementalOf(connector?.incremental, "cursor_field"),
+    cursor_param: incrementalOf(connector?.incremental, "param"),
+    max_pages: connector?.max_pages ? String(connector.max_pages) : "",
   };
 }
 
@@ -123,7 +145,20 @@ export function ConnectorForm({
       event.preventDefault();
     };
     window.addEventListener("beforeunload", warn);
-    return () => window.removeEventListener("beforeunload", warn);
+    // A link elsewhere in the app (the router has no navigation blocker outside data routers):
+    // ask in the capture phase, before the router sees the click.
+    const guardLinks = (event: MouseEvent) => {
+      const link = (event.target as Element | null)?.closest?.("a[href]");
+      if (!link || formRef.current?.contains(link)) return;
+      if (window.confirm("Leave this page and discard your changes to the connector?")) return;
+      event.preventDefault();
+      event.stopPropagation();
+    };
+    document.addEventListener("click", guardLinks, true);
+    return () => {
+      window.removeEventListener("beforeunload", warn);
+      document.removeEventListener("click", guardLinks, true);
+    };
   }, [dirty]);
 
   function cancel() {
@@ -156,6 +191,7 @@ export function ConnectorForm({
         localErrors.transformation_rules = [`Not valid JSON: ${errorMessage(parseError)}`];
       }
     }
+    if (form.max_pages.trim() && !/^\d+$/.test(form.max_pages.trim())) localErrors.max_pages = ["A whole number of pages."];
     if (Object.keys(localErrors).length > 0) {
       setFieldErrors(localErrors);
       setError("Please correct the highlighted fields.");
@@ -172,6 +208,11 @@ export function ConnectorForm({
         form.records_path_mode === "detect" ? null : form.records_path_mode === "root" ? "" : form.records_path,
       primary_key: form.primary_key,
       transformation_rules: rules,
+      request_headers: objectOf(form.headers),
+      query_params: objectOf(form.query),
+      incremental:
+        form.cursor_field.trim() || form.cursor_param.trim() ? { cursor_field: form.cursor_field.trim(), param: form.cursor_param.trim() } : {},
+      max_pages: form.max_pages.trim() ? Number(form.max_pages.trim()) : null,
     };
     input.pagination = buildPagination(form.pagination_type, form.pagination);
     if (form.auth_type === "header") input.auth_header_name = form.auth_header_name;
@@ -343,6 +384,17 @@ export function ConnectorForm({
             Sync on its schedule
           </label>
         </Field>
+        <Field label="Max pages per sync" htmlFor={id("max_pages")} errors={e.max_pages} hint="Empty: no limit.">
+          <input id={id("max_pages")} inputMode="numeric" value={form.max_pages} onChange={(ev) => set("max_pages", ev.target.value)} />
+        </Field>
+        <Field label="Incremental: cursor field" htmlFor={id("cursor_field")} errors={e.incremental} hint="e.g. updated_at; empty: fetch everything each time.">
+          <input id={id("cursor_field")} value={form.cursor_field} onChange={(ev) => set("cursor_field", ev.target.value)} />
+        </Field>
+        <Field label="Incremental: query parameter" htmlFor={id("cursor_param")} hint="e.g. updated_since">
+          <input id={id("cursor_param")} value={form.cursor_param} onChange={(ev) => set("cursor_param", ev.target.value)} />
+        </Field>
+        <KeyValueEditor id={id("headers")} legend="Request headers" rows={form.headers} onChange={(rows) => set("headers", rows)} errors={e.request_headers} />
+        <KeyValueEditor id={id("query")} legend="Query parameters" rows={form.query} onChange={(rows) => set("query", rows)} errors={e.query_params} />
         <Field
           label="Transformation rules (JSON)"
           htmlFor={id("transformation_rules")}

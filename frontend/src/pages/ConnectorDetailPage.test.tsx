@@ -211,4 +211,41 @@ describe("the connector page", () => {
     expect(chart.querySelectorAll("[data-testid='chart-bar']")).toHaveLength(2);
     expect(within(chart).getByRole("img").getAttribute("aria-label")).toContain("130 records in all");
   });
+
+  it("edits headers, query parameters, the incremental cursor and max pages as fields", async () => {
+    const current = connector({ request_headers: { Accept: "application/json" }, incremental: { cursor_field: "updated_at", param: "since" }, max_pages: 5 });
+    const calls = api((call) => (call.url === "/api/demo-extension/connectors/7/" ? { body: current } : null));
+    renderPage("editor");
+    fireEvent.click(await screen.findByRole("button", { name: "Edit" }));
+    const form = screen.getByRole("form", { name: "Edit connector" });
+    expect((within(form).getByLabelText("Incremental: cursor field") as HTMLInputElement).value).toBe("updated_at");
+    expect((within(form).getByLabelText("Name 1") as HTMLInputElement).value).toBe("Accept");
+    fireEvent.change(within(form).getByLabelText("Max pages per sync"), { target: { value: "lots" } });
+    fireEvent.click(within(form).getByRole("button", { name: "Save changes" }));
+    expect(await within(form).findByText("A whole number of pages.")).toBeTruthy();
+    expect(calls.some((c) => c.method === "PATCH")).toBe(false);
+    fireEvent.change(within(form).getByLabelText("Max pages per sync"), { target: { value: "8" } });
+    fireEvent.change(within(form).getByLabelText("Incremental: query parameter"), { target: { value: "updated_since" } });
+    fireEvent.click(within(form).getByRole("button", { name: "Save changes" }));
+    await vi.waitFor(() => expect(calls.some((c) => c.method === "PATCH")).toBe(true));
+    expect(calls.find((c) => c.method === "PATCH")?.body).toMatchObject({
+      request_headers: { Accept: "application/json" },
+      query_params: {},
+      incremental: { cursor_field: "updated_at", param: "updated_since" },
+      max_pages: 8,
+    });
+  });
+
+  it("asks before a link leaves the page with unsaved edits", async () => {
+    api();
+    const confirm = vi.spyOn(window, "confirm").mockReturnValueOnce(false).mockReturnValueOnce(true);
+    renderPage("editor");
+    fireEvent.click(await screen.findByRole("button", { name: "Edit" }));
+    fireEvent.change(within(screen.getByRole("form", { name: "Edit connector" })).getByLabelText("Name"), { target: { value: "Changed" } });
+    fireEvent.click(screen.getByRole("link", { name: "← All connectors" }));
+    expect(confirm).toHaveBeenCalledTimes(1);
+    expect(screen.getByRole("form", { name: "Edit connector" })).toBeTruthy();
+    fireEvent.click(screen.getByRole("link", { name: "← All connectors" }));
+    expect(await screen.findByText("elsewhere")).toBeTruthy();
+  });
 });
