@@ -7,7 +7,7 @@ filter would validate the id against every tenant's rows and so tell one tenant'
 import django_filters
 from django import forms
 from django.db.models import F, TextField
-from django.db.models.fields.json import KT
+from django.db.models.fields.json import KeyTextTransform, KeyTransform
 from django.db.models.functions import Cast, Length
 
 from demo_extension import models
@@ -74,10 +74,13 @@ def search_records(records, field: str | None, value: str | None):
     """
     if not field or value is None:
         return records
-    path = "__".join(["data", *field.split(".")])
-    return records.annotate(searched_value=Cast(KT(path), TextField())).filter(
-        searched_value__icontains=value
-    )
+    *parents, last = field.split(".")
+    # Built key by key (not from a "data__a__b" string): a key may itself contain "__".
+    target = "data"
+    for part in parents:
+        target = KeyTransform(part, target)
+    text = Cast(KeyTextTransform(last, target), TextField())
+    return records.annotate(searched_value=text).filter(searched_value__icontains=value)
 
 
 def order_records(records, ordering: str):

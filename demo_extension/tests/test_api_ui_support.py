@@ -105,6 +105,16 @@ def test_a_field_named_like_a_lookup_is_read_as_a_key(viewer_client, make_connec
     assert external_ids(viewer_client.get(url, {"field": "contains", "value": "yes"})) == ["1"]
 
 
+def test_a_field_with_double_underscores_is_one_key(viewer_client, make_connector):
+    connector = make_connector()
+    add_records(
+        connector, {"1": {"__v": "7", "meta": {"a__b": "x"}}, "2": {"__v": "8", "meta": {"a": {"b": "x"}}}}
+    )
+    url = f"{CONNECTORS}{connector.pk}/records/"
+    assert external_ids(viewer_client.get(url, {"field": "__v", "value": "7"})) == ["1"]
+    assert external_ids(viewer_client.get(url, {"field": "meta.a__b", "value": "x"})) == ["1"]
+
+
 @pytest.mark.parametrize(
     "query",
     [{"field": "name"}, {"value": "x"}, {"field": "a..b", "value": "x"}, {"field": "a\x01", "value": "x"}],
