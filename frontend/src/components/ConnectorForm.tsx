@@ -167,6 +167,11 @@ export function ConnectorForm({
     onCancel();
   }
 
+  // Opening the form focuses its first field (the Edit button that opened it is gone).
+  useEffect(() => {
+    formRef.current?.querySelector<HTMLElement>("input, select, textarea")?.focus();
+  }, []);
+
   // After a failed save, focus goes to the first invalid field.
   useEffect(() => {
     if (Object.keys(fieldErrors).length === 0) return;

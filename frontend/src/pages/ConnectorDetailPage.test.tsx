@@ -248,4 +248,14 @@ describe("the connector page", () => {
     fireEvent.click(screen.getByRole("link", { name: "← All connectors" }));
     expect(await screen.findByText("elsewhere")).toBeTruthy();
   });
+
+  it("focuses the edit form's first field when it opens and the Edit button when it closes", async () => {
+    api();
+    renderPage("editor");
+    fireEvent.click(await screen.findByRole("button", { name: "Edit" }));
+    const form = screen.getByRole("form", { name: "Edit connector" });
+    expect(document.activeElement).toBe(within(form).getByLabelText("Name"));
+    fireEvent.click(within(form).getByRole("button", { name: "Cancel" }));
+    await vi.waitFor(() => expect(document.activeElement).toBe(screen.getByRole("button", { name: "Edit" })));
+  });
 });

@@ -54,6 +54,8 @@ function ConnectorDetail({ id }: { id: number }) {
   const chartRuns = useLoad(() => listSyncHistory(id, { page: 1, page_size: CHART_RUNS }), [id]);
   const [recordsKey, setRecordsKey] = useState(0);
   const testRef = useRef<HTMLElement>(null);
+  const editRef = useRef<HTMLButtonElement>(null);
+  const wasEditing = useRef(false);
   const progressRef = useRef<HTMLDivElement>(null);
 
   const [editing, setEditing] = useState(false);
@@ -89,7 +91,12 @@ function ConnectorDetail({ id }: { id: number }) {
     }
   }, [conflict, conflictLog.log, announce, reloadHistory]);
 
-  // Focus moves to what an action produced, never to the page body.
+  // Focus moves to what an action produced, never to the page body: the form's first field when
+  // it opens (ConnectorForm), the Edit button again when it closes.
+  useEffect(() => {
+    if (wasEditing.current && !editing) editRef.current?.focus();
+    wasEditing.current = editing;
+  }, [editing]);
   useEffect(() => {
     if (testResult) testRef.current?.focus();
   }, [testResult]);
@@ -187,7 +194,7 @@ function ConnectorDetail({ id }: { id: number }) {
                 {busy === "refresh" ? "Starting…" : "Full refresh"}
               </button>
               {!editing ? (
-                <button type="button" className="btn" onClick={() => setEditing(true)}>
+                <button type="button" className="btn" ref={editRef} onClick={() => setEditing(true)}>
                   Edit
                 </button>
               ) : null}
@@ -299,7 +306,7 @@ function ConnectorDetail({ id }: { id: number }) {
       <section className="card">
         <div className="card-title-row">
           <h2>Sync history</h2>
-          <button type="button" className="btn btn-small" onClick={history.reload} disabled={history.loading}>
+          <button type="button" className="btn btn-small" onClick={history.reload} aria-busy={history.loading}>
             Refresh
           </button>
         </div>

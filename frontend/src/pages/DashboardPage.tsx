@@ -51,7 +51,7 @@ export function DashboardPage() {
       <div className="page-header">
         <h1>Dashboard</h1>
         <div className="actions">
-          <button type="button" className="btn" onClick={reload} disabled={loading}>
+          <button type="button" className="btn" onClick={reload} aria-busy={loading}>
             Refresh
           </button>
           <Link className="btn btn-primary" to="/connectors">
