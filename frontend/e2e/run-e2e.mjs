@@ -306,6 +306,7 @@ async function main() {
   await checkA11y(page, "connectors list with the profile menu open");
   await page.getByTestId("who").locator("summary").click();
   await page.getByRole("link", { name: "Demo Users API" }).waitFor();
+  if ((await page.getByLabel("Search connectors by name").getAttribute("placeholder")) !== "Search names") throw new Error("the search box promises more than names");
   await shot("02-connectors");
 
   // 3. Keyboard only: open the demo connector, test the connection, start a sync.
@@ -386,10 +387,18 @@ async function main() {
   await page.reload();
   await page.getByTestId("chart-records").locator("[data-testid='chart-bar'] rect").first().waitFor();
 
-  // 7. A sync's own page: progress, log with milliseconds and a level filter.
+  // 7. A sync's own page: progress, log with milliseconds and a level filter, dates with their
+  //    zone, and its log lines from the detail call (no events/ call).
+  const apiCalls = [];
+  const countCalls = (request) => apiCalls.push(new URL(request.url()).pathname);
+  page.on("request", countCalls);
   await page.getByRole("table", { name: "Sync history" }).getByRole("link").first().click();
   await page.getByRole("heading", { name: /^Sync #\d+$/ }).waitFor();
   await page.locator(".event time").first().waitFor();
+  page.off("request", countCalls);
+  if (apiCalls.some((p) => p.endsWith("/events/"))) throw new Error(`the sync page fetched its log lines twice: ${apiCalls}`);
+  const started = await page.locator(".details dd").filter({ hasText: /\d{4}/ }).first().innerText();
+  if (!/(UTC|GMT|[+-]\d{1,2}(:\d\d)?)\s*$/.test(started)) throw new Error(`a date without its time zone: ${started}`);
   const time = await page.locator(".event time").first().innerText();
   if (!/\d\d:\d\d:\d\d\.\d{3}/.test(time)) throw new Error(`log time without milliseconds: ${time}`);
   await page.getByLabel(/: level$/).selectOption("error");
