@@ -9,14 +9,22 @@ the REST API with the user's bearer token; this view serves no tenant data and n
 Without a build (``frontend/dist`` missing) the page says how to make one instead of failing.
 """
 
+import re
 from pathlib import Path
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils.html import escape
 from django.views.decorators.http import require_safe
+from django.views.defaults import page_not_found
 
 UI_BUILD_DIR = Path(settings.UI_BUILD_DIR)
+
+#: The app's page addresses (frontend/src/App.tsx). Any other address still gets index.html, so the
+#: app shows its own "page not found", but with the status 404 that a crawler or a script expects.
+UI_PAGES = re.compile(
+    r"^(|login|syncs|members|connectors|connectors/new|connectors/\d+|connectors/\d+/edit|sync-logs/\d+)/?$"
+)
 
 NOT_BUILT_PAGE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
@@ -48,10 +56,14 @@ def _index_candidates() -> list[Path]:
 
 @require_safe
 def ui_index(request: HttpRequest, ui_page: str = "") -> HttpResponse:
-    """index.html of the web UI, for any page address the URL configuration leaves to the UI."""
+    """index.html of the web UI for any address the URL configuration leaves to the UI (404 if no page)."""
     for candidate in _index_candidates():
         if candidate.is_file():
-            response = HttpResponse(candidate.read_bytes(), content_type="text/html; charset=utf-8")
+            response = HttpResponse(
+                candidate.read_bytes(),
+                content_type="text/html; charset=utf-8",
+                status=200 if UI_PAGES.match(ui_page) else 404,
+            )
             # The page names its hashed assets: always revalidate it so a new build shows at once.
             response["Cache-Control"] = "no-cache"
             return response
@@ -62,3 +74,12 @@ def ui_index(request: HttpRequest, ui_page: str = "") -> HttpResponse:
     )
     response["Cache-Control"] = "no-store"
     return response
+
+
+def not_found(request: HttpRequest, exception=None) -> HttpResponse:
+    """The project's 404 (``handler404``): an API address answers JSON like every API error; others
+    (the admin, static files) keep Django's page. Unknown UI addresses never get here: the UI's
+    route answers them with the app's own "page not found"."""
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": "Not found: no API endpoint at this address."}, status=404)
+    return page_not_found(request, exception)

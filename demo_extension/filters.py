@@ -6,6 +6,9 @@ filter would validate the id against every tenant's rows and so tell one tenant'
 
 import django_filters
 from django import forms
+from django.db.models import F, TextField
+from django.db.models.fields.json import KeyTextTransform, KeyTransform
+from django.db.models.functions import Cast, Length
 
 from demo_extension import models
 
@@ -61,3 +64,30 @@ class SyncedRecordFilter(django_filters.FilterSet):
     class Meta:
         model = models.SyncedRecord
         fields = ["external_id", "sync"]
+
+
+def search_records(records, field: str | None, value: str | None):
+    """Records whose ``field`` (a dotted path into the stored data) contains ``value``, any case.
+
+    Key transforms, not ``data__<path>`` lookups: a field named like a lookup ("contains", "in")
+    must still be read as a key. The cast makes numbers comparable as text on SQLite too.
+    """
+    if not field or value is None:
+        return records
+    *parents, last = field.split(".")
+    # Built key by key (not from a "data__a__b" string): a key may itself contain "__".
+    target = "data"
+    for part in parents:
+        target = KeyTransform(part, target)
+    text = Cast(KeyTextTransform(last, target), TextField())
+    return records.annotate(searched_value=text).filter(searched_value__icontains=value)
+
+
+def order_records(records, ordering: str):
+    """Records in ``ordering``; ``external_id`` is numeric-aware (index ``record_natural_order``)."""
+    descending = ordering.startswith("-")
+    if ordering.lstrip("-") == "external_id":
+        keys = [Length("external_id"), F("external_id"), F("id")]
+    else:
+        keys = [F("last_synced_at"), F("id")]
+    return records.order_by(*[key.desc() if descending else key.asc() for key in keys])

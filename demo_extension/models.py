@@ -2,7 +2,8 @@
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
+from django.db.models.functions import Length
 
 from core.encryption import EncryptedTextField
 from tenancy.models import Tenant, TenantOwnedMixin, TenantOwnedModel
@@ -47,6 +48,7 @@ class TriggeredBy(models.TextChoices):
     MANUAL = "manual", "Manual (command line)"
     SCHEDULE = "schedule", "Schedule"
     API = "api", "API"
+    UI = "ui", "Web UI"
 
 
 def default_pagination():
@@ -268,6 +270,11 @@ class SyncedRecord(TenantOwnedMixin):
         ordering = ["external_id"]
         constraints = [
             models.UniqueConstraint(fields=["connector", "external_id"], name="unique_record_per_connector")
+        ]
+        indexes = [
+            # The records list's default order: numeric-aware ("2" before "10"), because shorter
+            # digit strings are smaller numbers; text ids still sort by length, then text.
+            models.Index(F("connector"), Length("external_id"), F("external_id"), name="record_natural_order")
         ]
 
     def __str__(self):

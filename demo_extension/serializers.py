@@ -22,6 +22,7 @@ from demo_extension.services.extract import validate_error_detection
 from demo_extension.services.incremental import validate_incremental_config
 from demo_extension.services.pagination import PAGINATION_TYPES, validate_pagination_config
 from demo_extension.services.paths import validate_path
+from demo_extension.services.runs import sync_log_can_resume
 from demo_extension.services.transform import DataTransformationService, TransformationError
 from tenancy.models import Role
 
@@ -183,6 +184,9 @@ class ConnectorSerializer(serializers.ModelSerializer):
     oauth_scopes = serializers.CharField(
         max_length=1024, required=False, allow_blank=True, help_text="OAuth2 scopes, space-separated."
     )
+    recent_statuses = serializers.SerializerMethodField(
+        help_text="Lists only: the statuses of the latest 10 runs, newest first (null elsewhere)."
+    )
     api_key_last4 = serializers.CharField(
         read_only=True, help_text="The key's last four characters (empty for short keys)."
     )
@@ -260,6 +264,7 @@ class ConnectorSerializer(serializers.ModelSerializer):
             "last_sync_at",
             "last_sync_status",
             "next_sync_at",
+            "recent_statuses",
             "created_by",
             "created_at",
             "updated_at",
@@ -278,6 +283,10 @@ class ConnectorSerializer(serializers.ModelSerializer):
         if name in obj.get_deferred_fields():  # lists annotate instead of decrypting
             return bool(getattr(obj, f"has_{name}", False))
         return bool(getattr(obj, name))
+
+    def get_recent_statuses(self, obj) -> list[str] | None:
+        statuses = self.context.get("recent_statuses")
+        return None if statuses is None else statuses.get(obj.pk, [])
 
     def get_has_api_key(self, obj) -> bool:
         return self._has(obj, "api_key")
@@ -423,6 +432,10 @@ class ConnectorSerializer(serializers.ModelSerializer):
 
 class SyncLogSerializer(serializers.ModelSerializer):
     connector_name = serializers.CharField(source="connector.name", read_only=True)
+    can_resume = serializers.SerializerMethodField(
+        help_text="Whether POST /sync-logs/{id}/resume/ would accept this run (failed or cancelled, "
+        "with a checkpoint, and no newer run of its connector); otherwise start a new sync."
+    )
 
     class Meta:
         model = models.SyncLog
@@ -446,8 +459,12 @@ class SyncLogSerializer(serializers.ModelSerializer):
             "full_refresh",
             "attempts",
             "created_at",
+            "can_resume",
         ]
         read_only_fields = fields
+
+    def get_can_resume(self, obj) -> bool:
+        return sync_log_can_resume(obj)
 
 
 class SyncLogEventSerializer(serializers.ModelSerializer):
@@ -518,7 +535,16 @@ class ConnectorStatsSerializer(serializers.Serializer):
     avg_sync_duration = serializers.FloatField(help_text="Mean duration of finished runs, in seconds.")
 
 
+SYNC_TRIGGERS = (models.TriggeredBy.API, models.TriggeredBy.UI)
+
+
 class SyncTriggerQuerySerializer(serializers.Serializer):
+    trigger = serializers.ChoiceField(
+        choices=[(value, models.TriggeredBy(value).label) for value in SYNC_TRIGGERS],
+        required=False,
+        default=models.TriggeredBy.API,
+        help_text="Who starts the run, as its triggered_by: api (default) or ui (the web UI).",
+    )
     full_refresh = serializers.BooleanField(
         required=False, default=False, help_text="Ignore the incremental cursor and fetch everything."
     )
@@ -617,3 +643,57 @@ class PreviewSerializer(serializers.Serializer):
     fields = PreviewFieldSerializer(many=True)
     records = PreviewRecordSerializer(many=True, help_text="Up to 20 sampled records.")
     warnings = serializers.ListField(child=serializers.CharField())
+
+
+RECORD_FIELD_PATH = re.compile(r"^[^.\x00-\x1f]{1,100}(\.[^.\x00-\x1f]{1,100}){0,9}$")
+RECORD_ORDERINGS = ("external_id", "-external_id", "last_synced_at", "-last_synced_at")
+
+
+class RecordQuerySerializer(serializers.Serializer):
+    ordering = serializers.ChoiceField(
+        choices=RECORD_ORDERINGS,
+        required=False,
+        default="external_id",
+        help_text="external_id sorts numeric ids as numbers (2 before 10); prefix - for descending.",
+    )
+    field = serializers.CharField(
+        required=False,
+        max_length=1000,
+        help_text="A field of the stored record (dotted path for nested fields) to search in; needs value.",
+    )
+    value = serializers.CharField(
+        required=False,
+        max_length=1000,
+        trim_whitespace=False,
+        help_text="Records whose field contains this text (case-insensitive); needs field.",
+    )
+
+    def validate_field(self, value):
+        if not RECORD_FIELD_PATH.match(value):
+            raise serializers.ValidationError(
+                "A field is a dotted path of 1 to 10 names without control characters, e.g. address.city."
+            )
+        return value
+
+    def validate(self, attrs):
+        if ("field" in attrs) != ("value" in attrs):
+            raise serializers.ValidationError("Searching by a field value needs both field and value.")
+        return attrs
+
+
+class SyncActivityQuerySerializer(serializers.Serializer):
+    days = serializers.IntegerField(
+        required=False, default=30, min_value=1, max_value=90, help_text="Days back from today (1 to 90)."
+    )
+
+
+class SyncActivityDaySerializer(serializers.Serializer):
+    date = serializers.DateField(help_text="A UTC day.")
+    syncs = serializers.DictField(
+        child=serializers.IntegerField(), help_text="Runs created that day, by status (every status listed)."
+    )
+    records_processed = serializers.IntegerField(help_text="Records processed by the runs created that day.")
+
+
+class SyncActivitySerializer(serializers.Serializer):
+    days = SyncActivityDaySerializer(many=True)

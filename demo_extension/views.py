@@ -24,7 +24,7 @@ from core.exceptions import Conflict
 from core.throttling import ActionRateThrottle
 from demo_extension import filters, models
 from demo_extension import serializers as api
-from demo_extension.selectors import cached_tenant_stats
+from demo_extension.selectors import cached_sync_activity, cached_tenant_stats, recent_run_statuses
 from demo_extension.services import runs
 from demo_extension.services.connectors import connector_deleted, connector_saved
 from demo_extension.services.credentials import SECRET_FIELDS
@@ -51,6 +51,12 @@ _WAIT = OpenApiParameter(
     OpenApiTypes.FLOAT,
     description="Seconds (0 to 60) to wait for the run to finish: 200 with the finished log, else 202 "
     "with the pending or running log. Default: the server's MIGRATEIQ_SYNC_WAIT_SECONDS (5).",
+)
+_TRIGGER = OpenApiParameter(
+    "trigger",
+    OpenApiTypes.STR,
+    enum=list(api.SYNC_TRIGGERS),
+    description="Recorded as the run's triggered_by: api (default) or ui (started from the web UI).",
 )
 _SYNC_RESPONSES = {
     200: OpenApiResponse(api.SyncLogSerializer, description="The run finished within `wait` seconds."),
@@ -121,13 +127,13 @@ _PREVIEW_EXAMPLES = [
 ]
 
 
-def _parse_sync_options(request) -> tuple[bool, float]:
+def _parse_sync_options(request) -> tuple[bool, float, str]:
     options = api.SyncTriggerQuerySerializer(data=request.query_params)
     options.is_valid(raise_exception=True)
     wait = options.validated_data.get("wait")
     if wait is None:
         wait = settings.MIGRATEIQ_SYNC_WAIT_SECONDS
-    return options.validated_data["full_refresh"], wait
+    return options.validated_data["full_refresh"], wait, options.validated_data["trigger"]
 
 
 def _run_response(sync_log, wait: float) -> Response:
@@ -198,6 +204,7 @@ class ConnectorViewSet(ThrottledActionsMixin, TenantScopedModelViewSet):
         "sync_history": Role.VIEWER,
         "records": Role.VIEWER,
         "stats": Role.VIEWER,
+        "stats_history": Role.VIEWER,
         "destroy": Role.ADMIN,
     }
     throttled_actions = {
@@ -206,6 +213,20 @@ class ConnectorViewSet(ThrottledActionsMixin, TenantScopedModelViewSet):
         "preview_saved": "test_connection",
         "sync_data": "sync_data",
     }
+
+    def get_serializer_context(self):
+        context = super().get_serializer_context()
+        context["recent_statuses"] = self._recent_statuses
+        return context
+
+    _recent_statuses: dict | None = None
+
+    def paginate_queryset(self, queryset):
+        page = super().paginate_queryset(queryset)
+        if self.action == "list" and page is not None:
+            # The list's status dots: the page's connectors' latest runs in one query.
+            self._recent_statuses = recent_run_statuses([connector.pk for connector in page])
+        return page
 
     def scope_queryset(self, queryset):
         if self.action in ("list", "retrieve"):
@@ -303,17 +324,17 @@ class ConnectorViewSet(ThrottledActionsMixin, TenantScopedModelViewSet):
     @extend_schema(
         tags=["connectors"],
         request=None,
-        parameters=[_FULL_REFRESH, _WAIT],
+        parameters=[_FULL_REFRESH, _WAIT, _TRIGGER],
         responses=_SYNC_RESPONSES,
         description="Start a sync run in the background and wait up to `wait` seconds for it.",
     )
     @action(detail=True, methods=["post"])
     def sync_data(self, request, pk=None):
         connector = self.get_object()
-        full_refresh, wait = _parse_sync_options(request)
+        full_refresh, wait, trigger = _parse_sync_options(request)
         try:
             sync_log = runs.start_sync(
-                connector, triggered_by=models.TriggeredBy.API, user=request.user, full_refresh=full_refresh
+                connector, triggered_by=trigger, user=request.user, full_refresh=full_refresh
             )
         except runs.SyncAlreadyRunning as exc:
             raise _already_running(exc) from None
@@ -327,8 +348,10 @@ class ConnectorViewSet(ThrottledActionsMixin, TenantScopedModelViewSet):
     @action(detail=True, methods=["get"], filter_backends=[])
     def sync_history(self, request, pk=None):
         connector = self.get_object()
-        logs = models.SyncLog.objects.filter(tenant=request.tenant, connector=connector).select_related(
-            "connector"
+        logs = runs.with_resume_facts(
+            models.SyncLog.objects.filter(tenant=request.tenant, connector=connector).select_related(
+                "connector"
+            )
         )
         page = self.paginate_queryset(logs.order_by("-created_at", "-id"))
         return self.get_paginated_response(api.SyncLogSerializer(page, many=True).data)
@@ -338,6 +361,16 @@ class ConnectorViewSet(ThrottledActionsMixin, TenantScopedModelViewSet):
         parameters=[
             OpenApiParameter("external_id", OpenApiTypes.STR, description="The record's upstream id."),
             OpenApiParameter("sync", OpenApiTypes.INT, description="Records last written by this sync log."),
+            OpenApiParameter(
+                "ordering",
+                OpenApiTypes.STR,
+                enum=list(api.RECORD_ORDERINGS),
+                description="external_id (default) sorts numeric ids as numbers: 2 before 10.",
+            ),
+            OpenApiParameter(
+                "field", OpenApiTypes.STR, description="Dotted field of the record to search in."
+            ),
+            OpenApiParameter("value", OpenApiTypes.STR, description="Text the field contains (any case)."),
         ],
         responses={200: api.SyncedRecordSerializer(many=True), **_WRITE_ERRORS},
         description="The connector's synced records (after transformation), by external id.",
@@ -349,7 +382,12 @@ class ConnectorViewSet(ThrottledActionsMixin, TenantScopedModelViewSet):
         filterset = filters.SyncedRecordFilter(request.query_params, queryset=records, request=request)
         if not filterset.is_valid():
             raise serializers.ValidationError(filterset.errors)
-        page = self.paginate_queryset(filterset.qs.order_by("external_id", "id"))
+        query = api.RecordQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        records = filters.search_records(
+            filterset.qs, query.validated_data.get("field"), query.validated_data.get("value")
+        )
+        page = self.paginate_queryset(filters.order_records(records, query.validated_data["ordering"]))
         return self.get_paginated_response(api.SyncedRecordSerializer(page, many=True).data)
 
     @extend_schema(
@@ -360,6 +398,27 @@ class ConnectorViewSet(ThrottledActionsMixin, TenantScopedModelViewSet):
     @action(detail=False, methods=["get"], filter_backends=[], pagination_class=None)
     def stats(self, request):
         return Response(cached_tenant_stats(request.tenant))
+
+    @extend_schema(
+        tags=["connectors"],
+        parameters=[api.SyncActivityQuerySerializer],
+        responses={200: api.SyncActivitySerializer, 400: _ERR, 401: _ERR, 403: _ERR},
+        description="The tenant's sync runs per UTC day (by status) and records processed, for the "
+        "dashboard's charts (cached until they change).",
+    )
+    @action(
+        detail=False,
+        methods=["get"],
+        url_path="stats/history",
+        url_name="stats-history",
+        filter_backends=[],
+        pagination_class=None,
+    )
+    def stats_history(self, request):
+        query = api.SyncActivityQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        days = cached_sync_activity(request.tenant, query.validated_data["days"])
+        return Response(api.SyncActivitySerializer({"days": days}).data)
 
 
 @extend_schema_view(
@@ -384,6 +443,9 @@ class SyncLogViewSet(ThrottledActionsMixin, TenantScopedReadOnlyViewSet):
         "resume": Role.EDITOR,
     }
     throttled_actions = {"resume": "sync_data"}
+
+    def scope_queryset(self, queryset):
+        return runs.with_resume_facts(queryset)
 
     def get_serializer_class(self):
         if self.action == "retrieve":
@@ -439,7 +501,7 @@ class SyncLogViewSet(ThrottledActionsMixin, TenantScopedReadOnlyViewSet):
     @action(detail=True, methods=["post"])
     def resume(self, request, pk=None):
         sync_log = self.get_object()
-        _, wait = _parse_sync_options(request)
+        _, wait, _ = _parse_sync_options(request)
         try:
             sync_log = runs.resume_sync(sync_log, user=request.user)
         except runs.SyncAlreadyRunning as exc:

@@ -18,6 +18,9 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
     path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
-    # Last: the web UI's page addresses (client-side routes); anything else stays a 404.
-    re_path(r"^(?P<ui_page>|login/?|connectors/?|connectors/\d+/?|sync-logs/\d+/?)$", ui_index, name="ui"),
+    # Last: every other address outside the API, the admin and the static files is the web UI's
+    # (its own "page not found" included; core/views_ui.py answers 404 for addresses it has no page for).
+    re_path(r"^(?!api/|admin/|static/)(?P<ui_page>.*)$", ui_index, name="ui"),
 ]
+
+handler404 = "core.views_ui.not_found"

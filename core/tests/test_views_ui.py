@@ -53,10 +53,34 @@ def test_without_a_build_the_page_says_how_to_build_it(client, unbuilt_ui):
 
 
 @pytest.mark.parametrize(
-    "path", ["/api/nothing-here/", "/static/ui/missing.js", "/no/such/page", "/connectors/abc", "/sync-logs/"]
+    "path", ["/syncs", "/syncs?status=FAILED", "/members", "/connectors/new", "/connectors/7/edit"]
 )
-def test_other_addresses_stay_404(client, built_ui, path):
-    assert client.get(path).status_code == 404
+def test_the_newer_pages_get_the_ui_page(client, built_ui, path):
+    response = client.get(path)
+    assert response.status_code == 200
+    assert response.content == INDEX
+
+
+@pytest.mark.parametrize("path", ["/no/such/page", "/nope", "/connectors/abc", "/sync-logs/"])
+def test_unknown_ui_addresses_get_the_ui_page_with_a_404_status(client, built_ui, path):
+    # The app renders its own "page not found" (with navigation back) instead of Django's bare page.
+    response = client.get(path)
+    assert response.status_code == 404
+    assert response.content == INDEX
+
+
+@pytest.mark.parametrize("path", ["/api/nothing-here/", "/api/demo-extension/nope/"])
+def test_unknown_api_addresses_stay_json_404s(client, built_ui, path):
+    response = client.get(path)
+    assert response.status_code == 404
+    assert response["Content-Type"].startswith("application/json")
+    assert "detail" in response.json()
+
+
+def test_missing_static_files_stay_plain_404s(client, built_ui):
+    response = client.get("/static/ui/missing.js")
+    assert response.status_code == 404
+    assert response.content != INDEX
 
 
 def test_the_probes_and_the_api_keep_their_routes(client, db, built_ui):

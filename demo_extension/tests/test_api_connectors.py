@@ -331,7 +331,7 @@ def test_lists_show_the_key_state_without_decrypting(
     make_connector(name="With key", api_key="secret-key-000011112222", api_key_last4="2222")
     make_connector(name="Without key")
 
-    with django_assert_num_queries(4):  # auth: user + membership; count; page
+    with django_assert_num_queries(5):  # auth: user + membership; count; page; the page's last runs
         response = editor_client.get(URL)
 
     rows = {row["name"]: row for row in response.json()["results"]}

@@ -79,7 +79,7 @@ def test_records_of_a_real_sync_are_listed_after_transformation(
     assert "full_name" in first["data"] and "name" not in first["data"]
     assert first["data"]["city"] == first["data"]["address"]["city"]
     assert first["data"]["created_at"].endswith("+00:00")
-    assert sorted(external_ids(response)) == external_ids(response)
+    assert external_ids(response) == sorted(external_ids(response), key=int)  # 2 before 10
 
 
 def test_records_filter_by_external_id(viewer_client, make_connector):

@@ -13,6 +13,7 @@ LOGS = "/api/demo-extension/sync-logs/"
 pytestmark = pytest.mark.django_db
 
 LOG_FIELDS = {
+    "can_resume",
     "id",
     "connector",
     "connector_name",

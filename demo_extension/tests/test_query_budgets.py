@@ -75,7 +75,7 @@ class Graph:
     def grow(self, endpoint: str, count: int) -> None:
         """Add ``count`` objects of the kind ``endpoint`` shows."""
         now = timezone.now()
-        if endpoint in ("connector-list", "stats"):
+        if endpoint in ("connector-list", "stats", "stats-history"):
             for connector in self._connectors(count):
                 self._logs(connector, 1)
         if endpoint in ("sync-history", "connector-detail", "stats"):
@@ -121,6 +121,7 @@ class Graph:
             "connector-list": f"{BASE}/connectors/",
             "connector-detail": f"{BASE}/connectors/{self.connector.pk}/",
             "stats": f"{BASE}/connectors/stats/",
+            "stats-history": f"{BASE}/connectors/stats/history/",
             "sync-history": f"{BASE}/connectors/{self.connector.pk}/sync_history/",
             "records": f"{BASE}/connectors/{self.connector.pk}/records/",
             "sync-log-list": f"{BASE}/sync-logs/",
@@ -132,9 +133,10 @@ class Graph:
 
 # The budget of each endpoint, authentication included (user + membership: 2 queries).
 BUDGETS = {
-    "connector-list": 4,
+    "connector-list": 5,  # + the page's connectors' latest run statuses (one query)
     "connector-detail": 3,
     "stats": 4,
+    "stats-history": 3,
     "sync-history": 5,
     "records": 5,
     "sync-log-list": 4,

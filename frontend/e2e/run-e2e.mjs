@@ -1,16 +1,19 @@
 // End-to-end test of the MigrateIQ web UI against a real stack, in Debian's Chromium.
 //
 // Starts, in a fresh temporary MIGRATEIQ_VAR_DIR: migrations, the demo upstream API
-// (manage.py demo_api), the demo data (manage.py seed_demo) and the web server (runserver, syncs
-// run inline); builds the UI; then signs in, opens the demo connector, tests the connection,
-// syncs, and checks SUCCESS and the records. Screenshots of every step go to $E2E_SCREENSHOT_DIR
-// (default /tmp/migrateiq-e2e). Every process it starts is stopped on the way out; the whole run
-// is bounded by E2E_TIMEOUT_SECONDS (default 110).
+// (manage.py demo_api, slowed down so a running sync can be seen), the demo data (seed_demo, a
+// viewer and a colleague in another tenant), the web server (runserver on a free port) and a
+// Celery worker on the embedded filesystem broker, so syncs run in the background as in
+// production; builds the UI; then walks through it (see main()). axe-core (bundled from
+// node_modules, nothing downloaded) checks every page and state visited and any violation fails
+// the run. Screenshots go to $E2E_SCREENSHOT_DIR (default frontend/e2e/screenshots/, git-ignored).
+// Every process it starts is stopped on the way out; the whole run is bounded by
+// E2E_TIMEOUT_SECONDS (default 140, as scripts/test.sh sets).
 //
 //   node e2e/run-e2e.mjs            (from frontend/; or `npm run e2e`)
 
 import { spawn, spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import net from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -22,8 +25,10 @@ const FRONTEND = path.resolve(path.dirname(fileURLToPath(import.meta.url)), ".."
 const ROOT = path.resolve(FRONTEND, "..");
 const PYTHON = process.env.E2E_PYTHON ?? path.join(ROOT, ".venv", "bin", "python");
 const CHROMIUM = process.env.E2E_CHROMIUM ?? "/usr/bin/chromium";
-const SHOTS = process.env.E2E_SCREENSHOT_DIR ?? "/tmp/migrateiq-e2e";
-const TIMEOUT_SECONDS = Number(process.env.E2E_TIMEOUT_SECONDS ?? 110);
+const SHOTS = process.env.E2E_SCREENSHOT_DIR ?? path.join(FRONTEND, "e2e", "screenshots");
+const TIMEOUT_SECONDS = Number(process.env.E2E_TIMEOUT_SECONDS ?? 140);
+const AXE_SOURCE = readFileSync(path.join(FRONTEND, "node_modules", "axe-core", "axe.min.js"), "utf8");
+const AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practice"];
 
 const started = Date.now();
 const children = [];
@@ -104,8 +109,9 @@ function manage(env, args) {
   return result.stdout;
 }
 
-function startBackground(name, env, args) {
-  const child = spawn(PYTHON, ["manage.py", ...args], { cwd: ROOT, env, detached: true, stdio: ["ignore", "pipe", "pipe"] });
+function startBackground(name, env, args, command = [PYTHON, "manage.py"]) {
+  const [program, ...before] = command;
+  const child = spawn(program, [...before, ...args], { cwd: ROOT, env, detached: true, stdio: ["ignore", "pipe", "pipe"] });
   const output = [];
   const keep = (chunk) => {
     output.push(chunk.toString());
@@ -134,6 +140,46 @@ async function waitForHttp(url, child, seconds = 30) {
   throw new Error(`${url} did not answer within ${seconds} s:\n${child.output.join("")}`);
 }
 
+/** Run axe-core on the page as it is now; any violation fails the run, naming rule and nodes. */
+async function checkA11y(page, state) {
+  const hasAxe = await page.evaluate(() => typeof window.axe !== "undefined");
+  if (!hasAxe) await page.evaluate(AXE_SOURCE);
+  const violations = await page.evaluate(async (tags) => {
+    const result = await window.axe.run(document, { runOnly: { type: "tag", values: tags }, resultTypes: ["violations"] });
+    return result.violations.map((v) => ({
+      id: v.id,
+      help: v.help,
+      nodes: v.nodes.slice(0, 5).map((n) => `${n.target.join(" ")}: ${n.failureSummary?.split("\n").slice(0, 2).join(" ")}`),
+    }));
+  }, AXE_TAGS);
+  axeChecks.push(state);
+  if (violations.length) {
+    throw new Error(
+      `axe: ${violations.length} violation(s) in "${state}":\n` +
+        violations.map((v) => `  ${v.id} (${v.help})\n    ${v.nodes.join("\n    ")}`).join("\n"),
+    );
+  }
+  log(`axe: no violations in "${state}"`);
+}
+const axeChecks = [];
+
+/** Press Tab until the focused element matches `label` (its accessible text), at most 80 times. */
+async function tabTo(page, label) {
+  for (let i = 0; i < 80; i += 1) {
+    await page.keyboard.press("Tab");
+    const text = await page.evaluate(() => {
+      const el = document.activeElement;
+      return el ? (el.getAttribute("aria-label") || el.textContent || "").trim() : "";
+    });
+    if (text === label || text.startsWith(`${label} `)) return;
+  }
+  throw new Error(`keyboard: Tab never reached "${label}"`);
+}
+
+async function focusedInside(page, selector) {
+  return page.evaluate((sel) => Boolean(document.activeElement && document.activeElement.closest(sel)), selector);
+}
+
 async function main() {
   mkdirSync(SHOTS, { recursive: true });
   if (!existsSync(PYTHON)) throw new Error(`no Python at ${PYTHON}: run \`make install\` (or set E2E_PYTHON)`);
@@ -149,7 +195,10 @@ async function main() {
   const env = stackEnv({
     MIGRATEIQ_VAR_DIR: varDir,
     MIGRATEIQ_EGRESS_ALLOWLIST: `127.0.0.1:${apiPort}`,
-    MIGRATEIQ_SYNC_RUNNER: "inline",
+    // Syncs run in a Celery worker (embedded filesystem broker under varDir): the UI sees them
+    // pending, running and finished, as in production.
+    MIGRATEIQ_SYNC_RUNNER: "celery",
+    CELERY_WORKER_CONCURRENCY: "1",
     MIGRATEIQ_HTTP_MAX_ATTEMPTS: "1",
     LOG_LEVEL: "WARNING",
   });
@@ -168,11 +217,27 @@ async function main() {
     "25",
     "--api-key",
     "demo-key",
+    "--slow-ms",
+    "350",
+  ]);
+  const worker = startBackground("worker", env, ["-A", "migrateiq", "worker", "--pool", "solo", "--concurrency", "1", "--loglevel", "WARNING"], [
+    path.join(ROOT, ".venv", "bin", "celery"),
   ]);
   await waitForHttp(`http://127.0.0.1:${apiPort}/users`, upstream);
   const seeded = manage(env, ["seed_demo", "--api-url", `http://127.0.0.1:${apiPort}/users`]);
   const password = /Password:\s+(\S+)/.exec(seeded)?.[1];
   if (!password) throw new Error(`seed_demo printed no password:\n${seeded}`);
+  const otherPassword = `e2e-${Math.random().toString(36).slice(2)}-Pw!`;
+  manage(env, [
+    "shell",
+    "-c",
+    [
+      "from django.core.management import call_command as c",
+      `c('createuser', tenant='demo', email='viewer@demo.local', password='${otherPassword}', role='viewer')`,
+      "c('createtenant', 'other')",
+      `c('createuser', tenant='other', email='colleague@demo.local', password='${otherPassword}', role='admin')`,
+    ].join("; "),
+  ]);
   const web = startBackground("runserver", env, ["runserver", `127.0.0.1:${webPort}`, "--noreload"]);
   const base = `http://127.0.0.1:${webPort}`;
   await waitForHttp(`${base}/healthz`, web);
@@ -192,123 +257,299 @@ async function main() {
       "--no-first-run",
     ],
   });
-  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, reducedMotion: "reduce" });
   const page = await context.newPage();
   currentPage = page;
-  page.setDefaultTimeout(15_000);
+  page.setDefaultTimeout(20_000);
   const pageErrors = [];
   page.on("pageerror", (error) => pageErrors.push(String(error)));
+  page.on("dialog", (dialog) => void dialog.accept());
   const shot = async (name, fullPage = false) => {
     const file = path.join(SHOTS, `${name}.png`);
     await page.screenshot({ path: file, fullPage });
-    log(`screenshot ${file}`);
   };
+  const title = () => page.evaluate(() => document.title);
 
-  // 1. Signed out: the UI sends us to the sign-in page; a wrong password shows the API's detail.
+  // Reduced motion is respected: the spinner does not turn.
+  await page.goto(`${base}/login`);
+  const spin = await page.evaluate(() => {
+    const probe = document.createElement("span");
+    probe.className = "spinner";
+    document.body.appendChild(probe);
+    const name = getComputedStyle(probe).animationName;
+    probe.remove();
+    return name;
+  });
+  if (spin !== "none") throw new Error(`the spinner animates (${spin}) with reduced motion`);
+
+  // 1. Signed out: the sign-in page (a <main> landmark); a wrong password shows the API's detail.
   await page.goto(`${base}/connectors`);
   await page.getByRole("heading", { name: "Sign in" }).waitFor();
+  await page.getByRole("main").waitFor();
   await page.getByLabel("Email").fill("admin@demo.local");
   await page.getByLabel("Password").fill("not-the-password");
   await page.getByLabel("Tenant (optional)").fill("demo");
   await page.getByRole("button", { name: "Sign in" }).click();
   await page.getByRole("alert").waitFor();
+  if (!(await focusedInside(page, "#login-password"))) throw new Error("focus did not go to the password after a failed sign-in");
+  await checkA11y(page, "sign-in with an error");
   await shot("01-login-error");
 
-  // 2. Sign in: back to the page asked for, with who we are and our role.
+  // 2. Sign in: back to the page asked for; the profile menu has the tenant and the role.
   await page.getByLabel("Password").fill(password);
   await page.getByRole("button", { name: "Sign in" }).click();
   await page.getByRole("heading", { name: "Connectors" }).waitFor();
+  if ((await title()) !== "Connectors · MigrateIQ") throw new Error(`title is ${await title()}`);
+  await page.getByTestId("who").locator("summary").click();
   const who = await page.getByTestId("who").innerText();
-  if (!who.includes("admin@demo.local") || !who.toLowerCase().includes("admin")) throw new Error(`who am I shows ${who}`);
+  if (!who.includes("admin@demo.local") || !who.includes("Demo") || !who.toLowerCase().includes("admin")) throw new Error(`profile menu shows ${who}`);
+  await checkA11y(page, "connectors list with the profile menu open");
+  await page.getByTestId("who").locator("summary").click();
   await page.getByRole("link", { name: "Demo Users API" }).waitFor();
+  if ((await page.getByLabel("Search connectors by name").getAttribute("placeholder")) !== "Search names") throw new Error("the search box promises more than names");
   await shot("02-connectors");
 
-  // 3. Dashboard.
-  await page.getByRole("link", { name: "Dashboard", exact: true }).click();
-  await page.getByText("Records synced").waitFor();
-  await shot("03-dashboard");
-
-  // 4. The demo connector: test the connection.
-  await page.getByRole("link", { name: "Connectors", exact: true }).first().click();
-  await page.getByRole("link", { name: "Demo Users API" }).click();
+  // 3. Keyboard only: open the demo connector, test the connection, start a sync.
+  await page.locator("body").focus();
+  await tabTo(page, "Demo Users API");
+  await page.keyboard.press("Enter");
   await page.getByRole("heading", { name: "Demo Users API" }).waitFor();
-  await page.getByRole("button", { name: "Test connection" }).click();
-  const test = page.getByTestId("test-result");
-  await test.getByRole("heading", { name: "Connected" }).waitFor();
-  await shot("04-connection-tested");
+  if (!(await focusedInside(page, "h1"))) throw new Error("focus did not move to the new page's heading");
+  await tabTo(page, "Test connection");
+  // The focus ring: 3 px, at least 3:1 against the page behind the button.
+  const ring = await page.evaluate(() => {
+    const style = getComputedStyle(document.activeElement);
+    const rgb = (text) => (text.match(/\d+(\.\d+)?/g) ?? []).slice(0, 3).map(Number);
+    const lum = ([r, g, b]) =>
+      [r, g, b].map((c) => ((c /= 255) <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4)).reduce((sum, c, i) => sum + c * [0.2126, 0.7152, 0.0722][i], 0);
+    const ring = lum(rgb(style.outlineColor));
+    const page = lum(rgb(getComputedStyle(document.body).backgroundColor === "rgba(0, 0, 0, 0)" ? "rgb(244, 246, 250)" : getComputedStyle(document.body).backgroundColor));
+    const ratio = (Math.max(ring, page) + 0.05) / (Math.min(ring, page) + 0.05);
+    return { width: style.outlineWidth, style: style.outlineStyle, ratio };
+  });
+  if (ring.width !== "3px" || ring.style === "none" || ring.ratio < 3) throw new Error(`focus ring ${JSON.stringify(ring)}`);
+  await page.keyboard.press("Enter");
+  await page.getByTestId("test-result").getByRole("heading", { name: "Connected" }).waitFor();
+  if (!(await focusedInside(page, "[data-testid='test-result']"))) throw new Error("focus did not move to the test result");
+  await page.getByTestId("announcer").filter({ hasText: "Connected" }).waitFor();
+  await checkA11y(page, "connector with a connection test result");
+  await shot("03-connection-tested");
+  await tabTo(page, "Sync now");
+  await page.keyboard.press("Enter");
 
-  // 5. Sync now: the progress panel follows the run to SUCCESS; the records appear.
-  await page.getByRole("button", { name: "Sync now" }).click();
+  // 4. Live progress: the run is followed while it runs (elapsed, pages, records, records/s).
   const progress = page.getByTestId("sync-progress");
-  await progress.getByText("SUCCESS", { exact: true }).waitFor({ timeout: 30_000 });
+  await progress.getByText("RUNNING", { exact: true }).waitFor({ timeout: 30_000 });
+  if (!(await focusedInside(page, ".focus-target"))) throw new Error("focus did not move to the sync's progress");
+  await checkA11y(page, "a running sync");
+  await shot("04-sync-running", true);
+  await progress.getByText("SUCCESS", { exact: true }).waitFor({ timeout: 40_000 });
   const processed = await progress.getByTestId("records-processed").innerText();
   if (processed.replace(/\D/g, "") !== "120") throw new Error(`records processed shows ${processed}`);
-  await page.getByRole("table", { name: "Records" }).waitFor();
-  const recordRows = await page.getByRole("table", { name: "Records" }).locator("tbody tr").count();
-  if (recordRows < 1) throw new Error("no records listed after the sync");
-  await page.getByRole("table", { name: "Sync history" }).getByText("SUCCESS").waitFor();
-  await shot("05-synced", true);
+  const rate = await progress.getByTestId("records-per-second").innerText();
+  if (!/\d/.test(rate)) throw new Error(`records/s shows ${rate}`);
+  await page.getByTestId("sync-notices").getByText("ended:").waitFor();
+  const history = page.getByRole("table", { name: "Sync history" });
+  await history.getByText("SUCCESS").first().waitFor();
+  if (!(await history.getByRole("cell", { name: "ui", exact: true }).count())) throw new Error("the UI-started sync is not shown as triggered by ui");
 
-  // 6. The records filter by external id.
-  await page.getByLabel("Filter by external id").fill("7");
-  await page.getByRole("button", { name: "Filter" }).click();
+  // 5. The records table: numeric sort, columns, search, raw JSON.
+  const records = page.getByRole("table", { name: "Records" });
+  await records.waitFor();
+  const firstIds = async () =>
+    page.evaluate(() => Array.from(document.querySelectorAll('table[aria-label="Records"] tbody tr:not(.raw-row) td:first-child')).slice(0, 3).map((td) => td.textContent));
+  const ascending = await firstIds();
+  if (ascending.join(",") !== "1,2,3") throw new Error(`records sorted as ${ascending}`);
+  await records.getByRole("button", { name: /External id/ }).click();
+  await page.waitForFunction(() => document.querySelector('table[aria-label="Records"] tbody td')?.textContent === "120");
+  await page.getByText(/^Columns \(/).click();
+  const columnsBefore = await records.locator("thead th").count();
+  await page.locator(".column-picker input[type=checkbox]:not(:checked)").first().check();
+  await page.waitForFunction((n) => document.querySelectorAll('table[aria-label="Records"] thead th').length === n + 1, columnsBefore);
+  await page.getByLabel("Search in").selectOption("name");
+  await page.getByLabel("Search text").fill("a");
+  await page.getByRole("search", { name: "Search records" }).getByRole("button", { name: "Search" }).click();
+  await page.waitForURL(/r_in=name/);
+  await records.locator("tbody tr").first().waitFor();
+  await page.getByLabel("Search in").selectOption("__external_id");
+  await page.getByLabel("Search text").fill("7");
+  await page.getByRole("search", { name: "Search records" }).getByRole("button", { name: "Search" }).click();
   await page.waitForFunction(() => {
     const rows = document.querySelectorAll('table[aria-label="Records"] tbody tr');
     return rows.length === 1 && rows[0].textContent.startsWith("7");
   });
+  await records.getByRole("button", { name: /^JSON/ }).click();
+  await page.getByTestId("raw-json").waitFor();
+  await checkA11y(page, "records table with a column picked, a search and raw JSON");
+  await shot("05-records", true);
 
-  // 7. The sync's own page: counters and log lines.
-  await progress.getByRole("link").first().click();
+  // 6. Charts of the connector's runs, rendered with data.
+  await page.reload();
+  await page.getByTestId("chart-records").locator("[data-testid='chart-bar'] rect").first().waitFor();
+
+  // 7. A sync's own page: progress, log with milliseconds and a level filter, dates with their
+  //    zone, and its log lines from the detail call (no events/ call).
+  const apiCalls = [];
+  const countCalls = (request) => apiCalls.push(new URL(request.url()).pathname);
+  page.on("request", countCalls);
+  await page.getByRole("table", { name: "Sync history" }).getByRole("link").first().click();
   await page.getByRole("heading", { name: /^Sync #\d+$/ }).waitFor();
-  await page.getByRole("heading", { name: "Log" }).waitFor();
-  await page.locator(".event").first().waitFor();
+  await page.locator(".event time").first().waitFor();
+  page.off("request", countCalls);
+  if (apiCalls.some((p) => p.endsWith("/events/"))) throw new Error(`the sync page fetched its log lines twice: ${apiCalls}`);
+  const started = await page.locator(".details dd").filter({ hasText: /\d{4}/ }).first().innerText();
+  if (!/(UTC|GMT|[+-]\d{1,2}(:\d\d)?)\s*$/.test(started)) throw new Error(`a date without its time zone: ${started}`);
+  const time = await page.locator(".event time").first().innerText();
+  if (!/\d\d:\d\d:\d\d\.\d{3}/.test(time)) throw new Error(`log time without milliseconds: ${time}`);
+  await page.getByLabel(/: level$/).selectOption("error");
+  await page.getByText("No line at this level.").waitFor();
+  await checkA11y(page, "a finished sync's page");
   await shot("06-sync-log", true);
 
-  // 8. A new connector: the API's validation errors show next to their fields; a wrong API key
-  //    makes its sync fail with the upstream's answer, and the failed sync offers Resume.
+  // 8. The wizard: errors on the first step, the preview placeholder, mappings, pagination fields;
+  //    the API's refusal sends the user back to the field; a wrong key makes the sync fail, and
+  //    a sync without a checkpoint offers a new sync instead of Resume.
   await page.getByRole("link", { name: "Connectors", exact: true }).first().click();
-  await page.getByRole("button", { name: "New connector" }).click();
-  const form = page.getByRole("form", { name: "New connector" });
-  await form.getByLabel("Name").fill("Billing API");
-  await form.getByLabel("API endpoint").fill("http://169.254.169.254/latest");
-  await form.getByLabel("API key").fill("wrong-key");
-  await form.getByLabel("Transformation rules (JSON)").fill('{"type_conversions": {"id": "money"}}');
-  await form.getByRole("button", { name: "Create connector" }).click();
-  await form.locator(".field-invalid").first().waitFor();
-  await shot("07-create-validation");
-  await form.getByLabel("API endpoint").fill(`http://127.0.0.1:${apiPort}/users`);
-  await form.getByLabel("Transformation rules (JSON)").fill('{"type_conversions": {"id": "int"}}');
-  await form.getByRole("button", { name: "Create connector" }).click();
+  await page.getByRole("link", { name: "New connector" }).click();
+  const wizard = page.getByRole("form", { name: "New connector" });
+  await wizard.getByRole("button", { name: "Next" }).click();
+  await wizard.getByText("Give the connector a name.").waitFor();
+  if (!(await focusedInside(page, "#wizard-name"))) throw new Error("focus did not go to the first invalid field");
+  await checkA11y(page, "wizard with errors");
+  await shot("07-wizard-errors");
+  await wizard.getByRole("button", { name: "Page numbers" }).click();
+  await wizard.getByLabel("Name").fill("Billing API");
+  await wizard.getByLabel("API endpoint").fill("http://169.254.169.254/latest");
+  await wizard.getByLabel("API key").fill("wrong-key");
+  await wizard.getByRole("button", { name: "Next" }).click();
+  await wizard.getByTestId("preview-placeholder").waitFor();
+  await checkA11y(page, "wizard preview placeholder");
+  await wizard.getByRole("button", { name: "Next" }).click();
+  await wizard.getByRole("button", { name: /^Add a row to Field mappings/ }).click();
+  await wizard.getByLabel("Source field 1").fill("name");
+  await wizard.getByLabel("Target field 1").fill("full_name");
+  await wizard.getByLabel("Example record (JSON, optional)").fill('{"id": 1, "name": "Ada"}');
+  await wizard.getByTestId("before-after").getByText('"full_name": "Ada"').waitFor();
+  await checkA11y(page, "wizard mappings with a before/after example");
+  await shot("08-wizard-mappings", true);
+  await wizard.getByRole("button", { name: "Next" }).click();
+  if ((await wizard.getByLabel("Pagination").inputValue()) !== "page") throw new Error("the template did not set the pagination");
+  await wizard.getByLabel("Max pages per sync").fill("10");
+  await wizard.getByRole("button", { name: "Create connector" }).click();
+  await wizard.getByText(/Not saved/).waitFor();
+  await page.waitForFunction(() => document.activeElement?.id === "wizard-api_endpoint");
+  await checkA11y(page, "wizard with the API's error");
+  await wizard.getByLabel("API endpoint").fill(`http://127.0.0.1:${apiPort}/users`);
+  for (let i = 0; i < 3; i += 1) await wizard.getByRole("button", { name: "Next" }).click();
+  await wizard.getByRole("button", { name: "Create connector" }).click();
   await page.getByRole("heading", { name: "Billing API" }).waitFor();
   if (!(await page.getByText("stored (…-key)").isVisible())) throw new Error("the new key's last four are not shown");
   await page.getByRole("button", { name: "Sync now" }).click();
-  await page.getByTestId("sync-progress").getByText("FAILED", { exact: true }).waitFor({ timeout: 30_000 });
+  await page.getByTestId("sync-progress").getByText("FAILED", { exact: true }).waitFor({ timeout: 40_000 });
   await page.getByTestId("sync-progress").getByRole("link").first().click();
-  await page.getByRole("button", { name: "Resume" }).waitFor();
-  await shot("08-failed-sync", true);
+  await page.getByRole("button", { name: "Start a new sync" }).waitFor();
+  if (await page.getByRole("button", { name: /Resume/ }).count()) throw new Error("Resume offered on a sync without a checkpoint");
+  await checkA11y(page, "a failed sync that cannot resume");
+  await shot("09-failed-sync", true);
 
+  // 9. A sync started here ends while the user is on another page: a notice says so; the
+  //    Syncs page refreshes itself while it runs.
+  await page.goto(`${base}/connectors`);
+  await page.getByRole("link", { name: "Demo Users API" }).click();
+  await page.getByRole("button", { name: "Full refresh" }).click();
+  await page.getByTestId("sync-progress").waitFor();
+  await page.getByRole("link", { name: "Syncs", exact: true }).click();
+  await page.getByRole("heading", { name: "Syncs" }).waitFor();
+  await page.getByTestId("sync-notices").getByText(/ended: SUCCESS/).waitFor({ timeout: 40_000 });
+
+  // 10. The Syncs page: filters kept in the address and across a reload.
+  await page.getByLabel("Status").selectOption("FAILED");
+  await page.getByRole("button", { name: "Apply filters" }).click();
+  await page.waitForURL(/status=FAILED/);
+  await page.reload();
+  await page.getByRole("heading", { name: "Syncs" }).waitFor();
+  if ((await page.getByLabel("Status").inputValue()) !== "FAILED") throw new Error("the status filter did not survive a reload");
+  await page.getByRole("table", { name: "Syncs" }).locator("tbody .badge").first().waitFor();
+  const statuses = await page.getByRole("table", { name: "Syncs" }).locator("tbody .badge").allInnerTexts();
+  if (!statuses.length || statuses.some((s) => s !== "FAILED")) throw new Error(`filtered syncs show ${statuses}`);
+  await checkA11y(page, "syncs page filtered");
+  await shot("10-syncs-filtered");
+
+  // 11. The dashboard's charts with data.
   await page.getByRole("link", { name: "Dashboard", exact: true }).click();
-  await page.getByRole("table", { name: "Recent syncs" }).getByText("FAILED", { exact: true }).waitFor();
-  await shot("09-dashboard-after-syncs");
+  await page.getByTestId("chart-syncs-per-day").locator("rect").first().waitFor();
+  await checkA11y(page, "dashboard with charts");
+  await shot("11-dashboard", true);
 
-  // 9. A narrow window.
+  // 12. Members: the last-admin rule, add an existing account, change its role, remove it.
+  await page.getByRole("link", { name: "Members", exact: true }).click();
+  await page.getByRole("heading", { name: "Members", exact: true }).waitFor();
+  const me = page.getByTestId("member-admin@demo.local");
+  if (!(await me.getByRole("button", { name: /Remove/ }).isDisabled())) throw new Error("the last admin can be removed");
+  await me.getByText("last admin").waitFor();
+  await page.getByLabel("Email").fill("colleague@demo.local");
+  await page.getByLabel("Role", { exact: true }).selectOption("editor");
+  await page.getByRole("button", { name: "Add member" }).click();
+  const colleague = page.getByTestId("member-colleague@demo.local");
+  await colleague.waitFor();
+  await colleague.getByLabel("Role of colleague@demo.local").selectOption("viewer");
+  await page.getByTestId("announcer").filter({ hasText: "colleague@demo.local is now viewer." }).waitFor();
+  await checkA11y(page, "members page");
+  await shot("12-members");
+  await colleague.getByRole("button", { name: /Remove/ }).click();
+  await colleague.waitFor({ state: "detached" });
+
+  // 13. Unknown addresses: the app's own page, a 404 status, and the page title.
+  const missing = await page.goto(`${base}/connectors/abc`);
+  if (missing?.status() !== 404) throw new Error(`/connectors/abc answered ${missing?.status()}`);
+  await page.getByRole("heading", { name: "Page not found" }).waitFor();
+  if ((await title()) !== "Page not found · MigrateIQ") throw new Error(`title is ${await title()}`);
+  await checkA11y(page, "page not found");
+  const api404 = await page.request.get(`${base}/api/nope/`);
+  if (api404.status() !== 404 || !(api404.headers()["content-type"] ?? "").includes("json")) throw new Error("unknown API address is not a JSON 404");
+
+  // 14. A narrow window.
   await page.setViewportSize({ width: 390, height: 844 });
-  await page.getByRole("link", { name: "Connectors", exact: true }).first().click();
+  await page.goto(`${base}/connectors`);
   await page.getByRole("link", { name: "Demo Users API" }).click();
   await page.getByRole("heading", { name: "Demo Users API" }).waitFor();
-  await shot("10-connector-narrow");
-  await page.getByRole("table", { name: "Records" }).scrollIntoViewIfNeeded();
-  await shot("11-records-narrow");
-
-  // 10. Sign out: back to the sign-in page; a reload stays signed out.
+  await page.getByRole("table", { name: "Records" }).waitFor();
+  await checkA11y(page, "connector page at 390 px");
+  await shot("13-connector-narrow", true);
   await page.setViewportSize({ width: 1280, height: 900 });
+
+  // 15. A viewer sees no write controls.
+  await page.getByTestId("who").locator("summary").click();
+  await page.getByRole("button", { name: "Sign out" }).click();
+  await page.getByRole("heading", { name: "Sign in" }).waitFor();
+  await page.getByLabel("Email").fill("viewer@demo.local");
+  await page.getByLabel("Password").fill(otherPassword);
+  await page.getByLabel("Tenant (optional)").fill("demo");
+  await page.getByRole("button", { name: "Sign in" }).click();
+  // back to the page the session ended on: the demo connector
+  await page.getByRole("heading", { name: "Demo Users API" }).waitFor();
+  await page.getByRole("table", { name: "Sync history" }).waitFor();
+  for (const name of ["Test connection", "Sync now", "Full refresh", "Edit", "Delete"]) {
+    if (await page.getByRole("button", { name, exact: true }).count()) throw new Error(`a viewer sees ${name}`);
+  }
+  await checkA11y(page, "connector page as a viewer");
+  await shot("14-viewer");
+  await page.getByRole("link", { name: "Connectors", exact: true }).first().click();
+  await page.getByRole("link", { name: "Demo Users API" }).waitFor();
+  if (await page.getByRole("link", { name: "New connector" }).count()) throw new Error("a viewer sees New connector");
+  for (const name of [/^Pause/, /^Delete/]) if (await page.getByRole("button", { name }).count()) throw new Error(`a viewer sees ${name}`);
+  if (await page.getByRole("link", { name: "Members", exact: true }).count()) throw new Error("a viewer sees Members");
+
+  // 16. Sign out; a reload stays signed out.
+  await page.getByTestId("who").locator("summary").click();
   await page.getByRole("button", { name: "Sign out" }).click();
   await page.getByRole("heading", { name: "Sign in" }).waitFor();
   await page.reload();
   await page.getByRole("heading", { name: "Sign in" }).waitFor();
 
+  if (worker.exitCode !== null) throw new Error(`the worker exited:\n${worker.output.join("")}`);
   if (pageErrors.length) throw new Error(`errors in the page: ${pageErrors.join("; ")}`);
-  log("PASSED");
+  log(`PASSED (axe: ${axeChecks.length} pages and states, no violations)`);
 }
 
 let failed = false;

@@ -1,5 +1,7 @@
+import { useEffect, useRef } from "react";
 import { BrowserRouter, Link, Navigate, NavLink, Outlet, Route, Routes, useLocation } from "react-router-dom";
 
+import { AnnouncerProvider } from "./announce";
 import { AuthProvider, useAuth } from "./auth";
 import { Loading } from "./components/common";
 import { ErrorBoundary } from "./components/ErrorBoundary";
@@ -7,7 +9,12 @@ import { ConnectorDetailPage } from "./pages/ConnectorDetailPage";
 import { ConnectorsPage } from "./pages/ConnectorsPage";
 import { DashboardPage } from "./pages/DashboardPage";
 import { LoginPage } from "./pages/LoginPage";
+import { MembersPage } from "./pages/MembersPage";
+import { NewConnectorPage } from "./pages/NewConnectorPage";
+import { NotFoundPage } from "./pages/NotFoundPage";
 import { SyncLogPage } from "./pages/SyncLogPage";
+import { SyncsPage } from "./pages/SyncsPage";
+import { SyncWatchProvider } from "./syncWatch";
 
 function RequireAuth() {
   const { me, checking } = useAuth();
@@ -17,51 +24,104 @@ function RequireAuth() {
   return <Layout />;
 }
 
-function Layout() {
+function ProfileMenu() {
   const { me, signOut } = useAuth();
+  if (!me) return null;
+  return (
+    <details className="profile-menu" data-testid="who">
+      <summary>
+        <span className="who-email">{me.user.email}</span>
+        <span className="visually-hidden">: account menu</span>
+      </summary>
+      <div className="profile-panel">
+        <dl>
+          <div>
+            <dt>Signed in as</dt>
+            <dd>{me.user.full_name || me.user.email}</dd>
+          </div>
+          <div>
+            <dt>Tenant</dt>
+            <dd>
+              {me.tenant.name} <span className="muted small">({me.tenant.slug})</span>
+            </dd>
+          </div>
+          <div>
+            <dt>Role</dt>
+            <dd>
+              <span className={`role role-${me.role}`}>{me.role}</span>
+            </dd>
+          </div>
+        </dl>
+        <button type="button" className="btn btn-small" onClick={signOut}>
+          Sign out
+        </button>
+      </div>
+    </details>
+  );
+}
+
+function Layout() {
+  const { me } = useAuth();
   const location = useLocation();
+  const mainRef = useRef<HTMLElement>(null);
+  const firstRender = useRef(true);
+  // After a route change, focus goes to the new page's heading (not to the body), so keyboard
+  // and screen-reader users start reading the new page.
+  useEffect(() => {
+    if (firstRender.current) {
+      firstRender.current = false;
+      return;
+    }
+    const main = mainRef.current;
+    if (!main) return;
+    const focusHeading = (): boolean => {
+      const heading = main.querySelector<HTMLElement>("h1");
+      if (!heading) return false;
+      heading.tabIndex = -1;
+      heading.focus();
+      return true;
+    };
+    if (focusHeading()) return;
+    // A page that loads its data first shows its heading a moment later.
+    const observer = new MutationObserver(() => {
+      if (focusHeading()) observer.disconnect();
+    });
+    observer.observe(main, { childList: true, subtree: true });
+    const stop = setTimeout(() => observer.disconnect(), 5000);
+    return () => {
+      observer.disconnect();
+      clearTimeout(stop);
+    };
+  }, [location.pathname]);
   return (
     <div className="app">
+      <a className="skip-link" href="#main">
+        Skip to content
+      </a>
       <header className="topbar">
         <Link to="/" className="brand">
-          <span className="brand-mark" aria-hidden="true">M</span> MigrateIQ
+          <span className="brand-mark" aria-hidden="true">
+            M
+          </span>{" "}
+          MigrateIQ
         </Link>
         <nav className="nav" aria-label="Main">
           <NavLink to="/" end>
             Dashboard
           </NavLink>
           <NavLink to="/connectors">Connectors</NavLink>
+          <NavLink to="/syncs">Syncs</NavLink>
+          {me?.role === "admin" ? <NavLink to="/members">Members</NavLink> : null}
         </nav>
-        {me ? (
-          <div className="who" data-testid="who">
-            <span className="who-email" title={me.user.full_name || me.user.email}>
-              {me.user.email}
-            </span>
-            <span className="muted small">
-              {me.tenant.name} · <span className={`role role-${me.role}`}>{me.role}</span>
-            </span>
-            <button type="button" className="btn btn-small" onClick={signOut}>
-              Sign out
-            </button>
-          </div>
-        ) : null}
+        <ProfileMenu />
       </header>
-      <main className="main">
-        <ErrorBoundary key={location.pathname}>
-          <Outlet />
-        </ErrorBoundary>
+      <main className="main" id="main" ref={mainRef}>
+        <SyncWatchProvider>
+          <ErrorBoundary key={location.pathname}>
+            <Outlet />
+          </ErrorBoundary>
+        </SyncWatchProvider>
       </main>
-    </div>
-  );
-}
-
-function NotFound() {
-  return (
-    <div className="page">
-      <h1>Page not found</h1>
-      <p>
-        <Link to="/">Back to the dashboard</Link>
-      </p>
     </div>
   );
 }
@@ -73,9 +133,12 @@ export function AppRoutes() {
       <Route element={<RequireAuth />}>
         <Route path="/" element={<DashboardPage />} />
         <Route path="/connectors" element={<ConnectorsPage />} />
+        <Route path="/connectors/new" element={<NewConnectorPage />} />
         <Route path="/connectors/:id" element={<ConnectorDetailPage />} />
+        <Route path="/syncs" element={<SyncsPage />} />
+        <Route path="/members" element={<MembersPage />} />
         <Route path="/sync-logs/:id" element={<SyncLogPage />} />
-        <Route path="*" element={<NotFound />} />
+        <Route path="*" element={<NotFoundPage />} />
       </Route>
     </Routes>
   );
@@ -84,9 +147,11 @@ export function AppRoutes() {
 export function App() {
   return (
     <BrowserRouter>
-      <AuthProvider>
-        <AppRoutes />
-      </AuthProvider>
+      <AnnouncerProvider>
+        <AuthProvider>
+          <AppRoutes />
+        </AuthProvider>
+      </AnnouncerProvider>
     </BrowserRouter>
   );
 }

@@ -19,7 +19,9 @@ EXEMPT_PREFIXES = {
     "readyz": "readiness probe",
     "metrics": "Prometheus metrics, behind its own bearer token",
     "static/": "static assets",
-    "{ui_page}": "web UI page (core/views_ui.py): the same index.html for every client-side route, no data",
+    "(?!api/|admin/|static/){ui_page}": (
+        "web UI page (core/views_ui.py): the same index.html for every address outside the API, no data"
+    ),
 }
 
 _GROUP = re.compile(r"\(\?P<(?P<name>\w+)>(?:[^()]|\([^()]*\))*\)")

@@ -32,6 +32,7 @@ MINIMUM_ROLE = {
     (CONNECTORS, "GET"): Role.VIEWER,
     (CONNECTORS, "POST"): Role.EDITOR,
     (CONNECTORS + "stats/", "GET"): Role.VIEWER,
+    (CONNECTORS + "stats/history/", "GET"): Role.VIEWER,
     (CONNECTORS + "{pk}/", "GET"): Role.VIEWER,
     (CONNECTORS + "{pk}/", "PUT"): Role.EDITOR,
     (CONNECTORS + "{pk}/", "PATCH"): Role.EDITOR,

@@ -11,7 +11,12 @@ import type {
   SyncLog,
   SyncLogDetail,
   SyncLogEvent,
+  Membership,
+  Role,
+  SyncActivityDay,
   SyncRecordError,
+  SyncStatus,
+  SyncTrigger,
   SyncedRecord,
   TokenPair,
 } from "./types";
@@ -68,9 +73,10 @@ export async function testConnection(id: number): Promise<ConnectionResult> {
   return (await apiRequest<ConnectionResult>(`${CONNECTORS}/${id}/test_connection/`, { method: "POST" })).data;
 }
 
-/** Start a sync and return at once (wait=0): the log is pending or running, or already finished. */
+/** Start a sync and return at once (wait=0): the log is pending or running, or already finished.
+ * The run is recorded as triggered by the web UI (trigger=ui). */
 export async function startSync(id: number, fullRefresh = false): Promise<SyncLog> {
-  const query = { wait: 0, full_refresh: fullRefresh ? "true" : undefined };
+  const query = { wait: 0, trigger: "ui", full_refresh: fullRefresh ? "true" : undefined };
   return (await apiRequest<SyncLog>(`${CONNECTORS}/${id}/sync_data/`, { method: "POST", query })).data;
 }
 
@@ -78,8 +84,14 @@ export async function listSyncHistory(id: number, params: ListParams = {}): Prom
   return (await apiRequest<Paginated<SyncLog>>(`${CONNECTORS}/${id}/sync_history/`, { query: { ...params } })).data;
 }
 
+export type RecordOrdering = "external_id" | "-external_id" | "last_synced_at" | "-last_synced_at";
+
 export interface RecordParams extends ListParams {
   external_id?: string;
+  ordering?: RecordOrdering;
+  /** Search a field (dotted path) for a value (contains, any case); both or neither. */
+  field?: string;
+  value?: string;
 }
 
 export async function listRecords(id: number, params: RecordParams = {}): Promise<Paginated<SyncedRecord>> {
@@ -118,4 +130,49 @@ export function runningSyncIdOf(body: unknown): number | null {
     if (typeof id === "number") return id;
   }
   return null;
+}
+
+/** The tenant's sync runs per UTC day (by status) and records processed, oldest day first. */
+export async function getSyncActivity(days = 30): Promise<SyncActivityDay[]> {
+  return (await apiRequest<{ days: SyncActivityDay[] }>(`${CONNECTORS}/stats/history/`, { query: { days } })).data.days;
+}
+
+export async function setConnectorActive(id: number, isActive: boolean): Promise<Connector> {
+  return (await apiRequest<Connector>(`${CONNECTORS}/${id}/`, { method: "PATCH", body: { is_active: isActive } })).data;
+}
+
+export interface SyncLogFilters extends ListParams {
+  status?: SyncStatus;
+  triggered_by?: SyncTrigger;
+  connector?: number;
+  /** ISO date (YYYY-MM-DD) or date-time. */
+  created_after?: string;
+  created_before?: string;
+}
+
+/** Every sync of the tenant, newest first, filtered. */
+export async function listSyncLogs(filters: SyncLogFilters = {}): Promise<Paginated<SyncLog>> {
+  return (await apiRequest<Paginated<SyncLog>>(`${SYNC_LOGS}/`, { query: { ordering: "-created_at", ...filters } })).data;
+}
+
+const MEMBERS = "/tenancy/members";
+
+export async function listMembers(params: ListParams = {}): Promise<Paginated<Membership>> {
+  return (await apiRequest<Paginated<Membership>>(`${MEMBERS}/`, { query: { ...params } })).data;
+}
+
+/**
+ * Add someone to the tenant with `role`. Today: POST /api/tenancy/members/ (an existing account
+ * becomes a member). The one place to switch to an invitations endpoint when it exists.
+ */
+export async function inviteMember(email: string, role: Role): Promise<Membership> {
+  return (await apiRequest<Membership>(`${MEMBERS}/`, { method: "POST", body: { email, role } })).data;
+}
+
+export async function changeMemberRole(id: number, role: Role): Promise<Membership> {
+  return (await apiRequest<Membership>(`${MEMBERS}/${id}/`, { method: "PATCH", body: { role } })).data;
+}
+
+export async function removeMember(id: number): Promise<void> {
+  await apiRequest<null>(`${MEMBERS}/${id}/`, { method: "DELETE" });
 }

@@ -4,6 +4,9 @@ export type Role = "viewer" | "editor" | "admin";
 export type SyncStatus = "PENDING" | "RUNNING" | "SUCCESS" | "PARTIAL" | "FAILED" | "CANCELLED";
 export type SyncFrequency = "MANUAL" | "HOURLY" | "DAILY" | "WEEKLY";
 export type AuthType = "bearer" | "header" | "query" | "basic" | "none";
+export type SyncTrigger = "manual" | "schedule" | "api" | "ui";
+export const SYNC_STATUSES: SyncStatus[] = ["PENDING", "RUNNING", "SUCCESS", "PARTIAL", "FAILED", "CANCELLED"];
+export const SYNC_TRIGGERS: SyncTrigger[] = ["ui", "api", "schedule", "manual"];
 export type PaginationType = "auto" | "none" | "page" | "offset" | "cursor" | "next_url" | "link_header";
 export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
 
@@ -49,6 +52,8 @@ export interface Connector {
   last_sync_at: string | null;
   last_sync_status: SyncStatus | "" | null;
   next_sync_at: string | null;
+  /** Lists only: statuses of the latest 10 runs, newest first (null outside lists). */
+  recent_statuses?: SyncStatus[] | null;
   created_by: string | null;
   created_at: string;
   updated_at: string;
@@ -69,6 +74,10 @@ export interface ConnectorInput {
   primary_key?: string;
   pagination?: JsonValue;
   transformation_rules?: JsonValue;
+  request_headers?: JsonValue;
+  query_params?: JsonValue;
+  incremental?: JsonValue;
+  max_pages?: number | null;
 }
 
 export interface ConnectorStats {
@@ -93,7 +102,7 @@ export interface SyncLog {
   connector: number;
   connector_name: string;
   status: SyncStatus;
-  triggered_by: "manual" | "schedule" | "api";
+  triggered_by: SyncTrigger;
   records_processed: number;
   records_created: number;
   records_updated: number;
@@ -108,6 +117,8 @@ export interface SyncLog {
   full_refresh: boolean;
   attempts: number;
   created_at: string;
+  /** Whether resume would be accepted (failed or cancelled, with a checkpoint, nothing newer). */
+  can_resume: boolean;
 }
 
 export interface SyncLogEvent {
@@ -144,4 +155,19 @@ export interface SyncedRecord {
 
 export function isActiveStatus(status: string | null | undefined): boolean {
   return status === "PENDING" || status === "RUNNING";
+}
+
+export interface SyncActivityDay {
+  /** A UTC day, YYYY-MM-DD. */
+  date: string;
+  syncs: Record<SyncStatus, number>;
+  records_processed: number;
+}
+
+export interface Membership {
+  id: number;
+  email: string;
+  role: Role;
+  created_at: string;
+  updated_at: string;
 }

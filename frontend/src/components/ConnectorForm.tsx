@@ -1,9 +1,12 @@
-import { useState, type FormEvent, type ReactNode } from "react";
+import { useEffect, useRef, useState, type FormEvent } from "react";
 
 import { ApiError, errorMessage } from "../api/client";
 import type { AuthType, Connector, ConnectorInput, JsonValue, PaginationType, SyncFrequency } from "../api/types";
 import { prettyJson } from "../format";
 import { ErrorBanner } from "./common";
+import { buildPagination, objectOf, paginationValuesOf, rowsOf, type KeyValue, type PaginationValues } from "./connectorConfig";
+import { Field, KeyValueEditor, PaginationFields } from "./fields";
+import { saveErrorSummary } from "./formErrors";
 
 const FREQUENCIES: SyncFrequency[] = ["MANUAL", "HOURLY", "DAILY", "WEEKLY"];
 const AUTH_TYPES: { value: AuthType; label: string }[] = [
@@ -36,10 +39,44 @@ interface FormState {
   auth_param_name: string;
   auth_username: string;
   pagination_type: PaginationType;
+  pagination: PaginationValues;
   records_path_mode: RecordsPathMode;
   records_path: string;
   primary_key: string;
   transformation_rules: string;
+  headers: KeyValue[];
+  query: KeyValue[];
+  cursor_field: string;
+  cursor_param: string;
+  max_pages: string;
+}
+
+const shown: ReadonlySet<string> = new Set([
+  "name",
+  "api_endpoint",
+  "api_key",
+  "sync_frequency",
+  "is_active",
+  "auth_type",
+  "auth_header_name",
+  "auth_param_name",
+  "auth_username",
+  "pagination",
+  "records_path",
+  "primary_key",
+  "transformation_rules",
+  "request_headers",
+  "query_params",
+  "incremental",
+  "max_pages",
+]);
+
+function incrementalOf(incremental: JsonValue | undefined, key: string): string {
+  if (incremental && typeof incremental === "object" && !Array.isArray(incremental)) {
+    const value = incremental[key];
+    if (typeof value === "string") return value;
+  }
+  return "";
 }
 
 function paginationTypeOf(pagination: JsonValue | undefined): PaginationType {
@@ -64,48 +101,18 @@ function initialState(connector?: Connector): FormState {
     auth_param_name: connector?.auth_param_name ?? "",
     auth_username: connector?.auth_username ?? "",
     pagination_type: paginationTypeOf(connector?.pagination),
+    pagination: paginationValuesOf(connector?.pagination).values,
     records_path_mode:
       connector === undefined || connector.records_path === null ? "detect" : connector.records_path === "" ? "root" : "path",
     records_path: connector?.records_path ?? "",
     primary_key: connector?.primary_key ?? "",
     transformation_rules: hasRules ? prettyJson(rules) : "",
+    headers: rowsOf(connector?.request_headers),
+    query: rowsOf(connector?.query_params),
+    cursor_field: incrementalOf(connector?.incremental, "cursor_field"),
+    cursor_param: incrementalOf(connector?.incremental, "param"),
+    max_pages: connector?.max_pages ? String(connector.max_pages) : "",
   };
-}
-
-function FieldErrors({ messages }: { messages: string[] | undefined }) {
-  if (!messages || messages.length === 0) return null;
-  return (
-    <ul className="field-errors" role="alert">
-      {messages.map((message, index) => (
-        <li key={index}>{message}</li>
-      ))}
-    </ul>
-  );
-}
-
-function Field({
-  label,
-  htmlFor,
-  hint,
-  errors,
-  children,
-  wide,
-}: {
-  label: string;
-  htmlFor: string;
-  hint?: ReactNode;
-  errors?: string[];
-  children: ReactNode;
-  wide?: boolean;
-}) {
-  return (
-    <div className={`field${wide ? " field-wide" : ""}${errors && errors.length ? " field-invalid" : ""}`}>
-      <label htmlFor={htmlFor}>{label}</label>
-      {children}
-      {hint ? <div className="hint">{hint}</div> : null}
-      <FieldErrors messages={errors} />
-    </div>
-  );
 }
 
 /**
@@ -125,7 +132,51 @@ export function ConnectorForm({
   const [fieldErrors, setFieldErrors] = useState<Record<string, string[]>>({});
   const [error, setError] = useState<string | null>(null);
   const [saving, setSaving] = useState(false);
+  const [other, setOther] = useState<string[]>([]);
   const editing = connector !== undefined;
+  const initial = useRef(initialState(connector));
+  const dirty = JSON.stringify(form) !== JSON.stringify(initial.current);
+  const formRef = useRef<HTMLFormElement>(null);
+
+  // Leaving with unsaved edits asks first: closing the tab or reloading (beforeunload), Cancel and Escape.
+  useEffect(() => {
+    if (!dirty) return;
+    const warn = (event: BeforeUnloadEvent) => {
+      event.preventDefault();
+    };
+    window.addEventListener("beforeunload", warn);
+    // A link elsewhere in the app (the router has no navigation blocker outside data routers):
+    // ask in the capture phase, before the router sees the click.
+    const guardLinks = (event: MouseEvent) => {
+      const link = (event.target as Element | null)?.closest?.("a[href]");
+      if (!link || formRef.current?.contains(link)) return;
+      if (window.confirm("Leave this page and discard your changes to the connector?")) return;
+      event.preventDefault();
+      event.stopPropagation();
+    };
+    document.addEventListener("click", guardLinks, true);
+    return () => {
+      window.removeEventListener("beforeunload", warn);
+      document.removeEventListener("click", guardLinks, true);
+    };
+  }, [dirty]);
+
+  function cancel() {
+    if (!onCancel) return;
+    if (dirty && !window.confirm("Discard your changes to this connector?")) return;
+    onCancel();
+  }
+
+  // Opening the form focuses its first field (the Edit button that opened it is gone).
+  useEffect(() => {
+    formRef.current?.querySelector<HTMLElement>("input, select, textarea")?.focus();
+  }, []);
+
+  // After a failed save, focus goes to the first invalid field.
+  useEffect(() => {
+    if (Object.keys(fieldErrors).length === 0) return;
+    formRef.current?.querySelector<HTMLElement>("[aria-invalid='true']")?.focus();
+  }, [fieldErrors]);
 
   function set<K extends keyof FormState>(key: K, value: FormState[K]) {
     setForm((current) => ({ ...current, [key]: value }));
@@ -145,6 +196,7 @@ export function ConnectorForm({
         localErrors.transformation_rules = [`Not valid JSON: ${errorMessage(parseError)}`];
       }
     }
+    if (form.max_pages.trim() && !/^\d+$/.test(form.max_pages.trim())) localErrors.max_pages = ["A whole number of pages."];
     if (Object.keys(localErrors).length > 0) {
       setFieldErrors(localErrors);
       setError("Please correct the highlighted fields.");
@@ -161,16 +213,17 @@ export function ConnectorForm({
         form.records_path_mode === "detect" ? null : form.records_path_mode === "root" ? "" : form.records_path,
       primary_key: form.primary_key,
       transformation_rules: rules,
+      request_headers: objectOf(form.headers),
+      query_params: objectOf(form.query),
+      incremental:
+        form.cursor_field.trim() || form.cursor_param.trim() ? { cursor_field: form.cursor_field.trim(), param: form.cursor_param.trim() } : {},
+      max_pages: form.max_pages.trim() ? Number(form.max_pages.trim()) : null,
     };
-    // An unchanged style keeps the connector's own pagination settings (page size, parameter
-    // names); another style starts from its defaults.
-    if (!editing || form.pagination_type !== paginationTypeOf(connector.pagination)) {
-      input.pagination = { type: form.pagination_type };
-    }
+    input.pagination = buildPagination(form.pagination_type, form.pagination);
     if (form.auth_type === "header") input.auth_header_name = form.auth_header_name;
     if (form.auth_type === "query") input.auth_param_name = form.auth_param_name;
     if (form.auth_type === "basic") input.auth_username = form.auth_username;
-    if (!editing || form.api_key !== "") input.api_key = form.api_key;
+    if (form.auth_type !== "none" && (!editing || form.api_key !== "")) input.api_key = form.api_key;
 
     setSaving(true);
     setError(null);
@@ -178,7 +231,9 @@ export function ConnectorForm({
     try {
       await onSubmit(input);
     } catch (submitError) {
-      setError(errorMessage(submitError));
+      const { summary, other: otherMessages } = saveErrorSummary(submitError, shown);
+      setError(summary);
+      setOther(otherMessages);
       if (submitError instanceof ApiError) setFieldErrors(submitError.fieldErrors);
     } finally {
       setSaving(false);
@@ -188,7 +243,7 @@ export function ConnectorForm({
   const prefix = editing ? `edit-${connector.id}` : "new";
   const id = (name: string) => `${prefix}-${name}`;
   const e = fieldErrors;
-  const shown = new Set([
+  const unusedShown = new Set([
     "name",
     "api_endpoint",
     "api_key",
@@ -203,15 +258,27 @@ export function ConnectorForm({
     "primary_key",
     "transformation_rules",
   ]);
-  const otherErrors = Object.entries(fieldErrors).filter(([field]) => !shown.has(field));
+  void unusedShown;
 
   return (
-    <form className="card connector-form" onSubmit={submit} noValidate aria-label={editing ? "Edit connector" : "New connector"}>
-      <h3>{editing ? `Edit ${connector.name}` : "New connector"}</h3>
+    <form
+      ref={formRef}
+      className="card connector-form"
+      onSubmit={submit}
+      noValidate
+      aria-label={editing ? "Edit connector" : "New connector"}
+      onKeyDown={(event) => {
+        if (event.key === "Escape") {
+          event.preventDefault();
+          cancel();
+        }
+      }}
+    >
+      <h2>{editing ? `Edit ${connector.name}` : "New connector"}</h2>
       <ErrorBanner message={error} />
-      {otherErrors.map(([field, messages]) => (
-        <p key={field} className="error-text">
-          {field}: {messages.join(" ")}
+      {other.map((message, index) => (
+        <p key={index} className="error-text">
+          {message}
         </p>
       ))}
       <div className="form-grid">
@@ -227,6 +294,7 @@ export function ConnectorForm({
             required
           />
         </Field>
+        {form.auth_type !== "none" ? (
         <Field
           label="API key"
           htmlFor={id("api_key")}
@@ -245,6 +313,7 @@ export function ConnectorForm({
             onChange={(ev) => set("api_key", ev.target.value)}
           />
         </Field>
+        ) : null}
         <Field label="Sync frequency" htmlFor={id("sync_frequency")} errors={e.sync_frequency}>
           <select id={id("sync_frequency")} value={form.sync_frequency} onChange={(ev) => set("sync_frequency", ev.target.value as SyncFrequency)}>
             {FREQUENCIES.map((f) => (
@@ -282,7 +351,7 @@ export function ConnectorForm({
           <select
             id={id("pagination")}
             value={form.pagination_type}
-            onChange={(ev) => set("pagination_type", ev.target.value as PaginationType)}
+            onChange={(ev) => setForm((current) => ({ ...current, pagination_type: ev.target.value as PaginationType, pagination: {} }))}
           >
             {PAGINATION_TYPES.map((p) => (
               <option key={p.value} value={p.value}>
@@ -291,6 +360,7 @@ export function ConnectorForm({
             ))}
           </select>
         </Field>
+        <PaginationFields idPrefix={prefix} type={form.pagination_type} values={form.pagination} onChange={(values) => set("pagination", values)} />
         <Field label="Records path" htmlFor={id("records_path_mode")} errors={e.records_path}>
           <select
             id={id("records_path_mode")}
@@ -319,6 +389,17 @@ export function ConnectorForm({
             Sync on its schedule
           </label>
         </Field>
+        <Field label="Max pages per sync" htmlFor={id("max_pages")} errors={e.max_pages} hint="Empty: no limit.">
+          <input id={id("max_pages")} inputMode="numeric" value={form.max_pages} onChange={(ev) => set("max_pages", ev.target.value)} />
+        </Field>
+        <Field label="Incremental: cursor field" htmlFor={id("cursor_field")} errors={e.incremental} hint="e.g. updated_at; empty: fetch everything each time.">
+          <input id={id("cursor_field")} value={form.cursor_field} onChange={(ev) => set("cursor_field", ev.target.value)} />
+        </Field>
+        <Field label="Incremental: query parameter" htmlFor={id("cursor_param")} hint="e.g. updated_since">
+          <input id={id("cursor_param")} value={form.cursor_param} onChange={(ev) => set("cursor_param", ev.target.value)} />
+        </Field>
+        <KeyValueEditor id={id("headers")} legend="Request headers" rows={form.headers} onChange={(rows) => set("headers", rows)} errors={e.request_headers} />
+        <KeyValueEditor id={id("query")} legend="Query parameters" rows={form.query} onChange={(rows) => set("query", rows)} errors={e.query_params} />
         <Field
           label="Transformation rules (JSON)"
           htmlFor={id("transformation_rules")}
@@ -340,7 +421,7 @@ export function ConnectorForm({
           {saving ? "Saving…" : editing ? "Save changes" : "Create connector"}
         </button>
         {onCancel ? (
-          <button type="button" className="btn" onClick={onCancel} disabled={saving}>
+          <button type="button" className="btn" onClick={cancel} disabled={saving}>
             Cancel
           </button>
         ) : null}

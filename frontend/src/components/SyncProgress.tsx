@@ -2,11 +2,14 @@ import { Link } from "react-router-dom";
 
 import type { SyncLogDetail } from "../api/types";
 import { isActiveStatus } from "../api/types";
-import { formatNumber, formatSeconds } from "../format";
+import { formatNumber } from "../format";
 import { useSyncLogPolling } from "../hooks";
 import { ErrorBanner, StatusBadge } from "./common";
+import { EventLog } from "./EventLog";
+import { LiveStats } from "./LiveStats";
 
-/** A sync run followed live: status and counters, polled every second until it finishes. */
+/** A sync run followed live: status, elapsed time, pages, records, records/s and its log lines,
+ * polled every second until it finishes. */
 export function SyncProgress({
   logId,
   onFinished,
@@ -20,41 +23,27 @@ export function SyncProgress({
   const { log, error } = useSyncLogPolling(logId, onFinished, onUpdate);
   const running = log ? isActiveStatus(log.status) : true;
   return (
-    <section className="card sync-progress" aria-label="Sync progress" data-testid="sync-progress">
+    <section className="card sync-progress" aria-label="Sync progress" data-testid="sync-progress" aria-busy={running}>
       <div className="card-title-row">
-        <h3>
+        <h2>
           Sync <Link to={`/sync-logs/${logId}`}>#{logId}</Link>
-        </h3>
+        </h2>
         {log ? <StatusBadge status={log.status} /> : null}
         {running ? <span className="spinner" aria-hidden="true" /> : null}
       </div>
       <ErrorBanner message={error} />
       {log ? (
-        <dl className="counters">
-          <div>
-            <dt>Records processed</dt>
-            <dd data-testid="records-processed">{formatNumber(log.records_processed)}</dd>
-          </div>
-          <div>
-            <dt>Pages fetched</dt>
-            <dd data-testid="pages-fetched">{formatNumber(log.pages_fetched)}</dd>
-          </div>
-          <div>
-            <dt>Created / updated / unchanged</dt>
-            <dd>
-              {formatNumber(log.records_created)} / {formatNumber(log.records_updated)} /{" "}
-              {formatNumber(log.records_unchanged)}
-            </dd>
-          </div>
-          <div>
-            <dt>Quarantined</dt>
-            <dd>{formatNumber(log.records_failed)}</dd>
-          </div>
-          <div>
-            <dt>Duration</dt>
-            <dd>{formatSeconds(log.duration_seconds)}</dd>
-          </div>
-        </dl>
+        <>
+          <LiveStats log={log} />
+          <p className="small muted">
+            Created {formatNumber(log.records_created)} · updated {formatNumber(log.records_updated)} · unchanged{" "}
+            {formatNumber(log.records_unchanged)} · quarantined {formatNumber(log.records_failed)}
+          </p>
+          <details open={running}>
+            <summary>Log lines</summary>
+            <EventLog events={log.events} follow={running} label={`Log of sync #${logId}`} />
+          </details>
+        </>
       ) : (
         <p className="muted">Waiting for the sync…</p>
       )}

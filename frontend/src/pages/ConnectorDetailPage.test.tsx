@@ -1,5 +1,5 @@
-import { fireEvent, screen } from "@testing-library/react";
-import { describe, expect, it } from "vitest";
+import { fireEvent, screen, within } from "@testing-library/react";
+import { describe, expect, it, vi } from "vitest";
 
 import { connector, emptyPage, fakeFetch, renderAs, syncLog, type FakeCall } from "../test/helpers";
 import { ConnectorDetailPage } from "./ConnectorDetailPage";
@@ -67,8 +67,10 @@ describe("the connector page", () => {
     renderPage("editor");
     fireEvent.click(await screen.findByRole("button", { name: "Sync now" }));
     expect(await screen.findByRole("link", { name: "#9" })).toBeTruthy();
-    expect(calls.find((c) => c.method === "POST")?.url).toBe("/api/demo-extension/connectors/7/sync_data/?wait=0");
-    expect(await screen.findByText("SUCCESS")).toBeTruthy();
+    // trigger=ui: the run is recorded as started from the web UI, not "api"
+    expect(calls.find((c) => c.method === "POST")?.url).toBe("/api/demo-extension/connectors/7/sync_data/?wait=0&trigger=ui");
+    const progress = screen.getByTestId("sync-progress");
+    expect(await within(progress).findByText("SUCCESS")).toBeTruthy();
     expect(calls.some((c) => c.url === "/api/demo-extension/sync-logs/9/")).toBe(true);
   });
 
@@ -78,7 +80,7 @@ describe("the connector page", () => {
     fireEvent.click(await screen.findByRole("button", { name: "Full refresh" }));
     await screen.findByRole("link", { name: "#9" });
     expect(calls.find((c) => c.method === "POST")?.url).toBe(
-      "/api/demo-extension/connectors/7/sync_data/?wait=0&full_refresh=true",
+      "/api/demo-extension/connectors/7/sync_data/?wait=0&trigger=ui&full_refresh=true",
     );
   });
 
@@ -101,17 +103,7 @@ describe("the connector page", () => {
     expect((await screen.findByRole("alert")).textContent).toBe("Not found.");
   });
 
-  it("filters the records by external id", async () => {
-    const calls = api();
-    renderPage("viewer");
-    await screen.findByText("No records yet: sync the connector.");
-    fireEvent.change(screen.getByLabelText("Filter by external id"), { target: { value: "cus_42" } });
-    fireEvent.click(screen.getByRole("button", { name: "Filter" }));
-    expect(await screen.findByText('No record with external id "cus_42".')).toBeTruthy();
-    expect(calls.at(-1)?.url).toBe("/api/demo-extension/connectors/7/records/?page=1&page_size=20&external_id=cus_42");
-  });
-
-  it("edits a connector without touching its key or pagination settings", async () => {
+  it("edits a connector without touching its key, keeping its pagination settings", async () => {
     const paged = connector({ pagination: { type: "page", page_size: 50, page_param: "p" } });
     const calls = api((call) => {
       if (call.url !== "/api/demo-extension/connectors/7/") return null;
@@ -126,6 +118,144 @@ describe("the connector page", () => {
     const sent = calls.find((c) => c.method === "PATCH")?.body as Record<string, unknown>;
     expect(sent.name).toBe("Renamed");
     expect("api_key" in sent).toBe(false);
-    expect("pagination" in sent).toBe(false);
+    expect(sent.pagination).toEqual({ type: "page", page_param: "p", page_size: 50 });
+  });
+
+  it("drops the already-running warning once that sync has ended", async () => {
+    api((call) => {
+      if (call.url.includes("/sync_data/")) return { status: 409, body: { detail: "A sync of this connector is already running.", sync_log_id: 12 } };
+      if (call.url === "/api/demo-extension/sync-logs/12/") return { body: syncLog({ id: 12, status: "SUCCESS" }) };
+      return null;
+    });
+    renderPage("editor");
+    fireEvent.click(await screen.findByRole("button", { name: "Sync now" }));
+    await screen.findByText(/already running/);
+    await vi.waitFor(() => expect(screen.queryByText(/already running/)).toBeNull());
+  });
+
+  it("closes the edit form with Escape, asking first when there are unsaved edits", async () => {
+    api();
+    const confirm = vi.spyOn(window, "confirm").mockReturnValueOnce(false).mockReturnValueOnce(true);
+    renderPage("editor");
+    fireEvent.click(await screen.findByRole("button", { name: "Edit" }));
+    const form = screen.getByRole("form", { name: "Edit connector" });
+    fireEvent.change(within(form).getByLabelText("Name"), { target: { value: "Changed" } });
+    fireEvent.keyDown(form, { key: "Escape" });
+    expect(confirm).toHaveBeenCalledTimes(1);
+    expect(screen.getByRole("form", { name: "Edit connector" })).toBeTruthy(); // kept: the user said no
+    fireEvent.keyDown(form, { key: "Escape" });
+    expect(screen.queryByRole("form", { name: "Edit connector" })).toBeNull();
+  });
+
+  it("closes an unchanged edit form with Escape without asking", async () => {
+    api();
+    const confirm = vi.spyOn(window, "confirm");
+    renderPage("editor");
+    fireEvent.click(await screen.findByRole("button", { name: "Edit" }));
+    fireEvent.keyDown(screen.getByRole("form", { name: "Edit connector" }), { key: "Escape" });
+    expect(screen.queryByRole("form", { name: "Edit connector" })).toBeNull();
+    expect(confirm).not.toHaveBeenCalled();
+  });
+
+  it("hides the API key field for No authentication", async () => {
+    api();
+    renderPage("editor");
+    fireEvent.click(await screen.findByRole("button", { name: "Edit" }));
+    const form = screen.getByRole("form", { name: "Edit connector" });
+    expect(within(form).getByLabelText("API key")).toBeTruthy();
+    fireEvent.change(within(form).getByLabelText("Authentication"), { target: { value: "none" } });
+    expect(within(form).queryByLabelText("API key")).toBeNull();
+  });
+
+  it("links each field error to its input and does not repeat it with the raw key in the banner", async () => {
+    api((call) =>
+      call.method === "PATCH"
+        ? { status: 400, body: { detail: "name: This field may not be blank.", errors: { name: ["This field may not be blank."] } } }
+        : null,
+    );
+    renderPage("editor");
+    fireEvent.click(await screen.findByRole("button", { name: "Edit" }));
+    fireEvent.click(screen.getByRole("button", { name: "Save changes" }));
+    expect(await screen.findByText("This field may not be blank.")).toBeTruthy();
+    expect(screen.queryByText(/name: This field/)).toBeNull();
+    expect(screen.getByText("Not saved: one field needs attention.")).toBeTruthy();
+    const input = screen.getByLabelText("Name");
+    expect(input.getAttribute("aria-invalid")).toBe("true");
+    expect(document.getElementById(input.getAttribute("aria-describedby") ?? "")?.textContent).toBe("This field may not be blank.");
+    expect(document.activeElement).toBe(input); // focus moved to the first invalid field
+  });
+
+  it("shows the page-not-found page for an address that is no connector id", async () => {
+    fakeFetch(() => ({ body: emptyPage }));
+    renderAs("viewer", <ConnectorDetailPage />, "/connectors/abc", "/connectors/:id");
+    expect(await screen.findByRole("heading", { name: "Page not found" })).toBeTruthy();
+  });
+
+  it("charts the latest runs' records and durations", async () => {
+    api((call) =>
+      call.url.includes("/sync_history/")
+        ? {
+            body: {
+              ...emptyPage,
+              count: 2,
+              results: [
+                syncLog({ id: 2, status: "FAILED", records_processed: 10, duration_seconds: 1.5 }),
+                syncLog({ id: 1, status: "SUCCESS", records_processed: 120, duration_seconds: 3 }),
+              ],
+            },
+          }
+        : null,
+    );
+    renderPage("viewer");
+    const chart = await screen.findByTestId("chart-records");
+    expect(chart.querySelectorAll("[data-testid='chart-bar']")).toHaveLength(2);
+    expect(within(chart).getByRole("img").getAttribute("aria-label")).toContain("130 records in all");
+  });
+
+  it("edits headers, query parameters, the incremental cursor and max pages as fields", async () => {
+    const current = connector({ request_headers: { Accept: "application/json" }, incremental: { cursor_field: "updated_at", param: "since" }, max_pages: 5 });
+    const calls = api((call) => (call.url === "/api/demo-extension/connectors/7/" ? { body: current } : null));
+    renderPage("editor");
+    fireEvent.click(await screen.findByRole("button", { name: "Edit" }));
+    const form = screen.getByRole("form", { name: "Edit connector" });
+    expect((within(form).getByLabelText("Incremental: cursor field") as HTMLInputElement).value).toBe("updated_at");
+    expect((within(form).getByLabelText("Name 1") as HTMLInputElement).value).toBe("Accept");
+    fireEvent.change(within(form).getByLabelText("Max pages per sync"), { target: { value: "lots" } });
+    fireEvent.click(within(form).getByRole("button", { name: "Save changes" }));
+    expect(await within(form).findByText("A whole number of pages.")).toBeTruthy();
+    expect(calls.some((c) => c.method === "PATCH")).toBe(false);
+    fireEvent.change(within(form).getByLabelText("Max pages per sync"), { target: { value: "8" } });
+    fireEvent.change(within(form).getByLabelText("Incremental: query parameter"), { target: { value: "updated_since" } });
+    fireEvent.click(within(form).getByRole("button", { name: "Save changes" }));
+    await vi.waitFor(() => expect(calls.some((c) => c.method === "PATCH")).toBe(true));
+    expect(calls.find((c) => c.method === "PATCH")?.body).toMatchObject({
+      request_headers: { Accept: "application/json" },
+      query_params: {},
+      incremental: { cursor_field: "updated_at", param: "updated_since" },
+      max_pages: 8,
+    });
+  });
+
+  it("asks before a link leaves the page with unsaved edits", async () => {
+    api();
+    const confirm = vi.spyOn(window, "confirm").mockReturnValueOnce(false).mockReturnValueOnce(true);
+    renderPage("editor");
+    fireEvent.click(await screen.findByRole("button", { name: "Edit" }));
+    fireEvent.change(within(screen.getByRole("form", { name: "Edit connector" })).getByLabelText("Name"), { target: { value: "Changed" } });
+    fireEvent.click(screen.getByRole("link", { name: "← All connectors" }));
+    expect(confirm).toHaveBeenCalledTimes(1);
+    expect(screen.getByRole("form", { name: "Edit connector" })).toBeTruthy();
+    fireEvent.click(screen.getByRole("link", { name: "← All connectors" }));
+    expect(await screen.findByText("elsewhere")).toBeTruthy();
+  });
+
+  it("focuses the edit form's first field when it opens and the Edit button when it closes", async () => {
+    api();
+    renderPage("editor");
+    fireEvent.click(await screen.findByRole("button", { name: "Edit" }));
+    const form = screen.getByRole("form", { name: "Edit connector" });
+    expect(document.activeElement).toBe(within(form).getByLabelText("Name"));
+    fireEvent.click(within(form).getByRole("button", { name: "Cancel" }));
+    await vi.waitFor(() => expect(document.activeElement).toBe(screen.getByRole("button", { name: "Edit" })));
   });
 });

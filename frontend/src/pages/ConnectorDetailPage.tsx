@@ -1,10 +1,9 @@
-import { useCallback, useState, type FormEvent } from "react";
+import { useCallback, useEffect, useRef, useState } from "react";
 import { Link, useNavigate, useParams } from "react-router-dom";
 
 import {
   deleteConnector,
   getConnector,
-  listRecords,
   listSyncHistory,
   runningSyncIdOf,
   startSync,
@@ -12,16 +11,21 @@ import {
   updateConnector,
 } from "../api/api";
 import { ApiError, errorMessage } from "../api/client";
-import type { ConnectionResult, Connector, ConnectorInput, SyncLog } from "../api/types";
+import { isActiveStatus, type ConnectionResult, type Connector, type ConnectorInput, type SyncLog } from "../api/types";
 import { canDelete, canWrite, useAuth } from "../auth";
+import { useAnnounce, usePageTitle } from "../announce";
+import { BarChart, STATUS_COLOURS, STATUS_LEGEND } from "../components/charts";
 import { ConnectorForm } from "../components/ConnectorForm";
 import { ActiveBadge, ErrorBanner, Loading, Pager, StatusBadge, TableWrap } from "../components/common";
+import { RecordsTable } from "../components/RecordsTable";
 import { SyncProgress } from "../components/SyncProgress";
-import { compactJson, formatDateTime, formatNumber, formatSeconds, frequencyLabel, prettyJson } from "../format";
-import { useLoad } from "../hooks";
+import { compactJson, formatDateTime, formatNumber, formatRelative, formatSeconds, frequencyLabel, prettyJson } from "../format";
+import { useLoad, useSyncLogPolling } from "../hooks";
+import { useSyncWatch } from "../syncWatch";
+import { NotFoundPage } from "./NotFoundPage";
 
 const HISTORY_PAGE_SIZE = 10;
-const RECORDS_PAGE_SIZE = 20;
+const CHART_RUNS = 30;
 
 interface SyncConflict {
   message: string;
@@ -31,13 +35,7 @@ interface SyncConflict {
 export function ConnectorDetailPage() {
   const params = useParams();
   const id = Number(params.id);
-  if (!Number.isInteger(id) || id <= 0) {
-    return (
-      <div className="page">
-        <ErrorBanner message="This is not a connector address." />
-      </div>
-    );
-  }
+  if (!/^\d+$/.test(params.id ?? "") || !Number.isSafeInteger(id) || id <= 0) return <NotFoundPage />;
   return <ConnectorDetail key={id} id={id} />;
 }
 
@@ -47,16 +45,18 @@ function ConnectorDetail({ id }: { id: number }) {
   const writer = canWrite(me?.role);
   const deleter = canDelete(me?.role);
 
+  const announce = useAnnounce();
+  const { watch } = useSyncWatch();
   const connector = useLoad(() => getConnector(id), [id]);
+  usePageTitle(connector.data ? connector.data.name : `Connector #${id}`);
   const [historyPage, setHistoryPage] = useState(1);
   const history = useLoad(() => listSyncHistory(id, { page: historyPage, page_size: HISTORY_PAGE_SIZE }), [id, historyPage]);
-  const [recordsPage, setRecordsPage] = useState(1);
-  const [externalIdText, setExternalIdText] = useState("");
-  const [externalId, setExternalId] = useState("");
-  const records = useLoad(
-    () => listRecords(id, { page: recordsPage, page_size: RECORDS_PAGE_SIZE, external_id: externalId }),
-    [id, recordsPage, externalId],
-  );
+  const chartRuns = useLoad(() => listSyncHistory(id, { page: 1, page_size: CHART_RUNS }), [id]);
+  const [recordsKey, setRecordsKey] = useState(0);
+  const testRef = useRef<HTMLElement>(null);
+  const editRef = useRef<HTMLButtonElement>(null);
+  const wasEditing = useRef(false);
+  const progressRef = useRef<HTMLDivElement>(null);
 
   const [editing, setEditing] = useState(false);
   const [busy, setBusy] = useState<"test" | "sync" | "refresh" | "delete" | null>(null);
@@ -69,19 +69,49 @@ function ConnectorDetail({ id }: { id: number }) {
 
   const reloadAll = connector.reload;
   const reloadHistory = history.reload;
-  const reloadRecords = records.reload;
-  const onSyncFinished = useCallback(() => {
-    reloadAll();
-    reloadHistory();
-    reloadRecords();
-  }, [reloadAll, reloadHistory, reloadRecords]);
+  const reloadChart = chartRuns.reload;
+  const onSyncFinished = useCallback(
+    (log: SyncLog) => {
+      reloadAll();
+      reloadHistory();
+      reloadChart();
+      setRecordsKey((key) => key + 1);
+      announce(`Sync #${log.id} finished: ${log.status}, ${log.records_processed} records.`);
+    },
+    [reloadAll, reloadHistory, reloadChart, announce],
+  );
+
+  // The "already in progress" warning follows the sync it names and goes away when it ends.
+  const conflictLog = useSyncLogPolling(conflict?.runningId ?? null);
+  useEffect(() => {
+    if (conflict && conflictLog.log && conflictLog.log.id === conflict.runningId && !isActiveStatus(conflictLog.log.status)) {
+      setConflict(null);
+      announce(`Sync #${conflictLog.log.id} has ended; you can start a new sync.`);
+      reloadHistory();
+    }
+  }, [conflict, conflictLog.log, announce, reloadHistory]);
+
+  // Focus moves to what an action produced, never to the page body: the form's first field when
+  // it opens (ConnectorForm), the Edit button again when it closes.
+  useEffect(() => {
+    if (wasEditing.current && !editing) editRef.current?.focus();
+    wasEditing.current = editing;
+  }, [editing]);
+  useEffect(() => {
+    if (testResult) testRef.current?.focus();
+  }, [testResult]);
+  useEffect(() => {
+    if (syncId !== null) progressRef.current?.focus();
+  }, [syncId]);
 
   async function runTest() {
     setBusy("test");
     setActionError(null);
     setTestResult(null);
     try {
-      setTestResult(await testConnection(id));
+      const result = await testConnection(id);
+      setTestResult(result);
+      announce(result.connected ? `Connected: ${result.message}` : `Not connected: ${result.message}`);
     } catch (error) {
       setActionError(errorMessage(error));
     } finally {
@@ -96,6 +126,8 @@ function ConnectorDetail({ id }: { id: number }) {
     try {
       const log = await startSync(id, fullRefresh);
       setSyncId(log.id);
+      watch(log.id);
+      announce(`Sync #${log.id} started.`);
       reloadHistory();
     } catch (error) {
       if (error instanceof ApiError && error.status === 409) {
@@ -125,12 +157,6 @@ function ConnectorDetail({ id }: { id: number }) {
       setActionError(errorMessage(error));
       setBusy(null);
     }
-  }
-
-  function filterRecords(event: FormEvent) {
-    event.preventDefault();
-    setRecordsPage(1);
-    setExternalId(externalIdText.trim());
   }
 
   if (connector.loading && !connector.data) return <Loading label="Loading the connector…" />;
@@ -168,7 +194,7 @@ function ConnectorDetail({ id }: { id: number }) {
                 {busy === "refresh" ? "Starting…" : "Full refresh"}
               </button>
               {!editing ? (
-                <button type="button" className="btn" onClick={() => setEditing(true)}>
+                <button type="button" className="btn" ref={editRef} onClick={() => setEditing(true)}>
                   Edit
                 </button>
               ) : null}
@@ -199,8 +225,12 @@ function ConnectorDetail({ id }: { id: number }) {
         </div>
       ) : null}
 
-      {testResult ? <TestResult result={testResult} /> : null}
-      {syncId !== null ? <SyncProgress key={syncId} logId={syncId} onFinished={onSyncFinished} onUpdate={setLiveLog} /> : null}
+      {testResult ? <TestResult result={testResult} focusRef={testRef} /> : null}
+      {syncId !== null ? (
+        <div ref={progressRef} tabIndex={-1} className="focus-target">
+          <SyncProgress key={syncId} logId={syncId} onFinished={onSyncFinished} onUpdate={setLiveLog} />
+        </div>
+      ) : null}
       {editing ? <ConnectorForm connector={c} onSubmit={save} onCancel={() => setEditing(false)} /> : null}
 
       <section className="card">
@@ -224,7 +254,9 @@ function ConnectorDetail({ id }: { id: number }) {
           </div>
           <div>
             <dt>Next sync</dt>
-            <dd>{formatDateTime(c.next_sync_at)}</dd>
+            <dd>
+              {c.sync_frequency === "MANUAL" ? "manual only" : !c.is_active ? "paused" : c.next_sync_at ? `${formatRelative(c.next_sync_at)} (${formatDateTime(c.next_sync_at)})` : "—"}
+            </dd>
           </div>
           <div>
             <dt>Records</dt>
@@ -265,14 +297,16 @@ function ConnectorDetail({ id }: { id: number }) {
         </dl>
         <details>
           <summary>Transformation rules</summary>
-          <pre className="json-block">{prettyJson(c.transformation_rules)}</pre>
+          <pre className="json-block" tabIndex={0}>{prettyJson(c.transformation_rules)}</pre>
         </details>
       </section>
+
+      <SyncCharts runs={chartRuns.data?.results ?? null} error={chartRuns.error} />
 
       <section className="card">
         <div className="card-title-row">
           <h2>Sync history</h2>
-          <button type="button" className="btn btn-small" onClick={history.reload} disabled={history.loading}>
+          <button type="button" className="btn btn-small" onClick={history.reload} aria-busy={history.loading}>
             Refresh
           </button>
         </div>
@@ -328,80 +362,48 @@ function ConnectorDetail({ id }: { id: number }) {
         ) : null}
       </section>
 
-      <section className="card">
-        <div className="card-title-row">
-          <h2>Records</h2>
-          <form className="search" role="search" onSubmit={filterRecords}>
-            <input
-              aria-label="Filter by external id"
-              placeholder="External id"
-              value={externalIdText}
-              onChange={(e) => setExternalIdText(e.target.value)}
-            />
-            <button type="submit" className="btn btn-small">
-              Filter
-            </button>
-            {externalId ? (
-              <button
-                type="button"
-                className="btn btn-small"
-                onClick={() => {
-                  setExternalIdText("");
-                  setExternalId("");
-                  setRecordsPage(1);
-                }}
-              >
-                Clear
-              </button>
-            ) : null}
-          </form>
-        </div>
-        <ErrorBanner message={records.error} />
-        {records.loading && !records.data ? <Loading /> : null}
-        {records.data ? (
-          records.data.results.length === 0 ? (
-            <p className="muted">{externalId ? `No record with external id "${externalId}".` : "No records yet: sync the connector."}</p>
-          ) : (
-            <>
-              <TableWrap>
-                <table className="table" aria-label="Records">
-                  <thead>
-                    <tr>
-                      <th>External id</th>
-                      <th>Data</th>
-                      <th>Last synced</th>
-                    </tr>
-                  </thead>
-                  <tbody>
-                    {records.data.results.map((record) => (
-                      <tr key={record.id}>
-                        <td className="mono">{record.external_id}</td>
-                        <td className="json-cell">
-                          <details>
-                            <summary className="mono small">{compactJson(record.data, 140)}</summary>
-                            <pre className="json-block">{prettyJson(record.data)}</pre>
-                          </details>
-                        </td>
-                        <td className="small">{formatDateTime(record.last_synced_at)}</td>
-                      </tr>
-                    ))}
-                  </tbody>
-                </table>
-              </TableWrap>
-              <Pager page={recordsPage} pageSize={RECORDS_PAGE_SIZE} count={records.data.count} onPage={setRecordsPage} label="record" />
-            </>
-          )
-        ) : null}
-      </section>
+      <RecordsTable connectorId={id} refreshKey={recordsKey} />
     </div>
   );
 }
 
-function TestResult({ result }: { result: ConnectionResult }) {
+/** Records processed and duration of the latest runs, oldest first, coloured by status. */
+function SyncCharts({ runs, error }: { runs: SyncLog[] | null; error: string | null }) {
+  if (error) return <ErrorBanner message={error} />;
+  if (!runs || runs.length === 0) return null;
+  const chronological = [...runs].reverse();
+  const bars = (value: (log: SyncLog) => number, key: string) =>
+    chronological.map((log) => ({ label: `#${log.id}`, segments: [{ key: `${key} (${log.status})`, value: value(log), colour: STATUS_COLOURS[log.status] }] }));
   return (
-    <section className={`card test-result ${result.connected ? "ok" : "failed"}`} aria-label="Connection test" data-testid="test-result">
+    <section className="card charts" aria-labelledby="history-charts-heading">
+      <h2 id="history-charts-heading">Latest {chronological.length} runs</h2>
+      <div className="chart-row">
+        <BarChart title="Records processed per sync" unit="records" bars={bars((log) => log.records_processed, "records")} testId="chart-records" />
+        <BarChart title="Duration per sync (seconds)" unit="s" bars={bars((log) => log.duration_seconds ?? 0, "seconds")} testId="chart-duration" />
+      </div>
+      <ul className="chart-legend" aria-label="Status colours">
+        {STATUS_LEGEND.map((item) => (
+          <li key={item.key}>
+            <span className="legend-swatch" style={{ background: item.colour }} aria-hidden="true" />
+            {item.key}
+          </li>
+        ))}
+      </ul>
+    </section>
+  );
+}
+
+function TestResult({ result, focusRef }: { result: ConnectionResult; focusRef: React.RefObject<HTMLElement | null> }) {
+  return (
+    <section
+      ref={focusRef}
+      tabIndex={-1}
+      className={`card test-result ${result.connected ? "ok" : "failed"}`}
+      aria-label="Connection test"
+      data-testid="test-result"
+    >
       <div className="card-title-row">
-        <h3>{result.connected ? "Connected" : "Not connected"}</h3>
+        <h2>{result.connected ? "Connected" : "Not connected"}</h2>
         <span className={`badge ${result.connected ? "badge-success" : "badge-failed"}`}>
           {result.connected ? "OK" : "FAILED"}
         </span>

@@ -22,81 +22,73 @@ describe("the connectors list", () => {
     ["viewer", false, false],
     ["editor", true, false],
     ["admin", true, true],
-  ] as const)("shows a %s the buttons of its role (create: %s, delete: %s)", async (role, create, remove) => {
+  ] as const)("shows a %s the controls of its role (write: %s, delete: %s)", async (role, write, remove) => {
     fakeFetch(() => ({ body: page([connector()]) }));
     renderAs(role, <ConnectorsPage />);
     await screen.findByRole("link", { name: "Customer <b>API</b>" });
-    expect(screen.queryByRole("button", { name: "New connector" }) !== null).toBe(create);
-    expect(screen.queryByRole("button", { name: "Delete" }) !== null).toBe(remove);
+    expect(screen.queryByRole("link", { name: "New connector" }) !== null).toBe(write);
+    expect(screen.queryByRole("button", { name: /^Pause/ }) !== null).toBe(write);
+    expect(screen.queryByRole("button", { name: /^Delete/ }) !== null).toBe(remove);
   });
 
-  it("searches with the API's search parameter", async () => {
+  it("says the search covers names, and searches with the API's search parameter", async () => {
     const calls = fakeFetch(() => ({ body: page([]) }));
     renderAs("viewer", <ConnectorsPage />);
     await screen.findByText("No connectors yet.");
-    fireEvent.change(screen.getByLabelText("Search connectors"), { target: { value: "billing" } });
+    const box = screen.getByLabelText("Search connectors by name");
+    expect(box.getAttribute("placeholder")).toBe("Search names");
+    fireEvent.change(box, { target: { value: "billing" } });
     fireEvent.click(screen.getByRole("button", { name: "Search" }));
-    expect(await screen.findByText('No connector matches "billing".')).toBeTruthy();
+    expect(await screen.findByText('No connector name matches "billing".')).toBeTruthy();
     expect(calls.at(-1)?.url).toBe("/api/demo-extension/connectors/?page=1&page_size=20&search=billing");
+  });
+
+  it("reads the search and the page from the address (kept on reload and Back)", async () => {
+    const calls = fakeFetch(() => ({ body: page([]) }));
+    renderAs("viewer", <ConnectorsPage />, "/?q=crm&page=3");
+    await screen.findByText('No connector name matches "crm".');
+    expect(calls[0]?.url).toBe("/api/demo-extension/connectors/?page=3&page_size=20&search=crm");
+    expect((screen.getByLabelText("Search connectors by name") as HTMLInputElement).value).toBe("crm");
   });
 
   it("asks an admin to confirm a deletion, then deletes", async () => {
     const calls = fakeFetch((call) => (call.method === "DELETE" ? { status: 204 } : { body: page([connector()]) }));
     const confirm = vi.spyOn(window, "confirm").mockReturnValueOnce(false).mockReturnValueOnce(true);
     renderAs("admin", <ConnectorsPage />);
-    fireEvent.click(await screen.findByRole("button", { name: "Delete" }));
+    fireEvent.click(await screen.findByRole("button", { name: /^Delete/ }));
     expect(confirm).toHaveBeenCalledTimes(1);
     expect(calls.some((c) => c.method === "DELETE")).toBe(false);
-    fireEvent.click(screen.getByRole("button", { name: "Delete" }));
+    fireEvent.click(screen.getByRole("button", { name: /^Delete/ }));
     await vi.waitFor(() => expect(calls.some((c) => c.method === "DELETE" && c.url === "/api/demo-extension/connectors/7/")).toBe(true));
   });
 
-  it("shows the API's validation errors next to the fields of the create form", async () => {
-    const calls = fakeFetch((call) =>
-      call.method === "POST"
-        ? {
-            status: 400,
-            body: {
-              detail: "api_endpoint: Private addresses are not allowed.",
-              errors: {
-                api_endpoint: ["Private addresses are not allowed."],
-                transformation_rules: ["Unknown conversion 'money' for field 'price'."],
-              },
-            },
-          }
-        : { body: page([]) },
-    );
+  it("pauses and resumes a connector's schedule from the list", async () => {
+    let active = true;
+    const calls = fakeFetch((call) => {
+      if (call.method === "PATCH") {
+        active = (call.body as { is_active: boolean }).is_active;
+        return { body: connector({ is_active: active }) };
+      }
+      return { body: page([connector({ is_active: active })]) };
+    });
     renderAs("editor", <ConnectorsPage />);
-    fireEvent.click(await screen.findByRole("button", { name: "New connector" }));
-    fireEvent.change(screen.getByLabelText("Name"), { target: { value: "Billing" } });
-    fireEvent.change(screen.getByLabelText("API endpoint"), { target: { value: "http://10.0.0.1/" } });
-    fireEvent.change(screen.getByLabelText("API key"), { target: { value: "secret-key" } });
-    fireEvent.change(screen.getByLabelText("Transformation rules (JSON)"), {
-      target: { value: '{"type_conversions": {"price": "money"}}' },
-    });
-    fireEvent.click(screen.getByRole("button", { name: "Create connector" }));
-
-    expect(await screen.findByText("Private addresses are not allowed.")).toBeTruthy();
-    expect(screen.getByText("Unknown conversion 'money' for field 'price'.")).toBeTruthy();
-    expect(screen.getByText("api_endpoint: Private addresses are not allowed.")).toBeTruthy();
-    const sent = calls.find((c) => c.method === "POST")?.body;
-    expect(sent).toMatchObject({
-      name: "Billing",
-      api_endpoint: "http://10.0.0.1/",
-      api_key: "secret-key",
-      records_path: null,
-      pagination: { type: "auto" },
-      transformation_rules: { type_conversions: { price: "money" } },
-    });
+    fireEvent.click(await screen.findByRole("button", { name: /^Pause/ }));
+    expect(await screen.findByRole("button", { name: /^Resume/ })).toBeTruthy();
+    expect(calls.find((c) => c.method === "PATCH")?.body).toEqual({ is_active: false });
+    expect(screen.getAllByText("paused").length).toBeGreaterThan(0);
   });
 
-  it("refuses transformation rules that are not JSON before calling the API", async () => {
-    const calls = fakeFetch(() => ({ body: page([]) }));
-    renderAs("editor", <ConnectorsPage />);
-    fireEvent.click(await screen.findByRole("button", { name: "New connector" }));
-    fireEvent.change(screen.getByLabelText("Transformation rules (JSON)"), { target: { value: "{nope" } });
-    fireEvent.click(screen.getByRole("button", { name: "Create connector" }));
-    expect(await screen.findByText(/^Not valid JSON/)).toBeTruthy();
-    expect(calls.some((c) => c.method === "POST")).toBe(false);
+  it("shows the next run as a relative time with the exact time and zone, and the latest runs as dots", async () => {
+    const soon = new Date(Date.now() + 37 * 60_000 + 10_000).toISOString();
+    fakeFetch(() => ({ body: page([connector({ next_sync_at: soon, recent_statuses: ["FAILED", "SUCCESS"] })]) }));
+    renderAs("viewer", <ConnectorsPage />);
+    expect(await screen.findByText("in 37 min")).toBeTruthy();
+    expect(screen.getByRole("img", { name: "Latest runs, newest first: FAILED, SUCCESS" })).toBeTruthy();
+  });
+
+  it("says a manual connector has no next run", async () => {
+    fakeFetch(() => ({ body: page([connector({ sync_frequency: "MANUAL" })]) }));
+    renderAs("viewer", <ConnectorsPage />);
+    expect(await screen.findByText("manual only")).toBeTruthy();
   });
 });

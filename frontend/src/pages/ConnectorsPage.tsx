@@ -1,39 +1,72 @@
 import { useState, type FormEvent } from "react";
-import { Link, useNavigate } from "react-router-dom";
+import { Link, useSearchParams } from "react-router-dom";
 
-import { createConnector, deleteConnector, listConnectors } from "../api/api";
+import { deleteConnector, listConnectors, setConnectorActive } from "../api/api";
 import { errorMessage } from "../api/client";
-import type { Connector, ConnectorInput } from "../api/types";
+import type { Connector } from "../api/types";
+import { useAnnounce, usePageTitle } from "../announce";
 import { canDelete, canWrite, useAuth } from "../auth";
-import { ConnectorForm } from "../components/ConnectorForm";
-import { ActiveBadge, ErrorBanner, Loading, Pager, StatusBadge, TableWrap } from "../components/common";
-import { formatDateTime, formatNumber, frequencyLabel } from "../format";
+import { StatusDots } from "../components/charts";
+import { ErrorBanner, Loading, Pager, StatusBadge, TableWrap } from "../components/common";
+import { formatDateTime, formatNumber, formatRelative, frequencyLabel } from "../format";
 import { useLoad } from "../hooks";
 
 const PAGE_SIZE = 20;
 
+/** When the next scheduled run is: "in 37 min" with the exact time and zone, or why there is none. */
+export function NextRun({ connector }: { connector: Connector }) {
+  if (connector.sync_frequency === "MANUAL") return <span className="muted">manual only</span>;
+  if (!connector.is_active) return <span className="muted">paused</span>;
+  if (!connector.next_sync_at) return <span className="muted">—</span>;
+  return (
+    <span title={formatDateTime(connector.next_sync_at)}>
+      {formatRelative(connector.next_sync_at)}
+      <span className="muted small block">{formatDateTime(connector.next_sync_at)}</span>
+    </span>
+  );
+}
+
 export function ConnectorsPage() {
+  usePageTitle("Connectors");
   const { me } = useAuth();
-  const navigate = useNavigate();
-  const [page, setPage] = useState(1);
-  const [searchText, setSearchText] = useState("");
-  const [search, setSearch] = useState("");
-  const [creating, setCreating] = useState(false);
+  const announce = useAnnounce();
+  // The search and the page live in the address: a reload or Back keeps them.
+  const [params, setParams] = useSearchParams();
+  const page = Math.max(1, Number(params.get("page")) || 1);
+  const search = params.get("q") ?? "";
+  const [searchText, setSearchText] = useState(search);
   const [actionError, setActionError] = useState<string | null>(null);
+  const [toggling, setToggling] = useState<number | null>(null);
   const list = useLoad(() => listConnectors({ page, page_size: PAGE_SIZE, search }), [page, search]);
   const writer = canWrite(me?.role);
   const deleter = canDelete(me?.role);
 
   function submitSearch(event: FormEvent) {
     event.preventDefault();
-    setPage(1);
-    setSearch(searchText.trim());
+    const next = new URLSearchParams();
+    if (searchText.trim()) next.set("q", searchText.trim());
+    setParams(next);
   }
 
-  async function create(input: ConnectorInput) {
-    const created = await createConnector(input);
-    setCreating(false);
-    navigate(`/connectors/${created.id}`, { state: { created: true } });
+  function goTo(next: number) {
+    const copy = new URLSearchParams(params);
+    if (next === 1) copy.delete("page");
+    else copy.set("page", String(next));
+    setParams(copy);
+  }
+
+  async function toggle(connector: Connector) {
+    setToggling(connector.id);
+    setActionError(null);
+    try {
+      const saved = await setConnectorActive(connector.id, !connector.is_active);
+      announce(`${saved.name} ${saved.is_active ? "resumed: it syncs on its schedule again" : "paused"}.`);
+      list.reload();
+    } catch (error) {
+      setActionError(errorMessage(error));
+    } finally {
+      setToggling(null);
+    }
   }
 
   async function remove(connector: Connector) {
@@ -41,6 +74,7 @@ export function ConnectorsPage() {
     setActionError(null);
     try {
       await deleteConnector(connector.id);
+      announce(`${connector.name} was deleted.`);
       list.reload();
     } catch (error) {
       setActionError(errorMessage(error));
@@ -55,8 +89,8 @@ export function ConnectorsPage() {
           <form className="search" role="search" onSubmit={submitSearch}>
             <input
               type="search"
-              aria-label="Search connectors"
-              placeholder="Search name or endpoint"
+              aria-label="Search connectors by name"
+              placeholder="Search names"
               value={searchText}
               onChange={(e) => setSearchText(e.target.value)}
             />
@@ -64,14 +98,13 @@ export function ConnectorsPage() {
               Search
             </button>
           </form>
-          {writer && !creating ? (
-            <button type="button" className="btn btn-primary" onClick={() => setCreating(true)}>
+          {writer ? (
+            <Link className="btn btn-primary" to="/connectors/new">
               New connector
-            </button>
+            </Link>
           ) : null}
         </div>
       </div>
-      {creating ? <ConnectorForm onSubmit={create} onCancel={() => setCreating(false)} /> : null}
       <ErrorBanner message={actionError} />
       <ErrorBanner message={list.error} />
       {list.loading && !list.data ? <Loading /> : null}
@@ -79,22 +112,24 @@ export function ConnectorsPage() {
         <>
           {list.data.results.length === 0 ? (
             <div className="card empty">
-              {search ? `No connector matches "${search}".` : "No connectors yet."}
+              {search ? `No connector name matches "${search}".` : "No connectors yet."}
               {writer && !search ? " Create one with “New connector”." : ""}
             </div>
           ) : (
             <TableWrap>
-              <table className="table">
+              <table className="table" aria-label="Connectors">
                 <thead>
                   <tr>
-                    <th>Name</th>
-                    <th>Endpoint</th>
-                    <th>Frequency</th>
-                    <th>Active</th>
-                    <th>Last sync</th>
-                    <th>Next sync</th>
-                    <th className="num">Records</th>
-                    {deleter ? <th aria-label="Actions" /> : null}
+                    <th scope="col">Name</th>
+                    <th scope="col">Endpoint</th>
+                    <th scope="col">Schedule</th>
+                    <th scope="col">Next run</th>
+                    <th scope="col">Last sync</th>
+                    <th scope="col">Latest runs</th>
+                    <th scope="col" className="num">
+                      Records
+                    </th>
+                    {writer ? <th scope="col">Actions</th> : null}
                   </tr>
                 </thead>
                 <tbody>
@@ -106,21 +141,38 @@ export function ConnectorsPage() {
                       <td className="mono ellipsis" title={connector.api_endpoint}>
                         {connector.api_endpoint}
                       </td>
-                      <td>{frequencyLabel(connector.sync_frequency)}</td>
                       <td>
-                        <ActiveBadge active={connector.is_active} />
+                        {frequencyLabel(connector.sync_frequency)}
+                        {!connector.is_active ? <span className="badge badge-none">paused</span> : null}
+                      </td>
+                      <td className="small">
+                        <NextRun connector={connector} />
                       </td>
                       <td>
                         <StatusBadge status={connector.last_sync_status} />
                         <div className="muted small">{formatDateTime(connector.last_sync_at)}</div>
                       </td>
-                      <td className="small">{formatDateTime(connector.next_sync_at)}</td>
+                      <td>
+                        <StatusDots statuses={connector.recent_statuses} />
+                      </td>
                       <td className="num">{formatNumber(connector.records_count)}</td>
-                      {deleter ? (
-                        <td>
-                          <button type="button" className="btn btn-small btn-danger" onClick={() => void remove(connector)}>
-                            Delete
+                      {writer ? (
+                        <td className="row-actions">
+                          <button
+                            type="button"
+                            className="btn btn-small"
+                            aria-pressed={!connector.is_active}
+                            disabled={toggling === connector.id}
+                            onClick={() => void toggle(connector)}
+                          >
+                            {connector.is_active ? "Pause" : "Resume"}
+                            <span className="visually-hidden"> {connector.name}</span>
                           </button>
+                          {deleter ? (
+                            <button type="button" className="btn btn-small btn-danger" onClick={() => void remove(connector)}>
+                              Delete<span className="visually-hidden"> {connector.name}</span>
+                            </button>
+                          ) : null}
                         </td>
                       ) : null}
                     </tr>
@@ -129,7 +181,7 @@ export function ConnectorsPage() {
               </table>
             </TableWrap>
           )}
-          <Pager page={page} pageSize={PAGE_SIZE} count={list.data.count} onPage={setPage} label="connector" />
+          <Pager page={page} pageSize={PAGE_SIZE} count={list.data.count} onPage={goTo} label="connector" />
         </>
       ) : null}
     </div>

@@ -1,23 +1,57 @@
 import { Link } from "react-router-dom";
 
-import { getStats, listRecentSyncs } from "../api/api";
+import { getStats, getSyncActivity, listRecentSyncs } from "../api/api";
+import { SYNC_STATUSES, type SyncActivityDay } from "../api/types";
+import { usePageTitle } from "../announce";
+import { BarChart, STATUS_COLOURS, STATUS_LEGEND } from "../components/charts";
 import { ErrorBanner, Loading, StatusBadge, TableWrap } from "../components/common";
 import { formatDateTime, formatNumber, formatPercent, formatSeconds } from "../format";
 import { useLoad } from "../hooks";
 
+const ACTIVITY_DAYS = 30;
+
+/** "Dec 4" for a UTC day "2026-12-04". */
+function dayLabel(date: string): string {
+  const day = new Date(`${date}T00:00:00Z`);
+  return day.toLocaleDateString("en-GB", { month: "short", day: "numeric", timeZone: "UTC" });
+}
+
+export function ActivityCharts({ days }: { days: SyncActivityDay[] }) {
+  const syncBars = days.map((day) => ({
+    label: dayLabel(day.date),
+    segments: SYNC_STATUSES.map((status) => ({ key: status, value: day.syncs[status] ?? 0, colour: STATUS_COLOURS[status] })),
+  }));
+  const recordBars = days.map((day) => ({
+    label: dayLabel(day.date),
+    segments: [{ key: "records", value: day.records_processed, colour: "#2f5bea" }],
+  }));
+  return (
+    <section className="card charts" aria-labelledby="activity-heading">
+      <h2 id="activity-heading">Last {days.length} days (UTC)</h2>
+      <div className="chart-row">
+        <BarChart title="Syncs per day by status" unit="syncs" bars={syncBars} legend={STATUS_LEGEND} testId="chart-syncs-per-day" />
+        <BarChart title="Records synced per day" unit="records" bars={recordBars} testId="chart-records-per-day" />
+      </div>
+    </section>
+  );
+}
+
 export function DashboardPage() {
+  usePageTitle("Dashboard");
   const { data: stats, error, loading, reload: reloadStats } = useLoad(getStats, []);
   const recent = useLoad(() => listRecentSyncs(10), []);
+  const activity = useLoad(() => getSyncActivity(ACTIVITY_DAYS), []);
   const reload = () => {
     reloadStats();
     recent.reload();
+    activity.reload();
   };
   return (
     <div className="page">
       <div className="page-header">
         <h1>Dashboard</h1>
         <div className="actions">
-          <button type="button" className="btn" onClick={reload} disabled={loading}>
+          <button type="button" className="btn" onClick={reload} aria-busy={loading}>
             Refresh
           </button>
           <Link className="btn btn-primary" to="/connectors">
@@ -37,6 +71,8 @@ export function DashboardPage() {
           <Stat label="Average sync duration" value={formatSeconds(stats.avg_sync_duration)} />
         </div>
       ) : null}
+      <ErrorBanner message={activity.error} />
+      {activity.data ? <ActivityCharts days={activity.data} /> : null}
       <section className="card">
         <h2>Recent syncs</h2>
         <ErrorBanner message={recent.error} />

@@ -1,12 +1,15 @@
-import { useState, type FormEvent } from "react";
+import { useRef, useState, type FormEvent } from "react";
 import { Navigate, useLocation, useNavigate } from "react-router-dom";
 
 import { errorMessage } from "../api/client";
+import { usePageTitle } from "../announce";
 import { useAuth } from "../auth";
 import { ErrorBanner } from "../components/common";
 
 export function LoginPage() {
+  usePageTitle("Sign in");
   const { me, signIn } = useAuth();
+  const passwordRef = useRef<HTMLInputElement>(null);
   const navigate = useNavigate();
   const location = useLocation();
   const from = (location.state as { from?: string } | null)?.from ?? "/";
@@ -27,13 +30,14 @@ export function LoginPage() {
       navigate(from, { replace: true });
     } catch (err) {
       setError(errorMessage(err));
+      passwordRef.current?.focus(); // the button was disabled while signing in: focus what to fix
     } finally {
       setBusy(false);
     }
   }
 
   return (
-    <div className="login-screen">
+    <main className="login-screen" id="main">
       <form className="card login-card" onSubmit={submit} aria-label="Sign in">
         <div className="brand brand-large">
           <span className="brand-mark" aria-hidden="true">M</span> MigrateIQ
@@ -55,6 +59,7 @@ export function LoginPage() {
           <label htmlFor="login-password">Password</label>
           <input
             id="login-password"
+            ref={passwordRef}
             type="password"
             autoComplete="current-password"
             value={password}
@@ -64,13 +69,19 @@ export function LoginPage() {
         </div>
         <div className="field">
           <label htmlFor="login-tenant">Tenant (optional)</label>
-          <input id="login-tenant" value={tenant} onChange={(e) => setTenant(e.target.value)} placeholder="e.g. demo" />
-          <div className="hint">Needed only when your account belongs to several tenants.</div>
+          <input
+            id="login-tenant"
+            value={tenant}
+            onChange={(e) => setTenant(e.target.value)}
+            placeholder="e.g. demo"
+            aria-describedby="login-tenant-hint"
+          />
+          <div className="hint" id="login-tenant-hint">Needed only when your account belongs to several tenants.</div>
         </div>
         <button type="submit" className="btn btn-primary btn-block" disabled={busy}>
           {busy ? "Signing in…" : "Sign in"}
         </button>
       </form>
-    </div>
+    </main>
   );
 }

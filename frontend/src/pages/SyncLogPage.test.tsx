@@ -1,86 +1,103 @@
-import { fireEvent, screen } from "@testing-library/react";
+import { fireEvent, screen, within } from "@testing-library/react";
 import { describe, expect, it, vi } from "vitest";
 
-import type { SyncStatus } from "../api/types";
+import type { SyncLogDetail, SyncStatus } from "../api/types";
 import { emptyPage, fakeFetch, renderAs, syncLog, type FakeCall } from "../test/helpers";
 import { SyncLogPage } from "./SyncLogPage";
 
-function api(status: SyncStatus, overrides: (call: FakeCall) => { status?: number; body?: unknown } | null = () => null) {
+const QUARANTINED = [
+  { id: 1, external_id: "cus_9", error: "price: cannot convert 'n/a' to decimal", page: 2 },
+  { id: 2, external_id: "cus_10", error: "price: cannot convert 'n/a' to decimal", page: 2 },
+  { id: 3, external_id: "cus_11", error: "id is required", page: 3 },
+].map((item) => ({ ...item, sync_log: 5, connector: 7, raw_payload: { id: item.external_id, price: "n/a" }, created_at: "2026-11-27T10:00:00Z" }));
+
+function api(status: SyncStatus, extra: Partial<SyncLogDetail> = {}, overrides: (call: FakeCall) => { status?: number; body?: unknown } | null = () => null) {
   return fakeFetch((call) => {
     const special = overrides(call);
     if (special) return special;
     if (call.url === "/api/demo-extension/sync-logs/5/") {
-      return { body: syncLog({ status, error_message: status === "FAILED" ? "Fetching page 3 failed: HTTP 500" : "" }) };
+      return {
+        body: syncLog({
+          status,
+          records_failed: 3,
+          error_message: status === "FAILED" ? "Fetching page 3 failed: HTTP 500" : "",
+          events: [
+            { id: 1, at: "2026-11-27T10:00:00.125Z", level: "info", message: "Sync started." },
+            { id: 2, at: "2026-11-27T10:00:01.500Z", level: "error", message: "Fetching page 3 failed: HTTP 500" },
+          ],
+          ...extra,
+        }),
+      };
     }
     if (call.url.startsWith("/api/demo-extension/sync-logs/5/errors/")) {
-      return {
-        body: {
-          ...emptyPage,
-          count: 1,
-          results: [
-            {
-              id: 1,
-              sync_log: 5,
-              connector: 7,
-              external_id: "cus_9",
-              raw_payload: { id: "cus_9", price: "n/a" },
-              error: "price: cannot convert 'n/a' to decimal",
-              page: 2,
-              created_at: "2026-11-27T10:00:00Z",
-            },
-          ],
-        },
-      };
-    }
-    if (call.url.startsWith("/api/demo-extension/sync-logs/5/events/")) {
-      return {
-        body: {
-          ...emptyPage,
-          count: 1,
-          results: [{ id: 1, at: "2026-11-27T10:00:00Z", level: "error", message: "Fetching page 3 failed: HTTP 500" }],
-        },
-      };
+      return { body: { ...emptyPage, count: QUARANTINED.length, results: QUARANTINED } };
     }
     return { body: emptyPage };
   });
 }
 
-const renderPage = (role: "viewer" | "editor" | "admin") =>
-  renderAs(role, <SyncLogPage />, "/sync-logs/5", "/sync-logs/:id");
+const renderPage = (role: "viewer" | "editor" | "admin") => renderAs(role, <SyncLogPage />, "/sync-logs/5", "/sync-logs/:id");
 
 describe("the sync page", () => {
-  it("shows a failed sync's error, log lines and quarantined records", async () => {
-    api("FAILED");
+  it("shows a failed sync's error, its log lines from the detail and its quarantine, in 2 calls", async () => {
+    const calls = api("FAILED");
     renderPage("viewer");
     expect(await screen.findByRole("heading", { name: "Sync #5" })).toBeTruthy();
     expect(await screen.findByText("price: cannot convert 'n/a' to decimal")).toBeTruthy();
     expect(screen.getAllByText("Fetching page 3 failed: HTTP 500").length).toBeGreaterThanOrEqual(2);
-    expect(screen.getByText("cus_9")).toBeTruthy();
-    expect(screen.queryByRole("button", { name: "Resume" })).toBeNull(); // a viewer only reads
+    expect(screen.queryByRole("button", { name: /Resume/ })).toBeNull(); // a viewer only reads
+    expect(screen.queryByRole("button", { name: "Start a new sync" })).toBeNull();
+    // the detail already carries the log lines: no events/ call, and the quarantine once
+    expect(calls.map((c) => c.url.split("?")[0])).toEqual(["/api/demo-extension/sync-logs/5/", "/api/demo-extension/sync-logs/5/errors/"]);
   });
 
-  it("lets an editor resume a failed sync", async () => {
-    const calls = api("FAILED");
+  it("groups the quarantined records by error, largest group first", async () => {
+    api("PARTIAL");
+    renderPage("viewer");
+    const groups = await screen.findAllByText(/cannot convert|is required/, { selector: ".error-group summary .error-text" });
+    expect(groups.map((g) => g.textContent)).toEqual(["price: cannot convert 'n/a' to decimal", "id is required"]);
+    const first = groups[0]!.closest("details")!;
+    expect(first.querySelector("summary .badge")?.textContent).toBe("2");
+    expect(within(first).getAllByRole("row")).toHaveLength(3); // header + 2 records
+  });
+
+  it("shows log times to the millisecond and filters the log by level", async () => {
+    api("FAILED");
+    renderPage("viewer");
+    await screen.findByRole("heading", { name: "Sync #5" });
+    const log = screen.getByRole("list", { name: "Log of sync #5" });
+    expect(within(log).getAllByText(/\d\d:\d\d:\d\d\.\d{3}/)).toHaveLength(2);
+    expect(within(log).getAllByText(/\.125 /)).toHaveLength(1);
+    fireEvent.change(screen.getByLabelText("Log of sync #5: level"), { target: { value: "error" } });
+    expect(within(screen.getByRole("list", { name: "Log of sync #5" })).getAllByRole("listitem")).toHaveLength(1);
+    expect(screen.getByText("1 of 2 lines")).toBeTruthy();
+  });
+
+  it("offers Resume only when the API says the sync can resume", async () => {
+    const calls = api("FAILED", { can_resume: true });
     renderPage("editor");
-    fireEvent.click(await screen.findByRole("button", { name: "Resume" }));
+    fireEvent.click(await screen.findByRole("button", { name: "Resume from the checkpoint" }));
     await waitUntil(() => calls.some((c) => c.method === "POST"));
     expect(calls.find((c) => c.method === "POST")?.url).toBe("/api/demo-extension/sync-logs/5/resume/?wait=0");
   });
 
-  it("shows why a resume was refused", async () => {
-    api("FAILED", (call) =>
-      call.method === "POST" ? { status: 400, body: { detail: "This sync has no checkpoint to resume from." } } : null,
+  it("offers a new sync instead of Resume when the sync cannot resume", async () => {
+    const calls = api("FAILED", { can_resume: false }, (call) =>
+      call.url.includes("/sync_data/") ? { status: 202, body: syncLog({ id: 6, status: "PENDING" }) } : null,
     );
-    renderPage("admin");
-    fireEvent.click(await screen.findByRole("button", { name: "Resume" }));
-    expect(await screen.findByText("This sync has no checkpoint to resume from.")).toBeTruthy();
+    renderAs("editor", <SyncLogPage />, "/sync-logs/5", "/sync-logs/:id");
+    expect(await screen.findByText(/This sync cannot be resumed/)).toBeTruthy();
+    expect(screen.queryByRole("button", { name: /Resume/ })).toBeNull();
+    fireEvent.click(screen.getByRole("button", { name: "Start a new sync" }));
+    await waitUntil(() => calls.some((c) => c.method === "POST"));
+    expect(calls.find((c) => c.method === "POST")?.url).toBe("/api/demo-extension/connectors/7/sync_data/?wait=0&trigger=ui");
   });
 
   it("lets an editor cancel a running sync", async () => {
     const calls = api("RUNNING");
     renderPage("editor");
-    expect(screen.queryByRole("button", { name: "Resume" })).toBeNull();
     fireEvent.click(await screen.findByRole("button", { name: "Cancel sync" }));
+    expect(screen.queryByRole("button", { name: /Resume/ })).toBeNull();
     await waitUntil(() => calls.some((c) => c.method === "POST"));
     expect(calls.find((c) => c.method === "POST")?.url).toBe("/api/demo-extension/sync-logs/5/cancel/");
   });
@@ -89,6 +106,12 @@ describe("the sync page", () => {
     fakeFetch(() => ({ status: 404, body: { detail: "Not found." } }));
     renderPage("admin");
     expect((await screen.findByRole("alert")).textContent).toBe("Not found.");
+  });
+
+  it("shows the page-not-found page for an address that is no sync id", async () => {
+    fakeFetch(() => ({ body: emptyPage }));
+    renderAs("viewer", <SyncLogPage />, "/sync-logs/x1", "/sync-logs/:id");
+    expect(await screen.findByRole("heading", { name: "Page not found" })).toBeTruthy();
   });
 });
 

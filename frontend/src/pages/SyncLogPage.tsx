@@ -1,52 +1,72 @@
-import { useState } from "react";
-import { Link, useParams } from "react-router-dom";
+import { useEffect, useRef, useState } from "react";
+import { Link, useNavigate, useParams } from "react-router-dom";
 
-import { cancelSync, listSyncErrors, listSyncEvents, resumeSync, runningSyncIdOf } from "../api/api";
+import { cancelSync, listSyncEvents, resumeSync, runningSyncIdOf, startSync } from "../api/api";
 import { ApiError, errorMessage } from "../api/client";
-import { isActiveStatus } from "../api/types";
+import { isActiveStatus, type SyncLogEvent } from "../api/types";
+import { useAnnounce, usePageTitle } from "../announce";
 import { canWrite, useAuth } from "../auth";
-import { ErrorBanner, Loading, Pager, StatusBadge, TableWrap } from "../components/common";
-import { compactJson, formatDateTime, formatNumber, formatSeconds, prettyJson } from "../format";
-import { useLoad, useSyncLogPolling } from "../hooks";
+import { ErrorBanner, Loading, StatusBadge } from "../components/common";
+import { EventLog } from "../components/EventLog";
+import { LiveStats } from "../components/LiveStats";
+import { Quarantine } from "../components/Quarantine";
+import { formatDateTime, formatNumber, formatSeconds } from "../format";
+import { useSyncLogPolling } from "../hooks";
+import { useSyncWatch } from "../syncWatch";
+import { NotFoundPage } from "./NotFoundPage";
 
-const EVENTS_PAGE_SIZE = 50;
-const ERRORS_PAGE_SIZE = 20;
+/** The detail answer carries the latest 200 log lines; older ones come from events/ on request. */
+export const DETAIL_EVENT_LIMIT = 200;
 
 export function SyncLogPage() {
   const params = useParams();
   const id = Number(params.id);
-  if (!Number.isInteger(id) || id <= 0) {
-    return (
-      <div className="page">
-        <ErrorBanner message="This is not a sync address." />
-      </div>
-    );
-  }
+  if (!/^\d+$/.test(params.id ?? "") || !Number.isSafeInteger(id) || id <= 0) return <NotFoundPage />;
   return <SyncLogView key={id} id={id} />;
 }
 
 function SyncLogView({ id }: { id: number }) {
+  usePageTitle(`Sync #${id}`);
   const { me } = useAuth();
+  const navigate = useNavigate();
+  const announce = useAnnounce();
+  const { watch } = useSyncWatch();
   const writer = canWrite(me?.role);
-  const { log, error, refresh } = useSyncLogPolling(id);
-  const [eventsPage, setEventsPage] = useState(1);
-  const [errorsPage, setErrorsPage] = useState(1);
-  // Follow a running sync's log lines and quarantine as its counters move.
-  const progressKey = log ? `${log.status}:${log.records_processed}:${log.pages_fetched}:${log.records_failed}` : "";
-  const events = useLoad(() => listSyncEvents(id, { page: eventsPage, page_size: EVENTS_PAGE_SIZE }), [id, eventsPage, progressKey]);
-  const errors = useLoad(() => listSyncErrors(id, { page: errorsPage, page_size: ERRORS_PAGE_SIZE }), [id, errorsPage, progressKey]);
+  // One request a second while it runs: the detail has the counters and the latest log lines.
+  const { log, error, refresh } = useSyncLogPolling(id, (finished) => announce(`Sync #${finished.id} ended: ${finished.status}.`));
   const [busy, setBusy] = useState(false);
   const [actionError, setActionError] = useState<string | null>(null);
   const [conflictId, setConflictId] = useState<number | null>(null);
+  const [allEvents, setAllEvents] = useState<SyncLogEvent[] | null>(null);
+  const [loadingAll, setLoadingAll] = useState(false);
+  const statusRef = useRef<HTMLDivElement>(null);
+  const previousStatus = useRef<string | null>(null);
 
-  async function act(action: "cancel" | "resume") {
+  useEffect(() => {
+    if (log && previousStatus.current && previousStatus.current !== log.status) announce(`Sync #${log.id} is now ${log.status}.`);
+    previousStatus.current = log?.status ?? null;
+  }, [log, announce]);
+
+  async function act(action: "cancel" | "resume" | "new") {
     setBusy(true);
     setActionError(null);
     setConflictId(null);
     try {
-      if (action === "cancel") await cancelSync(id);
-      else await resumeSync(id);
+      if (action === "cancel") {
+        await cancelSync(id);
+        announce(`Cancelling sync #${id}.`);
+      } else if (action === "resume") {
+        await resumeSync(id);
+        watch(id);
+        announce(`Sync #${id} resumed.`);
+      } else if (log) {
+        const started = await startSync(log.connector);
+        watch(started.id);
+        navigate(`/sync-logs/${started.id}`);
+        return;
+      }
       refresh();
+      statusRef.current?.focus(); // the clicked button goes away: focus the status instead
     } catch (err) {
       setActionError(errorMessage(err));
       if (err instanceof ApiError && err.status === 409) setConflictId(runningSyncIdOf(err.body));
@@ -55,12 +75,29 @@ function SyncLogView({ id }: { id: number }) {
     }
   }
 
+  async function loadAllEvents() {
+    setLoadingAll(true);
+    try {
+      const lines: SyncLogEvent[] = [];
+      for (let page = 1; ; page += 1) {
+        const batch = await listSyncEvents(id, { page, page_size: 500 });
+        lines.push(...batch.results);
+        if (!batch.next) break;
+      }
+      setAllEvents(lines);
+    } catch (err) {
+      setActionError(errorMessage(err));
+    } finally {
+      setLoadingAll(false);
+    }
+  }
+
   if (!log) {
     return error ? (
       <div className="page">
         <h1>Sync #{id}</h1>
         <ErrorBanner message={error} />
-        <Link to="/connectors">← Connectors</Link>
+        <Link to="/syncs">← All syncs</Link>
       </div>
     ) : (
       <Loading label="Loading the sync…" />
@@ -68,7 +105,7 @@ function SyncLogView({ id }: { id: number }) {
   }
 
   const active = isActiveStatus(log.status);
-  const resumable = log.status === "FAILED" || log.status === "CANCELLED";
+  const events = allEvents && !active ? allEvents : log.events;
 
   return (
     <div className="page">
@@ -76,7 +113,7 @@ function SyncLogView({ id }: { id: number }) {
         ← {log.connector_name}
       </Link>
       <div className="page-header">
-        <div className="card-title-row">
+        <div className="card-title-row" ref={statusRef} tabIndex={-1}>
           <h1>Sync #{log.id}</h1>
           <StatusBadge status={log.status} />
           {active ? <span className="spinner" aria-hidden="true" /> : null}
@@ -88,14 +125,22 @@ function SyncLogView({ id }: { id: number }) {
                 Cancel sync
               </button>
             ) : null}
-            {resumable ? (
+            {log.can_resume ? (
               <button type="button" className="btn btn-primary" disabled={busy} onClick={() => void act("resume")}>
-                Resume
+                Resume from the checkpoint
+              </button>
+            ) : null}
+            {!active ? (
+              <button type="button" className={`btn${log.can_resume ? "" : " btn-primary"}`} disabled={busy} onClick={() => void act("new")}>
+                Start a new sync
               </button>
             ) : null}
           </div>
         ) : null}
       </div>
+      {!active && (log.status === "FAILED" || log.status === "CANCELLED") && !log.can_resume ? (
+        <p className="muted small">This sync cannot be resumed (no checkpoint, or a newer sync exists): start a new one.</p>
+      ) : null}
       <ErrorBanner message={error} />
       <ErrorBanner message={actionError}>
         {conflictId !== null ? (
@@ -111,15 +156,14 @@ function SyncLogView({ id }: { id: number }) {
         </div>
       ) : null}
 
-      <section className="card">
-        <h2>Counters</h2>
+      <section className="card" aria-labelledby="progress-heading">
+        <h2 id="progress-heading">Progress</h2>
+        <LiveStats log={log} />
         <dl className="counters">
-          <Counter label="Records processed" value={formatNumber(log.records_processed)} />
           <Counter label="Created" value={formatNumber(log.records_created)} />
           <Counter label="Updated" value={formatNumber(log.records_updated)} />
           <Counter label="Unchanged" value={formatNumber(log.records_unchanged)} />
           <Counter label="Quarantined" value={formatNumber(log.records_failed)} />
-          <Counter label="Pages fetched" value={formatNumber(log.pages_fetched)} />
           <Counter label="Duration" value={formatSeconds(log.duration_seconds)} />
           <Counter label="Attempts" value={formatNumber(log.attempts)} />
         </dl>
@@ -150,70 +194,19 @@ function SyncLogView({ id }: { id: number }) {
         </dl>
       </section>
 
-      <section className="card">
-        <h2>Log</h2>
-        <ErrorBanner message={events.error} />
-        {events.loading && !events.data ? <Loading /> : null}
-        {events.data ? (
-          events.data.results.length === 0 ? (
-            <p className="muted">No log lines yet.</p>
-          ) : (
-            <>
-              <ol className="events">
-                {events.data.results.map((event) => (
-                  <li key={event.id} className={`event event-${event.level}`}>
-                    <time className="mono small">{formatDateTime(event.at)}</time>
-                    <span className={`level level-${event.level}`}>{event.level}</span>
-                    <span className="event-message">{event.message}</span>
-                  </li>
-                ))}
-              </ol>
-              <Pager page={eventsPage} pageSize={EVENTS_PAGE_SIZE} count={events.data.count} onPage={setEventsPage} label="line" />
-            </>
-          )
+      <section className="card" aria-labelledby="log-heading">
+        <h2 id="log-heading">Log</h2>
+        <EventLog events={events} follow={active} label={`Log of sync #${log.id}`} />
+        {!active && allEvents === null && log.events.length >= DETAIL_EVENT_LIMIT ? (
+          <button type="button" className="btn btn-small" disabled={loadingAll} onClick={() => void loadAllEvents()}>
+            {loadingAll ? "Loading…" : "Show the older lines too"}
+          </button>
         ) : null}
       </section>
 
-      <section className="card">
-        <h2>Quarantined records</h2>
-        <ErrorBanner message={errors.error} />
-        {errors.loading && !errors.data ? <Loading /> : null}
-        {errors.data ? (
-          errors.data.results.length === 0 ? (
-            <p className="muted">No quarantined records.</p>
-          ) : (
-            <>
-              <TableWrap>
-                <table className="table" aria-label="Quarantined records">
-                  <thead>
-                    <tr>
-                      <th>External id</th>
-                      <th>Error</th>
-                      <th className="num">Page</th>
-                      <th>Payload</th>
-                    </tr>
-                  </thead>
-                  <tbody>
-                    {errors.data.results.map((item) => (
-                      <tr key={item.id}>
-                        <td className="mono">{item.external_id || "—"}</td>
-                        <td className="error-text">{item.error}</td>
-                        <td className="num">{item.page ?? "—"}</td>
-                        <td className="json-cell">
-                          <details>
-                            <summary className="mono small">{compactJson(item.raw_payload, 100)}</summary>
-                            <pre className="json-block">{prettyJson(item.raw_payload)}</pre>
-                          </details>
-                        </td>
-                      </tr>
-                    ))}
-                  </tbody>
-                </table>
-              </TableWrap>
-              <Pager page={errorsPage} pageSize={ERRORS_PAGE_SIZE} count={errors.data.count} onPage={setErrorsPage} label="record" />
-            </>
-          )
-        ) : null}
+      <section className="card" aria-labelledby="quarantine-heading">
+        <h2 id="quarantine-heading">Quarantined records</h2>
+        <Quarantine logId={log.id} failed={log.records_failed} />
       </section>
     </div>
   );

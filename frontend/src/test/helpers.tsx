@@ -118,6 +118,7 @@ export function syncLog(overrides: Partial<SyncLogDetail> = {}): SyncLogDetail {
     full_refresh: false,
     attempts: 1,
     created_at: "2026-11-27T10:00:00Z",
+    can_resume: false,
     events: [],
     ...overrides,
   };

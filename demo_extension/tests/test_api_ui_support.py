@@ -1,0 +1,305 @@
+"""What the web UI needs from the connectors API: numeric-aware record order and field search,
+``can_resume``, the ``ui`` trigger, the sync activity per day and the list's latest run statuses."""
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from demo_extension.models import SyncedRecord, SyncLog, SyncStatus
+from demo_extension.services.stats import sync_activity
+
+CONNECTORS = "/api/demo-extension/connectors/"
+SYNC_LOGS = "/api/demo-extension/sync-logs/"
+HISTORY = CONNECTORS + "stats/history/"
+
+pytestmark = pytest.mark.django_db
+
+
+def add_records(connector, rows: dict):
+    now = timezone.now()
+    SyncedRecord.objects.bulk_create(
+        SyncedRecord(
+            tenant=connector.tenant,
+            connector=connector,
+            external_id=external_id,
+            data=data,
+            checksum=f"sum-{external_id}",
+            first_synced_at=now,
+            last_synced_at=now,
+        )
+        for external_id, data in rows.items()
+    )
+
+
+def external_ids(response) -> list[str]:
+    assert response.status_code == 200, response.content
+    return [row["external_id"] for row in response.json()["results"]]
+
+
+def make_log(connector, status=SyncStatus.SUCCESS, *, age=None, **fields) -> SyncLog:
+    if status not in (SyncStatus.PENDING, SyncStatus.RUNNING):
+        fields.setdefault("finished_at", timezone.now())
+    log = SyncLog.objects.create(tenant=connector.tenant, connector=connector, status=status, **fields)
+    if age is not None:
+        SyncLog.objects.filter(pk=log.pk).update(created_at=timezone.now() - age)
+        log.refresh_from_db()
+    return log
+
+
+# --- records: order and search ----------------------------------------------------------------
+
+
+def test_records_sort_numeric_ids_as_numbers(viewer_client, make_connector):
+    connector = make_connector()
+    add_records(connector, {str(n): {"n": n} for n in (1, 10, 100, 11, 2, 20, 3)})
+
+    url = f"{CONNECTORS}{connector.pk}/records/"
+    assert external_ids(viewer_client.get(url)) == ["1", "2", "3", "10", "11", "20", "100"]
+    assert external_ids(viewer_client.get(url, {"ordering": "-external_id"})) == [
+        "100",
+        "20",
+        "11",
+        "10",
+        "3",
+        "2",
+        "1",
+    ]
+
+
+def test_an_unknown_record_ordering_is_a_400_naming_it(viewer_client, make_connector):
+    connector = make_connector()
+    response = viewer_client.get(f"{CONNECTORS}{connector.pk}/records/", {"ordering": "data"})
+    assert response.status_code == 400
+    assert "ordering" in response.json()["errors"]
+
+
+def test_records_are_searched_by_a_nested_field_value_in_any_case(viewer_client, make_connector):
+    connector = make_connector()
+    add_records(
+        connector,
+        {
+            "1": {"name": "Ada", "address": {"city": "London"}},
+            "2": {"name": "Bob", "address": {"city": "Paris"}},
+            "3": {"name": "Cy", "address": {"city": "New London"}},
+        },
+    )
+    url = f"{CONNECTORS}{connector.pk}/records/"
+
+    assert external_ids(viewer_client.get(url, {"field": "address.city", "value": "london"})) == ["1", "3"]
+    assert external_ids(viewer_client.get(url, {"field": "name", "value": "bo"})) == ["2"]
+    assert external_ids(viewer_client.get(url, {"field": "missing", "value": "x"})) == []
+
+
+def test_a_number_field_is_searched_as_text(viewer_client, make_connector):
+    connector = make_connector()
+    add_records(connector, {"1": {"age": 41}, "2": {"age": 7}})
+    url = f"{CONNECTORS}{connector.pk}/records/"
+    assert external_ids(viewer_client.get(url, {"field": "age", "value": "41"})) == ["1"]
+
+
+def test_a_field_named_like_a_lookup_is_read_as_a_key(viewer_client, make_connector):
+    connector = make_connector()
+    add_records(connector, {"1": {"contains": "yes"}, "2": {"contains": "no"}})
+    url = f"{CONNECTORS}{connector.pk}/records/"
+    assert external_ids(viewer_client.get(url, {"field": "contains", "value": "yes"})) == ["1"]
+
+
+def test_a_field_with_double_underscores_is_one_key(viewer_client, make_connector):
+    connector = make_connector()
+    add_records(
+        connector, {"1": {"__v": "7", "meta": {"a__b": "x"}}, "2": {"__v": "8", "meta": {"a": {"b": "x"}}}}
+    )
+    url = f"{CONNECTORS}{connector.pk}/records/"
+    assert external_ids(viewer_client.get(url, {"field": "__v", "value": "7"})) == ["1"]
+    assert external_ids(viewer_client.get(url, {"field": "meta.a__b", "value": "x"})) == ["1"]
+
+
+@pytest.mark.parametrize(
+    "query",
+    [{"field": "name"}, {"value": "x"}, {"field": "a..b", "value": "x"}, {"field": "a\x01", "value": "x"}],
+)
+def test_a_half_or_malformed_field_search_is_a_400(viewer_client, make_connector, query):
+    connector = make_connector()
+    response = viewer_client.get(f"{CONNECTORS}{connector.pk}/records/", query)
+    assert response.status_code == 400
+    assert response.json()["detail"]
+
+
+# --- can_resume ---------------------------------------------------------------------------------
+
+
+def test_only_a_failed_run_with_a_checkpoint_and_no_newer_run_can_resume(viewer_client, make_connector):
+    connector = make_connector()
+    other = make_connector()
+    resumable = make_log(other, SyncStatus.FAILED, checkpoint={"page": 3})
+    no_checkpoint = make_log(connector, SyncStatus.FAILED, age=timedelta(hours=3))
+    superseded = make_log(connector, SyncStatus.CANCELLED, checkpoint={"page": 2}, age=timedelta(hours=2))
+    succeeded = make_log(connector, SyncStatus.SUCCESS, checkpoint={"page": 9}, age=timedelta(hours=1))
+
+    rows = {row["id"]: row["can_resume"] for row in viewer_client.get(SYNC_LOGS).json()["results"]}
+
+    assert rows == {resumable.pk: True, no_checkpoint.pk: False, superseded.pk: False, succeeded.pk: False}
+    assert viewer_client.get(f"{SYNC_LOGS}{resumable.pk}/").json()["can_resume"] is True
+    assert viewer_client.get(f"{SYNC_LOGS}{superseded.pk}/").json()["can_resume"] is False
+    history = viewer_client.get(f"{CONNECTORS}{connector.pk}/sync_history/").json()["results"]
+    assert [row["can_resume"] for row in history] == [False, False, False]
+
+
+def test_can_resume_agrees_with_what_resume_accepts(editor_client, make_connector):
+    connector = make_connector()
+    cannot = make_log(connector, SyncStatus.FAILED, age=timedelta(hours=1))
+    assert editor_client.get(f"{SYNC_LOGS}{cannot.pk}/").json()["can_resume"] is False
+    assert editor_client.post(f"{SYNC_LOGS}{cannot.pk}/resume/?wait=0").status_code == 400
+
+    can = make_log(connector, SyncStatus.FAILED, checkpoint={"page": 2})
+    assert editor_client.get(f"{SYNC_LOGS}{can.pk}/").json()["can_resume"] is True
+    assert editor_client.post(f"{SYNC_LOGS}{can.pk}/resume/?wait=0").status_code == 202
+
+
+def test_a_checkpoint_made_for_another_origin_cannot_resume(editor_client, make_connector):
+    connector = make_connector(api_endpoint="https://api.example.com/v1/users")
+    log = make_log(
+        connector,
+        SyncStatus.FAILED,
+        checkpoint={"origin": "https://old.example.com", "page": 2},
+    )
+
+    assert editor_client.get(f"{SYNC_LOGS}{log.pk}/").json()["can_resume"] is False
+    listed = {row["id"]: row["can_resume"] for row in editor_client.get(SYNC_LOGS).json()["results"]}
+    assert listed[log.pk] is False
+    assert editor_client.post(f"{SYNC_LOGS}{log.pk}/resume/?wait=0").status_code == 409
+
+
+# --- the ui trigger -----------------------------------------------------------------------------
+
+
+def test_a_sync_started_by_the_ui_is_recorded_as_ui(editor_client, make_connector):
+    connector = make_connector()
+    response = editor_client.post(f"{CONNECTORS}{connector.pk}/sync_data/?wait=0&trigger=ui")
+    assert response.status_code == 202
+    assert response.json()["triggered_by"] == "ui"
+    assert SyncLog.objects.get(pk=response.json()["id"]).triggered_by == "ui"
+
+    listed = editor_client.get(SYNC_LOGS, {"triggered_by": "ui"}).json()["results"]
+    assert [row["id"] for row in listed] == [response.json()["id"]]
+
+
+@pytest.mark.parametrize("trigger", ["schedule", "manual", "browser", "UI"])
+def test_a_trigger_other_than_api_or_ui_is_a_400(editor_client, make_connector, trigger):
+    connector = make_connector()
+    response = editor_client.post(f"{CONNECTORS}{connector.pk}/sync_data/?wait=0&trigger={trigger}")
+    assert response.status_code == 400
+    assert "trigger" in response.json()["errors"]
+    assert not SyncLog.objects.filter(connector=connector).exists()
+
+
+def test_a_viewer_cannot_start_a_ui_sync(viewer_client, make_connector):
+    connector = make_connector()
+    assert viewer_client.post(f"{CONNECTORS}{connector.pk}/sync_data/?trigger=ui").status_code == 403
+
+
+@pytest.mark.parametrize(
+    "query",
+    [{"status": "DONE"}, {"triggered_by": "robot"}, {"created_after": "yesterday"}, {"connector": "x"}],
+)
+def test_junk_sync_log_filters_are_a_400(viewer_client, query):
+    response = viewer_client.get(SYNC_LOGS, query)
+    assert response.status_code == 400
+    assert set(response.json()["errors"]) == set(query)
+
+
+# --- sync activity per day ----------------------------------------------------------------------
+
+
+def test_sync_activity_counts_runs_by_status_and_records_per_day(tenant_a, make_connector):
+    connector = make_connector()
+    make_log(connector, SyncStatus.SUCCESS, records_processed=120)
+    make_log(connector, SyncStatus.FAILED, records_processed=5, age=timedelta(minutes=1))
+    make_log(connector, SyncStatus.SUCCESS, records_processed=30, age=timedelta(days=2))
+    make_log(connector, SyncStatus.SUCCESS, records_processed=999, age=timedelta(days=40))
+
+    days = sync_activity(tenant_a, days=30)
+
+    assert len(days) == 30
+    assert days[-1]["date"] == timezone.now().date()
+    assert days[-1]["syncs"]["SUCCESS"] + days[-1]["syncs"]["FAILED"] >= 1
+    total_success = sum(day["syncs"]["SUCCESS"] for day in days)
+    assert total_success == 2  # the 40-day-old run is outside the window
+    assert sum(day["syncs"]["FAILED"] for day in days) == 1
+    assert sum(day["records_processed"] for day in days) == 155
+    assert set(days[0]["syncs"]) == set(SyncStatus.values)
+    assert days[0]["records_processed"] == 0
+
+
+def test_the_activity_endpoint_reports_only_the_requests_tenant(
+    viewer_client, outsider_client, make_connector, tenant_b
+):
+    make_log(make_connector(), SyncStatus.SUCCESS, records_processed=10)
+    make_log(make_connector(tenant=tenant_b), SyncStatus.FAILED, records_processed=7)
+
+    mine = viewer_client.get(HISTORY).json()["days"]
+    theirs = outsider_client.get(HISTORY).json()["days"]
+
+    assert sum(day["records_processed"] for day in mine) == 10
+    assert sum(day["syncs"]["FAILED"] for day in mine) == 0
+    assert sum(day["records_processed"] for day in theirs) == 7
+    assert len(mine) == 30
+
+
+def test_the_activity_endpoint_takes_days_from_1_to_90(viewer_client):
+    assert len(viewer_client.get(HISTORY, {"days": 7}).json()["days"]) == 7
+    for junk in ("0", "91", "week"):
+        response = viewer_client.get(HISTORY, {"days": junk})
+        assert response.status_code == 400
+        assert "days" in response.json()["errors"]
+
+
+def test_the_activity_is_cached_until_a_sync_is_queued(
+    editor_client, make_connector, django_assert_num_queries
+):
+    connector = make_connector()
+    make_log(connector, SyncStatus.SUCCESS, records_processed=4)
+    editor_client.get(HISTORY)
+
+    with django_assert_num_queries(2):  # authentication only: the days come from the cache
+        cached = editor_client.get(HISTORY).json()["days"]
+    assert sum(day["records_processed"] for day in cached) == 4
+
+    assert editor_client.post(f"{CONNECTORS}{connector.pk}/sync_data/?wait=0").status_code == 202
+    fresh = editor_client.get(HISTORY).json()["days"]
+    assert fresh[-1]["syncs"]["PENDING"] == 1
+
+
+def test_anonymous_callers_get_no_activity(anon_client):
+    assert anon_client.get(HISTORY).status_code == 401
+
+
+# --- the list's latest run statuses -------------------------------------------------------------
+
+
+def test_the_connector_list_shows_the_latest_ten_run_statuses_newest_first(viewer_client, make_connector):
+    busy = make_connector(name="busy")
+    idle = make_connector(name="idle")
+    for hours in range(12, 0, -1):
+        make_log(
+            busy, SyncStatus.FAILED if hours % 3 == 0 else SyncStatus.SUCCESS, age=timedelta(hours=hours)
+        )
+    make_log(busy, SyncStatus.RUNNING)
+
+    rows = {row["name"]: row for row in viewer_client.get(CONNECTORS).json()["results"]}
+
+    assert rows["busy"]["recent_statuses"] == [
+        "RUNNING",
+        "SUCCESS",
+        "SUCCESS",
+        "FAILED",
+        "SUCCESS",
+        "SUCCESS",
+        "FAILED",
+        "SUCCESS",
+        "SUCCESS",
+        "FAILED",
+    ]
+    assert rows["idle"]["recent_statuses"] == []
+    assert viewer_client.get(f"{CONNECTORS}{idle.pk}/").json()["recent_statuses"] is None

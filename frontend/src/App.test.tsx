@@ -1,0 +1,115 @@
+import { act, fireEvent, render, screen, within } from "@testing-library/react";
+import { MemoryRouter } from "react-router-dom";
+import { afterEach, describe, expect, it, vi } from "vitest";
+
+import { AppRoutes } from "./App";
+import { AnnouncerProvider } from "./announce";
+import { setTokens } from "./api/client";
+import { AuthProvider } from "./auth";
+import { WATCH_INTERVAL_MS } from "./syncWatch";
+import { connector, emptyPage, fakeFetch, me, syncLog, type FakeCall } from "./test/helpers";
+
+function renderApp(path: string) {
+  setTokens({ access: "a", refresh: "r" });
+  return render(
+    <MemoryRouter initialEntries={[path]}>
+      <AnnouncerProvider>
+        <AuthProvider>
+          <AppRoutes />
+        </AuthProvider>
+      </AnnouncerProvider>
+    </MemoryRouter>,
+  );
+}
+
+function api(role: "viewer" | "editor" | "admin", answer: (call: FakeCall) => { status?: number; body?: unknown } | null = () => null) {
+  return fakeFetch((call) => {
+    const special = answer(call);
+    if (special) return special;
+    if (call.url === "/api/auth/me/") return { body: me(role) };
+    if (call.url.startsWith("/api/demo-extension/connectors/stats/history/")) return { body: { days: [] } };
+    if (call.url === "/api/demo-extension/connectors/stats/")
+      return { body: { total_connectors: 1, active_connectors: 1, total_records_synced: 0, last_24h_syncs: 0, success_rate: 0, avg_sync_duration: 0 } };
+    return { body: emptyPage };
+  });
+}
+
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+describe("the app shell", () => {
+  it("shows its own page-not-found for an unknown address, with the page title", async () => {
+    api("viewer");
+    renderApp("/nope");
+    expect(await screen.findByRole("heading", { name: "Page not found" })).toBeTruthy();
+    await vi.waitFor(() => expect(document.title).toBe("Page not found · MigrateIQ"));
+    expect(within(screen.getByRole("main")).getByRole("link", { name: "Dashboard" })).toBeTruthy();
+  });
+
+  it("names each page in the document title and announces it", async () => {
+    api("viewer");
+    renderApp("/syncs");
+    await screen.findByRole("heading", { name: "Syncs" });
+    await vi.waitFor(() => expect(document.title).toBe("Syncs · MigrateIQ"));
+    await vi.waitFor(() => expect(screen.getByTestId("announcer").textContent).toBe("Syncs"));
+  });
+
+  it("has a profile menu with the tenant and the role", async () => {
+    api("editor");
+    renderApp("/");
+    const menu = await screen.findByTestId("who");
+    fireEvent.click(menu.querySelector("summary")!);
+    expect(within(menu).getByText("Acme")).toBeTruthy();
+    expect(within(menu).getByText("editor")).toBeTruthy();
+    expect(within(menu).getByRole("button", { name: "Sign out" })).toBeTruthy();
+  });
+
+  it("shows the Members page in the navigation to admins only", async () => {
+    api("editor");
+    const { unmount } = renderApp("/");
+    await screen.findByRole("heading", { name: "Dashboard" });
+    expect(screen.queryByRole("link", { name: "Members" })).toBeNull();
+    unmount();
+    api("admin");
+    renderApp("/");
+    await screen.findByRole("heading", { name: "Dashboard" });
+    expect(screen.getByRole("link", { name: "Members" })).toBeTruthy();
+  });
+
+  it("charts the dashboard's last 30 days", async () => {
+    const days = Array.from({ length: 30 }, (_, index) => ({
+      date: `2026-11-${String(index + 1).padStart(2, "0")}`,
+      syncs: { PENDING: 0, RUNNING: 0, SUCCESS: index % 3, PARTIAL: 0, FAILED: index === 29 ? 1 : 0, CANCELLED: 0 },
+      records_processed: index * 10,
+    }));
+    api("viewer", (call) => (call.url.startsWith("/api/demo-extension/connectors/stats/history/") ? { body: { days } } : null));
+    renderApp("/");
+    const syncs = await screen.findByTestId("chart-syncs-per-day");
+    expect(syncs.querySelectorAll("[data-testid='chart-bar']")).toHaveLength(30);
+    expect(screen.getByTestId("chart-records-per-day").querySelector("[role='img']")?.getAttribute("aria-label")).toContain("4.3k records in all");
+  });
+
+  it("tells the user when a sync they started ends, also on another page", async () => {
+    let status: "RUNNING" | "SUCCESS" = "RUNNING";
+    api("editor", (call) => {
+      if (call.url === "/api/demo-extension/connectors/7/") return { body: connector() };
+      if (call.url.includes("/sync_data/")) return { status: 202, body: syncLog({ id: 9, status: "PENDING" }) };
+      if (call.url === "/api/demo-extension/sync-logs/9/") return { body: syncLog({ id: 9, status, records_processed: 120 }) };
+      return null;
+    });
+    renderApp("/connectors/7");
+    fireEvent.click(await screen.findByRole("button", { name: "Sync now" }));
+    await screen.findByRole("link", { name: "#9" });
+    fireEvent.click(screen.getByRole("link", { name: "Syncs" })); // leave the connector's page
+    await screen.findByRole("heading", { name: "Syncs" });
+    status = "SUCCESS";
+    await act(async () => {
+      await new Promise((resolve) => setTimeout(resolve, WATCH_INTERVAL_MS + 300));
+    });
+    const notice = await screen.findByTestId("sync-notices");
+    expect(notice.textContent).toContain("ended: SUCCESS");
+    expect(notice.textContent).toContain("120 records");
+    await vi.waitFor(() => expect(screen.getByTestId("announcer").textContent).toContain("Sync #9 of Customer API ended: SUCCESS."));
+  });
+});

@@ -1,0 +1,474 @@
+import { useEffect, useRef, useState, type FormEvent } from "react";
+
+import { ApiError } from "../api/client";
+import type { AuthType, ConnectorInput, JsonValue, PaginationType, SyncFrequency } from "../api/types";
+import { useAnnounce } from "../announce";
+import { ErrorBanner } from "./common";
+import {
+  applyMappings,
+  buildPagination,
+  objectOf,
+  recordsPathOf,
+  TEMPLATES,
+  type KeyValue,
+  type PaginationValues,
+} from "./connectorConfig";
+import { Field, KeyValueEditor, PaginationFields } from "./fields";
+import { saveErrorSummary } from "./formErrors";
+import { prettyJson } from "../format";
+
+export const AUTH_TYPES: { value: AuthType; label: string }[] = [
+  { value: "bearer", label: "Bearer token" },
+  { value: "header", label: "Custom header" },
+  { value: "query", label: "Query parameter" },
+  { value: "basic", label: "HTTP Basic (username + key)" },
+  { value: "none", label: "No authentication" },
+];
+export const PAGINATION_TYPES: { value: PaginationType; label: string }[] = [
+  { value: "auto", label: "Detect automatically" },
+  { value: "none", label: "None (one page)" },
+  { value: "page", label: "Page number" },
+  { value: "offset", label: "Offset / limit" },
+  { value: "cursor", label: "Cursor" },
+  { value: "next_url", label: "Next URL in the body" },
+  { value: "link_header", label: "Link header" },
+];
+export const FREQUENCIES: SyncFrequency[] = ["MANUAL", "HOURLY", "DAILY", "WEEKLY"];
+
+export const STEPS = ["Endpoint and authentication", "Preview", "Records and transformation", "Requests and schedule"] as const;
+
+/** Which step shows each field the API may name in a validation error. */
+const STEP_OF_FIELD: Record<string, number> = {
+  name: 0,
+  api_endpoint: 0,
+  api_key: 0,
+  auth_type: 0,
+  auth_header_name: 0,
+  auth_param_name: 0,
+  auth_username: 0,
+  records_path: 2,
+  primary_key: 2,
+  transformation_rules: 2,
+  pagination: 3,
+  request_headers: 3,
+  query_params: 3,
+  incremental: 3,
+  max_pages: 3,
+  sync_frequency: 3,
+  is_active: 3,
+};
+const SHOWN = new Set(Object.keys(STEP_OF_FIELD));
+
+interface WizardState {
+  name: string;
+  api_endpoint: string;
+  api_key: string;
+  auth_type: AuthType;
+  auth_header_name: string;
+  auth_param_name: string;
+  auth_username: string;
+  records_path_mode: "detect" | "root" | "path";
+  records_path: string;
+  primary_key: string;
+  mappings: KeyValue[];
+  include_unmapped: boolean;
+  rules_json: string;
+  sample: string;
+  pagination_type: PaginationType;
+  pagination: PaginationValues;
+  headers: KeyValue[];
+  query: KeyValue[];
+  cursor_field: string;
+  cursor_param: string;
+  max_pages: string;
+  sync_frequency: SyncFrequency;
+  is_active: boolean;
+}
+
+const INITIAL: WizardState = {
+  name: "",
+  api_endpoint: "",
+  api_key: "",
+  auth_type: "bearer",
+  auth_header_name: "X-API-Key",
+  auth_param_name: "api_key",
+  auth_username: "",
+  records_path_mode: "detect",
+  records_path: "",
+  primary_key: "id",
+  mappings: [],
+  include_unmapped: true,
+  rules_json: "",
+  sample: "",
+  pagination_type: "auto",
+  pagination: {},
+  headers: [],
+  query: [],
+  cursor_field: "",
+  cursor_param: "",
+  max_pages: "",
+  sync_frequency: "DAILY",
+  is_active: true,
+};
+
+/**
+ * The "new connector" wizard: endpoint and authentication → preview → records and transformation
+ * rules (field mappings with a before/after example) → requests and schedule (pagination as
+ * fields, headers, query parameters, incremental cursor, max pages). Templates fill the settings
+ * of common API styles; the transformation rules stay editable as JSON under "Advanced".
+ */
+export function ConnectorWizard({ onSubmit, onCancel }: { onSubmit: (input: ConnectorInput) => Promise<void>; onCancel: () => void }) {
+  const [state, setState] = useState<WizardState>(INITIAL);
+  const [step, setStep] = useState(0);
+  const [errors, setErrors] = useState<Record<string, string[]>>({});
+  const [banner, setBanner] = useState<string | null>(null);
+  const [other, setOther] = useState<string[]>([]);
+  const [saving, setSaving] = useState(false);
+  const formRef = useRef<HTMLFormElement>(null);
+  const announce = useAnnounce();
+  const focusInvalid = useRef(false);
+
+  function set<K extends keyof WizardState>(key: K, value: WizardState[K]) {
+    setState((current) => ({ ...current, [key]: value }));
+  }
+
+  // After a step change, focus the first invalid field if there is one, else the step's heading.
+  useEffect(() => {
+    const form = formRef.current;
+    if (!form) return;
+    const target =
+      (focusInvalid.current ? form.querySelector<HTMLElement>("[aria-invalid='true']") : null) ??
+      form.querySelector<HTMLElement>("h2.step-heading");
+    focusInvalid.current = false;
+    target?.focus();
+  }, [step, errors]);
+
+  function applyTemplate(id: string) {
+    const template = TEMPLATES.find((item) => item.id === id);
+    if (!template) return;
+    setState((current) => ({
+      ...current,
+      auth_type: template.auth_type,
+      auth_header_name: template.auth_header_name ?? current.auth_header_name,
+      auth_param_name: template.auth_param_name ?? current.auth_param_name,
+      pagination_type: template.pagination_type,
+      pagination: { ...template.pagination },
+      records_path_mode: template.records_path_mode,
+      records_path: template.records_path ?? "",
+    }));
+    announce(`Template ${template.label} applied.`);
+  }
+
+  function localErrors(forStep: number): Record<string, string[]> {
+    const found: Record<string, string[]> = {};
+    if (forStep === 0) {
+      if (!state.name.trim()) found.name = ["Give the connector a name."];
+      if (!state.api_endpoint.trim()) found.api_endpoint = ["The API endpoint is required."];
+      else if (!/^https?:\/\/\S+$/i.test(state.api_endpoint.trim())) found.api_endpoint = ["Enter a full http:// or https:// address."];
+    }
+    if (forStep === 2 && state.rules_json.trim()) {
+      try {
+        const parsed = JSON.parse(state.rules_json) as unknown;
+        if (!parsed || typeof parsed !== "object" || Array.isArray(parsed)) found.transformation_rules = ["The rules must be a JSON object."];
+      } catch (error) {
+        found.transformation_rules = [`Not valid JSON: ${error instanceof Error ? error.message : String(error)}`];
+      }
+    }
+    if (forStep === 3 && state.max_pages.trim() && !/^\d+$/.test(state.max_pages.trim())) found.max_pages = ["A whole number of pages."];
+    return found;
+  }
+
+  function goTo(next: number) {
+    if (next > step) {
+      const found = localErrors(step);
+      if (Object.keys(found).length > 0) {
+        setErrors(found);
+        setBanner(`${Object.keys(found).length === 1 ? "One field needs" : `${Object.keys(found).length} fields need`} attention before the next step.`);
+        focusInvalid.current = true;
+        return;
+      }
+    }
+    setErrors({});
+    setBanner(null);
+    setStep(next);
+  }
+
+  function rules(): JsonValue {
+    if (state.rules_json.trim()) return JSON.parse(state.rules_json) as JsonValue;
+    const field_mappings = objectOf(state.mappings);
+    const out: { [key: string]: JsonValue } = {};
+    if (Object.keys(field_mappings).length) out.field_mappings = field_mappings;
+    if (!state.include_unmapped) out.include_unmapped = false;
+    return out;
+  }
+
+  function input(): ConnectorInput {
+    const result: ConnectorInput = {
+      name: state.name.trim(),
+      api_endpoint: state.api_endpoint.trim(),
+      auth_type: state.auth_type,
+      records_path: recordsPathOf(state.records_path_mode, state.records_path),
+      primary_key: state.primary_key,
+      transformation_rules: rules(),
+      pagination: buildPagination(state.pagination_type, state.pagination),
+      request_headers: objectOf(state.headers),
+      query_params: objectOf(state.query),
+      incremental: state.cursor_field.trim() || state.cursor_param.trim() ? { cursor_field: state.cursor_field.trim(), param: state.cursor_param.trim() } : {},
+      max_pages: state.max_pages.trim() ? Number(state.max_pages.trim()) : null,
+      sync_frequency: state.sync_frequency,
+      is_active: state.is_active,
+    };
+    if (state.auth_type !== "none") result.api_key = state.api_key;
+    if (state.auth_type === "header") result.auth_header_name = state.auth_header_name;
+    if (state.auth_type === "query") result.auth_param_name = state.auth_param_name;
+    if (state.auth_type === "basic") result.auth_username = state.auth_username;
+    return result;
+  }
+
+  async function submit(event: FormEvent) {
+    event.preventDefault();
+    if (step < STEPS.length - 1) {
+      goTo(step + 1);
+      return;
+    }
+    for (const check of [0, 2, 3]) {
+      const found = localErrors(check);
+      if (Object.keys(found).length) {
+        setErrors(found);
+        setBanner("Some fields need attention.");
+        focusInvalid.current = true;
+        setStep(check);
+        return;
+      }
+    }
+    setSaving(true);
+    setBanner(null);
+    setOther([]);
+    try {
+      await onSubmit(input());
+    } catch (error) {
+      const { summary, other: otherMessages } = saveErrorSummary(error, SHOWN);
+      setBanner(summary);
+      setOther(otherMessages);
+      if (error instanceof ApiError) {
+        setErrors(error.fieldErrors);
+        const steps = Object.keys(error.fieldErrors).map((field) => STEP_OF_FIELD[field]).filter((value) => value !== undefined);
+        focusInvalid.current = true;
+        if (steps.length) setStep(Math.min(...steps));
+      }
+    } finally {
+      setSaving(false);
+    }
+  }
+
+  let sample: JsonValue | undefined;
+  let sampleError: string | null = null;
+  if (state.sample.trim()) {
+    try {
+      sample = JSON.parse(state.sample) as JsonValue;
+    } catch (error) {
+      sampleError = `Not valid JSON: ${error instanceof Error ? error.message : String(error)}`;
+    }
+  }
+  const e = errors;
+  const id = (name: string) => `wizard-${name}`;
+
+  return (
+    <form ref={formRef} className="card connector-form wizard" onSubmit={submit} noValidate aria-label="New connector">
+      <ol className="steps">
+        {STEPS.map((label, index) => (
+          <li key={label} aria-current={index === step ? "step" : undefined} className={index === step ? "current" : index < step ? "done" : ""}>
+            <span className="step-number">{index + 1}</span> {label}
+          </li>
+        ))}
+      </ol>
+      <h2 className="step-heading" tabIndex={-1}>
+        Step {step + 1} of {STEPS.length}: {STEPS[step]}
+      </h2>
+      <ErrorBanner message={banner} />
+      {other.map((message, index) => (
+        <p key={index} className="error-text">
+          {message}
+        </p>
+      ))}
+
+      {step === 0 ? (
+        <div className="form-grid">
+          <div className="field field-wide">
+            <span className="label-like" id="template-label">
+              Start from a template (optional)
+            </span>
+            <div className="templates" role="group" aria-labelledby="template-label">
+              {TEMPLATES.map((template) => (
+                <button key={template.id} type="button" className="btn btn-small template" onClick={() => applyTemplate(template.id)} title={template.description}>
+                  {template.label}
+                </button>
+              ))}
+            </div>
+          </div>
+          <Field label="Name" htmlFor={id("name")} errors={e.name}>
+            <input id={id("name")} value={state.name} onChange={(ev) => set("name", ev.target.value)} maxLength={255} autoComplete="off" />
+          </Field>
+          <Field label="API endpoint" htmlFor={id("api_endpoint")} errors={e.api_endpoint} hint="e.g. https://api.example.com/v1/customers">
+            <input id={id("api_endpoint")} type="url" value={state.api_endpoint} onChange={(ev) => set("api_endpoint", ev.target.value)} />
+          </Field>
+          <Field label="Authentication" htmlFor={id("auth_type")} errors={e.auth_type}>
+            <select id={id("auth_type")} value={state.auth_type} onChange={(ev) => set("auth_type", ev.target.value as AuthType)}>
+              {AUTH_TYPES.map((a) => (
+                <option key={a.value} value={a.value}>
+                  {a.label}
+                </option>
+              ))}
+            </select>
+          </Field>
+          {state.auth_type !== "none" ? (
+            <Field label={state.auth_type === "basic" ? "Password (API key)" : "API key"} htmlFor={id("api_key")} errors={e.api_key} hint="Stored encrypted; never shown again.">
+              <input id={id("api_key")} type="password" autoComplete="new-password" value={state.api_key} onChange={(ev) => set("api_key", ev.target.value)} />
+            </Field>
+          ) : null}
+          {state.auth_type === "header" ? (
+            <Field label="Header name" htmlFor={id("auth_header_name")} errors={e.auth_header_name}>
+              <input id={id("auth_header_name")} value={state.auth_header_name} onChange={(ev) => set("auth_header_name", ev.target.value)} />
+            </Field>
+          ) : null}
+          {state.auth_type === "query" ? (
+            <Field label="Query parameter name" htmlFor={id("auth_param_name")} errors={e.auth_param_name}>
+              <input id={id("auth_param_name")} value={state.auth_param_name} onChange={(ev) => set("auth_param_name", ev.target.value)} />
+            </Field>
+          ) : null}
+          {state.auth_type === "basic" ? (
+            <Field label="Username" htmlFor={id("auth_username")} errors={e.auth_username}>
+              <input id={id("auth_username")} value={state.auth_username} onChange={(ev) => set("auth_username", ev.target.value)} />
+            </Field>
+          ) : null}
+        </div>
+      ) : null}
+
+      {step === 1 ? (
+        <div className="placeholder" data-testid="preview-placeholder">
+          <p>
+            <strong>Not available yet.</strong> A preview of the first records and of the detected pagination will show here once
+            the preview endpoint exists. Until then, create the connector and use <em>Test connection</em> on its page.
+          </p>
+        </div>
+      ) : null}
+
+      {step === 2 ? (
+        <div className="form-grid">
+          <Field label="Records path" htmlFor={id("records_path_mode")} errors={e.records_path}>
+            <select id={id("records_path_mode")} value={state.records_path_mode} onChange={(ev) => set("records_path_mode", ev.target.value as WizardState["records_path_mode"])}>
+              <option value="detect">Detect (data, items, results, …)</option>
+              <option value="root">The response is the list</option>
+              <option value="path">Dotted path…</option>
+            </select>
+          </Field>
+          {state.records_path_mode === "path" ? (
+            <Field label="Path to the records" htmlFor={id("records_path")} hint="e.g. data.items">
+              <input id={id("records_path")} value={state.records_path} onChange={(ev) => set("records_path", ev.target.value)} />
+            </Field>
+          ) : null}
+          <Field label="Primary key" htmlFor={id("primary_key")} errors={e.primary_key} hint="The field that identifies a record (dotted path allowed); empty: a content hash.">
+            <input id={id("primary_key")} value={state.primary_key} onChange={(ev) => set("primary_key", ev.target.value)} />
+          </Field>
+          <KeyValueEditor
+            id={id("mappings")}
+            legend="Field mappings (source → target)"
+            keyLabel="Source field"
+            valueLabel="Target field"
+            rows={state.mappings}
+            onChange={(rows) => set("mappings", rows)}
+            errors={state.rules_json.trim() ? undefined : e.transformation_rules}
+          />
+          <div className="field field-wide">
+            <label className="checkbox" htmlFor={id("include_unmapped")}>
+              <input id={id("include_unmapped")} type="checkbox" checked={state.include_unmapped} onChange={(ev) => set("include_unmapped", ev.target.checked)} />
+              Keep the fields that have no mapping
+            </label>
+          </div>
+          <Field label="Example record (JSON, optional)" htmlFor={id("sample")} errors={sampleError ? [sampleError] : undefined} wide hint="Paste one record of the API to see what the mappings make of it.">
+            <textarea id={id("sample")} rows={4} spellCheck={false} value={state.sample} onChange={(ev) => set("sample", ev.target.value)} />
+          </Field>
+          {sample !== undefined ? (
+            <div className="before-after field-wide" data-testid="before-after">
+              <div>
+                <h3>Before</h3>
+                <pre className="json-block" tabIndex={0}>{prettyJson(sample)}</pre>
+              </div>
+              <div>
+                <h3>After the mappings</h3>
+                <pre className="json-block" tabIndex={0}>{prettyJson(applyMappings(sample, state.mappings, state.include_unmapped))}</pre>
+                <p className="hint">Type conversions, defaults and required fields are applied by the server during a sync.</p>
+              </div>
+            </div>
+          ) : null}
+          <details className="field-wide advanced">
+            <summary>Advanced: transformation rules as JSON</summary>
+            <Field label="Transformation rules (JSON; replaces the mappings above when filled)" htmlFor={id("rules_json")} errors={state.rules_json.trim() ? e.transformation_rules : undefined} wide>
+              <textarea id={id("rules_json")} rows={6} spellCheck={false} value={state.rules_json} onChange={(ev) => set("rules_json", ev.target.value)} />
+            </Field>
+          </details>
+        </div>
+      ) : null}
+
+      {step === 3 ? (
+        <div className="form-grid">
+          <Field label="Pagination" htmlFor={id("pagination_type")} errors={e.pagination}>
+            <select
+              id={id("pagination_type")}
+              value={state.pagination_type}
+              onChange={(ev) => setState((current) => ({ ...current, pagination_type: ev.target.value as PaginationType, pagination: {} }))}
+            >
+              {PAGINATION_TYPES.map((p) => (
+                <option key={p.value} value={p.value}>
+                  {p.label}
+                </option>
+              ))}
+            </select>
+          </Field>
+          <PaginationFields idPrefix="wizard" type={state.pagination_type} values={state.pagination} onChange={(values) => set("pagination", values)} />
+          <Field label="Max pages per sync" htmlFor={id("max_pages")} errors={e.max_pages} hint="Empty: no limit.">
+            <input id={id("max_pages")} inputMode="numeric" value={state.max_pages} onChange={(ev) => set("max_pages", ev.target.value)} />
+          </Field>
+          <KeyValueEditor id={id("headers")} legend="Request headers" rows={state.headers} onChange={(rows) => set("headers", rows)} errors={e.request_headers} />
+          <KeyValueEditor id={id("query")} legend="Query parameters" rows={state.query} onChange={(rows) => set("query", rows)} errors={e.query_params} />
+          <Field label="Incremental: cursor field" htmlFor={id("cursor_field")} errors={e.incremental} hint="A record field that grows (e.g. updated_at); empty: every sync fetches everything.">
+            <input id={id("cursor_field")} value={state.cursor_field} onChange={(ev) => set("cursor_field", ev.target.value)} />
+          </Field>
+          <Field label="Incremental: query parameter" htmlFor={id("cursor_param")} hint="Sent with the highest value seen, e.g. updated_since.">
+            <input id={id("cursor_param")} value={state.cursor_param} onChange={(ev) => set("cursor_param", ev.target.value)} />
+          </Field>
+          <Field label="Sync frequency" htmlFor={id("sync_frequency")} errors={e.sync_frequency}>
+            <select id={id("sync_frequency")} value={state.sync_frequency} onChange={(ev) => set("sync_frequency", ev.target.value as SyncFrequency)}>
+              {FREQUENCIES.map((f) => (
+                <option key={f} value={f}>
+                  {f.charAt(0) + f.slice(1).toLowerCase()}
+                </option>
+              ))}
+            </select>
+          </Field>
+          <div className="field">
+            <span className="label-like">Schedule</span>
+            <label className="checkbox" htmlFor={id("is_active")}>
+              <input id={id("is_active")} type="checkbox" checked={state.is_active} onChange={(ev) => set("is_active", ev.target.checked)} />
+              Active: sync on this schedule
+            </label>
+          </div>
+        </div>
+      ) : null}
+
+      <div className="actions wizard-actions">
+        {step > 0 ? (
+          <button type="button" className="btn" onClick={() => goTo(step - 1)} disabled={saving}>
+            Back
+          </button>
+        ) : null}
+        <button type="submit" className="btn btn-primary" disabled={saving}>
+          {step < STEPS.length - 1 ? "Next" : saving ? "Creating…" : "Create connector"}
+        </button>
+        <button type="button" className="btn" onClick={onCancel} disabled={saving}>
+          Cancel
+        </button>
+      </div>
+    </form>
+  );
+}

@@ -1,0 +1,109 @@
+import { fireEvent, screen, within } from "@testing-library/react";
+import { describe, expect, it, vi } from "vitest";
+
+import type { SyncedRecord } from "../api/types";
+import { fakeFetch, renderAs } from "../test/helpers";
+import { flattenRecord, RecordsTable } from "./RecordsTable";
+
+function record(id: number, data: SyncedRecord["data"]): SyncedRecord {
+  return {
+    id,
+    external_id: String(id),
+    data,
+    checksum: "x",
+    first_synced_at: "2026-11-27T10:00:00Z",
+    last_synced_at: "2026-11-27T10:00:00Z",
+    last_sync_log: 1,
+  };
+}
+
+const ROWS = [
+  record(2, { id: 2, name: "Bob", address: { city: "Paris", geo: { lat: 1 } }, tags: ["a"], a: 1, b: 2, c: 3, d: 4 }),
+  record(10, { id: 10, name: "Ada", address: { city: "London" } }),
+];
+
+function api() {
+  return fakeFetch(() => ({ body: { count: ROWS.length, next: null, previous: null, results: ROWS } }));
+}
+
+const renderTable = (path = "/connectors/7") => renderAs("viewer", <RecordsTable connectorId={7} />, path, "/connectors/:id");
+
+describe("the records table", () => {
+  it("shows one column per field, nested fields as dotted columns", async () => {
+    api();
+    renderTable();
+    const table = await screen.findByRole("table", { name: "Records" });
+    const headers = within(table).getAllByRole("columnheader").map((th) => th.textContent);
+    expect(headers.slice(0, 7)).toEqual(["External id ▲, sort descending", "id", "name", "address.city", "address.geo.lat", "tags", "a"]);
+    expect(within(table).getByText("Paris")).toBeTruthy();
+    expect(within(table).getByText('["a"]')).toBeTruthy();
+  });
+
+  it("lets the user pick the columns", async () => {
+    api();
+    renderTable();
+    await screen.findByRole("table", { name: "Records" });
+    expect(screen.getByText("Columns (6 of 9)")).toBeTruthy();
+    fireEvent.click(screen.getByRole("checkbox", { name: "d" }));
+    fireEvent.click(screen.getByRole("checkbox", { name: "name" }));
+    const headers = within(screen.getByRole("table", { name: "Records" })).getAllByRole("columnheader").map((th) => th.textContent);
+    expect(headers).toContain("d");
+    expect(headers).not.toContain("name");
+  });
+
+  it("shows a record's raw JSON one click away", async () => {
+    api();
+    renderTable();
+    await screen.findByRole("table", { name: "Records" });
+    const button = screen.getAllByRole("button", { name: /^JSON/ })[1]!;
+    fireEvent.click(button);
+    expect(button.getAttribute("aria-expanded")).toBe("true");
+    expect(JSON.parse(screen.getByTestId("raw-json").textContent!)).toEqual(ROWS[1]!.data);
+  });
+
+  it("sorts by external id through the API (numeric-aware there), toggling the direction", async () => {
+    const calls = api();
+    renderTable();
+    await screen.findByRole("table", { name: "Records" });
+    expect(calls[0]?.url).toBe("/api/demo-extension/connectors/7/records/?page=1&page_size=20&ordering=external_id");
+    fireEvent.click(screen.getByRole("button", { name: /External id/ }));
+    await screen.findByRole("columnheader", { name: /External id/ });
+    await vi_wait(() => calls.at(-1)?.url.includes("ordering=-external_id") ?? false);
+    expect(screen.getByRole("columnheader", { name: /External id/ }).getAttribute("aria-sort")).toBe("descending");
+  });
+
+  it("searches a field's value, or the external id, and changes the page size", async () => {
+    const calls = api();
+    renderTable();
+    await screen.findByRole("table", { name: "Records" });
+    fireEvent.change(screen.getByLabelText("Search in"), { target: { value: "address.city" } });
+    fireEvent.change(screen.getByLabelText("Search text"), { target: { value: "lond" } });
+    fireEvent.click(screen.getByRole("button", { name: "Search" }));
+    await vi_wait(() => calls.at(-1)?.url.endsWith("&field=address.city&value=lond") ?? false);
+    fireEvent.change(screen.getByLabelText("Search in"), { target: { value: "__external_id" } });
+    fireEvent.change(screen.getByLabelText("Search text"), { target: { value: "10" } });
+    fireEvent.click(screen.getByRole("button", { name: "Search" }));
+    await vi_wait(() => calls.at(-1)?.url.endsWith("&external_id=10") ?? false);
+    fireEvent.change(screen.getByLabelText(/Rows per page/), { target: { value: "50" } });
+    await vi_wait(() => calls.at(-1)?.url.includes("page_size=50") ?? false);
+  });
+
+  it("reads its state from the address, so a reload keeps it", async () => {
+    const calls = api();
+    renderTable("/connectors/7?r_sort=-external_id&r_size=100&r_in=name&r_q=ad&r_page=2");
+    await screen.findByRole("table", { name: "Records" });
+    expect(calls[0]?.url).toBe("/api/demo-extension/connectors/7/records/?page=2&page_size=100&ordering=-external_id&field=name&value=ad");
+  });
+});
+
+describe("flattenRecord", () => {
+  it("makes dotted keys of nested objects and keeps lists and empty objects as values", () => {
+    expect(flattenRecord({ a: { b: { c: 1 } }, l: [1, { x: 2 }], e: {}, n: null })).toEqual({ "a.b.c": 1, l: [1, { x: 2 }], e: {}, n: null });
+  });
+});
+
+async function vi_wait(condition: () => boolean) {
+  await vi.waitFor(() => {
+    if (!condition()) throw new Error("not yet");
+  });
+}

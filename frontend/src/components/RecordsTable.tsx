@@ -1,0 +1,274 @@
+import { useMemo, useState, type FormEvent } from "react";
+import { useSearchParams } from "react-router-dom";
+
+import { listRecords, type RecordOrdering, type RecordParams } from "../api/api";
+import type { JsonValue, SyncedRecord } from "../api/types";
+import { formatDateTime, prettyJson } from "../format";
+import { useLoad } from "../hooks";
+import { ErrorBanner, Loading, Pager, TableWrap } from "./common";
+
+export const PAGE_SIZES = [10, 20, 50, 100];
+const DEFAULT_PAGE_SIZE = 20;
+const DEFAULT_VISIBLE_COLUMNS = 6;
+const MAX_COLUMNS = 60;
+export const EXTERNAL_ID = "__external_id";
+
+/** A record's fields as dotted columns: {"address": {"city": "X"}} -> {"address.city": "X"}.
+ * Lists stay one cell (as JSON); nesting deeper than 4 levels too. */
+export function flattenRecord(data: JsonValue, prefix = "", depth = 0, into: Record<string, JsonValue> = {}): Record<string, JsonValue> {
+  if (data && typeof data === "object" && !Array.isArray(data) && depth < 4) {
+    for (const [key, value] of Object.entries(data)) {
+      const name = prefix ? `${prefix}.${key}` : key;
+      if (value && typeof value === "object" && !Array.isArray(value) && Object.keys(value).length > 0) {
+        flattenRecord(value, name, depth + 1, into);
+      } else {
+        into[name] = value;
+      }
+    }
+  } else if (prefix) {
+    into[prefix] = data;
+  } else {
+    into["(value)"] = data;
+  }
+  return into;
+}
+
+export function cellText(value: JsonValue | undefined): string {
+  if (value === undefined) return "";
+  if (value === null) return "null";
+  if (typeof value === "object") return JSON.stringify(value);
+  return String(value);
+}
+
+function columnsOf(records: SyncedRecord[]): string[] {
+  const seen: string[] = [];
+  for (const record of records) {
+    for (const key of Object.keys(flattenRecord(record.data))) {
+      if (!seen.includes(key)) seen.push(key);
+      if (seen.length >= MAX_COLUMNS) return seen;
+    }
+  }
+  return seen;
+}
+
+/**
+ * A connector's records as a table: one column per field (nested fields as dotted columns), a
+ * column picker, the raw JSON of a row one click away, numeric-aware sort by external id, search
+ * by external id or by a field's value, and the page size. Its state lives in the address
+ * (r_page, r_size, r_sort, r_in, r_q), so a reload or Back keeps it.
+ */
+export function RecordsTable({ connectorId, refreshKey = 0 }: { connectorId: number; refreshKey?: number }) {
+  const [params, setParams] = useSearchParams();
+  const page = Math.max(1, Number(params.get("r_page")) || 1);
+  const pageSizeParam = Number(params.get("r_size"));
+  const pageSize = PAGE_SIZES.includes(pageSizeParam) ? pageSizeParam : DEFAULT_PAGE_SIZE;
+  const ordering = (params.get("r_sort") as RecordOrdering | null) ?? "external_id";
+  const searchIn = params.get("r_in") ?? EXTERNAL_ID;
+  const query = params.get("r_q") ?? "";
+
+  function update(changes: Record<string, string | null>) {
+    setParams(
+      (current) => {
+        const next = new URLSearchParams(current);
+        for (const [key, value] of Object.entries(changes)) {
+          if (value === null || value === "") next.delete(key);
+          else next.set(key, value);
+        }
+        return next;
+      },
+      { replace: true },
+    );
+  }
+
+  const request: RecordParams = { page, page_size: pageSize, ordering };
+  if (query && searchIn === EXTERNAL_ID) request.external_id = query;
+  else if (query) {
+    request.field = searchIn;
+    request.value = query;
+  }
+  const records = useLoad(() => listRecords(connectorId, request), [connectorId, page, pageSize, ordering, searchIn, query, refreshKey]);
+
+  const rows = records.data?.results ?? [];
+  const columns = useMemo(() => columnsOf(rows), [rows]);
+  const [hidden, setHidden] = useState<Set<string> | null>(null);
+  const visible = columns.filter((column, index) => (hidden ? !hidden.has(column) : index < DEFAULT_VISIBLE_COLUMNS));
+  const [rawOpen, setRawOpen] = useState<number | null>(null);
+  const [searchInText, setSearchInText] = useState(searchIn);
+  const [queryText, setQueryText] = useState(query);
+
+  function toggleColumn(column: string) {
+    const current = hidden ?? new Set(columns.filter((_, index) => index >= DEFAULT_VISIBLE_COLUMNS));
+    const next = new Set(current);
+    if (next.has(column)) next.delete(column);
+    else next.add(column);
+    setHidden(next);
+  }
+
+  function submit(event: FormEvent) {
+    event.preventDefault();
+    update({ r_in: searchInText === EXTERNAL_ID ? null : searchInText, r_q: queryText.trim(), r_page: null });
+  }
+
+  const sortLabel = ordering === "-external_id" ? "descending" : ordering === "external_id" ? "ascending" : undefined;
+
+  return (
+    <section className="card" aria-labelledby="records-heading">
+      <div className="card-title-row">
+        <h2 id="records-heading">Records</h2>
+        <form className="search records-search" role="search" aria-label="Search records" onSubmit={submit}>
+          <label className="visually-hidden" htmlFor="records-search-in">
+            Search in
+          </label>
+          <select id="records-search-in" value={searchInText} onChange={(e) => setSearchInText(e.target.value)}>
+            <option value={EXTERNAL_ID}>External id (exact)</option>
+            {columns.map((column) => (
+              <option key={column} value={column}>
+                {column} (contains)
+              </option>
+            ))}
+            {searchIn !== EXTERNAL_ID && !columns.includes(searchIn) ? <option value={searchIn}>{searchIn} (contains)</option> : null}
+          </select>
+          <label className="visually-hidden" htmlFor="records-search-text">
+            Search text
+          </label>
+          <input id="records-search-text" type="search" placeholder="Search" value={queryText} onChange={(e) => setQueryText(e.target.value)} />
+          <button type="submit" className="btn btn-small">
+            Search
+          </button>
+          {query ? (
+            <button
+              type="button"
+              className="btn btn-small"
+              onClick={() => {
+                setQueryText("");
+                update({ r_q: null, r_in: null, r_page: null });
+              }}
+            >
+              Clear
+            </button>
+          ) : null}
+        </form>
+      </div>
+      <div className="table-tools">
+        <details className="column-picker">
+          <summary>
+            Columns ({visible.length} of {columns.length})
+          </summary>
+          <fieldset>
+            <legend className="visually-hidden">Shown columns</legend>
+            {columns.map((column) => (
+              <label key={column} className="checkbox">
+                <input type="checkbox" checked={visible.includes(column)} onChange={() => toggleColumn(column)} />
+                <span className="mono">{column}</span>
+              </label>
+            ))}
+          </fieldset>
+        </details>
+        <label className="inline-field">
+          Rows per page{" "}
+          <select value={pageSize} onChange={(e) => update({ r_size: e.target.value, r_page: null })}>
+            {PAGE_SIZES.map((size) => (
+              <option key={size} value={size}>
+                {size}
+              </option>
+            ))}
+          </select>
+        </label>
+      </div>
+      <ErrorBanner message={records.error} />
+      {records.loading && !records.data ? <Loading /> : null}
+      {records.data ? (
+        rows.length === 0 ? (
+          <p className="muted">{query ? `No record matches "${query}".` : "No records yet: sync the connector."}</p>
+        ) : (
+          <>
+            <TableWrap>
+              <table className="table records-table" aria-label="Records">
+                <thead>
+                  <tr>
+                    <th scope="col" aria-sort={sortLabel ?? "none"}>
+                      <button
+                        type="button"
+                        className="sort-button"
+                        onClick={() => update({ r_sort: ordering === "external_id" ? "-external_id" : null, r_page: null })}
+                      >
+                        External id <span aria-hidden="true">{ordering === "-external_id" ? "▼" : ordering === "external_id" ? "▲" : ""}</span>
+                        <span className="visually-hidden">, sort {ordering === "external_id" ? "descending" : "ascending"}</span>
+                      </button>
+                    </th>
+                    {visible.map((column) => (
+                      <th scope="col" key={column} className="mono">
+                        {column}
+                      </th>
+                    ))}
+                    <th scope="col">Last synced</th>
+                    <th scope="col">Raw</th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {rows.map((record) => {
+                    const flat = flattenRecord(record.data);
+                    return (
+                      <RecordRow
+                        key={record.id}
+                        record={record}
+                        flat={flat}
+                        columns={visible}
+                        open={rawOpen === record.id}
+                        onToggle={() => setRawOpen(rawOpen === record.id ? null : record.id)}
+                      />
+                    );
+                  })}
+                </tbody>
+              </table>
+            </TableWrap>
+            <Pager page={page} pageSize={pageSize} count={records.data.count} onPage={(next) => update({ r_page: next === 1 ? null : String(next) })} label="record" />
+          </>
+        )
+      ) : null}
+    </section>
+  );
+}
+
+function RecordRow({
+  record,
+  flat,
+  columns,
+  open,
+  onToggle,
+}: {
+  record: SyncedRecord;
+  flat: Record<string, JsonValue>;
+  columns: string[];
+  open: boolean;
+  onToggle: () => void;
+}) {
+  return (
+    <>
+      <tr>
+        <td className="mono">{record.external_id}</td>
+        {columns.map((column) => (
+          <td key={column} className="cell-value" title={cellText(flat[column])}>
+            {cellText(flat[column])}
+          </td>
+        ))}
+        <td className="small">{formatDateTime(record.last_synced_at)}</td>
+        <td>
+          <button type="button" className="btn btn-small" aria-expanded={open} onClick={onToggle}>
+            {open ? "Hide JSON" : "JSON"}
+            <span className="visually-hidden"> of record {record.external_id}</span>
+          </button>
+        </td>
+      </tr>
+      {open ? (
+        <tr className="raw-row">
+          <td colSpan={columns.length + 3}>
+            <pre className="json-block" tabIndex={0} data-testid="raw-json">
+              {prettyJson(record.data)}
+            </pre>
+          </td>
+        </tr>
+      ) : null}
+    </>
+  );
+}

@@ -1,0 +1,53 @@
+import { render, screen, within } from "@testing-library/react";
+import { describe, expect, it } from "vitest";
+
+import { BarChart, StatusDots, STATUS_COLOURS } from "./charts";
+
+describe("the bar chart", () => {
+  it("draws one bar per label with stacked segments and a text summary", () => {
+    render(
+      <BarChart
+        title="Syncs per day"
+        unit="syncs"
+        bars={[
+          { label: "Dec 1", segments: [{ key: "SUCCESS", value: 3, colour: STATUS_COLOURS.SUCCESS }, { key: "FAILED", value: 1, colour: STATUS_COLOURS.FAILED }] },
+          { label: "Dec 2", segments: [{ key: "SUCCESS", value: 0, colour: STATUS_COLOURS.SUCCESS }, { key: "FAILED", value: 2, colour: STATUS_COLOURS.FAILED }] },
+        ]}
+        legend={[{ key: "SUCCESS", colour: STATUS_COLOURS.SUCCESS }, { key: "FAILED", colour: STATUS_COLOURS.FAILED }]}
+        testId="chart"
+      />,
+    );
+    const chart = screen.getByTestId("chart");
+    expect(chart.querySelectorAll("[data-testid='chart-bar']")).toHaveLength(2);
+    expect(chart.querySelectorAll("rect")).toHaveLength(3); // a zero segment draws nothing
+    expect(within(chart).getByRole("img").getAttribute("aria-label")).toBe("Syncs per day: 2 bars, 6 syncs in all, at most 4 in one.");
+    expect(chart.querySelector(`rect[fill='${STATUS_COLOURS.FAILED}']`)).toBeTruthy();
+    // the same numbers as a table
+    const rows = within(chart).getAllByRole("row");
+    expect(rows.map((row) => row.textContent)).toEqual(["LabelSUCCESSFAILED", "Dec 131", "Dec 202"]);
+  });
+
+  it("scales the tallest bar to the top of a rounded axis", () => {
+    render(<BarChart title="Records" unit="records" bars={[{ label: "a", segments: [{ key: "records", value: 180, colour: "#000" }] }]} testId="c" />);
+    const axis = Array.from(screen.getByTestId("c").querySelectorAll("text.chart-axis")).map((t) => t.textContent);
+    expect(axis).toContain("200");
+  });
+
+  it("says so when there is no data", () => {
+    render(<BarChart title="Records" unit="records" bars={[]} />);
+    expect(screen.getByText("No data yet.")).toBeTruthy();
+  });
+});
+
+describe("the status dots", () => {
+  it("show the latest runs newest first with their statuses as text", () => {
+    const { container } = render(<StatusDots statuses={["RUNNING", "FAILED", "SUCCESS"]} />);
+    expect(screen.getByRole("img", { name: "Latest runs, newest first: RUNNING, FAILED, SUCCESS" })).toBeTruthy();
+    expect(container.querySelectorAll(".status-dot")).toHaveLength(3);
+  });
+
+  it("say when a connector has no runs", () => {
+    render(<StatusDots statuses={[]} />);
+    expect(screen.getByText("no runs")).toBeTruthy();
+  });
+});

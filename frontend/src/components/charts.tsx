@@ -1,0 +1,183 @@
+// Small hand-written SVG charts (no chart library: nothing to download, nothing to keep up to
+// date). Each chart is an <svg role="img"> with a text summary, bars with a <title> each, and the
+// same numbers as a table one click away, so nothing is only visible as colour or shape.
+
+import type { SyncStatus } from "../api/types";
+import { SYNC_STATUSES } from "../api/types";
+
+/** Status colours, each at least 3:1 against white (non-text contrast). */
+export const STATUS_COLOURS: Record<SyncStatus, string> = {
+  SUCCESS: "#16794a",
+  PARTIAL: "#a15c00",
+  FAILED: "#c4321c",
+  CANCELLED: "#5f6b7d",
+  RUNNING: "#2f5bea",
+  PENDING: "#7a4fd6",
+};
+
+export interface BarSegment {
+  key: string;
+  value: number;
+  colour: string;
+}
+
+export interface Bar {
+  label: string;
+  segments: BarSegment[];
+}
+
+const WIDTH = 640;
+const HEIGHT = 180;
+const PAD_LEFT = 44;
+const PAD_BOTTOM = 22;
+const PAD_TOP = 8;
+
+function niceMax(value: number): number {
+  if (value <= 0) return 1;
+  const magnitude = 10 ** Math.floor(Math.log10(value));
+  for (const step of [1, 2, 2.5, 5, 10]) {
+    if (value <= step * magnitude) return step * magnitude;
+  }
+  return 10 * magnitude;
+}
+
+function formatAxis(value: number): string {
+  if (value >= 1_000_000) return `${+(value / 1_000_000).toFixed(1)}M`;
+  if (value >= 1000) return `${+(value / 1000).toFixed(1)}k`;
+  return `${+value.toFixed(2)}`;
+}
+
+/**
+ * Stacked bars, one per label (a day, a sync). `unit` names the value ("syncs", "records", "s").
+ * Empty data shows a sentence, not an empty frame.
+ */
+export function BarChart({
+  title,
+  bars,
+  unit,
+  legend,
+  testId,
+}: {
+  title: string;
+  bars: Bar[];
+  unit: string;
+  legend?: { key: string; colour: string }[];
+  testId?: string;
+}) {
+  const totals = bars.map((bar) => bar.segments.reduce((sum, segment) => sum + segment.value, 0));
+  const grand = totals.reduce((sum, value) => sum + value, 0);
+  const max = niceMax(Math.max(0, ...totals));
+  const plotWidth = WIDTH - PAD_LEFT;
+  const plotHeight = HEIGHT - PAD_TOP - PAD_BOTTOM;
+  const slot = bars.length ? plotWidth / bars.length : plotWidth;
+  const barWidth = Math.max(1, Math.min(28, slot * 0.7));
+  const labelEvery = Math.max(1, Math.ceil(bars.length / 8));
+  const summary = `${title}: ${bars.length} bars, ${formatAxis(grand)} ${unit} in all, at most ${formatAxis(
+    Math.max(0, ...totals),
+  )} in one.`;
+
+  return (
+    <figure className="chart" data-testid={testId}>
+      <figcaption className="chart-title">{title}</figcaption>
+      {bars.length === 0 ? (
+        <p className="muted">No data yet.</p>
+      ) : (
+        <>
+          <svg viewBox={`0 0 ${WIDTH} ${HEIGHT}`} role="img" aria-label={summary} className="chart-svg">
+            {[0, 0.5, 1].map((fraction) => {
+              const y = PAD_TOP + plotHeight * (1 - fraction);
+              return (
+                <g key={fraction} aria-hidden="true">
+                  <line x1={PAD_LEFT} x2={WIDTH} y1={y} y2={y} className="chart-grid" />
+                  <text x={PAD_LEFT - 6} y={y + 4} textAnchor="end" className="chart-axis">
+                    {formatAxis(max * fraction)}
+                  </text>
+                </g>
+              );
+            })}
+            {bars.map((bar, index) => {
+              const x = PAD_LEFT + slot * index + (slot - barWidth) / 2;
+              let y = PAD_TOP + plotHeight;
+              return (
+                <g key={`${bar.label}-${index}`} data-testid="chart-bar">
+                  <title>
+                    {bar.label}: {bar.segments.map((segment) => `${segment.key} ${formatAxis(segment.value)}`).join(", ")}
+                  </title>
+                  {bar.segments
+                    .filter((segment) => segment.value > 0)
+                    .map((segment) => {
+                      const height = (segment.value / max) * plotHeight;
+                      y -= height;
+                      return <rect key={segment.key} x={x} y={y} width={barWidth} height={Math.max(height, 1)} fill={segment.colour} />;
+                    })}
+                  {index % labelEvery === 0 ? (
+                    <text x={x + barWidth / 2} y={HEIGHT - 6} textAnchor="middle" className="chart-axis" aria-hidden="true">
+                      {bar.label}
+                    </text>
+                  ) : null}
+                </g>
+              );
+            })}
+          </svg>
+          {legend && legend.length > 1 ? (
+            <ul className="chart-legend" aria-label="Legend">
+              {legend.map((item) => (
+                <li key={item.key}>
+                  <span className="legend-swatch" style={{ background: item.colour }} aria-hidden="true" />
+                  {item.key}
+                </li>
+              ))}
+            </ul>
+          ) : null}
+          <details className="chart-table">
+            <summary>Show as a table</summary>
+            <table className="table">
+              <thead>
+                <tr>
+                  <th scope="col">Label</th>
+                  {(legend ?? [{ key: unit, colour: "" }]).map((item) => (
+                    <th scope="col" key={item.key} className="num">
+                      {item.key}
+                    </th>
+                  ))}
+                </tr>
+              </thead>
+              <tbody>
+                {bars.map((bar, index) => (
+                  <tr key={`${bar.label}-${index}`}>
+                    <th scope="row">{bar.label}</th>
+                    {(legend ?? [{ key: bar.segments[0]?.key ?? unit, colour: "" }]).map((item) => (
+                      <td key={item.key} className="num">
+                        {formatAxis(bar.segments.find((segment) => segment.key === item.key)?.value ?? 0)}
+                      </td>
+                    ))}
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </details>
+        </>
+      )}
+    </figure>
+  );
+}
+
+export const STATUS_LEGEND = SYNC_STATUSES.map((status) => ({ key: status, colour: STATUS_COLOURS[status] }));
+
+/** The latest runs as dots, newest first, each with its status as text for assistive technology. */
+export function StatusDots({ statuses }: { statuses: SyncStatus[] | null | undefined }) {
+  if (!statuses || statuses.length === 0) return <span className="muted small">no runs</span>;
+  return (
+    <span className="status-dots" role="img" aria-label={`Latest runs, newest first: ${statuses.join(", ")}`}>
+      {statuses.map((status, index) => (
+        <span
+          key={index}
+          className="status-dot"
+          style={{ background: STATUS_COLOURS[status] }}
+          title={status}
+          aria-hidden="true"
+        />
+      ))}
+    </span>
+  );
+}

@@ -1,0 +1,187 @@
+// The connector's request settings as form values and back: pagination, key/value lists,
+// incremental cursor, field mappings, and the templates of common API styles.
+
+import type { AuthType, ConnectorInput, JsonValue, PaginationType } from "../api/types";
+
+export interface KeyValue {
+  key: string;
+  value: string;
+}
+
+/** Pagination keys per type, as `validate_pagination_config` (services/pagination.py) accepts them. */
+export const PAGINATION_KEYS: Record<PaginationType, { key: string; label: string; kind: "text" | "int" | "bool"; hint?: string }[]> = {
+  auto: [
+    { key: "page_size", label: "Page size", kind: "int" },
+    { key: "size_param", label: "Page size parameter", kind: "text", hint: "e.g. per_page (needs a page size)" },
+  ],
+  none: [],
+  page: [
+    { key: "page_param", label: "Page parameter", kind: "text", hint: "default: page" },
+    { key: "start_page", label: "First page", kind: "int", hint: "default: 1" },
+    { key: "page_size", label: "Page size", kind: "int" },
+    { key: "size_param", label: "Page size parameter", kind: "text", hint: "e.g. per_page" },
+    { key: "total_pages_path", label: "Total pages field", kind: "text", hint: "e.g. meta.total_pages" },
+    { key: "total_path", label: "Total records field", kind: "text", hint: "e.g. meta.total" },
+    { key: "stop_on_short_page", label: "Stop on a short page", kind: "bool" },
+  ],
+  offset: [
+    { key: "offset_param", label: "Offset parameter", kind: "text", hint: "default: offset" },
+    { key: "limit_param", label: "Limit parameter", kind: "text", hint: "default: limit" },
+    { key: "limit", label: "Limit (page size)", kind: "int" },
+    { key: "start_offset", label: "First offset", kind: "int" },
+    { key: "total_path", label: "Total records field", kind: "text" },
+    { key: "stop_on_short_page", label: "Stop on a short page", kind: "bool" },
+  ],
+  cursor: [
+    { key: "cursor_param", label: "Cursor parameter", kind: "text", hint: "e.g. cursor" },
+    { key: "cursor_path", label: "Next cursor field", kind: "text", hint: "e.g. meta.next_cursor" },
+    { key: "page_size", label: "Page size", kind: "int" },
+    { key: "size_param", label: "Page size parameter", kind: "text" },
+  ],
+  next_url: [
+    { key: "next_url_path", label: "Next URL field", kind: "text", hint: "e.g. links.next" },
+    { key: "page_size", label: "Page size", kind: "int" },
+    { key: "size_param", label: "Page size parameter", kind: "text" },
+  ],
+  link_header: [
+    { key: "page_size", label: "Page size", kind: "int" },
+    { key: "size_param", label: "Page size parameter", kind: "text" },
+  ],
+};
+
+export type PaginationValues = Record<string, string | boolean>;
+
+export function paginationValuesOf(pagination: JsonValue | undefined): { type: PaginationType; values: PaginationValues } {
+  const values: PaginationValues = {};
+  let type: PaginationType = "auto";
+  if (pagination && typeof pagination === "object" && !Array.isArray(pagination)) {
+    if (typeof pagination.type === "string" && pagination.type in PAGINATION_KEYS) type = pagination.type as PaginationType;
+    for (const [key, value] of Object.entries(pagination)) {
+      if (key === "type") continue;
+      values[key] = typeof value === "boolean" ? value : String(value);
+    }
+  }
+  return { type, values };
+}
+
+/** The pagination object to send: only the keys of `type` that have a value; numbers as numbers
+ * (a non-number is sent as typed, so the API names the field). */
+export function buildPagination(type: PaginationType, values: PaginationValues): { [key: string]: JsonValue } {
+  const out: { [key: string]: JsonValue } = { type };
+  for (const spec of PAGINATION_KEYS[type]) {
+    const value = values[spec.key];
+    if (spec.kind === "bool") {
+      if (value === true) out[spec.key] = true;
+      continue;
+    }
+    if (typeof value !== "string" || value.trim() === "") continue;
+    out[spec.key] = spec.kind === "int" && /^\d+$/.test(value.trim()) ? Number(value.trim()) : value.trim();
+  }
+  return out;
+}
+
+export function rowsOf(value: JsonValue | undefined): KeyValue[] {
+  if (value && typeof value === "object" && !Array.isArray(value)) {
+    return Object.entries(value).map(([key, item]) => ({ key, value: item === null ? "" : String(item) }));
+  }
+  return [];
+}
+
+export function objectOf(rows: KeyValue[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const row of rows) if (row.key.trim()) out[row.key.trim()] = row.value;
+  return out;
+}
+
+/** Get a dotted path of a JSON value ("address.city"); a key that contains the dots wins. */
+export function getPath(data: JsonValue, path: string): JsonValue | undefined {
+  if (data && typeof data === "object" && !Array.isArray(data) && path in data) return data[path];
+  let current: JsonValue | undefined = data;
+  for (const part of path.split(".")) {
+    if (!current || typeof current !== "object" || Array.isArray(current) || !(part in current)) return undefined;
+    current = current[part];
+  }
+  return current;
+}
+
+/** What the field mappings do to a sample record (renames only: type conversions, defaults and
+ * required fields are the server's, shown after a sync). Mirrors services/transform.py. */
+export function applyMappings(sample: JsonValue, mappings: KeyValue[], includeUnmapped = true): { [key: string]: JsonValue } {
+  if (!sample || typeof sample !== "object" || Array.isArray(sample)) return {};
+  const out: { [key: string]: JsonValue } = includeUnmapped ? { ...sample } : {};
+  for (const { key: source } of mappings) {
+    if (source && !source.includes(".") && includeUnmapped) delete out[source];
+  }
+  for (const { key: source, value: target } of mappings) {
+    if (!source || !target) continue;
+    const value = getPath(sample, source);
+    if (value !== undefined) out[target] = value;
+  }
+  return out;
+}
+
+export interface ConnectorTemplate {
+  id: string;
+  label: string;
+  description: string;
+  auth_type: AuthType;
+  auth_header_name?: string;
+  auth_param_name?: string;
+  pagination_type: PaginationType;
+  pagination: PaginationValues;
+  records_path_mode: "detect" | "root" | "path";
+  records_path?: string;
+}
+
+export const TEMPLATES: ConnectorTemplate[] = [
+  {
+    id: "page",
+    label: "Page numbers",
+    description: "?page=2&per_page=100, a bearer token, records under data",
+    auth_type: "bearer",
+    pagination_type: "page",
+    pagination: { page_param: "page", page_size: "100", size_param: "per_page" },
+    records_path_mode: "detect",
+  },
+  {
+    id: "offset",
+    label: "Offset / limit",
+    description: "?offset=200&limit=100, a key in an X-API-Key header",
+    auth_type: "header",
+    auth_header_name: "X-API-Key",
+    pagination_type: "offset",
+    pagination: { offset_param: "offset", limit_param: "limit", limit: "100" },
+    records_path_mode: "detect",
+  },
+  {
+    id: "cursor",
+    label: "Cursor",
+    description: "the next cursor in the body (meta.next_cursor), sent back as ?cursor=",
+    auth_type: "bearer",
+    pagination_type: "cursor",
+    pagination: { cursor_param: "cursor", cursor_path: "meta.next_cursor" },
+    records_path_mode: "detect",
+  },
+  {
+    id: "link",
+    label: "Link header (GitHub style)",
+    description: 'a Link: <…>; rel="next" header, the response is the list',
+    auth_type: "bearer",
+    pagination_type: "link_header",
+    pagination: { page_size: "100", size_param: "per_page" },
+    records_path_mode: "root",
+  },
+  {
+    id: "single",
+    label: "One list, no pages",
+    description: "a public endpoint answering one JSON list",
+    auth_type: "none",
+    pagination_type: "none",
+    pagination: {},
+    records_path_mode: "root",
+  },
+];
+
+export function recordsPathOf(mode: "detect" | "root" | "path", path: string): ConnectorInput["records_path"] {
+  return mode === "detect" ? null : mode === "root" ? "" : path;
+}

@@ -1,0 +1,153 @@
+// Form fields with their hint and errors linked to the input (aria-describedby, aria-invalid):
+// the error is read with the field, and no list of errors interrupts as an alert.
+
+import { cloneElement, isValidElement, type ReactElement, type ReactNode } from "react";
+
+import type { PaginationType } from "../api/types";
+import { PAGINATION_KEYS, type KeyValue, type PaginationValues } from "./connectorConfig";
+
+export function Field({
+  label,
+  htmlFor,
+  hint,
+  errors,
+  children,
+  wide,
+}: {
+  label: string;
+  htmlFor: string;
+  hint?: ReactNode;
+  errors?: string[];
+  children: ReactNode;
+  wide?: boolean;
+}) {
+  const invalid = Boolean(errors && errors.length);
+  const describedBy = [hint ? `${htmlFor}-hint` : "", invalid ? `${htmlFor}-error` : ""].filter(Boolean).join(" ") || undefined;
+  // The first element child is the control: it gets the ids of its hint and error.
+  let control = children;
+  if (isValidElement(children)) {
+    control = cloneElement(children as ReactElement<Record<string, unknown>>, {
+      "aria-describedby": describedBy,
+      "aria-invalid": invalid ? true : undefined,
+    });
+  }
+  return (
+    <div className={`field${wide ? " field-wide" : ""}${invalid ? " field-invalid" : ""}`}>
+      <label htmlFor={htmlFor}>{label}</label>
+      {control}
+      {hint ? (
+        <div className="hint" id={`${htmlFor}-hint`}>
+          {hint}
+        </div>
+      ) : null}
+      {invalid ? (
+        <p className="field-error" id={`${htmlFor}-error`}>
+          {errors!.join(" ")}
+        </p>
+      ) : null}
+    </div>
+  );
+}
+
+/** Rows of name / value pairs (headers, query parameters, field mappings). */
+export function KeyValueEditor({
+  id,
+  legend,
+  rows,
+  onChange,
+  keyLabel = "Name",
+  valueLabel = "Value",
+  errors,
+}: {
+  id: string;
+  legend: string;
+  rows: KeyValue[];
+  onChange: (rows: KeyValue[]) => void;
+  keyLabel?: string;
+  valueLabel?: string;
+  errors?: string[];
+}) {
+  const set = (index: number, change: Partial<KeyValue>) => onChange(rows.map((row, i) => (i === index ? { ...row, ...change } : row)));
+  return (
+    <fieldset className="kv-editor field-wide" aria-describedby={errors?.length ? `${id}-error` : undefined}>
+      <legend>{legend}</legend>
+      {rows.map((row, index) => (
+        <div className="kv-row" key={index}>
+          <input
+            aria-label={`${keyLabel} ${index + 1}`}
+            placeholder={keyLabel}
+            value={row.key}
+            onChange={(e) => set(index, { key: e.target.value })}
+          />
+          <span aria-hidden="true">→</span>
+          <input
+            aria-label={`${valueLabel} ${index + 1}`}
+            placeholder={valueLabel}
+            value={row.value}
+            onChange={(e) => set(index, { value: e.target.value })}
+          />
+          <button type="button" className="btn btn-small" onClick={() => onChange(rows.filter((_, i) => i !== index))}>
+            Remove<span className="visually-hidden"> row {index + 1}</span>
+          </button>
+        </div>
+      ))}
+      <button type="button" className="btn btn-small" onClick={() => onChange([...rows, { key: "", value: "" }])}>
+        Add a row<span className="visually-hidden"> to {legend}</span>
+      </button>
+      {errors?.length ? (
+        <p className="field-error" id={`${id}-error`}>
+          {errors.join(" ")}
+        </p>
+      ) : null}
+    </fieldset>
+  );
+}
+
+/** The pagination style's own settings as fields (not JSON). */
+export function PaginationFields({
+  idPrefix,
+  type,
+  values,
+  onChange,
+}: {
+  idPrefix: string;
+  type: PaginationType;
+  values: PaginationValues;
+  onChange: (values: PaginationValues) => void;
+}) {
+  const specs = PAGINATION_KEYS[type];
+  if (specs.length === 0) return null;
+  return (
+    <>
+      {specs.map((spec) => {
+        const id = `${idPrefix}-pg-${spec.key}`;
+        if (spec.kind === "bool") {
+          return (
+            <div className="field" key={spec.key}>
+              <span className="label-like">{spec.label}</span>
+              <label className="checkbox" htmlFor={id}>
+                <input
+                  id={id}
+                  type="checkbox"
+                  checked={values[spec.key] === true}
+                  onChange={(e) => onChange({ ...values, [spec.key]: e.target.checked })}
+                />
+                Stop when a page has fewer records than the page size
+              </label>
+            </div>
+          );
+        }
+        return (
+          <Field key={spec.key} label={spec.label} htmlFor={id} hint={spec.hint}>
+            <input
+              id={id}
+              inputMode={spec.kind === "int" ? "numeric" : undefined}
+              value={typeof values[spec.key] === "string" ? (values[spec.key] as string) : ""}
+              onChange={(e) => onChange({ ...values, [spec.key]: e.target.value })}
+            />
+          </Field>
+        );
+      })}
+    </>
+  );
+}

@@ -1,0 +1,63 @@
+import { describe, expect, it } from "vitest";
+
+import { toCsv } from "./components/download";
+import { groupByError } from "./components/Quarantine";
+import { elapsedSeconds, recordsPerSecond } from "./components/LiveStats";
+import { formatDateTime, formatRelative, formatTimeMs } from "./format";
+import { syncLog } from "./test/helpers";
+
+describe("formatting", () => {
+  const now = Date.parse("2026-12-04T12:00:00Z");
+
+  it("says how far a time is, in the future or the past", () => {
+    expect(formatRelative("2026-12-04T12:37:00Z", now)).toBe("in 37 min");
+    expect(formatRelative("2026-12-04T14:05:00Z", now)).toBe("in 2 h 5 min");
+    expect(formatRelative("2026-12-04T11:57:00Z", now)).toBe("3 min ago");
+    expect(formatRelative("2026-12-04T12:00:20Z", now)).toBe("now");
+    expect(formatRelative("2026-12-07T12:00:00Z", now)).toBe("in 3 d");
+    expect(formatRelative(null, now)).toBe("—");
+  });
+
+  it("shows dates with their time zone and log times to the millisecond", () => {
+    expect(formatDateTime("2026-12-04T12:00:00Z")).toMatch(/(UTC|GMT|[A-Z]{2,5}|[+-]\d)/);
+    expect(formatTimeMs("2026-12-04T12:00:01.007Z")).toMatch(/^\d\d:\d\d:01\.007 \S+$/);
+  });
+});
+
+describe("live progress figures", () => {
+  it("use the time since the start while running and the duration once finished", () => {
+    const started = "2026-12-04T12:00:00Z";
+    const running = syncLog({ status: "RUNNING", started_at: started, records_processed: 500 });
+    expect(elapsedSeconds(running, Date.parse("2026-12-04T12:00:10Z"))).toBe(10);
+    expect(recordsPerSecond(running, Date.parse("2026-12-04T12:00:10Z"))).toBe(50);
+    const done = syncLog({ status: "SUCCESS", started_at: started, duration_seconds: 4, records_processed: 100 });
+    expect(elapsedSeconds(done, Date.parse("2026-12-04T13:00:00Z"))).toBe(4);
+    expect(recordsPerSecond(syncLog({ started_at: null }), now())).toBeNull();
+  });
+});
+
+describe("quarantine downloads", () => {
+  it("writes CSV with quoting and neutralises spreadsheet formulas", () => {
+    const csv = toCsv(
+      [
+        { external_id: "a,1", error: 'bad "x"', raw_payload: { id: 1 } },
+        { external_id: "=cmd()", error: "line\nbreak", raw_payload: null },
+      ],
+      ["external_id", "error", "raw_payload"],
+    );
+    expect(csv).toBe('external_id,error,raw_payload\r\n"a,1","bad ""x""","{""id"":1}"\r\n\'=cmd(),"line\nbreak",\r\n');
+  });
+
+  it("groups quarantined records by their error, largest group first", () => {
+    const item = (id: number, error: string) => ({ id, error, sync_log: 1, connector: 1, external_id: String(id), raw_payload: {}, page: 1, created_at: "" });
+    const groups = groupByError([item(1, "a"), item(2, "b"), item(3, "b")]);
+    expect(groups.map((g) => [g.error, g.items.length])).toEqual([
+      ["b", 2],
+      ["a", 1],
+    ]);
+  });
+});
+
+function now() {
+  return Date.now();
+}

@@ -1,0 +1,87 @@
+import { act, fireEvent, screen, within } from "@testing-library/react";
+import { afterEach, describe, expect, it, vi } from "vitest";
+
+import type { SyncLog } from "../api/types";
+import { connector, fakeFetch, renderAs, syncLog } from "../test/helpers";
+import { SYNCS_REFRESH_MS, SyncsPage } from "./SyncsPage";
+
+const page = <T,>(results: T[]) => ({ count: results.length, next: null, previous: null, results });
+
+function api(logs: () => SyncLog[]) {
+  return fakeFetch((call) => {
+    if (call.url.startsWith("/api/demo-extension/connectors/")) return { body: page([connector()]) };
+    return { body: page(logs()) };
+  });
+}
+
+const syncCalls = (calls: { url: string }[]) => calls.filter((c) => c.url.startsWith("/api/demo-extension/sync-logs/"));
+
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+describe("the syncs page", () => {
+  it("lists every sync of the tenant with its trigger", async () => {
+    api(() => [syncLog({ id: 8, status: "SUCCESS", triggered_by: "ui", records_processed: 120 })]);
+    renderAs("viewer", <SyncsPage />, "/syncs", "/syncs");
+    expect(await screen.findByRole("link", { name: "#8" })).toBeTruthy();
+    const table = screen.getByRole("table", { name: "Syncs" });
+    expect(within(table).getByText("ui")).toBeTruthy();
+    expect(within(table).getByText("120")).toBeTruthy();
+  });
+
+  it("takes its filters from the address, so a reload or a shared link keeps them", async () => {
+    const calls = api(() => []);
+    renderAs("viewer", <SyncsPage />, "/syncs?status=FAILED&triggered_by=schedule&connector=7&page=2", "/syncs");
+    await screen.findByText("No sync matches these filters.");
+    expect(syncCalls(calls)[0]?.url).toBe(
+      "/api/demo-extension/sync-logs/?ordering=-created_at&page=2&page_size=25&status=FAILED&triggered_by=schedule&connector=7",
+    );
+    expect((screen.getByLabelText("Status") as HTMLSelectElement).value).toBe("FAILED");
+    expect((screen.getByLabelText("Trigger") as HTMLSelectElement).value).toBe("schedule");
+  });
+
+  it("sends a day range as the instants of its local midnights, the end day included", async () => {
+    const calls = api(() => []);
+    renderAs("viewer", <SyncsPage />, "/syncs?created_after=2026-11-01&created_before=2026-11-30", "/syncs");
+    await screen.findByText("No sync matches these filters.");
+    const url = new URL(syncCalls(calls)[0]!.url, "http://x");
+    expect(url.searchParams.get("created_after")).toBe(new Date("2026-11-01T00:00:00").toISOString());
+    expect(url.searchParams.get("created_before")).toBe(new Date("2026-12-01T00:00:00").toISOString());
+  });
+
+  it("ignores junk in the address instead of sending it", async () => {
+    const calls = api(() => []);
+    renderAs("viewer", <SyncsPage />, "/syncs?status=DONE&connector=abc&created_after=yesterday", "/syncs");
+    await screen.findByText("No sync matches these filters.");
+    expect(syncCalls(calls)[0]?.url).toBe("/api/demo-extension/sync-logs/?ordering=-created_at&page=1&page_size=25");
+  });
+
+  it("applies the chosen filters", async () => {
+    const calls = api(() => []);
+    renderAs("viewer", <SyncsPage />, "/syncs", "/syncs");
+    await screen.findByText("No sync matches these filters.");
+    fireEvent.change(screen.getByLabelText("Status"), { target: { value: "PARTIAL" } });
+    fireEvent.click(screen.getByRole("button", { name: "Apply filters" }));
+    await vi.waitFor(() => expect(syncCalls(calls).at(-1)?.url).toContain("status=PARTIAL"));
+  });
+
+  it("refreshes itself while a listed sync runs, and stops when none does", async () => {
+    let status: SyncLog["status"] = "RUNNING";
+    const calls = api(() => [syncLog({ id: 8, status })]);
+    vi.useFakeTimers({ shouldAdvanceTime: true });
+    renderAs("viewer", <SyncsPage />, "/syncs", "/syncs");
+    expect(await screen.findByTestId("auto-refresh")).toBeTruthy();
+    const before = syncCalls(calls).length;
+    status = "SUCCESS";
+    await act(async () => {
+      await vi.advanceTimersByTimeAsync(SYNCS_REFRESH_MS + 50);
+    });
+    await vi.waitFor(() => expect(syncCalls(calls).length).toBe(before + 1));
+    await vi.waitFor(() => expect(screen.queryByTestId("auto-refresh")).toBeNull());
+    await act(async () => {
+      await vi.advanceTimersByTimeAsync(SYNCS_REFRESH_MS * 3);
+    });
+    expect(syncCalls(calls).length).toBe(before + 1);
+  });
+});

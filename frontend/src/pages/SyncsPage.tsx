@@ -1,0 +1,201 @@
+import { useEffect, useState, type FormEvent } from "react";
+import { Link, useSearchParams } from "react-router-dom";
+
+import { listConnectors, listSyncLogs, type SyncLogFilters } from "../api/api";
+import { SYNC_STATUSES, SYNC_TRIGGERS, isActiveStatus, type SyncStatus, type SyncTrigger } from "../api/types";
+import { usePageTitle } from "../announce";
+import { ErrorBanner, Loading, Pager, StatusBadge, TableWrap } from "../components/common";
+import { formatDateTime, formatNumber, formatSeconds } from "../format";
+import { useLoad } from "../hooks";
+
+const PAGE_SIZE = 25;
+export const SYNCS_REFRESH_MS = 3000;
+
+const FILTER_KEYS = ["status", "triggered_by", "connector", "created_after", "created_before"] as const;
+type FilterKey = (typeof FILTER_KEYS)[number];
+
+/** Every sync of the tenant, filtered by status, trigger, connector and date range; the filters
+ * and the page live in the address, so a reload, a shared link or Back keeps them. While any
+ * listed sync runs, the list refreshes itself. */
+export function SyncsPage() {
+  usePageTitle("Syncs");
+  const [params, setParams] = useSearchParams();
+  const page = Math.max(1, Number(params.get("page")) || 1);
+  const filters: SyncLogFilters = { page, page_size: PAGE_SIZE };
+  const status = params.get("status");
+  if (status && (SYNC_STATUSES as string[]).includes(status)) filters.status = status as SyncStatus;
+  const trigger = params.get("triggered_by");
+  if (trigger && (SYNC_TRIGGERS as string[]).includes(trigger)) filters.triggered_by = trigger as SyncTrigger;
+  const connector = Number(params.get("connector"));
+  if (Number.isInteger(connector) && connector > 0) filters.connector = connector;
+  // Dates are the user's local days; the API gets the instant their midnight falls on.
+  const after = params.get("created_after") ?? "";
+  const before = params.get("created_before") ?? "";
+  if (/^\d{4}-\d{2}-\d{2}$/.test(after)) filters.created_after = new Date(`${after}T00:00:00`).toISOString();
+  if (/^\d{4}-\d{2}-\d{2}$/.test(before)) {
+    const end = new Date(`${before}T00:00:00`);
+    end.setDate(end.getDate() + 1); // "until" includes that whole day
+    filters.created_before = end.toISOString();
+  }
+
+  const key = params.toString();
+  const logs = useLoad(() => listSyncLogs(filters), [key]);
+  const connectors = useLoad(() => listConnectors({ page_size: 100 }), []);
+  const anyRunning = logs.data?.results.some((log) => isActiveStatus(log.status)) ?? false;
+  const reload = logs.reload;
+  useEffect(() => {
+    if (!anyRunning) return;
+    const timer = setInterval(reload, SYNCS_REFRESH_MS);
+    return () => clearInterval(timer);
+  }, [anyRunning, reload]);
+
+  const [draft, setDraft] = useState<Record<FilterKey, string>>(() => ({
+    status: params.get("status") ?? "",
+    triggered_by: params.get("triggered_by") ?? "",
+    connector: params.get("connector") ?? "",
+    created_after: after,
+    created_before: before,
+  }));
+
+  function apply(event: FormEvent) {
+    event.preventDefault();
+    const next = new URLSearchParams();
+    for (const name of FILTER_KEYS) if (draft[name]) next.set(name, draft[name]);
+    setParams(next);
+  }
+
+  function clear() {
+    setDraft({ status: "", triggered_by: "", connector: "", created_after: "", created_before: "" });
+    setParams(new URLSearchParams());
+  }
+
+  function goTo(next: number) {
+    const copy = new URLSearchParams(params);
+    if (next === 1) copy.delete("page");
+    else copy.set("page", String(next));
+    setParams(copy);
+  }
+
+  const field = (name: FilterKey) => ({
+    id: `syncs-${name}`,
+    value: draft[name],
+    onChange: (e: { target: { value: string } }) => setDraft((current) => ({ ...current, [name]: e.target.value })),
+  });
+
+  return (
+    <div className="page">
+      <div className="page-header">
+        <h1>Syncs</h1>
+        {anyRunning ? (
+          <span className="muted small" data-testid="auto-refresh">
+            Refreshing every {SYNCS_REFRESH_MS / 1000} s while a sync runs
+          </span>
+        ) : null}
+      </div>
+      <form className="card filters" aria-label="Sync filters" onSubmit={apply}>
+        <div className="filter-grid">
+          <div className="field">
+            <label htmlFor="syncs-status">Status</label>
+            <select {...field("status")}>
+              <option value="">Any</option>
+              {SYNC_STATUSES.map((value) => (
+                <option key={value} value={value}>
+                  {value}
+                </option>
+              ))}
+            </select>
+          </div>
+          <div className="field">
+            <label htmlFor="syncs-triggered_by">Trigger</label>
+            <select {...field("triggered_by")}>
+              <option value="">Any</option>
+              {SYNC_TRIGGERS.map((value) => (
+                <option key={value} value={value}>
+                  {value}
+                </option>
+              ))}
+            </select>
+          </div>
+          <div className="field">
+            <label htmlFor="syncs-connector">Connector</label>
+            <select {...field("connector")}>
+              <option value="">Any</option>
+              {connectors.data?.results.map((item) => (
+                <option key={item.id} value={item.id}>
+                  {item.name}
+                </option>
+              ))}
+            </select>
+          </div>
+          <div className="field">
+            <label htmlFor="syncs-created_after">From (day)</label>
+            <input type="date" {...field("created_after")} />
+          </div>
+          <div className="field">
+            <label htmlFor="syncs-created_before">Until (day)</label>
+            <input type="date" {...field("created_before")} />
+          </div>
+        </div>
+        <div className="actions">
+          <button type="submit" className="btn btn-primary">
+            Apply filters
+          </button>
+          <button type="button" className="btn" onClick={clear}>
+            Clear
+          </button>
+        </div>
+      </form>
+      <ErrorBanner message={logs.error} />
+      {logs.loading && !logs.data ? <Loading /> : null}
+      {logs.data ? (
+        logs.data.results.length === 0 ? (
+          <div className="card empty">No sync matches these filters.</div>
+        ) : (
+          <>
+            <TableWrap>
+              <table className="table" aria-label="Syncs">
+                <thead>
+                  <tr>
+                    <th scope="col">Sync</th>
+                    <th scope="col">Connector</th>
+                    <th scope="col">Status</th>
+                    <th scope="col">Trigger</th>
+                    <th scope="col" className="num">
+                      Processed
+                    </th>
+                    <th scope="col" className="num">
+                      Failed
+                    </th>
+                    <th scope="col">Duration</th>
+                    <th scope="col">Created</th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {logs.data.results.map((log) => (
+                    <tr key={log.id}>
+                      <td>
+                        <Link to={`/sync-logs/${log.id}`}>#{log.id}</Link>
+                      </td>
+                      <td>
+                        <Link to={`/connectors/${log.connector}`}>{log.connector_name}</Link>
+                      </td>
+                      <td>
+                        <StatusBadge status={log.status} />
+                      </td>
+                      <td>{log.triggered_by}</td>
+                      <td className="num">{formatNumber(log.records_processed)}</td>
+                      <td className="num">{formatNumber(log.records_failed)}</td>
+                      <td>{formatSeconds(log.duration_seconds)}</td>
+                      <td className="small">{formatDateTime(log.created_at)}</td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </TableWrap>
+            <Pager page={page} pageSize={PAGE_SIZE} count={logs.data.count} onPage={goTo} label="sync" />
+          </>
+        )
+      ) : null}
+    </div>
+  );
+}

@@ -1,0 +1,82 @@
+// Syncs started in this tab are watched wherever the user goes: when one ends, a notice says so
+// (and the live region announces it), also on another page than the one that started it.
+
+import { createContext, useCallback, useContext, useEffect, useRef, useState, type ReactNode } from "react";
+import { Link } from "react-router-dom";
+
+import { getSyncLog } from "./api/api";
+import { isActiveStatus, type SyncLog } from "./api/types";
+import { useAnnounce } from "./announce";
+
+export const WATCH_INTERVAL_MS = 2000;
+
+interface SyncWatch {
+  watch: (logId: number) => void;
+}
+
+const SyncWatchContext = createContext<SyncWatch>({ watch: () => {} });
+
+export function useSyncWatch(): SyncWatch {
+  return useContext(SyncWatchContext);
+}
+
+export function SyncWatchProvider({ children }: { children: ReactNode }) {
+  const [watched, setWatched] = useState<number[]>([]);
+  const [ended, setEnded] = useState<SyncLog[]>([]);
+  const announce = useAnnounce();
+  const watchedRef = useRef(watched);
+  watchedRef.current = watched;
+
+  const watch = useCallback((logId: number) => {
+    setWatched((current) => (current.includes(logId) ? current : [...current, logId]));
+  }, []);
+
+  useEffect(() => {
+    if (watched.length === 0) return;
+    let live = true;
+    const timer = setInterval(() => {
+      for (const logId of watchedRef.current) {
+        getSyncLog(logId)
+          .then((log) => {
+            if (!live || isActiveStatus(log.status)) return;
+            setWatched((current) => current.filter((id) => id !== logId));
+            setEnded((current) => [...current.filter((item) => item.id !== log.id), log]);
+            announce(`Sync #${log.id} of ${log.connector_name} ended: ${log.status}.`);
+          })
+          .catch(() => {
+            // a passing error: try again at the next tick; a deleted log stops being watched
+          });
+      }
+    }, WATCH_INTERVAL_MS);
+    return () => {
+      live = false;
+      clearInterval(timer);
+    };
+  }, [watched.length, announce]);
+
+  return (
+    <SyncWatchContext.Provider value={{ watch }}>
+      {ended.length > 0 ? (
+        <div className="notices" data-testid="sync-notices">
+          {ended.map((log) => (
+            <div key={log.id} className={`notice notice-${log.status.toLowerCase()}`}>
+              <span>
+                Sync <Link to={`/sync-logs/${log.id}`}>#{log.id}</Link> of {log.connector_name} ended:{" "}
+                <strong>{log.status}</strong> ({log.records_processed.toLocaleString("en-US")} records)
+              </span>
+              <button
+                type="button"
+                className="btn btn-small"
+                aria-label={`Dismiss the notice about sync #${log.id}`}
+                onClick={() => setEnded((current) => current.filter((item) => item.id !== log.id))}
+              >
+                Dismiss
+              </button>
+            </div>
+          ))}
+        </div>
+      ) : null}
+      {children}
+    </SyncWatchContext.Provider>
+  );
+}
