@@ -5,12 +5,15 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, Spec
 from core.views import healthz, readyz
 from core.views_metrics import metrics
 from core.views_ui import ui_index
+from tenancy.admin_login import admin_login
 from tenancy.urls import auth_urlpatterns, tenancy_urlpatterns
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("readyz", readyz, name="readyz"),
     path("metrics", metrics, name="metrics"),
+    # Before admin.site.urls: the admin's sign-in gets the API sign-in's throttle and lockout.
+    path("admin/login/", admin_login, name="admin-login"),
     path("admin/", admin.site.urls),
     path("api/auth/", include(auth_urlpatterns)),
     path("api/tenancy/", include(tenancy_urlpatterns)),

@@ -6,7 +6,7 @@ from rest_framework_simplejwt.settings import api_settings as jwt_settings
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from tenancy.authentication import TENANT_CLAIM
-from tenancy.models import Membership, Role
+from tenancy.models import Invitation, Membership, Role
 
 User = get_user_model()
 
@@ -56,18 +56,43 @@ class MembershipSerializer(serializers.ModelSerializer):
         read_only_fields = ["id", "email", "created_at", "updated_at"]
 
 
-class MembershipCreateSerializer(serializers.Serializer):
+class InvitationSerializer(serializers.ModelSerializer):
+    """A pending invitation, as listed (the token is never shown again)."""
+
+    class Meta:
+        model = Invitation
+        fields = ["id", "email", "role", "created_at", "expires_at"]
+        read_only_fields = fields
+
+
+class InvitationCreatedSerializer(InvitationSerializer):
+    """The answer to creating an invitation: the only time the token is shown."""
+
+    token = serializers.CharField(help_text="Shown once; give it to the invitee.")
+    accept_path = serializers.CharField(
+        help_text="Where the invitee accepts it: POST {token, password, name?} to this path."
+    )
+
+    class Meta(InvitationSerializer.Meta):
+        fields = [*InvitationSerializer.Meta.fields, "token", "accept_path"]
+        read_only_fields = fields
+
+
+class InvitationCreateSerializer(serializers.Serializer):
     email = serializers.EmailField()
     role = serializers.ChoiceField(choices=Role.choices)
+
+
+class InvitationAcceptSerializer(serializers.Serializer):
+    token = serializers.CharField(max_length=256, trim_whitespace=True)
     password = serializers.CharField(
         write_only=True,
-        required=False,
         trim_whitespace=False,
         max_length=1024,
-        help_text=(
-            "Required when the email has no account yet; ignored for an existing account "
-            "(only its owner or an operator changes its password)."
-        ),
+        help_text="The existing account's own password, or the new account's password.",
+    )
+    name = serializers.CharField(
+        required=False, allow_blank=True, max_length=255, help_text="Full name of a new account."
     )
 
 
