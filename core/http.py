@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import contextvars
 import email.utils
-import json
 import logging
 import random
 import re
@@ -38,6 +37,7 @@ from django.conf import settings
 
 from core.egress import GuardedNetworkBackend, GuardedTransport, validate_url
 from core.http_errors import EgressDenied, ResponseTooLarge, UpstreamError
+from core.json_limits import loads_bounded
 from core.redaction import safe_url
 
 logger = logging.getLogger(__name__)
@@ -118,7 +118,8 @@ class UpstreamResponse:
     elapsed_ms: float
 
     def json(self):
-        return json.loads(self.content)
+        """The decoded body; ``core.json_limits.JSONTooDeep`` (a ``ValueError``) past the depth limit."""
+        return loads_bounded(self.content)
 
     @property
     def text(self) -> str:

@@ -188,7 +188,7 @@ REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["tenancy.authentication.TenantJWTAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["core.parsers.BoundedJSONParser"],
     "DEFAULT_PAGINATION_CLASS": "core.pagination.StandardPagination",
     "DEFAULT_FILTER_BACKENDS": [
         "django_filters.rest_framework.DjangoFilterBackend",
@@ -270,6 +270,8 @@ CORS_ALLOWED_ORIGINS = env_list("CORS_ALLOWED_ORIGINS", [])
 CORS_ALLOW_CREDENTIALS = False
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 1024 * 1024)
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 1000
+# The deepest JSON nesting read from a request body or an upstream response (core.json_limits).
+MIGRATEIQ_JSON_MAX_DEPTH = env_int("MIGRATEIQ_JSON_MAX_DEPTH", 200)
 
 # --- Outbound HTTP (core.http / core.egress) ------------------------------------------------
 MIGRATEIQ_EGRESS_ALLOWLIST = env_list("MIGRATEIQ_EGRESS_ALLOWLIST", [])

@@ -10,6 +10,7 @@ import re
 
 import orjson
 
+from core.json_limits import JSONTooDeep, loads_bounded
 from core.redaction import redact, safe_url
 
 # Envelope keys that usually hold the record list, in order of preference.
@@ -98,13 +99,15 @@ def _loads_document(content: bytes) -> tuple[object, bool]:
     """
     if type(content) is bytes and _LONG_DIGIT_RUN not in content.translate(_DIGITS_AS_ZEROS):
         try:
-            return orjson.loads(content), True
+            return loads_bounded(content, orjson.loads), True
         except orjson.JSONDecodeError:
-            pass
-    return json.loads(content), False
+            pass  # orjson refuses more than 1024 levels: the standard parser reports it below
+    return loads_bounded(content), False
 
 
 def _json_problem(exc: Exception) -> str:
+    if isinstance(exc, JSONTooDeep):
+        return str(exc)
     if isinstance(exc, json.JSONDecodeError):
         return f"{exc.msg} at character {exc.pos}"
     return type(exc).__name__
