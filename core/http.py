@@ -19,6 +19,7 @@ Every error it raises (:mod:`core.http_errors`) has a message that is safe to sh
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
 import email.utils
 import logging
@@ -63,6 +64,29 @@ _ERROR_BODY_DRAIN = 64 * 1024
 _deadline: contextvars.ContextVar[float | None] = contextvars.ContextVar(
     "migrateiq_http_deadline", default=None
 )
+
+
+# An outer budget for every request made inside ``total_deadline()``: (absolute deadline, seconds).
+_budget: contextvars.ContextVar[tuple[float, float] | None] = contextvars.ContextVar(
+    "migrateiq_http_budget", default=None
+)
+
+
+@contextlib.contextmanager
+def total_deadline(seconds: float) -> Iterator[None]:
+    """Bound every ``OutboundClient`` request made inside the block, retries and redirects included,
+    to ``seconds`` in total (from now). For callers on a web thread (``core.interactive``): a slow
+    upstream can hold the thread this long and no longer."""
+    token = _budget.set((time.monotonic() + float(seconds), float(seconds)))
+    try:
+        yield
+    finally:
+        _budget.reset(token)
+
+
+def _budget_left() -> float | None:
+    budget = _budget.get()
+    return None if budget is None else budget[0] - time.monotonic()
 
 
 def _within_deadline(timeout: float | None, timeout_error: type[Exception]) -> float | None:
@@ -202,14 +226,16 @@ class OutboundClient:
             try:
                 response = self._follow_redirects(method.upper(), target, headers, auth, attempt)
             except _AttemptFailed as failure:
-                if not failure.retryable or attempt >= self.max_attempts:
+                final = not failure.retryable or attempt >= self.max_attempts
+                wait = 0.0 if final else self._retry_wait(attempt, failure.retry_after)
+                left = _budget_left()
+                if final or (left is not None and left <= wait):  # no retry past the caller's budget
                     raise UpstreamError(
                         f"{failure.message} after {_attempts(attempt)}",
                         url=safe_url(str(failure.url)),
                         status_code=failure.status_code,
                         attempts=attempt,
                     ) from None
-                wait = self._retry_wait(attempt, failure.retry_after)
                 if self.on_retry is not None:
                     self.on_retry(
                         f"{failure.message} (attempt {attempt} of {self.max_attempts}); "
@@ -295,7 +321,11 @@ class OutboundClient:
     def _exchange(self, method, url: httpx.URL, headers, auth, attempt: int) -> UpstreamResponse:
         """One HTTP request/response, bounded by the total deadline; body read only for 2xx."""
         started = time.perf_counter()
-        token = _deadline.set(time.monotonic() + self.timeout)
+        ends_at = time.monotonic() + self.timeout
+        budget = _budget.get()
+        if budget is not None:
+            ends_at = min(ends_at, budget[0])
+        token = _deadline.set(ends_at)
         status: int | None = None
         try:
             request = self._client.build_request(method, url, headers=headers)
@@ -317,7 +347,9 @@ class OutboundClient:
         except httpx.TimeoutException as exc:
             status = None
             shown = safe_url(str(url))
-            if isinstance(exc, httpx.ConnectTimeout) and time.perf_counter() - started < self.timeout:
+            if budget is not None and time.monotonic() >= budget[0] - 0.01:
+                message = f"Timed out: the {budget[1]:g} s budget of this request ran out waiting for {shown}"
+            elif isinstance(exc, httpx.ConnectTimeout) and time.perf_counter() - started < self.timeout:
                 message = (
                     f"Timed out after {min(self.connect_timeout, self.timeout):g} s connecting to {shown}"
                 )

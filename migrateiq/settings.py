@@ -283,11 +283,19 @@ MIGRATEIQ_HTTP_MAX_ATTEMPTS = env_int("MIGRATEIQ_HTTP_MAX_ATTEMPTS", 5)
 MIGRATEIQ_HTTP_BACKOFF_BASE = env_float("MIGRATEIQ_HTTP_BACKOFF_BASE", 0.5)
 MIGRATEIQ_HTTP_RETRY_AFTER_CAP = env_float("MIGRATEIQ_HTTP_RETRY_AFTER_CAP", 60.0)
 MIGRATEIQ_HTTP_MAX_REDIRECTS = env_int("MIGRATEIQ_HTTP_MAX_REDIRECTS", 3)
+# Web threads (core.interactive): the total time an upstream call made while a person waits
+# (test_connection, preview) may take, retries and redirects included; one such call per user.
+MIGRATEIQ_INTERACTIVE_DEADLINE_SECONDS = env_float("MIGRATEIQ_INTERACTIVE_DEADLINE_SECONDS", 10.0)
+if not 0 < MIGRATEIQ_INTERACTIVE_DEADLINE_SECONDS <= 30:
+    raise ConfigurationError("MIGRATEIQ_INTERACTIVE_DEADLINE_SECONDS must be above 0 and at most 30.")
 
 # --- Sync engine ----------------------------------------------------------------------------
 MIGRATEIQ_SYNC_MAX_PAGES = env_int("MIGRATEIQ_SYNC_MAX_PAGES", 10000)
 MIGRATEIQ_SYNC_ERROR_THRESHOLD = env_float("MIGRATEIQ_SYNC_ERROR_THRESHOLD", 0.10)
 MIGRATEIQ_SYNC_WAIT_SECONDS = env_float("MIGRATEIQ_SYNC_WAIT_SECONDS", 5.0)
+# The longest a request waits for a run (sync_data / resume ?wait=): a larger wait is cut to this,
+# so polling clients cannot hold web threads (the run goes on in the background either way).
+MIGRATEIQ_SYNC_MAX_WAIT_SECONDS = env_float("MIGRATEIQ_SYNC_MAX_WAIT_SECONDS", 5.0)
 MIGRATEIQ_SYNC_HEARTBEAT_SECONDS = env_int("MIGRATEIQ_SYNC_HEARTBEAT_SECONDS", 30)
 MIGRATEIQ_SYNC_STALE_AFTER_SECONDS = env_int("MIGRATEIQ_SYNC_STALE_AFTER_SECONDS", 180)
 MIGRATEIQ_SYNC_MAX_ATTEMPTS = env_int("MIGRATEIQ_SYNC_MAX_ATTEMPTS", 3)
