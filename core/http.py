@@ -66,18 +66,20 @@ _deadline: contextvars.ContextVar[float | None] = contextvars.ContextVar(
 )
 
 
-# An outer budget for every request made inside ``total_deadline()``: (absolute deadline, seconds).
-_budget: contextvars.ContextVar[tuple[float, float] | None] = contextvars.ContextVar(
+# An outer budget for every request made inside ``total_deadline()``: (absolute deadline, what).
+_budget: contextvars.ContextVar[tuple[float, str] | None] = contextvars.ContextVar(
     "migrateiq_http_budget", default=None
 )
 
 
 @contextlib.contextmanager
-def total_deadline(seconds: float) -> Iterator[None]:
+def total_deadline(seconds: float, what: str | None = None) -> Iterator[None]:
     """Bound every ``OutboundClient`` request made inside the block, retries and redirects included,
-    to ``seconds`` in total (from now). For callers on a web thread (``core.interactive``): a slow
-    upstream can hold the thread this long and no longer."""
-    token = _budget.set((time.monotonic() + float(seconds), float(seconds)))
+    to ``seconds`` in total (from now). For a web thread (``core.interactive``: a slow upstream holds
+    the thread this long and no longer) and for a sync run's time budget. ``what`` names the budget
+    in the timeout message."""
+    what = what or f"the {float(seconds):g} s budget of this request"
+    token = _budget.set((time.monotonic() + float(seconds), what))
     try:
         yield
     finally:
@@ -348,7 +350,7 @@ class OutboundClient:
             status = None
             shown = safe_url(str(url))
             if budget is not None and time.monotonic() >= budget[0] - 0.01:
-                message = f"Timed out: the {budget[1]:g} s budget of this request ran out waiting for {shown}"
+                message = f"Timed out: {budget[1]} ran out waiting for {shown}"
             elif isinstance(exc, httpx.ConnectTimeout) and time.perf_counter() - started < self.timeout:
                 message = (
                     f"Timed out after {min(self.connect_timeout, self.timeout):g} s connecting to {shown}"

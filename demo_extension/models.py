@@ -61,6 +61,7 @@ CONNECTOR_REQUEST_FIELDS = (
     "incremental",
     "transformation_rules",
     "max_pages",
+    "max_sync_seconds",
 )
 
 
@@ -91,6 +92,8 @@ class CustomDataConnector(TenantOwnedModel):
     incremental = models.JSONField(default=dict, blank=True)
     transformation_rules = models.JSONField(default=dict, blank=True)
     max_pages = models.PositiveIntegerField(null=True, blank=True)
+    # A run's time budget for this connector; it can only lower MIGRATEIQ_SYNC_MAX_SECONDS.
+    max_sync_seconds = models.PositiveIntegerField(null=True, blank=True)
 
     # Sync state
     incremental_cursor = models.JSONField(null=True, blank=True)

@@ -146,7 +146,25 @@ class ConnectorSerializer(serializers.ModelSerializer):
         "include_unmapped.",
     )
     max_pages = serializers.IntegerField(
-        required=False, allow_null=True, min_value=1, max_value=1_000_000, help_text="Pages per run, at most."
+        required=False,
+        allow_null=True,
+        min_value=1,
+        max_value=1_000_000,
+        help_text="Pages per run, at most; the server's MIGRATEIQ_SYNC_MAX_PAGES (10,000) caps it.",
+    )
+    max_sync_seconds = serializers.IntegerField(
+        required=False,
+        allow_null=True,
+        min_value=1,
+        max_value=7 * 24 * 3600,
+        help_text="A run's time budget in seconds; the server's MIGRATEIQ_SYNC_MAX_SECONDS (3,600) caps "
+        "it. A run over budget stops at a page boundary, FAILED with its checkpoint: resume it to go on.",
+    )
+    last_sync_status = serializers.ChoiceField(
+        choices=models.SyncStatus.choices,
+        allow_blank=True,
+        read_only=True,
+        help_text='The status of the latest run; "" (empty) for a connector never synced.',
     )
 
     class Meta:

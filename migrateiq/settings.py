@@ -291,6 +291,18 @@ if not 0 < MIGRATEIQ_INTERACTIVE_DEADLINE_SECONDS <= 30:
 
 # --- Sync engine ----------------------------------------------------------------------------
 MIGRATEIQ_SYNC_MAX_PAGES = env_int("MIGRATEIQ_SYNC_MAX_PAGES", 10000)
+# A run's time budget: past it the run stops at a page boundary (FAILED, resumable from its
+# checkpoint). A connector's max_sync_seconds can only lower it. The worker's Celery time limits
+# (demo_extension/tasks.py) back it up a grace period later.
+MIGRATEIQ_SYNC_MAX_SECONDS = env_int("MIGRATEIQ_SYNC_MAX_SECONDS", 3600)
+MIGRATEIQ_SYNC_TIME_LIMIT_GRACE_SECONDS = env_int("MIGRATEIQ_SYNC_TIME_LIMIT_GRACE_SECONDS", 120)
+# Fair queuing: at most this many runs of one tenant at a time on the workers; a run over the cap
+# waits (queued again every MIGRATEIQ_SYNC_DEFER_SECONDS), it is never dropped. 0 turns it off.
+# The default leaves one worker process free of any single tenant.
+MIGRATEIQ_TENANT_MAX_CONCURRENT_SYNCS = env_int(
+    "MIGRATEIQ_TENANT_MAX_CONCURRENT_SYNCS", max(1, CELERY_WORKER_CONCURRENCY - 1)
+)
+MIGRATEIQ_SYNC_DEFER_SECONDS = env_float("MIGRATEIQ_SYNC_DEFER_SECONDS", 2.0)
 MIGRATEIQ_SYNC_ERROR_THRESHOLD = env_float("MIGRATEIQ_SYNC_ERROR_THRESHOLD", 0.10)
 MIGRATEIQ_SYNC_WAIT_SECONDS = env_float("MIGRATEIQ_SYNC_WAIT_SECONDS", 5.0)
 # The longest a request waits for a run (sync_data / resume ?wait=): a larger wait is cut to this,
