@@ -16,6 +16,8 @@ from django.http import HttpRequest, HttpResponse
 from django.utils.html import escape
 from django.views.decorators.http import require_safe
 
+from core.csp import policy_with_style_hash
+
 UI_BUILD_DIR = Path(settings.UI_BUILD_DIR)
 
 NOT_BUILT_PAGE = """<!doctype html>
@@ -55,10 +57,9 @@ def ui_index(request: HttpRequest, ui_page: str = "") -> HttpResponse:
             # The page names its hashed assets: always revalidate it so a new build shows at once.
             response["Cache-Control"] = "no-cache"
             return response
-    response = HttpResponse(
-        NOT_BUILT_PAGE.format(build_dir=escape(str(UI_BUILD_DIR))),
-        content_type="text/html; charset=utf-8",
-        status=503,
-    )
+    page = NOT_BUILT_PAGE.format(build_dir=escape(str(UI_BUILD_DIR)))
+    response = HttpResponse(page, content_type="text/html; charset=utf-8", status=503)
     response["Cache-Control"] = "no-store"
+    style = page.split("<style>", 1)[1].split("</style>", 1)[0]
+    response["Content-Security-Policy"] = policy_with_style_hash(style)
     return response

@@ -25,6 +25,8 @@ from migrateiq.env import (
     env_list,
     env_str,
     persistent_secret,
+    private_directory,
+    private_file,
     random_token,
 )
 
@@ -34,6 +36,9 @@ VAR_DIR = Path(env_str("MIGRATEIQ_VAR_DIR", str(BASE_DIR / "var")))
 DATABASE_URL = env_str("DATABASE_URL")
 EMBEDDED = not DATABASE_URL
 DEBUG = env_bool("DEBUG", False)
+if EMBEDDED or DEBUG:
+    # var/ holds the embedded database and the generated secrets: this user's only (0700).
+    private_directory(VAR_DIR)
 
 
 def _secret(name: str, filename: str, generate=random_token) -> str:
@@ -110,6 +115,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "core.csp.ContentSecurityPolicyMiddleware",
 ]
 
 ROOT_URLCONF = "migrateiq.urls"
@@ -133,11 +139,11 @@ TEMPLATES = [
 
 # --- Database -------------------------------------------------------------------------------
 if EMBEDDED:
-    VAR_DIR.mkdir(parents=True, exist_ok=True)
     DATABASES = {
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
-            "NAME": VAR_DIR / "migrateiq.sqlite3",
+            # Created 0600 before SQLite opens it (SQLite would create it with the umask: 0644).
+            "NAME": private_file(VAR_DIR / "migrateiq.sqlite3"),
             # WAL lets the web process read while a background sync writes.
             "OPTIONS": {
                 "timeout": 20,
@@ -263,6 +269,12 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+# core/csp.py: no inline script anywhere; the API docs pages get their own (inline styles) policy.
+MIGRATEIQ_CONTENT_SECURITY_POLICY = env_str(
+    "MIGRATEIQ_CONTENT_SECURITY_POLICY",
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; "
+    "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
+)
 if env_bool("SECURE_PROXY_SSL_HEADER", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]

@@ -1,7 +1,8 @@
 from django.contrib import admin
 from django.urls import include, path, re_path
-from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
 
+from core.csp import docs_policy
 from core.views import healthz, readyz
 from core.views_metrics import metrics
 from core.views_ui import ui_index
@@ -19,8 +20,9 @@ urlpatterns = [
     path("api/tenancy/", include(tenancy_urlpatterns)),
     path("api/demo-extension/", include("demo_extension.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
-    path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
+    # The split view serves Swagger's initialisation script as a file: no inline script (core/csp.py).
+    path("api/docs/", docs_policy(SpectacularSwaggerSplitView.as_view(url_name="schema")), name="swagger-ui"),
+    path("api/redoc/", docs_policy(SpectacularRedocView.as_view(url_name="schema")), name="redoc"),
     # Last: the web UI's page addresses (client-side routes); anything else stays a 404.
     re_path(r"^(?P<ui_page>|login/?|connectors/?|connectors/\d+/?|sync-logs/\d+/?)$", ui_index, name="ui"),
 ]
