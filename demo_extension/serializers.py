@@ -14,6 +14,7 @@ from rest_framework import serializers
 
 from core.egress import check_url
 from core.http_errors import OutboundError
+from core.strict_input import StrictTypesMixin
 from demo_extension import models
 from demo_extension.services.credentials import api_key_fields
 from demo_extension.services.incremental import validate_incremental_config
@@ -92,7 +93,17 @@ def validate_flat_strings(value, *, what: str, header_names: bool = False) -> di
     return cleaned
 
 
-class ConnectorSerializer(serializers.ModelSerializer):
+@extend_schema_field({"type": "object", "additionalProperties": True})
+class JSONObjectField(serializers.JSONField):
+    """A JSON object (the schema says so; the field's own validator checks its contents)."""
+
+    def to_internal_value(self, data):
+        if data is not None and not isinstance(data, dict):
+            raise serializers.ValidationError("Must be a JSON object.")
+        return super().to_internal_value(data)
+
+
+class ConnectorSerializer(StrictTypesMixin, serializers.ModelSerializer):
     api_key = serializers.CharField(
         write_only=True,
         required=False,
@@ -126,21 +137,21 @@ class ConnectorSerializer(serializers.ModelSerializer):
         help_text="Field of the transformed record that identifies it (dotted path allowed); "
         "empty: a content hash.",
     )
-    request_headers = serializers.JSONField(
+    request_headers = JSONObjectField(
         required=False, help_text="Extra request headers: an object of header names to string values."
     )
-    query_params = serializers.JSONField(
+    query_params = JSONObjectField(
         required=False, help_text="Extra query parameters: an object of names to string values."
     )
-    pagination = serializers.JSONField(
+    pagination = JSONObjectField(
         required=False,
         help_text='{"type": "auto" | "none" | "page" | "offset" | "cursor" | "next_url" | "link_header", '
         "...} with the parameter names and page size of the style.",
     )
-    incremental = serializers.JSONField(
+    incremental = JSONObjectField(
         required=False, help_text='{"cursor_field": ..., "param": ..., "initial_value": ...} or {}.'
     )
-    transformation_rules = serializers.JSONField(
+    transformation_rules = JSONObjectField(
         required=False,
         help_text="field_mappings (source path -> target field), type_conversions, defaults, required, "
         "include_unmapped.",

@@ -26,3 +26,6 @@ urlpatterns = [
     # Last: the web UI's page addresses (client-side routes); anything else stays a 404.
     re_path(r"^(?P<ui_page>|login/?|connectors/?|connectors/\d+/?|sync-logs/\d+/?)$", ui_index, name="ui"),
 ]
+
+# A URL no pattern matches: JSON in the API's error format under /api/ (core/views.py).
+handler404 = "core.views.not_found"

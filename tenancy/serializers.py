@@ -5,13 +5,14 @@ from rest_framework_simplejwt.serializers import TokenRefreshSerializer
 from rest_framework_simplejwt.settings import api_settings as jwt_settings
 from rest_framework_simplejwt.tokens import RefreshToken
 
+from core.strict_input import StrictTypesMixin
 from tenancy.authentication import TENANT_CLAIM
 from tenancy.models import Invitation, Membership, Role
 
 User = get_user_model()
 
 
-class TokenRequestSerializer(serializers.Serializer):
+class TokenRequestSerializer(StrictTypesMixin, serializers.Serializer):
     email = serializers.EmailField()
     password = serializers.CharField(write_only=True, trim_whitespace=False, max_length=1024)
     tenant = serializers.SlugField(
@@ -78,12 +79,12 @@ class InvitationCreatedSerializer(InvitationSerializer):
         read_only_fields = fields
 
 
-class InvitationCreateSerializer(serializers.Serializer):
+class InvitationCreateSerializer(StrictTypesMixin, serializers.Serializer):
     email = serializers.EmailField()
     role = serializers.ChoiceField(choices=Role.choices)
 
 
-class InvitationAcceptSerializer(serializers.Serializer):
+class InvitationAcceptSerializer(StrictTypesMixin, serializers.Serializer):
     token = serializers.CharField(max_length=256, trim_whitespace=True)
     password = serializers.CharField(
         write_only=True,
@@ -96,11 +97,11 @@ class InvitationAcceptSerializer(serializers.Serializer):
     )
 
 
-class MembershipUpdateSerializer(serializers.Serializer):
+class MembershipUpdateSerializer(StrictTypesMixin, serializers.Serializer):
     role = serializers.ChoiceField(choices=Role.choices)
 
 
-class TenantTokenRefreshSerializer(TokenRefreshSerializer):
+class TenantTokenRefreshSerializer(StrictTypesMixin, TokenRefreshSerializer):
     """Refresh that re-checks what sign-in checked: an active user who is still a member of the
     token's (active) tenant. Without it a removed member could keep minting access tokens until the
     refresh token expires."""
@@ -120,5 +121,5 @@ class TenantTokenRefreshSerializer(TokenRefreshSerializer):
         return super().validate(attrs)
 
 
-class RefreshRequestSerializer(serializers.Serializer):
+class RefreshRequestSerializer(StrictTypesMixin, serializers.Serializer):
     refresh = serializers.CharField(help_text="The refresh token to revoke.")
