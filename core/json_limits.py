@@ -1,11 +1,11 @@
-"""JSON nesting limits, for the bodies MigrateIQ parses: upstream responses and API requests.
+"""JSON nesting limits, for the bodies MigrateIQ parses: API request bodies and upstream responses.
 
 Python's parser recurses once per nesting level: a body of 100,000 ``[`` (100 KB) raised
 ``RecursionError``, which nothing expected (an HTTP 500 for a request body, a crashed page for an
-upstream one). Values nested deeper than ``MIGRATEIQ_JSON_MAX_DEPTH`` are refused with
-:class:`JSONTooDeep`, a ``ValueError`` whose message is safe to show. The limit also keeps every
-later step that walks a value recursively (canonical JSON, orjson's writer with its own limit of
-255 levels, previews) far from its own limit.
+upstream one). :func:`loads_bounded` turns that into :class:`JSONTooDeep`, a ``ValueError`` whose
+message is safe to show, and refuses documents nested deeper than the limit it is given: request
+bodies use ``MIGRATEIQ_JSON_MAX_DEPTH`` (200); upstream pages use orjson's own limit of 1024
+(``demo_extension.services.extract``), so the fast path needs no walk of its own.
 """
 
 import json

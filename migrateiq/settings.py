@@ -282,7 +282,7 @@ CORS_ALLOWED_ORIGINS = env_list("CORS_ALLOWED_ORIGINS", [])
 CORS_ALLOW_CREDENTIALS = False
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 1024 * 1024)
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 1000
-# The deepest JSON nesting read from a request body or an upstream response (core.json_limits).
+# The deepest JSON nesting read from a request body (core.parsers); upstream pages: 1024 (extract.py).
 MIGRATEIQ_JSON_MAX_DEPTH = env_int("MIGRATEIQ_JSON_MAX_DEPTH", 200)
 
 # --- Outbound HTTP (core.http / core.egress) ------------------------------------------------

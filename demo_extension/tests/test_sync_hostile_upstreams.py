@@ -77,22 +77,23 @@ def test_a_deeply_nested_page_fails_the_sync_with_a_clear_message(fault_server, 
     log = run_sync(connector)
 
     assert log.status == SyncStatus.FAILED
-    assert "nested deeper than 200 levels" in log.error_message
+    assert "nested deeper than 1024 levels" in log.error_message
 
 
-def test_nesting_beyond_the_limit_but_within_the_parser_is_refused_the_same_way(fault_server, make_connector):
-    body = '[{"id": 1, "v": ' + "[" * 300 + "]" * 300 + "}]"
+def test_a_deep_page_on_the_standard_parsers_path_is_refused_the_same_way(fault_server, make_connector):
+    """A NaN sends the page to the standard parser, which recursed without a limit."""
+    body = '[{"id": 1, "n": NaN, "v": ' + "[" * 5000 + "]" * 5000 + "}]"
     fault_server.expect_request("/items").respond_with_data(body, content_type="application/json")
     connector = make_connector(api_endpoint=fault_url(fault_server), auth_type="none")
 
     log = run_sync(connector)
 
     assert log.status == SyncStatus.FAILED
-    assert "nested deeper than 200 levels" in log.error_message
+    assert "nested deeper than 1024 levels" in log.error_message
 
 
 def test_nesting_within_the_limit_is_synced(fault_server, make_connector):
-    body = '[{"id": 1, "v": ' + "[" * 150 + "]" * 150 + "}]"
+    body = '[{"id": 1, "v": ' + "[" * 300 + "]" * 300 + "}]"
     fault_server.expect_request("/items").respond_with_data(body, content_type="application/json")
     connector = make_connector(api_endpoint=fault_url(fault_server), auth_type="none")
 
