@@ -298,8 +298,8 @@ MIGRATEIQ_HTTP_MAX_REDIRECTS = env_int("MIGRATEIQ_HTTP_MAX_REDIRECTS", 3)
 # Web threads (core.interactive): the total time an upstream call made while a person waits
 # (test_connection, preview) may take, retries and redirects included; one such call per user.
 MIGRATEIQ_INTERACTIVE_DEADLINE_SECONDS = env_float("MIGRATEIQ_INTERACTIVE_DEADLINE_SECONDS", 10.0)
-if not 0 < MIGRATEIQ_INTERACTIVE_DEADLINE_SECONDS <= 30:
-    raise ConfigurationError("MIGRATEIQ_INTERACTIVE_DEADLINE_SECONDS must be above 0 and at most 30.")
+if not 0 < MIGRATEIQ_INTERACTIVE_DEADLINE_SECONDS <= 10:
+    raise ConfigurationError("MIGRATEIQ_INTERACTIVE_DEADLINE_SECONDS must be above 0 and at most 10.")
 
 # --- Sync engine ----------------------------------------------------------------------------
 MIGRATEIQ_SYNC_MAX_PAGES = env_int("MIGRATEIQ_SYNC_MAX_PAGES", 10000)
