@@ -92,6 +92,8 @@ def web_server(tmp_path, drip):
             if process.poll() is not None:
                 raise RuntimeError((tmp_path / "gunicorn.log").read_text()) from None
             time.sleep(0.1)
+    # The first request loads the URL configuration and the API: warm up before measuring.
+    assert httpx.get(f"http://127.0.0.1:{PORT}/readyz", timeout=30).status_code in (200, 503)
     yield f"http://127.0.0.1:{PORT}"
     os.killpg(process.pid, 9)
     process.wait(10)
@@ -107,6 +109,7 @@ def test_one_editors_slow_upstream_calls_do_not_hold_every_web_thread(
         tenant=tenant_a, name="drip", api_endpoint=f"{drip.base_url}/users", auth_type="none"
     )
     editor_headers = {"Authorization": f"Bearer {token_for(editor, tenant_a)}"}
+    assert httpx.get(f"{web_server}/api/auth/me/", headers=editor_headers, timeout=30).status_code == 200
     results: list[tuple[int, float, dict]] = []
 
     def call():
@@ -139,4 +142,5 @@ def test_one_editors_slow_upstream_calls_do_not_hold_every_web_thread(
     (answered,) = [r for r in results if r[0] == 200]
     assert answered[2]["connected"] is False and "4 s budget" in answered[2]["message"]
     assert answered[1] < 7, f"the web thread was held {answered[1]:.1f} s"
-    assert all(seconds < BOUND_SECONDS for code, seconds, _ in results if code == 429)
+    refused = [seconds for code, seconds, _ in results if code == 429]
+    assert all(seconds < min(BOUND_SECONDS, answered[1]) for seconds in refused), results
