@@ -141,3 +141,24 @@ def test_runs_in_process_ignore_the_tenant_cap(sample_upstream, make_connector, 
 
     log.refresh_from_db()
     assert log.status == SyncStatus.SUCCESS
+
+
+def test_the_workers_soft_time_limit_ends_the_run_failed_with_the_budget_message(
+    sample_upstream, make_connector
+):
+    """Celery raises SoftTimeLimitExceeded wherever the run is; here after the second page."""
+    from celery.exceptions import SoftTimeLimitExceeded
+
+    upstream = sample_upstream(records=50, page_size=10, style="page")
+    connector = make_connector(upstream=upstream, pagination={"type": "page"})
+
+    def limit_reached(sync_log):
+        if sync_log.pages_fetched >= 2:
+            raise SoftTimeLimitExceeded()
+
+    log = run_sync(connector, progress=limit_reached)
+
+    assert log.status == SyncStatus.FAILED
+    assert "time budget" in log.error_message and "resume" in log.error_message
+    assert "Internal error" not in log.error_message
+    assert log.checkpoint
