@@ -23,7 +23,7 @@ _RUN_ID = uuid.uuid4().hex[:8]
 def django_db_modify_db_settings(request, tmp_path_factory, django_db_modify_db_settings_parallel_suffix):
     """Give every test run its own database name so parallel runs never share (or drop) one.
 
-    On SQLite, a session that runs Celery worker tests uses a file database: the worker
+    On SQLite, a session that runs Celery worker or web server tests uses a file database: those
     subprocesses must open the same database, and an in-memory one cannot be shared.
     """
     from django.conf import settings
@@ -32,7 +32,10 @@ def django_db_modify_db_settings(request, tmp_path_factory, django_db_modify_db_
     worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
     if db["ENGINE"] != "django.db.backends.sqlite3":
         db.setdefault("TEST", {})["NAME"] = f"test_migrateiq_{_RUN_ID}_{worker}"
-    elif any(item.get_closest_marker("celery_worker") for item in request.session.items):
+    elif any(
+        item.get_closest_marker("celery_worker") or item.get_closest_marker("server_process")
+        for item in request.session.items
+    ):
         path = tmp_path_factory.mktemp("db") / f"test_migrateiq_{_RUN_ID}_{worker}.sqlite3"
         db.setdefault("TEST", {})["NAME"] = str(path)
 

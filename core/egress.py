@@ -27,11 +27,21 @@ judged by the IPv4 address they carry.
   allowlist entry covers the address. ``MIGRATEIQ_ALLOW_PRIVATE_NETWORKS`` deliberately does not open
   loopback or link-local: the MigrateIQ host's own services are the juiciest SSRF target.
 
-``MIGRATEIQ_EGRESS_ALLOWLIST`` entries: an IP (``10.0.0.5``), a CIDR (``10.1.0.0/16``) or a host name,
-each with an optional port (``10.0.0.5:8443``, ``[fd00::1]:8080``, ``[fd00::/64]:443``); an entry
-with a port allows that port only. A host-name entry never vouches for the addresses the name
-resolves to (see GitLab #293733): a name that resolves to an internal address is allowed only when
-that address is itself allowed by an IP/CIDR entry (or by the private-networks switch).
+``MIGRATEIQ_EGRESS_ALLOWLIST`` entries: an IP (``10.0.0.5``), a CIDR (``10.1.0.0/16``) or a host name
+(``erp.corp.example``, ``*.partner.example`` for its subdomains), each with an optional port
+(``10.0.0.5:8443``, ``[fd00::1]:8080``, ``api.internal:8443``); an entry with a port allows that
+port only. What an entry opens:
+
+* an IP/CIDR entry: the addresses it covers (cloud metadata excepted), whatever name leads there;
+* a host-name entry: the *private-network* addresses (RFC 1918, CGNAT, unique-local) that this name
+  resolves to at connect time — an operator's internal API by name. It never opens loopback,
+  link-local, the other reserved ranges or cloud metadata: a name (or a wildcard's subdomain whose
+  DNS someone else controls) that resolves to ``127.0.0.1`` is denied unless an IP/CIDR entry also
+  covers that address and port. It never vouches for other names that resolve to the same address
+  (GitLab #293733).
+
+The allowlist is global: one list for the whole deployment, shared by every tenant (an entry
+lets every tenant's connectors reach that destination).
 
 Settings are read at call time. Denial messages are identical for open and closed ports, and every
 denial happens before any connection is attempted.
@@ -173,7 +183,8 @@ class EgressPolicy:
         """True when a connection to ``address:port`` is not allowed (``address`` as resolved).
 
         ``host_allowlisted``: the host name itself is on the allowlist (an operator's internal
-        API), so the addresses it resolves to *now* are allowed — except cloud metadata. The
+        API), so the private-network addresses it resolves to *now* are allowed — never loopback,
+        link-local, other reserved ranges or cloud metadata, which only an IP/CIDR entry opens. The
         connection still goes to the address checked here, so a later rebinding cannot move it.
         """
         return any(self._denies_form(form, port, host_allowlisted) for form in address_forms(address))
@@ -181,10 +192,10 @@ class EgressPolicy:
     def _denies_form(self, address: IPAddress, port: int, host_allowlisted: bool = False) -> bool:
         if address in METADATA_ADDRESSES:
             return True
-        if host_allowlisted or self.is_allowlisted(address, port):
+        if self.is_allowlisted(address, port):
             return False
         if _in_any(address, PRIVATE_NETWORKS):
-            return not self.allow_private_networks
+            return not (self.allow_private_networks or host_allowlisted)
         return _in_any(address, DENIED_NETWORKS)
 
 

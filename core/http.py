@@ -23,6 +23,7 @@ Every error it raises (:mod:`core.http_errors`) has a message that is safe to sh
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
 import email.utils
 import json
@@ -43,6 +44,7 @@ from django.conf import settings
 
 from core.egress import GuardedNetworkBackend, GuardedTransport, validate_url
 from core.http_errors import EgressDenied, ResponseTooLarge, UpstreamError
+from core.json_limits import loads_bounded
 from core.redaction import safe_url as _safe_url
 
 logger = logging.getLogger(__name__)
@@ -79,6 +81,31 @@ def safe_url(url: str) -> str:
 _deadline: contextvars.ContextVar[float | None] = contextvars.ContextVar(
     "migrateiq_http_deadline", default=None
 )
+
+
+# An outer budget for every request made inside ``total_deadline()``: (absolute deadline, what).
+_budget: contextvars.ContextVar[tuple[float, str] | None] = contextvars.ContextVar(
+    "migrateiq_http_budget", default=None
+)
+
+
+@contextlib.contextmanager
+def total_deadline(seconds: float, what: str | None = None) -> Iterator[None]:
+    """Bound every ``OutboundClient`` request made inside the block, retries and redirects included,
+    to ``seconds`` in total (from now). For a web thread (``core.interactive``: a slow upstream holds
+    the thread this long and no longer) and for a sync run's time budget. ``what`` names the budget
+    in the timeout message."""
+    what = what or f"the {float(seconds):g} s budget of this request"
+    token = _budget.set((time.monotonic() + float(seconds), what))
+    try:
+        yield
+    finally:
+        _budget.reset(token)
+
+
+def _budget_left() -> float | None:
+    budget = _budget.get()
+    return None if budget is None else budget[0] - time.monotonic()
 
 
 def _within_deadline(timeout: float | None, timeout_error: type[Exception]) -> float | None:
@@ -134,7 +161,8 @@ class UpstreamResponse:
     elapsed_ms: float
 
     def json(self):
-        return json.loads(self.content)
+        """The decoded body; ``core.json_limits.JSONTooDeep`` (a ``ValueError``) past the depth limit."""
+        return loads_bounded(self.content)
 
     @property
     def text(self) -> str:
@@ -249,14 +277,16 @@ class OutboundClient:
                     method.upper(), target, headers, auth, attempt, body=body, secrets=secrets
                 )
             except _AttemptFailed as failure:
-                if not failure.retryable or attempt >= self.max_attempts:
+                final = not failure.retryable or attempt >= self.max_attempts
+                wait = 0.0 if final else self._retry_wait(attempt, failure.retry_after)
+                left = _budget_left()
+                if final or (left is not None and left <= wait):  # no retry past the caller's budget
                     raise UpstreamError(
                         f"{failure.message} after {_attempts(attempt)}",
                         url=safe_url(str(failure.url)),
                         status_code=failure.status_code,
                         attempts=attempt,
                     ) from None
-                wait = self._retry_wait(attempt, failure.retry_after)
                 if self.on_retry is not None:
                     self.on_retry(
                         f"{failure.message} (attempt {attempt} of {self.max_attempts}); "
@@ -360,7 +390,11 @@ class OutboundClient:
     def _exchange(self, method, url: httpx.URL, headers, auth, attempt: int, body=None) -> UpstreamResponse:
         """One HTTP request/response, bounded by the total deadline; body read only for 2xx."""
         started = time.perf_counter()
-        token = _deadline.set(time.monotonic() + self.timeout)
+        ends_at = time.monotonic() + self.timeout
+        budget = _budget.get()
+        if budget is not None:
+            ends_at = min(ends_at, budget[0])
+        token = _deadline.set(ends_at)
         status: int | None = None
         try:
             if body is not None:
@@ -387,7 +421,9 @@ class OutboundClient:
         except httpx.TimeoutException as exc:
             status = None
             shown = safe_url(str(url))
-            if isinstance(exc, httpx.ConnectTimeout) and time.perf_counter() - started < self.timeout:
+            if budget is not None and time.monotonic() >= budget[0] - 0.01:
+                message = f"Timed out: {budget[1]} ran out waiting for {shown}"
+            elif isinstance(exc, httpx.ConnectTimeout) and time.perf_counter() - started < self.timeout:
                 message = (
                     f"Timed out after {min(self.connect_timeout, self.timeout):g} s connecting to {shown}"
                 )

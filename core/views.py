@@ -7,6 +7,7 @@ from django.core.cache import cache
 from django.db import connection
 from django.http import JsonResponse
 from django.views.decorators.http import require_GET
+from django.views.defaults import page_not_found
 
 logger = logging.getLogger(__name__)
 
@@ -65,3 +66,12 @@ def readyz(request):
         "checks": {name: (result or "ok") for name, result in checks.items()},
     }
     return JsonResponse(body, status=200 if ready else 503)
+
+
+def not_found(request, exception=None):
+    """The 404 page (``handler404``): under ``/api/`` the API's JSON error format, so a malformed id
+    (``/api/demo-extension/sync-logs/0.5/events/``, which no URL pattern matches) is answered like
+    any other missing object; elsewhere Django's page."""
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": "Not found."}, status=404)
+    return page_not_found(request, exception)

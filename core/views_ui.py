@@ -13,10 +13,11 @@ import re
 from pathlib import Path
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse
 from django.utils.html import escape
 from django.views.decorators.http import require_safe
-from django.views.defaults import page_not_found
+
+from core.csp import policy_with_style_hash
 
 UI_BUILD_DIR = Path(settings.UI_BUILD_DIR)
 
@@ -67,19 +68,9 @@ def ui_index(request: HttpRequest, ui_page: str = "") -> HttpResponse:
             # The page names its hashed assets: always revalidate it so a new build shows at once.
             response["Cache-Control"] = "no-cache"
             return response
-    response = HttpResponse(
-        NOT_BUILT_PAGE.format(build_dir=escape(str(UI_BUILD_DIR))),
-        content_type="text/html; charset=utf-8",
-        status=503,
-    )
+    page = NOT_BUILT_PAGE.format(build_dir=escape(str(UI_BUILD_DIR)))
+    response = HttpResponse(page, content_type="text/html; charset=utf-8", status=503)
     response["Cache-Control"] = "no-store"
+    style = page.split("<style>", 1)[1].split("</style>", 1)[0]
+    response["Content-Security-Policy"] = policy_with_style_hash(style)
     return response
-
-
-def not_found(request: HttpRequest, exception=None) -> HttpResponse:
-    """The project's 404 (``handler404``): an API address answers JSON like every API error; others
-    (the admin, static files) keep Django's page. Unknown UI addresses never get here: the UI's
-    route answers them with the app's own "page not found"."""
-    if request.path.startswith("/api/"):
-        return JsonResponse({"detail": "Not found: no API endpoint at this address."}, status=404)
-    return page_not_found(request, exception)

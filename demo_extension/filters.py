@@ -9,12 +9,14 @@ from django import forms
 from django.db.models import F, TextField
 from django.db.models.fields.json import KeyTextTransform, KeyTransform
 from django.db.models.functions import Cast, Length
+from drf_spectacular.utils import extend_schema_field
 
 from demo_extension import models
 
 MAX_ID = 2**63 - 1  # the largest id the databases store; a larger one would be a database error
 
 
+@extend_schema_field({"type": "integer", "minimum": 1, "maximum": MAX_ID})
 class IdFilter(django_filters.NumberFilter):
     """An object id: a whole number from 1 to MAX_ID (anything else is a 400 naming the filter)."""
 
@@ -26,8 +28,25 @@ class IdFilter(django_filters.NumberFilter):
         super().__init__(*args, **kwargs)
 
 
+class StrictBooleanField(forms.Field):
+    """``true`` or ``false`` only (``null``, ``1``, ``yes`` are a 400: the schema says boolean)."""
+
+    def to_python(self, value):
+        if value in (None, ""):
+            return None
+        if value in ("true", "True"):
+            return True
+        if value in ("false", "False"):
+            return False
+        raise forms.ValidationError("Use true or false.")
+
+
+class StrictBooleanFilter(django_filters.BooleanFilter):
+    field_class = StrictBooleanField
+
+
 class ConnectorFilter(django_filters.FilterSet):
-    is_active = django_filters.BooleanFilter(help_text="Only active (true) or inactive (false) connectors.")
+    is_active = StrictBooleanFilter(help_text="Only active (true) or inactive (false) connectors.")
     sync_frequency = django_filters.ChoiceFilter(choices=models.SyncFrequency.choices)
 
     class Meta:

@@ -75,6 +75,7 @@ CONNECTOR_REQUEST_FIELDS = (
     "transformation_rules",
     "max_pages",
     "error_detection",
+    "max_sync_seconds",
 )
 
 #: The connector's secrets besides ``api_key``: encrypted at rest, write-only in the API, never shown
@@ -122,6 +123,8 @@ class CustomDataConnector(TenantOwnedModel):
     max_pages = models.PositiveIntegerField(null=True, blank=True)
     # How an error answered with HTTP 200 is recognised (extract.check_upstream_error); {}: built-in rules.
     error_detection = models.JSONField(default=dict, blank=True)
+    # A run's time budget for this connector; it can only lower MIGRATEIQ_SYNC_MAX_SECONDS.
+    max_sync_seconds = models.PositiveIntegerField(null=True, blank=True)
 
     # Sync state
     incremental_cursor = models.JSONField(null=True, blank=True)

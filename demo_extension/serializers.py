@@ -15,6 +15,7 @@ from rest_framework.exceptions import PermissionDenied
 
 from core.egress import check_url
 from core.http_errors import OutboundError
+from core.strict_input import StrictTypesMixin
 from demo_extension import models
 from demo_extension.services import pagination
 from demo_extension.services.credentials import api_key_fields, destination_changes, stored_secrets
@@ -98,6 +99,16 @@ def validate_flat_strings(value, *, what: str, header_names: bool = False) -> di
     return cleaned
 
 
+@extend_schema_field({"type": "object", "additionalProperties": True})
+class JSONObjectField(serializers.JSONField):
+    """A JSON object (the schema says so; the field's own validator checks its contents)."""
+
+    def to_internal_value(self, data):
+        if data is not None and not isinstance(data, dict):
+            raise serializers.ValidationError("Must be a JSON object.")
+        return super().to_internal_value(data)
+
+
 def _secret_field(what: str, max_length: int = MAX_API_KEY_LENGTH) -> serializers.CharField:
     return serializers.CharField(
         write_only=True,
@@ -160,12 +171,12 @@ def _pagination_variant(kind: str) -> type[serializers.Serializer]:
         resource_type_field_name="type",
     )
 )
-class PaginationField(serializers.JSONField):
+class PaginationField(JSONObjectField):
     """``pagination``: a JSON object whose keys depend on its ``type`` (a discriminated union in the
     API schema)."""
 
 
-class ConnectorSerializer(serializers.ModelSerializer):
+class ConnectorSerializer(StrictTypesMixin, serializers.ModelSerializer):
     api_key = serializers.CharField(
         write_only=True,
         required=False,
@@ -212,10 +223,10 @@ class ConnectorSerializer(serializers.ModelSerializer):
         help_text="Field of the transformed record that identifies it (dotted path allowed); "
         "empty: a content hash.",
     )
-    request_headers = serializers.JSONField(
+    request_headers = JSONObjectField(
         required=False, help_text="Extra request headers: an object of header names to string values."
     )
-    query_params = serializers.JSONField(
+    query_params = JSONObjectField(
         required=False, help_text="Extra query parameters: an object of names to string values."
     )
     pagination = PaginationField(
@@ -224,22 +235,40 @@ class ConnectorSerializer(serializers.ModelSerializer):
         "...} with the keys of the type (see the README's pagination table); paths use the connector's "
         "path syntax (dots, 'a\\.b' for a key with a dot, '/json/pointer', negative list indexes).",
     )
-    incremental = serializers.JSONField(
+    incremental = JSONObjectField(
         required=False, help_text='{"cursor_field": ..., "param": ..., "initial_value": ...} or {}.'
     )
-    transformation_rules = serializers.JSONField(
+    transformation_rules = JSONObjectField(
         required=False,
         help_text="field_mappings (source path -> target field), type_conversions, defaults, required, "
         "include_unmapped.",
     )
-    error_detection = serializers.JSONField(
+    error_detection = JSONObjectField(
         required=False,
         help_text="How an error answered with HTTP 200 is recognised: {} (built-in rules: ok: false, "
         'errors or error with no records), or {"error_path": ..., "success_path": ..., '
         '"success_value": ..., "auto": true|false}.',
     )
     max_pages = serializers.IntegerField(
-        required=False, allow_null=True, min_value=1, max_value=1_000_000, help_text="Pages per run, at most."
+        required=False,
+        allow_null=True,
+        min_value=1,
+        max_value=1_000_000,
+        help_text="Pages per run, at most; the server's MIGRATEIQ_SYNC_MAX_PAGES (10,000) caps it.",
+    )
+    max_sync_seconds = serializers.IntegerField(
+        required=False,
+        allow_null=True,
+        min_value=1,
+        max_value=7 * 24 * 3600,
+        help_text="A run's time budget in seconds; the server's MIGRATEIQ_SYNC_MAX_SECONDS (3,600) caps "
+        "it. A run over budget stops at a page boundary, FAILED with its checkpoint: resume it to go on.",
+    )
+    last_sync_status = serializers.ChoiceField(
+        choices=models.SyncStatus.choices,
+        allow_blank=True,
+        read_only=True,
+        help_text='The status of the latest run; "" (empty) for a connector never synced.',
     )
 
     class Meta:

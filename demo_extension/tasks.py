@@ -6,11 +6,25 @@ kills its worker every time.
 """
 
 from celery import shared_task
+from django.conf import settings
 
 from demo_extension.services import runs
 
+#: The run budget (MIGRATEIQ_SYNC_MAX_SECONDS) is checked between pages and bounds every upstream
+#: request; these limits back it up for anything else that overruns (a page that takes too long to
+#: transform or store): the soft limit ends the run FAILED and resumable, the hard one kills the
+#: pool process (the message is redelivered; the attempt counter bounds it).
+SOFT_TIME_LIMIT = settings.MIGRATEIQ_SYNC_MAX_SECONDS + settings.MIGRATEIQ_SYNC_TIME_LIMIT_GRACE_SECONDS
+HARD_TIME_LIMIT = SOFT_TIME_LIMIT + 60
 
-@shared_task(name="demo_extension.tasks.run_sync_log", acks_late=True, reject_on_worker_lost=True)
+
+@shared_task(
+    name="demo_extension.tasks.run_sync_log",
+    acks_late=True,
+    reject_on_worker_lost=True,
+    soft_time_limit=SOFT_TIME_LIMIT,
+    time_limit=HARD_TIME_LIMIT,
+)
 def run_sync_log(sync_log_id: int) -> None:
     runs.execute_sync_log(sync_log_id)
 

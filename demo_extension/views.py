@@ -21,6 +21,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from core.exceptions import Conflict
+from core.interactive import bounded_upstream_call
 from core.throttling import ActionRateThrottle
 from demo_extension import filters, models
 from demo_extension import serializers as api
@@ -50,7 +51,9 @@ _WAIT = OpenApiParameter(
     "wait",
     OpenApiTypes.FLOAT,
     description="Seconds (0 to 60) to wait for the run to finish: 200 with the finished log, else 202 "
-    "with the pending or running log. Default: the server's MIGRATEIQ_SYNC_WAIT_SECONDS (5).",
+    "with the pending or running log. Default: the server's MIGRATEIQ_SYNC_WAIT_SECONDS (5). The wait "
+    "is cut to the server's MIGRATEIQ_SYNC_MAX_WAIT_SECONDS (5) to keep web threads free; poll the "
+    "sync log for longer runs.",
 )
 _TRIGGER = OpenApiParameter(
     "trigger",
@@ -133,7 +136,11 @@ def _parse_sync_options(request) -> tuple[bool, float, str]:
     wait = options.validated_data.get("wait")
     if wait is None:
         wait = settings.MIGRATEIQ_SYNC_WAIT_SECONDS
-    return options.validated_data["full_refresh"], wait, options.validated_data["trigger"]
+    return (
+        options.validated_data["full_refresh"],
+        min(wait, settings.MIGRATEIQ_SYNC_MAX_WAIT_SECONDS),
+        options.validated_data["trigger"],
+    )
 
 
 def _run_response(sync_log, wait: float) -> Response:
@@ -266,7 +273,9 @@ class ConnectorViewSet(ThrottledActionsMixin, TenantScopedModelViewSet):
         tags=["connectors"],
         request=None,
         responses={200: api.ConnectionResultSerializer, **_OBJECT_ERRORS, 429: _ERR},
-        description="Call the connector's endpoint once (first page) and report whether it answered.",
+        description="Call the connector's endpoint once (first page) and report whether it answered. "
+        "The call ends within the server's MIGRATEIQ_INTERACTIVE_DEADLINE_SECONDS (10 s); a user has "
+        "one such call at a time (another one is a 429).",
         examples=[
             OpenApiExample(
                 "Connected",
@@ -281,6 +290,7 @@ class ConnectorViewSet(ThrottledActionsMixin, TenantScopedModelViewSet):
             )
         ],
     )
+    @bounded_upstream_call
     @action(detail=True, methods=["post"])
     def test_connection(self, request, pk=None):
         result = DataSyncService(self.get_object()).check_connection()
@@ -295,6 +305,7 @@ class ConnectorViewSet(ThrottledActionsMixin, TenantScopedModelViewSet):
         "(the name is optional).",
         examples=_PREVIEW_EXAMPLES,
     )
+    @bounded_upstream_call
     @action(detail=False, methods=["post"], url_path="preview", filter_backends=[], pagination_class=None)
     def preview(self, request):
         config = api.ConnectorPreviewInputSerializer(data=request.data, context=self.get_serializer_context())
@@ -311,6 +322,7 @@ class ConnectorViewSet(ThrottledActionsMixin, TenantScopedModelViewSet):
         "for this preview only (validated as on PATCH: moving stored credentials elsewhere needs the "
         "admin role and the credentials again).",
     )
+    @bounded_upstream_call
     @action(detail=True, methods=["post"], url_path="preview", url_name="preview-saved")
     def preview_saved(self, request, pk=None):
         connector = self.get_object()

@@ -5,6 +5,7 @@ Kept free of Django imports: the settings module uses them before Django is conf
 
 import os
 import secrets
+import stat
 from pathlib import Path
 
 _TRUE = {"1", "true", "yes", "on"}
@@ -64,6 +65,27 @@ def env_list(name: str, default: list[str] | None = None) -> list[str]:
     return [item.strip() for item in value.replace("\n", ",").split(",") if item.strip()]
 
 
+def private_directory(path: Path) -> Path:
+    """``path`` as a directory only this user can enter (0700), created if missing (with missing
+    parents) and tightened if it exists: it holds the embedded database and generated secrets."""
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    if stat.S_IMODE(path.stat().st_mode) != 0o700:
+        path.chmod(0o700)
+    return path
+
+
+def private_file(path: Path) -> Path:
+    """``path`` as a file only this user can read (0600), created empty if missing, tightened if
+    it exists. SQLite accepts an empty file as a new database and gives its ``-wal`` and ``-shm``
+    files the database file's mode."""
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        if stat.S_IMODE(path.stat().st_mode) & 0o077:
+            path.chmod(0o600)
+    return path
+
+
 def persistent_secret(path: Path, generate) -> str:
     """Return the secret stored at ``path``, generating it (mode 0600) on first use.
 
@@ -71,7 +93,7 @@ def persistent_secret(path: Path, generate) -> str:
     """
     if path.exists():
         return path.read_text().strip()
-    path.parent.mkdir(parents=True, exist_ok=True)
+    private_directory(path.parent)
     value = generate()
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)

@@ -25,6 +25,8 @@ from migrateiq.env import (
     env_list,
     env_str,
     persistent_secret,
+    private_directory,
+    private_file,
     random_token,
 )
 
@@ -34,6 +36,9 @@ VAR_DIR = Path(env_str("MIGRATEIQ_VAR_DIR", str(BASE_DIR / "var")))
 DATABASE_URL = env_str("DATABASE_URL")
 EMBEDDED = not DATABASE_URL
 DEBUG = env_bool("DEBUG", False)
+if EMBEDDED or DEBUG:
+    # var/ holds the embedded database and the generated secrets: this user's only (0700).
+    private_directory(VAR_DIR)
 
 
 def _secret(name: str, filename: str, generate=random_token) -> str:
@@ -110,6 +115,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "core.csp.ContentSecurityPolicyMiddleware",
 ]
 
 ROOT_URLCONF = "migrateiq.urls"
@@ -133,11 +139,11 @@ TEMPLATES = [
 
 # --- Database -------------------------------------------------------------------------------
 if EMBEDDED:
-    VAR_DIR.mkdir(parents=True, exist_ok=True)
     DATABASES = {
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
-            "NAME": VAR_DIR / "migrateiq.sqlite3",
+            # Created 0600 before SQLite opens it (SQLite would create it with the umask: 0644).
+            "NAME": private_file(VAR_DIR / "migrateiq.sqlite3"),
             # WAL lets the web process read while a background sync writes.
             "OPTIONS": {
                 "timeout": 20,
@@ -188,7 +194,7 @@ REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["tenancy.authentication.TenantJWTAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["core.parsers.BoundedJSONParser"],
     "DEFAULT_PAGINATION_CLASS": "core.pagination.StandardPagination",
     "DEFAULT_FILTER_BACKENDS": [
         "django_filters.rest_framework.DjangoFilterBackend",
@@ -212,6 +218,8 @@ REST_FRAMEWORK = {
 # address. 0 turns it off.
 MIGRATEIQ_LOGIN_LOCKOUT_FAILURES = env_int("MIGRATEIQ_LOGIN_LOCKOUT_FAILURES", 10)
 MIGRATEIQ_LOGIN_LOCKOUT_SECONDS = env_int("MIGRATEIQ_LOGIN_LOCKOUT_SECONDS", 15 * 60)
+# How long an invitation to a tenant can be accepted (POST /api/tenancy/invitations/).
+MIGRATEIQ_INVITATION_TTL_SECONDS = env_int("MIGRATEIQ_INVITATION_TTL_SECONDS", 7 * 24 * 3600)
 
 SIMPLE_JWT = {
     "ACCESS_TOKEN_LIFETIME": timedelta(minutes=env_int("JWT_ACCESS_MINUTES", 15)),
@@ -261,6 +269,12 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+# core/csp.py: no inline script anywhere; the API docs pages get their own (inline styles) policy.
+MIGRATEIQ_CONTENT_SECURITY_POLICY = env_str(
+    "MIGRATEIQ_CONTENT_SECURITY_POLICY",
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; "
+    "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
+)
 if env_bool("SECURE_PROXY_SSL_HEADER", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
@@ -268,6 +282,8 @@ CORS_ALLOWED_ORIGINS = env_list("CORS_ALLOWED_ORIGINS", [])
 CORS_ALLOW_CREDENTIALS = False
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 1024 * 1024)
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 1000
+# The deepest JSON nesting read from a request body (core.parsers); upstream pages: 1024 (extract.py).
+MIGRATEIQ_JSON_MAX_DEPTH = env_int("MIGRATEIQ_JSON_MAX_DEPTH", 200)
 
 # --- Outbound HTTP (core.http / core.egress) ------------------------------------------------
 MIGRATEIQ_EGRESS_ALLOWLIST = env_list("MIGRATEIQ_EGRESS_ALLOWLIST", [])
@@ -279,11 +295,31 @@ MIGRATEIQ_HTTP_MAX_ATTEMPTS = env_int("MIGRATEIQ_HTTP_MAX_ATTEMPTS", 5)
 MIGRATEIQ_HTTP_BACKOFF_BASE = env_float("MIGRATEIQ_HTTP_BACKOFF_BASE", 0.5)
 MIGRATEIQ_HTTP_RETRY_AFTER_CAP = env_float("MIGRATEIQ_HTTP_RETRY_AFTER_CAP", 60.0)
 MIGRATEIQ_HTTP_MAX_REDIRECTS = env_int("MIGRATEIQ_HTTP_MAX_REDIRECTS", 3)
+# Web threads (core.interactive): the total time an upstream call made while a person waits
+# (test_connection, preview) may take, retries and redirects included; one such call per user.
+MIGRATEIQ_INTERACTIVE_DEADLINE_SECONDS = env_float("MIGRATEIQ_INTERACTIVE_DEADLINE_SECONDS", 10.0)
+if not 0 < MIGRATEIQ_INTERACTIVE_DEADLINE_SECONDS <= 10:
+    raise ConfigurationError("MIGRATEIQ_INTERACTIVE_DEADLINE_SECONDS must be above 0 and at most 10.")
 
 # --- Sync engine ----------------------------------------------------------------------------
 MIGRATEIQ_SYNC_MAX_PAGES = env_int("MIGRATEIQ_SYNC_MAX_PAGES", 10000)
+# A run's time budget: past it the run stops at a page boundary (FAILED, resumable from its
+# checkpoint). A connector's max_sync_seconds can only lower it. The worker's Celery time limits
+# (demo_extension/tasks.py) back it up a grace period later.
+MIGRATEIQ_SYNC_MAX_SECONDS = env_int("MIGRATEIQ_SYNC_MAX_SECONDS", 3600)
+MIGRATEIQ_SYNC_TIME_LIMIT_GRACE_SECONDS = env_int("MIGRATEIQ_SYNC_TIME_LIMIT_GRACE_SECONDS", 120)
+# Fair queuing: at most this many runs of one tenant at a time on the workers; a run over the cap
+# waits (queued again every MIGRATEIQ_SYNC_DEFER_SECONDS), it is never dropped. 0 turns it off.
+# The default leaves one worker process free of any single tenant.
+MIGRATEIQ_TENANT_MAX_CONCURRENT_SYNCS = env_int(
+    "MIGRATEIQ_TENANT_MAX_CONCURRENT_SYNCS", max(1, CELERY_WORKER_CONCURRENCY - 1)
+)
+MIGRATEIQ_SYNC_DEFER_SECONDS = env_float("MIGRATEIQ_SYNC_DEFER_SECONDS", 2.0)
 MIGRATEIQ_SYNC_ERROR_THRESHOLD = env_float("MIGRATEIQ_SYNC_ERROR_THRESHOLD", 0.10)
 MIGRATEIQ_SYNC_WAIT_SECONDS = env_float("MIGRATEIQ_SYNC_WAIT_SECONDS", 5.0)
+# The longest a request waits for a run (sync_data / resume ?wait=): a larger wait is cut to this,
+# so polling clients cannot hold web threads (the run goes on in the background either way).
+MIGRATEIQ_SYNC_MAX_WAIT_SECONDS = env_float("MIGRATEIQ_SYNC_MAX_WAIT_SECONDS", 5.0)
 MIGRATEIQ_SYNC_HEARTBEAT_SECONDS = env_int("MIGRATEIQ_SYNC_HEARTBEAT_SECONDS", 30)
 MIGRATEIQ_SYNC_STALE_AFTER_SECONDS = env_int("MIGRATEIQ_SYNC_STALE_AFTER_SECONDS", 180)
 MIGRATEIQ_SYNC_MAX_ATTEMPTS = env_int("MIGRATEIQ_SYNC_MAX_ATTEMPTS", 3)

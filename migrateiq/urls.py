@@ -1,26 +1,32 @@
 from django.contrib import admin
 from django.urls import include, path, re_path
-from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
 
+from core.csp import docs_policy
 from core.views import healthz, readyz
 from core.views_metrics import metrics
 from core.views_ui import ui_index
+from tenancy.admin_login import admin_login
 from tenancy.urls import auth_urlpatterns, tenancy_urlpatterns
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("readyz", readyz, name="readyz"),
     path("metrics", metrics, name="metrics"),
+    # Before admin.site.urls: the admin's sign-in gets the API sign-in's throttle and lockout.
+    path("admin/login/", admin_login, name="admin-login"),
     path("admin/", admin.site.urls),
     path("api/auth/", include(auth_urlpatterns)),
     path("api/tenancy/", include(tenancy_urlpatterns)),
     path("api/demo-extension/", include("demo_extension.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
-    path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
+    # The split view serves Swagger's initialisation script as a file: no inline script (core/csp.py).
+    path("api/docs/", docs_policy(SpectacularSwaggerSplitView.as_view(url_name="schema")), name="swagger-ui"),
+    path("api/redoc/", docs_policy(SpectacularRedocView.as_view(url_name="schema")), name="redoc"),
     # Last: every other address outside the API, the admin and the static files is the web UI's
     # (its own "page not found" included; core/views_ui.py answers 404 for addresses it has no page for).
     re_path(r"^(?!api/|admin/|static/)(?P<ui_page>.*)$", ui_index, name="ui"),
 ]
 
-handler404 = "core.views_ui.not_found"
+# A URL no pattern matches: JSON in the API's error format under /api/ (core/views.py).
+handler404 = "core.views.not_found"

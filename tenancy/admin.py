@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from tenancy.models import Membership, Tenant
+from tenancy.models import Invitation, Membership, Tenant
 
 
 class MembershipInline(admin.TabularInline):
@@ -23,3 +23,11 @@ class MembershipAdmin(admin.ModelAdmin):
     list_filter = ["role", "tenant"]
     search_fields = ["user__email", "tenant__slug"]
     autocomplete_fields = ["user"]
+
+
+@admin.register(Invitation)
+class InvitationAdmin(admin.ModelAdmin):
+    list_display = ["email", "tenant", "role", "created_at", "expires_at", "accepted_at", "revoked_at"]
+    list_filter = ["role", "tenant"]
+    search_fields = ["email", "tenant__slug"]
+    readonly_fields = ["token_hash", "invited_by", "accepted_by", "accepted_at"]

@@ -81,3 +81,31 @@ class TenantOwnedModel(TenantOwnedMixin, TimeStampedModel):
 
     class Meta:
         abstract = True
+
+
+class Invitation(TenantOwnedModel):
+    """An offer of ``role`` in a tenant to whoever holds the token sent to ``email``.
+
+    Membership needs the invitee's consent: the account (existing or new) is attached only when the
+    token is accepted with that account's password. Only a SHA-256 of the token is stored; the token
+    itself is shown once, to the admin who created the invitation.
+    """
+
+    email = models.EmailField()
+    role = models.CharField(max_length=16, choices=Role.choices, default=Role.VIEWER)
+    token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    expires_at = models.DateTimeField()
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    accepted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self):
+        return f"invitation of {self.email} to {self.tenant_id} ({self.role})"

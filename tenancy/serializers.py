@@ -5,13 +5,14 @@ from rest_framework_simplejwt.serializers import TokenRefreshSerializer
 from rest_framework_simplejwt.settings import api_settings as jwt_settings
 from rest_framework_simplejwt.tokens import RefreshToken
 
+from core.strict_input import StrictTypesMixin
 from tenancy.authentication import TENANT_CLAIM
-from tenancy.models import Membership, Role
+from tenancy.models import Invitation, Membership, Role
 
 User = get_user_model()
 
 
-class TokenRequestSerializer(serializers.Serializer):
+class TokenRequestSerializer(StrictTypesMixin, serializers.Serializer):
     email = serializers.EmailField()
     password = serializers.CharField(write_only=True, trim_whitespace=False, max_length=1024)
     tenant = serializers.SlugField(
@@ -56,26 +57,51 @@ class MembershipSerializer(serializers.ModelSerializer):
         read_only_fields = ["id", "email", "created_at", "updated_at"]
 
 
-class MembershipCreateSerializer(serializers.Serializer):
+class InvitationSerializer(serializers.ModelSerializer):
+    """A pending invitation, as listed (the token is never shown again)."""
+
+    class Meta:
+        model = Invitation
+        fields = ["id", "email", "role", "created_at", "expires_at"]
+        read_only_fields = fields
+
+
+class InvitationCreatedSerializer(InvitationSerializer):
+    """The answer to creating an invitation: the only time the token is shown."""
+
+    token = serializers.CharField(help_text="Shown once; give it to the invitee.")
+    accept_path = serializers.CharField(
+        help_text="Where the invitee accepts it: POST {token, password, name?} to this path."
+    )
+
+    class Meta(InvitationSerializer.Meta):
+        fields = [*InvitationSerializer.Meta.fields, "token", "accept_path"]
+        read_only_fields = fields
+
+
+class InvitationCreateSerializer(StrictTypesMixin, serializers.Serializer):
     email = serializers.EmailField()
     role = serializers.ChoiceField(choices=Role.choices)
+
+
+class InvitationAcceptSerializer(StrictTypesMixin, serializers.Serializer):
+    token = serializers.CharField(max_length=256, trim_whitespace=True)
     password = serializers.CharField(
         write_only=True,
-        required=False,
         trim_whitespace=False,
         max_length=1024,
-        help_text=(
-            "Required when the email has no account yet; ignored for an existing account "
-            "(only its owner or an operator changes its password)."
-        ),
+        help_text="The existing account's own password, or the new account's password.",
+    )
+    name = serializers.CharField(
+        required=False, allow_blank=True, max_length=255, help_text="Full name of a new account."
     )
 
 
-class MembershipUpdateSerializer(serializers.Serializer):
+class MembershipUpdateSerializer(StrictTypesMixin, serializers.Serializer):
     role = serializers.ChoiceField(choices=Role.choices)
 
 
-class TenantTokenRefreshSerializer(TokenRefreshSerializer):
+class TenantTokenRefreshSerializer(StrictTypesMixin, TokenRefreshSerializer):
     """Refresh that re-checks what sign-in checked: an active user who is still a member of the
     token's (active) tenant. Without it a removed member could keep minting access tokens until the
     refresh token expires."""
@@ -95,5 +121,5 @@ class TenantTokenRefreshSerializer(TokenRefreshSerializer):
         return super().validate(attrs)
 
 
-class RefreshRequestSerializer(serializers.Serializer):
+class RefreshRequestSerializer(StrictTypesMixin, serializers.Serializer):
     refresh = serializers.CharField(help_text="The refresh token to revoke.")

@@ -2,18 +2,21 @@
 
 import hashlib
 import math
+import secrets
 import time
+from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.password_validation import validate_password
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
+from django.utils import timezone
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from tenancy.authentication import TENANT_CLAIM
-from tenancy.models import Membership, Role, Tenant
+from tenancy.models import Invitation, Membership, Role, Tenant
 
 User = get_user_model()
 
@@ -102,22 +105,10 @@ def admins_left_after(membership: Membership, *, new_role: str | None = None, re
 def issue_tokens(email: str, password: str, tenant_slug: str | None) -> dict:
     """Check credentials and membership; return ``{"access", "refresh"}`` carrying the tenant.
 
-    Failed sign-ins are counted per email (see :class:`_Lockout`); a locked email is refused with
+    Failed sign-ins are counted per account (see :class:`Lockout`); a locked account is refused with
     429 before its password is checked.
     """
-    lockout = _Lockout(email)
-    lockout.check()
-    user = User.objects.filter(email__iexact=(email or "").strip()).first()
-    if user is None:
-        # Hash anyway: answering an unknown email faster than a wrong password would tell which
-        # emails have accounts (Django's ModelBackend does the same).
-        User().set_password(password or "")
-        lockout.failed()
-        raise LoginError("Invalid email or password.")
-    if not user.check_password(password or "") or not user.is_active:
-        lockout.failed()
-        raise LoginError("Invalid email or password.")
-    lockout.succeeded()
+    user = check_credentials(email, password)
     memberships = Membership.objects.select_related("tenant").filter(user=user, tenant__is_active=True)
     if tenant_slug:
         membership = memberships.filter(tenant__slug=tenant_slug).first()
@@ -133,24 +124,73 @@ def issue_tokens(email: str, password: str, tenant_slug: str | None) -> dict:
                 f"You belong to several tenants ({slugs}): say which with 'tenant'.", status_code=400
             )
         membership = found[0]
+    return tokens_for(user, membership.tenant)
+
+
+def tokens_for(user, tenant: Tenant) -> dict:
     refresh = RefreshToken.for_user(user)
-    refresh[TENANT_CLAIM] = membership.tenant_id
-    refresh["tenant"] = membership.tenant.slug
+    refresh[TENANT_CLAIM] = tenant.pk
+    refresh["tenant"] = tenant.slug
     return {"access": str(refresh.access_token), "refresh": str(refresh)}
 
 
-class _Lockout:
-    """Failed sign-ins of one email, in the shared cache (Redis in production).
+def find_user_by_email(email: str):
+    """The account the database considers equal to ``email`` (the comparison sign-in uses)."""
+    return User.objects.filter(email__iexact=(email or "").strip()).first()
+
+
+def check_credentials(email: str, password: str, *, user=None, found: bool = False):
+    """The active user whose email and password these are, or :class:`LoginError` (401, or 429 while
+    the account is locked). Every caller that accepts a password (API sign-in, the admin sign-in,
+    accepting an invitation) goes through here, so all of them count towards one lockout.
+    ``found=True``: the caller looked ``user`` up already (``None``: no account)."""
+    if not found:
+        user = find_user_by_email(email)
+    lockout = Lockout.for_account(user, email)
+    lockout.check()
+    if user is None:
+        # Hash anyway: answering an unknown email faster than a wrong password would tell which
+        # emails have accounts (Django's ModelBackend does the same).
+        User().set_password(password or "")
+        lockout.failed()
+        raise LoginError("Invalid email or password.")
+    if not user.check_password(password or "") or not user.is_active:
+        lockout.failed()
+        raise LoginError("Invalid email or password.")
+    lockout.succeeded()
+    return user
+
+
+def database_casefold(text: str) -> str:
+    """``text`` folded the way the database folds it for ``__iexact`` (``UPPER()`` on PostgreSQL,
+    ASCII-only on SQLite): two spellings the user lookup treats as one get one value here. Python's
+    ``lower()`` differs (PostgreSQL upper-cases the long s ``ſ`` to ``S``; Python lower-cases it to
+    itself), which let a look-alike spelling reach the account under a fresh failure count."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT UPPER(%s)", [text])
+        return cursor.fetchone()[0]
+
+
+class Lockout:
+    """Failed sign-ins of one account, in the shared cache (Redis in production).
 
     ``MIGRATEIQ_LOGIN_LOCKOUT_FAILURES`` failures within ``MIGRATEIQ_LOGIN_LOCKOUT_SECONDS`` lock
-    the email for that long, from every address (the login throttle is per address). Unknown emails
-    are counted and locked the same way, so a lockout tells nothing about which emails have
-    accounts. A successful sign-in clears the count. The keys hold a hash of the email, not the
-    email. With the embedded default's local-memory cache each server process counts on its own.
+    the account for that long, from every address (the login throttle is per address). The key is
+    the user id when the email belongs to an account, so every spelling the database matches to that
+    account shares one count; an unknown email is keyed by its database case folding, so unknown
+    emails are counted and locked the same way and a lockout tells nothing about which emails have
+    accounts. A successful sign-in clears the count. The keys hold a hash, not the email. With the
+    embedded default's local-memory cache each server process counts on its own.
     """
 
-    def __init__(self, email: str):
-        digest = hashlib.sha256((email or "").strip().lower().encode()).hexdigest()
+    @classmethod
+    def for_account(cls, user, email: str) -> "Lockout":
+        if user is not None:
+            return cls(f"user:{user.pk}")
+        return cls("email:" + database_casefold((email or "").strip()))
+
+    def __init__(self, identity: str):
+        digest = hashlib.sha256(identity.encode()).hexdigest()
         self.failures_key = f"login-failures:{digest}"
         self.locked_key = f"login-locked:{digest}"
         self.limit = settings.MIGRATEIQ_LOGIN_LOCKOUT_FAILURES
@@ -186,3 +226,89 @@ class _Lockout:
     def succeeded(self) -> None:
         if self.limit > 0:
             cache.delete(self.failures_key)
+
+
+class InvitationError(ValidationError):
+    """The invitation cannot be accepted; the message is safe to show (400)."""
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def pending_invitations():
+    """Invitations that can still be accepted (not accepted, revoked or expired)."""
+    return Invitation.objects.filter(
+        accepted_at__isnull=True, revoked_at__isnull=True, expires_at__gt=timezone.now()
+    )
+
+
+def create_invitation(tenant: Tenant, email: str, role: str, invited_by=None) -> tuple[Invitation, str]:
+    """Invite ``email`` to ``tenant`` with ``role``; returns (invitation, token).
+
+    The answer is the same whether or not the email has an account (nothing is looked up), so an
+    admin learns nothing about other tenants' users. A newer invitation of the same email to the
+    same tenant replaces the pending one. The token is returned once; only its hash is stored.
+    """
+    if role not in Role.values:
+        raise ValidationError(f"Unknown role {role!r}; choose one of {', '.join(Role.values)}.")
+    email = User.objects.normalize_email(email).lower()
+    token = secrets.token_urlsafe(32)
+    now = timezone.now()
+    with transaction.atomic():
+        pending_invitations().filter(tenant=tenant, email__iexact=email).update(revoked_at=now)
+        invitation = Invitation.objects.create(
+            tenant=tenant,
+            email=email,
+            role=role,
+            token_hash=_token_hash(token),
+            invited_by=invited_by,
+            expires_at=now + timedelta(seconds=settings.MIGRATEIQ_INVITATION_TTL_SECONDS),
+        )
+    return invitation, token
+
+
+def revoke_invitation(invitation: Invitation) -> None:
+    Invitation.objects.filter(pk=invitation.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
+
+
+_INVALID_INVITATION = "This invitation is not valid: it may have expired, been revoked or been used already."
+
+
+def accept_invitation(token: str, password: str, name: str | None = None) -> dict:
+    """Accept an invitation and sign in: returns the token pair for the invitation's tenant.
+
+    An existing account with the invited email must give its own password (checked with the sign-in
+    lockout): no account is attached to a tenant without its owner's consent. A new email gets an
+    account with ``password`` (validated like any password) and ``name``. Raises
+    :class:`InvitationError` for an unknown, expired, revoked or used token, :class:`LoginError` for
+    a wrong password, ``ValidationError`` for a weak new password.
+    """
+    with transaction.atomic():
+        invitation = (
+            pending_invitations()
+            .select_for_update()
+            .select_related("tenant")
+            .filter(token_hash=_token_hash(token or ""), tenant__is_active=True)
+            .first()
+        )
+        if invitation is None:
+            raise InvitationError(_INVALID_INVITATION)
+        user = find_user_by_email(invitation.email)
+        if user is not None:
+            check_credentials(invitation.email, password, user=user, found=True)
+        else:
+            validate_password(password, User(email=invitation.email, full_name=name or ""))
+            user = User.objects.create_user(email=invitation.email, password=password, full_name=name or "")
+        membership, created = Membership.objects.get_or_create(
+            user=user, tenant=invitation.tenant, defaults={"role": invitation.role}
+        )
+        if not created and membership.role != invitation.role:
+            if admins_left_after(membership, new_role=invitation.role) == 0:
+                raise LastAdminError()
+            membership.role = invitation.role
+            membership.save(update_fields=["role", "updated_at"])
+        invitation.accepted_at = timezone.now()
+        invitation.accepted_by = user
+        invitation.save(update_fields=["accepted_at", "accepted_by", "updated_at"])
+    return tokens_for(user, invitation.tenant)

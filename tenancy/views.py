@@ -1,5 +1,6 @@
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
+from django.urls import reverse
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status
 from rest_framework.permissions import AllowAny, IsAuthenticated
@@ -10,11 +11,14 @@ from rest_framework_simplejwt.views import TokenBlacklistView, TokenRefreshView
 from core.exceptions import error_response
 from core.throttling import ActionRateThrottle
 from tenancy import services
-from tenancy.models import Membership
+from tenancy.models import Invitation, Membership
 from tenancy.permissions import IsTenantAdmin
 from tenancy.serializers import (
     ErrorSerializer,
-    MembershipCreateSerializer,
+    InvitationAcceptSerializer,
+    InvitationCreatedSerializer,
+    InvitationCreateSerializer,
+    InvitationSerializer,
     MembershipSerializer,
     MembershipUpdateSerializer,
     MeSerializer,
@@ -111,11 +115,6 @@ class MeView(APIView):
     retrieve=extend_schema(
         tags=["tenancy"], responses={200: MembershipSerializer, 401: _ERR, 403: _ERR, 404: _ERR}
     ),
-    create=extend_schema(
-        tags=["tenancy"],
-        request=MembershipCreateSerializer,
-        responses={201: MembershipSerializer, 400: _ERR, 401: _ERR, 403: _ERR},
-    ),
     partial_update=extend_schema(
         tags=["tenancy"],
         request=MembershipUpdateSerializer,
@@ -131,31 +130,14 @@ class MemberViewSet(
     mixins.DestroyModelMixin,
     TenantScopedGenericViewSet,
 ):
-    """Members of the request's tenant; admins only."""
+    """Members of the request's tenant; admins only. New members join through invitations."""
 
     queryset = Membership.objects.select_related("user").order_by("user__email")
     serializer_class = MembershipSerializer
     permission_classes = [IsAuthenticated, IsTenantAdmin]
-    http_method_names = ["get", "post", "patch", "delete", "head", "options"]
+    http_method_names = ["get", "patch", "delete", "head", "options"]
     search_fields = ["user__email"]
     ordering_fields = ["role", "created_at"]
-
-    def create(self, request, *args, **kwargs):
-        data = MembershipCreateSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        try:
-            membership, _, _ = services.ensure_member(
-                request.tenant,
-                data.validated_data["email"],
-                data.validated_data["role"],
-                data.validated_data.get("password"),
-                may_change_password=False,
-            )
-        except services.LastAdminError as exc:
-            return error_response(exc.messages[0], status.HTTP_400_BAD_REQUEST)
-        except DjangoValidationError as exc:
-            raise serializers.ValidationError({"password": exc.messages}) from exc
-        return Response(MembershipSerializer(membership).data, status=status.HTTP_201_CREATED)
 
     def partial_update(self, request, *args, **kwargs):
         membership = self.get_object()
@@ -173,3 +155,82 @@ class MemberViewSet(
         if services.admins_left_after(instance, removing=True) == 0:
             raise serializers.ValidationError("A tenant must keep at least one admin.")
         instance.delete()
+
+
+@extend_schema_view(
+    list=extend_schema(
+        tags=["tenancy"], responses={200: InvitationSerializer(many=True), 401: _ERR, 403: _ERR}
+    ),
+    create=extend_schema(
+        tags=["tenancy"],
+        request=InvitationCreateSerializer,
+        responses={201: InvitationCreatedSerializer, 400: _ERR, 401: _ERR, 403: _ERR},
+    ),
+    destroy=extend_schema(tags=["tenancy"], responses={204: None, 401: _ERR, 403: _ERR, 404: _ERR}),
+)
+class InvitationViewSet(
+    mixins.ListModelMixin,
+    mixins.DestroyModelMixin,
+    TenantScopedGenericViewSet,
+):
+    """Pending invitations to the request's tenant; admins only.
+
+    Creating one answers the same whether or not the email has an account; the token is in that
+    answer only. Deleting one revokes it.
+    """
+
+    queryset = Invitation.objects.all()
+    serializer_class = InvitationSerializer
+    permission_classes = [IsAuthenticated, IsTenantAdmin]
+    search_fields = ["email"]
+    ordering_fields = ["created_at", "expires_at", "email"]
+
+    def scope_queryset(self, queryset):
+        return queryset.filter(pk__in=services.pending_invitations().values("pk"))
+
+    def create(self, request, *args, **kwargs):
+        data = InvitationCreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        invitation, token = services.create_invitation(
+            request.tenant, data.validated_data["email"], data.validated_data["role"], invited_by=request.user
+        )
+        invitation.token = token
+        invitation.accept_path = reverse("invitation-accept")
+        return Response(InvitationCreatedSerializer(invitation).data, status=status.HTTP_201_CREATED)
+
+    def perform_destroy(self, instance):
+        services.revoke_invitation(instance)
+
+
+class InvitationAcceptView(APIView):
+    """Accept an invitation and sign in to its tenant (the answer is the sign-in's token pair)."""
+
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+    throttle_classes = [ActionRateThrottle]
+    throttle_scope = "login"
+
+    @extend_schema(
+        tags=["auth"],
+        request=InvitationAcceptSerializer,
+        responses={200: TokenPairSerializer, 400: _ERR, 401: _ERR, 429: _ERR},
+    )
+    def post(self, request):
+        data = InvitationAcceptSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            tokens = services.accept_invitation(
+                data.validated_data["token"], data.validated_data["password"], data.validated_data.get("name")
+            )
+        except services.LoginError as exc:
+            response = error_response(str(exc), exc.status_code)
+            if exc.retry_after is not None:
+                response["Retry-After"] = str(exc.retry_after)
+            return response
+        except services.InvitationError as exc:
+            return error_response(exc.messages[0], status.HTTP_400_BAD_REQUEST)
+        except services.LastAdminError as exc:
+            return error_response(exc.messages[0], status.HTTP_400_BAD_REQUEST)
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError({"password": exc.messages}) from exc
+        return Response(tokens)

@@ -9,6 +9,7 @@ therefore a 404, never a 403.
 from rest_framework import mixins, viewsets
 from rest_framework.permissions import IsAuthenticated
 
+from core.query_params import reject_malformed_params
 from tenancy.permissions import HasTenantRole
 
 
@@ -24,6 +25,11 @@ class TenantScopedViewSetMixin:
                 f"{cls.__name__} overrides get_queryset(); override scope_queryset() instead so that "
                 "tenant scoping cannot be bypassed."
             )
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)  # type: ignore[misc]
+        # after authentication and permissions: an anonymous caller still gets its 401 first
+        reject_malformed_params(request, self)
 
     def get_queryset(self):
         queryset = super().get_queryset()  # type: ignore[misc]

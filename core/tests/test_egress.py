@@ -541,3 +541,57 @@ def test_denial_message_is_identical_for_open_and_closed_internal_ports(canary, 
     assert messages[0] == messages[1]
     assert connect_spy.connected == []
     assert canary.connections == 0
+
+
+# -- host-name entries never open loopback, link-local or reserved addresses -----------------------
+
+
+@pytest.mark.parametrize("address", ["127.0.0.1", "::1", "169.254.1.1", "fe80::1", "0.0.0.0", "198.18.0.1"])
+def test_a_hostname_entry_never_opens_loopback_link_local_or_reserved_addresses(settings, resolver, address):
+    resolver.answers["api.partner.test"] = [address]
+    settings.MIGRATEIQ_EGRESS_ALLOWLIST = ["*.partner.test", "api.partner.test"]
+
+    with pytest.raises(EgressDenied):
+        check_url("http://api.partner.test:6379/")
+
+
+def test_a_wildcard_entry_resolving_to_loopback_reaches_no_local_port_and_sends_no_key(
+    settings, resolver, canary, upstream, connect_spy, make_client
+):
+    """Finding 6: with ``*.partner.test`` allowlisted and the name resolving to 127.0.0.1, a request
+    to a port that no entry allows went through, key included."""
+    resolver.answers["api.partner.test"] = ["127.0.0.1"]
+    settings.MIGRATEIQ_EGRESS_ALLOWLIST = [*settings.MIGRATEIQ_EGRESS_ALLOWLIST, "*.partner.test"]
+    client = make_client(max_attempts=1)
+
+    with pytest.raises(EgressDenied):
+        client.get(f"http://api.partner.test:{canary.port}/", headers={"X-API-Key": "secret-key-1"})
+
+    assert canary.connections == 0
+    assert connect_spy.connected == []
+
+
+def test_an_ip_entry_opens_loopback_to_a_name_for_its_port_only(
+    settings, resolver, upstream, canary, make_client
+):
+    """The demo and the tests allowlist ``127.0.0.1:<port>`` by IP: a name that resolves there may
+    reach that port (the IP entry allows it), and no other local port."""
+    resolver.answers["api.partner.test"] = ["127.0.0.1"]
+    settings.MIGRATEIQ_EGRESS_ALLOWLIST = [*settings.MIGRATEIQ_EGRESS_ALLOWLIST, "*.partner.test"]
+    upstream.expect_request("/ok").respond_with_json({"ok": True})
+    client = make_client(max_attempts=1)
+
+    assert client.get(f"http://api.partner.test:{upstream.port}/ok").json() == {"ok": True}
+    with pytest.raises(EgressDenied):
+        client.get(f"http://api.partner.test:{canary.port}/")
+    assert canary.connections == 0
+
+
+def test_a_hostname_entry_still_opens_the_private_network_address_of_that_name(settings, resolver):
+    resolver.answers["erp.corp.example"] = ["10.0.0.9"]
+    resolver.answers["other.corp.example"] = ["10.0.0.9"]
+    settings.MIGRATEIQ_EGRESS_ALLOWLIST = ["erp.corp.example"]
+
+    check_url("http://erp.corp.example/")
+    with pytest.raises(EgressDenied):
+        check_url("http://other.corp.example/")

@@ -10,6 +10,7 @@ import re
 
 import orjson
 
+from core.json_limits import JSONTooDeep, loads_bounded
 from core.redaction import redact, safe_url
 from demo_extension.services.paths import get_path, has_path, path_parts, validate_path
 
@@ -55,6 +56,10 @@ _CONTROL_CHARS = re.compile(r"[\x00-\x1f\x7f-\x9f]+")
 # float (an integer beyond 64 bits) where the standard parser keeps the exact integer.
 _DIGITS_AS_ZEROS = bytes.maketrans(b"0123456789", b"0" * 10)
 _LONG_DIGIT_RUN = b"0" * 19
+# Upstream pages: orjson's own nesting limit, which the standard parser's path enforces too (its
+# RecursionError is a clear error). Deeper records than orjson can write are stored through the
+# standard encoder, or quarantined when even that cannot (upsert.UnstorableRecord).
+UPSTREAM_MAX_DEPTH = 1024
 
 
 class ResponseFormatError(ValueError):
@@ -117,13 +122,16 @@ def _loads_document(content: bytes) -> tuple[object, bool]:
     """
     if type(content) is bytes and _LONG_DIGIT_RUN not in content.translate(_DIGITS_AS_ZEROS):
         try:
+            # orjson refuses documents nested deeper than UPSTREAM_MAX_DEPTH itself (no walk needed)
             return orjson.loads(content), True
         except orjson.JSONDecodeError:
-            pass
-    return json.loads(content), False
+            pass  # the standard parser decides, and reports the error
+    return loads_bounded(content, limit=UPSTREAM_MAX_DEPTH), False
 
 
 def _json_problem(exc: Exception) -> str:
+    if isinstance(exc, JSONTooDeep):
+        return str(exc)
     if isinstance(exc, json.JSONDecodeError):
         return f"{exc.msg} at character {exc.pos}"
     return type(exc).__name__

@@ -264,6 +264,7 @@ def execute_sync_log(sync_log_id: int) -> SyncLog | None:
     ``FAILED`` after ``MIGRATEIQ_SYNC_MAX_ATTEMPTS``. A log that is no longer pending (cancelled,
     finished, or running elsewhere) is left alone: a duplicate delivery never runs a sync twice.
     """
+    cap = 0 if _runs_in_process() else settings.MIGRATEIQ_TENANT_MAX_CONCURRENT_SYNCS
     counted = SyncLog.objects.filter(pk=sync_log_id, status=SyncStatus.PENDING).update(
         attempts=F("attempts") + 1, heartbeat_at=timezone.now()
     )
@@ -285,10 +286,43 @@ def execute_sync_log(sync_log_id: int) -> SyncLog | None:
     schedule_next_sync(sync_log.connector_id, after=now)
     with SyncHeartbeat(sync_log_id):
         DataSyncService(sync_log.connector).sync_data(
-            sync_log=sync_log, triggered_by=sync_log.triggered_by, full_refresh=sync_log.full_refresh
+            sync_log=sync_log,
+            triggered_by=sync_log.triggered_by,
+            full_refresh=sync_log.full_refresh,
+            tenant_cap=cap,
         )
     sync_log.refresh_from_db()
+    if sync_log.status == SyncStatus.PENDING:
+        _defer(sync_log, cap)
     return sync_log
+
+
+def _runs_in_process() -> bool:
+    return settings.MIGRATEIQ_SYNC_RUNNER == "inline" or settings.CELERY_TASK_ALWAYS_EAGER
+
+
+def _defer(sync_log: SyncLog, cap: int) -> None:
+    """The tenant has ``cap`` runs on the workers already: queue this one again a little later.
+
+    The delivery does not count as an attempt, and the fresh ``heartbeat_at`` keeps the reaper from
+    queueing a duplicate. Waiting runs of all tenants go back to the end of one queue, so a tenant
+    over its cap never holds a worker process, and the others' runs are not stuck behind it.
+    """
+    now = timezone.now()
+    SyncLog.objects.filter(pk=sync_log.pk, status=SyncStatus.PENDING).update(
+        attempts=F("attempts") - 1, heartbeat_at=now, updated_at=now
+    )
+    waiting = (
+        f"Waiting: this tenant already has {cap} sync(s) running (MIGRATEIQ_TENANT_MAX_CONCURRENT_SYNCS)."
+    )
+    if not sync_log.events.filter(message=waiting).exists():
+        _add_event(sync_log, waiting)
+    try:
+        celery_app.send_task(
+            RUN_SYNC_TASK, args=[sync_log.pk], countdown=settings.MIGRATEIQ_SYNC_DEFER_SECONDS
+        )
+    except Exception:
+        logger.exception("Could not queue sync log %s again; the reaper will retry", sync_log.pk)
 
 
 def longest_page_seconds() -> float:

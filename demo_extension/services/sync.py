@@ -40,12 +40,13 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from functools import partial
 
+from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from core.http import OutboundClient
+from core.http import OutboundClient, total_deadline
 from core.http_errors import OutboundError
 from core.metrics import observe_sync_finished
 from core.redaction import redact, safe_url
@@ -97,6 +98,7 @@ from demo_extension.services.upsert import (
     stored_checksums,
     upsert_page,
 )
+from tenancy.models import Tenant
 
 logger = logging.getLogger(__name__)
 
@@ -135,6 +137,29 @@ class SyncProblem(Exception):
 
 class _Cancelled(Exception):
     pass
+
+
+def run_time_budget(connector) -> float:
+    """A run's time budget in seconds: ``MIGRATEIQ_SYNC_MAX_SECONDS``, or the connector's
+    ``max_sync_seconds`` when that is lower (an editor can shorten a run, never lengthen it)."""
+    budget = float(settings.MIGRATEIQ_SYNC_MAX_SECONDS)
+    if connector.max_sync_seconds:
+        budget = min(budget, float(connector.max_sync_seconds))
+    return budget
+
+
+def run_page_cap(connector) -> int:
+    """Pages per run: the connector's ``max_pages``, capped by ``MIGRATEIQ_SYNC_MAX_PAGES``."""
+    cap = settings.MIGRATEIQ_SYNC_MAX_PAGES
+    return min(connector.max_pages, cap) if connector.max_pages else cap
+
+
+def _over_budget_message(budget: float, pages: int) -> str:
+    return (
+        f"Stopped after this run's time budget of {budget:g} s (MIGRATEIQ_SYNC_MAX_SECONDS, or the "
+        f"connector's max_sync_seconds), after page {pages}; committed pages are kept: resume the sync "
+        "to continue from its checkpoint."
+    )
 
 
 @dataclass
@@ -243,19 +268,21 @@ class DataSyncService:
         triggered_by: str = "manual",
         full_refresh: bool = False,
         progress: Callable[[SyncLog], None] | None = None,
+        tenant_cap: int = 0,
     ) -> SyncLog:
         """Run a sync and return its log (finished: SUCCESS, PARTIAL, FAILED or CANCELLED).
 
         Without ``sync_log`` a new RUNNING log is created; raises :class:`SyncAlreadyRunning` when
         the connector already has an active one. With a PENDING log it runs it; with a FAILED (or
         stale RUNNING) log it resumes from its checkpoint. A log another worker already claimed (or
-        that has finished) is returned as it is.
+        that has finished) is returned as it is. ``tenant_cap`` (workers: fair queuing): when the
+        tenant already has that many live runs, the log is returned unclaimed, still PENDING.
         """
         connector = self.connector
         now = timezone.now()
         if sync_log is None:
             sync_log = self._create_log(triggered_by, full_refresh, now)
-        elif not self._claim(sync_log, now):
+        elif not self._claim(sync_log, now, tenant_cap):
             sync_log.refresh_from_db()
             return sync_log
         started = time.monotonic()
@@ -282,6 +309,9 @@ class DataSyncService:
         except DatabaseError as exc:
             logger.exception("Sync %s of connector %s hit a database error", sync_log.pk, connector.pk)
             status, message = SyncStatus.FAILED, f"Database error while storing a page: {exc}"
+        except SoftTimeLimitExceeded:
+            # The worker's limit (tasks.py) backs up the run budget when one page overran it.
+            status, message = SyncStatus.FAILED, _over_budget_message(run_time_budget(connector), state.pages)
         except Exception as exc:  # a bug must not leave the run RUNNING forever
             logger.exception("Sync %s of connector %s crashed", sync_log.pk, connector.pk)
             status, message = SyncStatus.FAILED, f"Internal error ({type(exc).__name__}); see the server log."
@@ -321,8 +351,9 @@ class DataSyncService:
             .first()
         )
 
-    def _claim(self, sync_log: SyncLog, now) -> bool:
-        """Atomically make ``sync_log`` RUNNING if it may run; False when someone else has it."""
+    def _claim(self, sync_log: SyncLog, now, tenant_cap: int = 0) -> bool:
+        """Atomically make ``sync_log`` RUNNING if it may run; False when someone else has it (or,
+        with ``tenant_cap``, when the tenant already has that many live runs)."""
         stale = now - timedelta(seconds=settings.MIGRATEIQ_SYNC_STALE_AFTER_SECONDS)
         claimable = (
             Q(status__in=[SyncStatus.PENDING, SyncStatus.FAILED])
@@ -331,6 +362,8 @@ class DataSyncService:
         )
         try:
             with transaction.atomic():
+                if tenant_cap > 0 and self._tenant_at_cap(sync_log, tenant_cap, stale):
+                    return False
                 claimed = (
                     SyncLog.objects.filter(claimable, pk=sync_log.pk)
                     .exclude(connector_id__isnull=True)
@@ -348,6 +381,21 @@ class DataSyncService:
             sync_log.refresh_from_db()
         return bool(claimed)
 
+    @staticmethod
+    def _tenant_at_cap(sync_log: SyncLog, cap: int, stale) -> bool:
+        """Whether the log's tenant has ``cap`` live runs besides this one. Called in the claim's
+        transaction after locking the tenant's row (PostgreSQL; SQLite's write transactions are
+        serial already), so two workers cannot both take the tenant's last slot."""
+        list(Tenant.objects.select_for_update().filter(pk=sync_log.tenant_id).values_list("pk"))
+        live = (
+            SyncLog.objects.filter(
+                tenant_id=sync_log.tenant_id, status=SyncStatus.RUNNING, heartbeat_at__gte=stale
+            )
+            .exclude(pk=sync_log.pk)
+            .count()
+        )
+        return live >= cap
+
     # -- the run --------------------------------------------------------------------------------
 
     def _run(self, log: SyncLog, state: _RunState, full_refresh: bool, progress) -> str:
@@ -356,7 +404,9 @@ class DataSyncService:
         configured_pagination = pagination
         incremental = _incremental_config(connector)
         auth = build_request_auth(connector)
-        max_pages = connector.max_pages or settings.MIGRATEIQ_SYNC_MAX_PAGES
+        max_pages = run_page_cap(connector)
+        budget = run_time_budget(connector)
+        ends_at = time.monotonic() + budget
         rules = _Rules.of(connector)
         error_detection = _error_detection(connector)
 
@@ -405,10 +455,16 @@ class DataSyncService:
         cursor_parts = path_parts(incremental.cursor_field) if incremental else None
         committer = _committer_for(self, log, state, progress)
         self._emit = committer.event
+        budget_text = f"this run's time budget ({budget:g} s)"
         try:
-            with OutboundClient(on_retry=lambda message: self._on_retry(log, state, message)) as client:
+            with (
+                total_deadline(budget, budget_text),
+                OutboundClient(on_retry=lambda message: self._on_retry(log, state, message)) as client,
+            ):
                 while True:
                     committer.check()
+                    if time.monotonic() >= ends_at:
+                        raise SyncProblem(_over_budget_message(budget, state.pages))
                     if state.pages_this_run >= max_pages:
                         state.warnings.append(
                             f"Stopped at max_pages ({max_pages}); the next sync continues with new data "
@@ -428,6 +484,8 @@ class DataSyncService:
                     try:
                         response = auth.get(client, request.url, params=params)
                     except OutboundError as exc:
+                        if time.monotonic() >= ends_at - 0.05:  # the run's budget ended the request
+                            raise SyncProblem(_over_budget_message(budget, state.pages)) from None
                         if not _past_the_announced_end(exc, paginator, state):
                             raise
                         self._emit(

@@ -73,6 +73,36 @@ class _Unconvertible(Exception):
     """Raised by a converter; turned into a TransformationError that names the field."""
 
 
+class _TooCostly(_Unconvertible):
+    """A number whose conversion would cost far more than a record is worth (``"1e800000"`` to int
+    takes time quadratic in the exponent: 30 s for one value, hours for ``1e10000000``, holding the
+    GIL and so the worker's heartbeat). The record is quarantined with this reason instead."""
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
+
+
+#: The most digits a converted number may have, and the longest numeric text read. 4300 is Python's
+#: own limit for int <-> str (``sys.get_int_max_str_digits``), which bounds the same quadratic cost.
+MAX_NUMBER_DIGITS = 4300
+MAX_NUMBER_TEXT = MAX_NUMBER_DIGITS + 100
+
+
+def _decimal_within_bounds(text: str) -> Decimal:
+    """``text`` as a Decimal, refusing (cheaply, before any expensive arithmetic) a text or an
+    exponent so large that converting it would pin the worker."""
+    if len(text) > MAX_NUMBER_TEXT:
+        raise _TooCostly(f"the text is {len(text)} characters long (at most {MAX_NUMBER_TEXT} are read)")
+    try:
+        number = Decimal(text)
+    except InvalidOperation:
+        raise _Unconvertible from None
+    if number.is_finite() and abs(number.adjusted()) >= MAX_NUMBER_DIGITS:
+        raise _TooCostly(f"its exponent is beyond ±{MAX_NUMBER_DIGITS} digits")
+    return number
+
+
 # --- converters: value (never None) -> JSON-serialisable value -------------------------------
 
 
@@ -88,14 +118,13 @@ def _to_int(value):
         raise _Unconvertible
     if cls is str:
         text = value.strip()
+        if len(text) > MAX_NUMBER_TEXT:
+            raise _TooCostly(f"the text is {len(text)} characters long (at most {MAX_NUMBER_TEXT} are read)")
         try:
             return int(text)
         except ValueError:
             pass
-        try:
-            number = Decimal(text)
-        except InvalidOperation:
-            raise _Unconvertible from None
+        number = _decimal_within_bounds(text)
         if number.is_finite() and number == number.to_integral_value():
             return int(number)
     raise _Unconvertible
@@ -108,8 +137,11 @@ def _to_float(value):
     elif cls is int or cls is bool:
         result = float(value)
     elif cls is str:
+        text = value.strip()
+        if len(text) > MAX_NUMBER_TEXT:
+            raise _TooCostly(f"the text is {len(text)} characters long (at most {MAX_NUMBER_TEXT} are read)")
         try:
-            result = float(value.strip())
+            result = float(text)
         except ValueError:
             raise _Unconvertible from None
     else:
@@ -162,10 +194,7 @@ def _to_decimal(value):
             raise _Unconvertible
         return repr(value)
     if cls is str:
-        try:
-            number = Decimal(value.strip())
-        except InvalidOperation:
-            raise _Unconvertible from None
+        number = _decimal_within_bounds(value.strip())
         if not number.is_finite():
             raise _Unconvertible
         return str(number)
@@ -476,6 +505,14 @@ class DataTransformationService:
             if value is not None:
                 try:
                     out[field] = convert(value)
+                except _TooCostly as exc:
+                    raise TransformationError(
+                        f"Field {field!r}: refused to convert {_preview(value)} to {type_name}: "
+                        f"{exc.reason}.",
+                        field=field,
+                        value=value,
+                        target_type=type_name,
+                    ) from None
                 except _Unconvertible:
                     raise TransformationError(
                         f"Field {field!r}: cannot convert {_preview(value)} to {type_name}.",

@@ -7,6 +7,7 @@ fails when a model is added without saying here how to create one (and so how to
 import hashlib
 import json
 from dataclasses import dataclass
+from datetime import timedelta
 
 from django.apps import apps
 from django.contrib.auth import get_user_model
@@ -21,7 +22,7 @@ from demo_extension.models import (
     SyncRecordError,
     SyncStatus,
 )
-from tenancy.models import Membership, Role, Tenant
+from tenancy.models import Invitation, Membership, Role, Tenant
 
 OWN_APPS = ("core", "accounts", "tenancy", "demo_extension")
 User = get_user_model()
@@ -38,6 +39,7 @@ class TenantGraph:
     event: SyncLogEvent
     record: SyncedRecord
     record_error: SyncRecordError
+    invitation: Invitation
 
     def object_for(self, model):
         """The object of ``model`` that routes taking an id of that model are called with."""
@@ -100,7 +102,17 @@ def seed_tenant(tenant: Tenant, marker: str) -> TenantGraph:
         error=f"{marker} missing email",
         page=1,
     )
-    return TenantGraph(tenant, admin, member, connector, sync_log, failed_log, event, record, record_error)
+    invitation = Invitation.objects.create(
+        tenant=tenant,
+        email=f"invitee-{marker}@{tenant.slug}.test",
+        role=Role.EDITOR,
+        token_hash=hashlib.sha256(f"{marker}-invitation".encode()).hexdigest(),
+        invited_by=admin,
+        expires_at=now + timedelta(days=7),
+    )
+    return TenantGraph(
+        tenant, admin, member, connector, sync_log, failed_log, event, record, record_error, invitation
+    )
 
 
 #: Path parameter -> the model whose id it takes; ``None``: the model of the route's viewset.
@@ -145,6 +157,7 @@ TENANT_ROWS = {
     Tenant: lambda t: Q(pk=t.pk),
     User: lambda t: Q(memberships__tenant=t),
     Membership: lambda t: Q(tenant=t),
+    Invitation: lambda t: Q(tenant=t),
     CustomDataConnector: lambda t: Q(tenant=t),
     SyncLog: lambda t: Q(tenant=t),
     SyncLogEvent: lambda t: Q(sync_log__tenant=t),

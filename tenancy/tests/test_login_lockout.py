@@ -5,6 +5,8 @@ import time
 
 import pytest
 from django.core.cache import cache
+from django.db import connection
+from django.test import Client
 from rest_framework.test import APIClient
 
 from tenancy.tests.test_auth import PASSWORD, TOKEN_URL
@@ -90,3 +92,91 @@ def test_the_cache_holds_no_email_address(admin_user):
     keys = list(getattr(cache, "_cache", {}).keys())
     assert keys, "the local-memory cache of the test settings holds the lockout"
     assert not [key for key in keys if admin_user.email.lower() in str(key).lower()]
+
+
+LOOK_ALIKE = "admin@acme.te\u017ft"  # "ſ" (U+017F, long s): PostgreSQL's UPPER() folds it to "S"
+
+
+@pytest.mark.skipif(
+    connection.vendor != "postgresql",
+    reason="PostgreSQL's Unicode case folding is the bypass; SQLite folds ASCII only (next test)",
+)
+def test_a_look_alike_email_postgresql_matches_to_the_account_counts_towards_its_lockout(admin_user):
+    """The count was keyed on Python's lower() ("ſ" stays "ſ") while the user lookup matched the
+    look-alike to the account: every spelling gave the attacker a fresh set of guesses."""
+    from tenancy.services import find_user_by_email
+
+    assert find_user_by_email(LOOK_ALIKE) == admin_user  # the database treats both as one account
+    assert fail(LOOK_ALIKE, LIMIT) == [401] * LIMIT
+
+    assert attempt(admin_user.email, PASSWORD, "203.0.113.20").status_code == 429
+    assert attempt(LOOK_ALIKE, PASSWORD, "203.0.113.21").status_code == 429
+
+
+def test_a_look_alike_email_reaches_the_account_only_where_the_database_matches_it(admin_user):
+    """On every database: the look-alike either is the account (and shares its lockout, above) or
+    is another, unknown email that signs nobody in."""
+    from tenancy.services import find_user_by_email
+
+    if find_user_by_email(LOOK_ALIKE) is None:
+        assert attempt(LOOK_ALIKE, PASSWORD, "203.0.113.22").status_code == 401
+    else:
+        fail(LOOK_ALIKE, LIMIT)
+        assert attempt(admin_user.email, PASSWORD, "203.0.113.22").status_code == 429
+
+
+def admin_sign_in(email, password, address, browser=None):
+    browser = browser or Client()
+    return browser.post("/admin/login/", {"username": email, "password": password}, REMOTE_ADDR=address)
+
+
+@pytest.fixture
+def staff_user(admin_user):
+    admin_user.is_staff = True
+    admin_user.is_superuser = True
+    admin_user.save()
+    return admin_user
+
+
+def test_failed_admin_sign_ins_lock_the_account_for_the_api_too(staff_user):
+    statuses = [admin_sign_in(staff_user.email, "wrong", f"198.51.100.{i}").status_code for i in range(LIMIT)]
+
+    assert statuses == [200] * LIMIT  # the admin form shows its error page
+    locked = admin_sign_in(staff_user.email, PASSWORD, "203.0.113.30")
+    assert locked.status_code == 429
+    assert "Too many failed sign-ins" in locked.content.decode()
+    assert int(locked["Retry-After"]) > 0
+    assert attempt(staff_user.email, PASSWORD, "203.0.113.31").status_code == 429
+
+
+def test_failed_api_sign_ins_lock_the_admin_sign_in(staff_user):
+    fail(staff_user.email, LIMIT)
+
+    browser = Client()
+    assert admin_sign_in(staff_user.email, PASSWORD, "203.0.113.32", browser).status_code == 429
+    assert "_auth_user_id" not in browser.session
+
+
+def test_the_admin_sign_in_still_works_and_clears_the_count(staff_user):
+    fail(staff_user.email, LIMIT - 1)
+    browser = Client()
+
+    assert admin_sign_in(staff_user.email, PASSWORD, "203.0.113.33", browser).status_code == 302
+    assert "_auth_user_id" in browser.session
+    assert fail(staff_user.email, LIMIT - 1, first_address=60) == [401] * (LIMIT - 1)
+
+
+def test_the_admin_sign_in_shares_the_per_address_throttle_with_the_api(staff_user, settings):
+    settings.MIGRATEIQ_LOGIN_LOCKOUT_FAILURES = 0  # only the per-address throttle decides here
+    rate = settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]["login"]
+    allowed = int(rate.split("/")[0])
+    address = "198.51.100.200"
+    for _ in range(allowed - 1):
+        assert admin_sign_in("someone@acme.test", "wrong", address).status_code == 200
+    assert attempt("someone@acme.test", "wrong", address).status_code == 401
+
+    refused = admin_sign_in(staff_user.email, PASSWORD, address)
+
+    assert refused.status_code == 429
+    assert int(refused["Retry-After"]) > 0
+    assert admin_sign_in(staff_user.email, PASSWORD, "198.51.100.201").status_code == 302

@@ -24,8 +24,11 @@ MINIMUM_ROLE = {
     ("api/auth/token/refresh/", "POST"): ANONYMOUS,
     ("api/auth/logout/", "POST"): ANONYMOUS,
     ("api/auth/me/", "GET"): Role.VIEWER,
+    ("api/auth/invitations/accept/", "POST"): ANONYMOUS,
     ("api/tenancy/members/", "GET"): Role.ADMIN,
-    ("api/tenancy/members/", "POST"): Role.ADMIN,
+    ("api/tenancy/invitations/", "GET"): Role.ADMIN,
+    ("api/tenancy/invitations/", "POST"): Role.ADMIN,
+    ("api/tenancy/invitations/{pk}/", "DELETE"): Role.ADMIN,
     ("api/tenancy/members/{pk}/", "GET"): Role.ADMIN,
     ("api/tenancy/members/{pk}/", "PATCH"): Role.ADMIN,
     ("api/tenancy/members/{pk}/", "DELETE"): Role.ADMIN,
@@ -57,11 +60,7 @@ BODIES = {
     (CONNECTORS + "{pk}/", "PUT"): {"name": "replaced", "api_endpoint": "http://127.0.0.1:9/users"},
     (CONNECTORS + "{pk}/", "PATCH"): {"name": "renamed"},
     (CONNECTORS + "preview/", "POST"): {"api_endpoint": "http://127.0.0.1:9/users"},
-    ("api/tenancy/members/", "POST"): {
-        "email": "new@acme.test",
-        "role": "viewer",
-        "password": "a-long-pass-77",
-    },
+    ("api/tenancy/invitations/", "POST"): {"email": "new@acme.test", "role": "viewer"},
     ("api/tenancy/members/{pk}/", "PATCH"): {"role": "editor"},
 }
 

@@ -1,0 +1,31 @@
+"""Query parameters given more than once, or empty where a value is required.
+
+A list filter, ``page``, ``search`` or ``ordering`` takes one value; Django keeps the last of
+repeated ones, so ``?is_active=true&is_active=false`` was answered as if the first were not there.
+The API refuses them with a 400 naming the parameter, except the ones a view declares
+multi-valued (e.g. ``?status=FAILED&status=PARTIAL``). An empty value of a typed filter (a date, a
+number, a boolean, a choice: ``?created_before=``) was ignored as if absent; it is a 400 too.
+"""
+
+import django_filters
+from rest_framework.exceptions import ValidationError
+
+
+def _filters(view) -> dict:
+    filterset_class = getattr(view, "filterset_class", None)
+    return {} if filterset_class is None else dict(filterset_class.base_filters)
+
+
+def reject_malformed_params(request, view) -> None:
+    filters = _filters(view)
+    multi = {name for name, f in filters.items() if isinstance(f, django_filters.MultipleChoiceFilter)}
+    typed = {name for name, f in filters.items() if not isinstance(f, django_filters.CharFilter)}
+    errors = {}
+    for name in request.query_params:
+        values = request.query_params.getlist(name)
+        if name not in multi and len(values) > 1:
+            errors[name] = [f"Give {name} once."]
+        elif name in typed and any(value.strip() == "" for value in values):
+            errors[name] = [f"{name} may not be empty; leave it out to not filter by it."]
+    if errors:
+        raise ValidationError(errors)

@@ -1,0 +1,43 @@
+"""Request bodies whose values have the JSON types the schema publishes.
+
+DRF's fields coerce: a ``CharField`` takes ``5`` as ``"5"``, a ``BooleanField`` takes ``"yes"``
+and ``1``, an ``IntegerField`` takes ``"12"``. A client generated from the published schema never
+sends those, and accepting them hides client bugs (``{"primary_key": 5}`` stored ``"5"``), so a
+value of the wrong JSON type is a 400 naming the field. Serializers that parse request bodies
+inherit :class:`StrictTypesMixin`.
+"""
+
+from rest_framework import serializers
+
+_EXPECTED = (
+    # (field class, accepted Python types of the parsed JSON, what to say)
+    (serializers.BooleanField, (bool,), "a boolean (true or false)"),
+    (serializers.CharField, (str,), "a string"),
+    (serializers.IntegerField, (int,), "an integer"),
+)
+
+
+def _expected_type(field):
+    for field_class, types, words in _EXPECTED:
+        if isinstance(field, field_class):
+            return types, words
+    return None
+
+
+class StrictTypesMixin:
+    def to_internal_value(self, data):
+        if isinstance(data, dict):
+            errors = {}
+            for name, field in self.fields.items():  # type: ignore[attr-defined]
+                if field.read_only or field.source == "*" or name not in data or data[name] is None:
+                    continue
+                expected = _expected_type(field)
+                if expected is None:
+                    continue
+                types, words = expected
+                value = data[name]
+                if not isinstance(value, types) or (bool not in types and isinstance(value, bool)):
+                    errors[name] = [f"Must be {words}."]
+            if errors:
+                raise serializers.ValidationError(errors)
+        return super().to_internal_value(data)  # type: ignore[misc]

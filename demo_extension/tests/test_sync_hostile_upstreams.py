@@ -1,0 +1,103 @@
+"""Hostile upstreams (real HTTP servers on 127.0.0.1) cannot make one record or one page cost a worker
+more than a bounded amount of work: they get a clear per-record or per-run error instead."""
+
+import json
+import time
+
+from demo_extension.models import SyncStatus
+from demo_extension.services.transform import MAX_NUMBER_DIGITS
+from demo_extension.tests import sync_support
+from demo_extension.tests.sync_support import fault_url, run_sync, stored_ids
+
+fault_server = sync_support.fault_server
+fault_server_process = sync_support.fault_server_process
+
+ID_AS_INT = {"type_conversions": {"amount": "int"}}
+
+
+def serve_records(server, records):
+    server.expect_request("/items").respond_with_data(json.dumps(records), content_type="application/json")
+    return fault_url(server)
+
+
+def test_an_exponent_bomb_is_quarantined_at_once_instead_of_pinning_the_worker(fault_server, make_connector):
+    """``int("1e800000")`` went through Decimal and took ~30 s (quadratic in the exponent)."""
+    records = [{"id": i, "amount": "12"} for i in range(1, 20)] + [{"id": 20, "amount": "1e800000"}]
+    connector = make_connector(
+        api_endpoint=serve_records(fault_server, records), auth_type="none", transformation_rules=ID_AS_INT
+    )
+
+    started = time.monotonic()
+    log = run_sync(connector)
+    elapsed = time.monotonic() - started
+
+    assert elapsed < 3, f"the sync took {elapsed:.1f} s"
+    assert log.status == SyncStatus.PARTIAL, log.error_message
+    assert stored_ids(connector) == list(range(1, 20))
+    (error,) = log.record_errors.all()
+    assert error.external_id == "20"
+    assert "refused to convert" in error.error
+    assert "'amount'" in error.error and "exponent" in error.error
+
+
+def test_a_very_long_number_text_is_quarantined_too(fault_server, make_connector):
+    records = [{"id": 1, "amount": "7" * 50_000}] + [{"id": i, "amount": i} for i in range(2, 21)]
+    connector = make_connector(
+        api_endpoint=serve_records(fault_server, records), auth_type="none", transformation_rules=ID_AS_INT
+    )
+
+    log = run_sync(connector)
+
+    (error,) = log.record_errors.all()
+    assert error.external_id == "1"
+    assert "50000 characters long" in error.error
+
+
+def test_large_but_bounded_numbers_still_convert(fault_server, make_connector):
+    big = "9" * (MAX_NUMBER_DIGITS - 1)
+    records = [{"id": 1, "amount": f"{big}"}, {"id": 2, "amount": "1.5e3"}, {"id": 3, "amount": "2e10"}]
+    connector = make_connector(
+        api_endpoint=serve_records(fault_server, records),
+        auth_type="none",
+        transformation_rules={"type_conversions": {"amount": "decimal"}},
+    )
+
+    log = run_sync(connector)
+
+    assert log.status == SyncStatus.SUCCESS, log.error_message
+    assert stored_ids(connector) == [1, 2, 3]
+
+
+def test_a_deeply_nested_page_fails_the_sync_with_a_clear_message(fault_server, make_connector):
+    """100,000 nested arrays raised RecursionError in the parser instead of a readable failure."""
+    body = '[{"id": 1, "v": ' + "[" * 100_000 + "]" * 100_000 + "}]"
+    fault_server.expect_request("/items").respond_with_data(body, content_type="application/json")
+    connector = make_connector(api_endpoint=fault_url(fault_server), auth_type="none")
+
+    log = run_sync(connector)
+
+    assert log.status == SyncStatus.FAILED
+    assert "nested deeper than 1024 levels" in log.error_message
+
+
+def test_a_deep_page_on_the_standard_parsers_path_is_refused_the_same_way(fault_server, make_connector):
+    """A NaN sends the page to the standard parser, which recursed without a limit."""
+    body = '[{"id": 1, "n": NaN, "v": ' + "[" * 5000 + "]" * 5000 + "}]"
+    fault_server.expect_request("/items").respond_with_data(body, content_type="application/json")
+    connector = make_connector(api_endpoint=fault_url(fault_server), auth_type="none")
+
+    log = run_sync(connector)
+
+    assert log.status == SyncStatus.FAILED
+    assert "nested deeper than 1024 levels" in log.error_message
+
+
+def test_nesting_within_the_limit_is_synced(fault_server, make_connector):
+    body = '[{"id": 1, "v": ' + "[" * 300 + "]" * 300 + "}]"
+    fault_server.expect_request("/items").respond_with_data(body, content_type="application/json")
+    connector = make_connector(api_endpoint=fault_url(fault_server), auth_type="none")
+
+    log = run_sync(connector)
+
+    assert log.status == SyncStatus.SUCCESS, log.error_message
+    assert stored_ids(connector) == [1]

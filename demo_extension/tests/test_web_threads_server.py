@@ -1,0 +1,146 @@
+"""Finding 2 on a real server: gunicorn with one process of four threads (what ``make run`` serves),
+the test's database, and an upstream that answers one byte a second.
+
+Before: four ``test_connection`` calls of one editor held all four threads for the upstream's
+whole answer, and another tenant's ``GET /api/auth/me/`` waited behind them (23 s). Now the editor
+has one call in flight (the other three are 429 at once) that ends within the interactive deadline,
+and the other tenant's request is answered at once. The stated bound: under 2 s.
+"""
+
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+
+import httpx
+import pytest
+
+from conftest import token_for
+from core.tests.upstreams import TCPUpstream
+from demo_extension.models import CustomDataConnector
+from demo_extension.tests.worker_process import BASE_DIR, worker_environment
+from tenancy.models import Role
+
+pytestmark = [
+    pytest.mark.server_process,
+    pytest.mark.xdist_group("celery"),
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.timeout(90),
+]
+
+PORT = 18321  # this branch's port range (18300-18399)
+BOUND_SECONDS = 2.0
+
+
+def _drip(sock, upstream):
+    upstream.read_request_head(sock)
+    sock.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n")
+    for _ in range(1000):
+        if upstream.stopping.wait(1.0):
+            return
+        sock.sendall(b" ")
+
+
+@pytest.fixture
+def drip():
+    server = TCPUpstream(_drip)
+    yield server
+    server.close()
+
+
+@pytest.fixture
+def web_server(tmp_path, drip):
+    env = worker_environment(
+        var_dir=tmp_path / "var",
+        broker_url=None,
+        queue="unused",
+        ALLOWED_HOSTS="127.0.0.1",
+        MIGRATEIQ_EGRESS_ALLOWLIST=f"127.0.0.1:{drip.port}",
+        MIGRATEIQ_INTERACTIVE_DEADLINE_SECONDS="4",
+        MIGRATEIQ_HTTP_TIMEOUT="30",
+    )
+    log = (tmp_path / "gunicorn.log").open("wb")
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "migrateiq.wsgi",
+            "-c",
+            "gunicorn.conf.py",
+            "--bind",
+            f"127.0.0.1:{PORT}",
+            "--workers",
+            "1",
+            "--threads",
+            "4",
+        ],
+        cwd=BASE_DIR,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", PORT), timeout=0.2).close()
+            break
+        except OSError:
+            if process.poll() is not None:
+                raise RuntimeError((tmp_path / "gunicorn.log").read_text()) from None
+            time.sleep(0.1)
+    # The first request loads the URL configuration and the API: warm up before measuring.
+    assert httpx.get(f"http://127.0.0.1:{PORT}/readyz", timeout=30).status_code in (200, 503)
+    yield f"http://127.0.0.1:{PORT}"
+    os.killpg(process.pid, 9)
+    process.wait(10)
+    log.close()
+
+
+def test_one_editors_slow_upstream_calls_do_not_hold_every_web_thread(
+    web_server, drip, make_member, tenant_a, tenant_b
+):
+    editor = make_member(tenant_a, Role.EDITOR, email="editor@acme.test")
+    other = make_member(tenant_b, Role.VIEWER, email="viewer@globex.test")
+    connector = CustomDataConnector.objects.create(
+        tenant=tenant_a, name="drip", api_endpoint=f"{drip.base_url}/users", auth_type="none"
+    )
+    editor_headers = {"Authorization": f"Bearer {token_for(editor, tenant_a)}"}
+    assert httpx.get(f"{web_server}/api/auth/me/", headers=editor_headers, timeout=30).status_code == 200
+    results: list[tuple[int, float, dict]] = []
+
+    def call():
+        started = time.monotonic()
+        response = httpx.post(
+            f"{web_server}/api/demo-extension/connectors/{connector.pk}/test_connection/",
+            headers=editor_headers,
+            timeout=60,
+        )
+        results.append((response.status_code, time.monotonic() - started, response.json()))
+
+    threads = [threading.Thread(target=call) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    time.sleep(0.5)
+    started = time.monotonic()
+    me = httpx.get(
+        f"{web_server}/api/auth/me/",
+        headers={"Authorization": f"Bearer {token_for(other, tenant_b)}"},
+        timeout=60,
+    )
+    other_tenant_seconds = time.monotonic() - started
+    for thread in threads:
+        thread.join(30)
+
+    assert me.status_code == 200
+    assert other_tenant_seconds < BOUND_SECONDS, f"another tenant waited {other_tenant_seconds:.1f} s"
+    codes = sorted(code for code, _, _ in results)
+    assert codes == [200, 429, 429, 429], results
+    (answered,) = [r for r in results if r[0] == 200]
+    assert answered[2]["connected"] is False and "4 s budget" in answered[2]["message"]
+    assert answered[1] < 7, f"the web thread was held {answered[1]:.1f} s"
+    refused = [seconds for code, seconds, _ in results if code == 429]
+    assert all(seconds < min(BOUND_SECONDS, answered[1]) for seconds in refused), results

@@ -1,0 +1,206 @@
+"""Invitations: an admin invites an email with a role; the invitee accepts with the token and a
+password. The admin's answer is the same whether or not the email has an account, and an existing
+account joins only with its own password (its owner's consent)."""
+
+from datetime import timedelta
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.utils import timezone
+from rest_framework.test import APIClient
+
+from tenancy.models import Invitation, Membership, Role
+
+INVITATIONS = "/api/tenancy/invitations/"
+ACCEPT = "/api/auth/invitations/accept/"
+User = get_user_model()
+
+
+def invite(client, email, role="editor"):
+    response = client.post(INVITATIONS, {"email": email, "role": role})
+    assert response.status_code == 201, response.content
+    return response.json()
+
+
+def accept(token, password, **extra):
+    return APIClient().post(ACCEPT, {"token": token, "password": password, **extra}, format="json")
+
+
+def me(tokens):
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {tokens['access']}")
+    return client.get("/api/auth/me/").json()
+
+
+def test_an_invitation_answers_the_same_shape_whether_or_not_the_email_has_an_account(
+    admin_client, outsider_user
+):
+    known = invite(admin_client, outsider_user.email)
+    unknown = invite(admin_client, "nobody-yet@elsewhere.test")
+
+    assert (
+        set(known)
+        == set(unknown)
+        == {
+            "id",
+            "email",
+            "role",
+            "created_at",
+            "expires_at",
+            "token",
+            "accept_path",
+        }
+    )
+    assert known["accept_path"] == unknown["accept_path"] == ACCEPT
+    assert known["token"] != unknown["token"]
+    assert len(known["token"]) >= 40
+
+
+def test_the_token_is_stored_hashed_and_never_listed(admin_client):
+    created = invite(admin_client, "new@acme.test")
+
+    listed = admin_client.get(INVITATIONS).json()["results"]
+
+    assert [row["email"] for row in listed] == ["new@acme.test"]
+    assert "token" not in listed[0] and "accept_path" not in listed[0]
+    stored = Invitation.objects.get(pk=created["id"])
+    assert created["token"] not in stored.token_hash
+    assert not Invitation.objects.filter(token_hash=created["token"]).exists()
+
+
+def test_inviting_does_not_attach_an_existing_account(admin_client, outsider_user, tenant_a):
+    invite(admin_client, outsider_user.email)
+
+    assert not Membership.objects.filter(user=outsider_user, tenant=tenant_a).exists()
+
+
+def test_a_new_email_accepts_and_gets_an_account_signed_in_to_the_tenant(admin_client, tenant_a):
+    token = invite(admin_client, "New.Person@Acme.test", role="editor")["token"]
+
+    response = accept(token, "a-long-passphrase-7", name="New Person")
+
+    assert response.status_code == 200, response.content
+    assert set(response.json()) == {"access", "refresh"}
+    profile = me(response.json())
+    assert profile["user"]["email"] == "new.person@acme.test"
+    assert profile["user"]["full_name"] == "New Person"
+    assert profile["tenant"]["slug"] == tenant_a.slug
+    assert profile["role"] == "editor"
+    assert (
+        APIClient()
+        .post("/api/auth/token/", {"email": "new.person@acme.test", "password": "a-long-passphrase-7"})
+        .status_code
+        == 200
+    )
+
+
+def test_an_existing_account_joins_only_with_its_own_password(admin_client, outsider_user, tenant_a):
+    token = invite(admin_client, outsider_user.email, role="viewer")["token"]
+
+    refused = accept(token, "taken-over-password-1")
+
+    assert refused.status_code == 401
+    assert not Membership.objects.filter(user=outsider_user, tenant=tenant_a).exists()
+    outsider_user.refresh_from_db()
+    assert outsider_user.check_password("correct-horse-9")
+
+    joined = accept(token, "correct-horse-9")
+
+    assert joined.status_code == 200
+    assert Membership.objects.get(user=outsider_user, tenant=tenant_a).role == Role.VIEWER
+    assert me(joined.json())["tenant"]["slug"] == tenant_a.slug
+
+
+def test_wrong_passwords_on_an_invitation_count_towards_the_account_lockout(
+    admin_client, outsider_user, settings
+):
+    settings.MIGRATEIQ_LOGIN_LOCKOUT_FAILURES = 2
+    token = invite(admin_client, outsider_user.email)["token"]
+
+    assert [accept(token, "wrong").status_code for _ in range(2)] == [401, 401]
+
+    assert accept(token, "correct-horse-9").status_code == 429
+    assert (
+        APIClient()
+        .post("/api/auth/token/", {"email": outsider_user.email, "password": "correct-horse-9"})
+        .status_code
+        == 429
+    )
+
+
+def test_a_weak_password_for_a_new_account_is_400(admin_client):
+    token = invite(admin_client, "weak@acme.test")["token"]
+
+    response = accept(token, "123")
+
+    assert response.status_code == 400
+    assert "password" in response.json()["errors"]
+    assert not User.objects.filter(email="weak@acme.test").exists()
+
+
+@pytest.mark.parametrize("state", ["used", "revoked", "expired", "unknown", "replaced"])
+def test_an_invitation_that_cannot_be_accepted_is_400(state, admin_client, tenant_a):
+    token = invite(admin_client, "late@acme.test")["token"]
+    invitation = Invitation.objects.get(email="late@acme.test")
+    if state == "used":
+        assert accept(token, "a-long-passphrase-7").status_code == 200
+    elif state == "revoked":
+        assert admin_client.delete(f"{INVITATIONS}{invitation.pk}/").status_code == 204
+    elif state == "expired":
+        Invitation.objects.filter(pk=invitation.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
+    elif state == "unknown":
+        token = token[:-4] + "AAAA"
+    elif state == "replaced":
+        invite(admin_client, "late@acme.test")
+
+    response = accept(token, "another-long-pass-8")
+
+    assert response.status_code == 400
+    assert "not valid" in response.json()["detail"]
+
+
+def test_revoked_and_accepted_invitations_leave_the_pending_list(admin_client):
+    revoked = invite(admin_client, "a@acme.test")
+    accepted = invite(admin_client, "b@acme.test")
+    pending = invite(admin_client, "c@acme.test")
+    admin_client.delete(f"{INVITATIONS}{revoked['id']}/")
+    accept(accepted["token"], "a-long-passphrase-7")
+
+    listed = [row["id"] for row in admin_client.get(INVITATIONS).json()["results"]]
+
+    assert listed == [pending["id"]]
+    assert admin_client.delete(f"{INVITATIONS}{revoked['id']}/").status_code == 404
+
+
+def test_accepting_an_invitation_cannot_demote_the_tenants_last_admin(admin_client, admin_user, tenant_a):
+    token = invite(admin_client, admin_user.email, role="viewer")["token"]
+
+    response = accept(token, "correct-horse-9")
+
+    assert response.status_code == 400
+    assert "at least one admin" in response.json()["detail"]
+    assert Membership.objects.get(user=admin_user, tenant=tenant_a).role == Role.ADMIN
+
+
+@pytest.mark.parametrize(
+    "body",
+    [{"email": "x@acme.test", "role": "owner"}, {"email": "not-an-email", "role": "viewer"}, {}],
+)
+def test_invalid_invitation_input_is_400(admin_client, body):
+    assert admin_client.post(INVITATIONS, body).status_code == 400
+
+
+def test_a_client_supplied_tenant_is_ignored_when_inviting(admin_client, tenant_a, tenant_b):
+    response = admin_client.post(
+        INVITATIONS, {"email": "p@acme.test", "role": "viewer", "tenant": tenant_b.pk}
+    )
+
+    assert response.status_code == 201
+    assert Invitation.objects.get(pk=response.json()["id"]).tenant_id == tenant_a.pk
+
+
+def test_another_tenants_invitation_cannot_be_revoked(outsider_client, admin_client):
+    created = invite(admin_client, "mine@acme.test")
+
+    assert outsider_client.delete(f"{INVITATIONS}{created['id']}/").status_code == 404
+    assert accept(created["token"], "a-long-passphrase-7").status_code == 200
