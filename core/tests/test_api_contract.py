@@ -26,8 +26,10 @@ def test_a_malformed_id_or_unknown_api_path_is_a_json_404(admin_client, path):
     assert response.json() == {"detail": "Not found."}
 
 
-def test_a_page_outside_the_api_keeps_djangos_404_page(client, db):
-    response = client.get("/no-such-page/")
+def test_an_address_outside_the_api_and_the_ui_keeps_djangos_404_page(client, db):
+    # Other addresses outside /api/ are the web UI's (core/tests/test_views_ui.py); a missing static
+    # file reaches handler404, which keeps Django's HTML page there.
+    response = client.get("/static/no-such-page/")
 
     assert response.status_code == 404
     assert response["Content-Type"].startswith("text/html")
