@@ -16,6 +16,9 @@ worker_lost_wait = settings.CELERY_WORKER_LOST_WAIT
 task_always_eager = settings.CELERY_TASK_ALWAYS_EAGER
 worker_hijack_root_logger = False
 task_default_queue = settings.CELERY_TASK_DEFAULT_QUEUE
+# SIGTERM: warm shutdown, then after this many seconds a cold one that requeues the running task
+# (late acknowledgement), so a worker always exits within its orchestrator's grace period.
+worker_soft_shutdown_timeout = settings.CELERY_WORKER_SOFT_SHUTDOWN_TIMEOUT
 
 if settings.CELERY_EMBEDDED_BROKER:
     _dir = settings.CELERY_FILESYSTEM_DIR
@@ -29,6 +32,9 @@ if settings.CELERY_EMBEDDED_BROKER:
         "store_processed": False,
         # Exchange bindings; kombu's default is a "control" folder in the working directory.
         "control_folder": str(_dir / "control"),
+        # kombu polls the folder once a second by default; a shorter interval lets an idle worker
+        # notice SIGTERM sooner (each poll is one directory listing).
+        "polling_interval": 0.2,
     }
 else:
     broker_url = settings.CELERY_BROKER_URL

@@ -27,6 +27,7 @@ from migrateiq.env import (
     persistent_secret,
     random_token,
 )
+from migrateiq.version import __version__
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("MIGRATEIQ_VAR_DIR", str(BASE_DIR / "var")))
@@ -233,7 +234,7 @@ SPECTACULAR_SETTINGS = {
         "Multi-tenant data-integration platform. Authenticate with `POST /api/auth/token/` and send "
         "`Authorization: Bearer <access>`; every object is scoped to the tenant carried by the token."
     ),
-    "VERSION": "0.1.0",
+    "VERSION": __version__,  # pyproject.toml, through migrateiq.version
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
@@ -302,6 +303,11 @@ CELERY_VISIBILITY_TIMEOUT = env_int("CELERY_VISIBILITY_TIMEOUT", 3600)
 # How long a worker waits for the result of a pool process that died before it reports the task
 # lost (and, with late acknowledgement, requeues it).
 CELERY_WORKER_LOST_WAIT = env_float("CELERY_WORKER_LOST_WAIT", 10.0)
+# Graceful shutdown: on SIGTERM a worker stops taking tasks and lets a running sync go on for this
+# long, then stops it (the pages it committed stay, its message goes back to the queue and the run
+# resumes from its checkpoint). Keep it below the orchestrator's grace period (Kubernetes:
+# terminationGracePeriodSeconds 30 in deploy/k8s; Compose: stop_grace_period 30s).
+CELERY_WORKER_SOFT_SHUTDOWN_TIMEOUT = env_float("CELERY_WORKER_SOFT_SHUTDOWN_TIMEOUT", 15.0)
 
 # --- Observability --------------------------------------------------------------------------
 MIGRATEIQ_METRICS_TOKEN = env_str("MIGRATEIQ_METRICS_TOKEN")

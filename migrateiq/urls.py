@@ -5,6 +5,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, Spec
 from core.views import healthz, readyz
 from core.views_metrics import metrics
 from core.views_ui import ui_index
+from core.views_version import version
 from tenancy.urls import auth_urlpatterns, tenancy_urlpatterns
 
 urlpatterns = [
@@ -12,6 +13,7 @@ urlpatterns = [
     path("readyz", readyz, name="readyz"),
     path("metrics", metrics, name="metrics"),
     path("admin/", admin.site.urls),
+    path("api/version/", version, name="version"),
     path("api/auth/", include(auth_urlpatterns)),
     path("api/tenancy/", include(tenancy_urlpatterns)),
     path("api/demo-extension/", include("demo_extension.urls")),
