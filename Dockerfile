@@ -55,7 +55,9 @@ COPY --from=ui /src/frontend/dist/ frontend/dist/
 RUN MIGRATEIQ_VAR_DIR=/tmp/build-var python manage.py collectstatic --noinput -v0 \
     && python -m compileall -q /app \
     && rm -rf /tmp/build-var \
-    && chmod 0755 docker/entrypoint.sh
+    && chmod 0755 docker/entrypoint.sh \
+    && mkdir -p /run/migrateiq/metrics \
+    && chown -R 10001:10001 /run/migrateiq
 USER 10001:10001
 EXPOSE 8000
 HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \

@@ -37,7 +37,7 @@ if settings.CELERY_EMBEDDED_BROKER:
         "polling_interval": 0.2,
     }
 else:
-    broker_url = settings.CELERY_BROKER_URL
+    broker_url = settings.CELERY_BROKER_URL or ""  # set whenever the embedded broker is not used
     # Unacknowledged messages (late acks) return to the queue after the visibility timeout: a
     # duplicate delivery of a sync that is running or finished does nothing, and a killed worker's
     # sync is resumed by the reaper. No task uses a countdown or ETA; one must stay below it.

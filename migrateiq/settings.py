@@ -13,6 +13,7 @@ Every variable is listed in the README.
 
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 from cryptography.fernet import Fernet
@@ -133,7 +134,8 @@ TEMPLATES = [
 ]
 
 # --- Database -------------------------------------------------------------------------------
-if EMBEDDED:
+DATABASES: dict[str, Any]
+if EMBEDDED or not DATABASE_URL:
     VAR_DIR.mkdir(parents=True, exist_ok=True)
     DATABASES = {
         "default": {
