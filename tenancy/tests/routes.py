@@ -18,7 +18,6 @@ EXEMPT_PREFIXES = {
     "healthz": "liveness probe",
     "readyz": "readiness probe",
     "metrics": "Prometheus metrics, behind its own bearer token",
-    "api/version/": "the release number (core/views_version.py), public like the probes; no tenant data",
     "static/": "static assets",
     "{ui_page}": "web UI page (core/views_ui.py): the same index.html for every client-side route, no data",
 }
