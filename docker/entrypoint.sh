@@ -36,6 +36,10 @@ case "$command" in
     exec gunicorn migrateiq.wsgi -c gunicorn.conf.py "$@"
     ;;
   worker)
+    # SIGTERM starts Celery's cold shutdown, which first waits CELERY_WORKER_SOFT_SHUTDOWN_TIMEOUT for
+    # a running sync, then hands it back to the queue: bounded, unlike the warm shutdown, which waits
+    # for the sync to end however long it takes. (Read by billiard at import: it must be in the env.)
+    export REMAP_SIGTERM="${REMAP_SIGTERM:-SIGQUIT}"
     exec celery -A migrateiq worker --loglevel "${LOG_LEVEL:-INFO}" "$@"
     ;;
   beat)

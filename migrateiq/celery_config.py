@@ -16,8 +16,9 @@ worker_lost_wait = settings.CELERY_WORKER_LOST_WAIT
 task_always_eager = settings.CELERY_TASK_ALWAYS_EAGER
 worker_hijack_root_logger = False
 task_default_queue = settings.CELERY_TASK_DEFAULT_QUEUE
-# SIGTERM: warm shutdown, then after this many seconds a cold one that requeues the running task
-# (late acknowledgement), so a worker always exits within its orchestrator's grace period.
+# With REMAP_SIGTERM=SIGQUIT (docker/entrypoint.sh, scripts/worker.sh), SIGTERM waits this long for a
+# running task, then requeues it (late acknowledgement) and stops: a worker always exits within its
+# orchestrator's grace period.
 worker_soft_shutdown_timeout = settings.CELERY_WORKER_SOFT_SHUTDOWN_TIMEOUT
 
 if settings.CELERY_EMBEDDED_BROKER:

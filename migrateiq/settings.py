@@ -305,9 +305,10 @@ CELERY_VISIBILITY_TIMEOUT = env_int("CELERY_VISIBILITY_TIMEOUT", 3600)
 # How long a worker waits for the result of a pool process that died before it reports the task
 # lost (and, with late acknowledgement, requeues it).
 CELERY_WORKER_LOST_WAIT = env_float("CELERY_WORKER_LOST_WAIT", 10.0)
-# Graceful shutdown: on SIGTERM a worker stops taking tasks and lets a running sync go on for this
-# long, then stops it (the pages it committed stay, its message goes back to the queue and the run
-# resumes from its checkpoint). Keep it below the orchestrator's grace period (Kubernetes:
+# Graceful shutdown: on SIGTERM (remapped to Celery's cold shutdown by REMAP_SIGTERM=SIGQUIT, which
+# docker/entrypoint.sh and scripts/worker.sh set) a worker stops taking tasks and lets a running sync
+# go on for this long, then stops it (the pages it committed stay, its message goes back to the
+# queue and the run resumes from its checkpoint). Keep it below the orchestrator's grace period (Kubernetes:
 # terminationGracePeriodSeconds 30 in deploy/k8s; Compose: stop_grace_period 30s).
 CELERY_WORKER_SOFT_SHUTDOWN_TIMEOUT = env_float("CELERY_WORKER_SOFT_SHUTDOWN_TIMEOUT", 15.0)
 
