@@ -47,7 +47,7 @@ JWT_SIGNING_KEY="$($PY -c 'import secrets; print(secrets.token_urlsafe(48))')" \
 MIGRATEIQ_FIELD_ENCRYPTION_KEYS="$($PY -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())')" \
 MIGRATEIQ_HTTPS=0 \
 MIGRATEIQ_VAR_DIR="$keys_dir" \
-run_pytest "$@"
+run_pytest --ignore=deploy/tests "$@"  # deploy/tests use no Django database (the multi-host test makes its own PostgreSQL one): once is enough
 echo "== web UI: typecheck, unit tests (vitest), end-to-end run in Chromium"
 if ! command -v npm >/dev/null 2>&1; then echo "npm is missing: the web UI tests need Node.js 20+"; exit 1; fi
 (

