@@ -1,8 +1,8 @@
 """deploy/k8s: the kustomize base and the production overlay, rendered with `kubectl kustomize` (or,
 where no kubectl is installed, with deploy/tests/kustomize.py, checked equal to kubectl's output
-wherever both exist) and validated offline against the Kubernetes 1.37 schemas with `kubernetes-validate --strict`; then the
-rules of the house (probes, resources, securityContext, secrets by reference, grace periods,
-alerts on metrics that exist)."""
+wherever both exist) and validated offline against the Kubernetes 1.37 schemas with
+`kubernetes-validate --strict`; then the rules of the house (probes, resources, securityContext,
+secrets by reference, grace periods, alerts on metrics that exist)."""
 
 import re
 import shutil
