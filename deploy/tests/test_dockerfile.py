@@ -80,3 +80,22 @@ def test_the_dockerfile_holds_no_secret():
 def test_the_build_context_leaves_out_secrets_checkouts_and_dependencies():
     ignored = set((PROJECT_ROOT / ".dockerignore").read_text().split())
     assert {".git", ".venv", ".env", "frontend/node_modules", "var"} <= ignored
+
+
+def test_the_runtime_stage_copies_every_package_and_file_the_processes_need():
+    runtime = stages()[-1]
+    sources = set()
+    for keyword, rest in runtime:
+        if keyword == "COPY" and "--from=" not in rest:
+            *paths, _destination = rest.split()
+            sources.update(path.rstrip("/") for path in paths)
+    for path in sources:
+        assert (PROJECT_ROOT / path).exists(), f"COPY {path}: no such file in the checkout"
+    pyproject = (PROJECT_ROOT / "pyproject.toml").read_text()
+    packages = re.search(r"include = \[([^\]]*)\]", pyproject).group(1)
+    for package in re.findall(r'"(\w+)\*"', packages):
+        assert package in sources, f"the image lacks the package {package}"
+    for needed in ("manage.py", "gunicorn.conf.py", "pyproject.toml", "templates", "docker"):
+        assert needed in sources, needed
+    ignored = set((PROJECT_ROOT / ".dockerignore").read_text().split())
+    assert not sources & ignored, "a COPY source is excluded by .dockerignore"
