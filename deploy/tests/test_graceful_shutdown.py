@@ -22,7 +22,7 @@ pytestmark = [pytest.mark.slow, pytest.mark.timeout(180)]
 
 GRACE_SECONDS = 10  # what the brief of an orchestrator promises: idle processes exit within it
 VENV_BIN = Path(sys.executable).parent
-PORT_BASE = 18520 + os.getpid() % 20
+PORT_BASE = 18540 + os.getpid() % 20  # 18540-18562 (four ports a test at most)
 
 
 @pytest.fixture

@@ -29,7 +29,7 @@ pytestmark = [pytest.mark.multihost, pytest.mark.xdist_group("celery"), pytest.m
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/postgres")
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
-WEB_PORT = 18500 + os.getpid() % 50
+WEB_PORT = 18500 + os.getpid() % 20  # 18500-18519; the shutdown tests use 18540-18562
 RECORDS, PAGE_SIZE = 120, 10
 EMAIL, PASSWORD = "ops@multihost.example", "multihost-Password-9"
 
