@@ -45,7 +45,7 @@ def test_the_workflow_lints_tests_both_databases_the_ui_the_deployment_and_build
     assert {"postgres", "redis"} <= set(jobs["test-postgres"]["services"])
     assert "DATABASE_URL" in steps["test-postgres"]
     assert "npm run typecheck" in steps["ui"] and "npm test" in steps["ui"] and "npm run e2e" in steps["ui"]
-    assert "deploy/tests" in steps["deploy-checks"]
+    assert "deploy/tests/test_kubernetes.py" in steps["deploy-checks"]
     assert any("docker/build-push-action" in str(step.get("uses", "")) for step in jobs["image"]["steps"])
     for name, job in jobs.items():
         assert job.get("timeout-minutes", 0) <= 30, name
