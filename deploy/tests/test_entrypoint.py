@@ -91,3 +91,77 @@ def test_an_unreachable_database_stops_the_start_with_a_clear_message_and_no_pas
     assert "127.0.0.1:1/migrateiq is not reachable" in result.stderr
     assert "very-secret-pw" not in result.stderr + result.stdout
     assert "must not run" not in result.stdout
+
+
+def read_only_checkout(argv: list[str]) -> list[str]:
+    """``argv`` in a mount namespace where the checkout (code, .venv, staticfiles) is read-only, as
+    the image's root filesystem is under Kubernetes (readOnlyRootFilesystem) and Compose (read_only)."""
+    if os.geteuid() != 0:
+        pytest.fail(
+            "This test mounts the checkout read-only in a mount namespace: it needs root.", pytrace=False
+        )
+    script = (
+        f'mount --bind "{PROJECT_ROOT}" "{PROJECT_ROOT}" && mount -o remount,bind,ro "{PROJECT_ROOT}" '
+        f'&& cd "{PROJECT_ROOT}" && exec "$@"'
+    )
+    return ["unshare", "--mount", "--propagation", "private", "sh", "-c", script, "sh", *argv]
+
+
+def test_web_and_worker_run_with_a_read_only_code_filesystem(tmp_path, empty_database):
+    import http.client
+
+    redis_url = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+    port = 18563 + os.getpid() % 5
+    env = production_env(
+        tmp_path,
+        empty_database,
+        MIGRATEIQ_MIGRATE_ON_START="1",
+        GUNICORN_BIND=f"127.0.0.1:{port}",
+        ALLOWED_HOSTS="127.0.0.1",
+        PROMETHEUS_MULTIPROC_DIR=str(tmp_path / "metrics"),
+        CELERY_BROKER_URL=redis_url,
+        CELERY_BROKER_KEY_PREFIX=f"migrateiq-test-ro-{uuid.uuid4().hex[:8]}:",
+        CELERY_TASK_DEFAULT_QUEUE=f"ro-{uuid.uuid4().hex[:8]}",
+    )
+    logs = {name: tmp_path / f"{name}.log" for name in ("web", "worker")}
+    processes = {}
+    try:
+        for name, command in (
+            ("web", ["web"]),
+            ("worker", ["worker", "--concurrency=1", "--without-mingle"]),
+        ):
+            with logs[name].open("wb") as log:
+                processes[name] = subprocess.Popen(
+                    read_only_checkout(["docker/entrypoint.sh", *command]),
+                    env=env,
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                    start_new_session=True,
+                )
+            if name == "web":
+                deadline = time.monotonic() + 90
+                status = None
+                while status != 200:
+                    assert processes[name].poll() is None, logs[name].read_text()[-3000:]
+                    assert time.monotonic() < deadline, logs[name].read_text()[-3000:]
+                    time.sleep(0.5)
+                    try:
+                        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+                        connection.request("GET", "/readyz")
+                        status = connection.getresponse().status
+                        connection.close()
+                    except OSError:
+                        pass
+        deadline = time.monotonic() + 60
+        while "ready." not in logs["worker"].read_text(errors="replace"):
+            assert processes["worker"].poll() is None, logs["worker"].read_text()[-3000:]
+            assert time.monotonic() < deadline, logs["worker"].read_text()[-3000:]
+            time.sleep(0.2)
+        assert "Read-only file system" not in logs["web"].read_text() + logs["worker"].read_text()
+    finally:
+        for process in processes.values():
+            try:
+                os.killpg(process.pid, 9)
+            except ProcessLookupError:
+                pass
+            process.wait(timeout=10)
