@@ -15,6 +15,9 @@ from migrateiq.env import env_bool, env_int, env_str
 bind = env_str("GUNICORN_BIND", "0.0.0.0:8000")
 workers = env_int("WEB_CONCURRENCY", 3)
 timeout = env_int("GUNICORN_TIMEOUT", 60)
+# On SIGTERM, requests in flight get this long before their workers are killed: below the 10 s an
+# orchestrator is promised (Compose stop_grace_period, Kubernetes terminationGracePeriodSeconds).
+graceful_timeout = env_int("GUNICORN_GRACEFUL_TIMEOUT", 8)
 # Access lines come from MigrateIQ's request middleware (with request id, tenant and route);
 # gunicorn's own would repeat them without that context.
 accesslog = None

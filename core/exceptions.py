@@ -78,8 +78,9 @@ def api_exception_handler(exc, context):
         }
     if isinstance(exc, Conflict):
         response.data.update(exc.extra)
-    if isinstance(exc, exceptions.Throttled) and exc.wait is not None:
-        response["Retry-After"] = str(max(1, int(exc.wait + 0.999)))
+    wait = getattr(exc, "wait", None) if isinstance(exc, exceptions.Throttled) else None
+    if wait is not None:
+        response["Retry-After"] = str(max(1, int(wait + 0.999)))
     return response
 
 

@@ -475,7 +475,8 @@ class OutboundClient:
                         raise self._too_large(response, url, attempt)
                     chunks.append(piece)
         finally:
-            raw_chunks.close()  # now, not whenever the garbage collector gets to the traceback
+            # httpx types iter_raw() as an Iterator; it is a generator, which has close().
+            raw_chunks.close()  # type: ignore[attr-defined]  # now, not whenever the garbage collector gets to the traceback
         if decoder is not None and received and not decoder.complete():
             raise _AttemptFailed(f"The compressed response from {safe_url(str(url))} was truncated", url)
         return b"".join(chunks)

@@ -43,9 +43,11 @@ def check_depth(value, limit: int, content=None) -> None:
     With the document's text at hand, a body holding at most ``limit`` brackets cannot be too deep,
     which settles almost every page without walking it (a C-speed count).
     """
-    if isinstance(content, (bytes, str)):
-        opening = (b"[", b"{") if isinstance(content, bytes) else ("[", "{")
-        if content.count(opening[0]) + content.count(opening[1]) <= limit:
+    if isinstance(content, bytes):
+        if content.count(b"[") + content.count(b"{") <= limit:
+            return
+    elif isinstance(content, str):
+        if content.count("[") + content.count("{") <= limit:
             return
     if not isinstance(value, (dict, list)):
         return

@@ -16,6 +16,7 @@ The running-syncs gauge is not kept in memory at all: it is counted in the datab
 (:class:`SyncRunsCollector`), so it is right whichever process runs the syncs.
 """
 
+import glob
 import os
 import re
 
@@ -136,6 +137,69 @@ class SyncRunsCollector:
         return []
 
 
+class BrokerQueueCollector:
+    """``migrateiq_celery_queue_messages{queue}``: messages waiting in the Celery queue, read from the
+    broker at scrape time (a Redis ``LLEN``, or the embedded filesystem transport's file count).
+
+    Queued syncs that no worker takes grow this number; the alert "queue depth" watches it. A
+    broker that does not answer within two seconds leaves the gauge out of the scrape (and logs
+    why) rather than failing ``/metrics``: ``migrateiq_syncs_pending`` still tells the story.
+    """
+
+    def __init__(self, app=None, queues=None):
+        self._app = app
+        self._queues = queues
+
+    def collect(self):
+        import logging
+
+        from celery import current_app
+
+        app = self._app or current_app
+        queues = self._queues or [app.conf.task_default_queue]
+        family = GaugeMetricFamily(
+            "migrateiq_celery_queue_messages",
+            "Messages waiting in a Celery queue (not yet taken).",
+            labels=["queue"],
+        )
+        try:
+            with app.connection_for_read(connect_timeout=2) as conn:
+                conn.ensure_connection(max_retries=1, timeout=2)
+                channel = conn.default_channel
+                for queue in queues:
+                    # A plain declare answers the length on every kombu transport; a passive one
+                    # fails on Redis when the queue is empty (the list key does not exist then).
+                    _, count, _ = channel.queue_declare(queue=queue, durable=True, auto_delete=False)
+                    family.add_metric([queue], count)
+        except Exception as exc:  # any broker error: leave the gauge out, keep the scrape
+            logging.getLogger(__name__).warning("metrics: the broker's queue length is unavailable: %s", exc)
+            return
+        yield family
+
+    def describe(self):
+        return []
+
+
+class _SharedDirectoryCollector:
+    """The multiprocess files of ``path`` and of its immediate sub-directories, added up.
+
+    Sub-directories let several containers share one metrics volume (Compose): each container's
+    processes write to ``<volume>/<container host name>`` (``docker/entrypoint.sh``), so equal process
+    ids of different containers never share a file, and the web process, whose own directory is the
+    volume's root, reports them all.
+    """
+
+    def __init__(self, path: str):
+        self._path = path
+
+    def collect(self):
+        files = glob.glob(os.path.join(self._path, "*.db")) + glob.glob(os.path.join(self._path, "*", "*.db"))
+        return MultiProcessCollector.merge(files, accumulate=True)
+
+    def describe(self):
+        return []
+
+
 class _ProcessRegistry:
     """This process' metrics (single-process mode)."""
 
@@ -152,10 +216,11 @@ def render_latest() -> bytes:
     registry = CollectorRegistry(auto_describe=False)
     path = multiprocess_dir()
     if path:
-        MultiProcessCollector(registry, path=path)
+        registry.register(_SharedDirectoryCollector(path))
     else:
         registry.register(_ProcessRegistry())
     registry.register(SyncRunsCollector())
+    registry.register(BrokerQueueCollector())
     return generate_latest(registry)
 
 

@@ -8,7 +8,7 @@ import contextlib
 import contextvars
 from types import MappingProxyType
 
-_EMPTY = MappingProxyType({})
+_EMPTY: MappingProxyType[str, object] = MappingProxyType({})
 _context: contextvars.ContextVar = contextvars.ContextVar("migrateiq_log_context", default=_EMPTY)
 
 

@@ -13,11 +13,24 @@ worker with the beat embedded, as ``make run`` starts it (``scripts/worker.sh``)
 """
 
 import os
+import signal
 
 from celery import Celery
+from celery.signals import worker_ready
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "migrateiq.settings")
 
 app = Celery("migrateiq")
 app.config_from_object("migrateiq.celery_config")
 app.autodiscover_tasks()
+
+
+@worker_ready.connect
+def stop_on_hangup(**kwargs):
+    """SIGHUP (a closed terminal, a supervisor's reload) stops the worker like SIGTERM.
+
+    Celery's own SIGHUP handler re-executes the worker in place: under Compose, Kubernetes or
+    systemd that hides a stop request from the supervisor, which is the one that restarts processes.
+    Installed when the worker is ready, after Celery has installed its handlers.
+    """
+    signal.signal(signal.SIGHUP, signal.getsignal(signal.SIGTERM))

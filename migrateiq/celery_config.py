@@ -16,6 +16,10 @@ worker_lost_wait = settings.CELERY_WORKER_LOST_WAIT
 task_always_eager = settings.CELERY_TASK_ALWAYS_EAGER
 worker_hijack_root_logger = False
 task_default_queue = settings.CELERY_TASK_DEFAULT_QUEUE
+# With REMAP_SIGTERM=SIGQUIT (docker/entrypoint.sh, scripts/worker.sh), SIGTERM waits this long for a
+# running task, then requeues it (late acknowledgement) and stops: a worker always exits within its
+# orchestrator's grace period.
+worker_soft_shutdown_timeout = settings.CELERY_WORKER_SOFT_SHUTDOWN_TIMEOUT
 
 if settings.CELERY_EMBEDDED_BROKER:
     _dir = settings.CELERY_FILESYSTEM_DIR
@@ -29,9 +33,12 @@ if settings.CELERY_EMBEDDED_BROKER:
         "store_processed": False,
         # Exchange bindings; kombu's default is a "control" folder in the working directory.
         "control_folder": str(_dir / "control"),
+        # kombu polls the folder once a second by default; a shorter interval lets an idle worker
+        # notice SIGTERM sooner (each poll is one directory listing).
+        "polling_interval": 0.2,
     }
 else:
-    broker_url = settings.CELERY_BROKER_URL
+    broker_url = settings.CELERY_BROKER_URL or ""  # set whenever the embedded broker is not used
     # Unacknowledged messages (late acks) return to the queue after the visibility timeout: a
     # duplicate delivery of a sync that is running or finished does nothing, and a killed worker's
     # sync is resumed by the reaper. No task uses a countdown or ETA; one must stay below it.

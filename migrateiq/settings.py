@@ -13,6 +13,7 @@ Every variable is listed in the README.
 
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 from cryptography.fernet import Fernet
@@ -29,6 +30,7 @@ from migrateiq.env import (
     private_file,
     random_token,
 )
+from migrateiq.version import __version__
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("MIGRATEIQ_VAR_DIR", str(BASE_DIR / "var")))
@@ -138,7 +140,9 @@ TEMPLATES = [
 ]
 
 # --- Database -------------------------------------------------------------------------------
-if EMBEDDED:
+DATABASES: dict[str, Any]
+# (`not DATABASE_URL` says the same as EMBEDDED, for the type checker)
+if EMBEDDED or not DATABASE_URL:
     DATABASES = {
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
@@ -241,7 +245,7 @@ SPECTACULAR_SETTINGS = {
         "Multi-tenant data-integration platform. Authenticate with `POST /api/auth/token/` and send "
         "`Authorization: Bearer <access>`; every object is scoped to the tenant carried by the token."
     ),
-    "VERSION": "0.1.0",
+    "VERSION": __version__,  # pyproject.toml, through migrateiq.version
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
@@ -338,6 +342,12 @@ CELERY_VISIBILITY_TIMEOUT = env_int("CELERY_VISIBILITY_TIMEOUT", 3600)
 # How long a worker waits for the result of a pool process that died before it reports the task
 # lost (and, with late acknowledgement, requeues it).
 CELERY_WORKER_LOST_WAIT = env_float("CELERY_WORKER_LOST_WAIT", 10.0)
+# Graceful shutdown: on SIGTERM (remapped to Celery's cold shutdown by REMAP_SIGTERM=SIGQUIT, which
+# docker/entrypoint.sh and scripts/worker.sh set) a worker stops taking tasks and lets a running sync
+# go on for this long, then stops it (the pages it committed stay, its message goes back to the
+# queue and the run resumes from its checkpoint). Keep it below the orchestrator's grace period (Kubernetes:
+# terminationGracePeriodSeconds 30 in deploy/k8s; Compose: stop_grace_period 30s).
+CELERY_WORKER_SOFT_SHUTDOWN_TIMEOUT = env_float("CELERY_WORKER_SOFT_SHUTDOWN_TIMEOUT", 15.0)
 
 # --- Observability --------------------------------------------------------------------------
 MIGRATEIQ_METRICS_TOKEN = env_str("MIGRATEIQ_METRICS_TOKEN")

@@ -1,35 +1,42 @@
 #!/usr/bin/env bash
 # The embedded default: SQLite, local cache, a filesystem Celery broker, all under var/.
 # Starts the demo upstream API (127.0.0.1:8001), a background worker with the scheduler, and the
-# web server on http://127.0.0.1:8000. Ctrl-C stops everything.
+# web server on http://127.0.0.1:8000 (MIGRATEIQ_PORT / DEMO_API_PORT change the ports). Ctrl-C stops
+# everything at once: the terminal's SIGINT reaches every process, and the trap below stops the rest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=.venv/bin/python
-export MIGRATEIQ_EGRESS_ALLOWLIST="${MIGRATEIQ_EGRESS_ALLOWLIST:-127.0.0.1:8001}"
+PORT="${MIGRATEIQ_PORT:-8000}"
+DEMO_PORT="${DEMO_API_PORT:-8001}"
+export MIGRATEIQ_EGRESS_ALLOWLIST="${MIGRATEIQ_EGRESS_ALLOWLIST:-127.0.0.1:$DEMO_PORT}"
 mkdir -p var/log
 
 pids=()
+worker_pid=""
 cleanup() {
+  # The worker gets SIGQUIT, Celery's cold shutdown: no waiting for its pool and the embedded
+  # beat. A sync it was running loses only its uncommitted page and resumes at the next start.
+  if [ -n "$worker_pid" ]; then kill -QUIT "$worker_pid" 2>/dev/null || true; fi
   for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
   wait 2>/dev/null || true
 }
 trap cleanup EXIT INT TERM
 
-if command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1; then scripts/build_ui.sh || echo "web UI build failed: http://127.0.0.1:8000/ says how to build it"; fi
+if [ "${MIGRATEIQ_SKIP_UI_BUILD:-0}" != "1" ] && command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1; then scripts/build_ui.sh || echo "web UI build failed: http://127.0.0.1:8000/ says how to build it"; fi
 $PY manage.py migrate --noinput -v0
-$PY manage.py demo_api --port 8001 --records 500 --page-size 50 --api-key demo-key >var/log/demo_api.log 2>&1 &
+$PY manage.py demo_api --port "$DEMO_PORT" --records 500 --page-size 50 --api-key demo-key >var/log/demo_api.log 2>&1 &
 pids+=($!)
 if [ -x scripts/worker.sh ]; then
   scripts/worker.sh >var/log/worker.log 2>&1 &
-  pids+=($!)
+  worker_pid=$!
 fi
-$PY manage.py seed_demo
-cat <<'TXT'
-  Web UI / API:  http://127.0.0.1:8000/           API docs: http://127.0.0.1:8000/api/docs/
-  Admin:         http://127.0.0.1:8000/admin/
-  Demo API:      http://127.0.0.1:8001/users      Logs: var/log/
+$PY manage.py seed_demo --api-url "http://127.0.0.1:$DEMO_PORT/users"
+cat <<TXT
+  Web UI / API:  http://127.0.0.1:$PORT/           API docs: http://127.0.0.1:$PORT/api/docs/
+  Admin:         http://127.0.0.1:$PORT/admin/
+  Demo API:      http://127.0.0.1:$DEMO_PORT/users      Logs: var/log/
 TXT
 # gunicorn (the production web server): one process with four threads, because the embedded
 # default's cache lives in process memory and the login throttle and lockout must count in one
 # place (production shares Redis between any number of workers). Request lines come from MigrateIQ.
-.venv/bin/gunicorn migrateiq.wsgi -c gunicorn.conf.py --bind 127.0.0.1:8000 --workers 1 --threads 4
+.venv/bin/gunicorn migrateiq.wsgi -c gunicorn.conf.py --bind "127.0.0.1:$PORT" --workers 1 --threads 4

@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
-# The whole test suite: lint, checks, then pytest on SQLite and again on PostgreSQL.
+# The whole test suite: lint, types, checks, then pytest on SQLite and again on PostgreSQL (with the
+# deployment checks and the multi-host test), then the web UI. Installs / starts what it needs first
+# (scripts/services.sh: Chromium, PostgreSQL, Redis, iproute2).
 # PostgreSQL: the server at $TEST_POSTGRES_URL (default postgres://postgres@127.0.0.1:5432/postgres);
 # each run creates and drops its own uniquely named database there.
 # Redis at $TEST_REDIS_URL (default redis://127.0.0.1:6379/15) for the Celery / cache tests.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+scripts/services.sh  # before the defaults below: it starts local services only when none are given
 PY=.venv/bin/python
 export PYTHONDONTWRITEBYTECODE=1
 export TEST_REDIS_URL="${TEST_REDIS_URL:-redis://127.0.0.1:6379/15}"
@@ -15,6 +18,9 @@ echo "== ruff"
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
 .venv/bin/bandit -q --ini .bandit -ll  # security lint: no medium or high findings (see .bandit)
+
+echo "== mypy (platform packages)"
+MIGRATEIQ_VAR_DIR="$(mktemp -d)" .venv/bin/mypy
 
 echo "== django checks"
 DEBUG=1 $PY manage.py check
@@ -41,7 +47,7 @@ JWT_SIGNING_KEY="$($PY -c 'import secrets; print(secrets.token_urlsafe(48))')" \
 MIGRATEIQ_FIELD_ENCRYPTION_KEYS="$($PY -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())')" \
 MIGRATEIQ_HTTPS=0 \
 MIGRATEIQ_VAR_DIR="$keys_dir" \
-run_pytest "$@"
+run_pytest --ignore=deploy/tests "$@"  # deploy/tests use no Django database (the multi-host test makes its own PostgreSQL one): once is enough
 echo "== web UI: typecheck, unit tests (vitest), end-to-end run in Chromium"
 if ! command -v npm >/dev/null 2>&1; then echo "npm is missing: the web UI tests need Node.js 20+"; exit 1; fi
 (

@@ -8,6 +8,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 VAR_DIR="${MIGRATEIQ_VAR_DIR:-var}"
 mkdir -p "$VAR_DIR"
+# SIGTERM: bounded shutdown (a running sync gets CELERY_WORKER_SOFT_SHUTDOWN_TIMEOUT, then goes back
+# to the queue and resumes from its checkpoint); see docker/entrypoint.sh.
+export REMAP_SIGTERM="${REMAP_SIGTERM:-SIGQUIT}"
 exec .venv/bin/celery -A migrateiq worker -B \
   --schedule "$VAR_DIR/celerybeat-schedule" \
   --concurrency "${CELERY_WORKER_CONCURRENCY:-2}" \

@@ -10,12 +10,13 @@ import math
 from django.contrib import admin
 from django.http import HttpResponse
 from rest_framework.request import Request
+from rest_framework.views import APIView
 
 from core.throttling import ActionRateThrottle
 from tenancy import services
 
 
-class _SignInScope:
+class _SignInScope(APIView):
     """What the throttle reads from a view: the API sign-in's scope."""
 
     throttle_scope = "login"

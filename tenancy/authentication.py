@@ -24,7 +24,7 @@ class TenantJWTAuthentication(JWTAuthentication):
             raise exceptions.AuthenticationFailed("Token carries no tenant; sign in again.", code="no_tenant")
         membership = (
             Membership.objects.select_related("tenant")
-            .filter(user=user, tenant_id=tenant_id, tenant__is_active=True)
+            .filter(user_id=user.pk, tenant_id=tenant_id, tenant__is_active=True)
             .first()
         )
         if membership is None:

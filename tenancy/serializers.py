@@ -27,7 +27,9 @@ class TokenPairSerializer(serializers.Serializer):
 
 class ErrorSerializer(serializers.Serializer):
     detail = serializers.CharField()
-    errors = serializers.DictField(required=False)
+    # Documents the error body's "errors" key; the class is only used in the OpenAPI schema, so the
+    # field shadowing Serializer.errors never matters.
+    errors = serializers.DictField(required=False)  # type: ignore[assignment]
 
 
 class MeUserSerializer(serializers.Serializer):
@@ -113,8 +115,11 @@ class TenantTokenRefreshSerializer(StrictTypesMixin, TokenRefreshSerializer):
         user = User.objects.filter(**{jwt_settings.USER_ID_FIELD: user_id}).first() if user_id else None
         if user is None or not jwt_settings.USER_AUTHENTICATION_RULE(user):
             raise AuthenticationFailed("No active account found for the given token.", "no_active_account")
-        member = Membership.objects.filter(user=user, tenant_id=tenant_id, tenant__is_active=True).exists()
-        if tenant_id is None or not member:
+        member = (
+            tenant_id is not None
+            and Membership.objects.filter(user=user, tenant_id=tenant_id, tenant__is_active=True).exists()
+        )
+        if not member:
             raise AuthenticationFailed(
                 "You are no longer a member of this tenant; sign in again.", "membership_revoked"
             )

@@ -194,9 +194,9 @@ class InvitationViewSet(
         invitation, token = services.create_invitation(
             request.tenant, data.validated_data["email"], data.validated_data["role"], invited_by=request.user
         )
-        invitation.token = token
-        invitation.accept_path = reverse("invitation-accept")
-        return Response(InvitationCreatedSerializer(invitation).data, status=status.HTTP_201_CREATED)
+        shown_once = {**InvitationSerializer(invitation).data, "token": token}
+        shown_once["accept_path"] = reverse("invitation-accept")
+        return Response(InvitationCreatedSerializer(shown_once).data, status=status.HTTP_201_CREATED)
 
     def perform_destroy(self, instance):
         services.revoke_invitation(instance)

@@ -6,14 +6,21 @@ it, and subclasses may not override ``get_queryset`` (they narrow the queryset w
 therefore a 404, never a 403.
 """
 
+from typing import TYPE_CHECKING
+
 from rest_framework import mixins, viewsets
 from rest_framework.permissions import IsAuthenticated
 
 from core.query_params import reject_malformed_params
 from tenancy.permissions import HasTenantRole
 
+if TYPE_CHECKING:  # what the mixin is always combined with, so that mypy knows self.request
+    _ViewSetBase = viewsets.GenericViewSet
+else:
+    _ViewSetBase = object
 
-class TenantScopedViewSetMixin:
+
+class TenantScopedViewSetMixin(_ViewSetBase):
     permission_classes = [IsAuthenticated, HasTenantRole]
     #: per-action role overrides, e.g. {"stats": "viewer"}
     required_roles: dict[str, str] = {}
@@ -27,12 +34,12 @@ class TenantScopedViewSetMixin:
             )
 
     def initial(self, request, *args, **kwargs):
-        super().initial(request, *args, **kwargs)  # type: ignore[misc]
+        super().initial(request, *args, **kwargs)
         # after authentication and permissions: an anonymous caller still gets its 401 first
         reject_malformed_params(request, self)
 
     def get_queryset(self):
-        queryset = super().get_queryset()  # type: ignore[misc]
+        queryset = super().get_queryset()
         tenant = getattr(self.request, "tenant", None)
         if tenant is None:  # schema generation, or an unauthenticated request that will be refused
             return queryset.none()
@@ -43,7 +50,8 @@ class TenantScopedViewSetMixin:
         return queryset
 
     def perform_create(self, serializer):
-        serializer.save(tenant=self.request.tenant)
+        # tenancy.authentication sets request.tenant; DRF's Request type does not declare it.
+        serializer.save(tenant=self.request.tenant)  # type: ignore[attr-defined]
 
 
 class TenantScopedReadOnlyViewSet(TenantScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):

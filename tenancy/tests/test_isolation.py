@@ -24,7 +24,7 @@ B_MARK = "globexmark"
 LEAK_SIGNS = (A_MARK, "@acme.test")
 
 #: Routes that are tenant-independent by design (no tenant data in or out).
-NOT_TENANT_DATA = {"api/auth/token/", "api/auth/token/refresh/", "api/auth/logout/"}
+NOT_TENANT_DATA = {"api/auth/token/", "api/auth/token/refresh/", "api/auth/logout/", "api/version/"}
 #: POST routes that answer with a computed result rather than a created row (no "id" to look up).
 COMPUTED_ANSWERS = {
     "api/demo-extension/connectors/preview/": "previews an unsaved configuration; nothing is stored",

@@ -23,6 +23,7 @@ MINIMUM_ROLE = {
     ("api/auth/token/", "POST"): ANONYMOUS,
     ("api/auth/token/refresh/", "POST"): ANONYMOUS,
     ("api/auth/logout/", "POST"): ANONYMOUS,
+    ("api/version/", "GET"): ANONYMOUS,  # the release number, public like the health probes
     ("api/auth/me/", "GET"): Role.VIEWER,
     ("api/auth/invitations/accept/", "POST"): ANONYMOUS,
     ("api/tenancy/members/", "GET"): Role.ADMIN,

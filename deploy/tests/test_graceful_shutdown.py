@@ -1,0 +1,218 @@
+"""Graceful shutdown, with real processes: web (gunicorn), worker and beat exit within 10 s of SIGTERM
+when idle, a SIGHUP stops a worker instead of restarting it, and `make run`'s Ctrl-C stops every
+process it started. (A worker in the middle of a sync: demo_extension/tests/test_worker_shutdown.py.)
+
+Processes start in the embedded mode (SQLite, filesystem broker, under a temporary directory),
+each in a session of its own so that a failure never leaves one behind.
+"""
+
+import http.client
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from deploy.tests.tools import PROJECT_ROOT
+
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(180)]
+
+GRACE_SECONDS = 10  # what the brief of an orchestrator promises: idle processes exit within it
+VENV_BIN = Path(sys.executable).parent
+PORT_BASE = 18540 + os.getpid() % 20  # 18540-18562 (four ports a test at most)
+
+
+@pytest.fixture
+def environment(tmp_path):
+    env = {
+        "PATH": f"{VENV_BIN}:/usr/bin:/bin:/usr/sbin:/sbin",
+        "PYTHONDONTWRITEBYTECODE": "1",
+        "MIGRATEIQ_VAR_DIR": str(tmp_path / "var"),
+        "LOG_FORMAT": "text",
+        "HOME": str(tmp_path),
+    }
+    subprocess.run(
+        [sys.executable, "manage.py", "migrate", "--noinput", "-v0"],
+        cwd=PROJECT_ROOT,
+        env=env,
+        check=True,
+        timeout=120,
+    )
+    return env
+
+
+class Started:
+    def __init__(self, argv, env, log_path: Path):
+        self.log_path = log_path
+        with log_path.open("ab") as log:
+            self.process = subprocess.Popen(
+                argv, cwd=PROJECT_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+            )
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def wait_for(self, text: str, timeout: float = 60) -> None:
+        deadline = time.monotonic() + timeout
+        while text not in self.log():
+            assert self.process.poll() is None, f"exited early:\n{self.log()[-3000:]}"
+            assert time.monotonic() < deadline, f"no {text!r} after {timeout}s:\n{self.log()[-3000:]}"
+            time.sleep(0.1)
+
+    def seconds_to_exit_after(self, signum: int, target_group: bool = False) -> float:
+        started = time.monotonic()
+        if target_group:
+            os.killpg(self.process.pid, signum)
+        else:
+            os.kill(self.process.pid, signum)
+        try:
+            self.process.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            pytest.fail(f"still running 60 s after signal {signum}:\n{self.log()[-3000:]}")
+        return time.monotonic() - started
+
+    def group_alive(self) -> bool:
+        try:
+            os.killpg(self.process.pid, 0)
+        except ProcessLookupError:
+            return False
+        # Zombies (exited, not yet reaped by init) do not count.
+        result = subprocess.run(
+            ["ps", "-o", "stat=", "-g", str(self.process.pid)], capture_output=True, text=True
+        )
+        return any(not state.startswith("Z") for state in result.stdout.split())
+
+    def kill(self) -> None:
+        try:
+            os.killpg(self.process.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+
+
+@pytest.fixture
+def start(tmp_path):
+    started: list[Started] = []
+
+    def _start(name, argv, env) -> Started:
+        process = Started(argv, env, tmp_path / f"{name}.log")
+        started.append(process)
+        return process
+
+    yield _start
+    for process in started:
+        process.kill()
+
+
+def get(port: int, path: str) -> int:
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+    try:
+        connection.request("GET", path)
+        return connection.getresponse().status
+    finally:
+        connection.close()
+
+
+def test_the_web_process_started_by_the_entrypoint_answers_its_healthcheck_and_exits_promptly_on_sigterm(
+    start, environment
+):
+    port = PORT_BASE
+    env = {**environment, "GUNICORN_BIND": f"127.0.0.1:{port}", "WEB_CONCURRENCY": "2"}
+    web = start("web", ["docker/entrypoint.sh", "web"], env)
+    web.wait_for("Booting worker")
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            if get(port, "/healthz") == 200:
+                break
+        except OSError:
+            pass
+        assert time.monotonic() < deadline, web.log()[-3000:]
+        time.sleep(0.2)
+    healthcheck = subprocess.run(
+        [sys.executable, "docker/healthcheck.py"], cwd=PROJECT_ROOT, env=env, capture_output=True, timeout=30
+    )
+    assert healthcheck.returncode == 0, healthcheck.stderr
+
+    seconds = web.seconds_to_exit_after(signal.SIGTERM)
+
+    assert seconds < GRACE_SECONDS, f"gunicorn took {seconds:.1f}s"
+    assert web.process.returncode == 0
+    assert not web.group_alive()
+
+
+def test_the_healthcheck_fails_when_no_web_process_answers(environment):
+    env = {**environment, "GUNICORN_BIND": f"127.0.0.1:{PORT_BASE + 1}"}
+    result = subprocess.run([sys.executable, "docker/healthcheck.py"], cwd=PROJECT_ROOT, env=env, timeout=30)
+    assert result.returncode == 1
+
+
+def test_the_beat_exits_within_the_grace_period_of_sigterm(start, environment, tmp_path):
+    env = {**environment, "CELERY_BEAT_SCHEDULE": str(tmp_path / "celerybeat-schedule")}
+    beat = start("beat", ["docker/entrypoint.sh", "beat"], env)
+    beat.wait_for("beat: Starting")
+    time.sleep(1)
+
+    seconds = beat.seconds_to_exit_after(signal.SIGTERM)
+
+    assert seconds < GRACE_SECONDS, f"beat took {seconds:.1f}s"
+    assert not beat.group_alive()
+
+
+def test_an_idle_embedded_worker_with_its_scheduler_exits_within_the_grace_period_of_sigterm(
+    start, environment
+):
+    worker = start("worker", ["scripts/worker.sh"], environment)
+    worker.wait_for("ready.")
+    time.sleep(1)
+
+    seconds = worker.seconds_to_exit_after(signal.SIGTERM)
+
+    assert seconds < GRACE_SECONDS, f"the worker took {seconds:.1f}s:\n{worker.log()[-2000:]}"
+    assert not worker.group_alive()
+
+
+def test_a_hangup_stops_the_worker_instead_of_restarting_it(start, environment):
+    worker = start("worker", ["scripts/worker.sh"], environment)
+    worker.wait_for("ready.")
+    time.sleep(1)
+
+    seconds = worker.seconds_to_exit_after(signal.SIGHUP)
+
+    assert seconds < GRACE_SECONDS, f"the worker took {seconds:.1f}s"
+    assert "Restarting celery worker" not in worker.log()
+    assert not worker.group_alive()
+
+
+def test_ctrl_c_in_make_run_stops_every_process_it_started(start, environment):
+    port, demo_port = PORT_BASE + 2, PORT_BASE + 3
+    env = {
+        **environment,
+        "MIGRATEIQ_PORT": str(port),
+        "DEMO_API_PORT": str(demo_port),
+        "MIGRATEIQ_SKIP_UI_BUILD": "1",
+    }
+    run = start("run", ["scripts/run.sh"], env)
+    run.wait_for("Web UI / API", timeout=90)
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            if get(port, "/healthz") == 200 and get(demo_port, "/users?page=1") in (200, 401):
+                break
+        except OSError:
+            pass
+        assert time.monotonic() < deadline, run.log()[-3000:]
+        time.sleep(0.2)
+    time.sleep(2)  # the worker is up too
+
+    # A terminal's Ctrl-C: SIGINT to the whole foreground process group.
+    started = time.monotonic()
+    os.killpg(run.process.pid, signal.SIGINT)
+    while run.group_alive():
+        assert time.monotonic() - started < 15, "processes of `make run` still running 15 s after Ctrl-C"
+        time.sleep(0.1)
+    for probe in (port, demo_port):
+        with pytest.raises(OSError):
+            get(probe, "/healthz")
