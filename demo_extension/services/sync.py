@@ -58,6 +58,7 @@ from demo_extension.models import (
     SyncStatus,
 )
 from demo_extension.services.auth import base_query_params, build_request_auth
+from demo_extension.services.budget import request_budget
 from demo_extension.services.errors import SyncAlreadyRunning, SyncOwnershipLost
 from demo_extension.services.events import record_event
 from demo_extension.services.extract import (
@@ -206,7 +207,7 @@ class DataSyncService:
             paginator = None if config["type"] == "auto" else make_paginator(config, connector.api_endpoint)
             request_params = dict(paginator.request().params) if paginator else {}
             params = {**base_query_params(connector), **request_params, **auth.params}
-            with OutboundClient(max_attempts=1) as client:
+            with OutboundClient(max_attempts=1, budget=request_budget(connector, per_sync=False)) as client:
                 response = client.get(
                     connector.api_endpoint, params=params, headers=auth.headers, auth=auth.basic
                 )
@@ -395,7 +396,10 @@ class DataSyncService:
         committer = _committer_for(self, log, state, progress)
         self._emit = committer.event
         try:
-            with OutboundClient(on_retry=lambda message: self._on_retry(log, state, message)) as client:
+            with OutboundClient(
+                on_retry=lambda message: self._on_retry(log, state, message),
+                budget=request_budget(connector, per_sync=True),
+            ) as client:
                 while True:
                     committer.check()
                     if state.pages_this_run >= max_pages:
