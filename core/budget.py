@@ -181,7 +181,17 @@ class LocalBudgetStore:
 
     def release(self, key: str, lease: str) -> None:
         with self._lock:
-            self._leases.get(key, {}).pop(lease, None)
+            leases = self._leases.get(key, {})
+            leases.pop(lease, None)
+            now = time.monotonic()
+            idle = self._next_at.get(key, 0.0) <= now and self._paused_until.get(key, 0.0) <= now
+            if idle and not leases:  # nothing left to remember: the key's state goes (memory stays flat)
+                self.reset_unlocked(key)
+
+    def reset_unlocked(self, key: str) -> None:
+        self._next_at.pop(key, None)
+        self._paused_until.pop(key, None)
+        self._leases.pop(key, None)
 
     def pause(self, key: str, seconds: float) -> None:
         with self._lock:
@@ -194,9 +204,7 @@ class LocalBudgetStore:
 
     def reset(self, key: str) -> None:
         with self._lock:
-            self._next_at.pop(key, None)
-            self._paused_until.pop(key, None)
-            self._leases.pop(key, None)
+            self.reset_unlocked(key)
 
 
 # KEYS: next-at (string), paused-until (string), leases (sorted set of lease -> expiry).

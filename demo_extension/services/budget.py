@@ -12,15 +12,18 @@ from core.budget import RequestBudget
 from demo_extension.models import DEFAULT_CONCURRENT_REQUESTS, CustomDataConnector
 
 
-def budget_key(connector_id: int) -> str:
-    return f"connector:{connector_id}"
+def budget_key(connector: CustomDataConnector) -> str:
+    """The connector's key; its creation time is part of it, so that a connector created later with a
+    reused id (SQLite reuses the highest id after a delete) never inherits a pause or a lease."""
+    created = connector.created_at
+    return f"connector:{connector.pk}:{int(created.timestamp() * 1_000_000) if created else 0}"
 
 
 def request_budget(connector: CustomDataConnector, *, per_sync: bool) -> RequestBudget:
     """The budget of ``connector``'s requests; ``per_sync`` applies ``max_requests_per_sync`` to it."""
     limit = connector.max_requests_per_sync if per_sync else None
     return RequestBudget(
-        budget_key(connector.pk),
+        budget_key(connector),
         per_second=connector.max_requests_per_second,
         concurrent=connector.max_concurrent_requests or DEFAULT_CONCURRENT_REQUESTS,
         max_requests=limit,
