@@ -32,6 +32,7 @@ What a budget enforces:
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 import uuid
@@ -41,8 +42,11 @@ from contextlib import contextmanager
 from django.conf import settings
 from django.core.cache import caches
 from django_redis import get_redis_connection
+from redis.exceptions import RedisError
 
 from core.http_errors import OutboundError
+
+logger = logging.getLogger(__name__)
 
 # Requests are spaced 5 % wider than 1/per_second (see the module docstring).
 RATE_MARGIN = 0.05
@@ -58,6 +62,10 @@ MAX_CONCURRENT = 16
 
 class RequestBudgetExhausted(OutboundError):
     """The budget's ``max_requests`` is spent; nothing was sent."""
+
+
+class BudgetUnavailable(OutboundError):
+    """The budget's store (Redis) did not answer; nothing was sent, since the limits could not be kept."""
 
 
 class RequestBudget:
@@ -271,21 +279,44 @@ class RedisBudgetStore:
     def try_acquire(
         self, key: str, lease: str, interval: float, concurrent: int, lease_seconds: float
     ) -> float:
+        with _unavailable_as_error():
+            return self._try_acquire(key, lease, interval, concurrent, lease_seconds)
+
+    def _try_acquire(
+        self, key: str, lease: str, interval: float, concurrent: int, lease_seconds: float
+    ) -> float:
         idle_ms = int(max(IDLE_EXPIRY_SECONDS, lease_seconds) * 1000)
         args = [lease, repr(interval), concurrent, repr(lease_seconds), idle_ms, repr(SLOT_POLL_SECONDS)]
         return float(self._acquire(keys=self._keys(key), args=args))
 
     def release(self, key: str, lease: str) -> None:
-        self._client.zrem(self._keys(key)[2], lease)
+        try:
+            self._client.zrem(self._keys(key)[2], lease)
+        except RedisError as exc:  # the lease expires on its own; the exchange itself went fine
+            logger.warning("Could not return a request-budget lease of %s (%s)", key, type(exc).__name__)
 
     def pause(self, key: str, seconds: float) -> None:
-        self._pause(keys=[self._keys(key)[1]], args=[repr(float(seconds)), IDLE_EXPIRY_SECONDS * 1000])
+        with _unavailable_as_error():
+            self._pause(keys=[self._keys(key)[1]], args=[repr(float(seconds)), IDLE_EXPIRY_SECONDS * 1000])
 
     def paused_for(self, key: str) -> float:
-        return float(self._paused_for(keys=[self._keys(key)[1]]))
+        with _unavailable_as_error():
+            return float(self._paused_for(keys=[self._keys(key)[1]]))
 
     def reset(self, key: str) -> None:
         self._client.delete(*self._keys(key))
+
+
+@contextmanager
+def _unavailable_as_error() -> Iterator[None]:
+    try:
+        yield
+    except RedisError as exc:
+        # The exception's text may hold the Redis URL (and its password): only its type is shown.
+        raise BudgetUnavailable(
+            f"The request budget could not be checked: Redis did not answer ({type(exc).__name__}); "
+            "nothing was sent"
+        ) from None
 
 
 _local_stores: dict[str, LocalBudgetStore] = {}

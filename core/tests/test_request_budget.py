@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 from django.core.cache import cache
 
-from core.budget import RATE_MARGIN, RequestBudget, RequestBudgetExhausted, store_for
+from core.budget import RATE_MARGIN, BudgetUnavailable, RequestBudget, RequestBudgetExhausted, store_for
 from core.http import OutboundClient
 from core.http_errors import UpstreamError
 from core.tests.budget_upstream import Answer, RecordingUpstream, most_in_any_window
@@ -332,3 +332,18 @@ def test_a_429_in_one_worker_process_pauses_the_other(redis_prefix, upstream, tm
     for worker in ("worker=0", "worker=1"):
         times = [at for at, path in server.arrivals if path.endswith(worker)]
         assert min(times) < paused_at < max(times), f"{worker} did not send on both sides of the pause"
+
+
+def test_an_unreachable_redis_fails_the_request_clearly_without_sending_it(settings, upstream):
+    server = upstream()
+    settings.CACHES = _redis_cache("migrateiq-test-budget-down")
+    # Nothing listens on this port of the test range; the URL carries a password that must not show.
+    settings.CACHES["default"]["LOCATION"] = "redis://:hunter2@127.0.0.1:18799/15"
+
+    with OutboundClient(budget=RequestBudget(_key())) as client:
+        with pytest.raises(BudgetUnavailable) as raised:
+            client.get(server.url)
+
+    assert "Redis did not answer" in str(raised.value)
+    assert "hunter2" not in str(raised.value) and "18799" not in str(raised.value)
+    assert server.arrivals == []

@@ -40,6 +40,19 @@ interface FormState {
   records_path: string;
   primary_key: string;
   transformation_rules: string;
+  max_requests_per_second: string;
+  max_concurrent_requests: string;
+  max_requests_per_sync: string;
+}
+
+/** A number field's text: empty is null (no limit); anything else must be a number (else an error). */
+function parseLimit(text: string, integer: boolean): number | null | string {
+  const trimmed = text.trim();
+  if (trimmed === "") return null;
+  const value = Number(trimmed);
+  if (!Number.isFinite(value)) return "Enter a number, or leave it empty for no limit.";
+  if (integer && !Number.isInteger(value)) return "Enter a whole number.";
+  return value;
 }
 
 function paginationTypeOf(pagination: JsonValue | undefined): PaginationType {
@@ -69,6 +82,9 @@ function initialState(connector?: Connector): FormState {
     records_path: connector?.records_path ?? "",
     primary_key: connector?.primary_key ?? "",
     transformation_rules: hasRules ? prettyJson(rules) : "",
+    max_requests_per_second: connector?.max_requests_per_second?.toString() ?? "",
+    max_concurrent_requests: (connector?.max_concurrent_requests ?? 4).toString(),
+    max_requests_per_sync: connector?.max_requests_per_sync?.toString() ?? "",
   };
 }
 
@@ -145,6 +161,13 @@ export function ConnectorForm({
         localErrors.transformation_rules = [`Not valid JSON: ${errorMessage(parseError)}`];
       }
     }
+    const perSecond = parseLimit(form.max_requests_per_second, false);
+    const concurrent = parseLimit(form.max_concurrent_requests, true);
+    const perSync = parseLimit(form.max_requests_per_sync, true);
+    if (typeof perSecond === "string") localErrors.max_requests_per_second = [perSecond];
+    if (typeof concurrent === "string") localErrors.max_concurrent_requests = [concurrent];
+    else if (concurrent === null) localErrors.max_concurrent_requests = ["Enter how many requests may run at once (1 to 16)."];
+    if (typeof perSync === "string") localErrors.max_requests_per_sync = [perSync];
     if (Object.keys(localErrors).length > 0) {
       setFieldErrors(localErrors);
       setError("Please correct the highlighted fields.");
@@ -161,6 +184,9 @@ export function ConnectorForm({
         form.records_path_mode === "detect" ? null : form.records_path_mode === "root" ? "" : form.records_path,
       primary_key: form.primary_key,
       transformation_rules: rules,
+      max_requests_per_second: perSecond as number | null,
+      max_concurrent_requests: concurrent as number,
+      max_requests_per_sync: perSync as number | null,
     };
     // An unchanged style keeps the connector's own pagination settings (page size, parameter
     // names); another style starts from its defaults.
@@ -202,6 +228,9 @@ export function ConnectorForm({
     "records_path",
     "primary_key",
     "transformation_rules",
+    "max_requests_per_second",
+    "max_concurrent_requests",
+    "max_requests_per_sync",
   ]);
   const otherErrors = Object.entries(fieldErrors).filter(([field]) => !shown.has(field));
 
@@ -312,6 +341,47 @@ export function ConnectorForm({
         </Field>
         <Field label="Primary key" htmlFor={id("primary_key")} errors={e.primary_key} hint="Field that identifies a record (dotted path allowed); empty: a content hash.">
           <input id={id("primary_key")} value={form.primary_key} onChange={(ev) => set("primary_key", ev.target.value)} />
+        </Field>
+        <Field
+          label="Requests per second"
+          htmlFor={id("max_requests_per_second")}
+          errors={e.max_requests_per_second}
+          hint="At most, across every worker (0.5 = one every two seconds); empty: no limit."
+        >
+          <input
+            id={id("max_requests_per_second")}
+            inputMode="decimal"
+            value={form.max_requests_per_second}
+            onChange={(ev) => set("max_requests_per_second", ev.target.value)}
+          />
+        </Field>
+        <Field
+          label="Concurrent requests"
+          htmlFor={id("max_concurrent_requests")}
+          errors={e.max_concurrent_requests}
+          hint="In flight at once, at most (1 to 16)."
+        >
+          <input
+            id={id("max_concurrent_requests")}
+            type="number"
+            min={1}
+            max={16}
+            value={form.max_concurrent_requests}
+            onChange={(ev) => set("max_concurrent_requests", ev.target.value)}
+          />
+        </Field>
+        <Field
+          label="Requests per sync"
+          htmlFor={id("max_requests_per_sync")}
+          errors={e.max_requests_per_sync}
+          hint="A run stops there (it can be resumed); empty: no limit."
+        >
+          <input
+            id={id("max_requests_per_sync")}
+            inputMode="numeric"
+            value={form.max_requests_per_sync}
+            onChange={(ev) => set("max_requests_per_sync", ev.target.value)}
+          />
         </Field>
         <Field label="Active" htmlFor={id("is_active")} errors={e.is_active}>
           <label className="checkbox">

@@ -90,6 +90,53 @@ describe("the connectors list", () => {
     });
   });
 
+  it("sends the request budget, empty limits as null", async () => {
+    const calls = fakeFetch((call) => (call.method === "POST" ? { status: 201, body: connector() } : { body: page([]) }));
+    renderAs("editor", <ConnectorsPage />);
+    fireEvent.click(await screen.findByRole("button", { name: "New connector" }));
+    fireEvent.change(screen.getByLabelText("Name"), { target: { value: "Billing" } });
+    fireEvent.change(screen.getByLabelText("API endpoint"), { target: { value: "https://api.example.com/" } });
+    expect((screen.getByLabelText("Concurrent requests") as HTMLInputElement).value).toBe("4");
+    fireEvent.change(screen.getByLabelText("Requests per second"), { target: { value: "0.5" } });
+    fireEvent.change(screen.getByLabelText("Concurrent requests"), { target: { value: "2" } });
+    fireEvent.click(screen.getByRole("button", { name: "Create connector" }));
+    await vi.waitFor(() => expect(calls.some((c) => c.method === "POST")).toBe(true));
+    expect(calls.find((c) => c.method === "POST")?.body).toMatchObject({
+      max_requests_per_second: 0.5,
+      max_concurrent_requests: 2,
+      max_requests_per_sync: null,
+    });
+  });
+
+  it("shows the API's error for an impossible budget next to its field", async () => {
+    fakeFetch((call) =>
+      call.method === "POST"
+        ? {
+            status: 400,
+            body: {
+              detail: "max_concurrent_requests: Ensure this value is less than or equal to 16.",
+              errors: { max_concurrent_requests: ["Ensure this value is less than or equal to 16."] },
+            },
+          }
+        : { body: page([]) },
+    );
+    renderAs("editor", <ConnectorsPage />);
+    fireEvent.click(await screen.findByRole("button", { name: "New connector" }));
+    fireEvent.change(screen.getByLabelText("Concurrent requests"), { target: { value: "40" } });
+    fireEvent.click(screen.getByRole("button", { name: "Create connector" }));
+    expect(await screen.findByText("Ensure this value is less than or equal to 16.")).toBeTruthy();
+  });
+
+  it("refuses a request budget that is not a number before calling the API", async () => {
+    const calls = fakeFetch(() => ({ body: page([]) }));
+    renderAs("editor", <ConnectorsPage />);
+    fireEvent.click(await screen.findByRole("button", { name: "New connector" }));
+    fireEvent.change(screen.getByLabelText("Requests per sync"), { target: { value: "lots" } });
+    fireEvent.click(screen.getByRole("button", { name: "Create connector" }));
+    expect(await screen.findByText("Enter a number, or leave it empty for no limit.")).toBeTruthy();
+    expect(calls.some((c) => c.method === "POST")).toBe(false);
+  });
+
   it("refuses transformation rules that are not JSON before calling the API", async () => {
     const calls = fakeFetch(() => ({ body: page([]) }));
     renderAs("editor", <ConnectorsPage />);
