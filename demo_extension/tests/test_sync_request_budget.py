@@ -85,6 +85,21 @@ def test_an_impossible_budget_is_a_400_naming_the_field(editor_client, field, va
     assert not CustomDataConnector.objects.exists()
 
 
+def test_the_openapi_schema_documents_the_budget_and_its_bounds(client):
+    response = client.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json")
+
+    fields = response.json()["components"]["schemas"]["Connector"]["properties"]
+    assert fields["max_requests_per_second"]["minimum"] == 0.01
+    assert fields["max_requests_per_second"]["maximum"] == 1000
+    assert fields["max_requests_per_second"]["nullable"] is True
+    assert (fields["max_concurrent_requests"]["minimum"], fields["max_concurrent_requests"]["maximum"]) == (
+        1,
+        16,
+    )
+    assert fields["max_requests_per_sync"]["minimum"] == 1
+    assert "resumed" in fields["max_requests_per_sync"]["description"]
+
+
 # --- syncs ---------------------------------------------------------------------------------------------
 
 
