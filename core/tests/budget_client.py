@@ -1,9 +1,10 @@
 """A separate worker process for the request-budget tests: ``python -m core.tests.budget_client JSON``.
 
 It configures Django with Redis as its cache (``REDIS_URL`` / ``CACHE_KEY_PREFIX`` in its
-environment, like a production worker), waits for the wall-clock ``start_at`` so that every process
-of a test sends at the same time, then sends ``requests`` GETs from each of ``threads`` threads
-through ``OutboundClient`` with one ``RequestBudget``. It prints one JSON line: the statuses.
+environment, like a production worker), prints ``ready`` and waits for a line on its stdin (so that
+every process of a test starts sending at the same moment, however long its start-up took), then
+sends ``requests`` GETs from each of ``threads`` threads through ``OutboundClient``, each thread with
+its own ``RequestBudget`` of the test's key. It prints one JSON line: the statuses.
 """
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ import json
 import os
 import sys
 import threading
-import time
 
 
 def main(options: dict) -> None:
@@ -41,7 +41,8 @@ def main(options: dict) -> None:
                     statuses.append(status)
 
     threads = [threading.Thread(target=send) for _ in range(options["threads"])]
-    time.sleep(max(options["start_at"] - time.time(), 0))
+    print("ready", flush=True)
+    sys.stdin.readline()
     for thread in threads:
         thread.start()
     for thread in threads:
