@@ -634,6 +634,11 @@ def print_report(bench: Bench) -> list[tuple[str, bool | None, str]]:
             )
         )
 
+    print_goals(bench, goals)
+    return goals
+
+
+def print_goals(bench: Bench, goals: list[tuple[str, bool | None, str]]) -> None:
     print("\nGoals")
     for name, ok, detail in goals:
         mark = "  -  " if ok is None else ("MET " if ok else "MISS")
@@ -643,7 +648,6 @@ def print_report(bench: Bench) -> list[tuple[str, bool | None, str]]:
         f"\nLoad average (1/5/15 min): before {la[0]:.2f}/{la[1]:.2f}/{la[2]:.2f}, "
         f"after {lb[0]:.2f}/{lb[1]:.2f}/{lb[2]:.2f}"
     )
-    return goals
 
 
 def print_latency_report(bench: Bench, summary: dict, get) -> list[tuple[str, bool | None, str]]:
@@ -687,15 +691,7 @@ def print_latency_report(bench: Bench, summary: dict, get) -> list[tuple[str, bo
                     f"{ratio:.2f}x ({ours['best_rps']:,.0f} vs {dlt['best_rps']:,.0f} records/s)",
                 )
             )
-    print("\nGoals")
-    for name, ok, detail in goals:
-        mark = "  -  " if ok is None else ("MET " if ok else "MISS")
-        print(f"  [{mark}] {name}: {detail}")
-    la, lb = bench.load_before, bench.load_after
-    print(
-        f"\nLoad average (1/5/15 min): before {la[0]:.2f}/{la[1]:.2f}/{la[2]:.2f}, "
-        f"after {lb[0]:.2f}/{lb[1]:.2f}/{lb[2]:.2f}"
-    )
+    print_goals(bench, goals)
     return goals
 
 
