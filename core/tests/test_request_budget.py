@@ -154,12 +154,13 @@ def _run_worker_processes(count: int, prefix: str, server: RecordingUpstream, tm
             out, err = process.communicate()
         assert process.returncode == 0, err[-3000:]
         results.append(json.loads(out.strip().splitlines()[-1])["statuses"])
-    _assert_overlapped(server, count)
     return results
 
 
 def _assert_overlapped(server: RecordingUpstream, count: int) -> None:
-    """The worker processes really sent at the same time (not one after the other)."""
+    """The worker processes really sent at the same time (not one after the other). Not asserted
+    where they compete for a slot: waiters are not served in order, so on a busy machine one process
+    may win every slot until it is done (the limits hold either way)."""
     spans = []
     for n in range(count):
         times = [at for at, path in server.arrivals if path.endswith(f"worker={n}")]
@@ -335,6 +336,7 @@ def test_a_429_in_one_worker_process_pauses_the_other(redis_prefix, upstream, tm
     results = _run_worker_processes(2, redis_prefix, server, tmp_path, **options)
 
     assert results == [[200] * 30, [200] * 30]
+    _assert_overlapped(server, 2)
     _assert_paused_after_the_429(server, 2.0)
     (paused_at,) = [at for at, status in server.answered if status == 429]
     for worker in ("worker=0", "worker=1"):
