@@ -28,6 +28,11 @@ What a budget enforces:
   in every thread and process, until the pause ends.
 * ``max_requests``: exchanges through *this* budget object at most (one sync run); the next one
   raises :class:`RequestBudgetExhausted` instead of being sent.
+
+Waiting requests poll (a short sleep, or until the next token or the end of the pause); they are
+not served in arrival order, so under contention one worker may get more of the slots than another.
+A request waiting for its slot is not interrupted by a sync's cancellation (it waits at most a pause,
+capped by ``MIGRATEIQ_HTTP_RETRY_AFTER_CAP``, or one rate interval).
 """
 
 from __future__ import annotations
