@@ -4,6 +4,7 @@
     .venv/bin/python bench/run.py --records 1000000
     .venv/bin/python bench/run.py --scale        # 100,000 and 1,000,000 records: the memory goal
     .venv/bin/python bench/run.py --profile      # also a pyinstrument profile of one sync per target
+    .venv/bin/python bench/run.py --latency-ms 50 --page-size 100 --records 20000   # a real network
 
 A deterministic sample upstream (``demo_extension.sample_upstream``) serves N nested "user"
 records on 127.0.0.1, page size 1,000; its pages are built before any timing so the upstream is
@@ -16,6 +17,10 @@ in ``.venv``, ``bench/dlt_side.py`` in ``.venv-bench``) so its peak RSS is its o
 * dlt 1.31: the ``rest_api`` source, same paginator style, ``primary_key="id"``,
   ``write_disposition="merge"``, into its own throwaway database on the same PostgreSQL server.
 * the ceiling: httpx + ``json.loads`` over every page, no database.
+
+``--latency-ms N`` makes the upstream wait N ms before each answer, as a real API across a network
+does. A client that fetches one page after the other then cannot beat the *sequential floor*,
+pages x latency, whatever its CPU speed; the report gives each tool's time against that floor.
 
 Throwaway PostgreSQL databases are named ``migrateiq_bench_<random>_*`` and dropped at the end;
 no other database is touched. Results are printed and written to ``.bench/last-run.json``.
@@ -61,6 +66,9 @@ GOAL_SQLITE_RPS = 40_000
 GOAL_RESYNC_SPEEDUP = 1.5
 GOAL_PEAK_RSS_MB_AT_1M = 150
 GOAL_RSS_GROWTH = 0.20
+# With --latency-ms (issue 16): against the sequential floor (pages x latency), and against dlt.
+GOAL_LATENCY_VS_FLOOR = 4.0
+GOAL_LATENCY_VS_DLT = 5.0
 # dlt measured on this machine before the harness existed, used when dlt is skipped.
 DLT_REFERENCE_RPS = 4_700
 
@@ -187,8 +195,10 @@ class ThrowawayPostgres:
 # --- the upstream -----------------------------------------------------------------------------
 
 
-def start_upstream(records: int, page_size: int, style: str) -> SampleUpstream:
+def start_upstream(records: int, page_size: int, style: str, latency_ms: int = 0) -> SampleUpstream:
     pages = max(1, -(-records // page_size))
+    # The sample upstream's sockets have TCP_NODELAY set, so the latency is this wait alone (a delayed
+    # ACK would add about 40 ms to each small response).
     upstream = SampleUpstream(
         records=records,
         page_size=page_size,
@@ -197,6 +207,7 @@ def start_upstream(records: int, page_size: int, style: str) -> SampleUpstream:
         auth="bearer",
         cache_pages=pages + 8,
         record_requests=False,
+        slow_ms=latency_ms,
     ).start()
     # Build every page once now, so that serving a page is a cache lookup and a socket write.
     for query in page_queries(style, records, page_size):
@@ -438,7 +449,13 @@ class Bench:
                 f"\n{records:,} records, {pages:,} pages of {args.page_size}, style {args.style!r}:",
                 flush=True,
             )
-            upstream = start_upstream(records, args.page_size, args.style)
+            if args.latency_ms:
+                print(
+                    f"upstream latency {args.latency_ms} ms a request: sequential floor "
+                    f"{sequential_floor(records, args):.1f} s",
+                    flush=True,
+                )
+            upstream = start_upstream(records, args.page_size, args.style, args.latency_ms)
             try:
                 self.run_fetch(upstream, records)
                 if "sqlite" in args.targets:
@@ -450,6 +467,11 @@ class Bench:
             finally:
                 upstream.stop()
         self.load_after = os.getloadavg()
+
+
+def sequential_floor(records: int, args) -> float:
+    """Seconds that fetching every page one after the other takes at the upstream's latency alone."""
+    return max(1, -(-records // args.page_size)) * args.latency_ms / 1000
 
 
 def _keep(result: dict) -> dict:
@@ -550,6 +572,9 @@ def print_report(bench: Bench) -> list[tuple[str, bool | None, str]]:
     def get(records, target, phase):
         return summary.get((records, target, phase))
 
+    if args.latency_ms:
+        return print_latency_report(bench, summary, get)
+
     pg = get(first_size, "postgresql", "first")
     dlt = get(first_size, "dlt", "first")
     if pg:
@@ -609,6 +634,11 @@ def print_report(bench: Bench) -> list[tuple[str, bool | None, str]]:
             )
         )
 
+    print_goals(bench, goals)
+    return goals
+
+
+def print_goals(bench: Bench, goals: list[tuple[str, bool | None, str]]) -> None:
     print("\nGoals")
     for name, ok, detail in goals:
         mark = "  -  " if ok is None else ("MET " if ok else "MISS")
@@ -618,6 +648,50 @@ def print_report(bench: Bench) -> list[tuple[str, bool | None, str]]:
         f"\nLoad average (1/5/15 min): before {la[0]:.2f}/{la[1]:.2f}/{la[2]:.2f}, "
         f"after {lb[0]:.2f}/{lb[1]:.2f}/{lb[2]:.2f}"
     )
+
+
+def print_latency_report(bench: Bench, summary: dict, get) -> list[tuple[str, bool | None, str]]:
+    """With ``--latency-ms``: each measurement against the sequential floor, and the issue's goals."""
+    args = bench.args
+    records = args.sizes[0]
+    floor = sequential_floor(records, args)
+    pages = max(1, -(-records // args.page_size))
+    print(
+        f"\nAgainst the sequential floor: {pages:,} pages x {args.latency_ms} ms = {floor:.2f} s "
+        "(ratio = floor / time: 1.0 is one page at a time, above 1 only by overlapping requests)\n"
+    )
+    print(f"| {'target':<11} | {'phase':<9} | {'records/s':>9} | {'seconds':>7} | ratio to floor |")
+    print(f"|{'-' * 13}|{'-' * 11}|{'-' * 11}|{'-' * 9}|{'-' * 16}|")
+    for (size, target, phase), s in sorted(summary.items(), key=lambda item: (item[0][1], item[0][2])):
+        seconds = size / s["best_rps"] if s["best_rps"] else float("inf")
+        print(
+            f"| {target:<11} | {phase:<9} | {s['best_rps']:>9,.0f} | {seconds:>7.2f} "
+            f"| {floor / seconds:>13.2f}x |"
+        )
+    goals: list[tuple[str, bool | None, str]] = []
+    dlt = get(records, "dlt", "first")
+    for target in ("sqlite", "postgresql"):
+        ours = get(records, target, "first")
+        if not ours:
+            continue
+        seconds = records / ours["best_rps"]
+        goals.append(
+            (
+                f"{target}: >= {GOAL_LATENCY_VS_FLOOR:.0f}x faster than the sequential floor",
+                floor / seconds >= GOAL_LATENCY_VS_FLOOR,
+                f"{seconds:.2f} s against a {floor:.2f} s floor ({floor / seconds:.2f}x)",
+            )
+        )
+        if dlt:
+            ratio = ours["best_rps"] / dlt["best_rps"]
+            goals.append(
+                (
+                    f"{target}: >= {GOAL_LATENCY_VS_DLT:.0f}x dlt in the same run",
+                    ratio >= GOAL_LATENCY_VS_DLT,
+                    f"{ratio:.2f}x ({ours['best_rps']:,.0f} vs {dlt['best_rps']:,.0f} records/s)",
+                )
+            )
+    print_goals(bench, goals)
     return goals
 
 
@@ -649,6 +723,12 @@ def parse_args(argv=None):
     )
     parser.add_argument("--style", choices=STYLES, default="page", help="pagination style (page)")
     parser.add_argument("--page-size", type=int, default=PAGE_SIZE, help="records a page (1000)")
+    parser.add_argument(
+        "--latency-ms",
+        type=int,
+        default=0,
+        help="the upstream waits this long before each answer, like an API across a network (0)",
+    )
     parser.add_argument("--repeat", type=int, default=2, help="runs of each measurement (2)")
     parser.add_argument(
         "--targets", default="sqlite,postgresql", help="comma-separated: sqlite, postgresql (both)"
@@ -673,6 +753,8 @@ def parse_args(argv=None):
     args.sizes = [100_000, 1_000_000] if args.scale else [args.records]
     if args.repeat < 1 or args.page_size < 1 or min(args.sizes) < 1:
         parser.error("--repeat, --page-size and --records must be positive")
+    if args.latency_ms < 0:
+        parser.error("--latency-ms may not be negative")
     return args
 
 

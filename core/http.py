@@ -34,6 +34,7 @@ import time
 import typing
 import zlib
 from collections.abc import Callable, Iterator
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from urllib.parse import urlencode
@@ -42,6 +43,7 @@ import httpcore
 import httpx
 from django.conf import settings
 
+from core.budget import RequestBudget
 from core.egress import GuardedNetworkBackend, GuardedTransport, validate_url
 from core.http_errors import EgressDenied, ResponseTooLarge, UpstreamError
 from core.json_limits import loads_bounded
@@ -198,6 +200,10 @@ class OutboundClient:
     ``on_retry(message)`` is called before each retry wait (an exception it raises aborts the request,
     which a caller can use for cancellation). ``sleep`` (keyword-only) replaces ``time.sleep``
     between retries, so tests can record the waits.
+
+    ``budget`` (keyword-only, a :class:`core.budget.RequestBudget`) paces every exchange (each
+    attempt, retry and redirect hop takes a slot from it), and a 429 or a ``Retry-After`` pauses the
+    budget's whole key (every thread and process using it) instead of this request alone.
     """
 
     def __init__(
@@ -209,6 +215,7 @@ class OutboundClient:
         on_retry: Callable[[str], None] | None = None,
         *,
         sleep: Callable[[float], None] | None = None,
+        budget: RequestBudget | None = None,
     ):
         self.timeout = float(settings.MIGRATEIQ_HTTP_TIMEOUT if timeout is None else timeout)
         self.connect_timeout = float(
@@ -220,6 +227,7 @@ class OutboundClient:
         )
         self.on_retry = on_retry
         self._sleep = sleep or time.sleep
+        self.budget = budget
         self._timeouts = httpx.Timeout(self.timeout, connect=min(self.connect_timeout, self.timeout))
         self._client = httpx.Client(
             transport=GuardedTransport(network_backend=_DeadlineGuardedBackend()),
@@ -278,7 +286,16 @@ class OutboundClient:
                 )
             except _AttemptFailed as failure:
                 final = not failure.retryable or attempt >= self.max_attempts
-                wait = 0.0 if final else self._retry_wait(attempt, failure.retry_after)
+                wait = self._retry_wait(attempt, failure.retry_after)
+                # A 429 or Retry-After speaks for the upstream, not for this request: with a budget it
+                # pauses every request of the budget's key (even when this one gives up now), and this
+                # request's next attempt waits for its slot like everyone else's.
+                paused = False
+                if self.budget is not None and (
+                    failure.status_code == 429 or failure.retry_after is not None
+                ):
+                    self.budget.pause(wait)
+                    paused = True
                 left = _budget_left()
                 if final or (left is not None and left <= wait):  # no retry past the caller's budget
                     raise UpstreamError(
@@ -292,7 +309,8 @@ class OutboundClient:
                         f"{failure.message} (attempt {attempt} of {self.max_attempts}); "
                         f"retrying in {wait:.1f} s"
                     )
-                self._sleep(wait)
+                if not paused:
+                    self._sleep(wait)
                 continue
             response.elapsed_ms = (time.perf_counter() - started) * 1000
             return response
@@ -334,7 +352,8 @@ class OutboundClient:
         secrets = secrets or _Credentials(frozenset(), frozenset())
         start = url
         for hop in range(max_redirects + 1):
-            response = self._exchange(method, url, headers, auth, attempt, body)
+            with self.budget.slot() if self.budget is not None else nullcontext():
+                response = self._exchange(method, url, headers, auth, attempt, body)
             if response.status_code not in REDIRECT_STATUSES or "location" not in response.headers:
                 return self._final(response, url)
             if hop == max_redirects:

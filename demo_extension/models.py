@@ -1,6 +1,7 @@
 """The connectors extension's data: connectors, their sync runs, the synced records, quarantine."""
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 from django.db.models.functions import Length
@@ -76,11 +77,20 @@ CONNECTOR_REQUEST_FIELDS = (
     "max_pages",
     "error_detection",
     "max_sync_seconds",
+    "max_requests_per_second",
+    "max_concurrent_requests",
+    "max_requests_per_sync",
 )
 
 #: The connector's secrets besides ``api_key``: encrypted at rest, write-only in the API, never shown
 #: by the admin (which offers "set a new value" / "remove" instead). Key rotation finds them by type.
 CONNECTOR_SECRET_FIELDS = ("auth_username", "auth_password", "oauth_client_secret")
+
+#: Bounds of a connector's request budget (core.budget), shared by the model, the API and the admin.
+MIN_REQUESTS_PER_SECOND = 0.01
+MAX_REQUESTS_PER_SECOND = 1000.0
+DEFAULT_CONCURRENT_REQUESTS = 4
+MAX_CONCURRENT_REQUESTS = 16
 
 
 class CustomDataConnector(TenantOwnedModel):
@@ -125,6 +135,25 @@ class CustomDataConnector(TenantOwnedModel):
     error_detection = models.JSONField(default=dict, blank=True)
     # A run's time budget for this connector; it can only lower MIGRATEIQ_SYNC_MAX_SECONDS.
     max_sync_seconds = models.PositiveIntegerField(null=True, blank=True)
+
+    # Request budget (core.budget), shared by every worker syncing or testing this connector.
+    max_requests_per_second = models.FloatField(
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(MIN_REQUESTS_PER_SECOND), MaxValueValidator(MAX_REQUESTS_PER_SECOND)],
+        help_text="Requests per second at most (fractional allowed, e.g. 0.5); empty: no rate limit.",
+    )
+    max_concurrent_requests = models.PositiveSmallIntegerField(
+        default=DEFAULT_CONCURRENT_REQUESTS,
+        validators=[MinValueValidator(1), MaxValueValidator(MAX_CONCURRENT_REQUESTS)],
+        help_text=f"Requests in flight at once at most (1 to {MAX_CONCURRENT_REQUESTS}).",
+    )
+    max_requests_per_sync = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1)],
+        help_text="Requests one sync run may send; the run then fails and can be resumed. Empty: no limit.",
+    )
 
     # Sync state
     incremental_cursor = models.JSONField(null=True, blank=True)

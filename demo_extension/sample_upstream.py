@@ -12,7 +12,7 @@ as an incremental cursor.
 
     with SampleUpstream(records=250, page_size=25, style="page") as upstream:
         upstream.url          # "http://127.0.0.1:54321/users"
-        upstream.requests     # every request received: {"path", "query", "headers"}
+        upstream.requests     # every request received: {"path", "query", "headers", "at" (monotonic)}
 
 ``UpstreamProcess`` serves the same API from a child process (for the benchmark), and
 ``demo_extension/tests/conftest.py`` has the ``sample_upstream`` fixture that tests use.
@@ -519,7 +519,9 @@ class SampleUpstream:
     def _log(self, path: str, query: dict, headers: dict) -> None:
         if self.record_requests:
             with self._lock:
-                self._requests.append({"path": path, "query": query, "headers": headers})
+                self._requests.append(
+                    {"path": path, "query": query, "headers": headers, "at": time.monotonic()}
+                )
 
     def _authorised(self, query: dict, headers) -> bool:
         key = self.api_key

@@ -270,6 +270,29 @@ class ConnectorSerializer(StrictTypesMixin, serializers.ModelSerializer):
         read_only=True,
         help_text='The status of the latest run; "" (empty) for a connector never synced.',
     )
+    max_requests_per_second = serializers.FloatField(
+        required=False,
+        allow_null=True,
+        min_value=models.MIN_REQUESTS_PER_SECOND,
+        max_value=models.MAX_REQUESTS_PER_SECOND,
+        help_text="Requests per second to this API at most, across every worker (fractional allowed, "
+        "e.g. 0.5 is one request every two seconds); null: no rate limit.",
+    )
+    max_concurrent_requests = serializers.IntegerField(
+        required=False,
+        min_value=1,
+        max_value=models.MAX_CONCURRENT_REQUESTS,
+        help_text=f"Requests in flight at once at most, across every worker "
+        f"(default {models.DEFAULT_CONCURRENT_REQUESTS}).",
+    )
+    max_requests_per_sync = serializers.IntegerField(
+        required=False,
+        allow_null=True,
+        min_value=1,
+        max_value=100_000_000,
+        help_text="Requests one sync run may send (retries included); the run then ends FAILED with "
+        "its pages kept and can be resumed. Null: no limit.",
+    )
 
     class Meta:
         model = models.CustomDataConnector

@@ -52,6 +52,7 @@ from django.db import IntegrityError, connections, transaction
 from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 
+from core.budget import RATE_MARGIN
 from core.metrics import observe_sync_finished
 from demo_extension.models import (
     ACTIVE_SYNC_STATUSES,
@@ -284,7 +285,8 @@ def execute_sync_log(sync_log_id: int) -> SyncLog | None:
         return sync_log
     sync_log = SyncLog.objects.select_related("connector").get(pk=sync_log_id)
     schedule_next_sync(sync_log.connector_id, after=now)
-    with SyncHeartbeat(sync_log_id):
+    stuck_after = longest_page_seconds(sync_log.connector.max_requests_per_second)
+    with SyncHeartbeat(sync_log_id, stuck_after=stuck_after):
         DataSyncService(sync_log.connector).sync_data(
             sync_log=sync_log,
             triggered_by=sync_log.triggered_by,
@@ -325,14 +327,17 @@ def _defer(sync_log: SyncLog, cap: int) -> None:
         logger.exception("Could not queue sync log %s again; the reaper will retry", sync_log.pk)
 
 
-def longest_page_seconds() -> float:
+def longest_page_seconds(max_requests_per_second: float | None = None) -> float:
     """An upper bound of the time one page may legitimately take: every HTTP attempt timing out
-    and waiting the longest ``Retry-After``, plus a minute to transform and store the page."""
+    and waiting the longest ``Retry-After`` (and, under a connector's request rate, its interval),
+    plus a minute to transform and store the page."""
     per_attempt = (
         settings.MIGRATEIQ_HTTP_CONNECT_TIMEOUT
         + settings.MIGRATEIQ_HTTP_TIMEOUT
         + settings.MIGRATEIQ_HTTP_RETRY_AFTER_CAP
     )
+    if max_requests_per_second:
+        per_attempt += (1 + RATE_MARGIN) / max_requests_per_second
     return settings.MIGRATEIQ_HTTP_MAX_ATTEMPTS * per_attempt + 60
 
 

@@ -62,6 +62,7 @@ from demo_extension.models import (
     SyncStatus,
 )
 from demo_extension.services.auth import base_query_params, build_request_auth
+from demo_extension.services.budget import request_budget
 from demo_extension.services.credentials import endpoint_origin
 from demo_extension.services.errors import SyncAlreadyRunning, SyncOwnershipLost
 from demo_extension.services.events import record_event
@@ -239,7 +240,7 @@ class DataSyncService:
             paginator = None if config["type"] == "auto" else make_paginator(config, connector.api_endpoint)
             request_params = dict(paginator.request().params) if paginator else {}
             params = {**base_query_params(connector), **request_params, **auth.params}
-            with OutboundClient(max_attempts=1) as client:
+            with OutboundClient(max_attempts=1, budget=request_budget(connector, per_sync=False)) as client:
                 response = auth.get(client, connector.api_endpoint, params=params)
             body = parse_json_body(response)
             records_path = connector.records_path
@@ -459,7 +460,10 @@ class DataSyncService:
         try:
             with (
                 total_deadline(budget, budget_text),
-                OutboundClient(on_retry=lambda message: self._on_retry(log, state, message)) as client,
+                OutboundClient(
+                    on_retry=lambda message: self._on_retry(log, state, message),
+                    budget=request_budget(connector, per_sync=True),
+                ) as client,
             ):
                 while True:
                     committer.check()

@@ -38,6 +38,9 @@ def form_data(tenant, **overrides) -> dict:
         "incremental": "{}",
         "transformation_rules": "{}",
         "max_pages": "",
+        "max_requests_per_second": "",
+        "max_concurrent_requests": "4",
+        "max_requests_per_sync": "",
     }
     data.update(overrides)
     return data
@@ -59,6 +62,19 @@ def test_an_operator_adds_a_connector_with_a_key(operator, tenant_a):
     assert connector.api_key == SECRET
     assert connector.api_key_last4 == "0042"
     assert connector.created_by.email == "ops@migrateiq.test"
+
+
+def test_the_admin_refuses_an_impossible_request_budget(operator, tenant_a):
+    response = operator.post(
+        "/admin/demo_extension/customdataconnector/add/",
+        form_data(tenant_a, max_requests_per_second="0", max_concurrent_requests="17"),
+    )
+
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "Ensure this value is greater than or equal to 0.01." in page
+    assert "Ensure this value is less than or equal to 16." in page
+    assert not CustomDataConnector.objects.exists()
 
 
 def test_the_change_page_and_the_list_never_show_the_key(operator, make_connector):

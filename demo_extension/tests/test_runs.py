@@ -121,6 +121,26 @@ def test_a_delivery_past_the_attempt_limit_fails_the_log_without_syncing(connect
     assert connector.last_sync_status == SyncStatus.FAILED
 
 
+def test_a_rate_limited_connector_s_sync_is_not_declared_stuck_while_it_waits_its_interval(
+    make_connector, monkeypatch
+):
+    # 1 request every 20 s; the endpoint is refused by the egress guard, so the sync ends at once.
+    connector = make_connector(max_requests_per_second=0.05)
+    sync_log = make_log(connector, status=SyncStatus.PENDING)
+    seen = []
+
+    class RecordingHeartbeat(runs.SyncHeartbeat):
+        def __init__(self, sync_log_id, **options):
+            super().__init__(sync_log_id, **options)
+            seen.append(self.stuck_after)
+
+    monkeypatch.setattr(runs, "SyncHeartbeat", RecordingHeartbeat)
+    runs.execute_sync_log(sync_log.pk)
+
+    assert seen == [runs.longest_page_seconds(0.05)]
+    assert seen[0] > runs.longest_page_seconds()
+
+
 @pytest.mark.parametrize("status", [SyncStatus.CANCELLED, SyncStatus.SUCCESS, SyncStatus.RUNNING])
 def test_a_delivery_of_a_log_that_is_not_pending_does_nothing(connector, status):
     sync_log = make_log(connector, status=status, attempts=1)
@@ -196,6 +216,16 @@ def test_a_page_may_take_every_http_attempt_with_its_longest_wait(settings):
     settings.MIGRATEIQ_HTTP_RETRY_AFTER_CAP = 60
 
     assert runs.longest_page_seconds() == 5 * 95 + 60
+
+
+def test_a_page_under_a_slow_request_rate_may_also_wait_its_interval_at_each_attempt(settings):
+    settings.MIGRATEIQ_HTTP_MAX_ATTEMPTS = 5
+    settings.MIGRATEIQ_HTTP_CONNECT_TIMEOUT = 5
+    settings.MIGRATEIQ_HTTP_TIMEOUT = 30
+    settings.MIGRATEIQ_HTTP_RETRY_AFTER_CAP = 60
+
+    # One request every 100 s (10 % more: the budget's margin) before each of the 5 attempts.
+    assert runs.longest_page_seconds(0.01) == pytest.approx(5 * (95 + 110) + 60)
 
 
 # --- wait_for ---------------------------------------------------------------------------------

@@ -48,6 +48,9 @@ export interface Connector {
   incremental: JsonValue;
   transformation_rules: JsonValue;
   max_pages: number | null;
+  max_requests_per_second: number | null;
+  max_concurrent_requests: number;
+  max_requests_per_sync: number | null;
   records_count: number;
   last_sync_at: string | null;
   last_sync_status: SyncStatus | "" | null;
@@ -78,6 +81,9 @@ export interface ConnectorInput {
   query_params?: JsonValue;
   incremental?: JsonValue;
   max_pages?: number | null;
+  max_requests_per_second?: number | null;
+  max_concurrent_requests?: number;
+  max_requests_per_sync?: number | null;
 }
 
 export interface ConnectorStats {

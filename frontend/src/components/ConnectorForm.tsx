@@ -49,6 +49,9 @@ interface FormState {
   cursor_field: string;
   cursor_param: string;
   max_pages: string;
+  max_requests_per_second: string;
+  max_concurrent_requests: string;
+  max_requests_per_sync: string;
 }
 
 const shown: ReadonlySet<string> = new Set([
@@ -69,6 +72,9 @@ const shown: ReadonlySet<string> = new Set([
   "query_params",
   "incremental",
   "max_pages",
+  "max_requests_per_second",
+  "max_concurrent_requests",
+  "max_requests_per_sync",
 ]);
 
 function incrementalOf(incremental: JsonValue | undefined, key: string): string {
@@ -77,6 +83,16 @@ function incrementalOf(incremental: JsonValue | undefined, key: string): string 
     if (typeof value === "string") return value;
   }
   return "";
+}
+
+/** A number field's text: empty is null (no limit); anything else must be a number (else an error). */
+function parseLimit(text: string, integer: boolean): number | null | string {
+  const trimmed = text.trim();
+  if (trimmed === "") return null;
+  const value = Number(trimmed);
+  if (!Number.isFinite(value)) return "Enter a number, or leave it empty for no limit.";
+  if (integer && !Number.isInteger(value)) return "Enter a whole number.";
+  return value;
 }
 
 function paginationTypeOf(pagination: JsonValue | undefined): PaginationType {
@@ -112,6 +128,9 @@ function initialState(connector?: Connector): FormState {
     cursor_field: incrementalOf(connector?.incremental, "cursor_field"),
     cursor_param: incrementalOf(connector?.incremental, "param"),
     max_pages: connector?.max_pages ? String(connector.max_pages) : "",
+    max_requests_per_second: connector?.max_requests_per_second?.toString() ?? "",
+    max_concurrent_requests: (connector?.max_concurrent_requests ?? 4).toString(),
+    max_requests_per_sync: connector?.max_requests_per_sync?.toString() ?? "",
   };
 }
 
@@ -197,6 +216,13 @@ export function ConnectorForm({
       }
     }
     if (form.max_pages.trim() && !/^\d+$/.test(form.max_pages.trim())) localErrors.max_pages = ["A whole number of pages."];
+    const perSecond = parseLimit(form.max_requests_per_second, false);
+    const concurrent = parseLimit(form.max_concurrent_requests, true);
+    const perSync = parseLimit(form.max_requests_per_sync, true);
+    if (typeof perSecond === "string") localErrors.max_requests_per_second = [perSecond];
+    if (typeof concurrent === "string") localErrors.max_concurrent_requests = [concurrent];
+    else if (concurrent === null) localErrors.max_concurrent_requests = ["Enter how many requests may run at once (1 to 16)."];
+    if (typeof perSync === "string") localErrors.max_requests_per_sync = [perSync];
     if (Object.keys(localErrors).length > 0) {
       setFieldErrors(localErrors);
       setError("Please correct the highlighted fields.");
@@ -218,6 +244,9 @@ export function ConnectorForm({
       incremental:
         form.cursor_field.trim() || form.cursor_param.trim() ? { cursor_field: form.cursor_field.trim(), param: form.cursor_param.trim() } : {},
       max_pages: form.max_pages.trim() ? Number(form.max_pages.trim()) : null,
+      max_requests_per_second: perSecond as number | null,
+      max_concurrent_requests: concurrent as number,
+      max_requests_per_sync: perSync as number | null,
     };
     input.pagination = buildPagination(form.pagination_type, form.pagination);
     if (form.auth_type === "header") input.auth_header_name = form.auth_header_name;
@@ -243,22 +272,6 @@ export function ConnectorForm({
   const prefix = editing ? `edit-${connector.id}` : "new";
   const id = (name: string) => `${prefix}-${name}`;
   const e = fieldErrors;
-  const unusedShown = new Set([
-    "name",
-    "api_endpoint",
-    "api_key",
-    "sync_frequency",
-    "is_active",
-    "auth_type",
-    "auth_header_name",
-    "auth_param_name",
-    "auth_username",
-    "pagination",
-    "records_path",
-    "primary_key",
-    "transformation_rules",
-  ]);
-  void unusedShown;
 
   return (
     <form
@@ -382,6 +395,47 @@ export function ConnectorForm({
         </Field>
         <Field label="Primary key" htmlFor={id("primary_key")} errors={e.primary_key} hint="Field that identifies a record (dotted path allowed); empty: a content hash.">
           <input id={id("primary_key")} value={form.primary_key} onChange={(ev) => set("primary_key", ev.target.value)} />
+        </Field>
+        <Field
+          label="Requests per second"
+          htmlFor={id("max_requests_per_second")}
+          errors={e.max_requests_per_second}
+          hint="At most, across every worker (0.5 = one every two seconds); empty: no limit."
+        >
+          <input
+            id={id("max_requests_per_second")}
+            inputMode="decimal"
+            value={form.max_requests_per_second}
+            onChange={(ev) => set("max_requests_per_second", ev.target.value)}
+          />
+        </Field>
+        <Field
+          label="Concurrent requests"
+          htmlFor={id("max_concurrent_requests")}
+          errors={e.max_concurrent_requests}
+          hint="In flight at once, at most (1 to 16)."
+        >
+          <input
+            id={id("max_concurrent_requests")}
+            type="number"
+            min={1}
+            max={16}
+            value={form.max_concurrent_requests}
+            onChange={(ev) => set("max_concurrent_requests", ev.target.value)}
+          />
+        </Field>
+        <Field
+          label="Requests per sync"
+          htmlFor={id("max_requests_per_sync")}
+          errors={e.max_requests_per_sync}
+          hint="A run stops there (it can be resumed); empty: no limit."
+        >
+          <input
+            id={id("max_requests_per_sync")}
+            inputMode="numeric"
+            value={form.max_requests_per_sync}
+            onChange={(ev) => set("max_requests_per_sync", ev.target.value)}
+          />
         </Field>
         <Field label="Active" htmlFor={id("is_active")} errors={e.is_active}>
           <label className="checkbox">

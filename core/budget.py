@@ -1,0 +1,342 @@
+"""Request budgets: how fast, how many at once and how many in total one upstream may be called.
+
+A :class:`RequestBudget` is handed to :class:`core.http.OutboundClient`, which takes a *slot* from it
+for every HTTP exchange (each attempt, each retry, each redirect hop) and tells it when the upstream
+asks to slow down. One budget key (e.g. ``connector:42``) is shared by every thread and every
+process that calls that upstream, because its state lives in a store:
+
+* **Redis** (production, ``REDIS_URL``: the default cache is django-redis): each decision is one Lua
+  script run through django-redis's raw client. A script runs atomically on the Redis server, so
+  "check the pause, count the live leases, take a token, add a lease" cannot interleave with another
+  process's, which ``get``/``set`` pairs could (two processes would both read "3 of 4 in use" and
+  both go). Time comes from the Redis server's clock (``TIME``), so processes on hosts whose clocks
+  disagree still share one bucket.
+* **Local memory** (the embedded default's local-memory cache, and any other cache backend): the
+  same state in this process, under a lock. It holds for every thread of the process, not across
+  processes (the embedded default's web process and its worker each keep their own budget).
+
+What a budget enforces:
+
+* ``per_second``: a token bucket of capacity one (fractional rates allowed: 0.5 is one request every
+  two seconds). No burst, because upstreams usually count requests over sliding windows; the spacing
+  also keeps a margin of :data:`RATE_MARGIN` so that network jitter cannot push one request into the
+  previous second as the upstream measures it.
+* ``concurrent``: at most that many exchanges at once. Each holds a *lease* that the holder returns
+  when the exchange ends and that expires on its own after ``lease_seconds`` (a process killed mid
+  request cannot hold a slot forever).
+* a pause: :meth:`RequestBudget.pause` (a 429 or ``Retry-After``) stops every new exchange on the key,
+  in every thread and process, until the pause ends.
+* ``max_requests``: exchanges through *this* budget object at most (one sync run); the next one
+  raises :class:`RequestBudgetExhausted` instead of being sent.
+
+Waiting requests poll (a short sleep, or until the next token or the end of the pause); they are
+not served in arrival order, so under contention one worker may get more of the slots than another.
+A request waiting for its slot is not interrupted by a sync's cancellation (it waits at most a pause,
+capped by ``MIGRATEIQ_HTTP_RETRY_AFTER_CAP``, or one rate interval).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+from django.conf import settings
+from django.core.cache import caches
+from django_redis import get_redis_connection
+from redis.exceptions import RedisError
+
+from core.http_errors import OutboundError
+
+logger = logging.getLogger(__name__)
+
+# Requests are spaced 10 % wider than 1/per_second (see the module docstring): over a one-second
+# window that leaves 100 ms for jitter between the moment a slot is granted and the moment the
+# request reaches the upstream (measured up to ~70 ms on a heavily loaded 2-core test machine).
+RATE_MARGIN = 0.10
+# How often a request waiting for a concurrency slot looks again (slots are freed by other processes
+# too, so there is nothing to wait on but time).
+SLOT_POLL_SECONDS = 0.01
+# A lease outlives its exchange's deadline by this much before it expires on its own.
+LEASE_GRACE_SECONDS = 5.0
+# State of an idle key disappears from Redis after this long (a pause longer than it keeps its key).
+IDLE_EXPIRY_SECONDS = 3600
+MAX_CONCURRENT = 16
+
+
+class RequestBudgetExhausted(OutboundError):
+    """The budget's ``max_requests`` is spent; nothing was sent."""
+
+
+class BudgetUnavailable(OutboundError):
+    """The budget's store (Redis) did not answer; nothing was sent, since the limits could not be kept."""
+
+
+class RequestBudget:
+    """The request budget of one key; see the module docstring.
+
+    ``lease_seconds`` should exceed the longest exchange: by default the client's total deadline
+    (``MIGRATEIQ_HTTP_TIMEOUT``) plus a grace; a lease older than that is presumed abandoned.
+    ``sleep`` replaces ``time.sleep`` while waiting.
+    """
+
+    def __init__(
+        self,
+        key: str,
+        *,
+        per_second: float | None = None,
+        concurrent: int = 4,
+        max_requests: int | None = None,
+        lease_seconds: float | None = None,
+        cache_alias: str = "default",
+        sleep: Callable[[float], None] | None = None,
+        exhausted_message: str | None = None,
+    ):
+        if per_second is not None and per_second <= 0:
+            raise ValueError("per_second must be positive (or None for no rate limit)")
+        if not 1 <= concurrent <= MAX_CONCURRENT:
+            raise ValueError(f"concurrent must be between 1 and {MAX_CONCURRENT}")
+        if max_requests is not None and max_requests < 1:
+            raise ValueError("max_requests must be at least 1 (or None for no limit)")
+        self.key = key
+        self.per_second = per_second
+        self.concurrent = concurrent
+        self.max_requests = max_requests
+        if lease_seconds is None:
+            lease_seconds = float(settings.MIGRATEIQ_HTTP_TIMEOUT) + LEASE_GRACE_SECONDS
+        self.lease_seconds = float(lease_seconds)
+        self.requests_sent = 0
+        self.exhausted_message = exhausted_message or (
+            f"The budget of {max_requests} requests for this run is spent; nothing more was sent"
+        )
+        self._count_lock = threading.Lock()
+        self._sleep = sleep or time.sleep
+        self._store = store_for(cache_alias)
+
+    @property
+    def interval(self) -> float:
+        """Seconds between two requests (0 without a rate limit)."""
+        return (1.0 + RATE_MARGIN) / self.per_second if self.per_second else 0.0
+
+    @contextmanager
+    def slot(self) -> Iterator[None]:
+        """Wait for a slot (pause over, a lease free, a token in the bucket) and hold it for one exchange."""
+        self._count()
+        lease = uuid.uuid4().hex
+        while True:
+            wait = self._store.try_acquire(
+                self.key, lease, self.interval, self.concurrent, self.lease_seconds
+            )
+            if wait <= 0:
+                break
+            self._sleep(wait)
+        try:
+            yield
+        finally:
+            self._store.release(self.key, lease)
+
+    def pause(self, seconds: float) -> None:
+        """Hold every new exchange on this key, everywhere, for ``seconds`` (an earlier end is extended,
+        a later one kept)."""
+        if seconds > 0:
+            self._store.pause(self.key, seconds)
+
+    def paused_for(self) -> float:
+        """Seconds left of the current pause (0 when not paused)."""
+        return self._store.paused_for(self.key)
+
+    def reset(self) -> None:
+        """Forget the key's shared state (tests, and an operator clearing a stuck pause)."""
+        self._store.reset(self.key)
+
+    def _count(self) -> None:
+        with self._count_lock:
+            if self.max_requests is not None and self.requests_sent >= self.max_requests:
+                raise RequestBudgetExhausted(self.exhausted_message)
+            self.requests_sent += 1
+
+
+# -- stores ------------------------------------------------------------------------------------------
+
+
+class LocalBudgetStore:
+    """Budget state of this process, under one lock (monotonic clock)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._next_at: dict[str, float] = {}
+        self._paused_until: dict[str, float] = {}
+        self._leases: dict[str, dict[str, float]] = {}
+
+    def try_acquire(
+        self, key: str, lease: str, interval: float, concurrent: int, lease_seconds: float
+    ) -> float:
+        """0 when the slot is taken (lease recorded), else seconds to wait before trying again."""
+        with self._lock:
+            now = time.monotonic()
+            paused = self._paused_until.get(key, 0.0) - now
+            if paused > 0:
+                return paused
+            leases = self._leases.setdefault(key, {})
+            for held, expires in list(leases.items()):
+                if expires <= now:
+                    del leases[held]
+            if len(leases) >= concurrent:
+                return min(SLOT_POLL_SECONDS, min(leases.values()) - now)
+            next_at = self._next_at.get(key, 0.0)
+            if next_at > now:
+                return next_at - now
+            if interval:
+                self._next_at[key] = now + interval
+            leases[lease] = now + lease_seconds
+            return 0.0
+
+    def release(self, key: str, lease: str) -> None:
+        with self._lock:
+            leases = self._leases.get(key, {})
+            leases.pop(lease, None)
+            now = time.monotonic()
+            idle = self._next_at.get(key, 0.0) <= now and self._paused_until.get(key, 0.0) <= now
+            if idle and not leases:  # nothing left to remember: the key's state goes (memory stays flat)
+                self.reset_unlocked(key)
+
+    def reset_unlocked(self, key: str) -> None:
+        self._next_at.pop(key, None)
+        self._paused_until.pop(key, None)
+        self._leases.pop(key, None)
+
+    def pause(self, key: str, seconds: float) -> None:
+        with self._lock:
+            until = time.monotonic() + seconds
+            self._paused_until[key] = max(self._paused_until.get(key, 0.0), until)
+
+    def paused_for(self, key: str) -> float:
+        with self._lock:
+            return max(self._paused_until.get(key, 0.0) - time.monotonic(), 0.0)
+
+    def reset(self, key: str) -> None:
+        with self._lock:
+            self.reset_unlocked(key)
+
+
+# KEYS: next-at (string), paused-until (string), leases (sorted set of lease -> expiry).
+# ARGV: lease id, interval, concurrency, lease seconds, idle expiry (ms). Times are the server's.
+_ACQUIRE = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
+local paused = tonumber(redis.call('GET', KEYS[2]) or '0')
+if paused > now then return tostring(paused - now) end
+redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', now)
+local concurrent = tonumber(ARGV[3])
+if redis.call('ZCARD', KEYS[3]) >= concurrent then
+  local first = redis.call('ZRANGE', KEYS[3], 0, 0, 'WITHSCORES')
+  return tostring(math.min(tonumber(ARGV[6]), tonumber(first[2]) - now))
+end
+local interval = tonumber(ARGV[2])
+local next_at = tonumber(redis.call('GET', KEYS[1]) or '0')
+if next_at > now then return tostring(next_at - now) end
+if interval > 0 then
+  redis.call('SET', KEYS[1], tostring(now + interval), 'PX', ARGV[5])
+end
+redis.call('ZADD', KEYS[3], now + tonumber(ARGV[4]), ARGV[1])
+redis.call('PEXPIRE', KEYS[3], ARGV[5])
+return '0'
+"""
+
+# KEYS: paused-until. ARGV: seconds, idle expiry (ms).
+_PAUSE = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
+local untl = now + tonumber(ARGV[1])
+local current = tonumber(redis.call('GET', KEYS[1]) or '0')
+if current > untl then untl = current end
+local ttl = math.max(tonumber(ARGV[2]), math.ceil((untl - now) * 1000) + 1000)
+redis.call('SET', KEYS[1], tostring(untl), 'PX', ttl)
+return tostring(untl - now)
+"""
+
+# KEYS: paused-until.
+_PAUSED_FOR = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
+local paused = tonumber(redis.call('GET', KEYS[1]) or '0')
+if paused > now then return tostring(paused - now) end
+return '0'
+"""
+
+
+class RedisBudgetStore:
+    """Budget state in Redis, shared by every process using the same cache (see the module docstring)."""
+
+    def __init__(self, cache_alias: str) -> None:
+        self._cache = caches[cache_alias]
+        self._client = get_redis_connection(cache_alias)
+        self._acquire = self._client.register_script(_ACQUIRE)
+        self._pause = self._client.register_script(_PAUSE)
+        self._paused_for = self._client.register_script(_PAUSED_FOR)
+
+    def _keys(self, key: str) -> list[str]:
+        # One hash tag per budget: the script's keys stay in one slot of a Redis Cluster.
+        base = self._cache.make_key(f"budget:{{{key}}}")
+        return [f"{base}:next-at", f"{base}:paused-until", f"{base}:leases"]
+
+    def try_acquire(
+        self, key: str, lease: str, interval: float, concurrent: int, lease_seconds: float
+    ) -> float:
+        with _unavailable_as_error():
+            return self._try_acquire(key, lease, interval, concurrent, lease_seconds)
+
+    def _try_acquire(
+        self, key: str, lease: str, interval: float, concurrent: int, lease_seconds: float
+    ) -> float:
+        idle_ms = int(max(IDLE_EXPIRY_SECONDS, lease_seconds) * 1000)
+        args = [lease, repr(interval), concurrent, repr(lease_seconds), idle_ms, repr(SLOT_POLL_SECONDS)]
+        return float(self._acquire(keys=self._keys(key), args=args))
+
+    def release(self, key: str, lease: str) -> None:
+        try:
+            self._client.zrem(self._keys(key)[2], lease)
+        except RedisError as exc:  # the lease expires on its own; the exchange itself went fine
+            logger.warning("Could not return a request-budget lease of %s (%s)", key, type(exc).__name__)
+
+    def pause(self, key: str, seconds: float) -> None:
+        with _unavailable_as_error():
+            self._pause(keys=[self._keys(key)[1]], args=[repr(float(seconds)), IDLE_EXPIRY_SECONDS * 1000])
+
+    def paused_for(self, key: str) -> float:
+        with _unavailable_as_error():
+            return float(self._paused_for(keys=[self._keys(key)[1]]))
+
+    def reset(self, key: str) -> None:
+        self._client.delete(*self._keys(key))
+
+
+@contextmanager
+def _unavailable_as_error() -> Iterator[None]:
+    try:
+        yield
+    except RedisError as exc:
+        # The exception's text may hold the Redis URL (and its password): only its type is shown.
+        raise BudgetUnavailable(
+            f"The request budget could not be checked: Redis did not answer ({type(exc).__name__}); "
+            "nothing was sent"
+        ) from None
+
+
+_local_stores: dict[str, LocalBudgetStore] = {}
+_local_stores_lock = threading.Lock()
+
+
+def store_for(cache_alias: str = "default") -> LocalBudgetStore | RedisBudgetStore:
+    """The budget store behind the cache ``cache_alias``: Redis for django-redis, else local memory."""
+    cache = caches[cache_alias]
+    if type(cache).__module__.startswith("django_redis"):
+        return RedisBudgetStore(cache_alias)
+    # One local store per cache location, like the local-memory cache itself.
+    location = getattr(cache, "_cache", None)
+    name = f"{cache_alias}:{id(location) if location is not None else type(cache).__name__}"
+    with _local_stores_lock:
+        return _local_stores.setdefault(name, LocalBudgetStore())

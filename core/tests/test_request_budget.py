@@ -1,0 +1,359 @@
+"""Request budgets (core.budget) enforced by the outbound client against a real local upstream that
+records arrival times and requests in flight.
+
+The in-process tests run twice: with the local-memory store (embedded default) and with Redis
+through django-redis (production) on ``TEST_REDIS_URL`` under a key prefix of their own. The
+cross-process tests start two real worker processes that share that Redis.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+from django.core.cache import cache
+
+from core.budget import RATE_MARGIN, BudgetUnavailable, RequestBudget, RequestBudgetExhausted, store_for
+from core.http import OutboundClient
+from core.http_errors import UpstreamError
+from core.tests.budget_upstream import JITTER, Answer, RecordingUpstream, most_in_any_window
+
+TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+BASE_DIR = Path(__file__).resolve().parents[2]
+
+pytestmark = pytest.mark.slow
+
+
+def _redis_cache(prefix: str) -> dict:
+    return {
+        "default": {
+            "BACKEND": "django_redis.cache.RedisCache",
+            "LOCATION": TEST_REDIS_URL,
+            "KEY_PREFIX": prefix,
+            "OPTIONS": {"CLIENT_CLASS": "django_redis.client.DefaultClient"},
+        }
+    }
+
+
+@pytest.fixture
+def redis_prefix(settings):
+    """Redis as the default cache, under a key prefix unique to this test; its keys go at teardown."""
+    prefix = f"migrateiq-test-budget-{uuid.uuid4().hex[:12]}"
+    settings.CACHES = _redis_cache(prefix)
+    cache.set("reachable", "yes", 30)
+    assert cache.get("reachable") == "yes", f"Redis at {TEST_REDIS_URL} is needed for these tests"
+    yield prefix
+    cache.delete_pattern("*")  # this test's prefix only, never the whole database
+
+
+@pytest.fixture(params=["locmem", "redis"])
+def store(request, settings):
+    if request.param == "redis":
+        yield request.getfixturevalue("redis_prefix")
+    else:
+        settings.CACHES = {
+            "default": {
+                "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+                "LOCATION": uuid.uuid4().hex,
+            }
+        }
+        yield request.param
+
+
+@pytest.fixture
+def upstream(settings):
+    servers: list[RecordingUpstream] = []
+
+    def _start(answer=None) -> RecordingUpstream:
+        server = RecordingUpstream(answer)
+        servers.append(server)
+        settings.MIGRATEIQ_EGRESS_ALLOWLIST = [server.netloc]
+        return server
+
+    yield _start
+    for server in servers:
+        server.close()
+
+
+def _key() -> str:
+    return f"connector:test-{uuid.uuid4().hex[:8]}"
+
+
+def _send_from_threads(url: str, key: str, *, threads: int, requests: int, **budget) -> list:
+    """``requests`` GETs from each of ``threads`` threads, each with its own client and budget object
+    of ``key`` (as separate syncs of one connector would); the statuses or error messages."""
+    results: list = []
+    lock = threading.Lock()
+
+    def send():
+        with OutboundClient(budget=RequestBudget(key, **budget)) as client:
+            for _ in range(requests):
+                try:
+                    result = client.get(url).status_code
+                except UpstreamError as exc:
+                    result = str(exc)
+                with lock:
+                    results.append(result)
+
+    workers = [threading.Thread(target=send) for _ in range(threads)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(60)
+    return results
+
+
+def _run_worker_processes(count: int, prefix: str, server: RecordingUpstream, tmp_path, **options) -> list:
+    """``count`` worker processes sharing Redis under ``prefix``, all starting to send at one moment."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("MIGRATEIQ_", "PYTEST_"))}
+    env.pop("DATABASE_URL", None)
+    env.update(
+        DJANGO_SETTINGS_MODULE="migrateiq.settings",
+        REDIS_URL=TEST_REDIS_URL,
+        CACHE_KEY_PREFIX=prefix,
+        MIGRATEIQ_EGRESS_ALLOWLIST=server.netloc,
+        PYTHONDONTWRITEBYTECODE="1",
+    )
+    processes = [
+        subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "core.tests.budget_client",
+                json.dumps({"url": f"{server.url}?worker={n}", **options}),
+            ],
+            cwd=BASE_DIR,
+            # Each its own var dir: two first start-ups in one would race to generate its keys.
+            env={**env, "MIGRATEIQ_VAR_DIR": str(tmp_path / f"worker{n}")},
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for n in range(count)
+    ]
+    # Every process has set Django up; then all start at once.
+    for process in processes:
+        assert process.stdout.readline().strip() == "ready", process.stderr.read()[-3000:]
+    for process in processes:
+        process.stdin.write("go\n")
+        process.stdin.flush()
+    results = []
+    for process in processes:
+        try:
+            out, err = process.communicate(timeout=90)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            out, err = process.communicate()
+        assert process.returncode == 0, err[-3000:]
+        results.append(json.loads(out.strip().splitlines()[-1])["statuses"])
+    return results
+
+
+def _assert_overlapped(server: RecordingUpstream, count: int) -> None:
+    """The worker processes really sent at the same time (not one after the other). Not asserted
+    where they compete for a slot: waiters are not served in order, so on a busy machine one process
+    may win every slot until it is done (the limits hold either way)."""
+    spans = []
+    for n in range(count):
+        times = [at for at, path in server.arrivals if path.endswith(f"worker={n}")]
+        spans.append((min(times), max(times)))
+    assert max(first for first, _ in spans) < min(last for _, last in spans), spans
+
+
+# --- rate ----------------------------------------------------------------------------------------------
+
+
+def test_five_requests_per_second_are_never_exceeded_in_any_second_across_threads(store, upstream):
+    server = upstream()
+    results = _send_from_threads(server.url, _key(), threads=3, requests=4, per_second=5, concurrent=16)
+
+    assert results == [200] * 12
+    arrivals = server.arrival_times()
+    assert most_in_any_window(arrivals, 1.0) <= 5, arrivals
+    # The requests were spaced, not merely few: 12 requests at 5/s take 11 intervals (less the
+    # scheduling jitter of a loaded machine between a slot and the request's arrival).
+    assert arrivals[-1] - arrivals[0] >= 11 / 5 * (1 + RATE_MARGIN) - JITTER, arrivals
+
+
+def test_a_fractional_rate_spaces_requests_by_its_interval(store, upstream):
+    server = upstream()
+    results = _send_from_threads(server.url, _key(), threads=2, requests=1, per_second=2.5)
+
+    assert results == [200, 200]
+    first, second = server.arrival_times()
+    assert second - first >= (1 + RATE_MARGIN) / 2.5 - JITTER
+
+
+# --- concurrency -----------------------------------------------------------------------------------------
+
+
+def test_the_concurrency_cap_holds_across_threads(store, upstream):
+    server = upstream(lambda number, path: Answer(delay=0.15))
+    results = _send_from_threads(server.url, _key(), threads=6, requests=3, concurrent=2)
+
+    assert results == [200] * 18
+    assert server.max_in_flight == 2
+
+
+def test_a_lease_whose_holder_died_expires_and_frees_its_slot(store, upstream):
+    server = upstream()
+    key = _key()
+    # A holder that never gives its slot back (a process killed mid-request).
+    assert store_for().try_acquire(key, "dead-holder", 0.0, 1, 0.5) == 0
+    started = time.monotonic()
+
+    with OutboundClient(budget=RequestBudget(key, concurrent=1)) as client:
+        assert client.get(server.url).status_code == 200
+
+    assert 0.4 <= time.monotonic() - started < 5
+
+
+# --- 429 and Retry-After ----------------------------------------------------------------------------------
+
+
+def _one_429(retry_after: str = "2", delay: float = 0.05):
+    def answer(number, path):
+        if number == 6:
+            return Answer(status=429, headers={"Retry-After": retry_after})
+        return Answer(delay=delay)
+
+    return answer
+
+
+def _assert_paused_after_the_429(server: RecordingUpstream, seconds: float) -> None:
+    (paused_at,) = [at for at, status in server.answered if status == 429]
+    arrivals = server.arrival_times()
+    # Requests sent before the client had read the 429 may land just after the server answered it
+    # (a loaded machine can take a moment to schedule the reading thread); nothing else until it ends.
+    during = [at - paused_at for at in arrivals if paused_at + 0.25 < at < paused_at + seconds - 0.1]
+    assert during == [], f"requests arrived {during} s into the {seconds} s pause"
+    after = [at for at in arrivals if at >= paused_at + seconds - 0.1]
+    assert after, "the requests did not resume after the pause"
+
+
+def test_a_429_with_retry_after_pauses_every_request_of_the_connector(store, upstream):
+    server = upstream(_one_429("2"))
+    results = _send_from_threads(server.url, _key(), threads=4, requests=5, concurrent=4)
+
+    assert results == [200] * 20  # the 429 was retried after the pause
+    assert len(server.arrivals) == 21
+    _assert_paused_after_the_429(server, 2.0)
+
+
+def test_a_429_pauses_the_connector_even_when_its_request_gives_up(store, upstream):
+    server = upstream(lambda number, path: Answer(status=429, headers={"Retry-After": "1"}))
+    key = _key()
+
+    with OutboundClient(max_attempts=1, budget=RequestBudget(key)) as client:
+        with pytest.raises(UpstreamError, match="HTTP 429"):
+            client.get(server.url)
+
+    assert 0.5 < RequestBudget(key).paused_for() <= 1.0
+
+
+def test_a_pause_is_not_shortened_by_a_later_shorter_one(store):
+    budget = RequestBudget(_key())
+    budget.pause(3)
+    budget.pause(0.5)
+
+    assert budget.paused_for() > 2.5
+
+
+# --- requests per run ---------------------------------------------------------------------------------------
+
+
+def test_max_requests_stops_before_sending_one_more(store, upstream):
+    server = upstream()
+    budget = RequestBudget(_key(), max_requests=3, exhausted_message="three is enough")
+
+    with OutboundClient(budget=budget) as client:
+        for _ in range(3):
+            client.get(server.url)
+        with pytest.raises(RequestBudgetExhausted, match="three is enough"):
+            client.get(server.url)
+
+    assert len(server.arrivals) == 3
+
+
+def test_retries_count_against_max_requests(store, upstream, settings):
+    settings.MIGRATEIQ_HTTP_BACKOFF_BASE = 0.01
+    server = upstream(lambda number, path: Answer(status=503))
+
+    with OutboundClient(max_attempts=5, budget=RequestBudget(_key(), max_requests=2)) as client:
+        with pytest.raises(RequestBudgetExhausted):
+            client.get(server.url)
+
+    assert len(server.arrivals) == 2
+
+
+def test_a_budget_refuses_impossible_limits():
+    with pytest.raises(ValueError):
+        RequestBudget("k", per_second=0)
+    with pytest.raises(ValueError):
+        RequestBudget("k", concurrent=17)
+    with pytest.raises(ValueError):
+        RequestBudget("k", max_requests=0)
+
+
+# --- two worker processes sharing Redis --------------------------------------------------------------------
+
+
+def test_two_worker_processes_sharing_redis_stay_within_five_requests_per_second(
+    redis_prefix, upstream, tmp_path
+):
+    server = upstream()
+    options = {"key": _key(), "threads": 2, "requests": 4, "per_second": 5, "concurrent": 16}
+    results = _run_worker_processes(2, redis_prefix, server, tmp_path, **options)
+
+    assert results == [[200] * 8, [200] * 8]
+    arrivals = server.arrival_times()
+    assert len(arrivals) == 16
+    assert most_in_any_window(arrivals, 1.0) <= 5, arrivals
+    assert arrivals[-1] - arrivals[0] >= 15 / 5 * (1 + RATE_MARGIN) - JITTER, arrivals
+
+
+def test_two_worker_processes_sharing_redis_respect_the_concurrency_cap(redis_prefix, upstream, tmp_path):
+    server = upstream(lambda number, path: Answer(delay=0.2))
+    options = {"key": _key(), "threads": 3, "requests": 3, "concurrent": 2}
+    results = _run_worker_processes(2, redis_prefix, server, tmp_path, **options)
+
+    assert results == [[200] * 9, [200] * 9]
+    assert server.max_in_flight == 2
+
+
+def test_a_429_in_one_worker_process_pauses_the_other(redis_prefix, upstream, tmp_path):
+    # Unpaused, each thread would keep sending for about 2 s after the 429.
+    server = upstream(_one_429("2", delay=0.15))
+    options = {"key": _key(), "threads": 2, "requests": 15, "concurrent": 4}
+    results = _run_worker_processes(2, redis_prefix, server, tmp_path, **options)
+
+    assert results == [[200] * 30, [200] * 30]
+    _assert_overlapped(server, 2)
+    _assert_paused_after_the_429(server, 2.0)
+    (paused_at,) = [at for at, status in server.answered if status == 429]
+    for worker in ("worker=0", "worker=1"):
+        times = [at for at, path in server.arrivals if path.endswith(worker)]
+        assert min(times) < paused_at < max(times), f"{worker} did not send on both sides of the pause"
+
+
+def test_an_unreachable_redis_fails_the_request_clearly_without_sending_it(settings, upstream):
+    server = upstream()
+    settings.CACHES = _redis_cache("migrateiq-test-budget-down")
+    # Nothing listens on this port of the test range; the URL carries a password that must not show.
+    settings.CACHES["default"]["LOCATION"] = "redis://:hunter2@127.0.0.1:18799/15"
+
+    with OutboundClient(budget=RequestBudget(_key())) as client:
+        with pytest.raises(BudgetUnavailable) as raised:
+            client.get(server.url)
+
+    assert "Redis did not answer" in str(raised.value)
+    assert "hunter2" not in str(raised.value) and "18799" not in str(raised.value)
+    assert server.arrivals == []

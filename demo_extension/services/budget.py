@@ -1,0 +1,34 @@
+"""A connector's request budget (:mod:`core.budget`): what its syncs and connection tests may send.
+
+Every run and connection test of one connector shares one budget key, so the connector's rate and
+concurrency limits hold across threads and worker processes, and a 429 from its API pauses all of
+them. ``max_requests_per_sync`` counts the requests of one run (a resumed run starts a new count, so
+a run stopped by it can be resumed, e.g. once the API's daily quota has reset).
+"""
+
+from __future__ import annotations
+
+from core.budget import RequestBudget
+from demo_extension.models import DEFAULT_CONCURRENT_REQUESTS, CustomDataConnector
+
+
+def budget_key(connector: CustomDataConnector) -> str:
+    """The connector's key; its creation time is part of it, so that a connector created later with a
+    reused id (SQLite reuses the highest id after a delete) never inherits a pause or a lease."""
+    created = connector.created_at
+    return f"connector:{connector.pk}:{int(created.timestamp() * 1_000_000) if created else 0}"
+
+
+def request_budget(connector: CustomDataConnector, *, per_sync: bool) -> RequestBudget:
+    """The budget of ``connector``'s requests; ``per_sync`` applies ``max_requests_per_sync`` to it."""
+    limit = connector.max_requests_per_sync if per_sync else None
+    return RequestBudget(
+        budget_key(connector),
+        per_second=connector.max_requests_per_second,
+        concurrent=connector.max_concurrent_requests or DEFAULT_CONCURRENT_REQUESTS,
+        max_requests=limit,
+        exhausted_message=(
+            f"max_requests_per_sync ({limit}) reached: this run sent {limit} requests and stopped. "
+            "Committed pages are kept; resume the sync to continue from its last committed page."
+        ),
+    )

@@ -1,0 +1,195 @@
+"""A connector's request budget: set and validated through the API, enforced on its syncs and its
+connection test (embedded default: the local-memory store; Redis and worker processes are covered
+by core/tests/test_request_budget.py)."""
+
+import pytest
+
+from core.budget import RATE_MARGIN, RequestBudget
+from core.tests.budget_upstream import JITTER, most_in_any_window
+from demo_extension.models import CustomDataConnector, SyncStatus
+from demo_extension.services.budget import budget_key
+from demo_extension.services.sync import DataSyncService
+from demo_extension.tests.sync_support import queried, run_sync, stored_ids
+
+URL = "/api/demo-extension/connectors/"
+ENDPOINT = "http://127.0.0.1:9/users"
+
+pytestmark = pytest.mark.django_db
+
+PAGED = {"type": "page", "page_param": "page", "size_param": "per_page", "page_size": 10}
+
+
+@pytest.fixture(autouse=True)
+def _allow_the_test_endpoint(settings):
+    settings.MIGRATEIQ_EGRESS_ALLOWLIST = ["127.0.0.1:9"]
+
+
+def payload(**overrides) -> dict:
+    return {"name": "Rate-limited API", "api_endpoint": ENDPOINT, "sync_frequency": "DAILY", **overrides}
+
+
+# --- the API ----------------------------------------------------------------------------------------
+
+
+def test_a_new_connector_has_the_default_budget(editor_client):
+    body = editor_client.post(URL, payload(), format="json").json()
+
+    assert body["max_requests_per_second"] is None
+    assert body["max_concurrent_requests"] == 4
+    assert body["max_requests_per_sync"] is None
+
+
+def test_a_connector_takes_a_request_budget_and_shows_it(editor_client):
+    response = editor_client.post(
+        URL,
+        payload(max_requests_per_second=0.5, max_concurrent_requests=16, max_requests_per_sync=1000),
+        format="json",
+    )
+
+    assert response.status_code == 201, response.content
+    connector = CustomDataConnector.objects.get()
+    assert (connector.max_requests_per_second, connector.max_concurrent_requests) == (0.5, 16)
+    assert connector.max_requests_per_sync == 1000
+    changed = editor_client.patch(
+        f"{URL}{connector.pk}/",
+        {"max_requests_per_second": None, "max_requests_per_sync": None},
+        format="json",
+    )
+    assert changed.status_code == 200
+    assert changed.json()["max_requests_per_second"] is None
+    assert changed.json()["max_requests_per_sync"] is None
+
+
+@pytest.mark.parametrize(
+    "field, value, words",
+    [
+        ("max_requests_per_second", 0, "greater than or equal to 0.01"),
+        ("max_requests_per_second", -2, "greater than or equal to 0.01"),
+        ("max_requests_per_second", 1001, "less than or equal to 1000"),
+        ("max_requests_per_second", "fast", "number"),
+        ("max_concurrent_requests", 0, "greater than or equal to 1"),
+        ("max_concurrent_requests", 17, "less than or equal to 16"),
+        ("max_concurrent_requests", 2.5, "integer"),
+        ("max_concurrent_requests", None, "null"),
+        ("max_requests_per_sync", 0, "greater than or equal to 1"),
+        ("max_requests_per_sync", "lots", "integer"),
+    ],
+)
+def test_an_impossible_budget_is_a_400_naming_the_field(editor_client, field, value, words):
+    response = editor_client.post(URL, payload(**{field: value}), format="json")
+
+    assert response.status_code == 400, response.content
+    body = response.json()
+    assert field in body["errors"]
+    assert words.lower() in str(body["errors"][field]).lower()
+    assert not CustomDataConnector.objects.exists()
+
+
+def test_the_openapi_schema_documents_the_budget_and_its_bounds(client):
+    response = client.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json")
+
+    fields = response.json()["components"]["schemas"]["Connector"]["properties"]
+    assert fields["max_requests_per_second"]["minimum"] == 0.01
+    assert fields["max_requests_per_second"]["maximum"] == 1000
+    assert fields["max_requests_per_second"]["nullable"] is True
+    assert (fields["max_concurrent_requests"]["minimum"], fields["max_concurrent_requests"]["maximum"]) == (
+        1,
+        16,
+    )
+    assert fields["max_requests_per_sync"]["minimum"] == 1
+    assert "resumed" in fields["max_requests_per_sync"]["description"]
+
+
+# --- syncs ---------------------------------------------------------------------------------------------
+
+
+def _arrivals(upstream) -> list[float]:
+    return [request["at"] for request in upstream.requests if request["path"] == upstream.path]
+
+
+def test_a_sync_sends_no_more_than_its_connectors_requests_per_second(sample_upstream, make_connector):
+    upstream = sample_upstream(records=55, page_size=10, style="page")
+    connector = make_connector(upstream=upstream, pagination=PAGED, max_requests_per_second=5)
+
+    log = run_sync(connector)
+
+    assert log.status == SyncStatus.SUCCESS, log.error_message
+    arrivals = _arrivals(upstream)
+    assert len(arrivals) == 6
+    assert most_in_any_window(arrivals, 1.0) <= 5, arrivals
+    gaps = [later - earlier for earlier, later in zip(arrivals, arrivals[1:], strict=False)]
+    assert min(gaps) >= (1 + RATE_MARGIN) / 5 - JITTER, arrivals
+
+
+def test_max_requests_per_sync_fails_the_run_clearly_and_the_run_resumes(sample_upstream, make_connector):
+    upstream = sample_upstream(records=50, page_size=10, style="page")
+    connector = make_connector(upstream=upstream, pagination=PAGED, max_requests_per_sync=2)
+
+    log = run_sync(connector)
+
+    assert log.status == SyncStatus.FAILED
+    assert "max_requests_per_sync (2) reached" in log.error_message
+    assert "resume" in log.error_message
+    assert log.pages_fetched == 2
+    assert stored_ids(connector) == list(range(1, 21))
+    assert queried(upstream, "page") == ["1", "2"]
+
+    CustomDataConnector.objects.filter(pk=connector.pk).update(max_requests_per_sync=None)
+    upstream.clear_requests()
+    connector.refresh_from_db()
+    resumed = DataSyncService(connector).sync_data(sync_log=log)
+
+    assert resumed.status == SyncStatus.SUCCESS, resumed.error_message
+    assert stored_ids(connector) == list(range(1, 51))
+    assert queried(upstream, "page")[0] == "3"  # no page before the checkpoint fetched again
+
+
+def test_each_run_has_its_own_max_requests_per_sync(sample_upstream, make_connector):
+    upstream = sample_upstream(records=30, page_size=10, style="page")
+    connector = make_connector(upstream=upstream, pagination=PAGED, max_requests_per_sync=2)
+
+    log = run_sync(connector)
+    assert (log.status, log.pages_fetched) == (SyncStatus.FAILED, 2)
+    second = DataSyncService(connector).sync_data(sync_log=log)
+
+    # The resumed run sends pages 3 and 4 (the empty page that ends the sync) with its own two requests.
+    assert second.status == SyncStatus.SUCCESS, second.error_message
+    assert stored_ids(connector) == list(range(1, 31))
+
+
+def test_a_429_on_the_connection_test_pauses_the_connectors_next_sync(sample_upstream, make_connector):
+    upstream = sample_upstream(
+        records=20, page_size=10, style="page", fail_first=1, fail_status=429, retry_after=1
+    )
+    connector = make_connector(upstream=upstream, pagination=PAGED)
+
+    result = DataSyncService(connector).check_connection()
+    log = run_sync(connector)
+
+    assert not result.connected and result.status_code == 429
+    assert log.status == SyncStatus.SUCCESS, log.error_message
+    rejected, *synced = _arrivals(upstream)
+    assert synced[0] - rejected >= 0.9, "the sync did not wait for the connector's pause"
+
+
+def test_the_connection_test_takes_a_slot_of_the_connectors_budget(sample_upstream, make_connector):
+    upstream = sample_upstream(records=20, page_size=10, style="page")
+    connector = make_connector(upstream=upstream, pagination=PAGED, max_requests_per_second=2)
+
+    assert DataSyncService(connector).check_connection().connected
+    assert DataSyncService(connector).check_connection().connected
+
+    first, second = _arrivals(upstream)
+    assert second - first >= (1 + RATE_MARGIN) / 2 - JITTER
+
+
+def test_a_paused_budget_belongs_to_its_connector_only(sample_upstream, make_connector):
+    upstream = sample_upstream(records=5, page_size=10, style="page")
+    paused = make_connector(upstream=upstream, pagination=PAGED)
+    other = make_connector(upstream=upstream, pagination=PAGED)
+    RequestBudget(budget_key(paused)).pause(30)
+
+    result = DataSyncService(other).check_connection()
+
+    assert result.connected
+    assert result.response_time_ms < 5000
