@@ -161,6 +161,9 @@ def run(db_url, db_name, gateway, host_a, host_b, pg_port, redis_port, upstreams
         "CELERY_BROKER_KEY_PREFIX": prefix,
         "MIGRATEIQ_EGRESS_ALLOWLIST": ",".join(upstream.netloc for upstream in upstreams),
         "MIGRATEIQ_SYNC_HEARTBEAT_SECONDS": "1",
+        # Several connectors of one tenant sync at once on both hosts: this test is about scale-out,
+        # not the per-tenant fairness cap (tested in demo_extension/tests/test_tenant_fairness.py).
+        "MIGRATEIQ_TENANT_MAX_CONCURRENT_SYNCS": "0",
         "ALLOWED_HOSTS": "127.0.0.1,localhost",
     }
     # The root namespace (web, commands) reaches the services on loopback; the worker hosts only
