@@ -8,7 +8,11 @@ calls :func:`invalidate_tenant_stats` (no signals):
 * a sync run is queued, or reaches its final status (the sync engine and ``services/runs.py``).
 """
 
+import orjson
+
 from core.cache import cached_for_tenant, invalidate_tenant
+from demo_extension.services.changes import changes_after
+from demo_extension.services.schema import connector_schema, leaf_fields
 from demo_extension.services.stats import ConnectorStatsService
 
 CACHE_NAMESPACE = "demo_extension"
@@ -29,3 +33,50 @@ def cached_tenant_stats(tenant) -> dict:
 def invalidate_tenant_stats(tenant_id: int) -> None:
     """Forget the tenant's cached statistics (and any other cached read of this module)."""
     invalidate_tenant(CACHE_NAMESPACE, tenant_id)
+
+
+# -- data out ---------------------------------------------------------------------------------------
+
+
+def change_feed(connector_id: int, *, after: int, limit: int) -> dict:
+    """A page of the change feed: ``{"changes": [...], "next_after": seq, "has_more": bool}``."""
+    found = changes_after(connector_id, after, limit + 1)
+    has_more = len(found) > limit
+    found = found[:limit]
+    return {
+        "changes": [
+            {
+                "seq": change.seq,
+                "op": "delete" if change.deleted_at is not None else "upsert",
+                "id": change.record_id,
+                "external_id": change.external_id,
+                "data": None if change.deleted_at is not None else orjson.loads(change.data_json),
+                "last_synced_at": change.last_synced_at,
+                "deleted_at": change.deleted_at,
+            }
+            for change in found
+        ],
+        "next_after": found[-1].seq if found else after,
+        "has_more": has_more,
+    }
+
+
+def schema_view(connector_id: int) -> dict:
+    """The connector's inferred schema with dotted paths and which fields are CSV columns."""
+    document = connector_schema(connector_id)
+    columns = {tuple(entry["path"]) for entry in leaf_fields(document["fields"])}
+    return {
+        "connector": connector_id,
+        "fields": [
+            {
+                "path": ".".join(entry["path"]),
+                "parts": entry["path"],
+                "types": entry["types"],
+                "formats": entry.get("formats", []),
+                "column": tuple(entry["path"]) in columns,
+            }
+            for entry in document["fields"]
+        ],
+        "truncated": document["truncated"],
+        "updated_at": document["updated_at"],
+    }

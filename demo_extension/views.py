@@ -8,6 +8,7 @@ from dataclasses import asdict
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import BooleanField, ExpressionWrapper, Q
+from django.http import StreamingHttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiExample,
@@ -24,8 +25,8 @@ from core.exceptions import Conflict
 from core.throttling import ActionRateThrottle
 from demo_extension import filters, models
 from demo_extension import serializers as api
-from demo_extension.selectors import cached_tenant_stats
-from demo_extension.services import runs
+from demo_extension.selectors import cached_tenant_stats, change_feed, schema_view
+from demo_extension.services import export, runs
 from demo_extension.services.connectors import connector_deleted, connector_saved
 from demo_extension.services.sync import DataSyncService
 from tenancy.models import Role
@@ -139,6 +140,9 @@ class ConnectorViewSet(ThrottledActionsMixin, TenantScopedModelViewSet):
         "sync_history": Role.VIEWER,
         "records": Role.VIEWER,
         "stats": Role.VIEWER,
+        "export": Role.VIEWER,
+        "changes": Role.VIEWER,
+        "inferred_schema": Role.VIEWER,
         "destroy": Role.ADMIN,
     }
     throttled_actions = {"test_connection": "test_connection", "sync_data": "sync_data"}
@@ -248,6 +252,73 @@ class ConnectorViewSet(ThrottledActionsMixin, TenantScopedModelViewSet):
             raise serializers.ValidationError(filterset.errors)
         page = self.paginate_queryset(filterset.qs.order_by("external_id", "id"))
         return self.get_paginated_response(api.SyncedRecordSerializer(page, many=True).data)
+
+    @extend_schema(
+        tags=["connectors"],
+        parameters=[api.ExportQuerySerializer],
+        responses={
+            (200, "application/x-ndjson"): OpenApiResponse(
+                OpenApiTypes.STR, description="One stored record (JSON) a line."
+            ),
+            (200, "text/csv"): OpenApiResponse(
+                OpenApiTypes.STR,
+                description="RFC 4180 CSV, a header row of dotted field paths; formula-like cells "
+                "prefixed with an apostrophe.",
+            ),
+            **_WRITE_ERRORS,
+        },
+        description="Download the connector's records, streamed (any size; `Content-Disposition: "
+        "attachment`). Records a full refresh marked deleted are left out unless `include_deleted=true`.",
+    )
+    @action(detail=True, methods=["get"], filter_backends=[], pagination_class=None)
+    def export(self, request, pk=None):
+        connector = self.get_object()
+        params = api.ExportQuerySerializer(data=request.query_params)
+        params.is_valid(raise_exception=True)
+        try:
+            options = export.ExportOptions(
+                format=params.validated_data["format"],
+                since=params.validated_data["since"],
+                fields=export.parse_fields(params.validated_data.get("fields")),
+                include_deleted=params.validated_data["include_deleted"],
+            )
+        except export.ExportParameterError as exc:
+            raise serializers.ValidationError({"fields": [str(exc)]}) from None
+        response = StreamingHttpResponse(
+            export.stream_export(connector.pk, options), content_type=export.CONTENT_TYPES[options.format]
+        )
+        response["Content-Disposition"] = (
+            f'attachment; filename="{export.file_name(connector, options.format)}"'
+        )
+        response["Cache-Control"] = "no-store"
+        return response
+
+    @extend_schema(
+        tags=["connectors"],
+        parameters=[api.ChangesQuerySerializer],
+        responses={200: api.ChangeFeedSerializer, **_WRITE_ERRORS},
+        description="The records changed after `after`, in change-sequence order (a record appears once, "
+        "with its latest state; `op: delete` is a tombstone). Continue with `after=next_after`.",
+    )
+    @action(detail=True, methods=["get"], filter_backends=[], pagination_class=None)
+    def changes(self, request, pk=None):
+        connector = self.get_object()
+        params = api.ChangesQuerySerializer(data=request.query_params)
+        params.is_valid(raise_exception=True)
+        options = params.validated_data
+        return Response(change_feed(connector.pk, after=options["after"], limit=options["limit"]))
+
+    @extend_schema(
+        tags=["connectors"],
+        responses={200: api.ConnectorSchemaSerializer, **_OBJECT_ERRORS},
+        description="The fields seen in the connector's stored records, with their JSON types (updated "
+        "by every sync).",
+    )
+    # "schema" is DRF's name for a view's OpenAPI generator: the action needs another name.
+    @action(detail=True, methods=["get"], url_path="schema", filter_backends=[], pagination_class=None)
+    def inferred_schema(self, request, pk=None):
+        connector = self.get_object()
+        return Response(api.ConnectorSchemaSerializer(schema_view(connector.pk)).data)
 
     @extend_schema(
         tags=["connectors"],

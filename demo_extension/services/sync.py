@@ -57,6 +57,7 @@ from demo_extension.models import (
     SyncRecordError,
     SyncStatus,
 )
+from demo_extension.services import changes
 from demo_extension.services.auth import base_query_params, build_request_auth
 from demo_extension.services.errors import SyncAlreadyRunning, SyncOwnershipLost
 from demo_extension.services.events import record_event
@@ -79,6 +80,7 @@ from demo_extension.services.pagination import (
     make_paginator,
     validate_pagination_config,
 )
+from demo_extension.services.schema import SchemaAccumulator, save_schema
 from demo_extension.services.transform import DataTransformationService, TransformationError
 from demo_extension.services.upsert import (
     UnstorableRecord,
@@ -152,6 +154,9 @@ class _RunState:
     warnings: list = field(default_factory=list)
     # The ids written by the last pages handed to the committer: not yet visible to a lookup.
     in_flight: deque = field(default_factory=lambda: deque(maxlen=PAGES_IN_FLIGHT))
+    schema: SchemaAccumulator | None = None  # the connector's inferred schema, merged page by page
+    full_refresh: bool = False
+    complete: bool = False  # the last page was reached (not max_pages, not an error)
 
 
 @dataclass(frozen=True)
@@ -352,6 +357,8 @@ class DataSyncService:
         auth = build_request_auth(connector)
         max_pages = connector.max_pages or settings.MIGRATEIQ_SYNC_MAX_PAGES
         rules = _Rules.of(connector)
+        state.schema = SchemaAccumulator.for_connector(connector.pk)
+        state.full_refresh = full_refresh
 
         checkpoint = log.checkpoint if isinstance(log.checkpoint, dict) else None
         if checkpoint and checkpoint.get("version") == CHECKPOINT_VERSION:
@@ -476,6 +483,7 @@ class DataSyncService:
                     if loop_error is not None:
                         raise loop_error
                     if not more:
+                        state.complete = True
                         break
                     self._check_threshold(state, final=False)
         finally:
@@ -521,6 +529,7 @@ class DataSyncService:
             if wanted:
                 stored = stored_checksums(connector.pk, list(wanted))
         skipped: set[str] = set()
+        schema = state.schema
         high_water = state.high_water
         duplicates = 0
         for index, raw in enumerate(records):
@@ -576,6 +585,7 @@ class DataSyncService:
                 skipped.discard(external_id)
             rows[external_id] = (text, digest, source)
             marks.append(source or digest)
+            schema.observe(data)
         state.high_water = high_water
         state.processed += len(records)
         fingerprint = hashlib.blake2b("".join(marks).encode(), digest_size=16).digest() if marks else None
@@ -585,6 +595,11 @@ class DataSyncService:
         work = _PageWork(
             rows=rows, failures=failures, duplicates=duplicates, skipped=len(skipped), known=known
         )
+        if schema.changed:
+            work.schema = schema.to_document()
+            schema.changed = False
+        if state.full_refresh:
+            work.seen = [*rows, *skipped]
         return work, fingerprint
 
     def _choose_key_mode(self, records, transform, pk_parts) -> str:
@@ -620,6 +635,10 @@ class DataSyncService:
                 first_load=state.first_load,
                 known=work.known,
             )
+            if work.schema is not None:
+                save_schema(connector.pk, work.schema)
+            if work.seen:
+                changes.mark_seen(connector.pk, log.pk, work.seen)
             if work.failures:
                 SyncRecordError.objects.bulk_create(
                     [
@@ -694,6 +713,14 @@ class DataSyncService:
     def _finish(self, log: SyncLog, state: _RunState, status: str, message: str, duration: float) -> None:
         connector = self.connector
         now = timezone.now()
+        if status == SyncStatus.SUCCESS and state.full_refresh and state.complete:
+            # Only a run that fetched every page may conclude a record is gone upstream.
+            deleted = changes.delete_unseen(connector.pk, log.pk, now)
+            if deleted:
+                self._event(
+                    log,
+                    f"Full refresh: {deleted} record(s) the upstream no longer returns were marked deleted.",
+                )
         for warning in state.warnings:
             self._event(log, warning, SyncLogEvent.Level.WARNING)
         if message:
@@ -715,7 +742,9 @@ class DataSyncService:
         connector_fields = {
             "last_sync_at": now,
             "last_sync_status": status,
-            "records_count": SyncedRecord.objects.filter(connector_id=connector.pk).count(),
+            "records_count": SyncedRecord.objects.filter(
+                connector_id=connector.pk, deleted_at__isnull=True
+            ).count(),
         }
         if status in (SyncStatus.SUCCESS, SyncStatus.PARTIAL) and connector.incremental:
             high_water = log.cursor_value
@@ -776,6 +805,8 @@ class _PageWork:
     known: dict  # stored (checksum, source checksum) already read for ids of rows; None: not stored
     number: int = 0
     fields: dict = field(default_factory=dict)
+    schema: dict | None = None  # the connector's schema, when this page taught it something
+    seen: list = field(default_factory=list)  # a full refresh's ids of the page (written or not)
 
 
 def _is_milestone(page_number: int) -> bool:
