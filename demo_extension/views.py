@@ -19,6 +19,7 @@ from drf_spectacular.utils import (
 )
 from rest_framework import serializers, status
 from rest_framework.decorators import action
+from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.response import Response
 
 from core.exceptions import Conflict
@@ -82,6 +83,14 @@ def _run_response(sync_log, wait: float) -> Response:
 
 def _already_running(exc: runs.SyncAlreadyRunning) -> Conflict:
     return Conflict(str(exc), sync_log_id=exc.active_log_id)
+
+
+class FormatParameterIsTheFileFormat(DefaultContentNegotiation):
+    """The export's ``?format=ndjson|csv`` names the file it streams, not one of DRF's renderers (DRF
+    would answer 404 to a format it cannot render): its JSON errors use the first renderer."""
+
+    def select_renderer(self, request, renderers, format_suffix=None):
+        return renderers[0], renderers[0].media_type
 
 
 class ThrottledActionsMixin:
@@ -270,7 +279,13 @@ class ConnectorViewSet(ThrottledActionsMixin, TenantScopedModelViewSet):
         description="Download the connector's records, streamed (any size; `Content-Disposition: "
         "attachment`). Records a full refresh marked deleted are left out unless `include_deleted=true`.",
     )
-    @action(detail=True, methods=["get"], filter_backends=[], pagination_class=None)
+    @action(
+        detail=True,
+        methods=["get"],
+        filter_backends=[],
+        pagination_class=None,
+        content_negotiation_class=FormatParameterIsTheFileFormat,
+    )
     def export(self, request, pk=None):
         connector = self.get_object()
         params = api.ExportQuerySerializer(data=request.query_params)
