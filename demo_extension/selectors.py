@@ -8,9 +8,8 @@ calls :func:`invalidate_tenant_stats` (no signals):
 * a sync run is queued, or reaches its final status (the sync engine and ``services/runs.py``).
 """
 
-import orjson
-
 from core.cache import cached_for_tenant, invalidate_tenant
+from core.formats import loads_exact
 from demo_extension.services.changes import changes_after
 from demo_extension.services.schema import connector_schema, leaf_fields
 from demo_extension.services.stats import ConnectorStatsService
@@ -50,7 +49,7 @@ def change_feed(connector_id: int, *, after: int, limit: int) -> dict:
                 "op": "delete" if change.deleted_at is not None else "upsert",
                 "id": change.record_id,
                 "external_id": change.external_id,
-                "data": None if change.deleted_at is not None else orjson.loads(change.data_json),
+                "data": None if change.deleted_at is not None else loads_exact(change.data_json),
                 "last_synced_at": change.last_synced_at,
                 "deleted_at": change.deleted_at,
             }

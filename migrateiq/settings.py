@@ -95,6 +95,7 @@ INSTALLED_APPS = [
     "accounts",
     "tenancy",
     "demo_extension",
+    "destinations",
 ]
 
 MIDDLEWARE = [
@@ -287,6 +288,10 @@ MIGRATEIQ_SYNC_WAIT_SECONDS = env_float("MIGRATEIQ_SYNC_WAIT_SECONDS", 5.0)
 MIGRATEIQ_SYNC_HEARTBEAT_SECONDS = env_int("MIGRATEIQ_SYNC_HEARTBEAT_SECONDS", 30)
 MIGRATEIQ_SYNC_STALE_AFTER_SECONDS = env_int("MIGRATEIQ_SYNC_STALE_AFTER_SECONDS", 180)
 MIGRATEIQ_SYNC_MAX_ATTEMPTS = env_int("MIGRATEIQ_SYNC_MAX_ATTEMPTS", 3)
+
+# Destinations (destinations/): changes loaded per destination transaction, connect timeout (s).
+MIGRATEIQ_DESTINATION_BATCH_SIZE = env_int("MIGRATEIQ_DESTINATION_BATCH_SIZE", 5000)
+MIGRATEIQ_DESTINATION_CONNECT_TIMEOUT = env_float("MIGRATEIQ_DESTINATION_CONNECT_TIMEOUT", 10.0)
 # How a queued sync runs: "celery" (a worker picks it up) or "inline" (synchronously when the
 # transaction commits; for unit tests and one-off scripts). See demo_extension/services/runs.py.
 MIGRATEIQ_SYNC_RUNNER = env_str("MIGRATEIQ_SYNC_RUNNER", "celery")

@@ -23,6 +23,7 @@ from django.db import connection, transaction
 from django.utils.dateparse import parse_datetime
 
 from demo_extension.models import RecordChangeCounter, SyncedRecord
+from demo_extension.services.schema import connector_schema, leaf_fields
 
 _RECORDS = SyncedRecord._meta.db_table
 _COUNTERS = RecordChangeCounter._meta.db_table
@@ -156,3 +157,16 @@ def _sqlite_datetime(value):
     if parsed is not None and parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=UTC)
     return parsed
+
+
+class ConnectorChangeSource:
+    """The connectors' change feed as the destinations app reads it (``destinations.sources``)."""
+
+    def changes_after(self, connector_id: int, after: int, limit: int) -> list[Change]:
+        return changes_after(connector_id, after, limit)
+
+    def column_fields(self, connector_id: int) -> list[dict]:
+        return leaf_fields(connector_schema(connector_id)["fields"])
+
+    def last_sequence(self, connector_id: int) -> int:
+        return last_sequence(connector_id)

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 import orjson
 
+from core.formats import loads_exact
 from demo_extension.services.changes import iter_records
 from demo_extension.services.extract import get_path, path_parts
 from demo_extension.services.schema import connector_schema, leaf_fields
@@ -121,7 +122,7 @@ def _ndjson_chunks(records, fields: tuple[str, ...]):
     for page in _pages(records):
         lines = []
         for record in page:
-            data = orjson.loads(record.data_json)
+            data = loads_exact(record.data_json)
             lines.append(orjson.dumps({name: get_path(data, parts) for name, parts in wanted}))
         yield b"\n".join(lines) + b"\n"
 
@@ -133,7 +134,7 @@ def _csv_chunks(records, columns: list[str]):
     paths = [path_parts(name) for name in columns]
     for page in _pages(records):
         for record in page:
-            data = orjson.loads(record.data_json)
+            data = loads_exact(record.data_json)
             writer.writerow([cell(get_path(data, parts)) for parts in paths])
         yield buffer.getvalue().encode()
         buffer.seek(0)

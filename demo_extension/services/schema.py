@@ -18,10 +18,10 @@ further fields are left out and the schema says ``truncated``.
 from __future__ import annotations
 
 import re
-from datetime import date, datetime
 
 from django.db import transaction
 
+from core.formats import is_date, is_timestamp
 from demo_extension.models import ConnectorSchema
 
 MAX_FIELDS = 1000
@@ -29,35 +29,14 @@ MAX_DEPTH = 8
 FORMATS = ("timestamp", "date", "integer", "decimal")
 INT64 = 2**63
 
-_TIMESTAMP = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}(:?\d{2})?)?\Z")
-_DATE = re.compile(r"\d{4}-\d{2}-\d{2}\Z")
 _INTEGER = re.compile(r"-?\d{1,18}\Z")
 _DECIMAL = re.compile(r"-?\d{1,30}(\.\d{1,30})?\Z")
 
 
-def _is_timestamp(text: str) -> bool:
-    if not _TIMESTAMP.match(text):
-        return False
-    try:
-        datetime.fromisoformat(text)
-    except ValueError:
-        return False
-    return True
-
-
-def _is_date(text: str) -> bool:
-    if not _DATE.match(text):
-        return False
-    try:
-        date.fromisoformat(text)
-    except ValueError:
-        return False
-    return True
-
-
 _CHECKS = {
-    "timestamp": _is_timestamp,
-    "date": _is_date,
+    # a date is a timestamp too (midnight): a field of dates and date-times is a timestamp field
+    "timestamp": lambda text: is_timestamp(text) or is_date(text),
+    "date": is_date,
     "integer": lambda text: _INTEGER.match(text) is not None,
     "decimal": lambda text: _DECIMAL.match(text) is not None,
 }

@@ -93,6 +93,7 @@ from demo_extension.services.upsert import (
     stored_checksums,
     upsert_page,
 )
+from destinations.services.loads import load_after_sync
 
 logger = logging.getLogger(__name__)
 
@@ -754,6 +755,8 @@ class DataSyncService:
         for name, value in connector_fields.items():
             setattr(connector, name, value)
         selectors.invalidate_tenant_stats(connector.tenant_id)
+        if status in (SyncStatus.SUCCESS, SyncStatus.PARTIAL):
+            run_finished(connector)
         self._event(
             log,
             f"Sync {status.lower()} in {log.duration_seconds:.2f} s: {log.records_processed} processed, "
@@ -789,6 +792,19 @@ class DataSyncService:
         if exc.attempts and "attempt" not in message:
             message += f" after {exc.attempts} attempt(s)"
         return f"Fetching page {state.pages + 1} failed: {message}"
+
+
+def run_finished(connector) -> None:
+    """What follows a sync that stored data: load the connector's changes into its destinations.
+
+    The one coupling of the engine to the destinations app, kept here so that it can move onto a
+    ``run_finished`` hook as it is. Loads are queued (they run in the background); a problem queueing
+    them never changes the sync's result.
+    """
+    try:
+        load_after_sync(connector.pk)
+    except Exception:
+        logger.exception("Could not queue the destination loads after a sync of connector %s", connector.pk)
 
 
 # -- page commits -----------------------------------------------------------------------------------

@@ -173,10 +173,13 @@ def test_a_sync_keeps_the_inferred_schema_with_types_and_string_formats(synced, 
 
 def test_the_schema_accumulator_drops_formats_adds_types_and_is_bounded():
     schema = SchemaAccumulator()
-    schema.observe({"when": "2024-01-02T03:04:05Z", "n": 1, "d": "2024-01-02", "nested": {"a": [1]}})
-    schema.observe({"when": "2024-01-03", "n": 2.5, "d": "2024-02-30", "nested": {"a": None}})
+    schema.observe(
+        {"when": "2024-01-02T03:04:05Z", "n": 1, "d": "2024-01-02", "nested": {"a": [1]}, "s": "7"}
+    )
+    schema.observe({"when": "2024-01-03", "n": 2.5, "d": "2024-02-30", "nested": {"a": None}, "s": "soon"})
     fields = {".".join(entry["path"]): entry for entry in schema.to_document()["fields"]}
-    assert fields["when"]["formats"] == []  # a date is not a timestamp
+    assert fields["when"]["formats"] == ["timestamp"]  # a date is a timestamp (midnight), not vice versa
+    assert fields["s"]["formats"] == []
     assert fields["n"]["types"] == ["integer", "number"]
     assert fields["d"]["formats"] == []  # February 30th is not a date
     assert fields["nested.a"]["types"] == ["array", "null"]
