@@ -165,7 +165,12 @@ def connector_schema(connector_id: int) -> dict:
     row = ConnectorSchema.objects.filter(connector_id=connector_id).values("fields", "updated_at").first()
     if row is None:
         return {"fields": [], "truncated": False, "updated_at": None}
-    return {**row["fields"], "updated_at": row["updated_at"]}
+    document = row["fields"] or {}
+    return {
+        "fields": document.get("fields", []),
+        "truncated": document.get("truncated", False),
+        "updated_at": row["updated_at"],
+    }
 
 
 def is_expanded(entry: dict, has_children: bool) -> bool:
