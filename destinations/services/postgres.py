@@ -228,7 +228,9 @@ def connect(destination) -> psycopg.Connection:
         options="-c TimeZone=UTC",
     )
     try:
-        return psycopg.connect(**params)
+        # autocommit: each ``conn.transaction()`` block is then a real transaction (a batch and its
+        # checkpoint), not a savepoint inside one long implicit transaction
+        return psycopg.connect(**params, autocommit=True)
     except psycopg.Error as exc:
         raise DestinationError(f"Could not connect: {_message(exc, params)}") from None
 
