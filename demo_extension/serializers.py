@@ -413,7 +413,7 @@ class ChangesQuerySerializer(serializers.Serializer):
         help_text="The change sequence to continue after (0: from the start).",
     )
     limit = serializers.IntegerField(
-        required=False, default=500, min_value=1, max_value=5000, help_text="Changes a response (1-5000)."
+        required=False, default=500, min_value=1, max_value=500, help_text="Changes a response (1-500)."
     )
 
 

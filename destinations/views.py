@@ -19,6 +19,8 @@ from tenancy.viewsets import TenantScopedModelViewSet
 _ERR = OpenApiResponse(ErrorSerializer)
 _OBJECT_ERRORS = {401: _ERR, 403: _ERR, 404: _ERR}
 _WRITE_ERRORS = {400: _ERR, 401: _ERR, 403: _ERR, 404: _ERR}
+# Lists: a bad filter value is a 400, a page past the end a 404.
+_LIST_ERRORS = {400: _ERR, 401: _ERR, 403: _ERR, 404: _ERR}
 
 
 def _problem(exc: Exception) -> serializers.ValidationError:
@@ -26,12 +28,20 @@ def _problem(exc: Exception) -> serializers.ValidationError:
 
 
 @extend_schema_view(
-    list=extend_schema(tags=["destinations"]),
-    retrieve=extend_schema(tags=["destinations"]),
-    create=extend_schema(tags=["destinations"]),
-    update=extend_schema(tags=["destinations"]),
-    partial_update=extend_schema(tags=["destinations"]),
-    destroy=extend_schema(tags=["destinations"]),
+    list=extend_schema(
+        tags=["destinations"], responses={200: api.DestinationSerializer(many=True), **_LIST_ERRORS}
+    ),
+    retrieve=extend_schema(
+        tags=["destinations"], responses={200: api.DestinationSerializer, **_OBJECT_ERRORS}
+    ),
+    create=extend_schema(
+        tags=["destinations"], responses={201: api.DestinationSerializer, 400: _ERR, 401: _ERR, 403: _ERR}
+    ),
+    update=extend_schema(tags=["destinations"], responses={200: api.DestinationSerializer, **_WRITE_ERRORS}),
+    partial_update=extend_schema(
+        tags=["destinations"], responses={200: api.DestinationSerializer, **_WRITE_ERRORS}
+    ),
+    destroy=extend_schema(tags=["destinations"], responses={204: None, **_OBJECT_ERRORS}),
 )
 class DestinationViewSet(TenantScopedModelViewSet):
     """The tenant's destinations (PostgreSQL databases), the connectors loaded into each, their loads."""
@@ -141,7 +151,7 @@ class DestinationViewSet(TenantScopedModelViewSet):
 
     @extend_schema(
         tags=["destinations"],
-        responses={200: api.LoadSerializer(many=True), **_OBJECT_ERRORS},
+        responses={200: api.LoadSerializer(many=True), **_LIST_ERRORS},
         description="The destination's loads, newest first, with their log lines.",
     )
     @action(detail=True, methods=["get"], filter_backends=[])

@@ -242,7 +242,11 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
     "SERVE_AUTHENTICATION": [],
-    "ENUM_NAME_OVERRIDES": {"SyncStatusEnum": "demo_extension.models.SyncStatus"},
+    "ENUM_NAME_OVERRIDES": {
+        "SyncStatusEnum": "demo_extension.models.SyncStatus",
+        "LoadTriggerEnum": "destinations.models.DestinationLoad.Trigger",
+        "LoadStatusEnum": "destinations.models.LoadStatus",
+    },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "core.openapi.add_platform_error_responses",

@@ -78,7 +78,7 @@ def test_bad_feed_parameters_are_a_400(synced, viewer_client):
 
 def test_a_complete_full_refresh_tombstones_what_the_upstream_no_longer_returns(synced, viewer_client):
     connector, upstream = synced
-    last = feed(viewer_client, connector, limit=5000)["next_after"]
+    last = feed(viewer_client, connector, limit=500)["next_after"]
     upstream.update(records=25)
 
     log = DataSyncService(connector).sync_data(full_refresh=True)
