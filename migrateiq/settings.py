@@ -244,6 +244,7 @@ SPECTACULAR_SETTINGS = {
     "SERVE_AUTHENTICATION": [],
     "ENUM_NAME_OVERRIDES": {
         "SyncStatusEnum": "demo_extension.models.SyncStatus",
+        "TriggeredByEnum": "demo_extension.models.TriggeredBy",
         "LoadTriggerEnum": "destinations.models.DestinationLoad.Trigger",
         "LoadStatusEnum": "destinations.models.LoadStatus",
     },

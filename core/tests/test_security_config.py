@@ -358,6 +358,7 @@ def many_rows(tenant_a, admin_user):
         SyncLogEvent,
         SyncRecordError,
     )
+    from destinations.models import Destination, DestinationLoad
     from tenancy.models import Membership
 
     graph = seed.seed_tenant(tenant_a, "acmemark")
@@ -393,6 +394,16 @@ def many_rows(tenant_a, admin_user):
     SyncRecordError.objects.bulk_create(
         SyncRecordError(
             tenant=tenant_a, sync_log=graph.sync_log, connector=graph.connector, raw_payload={}, error="e"
+        )
+        for _ in range(n)
+    )
+    Destination.objects.bulk_create(
+        Destination(tenant=tenant_a, name=f"bulk destination {i}", host="127.0.0.1", database="db")
+        for i in range(n)
+    )
+    DestinationLoad.objects.bulk_create(
+        DestinationLoad(
+            tenant=tenant_a, destination=graph.destination, connector=graph.connector, status="FAILED"
         )
         for _ in range(n)
     )
