@@ -36,15 +36,25 @@ def is_date(text: str) -> bool:
     return True
 
 
-_LONG_INTEGER = re.compile(r"\d{19}")
+_HUGE = 2.0**63
 
 
 def loads_exact(text: str):
-    """Parse JSON text; integers beyond 64 bits stay exact (orjson would make them floats).
+    """Parse JSON text; integers beyond 64 bits stay exact.
 
-    orjson parses everything else; texts holding a run of 19 digits or more (rare) go through the
-    standard parser, which keeps big integers as Python ints.
+    orjson parses the text (fast) but turns integers beyond 64 bits into floats; when the result
+    holds a float that large (rare: such integers, or huge decimals) the standard parser, which keeps
+    big integers as Python ints, parses it again.
     """
-    if _LONG_INTEGER.search(text):
-        return json.loads(text)
-    return orjson.loads(text)
+    data = orjson.loads(text)
+    stack = [data]
+    while stack:
+        item = stack.pop()
+        cls = type(item)
+        if cls is dict:
+            stack.extend(item.values())
+        elif cls is list:
+            stack.extend(item)
+        elif cls is float and (item >= _HUGE or item <= -_HUGE):
+            return json.loads(text)
+    return data

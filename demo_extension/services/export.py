@@ -15,13 +15,14 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import re
 from dataclasses import dataclass
 
 import orjson
 
 from core.formats import loads_exact
-from demo_extension.services.changes import iter_records
+from demo_extension.services.changes import iter_data_pages
 from demo_extension.services.extract import get_path, path_parts
 from demo_extension.services.schema import connector_schema, leaf_fields
 
@@ -78,7 +79,11 @@ def cell(value) -> str:
         return "true" if value else "false"
     if cls is int or cls is float:
         return orjson.dumps(value).decode() if cls is float else str(value)
-    return neutralise(orjson.dumps(value, option=orjson.OPT_SORT_KEYS).decode())
+    try:
+        text = orjson.dumps(value, option=orjson.OPT_SORT_KEYS).decode()
+    except TypeError:  # integers beyond 64 bits
+        text = json.dumps(value, sort_keys=True, separators=(",", ":"))
+    return neutralise(text)
 
 
 def csv_columns(connector_id: int, fields: tuple[str, ...]) -> list[str]:
@@ -95,46 +100,44 @@ def file_name(connector, export_format: str) -> str:
 
 def stream_export(connector_id: int, options: ExportOptions):
     """The export's body as chunks of bytes (one chunk per page of records)."""
-    records = iter_records(connector_id, after=options.since, include_deleted=options.include_deleted)
+    pages = iter_data_pages(connector_id, after=options.since, include_deleted=options.include_deleted)
     if options.format == "csv":
-        return _csv_chunks(records, csv_columns(connector_id, options.fields))
-    return _ndjson_chunks(records, options.fields)
+        return _csv_chunks(pages, csv_columns(connector_id, options.fields))
+    return _ndjson_chunks(pages, options.fields)
 
 
-def _pages(records, size: int = 2000):
-    page = []
-    for record in records:
-        page.append(record)
-        if len(page) >= size:
-            yield page
-            page = []
-    if page:
-        yield page
-
-
-def _ndjson_chunks(records, fields: tuple[str, ...]):
+def _ndjson_chunks(pages, fields: tuple[str, ...]):
     if not fields:
-        for page in _pages(records):
-            # jsonb text never holds a raw newline (JSON escapes it), so a record is one line
-            yield ("\n".join(record.data_json for record in page) + "\n").encode()
+        for texts in pages:
+            # JSON text never holds a raw newline (JSON escapes it), so a record is one line
+            texts.append("")
+            yield "\n".join(texts).encode()
         return
     wanted = [(name, path_parts(name)) for name in fields]
-    for page in _pages(records):
+    for texts in pages:
         lines = []
-        for record in page:
-            data = loads_exact(record.data_json)
-            lines.append(orjson.dumps({name: get_path(data, parts) for name, parts in wanted}))
-        yield b"\n".join(lines) + b"\n"
+        for text in texts:
+            data = loads_exact(text)
+            lines.append(_dumps({name: get_path(data, parts) for name, parts in wanted}))
+        lines.append(b"")
+        yield b"\n".join(lines)
 
 
-def _csv_chunks(records, columns: list[str]):
+def _dumps(value) -> bytes:
+    try:
+        return orjson.dumps(value)
+    except TypeError:  # integers beyond 64 bits
+        return json.dumps(value, separators=(",", ":")).encode()
+
+
+def _csv_chunks(pages, columns: list[str]):
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow([neutralise(name) for name in columns])
     paths = [path_parts(name) for name in columns]
-    for page in _pages(records):
-        for record in page:
-            data = loads_exact(record.data_json)
+    for texts in pages:
+        for text in texts:
+            data = loads_exact(text)
             writer.writerow([cell(get_path(data, parts)) for parts in paths])
         yield buffer.getvalue().encode()
         buffer.seek(0)

@@ -31,6 +31,7 @@ refused.
 
 from __future__ import annotations
 
+import json
 import time
 from dataclasses import dataclass
 
@@ -131,34 +132,78 @@ class _Misfit(Exception):
     pass
 
 
+def _json_text(value) -> str:
+    try:
+        return orjson.dumps(value).decode()
+    except TypeError:  # integers beyond 64 bits
+        return json.dumps(value)
+
+
+def _as_text(value) -> str:
+    return value if type(value) is str else _json_text(value)
+
+
+def _as_bigint(value) -> str:
+    if type(value) is int and -INT64 <= value < INT64:
+        return str(value)
+    raise _Misfit
+
+
+def _as_numeric(value) -> str:
+    cls = type(value)
+    if cls is int:
+        return str(value)
+    if cls is float:
+        return repr(value)
+    raise _Misfit
+
+
+def _as_double(value) -> str:
+    cls = type(value)
+    if cls is float:
+        return repr(value)
+    if cls is int and -INT64 <= value < INT64:
+        return str(value)
+    raise _Misfit
+
+
+def _as_boolean(value) -> str:
+    if type(value) is bool:
+        return "true" if value else "false"
+    raise _Misfit
+
+
+def _as_timestamp(value) -> str:
+    if type(value) is str and (is_timestamp(value) or is_date(value)):
+        return value
+    raise _Misfit
+
+
+def _as_date(value) -> str:
+    if type(value) is str and is_date(value):
+        return value
+    raise _Misfit
+
+
+#: The COPY text of a (non-null) JSON value for a column of each type; raises ``_Misfit`` when the
+#: value does not fit (the column is then widened).
+CONVERTERS = {
+    "text": _as_text,
+    "jsonb": _json_text,
+    "bigint": _as_bigint,
+    "numeric": _as_numeric,
+    "double precision": _as_double,
+    "boolean": _as_boolean,
+    "timestamptz": _as_timestamp,
+    "date": _as_date,
+}
+
+
 def to_text(value, pg_type: str) -> str | None:
-    """The COPY text of a JSON value for a column of ``pg_type``; raises ``_Misfit`` if it does not fit."""
+    """The COPY text of a JSON value for a column of ``pg_type`` (None for null)."""
     if value is None:
         return None
-    cls = type(value)
-    if pg_type == "text":
-        return value if cls is str else orjson.dumps(value).decode()
-    if pg_type == "jsonb":
-        return orjson.dumps(value).decode()
-    if pg_type == "bigint":
-        if cls is int and -INT64 <= value < INT64:
-            return str(value)
-    elif pg_type in ("numeric", "double precision"):
-        if cls is int:
-            if pg_type == "numeric" or -INT64 <= value < INT64:
-                return str(value)
-        elif cls is float:
-            return repr(value)
-    elif pg_type == "boolean":
-        if cls is bool:
-            return "true" if value else "false"
-    elif pg_type == "timestamptz":
-        if cls is str and (is_timestamp(value) or is_date(value)):
-            return value
-    elif pg_type == "date":
-        if cls is str and is_date(value):
-            return value
-    raise _Misfit
+    return CONVERTERS.get(pg_type, _as_text)(value)
 
 
 def _value_at(data, parts):
@@ -410,18 +455,31 @@ class PostgresDestination:
     def _rows(self, conn, table: _Table, alive, plan, report) -> list:
         """The COPY rows of the live records; values that do not fit their column widen it first."""
         while True:
-            columns = [(column, parts, table.columns[column]) for column, parts, _ in plan]
+            specs = [
+                (
+                    column,
+                    parts[0] if len(parts) == 1 else None,
+                    parts,
+                    CONVERTERS.get(table.columns[column], _as_text),
+                )
+                for column, parts, _ in plan
+            ]
             misfits: dict[str, str] = {}
             rows = []
             for change, data in alive:
                 row = [change.external_id, change.seq, change.last_synced_at]
-                for column, parts, pg_type in columns:
-                    value = _value_at(data, parts)
+                append = row.append
+                for column, key, parts, convert in specs:
+                    value = data.get(key) if key is not None else _value_at(data, parts)
+                    if value is None:
+                        append(None)
+                        continue
                     try:
-                        row.append(to_text(value, pg_type))
+                        append(convert(value))
                     except _Misfit:
+                        pg_type = table.columns[column]
                         misfits[column] = widened(misfits.get(column, pg_type), value_type(value))
-                        row.append(None)
+                        append(None)
                 rows.append(row)
             if not misfits:
                 return rows
