@@ -2,7 +2,9 @@
 tombstones, hostile names, the egress guard, one load at a time, loads after a sync."""
 
 import pytest
+from django.test import Client
 from django.utils import timezone
+from prometheus_client.parser import text_string_to_metric_families
 
 from demo_extension.models import SyncedRecord
 from demo_extension.services.sync import DataSyncService
@@ -270,3 +272,28 @@ def test_a_sync_that_stores_data_loads_it_into_the_attached_destinations(
     assert rows(pg_database, "SELECT count(*), count(DISTINCT address__city) > 0 FROM analytics.users") == [
         (30, True)
     ]
+
+
+def test_finished_loads_and_their_rows_are_counted_per_destination_in_metrics(attached, settings):
+    settings.MIGRATEIQ_METRICS_TOKEN = "metrics-token-for-tests-1a2b"
+    destination, connector, attachment = attached
+
+    def scrape() -> dict:
+        response = Client().get("/metrics", HTTP_AUTHORIZATION="Bearer metrics-token-for-tests-1a2b")
+        values = {}
+        for family in text_string_to_metric_families(response.content.decode()):
+            for s in family.samples:
+                if s.labels.get("destination") == str(destination.pk):
+                    values[(s.name, s.labels.get("status"))] = s.value
+        return values
+
+    before = scrape()
+    store(connector, [{"id": 1}, {"id": 2}, {"id": 3}])
+    run_load(attachment)
+    after = scrape()
+
+    def delta(key):
+        return after.get(key, 0) - before.get(key, 0)
+
+    assert delta(("migrateiq_destination_loads_total", "success")) == 1
+    assert delta(("migrateiq_destination_rows_loaded_total", None)) == 3
