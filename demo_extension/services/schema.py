@@ -18,10 +18,10 @@ further fields are left out and the schema says ``truncated``.
 from __future__ import annotations
 
 import re
+from datetime import date, datetime
 
 from django.db import transaction
 
-from core.formats import is_date, is_timestamp
 from demo_extension.models import ConnectorSchema
 
 MAX_FIELDS = 1000
@@ -29,17 +29,49 @@ MAX_DEPTH = 8
 FORMATS = ("timestamp", "date", "integer", "decimal")
 INT64 = 2**63
 
-_INTEGER = re.compile(r"-?\d{1,18}\Z")
-_DECIMAL = re.compile(r"-?\d{1,30}(\.\d{1,30})?\Z")
+# Each check takes a page's values of a field joined by newlines (none contains one: it is checked
+# first) and answers whether every one is in the format, in one regular-expression call; timestamps
+# and dates are then parsed one by one (C code) to refuse impossible dates.
+_TIMESTAMP_LINES = re.compile(
+    r"(?:\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}(?::?\d{2})?)?)?\n)+"
+)
+_DATE_LINES = re.compile(r"(?:\d{4}-\d{2}-\d{2}\n)+")
+_INTEGER_LINES = re.compile(r"(?:-?\d{1,18}\n)+")
+_DECIMAL_LINES = re.compile(r"(?:-?\d{1,30}(?:\.\d{1,30})?\n)+")
+
+
+def _all_timestamps(values: list[str], joined: str) -> bool:
+    if not _TIMESTAMP_LINES.fullmatch(joined):
+        return False
+    try:
+        for _ in map(datetime.fromisoformat, values):  # the shape is checked: only the calendar is left
+            pass
+    except ValueError:
+        return False
+    return True
+
+
+def _all_dates(values: list[str], joined: str) -> bool:
+    if not _DATE_LINES.fullmatch(joined):
+        return False
+    try:
+        for _ in map(date.fromisoformat, values):
+            pass
+    except ValueError:
+        return False
+    return True
 
 
 _CHECKS = {
     # a date is a timestamp too (midnight): a field of dates and date-times is a timestamp field
-    "timestamp": lambda text: is_timestamp(text) or is_date(text),
-    "date": is_date,
-    "integer": lambda text: _INTEGER.match(text) is not None,
-    "decimal": lambda text: _DECIMAL.match(text) is not None,
+    "timestamp": _all_timestamps,
+    "date": _all_dates,
+    "integer": lambda values, joined: bool(_INTEGER_LINES.fullmatch(joined)),
+    "decimal": lambda values, joined: bool(_DECIMAL_LINES.fullmatch(joined)),
 }
+
+
+_TYPE_NAMES = {bool: "boolean", float: "number", type(None): "null", dict: "object", list: "array"}
 
 
 def json_type(value) -> str:
@@ -63,12 +95,13 @@ def json_type(value) -> str:
 
 
 class FieldNode:
-    __slots__ = ("children", "formats", "types")
+    __slots__ = ("children", "formats", "pending", "types")
 
     def __init__(self):
         self.types: set[str] = set()
         self.formats: set[str] | None = None  # None: no string seen yet
         self.children: dict[str, FieldNode] = {}
+        self.pending: list[str] | None = None  # strings of this page not checked yet
 
 
 class SchemaAccumulator:
@@ -79,6 +112,7 @@ class SchemaAccumulator:
         self.count = 0
         self.truncated = truncated
         self.changed = False
+        self._touched: list[FieldNode] = []  # nodes with new children or pending strings
         for entry in fields or []:
             node = self.root
             for part in entry["path"]:
@@ -98,7 +132,14 @@ class SchemaAccumulator:
         return cls(document.get("fields"), document.get("truncated", False))
 
     def observe(self, record: dict) -> None:
+        """Merge one record. String formats are checked in :meth:`flush` (once per page), which
+        :meth:`to_document` and :attr:`changed` readers must call first; ``observe_page`` does both."""
         self._walk(record, self.root, 1)
+
+    def observe_page(self, records) -> None:
+        for record in records:
+            self._walk(record, self.root, 1)
+        self.flush()
 
     def _walk(self, record: dict, node: FieldNode, depth: int) -> None:
         children = node.children
@@ -106,32 +147,63 @@ class SchemaAccumulator:
             child = children.get(key)
             if child is None:
                 if self.count >= MAX_FIELDS or type(key) is not str:
-                    self.truncated = self.changed = True
+                    if not self.truncated:
+                        self.truncated = self.changed = True
                     continue
                 child = children[key] = FieldNode()
+                self._touched.append(child)
                 self.count += 1
                 self.changed = True
-            name = json_type(value)
+            cls = type(value)
+            if cls is str:
+                if "string" not in child.types:
+                    child.types.add("string")
+                    self.changed = True
+                if child.formats is None or child.formats:
+                    if child.pending is None:
+                        child.pending = []
+                        self._touched.append(child)
+                    child.pending.append(value)
+                continue
+            name = (
+                _TYPE_NAMES.get(cls)
+                if cls is not int
+                else ("integer" if -INT64 <= value < INT64 else "big_integer")
+            )
+            if name is None:
+                name = json_type(value)
             if name not in child.types:
                 child.types.add(name)
                 self.changed = True
-            if name == "string":
-                formats = child.formats
-                if formats is None:
-                    child.formats = {f for f in FORMATS if _CHECKS[f](value)}
-                    self.changed = True
-                elif formats:
-                    kept = {f for f in formats if _CHECKS[f](value)}
-                    if kept != formats:
-                        child.formats = kept
-                        self.changed = True
-            elif name == "object":
+            if name == "object":
                 if depth < MAX_DEPTH:
                     self._walk(value, child, depth + 1)
                 elif not self.truncated:
                     self.truncated = self.changed = True
 
+    def flush(self) -> None:
+        """Check the strings observed since the last flush against the formats still possible."""
+        touched, self._touched = self._touched, []
+        for node in touched:
+            values = node.pending
+            node.pending = None
+            if not values:
+                continue
+            formats = set(FORMATS) if node.formats is None else node.formats
+            if formats:
+                joined = "\n".join(values) + "\n"
+                if joined.count("\n") != len(values):  # a value holds a newline: no format
+                    kept = set()
+                else:
+                    kept = {name for name in formats if _CHECKS[name](values, joined)}
+            else:
+                kept = formats
+            if node.formats is None or kept != node.formats:
+                node.formats = kept
+                self.changed = True
+
     def to_document(self) -> dict:
+        self.flush()
         return {"fields": to_fields(self.root), "truncated": self.truncated}
 
 

@@ -596,6 +596,7 @@ class DataSyncService:
         work = _PageWork(
             rows=rows, failures=failures, duplicates=duplicates, skipped=len(skipped), known=known
         )
+        schema.flush()  # the page's strings against the formats still possible, in a few C calls
         if schema.changed:
             work.schema = schema.to_document()
             schema.changed = False
