@@ -116,12 +116,21 @@ def iter_records(
     include_deleted: bool = False,
     limit: int | None = None,
     batch: int = READ_BATCH,
+    times_as_text: bool = False,
 ):
     """The connector's records with a change sequence above ``after``, in (sequence, id) order, read in
     keyset pages of ``batch`` rows: memory stays constant whatever the number of records. The data
-    comes as the database's JSON text, never parsed here."""
+    comes as the database's JSON text, never parsed here. ``times_as_text``: the two timestamps as
+    the database writes them (UTC), for a consumer that hands them to another database as text
+    (converting them to aware datetimes costs more than the rest of the read)."""
     records = connection.ops.quote_name(_RECORDS)
-    data = "data::text" if connection.vendor == "postgresql" else "data"
+    postgresql = connection.vendor == "postgresql"
+    data = "data::text" if postgresql else "data"
+    times = (
+        "last_synced_at::text, deleted_at::text"
+        if postgresql and times_as_text
+        else "last_synced_at, deleted_at"
+    )
     alive = "" if include_deleted else " AND deleted_at IS NULL"
     last_seq, last_id = after, 2**63 - 1  # "after n": nothing with sequence n itself
     remaining = limit
@@ -129,7 +138,7 @@ def iter_records(
         size = batch if remaining is None else min(batch, remaining)
         with connection.cursor() as cursor:
             cursor.execute(
-                f"SELECT change_seq, id, external_id, {data}, last_synced_at, deleted_at "  # noqa: S608
+                f"SELECT change_seq, id, external_id, {data}, {times} "  # noqa: S608
                 f"FROM {records} WHERE connector_id = %s AND (change_seq, id) > (%s, %s){alive} "
                 "ORDER BY change_seq, id LIMIT %s",
                 [connector_id, last_seq, last_id, size],
@@ -137,7 +146,7 @@ def iter_records(
             rows = cursor.fetchall()
         if not rows:
             return
-        sqlite = connection.vendor == "sqlite"
+        sqlite = connection.vendor == "sqlite" and not times_as_text
         for seq, record_id, external_id, text, synced, deleted in rows:
             if sqlite:  # raw SQL on SQLite returns the text Django stored
                 synced = _sqlite_datetime(synced)
@@ -190,7 +199,10 @@ class ConnectorChangeSource:
     """The connectors' change feed as the destinations app reads it (``destinations.sources``)."""
 
     def changes_after(self, connector_id: int, after: int, limit: int) -> list[Change]:
-        return changes_after(connector_id, after, limit)
+        # the loader writes the timestamps into COPY text: they stay text (UTC)
+        return list(
+            iter_records(connector_id, after=after, include_deleted=True, limit=limit, times_as_text=True)
+        )
 
     def column_fields(self, connector_id: int) -> list[dict]:
         return leaf_fields(connector_schema(connector_id)["fields"])
