@@ -11,7 +11,8 @@ class Migration(migrations.Migration):
     initial = True
 
     dependencies = [
-        ('demo_extension', '0007_record_changes_and_schema'),
+        # only the connector model is needed (it exists since 0001): independent of later renumbering
+        ('demo_extension', '0001_initial'),
         ('tenancy', '0001_initial'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
