@@ -77,6 +77,30 @@ def observe_sync_finished(status: str, duration_seconds: float | None, records: 
         sync_records_failed_total.inc(failed)
 
 
+destination_loads_total = Counter(
+    "migrateiq_destination_loads",
+    "Destination loads finished, by destination id and final status.",
+    ["destination", "status"],
+)
+destination_rows_loaded_total = Counter(
+    "migrateiq_destination_rows_loaded",
+    "Rows written (upserted or deleted) into destinations by finished loads, by destination id.",
+    ["destination"],
+)
+
+
+def observe_destination_load(destination_id: int, status: str, rows: int) -> None:
+    """Count a finished destination load and the rows it wrote. The label is the destination's id
+    (a number, never its name or host)."""
+    label = str(status).lower()
+    destination = str(int(destination_id))
+    destination_loads_total.labels(
+        destination=destination, status=label if label in ("success", "failed") else "other"
+    ).inc()
+    if rows and rows > 0:
+        destination_rows_loaded_total.labels(destination=destination).inc(rows)
+
+
 def observe_upstream_request(status_code: int | None, seconds: float) -> None:
     """Count one HTTP request to a connector's API (``status_code`` None: no response)."""
     if status_code is None:

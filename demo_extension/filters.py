@@ -79,10 +79,23 @@ class SyncLogFilter(django_filters.FilterSet):
 class SyncedRecordFilter(django_filters.FilterSet):
     external_id = django_filters.CharFilter(help_text="The record's primary key value upstream.")
     sync = IdFilter(field_name="last_sync_log_id", help_text="Records last written by this sync log.")
+    include_deleted = django_filters.BooleanFilter(
+        method="filter_deleted", help_text="Also list records a full refresh marked deleted."
+    )
 
     class Meta:
         model = models.SyncedRecord
-        fields = ["external_id", "sync"]
+        fields = ["external_id", "sync", "include_deleted"]
+
+    @property
+    def qs(self):
+        queryset = super().qs
+        if not self.form.cleaned_data.get("include_deleted"):
+            queryset = queryset.filter(deleted_at__isnull=True)
+        return queryset
+
+    def filter_deleted(self, queryset, name, value):
+        return queryset  # applied in qs, so that the default (absent) excludes deleted records
 
 
 def search_records(records, field: str | None, value: str | None):

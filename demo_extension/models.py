@@ -297,6 +297,13 @@ class SyncedRecord(TenantOwnedMixin):
     last_sync_log = models.ForeignKey(
         SyncLog, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_constraint=False
     )
+    # The change feed: the connector's change counter when the record was last created, updated or
+    # deleted (see services/changes.py). Unchanged records keep theirs.
+    change_seq = models.BigIntegerField(default=0, db_default=0)
+    # The last full-refresh run that saw the record upstream (no FK: informational, like last_sync_log).
+    seen_in_sync_log_id = models.BigIntegerField(null=True, blank=True)
+    # Set by a complete full refresh that no longer saw the record upstream (a tombstone).
+    deleted_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["external_id"]
@@ -306,7 +313,11 @@ class SyncedRecord(TenantOwnedMixin):
         indexes = [
             # The records list's default order: numeric-aware ("2" before "10"), because shorter
             # digit strings are smaller numbers; text ids still sort by length, then text.
-            models.Index(F("connector"), Length("external_id"), F("external_id"), name="record_natural_order")
+            models.Index(
+                F("connector"), Length("external_id"), F("external_id"), name="record_natural_order"
+            ),
+            # The change feed, the export and destination loads read a connector's records in this order.
+            models.Index(fields=["connector", "change_seq", "id"], name="record_connector_change_seq"),
         ]
 
     def __str__(self):
@@ -329,3 +340,32 @@ class SyncRecordError(TenantOwnedMixin):
 
     def __str__(self):
         return f"error in sync {self.sync_log_id}: {self.error[:60]}"
+
+
+class RecordChangeCounter(models.Model):
+    """The last change sequence handed out for a connector's records.
+
+    Incremented inside each page's transaction (``services/changes.py``): the row lock it takes is
+    held until that transaction commits, so a connector's sequences become visible in order.
+    """
+
+    connector = models.OneToOneField(
+        CustomDataConnector, on_delete=models.CASCADE, primary_key=True, related_name="+"
+    )
+    last_seq = models.BigIntegerField(default=0)
+
+    def __str__(self):
+        return f"{self.connector_id}: {self.last_seq}"
+
+
+class ConnectorSchema(models.Model):
+    """The fields seen in a connector's stored records, merged page by page (``services/schema.py``)."""
+
+    connector = models.OneToOneField(
+        CustomDataConnector, on_delete=models.CASCADE, primary_key=True, related_name="inferred_schema"
+    )
+    fields = models.JSONField(default=dict)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self):
+        return f"schema of {self.connector_id}"

@@ -12,7 +12,10 @@ from django.db.models import F, Window
 from django.db.models.functions import RowNumber
 
 from core.cache import cached_for_tenant, invalidate_tenant
+from core.formats import loads_exact
 from demo_extension.models import SyncLog
+from demo_extension.services.changes import changes_after
+from demo_extension.services.schema import connector_schema, leaf_fields
 from demo_extension.services.stats import ConnectorStatsService, sync_activity
 
 CACHE_NAMESPACE = "demo_extension"
@@ -64,3 +67,50 @@ def recent_run_statuses(connector_ids, *, per_connector: int = 10) -> dict[int, 
 def invalidate_tenant_stats(tenant_id: int) -> None:
     """Forget the tenant's cached statistics (and any other cached read of this module)."""
     invalidate_tenant(CACHE_NAMESPACE, tenant_id)
+
+
+# -- data out ---------------------------------------------------------------------------------------
+
+
+def change_feed(connector_id: int, *, after: int, limit: int) -> dict:
+    """A page of the change feed: ``{"changes": [...], "next_after": seq, "has_more": bool}``."""
+    found = changes_after(connector_id, after, limit + 1)
+    has_more = len(found) > limit
+    found = found[:limit]
+    return {
+        "changes": [
+            {
+                "seq": change.seq,
+                "op": "delete" if change.deleted_at is not None else "upsert",
+                "id": change.record_id,
+                "external_id": change.external_id,
+                "data": None if change.deleted_at is not None else loads_exact(change.data_json),
+                "last_synced_at": change.last_synced_at,
+                "deleted_at": change.deleted_at,
+            }
+            for change in found
+        ],
+        "next_after": found[-1].seq if found else after,
+        "has_more": has_more,
+    }
+
+
+def schema_view(connector_id: int) -> dict:
+    """The connector's inferred schema with dotted paths and which fields are CSV columns."""
+    document = connector_schema(connector_id)
+    columns = {tuple(entry["path"]) for entry in leaf_fields(document["fields"])}
+    return {
+        "connector": connector_id,
+        "fields": [
+            {
+                "path": ".".join(entry["path"]),
+                "parts": entry["path"],
+                "types": entry["types"],
+                "formats": entry.get("formats", []),
+                "column": tuple(entry["path"]) in columns,
+            }
+            for entry in document["fields"]
+        ],
+        "truncated": document["truncated"],
+        "updated_at": document["updated_at"],
+    }

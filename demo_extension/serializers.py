@@ -557,6 +557,8 @@ class SyncedRecordSerializer(serializers.ModelSerializer):
             "first_synced_at",
             "last_synced_at",
             "last_sync_log",
+            "change_seq",
+            "deleted_at",
         ]
         read_only_fields = fields
 
@@ -749,3 +751,83 @@ class SyncActivityDaySerializer(serializers.Serializer):
 
 class SyncActivitySerializer(serializers.Serializer):
     days = SyncActivityDaySerializer(many=True)
+
+
+# -- data out: export, change feed, inferred schema -------------------------------------------------
+
+MAX_CHANGE_SEQ = 2**63 - 1
+
+
+class ExportQuerySerializer(serializers.Serializer):
+    format = serializers.ChoiceField(
+        choices=["ndjson", "csv"], required=False, default="ndjson", help_text="ndjson (default) or csv."
+    )
+    since = serializers.IntegerField(
+        required=False,
+        default=0,
+        min_value=0,
+        max_value=MAX_CHANGE_SEQ,
+        help_text="Only records changed after this change sequence (a `next_after` of the change feed).",
+    )
+    fields = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        trim_whitespace=False,
+        help_text="Comma-separated dotted paths to export, e.g. `id,address.city` (default: every field "
+        "of the inferred schema).",
+    )
+    include_deleted = serializers.BooleanField(
+        required=False, default=False, help_text="Also export records a full refresh marked deleted."
+    )
+
+
+class ChangesQuerySerializer(serializers.Serializer):
+    after = serializers.IntegerField(
+        required=False,
+        default=0,
+        min_value=0,
+        max_value=MAX_CHANGE_SEQ,
+        help_text="The change sequence to continue after (0: from the start).",
+    )
+    limit = serializers.IntegerField(
+        required=False, default=500, min_value=1, max_value=500, help_text="Changes a response (1-500)."
+    )
+
+
+class ChangeSerializer(serializers.Serializer):
+    seq = serializers.IntegerField(help_text="The record's change sequence.")
+    op = serializers.ChoiceField(choices=["upsert", "delete"])
+    id = serializers.IntegerField(help_text="The stored record's id.")
+    external_id = serializers.CharField()
+    data = serializers.JSONField(allow_null=True, help_text="The record; null for a delete.")
+    last_synced_at = serializers.DateTimeField()
+    deleted_at = serializers.DateTimeField(allow_null=True)
+
+
+class ChangeFeedSerializer(serializers.Serializer):
+    changes = ChangeSerializer(many=True)
+    next_after = serializers.IntegerField(help_text="Pass as `after` to continue.")
+    has_more = serializers.BooleanField()
+
+
+class SchemaFieldSerializer(serializers.Serializer):
+    path = serializers.CharField(help_text="Dotted path, e.g. address.city (the CSV column name).")
+    parts = serializers.ListField(child=serializers.CharField())
+    types = serializers.ListField(
+        child=serializers.CharField(),
+        help_text="JSON types seen: string, integer, big_integer, number, boolean, object, array, null.",
+    )
+    formats = serializers.ListField(
+        child=serializers.CharField(),
+        help_text="For strings: the formats every value parsed as (timestamp, date, integer, decimal).",
+    )
+    column = serializers.BooleanField(help_text="Whether the field is a column of the CSV export.")
+
+
+class ConnectorSchemaSerializer(serializers.Serializer):
+    connector = serializers.IntegerField()
+    fields = SchemaFieldSerializer(many=True)
+    truncated = serializers.BooleanField(
+        help_text="Whether fields beyond the limits (1000 fields, 8 levels) were left out."
+    )
+    updated_at = serializers.DateTimeField(allow_null=True)

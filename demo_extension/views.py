@@ -8,6 +8,7 @@ from dataclasses import asdict
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import BooleanField, ExpressionWrapper, Q
+from django.http import StreamingHttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiExample,
@@ -18,6 +19,7 @@ from drf_spectacular.utils import (
 )
 from rest_framework import serializers, status
 from rest_framework.decorators import action
+from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.response import Response
 
 from core.exceptions import Conflict
@@ -25,8 +27,14 @@ from core.interactive import bounded_upstream_call
 from core.throttling import ActionRateThrottle
 from demo_extension import filters, models
 from demo_extension import serializers as api
-from demo_extension.selectors import cached_sync_activity, cached_tenant_stats, recent_run_statuses
-from demo_extension.services import runs
+from demo_extension.selectors import (
+    cached_sync_activity,
+    cached_tenant_stats,
+    change_feed,
+    recent_run_statuses,
+    schema_view,
+)
+from demo_extension.services import export, runs
 from demo_extension.services.connectors import connector_deleted, connector_saved
 from demo_extension.services.credentials import SECRET_FIELDS
 from demo_extension.services.preview import preview_connector, unsaved_connector, with_overrides
@@ -153,6 +161,14 @@ def _already_running(exc: runs.SyncAlreadyRunning) -> Conflict:
     return Conflict(str(exc), sync_log_id=exc.active_log_id)
 
 
+class FormatParameterIsTheFileFormat(DefaultContentNegotiation):
+    """The export's ``?format=ndjson|csv`` names the file it streams, not one of DRF's renderers (DRF
+    would answer 404 to a format it cannot render): its JSON errors use the first renderer."""
+
+    def select_renderer(self, request, renderers, format_suffix=None):
+        return renderers[0], renderers[0].media_type
+
+
 class ThrottledActionsMixin:
     """Expensive actions get their own per-user budget (``ActionRateThrottle`` with the action's scope)."""
 
@@ -212,6 +228,9 @@ class ConnectorViewSet(ThrottledActionsMixin, TenantScopedModelViewSet):
         "records": Role.VIEWER,
         "stats": Role.VIEWER,
         "stats_history": Role.VIEWER,
+        "export": Role.VIEWER,
+        "changes": Role.VIEWER,
+        "inferred_schema": Role.VIEWER,
         "destroy": Role.ADMIN,
     }
     throttled_actions = {
@@ -401,6 +420,79 @@ class ConnectorViewSet(ThrottledActionsMixin, TenantScopedModelViewSet):
         )
         page = self.paginate_queryset(filters.order_records(records, query.validated_data["ordering"]))
         return self.get_paginated_response(api.SyncedRecordSerializer(page, many=True).data)
+
+    @extend_schema(
+        tags=["connectors"],
+        parameters=[api.ExportQuerySerializer],
+        responses={
+            (200, "application/x-ndjson"): OpenApiResponse(
+                OpenApiTypes.STR, description="One stored record (JSON) a line."
+            ),
+            (200, "text/csv"): OpenApiResponse(
+                OpenApiTypes.STR,
+                description="RFC 4180 CSV, a header row of dotted field paths; formula-like cells "
+                "prefixed with an apostrophe.",
+            ),
+            **_WRITE_ERRORS,
+        },
+        description="Download the connector's records, streamed (any size; `Content-Disposition: "
+        "attachment`). Records a full refresh marked deleted are left out unless `include_deleted=true`.",
+    )
+    @action(
+        detail=True,
+        methods=["get"],
+        filter_backends=[],
+        pagination_class=None,
+        content_negotiation_class=FormatParameterIsTheFileFormat,
+    )
+    def export(self, request, pk=None):
+        connector = self.get_object()
+        params = api.ExportQuerySerializer(data=request.query_params)
+        params.is_valid(raise_exception=True)
+        try:
+            options = export.ExportOptions(
+                format=params.validated_data["format"],
+                since=params.validated_data["since"],
+                fields=export.parse_fields(params.validated_data.get("fields")),
+                include_deleted=params.validated_data["include_deleted"],
+            )
+        except export.ExportParameterError as exc:
+            raise serializers.ValidationError({"fields": [str(exc)]}) from None
+        response = StreamingHttpResponse(
+            export.stream_export(connector.pk, options), content_type=export.CONTENT_TYPES[options.format]
+        )
+        response["Content-Disposition"] = (
+            f'attachment; filename="{export.file_name(connector, options.format)}"'
+        )
+        response["Cache-Control"] = "no-store"
+        return response
+
+    @extend_schema(
+        tags=["connectors"],
+        parameters=[api.ChangesQuerySerializer],
+        responses={200: api.ChangeFeedSerializer, **_WRITE_ERRORS},
+        description="The records changed after `after`, in change-sequence order (a record appears once, "
+        "with its latest state; `op: delete` is a tombstone). Continue with `after=next_after`.",
+    )
+    @action(detail=True, methods=["get"], filter_backends=[], pagination_class=None)
+    def changes(self, request, pk=None):
+        connector = self.get_object()
+        params = api.ChangesQuerySerializer(data=request.query_params)
+        params.is_valid(raise_exception=True)
+        options = params.validated_data
+        return Response(change_feed(connector.pk, after=options["after"], limit=options["limit"]))
+
+    @extend_schema(
+        tags=["connectors"],
+        responses={200: api.ConnectorSchemaSerializer, **_OBJECT_ERRORS},
+        description="The fields seen in the connector's stored records, with their JSON types (updated "
+        "by every sync).",
+    )
+    # "schema" is DRF's name for a view's OpenAPI generator: the action needs another name.
+    @action(detail=True, methods=["get"], url_path="schema", filter_backends=[], pagination_class=None)
+    def inferred_schema(self, request, pk=None):
+        connector = self.get_object()
+        return Response(api.ConnectorSchemaSerializer(schema_view(connector.pk)).data)
 
     @extend_schema(
         tags=["connectors"],

@@ -102,6 +102,7 @@ INSTALLED_APPS = [
     "accounts",
     "tenancy",
     "demo_extension",
+    "destinations",
 ]
 
 MIDDLEWARE = [
@@ -253,7 +254,12 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
     "SERVE_AUTHENTICATION": [],
-    "ENUM_NAME_OVERRIDES": {"SyncStatusEnum": "demo_extension.models.SyncStatus"},
+    "ENUM_NAME_OVERRIDES": {
+        "SyncStatusEnum": "demo_extension.models.SyncStatus",
+        "TriggeredByEnum": "demo_extension.models.TriggeredBy",
+        "LoadTriggerEnum": "destinations.models.DestinationLoad.Trigger",
+        "LoadStatusEnum": "destinations.models.LoadStatus",
+    },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "core.openapi.add_platform_error_responses",
@@ -327,6 +333,10 @@ MIGRATEIQ_SYNC_MAX_WAIT_SECONDS = env_float("MIGRATEIQ_SYNC_MAX_WAIT_SECONDS", 5
 MIGRATEIQ_SYNC_HEARTBEAT_SECONDS = env_int("MIGRATEIQ_SYNC_HEARTBEAT_SECONDS", 30)
 MIGRATEIQ_SYNC_STALE_AFTER_SECONDS = env_int("MIGRATEIQ_SYNC_STALE_AFTER_SECONDS", 180)
 MIGRATEIQ_SYNC_MAX_ATTEMPTS = env_int("MIGRATEIQ_SYNC_MAX_ATTEMPTS", 3)
+
+# Destinations (destinations/): changes loaded per destination transaction, connect timeout (s).
+MIGRATEIQ_DESTINATION_BATCH_SIZE = env_int("MIGRATEIQ_DESTINATION_BATCH_SIZE", 5000)
+MIGRATEIQ_DESTINATION_CONNECT_TIMEOUT = env_float("MIGRATEIQ_DESTINATION_CONNECT_TIMEOUT", 10.0)
 # How a queued sync runs: "celery" (a worker picks it up) or "inline" (synchronously when the
 # transaction commits; for unit tests and one-off scripts). See demo_extension/services/runs.py.
 MIGRATEIQ_SYNC_RUNNER = env_str("MIGRATEIQ_SYNC_RUNNER", "celery")

@@ -21,6 +21,7 @@ urlpatterns = [
     path("api/auth/", include(auth_urlpatterns)),
     path("api/tenancy/", include(tenancy_urlpatterns)),
     path("api/demo-extension/", include("demo_extension.urls")),
+    path("api/destinations/", include("destinations.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     # The split view serves Swagger's initialisation script as a file: no inline script (core/csp.py).
     path("api/docs/", docs_policy(SpectacularSwaggerSplitView.as_view(url_name="schema")), name="swagger-ui"),

@@ -359,6 +359,7 @@ def many_rows(tenant_a, admin_user):
         SyncLogEvent,
         SyncRecordError,
     )
+    from destinations.models import Destination, DestinationLoad
     from tenancy.models import Membership
 
     graph = seed.seed_tenant(tenant_a, "acmemark")
@@ -406,6 +407,16 @@ def many_rows(tenant_a, admin_user):
         )
         for i in range(n)
     )
+    Destination.objects.bulk_create(
+        Destination(tenant=tenant_a, name=f"bulk destination {i}", host="127.0.0.1", database="db")
+        for i in range(n)
+    )
+    DestinationLoad.objects.bulk_create(
+        DestinationLoad(
+            tenant=tenant_a, destination=graph.destination, connector=graph.connector, status="FAILED"
+        )
+        for _ in range(n)
+    )
     assert logs
     return graph
 
@@ -419,6 +430,8 @@ def test_every_list_caps_the_page_size_at_500(admin_client, many_rows):
         url = route.url(**ids_for(route, many_rows))
         response = admin_client.get(url, {"page_size": 1_000_000})
         assert response.status_code == 200, f"{url}: {response.status_code}"
+        if response.streaming:  # a download (the export): a file, not a JSON list
+            continue
         body = response.json()
         if isinstance(body, dict) and "results" in body:
             lists.append(url)

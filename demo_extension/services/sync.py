@@ -61,6 +61,7 @@ from demo_extension.models import (
     SyncRecordError,
     SyncStatus,
 )
+from demo_extension.services import changes
 from demo_extension.services.auth import base_query_params, build_request_auth
 from demo_extension.services.budget import request_budget
 from demo_extension.services.credentials import endpoint_origin
@@ -87,6 +88,7 @@ from demo_extension.services.pagination import (
     make_paginator,
     validate_pagination_config,
 )
+from demo_extension.services.schema import SchemaAccumulator, save_schema
 from demo_extension.services.transform import DataTransformationService, TransformationError
 from demo_extension.services.upsert import (
     UnstorableRecord,
@@ -99,6 +101,7 @@ from demo_extension.services.upsert import (
     stored_checksums,
     upsert_page,
 )
+from destinations.services.loads import load_after_sync
 from tenancy.models import Tenant
 
 logger = logging.getLogger(__name__)
@@ -186,6 +189,9 @@ class _RunState:
     incomplete: str | None = None
     # The ids written by the last pages handed to the committer: not yet visible to a lookup.
     in_flight: deque = field(default_factory=lambda: deque(maxlen=PAGES_IN_FLIGHT))
+    schema: SchemaAccumulator | None = None  # the connector's inferred schema, merged page by page
+    full_refresh: bool = False
+    complete: bool = False  # the last page was reached (not max_pages, not an error)
 
 
 @dataclass(frozen=True)
@@ -410,6 +416,8 @@ class DataSyncService:
         ends_at = time.monotonic() + budget
         rules = _Rules.of(connector)
         error_detection = _error_detection(connector)
+        state.schema = SchemaAccumulator.for_connector(connector.pk)
+        state.full_refresh = full_refresh
 
         checkpoint = log.checkpoint if isinstance(log.checkpoint, dict) else None
         if checkpoint and checkpoint.get("version") == CHECKPOINT_VERSION:
@@ -582,6 +590,7 @@ class DataSyncService:
                     if loop_error is not None:
                         raise loop_error
                     if not more:
+                        state.complete = True
                         break
                     self._check_threshold(state, final=False)
         finally:
@@ -627,6 +636,7 @@ class DataSyncService:
             if wanted:
                 stored = stored_checksums(connector.pk, list(wanted))
         skipped: set[str] = set()
+        schema = state.schema
         high_water = state.high_water
         duplicates = 0
         for index, raw in enumerate(records):
@@ -682,6 +692,7 @@ class DataSyncService:
                 skipped.discard(external_id)
             rows[external_id] = (text, digest, source)
             marks.append(source or digest)
+            schema.observe(data)
         state.high_water = high_water
         state.processed += len(records)
         fingerprint = hashlib.blake2b("".join(marks).encode(), digest_size=16).digest() if marks else None
@@ -691,6 +702,12 @@ class DataSyncService:
         work = _PageWork(
             rows=rows, failures=failures, duplicates=duplicates, skipped=len(skipped), known=known
         )
+        schema.flush()  # the page's strings against the formats still possible, in a few C calls
+        if schema.changed:
+            work.schema = schema.to_document()
+            schema.changed = False
+        if state.full_refresh:
+            work.seen = [*rows, *skipped]
         return work, fingerprint
 
     def _choose_key_mode(self, records, transform, pk_parts) -> str:
@@ -726,6 +743,10 @@ class DataSyncService:
                 first_load=state.first_load,
                 known=work.known,
             )
+            if work.schema is not None:
+                save_schema(connector.pk, work.schema)
+            if work.seen:
+                changes.mark_seen(connector.pk, log.pk, work.seen)
             if work.failures:
                 SyncRecordError.objects.bulk_create(
                     [
@@ -803,6 +824,14 @@ class DataSyncService:
     def _finish(self, log: SyncLog, state: _RunState, status: str, message: str, duration: float) -> None:
         connector = self.connector
         now = timezone.now()
+        if status == SyncStatus.SUCCESS and state.full_refresh and state.complete:
+            # Only a run that fetched every page may conclude a record is gone upstream.
+            deleted = changes.delete_unseen(connector.pk, log.pk, now)
+            if deleted:
+                self._event(
+                    log,
+                    f"Full refresh: {deleted} record(s) the upstream no longer returns were marked deleted.",
+                )
         for warning in state.warnings:
             self._event(log, warning, SyncLogEvent.Level.WARNING)
         if message:
@@ -824,7 +853,9 @@ class DataSyncService:
         connector_fields = {
             "last_sync_at": now,
             "last_sync_status": status,
-            "records_count": SyncedRecord.objects.filter(connector_id=connector.pk).count(),
+            "records_count": SyncedRecord.objects.filter(
+                connector_id=connector.pk, deleted_at__isnull=True
+            ).count(),
         }
         # An incomplete run keeps the old cursor: the next sync asks again for what this one missed.
         if (
@@ -839,6 +870,8 @@ class DataSyncService:
         for name, value in connector_fields.items():
             setattr(connector, name, value)
         selectors.invalidate_tenant_stats(connector.tenant_id)
+        if status in (SyncStatus.SUCCESS, SyncStatus.PARTIAL):
+            run_finished(connector)
         self._event(
             log,
             f"Sync {status.lower()} in {log.duration_seconds:.2f} s: {log.records_processed} processed, "
@@ -876,6 +909,19 @@ class DataSyncService:
         return f"Fetching page {state.pages + 1} failed: {message}"
 
 
+def run_finished(connector) -> None:
+    """What follows a sync that stored data: load the connector's changes into its destinations.
+
+    The one coupling of the engine to the destinations app, kept here so that it can move onto a
+    ``run_finished`` hook as it is. Loads are queued (they run in the background); a problem queueing
+    them never changes the sync's result.
+    """
+    try:
+        load_after_sync(connector.pk)
+    except Exception:
+        logger.exception("Could not queue the destination loads after a sync of connector %s", connector.pk)
+
+
 # -- page commits -----------------------------------------------------------------------------------
 
 
@@ -890,6 +936,8 @@ class _PageWork:
     known: dict  # stored (checksum, source checksum) already read for ids of rows; None: not stored
     number: int = 0
     fields: dict = field(default_factory=dict)
+    schema: dict | None = None  # the connector's schema, when this page taught it something
+    seen: list = field(default_factory=list)  # a full refresh's ids of the page (written or not)
 
 
 def _is_milestone(page_number: int) -> bool:

@@ -29,6 +29,7 @@ import psycopg
 from django.db import DatabaseError, connection
 
 from demo_extension.models import SyncedRecord
+from demo_extension.services.changes import allocate as allocate_change_sequences
 from demo_extension.services.transform import contains_non_finite
 
 
@@ -243,11 +244,16 @@ _COLUMNS = (
     "first_synced_at",
     "last_synced_at",
     "last_sync_log_id",
+    "change_seq",
 )
+# ``{r}``: how the statement names the stored row. A rewrite of unchanged data (an out-of-date source
+# checksum) keeps the record's change sequence; a tombstone that comes back is alive again.
 _ON_CONFLICT = (
     "ON CONFLICT (connector_id, external_id) DO UPDATE SET data = EXCLUDED.data, "
     "checksum = EXCLUDED.checksum, source_checksum = EXCLUDED.source_checksum, "
-    "last_synced_at = EXCLUDED.last_synced_at, last_sync_log_id = EXCLUDED.last_sync_log_id"
+    "last_synced_at = EXCLUDED.last_synced_at, last_sync_log_id = EXCLUDED.last_sync_log_id, "
+    "change_seq = CASE WHEN {r}.checksum <> EXCLUDED.checksum OR {r}.deleted_at IS NOT NULL "
+    "THEN EXCLUDED.change_seq ELSE {r}.change_seq END, deleted_at = NULL"
 )
 
 
@@ -368,13 +374,15 @@ def _write(tenant_id, connector_id, sync_log_id, now, ids, data, sums, sources, 
     table = _quoted(_TABLE)
     columns = ", ".join(_COLUMNS)
     when = connection.ops.adapt_datetimefield_value(now)
+    # The rows' change sequences: base + their position in the page (see services/changes.py).
+    base = allocate_change_sequences(connector_id, len(ids))
     if connection.vendor == "postgresql":
         with _postgresql_cursor() as cursor:
             cursor.execute(
                 f"INSERT INTO {table} AS r ({columns}) "  # noqa: S608 - names from the model
-                "SELECT %s, %s, u.external_id, u.data::jsonb, u.checksum, u.source, %s, %s, %s "
-                "FROM unnest(%b::text[], %b::text[], %b::text[], %b::text[]) "
-                f"AS u(external_id, data, checksum, source) {_ON_CONFLICT} "
+                "SELECT %s, %s, u.external_id, u.data::jsonb, u.checksum, u.source, %s, %s, %s, %s + u.n "
+                "FROM unnest(%b::text[], %b::text[], %b::text[], %b::text[]) WITH ORDINALITY "
+                f"AS u(external_id, data, checksum, source, n) {_ON_CONFLICT.format(r='r')} "
                 # On a first load a conflict is a record repeated on a later page: written only when
                 # its data differs, so that RETURNING counts updates exactly.
                 + (
@@ -383,7 +391,7 @@ def _write(tenant_id, connector_id, sync_log_id, now, ids, data, sums, sources, 
                     else "WHERE (r.checksum, r.source_checksum) <> "
                     "(EXCLUDED.checksum, EXCLUDED.source_checksum)"
                 ),
-                [tenant_id, connector_id, when, when, sync_log_id, ids, data, sums, sources],
+                [tenant_id, connector_id, when, when, sync_log_id, base, ids, data, sums, sources],
             )
             return [row[0] for row in cursor.fetchall()] if returning else []
     # SQLite: one statement for the page, its rows bound as one JSON array of [id, text, checksum]
@@ -400,11 +408,11 @@ def _write(tenant_id, connector_id, sync_log_id, now, ids, data, sums, sources, 
         cursor.execute(
             f"INSERT INTO {table} ({columns}) "  # noqa: S608 - names from the model
             "SELECT %s, %s, json_extract(j.value, '$[0]'), json_extract(j.value, '$[1]'), "
-            "json_extract(j.value, '$[2]'), json_extract(j.value, '$[3]'), %s, %s, %s "
+            "json_extract(j.value, '$[2]'), json_extract(j.value, '$[3]'), %s, %s, %s, %s + j.key + 1 "
             "FROM json_each(%s) AS j WHERE true "
-            f"{_ON_CONFLICT}"
+            f"{_ON_CONFLICT.format(r=table)}"
             + (f" WHERE {table}.checksum <> EXCLUDED.checksum RETURNING id" if returning else ""),
-            [tenant_id, connector_id, when, when, sync_log_id, page],
+            [tenant_id, connector_id, when, when, sync_log_id, base, page],
         )
         if returning:
             return [row_id > highest for (row_id,) in cursor.fetchall()]

@@ -74,6 +74,8 @@ def test_records_of_a_real_sync_are_listed_after_transformation(
         "first_synced_at",
         "last_synced_at",
         "last_sync_log",
+        "change_seq",
+        "deleted_at",
     }
     assert first["last_sync_log"] == sync_id
     assert "full_name" in first["data"] and "name" not in first["data"]

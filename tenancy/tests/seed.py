@@ -15,16 +15,19 @@ from django.db.models import Q
 from django.utils import timezone
 
 from demo_extension.models import (
+    ConnectorSchema,
     CustomDataConnector,
+    RecordChangeCounter,
     SyncedRecord,
     SyncLog,
     SyncLogEvent,
     SyncRecordError,
     SyncStatus,
 )
+from destinations.models import Destination, DestinationAttachment, DestinationLoad, LoadStatus
 from tenancy.models import Invitation, Membership, Role, Tenant
 
-OWN_APPS = ("core", "accounts", "tenancy", "demo_extension")
+OWN_APPS = ("core", "accounts", "tenancy", "demo_extension", "destinations")
 User = get_user_model()
 
 
@@ -40,6 +43,9 @@ class TenantGraph:
     record: SyncedRecord
     record_error: SyncRecordError
     invitation: Invitation
+    destination: Destination
+    attachment: DestinationAttachment
+    load: DestinationLoad
 
     def object_for(self, model):
         """The object of ``model`` that routes taking an id of that model are called with."""
@@ -110,8 +116,43 @@ def seed_tenant(tenant: Tenant, marker: str) -> TenantGraph:
         invited_by=admin,
         expires_at=now + timedelta(days=7),
     )
+    ConnectorSchema.objects.create(
+        connector=connector, fields={"fields": [{"path": [marker], "types": ["string"]}]}
+    )
+    RecordChangeCounter.objects.create(connector=connector, last_seq=1)
+    destination = Destination.objects.create(
+        tenant=tenant,
+        name=f"{marker} destination",
+        host="127.0.0.1",
+        port=9,
+        database=f"{marker}_db",
+        username="loader",
+        password=f"{marker}-db-password",
+    )
+    attachment = DestinationAttachment.objects.create(
+        tenant=tenant, destination=destination, connector=connector, table_name=f"{marker}_table"
+    )
+    load = DestinationLoad.objects.create(
+        tenant=tenant,
+        destination=destination,
+        connector=connector,
+        status=LoadStatus.FAILED,
+        error_message=f"{marker} load failed",
+    )
     return TenantGraph(
-        tenant, admin, member, connector, sync_log, failed_log, event, record, record_error, invitation
+        tenant,
+        admin,
+        member,
+        connector,
+        sync_log,
+        failed_log,
+        event,
+        record,
+        record_error,
+        invitation,
+        destination,
+        attachment,
+        load,
     )
 
 
@@ -163,6 +204,11 @@ TENANT_ROWS = {
     SyncLogEvent: lambda t: Q(sync_log__tenant=t),
     SyncedRecord: lambda t: Q(tenant=t),
     SyncRecordError: lambda t: Q(tenant=t),
+    ConnectorSchema: lambda t: Q(connector__tenant=t),
+    RecordChangeCounter: lambda t: Q(connector__tenant=t),
+    Destination: lambda t: Q(tenant=t),
+    DestinationAttachment: lambda t: Q(tenant=t),
+    DestinationLoad: lambda t: Q(tenant=t),
 }
 
 

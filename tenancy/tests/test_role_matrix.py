@@ -18,6 +18,7 @@ ANONYMOUS = "anonymous"
 RANK = {ANONYMOUS: 0, Role.VIEWER: 1, Role.EDITOR: 2, Role.ADMIN: 3}
 CONNECTORS = "api/demo-extension/connectors/"
 SYNC_LOGS = "api/demo-extension/sync-logs/"
+DESTINATIONS = "api/destinations/"
 
 MINIMUM_ROLE = {
     ("api/auth/token/", "POST"): ANONYMOUS,
@@ -47,6 +48,21 @@ MINIMUM_ROLE = {
     (CONNECTORS + "preview/", "POST"): Role.EDITOR,
     (CONNECTORS + "{pk}/preview/", "POST"): Role.EDITOR,
     (CONNECTORS + "{pk}/sync_data/", "POST"): Role.EDITOR,
+    (CONNECTORS + "{pk}/export/", "GET"): Role.VIEWER,
+    (CONNECTORS + "{pk}/changes/", "GET"): Role.VIEWER,
+    (CONNECTORS + "{pk}/schema/", "GET"): Role.VIEWER,
+    (DESTINATIONS, "GET"): Role.VIEWER,
+    (DESTINATIONS, "POST"): Role.EDITOR,
+    (DESTINATIONS + "stats/", "GET"): Role.VIEWER,
+    (DESTINATIONS + "{pk}/", "GET"): Role.VIEWER,
+    (DESTINATIONS + "{pk}/", "PUT"): Role.EDITOR,
+    (DESTINATIONS + "{pk}/", "PATCH"): Role.EDITOR,
+    (DESTINATIONS + "{pk}/", "DELETE"): Role.ADMIN,
+    (DESTINATIONS + "{pk}/test_connection/", "POST"): Role.EDITOR,
+    (DESTINATIONS + "{pk}/attach/", "POST"): Role.EDITOR,
+    (DESTINATIONS + "{pk}/detach/", "POST"): Role.EDITOR,
+    (DESTINATIONS + "{pk}/load/", "POST"): Role.EDITOR,
+    (DESTINATIONS + "{pk}/loads/", "GET"): Role.VIEWER,
     (SYNC_LOGS, "GET"): Role.VIEWER,
     (SYNC_LOGS + "{pk}/", "GET"): Role.VIEWER,
     (SYNC_LOGS + "{pk}/errors/", "GET"): Role.VIEWER,
@@ -63,6 +79,9 @@ BODIES = {
     (CONNECTORS + "preview/", "POST"): {"api_endpoint": "http://127.0.0.1:9/users"},
     ("api/tenancy/invitations/", "POST"): {"email": "new@acme.test", "role": "viewer"},
     ("api/tenancy/members/{pk}/", "PATCH"): {"role": "editor"},
+    (DESTINATIONS, "POST"): {"name": "new destination", "host": "127.0.0.1", "database": "warehouse"},
+    (DESTINATIONS + "{pk}/", "PUT"): {"name": "replaced", "host": "127.0.0.1", "database": "warehouse"},
+    (DESTINATIONS + "{pk}/", "PATCH"): {"name": "renamed destination"},
 }
 
 ROLES = [ANONYMOUS, Role.VIEWER, Role.EDITOR, Role.ADMIN]
@@ -108,7 +127,9 @@ def test_role_matrix(route, method, role, graph, make_member):
     else:
         response = getattr(client, method.lower())(url)
 
-    where = f"{role} {method} {url}: {response.status_code} {response.content[:300]!r}"
+    # a streamed download has no .content (it is read once, chunk by chunk)
+    content = b"".join(response.streaming_content) if response.streaming else response.content
+    where = f"{role} {method} {url}: {response.status_code} {content[:300]!r}"
     assert response.status_code < 500, where
     if RANK[role] >= RANK[needed]:
         assert response.status_code not in (401, 403, 404), where

@@ -1,0 +1,60 @@
+"""Whether a text is an ISO 8601 timestamp or date that every supported database parses.
+
+Shared by the connectors' schema inference (which marks string fields whose every value is one)
+and the destinations (which type such columns ``timestamptz`` / ``date`` and check each value
+before loading it). The regular expressions keep to the forms PostgreSQL accepts; ``fromisoformat``
+then rejects impossible dates (February 30th).
+"""
+
+import json
+import re
+from datetime import date, datetime
+
+import orjson
+
+_TIMESTAMP = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}(:?\d{2})?)?\Z")
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}\Z")
+
+
+def is_timestamp(text: str) -> bool:
+    if not _TIMESTAMP.match(text):
+        return False
+    try:
+        datetime.fromisoformat(text)
+    except ValueError:
+        return False
+    return True
+
+
+def is_date(text: str) -> bool:
+    if not _DATE.match(text):
+        return False
+    try:
+        date.fromisoformat(text)
+    except ValueError:
+        return False
+    return True
+
+
+_HUGE = 2.0**63
+
+
+def loads_exact(text: str):
+    """Parse JSON text; integers beyond 64 bits stay exact.
+
+    orjson parses the text (fast) but turns integers beyond 64 bits into floats; when the result
+    holds a float that large (rare: such integers, or huge decimals) the standard parser, which keeps
+    big integers as Python ints, parses it again.
+    """
+    data = orjson.loads(text)
+    stack = [data]
+    while stack:
+        item = stack.pop()
+        cls = type(item)
+        if cls is dict:
+            stack.extend(item.values())
+        elif cls is list:
+            stack.extend(item)
+        elif cls is float and (item >= _HUGE or item <= -_HUGE):
+            return json.loads(text)
+    return data

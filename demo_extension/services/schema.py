@@ -1,0 +1,273 @@
+"""The inferred schema of a connector: every field seen in its stored records, with JSON types.
+
+The sync observes each record it writes (never a scan of the stored ones) and commits the merged
+schema with the page whenever it changed. For strings it also keeps which formats *every* value so
+far parsed as (``timestamp``, ``date``, ``integer``, ``decimal``): a format is dropped by the first
+value that does not parse, and a field with no format left costs no parsing any more, so after the
+first pages a record costs a walk of its keys.
+
+In memory the schema is a tree of :class:`FieldNode`; stored and served as a flat list of fields
+sorted by path (``to_fields``), which is also the export's column order. Object fields whose every
+value was an object (or null) are *expanded*: their children are the columns. Anything else (lists,
+a field that is sometimes an object and sometimes not) is one column holding JSON.
+
+Hostile shapes are bounded: at most :data:`MAX_FIELDS` fields and :data:`MAX_DEPTH` levels; deeper or
+further fields are left out and the schema says ``truncated``.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+
+from django.db import transaction
+
+from demo_extension.models import ConnectorSchema
+
+MAX_FIELDS = 1000
+MAX_DEPTH = 8
+FORMATS = ("timestamp", "date", "integer", "decimal")
+INT64 = 2**63
+
+# Each check takes a page's values of a field joined by newlines (none contains one: it is checked
+# first) and answers whether every one is in the format, in one regular-expression call; timestamps
+# and dates are then parsed one by one (C code) to refuse impossible dates.
+_TIMESTAMP_LINES = re.compile(
+    r"(?:\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}(?::?\d{2})?)?)?\n)+"
+)
+_DATE_LINES = re.compile(r"(?:\d{4}-\d{2}-\d{2}\n)+")
+_INTEGER_LINES = re.compile(r"(?:-?\d{1,18}\n)+")
+_DECIMAL_LINES = re.compile(r"(?:-?\d{1,30}(?:\.\d{1,30})?\n)+")
+
+
+def _all_timestamps(values: list[str], joined: str) -> bool:
+    if not _TIMESTAMP_LINES.fullmatch(joined):
+        return False
+    try:
+        for _ in map(datetime.fromisoformat, values):  # the shape is checked: only the calendar is left
+            pass
+    except ValueError:
+        return False
+    return True
+
+
+def _all_dates(values: list[str], joined: str) -> bool:
+    if not _DATE_LINES.fullmatch(joined):
+        return False
+    try:
+        for _ in map(date.fromisoformat, values):
+            pass
+    except ValueError:
+        return False
+    return True
+
+
+_CHECKS = {
+    # a date is a timestamp too (midnight): a field of dates and date-times is a timestamp field
+    "timestamp": _all_timestamps,
+    "date": _all_dates,
+    "integer": lambda values, joined: bool(_INTEGER_LINES.fullmatch(joined)),
+    "decimal": lambda values, joined: bool(_DECIMAL_LINES.fullmatch(joined)),
+}
+
+
+_TYPE_NAMES = {bool: "boolean", float: "number", type(None): "null", dict: "object", list: "array"}
+
+
+def json_type(value) -> str:
+    """The schema's name for a JSON value's type (integers beyond 64 bits are ``big_integer``)."""
+    cls = type(value)
+    if cls is str:
+        return "string"
+    if cls is bool:
+        return "boolean"
+    if cls is int:
+        return "integer" if -INT64 <= value < INT64 else "big_integer"
+    if cls is float:
+        return "number"
+    if value is None:
+        return "null"
+    if cls is dict:
+        return "object"
+    if cls is list:
+        return "array"
+    return "string"  # values a transformation produced (dates, decimals) are stored as strings
+
+
+class FieldNode:
+    __slots__ = ("children", "formats", "pending", "types")
+
+    def __init__(self):
+        self.types: set[str] = set()
+        self.formats: set[str] | None = None  # None: no string seen yet
+        self.children: dict[str, FieldNode] = {}
+        self.pending: list[str] | None = None  # strings of this page not checked yet
+
+
+class SchemaAccumulator:
+    """Merge records into a connector's schema; ``changed`` says whether anything was learnt."""
+
+    def __init__(self, fields: list | None = None, truncated: bool = False):
+        self.root = FieldNode()
+        self.count = 0
+        self.truncated = truncated
+        self.changed = False
+        self._touched: list[FieldNode] = []  # nodes with new children or pending strings
+        for entry in fields or []:
+            node = self.root
+            for part in entry["path"]:
+                child = node.children.get(part)
+                if child is None:
+                    child = node.children[part] = FieldNode()
+                    self.count += 1
+                node = child
+            node.types.update(entry["types"])
+            if "string" in node.types:
+                node.formats = set(entry.get("formats", ()))
+
+    @classmethod
+    def for_connector(cls, connector_id: int) -> SchemaAccumulator:
+        stored = ConnectorSchema.objects.filter(connector_id=connector_id).values_list("fields", flat=True)
+        document = next(iter(stored), None) or {}
+        return cls(document.get("fields"), document.get("truncated", False))
+
+    def observe(self, record: dict) -> None:
+        """Merge one record. String formats are checked in :meth:`flush` (once per page), which
+        :meth:`to_document` and :attr:`changed` readers must call first; ``observe_page`` does both."""
+        self._walk(record, self.root, 1)
+
+    def observe_page(self, records) -> None:
+        for record in records:
+            self._walk(record, self.root, 1)
+        self.flush()
+
+    def _walk(self, record: dict, node: FieldNode, depth: int) -> None:
+        children = node.children
+        for key, value in record.items():
+            child = children.get(key)
+            if child is None:
+                if self.count >= MAX_FIELDS or type(key) is not str:
+                    if not self.truncated:
+                        self.truncated = self.changed = True
+                    continue
+                child = children[key] = FieldNode()
+                self._touched.append(child)
+                self.count += 1
+                self.changed = True
+            cls = type(value)
+            if cls is str:
+                if "string" not in child.types:
+                    child.types.add("string")
+                    self.changed = True
+                if child.formats is None or child.formats:
+                    if child.pending is None:
+                        child.pending = []
+                        self._touched.append(child)
+                    child.pending.append(value)
+                continue
+            name = (
+                _TYPE_NAMES.get(cls)
+                if cls is not int
+                else ("integer" if -INT64 <= value < INT64 else "big_integer")
+            )
+            if name is None:
+                name = json_type(value)
+            if name not in child.types:
+                child.types.add(name)
+                self.changed = True
+            if name == "object":
+                if depth < MAX_DEPTH:
+                    self._walk(value, child, depth + 1)
+                elif not self.truncated:
+                    self.truncated = self.changed = True
+
+    def flush(self) -> None:
+        """Check the strings observed since the last flush against the formats still possible."""
+        touched, self._touched = self._touched, []
+        for node in touched:
+            values = node.pending
+            node.pending = None
+            if not values:
+                continue
+            formats = set(FORMATS) if node.formats is None else node.formats
+            if formats:
+                joined = "\n".join(values) + "\n"
+                if joined.count("\n") != len(values):  # a value holds a newline: no format
+                    kept = set()
+                else:
+                    kept = {name for name in formats if _CHECKS[name](values, joined)}
+            else:
+                kept = formats
+            if node.formats is None or kept != node.formats:
+                node.formats = kept
+                self.changed = True
+
+    def to_document(self) -> dict:
+        self.flush()
+        return {"fields": to_fields(self.root), "truncated": self.truncated}
+
+
+def to_fields(root: FieldNode) -> list[dict]:
+    """The flat list of fields, sorted by path."""
+    out: list[dict] = []
+
+    def visit(node: FieldNode, path: tuple):
+        for key in sorted(node.children):
+            child = node.children[key]
+            entry = {"path": [*path, key], "types": sorted(child.types)}
+            if "string" in child.types:
+                entry["formats"] = [f for f in FORMATS if f in (child.formats or ())]
+            out.append(entry)
+            visit(child, (*path, key))
+
+    visit(root, ())
+    return out
+
+
+def save_schema(connector_id: int, document: dict) -> None:
+    """Store the connector's schema (inside the page's transaction)."""
+    with transaction.atomic():
+        updated = ConnectorSchema.objects.filter(connector_id=connector_id).update(fields=document)
+        if not updated:
+            ConnectorSchema.objects.create(connector_id=connector_id, fields=document)
+
+
+def connector_schema(connector_id: int) -> dict:
+    """The connector's schema document: ``{"fields": [...], "truncated": bool, "updated_at": …}``."""
+    row = ConnectorSchema.objects.filter(connector_id=connector_id).values("fields", "updated_at").first()
+    if row is None:
+        return {"fields": [], "truncated": False, "updated_at": None}
+    document = row["fields"] or {}
+    return {
+        "fields": document.get("fields", []),
+        "truncated": document.get("truncated", False),
+        "updated_at": row["updated_at"],
+    }
+
+
+def is_expanded(entry: dict, has_children: bool) -> bool:
+    """An object field whose every value was an object (or null): its children are the columns."""
+    types = set(entry["types"])
+    return has_children and "object" in types and types <= {"object", "null"}
+
+
+def leaf_fields(fields: list[dict]) -> list[dict]:
+    """The fields that are columns (expanded objects left out), in the schema's order."""
+    parents = {tuple(entry["path"][:-1]) for entry in fields}
+    leaves = []
+    skip_under: list[tuple] = []
+    by_path = {tuple(entry["path"]): entry for entry in fields}
+    for entry in fields:
+        path = tuple(entry["path"])
+        # a child of a field that is one JSON column is not a column of its own
+        if any(path[: len(prefix)] == prefix for prefix in skip_under):
+            continue
+        parent = by_path.get(path[:-1])
+        if parent is not None and not is_expanded(parent, True):
+            continue
+        if is_expanded(entry, path in parents):
+            continue
+        leaves.append(entry)
+        if path in parents:
+            skip_under.append(path)
+    return leaves

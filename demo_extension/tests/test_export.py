@@ -1,0 +1,172 @@
+"""The streaming export: NDJSON and CSV bodies, escaping and formula neutralisation, ``since`` /
+``fields`` / ``include_deleted``, bad parameters, and memory that does not grow with the export."""
+
+import csv
+import io
+import json
+import tracemalloc
+
+import pytest
+from django.db import transaction
+from django.utils import timezone
+
+from demo_extension.models import SyncLog, SyncStatus
+from demo_extension.services.schema import SchemaAccumulator, save_schema
+from demo_extension.services.upsert import encode_record, upsert_page
+
+pytestmark = pytest.mark.django_db
+
+CONNECTORS = "/api/demo-extension/connectors/"
+
+
+def store(connector, records, *, key="id") -> None:
+    """Store records the way a sync page does (change sequences, schema)."""
+    log = SyncLog.objects.create(tenant=connector.tenant, connector=connector, status=SyncStatus.SUCCESS)
+    schema = SchemaAccumulator.for_connector(connector.pk)
+    rows = {}
+    for record in records:
+        text, digest = encode_record(record)
+        rows[str(record[key])] = (text, digest, "")
+        schema.observe(record)
+    with transaction.atomic():
+        upsert_page(
+            tenant_id=connector.tenant_id,
+            connector_id=connector.pk,
+            sync_log_id=log.pk,
+            rows=rows,
+            now=timezone.now(),
+        )
+        save_schema(connector.pk, schema.to_document())
+
+
+def body(response) -> bytes:
+    assert response.status_code == 200, response.content
+    assert response.streaming
+    return b"".join(response.streaming_content)
+
+
+def export(client, connector, **params):
+    return client.get(f"{CONNECTORS}{connector.pk}/export/", params)
+
+
+def test_ndjson_is_one_stored_record_a_line_with_a_file_name(viewer_client, make_connector):
+    connector = make_connector(name="Customer DB / EU")
+    records = [{"id": i, "name": f"n{i}", "tags": ["a", i]} for i in range(1, 6)]
+    store(connector, records)
+
+    response = export(viewer_client, connector)
+
+    assert response["Content-Type"] == "application/x-ndjson"
+    assert response["Content-Disposition"] == (
+        f'attachment; filename="customer-db-eu-{connector.pk}-records.ndjson"'
+    )
+    lines = body(response).decode().splitlines()
+    assert [json.loads(line) for line in lines] == records
+
+
+def test_csv_columns_come_from_the_schema_with_dotted_paths_and_json_for_lists(viewer_client, make_connector):
+    connector = make_connector()
+    store(
+        connector,
+        [
+            {"id": 1, "address": {"city": "Oslo", "zip": "0150"}, "tags": ["x", "y"], "ok": True, "n": 1.5},
+            {"id": 2, "address": {"city": "Rome"}, "tags": [], "ok": False, "n": None},
+        ],
+    )
+
+    response = export(viewer_client, connector, format="csv")
+
+    assert response["Content-Type"] == "text/csv; charset=utf-8"
+    assert response["Content-Disposition"].endswith(f'-{connector.pk}-records.csv"')
+    text = body(response).decode()
+    assert text.startswith("address.city,address.zip,id,n,ok,tags\r\n")
+    rows = list(csv.reader(io.StringIO(text)))
+    assert rows[1:] == [
+        ["Oslo", "0150", "1", "1.5", "true", '["x","y"]'],
+        ["Rome", "", "2", "", "false", "[]"],
+    ]
+
+
+def test_csv_quotes_per_rfc_4180_and_neutralises_formulas(viewer_client, make_connector):
+    connector = make_connector()
+    hostile = ['=HYPERLINK("http://evil")', "+1+1", "-2+3", "@SUM(A1)", "\tx", "\rx"]
+    records = [{"id": i, "v": value} for i, value in enumerate(hostile, start=1)]
+    records.append({"id": 99, "v": 'comma, "quote"\nnewline'})
+    records.append({"id": 100, "v": -5})  # a number is not a formula
+    store(connector, records)
+
+    text = body(export(viewer_client, connector, format="csv")).decode()
+
+    assert '"comma, ""quote""\nnewline"' in text
+    rows = list(csv.reader(io.StringIO(text, newline="")))
+    values = {row[0]: row[1] for row in rows[1:]}
+    for i, value in enumerate(hostile, start=1):
+        assert values[str(i)] == "'" + value
+    assert values["99"] == 'comma, "quote"\nnewline'
+    assert values["100"] == "-5"
+
+
+def test_since_and_fields_select_records_and_columns(viewer_client, make_connector):
+    connector = make_connector()
+    store(connector, [{"id": i, "name": f"n{i}", "address": {"city": f"c{i}"}} for i in range(1, 4)])
+    feed = viewer_client.get(f"{CONNECTORS}{connector.pk}/changes/").json()
+    cursor = feed["next_after"]
+    store(connector, [{"id": 2, "name": "changed", "address": {"city": "new"}}, {"id": 4, "name": "n4"}])
+
+    lines = body(export(viewer_client, connector, since=cursor, fields="id,address.city")).splitlines()
+    assert [json.loads(line) for line in lines] == [
+        {"id": 2, "address.city": "new"},
+        {"id": 4, "address.city": None},
+    ]
+    text = body(export(viewer_client, connector, format="csv", since=cursor, fields="name,id")).decode()
+    assert text == "name,id\r\nchanged,2\r\nn4,4\r\n"
+
+
+def test_deleted_records_are_exported_only_when_asked(viewer_client, make_connector):
+    connector = make_connector()
+    store(connector, [{"id": 1}, {"id": 2}])
+    connector.records.filter(external_id="2").update(deleted_at=timezone.now())
+
+    assert [json.loads(line) for line in body(export(viewer_client, connector)).splitlines()] == [{"id": 1}]
+    assert len(body(export(viewer_client, connector, include_deleted="true")).splitlines()) == 2
+
+
+@pytest.mark.parametrize(
+    "params",
+    [{"format": "xml"}, {"since": "-1"}, {"since": "abc"}, {"fields": ",,"}, {"include_deleted": "maybe"}],
+)
+def test_bad_export_parameters_are_a_400_with_a_message(viewer_client, make_connector, params):
+    connector = make_connector()
+    response = export(viewer_client, connector, **params)
+    assert response.status_code == 400
+    assert response["Content-Type"].startswith("application/json")
+    assert response.json()
+
+
+def _peak_while_exporting(client, connector) -> int:
+    tracemalloc.start()
+    try:
+        response = export(client, connector)
+        assert response.status_code == 200
+        lines = 0
+        for chunk in response.streaming_content:  # consumed and dropped, as a socket would
+            lines += chunk.count(b"\n")
+        return tracemalloc.get_traced_memory()[1], lines
+    finally:
+        tracemalloc.stop()
+
+
+def test_the_export_streams_in_memory_that_does_not_grow_with_its_size(viewer_client, make_connector):
+    small, large = make_connector(), make_connector()
+    padding = "x" * 200
+    store(small, [{"id": i, "pad": padding} for i in range(3_000)])
+    for start in range(0, 30_000, 5_000):
+        store(large, [{"id": i, "pad": padding} for i in range(start, start + 5_000)])
+
+    small_peak, small_lines = _peak_while_exporting(viewer_client, small)
+    large_peak, large_lines = _peak_while_exporting(viewer_client, large)
+
+    assert (small_lines, large_lines) == (3_000, 30_000)
+    # ten times the records (~7 MB of NDJSON) in about the same memory: a page at a time
+    assert large_peak < small_peak * 1.5 + 256 * 1024, (small_peak, large_peak)
+    assert large_peak < 3 * 1024 * 1024

@@ -1,0 +1,139 @@
+"""Destinations: where a tenant's connector data is loaded (a PostgreSQL database first), which
+connectors load into each, and the load runs.
+
+The connector is referenced by model name only: the platform app never imports the connectors
+module's code (it reads records through the change source that module registers, see
+``destinations/sources.py``).
+"""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from core.encryption import EncryptedTextField
+from tenancy.models import TenantOwnedModel
+
+CONNECTOR_MODEL = "demo_extension.CustomDataConnector"
+
+
+class DestinationType(models.TextChoices):
+    POSTGRESQL = "postgresql", "PostgreSQL"
+
+
+class DeletedRows(models.TextChoices):
+    DELETE = "delete", "Delete the row"
+    SOFT = "soft", "Keep the row, set _deleted_at"
+
+
+class SslMode(models.TextChoices):
+    DISABLE = "disable", "disable"
+    PREFER = "prefer", "prefer"
+    REQUIRE = "require", "require"
+    VERIFY_CA = "verify-ca", "verify-ca"
+    VERIFY_FULL = "verify-full", "verify-full"
+
+
+class LoadStatus(models.TextChoices):
+    PENDING = "PENDING", "Pending"
+    RUNNING = "RUNNING", "Running"
+    SUCCESS = "SUCCESS", "Success"
+    FAILED = "FAILED", "Failed"
+
+
+ACTIVE_LOAD_STATUSES = (LoadStatus.PENDING, LoadStatus.RUNNING)
+
+
+class Destination(TenantOwnedModel):
+    """A database a tenant's connectors are loaded into."""
+
+    name = models.CharField(max_length=255)
+    type = models.CharField(
+        max_length=16, choices=DestinationType.choices, default=DestinationType.POSTGRESQL
+    )
+    # Either a DSN (encrypted: it may hold the password) or host / port / database / user / password.
+    dsn = EncryptedTextField(blank=True, default="")
+    host = models.CharField(max_length=255, blank=True, default="")
+    port = models.PositiveIntegerField(default=5432)
+    database = models.CharField(max_length=255, blank=True, default="")
+    username = models.CharField(max_length=255, blank=True, default="")
+    password = EncryptedTextField(blank=True, default="")
+    sslmode = models.CharField(max_length=16, choices=SslMode.choices, default=SslMode.PREFER)
+    target_schema = models.CharField(max_length=255, default="public")
+    deleted_rows = models.CharField(max_length=8, choices=DeletedRows.choices, default=DeletedRows.DELETE)
+    is_active = models.BooleanField(default=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "name"], name="unique_destination_name_per_tenant")
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class DestinationAttachment(TenantOwnedModel):
+    """A connector loaded into a destination: its table and the column names chosen for its fields."""
+
+    destination = models.ForeignKey(Destination, on_delete=models.CASCADE, related_name="attachments")
+    connector = models.ForeignKey(CONNECTOR_MODEL, on_delete=models.CASCADE, related_name="+")
+    table_name = models.CharField(max_length=255)
+    # {field key: column name}; names are given once and kept (see services/naming.py)
+    columns = models.JSONField(default=dict, blank=True)
+    # The last change sequence loaded (a copy of the checkpoint that lives in the destination).
+    high_water = models.BigIntegerField(default=0)
+    last_load_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(fields=["destination", "connector"], name="unique_attachment"),
+            models.UniqueConstraint(fields=["destination", "table_name"], name="unique_attachment_table"),
+        ]
+
+    def __str__(self):
+        return f"{self.connector_id} → {self.destination_id}.{self.table_name}"
+
+
+class DestinationLoad(TenantOwnedModel):
+    """One load run: a connector's changes since the destination's high-water mark."""
+
+    class Trigger(models.TextChoices):
+        SYNC = "sync", "After a sync"
+        API = "api", "API"
+        MANUAL = "manual", "Command line"
+
+    destination = models.ForeignKey(Destination, on_delete=models.CASCADE, related_name="loads")
+    connector = models.ForeignKey(CONNECTOR_MODEL, on_delete=models.CASCADE, related_name="+")
+    status = models.CharField(max_length=16, choices=LoadStatus.choices, default=LoadStatus.PENDING)
+    triggered_by = models.CharField(max_length=8, choices=Trigger.choices, default=Trigger.API)
+    from_seq = models.BigIntegerField(null=True, blank=True)
+    to_seq = models.BigIntegerField(null=True, blank=True)
+    rows_upserted = models.PositiveBigIntegerField(default=0)
+    rows_deleted = models.PositiveBigIntegerField(default=0)
+    batches = models.PositiveIntegerField(default=0)
+    columns_added = models.PositiveIntegerField(default=0)
+    columns_widened = models.PositiveIntegerField(default=0)
+    duration_seconds = models.FloatField(null=True, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    error_message = models.TextField(blank=True, default="")
+    events = models.JSONField(default=list, blank=True)  # [{"at", "level", "message"}], bounded
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["destination", "connector"],
+                condition=Q(status__in=["PENDING", "RUNNING"]),
+                name="one_active_load_per_destination_connector",
+            )
+        ]
+        indexes = [models.Index(fields=["destination", "-created_at"], name="load_destination_created")]
+
+    def __str__(self):
+        return f"load {self.pk} of {self.connector_id} into {self.destination_id} ({self.status})"

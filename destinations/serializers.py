@@ -1,0 +1,174 @@
+"""Input and output shapes of the destinations API. Secrets (password, DSN) are write-only."""
+
+from rest_framework import serializers
+
+from destinations import models
+from destinations.services.base import DestinationError
+from destinations.services.postgres import connection_params
+
+MAX_NAME_BYTES = 63
+CONNECTION_FIELDS = ("dsn", "host", "port", "database", "username", "password", "sslmode")
+
+
+def _identifier_text(value: str, what: str) -> str:
+    if "\x00" in value or not value.strip():
+        raise serializers.ValidationError(f"{what} must be a non-empty name without NUL characters.")
+    return value
+
+
+class AttachmentSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = models.DestinationAttachment
+        fields = ["id", "connector", "table_name", "high_water", "last_load_at", "created_at"]
+        read_only_fields = fields
+
+
+class DestinationSerializer(serializers.ModelSerializer):
+    password = serializers.CharField(
+        write_only=True,
+        required=False,
+        allow_blank=True,
+        style={"input_type": "password"},
+        help_text="Stored encrypted; never returned.",
+    )
+    dsn = serializers.CharField(
+        write_only=True,
+        required=False,
+        allow_blank=True,
+        help_text="postgresql://user:password@host:port/db?sslmode=… instead of the separate fields; "
+        "stored encrypted, never returned.",
+    )
+    has_password = serializers.SerializerMethodField()
+    has_dsn = serializers.SerializerMethodField()
+    attachments = AttachmentSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = models.Destination
+        fields = [
+            "id",
+            "name",
+            "type",
+            "dsn",
+            "host",
+            "port",
+            "database",
+            "username",
+            "password",
+            "has_password",
+            "has_dsn",
+            "sslmode",
+            "target_schema",
+            "deleted_rows",
+            "is_active",
+            "attachments",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = ["id", "attachments", "created_at", "updated_at"]
+
+    def get_has_password(self, obj) -> bool:
+        return bool(obj.password)
+
+    def get_has_dsn(self, obj) -> bool:
+        return bool(obj.dsn)
+
+    def validate_target_schema(self, value):
+        value = _identifier_text(value, "target_schema")
+        if len(value.encode()) > MAX_NAME_BYTES:
+            raise serializers.ValidationError(f"target_schema is limited to {MAX_NAME_BYTES} bytes.")
+        return value
+
+    def validate_name(self, value):
+        tenant = self.context["request"].tenant
+        others = models.Destination.objects.filter(tenant=tenant, name=value)
+        if self.instance is not None:
+            others = others.exclude(pk=self.instance.pk)
+        if others.exists():
+            raise serializers.ValidationError(f"A destination named {value!r} already exists in this tenant.")
+        return value
+
+    def validate(self, attrs):
+        current = (
+            {field: getattr(self.instance, field) for field in CONNECTION_FIELDS} if self.instance else {}
+        )
+        merged = models.Destination(**{**current, **{f: attrs[f] for f in CONNECTION_FIELDS if f in attrs}})
+        try:
+            connection_params(merged)
+        except DestinationError as exc:
+            raise serializers.ValidationError({"dsn" if merged.dsn else "host": [str(exc)]}) from None
+        return attrs
+
+
+class AttachInputSerializer(serializers.Serializer):
+    connector = serializers.IntegerField(min_value=1, max_value=2**63 - 1)
+    table_name = serializers.CharField(
+        required=False, max_length=255, help_text="Default: the connector's name as a lower-case identifier."
+    )
+
+    def validate_table_name(self, value):
+        return _identifier_text(value, "table_name")
+
+
+class ConnectorInputSerializer(serializers.Serializer):
+    connector = serializers.IntegerField(min_value=1, max_value=2**63 - 1)
+
+
+class LoadInputSerializer(serializers.Serializer):
+    connector = serializers.IntegerField(
+        required=False, min_value=1, max_value=2**63 - 1, help_text="Default: every attached connector."
+    )
+
+
+class LoadEventSerializer(serializers.Serializer):
+    at = serializers.DateTimeField()
+    level = serializers.CharField()
+    message = serializers.CharField()
+
+
+class LoadSerializer(serializers.ModelSerializer):
+    events = LoadEventSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = models.DestinationLoad
+        fields = [
+            "id",
+            "destination",
+            "connector",
+            "status",
+            "triggered_by",
+            "from_seq",
+            "to_seq",
+            "rows_upserted",
+            "rows_deleted",
+            "batches",
+            "columns_added",
+            "columns_widened",
+            "duration_seconds",
+            "started_at",
+            "finished_at",
+            "error_message",
+            "events",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+
+class LoadsStartedSerializer(serializers.Serializer):
+    loads = LoadSerializer(many=True)
+
+
+class ConnectionCheckSerializer(serializers.Serializer):
+    connected = serializers.BooleanField()
+    message = serializers.CharField()
+    response_time_ms = serializers.FloatField()
+
+
+class DestinationStatsSerializer(serializers.Serializer):
+    destinations = serializers.IntegerField()
+    attachments = serializers.IntegerField()
+    total_loads = serializers.IntegerField()
+    successful_loads = serializers.IntegerField()
+    failed_loads = serializers.IntegerField()
+    running_loads = serializers.IntegerField()
+    loads_last_24h = serializers.IntegerField()
+    rows_loaded = serializers.IntegerField()

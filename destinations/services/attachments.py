@@ -1,0 +1,86 @@
+"""Attaching connectors to destinations, and the destinations' statistics."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+from django.db import IntegrityError, transaction
+from django.db.models import Count, Q, Sum
+from django.utils import timezone
+
+from destinations.models import Destination, DestinationAttachment, DestinationLoad, LoadStatus
+
+
+class AttachmentProblem(ValueError):
+    """The attachment cannot be made (the message names why)."""
+
+
+def _connector_model():
+    # The connector model through the relation, so that this platform app imports no module code.
+    return DestinationAttachment._meta.get_field("connector").related_model
+
+
+def default_table_name(connector) -> str:
+    slug = re.sub(r"[^a-z0-9]+", "_", connector.name.lower()).strip("_")[:50]
+    return slug or f"connector_{connector.pk}"
+
+
+def attach(
+    destination: Destination, connector_id: int, table_name: str | None = None
+) -> DestinationAttachment:
+    connector = _connector_model().objects.filter(tenant_id=destination.tenant_id, pk=connector_id).first()
+    if connector is None:
+        raise AttachmentProblem(f"There is no connector {connector_id} in this tenant.")
+    table = table_name or default_table_name(connector)
+    if table_name is None and destination.attachments.filter(table_name=table).exists():
+        table = f"{table}_{connector.pk}"
+    try:
+        with transaction.atomic():
+            return DestinationAttachment.objects.create(
+                tenant_id=destination.tenant_id,
+                destination=destination,
+                connector=connector,
+                table_name=table,
+            )
+    except IntegrityError:
+        raise AttachmentProblem(
+            "The connector is already attached to this destination, or the table name is taken."
+        ) from None
+
+
+def detach(destination: Destination, connector_id: int) -> None:
+    deleted, _ = destination.attachments.filter(connector_id=connector_id).delete()
+    if not deleted:
+        raise AttachmentProblem(f"Connector {connector_id} is not attached to this destination.")
+
+
+def attachment_of(destination: Destination, connector_id: int) -> DestinationAttachment:
+    attachment = destination.attachments.filter(connector_id=connector_id).first()
+    if attachment is None:
+        raise AttachmentProblem(f"Connector {connector_id} is not attached to this destination.")
+    return attachment
+
+
+def destination_stats(tenant) -> dict:
+    """Counts of the tenant's destinations, attachments and loads (three queries)."""
+    since = timezone.now() - timedelta(hours=24)
+    loads = DestinationLoad.objects.filter(tenant=tenant).aggregate(
+        total=Count("id"),
+        success=Count("id", filter=Q(status=LoadStatus.SUCCESS)),
+        failed=Count("id", filter=Q(status=LoadStatus.FAILED)),
+        running=Count("id", filter=Q(status__in=[LoadStatus.PENDING, LoadStatus.RUNNING])),
+        recent=Count("id", filter=Q(created_at__gte=since)),
+        upserted=Sum("rows_upserted"),
+        deleted=Sum("rows_deleted"),
+    )
+    return {
+        "destinations": Destination.objects.filter(tenant=tenant).count(),
+        "attachments": DestinationAttachment.objects.filter(tenant=tenant).count(),
+        "total_loads": loads["total"],
+        "successful_loads": loads["success"],
+        "failed_loads": loads["failed"],
+        "running_loads": loads["running"],
+        "loads_last_24h": loads["recent"],
+        "rows_loaded": (loads["upserted"] or 0) + (loads["deleted"] or 0),
+    }

@@ -1,0 +1,126 @@
+"""The destinations API: create (secrets write-only), test, attach, load on demand, history, stats,
+and two tenants' destinations kept apart."""
+
+import pytest
+from django.db import connection
+from django.utils import timezone
+
+from destinations.models import Destination, DestinationLoad, LoadStatus
+from destinations.tests.conftest import query, store
+
+pytestmark = pytest.mark.django_db
+
+URL = "/api/destinations/"
+
+
+def test_a_destination_is_created_with_its_password_encrypted_and_never_returned(editor_client, pg_database):
+    response = editor_client.post(
+        URL,
+        {
+            "name": "Warehouse",
+            "host": "127.0.0.1",
+            "database": pg_database,
+            "username": "postgres",
+            "password": "very-secret-pw",
+            "sslmode": "disable",
+            "target_schema": "analytics",
+        },
+        format="json",
+    )
+
+    assert response.status_code == 201, response.content
+    body = response.json()
+    assert "very-secret-pw" not in response.content.decode()
+    assert body["has_password"] is True and "password" not in body and "dsn" not in body
+    stored = Destination.objects.get(pk=body["id"])
+    assert stored.password == "very-secret-pw"
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT password FROM destinations_destination WHERE id = %s", [body["id"]])
+        ciphertext = cursor.fetchone()[0]
+    assert ciphertext and "very-secret-pw" not in ciphertext
+    assert "very-secret-pw" not in editor_client.get(f"{URL}{body['id']}/").content.decode()
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"host": "", "database": "db"},
+        {"host": "/var/run/postgresql", "database": "db"},
+        {"dsn": "postgresql://u@h/db?passfile=/etc/passwd"},
+        {"dsn": "not a dsn = = ="},
+        {"host": "h", "database": "db", "target_schema": "x" * 64},
+    ],
+)
+def test_an_unusable_destination_is_a_400(editor_client, fields):
+    response = editor_client.post(URL, {"name": "bad", **fields}, format="json")
+    assert response.status_code == 400, response.content
+
+
+def test_attach_load_and_history_through_the_api(
+    settings,
+    editor_client,
+    viewer_client,
+    pg_allowed,
+    make_destination,
+    make_connector,
+    pg_database,
+    django_capture_on_commit_callbacks,
+):
+    settings.MIGRATEIQ_SYNC_RUNNER = "inline"
+    destination = make_destination()
+    connector = make_connector(name="Customer DB")
+    store(connector, [{"id": 1, "name": "a"}, {"id": 2, "name": "b"}])
+
+    check = editor_client.post(f"{URL}{destination.pk}/test_connection/")
+    assert check.status_code == 200 and check.json()["connected"] is True, check.content
+
+    attached = editor_client.post(
+        f"{URL}{destination.pk}/attach/", {"connector": connector.pk}, format="json"
+    )
+    assert attached.status_code == 201, attached.content
+    assert attached.json()["table_name"] == "customer_db"
+
+    with django_capture_on_commit_callbacks(execute=True):
+        started = editor_client.post(
+            f"{URL}{destination.pk}/load/", {"connector": connector.pk}, format="json"
+        )
+    assert started.status_code == 202, started.content
+    assert len(started.json()["loads"]) == 1
+
+    history = viewer_client.get(f"{URL}{destination.pk}/loads/").json()
+    assert history["count"] == 1
+    load = history["results"][0]
+    assert load["status"] == "SUCCESS" and load["rows_upserted"] == 2, load
+    assert any("Created table" in event["message"] for event in load["events"])
+    assert query(pg_database, "SELECT count(*) FROM analytics.customer_db") == [(2,)]
+
+    stats = viewer_client.get(f"{URL}stats/").json()
+    assert stats["successful_loads"] == 1 and stats["rows_loaded"] == 2 and stats["attachments"] == 1
+
+
+def test_a_second_load_while_one_runs_is_a_409(editor_client, make_destination, make_connector):
+    destination = make_destination()
+    connector = make_connector()
+    editor_client.post(f"{URL}{destination.pk}/attach/", {"connector": connector.pk}, format="json")
+    DestinationLoad.objects.create(
+        tenant=destination.tenant, destination=destination, connector=connector, status=LoadStatus.RUNNING
+    )
+    DestinationLoad.objects.filter(status=LoadStatus.RUNNING).update(heartbeat_at=timezone.now())
+
+    response = editor_client.post(f"{URL}{destination.pk}/load/", {"connector": connector.pk}, format="json")
+
+    assert response.status_code == 409
+
+
+def test_a_tenant_cannot_attach_another_tenants_connector_or_see_its_destination(
+    editor_client, outsider_user, client_for, tenant_b, make_destination, make_connector
+):
+    mine = make_destination()
+    theirs = make_connector(tenant=tenant_b)
+    response = editor_client.post(f"{URL}{mine.pk}/attach/", {"connector": theirs.pk}, format="json")
+    assert response.status_code == 400
+    assert "no connector" in response.content.decode()
+
+    outsider = client_for(outsider_user, tenant_b)
+    assert outsider.get(f"{URL}{mine.pk}/").status_code == 404
+    assert outsider.get(URL).json()["count"] == 0
