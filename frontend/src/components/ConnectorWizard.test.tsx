@@ -2,14 +2,19 @@ import { fireEvent, render, screen, within } from "@testing-library/react";
 import { describe, expect, it, vi } from "vitest";
 
 import { ApiError } from "../api/client";
-import type { ConnectorInput } from "../api/types";
+import type { ConnectorInput, Preview } from "../api/types";
 import { applyMappings, buildPagination } from "./connectorConfig";
 import { ConnectorWizard } from "./ConnectorWizard";
 
-function renderWizard(onSubmit: (input: ConnectorInput) => Promise<void> = vi.fn(async () => {})) {
+function renderWizard(
+  onSubmit: (input: ConnectorInput) => Promise<void> = vi.fn(async () => {}),
+  onPreview: (input: ConnectorInput) => Promise<Preview> = vi.fn(async () => {
+    throw new Error("no preview in this test");
+  }),
+) {
   const onCancel = vi.fn();
-  render(<ConnectorWizard onSubmit={onSubmit} onCancel={onCancel} />);
-  return { onSubmit, onCancel };
+  render(<ConnectorWizard onSubmit={onSubmit} onCancel={onCancel} onPreview={onPreview} />);
+  return { onSubmit, onCancel, onPreview };
 }
 
 const next = () => fireEvent.click(screen.getByRole("button", { name: "Next" }));
@@ -32,12 +37,13 @@ describe("the new connector wizard", () => {
     expect(screen.getByText("2 fields need attention before the next step.")).toBeTruthy();
   });
 
-  it("shows the preview step as a placeholder that claims nothing", () => {
+  it("shows the preview step with its button and no data until asked", () => {
     renderWizard();
     fillFirstStep();
     next();
     expect(heading()).toBe("Step 2 of 4: Preview");
-    expect(screen.getByTestId("preview-placeholder").textContent).toContain("Not available yet.");
+    expect(screen.getByRole("button", { name: "Fetch a preview" })).toBeTruthy();
+    expect(screen.queryByTestId("preview-result")).toBeNull();
     expect(screen.getByRole("listitem", { current: "step" }).textContent).toContain("Preview");
   });
 
