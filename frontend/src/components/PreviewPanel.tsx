@@ -19,15 +19,17 @@ function Entries({ value }: { value: JsonValue }) {
   if (!value || typeof value !== "object" || Array.isArray(value)) return <code>{compact(value)}</code>;
   const entries = Object.entries(value);
   return (
-    <dl className="preview-entries">
-      {entries.slice(0, 8).map(([key, item]) => (
-        <div key={key}>
-          <dt>{key}</dt>
-          <dd>{compact(item)}</dd>
-        </div>
-      ))}
-      {entries.length > 8 ? <div className="hint">+{entries.length - 8} more fields</div> : null}
-    </dl>
+    <>
+      <dl className="preview-entries">
+        {entries.slice(0, 8).map(([key, item]) => (
+          <div key={key}>
+            <dt>{key}</dt>
+            <dd>{compact(item)}</dd>
+          </div>
+        ))}
+      </dl>
+      {entries.length > 8 ? <p className="hint">+{entries.length - 8} more fields</p> : null}
+    </>
   );
 }
 
@@ -265,7 +267,9 @@ export function PreviewPanel({ run, onFieldErrors, onPinPagination, onPickPrimar
                     <td>
                       <details>
                         <summary aria-label={`Raw JSON of record ${index + 1}`}>Raw JSON</summary>
-                        <pre className="json-block">{prettyJson(record.raw)}</pre>
+                        <pre className="json-block" tabIndex={0}>
+                          {prettyJson(record.raw)}
+                        </pre>
                       </details>
                     </td>
                   </tr>
