@@ -164,6 +164,18 @@ async function checkA11y(page, state) {
 const axeChecks = [];
 
 /** Press Tab until the focused element matches `label` (its accessible text), at most 80 times. */
+/** Call the API as the signed-in user (the app's token from sessionStorage); throws on an error. */
+async function apiAs(page, base, method, address, body) {
+  const access = await page.evaluate(() => JSON.parse(sessionStorage.getItem("migrateiq.tokens") ?? "{}").access);
+  const response = await page.request.fetch(`${base}${address}`, {
+    method,
+    headers: { Authorization: `Bearer ${access}`, "Content-Type": "application/json" },
+    data: body === undefined ? undefined : JSON.stringify(body),
+  });
+  if (!response.ok()) throw new Error(`${method} ${address}: ${response.status()} ${await response.text()}`);
+  return response.json();
+}
+
 async function tabTo(page, label) {
   for (let i = 0; i < 80; i += 1) {
     await page.keyboard.press("Tab");
@@ -366,10 +378,10 @@ async function main() {
   const columnsBefore = await records.locator("thead th").count();
   await page.locator(".column-picker input[type=checkbox]:not(:checked)").first().check();
   await page.waitForFunction((n) => document.querySelectorAll('table[aria-label="Records"] thead th').length === n + 1, columnsBefore);
-  await page.getByLabel("Search in").selectOption("name");
+  await page.getByLabel("Search in").selectOption("full_name"); // seed_demo maps name → full_name
   await page.getByLabel("Search text").fill("a");
   await page.getByRole("search", { name: "Search records" }).getByRole("button", { name: "Search" }).click();
-  await page.waitForURL(/r_in=name/);
+  await page.waitForURL(/r_in=full_name/);
   await records.locator("tbody tr").first().waitFor();
   await page.getByLabel("Search in").selectOption("__external_id");
   await page.getByLabel("Search text").fill("7");
@@ -406,24 +418,48 @@ async function main() {
   await checkA11y(page, "a finished sync's page");
   await shot("06-sync-log", true);
 
-  // 8. The wizard: errors on the first step, the preview placeholder, mappings, pagination fields;
-  //    the API's refusal sends the user back to the field; a wrong key makes the sync fail, and
-  //    a sync without a checkpoint offers a new sync instead of Resume.
+  // 8. The wizard: errors on the first step; the preview step refusing a denied address (focus
+  //    back on the endpoint), showing a wrong key's failure, then the demo upstream's detected
+  //    pagination and records; pin it; mappings; pagination fields; create.
   await page.getByRole("link", { name: "Connectors", exact: true }).first().click();
   await page.getByRole("link", { name: "New connector" }).click();
+  await page.getByRole("heading", { name: "New connector" }).waitFor();
   const wizard = page.getByRole("form", { name: "New connector" });
   await wizard.getByRole("button", { name: "Next" }).click();
   await wizard.getByText("Give the connector a name.").waitFor();
   if (!(await focusedInside(page, "#wizard-name"))) throw new Error("focus did not go to the first invalid field");
   await checkA11y(page, "wizard with errors");
   await shot("07-wizard-errors");
-  await wizard.getByRole("button", { name: "Page numbers" }).click();
-  await wizard.getByLabel("Name").fill("Billing API");
+  await wizard.getByLabel("Name").fill("Billing API"); // pagination left on auto: the preview detects it
   await wizard.getByLabel("API endpoint").fill("http://169.254.169.254/latest");
   await wizard.getByLabel("API key").fill("wrong-key");
   await wizard.getByRole("button", { name: "Next" }).click();
-  await wizard.getByTestId("preview-placeholder").waitFor();
-  await checkA11y(page, "wizard preview placeholder");
+  await wizard.getByRole("button", { name: "Fetch a preview" }).click();
+  await wizard.getByText(/No preview/).waitFor();
+  await page.waitForFunction(() => document.activeElement?.id === "wizard-api_endpoint");
+  await checkA11y(page, "wizard with the preview's refusal");
+  await wizard.getByLabel("API endpoint").fill(`http://127.0.0.1:${apiPort}/users`);
+  await wizard.getByRole("button", { name: "Next" }).click();
+  await wizard.getByRole("button", { name: "Fetch a preview" }).click();
+  await wizard.getByTestId("preview-error").getByText(/HTTP 401/).waitFor();
+  await checkA11y(page, "wizard preview of a wrong key");
+  await wizard.getByRole("button", { name: "Back" }).click();
+  await wizard.getByLabel("API key").fill("demo-key");
+  await wizard.getByRole("button", { name: "Next" }).click();
+  await wizard.getByRole("button", { name: "Fetch a preview" }).click();
+  const previewResult = wizard.getByTestId("preview-result");
+  await previewResult.waitFor();
+  const detected = await previewResult.getByTestId("preview-pagination").innerText();
+  if (!/^page \(detected\)/.test(detected)) throw new Error(`the preview detected ${detected}`);
+  const previewRows = await previewResult.getByRole("region", { name: "Sample records, raw and transformed" }).locator("tbody tr").count();
+  if (previewRows !== 20) throw new Error(`the preview shows ${previewRows} records`);
+  if (!(await focusedInside(page, "[data-testid='preview-result']"))) throw new Error("focus did not move to the preview");
+  await page.getByTestId("announcer").filter({ hasText: "Preview ready" }).waitFor();
+  await previewResult.getByRole("button", { name: "Pin this pagination" }).click();
+  await previewResult.getByText("Pinned into the form.").waitFor();
+  await previewResult.getByRole("region", { name: "Sample records, raw and transformed" }).getByText("Raw JSON").first().click();
+  await checkA11y(page, "wizard preview with detected pagination and records");
+  await shot("08a-wizard-preview", true);
   await wizard.getByRole("button", { name: "Next" }).click();
   await wizard.getByRole("button", { name: /^Add a row to Field mappings/ }).click();
   await wizard.getByLabel("Source field 1").fill("name");
@@ -433,17 +469,26 @@ async function main() {
   await checkA11y(page, "wizard mappings with a before/after example");
   await shot("08-wizard-mappings", true);
   await wizard.getByRole("button", { name: "Next" }).click();
-  if ((await wizard.getByLabel("Pagination").inputValue()) !== "page") throw new Error("the template did not set the pagination");
+  if ((await wizard.getByLabel("Pagination", { exact: true }).inputValue()) !== "page") throw new Error("the pinned pagination is not in the form");
+  if ((await wizard.getByLabel("Page parameter", { exact: true }).inputValue()) !== "page") throw new Error("the pinned page parameter is not in the form");
   await wizard.getByLabel("Max pages per sync").fill("10");
-  await wizard.getByRole("button", { name: "Create connector" }).click();
-  await wizard.getByText(/Not saved/).waitFor();
-  await page.waitForFunction(() => document.activeElement?.id === "wizard-api_endpoint");
-  await checkA11y(page, "wizard with the API's error");
-  await wizard.getByLabel("API endpoint").fill(`http://127.0.0.1:${apiPort}/users`);
-  for (let i = 0; i < 3; i += 1) await wizard.getByRole("button", { name: "Next" }).click();
   await wizard.getByRole("button", { name: "Create connector" }).click();
   await page.getByRole("heading", { name: "Billing API" }).waitFor();
   if (!(await page.getByText("stored (…-key)").isVisible())) throw new Error("the new key's last four are not shown");
+  const created = await apiAs(page, base, "GET", `/api/demo-extension/connectors/?search=Billing`);
+  const billing = created.results.find((c) => c.name === "Billing API");
+  if (billing?.pagination?.type !== "page" || billing.max_pages !== 10) throw new Error(`the wizard saved ${JSON.stringify(billing)}`);
+
+  // 8b. Edit: replace the key with a wrong one (the stored one is shown as set, never its value);
+  //     the failed sync offers "Start a new sync" and no Resume.
+  await page.getByRole("button", { name: "Edit" }).click();
+  const editForm = page.getByRole("form", { name: "Edit connector" });
+  await editForm.getByRole("group", { name: /^API key Set/ }).waitFor();
+  await editForm.getByRole("button", { name: "Replace API key" }).click();
+  await editForm.getByLabel("API key", { exact: true }).fill("wrong-key");
+  await checkA11y(page, "edit form replacing a stored key");
+  await editForm.getByRole("button", { name: "Save changes" }).click();
+  await editForm.waitFor({ state: "detached" });
   await page.getByRole("button", { name: "Sync now" }).click();
   await page.getByTestId("sync-progress").getByText("FAILED", { exact: true }).waitFor({ timeout: 40_000 });
   await page.getByTestId("sync-progress").getByRole("link").first().click();
@@ -451,6 +496,29 @@ async function main() {
   if (await page.getByRole("button", { name: /Resume/ }).count()) throw new Error("Resume offered on a sync without a checkpoint");
   await checkA11y(page, "a failed sync that cannot resume");
   await shot("09-failed-sync", true);
+
+  // 8c. A basic connector (user name + key): editing its name keeps the stored user name.
+  const basic = await apiAs(page, base, "POST", "/api/demo-extension/connectors/", {
+    name: "Basic API",
+    api_endpoint: `http://127.0.0.1:${apiPort}/users`,
+    auth_type: "basic",
+    auth_username: "billing-user",
+    api_key: "basic-secret",
+    sync_frequency: "MANUAL",
+  });
+  if (!basic.has_auth_username || "auth_username" in basic) throw new Error(`the API returned ${JSON.stringify(basic)}`);
+  await page.goto(`${base}/connectors/${basic.id}`);
+  await page.getByRole("heading", { name: "Basic API" }).waitFor();
+  await page.getByRole("button", { name: "Edit" }).click();
+  const basicForm = page.getByRole("form", { name: "Edit connector" });
+  await basicForm.getByRole("group", { name: "User name Set" }).waitFor();
+  await checkA11y(page, "edit form of a basic connector with stored credentials");
+  await shot("09a-edit-basic", true);
+  await basicForm.getByLabel("Name", { exact: true }).fill("Basic API renamed");
+  await basicForm.getByRole("button", { name: "Save changes" }).click();
+  await page.getByRole("heading", { name: "Basic API renamed" }).waitFor();
+  const kept = await apiAs(page, base, "GET", `/api/demo-extension/connectors/${basic.id}/`);
+  if (!kept.has_auth_username || !kept.has_api_key || kept.auth_type !== "basic") throw new Error(`the edit lost a credential: ${JSON.stringify(kept)}`);
 
   // 9. A sync started here ends while the user is on another page: a notice says so; the
   //    Syncs page refreshes itself while it runs.

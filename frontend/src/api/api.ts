@@ -12,6 +12,7 @@ import type {
   SyncLogDetail,
   SyncLogEvent,
   Membership,
+  Preview,
   Role,
   SyncActivityDay,
   SyncRecordError,
@@ -67,6 +68,16 @@ export async function updateConnector(id: number, input: ConnectorInput): Promis
 
 export async function deleteConnector(id: number): Promise<void> {
   await apiRequest<null>(`${CONNECTORS}/${id}/`, { method: "DELETE" });
+}
+
+/** Preview an unsaved configuration (the body of a create; the name is optional). */
+export async function previewConnector(input: ConnectorInput): Promise<Preview> {
+  return (await apiRequest<Preview>(`${CONNECTORS}/preview/`, { method: "POST", body: input })).data;
+}
+
+/** Preview a saved connector with the form's changes as overrides (validated as a PATCH, never saved). */
+export async function previewSavedConnector(id: number, overrides: ConnectorInput = {}): Promise<Preview> {
+  return (await apiRequest<Preview>(`${CONNECTORS}/${id}/preview/`, { method: "POST", body: overrides })).data;
 }
 
 export async function testConnection(id: number): Promise<ConnectionResult> {

@@ -3,7 +3,8 @@
 export type Role = "viewer" | "editor" | "admin";
 export type SyncStatus = "PENDING" | "RUNNING" | "SUCCESS" | "PARTIAL" | "FAILED" | "CANCELLED";
 export type SyncFrequency = "MANUAL" | "HOURLY" | "DAILY" | "WEEKLY";
-export type AuthType = "bearer" | "header" | "query" | "basic" | "none";
+export type AuthType = "bearer" | "header" | "query" | "basic" | "basic_key" | "oauth2" | "none";
+export type OAuthClientAuth = "client_secret_basic" | "client_secret_post";
 export type SyncTrigger = "manual" | "schedule" | "api" | "ui";
 export const SYNC_STATUSES: SyncStatus[] = ["PENDING", "RUNNING", "SUCCESS", "PARTIAL", "FAILED", "CANCELLED"];
 export const SYNC_TRIGGERS: SyncTrigger[] = ["ui", "api", "schedule", "manual"];
@@ -39,7 +40,15 @@ export interface Connector {
   auth_type: AuthType;
   auth_header_name: string;
   auth_param_name: string;
-  auth_username: string;
+  /** Write-only credentials: the responses only say whether one is stored. */
+  has_auth_username: boolean;
+  has_auth_password: boolean;
+  has_oauth_client_secret: boolean;
+  oauth_token_url: string;
+  oauth_client_id: string;
+  oauth_scopes: string;
+  oauth_audience: string;
+  oauth_client_auth: OAuthClientAuth;
   request_headers: JsonValue;
   query_params: JsonValue;
   records_path: string | null;
@@ -48,9 +57,11 @@ export interface Connector {
   incremental: JsonValue;
   transformation_rules: JsonValue;
   max_pages: number | null;
+  max_sync_seconds: number | null;
   max_requests_per_second: number | null;
   max_concurrent_requests: number;
   max_requests_per_sync: number | null;
+  error_detection: JsonValue;
   records_count: number;
   last_sync_at: string | null;
   last_sync_status: SyncStatus | "" | null;
@@ -62,7 +73,8 @@ export interface Connector {
   updated_at: string;
 }
 
-/** What create / update send: the writable fields; api_key is write-only. */
+/** What create / update send: the writable fields. The credentials (api_key, auth_username,
+ * auth_password, oauth_client_secret) are write-only: omitted, the stored value stays; "" removes it. */
 export interface ConnectorInput {
   name?: string;
   api_endpoint?: string;
@@ -73,6 +85,13 @@ export interface ConnectorInput {
   auth_header_name?: string;
   auth_param_name?: string;
   auth_username?: string;
+  auth_password?: string;
+  oauth_token_url?: string;
+  oauth_client_id?: string;
+  oauth_client_secret?: string;
+  oauth_scopes?: string;
+  oauth_audience?: string;
+  oauth_client_auth?: OAuthClientAuth;
   records_path?: string | null;
   primary_key?: string;
   pagination?: JsonValue;
@@ -81,9 +100,11 @@ export interface ConnectorInput {
   query_params?: JsonValue;
   incremental?: JsonValue;
   max_pages?: number | null;
+  max_sync_seconds?: number | null;
   max_requests_per_second?: number | null;
   max_concurrent_requests?: number;
   max_requests_per_sync?: number | null;
+  error_detection?: JsonValue;
 }
 
 export interface ConnectorStats {
@@ -176,4 +197,60 @@ export interface Membership {
   role: Role;
   created_at: string;
   updated_at: string;
+}
+
+/** The answer of connectors/preview/ and connectors/{id}/preview/ (nothing is stored). */
+export interface PreviewPagination {
+  type: Exclude<PaginationType, "auto">;
+  /** The pagination object a sync would use: pin it into the connector's `pagination`. */
+  config: { [key: string]: JsonValue };
+  detected: boolean;
+  description: string;
+  reason: string;
+  has_more: boolean;
+}
+
+export interface PreviewField {
+  path: string;
+  types: ("string" | "integer" | "number" | "boolean" | "null" | "array" | "object")[];
+  present_in: number;
+  samples: JsonValue[];
+}
+
+export interface PreviewKeyCandidate {
+  path: string;
+  unique_in_sample: boolean;
+  present_in: number;
+}
+
+export interface PreviewCursorCandidate {
+  path: string;
+  kind: "timestamp" | "number";
+  min: JsonValue;
+  max: JsonValue;
+  increasing: boolean;
+}
+
+export interface PreviewRecord {
+  raw: JsonValue;
+  transformed: JsonValue;
+  error: string | null;
+}
+
+export interface Preview {
+  ok: boolean;
+  error: string | null;
+  status_code: number | null;
+  response_time_ms: number | null;
+  pages_fetched: number;
+  records_path: string | null;
+  records_path_detected: boolean;
+  pagination: PreviewPagination | null;
+  records_in_pages: number;
+  primary_key: string;
+  primary_key_candidates: PreviewKeyCandidate[];
+  cursor_candidates: PreviewCursorCandidate[];
+  fields: PreviewField[];
+  records: PreviewRecord[];
+  warnings: string[];
 }

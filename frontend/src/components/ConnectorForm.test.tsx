@@ -29,4 +29,15 @@ describe("the connector edit form", () => {
     expect(await screen.findByText("Enter a number, or leave it empty for no limit.")).toBeTruthy();
     expect(onSubmit).not.toHaveBeenCalled();
   });
+
+  it("sends the time budget per sync in seconds, empty as null", async () => {
+    const onSubmit = vi.fn(async (_input: ConnectorInput) => {});
+    render(<ConnectorForm connector={connector({ max_sync_seconds: 600 })} onSubmit={onSubmit} />);
+    const field = screen.getByLabelText("Time budget per sync (seconds)") as HTMLInputElement;
+    expect(field.value).toBe("600");
+    fireEvent.change(field, { target: { value: "" } });
+    fireEvent.submit(screen.getByRole("form", { name: /^Edit / }));
+    await vi.waitFor(() => expect(onSubmit).toHaveBeenCalled());
+    expect(onSubmit.mock.calls[0]?.[0]).toMatchObject({ max_sync_seconds: null });
+  });
 });

@@ -1,43 +1,36 @@
 import { useEffect, useRef, useState, type FormEvent } from "react";
 
 import { ApiError, errorMessage } from "../api/client";
-import type { AuthType, Connector, ConnectorInput, JsonValue, PaginationType, SyncFrequency } from "../api/types";
+import type { Connector, ConnectorInput, JsonValue, PaginationType, Preview, SyncFrequency } from "../api/types";
+import { useAnnounce } from "../announce";
 import { prettyJson } from "../format";
+import { AUTH_FIELDS, AuthFields, authInput, initialAuth, type AuthValues } from "./AuthFields";
 import { ErrorBanner } from "./common";
-import { buildPagination, objectOf, paginationValuesOf, rowsOf, type KeyValue, type PaginationValues } from "./connectorConfig";
-import { Field, KeyValueEditor, PaginationFields } from "./fields";
+import {
+  buildErrorDetection,
+  buildPagination,
+  errorDetectionValuesOf,
+  objectOf,
+  paginationValuesOf,
+  rowsOf,
+  type ErrorDetectionValues,
+  type KeyValue,
+  type PaginationValues,
+} from "./connectorConfig";
+import { Field, KeyValueEditor } from "./fields";
 import { saveErrorSummary } from "./formErrors";
+import { PreviewPanel } from "./PreviewPanel";
+import { ErrorDetectionFields, PaginationSection } from "./requestFields";
 
 const FREQUENCIES: SyncFrequency[] = ["MANUAL", "HOURLY", "DAILY", "WEEKLY"];
-const AUTH_TYPES: { value: AuthType; label: string }[] = [
-  { value: "bearer", label: "Bearer token" },
-  { value: "header", label: "Custom header" },
-  { value: "query", label: "Query parameter" },
-  { value: "basic", label: "HTTP Basic (username + key)" },
-  { value: "none", label: "No authentication" },
-];
-const PAGINATION_TYPES: { value: PaginationType; label: string }[] = [
-  { value: "auto", label: "Detect automatically" },
-  { value: "none", label: "None (one page)" },
-  { value: "page", label: "Page number" },
-  { value: "offset", label: "Offset / limit" },
-  { value: "cursor", label: "Cursor" },
-  { value: "next_url", label: "Next URL in the body" },
-  { value: "link_header", label: "Link header" },
-];
-
 type RecordsPathMode = "detect" | "root" | "path";
 
 interface FormState {
   name: string;
   api_endpoint: string;
-  api_key: string;
   sync_frequency: SyncFrequency;
   is_active: boolean;
-  auth_type: AuthType;
-  auth_header_name: string;
-  auth_param_name: string;
-  auth_username: string;
+  auth: AuthValues;
   pagination_type: PaginationType;
   pagination: PaginationValues;
   records_path_mode: RecordsPathMode;
@@ -49,21 +42,20 @@ interface FormState {
   cursor_field: string;
   cursor_param: string;
   max_pages: string;
+  max_sync_seconds: string;
   max_requests_per_second: string;
   max_concurrent_requests: string;
   max_requests_per_sync: string;
+  error_detection: ErrorDetectionValues;
 }
 
 const shown: ReadonlySet<string> = new Set([
   "name",
   "api_endpoint",
-  "api_key",
   "sync_frequency",
   "is_active",
-  "auth_type",
-  "auth_header_name",
-  "auth_param_name",
-  "auth_username",
+  ...AUTH_FIELDS,
+  "error_detection",
   "pagination",
   "records_path",
   "primary_key",
@@ -72,6 +64,7 @@ const shown: ReadonlySet<string> = new Set([
   "query_params",
   "incremental",
   "max_pages",
+  "max_sync_seconds",
   "max_requests_per_second",
   "max_concurrent_requests",
   "max_requests_per_sync",
@@ -95,28 +88,16 @@ function parseLimit(text: string, integer: boolean): number | null | string {
   return value;
 }
 
-function paginationTypeOf(pagination: JsonValue | undefined): PaginationType {
-  if (pagination && typeof pagination === "object" && !Array.isArray(pagination)) {
-    const type = pagination.type;
-    if (typeof type === "string" && PAGINATION_TYPES.some((p) => p.value === type)) return type as PaginationType;
-  }
-  return "auto";
-}
-
 function initialState(connector?: Connector): FormState {
   const rules = connector?.transformation_rules;
   const hasRules = rules && typeof rules === "object" && Object.keys(rules).length > 0;
   return {
     name: connector?.name ?? "",
     api_endpoint: connector?.api_endpoint ?? "",
-    api_key: "",
     sync_frequency: connector?.sync_frequency ?? "DAILY",
     is_active: connector?.is_active ?? true,
-    auth_type: connector?.auth_type ?? "bearer",
-    auth_header_name: connector?.auth_header_name ?? "",
-    auth_param_name: connector?.auth_param_name ?? "",
-    auth_username: connector?.auth_username ?? "",
-    pagination_type: paginationTypeOf(connector?.pagination),
+    auth: initialAuth(connector),
+    pagination_type: paginationValuesOf(connector?.pagination).type,
     pagination: paginationValuesOf(connector?.pagination).values,
     records_path_mode:
       connector === undefined || connector.records_path === null ? "detect" : connector.records_path === "" ? "root" : "path",
@@ -128,24 +109,29 @@ function initialState(connector?: Connector): FormState {
     cursor_field: incrementalOf(connector?.incremental, "cursor_field"),
     cursor_param: incrementalOf(connector?.incremental, "param"),
     max_pages: connector?.max_pages ? String(connector.max_pages) : "",
+    max_sync_seconds: connector?.max_sync_seconds ? String(connector.max_sync_seconds) : "",
     max_requests_per_second: connector?.max_requests_per_second?.toString() ?? "",
     max_concurrent_requests: (connector?.max_concurrent_requests ?? 4).toString(),
     max_requests_per_sync: connector?.max_requests_per_sync?.toString() ?? "",
+    error_detection: errorDetectionValuesOf(connector?.error_detection),
   };
 }
 
 /**
- * Create or edit a connector. The API key is write-only: left empty on edit, the current key stays.
- * Validation errors from the API are shown next to their fields.
+ * Create or edit a connector. Credentials are write-only: a stored one is kept unless the user
+ * replaces or clears it (nothing is sent for it otherwise). Validation errors from the API are
+ * shown next to their fields; `onPreview` previews the form's changes without saving them.
  */
 export function ConnectorForm({
   connector,
   onSubmit,
   onCancel,
+  onPreview,
 }: {
   connector?: Connector;
   onSubmit: (input: ConnectorInput) => Promise<void>;
   onCancel?: () => void;
+  onPreview?: (input: ConnectorInput) => Promise<Preview>;
 }) {
   const [form, setForm] = useState<FormState>(() => initialState(connector));
   const [fieldErrors, setFieldErrors] = useState<Record<string, string[]>>({});
@@ -156,6 +142,7 @@ export function ConnectorForm({
   const initial = useRef(initialState(connector));
   const dirty = JSON.stringify(form) !== JSON.stringify(initial.current);
   const formRef = useRef<HTMLFormElement>(null);
+  const announce = useAnnounce();
 
   // Leaving with unsaved edits asks first: closing the tab or reloading (beforeunload), Cancel and Escape.
   useEffect(() => {
@@ -201,8 +188,8 @@ export function ConnectorForm({
     setForm((current) => ({ ...current, [key]: value }));
   }
 
-  async function submit(event: FormEvent) {
-    event.preventDefault();
+  /** The body of the save (and of the preview's overrides), or null after showing local errors. */
+  function buildInput(): ConnectorInput | null {
     const localErrors: Record<string, string[]> = {};
     let rules: JsonValue = {};
     if (form.transformation_rules.trim()) {
@@ -216,6 +203,8 @@ export function ConnectorForm({
       }
     }
     if (form.max_pages.trim() && !/^\d+$/.test(form.max_pages.trim())) localErrors.max_pages = ["A whole number of pages."];
+    if (form.max_sync_seconds.trim() && !/^\d+$/.test(form.max_sync_seconds.trim()))
+      localErrors.max_sync_seconds = ["A whole number of seconds."];
     const perSecond = parseLimit(form.max_requests_per_second, false);
     const concurrent = parseLimit(form.max_concurrent_requests, true);
     const perSync = parseLimit(form.max_requests_per_sync, true);
@@ -226,7 +215,7 @@ export function ConnectorForm({
     if (Object.keys(localErrors).length > 0) {
       setFieldErrors(localErrors);
       setError("Please correct the highlighted fields.");
-      return;
+      return null;
     }
 
     const input: ConnectorInput = {
@@ -234,7 +223,6 @@ export function ConnectorForm({
       api_endpoint: form.api_endpoint,
       sync_frequency: form.sync_frequency,
       is_active: form.is_active,
-      auth_type: form.auth_type,
       records_path:
         form.records_path_mode === "detect" ? null : form.records_path_mode === "root" ? "" : form.records_path,
       primary_key: form.primary_key,
@@ -244,16 +232,35 @@ export function ConnectorForm({
       incremental:
         form.cursor_field.trim() || form.cursor_param.trim() ? { cursor_field: form.cursor_field.trim(), param: form.cursor_param.trim() } : {},
       max_pages: form.max_pages.trim() ? Number(form.max_pages.trim()) : null,
+      max_sync_seconds: form.max_sync_seconds.trim() ? Number(form.max_sync_seconds.trim()) : null,
       max_requests_per_second: perSecond as number | null,
       max_concurrent_requests: concurrent as number,
       max_requests_per_sync: perSync as number | null,
+      error_detection: buildErrorDetection(form.error_detection),
+      ...authInput(form.auth),
     };
     input.pagination = buildPagination(form.pagination_type, form.pagination);
-    if (form.auth_type === "header") input.auth_header_name = form.auth_header_name;
-    if (form.auth_type === "query") input.auth_param_name = form.auth_param_name;
-    if (form.auth_type === "basic") input.auth_username = form.auth_username;
-    if (form.auth_type !== "none" && (!editing || form.api_key !== "")) input.api_key = form.api_key;
+    return input;
+  }
 
+  async function preview(): Promise<Preview> {
+    const input = buildInput();
+    if (!input || !onPreview) throw new Error("Correct the highlighted fields first.");
+    setError(null);
+    setFieldErrors({});
+    return onPreview(input);
+  }
+
+  function showPreviewErrors(apiError: ApiError): boolean {
+    setError(saveErrorSummary(apiError, shown).summary.replace("Not saved", "No preview"));
+    setFieldErrors(apiError.fieldErrors);
+    return true;
+  }
+
+  async function submit(event: FormEvent) {
+    event.preventDefault();
+    const input = buildInput();
+    if (!input) return;
     setSaving(true);
     setError(null);
     setFieldErrors({});
@@ -307,26 +314,6 @@ export function ConnectorForm({
             required
           />
         </Field>
-        {form.auth_type !== "none" ? (
-        <Field
-          label="API key"
-          htmlFor={id("api_key")}
-          errors={e.api_key}
-          hint={
-            editing && connector.has_api_key
-              ? `A key ending in …${connector.api_key_last4 || "????"} is stored. Leave empty to keep it.`
-              : "Stored encrypted; never shown again."
-          }
-        >
-          <input
-            id={id("api_key")}
-            type="password"
-            autoComplete="new-password"
-            value={form.api_key}
-            onChange={(ev) => set("api_key", ev.target.value)}
-          />
-        </Field>
-        ) : null}
         <Field label="Sync frequency" htmlFor={id("sync_frequency")} errors={e.sync_frequency}>
           <select id={id("sync_frequency")} value={form.sync_frequency} onChange={(ev) => set("sync_frequency", ev.target.value as SyncFrequency)}>
             {FREQUENCIES.map((f) => (
@@ -336,44 +323,15 @@ export function ConnectorForm({
             ))}
           </select>
         </Field>
-        <Field label="Authentication" htmlFor={id("auth_type")} errors={e.auth_type}>
-          <select id={id("auth_type")} value={form.auth_type} onChange={(ev) => set("auth_type", ev.target.value as AuthType)}>
-            {AUTH_TYPES.map((a) => (
-              <option key={a.value} value={a.value}>
-                {a.label}
-              </option>
-            ))}
-          </select>
-        </Field>
-        {form.auth_type === "header" ? (
-          <Field label="Header name" htmlFor={id("auth_header_name")} errors={e.auth_header_name} hint="e.g. X-API-Key">
-            <input id={id("auth_header_name")} value={form.auth_header_name} onChange={(ev) => set("auth_header_name", ev.target.value)} />
-          </Field>
-        ) : null}
-        {form.auth_type === "query" ? (
-          <Field label="Query parameter name" htmlFor={id("auth_param_name")} errors={e.auth_param_name} hint="e.g. api_key">
-            <input id={id("auth_param_name")} value={form.auth_param_name} onChange={(ev) => set("auth_param_name", ev.target.value)} />
-          </Field>
-        ) : null}
-        {form.auth_type === "basic" ? (
-          <Field label="Username" htmlFor={id("auth_username")} errors={e.auth_username} hint="The API key is the password.">
-            <input id={id("auth_username")} value={form.auth_username} onChange={(ev) => set("auth_username", ev.target.value)} />
-          </Field>
-        ) : null}
-        <Field label="Pagination" htmlFor={id("pagination")} errors={e.pagination}>
-          <select
-            id={id("pagination")}
-            value={form.pagination_type}
-            onChange={(ev) => setForm((current) => ({ ...current, pagination_type: ev.target.value as PaginationType, pagination: {} }))}
-          >
-            {PAGINATION_TYPES.map((p) => (
-              <option key={p.value} value={p.value}>
-                {p.label}
-              </option>
-            ))}
-          </select>
-        </Field>
-        <PaginationFields idPrefix={prefix} type={form.pagination_type} values={form.pagination} onChange={(values) => set("pagination", values)} />
+        <AuthFields idPrefix={prefix} values={form.auth} onChange={(auth) => set("auth", auth)} errors={e} connector={connector} />
+        <PaginationSection
+          idPrefix={prefix}
+          selectId={id("pagination")}
+          type={form.pagination_type}
+          values={form.pagination}
+          onChange={(type: PaginationType, values: PaginationValues) => setForm((current) => ({ ...current, pagination_type: type, pagination: values }))}
+          errors={e.pagination}
+        />
         <Field label="Records path" htmlFor={id("records_path_mode")} errors={e.records_path}>
           <select
             id={id("records_path_mode")}
@@ -443,8 +401,21 @@ export function ConnectorForm({
             Sync on its schedule
           </label>
         </Field>
-        <Field label="Max pages per sync" htmlFor={id("max_pages")} errors={e.max_pages} hint="Empty: no limit.">
+        <Field label="Max pages per sync" htmlFor={id("max_pages")} errors={e.max_pages} hint="Empty: the server's limit.">
           <input id={id("max_pages")} inputMode="numeric" value={form.max_pages} onChange={(ev) => set("max_pages", ev.target.value)} />
+        </Field>
+        <Field
+          label="Time budget per sync (seconds)"
+          htmlFor={id("max_sync_seconds")}
+          errors={e.max_sync_seconds}
+          hint="Empty: the server's limit. A run over budget stops and can be resumed."
+        >
+          <input
+            id={id("max_sync_seconds")}
+            inputMode="numeric"
+            value={form.max_sync_seconds}
+            onChange={(ev) => set("max_sync_seconds", ev.target.value)}
+          />
         </Field>
         <Field label="Incremental: cursor field" htmlFor={id("cursor_field")} errors={e.incremental} hint="e.g. updated_at; empty: fetch everything each time.">
           <input id={id("cursor_field")} value={form.cursor_field} onChange={(ev) => set("cursor_field", ev.target.value)} />
@@ -469,7 +440,28 @@ export function ConnectorForm({
             onChange={(ev) => set("transformation_rules", ev.target.value)}
           />
         </Field>
+        <ErrorDetectionFields idPrefix={prefix} values={form.error_detection} onChange={(values) => set("error_detection", values)} errors={e.error_detection} />
       </div>
+      {onPreview ? (
+        <PreviewPanel
+          run={preview}
+          onFieldErrors={showPreviewErrors}
+          onPinPagination={(config: { [key: string]: JsonValue }) => {
+            const { type, values } = paginationValuesOf(config);
+            setForm((current) => ({ ...current, pagination_type: type, pagination: values }));
+          }}
+          onPickPrimaryKey={(path) => {
+            set("primary_key", path);
+            announce(`Primary key set to ${path}.`);
+          }}
+          onPickCursor={(path) => {
+            set("cursor_field", path);
+            announce(`Incremental cursor set to ${path}.`);
+          }}
+          primaryKey={form.primary_key}
+          cursorField={form.cursor_field}
+        />
+      ) : null}
       <div className="actions">
         <button type="submit" className="btn btn-primary" disabled={saving}>
           {saving ? "Saving…" : editing ? "Save changes" : "Create connector"}

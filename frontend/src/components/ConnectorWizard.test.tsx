@@ -2,14 +2,20 @@ import { fireEvent, render, screen, within } from "@testing-library/react";
 import { describe, expect, it, vi } from "vitest";
 
 import { ApiError } from "../api/client";
-import type { ConnectorInput } from "../api/types";
-import { applyMappings, buildPagination } from "./connectorConfig";
+import type { ConnectorInput, Preview } from "../api/types";
+import { previewBody } from "../test/helpers";
+import { applyMappings, buildErrorDetection, buildPagination, errorDetectionValuesOf } from "./connectorConfig";
 import { ConnectorWizard } from "./ConnectorWizard";
 
-function renderWizard(onSubmit: (input: ConnectorInput) => Promise<void> = vi.fn(async () => {})) {
+function renderWizard(
+  onSubmit: (input: ConnectorInput) => Promise<void> = vi.fn(async () => {}),
+  onPreview: (input: ConnectorInput) => Promise<Preview> = vi.fn(async () => {
+    throw new Error("no preview in this test");
+  }),
+) {
   const onCancel = vi.fn();
-  render(<ConnectorWizard onSubmit={onSubmit} onCancel={onCancel} />);
-  return { onSubmit, onCancel };
+  render(<ConnectorWizard onSubmit={onSubmit} onCancel={onCancel} onPreview={onPreview} />);
+  return { onSubmit, onCancel, onPreview };
 }
 
 const next = () => fireEvent.click(screen.getByRole("button", { name: "Next" }));
@@ -32,12 +38,13 @@ describe("the new connector wizard", () => {
     expect(screen.getByText("2 fields need attention before the next step.")).toBeTruthy();
   });
 
-  it("shows the preview step as a placeholder that claims nothing", () => {
+  it("shows the preview step with its button and no data until asked", () => {
     renderWizard();
     fillFirstStep();
     next();
     expect(heading()).toBe("Step 2 of 4: Preview");
-    expect(screen.getByTestId("preview-placeholder").textContent).toContain("Not available yet.");
+    expect(screen.getByRole("button", { name: "Fetch a preview" })).toBeTruthy();
+    expect(screen.queryByTestId("preview-result")).toBeNull();
     expect(screen.getByRole("listitem", { current: "step" }).textContent).toContain("Preview");
   });
 
@@ -91,6 +98,7 @@ describe("the new connector wizard", () => {
       query_params: {},
       incremental: { cursor_field: "updated_at", param: "since" },
       max_pages: 40,
+      error_detection: {},
       sync_frequency: "HOURLY",
       is_active: true,
     });
@@ -157,7 +165,204 @@ describe("the new connector wizard", () => {
   });
 });
 
+describe("the wizard's authentication step", () => {
+  const labels = () => Array.from(document.querySelectorAll("form label, form .label-like")).map((label) => label.textContent?.trim());
+  it.each([
+    ["bearer", ["API key"], ["User name", "Header name", "Token URL"]],
+    ["header", ["Header name", "API key"], ["User name", "Query parameter name"]],
+    ["query", ["Query parameter name", "API key"], ["Header name", "User name"]],
+    ["basic", ["User name", "Password (API key)"], ["API key", "Password (optional)"]],
+    ["basic_key", ["API key (sent as the user name)", "Password (optional)"], ["User name", "Password (API key)"]],
+    ["oauth2", ["Token URL", "Client id", "Client secret", "Scopes", "Audience (optional)", "Client authentication"], ["API key", "User name"]],
+    ["none", [], ["API key", "User name", "Client secret", "Password (optional)"]],
+  ])("shows the fields of %s and only those", (style, shown, hidden) => {
+    renderWizard();
+    fireEvent.change(screen.getByLabelText("Authentication"), { target: { value: style } });
+    for (const label of shown) expect(screen.getByLabelText(label)).toBeTruthy();
+    for (const label of hidden) expect(labels()).not.toContain(label);
+  });
+
+  it("sends the OAuth2 client credentials settings and the secret", async () => {
+    const { onSubmit } = renderWizard();
+    fillFirstStep();
+    fireEvent.change(screen.getByLabelText("Authentication"), { target: { value: "oauth2" } });
+    fireEvent.change(screen.getByLabelText("Token URL"), { target: { value: "https://login.example.com/token" } });
+    fireEvent.change(screen.getByLabelText("Client id"), { target: { value: "app-1" } });
+    fireEvent.change(screen.getByLabelText("Client secret"), { target: { value: "s3cret" } });
+    fireEvent.change(screen.getByLabelText("Scopes"), { target: { value: "read write" } });
+    fireEvent.change(screen.getByLabelText("Client authentication"), { target: { value: "client_secret_post" } });
+    next();
+    next();
+    next();
+    fireEvent.click(screen.getByRole("button", { name: "Create connector" }));
+    await vi.waitFor(() => expect(onSubmit).toHaveBeenCalled());
+    const sent = (onSubmit as ReturnType<typeof vi.fn>).mock.calls[0]![0] as ConnectorInput;
+    expect(sent).toMatchObject({
+      auth_type: "oauth2",
+      oauth_token_url: "https://login.example.com/token",
+      oauth_client_id: "app-1",
+      oauth_client_secret: "s3cret",
+      oauth_scopes: "read write",
+      oauth_audience: "",
+      oauth_client_auth: "client_secret_post",
+    });
+    expect("api_key" in sent).toBe(false);
+  });
+
+  it("sends the key as the Basic user name with an optional password, and a Basic user name with the key", async () => {
+    const { onSubmit } = renderWizard();
+    fillFirstStep();
+    fireEvent.change(screen.getByLabelText("Authentication"), { target: { value: "basic_key" } });
+    fireEvent.change(screen.getByLabelText("API key (sent as the user name)"), { target: { value: "sk_test_1" } });
+    next();
+    next();
+    next();
+    fireEvent.click(screen.getByRole("button", { name: "Create connector" }));
+    await vi.waitFor(() => expect(onSubmit).toHaveBeenCalled());
+    const sent = (onSubmit as ReturnType<typeof vi.fn>).mock.calls[0]![0] as ConnectorInput;
+    expect(sent.auth_type).toBe("basic_key");
+    expect(sent.api_key).toBe("sk_test_1");
+    expect("auth_password" in sent).toBe(false); // empty: not sent, the API's default (no password)
+    expect("auth_username" in sent).toBe(false);
+  });
+});
+
+describe("the wizard's preview step", () => {
+  function toPreview(onPreview: (input: ConnectorInput) => Promise<Preview>) {
+    const result = renderWizard(undefined, onPreview);
+    fillFirstStep();
+    fireEvent.change(screen.getByLabelText("API key"), { target: { value: "k-1" } });
+    next();
+    fireEvent.click(screen.getByRole("button", { name: "Fetch a preview" }));
+    return result;
+  }
+
+  it("shows the detected pagination, the warnings, the fields and the records raw and transformed", async () => {
+    const onPreview = vi.fn(async (_input: ConnectorInput) => previewBody());
+    toPreview(onPreview);
+    const result = await screen.findByTestId("preview-result");
+    expect(onPreview.mock.calls[0]![0]).toMatchObject({ name: "Billing", api_endpoint: "https://api.example.com/invoices", api_key: "k-1", auth_type: "bearer" });
+    expect(within(screen.getByTestId("preview-warnings")).getByText(/full_name' is in no sample record/)).toBeTruthy();
+    expect(within(result).getByTestId("preview-pagination").textContent).toContain("page (detected): page (parameter 'page').");
+    expect(within(result).getByText("Why: The body reports page numbers or a page count.")).toBeTruthy();
+    const records = within(result).getByRole("region", { name: "Sample records, raw and transformed" });
+    const rows = within(records).getAllByRole("row");
+    expect(rows).toHaveLength(3);
+    expect(rows[1]!.textContent).toContain("Ada");
+    expect(rows[1]!.textContent).toContain("full_name");
+    expect(rows[2]!.textContent).toContain("Quarantined: required field 'email' is missing");
+    const fields = within(result).getByRole("region", { name: "Fields of the sample" });
+    expect(within(fields).getByText("address.city").closest("tr")!.textContent).toContain("Lyon · Oslo");
+    expect(within(result).getAllByText("Raw JSON", { selector: "summary" })).toHaveLength(2);
+    await vi.waitFor(() => expect(document.activeElement?.textContent).toBe("50 records in 2 pages (8 ms)"));
+  });
+
+  it("shows an upstream failure (ok: false) clearly", async () => {
+    toPreview(vi.fn(async () => previewBody({ ok: false, error: "HTTP 401 from the API: invalid token", status_code: 401, pagination: null, records: [], fields: [], warnings: [] })));
+    const error = await screen.findByTestId("preview-error");
+    expect(error.textContent).toContain("The API could not be read");
+    expect(error.textContent).toContain("HTTP 401 from the API: invalid token (HTTP 401)");
+    expect(screen.queryByTestId("preview-result")).toBeNull();
+  });
+
+  it("sends a refused field back to its step and focuses it", async () => {
+    toPreview(
+      vi.fn(async () => {
+        throw new ApiError(400, "api_endpoint: Private addresses are not allowed.", {
+          detail: "api_endpoint: Private addresses are not allowed.",
+          errors: { api_endpoint: ["Private addresses are not allowed."] },
+        });
+      }),
+    );
+    expect(await screen.findByText("Private addresses are not allowed.")).toBeTruthy();
+    expect(heading()).toBe("Step 1 of 4: Endpoint and authentication");
+    await vi.waitFor(() => expect(document.activeElement).toBe(screen.getByLabelText("API endpoint")));
+  });
+
+  it("pins the detected pagination and picks the primary key and the cursor into the form", async () => {
+    const { onSubmit } = toPreview(vi.fn(async () => previewBody()));
+    await screen.findByTestId("preview-result");
+    fireEvent.click(screen.getByRole("button", { name: "Pin this pagination" }));
+    expect(screen.getByText("Pinned into the form.")).toBeTruthy();
+    fireEvent.click(screen.getByRole("button", { name: "Use as primary key: email" }));
+    fireEvent.click(screen.getByRole("button", { name: "Use as cursor: updated_at" }));
+    fireEvent.click(screen.getByRole("button", { name: "Use this records path" }));
+    next();
+    expect((screen.getByLabelText("Primary key") as HTMLInputElement).value).toBe("email");
+    expect((screen.getByLabelText("Path to the records") as HTMLInputElement).value).toBe("data");
+    next();
+    expect((screen.getByLabelText("Pagination") as HTMLSelectElement).value).toBe("page");
+    expect((screen.getByLabelText("Page parameter") as HTMLInputElement).value).toBe("page");
+    expect((screen.getByLabelText("Incremental: cursor field") as HTMLInputElement).value).toBe("updated_at");
+    fireEvent.click(screen.getByRole("button", { name: "Create connector" }));
+    await vi.waitFor(() => expect(onSubmit).toHaveBeenCalled());
+    const sent = (onSubmit as ReturnType<typeof vi.fn>).mock.calls[0]![0] as ConnectorInput;
+    expect(sent.pagination).toEqual({ type: "page", page_param: "page", start_page: 1 });
+    expect(sent.primary_key).toBe("email");
+    expect(sent.records_path).toBe("data");
+  });
+});
+
+describe("the wizard's pagination and error detection fields", () => {
+  it("offers every cursor key as a field (Stripe-style last record) and sends them typed", async () => {
+    const { onSubmit } = renderWizard();
+    fillFirstStep();
+    next();
+    next();
+    next();
+    fireEvent.change(screen.getByLabelText("Pagination"), { target: { value: "cursor" } });
+    fireEvent.change(screen.getByLabelText("Cursor comes from"), { target: { value: "last_record" } });
+    fireEvent.change(screen.getByLabelText("Last record's cursor field"), { target: { value: "id" } });
+    fireEvent.change(screen.getByLabelText("Cursor parameter"), { target: { value: "starting_after" } });
+    fireEvent.change(screen.getByLabelText("More-pages flag field"), { target: { value: "has_more" } });
+    fireEvent.change(screen.getByLabelText("Page size"), { target: { value: "100" } });
+    fireEvent.change(screen.getByLabelText("Page size parameter"), { target: { value: "limit" } });
+    fireEvent.change(screen.getByLabelText("Success field"), { target: { value: "status" } });
+    fireEvent.change(screen.getByLabelText("Success value"), { target: { value: "OK" } });
+    fireEvent.click(screen.getByRole("button", { name: "Create connector" }));
+    await vi.waitFor(() => expect(onSubmit).toHaveBeenCalled());
+    const sent = (onSubmit as ReturnType<typeof vi.fn>).mock.calls[0]![0] as ConnectorInput;
+    expect(sent.pagination).toEqual({
+      type: "cursor",
+      cursor_from: "last_record",
+      cursor_field: "id",
+      cursor_param: "starting_after",
+      has_more_path: "has_more",
+      page_size: 100,
+      size_param: "limit",
+    });
+    expect(sent.error_detection).toEqual({ success_path: "status", success_value: "OK" });
+  });
+
+  it("fills the fields from pagination JSON under Advanced and refuses JSON that is not an object", () => {
+    renderWizard();
+    fillFirstStep();
+    next();
+    next();
+    next();
+    const json = screen.getByLabelText("Pagination (JSON)");
+    fireEvent.change(json, { target: { value: "[1]" } });
+    fireEvent.click(screen.getByRole("button", { name: "Apply the JSON" }));
+    expect(screen.getByText(/Not applied: the pagination must be a JSON object/)).toBeTruthy();
+    fireEvent.change(json, { target: { value: '{"type": "next_url", "next_url_path": "@odata\\\\.nextLink"}' } });
+    fireEvent.click(screen.getByRole("button", { name: "Apply the JSON" }));
+    expect((screen.getByLabelText("Pagination") as HTMLSelectElement).value).toBe("next_url");
+    expect((screen.getByLabelText("Next URL field") as HTMLInputElement).value).toBe("@odata\\.nextLink"); // one backslash: the path syntax's escaped dot
+  });
+});
+
 describe("the connector settings helpers", () => {
+  it("reads and builds error detection: {} for the built-in rules, JSON booleans and numbers as such", () => {
+    expect(buildErrorDetection(errorDetectionValuesOf({}))).toEqual({});
+    expect(buildErrorDetection({ error_path: " result.error ", success_path: "ok", success_value: "true", auto: false })).toEqual({
+      error_path: "result.error",
+      success_path: "ok",
+      success_value: true,
+      auto: false,
+    });
+    expect(errorDetectionValuesOf({ success_path: "code", success_value: 0 })).toEqual({ error_path: "", success_path: "code", success_value: "0", auto: true });
+  });
+
   it("keeps only the pagination keys of the chosen style, numbers as numbers", () => {
     expect(buildPagination("cursor", { cursor_param: " c ", page_size: "10", page_param: "p", limit: "5" })).toEqual({
       type: "cursor",

@@ -1,38 +1,29 @@
 import { useEffect, useRef, useState, type FormEvent } from "react";
 
 import { ApiError } from "../api/client";
-import type { AuthType, ConnectorInput, JsonValue, PaginationType, SyncFrequency } from "../api/types";
+import type { ConnectorInput, JsonValue, PaginationType, Preview, SyncFrequency } from "../api/types";
 import { useAnnounce } from "../announce";
 import { ErrorBanner } from "./common";
+import { AUTH_FIELDS, AuthFields, authInput, initialAuth, type AuthValues } from "./AuthFields";
 import {
   applyMappings,
+  buildErrorDetection,
   buildPagination,
+  errorDetectionValuesOf,
   objectOf,
+  paginationValuesOf,
   recordsPathOf,
   TEMPLATES,
+  type ErrorDetectionValues,
   type KeyValue,
   type PaginationValues,
 } from "./connectorConfig";
-import { Field, KeyValueEditor, PaginationFields } from "./fields";
+import { Field, KeyValueEditor } from "./fields";
+import { PreviewPanel } from "./PreviewPanel";
+import { ErrorDetectionFields, PaginationSection } from "./requestFields";
 import { saveErrorSummary } from "./formErrors";
 import { prettyJson } from "../format";
 
-export const AUTH_TYPES: { value: AuthType; label: string }[] = [
-  { value: "bearer", label: "Bearer token" },
-  { value: "header", label: "Custom header" },
-  { value: "query", label: "Query parameter" },
-  { value: "basic", label: "HTTP Basic (username + key)" },
-  { value: "none", label: "No authentication" },
-];
-export const PAGINATION_TYPES: { value: PaginationType; label: string }[] = [
-  { value: "auto", label: "Detect automatically" },
-  { value: "none", label: "None (one page)" },
-  { value: "page", label: "Page number" },
-  { value: "offset", label: "Offset / limit" },
-  { value: "cursor", label: "Cursor" },
-  { value: "next_url", label: "Next URL in the body" },
-  { value: "link_header", label: "Link header" },
-];
 export const FREQUENCIES: SyncFrequency[] = ["MANUAL", "HOURLY", "DAILY", "WEEKLY"];
 
 export const STEPS = ["Endpoint and authentication", "Preview", "Records and transformation", "Requests and schedule"] as const;
@@ -41,11 +32,7 @@ export const STEPS = ["Endpoint and authentication", "Preview", "Records and tra
 const STEP_OF_FIELD: Record<string, number> = {
   name: 0,
   api_endpoint: 0,
-  api_key: 0,
-  auth_type: 0,
-  auth_header_name: 0,
-  auth_param_name: 0,
-  auth_username: 0,
+  ...Object.fromEntries(AUTH_FIELDS.map((field) => [field, 0])),
   records_path: 2,
   primary_key: 2,
   transformation_rules: 2,
@@ -54,6 +41,7 @@ const STEP_OF_FIELD: Record<string, number> = {
   query_params: 3,
   incremental: 3,
   max_pages: 3,
+  error_detection: 3,
   sync_frequency: 3,
   is_active: 3,
 };
@@ -62,11 +50,7 @@ const SHOWN = new Set(Object.keys(STEP_OF_FIELD));
 interface WizardState {
   name: string;
   api_endpoint: string;
-  api_key: string;
-  auth_type: AuthType;
-  auth_header_name: string;
-  auth_param_name: string;
-  auth_username: string;
+  auth: AuthValues;
   records_path_mode: "detect" | "root" | "path";
   records_path: string;
   primary_key: string;
@@ -76,6 +60,7 @@ interface WizardState {
   sample: string;
   pagination_type: PaginationType;
   pagination: PaginationValues;
+  error_detection: ErrorDetectionValues;
   headers: KeyValue[];
   query: KeyValue[];
   cursor_field: string;
@@ -88,11 +73,7 @@ interface WizardState {
 const INITIAL: WizardState = {
   name: "",
   api_endpoint: "",
-  api_key: "",
-  auth_type: "bearer",
-  auth_header_name: "X-API-Key",
-  auth_param_name: "api_key",
-  auth_username: "",
+  auth: initialAuth(undefined, { auth_header_name: "X-API-Key", auth_param_name: "api_key" }),
   records_path_mode: "detect",
   records_path: "",
   primary_key: "id",
@@ -102,6 +83,7 @@ const INITIAL: WizardState = {
   sample: "",
   pagination_type: "auto",
   pagination: {},
+  error_detection: errorDetectionValuesOf({}),
   headers: [],
   query: [],
   cursor_field: "",
@@ -117,7 +99,15 @@ const INITIAL: WizardState = {
  * fields, headers, query parameters, incremental cursor, max pages). Templates fill the settings
  * of common API styles; the transformation rules stay editable as JSON under "Advanced".
  */
-export function ConnectorWizard({ onSubmit, onCancel }: { onSubmit: (input: ConnectorInput) => Promise<void>; onCancel: () => void }) {
+export function ConnectorWizard({
+  onSubmit,
+  onCancel,
+  onPreview,
+}: {
+  onSubmit: (input: ConnectorInput) => Promise<void>;
+  onCancel: () => void;
+  onPreview: (input: ConnectorInput) => Promise<Preview>;
+}) {
   const [state, setState] = useState<WizardState>(INITIAL);
   const [step, setStep] = useState(0);
   const [errors, setErrors] = useState<Record<string, string[]>>({});
@@ -148,9 +138,12 @@ export function ConnectorWizard({ onSubmit, onCancel }: { onSubmit: (input: Conn
     if (!template) return;
     setState((current) => ({
       ...current,
-      auth_type: template.auth_type,
-      auth_header_name: template.auth_header_name ?? current.auth_header_name,
-      auth_param_name: template.auth_param_name ?? current.auth_param_name,
+      auth: {
+        ...current.auth,
+        auth_type: template.auth_type,
+        auth_header_name: template.auth_header_name ?? current.auth.auth_header_name,
+        auth_param_name: template.auth_param_name ?? current.auth.auth_param_name,
+      },
       pagination_type: template.pagination_type,
       pagination: { ...template.pagination },
       records_path_mode: template.records_path_mode,
@@ -206,7 +199,7 @@ export function ConnectorWizard({ onSubmit, onCancel }: { onSubmit: (input: Conn
     const result: ConnectorInput = {
       name: state.name.trim(),
       api_endpoint: state.api_endpoint.trim(),
-      auth_type: state.auth_type,
+      ...authInput(state.auth),
       records_path: recordsPathOf(state.records_path_mode, state.records_path),
       primary_key: state.primary_key,
       transformation_rules: rules(),
@@ -215,14 +208,41 @@ export function ConnectorWizard({ onSubmit, onCancel }: { onSubmit: (input: Conn
       query_params: objectOf(state.query),
       incremental: state.cursor_field.trim() || state.cursor_param.trim() ? { cursor_field: state.cursor_field.trim(), param: state.cursor_param.trim() } : {},
       max_pages: state.max_pages.trim() ? Number(state.max_pages.trim()) : null,
+      error_detection: buildErrorDetection(state.error_detection),
       sync_frequency: state.sync_frequency,
       is_active: state.is_active,
     };
-    if (state.auth_type !== "none") result.api_key = state.api_key;
-    if (state.auth_type === "header") result.auth_header_name = state.auth_header_name;
-    if (state.auth_type === "query") result.auth_param_name = state.auth_param_name;
-    if (state.auth_type === "basic") result.auth_username = state.auth_username;
     return result;
+  }
+
+  /** The preview's body: the configuration as it stands (rules that do not parse yet are left out). */
+  function previewInput(): ConnectorInput {
+    let transformation_rules: JsonValue = {};
+    try {
+      transformation_rules = rules();
+    } catch {
+      transformation_rules = {};
+    }
+    const { name, sync_frequency, is_active, ...rest } = { ...input(), transformation_rules };
+    void sync_frequency;
+    void is_active;
+    return name ? { ...rest, name } : rest;
+  }
+
+  /** The API refused the preview naming fields: show them on their step, as a save would. */
+  function showFieldErrors(error: ApiError): boolean {
+    const steps = Object.keys(error.fieldErrors).map((field) => STEP_OF_FIELD[field]).filter((value) => value !== undefined);
+    if (!steps.length) return false;
+    setErrors(error.fieldErrors);
+    setBanner(saveErrorSummary(error, SHOWN).summary.replace("Not saved", "No preview"));
+    focusInvalid.current = true;
+    setStep(Math.min(...steps));
+    return true;
+  }
+
+  function pinPagination(config: { [key: string]: JsonValue }) {
+    const { type, values } = paginationValuesOf(config);
+    setState((current) => ({ ...current, pagination_type: type, pagination: values }));
   }
 
   async function submit(event: FormEvent) {
@@ -312,45 +332,30 @@ export function ConnectorWizard({ onSubmit, onCancel }: { onSubmit: (input: Conn
           <Field label="API endpoint" htmlFor={id("api_endpoint")} errors={e.api_endpoint} hint="e.g. https://api.example.com/v1/customers">
             <input id={id("api_endpoint")} type="url" value={state.api_endpoint} onChange={(ev) => set("api_endpoint", ev.target.value)} />
           </Field>
-          <Field label="Authentication" htmlFor={id("auth_type")} errors={e.auth_type}>
-            <select id={id("auth_type")} value={state.auth_type} onChange={(ev) => set("auth_type", ev.target.value as AuthType)}>
-              {AUTH_TYPES.map((a) => (
-                <option key={a.value} value={a.value}>
-                  {a.label}
-                </option>
-              ))}
-            </select>
-          </Field>
-          {state.auth_type !== "none" ? (
-            <Field label={state.auth_type === "basic" ? "Password (API key)" : "API key"} htmlFor={id("api_key")} errors={e.api_key} hint="Stored encrypted; never shown again.">
-              <input id={id("api_key")} type="password" autoComplete="new-password" value={state.api_key} onChange={(ev) => set("api_key", ev.target.value)} />
-            </Field>
-          ) : null}
-          {state.auth_type === "header" ? (
-            <Field label="Header name" htmlFor={id("auth_header_name")} errors={e.auth_header_name}>
-              <input id={id("auth_header_name")} value={state.auth_header_name} onChange={(ev) => set("auth_header_name", ev.target.value)} />
-            </Field>
-          ) : null}
-          {state.auth_type === "query" ? (
-            <Field label="Query parameter name" htmlFor={id("auth_param_name")} errors={e.auth_param_name}>
-              <input id={id("auth_param_name")} value={state.auth_param_name} onChange={(ev) => set("auth_param_name", ev.target.value)} />
-            </Field>
-          ) : null}
-          {state.auth_type === "basic" ? (
-            <Field label="Username" htmlFor={id("auth_username")} errors={e.auth_username}>
-              <input id={id("auth_username")} value={state.auth_username} onChange={(ev) => set("auth_username", ev.target.value)} />
-            </Field>
-          ) : null}
+          <AuthFields idPrefix="wizard" values={state.auth} onChange={(auth) => set("auth", auth)} errors={e} />
         </div>
       ) : null}
 
       {step === 1 ? (
-        <div className="placeholder" data-testid="preview-placeholder">
-          <p>
-            <strong>Not available yet.</strong> A preview of the first records and of the detected pagination will show here once
-            the preview endpoint exists. Until then, create the connector and use <em>Test connection</em> on its page.
-          </p>
-        </div>
+        <PreviewPanel
+          run={(): Promise<Preview> => onPreview(previewInput())}
+          onFieldErrors={showFieldErrors}
+          onPinPagination={pinPagination}
+          onPickPrimaryKey={(path) => {
+            set("primary_key", path);
+            announce(`Primary key set to ${path}.`);
+          }}
+          onPickCursor={(path) => {
+            set("cursor_field", path);
+            announce(`Incremental cursor set to ${path}.`);
+          }}
+          onUseRecordsPath={(path) => {
+            setState((current) => ({ ...current, records_path_mode: path === "" ? "root" : "path", records_path: path }));
+            announce("Records path set.");
+          }}
+          primaryKey={state.primary_key}
+          cursorField={state.cursor_field}
+        />
       ) : null}
 
       {step === 2 ? (
@@ -412,20 +417,14 @@ export function ConnectorWizard({ onSubmit, onCancel }: { onSubmit: (input: Conn
 
       {step === 3 ? (
         <div className="form-grid">
-          <Field label="Pagination" htmlFor={id("pagination_type")} errors={e.pagination}>
-            <select
-              id={id("pagination_type")}
-              value={state.pagination_type}
-              onChange={(ev) => setState((current) => ({ ...current, pagination_type: ev.target.value as PaginationType, pagination: {} }))}
-            >
-              {PAGINATION_TYPES.map((p) => (
-                <option key={p.value} value={p.value}>
-                  {p.label}
-                </option>
-              ))}
-            </select>
-          </Field>
-          <PaginationFields idPrefix="wizard" type={state.pagination_type} values={state.pagination} onChange={(values) => set("pagination", values)} />
+          <PaginationSection
+            idPrefix="wizard"
+            selectId={id("pagination_type")}
+            type={state.pagination_type}
+            values={state.pagination}
+            onChange={(type, values) => setState((current) => ({ ...current, pagination_type: type, pagination: values }))}
+            errors={e.pagination}
+          />
           <Field label="Max pages per sync" htmlFor={id("max_pages")} errors={e.max_pages} hint="Empty: no limit.">
             <input id={id("max_pages")} inputMode="numeric" value={state.max_pages} onChange={(ev) => set("max_pages", ev.target.value)} />
           </Field>
@@ -453,6 +452,7 @@ export function ConnectorWizard({ onSubmit, onCancel }: { onSubmit: (input: Conn
               Active: sync on this schedule
             </label>
           </div>
+          <ErrorDetectionFields idPrefix="wizard" values={state.error_detection} onChange={(values) => set("error_detection", values)} errors={e.error_detection} />
         </div>
       ) : null}
 

@@ -8,8 +8,19 @@ export interface KeyValue {
   value: string;
 }
 
-/** Pagination keys per type, as `validate_pagination_config` (services/pagination.py) accepts them. */
-export const PAGINATION_KEYS: Record<PaginationType, { key: string; label: string; kind: "text" | "int" | "bool"; hint?: string }[]> = {
+export interface PaginationKeySpec {
+  key: string;
+  label: string;
+  kind: "text" | "int" | "bool" | "choice";
+  hint?: string;
+  choices?: { value: string; label: string }[];
+}
+
+const HAS_MORE = { key: "has_more_path", label: "More-pages flag field", kind: "text", hint: "e.g. has_more (default: has_more, more, …)" } as const;
+
+/** Pagination keys per type, as `validate_pagination_config` (services/pagination.py) accepts them
+ * (the API schema's `Pagination` oneOf; pagination.test.ts checks the two agree). */
+export const PAGINATION_KEYS: Record<PaginationType, PaginationKeySpec[]> = {
   auto: [
     { key: "page_size", label: "Page size", kind: "int" },
     { key: "size_param", label: "Page size parameter", kind: "text", hint: "e.g. per_page (needs a page size)" },
@@ -22,6 +33,7 @@ export const PAGINATION_KEYS: Record<PaginationType, { key: string; label: strin
     { key: "size_param", label: "Page size parameter", kind: "text", hint: "e.g. per_page" },
     { key: "total_pages_path", label: "Total pages field", kind: "text", hint: "e.g. meta.total_pages" },
     { key: "total_path", label: "Total records field", kind: "text", hint: "e.g. meta.total" },
+    HAS_MORE,
     { key: "stop_on_short_page", label: "Stop on a short page", kind: "bool" },
   ],
   offset: [
@@ -29,17 +41,31 @@ export const PAGINATION_KEYS: Record<PaginationType, { key: string; label: strin
     { key: "limit_param", label: "Limit parameter", kind: "text", hint: "default: limit" },
     { key: "limit", label: "Limit (page size)", kind: "int" },
     { key: "start_offset", label: "First offset", kind: "int" },
-    { key: "total_path", label: "Total records field", kind: "text" },
+    { key: "total_path", label: "Total records field", kind: "text", hint: "e.g. total" },
+    HAS_MORE,
     { key: "stop_on_short_page", label: "Stop on a short page", kind: "bool" },
   ],
   cursor: [
     { key: "cursor_param", label: "Cursor parameter", kind: "text", hint: "e.g. cursor" },
-    { key: "cursor_path", label: "Next cursor field", kind: "text", hint: "e.g. meta.next_cursor" },
+    {
+      key: "cursor_from",
+      label: "Cursor comes from",
+      kind: "choice",
+      choices: [
+        { value: "", label: "Default (the body)" },
+        { value: "body", label: "A token in the body" },
+        { value: "last_record", label: "The last record's field (Stripe-style)" },
+      ],
+    },
+    { key: "cursor_path", label: "Next cursor field", kind: "text", hint: "e.g. meta.next_cursor (detected when empty)" },
+    { key: "cursor_field", label: "Last record's cursor field", kind: "text", hint: "with “the last record”: default id" },
+    HAS_MORE,
     { key: "page_size", label: "Page size", kind: "int" },
     { key: "size_param", label: "Page size parameter", kind: "text" },
   ],
   next_url: [
-    { key: "next_url_path", label: "Next URL field", kind: "text", hint: "e.g. links.next" },
+    { key: "next_url_path", label: "Next URL field", kind: "text", hint: "e.g. links.next or @odata\\.nextLink (detected when empty)" },
+    HAS_MORE,
     { key: "page_size", label: "Page size", kind: "int" },
     { key: "size_param", label: "Page size parameter", kind: "text" },
   ],
@@ -71,7 +97,8 @@ export function buildPagination(type: PaginationType, values: PaginationValues):
   for (const spec of PAGINATION_KEYS[type]) {
     const value = values[spec.key];
     if (spec.kind === "bool") {
-      if (value === true) out[spec.key] = true;
+      // stop_on_short_page defaults to true on the server: send it either way once the user set it.
+      if (typeof value === "boolean") out[spec.key] = value;
       continue;
     }
     if (typeof value !== "string" || value.trim() === "") continue;
@@ -184,4 +211,37 @@ export const TEMPLATES: ConnectorTemplate[] = [
 
 export function recordsPathOf(mode: "detect" | "root" | "path", path: string): ConnectorInput["records_path"] {
   return mode === "detect" ? null : mode === "root" ? "" : path;
+}
+
+/** `error_detection` as form values: paths, the success value, and the built-in rules on / off. */
+export interface ErrorDetectionValues {
+  error_path: string;
+  success_path: string;
+  success_value: string;
+  auto: boolean;
+}
+
+export function errorDetectionValuesOf(value: JsonValue | undefined): ErrorDetectionValues {
+  const out: ErrorDetectionValues = { error_path: "", success_path: "", success_value: "", auto: true };
+  if (value && typeof value === "object" && !Array.isArray(value)) {
+    if (typeof value.error_path === "string") out.error_path = value.error_path;
+    if (typeof value.success_path === "string") out.success_path = value.success_path;
+    if (value.success_value !== undefined && value.success_value !== null) {
+      out.success_value = typeof value.success_value === "string" ? value.success_value : JSON.stringify(value.success_value);
+    }
+    if (value.auto === false) out.auto = false;
+  }
+  return out;
+}
+
+/** The `error_detection` object to send ({} = the built-in rules). The success value is sent as
+ * typed, except `true` / `false` and numbers, which are JSON (an API answering {"ok": true}). */
+export function buildErrorDetection(values: ErrorDetectionValues): { [key: string]: JsonValue } {
+  const out: { [key: string]: JsonValue } = {};
+  if (values.error_path.trim()) out.error_path = values.error_path.trim();
+  if (values.success_path.trim()) out.success_path = values.success_path.trim();
+  const raw = values.success_value.trim();
+  if (raw) out.success_value = raw === "true" ? true : raw === "false" ? false : /^-?\d+(\.\d+)?$/.test(raw) ? Number(raw) : raw;
+  if (!values.auto) out.auto = false;
+  return out;
 }

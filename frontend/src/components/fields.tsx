@@ -129,12 +129,25 @@ export function PaginationFields({
                 <input
                   id={id}
                   type="checkbox"
-                  checked={values[spec.key] === true}
+                  checked={values[spec.key] !== false}
                   onChange={(e) => onChange({ ...values, [spec.key]: e.target.checked })}
                 />
                 Stop when a page has fewer records than the page size
               </label>
             </div>
+          );
+        }
+        if (spec.kind === "choice") {
+          return (
+            <Field key={spec.key} label={spec.label} htmlFor={id} hint={spec.hint}>
+              <select id={id} value={typeof values[spec.key] === "string" ? (values[spec.key] as string) : ""} onChange={(e) => onChange({ ...values, [spec.key]: e.target.value })}>
+                {(spec.choices ?? []).map((choice) => (
+                  <option key={choice.value} value={choice.value}>
+                    {choice.label}
+                  </option>
+                ))}
+              </select>
+            </Field>
           );
         }
         return (

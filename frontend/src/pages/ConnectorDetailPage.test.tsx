@@ -1,7 +1,7 @@
 import { fireEvent, screen, within } from "@testing-library/react";
 import { describe, expect, it, vi } from "vitest";
 
-import { connector, emptyPage, fakeFetch, renderAs, syncLog, type FakeCall } from "../test/helpers";
+import { connector, emptyPage, fakeFetch, previewBody, renderAs, syncLog, type FakeCall } from "../test/helpers";
 import { ConnectorDetailPage } from "./ConnectorDetailPage";
 
 function api(overrides: (call: FakeCall) => { status?: number; body?: unknown } | null = () => null) {
@@ -111,7 +111,8 @@ describe("the connector page", () => {
     });
     renderPage("editor");
     fireEvent.click(await screen.findByRole("button", { name: "Edit" }));
-    expect(screen.getByText("A key ending in …9xyz is stored. Leave empty to keep it.")).toBeTruthy();
+    expect(screen.getByRole("group", { name: "API key Set (…9xyz)" })).toBeTruthy();
+    expect(screen.getByRole("button", { name: "Replace API key" })).toBeTruthy();
     fireEvent.change(screen.getByLabelText("Name"), { target: { value: "Renamed" } });
     fireEvent.click(screen.getByRole("button", { name: "Save changes" }));
     await screen.findByRole("button", { name: "Edit" });
@@ -162,9 +163,95 @@ describe("the connector page", () => {
     renderPage("editor");
     fireEvent.click(await screen.findByRole("button", { name: "Edit" }));
     const form = screen.getByRole("form", { name: "Edit connector" });
-    expect(within(form).getByLabelText("API key")).toBeTruthy();
+    expect(within(form).getByRole("group", { name: /^API key/ })).toBeTruthy();
     fireEvent.change(within(form).getByLabelText("Authentication"), { target: { value: "none" } });
-    expect(within(form).queryByLabelText("API key")).toBeNull();
+    expect(within(form).queryByRole("group", { name: /^API key/ })).toBeNull();
+    expect(within(form).queryByText(/API key/)).toBeNull();
+  });
+
+  it("edits a basic connector without sending its user name, and clears it only when asked", async () => {
+    const basic = connector({ auth_type: "basic", has_auth_username: true });
+    const calls = api((call) => (call.url === "/api/demo-extension/connectors/7/" ? { body: basic } : null));
+    renderPage("editor");
+    fireEvent.click(await screen.findByRole("button", { name: "Edit" }));
+    const form = screen.getByRole("form", { name: "Edit connector" });
+    expect(within(form).getByRole("group", { name: "User name Set" })).toBeTruthy();
+    fireEvent.change(within(form).getByLabelText("Name"), { target: { value: "Renamed" } });
+    fireEvent.click(within(form).getByRole("button", { name: "Save changes" }));
+    await screen.findByRole("button", { name: "Edit" });
+    const first = calls.filter((c) => c.method === "PATCH")[0]!.body as Record<string, unknown>;
+    expect(first.auth_type).toBe("basic");
+    expect("auth_username" in first).toBe(false);
+    expect("api_key" in first).toBe(false);
+
+    fireEvent.click(screen.getByRole("button", { name: "Edit" }));
+    const again = screen.getByRole("form", { name: "Edit connector" });
+    fireEvent.click(within(again).getByRole("button", { name: "Clear User name" }));
+    expect(within(again).getByText("Will be removed when you save.")).toBeTruthy();
+    fireEvent.click(within(again).getByRole("button", { name: "Save changes" }));
+    await screen.findByRole("button", { name: "Edit" });
+    const second = calls.filter((c) => c.method === "PATCH")[1]!.body as Record<string, unknown>;
+    expect(second.auth_username).toBe("");
+  });
+
+  it("shows the API's demand for the credentials again on the field, with an input to type it", async () => {
+    api((call) =>
+      call.method === "PATCH"
+        ? {
+            status: 400,
+            body: {
+              detail: "api_key: Changing api_endpoint origin sends the credentials elsewhere: send api_key again (or an empty string to remove it).",
+              errors: { api_key: ["Changing api_endpoint origin sends the credentials elsewhere: send api_key again (or an empty string to remove it)."] },
+            },
+          }
+        : null,
+    );
+    renderPage("admin");
+    fireEvent.click(await screen.findByRole("button", { name: "Edit" }));
+    const form = screen.getByRole("form", { name: "Edit connector" });
+    fireEvent.change(within(form).getByLabelText("API endpoint"), { target: { value: "https://elsewhere.example.com/customers" } });
+    fireEvent.click(within(form).getByRole("button", { name: "Save changes" }));
+    await vi.waitFor(() => expect(document.getElementById("edit-7-api_key")).toBeTruthy());
+    const key = document.getElementById("edit-7-api_key")!;
+    expect(key.getAttribute("aria-invalid")).toBe("true");
+    expect(document.getElementById(key.getAttribute("aria-describedby")!.split(" ").pop()!)?.textContent).toContain("send api_key again");
+    await vi.waitFor(() => expect(document.activeElement).toBe(key));
+  });
+
+  it("shows a 403 for a move of the credentials as the form's banner", async () => {
+    api((call) =>
+      call.method === "PATCH"
+        ? { status: 403, body: { detail: "Changing auth_type of a connector with stored credentials needs the 'admin' role: the credentials would go to a new destination." } }
+        : null,
+    );
+    renderPage("editor");
+    fireEvent.click(await screen.findByRole("button", { name: "Edit" }));
+    const form = screen.getByRole("form", { name: "Edit connector" });
+    fireEvent.change(within(form).getByLabelText("Authentication"), { target: { value: "header" } });
+    fireEvent.click(within(form).getByRole("button", { name: "Save changes" }));
+    expect((await within(form).findByRole("alert")).textContent).toContain("needs the 'admin' role");
+  });
+
+  it("previews the form's changes on the saved connector and pins the detected pagination", async () => {
+    const calls = api((call) =>
+      call.url === "/api/demo-extension/connectors/7/preview/"
+        ? { body: previewBody() }
+        : null,
+    );
+    renderPage("editor");
+    fireEvent.click(await screen.findByRole("button", { name: "Edit" }));
+    const form = screen.getByRole("form", { name: "Edit connector" });
+    fireEvent.change(within(form).getByLabelText("Primary key"), { target: { value: "uuid" } });
+    fireEvent.click(within(form).getByRole("button", { name: "Fetch a preview" }));
+    await within(form).findByTestId("preview-result");
+    const sent = calls.find((c) => c.url.endsWith("/7/preview/"))!.body as Record<string, unknown>;
+    expect(sent.primary_key).toBe("uuid");
+    expect("api_key" in sent).toBe(false);
+    fireEvent.click(within(form).getByRole("button", { name: "Pin this pagination" }));
+    expect((within(form).getByLabelText("Pagination") as HTMLSelectElement).value).toBe("page");
+    expect((within(form).getByLabelText("Page parameter") as HTMLInputElement).value).toBe("page");
+    fireEvent.click(within(form).getByRole("button", { name: "Use as primary key: id" }));
+    expect((within(form).getByLabelText("Primary key") as HTMLInputElement).value).toBe("id");
   });
 
   it("links each field error to its input and does not repeat it with the raw key in the banner", async () => {

@@ -6,6 +6,7 @@ import {
   getConnector,
   listSyncHistory,
   runningSyncIdOf,
+  previewSavedConnector,
   startSync,
   testConnection,
   updateConnector,
@@ -231,7 +232,7 @@ function ConnectorDetail({ id }: { id: number }) {
           <SyncProgress key={syncId} logId={syncId} onFinished={onSyncFinished} onUpdate={setLiveLog} />
         </div>
       ) : null}
-      {editing ? <ConnectorForm connector={c} onSubmit={save} onCancel={() => setEditing(false)} /> : null}
+      {editing ? <ConnectorForm connector={c} onSubmit={save} onCancel={() => setEditing(false)} onPreview={(input) => previewSavedConnector(c.id, input)} /> : null}
 
       <section className="card">
         <h2>Details</h2>
@@ -272,7 +273,9 @@ function ConnectorDetail({ id }: { id: number }) {
               {c.auth_type}
               {c.auth_type === "header" && c.auth_header_name ? ` (${c.auth_header_name})` : ""}
               {c.auth_type === "query" && c.auth_param_name ? ` (?${c.auth_param_name}=)` : ""}
-              {c.auth_type === "basic" && c.auth_username ? ` (${c.auth_username})` : ""}
+              {c.auth_type === "basic" ? ` (user name ${c.has_auth_username ? "stored" : "not set"})` : ""}
+              {c.auth_type === "basic_key" ? ` (password ${c.has_auth_password ? "stored" : "not set"})` : ""}
+              {c.auth_type === "oauth2" ? ` (${c.oauth_client_id || "no client id"} at ${c.oauth_token_url || "no token URL"}; secret ${c.has_oauth_client_secret ? "stored" : "not set"})` : ""}
             </dd>
           </div>
           <div>

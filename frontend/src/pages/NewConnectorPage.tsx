@@ -1,6 +1,6 @@
 import { Navigate, useNavigate } from "react-router-dom";
 
-import { createConnector } from "../api/api";
+import { createConnector, previewConnector } from "../api/api";
 import type { ConnectorInput } from "../api/types";
 import { usePageTitle } from "../announce";
 import { canWrite, useAuth } from "../auth";
@@ -20,7 +20,7 @@ export function NewConnectorPage() {
   return (
     <div className="page">
       <h1>New connector</h1>
-      <ConnectorWizard onSubmit={create} onCancel={() => navigate("/connectors")} />
+      <ConnectorWizard onSubmit={create} onCancel={() => navigate("/connectors")} onPreview={previewConnector} />
     </div>
   );
 }

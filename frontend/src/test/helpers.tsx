@@ -3,7 +3,7 @@ import type { ReactElement } from "react";
 import { MemoryRouter, Route, Routes } from "react-router-dom";
 import { vi } from "vitest";
 
-import type { Connector, Me, Role, SyncLogDetail } from "../api/types";
+import type { Connector, Me, Preview, Role, SyncLogDetail } from "../api/types";
 import { AuthContext, type AuthState } from "../auth";
 
 export interface FakeCall {
@@ -77,7 +77,14 @@ export function connector(overrides: Partial<Connector> = {}): Connector {
     auth_type: "bearer",
     auth_header_name: "",
     auth_param_name: "",
-    auth_username: "",
+    has_auth_username: false,
+    has_auth_password: false,
+    has_oauth_client_secret: false,
+    oauth_token_url: "",
+    oauth_client_id: "",
+    oauth_scopes: "",
+    oauth_audience: "",
+    oauth_client_auth: "client_secret_basic",
     request_headers: {},
     query_params: {},
     records_path: null,
@@ -86,9 +93,11 @@ export function connector(overrides: Partial<Connector> = {}): Connector {
     incremental: {},
     transformation_rules: {},
     max_pages: null,
+    max_sync_seconds: null,
     max_requests_per_second: null,
     max_concurrent_requests: 4,
     max_requests_per_sync: null,
+    error_detection: {},
     records_count: 1234,
     last_sync_at: "2026-11-27T10:00:00Z",
     last_sync_status: "SUCCESS",
@@ -128,3 +137,41 @@ export function syncLog(overrides: Partial<SyncLogDetail> = {}): SyncLogDetail {
 }
 
 export const emptyPage = { count: 0, next: null, previous: null, results: [] };
+
+/** A preview answer as connectors/preview/ gives it (README "Preview before saving"). */
+export function previewBody(overrides: Partial<Preview> = {}): Preview {
+  return {
+    ok: true,
+    error: null,
+    status_code: 200,
+    response_time_ms: 8.4,
+    pages_fetched: 2,
+    records_path: "data",
+    records_path_detected: true,
+    pagination: {
+      type: "page",
+      config: { type: "page", page_param: "page", start_page: 1 },
+      detected: true,
+      description: "page (parameter 'page')",
+      reason: "The body reports page numbers or a page count.",
+      has_more: true,
+    },
+    records_in_pages: 50,
+    primary_key: "id",
+    primary_key_candidates: [
+      { path: "id", unique_in_sample: true, present_in: 2 },
+      { path: "email", unique_in_sample: true, present_in: 2 },
+    ],
+    cursor_candidates: [{ path: "updated_at", kind: "timestamp", min: "2024-01-01T00:00:00Z", max: "2024-03-01T00:00:00Z", increasing: false }],
+    fields: [
+      { path: "id", types: ["integer"], present_in: 2, samples: [1, 2] },
+      { path: "address.city", types: ["string"], present_in: 2, samples: ["Lyon", "Oslo"] },
+    ],
+    records: [
+      { raw: { id: 1, name: "Ada", address: { city: "Lyon" } }, transformed: { id: 1, full_name: "Ada", city: "Lyon" }, error: null },
+      { raw: { id: 2, name: "Bob", address: { city: "Oslo" } }, transformed: null, error: "required field 'email' is missing" },
+    ],
+    warnings: ["The mapped source field 'full_name' is in no sample record (did you mean 'name' → 'full_name'?)."],
+    ...overrides,
+  };
+}

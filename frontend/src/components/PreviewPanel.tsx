@@ -1,0 +1,284 @@
+// The preview of a connector configuration (connectors/preview/ or connectors/{id}/preview/): the
+// detected pagination with a "pin" button, the records path, primary-key and cursor candidates to
+// pick into the form, the fields, up to 20 records raw and transformed side by side, and the warnings.
+
+import { useEffect, useRef, useState } from "react";
+
+import { ApiError, errorMessage } from "../api/client";
+import type { JsonValue, Preview } from "../api/types";
+import { useAnnounce } from "../announce";
+import { prettyJson } from "../format";
+
+function compact(value: JsonValue | undefined, max = 60): string {
+  const text = value === undefined ? "" : typeof value === "string" ? value : JSON.stringify(value);
+  return text.length > max ? `${text.slice(0, max - 1)}…` : text;
+}
+
+/** Top-level entries of a record as "key: value" lines (the whole JSON is one click away). */
+function Entries({ value }: { value: JsonValue }) {
+  if (!value || typeof value !== "object" || Array.isArray(value)) return <code>{compact(value)}</code>;
+  const entries = Object.entries(value);
+  return (
+    <>
+      <dl className="preview-entries">
+        {entries.slice(0, 8).map(([key, item]) => (
+          <div key={key}>
+            <dt>{key}</dt>
+            <dd>{compact(item)}</dd>
+          </div>
+        ))}
+      </dl>
+      {entries.length > 8 ? <p className="hint">+{entries.length - 8} more fields</p> : null}
+    </>
+  );
+}
+
+export interface PreviewPanelProps {
+  /** Fetch the preview of the form's current configuration. */
+  run: () => Promise<Preview>;
+  /** A 400 naming fields: the form shows the messages on its fields; returns true when it did. */
+  onFieldErrors?: (error: ApiError) => boolean;
+  onPinPagination: (config: { [key: string]: JsonValue }) => void;
+  onPickPrimaryKey: (path: string) => void;
+  onPickCursor: (path: string) => void;
+  onUseRecordsPath?: (path: string) => void;
+  primaryKey: string;
+  cursorField: string;
+}
+
+export function PreviewPanel({ run, onFieldErrors, onPinPagination, onPickPrimaryKey, onPickCursor, onUseRecordsPath, primaryKey, cursorField }: PreviewPanelProps) {
+  const [preview, setPreview] = useState<Preview | null>(null);
+  const [failure, setFailure] = useState<string | null>(null);
+  const [loading, setLoading] = useState(false);
+  const [pinned, setPinned] = useState(false);
+  const resultRef = useRef<HTMLHeadingElement>(null);
+  const announce = useAnnounce();
+
+  useEffect(() => {
+    if (!loading && (preview || failure)) resultRef.current?.focus();
+  }, [loading, preview, failure]);
+
+  async function fetchPreview() {
+    setLoading(true);
+    setFailure(null);
+    setPreview(null);
+    setPinned(false);
+    try {
+      const result = await run();
+      setPreview(result);
+      if (result.ok) {
+        const warnings = result.warnings.length ? ` ${result.warnings.length} warning${result.warnings.length === 1 ? "" : "s"}.` : "";
+        announce(`Preview ready: ${result.records.length} records, pagination ${result.pagination?.type ?? "none"}.${warnings}`);
+      } else {
+        announce(`Preview failed: ${result.error ?? "the API could not be read"}`);
+      }
+    } catch (error) {
+      if (error instanceof ApiError && Object.keys(error.fieldErrors).length && onFieldErrors?.(error)) {
+        setLoading(false);
+        announce("Preview refused: a field needs attention.");
+        return;
+      }
+      setFailure(errorMessage(error));
+      announce(`Preview refused: ${errorMessage(error)}`);
+    }
+    setLoading(false);
+  }
+
+  function pin() {
+    if (!preview?.pagination) return;
+    onPinPagination(preview.pagination.config);
+    setPinned(true);
+    announce(`Pagination pinned: ${preview.pagination.description}.`);
+  }
+
+  return (
+    <section className="preview" aria-labelledby="preview-heading" aria-busy={loading}>
+      <h3 id="preview-heading">Preview</h3>
+      <p className="hint">Fetches at most 2 pages with these settings and shows what a sync would store. Nothing is saved.</p>
+      <button type="button" className="btn" onClick={fetchPreview} disabled={loading}>
+        {loading ? "Fetching the preview…" : preview || failure ? "Preview again" : "Fetch a preview"}
+      </button>
+
+      {failure ? (
+        <div className="preview-result">
+          <h4 ref={resultRef} tabIndex={-1}>
+            Preview refused
+          </h4>
+          <p className="banner banner-error">
+            {failure}
+          </p>
+        </div>
+      ) : null}
+
+      {preview && !preview.ok ? (
+        <div className="preview-result" data-testid="preview-error">
+          <h4 ref={resultRef} tabIndex={-1}>
+            The API could not be read
+          </h4>
+          <p className="banner banner-error">
+            {preview.error ?? "No detail."}
+            {preview.status_code ? ` (HTTP ${preview.status_code})` : ""}
+          </p>
+        </div>
+      ) : null}
+
+      {preview && preview.ok ? (
+        <div className="preview-result" data-testid="preview-result">
+          <h4 ref={resultRef} tabIndex={-1}>
+            {preview.records_in_pages} records in {preview.pages_fetched} page{preview.pages_fetched === 1 ? "" : "s"}
+            {preview.response_time_ms !== null ? ` (${Math.round(preview.response_time_ms)} ms)` : ""}
+          </h4>
+          {preview.warnings.length ? (
+            <div className="banner banner-warning" data-testid="preview-warnings">
+              <strong>
+                {preview.warnings.length} warning{preview.warnings.length === 1 ? "" : "s"}
+              </strong>
+              <ul>
+                {preview.warnings.map((warning, index) => (
+                  <li key={index}>{warning}</li>
+                ))}
+              </ul>
+            </div>
+          ) : (
+            <p className="hint">No warnings.</p>
+          )}
+
+          <h5>Pagination</h5>
+          {preview.pagination ? (
+            <div data-testid="preview-pagination">
+              <p>
+                <strong>{preview.pagination.type}</strong>
+                {preview.pagination.detected ? " (detected)" : " (as configured)"}: {preview.pagination.description}.{" "}
+                {preview.pagination.has_more ? "More pages follow." : "No more pages."}
+              </p>
+              <p className="hint">Why: {preview.pagination.reason}</p>
+              <pre className="json-block" tabIndex={0} aria-label="Pagination a sync would use">
+                {prettyJson(preview.pagination.config)}
+              </pre>
+              <button type="button" className="btn btn-small" onClick={pin}>
+                Pin this pagination
+              </button>
+              {pinned ? <span className="hint"> Pinned into the form.</span> : null}
+            </div>
+          ) : (
+            <p>No pagination.</p>
+          )}
+
+          <h5>Records path</h5>
+          <p>
+            {preview.records_path === null ? "Not found" : preview.records_path === "" ? "The response is the list" : <code>{preview.records_path}</code>}
+            {preview.records_path_detected ? " (detected)" : ""}
+            {onUseRecordsPath && preview.records_path !== null && preview.records_path_detected ? (
+              <>
+                {" "}
+                <button type="button" className="btn btn-small" onClick={() => onUseRecordsPath(preview.records_path ?? "")}>
+                  Use this records path
+                </button>
+              </>
+            ) : null}
+          </p>
+
+          <h5>Primary key</h5>
+          {preview.primary_key_candidates.length ? (
+            <ul className="candidates" aria-label="Primary-key candidates">
+              {preview.primary_key_candidates.map((candidate) => (
+                <li key={candidate.path}>
+                  <code>{candidate.path}</code> — {candidate.unique_in_sample ? "unique" : "not unique"} in the sample, in {candidate.present_in} records{" "}
+                  {candidate.path === primaryKey ? (
+                    <strong>(the primary key)</strong>
+                  ) : (
+                    <button type="button" className="btn btn-small" onClick={() => onPickPrimaryKey(candidate.path)} aria-label={`Use as primary key: ${candidate.path}`}>
+                      Use as primary key
+                    </button>
+                  )}
+                </li>
+              ))}
+            </ul>
+          ) : (
+            <p>No candidate: every field repeats or is missing in the sample.</p>
+          )}
+
+          <h5>Incremental cursor</h5>
+          {preview.cursor_candidates.length ? (
+            <ul className="candidates" aria-label="Cursor candidates">
+              {preview.cursor_candidates.map((candidate) => (
+                <li key={candidate.path}>
+                  <code>{candidate.path}</code> — {candidate.kind}, {compact(candidate.min)} … {compact(candidate.max)}
+                  {candidate.increasing ? ", increasing" : ""}{" "}
+                  {candidate.path === cursorField ? (
+                    <strong>(the cursor)</strong>
+                  ) : (
+                    <button type="button" className="btn btn-small" onClick={() => onPickCursor(candidate.path)} aria-label={`Use as cursor: ${candidate.path}`}>
+                      Use as cursor
+                    </button>
+                  )}
+                </li>
+              ))}
+            </ul>
+          ) : (
+            <p>No timestamp or growing number found.</p>
+          )}
+
+          <h5>Fields</h5>
+          <div className="table-wrap" tabIndex={0} role="region" aria-label="Fields of the sample">
+            <table>
+              <thead>
+                <tr>
+                  <th scope="col">Field</th>
+                  <th scope="col">Types</th>
+                  <th scope="col">In records</th>
+                  <th scope="col">Samples</th>
+                </tr>
+              </thead>
+              <tbody>
+                {preview.fields.map((field) => (
+                  <tr key={field.path}>
+                    <td>
+                      <code>{field.path}</code>
+                    </td>
+                    <td>{field.types.join(", ")}</td>
+                    <td>{field.present_in}</td>
+                    <td>{field.samples.map((sample) => compact(sample, 30)).join(" · ")}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+
+          <h5>Records ({preview.records.length}), raw and transformed</h5>
+          <div className="table-wrap" tabIndex={0} role="region" aria-label="Sample records, raw and transformed">
+            <table className="preview-records">
+              <thead>
+                <tr>
+                  <th scope="col">#</th>
+                  <th scope="col">Raw</th>
+                  <th scope="col">Transformed</th>
+                  <th scope="col">JSON</th>
+                </tr>
+              </thead>
+              <tbody>
+                {preview.records.map((record, index) => (
+                  <tr key={index}>
+                    <td>{index + 1}</td>
+                    <td>
+                      <Entries value={record.raw} />
+                    </td>
+                    <td>{record.error ? <span className="error-text">Quarantined: {record.error}</span> : <Entries value={record.transformed} />}</td>
+                    <td>
+                      <details>
+                        <summary aria-label={`Raw JSON of record ${index + 1}`}>Raw JSON</summary>
+                        <pre className="json-block" tabIndex={0}>
+                          {prettyJson(record.raw)}
+                        </pre>
+                      </details>
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        </div>
+      ) : null}
+    </section>
+  );
+}
