@@ -45,6 +45,7 @@ COPY core/ core/
 COPY accounts/ accounts/
 COPY tenancy/ tenancy/
 COPY demo_extension/ demo_extension/
+COPY destinations/ destinations/
 COPY templates/ templates/
 COPY docker/ docker/
 COPY --from=ui /src/frontend/dist/ frontend/dist/

@@ -1,4 +1,4 @@
-"""Query parameters given more than once, or empty where a value is required.
+"""Query parameters given more than once, empty where a value is required, or unknown to a list.
 
 A list filter, ``page``, ``search`` or ``ordering`` takes one value; Django keeps the last of
 repeated ones, so ``?is_active=true&is_active=false`` was answered as if the first were not there.
@@ -21,6 +21,24 @@ def reject_malformed_params(request, view) -> None:
     multi = {name for name, f in filters.items() if isinstance(f, django_filters.MultipleChoiceFilter)}
     typed = {name for name, f in filters.items() if not isinstance(f, django_filters.CharFilter)}
     errors = {}
+    if getattr(view, "action", None) == "list":
+        # A list's parameters are all declared (filters, search, ordering, page, page size): an
+        # unknown one is most likely a typo that would otherwise silently not filter.
+        known = set(filters) | {"search", "ordering", "format"}
+        paginator = getattr(view, "paginator", None)
+        known |= {
+            name
+            for name in (
+                getattr(paginator, "page_query_param", None),
+                getattr(paginator, "page_size_query_param", None),
+            )
+            if name
+        }
+        for name in request.query_params:
+            if name not in known:
+                errors[name] = [
+                    f"Unknown query parameter {name!r}; this list takes: {', '.join(sorted(known))}."
+                ]
     for name in request.query_params:
         values = request.query_params.getlist(name)
         if name not in multi and len(values) > 1:

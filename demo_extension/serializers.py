@@ -412,6 +412,10 @@ class ConnectorSerializer(StrictTypesMixin, serializers.ModelSerializer):
 
     def validate_pagination(self, value):
         check_storable_json(value, what="pagination")
+        # The API schema's union is discriminated by "type": an object without one is refused here
+        # as the schema says (the engine still reads a stored {} as auto).
+        if isinstance(value, dict) and "type" not in value:
+            raise serializers.ValidationError('pagination needs a "type", e.g. {"type": "auto"}.')
         try:
             return validate_pagination_config(value)
         except ValueError as exc:

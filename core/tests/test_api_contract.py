@@ -100,3 +100,10 @@ def test_a_never_synced_connectors_status_is_the_documented_empty_value(admin_cl
     documented = schema["components"]["schemas"]["Connector"]["properties"]["last_sync_status"]["oneOf"]
     assert {"$ref": "#/components/schemas/BlankEnum"} in documented
     assert schema["components"]["schemas"]["BlankEnum"]["enum"] == [""]
+
+
+def test_an_unknown_query_parameter_of_a_list_is_a_400_naming_it(admin_client):
+    response = admin_client.get(LOGS, {"stauts": "FAILED"})
+
+    assert response.status_code == 400
+    assert "stauts" in response.json()["errors"]

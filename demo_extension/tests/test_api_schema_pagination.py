@@ -29,3 +29,14 @@ def test_the_connector_s_pagination_field_refers_to_the_union(db):
     components = _schema(db)["components"]["schemas"]
     field = components["Connector"]["properties"]["pagination"]
     assert {"$ref": "#/components/schemas/Pagination"} in field.get("allOf", [field])
+
+
+def test_a_pagination_object_without_a_type_is_refused_as_the_schema_says(editor_client):
+    response = editor_client.post(
+        "/api/demo-extension/connectors/",
+        {"name": "no type", "api_endpoint": "http://127.0.0.1:9/users", "pagination": {}},
+        format="json",
+    )
+
+    assert response.status_code == 400
+    assert '"type"' in response.json()["errors"]["pagination"][0]
