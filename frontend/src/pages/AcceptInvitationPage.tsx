@@ -91,8 +91,8 @@ export function AcceptInvitationPage() {
             {NO_TOKEN} {ASK_AGAIN}
           </div>
         ) : (
-          <form onSubmit={submit} aria-labelledby="accept-form-intro" noValidate>
-            <p id="accept-form-intro">
+          <form onSubmit={submit} aria-label="Accept the invitation" noValidate>
+            <p>
               You were invited to a MigrateIQ tenant. Choose a password to create your account, or give the password of
               the account you already have with the invited email.
             </p>

@@ -240,9 +240,7 @@ function MembersManager({ email: myEmail }: { email: string }) {
                 {pending.map((invitation) => (
                   <tr key={invitation.id} data-testid={`invitation-${invitation.email}`}>
                     <td>{invitation.email}</td>
-                    <td>
-                      <span className={`role role-${invitation.role}`}>{invitation.role}</span>
-                    </td>
+                    <td>{invitation.role}</td>
                     <td className="small">{formatDateTime(invitation.expires_at)}</td>
                     <td>
                       <button
