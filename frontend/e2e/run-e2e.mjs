@@ -2,7 +2,7 @@
 //
 // Starts, in a fresh temporary MIGRATEIQ_VAR_DIR: migrations, the demo upstream API
 // (manage.py demo_api, slowed down so a running sync can be seen), the demo data (seed_demo, a
-// viewer and a colleague in another tenant), the web server (runserver on a free port) and a
+// viewer and a colleague in another tenant, invited later), the web server (runserver on a free port) and a
 // Celery worker on the embedded filesystem broker, so syncs run in the background as in
 // production; builds the UI; then walks through it (see main()). axe-core (bundled from
 // node_modules, nothing downloaded) checks every page and state visited and any violation fails
@@ -506,6 +506,7 @@ async function main() {
   await page.getByTestId("invitation-revoked@demo.local").getByRole("button", { name: /Revoke/ }).click();
   await page.getByTestId("invitation-revoked@demo.local").waitFor({ state: "detached" });
   await page.getByTestId("announcer").filter({ hasText: "The invitation of revoked@demo.local was revoked." }).waitFor();
+  const colleagueLink = await invite("colleague@demo.local", "editor"); // an account of another tenant
   const newbieLink = await invite("newbie@demo.local", "viewer");
   if ((await page.evaluate(() => document.activeElement?.id)) !== "invitation-link-heading") throw new Error("focus is not on the one-time link");
   await checkA11y(page, "members page with a one-time invitation link");
@@ -559,6 +560,16 @@ async function main() {
   await inviteePage.getByLabel("Password").fill(newbiePassword);
   await inviteePage.getByRole("button", { name: "Accept and sign in" }).click();
   await inviteePage.getByTestId("accept-error").filter({ hasText: "This invitation is not valid" }).waitFor();
+  // An existing account joins with its own password only; then it is an editor here.
+  await inviteePage.goto(colleagueLink);
+  await inviteePage.getByLabel("Password").fill("not-the-colleagues-password");
+  await inviteePage.getByRole("button", { name: "Accept and sign in" }).click();
+  await inviteePage.locator("#accept-password-error").filter({ hasText: "Invalid email or password." }).waitFor();
+  await inviteePage.getByLabel("Password").fill(otherPassword);
+  await inviteePage.getByRole("button", { name: "Accept and sign in" }).click();
+  await inviteePage.getByRole("heading", { name: "Dashboard" }).waitFor();
+  await inviteePage.getByRole("link", { name: "Connectors", exact: true }).first().click();
+  await inviteePage.getByRole("link", { name: "New connector" }).waitFor();
   await invitee.close();
   currentPage = page;
 
@@ -568,6 +579,7 @@ async function main() {
   await newbie.waitFor();
   if ((await newbie.getByLabel("Role of newbie@demo.local").inputValue()) !== "viewer") throw new Error("the new member is not a viewer");
   if (await page.getByTestId("invitation-newbie@demo.local").count()) throw new Error("an accepted invitation is still pending");
+  if ((await page.getByLabel("Role of colleague@demo.local").inputValue()) !== "editor") throw new Error("the colleague is not an editor");
   await newbie.getByLabel("Role of newbie@demo.local").selectOption("editor");
   await page.getByTestId("announcer").filter({ hasText: "newbie@demo.local is now editor." }).waitFor();
   await checkA11y(page, "members page");
