@@ -139,6 +139,22 @@ describe("the members page", () => {
     expect(document.activeElement).toBe(screen.getByRole("heading", { name: "1 pending invitation" }));
   });
 
+  it("selects the link for Ctrl+C when the browser offers no clipboard", async () => {
+    const answer = { ...invitation(9, "new@acme.test", "viewer"), token: "abc", accept_path: "/api/auth/invitations/accept/" };
+    api([member(1, "admin@acme.test", "admin")], (call) => (call.method === "POST" ? { status: 201, body: answer } : null));
+    Object.defineProperty(navigator, "clipboard", { value: undefined, configurable: true });
+    renderPage();
+    await screen.findByTestId("member-admin@acme.test");
+    fireEvent.change(screen.getByLabelText("Email"), { target: { value: "new@acme.test" } });
+    fireEvent.click(screen.getByRole("button", { name: "Invite" }));
+    const card = await screen.findByTestId("invitation-link");
+    fireEvent.click(within(card).getByRole("button", { name: "Copy link" }));
+    await within(card).findByText("Copying is not available here: the link is selected, press Ctrl+C.");
+    const link = within(card).getByLabelText("Accept link") as HTMLInputElement;
+    expect(document.activeElement).toBe(link);
+    expect(link.value.slice(link.selectionStart ?? 0, link.selectionEnd ?? 0)).toBe(`${window.location.origin}/invitations/accept?token=abc`);
+  });
+
   it("puts the API's field errors on the email and role fields and focuses the email", async () => {
     const calls = api([member(1, "admin@acme.test", "admin")], (call) =>
       call.method === "POST"
