@@ -4,7 +4,7 @@ import { describe, expect, it, vi } from "vitest";
 
 import { AppRoutes } from "../App";
 import { AnnouncerProvider } from "../announce";
-import { getTokens } from "../api/client";
+import { getTokens, setTokens } from "../api/client";
 import { AuthProvider } from "../auth";
 import { emptyPage, fakeFetch, me, type FakeAnswer, type FakeCall } from "../test/helpers";
 import { ASK_AGAIN, EXISTING_ACCOUNT_HINT, NO_TOKEN } from "./AcceptInvitationPage";
@@ -60,6 +60,23 @@ describe("the accept-invitation page", () => {
     expect(who.textContent).toContain("Acme");
     expect(who.textContent).toContain("viewer");
     expect(calls.find((c) => c.url === "/api/auth/me/")?.headers.Authorization).toBe("Bearer acc");
+  });
+
+  it("opened while signed in, says who is signed in and replaces that session with the invited one", async () => {
+    setTokens({ access: "old", refresh: "old-r" });
+    const calls = fakeFetch((call) => {
+      if (call.url === ACCEPT) return { body: { access: "acc", refresh: "ref" } };
+      if (call.url === "/api/auth/me/") return { body: call.headers.Authorization === "Bearer old" ? me("admin") : me("viewer") };
+      if (call.url.startsWith("/api/demo-extension/connectors/stats/history/")) return { body: { days: [] } };
+      return { body: emptyPage };
+    });
+    renderApp(`/invitations/accept?token=${TOKEN}`);
+    expect(await screen.findByText(/You are signed in as admin@acme.test: accepting signs you in as the invited account instead./)).toBeTruthy();
+    accept("a-Long-new-password-1");
+    await screen.findByRole("heading", { name: "Dashboard" });
+    expect(getTokens()).toEqual({ access: "acc", refresh: "ref" });
+    expect(calls.find((c) => c.url === ACCEPT)?.headers.Authorization).toBeUndefined(); // the old session is not sent
+    expect(screen.getByTestId("who").textContent).toContain("viewer@acme.test");
   });
 
   it("sends no name when none is given (an existing account keeps its own)", async () => {
