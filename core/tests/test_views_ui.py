@@ -61,6 +61,14 @@ def test_the_newer_pages_get_the_ui_page(client, built_ui, path):
     assert response.content == INDEX
 
 
+def test_an_invitation_link_gets_the_ui_page_without_signing_in(client, built_ui):
+    # The link an admin sends to the invitee: the app's accept page, for someone not signed in.
+    response = client.get("/invitations/accept?token=abc-DEF_123")
+    assert response.status_code == 200
+    assert response.content == INDEX
+    assert client.get("/invitations/other").status_code == 404
+
+
 @pytest.mark.parametrize("path", ["/no/such/page", "/nope", "/connectors/abc", "/sync-logs/"])
 def test_unknown_ui_addresses_get_the_ui_page_with_a_404_status(client, built_ui, path):
     # The app renders its own "page not found" (with navigation back) instead of Django's bare page.

@@ -2,7 +2,7 @@
 //
 // Starts, in a fresh temporary MIGRATEIQ_VAR_DIR: migrations, the demo upstream API
 // (manage.py demo_api, slowed down so a running sync can be seen), the demo data (seed_demo, a
-// viewer and a colleague in another tenant), the web server (runserver on a free port) and a
+// viewer and a colleague in another tenant, invited later), the web server (runserver on a free port) and a
 // Celery worker on the embedded filesystem broker, so syncs run in the background as in
 // production; builds the UI; then walks through it (see main()). axe-core (bundled from
 // node_modules, nothing downloaded) checks every page and state visited and any violation fails
@@ -276,9 +276,9 @@ async function main() {
   const pageErrors = [];
   page.on("pageerror", (error) => pageErrors.push(String(error)));
   page.on("dialog", (dialog) => void dialog.accept());
-  const shot = async (name, fullPage = false) => {
+  const shot = async (name, fullPage = false, target = page) => {
     const file = path.join(SHOTS, `${name}.png`);
-    await page.screenshot({ path: file, fullPage });
+    await target.screenshot({ path: file, fullPage });
   };
   const title = () => page.evaluate(() => document.title);
 
@@ -549,23 +549,110 @@ async function main() {
   await checkA11y(page, "dashboard with charts");
   await shot("11-dashboard", true);
 
-  // 12. Members: the last-admin rule, add an existing account, change its role, remove it.
+  // 12. Members: the last-admin rule; invite a new email (the link shown once), accept it in a fresh
+  // browser (signed in as a viewer of the tenant: no write controls); a revoked invitation's link fails;
+  // the admin sees the new member, changes its role and removes it.
   await page.getByRole("link", { name: "Members", exact: true }).click();
   await page.getByRole("heading", { name: "Members", exact: true }).waitFor();
   const me = page.getByTestId("member-admin@demo.local");
   if (!(await me.getByRole("button", { name: /Remove/ }).isDisabled())) throw new Error("the last admin can be removed");
   await me.getByText("last admin").waitFor();
-  await page.getByLabel("Email").fill("colleague@demo.local");
-  await page.getByLabel("Role", { exact: true }).selectOption("editor");
-  await page.getByRole("button", { name: "Add member" }).click();
-  const colleague = page.getByTestId("member-colleague@demo.local");
-  await colleague.waitFor();
-  await colleague.getByLabel("Role of colleague@demo.local").selectOption("viewer");
-  await page.getByTestId("announcer").filter({ hasText: "colleague@demo.local is now viewer." }).waitFor();
+  const invite = async (email, role) => {
+    await page.getByLabel("Email").fill(email);
+    await page.getByLabel("Role", { exact: true }).selectOption(role);
+    await page.getByRole("button", { name: "Invite", exact: true }).click();
+    const card = page.getByTestId("invitation-link");
+    await card.getByRole("heading", { name: `Invitation link for ${email}` }).waitFor();
+    await card.getByText("This link is shown only once").waitFor();
+    const link = await card.getByLabel("Accept link").inputValue();
+    if (!link.startsWith(`${base}/invitations/accept?token=`)) throw new Error(`unexpected accept link ${link}`);
+    await page.getByTestId(`invitation-${email}`).waitFor();
+    return link;
+  };
+  const revokedLink = await invite("revoked@demo.local", "editor");
+  await page.getByTestId("invitation-revoked@demo.local").getByRole("button", { name: /Revoke/ }).click();
+  await page.getByTestId("invitation-revoked@demo.local").waitFor({ state: "detached" });
+  await page.getByTestId("announcer").filter({ hasText: "The invitation of revoked@demo.local was revoked." }).waitFor();
+  const colleagueLink = await invite("colleague@demo.local", "editor"); // an account of another tenant
+  const newbieLink = await invite("newbie@demo.local", "viewer");
+  if ((await page.evaluate(() => document.activeElement?.id)) !== "invitation-link-heading") throw new Error("focus is not on the one-time link");
+  await checkA11y(page, "members page with a one-time invitation link");
+  await shot("12-members-invitation");
+
+  const invitee = await browser.newContext({ viewport: { width: 1280, height: 900 }, reducedMotion: "reduce" });
+  const inviteePage = await invitee.newPage();
+  inviteePage.setDefaultTimeout(20_000);
+  inviteePage.on("pageerror", (error) => pageErrors.push(`invitee: ${error}`));
+  currentPage = inviteePage;
+  const newbiePassword = `e2e-${Math.random().toString(36).slice(2)}-Nb!`;
+  // The revoked invitation's link: a clear refusal, no session.
+  const revokedAnswer = await inviteePage.goto(revokedLink);
+  if (revokedAnswer?.status() !== 200) throw new Error(`the accept page answered ${revokedAnswer?.status()}`);
+  await inviteePage.getByRole("heading", { name: "Accept the invitation" }).waitFor();
+  await checkA11y(inviteePage, "accept page");
+  await inviteePage.getByLabel("Password").fill(newbiePassword);
+  await inviteePage.getByRole("button", { name: "Accept and sign in" }).click();
+  await inviteePage.getByTestId("accept-error").filter({ hasText: "This invitation is not valid" }).waitFor();
+  await checkA11y(inviteePage, "accept page, revoked invitation");
+  await shot("12-accept-revoked", false, inviteePage);
+  if (await inviteePage.evaluate(() => window.sessionStorage.getItem("migrateiq.tokens"))) throw new Error("a revoked invitation signed in");
+  // The new email's link: a name and a password, then signed in to the tenant as a viewer.
+  await inviteePage.goto(newbieLink);
+  await inviteePage.getByLabel("Your name (new accounts only)").fill("New Bie");
+  await inviteePage.getByLabel("Password").fill("short");
+  await inviteePage.getByRole("button", { name: "Accept and sign in" }).click();
+  await inviteePage.locator("#accept-password-error").waitFor();
+  if ((await inviteePage.getByLabel("Password").getAttribute("aria-invalid")) !== "true") throw new Error("the refused password is not marked");
+  await checkA11y(inviteePage, "accept page, refused password");
+  await inviteePage.getByLabel("Password").fill(newbiePassword);
+  await inviteePage.getByRole("button", { name: "Accept and sign in" }).click();
+  await inviteePage.getByRole("heading", { name: "Dashboard" }).waitFor();
+  if (new URL(inviteePage.url()).pathname !== "/") throw new Error(`the invitee landed on ${inviteePage.url()}`);
+  await inviteePage.getByTestId("who").locator("summary").click();
+  const profile = inviteePage.getByTestId("who");
+  await profile.locator(".role-viewer").waitFor(); // open: signed in with the invited role...
+  const profileText = await profile.innerText();
+  if (!profileText.includes("newbie@demo.local") || !profileText.includes("(demo)")) throw new Error(`the invitee profile menu says ${profileText}`); // ...as the new account, in the tenant
+  await checkA11y(inviteePage, "dashboard of the invited viewer");
+  await shot("12-invitee-dashboard", false, inviteePage);
+  await inviteePage.getByRole("link", { name: "Connectors", exact: true }).first().click();
+  await inviteePage.getByRole("link", { name: "Demo Users API" }).waitFor();
+  if (await inviteePage.getByRole("link", { name: "New connector" }).count()) throw new Error("the invited viewer sees New connector");
+  for (const name of [/^Pause/, /^Delete/]) if (await inviteePage.getByRole("button", { name }).count()) throw new Error(`the invited viewer sees ${name}`);
+  if (await inviteePage.getByRole("link", { name: "Members", exact: true }).count()) throw new Error("the invited viewer sees Members");
+  // The link works once.
+  await invitee.clearCookies();
+  await inviteePage.evaluate(() => window.sessionStorage.clear());
+  await inviteePage.goto(newbieLink);
+  await inviteePage.getByLabel("Password").fill(newbiePassword);
+  await inviteePage.getByRole("button", { name: "Accept and sign in" }).click();
+  await inviteePage.getByTestId("accept-error").filter({ hasText: "This invitation is not valid" }).waitFor();
+  // An existing account joins with its own password only; then it is an editor here.
+  await inviteePage.goto(colleagueLink);
+  await inviteePage.getByLabel("Password").fill("not-the-colleagues-password");
+  await inviteePage.getByRole("button", { name: "Accept and sign in" }).click();
+  await inviteePage.locator("#accept-password-error").filter({ hasText: "Invalid email or password." }).waitFor();
+  await inviteePage.getByLabel("Password").fill(otherPassword);
+  await inviteePage.getByRole("button", { name: "Accept and sign in" }).click();
+  await inviteePage.getByRole("heading", { name: "Dashboard" }).waitFor();
+  await inviteePage.getByRole("link", { name: "Connectors", exact: true }).first().click();
+  await inviteePage.getByRole("link", { name: "New connector" }).waitFor();
+  await invitee.close();
+  currentPage = page;
+
+  // The admin sees the new member (no longer pending), changes its role and removes it.
+  await page.reload();
+  const newbie = page.getByTestId("member-newbie@demo.local");
+  await newbie.waitFor();
+  if ((await newbie.getByLabel("Role of newbie@demo.local").inputValue()) !== "viewer") throw new Error("the new member is not a viewer");
+  if (await page.getByTestId("invitation-newbie@demo.local").count()) throw new Error("an accepted invitation is still pending");
+  if ((await page.getByLabel("Role of colleague@demo.local").inputValue()) !== "editor") throw new Error("the colleague is not an editor");
+  await newbie.getByLabel("Role of newbie@demo.local").selectOption("editor");
+  await page.getByTestId("announcer").filter({ hasText: "newbie@demo.local is now editor." }).waitFor();
   await checkA11y(page, "members page");
   await shot("12-members");
-  await colleague.getByRole("button", { name: /Remove/ }).click();
-  await colleague.waitFor({ state: "detached" });
+  await newbie.getByRole("button", { name: /Remove/ }).click();
+  await newbie.waitFor({ state: "detached" });
 
   // 13. Unknown addresses: the app's own page, a 404 status, and the page title.
   const missing = await page.goto(`${base}/connectors/abc`);

@@ -5,6 +5,7 @@ import { AnnouncerProvider } from "./announce";
 import { AuthProvider, useAuth } from "./auth";
 import { Loading } from "./components/common";
 import { ErrorBoundary } from "./components/ErrorBoundary";
+import { AcceptInvitationPage } from "./pages/AcceptInvitationPage";
 import { ConnectorDetailPage } from "./pages/ConnectorDetailPage";
 import { ConnectorsPage } from "./pages/ConnectorsPage";
 import { DashboardPage } from "./pages/DashboardPage";
@@ -130,6 +131,7 @@ export function AppRoutes() {
   return (
     <Routes>
       <Route path="/login" element={<LoginPage />} />
+      <Route path="/invitations/accept" element={<AcceptInvitationPage />} />
       <Route element={<RequireAuth />}>
         <Route path="/" element={<DashboardPage />} />
         <Route path="/connectors" element={<ConnectorsPage />} />

@@ -1,6 +1,6 @@
 import { createContext, useCallback, useContext, useEffect, useMemo, useState, type ReactNode } from "react";
 
-import { getMe, signIn as apiSignIn, signOut as apiSignOut } from "./api/api";
+import { acceptInvitation as apiAcceptInvitation, getMe, signIn as apiSignIn, signOut as apiSignOut } from "./api/api";
 import { getTokens, onAuthLost } from "./api/client";
 import type { Me, Role } from "./api/types";
 
@@ -10,6 +10,8 @@ export interface AuthState {
   checking: boolean;
   signIn: (email: string, password: string, tenant: string) => Promise<void>;
   signOut: () => void;
+  /** Accept an invitation and be signed in to its tenant, as after sign-in. */
+  acceptInvitation: (token: string, password: string, name?: string) => Promise<void>;
 }
 
 export const AuthContext = createContext<AuthState | null>(null);
@@ -51,8 +53,9 @@ export function AuthProvider({ children }: { children: ReactNode }) {
     };
   }, []);
 
-  const signIn = useCallback(async (email: string, password: string, tenant: string) => {
-    await apiSignIn(email, password, tenant);
+  /** Keep the tokens `obtain` stored and load who they belong to (or drop them). */
+  const adopt = useCallback(async (obtain: () => Promise<void>) => {
+    await obtain();
     try {
       setMe(await getMe());
     } catch (error) {
@@ -61,11 +64,24 @@ export function AuthProvider({ children }: { children: ReactNode }) {
     }
   }, []);
 
+  const signIn = useCallback(
+    (email: string, password: string, tenant: string) => adopt(() => apiSignIn(email, password, tenant)),
+    [adopt],
+  );
+
+  const acceptInvitation = useCallback(
+    (token: string, password: string, name?: string) => adopt(() => apiAcceptInvitation(token, password, name)),
+    [adopt],
+  );
+
   const signOut = useCallback(() => {
     apiSignOut();
     setMe(null);
   }, []);
 
-  const value = useMemo(() => ({ me, checking, signIn, signOut }), [me, checking, signIn, signOut]);
+  const value = useMemo(
+    () => ({ me, checking, signIn, signOut, acceptInvitation }),
+    [me, checking, signIn, signOut, acceptInvitation],
+  );
   return <AuthContext.Provider value={value}>{children}</AuthContext.Provider>;
 }

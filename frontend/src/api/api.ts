@@ -12,6 +12,8 @@ import type {
   SyncLogDetail,
   SyncLogEvent,
   Membership,
+  Invitation,
+  InvitationCreated,
   Preview,
   Role,
   SyncActivityDay,
@@ -172,18 +174,40 @@ export async function listMembers(params: ListParams = {}): Promise<Paginated<Me
   return (await apiRequest<Paginated<Membership>>(`${MEMBERS}/`, { query: { ...params } })).data;
 }
 
-/**
- * Add someone to the tenant with `role`. Today: POST /api/tenancy/members/ (an existing account
- * becomes a member). The one place to switch to an invitations endpoint when it exists.
- */
-export async function inviteMember(email: string, role: Role): Promise<Membership> {
-  return (await apiRequest<Membership>(`${MEMBERS}/`, { method: "POST", body: { email, role } })).data;
-}
-
 export async function changeMemberRole(id: number, role: Role): Promise<Membership> {
   return (await apiRequest<Membership>(`${MEMBERS}/${id}/`, { method: "PATCH", body: { role } })).data;
 }
 
 export async function removeMember(id: number): Promise<void> {
   await apiRequest<null>(`${MEMBERS}/${id}/`, { method: "DELETE" });
+}
+
+// --- invitations: a new member is invited (the token is shown once) and accepts with a password.
+
+const INVITATIONS = "/tenancy/invitations";
+
+/** Invite `email` to the tenant with `role`; the answer carries the one-time token. */
+export async function inviteMember(email: string, role: Role): Promise<InvitationCreated> {
+  return (await apiRequest<InvitationCreated>(`${INVITATIONS}/`, { method: "POST", body: { email, role } })).data;
+}
+
+export async function listInvitations(params: ListParams = {}): Promise<Paginated<Invitation>> {
+  return (await apiRequest<Paginated<Invitation>>(`${INVITATIONS}/`, { query: { ordering: "-created_at", ...params } })).data;
+}
+
+export async function revokeInvitation(id: number): Promise<void> {
+  await apiRequest<null>(`${INVITATIONS}/${id}/`, { method: "DELETE" });
+}
+
+/** The UI address the invitee opens: the app's accept page (no sign-in needed) with the token. */
+export function invitationLink(token: string, origin: string = window.location.origin): string {
+  return `${origin}/invitations/accept?token=${encodeURIComponent(token)}`;
+}
+
+/** Accept an invitation (no sign-in needed) and keep the tenant's token pair, as sign-in does. */
+export async function acceptInvitation(token: string, password: string, name?: string): Promise<void> {
+  const body: Record<string, string> = { token, password };
+  if (name?.trim()) body.name = name.trim();
+  const { data } = await apiRequest<TokenPair>("/auth/invitations/accept/", { method: "POST", body, auth: false });
+  setTokens(data);
 }

@@ -254,3 +254,19 @@ export interface Preview {
   records: PreviewRecord[];
   warnings: string[];
 }
+
+/** A pending invitation to the tenant (the token is never listed). */
+export interface Invitation {
+  id: number;
+  email: string;
+  role: Role;
+  created_at: string;
+  expires_at: string;
+}
+
+/** The answer to creating an invitation: the only time its token is shown. */
+export interface InvitationCreated extends Invitation {
+  token: string;
+  /** The API address that accepts it (the UI's own page is /invitations/accept?token=…). */
+  accept_path: string;
+}

@@ -1,8 +1,16 @@
-import { useRef, useState, type FormEvent } from "react";
+import { useEffect, useRef, useState, type FormEvent, type RefObject } from "react";
 
-import { changeMemberRole, inviteMember, listMembers, removeMember } from "../api/api";
+import {
+  changeMemberRole,
+  invitationLink,
+  inviteMember,
+  listInvitations,
+  listMembers,
+  removeMember,
+  revokeInvitation,
+} from "../api/api";
 import { ApiError, errorMessage } from "../api/client";
-import type { Membership, Role } from "../api/types";
+import type { Invitation, InvitationCreated, Membership, Role } from "../api/types";
 import { useAnnounce, usePageTitle } from "../announce";
 import { useAuth } from "../auth";
 import { ErrorBanner, Loading, TableWrap } from "../components/common";
@@ -12,8 +20,12 @@ import { useLoad } from "../hooks";
 const ROLES: Role[] = ["viewer", "editor", "admin"];
 export const LAST_ADMIN_RULE = "A tenant must keep at least one admin: the last admin can be neither demoted nor removed.";
 
-/** The tenant's members (admins only): add, change role, remove. The last admin's controls are
- * disabled with the rule said next to them, and the API's refusal is shown if it comes anyway. */
+export const ONE_TIME_NOTE =
+  "This link is shown only once: copy it now and send it to the person yourself. MigrateIQ sends no email, and the link cannot be shown again (invite again for a new one).";
+
+/** The tenant's members (admins only): invite, revoke an invitation, change role, remove. The last
+ * admin's controls are disabled with the rule said next to them, and the API's refusal is shown if
+ * it comes anyway. */
 export function MembersPage() {
   usePageTitle("Members");
   const { me } = useAuth();
@@ -31,16 +43,22 @@ export function MembersPage() {
 function MembersManager({ email: myEmail }: { email: string }) {
   const announce = useAnnounce();
   const members = useLoad(() => listMembers({ page_size: 500 }), []);
+  const invitations = useLoad(() => listInvitations({ page_size: 500 }), []);
   const [error, setError] = useState<string | null>(null);
   const [busyId, setBusyId] = useState<number | null>(null);
   const [email, setEmail] = useState("");
   const [role, setRole] = useState<Role>("viewer");
-  const [addErrors, setAddErrors] = useState<Record<string, string[]>>({});
-  const [adding, setAdding] = useState(false);
+  const [inviteErrors, setInviteErrors] = useState<Record<string, string[]>>({});
+  const [inviting, setInviting] = useState(false);
+  const [created, setCreated] = useState<InvitationCreated | null>(null);
   const emailRef = useRef<HTMLInputElement>(null);
+  const roleRef = useRef<HTMLSelectElement>(null);
   const headingRef = useRef<HTMLHeadingElement>(null);
+  const pendingHeadingRef = useRef<HTMLHeadingElement>(null);
+  const linkHeadingRef = useRef<HTMLHeadingElement>(null);
 
   const rows = members.data?.results ?? [];
+  const pending = invitations.data?.results ?? [];
   const admins = rows.filter((member) => member.role === "admin").length;
   const isLastAdmin = (member: Membership) => member.role === "admin" && admins <= 1;
 
@@ -74,26 +92,59 @@ function MembersManager({ email: myEmail }: { email: string }) {
     }
   }
 
-  async function add(event: FormEvent) {
+  async function invite(event: FormEvent) {
     event.preventDefault();
-    setAdding(true);
-    setAddErrors({});
+    setInviting(true);
+    setInviteErrors({});
     setError(null);
+    setCreated(null);
     try {
-      const added = await inviteMember(email.trim(), role);
-      announce(`${added.email} was added as ${added.role}.`);
+      const answer = await inviteMember(email.trim(), role);
+      setCreated(answer);
       setEmail("");
-      members.reload();
+      invitations.reload();
+      announce(`Invitation for ${answer.email} as ${answer.role} created. Copy its link now: it is shown once.`);
     } catch (err) {
-      if (err instanceof ApiError && Object.keys(err.fieldErrors).length > 0) setAddErrors(err.fieldErrors);
+      const fields = err instanceof ApiError ? err.fieldErrors : {};
+      if (Object.keys(fields).length > 0) setInviteErrors(fields);
       else setError(errorMessage(err));
-      emailRef.current?.focus();
+      // the button was disabled while sending: focus the field to fix (the email unless only the role is wrong)
+      if (fields.role && !fields.email) roleRef.current?.focus();
+      else emailRef.current?.focus();
     } finally {
-      setAdding(false);
+      setInviting(false);
     }
   }
 
-  const emailError = addErrors.email?.join(" ") ?? addErrors.password?.join(" ");
+  async function revoke(invitation: Invitation) {
+    if (!window.confirm(`Revoke the invitation of ${invitation.email}? Its link will stop working.`)) return;
+    setBusyId(-invitation.id);
+    setError(null);
+    try {
+      await revokeInvitation(invitation.id);
+      if (created?.id === invitation.id) setCreated(null);
+      announce(`The invitation of ${invitation.email} was revoked.`);
+      invitations.reload();
+      pendingHeadingRef.current?.focus();
+    } catch (err) {
+      setError(errorMessage(err));
+    } finally {
+      setBusyId(null);
+    }
+  }
+
+  // The one-time link appears after the answer: focus its heading so it is read out and in view.
+  useEffect(() => {
+    if (created) linkHeadingRef.current?.focus();
+  }, [created]);
+
+  // Errors the API gives for fields the form does not have go to the banner, not lost.
+  const emailError = inviteErrors.email?.join(" ");
+  const roleError = inviteErrors.role?.join(" ");
+  const otherErrors = Object.entries(inviteErrors)
+    .filter(([field]) => field !== "email" && field !== "role")
+    .flatMap(([, messages]) => messages)
+    .join(" ");
 
   return (
     <div className="page">
@@ -103,10 +154,13 @@ function MembersManager({ email: myEmail }: { email: string }) {
       <p className="muted" id="last-admin-rule">
         {LAST_ADMIN_RULE}
       </p>
-      <ErrorBanner message={error} />
-      <form className="card add-member" aria-labelledby="add-member-heading" onSubmit={add} noValidate>
-        <h2 id="add-member-heading">Add a member</h2>
-        <p className="muted small">The person needs a MigrateIQ account already; they sign in with its password.</p>
+      <ErrorBanner message={error || otherErrors || null} />
+      <form className="card add-member" aria-labelledby="invite-heading" onSubmit={invite} noValidate>
+        <h2 id="invite-heading">Invite someone</h2>
+        <p className="muted small">
+          You get a link to send them. They open it, choose a password (or give their existing account's password)
+          and join this tenant with the role you pick.
+        </p>
         <div className="filter-grid">
           <div className={`field${emailError ? " field-invalid" : ""}`}>
             <label htmlFor="member-email">Email</label>
@@ -114,6 +168,7 @@ function MembersManager({ email: myEmail }: { email: string }) {
               id="member-email"
               ref={emailRef}
               type="email"
+              autoComplete="off"
               value={email}
               onChange={(e) => setEmail(e.target.value)}
               aria-invalid={emailError ? true : undefined}
@@ -125,23 +180,85 @@ function MembersManager({ email: myEmail }: { email: string }) {
               </p>
             ) : null}
           </div>
-          <div className="field">
+          <div className={`field${roleError ? " field-invalid" : ""}`}>
             <label htmlFor="member-role">Role</label>
-            <select id="member-role" value={role} onChange={(e) => setRole(e.target.value as Role)}>
+            <select
+              id="member-role"
+              ref={roleRef}
+              value={role}
+              onChange={(e) => setRole(e.target.value as Role)}
+              aria-invalid={roleError ? true : undefined}
+              aria-describedby={roleError ? "member-role-error" : undefined}
+            >
               {ROLES.map((value) => (
                 <option key={value} value={value}>
                   {value}
                 </option>
               ))}
             </select>
+            {roleError ? (
+              <p className="field-error" id="member-role-error">
+                {roleError}
+              </p>
+            ) : null}
           </div>
         </div>
         <div className="actions">
-          <button type="submit" className="btn btn-primary" disabled={adding}>
-            {adding ? "Adding…" : "Add member"}
+          <button type="submit" className="btn btn-primary" disabled={inviting}>
+            {inviting ? "Inviting…" : "Invite"}
           </button>
         </div>
       </form>
+      {created ? (
+        <InvitationLinkCard
+          invitation={created}
+          headingRef={linkHeadingRef}
+          onDone={() => {
+            setCreated(null);
+            pendingHeadingRef.current?.focus(); // the card and its button are gone
+          }}
+        />
+      ) : null}
+      <section className="card" aria-labelledby="pending-heading">
+        <h2 id="pending-heading" ref={pendingHeadingRef} tabIndex={-1}>
+          {pending.length} pending invitation{pending.length === 1 ? "" : "s"}
+        </h2>
+        <ErrorBanner message={invitations.error} />
+        {invitations.loading && !invitations.data ? <Loading /> : null}
+        {pending.length > 0 ? (
+          <TableWrap>
+            <table className="table" aria-label="Pending invitations">
+              <thead>
+                <tr>
+                  <th scope="col">Email</th>
+                  <th scope="col">Role</th>
+                  <th scope="col">Expires</th>
+                  <th scope="col">Actions</th>
+                </tr>
+              </thead>
+              <tbody>
+                {pending.map((invitation) => (
+                  <tr key={invitation.id} data-testid={`invitation-${invitation.email}`}>
+                    <td>{invitation.email}</td>
+                    <td>{invitation.role}</td>
+                    <td className="small">{formatDateTime(invitation.expires_at)}</td>
+                    <td>
+                      <button
+                        type="button"
+                        className="btn btn-small btn-danger"
+                        disabled={busyId === -invitation.id}
+                        onClick={() => void revoke(invitation)}
+                      >
+                        Revoke<span className="visually-hidden"> the invitation of {invitation.email}</span>
+                      </button>
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </TableWrap>
+        ) : null}
+      </section>
       <section className="card" aria-labelledby="members-heading">
         <h2 id="members-heading" ref={headingRef} tabIndex={-1}>
           {rows.length} member{rows.length === 1 ? "" : "s"}
@@ -209,5 +326,63 @@ function MembersManager({ email: myEmail }: { email: string }) {
         ) : null}
       </section>
     </div>
+  );
+}
+
+/** The answer's token as the accept page's link, shown once (the API keeps only its hash). */
+function InvitationLinkCard({
+  invitation,
+  headingRef,
+  onDone,
+}: {
+  invitation: InvitationCreated;
+  headingRef: RefObject<HTMLHeadingElement | null>;
+  onDone: () => void;
+}) {
+  const announce = useAnnounce();
+  const link = invitationLink(invitation.token);
+  const inputRef = useRef<HTMLInputElement>(null);
+  const [copied, setCopied] = useState<"yes" | "no" | null>(null);
+
+  async function copy() {
+    try {
+      await navigator.clipboard.writeText(link);
+      setCopied("yes");
+      announce("Link copied.");
+    } catch {
+      // No clipboard (an insecure origin, a refused permission): select the text for Ctrl+C.
+      inputRef.current?.select();
+      inputRef.current?.focus();
+      setCopied("no");
+      announce("Copying is not available here: the link is selected, press Ctrl+C.");
+    }
+  }
+
+  return (
+    <section className="card invitation-link" aria-labelledby="invitation-link-heading" data-testid="invitation-link">
+      <h2 id="invitation-link-heading" ref={headingRef} tabIndex={-1}>
+        Invitation link for {invitation.email}
+      </h2>
+      <p>
+        <strong>{ONE_TIME_NOTE}</strong>
+      </p>
+      <p className="muted small">
+        Role: {invitation.role}. Valid until {formatDateTime(invitation.expires_at)}; it works once.
+      </p>
+      <div className="field">
+        <label htmlFor="invitation-link-url">Accept link</label>
+        <input id="invitation-link-url" ref={inputRef} readOnly value={link} onFocus={(e) => e.target.select()} className="mono" />
+      </div>
+      <div className="actions">
+        <button type="button" className="btn btn-primary" onClick={() => void copy()}>
+          Copy link
+        </button>
+        <button type="button" className="btn" onClick={onDone}>
+          Done
+        </button>
+        {copied === "yes" ? <span className="small">Copied.</span> : null}
+        {copied === "no" ? <span className="small">Copying is not available here: the link is selected, press Ctrl+C.</span> : null}
+      </div>
+    </section>
   );
 }

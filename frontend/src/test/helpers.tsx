@@ -52,7 +52,7 @@ export function me(role: Role): Me {
 
 /** Render `element` at `path` (matched by `pattern`) as a signed-in user with `role`. */
 export function renderAs(role: Role, element: ReactElement, path = "/", pattern = "/") {
-  const auth: AuthState = { me: me(role), checking: false, signIn: vi.fn(), signOut: vi.fn() };
+  const auth: AuthState = { me: me(role), checking: false, signIn: vi.fn(), signOut: vi.fn(), acceptInvitation: vi.fn() };
   return render(
     <AuthContext.Provider value={auth}>
       <MemoryRouter initialEntries={[path]}>
