@@ -85,6 +85,7 @@ from demo_extension.services.pagination import (
     make_paginator,
     validate_pagination_config,
 )
+from demo_extension.services.prefetch import PageFetcher, RetryRelay, request_concurrency
 from demo_extension.services.transform import DataTransformationService, TransformationError
 from demo_extension.services.upsert import (
     UnstorableRecord,
@@ -405,8 +406,17 @@ class DataSyncService:
         cursor_parts = path_parts(incremental.cursor_field) if incremental else None
         committer = _committer_for(self, log, state, progress)
         self._emit = committer.event
+
+        # Page, offset and numbered-link pages are requested ahead while this thread works on the
+        # current one (see prefetch.py); the pages are still taken, checked and committed in order.
+        def send(request: PageRequest):
+            params = {**auth.params} if request.followed else {**base_params, **request.params, **auth.params}
+            return auth.get(client, request.url, params=params)
+
+        relay = RetryRelay(lambda message: self._on_retry(log, state, message))
+        fetcher = PageFetcher(send, request_concurrency(connector), relay, abandon_on=(_Cancelled,))
         try:
-            with OutboundClient(on_retry=lambda message: self._on_retry(log, state, message)) as client:
+            with OutboundClient(on_retry=relay) as client, fetcher:
                 while True:
                     committer.check()
                     if state.pages_this_run >= max_pages:
@@ -420,13 +430,10 @@ class DataSyncService:
                         if paginator is not None
                         else _first_auto_request(connector.api_endpoint, pagination)
                     )
-                    params = (
-                        {**auth.params}
-                        if request.followed
-                        else {**base_params, **request.params, **auth.params}
-                    )
+                    # The first page of a run goes alone: it announces the totals (and sets OAuth).
+                    room = max_pages - state.pages_this_run - 1 if state.pages_this_run else 0
                     try:
-                        response = auth.get(client, request.url, params=params)
+                        response = fetcher.fetch(request, paginator, room)
                     except OutboundError as exc:
                         if not _past_the_announced_end(exc, paginator, state):
                             raise
@@ -522,6 +529,11 @@ class DataSyncService:
                     if not more:
                         break
                     self._check_threshold(state, final=False)
+            if fetcher.discarded:
+                self._emit(
+                    f"{fetcher.discarded} page request(s) sent ahead were not needed (past the last page) "
+                    "and were discarded."
+                )
         finally:
             committer.close()
             self._emit = partial(self._event, log)
