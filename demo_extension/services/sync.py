@@ -15,7 +15,8 @@ while the next page is fetched and transformed (see :class:`_BackgroundCommitter
 
 Modules of the engine: :mod:`.pagination` (styles, detection, stop rules, loop guards,
 ``validate_pagination_config``), :mod:`.extract` (JSON bodies, ``records_path``), :mod:`.auth`,
-:mod:`.incremental` (``validate_incremental_config``), :mod:`.upsert` (checksums, bulk upserts).
+:mod:`.incremental` (``validate_incremental_config``), :mod:`.upsert` (checksums, bulk upserts),
+:mod:`.prefetch` (page requests sent ahead where the pagination allows; pages still taken in order).
 
 Upstream, data and configuration problems never escape as exceptions: the log ends ``FAILED`` with a
 message that is safe to show (no credentials). An error report answered with HTTP 200 is such a
