@@ -38,9 +38,9 @@ import math
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urlsplit
 
-from demo_extension.services.pagination import _LINK_PARAM, _LINK_PART, PageRequest, Paginator
+from demo_extension.services.pagination import PageRequest, Paginator, rel_link
 
 #: Requests in flight for one sync when the connector does not say (``max_concurrent_requests``).
 DEFAULT_CONCURRENCY = 4
@@ -311,19 +311,6 @@ def _link_pages_left(paginator, previous, last_url, left):
         if key == name and last.isdigit():
             return max(0, (int(last) - value) // step + 1)
     return left
-
-
-def rel_link(headers, base_url: str, rel: str) -> str | None:
-    """The ``rel`` target of an RFC 8288 ``Link`` header (see ``pagination.next_link``)."""
-    value = headers.get("link") if headers is not None else None
-    if not value:
-        return None
-    for match in _LINK_PART.finditer(value):
-        for param in _LINK_PARAM.finditer(match.group(2)):
-            found = (param.group(2) if param.group(2) is not None else param.group(3) or "").lower()
-            if param.group(1).lower() == "rel" and rel in found.split():
-                return urljoin(base_url, match.group(1).strip())
-    return None
 
 
 def _query_items(url: str) -> list[str]:
