@@ -291,3 +291,17 @@ def test_cursor_and_next_url_pagination_stay_one_request_at_a_time(style, observ
     assert len(stored_records(connector)) == 200
     assert upstream.max_in_flight == 1
     assert len(upstream.requests) == 10
+
+
+def test_offsets_are_predicted_by_the_page_size_the_upstream_really_serves(observed_upstream, make_connector):
+    # Asked for 25, the upstream caps pages at 10: the offsets sent ahead step by 10, not 25.
+    upstream = observed_upstream(records=200, page_size=10, max_page_size=10, style="offset", delay=0.02)
+    connector = make_connector(upstream=upstream, pagination={"type": "offset", "limit": 25})
+
+    log = sync_with(connector, 4)
+
+    assert log.status == SyncStatus.SUCCESS, log.error_message
+    assert len(stored_records(connector)) == 200
+    offsets = sorted(int(request["query"]["offset"]) for request in upstream.requests)
+    assert offsets == list(range(0, 200, 10))  # every page once, none mispredicted
+    assert upstream.max_in_flight > 1
