@@ -23,8 +23,9 @@ through the paginator (stop rules, loop guards, shortfalls) and commits and chec
 before. The fetcher only answers "the response to this request", from a request already in
 flight when it was predicted, or by sending it now. A predicted request that is not asked for
 is dropped; an answer (or error) is only ever used for the request it answers, so a failed page
-fails or retries exactly as a sequential fetch would, when the sync gets to it. Answers that
-arrive out of order wait in memory: at most ``concurrency`` of them.
+fails or retries exactly as a sequential fetch would, when the sync gets to it. At most
+``concurrency`` requests are in flight and ``2 * concurrency`` queued ahead, so answers that arrive
+out of order wait in memory: at most ``2 * concurrency`` pages.
 
 All requests go through the sync's one :class:`core.http.OutboundClient` (its ``httpx.Client``
 and connection pool are thread-safe), so the egress guard, timeouts, size caps and retries apply
