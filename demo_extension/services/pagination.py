@@ -380,6 +380,11 @@ _LINK_PARAM = re.compile(r"""\s*;\s*([^=\s]+)\s*=\s*(?:"([^"]*)"|([^\s;,"]+))"""
 
 def next_link(headers, base_url: str) -> str | None:
     """The ``rel="next"`` target of an RFC 8288 ``Link`` header, resolved against ``base_url``."""
+    return rel_link(headers, base_url, "next")
+
+
+def rel_link(headers, base_url: str, relation: str) -> str | None:
+    """The target of an RFC 8288 ``Link`` header with ``rel`` ``relation``, resolved against ``base_url``."""
     value = headers.get("link") if headers is not None else None
     if not value:
         return None
@@ -388,7 +393,7 @@ def next_link(headers, base_url: str) -> str | None:
         for param in _LINK_PARAM.finditer(params):
             name = param.group(1).lower()
             rel = (param.group(2) if param.group(2) is not None else param.group(3) or "").lower()
-            if name == "rel" and "next" in rel.split():
+            if name == "rel" and relation in rel.split():
                 return urljoin(base_url, target.strip())
     return None
 

@@ -15,7 +15,8 @@ while the next page is fetched and transformed (see :class:`_BackgroundCommitter
 
 Modules of the engine: :mod:`.pagination` (styles, detection, stop rules, loop guards,
 ``validate_pagination_config``), :mod:`.extract` (JSON bodies, ``records_path``), :mod:`.auth`,
-:mod:`.incremental` (``validate_incremental_config``), :mod:`.upsert` (checksums, bulk upserts).
+:mod:`.incremental` (``validate_incremental_config``), :mod:`.upsert` (checksums, bulk upserts),
+:mod:`.prefetch` (page requests sent ahead where the pagination allows; pages still taken in order).
 
 Upstream, data and configuration problems never escape as exceptions: the log ends ``FAILED`` with a
 message that is safe to show (no credentials). An error report answered with HTTP 200 is such a
@@ -88,6 +89,7 @@ from demo_extension.services.pagination import (
     make_paginator,
     validate_pagination_config,
 )
+from demo_extension.services.prefetch import PageFetcher, RetryRelay, request_concurrency
 from demo_extension.services.schema import SchemaAccumulator, save_schema
 from demo_extension.services.transform import DataTransformationService, TransformationError
 from demo_extension.services.upsert import (
@@ -465,13 +467,20 @@ class DataSyncService:
         committer = _committer_for(self, log, state, progress)
         self._emit = committer.event
         budget_text = f"this run's time budget ({budget:g} s)"
+
+        # Page, offset and numbered-link pages are requested ahead while this thread works on the
+        # current one (see prefetch.py); the pages are still taken, checked and committed in order.
+        def send(request: PageRequest):
+            params = {**auth.params} if request.followed else {**base_params, **request.params, **auth.params}
+            return auth.get(client, request.url, params=params)
+
+        relay = RetryRelay(lambda message: self._on_retry(log, state, message))
+        fetcher = PageFetcher(send, request_concurrency(connector), relay, abandon_on=(_Cancelled,))
         try:
             with (
                 total_deadline(budget, budget_text),
-                OutboundClient(
-                    on_retry=lambda message: self._on_retry(log, state, message),
-                    budget=request_budget(connector, per_sync=True),
-                ) as client,
+                OutboundClient(on_retry=relay, budget=request_budget(connector, per_sync=True)) as client,
+                fetcher,
             ):
                 while True:
                     committer.check()
@@ -488,13 +497,10 @@ class DataSyncService:
                         if paginator is not None
                         else _first_auto_request(connector.api_endpoint, pagination)
                     )
-                    params = (
-                        {**auth.params}
-                        if request.followed
-                        else {**base_params, **request.params, **auth.params}
-                    )
+                    # The first page of a run goes alone: it announces the totals (and sets OAuth).
+                    room = max_pages - state.pages_this_run - 1 if state.pages_this_run else 0
                     try:
-                        response = auth.get(client, request.url, params=params)
+                        response = fetcher.fetch(request, paginator, room)
                     except OutboundError as exc:
                         if time.monotonic() >= ends_at - 0.05:  # the run's budget ended the request
                             raise SyncProblem(_over_budget_message(budget, state.pages)) from None
@@ -593,6 +599,11 @@ class DataSyncService:
                         state.complete = True
                         break
                     self._check_threshold(state, final=False)
+            if fetcher.discarded:
+                self._emit(
+                    f"{fetcher.discarded} page request(s) sent ahead were not needed (past the last page) "
+                    "and were discarded."
+                )
         finally:
             committer.close()
             self._emit = partial(self._event, log)

@@ -75,3 +75,14 @@ def fault_url(server, path: str = "/items") -> str:
 
 def json_body(value) -> str:
     return json.dumps(value)
+
+
+def set_request_concurrency(connector, requests: int) -> None:
+    """Let ``connector``'s syncs have ``requests`` page requests in flight (1: one at a time).
+
+    ``prefetch.request_concurrency`` reads ``max_concurrent_requests``: a plain attribute here,
+    saved too when the connector has that field (the request budget), so ``run_sync`` keeps it.
+    """
+    connector.max_concurrent_requests = requests
+    if any(f.name == "max_concurrent_requests" for f in connector._meta.concrete_fields):
+        connector.save(update_fields=["max_concurrent_requests"])

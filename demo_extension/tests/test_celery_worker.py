@@ -235,8 +235,9 @@ def test_a_message_redelivered_while_its_sync_runs_does_not_run_the_sync_twice(
     start_worker, sample_upstream, make_connector
 ):
     # Redis hands an unacknowledged message to another worker once the visibility timeout has
-    # passed (a starting worker restores such messages at once): here 1 s, while the sync takes ~12 s.
-    upstream = sample_upstream(records=120, page_size=10, style="page", slow_ms=1000)
+    # passed (a starting worker restores such messages at once): here 1 s, while the sync takes ~12 s
+    # (48 pages of 1 s, 4 requests in flight).
+    upstream = sample_upstream(records=480, page_size=10, style="page", slow_ms=1000)
     connector = make_connector(upstream=upstream)
     start_worker(allow=[upstream.netloc], CELERY_VISIBILITY_TIMEOUT=1)
     sync_log = runs.start_sync(connector)
@@ -254,8 +255,8 @@ def test_a_message_redelivered_while_its_sync_runs_does_not_run_the_sync_twice(
     sync_log = wait_for_status(sync_log, SyncStatus.SUCCESS)
     assert sync_log.attempts == 1
     pages = [int(request["query"].get("page", 1)) for request in upstream.requests]
-    assert sorted(pages) == list(range(1, 13))
-    assert SyncedRecord.objects.filter(connector=connector).count() == 120
+    assert sorted(pages) == list(range(1, 49))
+    assert SyncedRecord.objects.filter(connector=connector).count() == 480
 
 
 def test_cancelling_a_running_sync_stops_it_at_a_page_boundary_and_keeps_committed_pages(

@@ -1,0 +1,348 @@
+"""Overlapping page fetches: request the next pages while the sync works on the current one.
+
+A real API answers a page in 50-300 ms, so a sync that asks for one page at a time is bound by
+pages x latency whatever its own speed. Where the pagination lets the sync know the next requests
+before it has the current answer, :class:`PageFetcher` sends them ahead, at most
+:func:`request_concurrency` at once:
+
+* ``page``: page numbers ``n + 1, n + 2, ...``;
+* ``offset``: offsets ``o + k * size`` (the size the upstream really serves: the longest page seen,
+  else the configured ``limit``);
+* ``link_header`` whose ``rel="next"`` links differ from page to page by one numeric query
+  parameter (``?page=3`` after ``?page=2``): the same step again.
+
+``cursor``, ``next_url`` (and link headers without a numeric step) stay sequential: the next request
+is only known from the previous answer. ``none`` and ``auto`` have a single request, or one to
+detect the style, so the first page of every run is always fetched alone: it tells the totals
+(``total_pages``, a record count, ``X-Total-Count``, ...), and no request is sent past an announced
+end. Without a total the fetcher guesses ahead by at most ``concurrency - 1`` pages, so at most that
+many requests past the last page are sent and discarded (counted in :attr:`PageFetcher.discarded`).
+
+Correctness does not depend on any of this: the sync still takes pages one by one, in order,
+through the paginator (stop rules, loop guards, shortfalls) and commits and checkpoints each as
+before. The fetcher only answers "the response to this request", from a request already in
+flight when it was predicted, or by sending it now. A predicted request that is not asked for
+is dropped; an answer (or error) is only ever used for the request it answers, so a failed page
+fails or retries exactly as a sequential fetch would, when the sync gets to it. At most
+``concurrency`` requests are in flight and ``2 * concurrency`` queued ahead, so answers that arrive
+out of order wait in memory: at most ``2 * concurrency`` pages.
+
+All requests go through the sync's one :class:`core.http.OutboundClient` (its ``httpx.Client``
+and connection pool are thread-safe), so the egress guard, timeouts, size caps and retries apply
+to every one of them.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import math
+import threading
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from urllib.parse import urlsplit
+
+from demo_extension.services.pagination import PageRequest, Paginator, rel_link
+
+#: Requests in flight for one sync when the connector does not say (``max_concurrent_requests``).
+DEFAULT_CONCURRENCY = 4
+MAX_CONCURRENCY = 16
+
+__all__ = [
+    "DEFAULT_CONCURRENCY",
+    "MAX_CONCURRENCY",
+    "PageFetcher",
+    "RetryRelay",
+    "predicted_requests",
+    "request_concurrency",
+]
+
+
+def request_concurrency(connector) -> int:
+    """How many requests of ``connector``'s sync may be in flight at once (1: sequential).
+
+    Read from the connector's request budget (``max_concurrent_requests``) when it has one.
+    """
+    value = getattr(connector, "max_concurrent_requests", None) or DEFAULT_CONCURRENCY
+    return max(1, min(int(value), MAX_CONCURRENCY))
+
+
+class Abandoned(Exception):
+    """Raised in a fetching thread when the run no longer wants its answer (stops its retries)."""
+
+
+class RetryRelay:
+    """The ``on_retry`` of a sync's client: retry lines of a page reach the sync's log when the sync
+    takes that page (never from a fetching thread, and never for a page that is not used)."""
+
+    def __init__(self, handler: Callable[[str], None]):
+        self.handler = handler
+        self._local = threading.local()
+        self.abandoned = threading.Event()
+
+    def __call__(self, message: str) -> None:
+        slot = getattr(self._local, "slot", None)
+        if slot is None:  # the sync's own thread
+            self.handler(message)
+            return
+        if self.abandoned.is_set() or slot.dropped:
+            raise Abandoned
+        slot.messages.append(message)
+
+
+class _Slot:
+    """One request sent ahead: its future and the retry lines written while fetching it."""
+
+    __slots__ = ("dropped", "future", "messages")
+
+    def __init__(self):
+        self.future: Future | None = None
+        self.messages: list[str] = []
+        self.dropped = False
+
+
+def _key(request: PageRequest) -> tuple:
+    return (request.url, tuple(sorted(request.params.items())), request.followed)
+
+
+class PageFetcher:
+    """Answers a sync's page requests, sending predicted ones ahead (see the module docstring).
+
+    ``send(request)`` makes the real request (credentials, base parameters) through the sync's
+    client; it runs in the sync's thread when ``concurrency`` is 1 or nothing is predicted, else in
+    one of ``concurrency`` fetching threads. Use it as a context manager (it then closes).
+    """
+
+    def __init__(
+        self,
+        send: Callable[[PageRequest], object],
+        concurrency: int,
+        relay: RetryRelay,
+        *,
+        abandon_on: tuple[type[BaseException], ...] = (),
+    ):
+        self.send = send
+        # Leaving the fetcher with one of these (a cancel) does not wait for requests in flight.
+        self.abandon_on = abandon_on
+        self.concurrency = max(1, concurrency)
+        #: Requests queued ahead of the current one. Twice the concurrency, so a fetching thread
+        #: that finishes finds the next request waiting while the sync is busy with a page; only
+        #: ``concurrency`` threads send, so no more than that are ever in flight.
+        self.lookahead = 2 * self.concurrency if self.concurrency > 1 else 0
+        self.relay = relay
+        self._slots: dict[tuple, _Slot] = {}
+        self._executor: ThreadPoolExecutor | None = None
+        self._previous: PageRequest | None = None
+        self._last_url: str | None = None  # the last response's Link rel="last" target
+        #: Requests sent ahead whose answer the sync never took (past the end, or mispredicted).
+        self.discarded = 0
+        #: Requests sent ahead whose answer the sync took.
+        self.used = 0
+
+    def fetch(self, request: PageRequest, paginator: Paginator | None = None, room: int = 0):
+        """The response to ``request`` (or its error). The requests ``paginator`` is expected to
+        make next (at most ``room`` of them: 0 for the first page of a run, and within max_pages)
+        are queued to be sent ahead."""
+        ahead = predicted_requests(
+            paginator,
+            self._previous,
+            min(self.lookahead, room),
+            blind=self.concurrency - 1,
+            last_url=self._last_url,
+        )
+        self._previous = request
+        response = self._fetch(request, ahead)
+        self._last_url = rel_link(response.headers, response.url, "last")
+        return response
+
+    def _fetch(self, request: PageRequest, ahead: list[PageRequest]):
+        key = _key(request)
+        slot = self._slots.pop(key, None)
+        wanted = [_key(item) for item in ahead]
+        for stale in [k for k in self._slots if k not in wanted]:
+            self._drop(self._slots.pop(stale))
+        if slot is None and (self.concurrency == 1 or not ahead):
+            return self.send(request)
+        if slot is None:
+            slot = self._start(request)
+        else:
+            self.used += 1
+        for item, item_key in zip(ahead, wanted, strict=True):
+            if len(self._slots) >= self.lookahead:
+                break
+            if item_key not in self._slots:
+                self._slots[item_key] = self._start(item)
+        return self._result(slot)
+
+    def close(self, *, wait: bool = True) -> None:
+        """Stop: requests not sent yet never are, and running ones stop retrying. With ``wait``
+        the requests already sent end (one attempt each) before this returns, so none reaches the
+        upstream after the sync; without it (a cancelled run) the sync does not wait for them."""
+        self.relay.abandoned.set()
+        for slot in self._slots.values():
+            self._drop(slot)
+        self._slots.clear()
+        if self._executor is not None:
+            self._executor.shutdown(wait=wait, cancel_futures=True)
+            self._executor = None
+
+    def __enter__(self) -> PageFetcher:
+        return self
+
+    def __exit__(self, exc_type, exc, traceback) -> None:
+        self.close(wait=exc_type is None or not issubclass(exc_type, self.abandon_on))
+
+    def _start(self, request: PageRequest) -> _Slot:
+        if self._executor is None:
+            self._executor = ThreadPoolExecutor(max_workers=self.concurrency, thread_name_prefix="sync-fetch")
+        slot = _Slot()
+        # The fetching thread logs with the sync's context (request, connector, sync ids).
+        context = contextvars.copy_context()
+        slot.future = self._executor.submit(context.run, self._fetch_in_thread, slot, request)
+        return slot
+
+    def _fetch_in_thread(self, slot: _Slot, request: PageRequest):
+        if slot.dropped:
+            raise Abandoned
+        self.relay._local.slot = slot
+        try:
+            return self.send(request)
+        finally:
+            self.relay._local.slot = None
+
+    def _result(self, slot: _Slot):
+        try:
+            return slot.future.result()
+        finally:
+            for message in slot.messages:
+                self.relay.handler(message)
+
+    def _drop(self, slot: _Slot) -> None:
+        slot.dropped = True
+        if slot.future is not None and not slot.future.cancel():
+            self.discarded += 1
+
+
+def predicted_requests(
+    paginator: Paginator | None,
+    previous: PageRequest | None,
+    count: int,
+    *,
+    blind: int,
+    last_url: str | None = None,
+) -> list:
+    """The ``count`` (at most) requests expected after ``paginator.request()``, in order; none past
+    an end the upstream announced, and none for styles whose next request needs the answer.
+
+    Without an announced end only ``blind`` are guessed: that many at most are sent past the last
+    page. ``previous`` is the request made before the current one and ``last_url`` the previous
+    answer's ``Link: rel="last"`` target (for numbered ``Link`` headers).
+    """
+    if paginator is None or count <= 0:
+        return []
+    left = _pages_left(paginator)
+    if paginator.style == "link_header":
+        left = _link_pages_left(paginator, previous, last_url, left)
+    # ``left`` counts the current request too.
+    count = min(count, blind) if left is None else min(count, left - 1)
+    if count <= 0:
+        return []
+    style = paginator.style
+    state = paginator.state
+    if style == "page":
+        page = state["page"]
+        return [_with_state(paginator, page=page + k).request() for k in range(1, count + 1)]
+    if style == "offset":
+        step = state.get("max_len") or paginator.config.get("limit") or 0
+        if step <= 0:
+            return []
+        offset = state["offset"]
+        return [_with_state(paginator, offset=offset + k * step).request() for k in range(1, count + 1)]
+    if style == "link_header" and previous is not None:
+        current = paginator.request()
+        followed = previous.followed and current.followed
+        numbered = _numbered_step(previous.url, current.url) if followed else None
+        if numbered is None:
+            return []
+        index, value, step = numbered
+        return [
+            PageRequest(_replace_value(current.url, index, value + k * step), {}, followed=True)
+            for k in range(1, count + 1)
+        ]
+    return []
+
+
+def _with_state(paginator: Paginator, **changes) -> Paginator:
+    return type(paginator)(
+        paginator.config, paginator.endpoint, {**paginator.state, **changes}, paginator.secret_params
+    )
+
+
+def _pages_left(paginator: Paginator) -> int | None:
+    """Requests still needed, the current one included, by what the upstream announced (or None)."""
+    state = paginator.state
+    config = paginator.config
+    pages = state.get("announced_pages")
+    if pages is not None and paginator.style == "page":
+        return pages - (state["page"] - config.get("start_page", 1))
+    if pages is not None and paginator.style != "offset":
+        return pages - state.get("pages", 0)
+    total = state.get("announced_total")
+    step = state.get("max_len") or config.get("page_size") or config.get("limit") or 0
+    if total is None or step <= 0:
+        return None
+    if paginator.style == "offset":
+        remaining = config.get("start_offset", 0) + total - state["offset"]
+    else:
+        remaining = total - state.get("seen", 0)
+    return math.ceil(remaining / step)
+
+
+def _link_pages_left(paginator, previous, last_url, left):
+    """Requests left by the page number of ``rel="last"`` (GitHub), else ``left``."""
+    current = paginator.request()
+    if previous is None or not last_url or not current.followed:
+        return left
+    numbered = _numbered_step(previous.url, current.url) if previous.followed else None
+    if numbered is None:
+        return left
+    index, value, step = numbered
+    name = _query_items(current.url)[index].partition("=")[0]
+    for item in _query_items(last_url):
+        key, _, last = item.partition("=")
+        if key == name and last.isdigit():
+            return max(0, (int(last) - value) // step + 1)
+    return left
+
+
+def _query_items(url: str) -> list[str]:
+    query = urlsplit(url).query
+    return query.split("&") if query else []
+
+
+def _numbered_step(previous: str, current: str):
+    """``(index, value, step)`` when ``current`` is ``previous`` with one query parameter's integer
+    value moved up by ``step`` (the item at ``index`` of the query), else None."""
+    before, after = urlsplit(previous), urlsplit(current)
+    if (before.scheme, before.netloc, before.path) != (after.scheme, after.netloc, after.path):
+        return None
+    old, new = _query_items(previous), _query_items(current)
+    if len(old) != len(new):
+        return None
+    changed = [i for i, (a, b) in enumerate(zip(old, new, strict=True)) if a != b]
+    if len(changed) != 1:
+        return None
+    index = changed[0]
+    name_old, _, value_old = old[index].partition("=")
+    name_new, _, value_new = new[index].partition("=")
+    if name_old != name_new or not value_old.isdigit() or not value_new.isdigit():
+        return None
+    step = int(value_new) - int(value_old)
+    return (index, int(value_new), step) if step > 0 else None
+
+
+def _replace_value(url: str, index: int, value: int) -> str:
+    parts = urlsplit(url)
+    items = _query_items(url)
+    name = items[index].partition("=")[0]
+    items[index] = f"{name}={value}"
+    return parts._replace(query="&".join(items)).geturl()

@@ -1,0 +1,310 @@
+"""Overlapping page fetches (``services/prefetch.py``): same data as one request at a time, pages
+committed in order, faults and stop rules unchanged, cancellation with requests in flight, and
+the styles whose next request needs the previous answer kept sequential."""
+
+import json
+import random
+import threading
+import time
+
+import pytest
+from werkzeug import Response
+
+from demo_extension.models import SyncedRecord, SyncLog, SyncStatus
+from demo_extension.sample_upstream import SampleUpstream
+from demo_extension.services.prefetch import DEFAULT_CONCURRENCY, request_concurrency
+from demo_extension.tests import sync_support
+from demo_extension.tests.conftest import allow_egress_to
+from demo_extension.tests.sync_support import (
+    fault_url,
+    json_body,
+    run_sync,
+    set_request_concurrency,
+    stored_ids,
+    stored_records,
+)
+
+fault_server = sync_support.fault_server
+fault_server_process = sync_support.fault_server_process
+fast_retries = sync_support.fast_retries
+
+PAGINATION = {
+    "page": {"type": "page"},
+    "offset": {"type": "offset", "limit": 20},
+    "link_header": {"type": "link_header", "size_param": "per_page", "page_size": 20},
+}
+
+
+class ObservedUpstream(SampleUpstream):
+    """The sample upstream, counting the requests it serves at once and the order it answers
+    them; ``delay`` seconds before each answer, ``delays`` by page number, ``fail_once`` page
+    numbers answer 500 the first time, ``empty_after`` serves empty pages past that page (while
+    still announcing every record)."""
+
+    def __init__(self, *args, delay=0.0, delays=None, fail_once=(), fail_always=(), empty_after=None, **kw):
+        super().__init__(*args, **kw)
+        self.delay = delay
+        self.delays = dict(delays or {})
+        self.fail_once = set(fail_once)
+        self.fail_always = set(fail_always)
+        self.empty_after = empty_after
+        self.gate = threading.Lock()
+        self.in_flight = 0
+        self.max_in_flight = 0
+        self.answered: list[int] = []
+
+    def page_of(self, query) -> int:
+        size = int(query.get("per_page") or query.get("limit") or self.page_size)
+        if "offset" in query:
+            return int(query["offset"]) // size + 1
+        return int(query.get("page", 1))
+
+    def respond_collection(self, query):
+        page = self.page_of(query) if "cursor" not in query else 0
+        with self.gate:
+            self.in_flight += 1
+            self.max_in_flight = max(self.max_in_flight, self.in_flight)
+        try:
+            time.sleep(self.delays.get(page, self.delay))
+            with self.gate:
+                failing = page in self.fail_always or page in self.fail_once
+                self.fail_once.discard(page)
+            if failing:
+                return 500, {}, b'{"error": "page fault"}'
+            status, headers, body = super().respond_collection(query)
+            if self.empty_after is not None and page > self.empty_after:
+                document = json.loads(body)
+                document[self.records_key] = []
+                body = json.dumps(document).encode()
+            return status, headers, body
+        finally:
+            with self.gate:
+                self.in_flight -= 1
+                self.answered.append(page)
+
+
+@pytest.fixture
+def observed_upstream(settings):
+    started = []
+
+    def start(**options):
+        server = ObservedUpstream(**options).start()
+        started.append(server)
+        allow_egress_to(settings, server.netloc)
+        return server
+
+    yield start
+    for server in started:
+        server.stop()
+
+
+def sync_with(connector, requests: int, **options) -> SyncLog:
+    set_request_concurrency(connector, requests)
+    return run_sync(connector, **options)
+
+
+def counters(log) -> tuple:
+    return (
+        log.status,
+        log.records_processed,
+        log.records_created,
+        log.records_updated,
+        log.records_unchanged,
+        log.records_failed,
+        log.pages_fetched,
+    )
+
+
+def test_the_default_concurrency_is_four_and_the_connector_budget_is_read_when_it_has_one(make_connector):
+    connector = make_connector()
+    assert request_concurrency(connector) == DEFAULT_CONCURRENCY == 4
+    connector.max_concurrent_requests = 9
+    assert request_concurrency(connector) == 9
+    connector.max_concurrent_requests = 100
+    assert request_concurrency(connector) == 16
+
+
+@pytest.mark.parametrize("style", sorted(PAGINATION))
+def test_an_overlapped_sync_stores_the_same_records_and_counts_as_a_sequential_one(
+    style, observed_upstream, make_connector
+):
+    upstream = observed_upstream(records=230, page_size=20, style=style, delay=0.03)
+    sequential = make_connector(upstream=upstream, pagination=PAGINATION[style])
+    overlapped = make_connector(upstream=upstream, pagination=PAGINATION[style])
+
+    first = sync_with(sequential, 1)
+    assert upstream.max_in_flight == 1
+    upstream.clear_requests()
+    upstream.max_in_flight = 0
+    second = sync_with(overlapped, 4)
+
+    assert first.status == SyncStatus.SUCCESS, first.error_message
+    assert counters(second) == counters(first)
+    assert stored_records(overlapped) == stored_records(sequential)
+    assert len(stored_records(overlapped)) == 230
+    assert 1 < upstream.max_in_flight <= 4
+    # The totals are announced (total_pages, a count, rel="last"): no request past the last page.
+    assert len(upstream.requests) == 12
+
+
+def test_with_faults_on_random_pages_an_overlapped_sync_ends_like_a_sequential_one(
+    observed_upstream, make_connector, fast_retries
+):
+    failing = set(random.Random(16).sample(range(2, 26), 6))
+    results = []
+    for requests in (1, 4):
+        upstream = observed_upstream(records=500, page_size=20, style="page", fail_once=failing)
+        connector = make_connector(upstream=upstream, pagination={"type": "page"})
+        results.append((sync_with(connector, requests), connector, upstream))
+
+    (first, sequential, _), (second, overlapped, upstream) = results
+    assert first.status == SyncStatus.SUCCESS, first.error_message
+    assert counters(second) == counters(first)
+    assert stored_records(overlapped) == stored_records(sequential)
+    assert len(stored_records(overlapped)) == 500
+    assert upstream.max_in_flight > 1
+    assert upstream.fail_once == set()  # every faulty page failed once and was retried
+
+
+def test_a_page_that_keeps_failing_fails_an_overlapped_sync_as_it_fails_a_sequential_one(
+    observed_upstream, make_connector, fast_retries
+):
+    upstream = observed_upstream(records=400, page_size=20, style="page", fail_always={7})
+    sequential = make_connector(upstream=upstream, pagination={"type": "page"})
+    overlapped = make_connector(upstream=upstream, pagination={"type": "page"})
+
+    first = sync_with(sequential, 1)
+    second = sync_with(overlapped, 4)
+
+    assert first.status == SyncStatus.FAILED
+    assert first.error_message.startswith("Fetching page 7 failed: HTTP 500")
+    assert first.error_message.endswith("after 3 attempts")
+    assert second.error_message == first.error_message
+    assert counters(second) == counters(first)
+    assert stored_ids(overlapped) == stored_ids(sequential) == list(range(1, 121))
+    assert second.checkpoint["pagination"]["state"]["page"] == 7  # resumes at the failed page
+
+
+def test_pages_arriving_out_of_order_are_committed_in_page_order(observed_upstream, make_connector):
+    upstream = observed_upstream(records=200, page_size=20, style="page", delay=0.01, delays={2: 0.5, 3: 0.2})
+    connector = make_connector(upstream=upstream, pagination={"type": "page"})
+    commits = []
+
+    def progress(log):
+        commits.append(
+            (log.pages_fetched, log.checkpoint["pagination"]["state"]["page"], log.records_processed)
+        )
+
+    log = sync_with(connector, 4, progress=progress)
+
+    assert log.status == SyncStatus.SUCCESS, log.error_message
+    # The upstream answered later pages before page 2 ...
+    assert upstream.answered.index(4) < upstream.answered.index(3) < upstream.answered.index(2)
+    # ... and every commit still holds a contiguous prefix of pages, checkpointed at the next one.
+    assert commits == [(n, n + 1, 20 * n) for n in range(1, 11)]
+    by_commit = list(
+        SyncedRecord.objects.filter(connector=connector).order_by("pk").values_list("external_id", flat=True)
+    )
+    assert [int(external_id) for external_id in by_commit] == list(range(1, 201))
+
+
+def test_cancelling_an_overlapped_sync_stops_at_once_with_requests_in_flight(
+    observed_upstream, make_connector
+):
+    upstream = observed_upstream(records=400, page_size=20, style="page", delay=1.0, delays={1: 0, 2: 0})
+    connector = make_connector(upstream=upstream, pagination={"type": "page"})
+    seen = {}
+
+    def cancel_after_second_page(sync_log):
+        if sync_log.pages_fetched == 2:
+            SyncLog.objects.filter(pk=sync_log.pk).update(cancel_requested=True)
+            seen["cancelled_at"] = time.monotonic()
+
+    log = sync_with(connector, 4, progress=cancel_after_second_page)
+    returned = time.monotonic()
+    in_flight_at_return = upstream.in_flight
+
+    assert log.status == SyncStatus.CANCELLED
+    assert log.pages_fetched == 2
+    assert len(stored_records(connector)) == 40
+    assert in_flight_at_return > 0  # pages requested ahead were still on their way ...
+    assert returned - seen["cancelled_at"] < 0.6  # ... and the sync did not wait for them (1 s)
+    # Requests a fetching thread had taken end on their own; the queued ones are never sent.
+    time.sleep(1.2)
+    sent = len(upstream.requests)
+    assert sent <= 2 + 4
+    time.sleep(0.7)
+    assert len(upstream.requests) == sent
+
+
+def test_a_run_stopped_by_an_empty_page_while_more_records_are_announced_ends_partial_as_before(
+    observed_upstream, make_connector
+):
+    results = []
+    for requests in (1, 4):
+        upstream = observed_upstream(records=300, page_size=20, style="page", empty_after=6)
+        connector = make_connector(upstream=upstream, pagination={"type": "page"})
+        results.append((sync_with(connector, requests), connector))
+
+    (first, sequential), (second, overlapped) = results
+    assert first.status == SyncStatus.PARTIAL
+    assert "announces 300 records but the sync received 120" in first.error_message
+    assert counters(second) == counters(first)
+    assert second.error_message == first.error_message
+    assert stored_ids(overlapped) == stored_ids(sequential) == list(range(1, 121))
+
+
+def test_without_a_total_at_most_concurrency_minus_one_requests_go_past_the_last_page(
+    fault_server, make_connector
+):
+    records = [{"id": i} for i in range(1, 96)]
+
+    def handler(request):
+        page = int(request.args.get("page", 1))
+        if page > 10:
+            return Response(json_body({"error": "no such page"}), status=404, content_type="application/json")
+        if page == 10:
+            time.sleep(0.3)  # the requests sent ahead of the last page leave before it is answered
+        return Response(json_body(records[(page - 1) * 10 : page * 10]), content_type="application/json")
+
+    fault_server.expect_request("/items").respond_with_handler(handler)
+    connector = make_connector(
+        api_endpoint=fault_url(fault_server), auth_type="none", pagination={"type": "page"}
+    )
+
+    log = sync_with(connector, 4)
+
+    assert log.status == SyncStatus.SUCCESS, log.error_message
+    assert stored_ids(connector) == list(range(1, 96))
+    pages = sorted(int(request.args.get("page", 1)) for request, _ in fault_server.log)
+    assert pages[:10] == list(range(1, 11))
+    # Pages past the end were requested (no total says where it is), answered 404 and discarded.
+    assert 10 < len(pages) <= 10 + 3
+    assert log.events.filter(message__contains="sent ahead were not needed").exists()
+
+
+@pytest.mark.parametrize("style", ["cursor", "next_url"])
+def test_cursor_and_next_url_pagination_stay_one_request_at_a_time(style, observed_upstream, make_connector):
+    upstream = observed_upstream(records=200, page_size=20, style=style, delay=0.03)
+    connector = make_connector(upstream=upstream, pagination={"type": style})
+
+    log = sync_with(connector, 8)
+
+    assert log.status == SyncStatus.SUCCESS, log.error_message
+    assert len(stored_records(connector)) == 200
+    assert upstream.max_in_flight == 1
+    assert len(upstream.requests) == 10
+
+
+def test_offsets_are_predicted_by_the_page_size_the_upstream_really_serves(observed_upstream, make_connector):
+    # Asked for 25, the upstream caps pages at 10: the offsets sent ahead step by 10, not 25.
+    upstream = observed_upstream(records=200, page_size=10, max_page_size=10, style="offset", delay=0.02)
+    connector = make_connector(upstream=upstream, pagination={"type": "offset", "limit": 25})
+
+    log = sync_with(connector, 4)
+
+    assert log.status == SyncStatus.SUCCESS, log.error_message
+    assert len(stored_records(connector)) == 200
+    offsets = sorted(int(request["query"]["offset"]) for request in upstream.requests)
+    assert offsets == list(range(0, 200, 10))  # every page once, none mispredicted
+    assert upstream.max_in_flight > 1

@@ -1,0 +1,69 @@
+"""A sync with several page requests in flight, killed with SIGKILL on a real Celery worker,
+resumes on a new worker from its checkpoint: pages requested ahead but never committed are
+fetched again, pages before the checkpoint are not, and the data equals a clean run."""
+
+import pytest
+
+from demo_extension.models import SyncedRecord, SyncLog, SyncStatus
+from demo_extension.services import runs
+from demo_extension.services.prefetch import request_concurrency
+from demo_extension.services.sync import DataSyncService
+from demo_extension.tests import test_celery_worker as celery_support
+from demo_extension.tests.test_celery_worker import SYNC_URL, records_of, wait_for_status, wait_until
+
+broker = celery_support.broker
+start_worker = celery_support.start_worker
+
+pytestmark = [
+    pytest.mark.celery_worker,
+    pytest.mark.xdist_group("celery"),
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.timeout(90),
+]
+
+
+def test_an_overlapped_sync_killed_mid_run_resumes_after_its_checkpoint_with_the_data_of_a_clean_run(
+    start_worker, sample_upstream, make_connector, editor_client, settings
+):
+    settings.MIGRATEIQ_SYNC_STALE_AFTER_SECONDS = 1
+    upstream = sample_upstream(records=600, page_size=20, style="page", slow_ms=400)
+    connector = make_connector(upstream=upstream, name="overlapped, killed mid-sync")
+    assert request_concurrency(connector) > 1  # what the worker reads from the same row
+    worker = start_worker(allow=[upstream.netloc])
+
+    response = editor_client.post(SYNC_URL.format(connector.pk) + "?wait=0")
+    sync_log = SyncLog.objects.get(pk=response.json()["id"])
+
+    def four_pages_committed():
+        sync_log.refresh_from_db()
+        return sync_log.status == SyncStatus.RUNNING and sync_log.pages_fetched >= 4
+
+    wait_until(four_pages_committed, 40, "four committed pages")
+    worker.kill()
+    sync_log.refresh_from_db()
+    committed_pages = sync_log.pages_fetched
+    assert sync_log.status == SyncStatus.RUNNING
+    assert sync_log.checkpoint["pagination"]["state"]["page"] == committed_pages + 1
+    assert SyncedRecord.objects.filter(connector=connector).count() == 20 * committed_pages
+    requested_before = {int(request["query"].get("page", 1)) for request in upstream.requests}
+    # Pages past the checkpoint were on their way when the worker died.
+    assert max(requested_before) > committed_pages + 1, sorted(requested_before)
+
+    wait_until(
+        lambda: runs.reap_stale_syncs()["requeued"] == [sync_log.pk], 10, "the reaper to requeue the sync"
+    )
+    upstream.clear_requests()
+    upstream.update(slow_ms=20)
+    start_worker(allow=[upstream.netloc])
+
+    sync_log = wait_for_status(sync_log, SyncStatus.SUCCESS, timeout=40)
+    assert sync_log.attempts == 2
+    assert sync_log.records_processed == 600
+    pages_requested = sorted(int(request["query"].get("page", 1)) for request in upstream.requests)
+    # No page before the checkpoint again; every page after it exactly once.
+    assert pages_requested == list(range(committed_pages + 1, 31)), pages_requested
+
+    clean = make_connector(upstream=upstream, name="clean run")
+    DataSyncService(clean).sync_data()
+    assert records_of(connector) == records_of(clean)
+    assert len(records_of(connector)) == 600
