@@ -37,7 +37,10 @@ def test_a_tenants_slow_syncs_do_not_delay_another_tenants_sync(
 ):
     slow = sample_upstream(records=100, page_size=10, style="page", slow_ms=800)
     quick = sample_upstream(records=10, page_size=10, style="page")
-    hostile = [make_connector(tenant_a, upstream=slow, name=f"slow {i}") for i in (1, 2)]
+    # One request at a time: the slow syncs must stay slow (pages fetched ahead would shorten them).
+    hostile = [
+        make_connector(tenant_a, upstream=slow, name=f"slow {i}", max_concurrent_requests=1) for i in (1, 2)
+    ]
     victim = make_connector(tenant_b, upstream=quick, name="quick")
     client_a, client_b = APIClient(), APIClient()
     user_a = make_member(tenant_a, Role.EDITOR, email="editor@acme.test")

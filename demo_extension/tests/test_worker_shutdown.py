@@ -40,7 +40,8 @@ def test_a_worker_stopped_mid_sync_exits_in_time_and_the_run_resumes_from_its_ch
 ):
     settings.MIGRATEIQ_SYNC_STALE_AFTER_SECONDS = 1
     upstream = sample_upstream(records=200, page_size=20, style="page", slow_ms=1000)
-    connector = make_connector(upstream=upstream, name="stopped mid-sync")
+    # One request at a time, so that the worker is stopped while the sync is still going.
+    connector = make_connector(upstream=upstream, name="stopped mid-sync", max_concurrent_requests=1)
     # As docker/entrypoint.sh and scripts/worker.sh start a worker.
     worker = start_worker(
         allow=[upstream.netloc],
