@@ -230,7 +230,8 @@ async function main() {
     "--api-key",
     "demo-key",
     "--slow-ms",
-    "350",
+    // Pages after the first are fetched 4 at a time: each must be slow enough that a sync is seen running.
+    "1200",
   ]);
   const worker = startBackground("worker", env, ["-A", "migrateiq", "worker", "--pool", "solo", "--concurrency", "1", "--loglevel", "WARNING"], [
     path.join(ROOT, ".venv", "bin", "celery"),
