@@ -21,6 +21,8 @@ import { fileURLToPath } from "node:url";
 
 import { chromium } from "playwright-core";
 
+import { dataOut, DESTINATION_ALLOWLIST } from "./data-out.mjs";
+
 const FRONTEND = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const ROOT = path.resolve(FRONTEND, "..");
 const PYTHON = process.env.E2E_PYTHON ?? path.join(ROOT, ".venv", "bin", "python");
@@ -194,7 +196,7 @@ async function main() {
   const webPort = await freePort();
   const env = stackEnv({
     MIGRATEIQ_VAR_DIR: varDir,
-    MIGRATEIQ_EGRESS_ALLOWLIST: `127.0.0.1:${apiPort}`,
+    MIGRATEIQ_EGRESS_ALLOWLIST: `127.0.0.1:${apiPort},${DESTINATION_ALLOWLIST}`,
     // Syncs run in a Celery worker (embedded filesystem broker under varDir): the UI sees them
     // pending, running and finished, as in production.
     MIGRATEIQ_SYNC_RUNNER: "celery",
@@ -366,10 +368,10 @@ async function main() {
   const columnsBefore = await records.locator("thead th").count();
   await page.locator(".column-picker input[type=checkbox]:not(:checked)").first().check();
   await page.waitForFunction((n) => document.querySelectorAll('table[aria-label="Records"] thead th').length === n + 1, columnsBefore);
-  await page.getByLabel("Search in").selectOption("name");
+  await page.getByLabel("Search in").selectOption("full_name"); // the seed maps name -> full_name
   await page.getByLabel("Search text").fill("a");
   await page.getByRole("search", { name: "Search records" }).getByRole("button", { name: "Search" }).click();
-  await page.waitForURL(/r_in=name/);
+  await page.waitForURL(/r_in=full_name/);
   await records.locator("tbody tr").first().waitFor();
   await page.getByLabel("Search in").selectOption("__external_id");
   await page.getByLabel("Search text").fill("7");
@@ -480,6 +482,8 @@ async function main() {
   await page.getByTestId("chart-syncs-per-day").locator("rect").first().waitFor();
   await checkA11y(page, "dashboard with charts");
   await shot("11-dashboard", true);
+
+  await dataOut({ page, base, checkA11y, shot, log }); // downloads, schema tab, a PostgreSQL destination
 
   // 12. Members: the last-admin rule, add an existing account, change its role, remove it.
   await page.getByRole("link", { name: "Members", exact: true }).click();

@@ -386,7 +386,7 @@ function LoadRow({ load, connector }: { load: DestinationLoad; connector: string
             type="button"
             className="btn btn-small"
             aria-expanded={open}
-            aria-label={`${open ? "Hide the log" : `Log (${load.events.length})`} of load ${load.id}`}
+            aria-label={`${open ? "Hide log" : `Log (${load.events.length})`} of load ${load.id}`}
             onClick={() => setOpen(!open)}
           >
             {open ? "Hide log" : `Log (${load.events.length})`}
