@@ -104,4 +104,30 @@ describe("downloading a connector's records", () => {
     expect(clicked).toEqual([]);
     expect(saved).toEqual([]);
   });
+
+  it("renews an expired access token once and repeats the download with the new one", async () => {
+    let exports = 0;
+    const seen = serve(() => {
+      exports += 1;
+      return exports === 1
+        ? new Response(JSON.stringify({ detail: "Token expired." }), { status: 401 })
+        : new Response("id\r\n1\r\n", { status: 200, headers: { "Content-Type": "text/csv" } });
+    });
+    const realFetch = globalThis.fetch;
+    vi.stubGlobal(
+      "fetch",
+      vi.fn(async (input: RequestInfo | URL, init?: RequestInit) =>
+        String(input) === "/api/auth/token/refresh/"
+          ? new Response(JSON.stringify({ access: "new-access" }), { status: 200 })
+          : realFetch(input, init),
+      ),
+    );
+    renderTable();
+    await screen.findByRole("table", { name: "Records" });
+    fireEvent.click(screen.getByRole("button", { name: "Download CSV" }));
+    await screen.findByTestId("download-done");
+    const auths = seen.filter((c) => c.url.includes("/export/")).map((c) => c.headers.Authorization);
+    expect(auths).toEqual(["Bearer access-token", "Bearer new-access"]);
+    expect(clicked).toEqual(["connector-7.csv"]);
+  });
 });

@@ -200,4 +200,40 @@ describe("the destinations pages", () => {
     fireEvent.click(await screen.findByRole("button", { name: "Load Customers" }));
     expect((await screen.findByRole("alert")).textContent).toBe("A load of this connector is in progress (load #9).");
   });
+
+  it("edits a destination without sending the stored password again unless a new one is typed", async () => {
+    const state = { destination: destination(), loads: [] as DestinationLoad[] };
+    const calls = api(state, (call) => (call.method === "PATCH" ? { body: { ...state.destination, target_schema: "analytics" } } : null));
+    renderDetail("editor");
+    fireEvent.click(await screen.findByRole("button", { name: "Edit" }));
+    const password = screen.getByLabelText("Password");
+    expect((password as HTMLInputElement).value).toBe("");
+    expect(document.getElementById("destination-password-hint")!.textContent).toBe("Stored (never shown). Leave blank to keep it.");
+    fireEvent.change(screen.getByLabelText("Target schema"), { target: { value: "analytics" } });
+    fireEvent.click(screen.getByRole("button", { name: "Save" }));
+    await waitFor(() => expect(calls.some((call) => call.method === "PATCH")).toBe(true));
+    const patch = calls.find((call) => call.method === "PATCH")!;
+    expect(patch.url).toBe("/api/destinations/3/");
+    expect(patch.body).toMatchObject({ name: "Warehouse", host: "db.example.com", target_schema: "analytics", sslmode: "require" });
+    expect(patch.body).not.toHaveProperty("password");
+    expect(patch.body).not.toHaveProperty("dsn");
+  });
+
+  it("follows a running load until it ends and shows its row count", async () => {
+    const state = {
+      destination: destination({ attachments: [{ id: 1, connector: 7, table_name: "customers", high_water: 0, last_load_at: null, created_at: "2026-11-27T10:00:00Z" }] }),
+      loads: [load({ id: 14, status: "RUNNING", rows_upserted: 0, duration_seconds: null })],
+    };
+    let polls = 0;
+    api(state, (call) => {
+      if (!call.url.startsWith("/api/destinations/3/loads/")) return null;
+      polls += 1;
+      return { body: page(polls >= 2 ? [load({ id: 14, rows_upserted: 120 })] : state.loads) };
+    });
+    renderDetail("editor");
+    const row = await screen.findByTestId("load-14");
+    expect(within(row).getByText("RUNNING")).toBeTruthy();
+    await waitFor(() => expect(within(screen.getByTestId("load-14")).getByText("SUCCESS")).toBeTruthy(), { timeout: 3000 });
+    expect(within(screen.getByTestId("load-14")).getByText("120")).toBeTruthy();
+  });
 });
