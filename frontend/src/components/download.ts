@@ -12,14 +12,7 @@ export function toCsv(rows: Record<string, unknown>[], columns: string[]): strin
 }
 
 export function downloadFile(name: string, content: string, type: string): void {
-  const url = URL.createObjectURL(new Blob([content], { type }));
-  const link = document.createElement("a");
-  link.href = url;
-  link.download = name;
-  document.body.appendChild(link);
-  link.click();
-  link.remove();
-  setTimeout(() => URL.revokeObjectURL(url), 1000);
+  saveBlob(name, new Blob([content], { type }));
 }
 
 /** Save a file fetched from the API (an object URL, revoked once the browser took it). */
