@@ -24,7 +24,7 @@ UI_BUILD_DIR = Path(settings.UI_BUILD_DIR)
 #: The app's page addresses (frontend/src/App.tsx). Any other address still gets index.html, so the
 #: app shows its own "page not found", but with the status 404 that a crawler or a script expects.
 UI_PAGES = re.compile(
-    r"^(|login|syncs|members|invitations/accept|connectors|connectors/new|connectors/\d+|connectors/\d+/edit|sync-logs/\d+)/?$"
+    r"^(|login|syncs|members|invitations/accept|connectors|connectors/new|connectors/\d+|connectors/\d+/edit|sync-logs/\d+|destinations|destinations/\d+)/?$"
 )
 
 NOT_BUILT_PAGE = """<!doctype html>

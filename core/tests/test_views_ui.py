@@ -24,7 +24,17 @@ def unbuilt_ui(tmp_path, monkeypatch, settings):
 
 
 @pytest.mark.parametrize(
-    "path", ["/", "/login", "/connectors", "/connectors/", "/connectors/12", "/sync-logs/3"]
+    "path",
+    [
+        "/",
+        "/login",
+        "/connectors",
+        "/connectors/",
+        "/connectors/12",
+        "/sync-logs/3",
+        "/destinations",
+        "/destinations/4",
+    ],
 )
 def test_every_page_address_gets_the_ui_page(client, built_ui, path):
     response = client.get(path)

@@ -21,6 +21,8 @@ import { fileURLToPath } from "node:url";
 
 import { chromium } from "playwright-core";
 
+import { dataOut, DESTINATION_ALLOWLIST } from "./data-out.mjs";
+
 const FRONTEND = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const ROOT = path.resolve(FRONTEND, "..");
 const PYTHON = process.env.E2E_PYTHON ?? path.join(ROOT, ".venv", "bin", "python");
@@ -206,7 +208,7 @@ async function main() {
   const webPort = await freePort();
   const env = stackEnv({
     MIGRATEIQ_VAR_DIR: varDir,
-    MIGRATEIQ_EGRESS_ALLOWLIST: `127.0.0.1:${apiPort}`,
+    MIGRATEIQ_EGRESS_ALLOWLIST: `127.0.0.1:${apiPort},${DESTINATION_ALLOWLIST}`,
     // Syncs run in a Celery worker (embedded filesystem broker under varDir): the UI sees them
     // pending, running and finished, as in production.
     MIGRATEIQ_SYNC_RUNNER: "celery",
@@ -549,6 +551,8 @@ async function main() {
   await page.getByTestId("chart-syncs-per-day").locator("rect").first().waitFor();
   await checkA11y(page, "dashboard with charts");
   await shot("11-dashboard", true);
+
+  await dataOut({ page, base, checkA11y, shot, log }); // downloads, schema tab, a PostgreSQL destination
 
   // 12. Members: the last-admin rule; invite a new email (the link shown once), accept it in a fresh
   // browser (signed in as a viewer of the tenant: no write controls); a revoked invitation's link fails;

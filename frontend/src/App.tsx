@@ -9,6 +9,8 @@ import { AcceptInvitationPage } from "./pages/AcceptInvitationPage";
 import { ConnectorDetailPage } from "./pages/ConnectorDetailPage";
 import { ConnectorsPage } from "./pages/ConnectorsPage";
 import { DashboardPage } from "./pages/DashboardPage";
+import { DestinationDetailPage } from "./pages/DestinationDetailPage";
+import { DestinationsPage } from "./pages/DestinationsPage";
 import { LoginPage } from "./pages/LoginPage";
 import { MembersPage } from "./pages/MembersPage";
 import { NewConnectorPage } from "./pages/NewConnectorPage";
@@ -112,6 +114,7 @@ function Layout() {
           </NavLink>
           <NavLink to="/connectors">Connectors</NavLink>
           <NavLink to="/syncs">Syncs</NavLink>
+          <NavLink to="/destinations">Destinations</NavLink>
           {me?.role === "admin" ? <NavLink to="/members">Members</NavLink> : null}
         </nav>
         <ProfileMenu />
@@ -140,6 +143,8 @@ export function AppRoutes() {
         <Route path="/syncs" element={<SyncsPage />} />
         <Route path="/members" element={<MembersPage />} />
         <Route path="/sync-logs/:id" element={<SyncLogPage />} />
+        <Route path="/destinations" element={<DestinationsPage />} />
+        <Route path="/destinations/:id" element={<DestinationDetailPage />} />
         <Route path="*" element={<NotFoundPage />} />
       </Route>
     </Routes>

@@ -23,6 +23,8 @@ import type {
   SyncedRecord,
   TokenPair,
 } from "./types";
+import { apiDownload, type DownloadedFile } from "./client";
+import type { ConnectorSchema, Destination, DestinationAttachment, DestinationCheck, DestinationInput, DestinationLoad } from "./types";
 
 const CONNECTORS = "/demo-extension/connectors";
 const SYNC_LOGS = "/demo-extension/sync-logs";
@@ -210,4 +212,73 @@ export async function acceptInvitation(token: string, password: string, name?: s
   if (name?.trim()) body.name = name.trim();
   const { data } = await apiRequest<TokenPair>("/auth/invitations/accept/", { method: "POST", body, auth: false });
   setTokens(data);
+}
+
+
+// --- data out: export, inferred schema, destinations ---------------------------------------
+
+export interface ExportOptions {
+  format: "ndjson" | "csv";
+  /** Dotted paths; none = every field. */
+  fields?: string[];
+  includeDeleted?: boolean;
+}
+
+/** Download a connector's records as a file (bearer token in the header, never in the URL). */
+export async function exportRecords(id: number, options: ExportOptions, onProgress?: (bytes: number) => void): Promise<DownloadedFile> {
+  const query = {
+    format: options.format,
+    fields: options.fields && options.fields.length > 0 ? options.fields.join(",") : undefined,
+    include_deleted: options.includeDeleted ? "true" : undefined,
+  };
+  return apiDownload(`${CONNECTORS}/${id}/export/`, query, onProgress);
+}
+
+export async function getConnectorSchema(id: number): Promise<ConnectorSchema> {
+  return (await apiRequest<ConnectorSchema>(`${CONNECTORS}/${id}/schema/`)).data;
+}
+
+const DESTINATIONS = "/destinations";
+
+export async function listDestinations(params: ListParams = {}): Promise<Paginated<Destination>> {
+  return (await apiRequest<Paginated<Destination>>(`${DESTINATIONS}/`, { query: { ...params } })).data;
+}
+
+export async function getDestination(id: number): Promise<Destination> {
+  return (await apiRequest<Destination>(`${DESTINATIONS}/${id}/`)).data;
+}
+
+export async function createDestination(input: DestinationInput): Promise<Destination> {
+  return (await apiRequest<Destination>(`${DESTINATIONS}/`, { method: "POST", body: input })).data;
+}
+
+export async function updateDestination(id: number, input: DestinationInput): Promise<Destination> {
+  return (await apiRequest<Destination>(`${DESTINATIONS}/${id}/`, { method: "PATCH", body: input })).data;
+}
+
+export async function deleteDestination(id: number): Promise<void> {
+  await apiRequest<null>(`${DESTINATIONS}/${id}/`, { method: "DELETE" });
+}
+
+export async function testDestination(id: number): Promise<DestinationCheck> {
+  return (await apiRequest<DestinationCheck>(`${DESTINATIONS}/${id}/test_connection/`, { method: "POST" })).data;
+}
+
+export async function attachConnector(id: number, connector: number, tableName?: string): Promise<DestinationAttachment> {
+  const body = tableName && tableName.trim() ? { connector, table_name: tableName.trim() } : { connector };
+  return (await apiRequest<DestinationAttachment>(`${DESTINATIONS}/${id}/attach/`, { method: "POST", body })).data;
+}
+
+export async function detachConnector(id: number, connector: number): Promise<void> {
+  await apiRequest<null>(`${DESTINATIONS}/${id}/detach/`, { method: "POST", body: { connector } });
+}
+
+/** Start loads (one connector, or every attached one); 409 while that connector's load runs. */
+export async function startLoad(id: number, connector?: number): Promise<DestinationLoad[]> {
+  const body = connector ? { connector } : {};
+  return (await apiRequest<{ loads: DestinationLoad[] }>(`${DESTINATIONS}/${id}/load/`, { method: "POST", body })).data.loads;
+}
+
+export async function listLoads(id: number, params: ListParams = {}): Promise<Paginated<DestinationLoad>> {
+  return (await apiRequest<Paginated<DestinationLoad>>(`${DESTINATIONS}/${id}/loads/`, { query: { ...params } })).data;
 }

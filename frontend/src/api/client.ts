@@ -229,3 +229,56 @@ export function errorMessage(error: unknown): string {
   if (error instanceof Error) return error.message;
   return String(error);
 }
+
+// --- file downloads -------------------------------------------------------------------------
+
+export interface DownloadedFile {
+  blob: Blob;
+  /** The server's file name (Content-Disposition), or null when it named none. */
+  fileName: string | null;
+}
+
+function fileNameOf(disposition: string | null): string | null {
+  const match = disposition ? /filename="?([^";]+)"?/i.exec(disposition) : null;
+  return match?.[1] ?? null;
+}
+
+/**
+ * Fetch a file the API streams (e.g. an export) with the bearer token in the Authorization
+ * header, never in the address, so the token stays out of URLs, history and server logs.
+ * `onProgress` gets the bytes received so far; errors are ApiErrors like every other call.
+ */
+export async function apiDownload(
+  path: string,
+  query: Record<string, QueryValue>,
+  onProgress?: (bytes: number) => void,
+): Promise<DownloadedFile> {
+  let response = await send(path, { query });
+  if (response.status === 401 && tokens && (await refreshOnce())) response = await send(path, { query });
+  if (!response.ok) {
+    const body = await readBody(response);
+    if (response.status === 401) {
+      setTokens(null);
+      authLostHandler?.();
+    }
+    throw new ApiError(response.status, detailOf(response.status, body), body);
+  }
+  const type = response.headers.get("Content-Type") ?? "application/octet-stream";
+  const fileName = fileNameOf(response.headers.get("Content-Disposition"));
+  const reader = response.body?.getReader();
+  if (!reader) return { blob: await response.blob(), fileName };
+  const chunks: Uint8Array[] = [];
+  let received = 0;
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      chunks.push(value);
+      received += value.length;
+      onProgress?.(received);
+    }
+  } catch {
+    throw new ApiError(0, `The download stopped after ${received} bytes: the connection was lost. Try again.`);
+  }
+  return { blob: new Blob(chunks as BlobPart[], { type }), fileName };
+}

@@ -270,3 +270,96 @@ export interface InvitationCreated extends Invitation {
   /** The API address that accepts it (the UI's own page is /invitations/accept?token=…). */
   accept_path: string;
 }
+
+
+// --- data out: export, inferred schema, destinations ---------------------------------------
+
+export interface SchemaField {
+  path: string;
+  parts: string[];
+  types: string[];
+  formats: string[];
+  /** Whether the field is a column of the CSV export. */
+  column: boolean;
+}
+
+export interface ConnectorSchema {
+  connector: number;
+  fields: SchemaField[];
+  truncated: boolean;
+  updated_at: string | null;
+}
+
+export type SslMode = "disable" | "prefer" | "require" | "verify-ca" | "verify-full";
+export type DeletedRowsMode = "delete" | "soft";
+export type LoadStatus = "PENDING" | "RUNNING" | "SUCCESS" | "FAILED";
+
+export interface DestinationAttachment {
+  id: number;
+  connector: number;
+  table_name: string;
+  high_water: number;
+  last_load_at: string | null;
+  created_at: string;
+}
+
+export interface Destination {
+  id: number;
+  name: string;
+  type: "postgresql";
+  host: string;
+  port: number;
+  database: string;
+  username: string;
+  has_password: boolean;
+  has_dsn: boolean;
+  sslmode: SslMode;
+  target_schema: string;
+  deleted_rows: DeletedRowsMode;
+  is_active: boolean;
+  attachments: DestinationAttachment[];
+  created_at: string;
+  updated_at: string;
+}
+
+/** Write shape: password and dsn are write-only (left out = unchanged). */
+export interface DestinationInput {
+  name?: string;
+  host?: string;
+  port?: number;
+  database?: string;
+  username?: string;
+  password?: string;
+  dsn?: string;
+  sslmode?: SslMode;
+  target_schema?: string;
+  deleted_rows?: DeletedRowsMode;
+  is_active?: boolean;
+}
+
+export interface DestinationLoad {
+  id: number;
+  destination: number;
+  connector: number;
+  status: LoadStatus;
+  triggered_by: string;
+  from_seq: number;
+  to_seq: number;
+  rows_upserted: number;
+  rows_deleted: number;
+  batches: number;
+  columns_added: number;
+  columns_widened: number;
+  duration_seconds: number | null;
+  started_at: string | null;
+  finished_at: string | null;
+  error_message: string;
+  events: { at: string; level: string; message: string }[];
+  created_at: string;
+}
+
+export interface DestinationCheck {
+  connected: boolean;
+  message: string;
+  response_time_ms: number;
+}

@@ -6,6 +6,7 @@ import type { JsonValue, SyncedRecord } from "../api/types";
 import { formatDateTime, prettyJson } from "../format";
 import { useLoad } from "../hooks";
 import { ErrorBanner, Loading, Pager, TableWrap } from "./common";
+import { ExportMenu } from "./ExportMenu";
 
 export const PAGE_SIZES = [10, 20, 50, 100];
 const DEFAULT_PAGE_SIZE = 20;
@@ -174,6 +175,8 @@ export function RecordsTable({ connectorId, refreshKey = 0 }: { connectorId: num
             ))}
           </select>
         </label>
+        {/* The user's column choice (if any) is the export's field list. */}
+        <ExportMenu connectorId={connectorId} fields={hidden ? visible : undefined} />
       </div>
       <ErrorBanner message={records.error} />
       {records.loading && !records.data ? <Loading /> : null}

@@ -12,7 +12,12 @@ export function toCsv(rows: Record<string, unknown>[], columns: string[]): strin
 }
 
 export function downloadFile(name: string, content: string, type: string): void {
-  const url = URL.createObjectURL(new Blob([content], { type }));
+  saveBlob(name, new Blob([content], { type }));
+}
+
+/** Save a file fetched from the API (an object URL, revoked once the browser took it). */
+export function saveBlob(name: string, blob: Blob): void {
+  const url = URL.createObjectURL(blob);
   const link = document.createElement("a");
   link.href = url;
   link.download = name;

@@ -18,7 +18,7 @@ import { useAnnounce, usePageTitle } from "../announce";
 import { BarChart, STATUS_COLOURS, STATUS_LEGEND } from "../components/charts";
 import { ConnectorForm } from "../components/ConnectorForm";
 import { ActiveBadge, ErrorBanner, Loading, Pager, StatusBadge, TableWrap } from "../components/common";
-import { RecordsTable } from "../components/RecordsTable";
+import { ConnectorDataTabs } from "../components/ConnectorDataTabs";
 import { SyncProgress } from "../components/SyncProgress";
 import { compactJson, formatDateTime, formatNumber, formatRelative, formatSeconds, frequencyLabel, prettyJson } from "../format";
 import { useLoad, useSyncLogPolling } from "../hooks";
@@ -365,7 +365,7 @@ function ConnectorDetail({ id }: { id: number }) {
         ) : null}
       </section>
 
-      <RecordsTable connectorId={id} refreshKey={recordsKey} />
+      <ConnectorDataTabs connectorId={id} refreshKey={recordsKey} />
     </div>
   );
 }

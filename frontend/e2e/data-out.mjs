@@ -1,0 +1,98 @@
+// End-to-end steps for data out (called once from run-e2e.mjs, signed in as the demo admin after
+// the demo connector has synced its 120 records): download a CSV of the records and check its
+// header row and row count; the Schema tab lists address.city; a PostgreSQL destination in a
+// throwaway database (created here on 127.0.0.1:5432 and dropped on the way out, whatever
+// happens): create, test, attach the demo connector, load, and see the load succeed with 120 rows.
+
+import { spawnSync } from "node:child_process";
+import { readFileSync } from "node:fs";
+
+const PG = { host: "127.0.0.1", port: "5432", user: "postgres" };
+export const DESTINATION_ALLOWLIST = `${PG.host}:${PG.port}`;
+
+function psql(database, sql) {
+  const result = spawnSync("psql", ["-h", PG.host, "-p", PG.port, "-U", PG.user, "-d", database, "-v", "ON_ERROR_STOP=1", "-At", "-c", sql], {
+    encoding: "utf8",
+    timeout: 30_000,
+  });
+  if (result.status !== 0) throw new Error(`psql ${sql} failed:\n${result.stderr}`);
+  return result.stdout.trim();
+}
+
+export async function dataOut({ page, base, checkA11y, shot, log }) {
+  // 1. Download the demo connector's records as CSV (fetched with the bearer token, saved by the browser).
+  await page.goto(`${base}/connectors`);
+  await page.getByRole("link", { name: "Demo Users API" }).click();
+  await page.getByRole("heading", { name: "Demo Users API" }).waitFor();
+  await page.getByRole("table", { name: "Records" }).waitFor();
+  const connectorId = /\/connectors\/(\d+)/.exec(page.url())?.[1];
+  const [download] = await Promise.all([page.waitForEvent("download"), page.getByRole("button", { name: "Download CSV" }).click()]);
+  const csv = readFileSync(await download.path(), "utf8");
+  const lines = csv.split("\r\n").filter((line) => line !== "");
+  const header = lines[0].split(",");
+  const schema = await page.evaluate(async (id) => {
+    const { access } = JSON.parse(window.sessionStorage.getItem("migrateiq.tokens"));
+    const response = await fetch(`/api/demo-extension/connectors/${id}/schema/`, { headers: { Authorization: `Bearer ${access}` } });
+    return response.json();
+  }, connectorId);
+  const expected = schema.fields.filter((field) => field.column).map((field) => field.path);
+  if (header.join(",") !== expected.join(",")) throw new Error(`CSV header ${header} is not the schema's columns ${expected}`);
+  if (!header.includes("address.city") || !header.includes("full_name")) throw new Error(`CSV header ${header}`);
+  if (lines.length - 1 !== 120) throw new Error(`the CSV has ${lines.length - 1} records, not 120`);
+  if (!download.suggestedFilename().endsWith(".csv")) throw new Error(`downloaded as ${download.suggestedFilename()}`);
+  await page.getByTestId("download-done").waitFor();
+  await checkA11y(page, "records after a CSV download");
+  log(`data out: CSV downloaded (${header.length} columns, ${lines.length - 1} rows)`);
+
+  // 2. The Schema tab.
+  await page.getByRole("tab", { name: "Schema" }).click();
+  const fields = page.getByRole("table", { name: "Inferred fields" });
+  await fields.getByRole("cell", { name: "address.city", exact: true }).waitFor();
+  await checkA11y(page, "connector schema tab");
+  await shot("15-schema", true);
+
+  // 3. A PostgreSQL destination in a throwaway database.
+  const database = `migrateiq_e2e_dest_${process.pid}_${Date.now()}`;
+  psql("postgres", `CREATE DATABASE ${database}`);
+  try {
+    await page.getByRole("link", { name: "Destinations", exact: true }).click();
+    await page.getByRole("heading", { name: "Destinations", level: 1 }).waitFor();
+    await page.getByText("No destination yet.").waitFor();
+    await checkA11y(page, "destinations, none yet");
+    await page.getByRole("button", { name: "New destination" }).click();
+    await page.getByRole("button", { name: "Create destination" }).click();
+    await page.getByRole("alert").filter({ hasText: "Not saved" }).waitFor();
+    await checkA11y(page, "destination form with errors");
+    await page.getByLabel("Name", { exact: true }).fill("E2E warehouse");
+    await page.getByLabel("Host").fill(PG.host);
+    await page.getByLabel("Database").fill(database);
+    await page.getByLabel("Username").fill(PG.user);
+    await page.getByLabel("SSL mode").selectOption("disable");
+    await page.getByRole("button", { name: "Create destination" }).click();
+    await page.getByRole("heading", { name: "E2E warehouse", level: 1 }).waitFor();
+
+    await page.getByRole("button", { name: "Test connection" }).click();
+    await page.getByTestId("destination-check").getByRole("heading", { name: "Connected" }).waitFor();
+
+    await page.getByLabel("Connector", { exact: true }).selectOption({ label: "Demo Users API" });
+    await page.getByLabel("Table name").fill("demo_users");
+    await page.getByRole("button", { name: "Attach" }).click();
+    await page.getByRole("table", { name: "Attached connectors" }).getByText("public.demo_users").waitFor();
+
+    await page.getByRole("button", { name: "Load now" }).click();
+    const loads = page.getByRole("table", { name: "Loads" });
+    await loads.getByText("SUCCESS", { exact: true }).waitFor({ timeout: 40_000 });
+    const row = loads.locator("tbody tr").first();
+    const upserted = (await row.locator("td").nth(3).innerText()).replace(/\D/g, "");
+    if (upserted !== "120") throw new Error(`the load shows ${upserted} rows upserted`);
+    await row.getByRole("button", { name: /^Log/ }).click();
+    await page.getByRole("list", { name: /^Log of load/ }).waitFor();
+    const stored = psql(database, "SELECT count(*) FROM public.demo_users");
+    if (stored !== "120") throw new Error(`the destination table has ${stored} rows`);
+    await checkA11y(page, "destination with a successful load");
+    await shot("16-destination-loaded", true);
+    log(`data out: destination loaded (${stored} rows in ${database}.public.demo_users)`);
+  } finally {
+    psql("postgres", `DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
+  }
+}

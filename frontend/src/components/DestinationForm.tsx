@@ -1,0 +1,164 @@
+import { useEffect, useRef, useState, type FormEvent } from "react";
+
+import { ApiError } from "../api/client";
+import type { DeletedRowsMode, Destination, DestinationInput, SslMode } from "../api/types";
+import { Field } from "./fields";
+import { ErrorBanner } from "./common";
+import { saveErrorSummary } from "./formErrors";
+
+const SSL_MODES: SslMode[] = ["disable", "prefer", "require", "verify-ca", "verify-full"];
+const FIELD_ORDER = ["name", "dsn", "host", "port", "database", "username", "password", "sslmode", "target_schema", "deleted_rows"];
+
+/**
+ * A PostgreSQL destination's settings: host / port / database / username / password, or one DSN
+ * instead. The password and the DSN are write-only: the form says whether one is stored, and a
+ * blank field leaves the stored one as it is.
+ */
+export function DestinationForm({
+  destination,
+  onSave,
+  onCancel,
+}: {
+  destination?: Destination;
+  onSave: (input: DestinationInput) => Promise<void>;
+  onCancel?: () => void;
+}) {
+  const [name, setName] = useState(destination?.name ?? "");
+  const [useDsn, setUseDsn] = useState(destination?.has_dsn ?? false);
+  const [dsn, setDsn] = useState("");
+  const [host, setHost] = useState(destination?.host ?? "");
+  const [port, setPort] = useState(String(destination?.port ?? 5432));
+  const [database, setDatabase] = useState(destination?.database ?? "");
+  const [username, setUsername] = useState(destination?.username ?? "");
+  const [password, setPassword] = useState("");
+  const [sslmode, setSslmode] = useState<SslMode>(destination?.sslmode ?? "prefer");
+  const [targetSchema, setTargetSchema] = useState(destination?.target_schema ?? "public");
+  const [deletedRows, setDeletedRows] = useState<DeletedRowsMode>(destination?.deleted_rows ?? "delete");
+  const [errors, setErrors] = useState<Record<string, string[]>>({});
+  const [summary, setSummary] = useState<string | null>(null);
+  const [other, setOther] = useState<string[]>([]);
+  const [saving, setSaving] = useState(false);
+  const formRef = useRef<HTMLFormElement>(null);
+
+  // After a refusal, focus goes to the first invalid field.
+  useEffect(() => {
+    const first = FIELD_ORDER.find((field) => errors[field]);
+    if (first) formRef.current?.querySelector<HTMLElement>(`#destination-${first}`)?.focus();
+  }, [errors]);
+
+  async function submit(event: FormEvent) {
+    event.preventDefault();
+    const input: DestinationInput = { name: name.trim(), sslmode, target_schema: targetSchema, deleted_rows: deletedRows };
+    if (useDsn) {
+      if (dsn) input.dsn = dsn;
+    } else {
+      Object.assign(input, { host: host.trim(), port: Number(port), database: database.trim(), username: username.trim() });
+      if (destination?.has_dsn) input.dsn = "";
+      if (password) input.password = password;
+    }
+    const portNumber = Number(port);
+    if (!useDsn && (!Number.isInteger(portNumber) || portNumber < 1 || portNumber > 65535)) {
+      setErrors({ port: ["A port is a whole number from 1 to 65535."] });
+      setSummary("Not saved: one field needs attention.");
+      return;
+    }
+    setSaving(true);
+    setSummary(null);
+    setOther([]);
+    try {
+      await onSave(input);
+      setErrors({});
+    } catch (err) {
+      const shown = new Set(FIELD_ORDER);
+      const result = saveErrorSummary(err, shown);
+      setSummary(result.summary);
+      setOther(result.other);
+      setErrors(err instanceof ApiError ? err.fieldErrors : {});
+    } finally {
+      setSaving(false);
+    }
+  }
+
+  const secretHint = (stored: boolean | undefined) => (stored ? "Stored (never shown). Leave blank to keep it." : "Not set.");
+
+  return (
+    <form ref={formRef} className="card" onSubmit={(e) => void submit(e)} noValidate aria-labelledby="destination-form-heading">
+      <h2 id="destination-form-heading">{destination ? `Edit ${destination.name}` : "New PostgreSQL destination"}</h2>
+      <ErrorBanner message={summary}>
+        {other.length > 0 ? (
+          <ul>
+            {other.map((message) => (
+              <li key={message}>{message}</li>
+            ))}
+          </ul>
+        ) : null}
+      </ErrorBanner>
+      <div className="form-grid">
+        <Field label="Name" htmlFor="destination-name" errors={errors.name}>
+          <input id="destination-name" value={name} onChange={(e) => setName(e.target.value)} required />
+        </Field>
+        <div className="field">
+          <label className="checkbox">
+            <input type="checkbox" checked={useDsn} onChange={(e) => setUseDsn(e.target.checked)} />
+            Connect with a DSN instead of separate fields
+          </label>
+        </div>
+      </div>
+      {useDsn ? (
+        <div className="form-grid">
+          <Field label="DSN" htmlFor="destination-dsn" errors={errors.dsn} hint={`postgresql://user:password@host:5432/db?sslmode=… ${secretHint(destination?.has_dsn)}`} wide>
+            <input id="destination-dsn" type="password" autoComplete="off" value={dsn} onChange={(e) => setDsn(e.target.value)} />
+          </Field>
+        </div>
+      ) : (
+        <div className="form-grid">
+          <Field label="Host" htmlFor="destination-host" errors={errors.host}>
+            <input id="destination-host" value={host} onChange={(e) => setHost(e.target.value)} />
+          </Field>
+          <Field label="Port" htmlFor="destination-port" errors={errors.port}>
+            <input id="destination-port" inputMode="numeric" value={port} onChange={(e) => setPort(e.target.value)} />
+          </Field>
+          <Field label="Database" htmlFor="destination-database" errors={errors.database}>
+            <input id="destination-database" value={database} onChange={(e) => setDatabase(e.target.value)} />
+          </Field>
+          <Field label="Username" htmlFor="destination-username" errors={errors.username}>
+            <input id="destination-username" autoComplete="off" value={username} onChange={(e) => setUsername(e.target.value)} />
+          </Field>
+          <Field label="Password" htmlFor="destination-password" errors={errors.password} hint={secretHint(destination?.has_password)}>
+            <input id="destination-password" type="password" autoComplete="new-password" value={password} onChange={(e) => setPassword(e.target.value)} />
+          </Field>
+        </div>
+      )}
+      <div className="form-grid">
+        <Field label="SSL mode" htmlFor="destination-sslmode" errors={errors.sslmode}>
+          <select id="destination-sslmode" value={sslmode} onChange={(e) => setSslmode(e.target.value as SslMode)}>
+            {SSL_MODES.map((mode) => (
+              <option key={mode} value={mode}>
+                {mode}
+              </option>
+            ))}
+          </select>
+        </Field>
+        <Field label="Target schema" htmlFor="destination-target_schema" errors={errors.target_schema}>
+          <input id="destination-target_schema" value={targetSchema} onChange={(e) => setTargetSchema(e.target.value)} />
+        </Field>
+        <Field label="Deleted records" htmlFor="destination-deleted_rows" errors={errors.deleted_rows}>
+          <select id="destination-deleted_rows" value={deletedRows} onChange={(e) => setDeletedRows(e.target.value as DeletedRowsMode)}>
+            <option value="delete">Delete the row</option>
+            <option value="soft">Keep the row, set _deleted_at</option>
+          </select>
+        </Field>
+      </div>
+      <div className="actions">
+        <button type="submit" className="btn btn-primary" disabled={saving}>
+          {saving ? "Saving…" : destination ? "Save" : "Create destination"}
+        </button>
+        {onCancel ? (
+          <button type="button" className="btn" onClick={onCancel}>
+            Cancel
+          </button>
+        ) : null}
+      </div>
+    </form>
+  );
+}

@@ -1,0 +1,133 @@
+import { fireEvent, screen, within } from "@testing-library/react";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+
+import { setTokens } from "../api/client";
+import type { SyncedRecord } from "../api/types";
+import { renderAs } from "../test/helpers";
+import { RecordsTable } from "./RecordsTable";
+
+interface Seen {
+  url: string;
+  headers: Record<string, string>;
+}
+
+const ROW: SyncedRecord = {
+  id: 1,
+  external_id: "1",
+  data: { id: 1, name: "Ada", address: { city: "London" } },
+  checksum: "x",
+  first_synced_at: "2026-11-27T10:00:00Z",
+  last_synced_at: "2026-11-27T10:00:00Z",
+  last_sync_log: 1,
+};
+
+/** The records list answers JSON; the export answers `exportAnswer()`. */
+function serve(exportAnswer: () => Response): Seen[] {
+  const seen: Seen[] = [];
+  vi.stubGlobal(
+    "fetch",
+    vi.fn(async (input: RequestInfo | URL, init?: RequestInit) => {
+      const url = String(input);
+      seen.push({ url, headers: { ...((init?.headers as Record<string, string> | undefined) ?? {}) } });
+      if (url.includes("/export/")) return exportAnswer();
+      return new Response(JSON.stringify({ count: 1, next: null, previous: null, results: [ROW] }), {
+        status: 200,
+        headers: { "Content-Type": "application/json" },
+      });
+    }),
+  );
+  return seen;
+}
+
+let saved: Blob[] = [];
+let clicked: string[] = [];
+
+beforeEach(() => {
+  saved = [];
+  clicked = [];
+  setTokens({ access: "access-token", refresh: "refresh-token" });
+  vi.stubGlobal("URL", Object.assign(URL, { createObjectURL: (blob: Blob) => (saved.push(blob), "blob:export"), revokeObjectURL: () => undefined }));
+  vi.spyOn(HTMLAnchorElement.prototype, "click").mockImplementation(function (this: HTMLAnchorElement) {
+    clicked.push(this.download);
+  });
+});
+
+afterEach(() => {
+  vi.restoreAllMocks();
+});
+
+const renderTable = () => renderAs("viewer", <RecordsTable connectorId={7} />, "/connectors/7", "/connectors/:id");
+
+describe("downloading a connector's records", () => {
+  it("fetches the CSV with the bearer token in the header, never in the address, and saves the server's file", async () => {
+    const seen = serve(
+      () =>
+        new Response("id,name\r\n1,Ada\r\n", {
+          status: 200,
+          headers: { "Content-Type": "text/csv", "Content-Disposition": 'attachment; filename="customers-7.csv"' },
+        }),
+    );
+    renderTable();
+    await screen.findByRole("table", { name: "Records" });
+    fireEvent.click(screen.getByRole("button", { name: "Download CSV" }));
+    expect(await screen.findByTestId("download-done")).toHaveProperty("textContent", "Downloaded customers-7.csv (16 bytes).");
+    const call = seen.find((c) => c.url.includes("/export/"))!;
+    expect(call.url).toBe("/api/demo-extension/connectors/7/export/?format=csv");
+    expect(call.url).not.toContain("access-token");
+    expect(call.headers.Authorization).toBe("Bearer access-token");
+    expect(clicked).toEqual(["customers-7.csv"]);
+    expect(await saved[0]!.text()).toBe("id,name\r\n1,Ada\r\n");
+  });
+
+  it("sends the chosen columns as fields and asks for deleted records when ticked", async () => {
+    const seen = serve(() => new Response('{"id":1}\n', { status: 200, headers: { "Content-Type": "application/x-ndjson" } }));
+    renderTable();
+    await screen.findByRole("table", { name: "Records" });
+    fireEvent.click(screen.getByRole("checkbox", { name: "name" }));
+    fireEvent.click(screen.getByRole("checkbox", { name: "Include deleted records" }));
+    fireEvent.click(screen.getByRole("button", { name: "Download NDJSON" }));
+    await screen.findByTestId("download-done");
+    const call = seen.find((c) => c.url.includes("/export/"))!;
+    expect(new URL(call.url, "http://x").searchParams.get("fields")).toBe("id,address.city");
+    expect(new URL(call.url, "http://x").searchParams.get("include_deleted")).toBe("true");
+    expect(new URL(call.url, "http://x").searchParams.get("format")).toBe("ndjson");
+    expect(clicked).toEqual(["connector-7.ndjson"]);
+  });
+
+  it("shows the API's refusal and saves nothing", async () => {
+    serve(() => new Response(JSON.stringify({ detail: "fields: an empty field name (check the commas)." }), { status: 400 }));
+    renderTable();
+    await screen.findByRole("table", { name: "Records" });
+    fireEvent.click(screen.getByRole("button", { name: "Download CSV" }));
+    const alert = await screen.findByRole("alert");
+    expect(within(alert).getByText("Download failed: fields: an empty field name (check the commas).")).toBeTruthy();
+    expect(clicked).toEqual([]);
+    expect(saved).toEqual([]);
+  });
+
+  it("renews an expired access token once and repeats the download with the new one", async () => {
+    let exports = 0;
+    const seen = serve(() => {
+      exports += 1;
+      return exports === 1
+        ? new Response(JSON.stringify({ detail: "Token expired." }), { status: 401 })
+        : new Response("id\r\n1\r\n", { status: 200, headers: { "Content-Type": "text/csv" } });
+    });
+    const realFetch = globalThis.fetch;
+    vi.stubGlobal(
+      "fetch",
+      vi.fn(async (input: RequestInfo | URL, init?: RequestInit) =>
+        String(input) === "/api/auth/token/refresh/"
+          ? new Response(JSON.stringify({ access: "new-access" }), { status: 200 })
+          : realFetch(input, init),
+      ),
+    );
+    renderTable();
+    await screen.findByRole("table", { name: "Records" });
+    fireEvent.click(screen.getByRole("button", { name: "Download CSV" }));
+    await screen.findByTestId("download-done");
+    const auths = seen.filter((c) => c.url.includes("/export/")).map((c) => c.headers.Authorization);
+    expect(auths).toEqual(["Bearer access-token", "Bearer new-access"]);
+    expect(clicked).toEqual(["connector-7.csv"]);
+  });
+});

@@ -1,0 +1,411 @@
+import { Fragment, useEffect, useRef, useState, type FormEvent } from "react";
+import { Link, useNavigate, useParams } from "react-router-dom";
+
+import {
+  attachConnector,
+  deleteDestination,
+  detachConnector,
+  getDestination,
+  listConnectors,
+  listLoads,
+  startLoad,
+  testDestination,
+  updateDestination,
+} from "../api/api";
+import { ApiError, errorMessage } from "../api/client";
+import type { DestinationCheck, DestinationInput, DestinationLoad } from "../api/types";
+import { useAnnounce, usePageTitle } from "../announce";
+import { canDelete, canWrite, useAuth } from "../auth";
+import { ErrorBanner, Loading, Pager, TableWrap } from "../components/common";
+import { DestinationForm } from "../components/DestinationForm";
+import { Field } from "../components/fields";
+import { formatDateTime, formatNumber, formatSeconds } from "../format";
+import { useLoad } from "../hooks";
+
+const LOADS_PAGE_SIZE = 20;
+export const LOAD_POLL_MS = 1000;
+
+/** One destination: its settings, test connection, attached connectors, loads and their history. */
+export function DestinationDetailPage() {
+  const id = Number(useParams().id);
+  const { me } = useAuth();
+  const writer = canWrite(me?.role);
+  const announce = useAnnounce();
+  const navigate = useNavigate();
+  const destination = useLoad(() => getDestination(id), [id]);
+  const connectors = useLoad(() => listConnectors({ page_size: 100 }), []);
+  usePageTitle(destination.data ? `Destination ${destination.data.name}` : "Destination");
+
+  const [editing, setEditing] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const [check, setCheck] = useState<DestinationCheck | null>(null);
+  const [testing, setTesting] = useState(false);
+  const checkRef = useRef<HTMLDivElement>(null);
+  const [historyPage, setHistoryPage] = useState(1);
+  const [loadsKey, setLoadsKey] = useState(0);
+  const loads = useLoad(() => listLoads(id, { page: historyPage, page_size: LOADS_PAGE_SIZE }), [id, historyPage, loadsKey]);
+  const active = (loads.data?.results ?? []).some((load) => load.status === "PENDING" || load.status === "RUNNING");
+  const wasActive = useRef(false);
+
+  // Follow the loads while one runs; when they end, say how they ended.
+  useEffect(() => {
+    if (!active) {
+      if (wasActive.current && loads.data) {
+        const latest = loads.data.results[0];
+        if (latest) announce(`Load #${latest.id} ${latest.status === "SUCCESS" ? `succeeded: ${latest.rows_upserted} rows upserted` : `failed: ${latest.error_message}`}.`);
+        destination.reload();
+      }
+      wasActive.current = false;
+      return;
+    }
+    wasActive.current = true;
+    const timer = setTimeout(() => setLoadsKey((key) => key + 1), LOAD_POLL_MS);
+    return () => clearTimeout(timer);
+  }, [active, loads.data]);
+
+  useEffect(() => {
+    if (check) checkRef.current?.focus();
+  }, [check]);
+
+  const connectorName = (connectorId: number) =>
+    connectors.data?.results.find((connector) => connector.id === connectorId)?.name ?? `Connector #${connectorId}`;
+
+  async function act(work: () => Promise<void>) {
+    setError(null);
+    try {
+      await work();
+    } catch (err) {
+      setError(errorMessage(err));
+      announce(errorMessage(err));
+    }
+  }
+
+  async function save(input: DestinationInput) {
+    const saved = await updateDestination(id, input);
+    setEditing(false);
+    announce(`Destination ${saved.name} saved.`);
+    destination.reload();
+  }
+
+  async function test() {
+    setTesting(true);
+    setCheck(null);
+    await act(async () => {
+      const result = await testDestination(id);
+      setCheck(result);
+      announce(result.connected ? `Connected: ${result.message}` : `Not connected: ${result.message}`);
+    });
+    setTesting(false);
+  }
+
+  async function load(connectorId?: number) {
+    await act(async () => {
+      const started = await startLoad(id, connectorId);
+      announce(started.length === 1 ? `Load #${started[0]!.id} started.` : `${started.length} loads started.`);
+      setHistoryPage(1);
+      setLoadsKey((key) => key + 1);
+    });
+  }
+
+  async function detach(connectorId: number) {
+    await act(async () => {
+      await detachConnector(id, connectorId);
+      announce(`${connectorName(connectorId)} detached.`);
+      destination.reload();
+    });
+  }
+
+  async function remove() {
+    if (!destination.data || !window.confirm(`Delete the destination ${destination.data.name}? Its tables stay in the database.`)) return;
+    await act(async () => {
+      await deleteDestination(id);
+      announce("Destination deleted.");
+      navigate("/destinations");
+    });
+  }
+
+  if (destination.error && !destination.data) {
+    return (
+      <div className="page">
+        <h1>Destination</h1>
+        <ErrorBanner message={destination.error} />
+        <Link to="/destinations">All destinations</Link>
+      </div>
+    );
+  }
+  if (!destination.data) return <Loading />;
+  const data = destination.data;
+  const attachedIds = new Set(data.attachments.map((attachment) => attachment.connector));
+
+  return (
+    <div className="page">
+      <p className="breadcrumb">
+        <Link to="/destinations">Destinations</Link>
+      </p>
+      <div className="page-header">
+        <h1>{data.name}</h1>
+        <div className="actions">
+          {writer ? (
+            <>
+              <button type="button" className="btn" disabled={testing} onClick={() => void test()}>
+                {testing ? "Testing…" : "Test connection"}
+              </button>
+              <button type="button" className="btn" onClick={() => setEditing(true)} disabled={editing}>
+                Edit
+              </button>
+              <button type="button" className="btn btn-primary" disabled={data.attachments.length === 0} onClick={() => void load()}>
+                Load now
+              </button>
+            </>
+          ) : null}
+          {canDelete(me?.role) ? (
+            <button type="button" className="btn btn-danger" onClick={() => void remove()}>
+              Delete
+            </button>
+          ) : null}
+        </div>
+      </div>
+      <ErrorBanner message={error} />
+      {check ? (
+        <div ref={checkRef} tabIndex={-1} className={`card test-result ${check.connected ? "ok" : "failed"}`} data-testid="destination-check">
+          <h2>{check.connected ? "Connected" : "Not connected"}</h2>
+          <p>
+            {check.message} ({formatNumber(Math.round(check.response_time_ms))} ms)
+          </p>
+        </div>
+      ) : null}
+      {editing ? (
+        <DestinationForm destination={data} onSave={save} onCancel={() => setEditing(false)} />
+      ) : (
+        <section className="card" aria-labelledby="settings-heading">
+          <h2 id="settings-heading">Settings</h2>
+          <dl className="details">
+            <div>
+              <dt>Connection</dt>
+              <dd className="mono">{data.has_dsn ? "a DSN (stored, never shown)" : `${data.username}@${data.host}:${data.port}/${data.database}`}</dd>
+            </div>
+            <div>
+              <dt>Password</dt>
+              <dd>{data.has_password ? "set" : "not set"}</dd>
+            </div>
+            <div>
+              <dt>SSL mode</dt>
+              <dd>{data.sslmode}</dd>
+            </div>
+            <div>
+              <dt>Target schema</dt>
+              <dd className="mono">{data.target_schema}</dd>
+            </div>
+            <div>
+              <dt>Deleted records</dt>
+              <dd>{data.deleted_rows === "soft" ? "keep the row, set _deleted_at" : "delete the row"}</dd>
+            </div>
+          </dl>
+        </section>
+      )}
+
+      <section className="card" aria-labelledby="attachments-heading">
+        <h2 id="attachments-heading">Connectors loaded here</h2>
+        {data.attachments.length === 0 ? (
+          <p className="muted">No connector attached yet.</p>
+        ) : (
+          <TableWrap>
+            <table className="table" aria-label="Attached connectors">
+              <thead>
+                <tr>
+                  <th scope="col">Connector</th>
+                  <th scope="col">Table</th>
+                  <th scope="col">Last load</th>
+                  {writer ? <th scope="col">Actions</th> : null}
+                </tr>
+              </thead>
+              <tbody>
+                {data.attachments.map((attachment) => (
+                  <tr key={attachment.id}>
+                    <td>
+                      <Link to={`/connectors/${attachment.connector}`}>{connectorName(attachment.connector)}</Link>
+                    </td>
+                    <td className="mono">
+                      {data.target_schema}.{attachment.table_name}
+                    </td>
+                    <td>{attachment.last_load_at ? formatDateTime(attachment.last_load_at) : "never"}</td>
+                    {writer ? (
+                      <td className="actions">
+                        <button type="button" className="btn btn-small" aria-label={`Load ${connectorName(attachment.connector)}`} onClick={() => void load(attachment.connector)}>
+                          Load
+                        </button>
+                        <button type="button" className="btn btn-small" aria-label={`Detach ${connectorName(attachment.connector)}`} onClick={() => void detach(attachment.connector)}>
+                          Detach
+                        </button>
+                      </td>
+                    ) : null}
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </TableWrap>
+        )}
+        {writer ? (
+          <AttachForm
+            connectors={(connectors.data?.results ?? []).filter((connector) => !attachedIds.has(connector.id))}
+            onAttach={async (connectorId, tableName) => {
+              const attachment = await attachConnector(id, connectorId, tableName);
+              announce(`${connectorName(connectorId)} attached as table ${attachment.table_name}.`);
+              destination.reload();
+            }}
+          />
+        ) : null}
+      </section>
+
+      <section className="card" aria-labelledby="loads-heading">
+        <h2 id="loads-heading">Load history</h2>
+        <ErrorBanner message={loads.error} />
+        {loads.loading && !loads.data ? <Loading /> : null}
+        {loads.data ? (
+          loads.data.results.length === 0 ? (
+            <p className="muted">No load yet.</p>
+          ) : (
+            <>
+              <TableWrap>
+                <table className="table" aria-label="Loads">
+                  <thead>
+                    <tr>
+                      <th scope="col">Load</th>
+                      <th scope="col">Connector</th>
+                      <th scope="col">Status</th>
+                      <th scope="col">Rows upserted</th>
+                      <th scope="col">Rows deleted</th>
+                      <th scope="col">Columns added / widened</th>
+                      <th scope="col">Duration</th>
+                      <th scope="col">Started</th>
+                      <th scope="col">Log</th>
+                    </tr>
+                  </thead>
+                  <tbody>
+                    {loads.data.results.map((row) => (
+                      <LoadRow key={row.id} load={row} connector={connectorName(row.connector)} />
+                    ))}
+                  </tbody>
+                </table>
+              </TableWrap>
+              <Pager page={historyPage} pageSize={LOADS_PAGE_SIZE} count={loads.data.count} onPage={setHistoryPage} label="load" />
+            </>
+          )
+        ) : null}
+      </section>
+    </div>
+  );
+}
+
+function AttachForm({
+  connectors,
+  onAttach,
+}: {
+  connectors: { id: number; name: string }[];
+  onAttach: (connectorId: number, tableName: string) => Promise<void>;
+}) {
+  const [connector, setConnector] = useState("");
+  const [tableName, setTableName] = useState("");
+  const [errors, setErrors] = useState<Record<string, string[]>>({});
+  const [busy, setBusy] = useState(false);
+  const formRef = useRef<HTMLFormElement>(null);
+
+  useEffect(() => {
+    const first = ["connector", "table_name"].find((field) => errors[field]);
+    if (first) formRef.current?.querySelector<HTMLElement>(`#attach-${first}`)?.focus();
+  }, [errors]);
+
+  async function submit(event: FormEvent) {
+    event.preventDefault();
+    if (!connector) {
+      setErrors({ connector: ["Choose a connector."] });
+      return;
+    }
+    setBusy(true);
+    try {
+      await onAttach(Number(connector), tableName);
+      setConnector("");
+      setTableName("");
+      setErrors({});
+    } catch (err) {
+      const fieldErrors = err instanceof ApiError ? err.fieldErrors : {};
+      setErrors(Object.keys(fieldErrors).length > 0 ? fieldErrors : { connector: [errorMessage(err)] });
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  return (
+    <form ref={formRef} className="attach-form" onSubmit={(e) => void submit(e)} noValidate aria-labelledby="attach-heading">
+      <h3 id="attach-heading">Attach a connector</h3>
+      <div className="form-grid">
+        <Field label="Connector" htmlFor="attach-connector" errors={errors.connector}>
+          <select id="attach-connector" value={connector} onChange={(e) => setConnector(e.target.value)}>
+            <option value="">Choose…</option>
+            {connectors.map((item) => (
+              <option key={item.id} value={item.id}>
+                {item.name}
+              </option>
+            ))}
+          </select>
+        </Field>
+        <Field label="Table name" htmlFor="attach-table_name" errors={errors.table_name} hint="Optional: the connector's name as a lower-case identifier.">
+          <input id="attach-table_name" value={tableName} onChange={(e) => setTableName(e.target.value)} />
+        </Field>
+      </div>
+      <div className="actions">
+        <button type="submit" className="btn" disabled={busy}>
+          Attach
+        </button>
+      </div>
+    </form>
+  );
+}
+
+function LoadRow({ load, connector }: { load: DestinationLoad; connector: string }) {
+  const [open, setOpen] = useState(false);
+  const failed = load.status === "FAILED";
+  return (
+    <Fragment>
+      <tr className={failed ? "load-failed" : undefined} data-testid={`load-${load.id}`}>
+        <td>#{load.id}</td>
+        <td>{connector}</td>
+        <td>
+          <span className={`badge badge-${load.status.toLowerCase()}`}>{load.status}</span>
+          {failed && load.error_message ? <div className="field-error">{load.error_message}</div> : null}
+        </td>
+        <td>{formatNumber(load.rows_upserted)}</td>
+        <td>{formatNumber(load.rows_deleted)}</td>
+        <td>
+          {load.columns_added} / {load.columns_widened}
+        </td>
+        <td>{formatSeconds(load.duration_seconds)}</td>
+        <td className="small">{formatDateTime(load.started_at ?? load.created_at)}</td>
+        <td>
+          <button
+            type="button"
+            className="btn btn-small"
+            aria-expanded={open}
+            aria-label={`${open ? "Hide log" : `Log (${load.events.length})`} of load ${load.id}`}
+            onClick={() => setOpen(!open)}
+          >
+            {open ? "Hide log" : `Log (${load.events.length})`}
+          </button>
+        </td>
+      </tr>
+      {open ? (
+        <tr>
+          <td colSpan={9}>
+            <ul className="event-lines" aria-label={`Log of load ${load.id}`}>
+              {load.events.map((event, index) => (
+                <li key={index} className={`level-${event.level.toLowerCase()}`}>
+                  <span className="small muted">{formatDateTime(event.at)}</span> <strong>{event.level}</strong> {event.message}
+                </li>
+              ))}
+            </ul>
+          </td>
+        </tr>
+      ) : null}
+    </Fragment>
+  );
+}

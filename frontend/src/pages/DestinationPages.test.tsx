@@ -1,0 +1,239 @@
+import { fireEvent, screen, waitFor, within } from "@testing-library/react";
+import { describe, expect, it } from "vitest";
+
+import type { Destination, DestinationLoad } from "../api/types";
+import { connector, fakeFetch, renderAs, type FakeCall, type FakeAnswer } from "../test/helpers";
+import { DestinationDetailPage } from "./DestinationDetailPage";
+import { DestinationsPage } from "./DestinationsPage";
+
+function destination(overrides: Partial<Destination> = {}): Destination {
+  return {
+    id: 3,
+    name: "Warehouse",
+    type: "postgresql",
+    host: "db.example.com",
+    port: 5432,
+    database: "analytics",
+    username: "loader",
+    has_password: true,
+    has_dsn: false,
+    sslmode: "require",
+    target_schema: "public",
+    deleted_rows: "delete",
+    is_active: true,
+    attachments: [],
+    created_at: "2026-11-27T10:00:00Z",
+    updated_at: "2026-11-27T10:00:00Z",
+    ...overrides,
+  };
+}
+
+function load(overrides: Partial<DestinationLoad> = {}): DestinationLoad {
+  return {
+    id: 11,
+    destination: 3,
+    connector: 7,
+    status: "SUCCESS",
+    triggered_by: "api",
+    from_seq: 0,
+    to_seq: 10,
+    rows_upserted: 10,
+    rows_deleted: 0,
+    batches: 1,
+    columns_added: 5,
+    columns_widened: 0,
+    duration_seconds: 0.4,
+    started_at: "2026-11-27T10:00:00Z",
+    finished_at: "2026-11-27T10:00:01Z",
+    error_message: "",
+    events: [{ at: "2026-11-27T10:00:00Z", level: "INFO", message: "Created table public.customers." }],
+    created_at: "2026-11-27T10:00:00Z",
+    ...overrides,
+  };
+}
+
+const page = <T,>(results: T[]) => ({ count: results.length, next: null, previous: null, results });
+
+/** A fake API for one destination: `extra` answers first when it returns an answer. */
+function api(state: { destination: Destination; loads: DestinationLoad[] }, extra: (call: FakeCall) => FakeAnswer | null = () => null) {
+  return fakeFetch((call) => {
+    const special = extra(call);
+    if (special) return special;
+    if (call.url.startsWith("/api/demo-extension/connectors/")) return { body: page([connector({ id: 7, name: "Customers" }), connector({ id: 8, name: "Orders" })]) };
+    if (call.url.startsWith("/api/destinations/3/loads/")) return { body: page(state.loads) };
+    if (call.url === "/api/destinations/3/" && call.method === "GET") return { body: state.destination };
+    if (call.url.startsWith("/api/destinations/")) return { body: page([state.destination]) };
+    return { status: 404, body: { detail: "Not found." } };
+  });
+}
+
+const renderDetail = (role: "viewer" | "editor" | "admin") => renderAs(role, <DestinationDetailPage />, "/destinations/3", "/destinations/:id");
+
+describe("the destinations pages", () => {
+  it("lists the destinations; an editor gets the form, and the API's refusal lands on the field with focus", async () => {
+    const calls = api({ destination: destination(), loads: [] }, (call) =>
+      call.method === "POST" ? { status: 400, body: { detail: "Invalid input.", errors: { host: ["Name a host, or give a DSN."] } } } : null,
+    );
+    renderAs("editor", <DestinationsPage />, "/destinations", "/destinations");
+    const table = await screen.findByRole("table", { name: "Destinations" });
+    expect(within(table).getByRole("link", { name: "Warehouse" }).getAttribute("href")).toBe("/destinations/3");
+    expect(within(table).getByText("db.example.com:5432/analytics")).toBeTruthy();
+    fireEvent.click(screen.getByRole("button", { name: "New destination" }));
+    fireEvent.change(screen.getByLabelText("Name"), { target: { value: "Lake" } });
+    fireEvent.change(screen.getByLabelText("Password"), { target: { value: "s3cret" } });
+    fireEvent.click(screen.getByRole("button", { name: "Create destination" }));
+    expect(await screen.findByText("Name a host, or give a DSN.")).toBeTruthy();
+    const host = screen.getByLabelText("Host");
+    expect(host.getAttribute("aria-invalid")).toBe("true");
+    expect(host.getAttribute("aria-describedby")).toBe("destination-host-error");
+    await waitFor(() => expect(document.activeElement).toBe(host));
+    expect(screen.getByRole("alert").textContent).toContain("Not saved: one field needs attention.");
+    const post = calls.find((call) => call.method === "POST")!;
+    expect(post.body).toMatchObject({ name: "Lake", password: "s3cret", port: 5432, sslmode: "prefer", deleted_rows: "delete" });
+  });
+
+  it("shows a viewer the list and a destination without any write control", async () => {
+    api({ destination: destination({ attachments: [{ id: 1, connector: 7, table_name: "customers", high_water: 0, last_load_at: null, created_at: "2026-11-27T10:00:00Z" }] }), loads: [] });
+    renderAs("viewer", <DestinationsPage />, "/destinations", "/destinations");
+    await screen.findByRole("table", { name: "Destinations" });
+    expect(screen.queryByRole("button", { name: "New destination" })).toBeNull();
+  });
+
+  it("keeps a viewer's destination page read-only", async () => {
+    api({ destination: destination({ attachments: [{ id: 1, connector: 7, table_name: "customers", high_water: 0, last_load_at: null, created_at: "2026-11-27T10:00:00Z" }] }), loads: [] });
+    renderDetail("viewer");
+    await screen.findByRole("heading", { level: 1, name: "Warehouse" });
+    expect(await screen.findByText("Customers")).toBeTruthy();
+    for (const name of ["Test connection", "Edit", "Load now", "Delete", "Attach"]) expect(screen.queryByRole("button", { name })).toBeNull();
+    expect(screen.queryByRole("button", { name: /Detach/ })).toBeNull();
+    expect(screen.getByText("set")).toBeTruthy();
+  });
+
+  it("offers delete to admins only", async () => {
+    api({ destination: destination(), loads: [] });
+    const editor = renderDetail("editor");
+    await screen.findByRole("heading", { level: 1, name: "Warehouse" });
+    expect(screen.queryByRole("button", { name: "Delete" })).toBeNull();
+    editor.unmount();
+    renderDetail("admin");
+    expect(await screen.findByRole("button", { name: "Delete" })).toBeTruthy();
+  });
+
+  it("tests the connection and shows the result with focus on it", async () => {
+    api({ destination: destination(), loads: [] }, (call) =>
+      call.url === "/api/destinations/3/test_connection/" ? { body: { connected: false, message: "password authentication failed", response_time_ms: 12.4 } } : null,
+    );
+    renderDetail("editor");
+    fireEvent.click(await screen.findByRole("button", { name: "Test connection" }));
+    const result = await screen.findByTestId("destination-check");
+    expect(within(result).getByRole("heading", { name: "Not connected" })).toBeTruthy();
+    expect(result.textContent).toContain("password authentication failed (12 ms)");
+    await waitFor(() => expect(document.activeElement).toBe(result));
+  });
+
+  it("attaches a connector with its table name, and shows a refusal on the table name field", async () => {
+    const state = { destination: destination(), loads: [] as DestinationLoad[] };
+    let refuse = true;
+    const calls = api(state, (call) => {
+      if (call.url !== "/api/destinations/3/attach/") return null;
+      if (refuse) {
+        refuse = false;
+        return { status: 400, body: { detail: "Invalid input.", errors: { table_name: ["table_name must be a non-empty name without NUL characters."] } } };
+      }
+      state.destination = destination({ attachments: [{ id: 1, connector: 8, table_name: "orders_v2", high_water: 0, last_load_at: null, created_at: "2026-11-27T10:00:00Z" }] });
+      return { status: 201, body: state.destination.attachments[0] };
+    });
+    renderDetail("editor");
+    await screen.findByText("No connector attached yet.");
+    const select = screen.getByLabelText("Connector");
+    await waitFor(() => expect(within(select).getByRole("option", { name: "Orders" })).toBeTruthy());
+    fireEvent.click(screen.getByRole("button", { name: "Attach" }));
+    expect(await screen.findByText("Choose a connector.")).toBeTruthy();
+    fireEvent.change(select, { target: { value: "8" } });
+    fireEvent.change(screen.getByLabelText("Table name"), { target: { value: " " } });
+    fireEvent.click(screen.getByRole("button", { name: "Attach" }));
+    expect(await screen.findByText("table_name must be a non-empty name without NUL characters.")).toBeTruthy();
+    await waitFor(() => expect(document.activeElement).toBe(screen.getByLabelText("Table name")));
+    fireEvent.change(screen.getByLabelText("Table name"), { target: { value: "orders_v2" } });
+    fireEvent.click(screen.getByRole("button", { name: "Attach" }));
+    const attached = await screen.findByRole("table", { name: "Attached connectors" });
+    expect(within(attached).getByText("public.orders_v2")).toBeTruthy();
+    expect(calls.filter((call) => call.url === "/api/destinations/3/attach/").map((call) => call.body)).toEqual([{ connector: 8 }, { connector: 8, table_name: "orders_v2" }]);
+  });
+
+  it("starts a load and shows the history, a failed load with its error and its log one click away", async () => {
+    const state = {
+      destination: destination({ attachments: [{ id: 1, connector: 7, table_name: "customers", high_water: 0, last_load_at: null, created_at: "2026-11-27T10:00:00Z" }] }),
+      loads: [
+        load({
+          id: 12,
+          status: "FAILED",
+          rows_upserted: 0,
+          error_message: "permission denied for schema public",
+          events: [{ at: "2026-11-27T10:05:00Z", level: "ERROR", message: "permission denied for schema public" }],
+        }),
+        load(),
+      ],
+    };
+    const calls = api(state, (call) => (call.url === "/api/destinations/3/load/" ? { status: 202, body: { loads: [load({ id: 13, status: "PENDING" })] } } : null));
+    renderDetail("editor");
+    const table = await screen.findByRole("table", { name: "Loads" });
+    const failed = within(table).getByTestId("load-12");
+    expect(within(failed).getByText("FAILED")).toBeTruthy();
+    expect(within(failed).getByText("permission denied for schema public")).toBeTruthy();
+    const ok = within(table).getByTestId("load-11");
+    expect(within(ok).getAllByRole("cell").map((cell) => cell.textContent).slice(0, 6)).toEqual(["#11", "Customers", "SUCCESS", "10", "0", "5 / 0"]);
+    fireEvent.click(within(failed).getByRole("button", { name: "Log (1) of load 12" }));
+    expect(within(screen.getByRole("list", { name: "Log of load 12" })).getByText("ERROR")).toBeTruthy();
+    fireEvent.click(screen.getByRole("button", { name: "Load now" }));
+    await waitFor(() => expect(calls.some((call) => call.url === "/api/destinations/3/load/" && call.method === "POST")).toBe(true));
+    expect(calls.find((call) => call.url === "/api/destinations/3/load/")!.body).toEqual({});
+  });
+
+  it("says why a load could not start (a load of that connector is running)", async () => {
+    api(
+      { destination: destination({ attachments: [{ id: 1, connector: 7, table_name: "customers", high_water: 0, last_load_at: null, created_at: "2026-11-27T10:00:00Z" }] }), loads: [] },
+      (call) => (call.url === "/api/destinations/3/load/" ? { status: 409, body: { detail: "A load of this connector is in progress (load #9)." } } : null),
+    );
+    renderDetail("editor");
+    await screen.findByRole("table", { name: "Attached connectors" });
+    fireEvent.click(await screen.findByRole("button", { name: "Load Customers" }));
+    expect((await screen.findByRole("alert")).textContent).toBe("A load of this connector is in progress (load #9).");
+  });
+
+  it("edits a destination without sending the stored password again unless a new one is typed", async () => {
+    const state = { destination: destination(), loads: [] as DestinationLoad[] };
+    const calls = api(state, (call) => (call.method === "PATCH" ? { body: { ...state.destination, target_schema: "analytics" } } : null));
+    renderDetail("editor");
+    fireEvent.click(await screen.findByRole("button", { name: "Edit" }));
+    const password = screen.getByLabelText("Password");
+    expect((password as HTMLInputElement).value).toBe("");
+    expect(document.getElementById("destination-password-hint")!.textContent).toBe("Stored (never shown). Leave blank to keep it.");
+    fireEvent.change(screen.getByLabelText("Target schema"), { target: { value: "analytics" } });
+    fireEvent.click(screen.getByRole("button", { name: "Save" }));
+    await waitFor(() => expect(calls.some((call) => call.method === "PATCH")).toBe(true));
+    const patch = calls.find((call) => call.method === "PATCH")!;
+    expect(patch.url).toBe("/api/destinations/3/");
+    expect(patch.body).toMatchObject({ name: "Warehouse", host: "db.example.com", target_schema: "analytics", sslmode: "require" });
+    expect(patch.body).not.toHaveProperty("password");
+    expect(patch.body).not.toHaveProperty("dsn");
+  });
+
+  it("follows a running load until it ends and shows its row count", async () => {
+    const state = {
+      destination: destination({ attachments: [{ id: 1, connector: 7, table_name: "customers", high_water: 0, last_load_at: null, created_at: "2026-11-27T10:00:00Z" }] }),
+      loads: [load({ id: 14, status: "RUNNING", rows_upserted: 0, duration_seconds: null })],
+    };
+    let polls = 0;
+    api(state, (call) => {
+      if (!call.url.startsWith("/api/destinations/3/loads/")) return null;
+      polls += 1;
+      return { body: page(polls >= 2 ? [load({ id: 14, rows_upserted: 120 })] : state.loads) };
+    });
+    renderDetail("editor");
+    const row = await screen.findByTestId("load-14");
+    expect(within(row).getByText("RUNNING")).toBeTruthy();
+    await waitFor(() => expect(within(screen.getByTestId("load-14")).getByText("SUCCESS")).toBeTruthy(), { timeout: 3000 });
+    expect(within(screen.getByTestId("load-14")).getByText("120")).toBeTruthy();
+  });
+});

@@ -1,0 +1,76 @@
+import { useState } from "react";
+import { Link, useNavigate } from "react-router-dom";
+
+import { createDestination, listDestinations } from "../api/api";
+import type { DestinationInput } from "../api/types";
+import { useAnnounce, usePageTitle } from "../announce";
+import { canWrite, useAuth } from "../auth";
+import { ErrorBanner, Loading, TableWrap } from "../components/common";
+import { DestinationForm } from "../components/DestinationForm";
+import { useLoad } from "../hooks";
+
+/** The tenant's destinations (PostgreSQL databases its connectors are loaded into). */
+export function DestinationsPage() {
+  usePageTitle("Destinations");
+  const { me } = useAuth();
+  const announce = useAnnounce();
+  const navigate = useNavigate();
+  const destinations = useLoad(() => listDestinations({ page_size: 100 }), []);
+  const [creating, setCreating] = useState(false);
+
+  async function create(input: DestinationInput) {
+    const created = await createDestination(input);
+    announce(`Destination ${created.name} created.`);
+    navigate(`/destinations/${created.id}`);
+  }
+
+  const rows = destinations.data?.results ?? [];
+  return (
+    <div className="page">
+      <div className="page-header">
+        <h1>Destinations</h1>
+        {canWrite(me?.role) && !creating ? (
+          <button type="button" className="btn btn-primary" onClick={() => setCreating(true)}>
+            New destination
+          </button>
+        ) : null}
+      </div>
+      <p className="muted">PostgreSQL databases the connectors' records are loaded into, one typed table per connector.</p>
+      {creating ? <DestinationForm onSave={create} onCancel={() => setCreating(false)} /> : null}
+      <ErrorBanner message={destinations.error} />
+      {destinations.loading && !destinations.data ? <Loading /> : null}
+      {destinations.data ? (
+        rows.length === 0 ? (
+          <p className="muted">No destination yet.</p>
+        ) : (
+          <TableWrap>
+            <table className="table" aria-label="Destinations">
+              <thead>
+                <tr>
+                  <th scope="col">Name</th>
+                  <th scope="col">Database</th>
+                  <th scope="col">Schema</th>
+                  <th scope="col">Connectors</th>
+                  <th scope="col">Deleted records</th>
+                </tr>
+              </thead>
+              <tbody>
+                {rows.map((destination) => (
+                  <tr key={destination.id}>
+                    <td>
+                      <Link to={`/destinations/${destination.id}`}>{destination.name}</Link>
+                    </td>
+                    <td className="mono">{destination.has_dsn ? "(DSN)" : `${destination.host}:${destination.port}/${destination.database}`}</td>
+                    <td className="mono">{destination.target_schema}</td>
+                    <td>{destination.attachments.length}</td>
+                    <td>{destination.deleted_rows === "soft" ? "kept, _deleted_at set" : "deleted"}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </TableWrap>
+        )
+      ) : null}
+    </div>
+  );
+}
