@@ -1,6 +1,6 @@
 // Announcements for screen readers through one polite live region, and the page title per route.
 
-import { createContext, useCallback, useContext, useEffect, useState, type ReactNode } from "react";
+import { createContext, useCallback, useContext, useEffect, useRef, useState, type ReactNode } from "react";
 
 type Announce = (message: string) => void;
 
@@ -9,10 +9,20 @@ const AnnounceContext = createContext<Announce>(() => {});
 /** The app's live region: `announce("Sync #4 finished: SUCCESS")` is read out once. */
 export function AnnouncerProvider({ children }: { children: ReactNode }) {
   const [message, setMessage] = useState("");
+  const pending = useRef(new Set<ReturnType<typeof setTimeout>>());
   const announce = useCallback((text: string) => {
     // Clear first so the same sentence twice is announced twice.
     setMessage("");
-    setTimeout(() => setMessage(text), 30);
+    const timer = setTimeout(() => {
+      pending.current.delete(timer);
+      setMessage(text);
+    }, 30);
+    pending.current.add(timer);
+  }, []);
+  // No state update after the region is gone (the app unmounted within 30 ms, a test's teardown).
+  useEffect(() => {
+    const timers = pending.current;
+    return () => timers.forEach(clearTimeout);
   }, []);
   return (
     <AnnounceContext.Provider value={announce}>
