@@ -53,6 +53,7 @@ from demo_extension.services.pagination import (
     make_paginator,
     validate_pagination_config,
 )
+from demo_extension.services.schema import json_type
 from demo_extension.services.transform import DataTransformationService, TransformationError
 
 MAX_PREVIEW_PAGES = 2
@@ -242,19 +243,10 @@ def _describe_pagination(config: dict, paginator, detected: bool, *, more: bool)
 
 
 def _json_type(value) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int):
-        return "integer"
-    if isinstance(value, float):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, list):
-        return "array"
-    return "object"
+    """The JSON type the preview shows: the inferred schema's name, with integers of any size as
+    ``integer`` (the preview lists JSON types; the schema tells big integers apart for columns)."""
+    kind = json_type(value)
+    return "integer" if kind == "big_integer" else kind
 
 
 def _sample_value(value):
