@@ -10,10 +10,14 @@ server (pytest-httpserver) serves the shapes a real upstream gets wrong.
 import json
 
 import pytest
+from django.db import transaction
+from django.utils import timezone
 from pytest_httpserver import HTTPServer
 
-from demo_extension.models import SyncedRecord
+from demo_extension.models import SyncedRecord, SyncLog, SyncStatus
+from demo_extension.services.schema import SchemaAccumulator, save_schema
 from demo_extension.services.sync import DataSyncService
+from demo_extension.services.upsert import encode_record, upsert_page
 from demo_extension.tests.conftest import allow_egress_to
 
 
@@ -86,3 +90,23 @@ def set_request_concurrency(connector, requests: int) -> None:
     connector.max_concurrent_requests = requests
     if any(f.name == "max_concurrent_requests" for f in connector._meta.concrete_fields):
         connector.save(update_fields=["max_concurrent_requests"])
+
+
+def store(connector, records, *, key="id") -> None:
+    """Store records the way a sync page does (change sequences, schema)."""
+    log = SyncLog.objects.create(tenant=connector.tenant, connector=connector, status=SyncStatus.SUCCESS)
+    schema = SchemaAccumulator.for_connector(connector.pk)
+    rows = {}
+    for record in records:
+        text, digest = encode_record(record)
+        rows[str(record[key])] = (text, digest, "")
+        schema.observe(record)
+    with transaction.atomic():
+        upsert_page(
+            tenant_id=connector.tenant_id,
+            connector_id=connector.pk,
+            sync_log_id=log.pk,
+            rows=rows,
+            now=timezone.now(),
+        )
+        save_schema(connector.pk, schema.to_document())

@@ -7,36 +7,13 @@ import json
 import tracemalloc
 
 import pytest
-from django.db import transaction
 from django.utils import timezone
 
-from demo_extension.models import SyncLog, SyncStatus
-from demo_extension.services.schema import SchemaAccumulator, save_schema
-from demo_extension.services.upsert import encode_record, upsert_page
+from demo_extension.tests.sync_support import store
 
 pytestmark = pytest.mark.django_db
 
 CONNECTORS = "/api/demo-extension/connectors/"
-
-
-def store(connector, records, *, key="id") -> None:
-    """Store records the way a sync page does (change sequences, schema)."""
-    log = SyncLog.objects.create(tenant=connector.tenant, connector=connector, status=SyncStatus.SUCCESS)
-    schema = SchemaAccumulator.for_connector(connector.pk)
-    rows = {}
-    for record in records:
-        text, digest = encode_record(record)
-        rows[str(record[key])] = (text, digest, "")
-        schema.observe(record)
-    with transaction.atomic():
-        upsert_page(
-            tenant_id=connector.tenant_id,
-            connector_id=connector.pk,
-            sync_log_id=log.pk,
-            rows=rows,
-            now=timezone.now(),
-        )
-        save_schema(connector.pk, schema.to_document())
 
 
 def body(response) -> bytes:

@@ -5,13 +5,9 @@ import secrets
 
 import psycopg
 import pytest
-from django.db import transaction
-from django.utils import timezone
 
-from demo_extension.models import SyncLog, SyncStatus
-from demo_extension.services.schema import SchemaAccumulator, save_schema
-from demo_extension.services.upsert import encode_record, upsert_page
 from demo_extension.tests.conftest import make_connector, sample_upstream, tenant_ctx  # noqa: F401 - fixtures
+from demo_extension.tests.sync_support import store  # noqa: F401 - imported by the tests here
 from destinations.models import Destination
 
 PG_SERVER = "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -57,23 +53,3 @@ def query(database: str, statement: str, params=None) -> list[tuple]:
     with psycopg.connect(f"postgresql://postgres@127.0.0.1:5432/{database}", autocommit=True) as conn:
         cursor = conn.execute(statement, params)
         return cursor.fetchall() if cursor.description else []
-
-
-def store(connector, records, *, key="id") -> None:
-    """Store records as a sync page does: change sequences and the inferred schema."""
-    log = SyncLog.objects.create(tenant=connector.tenant, connector=connector, status=SyncStatus.SUCCESS)
-    schema = SchemaAccumulator.for_connector(connector.pk)
-    rows = {}
-    for record in records:
-        text, digest = encode_record(record)
-        rows[str(record[key])] = (text, digest, "")
-        schema.observe(record)
-    with transaction.atomic():
-        upsert_page(
-            tenant_id=connector.tenant_id,
-            connector_id=connector.pk,
-            sync_log_id=log.pk,
-            rows=rows,
-            now=timezone.now(),
-        )
-        save_schema(connector.pk, schema.to_document())
