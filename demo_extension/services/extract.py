@@ -279,7 +279,8 @@ def check_upstream_error(body, records_path: str, config: dict | None = None) ->
 
     The connector's ``error_path`` / ``success_path`` decide first. The built-in rules (unless
     ``auto`` is false): ``{"ok": false, ...}`` (Slack); ``{"errors": [...]}`` with no data
-    (GraphQL, JSON:API); ``{"error": ...}`` with no records. A body that also holds records is not
+    (GraphQL, JSON:API); ``{"error": ...}``, ``{"success": false}`` and JSend's ``{"status":
+    "error" | "fail"}`` with no records and no other keys. A body that also holds records is not
     an error: GraphQL and others answer partial data with ``errors`` beside it.
     """
     config = config or {}
@@ -318,6 +319,13 @@ def check_upstream_error(body, records_path: str, config: dict | None = None) ->
     error = body.get("error")
     if error and isinstance(error, (dict, str)):
         _raise("error", error)
+    # Only error-report keys and no records: {"success": false, "message": ...} and JSend's
+    # {"status": "error" | "fail", "message": ...} would otherwise be stored as one record.
+    if body.get("success") is False:
+        _raise("success: false", body.get("message") or body)
+    status = body.get("status")
+    if isinstance(status, str) and status.lower() in ("error", "fail"):
+        _raise(f"status: {status}", body.get("message") or body)
 
 
 def _has_records(body: dict, records_path: str) -> bool:

@@ -206,3 +206,23 @@ def test_the_api_validates_and_returns_error_detection(client_for, editor_user, 
     assert bad.status_code == 400 and "error_pth unknown" in str(bad.json())
     assert good.status_code == 201, good.json()
     assert good.json()["error_detection"] == {"error_path": "error"}
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"success": False, "message": "Invalid API key"},
+        {"status": "error", "message": "Invalid API key"},
+        {"status": "fail", "message": "Invalid API key"},
+    ],
+    ids=["success-false", "jsend-error", "jsend-fail"],
+)
+def test_a_bare_error_report_is_not_stored_as_the_one_record_of_the_body(body):
+    with pytest.raises(UpstreamReportedError, match="Invalid API key"):
+        check_upstream_error(body, "", validate_error_detection({}))
+
+
+def test_a_record_with_a_status_field_among_others_is_still_a_record():
+    record = {"id": 7, "status": "error", "message": "job 7 failed upstream", "finished_at": "2026-01-01"}
+
+    check_upstream_error(record, "", validate_error_detection({}))  # no exception: the body is the record
