@@ -22,7 +22,7 @@ function psql(database, sql) {
 export async function dataOut({ page, base, checkA11y, shot, log }) {
   // 1. Download the demo connector's records as CSV (fetched with the bearer token, saved by the browser).
   await page.goto(`${base}/connectors`);
-  await page.getByRole("link", { name: "Demo Users API" }).click();
+  await page.getByRole("link", { name: "Demo Users API" }).first().click();
   await page.getByRole("heading", { name: "Demo Users API" }).waitFor();
   await page.getByRole("table", { name: "Records" }).waitFor();
   const connectorId = /\/connectors\/(\d+)/.exec(page.url())?.[1];
