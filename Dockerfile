@@ -44,6 +44,7 @@ COPY migrateiq/ migrateiq/
 COPY core/ core/
 COPY accounts/ accounts/
 COPY tenancy/ tenancy/
+COPY sync_engine/ sync_engine/
 COPY demo_extension/ demo_extension/
 COPY destinations/ destinations/
 COPY templates/ templates/

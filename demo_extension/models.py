@@ -1,13 +1,28 @@
-"""The connectors extension's data: connectors, their sync runs, the synced records, quarantine."""
+"""The connectors extension's data: connectors (how to call an API and map its records).
+
+Runs, stored records, quarantine, the change counter and the inferred schema belong to the sync
+engine (``sync_engine.models``); they are importable from here too, as the seed documents them.
+"""
 
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import F, Q
-from django.db.models.functions import Length
 
 from core.encryption import EncryptedTextField
-from tenancy.models import Tenant, TenantOwnedMixin, TenantOwnedModel
+from sync_engine.models import (  # noqa: F401  (the seed's names, importable from the module)
+    ACTIVE_SYNC_STATUSES,
+    FINISHED_SYNC_STATUSES,
+    ConnectorSchema,
+    RecordChangeCounter,
+    RecordDataField,
+    SyncedRecord,
+    SyncLog,
+    SyncLogEvent,
+    SyncRecordError,
+    SyncStatus,
+    TriggeredBy,
+)
+from tenancy.models import TenantOwnedModel
 
 
 class SyncFrequency(models.TextChoices):
@@ -30,26 +45,6 @@ class AuthType(models.TextChoices):
 class OAuthClientAuth(models.TextChoices):
     BASIC = "client_secret_basic", "Client id and secret in an HTTP Basic header"
     POST = "client_secret_post", "Client id and secret in the form body"
-
-
-class SyncStatus(models.TextChoices):
-    PENDING = "PENDING", "Pending"
-    RUNNING = "RUNNING", "Running"
-    SUCCESS = "SUCCESS", "Success"
-    PARTIAL = "PARTIAL", "Partial (some records quarantined)"
-    FAILED = "FAILED", "Failed"
-    CANCELLED = "CANCELLED", "Cancelled"
-
-
-ACTIVE_SYNC_STATUSES = (SyncStatus.PENDING, SyncStatus.RUNNING)
-FINISHED_SYNC_STATUSES = (SyncStatus.SUCCESS, SyncStatus.PARTIAL, SyncStatus.FAILED, SyncStatus.CANCELLED)
-
-
-class TriggeredBy(models.TextChoices):
-    MANUAL = "manual", "Manual (command line)"
-    SCHEDULE = "schedule", "Schedule"
-    API = "api", "API"
-    UI = "ui", "Web UI"
 
 
 def default_pagination():
@@ -97,6 +92,8 @@ class CustomDataConnector(TenantOwnedModel):
     """An external REST API registered by a tenant, with how to call it and how to map its records."""
 
     name = models.CharField(max_length=255)
+    # Which registered source reads this connector's data (sync_engine.sources); "rest": its API.
+    source_type = models.CharField(max_length=32, default="rest", db_default="rest", editable=False)
     api_endpoint = models.URLField(max_length=2048)
     api_key = EncryptedTextField(blank=True, default="")
     # Kept apart from the ciphertext so lists never decrypt; shown as "…abcd".
@@ -177,195 +174,3 @@ class CustomDataConnector(TenantOwnedModel):
 
     def __str__(self):
         return self.name
-
-
-class SyncLog(TenantOwnedModel):
-    """One sync run: a row with a status state machine, counters, checkpoint and heartbeat."""
-
-    connector = models.ForeignKey(CustomDataConnector, on_delete=models.CASCADE, related_name="sync_logs")
-    status = models.CharField(max_length=16, choices=SyncStatus.choices, default=SyncStatus.PENDING)
-    triggered_by = models.CharField(max_length=16, choices=TriggeredBy.choices, default=TriggeredBy.API)
-    full_refresh = models.BooleanField(default=False)
-
-    records_processed = models.PositiveIntegerField(default=0)
-    records_created = models.PositiveIntegerField(default=0)
-    records_updated = models.PositiveIntegerField(default=0)
-    records_unchanged = models.PositiveIntegerField(default=0)
-    records_failed = models.PositiveIntegerField(default=0)
-    pages_fetched = models.PositiveIntegerField(default=0)
-    duration_seconds = models.FloatField(null=True, blank=True)
-    started_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
-    error_message = models.TextField(blank=True, default="")
-
-    # Engine state: the pagination state after the last committed page, the detected pagination
-    # style, the incremental high-water mark of this run.
-    checkpoint = models.JSONField(null=True, blank=True)
-    detected_pagination = models.CharField(max_length=16, blank=True, default="")
-    cursor_value = models.JSONField(null=True, blank=True)
-
-    # Background execution
-    attempts = models.PositiveSmallIntegerField(default=0)
-    heartbeat_at = models.DateTimeField(null=True, blank=True)
-    cancel_requested = models.BooleanField(default=False)
-    triggered_by_user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-
-    class Meta:
-        ordering = ["-created_at", "-id"]
-        constraints = [
-            models.UniqueConstraint(
-                fields=["connector"],
-                condition=Q(status__in=["PENDING", "RUNNING"]),
-                name="one_active_sync_per_connector",
-            )
-        ]
-        indexes = [
-            models.Index(fields=["tenant", "-created_at"], name="synclog_tenant_created"),
-            models.Index(fields=["connector", "-created_at"], name="synclog_connector_created"),
-            models.Index(fields=["tenant", "status", "created_at"], name="synclog_tenant_status"),
-            models.Index(fields=["status", "heartbeat_at"], name="synclog_status_heartbeat"),
-        ]
-
-    def __str__(self):
-        return f"sync {self.pk} of {self.connector_id} ({self.status})"
-
-    @property
-    def is_finished(self) -> bool:
-        return self.status in FINISHED_SYNC_STATUSES
-
-
-class SyncLogEvent(models.Model):
-    """A log line of a sync run (start, pages, retries, errors), shown in the API."""
-
-    class Level(models.TextChoices):
-        INFO = "info", "Info"
-        WARNING = "warning", "Warning"
-        ERROR = "error", "Error"
-
-    sync_log = models.ForeignKey(SyncLog, on_delete=models.CASCADE, related_name="events")
-    at = models.DateTimeField(auto_now_add=True)
-    level = models.CharField(max_length=8, choices=Level.choices, default=Level.INFO)
-    message = models.TextField()
-
-    class Meta:
-        ordering = ["at", "id"]
-
-    def __str__(self):
-        return f"[{self.level}] {self.message[:60]}"
-
-
-class RecordDataField(models.JSONField):
-    """The stored record: a JSONField without SQLite's ``CHECK (JSON_VALID(data))``.
-
-    Every value written is valid JSON already (the sync stores the canonical text it encoded, the
-    ORM ``json.dumps``), and the check parses each row's JSON once more on every insert: about 1 µs
-    a record, a seventh of a first load's write on SQLite. PostgreSQL's ``jsonb`` has no such check.
-    """
-
-    def db_check(self, connection):
-        return None
-
-
-class SyncedRecord(TenantOwnedMixin):
-    """A record synced from a connector, after transformation; upserted by (connector, external_id)."""
-
-    # The unique (connector, external_id) index serves connector lookups; no separate FK indexes.
-    # tenant (the connector's) and last_sync_log (informational) are kept by the ORM's cascade /
-    # SET_NULL rather than by database constraints: each constraint is a per-row check on every
-    # bulk insert, and dropping these two cut PostgreSQL's server time of a first load by ~25%.
-    tenant = models.ForeignKey(
-        Tenant,
-        on_delete=models.CASCADE,
-        related_name="+",
-        editable=False,
-        db_index=False,
-        db_constraint=False,
-    )
-    connector = models.ForeignKey(
-        CustomDataConnector, on_delete=models.CASCADE, related_name="records", db_index=False
-    )
-    external_id = models.CharField(max_length=255)
-    data = RecordDataField()
-    checksum = models.CharField(max_length=64)
-    # A keyed hash of the raw upstream record and the rules that transformed it (see
-    # services/upsert.py): a re-sync that receives the same raw record skips it before transforming.
-    source_checksum = models.CharField(max_length=32, blank=True, default="", db_default="")
-    first_synced_at = models.DateTimeField()
-    last_synced_at = models.DateTimeField()
-    last_sync_log = models.ForeignKey(
-        SyncLog, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_constraint=False
-    )
-    # The change feed: the connector's change counter when the record was last created, updated or
-    # deleted (see services/changes.py). Unchanged records keep theirs.
-    change_seq = models.BigIntegerField(default=0, db_default=0)
-    # The last full-refresh run that saw the record upstream (no FK: informational, like last_sync_log).
-    seen_in_sync_log_id = models.BigIntegerField(null=True, blank=True)
-    # Set by a complete full refresh that no longer saw the record upstream (a tombstone).
-    deleted_at = models.DateTimeField(null=True, blank=True)
-
-    class Meta:
-        ordering = ["external_id"]
-        constraints = [
-            models.UniqueConstraint(fields=["connector", "external_id"], name="unique_record_per_connector")
-        ]
-        indexes = [
-            # The records list's default order: numeric-aware ("2" before "10"), because shorter
-            # digit strings are smaller numbers; text ids still sort by length, then text.
-            models.Index(
-                F("connector"), Length("external_id"), F("external_id"), name="record_natural_order"
-            ),
-            # The change feed, the export and destination loads read a connector's records in this order.
-            models.Index(fields=["connector", "change_seq", "id"], name="record_connector_change_seq"),
-        ]
-
-    def __str__(self):
-        return f"{self.connector_id}:{self.external_id}"
-
-
-class SyncRecordError(TenantOwnedMixin):
-    """Quarantine: a record that failed transformation or validation, kept with its raw payload."""
-
-    sync_log = models.ForeignKey(SyncLog, on_delete=models.CASCADE, related_name="record_errors")
-    connector = models.ForeignKey(CustomDataConnector, on_delete=models.CASCADE, related_name="+")
-    external_id = models.CharField(max_length=255, blank=True, default="")
-    raw_payload = models.JSONField()
-    error = models.TextField()
-    page = models.PositiveIntegerField(null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-
-    class Meta:
-        ordering = ["id"]
-
-    def __str__(self):
-        return f"error in sync {self.sync_log_id}: {self.error[:60]}"
-
-
-class RecordChangeCounter(models.Model):
-    """The last change sequence handed out for a connector's records.
-
-    Incremented inside each page's transaction (``services/changes.py``): the row lock it takes is
-    held until that transaction commits, so a connector's sequences become visible in order.
-    """
-
-    connector = models.OneToOneField(
-        CustomDataConnector, on_delete=models.CASCADE, primary_key=True, related_name="+"
-    )
-    last_seq = models.BigIntegerField(default=0)
-
-    def __str__(self):
-        return f"{self.connector_id}: {self.last_seq}"
-
-
-class ConnectorSchema(models.Model):
-    """The fields seen in a connector's stored records, merged page by page (``services/schema.py``)."""
-
-    connector = models.OneToOneField(
-        CustomDataConnector, on_delete=models.CASCADE, primary_key=True, related_name="inferred_schema"
-    )
-    fields = models.JSONField(default=dict)
-    updated_at = models.DateTimeField(auto_now=True)
-
-    def __str__(self):
-        return f"schema of {self.connector_id}"

@@ -1,9 +1,8 @@
 """Destinations: where a tenant's connector data is loaded (a PostgreSQL database first), which
 connectors load into each, and the load runs.
 
-The connector is referenced by model name only: the platform app never imports the connectors
-module's code (it reads records through the change source that module registers, see
-``destinations/sources.py``).
+The connector is the sync engine's connector model (declared by the module that holds connectors,
+see ``sync_engine.models.connector_model_label``): the platform app never imports a module's code.
 """
 
 from django.conf import settings
@@ -11,9 +10,10 @@ from django.db import models
 from django.db.models import Q
 
 from core.encryption import EncryptedTextField
+from sync_engine.models import connector_model_label
 from tenancy.models import TenantOwnedModel
 
-CONNECTOR_MODEL = "demo_extension.CustomDataConnector"
+CONNECTOR_MODEL = connector_model_label()
 
 
 class DestinationType(models.TextChoices):

@@ -101,6 +101,7 @@ INSTALLED_APPS = [
     "core",
     "accounts",
     "tenancy",
+    "sync_engine",
     "demo_extension",
     "destinations",
 ]

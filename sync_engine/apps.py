@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class SyncEngineConfig(AppConfig):
+    name = "sync_engine"
+    verbose_name = "Sync engine"
