@@ -139,7 +139,7 @@ def fill(connector_id: int, tenant_id: int, count: int, offset: int = 0) -> None
 def infer_schema(connector_id: int) -> None:
     import orjson
 
-    from demo_extension.services.schema import SchemaAccumulator, save_schema
+    from sync_engine.schema import SchemaAccumulator, save_schema
 
     schema = SchemaAccumulator()
     from django.db import connection
@@ -320,7 +320,7 @@ def main() -> int:
         print("first load:", results["first_load"])
 
         if not args.no_dlt and DLT_PYTHON.exists():
-            from demo_extension.services.export import ExportOptions, stream_export
+            from sync_engine.export import ExportOptions, stream_export
 
             with tempfile.TemporaryDirectory() as workdir:
                 path = Path(workdir) / "records.ndjson"

@@ -8,8 +8,12 @@ class DemoExtensionConfig(AppConfig):
     sync_connector_model = "demo_extension.CustomDataConnector"
 
     def ready(self):
-        # The destinations platform app loads connectors' records through this source.
-        from demo_extension.services.changes import ConnectorChangeSource
-        from destinations.sources import register_change_source
+        # The REST source registers itself with the engine (source_type "rest").
+        from demo_extension import selectors
+        from demo_extension.services import rest_source, schedule  # noqa: F401
+        from sync_engine import hooks, queue
 
-        register_change_source(ConnectorChangeSource())
+        # Cached statistics follow every run's start and end; a queued run re-plans the schedule.
+        hooks.register("run_started", selectors.invalidate_run_stats)
+        hooks.register("run_finished", selectors.invalidate_run_stats)
+        queue.before_execute(schedule.plan_next_sync)

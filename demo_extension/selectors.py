@@ -14,9 +14,9 @@ from django.db.models.functions import RowNumber
 from core.cache import cached_for_tenant, invalidate_tenant
 from core.formats import loads_exact
 from demo_extension.models import SyncLog
-from demo_extension.services.changes import changes_after
-from demo_extension.services.schema import connector_schema, leaf_fields
 from demo_extension.services.stats import ConnectorStatsService, sync_activity
+from sync_engine.changes import changes_after
+from sync_engine.schema import connector_schema, leaf_fields
 
 CACHE_NAMESPACE = "demo_extension"
 STATS_TIMEOUT = 60  # also bounds the drift of the "last 24 hours" window
@@ -67,6 +67,11 @@ def recent_run_statuses(connector_ids, *, per_connector: int = 10) -> dict[int, 
 def invalidate_tenant_stats(tenant_id: int) -> None:
     """Forget the tenant's cached statistics (and any other cached read of this module)."""
     invalidate_tenant(CACHE_NAMESPACE, tenant_id)
+
+
+def invalidate_run_stats(run) -> None:
+    """``run_started`` / ``run_finished`` handler: the run's tenant's statistics changed."""
+    invalidate_tenant_stats(run.tenant_id)
 
 
 # -- data out ---------------------------------------------------------------------------------------

@@ -22,9 +22,9 @@ from demo_extension.services.credentials import api_key_fields, destination_chan
 from demo_extension.services.extract import validate_error_detection
 from demo_extension.services.incremental import validate_incremental_config
 from demo_extension.services.pagination import PAGINATION_TYPES, validate_pagination_config
-from demo_extension.services.paths import validate_path
-from demo_extension.services.runs import sync_log_can_resume
-from demo_extension.services.transform import DataTransformationService, TransformationError
+from sync_engine.paths import validate_path
+from sync_engine.queue import sync_log_can_resume
+from sync_engine.transform import DataTransformationService, TransformationError
 from tenancy.models import Role
 
 MAX_FLAT_ENTRIES = 50

@@ -1,39 +1,29 @@
-"""Thin Celery tasks: each one calls a service in ``demo_extension.services.runs``.
+"""Thin Celery tasks of the connectors module: the schedule dispatcher.
 
-``run_sync_log`` acknowledges late and is rejected (requeued) when its worker dies, so a killed
-worker does not lose the sync; the attempt counter kept in the database bounds a message that
-kills its worker every time.
+The sync runs themselves are the engine's tasks (``sync_engine.tasks``); the two names below are
+kept so that messages queued (and beat schedules written) before the engine became a platform app
+are still executed.
 """
 
 from celery import shared_task
-from django.conf import settings
 
-from demo_extension.services import runs
-
-#: The run budget (MIGRATEIQ_SYNC_MAX_SECONDS) is checked between pages and bounds every upstream
-#: request; these limits back it up for anything else that overruns (a page that takes too long to
-#: transform or store): the soft limit ends the run FAILED and resumable, the hard one kills the
-#: pool process (the message is redelivered; the attempt counter bounds it).
-SOFT_TIME_LIMIT = settings.MIGRATEIQ_SYNC_MAX_SECONDS + settings.MIGRATEIQ_SYNC_TIME_LIMIT_GRACE_SECONDS
-HARD_TIME_LIMIT = SOFT_TIME_LIMIT + 60
-
-
-@shared_task(
-    name="demo_extension.tasks.run_sync_log",
-    acks_late=True,
-    reject_on_worker_lost=True,
-    soft_time_limit=SOFT_TIME_LIMIT,
-    time_limit=HARD_TIME_LIMIT,
-)
-def run_sync_log(sync_log_id: int) -> None:
-    runs.execute_sync_log(sync_log_id)
+from demo_extension.services import schedule
+from sync_engine import queue
+from sync_engine.tasks import RUN_OPTIONS
 
 
 @shared_task(name="demo_extension.tasks.dispatch_due_syncs", ignore_result=True)
 def dispatch_due_syncs() -> int:
-    return len(runs.dispatch_due_syncs())
+    return len(schedule.dispatch_due_syncs())
+
+
+@shared_task(name="demo_extension.tasks.run_sync_log", **RUN_OPTIONS)
+def run_sync_log(sync_log_id: int) -> None:
+    """Earlier name of ``sync_engine.tasks.run_sync_log``."""
+    queue.execute_sync_log(sync_log_id)
 
 
 @shared_task(name="demo_extension.tasks.reap_stale_syncs", ignore_result=True)
 def reap_stale_syncs() -> None:
-    runs.reap_stale_syncs()
+    """Earlier name of ``sync_engine.tasks.reap_stale_syncs``."""
+    queue.reap_stale_syncs()

@@ -34,11 +34,12 @@ from demo_extension.selectors import (
     recent_run_statuses,
     schema_view,
 )
-from demo_extension.services import export, runs
 from demo_extension.services.connectors import connector_deleted, connector_saved
 from demo_extension.services.credentials import SECRET_FIELDS
 from demo_extension.services.preview import preview_connector, unsaved_connector, with_overrides
 from demo_extension.services.sync import DataSyncService
+from sync_engine import export
+from sync_engine import queue as runs
 from tenancy.models import Role
 from tenancy.serializers import ErrorSerializer
 from tenancy.viewsets import TenantScopedModelViewSet, TenantScopedReadOnlyViewSet

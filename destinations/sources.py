@@ -1,18 +1,22 @@
-"""Where loads read from: the change source a connectors module registers.
+"""Where loads read from: the sync engine's change feed of a connector's records.
 
-The platform app never imports a module. A module that keeps a change feed (``demo_extension``)
-registers an object with these three methods in its ``AppConfig.ready``::
+A change source has three methods::
 
     changes_after(connector_id, after, limit) -> list of changes, in sequence order, each with
         .seq, .external_id, .data_json (JSON text), .last_synced_at, .deleted_at (None: alive)
     column_fields(connector_id) -> the fields of the connector's inferred schema that are columns
         (nested objects expanded), [{"path": [...], "types": [...], "formats": [...]}, ...], sorted
     last_sequence(connector_id) -> int
+
+The engine's :class:`~sync_engine.changes.ConnectorChangeSource` is the one every connector has (both
+are platform apps); :func:`register_change_source` replaces it (tests, another record store).
 """
 
 from __future__ import annotations
 
 from typing import Protocol
+
+from sync_engine.changes import ConnectorChangeSource
 
 
 class ChangeSource(Protocol):
@@ -23,7 +27,7 @@ class ChangeSource(Protocol):
     def last_sequence(self, connector_id: int) -> int: ...
 
 
-_source: ChangeSource | None = None
+_source: ChangeSource = ConnectorChangeSource()
 
 
 def register_change_source(source: ChangeSource) -> None:
@@ -32,6 +36,4 @@ def register_change_source(source: ChangeSource) -> None:
 
 
 def change_source() -> ChangeSource:
-    if _source is None:
-        raise RuntimeError("No change source is registered (is the connectors module installed?)")
     return _source

@@ -54,7 +54,7 @@ beat_schedule = {
         "options": {"expires": 55},
     },
     "reap-stale-syncs": {
-        "task": "demo_extension.tasks.reap_stale_syncs",
+        "task": "sync_engine.tasks.reap_stale_syncs",
         "schedule": 60.0,
         "options": {"expires": 55},
     },

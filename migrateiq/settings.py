@@ -339,7 +339,7 @@ MIGRATEIQ_SYNC_MAX_ATTEMPTS = env_int("MIGRATEIQ_SYNC_MAX_ATTEMPTS", 3)
 MIGRATEIQ_DESTINATION_BATCH_SIZE = env_int("MIGRATEIQ_DESTINATION_BATCH_SIZE", 5000)
 MIGRATEIQ_DESTINATION_CONNECT_TIMEOUT = env_float("MIGRATEIQ_DESTINATION_CONNECT_TIMEOUT", 10.0)
 # How a queued sync runs: "celery" (a worker picks it up) or "inline" (synchronously when the
-# transaction commits; for unit tests and one-off scripts). See demo_extension/services/runs.py.
+# transaction commits; for unit tests and one-off scripts). See sync_engine/queue.py.
 MIGRATEIQ_SYNC_RUNNER = env_str("MIGRATEIQ_SYNC_RUNNER", "celery")
 if MIGRATEIQ_SYNC_RUNNER not in ("celery", "inline"):
     raise ConfigurationError("MIGRATEIQ_SYNC_RUNNER must be 'celery' or 'inline'")

@@ -10,7 +10,7 @@ The seed's public interface::
 
 from demo_extension.services.stats import ConnectorStatsService
 from demo_extension.services.sync import ConnectionResult, DataSyncService
-from demo_extension.services.transform import DataTransformationService, TransformationError
+from sync_engine.transform import DataTransformationService, TransformationError
 
 __all__ = [
     "ConnectionResult",

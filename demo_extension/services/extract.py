@@ -12,7 +12,9 @@ import orjson
 
 from core.json_limits import JSONTooDeep, loads_bounded
 from core.redaction import redact, safe_url
-from demo_extension.services.paths import get_path, has_path, path_parts, validate_path
+from sync_engine.errors import SyncProblem
+from sync_engine.paths import get_path, has_path, path_parts, validate_path
+from sync_engine.schema import json_type_name
 
 __all__ = [
     "ENVELOPE_KEYS",
@@ -62,7 +64,7 @@ _LONG_DIGIT_RUN = b"0" * 19
 UPSTREAM_MAX_DEPTH = 1024
 
 
-class ResponseFormatError(ValueError):
+class ResponseFormatError(SyncProblem, ValueError):
     """The upstream answered, but not with records this sync can read."""
 
 
@@ -189,20 +191,8 @@ def extract_records(body, records_path: str, *, url: str = "") -> list:
     shown = redact(json.dumps(value)[:_SNIPPET_CHARS]) if value is not None else "null"
     raise ResponseFormatError(
         f"Expected a list of records or one object {location}{where} but got a JSON "
-        f"{_json_type(value)}: {shown}."
+        f"{json_type_name(value)}: {shown}."
     )
-
-
-def _json_type(value) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, (int, float)):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    return type(value).__name__
 
 
 # -- errors answered with HTTP 200 -------------------------------------------------------------------

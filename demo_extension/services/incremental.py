@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from demo_extension.services.paths import validate_path
+from sync_engine.paths import later_cursor, validate_path  # noqa: F401  (later_cursor: part of this API)
 
 INCREMENTAL_KEYS = ("cursor_field", "param", "initial_value")
 
@@ -54,14 +54,3 @@ class IncrementalConfig:
     def from_connector(cls, connector) -> IncrementalConfig | None:
         cfg = validate_incremental_config(connector.incremental)
         return cls(**cfg) if cfg else None
-
-
-def later_cursor(value, than) -> bool:
-    """Whether cursor ``value`` is later than ``than``: numbers numerically, anything else as text
-    (ISO 8601 timestamps in one format sort as text)."""
-    try:
-        if isinstance(value, bool) or isinstance(than, bool):
-            raise TypeError
-        return value > than
-    except TypeError:
-        return str(value) > str(than)

@@ -40,7 +40,8 @@ from dataclasses import dataclass, field
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 from core.redaction import safe_url
-from demo_extension.services.paths import format_path, get_path, has_path, path_parts, validate_path
+from sync_engine.errors import SyncProblem
+from sync_engine.paths import format_path, get_path, has_path, path_parts, validate_path
 
 PAGINATION_TYPES = ("auto", "none", "page", "offset", "cursor", "next_url", "link_header")
 CURSOR_SOURCES = ("body", "last_record")
@@ -202,7 +203,7 @@ _DONE_FLAGS = ("done", "is_last", "isLast", "isLastPage", "last")
 _RECENT = 64
 
 
-class PaginationError(Exception):
+class PaginationError(SyncProblem):
     """The upstream's pagination cannot be followed safely (the message is safe to show)."""
 
 
@@ -498,6 +499,11 @@ class Paginator:
         self.configured = DETECTED_BECAUSE not in config
         self.stopped_because: str | None = None
         self._previous_max = 0  # the longest page before the last one (is the last one full?)
+
+    @property
+    def current(self) -> Paginator:
+        """The paginator that makes the requests (``AutoPaginator``: the detected one, or None)."""
+        return self
 
     def initial_state(self) -> dict:
         return {}
@@ -813,6 +819,74 @@ PAGINATORS = {
 def make_paginator(config: dict, endpoint: str, state: dict | None = None, secret_params=()) -> Paginator:
     """The paginator of a validated, non-``auto`` config, at ``state`` (a checkpoint) or the start."""
     return PAGINATORS[config["type"]](config, endpoint, state, secret_params)
+
+
+class AutoPaginator:
+    """``{"type": "auto"}``: the first page is requested without pagination parameters (but the page
+    size, if configured); its answer says which style the API uses (:func:`detect_pagination`), and
+    from then on this is that style's paginator. Callers never branch on "not detected yet"."""
+
+    style = "auto"
+
+    def __init__(self, config: dict, endpoint: str, secret_params=()):
+        self.auto_config = config
+        self.endpoint = endpoint
+        self.secret_params = frozenset(secret_params)
+        self.inner: Paginator | None = None
+        self.detected_because: str | None = None
+
+    @property
+    def current(self) -> Paginator | None:
+        return self.inner
+
+    @property
+    def config(self) -> dict:
+        return self.inner.config if self.inner is not None else self.auto_config
+
+    @property
+    def state(self) -> dict:
+        return self.inner.state if self.inner is not None else {}
+
+    @property
+    def stopped_because(self) -> str | None:
+        return self.inner.stopped_because if self.inner is not None else None
+
+    def request(self) -> PageRequest:
+        if self.inner is not None:
+            return self.inner.request()
+        config = self.auto_config
+        if "size_param" in config:
+            return PageRequest(self.endpoint, {config["size_param"]: str(config["page_size"])})
+        return PageRequest(self.endpoint, {})
+
+    def advance(self, page: FetchedPage) -> bool:
+        if self.inner is None:
+            detected = detect_pagination(page, self.auto_config)
+            self.inner = make_paginator(detected, self.endpoint, None, self.secret_params)
+            if detected["type"] == "page" and "start_page" in detected:
+                self.inner.state["page"] = detected["start_page"]
+            self.detected_because = detected.get(DETECTED_BECAUSE)
+        return self.inner.advance(page)
+
+    def shortfall(self, page: FetchedPage) -> str | None:
+        return self.inner.shortfall(page) if self.inner is not None else None
+
+    def announced_end_reached(self) -> bool:
+        return self.inner is not None and self.inner.announced_end_reached()
+
+    def note_announcements(self, page: FetchedPage) -> None:
+        if self.inner is not None:
+            self.inner.note_announcements(page)
+
+    def describe(self) -> str:
+        return self.inner.describe() if self.inner is not None else "auto"
+
+
+def paginator_for(config: dict, endpoint: str, state: dict | None = None, secret_params=()):
+    """The paginator of a validated config: :class:`AutoPaginator` for ``auto`` (at the start)."""
+    if config["type"] == "auto":
+        return AutoPaginator(config, endpoint, secret_params)
+    return make_paginator(config, endpoint, state, secret_params)
 
 
 def detect_pagination(page: FetchedPage, auto_config: dict) -> dict:

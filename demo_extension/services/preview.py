@@ -37,24 +37,14 @@ from demo_extension.models import CustomDataConnector
 from demo_extension.services.auth import base_query_params, build_request_auth
 from demo_extension.services.extract import (
     ResponseFormatError,
-    check_upstream_error,
-    detect_records_path,
-    extract_records,
     get_path,
-    parse_json_document,
     path_parts,
     validate_error_detection,
 )
-from demo_extension.services.pagination import (
-    FetchedPage,
-    PageRequest,
-    PaginationError,
-    detect_pagination,
-    make_paginator,
-    validate_pagination_config,
-)
-from demo_extension.services.schema import json_type
-from demo_extension.services.transform import DataTransformationService, TransformationError
+from demo_extension.services.pagination import PaginationError, paginator_for, validate_pagination_config
+from demo_extension.services.rest_source import PageReader
+from sync_engine.schema import json_type_name
+from sync_engine.transform import DataTransformationService, TransformationError
 
 MAX_PREVIEW_PAGES = 2
 MAX_SAMPLE_RECORDS = 20
@@ -137,73 +127,47 @@ def _without_secrets(value):
 
 
 def _fetch(connector, result: Preview) -> list:
+    """Up to two pages read exactly as the sync's source reads them (one attempt a request)."""
     try:
         config = validate_pagination_config(connector.pagination)
     except ValueError as exc:
         raise ValueError(f"Invalid pagination configuration: {exc}") from None
     detected = config["type"] == "auto"
     auth = build_request_auth(connector)
-    paginator = (
-        None if detected else make_paginator(config, connector.api_endpoint, None, auth.credential_params)
-    )
-    base_params = base_query_params(connector)
     try:
         error_detection = validate_error_detection(connector.error_detection)
     except ValueError as exc:
         raise ValueError(f"Invalid error_detection: {exc}") from None
-    records_path = connector.records_path
-    result.records_path_detected = records_path is None
+    reader = PageReader(
+        paginator_for(config, connector.api_endpoint, None, auth.credential_params),
+        connector.records_path,
+        error_detection,
+    )
+    base_params = base_query_params(connector)
+    result.records_path_detected = connector.records_path is None
     records: list = []
     elapsed = 0.0
-    more = False
     pages = min(MAX_PREVIEW_PAGES, connector.max_pages or MAX_PREVIEW_PAGES)
     with OutboundClient(max_attempts=1) as client:
         for _ in range(pages):
-            request = paginator.request() if paginator is not None else _first_request(connector, config)
+            request = reader.request()
             params = {**auth.params} if request.followed else {**base_params, **request.params, **auth.params}
             response = auth.get(client, request.url, params=params)
             result.status_code = response.status_code
             elapsed += response.elapsed_ms
             result.response_time_ms = round(elapsed, 1)
-            body, _ = parse_json_document(response)
-            if records_path is None:
-                records_path = detect_records_path(body)
-            # As in the sync: an error answered with HTTP 200 is never shown as records, and a body
-            # that is itself the record holds no pagination data.
-            check_upstream_error(body, records_path, error_detection)
-            result.records_path = records_path
-            page_records = extract_records(body, records_path, url=response.url)
-            page = FetchedPage(
-                response.url,
-                response.headers,
-                {} if records_path == "" and type(body) is dict else body,
-                len(page_records),
-                page_records[-1] if page_records else None,
-            )
-            if paginator is None:
-                config = detect_pagination(page, config)
-                paginator = make_paginator(config, connector.api_endpoint, None, auth.credential_params)
-                if config["type"] == "page" and "start_page" in config:
-                    paginator.state["page"] = config["start_page"]
+            read = reader.read(response, tolerate=(PaginationError,))
+            result.records_path = reader.records_path
             result.pages_fetched += 1
-            records.extend(page_records)
-            result.pagination = _describe_pagination(config, paginator, detected, more=False)
-            try:
-                more = paginator.advance(page)
-            except PaginationError as exc:
-                result.warnings.append(redact(str(exc)))
-                more = False
-            result.pagination["has_more"] = more
-            if not more:
+            records.extend(read.records)
+            if read.stop_error is not None:
+                result.warnings.append(redact(str(read.stop_error)))
+            result.pagination = _describe_pagination(
+                reader.paginator.config, reader.paginator, detected, more=read.more
+            )
+            if not read.more:
                 break
     return records
-
-
-def _first_request(connector, config: dict) -> PageRequest:
-    # What the sync sends first under "auto": the page size when one is configured, else nothing.
-    if "size_param" in config:
-        return PageRequest(connector.api_endpoint, {config["size_param"]: str(config["page_size"])})
-    return PageRequest(connector.api_endpoint, {})
 
 
 def _describe_pagination(config: dict, paginator, detected: bool, *, more: bool) -> dict:
@@ -242,13 +206,6 @@ def _describe_pagination(config: dict, paginator, detected: bool, *, more: bool)
 # -- the sample ---------------------------------------------------------------------------------------
 
 
-def _json_type(value) -> str:
-    """The JSON type the preview shows: the inferred schema's name, with integers of any size as
-    ``integer`` (the preview lists JSON types; the schema tells big integers apart for columns)."""
-    kind = json_type(value)
-    return "integer" if kind == "big_integer" else kind
-
-
 def _sample_value(value):
     if isinstance(value, str) and len(value) > MAX_SAMPLE_TEXT:
         return value[: MAX_SAMPLE_TEXT - 1] + "…"
@@ -277,7 +234,7 @@ def infer_fields(records: list[dict]) -> list[dict]:
                     continue
                 entry = found[path] = {"path": path, "types": [], "present_in": 0, "samples": []}
             entry["present_in"] += 1
-            kind = _json_type(value)
+            kind = json_type_name(value)
             if kind not in entry["types"]:
                 entry["types"].append(kind)
             shown = _sample_value(value)
@@ -384,7 +341,7 @@ def _transform_sample(connector, sample: list, result: Preview) -> None:
         entry = {"raw": raw, "transformed": None, "error": None}
         size = len(json.dumps(raw, default=str))
         if not isinstance(raw, dict):
-            entry["error"] = f"The record is not a JSON object (got {_json_type(raw)})."
+            entry["error"] = f"The record is not a JSON object (got {json_type_name(raw)})."
         else:
             try:
                 transformed = service.transform_record(raw) if service is not None else raw

@@ -2,16 +2,20 @@
 
 ``next_sync_at`` is derived from ``sync_frequency``: ``MANUAL`` and inactive connectors have none.
 It is set when a connector is created or changed (:func:`refresh_next_sync_at`), when the beat
-dispatches a due connector (``runs.dispatch_due_syncs``, from *now*, so a beat that was down for a
+dispatches a due connector (:func:`dispatch_due_syncs`, from *now*, so a beat that was down for a
 day produces one catch-up sync rather than a burst) and when each sync starts (:func:`schedule_next_sync`).
 """
 
 import logging
 from datetime import datetime, timedelta
 
+from django.db import transaction
 from django.utils import timezone
 
 from demo_extension.models import CustomDataConnector, SyncFrequency
+from sync_engine import queue
+from sync_engine.errors import SyncAlreadyRunning
+from sync_engine.models import TriggeredBy
 
 logger = logging.getLogger(__name__)
 
@@ -91,3 +95,37 @@ def due_connectors(*, now: datetime | None = None):
         .exclude(sync_frequency=SyncFrequency.MANUAL)
         .order_by("next_sync_at", "pk")
     )
+
+
+def dispatch_due_syncs(*, now=None, limit: int = 500) -> list:
+    """Start a scheduled sync of every due connector (the beat calls this every minute).
+
+    Each connector is claimed by a conditional update of its ``next_sync_at`` (to one interval
+    from *now*, so missed runs give one catch-up sync) so that two beats never dispatch it twice.
+    A connector whose previous sync is still in progress is skipped until its next due time.
+    Returns the started sync logs.
+    """
+    now = now or timezone.now()
+    schedule_unscheduled_connectors(now=now)
+    started = []
+    for connector in list(due_connectors(now=now)[:limit]):
+        with transaction.atomic():
+            claimed = CustomDataConnector.objects.filter(
+                pk=connector.pk, next_sync_at=connector.next_sync_at
+            ).update(next_sync_at=compute_next_sync_at(connector, after=now))
+            if not claimed:
+                continue
+            try:
+                started.append(queue.start_sync(connector, triggered_by=TriggeredBy.SCHEDULE))
+            except SyncAlreadyRunning as exc:
+                logger.info(
+                    "Scheduled sync of connector %s skipped: sync log %s is in progress",
+                    connector.pk,
+                    exc.active_log_id,
+                )
+    return started
+
+
+def plan_next_sync(run, now) -> None:
+    """Before a queued run executes: the connector's next scheduled sync counts from now."""
+    schedule_next_sync(run.connector_id, after=now)

@@ -15,10 +15,10 @@ from django.utils import timezone
 from pytest_httpserver import HTTPServer
 
 from demo_extension.models import SyncedRecord, SyncLog, SyncStatus
-from demo_extension.services.schema import SchemaAccumulator, save_schema
 from demo_extension.services.sync import DataSyncService
-from demo_extension.services.upsert import encode_record, upsert_page
 from demo_extension.tests.conftest import allow_egress_to
+from sync_engine.records import encode_record, upsert_page
+from sync_engine.schema import SchemaAccumulator, save_schema
 
 
 @pytest.fixture(scope="module")

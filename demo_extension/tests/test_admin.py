@@ -153,17 +153,25 @@ def test_a_sync_log_page_shows_its_events(operator, make_connector):
     log = SyncLog.objects.create(tenant=connector.tenant, connector=connector, status=SyncStatus.FAILED)
     SyncLogEvent.objects.create(sync_log=log, level="error", message="HTTP 503 from the upstream")
 
-    page = operator.get(f"/admin/demo_extension/synclog/{log.pk}/change/")
+    page = operator.get(f"/admin/sync_engine/synclog/{log.pk}/change/")
 
     assert page.status_code == 200
     assert "HTTP 503 from the upstream" in page.content.decode()
 
 
-@pytest.mark.parametrize("model", ["customdataconnector", "synclog", "syncedrecord", "syncrecorderror"])
+@pytest.mark.parametrize(
+    "model",
+    [
+        "demo_extension/customdataconnector",
+        "sync_engine/synclog",
+        "sync_engine/syncedrecord",
+        "sync_engine/syncrecorderror",
+    ],
+)
 def test_every_admin_list_opens(operator, make_connector, model):
     make_connector()
 
-    assert operator.get(f"/admin/demo_extension/{model}/").status_code == 200
+    assert operator.get(f"/admin/{model}/").status_code == 200
 
 
 def test_the_admin_never_shows_the_other_credentials_and_sets_or_removes_them(

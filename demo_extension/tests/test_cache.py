@@ -243,7 +243,7 @@ def _finished_log(connector, status=SyncStatus.SUCCESS, **fields):
 
 
 def test_the_stats_endpoint_counts_a_queued_sync_at_once(admin_client, make_connector):
-    from demo_extension.services import runs
+    from sync_engine import queue as runs
 
     connector = make_connector()
     assert admin_client.get(STATS_URL).json()["last_24h_syncs"] == 0
@@ -254,7 +254,7 @@ def test_the_stats_endpoint_counts_a_queued_sync_at_once(admin_client, make_conn
 
 
 def test_the_stats_endpoint_reflects_a_resumed_sync_at_once(admin_client, make_connector):
-    from demo_extension.services import runs
+    from sync_engine import queue as runs
 
     _finished_log(make_connector())
     failed = _finished_log(make_connector(), SyncStatus.FAILED, checkpoint={"page": 3})
@@ -266,9 +266,9 @@ def test_the_stats_endpoint_reflects_a_resumed_sync_at_once(admin_client, make_c
 
 
 def test_the_stats_endpoint_reflects_a_sync_given_up_after_its_attempts(
-    admin_client, make_connector, settings
+    admin_client, make_connector, settings, django_capture_on_commit_callbacks
 ):
-    from demo_extension.services import runs
+    from sync_engine import queue as runs
 
     settings.MIGRATEIQ_SYNC_MAX_ATTEMPTS = 1
     _finished_log(make_connector())
@@ -278,17 +278,20 @@ def test_the_stats_endpoint_reflects_a_sync_given_up_after_its_attempts(
     )
     assert admin_client.get(STATS_URL).json()["success_rate"] == 100.0
 
-    assert runs.execute_sync_log(pending.pk).status == SyncStatus.FAILED
+    with django_capture_on_commit_callbacks(execute=True):  # the run's end commits
+        assert runs.execute_sync_log(pending.pk).status == SyncStatus.FAILED
 
     assert admin_client.get(STATS_URL).json()["success_rate"] == 50.0
 
 
-def test_the_stats_endpoint_reflects_a_reaped_sync_at_once(admin_client, make_connector, settings):
+def test_the_stats_endpoint_reflects_a_reaped_sync_at_once(
+    admin_client, make_connector, settings, django_capture_on_commit_callbacks
+):
     from datetime import timedelta
 
     from django.utils import timezone
 
-    from demo_extension.services import runs
+    from sync_engine import queue as runs
 
     settings.MIGRATEIQ_SYNC_MAX_ATTEMPTS = 1
     _finished_log(make_connector())
@@ -304,6 +307,7 @@ def test_the_stats_endpoint_reflects_a_reaped_sync_at_once(admin_client, make_co
     )
     assert admin_client.get(STATS_URL).json()["success_rate"] == 100.0
 
-    assert len(runs.reap_stale_syncs()["failed"]) == 1
+    with django_capture_on_commit_callbacks(execute=True):  # the run's end commits
+        assert len(runs.reap_stale_syncs()["failed"]) == 1
 
     assert admin_client.get(STATS_URL).json()["success_rate"] == 50.0

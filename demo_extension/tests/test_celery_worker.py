@@ -20,10 +20,11 @@ from rest_framework.test import APIClient
 
 from conftest import token_for
 from demo_extension.models import SyncedRecord, SyncLog, SyncStatus
-from demo_extension.services import runs
+from demo_extension.services import schedule
 from demo_extension.services.sync import DataSyncService
 from demo_extension.tests.worker_faults import WORKER_KILLER_PREFIX
 from demo_extension.tests.worker_process import BASE_DIR, WorkerProcess, publishing_to, worker_environment
+from sync_engine import queue as runs
 
 pytestmark = [
     pytest.mark.celery_worker,
@@ -319,7 +320,7 @@ def test_the_schedule_dispatches_exactly_the_due_connectors_and_workers_run_them
     make_connector(upstream=upstream, sync_frequency="DAILY", next_sync_at=past, is_active=False)
     start_worker(allow=[upstream.netloc])
 
-    started = runs.dispatch_due_syncs(now=now)
+    started = schedule.dispatch_due_syncs(now=now)
 
     assert sorted(log.connector_id for log in started) == sorted([due_hourly.pk, due_weekly.pk])
     assert {log.triggered_by for log in started} == {"schedule"}

@@ -4,8 +4,8 @@ complete full refresh (and only of a complete one), the inferred schema a sync k
 import pytest
 
 from demo_extension.models import SyncedRecord, SyncStatus
-from demo_extension.services.schema import MAX_FIELDS, SchemaAccumulator
 from demo_extension.services.sync import DataSyncService
+from sync_engine.schema import MAX_FIELDS, SchemaAccumulator
 
 pytestmark = pytest.mark.django_db
 

@@ -6,11 +6,11 @@ from demo_extension.models import SyncStatus
 from demo_extension.services.extract import extract_records
 from demo_extension.services.incremental import validate_incremental_config
 from demo_extension.services.pagination import find_cursor, find_next_url
-from demo_extension.services.paths import format_path, get_path, path_parts, validate_path
-from demo_extension.services.transform import DataTransformationService, TransformationError
 from demo_extension.tests import sync_support
 from demo_extension.tests.conftest import allow_egress_to
 from demo_extension.tests.sync_support import fault_url, run_sync, stored_records
+from sync_engine.paths import format_path, get_path, path_parts, validate_path
+from sync_engine.transform import DataTransformationService, TransformationError
 
 fault_server = sync_support.fault_server
 fault_server_process = sync_support.fault_server_process

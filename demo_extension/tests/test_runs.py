@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from demo_extension import tasks
 from demo_extension.models import SyncedRecord, SyncLog, SyncLogEvent, SyncStatus
-from demo_extension.services import runs
+from sync_engine import queue as runs
 
 SYNC_URL = "/api/demo-extension/connectors/{}/sync_data/"
 

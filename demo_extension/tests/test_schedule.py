@@ -7,7 +7,8 @@ import pytest
 
 from demo_extension import tasks
 from demo_extension.models import CustomDataConnector, SyncLog, SyncStatus
-from demo_extension.services import runs, schedule
+from demo_extension.services import schedule
+from sync_engine import queue as runs
 
 NOW = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
 
@@ -85,7 +86,7 @@ def test_dispatch_starts_exactly_the_due_active_scheduled_connectors(make_connec
     make_connector(sync_frequency="DAILY", next_sync_at=NOW - timedelta(days=1), is_active=False)
     make_connector(sync_frequency="DAILY", next_sync_at=None)
 
-    started = runs.dispatch_due_syncs(now=NOW)
+    started = schedule.dispatch_due_syncs(now=NOW)
 
     assert sorted(log.connector_id for log in started) == sorted(
         [due_hourly.pk, due_now.pk, due_other_tenant.pk]
@@ -102,8 +103,8 @@ def test_dispatch_starts_exactly_the_due_active_scheduled_connectors(make_connec
 def test_a_beat_that_was_down_for_a_day_dispatches_one_catch_up_sync_not_a_burst(make_connector, published):
     connector = make_connector(sync_frequency="HOURLY", next_sync_at=NOW - timedelta(days=1))
 
-    first = runs.dispatch_due_syncs(now=NOW)
-    second = runs.dispatch_due_syncs(now=NOW + timedelta(minutes=1))
+    first = schedule.dispatch_due_syncs(now=NOW)
+    second = schedule.dispatch_due_syncs(now=NOW + timedelta(minutes=1))
 
     assert [log.connector_id for log in first] == [connector.pk]
     assert second == []
@@ -116,9 +117,9 @@ def test_two_beats_never_dispatch_the_same_connector_twice(make_connector, monke
     # The second beat read the due list before the first one claimed the connector.
     stale_snapshot = list(CustomDataConnector.objects.filter(pk=connector.pk))
 
-    first = runs.dispatch_due_syncs(now=NOW)
-    monkeypatch.setattr(runs, "due_connectors", lambda now: stale_snapshot)
-    second = runs.dispatch_due_syncs(now=NOW)
+    first = schedule.dispatch_due_syncs(now=NOW)
+    monkeypatch.setattr(schedule, "due_connectors", lambda now: stale_snapshot)
+    second = schedule.dispatch_due_syncs(now=NOW)
 
     assert len(first) == 1
     assert second == []
@@ -129,7 +130,7 @@ def test_a_due_connector_whose_sync_is_still_running_is_skipped_until_next_time(
     connector = make_connector(sync_frequency="HOURLY", next_sync_at=NOW - timedelta(minutes=1))
     running = SyncLog.objects.create(tenant=connector.tenant, connector=connector, status=SyncStatus.RUNNING)
 
-    assert runs.dispatch_due_syncs(now=NOW) == []
+    assert schedule.dispatch_due_syncs(now=NOW) == []
 
     assert list(SyncLog.objects.filter(connector=connector)) == [running]
     connector.refresh_from_db()
@@ -149,7 +150,7 @@ def test_the_beat_gives_scheduled_connectors_without_a_due_time_one_instead_of_n
     manual = make_connector(sync_frequency="MANUAL", next_sync_at=None)
     inactive = make_connector(sync_frequency="DAILY", next_sync_at=None, is_active=False)
 
-    assert runs.dispatch_due_syncs(now=NOW) == []
+    assert schedule.dispatch_due_syncs(now=NOW) == []
 
     for connector in (hourly, manual, inactive):
         connector.refresh_from_db()

@@ -6,10 +6,10 @@ import threading
 import pytest
 
 from demo_extension.models import SyncLog, SyncLogEvent, SyncStatus
-from demo_extension.services import sync as sync_module
 from demo_extension.services.sync import DataSyncService
 from demo_extension.tests import sync_support
 from demo_extension.tests.sync_support import events, queried, run_sync, stored_records
+from sync_engine import committers as sync_module
 
 fast_retries = sync_support.fast_retries
 
@@ -20,13 +20,13 @@ pytestmark = pytest.mark.django_db(transaction=True)
 def commit_threads(monkeypatch):
     """The names of the threads that committed pages."""
     names = []
-    commit_page = sync_module.DataSyncService._commit_page
+    commit_page = sync_module.PageWriter.commit
 
     def recording(self, *args, **kwargs):
         names.append(threading.current_thread().name)
         return commit_page(self, *args, **kwargs)
 
-    monkeypatch.setattr(sync_module.DataSyncService, "_commit_page", recording)
+    monkeypatch.setattr(sync_module.PageWriter, "commit", recording)
     return names
 
 

@@ -7,10 +7,10 @@ from datetime import timedelta
 from django.utils import timezone
 
 from demo_extension.models import SyncLog, SyncStatus
-from demo_extension.services import runs
 from demo_extension.services.sync import run_page_cap, run_time_budget
-from demo_extension.tasks import HARD_TIME_LIMIT, SOFT_TIME_LIMIT, run_sync_log
 from demo_extension.tests.sync_support import run_sync, stored_ids
+from sync_engine import queue as runs
+from sync_engine.tasks import HARD_TIME_LIMIT, SOFT_TIME_LIMIT, run_sync_log
 
 
 def test_a_run_over_its_time_budget_stops_failed_and_resumes_from_its_checkpoint(

@@ -11,10 +11,11 @@ import orjson
 import pytest
 
 from demo_extension.models import SyncedRecord, SyncStatus
-from demo_extension.services import extract, upsert
-from demo_extension.services.upsert import UnstorableRecord, canonical_json, checksum
+from demo_extension.services import extract
 from demo_extension.tests import sync_support
 from demo_extension.tests.sync_support import fault_url, run_sync, stored_records
+from sync_engine import records as upsert
+from sync_engine.records import UnstorableRecord, canonical_json, checksum
 
 fault_server = sync_support.fault_server
 fault_server_process = sync_support.fault_server_process

@@ -5,9 +5,9 @@ import json
 import time
 
 from demo_extension.models import SyncStatus
-from demo_extension.services.transform import MAX_NUMBER_DIGITS
 from demo_extension.tests import sync_support
 from demo_extension.tests.sync_support import fault_url, run_sync, stored_ids
+from sync_engine.transform import MAX_NUMBER_DIGITS
 
 fault_server = sync_support.fault_server
 fault_server_process = sync_support.fault_server_process

@@ -4,6 +4,7 @@ import pytest
 
 from core.request_context import get_log_context
 from demo_extension.services import DataSyncService
+from sync_engine.committers import PageWriter
 
 pytestmark = pytest.mark.django_db
 
@@ -29,13 +30,13 @@ def test_pages_committed_in_the_background_carry_the_same_log_context(
 
     connector = make_connector(upstream=sample_upstream(records=30, page_size=10, style="page"))
     seen = []
-    original = DataSyncService._commit_page
+    original = PageWriter.commit
 
-    def spy(self, log, state, work):
+    def spy(self, work):
         seen.append((threading.current_thread().name, dict(get_log_context())))
-        return original(self, log, state, work)
+        return original(self, work)
 
-    monkeypatch.setattr(DataSyncService, "_commit_page", spy)
+    monkeypatch.setattr(PageWriter, "commit", spy)
     log = DataSyncService(connector).sync_data()
 
     assert log.status == "SUCCESS"

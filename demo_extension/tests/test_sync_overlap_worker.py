@@ -5,11 +5,11 @@ fetched again, pages before the checkpoint are not, and the data equals a clean 
 import pytest
 
 from demo_extension.models import SyncedRecord, SyncLog, SyncStatus
-from demo_extension.services import runs
 from demo_extension.services.prefetch import request_concurrency
 from demo_extension.services.sync import DataSyncService
 from demo_extension.tests import test_celery_worker as celery_support
 from demo_extension.tests.test_celery_worker import SYNC_URL, records_of, wait_for_status, wait_until
+from sync_engine import queue as runs
 
 broker = celery_support.broker
 start_worker = celery_support.start_worker

@@ -7,7 +7,6 @@ import pytest
 from django.utils import timezone
 
 from demo_extension.models import SyncLog, SyncStatus, TriggeredBy
-from demo_extension.services.runs import SyncAlreadyRunning
 from demo_extension.services.sync import DataSyncService
 from demo_extension.tests import sync_support
 from demo_extension.tests.sync_support import (
@@ -17,6 +16,7 @@ from demo_extension.tests.sync_support import (
     set_request_concurrency,
     stored_records,
 )
+from sync_engine.errors import SyncAlreadyRunning
 
 fast_retries = sync_support.fast_retries
 
@@ -288,7 +288,7 @@ def test_a_crash_inside_the_engine_still_finishes_the_log(sample_upstream, make_
     def broken(*args, **kwargs):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr("demo_extension.services.sync.upsert_page", broken)
+    monkeypatch.setattr("sync_engine.committers.upsert_page", broken)
 
     log = run_sync(connector)
 

@@ -7,10 +7,10 @@ import time
 import pytest
 
 from demo_extension.models import SyncedRecord, SyncStatus
-from demo_extension.services import sync as sync_module
-from demo_extension.services.transform import DataTransformationService
 from demo_extension.tests import sync_support
 from demo_extension.tests.sync_support import fault_url, run_sync, stored_records
+from sync_engine import committers as sync_module
+from sync_engine.transform import DataTransformationService
 
 fault_server = sync_support.fault_server
 fault_server_process = sync_support.fault_server_process
@@ -265,3 +265,21 @@ def test_a_record_repeated_on_the_next_page_is_not_skipped_while_its_first_copy_
     clean = make_connector(api_endpoint=url, auth_type="none", pagination={"type": "next_url"})
     run_sync(clean)
     assert stored_records(clean) == stored_records(connector)
+
+
+def test_a_re_sync_quarantines_a_record_that_is_not_an_object_instead_of_crashing(
+    fault_server, make_connector, settings
+):
+    """The unchanged-record lookup reads each raw record's key; a string among the records (not an
+    object, so no key) is quarantined like on a first load, not an internal error."""
+    settings.MIGRATEIQ_SYNC_ERROR_THRESHOLD = 0.5
+    url = serve_pages(fault_server, [[{"id": 1}, {"id": 2}]])
+    connector = make_connector(api_endpoint=url, auth_type="none", pagination={"type": "next_url"})
+    assert run_sync(connector).status == SyncStatus.SUCCESS
+    serve_pages(fault_server, [[{"id": 1}, "not a record", {"id": 2}]])
+
+    again = run_sync(connector)
+
+    assert again.status == SyncStatus.PARTIAL, again.error_message
+    assert again.records_failed == 1 and again.records_unchanged == 2
+    assert again.record_errors.get().error == "The record is not a JSON object (got string)."

@@ -9,7 +9,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from demo_extension.models import SyncedRecord, SyncLog
-from demo_extension.services.upsert import (
+from sync_engine.records import (
     UnstorableRecord,
     canonical_json,
     checksum,

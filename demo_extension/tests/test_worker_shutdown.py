@@ -10,7 +10,6 @@ import time
 import pytest
 
 from demo_extension.models import SyncedRecord, SyncLog, SyncStatus
-from demo_extension.services import runs
 from demo_extension.services.sync import DataSyncService
 from demo_extension.tests.test_celery_worker import (  # noqa: F401 - fixtures used by name
     SYNC_URL,
@@ -20,6 +19,7 @@ from demo_extension.tests.test_celery_worker import (  # noqa: F401 - fixtures u
     wait_for_status,
     wait_until,
 )
+from sync_engine import queue as runs
 
 pytestmark = [
     pytest.mark.celery_worker,

@@ -8,17 +8,17 @@ redeliver forever.
 
 import os
 
-from demo_extension.services.sync import DataSyncService
+from sync_engine import queue
 
 WORKER_KILLER_PREFIX = "worker-killer"
 
-_sync_data = DataSyncService.sync_data
+_run_sync = queue.run_sync
 
 
-def _sync_data_or_die(self, *args, **kwargs):
-    if self.connector.name.startswith(WORKER_KILLER_PREFIX):
+def _run_sync_or_die(connector, *args, **kwargs):
+    if connector.name.startswith(WORKER_KILLER_PREFIX):
         os._exit(1)
-    return _sync_data(self, *args, **kwargs)
+    return _run_sync(connector, *args, **kwargs)
 
 
-DataSyncService.sync_data = _sync_data_or_die
+queue.run_sync = _run_sync_or_die

@@ -77,6 +77,19 @@ def start_load(
     return load
 
 
+def load_after_finished_run(run) -> None:
+    """``run_finished`` handler: a sync that stored data (``SUCCESS`` or ``PARTIAL``) queues the
+    connector's loads. A problem queueing them never changes the sync's result."""
+    if run.status not in ("SUCCESS", "PARTIAL"):
+        return
+    try:
+        load_after_sync(run.connector_id)
+    except Exception:
+        logger.exception(
+            "Could not queue the destination loads after a sync of connector %s", run.connector_id
+        )
+
+
 def load_after_sync(connector_id: int) -> list[DestinationLoad]:
     """Queue a load into every active destination the connector is attached to (after a sync that
     stored data). A destination already loading it is skipped: that load reads the new changes too

@@ -75,9 +75,9 @@ def test_synced_data_written_before_the_move_is_read_by_the_engine_after_it():
         assert RecordChangeCounter.objects.get(connector_id=connector.pk).last_seq == 2
         assert ConnectorSchema.objects.get(connector_id=connector.pk).fields == {"id": {"types": ["integer"]}}
         # The move keeps the database's rules too: one active run per connector.
-        from demo_extension.models import CustomDataConnector
+        from sync_engine.runs import connector_model
 
-        assert CustomDataConnector.objects.get(pk=connector.pk).source_type == "rest"
+        assert connector_model().objects.get(pk=connector.pk).source_type == "rest"
         SyncLog.objects.create(tenant_id=tenant.pk, connector_id=connector.pk, status="RUNNING")
         from django.db import IntegrityError, transaction
 

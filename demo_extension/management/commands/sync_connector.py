@@ -5,8 +5,8 @@ from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
 from demo_extension.models import CustomDataConnector, SyncStatus, TriggeredBy
-from demo_extension.services.runs import SyncAlreadyRunning
 from demo_extension.services.sync import DataSyncService
+from sync_engine.errors import SyncAlreadyRunning
 from tenancy.context import tenant_context
 
 

@@ -22,9 +22,9 @@ from dataclasses import dataclass
 import orjson
 
 from core.formats import loads_exact
-from demo_extension.services.changes import iter_data_pages
-from demo_extension.services.extract import get_path, path_parts
-from demo_extension.services.schema import connector_schema, leaf_fields
+from sync_engine.changes import iter_data_pages
+from sync_engine.paths import get_path, path_parts
+from sync_engine.schema import connector_schema, leaf_fields
 
 FORMATS = ("ndjson", "csv")
 MAX_FIELDS = 500

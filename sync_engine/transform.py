@@ -41,7 +41,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from demo_extension.services.paths import list_index, path_parts, validate_path
+from sync_engine.paths import list_index, path_parts, validate_path
 
 RULE_KEYS = ("field_mappings", "type_conversions", "defaults", "required", "include_unmapped")
 MAX_RULE_ENTRIES = 500

@@ -1,7 +1,7 @@
 """Log lines of a sync run (``SyncLogEvent``), written by the engine and the background runs alike."""
 
 from core.redaction import redact
-from demo_extension.models import SyncLogEvent
+from sync_engine.models import SyncLogEvent
 
 MAX_EVENT_LENGTH = 4000
 

@@ -1,9 +1,9 @@
-"""Background sync runs: start, wait for, cancel and resume a sync; the schedule dispatcher; the reaper.
+"""Background runs: start, wait for, cancel and resume a sync; execute a queued one; the reaper.
 
-A run is a :class:`~demo_extension.models.SyncLog` row. The database allows one ``PENDING`` or
-``RUNNING`` log per connector (a partial unique index), so "one sync at a time" holds across web
-processes and workers. The Celery task (``demo_extension.tasks.run_sync_log``) only carries the
-log id and calls :func:`execute_sync_log`; the sync itself is ``DataSyncService.sync_data``.
+A run is a :class:`~sync_engine.models.SyncLog` row (see :mod:`sync_engine.runs`). The Celery task
+(``sync_engine.tasks.run_sync_log``) only carries the run id and calls :func:`execute_sync_log`; the
+sync itself is :func:`sync_engine.engine.run_sync`. Every end of a run, here too, goes through
+:func:`sync_engine.runs.finish_run`.
 
 Life of a run::
 
@@ -39,7 +39,7 @@ pytest-django's ``db`` fixture wraps each test in a transaction that never commi
 (they run when the ``with`` block exits: a view that calls :func:`wait_for` inside the request
 sees the log still ``PENDING``, so assert on the database after the block), or with the
 ``transactional_db`` fixture, where they run at each real commit (and ``wait_for`` then sees the
-finished log). The real worker path is covered by ``tests/test_celery_worker.py``.
+finished log). The real worker path is covered by ``demo_extension/tests/test_celery_worker.py``.
 """
 
 import logging
@@ -53,33 +53,20 @@ from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 
 from core.budget import RATE_MARGIN
-from core.metrics import observe_sync_finished
-from demo_extension.models import (
-    ACTIVE_SYNC_STATUSES,
-    CustomDataConnector,
-    SyncLog,
-    SyncLogEvent,
-    SyncStatus,
-    TriggeredBy,
-)
-from demo_extension.selectors import invalidate_tenant_stats
-from demo_extension.services.errors import (  # noqa: F401  (part of this module's API)
+from migrateiq.celery import app as celery_app
+from sync_engine import hooks
+from sync_engine.engine import checkpoint_refusal, run_sync
+from sync_engine.errors import (  # noqa: F401  (part of this module's API)
     CheckpointMismatch,
     SyncAlreadyRunning,
 )
-from demo_extension.services.events import record_event
-from demo_extension.services.schedule import (
-    compute_next_sync_at,
-    due_connectors,
-    schedule_next_sync,
-    schedule_unscheduled_connectors,
-)
-from demo_extension.services.sync import DataSyncService, checkpoint_refusal
-from migrateiq.celery import app as celery_app
+from sync_engine.events import record_event
+from sync_engine.models import SyncLog, SyncLogEvent, SyncStatus, TriggeredBy
+from sync_engine.runs import active_run_id, connector_model, create_run, finish_run
 
 logger = logging.getLogger(__name__)
 
-RUN_SYNC_TASK = "demo_extension.tasks.run_sync_log"
+RUN_SYNC_TASK = "sync_engine.tasks.run_sync_log"
 POLL_INTERVAL_SECONDS = 0.2
 
 
@@ -93,21 +80,10 @@ def start_sync(connector, *, triggered_by=TriggeredBy.API, user=None, full_refre
     pending or running sync: the database's partial unique index decides, so concurrent triggers
     give exactly one run.
     """
-    try:
-        with transaction.atomic():
-            sync_log = SyncLog.objects.create(
-                tenant_id=connector.tenant_id,
-                connector=connector,
-                status=SyncStatus.PENDING,
-                triggered_by=triggered_by,
-                triggered_by_user=user if getattr(user, "is_authenticated", False) else None,
-                full_refresh=full_refresh,
-                heartbeat_at=timezone.now(),
-            )
-    except IntegrityError:
-        raise SyncAlreadyRunning(_active_log_id(connector.pk)) from None
+    sync_log = create_run(
+        connector, status=SyncStatus.PENDING, triggered_by=triggered_by, user=user, full_refresh=full_refresh
+    )
     _add_event(sync_log, f"Queued ({triggered_by}{', full refresh' if full_refresh else ''}).")
-    invalidate_tenant_stats(connector.tenant_id)
     enqueue(sync_log.pk)
     return sync_log
 
@@ -137,16 +113,15 @@ def cancel_sync(sync_log: SyncLog) -> SyncLog:
     log raises ``ValueError``.
     """
     now = timezone.now()
-    cancelled = SyncLog.objects.filter(pk=sync_log.pk, status=SyncStatus.PENDING).update(
-        status=SyncStatus.CANCELLED,
-        cancel_requested=True,
-        finished_at=now,
-        error_message="Cancelled before it started.",
-        updated_at=now,
-    )
-    if cancelled:
-        _add_event(sync_log, "Cancelled before it started.")
-        _record_connector_status(sync_log.connector_id, SyncStatus.CANCELLED)
+    if finish_run(
+        sync_log,
+        SyncStatus.CANCELLED,
+        "Cancelled before it started.",
+        when=Q(status=SyncStatus.PENDING),
+        level=SyncLogEvent.Level.INFO,
+        error="Cancelled before it started.",
+    ):
+        pass
     elif SyncLog.objects.filter(pk=sync_log.pk, status=SyncStatus.RUNNING).update(
         cancel_requested=True, updated_at=now
     ):
@@ -170,7 +145,7 @@ def resume_sync(sync_log: SyncLog, *, user=None) -> SyncLog:
     reason = resume_refusal(sync_log)
     if reason:
         raise ValueError(reason)
-    connector = CustomDataConnector.objects.get(pk=sync_log.connector_id)
+    connector = connector_model().objects.get(pk=sync_log.connector_id)
     mismatch = checkpoint_refusal(connector, sync_log.checkpoint)
     if mismatch:
         raise CheckpointMismatch(mismatch)
@@ -188,13 +163,13 @@ def resume_sync(sync_log: SyncLog, *, user=None) -> SyncLog:
                 updated_at=timezone.now(),
             )
     except IntegrityError:
-        raise SyncAlreadyRunning(_active_log_id(sync_log.connector_id)) from None
+        raise SyncAlreadyRunning(active_run_id(sync_log.connector_id)) from None
     if not resumed:
         sync_log.refresh_from_db()
         raise ValueError(f"This sync cannot be resumed: it is {sync_log.status}.")
     who = f" by {user.email}" if getattr(user, "email", None) else ""
     _add_event(sync_log, f"Resumed{who} from its checkpoint.")
-    invalidate_tenant_stats(sync_log.tenant_id)
+    hooks.run_now("run_started", sync_log)
     enqueue(sync_log.pk)
     sync_log.refresh_from_db()
     return sync_log
@@ -275,24 +250,16 @@ def execute_sync_log(sync_log_id: int) -> SyncLog | None:
     max_attempts = settings.MIGRATEIQ_SYNC_MAX_ATTEMPTS
     now = timezone.now()
     message = f"Gave up after {max_attempts} attempts: the worker running this sync stopped each time."
-    if SyncLog.objects.filter(pk=sync_log_id, status=SyncStatus.PENDING, attempts__gt=max_attempts).update(
-        status=SyncStatus.FAILED, finished_at=now, error_message=message, updated_at=now
-    ):
-        sync_log = SyncLog.objects.get(pk=sync_log_id)
-        _add_event(sync_log, message, level=SyncLogEvent.Level.ERROR)
-        _record_connector_status(sync_log.connector_id, SyncStatus.FAILED)
-        invalidate_tenant_stats(sync_log.tenant_id)
-        return sync_log
     sync_log = SyncLog.objects.select_related("connector").get(pk=sync_log_id)
-    schedule_next_sync(sync_log.connector_id, after=now)
-    stuck_after = longest_page_seconds(sync_log.connector.max_requests_per_second)
+    if finish_run(
+        sync_log, SyncStatus.FAILED, message, when=Q(status=SyncStatus.PENDING, attempts__gt=max_attempts)
+    ):
+        return sync_log
+    for handler in _before_execute:
+        handler(sync_log, now)
+    stuck_after = longest_page_seconds(getattr(sync_log.connector, "max_requests_per_second", None))
     with SyncHeartbeat(sync_log_id, stuck_after=stuck_after):
-        DataSyncService(sync_log.connector).sync_data(
-            sync_log=sync_log,
-            triggered_by=sync_log.triggered_by,
-            full_refresh=sync_log.full_refresh,
-            tenant_cap=cap,
-        )
+        run_sync(sync_log.connector, run=sync_log, full_refresh=sync_log.full_refresh, tenant_cap=cap)
     sync_log.refresh_from_db()
     if sync_log.status == SyncStatus.PENDING:
         _defer(sync_log, cap)
@@ -393,38 +360,6 @@ class SyncHeartbeat:
             connections.close_all()
 
 
-# --- Schedules --------------------------------------------------------------------------------
-
-
-def dispatch_due_syncs(*, now=None, limit: int = 500) -> list[SyncLog]:
-    """Start a scheduled sync of every due connector (the beat calls this every minute).
-
-    Each connector is claimed by a conditional update of its ``next_sync_at`` (to one interval
-    from *now*, so missed runs give one catch-up sync) so that two beats never dispatch it twice.
-    A connector whose previous sync is still in progress is skipped until its next due time.
-    Returns the started sync logs.
-    """
-    now = now or timezone.now()
-    schedule_unscheduled_connectors(now=now)
-    started = []
-    for connector in list(due_connectors(now=now)[:limit]):
-        with transaction.atomic():
-            claimed = CustomDataConnector.objects.filter(
-                pk=connector.pk, next_sync_at=connector.next_sync_at
-            ).update(next_sync_at=compute_next_sync_at(connector, after=now))
-            if not claimed:
-                continue
-            try:
-                started.append(start_sync(connector, triggered_by=TriggeredBy.SCHEDULE))
-            except SyncAlreadyRunning as exc:
-                logger.info(
-                    "Scheduled sync of connector %s skipped: sync log %s is in progress",
-                    connector.pk,
-                    exc.active_log_id,
-                )
-    return started
-
-
 # --- Reaper -----------------------------------------------------------------------------------
 
 
@@ -452,10 +387,13 @@ def reap_stale_syncs(*, now=None) -> dict:
             pk=sync_log.pk, status=SyncStatus.RUNNING, heartbeat_at=sync_log.heartbeat_at
         )
         if sync_log.cancel_requested:
-            if still_stale.update(status=SyncStatus.CANCELLED, finished_at=now, updated_at=now):
-                _add_event(sync_log, "The worker stopped responding after a cancellation request; cancelled.")
-                _record_connector_status(sync_log.connector_id, SyncStatus.CANCELLED)
-                invalidate_tenant_stats(sync_log.tenant_id)
+            if finish_run(
+                sync_log,
+                SyncStatus.CANCELLED,
+                "The worker stopped responding after a cancellation request; cancelled.",
+                when=Q(status=SyncStatus.RUNNING, heartbeat_at=sync_log.heartbeat_at),
+                level=SyncLogEvent.Level.INFO,
+            ):
                 outcome["cancelled"].append(sync_log.pk)
         elif sync_log.attempts < settings.MIGRATEIQ_SYNC_MAX_ATTEMPTS:
             with transaction.atomic():
@@ -469,12 +407,12 @@ def reap_stale_syncs(*, now=None) -> dict:
                     outcome["requeued"].append(sync_log.pk)
         else:
             message = f"Gave up after {sync_log.attempts} attempts: the worker running this sync stopped."
-            if still_stale.update(
-                status=SyncStatus.FAILED, finished_at=now, error_message=message, updated_at=now
+            if finish_run(
+                sync_log,
+                SyncStatus.FAILED,
+                message,
+                when=Q(status=SyncStatus.RUNNING, heartbeat_at=sync_log.heartbeat_at),
             ):
-                _add_event(sync_log, message, level=SyncLogEvent.Level.ERROR)
-                _record_connector_status(sync_log.connector_id, SyncStatus.FAILED)
-                invalidate_tenant_stats(sync_log.tenant_id)
                 outcome["failed"].append(sync_log.pk)
 
     lost_before = now - timedelta(seconds=settings.MIGRATEIQ_SYNC_REQUEUE_PENDING_AFTER_SECONDS)
@@ -497,19 +435,15 @@ def reap_stale_syncs(*, now=None) -> dict:
 # --- Helpers ----------------------------------------------------------------------------------
 
 
-def _active_log_id(connector_id: int) -> int | None:
-    return (
-        SyncLog.objects.filter(connector_id=connector_id, status__in=ACTIVE_SYNC_STATUSES)
-        .values_list("pk", flat=True)
-        .first()
-    )
-
-
 def _add_event(sync_log, message: str, level=SyncLogEvent.Level.INFO) -> None:
     record_event(sync_log.pk, message, level)
 
 
-def _record_connector_status(connector_id: int, status: str) -> None:
-    """A run ended outside the engine (cancelled while pending, given up, reaped): record it."""
-    CustomDataConnector.objects.filter(pk=connector_id).update(last_sync_status=status)
-    observe_sync_finished(status, None, 0, 0)
+#: Called with (run, now) before a queued run executes (the connectors module re-plans its schedule).
+_before_execute: list = []
+
+
+def before_execute(handler) -> None:
+    """Register ``handler(run, now)``, called before each queued run executes."""
+    if handler not in _before_execute:
+        _before_execute.append(handler)

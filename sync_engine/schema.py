@@ -22,7 +22,7 @@ from datetime import date, datetime
 
 from django.db import transaction
 
-from demo_extension.models import ConnectorSchema
+from sync_engine.models import ConnectorSchema
 
 MAX_FIELDS = 1000
 MAX_DEPTH = 8
@@ -92,6 +92,13 @@ def json_type(value) -> str:
     if cls is list:
         return "array"
     return "string"  # values a transformation produced (dates, decimals) are stored as strings
+
+
+def json_type_name(value) -> str:
+    """A JSON value's type as messages and the preview name it (``integer`` of any size, ``array``,
+    ``object``...): :func:`json_type` without the columns' big-integer distinction."""
+    kind = json_type(value)
+    return "integer" if kind == "big_integer" else kind
 
 
 class FieldNode:

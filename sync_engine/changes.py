@@ -22,8 +22,8 @@ from datetime import UTC
 from django.db import connection, transaction
 from django.utils.dateparse import parse_datetime
 
-from demo_extension.models import RecordChangeCounter, SyncedRecord
-from demo_extension.services.schema import connector_schema, leaf_fields
+from sync_engine.models import RecordChangeCounter, SyncedRecord
+from sync_engine.schema import connector_schema, leaf_fields
 
 _RECORDS = SyncedRecord._meta.db_table
 _COUNTERS = RecordChangeCounter._meta.db_table

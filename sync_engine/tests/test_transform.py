@@ -5,7 +5,7 @@ from decimal import Decimal
 
 import pytest
 
-from demo_extension.services.transform import SUPPORTED_TYPES, DataTransformationService, TransformationError
+from sync_engine.transform import SUPPORTED_TYPES, DataTransformationService, TransformationError
 
 
 def transform(rules, raw):
@@ -355,7 +355,7 @@ def test_unknown_type_message_lists_the_supported_types():
 
 def test_rules_are_compiled_once_not_per_record(monkeypatch):
     """A guard against accidental per-record rule parsing (the sync transforms every record)."""
-    from demo_extension.services import transform as transform_module
+    from sync_engine import transform as transform_module
 
     calls = []
     normalise = transform_module._normalise

@@ -1,4 +1,4 @@
-"""Exceptions shared by the sync engine and the background runs (a module below both)."""
+"""Exceptions shared by the sync engine, its sources and the background runs (a module below all)."""
 
 
 class SyncAlreadyRunning(Exception):
@@ -16,3 +16,14 @@ class SyncOwnershipLost(Exception):
 class CheckpointMismatch(Exception):
     """A run's checkpoint was made for another endpoint origin or pagination than the connector's
     current ones: resuming it would send the credentials elsewhere or mix configurations."""
+
+
+class SyncProblem(Exception):
+    """A configuration, upstream or data problem that ends a run FAILED with this (safe) message.
+
+    Sources raise it (or a subclass) for anything a user can fix; the engine never lets it escape.
+    """
+
+
+class Cancelled(Exception):
+    """A cancel was requested: the run stops at this page boundary and ends CANCELLED."""

@@ -28,9 +28,9 @@ import orjson
 import psycopg
 from django.db import DatabaseError, connection
 
-from demo_extension.models import SyncedRecord
-from demo_extension.services.changes import allocate as allocate_change_sequences
-from demo_extension.services.transform import contains_non_finite
+from sync_engine.changes import allocate as allocate_change_sequences
+from sync_engine.models import SyncedRecord
+from sync_engine.transform import contains_non_finite
 
 
 class UnstorableRecord(ValueError):

@@ -1,0 +1,342 @@
+"""The REST source: a connector's HTTP API, read page by page for the sync engine.
+
+``RestSource.pages()`` is the request half of a sync, written as a generator in the style of dlt's
+``RESTClient.paginate()``: build the next request (pagination, auth, base and incremental
+parameters), fetch it (pages are requested ahead where the style allows, see :mod:`.prefetch`),
+refuse an error report answered with HTTP 200, extract the records, advance the paginator (its stop
+rules and loop guards), and yield a :class:`~sync_engine.sources.Page` with the position to resume
+after it. The engine does everything after that. Modules: :mod:`.pagination` (styles, detection,
+``AutoPaginator``), :mod:`.extract` (JSON bodies, ``records_path``, HTTP-200 errors), :mod:`.auth`,
+:mod:`.incremental`, :mod:`.budget`.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from core.http import OutboundClient, total_deadline
+from core.http_errors import OutboundError
+from core.redaction import redact, safe_url
+from demo_extension.services.auth import base_query_params, build_request_auth
+from demo_extension.services.budget import request_budget
+from demo_extension.services.credentials import endpoint_origin
+from demo_extension.services.extract import (
+    ResponseFormatError,
+    check_upstream_error,
+    detect_records_path,
+    extract_records,
+    parse_json_body,
+    parse_json_document,
+    validate_error_detection,
+)
+from demo_extension.services.incremental import IncrementalConfig
+from demo_extension.services.pagination import (
+    FetchedPage,
+    PageRequest,
+    PaginationLoop,
+    make_paginator,
+    paginator_for,
+    validate_pagination_config,
+)
+from demo_extension.services.prefetch import PageFetcher, RetryRelay, request_concurrency
+from sync_engine.engine import over_budget_message
+from sync_engine.errors import SyncProblem
+from sync_engine.sources import Page, RunContext, SourcePlan, register_source
+
+
+@dataclass
+class ConnectionResult:
+    connected: bool
+    response_time_ms: float | None
+    message: str
+    endpoint: str
+    status_code: int | None
+
+
+@dataclass
+class ReadPage:
+    """What one response of the API said: its records, and where the pagination goes from there."""
+
+    records: list
+    plain: bool  # parsed as plain JSON (see extract.parse_json_document)
+    page: FetchedPage  # the page as the paginator saw it (for shortfall checks)
+    more: bool  # the paginator has a next request
+    detected: bool  # this response decided the auto-detected pagination
+    stop_error: Exception | None = None  # a pagination problem found after the records were read
+
+
+class PageReader:
+    """Reads the responses of a connector's API in order: records path, HTTP-200 errors, records,
+    the paginator's next request (and, on ``auto``, the detection). Shared by the sync's source and
+    the preview, so both read an API the same way."""
+
+    def __init__(self, paginator, records_path: str | None, error_detection: dict):
+        self.paginator = paginator
+        self.records_path = records_path
+        self.error_detection = error_detection
+
+    def request(self) -> PageRequest:
+        return self.paginator.request()
+
+    def read(self, response, *, tolerate: tuple[type[Exception], ...] = (PaginationLoop,)) -> ReadPage:
+        body, plain = parse_json_document(response)
+        path = self.records_path if self.records_path is not None else detect_records_path(body)
+        # Before anything of the page is used: an error report is never taken for records.
+        check_upstream_error(body, path, self.error_detection)
+        self.records_path = path
+        records = extract_records(body, path, url=response.url)
+        # A body that is itself the record (records_path "") holds no pagination data: its own
+        # fields ("done": false on a task) are not flags about pages.
+        page = FetchedPage(
+            response.url,
+            response.headers,
+            {} if path == "" and type(body) is dict else body,
+            len(records),
+            records[-1] if records else None,
+        )
+        paginator = self.paginator
+        detected = paginator.current is None
+        stop_error = None
+        try:
+            more = paginator.advance(page)
+        except tolerate as exc:
+            more, stop_error = False, exc
+        return ReadPage(records, plain, page, more, detected, stop_error)
+
+
+@register_source("rest")
+class RestSource:
+    """Reads a connector's REST API (see the module docstring)."""
+
+    def __init__(self, connector):
+        self.connector = connector
+
+    # -- configuration --------------------------------------------------------------------------
+
+    def prepare(self) -> SourcePlan:
+        self.pagination = pagination_config(self.connector)
+        self.error_detection = error_detection_config(self.connector)
+        self.incremental = incremental_config(self.connector)
+        incremental = self.incremental
+        if incremental is None:
+            return SourcePlan()
+        return SourcePlan(
+            cursor_field=incremental.cursor_field,
+            initial_cursor=incremental.initial_value,
+            since_text=lambda since: f"sending {incremental.param}={since}",
+        )
+
+    def refuse_checkpoint(self, position: dict) -> str:
+        """Why a checkpoint's position may not be resumed with the connector as it is now, or "".
+
+        The position holds the next request (a next-page URL, a cursor) made for the endpoint and the
+        pagination of its time: resumed after either changed, it would send today's credentials to
+        yesterday's host or mix two configurations in one run.
+        """
+        connector = self.connector
+        pagination = position.get("pagination") if isinstance(position.get("pagination"), dict) else {}
+        state = pagination.get("state") if isinstance(pagination.get("state"), dict) else {}
+        origin = endpoint_origin(connector.api_endpoint)
+        saved_origin = position.get("origin")
+        next_url = state.get("url")
+        if (saved_origin is not None and saved_origin != origin) or (
+            isinstance(next_url, str) and endpoint_origin(next_url) != origin
+        ):
+            return (
+                "This run's checkpoint was made for another endpoint origin than the connector's current "
+                "one; it cannot be resumed. Start a new sync instead."
+            )
+        try:
+            current = validate_pagination_config(connector.pagination)
+        except ValueError:
+            current = None
+        saved = position.get("configured_pagination")
+        if saved is None:
+            # Older checkpoints kept only the pagination in use; auto-detected ones cannot be compared.
+            saved = pagination.get("config") if current and current.get("type") != "auto" else current
+        if saved != current:
+            return (
+                "The connector's pagination changed since this run's checkpoint was made; it cannot be "
+                "resumed. Start a new sync instead."
+            )
+        return ""
+
+    # -- connection test ------------------------------------------------------------------------
+
+    def check(self) -> ConnectionResult:
+        """Fetch the first page as a sync would and say whether records could be read from it.
+
+        One attempt, no retries: a person is waiting for the answer.
+        """
+        connector = self.connector
+        endpoint = safe_url(connector.api_endpoint)
+        started = time.perf_counter()
+        response = None
+        try:
+            config = pagination_config(connector)
+            auth = build_request_auth(connector)
+            paginator = paginator_for(config, connector.api_endpoint)
+            params = {**base_query_params(connector), **paginator.request().params, **auth.params}
+            with OutboundClient(max_attempts=1, budget=request_budget(connector, per_sync=False)) as client:
+                response = auth.get(client, connector.api_endpoint, params=params)
+            body = parse_json_body(response)
+            records_path = connector.records_path
+            if records_path is None:
+                records_path = detect_records_path(body)
+            check_upstream_error(body, records_path, error_detection_config(connector))
+            extract_records(body, records_path, url=response.url)
+        except OutboundError as exc:
+            return ConnectionResult(False, _elapsed_ms(started), redact(str(exc)), endpoint, exc.status_code)
+        except (ResponseFormatError, SyncProblem) as exc:
+            status_code = response.status_code if response is not None else None
+            return ConnectionResult(False, _elapsed_ms(started), redact(str(exc)), endpoint, status_code)
+        return ConnectionResult(
+            True, round(response.elapsed_ms, 1), "Connection successful", endpoint, response.status_code
+        )
+
+    # -- pages ----------------------------------------------------------------------------------
+
+    def pages(self, run: RunContext, resume: dict | None) -> Iterator[Page]:
+        connector = self.connector
+        endpoint = connector.api_endpoint
+        auth = build_request_auth(connector)
+        configured = self.pagination
+        if resume is not None:
+            saved = resume["pagination"]
+            paginator = make_paginator(saved["config"], endpoint, saved["state"], auth.credential_params)
+            # A checkpoint written before paginators counted what they saw: the committed records.
+            paginator.state.setdefault("seen", run.records_done())
+            records_path = resume.get("records_path")
+        else:
+            paginator = paginator_for(configured, endpoint, None, auth.credential_params)
+            records_path = connector.records_path
+        base_params = base_query_params(connector)
+        if self.incremental is not None and run.since is not None:
+            base_params[self.incremental.param] = _param_text(run.since)
+        reader = PageReader(paginator, records_path, self.error_detection)
+        origin = endpoint_origin(endpoint)
+        budget_text = f"this run's time budget ({run.budget_seconds:g} s)"
+
+        # Page, offset and numbered-link pages are requested ahead while the engine works on the
+        # current one (see prefetch.py); the pages are still taken, checked and yielded in order.
+        def send(request: PageRequest):
+            params = {**auth.params} if request.followed else {**base_params, **request.params, **auth.params}
+            return auth.get(client, request.url, params=params)
+
+        relay = RetryRelay(run.on_retry)
+        pages_this_run = 0
+        stopped_cleanly = False
+        with (
+            total_deadline(run.budget_seconds, budget_text),
+            OutboundClient(on_retry=relay, budget=request_budget(connector, per_sync=True)) as client,
+        ):
+            fetcher = PageFetcher(send, request_concurrency(connector), relay)
+            try:
+                while True:
+                    request = reader.request()
+                    # The first page of a run goes alone: it announces the totals (and sets OAuth).
+                    room = run.max_pages - pages_this_run - 1 if pages_this_run else 0
+                    try:
+                        response = fetcher.fetch(request, paginator.current, room)
+                    except OutboundError as exc:
+                        if time.monotonic() >= run.ends_at - 0.05:  # the run's budget ended the request
+                            raise SyncProblem(
+                                over_budget_message(run.budget_seconds, run.pages_done())
+                            ) from None
+                        if not (pages_this_run > 0 and _past_the_announced_end(exc, paginator)):
+                            raise
+                        run.emit(
+                            f"Page {run.pages_done() + 1} answered HTTP {exc.status_code}, past the last "
+                            "page the upstream announced; every announced record is stored."
+                        )
+                        stopped_cleanly = True
+                        return
+                    read = reader.read(response)
+                    more, loop_error = read.more, read.stop_error
+                    if read.detected:
+                        because = paginator.detected_because
+                        run.emit(
+                            f"Detected pagination: {paginator.describe()}"
+                            + (f", because {because}." if because else ".")
+                        )
+                    paginator.note_announcements(read.page)
+                    incomplete = None
+                    if not more and loop_error is None:
+                        incomplete = paginator.shortfall(read.page)
+                        if paginator.stopped_because and incomplete is None:
+                            run.emit(f"Last page: {paginator.stopped_because}.")
+                    pages_this_run += 1
+                    yield Page(
+                        records=read.records,
+                        position={
+                            "origin": origin,
+                            "configured_pagination": configured,
+                            "pagination": {"config": paginator.config, "state": dict(paginator.state)},
+                            "records_path": reader.records_path,
+                        },
+                        plain=read.plain,
+                        content=response.content,
+                        label=safe_url(response.url, auth.credential_params),
+                        incomplete=incomplete,
+                        more=more,
+                        run_fields={"detected_pagination": paginator.current.style},
+                        error=loop_error,
+                    )
+                    del read, response
+                    if not more:
+                        stopped_cleanly = True
+                        return
+            except GeneratorExit:  # the engine stopped reading (last page, max_pages, a cancel)
+                stopped_cleanly = not run.abandoning
+                raise
+            finally:
+                fetcher.close(wait=not run.abandoning)
+                if stopped_cleanly and fetcher.discarded:
+                    run.emit(
+                        f"{fetcher.discarded} page request(s) sent ahead were not needed (past the last "
+                        "page) and were discarded."
+                    )
+
+
+def pagination_config(connector) -> dict:
+    try:
+        return validate_pagination_config(connector.pagination)
+    except ValueError as exc:
+        raise SyncProblem(f"Invalid pagination configuration: {exc}") from None
+
+
+def error_detection_config(connector) -> dict:
+    try:
+        return validate_error_detection(connector.error_detection)
+    except ValueError as exc:
+        raise SyncProblem(f"Invalid error_detection: {exc}") from None
+
+
+def incremental_config(connector) -> IncrementalConfig | None:
+    try:
+        return IncrementalConfig.from_connector(connector)
+    except ValueError as exc:
+        raise SyncProblem(f"Invalid incremental configuration: {exc}") from None
+
+
+def _past_the_announced_end(exc: OutboundError, paginator) -> bool:
+    """A 4xx on a page after every record the upstream announced is stored: the end, not a failure
+    (WordPress answers 400 for a page past ``X-WP-TotalPages``)."""
+    return (
+        exc.status_code is not None
+        and 400 <= exc.status_code < 500
+        and exc.status_code not in (401, 403, 407, 429)
+        and paginator.announced_end_reached()
+    )
+
+
+def _param_text(value) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def _elapsed_ms(started: float) -> float:
+    return round((time.perf_counter() - started) * 1000, 1)

@@ -1,0 +1,55 @@
+"""A run's checkpoint: where to resume after the last committed page.
+
+Stored as JSON on the run (``SyncLog.checkpoint``), committed in the same transaction as the page it
+follows. The engine owns the record-side fields (how records are keyed, the incremental cursor);
+the source owns ``source``, an opaque JSON object (the REST source keeps its next request there).
+The format is versioned here and only here: a checkpoint of another version is never resumed.
+
+On disk the source's keys sit beside the engine's (``{"version": 1, "key_mode": ..., "pagination":
+..., ...}``), the layout version 1 has always had, so runs checkpointed before this module existed
+still resume.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+CHECKPOINT_VERSION = 1
+_ENGINE_KEYS = ("version", "key_mode", "since", "high_water")
+
+
+@dataclass(frozen=True)
+class Checkpoint:
+    key_mode: str | None = None  # "primary_key" or "content_hash", chosen on the first page
+    since: Any = None  # the incremental cursor this run started from (sent to the source)
+    high_water: Any = None  # the highest incremental cursor value among committed records
+    source: dict = field(default_factory=dict)  # the source's position (JSON), see Source.pages
+
+    def to_json(self) -> dict:
+        return {
+            "version": CHECKPOINT_VERSION,
+            **self.source,
+            "key_mode": self.key_mode,
+            "since": self.since,
+            "high_water": self.high_water,
+        }
+
+    @staticmethod
+    def source_part(data) -> dict:
+        """The source's keys of a stored checkpoint of any version (to judge whether to resume it)."""
+        if not isinstance(data, dict):
+            return {}
+        return {key: value for key, value in data.items() if key not in _ENGINE_KEYS}
+
+    @classmethod
+    def from_json(cls, data) -> Checkpoint | None:
+        """The checkpoint stored on a run, or None when there is none this version can resume."""
+        if not isinstance(data, dict) or data.get("version") != CHECKPOINT_VERSION:
+            return None
+        return cls(
+            key_mode=data.get("key_mode"),
+            since=data.get("since"),
+            high_water=data.get("high_water"),
+            source=cls.source_part(data),
+        )

@@ -1,0 +1,395 @@
+"""The sync engine: read a connector's source page by page; transform, quarantine, upsert, checkpoint.
+
+One code path for every caller (API action, Celery task, ``manage.py sync_connector``)::
+
+    run = run_sync(connector)                    # creates and runs a run (a SyncLog)
+    run = run_sync(connector, run=pending_run)   # runs a queued one, or resumes a failed one
+
+The engine knows no API: the connector's :class:`~sync_engine.sources.Source` yields pages (see
+``sync_engine/sources.py``). Each page's upserts, its quarantined records and the checkpoint (the
+source's position, the incremental high-water mark, the counters) commit in one transaction, so a
+run that dies midway resumes from its last committed page and ends with the same data as a clean
+run. Between pages it refreshes the heartbeat and honours cancellation, the run's time budget and
+its page cap. Nothing but the source's position and a few recent page fingerprints is kept from one
+page to the next, so memory does not grow with the number of records. Outside a caller's transaction
+the page commits run on a second connection while the next page is read and built
+(``committers.BackgroundCommitter``).
+
+Problems never escape as exceptions: the run ends ``FAILED`` with a message that is safe to show (no
+credentials). A run whose source stops while it says there is more (``Page.incomplete``) ends
+``PARTIAL`` (or ``FAILED`` with nothing stored) and keeps the old incremental cursor. Every end goes
+through :func:`sync_engine.runs.finish_run`.
+"""
+
+from __future__ import annotations
+
+import gc
+import hashlib
+import logging
+import time
+from collections import deque
+from collections.abc import Callable
+from contextlib import closing, contextmanager
+from functools import partial
+
+from celery.exceptions import SoftTimeLimitExceeded
+from django.conf import settings
+from django.db import DatabaseError
+from django.utils import timezone
+
+from core.http_errors import OutboundError
+from core.redaction import redact, safe_url
+from core.request_context import reset_log_context, set_log_context
+from sync_engine.changes import delete_unseen
+from sync_engine.checkpoint import Checkpoint
+from sync_engine.committers import Counters, PageWriter, committer_for
+from sync_engine.errors import Cancelled, SyncOwnershipLost, SyncProblem
+from sync_engine.events import record_event
+from sync_engine.models import SyncLog, SyncLogEvent, SyncStatus
+from sync_engine.page_builder import PageBuilder, Rules
+from sync_engine.records import connector_has_records, deferred_page_flushes, stored_checksums
+from sync_engine.runs import claim_run, create_run, finish_run
+from sync_engine.schema import SchemaAccumulator
+from sync_engine.sources import RunContext, Source, source_for
+
+logger = logging.getLogger(__name__)
+
+# Retry lines written to a run's log; more would drown the useful ones.
+MAX_RETRY_EVENTS = 20
+# Recent page fingerprints remembered to spot a source serving the same page again.
+RECENT_PAGES = 32
+# Evidence needed before the error threshold may fail a sync early (it is always checked at the end).
+EARLY_THRESHOLD_MIN_FAILURES = 1000
+
+
+def run_time_budget(connector) -> float:
+    """A run's time budget in seconds: ``MIGRATEIQ_SYNC_MAX_SECONDS``, or the connector's
+    ``max_sync_seconds`` when that is lower (an editor can shorten a run, never lengthen it)."""
+    budget = float(settings.MIGRATEIQ_SYNC_MAX_SECONDS)
+    if connector.max_sync_seconds:
+        budget = min(budget, float(connector.max_sync_seconds))
+    return budget
+
+
+def run_page_cap(connector) -> int:
+    """Pages per run: the connector's ``max_pages``, capped by ``MIGRATEIQ_SYNC_MAX_PAGES``."""
+    cap = settings.MIGRATEIQ_SYNC_MAX_PAGES
+    return min(connector.max_pages, cap) if connector.max_pages else cap
+
+
+def over_budget_message(budget: float, pages: int) -> str:
+    return (
+        f"Stopped after this run's time budget of {budget:g} s (MIGRATEIQ_SYNC_MAX_SECONDS, or the "
+        f"connector's max_sync_seconds), after page {pages}; committed pages are kept: resume the sync "
+        "to continue from its checkpoint."
+    )
+
+
+def checkpoint_refusal(connector, checkpoint) -> str:
+    """Why a run's stored checkpoint may not be resumed with the connector as it is now, or ""."""
+    if not isinstance(checkpoint, dict):
+        return ""
+    return source_for(connector).refuse_checkpoint(Checkpoint.source_part(checkpoint))
+
+
+def run_sync(
+    connector,
+    *,
+    run: SyncLog | None = None,
+    triggered_by: str = "manual",
+    full_refresh: bool = False,
+    progress: Callable[[SyncLog], None] | None = None,
+    tenant_cap: int = 0,
+) -> SyncLog:
+    """Run a sync of ``connector`` and return its run (finished: SUCCESS, PARTIAL, FAILED, CANCELLED).
+
+    Without ``run`` a new RUNNING run is created; raises ``SyncAlreadyRunning`` when the connector
+    already has an active one. With a PENDING run it runs it; with a FAILED (or stale RUNNING) run it
+    resumes from its checkpoint. A run another worker already claimed (or that has finished) is
+    returned as it is. ``tenant_cap`` (workers: fair queuing): when the tenant already has that many
+    live runs, the run is returned unclaimed, still PENDING.
+    """
+    if run is None:
+        run = create_run(
+            connector, status=SyncStatus.RUNNING, triggered_by=triggered_by, full_refresh=full_refresh
+        )
+    elif not claim_run(run, tenant_cap=tenant_cap):
+        run.refresh_from_db()
+        return run
+    return _Run(connector, run, full_refresh or run.full_refresh, progress).execute()
+
+
+class _Run:
+    """One execution of a run, from its claim to :func:`finish_run`."""
+
+    def __init__(self, connector, run: SyncLog, full_refresh: bool, progress):
+        self.connector = connector
+        self.run = run
+        self.full_refresh = full_refresh
+        self.progress = progress
+        self.counters = Counters()
+        self.warnings: list[str] = []
+        self.incomplete: str | None = None  # why the run cannot know it got every record
+        self.complete = False  # the source's last page was reached (not a cap, not an error)
+        self.retry_events = 0
+        # Where the run's log lines go: the page committer while pages are in flight.
+        self._emit: Callable[..., None] = partial(record_event, run.pk)
+
+    def emit(self, message: str, level: str = SyncLogEvent.Level.INFO) -> None:
+        self._emit(message, level)
+
+    def execute(self) -> SyncLog:
+        run, connector = self.run, self.connector
+        started = time.monotonic()
+        previous_duration = (run.duration_seconds or 0.0) if run.checkpoint else 0.0
+        log_context = set_log_context(connector=connector.pk, sync=run.pk)
+        advance_cursor = False
+        try:
+            with deferred_page_flushes(), _collector_skips_older_objects():
+                status, advance_cursor = self._run()
+            message = self.incomplete or ""
+        except SyncOwnershipLost:
+            reset_log_context(log_context)
+            logger.warning(
+                "Sync %s of connector %s was taken over by another run; stopping", run.pk, connector.pk
+            )
+            run.refresh_from_db()
+            return run
+        except Cancelled:
+            status, message = SyncStatus.CANCELLED, "Cancelled at a page boundary; committed pages are kept."
+        except OutboundError as exc:
+            status, message = SyncStatus.FAILED, self._upstream_message(exc)
+        except (SyncProblem, ValueError) as exc:
+            status, message = SyncStatus.FAILED, redact(str(exc))
+        except DatabaseError as exc:
+            logger.exception("Sync %s of connector %s hit a database error", run.pk, connector.pk)
+            status, message = SyncStatus.FAILED, f"Database error while storing a page: {exc}"
+        except SoftTimeLimitExceeded:
+            # The worker's limit backs up the run budget when one page overran it.
+            status, message = (
+                SyncStatus.FAILED,
+                over_budget_message(run_time_budget(connector), self.counters.pages),
+            )
+        except Exception as exc:  # a bug must not leave the run RUNNING forever
+            logger.exception("Sync %s of connector %s crashed", run.pk, connector.pk)
+            status, message = SyncStatus.FAILED, f"Internal error ({type(exc).__name__}); see the server log."
+        try:
+            if status == SyncStatus.SUCCESS and self.full_refresh and self.complete:
+                # Only a run that read every page may conclude a record is gone upstream.
+                deleted = delete_unseen(connector.pk, run.pk, timezone.now())
+                if deleted:
+                    self.emit(
+                        f"Full refresh: {deleted} record(s) the upstream no longer returns were marked "
+                        "deleted."
+                    )
+            finish_run(
+                run,
+                status,
+                redact(message),
+                duration=previous_duration + time.monotonic() - started,
+                warnings=self.warnings,
+                advance_cursor=advance_cursor and status in (SyncStatus.SUCCESS, SyncStatus.PARTIAL),
+                summary=True,
+                connector=connector,
+            )
+        finally:
+            reset_log_context(log_context)
+        return run
+
+    # -- the run --------------------------------------------------------------------------------
+
+    def _run(self) -> tuple[str, bool]:
+        run, connector = self.run, self.connector
+        source: Source = source_for(connector)
+        plan = source.prepare()
+        max_pages = run_page_cap(connector)
+        budget = run_time_budget(connector)
+        ends_at = time.monotonic() + budget
+        rules = Rules.of(connector)
+        counters = self.counters
+
+        checkpoint = Checkpoint.from_json(run.checkpoint)
+        if checkpoint is not None:
+            refusal = source.refuse_checkpoint(checkpoint.source)
+            if refusal:
+                raise SyncProblem(refusal)
+            self.counters = counters = Counters.of(run)
+            first_load = False
+            since = checkpoint.since
+            resume: dict | None = checkpoint.source
+            self.emit(f"Resuming after page {counters.pages} ({counters.processed} records committed).")
+        else:
+            checkpoint = Checkpoint()
+            first_load = not connector_has_records(connector.pk)
+            since = None
+            if plan.cursor_field is not None:
+                stored = None if self.full_refresh else connector.incremental_cursor
+                since = stored if stored is not None else plan.initial_cursor
+            resume = None
+            note = plan.since_text(since) if plan.since_text is not None and since is not None else ""
+            self.emit(
+                "Sync started"
+                + (" (full refresh)" if self.full_refresh else "")
+                + (f"; {note}" if note else "")
+                + "."
+            )
+        builder = PageBuilder(
+            rules,
+            lookup=partial(stored_checksums, connector.pk),
+            schema=SchemaAccumulator.for_connector(connector.pk),
+            cursor_field=plan.cursor_field,
+            key_mode=checkpoint.key_mode,
+            high_water=checkpoint.high_water,
+            first_load=first_load,
+            full_refresh=self.full_refresh,
+        )
+        writer = PageWriter(run, connector, counters, first_load=first_load, primary_key=rules.primary_key)
+        committer = committer_for(
+            writer,
+            partial(record_event, run.pk),
+            self._page_committed,
+            has_progress=self.progress is not None,
+        )
+        self._emit = committer.event
+        context = RunContext(
+            run_id=run.pk,
+            since=since,
+            max_pages=max_pages,
+            ends_at=ends_at,
+            budget_seconds=budget,
+            emit=self.emit,
+            on_retry=self._on_retry,
+            pages_done=lambda: counters.pages,
+            records_done=lambda: counters.processed,
+        )
+        recent_pages: deque = deque(maxlen=RECENT_PAGES)
+        pages_this_run = 0
+        try:
+            with closing(source.pages(context, resume)) as pages:
+                try:
+                    while True:
+                        committer.check()
+                        if time.monotonic() >= ends_at:
+                            raise SyncProblem(over_budget_message(budget, counters.pages))
+                        if pages_this_run >= max_pages:
+                            self.warnings.append(
+                                f"Stopped at max_pages ({max_pages}); the next sync continues with new data "
+                                "only if the API is incremental."
+                            )
+                            break
+                        page = next(pages, None)
+                        if page is None:
+                            # The source stopped without marking a last page (more=False): what it
+                            # gave is stored, but a full refresh does not conclude anything is gone.
+                            break
+                        if not page.more and page.error is None:
+                            self.incomplete = page.incomplete
+                        records = page.records
+                        work, fingerprint = builder.build(records, plain=page.plain)
+                        counters.processed += len(records)
+                        if fingerprint is None:
+                            fingerprint = hashlib.blake2b(page.content, digest_size=16).digest()
+                        if fingerprint in recent_pages:
+                            raise SyncProblem(
+                                f"Page {counters.pages + 1} ({page.label}) holds the same records as "
+                                "an earlier page: the upstream seems to ignore the pagination parameters. "
+                                "Stopping instead of looping; check the connector's pagination settings."
+                            )
+                        recent_pages.append(fingerprint)
+                        counters.pages += 1
+                        pages_this_run += 1
+                        counters.failed += len(work.failures)
+                        work.number = counters.pages
+                        work.fields = {
+                            "records_processed": counters.processed,
+                            "records_failed": counters.failed,
+                            "pages_fetched": counters.pages,
+                            "cursor_value": builder.high_water,
+                            **page.run_fields,
+                            "checkpoint": Checkpoint(
+                                key_mode=builder.key_mode,
+                                since=since,
+                                high_water=builder.high_water,
+                                source=page.position,
+                            ).to_json(),
+                        }
+                        committer.submit(work)
+                        builder.handed_over(work)
+                        del work, records
+                        if page.error is not None:
+                            raise page.error
+                        if not page.more:
+                            self.complete = True
+                            break
+                        del page
+                        self._check_threshold(final=False)
+                except Cancelled:
+                    context.abandoning = True
+                    raise
+        finally:
+            committer.close()
+            self._emit = partial(record_event, run.pk)
+        committer.check(final=True)
+        status = self._final_status()
+        return status, plan.cursor_field is not None and not self.incomplete
+
+    def _page_committed(self, fields: dict) -> None:
+        """After a page commit, in the run's thread: the in-memory run, then progress."""
+        for name, value in fields.items():
+            setattr(self.run, name, value)
+        if self.progress is not None:
+            self.progress(self.run)
+
+    def _check_threshold(self, *, final: bool) -> None:
+        counters = self.counters
+        threshold = float(settings.MIGRATEIQ_SYNC_ERROR_THRESHOLD)
+        if not counters.processed or counters.failed <= threshold * counters.processed:
+            return
+        if not final and counters.failed < EARLY_THRESHOLD_MIN_FAILURES:
+            return
+        raise SyncProblem(
+            f"{counters.failed} of {counters.processed} records ({counters.failed / counters.processed:.1%}) "
+            f"failed transformation or validation, above the {threshold:.0%} error threshold; they are in "
+            "the sync's quarantine."
+        )
+
+    def _final_status(self) -> str:
+        self._check_threshold(final=True)
+        counters = self.counters
+        if self.incomplete:
+            # Never SUCCESS while the source says there is more: PARTIAL keeps what was stored.
+            return SyncStatus.PARTIAL if counters.processed > counters.failed else SyncStatus.FAILED
+        return SyncStatus.PARTIAL if counters.failed else SyncStatus.SUCCESS
+
+    def _on_retry(self, message: str) -> None:
+        self.retry_events += 1
+        if self.retry_events <= MAX_RETRY_EVENTS:
+            self.emit(f"Page {self.counters.pages + 1}: {message}", SyncLogEvent.Level.WARNING)
+        elif self.retry_events == MAX_RETRY_EVENTS + 1:
+            self.emit("Further retries are not logged.", SyncLogEvent.Level.WARNING)
+
+    def _upstream_message(self, exc: OutboundError) -> str:
+        message = str(exc)
+        if exc.url and safe_url(exc.url) not in message:
+            message += f" ({safe_url(exc.url)})"
+        if exc.attempts and "attempt" not in message:
+            message += f" after {exc.attempts} attempt(s)"
+        return f"Fetching page {self.counters.pages + 1} failed: {message}"
+
+
+@contextmanager
+def _collector_skips_older_objects():
+    """Keep the objects that exist when a sync starts (the application: ~100,000 of them) out of the
+    cyclic garbage collector's passes while it runs (``gc.freeze``).
+
+    A page creates thousands of container objects; they trigger collections, and every full one
+    would walk the whole application again. Interleaved A/B, 100,000-record SQLite first syncs:
+    2.50–2.73 s of CPU with it, 2.62–2.97 s without (about 5%). The objects come back under the
+    collector when the sync ends (by then another thread may have frozen or unfrozen too: that only
+    moves when they are scanned, never what is collected).
+    """
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()

@@ -1,0 +1,259 @@
+"""From a page of raw records to the work of one commit: transform, key, checksum, quarantine.
+
+:class:`PageBuilder` is pure but for one injected lookup (the stored checksums of a page's keys) and
+the connector's inferred schema it merges page by page. It keeps from one page to the next only what
+a run needs: how records are keyed, the incremental high-water mark, the ids still being committed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from sync_engine.errors import SyncProblem
+from sync_engine.paths import get_path, later_cursor, path_parts
+from sync_engine.records import UnstorableRecord, encode_record, source_checksum, source_hasher
+from sync_engine.schema import SchemaAccumulator, json_type_name
+from sync_engine.transform import DataTransformationService, TransformationError
+
+MAX_EXTERNAL_ID_LENGTH = 255
+# Pages handed to the background committer and perhaps not committed yet: one being committed and
+# one waiting in its queue (its size is 1). Their ids are never looked up early.
+PAGES_IN_FLIGHT = 2
+
+
+@dataclass(frozen=True)
+class Rules:
+    """What turns a connector's raw records into stored ones, compiled once per run."""
+
+    transform: Callable[[dict], dict] | None  # None: records are stored as they come
+    source_hasher: object  # the keyed hasher of source checksums (rules + primary key)
+    primary_key: str
+    pk_parts: tuple[str, ...]
+    # Where the key usually is in a raw record, to look records up before transforming them.
+    key_guess: tuple[str, ...] | None
+
+    @classmethod
+    def of(cls, connector) -> Rules:
+        service = None
+        if connector.transformation_rules:
+            try:
+                service = DataTransformationService(connector.transformation_rules)
+            except (TransformationError, ValueError) as exc:
+                raise SyncProblem(f"Invalid transformation rules: {exc}") from None
+        pk_parts = path_parts(connector.primary_key or "")
+        return cls(
+            transform=service.transform_record if service is not None else None,
+            source_hasher=source_hasher(connector.transformation_rules, connector.primary_key),
+            primary_key=connector.primary_key or "",
+            pk_parts=pk_parts,
+            key_guess=service.source_path(pk_parts) if service is not None else (pk_parts or None),
+        )
+
+
+@dataclass
+class PageWork:
+    """One page ready to commit: its rows, its quarantine, and the run fields of its checkpoint."""
+
+    rows: dict  # external_id -> (canonical JSON text, checksum, source checksum)
+    failures: list  # (raw record, error message)
+    duplicates: int
+    skipped: int  # unchanged records recognised by their source checksum (not in rows)
+    known: dict  # stored (checksum, source checksum) already read for ids of rows; None: not stored
+    number: int = 0
+    fields: dict = field(default_factory=dict)
+    schema: dict | None = None  # the connector's schema, when this page taught it something
+    seen: list = field(default_factory=list)  # a full refresh's ids of the page (written or not)
+
+
+class PageBuilder:
+    """Builds each page's :class:`PageWork` in order (see :meth:`build`)."""
+
+    def __init__(
+        self,
+        rules: Rules,
+        *,
+        lookup: Callable[[list[str]], dict],
+        schema: SchemaAccumulator,
+        cursor_field: str | None = None,
+        key_mode: str | None = None,
+        high_water=None,
+        first_load: bool = False,
+        full_refresh: bool = False,
+    ):
+        self.rules = rules
+        self.lookup = lookup  # stored (checksum, source checksum) by external id, for the given ids
+        self.schema = schema
+        self.cursor_parts = path_parts(cursor_field) if cursor_field else None
+        self.key_mode = key_mode  # "primary_key" or "content_hash", chosen on the first page
+        self.high_water = high_water
+        self.first_load = first_load  # the connector had no records when the run started
+        self.full_refresh = full_refresh
+        # The ids written by the last pages handed to the committer: not yet visible to a lookup.
+        self.in_flight: deque = deque(maxlen=PAGES_IN_FLIGHT)
+
+    def handed_over(self, work: PageWork) -> None:
+        """``work`` went to the committer: its ids are not looked up until it has committed."""
+        self.in_flight.append(frozenset(work.rows))
+
+    def build(self, records: list, *, plain: bool) -> tuple[PageWork, bytes | None]:
+        """Transform, validate and serialize one page: its work for the committer (rows, failures,
+        duplicates, records skipped unchanged, the stored checksums already read) and the page
+        fingerprint (None when no record gave one).
+
+        On a plain page (see ``Page.plain``) every record gets a source checksum. When the connector
+        had records already, the stored source checksums of the page's keys are read first (keys
+        guessed from the raw records, see ``DataTransformationService.source_path``; keys of pages
+        still being committed are left out): a record whose stored source checksum equals its own is
+        unchanged, and is neither transformed nor written.
+        """
+        rules = self.rules
+        transform = rules.transform
+        rows: dict[str, tuple[str, str, str]] = {}
+        failures: list[tuple[object, str]] = []
+        marks: list[str] = []
+        pk_parts = rules.pk_parts
+        single_pk = pk_parts[0] if len(pk_parts) == 1 else None
+        if self.key_mode is None and records:
+            self.key_mode = choose_key_mode(records, transform, pk_parts)
+        by_hash = self.key_mode == "content_hash"
+        hasher = rules.source_hasher
+        sources = (
+            [source_checksum(raw, hasher) if type(raw) is dict else "" for raw in records] if plain else None
+        )
+        stored: dict[str, tuple[str, str]] = {}
+        wanted: set = set()
+        guesses: list = []
+        if sources is not None and not by_hash and not self.first_load and rules.key_guess is not None:
+            guesses = [key_text(raw, rules.key_guess) if type(raw) is dict else None for raw in records]
+            wanted = set(guesses)
+            wanted.discard(None)
+            for written in self.in_flight:
+                wanted -= written
+            if wanted:
+                stored = self.lookup(list(wanted))
+        skipped: set[str] = set()
+        schema = self.schema
+        cursor_parts = self.cursor_parts
+        high_water = self.high_water
+        duplicates = 0
+        for index, raw in enumerate(records):
+            if type(raw) is not dict:
+                failures.append((raw, f"The record is not a JSON object (got {json_type_name(raw)})."))
+                continue
+            if cursor_parts is not None:
+                value = get_path(raw, cursor_parts)
+                if value is not None and (high_water is None or later_cursor(value, high_water)):
+                    high_water = value
+            source = sources[index] if sources is not None else ""
+            if stored:
+                guess = guesses[index]
+                previous = stored.get(guess) if guess is not None else None
+                if source and previous is not None and previous[1] == source:
+                    # The stored record was made from this very raw record by the same rules.
+                    if guess in rows:
+                        del rows[guess]
+                        duplicates += 1
+                    elif guess in skipped:
+                        duplicates += 1
+                    skipped.add(guess)
+                    marks.append(source)
+                    continue
+            try:
+                data = transform(raw) if transform is not None else raw
+                if type(data) is not dict:
+                    raise TransformationError("The transformation did not return an object.")
+                text, digest = encode_record(data, finite=plain)
+            except (TransformationError, UnstorableRecord) as exc:
+                failures.append((raw, str(exc)))
+                continue
+            except Exception as exc:  # a transformation bug quarantines the record, not the sync
+                failures.append((raw, f"Transformation failed: {type(exc).__name__}: {exc}"))
+                continue
+            if by_hash:
+                external_id = digest
+            else:
+                key_value = data.get(single_pk) if single_pk is not None else get_path(data, pk_parts)
+                if key_value is None or key_value == "" or isinstance(key_value, dict | list | bool):
+                    failures.append((raw, missing_key_message(rules.primary_key, key_value)))
+                    continue
+                external_id = key_value if type(key_value) is str else str(key_value)
+                if len(external_id) > MAX_EXTERNAL_ID_LENGTH:
+                    failures.append(
+                        (raw, f"The primary key is longer than {MAX_EXTERNAL_ID_LENGTH} characters.")
+                    )
+                    continue
+            if external_id in rows:
+                duplicates += 1
+            elif external_id in skipped:
+                duplicates += 1
+                skipped.discard(external_id)
+            rows[external_id] = (text, digest, source)
+            marks.append(source or digest)
+            schema.observe(data)
+        self.high_water = high_water
+        fingerprint = hashlib.blake2b("".join(marks).encode(), digest_size=16).digest() if marks else None
+        # What the lookup found (or did not) for the rows' ids holds at this page's commit: no other
+        # page writes those ids before it (ids of pages in flight were not looked up).
+        known = {external_id: stored.get(external_id) for external_id in rows if external_id in wanted}
+        work = PageWork(
+            rows=rows, failures=failures, duplicates=duplicates, skipped=len(skipped), known=known
+        )
+        schema.flush()  # the page's strings against the formats still possible, in a few C calls
+        if schema.changed:
+            work.schema = schema.to_document()
+            schema.changed = False
+        if self.full_refresh:
+            work.seen = [*rows, *skipped]
+        return work, fingerprint
+
+
+def choose_key_mode(records, transform, pk_parts) -> str:
+    """Upsert by primary key, unless it is empty or no record of the first page has it (an API
+    without ids): then by a hash of the content."""
+    if not pk_parts:
+        return "content_hash"
+    for raw in records[:50]:
+        if type(raw) is not dict:
+            continue
+        try:
+            data = transform(raw) if transform is not None else raw
+        except Exception:  # noqa: S112 - a bad record is quarantined later
+            continue
+        if isinstance(data, dict) and get_path(data, pk_parts) not in (None, ""):
+            return "primary_key"
+    if not any(type(raw) is dict for raw in records[:50]):
+        return "primary_key"
+    return "content_hash"
+
+
+def key_text(raw: dict, parts: tuple[str, ...]) -> str | None:
+    """The text of the string or number at ``parts`` of a raw record, or None."""
+    if not parts:
+        return None
+    value = raw.get(parts[0]) if len(parts) == 1 else get_path(raw, parts)
+    cls = type(value)
+    if cls is str:
+        return value or None
+    if cls is int or cls is float:
+        return str(value)
+    return None
+
+
+def external_id_of(raw, primary_key: str) -> str:
+    """The raw record's key as text, for a quarantined record ("" when it has none)."""
+    if not isinstance(raw, dict) or not primary_key:
+        return ""
+    return (key_text(raw, path_parts(primary_key)) or "")[:MAX_EXTERNAL_ID_LENGTH]
+
+
+def missing_key_message(primary_key: str, key) -> str:
+    if key is None or key == "":
+        return f"The record has no primary key {primary_key!r}."
+    return f"The primary key {primary_key!r} must be a string or number, not {_an(json_type_name(key))}."
+
+
+def _an(noun: str) -> str:
+    return f"an {noun}" if noun[:1] in "aeiou" else f"a {noun}"

@@ -1,0 +1,201 @@
+"""A run's life in the database: created, claimed, owned while it works, finished in one place.
+
+A run is a :class:`~sync_engine.models.SyncLog` row. The database allows one ``PENDING`` or
+``RUNNING`` run per connector (a partial unique index), so "one sync at a time" holds across web
+processes and workers. Every write of a run's state is a conditional ``filter(...).update(...)``:
+
+* :func:`create_run`: a new ``PENDING`` or ``RUNNING`` run (``SyncAlreadyRunning`` if one is active);
+* :func:`claim_run`: ``PENDING`` / ``FAILED`` / stale ``RUNNING`` → ``RUNNING`` for this worker;
+* :func:`owned`: the run, as long as the claim that started it still holds (a reaped run that
+  comes back to life writes nothing);
+* :func:`finish_run`: **the one place a run ends**, whoever ends it (the engine, a cancel while
+  pending, attempts exhausted, the reaper): status, times, message, the connector's last-sync fields
+  and record count, the log lines, then the ``run_finished`` hook after commit.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from sync_engine import hooks
+from sync_engine.errors import SyncAlreadyRunning
+from sync_engine.events import record_event
+from sync_engine.models import ACTIVE_SYNC_STATUSES, SyncedRecord, SyncLog, SyncLogEvent, SyncStatus
+from tenancy.models import Tenant
+
+logger = logging.getLogger(__name__)
+
+
+def connector_model():
+    return SyncLog._meta.get_field("connector").related_model
+
+
+def active_run_id(connector_id: int) -> int | None:
+    return (
+        SyncLog.objects.filter(connector_id=connector_id, status__in=ACTIVE_SYNC_STATUSES)
+        .values_list("pk", flat=True)
+        .first()
+    )
+
+
+def create_run(
+    connector, *, status=SyncStatus.PENDING, triggered_by="api", user=None, full_refresh=False
+) -> SyncLog:
+    """A new run of ``connector``; raises :class:`SyncAlreadyRunning` when one is active."""
+    now = timezone.now()
+    try:
+        with transaction.atomic():
+            run = SyncLog.objects.create(
+                tenant_id=connector.tenant_id,
+                connector=connector,
+                status=status,
+                triggered_by=triggered_by,
+                triggered_by_user=user if getattr(user, "is_authenticated", False) else None,
+                full_refresh=full_refresh,
+                started_at=now if status == SyncStatus.RUNNING else None,
+                heartbeat_at=now,
+            )
+    except IntegrityError:
+        raise SyncAlreadyRunning(active_run_id(connector.pk)) from None
+    hooks.run_now("run_started", run)
+    return run
+
+
+def claim_run(run: SyncLog, *, tenant_cap: int = 0) -> bool:
+    """Atomically make ``run`` RUNNING for the caller if it may run; False when someone else has it
+    (or, with ``tenant_cap``, when its tenant already has that many live runs)."""
+    now = timezone.now()
+    stale = now - timedelta(seconds=settings.MIGRATEIQ_SYNC_STALE_AFTER_SECONDS)
+    claimable = (
+        Q(status__in=[SyncStatus.PENDING, SyncStatus.FAILED])
+        | Q(status=SyncStatus.RUNNING, heartbeat_at__lt=stale)
+        | Q(status=SyncStatus.RUNNING, heartbeat_at__isnull=True, started_at__lt=stale)
+    )
+    try:
+        with transaction.atomic():
+            if tenant_cap > 0 and _tenant_at_cap(run, tenant_cap, stale):
+                return False
+            claimed = (
+                SyncLog.objects.filter(claimable, pk=run.pk)
+                .exclude(connector_id__isnull=True)
+                .update(
+                    status=SyncStatus.RUNNING,
+                    started_at=now,
+                    heartbeat_at=now,
+                    finished_at=None,
+                    error_message="",
+                )
+            )
+    except IntegrityError:
+        raise SyncAlreadyRunning(active_run_id(run.connector_id)) from None
+    if claimed:
+        run.refresh_from_db()
+    return bool(claimed)
+
+
+def _tenant_at_cap(run: SyncLog, cap: int, stale) -> bool:
+    """Whether the run's tenant has ``cap`` live runs besides this one. Called in the claim's
+    transaction after locking the tenant's row (PostgreSQL; SQLite's write transactions are serial
+    already), so two workers cannot both take the tenant's last slot."""
+    list(Tenant.objects.select_for_update().filter(pk=run.tenant_id).values_list("pk"))
+    live = (
+        SyncLog.objects.filter(tenant_id=run.tenant_id, status=SyncStatus.RUNNING, heartbeat_at__gte=stale)
+        .exclude(pk=run.pk)
+        .count()
+    )
+    return live >= cap
+
+
+def owned(run: SyncLog):
+    """The run, as long as the claim that started it holds (RUNNING since the start it claimed)."""
+    return SyncLog.objects.filter(pk=run.pk, status=SyncStatus.RUNNING, started_at=run.started_at)
+
+
+def finish_run(
+    run: SyncLog,
+    status: str,
+    message: str = "",
+    *,
+    when: Q | None = None,
+    duration: float | None = None,
+    level: str | None = None,
+    advance_cursor: bool = False,
+    summary: bool = False,
+    warnings: tuple[str, ...] | list[str] = (),
+    connector=None,
+    error: str | None = None,
+) -> bool:
+    """End ``run`` with ``status`` (``SUCCESS``, ``PARTIAL``, ``FAILED`` or ``CANCELLED``).
+
+    ``when`` is the condition under which the caller may end it (default: the caller's claim still
+    holds, :func:`owned`); False (and nothing written) when it no longer does. In one transaction:
+
+    * the run: status, ``finished_at``, ``duration``, ``error_message`` (``error``; else
+      ``message``, except for a cancel);
+    * its log lines: ``warnings``, ``message`` at ``level`` (default: error, warning for a cancel),
+      with ``summary`` the counters line;
+    * the connector: ``last_sync_at``, ``last_sync_status``, ``records_count`` and, with
+      ``advance_cursor``, ``incremental_cursor`` from the run's committed ``cursor_value`` (the
+      ``connector`` object passed, if any, is updated too).
+
+    After the commit, the ``run_finished`` hook (statistics caches, metrics and destination loads
+    subscribe to it).
+    """
+    now = timezone.now()
+    condition = when if when is not None else Q(status=SyncStatus.RUNNING, started_at=run.started_at)
+    fields = {
+        "status": status,
+        "finished_at": now,
+        "error_message": error if error is not None else message if status != SyncStatus.CANCELLED else "",
+        "heartbeat_at": now,
+        "updated_at": now,
+    }
+    if duration is not None:
+        fields["duration_seconds"] = round(duration, 3)
+    if status == SyncStatus.CANCELLED:
+        fields["cancel_requested"] = True
+    with transaction.atomic():
+        if not SyncLog.objects.filter(condition, pk=run.pk).update(**fields):
+            logger.warning("Sync %s was ended elsewhere; not recording %s", run.pk, status)
+            run.refresh_from_db()
+            return False
+        for warning in warnings:
+            record_event(run.pk, warning, SyncLogEvent.Level.WARNING)
+        if message:
+            if level is None:
+                level = (
+                    SyncLogEvent.Level.WARNING if status == SyncStatus.CANCELLED else SyncLogEvent.Level.ERROR
+                )
+            record_event(run.pk, message, level)
+        run.refresh_from_db()
+        connector_fields = {
+            "last_sync_at": now,
+            "last_sync_status": status,
+            "records_count": SyncedRecord.objects.filter(
+                connector_id=run.connector_id, deleted_at__isnull=True
+            ).count(),
+        }
+        # The cursor of the committed records becomes the next sync's start (complete runs only).
+        if advance_cursor and run.cursor_value is not None:
+            connector_fields["incremental_cursor"] = run.cursor_value
+        connector_model().objects.filter(pk=run.connector_id).update(**connector_fields)
+        if summary:
+            record_event(
+                run.pk,
+                f"Sync {status.lower()} in {run.duration_seconds or 0:.2f} s: "
+                f"{run.records_processed} processed, "
+                f"{run.records_created} created, {run.records_updated} updated, "
+                f"{run.records_unchanged} unchanged, {run.records_failed} quarantined, "
+                f"{run.pages_fetched} pages.",
+            )
+    if connector is not None:  # the caller's connector object says what the database now says
+        for name, value in connector_fields.items():
+            setattr(connector, name, value)
+    hooks.run_after_commit("run_finished", run)
+    return True
