@@ -507,6 +507,7 @@ class SyncLogSerializer(serializers.ModelSerializer):
             "records_unchanged",
             "records_failed",
             "pages_fetched",
+            "records_total",
             "duration_seconds",
             "started_at",
             "finished_at",

@@ -131,6 +131,7 @@ class _Run:
         self.warnings: list[str] = []
         self.incomplete: str | None = None  # why the run cannot know it got every record
         self.complete = False  # the source's last page was reached (not a cap, not an error)
+        self.capped: str | None = None  # the page cap stopped the run while the source had more
         self.retry_events = 0
         # Where the run's log lines go: the page committer while pages are in flight.
         self._emit: Callable[..., None] = partial(record_event, run.pk)
@@ -147,7 +148,7 @@ class _Run:
         try:
             with deferred_page_flushes(), _collector_skips_older_objects():
                 status, advance_cursor = self._run()
-            message = self.incomplete or ""
+            message = self.incomplete or self.capped or ""
         except SyncOwnershipLost:
             reset_log_context(log_context)
             logger.warning(
@@ -188,6 +189,7 @@ class _Run:
                 redact(message),
                 duration=previous_duration + time.monotonic() - started,
                 warnings=self.warnings,
+                level=SyncLogEvent.Level.WARNING if status == SyncStatus.PARTIAL and self.capped else None,
                 advance_cursor=advance_cursor and status in (SyncStatus.SUCCESS, SyncStatus.PARTIAL),
                 summary=True,
                 connector=connector,
@@ -272,9 +274,12 @@ class _Run:
                         if time.monotonic() >= ends_at:
                             raise SyncProblem(over_budget_message(budget, counters.pages))
                         if pages_this_run >= max_pages:
-                            self.warnings.append(
-                                f"Stopped at max_pages ({max_pages}); the next sync continues with new data "
-                                "only if the API is incremental."
+                            # More pages exist (the last one said so): a partial copy, never SUCCESS.
+                            self.capped = (
+                                f"Stopped at max_pages ({max_pages}) while the upstream has more pages: "
+                                "this run copied part of the data. Raise max_pages (or "
+                                "MIGRATEIQ_SYNC_MAX_PAGES) to copy everything; an incremental connector "
+                                "continues from its cursor."
                             )
                             break
                         page = next(pages, None)
@@ -356,7 +361,7 @@ class _Run:
     def _final_status(self) -> str:
         self._check_threshold(final=True)
         counters = self.counters
-        if self.incomplete:
+        if self.incomplete or self.capped:
             # Never SUCCESS while the source says there is more: PARTIAL keeps what was stored.
             return SyncStatus.PARTIAL if counters.processed > counters.failed else SyncStatus.FAILED
         return SyncStatus.PARTIAL if counters.failed else SyncStatus.SUCCESS

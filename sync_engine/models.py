@@ -74,6 +74,8 @@ class SyncLog(TenantOwnedModel):
     records_unchanged = models.PositiveIntegerField(default=0)
     records_failed = models.PositiveIntegerField(default=0)
     pages_fetched = models.PositiveIntegerField(default=0)
+    # How many records the source announced for this run (an API's total), when it said: progress.
+    records_total = models.PositiveBigIntegerField(null=True, blank=True)
     duration_seconds = models.FloatField(null=True, blank=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)

@@ -579,6 +579,18 @@ class Paginator:
             page.body, config.get("total_pages_path"), page.headers
         )
 
+    def whole_run_total(self) -> int | None:
+        """The records the upstream announced for the whole run (for progress), or None."""
+        total = self.state.get("announced_total")
+        if (
+            not isinstance(total, int)
+            or isinstance(total, bool)
+            or total < 0
+            or not self._total_is_whole_run()
+        ):
+            return None
+        return total
+
     def _total_is_whole_run(self) -> bool:
         # A start offset / page of the user's skips records on purpose.
         return not self.config.get("start_offset") and self.config.get("start_page", 1) in (0, 1)

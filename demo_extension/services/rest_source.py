@@ -281,7 +281,10 @@ class RestSource:
                         label=safe_url(response.url, auth.credential_params),
                         incomplete=incomplete,
                         more=more,
-                        run_fields={"detected_pagination": paginator.current.style},
+                        run_fields={
+                            "detected_pagination": paginator.current.style,
+                            "records_total": paginator.current.whole_run_total(),
+                        },
                         error=loop_error,
                     )
                     del read, response

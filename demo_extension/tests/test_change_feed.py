@@ -129,7 +129,7 @@ def test_a_full_refresh_stopped_by_max_pages_deletes_nothing(synced):
     connector.max_pages = 1
     connector.save()
     log = DataSyncService(connector).sync_data(full_refresh=True)
-    assert log.status == SyncStatus.SUCCESS  # stopped short on purpose, but did not see everything
+    assert log.status == SyncStatus.PARTIAL  # stopped short on purpose, and did not see everything
     assert not SyncedRecord.objects.filter(connector=connector, deleted_at__isnull=False).exists()
 
 

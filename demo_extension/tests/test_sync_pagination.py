@@ -194,13 +194,14 @@ def test_a_next_link_to_another_host_is_refused(fault_server, make_connector):
     assert "secret-key-1" not in log.error_message
 
 
-def test_max_pages_caps_one_run_with_a_warning(sample_upstream, make_connector):
+def test_max_pages_caps_one_run_as_a_partial_copy_with_a_warning(sample_upstream, make_connector):
     upstream = sample_upstream(records=100, page_size=10, style="page")
     connector = make_connector(upstream=upstream, pagination={"type": "page"}, max_pages=3)
 
     log = run_sync(connector)
 
-    assert log.status == SyncStatus.SUCCESS
+    assert log.status == SyncStatus.PARTIAL  # the upstream had more: never SUCCESS
+    assert "max_pages (3)" in log.error_message
     assert log.pages_fetched == 3
     assert stored_ids(connector) == list(range(1, 31))
     warnings = log.events.filter(level=SyncLogEvent.Level.WARNING).values_list("message", flat=True)
@@ -216,6 +217,7 @@ def test_the_max_pages_setting_applies_when_the_connector_sets_none(
 
     log = run_sync(connector)
 
+    assert log.status == SyncStatus.PARTIAL
     assert log.pages_fetched == 2
     assert len(stored_ids(connector)) == 20
 
@@ -243,3 +245,27 @@ def test_auto_pagination_pages_by_offset_when_the_body_reports_a_total_and_an_of
     offsets = [request.args.get("offset") for request, _ in fault_server.log]
     # After the first page (which announces the total) the others may be fetched at once.
     assert offsets[0] is None and sorted(offsets[1:]) == ["2", "4"]
+
+
+def test_max_pages_equal_to_the_number_of_pages_is_a_complete_copy(sample_upstream, make_connector):
+    upstream = sample_upstream(records=30, page_size=10, style="page")
+    connector = make_connector(upstream=upstream, pagination={"type": "page", "page_size": 10}, max_pages=3)
+
+    log = run_sync(connector)
+
+    assert log.status == SyncStatus.SUCCESS, log.error_message
+    assert stored_ids(connector) == list(range(1, 31))
+
+
+@pytest.mark.parametrize(("style", "total"), [("page", 95), ("offset", 95), ("cursor", None)])
+def test_a_run_records_the_total_the_upstream_announces_for_progress(
+    sample_upstream, make_connector, style, total
+):
+    upstream = sample_upstream(records=95, page_size=20, style=style)
+    connector = make_connector(upstream=upstream, pagination=STYLE_CONFIGS[style])
+    seen = []
+
+    log = run_sync(connector, progress=lambda run: seen.append((run.records_processed, run.records_total)))
+
+    assert log.records_total == total
+    assert seen[0] == (20, total)  # known from the first committed page on
