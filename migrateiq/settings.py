@@ -256,8 +256,8 @@ SPECTACULAR_SETTINGS = {
     "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
     "SERVE_AUTHENTICATION": [],
     "ENUM_NAME_OVERRIDES": {
-        "SyncStatusEnum": "demo_extension.models.SyncStatus",
-        "TriggeredByEnum": "demo_extension.models.TriggeredBy",
+        "SyncStatusEnum": "sync_engine.models.SyncStatus",
+        "TriggeredByEnum": "sync_engine.models.TriggeredBy",
         "LoadTriggerEnum": "destinations.models.DestinationLoad.Trigger",
         "LoadStatusEnum": "destinations.models.LoadStatus",
     },

@@ -42,7 +42,7 @@ from demo_extension.services.extract import (
     validate_error_detection,
 )
 from demo_extension.services.pagination import PaginationError, paginator_for, validate_pagination_config
-from demo_extension.services.rest_source import PageReader
+from demo_extension.services.rest_source import PageReader, request_params
 from sync_engine.schema import json_type_name
 from sync_engine.transform import DataTransformationService, TransformationError
 
@@ -151,8 +151,7 @@ def _fetch(connector, result: Preview) -> list:
     with OutboundClient(max_attempts=1) as client:
         for _ in range(pages):
             request = reader.request()
-            params = {**auth.params} if request.followed else {**base_params, **request.params, **auth.params}
-            response = auth.get(client, request.url, params=params)
+            response = auth.get(client, request.url, params=request_params(request, base_params, auth))
             result.status_code = response.status_code
             elapsed += response.elapsed_ms
             result.response_time_ms = round(elapsed, 1)

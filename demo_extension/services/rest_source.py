@@ -222,8 +222,7 @@ class RestSource:
         # Page, offset and numbered-link pages are requested ahead while the engine works on the
         # current one (see prefetch.py); the pages are still taken, checked and yielded in order.
         def send(request: PageRequest):
-            params = {**auth.params} if request.followed else {**base_params, **request.params, **auth.params}
-            return auth.get(client, request.url, params=params)
+            return auth.get(client, request.url, params=request_params(request, base_params, auth))
 
         relay = RetryRelay(run.on_retry)
         pages_this_run = 0
@@ -301,6 +300,14 @@ class RestSource:
                         f"{fetcher.discarded} page request(s) sent ahead were not needed (past the last "
                         "page) and were discarded."
                     )
+
+
+def request_params(request: PageRequest, base_params: dict, auth) -> dict:
+    """The query parameters of a page request: a followed URL (a next link) carries its own and gets
+    only the credentials; otherwise the connector's base parameters, the paginator's, the credentials."""
+    if request.followed:
+        return {**auth.params}
+    return {**base_params, **request.params, **auth.params}
 
 
 def pagination_config(connector) -> dict:
