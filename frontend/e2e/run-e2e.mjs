@@ -278,7 +278,11 @@ async function main() {
   page.setDefaultTimeout(20_000);
   const pageErrors = [];
   page.on("pageerror", (error) => pageErrors.push(String(error)));
-  page.on("dialog", (dialog) => void dialog.accept());
+  let nativeDialogs = 0; // window.confirm for deletions; unsaved edits use the app's own dialog
+  page.on("dialog", (dialog) => {
+    nativeDialogs += 1;
+    void dialog.accept();
+  });
   const shot = async (name, fullPage = false, target = page) => {
     const file = path.join(SHOTS, `${name}.png`);
     await target.screenshot({ path: file, fullPage });
@@ -349,18 +353,34 @@ async function main() {
   await page.getByTestId("announcer").filter({ hasText: "Connected" }).waitFor();
   await checkA11y(page, "connector with a connection test result");
   await shot("03-connection-tested");
+  // The sync log's records_total (the upstream's announced total, 120 here) drives the progress
+  // bar; an API that does not send the field yet gets it added here, so the bar is checked either way.
+  const SYNC_LOG_DETAIL = /\/api\/demo-extension\/sync-logs\/\d+\/$/;
+  const addTotal = async (route) => {
+    const response = await route.fetch();
+    const body = await response.json();
+    if (!("records_total" in body)) body.records_total = 120;
+    await route.fulfill({ response, json: body });
+  };
+  await page.route(SYNC_LOG_DETAIL, addTotal);
   await tabTo(page, "Sync now");
   await page.keyboard.press("Enter");
 
-  // 4. Live progress: the run is followed while it runs (elapsed, pages, records, records/s).
+  // 4. Live progress: the run is followed while it runs (elapsed, pages, records, records/s, the
+  //    bar against the announced total).
   const progress = page.getByTestId("sync-progress");
   await progress.getByText("RUNNING", { exact: true }).waitFor({ timeout: 30_000 });
   if (!(await focusedInside(page, ".focus-target"))) throw new Error("focus did not move to the sync's progress");
+  const bar = progress.getByRole("progressbar", { name: "Records synced of the announced total" });
+  await bar.waitFor();
+  if ((await bar.getAttribute("aria-valuemax")) !== "120" || (await bar.getAttribute("aria-valuemin")) !== "0") throw new Error("the progress bar's range is not 0-120");
   await checkA11y(page, "a running sync");
   await shot("04-sync-running", true);
   await progress.getByText("SUCCESS", { exact: true }).waitFor({ timeout: 40_000 });
   const processed = await progress.getByTestId("records-processed").innerText();
   if (processed.replace(/\D/g, "") !== "120") throw new Error(`records processed shows ${processed}`);
+  await page.waitForFunction(() => document.querySelector("[data-testid='sync-progress'] [role='progressbar']")?.getAttribute("aria-valuenow") === "120");
+  await page.unroute(SYNC_LOG_DETAIL, addTotal);
   const rate = await progress.getByTestId("records-per-second").innerText();
   if (!/\d/.test(rate)) throw new Error(`records/s shows ${rate}`);
   await page.getByTestId("sync-notices").getByText("ended:").waitFor();
@@ -433,7 +453,15 @@ async function main() {
   if (!(await focusedInside(page, "#wizard-name"))) throw new Error("focus did not go to the first invalid field");
   await checkA11y(page, "wizard with errors");
   await shot("07-wizard-errors");
+  // Leaving with something typed asks first, in the app's dialog; "Stay" keeps it.
   await wizard.getByLabel("Name").fill("Billing API"); // pagination left on auto: the preview detects it
+  await page.getByRole("link", { name: "Syncs", exact: true }).click();
+  const leaveDialog = page.getByRole("alertdialog", { name: "Leave with unsaved changes?" });
+  await leaveDialog.waitFor();
+  await checkA11y(page, "wizard asking before leaving");
+  await leaveDialog.getByRole("button", { name: "Stay on this page" }).click();
+  await leaveDialog.waitFor({ state: "detached" });
+  if ((await wizard.getByLabel("Name").inputValue()) !== "Billing API" || new URL(page.url()).pathname !== "/connectors/new") throw new Error("Stay did not keep the wizard");
   await wizard.getByLabel("API endpoint").fill("http://169.254.169.254/latest");
   await wizard.getByLabel("API key").fill("wrong-key");
   await wizard.getByRole("button", { name: "Next" }).click();
@@ -464,12 +492,15 @@ async function main() {
   await checkA11y(page, "wizard preview with detected pagination and records");
   await shot("08a-wizard-preview", true);
   await wizard.getByRole("button", { name: "Next" }).click();
-  await wizard.getByRole("button", { name: /^Add a row to Field mappings/ }).click();
-  await wizard.getByLabel("Source field 1").fill("name");
-  await wizard.getByLabel("Target field 1").fill("full_name");
-  await wizard.getByLabel("Example record (JSON, optional)").fill('{"id": 1, "name": "Ada"}');
-  await wizard.getByTestId("before-after").getByText('"full_name": "Ada"').waitFor();
-  await checkA11y(page, "wizard mappings with a before/after example");
+  await wizard.getByRole("button", { name: "Add a rule" }).click();
+  await wizard.getByLabel("Source path (rule 1)").fill("name");
+  await wizard.getByLabel("Target field (rule 1)").fill("full_name");
+  await wizard.getByRole("button", { name: "Show before / after" }).click();
+  const wizardAfter = wizard.getByRole("region", { name: "Sample records before and after the rules" });
+  await wizardAfter.locator("tbody tr").first().waitFor();
+  await wizardAfter.locator("tbody tr").first().locator("td").nth(2).getByText("full_name (new)", { exact: true }).waitFor();
+  await wizardAfter.locator("tbody tr").first().locator("td").nth(1).getByText("name (dropped)", { exact: true }).waitFor();
+  await checkA11y(page, "wizard rules with a before/after from the preview");
   await shot("08-wizard-mappings", true);
   await wizard.getByRole("button", { name: "Next" }).click();
   if ((await wizard.getByLabel("Pagination", { exact: true }).inputValue()) !== "page") throw new Error("the pinned pagination is not in the form");
@@ -481,6 +512,55 @@ async function main() {
   const created = await apiAs(page, base, "GET", `/api/demo-extension/connectors/?search=Billing`);
   const billing = created.results.find((c) => c.name === "Billing API");
   if (billing?.pagination?.type !== "page" || billing.max_pages !== 10) throw new Error(`the wizard saved ${JSON.stringify(billing)}`);
+
+  // 8a. Edit the rules as fields: the wizard's rule is a row; a rule with no target is refused on
+  //     its input; JSON and back; sample records before and after. Then the browser's Back button
+  //     with unsaved edits: the app's dialog, Stay keeps them, Discard leaves.
+  const billingUrl = page.url();
+  const dialogsBefore = nativeDialogs;
+  await page.getByRole("button", { name: "Edit" }).click();
+  let rulesForm = page.getByRole("form", { name: "Edit connector" });
+  if ((await rulesForm.getByLabel("Source path (rule 1)").inputValue()) !== "name") throw new Error("the saved rule is not a row of the edit form");
+  await rulesForm.getByRole("button", { name: "Add a rule" }).click();
+  await rulesForm.getByLabel("Target field (rule 2)").fill("id");
+  await rulesForm.getByLabel("Convert to (rule 2)").selectOption("int");
+  await rulesForm.getByLabel("Required (rule 2)").check();
+  await rulesForm.getByRole("button", { name: "Add a rule" }).click();
+  await rulesForm.getByLabel("Source path (rule 3)").fill("email");
+  await rulesForm.getByRole("button", { name: "Save changes" }).click();
+  await page.waitForFunction(() => document.activeElement?.getAttribute("aria-label") === "Target field (rule 3)");
+  if ((await rulesForm.getByLabel("Target field (rule 3)").getAttribute("aria-invalid")) !== "true") throw new Error("the rule without a target is not marked");
+  await checkA11y(page, "edit form with a refused rule");
+  await shot("09b-rules-error", true);
+  await rulesForm.getByRole("button", { name: "Remove rule 3" }).click();
+  await rulesForm.getByRole("button", { name: "JSON", exact: true }).click();
+  const rulesJson = JSON.parse(await rulesForm.getByLabel("Rules as JSON").inputValue());
+  if (JSON.stringify(rulesJson) !== JSON.stringify({ field_mappings: { name: "full_name" }, type_conversions: { id: "int" }, required: ["id"] }))
+    throw new Error(`the rules as JSON: ${JSON.stringify(rulesJson)}`);
+  await checkA11y(page, "edit form with the rules as JSON");
+  await rulesForm.getByRole("button", { name: "JSON", exact: true }).click();
+  await rulesForm.getByRole("button", { name: "Show before / after" }).click();
+  const editAfter = rulesForm.getByRole("region", { name: "Sample records before and after the rules" });
+  await editAfter.locator("tbody tr").nth(19).waitFor();
+  await checkA11y(page, "edit form with rules and their before/after");
+  await shot("09c-rules-before-after", true);
+  await page.goBack();
+  const backDialog = page.getByRole("alertdialog", { name: "Leave with unsaved changes?" });
+  await backDialog.waitFor();
+  if (page.url() !== billingUrl) throw new Error(`Back left the page at once: ${page.url()}`);
+  if (!(await focusedInside(page, "[role='alertdialog']"))) throw new Error("focus is not in the dialog");
+  await checkA11y(page, "the Back button asking about unsaved edits");
+  await shot("09d-back-with-unsaved-edits");
+  await page.keyboard.press("Escape"); // the safe choice: stay
+  await backDialog.waitFor({ state: "detached" });
+  rulesForm = page.getByRole("form", { name: "Edit connector" });
+  if (page.url() !== billingUrl || (await rulesForm.getByLabel("Target field (rule 2)").inputValue()) !== "id") throw new Error("Stay did not keep the edits");
+  await page.goBack();
+  await backDialog.getByRole("button", { name: "Discard and leave" }).click();
+  await page.getByRole("heading", { name: "New connector" }).waitFor(); // the page before: the wizard
+  if (nativeDialogs !== dialogsBefore) throw new Error("a native browser dialog asked about unsaved edits");
+  await page.goto(billingUrl);
+  await page.getByRole("heading", { name: "Billing API" }).waitFor();
 
   // 8b. Edit: replace the key with a wrong one (the stored one is shown as set, never its value);
   //     the failed sync offers "Start a new sync" and no Resume.

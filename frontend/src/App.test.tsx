@@ -1,25 +1,17 @@
 import { act, fireEvent, render, screen, within } from "@testing-library/react";
-import { MemoryRouter } from "react-router-dom";
+import { createMemoryRouter, RouterProvider } from "react-router-dom";
 import { afterEach, describe, expect, it, vi } from "vitest";
 
-import { AppRoutes } from "./App";
-import { AnnouncerProvider } from "./announce";
+import { AppShell } from "./App";
 import { setTokens } from "./api/client";
-import { AuthProvider } from "./auth";
 import { WATCH_INTERVAL_MS } from "./syncWatch";
 import { connector, emptyPage, fakeFetch, me, syncLog, type FakeCall } from "./test/helpers";
 
-function renderApp(path: string) {
+/** The app as main.tsx renders it, in a memory data router (the same one route as createAppRouter). */
+function renderApp(path: string, before: string[] = []) {
   setTokens({ access: "a", refresh: "r" });
-  return render(
-    <MemoryRouter initialEntries={[path]}>
-      <AnnouncerProvider>
-        <AuthProvider>
-          <AppRoutes />
-        </AuthProvider>
-      </AnnouncerProvider>
-    </MemoryRouter>,
-  );
+  const router = createMemoryRouter([{ path: "*", element: <AppShell /> }], { initialEntries: [...before, path], initialIndex: before.length });
+  return { ...render(<RouterProvider router={router} />), router };
 }
 
 function api(role: "viewer" | "editor" | "admin", answer: (call: FakeCall) => { status?: number; body?: unknown } | null = () => null) {
@@ -111,5 +103,23 @@ describe("the app shell", () => {
     expect(notice.textContent).toContain("ended: SUCCESS");
     expect(notice.textContent).toContain("120 records");
     await vi.waitFor(() => expect(screen.getByTestId("announcer").textContent).toContain("Sync #9 of Customer API ended: SUCCESS."));
+  });
+
+  it("holds the Back button while the connector's edit form has unsaved edits, in the app's own dialog", async () => {
+    api("editor", (call) => (call.url === "/api/demo-extension/connectors/7/" ? { body: connector() } : null));
+    const { router } = renderApp("/connectors/7", ["/syncs"]);
+    fireEvent.click(await screen.findByRole("button", { name: "Edit" }));
+    fireEvent.change(within(screen.getByRole("form", { name: "Edit connector" })).getByLabelText("Name"), { target: { value: "Renamed" } });
+    await act(async () => {
+      await router.navigate(-1);
+    });
+    const dialog = screen.getByRole("alertdialog", { name: "Leave with unsaved changes?" });
+    expect(screen.getByRole("main").closest("[inert]")).not.toBeNull();
+    fireEvent.click(within(dialog).getByRole("button", { name: "Stay on this page" }));
+    expect(router.state.location.pathname).toBe("/connectors/7");
+    expect(screen.getByRole("form", { name: "Edit connector" })).toBeTruthy();
+    fireEvent.click(screen.getByRole("link", { name: "Syncs" }));
+    fireEvent.click(screen.getByRole("button", { name: "Discard and leave" }));
+    expect(await screen.findByRole("heading", { name: "Syncs" })).toBeTruthy();
   });
 });

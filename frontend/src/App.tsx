@@ -1,5 +1,5 @@
-import { useEffect, useRef } from "react";
-import { BrowserRouter, Link, Navigate, NavLink, Outlet, Route, Routes, useLocation } from "react-router-dom";
+import { useEffect, useRef, useState } from "react";
+import { createBrowserRouter, Link, Navigate, NavLink, Outlet, Route, RouterProvider, Routes, useLocation } from "react-router-dom";
 
 import { AnnouncerProvider } from "./announce";
 import { AuthProvider, useAuth } from "./auth";
@@ -151,14 +151,24 @@ export function AppRoutes() {
   );
 }
 
-export function App() {
+/** The providers and the routes: what every router (the browser's, a test's) renders. */
+export function AppShell() {
   return (
-    <BrowserRouter>
-      <AnnouncerProvider>
-        <AuthProvider>
-          <AppRoutes />
-        </AuthProvider>
-      </AnnouncerProvider>
-    </BrowserRouter>
+    <AnnouncerProvider>
+      <AuthProvider>
+        <AppRoutes />
+      </AuthProvider>
+    </AnnouncerProvider>
   );
+}
+
+/** A data router (not <BrowserRouter>): it is what lets a page block a navigation, the browser's
+ * Back button included, while a form has unsaved edits (useBlocker, see unsavedChanges.tsx). */
+export function createAppRouter() {
+  return createBrowserRouter([{ path: "*", element: <AppShell /> }]);
+}
+
+export function App() {
+  const [router] = useState(createAppRouter);
+  return <RouterProvider router={router} />;
 }

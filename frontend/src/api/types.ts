@@ -148,6 +148,9 @@ export interface SyncLog {
   created_at: string;
   /** Whether resume would be accepted (failed or cancelled, with a checkpoint, nothing newer). */
   can_resume: boolean;
+  /** The number of records the upstream announced for this run, when it did (null otherwise);
+   * optional: an API without the field is read as "no total". */
+  records_total?: number | null;
 }
 
 export interface SyncLogEvent {

@@ -1,14 +1,15 @@
-import { fireEvent, render, screen } from "@testing-library/react";
+import { fireEvent, screen, within } from "@testing-library/react";
 import { describe, expect, it, vi } from "vitest";
 
-import type { ConnectorInput } from "../api/types";
-import { connector } from "../test/helpers";
+import { ApiError } from "../api/client";
+import type { ConnectorInput, Preview } from "../api/types";
+import { connector, previewBody, renderInRouter } from "../test/helpers";
 import { ConnectorForm } from "./ConnectorForm";
 
 describe("the connector edit form", () => {
   it("sends the request budget, empty limits as null", async () => {
     const onSubmit = vi.fn(async (_input: ConnectorInput) => {});
-    render(<ConnectorForm connector={connector()} onSubmit={onSubmit} />);
+    renderInRouter(<ConnectorForm connector={connector()} onSubmit={onSubmit} />);
     expect((screen.getByLabelText("Concurrent requests") as HTMLInputElement).value).toBe("4");
     fireEvent.change(screen.getByLabelText("Requests per second"), { target: { value: "0.5" } });
     fireEvent.change(screen.getByLabelText("Concurrent requests"), { target: { value: "2" } });
@@ -23,7 +24,7 @@ describe("the connector edit form", () => {
 
   it("refuses a budget that is not a number before sending it", async () => {
     const onSubmit = vi.fn(async (_input: ConnectorInput) => {});
-    render(<ConnectorForm connector={connector()} onSubmit={onSubmit} />);
+    renderInRouter(<ConnectorForm connector={connector()} onSubmit={onSubmit} />);
     fireEvent.change(screen.getByLabelText("Requests per sync"), { target: { value: "lots" } });
     fireEvent.submit(screen.getByRole("form", { name: /^Edit / }));
     expect(await screen.findByText("Enter a number, or leave it empty for no limit.")).toBeTruthy();
@@ -32,12 +33,147 @@ describe("the connector edit form", () => {
 
   it("sends the time budget per sync in seconds, empty as null", async () => {
     const onSubmit = vi.fn(async (_input: ConnectorInput) => {});
-    render(<ConnectorForm connector={connector({ max_sync_seconds: 600 })} onSubmit={onSubmit} />);
+    renderInRouter(<ConnectorForm connector={connector({ max_sync_seconds: 600 })} onSubmit={onSubmit} />);
     const field = screen.getByLabelText("Time budget per sync (seconds)") as HTMLInputElement;
     expect(field.value).toBe("600");
     fireEvent.change(field, { target: { value: "" } });
     fireEvent.submit(screen.getByRole("form", { name: /^Edit / }));
     await vi.waitFor(() => expect(onSubmit).toHaveBeenCalled());
     expect(onSubmit.mock.calls[0]?.[0]).toMatchObject({ max_sync_seconds: null });
+  });
+});
+
+describe("the edit form's transformation rules", () => {
+  const rules = {
+    field_mappings: { name: "full_name", "address.city": "city" },
+    type_conversions: { id: "int" },
+    defaults: { country: "NL" },
+    required: ["id"],
+  };
+  const renderForm = (onSubmit = vi.fn(async (_input: ConnectorInput) => {}), onPreview?: (input: ConnectorInput) => Promise<Preview>) => {
+    renderInRouter(<ConnectorForm connector={connector({ transformation_rules: rules })} onSubmit={onSubmit} onPreview={onPreview} />);
+    return onSubmit;
+  };
+  const value = (label: string) => (screen.getByLabelText(label) as HTMLInputElement).value;
+  const save = () => fireEvent.submit(screen.getByRole("form", { name: /^Edit / }));
+
+  it("shows the stored rules as rows, not JSON, and sends them unchanged", async () => {
+    const onSubmit = renderForm();
+    expect(screen.queryByLabelText(/Transformation rules \(JSON/)).toBeNull();
+    expect(screen.getByRole("button", { name: "JSON" }).getAttribute("aria-pressed")).toBe("false");
+    expect([value("Source path (rule 1)"), value("Target field (rule 1)")]).toEqual(["name", "full_name"]);
+    expect([value("Source path (rule 2)"), value("Target field (rule 2)")]).toEqual(["address.city", "city"]);
+    expect([value("Source path (rule 3)"), value("Target field (rule 3)"), value("Convert to (rule 3)")]).toEqual(["", "id", "int"]);
+    expect((screen.getByLabelText("Required (rule 3)") as HTMLInputElement).checked).toBe(true);
+    expect([value("Target field (rule 4)"), value("Default (rule 4)")]).toEqual(["country", "NL"]);
+    save();
+    await vi.waitFor(() => expect(onSubmit).toHaveBeenCalled());
+    expect(onSubmit.mock.calls[0]?.[0].transformation_rules).toEqual(rules);
+  });
+
+  it("adds, removes and reorders rows, with the focus following, and sends them in their new order", async () => {
+    const onSubmit = renderForm();
+    fireEvent.click(screen.getByRole("button", { name: "Add a rule" }));
+    expect(document.activeElement).toBe(screen.getByLabelText("Source path (rule 5)"));
+    fireEvent.change(screen.getByLabelText("Source path (rule 5)"), { target: { value: "signup" } });
+    fireEvent.change(screen.getByLabelText("Target field (rule 5)"), { target: { value: "joined" } });
+    fireEvent.change(screen.getByLabelText("Convert to (rule 5)"), { target: { value: "date" } });
+    fireEvent.change(screen.getByLabelText("Default (rule 5)"), { target: { value: "null" } });
+    fireEvent.click(screen.getByRole("button", { name: "Move rule 5 up" }));
+    expect(value("Source path (rule 4)")).toBe("signup");
+    expect(document.activeElement).toBe(screen.getByRole("button", { name: "Move rule 4 up" }));
+    fireEvent.click(screen.getByRole("button", { name: "Move rule 2 up" }));
+    expect(value("Source path (rule 1)")).toBe("address.city");
+    expect(document.activeElement).toBe(screen.getByRole("button", { name: "Move rule 1 down" })); // "up" is disabled at the top
+    fireEvent.click(screen.getByRole("button", { name: "Remove rule 5" }));
+    expect(screen.queryByLabelText("Source path (rule 5)")).toBeNull();
+    expect(document.activeElement).toBe(screen.getByLabelText("Source path (rule 4)"));
+    save();
+    await vi.waitFor(() => expect(onSubmit).toHaveBeenCalled());
+    const sent = onSubmit.mock.calls[0]?.[0].transformation_rules as { [key: string]: unknown };
+    expect(Object.entries(sent.field_mappings as object)).toEqual([
+      ["address.city", "city"],
+      ["name", "full_name"],
+      ["signup", "joined"],
+    ]);
+    expect(sent).toEqual({
+      field_mappings: { "address.city": "city", name: "full_name", signup: "joined" },
+      type_conversions: { id: "int", joined: "date" },
+      defaults: { joined: null },
+      required: ["id"],
+    });
+  });
+
+  it("refuses a rule with a problem before sending, the message tied to its input, which gets the focus", async () => {
+    const onSubmit = renderForm();
+    fireEvent.change(screen.getByLabelText("Target field (rule 2)"), { target: { value: "full_name" } });
+    save();
+    const target = screen.getByLabelText("Target field (rule 2)");
+    await vi.waitFor(() => expect(target.getAttribute("aria-invalid")).toBe("true"));
+    const message = document.getElementById(target.getAttribute("aria-describedby")!.split(" ").pop()!);
+    expect(message?.textContent).toBe('Rule 1 already stores a field "full_name": put its options there.');
+    expect(document.activeElement).toBe(target);
+    expect(screen.getByRole("alert").textContent).toBe("Please correct the highlighted fields.");
+    expect(onSubmit).not.toHaveBeenCalled();
+    fireEvent.change(target, { target: { value: "town" } }); // fixed: the message goes at once
+    expect(target.getAttribute("aria-invalid")).toBeNull();
+  });
+
+  it("switches to JSON and back without losing anything, and edits there reach the rows", async () => {
+    const onSubmit = renderForm();
+    fireEvent.click(screen.getByRole("button", { name: "JSON" }));
+    expect(screen.getByRole("button", { name: "JSON" }).getAttribute("aria-pressed")).toBe("true");
+    const json = screen.getByLabelText("Rules as JSON") as HTMLTextAreaElement;
+    expect(JSON.parse(json.value)).toEqual(rules);
+    fireEvent.change(json, { target: { value: JSON.stringify({ ...rules, defaults: { country: "SE" }, include_unmapped: false }) } });
+    fireEvent.click(screen.getByRole("button", { name: "JSON" }));
+    expect(value("Default (rule 4)")).toBe("SE");
+    expect((screen.getByLabelText("Keep the fields no rule names (include_unmapped)") as HTMLInputElement).checked).toBe(false);
+    save();
+    await vi.waitFor(() => expect(onSubmit).toHaveBeenCalled());
+    expect(onSubmit.mock.calls[0]?.[0].transformation_rules).toEqual({ ...rules, defaults: { country: "SE" }, include_unmapped: false });
+  });
+
+  it("stays in JSON when the JSON cannot be rows, saying why on the JSON field", () => {
+    renderForm();
+    fireEvent.click(screen.getByRole("button", { name: "JSON" }));
+    const json = screen.getByLabelText("Rules as JSON");
+    fireEvent.change(json, { target: { value: "{not json" } });
+    fireEvent.click(screen.getByRole("button", { name: "JSON" }));
+    expect(screen.getByLabelText("Rules as JSON")).toBe(json);
+    expect(json.getAttribute("aria-invalid")).toBe("true");
+    expect(document.getElementById("edit-7-rules-json-error")?.textContent).toMatch(/^Not valid JSON/);
+    expect(json.getAttribute("aria-describedby")).toContain("edit-7-rules-json-error");
+  });
+
+  it("shows the API's refusal of the rules on the row it names and under the editor", async () => {
+    const onSubmit = renderForm(
+      vi.fn(async () => {
+        throw new ApiError(400, "transformation_rules: Field 'city': bad.", {
+          detail: "transformation_rules: type_conversions['city']: unknown type 'town'.",
+          errors: { transformation_rules: ["type_conversions['city']: unknown type 'town'."] },
+        });
+      }),
+    );
+    save();
+    await vi.waitFor(() => expect(onSubmit).toHaveBeenCalled());
+    const type = screen.getByLabelText("Convert to (rule 2)");
+    await vi.waitFor(() => expect(type.getAttribute("aria-invalid")).toBe("true"));
+    expect(type.getAttribute("aria-describedby")).toBe("edit-7-rules-error");
+    expect(document.getElementById("edit-7-rules-error")?.textContent).toBe("type_conversions['city']: unknown type 'town'.");
+    expect(screen.getByTestId("rules-editor").getAttribute("aria-describedby")).toContain("edit-7-rules-error");
+  });
+
+  it("shows sample records before and after the rules from the connector's preview, with the rules being edited", async () => {
+    const onPreview = vi.fn(async (_input: ConnectorInput) => previewBody());
+    renderForm(undefined, onPreview);
+    fireEvent.change(screen.getByLabelText("Target field (rule 1)"), { target: { value: "display_name" } });
+    fireEvent.click(screen.getByRole("button", { name: "Show before / after" }));
+    await screen.findByRole("region", { name: "Sample records before and after the rules" });
+    expect((onPreview.mock.calls[0]?.[0].transformation_rules as { field_mappings: object }).field_mappings).toEqual({
+      name: "display_name",
+      "address.city": "city",
+    });
+    expect(within(screen.getByTestId("before-after")).getByText(/full_name' is in no sample record/)).toBeTruthy();
   });
 });

@@ -1,9 +1,9 @@
-import { useEffect, useRef, useState, type FormEvent } from "react";
+import { useEffect, useMemo, useRef, useState, type FormEvent } from "react";
 
-import { ApiError, errorMessage } from "../api/client";
+import { ApiError } from "../api/client";
 import type { Connector, ConnectorInput, JsonValue, PaginationType, Preview, SyncFrequency } from "../api/types";
 import { useAnnounce } from "../announce";
-import { prettyJson } from "../format";
+import { useUnsavedChanges } from "../unsavedChanges";
 import { AUTH_FIELDS, AuthFields, authInput, initialAuth, type AuthValues } from "./AuthFields";
 import { ErrorBanner } from "./common";
 import {
@@ -21,6 +21,8 @@ import { Field, KeyValueEditor } from "./fields";
 import { saveErrorSummary } from "./formErrors";
 import { PreviewPanel } from "./PreviewPanel";
 import { ErrorDetectionFields, PaginationSection } from "./requestFields";
+import { draftOfRules, rulesOfDraft, type RulesDraft } from "./rules";
+import { RulesEditor } from "./RulesEditor";
 
 const FREQUENCIES: SyncFrequency[] = ["MANUAL", "HOURLY", "DAILY", "WEEKLY"];
 type RecordsPathMode = "detect" | "root" | "path";
@@ -36,7 +38,7 @@ interface FormState {
   records_path_mode: RecordsPathMode;
   records_path: string;
   primary_key: string;
-  transformation_rules: string;
+  rules: RulesDraft;
   headers: KeyValue[];
   query: KeyValue[];
   cursor_field: string;
@@ -89,8 +91,6 @@ function parseLimit(text: string, integer: boolean): number | null | string {
 }
 
 function initialState(connector?: Connector): FormState {
-  const rules = connector?.transformation_rules;
-  const hasRules = rules && typeof rules === "object" && Object.keys(rules).length > 0;
   return {
     name: connector?.name ?? "",
     api_endpoint: connector?.api_endpoint ?? "",
@@ -103,7 +103,7 @@ function initialState(connector?: Connector): FormState {
       connector === undefined || connector.records_path === null ? "detect" : connector.records_path === "" ? "root" : "path",
     records_path: connector?.records_path ?? "",
     primary_key: connector?.primary_key ?? "",
-    transformation_rules: hasRules ? prettyJson(rules) : "",
+    rules: draftOfRules(connector?.transformation_rules),
     headers: rowsOf(connector?.request_headers),
     query: rowsOf(connector?.query_params),
     cursor_field: incrementalOf(connector?.incremental, "cursor_field"),
@@ -140,37 +140,16 @@ export function ConnectorForm({
   const [other, setOther] = useState<string[]>([]);
   const editing = connector !== undefined;
   const initial = useRef(initialState(connector));
-  const dirty = JSON.stringify(form) !== JSON.stringify(initial.current);
+  const dirty = useMemo(() => fingerprint(form) !== fingerprint(initial.current), [form]);
   const formRef = useRef<HTMLFormElement>(null);
   const announce = useAnnounce();
-
-  // Leaving with unsaved edits asks first: closing the tab or reloading (beforeunload), Cancel and Escape.
-  useEffect(() => {
-    if (!dirty) return;
-    const warn = (event: BeforeUnloadEvent) => {
-      event.preventDefault();
-    };
-    window.addEventListener("beforeunload", warn);
-    // A link elsewhere in the app (the router has no navigation blocker outside data routers):
-    // ask in the capture phase, before the router sees the click.
-    const guardLinks = (event: MouseEvent) => {
-      const link = (event.target as Element | null)?.closest?.("a[href]");
-      if (!link || formRef.current?.contains(link)) return;
-      if (window.confirm("Leave this page and discard your changes to the connector?")) return;
-      event.preventDefault();
-      event.stopPropagation();
-    };
-    document.addEventListener("click", guardLinks, true);
-    return () => {
-      window.removeEventListener("beforeunload", warn);
-      document.removeEventListener("click", guardLinks, true);
-    };
-  }, [dirty]);
+  const [showRuleProblems, setShowRuleProblems] = useState(false);
+  // Unsaved edits: leaving the page (a link, Back, reload, closing the tab), Cancel and Escape ask first.
+  const guard = useUnsavedChanges(dirty, "your changes to this connector");
 
   function cancel() {
     if (!onCancel) return;
-    if (dirty && !window.confirm("Discard your changes to this connector?")) return;
-    onCancel();
+    guard.confirmDiscard(onCancel);
   }
 
   // Opening the form focuses its first field (the Edit button that opened it is gone).
@@ -191,16 +170,13 @@ export function ConnectorForm({
   /** The body of the save (and of the preview's overrides), or null after showing local errors. */
   function buildInput(): ConnectorInput | null {
     const localErrors: Record<string, string[]> = {};
+    const rulesResult = rulesOfDraft(form.rules);
     let rules: JsonValue = {};
-    if (form.transformation_rules.trim()) {
-      try {
-        rules = JSON.parse(form.transformation_rules) as JsonValue;
-        if (!rules || typeof rules !== "object" || Array.isArray(rules)) {
-          localErrors.transformation_rules = ["Transformation rules must be a JSON object."];
-        }
-      } catch (parseError) {
-        localErrors.transformation_rules = [`Not valid JSON: ${errorMessage(parseError)}`];
-      }
+    if ("problems" in rulesResult) {
+      localErrors.transformation_rules = ["Correct the highlighted rules."];
+      setShowRuleProblems(true);
+    } else {
+      rules = rulesResult.rules;
     }
     if (form.max_pages.trim() && !/^\d+$/.test(form.max_pages.trim())) localErrors.max_pages = ["A whole number of pages."];
     if (form.max_sync_seconds.trim() && !/^\d+$/.test(form.max_sync_seconds.trim()))
@@ -425,21 +401,15 @@ export function ConnectorForm({
         </Field>
         <KeyValueEditor id={id("headers")} legend="Request headers" rows={form.headers} onChange={(rows) => set("headers", rows)} errors={e.request_headers} />
         <KeyValueEditor id={id("query")} legend="Query parameters" rows={form.query} onChange={(rows) => set("query", rows)} errors={e.query_params} />
-        <Field
-          label="Transformation rules (JSON)"
-          htmlFor={id("transformation_rules")}
-          errors={e.transformation_rules}
-          wide
-          hint='field_mappings (source path → target field), type_conversions, defaults, required, include_unmapped. Example: {"field_mappings": {"name": "full_name", "address.city": "city"}, "type_conversions": {"id": "int"}}'
-        >
-          <textarea
-            id={id("transformation_rules")}
-            rows={6}
-            spellCheck={false}
-            value={form.transformation_rules}
-            onChange={(ev) => set("transformation_rules", ev.target.value)}
-          />
-        </Field>
+        <RulesEditor
+          idPrefix={prefix}
+          draft={form.rules}
+          onChange={(rules) => set("rules", rules)}
+          showProblems={showRuleProblems}
+          apiErrors={e.transformation_rules}
+          preview={onPreview ? preview : undefined}
+          onPreviewFieldErrors={showPreviewErrors}
+        />
         <ErrorDetectionFields idPrefix={prefix} values={form.error_detection} onChange={(values) => set("error_detection", values)} errors={e.error_detection} />
       </div>
       {onPreview ? (
@@ -472,6 +442,14 @@ export function ConnectorForm({
           </button>
         ) : null}
       </div>
+      {guard.dialog}
     </form>
   );
+}
+
+/** What the form would send, for "are there unsaved edits?": the rules by what they mean (a JSON
+ * toggle or a blank row is no edit), everything else as typed. */
+function fingerprint(form: FormState): string {
+  const rules = rulesOfDraft(form.rules);
+  return JSON.stringify({ ...form, rules: "rules" in rules ? rules.rules : form.rules });
 }

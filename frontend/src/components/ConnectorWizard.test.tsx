@@ -1,10 +1,10 @@
-import { fireEvent, render, screen, within } from "@testing-library/react";
+import { act, fireEvent, screen, within } from "@testing-library/react";
 import { describe, expect, it, vi } from "vitest";
 
 import { ApiError } from "../api/client";
 import type { ConnectorInput, Preview } from "../api/types";
-import { previewBody } from "../test/helpers";
-import { applyMappings, buildErrorDetection, buildPagination, errorDetectionValuesOf } from "./connectorConfig";
+import { previewBody, renderInRouter } from "../test/helpers";
+import { buildErrorDetection, buildPagination, errorDetectionValuesOf } from "./connectorConfig";
 import { ConnectorWizard } from "./ConnectorWizard";
 
 function renderWizard(
@@ -14,8 +14,8 @@ function renderWizard(
   }),
 ) {
   const onCancel = vi.fn();
-  render(<ConnectorWizard onSubmit={onSubmit} onCancel={onCancel} onPreview={onPreview} />);
-  return { onSubmit, onCancel, onPreview };
+  const { router } = renderInRouter(<ConnectorWizard onSubmit={onSubmit} onCancel={onCancel} onPreview={onPreview} />);
+  return { onSubmit, onCancel, onPreview, router };
 }
 
 const next = () => fireEvent.click(screen.getByRole("button", { name: "Next" }));
@@ -69,9 +69,11 @@ describe("the new connector wizard", () => {
     fireEvent.change(screen.getByLabelText("API key"), { target: { value: "k-123" } });
     next();
     next();
-    fireEvent.click(screen.getAllByRole("button").find((b) => b.textContent?.startsWith("Add a row to Field mappings"))!);
-    fireEvent.change(screen.getByLabelText("Source field 1"), { target: { value: "customer_id" } });
-    fireEvent.change(screen.getByLabelText("Target field 1"), { target: { value: "id" } });
+    fireEvent.click(screen.getByRole("button", { name: "Add a rule" }));
+    fireEvent.change(screen.getByLabelText("Source path (rule 1)"), { target: { value: "customer_id" } });
+    fireEvent.change(screen.getByLabelText("Target field (rule 1)"), { target: { value: "id" } });
+    fireEvent.change(screen.getByLabelText("Convert to (rule 1)"), { target: { value: "int" } });
+    fireEvent.click(screen.getByLabelText("Required (rule 1)"));
     next();
     fireEvent.change(screen.getByLabelText("Pagination"), { target: { value: "page" } });
     fireEvent.change(screen.getByLabelText("Page parameter"), { target: { value: "p" } });
@@ -92,7 +94,7 @@ describe("the new connector wizard", () => {
       auth_type: "bearer",
       records_path: null,
       primary_key: "id",
-      transformation_rules: { field_mappings: { customer_id: "id" } },
+      transformation_rules: { field_mappings: { customer_id: "id" }, type_conversions: { id: "int" }, required: ["id"] },
       pagination: { type: "page", page_param: "p", page_size: 250 },
       request_headers: { Accept: "application/json" },
       query_params: {},
@@ -117,20 +119,44 @@ describe("the new connector wizard", () => {
     expect((screen.getByLabelText("Limit (page size)") as HTMLInputElement).value).toBe("100");
   });
 
-  it("shows a sample record before and after the mappings", () => {
-    renderWizard();
+  it("shows sample records before and after the rules through the preview API, with the rules as they stand", async () => {
+    const onPreview = vi.fn(async (_input: ConnectorInput) => previewBody());
+    renderWizard(undefined, onPreview);
     fillFirstStep();
     next();
     next();
-    fireEvent.click(screen.getAllByRole("button").find((b) => b.textContent?.startsWith("Add a row to Field mappings"))!);
-    fireEvent.change(screen.getByLabelText("Source field 1"), { target: { value: "address.city" } });
-    fireEvent.change(screen.getByLabelText("Target field 1"), { target: { value: "city" } });
-    fireEvent.change(screen.getByLabelText("Example record (JSON, optional)"), {
-      target: { value: '{"id": 1, "address": {"city": "Oslo"}}' },
-    });
-    const after = within(screen.getByTestId("before-after")).getAllByText(/Oslo/);
-    expect(after).toHaveLength(2);
-    expect(JSON.parse(after[1]!.textContent!)).toEqual({ id: 1, address: { city: "Oslo" }, city: "Oslo" });
+    fireEvent.click(screen.getByRole("button", { name: "Add a rule" }));
+    fireEvent.change(screen.getByLabelText("Source path (rule 1)"), { target: { value: "address.city" } });
+    fireEvent.change(screen.getByLabelText("Target field (rule 1)"), { target: { value: "city" } });
+    fireEvent.click(screen.getByRole("button", { name: "Show before / after" }));
+    const section = screen.getByTestId("before-after");
+    const table = await within(section).findByRole("region", { name: "Sample records before and after the rules" });
+    expect(onPreview.mock.calls[0]?.[0].transformation_rules).toEqual({ field_mappings: { "address.city": "city" } });
+    expect(within(table).getByRole("columnheader", { name: "Before" })).toBeTruthy();
+    expect(within(table).getByRole("columnheader", { name: "After the rules" })).toBeTruthy();
+    expect(within(table).getByText("Quarantined: required field 'email' is missing")).toBeTruthy();
+    // What the rules did comes first, marked: new fields after, dropped ones before.
+    const [before, after] = within(table).getAllByRole("row")[1]!.querySelectorAll("td:nth-child(2) dl, td:nth-child(3) dl");
+    expect(Array.from(after!.querySelectorAll("dt"), (dt) => dt.textContent)).toEqual(["full_name (new)", "city (new)", "id"]);
+    expect(Array.from(before!.querySelectorAll("dt"), (dt) => dt.textContent)).toEqual(["name (dropped)", "address (dropped)", "id"]);
+    expect(within(table).getAllByText("After JSON")).toHaveLength(1); // the quarantined record has no "after"
+    const heading = within(section).getByRole("heading", { name: "2 sample records, 1 quarantined by the rules" });
+    await vi.waitFor(() => expect(document.activeElement).toBe(heading));
+  });
+
+  it("does not fetch the before/after while a rule has a problem, and marks the rule", async () => {
+    const onPreview = vi.fn(async (_input: ConnectorInput) => previewBody());
+    renderWizard(undefined, onPreview);
+    fillFirstStep();
+    next();
+    next();
+    fireEvent.click(screen.getByRole("button", { name: "Add a rule" }));
+    fireEvent.change(screen.getByLabelText("Source path (rule 1)"), { target: { value: "name" } });
+    fireEvent.click(screen.getByRole("button", { name: "Show before / after" }));
+    const target = screen.getByLabelText("Target field (rule 1)");
+    await vi.waitFor(() => expect(target.getAttribute("aria-invalid")).toBe("true"));
+    expect(onPreview).not.toHaveBeenCalled();
+    expect(document.activeElement).toBe(target);
   });
 
   it("goes back to the step of a field the API refused and focuses it", async () => {
@@ -153,15 +179,55 @@ describe("the new connector wizard", () => {
     await vi.waitFor(() => expect(document.activeElement).toBe(screen.getByLabelText("API endpoint")));
   });
 
-  it("refuses advanced rules that are not JSON before calling the API", () => {
+  it("refuses rules as JSON that do not parse before calling the API, on the JSON field", () => {
     const { onSubmit } = renderWizard();
     fillFirstStep();
     next();
     next();
-    fireEvent.change(screen.getByLabelText(/Transformation rules \(JSON/), { target: { value: "{nope" } });
+    fireEvent.click(screen.getByRole("button", { name: "JSON" }));
+    const json = screen.getByLabelText("Rules as JSON");
+    fireEvent.change(json, { target: { value: "{nope" } });
     next();
+    expect(heading()).toBe("Step 3 of 4: Records and transformation");
     expect(screen.getByText(/^Not valid JSON/)).toBeTruthy();
+    expect(json.getAttribute("aria-invalid")).toBe("true");
+    expect(json.getAttribute("aria-describedby")).toContain("wizard-rules-json-error");
     expect(onSubmit).not.toHaveBeenCalled();
+  });
+
+  it("asks before leaving with something typed, and stays when told to", async () => {
+    const { router } = renderWizard();
+    fireEvent.change(screen.getByLabelText("Name"), { target: { value: "Half-typed" } });
+    await act(async () => {
+      await router.navigate("/elsewhere");
+    });
+    const dialog = screen.getByRole("alertdialog", { name: "Leave with unsaved changes?" });
+    expect(document.activeElement).toBe(within(dialog).getByRole("button", { name: "Stay on this page" }));
+    fireEvent.click(within(dialog).getByRole("button", { name: "Stay on this page" }));
+    expect(screen.queryByRole("alertdialog")).toBeNull();
+    expect((screen.getByLabelText("Name") as HTMLInputElement).value).toBe("Half-typed");
+    expect(router.state.location.pathname).toBe("/");
+    await act(async () => {
+      await router.navigate("/elsewhere");
+    });
+    fireEvent.click(screen.getByRole("button", { name: "Discard and leave" }));
+    expect(await screen.findByText("elsewhere")).toBeTruthy();
+  });
+
+  it("leaves without asking once the connector is created", async () => {
+    let go: () => Promise<void> = async () => {};
+    const onSubmit = vi.fn(async () => go());
+    const { router } = renderWizard(onSubmit);
+    go = async () => {
+      await router.navigate("/elsewhere");
+    };
+    fillFirstStep();
+    next();
+    next();
+    next();
+    fireEvent.click(screen.getByRole("button", { name: "Create connector" }));
+    expect(await screen.findByText("elsewhere")).toBeTruthy();
+    expect(screen.queryByRole("alertdialog")).toBeNull();
   });
 });
 
@@ -374,15 +440,5 @@ describe("the connector settings helpers", () => {
       page_size: "abc", // sent as typed: the API names the field
       stop_on_short_page: true,
     });
-  });
-
-  it("applies mappings like the server: a renamed top-level field is dropped, a nested source stays", () => {
-    expect(
-      applyMappings({ customer_id: 4, name: "Ada", address: { city: "X" } }, [
-        { key: "customer_id", value: "id" },
-        { key: "address.city", value: "city" },
-      ]),
-    ).toEqual({ id: 4, name: "Ada", address: { city: "X" }, city: "X" });
-    expect(applyMappings({ a: 1, b: 2 }, [{ key: "a", value: "x" }], false)).toEqual({ x: 1 });
   });
 });

@@ -1,4 +1,4 @@
-import { useEffect, useRef, useState, type FormEvent } from "react";
+import { useEffect, useMemo, useRef, useState, type FormEvent } from "react";
 
 import { ApiError } from "../api/client";
 import type { ConnectorInput, JsonValue, PaginationType, Preview, SyncFrequency } from "../api/types";
@@ -6,7 +6,6 @@ import { useAnnounce } from "../announce";
 import { ErrorBanner } from "./common";
 import { AUTH_FIELDS, AuthFields, authInput, initialAuth, type AuthValues } from "./AuthFields";
 import {
-  applyMappings,
   buildErrorDetection,
   buildPagination,
   errorDetectionValuesOf,
@@ -22,7 +21,9 @@ import { Field, KeyValueEditor } from "./fields";
 import { PreviewPanel } from "./PreviewPanel";
 import { ErrorDetectionFields, PaginationSection } from "./requestFields";
 import { saveErrorSummary } from "./formErrors";
-import { prettyJson } from "../format";
+import { draftOfRules, rulesOfDraft, type RulesDraft } from "./rules";
+import { RulesEditor } from "./RulesEditor";
+import { useUnsavedChanges } from "../unsavedChanges";
 
 export const FREQUENCIES: SyncFrequency[] = ["MANUAL", "HOURLY", "DAILY", "WEEKLY"];
 
@@ -54,10 +55,7 @@ interface WizardState {
   records_path_mode: "detect" | "root" | "path";
   records_path: string;
   primary_key: string;
-  mappings: KeyValue[];
-  include_unmapped: boolean;
-  rules_json: string;
-  sample: string;
+  rules: RulesDraft;
   pagination_type: PaginationType;
   pagination: PaginationValues;
   error_detection: ErrorDetectionValues;
@@ -77,10 +75,7 @@ const INITIAL: WizardState = {
   records_path_mode: "detect",
   records_path: "",
   primary_key: "id",
-  mappings: [],
-  include_unmapped: true,
-  rules_json: "",
-  sample: "",
+  rules: draftOfRules({}),
   pagination_type: "auto",
   pagination: {},
   error_detection: errorDetectionValuesOf({}),
@@ -95,9 +90,10 @@ const INITIAL: WizardState = {
 
 /**
  * The "new connector" wizard: endpoint and authentication → preview → records and transformation
- * rules (field mappings with a before/after example) → requests and schedule (pagination as
+ * rules (rows of source path → target field with their conversion, default and required flag, a
+ * JSON toggle, sample records before and after the rules) → requests and schedule (pagination as
  * fields, headers, query parameters, incremental cursor, max pages). Templates fill the settings
- * of common API styles; the transformation rules stay editable as JSON under "Advanced".
+ * of common API styles. Leaving with something typed asks first (useUnsavedChanges).
  */
 export function ConnectorWizard({
   onSubmit,
@@ -117,6 +113,9 @@ export function ConnectorWizard({
   const formRef = useRef<HTMLFormElement>(null);
   const announce = useAnnounce();
   const focusInvalid = useRef(false);
+  const [showRuleProblems, setShowRuleProblems] = useState(false);
+  const dirty = useMemo(() => JSON.stringify(state) !== JSON.stringify(INITIAL), [state]);
+  const guard = useUnsavedChanges(dirty, "this new connector");
 
   function set<K extends keyof WizardState>(key: K, value: WizardState[K]) {
     setState((current) => ({ ...current, [key]: value }));
@@ -159,13 +158,8 @@ export function ConnectorWizard({
       if (!state.api_endpoint.trim()) found.api_endpoint = ["The API endpoint is required."];
       else if (!/^https?:\/\/\S+$/i.test(state.api_endpoint.trim())) found.api_endpoint = ["Enter a full http:// or https:// address."];
     }
-    if (forStep === 2 && state.rules_json.trim()) {
-      try {
-        const parsed = JSON.parse(state.rules_json) as unknown;
-        if (!parsed || typeof parsed !== "object" || Array.isArray(parsed)) found.transformation_rules = ["The rules must be a JSON object."];
-      } catch (error) {
-        found.transformation_rules = [`Not valid JSON: ${error instanceof Error ? error.message : String(error)}`];
-      }
+    if (forStep === 2 && "problems" in rulesOfDraft(state.rules)) {
+      found.transformation_rules = ["Correct the highlighted rules."];
     }
     if (forStep === 3 && state.max_pages.trim() && !/^\d+$/.test(state.max_pages.trim())) found.max_pages = ["A whole number of pages."];
     return found;
@@ -175,6 +169,7 @@ export function ConnectorWizard({
     if (next > step) {
       const found = localErrors(step);
       if (Object.keys(found).length > 0) {
+        if (found.transformation_rules) setShowRuleProblems(true);
         setErrors(found);
         setBanner(`${Object.keys(found).length === 1 ? "One field needs" : `${Object.keys(found).length} fields need`} attention before the next step.`);
         focusInvalid.current = true;
@@ -186,13 +181,10 @@ export function ConnectorWizard({
     setStep(next);
   }
 
+  /** The rules as they stand; {} while they have problems (the step's check names them). */
   function rules(): JsonValue {
-    if (state.rules_json.trim()) return JSON.parse(state.rules_json) as JsonValue;
-    const field_mappings = objectOf(state.mappings);
-    const out: { [key: string]: JsonValue } = {};
-    if (Object.keys(field_mappings).length) out.field_mappings = field_mappings;
-    if (!state.include_unmapped) out.include_unmapped = false;
-    return out;
+    const result = rulesOfDraft(state.rules);
+    return "rules" in result ? result.rules : {};
   }
 
   function input(): ConnectorInput {
@@ -215,15 +207,9 @@ export function ConnectorWizard({
     return result;
   }
 
-  /** The preview's body: the configuration as it stands (rules that do not parse yet are left out). */
+  /** The preview's body: the configuration as it stands (rules with problems are left out). */
   function previewInput(): ConnectorInput {
-    let transformation_rules: JsonValue = {};
-    try {
-      transformation_rules = rules();
-    } catch {
-      transformation_rules = {};
-    }
-    const { name, sync_frequency, is_active, ...rest } = { ...input(), transformation_rules };
+    const { name, sync_frequency, is_active, ...rest } = input();
     void sync_frequency;
     void is_active;
     return name ? { ...rest, name } : rest;
@@ -254,6 +240,7 @@ export function ConnectorWizard({
     for (const check of [0, 2, 3]) {
       const found = localErrors(check);
       if (Object.keys(found).length) {
+        if (found.transformation_rules) setShowRuleProblems(true);
         setErrors(found);
         setBanner("Some fields need attention.");
         focusInvalid.current = true;
@@ -264,9 +251,12 @@ export function ConnectorWizard({
     setSaving(true);
     setBanner(null);
     setOther([]);
+    // The page goes to the new connector: nothing is left unsaved then.
+    guard.allowLeaving(true);
     try {
       await onSubmit(input());
     } catch (error) {
+      guard.allowLeaving(false);
       const { summary, other: otherMessages } = saveErrorSummary(error, SHOWN);
       setBanner(summary);
       setOther(otherMessages);
@@ -281,15 +271,6 @@ export function ConnectorWizard({
     }
   }
 
-  let sample: JsonValue | undefined;
-  let sampleError: string | null = null;
-  if (state.sample.trim()) {
-    try {
-      sample = JSON.parse(state.sample) as JsonValue;
-    } catch (error) {
-      sampleError = `Not valid JSON: ${error instanceof Error ? error.message : String(error)}`;
-    }
-  }
   const e = errors;
   const id = (name: string) => `wizard-${name}`;
 
@@ -375,43 +356,15 @@ export function ConnectorWizard({
           <Field label="Primary key" htmlFor={id("primary_key")} errors={e.primary_key} hint="The field that identifies a record (dotted path allowed); empty: a content hash.">
             <input id={id("primary_key")} value={state.primary_key} onChange={(ev) => set("primary_key", ev.target.value)} />
           </Field>
-          <KeyValueEditor
-            id={id("mappings")}
-            legend="Field mappings (source → target)"
-            keyLabel="Source field"
-            valueLabel="Target field"
-            rows={state.mappings}
-            onChange={(rows) => set("mappings", rows)}
-            errors={state.rules_json.trim() ? undefined : e.transformation_rules}
+          <RulesEditor
+            idPrefix="wizard"
+            draft={state.rules}
+            onChange={(rules) => set("rules", rules)}
+            showProblems={showRuleProblems}
+            apiErrors={e.transformation_rules}
+            preview={() => onPreview(previewInput())}
+            onPreviewFieldErrors={showFieldErrors}
           />
-          <div className="field field-wide">
-            <label className="checkbox" htmlFor={id("include_unmapped")}>
-              <input id={id("include_unmapped")} type="checkbox" checked={state.include_unmapped} onChange={(ev) => set("include_unmapped", ev.target.checked)} />
-              Keep the fields that have no mapping
-            </label>
-          </div>
-          <Field label="Example record (JSON, optional)" htmlFor={id("sample")} errors={sampleError ? [sampleError] : undefined} wide hint="Paste one record of the API to see what the mappings make of it.">
-            <textarea id={id("sample")} rows={4} spellCheck={false} value={state.sample} onChange={(ev) => set("sample", ev.target.value)} />
-          </Field>
-          {sample !== undefined ? (
-            <div className="before-after field-wide" data-testid="before-after">
-              <div>
-                <h3>Before</h3>
-                <pre className="json-block" tabIndex={0}>{prettyJson(sample)}</pre>
-              </div>
-              <div>
-                <h3>After the mappings</h3>
-                <pre className="json-block" tabIndex={0}>{prettyJson(applyMappings(sample, state.mappings, state.include_unmapped))}</pre>
-                <p className="hint">Type conversions, defaults and required fields are applied by the server during a sync.</p>
-              </div>
-            </div>
-          ) : null}
-          <details className="field-wide advanced">
-            <summary>Advanced: transformation rules as JSON</summary>
-            <Field label="Transformation rules (JSON; replaces the mappings above when filled)" htmlFor={id("rules_json")} errors={state.rules_json.trim() ? e.transformation_rules : undefined} wide>
-              <textarea id={id("rules_json")} rows={6} spellCheck={false} value={state.rules_json} onChange={(ev) => set("rules_json", ev.target.value)} />
-            </Field>
-          </details>
         </div>
       ) : null}
 
@@ -469,6 +422,7 @@ export function ConnectorWizard({
           Cancel
         </button>
       </div>
+      {guard.dialog}
     </form>
   );
 }

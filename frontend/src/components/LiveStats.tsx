@@ -17,9 +17,17 @@ export function recordsPerSecond(log: SyncLog, now: number): number | null {
   return log.records_processed / seconds;
 }
 
-/** Elapsed time, pages, records, records/s and, when a total is known, a progress bar. The
- * API does not report an upstream total yet, so the bar shows only when `total` is given. */
-export function LiveStats({ log, total }: { log: SyncLog; total?: number | null }) {
+/** The share of the upstream's announced total synced so far (0-100), or null when no total is
+ * known. The total is what the upstream said when the sync began: the count may pass it. */
+export function progressPercent(log: SyncLog): number | null {
+  const total = log.records_total;
+  if (total === null || total === undefined || total <= 0) return null;
+  return Math.min(100, (100 * log.records_processed) / total);
+}
+
+/** Elapsed time, pages, records, records/s and, when the upstream announced a total
+ * (`records_total`), a progress bar. */
+export function LiveStats({ log }: { log: SyncLog }) {
   const running = isActiveStatus(log.status);
   const [now, setNow] = useState(() => Date.now());
   useEffect(() => {
@@ -29,7 +37,9 @@ export function LiveStats({ log, total }: { log: SyncLog; total?: number | null 
   }, [running]);
   const elapsed = elapsedSeconds(log, now);
   const rate = recordsPerSecond(log, now);
-  const percent = total && total > 0 ? Math.min(100, (100 * log.records_processed) / total) : null;
+  const percent = progressPercent(log);
+  const total = log.records_total ?? 0;
+  const label = `${formatNumber(log.records_processed)} of ${formatNumber(total)} records (${Math.floor(percent ?? 0)} %)`;
   return (
     <div className="live-stats">
       <dl className="counters">
@@ -51,10 +61,20 @@ export function LiveStats({ log, total }: { log: SyncLog; total?: number | null 
         </div>
       </dl>
       {percent !== null ? (
-        <div className="progress">
-          <progress max={100} value={percent} aria-label="Records synced of the total" />
-          <span className="small">
-            {formatNumber(log.records_processed)} of {formatNumber(total ?? 0)} ({percent.toFixed(0)} %)
+        <div className="progress" data-testid="sync-progress-bar">
+          <div
+            className="progress-track"
+            role="progressbar"
+            aria-label="Records synced of the announced total"
+            aria-valuemin={0}
+            aria-valuemax={total}
+            aria-valuenow={Math.min(log.records_processed, total)}
+            aria-valuetext={label}
+          >
+            <div className="progress-fill" style={{ width: `${percent}%` }} />
+          </div>
+          <span className="small" aria-hidden="true">
+            {label}
           </span>
         </div>
       ) : null}

@@ -5,7 +5,7 @@
 import { useEffect, useRef, useState } from "react";
 
 import { ApiError, errorMessage } from "../api/client";
-import type { JsonValue, Preview } from "../api/types";
+import type { JsonValue, Preview, PreviewRecord } from "../api/types";
 import { useAnnounce } from "../announce";
 import { prettyJson } from "../format";
 
@@ -14,21 +14,43 @@ function compact(value: JsonValue | undefined, max = 60): string {
   return text.length > max ? `${text.slice(0, max - 1)}…` : text;
 }
 
-/** Top-level entries of a record as "key: value" lines (the whole JSON is one click away). */
-function Entries({ value }: { value: JsonValue }) {
+type Mark = "new" | "changed" | "dropped";
+
+/** What the rules did to each top-level field: on the "after" side a field that is new or holds
+ * another value, on the "before" side a field the record no longer has. */
+function marksOf(value: JsonValue, other: JsonValue | undefined, side: "before" | "after"): Map<string, Mark> {
+  const marks = new Map<string, Mark>();
+  const isRecord = (v: JsonValue | undefined): v is { [key: string]: JsonValue } => Boolean(v) && typeof v === "object" && !Array.isArray(v);
+  if (!isRecord(value) || !isRecord(other)) return marks;
+  for (const [key, item] of Object.entries(value)) {
+    if (!(key in other)) marks.set(key, side === "after" ? "new" : "dropped");
+    else if (side === "after" && JSON.stringify(other[key]) !== JSON.stringify(item)) marks.set(key, "changed");
+  }
+  return marks;
+}
+
+/** Top-level entries of a record as "key: value" lines (the whole JSON is one click away). Given
+ * the record on the other side (`compareTo`), what the rules changed comes first, marked. */
+function Entries({ value, compareTo, side = "after" }: { value: JsonValue; compareTo?: JsonValue; side?: "before" | "after" }) {
   if (!value || typeof value !== "object" || Array.isArray(value)) return <code>{compact(value)}</code>;
+  const marks = compareTo === undefined ? new Map<string, Mark>() : marksOf(value, compareTo, side);
   const entries = Object.entries(value);
+  const ordered = [...entries.filter(([key]) => marks.has(key)), ...entries.filter(([key]) => !marks.has(key))];
+  const shown = Math.max(8, marks.size);
   return (
     <>
       <dl className="preview-entries">
-        {entries.slice(0, 8).map(([key, item]) => (
-          <div key={key}>
-            <dt>{key}</dt>
+        {ordered.slice(0, shown).map(([key, item]) => (
+          <div key={key} className={marks.has(key) ? `entry-${marks.get(key)}` : undefined}>
+            <dt>
+              {key}
+              {marks.has(key) ? <span className="entry-mark"> ({marks.get(key)})</span> : null}
+            </dt>
             <dd>{compact(item)}</dd>
           </div>
         ))}
       </dl>
-      {entries.length > 8 ? <p className="hint">+{entries.length - 8} more fields</p> : null}
+      {ordered.length > shown ? <p className="hint">+{ordered.length - shown} more fields</p> : null}
     </>
   );
 }
@@ -246,39 +268,74 @@ export function PreviewPanel({ run, onFieldErrors, onPinPagination, onPickPrimar
           </div>
 
           <h5>Records ({preview.records.length}), raw and transformed</h5>
-          <div className="table-wrap" tabIndex={0} role="region" aria-label="Sample records, raw and transformed">
-            <table className="preview-records">
-              <thead>
-                <tr>
-                  <th scope="col">#</th>
-                  <th scope="col">Raw</th>
-                  <th scope="col">Transformed</th>
-                  <th scope="col">JSON</th>
-                </tr>
-              </thead>
-              <tbody>
-                {preview.records.map((record, index) => (
-                  <tr key={index}>
-                    <td>{index + 1}</td>
-                    <td>
-                      <Entries value={record.raw} />
-                    </td>
-                    <td>{record.error ? <span className="error-text">Quarantined: {record.error}</span> : <Entries value={record.transformed} />}</td>
-                    <td>
-                      <details>
-                        <summary aria-label={`Raw JSON of record ${index + 1}`}>Raw JSON</summary>
-                        <pre className="json-block" tabIndex={0}>
-                          {prettyJson(record.raw)}
-                        </pre>
-                      </details>
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
+          <PreviewRecordsTable records={preview.records} label="Sample records, raw and transformed" />
         </div>
       ) : null}
     </section>
+  );
+}
+
+/** Preview records side by side: the upstream's raw record and what the rules make of it (or why
+ * it would be quarantined), the raw JSON one click away. */
+export function PreviewRecordsTable({
+  records,
+  label,
+  beforeLabel = "Raw",
+  afterLabel = "Transformed",
+  compare = false,
+}: {
+  records: PreviewRecord[];
+  label: string;
+  beforeLabel?: string;
+  afterLabel?: string;
+  /** Mark what the rules changed (new, changed and dropped fields first) and offer both JSONs. */
+  compare?: boolean;
+}) {
+  return (
+    <div className="table-wrap" tabIndex={0} role="region" aria-label={label}>
+      <table className="preview-records">
+        <thead>
+          <tr>
+            <th scope="col">#</th>
+            <th scope="col">{beforeLabel}</th>
+            <th scope="col">{afterLabel}</th>
+            <th scope="col">JSON</th>
+          </tr>
+        </thead>
+        <tbody>
+          {records.map((record, index) => (
+            <tr key={index}>
+              <td>{index + 1}</td>
+              <td>
+                <Entries value={record.raw} compareTo={compare && !record.error ? (record.transformed ?? undefined) : undefined} side="before" />
+              </td>
+              <td>
+                {record.error ? (
+                  <span className="error-text">Quarantined: {record.error}</span>
+                ) : (
+                  <Entries value={record.transformed} compareTo={compare ? record.raw : undefined} side="after" />
+                )}
+              </td>
+              <td>
+                <details>
+                  <summary aria-label={`Raw JSON of record ${index + 1}`}>Raw JSON</summary>
+                  <pre className="json-block" tabIndex={0}>
+                    {prettyJson(record.raw)}
+                  </pre>
+                </details>
+                {compare && !record.error ? (
+                  <details>
+                    <summary aria-label={`After JSON of record ${index + 1}`}>After JSON</summary>
+                    <pre className="json-block" tabIndex={0}>
+                      {prettyJson(record.transformed)}
+                    </pre>
+                  </details>
+                ) : null}
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
   );
 }

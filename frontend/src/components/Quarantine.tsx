@@ -12,10 +12,25 @@ const PAGE_SIZE = 500;
 /** Download at most this many quarantined records in one file (the API pages through the rest). */
 export const DOWNLOAD_LIMIT = 10_000;
 
-export function groupByError(items: SyncRecordError[]): { error: string; items: SyncRecordError[] }[] {
+const TYPES = "int|float|str|bool|decimal|date|datetime";
+const CONVERT = new RegExp(`^(Field '.*?': (?:cannot|refused to) convert ).+?( to (?:${TYPES})\\b)`);
+
+/** The kind of a quarantine message: the same message without the record's own value, so that
+ * "Field 'score': cannot convert 118.61 to int." and "… 179.45 to int." are one group. */
+export function errorKind(message: string): string {
+  return message.replace(CONVERT, "$1…$2").replace(/^(A record must be a JSON object, got ).+$/, "$1….");
+}
+
+/** Quarantined records grouped by the kind of their error, largest group first. */
+export function groupByError(items: SyncRecordError[]): { error: string; items: SyncRecordError[]; messages: number }[] {
   const groups = new Map<string, SyncRecordError[]>();
-  for (const item of items) groups.set(item.error, [...(groups.get(item.error) ?? []), item]);
-  return [...groups.entries()].map(([error, grouped]) => ({ error, items: grouped })).sort((a, b) => b.items.length - a.items.length);
+  for (const item of items) {
+    const kind = errorKind(item.error);
+    groups.set(kind, [...(groups.get(kind) ?? []), item]);
+  }
+  return [...groups.entries()]
+    .map(([error, grouped]) => ({ error, items: grouped, messages: new Set(grouped.map((item) => item.error)).size }))
+    .sort((a, b) => b.items.length - a.items.length);
 }
 
 async function fetchAll(logId: number): Promise<SyncRecordError[]> {
@@ -28,7 +43,8 @@ async function fetchAll(logId: number): Promise<SyncRecordError[]> {
   return all.slice(0, DOWNLOAD_LIMIT);
 }
 
-/** A run's quarantined records grouped by error (largest group first), downloadable as JSON or
+/** A run's quarantined records grouped by the kind of error (largest group first; the value that
+ * failed is in each row), downloadable as JSON or
  * CSV. Loaded only when the run has quarantined records, and again when their number changes. */
 export function Quarantine({ logId, failed }: { logId: number; failed: number }) {
   const errors = useLoad(() => (failed > 0 ? listSyncErrors(logId, { page: 1, page_size: PAGE_SIZE }) : Promise.resolve(null)), [logId, failed]);
@@ -82,6 +98,7 @@ export function Quarantine({ logId, failed }: { logId: number; failed: number })
               <thead>
                 <tr>
                   <th scope="col">External id</th>
+                  {group.messages > 1 ? <th scope="col">Error</th> : null}
                   <th scope="col" className="num">
                     Page
                   </th>
@@ -92,6 +109,7 @@ export function Quarantine({ logId, failed }: { logId: number; failed: number })
                 {group.items.map((item) => (
                   <tr key={item.id}>
                     <td className="mono">{item.external_id || "—"}</td>
+                    {group.messages > 1 ? <td className="small">{item.error}</td> : null}
                     <td className="num">{item.page ?? "—"}</td>
                     <td className="json-cell">
                       <details>

@@ -93,4 +93,37 @@ describe("following a sync", () => {
     expect(screen.getByText("SUCCESS")).toBeTruthy();
     expect(screen.queryByRole("alert")).toBeNull();
   });
+
+  it("shows a progress bar that fills as the sync runs when the upstream announced a total, and none without one", async () => {
+    const answers = [
+      syncLog({ status: "RUNNING", records_processed: 25, pages_fetched: 1, records_total: 100 }),
+      syncLog({ status: "RUNNING", records_processed: 75, pages_fetched: 3, records_total: 100 }),
+      syncLog({ status: "SUCCESS", records_processed: 100, pages_fetched: 4, records_total: 100, duration_seconds: 3 }),
+    ];
+    const calls = fakeFetch(() => ({ body: answers[Math.min(calls.length - 1, answers.length - 1)] }));
+    const { unmount } = render(
+      <MemoryRouter>
+        <SyncProgress logId={5} />
+      </MemoryRouter>,
+    );
+    await advance(0);
+    const bar = () => screen.getByRole("progressbar", { name: "Records synced of the announced total" });
+    expect(bar().getAttribute("aria-valuenow")).toBe("25");
+    expect(bar().getAttribute("aria-valuemax")).toBe("100");
+    await advance(1000);
+    expect(bar().getAttribute("aria-valuenow")).toBe("75");
+    await advance(1000);
+    expect(bar().getAttribute("aria-valuetext")).toBe("100 of 100 records (100 %)");
+    unmount();
+
+    fakeFetch(() => ({ body: syncLog({ status: "RUNNING", records_processed: 25, records_total: null }) }));
+    render(
+      <MemoryRouter>
+        <SyncProgress logId={6} />
+      </MemoryRouter>,
+    );
+    await advance(0);
+    expect(screen.getByTestId("records-processed").textContent).toBe("25");
+    expect(screen.queryByRole("progressbar")).toBeNull();
+  });
 });

@@ -1,5 +1,5 @@
 // The connector's request settings as form values and back: pagination, key/value lists,
-// incremental cursor, field mappings, and the templates of common API styles.
+// incremental cursor, and the templates of common API styles.
 
 import type { AuthType, ConnectorInput, JsonValue, PaginationType } from "../api/types";
 
@@ -117,33 +117,6 @@ export function rowsOf(value: JsonValue | undefined): KeyValue[] {
 export function objectOf(rows: KeyValue[]): Record<string, string> {
   const out: Record<string, string> = {};
   for (const row of rows) if (row.key.trim()) out[row.key.trim()] = row.value;
-  return out;
-}
-
-/** Get a dotted path of a JSON value ("address.city"); a key that contains the dots wins. */
-export function getPath(data: JsonValue, path: string): JsonValue | undefined {
-  if (data && typeof data === "object" && !Array.isArray(data) && path in data) return data[path];
-  let current: JsonValue | undefined = data;
-  for (const part of path.split(".")) {
-    if (!current || typeof current !== "object" || Array.isArray(current) || !(part in current)) return undefined;
-    current = current[part];
-  }
-  return current;
-}
-
-/** What the field mappings do to a sample record (renames only: type conversions, defaults and
- * required fields are the server's, shown after a sync). Mirrors services/transform.py. */
-export function applyMappings(sample: JsonValue, mappings: KeyValue[], includeUnmapped = true): { [key: string]: JsonValue } {
-  if (!sample || typeof sample !== "object" || Array.isArray(sample)) return {};
-  const out: { [key: string]: JsonValue } = includeUnmapped ? { ...sample } : {};
-  for (const { key: source } of mappings) {
-    if (source && !source.includes(".") && includeUnmapped) delete out[source];
-  }
-  for (const { key: source, value: target } of mappings) {
-    if (!source || !target) continue;
-    const value = getPath(sample, source);
-    if (value !== undefined) out[target] = value;
-  }
   return out;
 }
 

@@ -1,4 +1,4 @@
-import { fireEvent, screen, within } from "@testing-library/react";
+import { act, fireEvent, screen, within } from "@testing-library/react";
 import { describe, expect, it, vi } from "vitest";
 
 import { connector, emptyPage, fakeFetch, previewBody, renderAs, syncLog, type FakeCall } from "../test/helpers";
@@ -15,7 +15,15 @@ function api(overrides: (call: FakeCall) => { status?: number; body?: unknown } 
 }
 
 const renderPage = (role: "viewer" | "editor" | "admin") =>
-  renderAs(role, <ConnectorDetailPage />, "/connectors/7", "/connectors/:id");
+  renderAs(role, <ConnectorDetailPage />, "/connectors/7", "/connectors/:id", { before: ["/connectors"] });
+
+/** Open the edit form and change the name: an unsaved edit. */
+async function editName() {
+  fireEvent.click(await screen.findByRole("button", { name: "Edit" }));
+  const form = screen.getByRole("form", { name: "Edit connector" });
+  fireEvent.change(within(form).getByLabelText("Name"), { target: { value: "Changed" } });
+  return form;
+}
 
 describe("the connector page", () => {
   it("shows a viewer the details without any write button", async () => {
@@ -134,28 +142,95 @@ describe("the connector page", () => {
     await vi.waitFor(() => expect(screen.queryByText(/already running/)).toBeNull());
   });
 
-  it("closes the edit form with Escape, asking first when there are unsaved edits", async () => {
+  it("closes the edit form with Escape, asking first in a dialog when there are unsaved edits", async () => {
     api();
-    const confirm = vi.spyOn(window, "confirm").mockReturnValueOnce(false).mockReturnValueOnce(true);
+    const confirm = vi.spyOn(window, "confirm");
     renderPage("editor");
-    fireEvent.click(await screen.findByRole("button", { name: "Edit" }));
-    const form = screen.getByRole("form", { name: "Edit connector" });
-    fireEvent.change(within(form).getByLabelText("Name"), { target: { value: "Changed" } });
+    const form = await editName();
+    const name = within(form).getByLabelText("Name");
+    name.focus();
+    fireEvent.keyDown(name, { key: "Escape" });
+    const dialog = screen.getByRole("alertdialog", { name: "Discard unsaved changes?" });
+    expect(dialog.getAttribute("aria-modal")).toBe("true");
+    expect(document.activeElement).toBe(within(dialog).getByRole("button", { name: "Keep editing" }));
+    fireEvent.keyDown(document.activeElement!, { key: "Escape" }); // Escape in the dialog: keep editing
+    expect(screen.queryByRole("alertdialog")).toBeNull();
+    expect(screen.getByRole("form", { name: "Edit connector" })).toBeTruthy();
+    expect(document.activeElement).toBe(name); // back where it was
     fireEvent.keyDown(form, { key: "Escape" });
-    expect(confirm).toHaveBeenCalledTimes(1);
-    expect(screen.getByRole("form", { name: "Edit connector" })).toBeTruthy(); // kept: the user said no
-    fireEvent.keyDown(form, { key: "Escape" });
+    fireEvent.click(screen.getByRole("button", { name: "Discard changes" }));
     expect(screen.queryByRole("form", { name: "Edit connector" })).toBeNull();
+    expect(confirm).not.toHaveBeenCalled(); // the app's own dialog, not the browser's
+  });
+
+  it("keeps the focus inside the dialog and the page behind it inert", async () => {
+    api();
+    renderPage("editor");
+    const form = await editName();
+    fireEvent.click(within(form).getByRole("button", { name: "Cancel" }));
+    const dialog = screen.getByRole("alertdialog");
+    const [stay, discard] = within(dialog).getAllByRole("button");
+    expect(form.closest("[inert]")).not.toBeNull();
+    discard!.focus();
+    fireEvent.keyDown(discard!, { key: "Tab" });
+    expect(document.activeElement).toBe(stay);
+    fireEvent.keyDown(stay!, { key: "Tab", shiftKey: true });
+    expect(document.activeElement).toBe(discard);
+    fireEvent.click(within(dialog).getByRole("button", { name: "Keep editing" }));
+    expect(form.closest("[inert]")).toBeNull();
   });
 
   it("closes an unchanged edit form with Escape without asking", async () => {
     api();
-    const confirm = vi.spyOn(window, "confirm");
     renderPage("editor");
     fireEvent.click(await screen.findByRole("button", { name: "Edit" }));
     fireEvent.keyDown(screen.getByRole("form", { name: "Edit connector" }), { key: "Escape" });
     expect(screen.queryByRole("form", { name: "Edit connector" })).toBeNull();
-    expect(confirm).not.toHaveBeenCalled();
+    expect(screen.queryByRole("alertdialog")).toBeNull();
+  });
+
+  it("asks before the browser's Back button leaves unsaved edits, stays, then leaves when told to", async () => {
+    api();
+    const { router } = renderPage("editor");
+    await editName();
+    await act(async () => {
+      await router.navigate(-1); // the Back button
+    });
+    const dialog = screen.getByRole("alertdialog", { name: "Leave with unsaved changes?" });
+    expect(within(dialog).getByText(/You have not saved your changes to this connector/)).toBeTruthy();
+    fireEvent.click(within(dialog).getByRole("button", { name: "Stay on this page" }));
+    expect(router.state.location.pathname).toBe("/connectors/7");
+    expect((within(screen.getByRole("form", { name: "Edit connector" })).getByLabelText("Name") as HTMLInputElement).value).toBe("Changed");
+    await act(async () => {
+      await router.navigate(-1);
+    });
+    fireEvent.click(screen.getByRole("button", { name: "Discard and leave" }));
+    expect(await screen.findByText("elsewhere")).toBeTruthy();
+    expect(router.state.location.pathname).toBe("/connectors");
+  });
+
+  it("lets a change of the address's query through (a table's sort) with the edits kept", async () => {
+    api();
+    const { router } = renderPage("editor");
+    await editName();
+    await act(async () => {
+      await router.navigate("/connectors/7?r_sort=-external_id");
+    });
+    expect(screen.queryByRole("alertdialog")).toBeNull();
+    expect((within(screen.getByRole("form", { name: "Edit connector" })).getByLabelText("Name") as HTMLInputElement).value).toBe("Changed");
+  });
+
+  it("asks on reload or closing the tab only while there are unsaved edits", async () => {
+    api();
+    renderPage("editor");
+    fireEvent.click(await screen.findByRole("button", { name: "Edit" }));
+    const before = new Event("beforeunload", { cancelable: true });
+    window.dispatchEvent(before);
+    expect(before.defaultPrevented).toBe(false);
+    fireEvent.change(within(screen.getByRole("form", { name: "Edit connector" })).getByLabelText("Name"), { target: { value: "Changed" } });
+    const after = new Event("beforeunload", { cancelable: true });
+    window.dispatchEvent(after);
+    expect(after.defaultPrevented).toBe(true);
   });
 
   it("hides the API key field for No authentication", async () => {
@@ -325,15 +400,39 @@ describe("the connector page", () => {
 
   it("asks before a link leaves the page with unsaved edits", async () => {
     api();
-    const confirm = vi.spyOn(window, "confirm").mockReturnValueOnce(false).mockReturnValueOnce(true);
     renderPage("editor");
-    fireEvent.click(await screen.findByRole("button", { name: "Edit" }));
-    fireEvent.change(within(screen.getByRole("form", { name: "Edit connector" })).getByLabelText("Name"), { target: { value: "Changed" } });
+    await editName();
     fireEvent.click(screen.getByRole("link", { name: "← All connectors" }));
-    expect(confirm).toHaveBeenCalledTimes(1);
+    fireEvent.click(screen.getByRole("button", { name: "Stay on this page" }));
     expect(screen.getByRole("form", { name: "Edit connector" })).toBeTruthy();
     fireEvent.click(screen.getByRole("link", { name: "← All connectors" }));
+    fireEvent.click(screen.getByRole("button", { name: "Discard and leave" }));
     expect(await screen.findByText("elsewhere")).toBeTruthy();
+  });
+
+  it("does not ask after the edits are saved", async () => {
+    const calls = api();
+    const { router } = renderPage("editor");
+    const form = await editName();
+    fireEvent.click(within(form).getByRole("button", { name: "Save changes" }));
+    await vi.waitFor(() => expect(screen.queryByRole("form", { name: "Edit connector" })).toBeNull());
+    expect(calls.some((c) => c.method === "PATCH")).toBe(true);
+    await act(async () => {
+      await router.navigate(-1);
+    });
+    expect(screen.queryByRole("alertdialog")).toBeNull();
+    expect(await screen.findByText("elsewhere")).toBeTruthy();
+  });
+
+  it("leaves without asking after deleting the connector, even with unsaved edits", async () => {
+    const calls = api((call) => (call.method === "DELETE" ? { status: 204 } : null));
+    vi.spyOn(window, "confirm").mockReturnValue(true);
+    renderPage("admin");
+    await editName();
+    fireEvent.click(screen.getByRole("button", { name: "Delete" }));
+    expect(await screen.findByText("elsewhere")).toBeTruthy();
+    expect(calls.some((c) => c.method === "DELETE")).toBe(true);
+    expect(screen.queryByRole("alertdialog")).toBeNull();
   });
 
   it("focuses the edit form's first field when it opens and the Edit button when it closes", async () => {

@@ -1,4 +1,5 @@
 import { useCallback, useEffect, useRef, useState } from "react";
+import { flushSync } from "react-dom";
 import { Link, useNavigate, useParams } from "react-router-dom";
 
 import {
@@ -153,6 +154,8 @@ function ConnectorDetail({ id }: { id: number }) {
     setActionError(null);
     try {
       await deleteConnector(id);
+      // The connector is gone: its edit form (and its unsaved edits) go first, without asking.
+      flushSync(() => setEditing(false));
       navigate("/connectors", { replace: true });
     } catch (error) {
       setActionError(errorMessage(error));

@@ -61,6 +61,27 @@ describe("the sync page", () => {
     expect(within(first).getAllByRole("row")).toHaveLength(3); // header + 2 records
   });
 
+  it("groups conversion errors of one field and type together, whatever the value, showing each value in its row", async () => {
+    const items = [
+      { id: 1, external_id: "1", error: "Field 'score': cannot convert 118.61 to int.", page: 1 },
+      { id: 2, external_id: "2", error: "Field 'score': cannot convert 179.45 to int.", page: 1 },
+      { id: 3, external_id: "3", error: "Field 'score': cannot convert 118.61 to int.", page: 2 },
+      { id: 4, external_id: "4", error: "Field 'joined': cannot convert \"soon\" to datetime.", page: 2 },
+    ].map((item) => ({ ...item, sync_log: 5, connector: 7, raw_payload: {}, created_at: "2026-11-27T10:00:00Z" }));
+    api("PARTIAL", { records_failed: 4 }, (call) =>
+      call.url.startsWith("/api/demo-extension/sync-logs/5/errors/") ? { body: { ...emptyPage, count: items.length, results: items } } : null,
+    );
+    renderPage("viewer");
+    const groups = await screen.findAllByText(/cannot convert/, { selector: ".error-group summary .error-text" });
+    expect(groups.map((g) => g.textContent)).toEqual(["Field 'score': cannot convert … to int.", "Field 'joined': cannot convert … to datetime."]);
+    const first = groups[0]!.closest("details")!;
+    expect(first.querySelector("summary .badge")?.textContent).toBe("3");
+    expect(within(first).getByRole("columnheader", { name: "Error" })).toBeTruthy();
+    expect(within(first).getByText("Field 'score': cannot convert 179.45 to int.")).toBeTruthy();
+    // one message only: no Error column
+    expect(within(groups[1]!.closest("details")!).queryByRole("columnheader", { name: "Error" })).toBeNull();
+  });
+
   it("shows log times to the millisecond and filters the log by level", async () => {
     api("FAILED");
     renderPage("viewer");

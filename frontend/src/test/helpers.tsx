@@ -1,6 +1,6 @@
 import { render } from "@testing-library/react";
 import type { ReactElement } from "react";
-import { MemoryRouter, Route, Routes } from "react-router-dom";
+import { createMemoryRouter, RouterProvider } from "react-router-dom";
 import { vi } from "vitest";
 
 import type { Connector, Me, Preview, Role, SyncLogDetail } from "../api/types";
@@ -50,19 +50,37 @@ export function me(role: Role): Me {
   };
 }
 
-/** Render `element` at `path` (matched by `pattern`) as a signed-in user with `role`. */
-export function renderAs(role: Role, element: ReactElement, path = "/", pattern = "/") {
+/** Render `element` at `path` (matched by `pattern`) as a signed-in user with `role`, in a data
+ * router as the app has (so a form's navigation blocker works); any other address shows
+ * "elsewhere"; `before` are history entries before it. Returns the router too, to navigate
+ * (router.navigate(-1) is the browser's Back button). */
+export function renderAs(role: Role, element: ReactElement, path = "/", pattern = "/", { before = [] }: { before?: string[] } = {}) {
   const auth: AuthState = { me: me(role), checking: false, signIn: vi.fn(), signOut: vi.fn(), acceptInvitation: vi.fn() };
-  return render(
+  const router = createMemoryRouter(
+    [
+      { path: pattern, element },
+      { path: "*", element: <div>elsewhere</div> },
+    ],
+    { initialEntries: [...before, path], initialIndex: before.length },
+  );
+  const result = render(
     <AuthContext.Provider value={auth}>
-      <MemoryRouter initialEntries={[path]}>
-        <Routes>
-          <Route path={pattern} element={element} />
-          <Route path="*" element={<div>elsewhere</div>} />
-        </Routes>
-      </MemoryRouter>
+      <RouterProvider router={router} />
     </AuthContext.Provider>,
   );
+  return { ...result, router };
+}
+
+/** Render a component on its own inside a data router (at "/", with an "/elsewhere" page). */
+export function renderInRouter(element: ReactElement, initialEntries: string[] = ["/"]) {
+  const router = createMemoryRouter(
+    [
+      { path: "/", element },
+      { path: "*", element: <div>elsewhere</div> },
+    ],
+    { initialEntries, initialIndex: initialEntries.length - 1 },
+  );
+  return { ...render(<RouterProvider router={router} />), router };
 }
 
 export function connector(overrides: Partial<Connector> = {}): Connector {
@@ -131,6 +149,7 @@ export function syncLog(overrides: Partial<SyncLogDetail> = {}): SyncLogDetail {
     attempts: 1,
     created_at: "2026-11-27T10:00:00Z",
     can_resume: false,
+    records_total: null,
     events: [],
     ...overrides,
   };
