@@ -353,16 +353,7 @@ async function main() {
   await page.getByTestId("announcer").filter({ hasText: "Connected" }).waitFor();
   await checkA11y(page, "connector with a connection test result");
   await shot("03-connection-tested");
-  // The sync log's records_total (the upstream's announced total, 120 here) drives the progress
-  // bar; an API that does not send the field yet gets it added here, so the bar is checked either way.
-  const SYNC_LOG_DETAIL = /\/api\/demo-extension\/sync-logs\/\d+\/$/;
-  const addTotal = async (route) => {
-    const response = await route.fetch();
-    const body = await response.json();
-    if (!("records_total" in body)) body.records_total = 120;
-    await route.fulfill({ response, json: body });
-  };
-  await page.route(SYNC_LOG_DETAIL, addTotal);
+  // The sync log's records_total (the demo API's announced total, 120) drives the progress bar.
   await tabTo(page, "Sync now");
   await page.keyboard.press("Enter");
 
@@ -380,7 +371,6 @@ async function main() {
   const processed = await progress.getByTestId("records-processed").innerText();
   if (processed.replace(/\D/g, "") !== "120") throw new Error(`records processed shows ${processed}`);
   await page.waitForFunction(() => document.querySelector("[data-testid='sync-progress'] [role='progressbar']")?.getAttribute("aria-valuenow") === "120");
-  await page.unroute(SYNC_LOG_DETAIL, addTotal);
   const rate = await progress.getByTestId("records-per-second").innerText();
   if (!/\d/.test(rate)) throw new Error(`records/s shows ${rate}`);
   await page.getByTestId("sync-notices").getByText("ended:").waitFor();

@@ -136,8 +136,6 @@ export interface SyncLog {
   records_unchanged: number;
   records_failed: number;
   pages_fetched: number;
-  /** The records the upstream announced for this run (its total), when it said; null otherwise. */
-  records_total: number | null;
   duration_seconds: number | null;
   started_at: string | null;
   finished_at: string | null;
