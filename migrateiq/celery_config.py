@@ -46,16 +46,6 @@ else:
     if settings.CELERY_BROKER_KEY_PREFIX:
         broker_transport_options["global_keyprefix"] = settings.CELERY_BROKER_KEY_PREFIX
 
-# Every minute; a run that waited behind long syncs past the next one is dropped (they catch up).
-beat_schedule = {
-    "dispatch-due-syncs": {
-        "task": "demo_extension.tasks.dispatch_due_syncs",
-        "schedule": 60.0,
-        "options": {"expires": 55},
-    },
-    "reap-stale-syncs": {
-        "task": "demo_extension.tasks.reap_stale_syncs",
-        "schedule": 60.0,
-        "options": {"expires": 55},
-    },
-}
+# Scheduled work is declared by the modules (their AppConfig's beat_schedule, core/extensions.py)
+# and added by migrateiq/celery.py once Django's apps are loaded.
+beat_schedule: dict[str, dict] = {}

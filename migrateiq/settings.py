@@ -98,12 +98,22 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "corsheaders",
+    # The platform.
     "core",
     "accounts",
     "tenancy",
-    "demo_extension",
     "destinations",
 ]
+# Modules: apps in their own folders that plug into the platform through their AppConfig
+# (core/extensions.py: API prefix, beat entries, metrics, test fixtures). The platform never
+# imports them (core/tests/test_layers.py); they come after the platform apps.
+MIGRATEIQ_EXTENSIONS = env_list("MIGRATEIQ_EXTENSIONS", ["demo_extension"])
+for _module in MIGRATEIQ_EXTENSIONS:
+    if not _module.isidentifier() or _module in INSTALLED_APPS:
+        raise ConfigurationError(
+            f"MIGRATEIQ_EXTENSIONS: {_module!r} is not a module's package name (or is installed already)."
+        )
+INSTALLED_APPS += MIGRATEIQ_EXTENSIONS
 
 MIDDLEWARE = [
     "core.middleware.RequestIdMiddleware",
@@ -314,8 +324,8 @@ if not 0 < MIGRATEIQ_INTERACTIVE_DEADLINE_SECONDS <= 10:
 # --- Sync engine ----------------------------------------------------------------------------
 MIGRATEIQ_SYNC_MAX_PAGES = env_int("MIGRATEIQ_SYNC_MAX_PAGES", 10000)
 # A run's time budget: past it the run stops at a page boundary (FAILED, resumable from its
-# checkpoint). A connector's max_sync_seconds can only lower it. The worker's Celery time limits
-# (demo_extension/tasks.py) back it up a grace period later.
+# checkpoint). A connector's max_sync_seconds can only lower it. The sync task's Celery time
+# limits back it up a grace period later.
 MIGRATEIQ_SYNC_MAX_SECONDS = env_int("MIGRATEIQ_SYNC_MAX_SECONDS", 3600)
 MIGRATEIQ_SYNC_TIME_LIMIT_GRACE_SECONDS = env_int("MIGRATEIQ_SYNC_TIME_LIMIT_GRACE_SECONDS", 120)
 # Fair queuing: at most this many runs of one tenant at a time on the workers; a run over the cap
@@ -338,7 +348,7 @@ MIGRATEIQ_SYNC_MAX_ATTEMPTS = env_int("MIGRATEIQ_SYNC_MAX_ATTEMPTS", 3)
 MIGRATEIQ_DESTINATION_BATCH_SIZE = env_int("MIGRATEIQ_DESTINATION_BATCH_SIZE", 5000)
 MIGRATEIQ_DESTINATION_CONNECT_TIMEOUT = env_float("MIGRATEIQ_DESTINATION_CONNECT_TIMEOUT", 10.0)
 # How a queued sync runs: "celery" (a worker picks it up) or "inline" (synchronously when the
-# transaction commits; for unit tests and one-off scripts). See demo_extension/services/runs.py.
+# transaction commits; for unit tests and one-off scripts).
 MIGRATEIQ_SYNC_RUNNER = env_str("MIGRATEIQ_SYNC_RUNNER", "celery")
 if MIGRATEIQ_SYNC_RUNNER not in ("celery", "inline"):
     raise ConfigurationError("MIGRATEIQ_SYNC_RUNNER must be 'celery' or 'inline'")
