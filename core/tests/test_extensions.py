@@ -129,7 +129,7 @@ def test_an_extension_without_a_module_config_fails_the_system_checks(settings):
     assert "'accounts'" in error.msg
 
 
-@pytest.mark.parametrize("value", ["demo_extension,not a package", "core"])
+@pytest.mark.parametrize("value", ["some_module,not a package", "core"])
 def test_settings_refuse_an_extension_that_is_not_a_package_name_or_is_installed(tmp_path, value):
     result = subprocess.run(
         [sys.executable, "manage.py", "check"],
