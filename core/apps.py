@@ -6,14 +6,17 @@ class CoreConfig(AppConfig):
     verbose_name = "MigrateIQ core"
 
     def ready(self):
-        # Process wiring, kept in one visible place: upstream requests made through core.http are
+        # Process wiring, kept in one visible place: installed modules are checked to be declared
+        # as modules (core.extensions); upstream requests made through core.http are
         # counted by core.metrics; Celery workers keep Django's LOGGING, and task log lines carry
         # the task id and the id of the request that queued them (core.logging).
         from celery import signals
+        from django.core import checks
 
-        from core import http, metrics
+        from core import extensions, http, metrics
         from core import logging as core_logging
 
+        checks.register(extensions.check_modules)
         http.request_observer = metrics.observe_upstream_request
         for signal, receiver in (
             (signals.setup_logging, core_logging.keep_django_logging_in_celery),

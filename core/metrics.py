@@ -1,21 +1,23 @@
 """Prometheus metrics of MigrateIQ: HTTP requests, sync runs and upstream calls.
 
 Labels are bounded and never carry tenant names, URLs or credentials: HTTP metrics use the route
-*template* (``api/demo-extension/connectors/<pk>/``), sync metrics the final status, upstream
-metrics the HTTP status code.
+*template* (``api/tenancy/members/<pk>/``), sync metrics the final status, upstream metrics the
+HTTP status code.
 
-Callers use the small ``observe_*`` functions; nothing else in MigrateIQ touches
-``prometheus_client`` directly.
+Callers use the small ``observe_*`` functions; apart from the scrape-time collectors a module
+registers (:func:`register_collector`), nothing else in MigrateIQ touches ``prometheus_client``.
 
 Several processes (gunicorn workers, Celery worker processes on the same host) share their values
 through prometheus' multiprocess mode: set ``PROMETHEUS_MULTIPROC_DIR`` to an empty, writable
 directory *before* the processes start (it is read when ``prometheus_client`` is imported). The
 ``/metrics`` view then aggregates every process' files. See ``docs/observability.md``.
 
-The running-syncs gauge is not kept in memory at all: it is counted in the database at scrape time
-(:class:`SyncRunsCollector`), so it is right whichever process runs the syncs.
+Gauges that are facts of the database (a module's running syncs, say) are not kept in memory at
+all: a module registers a collector (:func:`register_collector`, from its ``AppConfig.ready()``)
+that counts them at scrape time, so they are right whichever process does the work.
 """
 
+import contextlib
 import glob
 import os
 import re
@@ -23,7 +25,7 @@ import re
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.multiprocess import MultiProcessCollector
-from prometheus_client.registry import REGISTRY
+from prometheus_client.registry import REGISTRY, Collector
 
 HTTP_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 UNMATCHED_ROUTE = "<unmatched>"
@@ -134,33 +136,6 @@ def route_template(resolver_match) -> str:
     return "/" + route.lstrip("/")
 
 
-class SyncRunsCollector:
-    """``migrateiq_syncs_running`` / ``migrateiq_syncs_pending``, counted in the database per scrape.
-
-    One query per scrape (not per process), right across web and worker processes.
-    """
-
-    def collect(self):
-        from django.db.models import Count, Q
-
-        from demo_extension.models import SyncLog, SyncStatus
-
-        counts = SyncLog.objects.aggregate(
-            running=Count("id", filter=Q(status=SyncStatus.RUNNING)),
-            pending=Count("id", filter=Q(status=SyncStatus.PENDING)),
-        )
-        yield GaugeMetricFamily(
-            "migrateiq_syncs_running", "Sync runs in progress now.", value=counts["running"]
-        )
-        yield GaugeMetricFamily(
-            "migrateiq_syncs_pending", "Sync runs queued and not started yet.", value=counts["pending"]
-        )
-
-    def describe(self):
-        # Registering must not query the database.
-        return []
-
-
 class BrokerQueueCollector:
     """``migrateiq_celery_queue_messages{queue}``: messages waiting in the Celery queue, read from the
     broker at scrape time (a Redis ``LLEN``, or the embedded filesystem transport's file count).
@@ -231,6 +206,40 @@ class _ProcessRegistry:
         yield from REGISTRY.collect()
 
 
+#: Collectors that modules registered, by name (see :func:`register_collector`).
+_scrape_collectors: dict[str, Collector] = {}
+
+
+def register_collector(name: str, collector: Collector) -> None:
+    """Add ``collector`` to every ``/metrics`` scrape (call it from the module's ``AppConfig.ready()``).
+
+    ``collector.collect()`` runs at scrape time and yields ``prometheus_client`` metric families
+    (e.g. a ``GaugeMetricFamily`` counted in the database); ``describe()`` must return ``[]`` so that
+    registering never queries. ``name`` (``"<module>.<what>"``) identifies the registration:
+    registering a name again replaces its collector.
+    """
+    _scrape_collectors[name] = collector
+
+
+@contextlib.contextmanager
+def collector_registered(name: str, collector: Collector):
+    """Register ``collector`` for the duration of a ``with`` block (tests), then restore the name."""
+    previous = _scrape_collectors.get(name)
+    register_collector(name, collector)
+    try:
+        yield collector
+    finally:
+        if previous is None:
+            _scrape_collectors.pop(name, None)
+        else:
+            _scrape_collectors[name] = previous
+
+
+def registered_collectors() -> dict[str, Collector]:
+    """The registered collectors, by name (a copy)."""
+    return dict(_scrape_collectors)
+
+
 def multiprocess_dir() -> str | None:
     return os.environ.get("PROMETHEUS_MULTIPROC_DIR") or os.environ.get("prometheus_multiproc_dir") or None
 
@@ -243,8 +252,9 @@ def render_latest() -> bytes:
         registry.register(_SharedDirectoryCollector(path))
     else:
         registry.register(_ProcessRegistry())
-    registry.register(SyncRunsCollector())
     registry.register(BrokerQueueCollector())
+    for collector in _scrape_collectors.values():
+        registry.register(collector)
     return generate_latest(registry)
 
 

@@ -7,10 +7,10 @@ characters).
 
 from django import forms
 from django.contrib import admin
-from django.db.models import BooleanField, ExpressionWrapper, Q
 
 from core.egress import check_url
 from core.http_errors import OutboundError
+from core.secret_fields import with_secret_flags
 from demo_extension import models
 from demo_extension.services.connectors import connector_deleted, connector_saved
 from demo_extension.services.credentials import SECRET_FIELDS, api_key_fields
@@ -220,17 +220,7 @@ class CustomDataConnectorAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request):
         # Pages show only whether a secret is set: no decryption.
-        return (
-            super()
-            .get_queryset(request)
-            .defer(*SECRET_FIELDS)
-            .annotate(
-                **{
-                    f"has_{name}": ExpressionWrapper(~Q(**{name: ""}), output_field=BooleanField())
-                    for name in SECRET_FIELDS
-                }
-            )
-        )
+        return with_secret_flags(super().get_queryset(request), SECRET_FIELDS)
 
     def save_model(self, request, obj, form, change):
         if not change:

@@ -15,6 +15,7 @@ from rest_framework.exceptions import PermissionDenied
 
 from core.egress import check_url
 from core.http_errors import OutboundError
+from core.secret_fields import is_secret_set, secret_input
 from core.strict_input import StrictTypesMixin
 from demo_extension import models
 from demo_extension.services import pagination
@@ -110,16 +111,7 @@ class JSONObjectField(serializers.JSONField):
 
 
 def _secret_field(what: str, max_length: int = MAX_API_KEY_LENGTH) -> serializers.CharField:
-    return serializers.CharField(
-        write_only=True,
-        required=False,
-        allow_blank=True,
-        trim_whitespace=False,
-        max_length=max_length,
-        style={"input_type": "password"},
-        help_text=f"Write-only {what}, encrypted at rest. Omit to keep the current value; send an empty "
-        "string to remove it.",
-    )
+    return secret_input(what, max_length)
 
 
 def _check_url_field(value: str, what: str) -> str:
@@ -332,9 +324,7 @@ class ConnectorSerializer(StrictTypesMixin, serializers.ModelSerializer):
         ]
 
     def _has(self, obj, name: str) -> bool:
-        if name in obj.get_deferred_fields():  # lists annotate instead of decrypting
-            return bool(getattr(obj, f"has_{name}", False))
-        return bool(getattr(obj, name))
+        return is_secret_set(obj, name)  # lists annotate instead of decrypting
 
     def get_recent_statuses(self, obj) -> list[str] | None:
         statuses = self.context.get("recent_statuses")

@@ -7,7 +7,6 @@ from dataclasses import asdict
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import BooleanField, ExpressionWrapper, Q
 from django.http import StreamingHttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
@@ -24,7 +23,8 @@ from rest_framework.response import Response
 
 from core.exceptions import Conflict
 from core.interactive import bounded_upstream_call
-from core.throttling import ActionRateThrottle
+from core.secret_fields import with_secret_flags
+from core.throttling import ThrottledActionsMixin
 from demo_extension import filters, models
 from demo_extension import serializers as api
 from demo_extension.selectors import (
@@ -170,20 +170,6 @@ class FormatParameterIsTheFileFormat(DefaultContentNegotiation):
         return renderers[0], renderers[0].media_type
 
 
-class ThrottledActionsMixin:
-    """Expensive actions get their own per-user budget (``ActionRateThrottle`` with the action's scope)."""
-
-    throttled_actions: dict[str, str] = {}
-
-    def get_throttles(self):
-        throttles = super().get_throttles()
-        scope = self.throttled_actions.get(self.action)
-        if scope is not None:
-            self.throttle_scope = scope
-            throttles = [*throttles, ActionRateThrottle()]
-        return throttles
-
-
 @extend_schema_view(
     list=extend_schema(
         tags=["connectors"], responses={200: api.ConnectorSerializer(many=True), **_LIST_ERRORS}
@@ -258,12 +244,7 @@ class ConnectorViewSet(ThrottledActionsMixin, TenantScopedModelViewSet):
     def scope_queryset(self, queryset):
         if self.action in ("list", "retrieve"):
             # Reading a connector never needs a decrypted secret, only whether there is one.
-            queryset = queryset.defer(*SECRET_FIELDS).annotate(
-                **{
-                    f"has_{name}": ExpressionWrapper(~Q(**{name: ""}), output_field=BooleanField())
-                    for name in SECRET_FIELDS
-                }
-            )
+            queryset = with_secret_flags(queryset, SECRET_FIELDS)
         return queryset
 
     def _save_unique(self, serializer, **extra):

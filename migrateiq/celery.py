@@ -1,4 +1,5 @@
-"""The Celery app: background syncs (``demo_extension.tasks``) and the every-minute schedules.
+"""The Celery app: the modules' background tasks (found in each app's ``tasks.py``) and their
+schedules (each module's ``beat_schedule``, see ``core/extensions.py``).
 
 Production (``CELERY_BROKER_URL=redis://...``), one process each, workers scaled as needed::
 
@@ -23,6 +24,18 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "migrateiq.settings")
 app = Celery("migrateiq")
 app.config_from_object("migrateiq.celery_config")
 app.autodiscover_tasks()
+
+
+@app.on_after_finalize.connect
+def add_module_schedules(sender, **kwargs):
+    """Every installed module's beat entries (``core.extensions.beat_schedule``).
+
+    Finalizing comes after Django's set-up in every process: the worker and the beat load Django
+    (Celery's Django fix-up) before they finalize the app, the web process before it sends a task.
+    """
+    from core.extensions import beat_schedule
+
+    sender.conf.beat_schedule = {**sender.conf.beat_schedule, **beat_schedule()}
 
 
 @worker_ready.connect

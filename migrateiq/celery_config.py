@@ -46,13 +46,10 @@ else:
     if settings.CELERY_BROKER_KEY_PREFIX:
         broker_transport_options["global_keyprefix"] = settings.CELERY_BROKER_KEY_PREFIX
 
-# Every minute; a run that waited behind long syncs past the next one is dropped (they catch up).
-beat_schedule = {
-    "dispatch-due-syncs": {
-        "task": "demo_extension.tasks.dispatch_due_syncs",
-        "schedule": 60.0,
-        "options": {"expires": 55},
-    },
+# The platform's own scheduled work (every minute; a run that waited behind long syncs past the next
+# one is dropped). Modules declare theirs (their AppConfig's beat_schedule, core/extensions.py);
+# migrateiq/celery.py adds them once Django's apps are loaded.
+beat_schedule: dict[str, dict] = {
     "reap-stale-syncs": {
         "task": "sync_engine.tasks.reap_stale_syncs",
         "schedule": 60.0,

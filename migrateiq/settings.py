@@ -98,13 +98,23 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "corsheaders",
+    # The platform.
     "core",
     "accounts",
     "tenancy",
     "sync_engine",
-    "demo_extension",
     "destinations",
 ]
+# Modules: apps in their own folders that plug into the platform through their AppConfig
+# (core/extensions.py: API prefix, beat entries, metrics, test fixtures). The platform never
+# imports them (core/tests/test_layers.py); they come after the platform apps.
+MIGRATEIQ_EXTENSIONS = env_list("MIGRATEIQ_EXTENSIONS", ["demo_extension"])
+for _module in MIGRATEIQ_EXTENSIONS:
+    if not _module.isidentifier() or _module in INSTALLED_APPS:
+        raise ConfigurationError(
+            f"MIGRATEIQ_EXTENSIONS: {_module!r} is not a module's package name (or is installed already)."
+        )
+INSTALLED_APPS += MIGRATEIQ_EXTENSIONS
 
 MIDDLEWARE = [
     "core.middleware.RequestIdMiddleware",
@@ -315,8 +325,8 @@ if not 0 < MIGRATEIQ_INTERACTIVE_DEADLINE_SECONDS <= 10:
 # --- Sync engine ----------------------------------------------------------------------------
 MIGRATEIQ_SYNC_MAX_PAGES = env_int("MIGRATEIQ_SYNC_MAX_PAGES", 10000)
 # A run's time budget: past it the run stops at a page boundary (FAILED, resumable from its
-# checkpoint). A connector's max_sync_seconds can only lower it. The worker's Celery time limits
-# (demo_extension/tasks.py) back it up a grace period later.
+# checkpoint). A connector's max_sync_seconds can only lower it. The sync task's Celery time
+# limits back it up a grace period later.
 MIGRATEIQ_SYNC_MAX_SECONDS = env_int("MIGRATEIQ_SYNC_MAX_SECONDS", 3600)
 MIGRATEIQ_SYNC_TIME_LIMIT_GRACE_SECONDS = env_int("MIGRATEIQ_SYNC_TIME_LIMIT_GRACE_SECONDS", 120)
 # Fair queuing: at most this many runs of one tenant at a time on the workers; a run over the cap

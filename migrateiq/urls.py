@@ -3,6 +3,7 @@ from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
 
 from core.csp import docs_policy
+from core.extensions import module_urlpatterns
 from core.views import healthz, readyz
 from core.views_metrics import metrics
 from core.views_ui import ui_index
@@ -20,8 +21,9 @@ urlpatterns = [
     path("api/version/", version, name="version"),
     path("api/auth/", include(auth_urlpatterns)),
     path("api/tenancy/", include(tenancy_urlpatterns)),
-    path("api/demo-extension/", include("demo_extension.urls")),
     path("api/destinations/", include("destinations.urls")),
+    # Each installed module's API under /api/<its prefix>/ (core/extensions.py; MIGRATEIQ_EXTENSIONS).
+    *module_urlpatterns(),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     # The split view serves Swagger's initialisation script as a file: no inline script (core/csp.py).
     path("api/docs/", docs_policy(SpectacularSwaggerSplitView.as_view(url_name="schema")), name="swagger-ui"),

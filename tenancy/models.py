@@ -58,9 +58,16 @@ class TenantQuerySet(models.QuerySet):
 class TenantOwnedMixin(models.Model):
     """Abstract base of every model that belongs to a tenant.
 
-    The tenant is never taken from a client: the API assigns the request's tenant, and code outside
-    a request (shell, tasks, tests) gets the active tenant from :mod:`tenancy.context`. Bulk writes
-    (``bulk_create``) bypass ``save()`` and must set ``tenant`` themselves.
+    The tenant is never taken from a client: the API assigns the request's tenant
+    (``TenantScoped*ViewSet.perform_create``) and services pass the tenant they work for.
+
+    ``save()`` is the one ``save()`` override of the platform, and deliberately so: an object saved
+    without a tenant gets the *active* tenant of :mod:`tenancy.context` (a shell session or a script
+    that chose one; the seed's ``CustomDataConnector.objects.create(name=...)`` relies on it), and
+    with none active it is refused with :class:`~tenancy.context.NoActiveTenant`, never saved
+    without a tenant. It only fills a missing tenant; it never changes one
+    (``tenancy/tests/test_context.py``). Bulk writes (``bulk_create``) bypass ``save()`` and must
+    set ``tenant`` themselves.
     """
 
     tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+", editable=False)

@@ -16,9 +16,26 @@ from django.utils import timezone
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from tenancy.authentication import TENANT_CLAIM
+from tenancy.context import activate_tenant
 from tenancy.models import Invitation, Membership, Role, Tenant
 
 User = get_user_model()
+
+
+def tenant_by_slug(slug: str) -> Tenant:
+    """The tenant called ``slug``; ``Tenant.DoesNotExist`` names the slug when there is none."""
+    try:
+        return Tenant.objects.get(slug=slug)
+    except Tenant.DoesNotExist:
+        raise Tenant.DoesNotExist(f"No tenant has the slug {slug!r}.") from None
+
+
+def activate_tenant_by_slug(slug: str) -> Tenant:
+    """Make the tenant called ``slug`` the active one (a shell session, a script); returns it.
+
+    What ``tenancy.context.activate_tenant`` does with a ``Tenant`` in hand.
+    """
+    return activate_tenant(tenant_by_slug(slug))
 
 
 class LastAdminError(ValidationError):

@@ -212,13 +212,13 @@ def test_log_format_json_configures_json_lines_for_the_whole_process(tmp_path):
         django.setup()
         from core.request_context import bind_log_context
         with bind_log_context(sync=3):
-            logging.getLogger("demo_extension.sync").info("configured by settings")
+            logging.getLogger("some_module.sync").info("configured by settings")
         """,
         tmp_path,
     )
     (line,) = [line for line in result.stderr.splitlines() if "configured by settings" in line]
     record = json.loads(line)
-    assert record["logger"] == "demo_extension.sync"
+    assert record["logger"] == "some_module.sync"
     assert record["sync"] == 3
 
 
@@ -233,7 +233,7 @@ def test_celery_worker_and_task_lines_use_the_same_json_format(tmp_path):
         app.log.setup(loglevel="INFO", redirect_stdouts=False)
         from core.request_context import bind_log_context
         with bind_log_context(connector=8, sync=21):
-            get_task_logger("demo_extension.tasks").info("task line")
+            get_task_logger("some_module.tasks").info("task line")
         logging.getLogger("celery.worker").info("worker line")
         """,
         tmp_path,
@@ -283,9 +283,9 @@ def test_publishing_a_task_sends_the_current_request_id_along():
 
     headers = {}
     with bind_log_context(request_id="api-request-0042"):
-        before_task_publish.send(sender="demo_extension.tasks.run_sync_log", headers=headers, body=())
+        before_task_publish.send(sender="some_module.tasks.run", headers=headers, body=())
     outside = {}
-    before_task_publish.send(sender="demo_extension.tasks.run_sync_log", headers=outside, body=())
+    before_task_publish.send(sender="some_module.tasks.run", headers=outside, body=())
 
     assert headers[REQUEST_ID_HEADER] == "api-request-0042"
     assert REQUEST_ID_HEADER not in outside

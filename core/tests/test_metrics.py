@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 from django.test import Client
 from django.urls import resolve
+from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.parser import text_string_to_metric_families
 
 from core import metrics
-from demo_extension.models import CustomDataConnector, SyncLog, SyncStatus
 
 TOKEN = "metrics-token-for-tests-9f2c"
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -76,8 +76,6 @@ def test_metrics_answer_in_the_prometheus_text_format_with_the_right_token(scrap
         "migrateiq_sync_records_failed",
         "migrateiq_upstream_requests",
         "migrateiq_upstream_request_duration_seconds",
-        "migrateiq_syncs_running",
-        "migrateiq_syncs_pending",
     } <= names
 
 
@@ -193,23 +191,42 @@ def test_the_http_client_hook_points_at_the_upstream_metrics():
     assert http.request_observer is metrics.observe_upstream_request
 
 
-def test_running_and_pending_syncs_are_counted_in_the_database_at_scrape_time(scrape, tenant_a, tenant_b):
-    first = CustomDataConnector.objects.create(tenant=tenant_a, name="A", api_endpoint="http://127.0.0.1:9/a")
-    second = CustomDataConnector.objects.create(
-        tenant=tenant_b, name="B", api_endpoint="http://127.0.0.1:9/b"
-    )
-    third = CustomDataConnector.objects.create(tenant=tenant_b, name="C", api_endpoint="http://127.0.0.1:9/c")
-    SyncLog.objects.create(tenant=tenant_a, connector=first, status=SyncStatus.RUNNING)
-    SyncLog.objects.create(tenant=tenant_b, connector=second, status=SyncStatus.RUNNING)
-    SyncLog.objects.create(tenant=tenant_b, connector=third, status=SyncStatus.PENDING)
-    SyncLog.objects.create(tenant=tenant_b, connector=third, status=SyncStatus.SUCCESS)
+class _RowsCollector:
+    """A module's scrape-time gauge, as a module would register it."""
 
-    text = scrape()
+    def __init__(self):
+        self.scrapes = 0
 
-    assert sample(text, "migrateiq_syncs_running") == 2
-    assert sample(text, "migrateiq_syncs_pending") == 1
-    SyncLog.objects.filter(status=SyncStatus.RUNNING).update(status=SyncStatus.SUCCESS)
-    assert sample(scrape(), "migrateiq_syncs_running") == 0
+    def collect(self):
+        self.scrapes += 1
+        yield GaugeMetricFamily("migrateiq_test_module_rows", "Rows of a test module.", value=7)
+
+    def describe(self):
+        return []
+
+
+@pytest.fixture
+def module_collector():
+    with metrics.collector_registered("tests.rows", _RowsCollector()) as collector:
+        yield collector
+
+
+def test_a_registered_collector_is_read_at_every_scrape(scrape, db, module_collector):
+    assert sample(scrape(), "migrateiq_test_module_rows") == 7
+    assert sample(scrape(), "migrateiq_test_module_rows") == 7
+    assert module_collector.scrapes == 2
+
+
+def test_registering_a_name_again_replaces_its_collector_and_the_test_helper_restores_it(scrape, db):
+    first, second = _RowsCollector(), _RowsCollector()
+    with metrics.collector_registered("tests.rows", first):
+        with metrics.collector_registered("tests.rows", second):
+            scrape()
+            assert (first.scrapes, second.scrapes) == (0, 1)
+        scrape()
+        assert (first.scrapes, second.scrapes) == (1, 1)
+    assert "tests.rows" not in metrics.registered_collectors()
+    assert "migrateiq_test_module_rows" not in scrape()
 
 
 _CHILD = textwrap.dedent(
@@ -222,7 +239,9 @@ _CHILD = textwrap.dedent(
 )
 
 
-def test_multiprocess_mode_adds_up_the_values_of_every_worker_process(scrape, db, tmp_path, monkeypatch):
+def test_multiprocess_mode_adds_up_the_values_of_every_worker_process(
+    scrape, db, tmp_path, monkeypatch, module_collector
+):
     """Two processes (think: two gunicorn workers, or a Celery worker) write to one directory."""
     env = {"PROMETHEUS_MULTIPROC_DIR": str(tmp_path), "PATH": "/usr/bin:/bin"}
     for _ in range(2):
@@ -238,8 +257,8 @@ def test_multiprocess_mode_adds_up_the_values_of_every_worker_process(scrape, db
     assert sample(text, "migrateiq_sync_duration_seconds_count") == 2
     assert sample(text, "migrateiq_upstream_requests_total", code="200") == 2
     assert sample(text, "migrateiq_http_requests_total", method="GET", route="/healthz", status="200") == 2
-    # The database gauge is still there in multiprocess mode.
-    assert "migrateiq_syncs_running 0.0" in text
+    # The registered (database) gauges are still there in multiprocess mode.
+    assert "migrateiq_test_module_rows 7.0" in text
 
 
 def test_requests_through_the_http_client_feed_the_upstream_metrics(scrape, db, httpserver, settings):

@@ -12,9 +12,11 @@ from pathlib import Path
 
 import pytest
 from cryptography.fernet import Fernet
+from django.apps import apps
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.test import Client
+from django.utils import timezone
 from drf_spectacular.generators import SchemaGenerator
 
 from tenancy.models import Invitation
@@ -351,15 +353,9 @@ def test_a_body_under_the_limit_is_parsed(admin_client):
 
 @pytest.fixture
 def many_rows(tenant_a, admin_user):
-    """More rows of every listed kind than the largest page (500)."""
-    from demo_extension.models import (
-        CustomDataConnector,
-        SyncedRecord,
-        SyncLog,
-        SyncLogEvent,
-        SyncRecordError,
-    )
-    from destinations.models import Destination, DestinationLoad
+    """More rows of every listed kind than the largest page (500): the platform's here, each
+    module's from its own fixtures (``many_rows``)."""
+    from destinations.models import CONNECTOR_MODEL, Destination, DestinationLoad
     from tenancy.models import Membership
 
     graph = seed.seed_tenant(tenant_a, "acmemark")
@@ -368,36 +364,9 @@ def many_rows(tenant_a, admin_user):
         get_user_model()(email=f"bulk{i}@acme.test", password="!") for i in range(n)
     )
     Membership.objects.bulk_create(Membership(user=u, tenant=tenant_a, role="viewer") for u in users)
-    CustomDataConnector.objects.bulk_create(
-        CustomDataConnector(tenant=tenant_a, name=f"bulk {i}", api_endpoint="http://127.0.0.1:9/")
-        for i in range(n)
-    )
-    logs = SyncLog.objects.bulk_create(
-        SyncLog(tenant=tenant_a, connector=graph.connector, status="SUCCESS") for _ in range(n)
-    )
-    SyncLogEvent.objects.bulk_create(
-        SyncLogEvent(sync_log=graph.sync_log, message=f"line {i}") for i in range(n)
-    )
-    now = graph.record.first_synced_at
-    SyncedRecord.objects.bulk_create(
-        SyncedRecord(
-            tenant=tenant_a,
-            connector=graph.connector,
-            external_id=f"bulk-{i}",
-            data={},
-            checksum="0",
-            first_synced_at=now,
-            last_synced_at=now,
-            last_sync_log=graph.sync_log,
-        )
-        for i in range(n)
-    )
-    SyncRecordError.objects.bulk_create(
-        SyncRecordError(
-            tenant=tenant_a, sync_log=graph.sync_log, connector=graph.connector, raw_payload={}, error="e"
-        )
-        for _ in range(n)
-    )
+    for module_rows in seed.module_functions("many_rows"):
+        module_rows(tenant_a, graph, n)
+    now = timezone.now()
     Invitation.objects.bulk_create(
         Invitation(
             tenant=tenant_a,
@@ -411,13 +380,11 @@ def many_rows(tenant_a, admin_user):
         Destination(tenant=tenant_a, name=f"bulk destination {i}", host="127.0.0.1", database="db")
         for i in range(n)
     )
+    connector = graph.object_for(apps.get_model(CONNECTOR_MODEL))
     DestinationLoad.objects.bulk_create(
-        DestinationLoad(
-            tenant=tenant_a, destination=graph.destination, connector=graph.connector, status="FAILED"
-        )
+        DestinationLoad(tenant=tenant_a, destination=graph.destination, connector=connector, status="FAILED")
         for _ in range(n)
     )
-    assert logs
     return graph
 
 

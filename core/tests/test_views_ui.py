@@ -87,7 +87,7 @@ def test_unknown_ui_addresses_get_the_ui_page_with_a_404_status(client, built_ui
     assert response.content == INDEX
 
 
-@pytest.mark.parametrize("path", ["/api/nothing-here/", "/api/demo-extension/nope/"])
+@pytest.mark.parametrize("path", ["/api/nothing-here/", "/api/tenancy/nope/"])
 def test_unknown_api_addresses_stay_json_404s(client, built_ui, path):
     response = client.get(path)
     assert response.status_code == 404

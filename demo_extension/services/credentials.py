@@ -2,8 +2,8 @@
 them to where they are sent.
 
 Secrets are encrypted at rest and never returned; responses and the admin show ``has_<field>``
-(and ``api_key_last4`` for the key). The hint is kept only for keys long enough that four characters
-give little away.
+(and ``api_key_last4`` for the key; the platform's ``core.secret_fields`` shows them). The hint is
+kept only for keys long enough that four characters give little away.
 
 A credential is bound to its destination: changing where or how it is sent (the endpoint's origin,
 the auth style, the header or query parameter that carries the key, the OAuth2 token URL's origin)
@@ -13,16 +13,17 @@ editor cannot point a connector at a host they control and have the stored key s
 
 from urllib.parse import urlsplit
 
+from core.secret_fields import last4_hint
 from demo_extension.models import CONNECTOR_SECRET_FIELDS, AuthType
 
-MIN_KEY_LENGTH_FOR_HINT = 8
 #: Every encrypted credential of a connector, the key first.
 SECRET_FIELDS = ("api_key", *CONNECTOR_SECRET_FIELDS)
 
 
 def api_key_last4(key: str) -> str:
-    """The last four characters of ``key``, or "" when the key is empty or too short to hint at."""
-    return key[-4:] if len(key) >= MIN_KEY_LENGTH_FOR_HINT else ""
+    """The key's hint (``core.secret_fields.last4_hint``): its last four characters, or "" when the
+    key is empty or too short to hint at."""
+    return last4_hint(key)
 
 
 def api_key_fields(key: str) -> dict:

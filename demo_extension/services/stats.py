@@ -19,7 +19,7 @@ from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from demo_extension.models import FINISHED_SYNC_STATUSES, CustomDataConnector, SyncLog, SyncStatus
-from tenancy.context import get_current_tenant
+from tenancy.context import require_current_tenant
 
 SUCCESSFUL_STATUSES = (SyncStatus.SUCCESS, SyncStatus.PARTIAL)
 RATED_STATUSES = (SyncStatus.SUCCESS, SyncStatus.PARTIAL, SyncStatus.FAILED)
@@ -28,14 +28,15 @@ RATED_STATUSES = (SyncStatus.SUCCESS, SyncStatus.PARTIAL, SyncStatus.FAILED)
 class ConnectorStatsService:
     @staticmethod
     def get_stats(tenant=None) -> dict:
-        """Statistics of ``tenant``; without one, of the active tenant, else of all tenants."""
+        """Statistics of ``tenant``; without one, of the active tenant (``tenancy.context``).
+
+        Never of every tenant: with no tenant given and none active it raises
+        ``tenancy.context.NoActiveTenant`` rather than mix tenants' figures.
+        """
         if tenant is None:
-            tenant = get_current_tenant()
-        connectors = CustomDataConnector.objects.all()
-        logs = SyncLog.objects.all()
-        if tenant is not None:
-            connectors = connectors.filter(tenant=tenant)
-            logs = logs.filter(tenant=tenant)
+            tenant = require_current_tenant()
+        connectors = CustomDataConnector.objects.filter(tenant=tenant)
+        logs = SyncLog.objects.filter(tenant=tenant)
 
         connector_figures = connectors.aggregate(
             total=Count("id"),

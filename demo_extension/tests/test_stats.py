@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from demo_extension.models import SyncLog, SyncStatus
 from demo_extension.services import ConnectorStatsService
-from tenancy.context import tenant_context
+from tenancy.context import NoActiveTenant, tenant_context
 
 STATS_URL = "/api/demo-extension/connectors/stats/"
 SEED_KEYS = {
@@ -117,12 +117,27 @@ def test_without_a_tenant_stats_use_the_active_one(tenant_a, acme_activity, glob
     assert stats["total_connectors"] == 3
 
 
-def test_without_any_tenant_stats_cover_every_tenant(tenant_a, acme_activity, globex_activity):
-    stats = ConnectorStatsService.get_stats()
+def test_without_any_tenant_stats_are_refused_never_of_every_tenant(
+    tenant_a, acme_activity, globex_activity, django_assert_num_queries
+):
+    with django_assert_num_queries(0), pytest.raises(NoActiveTenant, match="No tenant is active"):
+        ConnectorStatsService.get_stats()
 
-    assert stats["total_connectors"] == 4
-    assert stats["total_records_synced"] == 10099
-    assert stats["success_rate"] == 50.0  # 3 of 6 rated runs
+
+def test_without_a_tenant_stats_use_the_active_one_even_when_it_has_nothing(
+    tenant_a, tenant_b, globex_activity
+):
+    with tenant_context(tenant_a):
+        stats = ConnectorStatsService.get_stats()
+
+    assert stats == {
+        "total_connectors": 0,
+        "active_connectors": 0,
+        "total_records_synced": 0,
+        "last_24h_syncs": 0,
+        "success_rate": 0.0,
+        "avg_sync_duration": 0.0,
+    }
 
 
 def test_stats_take_two_aggregate_queries(tenant_a, acme_activity, django_assert_num_queries):

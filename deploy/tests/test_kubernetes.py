@@ -206,7 +206,10 @@ def test_the_production_overlay_sets_its_image_namespace_and_sizes():
 
 
 def exported_metric_names() -> set[str]:
-    """Every series name MigrateIQ exposes, from core.metrics itself (not from a list in a test)."""
+    """Every series name MigrateIQ exposes, from core.metrics itself and the scrape-time collectors
+    the installed modules register there (not from a list in a test)."""
+    import inspect
+
     from prometheus_client.metrics import MetricWrapperBase
 
     from core import metrics
@@ -217,8 +220,11 @@ def exported_metric_names() -> set[str]:
             base = value._name
             suffixes = {"counter": ["_total"], "histogram": ["_bucket", "_count", "_sum"]}
             names.update(base + suffix for suffix in suffixes.get(value._type, [""]))
-    source = Path(metrics.__file__).read_text()
-    names.update(re.findall(r'GaugeMetricFamily\(\s*"(migrateiq_\w+)"', source))
+    sources = {metrics.__file__} | {
+        inspect.getsourcefile(type(collector)) for collector in metrics.registered_collectors().values()
+    }
+    for source in sources:
+        names.update(re.findall(r'GaugeMetricFamily\(\s*"(migrateiq_\w+)"', Path(source).read_text()))
     return names
 
 

@@ -6,13 +6,13 @@ from django.test import Client
 from django.utils import timezone
 from prometheus_client.parser import text_string_to_metric_families
 
-from demo_extension.models import SyncedRecord
 from demo_extension.services.sync import DataSyncService
 from destinations.models import DeletedRows, DestinationLoad, LoadStatus
 from destinations.services import attachments, loads
 from destinations.services.naming import MAX_BYTES
 from destinations.services.registry import driver_for
 from destinations.tests.conftest import query, store
+from sync_engine.models import SyncedRecord
 
 pytestmark = pytest.mark.django_db
 

@@ -1,58 +1,104 @@
 """One object of every tenant-owned kind, for the isolation, role and fuzz tests.
 
-``SEEDERS`` must name every model of MigrateIQ's own apps: ``test_every_model_is_seeded_or_global``
-fails when a model is added without saying here how to create one (and so how to prove it is scoped).
+The platform seeds its own kinds here; each installed module adds its own through the fixtures its
+``ModuleConfig.platform_test_fixtures`` names (see ``core/extensions.py``). Such a fixtures module
+may define (every name optional):
+
+``seed(tenant, marker, now) -> dict[str, object]``
+    one object of each of the module's tenant-owned kinds in ``tenant``, with ``marker`` written into
+    every text the API can show; the returned names become attributes of the :class:`TenantGraph`
+    (``graph.connector``).
+``TENANT_ROWS``: ``{model: lambda tenant: Q(...)}``
+    how to find one tenant's rows of each of the module's models.
+``PARAM_MODELS``: ``{"connector_pk": Model}``
+    the model whose id a path parameter of the module's routes takes.
+``MINIMUM_ROLE`` / ``BODIES``
+    the role matrix rows of the module's routes and valid bodies for its writes
+    (``tenancy/tests/test_role_matrix.py``).
+``COMPUTED_ANSWERS`` / ``EXPECTED_ROUTES`` / ``isolation_body(graph)`` / ``isolation_queries(graph, marker)``
+    for ``tenancy/tests/test_isolation.py``: POST routes that create nothing (with why), routes the
+    inventory must contain, and the body fields and list filters that point at another tenant's objects.
+``SCHEMA_RULES_BEYOND_OPENAPI``
+    operations of the published schema whose bodies are checked by rules OpenAPI cannot state
+    (``core/tests/test_schema_fuzz.py``).
+``many_rows(tenant, graph, n)``
+    more than a page of every kind the module lists (``core/tests/test_security_config.py``).
+
+``test_every_object_kind_of_a_tenant_is_seeded`` fails when a model of a MigrateIQ app is added
+without saying how to create one (and so how to prove it is scoped).
 """
 
 import hashlib
 import json
-from dataclasses import dataclass
 from datetime import timedelta
+from pathlib import Path
 
 from django.apps import apps
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db.models import Q
 from django.utils import timezone
 
-from demo_extension.models import (
-    ConnectorSchema,
-    CustomDataConnector,
-    RecordChangeCounter,
-    SyncedRecord,
-    SyncLog,
-    SyncLogEvent,
-    SyncRecordError,
-    SyncStatus,
+from core.extensions import platform_test_fixtures
+from destinations.models import (
+    CONNECTOR_MODEL,
+    Destination,
+    DestinationAttachment,
+    DestinationLoad,
+    LoadStatus,
 )
-from destinations.models import Destination, DestinationAttachment, DestinationLoad, LoadStatus
 from tenancy.models import Invitation, Membership, Role, Tenant
 
-OWN_APPS = ("core", "accounts", "tenancy", "demo_extension", "destinations")
 User = get_user_model()
 
 
-@dataclass
+def module_fixtures() -> list:
+    """The installed modules' fixtures for these tests."""
+    return platform_test_fixtures()
+
+
+def from_modules(name: str) -> dict:
+    """The dictionaries ``name`` of every module's fixtures, merged (a key defined twice is an error)."""
+    merged: dict = {}
+    for fixtures in module_fixtures():
+        for key, value in getattr(fixtures, name, {}).items():
+            if key in merged:
+                raise AssertionError(f"{fixtures.__name__}.{name}: {key!r} is defined by another module too")
+            merged[key] = value
+    return merged
+
+
+def module_sets(name: str) -> set:
+    """The union of the sets ``name`` of every module's fixtures."""
+    return {item for fixtures in module_fixtures() for item in getattr(fixtures, name, ())}
+
+
+def module_functions(name: str) -> list:
+    """The functions ``name`` of every module's fixtures that define one."""
+    return [getattr(f, name) for f in module_fixtures() if hasattr(f, name)]
+
+
 class TenantGraph:
-    tenant: Tenant
-    admin: object
-    member: Membership  # a viewer that member routes act on (never the last admin)
-    connector: CustomDataConnector
-    sync_log: SyncLog
-    failed_log: SyncLog
-    event: SyncLogEvent
-    record: SyncedRecord
-    record_error: SyncRecordError
-    invitation: Invitation
-    destination: Destination
-    attachment: DestinationAttachment
-    load: DestinationLoad
+    """A tenant's seeded objects by name: ``tenant``, ``admin``, ``member``, ``invitation``,
+    ``destination``, ``attachment``, ``load`` and whatever the modules' ``seed`` returned."""
+
+    def __init__(self, **objects):
+        self.objects = objects
+
+    def __getattr__(self, name):
+        try:
+            return self.__dict__["objects"][name]
+        except KeyError:
+            raise AttributeError(f"no seeded object named {name!r}") from None
 
     def object_for(self, model):
         """The object of ``model`` that routes taking an id of that model are called with."""
-        for value in vars(self).values():
+        for value in self.objects.values():
             if type(value) is model:
                 return value
-        raise LookupError(f"no seeded {model.__name__}: add it to TenantGraph and seed_tenant()")
+        raise LookupError(
+            f"no seeded {model.__name__}: seed one (tenancy/tests/seed.py or the module's seed)"
+        )
 
 
 def seed_tenant(tenant: Tenant, marker: str) -> TenantGraph:
@@ -61,53 +107,7 @@ def seed_tenant(tenant: Tenant, marker: str) -> TenantGraph:
     Membership.objects.create(user=admin, tenant=tenant, role=Role.ADMIN)
     viewer = User.objects.create_user(email=f"viewer-{marker}@{tenant.slug}.test", password="correct-horse-9")
     member = Membership.objects.create(user=viewer, tenant=tenant, role=Role.VIEWER)
-    connector = CustomDataConnector.objects.create(
-        tenant=tenant,
-        name=f"{marker} connector",
-        api_endpoint="http://127.0.0.1:9/users",
-        api_key=f"{marker}-api-key-0000",
-        api_key_last4="0000",
-        sync_frequency="MANUAL",
-    )
     now = timezone.now()
-    sync_log = SyncLog.objects.create(
-        tenant=tenant,
-        connector=connector,
-        status=SyncStatus.SUCCESS,
-        records_processed=2,
-        started_at=now,
-        finished_at=now,
-        error_message=f"{marker} finished",
-    )
-    failed_log = SyncLog.objects.create(
-        tenant=tenant,
-        connector=connector,
-        status=SyncStatus.FAILED,
-        started_at=now,
-        finished_at=now,
-        error_message=f"{marker} upstream failed",
-        checkpoint={"page": 2},
-    )
-    event = SyncLogEvent.objects.create(sync_log=sync_log, message=f"{marker} page 1 fetched")
-    record = SyncedRecord.objects.create(
-        tenant=tenant,
-        connector=connector,
-        external_id=f"{marker}-1",
-        data={"id": 1, "name": marker},
-        checksum="0" * 64,
-        first_synced_at=now,
-        last_synced_at=now,
-        last_sync_log=sync_log,
-    )
-    record_error = SyncRecordError.objects.create(
-        tenant=tenant,
-        sync_log=sync_log,
-        connector=connector,
-        external_id=f"{marker}-2",
-        raw_payload={"id": 2, "name": marker},
-        error=f"{marker} missing email",
-        page=1,
-    )
     invitation = Invitation.objects.create(
         tenant=tenant,
         email=f"invitee-{marker}@{tenant.slug}.test",
@@ -116,10 +116,14 @@ def seed_tenant(tenant: Tenant, marker: str) -> TenantGraph:
         invited_by=admin,
         expires_at=now + timedelta(days=7),
     )
-    ConnectorSchema.objects.create(
-        connector=connector, fields={"fields": [{"path": [marker], "types": ["string"]}]}
-    )
-    RecordChangeCounter.objects.create(connector=connector, last_seq=1)
+    graph = TenantGraph(tenant=tenant, admin=admin, member=member, invitation=invitation)
+    for seed in module_functions("seed"):
+        for name, obj in seed(tenant, marker, now).items():
+            if name in graph.objects:
+                raise AssertionError(f"{seed.__module__}.seed: the name {name!r} is taken")
+            graph.objects[name] = obj
+    # Destinations load a connector's records: they are seeded after the module that holds them.
+    connector = graph.object_for(apps.get_model(CONNECTOR_MODEL))
     destination = Destination.objects.create(
         tenant=tenant,
         name=f"{marker} destination",
@@ -129,49 +133,27 @@ def seed_tenant(tenant: Tenant, marker: str) -> TenantGraph:
         username="loader",
         password=f"{marker}-db-password",
     )
-    attachment = DestinationAttachment.objects.create(
+    graph.objects["destination"] = destination
+    graph.objects["attachment"] = DestinationAttachment.objects.create(
         tenant=tenant, destination=destination, connector=connector, table_name=f"{marker}_table"
     )
-    load = DestinationLoad.objects.create(
+    graph.objects["load"] = DestinationLoad.objects.create(
         tenant=tenant,
         destination=destination,
         connector=connector,
         status=LoadStatus.FAILED,
         error_message=f"{marker} load failed",
     )
-    return TenantGraph(
-        tenant,
-        admin,
-        member,
-        connector,
-        sync_log,
-        failed_log,
-        event,
-        record,
-        record_error,
-        invitation,
-        destination,
-        attachment,
-        load,
-    )
+    return graph
 
 
 #: Path parameter -> the model whose id it takes; ``None``: the model of the route's viewset.
 PARAM_MODELS = {
     "pk": None,
     "id": None,
-    "connector_pk": CustomDataConnector,
-    "connector_id": CustomDataConnector,
-    "sync_log_pk": SyncLog,
-    "sync_log_id": SyncLog,
-    "log_pk": SyncLog,
-    "log_id": SyncLog,
-    "record_pk": SyncedRecord,
-    "record_id": SyncedRecord,
-    "error_pk": SyncRecordError,
-    "error_id": SyncRecordError,
     "member_pk": Membership,
     "membership_pk": Membership,
+    **from_modules("PARAM_MODELS"),
 }
 
 
@@ -179,7 +161,7 @@ def model_of_param(route, param):
     if param not in PARAM_MODELS:
         raise AssertionError(
             f"{route.pattern}: the isolation test does not know which object id to put in "
-            f"{{{param}}}; add {param!r} to PARAM_MODELS"
+            f"{{{param}}}; add {param!r} to PARAM_MODELS (the module's, for a module's route)"
         )
     model = PARAM_MODELS[param] or route.model
     if model is None:
@@ -199,21 +181,22 @@ TENANT_ROWS = {
     User: lambda t: Q(memberships__tenant=t),
     Membership: lambda t: Q(tenant=t),
     Invitation: lambda t: Q(tenant=t),
-    CustomDataConnector: lambda t: Q(tenant=t),
-    SyncLog: lambda t: Q(tenant=t),
-    SyncLogEvent: lambda t: Q(sync_log__tenant=t),
-    SyncedRecord: lambda t: Q(tenant=t),
-    SyncRecordError: lambda t: Q(tenant=t),
-    ConnectorSchema: lambda t: Q(connector__tenant=t),
-    RecordChangeCounter: lambda t: Q(connector__tenant=t),
     Destination: lambda t: Q(tenant=t),
     DestinationAttachment: lambda t: Q(tenant=t),
     DestinationLoad: lambda t: Q(tenant=t),
+    **from_modules("TENANT_ROWS"),
 }
 
 
+def own_apps() -> list[str]:
+    """The labels of MigrateIQ's own apps (the platform's and the modules'): those in this project."""
+    base = Path(settings.BASE_DIR).resolve()
+    return [c.label for c in apps.get_app_configs() if Path(c.path).resolve().is_relative_to(base)]
+
+
 def own_models():
-    return [m for m in apps.get_models() if m._meta.app_label in OWN_APPS]
+    labels = own_apps()
+    return [m for m in apps.get_models() if m._meta.app_label in labels]
 
 
 def all_tables_checksum() -> dict[str, str]:

@@ -1,8 +1,10 @@
 """The role matrix: anonymous / viewer / editor / admin × every action of every API endpoint.
 
 ``MINIMUM_ROLE`` is the specification (viewer reads; editor creates, changes, tests and syncs; admin
-deletes and manages members). The routes come from the URL configuration, so a new endpoint or
-action fails ``test_the_role_table_names_every_api_action`` until someone decides who may call it.
+deletes and manages members); each installed module adds its routes' rows from its own folder
+(``MINIMUM_ROLE`` / ``BODIES`` of its platform test fixtures, see ``tenancy/tests/seed.py``). The
+routes come from the URL configuration, so a new endpoint or action fails
+``test_the_role_table_names_every_api_action`` until someone decides who may call it.
 """
 
 import pytest
@@ -16,8 +18,6 @@ from tenancy.tests.seed import ids_for
 
 ANONYMOUS = "anonymous"
 RANK = {ANONYMOUS: 0, Role.VIEWER: 1, Role.EDITOR: 2, Role.ADMIN: 3}
-CONNECTORS = "api/demo-extension/connectors/"
-SYNC_LOGS = "api/demo-extension/sync-logs/"
 DESTINATIONS = "api/destinations/"
 
 MINIMUM_ROLE = {
@@ -34,23 +34,6 @@ MINIMUM_ROLE = {
     ("api/tenancy/members/{pk}/", "GET"): Role.ADMIN,
     ("api/tenancy/members/{pk}/", "PATCH"): Role.ADMIN,
     ("api/tenancy/members/{pk}/", "DELETE"): Role.ADMIN,
-    (CONNECTORS, "GET"): Role.VIEWER,
-    (CONNECTORS, "POST"): Role.EDITOR,
-    (CONNECTORS + "stats/", "GET"): Role.VIEWER,
-    (CONNECTORS + "stats/history/", "GET"): Role.VIEWER,
-    (CONNECTORS + "{pk}/", "GET"): Role.VIEWER,
-    (CONNECTORS + "{pk}/", "PUT"): Role.EDITOR,
-    (CONNECTORS + "{pk}/", "PATCH"): Role.EDITOR,
-    (CONNECTORS + "{pk}/", "DELETE"): Role.ADMIN,
-    (CONNECTORS + "{pk}/records/", "GET"): Role.VIEWER,
-    (CONNECTORS + "{pk}/sync_history/", "GET"): Role.VIEWER,
-    (CONNECTORS + "{pk}/test_connection/", "POST"): Role.EDITOR,
-    (CONNECTORS + "preview/", "POST"): Role.EDITOR,
-    (CONNECTORS + "{pk}/preview/", "POST"): Role.EDITOR,
-    (CONNECTORS + "{pk}/sync_data/", "POST"): Role.EDITOR,
-    (CONNECTORS + "{pk}/export/", "GET"): Role.VIEWER,
-    (CONNECTORS + "{pk}/changes/", "GET"): Role.VIEWER,
-    (CONNECTORS + "{pk}/schema/", "GET"): Role.VIEWER,
     (DESTINATIONS, "GET"): Role.VIEWER,
     (DESTINATIONS, "POST"): Role.EDITOR,
     (DESTINATIONS + "stats/", "GET"): Role.VIEWER,
@@ -63,25 +46,18 @@ MINIMUM_ROLE = {
     (DESTINATIONS + "{pk}/detach/", "POST"): Role.EDITOR,
     (DESTINATIONS + "{pk}/load/", "POST"): Role.EDITOR,
     (DESTINATIONS + "{pk}/loads/", "GET"): Role.VIEWER,
-    (SYNC_LOGS, "GET"): Role.VIEWER,
-    (SYNC_LOGS + "{pk}/", "GET"): Role.VIEWER,
-    (SYNC_LOGS + "{pk}/errors/", "GET"): Role.VIEWER,
-    (SYNC_LOGS + "{pk}/events/", "GET"): Role.VIEWER,
-    (SYNC_LOGS + "{pk}/cancel/", "POST"): Role.EDITOR,
-    (SYNC_LOGS + "{pk}/resume/", "POST"): Role.EDITOR,
+    # each installed module's rows, from its own folder (its platform_test_fixtures)
+    **seed.from_modules("MINIMUM_ROLE"),
 }
 
 #: Valid bodies, so that an allowed role's request is a real write (2xx) rather than a 400.
 BODIES = {
-    (CONNECTORS, "POST"): {"name": "new connector", "api_endpoint": "http://127.0.0.1:9/users"},
-    (CONNECTORS + "{pk}/", "PUT"): {"name": "replaced", "api_endpoint": "http://127.0.0.1:9/users"},
-    (CONNECTORS + "{pk}/", "PATCH"): {"name": "renamed"},
-    (CONNECTORS + "preview/", "POST"): {"api_endpoint": "http://127.0.0.1:9/users"},
     ("api/tenancy/invitations/", "POST"): {"email": "new@acme.test", "role": "viewer"},
     ("api/tenancy/members/{pk}/", "PATCH"): {"role": "editor"},
     (DESTINATIONS, "POST"): {"name": "new destination", "host": "127.0.0.1", "database": "warehouse"},
     (DESTINATIONS + "{pk}/", "PUT"): {"name": "replaced", "host": "127.0.0.1", "database": "warehouse"},
     (DESTINATIONS + "{pk}/", "PATCH"): {"name": "renamed destination"},
+    **seed.from_modules("BODIES"),
 }
 
 ROLES = [ANONYMOUS, Role.VIEWER, Role.EDITOR, Role.ADMIN]
@@ -164,8 +140,8 @@ def test_a_viewer_changes_nothing_anywhere(graph, make_member):
 def test_an_editor_cannot_delete_or_manage_members(graph, make_member):
     client = client_as(Role.EDITOR, graph, make_member)
 
-    assert client.delete(f"/api/demo-extension/connectors/{graph.connector.pk}/").status_code == 403
+    assert client.delete(f"/api/destinations/{graph.destination.pk}/").status_code == 403
     assert client.get("/api/tenancy/members/").status_code == 403
     assert client.patch(f"/api/tenancy/members/{graph.member.pk}/", {"role": "admin"}).status_code == 403
     assert Membership.objects.get(pk=graph.member.pk).role == Role.VIEWER
-    assert type(graph.connector).objects.filter(pk=graph.connector.pk).exists()
+    assert type(graph.destination).objects.filter(pk=graph.destination.pk).exists()

@@ -1,0 +1,47 @@
+"""Secrets of a model (encrypted fields: API keys, passwords) in the API and the admin.
+
+A secret is written, never read back: responses and admin pages show whether it is set
+(``has_<field>``) and at most a short hint (:func:`last4_hint`). Lists learn "is it set" from the
+database (:func:`with_secret_flags`) instead of decrypting every row.
+"""
+
+from django.db.models import BooleanField, ExpressionWrapper, Q, QuerySet
+from rest_framework import serializers
+
+#: Shorter secrets get no hint: four characters would give too much of them away.
+MIN_LENGTH_FOR_HINT = 8
+
+
+def last4_hint(secret: str) -> str:
+    """The last four characters of ``secret``, or "" when it is empty or too short to hint at."""
+    return secret[-4:] if len(secret) >= MIN_LENGTH_FOR_HINT else ""
+
+
+def secret_input(what: str, max_length: int) -> serializers.CharField:
+    """A write-only serializer field for a secret (blank removes it, omitted keeps it)."""
+    return serializers.CharField(
+        write_only=True,
+        required=False,
+        allow_blank=True,
+        trim_whitespace=False,
+        max_length=max_length,
+        style={"input_type": "password"},
+        help_text=f"Write-only {what}, encrypted at rest. Omit to keep the current value; send an empty "
+        "string to remove it.",
+    )
+
+
+def with_secret_flags(queryset: QuerySet, names) -> QuerySet:
+    """``queryset`` with the secret columns ``names`` deferred (never decrypted) and a boolean
+    ``has_<name>`` annotated for each."""
+    return queryset.defer(*names).annotate(
+        **{f"has_{name}": ExpressionWrapper(~Q(**{name: ""}), output_field=BooleanField()) for name in names}
+    )
+
+
+def is_secret_set(obj, name: str) -> bool:
+    """Whether ``obj`` holds a value in the secret field ``name``: from the ``has_<name>`` flag when
+    the field was deferred (:func:`with_secret_flags`), else from the value."""
+    if name in obj.get_deferred_fields():
+        return bool(getattr(obj, f"has_{name}", False))
+    return bool(getattr(obj, name))
