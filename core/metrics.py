@@ -43,6 +43,9 @@ http_request_duration_seconds = Histogram(
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0),
 )
 syncs_total = Counter("migrateiq_syncs", "Sync runs finished, by final status.", ["status"])
+hook_failures_total = Counter(
+    "migrateiq_hook_failures", "Hook handlers that raised (logged and skipped), by hook.", ["hook"]
+)
 sync_duration_seconds = Histogram(
     "migrateiq_sync_duration_seconds",
     "Duration of finished sync runs.",

@@ -137,6 +137,10 @@ def test_a_handler_that_fails_does_not_stop_the_others(connector, django_capture
     def broken(run):
         raise RuntimeError("subscriber bug")
 
+    from core.metrics import hook_failures_total
+
+    failures = hook_failures_total.labels(hook="run_finished")
+    before = failures._value.get()
     run = SyncLog.objects.create(
         tenant_id=connector.tenant_id, connector=connector, status=SyncStatus.PENDING
     )
@@ -147,6 +151,7 @@ def test_a_handler_that_fails_does_not_stop_the_others(connector, django_capture
     ):
         queue.cancel_sync(run)
     assert [call.pk for call in seen] == [run.pk]
+    assert failures._value.get() == before + 1  # logged and counted in /metrics
 
 
 def test_an_unknown_hook_is_refused():
