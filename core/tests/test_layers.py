@@ -42,6 +42,8 @@ def module_packages() -> set[str]:
         config.name.split(".")[0]
         for config in apps.get_app_configs()
         if Path(config.path).resolve().is_relative_to(BASE_DIR)
+        # a virtualenv inside the checkout (.venv) holds third-party apps, not the project's
+        and "site-packages" not in Path(config.path).resolve().parts
     }
     return (local | set(settings.MIGRATEIQ_EXTENSIONS)) - set(PLATFORM_PACKAGES)
 

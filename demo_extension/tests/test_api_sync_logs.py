@@ -25,6 +25,7 @@ LOG_FIELDS = {
     "records_unchanged",
     "records_failed",
     "pages_fetched",
+    "records_total",
     "duration_seconds",
     "started_at",
     "finished_at",

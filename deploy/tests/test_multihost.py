@@ -291,9 +291,7 @@ def run(db_url, db_name, gateway, host_a, host_b, pg_port, redis_port, upstreams
     def all_finished():
         statuses = [pages(log)[0] for log in logs.values()]
         if "RUNNING" in statuses or "PENDING" in statuses:
-            manage(
-                reaper_env, "shell", "-c", "from demo_extension.services import runs; runs.reap_stale_syncs()"
-            )
+            manage(reaper_env, "shell", "-c", "from sync_engine import queue; queue.reap_stale_syncs()")
             return False
         return statuses
 

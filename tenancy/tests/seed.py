@@ -191,7 +191,12 @@ TENANT_ROWS = {
 def own_apps() -> list[str]:
     """The labels of MigrateIQ's own apps (the platform's and the modules'): those in this project."""
     base = Path(settings.BASE_DIR).resolve()
-    return [c.label for c in apps.get_app_configs() if Path(c.path).resolve().is_relative_to(base)]
+    return [
+        c.label
+        for c in apps.get_app_configs()
+        # a virtualenv inside the checkout (.venv) holds third-party apps, not the project's
+        if Path(c.path).resolve().is_relative_to(base) and "site-packages" not in Path(c.path).resolve().parts
+    ]
 
 
 def own_models():
