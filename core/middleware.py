@@ -3,8 +3,10 @@ import re
 import time
 import uuid
 
+from rest_framework.throttling import BaseThrottle
+
 from core.metrics import observe_http_request, route_template
-from core.request_context import reset_log_context, set_log_context
+from core.request_context import reset_client_address, reset_log_context, set_client_address, set_log_context
 
 _VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,128}$")
 
@@ -25,9 +27,11 @@ class RequestIdMiddleware:
         request_id = incoming if _VALID_REQUEST_ID.match(incoming) else uuid.uuid4().hex
         request.request_id = request_id
         token = set_log_context(request_id=request_id)
+        address = set_client_address(BaseThrottle().get_ident(request))
         try:
             response = self.get_response(request)
         finally:
+            reset_client_address(address)
             reset_log_context(token)
         response["X-Request-ID"] = request_id
         return response

@@ -34,3 +34,22 @@ def set_log_context(**values) -> contextvars.Token:
 
 def reset_log_context(token: contextvars.Token) -> None:
     _context.reset(token)
+
+
+# The client's address is kept apart from the log context: it is for records that need it (the
+# activity hook's audit trail), not for every log line.
+_client_address: contextvars.ContextVar = contextvars.ContextVar("migrateiq_client_address", default="")
+
+
+def get_client_address() -> str:
+    """The address of the client of the current request ("" outside one), as the throttles see it
+    (``REST_FRAMEWORK["NUM_PROXIES"]`` trusted proxies)."""
+    return _client_address.get()
+
+
+def set_client_address(address: str) -> contextvars.Token:
+    return _client_address.set(address or "")
+
+
+def reset_client_address(token: contextvars.Token) -> None:
+    _client_address.reset(token)

@@ -226,12 +226,13 @@ class CustomDataConnectorAdmin(admin.ModelAdmin):
         if not change:
             obj.created_by = request.user
         super().save_model(request, obj, form, change)
-        connector_saved(obj)
+        connector_saved(obj, created=not change, fields=form.changed_data, actor=request.user)
 
     def delete_model(self, request, obj):
-        tenant_id = obj.tenant_id
+        tenant_id, pk = obj.tenant_id, obj.pk
         super().delete_model(request, obj)
-        connector_deleted(tenant_id)
+        obj.pk = pk
+        connector_deleted(tenant_id, connector=obj, actor=request.user)
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         kwargs["form"] = ConnectorAdminForm if obj is not None else ConnectorAdminAddForm

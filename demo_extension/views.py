@@ -34,7 +34,12 @@ from demo_extension.selectors import (
     recent_run_statuses,
     schema_view,
 )
-from demo_extension.services.connectors import connector_deleted, connector_saved
+from demo_extension.services.connectors import (
+    changed_fields,
+    connector_deleted,
+    connector_saved,
+    record_export,
+)
 from demo_extension.services.credentials import SECRET_FIELDS
 from demo_extension.services.preview import preview_connector, unsaved_connector, with_overrides
 from demo_extension.services.sync import DataSyncService
@@ -260,15 +265,20 @@ class ConnectorViewSet(ThrottledActionsMixin, TenantScopedModelViewSet):
 
     def perform_create(self, serializer):
         self._save_unique(serializer, tenant=self.request.tenant, created_by=self.request.user)
-        connector_saved(serializer.instance)
+        connector_saved(
+            serializer.instance, created=True, fields=serializer.validated_data, actor=self.request.user
+        )
 
     def perform_update(self, serializer):
+        fields = changed_fields(serializer.instance, serializer.validated_data)
         self._save_unique(serializer)
-        connector_saved(serializer.instance)
+        connector_saved(serializer.instance, fields=fields, actor=self.request.user)
 
     def perform_destroy(self, instance):
+        pk = instance.pk
         super().perform_destroy(instance)
-        connector_deleted(self.request.tenant.pk)
+        instance.pk = pk  # Django clears it on delete; the audit trail names the deleted connector
+        connector_deleted(self.request.tenant.pk, connector=instance, actor=self.request.user)
 
     @extend_schema(
         tags=["connectors"],
@@ -440,6 +450,7 @@ class ConnectorViewSet(ThrottledActionsMixin, TenantScopedModelViewSet):
             )
         except export.ExportParameterError as exc:
             raise serializers.ValidationError({"fields": [str(exc)]}) from None
+        record_export(connector, options, actor=request.user)
         response = StreamingHttpResponse(
             export.stream_export(connector.pk, options), content_type=export.CONTENT_TYPES[options.format]
         )
@@ -572,7 +583,7 @@ class SyncLogViewSet(ThrottledActionsMixin, TenantScopedReadOnlyViewSet):
     def cancel(self, request, pk=None):
         sync_log = self.get_object()
         try:
-            sync_log = runs.cancel_sync(sync_log)
+            sync_log = runs.cancel_sync(sync_log, user=request.user)
         except ValueError as exc:
             raise serializers.ValidationError(str(exc)) from None
         return Response(api.SyncLogSerializer(sync_log).data)

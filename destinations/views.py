@@ -143,7 +143,7 @@ class DestinationViewSet(TenantScopedModelViewSet):
         started = []
         for attachment in targets:
             try:
-                started.append(loads.start_load(attachment))
+                started.append(loads.start_load(attachment, user=request.user))
             except loads.LoadAlreadyRunning as exc:
                 if connector_id is not None:
                     raise Conflict(str(exc), load_id=exc.active_load_id) from None

@@ -108,7 +108,7 @@ INSTALLED_APPS = [
 # Modules: apps in their own folders that plug into the platform through their AppConfig
 # (core/extensions.py: API prefix, beat entries, metrics, test fixtures). The platform never
 # imports them (core/tests/test_layers.py); they come after the platform apps.
-MIGRATEIQ_EXTENSIONS = env_list("MIGRATEIQ_EXTENSIONS", ["demo_extension"])
+MIGRATEIQ_EXTENSIONS = env_list("MIGRATEIQ_EXTENSIONS", ["demo_extension", "audit"])
 for _module in MIGRATEIQ_EXTENSIONS:
     if not _module.isidentifier() or _module in INSTALLED_APPS:
         raise ConfigurationError(

@@ -52,6 +52,7 @@ from django.db import IntegrityError, connections, transaction
 from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 
+from core import activity
 from core.budget import RATE_MARGIN
 from migrateiq.celery import app as celery_app
 from sync_engine import hooks
@@ -84,8 +85,20 @@ def start_sync(connector, *, triggered_by=TriggeredBy.API, user=None, full_refre
         connector, status=SyncStatus.PENDING, triggered_by=triggered_by, user=user, full_refresh=full_refresh
     )
     _add_event(sync_log, f"Queued ({triggered_by}{', full refresh' if full_refresh else ''}).")
+    _record_sync("sync.started", sync_log, user, triggered_by=triggered_by, full_refresh=full_refresh)
     enqueue(sync_log.pk)
     return sync_log
+
+
+def _record_sync(action: str, sync_log: SyncLog, user, **detail) -> None:
+    activity.record(
+        action,
+        tenant=sync_log.tenant_id,
+        actor=user,
+        target_type="sync_log",
+        target_id=sync_log.pk,
+        detail={"connector_id": sync_log.connector_id, **detail},
+    )
 
 
 def wait_for(sync_log: SyncLog, seconds: float) -> SyncLog:
@@ -104,7 +117,7 @@ def wait_for(sync_log: SyncLog, seconds: float) -> SyncLog:
     return sync_log
 
 
-def cancel_sync(sync_log: SyncLog) -> SyncLog:
+def cancel_sync(sync_log: SyncLog, *, user=None) -> SyncLog:
     """Cancel a sync.
 
     A ``PENDING`` log is marked ``CANCELLED`` at once (it stays in the history; the queued task
@@ -130,6 +143,7 @@ def cancel_sync(sync_log: SyncLog) -> SyncLog:
         sync_log.refresh_from_db()
         raise ValueError(f"This sync has already finished ({sync_log.status}).")
     sync_log.refresh_from_db()
+    _record_sync("sync.cancelled", sync_log, user, status=sync_log.status)
     return sync_log
 
 
@@ -169,6 +183,7 @@ def resume_sync(sync_log: SyncLog, *, user=None) -> SyncLog:
         raise ValueError(f"This sync cannot be resumed: it is {sync_log.status}.")
     who = f" by {user.email}" if getattr(user, "email", None) else ""
     _add_event(sync_log, f"Resumed{who} from its checkpoint.")
+    _record_sync("sync.resumed", sync_log, user)
     hooks.run_now("run_started", sync_log)
     enqueue(sync_log.pk)
     sync_log.refresh_from_db()

@@ -15,6 +15,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 from rest_framework_simplejwt.tokens import RefreshToken
 
+from core import activity
 from tenancy.authentication import TENANT_CLAIM
 from tenancy.context import activate_tenant
 from tenancy.models import Invitation, Membership, Role, Tenant
@@ -103,12 +104,46 @@ def ensure_member(
     membership, membership_created = Membership.objects.get_or_create(
         user=user, tenant=tenant, defaults={"role": role}
     )
-    if not membership_created and membership.role != role:
-        if admins_left_after(membership, new_role=role) == 0:
-            raise LastAdminError()
-        membership.role = role
-        membership.save(update_fields=["role", "updated_at"])
+    if membership_created:
+        _record_member("member.added", membership, actor=None)
+    elif membership.role != role:
+        change_member_role(membership, role, actor=None)
     return membership, user_created, membership_created
+
+
+def _record_member(action: str, membership: Membership, *, actor, detail: dict | None = None) -> None:
+    activity.record(
+        action,
+        tenant=membership.tenant_id,
+        actor=actor,
+        target_type="membership",
+        target_id=membership.pk,
+        detail={"email": membership.user.email, "role": membership.role, **(detail or {})},
+    )
+
+
+@transaction.atomic
+def change_member_role(membership: Membership, role: str, *, actor) -> Membership:
+    """Give ``membership`` the ``role``; raises :class:`LastAdminError` instead of demoting the
+    tenant's last admin. ``actor``: who did it (``None``: an operator command)."""
+    if membership.role == role:
+        return membership
+    if admins_left_after(membership, new_role=role) == 0:
+        raise LastAdminError()
+    previous = membership.role
+    membership.role = role
+    membership.save(update_fields=["role", "updated_at"])
+    _record_member("member.role_changed", membership, actor=actor, detail={"previous_role": previous})
+    return membership
+
+
+@transaction.atomic
+def remove_member(membership: Membership, *, actor) -> None:
+    """Remove ``membership`` from its tenant; raises :class:`LastAdminError` for the last admin."""
+    if admins_left_after(membership, removing=True) == 0:
+        raise LastAdminError()
+    _record_member("member.removed", membership, actor=actor)
+    membership.delete()
 
 
 def admins_left_after(membership: Membership, *, new_role: str | None = None, removing: bool = False) -> int:
@@ -125,7 +160,11 @@ def issue_tokens(email: str, password: str, tenant_slug: str | None) -> dict:
     Failed sign-ins are counted per account (see :class:`Lockout`); a locked account is refused with
     429 before its password is checked.
     """
-    user = check_credentials(email, password)
+    try:
+        user = check_credentials(email, password)
+    except LoginError as exc:
+        _record_failed_sign_in(email, tenant_slug, exc)
+        raise
     memberships = Membership.objects.select_related("tenant").filter(user=user, tenant__is_active=True)
     if tenant_slug:
         membership = memberships.filter(tenant__slug=tenant_slug).first()
@@ -141,7 +180,30 @@ def issue_tokens(email: str, password: str, tenant_slug: str | None) -> dict:
                 f"You belong to several tenants ({slugs}): say which with 'tenant'.", status_code=400
             )
         membership = found[0]
+    activity.record(
+        "auth.signed_in", tenant=membership.tenant, actor=user, target_type="user", target_id=user.pk
+    )
     return tokens_for(user, membership.tenant)
+
+
+def _record_failed_sign_in(email: str, tenant_slug: str | None, exc: LoginError) -> None:
+    """A refused sign-in of an existing account, reported to each tenant it belongs to (the one it
+    named, if any). An unknown email belongs to no tenant: nothing is reported. The lookup runs for
+    every refusal, so it costs the same query whether or not the email has an account."""
+    memberships = Membership.objects.select_related("user").filter(
+        user__email__iexact=(email or "").strip(), user__is_active=True, tenant__is_active=True
+    )
+    if tenant_slug:
+        memberships = memberships.filter(tenant__slug=tenant_slug)
+    reason = "locked" if exc.status_code == 429 else "invalid_credentials"
+    for membership in memberships:
+        activity.record(
+            "auth.sign_in_failed",
+            tenant=membership.tenant_id,
+            target_type="user",
+            target_id=membership.user_id,
+            detail={"email": membership.user.email, "reason": reason},
+        )
 
 
 def tokens_for(user, tenant: Tenant) -> dict:
@@ -282,11 +344,28 @@ def create_invitation(tenant: Tenant, email: str, role: str, invited_by=None) ->
             invited_by=invited_by,
             expires_at=now + timedelta(seconds=settings.MIGRATEIQ_INVITATION_TTL_SECONDS),
         )
+        _record_invitation("invitation.created", invitation, actor=invited_by)
     return invitation, token
 
 
-def revoke_invitation(invitation: Invitation) -> None:
-    Invitation.objects.filter(pk=invitation.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
+def _record_invitation(action: str, invitation: Invitation, *, actor) -> None:
+    activity.record(
+        action,
+        tenant=invitation.tenant_id,
+        actor=actor,
+        target_type="invitation",
+        target_id=invitation.pk,
+        detail={"email": invitation.email, "role": invitation.role},
+    )
+
+
+def revoke_invitation(invitation: Invitation, *, actor=None) -> None:
+    with transaction.atomic():
+        revoked = Invitation.objects.filter(pk=invitation.pk, revoked_at__isnull=True).update(
+            revoked_at=timezone.now()
+        )
+        if revoked:
+            _record_invitation("invitation.revoked", invitation, actor=actor)
 
 
 _INVALID_INVITATION = "This invitation is not valid: it may have expired, been revoked or been used already."
@@ -320,12 +399,12 @@ def accept_invitation(token: str, password: str, name: str | None = None) -> dic
         membership, created = Membership.objects.get_or_create(
             user=user, tenant=invitation.tenant, defaults={"role": invitation.role}
         )
-        if not created and membership.role != invitation.role:
-            if admins_left_after(membership, new_role=invitation.role) == 0:
-                raise LastAdminError()
-            membership.role = invitation.role
-            membership.save(update_fields=["role", "updated_at"])
+        if created:
+            _record_member("member.added", membership, actor=user)
+        elif membership.role != invitation.role:
+            change_member_role(membership, invitation.role, actor=user)
         invitation.accepted_at = timezone.now()
         invitation.accepted_by = user
         invitation.save(update_fields=["accepted_at", "accepted_by", "updated_at"])
+        _record_invitation("invitation.accepted", invitation, actor=user)
     return tokens_for(user, invitation.tenant)

@@ -1,5 +1,4 @@
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import transaction
 from django.urls import reverse
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status
@@ -143,18 +142,17 @@ class MemberViewSet(
         membership = self.get_object()
         data = MembershipUpdateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        role = data.validated_data["role"]
-        with transaction.atomic():
-            if services.admins_left_after(membership, new_role=role) == 0:
-                return error_response("A tenant must keep at least one admin.", status.HTTP_400_BAD_REQUEST)
-            membership.role = role
-            membership.save(update_fields=["role", "updated_at"])
+        try:
+            services.change_member_role(membership, data.validated_data["role"], actor=request.user)
+        except services.LastAdminError as exc:
+            return error_response(exc.messages[0], status.HTTP_400_BAD_REQUEST)
         return Response(MembershipSerializer(membership).data)
 
     def perform_destroy(self, instance):
-        if services.admins_left_after(instance, removing=True) == 0:
-            raise serializers.ValidationError("A tenant must keep at least one admin.")
-        instance.delete()
+        try:
+            services.remove_member(instance, actor=self.request.user)
+        except services.LastAdminError as exc:
+            raise serializers.ValidationError(exc.messages[0]) from None
 
 
 @extend_schema_view(
@@ -199,7 +197,7 @@ class InvitationViewSet(
         return Response(InvitationCreatedSerializer(shown_once).data, status=status.HTTP_201_CREATED)
 
     def perform_destroy(self, instance):
-        services.revoke_invitation(instance)
+        services.revoke_invitation(instance, actor=self.request.user)
 
 
 class InvitationAcceptView(APIView):

@@ -21,6 +21,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from core import activity
 from core.metrics import observe_destination_load
 from destinations.models import (
     ACTIVE_LOAD_STATUSES,
@@ -46,12 +47,17 @@ class LoadAlreadyRunning(Exception):
 
 
 def start_load(
-    attachment: DestinationAttachment, *, triggered_by=DestinationLoad.Trigger.API, queue: bool = True
+    attachment: DestinationAttachment,
+    *,
+    triggered_by=DestinationLoad.Trigger.API,
+    queue: bool = True,
+    user=None,
 ) -> DestinationLoad:
     """Create a PENDING load and (``queue``) run it in the background once the transaction commits.
     A load left RUNNING by a process that died (no heartbeat for
     ``MIGRATEIQ_SYNC_STALE_AFTER_SECONDS``) is marked FAILED first; raises
-    :class:`LoadAlreadyRunning` when a live one exists."""
+    :class:`LoadAlreadyRunning` when a live one exists. ``user``: who started it (``None``: a sync
+    or a command), for the activity hook."""
     _fail_stale(attachment)
     try:
         with transaction.atomic():
@@ -72,6 +78,18 @@ def start_load(
             .first()
         )
         raise LoadAlreadyRunning(active) from None
+    activity.record(
+        "load.started",
+        tenant=load.tenant_id,
+        actor=user,
+        target_type="destination_load",
+        target_id=load.pk,
+        detail={
+            "destination_id": load.destination_id,
+            "connector_id": load.connector_id,
+            "triggered_by": triggered_by,
+        },
+    )
     if queue:
         transaction.on_commit(lambda: _dispatch(load.pk))
     return load

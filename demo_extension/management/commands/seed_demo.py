@@ -62,11 +62,11 @@ class Command(BaseCommand):
                 created_by=user,
             )
             connector.save()
-            connector_saved(connector)
+            connector_saved(connector, created=True)
         elif connector.transformation_rules == REVERSED_DEMO_RULES:
             connector.transformation_rules = DEMO_RULES
             connector.save(update_fields=["transformation_rules", "updated_at"])
-            connector_saved(connector)
+            connector_saved(connector, fields=["transformation_rules"])
         self.stdout.write(
             "\n".join(
                 [

@@ -1,0 +1,237 @@
+"""Every action the platform and the connectors module report lands in the tenant's audit trail,
+with who did it, and never with a secret's value. The calls go through the HTTP API only."""
+
+import json
+
+import pytest
+
+from audit.tests.conftest import CONNECTORS, EVENTS
+from destinations.models import Destination, DestinationAttachment
+from sync_engine import queue
+from sync_engine.models import SyncLog, SyncStatus
+from tenancy.models import Invitation, Membership, Role
+
+SECRET = "sk_live_do_not_store_this_9Q4Z"
+NEW_SECRET = "sk_live_the_replacement_key_7K2W"
+
+
+def _connector_id(client, committed, **fields):
+    with committed():
+        response = client.post(
+            CONNECTORS,
+            {"name": "CRM", "api_endpoint": "http://127.0.0.1:9/users", **fields},
+            format="json",
+        )
+    assert response.status_code == 201, response.content
+    return response.json()["id"]
+
+
+def test_a_connector_change_names_the_changed_fields_and_never_their_values(
+    admin_client, admin_user, tenant_a, committed, events
+):
+    pk = _connector_id(admin_client, committed, api_key=SECRET)
+    with committed():
+        response = admin_client.patch(
+            f"{CONNECTORS}{pk}/", {"name": "CRM v2", "api_key": NEW_SECRET, "is_active": True}, format="json"
+        )
+    assert response.status_code == 200, response.content
+
+    created, changed = events(tenant_a, "connector.created"), events(tenant_a, "connector.changed")
+    assert [e.target_id for e in created] == [str(pk)]
+    assert {"name", "api_endpoint", "api_key"} <= set(created[0].fields)
+    assert len(changed) == 1
+    event = changed[0]
+    # is_active was sent unchanged: not listed
+    assert event.fields == ["api_key", "api_key_last4", "name"]
+    assert (event.actor_id, event.actor_email) == (admin_user.pk, admin_user.email)
+    assert (event.target_type, event.target_id) == ("connector", str(pk))
+    assert event.request_id
+    stored = json.dumps([e.__dict__ for e in events(tenant_a)], default=str)
+    listed = admin_client.get(EVENTS).content.decode()
+    for secret in (SECRET, NEW_SECRET, SECRET[:-4], NEW_SECRET[:-4]):
+        assert secret not in stored
+        assert secret not in listed
+    assert "api_key" in listed
+
+
+def test_deleting_a_connector_is_recorded_with_its_name(admin_client, tenant_a, committed, events):
+    pk = _connector_id(admin_client, committed)
+    with committed():
+        assert admin_client.delete(f"{CONNECTORS}{pk}/").status_code == 204
+
+    [deleted] = events(tenant_a, "connector.deleted")
+    assert (deleted.target_id, deleted.detail) == (str(pk), {"name": "CRM"})
+
+
+def test_exporting_records_is_recorded_with_the_format(admin_client, tenant_a, committed, events):
+    pk = _connector_id(admin_client, committed)
+    with committed():
+        response = admin_client.get(f"{CONNECTORS}{pk}/export/", {"format": "csv"})
+        b"".join(response.streaming_content)
+    assert response.status_code == 200
+
+    [exported] = events(tenant_a, "connector.exported")
+    assert exported.target_id == str(pk)
+    assert exported.detail["format"] == "csv"
+
+
+def test_starting_cancelling_and_resuming_a_sync_are_recorded(
+    editor_client, editor_user, admin_client, tenant_a, committed, events, monkeypatch
+):
+    monkeypatch.setattr(queue, "enqueue", lambda sync_log_id: None)  # the run stays pending
+    pk = _connector_id(admin_client, committed)
+    with committed():
+        started = editor_client.post(f"{CONNECTORS}{pk}/sync_data/?wait=0")
+    assert started.status_code in (200, 202), started.content
+    run_id = started.json()["id"]
+    with committed():
+        assert editor_client.post(f"/api/demo-extension/sync-logs/{run_id}/cancel/").status_code == 200
+    SyncLog.objects.filter(pk=run_id).update(checkpoint={"version": 1, "page": 2})
+    with committed():
+        resumed = editor_client.post(f"/api/demo-extension/sync-logs/{run_id}/resume/?wait=0")
+    assert resumed.status_code in (200, 202), resumed.content
+
+    trail = [(e.action, e.target_id, e.actor_id) for e in events(tenant_a) if e.action.startswith("sync.")]
+    assert trail == [
+        ("sync.started", str(run_id), editor_user.pk),
+        ("sync.cancelled", str(run_id), editor_user.pk),
+        ("sync.resumed", str(run_id), editor_user.pk),
+    ]
+    assert events(tenant_a, "sync.started")[0].detail == {
+        "connector_id": pk,
+        "triggered_by": "api",
+        "full_refresh": False,
+    }
+    assert events(tenant_a, "sync.cancelled")[0].detail["status"] == SyncStatus.CANCELLED
+
+
+def test_starting_a_destination_load_is_recorded(
+    admin_client, admin_user, tenant_a, committed, events, monkeypatch
+):
+    from destinations.services import loads
+
+    monkeypatch.setattr(loads, "_dispatch", lambda load_id: None)  # nothing runs it
+    pk = _connector_id(admin_client, committed)
+    destination = Destination.objects.create(
+        tenant=tenant_a,
+        name="Warehouse",
+        host="127.0.0.1",
+        port=9,
+        database="dw",
+        username="u",
+        password="pw",
+    )
+    DestinationAttachment.objects.create(
+        tenant=tenant_a, destination=destination, connector_id=pk, table_name="crm"
+    )
+    with committed():
+        response = admin_client.post(f"/api/destinations/{destination.pk}/load/", {}, format="json")
+    assert response.status_code == 202, response.content
+
+    [started] = events(tenant_a, "load.started")
+    assert started.actor_id == admin_user.pk
+    assert started.detail == {"destination_id": destination.pk, "connector_id": pk, "triggered_by": "api"}
+
+
+def test_sign_in_and_refused_sign_in_are_recorded_for_the_account(
+    anon_client, admin_user, tenant_a, committed, events
+):
+    with committed():
+        ok = anon_client.post(
+            "/api/auth/token/", {"email": admin_user.email, "password": "correct-horse-9"}, format="json"
+        )
+        refused = anon_client.post(
+            "/api/auth/token/", {"email": admin_user.email, "password": "wrong-password"}, format="json"
+        )
+        unknown = anon_client.post(
+            "/api/auth/token/", {"email": "nobody@acme.test", "password": "wrong-password"}, format="json"
+        )
+    assert (ok.status_code, refused.status_code, unknown.status_code) == (200, 401, 401), ok.content
+
+    [signed_in] = events(tenant_a, "auth.signed_in")
+    assert signed_in.actor_id == admin_user.pk
+    [failed] = events(tenant_a, "auth.sign_in_failed")
+    assert failed.actor_id is None  # whoever tried is not known; the account is the target
+    assert (failed.target_type, failed.target_id) == ("user", str(admin_user.pk))
+    assert failed.detail == {"email": admin_user.email, "reason": "invalid_credentials"}
+    assert "wrong-password" not in json.dumps([e.detail for e in events(tenant_a)])
+    assert failed.ip == "127.0.0.1"
+
+
+def test_member_role_changes_and_removals_are_recorded(
+    admin_client, admin_user, viewer_user, tenant_a, committed, events
+):
+    membership = Membership.objects.get(user=viewer_user, tenant=tenant_a)
+    url = f"/api/tenancy/members/{membership.pk}/"
+    with committed():
+        assert admin_client.patch(url, {"role": Role.EDITOR}, format="json").status_code == 200
+        assert admin_client.delete(url).status_code == 204
+
+    [changed] = events(tenant_a, "member.role_changed")
+    assert changed.detail == {"email": viewer_user.email, "role": Role.EDITOR, "previous_role": Role.VIEWER}
+    assert changed.actor_id == admin_user.pk
+    [removed] = events(tenant_a, "member.removed")
+    assert (removed.target_id, removed.detail["email"]) == (str(membership.pk), viewer_user.email)
+
+
+def test_refusing_to_demote_the_last_admin_records_nothing(
+    admin_client, admin_user, tenant_a, committed, events
+):
+    membership = Membership.objects.get(user=admin_user, tenant=tenant_a)
+    with committed():
+        response = admin_client.patch(
+            f"/api/tenancy/members/{membership.pk}/", {"role": Role.VIEWER}, format="json"
+        )
+    assert response.status_code == 400
+    assert events(tenant_a, "member.role_changed") == []
+
+
+def test_invitations_created_revoked_and_accepted_are_recorded(
+    admin_client, anon_client, admin_user, tenant_a, committed, events
+):
+    with committed():
+        first = admin_client.post(
+            "/api/tenancy/invitations/", {"email": "first@acme.test", "role": Role.VIEWER}, format="json"
+        )
+        second = admin_client.post(
+            "/api/tenancy/invitations/", {"email": "second@acme.test", "role": Role.EDITOR}, format="json"
+        )
+        assert admin_client.delete(f"/api/tenancy/invitations/{first.json()['id']}/").status_code == 204
+        accepted = anon_client.post(
+            "/api/auth/invitations/accept/",
+            {"token": second.json()["token"], "password": "a-long-new-password-9", "name": "Second"},
+            format="json",
+        )
+    assert accepted.status_code == 200, accepted.content
+
+    actions = [e.action for e in events(tenant_a)]
+    assert actions == [
+        "invitation.created",
+        "invitation.created",
+        "invitation.revoked",
+        "member.added",
+        "invitation.accepted",
+    ]
+    newcomer = Membership.objects.get(tenant=tenant_a, user__email="second@acme.test")
+    added = events(tenant_a, "member.added")[0]
+    assert (added.actor_id, added.target_id, added.detail["role"]) == (
+        newcomer.user_id,
+        str(newcomer.pk),
+        Role.EDITOR,
+    )
+    assert events(tenant_a, "invitation.revoked")[0].actor_id == admin_user.pk
+    tokens = [second.json()["token"], first.json()["token"]]
+    assert not any(t in json.dumps([e.detail for e in events(tenant_a)]) for t in tokens)
+    assert Invitation.objects.filter(tenant=tenant_a).count() == 2
+
+
+def test_an_action_rolled_back_records_nothing(tenant_a, admin_user, events):
+    from django.db import transaction
+
+    from core import activity
+
+    with pytest.raises(RuntimeError):
+        with transaction.atomic():
+            activity.record("connector.changed", tenant=tenant_a, actor=admin_user)
+            raise RuntimeError("rolled back")
+    assert events(tenant_a) == []

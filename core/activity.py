@@ -1,0 +1,91 @@
+"""Who did what: the platform's activity hook (``core.hooks``).
+
+Platform and module services say what a person (or the system) did by calling :func:`record`
+explicitly, next to the change itself (no model signals)::
+
+    from core import activity
+
+    activity.record(
+        "connector.changed",
+        tenant=connector.tenant,
+        actor=request.user,
+        target_type="connector",
+        target_id=connector.pk,
+        fields=["name", "api_key"],  # field NAMES only, never their values
+    )
+
+Handlers of the ``activity`` hook (the ``audit`` module stores them) receive one frozen
+:class:`Activity`, after the transaction that made the change commits (nothing is reported for a
+change that was rolled back). ``fields`` and ``detail`` must never hold a secret or a value a user
+typed into a secret field: name the field, not what it holds. Actions are ``<target>.<verb>``; the
+ones the platform and the connectors module record are listed in ``docs/extensions.md`` ("Audit").
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from types import MappingProxyType
+
+from django.utils import timezone
+
+from core import hooks
+from core.request_context import get_client_address, get_log_context
+
+hooks.define(
+    "activity",
+    "activity(event): a core.activity.Activity (who did what to which object), after its change commits.",
+)
+
+
+@dataclass(frozen=True)
+class Activity:
+    """One thing that happened: ``actor_id`` / ``actor_email`` are ``None`` / "" for the system
+    (schedules, the engine, operator commands)."""
+
+    action: str
+    tenant_id: int
+    at: datetime
+    actor_id: int | None = None
+    actor_email: str = ""
+    target_type: str = ""
+    target_id: str = ""
+    fields: tuple[str, ...] = ()
+    detail: Mapping = field(default_factory=lambda: MappingProxyType({}))
+    request_id: str = ""
+    ip: str = ""
+
+
+def record(
+    action: str,
+    *,
+    tenant,
+    actor=None,
+    target_type: str = "",
+    target_id=None,
+    fields: Iterable[str] = (),
+    detail: dict | None = None,
+) -> Activity:
+    """Report ``action`` in ``tenant`` (a ``Tenant`` or its id) by ``actor`` (a user, or ``None``)
+    to the ``activity`` hook's handlers once the current transaction commits; returns the event.
+
+    The request id and client address of the current request are attached when there is one.
+    """
+    actor = actor if getattr(actor, "is_authenticated", False) else None
+    context = get_log_context()
+    event = Activity(
+        action=action,
+        tenant_id=getattr(tenant, "pk", tenant),
+        at=timezone.now(),
+        actor_id=actor.pk if actor is not None else None,
+        actor_email=getattr(actor, "email", "") if actor is not None else "",
+        target_type=target_type,
+        target_id="" if target_id is None else str(target_id),
+        fields=tuple(sorted(set(fields))),
+        detail=MappingProxyType(dict(detail or {})),
+        request_id=str(context.get("request_id", "")),
+        ip=get_client_address(),
+    )
+    hooks.run_after_commit("activity", event)
+    return event
