@@ -25,9 +25,7 @@ def connector_model_label() -> str:
     (``docs/architecture.md``, "The connector contract").
     """
     labels = [
-        config.sync_connector_model
-        for config in apps.get_app_configs()
-        if getattr(config, "sync_connector_model", None)
+        label for config in apps.get_app_configs() if (label := getattr(config, "sync_connector_model", None))
     ]
     if len(labels) != 1:
         raise ImproperlyConfigured(
