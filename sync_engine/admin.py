@@ -10,7 +10,7 @@ class SyncLogEventInline(admin.TabularInline):
     extra = 0
     can_delete = False
     fields = ["at", "level", "message"]
-    readonly_fields = fields
+    readonly_fields = ["at", "level", "message"]
     ordering = ["at", "id"]
 
     def has_add_permission(self, request, obj=None):

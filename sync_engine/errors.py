@@ -4,7 +4,7 @@
 class SyncAlreadyRunning(Exception):
     """The connector already has a pending or running sync; ``active_log_id`` names it."""
 
-    def __init__(self, active_log_id: int):
+    def __init__(self, active_log_id: int | None):
         super().__init__(f"A sync of this connector is already in progress (sync log {active_log_id}).")
         self.active_log_id = active_log_id
 

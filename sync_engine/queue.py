@@ -391,7 +391,7 @@ def reap_stale_syncs(*, now=None) -> dict:
     """
     now = now or timezone.now()
     stale_before = now - timedelta(seconds=settings.MIGRATEIQ_SYNC_STALE_AFTER_SECONDS)
-    outcome = {"requeued": [], "failed": [], "cancelled": [], "pending_requeued": []}
+    outcome: dict[str, list[int]] = {"requeued": [], "failed": [], "cancelled": [], "pending_requeued": []}
     stale = SyncLog.objects.filter(status=SyncStatus.RUNNING).filter(
         Q(heartbeat_at__lt=stale_before) | Q(heartbeat_at__isnull=True, updated_at__lt=stale_before)
     )

@@ -12,7 +12,7 @@ a kind of source by registering a class (the shape of NetBox's ``@register_data_
         def check(self): ...                    # -> object with .connected (bool) and .message
         def prepare(self) -> SourcePlan: ...    # validate the configuration (raise SyncProblem)
         def refuse_checkpoint(self, source_state: dict) -> str: ...   # "" when resumable
-        def pages(self, run: RunContext, resume: dict | None) -> Iterator[Page]: ...
+        def pages(self, run: RunContext, resume: dict | None) -> Generator[Page, None, None]: ...
 
 The connector's ``source_type`` names its source. ``pages`` is a generator in the style of dlt's
 ``RESTClient.paginate()``: it yields :class:`Page` objects in order, each with the JSON-safe position
@@ -25,7 +25,7 @@ what a user can fix and ``core.http_errors.OutboundError`` for upstream failures
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -93,7 +93,7 @@ class Source(Protocol):
 
     def refuse_checkpoint(self, source_state: dict) -> str: ...
 
-    def pages(self, run: RunContext, resume: dict | None) -> Iterator[Page]: ...
+    def pages(self, run: RunContext, resume: dict | None) -> Generator[Page, None, None]: ...
 
 
 def register_source(kind: str) -> Callable[[type], type]:

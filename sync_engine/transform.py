@@ -483,7 +483,7 @@ class DataTransformationService:
             if value is _MISSING:
                 value = raw
                 for part, index in path:
-                    cls = type(value)
+                    cls: type = type(value)
                     if cls is dict:
                         value = value.get(part, _MISSING)
                         if value is _MISSING:
