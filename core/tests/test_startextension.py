@@ -44,13 +44,129 @@ def run(args: list[str], env: dict[str, str], timeout: float) -> subprocess.Comp
     )
 
 
+#: docs/extensions.md, "Walkthrough" steps 3 to 6: one field, one action, its role-table rows and
+#: its test, as (file, text to find, replacement); "+" files are new.
+WALKTHROUGH = [
+    (
+        "models.py",
+        'secret = EncryptedTextField(blank=True, default="")\n',
+        'secret = EncryptedTextField(blank=True, default="")\n'
+        "    quantity = models.PositiveIntegerField(default=0)\n",
+    ),
+    (
+        "serializers.py",
+        'fields = ["id", "name", "secret", "has_secret", "created_at", "updated_at"]\n'
+        '        read_only_fields = ["id", "created_at", "updated_at"]\n',
+        'fields = ["id", "name", "quantity", "secret", "has_secret", "created_at", "updated_at"]\n'
+        '        read_only_fields = ["id", "quantity", "created_at", "updated_at"]\n',
+    ),
+    (
+        "serializers.py",
+        None,  # appended
+        "\n\nclass RestockSerializer(serializers.Serializer):\n"
+        "    amount = serializers.IntegerField(min_value=1, max_value=1_000_000)\n",
+    ),
+    (
+        "services.py",
+        "from django.db import transaction\n",
+        "from django.db import transaction\nfrom django.db.models import F\n",
+    ),
+    (
+        "services.py",
+        None,
+        """
+
+@transaction.atomic
+def restock(inventory_item: InventoryItem, amount: int) -> InventoryItem:
+    InventoryItem.objects.filter(pk=inventory_item.pk).update(quantity=F("quantity") + amount)
+    inventory_item.refresh_from_db(fields=["quantity", "updated_at"])
+    return inventory_item
+""",
+    ),
+    (
+        "views.py",
+        "from inventory.serializers import InventoryItemSerializer\n",
+        "from inventory.serializers import InventoryItemSerializer, RestockSerializer\n"
+        "from rest_framework.decorators import action\nfrom rest_framework.response import Response\n",
+    ),
+    (
+        "views.py",
+        None,
+        """
+    @extend_schema(
+        summary="Add stock",
+        request=RestockSerializer,
+        responses={200: InventoryItemSerializer, **_WRITE_ERRORS},
+    )
+    @action(detail=True, methods=["post"])
+    def restock(self, request, pk=None):
+        item = self.get_object()  # first: another tenant's id is a 404, whatever the body
+        body = RestockSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        item = services.restock(item, body.validated_data["amount"])
+        return Response(InventoryItemSerializer(item).data)
+""",
+    ),
+    (
+        "tests/platform_fixtures.py",
+        '(ITEMS + "{pk}/", "DELETE"): Role.ADMIN,\n',
+        '(ITEMS + "{pk}/", "DELETE"): Role.ADMIN,\n    (ITEMS + "{pk}/restock/", "POST"): Role.EDITOR,\n',
+    ),
+    (
+        "tests/platform_fixtures.py",
+        '(ITEMS + "{pk}/", "PATCH"): {"name": "renamed"},\n',
+        '(ITEMS + "{pk}/", "PATCH"): {"name": "renamed"},\n'
+        '    (ITEMS + "{pk}/restock/", "POST"): {"amount": 5},\n',
+    ),
+    (
+        "+tests/test_restock.py",
+        None,
+        """from inventory.models import InventoryItem
+
+
+def test_an_editor_restocks_an_item(editor_client, tenant_a):
+    item = InventoryItem.objects.create(tenant=tenant_a, name="Bolts", quantity=3)
+
+    response = editor_client.post(f"/api/inventory/items/{item.pk}/restock/", {"amount": 5}, format="json")
+
+    assert response.status_code == 200, response.content
+    assert response.json()["quantity"] == 8
+
+
+def test_a_viewer_cannot_restock(viewer_client, tenant_a):
+    item = InventoryItem.objects.create(tenant=tenant_a, name="Bolts", quantity=3)
+
+    response = viewer_client.post(f"/api/inventory/items/{item.pk}/restock/", {"amount": 5}, format="json")
+
+    assert response.status_code == 403
+""",
+    ),
+]
+
+
+def follow_the_walkthrough(module: Path) -> None:
+    for name, find, replacement in WALKTHROUGH:
+        path = module / name.removeprefix("+")
+        text = "" if name.startswith("+") else path.read_text()
+        if find is None:
+            text += replacement
+        else:
+            assert text.count(find) == 1, f"{name}: {find!r} is not in the generated file once"
+            text = text.replace(find, replacement)
+        path.write_text(text)
+
+
 @pytest.mark.slow
-def test_a_generated_module_passes_the_platform_tests_and_its_own(tmp_path):
+def test_the_walkthrough_module_passes_the_platform_tests_and_its_own(tmp_path):
+    """docs/extensions.md's walkthrough, with the module enabled only through the environment."""
     call_command("startextension", "inventory", "--source", directory=str(tmp_path))
     env = module_env(tmp_path, "demo_extension,inventory")
+    generated = run(["manage.py", "makemigrations", "--check", "--dry-run", "inventory"], env, 60)
+    assert generated.returncode == 0, generated.stdout + generated.stderr
 
-    migrations = run(["manage.py", "makemigrations", "--check", "--dry-run", "inventory"], env, 60)
-    assert migrations.returncode == 0, migrations.stdout + migrations.stderr
+    follow_the_walkthrough(tmp_path / "inventory")
+    added = run(["manage.py", "makemigrations", "inventory"], env, 60)
+    assert added.returncode == 0 and "+ Add field quantity to inventoryitem" in added.stdout, added.stderr
     tests = run(
         ["-m", "pytest", "-q", "-p", "no:cacheprovider", *PLATFORM_TESTS, str(tmp_path / "inventory")],
         env,
@@ -60,10 +176,11 @@ def test_a_generated_module_passes_the_platform_tests_and_its_own(tmp_path):
     assert tests.returncode == 0, tests.stdout[-6000:] + tests.stderr[-3000:]
     summary = tests.stdout.strip().splitlines()[-1]
     assert " passed" in summary and "failed" not in summary and "error" not in summary, summary
-    # The platform's tests walked the new module's routes, and its own tests ran.
+    # The platform's tests walked the module's routes, the action's included, and its own tests ran.
     collected = run(["-m", "pytest", "--collect-only", "-q", *PLATFORM_TESTS, str(tmp_path)], env, 60)
-    assert "api/inventory/items/{pk}/" in collected.stdout
+    assert "api/inventory/items/{pk}/restock/" in collected.stdout
     assert "test_a_sync_reads_the_tenants_inventory_items_and_nothing_else" in collected.stdout
+    assert "test_an_editor_restocks_an_item" in collected.stdout
 
 
 def test_the_module_has_every_layer_and_no_source_unless_asked(tmp_path):
