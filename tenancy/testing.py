@@ -116,8 +116,9 @@ def client_for():
     def _client(user, tenant):
         client = APIClient()
         client.credentials(HTTP_AUTHORIZATION=f"Bearer {token_for(user, tenant)}")
-        client.user = user
-        client.tenant = tenant
+        # who the client is, for the tests' own messages and lookups
+        client.user = user  # type: ignore[attr-defined]
+        client.tenant = tenant  # type: ignore[attr-defined]
         return client
 
     return _client
