@@ -22,10 +22,13 @@ it there and never imports it::
 
             register_collector("mymodule.widgets", WidgetsCollector())
 
-and is installed by naming it in ``MIGRATEIQ_EXTENSIONS`` (settings: appended to ``INSTALLED_APPS``
-after the platform apps). Import the module ``core.extensions`` rather than the class: Django takes
-the one ``AppConfig`` subclass ``apps.py`` holds, and an imported ``ModuleConfig`` would be a second
-(the system check ``core.E001`` reports a module that ended up without its config).
+and is installed by naming it in ``MIGRATEIQ_EXTENSIONS`` or, for a module installed as a
+distribution, by its ``migrateiq.extensions`` entry point (:func:`enabled_extensions`: the listed
+modules first, then the discovered ones; ``MIGRATEIQ_EXTENSION_DISCOVERY=0`` turns discovery off).
+Settings append them to ``INSTALLED_APPS`` after the platform apps. Import the module
+``core.extensions`` rather than the class: Django takes the one ``AppConfig`` subclass ``apps.py``
+holds, and an imported ``ModuleConfig`` would be a second (the system check ``core.E001`` reports a
+module that ended up without its config). ``manage.py startextension NAME`` writes a new module.
 
 What the platform does with the declaration:
 
@@ -47,13 +50,16 @@ A module imports only the platform's documented surface (``core``, ``tenancy`` a
 from __future__ import annotations
 
 import re
-from importlib import import_module
+from importlib import import_module, metadata
 from types import ModuleType
 
 from django.apps import AppConfig, apps
 from django.conf import settings
 from django.core import checks
 from django.core.exceptions import ImproperlyConfigured
+
+#: The entry-point group through which an installed distribution offers its modules.
+ENTRY_POINT_GROUP = "migrateiq.extensions"
 
 #: ``/api/<prefix>/`` the platform's own URL configuration uses; a module may not take them.
 PLATFORM_API_PREFIXES = frozenset({"auth", "tenancy", "destinations", "version", "schema", "docs", "redoc"})
@@ -71,6 +77,37 @@ class ModuleConfig(AppConfig):
     beat_schedule: dict[str, dict] = {}
     #: Dotted path of the module's fixtures for the platform's route-walk tests ("" : none).
     platform_test_fixtures: str = ""
+
+
+def discovered_extensions() -> list[str]:
+    """The modules installed distributions offer through the ``migrateiq.extensions`` entry points,
+    ordered by entry-point name. Each entry point names the module's package::
+
+        # the extension's pyproject.toml
+        [project.entry-points."migrateiq.extensions"]
+        inventory = "inventory"
+    """
+    found: list[str] = []
+    for entry_point in sorted(metadata.entry_points(group=ENTRY_POINT_GROUP), key=lambda e: e.name):
+        package = entry_point.value.strip()
+        if not package.isidentifier():
+            raise ImproperlyConfigured(
+                f"The entry point {entry_point.name!r} ({ENTRY_POINT_GROUP}) must name a module's "
+                f'top-level package (e.g. inventory = "inventory"), not {entry_point.value!r}.'
+            )
+        if package not in found:
+            found.append(package)
+    return found
+
+
+def enabled_extensions(listed: list[str], *, discover: bool) -> list[str]:
+    """The modules to install: those ``listed`` (``MIGRATEIQ_EXTENSIONS``) in their order, then, when
+    ``discover`` is on, those installed distributions offer (:func:`discovered_extensions`) that are
+    not listed already. A module is installed once however it is named."""
+    enabled = list(dict.fromkeys(listed))
+    if discover:
+        enabled += [name for name in discovered_extensions() if name not in enabled]
+    return enabled
 
 
 def installed_modules() -> list[ModuleConfig]:

@@ -18,6 +18,7 @@ from typing import Any
 import dj_database_url
 from cryptography.fernet import Fernet
 
+from core.extensions import enabled_extensions
 from migrateiq.env import (
     ConfigurationError,
     env_bool,
@@ -108,7 +109,12 @@ INSTALLED_APPS = [
 # Modules: apps in their own folders that plug into the platform through their AppConfig
 # (core/extensions.py: API prefix, beat entries, metrics, test fixtures). The platform never
 # imports them (core/tests/test_layers.py); they come after the platform apps.
-MIGRATEIQ_EXTENSIONS = env_list("MIGRATEIQ_EXTENSIONS", ["demo_extension", "audit"])
+# Modules (core/extensions.py, docs/extensions.md): those listed, then (unless discovery is off) those
+# installed distributions offer through the "migrateiq.extensions" entry points.
+MIGRATEIQ_EXTENSION_DISCOVERY = env_bool("MIGRATEIQ_EXTENSION_DISCOVERY", True)
+MIGRATEIQ_EXTENSIONS = enabled_extensions(
+    env_list("MIGRATEIQ_EXTENSIONS", ["demo_extension", "audit"]), discover=MIGRATEIQ_EXTENSION_DISCOVERY
+)
 for _module in MIGRATEIQ_EXTENSIONS:
     if not _module.isidentifier() or _module in INSTALLED_APPS:
         raise ConfigurationError(

@@ -39,7 +39,7 @@ from django.contrib.auth import get_user_model
 from django.db.models import Q
 from django.utils import timezone
 
-from core.extensions import platform_test_fixtures
+from core.extensions import installed_modules, platform_test_fixtures
 from destinations.models import (
     CONNECTOR_MODEL,
     Destination,
@@ -189,13 +189,19 @@ TENANT_ROWS = {
 
 
 def own_apps() -> list[str]:
-    """The labels of MigrateIQ's own apps (the platform's and the modules'): those in this project."""
+    """The labels of MigrateIQ's own apps: those in this project and every installed module, wherever
+    it lives (an extension installed from its own package)."""
     base = Path(settings.BASE_DIR).resolve()
+    modules = {m.label for m in installed_modules()}
     return [
         c.label
         for c in apps.get_app_configs()
         # a virtualenv inside the checkout (.venv) holds third-party apps, not the project's
-        if Path(c.path).resolve().is_relative_to(base) and "site-packages" not in Path(c.path).resolve().parts
+        if (
+            Path(c.path).resolve().is_relative_to(base)
+            and "site-packages" not in Path(c.path).resolve().parts
+        )
+        or c.label in modules
     ]
 
 

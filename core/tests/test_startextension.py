@@ -1,0 +1,259 @@
+"""``manage.py startextension``: a generated module works with no edit outside its folder.
+
+The proof runs the platform's route-walk tests (isolation, role matrix, page caps, the published
+schema, the layer check) and the new module's own tests in a fresh process, with the module enabled
+only through ``MIGRATEIQ_EXTENSIONS`` and found on ``PYTHONPATH`` in a temporary directory.
+"""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.core.management import CommandError, call_command
+
+from core.management.commands.startextension import find_ruff
+
+BASE_DIR = Path(settings.BASE_DIR).resolve()
+
+#: The platform's tests that walk every route and model of the installed modules.
+PLATFORM_TESTS = [
+    "core/tests/test_layers.py",
+    "core/tests/test_api_contract.py",
+    "tenancy/tests/test_isolation.py",
+    "tenancy/tests/test_role_matrix.py",
+    "core/tests/test_security_config.py::test_every_list_caps_the_page_size_at_500",
+    "core/tests/test_security_config.py::test_every_api_route_is_in_the_published_schema_and_nothing_else",
+    "core/tests/test_security_config.py::test_the_openapi_schema_is_served",
+]
+
+
+def module_env(directory: Path, modules: str) -> dict[str, str]:
+    """The environment of a fresh process that has ``modules`` enabled, ``directory`` importable."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "MIGRATEIQ_EXTENSIONS"))}
+    env["PYTHONPATH"] = os.pathsep.join([str(directory), str(BASE_DIR)])
+    env["MIGRATEIQ_EXTENSIONS"] = modules
+    return env
+
+
+def run(args: list[str], env: dict[str, str], timeout: float) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, *args], cwd=BASE_DIR, env=env, capture_output=True, text=True, timeout=timeout
+    )
+
+
+#: docs/extensions.md, "Walkthrough" steps 3 to 6: one field, one action, its role-table rows and
+#: its test, as (file, text to find, replacement); "+" files are new.
+WALKTHROUGH = [
+    (
+        "models.py",
+        'secret = EncryptedTextField(blank=True, default="")\n',
+        'secret = EncryptedTextField(blank=True, default="")\n'
+        "    quantity = models.PositiveIntegerField(default=0)\n",
+    ),
+    (
+        "serializers.py",
+        'fields = ["id", "name", "secret", "has_secret", "created_at", "updated_at"]\n'
+        '        read_only_fields = ["id", "created_at", "updated_at"]\n',
+        'fields = ["id", "name", "quantity", "secret", "has_secret", "created_at", "updated_at"]\n'
+        '        read_only_fields = ["id", "quantity", "created_at", "updated_at"]\n',
+    ),
+    (
+        "serializers.py",
+        None,  # appended
+        "\n\nclass RestockSerializer(serializers.Serializer):\n"
+        "    amount = serializers.IntegerField(min_value=1, max_value=1_000_000)\n",
+    ),
+    (
+        "services.py",
+        "from django.db import transaction\n",
+        "from django.db import transaction\nfrom django.db.models import F\n",
+    ),
+    (
+        "services.py",
+        None,
+        """
+
+@transaction.atomic
+def restock(inventory_item: InventoryItem, amount: int) -> InventoryItem:
+    InventoryItem.objects.filter(pk=inventory_item.pk).update(quantity=F("quantity") + amount)
+    inventory_item.refresh_from_db(fields=["quantity", "updated_at"])
+    return inventory_item
+""",
+    ),
+    (
+        "views.py",
+        "from inventory.serializers import InventoryItemSerializer\n",
+        "from inventory.serializers import InventoryItemSerializer, RestockSerializer\n"
+        "from rest_framework.decorators import action\nfrom rest_framework.response import Response\n",
+    ),
+    (
+        "views.py",
+        None,
+        """
+    @extend_schema(
+        summary="Add stock",
+        request=RestockSerializer,
+        responses={200: InventoryItemSerializer, **_WRITE_ERRORS},
+    )
+    @action(detail=True, methods=["post"])
+    def restock(self, request, pk=None):
+        item = self.get_object()  # first: another tenant's id is a 404, whatever the body
+        body = RestockSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        item = services.restock(item, body.validated_data["amount"])
+        return Response(InventoryItemSerializer(item).data)
+""",
+    ),
+    (
+        "tests/platform_fixtures.py",
+        '(ITEMS + "{pk}/", "DELETE"): Role.ADMIN,\n',
+        '(ITEMS + "{pk}/", "DELETE"): Role.ADMIN,\n    (ITEMS + "{pk}/restock/", "POST"): Role.EDITOR,\n',
+    ),
+    (
+        "tests/platform_fixtures.py",
+        '(ITEMS + "{pk}/", "PATCH"): {"name": "renamed"},\n',
+        '(ITEMS + "{pk}/", "PATCH"): {"name": "renamed"},\n'
+        '    (ITEMS + "{pk}/restock/", "POST"): {"amount": 5},\n',
+    ),
+    (
+        "+tests/test_restock.py",
+        None,
+        """from inventory.models import InventoryItem
+
+
+def test_an_editor_restocks_an_item(editor_client, tenant_a):
+    item = InventoryItem.objects.create(tenant=tenant_a, name="Bolts", quantity=3)
+
+    response = editor_client.post(f"/api/inventory/items/{item.pk}/restock/", {"amount": 5}, format="json")
+
+    assert response.status_code == 200, response.content
+    assert response.json()["quantity"] == 8
+
+
+def test_a_viewer_cannot_restock(viewer_client, tenant_a):
+    item = InventoryItem.objects.create(tenant=tenant_a, name="Bolts", quantity=3)
+
+    response = viewer_client.post(f"/api/inventory/items/{item.pk}/restock/", {"amount": 5}, format="json")
+
+    assert response.status_code == 403
+""",
+    ),
+]
+
+
+def follow_the_walkthrough(module: Path) -> None:
+    for name, find, replacement in WALKTHROUGH:
+        path = module / name.removeprefix("+")
+        text = "" if name.startswith("+") else path.read_text()
+        if find is None:
+            text += replacement
+        else:
+            assert text.count(find) == 1, f"{name}: {find!r} is not in the generated file once"
+            text = text.replace(find, replacement)
+        path.write_text(text)
+
+
+@pytest.mark.slow
+def test_the_walkthrough_module_passes_the_platform_tests_and_its_own(tmp_path):
+    """docs/extensions.md's walkthrough, with the module enabled only through the environment."""
+    call_command("startextension", "inventory", "--source", directory=str(tmp_path))
+    env = module_env(tmp_path, "demo_extension,inventory")
+    generated = run(["manage.py", "makemigrations", "--check", "--dry-run", "inventory"], env, 60)
+    assert generated.returncode == 0, generated.stdout + generated.stderr
+
+    follow_the_walkthrough(tmp_path / "inventory")
+    added = run(["manage.py", "makemigrations", "inventory"], env, 60)
+    assert added.returncode == 0 and "+ Add field quantity to inventoryitem" in added.stdout, added.stderr
+    tests = run(
+        ["-m", "pytest", "-q", "-p", "no:cacheprovider", *PLATFORM_TESTS, str(tmp_path / "inventory")],
+        env,
+        240,
+    )
+
+    assert tests.returncode == 0, tests.stdout[-6000:] + tests.stderr[-3000:]
+    summary = tests.stdout.strip().splitlines()[-1]
+    assert " passed" in summary and "failed" not in summary and "error" not in summary, summary
+    # The platform's tests walked the module's routes, the action's included, and its own tests ran.
+    collected = run(["-m", "pytest", "--collect-only", "-q", *PLATFORM_TESTS, str(tmp_path)], env, 60)
+    assert "api/inventory/items/{pk}/restock/" in collected.stdout
+    assert "test_a_sync_reads_the_tenants_inventory_items_and_nothing_else" in collected.stdout
+    assert "test_an_editor_restocks_an_item" in collected.stdout
+
+
+def test_the_module_has_every_layer_and_no_source_unless_asked(tmp_path):
+    call_command("startextension", "shelf_stock", directory=str(tmp_path))
+    files = {
+        p.relative_to(tmp_path / "shelf_stock").as_posix() for p in (tmp_path / "shelf_stock").rglob("*.py")
+    }
+
+    assert files == {
+        "__init__.py",
+        "admin.py",
+        "apps.py",
+        "migrations/__init__.py",
+        "migrations/0001_initial.py",
+        "models.py",
+        "selectors.py",
+        "serializers.py",
+        "services.py",
+        "tasks.py",
+        "urls.py",
+        "views.py",
+        "tests/__init__.py",
+        "tests/conftest.py",
+        "tests/platform_fixtures.py",
+        "tests/test_api.py",
+        "tests/test_tasks.py",
+    }
+    apps_py = (tmp_path / "shelf_stock" / "apps.py").read_text()
+    assert (
+        'api_prefix = "shelf-stock"' in apps_py
+        and "class ShelfStockConfig(extensions.ModuleConfig)" in apps_py
+    )
+    assert "def ready" not in apps_py
+
+
+def test_the_generated_code_passes_the_projects_lint(tmp_path):
+    # A project of its own whose ruff settings are the repository's, the module's folder and the
+    # platform's packages both first-party: as if it were generated in the repository.
+    config = (BASE_DIR / "pyproject.toml").read_text()
+    (tmp_path / "pyproject.toml").write_text(
+        config.replace("[tool.ruff]\n", f'[tool.ruff]\nsrc = [".", "{BASE_DIR}"]\n')
+    )
+    call_command("startextension", "inventory", "--source", directory=str(tmp_path))
+    ruff = find_ruff()
+
+    lint = subprocess.run([ruff, "check", "inventory"], cwd=tmp_path, capture_output=True, text=True)
+    style = subprocess.run(
+        [ruff, "format", "--check", "inventory"], cwd=tmp_path, capture_output=True, text=True
+    )
+
+    assert lint.returncode == 0, lint.stdout
+    assert style.returncode == 0, style.stdout
+
+
+@pytest.mark.parametrize(
+    ("name", "why"),
+    [
+        ("Inventory", "not a module name"),
+        ("2fast", "not a module name"),
+        ("class", "not a module name"),
+        ("docs", "is the platform's"),
+        ("core", "importable package"),
+        ("json", "importable package"),
+    ],
+)
+def test_a_name_that_cannot_be_a_module_is_refused(tmp_path, name, why):
+    with pytest.raises(CommandError, match=why):
+        call_command("startextension", name, directory=str(tmp_path))
+    assert not any(tmp_path.iterdir())
+
+
+def test_an_existing_folder_is_not_overwritten(tmp_path):
+    (tmp_path / "inventory").mkdir()
+    with pytest.raises(CommandError, match="exists already"):
+        call_command("startextension", "inventory", directory=str(tmp_path))
+    assert not any((tmp_path / "inventory").iterdir())

@@ -1,0 +1,171 @@
+"""The platform's pytest fixtures: two tenants, members of each role, authenticated API clients.
+
+A stable part of the module author's surface (docs/extensions.md): the repository's ``conftest.py``
+loads this plugin for every test, and an extension tested outside the repository loads it with
+``pytest -p tenancy.testing``. Fixtures: ``tenant_a`` / ``tenant_b``; ``make_member(tenant, role)``;
+``admin_user`` / ``editor_user`` / ``viewer_user`` (in ``tenant_a``) and ``outsider_user`` (admin of
+``tenant_b``); ``client_for(user, tenant)`` and ``admin_client`` / ``editor_client`` /
+``viewer_client`` / ``outsider_client`` / ``anon_client``; :func:`token_for` makes a bearer token.
+
+The suite runs on SQLite by default and on PostgreSQL when ``DATABASE_URL`` points at a server:
+each run then creates (and drops) its own uniquely named test database.
+"""
+
+import os
+import uuid
+
+import pytest
+
+# Django and the apps are imported inside the fixtures: ``pytest -p tenancy.testing`` loads this
+# plugin before pytest-django has configured Django.
+
+_RUN_ID = uuid.uuid4().hex[:8]
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(request, tmp_path_factory, django_db_modify_db_settings_parallel_suffix):
+    """Give every test run its own database name so parallel runs never share (or drop) one.
+
+    On SQLite, a session that runs Celery worker or web server tests uses a file database: those
+    subprocesses must open the same database, and an in-memory one cannot be shared.
+    """
+    from django.conf import settings
+
+    db = settings.DATABASES["default"]
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+    if db["ENGINE"] != "django.db.backends.sqlite3":
+        db.setdefault("TEST", {})["NAME"] = f"test_migrateiq_{_RUN_ID}_{worker}"
+    elif any(
+        item.get_closest_marker("celery_worker") or item.get_closest_marker("server_process")
+        for item in request.session.items
+    ):
+        path = tmp_path_factory.mktemp("db") / f"test_migrateiq_{_RUN_ID}_{worker}.sqlite3"
+        db.setdefault("TEST", {})["NAME"] = str(path)
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    """Hashing with the production hasher costs ~0.3 s per user; tests don't need its strength."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _empty_query_logs():
+    """CaptureQueriesContext reads a bounded log (9,000 queries): once an earlier test has filled it,
+    new queries push old ones out, its length stops growing and every capture comes back empty
+    (so "no query wrote X" would pass whatever ran). Each test starts with empty logs."""
+    from django.db import connections
+
+    for conn in connections.all(initialized_only=True):
+        conn.queries_log.clear()
+
+
+@pytest.fixture(autouse=True)
+def _clear_cache():
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def tenant_a(db):
+    from tenancy.models import Tenant
+
+    return Tenant.objects.create(slug="acme", name="Acme")
+
+
+@pytest.fixture
+def tenant_b(db):
+    from tenancy.models import Tenant
+
+    return Tenant.objects.create(slug="globex", name="Globex")
+
+
+@pytest.fixture
+def make_member(db, django_user_model):
+    from tenancy.models import Membership, Role
+
+    def _make(tenant, role=Role.ADMIN, email=None, password="correct-horse-9"):
+        email = email or f"{role}-{uuid.uuid4().hex[:6]}@{tenant.slug}.test"
+        user = django_user_model.objects.filter(email=email).first()
+        if user is None:
+            user = django_user_model.objects.create_user(email=email, password=password)
+        Membership.objects.update_or_create(user=user, tenant=tenant, defaults={"role": role})
+        return user
+
+    return _make
+
+
+def token_for(user, tenant) -> str:
+    from rest_framework_simplejwt.tokens import RefreshToken
+
+    from tenancy.authentication import TENANT_CLAIM
+
+    refresh = RefreshToken.for_user(user)
+    refresh[TENANT_CLAIM] = tenant.pk
+    refresh["tenant"] = tenant.slug
+    return str(refresh.access_token)
+
+
+@pytest.fixture
+def client_for():
+    from rest_framework.test import APIClient
+
+    def _client(user, tenant):
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=f"Bearer {token_for(user, tenant)}")
+        # who the client is, for the tests' own messages and lookups
+        client.user = user  # type: ignore[attr-defined]
+        client.tenant = tenant  # type: ignore[attr-defined]
+        return client
+
+    return _client
+
+
+@pytest.fixture
+def admin_user(tenant_a, make_member):
+    return make_member(tenant_a, "admin", email="admin@acme.test")
+
+
+@pytest.fixture
+def editor_user(tenant_a, make_member):
+    return make_member(tenant_a, "editor", email="editor@acme.test")
+
+
+@pytest.fixture
+def viewer_user(tenant_a, make_member):
+    return make_member(tenant_a, "viewer", email="viewer@acme.test")
+
+
+@pytest.fixture
+def outsider_user(tenant_b, make_member):
+    return make_member(tenant_b, "admin", email="admin@globex.test")
+
+
+@pytest.fixture
+def admin_client(client_for, admin_user, tenant_a):
+    return client_for(admin_user, tenant_a)
+
+
+@pytest.fixture
+def editor_client(client_for, editor_user, tenant_a):
+    return client_for(editor_user, tenant_a)
+
+
+@pytest.fixture
+def viewer_client(client_for, viewer_user, tenant_a):
+    return client_for(viewer_user, tenant_a)
+
+
+@pytest.fixture
+def outsider_client(client_for, outsider_user, tenant_b):
+    return client_for(outsider_user, tenant_b)
+
+
+@pytest.fixture
+def anon_client():
+    from rest_framework.test import APIClient
+
+    return APIClient()
