@@ -58,4 +58,9 @@ beat_schedule = {
         "schedule": 60.0,
         "options": {"expires": 55},
     },
+    "reap-stale-loads": {
+        "task": "destinations.tasks.reap_stale_loads",
+        "schedule": 60.0,
+        "options": {"expires": 55},
+    },
 }
