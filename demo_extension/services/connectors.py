@@ -2,6 +2,7 @@
 
 from demo_extension.selectors import invalidate_tenant_stats
 from demo_extension.services.schedule import refresh_next_sync_at
+from destinations.services.loads import invalidate_load_stats
 
 
 def connector_saved(connector) -> None:
@@ -12,3 +13,4 @@ def connector_saved(connector) -> None:
 
 def connector_deleted(tenant_id: int) -> None:
     invalidate_tenant_stats(tenant_id)
+    invalidate_load_stats(tenant_id)  # its loads went with it
