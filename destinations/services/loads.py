@@ -185,6 +185,9 @@ class _RunReport(LoadReport):
         else:  # queued again by the reaper: the same load goes on from the destination's checkpoint
             self.event(f"Continuing after sequence {high_water} (the destination's checkpoint).")
         self._save(from_seq=self.load.from_seq)
+        # The copy follows the destination's own checkpoint, e.g. after the destination lost its
+        # latest commits in a crash (they are loaded again).
+        DestinationAttachment.objects.filter(pk=self.attachment.pk).update(high_water=high_water)
 
     def columns_named(self, columns: dict) -> None:
         # Saved before the destination commits: the names are then always known here.
