@@ -6,6 +6,9 @@ calls :func:`invalidate_tenant_stats` (no signals):
 * a connector is created, updated or deleted (the API viewset's ``perform_create`` /
   ``perform_update`` / ``perform_destroy``);
 * a sync run is queued, or reaches its final status (the sync engine and ``services/runs.py``).
+
+The load counts in the statistics are cached under the destinations app's namespace, which its load
+runs invalidate (``destinations.services.loads.invalidate_load_stats``) when a load is queued or ends.
 """
 
 from django.db.models import F, Window
@@ -14,7 +17,8 @@ from django.db.models.functions import RowNumber
 from core.cache import cached_for_tenant, invalidate_tenant
 from core.formats import loads_exact
 from demo_extension.models import SyncLog
-from demo_extension.services.stats import ConnectorStatsService, sync_activity
+from demo_extension.services.stats import ConnectorStatsService, load_stats, sync_activity
+from destinations.services.loads import LOADS_CACHE_NAMESPACE
 from sync_engine.changes import changes_after
 from sync_engine.schema import connector_schema, leaf_fields
 
@@ -23,14 +27,23 @@ STATS_TIMEOUT = 60  # also bounds the drift of the "last 24 hours" window
 
 
 def cached_tenant_stats(tenant) -> dict:
-    """``ConnectorStatsService.get_stats(tenant=tenant)``, cached until the tenant's data changes."""
-    return cached_for_tenant(
+    """``ConnectorStatsService.get_stats(tenant=tenant)`` and the tenant's ``load_stats``, each cached
+    until what it counts changes."""
+    stats = cached_for_tenant(
         CACHE_NAMESPACE,
         tenant.pk,
         "stats",
         lambda: ConnectorStatsService.get_stats(tenant=tenant),
         timeout=STATS_TIMEOUT,
     )
+    loads = cached_for_tenant(
+        LOADS_CACHE_NAMESPACE,
+        tenant.pk,
+        "connector-load-stats",
+        lambda: load_stats(tenant),
+        timeout=STATS_TIMEOUT,
+    )
+    return {**stats, **loads}
 
 
 def cached_sync_activity(tenant, days: int) -> list[dict]:

@@ -582,6 +582,9 @@ class ConnectorStatsSerializer(serializers.Serializer):
         help_text="Percent of completed runs that succeeded (SUCCESS or PARTIAL; cancelled runs left out)."
     )
     avg_sync_duration = serializers.FloatField(help_text="Mean duration of finished runs, in seconds.")
+    total_loads = serializers.IntegerField(help_text="Loads of the connectors' data into destinations.")
+    rows_loaded = serializers.IntegerField(help_text="Rows those loads upserted or deleted.")
+    failed_loads = serializers.IntegerField(help_text="Loads that ended FAILED.")
 
 
 SYNC_TRIGGERS = (models.TriggeredBy.API, models.TriggeredBy.UI)

@@ -64,6 +64,10 @@ class DestinationViewSet(TenantScopedModelViewSet):
     def perform_create(self, serializer):
         serializer.save(tenant=self.request.tenant, created_by=self.request.user)
 
+    def perform_destroy(self, instance):
+        super().perform_destroy(instance)
+        loads.invalidate_load_stats(instance.tenant_id)  # its loads went with it
+
     @extend_schema(
         tags=["destinations"],
         request=None,

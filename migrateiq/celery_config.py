@@ -55,4 +55,9 @@ beat_schedule: dict[str, dict] = {
         "schedule": 60.0,
         "options": {"expires": 55},
     },
+    "reap-stale-loads": {
+        "task": "destinations.tasks.reap_stale_loads",
+        "schedule": 60.0,
+        "options": {"expires": 55},
+    },
 }

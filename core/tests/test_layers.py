@@ -33,6 +33,8 @@ KNOWN_EXCEPTIONS = {
     "(DataSyncService)",
     "destinations/tests/test_load_crash.py": "starts a worker with the connectors module's worker "
     "helpers (demo_extension.tests.worker_process)",
+    "destinations/tests/test_celery_loads.py": "a REST sync ending on a real worker, with the connectors "
+    "module's worker fixtures (demo_extension.tests.test_celery_worker)",
 }
 
 

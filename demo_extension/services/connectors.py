@@ -3,6 +3,7 @@
 from core import activity
 from demo_extension.selectors import invalidate_tenant_stats
 from demo_extension.services.schedule import refresh_next_sync_at
+from destinations.services.loads import invalidate_load_stats
 
 
 def changed_fields(connector, values: dict) -> list[str]:
@@ -32,6 +33,7 @@ def connector_saved(connector, *, created: bool = False, fields=(), actor=None) 
 def connector_deleted(tenant_id: int, *, connector=None, actor=None) -> None:
     """A connector was deleted (``connector``: the deleted object, for the audit trail)."""
     invalidate_tenant_stats(tenant_id)
+    invalidate_load_stats(tenant_id)  # its loads went with it
     if connector is not None:
         activity.record(
             "connector.deleted",

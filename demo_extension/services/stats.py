@@ -19,6 +19,7 @@ from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from demo_extension.models import FINISHED_SYNC_STATUSES, CustomDataConnector, SyncLog, SyncStatus
+from destinations.models import DestinationLoad, LoadStatus
 from tenancy.context import require_current_tenant
 
 SUCCESSFUL_STATUSES = (SyncStatus.SUCCESS, SyncStatus.PARTIAL)
@@ -98,3 +99,21 @@ def sync_activity(tenant, *, days: int = 30, today=None) -> list[dict]:
         day["syncs"][row["status"]] = row["runs"]
         day["records_processed"] += int(row["records"] or 0)
     return list(by_day.values())
+
+
+def load_stats(tenant) -> dict:
+    """The tenant's loads of connector data into destinations, in one aggregate query: every load
+    (``total_loads``, whatever its status), the rows they wrote (``rows_loaded``: upserted plus
+    deleted) and the loads that ended ``FAILED`` (``failed_loads``). The same names as
+    ``GET /api/destinations/stats/``."""
+    figures = DestinationLoad.objects.filter(tenant=tenant).aggregate(
+        total=Count("id"),
+        failed=Count("id", filter=Q(status=LoadStatus.FAILED)),
+        upserted=Sum("rows_upserted"),
+        deleted=Sum("rows_deleted"),
+    )
+    return {
+        "total_loads": figures["total"],
+        "rows_loaded": int(figures["upserted"] or 0) + int(figures["deleted"] or 0),
+        "failed_loads": figures["failed"],
+    }

@@ -6,16 +6,20 @@ django-redis (production), on ``TEST_REDIS_URL`` under a key prefix of its own.
 
 import os
 import uuid
+from datetime import timedelta
 
 import pytest
 from django.core.cache import cache
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from core.cache import _version_key, tenant_cache_key
 from demo_extension.models import CustomDataConnector, SyncLog, SyncStatus
 from demo_extension.selectors import CACHE_NAMESPACE, cached_tenant_stats, invalidate_tenant_stats
 from demo_extension.services.sync import DataSyncService
+from destinations.models import Destination, DestinationLoad, LoadStatus
+from destinations.services import attachments, loads
 
 STATS_URL = "/api/demo-extension/connectors/stats/"
 STALE_AFTER_SYNC = (
@@ -222,6 +226,77 @@ def test_a_process_local_cache_keeps_stats_only_briefly(cache_backend, tenant_a,
         assert _stats_queries(captured), "local memory must not have kept the stats"
     else:
         assert _stats_queries(captured) == [], "Redis is shared by every process: stats stay cached"
+
+
+# --- loads into destinations ---------------------------------------------------------------------
+
+
+def test_a_queued_load_and_its_end_show_in_the_stats_at_once_and_are_cached_between(
+    admin_client, tenant_a, make_connector, django_capture_on_commit_callbacks
+):
+    connector = make_connector(tenant_a)
+    # 127.0.0.1:5432 is not allowed by the egress guard here: the load ends FAILED at connect time
+    destination = Destination.objects.create(
+        tenant=tenant_a, name="Warehouse", host="127.0.0.1", database="dw"
+    )
+    attachment = attachments.attach(destination, connector.pk)
+    assert admin_client.get(STATS_URL).json()["total_loads"] == 0
+
+    load = loads.start_load(attachment, queue=False)
+    assert admin_client.get(STATS_URL).json()["total_loads"] == 1
+
+    with CaptureQueriesContext(connection) as captured:
+        admin_client.get(STATS_URL)
+    assert not [q for q in captured.captured_queries if "destinations_destinationload" in q["sql"]]
+
+    assert loads.execute_load(load.pk).status == LoadStatus.FAILED
+    stats = admin_client.get(STATS_URL).json()
+    assert (stats["total_loads"], stats["failed_loads"]) == (1, 1)
+
+
+def test_a_load_the_reaper_gives_up_on_shows_as_failed_at_once(
+    admin_client, tenant_a, make_connector, settings
+):
+    connector = make_connector(tenant_a)
+    destination = Destination.objects.create(
+        tenant=tenant_a, name="Warehouse", host="127.0.0.1", database="dw"
+    )
+    stale = timezone.now() - timedelta(days=1)
+    load = DestinationLoad.objects.create(
+        tenant=tenant_a,
+        destination=destination,
+        connector=connector,
+        status=LoadStatus.RUNNING,
+        heartbeat_at=stale,
+        events=[{"at": stale.isoformat(), "level": "warning", "message": "queued again", "requeued": True}],
+    )
+    settings.MIGRATEIQ_SYNC_MAX_ATTEMPTS = 2
+    assert admin_client.get(STATS_URL).json()["failed_loads"] == 0
+
+    assert loads.reap_stale_loads()["failed"] == [load.pk]
+
+    assert admin_client.get(STATS_URL).json()["failed_loads"] == 1
+
+
+def test_deleting_a_destination_takes_its_loads_out_of_the_stats_at_once(
+    admin_client, tenant_a, make_connector
+):
+    connector = make_connector(tenant_a)
+    destination = Destination.objects.create(
+        tenant=tenant_a, name="Warehouse", host="127.0.0.1", database="dw"
+    )
+    DestinationLoad.objects.create(
+        tenant=tenant_a,
+        destination=destination,
+        connector=connector,
+        status=LoadStatus.SUCCESS,
+        rows_upserted=5,
+    )
+    assert admin_client.get(STATS_URL).json()["rows_loaded"] == 5
+
+    assert admin_client.delete(f"/api/destinations/{destination.pk}/").status_code == 204
+
+    assert admin_client.get(STATS_URL).json()["rows_loaded"] == 0
 
 
 # --- background runs (services/runs.py) -----------------------------------------------------------

@@ -21,6 +21,7 @@ from demo_extension.models import (
     SyncRecordError,
     SyncStatus,
 )
+from destinations.models import Destination, DestinationLoad, LoadStatus
 
 BASE = "/api/demo-extension"
 MANY = 50
@@ -80,6 +81,20 @@ class Graph:
                 self._logs(connector, 1)
         if endpoint in ("sync-history", "connector-detail", "stats"):
             self._logs(self.connector, count)
+        if endpoint == "stats":
+            destination = Destination.objects.create(
+                tenant=self.tenant, name=f"Warehouse {timezone.now().timestamp()}", host="db.example.com"
+            )
+            DestinationLoad.objects.bulk_create(
+                DestinationLoad(
+                    tenant=self.tenant,
+                    destination=destination,
+                    connector=self.connector,
+                    status=LoadStatus.SUCCESS,
+                    rows_upserted=10,
+                )
+                for _ in range(count)
+            )
         if endpoint == "sync-log-list":
             for connector in self._connectors(count):
                 self._logs(connector, 1)
@@ -135,7 +150,7 @@ class Graph:
 BUDGETS = {
     "connector-list": 5,  # + the page's connectors' latest run statuses (one query)
     "connector-detail": 3,
-    "stats": 4,
+    "stats": 5,  # the seed's figures (two aggregates) and the load counts (one)
     "stats-history": 3,
     "sync-history": 5,
     "records": 5,

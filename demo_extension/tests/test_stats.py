@@ -7,6 +7,8 @@ from django.utils import timezone
 
 from demo_extension.models import SyncLog, SyncStatus
 from demo_extension.services import ConnectorStatsService
+from demo_extension.services.stats import load_stats
+from destinations.models import Destination, DestinationLoad, LoadStatus
 from tenancy.context import NoActiveTenant, tenant_context
 
 STATS_URL = "/api/demo-extension/connectors/stats/"
@@ -165,11 +167,78 @@ def test_the_stats_endpoint_of_another_tenant_sees_only_its_own(
 
 
 def test_the_stats_endpoint_costs_a_fixed_number_of_queries(
-    viewer_client, acme_activity, django_assert_max_num_queries
+    viewer_client, acme_activity, acme_loads, django_assert_max_num_queries
 ):
-    with django_assert_max_num_queries(4):  # authentication (2) + stats (2)
+    with django_assert_max_num_queries(5):  # authentication (2) + stats (2) + loads (1)
         assert viewer_client.get(STATS_URL).status_code == 200
 
 
 def test_anonymous_callers_get_no_stats(anon_client):
     assert anon_client.get(STATS_URL).status_code == 401
+
+
+# --- loads into destinations ----------------------------------------------------------------------
+
+
+def load(connector, destination, status, *, upserted=0, deleted=0):
+    return DestinationLoad.objects.create(
+        tenant=connector.tenant,
+        destination=destination,
+        connector=connector,
+        status=status,
+        rows_upserted=upserted,
+        rows_deleted=deleted,
+    )
+
+
+@pytest.fixture
+def acme_loads(acme_activity, tenant_a):
+    warehouse = Destination.objects.create(tenant=tenant_a, name="Warehouse", host="db.example.com")
+    lake = Destination.objects.create(tenant=tenant_a, name="Lake", host="lake.example.com")
+    crm, billing = acme_activity["crm"], acme_activity["billing"]
+    load(crm, warehouse, LoadStatus.SUCCESS, upserted=7000)
+    load(crm, warehouse, LoadStatus.SUCCESS, upserted=12, deleted=3)
+    load(crm, lake, LoadStatus.FAILED, upserted=500)  # its committed batches stay loaded
+    load(billing, warehouse, LoadStatus.RUNNING, upserted=100)
+    load(billing, lake, LoadStatus.PENDING)
+
+
+@pytest.fixture
+def globex_loads(tenant_b, make_connector):
+    other = make_connector(tenant=tenant_b, name="Globex orders")
+    destination = Destination.objects.create(tenant=tenant_b, name="Globex DB", host="globex.example.com")
+    load(other, destination, LoadStatus.FAILED, upserted=9)
+    load(other, destination, LoadStatus.FAILED)
+
+
+def test_load_stats_count_the_tenants_loads_rows_and_failures(tenant_a, acme_loads, globex_loads):
+    assert load_stats(tenant_a) == {
+        "total_loads": 5,
+        "rows_loaded": 7000 + 12 + 3 + 500 + 100,
+        "failed_loads": 1,
+    }
+
+
+def test_load_stats_of_a_tenant_without_loads_are_zero(tenant_b, acme_loads):
+    assert load_stats(tenant_b) == {"total_loads": 0, "rows_loaded": 0, "failed_loads": 0}
+
+
+def test_load_stats_take_one_aggregate_query(tenant_a, acme_loads, django_assert_num_queries):
+    with django_assert_num_queries(1):
+        load_stats(tenant_a)
+
+
+def test_the_seeds_stats_keep_exactly_their_six_keys_with_loads_present(tenant_a, acme_loads):
+    assert set(ConnectorStatsService.get_stats(tenant=tenant_a)) == SEED_KEYS
+
+
+def test_the_stats_endpoint_adds_the_tenants_load_counts(
+    viewer_client, outsider_client, acme_loads, globex_loads
+):
+    mine = viewer_client.get(STATS_URL).json()
+    theirs = outsider_client.get(STATS_URL).json()
+
+    assert set(mine) == SEED_KEYS | {"total_loads", "rows_loaded", "failed_loads"}
+    assert (mine["total_loads"], mine["rows_loaded"], mine["failed_loads"]) == (5, 7615, 1)
+    assert (theirs["total_loads"], theirs["rows_loaded"], theirs["failed_loads"]) == (2, 9, 2)
+    assert mine["total_connectors"] == 3

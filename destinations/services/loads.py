@@ -1,4 +1,4 @@
-"""Load runs: start, execute and record loads of a connector's changes into a destination.
+"""Load runs: start, execute, reap and record loads of a connector's changes into a destination.
 
 A load is a :class:`~destinations.models.DestinationLoad` row with a status machine
 (``PENDING → RUNNING → SUCCESS | FAILED``), counters, a heartbeat and its log lines. The database
@@ -6,8 +6,20 @@ allows one pending or running load per destination and connector (a partial uniq
 checkpoint itself lives in the destination, committed with each batch's rows (see
 ``services/postgres.py``): a load that died is simply run again and continues from there.
 
-Callers: the API (``POST /api/destinations/{id}/load/``), the Celery task ``run_destination_load``,
-``manage.py load_destination`` and :func:`load_after_sync`, the one call a finished sync makes.
+Life of a load::
+
+    start_load ─► PENDING ─(task: claims it, started_at = its mark)─► RUNNING ─► SUCCESS | FAILED
+                     ▲                                                 │
+                     └── reap_stale_loads: heartbeat stale, ───────────┘ (no attempts left → FAILED)
+                         attempts left (continues from the destination's checkpoint)
+
+The heartbeat is written with each committed batch. A process that no longer owns its load (it
+was reaped and claimed again: another ``started_at``) writes nothing more to the load's row and
+stops after the batch it is committing, which the checkpoint keeps consistent either way.
+
+Callers: the API (``POST /api/destinations/{id}/load/``), the Celery tasks ``run_destination_load``
+and ``reap_stale_loads`` (the beat, every minute), ``manage.py load_destination`` and
+:func:`load_after_sync`, the one call a finished sync makes.
 """
 
 from __future__ import annotations
@@ -22,6 +34,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from core import activity
+from core.cache import invalidate_tenant
 from core.metrics import observe_destination_load
 from destinations.models import (
     ACTIVE_LOAD_STATUSES,
@@ -38,12 +51,27 @@ logger = logging.getLogger(__name__)
 
 RUN_LOAD_TASK = "destinations.tasks.run_destination_load"
 MAX_EVENTS = 200
+#: The key that marks the reaper's "queued again" events; they count a load's attempts (and are
+#: kept beyond ``MAX_EVENTS`` for that reason).
+REQUEUED = "requeued"
+#: The per-tenant cache namespace (``core.cache``) of figures computed from loads, e.g. the load
+#: counts in the connectors' statistics: stale once a load is queued or ends.
+LOADS_CACHE_NAMESPACE = "destinations-loads"
 
 
 class LoadAlreadyRunning(Exception):
     def __init__(self, active_load_id):
         super().__init__("A load of this connector into this destination is already in progress.")
         self.active_load_id = active_load_id
+
+
+class LoadTakenOver(Exception):
+    """The load was reaped and claimed by another process: this one stops writing to it."""
+
+
+def invalidate_load_stats(tenant_id: int) -> None:
+    """Forget the tenant's cached figures computed from loads."""
+    invalidate_tenant(LOADS_CACHE_NAMESPACE, tenant_id)
 
 
 def start_load(
@@ -78,6 +106,7 @@ def start_load(
             .first()
         )
         raise LoadAlreadyRunning(active) from None
+    invalidate_load_stats(attachment.tenant_id)
     activity.record(
         "load.started",
         tenant=load.tenant_id,
@@ -139,8 +168,8 @@ def _dispatch(load_id: int) -> None:
         )
 
 
-def _stale_before():
-    return timezone.now() - timedelta(seconds=settings.MIGRATEIQ_SYNC_STALE_AFTER_SECONDS)
+def _stale_before(now=None):
+    return (now or timezone.now()) - timedelta(seconds=settings.MIGRATEIQ_SYNC_STALE_AFTER_SECONDS)
 
 
 def _fail_stale(attachment) -> None:
@@ -157,22 +186,39 @@ def _fail_stale(attachment) -> None:
     )
 
 
-class _RunReport(LoadReport):
-    """Writes a running load's progress to its row (after each committed batch)."""
+def _event(message: str, level: str = "info", **marks) -> dict:
+    return {"at": timezone.now().isoformat(), "level": level, "message": message, **marks}
 
-    def __init__(self, load: DestinationLoad, attachment: DestinationAttachment):
+
+def load_attempts(events) -> int:
+    """How many times the load was started: once, plus once per "queued again" of the reaper."""
+    return 1 + sum(1 for event in events or () if event.get(REQUEUED))
+
+
+class _RunReport(LoadReport):
+    """Writes a running load's progress to its row (after each committed batch), as long as this
+    process owns the load (its ``started_at`` is the claim's)."""
+
+    def __init__(self, load: DestinationLoad, attachment: DestinationAttachment, owner):
         self.load = load
         self.attachment = attachment
+        self.owner = owner
         self.events: list[dict] = list(load.events or [])
 
     def event(self, message: str, level: str = "info") -> None:
         if len(self.events) < MAX_EVENTS:
-            self.events.append({"at": timezone.now().isoformat(), "level": level, "message": message})
+            self.events.append(_event(message, level))
 
     def started(self, high_water: int) -> None:
-        self.load.from_seq = high_water
-        self.event(f"Loading changes after sequence {high_water}.")
-        self._save(from_seq=high_water)
+        if self.load.from_seq is None:
+            self.load.from_seq = high_water
+            self.event(f"Loading changes after sequence {high_water}.")
+        else:  # queued again by the reaper: the same load goes on from the destination's checkpoint
+            self.event(f"Continuing after sequence {high_water} (the destination's checkpoint).")
+        self._save(from_seq=self.load.from_seq)
+        # The copy follows the destination's own checkpoint, e.g. after the destination lost its
+        # latest commits in a crash (they are loaded again).
+        DestinationAttachment.objects.filter(pk=self.attachment.pk).update(high_water=high_water)
 
     def columns_named(self, columns: dict) -> None:
         # Saved before the destination commits: the names are then always known here.
@@ -187,6 +233,11 @@ class _RunReport(LoadReport):
         self.event(f"Widened column {column} from {old} to {new}: a value did not fit.", "warning")
 
     def batch_committed(self, high_water: int, upserted: int, deleted: int) -> None:
+        # The batch is in the destination whoever owns the load now: its copy of the checkpoint
+        # only ever moves forward.
+        DestinationAttachment.objects.filter(pk=self.attachment.pk, high_water__lt=high_water).update(
+            high_water=high_water, last_load_at=timezone.now()
+        )
         load = self.load
         load.batches += 1
         load.rows_upserted += upserted
@@ -200,23 +251,26 @@ class _RunReport(LoadReport):
             columns_widened=load.columns_widened,
             to_seq=high_water,
         )
-        DestinationAttachment.objects.filter(pk=self.attachment.pk).update(
-            high_water=high_water, last_load_at=timezone.now()
-        )
 
     def _save(self, **fields) -> None:
-        DestinationLoad.objects.filter(pk=self.load.pk).update(
-            heartbeat_at=timezone.now(), events=self.events, **fields
-        )
+        owned = DestinationLoad.objects.filter(
+            pk=self.load.pk, status=LoadStatus.RUNNING, started_at=self.owner
+        ).update(heartbeat_at=timezone.now(), events=self.events, **fields)
+        if not owned:
+            raise LoadTakenOver(self.load.pk)
 
 
 def execute_load(load_id: int) -> DestinationLoad | None:
-    """Run a PENDING load to its end (the task, the command and inline runs call this)."""
-    now = timezone.now()
-    claimed = DestinationLoad.objects.filter(
-        Q(status=LoadStatus.PENDING) | Q(status=LoadStatus.RUNNING, heartbeat_at__lt=_stale_before()),
-        pk=load_id,
-    ).update(status=LoadStatus.RUNNING, started_at=now, heartbeat_at=now)
+    """Run a PENDING load to its end (the task, the command and inline runs call this).
+
+    A load that is not pending (finished, or running elsewhere) is left alone, so a duplicate
+    delivery never runs a load twice. A load the reaper queued again continues from the
+    destination's checkpoint, its counters going on from where the stopped attempt left them.
+    """
+    owner = timezone.now()
+    claimed = DestinationLoad.objects.filter(pk=load_id, status=LoadStatus.PENDING).update(
+        status=LoadStatus.RUNNING, started_at=owner, heartbeat_at=owner
+    )
     load = DestinationLoad.objects.filter(pk=load_id).select_related("destination").first()
     if load is None or not claimed:
         return load
@@ -225,7 +279,7 @@ def execute_load(load_id: int) -> DestinationLoad | None:
     attachment = DestinationAttachment.objects.filter(
         destination_id=load.destination_id, connector_id=load.connector_id
     ).first()
-    report = _RunReport(load, attachment) if attachment else None
+    report = _RunReport(load, attachment, owner) if attachment else None
     try:
         if attachment is None:
             raise DestinationError("The connector is no longer attached to this destination.")
@@ -236,6 +290,10 @@ def execute_load(load_id: int) -> DestinationLoad | None:
             report,
             batch_size=settings.MIGRATEIQ_DESTINATION_BATCH_SIZE,
         )
+    except LoadTakenOver:
+        logger.warning("Destination load %s was taken over by another process; this one stops", load_id)
+        load.refresh_from_db()
+        return load
     except DestinationError as exc:
         status, message = LoadStatus.FAILED, str(exc)
     except Exception as exc:  # a bug must not leave the load RUNNING
@@ -249,7 +307,7 @@ def execute_load(load_id: int) -> DestinationLoad | None:
             f"Load {status.lower()} in {duration:.2f} s: {load.rows_upserted} rows upserted, "
             f"{load.rows_deleted} deleted, {load.batches} batches."
         )
-    DestinationLoad.objects.filter(pk=load_id).update(
+    finished = DestinationLoad.objects.filter(pk=load_id, status=LoadStatus.RUNNING, started_at=owner).update(
         status=status,
         finished_at=timezone.now(),
         duration_seconds=duration,
@@ -257,5 +315,76 @@ def execute_load(load_id: int) -> DestinationLoad | None:
         events=report.events if report else [],
     )
     load.refresh_from_db()
-    observe_destination_load(load.destination_id, status, load.rows_upserted + load.rows_deleted)
+    if finished:
+        invalidate_load_stats(load.tenant_id)
+        observe_destination_load(load.destination_id, status, load.rows_upserted + load.rows_deleted)
     return load
+
+
+# -- Reaper ------------------------------------------------------------------------------------
+
+
+def reap_stale_loads(*, now=None) -> dict:
+    """Deal with loads whose process disappeared (the beat calls this every minute), as
+    ``reap_stale_syncs`` does for syncs:
+
+    * ``RUNNING`` with a heartbeat older than ``MIGRATEIQ_SYNC_STALE_AFTER_SECONDS``: queued again
+      (``PENDING``) to continue from the destination's checkpoint while it has been started fewer
+      than ``MIGRATEIQ_SYNC_MAX_ATTEMPTS`` times, else ``FAILED`` with a message (the next load
+      continues from the checkpoint all the same).
+    * ``PENDING`` not started ``MIGRATEIQ_SYNC_REQUEUE_PENDING_AFTER_SECONDS`` after it was queued
+      (its message was lost): queued again.
+
+    Each row is changed only if it is still as it was read (its heartbeat), so two reapers, or a
+    load that comes back to life, never act twice. Returns the ids handled, by outcome.
+    """
+    now = now or timezone.now()
+    max_attempts = settings.MIGRATEIQ_SYNC_MAX_ATTEMPTS
+    outcome: dict[str, list[int]] = {"requeued": [], "failed": [], "pending_requeued": []}
+    stale = DestinationLoad.objects.filter(status=LoadStatus.RUNNING, heartbeat_at__lt=_stale_before(now))
+    for load in stale.only("pk", "tenant_id", "destination_id", "heartbeat_at", "events"):
+        still_stale = DestinationLoad.objects.filter(
+            pk=load.pk, status=LoadStatus.RUNNING, heartbeat_at=load.heartbeat_at
+        )
+        attempts = load_attempts(load.events)
+        events = list(load.events or [])
+        if attempts < max_attempts:
+            events.append(
+                _event(
+                    "The process running this load stopped responding; queued again to continue from "
+                    f"the destination's checkpoint (attempt {attempts + 1} of {max_attempts}).",
+                    "warning",
+                    **{REQUEUED: True},
+                )
+            )
+            with transaction.atomic():
+                if still_stale.update(status=LoadStatus.PENDING, heartbeat_at=now, events=events):
+                    transaction.on_commit(lambda load_id=load.pk: _dispatch(load_id))
+                    outcome["requeued"].append(load.pk)
+            continue
+        message = (
+            f"Gave up after {attempts} attempts: the process running this load stopped each time. "
+            "The next load continues from the destination's checkpoint."
+        )
+        events.append(_event(message, "error"))
+        if still_stale.update(
+            status=LoadStatus.FAILED, finished_at=now, error_message=message, events=events
+        ):
+            invalidate_load_stats(load.tenant_id)
+            observe_destination_load(load.destination_id, LoadStatus.FAILED, 0)
+            outcome["failed"].append(load.pk)
+
+    lost_before = now - timedelta(seconds=settings.MIGRATEIQ_SYNC_REQUEUE_PENDING_AFTER_SECONDS)
+    lost = DestinationLoad.objects.filter(status=LoadStatus.PENDING).filter(
+        Q(heartbeat_at__lt=lost_before) | Q(heartbeat_at__isnull=True, created_at__lt=lost_before)
+    )
+    for load in lost.only("pk", "heartbeat_at"):
+        with transaction.atomic():
+            if DestinationLoad.objects.filter(
+                pk=load.pk, status=LoadStatus.PENDING, heartbeat_at=load.heartbeat_at
+            ).update(heartbeat_at=now):
+                transaction.on_commit(lambda load_id=load.pk: _dispatch(load_id))
+                outcome["pending_requeued"].append(load.pk)
+    if any(outcome.values()):
+        logger.warning("Reaped destination loads: %s", outcome)
+    return outcome

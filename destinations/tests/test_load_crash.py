@@ -29,9 +29,11 @@ def checkpoint(conn, schema: str) -> int:
     return found[0][0] if found else 0
 
 
-def test_a_load_killed_mid_way_resumes_to_the_same_table_as_a_clean_load(
-    pg_allowed, make_destination, make_connector, pg_database, tmp_path, settings
-):
+COLUMNS = "_migrateiq_record_id, _migrateiq_change_seq, _migrateiq_synced_at, id, name, score, address__city"
+
+
+@pytest.fixture
+def users(make_connector):
     connector = make_connector(name="Users")
     for start in range(0, RECORDS, 5_000):
         store(
@@ -41,11 +43,11 @@ def test_a_load_killed_mid_way_resumes_to_the_same_table_as_a_clean_load(
                 for i in range(start, start + 5_000)
             ],
         )
-    crashed = make_destination(name="crashed", target_schema="crashed")
-    clean = make_destination(name="clean", target_schema="clean")
-    crashed_attachment = attachments.attach(crashed, connector.pk)
-    clean_attachment = attachments.attach(clean, connector.pk)
+    return connector
 
+
+def kill_mid_load(destination, connector, pg_database, tmp_path) -> int:
+    """Run ``manage.py load_destination`` in a subprocess and SIGKILL it mid-way; the checkpoint then."""
     env = worker_environment(
         var_dir=tmp_path,
         broker_url=None,
@@ -54,25 +56,45 @@ def test_a_load_killed_mid_way_resumes_to_the_same_table_as_a_clean_load(
         MIGRATEIQ_EGRESS_ALLOWLIST="127.0.0.1:5432",
     )
     process = subprocess.Popen(
-        [sys.executable, "manage.py", "load_destination", str(crashed.pk), str(connector.pk)],
+        [sys.executable, "manage.py", "load_destination", str(destination.pk), str(connector.pk)],
         cwd=BASE_DIR,
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         start_new_session=True,
     )
+    schema = destination.target_schema
     url = f"postgresql://postgres@127.0.0.1:5432/{pg_database}"
     with psycopg.connect(url, autocommit=True) as conn:
         try:
             deadline = time.monotonic() + 60
-            while checkpoint(conn, "crashed") < 10 * BATCH and time.monotonic() < deadline:
+            while checkpoint(conn, schema) < 10 * BATCH and time.monotonic() < deadline:
                 time.sleep(0.002)
         finally:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait()
-        at_kill = checkpoint(conn, "crashed")
+        at_kill = checkpoint(conn, schema)
     assert 0 < at_kill < RECORDS, "the load was not caught mid-way"
-    assert DestinationLoad.objects.get(destination=crashed).status == LoadStatus.RUNNING  # left behind
+    assert DestinationLoad.objects.get(destination=destination).status == LoadStatus.RUNNING  # left behind
+    return at_kill
+
+
+def same_tables(pg_database, schema: str, reference: str) -> None:
+    rows = query(pg_database, f"SELECT {COLUMNS} FROM {schema}.users ORDER BY 1")  # noqa: S608
+    expected = query(pg_database, f"SELECT {COLUMNS} FROM {reference}.users ORDER BY 1")  # noqa: S608
+    assert len(rows) == RECORDS
+    assert rows == expected
+
+
+def test_a_load_killed_mid_way_resumes_to_the_same_table_as_a_clean_load(
+    pg_allowed, make_destination, users, pg_database, tmp_path, settings
+):
+    crashed = make_destination(name="crashed", target_schema="crashed")
+    clean = make_destination(name="clean", target_schema="clean")
+    crashed_attachment = attachments.attach(crashed, users.pk)
+    clean_attachment = attachments.attach(clean, users.pk)
+
+    at_kill = kill_mid_load(crashed, users, pg_database, tmp_path)
 
     settings.MIGRATEIQ_SYNC_STALE_AFTER_SECONDS = 0  # its heartbeat is old enough: take over
     resumed = loads.execute_load(loads.start_load(crashed_attachment, queue=False).pk)
@@ -82,11 +104,36 @@ def test_a_load_killed_mid_way_resumes_to_the_same_table_as_a_clean_load(
     assert resumed.from_seq >= at_kill  # continued from the checkpoint, not from the start
     assert resumed.rows_upserted == RECORDS - resumed.from_seq
     assert DestinationLoad.objects.filter(destination=crashed, status=LoadStatus.FAILED).count() == 1
-    columns = (
-        "_migrateiq_record_id, _migrateiq_change_seq, _migrateiq_synced_at, id, name, score, address__city"
-    )
-    crashed_rows = query(pg_database, f"SELECT {columns} FROM crashed.users ORDER BY 1")  # noqa: S608
-    clean_rows = query(pg_database, f"SELECT {columns} FROM clean.users ORDER BY 1")  # noqa: S608
-    assert len(crashed_rows) == RECORDS
-    assert crashed_rows == clean_rows
     assert reference.status == LoadStatus.SUCCESS
+    same_tables(pg_database, "crashed", "clean")
+
+
+def test_a_killed_load_is_queued_again_by_the_reaper_and_finishes_as_the_same_load(
+    pg_allowed, make_destination, users, pg_database, tmp_path, settings, django_capture_on_commit_callbacks
+):
+    settings.MIGRATEIQ_SYNC_RUNNER = "inline"
+    settings.MIGRATEIQ_DESTINATION_BATCH_SIZE = 2_000
+    crashed = make_destination(name="crashed", target_schema="crashed")
+    clean = make_destination(name="clean", target_schema="clean")
+    attachments.attach(crashed, users.pk)
+    clean_attachment = attachments.attach(clean, users.pk)
+
+    at_kill = kill_mid_load(crashed, users, pg_database, tmp_path)
+
+    settings.MIGRATEIQ_SYNC_STALE_AFTER_SECONDS = 0
+    with django_capture_on_commit_callbacks(execute=True):
+        outcome = loads.reap_stale_loads()
+    load = DestinationLoad.objects.get(destination=crashed)
+    reference = loads.execute_load(loads.start_load(clean_attachment, queue=False).pk)
+
+    assert outcome["requeued"] == [load.pk]
+    assert load.status == LoadStatus.SUCCESS, load.error_message
+    assert load.from_seq == 0 and load.to_seq == RECORDS
+    # The killed process counted its batches until it died (a batch committed in the destination
+    # just before the kill may be uncounted), the requeued run the rest.
+    assert RECORDS - BATCH <= load.rows_upserted <= RECORDS
+    assert f"Continuing after sequence {at_kill} (the destination's checkpoint)." in [
+        event["message"] for event in load.events
+    ]
+    assert reference.status == LoadStatus.SUCCESS
+    same_tables(pg_database, "crashed", "clean")
