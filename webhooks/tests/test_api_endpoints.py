@@ -4,6 +4,7 @@ import logging
 
 import pytest
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from core.throttling import ActionRateThrottle
 from webhooks.models import DeliveryStatus, WebhookDelivery, WebhookEndpoint
@@ -224,3 +225,21 @@ def test_deleting_an_endpoint_deletes_its_deliveries(admin_client, make_endpoint
 
     assert admin_client.delete(f"{ENDPOINTS}{endpoint.pk}/").status_code == 204
     assert not WebhookDelivery.objects.exists()
+
+
+def test_the_lists_take_the_same_queries_for_one_row_or_many(
+    admin_client, make_endpoint, hook_url, django_assert_max_num_queries
+):
+    def list_both():
+        for url in (ENDPOINTS, DELIVERIES):
+            assert admin_client.get(url).status_code == 200
+
+    endpoint = make_endpoint(url=hook_url)
+    WebhookDelivery.objects.create(tenant=endpoint.tenant, endpoint=endpoint, event="ping", payload={})
+    with CaptureQueriesContext(connection) as one:
+        list_both()
+    for _ in range(10):
+        other = make_endpoint(url=hook_url)
+        WebhookDelivery.objects.create(tenant=other.tenant, endpoint=other, event="ping", payload={})
+    with django_assert_max_num_queries(len(one)):
+        list_both()

@@ -307,3 +307,11 @@ def test_the_secret_and_the_urls_path_stay_out_of_logs_and_errors(
     assert "127.0.0.1:9" in delivery.error
     assert "Webhook delivery" in caplog.text
     assert endpoint.secret not in caplog.text and "slack-token-in-path" not in caplog.text
+
+
+def test_a_sync_end_costs_one_query_for_a_tenant_without_webhooks(
+    memory_connector, django_assert_num_queries
+):
+    run = create_run(memory_connector, status=SyncStatus.SUCCESS)
+    with django_assert_num_queries(1):
+        events.run_finished(run)
