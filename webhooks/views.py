@@ -9,6 +9,7 @@ from rest_framework import status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from core.interactive import bounded_upstream_call
 from core.secret_fields import with_secret_flags
 from core.throttling import ThrottledActionsMixin
 from tenancy.models import Role
@@ -72,8 +73,10 @@ class WebhookEndpointViewSet(ThrottledActionsMixin, TenantScopedModelViewSet):
         request=None,
         responses={200: api.WebhookDeliverySerializer, **_OBJECT_ERRORS},
         description="Send a signed `ping` event to the endpoint now (one attempt, no retry) and answer "
-        "with its delivery: `status` success or failed, the receiver's status code, the error.",
+        "with its delivery: `status` success or failed, the receiver's status code, the error. Bounded "
+        "like a connection test: one at a time per user, within the interactive deadline.",
     )
+    @bounded_upstream_call
     @action(detail=True, methods=["post"])
     def test(self, request, pk=None):
         delivery = deliveries.send_ping(self.get_object())

@@ -7,6 +7,7 @@ def test_a_ping_reaches_the_receiver(receiver, make_endpoint):
 """
 
 import threading
+import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -29,6 +30,8 @@ class Receiver:
 
     server: ThreadingHTTPServer
     statuses: list = field(default_factory=lambda: [200])
+    #: seconds to wait before answering (a slow receiver)
+    delay: float = 0.0
     requests: list = field(default_factory=list)
 
     @property
@@ -53,6 +56,7 @@ def _handler(receiver_box: list):
                 Received(self.path, {k.lower(): v for k, v in self.headers.items()}, body)
             )
             status = receiver.next_status()
+            time.sleep(receiver.delay)
             answer = b'{"ok": true}' if status < 400 else b'{"error": "down"}'
             self.send_response(status)
             self.send_header("Content-Type", "application/json")

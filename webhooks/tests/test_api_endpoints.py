@@ -1,6 +1,7 @@
 """The endpoints API: admins manage webhooks; the secret is shown once; URLs pass the egress guard."""
 
 import logging
+import time
 
 import pytest
 from django.db import connection
@@ -183,6 +184,20 @@ def test_the_test_action_answers_with_the_delivery_and_logs_it(admin_client, mak
     assert "/hooks/migrateiq" not in answer["error"]  # the URL's path can be a credential
     log = admin_client.get(DELIVERIES, {"endpoint": endpoint.pk}).json()["results"]
     assert [d["id"] for d in log] == [answer["id"]]
+
+
+def test_a_slow_receiver_holds_the_test_action_only_until_the_interactive_deadline(
+    admin_client, make_endpoint, receiver, settings
+):
+    settings.MIGRATEIQ_INTERACTIVE_DEADLINE_SECONDS = 1
+    receiver.delay = 3
+    endpoint = make_endpoint(url=receiver.url)
+
+    started = time.monotonic()
+    response = admin_client.post(f"{ENDPOINTS}{endpoint.pk}/test/")
+
+    assert time.monotonic() - started < 2.5
+    assert response.status_code == 200 and response.json()["status"] == "failed"
 
 
 def test_the_test_action_is_throttled(admin_client, make_endpoint, settings, receiver, monkeypatch):
