@@ -24,7 +24,7 @@ _ERR = OpenApiResponse(ErrorSerializer)
 _OBJECT_ERRORS = {401: _ERR, 403: _ERR, 404: _ERR}
 _WRITE_ERRORS = {400: _ERR, 401: _ERR, 403: _ERR, 404: _ERR}
 _LIST_ERRORS = {400: _ERR, 401: _ERR, 403: _ERR, 404: _ERR}
-_ADMIN = {
+_ADMIN: dict[str, str] = {
     action: Role.ADMIN
     for action in ("list", "retrieve", "create", "update", "partial_update", "destroy", "test")
 }
@@ -97,7 +97,7 @@ class WebhookDeliveryViewSet(TenantScopedReadOnlyViewSet):
     queryset = models.WebhookDelivery.objects.select_related("endpoint")
     serializer_class = api.WebhookDeliverySerializer
     filterset_class = DeliveryFilter
-    search_fields = []
+    search_fields: list[str] = []
     ordering_fields = ["created_at"]
     ordering = ["-created_at", "-id"]
     required_roles = {"list": Role.ADMIN, "retrieve": Role.ADMIN}
