@@ -113,7 +113,8 @@ INSTALLED_APPS = [
 # installed distributions offer through the "migrateiq.extensions" entry points.
 MIGRATEIQ_EXTENSION_DISCOVERY = env_bool("MIGRATEIQ_EXTENSION_DISCOVERY", True)
 MIGRATEIQ_EXTENSIONS = enabled_extensions(
-    env_list("MIGRATEIQ_EXTENSIONS", ["demo_extension", "audit"]), discover=MIGRATEIQ_EXTENSION_DISCOVERY
+    env_list("MIGRATEIQ_EXTENSIONS", ["demo_extension", "audit", "webhooks"]),
+    discover=MIGRATEIQ_EXTENSION_DISCOVERY,
 )
 for _module in MIGRATEIQ_EXTENSIONS:
     if not _module.isidentifier() or _module in INSTALLED_APPS:

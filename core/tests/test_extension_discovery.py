@@ -125,8 +125,8 @@ def test_a_pip_installed_module_is_installed_and_served_without_a_setting(tmp_pa
     installed = _installed(tmp_path)
 
     assert installed == {
-        "extensions": ["demo_extension", "audit", "stockmod"],
-        "modules": ["demo_extension", "audit", "stockmod"],
+        "extensions": ["demo_extension", "audit", "webhooks", "stockmod"],
+        "modules": ["demo_extension", "audit", "webhooks", "stockmod"],
         "ping": 200,
     }
 
@@ -137,7 +137,7 @@ def test_discovery_can_be_turned_off(tmp_path):
 
     installed = _installed(tmp_path, MIGRATEIQ_EXTENSION_DISCOVERY="0")
 
-    assert installed["extensions"] == ["demo_extension", "audit"] and installed["ping"] == 404
+    assert installed["extensions"] == ["demo_extension", "audit", "webhooks"] and installed["ping"] == 404
 
 
 def test_a_listed_module_keeps_its_place_when_it_is_also_discovered(tmp_path):

@@ -36,6 +36,7 @@ from django.utils import timezone
 from core import activity
 from core.cache import invalidate_tenant
 from core.metrics import observe_destination_load
+from destinations import hooks
 from destinations.models import (
     ACTIVE_LOAD_STATUSES,
     DestinationAttachment,
@@ -161,11 +162,13 @@ def _dispatch(load_id: int) -> None:
         celery_app.send_task(RUN_LOAD_TASK, args=[load_id])
     except Exception:
         logger.exception("Could not queue destination load %s", load_id)
-        DestinationLoad.objects.filter(pk=load_id, status=LoadStatus.PENDING).update(
+        ended = DestinationLoad.objects.filter(pk=load_id, status=LoadStatus.PENDING).update(
             status=LoadStatus.FAILED,
             error_message="The task queue is unavailable.",
             finished_at=timezone.now(),
         )
+        if ended:
+            _load_ended(load_id)
 
 
 def _stale_before(now=None):
@@ -173,17 +176,28 @@ def _stale_before(now=None):
 
 
 def _fail_stale(attachment) -> None:
-    DestinationLoad.objects.filter(
+    stale = DestinationLoad.objects.filter(
         destination_id=attachment.destination_id,
         connector_id=attachment.connector_id,
         status=LoadStatus.RUNNING,
         heartbeat_at__lt=_stale_before(),
-    ).update(
-        status=LoadStatus.FAILED,
-        finished_at=timezone.now(),
-        error_message="The load stopped responding; the next load continues from the destination's "
-        "checkpoint.",
     )
+    for load_id in stale.values_list("pk", flat=True):
+        ended = stale.filter(pk=load_id).update(
+            status=LoadStatus.FAILED,
+            finished_at=timezone.now(),
+            error_message="The load stopped responding; the next load continues from the destination's "
+            "checkpoint.",
+        )
+        if ended:
+            _load_ended(load_id)
+
+
+def _load_ended(load_id: int) -> None:
+    """Every end of a load: the ``load_finished`` hook once the end commits."""
+    load = DestinationLoad.objects.filter(pk=load_id).select_related("destination").first()
+    if load is not None:
+        hooks.run_after_commit("load_finished", load)
 
 
 def _event(message: str, level: str = "info", **marks) -> dict:
@@ -318,6 +332,7 @@ def execute_load(load_id: int) -> DestinationLoad | None:
     if finished:
         invalidate_load_stats(load.tenant_id)
         observe_destination_load(load.destination_id, status, load.rows_upserted + load.rows_deleted)
+        hooks.run_after_commit("load_finished", load)
     return load
 
 
@@ -372,6 +387,7 @@ def reap_stale_loads(*, now=None) -> dict:
         ):
             invalidate_load_stats(load.tenant_id)
             observe_destination_load(load.destination_id, LoadStatus.FAILED, 0)
+            _load_ended(load.pk)
             outcome["failed"].append(load.pk)
 
     lost_before = now - timedelta(seconds=settings.MIGRATEIQ_SYNC_REQUEUE_PENDING_AFTER_SECONDS)

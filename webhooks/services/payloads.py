@@ -1,0 +1,120 @@
+"""What an event says: the JSON envelope stored with each delivery, and the body sent for it.
+
+The envelope (``payload`` of a delivery) is::
+
+    {"id": "<delivery uuid>", "event": "sync.succeeded", "created_at": "<ISO 8601>",
+     "tenant": {"id": 1, "slug": "acme"}, "data": {"sync": {...}} | {"load": {...}} | {}}
+
+An endpoint in the ``json`` format receives it as is; a ``slack`` endpoint receives
+``{"text": "<one line>"}``, which Slack's incoming webhooks (and Mattermost, Teams' Slack-compatible
+connectors) post to a channel.
+"""
+
+import json
+
+from webhooks.models import PING, PayloadFormat
+
+
+def _iso(value) -> str | None:
+    return value.isoformat() if value else None
+
+
+def sync_data(run) -> dict:
+    connector = run.connector
+    return {
+        "sync": {
+            "id": run.pk,
+            "status": run.status,
+            "connector": {"id": run.connector_id, "name": getattr(connector, "name", "")},
+            "triggered_by": run.triggered_by,
+            "started_at": _iso(run.started_at),
+            "finished_at": _iso(run.finished_at),
+            "duration_seconds": run.duration_seconds,
+            "records_processed": run.records_processed,
+            "records_created": run.records_created,
+            "records_updated": run.records_updated,
+            "records_unchanged": run.records_unchanged,
+            "records_failed": run.records_failed,
+            "error_message": run.error_message,
+        }
+    }
+
+
+def load_data(load) -> dict:
+    destination = load.destination
+    return {
+        "load": {
+            "id": load.pk,
+            "status": load.status,
+            "destination": {"id": load.destination_id, "name": destination.name},
+            "connector": {"id": load.connector_id},
+            "triggered_by": load.triggered_by,
+            "started_at": _iso(load.started_at),
+            "finished_at": _iso(load.finished_at),
+            "duration_seconds": load.duration_seconds,
+            "rows_upserted": load.rows_upserted,
+            "rows_deleted": load.rows_deleted,
+            "error_message": load.error_message,
+        }
+    }
+
+
+def envelope(delivery_id, event: str, tenant, created_at, data: dict) -> dict:
+    return {
+        "id": str(delivery_id),
+        "event": event,
+        "created_at": _iso(created_at),
+        "tenant": {"id": tenant.pk, "slug": tenant.slug},
+        "data": data,
+    }
+
+
+def body(payload: dict, payload_format: str) -> bytes:
+    """The bytes POSTed for ``payload``: what is signed and what the outbound client sends.
+
+    The encoding is the outbound client's for ``json=`` bodies (compact separators), so that the
+    bytes signed here are the bytes on the wire; ``test_signature`` checks it end to end.
+    """
+    return json.dumps(wire_value(payload, payload_format), separators=(",", ":")).encode()
+
+
+def wire_value(payload: dict, payload_format: str):
+    """The JSON value sent for ``payload`` in ``payload_format``."""
+    return {"text": slack_text(payload)} if payload_format == PayloadFormat.SLACK else payload
+
+
+def slack_text(payload: dict) -> str:
+    """One line that says what happened, for a chat channel."""
+    event, data = payload["event"], payload.get("data") or {}
+    tenant = payload.get("tenant", {}).get("slug", "")
+    if event == PING:
+        return f"MigrateIQ ({tenant}): test delivery from webhook endpoint. It works."
+    if "sync" in data:
+        sync = data["sync"]
+        name = sync["connector"]["name"] or f"connector {sync['connector']['id']}"
+        outcome = {
+            "SUCCESS": "succeeded",
+            "PARTIAL": "finished partially",
+            "FAILED": "failed",
+            "CANCELLED": "was cancelled",
+        }.get(sync["status"], sync["status"].lower())
+        text = (
+            f"MigrateIQ ({tenant}): sync of {name} {outcome}: {sync['records_processed']} records "
+            f"({sync['records_created']} created, {sync['records_updated']} updated, "
+            f"{sync['records_failed']} failed)"
+        )
+        if sync.get("duration_seconds") is not None:
+            text += f" in {sync['duration_seconds']:.1f} s"
+        if sync.get("error_message") and sync["status"] != "SUCCESS":
+            text += f". {sync['error_message']}"
+        return text
+    if "load" in data:
+        load = data["load"]
+        text = (
+            f"MigrateIQ ({tenant}): load into {load['destination']['name']} {load['status'].lower()}: "
+            f"{load['rows_upserted']} rows upserted, {load['rows_deleted']} deleted"
+        )
+        if load.get("error_message"):
+            text += f". {load['error_message']}"
+        return text
+    return f"MigrateIQ ({tenant}): {event}"

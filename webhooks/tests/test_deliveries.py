@@ -1,0 +1,317 @@
+"""Deliveries follow the platform's events: a sync's end, a load's end; they are retried with
+backoff, never sent twice at once, and never block or fail what caused them."""
+
+import json
+import logging
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from core import extensions
+from core.metrics import hook_failures_total
+from destinations.models import Destination, DestinationLoad, LoadStatus
+from destinations.services import loads
+from sync_engine.engine import run_sync
+from sync_engine.models import SyncLog, SyncStatus
+from sync_engine.runs import connector_model, create_run, finish_run
+from sync_engine.sources import Page, SourcePlan, register_source, unregister_source
+from webhooks.models import DeliveryStatus, WebhookDelivery
+from webhooks.services import deliveries, events, payloads
+from webhooks.services.deliveries import backoff, send_due_deliveries
+
+pytestmark = pytest.mark.django_db
+
+RECORDS = [{"id": 1, "name": "Ada"}, {"id": 2, "name": "Grace"}, {"id": 3, "name": "Edsger"}]
+
+
+class InMemorySource:
+    """Two pages from memory: a sync with no upstream at all."""
+
+    def __init__(self, connector):
+        self.connector = connector
+
+    def check(self):
+        return type("Result", (), {"connected": True, "message": "memory"})()
+
+    def prepare(self) -> SourcePlan:
+        return SourcePlan(cursor_field="id")
+
+    def refuse_checkpoint(self, position: dict) -> str:
+        return ""
+
+    def pages(self, run, resume):
+        yield Page(records=RECORDS[:2], position={"next": 1}, plain=True, label="page 1", more=True)
+        yield Page(records=RECORDS[2:], position={"next": 2}, plain=True, label="page 2", more=False)
+
+
+@pytest.fixture
+def memory_connector(tenant_a):
+    register_source("webhooks-memory")(InMemorySource)
+    yield connector_model().objects.create(
+        tenant=tenant_a,
+        name="Payroll users",
+        source_type="webhooks-memory",
+        primary_key="id",
+        api_endpoint="",
+    )
+    unregister_source("webhooks-memory")
+
+
+def test_a_real_sync_ending_delivers_sync_succeeded(
+    inline_sending, receiver, make_endpoint, memory_connector, django_capture_on_commit_callbacks
+):
+    endpoint = make_endpoint(url=receiver.url, events=["sync.succeeded"])
+
+    with django_capture_on_commit_callbacks(execute=True):
+        run = run_sync(memory_connector)
+
+    assert run.status == SyncStatus.SUCCESS
+    [request] = receiver.requests
+    assert request.headers["migrateiq-event"] == "sync.succeeded"
+    sync = json.loads(request.body)["data"]["sync"]
+    assert sync["id"] == run.pk and sync["status"] == "SUCCESS"
+    assert sync["connector"] == {"id": memory_connector.pk, "name": "Payroll users"}
+    assert sync["records_processed"] == 3 and sync["records_created"] == 3
+    delivery = WebhookDelivery.objects.get(endpoint=endpoint)
+    assert delivery.status == DeliveryStatus.SUCCESS and delivery.attempts == 1
+    assert delivery.delivered_at is not None and delivery.response_status_code == 200
+
+
+def test_each_end_of_a_run_has_its_event_and_the_filter_chooses(
+    inline_sending, receiver, make_endpoint, memory_connector, django_capture_on_commit_callbacks
+):
+    failures = make_endpoint(url=receiver.url, events=["sync.failed", "sync.cancelled"])
+    make_endpoint(url=receiver.url, events=["load.finished"], name="loads only")
+    make_endpoint(url=receiver.url, events=["*"], is_active=False, name="disabled")
+
+    for status in (SyncStatus.FAILED, SyncStatus.SUCCESS, SyncStatus.CANCELLED, SyncStatus.PARTIAL):
+        run = create_run(memory_connector, status=SyncStatus.RUNNING)
+        with django_capture_on_commit_callbacks(execute=True):
+            finish_run(run, status, "The upstream said no." if status == SyncStatus.FAILED else "", when=None)
+
+    assert [r.headers["migrateiq-event"] for r in receiver.requests] == ["sync.failed", "sync.cancelled"]
+    assert set(WebhookDelivery.objects.values_list("endpoint", flat=True)) == {failures.pk}
+    failed = json.loads(receiver.requests[0].body)["data"]["sync"]
+    assert failed["status"] == "FAILED" and failed["error_message"] == "The upstream said no."
+
+
+def test_another_tenants_endpoints_hear_nothing(
+    inline_sending, receiver, make_endpoint, memory_connector, tenant_b, django_capture_on_commit_callbacks
+):
+    make_endpoint(tenant=tenant_b, url=receiver.url)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        run_sync(memory_connector)
+
+    assert receiver.requests == [] and not WebhookDelivery.objects.exists()
+
+
+def test_a_load_ending_delivers_load_finished(
+    inline_sending, receiver, make_endpoint, memory_connector, tenant_a, django_capture_on_commit_callbacks
+):
+    make_endpoint(url=receiver.url, events=["load.finished"])
+    destination = Destination.objects.create(tenant=tenant_a, name="Warehouse", host="127.0.0.1", port=9)
+    load = DestinationLoad.objects.create(
+        tenant=tenant_a, destination=destination, connector=memory_connector
+    )
+
+    with django_capture_on_commit_callbacks(execute=True):
+        loads.execute_load(load.pk)  # the connector is not attached: the load ends FAILED
+
+    [request] = receiver.requests
+    assert request.headers["migrateiq-event"] == "load.finished"
+    data = json.loads(request.body)["data"]["load"]
+    assert data["id"] == load.pk and data["status"] == LoadStatus.FAILED
+    assert data["destination"] == {"id": destination.pk, "name": "Warehouse"}
+    assert "no longer attached" in data["error_message"]
+
+
+def test_a_load_the_queue_refused_also_ends_with_load_finished(
+    receiver,
+    make_endpoint,
+    memory_connector,
+    tenant_a,
+    settings,
+    monkeypatch,
+    django_capture_on_commit_callbacks,
+):
+    settings.MIGRATEIQ_SYNC_RUNNER = "celery"
+    sent = []
+
+    def send_task(name, args):  # the broker refuses loads only
+        if name == loads.RUN_LOAD_TASK:
+            raise ConnectionError("broker down")
+        sent.append((name, args))
+
+    monkeypatch.setattr(loads.celery_app, "send_task", send_task)
+    make_endpoint(url=receiver.url, events=["load.finished"])
+    destination = Destination.objects.create(tenant=tenant_a, name="Warehouse", host="127.0.0.1", port=9)
+    load = DestinationLoad.objects.create(
+        tenant=tenant_a, destination=destination, connector=memory_connector
+    )
+
+    with django_capture_on_commit_callbacks(execute=True):
+        loads._dispatch(load.pk)
+
+    delivery = WebhookDelivery.objects.get()
+    assert delivery.event == "load.finished" and delivery.payload["data"]["load"]["status"] == "FAILED"
+    assert sent == [("webhooks.tasks.send_delivery", [delivery.pk])]
+
+
+def test_with_celery_deliveries_are_queued_after_commit_not_sent_by_the_sync(
+    receiver, make_endpoint, memory_connector, settings, monkeypatch, django_capture_on_commit_callbacks
+):
+    settings.MIGRATEIQ_SYNC_RUNNER = "celery"
+    sent = []
+    monkeypatch.setattr(deliveries.celery_app, "send_task", lambda name, args: sent.append((name, args)))
+    make_endpoint(url=receiver.url)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        run_sync(memory_connector)
+
+    delivery = WebhookDelivery.objects.get()
+    assert sent == [("webhooks.tasks.send_delivery", [delivery.pk])]
+    assert receiver.requests == [] and delivery.status == DeliveryStatus.PENDING
+    # what the worker does with that message
+    from webhooks.tasks import send_delivery
+
+    send_delivery(delivery.pk)
+    assert len(receiver.requests) == 1
+    delivery.refresh_from_db()
+    assert delivery.status == DeliveryStatus.SUCCESS
+
+
+def test_a_broken_webhook_never_fails_the_sync(
+    inline_sending, receiver, make_endpoint, memory_connector, monkeypatch, django_capture_on_commit_callbacks
+):
+    make_endpoint(url=receiver.url)
+
+    def broken(run):
+        raise RuntimeError("payload bug")
+
+    monkeypatch.setattr(payloads, "sync_data", broken)
+    before = hook_failures_total.labels(hook="run_finished")._value.get()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        run = run_sync(memory_connector)
+
+    assert SyncLog.objects.get(pk=run.pk).status == SyncStatus.SUCCESS
+    assert hook_failures_total.labels(hook="run_finished")._value.get() == before + 1
+    assert receiver.requests == []
+
+
+def test_a_failed_attempt_is_retried_with_exponential_backoff_until_the_last(
+    inline_sending, receiver, make_endpoint, tenant_a, django_capture_on_commit_callbacks
+):
+    endpoint = make_endpoint(url=receiver.url)
+    receiver.statuses = [500]
+    with django_capture_on_commit_callbacks(execute=True):
+        [delivery] = deliveries.create_deliveries(tenant_a.pk, "sync.failed", lambda: {"sync": {}})
+
+    waits = []
+    for attempt in range(2, deliveries.MAX_ATTEMPTS + 1):
+        delivery.refresh_from_db()
+        assert delivery.status == DeliveryStatus.PENDING and delivery.attempts == attempt - 1
+        waits.append(round((delivery.next_attempt_at - timezone.now()).total_seconds(), -1))
+        assert send_due_deliveries() == 0  # not due yet
+        # time passes: the retry is due
+        WebhookDelivery.objects.filter(pk=delivery.pk).update(next_attempt_at=timezone.now())
+        assert send_due_deliveries() == 1
+        delivery.refresh_from_db()
+        assert delivery.attempts == attempt and len(receiver.requests) == attempt
+
+    delivery.refresh_from_db()
+    assert delivery.status == DeliveryStatus.FAILED and delivery.next_attempt_at is None
+    assert delivery.attempts == deliveries.MAX_ATTEMPTS == len(receiver.requests)
+    assert delivery.response_status_code == 500 and "500" in delivery.error
+    assert waits == [60, 120, 240, 480, 960]
+    assert send_due_deliveries(now=timezone.now() + timedelta(days=1)) == 0
+    assert endpoint.deliveries.count() == 1 and len(receiver.requests) == deliveries.MAX_ATTEMPTS
+
+
+def test_a_delivery_that_succeeds_on_retry_stops_there(
+    inline_sending, receiver, make_endpoint, tenant_a, django_capture_on_commit_callbacks
+):
+    make_endpoint(url=receiver.url)
+    receiver.statuses = [502, 200]
+    with django_capture_on_commit_callbacks(execute=True):
+        [delivery] = deliveries.create_deliveries(tenant_a.pk, "sync.failed", lambda: {"sync": {}})
+    WebhookDelivery.objects.filter(pk=delivery.pk).update(next_attempt_at=timezone.now())
+    assert send_due_deliveries() == 1
+
+    delivery.refresh_from_db()
+    assert delivery.status == DeliveryStatus.SUCCESS and delivery.attempts == 2 and delivery.error == ""
+    first, second = receiver.requests
+    assert first.body == second.body
+    assert first.headers["migrateiq-delivery"] == second.headers["migrateiq-delivery"]  # for deduplication
+
+
+def test_a_claimed_delivery_is_not_sent_again_until_its_lease_ends(
+    inline_sending, receiver, make_endpoint, tenant_a
+):
+    make_endpoint(url=receiver.url)
+    [delivery] = deliveries.create_deliveries(tenant_a.pk, "sync.failed", lambda: {"sync": {}})
+    assert deliveries._claim(delivery.pk, timezone.now())  # a worker took it, then died
+
+    assert deliveries.send_delivery(delivery.pk).attempts == 1  # the task's copy: already claimed
+    assert send_due_deliveries() == 0
+    assert receiver.requests == []
+    lease = WebhookDelivery.objects.get(pk=delivery.pk).next_attempt_at - timezone.now()
+    assert timedelta(seconds=deliveries.CLAIM_LEASE_SECONDS - 5) < lease
+    WebhookDelivery.objects.filter(pk=delivery.pk).update(next_attempt_at=timezone.now())  # lease over
+    assert send_due_deliveries() == 1 and len(receiver.requests) == 1
+
+
+def test_a_disabled_endpoint_gets_no_more_retries(inline_sending, receiver, make_endpoint, tenant_a):
+    endpoint = make_endpoint(url=receiver.url)
+    [delivery] = deliveries.create_deliveries(tenant_a.pk, "sync.failed", lambda: {"sync": {}})
+    endpoint.is_active = False
+    endpoint.save()
+
+    delivery = deliveries.send_delivery(delivery.pk)
+
+    assert delivery.status == DeliveryStatus.FAILED and "disabled" in delivery.error
+    assert receiver.requests == []
+
+
+def test_backoff_doubles_up_to_an_hour():
+    assert [backoff(n).total_seconds() for n in (1, 2, 3, 6, 7, 20)] == [60, 120, 240, 1920, 3600, 3600]
+
+
+def test_the_beat_sends_due_deliveries_every_minute():
+    entry = extensions.beat_schedule()["webhooks-send-due-deliveries"]
+    assert entry["task"] == "webhooks.tasks.send_due_deliveries" and entry["schedule"] == 60.0
+
+
+def test_the_module_subscribes_to_the_platform_hooks():
+    from core import hooks
+
+    assert events.run_finished in hooks.handlers("run_finished")
+    assert events.load_finished in hooks.handlers("load_finished")
+
+
+def test_the_secret_and_the_urls_path_stay_out_of_logs_and_errors(
+    inline_sending, make_endpoint, tenant_a, settings, caplog, django_capture_on_commit_callbacks
+):
+    caplog.set_level(logging.DEBUG)
+    settings.MIGRATEIQ_EGRESS_ALLOWLIST = ["127.0.0.1:9"]
+    endpoint = make_endpoint(url="http://127.0.0.1:9/services/T000/B000/slack-token-in-path")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        [delivery] = deliveries.create_deliveries(tenant_a.pk, "sync.failed", lambda: {"sync": {}})
+
+    delivery.refresh_from_db()
+    assert delivery.status == DeliveryStatus.PENDING and delivery.attempts == 1 and delivery.error
+    assert "slack-token-in-path" not in delivery.error
+    assert "127.0.0.1:9" in delivery.error
+    assert "Webhook delivery" in caplog.text
+    assert endpoint.secret not in caplog.text and "slack-token-in-path" not in caplog.text
+
+
+def test_a_sync_end_costs_one_query_for_a_tenant_without_webhooks(
+    memory_connector, django_assert_num_queries
+):
+    run = create_run(memory_connector, status=SyncStatus.SUCCESS)
+    with django_assert_num_queries(1):
+        events.run_finished(run)

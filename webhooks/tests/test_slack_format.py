@@ -1,0 +1,71 @@
+"""A ``slack`` endpoint receives ``{"text": ...}``: what Slack's incoming webhooks post to a channel."""
+
+import json
+
+import pytest
+
+from webhooks.models import PayloadFormat
+from webhooks.services import deliveries, payloads
+
+pytestmark = pytest.mark.django_db
+
+
+def sync_payload(status, **sync):
+    values = {
+        "id": 7,
+        "status": status,
+        "connector": {"id": 3, "name": "Payroll users"},
+        "records_processed": 120,
+        "records_created": 100,
+        "records_updated": 20,
+        "records_failed": 0,
+        "duration_seconds": 4.25,
+        "error_message": "",
+        **sync,
+    }
+    return {"event": "x", "tenant": {"slug": "acme"}, "data": {"sync": values}}
+
+
+def test_a_slack_endpoint_receives_one_line_of_text_signed_like_any_other(
+    inline_sending, receiver, make_endpoint, tenant_a, django_capture_on_commit_callbacks
+):
+    make_endpoint(url=receiver.url, payload_format=PayloadFormat.SLACK)
+    data = sync_payload("SUCCESS")["data"]
+
+    with django_capture_on_commit_callbacks(execute=True):
+        deliveries.create_deliveries(tenant_a.pk, "sync.succeeded", lambda: data)
+
+    [request] = receiver.requests
+    assert json.loads(request.body) == {
+        "text": "MigrateIQ (acme): sync of Payroll users succeeded: 120 records (100 created, "
+        "20 updated, 0 failed) in 4.2 s"
+    }
+    assert request.headers["migrateiq-event"] == "sync.succeeded"
+    assert request.headers["migrateiq-signature"].startswith("t=")
+
+
+def test_the_text_says_why_a_sync_failed():
+    text = payloads.slack_text(sync_payload("FAILED", error_message="The upstream answered 401."))
+    assert "sync of Payroll users failed" in text and text.endswith("The upstream answered 401.")
+
+
+def test_the_text_of_a_load_and_of_a_ping():
+    load = {
+        "event": "load.finished",
+        "tenant": {"slug": "acme"},
+        "data": {
+            "load": {
+                "destination": {"name": "Warehouse"},
+                "status": "SUCCESS",
+                "rows_upserted": 5,
+                "rows_deleted": 1,
+                "error_message": "",
+            }
+        },
+    }
+    assert (
+        payloads.slack_text(load)
+        == "MigrateIQ (acme): load into Warehouse success: 5 rows upserted, 1 deleted"
+    )
+    ping = {"event": "ping", "tenant": {"slug": "acme"}, "data": {}}
+    assert "test delivery" in payloads.slack_text(ping)
