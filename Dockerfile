@@ -47,6 +47,7 @@ COPY tenancy/ tenancy/
 COPY sync_engine/ sync_engine/
 COPY demo_extension/ demo_extension/
 COPY destinations/ destinations/
+COPY audit/ audit/
 COPY webhooks/ webhooks/
 COPY templates/ templates/
 COPY docker/ docker/

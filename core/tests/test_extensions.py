@@ -121,10 +121,14 @@ def test_the_beat_process_loads_the_modules_schedules_at_start_up(tmp_path):
     from migrateiq import celery_config
 
     assert declared and set(declared) <= set(scheduled)
-    assert set(scheduled) - set(declared) == set(celery_config.beat_schedule) == {
-        "reap-stale-syncs",
-        "reap-stale-loads",
-    }
+    assert (
+        set(scheduled) - set(declared)
+        == set(celery_config.beat_schedule)
+        == {
+            "reap-stale-syncs",
+            "reap-stale-loads",
+        }
+    )
 
 
 def test_an_extension_without_a_module_config_fails_the_system_checks(settings):

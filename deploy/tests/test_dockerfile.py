@@ -91,9 +91,16 @@ def test_the_runtime_stage_copies_every_package_and_file_the_processes_need():
             sources.update(path.rstrip("/") for path in paths)
     for path in sources:
         assert (PROJECT_ROOT / path).exists(), f"COPY {path}: no such file in the checkout"
+    # Every top-level package the wheel ships (pyproject: include = ["*"], minus its excludes).
     pyproject = (PROJECT_ROOT / "pyproject.toml").read_text()
-    packages = re.search(r"include = \[([^\]]*)\]", pyproject).group(1)
-    for package in re.findall(r'"(\w+)\*"', packages):
+    excluded = set(re.findall(r'"(\w+)"', re.search(r"exclude = \[([^\]]*)\]", pyproject).group(1)))
+    packages = {
+        path.parent.name
+        for path in PROJECT_ROOT.glob("*/__init__.py")
+        if path.parent.name not in excluded and not path.parent.name.startswith(".")
+    }
+    assert {"core", "sync_engine", "demo_extension", "audit", "webhooks"} <= packages
+    for package in sorted(packages):
         assert package in sources, f"the image lacks the package {package}"
     for needed in ("manage.py", "gunicorn.conf.py", "pyproject.toml", "templates", "docker"):
         assert needed in sources, needed
