@@ -52,7 +52,7 @@ from django.db import IntegrityError, connections, transaction
 from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 
-from core import activity
+from core import activity, background
 from core.budget import RATE_MARGIN
 from migrateiq.celery import app as celery_app
 from sync_engine import hooks
@@ -231,20 +231,9 @@ def with_resume_facts(queryset):
 
 
 def enqueue(sync_log_id: int) -> None:
-    """Run the sync log in the background once the current transaction commits."""
-    transaction.on_commit(lambda: _dispatch(sync_log_id))
-
-
-def _dispatch(sync_log_id: int) -> None:
-    if settings.MIGRATEIQ_SYNC_RUNNER == "inline" or settings.CELERY_TASK_ALWAYS_EAGER:
-        execute_sync_log(sync_log_id)
-        return
-    try:
-        # By name: services never import the task module (tasks import services).
-        celery_app.send_task(RUN_SYNC_TASK, args=[sync_log_id])
-    except Exception:
-        # The broker is down: the log stays PENDING and the reaper queues it again later.
-        logger.exception("Could not queue sync log %s; the reaper will retry", sync_log_id)
+    """Run the sync log in the background once the current transaction commits. When the broker is
+    down the log stays PENDING and the reaper queues it again later."""
+    background.run_after_commit(RUN_SYNC_TASK, sync_log_id, run_here=execute_sync_log)
 
 
 def execute_sync_log(sync_log_id: int) -> SyncLog | None:
@@ -282,7 +271,7 @@ def execute_sync_log(sync_log_id: int) -> SyncLog | None:
 
 
 def _runs_in_process() -> bool:
-    return settings.MIGRATEIQ_SYNC_RUNNER == "inline" or settings.CELERY_TASK_ALWAYS_EAGER
+    return background.runs_in_process()
 
 
 def _defer(sync_log: SyncLog, cap: int) -> None:

@@ -33,7 +33,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from core import activity
+from core import activity, background
 from core.cache import invalidate_tenant
 from core.metrics import observe_destination_load
 from destinations import hooks
@@ -46,7 +46,6 @@ from destinations.models import (
 from destinations.services.base import DestinationError, LoadReport
 from destinations.services.registry import driver_for
 from destinations.sources import change_source
-from migrateiq.celery import app as celery_app
 
 logger = logging.getLogger(__name__)
 
@@ -155,20 +154,18 @@ def load_after_sync(connector_id: int) -> list[DestinationLoad]:
 
 
 def _dispatch(load_id: int) -> None:
-    if settings.MIGRATEIQ_SYNC_RUNNER == "inline" or settings.CELERY_TASK_ALWAYS_EAGER:
-        execute_load(load_id)
-        return
-    try:
-        celery_app.send_task(RUN_LOAD_TASK, args=[load_id])
-    except Exception:
-        logger.exception("Could not queue destination load %s", load_id)
-        ended = DestinationLoad.objects.filter(pk=load_id, status=LoadStatus.PENDING).update(
-            status=LoadStatus.FAILED,
-            error_message="The task queue is unavailable.",
-            finished_at=timezone.now(),
-        )
-        if ended:
-            _load_ended(load_id)
+    background.dispatch(RUN_LOAD_TASK, load_id, run_here=execute_load, on_queue_error=_queue_unavailable)
+
+
+def _queue_unavailable(load_id: int) -> None:
+    """The broker refused the load's message: the load ends FAILED (a new one can be started)."""
+    ended = DestinationLoad.objects.filter(pk=load_id, status=LoadStatus.PENDING).update(
+        status=LoadStatus.FAILED,
+        error_message="The task queue is unavailable.",
+        finished_at=timezone.now(),
+    )
+    if ended:
+        _load_ended(load_id)
 
 
 def _stale_before(now=None):

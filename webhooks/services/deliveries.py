@@ -26,15 +26,13 @@ from collections.abc import Callable
 from datetime import timedelta
 from urllib.parse import urlsplit
 
-from django.conf import settings
-from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from core import background
 from core.http import OutboundClient
 from core.http_errors import EgressDenied, OutboundError, ResponseTooLarge, UpstreamError
 from core.redaction import redact
-from migrateiq.celery import app as celery_app
 from tenancy.models import Tenant
 from webhooks.models import PING, DeliveryStatus, WebhookDelivery, WebhookEndpoint
 from webhooks.services import payloads, signing
@@ -108,19 +106,9 @@ def send_ping(endpoint: WebhookEndpoint) -> WebhookDelivery:
 
 
 def enqueue(delivery_id: int) -> None:
-    """Send the delivery when the current transaction commits (at once outside one)."""
-    transaction.on_commit(lambda: _dispatch(delivery_id))
-
-
-def _dispatch(delivery_id: int) -> None:
-    if settings.MIGRATEIQ_SYNC_RUNNER == "inline" or settings.CELERY_TASK_ALWAYS_EAGER:
-        send_delivery(delivery_id)
-        return
-    try:
-        celery_app.send_task(SEND_TASK, args=[delivery_id])
-    except Exception:
-        # Still pending and due: the beat sends it within a minute.
-        logger.exception("Could not queue webhook delivery %s; the next beat sends it", delivery_id)
+    """Send the delivery when the current transaction commits (at once outside one). When the broker
+    cannot take it, it stays pending and due: the beat sends it within a minute."""
+    background.run_after_commit(SEND_TASK, delivery_id, run_here=send_delivery)
 
 
 def send_due_deliveries(*, now=None) -> int:
@@ -132,7 +120,7 @@ def send_due_deliveries(*, now=None) -> int:
         .values_list("pk", flat=True)[:DUE_BATCH]
     )
     for delivery_id in due:
-        _dispatch(delivery_id)
+        background.dispatch(SEND_TASK, delivery_id, run_here=send_delivery)
     return len(due)
 
 

@@ -12,6 +12,7 @@ from core import extensions
 from core.metrics import hook_failures_total
 from destinations.models import Destination, DestinationLoad, LoadStatus
 from destinations.services import loads
+from migrateiq.celery import app as celery_app
 from sync_engine.engine import run_sync
 from sync_engine.models import SyncLog, SyncStatus
 from sync_engine.runs import connector_model, create_run, finish_run
@@ -144,7 +145,7 @@ def test_a_load_the_queue_refused_also_ends_with_load_finished(
             raise ConnectionError("broker down")
         sent.append((name, args))
 
-    monkeypatch.setattr(loads.celery_app, "send_task", send_task)
+    monkeypatch.setattr(celery_app, "send_task", send_task)
     make_endpoint(url=receiver.url, events=["load.finished"])
     destination = Destination.objects.create(tenant=tenant_a, name="Warehouse", host="127.0.0.1", port=9)
     load = DestinationLoad.objects.create(
@@ -164,7 +165,7 @@ def test_with_celery_deliveries_are_queued_after_commit_not_sent_by_the_sync(
 ):
     settings.MIGRATEIQ_SYNC_RUNNER = "celery"
     sent = []
-    monkeypatch.setattr(deliveries.celery_app, "send_task", lambda name, args: sent.append((name, args)))
+    monkeypatch.setattr(celery_app, "send_task", lambda name, args: sent.append((name, args)))
     make_endpoint(url=receiver.url)
 
     with django_capture_on_commit_callbacks(execute=True):
