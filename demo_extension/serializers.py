@@ -21,11 +21,20 @@ from demo_extension import models
 from demo_extension.services import pagination
 from demo_extension.services.credentials import api_key_fields, destination_changes, stored_secrets
 from demo_extension.services.extract import validate_error_detection
-from demo_extension.services.incremental import validate_incremental_config
+from demo_extension.services.incremental import (
+    INCREMENTAL_KEY_HELP,
+    INCREMENTAL_REQUIRED,
+    validate_incremental_config,
+)
 from demo_extension.services.pagination import PAGINATION_TYPES, validate_pagination_config
 from sync_engine.paths import validate_path
 from sync_engine.queue import sync_log_can_resume
-from sync_engine.transform import DataTransformationService, TransformationError
+from sync_engine.transform import (
+    RULE_KEY_HELP,
+    SUPPORTED_TYPES,
+    DataTransformationService,
+    TransformationError,
+)
 from tenancy.models import Role
 
 MAX_FLAT_ENTRIES = 50
@@ -168,6 +177,50 @@ class PaginationField(JSONObjectField):
     API schema)."""
 
 
+def _incremental_schema() -> type[serializers.Serializer]:
+    """The schema of ``incremental`` from the keys its validator checks (``{}`` disables it)."""
+    fields: dict[str, serializers.Field] = {}
+    for key, help_text in INCREMENTAL_KEY_HELP.items():
+        if key in INCREMENTAL_REQUIRED:
+            fields[key] = serializers.CharField(required=False, help_text=help_text)
+        else:
+            fields[key] = serializers.JSONField(required=False, allow_null=True, help_text=help_text)
+    return type("IncrementalConfig", (serializers.Serializer,), fields)
+
+
+#: How each rule key's value is shaped; the keys themselves are the engine's ``RULE_KEYS``.
+_RULE_FIELDS = {
+    "field_mappings": lambda **kw: serializers.DictField(child=serializers.CharField(), **kw),
+    "type_conversions": lambda **kw: serializers.DictField(
+        child=serializers.ChoiceField(choices=SUPPORTED_TYPES), **kw
+    ),
+    "defaults": lambda **kw: serializers.DictField(child=serializers.JSONField(), **kw),
+    "required": lambda **kw: serializers.ListField(child=serializers.CharField(), **kw),
+    "include_unmapped": lambda **kw: serializers.BooleanField(**kw),
+}
+
+
+def _rules_schema() -> type[serializers.Serializer]:
+    """The schema of ``transformation_rules``: the engine's rule keys (``transform.RULE_KEY_HELP``)."""
+    # null is accepted (and read as empty) for every key but include_unmapped, as the validator does.
+    fields = {
+        key: _RULE_FIELDS[key](required=False, allow_null=key != "include_unmapped", help_text=text)
+        for key, text in RULE_KEY_HELP.items()
+    }
+    return type("TransformationRules", (serializers.Serializer,), fields)
+
+
+@extend_schema_field(_incremental_schema())
+class IncrementalField(JSONObjectField):
+    """``incremental``: checked by ``validate_incremental_config``; its schema from the same keys."""
+
+
+@extend_schema_field(_rules_schema())
+class TransformationRulesField(JSONObjectField):
+    """``transformation_rules``: checked by ``DataTransformationService.validate_rules``; its schema
+    from the same rule keys and conversion types."""
+
+
 class ConnectorSerializer(StrictTypesMixin, serializers.ModelSerializer):
     api_key = serializers.CharField(
         write_only=True,
@@ -227,10 +280,10 @@ class ConnectorSerializer(StrictTypesMixin, serializers.ModelSerializer):
         "...} with the keys of the type (see the README's pagination table); paths use the connector's "
         "path syntax (dots, 'a\\.b' for a key with a dot, '/json/pointer', negative list indexes).",
     )
-    incremental = JSONObjectField(
+    incremental = IncrementalField(
         required=False, help_text='{"cursor_field": ..., "param": ..., "initial_value": ...} or {}.'
     )
-    transformation_rules = JSONObjectField(
+    transformation_rules = TransformationRulesField(
         required=False,
         help_text="field_mappings (source path -> target field), type_conversions, defaults, required, "
         "include_unmapped.",

@@ -43,7 +43,16 @@ from typing import Any
 
 from sync_engine.paths import list_index, path_parts, validate_path
 
-RULE_KEYS = ("field_mappings", "type_conversions", "defaults", "required", "include_unmapped")
+#: The rule keys and what each holds: ``_normalise`` checks them and the API's schema of
+#: ``transformation_rules`` is built from this table (``demo_extension.serializers``).
+RULE_KEY_HELP = {
+    "field_mappings": "Source path -> target field (a record's field renamed or moved).",
+    "type_conversions": "Target field -> type (one of the supported conversions).",
+    "defaults": "Target field -> value used when the record has none.",
+    "required": "Target fields a record must have (else it is quarantined).",
+    "include_unmapped": "Keep the fields no mapping names (default true).",
+}
+RULE_KEYS = tuple(RULE_KEY_HELP)
 MAX_RULE_ENTRIES = 500
 MAX_FIELD_LENGTH = 255
 _VALUE_PREVIEW = 60
@@ -326,7 +335,7 @@ def _normalise(rules) -> dict:
     conversions = _check_object(rules, "type_conversions")
     for field, type_name in conversions.items():
         _check_field_name(field, "type_conversions")
-        if type_name not in CONVERTERS:
+        if not isinstance(type_name, str) or type_name not in CONVERTERS:  # a dict is unhashable
             raise TransformationError(
                 f"type_conversions[{field!r}]: unknown type {_preview(type_name)}; "
                 f"supported: {', '.join(SUPPORTED_TYPES)}."

@@ -12,7 +12,17 @@ from dataclasses import dataclass
 
 from sync_engine.paths import later_cursor, validate_path  # noqa: F401  (later_cursor: part of this API)
 
-INCREMENTAL_KEYS = ("cursor_field", "param", "initial_value")
+#: The keys of ``connector.incremental`` and what each holds: the validator below and the API's schema
+#: (``serializers.IncrementalField``) are both built from this table.
+INCREMENTAL_KEY_HELP = {
+    "cursor_field": "Path of the record field whose highest value the next sync starts from "
+    "(e.g. updated_at). Required with param.",
+    "param": "Query parameter that sends that value to the API (e.g. updated_since). Required with "
+    "cursor_field.",
+    "initial_value": "What the first sync and a full refresh send (a string or a number); optional.",
+}
+INCREMENTAL_KEYS = tuple(INCREMENTAL_KEY_HELP)
+INCREMENTAL_REQUIRED = ("cursor_field", "param")
 
 
 def validate_incremental_config(cfg) -> dict:
@@ -30,7 +40,7 @@ def validate_incremental_config(cfg) -> dict:
             f"incremental key(s) {', '.join(unknown)} unknown (it accepts: {', '.join(INCREMENTAL_KEYS)})."
         )
     clean = {}
-    for key in ("cursor_field", "param"):
+    for key in INCREMENTAL_REQUIRED:
         value = cfg.get(key)
         if not isinstance(value, str) or not value.strip():
             raise ValueError(f"incremental.{key} is required and must be a non-empty string.")

@@ -40,3 +40,18 @@ def test_a_pagination_object_without_a_type_is_refused_as_the_schema_says(editor
 
     assert response.status_code == 400
     assert '"type"' in response.json()["errors"]["pagination"][0]
+
+
+def test_the_incremental_and_rules_schemas_are_built_from_the_keys_their_validators_check(db):
+    from demo_extension.services.incremental import INCREMENTAL_KEYS
+    from sync_engine.transform import RULE_KEYS, SUPPORTED_TYPES
+
+    components = _schema(db)["components"]["schemas"]
+    connector = components["Connector"]["properties"]
+    assert connector["incremental"]["allOf"][0]["$ref"].endswith("/IncrementalConfig")
+    assert connector["transformation_rules"]["allOf"][0]["$ref"].endswith("/TransformationRules")
+    assert list(components["IncrementalConfig"]["properties"]) == list(INCREMENTAL_KEYS)
+    rules = components["TransformationRules"]["properties"]
+    assert list(rules) == list(RULE_KEYS)
+    assert rules["type_conversions"]["additionalProperties"]["enum"] == list(SUPPORTED_TYPES)
+    assert all(rules[key].get("description") for key in RULE_KEYS)

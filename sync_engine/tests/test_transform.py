@@ -328,6 +328,8 @@ def test_valid_rules_are_returned_unchanged():
         ({"field_mappings": {"a" * 300: "c"}}, "longer than"),
         ({"type_conversions": {"id": "integer"}}, 'unknown type "integer"'),
         ({"type_conversions": {"id": None}}, "unknown type null"),
+        ({"type_conversions": {"id": {}}}, "unknown type {}"),  # unhashable: once a 500
+        ({"type_conversions": {"id": ["int"]}}, "unknown type"),
         ({"type_conversions": "int"}, "type_conversions must be an object"),
         ({"defaults": [1]}, "defaults must be an object"),
         ({"required": "id"}, "required must be a list"),
