@@ -27,7 +27,6 @@ from demo_extension.services.extract import (
     check_upstream_error,
     detect_records_path,
     extract_records,
-    parse_json_body,
     parse_json_document,
     validate_error_detection,
 )
@@ -80,13 +79,18 @@ class PageReader:
     def request(self) -> PageRequest:
         return self.paginator.request()
 
-    def read(self, response, *, tolerate: tuple[type[Exception], ...] = (PaginationLoop,)) -> ReadPage:
+    def extract(self, response) -> tuple[list, bool, object]:
+        """``(records, plain, body)`` of one response: the records path found (or configured), an
+        error report answered with HTTP 200 refused before anything of the body is used."""
         body, plain = parse_json_document(response)
         path = self.records_path if self.records_path is not None else detect_records_path(body)
-        # Before anything of the page is used: an error report is never taken for records.
         check_upstream_error(body, path, self.error_detection)
         self.records_path = path
-        records = extract_records(body, path, url=response.url)
+        return extract_records(body, path, url=response.url), plain, body
+
+    def read(self, response, *, tolerate: tuple[type[Exception], ...] = (PaginationLoop,)) -> ReadPage:
+        records, plain, body = self.extract(response)
+        path = self.records_path
         # A body that is itself the record (records_path "") holds no pagination data: its own
         # fields ("done": false on a task) are not flags about pages.
         page = FetchedPage(
@@ -178,15 +182,10 @@ class RestSource:
             config = pagination_config(connector)
             auth = build_request_auth(connector)
             paginator = paginator_for(config, connector.api_endpoint)
-            params = {**base_query_params(connector), **paginator.request().params, **auth.params}
+            params = request_params(paginator.request(), base_query_params(connector), auth)
             with OutboundClient(max_attempts=1, budget=request_budget(connector, per_sync=False)) as client:
                 response = auth.get(client, connector.api_endpoint, params=params)
-            body = parse_json_body(response)
-            records_path = connector.records_path
-            if records_path is None:
-                records_path = detect_records_path(body)
-            check_upstream_error(body, records_path, error_detection_config(connector))
-            extract_records(body, records_path, url=response.url)
+            PageReader(paginator, connector.records_path, error_detection_config(connector)).extract(response)
         except OutboundError as exc:
             return ConnectionResult(False, _elapsed_ms(started), redact(str(exc)), endpoint, exc.status_code)
         except (ResponseFormatError, SyncProblem) as exc:
