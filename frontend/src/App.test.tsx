@@ -31,6 +31,20 @@ afterEach(() => {
 });
 
 describe("the app shell", () => {
+  it("opens the connector's edit form at /connectors/:id/edit", async () => {
+    api("editor", (call) => (call.url === "/api/demo-extension/connectors/7/" ? { body: connector() } : null));
+    renderApp("/connectors/7/edit");
+    expect(await screen.findByRole("form", { name: "Edit connector" })).toBeTruthy();
+    expect(screen.queryByRole("heading", { name: "Page not found" })).toBeNull();
+  });
+
+  it("shows a viewer the connector, not an edit form, at /connectors/:id/edit", async () => {
+    api("viewer", (call) => (call.url === "/api/demo-extension/connectors/7/" ? { body: connector() } : null));
+    renderApp("/connectors/7/edit");
+    expect(await screen.findByRole("heading", { name: "Details" })).toBeTruthy();
+    expect(screen.queryByRole("form", { name: "Edit connector" })).toBeNull();
+  });
+
   it("shows its own page-not-found for an unknown address, with the page title", async () => {
     api("viewer");
     renderApp("/nope");

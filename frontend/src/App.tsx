@@ -140,6 +140,8 @@ export function AppRoutes() {
         <Route path="/connectors" element={<ConnectorsPage />} />
         <Route path="/connectors/new" element={<NewConnectorPage />} />
         <Route path="/connectors/:id" element={<ConnectorDetailPage />} />
+        {/* a link straight to the edit form (the server serves this address as a page too) */}
+        <Route path="/connectors/:id/edit" element={<ConnectorDetailPage startEditing />} />
         <Route path="/syncs" element={<SyncsPage />} />
         <Route path="/members" element={<MembersPage />} />
         <Route path="/sync-logs/:id" element={<SyncLogPage />} />

@@ -34,14 +34,14 @@ interface SyncConflict {
   runningId: number | null;
 }
 
-export function ConnectorDetailPage() {
+export function ConnectorDetailPage({ startEditing = false }: { startEditing?: boolean } = {}) {
   const params = useParams();
   const id = Number(params.id);
   if (!/^\d+$/.test(params.id ?? "") || !Number.isSafeInteger(id) || id <= 0) return <NotFoundPage />;
-  return <ConnectorDetail key={id} id={id} />;
+  return <ConnectorDetail key={id} id={id} startEditing={startEditing} />;
 }
 
-function ConnectorDetail({ id }: { id: number }) {
+function ConnectorDetail({ id, startEditing }: { id: number; startEditing: boolean }) {
   const { me } = useAuth();
   const navigate = useNavigate();
   const writer = canWrite(me?.role);
@@ -60,7 +60,7 @@ function ConnectorDetail({ id }: { id: number }) {
   const wasEditing = useRef(false);
   const progressRef = useRef<HTMLDivElement>(null);
 
-  const [editing, setEditing] = useState(false);
+  const [editing, setEditing] = useState(startEditing);
   const [busy, setBusy] = useState<"test" | "sync" | "refresh" | "delete" | null>(null);
   const [actionError, setActionError] = useState<string | null>(null);
   const [testResult, setTestResult] = useState<ConnectionResult | null>(null);
@@ -235,7 +235,7 @@ function ConnectorDetail({ id }: { id: number }) {
           <SyncProgress key={syncId} logId={syncId} onFinished={onSyncFinished} onUpdate={setLiveLog} />
         </div>
       ) : null}
-      {editing ? <ConnectorForm connector={c} onSubmit={save} onCancel={() => setEditing(false)} onPreview={(input) => previewSavedConnector(c.id, input)} /> : null}
+      {editing && writer ? <ConnectorForm connector={c} onSubmit={save} onCancel={() => setEditing(false)} onPreview={(input) => previewSavedConnector(c.id, input)} /> : null}
 
       <section className="card">
         <h2>Details</h2>
