@@ -139,6 +139,7 @@ class PageBuilder:
         cursor_parts = self.cursor_parts
         high_water = self.high_water
         duplicates = 0
+        observed: list[dict] = []  # the records written, for the schema (merged once for the page)
         for index, raw in enumerate(records):
             if type(raw) is not dict:
                 failures.append((raw, f"The record is not a JSON object (got {json_type_name(raw)})."))
@@ -192,7 +193,7 @@ class PageBuilder:
                 skipped.discard(external_id)
             rows[external_id] = (text, digest, source)
             marks.append(source or digest)
-            schema.observe(data)
+            observed.append(data)
         self.high_water = high_water
         fingerprint = hashlib.blake2b("".join(marks).encode(), digest_size=16).digest() if marks else None
         # What the lookup found (or did not) for the rows' ids holds at this page's commit: no other
@@ -201,6 +202,8 @@ class PageBuilder:
         work = PageWork(
             rows=rows, failures=failures, duplicates=duplicates, skipped=len(skipped), known=known
         )
+        schema.observe_many(observed)
+        del observed
         schema.flush()  # the page's strings against the formats still possible, in a few C calls
         if schema.changed:
             work.schema = schema.to_document()

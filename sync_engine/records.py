@@ -339,10 +339,10 @@ def upsert_page(
             data.append(text)
             sums.append(digest)
             sources.append(source)
-        written = _write(tenant_id, connector_id, sync_log_id, now, ids, data, sums, sources, returning=True)
-        counts.created = sum(1 for inserted in written if inserted)
-        counts.updated = len(written) - counts.created
-        counts.unchanged = len(rows) - len(written)
+        counts.created, counts.updated = _write(
+            tenant_id, connector_id, sync_log_id, now, ids, data, sums, sources, returning=True
+        )
+        counts.unchanged = len(rows) - counts.created - counts.updated
         return counts
     stored = dict(known or {})
     missing = [external_id for external_id in rows if external_id not in stored]
@@ -368,9 +368,11 @@ def upsert_page(
     return counts
 
 
-def _write(tenant_id, connector_id, sync_log_id, now, ids, data, sums, sources, *, returning=False) -> list:
+def _write(
+    tenant_id, connector_id, sync_log_id, now, ids, data, sums, sources, *, returning=False
+) -> tuple[int, int]:
     """Insert or update the rows; with ``returning``, only rows whose checksum differs are updated,
-    and the result is one "was inserted" flag per row actually written."""
+    and the result is (rows inserted, rows updated); without it, (0, 0)."""
     table = _quoted(_TABLE)
     columns = ", ".join(_COLUMNS)
     when = connection.ops.adapt_datetimefield_value(now)
@@ -393,13 +395,20 @@ def _write(tenant_id, connector_id, sync_log_id, now, ids, data, sums, sources, 
                 ),
                 [tenant_id, connector_id, when, when, sync_log_id, base, ids, data, sums, sources],
             )
-            return [row[0] for row in cursor.fetchall()] if returning else []
+            if not returning:
+                return 0, 0
+            inserted = [row[0] for row in cursor.fetchall()]
+            created = sum(1 for flag in inserted if flag)
+            return created, len(inserted) - created
     # SQLite: one statement for the page, its rows bound as one JSON array of [id, text, checksum]
     # and unpacked by json_each. Unlike executemany (which releases the GIL per row only), the whole
     # page's write runs without the GIL, so it overlaps with the sync thread's work on the next page.
     # ("WHERE true" keeps SQLite from reading ON CONFLICT as part of the SELECT's join.)
-    # With ``returning``: ids are AUTOINCREMENT, so a row was inserted when its id is above the
-    # highest id before the statement.
+    # With ``returning``: ids are AUTOINCREMENT, so the rows inserted are those whose id is above the
+    # highest id before the statement, and the statement's change count is inserted + updated rows.
+    # (Counted by two queries, not by RETURNING: every returned row would be one more step of the
+    # statement, each taking the GIL back from the sync thread; that waiting was over half of a
+    # first load's commit time.)
     page = orjson.dumps([list(row) for row in zip(ids, data, sums, sources, strict=True)]).decode()
     with connection.cursor() as cursor:
         if returning:
@@ -411,12 +420,15 @@ def _write(tenant_id, connector_id, sync_log_id, now, ids, data, sums, sources, 
             "json_extract(j.value, '$[2]'), json_extract(j.value, '$[3]'), %s, %s, %s, %s + j.key + 1 "
             "FROM json_each(%s) AS j WHERE true "
             f"{_ON_CONFLICT.format(r=table)}"
-            + (f" WHERE {table}.checksum <> EXCLUDED.checksum RETURNING id" if returning else ""),
+            + (f" WHERE {table}.checksum <> EXCLUDED.checksum" if returning else ""),
             [tenant_id, connector_id, when, when, sync_log_id, base, page],
         )
-        if returning:
-            return [row_id > highest for (row_id,) in cursor.fetchall()]
-    return []
+        if not returning:
+            return 0, 0
+        written = cursor.rowcount
+        cursor.execute(f"SELECT count(*) FROM {table} WHERE id > %s", [highest])  # noqa: S608 - names from the model
+        created = cursor.fetchone()[0]
+    return created, written - created
 
 
 def connector_has_records(connector_id: int) -> bool:

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime
+from itertools import chain
 
 from django.db import transaction
 
@@ -72,6 +73,13 @@ _CHECKS = {
 
 
 _TYPE_NAMES = {bool: "boolean", float: "number", type(None): "null", dict: "object", list: "array"}
+
+
+class _Absent:
+    """The value of a key an object of a page does not have (never a JSON value)."""
+
+
+_ABSENT = _Absent()
 
 
 def json_type(value) -> str:
@@ -141,16 +149,28 @@ class SchemaAccumulator:
     def observe(self, record: dict) -> None:
         """Merge one record. String formats are checked in :meth:`flush` (once per page), which
         :meth:`to_document` and :attr:`changed` readers must call first; ``observe_page`` does both."""
-        self._walk(record, self.root, 1)
+        self._observe_objects([record], self.root, 1)
+
+    def observe_many(self, records: list[dict]) -> None:
+        """Merge a page's records (objects only) at once, field by field (see ``_observe_objects``);
+        the same result as observing them one by one."""
+        if records:
+            self._observe_objects(records, self.root, 1)
 
     def observe_page(self, records) -> None:
-        for record in records:
-            self._walk(record, self.root, 1)
+        self.observe_many(list(records))
         self.flush()
 
-    def _walk(self, record: dict, node: FieldNode, depth: int) -> None:
+    def _observe_objects(self, objects: list[dict], node: FieldNode, depth: int) -> None:
+        """Merge the objects found at one place of a page's records into ``node``, column by column.
+
+        The keys (in the order first seen) and the classes of each key's values are collected by C
+        loops (``dict.fromkeys`` over the chained keys, ``set(map(type, ...))``), so a page costs a
+        few calls per field instead of Python work per value: a record-by-record walk was about 30 %
+        of a first sync's CPU. Nested objects are merged the same way, one call per object field.
+        """
         children = node.children
-        for key, value in record.items():
+        for key in dict.fromkeys(chain.from_iterable(objects)):
             child = children.get(key)
             if child is None:
                 if self.count >= MAX_FIELDS or type(key) is not str:
@@ -161,32 +181,49 @@ class SchemaAccumulator:
                 self._touched.append(child)
                 self.count += 1
                 self.changed = True
-            cls = type(value)
-            if cls is str:
-                if "string" not in child.types:
-                    child.types.add("string")
-                    self.changed = True
-                if child.formats is None or child.formats:
-                    if child.pending is None:
-                        child.pending = []
-                        self._touched.append(child)
-                    child.pending.append(value)
-                continue
-            name = (
-                _TYPE_NAMES.get(cls)
-                if cls is not int
-                else ("integer" if -INT64 <= value < INT64 else "big_integer")
-            )
-            if name is None:
-                name = json_type(value)
-            if name not in child.types:
-                child.types.add(name)
-                self.changed = True
-            if name == "object":
-                if depth < MAX_DEPTH:
-                    self._walk(value, child, depth + 1)
-                elif not self.truncated:
-                    self.truncated = self.changed = True
+            values = [item.get(key, _ABSENT) for item in objects]
+            classes = set(map(type, values))
+            absent = _Absent in classes
+            if absent:
+                classes.discard(_Absent)
+            sole = not absent and len(classes) == 1
+            types = child.types
+            for cls in classes:
+                if cls is str:
+                    if "string" not in types:
+                        types.add("string")
+                        self.changed = True
+                    if child.formats is None or child.formats:
+                        if child.pending is None:
+                            child.pending = []
+                            self._touched.append(child)
+                        child.pending.extend(values if sole else [v for v in values if type(v) is str])
+                    continue
+                if cls is int:
+                    ints = values if sole else [v for v in values if type(v) is int]
+                    names = []
+                    if -INT64 <= min(ints) and max(ints) < INT64:
+                        names.append("integer")
+                    else:
+                        if any(-INT64 <= v < INT64 for v in ints):
+                            names.append("integer")
+                        names.append("big_integer")
+                elif cls is dict:
+                    names = ["object"]
+                else:
+                    # values a transformation produced (dates, decimals) are stored as strings
+                    names = [_TYPE_NAMES.get(cls, "string")]
+                for name in names:
+                    if name not in types:
+                        types.add(name)
+                        self.changed = True
+                if cls is dict:
+                    if depth < MAX_DEPTH:
+                        self._observe_objects(
+                            values if sole else [v for v in values if type(v) is dict], child, depth + 1
+                        )
+                    elif not self.truncated:
+                        self.truncated = self.changed = True
 
     def flush(self) -> None:
         """Check the strings observed since the last flush against the formats still possible."""
