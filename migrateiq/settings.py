@@ -331,6 +331,11 @@ if not 0 < MIGRATEIQ_INTERACTIVE_DEADLINE_SECONDS <= 10:
 
 # --- Sync engine ----------------------------------------------------------------------------
 MIGRATEIQ_SYNC_MAX_PAGES = env_int("MIGRATEIQ_SYNC_MAX_PAGES", 10000)
+# Where a run builds its pages (sync_engine/builds.py): "off" (the run's thread), "on" (a forked
+# child process on another core, when the machine has more than one), "auto" (on in Celery workers).
+MIGRATEIQ_SYNC_BUILD_PROCESS = env_str("MIGRATEIQ_SYNC_BUILD_PROCESS", "auto").strip().lower()
+if MIGRATEIQ_SYNC_BUILD_PROCESS not in ("off", "on", "auto"):
+    raise ConfigurationError("MIGRATEIQ_SYNC_BUILD_PROCESS must be off, on or auto.")
 # A run's time budget: past it the run stops at a page boundary (FAILED, resumable from its
 # checkpoint). A connector's max_sync_seconds can only lower it. The sync task's Celery time
 # limits back it up a grace period later.

@@ -153,6 +153,10 @@ class InlineCommitter:
     def close(self) -> None:
         pass
 
+    def reading(self):
+        """A context for the run's thread to read the database while pages may be committing."""
+        return nullcontext()
+
 
 class BackgroundCommitter(InlineCommitter):
     """Commits pages in a second thread, on its own database connection, while the run fetches
@@ -186,6 +190,11 @@ class BackgroundCommitter(InlineCommitter):
 
     def event(self, message: str, level: str = SyncLogEvent.Level.INFO) -> None:
         self._put(("event", message, level))
+
+    def reading(self):
+        # SQLite: never while a page commits (an in-memory database shared between connections
+        # locks a table its writer holds instead of letting a reader see the last commit).
+        return self._busy
 
     def submit(self, work: PageWork) -> None:
         self._put(("page", work))

@@ -40,6 +40,7 @@ from django.utils import timezone
 from core.http_errors import OutboundError
 from core.redaction import redact, safe_url
 from core.request_context import reset_log_context, set_log_context
+from sync_engine.builds import builds_for
 from sync_engine.changes import delete_unseen
 from sync_engine.checkpoint import Checkpoint
 from sync_engine.committers import Counters, PageWriter, committer_for
@@ -245,6 +246,10 @@ class _Run:
             first_load=first_load,
             full_refresh=self.full_refresh,
         )
+        # Forked before the committer's thread and the source's fetches start (see builds.py).
+        builds = builds_for(builder, in_worker=_in_celery_worker())
+        if builds.depth:
+            self.emit("Pages are built in a second process, on another core.")
         writer = PageWriter(run, connector, counters, first_load=first_load, primary_key=rules.primary_key)
         committer = committer_for(
             writer,
@@ -253,6 +258,7 @@ class _Run:
             has_progress=self.progress is not None,
         )
         self._emit = committer.event
+        builder.lookup = _guarded(builder.lookup, committer.reading)
         context = RunContext(
             run_id=run.pk,
             since=since,
@@ -266,6 +272,10 @@ class _Run:
         )
         recent_pages: deque = deque(maxlen=RECENT_PAGES)
         pages_this_run = 0
+        # Pages submitted to the builds and not taken yet (at most builds.depth + 1), in order.
+        pending: deque = deque()
+        source_done = False  # no page is read after the last one, an error, or the source's end
+        source_error: Exception | None = None  # raised once the pages read before it are committed
         try:
             with closing(source.pages(context, resume)) as pages:
                 try:
@@ -273,7 +283,32 @@ class _Run:
                         committer.check()
                         if time.monotonic() >= ends_at:
                             raise SyncProblem(over_budget_message(budget, counters.pages))
-                        if pages_this_run >= max_pages:
+                        if not source_done and pages_this_run + len(pending) < max_pages:
+                            try:
+                                page = next(pages, None)
+                            except Exception as exc:
+                                # Pages read before the failure are committed first, as they would be
+                                # if they had not been built ahead.
+                                if not pending:
+                                    raise
+                                source_error, page, source_done = exc, None, True
+                            if page is None:
+                                # The source failed, or stopped without marking a last page
+                                # (more=False): what it gave is stored, but a full refresh does not
+                                # conclude anything is gone.
+                                source_done = True
+                            else:
+                                builds.submit(page.records, plain=page.plain)
+                                pending.append(page)
+                                source_done = not page.more or page.error is not None
+                                if len(pending) <= builds.depth and not source_done:
+                                    continue  # one more page to build while this one is
+                            del page
+                        if not pending:
+                            if source_error is not None:
+                                raise source_error
+                            if source_done:
+                                break
                             # More pages exist (the last one said so): a partial copy, never SUCCESS.
                             self.capped = (
                                 f"Stopped at max_pages ({max_pages}) while the upstream has more pages: "
@@ -282,15 +317,11 @@ class _Run:
                                 "continues from its cursor."
                             )
                             break
-                        page = next(pages, None)
-                        if page is None:
-                            # The source stopped without marking a last page (more=False): what it
-                            # gave is stored, but a full refresh does not conclude anything is gone.
-                            break
+                        page = pending.popleft()
                         if not page.more and page.error is None:
                             self.incomplete = page.incomplete
                         records = page.records
-                        work, fingerprint = builder.build(records, plain=page.plain)
+                        work, fingerprint = builds.take()
                         counters.processed += len(records)
                         if fingerprint is None:
                             fingerprint = hashlib.blake2b(page.content, digest_size=16).digest()
@@ -319,7 +350,7 @@ class _Run:
                             ).to_json(),
                         }
                         committer.submit(work)
-                        builder.handed_over(work)
+                        builds.handed_over(work)
                         del work, records
                         if page.error is not None:
                             raise page.error
@@ -332,6 +363,7 @@ class _Run:
                     context.abandoning = True
                     raise
         finally:
+            builds.close()
             committer.close()
             self._emit = partial(record_event, run.pk)
         committer.check(final=True)
@@ -380,6 +412,24 @@ class _Run:
         if exc.attempts and "attempt" not in message:
             message += f" after {exc.attempts} attempt(s)"
         return f"Fetching page {self.counters.pages + 1} failed: {message}"
+
+
+def _guarded(lookup, reading):
+    def guarded(ids):
+        with reading():
+            return lookup(ids)
+
+    return guarded
+
+
+def _in_celery_worker() -> bool:
+    """Whether this run is a Celery task executing in a worker (not eagerly, not inline)."""
+    from celery import current_task
+
+    if not current_task:  # a proxy: false outside a task
+        return False
+    request = current_task.request
+    return request.id is not None and not request.is_eager
 
 
 @contextmanager

@@ -82,6 +82,7 @@ class PageBuilder:
         high_water=None,
         first_load: bool = False,
         full_refresh: bool = False,
+        pages_in_flight: int = PAGES_IN_FLIGHT,
     ):
         self.rules = rules
         self.lookup = lookup  # stored (checksum, source checksum) by external id, for the given ids
@@ -92,7 +93,26 @@ class PageBuilder:
         self.first_load = first_load  # the connector had no records when the run started
         self.full_refresh = full_refresh
         # The ids written by the last pages handed to the committer: not yet visible to a lookup.
-        self.in_flight: deque = deque(maxlen=PAGES_IN_FLIGHT)
+        self.in_flight: deque = deque(maxlen=pages_in_flight)
+
+    def choose_key(self, records: list) -> None:
+        """How records are keyed, chosen on the run's first page with records."""
+        if self.key_mode is None and records:
+            self.key_mode = choose_key_mode(records, self.rules.transform, self.rules.pk_parts)
+
+    def lookup_keys(self, records: list, *, plain: bool) -> tuple[list, set]:
+        """The key guessed for each raw record, and the keys whose stored checksums :meth:`build`
+        reads first: none on a first load, when records are keyed by content, or for a page that is
+        not plain; never the keys of pages still being committed. Call :meth:`choose_key` first."""
+        rules = self.rules
+        if not plain or self.key_mode == "content_hash" or self.first_load or rules.key_guess is None:
+            return [], set()
+        guesses = [key_text(raw, rules.key_guess) if type(raw) is dict else None for raw in records]
+        wanted = set(guesses)
+        wanted.discard(None)
+        for written in self.in_flight:
+            wanted -= written
+        return guesses, wanted
 
     def handed_over(self, work: PageWork) -> None:
         """``work`` went to the committer: its ids are not looked up until it has committed."""
@@ -116,24 +136,14 @@ class PageBuilder:
         marks: list[str] = []
         pk_parts = rules.pk_parts
         single_pk = pk_parts[0] if len(pk_parts) == 1 else None
-        if self.key_mode is None and records:
-            self.key_mode = choose_key_mode(records, transform, pk_parts)
+        self.choose_key(records)
         by_hash = self.key_mode == "content_hash"
         hasher = rules.source_hasher
         sources = (
             [source_checksum(raw, hasher) if type(raw) is dict else "" for raw in records] if plain else None
         )
-        stored: dict[str, tuple[str, str]] = {}
-        wanted: set = set()
-        guesses: list = []
-        if sources is not None and not by_hash and not self.first_load and rules.key_guess is not None:
-            guesses = [key_text(raw, rules.key_guess) if type(raw) is dict else None for raw in records]
-            wanted = set(guesses)
-            wanted.discard(None)
-            for written in self.in_flight:
-                wanted -= written
-            if wanted:
-                stored = self.lookup(list(wanted))
+        guesses, wanted = self.lookup_keys(records, plain=plain)
+        stored: dict[str, tuple[str, str]] = self.lookup(list(wanted)) if wanted else {}
         skipped: set[str] = set()
         schema = self.schema
         cursor_parts = self.cursor_parts

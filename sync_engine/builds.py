@@ -1,0 +1,181 @@
+"""Where a run's pages are built: in the run's thread, or in a second process on another core.
+
+Building a page (source checksums, transformation, serialization, checksums, the schema) is pure
+Python work that holds the GIL; the run's thread also fetches and parses pages and hands them to the
+committer. :class:`ProcessBuilds` moves the building to a child process forked when the run starts,
+so that page N+1 is built on one core while the run's process fetches page N+2 and commits page N.
+
+The run's process still reads the stored checksums a re-sync needs (the child never touches the
+database): it sends each page with the stored checksums of its keys, and the child leaves out the keys
+of the pages it built that may not be committed yet (its ``in_flight`` covers every page between the
+read and the page's commit), so what the run's process read still holds when the page commits.
+Pages come back in the order they were sent; the engine takes them in that order, so commits, the
+checkpoint and every stop rule are unchanged. One page is built ahead at most: the memory bound is
+one more page.
+
+``MIGRATEIQ_SYNC_BUILD_PROCESS`` chooses: ``off`` (the run's thread), ``on`` (a child process when
+the machine has more than one core), ``auto`` (the default: ``on`` in a Celery worker, ``off``
+elsewhere, e.g. a sync run inline by the embedded web server). See docs/benchmarks.md for the
+figures behind the choice.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import pickle
+import signal
+import time
+from collections import deque
+from concurrent.futures import ThreadPoolExecutor
+
+from django.conf import settings
+
+from sync_engine.errors import SyncProblem
+from sync_engine.page_builder import PAGES_IN_FLIGHT, PageBuilder, PageWork
+
+
+class InlineBuilds:
+    """Builds each page in the run's thread as soon as it is submitted."""
+
+    depth = 0  # pages submitted ahead of the one the engine takes
+
+    def __init__(self, builder: PageBuilder):
+        self.builder = builder
+        self._ready: deque = deque()
+
+    def submit(self, records: list, *, plain: bool) -> None:
+        work, fingerprint = self.builder.build(records, plain=plain)
+        self._ready.append((work, fingerprint))
+
+    def take(self) -> tuple[PageWork, bytes | None]:
+        return self._ready.popleft()
+
+    def handed_over(self, work: PageWork) -> None:
+        self.builder.handed_over(work)
+
+    def close(self) -> None:
+        self._ready.clear()
+
+
+class ProcessBuilds(InlineBuilds):
+    """Builds pages in a forked child process, one page ahead of the engine."""
+
+    depth = 1
+
+    def __init__(self, builder: PageBuilder):
+        super().__init__(builder)
+        self._conn, child_conn = multiprocessing.Pipe()
+        # A plain fork, not multiprocessing.Process: a Celery pool process is "daemonic" and may not
+        # start one. The child's builder state (rules, schema so far, high-water mark, key mode) is
+        # the parent's at the fork; from then on only the child builds, and sends back what the
+        # run records.
+        self.pid = os.fork()
+        if self.pid == 0:  # the child
+            code = 1
+            try:
+                self._conn.close()  # so that the parent's end closing is seen as the end
+                _serve(child_conn, builder)
+                code = 0
+            finally:
+                os._exit(code)  # no exit handlers: they belong to the parent (its connections)
+        child_conn.close()
+        self._exit_code: int | None = None
+        # Pages are sent by a thread of their own: the child may be sending the previous page's work
+        # back at the same time, and two blocked writers on one pipe would wait for each other.
+        self._sender = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sync-build-send")
+        self._sends: deque = deque()
+
+    def submit(self, records: list, *, plain: bool) -> None:
+        builder = self.builder
+        builder.choose_key(records)
+        _guesses, wanted = builder.lookup_keys(records, plain=plain)
+        stored = builder.lookup(list(wanted)) if wanted else {}
+        message = pickle.dumps((records, plain, builder.key_mode, stored), protocol=pickle.HIGHEST_PROTOCOL)
+        self._sends.append(self._sender.submit(self._conn.send_bytes, message))
+
+    def take(self) -> tuple[PageWork, bytes | None]:
+        sent = self._sends.popleft()
+        try:
+            sent.result()
+            reply = pickle.loads(self._conn.recv_bytes())  # noqa: S301 - our own child process
+        except (EOFError, OSError):
+            self._raise_stopped()
+        if reply[0] == "error":
+            raise reply[1]
+        _, work, fingerprint, high_water = reply
+        self.builder.high_water = high_water
+        return work, fingerprint
+
+    def close(self) -> None:
+        # A page still being built is not needed any more (the run stopped or ended): no waiting.
+        if self._exit_code is None:
+            try:
+                os.kill(self.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            self._reap(block=True)
+        self._conn.close()  # a send still blocked on the pipe fails now
+        self._sender.shutdown(wait=True)
+        self._sends.clear()
+
+    def _reap(self, *, block: bool) -> None:
+        try:
+            pid, status = os.waitpid(self.pid, 0 if block else os.WNOHANG)
+        except ChildProcessError:
+            self._exit_code = -1
+            return
+        if pid:
+            self._exit_code = os.waitstatus_to_exitcode(status)
+
+    def _raise_stopped(self):
+        deadline = time.monotonic() + 1
+        while self._exit_code is None and time.monotonic() < deadline:
+            self._reap(block=False)
+            time.sleep(0.01)
+        code = "unknown" if self._exit_code is None else self._exit_code
+        raise SyncProblem(
+            f"The page builder process stopped unexpectedly (exit code {code}); "
+            "committed pages are kept: resume the sync to continue from its checkpoint."
+        )
+
+
+def _serve(conn, builder: PageBuilder) -> None:
+    """The child: build each page received, in order, and send its work back."""
+    # Besides the pages the run's process may still be committing, the page built just before the
+    # one being built is not committed yet either: its keys are never taken from the parent's read.
+    builder.in_flight = deque(builder.in_flight, maxlen=PAGES_IN_FLIGHT + ProcessBuilds.depth)
+    while True:
+        try:
+            message = conn.recv_bytes()
+        except EOFError:
+            return
+        records, plain, key_mode, stored = pickle.loads(message)  # noqa: S301 - from our own parent
+        builder.key_mode = key_mode
+        builder.lookup = lambda ids, stored=stored: {key: stored[key] for key in ids if key in stored}
+        try:
+            work, fingerprint = builder.build(records, plain=plain)
+        except Exception as exc:
+            reply = ("error", _picklable(exc))
+        else:
+            builder.handed_over(work)
+            reply = ("page", work, fingerprint, builder.high_water)
+        del records, stored
+        conn.send_bytes(pickle.dumps(reply, protocol=pickle.HIGHEST_PROTOCOL))
+
+
+def _picklable(exc: Exception) -> Exception:
+    try:
+        pickle.loads(pickle.dumps(exc))  # noqa: S301 - a round trip of our own object
+    except Exception:
+        return SyncProblem(f"Building a page failed: {type(exc).__name__}: {exc}")
+    return exc
+
+
+def builds_for(builder: PageBuilder, *, in_worker: bool) -> InlineBuilds:
+    """The page builds of a run, as ``MIGRATEIQ_SYNC_BUILD_PROCESS`` says (see the module docstring)."""
+    mode = str(getattr(settings, "MIGRATEIQ_SYNC_BUILD_PROCESS", "auto")).lower()
+    wanted = mode == "on" or (mode == "auto" and in_worker)
+    if wanted and (os.cpu_count() or 1) > 1:
+        return ProcessBuilds(builder)
+    return InlineBuilds(builder)
