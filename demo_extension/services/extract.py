@@ -201,7 +201,17 @@ def extract_records(body, records_path: str, *, url: str = "") -> list:
 #: there that is not null / false / empty marks an error; it is the message), ``success_path`` +
 #: ``success_value`` (anything else there marks an error; ``success_value`` defaults to true).
 ERROR_DETECTION_KEYS = ("auto", "error_path", "success_path", "success_value")
-_MESSAGE_KEYS = ("message", "error_description", "description", "detail", "title", "error", "code", "type")
+_MESSAGE_KEYS = (
+    "message",
+    "faultstring",
+    "error_description",
+    "description",
+    "detail",
+    "title",
+    "error",
+    "code",
+    "type",
+)
 _MESSAGE_CHARS = 300
 # Keys an error body carries besides its error: a body with only these is no record.
 _ERROR_BODY_KEYS = {
@@ -212,6 +222,7 @@ _ERROR_BODY_KEYS = {
     "message",
     "error",
     "errors",
+    "fault",
     "error_description",
     "detail",
     "request_id",
@@ -269,7 +280,8 @@ def check_upstream_error(body, records_path: str, config: dict | None = None) ->
 
     The connector's ``error_path`` / ``success_path`` decide first. The built-in rules (unless
     ``auto`` is false): ``{"ok": false, ...}`` (Slack); ``{"errors": [...]}`` with no data
-    (GraphQL, JSON:API); ``{"error": ...}``, ``{"success": false}`` and JSend's ``{"status":
+    (GraphQL, JSON:API); ``{"error": ...}``, an API gateway's ``{"fault": {"faultstring": ...}}``
+    (Apigee), ``{"success": false}`` and JSend's ``{"status":
     "error" | "fail"}`` with no records and no other keys. A body that also holds records is not
     an error: GraphQL and others answer partial data with ``errors`` beside it.
     """
@@ -309,6 +321,10 @@ def check_upstream_error(body, records_path: str, config: dict | None = None) ->
     error = body.get("error")
     if error and isinstance(error, (dict, str)):
         _raise("error", error)
+    # Apigee and other API gateways: {"fault": {"faultstring": ..., "detail": {"errorcode": ...}}}
+    fault = body.get("fault")
+    if isinstance(fault, dict) and ("faultstring" in fault or "detail" in fault):
+        _raise("fault", fault)
     # Only error-report keys and no records: {"success": false, "message": ...} and JSend's
     # {"status": "error" | "fail", "message": ...} would otherwise be stored as one record.
     if body.get("success") is False:

@@ -63,6 +63,12 @@ def test_the_right_slack_token_connects(slack, make_connector):
         ({"errors": [{"status": "403", "title": "Forbidden"}]}, "errors", "Forbidden"),
         ({"error": {"code": 401, "message": "Invalid credentials"}}, "error", "Invalid credentials"),
         ({"error": "rate_limited", "request_id": "r1"}, "error", "rate_limited"),
+        # Apigee's documented policy error body
+        (
+            {"fault": {"faultstring": "Invalid ApiKey", "detail": {"errorcode": "oauth.v2.InvalidApiKey"}}},
+            "fault",
+            "Invalid ApiKey",
+        ),
     ],
 )
 def test_an_error_body_fails_the_sync_naming_the_upstream_s_message(
@@ -214,12 +220,24 @@ def test_the_api_validates_and_returns_error_detection(client_for, editor_user, 
         {"success": False, "message": "Invalid API key"},
         {"status": "error", "message": "Invalid API key"},
         {"status": "fail", "message": "Invalid API key"},
+        {
+            "fault": {
+                "faultstring": "Invalid API key",
+                "detail": {"errorcode": "keymanagement.service.InvalidAPIKey"},
+            }
+        },
     ],
-    ids=["success-false", "jsend-error", "jsend-fail"],
+    ids=["success-false", "jsend-error", "jsend-fail", "apigee-fault"],
 )
 def test_a_bare_error_report_is_not_stored_as_the_one_record_of_the_body(body):
     with pytest.raises(UpstreamReportedError, match="Invalid API key"):
         check_upstream_error(body, "", validate_error_detection({}))
+
+
+def test_a_record_with_a_fault_field_among_others_is_still_a_record():
+    record = {"id": 3, "fault": {"detail": "pump 3 stalled"}, "site": "north"}
+
+    check_upstream_error(record, "", validate_error_detection({}))  # a record about a fault
 
 
 def test_a_record_with_a_status_field_among_others_is_still_a_record():
