@@ -114,6 +114,9 @@ export interface ConnectorStats {
   last_24h_syncs: number;
   success_rate: number;
   avg_sync_duration: number;
+  total_loads: number;
+  rows_loaded: number;
+  failed_loads: number;
 }
 
 export interface ConnectionResult {

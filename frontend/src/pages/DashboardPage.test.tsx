@@ -16,6 +16,9 @@ describe("the dashboard", () => {
               last_24h_syncs: 7,
               success_rate: 85.714,
               avg_sync_duration: 12.34,
+              total_loads: 4,
+              rows_loaded: 98765,
+              failed_loads: 1,
             },
           }
         : { body: { count: 1, next: null, previous: null, results: [syncLog({ id: 41, status: "PARTIAL" })] } },
@@ -25,6 +28,9 @@ describe("the dashboard", () => {
     expect(screen.getByText("85.7 %")).toBeTruthy();
     expect(screen.getByText("12.3 s")).toBeTruthy();
     expect(screen.getByText("7")).toBeTruthy();
+    expect(screen.getByText("98,765")).toBeTruthy();
+    const failedLoads = screen.getByText("Failed loads").parentElement;
+    expect(failedLoads?.querySelector(".stat-value")?.textContent).toBe("1");
     expect((await screen.findByRole("link", { name: "#41" })).getAttribute("href")).toBe("/sync-logs/41");
     expect(screen.getByText("PARTIAL")).toBeTruthy();
   });

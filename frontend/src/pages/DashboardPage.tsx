@@ -69,6 +69,9 @@ export function DashboardPage() {
           <Stat label="Syncs in the last 24 h" value={formatNumber(stats.last_24h_syncs)} />
           <Stat label="Success rate" value={formatPercent(stats.success_rate)} />
           <Stat label="Average sync duration" value={formatSeconds(stats.avg_sync_duration)} />
+          <Stat label="Destination loads" value={formatNumber(stats.total_loads)} />
+          <Stat label="Rows loaded" value={formatNumber(stats.rows_loaded)} />
+          <Stat label="Failed loads" value={formatNumber(stats.failed_loads)} />
         </div>
       ) : null}
       <ErrorBanner message={activity.error} />
