@@ -135,8 +135,17 @@ def sync(args) -> dict:
         "server_cpu_seconds": server_cpu,
         "rss_before_kib": rss_before,
         "peak_rss_kib": peak,
+        # the page builder process, when the sync used one (MIGRATEIQ_SYNC_BUILD_PROCESS=on)
+        "child_peak_rss_kib": _children_peak_rss_kib(),
+        "build_process": os.environ.get("MIGRATEIQ_SYNC_BUILD_PROCESS", "auto"),
         "database": connection.vendor,
     }
+
+
+def _children_peak_rss_kib() -> int:
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss  # KiB on Linux
 
 
 def _process_cpu_seconds(pid) -> float:

@@ -301,7 +301,12 @@ class Bench:
             f"  {fields['target']:<11} {fields['phase']:<10} run {fields['run']}: "
             f"{rps:>10,.0f} records/s  {fields['seconds']:7.2f} s  "
             f"peak RSS {fields['peak_rss_kib'] / 1024:6.1f} MB  "
-            f"CPU {fields.get('sync_cpu_seconds', 0):6.2f} s"
+            + (
+                f"(page builder {fields['child_peak_rss_kib'] / 1024:.1f} MB)  "
+                if fields.get("child_peak_rss_kib")
+                else ""
+            )
+            + f"CPU {fields.get('sync_cpu_seconds', 0):6.2f} s"
             + (f" + server {fields['server_cpu_seconds']:.2f} s" if fields.get("server_cpu_seconds") else "")
             + f"  load {fields['load_average']:.1f}",
             flush=True,
@@ -531,7 +536,8 @@ def summarise(results: list[dict]) -> dict:
             "median_rps": statistics.median(rates),
             "spread_pct": (best - min(rates)) / best * 100 if best else 0,
             "runs": len(runs),
-            "peak_rss_mb": max(r["peak_rss_kib"] for r in runs) / 1024,
+            # per process: the syncing process or its page builder process, whichever is higher
+            "peak_rss_mb": max(max(r["peak_rss_kib"], r.get("child_peak_rss_kib", 0)) for r in runs) / 1024,
             "rss_before_mb": max(r.get("rss_before_kib", 0) for r in runs) / 1024,
             # Records per CPU-second of the syncing process plus, for MigrateIQ on PostgreSQL, its
             # server backend (dlt: its own process only): steadier than wall-clock rates while
