@@ -79,7 +79,9 @@ class TenantQuerySet(models.QuerySet):
 
     # Every way a queryset reaches the database. get(), first(), last(), values(), in_bulk(),
     # contains(), iteration, len() and slicing go through _fetch_all(); bulk_update() through
-    # update(). Model.save() writes through the model's base manager (a plain one), by primary key.
+    # update(); delete() through _fetch_all() (it collects the rows first) or _raw_delete() (a
+    # fast delete). Model.save() writes through the model's base manager (a plain one), by
+    # primary key.
 
     def _fetch_all(self):
         if self._result_cache is None:
@@ -112,13 +114,13 @@ class TenantQuerySet(models.QuerySet):
         self._check_scope("update")
         return super().update(**kwargs)
 
-    def delete(self):
-        self._check_scope("delete")
-        return super().delete()
+    update.alters_data = True  # type: ignore[attr-defined]
 
     def _raw_delete(self, using):
         self._check_scope("delete")
         return super()._raw_delete(using)
+
+    _raw_delete.alters_data = True  # type: ignore[attr-defined]
 
     def explain(self, *, format=None, **options):
         self._check_scope("explain")

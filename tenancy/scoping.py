@@ -44,8 +44,6 @@ from django.db.models.expressions import Col
 from django.db.models.sql.query import Query
 from django.db.models.sql.where import AND, NothingNode, WhereNode
 
-SCOPE_CHECK_MODES = ("off", "raise")
-
 TENANT_LABEL = "tenancy.Tenant"
 _MATCHING_LOOKUPS = frozenset({"exact", "in"})
 _OWN_FILES = (os.path.join("tenancy", "scoping.py"), os.path.join("tenancy", "models.py"))
@@ -138,9 +136,9 @@ def take_raised() -> list[str]:
 
 
 def _describe(query: Query) -> str:
-    """The query's WHERE clause (what the check read), shortened."""
+    """The query's WHERE clause (what the check read), shortened; its values stay placeholders."""
     try:
-        sql = str(query)
+        sql, _ = query.sql_with_params()
     except Exception:
         return ""
     where = sql.find(" WHERE ")
@@ -150,15 +148,16 @@ def _describe(query: Query) -> str:
     return f" {clause[:300]}{'...' if len(clause) > 300 else ''}"
 
 
-_DJANGO_DIR = os.path.dirname(django.__file__)
+_LIBRARY_DIRS = (os.path.dirname(os.path.dirname(django.__file__)), os.path.dirname(os.__file__))
 
 
 def _caller() -> str:
-    """Where the query was evaluated: the first frame outside Django and this check."""
+    """Where the query was evaluated: the first frame outside the libraries (Django, DRF, Celery,
+    the standard library) and this check."""
     frame: FrameType | None = sys._getframe(1)
     while frame is not None:
         path = frame.f_code.co_filename
-        if not path.startswith(_DJANGO_DIR) and not path.endswith(_OWN_FILES):
+        if not path.startswith(_LIBRARY_DIRS) and not path.endswith(_OWN_FILES):
             return f" Evaluated at {path}:{frame.f_lineno} in {frame.f_code.co_name}."
         frame = frame.f_back
     return ""

@@ -91,6 +91,28 @@ def test_an_unscoped_query_of_a_tenant_owned_model_raises(connector, evaluate):
     assert "filter it by tenant" in message and ".unscoped(reason)" in message
 
 
+def test_a_fast_delete_is_checked_too(run):
+    # nothing cascades from a quarantined record: Django deletes with one statement, no fetch first
+    with raises_unscoped_query() as excinfo:
+        SyncRecordError.objects.filter(error="x").delete()
+
+    assert "sync_engine.SyncRecordError (delete)" in str(excinfo.value)
+
+
+def test_the_error_says_where_the_query_ran_and_shows_its_where_clause_without_values(connector):
+    with raises_unscoped_query() as excinfo:
+        connector_model().objects.filter(name="a secret-looking value").exists()
+
+    message = str(excinfo.value)
+    assert f"Evaluated at {__file__}:" in message
+    assert '."name" = %s' in message
+    assert "secret-looking" not in message
+
+
+def test_the_manager_still_has_no_delete_of_every_row(db):
+    assert not hasattr(connector_model().objects, "delete")
+
+
 @pytest.mark.parametrize(
     "queryset",
     [
