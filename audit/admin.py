@@ -1,10 +1,11 @@
 from django.contrib import admin
 
 from audit.models import AuditEvent
+from tenancy.admin import TenantOwnedModelAdmin
 
 
 @admin.register(AuditEvent)
-class AuditEventAdmin(admin.ModelAdmin):
+class AuditEventAdmin(TenantOwnedModelAdmin):
     """Read-only: events are written by the activity hook and removed by the retention job only."""
 
     list_display = ["at", "tenant", "actor_email", "action", "target_type", "target_id"]

@@ -43,10 +43,9 @@ def expire_events(*, days: int | None = None, batch_size: int = EXPIRE_BATCH, no
         return 0
     cutoff = (now or timezone.now()) - timedelta(days=days)
     total = 0
+    expired = AuditEvent.objects.unscoped("retention applies to every tenant's events").filter(at__lt=cutoff)
     while True:
-        batch = list(
-            AuditEvent.objects.filter(at__lt=cutoff).order_by("pk").values_list("pk", flat=True)[:batch_size]
-        )
+        batch = list(expired.order_by("pk").values_list("pk", flat=True)[:batch_size])
         if not batch:
             break
         total += AuditEvent.objects.filter(pk__in=batch)._expire()

@@ -16,6 +16,7 @@ from demo_extension.services.connectors import connector_deleted, connector_save
 from demo_extension.services.credentials import SECRET_FIELDS, api_key_fields
 from demo_extension.services.extract import validate_error_detection
 from sync_engine.transform import DataTransformationService, TransformationError
+from tenancy.admin import TenantOwnedModelAdmin
 from tenancy.models import Tenant
 
 SECRET_LABELS = {
@@ -150,7 +151,7 @@ class ConnectorAdminAddForm(ConnectorAdminForm):
 
 
 @admin.register(models.CustomDataConnector)
-class CustomDataConnectorAdmin(admin.ModelAdmin):
+class CustomDataConnectorAdmin(TenantOwnedModelAdmin):
     form = ConnectorAdminForm
     list_display = [
         "name",

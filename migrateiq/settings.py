@@ -243,6 +243,12 @@ MIGRATEIQ_LOGIN_LOCKOUT_FAILURES = env_int("MIGRATEIQ_LOGIN_LOCKOUT_FAILURES", 1
 MIGRATEIQ_LOGIN_LOCKOUT_SECONDS = env_int("MIGRATEIQ_LOGIN_LOCKOUT_SECONDS", 15 * 60)
 # How long an invitation to a tenant can be accepted (POST /api/tenancy/invitations/).
 MIGRATEIQ_INVITATION_TTL_SECONDS = env_int("MIGRATEIQ_INVITATION_TTL_SECONDS", 7 * 24 * 3600)
+# Tenant scoping of queries (tenancy.scoping): "raise" makes a query of a tenant-owned model that is
+# neither scoped to a tenant nor marked .unscoped(reason) raise UnscopedTenantQuery. The test suites
+# turn it on (tenancy.testing); "off" (the default) skips the check.
+MIGRATEIQ_TENANT_SCOPE_CHECK = env_str("MIGRATEIQ_TENANT_SCOPE_CHECK", "off")
+if MIGRATEIQ_TENANT_SCOPE_CHECK not in ("off", "raise"):
+    raise ConfigurationError("MIGRATEIQ_TENANT_SCOPE_CHECK must be 'off' or 'raise'")
 
 SIMPLE_JWT = {
     "ACCESS_TOKEN_LIFETIME": timedelta(minutes=env_int("JWT_ACCESS_MINUTES", 15)),

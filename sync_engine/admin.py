@@ -3,6 +3,7 @@
 from django.contrib import admin
 
 from sync_engine import models
+from tenancy.admin import TenantOwnedModelAdmin
 
 
 class SyncLogEventInline(admin.TabularInline):
@@ -18,7 +19,7 @@ class SyncLogEventInline(admin.TabularInline):
 
 
 @admin.register(models.SyncLog)
-class SyncLogAdmin(admin.ModelAdmin):
+class SyncLogAdmin(TenantOwnedModelAdmin):
     list_display = [
         "id",
         "connector",
@@ -42,7 +43,7 @@ class SyncLogAdmin(admin.ModelAdmin):
 
 
 @admin.register(models.SyncedRecord)
-class SyncedRecordAdmin(admin.ModelAdmin):
+class SyncedRecordAdmin(TenantOwnedModelAdmin):
     list_display = ["external_id", "connector", "tenant", "last_synced_at", "last_sync_log"]
     list_filter = ["tenant"]
     search_fields = ["external_id", "connector__name"]
@@ -54,7 +55,7 @@ class SyncedRecordAdmin(admin.ModelAdmin):
 
 
 @admin.register(models.SyncRecordError)
-class SyncRecordErrorAdmin(admin.ModelAdmin):
+class SyncRecordErrorAdmin(TenantOwnedModelAdmin):
     list_display = [
         "id",
         "sync_log",

@@ -381,8 +381,10 @@ def reap_stale_syncs(*, now=None) -> dict:
     now = now or timezone.now()
     stale_before = now - timedelta(seconds=settings.MIGRATEIQ_SYNC_STALE_AFTER_SECONDS)
     outcome: dict[str, list[int]] = {"requeued": [], "failed": [], "cancelled": [], "pending_requeued": []}
-    stale = SyncLog.objects.filter(status=SyncStatus.RUNNING).filter(
-        Q(heartbeat_at__lt=stale_before) | Q(heartbeat_at__isnull=True, updated_at__lt=stale_before)
+    stale = (
+        SyncLog.objects.unscoped("the reaper looks for stale runs of every tenant")
+        .filter(status=SyncStatus.RUNNING)
+        .filter(Q(heartbeat_at__lt=stale_before) | Q(heartbeat_at__isnull=True, updated_at__lt=stale_before))
     )
     for sync_log in stale.only(
         "pk", "tenant_id", "connector_id", "attempts", "cancel_requested", "heartbeat_at"
@@ -420,8 +422,10 @@ def reap_stale_syncs(*, now=None) -> dict:
                 outcome["failed"].append(sync_log.pk)
 
     lost_before = now - timedelta(seconds=settings.MIGRATEIQ_SYNC_REQUEUE_PENDING_AFTER_SECONDS)
-    lost = SyncLog.objects.filter(status=SyncStatus.PENDING).filter(
-        Q(heartbeat_at__lt=lost_before) | Q(heartbeat_at__isnull=True, updated_at__lt=lost_before)
+    lost = (
+        SyncLog.objects.unscoped("the reaper looks for lost runs of every tenant")
+        .filter(status=SyncStatus.PENDING)
+        .filter(Q(heartbeat_at__lt=lost_before) | Q(heartbeat_at__isnull=True, updated_at__lt=lost_before))
     )
     for sync_log in lost.only("pk", "heartbeat_at"):
         with transaction.atomic():

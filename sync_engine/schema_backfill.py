@@ -62,7 +62,8 @@ def rebuild_schema(connector_id: int, *, batch: int = READ_BATCH) -> SchemaRebui
 def connectors_without_schema(connectors=None):
     """The connectors (of ``connectors``, default all) that store records but whose schema is empty:
     what ``backfill_schema --missing`` rebuilds."""
-    connectors = connector_model().objects.all() if connectors is None else connectors
+    if connectors is None:
+        connectors = connector_model().objects.unscoped("an operator's backfill of every tenant")
     stores_records = Exists(SyncedRecord.objects.filter(connector_id=OuterRef("pk")))
     return [
         connector

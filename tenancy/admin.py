@@ -1,6 +1,33 @@
+"""The tenancy models in the Django admin, and the base class of every tenant-owned model's admin."""
+
 from django.contrib import admin
 
-from tenancy.models import Invitation, Membership, Tenant
+from tenancy.models import Invitation, Membership, Tenant, TenantQuerySet
+from tenancy.scoping import is_tenant_owned
+
+ADMIN_SCOPE = "the admin: superusers manage every tenant's rows"
+
+
+class TenantOwnedModelAdmin(admin.ModelAdmin):
+    """The admin of a tenant-owned model: the Django admin is for superusers and spans tenants.
+
+    Its lists, searches, counts and objects, and the choices of its foreign keys to tenant-owned
+    models, are ``.unscoped()`` with that reason (``tenancy.scoping``); everything else is Django's.
+    """
+
+    def get_queryset(self, request):
+        return _unscoped(super().get_queryset(request))
+
+    def get_field_queryset(self, db, db_field, request):
+        queryset = super().get_field_queryset(db, db_field, request)
+        related = db_field.remote_field.model
+        if not is_tenant_owned(related):
+            return queryset
+        return _unscoped(related._default_manager.using(db) if queryset is None else queryset)
+
+
+def _unscoped(queryset):
+    return queryset.unscoped(ADMIN_SCOPE) if isinstance(queryset, TenantQuerySet) else queryset
 
 
 class MembershipInline(admin.TabularInline):
@@ -26,7 +53,7 @@ class MembershipAdmin(admin.ModelAdmin):
 
 
 @admin.register(Invitation)
-class InvitationAdmin(admin.ModelAdmin):
+class InvitationAdmin(TenantOwnedModelAdmin):
     list_display = ["email", "tenant", "role", "created_at", "expires_at", "accepted_at", "revoked_at"]
     list_filter = ["role", "tenant"]
     search_fields = ["email", "tenant__slug"]

@@ -3,6 +3,7 @@ from django.core.validators import RegexValidator
 from django.db import models
 
 from core.models import TimeStampedModel
+from tenancy import scoping
 from tenancy.context import require_current_tenant
 
 slug_validator = RegexValidator(r"^[a-z0-9][a-z0-9-]{0,62}$", "Use lowercase letters, digits and hyphens.")
@@ -51,8 +52,79 @@ class Membership(TimeStampedModel):
 
 
 class TenantQuerySet(models.QuerySet):
+    """The queryset (and manager) of every tenant-owned model.
+
+    Every query it evaluates is scoped to a tenant (``for_tenant(tenant)``, a tenant-owned relation
+    or primary key: :mod:`tenancy.scoping`) or says why it spans tenants with ``unscoped(reason)``.
+    With ``MIGRATEIQ_TENANT_SCOPE_CHECK = "raise"`` (the test suites) any other query raises
+    :class:`~tenancy.scoping.UnscopedTenantQuery` when it reaches the database.
+    """
+
     def for_tenant(self, tenant):
         return self.filter(tenant=tenant)
+
+    def unscoped(self, reason: str):
+        """This query deliberately spans tenants (a reaper, a metric, the admin): ``reason`` says why."""
+        if not isinstance(reason, str) or not reason.strip():
+            raise ValueError(
+                "unscoped() needs the reason this query spans tenants, e.g. .unscoped('reaper')."
+            )
+        clone = self.all()
+        setattr(clone.query, scoping.UNSCOPED_REASON, reason)
+        return clone
+
+    def _check_scope(self, operation: str) -> None:
+        if scoping.scope_check_mode() != "off":
+            scoping.refuse_unscoped(self.query, operation)
+
+    # Every way a queryset reaches the database. get(), first(), last(), values(), in_bulk(),
+    # contains(), iteration, len() and slicing go through _fetch_all(); bulk_update() through
+    # update(); delete() through _fetch_all() (it collects the rows first) or _raw_delete() (a
+    # fast delete). Model.save() writes through the model's base manager (a plain one), by
+    # primary key.
+
+    def _fetch_all(self):
+        if self._result_cache is None:
+            self._check_scope("fetch")
+        super()._fetch_all()
+
+    def iterator(self, chunk_size=None):
+        self._check_scope("iterator")
+        return super().iterator(chunk_size)
+
+    def aiterator(self, chunk_size=2000):
+        self._check_scope("aiterator")
+        return super().aiterator(chunk_size)
+
+    def count(self):
+        if self._result_cache is None:
+            self._check_scope("count")
+        return super().count()
+
+    def exists(self):
+        if self._result_cache is None:
+            self._check_scope("exists")
+        return super().exists()
+
+    def aggregate(self, *args, **kwargs):
+        self._check_scope("aggregate")
+        return super().aggregate(*args, **kwargs)
+
+    def update(self, **kwargs):
+        self._check_scope("update")
+        return super().update(**kwargs)
+
+    update.alters_data = True  # type: ignore[attr-defined]
+
+    def _raw_delete(self, using):
+        self._check_scope("delete")
+        return super()._raw_delete(using)
+
+    _raw_delete.alters_data = True  # type: ignore[attr-defined]
+
+    def explain(self, *, format=None, **options):
+        self._check_scope("explain")
+        return super().explain(format=format, **options)
 
 
 class TenantOwnedMixin(models.Model):

@@ -383,6 +383,7 @@ def accept_invitation(token: str, password: str, name: str | None = None) -> dic
     with transaction.atomic():
         invitation = (
             pending_invitations()
+            .unscoped("the token is the invitation's secret: it names the invitation, whatever its tenant")
             .select_for_update()
             .select_related("tenant")
             .filter(token_hash=_token_hash(token or ""), tenant__is_active=True)

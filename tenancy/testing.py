@@ -7,10 +7,18 @@ loads this plugin for every test, and an extension tested outside the repository
 ``tenant_b``); ``client_for(user, tenant)`` and ``admin_client`` / ``editor_client`` /
 ``viewer_client`` / ``outsider_client`` / ``anon_client``; :func:`token_for` makes a bearer token.
 
+The tenant scope check is on for the whole run (``MIGRATEIQ_TENANT_SCOPE_CHECK = "raise"``, unless
+the environment sets the variable): a query of a tenant-owned model that is neither scoped to a
+tenant nor marked ``.unscoped(reason)`` raises ``tenancy.scoping.UnscopedTenantQuery``, and a test
+in which one was raised fails even when the code under test caught the error (a hook handler, the
+engine's run loop). :func:`raises_unscoped_query` expects one; the ``tenant_scope_check_off``
+fixture turns the check off for a test.
+
 The suite runs on SQLite by default and on PostgreSQL when ``DATABASE_URL`` points at a server:
 each run then creates (and drops) its own uniquely named test database.
 """
 
+import contextlib
 import os
 import uuid
 
@@ -41,6 +49,76 @@ def django_db_modify_db_settings(request, tmp_path_factory, django_db_modify_db_
     ):
         path = tmp_path_factory.mktemp("db") / f"test_migrateiq_{_RUN_ID}_{worker}.sqlite3"
         db.setdefault("TEST", {})["NAME"] = str(path)
+
+
+SCOPE_CHECK_VARIABLE = "MIGRATEIQ_TENANT_SCOPE_CHECK"
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _tenant_scope_check():
+    """The check is on for every test (and for the workers and servers tests start: the variable)."""
+    from django.conf import settings
+
+    mode = os.environ.setdefault(SCOPE_CHECK_VARIABLE, "raise")
+    settings.MIGRATEIQ_TENANT_SCOPE_CHECK = mode
+    yield
+
+
+def _take_unscoped_queries() -> list[str]:
+    from tenancy.scoping import take_raised
+
+    return take_raised()
+
+
+def _fail_on_unscoped_queries(when: str) -> None:
+    if raised := _take_unscoped_queries():
+        pytest.fail(
+            f"{len(raised)} unscoped tenant quer{'y' if len(raised) == 1 else 'ies'} raised during {when} "
+            "(and caught by the code under test):\n" + "\n".join(f"- {message}" for message in raised),
+            pytrace=False,
+        )
+
+
+def _reporting_unscoped_queries(when: str):
+    try:
+        result = yield
+    except BaseException:
+        _take_unscoped_queries()  # the phase failed already, with the error itself
+        raise
+    _fail_on_unscoped_queries(when)
+    return result
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_setup(item):
+    _take_unscoped_queries()
+    return (yield from _reporting_unscoped_queries("setup"))
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item):
+    return (yield from _reporting_unscoped_queries("the test"))
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_teardown(item, nextitem):
+    return (yield from _reporting_unscoped_queries("teardown"))
+
+
+@contextlib.contextmanager
+def raises_unscoped_query():
+    """``pytest.raises(UnscopedTenantQuery)`` for a test that expects one (and is not failed for it)."""
+    from tenancy.scoping import UnscopedTenantQuery
+
+    with pytest.raises(UnscopedTenantQuery) as excinfo:
+        yield excinfo
+    _take_unscoped_queries()
+
+
+@pytest.fixture
+def tenant_scope_check_off(settings):
+    """Turn the tenant scope check off for one test."""
+    settings.MIGRATEIQ_TENANT_SCOPE_CHECK = "off"
 
 
 @pytest.fixture(autouse=True)

@@ -75,9 +75,9 @@ def test_the_activity_hook_writes_one_event_after_the_commit(
                 fields=["name", "api_key", "name"],
                 detail={"name": "CRM"},
             )
-            assert not AuditEvent.objects.exists()  # not before the commit
+            assert not AuditEvent.objects.unscoped("test: every tenant").exists()  # not before the commit
 
-    event = AuditEvent.objects.get()
+    event = AuditEvent.objects.unscoped("test: every tenant").get()
     assert (event.tenant_id, event.actor_id, event.actor_email) == (
         tenant_a.pk,
         admin_user.pk,
@@ -97,7 +97,7 @@ def test_a_failing_audit_write_never_breaks_the_action(
     with django_capture_on_commit_callbacks(execute=True):
         activity.record("connector.changed", tenant=tenant_a)
 
-    assert not AuditEvent.objects.exists()
+    assert not AuditEvent.objects.unscoped("test: every tenant").exists()
     assert "The activity handler" in caplog.text
 
 
@@ -114,8 +114,8 @@ def test_events_cannot_be_changed_or_deleted(trail):
         event.save()
     with pytest.raises(AppendOnly), transaction.atomic():  # bulk_update's own atomic is not a savepoint
         AuditEvent.objects.bulk_update([event], ["action"])
-    assert AuditEvent.objects.filter(action="rewritten").count() == 0
-    assert AuditEvent.objects.count() == 6
+    assert AuditEvent.objects.unscoped("test: every tenant").filter(action="rewritten").count() == 0
+    assert AuditEvent.objects.unscoped("test: every tenant").count() == 6
 
 
 def test_the_admin_shows_events_read_only(trail, admin_user):
@@ -212,19 +212,19 @@ def test_retention_deletes_older_events_in_batches(trail, settings):
 
     assert deleted == 2
     assert sum(q["sql"].lstrip().upper().startswith("DELETE") for q in queries.captured_queries) == 2
-    assert set(AuditEvent.objects.values_list("pk", flat=True)) == {e.pk for e in trail[2:]} | {
-        AuditEvent.objects.get(target_id="99").pk
-    }
+    assert set(AuditEvent.objects.unscoped("test: every tenant").values_list("pk", flat=True)) == {
+        e.pk for e in trail[2:]
+    } | {AuditEvent.objects.unscoped("test: every tenant").get(target_id="99").pk}
     assert services.expire_events(batch_size=1) == 0
 
 
 def test_the_retention_job_uses_the_setting_and_zero_keeps_everything(trail, settings):
     settings.MIGRATEIQ_AUDIT_RETENTION_DAYS = 0
     assert tasks.expire_audit_events() == 0
-    assert AuditEvent.objects.count() == 6
+    assert AuditEvent.objects.unscoped("test: every tenant").count() == 6
     settings.MIGRATEIQ_AUDIT_RETENTION_DAYS = 3
     assert tasks.expire_audit_events() == 3
-    assert AuditEvent.objects.count() == 3
+    assert AuditEvent.objects.unscoped("test: every tenant").count() == 3
 
 
 def test_the_retention_default_is_a_year(settings, monkeypatch):

@@ -81,9 +81,11 @@ def schedule_unscheduled_connectors(*, now: datetime | None = None) -> int:
     now = now or timezone.now()
     count = 0
     for frequency, interval in INTERVALS.items():
-        count += CustomDataConnector.objects.filter(
-            is_active=True, sync_frequency=frequency, next_sync_at__isnull=True
-        ).update(next_sync_at=now + interval)
+        count += (
+            CustomDataConnector.objects.unscoped("the beat schedules the connectors of every tenant")
+            .filter(is_active=True, sync_frequency=frequency, next_sync_at__isnull=True)
+            .update(next_sync_at=now + interval)
+        )
     return count
 
 
@@ -91,7 +93,8 @@ def due_connectors(*, now: datetime | None = None):
     """Active, scheduled connectors whose ``next_sync_at`` has passed (all tenants)."""
     now = now or timezone.now()
     return (
-        CustomDataConnector.objects.filter(is_active=True, next_sync_at__lte=now)
+        CustomDataConnector.objects.unscoped("the beat dispatches the due connectors of every tenant")
+        .filter(is_active=True, next_sync_at__lte=now)
         .exclude(sync_frequency=SyncFrequency.MANUAL)
         .order_by("next_sync_at", "pk")
     )

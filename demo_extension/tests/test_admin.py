@@ -57,7 +57,7 @@ def test_an_operator_adds_a_connector_with_a_key(operator, tenant_a):
     )
 
     assert response.status_code == 302, response.content.decode()[:2000]
-    connector = CustomDataConnector.objects.get(name="Admin connector")
+    connector = CustomDataConnector.objects.unscoped("test: every tenant").get(name="Admin connector")
     assert connector.tenant == tenant_a
     assert connector.api_key == SECRET
     assert connector.api_key_last4 == "0042"
@@ -74,7 +74,7 @@ def test_the_admin_refuses_an_impossible_request_budget(operator, tenant_a):
     page = response.content.decode()
     assert "Ensure this value is greater than or equal to 0.01." in page
     assert "Ensure this value is less than or equal to 16." in page
-    assert not CustomDataConnector.objects.exists()
+    assert not CustomDataConnector.objects.unscoped("test: every tenant").exists()
 
 
 def test_the_change_page_and_the_list_never_show_the_key(operator, make_connector):
@@ -123,7 +123,7 @@ def test_malformed_rules_are_refused_in_the_admin_too(operator, tenant_a):
 
     assert response.status_code == 200
     assert "unknown type" in response.content.decode()
-    assert not CustomDataConnector.objects.exists()
+    assert not CustomDataConnector.objects.unscoped("test: every tenant").exists()
 
 
 def test_a_duplicate_name_is_refused_in_the_admin(operator, make_connector, tenant_a):
@@ -133,7 +133,7 @@ def test_a_duplicate_name_is_refused_in_the_admin(operator, make_connector, tena
 
     assert response.status_code == 200
     assert "already exists in this tenant" in response.content.decode()
-    assert CustomDataConnector.objects.count() == 1
+    assert CustomDataConnector.objects.unscoped("test: every tenant").count() == 1
 
 
 def test_renaming_onto_another_connector_is_refused_in_the_admin(operator, make_connector, tenant_a):

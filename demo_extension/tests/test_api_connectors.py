@@ -208,7 +208,7 @@ def test_bad_input_is_a_400_naming_the_problem(editor_client, field, value, word
     assert field in body["errors"]
     if words:
         assert words.lower() in body["detail"].lower()
-    assert not CustomDataConnector.objects.exists()
+    assert not CustomDataConnector.objects.unscoped("test: every tenant").exists()
 
 
 def test_missing_required_fields_are_named(editor_client):
@@ -413,7 +413,7 @@ def test_viewer_cannot_write(viewer_client, make_connector, method, suffix, body
     assert "viewer" in response.json()["detail"]
     connector.refresh_from_db()
     assert connector.name == "Untouched"
-    assert not SyncLog.objects.exists()
+    assert not SyncLog.objects.unscoped("test: every tenant").exists()
 
 
 def test_anonymous_requests_are_refused(anon_client, make_connector):

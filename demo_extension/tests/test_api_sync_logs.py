@@ -145,7 +145,7 @@ def test_bad_sync_options_are_a_400_and_start_nothing(editor_client, make_connec
     assert response.status_code == 400
     assert field in response.json()["errors"]
     assert field in response.json()["detail"]
-    assert not SyncLog.objects.exists()
+    assert not SyncLog.objects.unscoped("test: every tenant").exists()
 
 
 def test_a_second_trigger_while_a_sync_is_in_progress_is_a_409_naming_it(editor_client, make_connector):
@@ -157,7 +157,7 @@ def test_a_second_trigger_while_a_sync_is_in_progress_is_a_409_naming_it(editor_
     assert response.status_code == 409
     assert response.json()["sync_log_id"] == first["id"]
     assert str(first["id"]) in response.json()["detail"]
-    assert SyncLog.objects.count() == 1
+    assert SyncLog.objects.unscoped("test: every tenant").count() == 1
 
 
 def test_a_running_sync_also_blocks_a_trigger(editor_client, make_connector, make_log):
@@ -181,7 +181,9 @@ def test_sync_data_is_throttled(editor_client, make_connector, make_log):
         for _ in range(3):
             response = editor_client.post(f"{CONNECTORS}{connector.pk}/sync_data/?wait=0")
             codes.append(response.status_code)
-            SyncLog.objects.filter(status=SyncStatus.PENDING).update(status=SyncStatus.CANCELLED)
+            SyncLog.objects.unscoped("test: every tenant").filter(status=SyncStatus.PENDING).update(
+                status=SyncStatus.CANCELLED
+            )
     finally:
         ScopedRateThrottle.THROTTLE_RATES = original
 

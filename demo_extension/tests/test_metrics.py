@@ -58,5 +58,7 @@ def test_running_and_pending_syncs_are_counted_in_the_database_at_scrape_time(sc
 
     assert sample(text, "migrateiq_syncs_running") == 2
     assert sample(text, "migrateiq_syncs_pending") == 1
-    SyncLog.objects.filter(status=SyncStatus.RUNNING).update(status=SyncStatus.SUCCESS)
+    SyncLog.objects.unscoped("test: every tenant").filter(status=SyncStatus.RUNNING).update(
+        status=SyncStatus.SUCCESS
+    )
     assert sample(scrape(), "migrateiq_syncs_running") == 0

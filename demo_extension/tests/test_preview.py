@@ -63,7 +63,10 @@ def test_an_unsaved_configuration_is_previewed_from_two_pages_and_nothing_is_sto
     assert data["warnings"] == []
     assert KEY not in response.content.decode()
     assert _writes(queries.captured_queries) == []
-    assert not CustomDataConnector.objects.exists() and not SyncLog.objects.exists()
+    assert (
+        not CustomDataConnector.objects.unscoped("test: every tenant").exists()
+        and not SyncLog.objects.unscoped("test: every tenant").exists()
+    )
 
 
 def test_a_single_page_api_is_fetched_once(editor_client, sample_upstream):
@@ -106,7 +109,7 @@ def test_a_saved_connector_is_previewed_with_overrides_that_are_not_saved(
     assert data["records"][0]["transformed"] == {"full_name": data["records"][0]["raw"]["name"]}
     connector.refresh_from_db()
     assert connector.transformation_rules == {}
-    assert not SyncedRecord.objects.exists()
+    assert not SyncedRecord.objects.unscoped("test: every tenant").exists()
 
 
 def test_a_saved_connector_previews_without_a_body(editor_client, sample_upstream, make_connector):

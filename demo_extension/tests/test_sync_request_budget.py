@@ -47,7 +47,7 @@ def test_a_connector_takes_a_request_budget_and_shows_it(editor_client):
     )
 
     assert response.status_code == 201, response.content
-    connector = CustomDataConnector.objects.get()
+    connector = CustomDataConnector.objects.unscoped("test: every tenant").get()
     assert (connector.max_requests_per_second, connector.max_concurrent_requests) == (0.5, 16)
     assert connector.max_requests_per_sync == 1000
     changed = editor_client.patch(
@@ -82,7 +82,7 @@ def test_an_impossible_budget_is_a_400_naming_the_field(editor_client, field, va
     body = response.json()
     assert field in body["errors"]
     assert words.lower() in str(body["errors"][field]).lower()
-    assert not CustomDataConnector.objects.exists()
+    assert not CustomDataConnector.objects.unscoped("test: every tenant").exists()
 
 
 def test_the_openapi_schema_documents_the_budget_and_its_bounds(client):

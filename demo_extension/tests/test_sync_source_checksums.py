@@ -62,6 +62,11 @@ def serve_pages(server, pages: list[list[dict]]) -> str:
     return url
 
 
+def every_record():
+    """The stored records (each test syncs one connector)."""
+    return SyncedRecord.objects.unscoped("test: the test's one connector")
+
+
 def test_a_resync_of_unchanged_data_transforms_and_writes_nothing(
     sample_upstream, make_connector, transformed
 ):
@@ -70,7 +75,7 @@ def test_a_resync_of_unchanged_data_transforms_and_writes_nothing(
     first = run_sync(connector)
     assert counts(first) == (60, 0, 0, 0)
     assert len(transformed) >= 60
-    assert "" not in set(SyncedRecord.objects.values_list("source_checksum", flat=True))
+    assert "" not in set(every_record().values_list("source_checksum", flat=True))
     transformed.clear()
     written = write_times(connector)
 
@@ -106,7 +111,7 @@ def test_new_rules_transform_every_record_again_and_refresh_the_source_checksums
     upstream = sample_upstream(records=30, page_size=10, style="page")
     connector = make_connector(upstream=upstream, pagination={"type": "page"}, transformation_rules=RULES)
     run_sync(connector)
-    before = dict(SyncedRecord.objects.values_list("external_id", "source_checksum"))
+    before = dict(every_record().values_list("external_id", "source_checksum"))
 
     # Same output, other rules: nothing changes, but every record is transformed once more.
     connector.transformation_rules = {**RULES, "required": ["id"]}
@@ -116,7 +121,7 @@ def test_new_rules_transform_every_record_again_and_refresh_the_source_checksums
 
     assert counts(same) == (0, 0, 30, 0)
     assert len(transformed) >= 30
-    after = dict(SyncedRecord.objects.values_list("external_id", "source_checksum"))
+    after = dict(every_record().values_list("external_id", "source_checksum"))
     assert after.keys() == before.keys()
     assert all(after[key] and after[key] != before[key] for key in after)
     transformed.clear()
@@ -141,14 +146,14 @@ def test_records_stored_before_source_checksums_existed_get_one_on_the_next_resy
     upstream = sample_upstream(records=30, page_size=10, style="page")
     connector = make_connector(upstream=upstream, pagination={"type": "page"}, transformation_rules=RULES)
     run_sync(connector)
-    SyncedRecord.objects.update(source_checksum="")  # what the migration leaves on existing rows
+    every_record().update(source_checksum="")  # what the migration leaves on existing rows
     transformed.clear()
 
     upgraded = run_sync(connector)
 
     assert counts(upgraded) == (0, 0, 30, 0)
     assert len(transformed) >= 30
-    assert "" not in set(SyncedRecord.objects.values_list("source_checksum", flat=True))
+    assert "" not in set(every_record().values_list("source_checksum", flat=True))
     transformed.clear()
     assert counts(run_sync(connector)) == (0, 0, 30, 0)
     assert len(transformed) <= 1
@@ -158,7 +163,7 @@ def test_the_same_record_with_its_keys_in_another_order_is_unchanged(fault_serve
     url = serve_pages(fault_server, [[{"id": 1, "a": 1, "b": {"x": 1, "y": 2}}, {"id": 2, "a": 2}]])
     connector = make_connector(api_endpoint=url, auth_type="none", pagination={"type": "next_url"})
     run_sync(connector)
-    first_sources = dict(SyncedRecord.objects.values_list("external_id", "source_checksum"))
+    first_sources = dict(every_record().values_list("external_id", "source_checksum"))
     serve_pages(fault_server, [[{"b": {"y": 2, "x": 1}, "a": 1, "id": 1}, {"id": 2, "a": 2}]])
 
     again = run_sync(connector)
@@ -168,7 +173,7 @@ def test_the_same_record_with_its_keys_in_another_order_is_unchanged(fault_serve
         "1": {"id": 1, "a": 1, "b": {"x": 1, "y": 2}},
         "2": {"id": 2, "a": 2},
     }
-    sources = dict(SyncedRecord.objects.values_list("external_id", "source_checksum"))
+    sources = dict(every_record().values_list("external_id", "source_checksum"))
     assert sources["1"] != first_sources["1"]
     assert sources["2"] == first_sources["2"]
 
@@ -211,7 +216,7 @@ def test_pages_that_are_not_plain_json_are_synced_without_source_checksums(fault
     again = run_sync(connector)
 
     assert counts(again) == (0, 0, 2, 0)
-    assert set(SyncedRecord.objects.values_list("source_checksum", flat=True)) == {""}
+    assert set(every_record().values_list("source_checksum", flat=True)) == {""}
     assert stored_records(connector)["1"]["big"] == 123456789012345678901234567890
 
 

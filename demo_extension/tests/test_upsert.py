@@ -79,6 +79,10 @@ def test_jsonb_safe_copies_keep_what_they_can():
     }
 
 
+def stored(sync_log):
+    return SyncedRecord.objects.filter(connector_id=sync_log.connector_id)
+
+
 def test_new_changed_and_unchanged_records_are_counted_and_only_new_and_changed_are_written(sync_log):
     upsert(sync_log, {"1": {"id": 1}, "2": {"id": 2}})
     table = SyncedRecord._meta.db_table
@@ -86,12 +90,12 @@ def test_new_changed_and_unchanged_records_are_counted_and_only_new_and_changed_
     counts = upsert(sync_log, {"1": {"id": 1}, "2": {"id": 2, "v": "new"}, "3": {"id": 3}})
 
     assert (counts.created, counts.updated, counts.unchanged) == (1, 1, 1)
-    assert dict(SyncedRecord.objects.values_list("external_id", "data")) == {
+    assert dict(stored(sync_log).values_list("external_id", "data")) == {
         "1": {"id": 1},
         "2": {"id": 2, "v": "new"},
         "3": {"id": 3},
     }
-    record = SyncedRecord.objects.get(external_id="3")
+    record = stored(sync_log).get(external_id="3")
     assert record.tenant_id == sync_log.tenant_id
     assert record.checksum == checksum('{"id":3}')
     with CaptureQueriesContext(connection) as queries:
@@ -102,22 +106,22 @@ def test_new_changed_and_unchanged_records_are_counted_and_only_new_and_changed_
 
 def test_an_unchanged_record_with_an_outdated_source_checksum_is_rewritten_and_counted_unchanged(sync_log):
     upsert(sync_log, {"1": {"id": 1}, "2": {"id": 2}}, source="a" * 32)
-    SyncedRecord.objects.update(last_synced_at=timezone.now() - datetime.timedelta(days=1))
-    written_before = set(SyncedRecord.objects.values_list("last_synced_at", flat=True))
+    stored(sync_log).update(last_synced_at=timezone.now() - datetime.timedelta(days=1))
+    written_before = set(stored(sync_log).values_list("last_synced_at", flat=True))
 
     counts = upsert(sync_log, {"1": {"id": 1}, "2": {"id": 2}}, source="b" * 32)
 
     assert (counts.created, counts.updated, counts.unchanged) == (0, 0, 2)
-    assert set(SyncedRecord.objects.values_list("source_checksum", flat=True)) == {"b" * 32}
-    rewritten = set(SyncedRecord.objects.values_list("last_synced_at", flat=True))
+    assert set(stored(sync_log).values_list("source_checksum", flat=True)) == {"b" * 32}
+    rewritten = set(stored(sync_log).values_list("last_synced_at", flat=True))
     assert rewritten.isdisjoint(written_before)
 
     # a row without a source checksum (not from a plain page) leaves the stored one alone
     counts = upsert(sync_log, {"1": {"id": 1}, "2": {"id": 2}})
 
     assert (counts.created, counts.updated, counts.unchanged) == (0, 0, 2)
-    assert set(SyncedRecord.objects.values_list("source_checksum", flat=True)) == {"b" * 32}
-    assert set(SyncedRecord.objects.values_list("last_synced_at", flat=True)) == rewritten
+    assert set(stored(sync_log).values_list("source_checksum", flat=True)) == {"b" * 32}
+    assert set(stored(sync_log).values_list("last_synced_at", flat=True)) == rewritten
 
 
 def test_the_first_load_path_counts_the_same(sync_log):
@@ -127,7 +131,7 @@ def test_the_first_load_path_counts_the_same(sync_log):
     counts = upsert(sync_log, {"2": {"id": 2}, "3": {"id": 3}, "1": {"id": 1, "v": 2}}, first_load=True)
 
     assert (counts.created, counts.updated, counts.unchanged) == (1, 1, 1)
-    assert SyncedRecord.objects.get(external_id="1").data == {"id": 1, "v": 2}
+    assert stored(sync_log).get(external_id="1").data == {"id": 1, "v": 2}
 
 
 def test_a_page_larger_than_the_databases_parameter_limit_is_upserted(sync_log):
@@ -137,7 +141,7 @@ def test_a_page_larger_than_the_databases_parameter_limit_is_upserted(sync_log):
     counts = upsert(sync_log, records)
 
     assert counts.unchanged == 5000
-    assert SyncedRecord.objects.count() == 5000
+    assert stored(sync_log).count() == 5000
 
 
 def test_an_empty_page_does_nothing(sync_log):

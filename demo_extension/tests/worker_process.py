@@ -61,6 +61,8 @@ def worker_environment(*, var_dir: Path, broker_url: str | None, queue: str, key
         JWT_SIGNING_KEY=settings.JWT_SIGNING_KEY,
         MIGRATEIQ_FIELD_ENCRYPTION_KEYS=",".join(settings.MIGRATEIQ_FIELD_ENCRYPTION_KEYS),
         MIGRATEIQ_HTTPS="0",
+        # the tenant scope check of the test run (tenancy.testing): the worker's tasks are checked too
+        MIGRATEIQ_TENANT_SCOPE_CHECK=settings.MIGRATEIQ_TENANT_SCOPE_CHECK,
         CELERY_TASK_DEFAULT_QUEUE=queue,
         CELERY_BROKER_KEY_PREFIX=key_prefix,
         LOG_FORMAT="text",

@@ -353,7 +353,9 @@ def reap_stale_loads(*, now=None) -> dict:
     now = now or timezone.now()
     max_attempts = settings.MIGRATEIQ_SYNC_MAX_ATTEMPTS
     outcome: dict[str, list[int]] = {"requeued": [], "failed": [], "pending_requeued": []}
-    stale = DestinationLoad.objects.filter(status=LoadStatus.RUNNING, heartbeat_at__lt=_stale_before(now))
+    stale = DestinationLoad.objects.unscoped("the reaper looks for stale loads of every tenant").filter(
+        status=LoadStatus.RUNNING, heartbeat_at__lt=_stale_before(now)
+    )
     for load in stale.only("pk", "tenant_id", "destination_id", "heartbeat_at", "events"):
         still_stale = DestinationLoad.objects.filter(
             pk=load.pk, status=LoadStatus.RUNNING, heartbeat_at=load.heartbeat_at
@@ -388,8 +390,10 @@ def reap_stale_loads(*, now=None) -> dict:
             outcome["failed"].append(load.pk)
 
     lost_before = now - timedelta(seconds=settings.MIGRATEIQ_SYNC_REQUEUE_PENDING_AFTER_SECONDS)
-    lost = DestinationLoad.objects.filter(status=LoadStatus.PENDING).filter(
-        Q(heartbeat_at__lt=lost_before) | Q(heartbeat_at__isnull=True, created_at__lt=lost_before)
+    lost = (
+        DestinationLoad.objects.unscoped("the reaper looks for lost loads of every tenant")
+        .filter(status=LoadStatus.PENDING)
+        .filter(Q(heartbeat_at__lt=lost_before) | Q(heartbeat_at__isnull=True, created_at__lt=lost_before))
     )
     for load in lost.only("pk", "heartbeat_at"):
         with transaction.atomic():

@@ -105,7 +105,9 @@ def test_a_second_load_while_one_runs_is_a_409(editor_client, make_destination, 
     DestinationLoad.objects.create(
         tenant=destination.tenant, destination=destination, connector=connector, status=LoadStatus.RUNNING
     )
-    DestinationLoad.objects.filter(status=LoadStatus.RUNNING).update(heartbeat_at=timezone.now())
+    DestinationLoad.objects.unscoped("test: every tenant").filter(status=LoadStatus.RUNNING).update(
+        heartbeat_at=timezone.now()
+    )
 
     response = editor_client.post(f"{URL}{destination.pk}/load/", {"connector": connector.pk}, format="json")
 

@@ -48,7 +48,7 @@ def test_an_object_saved_without_a_tenant_and_none_active_is_refused(db):
     with pytest.raises(NoActiveTenant, match="No tenant is active"):
         invitation("nobody@acme.test").save()
 
-    assert not Invitation.objects.exists()
+    assert not Invitation.objects.unscoped("test: every tenant").exists()
 
 
 def test_the_active_tenant_never_replaces_a_tenant_that_is_set(tenant_a, tenant_b):

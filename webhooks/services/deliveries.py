@@ -115,7 +115,8 @@ def send_due_deliveries(*, now=None) -> int:
     """Queue every pending delivery whose attempt is due (the beat, every minute); returns how many."""
     now = now or timezone.now()
     due = list(
-        WebhookDelivery.objects.filter(status=DeliveryStatus.PENDING, next_attempt_at__lte=now)
+        WebhookDelivery.objects.unscoped("the beat sends the due deliveries of every tenant")
+        .filter(status=DeliveryStatus.PENDING, next_attempt_at__lte=now)
         .order_by("next_attempt_at")
         .values_list("pk", flat=True)[:DUE_BATCH]
     )

@@ -96,10 +96,12 @@ def inline_sending(settings):
 @pytest.fixture
 def make_endpoint(tenant_a):
     def _make(tenant=None, **fields) -> WebhookEndpoint:
+        tenant = tenant or tenant_a
         secret = fields.pop("secret", signing.new_secret())
-        values = {"name": f"endpoint {WebhookEndpoint.objects.count() + 1}", "events": ["*"], **fields}
+        count = WebhookEndpoint.objects.for_tenant(tenant).count()
+        values = {"name": f"endpoint {count + 1}", "events": ["*"], **fields}
         return WebhookEndpoint.objects.create(
-            tenant=tenant or tenant_a, secret=secret, secret_last4=secret[-4:], **values
+            tenant=tenant, secret=secret, secret_last4=secret[-4:], **values
         )
 
     return _make

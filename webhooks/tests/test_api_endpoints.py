@@ -239,7 +239,7 @@ def test_deleting_an_endpoint_deletes_its_deliveries(admin_client, make_endpoint
     WebhookDelivery.objects.create(tenant=endpoint.tenant, endpoint=endpoint, event="ping", payload={})
 
     assert admin_client.delete(f"{ENDPOINTS}{endpoint.pk}/").status_code == 204
-    assert not WebhookDelivery.objects.exists()
+    assert not WebhookDelivery.objects.unscoped("test: every tenant").exists()
 
 
 def test_the_lists_take_the_same_queries_for_one_row_or_many(

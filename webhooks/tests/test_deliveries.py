@@ -92,7 +92,9 @@ def test_each_end_of_a_run_has_its_event_and_the_filter_chooses(
             finish_run(run, status, "The upstream said no." if status == SyncStatus.FAILED else "", when=None)
 
     assert [r.headers["migrateiq-event"] for r in receiver.requests] == ["sync.failed", "sync.cancelled"]
-    assert set(WebhookDelivery.objects.values_list("endpoint", flat=True)) == {failures.pk}
+    assert set(WebhookDelivery.objects.unscoped("test: every tenant").values_list("endpoint", flat=True)) == {
+        failures.pk
+    }
     failed = json.loads(receiver.requests[0].body)["data"]["sync"]
     assert failed["status"] == "FAILED" and failed["error_message"] == "The upstream said no."
 
@@ -105,7 +107,7 @@ def test_another_tenants_endpoints_hear_nothing(
     with django_capture_on_commit_callbacks(execute=True):
         run_sync(memory_connector)
 
-    assert receiver.requests == [] and not WebhookDelivery.objects.exists()
+    assert receiver.requests == [] and not WebhookDelivery.objects.unscoped("test: every tenant").exists()
 
 
 def test_a_load_ending_delivers_load_finished(
@@ -155,7 +157,7 @@ def test_a_load_the_queue_refused_also_ends_with_load_finished(
     with django_capture_on_commit_callbacks(execute=True):
         loads._dispatch(load.pk)
 
-    delivery = WebhookDelivery.objects.get()
+    delivery = WebhookDelivery.objects.unscoped("test: every tenant").get()
     assert delivery.event == "load.finished" and delivery.payload["data"]["load"]["status"] == "FAILED"
     assert sent == [("webhooks.tasks.send_delivery", [delivery.pk])]
 
@@ -171,7 +173,7 @@ def test_with_celery_deliveries_are_queued_after_commit_not_sent_by_the_sync(
     with django_capture_on_commit_callbacks(execute=True):
         run_sync(memory_connector)
 
-    delivery = WebhookDelivery.objects.get()
+    delivery = WebhookDelivery.objects.unscoped("test: every tenant").get()
     assert sent == [("webhooks.tasks.send_delivery", [delivery.pk])]
     assert receiver.requests == [] and delivery.status == DeliveryStatus.PENDING
     # what the worker does with that message

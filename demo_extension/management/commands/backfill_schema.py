@@ -36,7 +36,8 @@ class Command(BaseCommand):
     def handle(self, *args, connectors, tenant, missing, batch_size, **options):
         if batch_size < 1:
             raise CommandError("--batch-size must be at least 1.")
-        chosen = CustomDataConnector.objects.order_by("pk")
+        chosen = CustomDataConnector.objects.unscoped("an operator's command: every tenant unless --tenant")
+        chosen = chosen.order_by("pk")
         if tenant:
             chosen = chosen.filter(tenant__slug=tenant)
         if connectors:
