@@ -3,6 +3,7 @@
 import shutil
 import subprocess
 import sys
+import uuid
 from pathlib import Path
 
 import pytest
@@ -23,8 +24,9 @@ def _lint(path: Path) -> str:
 
 
 @pytest.mark.parametrize("statement", ["import httpx", "from httpx import Client", "import requests"])
-def test_a_module_calling_an_http_library_directly_fails_lint(tmp_path, statement):
-    probe = ROOT / "demo_extension" / "services" / f"_lint_probe_{tmp_path.name}.py"
+def test_a_module_calling_an_http_library_directly_fails_lint(statement):
+    # A unique name: two test workers may run this at once (tmp_path names repeat across workers).
+    probe = ROOT / "demo_extension" / "services" / f"_lint_probe_{uuid.uuid4().hex}.py"
     probe.write_text(f"{statement}\n")
     try:
         assert "TID251" in _lint(probe)
