@@ -338,7 +338,8 @@ if not 0 < MIGRATEIQ_INTERACTIVE_DEADLINE_SECONDS <= 10:
 # --- Sync engine ----------------------------------------------------------------------------
 MIGRATEIQ_SYNC_MAX_PAGES = env_int("MIGRATEIQ_SYNC_MAX_PAGES", 10000)
 # Where a run builds its pages (sync_engine/builds.py): "off" (the run's thread), "on" (a forked
-# child process on another core, when the machine has more than one), "auto" (on in Celery workers).
+# child process on another core, when the machine has more than one), "auto" (on for a connector's
+# first load in a Celery worker).
 MIGRATEIQ_SYNC_BUILD_PROCESS = env_str("MIGRATEIQ_SYNC_BUILD_PROCESS", "auto").strip().lower()
 if MIGRATEIQ_SYNC_BUILD_PROCESS not in ("off", "on", "auto"):
     raise ConfigurationError("MIGRATEIQ_SYNC_BUILD_PROCESS must be off, on or auto.")

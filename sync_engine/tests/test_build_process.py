@@ -290,3 +290,27 @@ def test_the_embedded_default_builds_in_the_runs_thread(settings, scripted, tena
     scripted.pages_by_name[conn.name] = make_pages(4, pages=3)
     run_sync(conn)
     assert builds_seen == ["InlineBuilds"]
+
+
+@pytest.mark.parametrize(
+    ("mode", "in_worker", "first_load", "expected"),
+    [
+        ("auto", True, True, "ProcessBuilds"),  # a first load on a worker
+        ("auto", True, False, "InlineBuilds"),  # a re-sync: pickling its records costs more
+        ("auto", False, True, "InlineBuilds"),  # the embedded web server runs it inline
+        ("on", False, False, "ProcessBuilds"),
+        ("off", True, True, "InlineBuilds"),
+    ],
+)
+def test_where_pages_are_built(settings, mode, in_worker, first_load, expected):
+    from sync_engine.page_builder import PageBuilder, Rules
+    from sync_engine.schema import SchemaAccumulator
+
+    settings.MIGRATEIQ_SYNC_BUILD_PROCESS = mode
+    rules = Rules(transform=None, source_hasher=None, primary_key="id", pk_parts=("id",), key_guess=("id",))
+    builder = PageBuilder(rules, lookup=dict, schema=SchemaAccumulator(), first_load=first_load)
+    builds = builds_module.builds_for(builder, in_worker=in_worker)
+    try:
+        assert type(builds).__name__ == expected
+    finally:
+        builds.close()
