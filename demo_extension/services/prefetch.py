@@ -6,17 +6,22 @@ before it has the current answer, :class:`PageFetcher` sends them ahead, at most
 :func:`request_concurrency` at once:
 
 * ``page``: page numbers ``n + 1, n + 2, ...``;
-* ``offset``: offsets ``o + k * size`` (the size the upstream really serves: the longest page seen,
-  else the configured ``limit``);
+* ``offset``: offsets ``o + k * size``, ``size`` being the size the upstream really serves (the
+  longest page seen: an API may serve fewer records than the ``limit`` asked for, so nothing is
+  predicted before the first answer);
 * ``link_header`` whose ``rel="next"`` links differ from page to page by one numeric query
   parameter (``?page=3`` after ``?page=2``): the same step again.
 
 ``cursor``, ``next_url`` (and link headers without a numeric step) stay sequential: the next request
 is only known from the previous answer. ``none`` and ``auto`` have a single request, or one to
-detect the style, so the first page of every run is always fetched alone: it tells the totals
-(``total_pages``, a record count, ``X-Total-Count``, ...), and no request is sent past an announced
-end. Without a total the fetcher guesses ahead by at most ``concurrency - 1`` pages, so at most that
-many requests past the last page are sent and discarded (counted in :attr:`PageFetcher.discarded`).
+detect the style. Once an answer tells the totals (``total_pages``, a record count,
+``X-Total-Count``, ...) no request is sent past the announced end. Without a total the fetcher
+guesses ahead by at most ``concurrency - 1`` pages, so at most that many requests past the last page
+are sent and discarded (counted in :attr:`PageFetcher.discarded`). That holds for the first page of
+a run too: the page numbers after it go out with it (one round trip less), unless the caller bounds
+them (the REST source: by the pages of the connector's last run, and none while an OAuth2 token is
+still to be fetched). No request is predicted past the caller's ``request_limit``
+(``max_requests_per_sync``), so requests sent ahead never spend the budget of the pages before them.
 
 Correctness does not depend on any of this: the sync still takes pages one by one, in order,
 through the paginator (stop rules, loop guards, shortfalls) and commits and checkpoints each as
@@ -119,8 +124,13 @@ class PageFetcher:
         relay: RetryRelay,
         *,
         abandon_on: tuple[type[BaseException], ...] = (),
+        request_limit: int | None = None,
     ):
         self.send = send
+        #: Requests this fetcher may send in all (None: no limit); none is predicted past it.
+        self.request_limit = request_limit
+        #: Requests sent so far, or queued to be sent.
+        self.requested = 0
         # Leaving the fetcher with one of these (a cancel) does not wait for requests in flight.
         self.abandon_on = abandon_on
         self.concurrency = max(1, concurrency)
@@ -140,8 +150,8 @@ class PageFetcher:
 
     def fetch(self, request: PageRequest, paginator: Paginator | None = None, room: int = 0):
         """The response to ``request`` (or its error). The requests ``paginator`` is expected to
-        make next (at most ``room`` of them: 0 for the first page of a run, and within max_pages)
-        are queued to be sent ahead."""
+        make next (at most ``room`` of them: within max_pages, and 0 to send this one alone) are
+        queued to be sent ahead."""
         ahead = predicted_requests(
             paginator,
             self._previous,
@@ -161,17 +171,21 @@ class PageFetcher:
         for stale in [k for k in self._slots if k not in wanted]:
             self._drop(self._slots.pop(stale))
         if slot is None and (self.concurrency == 1 or not ahead):
+            self.requested += 1
             return self.send(request)
         if slot is None:
             slot = self._start(request)
         else:
             self.used += 1
         for item, item_key in zip(ahead, wanted, strict=True):
-            if len(self._slots) >= self.lookahead:
+            if len(self._slots) >= self.lookahead or self._limit_reached():
                 break
             if item_key not in self._slots:
                 self._slots[item_key] = self._start(item)
         return self._result(slot)
+
+    def _limit_reached(self) -> bool:
+        return self.request_limit is not None and self.requested >= self.request_limit
 
     def close(self, *, wait: bool = True) -> None:
         """Stop: requests not sent yet never are, and running ones stop retrying. With ``wait``
@@ -195,6 +209,7 @@ class PageFetcher:
         if self._executor is None:
             self._executor = ThreadPoolExecutor(max_workers=self.concurrency, thread_name_prefix="sync-fetch")
         slot = _Slot()
+        self.requested += 1
         # The fetching thread logs with the sync's context (request, connector, sync ids).
         context = contextvars.copy_context()
         slot.future = self._executor.submit(context.run, self._fetch_in_thread, slot, request)
@@ -218,7 +233,11 @@ class PageFetcher:
 
     def _drop(self, slot: _Slot) -> None:
         slot.dropped = True
-        if slot.future is not None and not slot.future.cancel():
+        if slot.future is None:
+            return
+        if slot.future.cancel():
+            self.requested -= 1  # never sent
+        else:
             self.discarded += 1
 
 
@@ -252,7 +271,7 @@ def predicted_requests(
         page = state["page"]
         return [_with_state(paginator, page=page + k).request() for k in range(1, count + 1)]
     if style == "offset":
-        step = state.get("max_len") or paginator.config.get("limit") or 0
+        step = state.get("max_len", 0)
         if step <= 0:
             return []
         offset = state["offset"]
