@@ -30,7 +30,9 @@ flight when it was predicted, or by sending it now. A predicted request that is 
 is dropped; an answer (or error) is only ever used for the request it answers, so a failed page
 fails or retries exactly as a sequential fetch would, when the sync gets to it. At most
 ``concurrency`` requests are in flight and ``2 * concurrency`` queued ahead, so answers that arrive
-out of order wait in memory: at most ``2 * concurrency`` pages.
+out of order wait in memory: at most ``2 * concurrency`` pages. A concurrency of 1 still sends a
+known next request from a fetching thread as soon as the previous answer is in: one request in
+flight at a time, while the sync works on the page before it.
 
 All requests go through the sync's one :class:`core.http.OutboundClient` (its ``httpx.Client``
 and connection pool are thread-safe), so the egress guard, timeouts, size caps and retries apply
@@ -113,8 +115,8 @@ class PageFetcher:
     """Answers a sync's page requests, sending predicted ones ahead (see the module docstring).
 
     ``send(request)`` makes the real request (credentials, base parameters) through the sync's
-    client; it runs in the sync's thread when ``concurrency`` is 1 or nothing is predicted, else in
-    one of ``concurrency`` fetching threads. Use it as a context manager (it then closes).
+    client; it runs in the sync's thread when nothing is predicted, else in one of ``concurrency``
+    fetching threads. Use it as a context manager (it then closes).
     """
 
     def __init__(
@@ -137,7 +139,7 @@ class PageFetcher:
         #: Requests queued ahead of the current one. Twice the concurrency, so a fetching thread
         #: that finishes finds the next request waiting while the sync is busy with a page; only
         #: ``concurrency`` threads send, so no more than that are ever in flight.
-        self.lookahead = 2 * self.concurrency if self.concurrency > 1 else 0
+        self.lookahead = 2 * self.concurrency
         self.relay = relay
         self._slots: dict[tuple, _Slot] = {}
         self._executor: ThreadPoolExecutor | None = None
@@ -170,7 +172,7 @@ class PageFetcher:
         wanted = [_key(item) for item in ahead]
         for stale in [k for k in self._slots if k not in wanted]:
             self._drop(self._slots.pop(stale))
-        if slot is None and (self.concurrency == 1 or not ahead):
+        if slot is None and not ahead:
             self.requested += 1
             return self.send(request)
         if slot is None:
