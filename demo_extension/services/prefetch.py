@@ -13,8 +13,9 @@ before it has the current answer, :class:`PageFetcher` sends them ahead, at most
   parameter (``?page=3`` after ``?page=2``): the same step again.
 
 ``cursor``, ``next_url`` (and link headers without a numeric step) stay sequential: the next request
-is only known from the previous answer. ``none`` and ``auto`` have a single request, or one to
-detect the style. Once an answer tells the totals (``total_pages``, a record count,
+is only known from the previous answer. It is sent (:meth:`PageFetcher.send_ahead`) as soon as that
+answer is read, so it travels while the sync stores the page. ``none`` and ``auto`` have a single
+request, or one to detect the style. Once an answer tells the totals (``total_pages``, a record count,
 ``X-Total-Count``, ...) no request is sent past the announced end. Without a total the fetcher
 guesses ahead by at most ``concurrency - 1`` pages, so at most that many requests past the last page
 are sent and discarded (counted in :attr:`PageFetcher.discarded`). That holds for the first page of
@@ -185,6 +186,15 @@ class PageFetcher:
             if item_key not in self._slots:
                 self._slots[item_key] = self._start(item)
         return self._result(slot)
+
+    def send_ahead(self, request: PageRequest) -> None:
+        """Send ``request`` now, from a fetching thread, unless it is already on its way (or the
+        lookahead or the request limit is full): the caller knows it is the next one it will ask
+        for, so it travels while the caller works on the current answer."""
+        key = _key(request)
+        if key in self._slots or len(self._slots) >= self.lookahead or self._limit_reached():
+            return
+        self._slots[key] = self._start(request)
 
     def _limit_reached(self) -> bool:
         return self.request_limit is not None and self.requested >= self.request_limit

@@ -271,6 +271,10 @@ class RestSource:
                         if paginator.stopped_because and incomplete is None:
                             run.emit(f"Last page: {paginator.stopped_because}.")
                     pages_this_run += 1
+                    if more and pages_this_run < run.max_pages:
+                        # The answer names the next request (a cursor, a next link): it goes out now,
+                        # while the engine stores this page; still one request after the other.
+                        fetcher.send_ahead(reader.request())
                     yield Page(
                         records=read.records,
                         position={

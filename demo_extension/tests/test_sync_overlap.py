@@ -405,27 +405,29 @@ def test_with_oauth2_the_first_request_of_a_run_fetches_the_token_alone(fault_se
     assert tokens == ["tok-1"]
 
 
-def test_one_request_at_a_time_the_next_page_travels_while_the_sync_works_on_the_last(
-    observed_upstream, make_connector
+@pytest.mark.parametrize(("style", "requests"), [("page", 1), ("cursor", 4), ("next_url", 4)])
+def test_one_request_at_a_time_the_next_one_travels_while_the_sync_stores_the_last_page(
+    style, requests, observed_upstream, make_connector
 ):
-    upstream = observed_upstream(records=200, page_size=20, style="page", delay=0.02)
-    connector = make_connector(upstream=upstream, pagination={"type": "page"})
-    next_page_requested = []
+    upstream = observed_upstream(records=200, page_size=20, style=style, delay=0.02)
+    connector = make_connector(upstream=upstream, pagination={"type": style})
+    next_requested = []
 
     def progress(log):
-        # Page n is committed; is page n + 1 on its way already? (Waits for it 0.5 s at most.)
-        wanted = str(log.pages_fetched + 1)
+        # Page n is committed: is request n + 1 on its way already? (Waits for it 0.5 s at most.)
+        if log.pages_fetched == 10:
+            return
         deadline = time.monotonic() + 0.5
-        while wanted not in queried(upstream, "page") and time.monotonic() < deadline:
+        while len(upstream.requests) <= log.pages_fetched and time.monotonic() < deadline:
             time.sleep(0.005)
-        next_page_requested.append(wanted in queried(upstream, "page"))
+        next_requested.append(len(upstream.requests) > log.pages_fetched)
 
-    log = sync_with(connector, 1, progress=progress)
+    log = sync_with(connector, requests, progress=progress)
 
     assert log.status == SyncStatus.SUCCESS, log.error_message
     assert len(stored_records(connector)) == 200
+    # One request in flight at a time (the budget's 1, or a cursor's answer names the next) ...
     assert upstream.max_in_flight == 1
-    # Page 1 is fetched alone (nothing says a page 2 exists before its answer); from then on the
-    # next page's request goes out before the sync has finished with the current one.
-    assert next_page_requested[1:9] == [True] * 8
     assert len(upstream.requests) == 10
+    # ... but each goes out as soon as the answer before it is read, not after the page is stored.
+    assert next_requested == [True] * 9
