@@ -431,3 +431,35 @@ def test_one_request_at_a_time_the_next_one_travels_while_the_sync_stores_the_la
     assert len(upstream.requests) == 10
     # ... but each goes out as soon as the answer before it is read, not after the page is stored.
     assert next_requested == [True] * 9
+
+
+def test_a_run_ends_after_the_answers_to_the_requests_it_sent_past_the_last_page(
+    fault_server, make_connector
+):
+    records = [{"id": i} for i in range(1, 96)]
+    answering = []
+
+    def handler(request):
+        page = int(request.args.get("page", 1))
+        answering.append(page)
+        try:
+            if page > 10:
+                time.sleep(0.4)  # slow answers to the requests sent ahead past the last page
+                return Response(
+                    json_body({"error": "no such page"}), status=404, content_type="application/json"
+                )
+            return Response(json_body(records[(page - 1) * 10 : page * 10]), content_type="application/json")
+        finally:
+            answering.remove(page)
+
+    fault_server.expect_request("/items").respond_with_handler(handler)
+    connector = make_connector(
+        api_endpoint=fault_url(fault_server), auth_type="none", pagination={"type": "page"}
+    )
+
+    log = sync_with(connector, 4)
+
+    assert log.status == SyncStatus.SUCCESS, log.error_message
+    assert stored_ids(connector) == list(range(1, 96))
+    assert max(int(request.args.get("page", 1)) for request, _ in fault_server.log) > 10
+    assert answering == []  # nothing the run sent is still being answered when it returns
