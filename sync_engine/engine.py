@@ -49,7 +49,7 @@ from sync_engine.events import record_event
 from sync_engine.models import SyncLog, SyncLogEvent, SyncStatus
 from sync_engine.page_builder import PageBuilder, Rules
 from sync_engine.records import connector_has_records, deferred_page_flushes, stored_checksums
-from sync_engine.runs import claim_run, create_run, finish_run
+from sync_engine.runs import claim_run, create_run, finish_run, pages_of_last_run
 from sync_engine.schema import SchemaAccumulator
 from sync_engine.sources import RunContext, Source, source_for
 
@@ -220,6 +220,7 @@ class _Run:
             first_load = False
             since = checkpoint.since
             resume: dict | None = checkpoint.source
+            pages_last_run = None
             self.emit(f"Resuming after page {counters.pages} ({counters.processed} records committed).")
         else:
             checkpoint = Checkpoint()
@@ -229,6 +230,7 @@ class _Run:
                 stored = None if self.full_refresh else connector.incremental_cursor
                 since = stored if stored is not None else plan.initial_cursor
             resume = None
+            pages_last_run = pages_of_last_run(connector.pk, exclude=run.pk)
             note = plan.since_text(since) if plan.since_text is not None and since is not None else ""
             self.emit(
                 "Sync started"
@@ -269,6 +271,7 @@ class _Run:
             on_retry=self._on_retry,
             pages_done=lambda: counters.pages,
             records_done=lambda: counters.processed,
+            pages_last_run=pages_last_run,
         )
         recent_pages: deque = deque(maxlen=RECENT_PAGES)
         pages_this_run = 0

@@ -82,6 +82,9 @@ class RunContext:
     pages_done: Callable[[], int]  # pages handed to the committer so far (resumed runs included)
     records_done: Callable[[], int]  # records in those pages
     abandoning: bool = False  # set before closing the generator on a cancel: do not wait
+    # Pages the connector's last finished run read (None: none yet, or this run resumes one): a
+    # hint for how many requests a source may send before the first answer says more.
+    pages_last_run: int | None = None
 
 
 class Source(Protocol):

@@ -65,9 +65,14 @@ class RequestAuth:
         """Query parameter names that carry credentials (kept out of checkpoints and messages)."""
         return frozenset(self.params)
 
+    @property
+    def token_pending(self) -> bool:
+        """OAuth2 without a token yet: the next request fetches one (send it before any other)."""
+        return self.oauth is not None and "Authorization" not in self.headers
+
     def get(self, client: OutboundClient, url: str, *, params: dict | None = None) -> UpstreamResponse:
         """GET ``url`` with the credentials; with OAuth2, one retry with a new token after a 401."""
-        if self.oauth is not None and "Authorization" not in self.headers:
+        if self.token_pending:
             self._use_token(self.oauth.token(client))
         try:
             return self._send(client, url, params)

@@ -6,17 +6,23 @@ before it has the current answer, :class:`PageFetcher` sends them ahead, at most
 :func:`request_concurrency` at once:
 
 * ``page``: page numbers ``n + 1, n + 2, ...``;
-* ``offset``: offsets ``o + k * size`` (the size the upstream really serves: the longest page seen,
-  else the configured ``limit``);
+* ``offset``: offsets ``o + k * size``, ``size`` being the size the upstream really serves (the
+  longest page seen: an API may serve fewer records than the ``limit`` asked for, so nothing is
+  predicted before the first answer);
 * ``link_header`` whose ``rel="next"`` links differ from page to page by one numeric query
   parameter (``?page=3`` after ``?page=2``): the same step again.
 
 ``cursor``, ``next_url`` (and link headers without a numeric step) stay sequential: the next request
-is only known from the previous answer. ``none`` and ``auto`` have a single request, or one to
-detect the style, so the first page of every run is always fetched alone: it tells the totals
-(``total_pages``, a record count, ``X-Total-Count``, ...), and no request is sent past an announced
-end. Without a total the fetcher guesses ahead by at most ``concurrency - 1`` pages, so at most that
-many requests past the last page are sent and discarded (counted in :attr:`PageFetcher.discarded`).
+is only known from the previous answer. It is sent (:meth:`PageFetcher.send_ahead`) as soon as that
+answer is read, so it travels while the sync stores the page. ``none`` and ``auto`` have a single
+request, or one to detect the style. Once an answer tells the totals (``total_pages``, a record count,
+``X-Total-Count``, ...) no request is sent past the announced end. Without a total the fetcher
+guesses ahead by at most ``concurrency - 1`` pages, so at most that many requests past the last page
+are sent and discarded (counted in :attr:`PageFetcher.discarded`). That holds for the first page of
+a run too: the page numbers after it go out with it (one round trip less), unless the caller bounds
+them (the REST source: by the pages of the connector's last run, and none while an OAuth2 token is
+still to be fetched). No request is predicted past the caller's ``request_limit``
+(``max_requests_per_sync``), so requests sent ahead never spend the budget of the pages before them.
 
 Correctness does not depend on any of this: the sync still takes pages one by one, in order,
 through the paginator (stop rules, loop guards, shortfalls) and commits and checkpoints each as
@@ -25,7 +31,9 @@ flight when it was predicted, or by sending it now. A predicted request that is 
 is dropped; an answer (or error) is only ever used for the request it answers, so a failed page
 fails or retries exactly as a sequential fetch would, when the sync gets to it. At most
 ``concurrency`` requests are in flight and ``2 * concurrency`` queued ahead, so answers that arrive
-out of order wait in memory: at most ``2 * concurrency`` pages.
+out of order wait in memory: at most ``2 * concurrency`` pages. A concurrency of 1 still sends a
+known next request from a fetching thread as soon as the previous answer is in: one request in
+flight at a time, while the sync works on the page before it.
 
 All requests go through the sync's one :class:`core.http.OutboundClient` (its ``httpx.Client``
 and connection pool are thread-safe), so the egress guard, timeouts, size caps and retries apply
@@ -108,8 +116,8 @@ class PageFetcher:
     """Answers a sync's page requests, sending predicted ones ahead (see the module docstring).
 
     ``send(request)`` makes the real request (credentials, base parameters) through the sync's
-    client; it runs in the sync's thread when ``concurrency`` is 1 or nothing is predicted, else in
-    one of ``concurrency`` fetching threads. Use it as a context manager (it then closes).
+    client; it runs in the sync's thread when nothing is predicted, else in one of ``concurrency``
+    fetching threads. Use it as a context manager (it then closes).
     """
 
     def __init__(
@@ -119,15 +127,20 @@ class PageFetcher:
         relay: RetryRelay,
         *,
         abandon_on: tuple[type[BaseException], ...] = (),
+        request_limit: int | None = None,
     ):
         self.send = send
+        #: Requests this fetcher may send in all (None: no limit); none is predicted past it.
+        self.request_limit = request_limit
+        #: Requests sent so far, or queued to be sent.
+        self.requested = 0
         # Leaving the fetcher with one of these (a cancel) does not wait for requests in flight.
         self.abandon_on = abandon_on
         self.concurrency = max(1, concurrency)
         #: Requests queued ahead of the current one. Twice the concurrency, so a fetching thread
         #: that finishes finds the next request waiting while the sync is busy with a page; only
         #: ``concurrency`` threads send, so no more than that are ever in flight.
-        self.lookahead = 2 * self.concurrency if self.concurrency > 1 else 0
+        self.lookahead = 2 * self.concurrency
         self.relay = relay
         self._slots: dict[tuple, _Slot] = {}
         self._executor: ThreadPoolExecutor | None = None
@@ -140,8 +153,8 @@ class PageFetcher:
 
     def fetch(self, request: PageRequest, paginator: Paginator | None = None, room: int = 0):
         """The response to ``request`` (or its error). The requests ``paginator`` is expected to
-        make next (at most ``room`` of them: 0 for the first page of a run, and within max_pages)
-        are queued to be sent ahead."""
+        make next (at most ``room`` of them: within max_pages, and 0 to send this one alone) are
+        queued to be sent ahead."""
         ahead = predicted_requests(
             paginator,
             self._previous,
@@ -160,18 +173,31 @@ class PageFetcher:
         wanted = [_key(item) for item in ahead]
         for stale in [k for k in self._slots if k not in wanted]:
             self._drop(self._slots.pop(stale))
-        if slot is None and (self.concurrency == 1 or not ahead):
+        if slot is None and not ahead:
+            self.requested += 1
             return self.send(request)
         if slot is None:
             slot = self._start(request)
         else:
             self.used += 1
         for item, item_key in zip(ahead, wanted, strict=True):
-            if len(self._slots) >= self.lookahead:
+            if len(self._slots) >= self.lookahead or self._limit_reached():
                 break
             if item_key not in self._slots:
                 self._slots[item_key] = self._start(item)
         return self._result(slot)
+
+    def send_ahead(self, request: PageRequest) -> None:
+        """Send ``request`` now, from a fetching thread, unless it is already on its way (or the
+        lookahead or the request limit is full): the caller knows it is the next one it will ask
+        for, so it travels while the caller works on the current answer."""
+        key = _key(request)
+        if key in self._slots or len(self._slots) >= self.lookahead or self._limit_reached():
+            return
+        self._slots[key] = self._start(request)
+
+    def _limit_reached(self) -> bool:
+        return self.request_limit is not None and self.requested >= self.request_limit
 
     def close(self, *, wait: bool = True) -> None:
         """Stop: requests not sent yet never are, and running ones stop retrying. With ``wait``
@@ -180,9 +206,12 @@ class PageFetcher:
         self.relay.abandoned.set()
         for slot in self._slots.values():
             self._drop(slot)
+        sending = any(not slot.future.done() for slot in self._slots.values() if slot.future is not None)
         self._slots.clear()
         if self._executor is not None:
-            self._executor.shutdown(wait=wait, cancel_futures=True)
+            # Idle fetching threads end on their own: joining them is only worth it (~2 ms at the
+            # end of every run) when one of them is still sending.
+            self._executor.shutdown(wait=wait and sending, cancel_futures=True)
             self._executor = None
 
     def __enter__(self) -> PageFetcher:
@@ -195,6 +224,7 @@ class PageFetcher:
         if self._executor is None:
             self._executor = ThreadPoolExecutor(max_workers=self.concurrency, thread_name_prefix="sync-fetch")
         slot = _Slot()
+        self.requested += 1
         # The fetching thread logs with the sync's context (request, connector, sync ids).
         context = contextvars.copy_context()
         slot.future = self._executor.submit(context.run, self._fetch_in_thread, slot, request)
@@ -218,7 +248,11 @@ class PageFetcher:
 
     def _drop(self, slot: _Slot) -> None:
         slot.dropped = True
-        if slot.future is not None and not slot.future.cancel():
+        if slot.future is None:
+            return
+        if slot.future.cancel():
+            self.requested -= 1  # never sent
+        else:
             self.discarded += 1
 
 
@@ -252,7 +286,7 @@ def predicted_requests(
         page = state["page"]
         return [_with_state(paginator, page=page + k).request() for k in range(1, count + 1)]
     if style == "offset":
-        step = state.get("max_len") or paginator.config.get("limit") or 0
+        step = state.get("max_len", 0)
         if step <= 0:
             return []
         offset = state["offset"]

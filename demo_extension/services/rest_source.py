@@ -226,16 +226,21 @@ class RestSource:
         relay = RetryRelay(run.on_retry)
         pages_this_run = 0
         stopped_cleanly = False
+        budget = request_budget(connector, per_sync=True)
+        first_room = _first_page_room(run, resume, auth)
         with (
             total_deadline(run.budget_seconds, budget_text),
-            OutboundClient(on_retry=relay, budget=request_budget(connector, per_sync=True)) as client,
+            OutboundClient(on_retry=relay, budget=budget) as client,
         ):
-            fetcher = PageFetcher(send, request_concurrency(connector), relay)
+            fetcher = PageFetcher(
+                send, request_concurrency(connector), relay, request_limit=budget.max_requests
+            )
             try:
                 while True:
                     request = reader.request()
-                    # The first page of a run goes alone: it announces the totals (and sets OAuth).
-                    room = run.max_pages - pages_this_run - 1 if pages_this_run else 0
+                    room = run.max_pages - pages_this_run - 1
+                    if not pages_this_run and first_room is not None:
+                        room = min(room, first_room)
                     try:
                         response = fetcher.fetch(request, paginator.current, room)
                     except OutboundError as exc:
@@ -266,6 +271,10 @@ class RestSource:
                         if paginator.stopped_because and incomplete is None:
                             run.emit(f"Last page: {paginator.stopped_because}.")
                     pages_this_run += 1
+                    if more and pages_this_run < run.max_pages:
+                        # The answer names the next request (a cursor, a next link): it goes out now,
+                        # while the engine stores this page; still one request after the other.
+                        fetcher.send_ahead(reader.request())
                     yield Page(
                         records=read.records,
                         position={
@@ -299,6 +308,22 @@ class RestSource:
                         f"{fetcher.discarded} page request(s) sent ahead were not needed (past the last "
                         "page) and were discarded."
                     )
+
+
+def _first_page_room(run: RunContext, resume: dict | None, auth) -> int | None:
+    """How many requests may go out with the first page of a run (None: as many as predicted).
+
+    Page numbers and offsets after the first are known before its answer, so they are sent with it
+    (one round trip less). Until that answer announces the totals, a run shorter than the
+    concurrency sends requests past its end (discarded); the pages the connector's last run read
+    bound that guess (an incremental run of one page sends one request). A resumed run's checkpoint
+    holds the totals already; an OAuth2 token is fetched by the first request, alone.
+    """
+    if auth.token_pending:
+        return 0
+    if resume is not None or run.pages_last_run is None:
+        return None
+    return max(run.pages_last_run - 1, 0)
 
 
 def request_params(request: PageRequest, base_params: dict, auth) -> dict:

@@ -116,7 +116,9 @@ def test_a_cancel_stops_the_sync_and_keeps_only_committed_pages(sample_upstream,
 
 
 def test_retries_are_logged_from_the_background_path(fast_retries, sample_upstream, make_connector):
-    upstream = sample_upstream(records=20, page_size=10, style="page", fail_first=1, fail_status=502)
+    # Four pages: the requests sent together at the start are all needed, so the one that fails is
+    # retried for a page the sync uses (a request past the end would be discarded, unlogged).
+    upstream = sample_upstream(records=40, page_size=10, style="page", fail_first=1, fail_status=502)
     connector = make_connector(upstream=upstream, pagination={"type": "page"})
 
     log = run_sync(connector)

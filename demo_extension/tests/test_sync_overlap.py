@@ -10,14 +10,17 @@ import time
 import pytest
 from werkzeug import Response
 
+from core.http import OutboundClient
 from demo_extension.models import SyncedRecord, SyncLog, SyncStatus
 from demo_extension.sample_upstream import SampleUpstream
-from demo_extension.services.prefetch import DEFAULT_CONCURRENCY, request_concurrency
+from demo_extension.services.pagination import make_paginator
+from demo_extension.services.prefetch import DEFAULT_CONCURRENCY, PageFetcher, RetryRelay, request_concurrency
 from demo_extension.tests import sync_support
 from demo_extension.tests.conftest import allow_egress_to
 from demo_extension.tests.sync_support import (
     fault_url,
     json_body,
+    queried,
     run_sync,
     set_request_concurrency,
     stored_ids,
@@ -308,3 +311,155 @@ def test_offsets_are_predicted_by_the_page_size_the_upstream_really_serves(obser
     offsets = sorted(int(request["query"]["offset"]) for request in upstream.requests)
     assert offsets == list(range(0, 200, 10))  # every page once, none mispredicted
     assert upstream.max_in_flight > 1
+
+
+def test_the_first_page_numbers_of_a_run_go_out_together(observed_upstream, make_connector):
+    upstream = observed_upstream(records=400, page_size=20, style="page", delay=0.01, delays={1: 0.3})
+    connector = make_connector(upstream=upstream, pagination={"type": "page"})
+
+    log = sync_with(connector, 4)
+
+    assert log.status == SyncStatus.SUCCESS, log.error_message
+    assert len(stored_records(connector)) == 400
+    arrived = {int(request["query"]["page"]): request["at"] for request in upstream.requests}
+    # Pages 2 to 4 did not wait for page 1's answer (0.3 s): one round trip less per run ...
+    assert max(arrived[2], arrived[3], arrived[4]) - arrived[1] < 0.2
+    assert upstream.max_in_flight == 4  # ... and never more requests at once than the budget's 4
+    # Page 1 announced 20 pages: every request after it was needed.
+    assert sorted(arrived) == list(range(1, 21))
+    assert len(upstream.requests) == 20
+
+
+def test_a_run_sends_its_first_requests_ahead_only_as_far_as_the_last_run_went(
+    observed_upstream, make_connector
+):
+    upstream = observed_upstream(records=15, page_size=20, style="page", delay=0.05)
+    connector = make_connector(upstream=upstream, pagination={"type": "page"})
+
+    first = sync_with(connector, 4)
+    sent_by_first = sorted(queried(upstream, "page"))
+    upstream.clear_requests()
+    second = sync_with(connector, 4)
+
+    assert first.status == second.status == SyncStatus.SUCCESS
+    assert stored_ids(connector) == list(range(1, 16))
+    # The first run could not know the upstream has one page: pages 2 to 4 (concurrency - 1) went
+    # out with page 1, were not needed, and the run says so.
+    assert sent_by_first == ["1", "2", "3", "4"]
+    assert first.events.filter(message__startswith="3 page request(s) sent ahead were not needed").exists()
+    # The next run sends as many at first as the last one needed: one.
+    assert queried(upstream, "page") == ["1"]
+    assert not second.events.filter(message__contains="sent ahead were not needed").exists()
+
+
+def test_no_request_is_sent_ahead_past_the_fetchers_request_limit(observed_upstream):
+    upstream = observed_upstream(records=400, page_size=20, style="page", delay=0.05)
+    paginator = make_paginator({"type": "page"}, upstream.url)
+
+    with OutboundClient() as client:
+
+        def send(request):
+            return client.get(request.url, params=request.params)
+
+        with PageFetcher(send, 8, RetryRelay(lambda message: None), request_limit=3) as fetcher:
+            response = fetcher.fetch(paginator.request(), paginator, room=100)
+
+    assert response.status_code == 200
+    # Without the limit, pages 2 to 8 would have gone out with page 1 (max_requests_per_sync 3
+    # would then have stopped whichever of them asked last, not necessarily the last pages).
+    assert sorted(queried(upstream, "page")) == ["1", "2", "3"]
+    assert fetcher.requested == 3
+
+
+def test_with_oauth2_the_first_request_of_a_run_fetches_the_token_alone(fault_server, make_connector):
+    tokens = []
+
+    def token(request):
+        time.sleep(0.05)  # requests sent meanwhile would each find no token and fetch their own
+        tokens.append(f"tok-{len(tokens) + 1}")
+        body = {"access_token": tokens[-1], "token_type": "Bearer", "expires_in": 3600}
+        return Response(json_body(body), content_type="application/json")
+
+    def items(request):
+        if request.headers.get("Authorization", "").removeprefix("Bearer ") not in tokens:
+            return Response(json_body({"error": "bad token"}), status=401, content_type="application/json")
+        page = int(request.args.get("page", 1))
+        records = [{"id": i} for i in range((page - 1) * 10 + 1, min(page * 10, 50) + 1)]
+        return Response(json_body({"data": records, "total_pages": 5}), content_type="application/json")
+
+    fault_server.expect_request("/oauth/token", method="POST").respond_with_handler(token)
+    fault_server.expect_request("/items").respond_with_handler(items)
+    connector = make_connector(
+        api_endpoint=fault_url(fault_server),
+        auth_type="oauth2",
+        oauth_token_url=fault_url(fault_server, "/oauth/token"),
+        oauth_client_id="client-0001",
+        oauth_client_secret="secret-0001",
+        pagination={"type": "page"},
+    )
+
+    log = sync_with(connector, 4)
+
+    assert log.status == SyncStatus.SUCCESS, log.error_message
+    assert stored_ids(connector) == list(range(1, 51))
+    assert tokens == ["tok-1"]
+
+
+@pytest.mark.parametrize(("style", "requests"), [("page", 1), ("cursor", 4), ("next_url", 4)])
+def test_one_request_at_a_time_the_next_one_travels_while_the_sync_stores_the_last_page(
+    style, requests, observed_upstream, make_connector
+):
+    upstream = observed_upstream(records=200, page_size=20, style=style, delay=0.02)
+    connector = make_connector(upstream=upstream, pagination={"type": style})
+    next_requested = []
+
+    def progress(log):
+        # Page n is committed: is request n + 1 on its way already? (Waits for it 0.5 s at most.)
+        if log.pages_fetched == 10:
+            return
+        deadline = time.monotonic() + 0.5
+        while len(upstream.requests) <= log.pages_fetched and time.monotonic() < deadline:
+            time.sleep(0.005)
+        next_requested.append(len(upstream.requests) > log.pages_fetched)
+
+    log = sync_with(connector, requests, progress=progress)
+
+    assert log.status == SyncStatus.SUCCESS, log.error_message
+    assert len(stored_records(connector)) == 200
+    # One request in flight at a time (the budget's 1, or a cursor's answer names the next) ...
+    assert upstream.max_in_flight == 1
+    assert len(upstream.requests) == 10
+    # ... but each goes out as soon as the answer before it is read, not after the page is stored.
+    assert next_requested == [True] * 9
+
+
+def test_a_run_ends_after_the_answers_to_the_requests_it_sent_past_the_last_page(
+    fault_server, make_connector
+):
+    records = [{"id": i} for i in range(1, 96)]
+    answering = []
+
+    def handler(request):
+        page = int(request.args.get("page", 1))
+        answering.append(page)
+        try:
+            if page > 10:
+                time.sleep(0.4)  # slow answers to the requests sent ahead past the last page
+                return Response(
+                    json_body({"error": "no such page"}), status=404, content_type="application/json"
+                )
+            return Response(json_body(records[(page - 1) * 10 : page * 10]), content_type="application/json")
+        finally:
+            answering.remove(page)
+
+    fault_server.expect_request("/items").respond_with_handler(handler)
+    connector = make_connector(
+        api_endpoint=fault_url(fault_server), auth_type="none", pagination={"type": "page"}
+    )
+
+    log = sync_with(connector, 4)
+
+    assert log.status == SyncStatus.SUCCESS, log.error_message
+    assert stored_ids(connector) == list(range(1, 96))
+    assert max(int(request.args.get("page", 1)) for request, _ in fault_server.log) > 10
+    assert answering == []  # nothing the run sent is still being answered when it returns

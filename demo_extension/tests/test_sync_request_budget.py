@@ -132,7 +132,7 @@ def test_max_requests_per_sync_fails_the_run_clearly_and_the_run_resumes(sample_
     assert "resume" in log.error_message
     assert log.pages_fetched == 2
     assert stored_ids(connector) == list(range(1, 21))
-    assert queried(upstream, "page") == ["1", "2"]
+    assert sorted(queried(upstream, "page")) == ["1", "2"]  # sent together, within the budget
 
     CustomDataConnector.objects.filter(pk=connector.pk).update(max_requests_per_sync=None)
     upstream.clear_requests()
@@ -141,7 +141,7 @@ def test_max_requests_per_sync_fails_the_run_clearly_and_the_run_resumes(sample_
 
     assert resumed.status == SyncStatus.SUCCESS, resumed.error_message
     assert stored_ids(connector) == list(range(1, 51))
-    assert queried(upstream, "page")[0] == "3"  # no page before the checkpoint fetched again
+    assert min(int(page) for page in queried(upstream, "page")) == 3  # none before the checkpoint again
 
 
 def test_each_run_has_its_own_max_requests_per_sync(sample_upstream, make_connector):

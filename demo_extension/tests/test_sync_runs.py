@@ -108,7 +108,7 @@ def test_a_stale_running_sync_is_taken_over_and_resumed(fast_retries, sample_ups
     resumed = DataSyncService(connector).sync_data(sync_log=log)
 
     assert resumed.status == SyncStatus.SUCCESS
-    assert queried(upstream, "page") == ["3", "4"]
+    assert sorted(queried(upstream, "page")) == ["3", "4"]  # sent together: the checkpoint knows 4 pages
 
 
 def test_a_running_sync_with_a_fresh_heartbeat_is_left_to_its_owner(sample_upstream, make_connector):
@@ -189,7 +189,7 @@ def test_cancelling_stops_the_sync_at_the_next_page_boundary_and_keeps_what_was_
 ):
     upstream = sample_upstream(records=100, page_size=10, style="page")
     connector = make_connector(upstream=upstream, pagination={"type": "page"})
-    # One request at a time: nothing is in flight at the boundary (test_sync_overlap covers that).
+    # One request at a time (test_sync_overlap covers cancelling with more in flight).
     set_request_concurrency(connector, 1)
 
     def cancel_after_second_page(sync_log):
@@ -201,7 +201,11 @@ def test_cancelling_stops_the_sync_at_the_next_page_boundary_and_keeps_what_was_
     assert log.status == SyncStatus.CANCELLED
     assert log.pages_fetched == 2
     assert len(stored_records(connector)) == 20
-    assert queried(upstream, "page") == ["1", "2"]
+    requested = queried(upstream, "page")
+    assert requested[:2] == ["1", "2"]
+    # Pages 3 and 4 may have been requested ahead (two queued at most, one in flight) before the
+    # cancel was seen; their answers are not stored.
+    assert set(requested) <= {"1", "2", "3", "4"}
     assert log.error_message == ""
     connector.refresh_from_db()
     assert connector.last_sync_status == SyncStatus.CANCELLED
