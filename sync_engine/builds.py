@@ -100,7 +100,7 @@ class ProcessBuilds(InlineBuilds):
         sent = self._sends.popleft()
         try:
             sent.result()
-            reply = pickle.loads(self._conn.recv_bytes())  # noqa: S301 - our own child process
+            reply = pickle.loads(self._conn.recv_bytes())  # noqa: S301 - our own forked child, over a private pipe  # nosec B301
         except (EOFError, OSError):
             self._raise_stopped()
         if reply[0] == "error":
@@ -152,7 +152,7 @@ def _serve(conn, builder: PageBuilder) -> None:
             message = conn.recv_bytes()
         except EOFError:
             return
-        records, plain, key_mode, stored = pickle.loads(message)  # noqa: S301 - from our own parent
+        records, plain, key_mode, stored = pickle.loads(message)  # noqa: S301 - our own parent, over a private pipe  # nosec B301
         builder.key_mode = key_mode
         builder.lookup = lambda ids, stored=stored: {key: stored[key] for key in ids if key in stored}
         try:
@@ -168,7 +168,7 @@ def _serve(conn, builder: PageBuilder) -> None:
 
 def _picklable(exc: Exception) -> Exception:
     try:
-        pickle.loads(pickle.dumps(exc))  # noqa: S301 - a round trip of our own object
+        pickle.loads(pickle.dumps(exc))  # noqa: S301 - a round trip of our own object  # nosec B301
     except Exception:
         return SyncProblem(f"Building a page failed: {type(exc).__name__}: {exc}")
     return exc
