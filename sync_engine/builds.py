@@ -30,6 +30,7 @@ import signal
 import time
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 
 from django.conf import settings
 
@@ -154,7 +155,8 @@ def _serve(conn, builder: PageBuilder) -> None:
             return
         records, plain, key_mode, stored = pickle.loads(message)  # noqa: S301 - our own parent, over a private pipe  # nosec B301
         builder.key_mode = key_mode
-        builder.lookup = lambda ids, stored=stored: {key: stored[key] for key in ids if key in stored}
+        builder.lookup = partial(_read_from, stored)
+        reply: tuple
         try:
             work, fingerprint = builder.build(records, plain=plain)
         except Exception as exc:
@@ -164,6 +166,11 @@ def _serve(conn, builder: PageBuilder) -> None:
             reply = ("page", work, fingerprint, builder.high_water)
         del records, stored
         conn.send_bytes(pickle.dumps(reply, protocol=pickle.HIGHEST_PROTOCOL))
+
+
+def _read_from(stored: dict, ids: list) -> dict:
+    """The stored checksums the parent read, for the ids the child asks for."""
+    return {key: stored[key] for key in ids if key in stored}
 
 
 def _picklable(exc: Exception) -> Exception:

@@ -46,13 +46,12 @@ def active_run_id(connector_id: int) -> int | None:
 
 def pages_of_last_run(connector_id: int, *, exclude: int | None = None) -> int | None:
     """Pages read by the connector's most recent run that ended with records (SUCCESS or PARTIAL)."""
-    return (
-        SyncLog.objects.filter(connector_id=connector_id, status__in=(SyncStatus.SUCCESS, SyncStatus.PARTIAL))
-        .exclude(pk=exclude)
-        .order_by("-created_at")
-        .values_list("pages_fetched", flat=True)
-        .first()
+    runs = SyncLog.objects.filter(
+        connector_id=connector_id, status__in=(SyncStatus.SUCCESS, SyncStatus.PARTIAL)
     )
+    if exclude is not None:
+        runs = runs.exclude(pk=exclude)
+    return runs.order_by("-created_at").values_list("pages_fetched", flat=True).first()
 
 
 def create_run(
