@@ -16,9 +16,9 @@ one more page.
 ``MIGRATEIQ_SYNC_BUILD_PROCESS`` chooses: ``off`` (the run's thread), ``on`` (a child process when
 the machine has more than one core), ``auto`` (the default: a child process for a connector's first
 load in a Celery worker; the run's thread for re-syncs and for a sync run inline by the embedded web
-server). Measured on 2 cores (docs/benchmarks.md): first loads into PostgreSQL about 10 % faster,
-into SQLite no faster, re-syncs 30-40 % slower (each raw record is pickled to the child, which costs
-more than the checksums it moves).
+server). Measured on 2 cores (docs/benchmarks.md): first loads 10-20 % faster when a core is free
+(no faster when the machine is busy), re-syncs 25-40 % slower (each raw record is pickled to the
+child, which costs more than the checksums it moves).
 """
 
 from __future__ import annotations
