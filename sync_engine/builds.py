@@ -181,8 +181,11 @@ def _picklable(exc: Exception) -> Exception:
     return exc
 
 
-def builds_for(builder: PageBuilder, *, in_worker: bool) -> InlineBuilds:
-    """The page builds of a run, as ``MIGRATEIQ_SYNC_BUILD_PROCESS`` says (see the module docstring)."""
+def builds_for(builder: PageBuilder, *, in_worker: bool | None = None) -> InlineBuilds:
+    """The page builds of a run, as ``MIGRATEIQ_SYNC_BUILD_PROCESS`` says (see the module docstring).
+    ``in_worker``: whether the run is a Celery task on a worker (None: find out)."""
+    if in_worker is None:
+        in_worker = _in_celery_worker()
     mode = str(getattr(settings, "MIGRATEIQ_SYNC_BUILD_PROCESS", "auto")).lower()
     # auto: a first load on a worker. A re-sync skips most records unchanged, and sending its raw
     # records to the child costs more than the checksums it would move (docs/benchmarks.md).
@@ -190,3 +193,13 @@ def builds_for(builder: PageBuilder, *, in_worker: bool) -> InlineBuilds:
     if wanted and (os.cpu_count() or 1) > 1:
         return ProcessBuilds(builder)
     return InlineBuilds(builder)
+
+
+def _in_celery_worker() -> bool:
+    """Whether this run is a Celery task executing in a worker (not eagerly, not inline)."""
+    from celery import current_task
+
+    if not current_task:  # a proxy: false outside a task
+        return False
+    request = current_task.request
+    return request.id is not None and not request.is_eager

@@ -249,7 +249,7 @@ class _Run:
             full_refresh=self.full_refresh,
         )
         # Forked before the committer's thread and the source's fetches start (see builds.py).
-        builds = builds_for(builder, in_worker=_in_celery_worker())
+        builds = builds_for(builder)
         if builds.depth:
             self.emit("Pages are built in a second process, on another core.")
         writer = PageWriter(run, connector, counters, first_load=first_load, primary_key=rules.primary_key)
@@ -290,11 +290,9 @@ class _Run:
                             try:
                                 page = next(pages, None)
                             except Exception as exc:
-                                # Pages read before the failure are committed first, as they would be
-                                # if they had not been built ahead.
-                                if not pending:
-                                    raise
-                                source_error, page, source_done = exc, None, True
+                                # Raised below once the pages read before the failure are committed,
+                                # as they would be if they had not been built ahead.
+                                source_error, page = exc, None
                             if page is None:
                                 # The source failed, or stopped without marking a last page
                                 # (more=False): what it gave is stored, but a full refresh does not
@@ -423,16 +421,6 @@ def _guarded(lookup, reading):
             return lookup(ids)
 
     return guarded
-
-
-def _in_celery_worker() -> bool:
-    """Whether this run is a Celery task executing in a worker (not eagerly, not inline)."""
-    from celery import current_task
-
-    if not current_task:  # a proxy: false outside a task
-        return False
-    request = current_task.request
-    return request.id is not None and not request.is_eager
 
 
 @contextmanager
