@@ -91,6 +91,8 @@ def sync(args) -> dict:
     if connector.api_endpoint != args.url:
         CustomDataConnector.objects.filter(pk=connector.pk).update(api_endpoint=args.url)
         connector.refresh_from_db()
+    if os.environ.get("BENCH_CONCURRENCY"):  # run.py --concurrency: the connector's request budget
+        connector.max_concurrent_requests = int(os.environ["BENCH_CONCURRENCY"])
     service = DataSyncService(connector)
 
     profiler = None

@@ -149,3 +149,49 @@ def test_an_empty_page_does_nothing(sync_log):
         counts = upsert(sync_log, {})
     assert (counts.created, counts.updated, counts.unchanged) == (0, 0, 0)
     assert queries.captured_queries == []
+
+
+def test_a_first_load_writes_the_same_rows_as_the_upsert(make_connector, monkeypatch):
+    """PostgreSQL writes a first load's pages with COPY; its rows equal the upsert's, and a page
+    repeating a stored id falls back to the upsert in the same transaction."""
+    from sync_engine import records as records_module
+
+    attempts = []
+    real_copy = records_module._copy_first_load
+    monkeypatch.setattr(
+        records_module, "_copy_first_load", lambda *a: attempts.append(real_copy(*a)) or attempts[-1]
+    )
+    page = {str(i): {"id": i, "name": f"n{i}", "nested": {"tags": ["a", "é", 'q"\\']}} for i in range(3)}
+    logs = []
+    for first_load in (True, False):
+        connector = make_connector()
+        log = SyncLog.objects.create(tenant=connector.tenant, connector=connector, status="RUNNING")
+        logs.append(log)
+        now = timezone.now()
+        upsert_page(
+            tenant_id=log.tenant_id,
+            connector_id=log.connector_id,
+            sync_log_id=log.pk,
+            rows=rows_of(page, source="s" * 32),
+            now=now,
+            first_load=first_load,
+        )
+    fields = ["tenant_id", "external_id", "data", "checksum", "source_checksum", "change_seq", "deleted_at"]
+    copied, upserted = [list(stored(log).order_by("external_id").values(*fields)) for log in logs]
+    assert [{**row, "tenant_id": None} for row in copied] == [{**row, "tenant_id": None} for row in upserted]
+    assert {row["tenant_id"] for row in copied} == {logs[0].tenant_id}
+    assert [row["change_seq"] for row in copied] == [1, 2, 3]
+    first = stored(logs[0]).get(external_id="0")
+    assert first.last_sync_log_id == logs[0].pk
+    assert first.first_synced_at == first.last_synced_at is not None
+
+    # a later page of the same first load repeats id "2": written through the upsert instead
+    counts = upsert(logs[0], {"2": {"id": 2, "v": 1}, "9": {"id": 9}}, first_load=True)
+
+    assert (counts.created, counts.updated, counts.unchanged) == (1, 1, 0)
+    assert stored(logs[0]).get(external_id="2").data == {"id": 2, "v": 1}
+    assert stored(logs[0]).count() == 4
+    if connection.vendor == "postgresql":
+        assert attempts == [True, False]
+    else:
+        assert attempts == []
