@@ -230,6 +230,8 @@ class Bench:
         self.env_base = {k: v for k, v in os.environ.items() if k not in ENV_DROPPED}
         self.env_base["PYTHONHASHSEED"] = "0"
         self.env_base["LOG_LEVEL"] = "WARNING"
+        if args.concurrency:
+            self.env_base["BENCH_CONCURRENCY"] = str(args.concurrency)
         # Production mode (DATABASE_URL set) needs explicit secrets; these live only as long as this run.
         self.pg_secrets = {
             "SECRET_KEY": secrets.token_urlsafe(40),
@@ -737,6 +739,12 @@ def parse_args(argv=None):
     )
     parser.add_argument("--repeat", type=int, default=2, help="runs of each measurement (2)")
     parser.add_argument(
+        "--concurrency",
+        type=int,
+        default=0,
+        help="the connector's max_concurrent_requests (default: the connector default, 4)",
+    )
+    parser.add_argument(
         "--targets", default="sqlite,postgresql", help="comma-separated: sqlite, postgresql (both)"
     )
     parser.add_argument("--no-dlt", dest="dlt", action="store_false", help="skip the dlt comparison")
@@ -759,6 +767,8 @@ def parse_args(argv=None):
     args.sizes = [100_000, 1_000_000] if args.scale else [args.records]
     if args.repeat < 1 or args.page_size < 1 or min(args.sizes) < 1:
         parser.error("--repeat, --page-size and --records must be positive")
+    if not 0 <= args.concurrency <= 16:
+        parser.error("--concurrency must be between 1 and 16")
     if args.latency_ms < 0:
         parser.error("--latency-ms may not be negative")
     return args

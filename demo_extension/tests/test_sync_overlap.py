@@ -463,3 +463,42 @@ def test_a_run_ends_after_the_answers_to_the_requests_it_sent_past_the_last_page
     assert stored_ids(connector) == list(range(1, 96))
     assert max(int(request.args.get("page", 1)) for request, _ in fault_server.log) > 10
     assert answering == []  # nothing the run sent is still being answered when it returns
+
+
+def test_a_fast_upstream_gets_one_request_ahead_of_a_slower_sync(observed_upstream, make_connector):
+    upstream = observed_upstream(records=600, page_size=20, style="page")
+    connector = make_connector(upstream=upstream, pagination={"type": "page"})
+    ahead = []
+
+    def progress(log):
+        time.sleep(0.01)  # the sync is slower than the upstream (a loopback API, a heavy transformation)
+        if log.pages_fetched >= 10:
+            ahead.append(len(upstream.answered) - log.pages_fetched)
+
+    log = sync_with(connector, 4, progress=progress)
+
+    assert log.status == SyncStatus.SUCCESS, log.error_message
+    assert stored_ids(connector) == list(range(1, 601))
+    # The first pages went out together (the window starts full on a first run); once the sync
+    # found answers waiting for it, the window narrowed: at most two answered pages wait in memory
+    # (the full window would keep 2 x 4 pages answered ahead of the sync).
+    assert ahead and max(ahead[5:]) <= 2
+    assert len(upstream.requests) == 30
+
+
+def test_a_slow_upstream_widens_the_window_to_the_budget(observed_upstream, make_connector):
+    small = observed_upstream(records=15, page_size=20, style="page")
+    connector = make_connector(upstream=small, pagination={"type": "page"})
+    assert sync_with(connector, 4).status == SyncStatus.SUCCESS
+    large = observed_upstream(records=400, page_size=20, style="page", delay=0.05)
+    connector.__class__.objects.filter(pk=connector.pk).update(api_endpoint=large.url)
+
+    log = sync_with(connector, 4)
+
+    assert log.status == SyncStatus.SUCCESS, log.error_message
+    assert stored_ids(connector) == list(range(1, 401))
+    # The last run had one page, so page 1 went alone (window 1); waiting for answers widened the
+    # window until the budget's 4 requests were in flight at once.
+    assert queried(large, "page")[:1] == ["1"]
+    assert large.max_in_flight == 4
+    assert len(large.requests) == 20
