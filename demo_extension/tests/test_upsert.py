@@ -195,3 +195,21 @@ def test_a_first_load_writes_the_same_rows_as_the_upsert(make_connector, monkeyp
         assert attempts == [True, False]
     else:
         assert attempts == []
+
+
+@pytest.mark.parametrize("first_load", [True, False])
+def test_a_page_of_thousands_of_records_is_written_whole_with_its_change_sequences(sync_log, first_load):
+    records = {str(i): {"id": i} for i in range(7000)}
+
+    counts = upsert(sync_log, records, first_load=first_load)
+    again = upsert(sync_log, {**records, "1": {"id": 1, "v": 2}}, first_load=first_load)
+
+    assert (counts.created, counts.updated, counts.unchanged) == (7000, 0, 0)
+    assert (again.created, again.updated, again.unchanged) == (0, 1, 6999)
+    assert stored(sync_log).count() == 7000
+    # every row has its own change sequence, in page order (the changed record got a new one)
+    sequences = dict(stored(sync_log).values_list("external_id", "change_seq"))
+    assert sorted(sequences[str(i)] for i in range(7000) if i != 1) == [
+        i + 1 for i in range(7000) if i != 1
+    ]
+    assert sequences["1"] > 7000
