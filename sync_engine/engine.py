@@ -337,6 +337,7 @@ class _Run:
                         pages_this_run += 1
                         counters.failed += len(work.failures)
                         work.number = counters.pages
+                        work.last = not page.more or page.error is not None
                         work.fields = {
                             "records_processed": counters.processed,
                             "records_failed": counters.failed,

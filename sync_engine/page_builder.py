@@ -66,6 +66,12 @@ class PageWork:
     fields: dict = field(default_factory=dict)
     schema: dict | None = None  # the connector's schema, when this page taught it something
     seen: list = field(default_factory=list)  # a full refresh's ids of the page (written or not)
+    last: bool = False  # no page follows (the source's last, or one that stops the run)
+
+    @property
+    def quiet(self) -> bool:
+        """Nothing to write but the run's counters and checkpoint (a re-sync of unchanged records)."""
+        return not (self.rows or self.failures or self.schema is not None or self.seen)
 
 
 class PageBuilder:

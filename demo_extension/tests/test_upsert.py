@@ -209,7 +209,5 @@ def test_a_page_of_thousands_of_records_is_written_whole_with_its_change_sequenc
     assert stored(sync_log).count() == 7000
     # every row has its own change sequence, in page order (the changed record got a new one)
     sequences = dict(stored(sync_log).values_list("external_id", "change_seq"))
-    assert sorted(sequences[str(i)] for i in range(7000) if i != 1) == [
-        i + 1 for i in range(7000) if i != 1
-    ]
+    assert sorted(sequences[str(i)] for i in range(7000) if i != 1) == [i + 1 for i in range(7000) if i != 1]
     assert sequences["1"] > 7000
