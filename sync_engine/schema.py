@@ -20,6 +20,7 @@ from __future__ import annotations
 import re
 from datetime import date, datetime
 from itertools import chain
+from operator import itemgetter
 
 from django.db import transaction
 
@@ -181,11 +182,16 @@ class SchemaAccumulator:
                 self._touched.append(child)
                 self.count += 1
                 self.changed = True
-            values = [item.get(key, _ABSENT) for item in objects]
-            classes = set(map(type, values))
-            absent = _Absent in classes
-            if absent:
-                classes.discard(_Absent)
+            try:  # every object has the key (the usual case): one C loop
+                values = list(map(itemgetter(key), objects))
+                classes = set(map(type, values))
+                absent = False
+            except KeyError:
+                values = [item.get(key, _ABSENT) for item in objects]
+                classes = set(map(type, values))
+                absent = _Absent in classes
+                if absent:
+                    classes.discard(_Absent)
             sole = not absent and len(classes) == 1
             types = child.types
             for cls in classes:
