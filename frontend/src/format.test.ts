@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { toCsv } from "./components/download";
 import { groupByError } from "./components/Quarantine";
 import { elapsedSeconds, recordsPerSecond } from "./components/LiveStats";
-import { formatDateTime, formatRelative, formatTimeMs } from "./format";
+import { formatDateTime, formatPercent, formatRelative, formatSeconds, formatTimeMs } from "./format";
 import { syncLog } from "./test/helpers";
 
 describe("formatting", () => {
@@ -16,6 +16,21 @@ describe("formatting", () => {
     expect(formatRelative("2026-12-04T12:00:20Z", now)).toBe("now");
     expect(formatRelative("2026-12-07T12:00:00Z", now)).toBe("in 3 d");
     expect(formatRelative(null, now)).toBe("—");
+  });
+
+  it("rounds before it splits into units: never 60 minutes or 60 seconds", () => {
+    // a daily connector synced a moment ago: 23 h 59 min 40 s to go
+    expect(formatRelative("2026-12-05T11:59:40Z", now)).toBe("in 1 d");
+    expect(formatRelative("2026-12-04T12:59:50Z", now)).toBe("in 1 h");
+    expect(formatRelative("2026-12-04T10:59:31Z", now)).toBe("1 h ago");
+    expect(formatSeconds(179.6)).toBe("3 min 0 s");
+    expect(formatSeconds(119.96)).toBe("2 min 0 s");
+    expect(formatSeconds(119.94)).toBe("119.9 s");
+    expect(formatSeconds(0.9996)).toBe("1.0 s");
+    expect(formatSeconds(0.046)).toBe("46 ms");
+    expect(formatSeconds(61.4)).toBe("61.4 s");
+    expect(formatSeconds(125.2)).toBe("2 min 5 s");
+    expect(formatPercent(null)).toBe("—");
   });
 
   it("shows dates with their time zone and log times to the millisecond", () => {

@@ -37,12 +37,14 @@ export function formatRelative(value: string | null | undefined, now: number = D
   if (Number.isNaN(at)) return value;
   const seconds = Math.round((at - now) / 1000);
   const abs = Math.abs(seconds);
-  let text: string;
   if (abs < 45) return "now";
-  if (abs < 3600) text = `${Math.round(abs / 60)} min`;
-  else if (abs < 86400) {
-    const hours = Math.floor(abs / 3600);
-    const minutes = Math.round((abs % 3600) / 60);
+  // Rounded once, to whole minutes, then split: never "23 h 60 min" or "60 min".
+  const totalMinutes = Math.round(abs / 60);
+  let text: string;
+  if (totalMinutes < 60) text = `${totalMinutes} min`;
+  else if (totalMinutes < 24 * 60) {
+    const hours = Math.floor(totalMinutes / 60);
+    const minutes = totalMinutes % 60;
     text = minutes ? `${hours} h ${minutes} min` : `${hours} h`;
   } else text = `${Math.round(abs / 86400)} d`;
   return seconds > 0 ? `in ${text}` : `${text} ago`;
@@ -50,9 +52,11 @@ export function formatRelative(value: string | null | undefined, now: number = D
 
 export function formatSeconds(value: number | null | undefined): string {
   if (value === null || value === undefined) return "—";
-  if (value < 1) return `${Math.round(value * 1000)} ms`;
-  if (value < 120) return `${value.toFixed(1)} s`;
-  return `${Math.floor(value / 60)} min ${Math.round(value % 60)} s`;
+  // Each unit decided after rounding: never "1000 ms", "120.0 s" or "2 min 60 s".
+  if (Math.round(value * 1000) < 1000) return `${Math.round(value * 1000)} ms`;
+  if (Math.round(value * 10) < 1200) return `${value.toFixed(1)} s`;
+  const total = Math.round(value);
+  return `${Math.floor(total / 60)} min ${total % 60} s`;
 }
 
 export function formatPercent(value: number | null | undefined): string {

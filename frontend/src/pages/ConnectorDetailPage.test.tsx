@@ -36,6 +36,17 @@ describe("the connector page", () => {
     }
   });
 
+  it("shows every count of a run in the history, so created + updated + unchanged + failed add up", async () => {
+    const run = syncLog({ id: 41, status: "SUCCESS", records_processed: 500, records_created: 0, records_updated: 2, records_unchanged: 497, records_failed: 1 });
+    api((call) => (call.url.startsWith("/api/demo-extension/connectors/7/sync_history/") ? { body: { ...emptyPage, count: 1, results: [run] } } : null));
+    renderPage("viewer");
+    const table = await screen.findByRole("table", { name: "Sync history" });
+    const headers = within(table).getAllByRole("columnheader").map((cell) => cell.textContent);
+    const cells = within(within(table).getAllByRole("row")[1]!).getAllByRole("cell").map((cell) => cell.textContent);
+    const count = (name: string) => cells[headers.indexOf(name)];
+    expect([count("Processed"), count("Created"), count("Updated"), count("Unchanged"), count("Failed")]).toEqual(["500", "0", "2", "497", "1"]);
+  });
+
   it("shows an editor the write buttons but not Delete", async () => {
     api();
     renderPage("editor");

@@ -333,6 +333,7 @@ function ConnectorDetail({ id, startEditing }: { id: number; startEditing: boole
                       <th className="num">Processed</th>
                       <th className="num">Created</th>
                       <th className="num">Updated</th>
+                      <th className="num">Unchanged</th>
                       <th className="num">Failed</th>
                       <th className="num">Pages</th>
                       <th>Duration</th>
@@ -353,6 +354,7 @@ function ConnectorDetail({ id, startEditing }: { id: number; startEditing: boole
                         <td className="num">{formatNumber(log.records_processed)}</td>
                         <td className="num">{formatNumber(log.records_created)}</td>
                         <td className="num">{formatNumber(log.records_updated)}</td>
+                        <td className="num">{formatNumber(log.records_unchanged)}</td>
                         <td className="num">{formatNumber(log.records_failed)}</td>
                         <td className="num">{formatNumber(log.pages_fetched)}</td>
                         <td>{formatSeconds(log.duration_seconds)}</td>
@@ -382,7 +384,7 @@ function SyncCharts({ runs, error }: { runs: SyncLog[] | null; error: string | n
     chronological.map((log) => ({ label: `#${log.id}`, segments: [{ key: `${key} (${log.status})`, value: value(log), colour: STATUS_COLOURS[log.status] }] }));
   return (
     <section className="card charts" aria-labelledby="history-charts-heading">
-      <h2 id="history-charts-heading">Latest {chronological.length} runs</h2>
+      <h2 id="history-charts-heading">{chronological.length === 1 ? "Latest run" : `Latest ${chronological.length} runs`}</h2>
       <div className="chart-row">
         <BarChart title="Records processed per sync" unit="records" bars={bars((log) => log.records_processed, "records")} testId="chart-records" />
         <BarChart title="Duration per sync (seconds)" unit="s" bars={bars((log) => log.duration_seconds ?? 0, "seconds")} testId="chart-duration" />

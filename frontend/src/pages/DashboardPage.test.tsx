@@ -35,6 +35,32 @@ describe("the dashboard", () => {
     expect(screen.getByText("PARTIAL")).toBeTruthy();
   });
 
+  it("shows no success rate or mean duration before the first sync, not 0", async () => {
+    fakeFetch((call) =>
+      call.url === "/api/demo-extension/connectors/stats/"
+        ? {
+            body: {
+              total_connectors: 1,
+              active_connectors: 1,
+              total_records_synced: 0,
+              last_24h_syncs: 0,
+              success_rate: 0,
+              avg_sync_duration: 0,
+              total_loads: 0,
+              rows_loaded: 0,
+              failed_loads: 0,
+            },
+          }
+        : { body: { count: 0, next: null, previous: null, results: [] } },
+    );
+    renderAs("viewer", <DashboardPage />);
+    const value = async (label: string) => (await screen.findByText(label)).parentElement?.querySelector(".stat-value")?.textContent;
+    await screen.findByText("No syncs yet.");
+    expect(await value("Success rate")).toBe("—");
+    expect(await value("Average sync duration")).toBe("—");
+    expect(await value("Records stored")).toBe("0");
+  });
+
   it("shows the API's message when the statistics cannot be read", async () => {
     fakeFetch(() => ({ status: 429, body: { detail: "Request was throttled. Expected available in 3 seconds." } }));
     renderAs("viewer", <DashboardPage />);

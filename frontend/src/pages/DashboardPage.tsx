@@ -30,7 +30,7 @@ export function ActivityCharts({ days }: { days: SyncActivityDay[] }) {
       <h2 id="activity-heading">Last {days.length} days (UTC)</h2>
       <div className="chart-row">
         <BarChart title="Syncs per day by status" unit="syncs" bars={syncBars} legend={STATUS_LEGEND} testId="chart-syncs-per-day" />
-        <BarChart title="Records synced per day" unit="records" bars={recordBars} testId="chart-records-per-day" />
+        <BarChart title="Records processed per day" unit="records" bars={recordBars} testId="chart-records-per-day" />
       </div>
     </section>
   );
@@ -41,6 +41,7 @@ export function DashboardPage() {
   const { data: stats, error, loading, reload: reloadStats } = useLoad(getStats, []);
   const recent = useLoad(() => listRecentSyncs(10), []);
   const activity = useLoad(() => getSyncActivity(ACTIVITY_DAYS), []);
+  const noSyncs = recent.data !== null && recent.data.results.length === 0;
   const reload = () => {
     reloadStats();
     recent.reload();
@@ -65,10 +66,11 @@ export function DashboardPage() {
         <div className="stat-grid">
           <Stat label="Connectors" value={formatNumber(stats.total_connectors)} />
           <Stat label="Active connectors" value={formatNumber(stats.active_connectors)} />
-          <Stat label="Records synced" value={formatNumber(stats.total_records_synced)} />
+          <Stat label="Records stored" value={formatNumber(stats.total_records_synced)} />
           <Stat label="Syncs in the last 24 h" value={formatNumber(stats.last_24h_syncs)} />
-          <Stat label="Success rate" value={formatPercent(stats.success_rate)} />
-          <Stat label="Average sync duration" value={formatSeconds(stats.avg_sync_duration)} />
+          {/* Without any sync, a rate and a mean are not 0: they do not exist yet. */}
+          <Stat label="Success rate" value={noSyncs ? "—" : formatPercent(stats.success_rate)} />
+          <Stat label="Average sync duration" value={noSyncs ? "—" : formatSeconds(stats.avg_sync_duration)} />
           <Stat label="Destination loads" value={formatNumber(stats.total_loads)} />
           <Stat label="Rows loaded" value={formatNumber(stats.rows_loaded)} />
           <Stat label="Failed loads" value={formatNumber(stats.failed_loads)} />
