@@ -141,7 +141,10 @@ _NAT64_WELL_KNOWN = ipaddress.ip_network("64:ff9b::/96")
 _SIX_TO_FOUR = ipaddress.ip_network("2002::/16")
 _IPV6_UNSPECIFIED_AND_LOOPBACK = (ipaddress.ip_address("::"), ipaddress.ip_address("::1"))
 
-DENIED_REASON = "it resolves to a private, loopback, link-local, cloud-metadata or otherwise reserved address"
+DENIED_REASON = (
+    "it resolves to a private, loopback, link-local, cloud-metadata or otherwise reserved address "
+    "(an operator can allow such a host with MIGRATEIQ_EGRESS_ALLOWLIST)"
+)
 
 
 @dataclass(frozen=True)

@@ -178,6 +178,15 @@ def test_allowlisting_one_private_ip_does_not_allow_its_neighbour(settings):
         check_url("http://10.0.0.6/")
 
 
+def test_a_denied_loopback_port_says_how_an_operator_allows_it(settings):
+    settings.MIGRATEIQ_EGRESS_ALLOWLIST = ["127.0.0.1:8001"]
+    settings.MIGRATEIQ_ALLOW_PRIVATE_NETWORKS = False
+    with pytest.raises(EgressDenied) as denied:
+        check_url("http://127.0.0.1:9/users")
+    assert "loopback" in str(denied.value)
+    assert "MIGRATEIQ_EGRESS_ALLOWLIST" in str(denied.value)
+
+
 def test_an_allowlist_entry_with_a_port_allows_only_that_port(settings):
     settings.MIGRATEIQ_EGRESS_ALLOWLIST = ["10.0.0.5:8443", "[fd00::5]:8080"]
     check_url("https://10.0.0.5:8443/")

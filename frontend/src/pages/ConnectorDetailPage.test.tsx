@@ -47,6 +47,14 @@ describe("the connector page", () => {
     expect([count("Processed"), count("Created"), count("Updated"), count("Unchanged"), count("Failed")]).toEqual(["500", "0", "2", "497", "1"]);
   });
 
+  it("says a key too short for a hint is stored, without a placeholder hint", async () => {
+    api((call) => (call.url === "/api/demo-extension/connectors/7/" ? { body: connector({ has_api_key: true, api_key_last4: "" }) } : null));
+    renderPage("viewer");
+    await screen.findByRole("heading", { name: "Customer <b>API</b>" });
+    expect(screen.getByText("stored")).toBeTruthy();
+    expect(screen.queryByText(/\?\?\?\?/)).toBeNull();
+  });
+
   it("shows an editor the write buttons but not Delete", async () => {
     api();
     renderPage("editor");

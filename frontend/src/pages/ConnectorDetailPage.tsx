@@ -268,7 +268,7 @@ function ConnectorDetail({ id, startEditing }: { id: number; startEditing: boole
           </div>
           <div>
             <dt>API key</dt>
-            <dd>{c.has_api_key ? `stored (…${c.api_key_last4 || "????"})` : "none"}</dd>
+            <dd>{c.has_api_key ? (c.api_key_last4 ? `stored (…${c.api_key_last4})` : "stored") : "none"}</dd>
           </div>
           <div>
             <dt>Authentication</dt>
