@@ -85,17 +85,13 @@ class PageWriter:
         """Write ``work`` (with a quiet page held before it); returns the run fields written, or
         None when ``work`` is quiet and held. Raises :class:`SyncOwnershipLost` (the page rolls
         back) when another run took this one over."""
-        held = self._held
-        if work.quiet and not work.last and time.monotonic() - self._last_commit < QUIET_COMMIT_INTERVAL:
-            if held is not None:
-                work.duplicates += held.duplicates
-                work.skipped += held.skipped
-            self._held = work
-            return None
-        if held is not None:
-            self._held = None
+        held, self._held = self._held, None
+        if held is not None:  # its unchanged records count with this page (its fields are older)
             work.duplicates += held.duplicates
             work.skipped += held.skipped
+        if work.quiet and not work.last and time.monotonic() - self._last_commit < QUIET_COMMIT_INTERVAL:
+            self._held = work
+            return None
         fields = self._write(work)
         self._last_commit = time.monotonic()
         return fields
