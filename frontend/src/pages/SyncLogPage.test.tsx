@@ -39,6 +39,14 @@ function api(status: SyncStatus, extra: Partial<SyncLogDetail> = {}, overrides: 
 const renderPage = (role: "viewer" | "editor" | "admin") => renderAs(role, <SyncLogPage />, "/sync-logs/5", "/sync-logs/:id");
 
 describe("the sync page", () => {
+  it("shows a finished run's duration once, as its elapsed time", async () => {
+    api("SUCCESS", { duration_seconds: 4.2, started_at: "2026-11-27T10:00:00Z" });
+    renderPage("viewer");
+    expect(await screen.findByTestId("elapsed")).toHaveProperty("textContent", "4.2 s");
+    expect(screen.getAllByText("4.2 s")).toHaveLength(1);
+    expect(screen.queryByText("Duration")).toBeNull();
+  });
+
   it("shows a failed sync's error, its log lines from the detail and its quarantine, in 2 calls", async () => {
     const calls = api("FAILED");
     renderPage("viewer");

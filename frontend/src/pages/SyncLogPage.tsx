@@ -10,7 +10,7 @@ import { ErrorBanner, Loading, StatusBadge } from "../components/common";
 import { EventLog } from "../components/EventLog";
 import { LiveStats } from "../components/LiveStats";
 import { Quarantine } from "../components/Quarantine";
-import { formatDateTime, formatNumber, formatSeconds } from "../format";
+import { formatDateTime, formatNumber } from "../format";
 import { useSyncLogPolling } from "../hooks";
 import { useSyncWatch } from "../syncWatch";
 import { NotFoundPage } from "./NotFoundPage";
@@ -164,7 +164,6 @@ function SyncLogView({ id }: { id: number }) {
           <Counter label="Updated" value={formatNumber(log.records_updated)} />
           <Counter label="Unchanged" value={formatNumber(log.records_unchanged)} />
           <Counter label="Quarantined" value={formatNumber(log.records_failed)} />
-          <Counter label="Duration" value={formatSeconds(log.duration_seconds)} />
           <Counter label="Attempts" value={formatNumber(log.attempts)} />
         </dl>
         <dl className="details">
