@@ -8,8 +8,8 @@ database (:func:`with_secret_flags`) instead of decrypting every row.
 from django.db.models import BooleanField, ExpressionWrapper, Q, QuerySet
 from rest_framework import serializers
 
-#: Shorter secrets get no hint: four characters would give too much of them away.
-MIN_LENGTH_FOR_HINT = 8
+#: Shorter secrets get no hint: four characters are at most a quarter of a secret shown.
+MIN_LENGTH_FOR_HINT = 16
 
 
 def last4_hint(secret: str) -> str:

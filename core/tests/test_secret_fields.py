@@ -9,8 +9,10 @@ from destinations.models import Destination
 
 def test_the_hint_is_the_last_four_characters_of_a_long_enough_secret_only():
     assert last4_hint("sk-live-0123456789") == "6789"
-    assert last4_hint("12345678") == "5678"
-    assert last4_hint("1234567") == ""
+    # four characters are at most a quarter of a secret: shorter ones get no hint
+    assert last4_hint("0123456789abcdef") == "cdef"
+    assert last4_hint("0123456789abcde") == ""
+    assert last4_hint("demo-key") == ""
     assert last4_hint("") == ""
 
 
