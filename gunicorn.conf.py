@@ -55,7 +55,6 @@ def child_exit(server, worker):
 
 # gunicorn's control socket (the ``gunicornc`` tool) would otherwise be created under
 # $XDG_RUNTIME_DIR or $HOME/.gunicorn/: off unless GUNICORN_CONTROL_SOCKET names where to put it.
-control_socket = env_str("GUNICORN_CONTROL_SOCKET", "") or os.path.join(
-    env_str("MIGRATEIQ_VAR_DIR", "var"), "gunicorn.ctl"
-)
 control_socket_disable = not env_str("GUNICORN_CONTROL_SOCKET", "")
+if not control_socket_disable:
+    control_socket = env_str("GUNICORN_CONTROL_SOCKET")

@@ -17,6 +17,14 @@ def last4_hint(secret: str) -> str:
     return secret[-4:] if len(secret) >= MIN_LENGTH_FOR_HINT else ""
 
 
+def refresh_hints(queryset, secret: str, hint: str) -> None:
+    """Recompute the stored hints of ``queryset``'s rows (a data migration after the hint rule
+    changed): the ``hint`` field of each row that has one becomes ``last4_hint`` of its ``secret``."""
+    for pk, value, shown in queryset.exclude(**{hint: ""}).values_list("pk", secret, hint):
+        if (new := last4_hint(value or "")) != shown:
+            queryset.filter(pk=pk).update(**{hint: new})
+
+
 def secret_input(what: str, max_length: int) -> serializers.CharField:
     """A write-only serializer field for a secret (blank removes it, omitted keeps it)."""
     return serializers.CharField(

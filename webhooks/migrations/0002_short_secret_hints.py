@@ -1,14 +1,11 @@
 from django.db import migrations
 
-from core.secret_fields import MIN_LENGTH_FOR_HINT
+from core.secret_fields import refresh_hints
 
 
-def drop_hints_of_short_secrets(apps, schema_editor):
-    """Hints are shown only for secrets of MIN_LENGTH_FOR_HINT characters or more (it was 8)."""
-    Endpoint = apps.get_model("webhooks", "WebhookEndpoint")
-    for webhook in Endpoint.objects.exclude(secret_last4="").only("pk", "secret"):
-        if len(webhook.secret or "") < MIN_LENGTH_FOR_HINT:
-            Endpoint.objects.filter(pk=webhook.pk).update(secret_last4="")
+def refresh_secret_last4(apps, schema_editor):
+    """Hints of webhook secrets only for secrets long enough (core.secret_fields.MIN_LENGTH_FOR_HINT)."""
+    refresh_hints(apps.get_model("webhooks", "WebhookEndpoint").objects.all(), "secret", "secret_last4")
 
 
 class Migration(migrations.Migration):
@@ -16,4 +13,4 @@ class Migration(migrations.Migration):
         ("webhooks", "0001_initial"),
     ]
 
-    operations = [migrations.RunPython(drop_hints_of_short_secrets, migrations.RunPython.noop)]
+    operations = [migrations.RunPython(refresh_secret_last4, migrations.RunPython.noop)]
