@@ -167,6 +167,8 @@ class InlineCommitter:
     ``on_committed(fields)`` runs in the run's thread after each commit (the in-memory run, progress).
     """
 
+    background = False  # True: commits in a thread and on a connection of its own
+
     def __init__(self, writer: PageWriter, emit: Callable[..., None], on_committed: Callable[[dict], None]):
         self._failed = False
         self.writer = writer
@@ -250,6 +252,8 @@ class BackgroundCommitter(InlineCommitter):
     writer at a time and writes a page without holding the GIL, never while the committer is working
     (a progress callback may write to the database too).
     """
+
+    background = True
 
     def __init__(self, *args, serialize_callbacks: bool = False):
         super().__init__(*args)

@@ -46,6 +46,7 @@ from sync_engine.checkpoint import Checkpoint
 from sync_engine.committers import Counters, PageWriter, committer_for
 from sync_engine.errors import Cancelled, SyncOwnershipLost, SyncProblem
 from sync_engine.events import record_event
+from sync_engine.lookups import ThreadedLookups
 from sync_engine.models import SyncLog, SyncLogEvent, SyncStatus
 from sync_engine.page_builder import PageBuilder, Rules
 from sync_engine.records import connector_has_records, deferred_page_flushes, stored_checksums
@@ -261,6 +262,11 @@ class _Run:
         )
         self._emit = committer.event
         builder.lookup = _guarded(builder.lookup, committer.reading)
+        # Re-syncs read stored checksums in a thread of their own where another connection sees the
+        # committed pages (see lookups.py); a builder process reads in the run's thread.
+        lookups = ThreadedLookups(builder.lookup) if committer.background and not builds.depth else None
+        if lookups is not None:
+            builder.start_lookup = lookups.start
         context = RunContext(
             run_id=run.pk,
             since=since,
@@ -366,6 +372,8 @@ class _Run:
                     raise
         finally:
             builds.close()
+            if lookups is not None:
+                lookups.close()
             committer.close()
             self._emit = partial(record_event, run.pk)
         committer.check(final=True)

@@ -11,6 +11,7 @@ import hashlib
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 
 from sync_engine.errors import SyncProblem
 from sync_engine.paths import get_path, later_cursor, path_parts
@@ -100,6 +101,9 @@ class PageBuilder:
         self.full_refresh = full_refresh
         # The ids written by the last pages handed to the committer: not yet visible to a lookup.
         self.in_flight: deque = deque(maxlen=pages_in_flight)
+        # Starts ``lookup`` elsewhere and gives what waits for its answer (sync_engine/lookups.py);
+        # None: the lookup runs in the builder's thread.
+        self.start_lookup: Callable[[list[str]], Callable[[], dict]] | None = None
 
     def choose_key(self, records: list) -> None:
         """How records are keyed, chosen on the run's first page with records."""
@@ -119,6 +123,11 @@ class PageBuilder:
         for written in self.in_flight:
             wanted -= written
         return guesses, wanted
+
+    def _begin_lookup(self, ids: list[str]) -> Callable[[], dict]:
+        if self.start_lookup is not None:
+            return self.start_lookup(ids)
+        return partial(self.lookup, ids)
 
     def handed_over(self, work: PageWork) -> None:
         """``work`` went to the committer: its ids are not looked up until it has committed."""
@@ -145,11 +154,13 @@ class PageBuilder:
         self.choose_key(records)
         by_hash = self.key_mode == "content_hash"
         hasher = rules.source_hasher
+        guesses, wanted = self.lookup_keys(records, plain=plain)
+        # Started first: a lookup in another thread reads while this one computes the checksums.
+        stored_later = self._begin_lookup(list(wanted)) if wanted else None
         sources = (
             [source_checksum(raw, hasher) if type(raw) is dict else "" for raw in records] if plain else None
         )
-        guesses, wanted = self.lookup_keys(records, plain=plain)
-        stored: dict[str, tuple[str, str]] = self.lookup(list(wanted)) if wanted else {}
+        stored: dict[str, tuple[str, str]] = stored_later() if stored_later is not None else {}
         skipped: set[str] = set()
         schema = self.schema
         cursor_parts = self.cursor_parts

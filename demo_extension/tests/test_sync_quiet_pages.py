@@ -3,6 +3,7 @@ the checkpoint is committed with the page after it, or once ``QUIET_COMMIT_INTER
 counts, the checkpoint and resume stay exact."""
 
 import pytest
+from django.db import connection
 
 from demo_extension.models import SyncStatus
 from demo_extension.tests import sync_support
@@ -13,14 +14,19 @@ from sync_engine import committers
 fast_retries = sync_support.fast_retries
 
 
-@pytest.fixture(params=["inline", "background"])
+@pytest.fixture(
+    params=[
+        pytest.param("inline", marks=pytest.mark.django_db),
+        pytest.param("background", marks=pytest.mark.django_db(transaction=True)),
+    ]
+)
 def resynced(request, observed_upstream, make_connector):  # noqa: F811
     """A connector synced once; "background": outside a test transaction, so pages are committed by
     the committer's thread (``BackgroundCommitter``), as in production."""
-    if request.param == "background":
-        request.getfixturevalue("transactional_db")
     upstream = observed_upstream(records=600, page_size=20, style="page")
     connector = make_connector(upstream=upstream, pagination={"type": "page"})
+    # what committers.committer_for decides by: a caller's transaction keeps the commits inline
+    assert connection.in_atomic_block == (request.param == "inline")
     first = run_sync(connector)
     assert first.status == SyncStatus.SUCCESS, first.error_message
     upstream.clear_requests()
