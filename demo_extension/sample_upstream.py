@@ -249,7 +249,8 @@ class SampleUpstream:
     drops the connection; ``stall`` waits ``stall_ms`` first; ``oversize`` sends ``oversize_bytes``
     (11 MiB) of valid JSON; ``gzip_bomb`` sends gzip that decodes to ``oversize_bytes``; ``loop``
     points "next" back at the same page (pointer styles) or repeats page k (page and offset styles).
-    ``slow_ms`` delays every answer.
+    ``slow_ms`` is every answer's latency: it leaves ``slow_ms`` after its request arrived, however long
+    building it took (a ``stall`` is part of it).
     """
 
     def __init__(
@@ -774,7 +775,15 @@ class _Handler(BaseHTTPRequestHandler):
     def log_message(self, format, *args):  # noqa: A002 - the base class's signature
         """Silence the per-request stderr log (the benchmark makes thousands of requests)."""
 
+    _answer_at = 0.0  # monotonic time before which no answer leaves (slow_ms)
+
+    def _wait_for_latency(self) -> None:
+        remaining = self._answer_at - time.monotonic()
+        if remaining > 0:
+            time.sleep(remaining)
+
     def _send(self, status: int, body: bytes, headers: dict | None = None) -> None:
+        self._wait_for_latency()
         headers = {"Content-Type": "application/json", **(headers or {})}
         self.send_response(status)
         for name, value in headers.items():
@@ -792,8 +801,9 @@ class _Handler(BaseHTTPRequestHandler):
         parts = urlsplit(self.path)
         query = dict(parse_qsl(parts.query, keep_blank_values=True))
         upstream._log(parts.path, query, dict(self.headers.items()))
-        if upstream.slow_ms:
-            time.sleep(upstream.slow_ms / 1000)
+        # slow_ms is the latency: the answer leaves slow_ms after the request arrived, however long
+        # building it took (built meanwhile, like a server across a network).
+        self._answer_at = time.monotonic() + upstream.slow_ms / 1000
         if not upstream._authorised(query, self.headers):
             challenge = {
                 "bearer": 'Bearer realm="users"',
@@ -816,6 +826,7 @@ class _Handler(BaseHTTPRequestHandler):
             self._error(400, str(exc))
             return
         if status == RESET[0]:
+            self._wait_for_latency()
             # Drop the connection without an answer (the client sees a connection reset).
             self.close_connection = True
             self.connection.shutdown(socket.SHUT_RDWR)

@@ -464,3 +464,23 @@ def test_prefetch_renders_the_next_page_before_it_is_asked_for(client):
         upstream.stop()  # waits for the background rendering
         next_key = (0, 0, upstream.mutate_every, range(1, 41), 10, 10)
         assert upstream._cache.get(next_key) is not None
+
+
+def test_slow_ms_is_the_latency_of_an_answer_however_long_building_it_took(client):
+    # A stall of 300 ms while building the page is inside the 500 ms latency, not added to it.
+    upstream = SampleUpstream(
+        records=20, page_size=10, slow_ms=500, fault="stall", stall_ms=300, fail_after_pages=0
+    ).start()
+    try:
+        started = time.monotonic()
+        stalled = client.get(upstream.url, params={"page": 1})
+        stalled_seconds = time.monotonic() - started
+        upstream.update(fault=None)
+        started = time.monotonic()
+        plain = client.get(upstream.url, params={"page": 2})
+        plain_seconds = time.monotonic() - started
+    finally:
+        upstream.stop()
+    assert stalled.status_code == plain.status_code == 200
+    assert 0.5 <= stalled_seconds < 0.75  # 0.8 s when the latency followed the build
+    assert 0.5 <= plain_seconds < 0.75
