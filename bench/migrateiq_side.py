@@ -9,7 +9,8 @@ Subcommands (each prints one JSON line on stdout):
   counters, the seconds it took and this process's peak RSS. ``--profile FILE`` writes a
   pyinstrument text profile of the sync.
 * ``fetch --url URL --style S --records N``: the ceiling: httpx + ``json.loads`` over every page,
-  no database.
+  no database; ``--in-flight K`` keeps K requests in flight (page and offset styles: the bare
+  client's bound against a slow upstream).
 
 The process's peak RSS (VmHWM) includes Django itself; ``rss_before_kib`` is the RSS just before
 the measured call, so the growth during the sync is ``peak - before``.
@@ -222,11 +223,25 @@ def fetch(args) -> dict:
     records = pages = 0
     cpu_before = cpu_seconds()
     started = time.perf_counter()
-    with httpx.Client(headers={"Authorization": f"Bearer {API_KEY}"}, timeout=30) as client:
-        for query in page_queries(args.style, args.records, args.page_size):
+    in_flight = max(1, args.in_flight)
+    limits = httpx.Limits(max_connections=in_flight, max_keepalive_connections=in_flight)
+    headers = {"Authorization": f"Bearer {API_KEY}"}
+    with httpx.Client(headers=headers, timeout=30, limits=limits) as client:
+
+        def get(query) -> int:
             body = json.loads(client.get(args.url, params=query).content)
-            batch = body[key] if key else body
-            records += len(batch)
+            return len(body[key] if key else body)
+
+        queries = page_queries(args.style, args.records, args.page_size)
+        if in_flight == 1:
+            counts = map(get, queries)
+        else:  # the queries are known ahead (page, offset): `in_flight` threads, one request each
+            from concurrent.futures import ThreadPoolExecutor
+
+            pool = ThreadPoolExecutor(in_flight)
+            counts = pool.map(get, queries)
+        for count in counts:
+            records += count
             pages += 1
     seconds = time.perf_counter() - started
     return {
@@ -247,6 +262,7 @@ def main() -> int:
     parser.add_argument("--records", type=int, default=0)
     parser.add_argument("--page-size", type=int, default=PAGE_SIZE)
     parser.add_argument("--profile", default="")
+    parser.add_argument("--in-flight", type=int, default=1, help="fetch: requests in flight (page, offset)")
     args = parser.parse_args()
     result = {"prepare": prepare, "sync": sync, "fetch": fetch}[args.command](args)
     print(json.dumps(result))

@@ -67,6 +67,10 @@ GOAL_SQLITE_RPS = 80_000
 GOAL_RESYNC_SPEEDUP = 3.0
 GOAL_PEAK_RSS_MB_AT_1M = 150
 GOAL_RSS_GROWTH = 0.20
+# A connector's max_concurrent_requests when --concurrency is not given (the model's default).
+DEFAULT_CONCURRENCY = 4
+# Pagination styles whose page requests are known ahead (the bare client keeps several in flight).
+PARALLEL_STYLES = ("page", "offset")
 # With --latency-ms (issue 16): against the sequential floor (pages x latency), and against dlt.
 GOAL_LATENCY_VS_FLOOR = 4.0
 GOAL_LATENCY_VS_DLT = 5.0
@@ -439,6 +443,21 @@ class Bench:
                 peak_rss_kib=peak,
                 **_keep(result),
             )
+            if self.args.latency_ms and self.args.style in PARALLEL_STYLES:
+                # The bound of any client against this upstream with as many requests in flight as
+                # the sync may have: httpx + json.loads in that many threads, nothing else.
+                in_flight = self.args.concurrency or DEFAULT_CONCURRENCY
+                result, peak = self.migrateiq(
+                    "fetch", self.env_base, upstream, records, "--in-flight", str(in_flight)
+                )
+                self.record(
+                    target="bare client",
+                    phase=f"{in_flight} in flight",
+                    run=run,
+                    records=records,
+                    peak_rss_kib=peak,
+                    **_keep(result),
+                )
 
     # the whole run -----------------------------------------------------------------------------
 
@@ -691,6 +710,19 @@ def print_latency_report(bench: Bench, summary: dict, get) -> list[tuple[str, bo
                 f"{seconds:.2f} s against a {floor:.2f} s floor ({floor / seconds:.2f}x)",
             )
         )
+        bare = next(
+            (s for (size, t, _), s in summary.items() if size == records and t == "bare client"), None
+        )
+        if bare and bare["best_rps"]:
+            bare_seconds = records / bare["best_rps"]
+            goals.append(
+                (
+                    f"(context) {target} vs a bare httpx client with as many requests in flight",
+                    None,
+                    f"the bare client (fetch + json.loads, no database) took {bare_seconds:.2f} s "
+                    f"({floor / bare_seconds:.2f}x the floor); the sync {seconds / bare_seconds:.2f}x that",
+                )
+            )
         if dlt:
             ratio = ours["best_rps"] / dlt["best_rps"]
             goals.append(
