@@ -92,6 +92,12 @@ def sync(args) -> dict:
     if connector.api_endpoint != args.url:
         CustomDataConnector.objects.filter(pk=connector.pk).update(api_endpoint=args.url)
         connector.refresh_from_db()
+    if os.environ.get("BENCH_PATH", "worker") == "worker":
+        # run.py --path worker: where pages are built is decided as for a Celery task on a worker
+        # (MIGRATEIQ_SYNC_BUILD_PROCESS=auto: a first load in a second process).
+        from sync_engine import builds
+
+        builds._in_celery_worker = lambda: True
     if os.environ.get("BENCH_CONCURRENCY"):  # run.py --concurrency: the connector's request budget
         connector.max_concurrent_requests = int(os.environ["BENCH_CONCURRENCY"])
     service = DataSyncService(connector)
@@ -141,6 +147,7 @@ def sync(args) -> dict:
         # the page builder process, when the sync used one (MIGRATEIQ_SYNC_BUILD_PROCESS=on)
         "child_peak_rss_kib": _children_peak_rss_kib(),
         "build_process": os.environ.get("MIGRATEIQ_SYNC_BUILD_PROCESS", "auto"),
+        "path": os.environ.get("BENCH_PATH", "worker"),
         "database": connection.vendor,
     }
 

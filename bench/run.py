@@ -67,6 +67,15 @@ GOAL_SQLITE_RPS = 80_000
 GOAL_RESYNC_SPEEDUP = 3.0
 GOAL_PEAK_RSS_MB_AT_1M = 150
 GOAL_RSS_GROWTH = 0.20
+# --path: as a Celery worker runs a sync (`make run` and production), or all in the run's thread.
+PATHS = ("worker", "inline")
+PATH_TEXT = {
+    "worker": "Sync path: as on a Celery worker (make run, production): MIGRATEIQ_SYNC_BUILD_PROCESS=auto "
+    "builds a first load's pages in a second process, a re-sync's in the run's thread (--path inline: all "
+    "in the run's thread).",
+    "inline": "Sync path: every page built in the run's thread (--path inline; a Celery worker builds a "
+    "first load's pages in a second process: --path worker).",
+}
 # A connector's max_concurrent_requests when --concurrency is not given (the model's default).
 DEFAULT_CONCURRENCY = 4
 # Pagination styles whose page requests are known ahead (the bare client keeps several in flight).
@@ -237,6 +246,7 @@ class Bench:
         self.env_base["LOG_LEVEL"] = "WARNING"
         if args.concurrency:
             self.env_base["BENCH_CONCURRENCY"] = str(args.concurrency)
+        self.env_base["BENCH_PATH"] = args.path
         # Production mode (DATABASE_URL set) needs explicit secrets; these live only as long as this run.
         self.pg_secrets = {
             "SECRET_KEY": secrets.token_urlsafe(40),
@@ -469,6 +479,7 @@ class Bench:
         self.machine = machine_facts(self.pg)
         self.dlt_version = None
         print_machine(self.machine)
+        print(PATH_TEXT[args.path])
         self.load_before = os.getloadavg()
         for index, records in enumerate(args.sizes):
             pages = max(1, -(-records // args.page_size))
@@ -667,7 +678,7 @@ def print_report(bench: Bench) -> list[tuple[str, bool | None, str]]:
 
 
 def print_goals(bench: Bench, goals: list[tuple[str, bool | None, str]]) -> None:
-    print("\nGoals")
+    print(f"\nGoals (sync path: {bench.args.path})")
     for name, ok, detail in goals:
         mark = "  -  " if ok is None else ("MET " if ok else "MISS")
         print(f"  [{mark}] {name}: {detail}")
@@ -776,6 +787,14 @@ def parse_args(argv=None):
         type=int,
         default=0,
         help="the connector's max_concurrent_requests (default: the connector default, 4)",
+    )
+    parser.add_argument(
+        "--path",
+        choices=PATHS,
+        default="worker",
+        help="where the sync runs: 'worker' decides where pages are built as a Celery worker does "
+        "(make run, production; MIGRATEIQ_SYNC_BUILD_PROCESS=auto: a first load in a second process, "
+        "a re-sync in the run's thread), 'inline' builds every page in the run's thread (worker)",
     )
     parser.add_argument(
         "--targets", default="sqlite,postgresql", help="comma-separated: sqlite, postgresql (both)"
