@@ -24,6 +24,7 @@ import os
 import sys
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from workload import (
@@ -240,16 +241,11 @@ def fetch(args) -> dict:
             return len(body[key] if key else body)
 
         queries = page_queries(args.style, args.records, args.page_size)
-        if in_flight == 1:
-            counts = map(get, queries)
-        else:  # the queries are known ahead (page, offset): `in_flight` threads, one request each
-            from concurrent.futures import ThreadPoolExecutor
-
-            pool = ThreadPoolExecutor(in_flight)
-            counts = pool.map(get, queries)
-        for count in counts:
-            records += count
-            pages += 1
+        # in_flight > 1: the queries are known ahead (page, offset), one request a thread
+        with ThreadPoolExecutor(in_flight) as pool:
+            for count in pool.map(get, queries) if in_flight > 1 else map(get, queries):
+                records += count
+                pages += 1
     seconds = time.perf_counter() - started
     return {
         "records_processed": records,

@@ -15,10 +15,13 @@ pages still being committed are left out before it starts (``PageBuilder.lookup_
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
 from django.db import connection
+
+logger = logging.getLogger(__name__)
 
 
 class ThreadedLookups:
@@ -37,6 +40,16 @@ class ThreadedLookups:
     def close(self) -> None:
         if self._executor is None:
             return
-        self._executor.submit(connection.close)  # the thread's own connection
+        closed = self._executor.submit(_close_own_connection)
         self._executor.shutdown(wait=True)
         self._executor = None
+        if closed.exception() is not None:  # the run's pages are committed: logged, not its failure
+            logger.error(
+                "The sync's lookup thread could not close its database connection: %s", closed.exception()
+            )
+
+
+def _close_own_connection() -> None:
+    """Close the calling thread's database connection. (``connection.close`` looked up in another
+    thread would be that thread's connection's method, which Django refuses to run here.)"""
+    connection.close()

@@ -5,7 +5,7 @@ where pages are committed in the background, and in the run's thread inside a ca
 import threading
 
 import pytest
-from django.db import DatabaseError, connection
+from django.db import DatabaseError, connection, connections
 
 from demo_extension.models import SyncedRecord, SyncStatus
 from demo_extension.tests.sync_support import run_sync, store, stored_records
@@ -122,3 +122,28 @@ def test_stored_checksums_answers_for_ids_with_any_characters(make_connector):
     assert found == expected
     assert set(found) == set(ids)
     assert stored_checksums(connector.pk, ["missing"]) == {}
+
+
+def test_the_lookup_thread_closes_its_own_database_connection(resynced, monkeypatch, caplog):
+    mode, upstream, connector = resynced
+    used = []  # the connection each read ran on
+    real = engine.stored_checksums
+
+    def recording(connector_id, ids):
+        used.append(connections["default"])
+        return real(connector_id, ids)
+
+    monkeypatch.setattr(engine, "stored_checksums", recording)
+    upstream.update(version=1, mutate_every=45)
+
+    log = run_sync(connector)
+
+    assert log.status == SyncStatus.SUCCESS, log.error_message
+    assert used
+    assert "could not close its database connection" not in caplog.text
+    if mode == "background":
+        lookup_connection = used[0]
+        assert lookup_connection is not connections["default"]  # the thread's own
+        in_memory = getattr(lookup_connection, "is_in_memory_db", lambda: False)()
+        if not in_memory:  # Django keeps a shared in-memory SQLite database open on close()
+            assert lookup_connection.connection is None
