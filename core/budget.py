@@ -94,6 +94,7 @@ class RequestBudget:
         cache_alias: str = "default",
         sleep: Callable[[float], None] | None = None,
         exhausted_message: str | None = None,
+        paused_note: str = "every request of this budget waits as long",
     ):
         if per_second is not None and per_second <= 0:
             raise ValueError("per_second must be positive (or None for no rate limit)")
@@ -109,6 +110,8 @@ class RequestBudget:
             lease_seconds = float(settings.MIGRATEIQ_HTTP_TIMEOUT) + LEASE_GRACE_SECONDS
         self.lease_seconds = float(lease_seconds)
         self.requests_sent = 0
+        # how a retry message says that a 429 / Retry-After paused the others too
+        self.paused_note = paused_note
         self.exhausted_message = exhausted_message or (
             f"The budget of {max_requests} requests for this run is spent; nothing more was sent"
         )

@@ -31,4 +31,5 @@ def request_budget(connector: CustomDataConnector, *, per_sync: bool) -> Request
             f"max_requests_per_sync ({limit}) reached: this run sent {limit} requests and stopped. "
             "Committed pages are kept; resume the sync to continue from its last committed page."
         ),
+        paused_note="every request of this connector waits as long (its request budget is paused)",
     )
