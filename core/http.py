@@ -249,12 +249,15 @@ class OutboundClient:
         auth=None,
         data=None,
         json=None,
+        content: bytes | None = None,
         credential_headers=(),
         credential_params=(),
     ) -> UpstreamResponse:
         """Send ``method url`` with retries and redirects; return the final 2xx response.
 
-        ``data`` (a mapping of form fields) or ``json`` (any JSON value) is the request body.
+        ``data`` (a mapping of form fields), ``json`` (any JSON value) or ``content`` (bytes sent
+        as they are, e.g. a signed body; its type from a ``Content-Type`` in ``headers``) is the
+        request body.
         ``credential_headers`` / ``credential_params`` name the headers and query parameters that
         carry credentials: they never follow a redirect to another origin, and the parameters are
         masked in every message.
@@ -262,9 +265,9 @@ class OutboundClient:
         Raises ``EgressDenied`` (destination not allowed), ``ResponseTooLarge`` (decoded body over the
         cap) or ``UpstreamError`` (non-2xx after retries, timeout, connection failure).
         """
-        if data is not None and json is not None:
-            raise ValueError("Send either data or json, not both.")
-        body = _encode_body(data, json)
+        if sum(value is not None for value in (data, json, content)) > 1:
+            raise ValueError("Send one of data, json or content, not several.")
+        body = _encode_body(data, json, content)
         secrets = _Credentials(
             frozenset(name.lower() for name in credential_headers), frozenset(credential_params)
         )
@@ -419,7 +422,8 @@ class OutboundClient:
         try:
             if body is not None:
                 content_type, content = body
-                headers = {**headers, "Content-Type": content_type}
+                if not any(name.lower() == "content-type" for name in headers):  # the caller's wins
+                    headers = {**headers, "Content-Type": content_type}
                 request = self._client.build_request(method, url, headers=headers, content=content)
             else:
                 request = self._client.build_request(method, url, headers=headers)
@@ -566,8 +570,10 @@ class _Credentials:
     params: frozenset[str]
 
 
-def _encode_body(data, json_value) -> tuple[str, bytes] | None:
+def _encode_body(data, json_value, content: bytes | None = None) -> tuple[str, bytes] | None:
     """(content type, bytes) of a request body, or None without one."""
+    if content is not None:
+        return "application/octet-stream", bytes(content)
     if json_value is not None:
         return "application/json", json.dumps(json_value, separators=(",", ":")).encode()
     if data is not None:

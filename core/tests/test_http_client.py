@@ -740,3 +740,25 @@ def test_a_connect_that_hangs_is_bounded_by_the_connect_timeout(full_backlog, ma
     with pytest.raises(UpstreamError, match=r"Timed out after 0\.3 s connecting to http://127\.0\.0\.1"):
         client.get(f"http://127.0.0.1:{full_backlog}/")
     assert time.monotonic() - started < 1.5
+
+
+def test_content_is_sent_byte_for_byte_with_the_callers_content_type(upstream, make_client):
+    body = b'{"b": 1,  "a": "\xc3\xa9"}'  # not what json= would write (spaces, key order, UTF-8)
+    upstream.expect_request(
+        "/raw", method="POST", data=body, headers={"Content-Type": "application/vnd.migrateiq+json"}
+    ).respond_with_json({"ok": True})
+    response = make_client().request(
+        "POST",
+        _url(upstream, "/raw"),
+        content=body,
+        headers={"Content-Type": "application/vnd.migrateiq+json"},
+    )
+    assert response.json() == {"ok": True}
+    ((request, _),) = upstream.log
+    assert request.get_data() == body
+    assert request.headers.getlist("Content-Type") == ["application/vnd.migrateiq+json"]
+
+
+def test_a_request_takes_one_body_only(make_client):
+    with pytest.raises(ValueError, match="one of data, json or content"):
+        make_client().request("POST", "http://127.0.0.1:9/x", json={"a": 1}, content=b"{}")

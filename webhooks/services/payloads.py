@@ -70,11 +70,8 @@ def envelope(delivery_id, event: str, tenant, created_at, data: dict) -> dict:
 
 
 def body(payload: dict, payload_format: str) -> bytes:
-    """The bytes POSTed for ``payload``: what is signed and what the outbound client sends.
-
-    The encoding is the outbound client's for ``json=`` bodies (compact separators), so that the
-    bytes signed here are the bytes on the wire; ``test_signature`` checks it end to end.
-    """
+    """The bytes POSTed for ``payload``: what is signed, sent as they are (``content=``), so the
+    receiver verifies the very bytes it got; ``test_signature`` checks it end to end."""
     return json.dumps(wire_value(payload, payload_format), separators=(",", ":")).encode()
 
 
