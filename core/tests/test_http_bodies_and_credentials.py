@@ -35,9 +35,17 @@ def test_form_data_is_sent_url_encoded(upstream, make_client):
     assert request.form.to_dict() == {"grant_type": "client_credentials", "scope": "a b/c"}
 
 
-def test_data_and_json_together_are_refused(make_client):
-    with pytest.raises(ValueError, match="either data or json"):
-        make_client().post("http://127.0.0.1:9/", data={"a": 1}, json={"b": 2})
+@pytest.mark.parametrize(
+    "bodies",
+    [
+        {"data": {"a": 1}, "json": {"b": 2}},
+        {"json": {"b": 2}, "content": b"{}"},
+        {"data": {"a": 1}, "content": b""},
+    ],
+)
+def test_two_bodies_together_are_refused(make_client, bodies):
+    with pytest.raises(ValueError, match="one of data, json or content"):
+        make_client().post("http://127.0.0.1:9/", **bodies)
 
 
 def test_a_303_continues_as_a_get_without_the_body(upstream, make_client):

@@ -757,8 +757,3 @@ def test_content_is_sent_byte_for_byte_with_the_callers_content_type(upstream, m
     ((request, _),) = upstream.log
     assert request.get_data() == body
     assert request.headers.getlist("Content-Type") == ["application/vnd.migrateiq+json"]
-
-
-def test_a_request_takes_one_body_only(make_client):
-    with pytest.raises(ValueError, match="one of data, json or content"):
-        make_client().request("POST", "http://127.0.0.1:9/x", json={"a": 1}, content=b"{}")
