@@ -443,6 +443,34 @@ def test_demo_api_command_serves_until_interrupted(client):
         process.stdout.close()
 
 
+def test_demo_api_command_can_rate_limit_its_first_requests(client):
+    command = [sys.executable, "manage.py", "demo_api", "--port", "0", "--records", "10"]
+    options = ["--fail-first", "2", "--fail-status", "429", "--retry-after", "3"]
+    process = subprocess.Popen([*command, *options], cwd=settings.BASE_DIR, stdout=subprocess.PIPE, text=True)
+    try:
+        banner = process.stdout.readline()
+        assert "the first 2 page requests answer 429 with Retry-After: 3" in banner
+        url = banner.split()[2]
+        answers = [client.get(url) for _ in range(3)]
+        assert [a.status_code for a in answers] == [429, 429, 200]
+        assert answers[0].headers["Retry-After"] == "3"
+        process.send_signal(signal.SIGINT)
+        assert process.wait(timeout=10) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+        process.stdout.close()
+
+
+@pytest.mark.parametrize(
+    "options",
+    [["--fail-first", "-1"], ["--fail-status", "200"], ["--fail-first", "1", "--retry-after", "-2"]],
+)
+def test_demo_api_refuses_impossible_faults(options):
+    with pytest.raises(CommandError, match="--fail|--retry-after"):
+        call_command("demo_api", "--port", "0", *options)
+
+
 def test_demo_api_refuses_a_non_loopback_host_it_was_not_given(settings):
     settings.MIGRATEIQ_DEMO_API_URL = "http://192.0.2.10:8001/users"
     with pytest.raises(CommandError, match="pass --host explicitly"):

@@ -39,6 +39,18 @@ class Command(BaseCommand):
             "--data-version", type=int, default=0, help="> 0 changes every 10th user (to try re-syncs)"
         )
         parser.add_argument("--slow-ms", type=int, default=0, help="delay every answer (milliseconds)")
+        parser.add_argument(
+            "--fail-first",
+            type=int,
+            default=0,
+            help="answer the first N page requests with --fail-status (to try retries and rate limits)",
+        )
+        parser.add_argument(
+            "--fail-status", type=int, default=429, help="the status of those answers (default 429)"
+        )
+        parser.add_argument(
+            "--retry-after", type=int, help="send Retry-After: SECONDS with them (a rate limit's pause)"
+        )
 
     def handle(self, *args, **options):
         configured = urlsplit(settings.MIGRATEIQ_DEMO_API_URL)
@@ -51,6 +63,10 @@ class Command(BaseCommand):
             )
         if options["records"] < 0 or options["page_size"] < 1:
             raise CommandError("--records must be 0 or more and --page-size at least 1.")
+        if options["fail_first"] < 0 or not 400 <= options["fail_status"] <= 599:
+            raise CommandError("--fail-first must be 0 or more and --fail-status an HTTP error (400-599).")
+        if options["retry_after"] is not None and options["retry_after"] < 0:
+            raise CommandError("--retry-after must be 0 or more seconds.")
         upstream = SampleUpstream(
             records=options["records"],
             page_size=options["page_size"],
@@ -60,6 +76,9 @@ class Command(BaseCommand):
             seed=options["seed"],
             version=options["data_version"],
             slow_ms=options["slow_ms"],
+            fail_first=options["fail_first"],
+            fail_status=options["fail_status"],
+            retry_after=options["retry_after"],
             host=host,
             port=port,
             path=configured.path if configured.path not in ("", "/") else "/users",
@@ -73,6 +92,11 @@ class Command(BaseCommand):
         if not is_loopback(host):
             self.stderr.write(self.style.WARNING(f"The demo API is reachable from other machines ({host})."))
         auth = f", API key required ({options['auth']})" if upstream.api_key else ""
+        if options["fail_first"]:
+            wait = (
+                f" with Retry-After: {options['retry_after']}" if options["retry_after"] is not None else ""
+            )
+            auth += f", the first {options['fail_first']} page requests answer {options['fail_status']}{wait}"
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo API: {upstream.url} ({upstream.records} users, {upstream.style} pagination, "
