@@ -1,10 +1,10 @@
 """Request bodies whose values have the JSON types the schema publishes.
 
 DRF's fields coerce: a ``CharField`` takes ``5`` as ``"5"``, a ``BooleanField`` takes ``"yes"``
-and ``1``, an ``IntegerField`` takes ``"12"``. A client generated from the published schema never
-sends those, and accepting them hides client bugs (``{"primary_key": 5}`` stored ``"5"``), so a
-value of the wrong JSON type is a 400 naming the field. Serializers that parse request bodies
-inherit :class:`StrictTypesMixin`.
+and ``1``, an ``IntegerField`` takes ``"12"``, a ``FloatField`` ``"5"`` and ``true``. A client
+generated from the published schema never sends those, and accepting them hides client bugs
+(``{"primary_key": 5}`` stored ``"5"``), so a value of the wrong JSON type is a 400 naming the
+field. Serializers that parse request bodies inherit :class:`StrictTypesMixin`.
 """
 
 from rest_framework import serializers
@@ -14,6 +14,7 @@ _EXPECTED = (
     (serializers.BooleanField, (bool,), "a boolean (true or false)"),
     (serializers.CharField, (str,), "a string"),
     (serializers.IntegerField, (int,), "an integer"),
+    (serializers.FloatField, (int, float), "a number"),
 )
 
 

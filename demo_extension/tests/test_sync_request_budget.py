@@ -67,6 +67,9 @@ def test_a_connector_takes_a_request_budget_and_shows_it(editor_client):
         ("max_requests_per_second", -2, "greater than or equal to 0.01"),
         ("max_requests_per_second", 1001, "less than or equal to 1000"),
         ("max_requests_per_second", "fast", "number"),
+        ("max_requests_per_second", "5", "must be a number"),  # a JSON string, not a number
+        ("max_requests_per_second", True, "must be a number"),  # not 1.0
+        ("max_concurrent_requests", "3", "must be an integer"),
         ("max_concurrent_requests", 0, "greater than or equal to 1"),
         ("max_concurrent_requests", 17, "less than or equal to 16"),
         ("max_concurrent_requests", 2.5, "integer"),
