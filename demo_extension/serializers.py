@@ -320,15 +320,16 @@ class ConnectorSerializer(StrictTypesMixin, serializers.ModelSerializer):
         allow_null=True,
         min_value=models.MIN_REQUESTS_PER_SECOND,
         max_value=models.MAX_REQUESTS_PER_SECOND,
-        help_text="Requests per second to this API at most, across every worker (fractional allowed, "
-        "e.g. 0.5 is one request every two seconds); null: no rate limit.",
+        help_text="Requests per second to this API at most, from 0.01 to 1000 (fractional allowed, e.g. "
+        "0.5 is one request every two seconds), across every worker sharing the cache (Redis; the "
+        "embedded default's local-memory cache counts per process); null: no rate limit.",
     )
     max_concurrent_requests = serializers.IntegerField(
         required=False,
         min_value=1,
         max_value=models.MAX_CONCURRENT_REQUESTS,
-        help_text=f"Requests in flight at once at most, across every worker "
-        f"(default {models.DEFAULT_CONCURRENT_REQUESTS}).",
+        help_text=f"Requests in flight at once at most, 1 to {models.MAX_CONCURRENT_REQUESTS}, across every "
+        f"worker sharing the cache (default {models.DEFAULT_CONCURRENT_REQUESTS}).",
     )
     max_requests_per_sync = serializers.IntegerField(
         required=False,

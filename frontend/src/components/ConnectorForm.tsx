@@ -334,7 +334,7 @@ export function ConnectorForm({
           label="Requests per second"
           htmlFor={id("max_requests_per_second")}
           errors={e.max_requests_per_second}
-          hint="At most, across every worker (0.5 = one every two seconds); empty: no limit."
+          hint="0.01 to 1000, for all of this connector's requests (0.5 = one every two seconds); empty: no limit."
         >
           <input
             id={id("max_requests_per_second")}
