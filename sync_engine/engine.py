@@ -37,6 +37,7 @@ from django.conf import settings
 from django.db import DatabaseError
 from django.utils import timezone
 
+from core.budget import RequestBudgetExhausted
 from core.http_errors import OutboundError
 from core.redaction import redact, safe_url
 from core.request_context import reset_log_context, set_log_context
@@ -416,6 +417,8 @@ class _Run:
             self.emit("Further retries are not logged.", SyncLogEvent.Level.WARNING)
 
     def _upstream_message(self, exc: OutboundError) -> str:
+        if isinstance(exc, RequestBudgetExhausted):  # a limit the user set, not a failing upstream
+            return f"Stopped before page {self.counters.pages + 1}: {exc}"
         message = str(exc)
         if exc.url and safe_url(exc.url) not in message:
             message += f" ({safe_url(exc.url)})"
