@@ -176,8 +176,8 @@ class InlineCommitter:
         self.write_event = emit
         self.on_committed = on_committed
 
-    def event(self, message: str, level: str = SyncLogEvent.Level.INFO) -> None:
-        self.write_event(message, level)
+    def event(self, message: str, level: str = SyncLogEvent.Level.INFO, at=None) -> None:
+        self.write_event(message, level, at=at)
 
     def submit(self, work: PageWork) -> None:
         self._failed = True  # until the commit returns: a failed page leaves nothing to flush
@@ -274,8 +274,8 @@ class BackgroundCommitter(InlineCommitter):
         _switch_interval.enter()
         self._thread.start()
 
-    def event(self, message: str, level: str = SyncLogEvent.Level.INFO) -> None:
-        self._put(("event", message, level))
+    def event(self, message: str, level: str = SyncLogEvent.Level.INFO, at=None) -> None:
+        self._put(("event", message, level, at))
 
     def reading(self):
         # SQLite: never while a page commits (an in-memory database shared between connections
@@ -327,7 +327,7 @@ class BackgroundCommitter(InlineCommitter):
 
     def _handle(self, item) -> None:
         if item[0] == "event":
-            self.write_event(item[1], item[2])
+            self.write_event(item[1], item[2], at=item[3])
             return
         work = item[1]
         fields = self.writer.commit(work)

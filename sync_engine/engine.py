@@ -139,8 +139,8 @@ class _Run:
         # Where the run's log lines go: the page committer while pages are in flight.
         self._emit: Callable[..., None] = partial(record_event, run.pk)
 
-    def emit(self, message: str, level: str = SyncLogEvent.Level.INFO) -> None:
-        self._emit(message, level)
+    def emit(self, message: str, level: str = SyncLogEvent.Level.INFO, at=None) -> None:
+        self._emit(message, level, at=at)
 
     def execute(self) -> SyncLog:
         run, connector = self.run, self.connector
@@ -409,10 +409,10 @@ class _Run:
             return SyncStatus.PARTIAL if counters.processed > counters.failed else SyncStatus.FAILED
         return SyncStatus.PARTIAL if counters.failed else SyncStatus.SUCCESS
 
-    def _on_retry(self, message: str) -> None:
+    def _on_retry(self, message: str, at=None) -> None:
         self.retry_events += 1
         if self.retry_events <= MAX_RETRY_EVENTS:
-            self.emit(f"Page {self.counters.pages + 1}: {message}", SyncLogEvent.Level.WARNING)
+            self.emit(f"Page {self.counters.pages + 1}: {message}", SyncLogEvent.Level.WARNING, at=at)
         elif self.retry_events == MAX_RETRY_EVENTS + 1:
             self.emit("Further retries are not logged.", SyncLogEvent.Level.WARNING)
 

@@ -78,7 +78,9 @@ class RunContext:
     ends_at: float  # time.monotonic() deadline of the run's time budget
     budget_seconds: float
     emit: Callable[..., None]  # emit(message, level="info"): a line in the run's log
-    on_retry: Callable[[str], None]  # a retried request (the engine logs a few)
+    # A retried request (the engine logs a few): ``on_retry(message, at=None)``, ``at`` when it
+    # happened if it is reported later (a page fetched ahead reports its retries when it is taken).
+    on_retry: Callable[..., None]
     pages_done: Callable[[], int]  # pages handed to the committer so far (resumed runs included)
     records_done: Callable[[], int]  # records in those pages
     abandoning: bool = False  # set before closing the generator on a cancel: do not wait

@@ -56,6 +56,8 @@ from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from urllib.parse import urlsplit
 
+from django.utils import timezone
+
 from demo_extension.services.pagination import PageRequest, Paginator, rel_link
 
 #: Requests in flight for one sync when the connector does not say (``max_concurrent_requests``).
@@ -101,7 +103,7 @@ class RetryRelay:
             return
         if self.abandoned.is_set() or slot.dropped:
             raise Abandoned
-        slot.messages.append(message)
+        slot.messages.append((message, timezone.now()))  # logged when the sync takes the page
 
 
 class _Slot:
@@ -111,7 +113,7 @@ class _Slot:
 
     def __init__(self):
         self.future: Future | None = None
-        self.messages: list[str] = []
+        self.messages: list[tuple[str, object]] = []  # (retry line, when it happened)
         self.dropped = False
 
 
@@ -268,8 +270,8 @@ class PageFetcher:
         try:
             return slot.future.result()
         finally:
-            for message in slot.messages:
-                self.relay.handler(message)
+            for message, at in slot.messages:
+                self.relay.handler(message, at=at)
 
     def _drop(self, slot: _Slot) -> None:
         slot.dropped = True

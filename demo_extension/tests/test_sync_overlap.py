@@ -361,7 +361,7 @@ def test_no_request_is_sent_ahead_past_the_fetchers_request_limit(observed_upstr
         def send(request):
             return client.get(request.url, params=request.params)
 
-        with PageFetcher(send, 8, RetryRelay(lambda message: None), request_limit=3) as fetcher:
+        with PageFetcher(send, 8, RetryRelay(lambda message, at=None: None), request_limit=3) as fetcher:
             response = fetcher.fetch(paginator.request(), paginator, room=100)
 
     assert response.status_code == 200
@@ -502,3 +502,34 @@ def test_a_slow_upstream_widens_the_window_to_the_budget(observed_upstream, make
     assert queried(large, "page")[:1] == ["1"]
     assert large.max_in_flight == 4
     assert len(large.requests) == 20
+
+
+class _RateLimitedPage(ObservedUpstream):
+    """Page 3 answers 429 with Retry-After: 1 to its first two requests."""
+
+    limited = 0
+
+    def respond_collection(self, query):
+        if self.page_of(query) == 3 and self.limited < 2:
+            self.limited += 1
+            return 429, {"Retry-After": "1"}, b'{"error": "slow down"}'
+        return super().respond_collection(query)
+
+
+def test_retries_of_a_page_fetched_ahead_are_logged_at_the_time_they_happened(settings, make_connector):
+    upstream = _RateLimitedPage(records=200, page_size=20, style="page", delays={1: 0.3}).start()
+    allow_egress_to(settings, upstream.netloc)
+    try:
+        connector = make_connector(upstream=upstream, pagination={"type": "page"})
+        log = sync_with(connector, 4)  # page 3 goes out with page 1, in a fetching thread
+    finally:
+        upstream.stop()
+
+    assert log.status == SyncStatus.SUCCESS, log.error_message
+    retries = list(log.events.filter(message__startswith="Page 3: HTTP 429").order_by("at"))
+    assert [("attempt 1 of" in e.message, "attempt 2 of" in e.message) for e in retries] == [
+        (True, False),
+        (False, True),
+    ]
+    # One second apart, as the upstream saw them (not both when the sync took page 3).
+    assert (retries[1].at - retries[0].at).total_seconds() >= 0.7
