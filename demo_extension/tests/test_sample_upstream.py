@@ -7,6 +7,7 @@ import subprocess
 import sys
 import threading
 import time
+from contextlib import contextmanager
 
 import httpx
 import pytest
@@ -424,42 +425,37 @@ def test_upstream_process_serves_from_a_child_process(client):
         client.get(upstream.url, params={"api_key": "k"})
 
 
-def test_demo_api_command_serves_until_interrupted(client):
-    command = [sys.executable, "manage.py", "demo_api", "--port", "0", "--records", "30", "--page-size", "7"]
-    process = subprocess.Popen(
-        [*command, "--api-key", "demo-key"], cwd=settings.BASE_DIR, stdout=subprocess.PIPE, text=True
-    )
+@contextmanager
+def demo_api(*options):
+    """``manage.py demo_api`` on a free port: yields its banner line; on leaving, Ctrl-C must stop it."""
+    command = [sys.executable, "manage.py", "demo_api", "--port", "0", *options]
+    process = subprocess.Popen(command, cwd=settings.BASE_DIR, stdout=subprocess.PIPE, text=True)
     try:
-        banner = process.stdout.readline()
+        yield process.stdout.readline()
+        process.send_signal(signal.SIGINT)
+        assert process.wait(timeout=10) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+        process.stdout.close()
+
+
+def test_demo_api_command_serves_until_interrupted(client):
+    with demo_api("--records", "30", "--page-size", "7", "--api-key", "demo-key") as banner:
         url = banner.split()[2]
         assert url.startswith("http://127.0.0.1:") and url.endswith("/users")
         response = client.get(url, headers={"Authorization": "Bearer demo-key"})
         assert response.json()["total"] == 30 and len(response.json()["data"]) == 7
-        process.send_signal(signal.SIGINT)
-        assert process.wait(timeout=10) == 0
-    finally:
-        if process.poll() is None:
-            process.kill()
-        process.stdout.close()
 
 
 def test_demo_api_command_can_rate_limit_its_first_requests(client):
-    command = [sys.executable, "manage.py", "demo_api", "--port", "0", "--records", "10"]
-    options = ["--fail-first", "2", "--fail-status", "429", "--retry-after", "3"]
-    process = subprocess.Popen([*command, *options], cwd=settings.BASE_DIR, stdout=subprocess.PIPE, text=True)
-    try:
-        banner = process.stdout.readline()
+    with demo_api(
+        "--records", "10", "--fail-first", "2", "--fail-status", "429", "--retry-after", "3"
+    ) as banner:
         assert "the first 2 page requests answer 429 with Retry-After: 3" in banner
-        url = banner.split()[2]
-        answers = [client.get(url) for _ in range(3)]
-        assert [a.status_code for a in answers] == [429, 429, 200]
-        assert answers[0].headers["Retry-After"] == "3"
-        process.send_signal(signal.SIGINT)
-        assert process.wait(timeout=10) == 0
-    finally:
-        if process.poll() is None:
-            process.kill()
-        process.stdout.close()
+        answers = [client.get(banner.split()[2]) for _ in range(3)]
+    assert [a.status_code for a in answers] == [429, 429, 200]
+    assert answers[0].headers["Retry-After"] == "3"
 
 
 @pytest.mark.parametrize(
