@@ -5,7 +5,8 @@ loads this plugin for every test, and an extension tested outside the repository
 ``pytest -p tenancy.testing``. Fixtures: ``tenant_a`` / ``tenant_b``; ``make_member(tenant, role)``;
 ``admin_user`` / ``editor_user`` / ``viewer_user`` (in ``tenant_a``) and ``outsider_user`` (admin of
 ``tenant_b``); ``client_for(user, tenant)`` and ``admin_client`` / ``editor_client`` /
-``viewer_client`` / ``outsider_client`` / ``anon_client``; :func:`token_for` makes a bearer token.
+``viewer_client`` / ``outsider_client`` / ``anon_client``; :func:`token_for` makes a bearer token;
+``migrate_to(targets)`` moves the database to a migration state (a data migration's test).
 
 The tenant scope check is on for the whole run (``MIGRATEIQ_TENANT_SCOPE_CHECK = "raise"``, unless
 the environment sets the variable): a query of a tenant-owned model that is neither scoped to a
@@ -145,6 +146,26 @@ def _clear_cache():
     cache.clear()
     yield
     cache.clear()
+
+
+@pytest.fixture
+def migrate_to(transactional_db):
+    """``migrate_to([(app, migration), ...])`` migrates the test database there and returns the
+    historical ``apps`` of that state (no targets: the latest migrations); the database goes back to
+    the latest migrations afterwards."""
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    def migrate(targets=None):
+        executor = MigrationExecutor(connection)  # a fresh one: it reads what is applied now
+        targets = executor.loader.graph.leaf_nodes() if targets is None else targets
+        executor.migrate(targets)
+        return executor.loader.project_state(targets).apps
+
+    try:
+        yield migrate
+    finally:
+        migrate()
 
 
 @pytest.fixture
