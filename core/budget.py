@@ -11,9 +11,13 @@ process that calls that upstream, because its state lives in a store:
   process's, which ``get``/``set`` pairs could (two processes would both read "3 of 4 in use" and
   both go). Time comes from the Redis server's clock (``TIME``), so processes on hosts whose clocks
   disagree still share one bucket.
-* **Local memory** (the embedded default's local-memory cache, and any other cache backend): the
-  same state in this process, under a lock. It holds for every thread of the process, not across
-  processes (the embedded default's web process and its worker each keep their own budget).
+* **A file** (the embedded default, without Redis: ``MIGRATEIQ_REQUEST_BUDGET_FILE``, by default
+  ``var/request-budgets.sqlite3``): the same state in a small SQLite database, each decision one
+  ``BEGIN IMMEDIATE`` transaction, which no other process's can interleave with. It holds for every
+  process of the machine: the web server (a connection test sees a sync's pause) and each process
+  of the worker's pool. Time is the wall clock, which every process of one machine shares.
+* **Local memory** (``MIGRATEIQ_REQUEST_BUDGET_FILE=""`` without Redis): the same state in this
+  process, under a lock. It holds for every thread of the process, not across processes.
 
 What a budget enforces:
 
@@ -25,7 +29,10 @@ What a budget enforces:
   when the exchange ends and that expires on its own after ``lease_seconds`` (a process killed mid
   request cannot hold a slot forever).
 * a pause: :meth:`RequestBudget.pause` (a 429 or ``Retry-After``) stops every new exchange on the key,
-  in every thread and process, until the pause ends.
+  in every thread and process, until the pause ends. The budget object that met the 429 (one sync
+  run's) also halves its own concurrency (4 -> 2 -> 1, once per pause: the answers of requests sent
+  together count as one), and takes back one slot every :data:`CALM_EXCHANGES` exchanges without
+  another pause, up to ``concurrent``: after a pause the upstream does not get the same burst again.
 * ``max_requests``: exchanges through *this* budget object at most (one sync run); the next one
   raises :class:`RequestBudgetExhausted` instead of being sent.
 
@@ -38,6 +45,8 @@ capped by ``MIGRATEIQ_HTTP_RETRY_AFTER_CAP``, or one rate interval).
 from __future__ import annotations
 
 import logging
+import os
+import sqlite3
 import threading
 import time
 import uuid
@@ -65,6 +74,8 @@ LEASE_GRACE_SECONDS = 5.0
 # State of an idle key disappears from Redis after this long (a pause longer than it keeps its key).
 IDLE_EXPIRY_SECONDS = 3600
 MAX_CONCURRENT = 16
+# Exchanges without a pause after which a budget halved by a 429 takes back one slot of concurrency.
+CALM_EXCHANGES = 20
 
 
 class RequestBudgetExhausted(OutboundError):
@@ -95,6 +106,7 @@ class RequestBudget:
         sleep: Callable[[float], None] | None = None,
         exhausted_message: str | None = None,
         paused_note: str = "every request of this budget waits as long",
+        reduced_note: str = "at most {current} of {configured} requests at once through this budget for now",
     ):
         if per_second is not None and per_second <= 0:
             raise ValueError("per_second must be positive (or None for no rate limit)")
@@ -104,7 +116,12 @@ class RequestBudget:
             raise ValueError("max_requests must be at least 1 (or None for no limit)")
         self.key = key
         self.per_second = per_second
+        #: The most exchanges this object holds at once: ``concurrent``, less after a 429 (see the
+        #: module docstring).
         self.concurrent = concurrent
+        self.configured_concurrent = concurrent
+        self._halved_until = 0.0  # a pause's answers until then halve the concurrency once only
+        self._calm = 0  # exchanges since the last pause (the concurrency grows back after CALM_EXCHANGES)
         self.max_requests = max_requests
         if lease_seconds is None:
             lease_seconds = float(settings.MIGRATEIQ_HTTP_TIMEOUT) + LEASE_GRACE_SECONDS
@@ -112,6 +129,8 @@ class RequestBudget:
         self.requests_sent = 0
         # how a retry message says that a 429 / Retry-After paused the others too
         self.paused_note = paused_note
+        # how it says that a 429 lowered this object's concurrency ({current} and {configured})
+        self.reduced_note = reduced_note
         self.exhausted_message = exhausted_message or (
             f"The budget of {max_requests} requests for this run is spent; nothing more was sent"
         )
@@ -140,12 +159,34 @@ class RequestBudget:
             yield
         finally:
             self._store.release(self.key, lease)
+            if self.concurrent < self.configured_concurrent:
+                with self._count_lock:
+                    self._calm += 1
+                    if self._calm >= CALM_EXCHANGES:
+                        self._calm = 0
+                        self.concurrent = min(self.configured_concurrent, self.concurrent + 1)
 
     def pause(self, seconds: float) -> None:
         """Hold every new exchange on this key, everywhere, for ``seconds`` (an earlier end is extended,
-        a later one kept)."""
+        a later one kept), and halve this object's concurrency (once for a burst of answers)."""
         if seconds > 0:
             self._store.pause(self.key, seconds)
+        with self._count_lock:
+            now = time.monotonic()
+            self._calm = 0
+            if now >= self._halved_until:
+                self.concurrent = max(1, self.concurrent // 2)
+                # Requests in flight when the upstream answered 429 come back with 429s too: the
+                # pause and a moment after it count as one.
+                self._halved_until = now + max(seconds, 0.0) + 1.0
+
+    def pause_note(self) -> str:
+        """What a 429 did, for a retry message: the pause of every request of the key, and this
+        object's concurrency while it is below ``concurrent``."""
+        if self.concurrent < self.configured_concurrent:
+            reduced = self.reduced_note.format(current=self.concurrent, configured=self.configured_concurrent)
+            return f"{self.paused_note}; {reduced}"
+        return self.paused_note
 
     def paused_for(self) -> float:
         """Seconds left of the current pause (0 when not paused)."""
@@ -317,6 +358,176 @@ class RedisBudgetStore:
         self._client.delete(*self._keys(key))
 
 
+class FileBudgetStore:
+    """Budget state in a SQLite file, shared by every process of one machine (see the module
+    docstring). Each thread of each process has its own connection; a decision is one write
+    transaction. The state is transient (leases expire, pauses end): it is not flushed to disk."""
+
+    # The state is transient: a file of another layout is simply started again.
+    _VERSION = 1
+    _SCHEMA = (
+        "DROP TABLE IF EXISTS budget_state",
+        "DROP TABLE IF EXISTS budget_lease",
+        "CREATE TABLE budget_state (key TEXT PRIMARY KEY, next_at REAL NOT NULL DEFAULT 0, "
+        "paused_until REAL NOT NULL DEFAULT 0)",
+        # pid: the holder's process. One machine shares the file, so a lease whose process is gone
+        # (a worker killed mid-request) is dropped at once instead of holding its slot until it expires.
+        "CREATE TABLE budget_lease (key TEXT NOT NULL, lease TEXT NOT NULL, expires REAL NOT NULL, "
+        "pid INTEGER NOT NULL, PRIMARY KEY (key, lease))",
+        f"PRAGMA user_version = {_VERSION}",
+    )
+
+    def __init__(self, path: str) -> None:
+        self.path = str(path)
+        self._local = threading.local()
+
+    def _connection(self) -> sqlite3.Connection:
+        local = self._local
+        conn = getattr(local, "conn", None)
+        if conn is None or local.pid != os.getpid():  # a forked process opens its own
+            try:
+                os.makedirs(os.path.dirname(self.path) or ".", exist_ok=True)
+                conn = _while_busy(self._open)
+            except (OSError, sqlite3.Error) as exc:
+                raise self._unavailable(exc) from None
+            local.conn, local.pid = conn, os.getpid()
+        return conn
+
+    def _open(self) -> sqlite3.Connection:
+        conn = sqlite3.connect(self.path, timeout=BUSY_SECONDS, isolation_level=None, check_same_thread=True)
+        try:
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=OFF")
+            conn.execute("BEGIN IMMEDIATE")
+            if conn.execute("PRAGMA user_version").fetchone()[0] != self._VERSION:
+                for statement in self._SCHEMA:
+                    conn.execute(statement)
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.close()
+            raise
+        return conn
+
+    def _unavailable(self, exc: Exception) -> BudgetUnavailable:
+        return BudgetUnavailable(
+            f"The request budget could not be checked: its file {self.path} could not be used "
+            f"({type(exc).__name__}: {exc}); nothing was sent"
+        )
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        conn = self._connection()
+        try:
+            _while_busy(lambda: conn.execute("BEGIN IMMEDIATE"))
+            try:
+                yield conn
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
+        except sqlite3.Error as exc:
+            raise self._unavailable(exc) from None
+
+    def try_acquire(
+        self, key: str, lease: str, interval: float, concurrent: int, lease_seconds: float
+    ) -> float:
+        with self._transaction() as conn:
+            now = time.time()
+            row = conn.execute(
+                "SELECT next_at, paused_until FROM budget_state WHERE key = ?", (key,)
+            ).fetchone()
+            next_at, paused_until = row if row is not None else (0.0, 0.0)
+            if paused_until > now:
+                return paused_until - now
+            conn.execute("DELETE FROM budget_lease WHERE key = ? AND expires <= ?", (key, now))
+            held, first_expiry = conn.execute(
+                "SELECT count(*), min(expires) FROM budget_lease WHERE key = ?", (key,)
+            ).fetchone()
+            if held >= concurrent:
+                holders = conn.execute("SELECT DISTINCT pid FROM budget_lease WHERE key = ?", (key,))
+                gone = [(key, pid) for (pid,) in holders.fetchall() if not _process_alive(pid)]
+                if not gone:
+                    return min(SLOT_POLL_SECONDS, first_expiry - now)
+                conn.executemany("DELETE FROM budget_lease WHERE key = ? AND pid = ?", gone)
+                return 0.001  # look again at once, with the dead holders' slots free
+            if next_at > now:
+                return next_at - now
+            if interval:
+                conn.execute(
+                    "INSERT INTO budget_state (key, next_at) VALUES (?, ?) "
+                    "ON CONFLICT (key) DO UPDATE SET next_at = excluded.next_at",
+                    (key, now + interval),
+                )
+            conn.execute(
+                "INSERT OR REPLACE INTO budget_lease (key, lease, expires, pid) VALUES (?, ?, ?, ?)",
+                (key, lease, now + lease_seconds, os.getpid()),
+            )
+            return 0.0
+
+    def release(self, key: str, lease: str) -> None:
+        try:
+            with self._transaction() as conn:
+                conn.execute("DELETE FROM budget_lease WHERE key = ? AND lease = ?", (key, lease))
+                # Nothing left to remember: the key's state goes (the file stays small).
+                now = time.time()
+                conn.execute(
+                    "DELETE FROM budget_state WHERE key = ? AND next_at <= ? AND paused_until <= ? "
+                    "AND NOT EXISTS (SELECT 1 FROM budget_lease WHERE key = ? AND expires > ?)",
+                    (key, now, now, key, now),
+                )
+        except BudgetUnavailable as exc:  # the lease expires on its own; the exchange itself went fine
+            logger.warning("Could not return a request-budget lease of %s (%s)", key, exc)
+
+    def pause(self, key: str, seconds: float) -> None:
+        with self._transaction() as conn:
+            until = time.time() + seconds
+            conn.execute(
+                "INSERT INTO budget_state (key, paused_until) VALUES (?, ?) ON CONFLICT (key) "
+                "DO UPDATE SET paused_until = max(paused_until, excluded.paused_until)",
+                (key, until),
+            )
+
+    def paused_for(self, key: str) -> float:
+        with self._transaction() as conn:
+            row = conn.execute("SELECT paused_until FROM budget_state WHERE key = ?", (key,)).fetchone()
+        return max((row[0] if row is not None else 0.0) - time.time(), 0.0)
+
+    def reset(self, key: str) -> None:
+        with self._transaction() as conn:
+            conn.execute("DELETE FROM budget_state WHERE key = ?", (key,))
+            conn.execute("DELETE FROM budget_lease WHERE key = ?", (key,))
+
+
+# How long a budget file's decision may wait for the other processes' (each takes microseconds).
+BUSY_SECONDS = 10.0
+
+
+def _while_busy(action):
+    """``action()``, tried again while SQLite answers "locked" / "busy" at once (it does so, without
+    waiting for its busy timeout, e.g. while another connection switches a new file to WAL), for
+    at most :data:`BUSY_SECONDS`."""
+    deadline = time.monotonic() + BUSY_SECONDS
+    while True:
+        try:
+            return action()
+        except sqlite3.OperationalError as exc:
+            text = str(exc)
+            if ("locked" not in text and "busy" not in text) or time.monotonic() >= deadline:
+                raise
+            time.sleep(0.005)
+
+
+def _process_alive(pid: int) -> bool:
+    """Whether process ``pid`` of this machine still exists."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    return True
+
+
 @contextmanager
 def _unavailable_as_error() -> Iterator[None]:
     try:
@@ -330,14 +541,20 @@ def _unavailable_as_error() -> Iterator[None]:
 
 
 _local_stores: dict[str, LocalBudgetStore] = {}
+_file_stores: dict[str, FileBudgetStore] = {}
 _local_stores_lock = threading.Lock()
 
 
-def store_for(cache_alias: str = "default") -> LocalBudgetStore | RedisBudgetStore:
-    """The budget store behind the cache ``cache_alias``: Redis for django-redis, else local memory."""
+def store_for(cache_alias: str = "default") -> LocalBudgetStore | FileBudgetStore | RedisBudgetStore:
+    """The budget store behind the cache ``cache_alias``: Redis for django-redis, else the file
+    ``MIGRATEIQ_REQUEST_BUDGET_FILE`` (shared by the machine's processes), else local memory."""
     cache = caches[cache_alias]
     if type(cache).__module__.startswith("django_redis"):
         return RedisBudgetStore(cache_alias)
+    path = str(getattr(settings, "MIGRATEIQ_REQUEST_BUDGET_FILE", "") or "")
+    if path:
+        with _local_stores_lock:
+            return _file_stores.setdefault(path, FileBudgetStore(path))
     # One local store per cache location, like the local-memory cache itself.
     location = getattr(cache, "_cache", None)
     name = f"{cache_alias}:{id(location) if location is not None else type(cache).__name__}"

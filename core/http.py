@@ -311,7 +311,7 @@ class OutboundClient:
                     self.on_retry(
                         f"{failure.message} (attempt {attempt} of {self.max_attempts}); "
                         f"retrying in {wait:.1f} s"
-                        + (f"; {self.budget.paused_note}" if paused and self.budget is not None else "")
+                        + (f"; {self.budget.pause_note()}" if paused and self.budget is not None else "")
                     )
                 if not paused:
                     self._sleep(wait)

@@ -328,6 +328,12 @@ MIGRATEIQ_HTTP_MAX_RESPONSE_BYTES = env_int("MIGRATEIQ_HTTP_MAX_RESPONSE_BYTES",
 MIGRATEIQ_HTTP_MAX_ATTEMPTS = env_int("MIGRATEIQ_HTTP_MAX_ATTEMPTS", 5)
 MIGRATEIQ_HTTP_BACKOFF_BASE = env_float("MIGRATEIQ_HTTP_BACKOFF_BASE", 0.5)
 MIGRATEIQ_HTTP_RETRY_AFTER_CAP = env_float("MIGRATEIQ_HTTP_RETRY_AFTER_CAP", 60.0)
+# Where connectors' request budgets (rate, concurrency, 429 pauses) live without Redis: a SQLite file
+# shared by every process of this machine (the web server and each worker process); "" keeps each
+# process's own budgets in memory. With Redis (REDIS_URL) budgets live in Redis (core/budget.py).
+MIGRATEIQ_REQUEST_BUDGET_FILE = env_str(
+    "MIGRATEIQ_REQUEST_BUDGET_FILE", str(VAR_DIR / "request-budgets.sqlite3")
+)
 MIGRATEIQ_HTTP_MAX_REDIRECTS = env_int("MIGRATEIQ_HTTP_MAX_REDIRECTS", 3)
 # Web threads (core.interactive): the total time an upstream call made while a person waits
 # (test_connection, preview) may take, retries and redirects included; one such call per user.

@@ -1,10 +1,11 @@
 """A separate worker process for the request-budget tests: ``python -m core.tests.budget_client JSON``.
 
-It configures Django with Redis as its cache (``REDIS_URL`` / ``CACHE_KEY_PREFIX`` in its
-environment, like a production worker), prints ``ready`` and waits for a line on its stdin (so that
-every process of a test starts sending at the same moment, however long its start-up took), then
-sends ``requests`` GETs from each of ``threads`` threads through ``OutboundClient``, each thread with
-its own ``RequestBudget`` of the test's key. It prints one JSON line: the statuses.
+It configures Django from its environment: Redis as its cache (``REDIS_URL`` / ``CACHE_KEY_PREFIX``,
+like a production worker) or a shared ``MIGRATEIQ_REQUEST_BUDGET_FILE`` (the embedded default). It
+prints ``ready`` and waits for a line on its stdin (so that every process of a test starts sending
+at the same moment, however long its start-up took), then sends ``requests`` GETs from each of
+``threads`` threads through ``OutboundClient``, each thread with its own ``RequestBudget`` of the
+test's key. It prints one JSON line: the statuses.
 """
 
 from __future__ import annotations

@@ -1,14 +1,16 @@
 """Request budgets (core.budget) enforced by the outbound client against a real local upstream that
 records arrival times and requests in flight.
 
-The in-process tests run twice: with the local-memory store (embedded default) and with Redis
-through django-redis (production) on ``TEST_REDIS_URL`` under a key prefix of their own. The
-cross-process tests start two real worker processes that share that Redis.
+The in-process tests run three times: with the file store (the embedded default), with the
+local-memory store (``MIGRATEIQ_REQUEST_BUDGET_FILE=""``) and with Redis through django-redis
+(production) on ``TEST_REDIS_URL`` under a key prefix of their own. The cross-process tests start two
+real worker processes that share that Redis, or one budget file.
 """
 
 from __future__ import annotations
 
 import json
+import multiprocessing
 import os
 import subprocess
 import sys
@@ -20,7 +22,15 @@ from pathlib import Path
 import pytest
 from django.core.cache import cache
 
-from core.budget import RATE_MARGIN, BudgetUnavailable, RequestBudget, RequestBudgetExhausted, store_for
+from core.budget import (
+    CALM_EXCHANGES,
+    RATE_MARGIN,
+    BudgetUnavailable,
+    FileBudgetStore,
+    RequestBudget,
+    RequestBudgetExhausted,
+    store_for,
+)
 from core.http import OutboundClient
 from core.http_errors import UpstreamError
 from core.tests.budget_upstream import JITTER, Answer, RecordingUpstream, most_in_any_window
@@ -53,8 +63,8 @@ def redis_prefix(settings):
     cache.delete_pattern("*")  # this test's prefix only, never the whole database
 
 
-@pytest.fixture(params=["locmem", "redis"])
-def store(request, settings):
+@pytest.fixture(params=["file", "locmem", "redis"])
+def store(request, settings, tmp_path):
     if request.param == "redis":
         yield request.getfixturevalue("redis_prefix")
     else:
@@ -64,6 +74,8 @@ def store(request, settings):
                 "LOCATION": uuid.uuid4().hex,
             }
         }
+        file = tmp_path / "budgets.sqlite3" if request.param == "file" else ""
+        settings.MIGRATEIQ_REQUEST_BUDGET_FILE = str(file)
         yield request.param
 
 
@@ -110,16 +122,26 @@ def _send_from_threads(url: str, key: str, *, threads: int, requests: int, **bud
     return results
 
 
-def _run_worker_processes(count: int, prefix: str, server: RecordingUpstream, tmp_path, **options) -> list:
-    """``count`` worker processes sharing Redis under ``prefix``, all starting to send at one moment."""
+@pytest.fixture(params=["redis", "file"])
+def shared_store(request, tmp_path) -> dict:
+    """What worker processes share their budgets through: Redis (production) under a prefix of this
+    test's, or one budget file (the embedded default); as their environment."""
+    if request.param == "redis":
+        return {"REDIS_URL": TEST_REDIS_URL, "CACHE_KEY_PREFIX": request.getfixturevalue("redis_prefix")}
+    return {"MIGRATEIQ_REQUEST_BUDGET_FILE": str(tmp_path / "shared-budgets.sqlite3")}
+
+
+def _run_worker_processes(count: int, shared: dict, server: RecordingUpstream, tmp_path, **options) -> list:
+    """``count`` worker processes sharing budgets through ``shared`` (see ``shared_store``), all
+    starting to send at one moment."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("MIGRATEIQ_", "PYTEST_"))}
     env.pop("DATABASE_URL", None)
+    env.pop("REDIS_URL", None)
     env.update(
         DJANGO_SETTINGS_MODULE="migrateiq.settings",
-        REDIS_URL=TEST_REDIS_URL,
-        CACHE_KEY_PREFIX=prefix,
         MIGRATEIQ_EGRESS_ALLOWLIST=server.netloc,
         PYTHONDONTWRITEBYTECODE="1",
+        **shared,
     )
     processes = [
         subprocess.Popen(
@@ -216,6 +238,97 @@ def test_a_lease_whose_holder_died_expires_and_frees_its_slot(store, upstream):
     assert 0.4 <= time.monotonic() - started < 5
 
 
+def test_a_lease_of_a_killed_process_is_freed_at_once_with_the_budget_file(settings, upstream, tmp_path):
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    settings.MIGRATEIQ_REQUEST_BUDGET_FILE = str(tmp_path / "budgets.sqlite3")
+    server = upstream()
+    key = _key()
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sys, time\n"
+            "from core.budget import FileBudgetStore\n"
+            f"store = FileBudgetStore({settings.MIGRATEIQ_REQUEST_BUDGET_FILE!r})\n"
+            f"assert store.try_acquire({key!r}, 'worker-lease', 0.0, 1, 600) == 0\n"
+            "print('held', flush=True)\n"
+            "time.sleep(600)\n",
+        ],
+        cwd=BASE_DIR,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        budget = RequestBudget(key, concurrent=1, sleep=_sleep_until(time.monotonic() + 0.5))
+        with pytest.raises(TimeoutError):  # the live holder keeps its slot
+            with budget.slot():
+                pass
+    finally:
+        holder.kill()  # SIGKILL: the lease is never given back
+        holder.wait()
+    started = time.monotonic()
+
+    with OutboundClient(budget=RequestBudget(key, concurrent=1)) as client:
+        assert client.get(server.url).status_code == 200
+
+    assert time.monotonic() - started < 2  # not the lease's 600 s
+
+
+def _hammer_budget_file(path: str, start: float, results) -> None:
+    """A process of the test below: 3 threads that open the budget file when ``start`` comes."""
+    store = FileBudgetStore(path)
+    errors: list[str] = []
+
+    def decide(thread: int) -> None:
+        while time.time() < start:
+            pass
+        try:
+            for n in range(20):
+                lease = f"{os.getpid()}-{thread}-{n}"
+                store.try_acquire("key", lease, 0.0, 4, 30)
+                store.release("key", lease)
+                store.pause("key", 0.001)
+                store.paused_for("key")
+        except BudgetUnavailable as exc:
+            errors.append(str(exc))
+
+    threads = [threading.Thread(target=decide, args=(n,)) for n in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    results.put(errors)
+
+
+def test_processes_opening_a_new_budget_file_at_once_all_get_their_answers(tmp_path):
+    # SQLite answers "database is locked" at once, without its busy timeout, to a connection that
+    # opens the file while another switches it to WAL: the store tries again.
+    context = multiprocessing.get_context("fork")
+    for trial in range(6):
+        path, results = str(tmp_path / f"budgets-{trial}.sqlite3"), context.Queue()
+        start = time.time() + 0.3
+        arguments = (path, start, results)
+        processes = [context.Process(target=_hammer_budget_file, args=arguments) for _ in range(4)]
+        for process in processes:
+            process.start()
+        errors = [error for _ in processes for error in results.get(timeout=60)]
+        for process in processes:
+            process.join(10)
+        assert errors == [], errors[:3]
+
+
+def _sleep_until(ends: float):
+    """A budget's sleep that raises TimeoutError once ``ends`` (monotonic) has passed."""
+
+    def sleep(wait: float) -> None:
+        if time.monotonic() >= ends:
+            raise TimeoutError
+        time.sleep(min(wait, 0.05))
+
+    return sleep
+
+
 # --- 429 and Retry-After ----------------------------------------------------------------------------------
 
 
@@ -267,6 +380,41 @@ def test_a_pause_is_not_shortened_by_a_later_shorter_one(store):
     assert budget.paused_for() > 2.5
 
 
+def test_a_429_halves_the_concurrency_of_the_budget_that_met_it_and_calm_brings_it_back(store, upstream):
+    server = upstream(lambda number, path: Answer(delay=0.05))
+    budget = RequestBudget(_key(), concurrent=4)
+    budget.pause(0.05)
+    budget.pause(0.05)  # the other answers of one burst: halved once
+    assert (budget.concurrent, budget.configured_concurrent) == (2, 4)
+    assert budget.pause_note().endswith("at most 2 of 4 requests at once through this budget for now")
+    other = RequestBudget(budget.key, concurrent=4)
+    assert other.concurrent == 4  # the run that met the 429 slows down, not the connector's next runs
+
+    with OutboundClient(budget=budget) as client:
+        threads = [threading.Thread(target=client.get, args=(server.url,)) for _ in range(8)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(30)
+    assert server.max_in_flight == 2
+
+    time.sleep(1.1)  # a later 429 is a new burst
+    budget.pause(0.01)
+    assert budget.concurrent == 1
+    for _ in range(CALM_EXCHANGES - 1):
+        with budget.slot():
+            pass
+    assert budget.concurrent == 1
+    with budget.slot():
+        pass
+    assert budget.concurrent == 2
+    assert budget.pause_note() != budget.paused_note
+    for _ in range(2 * CALM_EXCHANGES):
+        with budget.slot():
+            pass
+    assert budget.concurrent == 4 and budget.pause_note() == budget.paused_note
+
+
 # --- requests per run ---------------------------------------------------------------------------------------
 
 
@@ -303,15 +451,13 @@ def test_a_budget_refuses_impossible_limits():
         RequestBudget("k", max_requests=0)
 
 
-# --- two worker processes sharing Redis --------------------------------------------------------------------
+# --- two worker processes sharing Redis, or the budget file --------------------------------------
 
 
-def test_two_worker_processes_sharing_redis_stay_within_five_requests_per_second(
-    redis_prefix, upstream, tmp_path
-):
+def test_two_worker_processes_stay_within_five_requests_per_second(shared_store, upstream, tmp_path):
     server = upstream()
     options = {"key": _key(), "threads": 2, "requests": 4, "per_second": 5, "concurrent": 16}
-    results = _run_worker_processes(2, redis_prefix, server, tmp_path, **options)
+    results = _run_worker_processes(2, shared_store, server, tmp_path, **options)
 
     assert results == [[200] * 8, [200] * 8]
     arrivals = server.arrival_times()
@@ -320,20 +466,20 @@ def test_two_worker_processes_sharing_redis_stay_within_five_requests_per_second
     assert arrivals[-1] - arrivals[0] >= 15 / 5 * (1 + RATE_MARGIN) - JITTER, arrivals
 
 
-def test_two_worker_processes_sharing_redis_respect_the_concurrency_cap(redis_prefix, upstream, tmp_path):
+def test_two_worker_processes_respect_the_concurrency_cap(shared_store, upstream, tmp_path):
     server = upstream(lambda number, path: Answer(delay=0.2))
     options = {"key": _key(), "threads": 3, "requests": 3, "concurrent": 2}
-    results = _run_worker_processes(2, redis_prefix, server, tmp_path, **options)
+    results = _run_worker_processes(2, shared_store, server, tmp_path, **options)
 
     assert results == [[200] * 9, [200] * 9]
     assert server.max_in_flight == 2
 
 
-def test_a_429_in_one_worker_process_pauses_the_other(redis_prefix, upstream, tmp_path):
+def test_a_429_in_one_worker_process_pauses_the_other(shared_store, upstream, tmp_path):
     # Unpaused, each thread would keep sending for about 2 s after the 429.
     server = upstream(_one_429("2", delay=0.15))
     options = {"key": _key(), "threads": 2, "requests": 15, "concurrent": 4}
-    results = _run_worker_processes(2, redis_prefix, server, tmp_path, **options)
+    results = _run_worker_processes(2, shared_store, server, tmp_path, **options)
 
     assert results == [[200] * 30, [200] * 30]
     _assert_overlapped(server, 2)

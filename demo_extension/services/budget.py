@@ -8,7 +8,7 @@ a run stopped by it can be resumed, e.g. once the API's daily quota has reset).
 
 from __future__ import annotations
 
-from core.budget import RequestBudget
+from core.budget import CALM_EXCHANGES, RequestBudget
 from demo_extension.models import DEFAULT_CONCURRENT_REQUESTS, CustomDataConnector
 
 
@@ -32,4 +32,8 @@ def request_budget(connector: CustomDataConnector, *, per_sync: bool) -> Request
             "Committed pages are kept; resume the sync to continue from its last committed page."
         ),
         paused_note="every request of this connector waits as long (its request budget is paused)",
+        reduced_note=(
+            "this run now sends at most {current} requests at once (max_concurrent_requests: {configured}), "
+            f"one more after every {CALM_EXCHANGES} answers without a 429"
+        ),
     )

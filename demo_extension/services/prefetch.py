@@ -33,6 +33,13 @@ fails or retries exactly as a sequential fetch would, when the sync gets to it. 
 ``concurrency`` requests are in flight and ``2 * concurrency`` queued ahead, so answers that arrive
 out of order wait in memory: at most ``2 * concurrency`` pages.
 
+When the upstream answers 429 (or with ``Retry-After``) every request of the connector pauses (its
+request budget, core/budget.py, which also halves the run's concurrency for a while). Requests sent
+ahead are then not retried, and those not sent yet are not sent (:class:`Deferred`): when the pause
+ends only the page the sync waits for goes out again, and each page after it is requested when the
+sync gets to it, as before. A persistent 429 thus costs the attempts of one page, not of every
+request that was in flight.
+
 How far ahead it asks adapts to the upstream (:attr:`PageFetcher.window`): one request ahead at
 first; the window doubles whenever the sync has to wait for an answer (a slow network: it reaches
 the full lookahead within a few pages), and narrows by one whenever the sync finds the next two
@@ -66,6 +73,7 @@ MAX_CONCURRENCY = 16
 
 __all__ = [
     "DEFAULT_CONCURRENCY",
+    "Deferred",
     "MAX_CONCURRENCY",
     "PageFetcher",
     "RetryRelay",
@@ -87,12 +95,23 @@ class Abandoned(Exception):
     """Raised in a fetching thread when the run no longer wants its answer (stops its retries)."""
 
 
+class Deferred(Exception):
+    """Raised in a fetching thread for a request sent ahead whose failure paused the connector (a 429
+    or ``Retry-After``): it is not retried there, but sent again when the sync gets to its page."""
+
+
 class RetryRelay:
     """The ``on_retry`` of a sync's client: retry lines of a page reach the sync's log when the sync
-    takes that page (never from a fetching thread, and never for a page that is not used)."""
+    takes that page (never from a fetching thread, and never for a page that is not used).
 
-    def __init__(self, handler: Callable[[str], None]):
+    ``paused()`` says whether the connector's requests are paused (a 429 or ``Retry-After`` answer):
+    then a request sent ahead of the page the sync waits for is not retried (:class:`Deferred`), so
+    that after the pause only the page the sync needs goes out again, not every request that was in
+    flight when the upstream asked to slow down."""
+
+    def __init__(self, handler: Callable[[str], None], paused: Callable[[], bool] | None = None):
         self.handler = handler
+        self.paused = paused
         self._local = threading.local()
         self.abandoned = threading.Event()
 
@@ -104,17 +123,22 @@ class RetryRelay:
         if self.abandoned.is_set() or slot.dropped:
             raise Abandoned
         slot.messages.append((message, timezone.now()))  # logged when the sync takes the page
+        if slot.ahead and self.paused is not None and self.paused():
+            raise Deferred
 
 
 class _Slot:
     """One request sent ahead: its future and the retry lines written while fetching it."""
 
-    __slots__ = ("dropped", "future", "messages")
+    __slots__ = ("ahead", "dropped", "future", "messages", "request")
 
-    def __init__(self):
+    def __init__(self, request: PageRequest, *, ahead: bool):
+        self.request = request
         self.future: Future | None = None
         self.messages: list[tuple[str, object]] = []  # (retry line, when it happened)
         self.dropped = False
+        # Sent before the sync asked for it (False once the sync waits for its answer).
+        self.ahead = ahead
 
 
 def _key(request: PageRequest) -> tuple:
@@ -193,14 +217,21 @@ class PageFetcher:
             self.requested += 1
             return self.send(request)
         if slot is None:
-            slot = self._start(request)
+            slot = self._start(request, ahead=False)
         else:
+            slot.ahead = False  # the sync waits for this one: it retries as usual from now on
             self.used += 1
         for item, item_key in zip(ahead, wanted, strict=True):
+            queued = self._slots.get(item_key)
+            deferred = queued is not None and _was_deferred(queued)
+            if deferred:  # not answered during a pause: asked again, its lines logged with its page
+                del self._slots[item_key]
             if len(self._slots) >= self.window or self._limit_reached():
+                if deferred:
+                    self._slots[item_key] = queued  # asked again when there is room
                 break
-            if item_key not in self._slots:
-                self._slots[item_key] = self._start(item)
+            if queued is None or deferred:
+                self._slots[item_key] = self._start(item, messages=queued.messages if deferred else ())
         self._adapt(slot, wanted)
         return self._result(slot)
 
@@ -247,10 +278,11 @@ class PageFetcher:
     def __exit__(self, exc_type, exc, traceback) -> None:
         self.close(wait=exc_type is None or not issubclass(exc_type, self.abandon_on))
 
-    def _start(self, request: PageRequest) -> _Slot:
+    def _start(self, request: PageRequest, *, ahead: bool = True, messages=()) -> _Slot:
         if self._executor is None:
             self._executor = ThreadPoolExecutor(max_workers=self.concurrency, thread_name_prefix="sync-fetch")
-        slot = _Slot()
+        slot = _Slot(request, ahead=ahead)
+        slot.messages.extend(messages)
         self.requested += 1
         # The fetching thread logs with the sync's context (request, connector, sync ids).
         context = contextvars.copy_context()
@@ -260,6 +292,8 @@ class PageFetcher:
     def _fetch_in_thread(self, slot: _Slot, request: PageRequest):
         if slot.dropped:
             raise Abandoned
+        if slot.ahead and self.relay.paused is not None and self.relay.paused():
+            raise Deferred  # not sent while the connector is paused: the sync sends it when needed
         self.relay._local.slot = slot
         try:
             return self.send(request)
@@ -268,10 +302,15 @@ class PageFetcher:
 
     def _result(self, slot: _Slot):
         try:
-            return slot.future.result()
+            try:
+                return slot.future.result()
+            except Deferred:
+                pass  # sent ahead when the connector was paused: sent again below, now it is needed
         finally:
             for message, at in slot.messages:
                 self.relay.handler(message, at=at)
+        self.requested += 1
+        return self.send(slot.request)
 
     def _drop(self, slot: _Slot) -> None:
         slot.dropped = True
@@ -281,6 +320,13 @@ class PageFetcher:
             self.requested -= 1  # never sent
         else:
             self.discarded += 1
+
+
+def _was_deferred(slot: _Slot) -> bool:
+    future = slot.future
+    if future is None or not future.done() or future.cancelled():
+        return False
+    return type(future.exception()) is Deferred
 
 
 def predicted_requests(

@@ -12,9 +12,11 @@ after it. The engine does everything after that. Modules: :mod:`.pagination` (st
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import partial
 
 from core.http import OutboundClient, total_deadline
 from core.http_errors import OutboundError
@@ -183,7 +185,11 @@ class RestSource:
             auth = build_request_auth(connector)
             paginator = paginator_for(config, connector.api_endpoint)
             params = request_params(paginator.request(), base_query_params(connector), auth)
-            with OutboundClient(max_attempts=1, budget=request_budget(connector, per_sync=False)) as client:
+            budget = request_budget(connector, per_sync=False)
+            paused = budget.paused_for()
+            if paused > 0:  # a person is waiting: say so now rather than wait out the pause
+                return ConnectionResult(False, None, paused_message(paused), endpoint, None)
+            with OutboundClient(max_attempts=1, budget=budget) as client:
                 response = auth.get(client, connector.api_endpoint, params=params)
             PageReader(paginator, connector.records_path, error_detection_config(connector)).extract(response)
         except OutboundError as exc:
@@ -223,10 +229,10 @@ class RestSource:
         def send(request: PageRequest):
             return auth.get(client, request.url, params=request_params(request, base_params, auth))
 
-        relay = RetryRelay(run.on_retry)
+        budget = request_budget(connector, per_sync=True)
+        relay = RetryRelay(run.on_retry, paused=partial(_is_paused, budget))
         pages_this_run = 0
         stopped_cleanly = False
-        budget = request_budget(connector, per_sync=True)
         first_room = _first_page_room(run, resume, auth)
         with (
             total_deadline(run.budget_seconds, budget_text),
@@ -370,6 +376,21 @@ def _param_text(value) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     return str(value)
+
+
+def _is_paused(budget) -> bool:
+    try:
+        return budget.paused_for() > 0
+    except OutboundError:  # the budget's store did not answer: retry as usual
+        return False
+
+
+def paused_message(seconds: float) -> str:
+    """Why nothing was sent to a connector's API whose requests are paused for ``seconds``."""
+    return (
+        "Not tested: the API asked to slow down (HTTP 429 or Retry-After), so every request of this "
+        f"connector is paused for another {max(1, math.ceil(seconds))} s. Test again after that."
+    )
 
 
 def _elapsed_ms(started: float) -> float:

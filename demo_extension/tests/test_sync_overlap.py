@@ -504,32 +504,111 @@ def test_a_slow_upstream_widens_the_window_to_the_budget(observed_upstream, make
     assert len(large.requests) == 20
 
 
-class _RateLimitedPage(ObservedUpstream):
-    """Page 3 answers 429 with Retry-After: 1 to its first two requests."""
+class _FlakyPage(ObservedUpstream):
+    """Page 3 answers ``status`` (with ``headers``) to its first ``times`` requests."""
 
-    limited = 0
+    def __init__(self, *args, status=503, headers=None, times=2, **kw):
+        super().__init__(*args, **kw)
+        self.fault = (status, dict(headers or {}))
+        self.left = times
+        self.page_arrivals: dict[int, list[float]] = {}
 
     def respond_collection(self, query):
-        if self.page_of(query) == 3 and self.limited < 2:
-            self.limited += 1
-            return 429, {"Retry-After": "1"}, b'{"error": "slow down"}'
+        page = self.page_of(query)
+        with self.gate:
+            self.page_arrivals.setdefault(page, []).append(time.monotonic())
+            failing = page == 3 and self.left > 0
+            self.left -= failing
+        if failing:
+            status, headers = self.fault
+            return status, headers, b'{"error": "slow down"}'
         return super().respond_collection(query)
 
 
-def test_retries_of_a_page_fetched_ahead_are_logged_at_the_time_they_happened(settings, make_connector):
-    upstream = _RateLimitedPage(records=200, page_size=20, style="page", delays={1: 0.3}).start()
+def _sync_four_in_flight(settings, make_connector, upstream):
+    """``(connector, log)`` of a sync of ``upstream`` (started and stopped here) with 4 requests in
+    flight: page 3 goes out with page 1, in a fetching thread."""
+    upstream.start()
     allow_egress_to(settings, upstream.netloc)
     try:
         connector = make_connector(upstream=upstream, pagination={"type": "page"})
-        log = sync_with(connector, 4)  # page 3 goes out with page 1, in a fetching thread
+        return connector, sync_with(connector, 4)
     finally:
         upstream.stop()
 
+
+def test_retries_of_a_page_fetched_ahead_are_logged_at_the_time_they_happened(
+    settings, monkeypatch, make_connector
+):
+    settings.MIGRATEIQ_HTTP_BACKOFF_BASE = 1.0
+    monkeypatch.setattr("core.http.random.uniform", lambda low, high: high)  # the full backoff: 1 s
+    upstream = _FlakyPage(records=200, page_size=20, style="page", delays={1: 0.3}, times=1)
+    _, log = _sync_four_in_flight(settings, make_connector, upstream)
+
     assert log.status == SyncStatus.SUCCESS, log.error_message
-    retries = list(log.events.filter(message__startswith="Page 3: HTTP 429").order_by("at"))
-    assert [("attempt 1 of" in e.message, "attempt 2 of" in e.message) for e in retries] == [
-        (True, False),
-        (False, True),
-    ]
-    # One second apart, as the upstream saw them (not both when the sync took page 3).
-    assert (retries[1].at - retries[0].at).total_seconds() >= 0.7
+    (retry,) = log.events.filter(message__startswith="Page 3: HTTP 503")
+    assert "attempt 1 of" in retry.message
+    first, second = upstream.page_arrivals[3]
+    # Logged when the upstream answered the first request, not when the sync took page 3 (after the
+    # retry's 1 s wait).
+    started = log.started_at.timestamp()
+    assert abs((retry.at.timestamp() - started) - (first - upstream.page_arrivals[1][0])) < 0.5
+    assert second - first >= 0.9
+
+
+def test_a_429_to_a_page_fetched_ahead_is_retried_only_when_the_sync_needs_that_page(
+    settings, make_connector
+):
+    upstream = _FlakyPage(
+        records=200, page_size=20, style="page", status=429, headers={"Retry-After": "1"}, times=1
+    )
+    connector, log = _sync_four_in_flight(settings, make_connector, upstream)
+
+    assert log.status == SyncStatus.SUCCESS, log.error_message
+    assert stored_ids(connector) == list(range(1, 201))
+    (rate_limited,) = upstream.page_arrivals[3][:1]
+    # Nothing went out during the pause (but what was on its way with the 429), and page 3 was asked
+    # for twice: its 429, then once more.
+    arrivals = [at - rate_limited for times in upstream.page_arrivals.values() for at in times]
+    assert not [at for at in arrivals if 0.1 < at < 0.9], sorted(arrivals)
+    assert len(upstream.page_arrivals[3]) == 2
+    (line,) = log.events.filter(message__startswith="Page 3: HTTP 429").values_list("message", flat=True)
+    assert "this run now sends at most 2 requests at once (max_concurrent_requests: 4)" in line
+
+
+def test_a_persistent_429_costs_the_attempts_of_one_page_not_of_every_request_in_flight(
+    settings, make_connector
+):
+    settings.MIGRATEIQ_HTTP_RETRY_AFTER_CAP = 0.2
+    settings.MIGRATEIQ_HTTP_MAX_ATTEMPTS = 3
+    upstream = _FlakyPage(
+        records=200, page_size=20, style="page", status=429, headers={"Retry-After": "1"}, times=10**6
+    )
+    upstream.page_arrivals = {}
+    upstream.respond_collection = _every_page_rate_limited(upstream)
+    upstream.start()
+    allow_egress_to(settings, upstream.netloc)
+    try:
+        connector = make_connector(upstream=upstream, pagination={"type": "page"})
+        log = sync_with(connector, 4)
+        sent_by_the_sync = sum(len(arrivals) for arrivals in upstream.page_arrivals.values())
+        time.sleep(0.5)  # nothing more arrives after the run
+        sent = sum(len(arrivals) for arrivals in upstream.page_arrivals.values())
+    finally:
+        upstream.stop()
+
+    assert log.status == SyncStatus.FAILED
+    assert log.error_message.startswith("Fetching page 1 failed: HTTP 429")
+    assert "after 3 attempts" in log.error_message
+    # Page 1's 3 attempts, and the first attempt of the 3 pages sent with it (none retried).
+    assert len(upstream.page_arrivals[1]) == 3
+    assert sent == sent_by_the_sync <= 3 + 3, upstream.page_arrivals
+
+
+def _every_page_rate_limited(upstream):
+    def respond(query):
+        with upstream.gate:
+            upstream.page_arrivals.setdefault(upstream.page_of(query), []).append(time.monotonic())
+        return 429, {"Retry-After": "1"}, b'{"error": "slow down"}'
+
+    return respond

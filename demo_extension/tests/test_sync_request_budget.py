@@ -1,6 +1,6 @@
 """A connector's request budget: set and validated through the API, enforced on its syncs and its
-connection test (embedded default: the local-memory store; Redis and worker processes are covered
-by core/tests/test_request_budget.py)."""
+connection test (embedded default: the budget file; Redis, local memory and worker processes are
+covered by core/tests/test_request_budget.py)."""
 
 import pytest
 
@@ -175,6 +175,25 @@ def test_a_429_on_the_connection_test_pauses_the_connectors_next_sync(sample_ups
     assert log.status == SyncStatus.SUCCESS, log.error_message
     rejected, *synced = _arrivals(upstream)
     assert synced[0] - rejected >= 0.9, "the sync did not wait for the connector's pause"
+
+
+def test_the_connection_test_of_a_paused_connector_says_so_at_once_without_sending(
+    sample_upstream, make_connector, editor_client
+):
+    upstream = sample_upstream(records=20, page_size=10, style="page")
+    connector = make_connector(upstream=upstream, pagination=PAGED)
+    RequestBudget(budget_key(connector)).pause(30)
+
+    response = editor_client.post(f"{URL}{connector.pk}/test_connection/")
+
+    assert response.status_code == 200
+    body = response.json()
+    assert body["connected"] is False
+    assert body["message"] == (
+        "Not tested: the API asked to slow down (HTTP 429 or Retry-After), so every request of this "
+        "connector is paused for another 30 s. Test again after that."
+    )
+    assert upstream.requests == []
 
 
 def test_the_connection_test_takes_a_slot_of_the_connectors_budget(sample_upstream, make_connector):
