@@ -19,6 +19,7 @@ from core.secret_fields import is_secret_set, secret_input
 from core.strict_input import StrictTypesMixin
 from demo_extension import models
 from demo_extension.services import pagination
+from demo_extension.services.budget import request_budget
 from demo_extension.services.credentials import api_key_fields, destination_changes, stored_secrets
 from demo_extension.services.extract import validate_error_detection
 from demo_extension.services.incremental import (
@@ -28,7 +29,7 @@ from demo_extension.services.incremental import (
 )
 from demo_extension.services.pagination import PAGINATION_TYPES, validate_pagination_config
 from sync_engine.paths import validate_path
-from sync_engine.queue import sync_log_can_resume
+from sync_engine.queue import cannot_resume_reason, sync_log_can_resume
 from sync_engine.transform import (
     RULE_KEY_HELP,
     SUPPORTED_TYPES,
@@ -584,9 +585,32 @@ class SyncLogDetailSerializer(SyncLogSerializer):
         "GET /sync-logs/{id}/events/ pages through all of them."
     )
 
+    cannot_resume_reason = serializers.SerializerMethodField(
+        help_text="Why POST /sync-logs/{id}/resume/ would refuse this run (e.g. no checkpoint, a newer "
+        "run exists, or the connector's endpoint or pagination changed since the checkpoint); an "
+        "empty string when it can resume, and while it is pending or running."
+    )
+    requests_paused_for = serializers.SerializerMethodField(
+        help_text="While the run is pending or running: the seconds left of the pause that an HTTP 429 "
+        "or Retry-After from the API put on every request of its connector (0: not paused). Null "
+        "once the run has ended."
+    )
+
     class Meta(SyncLogSerializer.Meta):
-        fields = [*SyncLogSerializer.Meta.fields, "events"]
+        fields = [*SyncLogSerializer.Meta.fields, "cannot_resume_reason", "requests_paused_for", "events"]
         read_only_fields = fields
+
+    def get_cannot_resume_reason(self, obj) -> str:
+        return cannot_resume_reason(obj)
+
+    @extend_schema_field(serializers.FloatField(allow_null=True))
+    def get_requests_paused_for(self, obj) -> float | None:
+        if obj.status not in (models.SyncStatus.PENDING, models.SyncStatus.RUNNING):
+            return None
+        try:
+            return round(request_budget(obj.connector, per_sync=False).paused_for(), 1)
+        except OutboundError:  # the budget's store did not answer: unknown, not "not paused"
+            return None
 
     @extend_schema_field(SyncLogEventSerializer(many=True))
     def get_events(self, obj):
@@ -610,6 +634,14 @@ class SyncedRecordSerializer(serializers.ModelSerializer):
             "deleted_at",
         ]
         read_only_fields = fields
+        extra_kwargs = {
+            "last_synced_at": {
+                "help_text": "When a sync last wrote this record (created it or changed its data). A sync "
+                "that finds the record unchanged does not rewrite it, so this and last_sync_log stay "
+                "as they were; the sync's records_unchanged counts it."
+            },
+            "last_sync_log": {"help_text": "The sync that last wrote this record (see last_synced_at)."},
+        }
 
 
 class SyncRecordErrorSerializer(serializers.ModelSerializer):

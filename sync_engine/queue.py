@@ -202,6 +202,14 @@ def resume_refusal(sync_log: SyncLog) -> str:
     return ""
 
 
+def cannot_resume_reason(sync_log: SyncLog) -> str:
+    """Everything :func:`resume_sync` would refuse ``sync_log`` for, as its message ("" when it
+    would accept it, or when the run is still pending or running)."""
+    if sync_log.status in (SyncStatus.PENDING, SyncStatus.RUNNING):
+        return ""
+    return resume_refusal(sync_log) or checkpoint_refusal(sync_log.connector, sync_log.checkpoint)
+
+
 def sync_log_can_resume(sync_log: SyncLog) -> bool:
     """``resume_refusal(sync_log) == ""``, without a query for the logs that cannot resume anyway.
 

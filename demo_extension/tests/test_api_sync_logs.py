@@ -6,6 +6,7 @@ import pytest
 from django.utils import timezone
 
 from demo_extension.models import SyncLog, SyncLogEvent, SyncRecordError, SyncStatus
+from demo_extension.services.budget import request_budget
 
 CONNECTORS = "/api/demo-extension/connectors/"
 LOGS = "/api/demo-extension/sync-logs/"
@@ -353,11 +354,50 @@ def test_a_sync_log_detail_has_its_events_oldest_first(viewer_client, make_conne
 
     assert response.status_code == 200
     body = response.json()
-    assert set(body) == LOG_FIELDS | {"events"}
+    assert set(body) == LOG_FIELDS | {"cannot_resume_reason", "requests_paused_for", "events"}
     assert [(e["level"], e["message"]) for e in body["events"]] == [
         ("info", "Started."),
         ("warning", "Record 7 quarantined."),
     ]
+
+
+def test_the_detail_says_why_a_run_cannot_resume(viewer_client, make_connector, make_log):
+    connector = make_connector(api_endpoint="https://api.example.com/v1/users")
+    checkpoint = {"origin": "https://api.example.com:443", "page": 2}
+    done = make_log(connector, SyncStatus.SUCCESS, age=timedelta(hours=3))
+    no_checkpoint = make_log(connector, SyncStatus.FAILED, age=timedelta(hours=2))
+    superseded = make_log(connector, SyncStatus.FAILED, age=timedelta(hours=1), checkpoint=checkpoint)
+    latest = make_log(connector, SyncStatus.CANCELLED, checkpoint=checkpoint)
+
+    def reason(log):
+        body = viewer_client.get(f"{LOGS}{log.pk}/").json()
+        assert (body["cannot_resume_reason"] == "") is body["can_resume"], body
+        return body["cannot_resume_reason"]
+
+    assert reason(done) == "Only a failed or cancelled sync can be resumed; this one is SUCCESS."
+    assert reason(no_checkpoint) == "This sync has no checkpoint to resume from; start a new sync instead."
+    assert reason(superseded) == "A newer sync of this connector exists; start a new sync instead."
+    assert reason(latest) == ""
+    connector.api_endpoint = "https://new.example.com/v1/users"
+    connector.save()
+    assert reason(latest) == (
+        "This run's checkpoint was made for another endpoint origin than the connector's current one; "
+        "it cannot be resumed. Start a new sync instead."
+    )
+
+
+def test_the_detail_of_a_running_sync_says_how_long_its_connector_is_paused(
+    viewer_client, make_connector, make_log
+):
+    connector = make_connector()
+    running = make_log(connector, SyncStatus.RUNNING)
+    ended = make_log(make_connector(), SyncStatus.FAILED)
+
+    assert viewer_client.get(f"{LOGS}{running.pk}/").json()["requests_paused_for"] == 0
+    request_budget(connector, per_sync=False).pause(30)
+    paused = viewer_client.get(f"{LOGS}{running.pk}/").json()["requests_paused_for"]
+    assert 28 < paused <= 30
+    assert viewer_client.get(f"{LOGS}{ended.pk}/").json()["requests_paused_for"] is None
 
 
 def test_the_detail_carries_the_latest_events_and_the_events_endpoint_all(
