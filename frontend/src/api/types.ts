@@ -163,6 +163,12 @@ export interface SyncLogEvent {
 
 export interface SyncLogDetail extends SyncLog {
   events: SyncLogEvent[];
+  /** Why resume would be refused ("" when it would be accepted, and while the run is active);
+   * optional: an older API without the field gets the generic sentence. */
+  cannot_resume_reason?: string;
+  /** While the run is active: seconds left of the pause a 429 / Retry-After put on every request of
+   * its connector (0: not paused); null once it ended. */
+  requests_paused_for?: number | null;
 }
 
 export interface SyncRecordError {

@@ -3,7 +3,7 @@ import { describe, expect, it, vi } from "vitest";
 
 import type { SyncedRecord } from "../api/types";
 import { fakeFetch, renderAs } from "../test/helpers";
-import { flattenRecord, RecordsTable } from "./RecordsTable";
+import { columnsOf, flattenRecord, RecordsTable } from "./RecordsTable";
 
 function record(id: number, data: SyncedRecord["data"]): SyncedRecord {
   return {
@@ -34,9 +34,16 @@ describe("the records table", () => {
     renderTable();
     const table = await screen.findByRole("table", { name: "Records" });
     const headers = within(table).getAllByRole("columnheader").map((th) => th.textContent);
-    expect(headers.slice(0, 7)).toEqual(["External id ▲, sort descending", "id", "name", "address.city", "address.geo.lat", "tags", "a"]);
-    expect(within(table).getByText("Paris")).toBeTruthy();
+    expect(headers.slice(0, 7)).toEqual(["External id ▲, sort descending", "id", "name", "tags", "a", "b", "c"]);
+    expect(within(table).queryByRole("columnheader", { name: "address.city" })).toBeNull(); // nested: in the picker
     expect(within(table).getByText('["a"]')).toBeTruthy();
+    fireEvent.click(screen.getByRole("checkbox", { name: "address.city" }));
+    expect(within(screen.getByRole("table", { name: "Records" })).getByText("Paris")).toBeTruthy();
+  });
+
+  it("puts top-level fields before nested ones, each in the order first seen", () => {
+    const sorted = [record(1, { active: true, address: { city: "X", geo: { lat: 1 } }, company: { name: "Y" }, email: "e", id: 1, name: "n" })];
+    expect(columnsOf(sorted)).toEqual(["active", "email", "id", "name", "address.city", "company.name", "address.geo.lat"]);
   });
 
   it("lets the user pick the columns", async () => {

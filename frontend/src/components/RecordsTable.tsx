@@ -41,15 +41,19 @@ export function cellText(value: JsonValue | undefined): string {
   return String(value);
 }
 
-function columnsOf(records: SyncedRecord[]): string[] {
+/** The columns of a page of records: top-level fields first, then nested ones level by level, each
+ * group in the order first seen (stored records have sorted keys: without this, a record's nested
+ * address fields would fill the default columns before its name). */
+export function columnsOf(records: SyncedRecord[]): string[] {
   const seen: string[] = [];
-  for (const record of records) {
+  collect: for (const record of records) {
     for (const key of Object.keys(flattenRecord(record.data))) {
       if (!seen.includes(key)) seen.push(key);
-      if (seen.length >= MAX_COLUMNS) return seen;
+      if (seen.length >= MAX_COLUMNS) break collect;
     }
   }
-  return seen;
+  const depth = (column: string) => column.split(".").length;
+  return seen.map((column, index) => ({ column, index })).sort((a, b) => depth(a.column) - depth(b.column) || a.index - b.index).map(({ column }) => column);
 }
 
 /**
@@ -204,7 +208,9 @@ export function RecordsTable({ connectorId, refreshKey = 0 }: { connectorId: num
                         {column}
                       </th>
                     ))}
-                    <th scope="col">Last synced</th>
+                    <th scope="col" title="When a sync last wrote the record (created or changed it); unchanged records are not rewritten">
+                      Last written
+                    </th>
                     <th scope="col">Raw</th>
                   </tr>
                 </thead>

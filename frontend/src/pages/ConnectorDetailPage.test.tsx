@@ -47,6 +47,26 @@ describe("the connector page", () => {
     expect([count("Processed"), count("Created"), count("Updated"), count("Unchanged"), count("Failed")]).toEqual(["500", "0", "2", "497", "1"]);
   });
 
+  it("shows the style the latest sync detected beside an auto pagination, linking to that sync", async () => {
+    const runs = [syncLog({ id: 42, status: "FAILED", detected_pagination: "" }), syncLog({ id: 41, status: "SUCCESS", detected_pagination: "page" })];
+    api((call) => (call.url.startsWith("/api/demo-extension/connectors/7/sync_history/") ? { body: { ...emptyPage, count: 2, results: runs } } : null));
+    renderPage("viewer");
+    const link = await screen.findByRole("link", { name: "sync #41" });
+    expect(link.getAttribute("href")).toBe("/sync-logs/41");
+    expect(link.closest("dd")?.textContent).toContain("detected page by sync #41");
+  });
+
+  it("shows no detected style for a connector with its pagination set", async () => {
+    const runs = [syncLog({ id: 41, status: "SUCCESS", detected_pagination: "page" })];
+    api((call) => {
+      if (call.url === "/api/demo-extension/connectors/7/") return { body: connector({ pagination: { type: "page", page_size: 50 } }) };
+      return call.url.startsWith("/api/demo-extension/connectors/7/sync_history/") ? { body: { ...emptyPage, count: 1, results: runs } } : null;
+    });
+    renderPage("viewer");
+    await screen.findByRole("table", { name: "Sync history" });
+    expect(screen.queryByText(/detected/)).toBeNull();
+  });
+
   it("says a key too short for a hint is stored, without a placeholder hint", async () => {
     api((call) => (call.url === "/api/demo-extension/connectors/7/" ? { body: connector({ has_api_key: true, api_key_last4: "" }) } : null));
     renderPage("viewer");

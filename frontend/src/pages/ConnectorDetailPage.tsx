@@ -54,6 +54,8 @@ function ConnectorDetail({ id, startEditing }: { id: number; startEditing: boole
   const [historyPage, setHistoryPage] = useState(1);
   const history = useLoad(() => listSyncHistory(id, { page: historyPage, page_size: HISTORY_PAGE_SIZE }), [id, historyPage]);
   const chartRuns = useLoad(() => listSyncHistory(id, { page: 1, page_size: CHART_RUNS }), [id]);
+  // The style the latest sync detected, shown beside an "auto" pagination.
+  const detected = (chartRuns.data?.results ?? []).find((run) => run.detected_pagination);
   const [recordsKey, setRecordsKey] = useState(0);
   const testRef = useRef<HTMLElement>(null);
   const editRef = useRef<HTMLButtonElement>(null);
@@ -283,7 +285,15 @@ function ConnectorDetail({ id, startEditing }: { id: number; startEditing: boole
           </div>
           <div>
             <dt>Pagination</dt>
-            <dd className="mono small">{compactJson(c.pagination, 80)}</dd>
+            <dd className="mono small">
+              {compactJson(c.pagination, 80)}
+              {isAutoPagination(c.pagination) && detected ? (
+                <span className="detected-pagination">
+                  {" "}
+                  · detected <strong>{detected.detected_pagination}</strong> by <Link to={`/sync-logs/${detected.id}`}>sync #{detected.id}</Link>
+                </span>
+              ) : null}
+            </dd>
           </div>
           <div>
             <dt>Records path</dt>
@@ -433,4 +443,12 @@ function TestResult({ result, focusRef }: { result: ConnectionResult; focusRef: 
       </dl>
     </section>
   );
+}
+
+/** Whether a connector's pagination leaves the style to detection (``{"type": "auto"}`` or none). */
+function isAutoPagination(pagination: unknown): boolean {
+  if (pagination === null || pagination === undefined) return true;
+  if (typeof pagination !== "object" || Array.isArray(pagination)) return false;
+  const type = (pagination as { type?: unknown }).type;
+  return type === undefined || type === "auto";
 }

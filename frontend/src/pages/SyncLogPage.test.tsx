@@ -122,6 +122,27 @@ describe("the sync page", () => {
     expect(calls.find((c) => c.method === "POST")?.url).toBe("/api/demo-extension/connectors/7/sync_data/?wait=0&trigger=ui");
   });
 
+  it("says why a sync cannot resume, in the API's words", async () => {
+    api("FAILED", { can_resume: false, cannot_resume_reason: "A newer sync of this connector exists; start a new sync instead." });
+    renderPage("editor");
+    expect(await screen.findByText("This sync cannot be resumed. A newer sync of this connector exists; start a new sync instead.")).toBeTruthy();
+  });
+
+  it("shows that a running sync waits for the API's rate limit, and for how long", async () => {
+    api("RUNNING", { requests_paused_for: 12.3 });
+    renderPage("viewer");
+    const pause = await screen.findByTestId("rate-limit-pause");
+    expect(pause.getAttribute("role")).toBe("status");
+    expect(pause.textContent).toContain("paused for another 13 s");
+  });
+
+  it("shows no pause for a running sync whose connector is not paused", async () => {
+    api("RUNNING", { requests_paused_for: 0 });
+    renderPage("viewer");
+    await screen.findByRole("heading", { name: "Sync #5" });
+    expect(screen.queryByTestId("rate-limit-pause")).toBeNull();
+  });
+
   it("lets an editor cancel a running sync", async () => {
     const calls = api("RUNNING");
     renderPage("editor");

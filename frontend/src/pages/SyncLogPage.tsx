@@ -139,7 +139,15 @@ function SyncLogView({ id }: { id: number }) {
         ) : null}
       </div>
       {!active && (log.status === "FAILED" || log.status === "CANCELLED") && !log.can_resume ? (
-        <p className="muted small">This sync cannot be resumed (no checkpoint, or a newer sync exists): start a new one.</p>
+        <p className="muted small">
+          {log.cannot_resume_reason ? `This sync cannot be resumed. ${log.cannot_resume_reason}` : "This sync cannot be resumed (no checkpoint, or a newer sync exists): start a new one."}
+        </p>
+      ) : null}
+      {active && log.requests_paused_for ? (
+        <div className="banner banner-warning" role="status" data-testid="rate-limit-pause">
+          <strong>Waiting for the API’s rate limit:</strong> it answered HTTP 429 (or asked to wait with Retry-After), so every request of this connector is paused
+          for another {Math.max(1, Math.ceil(log.requests_paused_for))} s. The sync continues by itself.
+        </div>
       ) : null}
       <ErrorBanner message={error} />
       <ErrorBanner message={actionError}>
