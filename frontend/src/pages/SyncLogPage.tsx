@@ -140,7 +140,13 @@ function SyncLogView({ id }: { id: number }) {
       </div>
       {!active && (log.status === "FAILED" || log.status === "CANCELLED") && !log.can_resume ? (
         <p className="muted small">
-          {log.cannot_resume_reason ? `This sync cannot be resumed. ${log.cannot_resume_reason}` : "This sync cannot be resumed (no checkpoint, or a newer sync exists): start a new one."}
+          {log.cannot_resume_reason ? (
+            <>
+              <strong>Cannot resume:</strong> {log.cannot_resume_reason}
+            </>
+          ) : (
+            "This sync cannot be resumed (no checkpoint, or a newer sync exists): start a new one."
+          )}
         </p>
       ) : null}
       {active && log.requests_paused_for ? (
