@@ -13,9 +13,9 @@ process that calls that upstream, because its state lives in a store:
   disagree still share one bucket.
 * **A file** (the embedded default, without Redis: ``MIGRATEIQ_REQUEST_BUDGET_FILE``, by default
   ``var/request-budgets.sqlite3``): the same state in a small SQLite database, each decision one
-  ``BEGIN IMMEDIATE`` transaction, which no other process's can interleave with. It holds for every
-  process of the machine: the web server (a connection test sees a sync's pause) and each process
-  of the worker's pool. Time is the wall clock, which every process of one machine shares.
+  statement, which SQLite runs as one transaction that no other process's can interleave with. It
+  holds for every process of the machine: the web server (a connection test sees a sync's pause)
+  and each process of the worker's pool. Time is the wall clock, which every process of one machine shares.
 * **Local memory** (``MIGRATEIQ_REQUEST_BUDGET_FILE=""`` without Redis): the same state in this
   process, under a lock. It holds for every thread of the process, not across processes.
 
@@ -360,11 +360,15 @@ class RedisBudgetStore:
 
 class FileBudgetStore:
     """Budget state in a SQLite file, shared by every process of one machine (see the module
-    docstring). Each thread of each process has its own connection; a decision is one write
-    transaction. The state is transient (leases expire, pauses end): it is not flushed to disk."""
+    docstring). Each thread of each process has its own connection. Taking a slot, returning it and
+    pausing are one statement each (SQLite runs a statement that writes as one transaction, which
+    no other process's can interleave with): every statement hands the GIL over while SQLite works,
+    and a fetching thread that waits for the GIL back behind a busy sync thread waits up to 5 ms, so
+    a decision of a few statements would slow the sync down. The state is transient (leases
+    expire, pauses end): it is not flushed to disk."""
 
     # The state is transient: a file of another layout is simply started again.
-    _VERSION = 1
+    _VERSION = 2
     _SCHEMA = (
         "DROP TABLE IF EXISTS budget_state",
         "DROP TABLE IF EXISTS budget_lease",
@@ -372,9 +376,24 @@ class FileBudgetStore:
         "paused_until REAL NOT NULL DEFAULT 0)",
         # pid: the holder's process. One machine shares the file, so a lease whose process is gone
         # (a worker killed mid-request) is dropped at once instead of holding its slot until it expires.
+        # next_at: when the key's next request may go (0: no rate), set on the key by the trigger.
         "CREATE TABLE budget_lease (key TEXT NOT NULL, lease TEXT NOT NULL, expires REAL NOT NULL, "
-        "pid INTEGER NOT NULL, PRIMARY KEY (key, lease))",
+        "pid INTEGER NOT NULL, next_at REAL NOT NULL, PRIMARY KEY (key, lease))",
+        "CREATE TRIGGER budget_lease_rate AFTER INSERT ON budget_lease WHEN NEW.next_at > 0 BEGIN "
+        "INSERT OR IGNORE INTO budget_state (key) VALUES (NEW.key); "
+        "UPDATE budget_state SET next_at = NEW.next_at WHERE key = NEW.key; END",
         f"PRAGMA user_version = {_VERSION}",
+    )
+    # A slot is taken when the key is not paused, its rate allows a request now and fewer than
+    # ``concurrent`` live leases are held: then the lease is inserted (and the trigger moves the
+    # key's next_at), all in this one statement.
+    _ACQUIRE = (
+        "INSERT INTO budget_lease (key, lease, expires, pid, next_at) "
+        "SELECT :key, :lease, :now + :lease_seconds, :pid, "
+        "CASE WHEN :interval > 0 THEN :now + :interval ELSE 0 END "
+        "WHERE NOT EXISTS (SELECT 1 FROM budget_state WHERE key = :key "
+        "AND (paused_until > :now OR next_at > :now)) "
+        "AND (SELECT count(*) FROM budget_lease WHERE key = :key AND expires > :now) < :concurrent"
     )
 
     def __init__(self, path: str) -> None:
@@ -414,88 +433,81 @@ class FileBudgetStore:
             f"({type(exc).__name__}: {exc}); nothing was sent"
         )
 
-    @contextmanager
-    def _transaction(self) -> Iterator[sqlite3.Connection]:
+    def _run(self, sql: str, parameters) -> sqlite3.Cursor:
+        """One statement (its own transaction), tried again while SQLite answers "busy" at once."""
         conn = self._connection()
         try:
-            _while_busy(lambda: conn.execute("BEGIN IMMEDIATE"))
-            try:
-                yield conn
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
-            conn.execute("COMMIT")
+            return _while_busy(lambda: conn.execute(sql, parameters))
         except sqlite3.Error as exc:
             raise self._unavailable(exc) from None
 
     def try_acquire(
         self, key: str, lease: str, interval: float, concurrent: int, lease_seconds: float
     ) -> float:
-        with self._transaction() as conn:
-            now = time.time()
-            row = conn.execute(
-                "SELECT next_at, paused_until FROM budget_state WHERE key = ?", (key,)
-            ).fetchone()
-            next_at, paused_until = row if row is not None else (0.0, 0.0)
-            if paused_until > now:
-                return paused_until - now
-            conn.execute("DELETE FROM budget_lease WHERE key = ? AND expires <= ?", (key, now))
-            held, first_expiry = conn.execute(
-                "SELECT count(*), min(expires) FROM budget_lease WHERE key = ?", (key,)
-            ).fetchone()
-            if held >= concurrent:
-                holders = conn.execute("SELECT DISTINCT pid FROM budget_lease WHERE key = ?", (key,))
-                gone = [(key, pid) for (pid,) in holders.fetchall() if not _process_alive(pid)]
-                if not gone:
-                    return min(SLOT_POLL_SECONDS, first_expiry - now)
-                conn.executemany("DELETE FROM budget_lease WHERE key = ? AND pid = ?", gone)
-                return 0.001  # look again at once, with the dead holders' slots free
-            if next_at > now:
-                return next_at - now
-            if interval:
-                conn.execute(
-                    "INSERT INTO budget_state (key, next_at) VALUES (?, ?) "
-                    "ON CONFLICT (key) DO UPDATE SET next_at = excluded.next_at",
-                    (key, now + interval),
-                )
-            conn.execute(
-                "INSERT OR REPLACE INTO budget_lease (key, lease, expires, pid) VALUES (?, ?, ?, ?)",
-                (key, lease, now + lease_seconds, os.getpid()),
-            )
+        now = time.time()
+        taken = self._run(
+            self._ACQUIRE,
+            {
+                "key": key,
+                "lease": lease,
+                "now": now,
+                "lease_seconds": lease_seconds,
+                "pid": os.getpid(),
+                "interval": interval,
+                "concurrent": concurrent,
+            },
+        ).rowcount
+        if taken:
             return 0.0
+        # Why not (read outside the decision: it only says how long to wait before trying again).
+        (paused_until, next_at, held, first_expiry) = self._run(
+            "SELECT coalesce(max(s.paused_until), 0), coalesce(max(s.next_at), 0), "
+            "(SELECT count(*) FROM budget_lease WHERE key = :key AND expires > :now), "
+            "(SELECT min(expires) FROM budget_lease WHERE key = :key AND expires > :now) "
+            "FROM (SELECT paused_until, next_at FROM budget_state WHERE key = :key) AS s",
+            {"key": key, "now": now},
+        ).fetchone()
+        if paused_until > now:
+            return paused_until - now
+        if held >= concurrent:
+            if self._drop_dead_holders(key):
+                return 0.001  # look again at once, with the dead holders' slots free
+            return max(0.001, min(SLOT_POLL_SECONDS, (first_expiry or now) - now))
+        if next_at > now:
+            return next_at - now
+        return 0.001  # the state changed between the two statements: look again
+
+    def _drop_dead_holders(self, key: str) -> bool:
+        holders = self._run("SELECT DISTINCT pid FROM budget_lease WHERE key = ?", (key,)).fetchall()
+        gone = [pid for (pid,) in holders if not _process_alive(pid)]
+        for pid in gone:
+            self._run("DELETE FROM budget_lease WHERE key = ? AND pid = ?", (key, pid))
+        return bool(gone)
 
     def release(self, key: str, lease: str) -> None:
         try:
-            with self._transaction() as conn:
-                conn.execute("DELETE FROM budget_lease WHERE key = ? AND lease = ?", (key, lease))
-                # Nothing left to remember: the key's state goes (the file stays small).
-                now = time.time()
-                conn.execute(
-                    "DELETE FROM budget_state WHERE key = ? AND next_at <= ? AND paused_until <= ? "
-                    "AND NOT EXISTS (SELECT 1 FROM budget_lease WHERE key = ? AND expires > ?)",
-                    (key, now, now, key, now),
-                )
+            # Expired leases of the key go with it (the file stays small).
+            self._run(
+                "DELETE FROM budget_lease WHERE key = ? AND (lease = ? OR expires <= ?)",
+                (key, lease, time.time()),
+            )
         except BudgetUnavailable as exc:  # the lease expires on its own; the exchange itself went fine
             logger.warning("Could not return a request-budget lease of %s (%s)", key, exc)
 
     def pause(self, key: str, seconds: float) -> None:
-        with self._transaction() as conn:
-            until = time.time() + seconds
-            conn.execute(
-                "INSERT INTO budget_state (key, paused_until) VALUES (?, ?) ON CONFLICT (key) "
-                "DO UPDATE SET paused_until = max(paused_until, excluded.paused_until)",
-                (key, until),
-            )
+        self._run(
+            "INSERT INTO budget_state (key, paused_until) VALUES (?, ?) ON CONFLICT (key) "
+            "DO UPDATE SET paused_until = max(paused_until, excluded.paused_until)",
+            (key, time.time() + seconds),
+        )
 
     def paused_for(self, key: str) -> float:
-        with self._transaction() as conn:
-            row = conn.execute("SELECT paused_until FROM budget_state WHERE key = ?", (key,)).fetchone()
+        row = self._run("SELECT paused_until FROM budget_state WHERE key = ?", (key,)).fetchone()
         return max((row[0] if row is not None else 0.0) - time.time(), 0.0)
 
     def reset(self, key: str) -> None:
-        with self._transaction() as conn:
-            conn.execute("DELETE FROM budget_state WHERE key = ?", (key,))
-            conn.execute("DELETE FROM budget_lease WHERE key = ?", (key,))
+        self._run("DELETE FROM budget_lease WHERE key = ?", (key,))
+        self._run("DELETE FROM budget_state WHERE key = ?", (key,))
 
 
 # How long a budget file's decision may wait for the other processes' (each takes microseconds).
