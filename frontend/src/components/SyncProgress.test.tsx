@@ -19,6 +19,27 @@ describe("following a sync", () => {
     vi.useRealTimers();
   });
 
+  it("shows while the connector waits for the API's rate limit, and drops it when the pause is over", async () => {
+    const answers = [
+      syncLog({ status: "RUNNING", requests_paused_for: 1.6 }),
+      syncLog({ status: "RUNNING", requests_paused_for: 0.4 }),
+      syncLog({ status: "RUNNING", requests_paused_for: 0 }),
+    ];
+    const calls = fakeFetch(() => ({ body: answers[Math.min(calls.length - 1, answers.length - 1)] }));
+    render(
+      <MemoryRouter>
+        <SyncProgress logId={5} />
+      </MemoryRouter>,
+    );
+
+    await advance(0);
+    expect(screen.getByTestId("rate-limit-pause").textContent).toContain("paused for another 2 s");
+    await advance(1000);
+    expect(screen.getByTestId("rate-limit-pause").textContent).toContain("paused for another 1 s");
+    await advance(1000);
+    expect(screen.queryByTestId("rate-limit-pause")).toBeNull();
+  });
+
   it("polls the sync log every second and shows its counters until it finishes", async () => {
     const answers = [
       syncLog({ status: "PENDING" }),

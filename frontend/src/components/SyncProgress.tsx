@@ -7,6 +7,7 @@ import { useSyncLogPolling } from "../hooks";
 import { ErrorBanner, StatusBadge } from "./common";
 import { EventLog } from "./EventLog";
 import { LiveStats } from "./LiveStats";
+import { RateLimitPause } from "./RateLimitPause";
 
 /** A sync run followed live: status, elapsed time, pages, records, records/s and its log lines,
  * polled every second until it finishes. */
@@ -34,6 +35,7 @@ export function SyncProgress({
       <ErrorBanner message={error} />
       {log ? (
         <>
+          <RateLimitPause log={log} />
           <LiveStats log={log} />
           <p className="small muted">
             Created {formatNumber(log.records_created)} · updated {formatNumber(log.records_updated)} · unchanged{" "}

@@ -10,6 +10,7 @@ import { ErrorBanner, Loading, StatusBadge } from "../components/common";
 import { EventLog } from "../components/EventLog";
 import { LiveStats } from "../components/LiveStats";
 import { Quarantine } from "../components/Quarantine";
+import { RateLimitPause } from "../components/RateLimitPause";
 import { formatDateTime, formatNumber } from "../format";
 import { useSyncLogPolling } from "../hooks";
 import { useSyncWatch } from "../syncWatch";
@@ -149,12 +150,7 @@ function SyncLogView({ id }: { id: number }) {
           )}
         </p>
       ) : null}
-      {active && log.requests_paused_for ? (
-        <div className="banner banner-warning" role="status" data-testid="rate-limit-pause">
-          <strong>Waiting for the API’s rate limit:</strong> it answered HTTP 429 (or asked to wait with Retry-After), so every request of this connector is paused
-          for another {Math.max(1, Math.ceil(log.requests_paused_for))} s. The sync continues by itself.
-        </div>
-      ) : null}
+      <RateLimitPause log={log} />
       <ErrorBanner message={error} />
       <ErrorBanner message={actionError}>
         {conflictId !== null ? (

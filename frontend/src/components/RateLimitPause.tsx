@@ -1,0 +1,15 @@
+import type { SyncLogDetail } from "../api/types";
+import { isActiveStatus } from "../api/types";
+
+/** While a run is active and its connector's requests are paused by a 429 / Retry-After: for how
+ * long (the detail's `requests_paused_for`, polled every second). Nothing otherwise. */
+export function RateLimitPause({ log }: { log: SyncLogDetail }) {
+  const seconds = log.requests_paused_for;
+  if (!isActiveStatus(log.status) || !seconds) return null;
+  return (
+    <div className="banner banner-warning" role="status" data-testid="rate-limit-pause">
+      <strong>Waiting for the API’s rate limit:</strong> it answered HTTP 429 (or asked to wait with Retry-After), so every request of this connector is paused for
+      another {Math.max(1, Math.ceil(seconds))} s. The sync continues by itself.
+    </div>
+  );
+}
