@@ -8,6 +8,8 @@ a run stopped by it can be resumed, e.g. once the API's daily quota has reset).
 
 from __future__ import annotations
 
+import math
+
 from core.budget import CALM_EXCHANGES, RequestBudget
 from demo_extension.models import DEFAULT_CONCURRENT_REQUESTS, CustomDataConnector
 
@@ -36,4 +38,13 @@ def request_budget(connector: CustomDataConnector, *, per_sync: bool) -> Request
             "this run now sends at most {current} requests at once (max_concurrent_requests: {configured}), "
             f"one more after every {CALM_EXCHANGES} answers without a 429"
         ),
+    )
+
+
+def paused_message(seconds: float, done: str) -> str:
+    """Why nothing was sent to a connector's API whose requests are paused for ``seconds`` (``done``:
+    what was not done, e.g. "tested")."""
+    return (
+        f"Not {done}: the API asked to slow down (HTTP 429 or Retry-After), so every request of this "
+        f"connector is paused for another {max(1, math.ceil(seconds))} s. Try again after that."
     )

@@ -35,6 +35,7 @@ from core.http_errors import OutboundError
 from core.redaction import redact, redact_secrets
 from demo_extension.models import CustomDataConnector
 from demo_extension.services.auth import base_query_params, build_request_auth
+from demo_extension.services.budget import paused_message, request_budget
 from demo_extension.services.extract import (
     ResponseFormatError,
     get_path,
@@ -148,7 +149,11 @@ def _fetch(connector, result: Preview) -> list:
     records: list = []
     elapsed = 0.0
     pages = min(MAX_PREVIEW_PAGES, connector.max_pages or MAX_PREVIEW_PAGES)
-    with OutboundClient(max_attempts=1) as client:
+    # A saved connector's preview keeps to its request budget, like its syncs and connection tests.
+    budget = request_budget(connector, per_sync=False) if connector.pk is not None else None
+    if budget is not None and (paused := budget.paused_for()) > 0:
+        raise ValueError(paused_message(paused, "previewed"))
+    with OutboundClient(max_attempts=1, budget=budget) as client:
         for _ in range(pages):
             request = reader.request()
             response = auth.get(client, request.url, params=request_params(request, base_params, auth))

@@ -12,7 +12,6 @@ after it. The engine does everything after that. Modules: :mod:`.pagination` (st
 
 from __future__ import annotations
 
-import math
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -22,7 +21,7 @@ from core.http import OutboundClient, total_deadline
 from core.http_errors import OutboundError
 from core.redaction import redact, safe_url
 from demo_extension.services.auth import base_query_params, build_request_auth
-from demo_extension.services.budget import request_budget
+from demo_extension.services.budget import paused_message, request_budget
 from demo_extension.services.credentials import endpoint_origin
 from demo_extension.services.extract import (
     ResponseFormatError,
@@ -188,7 +187,7 @@ class RestSource:
             budget = request_budget(connector, per_sync=False)
             paused = budget.paused_for()
             if paused > 0:  # a person is waiting: say so now rather than wait out the pause
-                return ConnectionResult(False, None, paused_message(paused), endpoint, None)
+                return ConnectionResult(False, None, paused_message(paused, "tested"), endpoint, None)
             with OutboundClient(max_attempts=1, budget=budget) as client:
                 response = auth.get(client, connector.api_endpoint, params=params)
             PageReader(paginator, connector.records_path, error_detection_config(connector)).extract(response)
@@ -383,14 +382,6 @@ def _is_paused(budget) -> bool:
         return budget.paused_for() > 0
     except OutboundError:  # the budget's store did not answer: retry as usual
         return False
-
-
-def paused_message(seconds: float) -> str:
-    """Why nothing was sent to a connector's API whose requests are paused for ``seconds``."""
-    return (
-        "Not tested: the API asked to slow down (HTTP 429 or Retry-After), so every request of this "
-        f"connector is paused for another {max(1, math.ceil(seconds))} s. Test again after that."
-    )
 
 
 def _elapsed_ms(started: float) -> float:

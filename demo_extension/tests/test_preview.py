@@ -6,7 +6,10 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from core.budget import RATE_MARGIN
+from core.tests.budget_upstream import JITTER
 from demo_extension.models import CustomDataConnector, SyncedRecord, SyncLog
+from demo_extension.services.budget import request_budget
 from demo_extension.tests.sync_support import fault_server, fault_server_process, fault_url  # noqa: F401
 from demo_extension.tests.vendors import VENDORS, Slack
 
@@ -121,6 +124,26 @@ def test_a_saved_connector_previews_without_a_body(editor_client, sample_upstrea
     assert response.status_code == 200
     assert len(response.json()["records"]) == 3
     assert KEY not in response.content.decode()
+
+
+def test_a_saved_connectors_preview_keeps_to_its_budget(editor_client, sample_upstream, make_connector):
+    upstream = sample_upstream(records=30, page_size=10, style="page")
+    connector = make_connector(upstream=upstream, pagination={"type": "page"}, max_requests_per_second=2)
+    budget = request_budget(connector, per_sync=False)
+    budget.pause(30)
+
+    paused = editor_client.post(f"{URL}{connector.pk}/preview/").json()
+
+    assert paused["ok"] is False
+    assert paused["error"] == (
+        "Not previewed: the API asked to slow down (HTTP 429 or Retry-After), so every request of this "
+        "connector is paused for another 30 s. Try again after that."
+    )
+    assert upstream.requests == []
+    budget.reset()
+    assert editor_client.post(f"{URL}{connector.pk}/preview/").json()["pages_fetched"] == 2
+    first, second = (request["at"] for request in upstream.requests)
+    assert second - first >= (1 + RATE_MARGIN) / 2 - JITTER  # 2 requests a second at most
 
 
 def test_a_reversed_mapping_is_caught(editor_client, sample_upstream):

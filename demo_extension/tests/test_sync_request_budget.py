@@ -191,7 +191,7 @@ def test_the_connection_test_of_a_paused_connector_says_so_at_once_without_sendi
     assert body["connected"] is False
     assert body["message"] == (
         "Not tested: the API asked to slow down (HTTP 429 or Retry-After), so every request of this "
-        "connector is paused for another 30 s. Test again after that."
+        "connector is paused for another 30 s. Try again after that."
     )
     assert upstream.requests == []
 
