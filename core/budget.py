@@ -129,7 +129,8 @@ class RequestBudget:
         self.requests_sent = 0
         # how a retry message says that a 429 / Retry-After paused the others too
         self.paused_note = paused_note
-        # how it says that a 429 lowered this object's concurrency ({current} and {configured})
+        # how it says that a 429 lowered this object's concurrency ({current}, {configured}, and
+        # {requests}: "request" or "requests" as {current} needs)
         self.reduced_note = reduced_note
         self.exhausted_message = exhausted_message or (
             f"The budget of {max_requests} requests for this run is spent; nothing more was sent"
@@ -184,7 +185,11 @@ class RequestBudget:
         """What a 429 did, for a retry message: the pause of every request of the key, and this
         object's concurrency while it is below ``concurrent``."""
         if self.concurrent < self.configured_concurrent:
-            reduced = self.reduced_note.format(current=self.concurrent, configured=self.configured_concurrent)
+            reduced = self.reduced_note.format(
+                current=self.concurrent,
+                configured=self.configured_concurrent,
+                requests="request" if self.concurrent == 1 else "requests",
+            )
             return f"{self.paused_note}; {reduced}"
         return self.paused_note
 

@@ -657,6 +657,10 @@ class ConnectionResultSerializer(serializers.Serializer):
     message = serializers.CharField()
     endpoint = serializers.CharField()
     status_code = serializers.IntegerField(allow_null=True)
+    tested = serializers.BooleanField(
+        help_text="False when nothing was sent because the connector's requests are paused (the API "
+        "answered 429 or Retry-After); connected is then false and message says for how long."
+    )
 
 
 class ConnectorStatsSerializer(serializers.Serializer):

@@ -35,7 +35,8 @@ def request_budget(connector: CustomDataConnector, *, per_sync: bool) -> Request
         ),
         paused_note="every request of this connector waits as long (its request budget is paused)",
         reduced_note=(
-            "this run now sends at most {current} requests at once (max_concurrent_requests: {configured}), "
+            "this run now sends at most {current} {requests} at once "
+            "(max_concurrent_requests: {configured}), "
             f"one more after every {CALM_EXCHANGES} answers without a 429"
         ),
     )

@@ -53,6 +53,8 @@ class ConnectionResult:
     message: str
     endpoint: str
     status_code: int | None
+    # False when nothing was sent (the connector's requests are paused): not a verdict on the API.
+    tested: bool = True
 
 
 @dataclass
@@ -187,7 +189,9 @@ class RestSource:
             budget = request_budget(connector, per_sync=False)
             paused = budget.paused_for()
             if paused > 0:  # a person is waiting: say so now rather than wait out the pause
-                return ConnectionResult(False, None, paused_message(paused, "tested"), endpoint, None)
+                return ConnectionResult(
+                    False, None, paused_message(paused, "tested"), endpoint, None, tested=False
+                )
             with OutboundClient(max_attempts=1, budget=budget) as client:
                 response = auth.get(client, connector.api_endpoint, params=params)
             PageReader(paginator, connector.records_path, error_detection_config(connector)).extract(response)

@@ -540,7 +540,8 @@ def test_test_connection_reports_a_reachable_upstream(editor_client, sample_upst
 
     assert response.status_code == 200
     body = response.json()
-    assert set(body) == {"connected", "response_time_ms", "message", "endpoint", "status_code"}
+    assert set(body) == {"connected", "response_time_ms", "message", "endpoint", "status_code", "tested"}
+    assert body["tested"] is True
     assert body["connected"] is True
     assert body["status_code"] == 200
     assert body["endpoint"] == upstream.url

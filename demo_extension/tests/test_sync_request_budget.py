@@ -7,7 +7,7 @@ import pytest
 from core.budget import RATE_MARGIN, RequestBudget
 from core.tests.budget_upstream import JITTER, most_in_any_window
 from demo_extension.models import CustomDataConnector, SyncStatus
-from demo_extension.services.budget import budget_key
+from demo_extension.services.budget import budget_key, request_budget
 from demo_extension.services.sync import DataSyncService
 from demo_extension.tests.sync_support import queried, run_sync, stored_ids
 
@@ -188,12 +188,24 @@ def test_the_connection_test_of_a_paused_connector_says_so_at_once_without_sendi
 
     assert response.status_code == 200
     body = response.json()
-    assert body["connected"] is False
+    assert (body["connected"], body["tested"], body["status_code"]) == (False, False, None)
     assert body["message"] == (
         "Not tested: the API asked to slow down (HTTP 429 or Retry-After), so every request of this "
         "connector is paused for another 30 s. Try again after that."
     )
     assert upstream.requests == []
+
+
+def test_the_retry_line_says_how_many_requests_the_run_now_sends_at_once(make_connector):
+    budget = request_budget(make_connector(), per_sync=True)
+    budget.pause(0.01)
+    assert budget.pause_note().endswith(
+        "; this run now sends at most 2 requests at once (max_concurrent_requests: 4), "
+        "one more after every 20 answers without a 429"
+    )
+    budget._halved_until = 0  # a later burst
+    budget.pause(0.01)
+    assert "this run now sends at most 1 request at once (max_concurrent_requests: 4)" in budget.pause_note()
 
 
 def test_the_connection_test_takes_a_slot_of_the_connectors_budget(sample_upstream, make_connector):
