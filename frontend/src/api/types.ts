@@ -125,6 +125,9 @@ export interface ConnectionResult {
   message: string;
   endpoint: string;
   status_code: number | null;
+  /** False when nothing was sent (the connector's requests are paused by a 429); optional: an older
+   * API without it always tested. */
+  tested?: boolean;
 }
 
 export interface SyncLog {

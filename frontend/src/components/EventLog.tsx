@@ -6,17 +6,21 @@ import { formatTimeMs } from "../format";
 const LEVELS = ["all", "info", "warning", "error"] as const;
 type LevelFilter = (typeof LEVELS)[number];
 
-/** A run's log lines with millisecond times, a level filter, and (while `follow`) scrolled to
- * the newest line as lines arrive — unless the user scrolled up to read. */
+/** A run's log lines with millisecond times, a level filter, opened at the newest line (a finished
+ * run's summary is its last line) and, while `follow`, kept there as lines arrive — unless the user
+ * scrolled up to read. */
 export function EventLog({ events, follow, label = "Log" }: { events: SyncLogEvent[]; follow: boolean; label?: string }) {
   const [level, setLevel] = useState<LevelFilter>("all");
   const listRef = useRef<HTMLOListElement>(null);
   const pinned = useRef(true);
+  const opened = useRef(false);
   const shown = level === "all" ? events : events.filter((event) => event.level === level);
 
   useEffect(() => {
     const list = listRef.current;
-    if (follow && list && pinned.current) list.scrollTop = list.scrollHeight;
+    if (!list) return;
+    if ((follow && pinned.current) || !opened.current) list.scrollTop = list.scrollHeight;
+    opened.current = true;
   }, [follow, shown.length]);
 
   return (

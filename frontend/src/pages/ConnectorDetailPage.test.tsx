@@ -44,7 +44,7 @@ describe("the connector page", () => {
     const headers = within(table).getAllByRole("columnheader").map((cell) => cell.textContent);
     const cells = within(within(table).getAllByRole("row")[1]!).getAllByRole("cell").map((cell) => cell.textContent);
     const count = (name: string) => cells[headers.indexOf(name)];
-    expect([count("Processed"), count("Created"), count("Updated"), count("Unchanged"), count("Failed")]).toEqual(["500", "0", "2", "497", "1"]);
+    expect([count("Processed"), count("Created"), count("Updated"), count("Unchanged"), count("Quarantined")]).toEqual(["500", "0", "2", "497", "1"]);
   });
 
   it("shows the style the latest sync detected beside an auto pagination, linking to that sync", async () => {
@@ -105,6 +105,22 @@ describe("the connector page", () => {
     expect(screen.getByText("Upstream answered 401 Unauthorized")).toBeTruthy();
     expect(screen.getByText("12.3 ms")).toBeTruthy();
     expect(screen.getByText("401")).toBeTruthy();
+  });
+
+  it("shows a connection test that sent nothing, the connector being paused, as not tested", async () => {
+    const message = "Not tested: the API asked to slow down (HTTP 429 or Retry-After), so every request of this connector is paused for another 8 s. Try again after that.";
+    api((call) =>
+      call.url.endsWith("/test_connection/")
+        ? { body: { connected: false, tested: false, response_time_ms: null, message, endpoint: "https://api.example.com/customers", status_code: null } }
+        : null,
+    );
+    renderPage("editor");
+    fireEvent.click(await screen.findByRole("button", { name: "Test connection" }));
+    const result = await screen.findByTestId("test-result");
+    expect(within(result).getByRole("heading", { name: "Not tested" })).toBeTruthy();
+    expect(within(result).getByText("PAUSED")).toBeTruthy();
+    expect(within(result).queryByText("FAILED")).toBeNull();
+    expect(within(result).getByText(message)).toBeTruthy();
   });
 
   it("starts a sync without waiting and follows it", async () => {

@@ -115,7 +115,7 @@ function ConnectorDetail({ id, startEditing }: { id: number; startEditing: boole
     try {
       const result = await testConnection(id);
       setTestResult(result);
-      announce(result.connected ? `Connected: ${result.message}` : `Not connected: ${result.message}`);
+      announce(result.connected ? `Connected: ${result.message}` : result.tested === false ? result.message : `Not connected: ${result.message}`);
     } catch (error) {
       setActionError(errorMessage(error));
     } finally {
@@ -344,7 +344,9 @@ function ConnectorDetail({ id, startEditing }: { id: number; startEditing: boole
                       <th className="num">Created</th>
                       <th className="num">Updated</th>
                       <th className="num">Unchanged</th>
-                      <th className="num">Failed</th>
+                      <th className="num" title="Records quarantined: they could not be stored and wait in the sync's quarantine">
+                        Quarantined
+                      </th>
                       <th className="num">Pages</th>
                       <th>Duration</th>
                       <th>Started</th>
@@ -412,19 +414,17 @@ function SyncCharts({ runs, error }: { runs: SyncLog[] | null; error: string | n
 }
 
 function TestResult({ result, focusRef }: { result: ConnectionResult; focusRef: React.RefObject<HTMLElement | null> }) {
+  // Nothing sent (the connector is paused by the API's rate limit): no verdict on the connection.
+  const [outcome, heading, badge] = result.connected
+    ? (["ok", "Connected", "badge-success"] as const)
+    : result.tested === false
+      ? (["paused", "Not tested", "badge-partial"] as const)
+      : (["failed", "Not connected", "badge-failed"] as const);
   return (
-    <section
-      ref={focusRef}
-      tabIndex={-1}
-      className={`card test-result ${result.connected ? "ok" : "failed"}`}
-      aria-label="Connection test"
-      data-testid="test-result"
-    >
+    <section ref={focusRef} tabIndex={-1} className={`card test-result ${outcome}`} aria-label="Connection test" data-testid="test-result">
       <div className="card-title-row">
-        <h2>{result.connected ? "Connected" : "Not connected"}</h2>
-        <span className={`badge ${result.connected ? "badge-success" : "badge-failed"}`}>
-          {result.connected ? "OK" : "FAILED"}
-        </span>
+        <h2>{heading}</h2>
+        <span className={`badge ${badge}`}>{result.connected ? "OK" : result.tested === false ? "PAUSED" : "FAILED"}</span>
       </div>
       <p>{result.message}</p>
       <dl className="counters">

@@ -163,8 +163,8 @@ export function SyncsPage() {
                     <th scope="col" className="num">
                       Processed
                     </th>
-                    <th scope="col" className="num">
-                      Failed
+                    <th scope="col" className="num" title="Records quarantined: they could not be stored and wait in the sync's quarantine">
+                      Quarantined
                     </th>
                     <th scope="col">Duration</th>
                     <th scope="col">Created</th>
