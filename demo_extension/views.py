@@ -593,7 +593,10 @@ class SyncLogViewSet(ThrottledActionsMixin, TenantScopedReadOnlyViewSet):
         request=None,
         parameters=[_WAIT],
         responses=_SYNC_RESPONSES,
-        description="Resume a failed run from its last committed page.",
+        description="Resume a failed or cancelled run from its last committed page. A run that cannot "
+        "resume (not failed or cancelled, no checkpoint, a newer run, the connector's endpoint origin or "
+        "pagination changed) is a 409 whose `detail` says why (the detail's `cannot_resume_reason`); "
+        "another run of the connector in progress is a 409 naming it in `sync_log_id`.",
     )
     @action(detail=True, methods=["post"])
     def resume(self, request, pk=None):
@@ -603,8 +606,7 @@ class SyncLogViewSet(ThrottledActionsMixin, TenantScopedReadOnlyViewSet):
             sync_log = runs.resume_sync(sync_log, user=request.user)
         except runs.SyncAlreadyRunning as exc:
             raise _already_running(exc) from None
-        except runs.CheckpointMismatch as exc:
+        except (runs.CheckpointMismatch, ValueError) as exc:
+            # Every refusal of this run's state is one 409 with the reason (cannot_resume_reason).
             raise Conflict(str(exc)) from None
-        except ValueError as exc:
-            raise serializers.ValidationError(str(exc)) from None
         return _run_response(sync_log, wait)

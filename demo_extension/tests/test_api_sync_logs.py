@@ -568,7 +568,7 @@ def test_a_sync_without_a_checkpoint_cannot_be_resumed(editor_client, make_conne
 
     response = editor_client.post(f"{LOGS}{log.pk}/resume/")
 
-    assert response.status_code == 400
+    assert response.status_code == 409
     assert "checkpoint" in response.json()["detail"]
 
 
@@ -577,7 +577,7 @@ def test_a_successful_sync_cannot_be_resumed(editor_client, make_connector, make
 
     response = editor_client.post(f"{LOGS}{log.pk}/resume/")
 
-    assert response.status_code == 400
+    assert response.status_code == 409
     assert "SUCCESS" in response.json()["detail"]
 
 

@@ -150,7 +150,10 @@ def test_can_resume_agrees_with_what_resume_accepts(editor_client, make_connecto
     connector = make_connector()
     cannot = make_log(connector, SyncStatus.FAILED, age=timedelta(hours=1))
     assert editor_client.get(f"{SYNC_LOGS}{cannot.pk}/").json()["can_resume"] is False
-    assert editor_client.post(f"{SYNC_LOGS}{cannot.pk}/resume/?wait=0").status_code == 400
+    refused = editor_client.post(f"{SYNC_LOGS}{cannot.pk}/resume/?wait=0")
+    assert refused.status_code == 409
+    reason = editor_client.get(f"{SYNC_LOGS}{cannot.pk}/").json()["cannot_resume_reason"]
+    assert refused.json() == {"detail": reason}
 
     can = make_log(connector, SyncStatus.FAILED, checkpoint={"page": 2})
     assert editor_client.get(f"{SYNC_LOGS}{can.pk}/").json()["can_resume"] is True
