@@ -31,6 +31,17 @@ describe("the connector edit form", () => {
     expect(onSubmit).not.toHaveBeenCalled();
   });
 
+  it("refuses a budget out of the API's range on its field before sending it", async () => {
+    const onSubmit = vi.fn(async (_input: ConnectorInput) => {});
+    renderInRouter(<ConnectorForm connector={connector()} onSubmit={onSubmit} />);
+    fireEvent.change(screen.getByLabelText("Concurrent requests"), { target: { value: "17" } });
+    fireEvent.submit(screen.getByRole("form", { name: /^Edit / }));
+    const concurrent = screen.getByLabelText("Concurrent requests");
+    await vi.waitFor(() => expect(concurrent.getAttribute("aria-invalid")).toBe("true"));
+    expect(document.getElementById("edit-7-max_concurrent_requests-error")?.textContent).toBe("Enter how many requests may run at once (1 to 16).");
+    expect(onSubmit).not.toHaveBeenCalled();
+  });
+
   it("sends the time budget per sync in seconds, empty as null", async () => {
     const onSubmit = vi.fn(async (_input: ConnectorInput) => {});
     renderInRouter(<ConnectorForm connector={connector({ max_sync_seconds: 600 })} onSubmit={onSubmit} />);

@@ -5,6 +5,7 @@ import type { Connector, ConnectorInput, JsonValue, PaginationType, Preview, Syn
 import { useAnnounce } from "../announce";
 import { useUnsavedChanges } from "../unsavedChanges";
 import { AUTH_FIELDS, AuthFields, authInput, initialAuth, type AuthValues } from "./AuthFields";
+import { BUDGET_FIELDS, budgetInput, initialBudget, RequestBudgetFields, TimeBudgetField, type BudgetValues } from "./BudgetFields";
 import { ErrorBanner } from "./common";
 import {
   buildErrorDetection,
@@ -44,10 +45,7 @@ interface FormState {
   cursor_field: string;
   cursor_param: string;
   max_pages: string;
-  max_sync_seconds: string;
-  max_requests_per_second: string;
-  max_concurrent_requests: string;
-  max_requests_per_sync: string;
+  budget: BudgetValues;
   error_detection: ErrorDetectionValues;
 }
 
@@ -66,10 +64,7 @@ const shown: ReadonlySet<string> = new Set([
   "query_params",
   "incremental",
   "max_pages",
-  "max_sync_seconds",
-  "max_requests_per_second",
-  "max_concurrent_requests",
-  "max_requests_per_sync",
+  ...BUDGET_FIELDS,
 ]);
 
 function incrementalOf(incremental: JsonValue | undefined, key: string): string {
@@ -78,16 +73,6 @@ function incrementalOf(incremental: JsonValue | undefined, key: string): string 
     if (typeof value === "string") return value;
   }
   return "";
-}
-
-/** A number field's text: empty is null (no limit); anything else must be a number (else an error). */
-function parseLimit(text: string, integer: boolean): number | null | string {
-  const trimmed = text.trim();
-  if (trimmed === "") return null;
-  const value = Number(trimmed);
-  if (!Number.isFinite(value)) return "Enter a number, or leave it empty for no limit.";
-  if (integer && !Number.isInteger(value)) return "Enter a whole number.";
-  return value;
 }
 
 function initialState(connector?: Connector): FormState {
@@ -109,10 +94,7 @@ function initialState(connector?: Connector): FormState {
     cursor_field: incrementalOf(connector?.incremental, "cursor_field"),
     cursor_param: incrementalOf(connector?.incremental, "param"),
     max_pages: connector?.max_pages ? String(connector.max_pages) : "",
-    max_sync_seconds: connector?.max_sync_seconds ? String(connector.max_sync_seconds) : "",
-    max_requests_per_second: connector?.max_requests_per_second?.toString() ?? "",
-    max_concurrent_requests: (connector?.max_concurrent_requests ?? 4).toString(),
-    max_requests_per_sync: connector?.max_requests_per_sync?.toString() ?? "",
+    budget: initialBudget(connector),
     error_detection: errorDetectionValuesOf(connector?.error_detection),
   };
 }
@@ -179,16 +161,9 @@ export function ConnectorForm({
       rules = rulesResult.rules;
     }
     if (form.max_pages.trim() && !/^\d+$/.test(form.max_pages.trim())) localErrors.max_pages = ["A whole number of pages."];
-    if (form.max_sync_seconds.trim() && !/^\d+$/.test(form.max_sync_seconds.trim()))
-      localErrors.max_sync_seconds = ["A whole number of seconds."];
-    const perSecond = parseLimit(form.max_requests_per_second, false);
-    const concurrent = parseLimit(form.max_concurrent_requests, true);
-    const perSync = parseLimit(form.max_requests_per_sync, true);
-    if (typeof perSecond === "string") localErrors.max_requests_per_second = [perSecond];
-    if (typeof concurrent === "string") localErrors.max_concurrent_requests = [concurrent];
-    else if (concurrent === null) localErrors.max_concurrent_requests = ["Enter how many requests may run at once (1 to 16)."];
-    if (typeof perSync === "string") localErrors.max_requests_per_sync = [perSync];
-    if (Object.keys(localErrors).length > 0) {
+    const budget = budgetInput(form.budget);
+    if ("errors" in budget) Object.assign(localErrors, budget.errors);
+    if (Object.keys(localErrors).length > 0 || "errors" in budget) {
       setFieldErrors(localErrors);
       setError("Please correct the highlighted fields.");
       return null;
@@ -208,10 +183,7 @@ export function ConnectorForm({
       incremental:
         form.cursor_field.trim() || form.cursor_param.trim() ? { cursor_field: form.cursor_field.trim(), param: form.cursor_param.trim() } : {},
       max_pages: form.max_pages.trim() ? Number(form.max_pages.trim()) : null,
-      max_sync_seconds: form.max_sync_seconds.trim() ? Number(form.max_sync_seconds.trim()) : null,
-      max_requests_per_second: perSecond as number | null,
-      max_concurrent_requests: concurrent as number,
-      max_requests_per_sync: perSync as number | null,
+      ...budget.input,
       error_detection: buildErrorDetection(form.error_detection),
       ...authInput(form.auth),
     };
@@ -330,47 +302,7 @@ export function ConnectorForm({
         <Field label="Primary key" htmlFor={id("primary_key")} errors={e.primary_key} hint="Field that identifies a record (dotted path allowed); empty: a content hash.">
           <input id={id("primary_key")} value={form.primary_key} onChange={(ev) => set("primary_key", ev.target.value)} />
         </Field>
-        <Field
-          label="Requests per second"
-          htmlFor={id("max_requests_per_second")}
-          errors={e.max_requests_per_second}
-          hint="0.01 to 1000, for all of this connector's requests (0.5 = one every two seconds); empty: no limit."
-        >
-          <input
-            id={id("max_requests_per_second")}
-            inputMode="decimal"
-            value={form.max_requests_per_second}
-            onChange={(ev) => set("max_requests_per_second", ev.target.value)}
-          />
-        </Field>
-        <Field
-          label="Concurrent requests"
-          htmlFor={id("max_concurrent_requests")}
-          errors={e.max_concurrent_requests}
-          hint="In flight at once, at most (1 to 16)."
-        >
-          <input
-            id={id("max_concurrent_requests")}
-            type="number"
-            min={1}
-            max={16}
-            value={form.max_concurrent_requests}
-            onChange={(ev) => set("max_concurrent_requests", ev.target.value)}
-          />
-        </Field>
-        <Field
-          label="Requests per sync"
-          htmlFor={id("max_requests_per_sync")}
-          errors={e.max_requests_per_sync}
-          hint="A run stops there (it can be resumed); empty: no limit."
-        >
-          <input
-            id={id("max_requests_per_sync")}
-            inputMode="numeric"
-            value={form.max_requests_per_sync}
-            onChange={(ev) => set("max_requests_per_sync", ev.target.value)}
-          />
-        </Field>
+        <RequestBudgetFields idPrefix={prefix} values={form.budget} onChange={(budget) => set("budget", budget)} errors={e} />
         <Field label="Active" htmlFor={id("is_active")} errors={e.is_active}>
           <label className="checkbox">
             <input id={id("is_active")} type="checkbox" checked={form.is_active} onChange={(ev) => set("is_active", ev.target.checked)} />
@@ -380,19 +312,7 @@ export function ConnectorForm({
         <Field label="Max pages per sync" htmlFor={id("max_pages")} errors={e.max_pages} hint="Empty: the server's limit.">
           <input id={id("max_pages")} inputMode="numeric" value={form.max_pages} onChange={(ev) => set("max_pages", ev.target.value)} />
         </Field>
-        <Field
-          label="Time budget per sync (seconds)"
-          htmlFor={id("max_sync_seconds")}
-          errors={e.max_sync_seconds}
-          hint="Empty: the server's limit. A run over budget stops and can be resumed."
-        >
-          <input
-            id={id("max_sync_seconds")}
-            inputMode="numeric"
-            value={form.max_sync_seconds}
-            onChange={(ev) => set("max_sync_seconds", ev.target.value)}
-          />
-        </Field>
+        <TimeBudgetField idPrefix={prefix} values={form.budget} onChange={(budget) => set("budget", budget)} errors={e} />
         <Field label="Incremental: cursor field" htmlFor={id("cursor_field")} errors={e.incremental} hint="e.g. updated_at; empty: fetch everything each time.">
           <input id={id("cursor_field")} value={form.cursor_field} onChange={(ev) => set("cursor_field", ev.target.value)} />
         </Field>

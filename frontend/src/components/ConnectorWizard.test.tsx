@@ -1,9 +1,10 @@
 import { act, fireEvent, screen, within } from "@testing-library/react";
 import { describe, expect, it, vi } from "vitest";
 
+import { createConnector, previewConnector } from "../api/api";
 import { ApiError } from "../api/client";
 import type { ConnectorInput, Preview } from "../api/types";
-import { previewBody, renderInRouter } from "../test/helpers";
+import { connector, fakeFetch, previewBody, renderInRouter, type FakeCall } from "../test/helpers";
 import { buildErrorDetection, buildPagination, errorDetectionValuesOf } from "./connectorConfig";
 import { ConnectorWizard } from "./ConnectorWizard";
 
@@ -100,6 +101,10 @@ describe("the new connector wizard", () => {
       query_params: {},
       incremental: { cursor_field: "updated_at", param: "since" },
       max_pages: 40,
+      max_sync_seconds: null,
+      max_requests_per_second: null,
+      max_concurrent_requests: 4,
+      max_requests_per_sync: null,
       error_detection: {},
       sync_frequency: "HOURLY",
       is_active: true,
@@ -414,6 +419,119 @@ describe("the wizard's pagination and error detection fields", () => {
     fireEvent.click(screen.getByRole("button", { name: "Apply the JSON" }));
     expect((screen.getByLabelText("Pagination") as HTMLSelectElement).value).toBe("next_url");
     expect((screen.getByLabelText("Next URL field") as HTMLInputElement).value).toBe("@odata\\.nextLink"); // one backslash: the path syntax's escaped dot
+  });
+});
+
+describe("the wizard's time and request budget", () => {
+  const CREATE = "/api/demo-extension/connectors/";
+  const PREVIEW = "/api/demo-extension/connectors/preview/";
+  const refusal = (field: string, message: string) => ({ status: 400, body: { detail: `${field}: ${message}`, errors: { [field]: [message] } } });
+
+  /** The wizard wired to the API client, the API answered by `answer`; returns the calls made. */
+  function renderWithApi(answer: (call: FakeCall) => { status?: number; body?: unknown }) {
+    const calls = fakeFetch(answer);
+    renderWizard(
+      async (input) => {
+        await createConnector(input);
+      },
+      previewConnector,
+    );
+    return calls;
+  }
+
+  function toLastStep() {
+    fillFirstStep();
+    fireEvent.change(screen.getByLabelText("Authentication"), { target: { value: "none" } });
+    next();
+    next();
+    next();
+    expect(heading()).toBe("Step 4 of 4: Requests and schedule");
+  }
+
+  const create = () => fireEvent.click(screen.getByRole("button", { name: "Create connector" }));
+  const describedBy = (label: string) => screen.getByLabelText(label).getAttribute("aria-describedby")?.split(" ") ?? [];
+  const textOf = (elementId: string | undefined) => (elementId ? document.getElementById(elementId)?.textContent : undefined);
+
+  it("creates the connector with the budget typed on the last step, as numbers", async () => {
+    const calls = renderWithApi(() => ({ status: 201, body: connector() }));
+    toLastStep();
+    expect((screen.getByLabelText("Concurrent requests") as HTMLInputElement).value).toBe("4");
+    fireEvent.change(screen.getByLabelText("Time budget per sync (seconds)"), { target: { value: "900" } });
+    fireEvent.change(screen.getByLabelText("Requests per second"), { target: { value: "0.5" } });
+    fireEvent.change(screen.getByLabelText("Concurrent requests"), { target: { value: "2" } });
+    fireEvent.change(screen.getByLabelText("Requests per sync"), { target: { value: "10000" } });
+    create();
+    await vi.waitFor(() => expect(calls.some((call) => call.method === "POST" && call.url === CREATE)).toBe(true));
+    expect(calls.find((call) => call.url === CREATE)!.body).toMatchObject({
+      max_sync_seconds: 900,
+      max_requests_per_second: 0.5,
+      max_concurrent_requests: 2,
+      max_requests_per_sync: 10000,
+    });
+  });
+
+  it("ties each budget field's hint to its input, with the edit form's words", () => {
+    renderWizard();
+    toLastStep();
+    expect(textOf(describedBy("Requests per second")[0])).toBe(
+      "0.01 to 1000, for all of this connector's requests (0.5 = one every two seconds); empty: no limit.",
+    );
+    expect(textOf(describedBy("Concurrent requests")[0])).toBe("In flight at once, at most (1 to 16).");
+    expect(textOf(describedBy("Requests per sync")[0])).toBe("A run stops there (it can be resumed); empty: no limit.");
+    expect(textOf(describedBy("Time budget per sync (seconds)")[0])).toBe("Empty: the server's limit. A run over budget stops and can be resumed.");
+  });
+
+  it("refuses a budget out of its range on the field, focused, without calling the API, and creates once it is corrected", async () => {
+    const calls = renderWithApi(() => ({ status: 201, body: connector() }));
+    toLastStep();
+    fireEvent.change(screen.getByLabelText("Requests per second"), { target: { value: "0" } });
+    fireEvent.change(screen.getByLabelText("Concurrent requests"), { target: { value: "17" } });
+    fireEvent.change(screen.getByLabelText("Time budget per sync (seconds)"), { target: { value: "ten" } });
+    create();
+    expect(heading()).toBe("Step 4 of 4: Requests and schedule");
+    expect(screen.getByRole("alert").textContent).toBe("Some fields need attention.");
+    const perSecond = screen.getByLabelText("Requests per second");
+    expect(perSecond.getAttribute("aria-invalid")).toBe("true");
+    expect(textOf(describedBy("Requests per second")[1])).toBe("Enter 0.01 to 1000, or leave it empty for no limit.");
+    expect(screen.getByLabelText("Concurrent requests").getAttribute("aria-invalid")).toBe("true");
+    expect(textOf(describedBy("Concurrent requests")[1])).toBe("Enter how many requests may run at once (1 to 16).");
+    expect(textOf(describedBy("Time budget per sync (seconds)")[1])).toBe("A whole number of seconds.");
+    expect(screen.getByLabelText("Requests per sync").getAttribute("aria-invalid")).toBeNull();
+    await vi.waitFor(() => expect(document.activeElement).toBe(screen.getByLabelText("Time budget per sync (seconds)")));
+    expect(calls).toHaveLength(0);
+
+    fireEvent.change(screen.getByLabelText("Requests per second"), { target: { value: "0.01" } });
+    fireEvent.change(screen.getByLabelText("Concurrent requests"), { target: { value: "16" } });
+    fireEvent.change(screen.getByLabelText("Time budget per sync (seconds)"), { target: { value: "" } });
+    create();
+    await vi.waitFor(() => expect(calls).toHaveLength(1));
+    expect(calls[0]!.body).toMatchObject({ max_sync_seconds: null, max_requests_per_second: 0.01, max_concurrent_requests: 16, max_requests_per_sync: null });
+  });
+
+  it("shows the API's refusal of the rate on its field in the last step, not as a loose message", async () => {
+    renderWithApi(() => refusal("max_requests_per_second", "Refused by the API."));
+    toLastStep();
+    fireEvent.change(screen.getByLabelText("Requests per second"), { target: { value: "5" } });
+    create();
+    const perSecond = screen.getByLabelText("Requests per second");
+    await vi.waitFor(() => expect(perSecond.getAttribute("aria-invalid")).toBe("true"));
+    expect(heading()).toBe("Step 4 of 4: Requests and schedule");
+    expect(textOf(describedBy("Requests per second")[1])).toBe("Refused by the API.");
+    expect(screen.getByRole("alert").textContent).toBe("Not saved: one field needs attention.");
+    expect(screen.queryByText(/max_requests_per_second/)).toBeNull();
+    await vi.waitFor(() => expect(document.activeElement).toBe(perSecond));
+  });
+
+  it("takes a preview refused for the budget to the last step, on the field", async () => {
+    renderWithApi((call) => (call.url === PREVIEW ? refusal("max_concurrent_requests", "Refused by the API.") : {}));
+    fillFirstStep();
+    next();
+    fireEvent.click(screen.getByRole("button", { name: "Fetch a preview" }));
+    await vi.waitFor(() => expect(heading()).toBe("Step 4 of 4: Requests and schedule"));
+    const concurrent = screen.getByLabelText("Concurrent requests");
+    expect(concurrent.getAttribute("aria-invalid")).toBe("true");
+    expect(textOf(describedBy("Concurrent requests")[1])).toBe("Refused by the API.");
+    await vi.waitFor(() => expect(document.activeElement).toBe(concurrent));
   });
 });
 

@@ -5,6 +5,7 @@ import type { ConnectorInput, JsonValue, PaginationType, Preview, SyncFrequency 
 import { useAnnounce } from "../announce";
 import { ErrorBanner } from "./common";
 import { AUTH_FIELDS, AuthFields, authInput, initialAuth, type AuthValues } from "./AuthFields";
+import { BUDGET_FIELDS, budgetInput, initialBudget, RequestBudgetFields, TimeBudgetField, type BudgetValues } from "./BudgetFields";
 import {
   buildErrorDetection,
   buildPagination,
@@ -42,6 +43,7 @@ const STEP_OF_FIELD: Record<string, number> = {
   query_params: 3,
   incremental: 3,
   max_pages: 3,
+  ...Object.fromEntries(BUDGET_FIELDS.map((field) => [field, 3])),
   error_detection: 3,
   sync_frequency: 3,
   is_active: 3,
@@ -64,6 +66,7 @@ interface WizardState {
   cursor_field: string;
   cursor_param: string;
   max_pages: string;
+  budget: BudgetValues;
   sync_frequency: SyncFrequency;
   is_active: boolean;
 }
@@ -84,6 +87,7 @@ const INITIAL: WizardState = {
   cursor_field: "",
   cursor_param: "",
   max_pages: "",
+  budget: initialBudget(),
   sync_frequency: "DAILY",
   is_active: true,
 };
@@ -92,8 +96,9 @@ const INITIAL: WizardState = {
  * The "new connector" wizard: endpoint and authentication → preview → records and transformation
  * rules (rows of source path → target field with their conversion, default and required flag, a
  * JSON toggle, sample records before and after the rules) → requests and schedule (pagination as
- * fields, headers, query parameters, incremental cursor, max pages). Templates fill the settings
- * of common API styles. Leaving with something typed asks first (useUnsavedChanges).
+ * fields, headers, query parameters, incremental cursor, max pages, the time and request budgets,
+ * the schedule). Templates fill the settings of common API styles. Leaving with something typed
+ * asks first (useUnsavedChanges).
  */
 export function ConnectorWizard({
   onSubmit,
@@ -161,7 +166,11 @@ export function ConnectorWizard({
     if (forStep === 2 && "problems" in rulesOfDraft(state.rules)) {
       found.transformation_rules = ["Correct the highlighted rules."];
     }
-    if (forStep === 3 && state.max_pages.trim() && !/^\d+$/.test(state.max_pages.trim())) found.max_pages = ["A whole number of pages."];
+    if (forStep === 3) {
+      if (state.max_pages.trim() && !/^\d+$/.test(state.max_pages.trim())) found.max_pages = ["A whole number of pages."];
+      const budget = budgetInput(state.budget);
+      if ("errors" in budget) Object.assign(found, budget.errors);
+    }
     return found;
   }
 
@@ -188,6 +197,9 @@ export function ConnectorWizard({
   }
 
   function input(): ConnectorInput {
+    // A budget with a wrong value is left out (the API's defaults): only a preview can be asked
+    // for then, and step 4's check names the value before the connector is created.
+    const budget = budgetInput(state.budget);
     const result: ConnectorInput = {
       name: state.name.trim(),
       api_endpoint: state.api_endpoint.trim(),
@@ -200,6 +212,7 @@ export function ConnectorWizard({
       query_params: objectOf(state.query),
       incremental: state.cursor_field.trim() || state.cursor_param.trim() ? { cursor_field: state.cursor_field.trim(), param: state.cursor_param.trim() } : {},
       max_pages: state.max_pages.trim() ? Number(state.max_pages.trim()) : null,
+      ...("input" in budget ? budget.input : {}),
       error_detection: buildErrorDetection(state.error_detection),
       sync_frequency: state.sync_frequency,
       is_active: state.is_active,
@@ -381,6 +394,8 @@ export function ConnectorWizard({
           <Field label="Max pages per sync" htmlFor={id("max_pages")} errors={e.max_pages} hint="Empty: no limit.">
             <input id={id("max_pages")} inputMode="numeric" value={state.max_pages} onChange={(ev) => set("max_pages", ev.target.value)} />
           </Field>
+          <TimeBudgetField idPrefix="wizard" values={state.budget} onChange={(budget) => set("budget", budget)} errors={e} />
+          <RequestBudgetFields idPrefix="wizard" values={state.budget} onChange={(budget) => set("budget", budget)} errors={e} />
           <KeyValueEditor id={id("headers")} legend="Request headers" rows={state.headers} onChange={(rows) => set("headers", rows)} errors={e.request_headers} />
           <KeyValueEditor id={id("query")} legend="Query parameters" rows={state.query} onChange={(rows) => set("query", rows)} errors={e.query_params} />
           <Field label="Incremental: cursor field" htmlFor={id("cursor_field")} errors={e.incremental} hint="A record field that grows (e.g. updated_at); empty: every sync fetches everything.">
