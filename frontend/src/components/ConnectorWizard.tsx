@@ -391,7 +391,7 @@ export function ConnectorWizard({
             onChange={(type, values) => setState((current) => ({ ...current, pagination_type: type, pagination: values }))}
             errors={e.pagination}
           />
-          <Field label="Max pages per sync" htmlFor={id("max_pages")} errors={e.max_pages} hint="Empty: no limit.">
+          <Field label="Max pages per sync" htmlFor={id("max_pages")} errors={e.max_pages} hint="Empty: the server's limit.">
             <input id={id("max_pages")} inputMode="numeric" value={state.max_pages} onChange={(ev) => set("max_pages", ev.target.value)} />
           </Field>
           <TimeBudgetField idPrefix="wizard" values={state.budget} onChange={(budget) => set("budget", budget)} errors={e} />
