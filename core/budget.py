@@ -122,6 +122,7 @@ class RequestBudget:
         self.configured_concurrent = concurrent
         self._halved_until = 0.0  # a pause's answers until then halve the concurrency once only
         self._calm = 0  # exchanges since the last pause (the concurrency grows back after CALM_EXCHANGES)
+        self._paused_here_until = 0.0  # the end of the last pause this object set (monotonic)
         self.max_requests = max_requests
         if lease_seconds is None:
             lease_seconds = float(settings.MIGRATEIQ_HTTP_TIMEOUT) + LEASE_GRACE_SECONDS
@@ -175,6 +176,7 @@ class RequestBudget:
         with self._count_lock:
             now = time.monotonic()
             self._calm = 0
+            self._paused_here_until = max(self._paused_here_until, now + max(seconds, 0.0))
             if now >= self._halved_until:
                 self.concurrent = max(1, self.concurrent // 2)
                 # Requests in flight when the upstream answered 429 come back with 429s too: the
@@ -192,6 +194,11 @@ class RequestBudget:
             )
             return f"{self.paused_note}; {reduced}"
         return self.paused_note
+
+    def paused_here(self) -> bool:
+        """Whether a pause this object set (a 429 its exchanges got) is still on: no store query, so a
+        caller may ask before every request (pauses set elsewhere are only seen by :meth:`slot`)."""
+        return time.monotonic() < self._paused_here_until
 
     def paused_for(self) -> float:
         """Seconds left of the current pause (0 when not paused)."""

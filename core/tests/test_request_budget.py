@@ -415,6 +415,17 @@ def test_a_429_halves_the_concurrency_of_the_budget_that_met_it_and_calm_brings_
     assert budget.concurrent == 4 and budget.pause_note() == budget.paused_note
 
 
+def test_paused_here_says_whether_this_objects_own_pause_is_on(store):
+    budget = RequestBudget(_key())
+    assert not budget.paused_here()
+    budget.pause(0.3)
+    other = RequestBudget(budget.key)
+    assert budget.paused_here() and not other.paused_here()  # no store query: its own pauses only
+    assert other.paused_for() > 0  # the store's pause holds for every object of the key
+    time.sleep(0.35)
+    assert not budget.paused_here()
+
+
 # --- requests per run ---------------------------------------------------------------------------------------
 
 

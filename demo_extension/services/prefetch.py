@@ -104,8 +104,9 @@ class RetryRelay:
     """The ``on_retry`` of a sync's client: retry lines of a page reach the sync's log when the sync
     takes that page (never from a fetching thread, and never for a page that is not used).
 
-    ``paused()`` says whether the connector's requests are paused (a 429 or ``Retry-After`` answer):
-    then a request sent ahead of the page the sync waits for is not retried (:class:`Deferred`), so
+    ``paused()`` says whether the run's requests are paused (a 429 or ``Retry-After`` answer to one of
+    them; asked before every request sent ahead, so it must be cheap): then a request sent ahead of the
+    page the sync waits for is not retried (:class:`Deferred`), so
     that after the pause only the page the sync needs goes out again, not every request that was in
     flight when the upstream asked to slow down."""
 

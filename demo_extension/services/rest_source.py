@@ -15,7 +15,6 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from functools import partial
 
 from core.http import OutboundClient, total_deadline
 from core.http_errors import OutboundError
@@ -233,7 +232,8 @@ class RestSource:
             return auth.get(client, request.url, params=request_params(request, base_params, auth))
 
         budget = request_budget(connector, per_sync=True)
-        relay = RetryRelay(run.on_retry, paused=partial(_is_paused, budget))
+        # Its own pauses (a 429 one of its requests got): asked before every request sent ahead.
+        relay = RetryRelay(run.on_retry, paused=budget.paused_here)
         pages_this_run = 0
         stopped_cleanly = False
         first_room = _first_page_room(run, resume, auth)
@@ -379,13 +379,6 @@ def _param_text(value) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     return str(value)
-
-
-def _is_paused(budget) -> bool:
-    try:
-        return budget.paused_for() > 0
-    except OutboundError:  # the budget's store did not answer: retry as usual
-        return False
 
 
 def _elapsed_ms(started: float) -> float:
