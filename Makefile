@@ -7,13 +7,11 @@ STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
 
 .PHONY: run test test-sqlite test-postgres lint install bench clean
 
-# The editable install in compat mode (a plain path entry): the default prints a warning about
-# folders named like the package, which is only noise here.
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "Python 3.11 is required ($(PYTHON) not found)"; exit 1; }
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PIP) install --quiet --upgrade pip
-	$(PIP) install --quiet -e ".[dev,deploy]" --config-settings editable_mode=compat
+	$(PIP) install --quiet -e ".[dev,deploy]"
 	@rm -f $(VENV)/.installed-*
 	@touch $(STAMP)
 
