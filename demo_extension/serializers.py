@@ -19,7 +19,7 @@ from core.secret_fields import is_secret_set, secret_input
 from core.strict_input import StrictTypesMixin
 from demo_extension import models
 from demo_extension.services import pagination
-from demo_extension.services.budget import request_budget
+from demo_extension.services.budget import connector_paused_for
 from demo_extension.services.credentials import api_key_fields, destination_changes, stored_secrets
 from demo_extension.services.extract import validate_error_detection
 from demo_extension.services.incremental import (
@@ -607,10 +607,8 @@ class SyncLogDetailSerializer(SyncLogSerializer):
     def get_requests_paused_for(self, obj) -> float | None:
         if obj.status not in (models.SyncStatus.PENDING, models.SyncStatus.RUNNING):
             return None
-        try:
-            return round(request_budget(obj.connector, per_sync=False).paused_for(), 1)
-        except OutboundError:  # the budget's store did not answer: unknown, not "not paused"
-            return None
+        seconds = connector_paused_for(obj.connector)
+        return None if seconds is None else round(seconds, 1)
 
     @extend_schema_field(SyncLogEventSerializer(many=True))
     def get_events(self, obj):

@@ -190,41 +190,38 @@ def resume_sync(sync_log: SyncLog, *, user=None) -> SyncLog:
     return sync_log
 
 
-def resume_refusal(sync_log: SyncLog) -> str:
-    """Why ``sync_log`` cannot be resumed, or ``""`` when it can."""
+def resume_refusal(sync_log: SyncLog, *, newer: bool | None = None) -> str:
+    """Why ``sync_log`` cannot be resumed, or ``""`` when it can. ``newer``: whether a newer run of
+    its connector exists, when the caller knows (``with_resume_facts``); else it is queried."""
     if sync_log.status not in (SyncStatus.FAILED, SyncStatus.CANCELLED):
         return f"Only a failed or cancelled sync can be resumed; this one is {sync_log.status}."
     if not sync_log.checkpoint:
         return "This sync has no checkpoint to resume from; start a new sync instead."
-    newer = SyncLog.objects.filter(connector_id=sync_log.connector_id, created_at__gt=sync_log.created_at)
-    if newer.exists():
+    if newer is None:
+        newer = SyncLog.objects.filter(
+            connector_id=sync_log.connector_id, created_at__gt=sync_log.created_at
+        ).exists()
+    if newer:
         return "A newer sync of this connector exists; start a new sync instead."
     return ""
 
 
 def cannot_resume_reason(sync_log: SyncLog) -> str:
     """Everything :func:`resume_sync` would refuse ``sync_log`` for, as its message ("" when it
-    would accept it, or when the run is still pending or running)."""
+    would accept it, or when the run is still pending or running). Lists and details annotate
+    ``has_newer_sync`` (see ``with_resume_facts``), so that a row costs no query."""
     if sync_log.status in (SyncStatus.PENDING, SyncStatus.RUNNING):
         return ""
-    return resume_refusal(sync_log) or checkpoint_refusal(sync_log.connector, sync_log.checkpoint)
+    newer = getattr(sync_log, "has_newer_sync", None)
+    # A checkpoint made for another endpoint origin or pagination is refused by resume_sync (409).
+    return resume_refusal(sync_log, newer=newer) or checkpoint_refusal(
+        sync_log.connector, sync_log.checkpoint
+    )
 
 
 def sync_log_can_resume(sync_log: SyncLog) -> bool:
-    """``resume_refusal(sync_log) == ""``, without a query for the logs that cannot resume anyway.
-
-    Lists annotate ``has_newer_sync`` (see ``with_resume_facts``) so that a page costs no query a row.
-    """
-    if sync_log.status not in (SyncStatus.FAILED, SyncStatus.CANCELLED) or not sync_log.checkpoint:
-        return False
-    newer = getattr(sync_log, "has_newer_sync", None)
-    if newer is None:
-        if resume_refusal(sync_log):
-            return False
-    elif newer:
-        return False
-    # A checkpoint made for another endpoint origin or pagination is refused by resume_sync (409).
-    return checkpoint_refusal(sync_log.connector, sync_log.checkpoint) == ""
+    """Whether :func:`resume_sync` would accept ``sync_log`` (``cannot_resume_reason`` is empty)."""
+    return sync_log.status in (SyncStatus.FAILED, SyncStatus.CANCELLED) and not cannot_resume_reason(sync_log)
 
 
 def with_resume_facts(queryset):

@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 
 from core.budget import CALM_EXCHANGES, RequestBudget
+from core.http_errors import OutboundError
 from demo_extension.models import DEFAULT_CONCURRENT_REQUESTS, CustomDataConnector
 
 
@@ -42,10 +43,22 @@ def request_budget(connector: CustomDataConnector, *, per_sync: bool) -> Request
     )
 
 
-def paused_message(seconds: float, done: str) -> str:
-    """Why nothing was sent to a connector's API whose requests are paused for ``seconds`` (``done``:
-    what was not done, e.g. "tested")."""
+def paused_refusal(budget: RequestBudget, done: str) -> str:
+    """Why nothing is sent now, when ``budget``'s connector is paused (a 429 or Retry-After), for a
+    person waiting on ``done`` (e.g. "tested"); "" when it is not paused."""
+    seconds = budget.paused_for()
+    if seconds <= 0:
+        return ""
     return (
         f"Not {done}: the API asked to slow down (HTTP 429 or Retry-After), so every request of this "
         f"connector is paused for another {max(1, math.ceil(seconds))} s. Try again after that."
     )
+
+
+def connector_paused_for(connector: CustomDataConnector) -> float | None:
+    """Seconds left of the pause on every request of ``connector`` (0: not paused); None when the
+    budget's store did not answer (unknown, not "not paused")."""
+    try:
+        return request_budget(connector, per_sync=False).paused_for()
+    except OutboundError:
+        return None

@@ -35,7 +35,7 @@ from core.http_errors import OutboundError
 from core.redaction import redact, redact_secrets
 from demo_extension.models import CustomDataConnector
 from demo_extension.services.auth import base_query_params, build_request_auth
-from demo_extension.services.budget import paused_message, request_budget
+from demo_extension.services.budget import paused_refusal, request_budget
 from demo_extension.services.extract import (
     ResponseFormatError,
     get_path,
@@ -151,8 +151,8 @@ def _fetch(connector, result: Preview) -> list:
     pages = min(MAX_PREVIEW_PAGES, connector.max_pages or MAX_PREVIEW_PAGES)
     # A saved connector's preview keeps to its request budget, like its syncs and connection tests.
     budget = request_budget(connector, per_sync=False) if connector.pk is not None else None
-    if budget is not None and (paused := budget.paused_for()) > 0:
-        raise ValueError(paused_message(paused, "previewed"))
+    if budget is not None and (refusal := paused_refusal(budget, "previewed")):
+        raise ValueError(refusal)
     with OutboundClient(max_attempts=1, budget=budget) as client:
         for _ in range(pages):
             request = reader.request()

@@ -20,7 +20,7 @@ from core.http import OutboundClient, total_deadline
 from core.http_errors import OutboundError
 from core.redaction import redact, safe_url
 from demo_extension.services.auth import base_query_params, build_request_auth
-from demo_extension.services.budget import paused_message, request_budget
+from demo_extension.services.budget import paused_refusal, request_budget
 from demo_extension.services.credentials import endpoint_origin
 from demo_extension.services.extract import (
     ResponseFormatError,
@@ -186,11 +186,9 @@ class RestSource:
             paginator = paginator_for(config, connector.api_endpoint)
             params = request_params(paginator.request(), base_query_params(connector), auth)
             budget = request_budget(connector, per_sync=False)
-            paused = budget.paused_for()
-            if paused > 0:  # a person is waiting: say so now rather than wait out the pause
-                return ConnectionResult(
-                    False, None, paused_message(paused, "tested"), endpoint, None, tested=False
-                )
+            refusal = paused_refusal(budget, "tested")
+            if refusal:  # a person is waiting: say so now rather than wait out the pause
+                return ConnectionResult(False, None, refusal, endpoint, None, tested=False)
             with OutboundClient(max_attempts=1, budget=budget) as client:
                 response = auth.get(client, connector.api_endpoint, params=params)
             PageReader(paginator, connector.records_path, error_detection_config(connector)).extract(response)
