@@ -20,5 +20,8 @@ export default defineConfig(({ command }) => ({
     include: ["src/**/*.test.{ts,tsx}"],
     setupFiles: ["src/test/setup.ts"],
     restoreMocks: true,
+    // One process per test file: the API client's BroadcastChannel (tabs sharing a session) would
+    // reach the other files' clients across worker threads.
+    pool: "forks",
   },
 }));

@@ -328,6 +328,13 @@ async function main() {
   if ((await page.getByLabel("Search connectors by name").getAttribute("placeholder")) !== "Search names") throw new Error("the search box promises more than names");
   await shot("02-connectors");
 
+  // A link opened in a new tab of the same browser is signed in: the open tab shares its session.
+  const secondTab = await context.newPage();
+  secondTab.on("pageerror", (error) => pageErrors.push(String(error)));
+  await secondTab.goto(`${base}/connectors`);
+  await secondTab.getByRole("heading", { name: "Connectors" }).waitFor();
+  await secondTab.close();
+
   // 3. Keyboard only: open the demo connector, test the connection, start a sync.
   await page.locator("body").focus();
   await tabTo(page, "Demo Users API");
@@ -772,10 +779,16 @@ async function main() {
   for (const name of [/^Pause/, /^Delete/]) if (await page.getByRole("button", { name }).count()) throw new Error(`a viewer sees ${name}`);
   if (await page.getByRole("link", { name: "Members", exact: true }).count()) throw new Error("a viewer sees Members");
 
-  // 16. Sign out; a reload stays signed out.
+  // 16. Sign out: every tab of the session is signed out; a reload stays signed out.
+  const viewerTab = await context.newPage();
+  viewerTab.on("pageerror", (error) => pageErrors.push(String(error)));
+  await viewerTab.goto(`${base}/connectors`);
+  await viewerTab.getByRole("link", { name: "Demo Users API" }).first().waitFor();
   await page.getByTestId("who").locator("summary").click();
   await page.getByRole("button", { name: "Sign out" }).click();
   await page.getByRole("heading", { name: "Sign in" }).waitFor();
+  await viewerTab.getByRole("heading", { name: "Sign in" }).waitFor();
+  await viewerTab.close();
   await page.reload();
   await page.getByRole("heading", { name: "Sign in" }).waitFor();
 

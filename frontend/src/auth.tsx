@@ -1,12 +1,12 @@
 import { createContext, useCallback, useContext, useEffect, useMemo, useState, type ReactNode } from "react";
 
 import { acceptInvitation as apiAcceptInvitation, getMe, signIn as apiSignIn, signOut as apiSignOut } from "./api/api";
-import { getTokens, onAuthLost } from "./api/client";
+import { onAuthLost, onSharedSession, restoreSession } from "./api/client";
 import type { Me, Role } from "./api/types";
 
 export interface AuthState {
   me: Me | null;
-  /** true while the session stored in the tab is being checked. */
+  /** true while the tab's session (its own, or one another open tab shares) is being checked. */
   checking: boolean;
   signIn: (email: string, password: string, tenant: string) => Promise<void>;
   signOut: () => void;
@@ -34,18 +34,28 @@ export function canDelete(role: Role | undefined): boolean {
 
 export function AuthProvider({ children }: { children: ReactNode }) {
   const [me, setMe] = useState<Me | null>(null);
-  const [checking, setChecking] = useState<boolean>(() => getTokens() !== null);
+  const [checking, setChecking] = useState<boolean>(true);
 
   useEffect(() => {
+    let live = true;
     onAuthLost(() => setMe(null));
-    return () => onAuthLost(null);
+    // Another tab signed in while this one shows the sign-in page: this one is signed in too.
+    onSharedSession(() => {
+      getMe()
+        .then((who) => live && setMe(who))
+        .catch(() => undefined);
+    });
+    return () => {
+      live = false;
+      onAuthLost(null);
+      onSharedSession(null);
+    };
   }, []);
 
   useEffect(() => {
-    if (!getTokens()) return;
     let live = true;
-    getMe()
-      .then((who) => live && setMe(who))
+    restoreSession()
+      .then((has) => (has ? getMe().then((who) => live && setMe(who)) : undefined))
       .catch(() => live && setMe(null))
       .finally(() => live && setChecking(false));
     return () => {

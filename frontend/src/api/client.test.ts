@@ -1,7 +1,17 @@
 import { describe, expect, it, vi } from "vitest";
 
 import { fakeFetch } from "../test/helpers";
-import { ApiError, apiRequest, buildUrl, getTokens, onAuthLost, revokeTokens, setTokens } from "./client";
+import {
+  ApiError,
+  apiRequest,
+  buildUrl,
+  getTokens,
+  onAuthLost,
+  restoreSession,
+  revokeTokens,
+  setTokens,
+  SHARED_SESSION_WAIT_MS,
+} from "./client";
 
 describe("the API client", () => {
   it("sends the bearer token and returns the parsed body", async () => {
@@ -105,5 +115,126 @@ describe("the API client", () => {
     expect(buildUrl("/demo-extension/connectors/", { page: 2, search: "", external_id: undefined, wait: 0 })).toBe(
       "/api/demo-extension/connectors/?page=2&wait=0",
     );
+  });
+});
+
+/** A token pair whose refresh token carries the claims the server puts in it. */
+function pairOf(user: number, tenant: string, n: number) {
+  const claims = btoa(JSON.stringify({ token_type: "refresh", user_id: user, tenant })).replace(/=+$/, "");
+  return { access: `access-${user}-${tenant}-${n}`, refresh: `eyJhbGciOiJIUzI1NiJ9.${claims}.sig${n}` };
+}
+
+/** Another tab of the same browser: a channel of the same name, and what it has heard. */
+function otherTab() {
+  const channel = new BroadcastChannel("migrateiq.auth");
+  const heard: unknown[] = [];
+  channel.onmessage = (event: MessageEvent) => heard.push(event.data);
+  return { channel, heard };
+}
+
+const settle = (ms = 30) => new Promise((resolve) => setTimeout(resolve, ms));
+
+describe("tabs of one browser", () => {
+  it("a new tab takes the session an open tab shares", async () => {
+    const pair = pairOf(1, "acme", 1);
+    const tab = otherTab();
+    tab.channel.onmessage = (event: MessageEvent) => {
+      if ((event.data as { type: string }).type === "ask") tab.channel.postMessage({ type: "tokens", pair });
+    };
+    expect(getTokens()).toBeNull();
+    expect(await restoreSession()).toBe(true);
+    expect(getTokens()).toEqual(pair);
+    expect(JSON.parse(window.sessionStorage.getItem("migrateiq.tokens") ?? "{}")).toEqual(pair);
+    tab.channel.close();
+  });
+
+  it("a new tab with no open tab answering shows the sign-in after the wait", async () => {
+    const started = Date.now();
+    expect(await restoreSession()).toBe(false);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(SHARED_SESSION_WAIT_MS - 20);
+    expect(getTokens()).toBeNull();
+  });
+
+  it("answers another tab's question with its session", async () => {
+    const pair = pairOf(1, "acme", 1);
+    setTokens(pair);
+    const tab = otherTab();
+    tab.channel.postMessage({ type: "ask" });
+    await settle();
+    expect(tab.heard).toContainEqual({ type: "tokens", pair });
+    tab.channel.close();
+  });
+
+  it("takes a refreshed pair of its own session, never another user's or tenant's", async () => {
+    setTokens(pairOf(1, "acme", 1));
+    const tab = otherTab();
+    tab.channel.postMessage({ type: "tokens", pair: pairOf(1, "acme", 2) });
+    await settle();
+    expect(getTokens()).toEqual(pairOf(1, "acme", 2));
+    tab.channel.postMessage({ type: "tokens", pair: pairOf(1, "globex", 3) });
+    tab.channel.postMessage({ type: "tokens", pair: pairOf(2, "acme", 4) });
+    await settle();
+    expect(getTokens()).toEqual(pairOf(1, "acme", 2));
+    tab.channel.close();
+  });
+
+  it("signing out signs out the other tabs of that session only", async () => {
+    const tab = otherTab();
+    setTokens(pairOf(1, "acme", 1));
+    fakeFetch(() => ({ status: 204, body: null }));
+    revokeTokens();
+    await settle();
+    expect(tab.heard).toContainEqual({ type: "signed-out", session: "1@acme" });
+
+    const lost = vi.fn();
+    onAuthLost(lost);
+    setTokens(pairOf(1, "acme", 2));
+    tab.channel.postMessage({ type: "signed-out", session: "1@globex" });
+    await settle();
+    expect(getTokens()).toEqual(pairOf(1, "acme", 2));
+    expect(lost).not.toHaveBeenCalled();
+    tab.channel.postMessage({ type: "signed-out", session: "1@acme" });
+    await settle();
+    expect(getTokens()).toBeNull();
+    expect(lost).toHaveBeenCalledOnce();
+    onAuthLost(null);
+    tab.channel.close();
+  });
+
+  it("a refresh refused because another tab rotated the token first goes on with that tab's pair", async () => {
+    const old = pairOf(1, "acme", 1);
+    const rotated = pairOf(1, "acme", 2);
+    setTokens(old);
+    const tab = otherTab();
+    const lost = vi.fn();
+    onAuthLost(lost);
+    const urls: string[] = [];
+    vi.stubGlobal(
+      "fetch",
+      vi.fn(async (input: RequestInfo | URL, init?: RequestInit) => {
+        const url = String(input);
+        const auth = (init?.headers as Record<string, string>).Authorization ?? "";
+        urls.push(`${url} ${auth}`);
+        if (url === "/api/auth/token/refresh/") {
+          // the other tab spent the refresh token a moment earlier and shares its new pair
+          tab.channel.postMessage({ type: "tokens", pair: rotated });
+          await settle();
+          return new Response(JSON.stringify({ detail: "Token is blacklisted" }), { status: 401 });
+        }
+        if (auth === `Bearer ${old.access}`) return new Response(JSON.stringify({ detail: "expired" }), { status: 401 });
+        return new Response(JSON.stringify({ id: 7 }), { status: 200 });
+      }),
+    );
+    const { data } = await apiRequest<{ id: number }>("/demo-extension/connectors/7/");
+    expect(data).toEqual({ id: 7 });
+    expect(urls).toEqual([
+      `/api/demo-extension/connectors/7/ Bearer ${old.access}`,
+      "/api/auth/token/refresh/ ",
+      `/api/demo-extension/connectors/7/ Bearer ${rotated.access}`,
+    ]);
+    expect(getTokens()).toEqual(rotated);
+    expect(lost).not.toHaveBeenCalled();
+    onAuthLost(null);
+    tab.channel.close();
   });
 });

@@ -1,9 +1,15 @@
 // The one place the UI talks HTTP: base URL, bearer token, token refresh, error shape.
 //
-// Tokens live in memory and in sessionStorage (a reload keeps the session, a closed tab ends it).
+// Tokens live in memory and in sessionStorage (a reload keeps the session; closing the browser's
+// last tab of MigrateIQ ends it). The open tabs of one browser share a session through a
+// BroadcastChannel (same origin only): a tab opened later asks them for it, a refreshed pair reaches
+// every tab of the same session (the refresh token rotates: a tab left with the old one would be
+// signed out), and signing out signs out every tab of that session. A tab signed in as another user
+// or to another tenant keeps its own session.
 // A 401 on an authenticated call refreshes the access token once with /api/auth/token/refresh/
-// and repeats the call; if that fails too, the tokens are dropped and the auth-lost handler
-// sends the user back to the sign-in page.
+// (one tab at a time, through a Web Lock where the browser has them) and repeats the call; if that
+// fails too, the tab's tokens are dropped and the auth-lost handler sends the user back to the
+// sign-in page.
 
 import type { TokenPair } from "./types";
 
@@ -64,6 +70,7 @@ function detailOf(status: number, body: unknown): string {
 
 let tokens: TokenPair | null = readStoredTokens();
 let authLostHandler: (() => void) | null = null;
+let sharedSessionHandler: (() => void) | null = null;
 let refreshing: Promise<boolean> | null = null;
 
 function readStoredTokens(): TokenPair | null {
@@ -84,7 +91,7 @@ export function getTokens(): TokenPair | null {
   return tokens;
 }
 
-export function setTokens(pair: TokenPair | null): void {
+function keepTokens(pair: TokenPair | null): void {
   tokens = pair;
   try {
     if (pair) window.sessionStorage.setItem(STORAGE_KEY, JSON.stringify(pair));
@@ -94,12 +101,21 @@ export function setTokens(pair: TokenPair | null): void {
   }
 }
 
+/** Keep `pair` in this tab and offer it to the other tabs (they take it when they have no session
+ * or the same one); null forgets this tab's tokens only. */
+export function setTokens(pair: TokenPair | null): void {
+  keepTokens(pair);
+  if (pair) tell({ type: "tokens", pair });
+}
+
 /** Forget the tokens and revoke the refresh token on the server (best effort: the browser's
- * copy is gone either way). */
+ * copy is gone either way); the other tabs of this session are signed out too. */
 export function revokeTokens(): void {
   const current = tokens;
-  setTokens(null);
+  keepTokens(null);
   if (!current) return;
+  const session = sessionOf(current);
+  if (session) tell({ type: "signed-out", session });
   void fetch(`${API_PREFIX}/auth/logout/`, {
     method: "POST",
     headers: { "Content-Type": "application/json", Accept: "application/json" },
@@ -117,16 +133,19 @@ export function onAuthLost(handler: (() => void) | null): void {
   authLostHandler = handler;
 }
 
-async function refreshAccessToken(): Promise<boolean> {
+async function refreshAccessToken(refused: string | undefined): Promise<boolean> {
   const current = tokens;
   if (!current) return false;
+  // Another tab refreshed while this one waited for the lock: its pair is already here.
+  if (refused !== undefined && current.access !== refused) return true;
   try {
     const response = await fetch(`${API_PREFIX}/auth/token/refresh/`, {
       method: "POST",
       headers: { "Content-Type": "application/json", Accept: "application/json" },
       body: JSON.stringify({ refresh: current.refresh }),
     });
-    if (!response.ok) return false;
+    // Refused because another tab rotated the refresh token and its pair arrived meanwhile.
+    if (!response.ok) return tokens !== null && tokens.refresh !== current.refresh;
     const body = (await response.json()) as Partial<TokenPair>;
     if (typeof body.access !== "string") return false;
     setTokens({ access: body.access, refresh: typeof body.refresh === "string" ? body.refresh : current.refresh });
@@ -136,14 +155,113 @@ async function refreshAccessToken(): Promise<boolean> {
   }
 }
 
-/** One refresh at a time: concurrent 401s wait for the same attempt. */
-function refreshOnce(): Promise<boolean> {
+/** One refresh at a time: concurrent 401s wait for the same attempt, and the tabs of a browser
+ * take turns (a Web Lock), so two tabs never spend the same refresh token. `refused`: the access
+ * token the server refused (no refresh when another tab has replaced it already). */
+function refreshOnce(refused: string | undefined): Promise<boolean> {
   if (!refreshing) {
-    refreshing = refreshAccessToken().finally(() => {
+    const locks = typeof navigator !== "undefined" ? navigator.locks : undefined;
+    const attempt = locks
+      ? locks.request(REFRESH_LOCK, () => refreshAccessToken(refused))
+      : refreshAccessToken(refused);
+    refreshing = attempt.finally(() => {
       refreshing = null;
     });
   }
   return refreshing;
+}
+
+// --- the other tabs of this browser ----------------------------------------------------------
+
+const CHANNEL_NAME = "migrateiq.auth";
+const REFRESH_LOCK = "migrateiq.token-refresh";
+/** How long a new tab waits for an open one to share its session before showing the sign-in. */
+export const SHARED_SESSION_WAIT_MS = 250;
+
+type TabMessage =
+  | { type: "ask" }
+  | { type: "tokens"; pair: TokenPair }
+  | { type: "signed-out"; session: string };
+
+const channel: BroadcastChannel | null = openChannel();
+let answerWaiter: (() => void) | null = null;
+
+function openChannel(): BroadcastChannel | null {
+  if (typeof BroadcastChannel === "undefined") return null;
+  try {
+    const opened = new BroadcastChannel(CHANNEL_NAME);
+    opened.onmessage = (event: MessageEvent) => hear(event.data as TabMessage);
+    return opened;
+  } catch {
+    return null;
+  }
+}
+
+function tell(message: TabMessage): void {
+  try {
+    channel?.postMessage(message);
+  } catch {
+    // a closed channel: this tab keeps its own session
+  }
+}
+
+/** "user id @ tenant" of a token pair (from its refresh token's claims), or null. */
+export function sessionOf(pair: TokenPair | null): string | null {
+  const payload = pair?.refresh.split(".")[1];
+  if (!payload) return null;
+  try {
+    const claims = JSON.parse(atob(payload.replace(/-/g, "+").replace(/_/g, "/"))) as Record<string, unknown>;
+    if (claims.user_id === undefined || claims.tenant === undefined) return null;
+    return `${String(claims.user_id)}@${String(claims.tenant)}`;
+  } catch {
+    return null;
+  }
+}
+
+function isPair(value: unknown): value is TokenPair {
+  const pair = value as Partial<TokenPair> | null;
+  return !!pair && typeof pair.access === "string" && typeof pair.refresh === "string";
+}
+
+function hear(message: TabMessage): void {
+  if (!message || typeof message !== "object") return;
+  if (message.type === "ask") {
+    if (tokens) tell({ type: "tokens", pair: tokens });
+  } else if (message.type === "tokens" && isPair(message.pair)) {
+    const mine = sessionOf(tokens);
+    if (tokens && (mine === null || mine !== sessionOf(message.pair))) return; // another session
+    const hadNone = tokens === null;
+    keepTokens(message.pair);
+    answerWaiter?.();
+    if (hadNone) sharedSessionHandler?.();
+  } else if (message.type === "signed-out" && tokens && sessionOf(tokens) === message.session) {
+    keepTokens(null);
+    authLostHandler?.();
+  }
+}
+
+/**
+ * Whether this tab has a session: its own (kept across reloads), or one an open tab of this
+ * browser shares within SHARED_SESSION_WAIT_MS. Call once when the app starts.
+ */
+export function restoreSession(): Promise<boolean> {
+  if (tokens) return Promise.resolve(true);
+  if (!channel) return Promise.resolve(false);
+  return new Promise((resolve) => {
+    const done = () => {
+      window.clearTimeout(timer);
+      answerWaiter = null;
+      resolve(tokens !== null);
+    };
+    const timer = window.setTimeout(done, SHARED_SESSION_WAIT_MS);
+    answerWaiter = done;
+    tell({ type: "ask" });
+  });
+}
+
+/** Called when another tab signs in while this one has no session (the app loads who it is). */
+export function onSharedSession(handler: (() => void) | null): void {
+  sharedSessionHandler = handler;
 }
 
 // --- requests -------------------------------------------------------------------------------
@@ -206,9 +324,10 @@ async function readBody(response: Response): Promise<unknown> {
 
 /** Call the MigrateIQ API; resolves with the parsed body of a 2xx, rejects with an ApiError. */
 export async function apiRequest<T>(path: string, options: RequestOptions = {}): Promise<ApiResponse<T>> {
+  const used = tokens?.access;
   let response = await send(path, options);
   if (response.status === 401 && options.auth !== false) {
-    if (tokens && (await refreshOnce())) {
+    if (tokens && (await refreshOnce(used))) {
       response = await send(path, options);
     }
     if (response.status === 401) {
@@ -253,8 +372,9 @@ export async function apiDownload(
   query: Record<string, QueryValue>,
   onProgress?: (bytes: number) => void,
 ): Promise<DownloadedFile> {
+  const used = tokens?.access;
   let response = await send(path, { query });
-  if (response.status === 401 && tokens && (await refreshOnce())) response = await send(path, { query });
+  if (response.status === 401 && tokens && (await refreshOnce(used))) response = await send(path, { query });
   if (!response.ok) {
     const body = await readBody(response);
     if (response.status === 401) {
