@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
-import email.utils
 import json
 import logging
 import random
@@ -36,7 +35,6 @@ import zlib
 from collections.abc import Callable, Iterator
 from contextlib import nullcontext
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from urllib.parse import urlencode
 
 import httpcore
@@ -48,6 +46,7 @@ from core.egress import GuardedNetworkBackend, GuardedTransport, validate_url
 from core.http_errors import EgressDenied, ResponseTooLarge, UpstreamError
 from core.json_limits import loads_bounded
 from core.redaction import safe_url as _safe_url
+from core.upstream_errors import ERROR_BODY_KEEP, error_excerpt, is_rate_limited, rate_limit_wait, retry_after
 
 logger = logging.getLogger(__name__)
 
@@ -161,6 +160,8 @@ class UpstreamResponse:
     content: bytes
     url: str
     elapsed_ms: float
+    # What a 4xx/5xx answer's body says, in one short redacted line (core.upstream_errors).
+    error_text: str = ""
 
     def json(self):
         """The decoded body; ``core.json_limits.JSONTooDeep`` (a ``ValueError``) past the depth limit."""
@@ -402,12 +403,14 @@ class OutboundClient:
         status = response.status_code
         if 200 <= status < 300:
             return response
+        said = f" (the API says: {response.error_text!r})" if response.error_text else ""
+        wait = rate_limit_wait(response.headers) if status in (403, 429) else retry_after(response.headers)
         raise _AttemptFailed(
-            f"HTTP {status} from {safe_url(str(url))}",
+            f"HTTP {status} from {safe_url(str(url))}{said}",
             url,
             status_code=status,
-            retry_after=_retry_after(response.headers),
-            retryable=status == 429 or 500 <= status <= 599,
+            retry_after=wait,
+            retryable=is_rate_limited(status, response.headers) or 500 <= status <= 599,
         )
 
     def _exchange(self, method, url: httpx.URL, headers, auth, attempt: int, body=None) -> UpstreamResponse:
@@ -428,13 +431,15 @@ class OutboundClient:
             else:
                 request = self._client.build_request(method, url, headers=headers)
             response = self._client.send(request, auth=auth, stream=True)
+            error_text = ""
             try:
                 status = response.status_code
                 if 200 <= status < 300 and method != "HEAD":
                     content = self._read_body(response, url, attempt)
                 else:
                     content = b""
-                    _drain(response)
+                    kept = _drain(response, keep=ERROR_BODY_KEEP if status >= 400 else 0)
+                    error_text = error_excerpt(kept, response.headers.get("content-type", ""))
             finally:
                 response.close()
         except EgressDenied as exc:
@@ -472,7 +477,7 @@ class OutboundClient:
             _deadline.reset(token)
             if request_observer is not None:
                 _observe(status, time.perf_counter() - started)
-        return UpstreamResponse(status, response.headers, content, str(url), 0.0)
+        return UpstreamResponse(status, response.headers, content, str(url), 0.0, error_text)
 
     def _read_body(self, response: httpx.Response, url: httpx.URL, attempt: int) -> bytes:
         limit = self.max_bytes
@@ -525,16 +530,29 @@ def _observe(status: int | None, seconds: float) -> None:
         logger.exception("core.http.request_observer failed")
 
 
-def _drain(response: httpx.Response) -> None:
-    """Read a small error/redirect body so the connection can be reused; give up on large ones."""
+def _drain(response: httpx.Response, keep: int = 0) -> bytes:
+    """Read a small error/redirect body so the connection can be reused; give up on large ones.
+    Returns its first ``keep`` bytes, decompressed (gzip or deflate, bounded), for the error message."""
     read = 0
+    kept = bytearray()
     try:
         for chunk in response.iter_raw():
             read += len(chunk)
+            if len(kept) < keep:
+                kept += chunk[: keep - len(kept)]
             if read > _ERROR_BODY_DRAIN:
-                return
+                break
     except httpx.HTTPError:
-        return
+        pass
+    encoding = response.headers.get("content-encoding", "").strip().lower()
+    if not kept or encoding in ("", "identity"):
+        return bytes(kept)
+    if encoding not in ("gzip", "deflate"):
+        return b""
+    try:  # a truncated stream gives what it can; max_length bounds a bomb
+        return zlib.decompressobj(zlib.MAX_WBITS | 32).decompress(bytes(kept), keep)
+    except zlib.error:
+        return b""
 
 
 def _attempts(count: int) -> str:
@@ -579,29 +597,6 @@ def _encode_body(data, json_value, content: bytes | None = None) -> tuple[str, b
     if data is not None:
         return "application/x-www-form-urlencoded", urlencode(list(dict(data).items())).encode()
     return None
-
-
-_DECIMAL_SECONDS = re.compile(r"\d+(?:\.\d+)?")
-
-
-def _retry_after(headers: httpx.Headers) -> float | None:
-    """``Retry-After`` in seconds, or None when absent/invalid.
-
-    RFC 9110 allows delta-seconds (an integer) or an HTTP date; some APIs send decimal seconds
-    (``1.5``), which are honoured too rather than ignored (an ignored hint means retrying too early).
-    """
-    value = headers.get("retry-after", "").strip()
-    if not value:
-        return None
-    if _DECIMAL_SECONDS.fullmatch(value):
-        return float(value)
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max((when - datetime.now(UTC)).total_seconds(), 0.0)
 
 
 class _ZlibDecoder:

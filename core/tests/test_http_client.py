@@ -7,6 +7,7 @@ import datetime
 import email.utils
 import gc
 import gzip
+import json
 import socket
 import ssl
 import time
@@ -111,7 +112,9 @@ def test_three_500s_then_200_succeeds_after_backoff(upstream, make_client, setti
     assert len(client.waits) == 3
     for attempt, wait in enumerate(client.waits, start=1):
         assert 0 <= wait <= 0.5 * 2 ** (attempt - 1)  # full jitter under the exponential ceiling
-    assert client.retry_messages[0].startswith(f"HTTP 500 from {_url(upstream, '/flaky')} (attempt 1 of 5)")
+    assert client.retry_messages[0].startswith(
+        f"HTTP 500 from {_url(upstream, '/flaky')} (the API says: 'boom') (attempt 1 of 5)"
+    )
     assert "retrying in" in client.retry_messages[2] and "attempt 3 of 5" in client.retry_messages[2]
 
 
@@ -191,18 +194,22 @@ def test_retry_after_that_is_neither_seconds_nor_a_date_falls_back_to_backoff(
 
 
 def test_500_forever_gives_up_after_five_attempts_with_a_safe_message(upstream, make_client):
-    upstream.expect_request("/users").respond_with_data("internal details", status=500)
+    # The body echoes the key back: what the API says is shown, the key is not.
+    upstream.expect_request("/users").respond_with_data(
+        "Backend down\n(request api_key=sup3r-secret)", status=500
+    )
     client = make_client()
     with pytest.raises(UpstreamError) as failure:
         client.get(_url(upstream, "/users"), params={"api_key": "sup3r-secret", "page": "1"})
     error = failure.value
     assert error.status_code == 500
     assert error.attempts == 5
-    assert (
-        str(error) == f"HTTP 500 from {_url(upstream, '/users')}?api_key=[REDACTED]&page=1 after 5 attempts"
+    assert str(error) == (
+        f"HTTP 500 from {_url(upstream, '/users')}?api_key=[REDACTED]&page=1 (the API says: 'Backend down') "
+        "after 5 attempts"
     )
     assert error.url == f"{_url(upstream, '/users')}?api_key=[REDACTED]&page=1"
-    assert "sup3r-secret" not in str(error) and "internal details" not in str(error)
+    assert "sup3r-secret" not in str(error)
     assert len(client.waits) == 4
     assert len(upstream.log) == 5
 
@@ -222,7 +229,10 @@ def test_a_4xx_is_not_retried(upstream, make_client):
         client.get(_url(upstream, "/missing"))
     assert failure.value.status_code == 404
     assert failure.value.attempts == 1
-    assert str(failure.value) == f"HTTP 404 from {_url(upstream, '/missing')} after 1 attempt"
+    assert (
+        str(failure.value)
+        == f"HTTP 404 from {_url(upstream, '/missing')} (the API says: 'nope') after 1 attempt"
+    )
     assert client.waits == []
 
 
@@ -757,3 +767,134 @@ def test_content_is_sent_byte_for_byte_with_the_callers_content_type(upstream, m
     ((request, _),) = upstream.log
     assert request.get_data() == body
     assert request.headers.getlist("Content-Type") == ["application/vnd.migrateiq+json"]
+
+
+# -- what an error answer says, and rate limits answered with 403 ----------------------------------
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "said"),
+    [
+        # https://docs.stripe.com/api/errors
+        (
+            401,
+            {
+                "error": {
+                    "message": "Invalid API Key provided: sk_test_****1234",
+                    "type": "invalid_request_error",
+                }
+            },
+            "Invalid API Key provided: sk_test_****1234 (invalid_request_error)",
+        ),
+        # https://learn.microsoft.com/en-us/graph/errors
+        (
+            401,
+            {"error": {"code": "InvalidAuthenticationToken", "message": "Access token is empty."}},
+            "Access token is empty. (InvalidAuthenticationToken)",
+        ),
+        # https://developer.salesforce.com/docs/atlas.en-us.api_rest.meta/api_rest/errorcodes.htm
+        (
+            401,
+            [{"message": "Session expired or invalid", "errorCode": "INVALID_SESSION_ID"}],
+            "Session expired or invalid (INVALID_SESSION_ID)",
+        ),
+        # https://jsonapi.org/format/#error-objects
+        (
+            422,
+            {"errors": [{"status": "422", "title": "Invalid Attribute", "detail": "First name too short."}]},
+            "First name too short.",
+        ),
+        # RFC 6749 section 5.2
+        (
+            400,
+            {"error": "invalid_grant", "error_description": "The refresh token expired."},
+            "The refresh token expired. (invalid_grant)",
+        ),
+        (
+            403,
+            {"message": "Resource not accessible by integration"},
+            "Resource not accessible by integration",
+        ),
+    ],
+)
+def test_an_error_answer_s_explanation_is_in_the_message(upstream, make_client, status, body, said):
+    upstream.expect_request("/v1/items").respond_with_json(body, status=status)
+    with pytest.raises(UpstreamError) as failure:
+        make_client().get(_url(upstream, "/v1/items"))
+    assert (
+        str(failure.value)
+        == f"HTTP {status} from {_url(upstream, '/v1/items')} (the API says: {said!r}) after 1 attempt"
+    )
+
+
+def test_an_html_error_page_or_an_empty_body_adds_nothing(upstream, make_client):
+    upstream.expect_request("/html").respond_with_data(
+        "<html><body><h1>502 Bad Gateway</h1></body></html>", status=404, content_type="text/html"
+    )
+    upstream.expect_request("/empty").respond_with_data("", status=404)
+    for path in ("/html", "/empty"):
+        with pytest.raises(UpstreamError) as failure:
+            make_client().get(_url(upstream, path))
+        assert str(failure.value) == f"HTTP 404 from {_url(upstream, path)} after 1 attempt"
+
+
+def test_a_long_or_compressed_error_body_gives_one_short_line(upstream, make_client):
+    upstream.expect_request("/gz-short").respond_with_data(
+        gzip.compress(json.dumps({"message": "Quota exceeded"}).encode()),
+        status=400,
+        headers={"Content-Encoding": "gzip"},
+        content_type="application/json",
+    )
+    with pytest.raises(UpstreamError) as failure:
+        make_client().get(_url(upstream, "/gz-short"))
+    assert "(the API says: 'Quota exceeded')" in str(failure.value)
+    text = "x" * 10_000
+    upstream.expect_request("/gz").respond_with_data(
+        gzip.compress(json.dumps({"message": text}).encode()),
+        status=400,
+        headers={"Content-Encoding": "gzip"},
+        content_type="application/json",
+    )
+    with pytest.raises(UpstreamError) as failure:
+        make_client().get(_url(upstream, "/gz"))
+    message = str(failure.value)
+    # a body cut at 4 KiB is not JSON any more: nothing is made up from half a document
+    assert message == f"HTTP 400 from {_url(upstream, '/gz')} after 1 attempt"
+    upstream.expect_request("/long").respond_with_json({"message": "y" * 1000}, status=400)
+    with pytest.raises(UpstreamError) as failure:
+        make_client().get(_url(upstream, "/long"))
+    assert f"(the API says: '{'y' * 199}…')" in str(failure.value)
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"Retry-After": "1"},  # GitHub's secondary rate limit
+        {"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": "EPOCH+1"},  # GitHub's primary rate limit
+    ],
+    ids=["retry-after", "x-ratelimit-reset"],
+)
+def test_a_403_rate_limit_is_retried_after_the_time_it_names(upstream, make_client, settings, headers):
+    # https://docs.github.com/en/rest/using-the-rest-api/rate-limits-for-the-rest-api
+    settings.MIGRATEIQ_HTTP_RETRY_AFTER_CAP = 60
+    headers = {k: str(int(time.time()) + 2) if v == "EPOCH+1" else v for k, v in headers.items()}
+    upstream.expect_ordered_request("/repos").respond_with_json(
+        {"message": "API rate limit exceeded for user ID 1."}, status=403, headers=headers
+    )
+    upstream.expect_ordered_request("/repos").respond_with_json([{"id": 1}])
+    client = make_client()
+    assert client.get(_url(upstream, "/repos")).json() == [{"id": 1}]
+    assert len(client.waits) == 1 and 0 < client.waits[0] <= 2
+    assert "HTTP 403" in client.retry_messages[0] and "API rate limit exceeded" in client.retry_messages[0]
+
+
+def test_a_403_without_a_rate_limit_signal_is_not_retried(upstream, make_client):
+    upstream.expect_request("/private").respond_with_json(
+        {"message": "Must have admin rights to Repository."},
+        status=403,
+        headers={"X-RateLimit-Remaining": "4999", "X-RateLimit-Reset": str(int(time.time()) + 3600)},
+    )
+    client = make_client()
+    with pytest.raises(UpstreamError) as failure:
+        client.get(_url(upstream, "/private"))
+    assert failure.value.attempts == 1 and client.waits == []

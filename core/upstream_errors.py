@@ -1,0 +1,146 @@
+"""What an upstream's error answer says, for the message a user reads, and when it asks to wait.
+
+:func:`error_excerpt` turns the first bytes of a 4xx/5xx body into one short, redacted sentence:
+vendors explain their errors in the body ("Invalid API Key provided", ``INVALID_SESSION_ID``,
+``InvalidAuthenticationToken``), and "HTTP 401" alone does not say which credential or parameter
+is wrong. It reads the common JSON error shapes (Stripe and Microsoft Graph ``{"error": {"message",
+"code"}}``, Salesforce ``[{"message", "errorCode"}]``, JSON:API ``{"errors": [{"title",
+"detail"}]}``, OAuth ``{"error", "error_description"}``, ``{"message"}``, ``{"detail"}``) and plain
+text; never HTML (a proxy's error page says nothing useful in one line).
+
+:func:`rate_limit_wait` reads when a rate-limited upstream lets the next request through:
+``Retry-After`` (seconds or an HTTP date), else an exhausted ``X-RateLimit-Remaining: 0`` with its
+``X-RateLimit-Reset`` (epoch seconds, as GitHub sends, or seconds from now) or the IETF draft's
+``RateLimit-Reset``. :func:`is_rate_limited` says whether an answer is a rate limit: a 429, or a 403
+with such a signal (GitHub answers its primary and secondary rate limits with 403 or 429).
+"""
+
+from __future__ import annotations
+
+import email.utils
+import json
+import re
+import time
+from datetime import UTC, datetime
+
+from core.redaction import redact
+
+# Bytes of an error body kept for the excerpt (read while the body is drained anyway).
+ERROR_BODY_KEEP = 4096
+EXCERPT_CHARS = 200
+_MESSAGE_KEYS = (
+    "message",
+    "error_description",
+    "detail",
+    "title",
+    "error_message",
+    "errorMessage",
+    "description",
+    "msg",
+    "faultstring",
+)
+_CODE_KEYS = ("code", "errorCode", "error_code", "type")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]+")
+_DECIMAL_SECONDS = re.compile(r"\d+(?:\.\d+)?")
+# A reset value above this is an epoch timestamp, below it a number of seconds from now.
+_EPOCH_THRESHOLD = 1_000_000_000
+
+
+def error_excerpt(content: bytes, content_type: str = "") -> str:
+    """One line of what an error body says (at most EXCERPT_CHARS, redacted), or ""."""
+    if not content or not content.strip():
+        return ""
+    kind = content_type.split(";")[0].strip().lower()
+    head = content.lstrip()[:1]
+    if "html" in kind or "xml" in kind or head == b"<":
+        return ""
+    text = ""
+    if head in (b"{", b"[") or "json" in kind:
+        try:
+            body = json.loads(content.decode("utf-8", errors="replace"))
+        except (ValueError, RecursionError):
+            body = None
+        text = _json_error_text(body) if body is not None else ""
+    elif kind.startswith("text/") or not kind:
+        text = content.decode("utf-8", errors="replace").strip().splitlines()[0] if content.strip() else ""
+    text = _CONTROL.sub(" ", " ".join(text.split()))
+    if len(text) > EXCERPT_CHARS:
+        text = text[: EXCERPT_CHARS - 1].rstrip() + "…"
+    return redact(text)
+
+
+def _json_error_text(body) -> str:
+    if isinstance(body, list):
+        return _json_error_text(body[0]) if body else ""
+    if not isinstance(body, dict):
+        return body if isinstance(body, str) else ""
+    places: list[dict] = []
+    for key in ("error", "errors", "fault"):
+        value = body.get(key)
+        if isinstance(value, list) and value:
+            value = value[0]
+            if isinstance(value, str):
+                return value
+        if isinstance(value, dict):
+            places.append(value)
+    places.append(body)
+    message = code = ""
+    for place in places:
+        message = message or _first_text(place, _MESSAGE_KEYS)
+        code = code or _first_text(place, _CODE_KEYS)
+    error = body.get("error")
+    if isinstance(error, str) and error.strip():  # OAuth: {"error": "invalid_grant", "error_description"}
+        code, message = (error, message) if message else (code, error)
+    if code and message and code.lower() not in message.lower():
+        return f"{message} ({code})"
+    return message or code
+
+
+def _first_text(place: dict, keys) -> str:
+    for key in keys:
+        value = place.get(key)
+        if isinstance(value, str) and value.strip():
+            return value.strip()
+    return ""
+
+
+def _header_seconds(value: str) -> float | None:
+    value = value.strip()
+    if not value:
+        return None
+    if _DECIMAL_SECONDS.fullmatch(value):
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max((when - datetime.now(UTC)).total_seconds(), 0.0)
+
+
+def retry_after(headers) -> float | None:
+    """``Retry-After`` in seconds (delta seconds, decimal seconds or an HTTP date), or None."""
+    return _header_seconds(headers.get("retry-after", ""))
+
+
+def rate_limit_wait(headers) -> float | None:
+    """Seconds until the upstream takes requests again, from ``Retry-After`` or an exhausted
+    rate-limit window's reset time; None when the answer names none."""
+    seconds = retry_after(headers)
+    if seconds is not None:
+        return seconds
+    for prefix in ("x-ratelimit-", "ratelimit-"):
+        remaining = headers.get(f"{prefix}remaining", "").strip()
+        reset = headers.get(f"{prefix}reset", "").strip()
+        if remaining == "0" and _DECIMAL_SECONDS.fullmatch(reset):
+            value = float(reset)
+            return max(value - time.time(), 0.0) if value > _EPOCH_THRESHOLD else value
+    return None
+
+
+def is_rate_limited(status: int, headers) -> bool:
+    """A 429, or a 403 that carries ``Retry-After`` or an exhausted rate-limit window."""
+    if status == 429:
+        return True
+    return status == 403 and rate_limit_wait(headers) is not None
