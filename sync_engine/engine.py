@@ -49,7 +49,7 @@ from sync_engine.errors import Cancelled, SyncOwnershipLost, SyncProblem
 from sync_engine.events import record_event
 from sync_engine.lookups import ThreadedLookups
 from sync_engine.models import SyncLog, SyncLogEvent, SyncStatus
-from sync_engine.page_builder import PageBuilder, Rules
+from sync_engine.page_builder import PageBuilder, Rules, content_key_warning
 from sync_engine.records import connector_has_records, deferred_page_flushes, stored_checksums
 from sync_engine.runs import claim_run, create_run, finish_run, pages_of_last_run
 from sync_engine.schema import SchemaAccumulator
@@ -282,6 +282,7 @@ class _Run:
         )
         recent_pages: deque = deque(maxlen=RECENT_PAGES)
         pages_this_run = 0
+        key_checked = False  # whether the key mode was looked at (after the first page with records)
         # Pages submitted to the builds and not taken yet (at most builds.depth + 1), in order.
         pending: deque = deque()
         source_done = False  # no page is read after the last one, an error, or the source's end
@@ -307,6 +308,12 @@ class _Run:
                                 source_done = True
                             else:
                                 builds.submit(page.records, plain=page.plain)
+                                if not key_checked and builder.key_mode is not None and page.records:
+                                    key_checked = True
+                                    if builder.key_mode == "content_hash":
+                                        warning = content_key_warning(page.records, rules)
+                                        if warning:
+                                            self.warnings.append(warning)
                                 pending.append(page)
                                 source_done = not page.more or page.error is not None
                                 if len(pending) <= builds.depth and not source_done:

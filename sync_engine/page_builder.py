@@ -259,6 +259,49 @@ def choose_key_mode(records, transform, pk_parts) -> str:
     return "content_hash"
 
 
+# Top-level fields that usually identify a record, suggested when the primary key is nowhere.
+_ID_LIKE = ("id", "_id", "uuid", "guid", "key")
+
+
+def content_key_warning(records, rules: Rules) -> str:
+    """Why keying by content (chosen because no record of the first page has the configured primary
+    key) would store changed records twice, and which field looks like the key; "" when the primary
+    key is empty (content keys chosen on purpose)."""
+    if not rules.primary_key:
+        return ""
+    wanted = rules.pk_parts[-1].lower() if rules.pk_parts else ""
+    suggestions: list[str] = []
+    for raw in records[:50]:
+        if type(raw) is not dict:
+            continue
+        try:
+            data = rules.transform(raw) if rules.transform is not None else raw
+        except Exception:  # noqa: S112 - a bad record is quarantined later
+            continue
+        if isinstance(data, dict):
+            suggestions = [
+                key
+                for key, value in data.items()
+                if isinstance(key, str)
+                and (key.lower() == wanted or key.lower() in _ID_LIKE)
+                and isinstance(value, str | int)
+                and not isinstance(value, bool)
+            ]
+            break
+    hint = (
+        f" The records have {', '.join(repr(key) for key in suggestions)}: set the connector's primary_key "
+        f"to {suggestions[0]!r}."
+        if suggestions
+        else ' Set the connector\'s primary_key to the field that identifies a record (or to "" to key '
+        "records by content on purpose)."
+    )
+    return (
+        f"No record of the first page has the primary key {rules.primary_key!r}, so records are keyed by a "
+        "hash of their content: a record that changes upstream is stored as a new record beside the old "
+        "one, never updated." + hint
+    )
+
+
 def key_text(raw: dict, parts: tuple[str, ...]) -> str | None:
     """The text of the string or number at ``parts`` of a raw record, or None."""
     if not parts:

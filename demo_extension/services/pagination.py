@@ -136,6 +136,7 @@ _NEXT_URL_KEYS = (
     "odata.nextLink",  # OData v3
     "nextRecordsUrl",  # Salesforce query (a path relative to the instance)
     "next_page",  # Zendesk offset pagination (an absolute URL; a number elsewhere is ignored)
+    "after_url",  # Zendesk incremental exports (cursor-based)
 )
 # Cursors at fixed places that widely used APIs document, with the parameter each expects back.
 # They are read before next URLs: HubSpot's paging.next.link drops the request's own parameters.
@@ -198,9 +199,14 @@ _MORE_FLAGS = (
     "moreDataAvailable",
 )
 # ... and the ones that say the opposite (true: this is the last page).
-_DONE_FLAGS = ("done", "is_last", "isLast", "isLastPage", "last")
+# Zendesk's incremental exports: ``end_of_stream: true`` on the last page (its cursor stays).
+_DONE_FLAGS = ("done", "is_last", "isLast", "isLastPage", "last", "end_of_stream")
 # How many recent next URLs / cursors the loop guard remembers (memory stays constant).
 _RECENT = 64
+# Empty pages followed in a row while the upstream names a next page or cursor. An empty page is not
+# the end when a next link follows it (Microsoft Graph: "even if the current response contains an
+# empty result"); past this many the run stops, and never as SUCCESS.
+MAX_EMPTY_PAGES_FOLLOWED = 10
 
 
 class PaginationError(SyncProblem):
@@ -453,6 +459,28 @@ def _known_cursor(body):
         value = get_path(body, parts)
         if isinstance(value, (str, int)) and not isinstance(value, bool) and value != "":
             return parts, param, because
+    if not isinstance(body, dict) or not isinstance(
+        body.get("results" if "results" in body else "data"), list
+    ):
+        return None
+    token = body.get("next_page")
+    if (
+        body.get("object") == "search_result"
+        and isinstance(token, str)
+        and token
+        and not _looks_like_url(token)
+    ):
+        # https://docs.stripe.com/api/pagination/search: next_page is sent back as "page"
+        return ("next_page",), "page", "Stripe search-style next_page"
+    token = body.get("next_cursor")
+    if (
+        body.get("object") == "list"
+        and isinstance(body.get("results"), list)
+        and isinstance(token, str)
+        and token
+    ):
+        # https://developers.notion.com/reference/intro#pagination: next_cursor is sent as start_cursor
+        return ("next_cursor",), "start_cursor", "Notion-style next_cursor"
     return None
 
 
@@ -537,6 +565,20 @@ class Paginator:
     def _advance(self, page: FetchedPage) -> bool:
         return False
 
+    def _follow_empty(self, page: FetchedPage, repeated: bool) -> bool:
+        """Whether to follow the next page or cursor an answer names (``repeated``: one already
+        followed). A page with records: yes. An empty one: yes when the target is new, up to
+        MAX_EMPTY_PAGES_FOLLOWED in a row; an empty page naming a target already followed is the end
+        (nothing new is there)."""
+        if page.count:
+            self.state.pop("empty_pages", None)
+            return True
+        if repeated:
+            return False
+        empty = self.state.get("empty_pages", 0) + 1
+        self.state["empty_pages"] = empty
+        return empty <= MAX_EMPTY_PAGES_FOLLOWED
+
     def shortfall(self, page: FetchedPage) -> str | None:
         """Why stopping after ``page`` (the last one :meth:`advance` saw, which returned False) would
         leave records behind, or None. The message names the signal and what to configure."""
@@ -549,10 +591,24 @@ class Paginator:
             )
         total = find_total(page.body, page.headers, config.get("total_path"))
         seen = self.state.get("seen", 0)
+        if isinstance(page.body, dict) and page.body.get("incomplete_results") is True:
+            # GitHub's search: the query timed out upstream, so its results are a part of the matches.
+            return (
+                "The upstream marks its results incomplete (incomplete_results: true: GitHub's search "
+                "stops a query that takes too long); the sync got what it returned. Narrow the query, or "
+                "sync again later."
+            )
         if total is not None and total > seen and self._total_is_whole_run():
             return (
                 f"The upstream announces {total} records but the sync received {seen} when pagination "
                 f"{self.describe()} found no next page. {self._hint()}"
+            )
+        if self.state.get("empty_pages", 0) > MAX_EMPTY_PAGES_FOLLOWED:
+            return (
+                f"The upstream answered {MAX_EMPTY_PAGES_FOLLOWED + 1} empty pages in a row, each naming a "
+                f"next page (pagination {self.describe()}); the sync stopped there, so it cannot know it "
+                "got every record. Check the connector's pagination, or ask the API's vendor why it "
+                "answers empty pages."
             )
         missing = self._missing_configured_path(page)
         if missing and self._page_was_full(page):
@@ -725,12 +781,14 @@ class CursorPagination(Paginator):
 
     def _advance(self, page: FetchedPage) -> bool:
         path, token = self._token(page)
-        if page.count == 0 or token in (None, "", False):
+        if token in (None, "", False):
             return False
         if isinstance(token, (dict, list)):
             raise PaginationError(f"The cursor at {path!r} is not a string or number.")
         token = str(token)
         current = self.state.get("cursor")
+        if not self._follow_empty(page, token == current or token in self._recent):
+            return False
         if token == current or token in self._recent:
             raise PaginationLoop(
                 f"The upstream returned the cursor {_short(token)!r} again; stopping instead of "
@@ -775,16 +833,20 @@ class _FollowingPaginator(Paginator):
 
     def _advance(self, page: FetchedPage) -> bool:
         target = self._next(page)
-        if page.count == 0 or not target:
+        if not target:
             return False
         target = urljoin(page.url, target.strip())
         if _origin(target) != _origin(self.endpoint):
+            if page.count == 0:
+                return False  # an empty page's link elsewhere: the end, as before links were followed
             raise PaginationError(
                 f"The next page link points to another host ({safe_url(target)}); MigrateIQ only "
                 "follows links on the connector's own host, where its credentials may go."
             )
         target = strip_params(target, self.secret_params)
         current = strip_params(page.url, self.secret_params)
+        if not self._follow_empty(page, target == current or target in self._recent):
+            return False
         if target == current or target in self._recent:
             raise PaginationLoop(
                 f"The upstream's next link points back to a page already fetched ({safe_url(target)}); "

@@ -84,9 +84,9 @@ class Preview:
 def preview_connector(connector) -> Preview:
     """Fetch up to two pages of ``connector`` (saved or not; never saved here) and describe them."""
     result = Preview(primary_key=connector.primary_key or "")
-    records: list = []
+    records: list = []  # filled page by page: a failing second page keeps the first one's records
     try:
-        records = _fetch(connector, result)
+        _fetch(connector, result, records)
     except (OutboundError, ResponseFormatError, PaginationError, ValueError) as exc:
         if result.pages_fetched == 0:
             result.ok = False
@@ -127,8 +127,9 @@ def _without_secrets(value):
 # -- fetching -----------------------------------------------------------------------------------------
 
 
-def _fetch(connector, result: Preview) -> list:
-    """Up to two pages read exactly as the sync's source reads them (one attempt a request)."""
+def _fetch(connector, result: Preview, records: list) -> None:
+    """Up to two pages read exactly as the sync's source reads them (one attempt a request), their
+    records appended to ``records`` as each page is read."""
     try:
         config = validate_pagination_config(connector.pagination)
     except ValueError as exc:
@@ -146,7 +147,6 @@ def _fetch(connector, result: Preview) -> list:
     )
     base_params = base_query_params(connector)
     result.records_path_detected = connector.records_path is None
-    records: list = []
     elapsed = 0.0
     pages = min(MAX_PREVIEW_PAGES, connector.max_pages or MAX_PREVIEW_PAGES)
     # A saved connector's preview keeps to its request budget, like its syncs and connection tests.
@@ -171,7 +171,6 @@ def _fetch(connector, result: Preview) -> list:
             )
             if not read.more:
                 break
-    return records
 
 
 def _describe_pagination(config: dict, paginator, detected: bool, *, more: bool) -> dict:

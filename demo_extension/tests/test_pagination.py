@@ -5,6 +5,7 @@ import httpx
 import pytest
 
 from demo_extension.services.pagination import (
+    MAX_EMPTY_PAGES_FOLLOWED,
     FetchedPage,
     PaginationLoop,
     detect_pagination,
@@ -124,12 +125,48 @@ def test_offsets_advance_by_the_records_received_and_stop_at_the_total():
     assert paginator.advance(page({"total": 45}, 15)) is False
 
 
-def test_an_empty_page_always_stops():
-    for cfg in ({"type": "page"}, {"type": "offset"}, {"type": "cursor"}, {"type": "next_url"}):
+def test_an_empty_page_stops_page_numbers_and_offsets():
+    for cfg in ({"type": "page"}, {"type": "offset"}):
         paginator = make_paginator(cfg, ENDPOINT)
         assert (
             paginator.advance(page({"next_cursor": "x", "next": ENDPOINT + "?p=2", "total": 99}, 0)) is False
         )
+
+
+def test_an_empty_page_naming_a_new_next_page_or_cursor_is_followed():
+    # Microsoft Graph's delta queries: an empty page with an @odata.nextLink is not the end.
+    for cfg in ({"type": "cursor"}, {"type": "next_url"}):
+        paginator = make_paginator(cfg, ENDPOINT)
+        assert paginator.advance(page({"next_cursor": "x", "next": ENDPOINT + "?p=2"}, 0)) is True
+        assert paginator.advance(page({"next_cursor": "y", "next": ENDPOINT + "?p=3"}, 5)) is True
+        assert "empty_pages" not in paginator.state  # a page with records ends the empty run
+
+
+def test_an_empty_page_naming_a_next_page_already_followed_is_the_end_not_a_loop():
+    paginator = make_paginator({"type": "cursor"}, ENDPOINT)
+    assert paginator.advance(page({"next_cursor": "a"}, 5)) is True
+    assert paginator.advance(page({"next_cursor": "a"}, 0)) is False
+    assert paginator.shortfall(page({"next_cursor": "a"}, 0)) is None
+    following = make_paginator({"type": "next_url"}, ENDPOINT)
+    assert following.advance(page({"next": ENDPOINT + "?p=2"}, 5)) is True
+    assert following.advance(page({"next": ENDPOINT}, 0, url=ENDPOINT + "?p=2")) is False
+
+
+def test_an_empty_page_with_a_has_more_false_flag_or_end_of_stream_is_the_end():
+    paginator = make_paginator({"type": "cursor"}, ENDPOINT)
+    assert paginator.advance(page({"next_cursor": "a", "has_more": False}, 0)) is False
+    # Zendesk's incremental exports keep their cursor on the last page
+    zendesk = make_paginator({"type": "next_url", "next_url_path": "after_url"}, ENDPOINT)
+    assert zendesk.advance(page({"after_url": ENDPOINT + "?cursor=b", "end_of_stream": True}, 3)) is False
+
+
+def test_too_many_empty_pages_in_a_row_stop_with_a_shortfall():
+    paginator = make_paginator({"type": "cursor"}, ENDPOINT)
+    for number in range(MAX_EMPTY_PAGES_FOLLOWED):
+        assert paginator.advance(page({"next_cursor": f"c{number}"}, 0)) is True
+    last = page({"next_cursor": "again-new"}, 0)
+    assert paginator.advance(last) is False
+    assert "empty pages in a row" in paginator.shortfall(last)
 
 
 def test_a_cursor_seen_before_is_a_loop():
@@ -284,6 +321,46 @@ def _records(n, key="id"):
             {},
             {"type": "page", "page_param": "page", "start_page": 0},
         ),
+        (  # https://docs.stripe.com/api/pagination/search
+            {
+                "object": "search_result",
+                "url": "/v1/customers/search",
+                "has_more": True,
+                "data": _records(2),
+                "next_page": "WzE3MTk1MjA5NDIsImN1c19RN0ZPd3BCbnRZd2N5SSJd",
+            },
+            {},
+            {"type": "cursor", "cursor_path": "next_page", "cursor_param": "page"},
+        ),
+        (  # https://developers.notion.com/reference/intro#pagination
+            {
+                "object": "list",
+                "results": _records(2),
+                "next_cursor": "fe2cc560-036c-44cd-90e8-294d5a74cebc",
+                "has_more": True,
+                "type": "user",
+                "user": {},
+            },
+            {},
+            {"type": "cursor", "cursor_path": "next_cursor", "cursor_param": "start_cursor"},
+        ),
+        (  # https://developer.zendesk.com/api-reference/ticketing/ticket-management/incremental_exports/
+            {
+                "users": _records(2),
+                "after_url": f"{ENDPOINT}?cursor=MTU3NjYxMzUzOS4wfHw0Njd8",
+                "after_cursor": "MTU3NjYxMzUzOS4wfHw0Njd8",
+                "before_url": None,
+                "before_cursor": None,
+                "end_of_stream": False,
+            },
+            {},
+            {"type": "next_url", "next_url_path": "after_url"},
+        ),
+        (  # Slack keeps its nested cursor; a top-level next_cursor elsewhere is still "cursor"
+            {"data": _records(2), "next_cursor": "abc"},
+            {},
+            {"type": "cursor", "cursor_path": "next_cursor", "cursor_param": "cursor"},
+        ),
     ],
 )
 def test_auto_detection_knows_the_envelopes_of_widely_used_apis(body, headers, expected):
@@ -359,3 +436,12 @@ def test_a_configured_has_more_path_stops_and_flags_a_shortfall():
 def test_header_totals_count_for_the_page_style():
     assert find_total_pages([], None, httpx.Headers({"X-WP-TotalPages": "4"})) == 4
     assert find_total([], httpx.Headers({"X-WP-Total": "37"})) == 37
+
+
+def test_github_search_s_incomplete_results_is_named_as_the_reason():
+    # https://docs.github.com/en/rest/search/search#timeouts-and-incomplete-results
+    paginator = make_paginator({"type": "link_header"}, ENDPOINT)
+    last = page({"total_count": 40, "incomplete_results": True, "items": []}, 25)
+    assert paginator.advance(last) is False
+    reason = paginator.shortfall(last)
+    assert "incomplete_results: true" in reason and "pagination" not in reason

@@ -350,3 +350,19 @@ def test_an_error_answered_with_http_200_is_shown_as_an_error_not_as_records(edi
     assert data["ok"] is False
     assert "invalid_auth" in data["error"]
     assert data["records"] == []
+
+
+def test_a_second_page_that_fails_keeps_the_first_page_s_records_and_says_why(editor_client, sample_upstream):
+    upstream = sample_upstream(records=30, page_size=10, style="page", fail_after_pages=1)
+
+    response = editor_client.post(PREVIEW, {"api_endpoint": upstream.url}, format="json")
+
+    assert response.status_code == 200, response.content
+    data = response.json()
+    assert data["ok"] is True
+    assert data["pages_fetched"] == 1 and data["records_in_pages"] == 10
+    assert len(data["records"]) == 10
+    assert any(w.startswith("Page 2 could not be fetched: HTTP 500") for w in data["warnings"]), data[
+        "warnings"
+    ]
+    assert not any("holds no records" in w for w in data["warnings"])

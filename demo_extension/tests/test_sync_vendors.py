@@ -7,6 +7,7 @@ import json
 import pytest
 
 from demo_extension.models import SyncedRecord, SyncStatus
+from demo_extension.services.pagination import MAX_EMPTY_PAGES_FOLLOWED
 from demo_extension.tests.sync_support import events, run_sync, stored_records
 from demo_extension.tests.vendors import (
     VENDORS,
@@ -14,6 +15,7 @@ from demo_extension.tests.vendors import (
     HubSpot,
     Jira,
     MicrosoftGraph,
+    MicrosoftGraphDelta,
     Salesforce,
     Shopify,
     Stripe,
@@ -148,3 +150,68 @@ def test_a_detected_cursor_that_disappears_on_a_full_last_page_is_the_end(vendor
     assert log.status == SyncStatus.SUCCESS, log.error_message
     assert log.records_created == 18
     assert len(vendor.requests) == 3
+
+
+@pytest.mark.parametrize(
+    "pagination",
+    [{"type": "auto"}, {"type": "next_url", "next_url_path": "@odata\\.nextLink"}],
+    ids=["auto", "readme"],
+)
+def test_an_empty_graph_delta_page_with_a_next_link_is_followed_to_the_last_page(
+    vendor_server, make_connector, pagination
+):
+    vendor = vendor_server(MicrosoftGraphDelta)  # pages of 3, 0, 3 and 2 users
+    connector = make_connector(**vendor.connector_fields(), pagination=pagination)
+
+    log = run_sync(connector)
+
+    assert log.status == SyncStatus.SUCCESS, log.error_message
+    assert (log.records_processed, log.records_created, log.pages_fetched) == (8, 8, 4)
+    assert _canonical(stored_records(connector).values()) == _canonical(vendor.all_records())
+    assert [request["status"] for request in vendor.requests] == [200] * 4
+
+
+def test_empty_pages_that_keep_naming_a_next_page_stop_the_run_partial_never_success(
+    vendor_server, make_connector
+):
+    # 2 records, then more empty pages (each with a new next link) than a run follows.
+    vendor = vendor_server(MicrosoftGraphDelta, layout=(2,) + (0,) * (MAX_EMPTY_PAGES_FOLLOWED + 5) + (3,))
+    connector = make_connector(**vendor.connector_fields())
+
+    log = run_sync(connector)
+
+    assert log.status == SyncStatus.PARTIAL
+    assert f"{MAX_EMPTY_PAGES_FOLLOWED + 1} empty pages in a row" in log.error_message
+    assert log.records_created == 2
+    assert len(vendor.requests) == MAX_EMPTY_PAGES_FOLLOWED + 2
+
+
+def test_a_primary_key_no_record_has_is_a_warning_that_names_the_field_that_looks_like_it(
+    vendor_server, make_connector
+):
+    # Salesforce records carry "Id"; the connector's default primary key is "id".
+    vendor = vendor_server(Salesforce)
+    connector = make_connector(**vendor.connector_fields())
+    assert connector.primary_key == "id"
+
+    log = run_sync(connector)
+
+    assert log.status == SyncStatus.SUCCESS, log.error_message
+    warnings = [event.message for event in log.events.filter(level="warning")]
+    assert len(warnings) == 1
+    assert "No record of the first page has the primary key 'id'" in warnings[0]
+    assert "stored as a new record beside the old one" in warnings[0]
+    assert "set the connector's primary_key to 'Id'" in warnings[0]
+
+    connector.primary_key = "Id"
+    connector.save(update_fields=["primary_key"])
+    keyed = run_sync(connector)
+    assert not keyed.events.filter(level="warning").exists()
+
+
+def test_keying_by_content_on_purpose_gives_no_warning(vendor_server, make_connector):
+    vendor = vendor_server(Salesforce)
+    connector = make_connector(**vendor.connector_fields(), primary_key="")
+    log = run_sync(connector)
+    assert log.status == SyncStatus.SUCCESS
+    assert not log.events.filter(level="warning").exists()

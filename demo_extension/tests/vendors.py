@@ -430,6 +430,41 @@ class MicrosoftGraph(VendorServer):
         return 200, {}, body
 
 
+class MicrosoftGraphDelta(MicrosoftGraph):
+    """Microsoft Graph delta query (``GET /v1.0/users/delta``): pages of ``value`` linked by
+    ``@odata.nextLink``, the last one carrying ``@odata.deltaLink`` instead. A page may be empty
+    while a next link follows it ("even if the current response contains an empty result"):
+    https://learn.microsoft.com/en-us/graph/delta-query-overview. ``layout``: records per page."""
+
+    name = "graph-delta"
+    path = "/v1.0/users/delta"
+    layout = (3, 0, 3, 2)
+
+    def __init__(self, records=None, layout=None):
+        if layout is not None:
+            self.layout = tuple(layout)
+        super().__init__(records=sum(self.layout))
+
+    def expected_pages(self, page_size=None):
+        return len(self.layout)
+
+    def respond(self, path, query, headers):
+        records = self.all_records()
+        index = _position(query["$skiptoken"], "delta") if "$skiptoken" in query else 0
+        if index is None or index >= len(self.layout):
+            return 400, {}, {"error": {"code": "BadRequest", "message": "Invalid skip token"}}
+        start = sum(self.layout[:index])
+        body = {
+            "@odata.context": "https://graph.microsoft.com/v1.0/$metadata#users",
+            "value": records[start : start + self.layout[index]],
+        }
+        if index + 1 < len(self.layout):
+            body["@odata.nextLink"] = f"{self.url}?" + urlencode({"$skiptoken": _token(index + 1, "delta")})
+        else:
+            body["@odata.deltaLink"] = f"{self.url}?" + urlencode({"$deltatoken": _token(0, "done")})
+        return 200, {}, body
+
+
 class Jira(BasicAuthVendor):
     """Jira Cloud issue search (``GET /rest/api/3/search?jql=...``): ``{"expand", "startAt",
     "maxResults", "total", "issues"}``; ``startAt`` / ``maxResults`` (default 50, capped);
