@@ -16,12 +16,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 CHECKPOINT_VERSION = 1
-_ENGINE_KEYS = ("version", "key_mode", "since", "high_water")
+_ENGINE_KEYS = ("version", "key_mode", "primary_key", "since", "high_water")
 
 
 @dataclass(frozen=True)
 class Checkpoint:
     key_mode: str | None = None  # "primary_key" or "content_hash", chosen on the first page
+    # The connector's primary_key the committed records were keyed by (None: a checkpoint written
+    # before it was kept): a run that finds it changed re-keys the records as a full refresh.
+    primary_key: str | None = None
     since: Any = None  # the incremental cursor this run started from (sent to the source)
     high_water: Any = None  # the highest incremental cursor value among committed records
     source: dict = field(default_factory=dict)  # the source's position (JSON), see Source.pages
@@ -31,6 +34,7 @@ class Checkpoint:
             "version": CHECKPOINT_VERSION,
             **self.source,
             "key_mode": self.key_mode,
+            "primary_key": self.primary_key,
             "since": self.since,
             "high_water": self.high_water,
         }
@@ -49,6 +53,7 @@ class Checkpoint:
             return None
         return cls(
             key_mode=data.get("key_mode"),
+            primary_key=data.get("primary_key"),
             since=data.get("since"),
             high_water=data.get("high_water"),
             source=cls.source_part(data),

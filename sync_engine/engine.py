@@ -51,7 +51,7 @@ from sync_engine.lookups import ThreadedLookups
 from sync_engine.models import SyncLog, SyncLogEvent, SyncStatus
 from sync_engine.page_builder import PageBuilder, Rules, content_key_warning
 from sync_engine.records import connector_has_records, deferred_page_flushes, stored_checksums
-from sync_engine.runs import claim_run, create_run, finish_run, pages_of_last_run
+from sync_engine.runs import claim_run, create_run, finish_run, pages_of_last_run, primary_key_of_last_run
 from sync_engine.schema import SchemaAccumulator
 from sync_engine.sources import RunContext, Source, source_for
 
@@ -227,6 +227,7 @@ class _Run:
         else:
             checkpoint = Checkpoint()
             first_load = not connector_has_records(connector.pk)
+            rekeying = "" if first_load or self.full_refresh else self._rekey(rules.primary_key)
             since = None
             if plan.cursor_field is not None:
                 stored = None if self.full_refresh else connector.incremental_cursor
@@ -240,6 +241,8 @@ class _Run:
                 + (f"; {note}" if note else "")
                 + "."
             )
+            if rekeying:
+                self.emit(rekeying, SyncLogEvent.Level.WARNING)
         builder = PageBuilder(
             rules,
             lookup=partial(stored_checksums, connector.pk),
@@ -360,6 +363,7 @@ class _Run:
                             **page.run_fields,
                             "checkpoint": Checkpoint(
                                 key_mode=builder.key_mode,
+                                primary_key=rules.primary_key,
                                 since=since,
                                 high_water=builder.high_water,
                                 source=page.position,
@@ -387,6 +391,22 @@ class _Run:
         committer.check(final=True)
         status = self._final_status()
         return status, plan.cursor_field is not None and not self.incomplete
+
+    def _rekey(self, primary_key: str) -> str:
+        """A primary key changed since the records were stored would store every record again beside
+        its old copy: such a run becomes a full refresh, so the records stored under the old key are
+        marked deleted once it has read every page. Returns the log line saying so, or ""."""
+        previous = primary_key_of_last_run(self.connector.pk, exclude=self.run.pk)
+        if previous is None or previous == primary_key:
+            return ""
+        self.full_refresh = True
+        SyncLog.objects.filter(pk=self.run.pk).update(full_refresh=True)
+        self.run.full_refresh = True
+        return (
+            f"The primary key changed from {previous!r} to {primary_key!r} since the records were stored: "
+            "this run stores every record under the new key as a full refresh, and marks the records "
+            "stored under the old key deleted once it has read every page."
+        )
 
     def _page_committed(self, fields: dict) -> None:
         """After a page commit, in the run's thread: the in-memory run, then progress."""

@@ -54,6 +54,17 @@ def pages_of_last_run(connector_id: int, *, exclude: int | None = None) -> int |
     return runs.order_by("-created_at").values_list("pages_fetched", flat=True).first()
 
 
+def primary_key_of_last_run(connector_id: int, *, exclude: int | None = None) -> str | None:
+    """The primary key that keyed the records of the connector's most recent run that committed a
+    page (None: no such run, or its checkpoint predates keeping it)."""
+    runs = SyncLog.objects.filter(connector_id=connector_id, checkpoint__isnull=False)
+    if exclude is not None:
+        runs = runs.exclude(pk=exclude)
+    checkpoint = runs.order_by("-created_at", "-pk").values_list("checkpoint", flat=True).first()
+    value = checkpoint.get("primary_key") if isinstance(checkpoint, dict) else None
+    return value if isinstance(value, str) else None
+
+
 def create_run(
     connector, *, status=SyncStatus.PENDING, triggered_by="api", user=None, full_refresh=False
 ) -> SyncLog:

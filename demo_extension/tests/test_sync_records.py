@@ -5,9 +5,9 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from demo_extension.models import SyncedRecord, SyncRecordError, SyncStatus
+from demo_extension.models import CustomDataConnector, SyncedRecord, SyncRecordError, SyncStatus
 from demo_extension.tests import sync_support
-from demo_extension.tests.sync_support import fault_url, run_sync, stored_ids, stored_records
+from demo_extension.tests.sync_support import events, fault_url, run_sync, stored_ids, stored_records
 
 fault_server = sync_support.fault_server
 fault_server_process = sync_support.fault_server_process
@@ -282,3 +282,31 @@ def test_the_error_threshold_is_configurable(fault_server, make_connector, setti
 
     assert log.status == SyncStatus.FAILED
     assert "1 of 100 records" in log.error_message
+
+
+@pytest.mark.parametrize("new_key", ["username", "no.such.field"])
+def test_changing_the_primary_key_re_keys_the_records_instead_of_storing_them_twice(
+    sample_upstream, make_connector, new_key
+):
+    upstream = sample_upstream(records=60, page_size=20, style="page")
+    connector = make_connector(upstream=upstream)
+    run_sync(connector)
+    connector.primary_key = new_key
+    connector.save(update_fields=["primary_key"])
+
+    log = run_sync(connector)
+
+    assert log.status == SyncStatus.SUCCESS, log.error_message
+    assert log.full_refresh is True
+    assert any(f"The primary key changed from 'id' to {new_key!r}" in line for line in events(log))
+    live = SyncedRecord.objects.filter(connector=connector, deleted_at__isnull=True)
+    assert live.count() == 60  # not 120: the records keyed by 'id' are marked deleted
+    assert SyncedRecord.objects.filter(connector=connector, deleted_at__isnull=False).count() == 60
+    assert CustomDataConnector.objects.get(pk=connector.pk).records_count == 60
+    if new_key == "username":
+        assert set(live.values_list("external_id", flat=True)) == {
+            upstream.record(n)["username"] for n in range(1, 61)
+        }
+
+    again = run_sync(connector)  # the key is the same as the last run's: an ordinary re-sync
+    assert again.full_refresh is False and again.records_unchanged == 60

@@ -203,10 +203,17 @@ def test_a_primary_key_no_record_has_is_a_warning_that_names_the_field_that_look
     assert "stored as a new record beside the old one" in warnings[0]
     assert "set the connector's primary_key to 'Id'" in warnings[0]
 
+    # Following the advice re-keys the records: the ones keyed by content are marked deleted.
     connector.primary_key = "Id"
     connector.save(update_fields=["primary_key"])
     keyed = run_sync(connector)
-    assert not keyed.events.filter(level="warning").exists()
+    assert keyed.status == SyncStatus.SUCCESS and keyed.full_refresh
+    warnings = [event.message for event in keyed.events.filter(level="warning")]
+    assert len(warnings) == 1 and "The primary key changed from 'id' to 'Id'" in warnings[0]
+    live = SyncedRecord.objects.filter(connector=connector, deleted_at__isnull=True)
+    assert sorted(live.values_list("external_id", flat=True)) == sorted(r["Id"] for r in vendor.all_records())
+    deleted = SyncedRecord.objects.filter(connector=connector, deleted_at__isnull=False)
+    assert deleted.count() == vendor.records
 
 
 def test_keying_by_content_on_purpose_gives_no_warning(vendor_server, make_connector):
