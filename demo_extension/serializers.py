@@ -865,6 +865,13 @@ class ExportQuerySerializer(serializers.Serializer):
     include_deleted = serializers.BooleanField(
         required=False, default=False, help_text="Also export records a full refresh marked deleted."
     )
+    spreadsheet_safe = serializers.BooleanField(
+        required=False,
+        default=True,
+        help_text="CSV: a text cell a spreadsheet would run as a formula (starting with `=`, `+`, `-`, `@`, "
+        "a tab or a carriage return; plain numbers excepted) gets a leading apostrophe. `false` writes "
+        "every cell as stored, for a database loader.",
+    )
 
 
 class ChangesQuerySerializer(serializers.Serializer):

@@ -423,7 +423,7 @@ class ConnectorViewSet(ThrottledActionsMixin, TenantScopedModelViewSet):
             (200, "text/csv"): OpenApiResponse(
                 OpenApiTypes.STR,
                 description="RFC 4180 CSV, a header row of dotted field paths; formula-like cells "
-                "prefixed with an apostrophe.",
+                "prefixed with an apostrophe (not with `spreadsheet_safe=false`).",
             ),
             **_WRITE_ERRORS,
         },
@@ -447,6 +447,7 @@ class ConnectorViewSet(ThrottledActionsMixin, TenantScopedModelViewSet):
                 since=params.validated_data["since"],
                 fields=export.parse_fields(params.validated_data.get("fields")),
                 include_deleted=params.validated_data["include_deleted"],
+                spreadsheet_safe=params.validated_data["spreadsheet_safe"],
             )
         except export.ExportParameterError as exc:
             raise serializers.ValidationError({"fields": [str(exc)]}) from None

@@ -8,7 +8,9 @@ CSV columns are dotted paths (``address.city``): the requested ``fields``, or th
 connector's inferred schema in its stable (sorted) order. Lists, objects and values of mixed shape
 are written as JSON text. Quoting follows RFC 4180 (``csv`` with CRLF line ends), and a text cell
 that a spreadsheet would run as a formula (starting with ``=``, ``+``, ``-``, ``@``, a tab or a
-carriage return, as OWASP lists them) gets a leading apostrophe.
+carriage return, as OWASP lists them) gets a leading apostrophe, unless it is a plain decimal
+number (``-20.2170``: a spreadsheet reads it as that number, not a formula). A CSV meant for a
+database loader, not a spreadsheet, asks for the cells untouched (``spreadsheet_safe=False``).
 """
 
 from __future__ import annotations
@@ -30,6 +32,8 @@ FORMATS = ("ndjson", "csv")
 MAX_FIELDS = 500
 MAX_FIELD_LENGTH = 1000
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+# A signed decimal number (optionally with an exponent): text a spreadsheet reads as a number.
+_PLAIN_NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
 CONTENT_TYPES = {"ndjson": "application/x-ndjson", "csv": "text/csv; charset=utf-8"}
 
 
@@ -43,6 +47,7 @@ class ExportOptions:
     since: int = 0
     fields: tuple[str, ...] = ()
     include_deleted: bool = False
+    spreadsheet_safe: bool = True  # CSV: formula-like text cells get a leading apostrophe
 
 
 def parse_fields(text: str | None) -> tuple[str, ...]:
@@ -63,16 +68,22 @@ def parse_fields(text: str | None) -> tuple[str, ...]:
 
 
 def neutralise(text: str) -> str:
-    """A text cell a spreadsheet will not evaluate as a formula."""
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
+    """A text cell a spreadsheet will not evaluate as a formula (a plain number stays as it is)."""
+    if text.startswith(FORMULA_STARTS) and not _PLAIN_NUMBER.fullmatch(text):
+        return "'" + text
+    return text
 
 
-def cell(value) -> str:
+def _as_is(text: str) -> str:
+    return text
+
+
+def cell(value, guard=neutralise) -> str:
     """One CSV cell of a JSON value: text neutralised, numbers and booleans as JSON writes them,
     null and absent values empty, lists and objects as JSON text."""
     cls = type(value)
     if cls is str:
-        return neutralise(value)
+        return guard(value)
     if value is None:
         return ""
     if cls is bool:
@@ -83,7 +94,7 @@ def cell(value) -> str:
         text = orjson.dumps(value, option=orjson.OPT_SORT_KEYS).decode()
     except TypeError:  # integers beyond 64 bits
         text = json.dumps(value, sort_keys=True, separators=(",", ":"))
-    return neutralise(text)
+    return guard(text)
 
 
 def csv_columns(connector_id: int, fields: tuple[str, ...]) -> list[str]:
@@ -102,7 +113,8 @@ def stream_export(connector_id: int, options: ExportOptions):
     """The export's body as chunks of bytes (one chunk per page of records)."""
     pages = iter_data_pages(connector_id, after=options.since, include_deleted=options.include_deleted)
     if options.format == "csv":
-        return _csv_chunks(pages, csv_columns(connector_id, options.fields))
+        guard = neutralise if options.spreadsheet_safe else _as_is
+        return _csv_chunks(pages, csv_columns(connector_id, options.fields), guard)
     return _ndjson_chunks(pages, options.fields)
 
 
@@ -130,15 +142,15 @@ def _dumps(value) -> bytes:
         return json.dumps(value, separators=(",", ":")).encode()
 
 
-def _csv_chunks(pages, columns: list[str]):
+def _csv_chunks(pages, columns: list[str], guard=neutralise):
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow([neutralise(name) for name in columns])
+    writer.writerow([guard(name) for name in columns])
     paths = [path_parts(name) for name in columns]
     for texts in pages:
         for text in texts:
             data = loads_exact(text)
-            writer.writerow([cell(get_path(data, parts)) for parts in paths])
+            writer.writerow([cell(get_path(data, parts), guard) for parts in paths])
         yield buffer.getvalue().encode()
         buffer.seek(0)
         buffer.truncate()

@@ -58,5 +58,6 @@ def record_export(connector, options, *, actor=None) -> None:
             "format": options.format,
             "since": options.since,
             "include_deleted": options.include_deleted,
+            "spreadsheet_safe": options.spreadsheet_safe,
         },
     )

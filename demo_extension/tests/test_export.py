@@ -83,6 +83,23 @@ def test_csv_quotes_per_rfc_4180_and_neutralises_formulas(viewer_client, make_co
     assert values["100"] == "-5"
 
 
+def test_numbers_stored_as_text_stay_numbers_and_a_loader_can_ask_for_cells_as_stored(
+    viewer_client, make_connector
+):
+    connector = make_connector()
+    texts = ["-20.2170", "+3", "-.5", "1e-7", "-2.5E+3", "+1-555-089-0001", "=1+1"]
+    store(connector, [{"id": i, "v": value} for i, value in enumerate(texts, start=1)])
+
+    def values(**params):
+        text = body(export(viewer_client, connector, format="csv", **params)).decode()
+        return [row[1] for row in list(csv.reader(io.StringIO(text, newline="")))[1:]]
+
+    # a plain decimal number is read as that number by a spreadsheet: nothing to guard
+    assert values() == ["-20.2170", "+3", "-.5", "1e-7", "-2.5E+3", "'+1-555-089-0001", "'=1+1"]
+    assert values(spreadsheet_safe="false") == texts
+    assert export(viewer_client, connector, format="csv", spreadsheet_safe="maybe").status_code == 400
+
+
 def test_since_and_fields_select_records_and_columns(viewer_client, make_connector):
     connector = make_connector()
     store(connector, [{"id": i, "name": f"n{i}", "address": {"city": f"c{i}"}} for i in range(1, 4)])
