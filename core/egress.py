@@ -142,9 +142,10 @@ _SIX_TO_FOUR = ipaddress.ip_network("2002::/16")
 _IPV6_UNSPECIFIED_AND_LOOPBACK = (ipaddress.ip_address("::"), ipaddress.ip_address("::1"))
 
 DENIED_REASON = (
-    "it resolves to a private, loopback, link-local, cloud-metadata or otherwise reserved address "
+    "it resolves to a private, loopback, link-local or otherwise reserved address "
     "(an operator can allow such a host with MIGRATEIQ_EGRESS_ALLOWLIST)"
 )
+METADATA_REASON = "it is a cloud-metadata address, which MigrateIQ never calls (no setting allows it)"
 
 
 @dataclass(frozen=True)
@@ -200,6 +201,10 @@ class EgressPolicy:
         if _in_any(address, PRIVATE_NETWORKS):
             return not (self.allow_private_networks or host_allowlisted)
         return _in_any(address, DENIED_NETWORKS)
+
+
+def _is_metadata(address: IPAddress) -> bool:
+    return any(form in METADATA_ADDRESSES for form in address_forms(address))
 
 
 def _in_any(address: IPAddress, networks: typing.Iterable[IPNetwork]) -> bool:
@@ -284,7 +289,9 @@ def current_policy() -> EgressPolicy:
 
 def _denied(url_or_host: str, reason: str) -> EgressDenied:
     shown = safe_url(url_or_host) if "://" in url_or_host else url_or_host
-    return EgressDenied(f"Requests to {shown} are not allowed: {reason}.", url=shown)
+    denied = EgressDenied(f"Requests to {shown} are not allowed: {reason}.", url=shown)
+    denied.reason = reason
+    return denied
 
 
 def validate_url(url: str | httpx.URL) -> httpx.URL:
@@ -362,7 +369,7 @@ def resolve_checked(
     policy = policy or current_policy()
     name = host.strip("[]").lower().rstrip(".")
     if name in METADATA_HOSTNAMES:
-        raise _denied(host, DENIED_REASON)
+        raise _denied(host, METADATA_REASON)
     if not isinstance(port, int) or not 1 <= port <= 65535:
         raise _denied(host, "the port is not valid")
     host_allowlisted = policy.host_is_allowlisted(name, port)
@@ -376,7 +383,7 @@ def resolve_checked(
             raise _denied(host, DENIED_REASON) from None
         if policy.denies(address, port, host_allowlisted=host_allowlisted):
             logger.info("Egress denied: %s:%s resolves to %s", name, port, address)
-            raise _denied(host, DENIED_REASON)
+            raise _denied(host, METADATA_REASON if _is_metadata(address) else DENIED_REASON)
     return infos
 
 
@@ -394,11 +401,19 @@ def check_url(url: str) -> None:
             timeout=settings.MIGRATEIQ_HTTP_CONNECT_TIMEOUT,
         )
     except EgressDenied as exc:
-        raise _denied(str(url), DENIED_REASON) from exc
+        raise _denied(str(url), exc.reason or DENIED_REASON) from exc
     except ResolveTimeout:
-        raise _denied(str(url), "its host name did not resolve in time") from None
+        raise _unresolved(str(url), "did not resolve in time") from None
     except (OSError, UnicodeError):
-        raise _denied(str(url), "its host name could not be resolved") from None
+        raise _unresolved(str(url), "could not be resolved") from None
+
+
+def _unresolved(url: str, what: str) -> EgressDenied:
+    """A name lookup that failed: not a refusal, but the request cannot be made either."""
+    shown = safe_url(url)
+    unresolved = EgressDenied(f"The host name of {shown} {what}: check the address.", url=shown)
+    unresolved.reason = f"its host name {what}"
+    return unresolved
 
 
 def _connect_socket(family: int, socktype: int, proto: int, sockaddr: tuple, timeout: float | None):

@@ -17,7 +17,10 @@ class OutboundError(Exception):
 
 
 class EgressDenied(OutboundError):
-    """The destination is not allowed (private, loopback, metadata, scheme, port...)."""
+    """The destination is not allowed (private, loopback, metadata, scheme, port...), or its name
+    does not resolve. ``reason``: why, as the end of a sentence ("it is a cloud-metadata address...")."""
+
+    reason = ""
 
 
 class UpstreamError(OutboundError):

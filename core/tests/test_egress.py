@@ -307,8 +307,34 @@ def test_check_url_checks_every_resolved_address(resolver):
 
 def test_check_url_denies_a_host_that_does_not_resolve(resolver):
     resolver.answers["nxdomain.example"] = []
-    with pytest.raises(EgressDenied, match="could not be resolved"):
+    with pytest.raises(EgressDenied) as denied:
         check_url("https://nxdomain.example/")
+    # a failed lookup, not a policy refusal
+    assert (
+        str(denied.value)
+        == "The host name of https://nxdomain.example/ could not be resolved: check the address."
+    )
+
+
+def test_a_metadata_address_is_never_said_to_be_allowable(resolver, settings):
+    settings.MIGRATEIQ_EGRESS_ALLOWLIST = "169.254.169.254"
+    resolver.answers["imds.example"] = ["169.254.169.254"]
+    for url in (
+        "http://169.254.169.254/latest/meta-data/",
+        "http://imds.example/",
+        "http://metadata.google.internal/",
+    ):
+        with pytest.raises(EgressDenied) as denied:
+            check_url(url)
+        assert "cloud-metadata address, which MigrateIQ never calls (no setting allows it)" in str(
+            denied.value
+        )
+        assert "MIGRATEIQ_EGRESS_ALLOWLIST" not in str(denied.value)
+    resolver.answers["private.example"] = ["10.0.0.5"]
+    with pytest.raises(
+        EgressDenied, match="an operator can allow such a host with MIGRATEIQ_EGRESS_ALLOWLIST"
+    ):
+        check_url("http://private.example/")
 
 
 @pytest.mark.parametrize(

@@ -395,11 +395,9 @@ def connect(destination) -> psycopg.Connection:
     host, port = params["host"], params["port"]
     try:
         infos = resolve_checked(host, port, timeout=timeout)
-    except EgressDenied:
-        raise DestinationError(
-            f"Connecting to {host}:{port} is not allowed (private, loopback or metadata addresses "
-            "need MIGRATEIQ_EGRESS_ALLOWLIST)."
-        ) from None
+    except EgressDenied as exc:
+        reason = exc.reason or "the address is not allowed"
+        raise DestinationError(f"Connecting to {host}:{port} is not allowed: {reason}.") from None
     except ResolveTimeout:
         raise DestinationError(f"The host name {host} did not resolve in time.") from None
     except (OSError, UnicodeError):
