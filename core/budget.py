@@ -36,14 +36,19 @@ What a budget enforces:
 * ``max_requests``: exchanges through *this* budget object at most (one sync run); the next one
   raises :class:`RequestBudgetExhausted` instead of being sent.
 
-Waiting requests poll (a short sleep, or until the next token or the end of the pause); they are
-not served in arrival order, so under contention one worker may get more of the slots than another.
+Waiting requests poll (a short sleep, or until the next token or the end of the pause). Across
+processes they are not served in arrival order, so under contention one worker may get more of the
+slots than another. Within one budget object (one sync run), requests that carry a position
+(:data:`slot_order`: a sync's page order) take the slots in that order: a request for page 2 waits
+while the request for page 1 waits too, so a rate-limited run commits its first page first instead of
+after every request sent ahead of it.
 A request waiting for its slot is not interrupted by a sync's cancellation (it waits at most a pause,
 capped by ``MIGRATEIQ_HTTP_RETRY_AFTER_CAP``, or one rate interval).
 """
 
 from __future__ import annotations
 
+import contextvars
 import logging
 import os
 import sqlite3
@@ -76,6 +81,13 @@ IDLE_EXPIRY_SECONDS = 3600
 MAX_CONCURRENT = 16
 # Exchanges without a pause after which a budget halved by a 429 takes back one slot of concurrency.
 CALM_EXCHANGES = 20
+
+
+# How long a request waits for an earlier position that holds a place in line but has not come to
+# take its slot (its sender may never: a request dropped or deferred before it was sent).
+LINE_HOLD_SECONDS = 1.0
+# The position of the request being sent in its caller's order (a sync's page order), or None.
+slot_order: contextvars.ContextVar[int | None] = contextvars.ContextVar("migrateiq_slot_order", default=None)
 
 
 class RequestBudgetExhausted(OutboundError):
@@ -138,6 +150,10 @@ class RequestBudget:
         )
         self._count_lock = threading.Lock()
         self._sleep = sleep or time.sleep
+        # Positions (slot_order) of this object's requests in line for a slot, the lowest first: True
+        # once the request waits in slot(), False while only its place is held (join_line).
+        self._line = threading.Condition()
+        self._waiting: dict[int, bool] = {}
         self._store = store_for(cache_alias)
 
     @property
@@ -150,13 +166,24 @@ class RequestBudget:
         """Wait for a slot (pause over, a lease free, a token in the bucket) and hold it for one exchange."""
         self._count()
         lease = uuid.uuid4().hex
-        while True:
-            wait = self._store.try_acquire(
-                self.key, lease, self.interval, self.concurrent, self.lease_seconds
-            )
-            if wait <= 0:
-                break
-            self._sleep(wait)
+        position = slot_order.get()
+        if position is not None:
+            with self._line:
+                self._waiting[position] = True
+        since = time.monotonic()
+        try:
+            while True:
+                if position is not None and not self._first_in_line(position, since):
+                    continue
+                wait = self._store.try_acquire(
+                    self.key, lease, self.interval, self.concurrent, self.lease_seconds
+                )
+                if wait <= 0:
+                    break
+                self._sleep(wait)
+        finally:
+            if position is not None:
+                self.leave_line(position)
         try:
             yield
         finally:
@@ -167,6 +194,39 @@ class RequestBudget:
                     if self._calm >= CALM_EXCHANGES:
                         self._calm = 0
                         self.concurrent = min(self.configured_concurrent, self.concurrent + 1)
+
+    def join_line(self, position: int) -> None:
+        """Hold a place in line for the request at ``position`` before its sender runs (a fetching
+        thread may start after the threads of later pages). Only with a rate limit, where requests
+        wait for tokens; :meth:`slot` takes the place, :meth:`leave_line` gives it up unused."""
+        if self.per_second is None:
+            return
+        with self._line:
+            self._waiting.setdefault(position, False)
+
+    def leave_line(self, position: int) -> None:
+        with self._line:
+            if self._waiting.pop(position, None) is not None:
+                self._line.notify_all()
+
+    def _first_in_line(self, position: int, since: float) -> bool:
+        """Whether no request of this object with an earlier position is in line; else wait briefly
+        and say no. A place held for LINE_HOLD_SECONDS by a request that never came to wait is given
+        up (its sender stopped before sending)."""
+        with self._line:
+            earlier = [other for other in self._waiting if other < position]
+            if not earlier:
+                return True
+            if (
+                not any(self._waiting[other] for other in earlier)
+                and time.monotonic() - since >= LINE_HOLD_SECONDS
+            ):
+                for other in earlier:
+                    del self._waiting[other]
+                self._line.notify_all()
+                return True
+            self._line.wait(SLOT_POLL_SECONDS * 5)
+            return False
 
     def pause(self, seconds: float) -> None:
         """Hold every new exchange on this key, everywhere, for ``seconds`` (an earlier end is extended,

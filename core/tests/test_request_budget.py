@@ -24,11 +24,13 @@ from django.core.cache import cache
 
 from core.budget import (
     CALM_EXCHANGES,
+    LINE_HOLD_SECONDS,
     RATE_MARGIN,
     BudgetUnavailable,
     FileBudgetStore,
     RequestBudget,
     RequestBudgetExhausted,
+    slot_order,
     store_for,
 )
 from core.http import OutboundClient
@@ -514,3 +516,70 @@ def test_an_unreachable_redis_fails_the_request_clearly_without_sending_it(setti
     assert "Redis did not answer" in str(raised.value)
     assert "hunter2" not in str(raised.value) and "18799" not in str(raised.value)
     assert server.arrivals == []
+
+
+# --- order -----------------------------------------------------------------------------------------------
+
+
+def test_requests_of_one_budget_with_positions_take_their_slots_in_that_order(store):
+    budget = RequestBudget(_key(), per_second=10, concurrent=8)
+    with budget.slot():  # the bucket's token is spent: the next one comes in 0.11 s
+        pass
+    taken: list[int] = []
+    lock = threading.Lock()
+
+    def request(position: int) -> None:
+        slot_order.set(position)
+        with budget.slot():
+            with lock:
+                taken.append(position)
+
+    # Threads arrive in reverse page order, as fetching threads may be scheduled.
+    workers = [threading.Thread(target=request, args=(position,)) for position in (4, 3, 2, 1)]
+    for worker in workers:
+        worker.start()
+        time.sleep(0.005)
+    for worker in workers:
+        worker.join(10)
+    assert taken == [1, 2, 3, 4]
+
+
+def test_positions_that_never_ask_for_a_slot_do_not_hold_the_line(store):
+    budget = RequestBudget(_key(), per_second=10, concurrent=8)
+    done: list[float] = []
+
+    def request() -> None:
+        slot_order.set(7)  # positions 1-6 were never sent (dropped, deferred, or not predicted)
+        started = time.monotonic()
+        with budget.slot():
+            done.append(time.monotonic() - started)
+
+    worker = threading.Thread(target=request)
+    worker.start()
+    worker.join(10)
+    assert done and done[0] < 0.5
+    assert budget._waiting == {}
+
+
+def test_a_place_held_in_line_delays_later_positions_for_a_bounded_time_only(store):
+    budget = RequestBudget(_key(), per_second=10, concurrent=8)
+    waited: list[float] = []
+
+    def request(position: int) -> None:
+        slot_order.set(position)
+        started = time.monotonic()
+        with budget.slot():
+            waited.append(time.monotonic() - started)
+
+    budget.join_line(1)  # queued, its fetching thread not started yet (or never)
+    worker = threading.Thread(target=request, args=(2,))
+    worker.start()
+    worker.join(10)
+    assert LINE_HOLD_SECONDS - 0.05 <= waited[0] < LINE_HOLD_SECONDS + 1.0
+
+    budget.join_line(3)
+    budget.leave_line(3)  # given up (dropped before it was sent): nobody waits for it, nor for 1 any more
+    worker = threading.Thread(target=request, args=(4,))
+    worker.start()
+    worker.join(10)
+    assert waited[1] < 0.5

@@ -65,6 +65,7 @@ from urllib.parse import urlsplit
 
 from django.utils import timezone
 
+from core.budget import slot_order
 from demo_extension.services.pagination import PageRequest, Paginator, rel_link
 
 #: Requests in flight for one sync when the connector does not say (``max_concurrent_requests``).
@@ -131,7 +132,7 @@ class RetryRelay:
 class _Slot:
     """One request sent ahead: its future and the retry lines written while fetching it."""
 
-    __slots__ = ("ahead", "dropped", "future", "messages", "request")
+    __slots__ = ("ahead", "dropped", "future", "messages", "position", "request")
 
     def __init__(self, request: PageRequest, *, ahead: bool):
         self.request = request
@@ -140,6 +141,7 @@ class _Slot:
         self.dropped = False
         # Sent before the sync asked for it (False once the sync waits for its answer).
         self.ahead = ahead
+        self.position = 0  # in page order, for the request budget's line (see core.budget.slot_order)
 
 
 def _key(request: PageRequest) -> tuple:
@@ -162,8 +164,12 @@ class PageFetcher:
         *,
         abandon_on: tuple[type[BaseException], ...] = (),
         request_limit: int | None = None,
+        line=None,
     ):
         self.send = send
+        #: The request budget whose line the requests join in page order when they are queued
+        #: (``join_line`` / ``leave_line``, see core.budget.slot_order); None: no line.
+        self.line = line
         #: Requests this fetcher may send in all (None: no limit); none is predicted past it.
         self.request_limit = request_limit
         #: Requests sent so far, or queued to be sent.
@@ -187,6 +193,8 @@ class PageFetcher:
         self.discarded = 0
         #: Requests sent ahead whose answer the sync took.
         self.used = 0
+        # Positions in page order: a rate-limited budget serves this fetcher's requests in it.
+        self._positions = 0
 
     def fetch(self, request: PageRequest, paginator: Paginator | None = None, room: int = 0):
         """The response to ``request`` (or its error). The requests ``paginator`` is expected to
@@ -216,7 +224,7 @@ class PageFetcher:
             self._drop(self._slots.pop(stale))
         if slot is None and not ahead:
             self.requested += 1
-            return self.send(request)
+            return self._send_at(self._next_position(), request)
         if slot is None:
             slot = self._start(request, ahead=False)
         else:
@@ -283,6 +291,9 @@ class PageFetcher:
         if self._executor is None:
             self._executor = ThreadPoolExecutor(max_workers=self.concurrency, thread_name_prefix="sync-fetch")
         slot = _Slot(request, ahead=ahead)
+        slot.position = self._next_position()
+        if self.line is not None:
+            self.line.join_line(slot.position)
         slot.messages.extend(messages)
         self.requested += 1
         # The fetching thread logs with the sync's context (request, connector, sync ids).
@@ -291,15 +302,19 @@ class PageFetcher:
         return slot
 
     def _fetch_in_thread(self, slot: _Slot, request: PageRequest):
-        if slot.dropped:
-            raise Abandoned
-        if slot.ahead and self.relay.paused is not None and self.relay.paused():
-            raise Deferred  # not sent while the connector is paused: the sync sends it when needed
-        self.relay._local.slot = slot
         try:
-            return self.send(request)
+            if slot.dropped:
+                raise Abandoned
+            if slot.ahead and self.relay.paused is not None and self.relay.paused():
+                raise Deferred  # not sent while the connector is paused: the sync sends it when needed
+            self.relay._local.slot = slot
+            try:
+                return self._send_at(slot.position, request)
+            finally:
+                self.relay._local.slot = None
         finally:
-            self.relay._local.slot = None
+            if self.line is not None:
+                self.line.leave_line(slot.position)  # taken by its slot, or given up
 
     def _result(self, slot: _Slot):
         try:
@@ -311,7 +326,19 @@ class PageFetcher:
             for message, at in slot.messages:
                 self.relay.handler(message, at=at)
         self.requested += 1
-        return self.send(slot.request)
+        return self._send_at(slot.position, slot.request)
+
+    def _next_position(self) -> int:
+        self._positions += 1
+        return self._positions
+
+    def _send_at(self, position: int, request: PageRequest):
+        """``send(request)`` with its page-order position, for the budget's line of waiting requests."""
+        token = slot_order.set(position)
+        try:
+            return self.send(request)
+        finally:
+            slot_order.reset(token)
 
     def _drop(self, slot: _Slot) -> None:
         slot.dropped = True
@@ -319,6 +346,8 @@ class PageFetcher:
             return
         if slot.future.cancel():
             self.requested -= 1  # never sent
+            if self.line is not None:
+                self.line.leave_line(slot.position)
         else:
             self.discarded += 1
 

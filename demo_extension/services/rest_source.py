@@ -240,7 +240,7 @@ class RestSource:
             OutboundClient(on_retry=relay, budget=budget) as client,
         ):
             fetcher = PageFetcher(
-                send, request_concurrency(connector), relay, request_limit=budget.max_requests
+                send, request_concurrency(connector), relay, request_limit=budget.max_requests, line=budget
             )
             try:
                 while True:

@@ -124,6 +124,23 @@ def test_a_sync_sends_no_more_than_its_connectors_requests_per_second(sample_ups
     assert min(gaps) >= (1 + RATE_MARGIN) / 5 - JITTER, arrivals
 
 
+def test_a_rate_limited_sync_sends_its_pages_in_page_order_with_requests_in_flight(
+    sample_upstream, make_connector
+):
+    # 4 requests in flight, a token every 0.275 s: each token goes to the earliest page waiting for
+    # one, so page 1 (and the run's first commit) does not wait behind the pages sent ahead of it.
+    upstream = sample_upstream(records=75, page_size=10, style="page")
+    connector = make_connector(
+        upstream=upstream, pagination=PAGED, max_requests_per_second=4, max_concurrent_requests=4
+    )
+
+    log = run_sync(connector)
+
+    assert log.status == SyncStatus.SUCCESS, log.error_message
+    pages = [int(page) for page in queried(upstream, "page")]
+    assert pages[:8] == list(range(1, 9)), pages
+
+
 def test_max_requests_per_sync_fails_the_run_clearly_and_the_run_resumes(sample_upstream, make_connector):
     upstream = sample_upstream(records=50, page_size=10, style="page")
     connector = make_connector(upstream=upstream, pagination=PAGED, max_requests_per_sync=2)
