@@ -4,8 +4,13 @@ DRF's fields coerce: a ``CharField`` takes ``5`` as ``"5"``, a ``BooleanField`` 
 and ``1``, an ``IntegerField`` takes ``"12"``, a ``FloatField`` ``"5"`` and ``true``. A client
 generated from the published schema never sends those, and accepting them hides client bugs
 (``{"primary_key": 5}`` stored ``"5"``), so a value of the wrong JSON type is a 400 naming the
-field. Serializers that parse request bodies inherit :class:`StrictTypesMixin`.
+field. A key the serializer does not know is a 400 too, naming the closest field: a misspelt key
+(``"api_keyy"``) silently ignored would store a connector without the value its client meant to
+set. Read-only fields may be sent back (a client that PUTs what it read); they are ignored.
+Serializers that parse request bodies inherit :class:`StrictTypesMixin`.
 """
+
+import difflib
 
 from rest_framework import serializers
 
@@ -25,10 +30,22 @@ def _expected_type(field):
     return None
 
 
+def _unknown_field_message(name: str, known) -> str:
+    if name in ("tenant", "tenant_id"):
+        return "Unknown field: everything is created in the tenant of your token."
+    close = difflib.get_close_matches(name, known, n=1, cutoff=0.75)
+    return "Unknown field." + (f" Did you mean {close[0]!r}?" if close else "")
+
+
 class StrictTypesMixin:
     def to_internal_value(self, data):
         if isinstance(data, dict):
-            errors = {}
+            known = self.fields  # type: ignore[attr-defined]
+            errors = {
+                str(name): [_unknown_field_message(str(name), list(known))]
+                for name in data
+                if name not in known
+            }
             for name, field in self.fields.items():  # type: ignore[attr-defined]
                 if field.read_only or field.source == "*" or name not in data or data[name] is None:
                     continue

@@ -73,11 +73,25 @@ def test_the_key_is_stored_encrypted(editor_client):
     assert stored.startswith("fernet:")
 
 
-def test_a_client_supplied_tenant_is_ignored(editor_client, tenant_a, tenant_b):
+def test_a_client_supplied_tenant_is_refused(editor_client, tenant_a, tenant_b):
     response = editor_client.post(URL, payload(tenant=tenant_b.pk), format="json")
 
-    assert response.status_code == 201
-    assert CustomDataConnector.objects.get(pk=response.json()["id"]).tenant == tenant_a
+    assert response.status_code == 400
+    assert response.json()["errors"] == {
+        "tenant": ["Unknown field: everything is created in the tenant of your token."]
+    }
+    assert not CustomDataConnector.objects.unscoped("test: every tenant").exists()
+
+
+def test_a_misspelt_field_is_a_400_naming_the_field_meant(editor_client):
+    response = editor_client.post(URL, payload(api_keyy="demo-key", sync_frequncy="HOURLY"), format="json")
+
+    assert response.status_code == 400
+    assert response.json()["errors"] == {
+        "api_keyy": ["Unknown field. Did you mean 'api_key'?"],
+        "sync_frequncy": ["Unknown field. Did you mean 'sync_frequency'?"],
+    }
+    assert not CustomDataConnector.objects.unscoped("test: every tenant").exists()
 
 
 def test_read_only_fields_are_ignored_on_create(editor_client):

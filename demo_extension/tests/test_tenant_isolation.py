@@ -36,8 +36,10 @@ def b_client(graphs):
     return client
 
 
-def test_a_client_supplied_tenant_is_ignored_on_create(graphs, b_client):
+def test_a_client_supplied_tenant_is_refused_on_create(graphs, b_client):
     graph_a, graph_b = graphs
+    counted = CustomDataConnector.objects.unscoped("the test counts every tenant's connectors")
+    before = counted.count()
     response = b_client.post(
         "/api/demo-extension/connectors/",
         {
@@ -48,9 +50,9 @@ def test_a_client_supplied_tenant_is_ignored_on_create(graphs, b_client):
         format="json",
     )
 
-    assert response.status_code == 201, response.content
-    assert "tenant" not in response.json()
-    assert CustomDataConnector.objects.get(pk=response.json()["id"]).tenant_id == graph_b.tenant.pk
+    assert response.status_code == 400, response.content
+    assert "tenant" in response.json()["errors"]
+    assert counted.count() == before
 
 
 def test_a_client_supplied_tenant_cannot_move_an_object(graphs, b_client):
