@@ -137,6 +137,69 @@ describe("the connector page", () => {
     expect(calls.some((c) => c.url === "/api/demo-extension/sync-logs/9/")).toBe(true);
   });
 
+  it("follows a sync already running when the page opens, as if it had been started here", async () => {
+    // The API as a reload mid-sync finds it: sync #12 running, then done at the next poll.
+    let ended = false;
+    const running = syncLog({ id: 12, status: "RUNNING", records_processed: 40 });
+    const done = syncLog({ id: 12, status: "SUCCESS", records_processed: 120, finished_at: "2026-11-28T10:01:00Z" });
+    let logPolls = 0;
+    const calls = api((call) => {
+      if (call.url === "/api/demo-extension/sync-logs/12/") {
+        logPolls += 1;
+        if (logPolls > 1) ended = true;
+        return { body: ended ? done : running };
+      }
+      if (call.url.startsWith("/api/demo-extension/connectors/7/sync_history/")) return { body: { ...emptyPage, count: 1, results: [ended ? done : running] } };
+      if (call.url === "/api/demo-extension/connectors/7/")
+        return { body: connector(ended ? { last_sync_status: "SUCCESS", last_sync_at: "2026-11-28T10:01:00Z" } : { last_sync_status: "FAILED" }) };
+      return null;
+    });
+    renderPage("editor");
+    const progress = await screen.findByTestId("sync-progress");
+    expect(within(progress).getByRole("link", { name: "#12" })).toBeTruthy();
+    expect((screen.getByRole("button", { name: "Sync now" }) as HTMLButtonElement).disabled).toBe(true);
+    expect((screen.getByRole("button", { name: "Full refresh" }) as HTMLButtonElement).disabled).toBe(true);
+    expect(progress.contains(document.activeElement)).toBe(false); // nobody asked for it: the focus stays
+    await within(progress).findByText("SUCCESS", {}, { timeout: 3000 });
+    await vi.waitFor(() => expect((screen.getByRole("button", { name: "Sync now" }) as HTMLButtonElement).disabled).toBe(false));
+    // the page catches up as after a sync started here: the connector and its history again
+    await vi.waitFor(() => expect(calls.filter((c) => c.url === "/api/demo-extension/connectors/7/").length).toBe(2));
+    await vi.waitFor(() => expect(screen.getByText("Last sync").closest("div")?.textContent).toContain("SUCCESS"));
+    const history = screen.getByRole("table", { name: "Sync history" });
+    expect(within(history).getByText("SUCCESS")).toBeTruthy();
+    expect(within(history).queryByText("RUNNING")).toBeNull();
+  });
+
+  it("follows a pending sync that a refresh of the history shows", async () => {
+    let started = false;
+    api((call) => {
+      if (call.url === "/api/demo-extension/sync-logs/13/") return { body: syncLog({ id: 13, status: "PENDING" }) };
+      if (call.url.startsWith("/api/demo-extension/connectors/7/sync_history/")) {
+        const runs = started ? [syncLog({ id: 13, status: "PENDING" }), syncLog({ id: 11, status: "SUCCESS" })] : [syncLog({ id: 11, status: "SUCCESS" })];
+        return { body: { ...emptyPage, count: runs.length, results: runs } };
+      }
+      return null;
+    });
+    renderPage("editor");
+    const history = await screen.findByRole("table", { name: "Sync history" });
+    expect(screen.queryByTestId("sync-progress")).toBeNull();
+    started = true; // a scheduled run, or one started in another tab
+    fireEvent.click(within(history.closest("section")!).getByRole("button", { name: "Refresh" }));
+    const progress = await screen.findByTestId("sync-progress");
+    expect(within(progress).getByRole("link", { name: "#13" })).toBeTruthy();
+    expect((screen.getByRole("button", { name: "Sync now" }) as HTMLButtonElement).disabled).toBe(true);
+  });
+
+  it("does not follow a finished sync of the history", async () => {
+    api((call) =>
+      call.url.startsWith("/api/demo-extension/connectors/7/sync_history/") ? { body: { ...emptyPage, count: 1, results: [syncLog({ id: 11, status: "FAILED" })] } } : null,
+    );
+    renderPage("editor");
+    await screen.findByRole("table", { name: "Sync history" });
+    expect(screen.queryByTestId("sync-progress")).toBeNull();
+    expect((screen.getByRole("button", { name: "Sync now" }) as HTMLButtonElement).disabled).toBe(false);
+  });
+
   it("asks for a full refresh with the API's parameter", async () => {
     const calls = api((call) => (call.url.includes("/sync_data/") ? { status: 202, body: syncLog({ id: 9 }) } : null));
     renderPage("admin");

@@ -70,6 +70,43 @@ function ConnectorDetail({ id, startEditing }: { id: number; startEditing: boole
   const [conflict, setConflict] = useState<SyncConflict | null>(null);
   // The followed sync's latest copy: its history row shows it live instead of the stale row.
   const [liveLog, setLiveLog] = useState<SyncLog | null>(null);
+  // Syncs this page has followed: a stale history row never brings an ended one back.
+  const followed = useRef(new Set<number>());
+  const focusProgress = useRef(false);
+  const syncRunning = syncId !== null && !(liveLog !== null && liveLog.id === syncId && !isActiveStatus(liveLog.status));
+
+  /** Follow a sync here (the progress panel, then a refresh of the page when it ends) and
+   * wherever the user goes (the notice when it ends). */
+  const follow = useCallback(
+    (logId: number, { focus }: { focus: boolean }) => {
+      followed.current.add(logId);
+      focusProgress.current = focus;
+      setSyncId(logId);
+      watch(logId);
+    },
+    [watch],
+  );
+
+  /** Show a sync's progress on this page only (the "already running" warning's link). */
+  function followHere(logId: number) {
+    followed.current.add(logId);
+    focusProgress.current = true;
+    setSyncId(logId);
+  }
+
+  // A sync already running when the page opens (a reload, a scheduled run, another tab) is
+  // followed as if it had been started here, but without taking the focus the user did not move.
+  const newestOnHistoryPage = historyPage === 1 ? (history.data?.results[0] ?? null) : null;
+  const newestCharted = chartRuns.data?.results[0] ?? null;
+  useEffect(() => {
+    for (const run of [newestOnHistoryPage, newestCharted]) {
+      if (run && isActiveStatus(run.status) && !followed.current.has(run.id)) {
+        follow(run.id, { focus: false });
+        announce(`Sync #${run.id} is ${run.status.toLowerCase()}; its progress is shown.`);
+        return;
+      }
+    }
+  }, [newestOnHistoryPage, newestCharted, follow, announce]);
 
   const reloadAll = connector.reload;
   const reloadHistory = history.reload;
@@ -105,7 +142,7 @@ function ConnectorDetail({ id, startEditing }: { id: number; startEditing: boole
     if (testResult) testRef.current?.focus();
   }, [testResult]);
   useEffect(() => {
-    if (syncId !== null) progressRef.current?.focus();
+    if (syncId !== null && focusProgress.current) progressRef.current?.focus();
   }, [syncId]);
 
   async function runTest() {
@@ -129,8 +166,7 @@ function ConnectorDetail({ id, startEditing }: { id: number; startEditing: boole
     setConflict(null);
     try {
       const log = await startSync(id, fullRefresh);
-      setSyncId(log.id);
-      watch(log.id);
+      follow(log.id, { focus: true });
       announce(`Sync #${log.id} started.`);
       reloadHistory();
     } catch (error) {
@@ -193,10 +229,20 @@ function ConnectorDetail({ id, startEditing }: { id: number; startEditing: boole
               <button type="button" className="btn" onClick={() => void runTest()} disabled={busy !== null}>
                 {busy === "test" ? "Testing…" : "Test connection"}
               </button>
-              <button type="button" className="btn btn-primary" onClick={() => void runSync(false)} disabled={busy !== null}>
+              <button
+                type="button"
+                className="btn btn-primary"
+                onClick={() => void runSync(false)}
+                disabled={busy !== null || syncRunning}
+              >
                 {busy === "sync" ? "Starting…" : "Sync now"}
               </button>
-              <button type="button" className="btn" onClick={() => void runSync(true)} disabled={busy !== null}>
+              <button
+                type="button"
+                className="btn"
+                onClick={() => void runSync(true)}
+                disabled={busy !== null || syncRunning}
+              >
                 {busy === "refresh" ? "Starting…" : "Full refresh"}
               </button>
               {!editing ? (
@@ -223,7 +269,7 @@ function ConnectorDetail({ id, startEditing }: { id: number; startEditing: boole
             <>
               <Link to={`/sync-logs/${conflict.runningId}`}>Open sync #{conflict.runningId}</Link>
               {" · "}
-              <button type="button" className="link-button" onClick={() => setSyncId(conflict.runningId)}>
+              <button type="button" className="link-button" onClick={() => followHere(conflict.runningId!)}>
                 follow it here
               </button>
             </>
