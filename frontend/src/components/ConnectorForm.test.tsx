@@ -188,3 +188,64 @@ describe("the edit form's transformation rules", () => {
     expect(within(screen.getByTestId("before-after")).getByText(/full_name' is in no sample record/)).toBeTruthy();
   });
 });
+
+describe("the edit form's pagination as JSON", () => {
+  const renderForm = () => {
+    const onSubmit = vi.fn(async (_input: ConnectorInput) => {});
+    renderInRouter(<ConnectorForm connector={connector({ pagination: { type: "page", page_size: 50 } })} onSubmit={onSubmit} />);
+    return onSubmit;
+  };
+  const json = () => screen.getByLabelText("Pagination (JSON)") as HTMLTextAreaElement;
+  const typeJson = (text: string) => fireEvent.change(json(), { target: { value: text } });
+  const errorOf = (field: HTMLElement) => document.getElementById(`${field.id}-error`)?.textContent;
+  const save = () => fireEvent.submit(screen.getByRole("form", { name: /^Edit / }));
+  const typo = '{"type":"page","page_parm":"p","start_page":0}';
+
+  it("refuses to apply a key the type does not use, naming it, and changes nothing", () => {
+    renderForm();
+    typeJson(typo);
+    fireEvent.click(screen.getByRole("button", { name: "Apply the JSON" }));
+    expect(json().getAttribute("aria-invalid")).toBe("true");
+    expect(errorOf(json())).toMatch(/^Not applied: unknown key 'page_parm' for type 'page' \(known: page_param, start_page, page_size, /);
+    expect(json().value).toBe(typo); // kept as typed, to correct it
+    expect((screen.getByLabelText("First page") as HTMLInputElement).value).toBe("");
+    expect((screen.getByLabelText("Page size") as HTMLInputElement).value).toBe("50");
+  });
+
+  it("applies JSON whose keys the type uses to the fields", () => {
+    renderForm();
+    typeJson('{"type":"page","page_param":"p","start_page":0}');
+    fireEvent.click(screen.getByRole("button", { name: "Apply the JSON" }));
+    expect(json().getAttribute("aria-invalid")).toBeNull();
+    expect((screen.getByLabelText("Page parameter") as HTMLInputElement).value).toBe("p");
+    expect((screen.getByLabelText("First page") as HTMLInputElement).value).toBe("0");
+  });
+
+  it("saves pagination JSON that was typed and not applied", async () => {
+    const onSubmit = renderForm();
+    typeJson('{"type": "offset", "limit": 25}');
+    save();
+    await vi.waitFor(() => expect(onSubmit).toHaveBeenCalled());
+    expect(onSubmit.mock.calls[0]?.[0].pagination).toEqual({ type: "offset", limit: 25 });
+  });
+
+  it("does not save while the pagination JSON typed has an unknown key, and says so on the field", async () => {
+    const onSubmit = renderForm();
+    typeJson(typo);
+    save();
+    await vi.waitFor(() => expect(json().getAttribute("aria-invalid")).toBe("true"));
+    expect(errorOf(json())).toContain("unknown key 'page_parm' for type 'page'");
+    expect(screen.getByText("Please correct the highlighted fields.")).toBeTruthy();
+    expect(json().closest("details")?.open).toBe(true);
+    await vi.waitFor(() => expect(document.activeElement).toBe(json()));
+    expect(onSubmit).not.toHaveBeenCalled();
+  });
+
+  it("does not save pagination JSON that does not parse", async () => {
+    const onSubmit = renderForm();
+    typeJson('{"type": "page",');
+    save();
+    await vi.waitFor(() => expect(errorOf(json())).toMatch(/^Not applied: /));
+    expect(onSubmit).not.toHaveBeenCalled();
+  });
+});

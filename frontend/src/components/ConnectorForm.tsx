@@ -12,6 +12,7 @@ import {
   buildPagination,
   errorDetectionValuesOf,
   objectOf,
+  paginationToSave,
   paginationValuesOf,
   rowsOf,
   type ErrorDetectionValues,
@@ -36,6 +37,8 @@ interface FormState {
   auth: AuthValues;
   pagination_type: PaginationType;
   pagination: PaginationValues;
+  /** Pagination JSON typed under "advanced" and not applied yet. */
+  pagination_json: string | null;
   records_path_mode: RecordsPathMode;
   records_path: string;
   primary_key: string;
@@ -84,6 +87,7 @@ function initialState(connector?: Connector): FormState {
     auth: initialAuth(connector),
     pagination_type: paginationValuesOf(connector?.pagination).type,
     pagination: paginationValuesOf(connector?.pagination).values,
+    pagination_json: null,
     records_path_mode:
       connector === undefined || connector.records_path === null ? "detect" : connector.records_path === "" ? "root" : "path",
     records_path: connector?.records_path ?? "",
@@ -160,6 +164,9 @@ export function ConnectorForm({
     } else {
       rules = rulesResult.rules;
     }
+    // Pagination JSON typed and not applied is saved as typed, once it passes Apply's checks.
+    const pagination = paginationToSave(form.pagination_type, form.pagination, form.pagination_json);
+    if ("error" in pagination) localErrors.pagination_json = [pagination.error];
     if (form.max_pages.trim() && !/^\d+$/.test(form.max_pages.trim())) localErrors.max_pages = ["A whole number of pages."];
     const budget = budgetInput(form.budget);
     if ("errors" in budget) Object.assign(localErrors, budget.errors);
@@ -187,7 +194,12 @@ export function ConnectorForm({
       error_detection: buildErrorDetection(form.error_detection),
       ...authInput(form.auth),
     };
-    input.pagination = buildPagination(form.pagination_type, form.pagination);
+    if (!("error" in pagination)) {
+      input.pagination = buildPagination(pagination.type, pagination.values);
+      if (form.pagination_json !== null) {
+        setForm((current) => ({ ...current, pagination_type: pagination.type, pagination: pagination.values, pagination_json: null }));
+      }
+    }
     return input;
   }
 
@@ -279,6 +291,9 @@ export function ConnectorForm({
           values={form.pagination}
           onChange={(type: PaginationType, values: PaginationValues) => setForm((current) => ({ ...current, pagination_type: type, pagination: values }))}
           errors={e.pagination}
+          json={form.pagination_json}
+          onJsonChange={(json) => set("pagination_json", json)}
+          jsonErrors={e.pagination_json}
         />
         <Field label="Records path" htmlFor={id("records_path_mode")} errors={e.records_path}>
           <select
@@ -338,7 +353,7 @@ export function ConnectorForm({
           onFieldErrors={showPreviewErrors}
           onPinPagination={(config: { [key: string]: JsonValue }) => {
             const { type, values } = paginationValuesOf(config);
-            setForm((current) => ({ ...current, pagination_type: type, pagination: values }));
+            setForm((current) => ({ ...current, pagination_type: type, pagination: values, pagination_json: null }));
           }}
           onPickPrimaryKey={(path) => {
             set("primary_key", path);

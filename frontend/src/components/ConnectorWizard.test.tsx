@@ -422,6 +422,26 @@ describe("the wizard's pagination and error detection fields", () => {
   });
 });
 
+describe("the wizard's pagination JSON typed and not applied", () => {
+  it("creates the connector with it, or names its unknown key on the field and creates nothing", async () => {
+    const { onSubmit } = renderWizard();
+    fillFirstStep();
+    next();
+    next();
+    next();
+    const json = screen.getByLabelText("Pagination (JSON)") as HTMLTextAreaElement;
+    fireEvent.change(json, { target: { value: '{"type": "cursor", "cursor_param": "after", "cursor_pth": "next"}' } });
+    fireEvent.click(screen.getByRole("button", { name: "Create connector" }));
+    expect(document.getElementById(`${json.id}-error`)?.textContent).toContain("unknown key 'cursor_pth' for type 'cursor'");
+    expect(onSubmit).not.toHaveBeenCalled();
+    fireEvent.change(json, { target: { value: '{"type": "cursor", "cursor_param": "after", "cursor_path": "next"}' } });
+    fireEvent.click(screen.getByRole("button", { name: "Create connector" }));
+    await vi.waitFor(() => expect(onSubmit).toHaveBeenCalled());
+    const sent = (onSubmit as ReturnType<typeof vi.fn>).mock.calls[0]![0] as ConnectorInput;
+    expect(sent.pagination).toEqual({ type: "cursor", cursor_param: "after", cursor_path: "next" });
+  });
+});
+
 describe("the wizard's time and request budget", () => {
   const CREATE = "/api/demo-extension/connectors/";
   const PREVIEW = "/api/demo-extension/connectors/preview/";

@@ -11,6 +11,7 @@ import {
   buildPagination,
   errorDetectionValuesOf,
   objectOf,
+  paginationToSave,
   paginationValuesOf,
   recordsPathOf,
   TEMPLATES,
@@ -60,6 +61,8 @@ interface WizardState {
   rules: RulesDraft;
   pagination_type: PaginationType;
   pagination: PaginationValues;
+  /** Pagination JSON typed under "advanced" and not applied yet. */
+  pagination_json: string | null;
   error_detection: ErrorDetectionValues;
   headers: KeyValue[];
   query: KeyValue[];
@@ -81,6 +84,7 @@ const INITIAL: WizardState = {
   rules: draftOfRules({}),
   pagination_type: "auto",
   pagination: {},
+  pagination_json: null,
   error_detection: errorDetectionValuesOf({}),
   headers: [],
   query: [],
@@ -150,6 +154,7 @@ export function ConnectorWizard({
       },
       pagination_type: template.pagination_type,
       pagination: { ...template.pagination },
+      pagination_json: null,
       records_path_mode: template.records_path_mode,
       records_path: template.records_path ?? "",
     }));
@@ -167,6 +172,8 @@ export function ConnectorWizard({
       found.transformation_rules = ["Correct the highlighted rules."];
     }
     if (forStep === 3) {
+      const pagination = paginationToSave(state.pagination_type, state.pagination, state.pagination_json);
+      if ("error" in pagination) found.pagination_json = [pagination.error];
       if (state.max_pages.trim() && !/^\d+$/.test(state.max_pages.trim())) found.max_pages = ["A whole number of pages."];
       const budget = budgetInput(state.budget);
       if ("errors" in budget) Object.assign(found, budget.errors);
@@ -200,6 +207,10 @@ export function ConnectorWizard({
     // A budget with a wrong value is left out (the API's defaults): only a preview can be asked
     // for then, and step 4's check names the value before the connector is created.
     const budget = budgetInput(state.budget);
+    // Pagination JSON typed and not applied counts once it passes Apply's checks (step 4's check
+    // names it otherwise, and the preview then uses the fields).
+    const typed = paginationToSave(state.pagination_type, state.pagination, state.pagination_json);
+    const pagination = "error" in typed ? { type: state.pagination_type, values: state.pagination } : typed;
     const result: ConnectorInput = {
       name: state.name.trim(),
       api_endpoint: state.api_endpoint.trim(),
@@ -207,7 +218,7 @@ export function ConnectorWizard({
       records_path: recordsPathOf(state.records_path_mode, state.records_path),
       primary_key: state.primary_key,
       transformation_rules: rules(),
-      pagination: buildPagination(state.pagination_type, state.pagination),
+      pagination: buildPagination(pagination.type, pagination.values),
       request_headers: objectOf(state.headers),
       query_params: objectOf(state.query),
       incremental: state.cursor_field.trim() || state.cursor_param.trim() ? { cursor_field: state.cursor_field.trim(), param: state.cursor_param.trim() } : {},
@@ -241,7 +252,7 @@ export function ConnectorWizard({
 
   function pinPagination(config: { [key: string]: JsonValue }) {
     const { type, values } = paginationValuesOf(config);
-    setState((current) => ({ ...current, pagination_type: type, pagination: values }));
+    setState((current) => ({ ...current, pagination_type: type, pagination: values, pagination_json: null }));
   }
 
   async function submit(event: FormEvent) {
@@ -390,6 +401,9 @@ export function ConnectorWizard({
             values={state.pagination}
             onChange={(type, values) => setState((current) => ({ ...current, pagination_type: type, pagination: values }))}
             errors={e.pagination}
+            json={state.pagination_json}
+            onJsonChange={(json) => set("pagination_json", json)}
+            jsonErrors={e.pagination_json}
           />
           <Field label="Max pages per sync" htmlFor={id("max_pages")} errors={e.max_pages} hint="Empty: the server's limit.">
             <input id={id("max_pages")} inputMode="numeric" value={state.max_pages} onChange={(ev) => set("max_pages", ev.target.value)} />

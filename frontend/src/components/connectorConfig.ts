@@ -90,6 +90,45 @@ export function paginationValuesOf(pagination: JsonValue | undefined): { type: P
   return { type, values };
 }
 
+/**
+ * Pagination typed as JSON (the form's "advanced" box), checked as the API checks it
+ * (`validate_pagination_config`): a known type, and only keys that type uses, so a typo is named
+ * instead of silently dropped. `detected_because`, which detection writes, is accepted and dropped.
+ */
+export function paginationOfJson(text: string): { type: PaginationType; values: PaginationValues } | { error: string } {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (error) {
+    return { error: error instanceof Error ? error.message : String(error) };
+  }
+  if (!parsed || typeof parsed !== "object" || Array.isArray(parsed)) return { error: "the pagination must be a JSON object" };
+  const { detected_because: _detectedBecause, ...config } = parsed as { [key: string]: JsonValue };
+  const type = config.type ?? "auto";
+  if (typeof type !== "string" || !Object.hasOwn(PAGINATION_KEYS, type)) {
+    return { error: `unknown type ${JSON.stringify(type)} (known: ${Object.keys(PAGINATION_KEYS).join(", ")})` };
+  }
+  const known = PAGINATION_KEYS[type as PaginationType].map((spec) => spec.key);
+  const unknown = Object.keys(config).filter((key) => key !== "type" && !known.includes(key));
+  if (unknown.length > 0) {
+    const names = unknown.map((key) => `'${key}'`).join(", ");
+    return { error: `unknown key${unknown.length > 1 ? "s" : ""} ${names} for type '${type}' (known: ${known.join(", ") || "no other keys"})` };
+  }
+  return paginationValuesOf(config);
+}
+
+/** The pagination to save: the JSON typed under "advanced" when there is one (checked as Apply
+ * checks it), else the fields. */
+export function paginationToSave(
+  type: PaginationType,
+  values: PaginationValues,
+  json: string | null,
+): { type: PaginationType; values: PaginationValues } | { error: string } {
+  if (json === null) return { type, values };
+  const result = paginationOfJson(json);
+  return "error" in result ? { error: `Not applied: ${result.error}` } : result;
+}
+
 /** The pagination object to send: only the keys of `type` that have a value; numbers as numbers
  * (a non-number is sent as typed, so the API names the field). */
 export function buildPagination(type: PaginationType, values: PaginationValues): { [key: string]: JsonValue } {

@@ -1,11 +1,11 @@
 // Pagination (its type, its keys as fields, the raw JSON under "advanced") and error detection,
 // shared by the wizard and the edit form.
 
-import { useState } from "react";
+import { useEffect, useRef, useState } from "react";
 
-import type { JsonValue, PaginationType } from "../api/types";
+import type { PaginationType } from "../api/types";
 import { prettyJson } from "../format";
-import { buildPagination, paginationValuesOf, type ErrorDetectionValues, type PaginationValues } from "./connectorConfig";
+import { buildPagination, paginationOfJson, type ErrorDetectionValues, type PaginationValues } from "./connectorConfig";
 import { Field, PaginationFields } from "./fields";
 
 export const PAGINATION_TYPES: { value: PaginationType; label: string }[] = [
@@ -25,6 +25,9 @@ export function PaginationSection({
   values,
   onChange,
   errors,
+  json,
+  onJsonChange,
+  jsonErrors,
 }: {
   idPrefix: string;
   selectId: string;
@@ -32,23 +35,33 @@ export function PaginationSection({
   values: PaginationValues;
   onChange: (type: PaginationType, values: PaginationValues) => void;
   errors?: string[];
+  /** The JSON typed and not applied yet (null: none): the form applies it when it saves. */
+  json: string | null;
+  onJsonChange: (json: string | null) => void;
+  /** Why the form could not apply the typed JSON. */
+  jsonErrors?: string[];
 }) {
-  const [raw, setRaw] = useState<string | null>(null);
-  const [rawError, setRawError] = useState<string | null>(null);
+  const [applyError, setApplyError] = useState<string | null>(null);
+  const detailsRef = useRef<HTMLDetailsElement>(null);
   const current = prettyJson(buildPagination(type, values));
+  const jsonId = `${idPrefix}-pagination-json`;
+  const shownErrors = applyError ? [applyError] : jsonErrors?.length ? jsonErrors : undefined;
 
-  function applyRaw() {
-    try {
-      const parsed = JSON.parse(raw ?? current) as JsonValue;
-      if (!parsed || typeof parsed !== "object" || Array.isArray(parsed)) throw new Error("the pagination must be a JSON object");
-      if (typeof parsed.type === "string" && !PAGINATION_TYPES.some((p) => p.value === parsed.type)) throw new Error(`unknown type ${parsed.type}`);
-      const next = paginationValuesOf(parsed);
-      onChange(next.type, next.values);
-      setRaw(null);
-      setRawError(null);
-    } catch (error) {
-      setRawError(`Not applied: ${error instanceof Error ? error.message : String(error)}`);
+  // A refused JSON is shown, and can get the focus, even when "advanced" was closed.
+  const errorText = shownErrors?.join(" ") ?? "";
+  useEffect(() => {
+    if (errorText && detailsRef.current) detailsRef.current.open = true;
+  }, [errorText]);
+
+  function applyJson() {
+    const result = paginationOfJson(json ?? current);
+    if ("error" in result) {
+      setApplyError(`Not applied: ${result.error}`);
+      return;
     }
+    onChange(result.type, result.values);
+    onJsonChange(null);
+    setApplyError(null);
   }
 
   return (
@@ -63,18 +76,27 @@ export function PaginationSection({
         </select>
       </Field>
       <PaginationFields idPrefix={idPrefix} type={type} values={values} onChange={(next) => onChange(type, next)} />
-      <details className="field-wide advanced">
+      <details className="field-wide advanced" ref={detailsRef}>
         <summary>Advanced: pagination as JSON</summary>
         <Field
           label="Pagination (JSON)"
-          htmlFor={`${idPrefix}-pagination-json`}
-          errors={rawError ? [rawError] : undefined}
+          htmlFor={jsonId}
+          errors={shownErrors}
           wide
-          hint="The keys of each type are in the README's pagination table. Apply fills the fields above."
+          hint="The keys of each type are in the README's pagination table. Apply fills the fields above; saving applies it too."
         >
-          <textarea id={`${idPrefix}-pagination-json`} rows={5} spellCheck={false} value={raw ?? current} onChange={(ev) => setRaw(ev.target.value)} />
+          <textarea
+            id={jsonId}
+            rows={5}
+            spellCheck={false}
+            value={json ?? current}
+            onChange={(ev) => {
+              setApplyError(null);
+              onJsonChange(ev.target.value);
+            }}
+          />
         </Field>
-        <button type="button" className="btn btn-small" onClick={applyRaw}>
+        <button type="button" className="btn btn-small" onClick={applyJson}>
           Apply the JSON
         </button>
       </details>
