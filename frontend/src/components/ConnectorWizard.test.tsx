@@ -328,12 +328,30 @@ describe("the wizard's preview step", () => {
     await vi.waitFor(() => expect(document.activeElement?.textContent).toBe("50 records in 2 pages (8 ms)"));
   });
 
-  it("shows an upstream failure (ok: false) clearly", async () => {
-    toPreview(vi.fn(async () => previewBody({ ok: false, error: "HTTP 401 from the API: invalid token", status_code: 401, pagination: null, records: [], fields: [], warnings: [] })));
+  const failed = (error: string, status_code: number) => previewBody({ ok: false, error, status_code, pagination: null, records: [], fields: [], warnings: [] });
+
+  it("shows an upstream failure (ok: false) clearly, its status once, with where to look for a 401", async () => {
+    toPreview(vi.fn(async () => failed("HTTP 401 from http://127.0.0.1:8101/users after 1 attempt", 401)));
     const error = await screen.findByTestId("preview-error");
     expect(error.textContent).toContain("The API could not be read");
-    expect(error.textContent).toContain("HTTP 401 from the API: invalid token (HTTP 401)");
+    expect(within(error).getByText("HTTP 401 from http://127.0.0.1:8101/users after 1 attempt")).toBeTruthy();
+    expect(error.textContent).not.toContain("(HTTP 401)");
+    expect(error.textContent).toContain("Check the API key and the authentication type.");
     expect(screen.queryByTestId("preview-result")).toBeNull();
+  });
+
+  it("names the key's permissions for a 403", async () => {
+    toPreview(vi.fn(async () => failed("HTTP 403 from https://api.example.com/invoices after 1 attempt: forbidden", 403)));
+    const error = await screen.findByTestId("preview-error");
+    expect(error.textContent).not.toContain("(HTTP 403)");
+    expect(error.textContent).toContain("Check the API key and the authentication type, and the key's permissions.");
+  });
+
+  it("adds the status to a message that does not name it, without an authentication hint", async () => {
+    toPreview(vi.fn(async () => failed("The API did not answer JSON", 502)));
+    const error = await screen.findByTestId("preview-error");
+    expect(error.textContent).toContain("The API did not answer JSON (HTTP 502)");
+    expect(error.textContent).not.toContain("Check the API key");
   });
 
   it("sends a refused field back to its step and focuses it", async () => {

@@ -8,6 +8,7 @@ import { ApiError, errorMessage } from "../api/client";
 import type { JsonValue, Preview, PreviewRecord } from "../api/types";
 import { useAnnounce } from "../announce";
 import { prettyJson } from "../format";
+import { UpstreamError } from "./UpstreamError";
 
 function compact(value: JsonValue | undefined, max = 60): string {
   const text = value === undefined ? "" : typeof value === "string" ? value : JSON.stringify(value);
@@ -137,10 +138,7 @@ export function PreviewPanel({ run, onFieldErrors, onPinPagination, onPickPrimar
           <h4 ref={resultRef} tabIndex={-1}>
             The API could not be read
           </h4>
-          <p className="banner banner-error">
-            {preview.error ?? "No detail."}
-            {preview.status_code ? ` (HTTP ${preview.status_code})` : ""}
-          </p>
+          <UpstreamError message={preview.error} statusCode={preview.status_code} />
         </div>
       ) : null}
 

@@ -22,6 +22,7 @@ import {
   type RulesDraft,
   type RuleType,
 } from "./rules";
+import { UpstreamError } from "./UpstreamError";
 
 const NO_PROBLEMS: RuleProblems = { rows: {} };
 
@@ -404,10 +405,7 @@ function BeforeAfter({ idPrefix, run, onFieldErrors }: { idPrefix: string; run: 
           <h4 ref={headingRef} tabIndex={-1}>
             The API could not be read
           </h4>
-          <p className="banner banner-error">
-            {result.error ?? "No detail."}
-            {result.status_code ? ` (HTTP ${result.status_code})` : ""}
-          </p>
+          <UpstreamError message={result.error} statusCode={result.status_code} />
         </div>
       ) : null}
       {result?.ok ? (

@@ -107,6 +107,19 @@ describe("the connector page", () => {
     expect(screen.getByText("401")).toBeTruthy();
   });
 
+  it("says where to look when the API refused the key in a connection test", async () => {
+    api((call) =>
+      call.url.endsWith("/test_connection/")
+        ? { body: { connected: false, response_time_ms: 3.2, message: "HTTP 403 from https://api.example.com/customers after 1 attempt", endpoint: "https://api.example.com/customers", status_code: 403 } }
+        : null,
+    );
+    renderPage("editor");
+    fireEvent.click(await screen.findByRole("button", { name: "Test connection" }));
+    const result = await screen.findByTestId("test-result");
+    expect(within(result).getByText("HTTP 403 from https://api.example.com/customers after 1 attempt")).toBeTruthy();
+    expect(within(result).getByText("Check the API key and the authentication type, and the key's permissions.")).toBeTruthy();
+  });
+
   it("shows a connection test that sent nothing, the connector being paused, as not tested", async () => {
     const message = "Not tested: the API asked to slow down (HTTP 429 or Retry-After), so every request of this connector is paused for another 8 s. Try again after that.";
     api((call) =>

@@ -21,6 +21,7 @@ import { ConnectorForm } from "../components/ConnectorForm";
 import { ActiveBadge, ErrorBanner, Loading, Pager, StatusBadge, TableWrap } from "../components/common";
 import { ConnectorDataTabs } from "../components/ConnectorDataTabs";
 import { SyncProgress } from "../components/SyncProgress";
+import { authHint } from "../components/UpstreamError";
 import { compactJson, formatDateTime, formatNumber, formatRelative, formatSeconds, frequencyLabel, prettyJson } from "../format";
 import { useLoad, useSyncLogPolling } from "../hooks";
 import { useSyncWatch } from "../syncWatch";
@@ -473,6 +474,7 @@ function TestResult({ result, focusRef }: { result: ConnectionResult; focusRef: 
         <span className={`badge ${badge}`}>{result.connected ? "OK" : result.tested === false ? "PAUSED" : "FAILED"}</span>
       </div>
       <p>{result.message}</p>
+      {!result.connected && authHint(result.status_code) ? <p className="hint">{authHint(result.status_code)}</p> : null}
       <dl className="counters">
         <div>
           <dt>Response time</dt>
