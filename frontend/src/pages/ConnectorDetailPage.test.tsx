@@ -1,7 +1,9 @@
-import { act, fireEvent, screen, within } from "@testing-library/react";
+import { act, fireEvent, render, screen, within } from "@testing-library/react";
+import { createMemoryRouter, RouterProvider } from "react-router-dom";
 import { describe, expect, it, vi } from "vitest";
 
-import { connector, emptyPage, fakeFetch, previewBody, renderAs, syncLog, type FakeCall } from "../test/helpers";
+import { AuthContext } from "../auth";
+import { connector, emptyPage, fakeFetch, me, previewBody, renderAs, syncLog, type FakeCall } from "../test/helpers";
 import { ConnectorDetailPage } from "./ConnectorDetailPage";
 
 function api(overrides: (call: FakeCall) => { status?: number; body?: unknown } | null = () => null) {
@@ -574,5 +576,51 @@ describe("the connector page", () => {
     expect(document.activeElement).toBe(within(form).getByLabelText("Name"));
     fireEvent.click(within(form).getByRole("button", { name: "Cancel" }));
     await vi.waitFor(() => expect(document.activeElement).toBe(screen.getByRole("button", { name: "Edit" })));
+  });
+});
+
+describe("the connector's edit address", () => {
+  /** The app's two connector routes, opened at /connectors/7/edit after the list. */
+  function renderEditAddress() {
+    const router = createMemoryRouter(
+      [
+        { path: "/connectors/:id", element: <ConnectorDetailPage /> },
+        { path: "/connectors/:id/edit", element: <ConnectorDetailPage startEditing /> },
+        { path: "*", element: <div>elsewhere</div> },
+      ],
+      { initialEntries: ["/connectors", "/connectors/7/edit"], initialIndex: 1 },
+    );
+    render(
+      <AuthContext.Provider value={{ me: me("editor"), checking: false, signIn: vi.fn(), signOut: vi.fn(), acceptInvitation: vi.fn() }}>
+        <RouterProvider router={router} />
+      </AuthContext.Provider>,
+    );
+    return router;
+  }
+
+  it("becomes the connector's page after a save, so a reload does not reopen the form", async () => {
+    const calls = api();
+    const router = renderEditAddress();
+    const form = await screen.findByRole("form", { name: "Edit connector" });
+    fireEvent.change(within(form).getByLabelText("Name"), { target: { value: "Renamed" } });
+    fireEvent.click(within(form).getByRole("button", { name: "Save changes" }));
+    await vi.waitFor(() => expect(router.state.location.pathname).toBe("/connectors/7"));
+    expect(calls.some((c) => c.method === "PATCH")).toBe(true);
+    expect(screen.queryByRole("form", { name: "Edit connector" })).toBeNull();
+    expect(screen.queryByRole("alertdialog")).toBeNull(); // the saved edits are not "unsaved"
+    expect(await screen.findByRole("button", { name: "Edit" })).toBeTruthy();
+    await act(async () => {
+      await router.navigate(-1); // replaced: Back goes to the page before, not to the form
+    });
+    expect(router.state.location.pathname).toBe("/connectors");
+  });
+
+  it("becomes the connector's page when the form is cancelled", async () => {
+    api();
+    const router = renderEditAddress();
+    const form = await screen.findByRole("form", { name: "Edit connector" });
+    fireEvent.click(within(form).getByRole("button", { name: "Cancel" }));
+    await vi.waitFor(() => expect(router.state.location.pathname).toBe("/connectors/7"));
+    expect(screen.queryByRole("form", { name: "Edit connector" })).toBeNull();
   });
 });

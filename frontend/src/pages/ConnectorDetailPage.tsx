@@ -181,9 +181,17 @@ function ConnectorDetail({ id, startEditing }: { id: number; startEditing: boole
     }
   }
 
+  /** Close the edit form. Opened at the edit address, the address becomes the connector's page
+   * (replacing it: a reload or Back does not reopen the form). */
+  function closeForm() {
+    // The form (and its unsaved-edits blocker) goes first, so the navigation is not held.
+    flushSync(() => setEditing(false));
+    if (startEditing) navigate(`/connectors/${id}`, { replace: true });
+  }
+
   async function save(input: ConnectorInput) {
     await updateConnector(id, input);
-    setEditing(false);
+    closeForm();
     connector.reload();
   }
 
@@ -284,7 +292,7 @@ function ConnectorDetail({ id, startEditing }: { id: number; startEditing: boole
           <SyncProgress key={syncId} logId={syncId} onFinished={onSyncFinished} onUpdate={setLiveLog} />
         </div>
       ) : null}
-      {editing && writer ? <ConnectorForm connector={c} onSubmit={save} onCancel={() => setEditing(false)} onPreview={(input) => previewSavedConnector(c.id, input)} /> : null}
+      {editing && writer ? <ConnectorForm connector={c} onSubmit={save} onCancel={closeForm} onPreview={(input) => previewSavedConnector(c.id, input)} /> : null}
 
       <section className="card">
         <h2>Details</h2>
