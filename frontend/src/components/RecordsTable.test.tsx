@@ -101,6 +101,21 @@ describe("the records table", () => {
     await screen.findByRole("table", { name: "Records" });
     expect(calls[0]?.url).toBe("/api/demo-extension/connectors/7/records/?page=2&page_size=100&ordering=-external_id&field=name&value=ad");
   });
+
+  it("scrolls sideways in a named region the keyboard can focus, the JSON button's column pinned at its edge", async () => {
+    api();
+    renderTable();
+    const table = await screen.findByRole("table", { name: "Records" });
+    const region = screen.getByRole("region", { name: "Records, scrolling sideways" });
+    expect(region.contains(table)).toBe(true);
+    expect(region.getAttribute("tabindex")).toBe("0"); // axe: a scrollable region is focusable
+    expect(region.classList.contains("table-wrap")).toBe(true); // overflow-x: auto
+    // the Raw column stays in view (position: sticky; right: 0) however wide the table
+    expect(within(table).getByRole("columnheader", { name: "Raw" }).classList.contains("pinned-end")).toBe(true);
+    for (const button of within(table).getAllByRole("button", { name: /^JSON/ })) {
+      expect(button.closest("td")!.classList.contains("pinned-end")).toBe(true);
+    }
+  });
 });
 
 describe("flattenRecord", () => {

@@ -189,7 +189,7 @@ export function RecordsTable({ connectorId, refreshKey = 0 }: { connectorId: num
           <p className="muted">{query ? `No record matches "${query}".` : "No records yet: sync the connector."}</p>
         ) : (
           <>
-            <TableWrap>
+            <TableWrap label="Records, scrolling sideways">
               <table className="table records-table" aria-label="Records">
                 <thead>
                   <tr>
@@ -211,7 +211,9 @@ export function RecordsTable({ connectorId, refreshKey = 0 }: { connectorId: num
                     <th scope="col" title="When a sync last wrote the record (created or changed it); unchanged records are not rewritten">
                       Last written
                     </th>
-                    <th scope="col">Raw</th>
+                    <th scope="col" className="pinned-end">
+                      Raw
+                    </th>
                   </tr>
                 </thead>
                 <tbody>
@@ -262,7 +264,7 @@ function RecordRow({
           </td>
         ))}
         <td className="small">{formatDateTime(record.last_synced_at)}</td>
-        <td>
+        <td className="pinned-end">
           <button type="button" className="btn btn-small" aria-expanded={open} onClick={onToggle}>
             {open ? "Hide JSON" : "JSON"}
             <span className="visually-hidden"> of record {record.external_id}</span>

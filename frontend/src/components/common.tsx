@@ -62,7 +62,14 @@ export function Pager({
   );
 }
 
-/** A table that scrolls sideways on a narrow window instead of squeezing its columns. */
-export function TableWrap({ children }: { children: ReactNode }) {
-  return <div className="table-wrap">{children}</div>;
+/** A table that scrolls sideways on a narrow window instead of squeezing its columns. With a
+ * `label`, the scrolling box is a named region that takes the focus, so the keyboard can scroll
+ * it too (for tables wider than the page as a rule, such as records). */
+export function TableWrap({ children, label }: { children: ReactNode; label?: string }) {
+  if (!label) return <div className="table-wrap">{children}</div>;
+  return (
+    <div className="table-wrap" role="region" aria-label={label} tabIndex={0}>
+      {children}
+    </div>
+  );
 }
