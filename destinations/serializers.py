@@ -4,7 +4,7 @@ from rest_framework import serializers
 
 from destinations import models
 from destinations.services.base import DestinationError
-from destinations.services.postgres import connection_params
+from destinations.services.postgres import checked_addresses, connection_params
 
 MAX_NAME_BYTES = 63
 CONNECTION_FIELDS = ("dsn", "host", "port", "database", "username", "password", "sslmode")
@@ -93,7 +93,8 @@ class DestinationSerializer(serializers.ModelSerializer):
         )
         merged = models.Destination(**{**current, **{f: attrs[f] for f in CONNECTION_FIELDS if f in attrs}})
         try:
-            connection_params(merged)
+            # a private, loopback or metadata host is refused now, as a connector's URL is
+            checked_addresses(connection_params(merged), unresolved_ok=True)
         except DestinationError as exc:
             raise serializers.ValidationError({"dsn" if merged.dsn else "host": [str(exc)]}) from None
         return attrs

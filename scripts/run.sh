@@ -22,7 +22,7 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
-if [ "${MIGRATEIQ_SKIP_UI_BUILD:-0}" != "1" ] && command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1; then scripts/build_ui.sh || echo "web UI build failed: http://127.0.0.1:8000/ says how to build it"; fi
+if [ "${MIGRATEIQ_SKIP_UI_BUILD:-0}" != "1" ] && command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1; then scripts/build_ui.sh || echo "web UI build failed: http://127.0.0.1:$PORT/ says how to build it"; fi
 $PY manage.py migrate --noinput -v0
 $PY manage.py demo_api --port "$DEMO_PORT" --records 500 --page-size 50 --api-key demo-key >var/log/demo_api.log 2>&1 &
 pids+=($!)

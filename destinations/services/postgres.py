@@ -389,19 +389,31 @@ def connection_params(destination) -> dict:
     return params
 
 
-def connect(destination) -> psycopg.Connection:
-    params = connection_params(destination)
+def checked_addresses(params: dict, *, unresolved_ok: bool = False) -> list:
+    """The ``getaddrinfo`` entries of the destination's host when the egress guard allows every one;
+    :class:`DestinationError` otherwise. ``unresolved_ok``: a name that does not resolve (yet) gives
+    ``[]`` instead (a destination saved before its database's DNS name exists)."""
     timeout = float(settings.MIGRATEIQ_DESTINATION_CONNECT_TIMEOUT)
     host, port = params["host"], params["port"]
     try:
-        infos = resolve_checked(host, port, timeout=timeout)
+        return resolve_checked(host, port, timeout=timeout)
     except EgressDenied as exc:
         reason = exc.reason or "the address is not allowed"
         raise DestinationError(f"Connecting to {host}:{port} is not allowed: {reason}.") from None
     except ResolveTimeout:
+        if unresolved_ok:
+            return []
         raise DestinationError(f"The host name {host} did not resolve in time.") from None
     except (OSError, UnicodeError):
+        if unresolved_ok:
+            return []
         raise DestinationError(f"The host name {host} could not be resolved.") from None
+
+
+def connect(destination) -> psycopg.Connection:
+    params = connection_params(destination)
+    timeout = float(settings.MIGRATEIQ_DESTINATION_CONNECT_TIMEOUT)
+    infos = checked_addresses(params)
     address = str(infos[0][4][0]).split("%", 1)[0]
     params.update(
         hostaddr=address,

@@ -13,7 +13,9 @@ pytestmark = pytest.mark.django_db
 URL = "/api/destinations/"
 
 
-def test_a_destination_is_created_with_its_password_encrypted_and_never_returned(editor_client, pg_database):
+def test_a_destination_is_created_with_its_password_encrypted_and_never_returned(
+    editor_client, pg_database, pg_allowed
+):
     response = editor_client.post(
         URL,
         {
@@ -126,3 +128,32 @@ def test_a_tenant_cannot_attach_another_tenants_connector_or_see_its_destination
     outsider = client_for(outsider_user, tenant_b)
     assert outsider.get(f"{URL}{mine.pk}/").status_code == 404
     assert outsider.get(URL).json()["count"] == 0
+
+
+@pytest.mark.parametrize(
+    ("host", "words"),
+    [
+        ("127.0.0.1", "an operator can allow such a host with MIGRATEIQ_EGRESS_ALLOWLIST"),
+        ("169.254.169.254", "cloud-metadata address, which MigrateIQ never calls"),
+    ],
+)
+def test_a_destination_on_a_host_the_egress_guard_refuses_is_a_400_at_save(editor_client, host, words):
+    response = editor_client.post(
+        URL,
+        {"name": "Internal", "host": host, "database": "db", "username": "u", "password": "p"},
+        format="json",
+    )
+
+    assert response.status_code == 400
+    assert words in response.json()["errors"]["host"][0]
+    assert not Destination.objects.unscoped("test: every tenant").exists()
+
+
+def test_a_destination_whose_host_name_does_not_resolve_yet_is_saved(editor_client):
+    response = editor_client.post(
+        URL,
+        {"name": "Later", "host": "warehouse.invalid", "database": "db", "username": "u", "password": "p"},
+        format="json",
+    )
+
+    assert response.status_code == 201, response.content
