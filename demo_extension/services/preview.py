@@ -251,7 +251,8 @@ def infer_fields(records: list[dict]) -> list[dict]:
 
 
 def primary_key_candidates(records: list[dict]) -> list[dict]:
-    """Scalar fields present in every record and unique in the sample, likeliest first."""
+    """Scalar fields present in every record and unique in the sample (timestamps excepted),
+    likeliest first."""
     if not records:
         return []
     candidates = []
@@ -262,6 +263,8 @@ def primary_key_candidates(records: list[dict]) -> list[dict]:
         values = [get_path(record, path_parts(path)) for record in records]
         if any(value in (None, "") for value in values) or len(set(map(str, values))) != len(values):
             continue
+        if all(_timestamp(value) is not None for value in values):
+            continue  # unique in a sample, but a time identifies no record (two can share it)
         candidates.append({"path": path, "unique_in_sample": True, "present_in": len(records)})
     candidates.sort(key=lambda c: (_key_rank(c["path"]), c["path"].count("."), c["path"]))
     return candidates[:MAX_CANDIDATES]

@@ -366,3 +366,15 @@ def test_a_second_page_that_fails_keeps_the_first_page_s_records_and_says_why(ed
         "warnings"
     ]
     assert not any("holds no records" in w for w in data["warnings"])
+
+
+def test_timestamps_are_not_offered_as_primary_keys_even_when_unique_in_the_sample(
+    editor_client, sample_upstream
+):
+    upstream = sample_upstream(records=20, page_size=20, style="none")
+
+    data = editor_client.post(PREVIEW, {"api_endpoint": upstream.url}, format="json").json()
+
+    paths = [c["path"] for c in data["primary_key_candidates"]]
+    assert paths[0] == "id"
+    assert "created_at" not in paths and "updated_at" not in paths
