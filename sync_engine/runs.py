@@ -55,9 +55,13 @@ def pages_of_last_run(connector_id: int, *, exclude: int | None = None) -> int |
 
 
 def primary_key_of_last_run(connector_id: int, *, exclude: int | None = None) -> str | None:
-    """The primary key that keyed the records of the connector's most recent run that committed a
-    page (None: no such run, or its checkpoint predates keeping it)."""
-    runs = SyncLog.objects.filter(connector_id=connector_id, checkpoint__isnull=False)
+    """The primary key that keyed the records of the connector's most recent SUCCESS run (None: no
+    such run, or its checkpoint predates keeping it). Only a SUCCESS read every page (and, re-keying
+    as a full refresh, marked the records under the old key deleted): after a run that failed or
+    stopped midway the next one re-keys again."""
+    runs = SyncLog.objects.filter(
+        connector_id=connector_id, status=SyncStatus.SUCCESS, checkpoint__isnull=False
+    )
     if exclude is not None:
         runs = runs.exclude(pk=exclude)
     checkpoint = runs.order_by("-created_at", "-pk").values_list("checkpoint", flat=True).first()

@@ -310,3 +310,23 @@ def test_changing_the_primary_key_re_keys_the_records_instead_of_storing_them_tw
 
     again = run_sync(connector)  # the key is the same as the last run's: an ordinary re-sync
     assert again.full_refresh is False and again.records_unchanged == 60
+
+
+def test_a_re_keying_run_that_fails_midway_leaves_the_re_keying_to_the_next_run(
+    sample_upstream, make_connector
+):
+    upstream = sample_upstream(records=60, page_size=20, style="page")
+    connector = make_connector(upstream=upstream)
+    run_sync(connector)
+    connector.primary_key = "username"
+    connector.save(update_fields=["primary_key"])
+    upstream.fail_after_pages = 1  # page 2 on fails
+
+    failed = run_sync(connector)
+    assert failed.status == SyncStatus.FAILED and failed.full_refresh
+
+    upstream.heal()
+    log = run_sync(connector)  # a new run, not a resume: it still re-keys
+
+    assert log.status == SyncStatus.SUCCESS and log.full_refresh
+    assert SyncedRecord.objects.filter(connector=connector, deleted_at__isnull=True).count() == 60
