@@ -32,6 +32,11 @@ class SyncFrequency(models.TextChoices):
     WEEKLY = "WEEKLY", "Weekly"
 
 
+class RequestMethod(models.TextChoices):
+    GET = "GET", "GET: the pagination parameters in the query string"
+    POST = "POST", "POST: request_body as JSON, with the pagination parameters in it"
+
+
 class AuthType(models.TextChoices):
     BEARER = "bearer", "Authorization: Bearer <api_key>"
     HEADER = "header", "<auth_header_name>: <api_key>"
@@ -64,6 +69,8 @@ CONNECTOR_REQUEST_FIELDS = (
     "oauth_client_auth",
     "request_headers",
     "query_params",
+    "request_method",
+    "request_body",
     "records_path",
     "primary_key",
     "pagination",
@@ -121,6 +128,10 @@ class CustomDataConnector(TenantOwnedModel):
     )
     request_headers = models.JSONField(default=dict, blank=True)
     query_params = models.JSONField(default=dict, blank=True)
+    # Search and query endpoints (Notion database queries, HubSpot search) take POST with a JSON body;
+    # the paginator's parameters then go into that body instead of the query string.
+    request_method = models.CharField(max_length=4, choices=RequestMethod.choices, default=RequestMethod.GET)
+    request_body = models.JSONField(default=dict, blank=True)
     # None: detect common envelopes (data, items, results, ...); "": the response itself is the list.
     records_path = models.CharField(max_length=255, null=True, blank=True, default=None)
     primary_key = models.CharField(max_length=255, default="id", blank=True)

@@ -5,6 +5,7 @@ never a 500: JSON settings are checked for shape and size, the endpoint by the e
 transformation rules by the transformation service.
 """
 
+import json
 import math
 import re
 from urllib.parse import urlsplit
@@ -42,6 +43,7 @@ MAX_FLAT_ENTRIES = 50
 MAX_FLAT_KEY_LENGTH = 256
 MAX_FLAT_VALUE_LENGTH = 4096
 MAX_API_KEY_LENGTH = 4096
+MAX_REQUEST_BODY_BYTES = 16 * 1024
 # RFC 9110 token characters: what a header name may contain.
 _HEADER_NAME = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")
 # Headers the HTTP client owns; a connector may not set them.
@@ -275,6 +277,12 @@ class ConnectorSerializer(StrictTypesMixin, serializers.ModelSerializer):
     query_params = JSONObjectField(
         required=False, help_text="Extra query parameters: an object of names to string values."
     )
+    request_body = JSONObjectField(
+        required=False,
+        help_text="With request_method POST: the JSON object sent with every page request (a search's "
+        "filters and sorts); the pagination parameters (page, offset, size, cursor) are added to it. "
+        f"At most {MAX_REQUEST_BODY_BYTES // 1024} KiB. Must be empty with GET.",
+    )
     pagination = PaginationField(
         required=False,
         help_text='{"type": "auto" | "none" | "page" | "offset" | "cursor" | "next_url" | "link_header", '
@@ -443,6 +451,18 @@ class ConnectorSerializer(StrictTypesMixin, serializers.ModelSerializer):
     def validate_request_headers(self, value):
         return validate_flat_strings(value, what="request_headers", header_names=True)
 
+    def validate_request_body(self, value):
+        if value is None:
+            return {}
+        check_storable_json(value, what="request_body")
+        try:
+            size = len(json.dumps(value))
+        except (TypeError, ValueError, RecursionError):
+            raise serializers.ValidationError("Must be a JSON object.") from None
+        if size > MAX_REQUEST_BODY_BYTES:
+            raise serializers.ValidationError(f"At most {MAX_REQUEST_BODY_BYTES // 1024} KiB of JSON.")
+        return value
+
     def validate_query_params(self, value):
         return validate_flat_strings(value, what="query_params")
 
@@ -500,6 +520,18 @@ class ConnectorSerializer(StrictTypesMixin, serializers.ModelSerializer):
                 raise serializers.ValidationError(
                     {name: ["Required with auth_type oauth2."] for name in missing}
                 )
+        method = attrs.get(
+            "request_method", getattr(self.instance, "request_method", models.RequestMethod.GET)
+        )
+        body = attrs.get("request_body", getattr(self.instance, "request_body", {}))
+        if method != models.RequestMethod.POST and body:
+            raise serializers.ValidationError(
+                {
+                    "request_body": [
+                        "A request body is sent with request_method POST only: set it, or empty the body."
+                    ]
+                }
+            )
         if "api_key" in attrs:
             attrs.update(api_key_fields(attrs.pop("api_key")))
         return attrs

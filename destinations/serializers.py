@@ -93,8 +93,10 @@ class DestinationSerializer(serializers.ModelSerializer):
         )
         merged = models.Destination(**{**current, **{f: attrs[f] for f in CONNECTION_FIELDS if f in attrs}})
         try:
-            # a private, loopback or metadata host is refused now, as a connector's URL is
-            checked_addresses(connection_params(merged), unresolved_ok=True)
+            params = connection_params(merged)
+            if self.instance is None or any(field in attrs for field in CONNECTION_FIELDS):
+                # a private, loopback or metadata host is refused now, as a connector's URL is
+                checked_addresses(params, unresolved_ok=True)
         except DestinationError as exc:
             raise serializers.ValidationError({"dsn" if merged.dsn else "host": [str(exc)]}) from None
         return attrs

@@ -72,19 +72,28 @@ class RequestAuth:
 
     def get(self, client: OutboundClient, url: str, *, params: dict | None = None) -> UpstreamResponse:
         """GET ``url`` with the credentials; with OAuth2, one retry with a new token after a 401."""
+        return self.request(client, "GET", url, params=params)
+
+    def request(
+        self, client: OutboundClient, method: str, url: str, *, params: dict | None = None, json=None
+    ) -> UpstreamResponse:
+        """``method`` ``url`` with the credentials (and ``json`` as the body, if given); with OAuth2, one
+        retry with a new token after a 401."""
         if self.token_pending:
             self._use_token(self.oauth.token(client))
         try:
-            return self._send(client, url, params)
+            return self._send(client, method, url, params, json)
         except UpstreamError as exc:
             if self.oauth is None or exc.status_code != 401:
                 raise
         self._use_token(self.oauth.token(client, renew=True))
-        return self._send(client, url, params)
+        return self._send(client, method, url, params, json)
 
-    def _send(self, client: OutboundClient, url: str, params) -> UpstreamResponse:
-        return client.get(
+    def _send(self, client: OutboundClient, method: str, url: str, params, json) -> UpstreamResponse:
+        return client.request(
+            method,
             url,
+            json=json,
             params=params,
             headers=self.headers,
             auth=self.basic,

@@ -43,7 +43,7 @@ from demo_extension.services.extract import (
     validate_error_detection,
 )
 from demo_extension.services.pagination import PaginationError, paginator_for, validate_pagination_config
-from demo_extension.services.rest_source import PageReader, request_params
+from demo_extension.services.rest_source import PageReader, RequestShape
 from sync_engine.schema import json_type_name
 from sync_engine.transform import DataTransformationService, TransformationError
 
@@ -153,10 +153,11 @@ def _fetch(connector, result: Preview, records: list) -> None:
     budget = request_budget(connector, per_sync=False) if connector.pk is not None else None
     if budget is not None and (refusal := paused_refusal(budget, "previewed")):
         raise ValueError(refusal)
+    shape = RequestShape.of(connector)
     with OutboundClient(max_attempts=1, budget=budget) as client:
         for _ in range(pages):
             request = reader.request()
-            response = auth.get(client, request.url, params=request_params(request, base_params, auth))
+            response = shape.send(auth, client, request, base_params, reader.paginator)
             result.status_code = response.status_code
             elapsed += response.elapsed_ms
             result.response_time_ms = round(elapsed, 1)

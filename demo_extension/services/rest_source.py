@@ -12,9 +12,10 @@ after it. The engine does everything after that. Modules: :mod:`.pagination` (st
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from core.http import OutboundClient, total_deadline
 from core.http_errors import OutboundError
@@ -184,13 +185,14 @@ class RestSource:
             config = pagination_config(connector)
             auth = build_request_auth(connector)
             paginator = paginator_for(config, connector.api_endpoint)
-            params = request_params(paginator.request(), base_query_params(connector), auth)
             budget = request_budget(connector, per_sync=False)
             refusal = paused_refusal(budget, "tested")
             if refusal:  # a person is waiting: say so now rather than wait out the pause
                 return ConnectionResult(False, None, refusal, endpoint, None, tested=False)
             with OutboundClient(max_attempts=1, budget=budget) as client:
-                response = auth.get(client, connector.api_endpoint, params=params)
+                response = RequestShape.of(connector).send(
+                    auth, client, paginator.request(), base_query_params(connector), paginator
+                )
             PageReader(paginator, connector.records_path, error_detection_config(connector)).extract(response)
         except OutboundError as exc:
             return ConnectionResult(False, _elapsed_ms(started), redact(str(exc)), endpoint, exc.status_code)
@@ -226,8 +228,10 @@ class RestSource:
 
         # Page, offset and numbered-link pages are requested ahead while the engine works on the
         # current one (see prefetch.py); the pages are still taken, checked and yielded in order.
+        shape = RequestShape.of(connector)
+
         def send(request: PageRequest):
-            return auth.get(client, request.url, params=request_params(request, base_params, auth))
+            return shape.send(auth, client, request, base_params, paginator)
 
         budget = request_budget(connector, per_sync=True)
         # Its own pauses (a 429 one of its requests got): asked before every request sent ahead.
@@ -331,6 +335,49 @@ def _first_page_room(run: RunContext, resume: dict | None, auth) -> int | None:
     if resume is not None or run.pages_last_run is None:
         return None
     return max(run.pages_last_run - 1, 0)
+
+
+_DECIMAL_INTEGER = re.compile(r"0|-?[1-9][0-9]{0,17}")
+
+
+@dataclass(frozen=True)
+class RequestShape:
+    """How a connector's page requests go out: GET with the pagination parameters in the query
+    string, or POST (search and query endpoints: Notion's database query, HubSpot's search) with the
+    connector's ``request_body`` as JSON and the pagination parameters added to it. The connector's
+    ``query_params`` and query-string credentials stay in the query string either way."""
+
+    method: str = "GET"
+    body: dict = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, connector) -> RequestShape:
+        method = (getattr(connector, "request_method", "") or "GET").upper()
+        return cls(method, dict(getattr(connector, "request_body", None) or {}))
+
+    def send(self, auth, client, request: PageRequest, base_params: dict, paginator=None):
+        if self.method != "POST":
+            return auth.get(client, request.url, params=request_params(request, base_params, auth))
+        body = dict(self.body)
+        if request.followed:  # a next link carries its own query; the body stays the configured one
+            query = {**auth.params}
+        else:
+            query = {**base_params, **auth.params}
+            body.update(body_params(request.params, paginator))
+        return auth.request(client, "POST", request.url, params=query, json=body)
+
+
+def body_params(params: dict, paginator=None) -> dict:
+    """The pagination parameters as JSON body values: page numbers, offsets and sizes as numbers
+    (``{"page_size": 100}``, as JSON APIs expect), a cursor token as the text it was."""
+    config = getattr(getattr(paginator, "current", None), "config", None) or {}
+    cursor_param = config.get("cursor_param") if config.get("type") == "cursor" else None
+    return {
+        name: int(value)
+        if name != cursor_param and isinstance(value, str) and _DECIMAL_INTEGER.fullmatch(value)
+        else value
+        for name, value in params.items()
+    }
 
 
 def request_params(request: PageRequest, base_params: dict, auth) -> dict:

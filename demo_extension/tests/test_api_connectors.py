@@ -603,3 +603,31 @@ def test_test_connection_is_throttled(editor_client, sample_upstream, make_conne
 
     assert codes == [200, 200, 429]
     assert other == 200
+
+
+def test_a_post_connector_takes_a_request_body_and_a_get_one_refuses_it(editor_client):
+    body = {"filter": {"property": "Status", "select": {"equals": "Done"}}}
+    created = editor_client.post(URL, payload(request_method="POST", request_body=body), format="json")
+    assert created.status_code == 201, created.content
+    assert created.json()["request_method"] == "POST" and created.json()["request_body"] == body
+
+    refused = editor_client.post(URL, payload(name="get with body", request_body=body), format="json")
+    assert refused.status_code == 400
+    assert "request_method POST only" in refused.json()["errors"]["request_body"][0]
+
+    switched = editor_client.patch(f"{URL}{created.json()['id']}/", {"request_method": "GET"}, format="json")
+    assert switched.status_code == 400 and "request_body" in switched.json()["errors"]
+
+
+@pytest.mark.parametrize(
+    ("fields", "field"),
+    [
+        ({"request_method": "PUT"}, "request_method"),
+        ({"request_method": "POST", "request_body": ["not", "an", "object"]}, "request_body"),
+        ({"request_method": "POST", "request_body": {"q": "x" * 20_000}}, "request_body"),
+    ],
+)
+def test_an_unusable_request_method_or_body_is_a_400_naming_it(editor_client, fields, field):
+    response = editor_client.post(URL, payload(**fields), format="json")
+    assert response.status_code == 400
+    assert field in response.json()["errors"]

@@ -8,14 +8,17 @@ import pytest
 
 from demo_extension.models import SyncedRecord, SyncStatus
 from demo_extension.services.pagination import MAX_EMPTY_PAGES_FOLLOWED
+from demo_extension.services.sync import DataSyncService
 from demo_extension.tests.sync_support import events, run_sync, stored_records
 from demo_extension.tests.vendors import (
     VENDORS,
     GitHub,
     HubSpot,
+    HubSpotSearch,
     Jira,
     MicrosoftGraph,
     MicrosoftGraphDelta,
+    NotionDatabaseQuery,
     Salesforce,
     Shopify,
     Stripe,
@@ -222,3 +225,61 @@ def test_keying_by_content_on_purpose_gives_no_warning(vendor_server, make_conne
     log = run_sync(connector)
     assert log.status == SyncStatus.SUCCESS
     assert not log.events.filter(level="warning").exists()
+
+
+def test_a_notion_database_query_is_posted_with_its_filter_and_the_cursor_in_the_body(
+    vendor_server, make_connector
+):
+    vendor = vendor_server(NotionDatabaseQuery)
+    body = {"filter": {"property": "n", "number": {"less_than_or_equal_to": 21}}}
+    connector = make_connector(
+        **vendor.connector_fields(), request_method="POST", request_body=body, primary_key="id"
+    )
+
+    log = run_sync(connector)  # pagination on auto
+
+    assert log.status == SyncStatus.SUCCESS, log.error_message
+    assert (log.records_created, log.pages_fetched) == (21, 3)
+    bodies = [request["body"] for request in vendor.requests]
+    assert bodies[0] == body
+    assert [sorted(b) for b in bodies[1:]] == [["filter", "start_cursor"]] * 2  # sent back as start_cursor
+    assert all(request["status"] == 200 for request in vendor.requests)
+
+
+def test_a_hubspot_search_gets_its_page_size_as_a_number_and_after_in_the_body(vendor_server, make_connector):
+    vendor = vendor_server(HubSpotSearch)
+    connector = make_connector(
+        **vendor.connector_fields(),
+        request_method="POST",
+        request_body={"filterGroups": [], "properties": ["email"]},
+        pagination={
+            "type": "cursor",
+            "cursor_path": "paging.next.after",
+            "cursor_param": "after",
+            "size_param": "limit",
+            "page_size": 10,
+        },
+    )
+
+    log = run_sync(connector)
+
+    assert log.status == SyncStatus.SUCCESS, log.error_message
+    assert log.records_created == 25
+    bodies = [request["body"] for request in vendor.requests]
+    assert bodies == [
+        {"filterGroups": [], "properties": ["email"], "limit": 10},
+        {"filterGroups": [], "properties": ["email"], "limit": 10, "after": "10"},
+        {"filterGroups": [], "properties": ["email"], "limit": 10, "after": "20"},
+    ]
+
+
+def test_the_connection_test_and_the_preview_post_as_the_sync_does(
+    vendor_server, make_connector, editor_client
+):
+    vendor = vendor_server(NotionDatabaseQuery)
+    connector = make_connector(**vendor.connector_fields(), request_method="POST")
+
+    assert DataSyncService(connector).test_connection() is True
+    preview = editor_client.post(f"/api/demo-extension/connectors/{connector.pk}/preview/", {}, format="json")
+    assert preview.json()["records_in_pages"] == 20, preview.content
+    assert all("body" in request for request in vendor.requests)

@@ -71,6 +71,9 @@ class VendorServer:
     def respond(self, path: str, query: dict, headers) -> tuple[int, dict, object]:
         raise NotImplementedError
 
+    def respond_post(self, path: str, body: dict, headers) -> tuple[int, dict, object]:
+        return 405, {}, {"message": "Method not allowed."}
+
     # -- helpers --------------------------------------------------------------------------------
 
     def all_records(self) -> list[dict]:
@@ -124,6 +127,37 @@ class VendorServer:
                 )
                 self.send_header("Content-Length", str(len(content)))
                 for name, value in headers.items():
+                    self.send_header(name, value)
+                self.end_headers()
+                self.wfile.write(content)
+
+            def do_POST(self):  # noqa: N802 - the http.server API
+                parts = urlsplit(self.path)
+                length = int(self.headers.get("Content-Length") or 0)
+                try:
+                    body = json.loads(self.rfile.read(length) or b"{}")
+                except ValueError:
+                    body = None
+                if not vendor.authorized(self.headers):
+                    status, headers, answer = 401, {}, {"error": "unauthorized"}
+                elif not isinstance(body, dict):
+                    status, headers, answer = 400, {}, {"message": "The body is not a JSON object."}
+                else:
+                    status, headers, answer = vendor.respond_post(parts.path, body, self.headers)
+                with vendor._lock:
+                    vendor.requests.append(
+                        {
+                            "path": parts.path,
+                            "query": dict(parse_qsl(parts.query)),
+                            "body": body,
+                            "status": status,
+                        }
+                    )
+                content = json.dumps(answer).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(content)))
+                for name, value in dict(headers).items():
                     self.send_header(name, value)
                 self.end_headers()
                 self.wfile.write(content)
@@ -463,6 +497,131 @@ class MicrosoftGraphDelta(MicrosoftGraph):
         else:
             body["@odata.deltaLink"] = f"{self.url}?" + urlencode({"$deltatoken": _token(0, "done")})
         return 200, {}, body
+
+
+class NotionDatabaseQuery(VendorServer):
+    """Notion ``POST /v1/databases/{id}/query``: a JSON body with ``filter``, ``sorts``, ``page_size``
+    (a number, at most 100) and ``start_cursor``; ``{"object": "list", "results", "next_cursor",
+    "has_more", "type"}``. A body key it does not take is a 400 validation_error, as is a GET.
+    https://developers.notion.com/reference/post-database-query,
+    https://developers.notion.com/reference/intro#pagination"""
+
+    name = "notion"
+    path = "/v1/databases/8e2c2b76-3d33-4a8f-9a27-1b8c3b1a4c11/query"
+    records = 23
+    page_size = 10
+    api_key = "secret_notion_integration_token_0123"
+    body_keys = frozenset({"filter", "sorts", "start_cursor", "page_size", "filter_properties"})
+
+    def record(self, number):
+        return {"object": "page", "id": f"59833787-2cf9-4fdf-8782-{number:012d}", "properties": {"n": number}}
+
+    def respond(self, path, query, headers):
+        return (
+            400,
+            {},
+            {
+                "object": "error",
+                "status": 400,
+                "code": "invalid_request_url",
+                "message": "Invalid request URL.",
+            },
+        )
+
+    def respond_post(self, path, body, headers):
+        unknown = sorted(set(body) - self.body_keys)
+        if unknown:
+            message = f"body failed validation: body.{unknown[0]} should be not present."
+            return 400, {}, {"object": "error", "status": 400, "code": "validation_error", "message": message}
+        size = body.get("page_size", self.page_size)
+        if not isinstance(size, int) or not 1 <= size <= 100:
+            return (
+                400,
+                {},
+                {
+                    "object": "error",
+                    "status": 400,
+                    "code": "validation_error",
+                    "message": "body failed validation: body.page_size should be a number.",
+                },
+            )
+        records = [r for r in self.all_records() if _matches(r, body.get("filter"))]
+        start = _position(body["start_cursor"], "notion") if "start_cursor" in body else 0
+        if start is None:
+            return (
+                400,
+                {},
+                {
+                    "object": "error",
+                    "status": 400,
+                    "code": "validation_error",
+                    "message": "Invalid start_cursor.",
+                },
+            )
+        more = start + size < len(records)
+        return (
+            200,
+            {},
+            {
+                "object": "list",
+                "results": records[start : start + size],
+                "next_cursor": _token(start + size, "notion") if more else None,
+                "has_more": more,
+                "type": "page_or_database",
+                "page_or_database": {},
+            },
+        )
+
+
+def _matches(record, condition) -> bool:
+    """A tiny Notion-style filter: {"property": "n", "number": {"less_than_or_equal_to": k}}."""
+    if not condition:
+        return True
+    limit = condition.get("number", {}).get("less_than_or_equal_to")
+    return limit is None or record["properties"][condition["property"]] <= limit
+
+
+class HubSpotSearch(VendorServer):
+    """HubSpot CRM search ``POST /crm/v3/objects/contacts/search``: a body with ``filterGroups``,
+    ``sorts``, ``properties``, ``limit`` (a number, at most 200) and ``after``; ``{"total", "results",
+    "paging": {"next": {"after"}}}``, no ``paging`` on the last page.
+    https://developers.hubspot.com/docs/api/crm/search"""
+
+    name = "hubspot-search"
+    path = "/crm/v3/objects/contacts/search"
+    records = 25
+    page_size = 10
+    api_key = "pat-na1-search-0123"
+
+    def record(self, number):
+        return {"id": str(600 + number), "properties": {"email": f"c{number}@example.com"}, "archived": False}
+
+    def respond(self, path, query, headers):
+        return (
+            405,
+            {},
+            {"status": "error", "message": "Method GET not allowed", "category": "METHOD_NOT_ALLOWED"},
+        )
+
+    def respond_post(self, path, body, headers):
+        limit = body.get("limit", self.page_size)
+        if not isinstance(limit, int) or not 1 <= limit <= 200:
+            return (
+                400,
+                {},
+                {
+                    "status": "error",
+                    "message": "limit must be a number up to 200",
+                    "category": "VALIDATION_ERROR",
+                },
+            )
+        records = self.all_records()
+        after = str(body.get("after", "0"))
+        start = int(after) if after.isdigit() else 0
+        answer = {"total": len(records), "results": records[start : start + limit]}
+        if start + limit < len(records):
+            answer["paging"] = {"next": {"after": str(start + limit)}}
+        return 200, {}, answer
 
 
 class Jira(BasicAuthVendor):

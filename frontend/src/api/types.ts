@@ -5,6 +5,7 @@ export type SyncStatus = "PENDING" | "RUNNING" | "SUCCESS" | "PARTIAL" | "FAILED
 export type SyncFrequency = "MANUAL" | "HOURLY" | "DAILY" | "WEEKLY";
 export type AuthType = "bearer" | "header" | "query" | "basic" | "basic_key" | "oauth2" | "none";
 export type OAuthClientAuth = "client_secret_basic" | "client_secret_post";
+export type RequestMethod = "GET" | "POST";
 export type SyncTrigger = "manual" | "schedule" | "api" | "ui";
 export const SYNC_STATUSES: SyncStatus[] = ["PENDING", "RUNNING", "SUCCESS", "PARTIAL", "FAILED", "CANCELLED"];
 export const SYNC_TRIGGERS: SyncTrigger[] = ["ui", "api", "schedule", "manual"];
@@ -51,6 +52,9 @@ export interface Connector {
   oauth_client_auth: OAuthClientAuth;
   request_headers: JsonValue;
   query_params: JsonValue;
+  /** GET, or POST with request_body as JSON (the pagination parameters go into the body). */
+  request_method: RequestMethod;
+  request_body: JsonValue;
   records_path: string | null;
   primary_key: string;
   pagination: JsonValue;
@@ -98,6 +102,8 @@ export interface ConnectorInput {
   transformation_rules?: JsonValue;
   request_headers?: JsonValue;
   query_params?: JsonValue;
+  request_method?: RequestMethod;
+  request_body?: JsonValue;
   incremental?: JsonValue;
   max_pages?: number | null;
   max_sync_seconds?: number | null;

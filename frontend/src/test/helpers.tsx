@@ -105,6 +105,8 @@ export function connector(overrides: Partial<Connector> = {}): Connector {
     oauth_client_auth: "client_secret_basic",
     request_headers: {},
     query_params: {},
+    request_method: "GET",
+    request_body: {},
     records_path: null,
     primary_key: "id",
     pagination: { type: "auto" },
