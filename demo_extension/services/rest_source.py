@@ -12,6 +12,8 @@ after it. The engine does everything after that. Modules: :mod:`.pagination` (st
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 import time
 from collections.abc import Iterator
@@ -168,6 +170,12 @@ class RestSource:
                 "The connector's pagination changed since this run's checkpoint was made; it cannot be "
                 "resumed. Start a new sync instead."
             )
+        saved_request = position.get("request")
+        if saved_request is not None and saved_request != RequestShape.of(connector).fingerprint():
+            return (
+                "The connector's request_method or request_body changed since this run's checkpoint was "
+                "made (its pages answer another query); it cannot be resumed. Start a new sync instead."
+            )
         return ""
 
     # -- connection test ------------------------------------------------------------------------
@@ -293,6 +301,7 @@ class RestSource:
                             "configured_pagination": configured,
                             "pagination": {"config": paginator.config, "state": dict(paginator.state)},
                             "records_path": reader.records_path,
+                            "request": shape.fingerprint(),
                         },
                         plain=read.plain,
                         content=response.content,
@@ -354,6 +363,11 @@ class RequestShape:
     def of(cls, connector) -> RequestShape:
         method = (getattr(connector, "request_method", "") or "GET").upper()
         return cls(method, dict(getattr(connector, "request_body", None) or {}))
+
+    def fingerprint(self) -> str:
+        """What a checkpoint keeps of the request, to refuse resuming it with another query."""
+        text = json.dumps({"method": self.method, "body": self.body}, sort_keys=True, separators=(",", ":"))
+        return hashlib.blake2b(text.encode(), digest_size=12).hexdigest()
 
     def send(self, auth, client, request: PageRequest, base_params: dict, paginator=None):
         if self.method != "POST":

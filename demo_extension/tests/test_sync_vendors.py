@@ -227,6 +227,15 @@ def test_keying_by_content_on_purpose_gives_no_warning(vendor_server, make_conne
     assert not log.events.filter(level="warning").exists()
 
 
+HUBSPOT_SEARCH = {
+    "type": "cursor",
+    "cursor_path": "paging.next.after",
+    "cursor_param": "after",
+    "size_param": "limit",
+    "page_size": 10,
+}
+
+
 def test_a_notion_database_query_is_posted_with_its_filter_and_the_cursor_in_the_body(
     vendor_server, make_connector
 ):
@@ -252,13 +261,7 @@ def test_a_hubspot_search_gets_its_page_size_as_a_number_and_after_in_the_body(v
         **vendor.connector_fields(),
         request_method="POST",
         request_body={"filterGroups": [], "properties": ["email"]},
-        pagination={
-            "type": "cursor",
-            "cursor_path": "paging.next.after",
-            "cursor_param": "after",
-            "size_param": "limit",
-            "page_size": 10,
-        },
+        pagination=HUBSPOT_SEARCH,
     )
 
     log = run_sync(connector)
@@ -283,3 +286,26 @@ def test_the_connection_test_and_the_preview_post_as_the_sync_does(
     preview = editor_client.post(f"/api/demo-extension/connectors/{connector.pk}/preview/", {}, format="json")
     assert preview.json()["records_in_pages"] == 20, preview.content
     assert all("body" in request for request in vendor.requests)
+
+
+def test_a_run_stopped_midway_is_not_resumed_with_another_request_body(vendor_server, make_connector):
+    from demo_extension.services.rest_source import RestSource
+    from sync_engine.checkpoint import Checkpoint
+
+    vendor = vendor_server(HubSpotSearch)
+    connector = make_connector(
+        **vendor.connector_fields(),
+        request_method="POST",
+        request_body={"filterGroups": []},
+        pagination=HUBSPOT_SEARCH,
+        max_requests_per_sync=1,
+    )
+    stopped = run_sync(connector)
+    assert stopped.status == SyncStatus.FAILED and stopped.checkpoint
+    position = Checkpoint.source_part(stopped.checkpoint)
+    assert RestSource(connector).refuse_checkpoint(position) == ""
+
+    connector.request_body = {
+        "filterGroups": [{"filters": [{"propertyName": "email", "operator": "HAS_PROPERTY"}]}]
+    }
+    assert "request_body changed" in RestSource(connector).refuse_checkpoint(position)
