@@ -32,6 +32,8 @@ def form_data(tenant, **overrides) -> dict:
         "oauth_client_auth": "client_secret_basic",
         "request_headers": "{}",
         "query_params": "{}",
+        "request_method": "GET",
+        "request_body": "{}",
         "records_path": "",
         "primary_key": "id",
         "pagination": '{"type": "auto"}',
