@@ -109,6 +109,39 @@ const SECRET_LABELS: Record<AuthType, Partial<Record<SecretName, string>>> = {
   none: {},
 };
 
+/** Each credential as the sentences name it ("enter the API key again"). */
+const SECRET_NOUNS: Record<AuthType, Partial<Record<SecretName, string>>> = {
+  ...SECRET_LABELS,
+  basic: { auth_username: "user name", api_key: "password (API key)" },
+  basic_key: { api_key: "API key", auth_password: "password" },
+  oauth2: { oauth_client_secret: "client secret" },
+};
+
+// The API's refusal to send a stored credential somewhere new ("Changing api_endpoint sends the
+// credentials elsewhere: send api_key again …"): its field names are not the form's.
+const MOVED_CREDENTIAL = /^Changing (.+?) sends the credentials elsewhere: send \w+ again/;
+
+const CHANGE_SENTENCES: [string, string][] = [
+  ["api_endpoint", "The endpoint's host changed"],
+  ["oauth_token_url", "The token URL's host changed"],
+  ["auth_type", "The authentication changed"],
+  ["auth_header_name", "The header name changed"],
+  ["auth_param_name", "The query parameter name changed"],
+];
+
+/** A credential's field errors in the form's words: the API's demand to send it again after a
+ * change of where or how it goes becomes a sentence naming the change and the field. */
+export function secretErrorsInFormWords(errors: string[] | undefined, noun: string): string[] | undefined {
+  return errors?.map((message) => {
+    const match = MOVED_CREDENTIAL.exec(message);
+    if (!match) return message;
+    const changed = match[1]!;
+    const [field, sentence] = CHANGE_SENTENCES.find(([name]) => changed.includes(name)) ?? ["", "Where the credentials go changed"];
+    const why = field === "api_endpoint" || field === "oauth_token_url" ? "is not sent to another host" : "is not sent another way";
+    return `${sentence}: enter the ${noun} again (the stored one ${why}), or choose Clear to remove it.`;
+  });
+}
+
 function SecretField({
   id,
   label,
@@ -184,6 +217,14 @@ function SecretField({
               </button>
             </>
           ) : null}
+          {stored && errors?.length ? (
+            <>
+              {" "}
+              <button type="button" className="btn btn-small" onClick={() => onChange({ value: "", clear: true, replacing: false })} aria-label={`Clear ${label}`}>
+                Clear
+              </button>
+            </>
+          ) : null}
         </>
       }
     >
@@ -249,7 +290,7 @@ export function AuthFields({
           last4={name === "api_key" ? connector?.api_key_last4 : undefined}
           secret={values.secrets[name]}
           onChange={(secret) => setSecret(name, secret)}
-          errors={errors[name]}
+          errors={secretErrorsInFormWords(errors[name], SECRET_NOUNS[type][name] ?? name)}
           plain={name === "auth_username"}
           hint={name === "auth_password" && storedSecret(connector, name) === undefined ? "Usually empty (Stripe, Chargebee); Freshdesk wants X." : undefined}
         />

@@ -42,6 +42,17 @@ describe("the connector edit form", () => {
     expect(onSubmit).not.toHaveBeenCalled();
   });
 
+  it("refuses a blank name before sending it, in the wizard's words", async () => {
+    const onSubmit = vi.fn(async (_input: ConnectorInput) => {});
+    renderInRouter(<ConnectorForm connector={connector()} onSubmit={onSubmit} />);
+    fireEvent.change(screen.getByLabelText("Name"), { target: { value: "  " } });
+    fireEvent.submit(screen.getByRole("form", { name: /^Edit / }));
+    const name = screen.getByLabelText("Name");
+    await vi.waitFor(() => expect(name.getAttribute("aria-invalid")).toBe("true"));
+    expect(document.getElementById("edit-7-name-error")?.textContent).toBe("Give the connector a name.");
+    expect(onSubmit).not.toHaveBeenCalled();
+  });
+
   it("sends the time budget per sync in seconds, empty as null", async () => {
     const onSubmit = vi.fn(async (_input: ConnectorInput) => {});
     renderInRouter(<ConnectorForm connector={connector({ max_sync_seconds: 600 })} onSubmit={onSubmit} />);

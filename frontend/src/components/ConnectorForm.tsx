@@ -11,6 +11,7 @@ import {
   buildErrorDetection,
   buildPagination,
   errorDetectionValuesOf,
+  nameAndEndpointErrors,
   objectOf,
   paginationToSave,
   paginationValuesOf,
@@ -155,7 +156,7 @@ export function ConnectorForm({
 
   /** The body of the save (and of the preview's overrides), or null after showing local errors. */
   function buildInput(): ConnectorInput | null {
-    const localErrors: Record<string, string[]> = {};
+    const localErrors: Record<string, string[]> = nameAndEndpointErrors(form.name, form.api_endpoint);
     const rulesResult = rulesOfDraft(form.rules);
     let rules: JsonValue = {};
     if ("problems" in rulesResult) {

@@ -10,6 +10,7 @@ import {
   buildErrorDetection,
   buildPagination,
   errorDetectionValuesOf,
+  nameAndEndpointErrors,
   objectOf,
   paginationToSave,
   paginationValuesOf,
@@ -164,9 +165,7 @@ export function ConnectorWizard({
   function localErrors(forStep: number): Record<string, string[]> {
     const found: Record<string, string[]> = {};
     if (forStep === 0) {
-      if (!state.name.trim()) found.name = ["Give the connector a name."];
-      if (!state.api_endpoint.trim()) found.api_endpoint = ["The API endpoint is required."];
-      else if (!/^https?:\/\/\S+$/i.test(state.api_endpoint.trim())) found.api_endpoint = ["Enter a full http:// or https:// address."];
+      Object.assign(found, nameAndEndpointErrors(state.name, state.api_endpoint));
     }
     if (forStep === 2 && "problems" in rulesOfDraft(state.rules)) {
       found.transformation_rules = ["Correct the highlighted rules."];

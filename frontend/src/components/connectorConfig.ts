@@ -221,6 +221,15 @@ export const TEMPLATES: ConnectorTemplate[] = [
   },
 ];
 
+/** The checks on a connector's name and endpoint made before anything is sent (wizard and edit form alike). */
+export function nameAndEndpointErrors(name: string, endpoint: string): Record<string, string[]> {
+  const found: Record<string, string[]> = {};
+  if (!name.trim()) found.name = ["Give the connector a name."];
+  if (!endpoint.trim()) found.api_endpoint = ["The API endpoint is required."];
+  else if (!/^https?:\/\/\S+$/i.test(endpoint.trim())) found.api_endpoint = ["Enter a full http:// or https:// address."];
+  return found;
+}
+
 export function recordsPathOf(mode: "detect" | "root" | "path", path: string): ConnectorInput["records_path"] {
   return mode === "detect" ? null : mode === "root" ? "" : path;
 }

@@ -402,7 +402,7 @@ describe("the connector page", () => {
     expect(second.auth_username).toBe("");
   });
 
-  it("shows the API's demand for the credentials again on the field, with an input to type it", async () => {
+  it("shows the API's demand for the credentials again on the API key field in the form's words, with an input to type it", async () => {
     api((call) =>
       call.method === "PATCH"
         ? {
@@ -422,8 +422,33 @@ describe("the connector page", () => {
     await vi.waitFor(() => expect(document.getElementById("edit-7-api_key")).toBeTruthy());
     const key = document.getElementById("edit-7-api_key")!;
     expect(key.getAttribute("aria-invalid")).toBe("true");
-    expect(document.getElementById(key.getAttribute("aria-describedby")!.split(" ").pop()!)?.textContent).toContain("send api_key again");
+    expect(document.getElementById(key.getAttribute("aria-describedby")!.split(" ").pop()!)?.textContent).toBe(
+      "The endpoint's host changed: enter the API key again (the stored one is not sent to another host), or choose Clear to remove it.",
+    );
+    expect(form.textContent).not.toContain("api_key");
     await vi.waitFor(() => expect(document.activeElement).toBe(key));
+  });
+
+  it("clears the stored API key from the field the API asked to send again", async () => {
+    const calls = api((call) =>
+      call.method === "PATCH" && !("api_key" in (call.body as object))
+        ? {
+            status: 400,
+            body: { errors: { api_key: ["Changing api_endpoint sends the credentials elsewhere: send api_key again (or an empty string to remove it)."] } },
+          }
+        : null,
+    );
+    renderPage("admin");
+    fireEvent.click(await screen.findByRole("button", { name: "Edit" }));
+    const form = screen.getByRole("form", { name: "Edit connector" });
+    fireEvent.change(within(form).getByLabelText("API endpoint"), { target: { value: "https://elsewhere.example.com/customers" } });
+    fireEvent.click(within(form).getByRole("button", { name: "Save changes" }));
+    await within(form).findByText(/enter the API key again/);
+    fireEvent.click(within(form).getByRole("button", { name: "Clear API key" }));
+    expect(within(form).getByText("Will be removed when you save.")).toBeTruthy();
+    fireEvent.click(within(form).getByRole("button", { name: "Save changes" }));
+    await screen.findByRole("button", { name: "Edit" });
+    expect(calls.filter((c) => c.method === "PATCH").map((c) => (c.body as Record<string, unknown>).api_key)).toEqual([undefined, ""]);
   });
 
   it("shows a 403 for a move of the credentials as the form's banner", async () => {
