@@ -53,6 +53,14 @@ describe("the connector edit form", () => {
     expect(onSubmit).not.toHaveBeenCalled();
   });
 
+  it("promises no scheduled syncs beside Active when the frequency is Manual", () => {
+    renderInRouter(<ConnectorForm connector={connector({ sync_frequency: "DAILY" })} onSubmit={vi.fn(async () => {})} />);
+    const active = screen.getByLabelText("Sync on its schedule");
+    fireEvent.change(screen.getByLabelText("Sync frequency"), { target: { value: "MANUAL" } });
+    expect(screen.queryByText(/schedule$/)).toBeNull();
+    expect(screen.getByLabelText("No schedule with Manual: syncs run only when started")).toBe(active);
+  });
+
   it("sends the time budget per sync in seconds, empty as null", async () => {
     const onSubmit = vi.fn(async (_input: ConnectorInput) => {});
     renderInRouter(<ConnectorForm connector={connector({ max_sync_seconds: 600 })} onSubmit={onSubmit} />);

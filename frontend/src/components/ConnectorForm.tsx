@@ -322,7 +322,7 @@ export function ConnectorForm({
         <Field label="Active" htmlFor={id("is_active")} errors={e.is_active}>
           <label className="checkbox">
             <input id={id("is_active")} type="checkbox" checked={form.is_active} onChange={(ev) => set("is_active", ev.target.checked)} />
-            Sync on its schedule
+            {form.sync_frequency === "MANUAL" ? "No schedule with Manual: syncs run only when started" : "Sync on its schedule"}
           </label>
         </Field>
         <Field label="Max pages per sync" htmlFor={id("max_pages")} errors={e.max_pages} hint="Empty: the server's limit.">

@@ -111,6 +111,17 @@ describe("the new connector wizard", () => {
     });
   });
 
+  it("promises no scheduled syncs beside Active when the frequency is Manual", () => {
+    renderWizard();
+    fillFirstStep();
+    next();
+    next();
+    next();
+    const active = screen.getByLabelText("Active: sync on this schedule");
+    fireEvent.change(screen.getByLabelText("Sync frequency"), { target: { value: "MANUAL" } });
+    expect(screen.getByLabelText("Active (no schedule with Manual: syncs run only when started)")).toBe(active);
+  });
+
   it("fills pagination and authentication from a template", () => {
     renderWizard();
     fireEvent.click(screen.getByRole("button", { name: "Offset / limit" }));

@@ -430,7 +430,7 @@ export function ConnectorWizard({
             <span className="label-like">Schedule</span>
             <label className="checkbox" htmlFor={id("is_active")}>
               <input id={id("is_active")} type="checkbox" checked={state.is_active} onChange={(ev) => set("is_active", ev.target.checked)} />
-              Active: sync on this schedule
+              {state.sync_frequency === "MANUAL" ? "Active (no schedule with Manual: syncs run only when started)" : "Active: sync on this schedule"}
             </label>
           </div>
           <ErrorDetectionFields idPrefix="wizard" values={state.error_detection} onChange={(values) => set("error_detection", values)} errors={e.error_detection} />
