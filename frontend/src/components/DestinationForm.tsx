@@ -7,6 +7,12 @@ import { ErrorBanner } from "./common";
 import { saveErrorSummary } from "./formErrors";
 
 const SSL_MODES: SslMode[] = ["disable", "prefer", "require", "verify-ca", "verify-full"];
+/** What happens to a record deleted upstream, in the words of the form, the list and the destination page. */
+export const DELETED_ROWS_LABELS: Record<DeletedRowsMode, string> = {
+  delete: "Delete the row",
+  soft: "Keep the row, set _deleted_at",
+};
+
 const FIELD_ORDER = ["name", "dsn", "host", "port", "database", "username", "password", "sslmode", "target_schema", "deleted_rows"];
 
 /**
@@ -144,8 +150,11 @@ export function DestinationForm({
         </Field>
         <Field label="Deleted records" htmlFor="destination-deleted_rows" errors={errors.deleted_rows}>
           <select id="destination-deleted_rows" value={deletedRows} onChange={(e) => setDeletedRows(e.target.value as DeletedRowsMode)}>
-            <option value="delete">Delete the row</option>
-            <option value="soft">Keep the row, set _deleted_at</option>
+            {(Object.keys(DELETED_ROWS_LABELS) as DeletedRowsMode[]).map((mode) => (
+              <option key={mode} value={mode}>
+                {DELETED_ROWS_LABELS[mode]}
+              </option>
+            ))}
           </select>
         </Field>
       </div>

@@ -17,7 +17,7 @@ import type { DestinationCheck, DestinationInput, DestinationLoad } from "../api
 import { useAnnounce, usePageTitle } from "../announce";
 import { canDelete, canWrite, useAuth } from "../auth";
 import { ErrorBanner, Loading, Pager, TableWrap } from "../components/common";
-import { DestinationForm } from "../components/DestinationForm";
+import { DELETED_ROWS_LABELS, DestinationForm } from "../components/DestinationForm";
 import { Field } from "../components/fields";
 import { formatDateTime, formatNumber, formatSeconds } from "../format";
 import { useLoad } from "../hooks";
@@ -198,7 +198,7 @@ export function DestinationDetailPage() {
             </div>
             <div>
               <dt>Deleted records</dt>
-              <dd>{data.deleted_rows === "soft" ? "keep the row, set _deleted_at" : "delete the row"}</dd>
+              <dd>{DELETED_ROWS_LABELS[data.deleted_rows]}</dd>
             </div>
           </dl>
         </section>

@@ -109,6 +109,21 @@ describe("the destinations pages", () => {
     expect(screen.getByText("set")).toBeTruthy();
   });
 
+  it("words what happens to deleted records the same in the list, on the destination page and in the form", async () => {
+    api({ destination: destination({ deleted_rows: "soft" }), loads: [] });
+    const list = renderAs("viewer", <DestinationsPage />, "/destinations", "/destinations");
+    const table = await screen.findByRole("table", { name: "Destinations" });
+    expect(within(table).getByText("Keep the row, set _deleted_at")).toBeTruthy();
+    list.unmount();
+    renderDetail("editor");
+    await screen.findByRole("heading", { level: 1, name: "Warehouse" });
+    const shown = screen.getByText("Deleted records", { selector: "dt" }).nextElementSibling!;
+    expect(shown.textContent).toBe("Keep the row, set _deleted_at");
+    fireEvent.click(screen.getByRole("button", { name: "Edit" }));
+    const select = screen.getByLabelText("Deleted records") as HTMLSelectElement;
+    expect(select.selectedOptions[0]!.textContent).toBe("Keep the row, set _deleted_at");
+  });
+
   it("offers delete to admins only", async () => {
     api({ destination: destination(), loads: [] });
     const editor = renderDetail("editor");

@@ -6,7 +6,7 @@ import type { DestinationInput } from "../api/types";
 import { useAnnounce, usePageTitle } from "../announce";
 import { canWrite, useAuth } from "../auth";
 import { ErrorBanner, Loading, TableWrap } from "../components/common";
-import { DestinationForm } from "../components/DestinationForm";
+import { DELETED_ROWS_LABELS, DestinationForm } from "../components/DestinationForm";
 import { useLoad } from "../hooks";
 
 /** The tenant's destinations (PostgreSQL databases its connectors are loaded into). */
@@ -63,7 +63,7 @@ export function DestinationsPage() {
                     <td className="mono">{destination.has_dsn ? "(DSN)" : `${destination.host}:${destination.port}/${destination.database}`}</td>
                     <td className="mono">{destination.target_schema}</td>
                     <td>{destination.attachments.length}</td>
-                    <td>{destination.deleted_rows === "soft" ? "kept, _deleted_at set" : "deleted"}</td>
+                    <td>{DELETED_ROWS_LABELS[destination.deleted_rows]}</td>
                   </tr>
                 ))}
               </tbody>
