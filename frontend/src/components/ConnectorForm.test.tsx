@@ -61,6 +61,25 @@ describe("the connector edit form", () => {
     expect(screen.getByLabelText("No schedule with Manual: syncs run only when started")).toBe(active);
   });
 
+  it("refuses max pages below 1 or above the API's limit before sending, saying the field's range", async () => {
+    const onSubmit = vi.fn(async (_input: ConnectorInput) => {});
+    renderInRouter(<ConnectorForm connector={connector()} onSubmit={onSubmit} />);
+    const field = screen.getByLabelText("Max pages per sync");
+    for (const typed of ["-3", "0", "1000001", "2.5"]) {
+      fireEvent.change(field, { target: { value: typed } });
+      fireEvent.submit(screen.getByRole("form", { name: /^Edit / }));
+      await vi.waitFor(() => expect(field.getAttribute("aria-invalid")).toBe("true"));
+      expect(document.getElementById("edit-7-max_pages-error")?.textContent).toBe(
+        "Enter a whole number of pages from 1 to 1,000,000, or leave it empty for the server's limit.",
+      );
+    }
+    expect(onSubmit).not.toHaveBeenCalled();
+    fireEvent.change(field, { target: { value: "1000000" } });
+    fireEvent.submit(screen.getByRole("form", { name: /^Edit / }));
+    await vi.waitFor(() => expect(onSubmit).toHaveBeenCalled());
+    expect(onSubmit.mock.calls[0]?.[0]).toMatchObject({ max_pages: 1000000 });
+  });
+
   it("sends the time budget per sync in seconds, empty as null", async () => {
     const onSubmit = vi.fn(async (_input: ConnectorInput) => {});
     renderInRouter(<ConnectorForm connector={connector({ max_sync_seconds: 600 })} onSubmit={onSubmit} />);

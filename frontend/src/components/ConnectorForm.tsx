@@ -11,6 +11,7 @@ import {
   buildErrorDetection,
   buildPagination,
   errorDetectionValuesOf,
+  maxPagesError,
   nameAndEndpointErrors,
   objectOf,
   paginationToSave,
@@ -168,7 +169,8 @@ export function ConnectorForm({
     // Pagination JSON typed and not applied is saved as typed, once it passes Apply's checks.
     const pagination = paginationToSave(form.pagination_type, form.pagination, form.pagination_json);
     if ("error" in pagination) localErrors.pagination_json = [pagination.error];
-    if (form.max_pages.trim() && !/^\d+$/.test(form.max_pages.trim())) localErrors.max_pages = ["A whole number of pages."];
+    const maxPages = maxPagesError(form.max_pages);
+    if (maxPages) localErrors.max_pages = [maxPages];
     const budget = budgetInput(form.budget);
     if ("errors" in budget) Object.assign(localErrors, budget.errors);
     if (Object.keys(localErrors).length > 0 || "errors" in budget) {

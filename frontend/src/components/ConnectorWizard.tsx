@@ -10,6 +10,7 @@ import {
   buildErrorDetection,
   buildPagination,
   errorDetectionValuesOf,
+  maxPagesError,
   nameAndEndpointErrors,
   objectOf,
   paginationToSave,
@@ -173,7 +174,8 @@ export function ConnectorWizard({
     if (forStep === 3) {
       const pagination = paginationToSave(state.pagination_type, state.pagination, state.pagination_json);
       if ("error" in pagination) found.pagination_json = [pagination.error];
-      if (state.max_pages.trim() && !/^\d+$/.test(state.max_pages.trim())) found.max_pages = ["A whole number of pages."];
+      const maxPages = maxPagesError(state.max_pages);
+      if (maxPages) found.max_pages = [maxPages];
       const budget = budgetInput(state.budget);
       if ("errors" in budget) Object.assign(found, budget.errors);
     }

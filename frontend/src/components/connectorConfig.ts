@@ -221,6 +221,17 @@ export const TEMPLATES: ConnectorTemplate[] = [
   },
 ];
 
+/** The API's `max_pages` range (demo_extension/serializers.py); empty is the server's limit. */
+export const MAX_PAGES_LIMIT = 1_000_000;
+
+/** Why the typed max pages cannot be sent, or null when it can (empty included). */
+export function maxPagesError(text: string): string | null {
+  const value = text.trim();
+  if (!value) return null;
+  if (/^\d+$/.test(value) && Number(value) >= 1 && Number(value) <= MAX_PAGES_LIMIT) return null;
+  return `Enter a whole number of pages from 1 to ${MAX_PAGES_LIMIT.toLocaleString("en-US")}, or leave it empty for the server's limit.`;
+}
+
 /** The checks on a connector's name and endpoint made before anything is sent (wizard and edit form alike). */
 export function nameAndEndpointErrors(name: string, endpoint: string): Record<string, string[]> {
   const found: Record<string, string[]> = {};
