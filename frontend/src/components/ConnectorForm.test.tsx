@@ -195,6 +195,16 @@ describe("the edit form's transformation rules", () => {
     expect(json.getAttribute("aria-describedby")).toContain("edit-7-rules-json-error");
   });
 
+  it("ends the JSON parser's message with a period before asking to correct the rules when saving", async () => {
+    const onSubmit = renderForm();
+    fireEvent.click(screen.getByRole("button", { name: "JSON" }));
+    fireEvent.change(screen.getByLabelText("Rules as JSON"), { target: { value: '{"field_mappings": {"a": "b"} "defaults": {}}' } });
+    save();
+    const message = await vi.waitFor(() => document.getElementById("edit-7-rules-json-error")!.textContent!);
+    expect(message).toMatch(/^Not valid JSON: .*[^.]\. Correct the highlighted rules\.$/);
+    expect(onSubmit).not.toHaveBeenCalled();
+  });
+
   it("shows the API's refusal of the rules on the row it names and under the editor", async () => {
     const onSubmit = renderForm(
       vi.fn(async () => {

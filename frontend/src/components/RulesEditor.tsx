@@ -8,6 +8,7 @@ import { useEffect, useRef, useState } from "react";
 import { ApiError, errorMessage } from "../api/client";
 import type { Preview } from "../api/types";
 import { useAnnounce } from "../announce";
+import { joinMessages } from "./formErrors";
 import { PreviewRecordsTable } from "./PreviewPanel";
 import {
   emptyRow,
@@ -59,10 +60,10 @@ export function RulesEditor({
   const computed = rulesOfDraft(draft);
   const problems: RuleProblems = toggleProblems ?? (showProblems && "problems" in computed ? computed.problems : NO_PROBLEMS);
   // The API's message goes on the row it names (when it names one), and always under the editor.
-  const apiMessage = apiErrors?.length ? apiErrors.join(" ") : "";
+  const apiMessage = joinMessages(apiErrors ?? []);
   const apiRow = apiMessage && draft.mode === "fields" ? rowNamedIn(apiMessage, draft.rows) : null;
-  const groupMessage = [problems.group, draft.mode === "fields" ? apiMessage : ""].filter(Boolean).join(" ");
-  const jsonMessage = [problems.json, draft.mode === "json" ? apiMessage : ""].filter(Boolean).join(" ");
+  const groupMessage = joinMessages([problems.group, draft.mode === "fields" && apiMessage]);
+  const jsonMessage = joinMessages([problems.json, draft.mode === "json" && apiMessage]);
 
   useEffect(() => {
     const editor = editorRef.current;

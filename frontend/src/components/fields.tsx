@@ -5,6 +5,7 @@ import { cloneElement, isValidElement, type ReactElement, type ReactNode } from 
 
 import type { PaginationType } from "../api/types";
 import { PAGINATION_KEYS, type KeyValue, type PaginationValues } from "./connectorConfig";
+import { joinMessages } from "./formErrors";
 
 export function Field({
   label,
@@ -42,7 +43,7 @@ export function Field({
       ) : null}
       {invalid ? (
         <p className="field-error" id={`${htmlFor}-error`}>
-          {errors!.join(" ")}
+          {joinMessages(errors!)}
         </p>
       ) : null}
     </div>
@@ -96,7 +97,7 @@ export function KeyValueEditor({
       </button>
       {errors?.length ? (
         <p className="field-error" id={`${id}-error`}>
-          {errors.join(" ")}
+          {joinMessages(errors)}
         </p>
       ) : null}
     </fieldset>

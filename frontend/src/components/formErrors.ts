@@ -16,3 +16,15 @@ export function saveErrorSummary(error: unknown, shownFields: ReadonlySet<string
   }
   return { summary: errorMessage(error), other: [] };
 }
+
+/** Messages as one text, each a sentence: a period is added after one that ends without
+ * punctuation (a JSON parser's "… (line 1 column 41)"), so two never run together. */
+export function joinMessages(messages: readonly (string | null | undefined | false)[]): string {
+  return messages
+    .filter((message): message is string => Boolean(message && message.trim()))
+    .map((message, index, all) => {
+      const text = message.trim();
+      return index < all.length - 1 && !/[.!?:;…]$/.test(text) ? `${text}.` : text;
+    })
+    .join(" ");
+}
