@@ -33,6 +33,25 @@ describe("the bar chart", () => {
     expect(axis).toContain("200");
   });
 
+  const ticks = (testId: string) => Array.from(screen.getByTestId(testId).querySelectorAll("svg > g[aria-hidden='true'] > text")).map((t) => t.textContent);
+  const oneBar = (value: number) => [{ label: "a", segments: [{ key: "records", value, colour: "#000" }] }];
+
+  it("shows whole-number ticks only for a count, 0 and 1 when the most is 0 or 1", () => {
+    render(<BarChart title="None" unit="records" integer bars={oneBar(0)} testId="zero" />);
+    render(<BarChart title="One" unit="records" integer bars={oneBar(1)} testId="one" />);
+    render(<BarChart title="Three" unit="records" integer bars={oneBar(3)} testId="three" />);
+    render(<BarChart title="Forty" unit="records" integer bars={oneBar(40)} testId="forty" />);
+    expect(ticks("zero")).toEqual(["0", "1"]);
+    expect(ticks("one")).toEqual(["0", "1"]);
+    expect(ticks("three")).toEqual(["0", "5"]);
+    expect(ticks("forty")).toEqual(["0", "25", "50"]);
+  });
+
+  it("labels the ticks of a small measure with its significant digits", () => {
+    render(<BarChart title="Duration" unit="s" bars={oneBar(0.025)} testId="duration" />);
+    expect(ticks("duration")).toEqual(["0", "0.0125", "0.025"]);
+  });
+
   it("says so when there is no data", () => {
     render(<BarChart title="Records" unit="records" bars={[]} />);
     expect(screen.getByText("No data yet.")).toBeTruthy();

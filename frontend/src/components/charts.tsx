@@ -41,32 +41,45 @@ function niceMax(value: number): number {
   return 10 * magnitude;
 }
 
+/** The top of the axis and its ticks. A count (`integer`) gets whole-number ticks only, 0 and 1
+ * at least: never "0.5 records". */
+function axisOf(highest: number, integer: boolean): { max: number; ticks: number[] } {
+  const nice = niceMax(highest);
+  const max = integer ? Math.max(1, Math.ceil(nice)) : nice;
+  const ticks = [0, max / 2, max].filter((tick) => !integer || Number.isInteger(tick));
+  return { max, ticks };
+}
+
 function formatAxis(value: number): string {
   if (value >= 1_000_000) return `${+(value / 1_000_000).toFixed(1)}M`;
   if (value >= 1000) return `${+(value / 1000).toFixed(1)}k`;
-  return `${+value.toFixed(2)}`;
+  // Below 1, significant digits: 0.0125 s is not "0.01".
+  return value > 0 && value < 1 ? `${+value.toPrecision(3)}` : `${+value.toFixed(2)}`;
 }
 
 /**
- * Stacked bars, one per label (a day, a sync). `unit` names the value ("syncs", "records", "s").
- * Empty data shows a sentence, not an empty frame.
+ * Stacked bars, one per label (a day, a sync). `unit` names the value ("syncs", "records", "s");
+ * `integer` says it is a count, whose axis shows whole numbers only. Empty data shows a sentence,
+ * not an empty frame.
  */
 export function BarChart({
   title,
   bars,
   unit,
+  integer = false,
   legend,
   testId,
 }: {
   title: string;
   bars: Bar[];
   unit: string;
+  integer?: boolean;
   legend?: { key: string; colour: string }[];
   testId?: string;
 }) {
   const totals = bars.map((bar) => bar.segments.reduce((sum, segment) => sum + segment.value, 0));
   const grand = totals.reduce((sum, value) => sum + value, 0);
-  const max = niceMax(Math.max(0, ...totals));
+  const { max, ticks } = axisOf(Math.max(0, ...totals), integer);
   const plotWidth = WIDTH - PAD_LEFT;
   const plotHeight = HEIGHT - PAD_TOP - PAD_BOTTOM;
   const slot = bars.length ? plotWidth / bars.length : plotWidth;
@@ -84,13 +97,13 @@ export function BarChart({
       ) : (
         <>
           <svg viewBox={`0 0 ${WIDTH} ${HEIGHT}`} role="img" aria-label={summary} className="chart-svg">
-            {[0, 0.5, 1].map((fraction) => {
-              const y = PAD_TOP + plotHeight * (1 - fraction);
+            {ticks.map((tick) => {
+              const y = PAD_TOP + plotHeight * (1 - tick / max);
               return (
-                <g key={fraction} aria-hidden="true">
+                <g key={tick} aria-hidden="true">
                   <line x1={PAD_LEFT} x2={WIDTH} y1={y} y2={y} className="chart-grid" />
                   <text x={PAD_LEFT - 6} y={y + 4} textAnchor="end" className="chart-axis">
-                    {formatAxis(max * fraction)}
+                    {formatAxis(tick)}
                   </text>
                 </g>
               );

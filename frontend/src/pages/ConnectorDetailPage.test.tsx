@@ -511,6 +511,17 @@ describe("the connector page", () => {
     expect(await screen.findByRole("heading", { name: "Page not found" })).toBeTruthy();
   });
 
+  it("charts runs of 0 and 1 records with the whole-number ticks 0 and 1", async () => {
+    api((call) =>
+      call.url.includes("/sync_history/")
+        ? { body: { ...emptyPage, count: 2, results: [syncLog({ id: 2, status: "SUCCESS", records_processed: 1 }), syncLog({ id: 1, status: "SUCCESS", records_processed: 0 })] } }
+        : null,
+    );
+    renderPage("viewer");
+    const chart = await screen.findByTestId("chart-records");
+    expect(Array.from(chart.querySelectorAll("svg > g[aria-hidden='true'] > text")).map((tick) => tick.textContent)).toEqual(["0", "1"]);
+  });
+
   it("charts the latest runs' records and durations", async () => {
     api((call) =>
       call.url.includes("/sync_history/")

@@ -29,8 +29,8 @@ export function ActivityCharts({ days }: { days: SyncActivityDay[] }) {
     <section className="card charts" aria-labelledby="activity-heading">
       <h2 id="activity-heading">Last {days.length} days (UTC)</h2>
       <div className="chart-row">
-        <BarChart title="Syncs per day by status" unit="syncs" bars={syncBars} legend={STATUS_LEGEND} testId="chart-syncs-per-day" />
-        <BarChart title="Records processed per day" unit="records" bars={recordBars} testId="chart-records-per-day" />
+        <BarChart title="Syncs per day by status" unit="syncs" integer bars={syncBars} legend={STATUS_LEGEND} testId="chart-syncs-per-day" />
+        <BarChart title="Records processed per day" unit="records" integer bars={recordBars} testId="chart-records-per-day" />
       </div>
     </section>
   );
