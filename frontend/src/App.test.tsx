@@ -71,6 +71,20 @@ describe("the app shell", () => {
     expect(within(menu).getByRole("button", { name: "Sign out" })).toBeTruthy();
   });
 
+  it("closes the profile menu on Escape and puts the focus back on its summary", async () => {
+    api("editor");
+    renderApp("/");
+    const menu = (await screen.findByTestId("who")) as HTMLDetailsElement;
+    const summary = menu.querySelector("summary")!;
+    fireEvent.click(summary);
+    expect(menu.open).toBe(true);
+    const signOut = within(menu).getByRole("button", { name: "Sign out" });
+    signOut.focus();
+    fireEvent.keyDown(signOut, { key: "Escape" });
+    expect(menu.open).toBe(false);
+    expect(document.activeElement).toBe(summary);
+  });
+
   it("shows the Members page in the navigation to admins only", async () => {
     api("editor");
     const { unmount } = renderApp("/");

@@ -29,9 +29,22 @@ function RequireAuth() {
 
 function ProfileMenu() {
   const { me, signOut } = useAuth();
+  const menuRef = useRef<HTMLDetailsElement>(null);
   if (!me) return null;
   return (
-    <details className="profile-menu" data-testid="who">
+    <details
+      ref={menuRef}
+      className="profile-menu"
+      data-testid="who"
+      onKeyDown={(event) => {
+        // A <details> has no Escape of its own: close it as a menu does, back on its summary.
+        const menu = menuRef.current;
+        if (event.key !== "Escape" || !menu?.open) return;
+        event.preventDefault();
+        menu.open = false;
+        menu.querySelector("summary")?.focus();
+      }}
+    >
       <summary>
         <span className="who-email">{me.user.email}</span>
         <span className="visually-hidden">: account menu</span>
