@@ -166,7 +166,9 @@ class RequestBudget:
         """Wait for a slot (pause over, a lease free, a token in the bucket) and hold it for one exchange."""
         self._count()
         lease = uuid.uuid4().hex
-        position = slot_order.get()
+        # The line orders who takes the rate's tokens; without a rate a freed lease goes to whoever
+        # polls first (holding it for an earlier page would only leave it idle for a poll).
+        position = slot_order.get() if self.per_second is not None else None
         if position is not None:
             with self._line:
                 self._waiting[position] = True
