@@ -297,3 +297,85 @@ describe("the edit form's pagination as JSON", () => {
     expect(onSubmit).not.toHaveBeenCalled();
   });
 });
+
+describe("the edit form's request method and body", () => {
+  const search = { filter: { property: "Status", status: { equals: "Done" } }, sorts: [{ timestamp: "created_time", direction: "ascending" }] };
+  const renderForm = (current = connector(), onSubmit = vi.fn(async (_input: ConnectorInput) => {})) => {
+    renderInRouter(<ConnectorForm connector={current} onSubmit={onSubmit} />);
+    return onSubmit;
+  };
+  const body = () => screen.getByLabelText("Request body (JSON object)") as HTMLTextAreaElement;
+  const save = () => fireEvent.submit(screen.getByRole("form", { name: /^Edit / }));
+
+  it("sends POST and the body typed, parsed into an object", async () => {
+    const onSubmit = renderForm();
+    expect((screen.getByLabelText("Request method") as HTMLSelectElement).value).toBe("GET");
+    expect(screen.queryByLabelText("Request body (JSON object)")).toBeNull();
+    fireEvent.change(screen.getByLabelText("Request method"), { target: { value: "POST" } });
+    fireEvent.change(body(), { target: { value: JSON.stringify(search, null, 2) } });
+    save();
+    await vi.waitFor(() => expect(onSubmit).toHaveBeenCalled());
+    expect(onSubmit.mock.calls[0]?.[0]).toMatchObject({ request_method: "POST", request_body: search });
+  });
+
+  it("ties the method's hint to its select", () => {
+    renderForm();
+    const hintId = screen.getByLabelText("Request method").getAttribute("aria-describedby");
+    expect(document.getElementById(hintId!)?.textContent).toBe(
+      "POST: for search and query endpoints; the pagination parameters go into the JSON body. GET sends no body.",
+    );
+  });
+
+  it("refuses a body that is a list or not JSON on its field, focused, before sending", async () => {
+    const onSubmit = renderForm(connector({ request_method: "POST" }));
+    fireEvent.change(body(), { target: { value: "[1,2]" } });
+    save();
+    await vi.waitFor(() => expect(body().getAttribute("aria-invalid")).toBe("true"));
+    expect(body().getAttribute("aria-describedby")).toBe("edit-7-request_body-hint edit-7-request_body-error");
+    expect(document.getElementById("edit-7-request_body-error")?.textContent).toBe("The request body must be a JSON object ({…}), not a list.");
+    expect(screen.getByText("Please correct the highlighted fields.")).toBeTruthy();
+    await vi.waitFor(() => expect(document.activeElement).toBe(body()));
+    fireEvent.change(body(), { target: { value: '{"filter": ' } });
+    save();
+    await vi.waitFor(() => expect(document.getElementById("edit-7-request_body-error")?.textContent).toMatch(/^Not valid JSON: /));
+    expect(onSubmit).not.toHaveBeenCalled();
+  });
+
+  it("refuses a body over 16 KiB as the API measures it before sending", async () => {
+    const onSubmit = renderForm(connector({ request_method: "POST" }));
+    // 15,001 characters compact, 18,000 with the API's ", " separators.
+    const big = Object.fromEntries(Array.from({ length: 1500 }, (_, index) => [`k${String(index).padStart(4, "0")}`, 1]));
+    expect(JSON.stringify(big).length).toBeLessThanOrEqual(16384);
+    fireEvent.change(body(), { target: { value: JSON.stringify(big) } });
+    save();
+    await vi.waitFor(() => expect(body().getAttribute("aria-invalid")).toBe("true"));
+    expect(document.getElementById("edit-7-request_body-error")?.textContent).toBe("At most 16 KiB of JSON: this body is 17.6 KiB.");
+    expect(onSubmit).not.toHaveBeenCalled();
+  });
+
+  it("shows a stored body as JSON, and sends none once switched to GET", async () => {
+    const onSubmit = renderForm(connector({ request_method: "POST", request_body: search }));
+    expect(JSON.parse(body().value)).toEqual(search);
+    fireEvent.change(screen.getByLabelText("Request method"), { target: { value: "GET" } });
+    expect(screen.queryByLabelText("Request body (JSON object)")).toBeNull();
+    save();
+    await vi.waitFor(() => expect(onSubmit).toHaveBeenCalled());
+    expect(onSubmit.mock.calls[0]?.[0]).toMatchObject({ request_method: "GET", request_body: {} });
+  });
+
+  it("shows the API's refusal of the body on its field, not as a loose message", async () => {
+    const message = "request_body is nested more than 32 levels deep.";
+    const onSubmit = renderForm(
+      connector({ request_method: "POST", request_body: search }),
+      vi.fn(async () => {
+        throw new ApiError(400, `request_body: ${message}`, { detail: `request_body: ${message}`, errors: { request_body: [message] } });
+      }),
+    );
+    save();
+    await vi.waitFor(() => expect(onSubmit).toHaveBeenCalled());
+    await vi.waitFor(() => expect(body().getAttribute("aria-invalid")).toBe("true"));
+    expect(document.getElementById("edit-7-request_body-error")?.textContent).toBe(message);
+    expect(screen.getByText("Not saved: one field needs attention.")).toBeTruthy();
+    expect(screen.queryByText(/^request_body:/)).toBeNull();
+  });
+});

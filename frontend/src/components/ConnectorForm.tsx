@@ -1,7 +1,7 @@
 import { useEffect, useMemo, useRef, useState, type FormEvent } from "react";
 
 import { ApiError } from "../api/client";
-import type { Connector, ConnectorInput, JsonValue, PaginationType, Preview, SyncFrequency } from "../api/types";
+import type { Connector, ConnectorInput, JsonValue, PaginationType, Preview, RequestMethod, SyncFrequency } from "../api/types";
 import { useAnnounce } from "../announce";
 import { useUnsavedChanges } from "../unsavedChanges";
 import { AUTH_FIELDS, AuthFields, authInput, initialAuth, type AuthValues } from "./AuthFields";
@@ -16,6 +16,8 @@ import {
   objectOf,
   paginationToSave,
   paginationValuesOf,
+  requestBodyTextOf,
+  requestBodyToSend,
   rowsOf,
   type ErrorDetectionValues,
   type KeyValue,
@@ -24,7 +26,7 @@ import {
 import { Field, KeyValueEditor } from "./fields";
 import { saveErrorSummary } from "./formErrors";
 import { PreviewPanel } from "./PreviewPanel";
-import { ErrorDetectionFields, PaginationSection } from "./requestFields";
+import { ErrorDetectionFields, PaginationSection, RequestMethodFields } from "./requestFields";
 import { draftOfRules, rulesOfDraft, type RulesDraft } from "./rules";
 import { RulesEditor } from "./RulesEditor";
 
@@ -47,6 +49,9 @@ interface FormState {
   rules: RulesDraft;
   headers: KeyValue[];
   query: KeyValue[];
+  request_method: RequestMethod;
+  /** The request body as typed (JSON text; empty: {}). */
+  request_body: string;
   cursor_field: string;
   cursor_param: string;
   max_pages: string;
@@ -67,6 +72,8 @@ const shown: ReadonlySet<string> = new Set([
   "transformation_rules",
   "request_headers",
   "query_params",
+  "request_method",
+  "request_body",
   "incremental",
   "max_pages",
   ...BUDGET_FIELDS,
@@ -97,6 +104,8 @@ function initialState(connector?: Connector): FormState {
     rules: draftOfRules(connector?.transformation_rules),
     headers: rowsOf(connector?.request_headers),
     query: rowsOf(connector?.query_params),
+    request_method: connector?.request_method ?? "GET",
+    request_body: requestBodyTextOf(connector?.request_body),
     cursor_field: incrementalOf(connector?.incremental, "cursor_field"),
     cursor_param: incrementalOf(connector?.incremental, "param"),
     max_pages: connector?.max_pages ? String(connector.max_pages) : "",
@@ -171,9 +180,11 @@ export function ConnectorForm({
     if ("error" in pagination) localErrors.pagination_json = [pagination.error];
     const maxPages = maxPagesError(form.max_pages);
     if (maxPages) localErrors.max_pages = [maxPages];
+    const body = requestBodyToSend(form.request_method, form.request_body);
+    if ("error" in body) localErrors.request_body = [body.error];
     const budget = budgetInput(form.budget);
     if ("errors" in budget) Object.assign(localErrors, budget.errors);
-    if (Object.keys(localErrors).length > 0 || "errors" in budget) {
+    if (Object.keys(localErrors).length > 0 || "errors" in budget || "error" in body) {
       setFieldErrors(localErrors);
       setError("Please correct the highlighted fields.");
       return null;
@@ -190,6 +201,8 @@ export function ConnectorForm({
       transformation_rules: rules,
       request_headers: objectOf(form.headers),
       query_params: objectOf(form.query),
+      request_method: form.request_method,
+      request_body: body.body,
       incremental:
         form.cursor_field.trim() || form.cursor_param.trim() ? { cursor_field: form.cursor_field.trim(), param: form.cursor_param.trim() } : {},
       max_pages: form.max_pages.trim() ? Number(form.max_pages.trim()) : null,
@@ -339,6 +352,15 @@ export function ConnectorForm({
         </Field>
         <KeyValueEditor id={id("headers")} legend="Request headers" rows={form.headers} onChange={(rows) => set("headers", rows)} errors={e.request_headers} />
         <KeyValueEditor id={id("query")} legend="Query parameters" rows={form.query} onChange={(rows) => set("query", rows)} errors={e.query_params} />
+        <RequestMethodFields
+          idPrefix={prefix}
+          method={form.request_method}
+          body={form.request_body}
+          onMethodChange={(method) => set("request_method", method)}
+          onBodyChange={(text) => set("request_body", text)}
+          methodErrors={e.request_method}
+          bodyErrors={e.request_body}
+        />
         <RulesEditor
           idPrefix={prefix}
           draft={form.rules}

@@ -5,7 +5,7 @@ import { createConnector, previewConnector } from "../api/api";
 import { ApiError } from "../api/client";
 import type { ConnectorInput, Preview } from "../api/types";
 import { connector, fakeFetch, previewBody, renderInRouter, type FakeCall } from "../test/helpers";
-import { buildErrorDetection, buildPagination, errorDetectionValuesOf } from "./connectorConfig";
+import { apiJsonLength, buildErrorDetection, buildPagination, errorDetectionValuesOf, requestBodyToSend } from "./connectorConfig";
 import { ConnectorWizard } from "./ConnectorWizard";
 
 function renderWizard(
@@ -99,6 +99,8 @@ describe("the new connector wizard", () => {
       pagination: { type: "page", page_param: "p", page_size: 250 },
       request_headers: { Accept: "application/json" },
       query_params: {},
+      request_method: "GET",
+      request_body: {},
       incremental: { cursor_field: "updated_at", param: "since" },
       max_pages: 40,
       max_sync_seconds: null,
@@ -584,7 +586,109 @@ describe("the wizard's time and request budget", () => {
   });
 });
 
+describe("the wizard's request method and body", () => {
+  const CREATE = "/api/demo-extension/connectors/";
+  const PREVIEW = "/api/demo-extension/connectors/preview/";
+  const search = { filter: { property: "Status", status: { equals: "Done" } }, page_size: 100 };
+
+  function renderWithApi(answer: (call: FakeCall) => { status?: number; body?: unknown }) {
+    const calls = fakeFetch(answer);
+    renderWizard(
+      async (input) => {
+        await createConnector(input);
+      },
+      previewConnector,
+    );
+    return calls;
+  }
+
+  function toLastStep() {
+    fillFirstStep();
+    fireEvent.change(screen.getByLabelText("Authentication"), { target: { value: "none" } });
+    next();
+    next();
+    next();
+  }
+
+  const create = () => fireEvent.click(screen.getByRole("button", { name: "Create connector" }));
+
+  it("creates a POST connector with its JSON body, and previews with them", async () => {
+    const calls = renderWithApi((call) => (call.url === PREVIEW ? { body: previewBody() } : { status: 201, body: connector() }));
+    toLastStep();
+    expect(screen.queryByLabelText("Request body (JSON object)")).toBeNull();
+    fireEvent.change(screen.getByLabelText("Request method"), { target: { value: "POST" } });
+    fireEvent.change(screen.getByLabelText("Request body (JSON object)"), { target: { value: JSON.stringify(search) } });
+    fireEvent.click(screen.getByRole("button", { name: "Back" }));
+    fireEvent.click(screen.getByRole("button", { name: "Back" }));
+    fireEvent.click(screen.getByRole("button", { name: "Fetch a preview" }));
+    await vi.waitFor(() => expect(calls.some((call) => call.url === PREVIEW)).toBe(true));
+    expect(calls.find((call) => call.url === PREVIEW)!.body).toMatchObject({ request_method: "POST", request_body: search });
+    next();
+    next();
+    create();
+    await vi.waitFor(() => expect(calls.some((call) => call.method === "POST" && call.url === CREATE)).toBe(true));
+    expect(calls.find((call) => call.url === CREATE)!.body).toMatchObject({ request_method: "POST", request_body: search });
+  });
+
+  it("refuses a body that is not a JSON object on its field, focused, and creates nothing", async () => {
+    const calls = renderWithApi(() => ({ status: 201, body: connector() }));
+    toLastStep();
+    fireEvent.change(screen.getByLabelText("Request method"), { target: { value: "POST" } });
+    const body = screen.getByLabelText("Request body (JSON object)");
+    fireEvent.change(body, { target: { value: "[1, 2]" } });
+    create();
+    expect(body.getAttribute("aria-invalid")).toBe("true");
+    expect(document.getElementById("wizard-request_body-error")?.textContent).toBe("The request body must be a JSON object ({…}), not a list.");
+    await vi.waitFor(() => expect(document.activeElement).toBe(body));
+    expect(calls).toHaveLength(0);
+  });
+
+  it("sends no body with GET, even one typed before switching back", async () => {
+    const calls = renderWithApi(() => ({ status: 201, body: connector() }));
+    toLastStep();
+    fireEvent.change(screen.getByLabelText("Request method"), { target: { value: "POST" } });
+    fireEvent.change(screen.getByLabelText("Request body (JSON object)"), { target: { value: '{"query": "x"}' } });
+    fireEvent.change(screen.getByLabelText("Request method"), { target: { value: "GET" } });
+    expect(screen.queryByLabelText("Request body (JSON object)")).toBeNull();
+    create();
+    await vi.waitFor(() => expect(calls).toHaveLength(1));
+    expect(calls[0]!.body).toMatchObject({ request_method: "GET", request_body: {} });
+  });
+
+  it("shows the API's refusal of the body on its field in the last step", async () => {
+    const message = "A request body is sent with request_method POST only: set it, or empty the body.";
+    renderWithApi(() => ({ status: 400, body: { detail: `request_body: ${message}`, errors: { request_body: [message] } } }));
+    fillFirstStep();
+    next();
+    fireEvent.click(screen.getByRole("button", { name: "Fetch a preview" }));
+    await vi.waitFor(() => expect(heading()).toBe("Step 4 of 4: Requests and schedule"));
+    const body = screen.getByLabelText("Request body (JSON object)");
+    expect(body.getAttribute("aria-invalid")).toBe("true");
+    expect(document.getElementById("wizard-request_body-error")?.textContent).toBe(message);
+    expect(screen.queryByText(/request_body:/)).toBeNull();
+    await vi.waitFor(() => expect(document.activeElement).toBe(body));
+  });
+});
+
 describe("the connector settings helpers", () => {
+  it("measures a request body as the API does: Python's separators, non-ASCII escaped", () => {
+    const body = { a: [1, "é", null], b: { c: true }, "ü": "😀\u007f" };
+    // Python: len(json.dumps(body)) == 76, for {"a": [1, "\u00e9", null], "b": {"c": true}, "\u00fc": "\ud83d\ude00\u007f"}
+    expect(apiJsonLength(body)).toBe(76);
+    expect(apiJsonLength({})).toBe(2);
+    expect(apiJsonLength([])).toBe(2);
+  });
+
+  it("sends {} for an empty body or with GET, and names what is not a JSON object", () => {
+    expect(requestBodyToSend("POST", "  ")).toEqual({ body: {} });
+    expect(requestBodyToSend("GET", "[1, 2]")).toEqual({ body: {} });
+    expect(requestBodyToSend("POST", '{"query": "x"}')).toEqual({ body: { query: "x" } });
+    expect(requestBodyToSend("POST", '"x"')).toEqual({ error: "The request body must be a JSON object ({…}), not a string." });
+    expect(requestBodyToSend("POST", "null")).toEqual({ error: "The request body must be a JSON object ({…}), not null." });
+    expect(requestBodyToSend("POST", `{"q": "${"x".repeat(16384 - 9)}"}`)).toEqual({ body: { q: "x".repeat(16384 - 9) } });
+    expect(requestBodyToSend("POST", `{"q": "${"x".repeat(16384 - 8)}"}`)).toEqual({ error: "At most 16 KiB of JSON: this body is 16.1 KiB." });
+  });
+
   it("reads and builds error detection: {} for the built-in rules, JSON booleans and numbers as such", () => {
     expect(buildErrorDetection(errorDetectionValuesOf({}))).toEqual({});
     expect(buildErrorDetection({ error_path: " result.error ", success_path: "ok", success_value: "true", auto: false })).toEqual({

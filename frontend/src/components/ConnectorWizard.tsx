@@ -1,7 +1,7 @@
 import { useEffect, useMemo, useRef, useState, type FormEvent } from "react";
 
 import { ApiError } from "../api/client";
-import type { ConnectorInput, JsonValue, PaginationType, Preview, SyncFrequency } from "../api/types";
+import type { ConnectorInput, JsonValue, PaginationType, Preview, RequestMethod, SyncFrequency } from "../api/types";
 import { useAnnounce } from "../announce";
 import { ErrorBanner } from "./common";
 import { AUTH_FIELDS, AuthFields, authInput, initialAuth, type AuthValues } from "./AuthFields";
@@ -16,6 +16,7 @@ import {
   paginationToSave,
   paginationValuesOf,
   recordsPathOf,
+  requestBodyToSend,
   TEMPLATES,
   type ErrorDetectionValues,
   type KeyValue,
@@ -23,7 +24,7 @@ import {
 } from "./connectorConfig";
 import { Field, KeyValueEditor } from "./fields";
 import { PreviewPanel } from "./PreviewPanel";
-import { ErrorDetectionFields, PaginationSection } from "./requestFields";
+import { ErrorDetectionFields, PaginationSection, RequestMethodFields } from "./requestFields";
 import { saveErrorSummary } from "./formErrors";
 import { draftOfRules, rulesOfDraft, type RulesDraft } from "./rules";
 import { RulesEditor } from "./RulesEditor";
@@ -44,6 +45,8 @@ const STEP_OF_FIELD: Record<string, number> = {
   pagination: 3,
   request_headers: 3,
   query_params: 3,
+  request_method: 3,
+  request_body: 3,
   incremental: 3,
   max_pages: 3,
   ...Object.fromEntries(BUDGET_FIELDS.map((field) => [field, 3])),
@@ -68,6 +71,9 @@ interface WizardState {
   error_detection: ErrorDetectionValues;
   headers: KeyValue[];
   query: KeyValue[];
+  request_method: RequestMethod;
+  /** The request body as typed (JSON text; empty: {}). */
+  request_body: string;
   cursor_field: string;
   cursor_param: string;
   max_pages: string;
@@ -90,6 +96,8 @@ const INITIAL: WizardState = {
   error_detection: errorDetectionValuesOf({}),
   headers: [],
   query: [],
+  request_method: "GET",
+  request_body: "",
   cursor_field: "",
   cursor_param: "",
   max_pages: "",
@@ -176,6 +184,8 @@ export function ConnectorWizard({
       if ("error" in pagination) found.pagination_json = [pagination.error];
       const maxPages = maxPagesError(state.max_pages);
       if (maxPages) found.max_pages = [maxPages];
+      const body = requestBodyToSend(state.request_method, state.request_body);
+      if ("error" in body) found.request_body = [body.error];
       const budget = budgetInput(state.budget);
       if ("errors" in budget) Object.assign(found, budget.errors);
     }
@@ -212,6 +222,10 @@ export function ConnectorWizard({
     // names it otherwise, and the preview then uses the fields).
     const typed = paginationToSave(state.pagination_type, state.pagination, state.pagination_json);
     const pagination = "error" in typed ? { type: state.pagination_type, values: state.pagination } : typed;
+    // A body that is not a JSON object is never sent as {}: step 4's check names it before the
+    // connector is created, and a preview is refused with the reason.
+    const body = requestBodyToSend(state.request_method, state.request_body);
+    if ("error" in body) throw new Error(`The request body (step 4) cannot be sent. ${body.error}`);
     const result: ConnectorInput = {
       name: state.name.trim(),
       api_endpoint: state.api_endpoint.trim(),
@@ -222,6 +236,8 @@ export function ConnectorWizard({
       pagination: buildPagination(pagination.type, pagination.values),
       request_headers: objectOf(state.headers),
       query_params: objectOf(state.query),
+      request_method: state.request_method,
+      request_body: body.body,
       incremental: state.cursor_field.trim() || state.cursor_param.trim() ? { cursor_field: state.cursor_field.trim(), param: state.cursor_param.trim() } : {},
       max_pages: state.max_pages.trim() ? Number(state.max_pages.trim()) : null,
       ...("input" in budget ? budget.input : {}),
@@ -413,6 +429,15 @@ export function ConnectorWizard({
           <RequestBudgetFields idPrefix="wizard" values={state.budget} onChange={(budget) => set("budget", budget)} errors={e} />
           <KeyValueEditor id={id("headers")} legend="Request headers" rows={state.headers} onChange={(rows) => set("headers", rows)} errors={e.request_headers} />
           <KeyValueEditor id={id("query")} legend="Query parameters" rows={state.query} onChange={(rows) => set("query", rows)} errors={e.query_params} />
+          <RequestMethodFields
+            idPrefix="wizard"
+            method={state.request_method}
+            body={state.request_body}
+            onMethodChange={(method) => set("request_method", method)}
+            onBodyChange={(text) => set("request_body", text)}
+            methodErrors={e.request_method}
+            bodyErrors={e.request_body}
+          />
           <Field label="Incremental: cursor field" htmlFor={id("cursor_field")} errors={e.incremental} hint="A record field that grows (e.g. updated_at); empty: every sync fetches everything.">
             <input id={id("cursor_field")} value={state.cursor_field} onChange={(ev) => set("cursor_field", ev.target.value)} />
           </Field>

@@ -1,7 +1,8 @@
 // The connector's request settings as form values and back: pagination, key/value lists,
 // incremental cursor, and the templates of common API styles.
 
-import type { AuthType, ConnectorInput, JsonValue, PaginationType } from "../api/types";
+import type { AuthType, ConnectorInput, JsonValue, PaginationType, RequestMethod } from "../api/types";
+import { prettyJson } from "../format";
 
 export interface KeyValue {
   key: string;
@@ -230,6 +231,49 @@ export function maxPagesError(text: string): string | null {
   if (!value) return null;
   if (/^\d+$/.test(value) && Number(value) >= 1 && Number(value) <= MAX_PAGES_LIMIT) return null;
   return `Enter a whole number of pages from 1 to ${MAX_PAGES_LIMIT.toLocaleString("en-US")}, or leave it empty for the server's limit.`;
+}
+
+/** The API's limit on `request_body` (MAX_REQUEST_BODY_BYTES in demo_extension/serializers.py). */
+export const REQUEST_BODY_LIMIT = 16 * 1024;
+
+/** A stored request body as the form's text: empty for none ({}), else indented JSON. */
+export function requestBodyTextOf(body: JsonValue | undefined): string {
+  if (body && typeof body === "object" && !Array.isArray(body) && Object.keys(body).length > 0) return prettyJson(body);
+  return "";
+}
+
+/** The length of `value` as the API measures it, `len(json.dumps(value))`: Python's separators
+ * (", " and ": ") and every non-ASCII character as a \uXXXX escape. Measured the way
+ * JSON.stringify writes it, a body just under the limit here could still be refused there. */
+export function apiJsonLength(value: JsonValue): number {
+  if (Array.isArray(value)) return 2 + value.reduce<number>((sum, item, index) => sum + apiJsonLength(item) + (index ? 2 : 0), 0);
+  if (value !== null && typeof value === "object") {
+    return 2 + Object.entries(value).reduce((sum, [key, item], index) => sum + apiJsonLength(key) + 2 + apiJsonLength(item) + (index ? 2 : 0), 0);
+  }
+  // JSON.stringify already escapes the control characters; the rest of what is not printable ASCII is 6 characters each.
+  const text = JSON.stringify(value) ?? "null";
+  return typeof value === "string" ? text.length + 5 * (text.match(/[^\x20-\x7e]/g)?.length ?? 0) : text.length;
+}
+
+/** The `request_body` to send with `method`: {} with GET (a body typed before switching back to
+ * GET is not sent), else the typed JSON object ({} when empty), checked as the API checks it. */
+export function requestBodyToSend(method: RequestMethod, text: string): { body: { [key: string]: JsonValue } } | { error: string } {
+  if (method !== "POST" || !text.trim()) return { body: {} };
+  let parsed: JsonValue;
+  try {
+    parsed = JSON.parse(text) as JsonValue;
+  } catch (error) {
+    return { error: `Not valid JSON: ${error instanceof Error ? error.message : String(error)}` };
+  }
+  if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) {
+    const kind = Array.isArray(parsed) ? "a list" : parsed === null ? "null" : typeof parsed === "string" ? "a string" : typeof parsed === "number" ? "a number" : "true or false";
+    return { error: `The request body must be a JSON object ({…}), not ${kind}.` };
+  }
+  const size = apiJsonLength(parsed);
+  if (size > REQUEST_BODY_LIMIT) {
+    return { error: `At most ${REQUEST_BODY_LIMIT / 1024} KiB of JSON: this body is ${(Math.ceil(size / 102.4) / 10).toFixed(1)} KiB.` };
+  }
+  return { body: parsed };
 }
 
 /** The checks on a connector's name and endpoint made before anything is sent (wizard and edit form alike). */

@@ -1,9 +1,9 @@
-// Pagination (its type, its keys as fields, the raw JSON under "advanced") and error detection,
-// shared by the wizard and the edit form.
+// Pagination (its type, its keys as fields, the raw JSON under "advanced"), the request method
+// and its JSON body, and error detection, shared by the wizard and the edit form.
 
 import { useEffect, useRef, useState } from "react";
 
-import type { PaginationType } from "../api/types";
+import type { PaginationType, RequestMethod } from "../api/types";
 import { prettyJson } from "../format";
 import { buildPagination, paginationOfJson, type ErrorDetectionValues, type PaginationValues } from "./connectorConfig";
 import { Field, PaginationFields } from "./fields";
@@ -100,6 +100,56 @@ export function PaginationSection({
           Apply the JSON
         </button>
       </details>
+    </>
+  );
+}
+
+/** GET, or POST with a JSON body (search and query endpoints); the body's field shows with POST
+ * (or when the API refused it). With GET nothing typed there is sent. */
+export function RequestMethodFields({
+  idPrefix,
+  method,
+  body,
+  onMethodChange,
+  onBodyChange,
+  methodErrors,
+  bodyErrors,
+}: {
+  idPrefix: string;
+  method: RequestMethod;
+  /** The body as typed: JSON text, empty for {}. */
+  body: string;
+  onMethodChange: (method: RequestMethod) => void;
+  onBodyChange: (body: string) => void;
+  methodErrors?: string[];
+  bodyErrors?: string[];
+}) {
+  const methodId = `${idPrefix}-request_method`;
+  const bodyId = `${idPrefix}-request_body`;
+  return (
+    <>
+      <Field
+        label="Request method"
+        htmlFor={methodId}
+        errors={methodErrors}
+        hint="POST: for search and query endpoints; the pagination parameters go into the JSON body. GET sends no body."
+      >
+        <select id={methodId} value={method} onChange={(ev) => onMethodChange(ev.target.value as RequestMethod)}>
+          <option value="GET">GET</option>
+          <option value="POST">POST</option>
+        </select>
+      </Field>
+      {method === "POST" || bodyErrors?.length ? (
+        <Field
+          label="Request body (JSON object)"
+          htmlFor={bodyId}
+          errors={bodyErrors}
+          wide
+          hint='Sent with every page request, the pagination parameters added to it, e.g. {"filter": {"property": "Status", "status": {"equals": "Done"}}}. Empty: {}. At most 16 KiB.'
+        >
+          <textarea id={bodyId} rows={6} spellCheck={false} value={body} onChange={(ev) => onBodyChange(ev.target.value)} />
+        </Field>
+      ) : null}
     </>
   );
 }

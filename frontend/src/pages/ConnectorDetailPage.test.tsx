@@ -49,6 +49,22 @@ describe("the connector page", () => {
     expect([count("Processed"), count("Created"), count("Updated"), count("Unchanged"), count("Quarantined")]).toEqual(["500", "0", "2", "497", "1"]);
   });
 
+  it("says a POST connector sends a JSON body, and shows the body", async () => {
+    const body = { filter: { property: "Status", status: { equals: "Done" } } };
+    api((call) => (call.url === "/api/demo-extension/connectors/7/" ? { body: connector({ request_method: "POST", request_body: body }) } : null));
+    renderPage("viewer");
+    expect((await screen.findByText("Requests")).closest("div")?.querySelector("dd")?.textContent).toBe("POST with a JSON body");
+    const details = screen.getByText("Request body").closest("details")!;
+    expect(JSON.parse(details.querySelector("pre")!.textContent!)).toEqual(body);
+  });
+
+  it("says GET for a GET connector, with no request body", async () => {
+    api();
+    renderPage("viewer");
+    expect((await screen.findByText("Requests")).closest("div")?.querySelector("dd")?.textContent).toBe("GET");
+    expect(screen.queryByText("Request body")).toBeNull();
+  });
+
   it("shows the style the latest sync detected beside an auto pagination, linking to that sync", async () => {
     const runs = [syncLog({ id: 42, status: "FAILED", detected_pagination: "" }), syncLog({ id: 41, status: "SUCCESS", detected_pagination: "page" })];
     api((call) => (call.url.startsWith("/api/demo-extension/connectors/7/sync_history/") ? { body: { ...emptyPage, count: 2, results: runs } } : null));

@@ -351,6 +351,10 @@ function ConnectorDetail({ id, startEditing }: { id: number; startEditing: boole
             </dd>
           </div>
           <div>
+            <dt>Requests</dt>
+            <dd>{c.request_method === "POST" ? "POST with a JSON body" : "GET"}</dd>
+          </div>
+          <div>
             <dt>Records path</dt>
             <dd className="mono">{c.records_path === null ? "detect" : c.records_path === "" ? "(response)" : c.records_path}</dd>
           </div>
@@ -370,6 +374,12 @@ function ConnectorDetail({ id, startEditing }: { id: number; startEditing: boole
           <summary>Transformation rules</summary>
           <pre className="json-block" tabIndex={0}>{prettyJson(c.transformation_rules)}</pre>
         </details>
+        {c.request_method === "POST" ? (
+          <details>
+            <summary>Request body</summary>
+            <pre className="json-block" tabIndex={0}>{prettyJson(c.request_body)}</pre>
+          </details>
+        ) : null}
       </section>
 
       <SyncCharts runs={chartRuns.data?.results ?? null} error={chartRuns.error} />
