@@ -602,24 +602,17 @@ describe("the wizard's request method and body", () => {
     return calls;
   }
 
-  function toLastStep() {
-    fillFirstStep();
-    fireEvent.change(screen.getByLabelText("Authentication"), { target: { value: "none" } });
-    next();
-    next();
-    next();
-  }
-
   const create = () => fireEvent.click(screen.getByRole("button", { name: "Create connector" }));
 
   it("creates a POST connector with its JSON body, and previews with them", async () => {
     const calls = renderWithApi((call) => (call.url === PREVIEW ? { body: previewBody() } : { status: 201, body: connector() }));
-    toLastStep();
+    fillFirstStep();
+    fireEvent.change(screen.getByLabelText("Authentication"), { target: { value: "none" } });
+    // on the first step, before the preview: a search endpoint answers POST only
     expect(screen.queryByLabelText("Request body (JSON object)")).toBeNull();
     fireEvent.change(screen.getByLabelText("Request method"), { target: { value: "POST" } });
     fireEvent.change(screen.getByLabelText("Request body (JSON object)"), { target: { value: JSON.stringify(search) } });
-    fireEvent.click(screen.getByRole("button", { name: "Back" }));
-    fireEvent.click(screen.getByRole("button", { name: "Back" }));
+    next();
     fireEvent.click(screen.getByRole("button", { name: "Fetch a preview" }));
     await vi.waitFor(() => expect(calls.some((call) => call.url === PREVIEW)).toBe(true));
     expect(calls.find((call) => call.url === PREVIEW)!.body).toMatchObject({ request_method: "POST", request_body: search });
@@ -630,13 +623,14 @@ describe("the wizard's request method and body", () => {
     expect(calls.find((call) => call.url === CREATE)!.body).toMatchObject({ request_method: "POST", request_body: search });
   });
 
-  it("refuses a body that is not a JSON object on its field, focused, and creates nothing", async () => {
+  it("refuses a body that is not a JSON object on its field, focused, before the preview", async () => {
     const calls = renderWithApi(() => ({ status: 201, body: connector() }));
-    toLastStep();
+    fillFirstStep();
     fireEvent.change(screen.getByLabelText("Request method"), { target: { value: "POST" } });
     const body = screen.getByLabelText("Request body (JSON object)");
     fireEvent.change(body, { target: { value: "[1, 2]" } });
-    create();
+    next();
+    expect(heading()).toBe("Step 1 of 4: Endpoint and authentication");
     expect(body.getAttribute("aria-invalid")).toBe("true");
     expect(document.getElementById("wizard-request_body-error")?.textContent).toBe("The request body must be a JSON object ({…}), not a list.");
     await vi.waitFor(() => expect(document.activeElement).toBe(body));
@@ -645,23 +639,27 @@ describe("the wizard's request method and body", () => {
 
   it("sends no body with GET, even one typed before switching back", async () => {
     const calls = renderWithApi(() => ({ status: 201, body: connector() }));
-    toLastStep();
+    fillFirstStep();
+    fireEvent.change(screen.getByLabelText("Authentication"), { target: { value: "none" } });
     fireEvent.change(screen.getByLabelText("Request method"), { target: { value: "POST" } });
     fireEvent.change(screen.getByLabelText("Request body (JSON object)"), { target: { value: '{"query": "x"}' } });
     fireEvent.change(screen.getByLabelText("Request method"), { target: { value: "GET" } });
     expect(screen.queryByLabelText("Request body (JSON object)")).toBeNull();
+    next();
+    next();
+    next();
     create();
     await vi.waitFor(() => expect(calls).toHaveLength(1));
     expect(calls[0]!.body).toMatchObject({ request_method: "GET", request_body: {} });
   });
 
-  it("shows the API's refusal of the body on its field in the last step", async () => {
+  it("shows the API's refusal of the body on its field in the first step", async () => {
     const message = "A request body is sent with request_method POST only: set it, or empty the body.";
     renderWithApi(() => ({ status: 400, body: { detail: `request_body: ${message}`, errors: { request_body: [message] } } }));
     fillFirstStep();
     next();
     fireEvent.click(screen.getByRole("button", { name: "Fetch a preview" }));
-    await vi.waitFor(() => expect(heading()).toBe("Step 4 of 4: Requests and schedule"));
+    await vi.waitFor(() => expect(heading()).toBe("Step 1 of 4: Endpoint and authentication"));
     const body = screen.getByLabelText("Request body (JSON object)");
     expect(body.getAttribute("aria-invalid")).toBe("true");
     expect(document.getElementById("wizard-request_body-error")?.textContent).toBe(message);

@@ -45,8 +45,8 @@ const STEP_OF_FIELD: Record<string, number> = {
   pagination: 3,
   request_headers: 3,
   query_params: 3,
-  request_method: 3,
-  request_body: 3,
+  request_method: 0,
+  request_body: 0,
   incremental: 3,
   max_pages: 3,
   ...Object.fromEntries(BUDGET_FIELDS.map((field) => [field, 3])),
@@ -175,6 +175,8 @@ export function ConnectorWizard({
     const found: Record<string, string[]> = {};
     if (forStep === 0) {
       Object.assign(found, nameAndEndpointErrors(state.name, state.api_endpoint));
+      const body = requestBodyToSend(state.request_method, state.request_body);
+      if ("error" in body) found.request_body = [body.error];
     }
     if (forStep === 2 && "problems" in rulesOfDraft(state.rules)) {
       found.transformation_rules = ["Correct the highlighted rules."];
@@ -184,8 +186,6 @@ export function ConnectorWizard({
       if ("error" in pagination) found.pagination_json = [pagination.error];
       const maxPages = maxPagesError(state.max_pages);
       if (maxPages) found.max_pages = [maxPages];
-      const body = requestBodyToSend(state.request_method, state.request_body);
-      if ("error" in body) found.request_body = [body.error];
       const budget = budgetInput(state.budget);
       if ("errors" in budget) Object.assign(found, budget.errors);
     }
@@ -222,10 +222,10 @@ export function ConnectorWizard({
     // names it otherwise, and the preview then uses the fields).
     const typed = paginationToSave(state.pagination_type, state.pagination, state.pagination_json);
     const pagination = "error" in typed ? { type: state.pagination_type, values: state.pagination } : typed;
-    // A body that is not a JSON object is never sent as {}: step 4's check names it before the
-    // connector is created, and a preview is refused with the reason.
+    // A body that is not a JSON object is never sent as {}: step 1's check names it before the
+    // preview, and the connector is not created with it.
     const body = requestBodyToSend(state.request_method, state.request_body);
-    if ("error" in body) throw new Error(`The request body (step 4) cannot be sent. ${body.error}`);
+    if ("error" in body) throw new Error(`The request body (step 1) cannot be sent. ${body.error}`);
     const result: ConnectorInput = {
       name: state.name.trim(),
       api_endpoint: state.api_endpoint.trim(),
@@ -355,6 +355,16 @@ export function ConnectorWizard({
             <input id={id("api_endpoint")} type="url" value={state.api_endpoint} onChange={(ev) => set("api_endpoint", ev.target.value)} />
           </Field>
           <AuthFields idPrefix="wizard" values={state.auth} onChange={(auth) => set("auth", auth)} errors={e} />
+          {/* Before the preview: a search endpoint answers POST only. */}
+          <RequestMethodFields
+            idPrefix="wizard"
+            method={state.request_method}
+            body={state.request_body}
+            onMethodChange={(method) => set("request_method", method)}
+            onBodyChange={(text) => set("request_body", text)}
+            methodErrors={e.request_method}
+            bodyErrors={e.request_body}
+          />
         </div>
       ) : null}
 
@@ -429,15 +439,6 @@ export function ConnectorWizard({
           <RequestBudgetFields idPrefix="wizard" values={state.budget} onChange={(budget) => set("budget", budget)} errors={e} />
           <KeyValueEditor id={id("headers")} legend="Request headers" rows={state.headers} onChange={(rows) => set("headers", rows)} errors={e.request_headers} />
           <KeyValueEditor id={id("query")} legend="Query parameters" rows={state.query} onChange={(rows) => set("query", rows)} errors={e.query_params} />
-          <RequestMethodFields
-            idPrefix="wizard"
-            method={state.request_method}
-            body={state.request_body}
-            onMethodChange={(method) => set("request_method", method)}
-            onBodyChange={(text) => set("request_body", text)}
-            methodErrors={e.request_method}
-            bodyErrors={e.request_body}
-          />
           <Field label="Incremental: cursor field" htmlFor={id("cursor_field")} errors={e.incremental} hint="A record field that grows (e.g. updated_at); empty: every sync fetches everything.">
             <input id={id("cursor_field")} value={state.cursor_field} onChange={(ev) => set("cursor_field", ev.target.value)} />
           </Field>
