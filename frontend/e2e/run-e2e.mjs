@@ -461,6 +461,13 @@ async function main() {
   if ((await wizard.getByLabel("Name").inputValue()) !== "Billing API" || new URL(page.url()).pathname !== "/connectors/new") throw new Error("Stay did not keep the wizard");
   await wizard.getByLabel("API endpoint").fill("http://169.254.169.254/latest");
   await wizard.getByLabel("API key").fill("wrong-key");
+  // A search endpoint's POST body, on the first step: refused on its field when it is not an object.
+  await wizard.getByLabel("Request method").selectOption("POST");
+  await wizard.getByLabel("Request body (JSON object)").fill("[1, 2]");
+  await wizard.getByRole("button", { name: "Next" }).click();
+  await wizard.getByText("The request body must be a JSON object ({…}), not a list.").waitFor();
+  await checkA11y(page, "wizard with a POST body refused");
+  await wizard.getByLabel("Request method").selectOption("GET");
   await wizard.getByRole("button", { name: "Next" }).click();
   await wizard.getByRole("button", { name: "Fetch a preview" }).click();
   await wizard.getByText(/No preview/).waitFor();
