@@ -54,8 +54,8 @@ MINIMUM_ROLE = {
 BODIES = {
     ("api/tenancy/invitations/", "POST"): {"email": "new@acme.test", "role": "viewer"},
     ("api/tenancy/members/{pk}/", "PATCH"): {"role": "editor"},
-    (DESTINATIONS, "POST"): {"name": "new destination", "host": "warehouse.invalid", "database": "warehouse"},
-    (DESTINATIONS + "{pk}/", "PUT"): {"name": "replaced", "host": "warehouse.invalid", "database": "warehouse"},
+    (DESTINATIONS, "POST"): {"name": "new destination", "host": "dw.invalid", "database": "warehouse"},
+    (DESTINATIONS + "{pk}/", "PUT"): {"name": "replaced", "host": "dw.invalid", "database": "warehouse"},
     (DESTINATIONS + "{pk}/", "PATCH"): {"name": "renamed destination"},
     **seed.from_modules("BODIES"),
 }
