@@ -4,7 +4,14 @@ Some errors come from the platform rather than from a view: the page-number pagi
 page past the end), query filters (400), the per-user throttle (429) and the request-body limit
 (413). Views document their own errors; this hook adds these where they apply, so that the published
 contract lists every status code a client can see (the contract fuzzing checks exactly that).
+
+:class:`AutoSchema` (``DEFAULT_SCHEMA_CLASS``) marks the request bodies that refuse unknown keys.
 """
+
+from drf_spectacular.openapi import AutoSchema as _SpectacularAutoSchema
+from drf_spectacular.plumbing import force_instance
+
+from core.strict_input import StrictTypesMixin
 
 ERROR_REF = {"$ref": "#/components/schemas/Error"}
 
@@ -39,3 +46,19 @@ def add_platform_error_responses(result, generator, request, public):
             for code in wanted:
                 responses.setdefault(code, _error(_PLATFORM_ERRORS[code]))
     return result
+
+
+class AutoSchema(_SpectacularAutoSchema):
+    """drf-spectacular's schema, where a request body that refuses unknown keys says so.
+
+    Serializers with :class:`core.strict_input.StrictTypesMixin` answer a key they do not know with a
+    400; their request components declare ``additionalProperties: false``, so a client generated from
+    the schema (and the schema fuzz test) knows an extra key is not accepted.
+    """
+
+    def _map_serializer(self, serializer, direction, bypass_extensions=False):
+        schema = super()._map_serializer(serializer, direction, bypass_extensions)
+        if direction == "request" and isinstance(force_instance(serializer), StrictTypesMixin):
+            if schema.get("type") == "object" and "properties" in schema:
+                schema["additionalProperties"] = False
+        return schema

@@ -2,6 +2,7 @@
 
 from rest_framework import serializers
 
+from core.strict_input import StrictTypesMixin
 from destinations import models
 from destinations.services.base import DestinationError
 from destinations.services.postgres import checked_addresses, connection_params
@@ -23,7 +24,7 @@ class AttachmentSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class DestinationSerializer(serializers.ModelSerializer):
+class DestinationSerializer(StrictTypesMixin, serializers.ModelSerializer):
     password = serializers.CharField(
         write_only=True,
         required=False,
@@ -102,7 +103,7 @@ class DestinationSerializer(serializers.ModelSerializer):
         return attrs
 
 
-class AttachInputSerializer(serializers.Serializer):
+class AttachInputSerializer(StrictTypesMixin, serializers.Serializer):
     connector = serializers.IntegerField(min_value=1, max_value=2**63 - 1)
     table_name = serializers.CharField(
         required=False, max_length=255, help_text="Default: the connector's name as a lower-case identifier."
@@ -116,7 +117,7 @@ class ConnectorInputSerializer(serializers.Serializer):
     connector = serializers.IntegerField(min_value=1, max_value=2**63 - 1)
 
 
-class LoadInputSerializer(serializers.Serializer):
+class LoadInputSerializer(StrictTypesMixin, serializers.Serializer):
     connector = serializers.IntegerField(
         required=False, min_value=1, max_value=2**63 - 1, help_text="Default: every attached connector."
     )

@@ -8,13 +8,14 @@ from rest_framework import serializers
 from core.egress import check_url
 from core.http_errors import OutboundError
 from core.secret_fields import is_secret_set, last4_hint
+from core.strict_input import StrictTypesMixin
 from webhooks import models
 from webhooks.services import signing
 
 MAX_EVENTS = 20
 
 
-class WebhookEndpointSerializer(serializers.ModelSerializer):
+class WebhookEndpointSerializer(StrictTypesMixin, serializers.ModelSerializer):
     secret = serializers.CharField(
         write_only=True,
         required=False,

@@ -157,3 +157,14 @@ def test_a_destination_whose_host_name_does_not_resolve_yet_is_saved(editor_clie
     )
 
     assert response.status_code == 201, response.content
+
+
+def test_a_misspelt_destination_key_is_a_400_naming_the_field_meant(editor_client):
+    response = editor_client.post(
+        URL,
+        {"name": "Typo", "host": "dw.invalid", "database": "db", "username": "u", "pasword": "p"},
+        format="json",
+    )
+
+    assert response.status_code == 400
+    assert response.json()["errors"] == {"pasword": ["Unknown field. Did you mean 'password'?"]}
