@@ -524,6 +524,11 @@ class ConnectorSerializer(StrictTypesMixin, serializers.ModelSerializer):
             "request_method", getattr(self.instance, "request_method", models.RequestMethod.GET)
         )
         body = attrs.get("request_body", getattr(self.instance, "request_body", {}))
+        incremental = attrs.get("incremental", getattr(self.instance, "incremental", {})) or {}
+        if method != models.RequestMethod.POST and incremental.get("body_filter"):
+            raise serializers.ValidationError(
+                {"incremental": ["body_filter is sent with request_method POST only: use param with GET."]}
+            )
         if method != models.RequestMethod.POST and body:
             raise serializers.ValidationError(
                 {

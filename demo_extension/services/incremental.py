@@ -4,11 +4,16 @@ A sync sends the stored ``connector.incremental_cursor`` (or ``initial_value`` o
 on a full refresh) as the query parameter ``param``, tracks the highest ``cursor_field`` value of
 the raw records it receives (a path, e.g. ``meta.updated_at``; see :mod:`.paths`), and a completed sync stores
 that value for the next one.
+
+A POST connector (a search endpoint) sends it in its body instead: ``body_filter`` is a JSON object
+merged into the request body when there is a value to start from, with the text ``"{since}"``
+standing for that value (a whole string ``"{since}"`` becomes the value itself, number or text).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import json
+from dataclasses import dataclass, field
 
 from sync_engine.paths import later_cursor, validate_path  # noqa: F401  (later_cursor: part of this API)
 
@@ -20,9 +25,13 @@ INCREMENTAL_KEY_HELP = {
     "param": "Query parameter that sends that value to the API (e.g. updated_since). Required with "
     "cursor_field.",
     "initial_value": "What the first sync and a full refresh send (a string or a number); optional.",
+    "body_filter": "With request_method POST, instead of param: a JSON object merged into the request body "
+    'when there is a value to start from, "{since}" standing for it (e.g. Notion: {"filter": {"timestamp": '
+    '"last_edited_time", "last_edited_time": {"on_or_after": "{since}"}}}).',
 }
+SINCE = "{since}"
 INCREMENTAL_KEYS = tuple(INCREMENTAL_KEY_HELP)
-INCREMENTAL_REQUIRED = ("cursor_field", "param")
+INCREMENTAL_REQUIRED = ("cursor_field",)
 
 
 def validate_incremental_config(cfg) -> dict:
@@ -46,6 +55,23 @@ def validate_incremental_config(cfg) -> dict:
             raise ValueError(f"incremental.{key} is required and must be a non-empty string.")
         clean[key] = value.strip()
     validate_path(clean["cursor_field"], what="incremental.cursor_field")
+    param, body_filter = cfg.get("param"), cfg.get("body_filter")
+    if (param is None) == (body_filter is None):
+        raise ValueError(
+            "incremental needs param (a query parameter) or body_filter (a POST body), one of them."
+        )
+    if param is not None:
+        if not isinstance(param, str) or not param.strip():
+            raise ValueError("incremental.param is required and must be a non-empty string.")
+        clean["param"] = param.strip()
+    else:
+        if not isinstance(body_filter, dict) or not body_filter:
+            raise ValueError("incremental.body_filter must be a non-empty JSON object.")
+        if SINCE not in json.dumps(body_filter):
+            raise ValueError(
+                f'incremental.body_filter must hold "{SINCE}" where the value to start from goes.'
+            )
+        clean["body_filter"] = body_filter
     if "initial_value" in cfg and cfg["initial_value"] is not None:
         value = cfg["initial_value"]
         if isinstance(value, bool) or not isinstance(value, str | int | float):
@@ -57,10 +83,41 @@ def validate_incremental_config(cfg) -> dict:
 @dataclass(frozen=True)
 class IncrementalConfig:
     cursor_field: str
-    param: str
+    param: str = ""
     initial_value: object = None
+    body_filter: dict = field(default_factory=dict)
+
+    def describe(self, since) -> str:
+        """How a run's first log line says what it sends."""
+        if self.param:
+            return f"sending {self.param}={since}"
+        return f"sending the body filter with {since}"
 
     @classmethod
     def from_connector(cls, connector) -> IncrementalConfig | None:
         cfg = validate_incremental_config(connector.incremental)
         return cls(**cfg) if cfg else None
+
+
+def with_since(value, since):
+    """``value`` (a body filter) with ``"{since}"`` replaced: a whole string by ``since`` itself, a
+    longer string by its text."""
+    if isinstance(value, dict):
+        return {key: with_since(item, since) for key, item in value.items()}
+    if isinstance(value, list):
+        return [with_since(item, since) for item in value]
+    if value == SINCE:
+        return since
+    if isinstance(value, str) and SINCE in value:
+        return value.replace(SINCE, str(since))
+    return value
+
+
+def merged(body: dict, extra: dict) -> dict:
+    """``extra`` merged into ``body``: objects merged key by key, anything else replaced."""
+    result = dict(body)
+    for key, value in extra.items():
+        current = result.get(key)
+        both_objects = isinstance(current, dict) and isinstance(value, dict)
+        result[key] = merged(current, value) if both_objects else value
+    return result

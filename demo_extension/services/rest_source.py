@@ -33,7 +33,7 @@ from demo_extension.services.extract import (
     parse_json_document,
     validate_error_detection,
 )
-from demo_extension.services.incremental import IncrementalConfig
+from demo_extension.services.incremental import IncrementalConfig, merged, with_since
 from demo_extension.services.pagination import (
     FetchedPage,
     PageRequest,
@@ -134,7 +134,7 @@ class RestSource:
         return SourcePlan(
             cursor_field=incremental.cursor_field,
             initial_cursor=incremental.initial_value,
-            since_text=lambda since: f"sending {incremental.param}={since}",
+            since_text=incremental.describe,
         )
 
     def refuse_checkpoint(self, position: dict) -> str:
@@ -228,16 +228,20 @@ class RestSource:
             paginator = paginator_for(configured, endpoint, None, auth.credential_params)
             records_path = connector.records_path
         base_params = base_query_params(connector)
+        shape = configured_shape = RequestShape.of(connector)
         if self.incremental is not None and run.since is not None:
-            base_params[self.incremental.param] = _param_text(run.since)
+            if self.incremental.param:
+                base_params[self.incremental.param] = _param_text(run.since)
+            else:  # a search endpoint: the start goes into the POST body
+                shape = RequestShape(
+                    shape.method, merged(shape.body, with_since(self.incremental.body_filter, run.since))
+                )
         reader = PageReader(paginator, records_path, self.error_detection)
         origin = endpoint_origin(endpoint)
         budget_text = f"this run's time budget ({run.budget_seconds:g} s)"
 
         # Page, offset and numbered-link pages are requested ahead while the engine works on the
         # current one (see prefetch.py); the pages are still taken, checked and yielded in order.
-        shape = RequestShape.of(connector)
-
         def send(request: PageRequest):
             return shape.send(auth, client, request, base_params, paginator)
 
@@ -301,7 +305,7 @@ class RestSource:
                             "configured_pagination": configured,
                             "pagination": {"config": paginator.config, "state": dict(paginator.state)},
                             "records_path": reader.records_path,
-                            "request": shape.fingerprint(),
+                            "request": configured_shape.fingerprint(),
                         },
                         plain=read.plain,
                         content=response.content,

@@ -631,3 +631,25 @@ def test_an_unusable_request_method_or_body_is_a_400_naming_it(editor_client, fi
     response = editor_client.post(URL, payload(**fields), format="json")
     assert response.status_code == 400
     assert field in response.json()["errors"]
+
+
+def test_an_incremental_body_filter_needs_post_and_the_since_placeholder(editor_client):
+    body_filter = {
+        "filter": {"timestamp": "last_edited_time", "last_edited_time": {"on_or_after": "{since}"}}
+    }
+    incremental = {"cursor_field": "last_edited_time", "body_filter": body_filter}
+    created = editor_client.post(URL, payload(request_method="POST", incremental=incremental), format="json")
+    assert created.status_code == 201, created.content
+    assert created.json()["incremental"] == incremental
+
+    for fields, words in [
+        ({"incremental": incremental}, "POST only"),
+        (
+            {"request_method": "POST", "incremental": {"cursor_field": "t", "body_filter": {"a": 1}}},
+            "{since}",
+        ),
+        ({"request_method": "POST", "incremental": {**incremental, "param": "since"}}, "one of them"),
+    ]:
+        response = editor_client.post(URL, payload(name=f"refused {words}", **fields), format="json")
+        assert response.status_code == 400, response.content
+        assert words in response.json()["errors"]["incremental"][0]

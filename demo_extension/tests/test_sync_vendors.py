@@ -309,3 +309,34 @@ def test_a_run_stopped_midway_is_not_resumed_with_another_request_body(vendor_se
         "filterGroups": [{"filters": [{"propertyName": "email", "operator": "HAS_PROPERTY"}]}]
     }
     assert "request_body changed" in RestSource(connector).refuse_checkpoint(position)
+
+
+def test_an_incremental_search_sends_its_start_in_the_post_body_filter(vendor_server, make_connector):
+    vendor = vendor_server(NotionDatabaseQuery)
+    since_filter = {
+        "filter": {"timestamp": "last_edited_time", "last_edited_time": {"on_or_after": "{since}"}}
+    }
+    connector = make_connector(
+        **vendor.connector_fields(),
+        request_method="POST",
+        request_body={"sorts": [{"timestamp": "last_edited_time", "direction": "ascending"}]},
+        incremental={"cursor_field": "last_edited_time", "body_filter": since_filter},
+    )
+
+    first = run_sync(connector)  # nothing to start from: no filter
+    assert first.status == SyncStatus.SUCCESS and first.records_created == 23
+    assert "filter" not in vendor.requests[0]["body"]
+    vendor.requests.clear()
+
+    again = run_sync(connector)
+
+    assert again.status == SyncStatus.SUCCESS, again.error_message
+    assert again.records_processed == 1  # the record edited at the cursor (on_or_after)
+    assert vendor.requests[0]["body"] == {
+        "sorts": [{"timestamp": "last_edited_time", "direction": "ascending"}],
+        "filter": {
+            "timestamp": "last_edited_time",
+            "last_edited_time": {"on_or_after": "2026-01-23T08:00:00.000Z"},
+        },
+    }
+    assert any("sending the body filter with 2026-01-23T08:00:00.000Z" in line for line in events(again))

@@ -514,7 +514,12 @@ class NotionDatabaseQuery(VendorServer):
     body_keys = frozenset({"filter", "sorts", "start_cursor", "page_size", "filter_properties"})
 
     def record(self, number):
-        return {"object": "page", "id": f"59833787-2cf9-4fdf-8782-{number:012d}", "properties": {"n": number}}
+        return {
+            "object": "page",
+            "id": f"59833787-2cf9-4fdf-8782-{number:012d}",
+            "last_edited_time": f"2026-01-{number:02d}T08:00:00.000Z",
+            "properties": {"n": number},
+        }
 
     def respond(self, path, query, headers):
         return (
@@ -574,9 +579,12 @@ class NotionDatabaseQuery(VendorServer):
 
 
 def _matches(record, condition) -> bool:
-    """A tiny Notion-style filter: {"property": "n", "number": {"less_than_or_equal_to": k}}."""
+    """A tiny Notion-style filter: {"property": "n", "number": {"less_than_or_equal_to": k}}, or
+    {"timestamp": "last_edited_time", "last_edited_time": {"on_or_after": iso}}."""
     if not condition:
         return True
+    if condition.get("timestamp") == "last_edited_time":
+        return record["last_edited_time"] >= condition["last_edited_time"]["on_or_after"]
     limit = condition.get("number", {}).get("less_than_or_equal_to")
     return limit is None or record["properties"][condition["property"]] <= limit
 

@@ -379,3 +379,39 @@ describe("the edit form's request method and body", () => {
     expect(screen.queryByText(/^request_body:/)).toBeNull();
   });
 });
+
+describe("the edit form's incremental setting", () => {
+  const filter = { filter: { timestamp: "last_edited_time", last_edited_time: { on_or_after: "{since}" } } };
+
+  it("keeps the keys it does not show (initial_value, a POST body filter) when it saves", async () => {
+    const onSubmit = vi.fn(async (_input: ConnectorInput) => {});
+    const stored = connector({
+      request_method: "POST",
+      incremental: { cursor_field: "last_edited_time", body_filter: filter, initial_value: "2026-01-01" },
+    });
+    renderInRouter(<ConnectorForm connector={stored} onSubmit={onSubmit} />);
+    expect(screen.getByText(/the start goes into the POST body filter/)).toBeTruthy();
+    fireEvent.submit(screen.getByRole("form", { name: /^Edit / }));
+    await vi.waitFor(() => expect(onSubmit).toHaveBeenCalled());
+    expect(onSubmit.mock.calls[0]?.[0].incremental).toEqual({
+      cursor_field: "last_edited_time",
+      body_filter: filter,
+      initial_value: "2026-01-01",
+    });
+  });
+
+  it("sends a query parameter typed instead of the body filter, and {} once both fields are cleared", async () => {
+    const onSubmit = vi.fn(async (_input: ConnectorInput) => {});
+    const stored = connector({ incremental: { cursor_field: "updated_at", body_filter: filter } });
+    renderInRouter(<ConnectorForm connector={stored} onSubmit={onSubmit} />);
+    fireEvent.change(screen.getByLabelText("Incremental: query parameter"), { target: { value: "updated_since" } });
+    fireEvent.submit(screen.getByRole("form", { name: /^Edit / }));
+    await vi.waitFor(() => expect(onSubmit).toHaveBeenCalledTimes(1));
+    expect(onSubmit.mock.calls[0]?.[0].incremental).toEqual({ cursor_field: "updated_at", param: "updated_since" });
+    fireEvent.change(screen.getByLabelText("Incremental: query parameter"), { target: { value: "" } });
+    fireEvent.change(screen.getByLabelText("Incremental: cursor field"), { target: { value: "" } });
+    fireEvent.submit(screen.getByRole("form", { name: /^Edit / }));
+    await vi.waitFor(() => expect(onSubmit).toHaveBeenCalledTimes(2));
+    expect(onSubmit.mock.calls[1]?.[0].incremental).toEqual({});
+  });
+});

@@ -11,6 +11,8 @@ import {
   buildErrorDetection,
   buildPagination,
   errorDetectionValuesOf,
+  hasBodyFilter,
+  incrementalInput,
   maxPagesError,
   nameAndEndpointErrors,
   objectOf,
@@ -203,8 +205,7 @@ export function ConnectorForm({
       query_params: objectOf(form.query),
       request_method: form.request_method,
       request_body: body.body,
-      incremental:
-        form.cursor_field.trim() || form.cursor_param.trim() ? { cursor_field: form.cursor_field.trim(), param: form.cursor_param.trim() } : {},
+      incremental: incrementalInput(connector?.incremental, form.cursor_field, form.cursor_param),
       max_pages: form.max_pages.trim() ? Number(form.max_pages.trim()) : null,
       ...budget.input,
       error_detection: buildErrorDetection(form.error_detection),
@@ -347,7 +348,15 @@ export function ConnectorForm({
         <Field label="Incremental: cursor field" htmlFor={id("cursor_field")} errors={e.incremental} hint="e.g. updated_at; empty: fetch everything each time.">
           <input id={id("cursor_field")} value={form.cursor_field} onChange={(ev) => set("cursor_field", ev.target.value)} />
         </Field>
-        <Field label="Incremental: query parameter" htmlFor={id("cursor_param")} hint="e.g. updated_since">
+        <Field
+          label="Incremental: query parameter"
+          htmlFor={id("cursor_param")}
+          hint={
+            hasBodyFilter(connector?.incremental)
+              ? "Empty: the start goes into the POST body filter (incremental.body_filter, set through the API)."
+              : "e.g. updated_since"
+          }
+        >
           <input id={id("cursor_param")} value={form.cursor_param} onChange={(ev) => set("cursor_param", ev.target.value)} />
         </Field>
         <KeyValueEditor id={id("headers")} legend="Request headers" rows={form.headers} onChange={(rows) => set("headers", rows)} errors={e.request_headers} />

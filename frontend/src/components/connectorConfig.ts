@@ -321,3 +321,25 @@ export function buildErrorDetection(values: ErrorDetectionValues): { [key: strin
   if (!values.auto) out.auto = false;
   return out;
 }
+
+/**
+ * The incremental setting to send: the form's cursor field and query parameter over the keys of the
+ * stored setting that the form does not show (`initial_value`, a POST connector's `body_filter`,
+ * both set through the API), so that saving the form keeps them; `{}` when both fields are empty.
+ * A query parameter replaces a body filter (a connector has one or the other).
+ */
+export function incrementalInput(stored: JsonValue | undefined, cursorField: string, param: string): { [key: string]: JsonValue } {
+  const field = cursorField.trim();
+  const name = param.trim();
+  if (!field && !name) return {};
+  const kept: { [key: string]: JsonValue } =
+    stored && typeof stored === "object" && !Array.isArray(stored) ? { ...(stored as { [key: string]: JsonValue }) } : {};
+  delete kept.param;
+  if (name) delete kept.body_filter;
+  return { ...kept, cursor_field: field, ...(name ? { param: name } : {}) };
+}
+
+/** Whether a stored incremental setting sends its start in a POST body filter. */
+export function hasBodyFilter(stored: JsonValue | undefined): boolean {
+  return !!stored && typeof stored === "object" && !Array.isArray(stored) && "body_filter" in stored;
+}
