@@ -376,12 +376,10 @@ class RequestShape:
     def send(self, auth, client, request: PageRequest, base_params: dict, paginator=None):
         if self.method != "POST":
             return auth.get(client, request.url, params=request_params(request, base_params, auth))
-        body = dict(self.body)
-        if request.followed:  # a next link carries its own query; the body stays the configured one
-            query = {**auth.params}
-        else:
-            query = {**base_params, **auth.params}
-            body.update(body_params(request.params, paginator))
+        # The query string as a GET's without the pagination parameters, which go into the body (a
+        # followed next link carries its own query; the body stays the configured one).
+        query = request_params(PageRequest(request.url, {}, request.followed), base_params, auth)
+        body = {**self.body, **({} if request.followed else body_params(request.params, paginator))}
         return auth.request(client, "POST", request.url, params=query, json=body)
 
 
