@@ -383,14 +383,15 @@ describe("the edit form's request method and body", () => {
 describe("the edit form's incremental setting", () => {
   const filter = { filter: { timestamp: "last_edited_time", last_edited_time: { on_or_after: "{since}" } } };
 
-  it("keeps the keys it does not show (initial_value, a POST body filter) when it saves", async () => {
+  it("shows a POST connector's body filter, and keeps the key it does not show (initial_value) when it saves", async () => {
     const onSubmit = vi.fn(async (_input: ConnectorInput) => {});
     const stored = connector({
       request_method: "POST",
       incremental: { cursor_field: "last_edited_time", body_filter: filter, initial_value: "2026-01-01" },
     });
     renderInRouter(<ConnectorForm connector={stored} onSubmit={onSubmit} />);
-    expect(screen.getByText(/the start goes into the POST body filter/)).toBeTruthy();
+    const shownFilter = screen.getByLabelText("Incremental: body filter (JSON object)") as HTMLTextAreaElement;
+    expect(JSON.parse(shownFilter.value)).toEqual(filter);
     fireEvent.submit(screen.getByRole("form", { name: /^Edit / }));
     await vi.waitFor(() => expect(onSubmit).toHaveBeenCalled());
     expect(onSubmit.mock.calls[0]?.[0].incremental).toEqual({
@@ -398,6 +399,48 @@ describe("the edit form's incremental setting", () => {
       body_filter: filter,
       initial_value: "2026-01-01",
     });
+  });
+
+  it("checks a typed body filter on its field before saving: JSON, an object, {since}, not beside a parameter", async () => {
+    const onSubmit = vi.fn(async (_input: ConnectorInput) => {});
+    renderInRouter(<ConnectorForm connector={connector({ request_method: "POST" })} onSubmit={onSubmit} />);
+    fireEvent.change(screen.getByLabelText("Incremental: cursor field"), { target: { value: "last_edited_time" } });
+    const field = screen.getByLabelText("Incremental: body filter (JSON object)");
+    const save = () => fireEvent.submit(screen.getByRole("form", { name: /^Edit / }));
+    const shownError = () => document.getElementById(`${field.id}-error`)?.textContent;
+    fireEvent.change(field, { target: { value: "{not json" } });
+    save();
+    await vi.waitFor(() => expect(shownError()).toMatch(/^Not valid JSON: /));
+    fireEvent.change(field, { target: { value: '["{since}"]' } });
+    save();
+    await vi.waitFor(() => expect(shownError()).toBe("The body filter must be a JSON object ({…}) with at least one key."));
+    fireEvent.change(field, { target: { value: '{"after": "{since}"}' } });
+    fireEvent.change(screen.getByLabelText("Incremental: query parameter"), { target: { value: "since" } });
+    save();
+    await vi.waitFor(() =>
+      expect(screen.getByText("The start goes into the query parameter or the body filter, not both: empty one of them.")).toBeTruthy(),
+    );
+    expect(onSubmit).not.toHaveBeenCalled();
+    fireEvent.change(screen.getByLabelText("Incremental: query parameter"), { target: { value: "" } });
+    save();
+    await vi.waitFor(() => expect(onSubmit).toHaveBeenCalledTimes(1));
+    expect(onSubmit.mock.calls[0]?.[0].incremental).toEqual({ cursor_field: "last_edited_time", body_filter: { after: "{since}" } });
+  });
+
+  it("shows the API's refusal of a body filter at the filter, and has no filter field with GET", async () => {
+    const message = 'incremental.body_filter must hold "{since}" where the value to start from goes.';
+    const onSubmit = vi.fn(async (_input: ConnectorInput) => {
+      throw new ApiError(400, `incremental: ${message}`, { detail: `incremental: ${message}`, errors: { incremental: [message] } });
+    });
+    renderInRouter(<ConnectorForm connector={connector({ request_method: "POST" })} onSubmit={onSubmit} />);
+    fireEvent.change(screen.getByLabelText("Incremental: cursor field"), { target: { value: "t" } });
+    const field = screen.getByLabelText("Incremental: body filter (JSON object)");
+    fireEvent.change(field, { target: { value: '{"after": "{since}"}' } });
+    fireEvent.submit(screen.getByRole("form", { name: /^Edit / }));
+    await vi.waitFor(() => expect(document.getElementById(`${field.id}-error`)?.textContent).toBe(message));
+    expect(screen.getByLabelText("Incremental: cursor field").getAttribute("aria-invalid")).toBeNull();
+    fireEvent.change(screen.getByLabelText("Request method"), { target: { value: "GET" } });
+    expect(screen.queryByLabelText("Incremental: body filter (JSON object)")).toBeNull();
   });
 
   it("sends a query parameter typed instead of the body filter, and {} once both fields are cleared", async () => {

@@ -11,8 +11,8 @@ import {
   buildErrorDetection,
   buildPagination,
   errorDetectionValuesOf,
-  hasBodyFilter,
   incrementalInput,
+  incrementalValuesOf,
   maxPagesError,
   nameAndEndpointErrors,
   objectOf,
@@ -22,13 +22,14 @@ import {
   requestBodyToSend,
   rowsOf,
   type ErrorDetectionValues,
+  type IncrementalValues,
   type KeyValue,
   type PaginationValues,
 } from "./connectorConfig";
 import { Field, KeyValueEditor } from "./fields";
 import { saveErrorSummary } from "./formErrors";
 import { PreviewPanel } from "./PreviewPanel";
-import { ErrorDetectionFields, PaginationSection, RequestMethodFields } from "./requestFields";
+import { ErrorDetectionFields, INCREMENTAL_ERROR_KEYS, IncrementalFields, PaginationSection, RequestMethodFields } from "./requestFields";
 import { draftOfRules, rulesOfDraft, type RulesDraft } from "./rules";
 import { RulesEditor } from "./RulesEditor";
 
@@ -54,8 +55,7 @@ interface FormState {
   request_method: RequestMethod;
   /** The request body as typed (JSON text; empty: {}). */
   request_body: string;
-  cursor_field: string;
-  cursor_param: string;
+  incremental: IncrementalValues;
   max_pages: string;
   budget: BudgetValues;
   error_detection: ErrorDetectionValues;
@@ -81,14 +81,6 @@ const shown: ReadonlySet<string> = new Set([
   ...BUDGET_FIELDS,
 ]);
 
-function incrementalOf(incremental: JsonValue | undefined, key: string): string {
-  if (incremental && typeof incremental === "object" && !Array.isArray(incremental)) {
-    const value = incremental[key];
-    if (typeof value === "string") return value;
-  }
-  return "";
-}
-
 function initialState(connector?: Connector): FormState {
   return {
     name: connector?.name ?? "",
@@ -108,8 +100,7 @@ function initialState(connector?: Connector): FormState {
     query: rowsOf(connector?.query_params),
     request_method: connector?.request_method ?? "GET",
     request_body: requestBodyTextOf(connector?.request_body),
-    cursor_field: incrementalOf(connector?.incremental, "cursor_field"),
-    cursor_param: incrementalOf(connector?.incremental, "param"),
+    incremental: incrementalValuesOf(connector?.incremental),
     max_pages: connector?.max_pages ? String(connector.max_pages) : "",
     budget: initialBudget(connector),
     error_detection: errorDetectionValuesOf(connector?.error_detection),
@@ -186,7 +177,13 @@ export function ConnectorForm({
     if ("error" in body) localErrors.request_body = [body.error];
     const budget = budgetInput(form.budget);
     if ("errors" in budget) Object.assign(localErrors, budget.errors);
-    if (Object.keys(localErrors).length > 0 || "errors" in budget || "error" in body) {
+    const incremental = incrementalInput(connector?.incremental, form.incremental, form.request_method);
+    if ("errors" in incremental) {
+      for (const [key, message] of Object.entries(incremental.errors)) {
+        localErrors[INCREMENTAL_ERROR_KEYS[key as keyof IncrementalValues]] = [message];
+      }
+    }
+    if (Object.keys(localErrors).length > 0 || "errors" in budget || "error" in body || "errors" in incremental) {
       setFieldErrors(localErrors);
       setError("Please correct the highlighted fields.");
       return null;
@@ -205,7 +202,7 @@ export function ConnectorForm({
       query_params: objectOf(form.query),
       request_method: form.request_method,
       request_body: body.body,
-      incremental: incrementalInput(connector?.incremental, form.cursor_field, form.cursor_param),
+      incremental: incremental.input,
       max_pages: form.max_pages.trim() ? Number(form.max_pages.trim()) : null,
       ...budget.input,
       error_detection: buildErrorDetection(form.error_detection),
@@ -345,20 +342,6 @@ export function ConnectorForm({
           <input id={id("max_pages")} inputMode="numeric" value={form.max_pages} onChange={(ev) => set("max_pages", ev.target.value)} />
         </Field>
         <TimeBudgetField idPrefix={prefix} values={form.budget} onChange={(budget) => set("budget", budget)} errors={e} />
-        <Field label="Incremental: cursor field" htmlFor={id("cursor_field")} errors={e.incremental} hint="e.g. updated_at; empty: fetch everything each time.">
-          <input id={id("cursor_field")} value={form.cursor_field} onChange={(ev) => set("cursor_field", ev.target.value)} />
-        </Field>
-        <Field
-          label="Incremental: query parameter"
-          htmlFor={id("cursor_param")}
-          hint={
-            hasBodyFilter(connector?.incremental)
-              ? "Empty: the start goes into the POST body filter (incremental.body_filter, set through the API)."
-              : "e.g. updated_since"
-          }
-        >
-          <input id={id("cursor_param")} value={form.cursor_param} onChange={(ev) => set("cursor_param", ev.target.value)} />
-        </Field>
         <KeyValueEditor id={id("headers")} legend="Request headers" rows={form.headers} onChange={(rows) => set("headers", rows)} errors={e.request_headers} />
         <KeyValueEditor id={id("query")} legend="Query parameters" rows={form.query} onChange={(rows) => set("query", rows)} errors={e.query_params} />
         <RequestMethodFields
@@ -369,6 +352,14 @@ export function ConnectorForm({
           onBodyChange={(text) => set("request_body", text)}
           methodErrors={e.request_method}
           bodyErrors={e.request_body}
+        />
+        <IncrementalFields
+          idPrefix={prefix}
+          method={form.request_method}
+          values={form.incremental}
+          onChange={(incremental) => set("incremental", incremental)}
+          errors={e}
+          cursorHint="e.g. updated_at; empty: fetch everything each time."
         />
         <RulesEditor
           idPrefix={prefix}
@@ -394,11 +385,11 @@ export function ConnectorForm({
             announce(`Primary key set to ${path}.`);
           }}
           onPickCursor={(path) => {
-            set("cursor_field", path);
+            setForm((current) => ({ ...current, incremental: { ...current.incremental, cursor_field: path } }));
             announce(`Incremental cursor set to ${path}.`);
           }}
           primaryKey={form.primary_key}
-          cursorField={form.cursor_field}
+          cursorField={form.incremental.cursor_field}
         />
       ) : null}
       <div className="actions">

@@ -20,12 +20,13 @@ import {
   requestBodyToSend,
   TEMPLATES,
   type ErrorDetectionValues,
+  type IncrementalValues,
   type KeyValue,
   type PaginationValues,
 } from "./connectorConfig";
 import { Field, KeyValueEditor } from "./fields";
 import { PreviewPanel } from "./PreviewPanel";
-import { ErrorDetectionFields, PaginationSection, RequestMethodFields } from "./requestFields";
+import { ErrorDetectionFields, INCREMENTAL_ERROR_KEYS, IncrementalFields, PaginationSection, RequestMethodFields } from "./requestFields";
 import { saveErrorSummary } from "./formErrors";
 import { draftOfRules, rulesOfDraft, type RulesDraft } from "./rules";
 import { RulesEditor } from "./RulesEditor";
@@ -75,8 +76,7 @@ interface WizardState {
   request_method: RequestMethod;
   /** The request body as typed (JSON text; empty: {}). */
   request_body: string;
-  cursor_field: string;
-  cursor_param: string;
+  incremental: IncrementalValues;
   max_pages: string;
   budget: BudgetValues;
   sync_frequency: SyncFrequency;
@@ -99,8 +99,7 @@ const INITIAL: WizardState = {
   query: [],
   request_method: "GET",
   request_body: "",
-  cursor_field: "",
-  cursor_param: "",
+  incremental: { cursor_field: "", param: "", body_filter: "" },
   max_pages: "",
   budget: initialBudget(),
   sync_frequency: "DAILY",
@@ -189,6 +188,12 @@ export function ConnectorWizard({
       if (maxPages) found.max_pages = [maxPages];
       const budget = budgetInput(state.budget);
       if ("errors" in budget) Object.assign(found, budget.errors);
+      const incremental = incrementalInput(undefined, state.incremental, state.request_method);
+      if ("errors" in incremental) {
+        for (const [key, message] of Object.entries(incremental.errors)) {
+          found[INCREMENTAL_ERROR_KEYS[key as keyof IncrementalValues]] = [message];
+        }
+      }
     }
     return found;
   }
@@ -227,6 +232,9 @@ export function ConnectorWizard({
     // preview, and the connector is not created with it.
     const body = requestBodyToSend(state.request_method, state.request_body);
     if ("error" in body) throw new Error(`The request body (step 1) cannot be sent. ${body.error}`);
+    // An incremental setting with a problem is left out of a preview (it fetches the first page,
+    // which no start applies to); step 4's check names it before the connector is created.
+    const incremental = incrementalInput(undefined, state.incremental, state.request_method);
     const result: ConnectorInput = {
       name: state.name.trim(),
       api_endpoint: state.api_endpoint.trim(),
@@ -239,7 +247,7 @@ export function ConnectorWizard({
       query_params: objectOf(state.query),
       request_method: state.request_method,
       request_body: body.body,
-      incremental: incrementalInput(undefined, state.cursor_field, state.cursor_param),
+      incremental: "input" in incremental ? incremental.input : {},
       max_pages: state.max_pages.trim() ? Number(state.max_pages.trim()) : null,
       ...("input" in budget ? budget.input : {}),
       error_detection: buildErrorDetection(state.error_detection),
@@ -379,7 +387,7 @@ export function ConnectorWizard({
             announce(`Primary key set to ${path}.`);
           }}
           onPickCursor={(path) => {
-            set("cursor_field", path);
+            setState((current) => ({ ...current, incremental: { ...current.incremental, cursor_field: path } }));
             announce(`Incremental cursor set to ${path}.`);
           }}
           onUseRecordsPath={(path) => {
@@ -387,7 +395,7 @@ export function ConnectorWizard({
             announce("Records path set.");
           }}
           primaryKey={state.primary_key}
-          cursorField={state.cursor_field}
+          cursorField={state.incremental.cursor_field}
         />
       ) : null}
 
@@ -440,12 +448,14 @@ export function ConnectorWizard({
           <RequestBudgetFields idPrefix="wizard" values={state.budget} onChange={(budget) => set("budget", budget)} errors={e} />
           <KeyValueEditor id={id("headers")} legend="Request headers" rows={state.headers} onChange={(rows) => set("headers", rows)} errors={e.request_headers} />
           <KeyValueEditor id={id("query")} legend="Query parameters" rows={state.query} onChange={(rows) => set("query", rows)} errors={e.query_params} />
-          <Field label="Incremental: cursor field" htmlFor={id("cursor_field")} errors={e.incremental} hint="A record field that grows (e.g. updated_at); empty: every sync fetches everything.">
-            <input id={id("cursor_field")} value={state.cursor_field} onChange={(ev) => set("cursor_field", ev.target.value)} />
-          </Field>
-          <Field label="Incremental: query parameter" htmlFor={id("cursor_param")} hint="Sent with the highest value seen, e.g. updated_since.">
-            <input id={id("cursor_param")} value={state.cursor_param} onChange={(ev) => set("cursor_param", ev.target.value)} />
-          </Field>
+          <IncrementalFields
+            idPrefix="wizard"
+            method={state.request_method}
+            values={state.incremental}
+            onChange={(incremental) => set("incremental", incremental)}
+            errors={e}
+            cursorHint="A record field that grows (e.g. updated_at); empty: every sync fetches everything."
+          />
           <Field label="Sync frequency" htmlFor={id("sync_frequency")} errors={e.sync_frequency}>
             <select id={id("sync_frequency")} value={state.sync_frequency} onChange={(ev) => set("sync_frequency", ev.target.value as SyncFrequency)}>
               {FREQUENCIES.map((f) => (

@@ -322,24 +322,82 @@ export function buildErrorDetection(values: ErrorDetectionValues): { [key: strin
   return out;
 }
 
+/** The incremental setting as the wizard and the edit form show it. */
+export interface IncrementalValues {
+  cursor_field: string;
+  /** The query parameter that gets the start (GET, or POST with a parameter in the query string). */
+  param: string;
+  /** A POST connector's body filter as typed: JSON text holding "{since}"; empty for none. */
+  body_filter: string;
+}
+
+/** A stored incremental setting as form values. */
+export function incrementalValuesOf(stored: JsonValue | undefined): IncrementalValues {
+  const out: IncrementalValues = { cursor_field: "", param: "", body_filter: "" };
+  if (stored && typeof stored === "object" && !Array.isArray(stored)) {
+    if (typeof stored.cursor_field === "string") out.cursor_field = stored.cursor_field;
+    if (typeof stored.param === "string") out.param = stored.param;
+    const filter = stored.body_filter;
+    if (filter && typeof filter === "object" && !Array.isArray(filter)) out.body_filter = prettyJson(filter);
+  }
+  return out;
+}
+
+/** Where an incremental connector's runs start, in words: the cursor field and where its value goes. */
+export function incrementalSummary(incremental: JsonValue | undefined): string {
+  const values = incrementalValuesOf(incremental);
+  if (!values.cursor_field) return "Off: every sync fetches everything";
+  const where = values.body_filter ? "merged into the POST body (body filter)" : `sent as ?${values.param}=`;
+  const initial = incremental && typeof incremental === "object" && !Array.isArray(incremental) ? incremental.initial_value : undefined;
+  const first = initial !== undefined && initial !== null ? `; the first sync starts at ${String(initial)}` : "";
+  return `By ${values.cursor_field}: the highest value seen is ${where}${first}`;
+}
+
+/** Where the start of an incremental run goes, for the API's "{since}" placeholder. */
+export const SINCE = "{since}";
+
 /**
- * The incremental setting to send: the form's cursor field and query parameter over the keys of the
- * stored setting that the form does not show (`initial_value`, a POST connector's `body_filter`,
- * both set through the API), so that saving the form keeps them; `{}` when both fields are empty.
- * A query parameter replaces a body filter (a connector has one or the other).
+ * The incremental setting to send, checked as the API checks it: the form's cursor field with its
+ * query parameter or (POST only) its body filter, over the keys of the stored setting that the
+ * form does not show (`initial_value`, set through the API), so that saving the form keeps them;
+ * `{}` when every field is empty. A body filter typed before switching to GET is not sent.
+ * Errors are keyed by the field they belong to (`cursor_field`, `param`, `body_filter`).
  */
-export function incrementalInput(stored: JsonValue | undefined, cursorField: string, param: string): { [key: string]: JsonValue } {
-  const field = cursorField.trim();
-  const name = param.trim();
-  if (!field && !name) return {};
+export function incrementalInput(
+  stored: JsonValue | undefined,
+  values: IncrementalValues,
+  method: RequestMethod,
+): { input: { [key: string]: JsonValue } } | { errors: Partial<Record<keyof IncrementalValues, string>> } {
+  const field = values.cursor_field.trim();
+  const name = values.param.trim();
+  const text = method === "POST" ? values.body_filter.trim() : "";
+  if (!field && !name && !text) return { input: {} };
+  const errors: Partial<Record<keyof IncrementalValues, string>> = {};
+  let filter: { [key: string]: JsonValue } | null = null;
+  if (text) {
+    let parsed: JsonValue | undefined;
+    try {
+      parsed = JSON.parse(text) as JsonValue;
+    } catch (error) {
+      errors.body_filter = `Not valid JSON: ${error instanceof Error ? error.message : String(error)}`;
+    }
+    if (parsed !== undefined) {
+      if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed) || Object.keys(parsed).length === 0) {
+        errors.body_filter = "The body filter must be a JSON object ({…}) with at least one key.";
+      } else if (!JSON.stringify(parsed).includes(SINCE)) {
+        errors.body_filter = `Put "${SINCE}" where the value to start from goes, e.g. {"after": "${SINCE}"}.`;
+      } else {
+        filter = parsed;
+      }
+    }
+  }
+  if (name && text) errors.param = "The start goes into the query parameter or the body filter, not both: empty one of them.";
+  if (!field) errors.cursor_field = "Name the record field that grows (e.g. updated_at), or empty the incremental fields.";
+  else if (!name && !text) errors.param = method === "POST" ? "Name the query parameter, or write a body filter below." : "Name the query parameter that gets the start, e.g. updated_since.";
+  if (Object.keys(errors).length > 0) return { errors };
   const kept: { [key: string]: JsonValue } =
     stored && typeof stored === "object" && !Array.isArray(stored) ? { ...(stored as { [key: string]: JsonValue }) } : {};
   delete kept.param;
-  if (name) delete kept.body_filter;
-  return { ...kept, cursor_field: field, ...(name ? { param: name } : {}) };
-}
-
-/** Whether a stored incremental setting sends its start in a POST body filter. */
-export function hasBodyFilter(stored: JsonValue | undefined): boolean {
-  return !!stored && typeof stored === "object" && !Array.isArray(stored) && "body_filter" in stored;
+  delete kept.body_filter;
+  return { input: { ...kept, cursor_field: field, ...(filter ? { body_filter: filter } : { param: name }) } };
 }

@@ -5,7 +5,14 @@ import { useEffect, useRef, useState } from "react";
 
 import type { PaginationType, RequestMethod } from "../api/types";
 import { prettyJson } from "../format";
-import { buildPagination, paginationOfJson, type ErrorDetectionValues, type PaginationValues } from "./connectorConfig";
+import {
+  buildPagination,
+  paginationOfJson,
+  SINCE,
+  type ErrorDetectionValues,
+  type IncrementalValues,
+  type PaginationValues,
+} from "./connectorConfig";
 import { Field, PaginationFields } from "./fields";
 
 export const PAGINATION_TYPES: { value: PaginationType; label: string }[] = [
@@ -148,6 +155,61 @@ export function RequestMethodFields({
           hint='Sent with every page request, the pagination parameters added to it, e.g. {"filter": {"property": "Status", "status": {"equals": "Done"}}}. Empty: {}. At most 16 KiB.'
         >
           <textarea id={bodyId} rows={6} spellCheck={false} value={body} onChange={(ev) => onBodyChange(ev.target.value)} />
+        </Field>
+      ) : null}
+    </>
+  );
+}
+
+/** Form error keys of the incremental fields (the API answers every incremental error under `incremental`). */
+export const INCREMENTAL_ERROR_KEYS = { cursor_field: "incremental", param: "incremental_param", body_filter: "incremental_body_filter" } as const;
+
+/** The incremental fields: the cursor field, and where its start goes: a query parameter, or with
+ * POST a JSON body filter holding "{since}". An API error naming body_filter shows at the filter. */
+export function IncrementalFields({
+  idPrefix,
+  method,
+  values,
+  onChange,
+  errors,
+  cursorHint,
+}: {
+  idPrefix: string;
+  method: RequestMethod;
+  values: IncrementalValues;
+  onChange: (values: IncrementalValues) => void;
+  errors: Record<string, string[] | undefined>;
+  cursorHint: string;
+}) {
+  const id = (name: string) => `${idPrefix}-${name}`;
+  const set = <K extends keyof IncrementalValues>(key: K, value: IncrementalValues[K]) => onChange({ ...values, [key]: value });
+  const filterErrors = [...(errors[INCREMENTAL_ERROR_KEYS.body_filter] ?? [])];
+  const cursorErrors: string[] = [];
+  for (const message of errors[INCREMENTAL_ERROR_KEYS.cursor_field] ?? []) {
+    (method === "POST" && message.includes("body_filter") ? filterErrors : cursorErrors).push(message);
+  }
+  return (
+    <>
+      <Field label="Incremental: cursor field" htmlFor={id("cursor_field")} errors={cursorErrors} hint={cursorHint}>
+        <input id={id("cursor_field")} value={values.cursor_field} onChange={(ev) => set("cursor_field", ev.target.value)} />
+      </Field>
+      <Field
+        label="Incremental: query parameter"
+        htmlFor={id("cursor_param")}
+        errors={errors[INCREMENTAL_ERROR_KEYS.param]}
+        hint={method === "POST" ? "Sent with the highest value seen; or leave it empty and write a body filter." : "Sent with the highest value seen, e.g. updated_since."}
+      >
+        <input id={id("cursor_param")} value={values.param} onChange={(ev) => set("param", ev.target.value)} />
+      </Field>
+      {method === "POST" ? (
+        <Field
+          label="Incremental: body filter (JSON object)"
+          htmlFor={id("body_filter")}
+          errors={filterErrors}
+          wide
+          hint={`Merged into the request body once there is a value to start from; "${SINCE}" stands for it, e.g. {"filter": {"timestamp": "last_edited_time", "last_edited_time": {"on_or_after": "${SINCE}"}}}. Objects merge key by key, lists are replaced: repeat the request body's own filters in a list you set here.`}
+        >
+          <textarea id={id("body_filter")} rows={4} spellCheck={false} value={values.body_filter} onChange={(ev) => set("body_filter", ev.target.value)} />
         </Field>
       ) : null}
     </>

@@ -58,6 +58,19 @@ describe("the connector page", () => {
     expect(JSON.parse(details.querySelector("pre")!.textContent!)).toEqual(body);
   });
 
+  it.each([
+    [{}, "Off: every sync fetches everything"],
+    [{ cursor_field: "updated_at", param: "updated_since" }, "By updated_at: the highest value seen is sent as ?updated_since="],
+    [
+      { cursor_field: "last_edited_time", body_filter: { after: "{since}" }, initial_value: "2026-01-01" },
+      "By last_edited_time: the highest value seen is merged into the POST body (body filter); the first sync starts at 2026-01-01",
+    ],
+  ])("says where an incremental connector's runs start (%j)", async (incremental, words) => {
+    api((call) => (call.url === "/api/demo-extension/connectors/7/" ? { body: connector({ incremental }) } : null));
+    renderPage("viewer");
+    expect((await screen.findByText("Incremental")).closest("div")?.querySelector("dd")?.textContent).toBe(words);
+  });
+
   it("says GET for a GET connector, with no request body", async () => {
     api();
     renderPage("viewer");

@@ -19,6 +19,7 @@ import { useAnnounce, usePageTitle } from "../announce";
 import { BarChart, STATUS_COLOURS, STATUS_LEGEND } from "../components/charts";
 import { ConnectorForm } from "../components/ConnectorForm";
 import { ActiveBadge, ErrorBanner, Loading, Pager, StatusBadge, TableWrap } from "../components/common";
+import { incrementalSummary } from "../components/connectorConfig";
 import { ConnectorDataTabs } from "../components/ConnectorDataTabs";
 import { SyncProgress } from "../components/SyncProgress";
 import { authHint } from "../components/UpstreamError";
@@ -355,6 +356,10 @@ function ConnectorDetail({ id, startEditing }: { id: number; startEditing: boole
             <dd>{c.request_method === "POST" ? "POST with a JSON body" : "GET"}</dd>
           </div>
           <div>
+            <dt>Incremental</dt>
+            <dd>{incrementalSummary(c.incremental)}</dd>
+          </div>
+          <div>
             <dt>Records path</dt>
             <dd className="mono">{c.records_path === null ? "detect" : c.records_path === "" ? "(response)" : c.records_path}</dd>
           </div>
@@ -518,3 +523,4 @@ function isAutoPagination(pagination: unknown): boolean {
   const type = (pagination as { type?: unknown }).type;
   return type === undefined || type === "auto";
 }
+
