@@ -5,7 +5,7 @@ from rest_framework import serializers
 from core.strict_input import StrictTypesMixin
 from destinations import models
 from destinations.services.base import DestinationError
-from destinations.services.postgres import checked_addresses, connection_params
+from destinations.services.postgres import checked_addresses, connection_params, connection_problems
 
 MAX_NAME_BYTES = 63
 CONNECTION_FIELDS = ("dsn", "host", "port", "database", "username", "password", "sslmode")
@@ -66,6 +66,7 @@ class DestinationSerializer(StrictTypesMixin, serializers.ModelSerializer):
             "updated_at",
         ]
         read_only_fields = ["id", "attachments", "created_at", "updated_at"]
+        extra_kwargs = {"port": {"min_value": 1, "max_value": 65535}}
 
     def get_has_password(self, obj) -> bool:
         return bool(obj.password)
@@ -88,19 +89,47 @@ class DestinationSerializer(StrictTypesMixin, serializers.ModelSerializer):
             raise serializers.ValidationError(f"A destination named {value!r} already exists in this tenant.")
         return value
 
+    def to_internal_value(self, data):
+        try:
+            return super().to_internal_value(data)
+        except serializers.ValidationError as exc:
+            # The connection's own problems (a missing database, a refused host) are named in the
+            # same answer as the fields' ones, not in the next one after those are fixed.
+            if not isinstance(exc.detail, dict) or not isinstance(data, dict):
+                raise
+            valid = {}
+            for name in CONNECTION_FIELDS:
+                if name in data and name not in exc.detail:
+                    try:
+                        valid[name] = self.fields[name].run_validation(data[name])
+                    except serializers.ValidationError:
+                        continue
+            more = self._connection_errors(valid)
+            more = {key: value for key, value in more.items() if key not in exc.detail}
+            raise serializers.ValidationError({**exc.detail, **more}) from None
+
     def validate(self, attrs):
+        errors = self._connection_errors(attrs)
+        if errors:
+            raise serializers.ValidationError(errors)
+        return attrs
+
+    def _connection_errors(self, attrs) -> dict[str, list[str]]:
+        """What is wrong with the connection ``attrs`` make (over the stored destination's), by field."""
         current = (
             {field: getattr(self.instance, field) for field in CONNECTION_FIELDS} if self.instance else {}
         )
         merged = models.Destination(**{**current, **{f: attrs[f] for f in CONNECTION_FIELDS if f in attrs}})
-        try:
-            params = connection_params(merged)
-            if self.instance is None or any(field in attrs for field in CONNECTION_FIELDS):
-                # a private, loopback or metadata host is refused now, as a connector's URL is
-                checked_addresses(params, unresolved_ok=True)
-        except DestinationError as exc:
-            raise serializers.ValidationError({"dsn" if merged.dsn else "host": [str(exc)]}) from None
-        return attrs
+        problems = connection_problems(merged)
+        if problems:
+            return problems
+        if self.instance is None or any(field in attrs for field in CONNECTION_FIELDS):
+            # a private, loopback or metadata host is refused now, as a connector's URL is
+            try:
+                checked_addresses(connection_params(merged), unresolved_ok=True)
+            except DestinationError as exc:
+                return {"dsn" if merged.dsn else "host": [str(exc)]}
+        return {}
 
 
 class AttachInputSerializer(StrictTypesMixin, serializers.Serializer):

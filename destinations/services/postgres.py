@@ -360,14 +360,32 @@ def field_values(records: list[dict], paths) -> dict[tuple, list]:
 
 def connection_params(destination) -> dict:
     """The libpq parameters of a destination; raises :class:`DestinationError` for unusable ones."""
+    params, problems = _params_and_problems(destination)
+    if problems:
+        raise DestinationError(" ".join(next(iter(problems.values()))))
+    return params
+
+
+def connection_problems(destination) -> dict[str, list[str]]:
+    """Every reason the destination's connection settings are unusable, by the field that holds
+    the setting (``dsn`` for all of them when a DSN is set); ``{}`` when they are usable."""
+    return _params_and_problems(destination)[1]
+
+
+def _params_and_problems(destination) -> tuple[dict, dict[str, list[str]]]:
+    problems: dict[str, list[str]] = {}
+
+    def problem(field: str, message: str) -> None:
+        problems.setdefault("dsn" if destination.dsn else field, []).append(message)
+
     if destination.dsn:
         try:
             params = conninfo_to_dict(destination.dsn)
         except psycopg.ProgrammingError:
-            raise DestinationError("The DSN cannot be parsed.") from None
+            return {}, {"dsn": ["The DSN cannot be parsed."]}
         extra = set(params) - ALLOWED_DSN_KEYS
         if extra:
-            raise DestinationError(f"The DSN may not set {', '.join(sorted(extra))}.")
+            problem("dsn", f"The DSN may not set {', '.join(sorted(extra))}.")
     else:
         params = {
             "host": destination.host,
@@ -379,14 +397,14 @@ def connection_params(destination) -> dict:
     params.setdefault("sslmode", destination.sslmode)
     host = str(params.get("host") or "")
     if not host or host.startswith("/") or "," in host:
-        raise DestinationError("The destination needs one network host name or address (no sockets).")
+        problem("host", "The destination needs one network host name or address (no sockets).")
     try:
         params["port"] = int(params.get("port") or 5432)
     except ValueError:
-        raise DestinationError("The port is not a number.") from None
+        problem("port", "The port is not a number.")
     if not params.get("dbname"):
-        raise DestinationError("The destination needs a database name.")
-    return params
+        problem("database", "The destination needs a database name.")
+    return params, problems
 
 
 def checked_addresses(params: dict, *, unresolved_ok: bool = False) -> list:

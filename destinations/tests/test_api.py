@@ -149,6 +149,47 @@ def test_a_destination_on_a_host_the_egress_guard_refuses_is_a_400_at_save(edito
     assert not Destination.objects.unscoped("test: every tenant").exists()
 
 
+def test_every_problem_of_a_destination_is_named_in_one_answer_on_its_field(editor_client, make_destination):
+    make_destination(name="Taken")
+    response = editor_client.post(
+        URL,
+        {"name": "Taken", "host": "127.0.0.1", "port": 70000, "username": "u", "password": "p"},
+        format="json",
+    )
+
+    assert response.status_code == 400
+    errors = response.json()["errors"]
+    assert errors["name"] == ["A destination named 'Taken' already exists in this tenant."]
+    assert errors["port"] == ["Ensure this value is less than or equal to 65535."]
+    assert errors["database"] == ["The destination needs a database name."]
+    assert set(errors) == {"name", "port", "database"}
+
+    # with the database named, the refused host is named beside the field errors
+    response = editor_client.post(
+        URL,
+        {"name": "Taken", "host": "127.0.0.1", "database": "db", "username": "u", "password": "p"},
+        format="json",
+    )
+    errors = response.json()["errors"]
+    assert set(errors) == {"name", "host"}, errors
+    assert "MIGRATEIQ_EGRESS_ALLOWLIST" in errors["host"][0]
+
+
+def test_a_dsn_s_problems_are_all_named_on_the_dsn(editor_client):
+    response = editor_client.post(
+        URL, {"name": "D", "dsn": "postgresql:///?host=/tmp&options=-c%20x"}, format="json"
+    )
+
+    assert response.status_code == 400
+    errors = response.json()["errors"]
+    assert set(errors) == {"dsn"}
+    assert errors["dsn"] == [
+        "The DSN may not set options.",
+        "The destination needs one network host name or address (no sockets).",
+        "The destination needs a database name.",
+    ]
+
+
 def test_a_destination_whose_host_name_does_not_resolve_yet_is_saved(editor_client):
     response = editor_client.post(
         URL,
