@@ -386,22 +386,29 @@ _LINK_PARAM = re.compile(r"""\s*;\s*([^=\s]+)\s*=\s*(?:"([^"]*)"|([^\s;,"]+))"""
 
 
 def next_link(headers, base_url: str) -> str | None:
-    """The ``rel="next"`` target of an RFC 8288 ``Link`` header, resolved against ``base_url``."""
-    return rel_link(headers, base_url, "next")
+    """The ``rel="next"`` target of an RFC 8288 ``Link`` header, resolved against ``base_url``.
+
+    A next link marked ``results="false"`` is no next page: Sentry always names a next page, and
+    marks the one past the last page so (https://docs.sentry.io/api/pagination/)."""
+    return rel_link(headers, base_url, "next", skip_empty=True)
 
 
-def rel_link(headers, base_url: str, relation: str) -> str | None:
-    """The target of an RFC 8288 ``Link`` header with ``rel`` ``relation``, resolved against ``base_url``."""
+def rel_link(headers, base_url: str, relation: str, *, skip_empty: bool = False) -> str | None:
+    """The target of an RFC 8288 ``Link`` header with ``rel`` ``relation``, resolved against
+    ``base_url``; with ``skip_empty``, not one whose ``results`` parameter is ``false``."""
     value = headers.get("link") if headers is not None else None
     if not value:
         return None
     for match in _LINK_PART.finditer(value):
         target, params = match.group(1), match.group(2)
+        found = {}
         for param in _LINK_PARAM.finditer(params):
-            name = param.group(1).lower()
-            rel = (param.group(2) if param.group(2) is not None else param.group(3) or "").lower()
-            if name == "rel" and relation in rel.split():
-                return urljoin(base_url, target.strip())
+            text = param.group(2) if param.group(2) is not None else param.group(3) or ""
+            found.setdefault(param.group(1).lower(), text.lower())
+        if relation in found.get("rel", "").split():
+            if skip_empty and found.get("results") == "false":
+                return None
+            return urljoin(base_url, target.strip())
     return None
 
 
