@@ -51,8 +51,38 @@ ENVELOPE_KEYS = (
     "response",
 )
 _SNIPPET_CHARS = 60
-# Lists of objects that are reports about the response, never its records.
-_NOT_RECORDS = frozenset({"errors", "warnings"})
+# Lists of objects that are reports about the response, never its records (Mailchimp's ``_links``:
+# hypermedia links beside every collection).
+_NOT_RECORDS = frozenset({"errors", "warnings", "_links", "links"})
+# Keys of list pages' metadata. A body with one list of objects and only such keys besides it (and
+# plain values) is an envelope, however many keys it has (Twilio's nine: ``messages`` beside
+# ``next_page_uri``, ``page``, ``page_size``, ``start``, ``end``, ...).
+_PAGING_KEYS = frozenset(
+    {
+        "next_page_uri",
+        "next_page_url",
+        "next_page",
+        "next_page_token",
+        "next_cursor",
+        "page",
+        "page_size",
+        "per_page",
+        "page_count",
+        "total",
+        "total_count",
+        "total_items",
+        "total_records",
+        "has_more",
+        "offset",
+        "limit",
+        "start",
+    }
+)
+# What an envelope carries besides its records: an envelope key that is null beside only these is an
+# empty page (Pipedrive answers an empty list with ``"data": null``), not a record.
+_ENVELOPE_COMPANIONS = frozenset(
+    {"success", "ok", "additional_data", "meta", "pagination", "paging", "links", "_links", "related_objects"}
+)
 _CONTROL_CHARS = re.compile(r"[\x00-\x1f\x7f-\x9f]+")
 # Every digit as "0": a run of 19 zeros marks a number orjson may read as a
 # float (an integer beyond 64 bits) where the standard parser keeps the exact integer.
@@ -165,9 +195,19 @@ def detect_records_path(body) -> str:
         and key not in _NOT_RECORDS
         and all(isinstance(item, dict) for item in value[:5])
     ]
-    if len(lists_of_objects) == 1 and len(body) <= 8:
+    if len(lists_of_objects) == 1 and (len(body) <= 8 or _paging_metadata_beside(body, lists_of_objects[0])):
         return lists_of_objects[0]
+    nulls = [key for key in ENVELOPE_KEYS if key in body and body[key] is None]
+    if nulls and set(body) - {nulls[0]} <= _ENVELOPE_COMPANIONS and set(body) & _ENVELOPE_COMPANIONS:
+        return nulls[0]
     return ""
+
+
+def _paging_metadata_beside(body: dict, records_key: str) -> bool:
+    """Whether everything in ``body`` but its records is plain values, two of them paging keys."""
+    others = {key: value for key, value in body.items() if key != records_key}
+    plain = all(not isinstance(value, (dict, list)) for value in others.values())
+    return plain and len(set(others) & _PAGING_KEYS) >= 2
 
 
 def extract_records(body, records_path: str, *, url: str = "") -> list:
@@ -179,6 +219,8 @@ def extract_records(body, records_path: str, *, url: str = "") -> list:
     value = get_path(body, path_parts(records_path)) if records_path else body
     if isinstance(value, list):
         return value
+    if value is None and records_path and has_path(body, path_parts(records_path)):
+        return []  # an explicit null: no records (Pipedrive's empty lists), not a missing path
     if isinstance(value, dict):
         return [value]
     where = f" from {safe_url(url)}" if url else ""
@@ -233,6 +275,9 @@ _ERROR_BODY_KEYS = {
     "response_metadata",
     "data",
     "extensions",
+    # Pipedrive: {"success": false, "error", "error_info", "data": null, "additional_data": null}
+    "error_info",
+    "additional_data",
 }
 
 

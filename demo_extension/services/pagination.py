@@ -135,6 +135,7 @@ _NEXT_URL_KEYS = (
     "@odata.nextLink",  # OData v4: Microsoft Graph, Dynamics 365, SharePoint
     "odata.nextLink",  # OData v3
     "nextRecordsUrl",  # Salesforce query (a path relative to the instance)
+    "next_page_uri",  # Twilio 2010 API (a path relative to the host)
     "next_page",  # Zendesk offset pagination (an absolute URL; a number elsewhere is ignored)
     "after_url",  # Zendesk incremental exports (cursor-based)
 )
