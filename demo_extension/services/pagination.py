@@ -123,6 +123,7 @@ _META_KEYS = (
     "_links",
     "response_metadata",
     "page",
+    "additional_data",  # Pipedrive: additional_data.pagination (v1), additional_data.next_cursor (v2)
 )
 _NEXT_URL_KEYS = (
     "next",
@@ -198,6 +199,7 @@ _MORE_FLAGS = (
     "has_next_page",
     "hasNextPage",
     "moreDataAvailable",
+    "more_items_in_collection",  # Pipedrive v1
 )
 # ... and the ones that say the opposite (true: this is the last page).
 # Zendesk's incremental exports: ``end_of_stream: true`` on the last page (its cursor stays).
@@ -325,14 +327,24 @@ def _find(body, keys, configured_path: str | None = None):
         value = body.get(key)
         if value not in (None, ""):
             return format_path((key,)), value
-    for meta in _META_KEYS:
-        inner = body.get(meta)
-        if isinstance(inner, dict):
-            for key in keys:
-                value = inner.get(key)
-                if value not in (None, ""):
-                    return format_path((meta, key)), value
+    for prefix, inner in _meta_objects(body):
+        for key in keys:
+            value = inner.get(key)
+            if value not in (None, ""):
+                return format_path((*prefix, key)), value
     return None, None
+
+
+def _meta_objects(body: dict):
+    """``(prefix, object)`` of the objects that may hold pagination metadata: the meta objects of
+    the body (``meta``, ``paging``, ...), then the ones nested in those (Pipedrive's
+    ``additional_data.pagination``)."""
+    first = [((meta,), body[meta]) for meta in _META_KEYS if isinstance(body.get(meta), dict)]
+    yield from first
+    for prefix, outer in first:
+        for meta in _META_KEYS:
+            if isinstance(outer.get(meta), dict):
+                yield (*prefix, meta), outer[meta]
 
 
 def _header_int(headers, names) -> int | None:
@@ -371,7 +383,7 @@ def find_more_flag(body, configured_path=None) -> tuple[str | None, bool | None]
         return configured_path, value if isinstance(value, bool) else None
     if not isinstance(body, dict):
         return None, None
-    places = [((), body)] + [((meta,), body[meta]) for meta in _META_KEYS if isinstance(body.get(meta), dict)]
+    places = [((), body), *_meta_objects(body)]
     for prefix, obj in places:
         for key in _MORE_FLAGS:
             if isinstance(obj.get(key), bool):
