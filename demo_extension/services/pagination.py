@@ -146,6 +146,7 @@ _KNOWN_CURSORS = (
     (("paging", "next", "after"), "after", "HubSpot-style paging.next.after"),
     (("response_metadata", "next_cursor"), "cursor", "Slack-style response_metadata.next_cursor"),
     (("meta", "next_token"), "pagination_token", "X (Twitter) API v2-style meta.next_token"),
+    (("pages", "next", "starting_after"), "starting_after", "Intercom-style pages.next.starting_after"),
 )
 _CURSOR_KEYS = {
     # body key -> the query parameter it is usually sent back as
@@ -1027,6 +1028,8 @@ def detect_pagination(page: FetchedPage, auto_config: dict) -> dict:
         param = "offset" if path == "offset" else _CURSOR_KEYS.get(path_parts(path)[-1], "cursor")
         if path == "nextPageToken" and isinstance(body.get("isLast"), bool):
             param = "nextPageToken"  # Jira Cloud's /search/jql sends the token back under its own name
+        elif path == "next_page_token" and "total_records" in body:
+            param = "next_page_token"  # Zoom sends it back under its own name, beside total_records
         return {
             "type": "cursor",
             "cursor_path": path,
