@@ -42,6 +42,7 @@ from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 from core.redaction import safe_url
 from sync_engine.errors import SyncProblem
 from sync_engine.paths import format_path, get_path, has_path, path_parts, validate_path
+from sync_engine.schema import json_type_name
 
 PAGINATION_TYPES = ("auto", "none", "page", "offset", "cursor", "next_url", "link_header")
 CURSOR_SOURCES = ("body", "last_record")
@@ -431,7 +432,7 @@ def find_next_url(body, configured_path=None):
     if configured_path:
         value = get_path(body, path_parts(configured_path))
         if isinstance(value, dict):
-            value = value.get("href") or value.get("link")
+            value = next((value[key] for key in _LINK_OBJECT_KEYS if isinstance(value.get(key), str)), None)
         return configured_path, value if isinstance(value, str) and value.strip() else None
     if not isinstance(body, dict):
         return None, None
@@ -442,13 +443,42 @@ def find_next_url(body, configured_path=None):
             candidates += [((meta, key), inner.get(key)) for key in _NEXT_URL_KEYS]
     for parts, value in candidates:
         if isinstance(value, dict):
-            for inner_key in ("href", "link"):
+            for inner_key in _LINK_OBJECT_KEYS:
                 if isinstance(value.get(inner_key), str):
                     parts, value = (*parts, inner_key), value[inner_key]
                     break
         if isinstance(value, str) and _looks_like_url(value):
             return format_path(parts), value
     return None, None
+
+
+# Where a next-page object keeps its URL: HAL / JSON:API ``href``, HubSpot ``link``, Asana's absolute
+# ``uri`` (its ``path`` is relative to the API's base path, not to the host, so it is not used).
+_LINK_OBJECT_KEYS = ("href", "link", "uri")
+
+
+def links_base(body) -> str | None:
+    """The absolute URL that a body's relative links are relative to, when the body names one:
+    Confluence's ``_links.base`` (the site with its context path, ``https://x.atlassian.net/wiki``)."""
+    links = body.get("_links") if isinstance(body, dict) else None
+    base = links.get("base") if isinstance(links, dict) else None
+    if isinstance(base, str) and base.startswith(("http://", "https://")):
+        return base
+    return None
+
+
+def resolve_next_url(target: str, page_url: str, body) -> str:
+    """``target`` (a next-page URL from the body) as an absolute URL. A path is relative to the
+    response's URL, unless the body names the base of its links (Confluence's ``_links.base``):
+    a path under the base's own path (Confluence v2: ``/wiki/api/v2/...``) is relative to its host,
+    any other path (Confluence v1: ``/rest/api/...``) to the base itself."""
+    target = target.strip()
+    base = links_base(body)
+    if base and target.startswith("/") and not target.startswith("//"):
+        base_path = urlsplit(base).path.rstrip("/")
+        if base_path and not (target == base_path or target.startswith(base_path + "/")):
+            return urljoin(base, base_path + target)
+    return urljoin(page_url, target)
 
 
 def _looks_like_url(value: str) -> bool:
@@ -856,7 +886,7 @@ class _FollowingPaginator(Paginator):
         target = self._next(page)
         if not target:
             return False
-        target = urljoin(page.url, target.strip())
+        target = resolve_next_url(target, page.url, page.body)
         if _origin(target) != _origin(self.endpoint):
             if page.count == 0:
                 return False  # an empty page's link elsewhere: the end, as before links were followed
@@ -882,7 +912,18 @@ class NextUrlPagination(_FollowingPaginator):
     style = "next_url"
 
     def _next(self, page: FetchedPage) -> str | None:
-        return find_next_url(page.body, self.config.get("next_url_path"))[1]
+        path, url = find_next_url(page.body, self.config.get("next_url_path"))
+        if url is None and self.configured and path:
+            value = get_path(page.body, path_parts(path))
+            if value not in (None, "", False):
+                # An object or a number there is no end of the pages, and no next page either.
+                raise PaginationError(
+                    f"The configured pagination.next_url_path {path!r} holds a JSON "
+                    f"{json_type_name(value)}, not a URL, so the next page cannot be requested. Point it at "
+                    "the URL (an object's 'href', 'link' or 'uri' is read), or use cursor pagination for a "
+                    "token."
+                )
+        return url
 
     def _missing_configured_path(self, page: FetchedPage) -> str | None:
         path = self.config.get("next_url_path")
