@@ -11,20 +11,32 @@ from demo_extension.services.pagination import MAX_EMPTY_PAGES_FOLLOWED
 from demo_extension.services.sync import DataSyncService
 from demo_extension.tests.sync_support import events, run_sync, stored_records
 from demo_extension.tests.vendors import (
+    MORE_VENDORS,
     VENDORS,
+    Asana,
+    ConfluenceV1,
+    Contentful,
     GitHub,
     HubSpot,
     HubSpotSearch,
+    Intercom,
     Jira,
+    Mailchimp,
     MicrosoftGraph,
     MicrosoftGraphDelta,
     NotionDatabaseQuery,
+    PagerDuty,
+    Pipedrive,
+    PipedriveV2,
     Salesforce,
+    Sentry,
     Shopify,
     Stripe,
+    Twilio,
     WordPress,
     XApiV2,
     Zendesk,
+    Zoom,
 )
 
 
@@ -32,7 +44,18 @@ def _canonical(records) -> list[str]:
     return sorted(json.dumps(record, sort_keys=True) for record in records)
 
 
-@pytest.mark.parametrize("vendor_class", VENDORS, ids=lambda cls: cls.name)
+def _assert_no_request_past_the_last_page(vendor, log, page_size=None):
+    """Every request answered 200 and none went past the last page, but those a sync sends ahead
+    where only a flag on the last page tells the end (discarded, and the log says so)."""
+    statuses = [request["status"] for request in vendor.requests]
+    past = len(statuses) - vendor.expected_pages(page_size)
+    assert statuses == [200] * len(statuses)
+    assert 0 <= past <= vendor.requests_past_the_end, vendor.requests
+    if past:
+        assert any(f"{past} page request(s) sent ahead were not needed" in line for line in events(log))
+
+
+@pytest.mark.parametrize("vendor_class", VENDORS + MORE_VENDORS, ids=lambda cls: cls.name)
 def test_auto_pagination_syncs_every_record_of_each_vendor_without_a_request_past_the_last_page(
     vendor_server, make_connector, vendor_class
 ):
@@ -46,7 +69,7 @@ def test_auto_pagination_syncs_every_record_of_each_vendor_without_a_request_pas
     assert log.records_processed == vendor.records
     assert log.records_created == vendor.records
     assert _canonical(stored_records(connector).values()) == _canonical(vendor.all_records())
-    assert [request["status"] for request in vendor.requests] == [200] * vendor.expected_pages()
+    _assert_no_request_past_the_last_page(vendor, log)
     assert log.pages_fetched == vendor.expected_pages()
     assert any("Detected pagination" in line and "because" in line for line in events(log))
 
@@ -55,7 +78,7 @@ def test_auto_pagination_syncs_every_record_of_each_vendor_without_a_request_pas
 
     assert again.status == SyncStatus.SUCCESS, again.error_message
     assert (again.records_unchanged, again.records_created, again.records_updated) == (vendor.records, 0, 0)
-    assert [request["status"] for request in vendor.requests] == [200] * vendor.expected_pages()
+    _assert_no_request_past_the_last_page(vendor, again)
     assert SyncedRecord.objects.filter(connector=connector).count() == vendor.records
 
 
@@ -122,6 +145,56 @@ README_EXAMPLES = [
     (Salesforce, {"type": "next_url", "next_url_path": "nextRecordsUrl"}),
     (GitHub, {"type": "link_header", "size_param": "per_page", "page_size": 4}),
     (Shopify, {"type": "link_header", "size_param": "limit", "page_size": 4}),
+    (Sentry, {"type": "link_header"}),
+    (ConfluenceV1, {"type": "next_url", "next_url_path": "_links.next"}),
+    (Asana, {"type": "next_url", "next_url_path": "next_page"}),
+    (
+        Twilio,
+        {"type": "next_url", "next_url_path": "next_page_uri", "size_param": "PageSize", "page_size": 4},
+    ),
+    (
+        Intercom,
+        {
+            "type": "cursor",
+            "cursor_path": "pages.next.starting_after",
+            "cursor_param": "starting_after",
+            "size_param": "per_page",
+            "page_size": 4,
+        },
+    ),
+    (
+        Zoom,
+        {
+            "type": "cursor",
+            "cursor_path": "next_page_token",
+            "cursor_param": "next_page_token",
+            "size_param": "page_size",
+            "page_size": 4,
+        },
+    ),
+    (
+        PipedriveV2,
+        {
+            "type": "cursor",
+            "cursor_path": "additional_data.next_cursor",
+            "cursor_param": "cursor",
+            "size_param": "limit",
+            "page_size": 4,
+        },
+    ),
+    (
+        Pipedrive,
+        {
+            "type": "offset",
+            "offset_param": "start",
+            "limit_param": "limit",
+            "limit": 4,
+            "has_more_path": "additional_data.pagination.more_items_in_collection",
+        },
+    ),
+    (PagerDuty, {"type": "offset", "limit": 4, "has_more_path": "more"}),
+    (Mailchimp, {"type": "offset", "offset_param": "offset", "limit_param": "count", "limit": 4}),
+    (Contentful, {"type": "offset", "offset_param": "skip", "limit_param": "limit", "limit": 4}),
 ]
 
 
@@ -138,8 +211,9 @@ def test_the_readme_s_explicit_pagination_examples_sync_their_vendor_completely(
 
     assert log.status == SyncStatus.SUCCESS, log.error_message
     assert log.records_created == vendor.records
+    assert _canonical(stored_records(connector).values()) == _canonical(vendor.all_records())
     page_size = pagination.get("page_size") or pagination.get("limit")
-    assert [request["status"] for request in vendor.requests] == [200] * vendor.expected_pages(page_size)
+    _assert_no_request_past_the_last_page(vendor, log, page_size)
 
 
 def test_a_detected_cursor_that_disappears_on_a_full_last_page_is_the_end(vendor_server, make_connector):
@@ -340,3 +414,92 @@ def test_an_incremental_search_sends_its_start_in_the_post_body_filter(vendor_se
         },
     }
     assert any("sending the body filter with 2026-01-23T08:00:00.000Z" in line for line in events(again))
+
+
+@pytest.mark.parametrize("pagination", [{"type": "auto"}, {"type": "link_header"}], ids=["auto", "readme"])
+def test_a_sentry_next_link_marked_results_false_is_the_last_page(vendor_server, make_connector, pagination):
+    # 20 issues in pages of 10: the last page is full, and its next link (always there) says
+    # results="false"; following it would answer empty pages, each naming the next.
+    vendor = vendor_server(Sentry, records=20)
+    connector = make_connector(**vendor.connector_fields(), pagination=pagination)
+
+    log = run_sync(connector)
+
+    assert log.status == SyncStatus.SUCCESS, log.error_message
+    assert (log.records_created, log.pages_fetched) == (20, 2)
+    assert [request["query"].get("cursor") for request in vendor.requests] == [None, "0:10:0"]
+
+
+@pytest.mark.parametrize("records_path", [None, "data"], ids=["detected", "configured"])
+def test_an_empty_pipedrive_list_answered_with_data_null_stores_nothing(
+    vendor_server, make_connector, records_path
+):
+    vendor = vendor_server(Pipedrive, records=0)  # {"success": true, "data": null, "additional_data": ...}
+    connector = make_connector(**vendor.connector_fields(), records_path=records_path)
+
+    log = run_sync(connector)
+
+    assert log.status == SyncStatus.SUCCESS, log.error_message
+    assert (log.records_processed, log.records_created) == (0, 0)
+    assert not SyncedRecord.objects.filter(connector=connector).exists()
+    assert len(vendor.requests) == 1
+
+
+def test_a_pipedrive_error_answered_with_http_200_fails_the_sync(vendor_server, make_connector):
+    vendor = vendor_server(Pipedrive)
+    vendor.errors_with_http_200 = True  # {"success": false, "error", "error_info", "data": null, ...}
+    connector = make_connector(**vendor.connector_fields())
+
+    log = run_sync(connector)
+
+    assert log.status == SyncStatus.FAILED
+    assert "HTTP 200 with an error" in log.error_message and "Scope and URL mismatch" in log.error_message
+    assert not SyncedRecord.objects.filter(connector=connector).exists()
+
+
+@pytest.mark.parametrize("vendor_class", [Twilio, Mailchimp], ids=lambda cls: cls.name)
+def test_a_list_named_after_its_resource_is_found_beside_the_page_metadata(
+    vendor_server, make_connector, vendor_class
+):
+    # Twilio: "messages" beside eight paging keys; Mailchimp: "members" beside a "_links" list.
+    vendor = vendor_server(vendor_class)
+    connector = make_connector(**vendor.connector_fields())
+
+    log = run_sync(connector)
+
+    assert log.status == SyncStatus.SUCCESS, log.error_message
+    assert log.records_created == vendor.records
+    assert _canonical(stored_records(connector).values()) == _canonical(vendor.all_records())
+
+
+def test_a_configured_next_url_path_that_holds_no_url_fails_instead_of_ending_at_page_one(
+    vendor_server, make_connector
+):
+    # Pipedrive's pagination object has no URL (and no total): stopping there would look complete.
+    vendor = vendor_server(Pipedrive)
+    connector = make_connector(
+        **vendor.connector_fields(),
+        pagination={"type": "next_url", "next_url_path": "additional_data.pagination"},
+    )
+
+    log = run_sync(connector)
+
+    assert log.status == SyncStatus.FAILED
+    assert "pagination.next_url_path 'additional_data.pagination' holds a JSON object, not a URL" in (
+        log.error_message
+    )
+    assert len(vendor.requests) == 1
+
+
+def test_pagerduty_asked_for_its_total_gets_no_request_past_the_last_page(vendor_server, make_connector):
+    # Without total=true only "more": false on the last page tells the end, after the requests sent
+    # ahead went out; with it the total does, before them.
+    vendor = vendor_server(PagerDuty)
+    fields = vendor.connector_fields()
+    connector = make_connector(**fields, query_params={"total": "true"})
+
+    log = run_sync(connector)
+
+    assert log.status == SyncStatus.SUCCESS, log.error_message
+    assert log.records_created == 23
+    assert sorted(request["query"].get("offset", "0") for request in vendor.requests) == ["0", "10", "20"]

@@ -47,6 +47,9 @@ class VendorServer:
     page_size = 5  # the vendor's default page size (small here, so a test makes several pages)
     max_page_size = 100
     api_key = "vendor-secret-key"
+    # Offsets whose end only a "more" flag on the last page tells: the requests a sync sends ahead
+    # (README, "Overlapping page fetches") may go past the last page, at most concurrency - 1.
+    requests_past_the_end = 0
 
     def __init__(self, records: int | None = None):
         if records is not None:
@@ -899,4 +902,547 @@ VENDORS = (
     Shopify,
     Zendesk,
     JsonApi,
+)
+
+
+# -- a second round of vendors -------------------------------------------------------------------
+
+
+class Sentry(VendorServer):
+    """Sentry (``GET /api/0/organizations/{org}/issues/``): a JSON list; a ``cursor`` parameter
+    (``<id>:<row offset>:<is_prev>``) and a ``Link`` header that ALWAYS names a ``previous`` and a
+    ``next`` page, each with ``results="true"`` or ``results="false"``: the last page's next link
+    says ``results="false"``, and following it answers an empty list whose next link says the same.
+    https://docs.sentry.io/api/pagination/"""
+
+    name = "sentry"
+    path = "/api/0/organizations/acme/issues/"
+    records = 23
+    page_size = 10  # 100 on sentry.io
+    api_key = "sntrys_eyJpYXQiOjE3MDAwMDAwMDB9_fakeAuthToken"
+
+    def record(self, number):
+        return {"id": str(4_500_000_000 + number), "shortId": f"ACME-{number}", "title": f"Error {number}"}
+
+    def respond(self, path, query, headers):
+        records = self.all_records()
+        start = 0
+        if "cursor" in query:
+            parts = query["cursor"].split(":")
+            if len(parts) != 3 or not all(part.lstrip("-").isdigit() for part in parts):
+                return 400, {}, {"detail": "Invalid cursor parameter."}
+            start = max(0, int(parts[1]))
+        size = self.page_size
+        end = start + size
+
+        def link(offset, is_prev, rel, results):
+            cursor = f"0:{offset}:{is_prev}"
+            return f'<{self.url}?&cursor={cursor}>; rel="{rel}"; results="{results}"; cursor="{cursor}"'
+
+        previous = link(max(0, start - size), 1, "previous", "true" if start else "false")
+        following = link(end, 0, "next", "true" if end < len(records) else "false")
+        return 200, {"Link": f"{previous}, {following}"}, records[start:end]
+
+
+class Pipedrive(VendorServer):
+    """Pipedrive API v1 list endpoints (``GET /api/v1/deals``): ``{"success": true, "data": [...],
+    "additional_data": {"pagination": {"start", "limit", "more_items_in_collection", "next_start"}}}``;
+    ``start`` / ``limit`` (default 100, at most 500). An empty list answers ``"data": null``.
+    https://pipedrive.readme.io/docs/core-api-concepts-pagination,
+    https://pipedrive.readme.io/docs/core-api-concepts-responses"""
+
+    name = "pipedrive"
+    path = "/api/v1/deals"
+    records = 17
+    page_size = 5
+    requests_past_the_end = 3
+    errors_with_http_200 = False
+    api_key = "pipedrive-oauth-access-token-0123"
+
+    def record(self, number):
+        return {"id": number, "title": f"Deal {number}", "value": 100 * number, "currency": "EUR"}
+
+    def respond(self, path, query, headers):
+        if self.errors_with_http_200:
+            return (
+                200,
+                {},
+                {
+                    "success": False,
+                    "error": "Scope and URL mismatch",
+                    "error_info": "Please check developers.pipedrive.com for more information.",
+                    "data": None,
+                    "additional_data": None,
+                },
+            )
+        records = self.all_records()
+        limit = self.size(query, "limit")
+        start = int(query.get("start", "0") or 0) if str(query.get("start", "0")).isdigit() else 0
+        page = records[start : start + limit]
+        more = start + limit < len(records)
+        pagination = {"start": start, "limit": limit, "more_items_in_collection": more}
+        if more:
+            pagination["next_start"] = start + limit
+        return (
+            200,
+            {},
+            {"success": True, "data": page or None, "additional_data": {"pagination": pagination}},
+        )
+
+
+class PipedriveV2(VendorServer):
+    """Pipedrive API v2 list endpoints (``GET /api/v2/deals``): ``{"success": true, "data": [...],
+    "additional_data": {"next_cursor": "..." | null}}``; ``cursor`` / ``limit`` (default 100, at most
+    500). https://pipedrive.readme.io/docs/core-api-concepts-pagination (Cursor pagination)"""
+
+    name = "pipedrive-v2"
+    path = "/api/v2/deals"
+    records = 13
+    page_size = 5
+    api_key = "pipedrive-oauth-access-token-v2"
+
+    def record(self, number):
+        return {"id": number, "title": f"Deal {number}", "value": 100 * number}
+
+    def respond(self, path, query, headers):
+        records = self.all_records()
+        limit = self.size(query, "limit")
+        start = _position(query["cursor"], "pd") if query.get("cursor") else 0
+        if start is None:
+            return (
+                400,
+                {},
+                {"success": False, "error": "Invalid cursor", "code": "ERR_SCHEMA_VALIDATION_FAILED"},
+            )
+        more = start + limit < len(records)
+        return (
+            200,
+            {},
+            {
+                "success": True,
+                "data": records[start : start + limit],
+                "additional_data": {"next_cursor": _token(start + limit, "pd") if more else None},
+            },
+        )
+
+
+class Asana(VendorServer):
+    """Asana (``GET /api/1.0/tasks?project=...&limit=...``): ``{"data": [...], "next_page": {"offset",
+    "path", "uri"} | null}``; ``path`` is relative to ``/api/1.0``, ``uri`` is absolute. Paginated
+    only when ``limit`` is given (1 to 100). https://developers.asana.com/docs/pagination"""
+
+    name = "asana"
+    path = "/api/1.0/tasks"
+    records = 17
+    page_size = 5
+    max_page_size = 100
+    api_key = "2/1200000000000000/1200000000000001:fakeasanapat"
+
+    def record(self, number):
+        return {"gid": str(1_200_000_000 + number), "name": f"Task {number}", "resource_type": "task"}
+
+    def connector_fields(self):
+        # The docs' request: the project, and the page size that turns pagination on.
+        return {
+            **super().connector_fields(),
+            "query_params": {"project": "1200", "limit": str(self.page_size)},
+            "primary_key": "gid",
+        }
+
+    def respond(self, path, query, headers):
+        records = self.all_records()
+        if "limit" not in query:
+            return 200, {}, {"data": records}  # a "grandfathered" endpoint: everything, unpaginated
+        limit = self.size(query, "limit")
+        start = _position(query["offset"], "asana") if "offset" in query else 0
+        if start is None:
+            return 400, {}, {"errors": [{"message": "offset: Your pagination token is invalid."}]}
+        next_page = None
+        if start + limit < len(records):
+            offset = _token(start + limit, "asana")
+            rest = urlencode({**{k: v for k, v in query.items() if k != "offset"}, "offset": offset})
+            next_page = {"offset": offset, "path": f"/tasks?{rest}", "uri": f"{self.url}?{rest}"}
+        return 200, {}, {"data": records[start : start + limit], "next_page": next_page}
+
+
+class Twilio(BasicAuthVendor):
+    """Twilio 2010 API list resources (``GET /2010-04-01/Accounts/{Sid}/Messages.json``): the list
+    is named after the resource (``messages``) beside ``end``, ``first_page_uri``, ``next_page_uri``
+    (a path with ``Page``, ``PageSize`` and ``PageToken``; null on the last page), ``page``,
+    ``page_size``, ``previous_page_uri``, ``start``, ``uri``; a page past the first needs the
+    ``PageToken`` of the ``next_page_uri`` (error 21481 otherwise). Basic auth: the Account SID and
+    the auth token. https://www.twilio.com/docs/usage/twilios-response,
+    https://www.twilio.com/docs/api/errors/21481"""
+
+    name = "twilio"
+    user = "AC0123456789abcdef0123456789abcdef"
+    path = f"/2010-04-01/Accounts/{user}/Messages.json"
+    records = 23
+    page_size = 10  # PageSize, default 50
+    api_key = "twilio-auth-token-0123456789abcdef"
+
+    def connector_fields(self):
+        return {**super().connector_fields(), "primary_key": "sid"}
+
+    def record(self, number):
+        sid = f"SM{number:032x}"
+        return {
+            "sid": sid,
+            "body": f"Message {number}",
+            "status": "delivered",
+            "uri": f"/Messages/{sid}.json",
+        }
+
+    def respond(self, path, query, headers):
+        records = self.all_records()
+        size = self.size(query, "PageSize")
+        page = int(query.get("Page", "0") or 0) if str(query.get("Page", "0")).isdigit() else 0
+        if page and _position(query.get("PageToken", ""), "PA") != page * size:
+            return (
+                400,
+                {},
+                {
+                    "code": 21481,
+                    "message": "Invalid PageToken",
+                    "more_info": "https://www.twilio.com/docs/errors/21481",
+                    "status": 400,
+                },
+            )
+        start = page * size
+
+        def uri(number, token=True):
+            params = {"PageSize": size, "Page": number}
+            if token and number:
+                params["PageToken"] = _token(number * size, "PA")
+            return f"{self.path}?{urlencode(params)}"
+
+        page_records = records[start : start + size]
+        return (
+            200,
+            {},
+            {
+                "end": start + max(len(page_records), 1) - 1,
+                "first_page_uri": uri(0),
+                "messages": page_records,
+                "next_page_uri": uri(page + 1) if start + size < len(records) else None,
+                "page": page,
+                "page_size": size,
+                "previous_page_uri": uri(page - 1) if page else None,
+                "start": start,
+                "uri": uri(page),
+            },
+        )
+
+
+class Mailchimp(BasicAuthVendor):
+    """Mailchimp Marketing API (``GET /3.0/lists/{list_id}/members``): ``{"members": [...], "list_id",
+    "total_items", "_links": [{"rel", "href", "method", "targetSchema", "schema"}, ...]}``: the list
+    is named after the resource, and ``_links`` is a list of objects too; ``offset`` / ``count``
+    (default 10, at most 1000). Basic auth with any user name and the API key.
+    https://mailchimp.com/developer/marketing/docs/methods-parameters/ (Pagination)"""
+
+    name = "mailchimp"
+    path = "/3.0/lists/57afe96172/members"
+    records = 23
+    page_size = 10
+    max_page_size = 1000
+    api_key = "0123456789abcdef0123456789abcdef-us6"
+    user = "anystring"
+
+    def record(self, number):
+        return {"id": f"{number:032x}", "email_address": f"m{number}@example.com", "status": "subscribed"}
+
+    def respond(self, path, query, headers):
+        records = self.all_records()
+        count = self.size(query, "count")
+        offset = int(query.get("offset", "0")) if str(query.get("offset", "0")).isdigit() else 0
+        links = [
+            {
+                "rel": "self",
+                "href": f"{self.url}",
+                "method": "GET",
+                "targetSchema": "https://us6.api.mailchimp.com/schema/3.0/Definitions/Lists/Members/CollectionResponse.json",
+                "schema": "https://us6.api.mailchimp.com/schema/3.0/Paths/Lists/Members/Collection.json",
+            },
+            {
+                "rel": "parent",
+                "href": self.url.rsplit("/members", 1)[0],
+                "method": "GET",
+                "targetSchema": "https://us6.api.mailchimp.com/schema/3.0/Definitions/Lists/Response.json",
+            },
+        ]
+        return (
+            200,
+            {},
+            {
+                "members": records[offset : offset + count],
+                "list_id": "57afe96172",
+                "total_items": len(records),
+                "_links": links,
+            },
+        )
+
+
+class Intercom(VendorServer):
+    """Intercom list contacts (``GET /contacts``): ``{"type": "list", "data": [...], "total_count",
+    "pages": {"type": "pages", "next": {"page", "starting_after"}, "page", "per_page",
+    "total_pages"}}``; ``per_page`` (default 50, at most 150) and ``starting_after``; no ``next`` on
+    the last page; pages cannot be reached by number (``page`` / ``offset`` are not cursors).
+    https://developers.intercom.com/docs/build-an-integration/learn-more/rest-apis/pagination-cursor"""
+
+    name = "intercom"
+    path = "/contacts"
+    records = 23
+    page_size = 10
+    max_page_size = 150
+    api_key = "dG9rOmZha2VfaW50ZXJjb21fdG9rZW4="
+
+    def record(self, number):
+        return {"type": "contact", "id": f"6{number:023x}", "email": f"c{number}@example.com", "role": "user"}
+
+    def respond(self, path, query, headers):
+        records = self.all_records()
+        size = self.size(query, "per_page")
+        start = _position(query["starting_after"], "ic") if query.get("starting_after") else 0
+        if start is None:
+            return (
+                400,
+                {},
+                {"type": "error.list", "errors": [{"code": "parameter_invalid", "message": "bad cursor"}]},
+            )
+        pages = {
+            "type": "pages",
+            "page": start // size + 1,
+            "per_page": size,
+            "total_pages": max(1, -(-len(records) // size)),
+        }
+        if start + size < len(records):
+            pages["next"] = {"page": start // size + 2, "starting_after": _token(start + size, "ic")}
+        return (
+            200,
+            {},
+            {
+                "type": "list",
+                "data": records[start : start + size],
+                "total_count": len(records),
+                "pages": pages,
+            },
+        )
+
+
+class Zoom(VendorServer):
+    """Zoom list users (``GET /v2/users``): ``{"page_count", "page_number", "page_size",
+    "total_records", "next_page_token", "users"}``; ``page_size`` (default 30, at most 300) and
+    ``next_page_token`` (sent back under that name); ``next_page_token`` is ``""`` on the last page.
+    https://developers.zoom.us/docs/api/pagination/"""
+
+    name = "zoom"
+    path = "/v2/users"
+    records = 23
+    page_size = 10
+    max_page_size = 300
+    api_key = "eyJzdiI6IjAwMDAwMSJ9.fake.zoom"
+
+    def record(self, number):
+        return {
+            "id": f"KDcuGIm{number:015d}",
+            "email": f"u{number}@example.com",
+            "type": 1,
+            "status": "active",
+        }
+
+    def respond(self, path, query, headers):
+        records = self.all_records()
+        size = self.size(query, "page_size")
+        start = _position(query["next_page_token"], "zm") if query.get("next_page_token") else 0
+        if start is None:
+            return 400, {}, {"code": 300, "message": "Invalid next_page_token."}
+        more = start + size < len(records)
+        return (
+            200,
+            {},
+            {
+                "page_count": max(1, -(-len(records) // size)),
+                "page_number": start // size + 1,
+                "page_size": size,
+                "total_records": len(records),
+                "next_page_token": _token(start + size, "zm") if more else "",
+                "users": records[start : start + size],
+            },
+        )
+
+
+class ConfluenceV1(BasicAuthVendor):
+    """Confluence Cloud REST v1 (``GET /wiki/rest/api/content?spaceKey=DS``): ``{"results", "start",
+    "limit", "size", "_links": {"base", "context", "next", "self"}}`` where ``_links.next`` is
+    relative to ``_links.base`` (the site with its ``/wiki`` context path), not to the host; no
+    ``next`` on the last page; ``start`` / ``limit`` (default 25).
+    https://developer.atlassian.com/server/confluence/pagination-in-the-rest-api/"""
+
+    name = "confluence-v1"
+    context = "/wiki"
+    path = "/wiki/rest/api/content"
+    records = 13
+    page_size = 5
+    api_key = "ATATT3xFfGF0-fake-confluence-token"
+    user = "ada@example.com"
+
+    def record(self, number):
+        return {"id": str(98300 + number), "type": "page", "status": "current", "title": f"Page {number}"}
+
+    def connector_fields(self):
+        return {**super().connector_fields(), "query_params": {"spaceKey": "DS"}}
+
+    def respond(self, path, query, headers):
+        if path != self.path:
+            return 404, {}, {"statusCode": 404, "message": "null for uri: " + path}
+        records = self.all_records()
+        limit = self.size(query, "limit")
+        start = int(query.get("start", "0")) if str(query.get("start", "0")).isdigit() else 0
+        page = records[start : start + limit]
+        links = {
+            "base": self.base + self.context,
+            "context": self.context,
+            "self": self.url,
+        }
+        if start + limit < len(records):
+            rest = urlencode({**query, "limit": limit, "start": start + limit})
+            links["next"] = f"{self.path[len(self.context) :]}?{rest}"
+        return 200, {}, {"results": page, "start": start, "limit": limit, "size": len(page), "_links": links}
+
+
+class ConfluenceV2(BasicAuthVendor):
+    """Confluence Cloud REST v2 (``GET /wiki/api/v2/pages``): ``{"results", "_links": {"next",
+    "base"}}`` and a ``Link: </wiki/api/v2/pages?cursor=...>; rel="next"`` header, both relative
+    to the host; ``cursor`` / ``limit`` (default 25).
+    https://developer.atlassian.com/cloud/confluence/rest/v2/intro/#about (Pagination)"""
+
+    name = "confluence-v2"
+    path = "/wiki/api/v2/pages"
+    records = 13
+    page_size = 5
+    api_key = "ATATT3xFfGF0-fake-confluence-token"
+    user = "ada@example.com"
+
+    def record(self, number):
+        return {"id": str(98300 + number), "status": "current", "title": f"Page {number}", "spaceId": "1"}
+
+    def respond(self, path, query, headers):
+        records = self.all_records()
+        limit = self.size(query, "limit")
+        start = _position(query["cursor"], "cf") if query.get("cursor") else 0
+        if start is None:
+            return (
+                400,
+                {},
+                {"errors": [{"status": 400, "code": "INVALID_REQUEST_PARAMETER", "title": "cursor"}]},
+            )
+        body = {"results": records[start : start + limit], "_links": {"base": self.base + "/wiki"}}
+        out = {}
+        if start + limit < len(records):
+            following = f"{self.path}?{urlencode({'limit': limit, 'cursor': _token(start + limit, 'cf')})}"
+            body["_links"]["next"] = following
+            out["Link"] = f'<{following}>; rel="next"'
+        return 200, out, body
+
+
+class PagerDuty(VendorServer):
+    """PagerDuty REST v2 classic pagination (``GET /users``): ``{"users", "limit", "offset", "more",
+    "total": null}`` (``total`` only with ``total=true``); ``offset`` / ``limit`` (default 25, at
+    most 100); auth header ``Authorization: Token token=<key>``.
+    https://developer.pagerduty.com/docs/pagination"""
+
+    name = "pagerduty"
+    path = "/users"
+    records = 23
+    page_size = 10
+    requests_past_the_end = 3
+    api_key = "y_NbAkKc66ryYTWUXYEu"
+
+    def authorized(self, headers):
+        return headers.get("Authorization") == f"Token token={self.api_key}"
+
+    def connector_fields(self):
+        return {
+            "api_endpoint": self.url,
+            "api_key": f"Token token={self.api_key}",
+            "auth_type": "header",
+            "auth_header_name": "Authorization",
+            "request_headers": {"Accept": "application/vnd.pagerduty+json;version=2"},
+        }
+
+    def record(self, number):
+        return {
+            "id": f"P{number:06d}",
+            "type": "user",
+            "name": f"User {number}",
+            "email": f"u{number}@example.com",
+        }
+
+    def respond(self, path, query, headers):
+        records = self.all_records()
+        limit = self.size(query, "limit")
+        offset = int(query.get("offset", "0")) if str(query.get("offset", "0")).isdigit() else 0
+        total = len(records) if query.get("total") == "true" else None
+        return (
+            200,
+            {},
+            {
+                "users": records[offset : offset + limit],
+                "limit": limit,
+                "offset": offset,
+                "more": offset + limit < len(records),
+                "total": total,
+            },
+        )
+
+
+class Contentful(VendorServer):
+    """Contentful Content Delivery API (``GET /spaces/{id}/environments/master/entries``):
+    ``{"sys": {"type": "Array"}, "total", "skip", "limit", "items"}``; ``skip`` / ``limit``
+    (default 100, at most 1000). https://www.contentful.com/developers/docs/references/content-delivery-api/#/introduction/collection-resources-and-pagination"""
+
+    name = "contentful"
+    path = "/spaces/cfexampleapi/environments/master/entries"
+    records = 23
+    page_size = 10
+    max_page_size = 1000
+    api_key = "b4c0n73n7fu1"
+
+    def connector_fields(self):
+        return {**super().connector_fields(), "primary_key": "sys.id"}
+
+    def record(self, number):
+        return {"sys": {"id": f"entry{number}", "type": "Entry"}, "fields": {"title": f"Entry {number}"}}
+
+    def respond(self, path, query, headers):
+        records = self.all_records()
+        limit = self.size(query, "limit")
+        skip = int(query.get("skip", "0")) if str(query.get("skip", "0")).isdigit() else 0
+        return (
+            200,
+            {},
+            {
+                "sys": {"type": "Array"},
+                "total": len(records),
+                "skip": skip,
+                "limit": limit,
+                "items": records[skip : skip + limit],
+            },
+        )
+
+
+MORE_VENDORS = (
+    Sentry,
+    Pipedrive,
+    PipedriveV2,
+    Asana,
+    Twilio,
+    Mailchimp,
+    Intercom,
+    Zoom,
+    ConfluenceV1,
+    ConfluenceV2,
+    PagerDuty,
+    Contentful,
 )
