@@ -10,9 +10,10 @@ text; never HTML (a proxy's error page says nothing useful in one line).
 
 :func:`rate_limit_wait` reads when a rate-limited upstream lets the next request through:
 ``Retry-After`` (seconds or an HTTP date), else an exhausted ``X-RateLimit-Remaining: 0`` with its
-``X-RateLimit-Reset`` (epoch seconds, as GitHub sends, or seconds from now) or the IETF draft's
-``RateLimit-Reset``. :func:`is_rate_limited` says whether an answer is a rate limit: a 429, or a 403
-with such a signal (GitHub answers its primary and secondary rate limits with 403 or 429).
+``X-RateLimit-Reset`` (epoch seconds, as GitHub sends, or seconds from now), the IETF draft's
+``RateLimit-Reset`` or Okta's ``X-Rate-Limit-Reset``. :func:`is_rate_limited` says whether an
+answer is a rate limit: a 429, or a 403 with such a signal (GitHub answers its primary and
+secondary rate limits with 403 or 429).
 """
 
 from __future__ import annotations
@@ -130,7 +131,8 @@ def rate_limit_wait(headers) -> float | None:
     seconds = retry_after(headers)
     if seconds is not None:
         return seconds
-    for prefix in ("x-ratelimit-", "ratelimit-"):
+    # X-RateLimit-* (GitHub), the IETF draft's RateLimit-*, X-Rate-Limit-* (Okta, epoch seconds).
+    for prefix in ("x-ratelimit-", "ratelimit-", "x-rate-limit-"):
         remaining = headers.get(f"{prefix}remaining", "").strip()
         reset = headers.get(f"{prefix}reset", "").strip()
         if remaining == "0" and _DECIMAL_SECONDS.fullmatch(reset):

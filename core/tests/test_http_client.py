@@ -888,6 +888,21 @@ def test_a_403_rate_limit_is_retried_after_the_time_it_names(upstream, make_clie
     assert "HTTP 403" in client.retry_messages[0] and "API rate limit exceeded" in client.retry_messages[0]
 
 
+def test_an_okta_429_waits_for_its_x_rate_limit_reset(upstream, make_client, settings):
+    # https://developer.okta.com/docs/reference/rl-best-practices/: X-Rate-Limit-Reset in epoch seconds
+    settings.MIGRATEIQ_HTTP_RETRY_AFTER_CAP = 60
+    reset = str(int(time.time()) + 2)
+    upstream.expect_ordered_request("/api/v1/users").respond_with_json(
+        {"errorCode": "E0000047", "errorSummary": "API call exceeded rate limit due to too many requests."},
+        status=429,
+        headers={"X-Rate-Limit-Limit": "600", "X-Rate-Limit-Remaining": "0", "X-Rate-Limit-Reset": reset},
+    )
+    upstream.expect_ordered_request("/api/v1/users").respond_with_json([{"id": "00u1"}])
+    client = make_client()
+    assert client.get(_url(upstream, "/api/v1/users")).json() == [{"id": "00u1"}]
+    assert len(client.waits) == 1 and 1 < client.waits[0] <= 2
+
+
 def test_a_403_without_a_rate_limit_signal_is_not_retried(upstream, make_client):
     upstream.expect_request("/private").respond_with_json(
         {"message": "Must have admin rights to Repository."},
