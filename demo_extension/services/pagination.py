@@ -1028,11 +1028,14 @@ def paginator_for(config: dict, endpoint: str, state: dict | None = None, secret
 def detect_pagination(page: FetchedPage, auto_config: dict) -> dict:
     """The pagination style of an API, from the response to a request without pagination parameters.
 
-    The readings the response itself proves come first: a ``Link: rel="next"`` header; a cursor at
-    a place a well-known API documents (HubSpot ``paging.next.after``, Slack
-    ``response_metadata.next_cursor``, X ``meta.next_token``); a next URL in the body (``next``,
-    ``links.next``, ``@odata.nextLink``, ``nextRecordsUrl``, ``next_page``, ...); a cursor token
-    (``next_cursor``, ``nextPageToken``, Airtable's ``offset``, ...). Then the weaker ones: a
+    The readings the response itself proves come first: a ``Link: rel="next"`` header (not one
+    marked ``results="false"``); a cursor at a place a well-known API documents (HubSpot
+    ``paging.next.after``, Slack ``response_metadata.next_cursor``, X ``meta.next_token``, Intercom
+    ``pages.next.starting_after``); a next URL in the body (``next``, ``links.next``,
+    ``@odata.nextLink``, ``nextRecordsUrl``, ``next_page_uri``, ``next_page`` or its ``uri``, ...); a
+    cursor token (``next_cursor``, ``nextPageToken``, Zoom's ``next_page_token``, Airtable's
+    ``offset``, ...). Metadata is read at the top level, in a meta object and one level further in
+    (Pipedrive's ``additional_data.pagination``). Then the weaker ones: a
     ``has_more`` flag with records that have an ``id`` (Stripe's ``starting_after``); an offset in
     the body (``offset``, ``skip``, ``startAt``) with a total, a limit or a flag; page numbers
     (``total_pages``, a current ``page``, ``X-WP-TotalPages`` / ``X-Total-Pages``); a total larger
