@@ -99,7 +99,8 @@ PAGINATION_KEY_HELP = {
     "total_path": "Path of the record count (default: total, totalSize, count, ..., X-Total-Count).",
     "stop_on_short_page": "Stop at a page shorter than an earlier one when no total is known (default true).",
     "has_more_path": "Path of a boolean that is true while more pages exist (default: has_more, more, ...).",
-    "cursor_param": "Query parameter the cursor is sent back as (e.g. 'after', 'pageToken').",
+    "cursor_param": "Query parameter the cursor is sent back as (e.g. 'after', 'pageToken'); "
+    "with POST, a dotted name is a path in the body.",
     "cursor_path": "Path of the next cursor in the body (detected when unset).",
     "cursor_from": "'body' (the token at cursor_path) or 'last_record' (cursor_field of the last record).",
     "cursor_field": "With cursor_from 'last_record': the record field sent as the cursor (default 'id').",

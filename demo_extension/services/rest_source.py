@@ -379,21 +379,29 @@ class RequestShape:
         # The query string as a GET's without the pagination parameters, which go into the body (a
         # followed next link carries its own query; the body stays the configured one).
         query = request_params(PageRequest(request.url, {}, request.followed), base_params, auth)
-        body = {**self.body, **({} if request.followed else body_params(request.params, paginator))}
+        body = self.body if request.followed else merged(self.body, body_params(request.params, paginator))
         return auth.request(client, "POST", request.url, params=query, json=body)
 
 
 def body_params(params: dict, paginator=None) -> dict:
     """The pagination parameters as JSON body values: page numbers, offsets and sizes as numbers
-    (``{"page_size": 100}``, as JSON APIs expect), a cursor token as the text it was."""
+    (``{"page_size": 100}``, as JSON APIs expect), a cursor token as the text it was. A dotted name
+    is a path into the body: ``pagination.starting_after`` is ``{"pagination": {"starting_after":
+    …}}`` (Intercom's search), merged with the request body's own ``pagination`` object."""
     config = getattr(getattr(paginator, "current", None), "config", None) or {}
     cursor_param = config.get("cursor_param") if config.get("type") == "cursor" else None
-    return {
-        name: int(value)
-        if name != cursor_param and isinstance(value, str) and _DECIMAL_INTEGER.fullmatch(value)
-        else value
-        for name, value in params.items()
-    }
+    body: dict = {}
+    for name, value in params.items():
+        if name != cursor_param and isinstance(value, str) and _DECIMAL_INTEGER.fullmatch(value):
+            value = int(value)
+        *parents, leaf = name.split(".")
+        target = body
+        for part in parents:
+            if not isinstance(target.get(part), dict):
+                target[part] = {}
+            target = target[part]
+        target[leaf] = value
+    return body
 
 
 def request_params(request: PageRequest, base_params: dict, auth) -> dict:

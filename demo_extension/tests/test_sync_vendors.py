@@ -20,6 +20,7 @@ from demo_extension.tests.vendors import (
     HubSpot,
     HubSpotSearch,
     Intercom,
+    IntercomSearch,
     Jira,
     Mailchimp,
     MicrosoftGraph,
@@ -348,6 +349,54 @@ def test_a_hubspot_search_gets_its_page_size_as_a_number_and_after_in_the_body(v
         {"filterGroups": [], "properties": ["email"], "limit": 10, "after": "10"},
         {"filterGroups": [], "properties": ["email"], "limit": 10, "after": "20"},
     ]
+
+
+INTERCOM_SEARCH = {
+    "type": "cursor",
+    "cursor_path": "pages.next.starting_after",
+    "cursor_param": "pagination.starting_after",
+    "size_param": "pagination.per_page",
+    "page_size": 10,
+}
+
+
+def test_a_dotted_pagination_parameter_goes_into_the_post_body_s_object(vendor_server, make_connector):
+    vendor = vendor_server(IntercomSearch)
+    query = {"operator": "AND", "value": [{"field": "role", "operator": "=", "value": "user"}]}
+    connector = make_connector(
+        **vendor.connector_fields(),
+        request_method="POST",
+        request_body={"query": query, "pagination": {"per_page": 50}},
+        pagination=INTERCOM_SEARCH,
+    )
+
+    log = run_sync(connector)
+
+    assert log.status == SyncStatus.SUCCESS, log.error_message
+    assert log.records_created == 23
+    assert _canonical(stored_records(connector).values()) == _canonical(vendor.all_records())
+    bodies = [request["body"] for request in vendor.requests]
+    assert bodies[0] == {"query": query, "pagination": {"per_page": 10}}
+    assert len(bodies) == 3 and all(set(body) == {"query", "pagination"} for body in bodies)
+    cursors = [body["pagination"]["starting_after"] for body in bodies[1:]]
+    assert all(isinstance(cursor, str) and cursor for cursor in cursors) and len(set(cursors)) == 2
+
+
+def test_an_intercom_search_cursor_sent_at_the_top_of_the_body_fails_instead_of_repeating_page_one(
+    vendor_server, make_connector
+):
+    vendor = vendor_server(IntercomSearch)
+    connector = make_connector(
+        **vendor.connector_fields(),
+        request_method="POST",
+        request_body={"query": {"field": "role", "operator": "=", "value": "user"}},
+        pagination={**INTERCOM_SEARCH, "cursor_param": "starting_after", "size_param": "per_page"},
+    )
+
+    log = run_sync(connector)
+
+    assert log.status != SyncStatus.SUCCESS
+    assert SyncedRecord.objects.filter(connector=connector).count() <= 10
 
 
 def test_the_connection_test_and_the_preview_post_as_the_sync_does(

@@ -1230,6 +1230,47 @@ class Intercom(VendorServer):
         )
 
 
+class IntercomSearch(Intercom):
+    """Intercom's contact search (``POST /contacts/search``): a body ``{"query": {...}, "pagination":
+    {"per_page", "starting_after"}}``; the answer as the list's (``pages.next.starting_after``).
+    A ``starting_after`` anywhere else (the query string, the top of the body) is not read: page 1
+    comes again. A body without ``query`` is a 400.
+    https://developers.intercom.com/docs/build-an-integration/learn-more/rest-apis/pagination-sorting-search"""
+
+    name = "intercom-search"
+    path = "/contacts/search"
+
+    def respond(self, path, query, headers):
+        return (
+            404,
+            {},
+            {"type": "error.list", "errors": [{"code": "not_found", "message": "Resource Not Found"}]},
+        )
+
+    def respond_post(self, path, body, headers):
+        if not isinstance(body.get("query"), dict):
+            return (
+                400,
+                {},
+                {
+                    "type": "error.list",
+                    "errors": [{"code": "parameter_invalid", "message": "query required"}],
+                },
+            )
+        paging = body.get("pagination") or {}
+        size = paging.get("per_page", self.page_size)
+        if not isinstance(size, int) or not 1 <= size <= self.max_page_size:
+            return (
+                400,
+                {},
+                {"type": "error.list", "errors": [{"code": "parameter_invalid", "message": "per_page"}]},
+            )
+        query = {"per_page": str(size)}
+        if paging.get("starting_after"):
+            query["starting_after"] = paging["starting_after"]
+        return super().respond(path, query, headers)
+
+
 class Zoom(VendorServer):
     """Zoom list users (``GET /v2/users``): ``{"page_count", "page_number", "page_size",
     "total_records", "next_page_token", "users"}``; ``page_size`` (default 30, at most 300) and
