@@ -8,6 +8,7 @@ only through ``MIGRATEIQ_EXTENSIONS`` and found on ``PYTHONPATH`` in a temporary
 import os
 import subprocess
 import sys
+from io import StringIO
 from pathlib import Path
 
 import pytest
@@ -257,3 +258,14 @@ def test_an_existing_folder_is_not_overwritten(tmp_path):
     with pytest.raises(CommandError, match="exists already"):
         call_command("startextension", "inventory", directory=str(tmp_path))
     assert not any((tmp_path / "inventory").iterdir())
+
+
+def test_the_enable_hint_keeps_the_modules_installed_now(tmp_path, settings):
+    # MIGRATEIQ_EXTENSIONS replaces the default list: a hint naming only demo_extension would
+    # uninstall audit and webhooks for whoever pastes it.
+    settings.MIGRATEIQ_EXTENSIONS = ["demo_extension", "audit", "webhooks"]
+    out = StringIO()
+
+    call_command("startextension", "inventory", directory=str(tmp_path), stdout=out)
+
+    assert "Enable it: MIGRATEIQ_EXTENSIONS=demo_extension,audit,webhooks,inventory;" in out.getvalue()

@@ -17,6 +17,7 @@ from importlib.util import find_spec
 from pathlib import Path
 from string import Template
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db.migrations.loader import MigrationLoader
 
@@ -122,7 +123,10 @@ class Command(BaseCommand):
             f"Created the module {name} in {target} ({len(written)} files"
             f"{', formatted with ruff' if formatted else ''})."
         )
+        # The variable replaces the list: name every module installed now, or audit and webhooks
+        # (installed by default) would silently go.
+        enabled = ",".join([*settings.MIGRATEIQ_EXTENSIONS, name])
         self.stdout.write(
-            f"Enable it: MIGRATEIQ_EXTENSIONS=demo_extension,{name}; "
+            f"Enable it: MIGRATEIQ_EXTENSIONS={enabled}; "
             f"API: /api/{name.replace('_', '-')}/items/; tests: pytest {name}/tests"
         )
