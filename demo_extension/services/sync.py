@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from core.http import safe_url
 from demo_extension.services.incremental import validate_incremental_config
 from demo_extension.services.pagination import validate_pagination_config
 from demo_extension.services.rest_source import ConnectionResult
@@ -39,8 +40,22 @@ class DataSyncService:
         self.connector = connector
 
     def check_connection(self) -> ConnectionResult:
-        """Fetch the first page as a sync would and say whether records could be read from it."""
-        return source_for(self.connector).check()
+        """Fetch the first page as a sync would and say whether records could be read from it.
+
+        Another module's source may answer any object with ``connected`` and ``message``
+        (docs/extensions.md, "A new kind of source"): the fields it leaves out are empty, the
+        endpoint is the connector's (without credentials)."""
+        result = source_for(self.connector).check()
+        if isinstance(result, ConnectionResult):
+            return result
+        return ConnectionResult(
+            connected=bool(result.connected),
+            response_time_ms=getattr(result, "response_time_ms", None),
+            message=str(result.message),
+            endpoint=getattr(result, "endpoint", "") or safe_url(self.connector.api_endpoint),
+            status_code=getattr(result, "status_code", None),
+            tested=bool(getattr(result, "tested", True)),
+        )
 
     def test_connection(self) -> bool:
         return self.check_connection().connected

@@ -1,0 +1,50 @@
+"""A connector read by another module's source (``source_type`` other than "rest") through the
+connectors API: the connection test shows what its source's ``check()`` says."""
+
+from types import SimpleNamespace
+
+import pytest
+
+from sync_engine.runs import connector_model
+from sync_engine.sources import register_source, unregister_source
+
+CONNECTORS = "/api/demo-extension/connectors/"
+
+
+class PlainCheckSource:
+    """A source whose ``check()`` returns a plain object with ``connected`` and ``message`` only (what
+    docs/extensions.md asks for, and what ``startextension --source`` generates)."""
+
+    def __init__(self, connector):
+        self.connector = connector
+
+    def check(self):
+        return SimpleNamespace(connected=True, message="3 items to read")
+
+
+@pytest.fixture
+def plain_source():
+    register_source("plain")(PlainCheckSource)
+    yield PlainCheckSource
+    unregister_source("plain")
+
+
+@pytest.fixture
+def plain_connector(tenant_a, plain_source):
+    return connector_model().objects.create(
+        tenant=tenant_a, name="Module source", source_type="plain", api_endpoint="http://127.0.0.1:9/items"
+    )
+
+
+def test_the_connection_test_shows_a_plain_check_result(editor_client, plain_connector):
+    response = editor_client.post(f"{CONNECTORS}{plain_connector.pk}/test_connection/")
+
+    assert response.status_code == 200, response.content
+    assert response.json() == {
+        "connected": True,
+        "message": "3 items to read",
+        "response_time_ms": None,
+        "endpoint": "http://127.0.0.1:9/items",
+        "status_code": None,
+        "tested": True,
+    }
