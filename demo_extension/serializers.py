@@ -225,6 +225,11 @@ class TransformationRulesField(JSONObjectField):
 
 
 class ConnectorSerializer(StrictTypesMixin, serializers.ModelSerializer):
+    source_type = serializers.CharField(
+        read_only=True,
+        help_text='Which registered source reads the connector: "rest" (its API, configured by the '
+        "fields below) or the kind another module registered (configured through that module).",
+    )
     api_key = serializers.CharField(
         write_only=True,
         required=False,
@@ -354,6 +359,7 @@ class ConnectorSerializer(StrictTypesMixin, serializers.ModelSerializer):
         fields = [
             "id",
             "name",
+            "source_type",
             "api_endpoint",
             "api_key",
             "has_api_key",
@@ -378,6 +384,7 @@ class ConnectorSerializer(StrictTypesMixin, serializers.ModelSerializer):
         ]
         read_only_fields = [
             "id",
+            "source_type",
             "records_count",
             "last_sync_at",
             "last_sync_status",

@@ -43,7 +43,7 @@ from demo_extension.services.extract import (
     validate_error_detection,
 )
 from demo_extension.services.pagination import PaginationError, paginator_for, validate_pagination_config
-from demo_extension.services.rest_source import PageReader, RequestShape
+from demo_extension.services.rest_source import REST_SOURCE_TYPE, PageReader, RequestShape
 from sync_engine.schema import json_type_name
 from sync_engine.transform import DataTransformationService, TransformationError
 
@@ -84,6 +84,14 @@ class Preview:
 def preview_connector(connector) -> Preview:
     """Fetch up to two pages of ``connector`` (saved or not; never saved here) and describe them."""
     result = Preview(primary_key=connector.primary_key or "")
+    if connector.source_type != REST_SOURCE_TYPE:
+        # Another module's source reads this connector; the preview knows only REST answers.
+        result.ok = False
+        result.error = (
+            f"The preview reads REST connectors only; this connector is read by the "
+            f"{connector.source_type!r} source (test its connection or sync it instead)."
+        )
+        return result
     records: list = []  # filled page by page: a failing second page keeps the first one's records
     try:
         _fetch(connector, result, records)

@@ -47,6 +47,9 @@ from sync_engine.engine import over_budget_message
 from sync_engine.errors import SyncProblem
 from sync_engine.sources import Page, RunContext, SourcePlan, register_source
 
+#: The ``source_type`` of connectors read by this source (the model's default).
+REST_SOURCE_TYPE = "rest"
+
 
 @dataclass
 class ConnectionResult:
@@ -115,7 +118,7 @@ class PageReader:
         return ReadPage(records, plain, page, more, detected, stop_error)
 
 
-@register_source("rest")
+@register_source(REST_SOURCE_TYPE)
 class RestSource:
     """Reads a connector's REST API (see the module docstring)."""
 

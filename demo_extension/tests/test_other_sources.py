@@ -48,3 +48,42 @@ def test_the_connection_test_shows_a_plain_check_result(editor_client, plain_con
         "status_code": None,
         "tested": True,
     }
+
+
+def test_the_connector_says_which_source_reads_it(viewer_client, plain_connector):
+    response = viewer_client.get(f"{CONNECTORS}{plain_connector.pk}/")
+
+    assert response.json()["source_type"] == "plain"
+
+
+def test_a_rest_connector_is_read_by_the_rest_source(viewer_client, tenant_a):
+    connector = connector_model().objects.create(
+        tenant=tenant_a, name="REST", api_endpoint="http://127.0.0.1:9/users"
+    )
+
+    assert viewer_client.get(f"{CONNECTORS}{connector.pk}/").json()["source_type"] == "rest"
+
+
+def test_the_source_type_is_read_only_in_the_api(editor_client, plain_connector):
+    url = f"{CONNECTORS}{plain_connector.pk}/"
+
+    response = editor_client.patch(url, {"source_type": "rest", "name": "Renamed"}, format="json")
+
+    assert response.status_code == 200, response.content
+    assert response.json()["source_type"] == "plain"
+    plain_connector.refresh_from_db()
+    assert plain_connector.source_type == "plain"
+
+
+def test_a_preview_of_another_sources_connector_says_it_reads_rest_connectors_only(
+    editor_client, plain_connector
+):
+    response = editor_client.post(f"{CONNECTORS}{plain_connector.pk}/preview/", {}, format="json")
+
+    assert response.status_code == 200, response.content
+    assert response.json()["ok"] is False
+    assert response.json()["error"] == (
+        "The preview reads REST connectors only; this connector is read by the 'plain' source "
+        "(test its connection or sync it instead)."
+    )
+    assert response.json()["pages_fetched"] == 0

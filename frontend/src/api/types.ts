@@ -33,6 +33,8 @@ export interface Paginated<T> {
 export interface Connector {
   id: number;
   name: string;
+  /** Which registered source reads it: "rest" (the fields below) or another module's kind. */
+  source_type: string;
   api_endpoint: string;
   has_api_key: boolean;
   api_key_last4: string;

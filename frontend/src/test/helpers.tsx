@@ -87,6 +87,7 @@ export function connector(overrides: Partial<Connector> = {}): Connector {
   return {
     id: 7,
     name: "Customer <b>API</b>",
+    source_type: "rest",
     api_endpoint: "https://api.example.com/customers",
     has_api_key: true,
     api_key_last4: "9xyz",
