@@ -49,6 +49,19 @@ describe("the connector page", () => {
     expect([count("Processed"), count("Created"), count("Updated"), count("Unchanged"), count("Quarantined")]).toEqual(["500", "0", "2", "497", "1"]);
   });
 
+  it("says a connector is read by the REST source", async () => {
+    api();
+    renderPage("viewer");
+    expect((await screen.findByText("Source")).closest("div")?.querySelector("dd")?.textContent).toBe("REST API");
+  });
+
+  it("names the source of a connector another module reads, and that the request settings do not apply", async () => {
+    api((call) => (call.url === "/api/demo-extension/connectors/7/" ? { body: connector({ source_type: "csv" }) } : null));
+    renderPage("viewer");
+    const source = (await screen.findByText("Source")).closest("div")?.querySelector("dd")?.textContent;
+    expect(source).toMatch(/^csv \(a module's source: its settings are in that module's API; the request settings here do not apply\)$/);
+  });
+
   it("says a POST connector sends a JSON body, and shows the body", async () => {
     const body = { filter: { property: "Status", status: { equals: "Done" } } };
     api((call) => (call.url === "/api/demo-extension/connectors/7/" ? { body: connector({ request_method: "POST", request_body: body }) } : null));

@@ -299,6 +299,19 @@ function ConnectorDetail({ id, startEditing }: { id: number; startEditing: boole
         <h2>Details</h2>
         <dl className="details">
           <div>
+            <dt>Source</dt>
+            <dd>
+              {c.source_type === "rest" ? (
+                "REST API"
+              ) : (
+                <>
+                  <span className="mono">{c.source_type}</span>{" "}
+                  <span className="small muted">(a module&apos;s source: its settings are in that module&apos;s API; the request settings here do not apply)</span>
+                </>
+              )}
+            </dd>
+          </div>
+          <div>
             <dt>Status</dt>
             <dd>
               <ActiveBadge active={c.is_active} />
