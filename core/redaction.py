@@ -27,6 +27,7 @@ _PATTERNS = [
 ]
 
 _known_secrets: set[str] = set()
+_longest_secret = 0  # characters of the longest registered form, for redacted_excerpt's window
 _lock = threading.Lock()
 
 
@@ -48,9 +49,7 @@ def register_secret(value: str | None) -> None:
     """Remember a secret value so that :func:`redact` removes it wherever it appears, in any of
     its URL or form encodings."""
     if value and len(value) >= 4:
-        forms = secret_encodings(value)
-        with _lock:
-            _known_secrets.update(forms)
+        _remember(secret_encodings(value))
 
 
 #: A user name (or OAuth2 client id) is redacted on its own only from this length: short ones are
@@ -65,9 +64,14 @@ def register_basic_credentials(username: str, password: str) -> None:
         register_secret(username)
     register_secret(password)
     if username or password:
-        token = base64.b64encode(f"{username}:{password}".encode()).decode()
-        with _lock:
-            _known_secrets.add(token)
+        _remember({base64.b64encode(f"{username}:{password}".encode()).decode()})
+
+
+def _remember(forms: set[str]) -> None:
+    global _longest_secret
+    with _lock:
+        _known_secrets.update(forms)
+        _longest_secret = max(_longest_secret, *map(len, forms))
 
 
 def redact_secrets(text: str) -> str:
@@ -90,6 +94,46 @@ def redact(text: str) -> str:
     for pattern, replacement in _PATTERNS:
         text = pattern.sub(replacement, text)
     return text
+
+
+def redacted_excerpt(text: str, limit: int, *, truncated: bool = False) -> str:
+    """At most ``limit`` characters of ``text``, redacted; an ellipsis marks a cut.
+
+    Redaction runs before the cut: cutting first can split a registered secret, and its first
+    part, no longer equal to the secret, would be shown (an upstream that echoes the key at the end
+    of a long error message). A long text is reduced to a window first (redaction costs one scan per
+    registered secret) that holds every secret starting in its first ``4 * limit`` characters; a
+    window that ends with the start of a registered secret loses that end.
+    ``truncated``: ``text`` is itself only the start of a longer text (a body read up to a size).
+    """
+    window = text[: 4 * limit + _longest_secret]
+    cut = truncated or len(window) < len(text)
+    if cut:
+        window = window[: len(window) - _secret_start_at_end(window)]
+    shown = redact(window).strip()
+    if len(shown) > limit:
+        return shown[: limit - 1].rstrip() + "…"
+    return shown + "…" if cut and shown else shown
+
+
+#: The shortest start of a secret that :func:`redacted_excerpt` recognises at a cut.
+MIN_SECRET_START = 4
+
+
+def _secret_start_at_end(text: str) -> int:
+    """The length of the longest end of ``text`` that is the start of a registered secret."""
+    with _lock:
+        secrets = list(_known_secrets)
+    found = 0
+    for secret in secrets:
+        head = secret[:MIN_SECRET_START]
+        at = text.find(head, max(len(text) - len(secret) + 1, 0))
+        while at != -1 and len(text) - at > found:
+            if secret.startswith(text[at:]):
+                found = len(text) - at
+                break
+            at = text.find(head, at + 1)
+    return found
 
 
 def safe_url(url: str, secret_params=()) -> str:

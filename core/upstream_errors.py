@@ -24,7 +24,7 @@ import re
 import time
 from datetime import UTC, datetime
 
-from core.redaction import redact
+from core.redaction import redacted_excerpt
 
 # Bytes of an error body kept for the excerpt (read while the body is drained anyway).
 ERROR_BODY_KEEP = 4096
@@ -56,6 +56,7 @@ def error_excerpt(content: bytes, content_type: str = "") -> str:
     if "html" in kind or "xml" in kind or head == b"<":
         return ""
     text = ""
+    truncated = False
     if head in (b"{", b"[") or "json" in kind:
         try:
             body = json.loads(content.decode("utf-8", errors="replace"))
@@ -63,11 +64,11 @@ def error_excerpt(content: bytes, content_type: str = "") -> str:
             body = None
         text = _json_error_text(body) if body is not None else ""
     elif kind.startswith("text/") or not kind:
-        text = content.decode("utf-8", errors="replace").strip().splitlines()[0] if content.strip() else ""
-    text = _CONTROL.sub(" ", " ".join(text.split()))
-    if len(text) > EXCERPT_CHARS:
-        text = text[: EXCERPT_CHARS - 1].rstrip() + "…"
-    return redact(text)
+        lines = content.decode("utf-8", errors="replace").strip().splitlines()
+        text = lines[0] if lines else ""
+        # the caller keeps only the body's first ERROR_BODY_KEEP bytes: a lone line may go on
+        truncated = len(lines) == 1 and len(content) >= ERROR_BODY_KEEP
+    return redacted_excerpt(_CONTROL.sub(" ", " ".join(text.split())), EXCERPT_CHARS, truncated=truncated)
 
 
 def _json_error_text(body) -> str:

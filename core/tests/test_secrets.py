@@ -107,6 +107,28 @@ def test_a_registered_secret_is_redacted_in_every_encoding():
     assert token not in redact(f"sent {token} upstream")
 
 
+def test_an_excerpt_is_redacted_before_it_is_cut_so_no_piece_of_a_secret_shows():
+    from core.redaction import REDACTED, redacted_excerpt, register_secret
+
+    secret = "excerpt-secret-0123456789abcdef"
+    register_secret(secret)
+    for start in range(150, 201):  # the cut at 200 characters falls before, inside and after it
+        text = "m" * start + secret + " and more" * 50
+        shown = redacted_excerpt(text, 200)
+        assert len(shown) <= 200
+        assert not any(secret[i : i + 6] in shown for i in range(len(secret) - 5)), (start, shown)
+    assert REDACTED in redacted_excerpt("m" * 150 + secret, 200)
+    # a text that is the start of a longer one may end inside a secret: that end is not shown
+    shown = redacted_excerpt("m" * 50 + " " + secret[:20], 200, truncated=True)
+    assert secret[:6] not in shown and shown.startswith("m" * 10) and shown.endswith("…")
+    register_secret("L0ng-t0ken-" * 400)  # a long token registered by another connector changes nothing
+    shown = redacted_excerpt("m" * 50 + " " + secret[:20], 200, truncated=True)
+    assert shown == "m" * 50 + "…"
+    # a window of a huge text still ends in whole, redacted secrets
+    shown = redacted_excerpt(f"{secret} " * 100_000, 200)
+    assert secret[:6] not in shown and shown.startswith(REDACTED)
+
+
 def test_safe_url_masks_the_named_credential_parameters():
     from core.redaction import safe_url
 

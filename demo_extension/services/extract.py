@@ -11,7 +11,7 @@ import re
 import orjson
 
 from core.json_limits import JSONTooDeep, loads_bounded
-from core.redaction import redact, safe_url
+from core.redaction import redacted_excerpt, safe_url
 from sync_engine.errors import SyncProblem
 from sync_engine.paths import get_path, has_path, path_parts, validate_path
 from sync_engine.schema import json_type_name
@@ -99,9 +99,9 @@ class ResponseFormatError(SyncProblem, ValueError):
 
 
 def _snippet(content: bytes) -> str:
-    text = content[: _SNIPPET_CHARS * 4].decode("utf-8", errors="replace")
-    text = _CONTROL_CHARS.sub(" ", " ".join(text.split()))[:_SNIPPET_CHARS]
-    return redact(text)
+    head = content[: _SNIPPET_CHARS * 4]
+    text = _CONTROL_CHARS.sub(" ", " ".join(head.decode("utf-8", errors="replace").split()))
+    return redacted_excerpt(text, _SNIPPET_CHARS, truncated=len(head) < len(content))
 
 
 def describe_response(response) -> str:
@@ -230,7 +230,7 @@ def extract_records(body, records_path: str, *, url: str = "") -> list:
             f"records_path {records_path!r} was not found in the response{where} (top-level keys: {keys})."
         )
     location = f"at records_path {records_path!r}" if records_path else "as the response"
-    shown = redact(json.dumps(value)[:_SNIPPET_CHARS]) if value is not None else "null"
+    shown = redacted_excerpt(json.dumps(value), _SNIPPET_CHARS) if value is not None else "null"
     raise ResponseFormatError(
         f"Expected a list of records or one object {location}{where} but got a JSON "
         f"{json_type_name(value)}: {shown}."
@@ -345,7 +345,7 @@ def check_upstream_error(body, records_path: str, config: dict | None = None) ->
         value = get_path(body, parts)
         if value != expected:
             own_message = next((body[key] for key in _MESSAGE_KEYS if body.get(key) not in (None, "")), None)
-            found = json.dumps(value)[:_SNIPPET_CHARS] if has_path(body, parts) else "absent"
+            found = redacted_excerpt(json.dumps(value), _SNIPPET_CHARS) if has_path(body, parts) else "absent"
             _raise(
                 success_path,
                 own_message
@@ -395,13 +395,13 @@ def _message_of(value) -> str:
         for key in _MESSAGE_KEYS:
             if key in value and value[key] not in (None, "", False):
                 return _message_of(value[key]) if isinstance(value[key], (dict, list)) else str(value[key])
-        return json.dumps(value)[:_MESSAGE_CHARS]
+        return json.dumps(value)
     return "" if value is None else json.dumps(value)
 
 
 def _raise(signal: str, value) -> None:
-    message = _CONTROL_CHARS.sub(" ", _message_of(value) or "no message")[:_MESSAGE_CHARS]
+    message = redacted_excerpt(_CONTROL_CHARS.sub(" ", _message_of(value) or "no message"), _MESSAGE_CHARS)
     raise UpstreamReportedError(
-        f"The upstream answered HTTP 200 with an error ({signal}): {redact(message)}. Nothing of this "
+        f"The upstream answered HTTP 200 with an error ({signal}): {message}. Nothing of this "
         "response was stored; if it is not an error, set the connector's error_detection."
     )

@@ -290,3 +290,51 @@ def test_the_canary_api_key_never_leaves_the_database_unencrypted(
     assert len(seen.texts) > 30
     seen.assert_clean()
     assert CustomDataConnector.objects.get(pk=pk).api_key == CANARY
+
+
+def _canary_cut_by_the_excerpt(limit: int) -> str:
+    """Text whose first ``limit`` characters end twelve characters into the canary: a message cut
+    there before redaction would show a piece of the key that no longer matches it."""
+    return "x" * (limit - 1 - 12 - 1) + " " + CANARY
+
+
+@pytest.mark.parametrize(
+    ("status", "content_type", "body"),
+    [
+        # "(the API says: …)": the first 200 characters of an error body's message
+        (401, "application/json", json.dumps({"message": _canary_cut_by_the_excerpt(200)})),
+        (500, "text/plain", _canary_cut_by_the_excerpt(200)),
+        # an error answered with HTTP 200: its first 300 characters
+        (200, "application/json", json.dumps({"ok": False, "error": _canary_cut_by_the_excerpt(300)})),
+        # a 200 that is not JSON: "…, starting '<its first 60 characters>'"
+        (200, "text/plain", _canary_cut_by_the_excerpt(60)),
+    ],
+)
+def test_a_key_echoed_where_an_error_excerpt_is_cut_shows_no_piece_of_it(
+    hunt, upstream, editor_client, django_capture_on_commit_callbacks, status, content_type, body
+):
+    upstream.expect_request("/users").respond_with_data(body, status=status, content_type=content_type)
+    created = editor_client.post(
+        CONNECTORS,
+        {
+            "name": "echo",
+            "api_endpoint": f"http://127.0.0.1:{upstream.port}/users",
+            "api_key": CANARY,
+            "auth_type": "bearer",
+        },
+        format="json",
+    )
+    assert created.status_code == 201, created.content
+    detail = f"{CONNECTORS}{created.json()['id']}/"
+
+    tested = hunt.add("test_connection", editor_client.post(f"{detail}test_connection/"))
+    with django_capture_on_commit_callbacks(execute=True):
+        hunt.add("sync_data", editor_client.post(f"{detail}sync_data/?wait=0"))
+    log = SyncLog.objects.get(connector_id=created.json()["id"])
+    hunt.add("sync log", editor_client.get(f"/api/demo-extension/sync-logs/{log.pk}/events/"))
+    hunt.add("error_message", log.error_message)
+
+    assert tested.json()["connected"] is False
+    assert log.status == SyncStatus.FAILED
+    assert "xxxxxxxxxx" in tested.json()["message"] and "xxxxxxxxxx" in log.error_message
+    hunt.assert_clean()
