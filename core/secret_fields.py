@@ -5,11 +5,52 @@ A secret is written, never read back: responses and admin pages show whether it 
 database (:func:`with_secret_flags`) instead of decrypting every row.
 """
 
+import re
+
 from django.db.models import BooleanField, ExpressionWrapper, Q, QuerySet
 from rest_framework import serializers
 
 #: Shorter secrets get no hint: four characters are at most a quarter of a secret shown.
 MIN_LENGTH_FOR_HINT = 16
+
+# Words of a header or query parameter name that say its value is a credential.
+_CREDENTIAL_WORDS = frozenset(
+    {
+        "apikey",
+        "authorization",
+        "bearer",
+        "cookie",
+        "credential",
+        "credentials",
+        "jwt",
+        "passphrase",
+        "passwd",
+        "password",
+        "pwd",
+        "session",
+        "sessionid",
+        "secret",
+        "sig",
+        "signature",
+        "token",
+    }
+)
+# Names ending in "key" that name no credential (Idempotency-Key, sort_key).
+_PLAIN_KEY_WORDS = frozenset(
+    {"cache", "dedup", "group", "idempotency", "order", "partition", "primary", "sort"}
+)
+# X-API-Key -> x, api, key; apiKey -> api, key; PRIVATE-TOKEN -> private, token
+_NAME_WORDS = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|[0-9]+")
+
+
+def names_a_credential(name: str) -> bool:
+    """Whether a header or query parameter called ``name`` carries a credential (``Authorization``,
+    ``Cookie``, ``X-API-Key``, ``api_key``, ``access_token``, ``client_secret``, ``sig``...): such a
+    value belongs in an encrypted field, not in plain settings that are shown to every member."""
+    words = [word.lower() for word in _NAME_WORDS.findall(name)]
+    if _CREDENTIAL_WORDS.intersection(words):
+        return True
+    return bool(words) and words[-1] == "key" and not _PLAIN_KEY_WORDS.intersection(words[:-1])
 
 
 def last4_hint(secret: str) -> str:

@@ -8,7 +8,7 @@ transformation rules by the transformation service.
 import json
 import math
 import re
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
 from drf_spectacular.utils import PolymorphicProxySerializer, extend_schema_field
 from rest_framework import serializers
@@ -16,7 +16,7 @@ from rest_framework.exceptions import PermissionDenied
 
 from core.egress import check_url
 from core.http_errors import OutboundError
-from core.secret_fields import is_secret_set, secret_input
+from core.secret_fields import is_secret_set, names_a_credential, secret_input
 from core.strict_input import StrictTypesMixin
 from demo_extension import models
 from demo_extension.services import pagination
@@ -99,6 +99,12 @@ def validate_flat_strings(value, *, what: str, header_names: bool = False) -> di
                 raise serializers.ValidationError(f"{what}: the {key} header is set by MigrateIQ itself.")
         elif _has_control_characters(key):
             raise serializers.ValidationError(f"{what}: {key!r} contains control characters.")
+        if names_a_credential(key):
+            raise serializers.ValidationError(
+                f"{what}: {key!r} carries a credential; put it in the connector's authentication "
+                "(auth_type with api_key, auth_header_name or auth_param_name), which is encrypted and "
+                f"never shown: {what} are stored in clear and shown to every member."
+            )
         if isinstance(item, bool) or not isinstance(item, str | int | float):
             raise serializers.ValidationError(f"{what}: the value of {key!r} must be a string.")
         item = str(item)
@@ -127,7 +133,10 @@ def _secret_field(what: str, max_length: int = MAX_API_KEY_LENGTH) -> serializer
 
 
 def _check_url_field(value: str, what: str) -> str:
-    if urlsplit(value).username is not None:
+    parts = urlsplit(value)
+    if parts.username is not None or any(
+        names_a_credential(name) for name, _ in parse_qsl(parts.query, keep_blank_values=True)
+    ):
         raise serializers.ValidationError(
             f"Put credentials in their own fields, not in {what}: the URL is shown in responses and logs."
         )
@@ -277,10 +286,15 @@ class ConnectorSerializer(StrictTypesMixin, serializers.ModelSerializer):
         "empty: a content hash.",
     )
     request_headers = JSONObjectField(
-        required=False, help_text="Extra request headers: an object of header names to string values."
+        required=False,
+        help_text="Extra request headers: an object of header names to string values. Not for credentials "
+        "(Authorization, Cookie, X-API-Key, ...: a 400): they are stored in clear, shown to every member; "
+        "use auth_type.",
     )
     query_params = JSONObjectField(
-        required=False, help_text="Extra query parameters: an object of names to string values."
+        required=False,
+        help_text="Extra query parameters: an object of names to string values. Not for credentials "
+        "(api_key, access_token, ...: a 400); use auth_type.",
     )
     request_body = JSONObjectField(
         required=False,

@@ -163,6 +163,51 @@ for _ in range(25):
 
 
 @pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("request_headers", {"Authorization": "Bearer sk_live_in_clear"}),
+        ("request_headers", {"Proxy-Authorization": "Basic dTpw"}),
+        ("request_headers", {"Cookie": "session=in-clear"}),
+        ("request_headers", {"X-API-Key": "in-clear"}),
+        ("request_headers", {"X-Auth-Token": "in-clear"}),
+        ("request_headers", {"PRIVATE-TOKEN": "glpat-in-clear"}),
+        ("request_headers", {"Ocp-Apim-Subscription-Key": "in-clear"}),
+        ("query_params", {"api_key": "in-clear"}),
+        ("query_params", {"apiKey": "in-clear"}),
+        ("query_params", {"key": "in-clear"}),
+        ("query_params", {"access_token": "in-clear"}),
+        ("query_params", {"client_secret": "in-clear"}),
+        ("query_params", {"sig": "in-clear"}),
+        ("api_endpoint", "http://127.0.0.1:9/users?api_key=in-clear"),
+        ("api_endpoint", "http://127.0.0.1:9/users?page=1&access_token=in-clear"),
+    ],
+)
+def test_a_credential_in_plain_request_settings_is_refused_as_they_are_shown_to_every_member(
+    editor_client, field, value
+):
+    response = editor_client.post(URL, payload(**{field: value}), format="json")
+
+    assert response.status_code == 400, response.content
+    assert field in response.json()["errors"]
+    assert "credential" in response.json()["detail"]
+    assert not CustomDataConnector.objects.unscoped("test: every tenant").exists()
+
+
+def test_plain_names_that_only_look_close_to_credentials_are_accepted(editor_client):
+    response = editor_client.post(
+        URL,
+        payload(
+            api_endpoint="http://127.0.0.1:9/users?author=ada&keyword=x",
+            request_headers={"Idempotency-Key": "import-1", "X-Auth-Email": "ops@example.test"},
+            query_params={"author": "ada", "sort_key": "id", "keyword": "x", "signal": "on", "monkey": "1"},
+        ),
+        format="json",
+    )
+
+    assert response.status_code == 201, response.content
+
+
+@pytest.mark.parametrize(
     ("field", "value", "words"),
     [
         ("name", "", "name"),
