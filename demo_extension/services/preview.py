@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import copy
 import json
+import math
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -114,21 +115,25 @@ def preview_connector(connector) -> Preview:
     result.cursor_candidates = cursor_candidates(objects)
     _transform_sample(connector, sample, result)
     result.primary_key_candidates = primary_key_candidates(objects)
-    result.fields = _without_secrets(result.fields)
-    result.cursor_candidates = _without_secrets(result.cursor_candidates)
-    result.primary_key_candidates = _without_secrets(result.primary_key_candidates)
-    result.records = _without_secrets(result.records)
+    result.fields = _shown(result.fields)
+    result.cursor_candidates = _shown(result.cursor_candidates)
+    result.primary_key_candidates = _shown(result.primary_key_candidates)
+    result.records = _shown(result.records)
     return result
 
 
-def _without_secrets(value):
-    """``value`` with every registered credential in its strings (and keys) replaced."""
+def _shown(value):
+    """``value`` as the preview answers it: every registered credential in its strings (and keys)
+    replaced, and NaN / Infinity (which an upstream can send and JSON cannot write) as the text
+    ``nan`` / ``inf`` / ``-inf``, as the quarantine shows them."""
     if isinstance(value, str):
         return redact_secrets(value)
     if isinstance(value, list):
-        return [_without_secrets(item) for item in value]
+        return [_shown(item) for item in value]
     if isinstance(value, dict):
-        return {redact_secrets(key): _without_secrets(item) for key, item in value.items()}
+        return {redact_secrets(key): _shown(item) for key, item in value.items()}
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
     return value
 
 

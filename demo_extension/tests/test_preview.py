@@ -198,6 +198,35 @@ def test_records_failing_the_transformation_show_their_error(editor_client, faul
     assert any("1 of 2 sampled records fail" in warning for warning in data["warnings"])
 
 
+def test_nan_and_infinity_from_the_upstream_are_shown_as_text_instead_of_a_500(
+    editor_client,
+    fault_server,  # noqa: F811
+):
+    # Python's parser reads NaN, Infinity and 1e999 (an infinite float); JSON cannot write them back
+    fault_server.expect_request("/items").respond_with_data(
+        '{"data": [{"id": 1, "v": NaN, "w": {"deep": [Infinity]}}, {"id": 2, "v": -Infinity},'
+        ' {"id": 3, "v": 1e999}]}',
+        content_type="application/json",
+    )
+
+    response = editor_client.post(
+        PREVIEW,
+        {
+            "api_endpoint": fault_url(fault_server),
+            "auth_type": "none",
+            "transformation_rules": {"field_mappings": {"v": "value"}, "include_unmapped": True},
+        },
+        format="json",
+    )
+
+    assert response.status_code == 200, response.content
+    data = response.json()
+    assert [record["raw"]["v"] for record in data["records"]] == ["nan", "-inf", "inf"]
+    assert data["records"][0]["raw"]["w"] == {"deep": ["inf"]}
+    samples = {field["path"]: field["samples"] for field in data["fields"]}
+    assert set(samples["v"]) == {"nan", "-inf", "inf"}
+
+
 def test_an_upstream_error_is_ok_false_with_a_message_and_no_key(editor_client, sample_upstream):
     upstream = sample_upstream(
         records=5, style="page", api_key="the-right-one", auth="query", auth_param="appid"
