@@ -1,6 +1,7 @@
 from django.contrib.auth import get_user_model
 from rest_framework import serializers
 from rest_framework.exceptions import AuthenticationFailed
+from rest_framework_simplejwt.exceptions import InvalidToken
 from rest_framework_simplejwt.serializers import TokenRefreshSerializer
 from rest_framework_simplejwt.settings import api_settings as jwt_settings
 from rest_framework_simplejwt.tokens import RefreshToken
@@ -8,6 +9,7 @@ from rest_framework_simplejwt.tokens import RefreshToken
 from core.strict_input import StrictTypesMixin
 from tenancy.authentication import TENANT_CLAIM
 from tenancy.models import Invitation, Membership, Role
+from tenancy.services import RefreshTokenSpent, rotate_refresh_token
 
 User = get_user_model()
 
@@ -123,7 +125,10 @@ class TenantTokenRefreshSerializer(StrictTypesMixin, TokenRefreshSerializer):
             raise AuthenticationFailed(
                 "You are no longer a member of this tenant; sign in again.", "membership_revoked"
             )
-        return super().validate(attrs)
+        try:
+            return rotate_refresh_token(refresh)
+        except RefreshTokenSpent:
+            raise InvalidToken("Token is blacklisted") from None
 
 
 class RefreshRequestSerializer(StrictTypesMixin, serializers.Serializer):

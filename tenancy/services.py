@@ -11,8 +11,10 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.password_validation import validate_password
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
+from rest_framework_simplejwt.settings import api_settings as jwt_settings
+from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from core import activity
@@ -211,6 +213,33 @@ def tokens_for(user, tenant: Tenant) -> dict:
     refresh[TENANT_CLAIM] = tenant.pk
     refresh["tenant"] = tenant.slug
     return {"access": str(refresh.access_token), "refresh": str(refresh)}
+
+
+class RefreshTokenSpent(Exception):
+    """The refresh token was used already (rotated or revoked), perhaps by a concurrent request."""
+
+
+def rotate_refresh_token(refresh: RefreshToken) -> dict:
+    """A new access and refresh token for ``refresh``, which is spent (blacklisted) in the process.
+
+    Spending is one insert that only one request can make: Simple JWT's own rotation checks the
+    blacklist, then blacklists with a ``get_or_create``, so two requests presenting one refresh token
+    at the same moment both passed and both minted a new pair (a stolen token raced against its
+    owner's kept working). Raises :class:`RefreshTokenSpent` for the request that loses.
+    """
+    refresh.outstand()  # its row, if the token has none yet
+    outstanding = OutstandingToken.objects.get(jti=refresh[jwt_settings.JTI_CLAIM])
+    try:
+        with transaction.atomic():
+            BlacklistedToken.objects.create(token=outstanding)
+    except IntegrityError:
+        raise RefreshTokenSpent from None
+    access = str(refresh.access_token)
+    refresh.set_jti()
+    refresh.set_exp()
+    refresh.set_iat()
+    refresh.outstand()
+    return {"access": access, "refresh": str(refresh)}
 
 
 def find_user_by_email(email: str):

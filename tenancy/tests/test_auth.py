@@ -8,6 +8,7 @@ from datetime import timedelta
 import jwt
 from django.conf import settings
 from rest_framework.test import APIClient
+from rest_framework_simplejwt.token_blacklist.models import OutstandingToken
 from rest_framework_simplejwt.tokens import AccessToken, RefreshToken
 
 from tenancy.authentication import TENANT_CLAIM
@@ -328,6 +329,32 @@ def test_refresh_rotates_and_the_old_refresh_token_is_refused(anon_client, admin
     assert replay.status_code == 401
     again = anon_client.post(REFRESH_URL, {"refresh": rotated.json()["refresh"]}, format="json")
     assert again.status_code == 200
+
+
+def test_two_requests_refreshing_one_token_at_once_mint_one_new_pair(
+    anon_client, admin_user, tenant_a, monkeypatch
+):
+    """A stolen refresh token raced against its owner's: the other request comes in after the first
+    one checked the token and just before it spends (blacklists) it."""
+    first = tokens_for(anon_client, admin_user)
+    manager = type(OutstandingToken.objects)
+    get_or_create = manager.get_or_create
+    racing: list = []
+
+    def let_the_other_request_in_before_spending(self, *args, **kwargs):
+        found = get_or_create(self, *args, **kwargs)
+        if self.model is OutstandingToken and not racing:
+            racing.append(None)
+            racing[0] = APIClient().post(REFRESH_URL, {"refresh": first["refresh"]}, format="json")
+        return found
+
+    monkeypatch.setattr(manager, "get_or_create", let_the_other_request_in_before_spending)
+
+    winner = anon_client.post(REFRESH_URL, {"refresh": first["refresh"]}, format="json")
+
+    (other,) = racing
+    assert sorted([winner.status_code, other.status_code]) == [200, 401], (winner.content, other.content)
+    assert (winner if winner.status_code == 401 else other).json()["code"] == "token_not_valid"
 
 
 def test_refresh_rotation_and_blacklist_are_on():
