@@ -20,6 +20,7 @@ sends the due ones.
 from __future__ import annotations
 
 import logging
+import re
 import time
 import uuid
 from collections.abc import Callable
@@ -44,6 +45,8 @@ SEND_TASK = "webhooks.tasks.send_delivery"
 MAX_ATTEMPTS = 6
 BACKOFF_BASE_SECONDS = 60
 BACKOFF_MAX_SECONDS = 3600
+# A URL in an error message: its origin (kept) and its path and query (hidden, see _safe_error).
+_URL_PATH = re.compile(r"(https?://[^/\s'\"()]+)/[^\s'\"()]*")
 #: How long one attempt holds its claim: longer than the request can take.
 CLAIM_LEASE_SECONDS = 120
 #: One attempt's request: a receiver should answer fast (and queue its own work).
@@ -201,12 +204,12 @@ def _finish(delivery, *, ok: bool, error: str = "", status_code=None, final: boo
 
 
 def _safe_error(exc: Exception, endpoint: WebhookEndpoint) -> str:
-    """The client's (already safe) message, with the endpoint's path and query hidden: some
-    receivers (Slack's incoming webhooks) carry their credential in the URL path."""
-    message = str(exc)
-    parts = urlsplit(endpoint.url)
-    origin = f"{parts.scheme}://{parts.netloc}"
-    path = parts.path + (f"?{parts.query}" if parts.query else "")
+    """The client's (already safe) message, with the path and query of every URL in it hidden, and
+    the endpoint's path wherever else it appears: some receivers (Slack's incoming webhooks) carry
+    their credential in the URL path. Every URL, because the message shows them normalised (a query
+    re-encoded, a host in lower case), which no longer equals the endpoint's URL as it was typed."""
+    message = _URL_PATH.sub(r"\1/…", str(exc))
+    path = urlsplit(endpoint.url).path
     if path and path != "/":
-        message = message.replace(origin + path, origin + "/…").replace(path, "/…")
+        message = message.replace(path, "/…")
     return redact(message)

@@ -312,6 +312,29 @@ def test_the_secret_and_the_urls_path_stay_out_of_logs_and_errors(
     assert endpoint.secret not in caplog.text and "slack-token-in-path" not in caplog.text
 
 
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/services/T000/B000/slack-token-in-path?channel=a%20b",  # shown re-encoded: ?channel=a+b
+        "/services/T000/B000/slack-token-in-path?x=%7E",  # shown as ?x=~
+    ],
+)
+def test_the_urls_path_stays_out_of_errors_and_logs_however_the_message_encodes_it(
+    inline_sending, receiver, make_endpoint, tenant_a, caplog, django_capture_on_commit_callbacks, path
+):
+    caplog.set_level(logging.DEBUG)
+    receiver.statuses = [500]
+    make_endpoint(url=f"http://{receiver.netloc}{path}")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        [delivery] = deliveries.create_deliveries(tenant_a.pk, "sync.failed", lambda: {"sync": {}})
+
+    delivery.refresh_from_db()
+    assert receiver.requests and delivery.error.startswith("HTTP 500"), delivery.error
+    assert "slack-token-in-path" not in delivery.error
+    assert "slack-token-in-path" not in caplog.text
+
+
 def test_a_sync_end_costs_one_query_for_a_tenant_without_webhooks(
     memory_connector, django_assert_num_queries
 ):
