@@ -14,7 +14,7 @@ and pinned to the checked address. On top of that it enforces:
   origin drops ``Authorization``, the ``auth=`` credentials, every caller header that is not plainly
   harmless, the caller's ``credential_headers`` / ``credential_params`` (the names its credentials
   really travel under, whatever they look like) and credential-looking query parameters; a request
-  body is never sent to another origin;
+  body is never sent to another origin; cookies an upstream sets are never kept (no jar);
 * request bodies (``data=`` form fields or ``json=``) for calls such as OAuth2 token requests; a
   303 (or a 301/302 answering a POST) continues as a GET without the body.
 
@@ -35,6 +35,7 @@ import zlib
 from collections.abc import Callable, Iterator
 from contextlib import nullcontext
 from dataclasses import dataclass
+from http.cookiejar import CookieJar, DefaultCookiePolicy
 from urllib.parse import urlencode
 
 import httpcore
@@ -235,6 +236,9 @@ class OutboundClient:
             timeout=self._timeouts,
             follow_redirects=False,
             trust_env=False,
+            # No cookie jar: a cookie ignores ports and may name a parent domain, so an upstream's
+            # session cookie would follow a redirect to another origin, past the header stripping.
+            cookies=CookieJar(policy=DefaultCookiePolicy(allowed_domains=[])),
             headers={"User-Agent": USER_AGENT, "Accept-Encoding": "gzip, deflate"},
         )
 

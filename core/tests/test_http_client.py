@@ -500,6 +500,30 @@ def test_a_cross_origin_redirect_drops_credentials(upstream, second_upstream, ma
     assert "s3cret" not in str(request.headers) and "s3cret" not in request.url
 
 
+def test_a_cookie_an_upstream_sets_is_never_sent_again_here_or_to_another_origin(
+    upstream, second_upstream, make_client
+):
+    # cookies ignore ports (RFC 6265): a jar would hand 127.0.0.1:A's session to 127.0.0.1:B
+    upstream.expect_request("/login").respond_with_data(
+        "",
+        status=302,
+        headers={
+            "Location": _url(second_upstream, "/landing"),
+            "Set-Cookie": "session=upstream-s3cret; Path=/",
+        },
+    )
+    second_upstream.expect_request("/landing").respond_with_json({"ok": True})
+    upstream.expect_request("/next").respond_with_json({"ok": True})
+    client = make_client()
+
+    client.get(_url(upstream, "/login"))
+    client.get(_url(upstream, "/next"))
+
+    ((landing, _),) = second_upstream.log
+    assert "Cookie" not in landing.headers
+    assert "Cookie" not in upstream.log[-1][0].headers
+
+
 def test_a_cross_origin_redirect_drops_basic_auth(upstream, second_upstream, make_client):
     upstream.expect_request("/start").respond_with_data(
         "", status=307, headers={"Location": _url(second_upstream, "/x")}
