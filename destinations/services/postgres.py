@@ -26,13 +26,14 @@ Connections go through the egress guard: the host is resolved and checked once
 (``core.egress.resolve_checked``) and psycopg connects to the checked address (``hostaddr``), so a
 DNS answer cannot change between the check and the connection. DSN options that read local files or
 name other hosts (``service``, ``passfile``, ``sslkey``, ``hostaddr``, several hosts, sockets) are
-refused.
+refused, and the password file libpq would read by default (``~/.pgpass``) is never read.
 """
 
 from __future__ import annotations
 
 import gc
 import json
+import os
 import re
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -435,6 +436,9 @@ def connect(destination) -> psycopg.Connection:
     address = str(infos[0][4][0]).split("%", 1)[0]
     params.update(
         hostaddr=address,
+        # libpq fills a missing password from the MigrateIQ host's ~/.pgpass (or PGPASSFILE): never
+        # sign in to a tenant's server with the operator's own passwords
+        passfile=os.devnull,
         connect_timeout=max(1, int(timeout)),
         application_name="migrateiq",
         # A batch commits its rows and its checkpoint together; without waiting for the WAL flush a

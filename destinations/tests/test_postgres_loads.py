@@ -1,13 +1,18 @@
 """Loads into a real PostgreSQL destination (a throwaway database): types, evolution, upserts,
 tombstones, hostile names, the egress guard, one load at a time, loads after a sync."""
 
+import contextlib
+import socket
+import struct
+import threading
+
 import pytest
 from django.test import Client
 from django.utils import timezone
 from prometheus_client.parser import text_string_to_metric_families
 
 from demo_extension.services.sync import DataSyncService
-from destinations.models import DeletedRows, DestinationLoad, LoadStatus
+from destinations.models import DeletedRows, Destination, DestinationLoad, LoadStatus
 from destinations.services import attachments, loads
 from destinations.services.naming import MAX_BYTES
 from destinations.services.registry import driver_for
@@ -297,3 +302,63 @@ def test_finished_loads_and_their_rows_are_counted_per_destination_in_metrics(at
 
     assert delta(("migrateiq_destination_loads_total", "success")) == 1
     assert delta(("migrateiq_destination_rows_loaded_total", None)) == 3
+
+
+class _PasswordAskingServer:
+    """A PostgreSQL server that only asks for a cleartext password and writes down what it gets."""
+
+    def __init__(self):
+        self.passwords: list[bytes] = []
+        self._listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self._listener.getsockname()[1]
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self):
+        with contextlib.suppress(OSError):
+            while True:
+                conn, _ = self._listener.accept()
+                with conn:
+                    self._answer(conn)
+
+    def _answer(self, conn):
+        conn.settimeout(5)
+        while True:
+            (length,) = struct.unpack("!I", conn.recv(4))
+            startup = conn.recv(length - 4)
+            if struct.unpack("!I", startup[:4])[0] in (80877103, 80877104):  # SSL / GSS encryption request
+                conn.sendall(b"N")
+                continue
+            break
+        conn.sendall(b"R" + struct.pack("!II", 8, 3))  # AuthenticationCleartextPassword
+        reply = conn.recv(65536)
+        if reply[:1] == b"p":
+            self.passwords.append(reply[5:].rstrip(b"\0"))
+
+    def close(self):
+        self._listener.close()
+
+
+def test_a_destination_never_signs_in_with_the_servers_own_pgpass(tmp_path, monkeypatch, settings, tenant_a):
+    # libpq fills a missing password from ~/.pgpass (or PGPASSFILE): the MigrateIQ host's own secrets
+    pgpass = tmp_path / "pgpass"
+    pgpass.write_text("*:*:*:*:operators-own-pgpass-secret\n")
+    pgpass.chmod(0o600)
+    monkeypatch.setenv("PGPASSFILE", str(pgpass))
+    server = _PasswordAskingServer()
+    settings.MIGRATEIQ_EGRESS_ALLOWLIST = [f"127.0.0.1:{server.port}"]
+    destination = Destination.objects.create(
+        tenant=tenant_a,
+        name="tenant's server",
+        host="127.0.0.1",
+        port=server.port,
+        database="db",
+        username="postgres",
+        sslmode="disable",
+    )
+    try:
+        check = driver_for("postgresql").check_connection(destination)
+    finally:
+        server.close()
+
+    assert not check.connected
+    assert b"operators-own-pgpass-secret" not in server.passwords
