@@ -126,6 +126,11 @@ class CustomDataConnector(TenantOwnedModel):
     oauth_client_auth = models.CharField(
         max_length=24, choices=OAuthClientAuth.choices, default=OAuthClientAuth.BASIC
     )
+    # Credentials an API wants besides the one of auth_type (Datadog's DD-APPLICATION-KEY beside
+    # DD-API-KEY, Trello's token beside its key): {"headers": {...}, "query": {...}} as JSON text,
+    # encrypted; their names are kept apart in clear so that the API can show which are set.
+    secret_params = EncryptedTextField(blank=True, default="")
+    secret_param_names = models.JSONField(default=dict, blank=True, editable=False)
     request_headers = models.JSONField(default=dict, blank=True)
     query_params = models.JSONField(default=dict, blank=True)
     # Search and query endpoints (Notion database queries, HubSpot search) take POST with a JSON body;

@@ -21,7 +21,13 @@ from core.strict_input import StrictTypesMixin
 from demo_extension import models
 from demo_extension.services import pagination
 from demo_extension.services.budget import connector_paused_for
-from demo_extension.services.credentials import api_key_fields, destination_changes, stored_secrets
+from demo_extension.services.credentials import (
+    SECRET_PARAM_PLACES,
+    api_key_fields,
+    destination_changes,
+    secret_params_fields,
+    stored_secrets,
+)
 from demo_extension.services.extract import validate_error_detection
 from demo_extension.services.incremental import (
     INCREMENTAL_KEY_HELP,
@@ -80,8 +86,9 @@ def check_storable_json(value, *, what: str) -> None:
             stack.extend((child, depth + 1) for child in item)
 
 
-def validate_flat_strings(value, *, what: str, header_names: bool = False) -> dict:
-    """A small flat object of string keys to string values (numbers are accepted and stringified)."""
+def validate_flat_strings(value, *, what: str, header_names: bool = False, secrets: bool = False) -> dict:
+    """A small flat object of string keys to string values (numbers are accepted and stringified).
+    Names that carry a credential are refused unless ``secrets`` (the values are then encrypted)."""
     if not isinstance(value, dict):
         raise serializers.ValidationError(f"{what} must be an object of names to string values.")
     if len(value) > MAX_FLAT_ENTRIES:
@@ -99,10 +106,11 @@ def validate_flat_strings(value, *, what: str, header_names: bool = False) -> di
                 raise serializers.ValidationError(f"{what}: the {key} header is set by MigrateIQ itself.")
         elif _has_control_characters(key):
             raise serializers.ValidationError(f"{what}: {key!r} contains control characters.")
-        if names_a_credential(key):
+        if not secrets and names_a_credential(key):
             raise serializers.ValidationError(
                 f"{what}: {key!r} carries a credential; put it in the connector's authentication "
-                "(auth_type with api_key, auth_header_name or auth_param_name), which is encrypted and "
+                "(auth_type with api_key, auth_header_name or auth_param_name) or, for a second one, "
+                f'in secret_params ({{"headers": {{...}}, "query": {{...}}}}), which are encrypted and '
                 f"never shown: {what} are stored in clear and shown to every member."
             )
         if isinstance(item, bool) or not isinstance(item, str | int | float):
@@ -257,6 +265,19 @@ class ConnectorSerializer(StrictTypesMixin, serializers.ModelSerializer):
     oauth_scopes = serializers.CharField(
         max_length=1024, required=False, allow_blank=True, help_text="OAuth2 scopes, space-separated."
     )
+    secret_params = JSONObjectField(
+        write_only=True,
+        required=False,
+        help_text='Write-only credentials besides the one of auth_type, encrypted at rest: {"headers": '
+        '{"DD-APPLICATION-KEY": "..."}, "query": {"token": "..."}}, sent with every request to the '
+        "endpoint's origin (never to another one). Omit to keep them; a new object replaces them all; "
+        "{} removes them. Their names are in secret_param_names.",
+    )
+    secret_param_names = serializers.DictField(
+        child=serializers.ListField(child=serializers.CharField()),
+        read_only=True,
+        help_text='The names of the stored secret_params, by place: {"headers": [...], "query": [...]}.',
+    )
     recent_statuses = serializers.SerializerMethodField(
         help_text="Lists only: the statuses of the latest 10 runs, newest first (null elsewhere)."
     )
@@ -387,6 +408,8 @@ class ConnectorSerializer(StrictTypesMixin, serializers.ModelSerializer):
             "has_auth_password",
             "oauth_client_secret",
             "has_oauth_client_secret",
+            "secret_params",
+            "secret_param_names",
             "records_count",
             "last_sync_at",
             "last_sync_status",
@@ -399,6 +422,7 @@ class ConnectorSerializer(StrictTypesMixin, serializers.ModelSerializer):
         read_only_fields = [
             "id",
             "source_type",
+            "secret_param_names",
             "records_count",
             "last_sync_at",
             "last_sync_status",
@@ -487,6 +511,23 @@ class ConnectorSerializer(StrictTypesMixin, serializers.ModelSerializer):
     def validate_query_params(self, value):
         return validate_flat_strings(value, what="query_params")
 
+    def validate_secret_params(self, value):
+        if value is None:
+            return {}
+        unknown = sorted(set(value) - set(SECRET_PARAM_PLACES))
+        if unknown:
+            raise serializers.ValidationError(
+                f"Unknown key(s) {', '.join(map(repr, unknown))}: secret_params holds headers and query."
+            )
+        return {
+            "headers": validate_flat_strings(
+                value.get("headers") or {}, what="secret_params.headers", header_names=True, secrets=True
+            ),
+            "query": validate_flat_strings(
+                value.get("query") or {}, what="secret_params.query", secrets=True
+            ),
+        }
+
     def validate_transformation_rules(self, value):
         if value is None:
             return {}
@@ -558,9 +599,60 @@ class ConnectorSerializer(StrictTypesMixin, serializers.ModelSerializer):
                     ]
                 }
             )
+        self._check_secret_param_names(attrs)
         if "api_key" in attrs:
             attrs.update(api_key_fields(attrs.pop("api_key")))
+        if "secret_params" in attrs:
+            attrs.update(secret_params_fields(attrs.pop("secret_params")))
         return attrs
+
+    def _check_secret_param_names(self, attrs) -> None:
+        """A secret header or parameter may not share its name with a plain one or the auth style's:
+        one of the two would be dropped from every request."""
+
+        def current(name, default=None):
+            return attrs.get(name, getattr(self.instance, name, default))
+
+        if "secret_params" in attrs:
+            secret = attrs["secret_params"]
+        elif self.instance is not None:
+            secret = {
+                place: dict.fromkeys(names)
+                for place, names in (self.instance.secret_param_names or {}).items()
+            }
+        else:
+            return
+        auth_type = current("auth_type", models.AuthType.BEARER)
+        taken = {
+            "headers": {name.lower() for name in current("request_headers", {}) or {}},
+            "query": set(current("query_params", {}) or {}),
+        }
+        if auth_type == models.AuthType.HEADER:
+            taken["headers"].add((current("auth_header_name", "X-API-Key") or "").lower())
+        if auth_type in (
+            models.AuthType.BEARER,
+            models.AuthType.BASIC,
+            models.AuthType.BASIC_KEY,
+            models.AuthType.OAUTH2,
+        ):
+            taken["headers"].add("authorization")
+        if auth_type == models.AuthType.QUERY:
+            taken["query"].add(current("auth_param_name", "api_key"))
+        clashes = sorted(
+            name
+            for place in SECRET_PARAM_PLACES
+            for name in (secret.get(place) or {})
+            if (name.lower() if place == "headers" else name) in taken[place]
+        )
+        if clashes:
+            raise serializers.ValidationError(
+                {
+                    "secret_params": [
+                        f"{', '.join(map(repr, clashes))} is also set by request_headers, query_params or "
+                        "the authentication: give each name one place."
+                    ]
+                }
+            )
 
     def _check_destination(self, connector, attrs) -> None:
         """Credentials are bound to where they go: see ``services.credentials``."""
@@ -582,7 +674,11 @@ class ConnectorSerializer(StrictTypesMixin, serializers.ModelSerializer):
                 {
                     name: [
                         f"Changing {', '.join(changed)} sends the credentials elsewhere: send {name} "
-                        "again (or an empty string to remove it)."
+                        + (
+                            "again (or {} to remove them)."
+                            if name == "secret_params"
+                            else "again (or an empty string to remove it)."
+                        )
                     ]
                     for name in missing
                 }

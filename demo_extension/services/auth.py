@@ -37,6 +37,7 @@ from core.http import OutboundClient, UpstreamResponse
 from core.http_errors import OutboundError, UpstreamError
 from core.redaction import register_basic_credentials, register_secret, safe_url
 from demo_extension.models import AuthType, OAuthClientAuth
+from demo_extension.services.credentials import secret_params_of
 
 #: Seconds a token is assumed to live when the token endpoint does not say (``expires_in``).
 DEFAULT_TOKEN_LIFETIME = 600
@@ -151,6 +152,14 @@ def build_request_auth(connector) -> RequestAuth:
     if basic is not None:
         register_basic_credentials(*basic)
         credential_headers.add("Authorization")
+    extra = secret_params_of(connector)
+    for name, value in extra["headers"].items():
+        register_secret(value)
+        headers[name] = value
+        credential_headers.add(name)
+    for name, value in extra["query"].items():
+        register_secret(value)
+        params[name] = value
     return RequestAuth(headers, params, basic, credential_headers, oauth)
 
 

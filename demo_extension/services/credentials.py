@@ -11,13 +11,14 @@ needs the admin role and every stored secret again (or cleared) in the same requ
 editor cannot point a connector at a host they control and have the stored key sent there.
 """
 
+import json
 from urllib.parse import urlsplit
 
 from core.secret_fields import last4_hint
 from demo_extension.models import CONNECTOR_SECRET_FIELDS, AuthType
 
 #: Every encrypted credential of a connector, the key first.
-SECRET_FIELDS = ("api_key", *CONNECTOR_SECRET_FIELDS)
+SECRET_FIELDS = ("api_key", *CONNECTOR_SECRET_FIELDS, "secret_params")
 
 
 def api_key_last4(key: str) -> str:
@@ -33,14 +34,33 @@ def api_key_fields(key: str) -> dict:
 
 #: The secrets each auth style sends.
 SECRETS_SENT_BY = {
-    AuthType.BEARER: ("api_key",),
-    AuthType.HEADER: ("api_key",),
-    AuthType.QUERY: ("api_key",),
-    AuthType.BASIC: ("auth_username", "api_key"),
-    AuthType.BASIC_KEY: ("api_key", "auth_password"),
-    AuthType.OAUTH2: ("oauth_client_secret",),
-    AuthType.NONE: (),
+    AuthType.BEARER: ("api_key", "secret_params"),
+    AuthType.HEADER: ("api_key", "secret_params"),
+    AuthType.QUERY: ("api_key", "secret_params"),
+    AuthType.BASIC: ("auth_username", "api_key", "secret_params"),
+    AuthType.BASIC_KEY: ("api_key", "auth_password", "secret_params"),
+    AuthType.OAUTH2: ("oauth_client_secret", "secret_params"),
+    AuthType.NONE: ("secret_params",),
 }
+
+#: Where a connector's further credentials go: request headers and query parameters.
+SECRET_PARAM_PLACES = ("headers", "query")
+
+
+def secret_params_of(connector) -> dict[str, dict[str, str]]:
+    """The connector's further credentials: ``{"headers": {name: value}, "query": {name: value}}``."""
+    text = getattr(connector, "secret_params", "") or ""
+    stored = json.loads(text) if text else {}
+    return {place: dict(stored.get(place) or {}) for place in SECRET_PARAM_PLACES}
+
+
+def secret_params_fields(value: dict) -> dict:
+    """The connector fields that setting further credentials to ``value`` changes (``{}`` or empty
+    places clear them): the encrypted JSON and the names shown in clear."""
+    kept = {place: dict(value.get(place) or {}) for place in SECRET_PARAM_PLACES}
+    names = {place: sorted(kept[place]) for place in SECRET_PARAM_PLACES if kept[place]}
+    text = json.dumps({place: items for place, items in kept.items() if items}, sort_keys=True)
+    return {"secret_params": text if names else "", "secret_param_names": names}
 
 
 def stored_secrets(connector, auth_type: str | None = None) -> list[str]:

@@ -30,6 +30,17 @@ export interface Paginated<T> {
   results: T[];
 }
 
+/** Where a connector's further credentials go, by name. */
+export interface SecretParams {
+  headers?: { [name: string]: string };
+  query?: { [name: string]: string };
+}
+
+export interface SecretParamNames {
+  headers?: string[];
+  query?: string[];
+}
+
 export interface Connector {
   id: number;
   name: string;
@@ -47,6 +58,8 @@ export interface Connector {
   has_auth_username: boolean;
   has_auth_password: boolean;
   has_oauth_client_secret: boolean;
+  /** The names of the stored secret headers and query parameters (their values are never shown). */
+  secret_param_names: SecretParamNames;
   oauth_token_url: string;
   oauth_client_id: string;
   oauth_scopes: string;
@@ -98,6 +111,8 @@ export interface ConnectorInput {
   oauth_scopes?: string;
   oauth_audience?: string;
   oauth_client_auth?: OAuthClientAuth;
+  /** Write-only further credentials: omitted, the stored ones stay; a new object replaces them; {} removes them. */
+  secret_params?: SecretParams;
   records_path?: string | null;
   primary_key?: string;
   pagination?: JsonValue;

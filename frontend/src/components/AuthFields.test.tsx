@@ -54,3 +54,45 @@ describe("write-only credentials in the authentication fields", () => {
     expect(authInput(latest)).toEqual({ auth_type: "bearer" }); // the typed password belongs to basic_key
   });
 });
+
+describe("further credentials (secret_params) in the authentication fields", () => {
+  const saved = connector({ auth_type: "header", has_api_key: true, secret_param_names: { headers: ["DD-APPLICATION-KEY"], query: ["token"] } });
+
+  it("names the stored ones, sends nothing untouched, {} when cleared", () => {
+    render(<Harness saved={saved} />);
+    expect(screen.getByText(/Stored: header DD-APPLICATION-KEY, query parameter token\./)).toBeTruthy();
+    expect(screen.queryByLabelText("Credential value 1")).toBeNull();
+    expect(authInput(latest).secret_params).toBeUndefined();
+    fireEvent.click(screen.getByRole("button", { name: "Clear Further credentials" }));
+    expect(screen.getByText(/Will be removed when you save\./)).toBeTruthy();
+    expect(authInput(latest).secret_params).toEqual({});
+    fireEvent.click(screen.getByRole("button", { name: "Keep the stored ones: Further credentials" }));
+    expect(authInput(latest).secret_params).toBeUndefined();
+  });
+
+  it("replaces them with the typed rows, headers and query parameters apart, as password inputs", () => {
+    render(<Harness saved={saved} />);
+    fireEvent.click(screen.getByRole("button", { name: "Replace Further credentials" }));
+    fireEvent.change(screen.getByLabelText("Credential name 1"), { target: { value: "DD-APPLICATION-KEY" } });
+    const value = screen.getByLabelText("Credential value 1") as HTMLInputElement;
+    expect(value.type).toBe("password");
+    fireEvent.change(value, { target: { value: "app-key-2" } });
+    fireEvent.click(screen.getByRole("button", { name: "Add a credential" }));
+    fireEvent.change(screen.getByLabelText("Sent as 2"), { target: { value: "query" } });
+    fireEvent.change(screen.getByLabelText("Credential name 2"), { target: { value: " token " } });
+    fireEvent.change(screen.getByLabelText("Credential value 2"), { target: { value: "tok-2" } });
+    expect(authInput(latest).secret_params).toEqual({ headers: { "DD-APPLICATION-KEY": "app-key-2" }, query: { token: "tok-2" } });
+  });
+
+  it("offers them on a new connector, and says in the form's words that a moved endpoint needs them again", () => {
+    const message = "Changing api_endpoint sends the credentials elsewhere: send secret_params again (or {} to remove them).";
+    render(<AuthFields idPrefix="n" values={initialAuth()} onChange={() => {}} errors={{}} />);
+    expect(screen.getByRole("button", { name: "Add a credential" })).toBeTruthy();
+    render(<AuthFields idPrefix="e" values={initialAuth(saved)} onChange={() => {}} errors={{ secret_params: [message] }} connector={saved} />);
+    expect(
+      screen.getByText(
+        "The endpoint's host changed: enter the further credentials again (the stored ones are not sent to another host), or choose Clear to remove them.",
+      ),
+    ).toBeTruthy();
+  });
+});

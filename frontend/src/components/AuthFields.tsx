@@ -2,7 +2,7 @@
 // Credentials are write-only in the API: a saved one is shown as "set" / "not set" and can be kept,
 // replaced or cleared; only what the user changed is sent (omitted = kept, "" = removed).
 
-import type { AuthType, Connector, ConnectorInput, OAuthClientAuth } from "../api/types";
+import type { AuthType, Connector, ConnectorInput, OAuthClientAuth, SecretParams } from "../api/types";
 import { Field } from "./fields";
 
 export const AUTH_TYPES: { value: AuthType; label: string }[] = [
@@ -39,6 +39,28 @@ export interface AuthValues {
   oauth_audience: string;
   oauth_client_auth: OAuthClientAuth;
   secrets: Record<SecretName, SecretValue>;
+  extra: ExtraSecrets;
+}
+
+/** One further credential as typed: a request header or a query parameter, its name and value. */
+export interface ExtraSecretRow {
+  place: "headers" | "query";
+  name: string;
+  value: string;
+}
+
+/** The further credentials (`secret_params`): kept as stored, replaced by `rows`, or cleared. */
+export interface ExtraSecrets {
+  mode: "keep" | "replace" | "clear";
+  rows: ExtraSecretRow[];
+}
+
+const NO_EXTRA: ExtraSecrets = { mode: "keep", rows: [] };
+
+/** The stored further credentials' names in words: "header DD-APPLICATION-KEY, query parameter token". */
+export function storedExtraNames(connector: Connector | undefined): string {
+  const names = connector?.secret_param_names ?? {};
+  return [...(names.headers ?? []).map((name) => `header ${name}`), ...(names.query ?? []).map((name) => `query parameter ${name}`)].join(", ");
 }
 
 /** The credentials each style sends (the others are neither shown nor sent). */
@@ -65,6 +87,7 @@ export function initialAuth(connector?: Connector, defaults: Partial<AuthValues>
     oauth_audience: connector?.oauth_audience ?? "",
     oauth_client_auth: connector?.oauth_client_auth ?? "client_secret_basic",
     secrets: { api_key: EMPTY_SECRET, auth_username: EMPTY_SECRET, auth_password: EMPTY_SECRET, oauth_client_secret: EMPTY_SECRET },
+    extra: NO_EXTRA,
     ...defaults,
   };
 }
@@ -96,6 +119,19 @@ export function authInput(values: AuthValues): ConnectorInput {
     if (secret.clear) out[name] = "";
     else if (secret.value !== "") out[name] = secret.value;
   }
+  const extra = extraSecretsInput(values.extra);
+  if (extra) out.secret_params = extra;
+  return out;
+}
+
+/** The `secret_params` to send: {} to clear, the typed rows (those with a name) to replace, or
+ * nothing (undefined) so that the stored ones stay. */
+export function extraSecretsInput(extra: ExtraSecrets): SecretParams | undefined {
+  if (extra.mode === "clear") return {};
+  const rows = extra.rows.filter((row) => row.name.trim());
+  if (rows.length === 0) return undefined;
+  const out: SecretParams = {};
+  for (const row of rows) out[row.place] = { ...(out[row.place] ?? {}), [row.name.trim()]: row.value };
   return out;
 }
 
@@ -131,14 +167,16 @@ const CHANGE_SENTENCES: [string, string][] = [
 
 /** A credential's field errors in the form's words: the API's demand to send it again after a
  * change of where or how it goes becomes a sentence naming the change and the field. */
-export function secretErrorsInFormWords(errors: string[] | undefined, noun: string): string[] | undefined {
+export function secretErrorsInFormWords(errors: string[] | undefined, noun: string, plural = false): string[] | undefined {
   return errors?.map((message) => {
     const match = MOVED_CREDENTIAL.exec(message);
     if (!match) return message;
     const changed = match[1]!;
     const [field, sentence] = CHANGE_SENTENCES.find(([name]) => changed.includes(name)) ?? ["", "Where the credentials go changed"];
     const why = field === "api_endpoint" || field === "oauth_token_url" ? "is not sent to another host" : "is not sent another way";
-    return `${sentence}: enter the ${noun} again (the stored one ${why}), or choose Clear to remove it.`;
+    return plural
+      ? `${sentence}: enter the ${noun} again (the stored ones are ${why.replace(/^is /, "")}), or choose Clear to remove them.`
+      : `${sentence}: enter the ${noun} again (the stored one ${why}), or choose Clear to remove it.`;
   });
 }
 
@@ -239,6 +277,94 @@ function SecretField({
   );
 }
 
+/** Credentials an API wants besides the one above (Datadog's application key, Trello's token):
+ * sent as request headers or query parameters, encrypted, never shown again (their names are). */
+function ExtraSecretsFields({
+  id,
+  extra,
+  onChange,
+  errors,
+  connector,
+  noun,
+}: {
+  id: string;
+  extra: ExtraSecrets;
+  onChange: (extra: ExtraSecrets) => void;
+  errors?: string[];
+  connector?: Connector;
+  noun: string;
+}) {
+  const stored = storedExtraNames(connector);
+  const label = "Further credentials";
+  const shownErrors = secretErrorsInFormWords(errors, noun, true);
+  const editing = !stored || extra.mode === "replace" || (Boolean(errors?.length) && extra.mode !== "clear");
+  const setRow = (index: number, change: Partial<ExtraSecretRow>) =>
+    onChange({ mode: "replace", rows: extra.rows.map((row, i) => (i === index ? { ...row, ...change } : row)) });
+  return (
+    <fieldset className="kv-editor field-wide" aria-describedby={`${id}-hint${shownErrors?.length ? ` ${id}-error` : ""}`}>
+      <legend>{label}</legend>
+      <p className="hint" id={`${id}-hint`}>
+        {stored ? `Stored: ${stored}. ` : ""}
+        {extra.mode === "clear"
+          ? "Will be removed when you save."
+          : stored && !editing
+            ? "Sent with every request to the endpoint's host; never shown again."
+            : "A second key or token the API wants (e.g. Datadog's DD-APPLICATION-KEY header, Trello's token parameter): encrypted, sent only to the endpoint's host, never shown again."}
+        {stored && editing && extra.mode === "replace" ? " The rows below replace every stored one." : ""}
+      </p>
+      {editing
+        ? extra.rows.map((row, index) => (
+            <div className="kv-row" key={index}>
+              <select aria-label={`Sent as ${index + 1}`} value={row.place} onChange={(ev) => setRow(index, { place: ev.target.value as ExtraSecretRow["place"] })}>
+                <option value="headers">Header</option>
+                <option value="query">Query parameter</option>
+              </select>
+              <input aria-label={`Credential name ${index + 1}`} placeholder="Name" value={row.name} onChange={(ev) => setRow(index, { name: ev.target.value })} />
+              <input
+                aria-label={`Credential value ${index + 1}`}
+                placeholder="Value"
+                type="password"
+                autoComplete="new-password"
+                value={row.value}
+                onChange={(ev) => setRow(index, { value: ev.target.value })}
+              />
+              <button type="button" className="btn btn-small" onClick={() => onChange({ mode: "replace", rows: extra.rows.filter((_, i) => i !== index) })}>
+                Remove<span className="visually-hidden"> credential {index + 1}</span>
+              </button>
+            </div>
+          ))
+        : null}
+      <div className="secret-row">
+        {editing ? (
+          <button type="button" className="btn btn-small" onClick={() => onChange({ mode: "replace", rows: [...extra.rows, { place: "headers", name: "", value: "" }] })}>
+            Add a credential
+          </button>
+        ) : null}
+        {stored && extra.mode === "keep" && !editing ? (
+          <button type="button" className="btn btn-small" onClick={() => onChange({ mode: "replace", rows: [{ place: "headers", name: "", value: "" }] })} aria-label={`Replace ${label}`}>
+            Replace
+          </button>
+        ) : null}
+        {stored && extra.mode !== "keep" ? (
+          <button type="button" className="btn btn-small" onClick={() => onChange(NO_EXTRA)} aria-label={`Keep the stored ones: ${label}`}>
+            Keep the stored ones
+          </button>
+        ) : null}
+        {stored && extra.mode !== "clear" ? (
+          <button type="button" className="btn btn-small" onClick={() => onChange({ mode: "clear", rows: [] })} aria-label={`Clear ${label}`}>
+            Clear
+          </button>
+        ) : null}
+      </div>
+      {shownErrors?.length ? (
+        <p className="field-error" id={`${id}-error`}>
+          {shownErrors.join(" ")}
+        </p>
+      ) : null}
+    </fieldset>
+  );
+}
+
 /** The authentication fields of the chosen style. `connector` is the saved one (edit form). */
 export function AuthFields({
   idPrefix,
@@ -310,6 +436,14 @@ export function AuthFields({
           </Field>
         </>
       ) : null}
+      <ExtraSecretsFields
+        id={id("secret_params")}
+        extra={values.extra}
+        onChange={(extra) => set("extra", extra)}
+        errors={errors.secret_params}
+        connector={connector}
+        noun="further credentials"
+      />
     </>
   );
 }
@@ -328,4 +462,5 @@ export const AUTH_FIELDS = [
   "oauth_scopes",
   "oauth_audience",
   "oauth_client_auth",
+  "secret_params",
 ];

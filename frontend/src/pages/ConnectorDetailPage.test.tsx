@@ -84,6 +84,14 @@ describe("the connector page", () => {
     expect((await screen.findByText("Incremental")).closest("div")?.querySelector("dd")?.textContent).toBe(words);
   });
 
+  it("names the further credentials stored, never their values", async () => {
+    const saved = connector({ auth_type: "header", auth_header_name: "DD-API-KEY", secret_param_names: { headers: ["DD-APPLICATION-KEY"] } });
+    api((call) => (call.url === "/api/demo-extension/connectors/7/" ? { body: saved } : null));
+    renderPage("viewer");
+    const auth = (await screen.findByText("Authentication")).closest("div")?.querySelector("dd")?.textContent;
+    expect(auth).toBe("header (DD-API-KEY); further credentials stored: header DD-APPLICATION-KEY");
+  });
+
   it("says GET for a GET connector, with no request body", async () => {
     api();
     renderPage("viewer");

@@ -19,6 +19,7 @@ import { useAnnounce, usePageTitle } from "../announce";
 import { BarChart, STATUS_COLOURS, STATUS_LEGEND } from "../components/charts";
 import { ConnectorForm } from "../components/ConnectorForm";
 import { ActiveBadge, ErrorBanner, Loading, Pager, StatusBadge, TableWrap } from "../components/common";
+import { storedExtraNames } from "../components/AuthFields";
 import { incrementalSummary } from "../components/connectorConfig";
 import { ConnectorDataTabs } from "../components/ConnectorDataTabs";
 import { SyncProgress } from "../components/SyncProgress";
@@ -350,6 +351,7 @@ function ConnectorDetail({ id, startEditing }: { id: number; startEditing: boole
               {c.auth_type === "basic" ? ` (user name ${c.has_auth_username ? "stored" : "not set"})` : ""}
               {c.auth_type === "basic_key" ? ` (password ${c.has_auth_password ? "stored" : "not set"})` : ""}
               {c.auth_type === "oauth2" ? ` (${c.oauth_client_id || "no client id"} at ${c.oauth_token_url || "no token URL"}; secret ${c.has_oauth_client_secret ? "stored" : "not set"})` : ""}
+              {storedExtraNames(c) ? `; further credentials stored: ${storedExtraNames(c)}` : ""}
             </dd>
           </div>
           <div>

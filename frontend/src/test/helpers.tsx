@@ -99,6 +99,7 @@ export function connector(overrides: Partial<Connector> = {}): Connector {
     has_auth_username: false,
     has_auth_password: false,
     has_oauth_client_secret: false,
+    secret_param_names: {},
     oauth_token_url: "",
     oauth_client_id: "",
     oauth_scopes: "",
