@@ -59,6 +59,13 @@ export function formatSeconds(value: number | null | undefined): string {
   return `${Math.floor(total / 60)} min ${total % 60} s`;
 }
 
+/** Records per second of a finished run ("1,234/s"); "—" while it runs or when it took no time. */
+export function formatRate(records: number, seconds: number | null | undefined): string {
+  if (seconds === null || seconds === undefined || seconds <= 0) return "—";
+  const rate = records / seconds;
+  return `${rate > 0 && rate < 10 ? rate.toFixed(1) : formatNumber(Math.round(rate))}/s`;
+}
+
 export function formatPercent(value: number | null | undefined): string {
   if (value === null || value === undefined) return "—";
   return `${value.toFixed(1)} %`;

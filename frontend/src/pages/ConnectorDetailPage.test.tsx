@@ -62,6 +62,17 @@ describe("the connector page", () => {
     expect(source).toMatch(/^csv \(a module's source: its settings are in that module's API; the request settings here do not apply\)$/);
   });
 
+  it("shows each finished run's throughput beside its duration, none for a run still going", async () => {
+    const finished = syncLog({ id: 42, status: "SUCCESS", records_processed: 5000, duration_seconds: 6.7 });
+    const running = syncLog({ id: 43, status: "RUNNING", records_processed: 200, duration_seconds: null });
+    api((call) => (call.url.startsWith("/api/demo-extension/connectors/7/sync_history/") ? { body: { ...emptyPage, count: 2, results: [running, finished] } } : null));
+    renderPage("viewer");
+    const table = await screen.findByRole("table", { name: "Sync history" });
+    const headers = within(table).getAllByRole("columnheader").map((cell) => cell.textContent);
+    const rate = (row: number) => within(within(table).getAllByRole("row")[row]!).getAllByRole("cell")[headers.indexOf("Records/s")]?.textContent;
+    expect([rate(1), rate(2)]).toEqual(["—", "746/s"]);
+  });
+
   it("says a POST connector sends a JSON body, and shows the body", async () => {
     const body = { filter: { property: "Status", status: { equals: "Done" } } };
     api((call) => (call.url === "/api/demo-extension/connectors/7/" ? { body: connector({ request_method: "POST", request_body: body }) } : null));

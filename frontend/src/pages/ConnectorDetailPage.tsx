@@ -24,7 +24,7 @@ import { incrementalSummary } from "../components/connectorConfig";
 import { ConnectorDataTabs } from "../components/ConnectorDataTabs";
 import { SyncProgress } from "../components/SyncProgress";
 import { authHint } from "../components/UpstreamError";
-import { compactJson, formatDateTime, formatNumber, formatRelative, formatSeconds, frequencyLabel, prettyJson } from "../format";
+import { compactJson, formatDateTime, formatNumber, formatRate, formatRelative, formatSeconds, frequencyLabel, prettyJson } from "../format";
 import { useLoad, useSyncLogPolling } from "../hooks";
 import { useSyncWatch } from "../syncWatch";
 import { NotFoundPage } from "./NotFoundPage";
@@ -434,6 +434,7 @@ function ConnectorDetail({ id, startEditing }: { id: number; startEditing: boole
                       </th>
                       <th className="num">Pages</th>
                       <th>Duration</th>
+                      <th className="num">Records/s</th>
                       <th>Started</th>
                     </tr>
                   </thead>
@@ -455,6 +456,7 @@ function ConnectorDetail({ id, startEditing }: { id: number; startEditing: boole
                         <td className="num">{formatNumber(log.records_failed)}</td>
                         <td className="num">{formatNumber(log.pages_fetched)}</td>
                         <td>{formatSeconds(log.duration_seconds)}</td>
+                        <td className="num">{formatRate(log.records_processed, log.duration_seconds)}</td>
                         <td className="small">{formatDateTime(log.started_at ?? log.created_at)}</td>
                       </tr>
                     ))}

@@ -30,6 +30,19 @@ describe("the syncs page", () => {
     expect(within(table).getByText("120")).toBeTruthy();
   });
 
+  it("shows how fast each finished sync went: records per second beside the duration", async () => {
+    api(() => [
+      syncLog({ id: 8, status: "SUCCESS", records_processed: 5000, duration_seconds: 6.7 }),
+      syncLog({ id: 9, status: "FAILED", records_processed: 12, duration_seconds: 4 }),
+    ]);
+    renderAs("viewer", <SyncsPage />, "/syncs", "/syncs");
+    await screen.findByRole("link", { name: "#8" });
+    const table = screen.getByRole("table", { name: "Syncs" });
+    const headers = within(table).getAllByRole("columnheader").map((cell) => cell.textContent);
+    const rates = within(table).getAllByRole("row").slice(1).map((row) => within(row).getAllByRole("cell")[headers.indexOf("Records/s")]?.textContent);
+    expect(rates).toEqual(["746/s", "3.0/s"]);
+  });
+
   it("takes its filters from the address, so a reload or a shared link keeps them", async () => {
     const calls = api(() => []);
     renderAs("viewer", <SyncsPage />, "/syncs?status=FAILED&triggered_by=schedule&connector=7&page=2", "/syncs");

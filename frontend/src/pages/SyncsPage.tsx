@@ -5,7 +5,7 @@ import { listConnectors, listSyncLogs, type SyncLogFilters } from "../api/api";
 import { SYNC_STATUSES, SYNC_TRIGGERS, isActiveStatus, type SyncStatus, type SyncTrigger } from "../api/types";
 import { usePageTitle } from "../announce";
 import { ErrorBanner, Loading, Pager, StatusBadge, TableWrap } from "../components/common";
-import { formatDateTime, formatNumber, formatSeconds } from "../format";
+import { formatDateTime, formatNumber, formatRate, formatSeconds } from "../format";
 import { useLoad } from "../hooks";
 
 const PAGE_SIZE = 25;
@@ -167,6 +167,9 @@ export function SyncsPage() {
                       Quarantined
                     </th>
                     <th scope="col">Duration</th>
+                    <th scope="col" className="num">
+                      Records/s
+                    </th>
                     <th scope="col">Created</th>
                   </tr>
                 </thead>
@@ -186,6 +189,7 @@ export function SyncsPage() {
                       <td className="num">{formatNumber(log.records_processed)}</td>
                       <td className="num">{formatNumber(log.records_failed)}</td>
                       <td>{formatSeconds(log.duration_seconds)}</td>
+                      <td className="num">{formatRate(log.records_processed, log.duration_seconds)}</td>
                       <td className="small">{formatDateTime(log.created_at)}</td>
                     </tr>
                   ))}
