@@ -45,6 +45,15 @@ describe("the connector's schema tab", () => {
     expect(calls.some((c) => c.url === "/api/demo-extension/connectors/7/schema/")).toBe(true);
   });
 
+  it("lets the keyboard scroll the fields sideways on a narrow window: the scrolling box takes the focus", async () => {
+    api();
+    renderAs("viewer", <ConnectorDataTabs connectorId={7} />, "/connectors/7?tab=schema", "/connectors/:id");
+    const table = await screen.findByRole("table", { name: "Inferred fields" });
+    const region = screen.getByRole("region", { name: "Inferred fields, scrolling sideways" });
+    expect(region.contains(table)).toBe(true);
+    expect(region.tabIndex).toBe(0);
+  });
+
   it("opens on the schema from the address and says when nothing was inferred yet", async () => {
     api({ connector: 7, fields: [], truncated: false, updated_at: null });
     renderAs("viewer", <ConnectorDataTabs connectorId={7} />, "/connectors/7?tab=schema", "/connectors/:id");

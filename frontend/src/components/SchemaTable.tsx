@@ -24,7 +24,7 @@ export function SchemaTable({ connectorId, refreshKey = 0 }: { connectorId: numb
           {schema.data.fields.length === 0 ? (
             <p className="muted">No fields yet.</p>
           ) : (
-            <TableWrap>
+            <TableWrap label="Inferred fields, scrolling sideways">
               <table className="table" aria-label="Inferred fields">
                 <thead>
                   <tr>
