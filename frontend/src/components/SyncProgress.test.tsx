@@ -95,6 +95,17 @@ describe("following a sync", () => {
     expect(screen.getByText("Upstream answered 500 on page 3.")).toBeTruthy();
   });
 
+  it("says what to do under a failed sync's error when the API refused the key", async () => {
+    fakeFetch(() => ({ body: syncLog({ status: "FAILED", error_message: "Fetching page 1 failed: HTTP 401 from https://api.example.com/x after 1 attempt" }) }));
+    render(
+      <MemoryRouter>
+        <SyncProgress logId={5} />
+      </MemoryRouter>,
+    );
+    await advance(0);
+    expect(screen.getByText("Check the API key and the authentication type.")).toBeTruthy();
+  });
+
   it("keeps following through a passing server error, and says so", async () => {
     let n = 0;
     fakeFetch(() => {

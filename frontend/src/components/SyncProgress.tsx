@@ -8,6 +8,7 @@ import { ErrorBanner, StatusBadge } from "./common";
 import { EventLog } from "./EventLog";
 import { LiveStats } from "./LiveStats";
 import { RateLimitPause } from "./RateLimitPause";
+import { syncErrorHint } from "./UpstreamError";
 
 /** A sync run followed live: status, elapsed time, pages, records, records/s and its log lines,
  * polled every second until it finishes. */
@@ -50,6 +51,7 @@ export function SyncProgress({
         <p className="muted">Waiting for the sync…</p>
       )}
       {log?.error_message ? <p className="error-text">{log.error_message}</p> : null}
+      {syncErrorHint(log?.error_message) ? <p className="hint">{syncErrorHint(log?.error_message)}</p> : null}
     </section>
   );
 }

@@ -7,16 +7,33 @@ export function statusSuffix(message: string, statusCode: number | null | undefi
   return new RegExp(`\\bHTTP ${statusCode}\\b`).test(message) ? "" : ` (HTTP ${statusCode})`;
 }
 
-/** Where to look after the API refused the credentials (401) or what they may do (403). */
-export function authHint(statusCode: number | null | undefined): string | null {
+/** What to do about an API's error answer: where to look after it refused the credentials (401)
+ * or what they may do (403), found no such address (404), limited the rate (429) or failed on its
+ * side (5xx); and after an answer that came (2xx) but could not be read as records. */
+export function upstreamHint(statusCode: number | null | undefined): string | null {
   if (statusCode === 401) return "Check the API key and the authentication type.";
   if (statusCode === 403) return "Check the API key and the authentication type, and the key's permissions.";
+  if (statusCode === 404) return "Check the endpoint's path: the API has nothing at this address.";
+  if (statusCode === 429) return "The API is limiting the rate: try again later, or give the connector a lower requests per second.";
+  if (statusCode && statusCode >= 500) return "The API failed on its side, not because of these settings: try again later.";
+  if (statusCode && statusCode >= 200 && statusCode < 300)
+    return "The API answered, but not as this connector expects: check the records path and the settings for errors answered with HTTP 200.";
+  return null;
+}
+
+/** What to do about a failed sync's error message: the hint of the HTTP error it names ("HTTP 401
+ * from https://… after 1 attempt"), or of records not found where the records path says. */
+export function syncErrorHint(message: string | null | undefined): string | null {
+  if (!message) return null;
+  const status = /\bHTTP (\d{3}) from\b/.exec(message);
+  if (status) return Number(status[1]) >= 400 ? upstreamHint(Number(status[1])) : null;
+  if (/\brecords_path\b.*\bnot found\b/.test(message)) return "Set the connector's records path to where the answer keeps its records (its keys are named above), or back to Detect.";
   return null;
 }
 
 export function UpstreamError({ message, statusCode }: { message: string | null; statusCode: number | null | undefined }) {
   const text = message ?? "No detail.";
-  const hint = authHint(statusCode);
+  const hint = upstreamHint(statusCode);
   return (
     <>
       <p className="banner banner-error">

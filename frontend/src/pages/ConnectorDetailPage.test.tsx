@@ -183,6 +183,34 @@ describe("the connector page", () => {
     expect(within(result).getByText("Check the API key and the authentication type, and the key's permissions.")).toBeTruthy();
   });
 
+  it("says a test that reached the API but could not read its answer connected, and where to look", async () => {
+    const message = "records_path 'results.items' was not found in the response from https://api.example.com/customers (top-level keys: data, page).";
+    api((call) =>
+      call.url.endsWith("/test_connection/")
+        ? { body: { connected: false, response_time_ms: 2.6, message, endpoint: "https://api.example.com/customers", status_code: 200 } }
+        : null,
+    );
+    renderPage("editor");
+    fireEvent.click(await screen.findByRole("button", { name: "Test connection" }));
+    const result = await screen.findByTestId("test-result");
+    expect(within(result).getByRole("heading", { name: "Connected, but the answer is not usable" })).toBeTruthy();
+    expect(within(result).queryByRole("heading", { name: "Not connected" })).toBeNull();
+    expect(within(result).getByText(/check the records path/)).toBeTruthy();
+  });
+
+  it("says what to do when a connection test got a server error from the API", async () => {
+    api((call) =>
+      call.url.endsWith("/test_connection/")
+        ? { body: { connected: false, response_time_ms: 5.2, message: "HTTP 503 from https://api.example.com/customers after 1 attempt", endpoint: "https://api.example.com/customers", status_code: 503 } }
+        : null,
+    );
+    renderPage("editor");
+    fireEvent.click(await screen.findByRole("button", { name: "Test connection" }));
+    const result = await screen.findByTestId("test-result");
+    expect(within(result).getByRole("heading", { name: "Not connected" })).toBeTruthy();
+    expect(within(result).getByText("The API failed on its side, not because of these settings: try again later.")).toBeTruthy();
+  });
+
   it("shows a connection test that sent nothing, the connector being paused, as not tested", async () => {
     const message = "Not tested: the API asked to slow down (HTTP 429 or Retry-After), so every request of this connector is paused for another 8 s. Try again after that.";
     api((call) =>

@@ -23,7 +23,7 @@ import { storedExtraNames } from "../components/AuthFields";
 import { incrementalSummary } from "../components/connectorConfig";
 import { ConnectorDataTabs } from "../components/ConnectorDataTabs";
 import { SyncProgress } from "../components/SyncProgress";
-import { authHint } from "../components/UpstreamError";
+import { upstreamHint } from "../components/UpstreamError";
 import { compactJson, formatDateTime, formatNumber, formatRate, formatRelative, formatSeconds, frequencyLabel, prettyJson } from "../format";
 import { useLoad, useSyncLogPolling } from "../hooks";
 import { useSyncWatch } from "../syncWatch";
@@ -155,7 +155,7 @@ function ConnectorDetail({ id, startEditing }: { id: number; startEditing: boole
     try {
       const result = await testConnection(id);
       setTestResult(result);
-      announce(result.connected ? `Connected: ${result.message}` : result.tested === false ? result.message : `Not connected: ${result.message}`);
+      announce(result.tested === false ? result.message : `${testOutcome(result)[1]}: ${result.message}`);
     } catch (error) {
       setActionError(errorMessage(error));
     } finally {
@@ -500,13 +500,21 @@ function SyncCharts({ runs, error }: { runs: SyncLog[] | null; error: string | n
   );
 }
 
-function TestResult({ result, focusRef }: { result: ConnectionResult; focusRef: React.RefObject<HTMLElement | null> }) {
+/** How a connection test ended: its class, heading and badge. A test that got a success status
+ * (2xx) reached the API and failed on what came back (no records where expected, an error in the
+ * body): "not connected" would send the user after the network or the key instead. */
+function testOutcome(result: ConnectionResult): readonly ["ok" | "paused" | "failed", string, string] {
+  if (result.connected) return ["ok", "Connected", "badge-success"];
   // Nothing sent (the connector is paused by the API's rate limit): no verdict on the connection.
-  const [outcome, heading, badge] = result.connected
-    ? (["ok", "Connected", "badge-success"] as const)
-    : result.tested === false
-      ? (["paused", "Not tested", "badge-partial"] as const)
-      : (["failed", "Not connected", "badge-failed"] as const);
+  if (result.tested === false) return ["paused", "Not tested", "badge-partial"];
+  const code = result.status_code;
+  if (code && code >= 200 && code < 300) return ["failed", "Connected, but the answer is not usable", "badge-failed"];
+  return ["failed", "Not connected", "badge-failed"];
+}
+
+function TestResult({ result, focusRef }: { result: ConnectionResult; focusRef: React.RefObject<HTMLElement | null> }) {
+  const [outcome, heading, badge] = testOutcome(result);
+  const hint = result.connected ? null : upstreamHint(result.status_code);
   return (
     <section ref={focusRef} tabIndex={-1} className={`card test-result ${outcome}`} aria-label="Connection test" data-testid="test-result">
       <div className="card-title-row">
@@ -514,7 +522,7 @@ function TestResult({ result, focusRef }: { result: ConnectionResult; focusRef: 
         <span className={`badge ${badge}`}>{result.connected ? "OK" : result.tested === false ? "PAUSED" : "FAILED"}</span>
       </div>
       <p>{result.message}</p>
-      {!result.connected && authHint(result.status_code) ? <p className="hint">{authHint(result.status_code)}</p> : null}
+      {hint ? <p className="hint">{hint}</p> : null}
       <dl className="counters">
         <div>
           <dt>Response time</dt>

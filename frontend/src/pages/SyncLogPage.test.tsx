@@ -59,6 +59,24 @@ describe("the sync page", () => {
     expect(calls.map((c) => c.url.split("?")[0])).toEqual(["/api/demo-extension/sync-logs/5/", "/api/demo-extension/sync-logs/5/errors/"]);
   });
 
+  it.each([
+    ["Fetching page 1 failed: HTTP 401 from https://api.example.com/customers (the API says: 'Invalid key') after 1 attempt", "Check the API key and the authentication type."],
+    ["Fetching page 1 failed: HTTP 404 from https://api.example.com/customer after 1 attempt", "Check the endpoint's path: the API has nothing at this address."],
+    ["records_path 'results.items' was not found in the response from https://api.example.com/customers (top-level keys: data, page).", /records path/],
+  ])("says what to do about a failed sync's error (%s)", async (error_message, hint) => {
+    api("FAILED", { error_message });
+    renderPage("viewer");
+    const banner = await screen.findByRole("alert");
+    expect(within(banner).getByText(hint)).toBeTruthy();
+  });
+
+  it("adds no advice to an error it cannot place", async () => {
+    api("FAILED", { error_message: "Stopped before page 4: max_requests_per_sync (3) reached." });
+    renderPage("viewer");
+    const banner = await screen.findByRole("alert");
+    expect(banner.querySelector(".hint")).toBeNull();
+  });
+
   it("groups the quarantined records by error, largest group first", async () => {
     api("PARTIAL");
     renderPage("viewer");

@@ -11,6 +11,7 @@ import { EventLog } from "../components/EventLog";
 import { LiveStats } from "../components/LiveStats";
 import { Quarantine } from "../components/Quarantine";
 import { RateLimitPause } from "../components/RateLimitPause";
+import { syncErrorHint } from "../components/UpstreamError";
 import { formatDateTime, formatNumber } from "../format";
 import { useSyncLogPolling } from "../hooks";
 import { useSyncWatch } from "../syncWatch";
@@ -163,6 +164,7 @@ function SyncLogView({ id }: { id: number }) {
       {log.error_message ? (
         <div className="banner banner-error" role="alert">
           <strong>Error:</strong> {log.error_message}
+          {syncErrorHint(log.error_message) ? <p className="hint">{syncErrorHint(log.error_message)}</p> : null}
         </div>
       ) : null}
 
