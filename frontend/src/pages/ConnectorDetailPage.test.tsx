@@ -73,6 +73,36 @@ describe("the connector page", () => {
     expect([rate(1), rate(2)]).toEqual(["—", "746/s"]);
   });
 
+  it("warns when a field mapping matched no stored record, naming it, after a sync that ended SUCCESS", async () => {
+    const rules = { field_mappings: { name: "full_name", "address.town": "town" }, include_unmapped: true };
+    const schema = {
+      connector: 7,
+      fields: [
+        { path: "full_name", parts: ["full_name"], types: ["string"], formats: [], column: true },
+        { path: "address.city", parts: ["address", "city"], types: ["string"], formats: [], column: true },
+      ],
+      truncated: false,
+      updated_at: "2026-11-27T10:00:00Z",
+    };
+    api((call) => {
+      if (call.url === "/api/demo-extension/connectors/7/") return { body: connector({ transformation_rules: rules }) };
+      if (call.url === "/api/demo-extension/connectors/7/schema/") return { body: schema };
+      return null;
+    });
+    renderPage("viewer");
+    const warning = await screen.findByTestId("unmatched-mappings");
+    expect(warning.textContent).toContain("A field mapping matched no stored record");
+    expect(within(warning).getAllByRole("listitem").map((item) => item.textContent)).toEqual(["address.town → town"]);
+  });
+
+  it("reads no schema for a connector without field mappings", async () => {
+    const calls = api();
+    renderPage("viewer");
+    await screen.findByRole("heading", { name: "Customer <b>API</b>" });
+    expect(calls.some((c) => c.url.endsWith("/schema/"))).toBe(false);
+    expect(screen.queryByTestId("unmatched-mappings")).toBeNull();
+  });
+
   it("says a POST connector sends a JSON body, and shows the body", async () => {
     const body = { filter: { property: "Status", status: { equals: "Done" } } };
     api((call) => (call.url === "/api/demo-extension/connectors/7/" ? { body: connector({ request_method: "POST", request_body: body }) } : null));

@@ -23,6 +23,7 @@ import { storedExtraNames } from "../components/AuthFields";
 import { incrementalSummary } from "../components/connectorConfig";
 import { ConnectorDataTabs } from "../components/ConnectorDataTabs";
 import { SyncProgress } from "../components/SyncProgress";
+import { UnmatchedMappings } from "../components/UnmatchedMappings";
 import { upstreamHint } from "../components/UpstreamError";
 import { compactJson, formatDateTime, formatNumber, formatRate, formatRelative, formatSeconds, frequencyLabel, prettyJson } from "../format";
 import { useLoad, useSyncLogPolling } from "../hooks";
@@ -394,6 +395,7 @@ function ConnectorDetail({ id, startEditing }: { id: number; startEditing: boole
           <summary>Transformation rules</summary>
           <pre className="json-block" tabIndex={0}>{prettyJson(c.transformation_rules)}</pre>
         </details>
+        {c.records_count > 0 ? <UnmatchedMappings connectorId={id} rules={c.transformation_rules} refreshKey={`${recordsKey} ${c.records_count} ${c.last_sync_at}`} /> : null}
         {c.request_method === "POST" ? (
           <details>
             <summary>Request body</summary>
