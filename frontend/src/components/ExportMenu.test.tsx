@@ -94,6 +94,17 @@ describe("downloading a connector's records", () => {
     expect(clicked).toEqual(["connector-7.ndjson"]);
   });
 
+  it("says the download holds every record, the search shown in the table or not", async () => {
+    serve(() => new Response("", { status: 200 }));
+    renderTable();
+    await screen.findByRole("table", { name: "Records" });
+    expect(screen.getByTestId("download-scope").textContent).toBe("Every record, all fields");
+    fireEvent.change(screen.getByLabelText("Search in"), { target: { value: "name" } });
+    fireEvent.change(screen.getByRole("searchbox"), { target: { value: "Ada" } });
+    fireEvent.click(screen.getByRole("button", { name: "Search" }));
+    await vi.waitFor(() => expect(screen.getByTestId("download-scope").textContent).toBe("Every record (the search does not apply), all fields"));
+  });
+
   it("shows the API's refusal and saves nothing", async () => {
     serve(() => new Response(JSON.stringify({ detail: "fields: an empty field name (check the commas)." }), { status: 400 }));
     renderTable();

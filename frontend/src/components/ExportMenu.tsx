@@ -13,9 +13,11 @@ type Format = "ndjson" | "csv";
  * "Download NDJSON / CSV" of a connector's records through the streamed export endpoint. The file
  * is fetched with the bearer token in the Authorization header (the app has no cookie session, and
  * a token in a link would end up in history and server logs), then saved from an object URL.
- * `fields`: the columns the user chose in the records table (none = every field).
+ * `fields`: the columns the user chose in the records table (none = every field). The export has
+ * no search: with `searchActive` (the table shows the records a search found) it says it downloads
+ * every record all the same, rather than let a filtered table suggest a filtered file.
  */
-export function ExportMenu({ connectorId, fields }: { connectorId: number; fields?: string[] }) {
+export function ExportMenu({ connectorId, fields, searchActive = false }: { connectorId: number; fields?: string[]; searchActive?: boolean }) {
   const announce = useAnnounce();
   const [includeDeleted, setIncludeDeleted] = useState(false);
   const [running, setRunning] = useState<Format | null>(null);
@@ -56,7 +58,9 @@ export function ExportMenu({ connectorId, fields }: { connectorId: number; field
         <input type="checkbox" checked={includeDeleted} onChange={(e) => setIncludeDeleted(e.target.checked)} />
         Include deleted records
       </label>
-      <span className="muted small">{fields && fields.length > 0 ? `${fields.length} chosen columns` : "all fields"}</span>
+      <span className="muted small" data-testid="download-scope">
+        {`Every record${searchActive ? " (the search does not apply)" : ""}, ${fields && fields.length > 0 ? `${fields.length} chosen columns` : "all fields"}`}
+      </span>
       {running ? (
         <span className="small" role="status" data-testid="download-progress">
           Downloading {running.toUpperCase()}… {formatNumber(bytes)} bytes

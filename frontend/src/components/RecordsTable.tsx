@@ -180,7 +180,7 @@ export function RecordsTable({ connectorId, refreshKey = 0 }: { connectorId: num
           </select>
         </label>
         {/* The user's column choice (if any) is the export's field list. */}
-        <ExportMenu connectorId={connectorId} fields={hidden ? visible : undefined} />
+        <ExportMenu connectorId={connectorId} fields={hidden ? visible : undefined} searchActive={query !== ""} />
       </div>
       <ErrorBanner message={records.error} />
       {records.loading && !records.data ? <Loading /> : null}
