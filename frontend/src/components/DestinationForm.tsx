@@ -85,7 +85,9 @@ export function DestinationForm({
     }
   }
 
-  const secretHint = (stored: boolean | undefined) => (stored ? "Stored (never shown). Leave blank to keep it." : "Not set.");
+  // "Not set." under a password being typed into a new destination read as if it had been refused.
+  const secretHint = (stored: boolean | undefined) =>
+    !destination ? "Stored encrypted; never shown again." : stored ? "Stored (never shown). Leave blank to keep it." : "None stored yet.";
 
   return (
     <form ref={formRef} className="card" onSubmit={(e) => void submit(e)} noValidate aria-labelledby="destination-form-heading">

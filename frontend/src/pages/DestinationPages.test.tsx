@@ -81,6 +81,7 @@ describe("the destinations pages", () => {
     fireEvent.click(screen.getByRole("button", { name: "New destination" }));
     fireEvent.change(screen.getByLabelText("Name"), { target: { value: "Lake" } });
     fireEvent.change(screen.getByLabelText("Password"), { target: { value: "s3cret" } });
+    expect(document.getElementById("destination-password-hint")!.textContent).toBe("Stored encrypted; never shown again.");
     fireEvent.click(screen.getByRole("button", { name: "Create destination" }));
     expect(await screen.findByText("Name a host, or give a DSN.")).toBeTruthy();
     const host = screen.getByLabelText("Host");
