@@ -153,7 +153,14 @@ export function DestinationDetailPage() {
               <button type="button" className="btn" onClick={() => setEditing(true)} disabled={editing}>
                 Edit
               </button>
-              <button type="button" className="btn btn-primary" disabled={data.attachments.length === 0} onClick={() => void load()}>
+              <button
+                type="button"
+                className="btn btn-primary"
+                disabled={data.attachments.length === 0}
+                aria-describedby={data.attachments.length === 0 ? "no-attachments" : undefined}
+                title={data.attachments.length === 0 ? "Attach a connector first" : undefined}
+                onClick={() => void load()}
+              >
                 Load now
               </button>
             </>
@@ -207,7 +214,11 @@ export function DestinationDetailPage() {
       <section className="card" aria-labelledby="attachments-heading">
         <h2 id="attachments-heading">Connectors loaded here</h2>
         {data.attachments.length === 0 ? (
-          <p className="muted">No connector attached yet.</p>
+          <p className="muted" id="no-attachments">
+            {writer
+              ? "No connector attached yet: attach one below to load its records here, now with Load now and after each of its successful syncs."
+              : "No connector attached yet."}
+          </p>
         ) : (
           <TableWrap>
             <table className="table" aria-label="Attached connectors">

@@ -160,7 +160,12 @@ describe("the destinations pages", () => {
       return { status: 201, body: state.destination.attachments[0] };
     });
     renderDetail("editor");
-    await screen.findByText("No connector attached yet.");
+    const none = await screen.findByText(/^No connector attached yet/);
+    // Load now is off until a connector is attached, and says why
+    const loadNow = screen.getByRole("button", { name: "Load now" }) as HTMLButtonElement;
+    expect(loadNow.disabled).toBe(true);
+    expect(loadNow.getAttribute("aria-describedby")).toBe(none.id);
+    expect(none.textContent).toContain("attach one below");
     const select = screen.getByLabelText("Connector");
     await waitFor(() => expect(within(select).getByRole("option", { name: "Orders" })).toBeTruthy());
     fireEvent.click(screen.getByRole("button", { name: "Attach" }));
