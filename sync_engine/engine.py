@@ -49,7 +49,7 @@ from sync_engine.errors import Cancelled, SyncOwnershipLost, SyncProblem
 from sync_engine.events import record_event
 from sync_engine.lookups import ThreadedLookups
 from sync_engine.models import SyncLog, SyncLogEvent, SyncStatus
-from sync_engine.page_builder import PageBuilder, Rules, content_key_warning
+from sync_engine.page_builder import PageBuilder, Rules, content_key_warning, unmatched_mappings_warnings
 from sync_engine.records import connector_has_records, deferred_page_flushes, stored_checksums
 from sync_engine.runs import claim_run, create_run, finish_run, pages_of_last_run, primary_key_of_last_run
 from sync_engine.schema import SchemaAccumulator
@@ -284,6 +284,8 @@ class _Run:
             pages_last_run=pages_last_run,
         )
         recent_pages: deque = deque(maxlen=RECENT_PAGES)
+        matched: set = set()  # mapping targets some transformed record of this run had
+        transformed = 0
         pages_this_run = 0
         key_checked = False  # whether the key mode was looked at (after the first page with records)
         # Pages submitted to the builds and not taken yet (at most builds.depth + 1), in order.
@@ -353,6 +355,8 @@ class _Run:
                         counters.pages += 1
                         pages_this_run += 1
                         counters.failed += len(work.failures)
+                        matched.update(work.matched)
+                        transformed += work.transformed
                         work.number = counters.pages
                         work.last = not page.more or page.error is not None
                         work.fields = {
@@ -389,6 +393,7 @@ class _Run:
             committer.close()
             self._emit = partial(record_event, run.pk)
         committer.check(final=True)
+        self.warnings.extend(unmatched_mappings_warnings(rules, matched, transformed))
         status = self._final_status()
         return status, plan.cursor_field is not None and not self.incomplete
 

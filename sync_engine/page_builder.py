@@ -35,6 +35,8 @@ class Rules:
     pk_parts: tuple[str, ...]
     # Where the key usually is in a raw record, to look records up before transforming them.
     key_guess: tuple[str, ...] | None
+    # (source, target) of the field mappings a run checks for records that had their source.
+    mappings: tuple[tuple[str, str], ...] = ()
 
     @classmethod
     def of(cls, connector) -> Rules:
@@ -51,6 +53,7 @@ class Rules:
             primary_key=connector.primary_key or "",
             pk_parts=pk_parts,
             key_guess=service.source_path(pk_parts) if service is not None else (pk_parts or None),
+            mappings=service.checked_mappings() if service is not None else (),
         )
 
 
@@ -68,6 +71,8 @@ class PageWork:
     schema: dict | None = None  # the connector's schema, when this page taught it something
     seen: list = field(default_factory=list)  # a full refresh's ids of the page (written or not)
     last: bool = False  # no page follows (the source's last, or one that stops the run)
+    transformed: int = 0  # records of the page transformed (not skipped unchanged, not failed)
+    matched: tuple = ()  # mapping targets first found on this page by the builder that built it
 
     @property
     def quiet(self) -> bool:
@@ -104,6 +109,8 @@ class PageBuilder:
         # Starts ``lookup`` elsewhere and gives what waits for its answer (sync_engine/lookups.py);
         # None: the lookup runs in the builder's thread.
         self.start_lookup: Callable[[list[str]], Callable[[], dict]] | None = None
+        # Mapping targets no transformed record has had yet (checked on each page until found).
+        self.unmatched: set[str] = {target for _source, target in rules.mappings}
 
     def choose_key(self, records: list) -> None:
         """How records are keyed, chosen on the run's first page with records."""
@@ -226,8 +233,18 @@ class PageBuilder:
         # What the lookup found (or did not) for the rows' ids holds at this page's commit: no other
         # page writes those ids before it (ids of pages in flight were not looked up).
         known = {external_id: stored.get(external_id) for external_id in rows if external_id in wanted}
+        matched: tuple = ()
+        if self.unmatched and observed:
+            matched = tuple(target for target in self.unmatched if any(target in data for data in observed))
+            self.unmatched.difference_update(matched)
         work = PageWork(
-            rows=rows, failures=failures, duplicates=duplicates, skipped=len(skipped), known=known
+            rows=rows,
+            failures=failures,
+            duplicates=duplicates,
+            skipped=len(skipped),
+            known=known,
+            transformed=len(observed),
+            matched=matched,
         )
         schema.observe_many(observed)
         del observed
@@ -330,3 +347,17 @@ def missing_key_message(primary_key: str, key) -> str:
 
 def _an(noun: str) -> str:
     return f"an {noun}" if noun[:1] in "aeiou" else f"a {noun}"
+
+
+def unmatched_mappings_warnings(rules: Rules, matched: set, transformed: int) -> list[str]:
+    """One line for each field mapping whose source none of the run's ``transformed`` records had
+    (a mistyped path): the sync still succeeds, but the rule is visibly doing nothing."""
+    if not transformed:
+        return []
+    return [
+        f"Field mapping {source!r} -> {target!r} matched none of the {transformed} record(s) transformed "
+        f"in this run: no record has {source!r}, so no record has {target!r}. Check the source path "
+        "(the connector's preview shows records as the API sends them)."
+        for source, target in rules.mappings
+        if target not in matched
+    ]

@@ -459,6 +459,15 @@ class DataTransformationService:
             return None
         return path
 
+    def checked_mappings(self) -> tuple[tuple[str, str], ...]:
+        """``(source, target)`` of each field mapping whose target no default fills: a transformed
+        record that has the target got it from the source (the sync reports a mapping that no
+        record of a run had, see ``PageBuilder``)."""
+        defaulted = {name for name, _value, _copy in self._defaults}
+        flat = [(source, target) for source, target in self._flat]
+        nested = [(source, target) for source, _parts, target in self._nested]
+        return tuple((source, target) for source, target in flat + nested if target not in defaulted)
+
     @classmethod
     def validate_rules(cls, rules):
         """Return ``rules`` unchanged when valid; raise TransformationError naming the problem."""
