@@ -388,6 +388,7 @@ describe("the wizard's preview step", () => {
     expect(screen.getByText("Pinned into the form.")).toBeTruthy();
     fireEvent.click(screen.getByRole("button", { name: "Use as primary key: email" }));
     fireEvent.click(screen.getByRole("button", { name: "Use as cursor: updated_at" }));
+    expect(screen.getByText(/name the query parameter that takes it \(or,\s+with POST, a body filter\) under Incremental/)).toBeTruthy();
     fireEvent.click(screen.getByRole("button", { name: "Use this records path" }));
     next();
     expect((screen.getByLabelText("Primary key") as HTMLInputElement).value).toBe("email");

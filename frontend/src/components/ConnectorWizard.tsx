@@ -388,7 +388,7 @@ export function ConnectorWizard({
           }}
           onPickCursor={(path) => {
             setState((current) => ({ ...current, incremental: { ...current.incremental, cursor_field: path } }));
-            announce(`Incremental cursor set to ${path}.`);
+            announce(`Incremental cursor set to ${path}. Name the query parameter that takes its value on step 4.`);
           }}
           onUseRecordsPath={(path) => {
             setState((current) => ({ ...current, records_path_mode: path === "" ? "root" : "path", records_path: path }));

@@ -238,6 +238,12 @@ export function PreviewPanel({ run, onFieldErrors, onPinPagination, onPickPrimar
           ) : (
             <p>No timestamp or growing number found.</p>
           )}
+          {cursorField ? (
+            <p className="hint">
+              A sync sends the highest <code>{cursorField}</code> it has seen back to the API: name the query parameter that takes it (or,
+              with POST, a body filter) under Incremental.
+            </p>
+          ) : null}
 
           <h5>Fields</h5>
           <div className="table-wrap" tabIndex={0} role="region" aria-label="Fields of the sample">
