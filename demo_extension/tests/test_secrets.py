@@ -309,6 +309,8 @@ def _canary_cut_by_the_excerpt(limit: int) -> str:
         # a 200 that is not JSON: "…, starting '<its first 60 characters>'"
         (200, "text/plain", _canary_cut_by_the_excerpt(60)),
     ],
+    # The canary is random: ids of their own keep the test names equal in every xdist worker.
+    ids=["401-json-message", "500-text", "200-json-error", "200-not-json"],
 )
 def test_a_key_echoed_where_an_error_excerpt_is_cut_shows_no_piece_of_it(
     hunt, upstream, editor_client, django_capture_on_commit_callbacks, status, content_type, body
