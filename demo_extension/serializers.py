@@ -20,6 +20,7 @@ from core.secret_fields import is_secret_set, names_a_credential, secret_input
 from core.strict_input import StrictTypesMixin
 from demo_extension import models
 from demo_extension.services import pagination
+from demo_extension.services.auth import credential_carriers
 from demo_extension.services.budget import connector_paused_for
 from demo_extension.services.credentials import (
     SECRET_PARAM_PLACES,
@@ -622,22 +623,15 @@ class ConnectorSerializer(StrictTypesMixin, serializers.ModelSerializer):
             }
         else:
             return
-        auth_type = current("auth_type", models.AuthType.BEARER)
+        auth_headers, auth_params = credential_carriers(
+            current("auth_type", models.AuthType.BEARER),
+            current("auth_header_name", "X-API-Key"),
+            current("auth_param_name", "api_key"),
+        )
         taken = {
-            "headers": {name.lower() for name in current("request_headers", {}) or {}},
-            "query": set(current("query_params", {}) or {}),
+            "headers": {name.lower() for name in current("request_headers", {}) or {}} | auth_headers,
+            "query": set(current("query_params", {}) or {}) | auth_params,
         }
-        if auth_type == models.AuthType.HEADER:
-            taken["headers"].add((current("auth_header_name", "X-API-Key") or "").lower())
-        if auth_type in (
-            models.AuthType.BEARER,
-            models.AuthType.BASIC,
-            models.AuthType.BASIC_KEY,
-            models.AuthType.OAUTH2,
-        ):
-            taken["headers"].add("authorization")
-        if auth_type == models.AuthType.QUERY:
-            taken["query"].add(current("auth_param_name", "api_key"))
         clashes = sorted(
             name
             for place in SECRET_PARAM_PLACES

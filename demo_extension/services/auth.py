@@ -117,6 +117,19 @@ def base_query_params(connector) -> dict[str, str]:
     return {str(name): _as_text(value) for name, value in (connector.query_params or {}).items()}
 
 
+def credential_carriers(auth_type: str, header_name: str, param_name: str) -> tuple[set[str], set[str]]:
+    """The header names (lower case) and query parameter names the auth style ``auth_type`` puts
+    its credential under, as :func:`build_request_auth` does: a secret header or parameter of the
+    same name would be overwritten or would overwrite it."""
+    if auth_type == AuthType.HEADER:
+        return {(header_name or "X-API-Key").lower()}, set()
+    if auth_type == AuthType.QUERY:
+        return set(), {param_name or "api_key"}
+    if auth_type == AuthType.NONE:
+        return set(), set()
+    return {"authorization"}, set()  # bearer, both Basic styles and OAuth2
+
+
 def build_request_auth(connector) -> RequestAuth:
     """Headers, credential parameters, Basic auth or an OAuth2 token source for ``connector``.
 
