@@ -21,4 +21,8 @@ describe("the style sheet", () => {
     expect(declarations(".table-wrap")).toMatch(/overflow-x:\s*auto/);
     expect(declarations(".table-wrap")).toMatch(/position:\s*relative/);
   });
+
+  it("gives a further credential's select only the room it needs, its name and value the rest", () => {
+    expect(declarations(".kv-row.secret-param-row")).toMatch(/grid-template-columns:\s*auto 1fr 1fr auto/);
+  });
 });

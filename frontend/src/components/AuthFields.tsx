@@ -314,7 +314,7 @@ function ExtraSecretsFields({
       </p>
       {editing
         ? extra.rows.map((row, index) => (
-            <div className="kv-row" key={index}>
+            <div className="kv-row secret-param-row" key={index}>
               <select aria-label={`Sent as ${index + 1}`} value={row.place} onChange={(ev) => setRow(index, { place: ev.target.value as ExtraSecretRow["place"] })}>
                 <option value="headers">Header</option>
                 <option value="query">Query parameter</option>
