@@ -29,7 +29,7 @@ import {
 import { Field, KeyValueEditor } from "./fields";
 import { saveErrorSummary } from "./formErrors";
 import { PreviewPanel } from "./PreviewPanel";
-import { ErrorDetectionFields, INCREMENTAL_ERROR_KEYS, IncrementalFields, PaginationSection, RequestMethodFields } from "./requestFields";
+import { ErrorDetectionFields, IncrementalFields, PaginationSection, RequestMethodFields } from "./requestFields";
 import { draftOfRules, rulesOfDraft, type RulesDraft } from "./rules";
 import { RulesEditor } from "./RulesEditor";
 
@@ -178,11 +178,7 @@ export function ConnectorForm({
     const budget = budgetInput(form.budget);
     if ("errors" in budget) Object.assign(localErrors, budget.errors);
     const incremental = incrementalInput(connector?.incremental, form.incremental, form.request_method);
-    if ("errors" in incremental) {
-      for (const [key, message] of Object.entries(incremental.errors)) {
-        localErrors[INCREMENTAL_ERROR_KEYS[key as keyof IncrementalValues]] = [message];
-      }
-    }
+    if ("errors" in incremental) Object.assign(localErrors, incremental.errors);
     if (Object.keys(localErrors).length > 0 || "errors" in budget || "error" in body || "errors" in incremental) {
       setFieldErrors(localErrors);
       setError("Please correct the highlighted fields.");

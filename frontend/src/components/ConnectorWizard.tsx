@@ -26,7 +26,7 @@ import {
 } from "./connectorConfig";
 import { Field, KeyValueEditor } from "./fields";
 import { PreviewPanel } from "./PreviewPanel";
-import { ErrorDetectionFields, INCREMENTAL_ERROR_KEYS, IncrementalFields, PaginationSection, RequestMethodFields } from "./requestFields";
+import { ErrorDetectionFields, IncrementalFields, PaginationSection, RequestMethodFields } from "./requestFields";
 import { saveErrorSummary } from "./formErrors";
 import { draftOfRules, rulesOfDraft, type RulesDraft } from "./rules";
 import { RulesEditor } from "./RulesEditor";
@@ -189,11 +189,7 @@ export function ConnectorWizard({
       const budget = budgetInput(state.budget);
       if ("errors" in budget) Object.assign(found, budget.errors);
       const incremental = incrementalInput(undefined, state.incremental, state.request_method);
-      if ("errors" in incremental) {
-        for (const [key, message] of Object.entries(incremental.errors)) {
-          found[INCREMENTAL_ERROR_KEYS[key as keyof IncrementalValues]] = [message];
-        }
-      }
+      if ("errors" in incremental) Object.assign(found, incremental.errors);
     }
     return found;
   }

@@ -1,13 +1,14 @@
 import { getConnectorSchema } from "../api/api";
 import type { ConnectorSchema, JsonValue } from "../api/types";
 import { useLoad } from "../hooks";
+import { rowsOfRules } from "./rules";
 
-/** The connector's field mappings, source path → target field ([] for rules without any). */
+/** The connector's field mappings, source path → target field ([] for rules without any), read
+ * as the rules editor reads them. */
 export function fieldMappingsOf(rules: JsonValue): [string, string][] {
-  if (!rules || typeof rules !== "object" || Array.isArray(rules)) return [];
-  const mappings = rules.field_mappings;
-  if (!mappings || typeof mappings !== "object" || Array.isArray(mappings)) return [];
-  return Object.entries(mappings).filter((entry): entry is [string, string] => typeof entry[1] === "string");
+  const read = rowsOfRules(rules);
+  if ("error" in read) return [];
+  return read.rows.filter((row) => row.source).map((row): [string, string] => [row.source, row.target]);
 }
 
 /** The mappings whose target field no stored record has, by the inferred schema; none when the

@@ -255,16 +255,22 @@ export function apiJsonLength(value: JsonValue): number {
   return typeof value === "string" ? text.length + 5 * (text.match(/[^\x20-\x7e]/g)?.length ?? 0) : text.length;
 }
 
+/** `text` read as JSON, or why it is not JSON (the parser's words). */
+function parsedJson(text: string): { value: JsonValue } | { error: string } {
+  try {
+    return { value: JSON.parse(text) as JsonValue };
+  } catch (error) {
+    return { error: `Not valid JSON: ${error instanceof Error ? error.message : String(error)}` };
+  }
+}
+
 /** The `request_body` to send with `method`: {} with GET (a body typed before switching back to
  * GET is not sent), else the typed JSON object ({} when empty), checked as the API checks it. */
 export function requestBodyToSend(method: RequestMethod, text: string): { body: { [key: string]: JsonValue } } | { error: string } {
   if (method !== "POST" || !text.trim()) return { body: {} };
-  let parsed: JsonValue;
-  try {
-    parsed = JSON.parse(text) as JsonValue;
-  } catch (error) {
-    return { error: `Not valid JSON: ${error instanceof Error ? error.message : String(error)}` };
-  }
+  const read = parsedJson(text);
+  if ("error" in read) return read;
+  const parsed = read.value;
   if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) {
     const kind = Array.isArray(parsed) ? "a list" : parsed === null ? "null" : typeof parsed === "string" ? "a string" : typeof parsed === "number" ? "a number" : "true or false";
     return { error: `The request body must be a JSON object ({…}), not ${kind}.` };
@@ -353,6 +359,9 @@ export function incrementalSummary(incremental: JsonValue | undefined): string {
   return `By ${values.cursor_field}: the highest value seen is ${where}${first}`;
 }
 
+/** Form error keys of the incremental fields (the API answers every incremental error under `incremental`). */
+export const INCREMENTAL_ERROR_KEYS = { cursor_field: "incremental", param: "incremental_param", body_filter: "incremental_body_filter" } as const;
+
 /** Where the start of an incremental run goes, for the API's "{since}" placeholder. */
 export const SINCE = "{since}";
 
@@ -361,13 +370,13 @@ export const SINCE = "{since}";
  * query parameter or (POST only) its body filter, over the keys of the stored setting that the
  * form does not show (`initial_value`, set through the API), so that saving the form keeps them;
  * `{}` when every field is empty. A body filter typed before switching to GET is not sent.
- * Errors are keyed by the field they belong to (`cursor_field`, `param`, `body_filter`).
+ * Errors are keyed by the form's error key of the field they belong to (INCREMENTAL_ERROR_KEYS).
  */
 export function incrementalInput(
   stored: JsonValue | undefined,
   values: IncrementalValues,
   method: RequestMethod,
-): { input: { [key: string]: JsonValue } } | { errors: Partial<Record<keyof IncrementalValues, string>> } {
+): { input: { [key: string]: JsonValue } } | { errors: Record<string, string[]> } {
   const field = values.cursor_field.trim();
   const name = values.param.trim();
   const text = method === "POST" ? values.body_filter.trim() : "";
@@ -375,26 +384,26 @@ export function incrementalInput(
   const errors: Partial<Record<keyof IncrementalValues, string>> = {};
   let filter: { [key: string]: JsonValue } | null = null;
   if (text) {
-    let parsed: JsonValue | undefined;
-    try {
-      parsed = JSON.parse(text) as JsonValue;
-    } catch (error) {
-      errors.body_filter = `Not valid JSON: ${error instanceof Error ? error.message : String(error)}`;
-    }
-    if (parsed !== undefined) {
-      if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed) || Object.keys(parsed).length === 0) {
-        errors.body_filter = "The body filter must be a JSON object ({…}) with at least one key.";
-      } else if (!JSON.stringify(parsed).includes(SINCE)) {
-        errors.body_filter = `Put "${SINCE}" where the value to start from goes, e.g. {"after": "${SINCE}"}.`;
-      } else {
-        filter = parsed;
-      }
+    const read = parsedJson(text);
+    const parsed = "value" in read ? read.value : null;
+    if ("error" in read) {
+      errors.body_filter = read.error;
+    } else if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed) || Object.keys(parsed).length === 0) {
+      errors.body_filter = "The body filter must be a JSON object ({…}) with at least one key.";
+    } else if (!JSON.stringify(parsed).includes(SINCE)) {
+      errors.body_filter = `Put "${SINCE}" where the value to start from goes, e.g. {"after": "${SINCE}"}.`;
+    } else {
+      filter = parsed;
     }
   }
   if (name && text) errors.param = "The start goes into the query parameter or the body filter, not both: empty one of them.";
   if (!field) errors.cursor_field = "Name the record field that grows (e.g. updated_at), or empty the incremental fields.";
   else if (!name && !text) errors.param = method === "POST" ? "Name the query parameter, or write a body filter below." : "Name the query parameter that gets the start, e.g. updated_since.";
-  if (Object.keys(errors).length > 0) return { errors };
+  if (Object.keys(errors).length > 0) {
+    const keyed: Record<string, string[]> = {};
+    for (const [key, message] of Object.entries(errors)) keyed[INCREMENTAL_ERROR_KEYS[key as keyof IncrementalValues]] = [message];
+    return { errors: keyed };
+  }
   const kept: { [key: string]: JsonValue } =
     stored && typeof stored === "object" && !Array.isArray(stored) ? { ...(stored as { [key: string]: JsonValue }) } : {};
   delete kept.param;

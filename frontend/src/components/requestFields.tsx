@@ -7,6 +7,7 @@ import type { PaginationType, RequestMethod } from "../api/types";
 import { prettyJson } from "../format";
 import {
   buildPagination,
+  INCREMENTAL_ERROR_KEYS,
   paginationOfJson,
   SINCE,
   type ErrorDetectionValues,
@@ -160,9 +161,6 @@ export function RequestMethodFields({
     </>
   );
 }
-
-/** Form error keys of the incremental fields (the API answers every incremental error under `incremental`). */
-export const INCREMENTAL_ERROR_KEYS = { cursor_field: "incremental", param: "incremental_param", body_filter: "incremental_body_filter" } as const;
 
 /** The incremental fields: the cursor field, and where its start goes: a query parameter, or with
  * POST a JSON body filter holding "{since}". An API error naming body_filter shows at the filter. */
