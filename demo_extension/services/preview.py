@@ -174,7 +174,7 @@ def _fetch(connector, result: Preview, records: list) -> None:
             result.status_code = response.status_code
             elapsed += response.elapsed_ms
             result.response_time_ms = round(elapsed, 1)
-            read = reader.read(response, tolerate=(PaginationError,))
+            read = reader.read(response)
             result.records_path = reader.records_path
             result.pages_fetched += 1
             records.extend(read.records)

@@ -37,7 +37,7 @@ from demo_extension.services.incremental import IncrementalConfig, merged, with_
 from demo_extension.services.pagination import (
     FetchedPage,
     PageRequest,
-    PaginationLoop,
+    PaginationError,
     make_paginator,
     paginator_for,
     validate_pagination_config,
@@ -96,7 +96,11 @@ class PageReader:
         self.records_path = path
         return extract_records(body, path, url=response.url), plain, body
 
-    def read(self, response, *, tolerate: tuple[type[Exception], ...] = (PaginationLoop,)) -> ReadPage:
+    def read(self, response) -> ReadPage:
+        """The page's records and the paginator's verdict. A pagination problem found after the
+        records were read (a loop, a next link to another host, a cursor that is an object) is
+        ``stop_error``: the records are the upstream's answer to a request MigrateIQ made, so the
+        sync stores them before the run fails, and the preview shows them with the problem."""
         records, plain, body = self.extract(response)
         path = self.records_path
         # A body that is itself the record (records_path "") holds no pagination data: its own
@@ -113,7 +117,7 @@ class PageReader:
         stop_error = None
         try:
             more = paginator.advance(page)
-        except tolerate as exc:
+        except PaginationError as exc:
             more, stop_error = False, exc
         return ReadPage(records, plain, page, more, detected, stop_error)
 

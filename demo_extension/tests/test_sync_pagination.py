@@ -177,9 +177,9 @@ def test_an_api_that_ignores_the_page_parameter_is_stopped_at_the_first_repeated
     assert log.pages_fetched == 1
 
 
-def test_a_next_link_to_another_host_is_refused(fault_server, make_connector):
+def test_a_next_link_to_another_host_is_refused_after_its_page_is_stored(fault_server, make_connector):
     fault_server.expect_request("/items").respond_with_json(
-        {"results": [{"id": 1}], "next": "http://example.com/steal?page=2"}
+        {"results": [{"id": 1}, {"id": 2}], "next": "http://example.com/steal?page=2"}
     )
     connector = make_connector(
         api_endpoint=fault_url(fault_server),
@@ -192,6 +192,34 @@ def test_a_next_link_to_another_host_is_refused(fault_server, make_connector):
     assert log.status == SyncStatus.FAILED
     assert "points to another host" in log.error_message
     assert "secret-key-1" not in log.error_message
+    # The page that named the link is the upstream's answer to MigrateIQ's own request: kept.
+    assert stored_ids(connector) == [1, 2]
+    assert log.pages_fetched == 1
+    assert log.records_processed == 2
+
+
+def test_a_cursor_that_is_an_object_fails_the_sync_after_the_pages_before_it_are_stored(
+    fault_server, make_connector
+):
+    fault_server.expect_request("/items", query_string="").respond_with_json(
+        {"items": [{"id": 1}], "next_cursor": "c2"}
+    )
+    fault_server.expect_request("/items", query_string={"cursor": "c2"}).respond_with_json(
+        {"items": [{"id": 2}, {"id": 3}], "next_cursor": {"token": "c3"}}
+    )
+    connector = make_connector(
+        api_endpoint=fault_url(fault_server),
+        auth_type="none",
+        pagination={"type": "cursor", "cursor_path": "next_cursor", "cursor_param": "cursor"},
+    )
+
+    log = run_sync(connector)
+
+    assert log.status == SyncStatus.FAILED
+    assert "The cursor at 'next_cursor' is not a string or number." in log.error_message
+    assert stored_ids(connector) == [1, 2, 3]
+    assert log.pages_fetched == 2
+    assert len(fault_server.log) == 2
 
 
 def test_max_pages_caps_one_run_as_a_partial_copy_with_a_warning(sample_upstream, make_connector):

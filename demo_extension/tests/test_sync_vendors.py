@@ -538,6 +538,12 @@ def test_a_configured_next_url_path_that_holds_no_url_fails_instead_of_ending_at
         log.error_message
     )
     assert len(vendor.requests) == 1
+    # The first page's records are stored; the run still fails, as it cannot reach the others.
+    first_page = sorted(int(key) for key in stored_records(connector))
+    assert first_page == list(range(1, len(first_page) + 1))
+    assert 0 < len(first_page) < vendor.records
+    assert log.pages_fetched == 1
+    assert log.records_processed == len(first_page)
 
 
 def test_pagerduty_asked_for_its_total_gets_no_request_past_the_last_page(vendor_server, make_connector):
