@@ -373,6 +373,10 @@ MIGRATEIQ_SYNC_MAX_ATTEMPTS = env_int("MIGRATEIQ_SYNC_MAX_ATTEMPTS", 3)
 # Destinations (destinations/): changes loaded per destination transaction, connect timeout (s).
 MIGRATEIQ_DESTINATION_BATCH_SIZE = env_int("MIGRATEIQ_DESTINATION_BATCH_SIZE", 5000)
 MIGRATEIQ_DESTINATION_CONNECT_TIMEOUT = env_float("MIGRATEIQ_DESTINATION_CONNECT_TIMEOUT", 10.0)
+# The certificate authorities a destination with sslmode verify-ca / verify-full is checked against:
+# "system" (the operating system's trust store, as a browser) or the path of a PEM bundle (a cloud
+# provider's database CA). Never the host's ~/.postgresql/root.crt, which is the operator's own.
+MIGRATEIQ_DESTINATION_SSL_ROOT_CERT = env_str("MIGRATEIQ_DESTINATION_SSL_ROOT_CERT", "system")
 # How a queued sync runs: "celery" (a worker picks it up) or "inline" (synchronously when the
 # transaction commits; for unit tests and one-off scripts). See sync_engine/queue.py.
 MIGRATEIQ_SYNC_RUNNER = env_str("MIGRATEIQ_SYNC_RUNNER", "celery")

@@ -35,6 +35,7 @@ import gc
 import json
 import os
 import re
+import ssl
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
@@ -439,6 +440,10 @@ def connect(destination) -> psycopg.Connection:
         # libpq fills a missing password from the MigrateIQ host's ~/.pgpass (or PGPASSFILE): never
         # sign in to a tenant's server with the operator's own passwords
         passfile=os.devnull,
+        # ... nor present the host's client certificate (~/.postgresql/postgresql.crt, PGSSLCERT) to a
+        # tenant's server that asks for one: one that trusts it would take it as the operator
+        sslcertmode="disable",
+        **_root_certificates(params.get("sslmode")),
         connect_timeout=max(1, int(timeout)),
         application_name="migrateiq",
         # A batch commits its rows and its checkpoint together; without waiting for the WAL flush a
@@ -452,6 +457,20 @@ def connect(destination) -> psycopg.Connection:
         return psycopg.connect(**params, autocommit=True)
     except psycopg.Error as exc:
         raise DestinationError(f"Could not connect: {_message(exc, params)}") from None
+
+
+def _root_certificates(sslmode) -> dict:
+    """Where a verifying ``sslmode`` finds its certificate authorities: the operator's setting
+    (``system`` or a PEM bundle), never libpq's default, the host's ``~/.postgresql/root.crt``.
+    libpq takes ``system`` only with ``verify-full`` (a public CA vouches for names, not for one
+    server); ``verify-ca`` gets the system store's bundle file instead."""
+    if sslmode not in ("verify-ca", "verify-full"):
+        return {}
+    root = str(settings.MIGRATEIQ_DESTINATION_SSL_ROOT_CERT or "system")
+    if root == "system" and sslmode == "verify-ca":
+        paths = ssl.get_default_verify_paths()
+        root = paths.cafile or paths.openssl_cafile
+    return {"sslrootcert": root}
 
 
 def _message(exc: BaseException, params: dict | None = None) -> str:
