@@ -182,7 +182,7 @@ class FormatParameterIsTheFileFormat(DefaultContentNegotiation):
     retrieve=extend_schema(tags=["connectors"], responses={200: api.ConnectorSerializer, **_OBJECT_ERRORS}),
     create=extend_schema(
         tags=["connectors"],
-        responses={201: api.ConnectorSerializer, 400: _ERR, 401: _ERR, 403: _ERR},
+        responses={201: api.ConnectorSerializer, 400: _ERR, 401: _ERR, 403: _ERR, 409: _ERR},
         examples=[
             OpenApiExample(
                 "The seed's connector",
@@ -204,6 +204,8 @@ class FormatParameterIsTheFileFormat(DefaultContentNegotiation):
 )
 class ConnectorViewSet(ThrottledActionsMixin, TenantScopedModelViewSet):
     """The tenant's connectors: external REST APIs, how to call them and how to map their records."""
+
+    tenant_quota = "MIGRATEIQ_TENANT_MAX_CONNECTORS"
 
     queryset = models.CustomDataConnector.objects.select_related("created_by")
     serializer_class = api.ConnectorSerializer

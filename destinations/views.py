@@ -35,7 +35,8 @@ def _problem(exc: Exception) -> serializers.ValidationError:
         tags=["destinations"], responses={200: api.DestinationSerializer, **_OBJECT_ERRORS}
     ),
     create=extend_schema(
-        tags=["destinations"], responses={201: api.DestinationSerializer, 400: _ERR, 401: _ERR, 403: _ERR}
+        tags=["destinations"],
+        responses={201: api.DestinationSerializer, 400: _ERR, 401: _ERR, 403: _ERR, 409: _ERR},
     ),
     update=extend_schema(tags=["destinations"], responses={200: api.DestinationSerializer, **_WRITE_ERRORS}),
     partial_update=extend_schema(
@@ -45,6 +46,8 @@ def _problem(exc: Exception) -> serializers.ValidationError:
 )
 class DestinationViewSet(TenantScopedModelViewSet):
     """The tenant's destinations (PostgreSQL databases), the connectors loaded into each, their loads."""
+
+    tenant_quota = "MIGRATEIQ_TENANT_MAX_DESTINATIONS"
 
     queryset = models.Destination.objects.prefetch_related("attachments")
     serializer_class = api.DestinationSerializer

@@ -361,6 +361,12 @@ MIGRATEIQ_TENANT_MAX_CONCURRENT_SYNCS = env_int(
     "MIGRATEIQ_TENANT_MAX_CONCURRENT_SYNCS", max(1, CELERY_WORKER_CONCURRENCY - 1)
 )
 MIGRATEIQ_SYNC_DEFER_SECONDS = env_float("MIGRATEIQ_SYNC_DEFER_SECONDS", 2.0)
+# Objects one tenant may have (0: no limit): an editor creating connectors at the API's rate, each
+# scheduled, or an admin adding webhook endpoints that each receive every event, grows the queue and
+# the database without bound. A create past the limit is a 409 naming it (tenancy/quotas.py).
+MIGRATEIQ_TENANT_MAX_CONNECTORS = env_int("MIGRATEIQ_TENANT_MAX_CONNECTORS", 1000)
+MIGRATEIQ_TENANT_MAX_DESTINATIONS = env_int("MIGRATEIQ_TENANT_MAX_DESTINATIONS", 100)
+MIGRATEIQ_TENANT_MAX_WEBHOOK_ENDPOINTS = env_int("MIGRATEIQ_TENANT_MAX_WEBHOOK_ENDPOINTS", 50)
 MIGRATEIQ_SYNC_ERROR_THRESHOLD = env_float("MIGRATEIQ_SYNC_ERROR_THRESHOLD", 0.10)
 MIGRATEIQ_SYNC_WAIT_SECONDS = env_float("MIGRATEIQ_SYNC_WAIT_SECONDS", 5.0)
 # The longest a request waits for a run (sync_data / resume ?wait=): a larger wait is cut to this,

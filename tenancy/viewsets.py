@@ -13,6 +13,7 @@ from rest_framework.permissions import IsAuthenticated
 
 from core.query_params import reject_malformed_params
 from tenancy.permissions import HasTenantRole
+from tenancy.quotas import refuse_past_quota
 
 if TYPE_CHECKING:  # what the mixin is always combined with, so that mypy knows self.request
     _ViewSetBase = viewsets.GenericViewSet
@@ -24,6 +25,9 @@ class TenantScopedViewSetMixin(_ViewSetBase):
     permission_classes = [IsAuthenticated, HasTenantRole]
     #: per-action role overrides, e.g. {"stats": "viewer"}
     required_roles: dict[str, str] = {}
+    #: the setting bounding how many of this model one tenant may have, checked before each create
+    #: (``tenancy.quotas``), e.g. "MIGRATEIQ_TENANT_MAX_CONNECTORS"; None: no limit
+    tenant_quota: str | None = None
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -37,6 +41,9 @@ class TenantScopedViewSetMixin(_ViewSetBase):
         super().initial(request, *args, **kwargs)
         # after authentication and permissions: an anonymous caller still gets its 401 first
         reject_malformed_params(request, self)
+        tenant = getattr(request, "tenant", None)
+        if self.tenant_quota and self.action == "create" and tenant is not None:
+            refuse_past_quota(self.get_queryset().model, tenant, self.tenant_quota)
 
     def get_queryset(self):
         queryset = super().get_queryset()

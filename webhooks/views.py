@@ -36,7 +36,7 @@ TAGS = ["webhooks"]
     retrieve=extend_schema(tags=TAGS, responses={200: api.WebhookEndpointSerializer, **_OBJECT_ERRORS}),
     create=extend_schema(
         tags=TAGS,
-        responses={201: api.EndpointCreatedSerializer, 400: _ERR, 401: _ERR, 403: _ERR},
+        responses={201: api.EndpointCreatedSerializer, 400: _ERR, 401: _ERR, 403: _ERR, 409: _ERR},
         description="Add an endpoint. Its signing secret (given, or generated when omitted) is in this "
         "answer's `signing_secret`, and never again.",
     ),
@@ -46,6 +46,8 @@ TAGS = ["webhooks"]
 )
 class WebhookEndpointViewSet(ThrottledActionsMixin, TenantScopedModelViewSet):
     """The tenant's webhook endpoints: where sync and load events are POSTed, signed."""
+
+    tenant_quota = "MIGRATEIQ_TENANT_MAX_WEBHOOK_ENDPOINTS"
 
     queryset = models.WebhookEndpoint.objects.all()
     serializer_class = api.WebhookEndpointSerializer

@@ -698,3 +698,37 @@ def test_an_incremental_body_filter_needs_post_and_the_since_placeholder(editor_
         response = editor_client.post(URL, payload(name=f"refused {words}", **fields), format="json")
         assert response.status_code == 400, response.content
         assert words in response.json()["errors"]["incremental"][0]
+
+
+# --- the tenant's quota ---------------------------------------------------------------------------
+
+
+def test_a_tenant_cannot_create_connectors_past_its_quota(
+    editor_client, viewer_client, outsider_client, settings, tenant_a
+):
+    settings.MIGRATEIQ_TENANT_MAX_CONNECTORS = 2
+    assert editor_client.post(URL, payload(name="One"), format="json").status_code == 201
+    assert editor_client.post(URL, payload(name="Two"), format="json").status_code == 201
+
+    refused = editor_client.post(URL, payload(name="Three"), format="json")
+
+    assert refused.status_code == 409, refused.content
+    body = refused.json()
+    assert "MIGRATEIQ_TENANT_MAX_CONNECTORS=2" in body["detail"]
+    assert body["limit"] == 2
+    assert not CustomDataConnector.objects.filter(tenant=tenant_a, name="Three").exists()
+    # A viewer is refused for its role first; another tenant has its own count.
+    assert viewer_client.post(URL, payload(name="Three"), format="json").status_code == 403
+    assert outsider_client.post(URL, payload(name="Three"), format="json").status_code == 201
+
+
+def test_a_deleted_connector_makes_room_under_the_quota_and_zero_means_no_limit(admin_client, settings):
+    settings.MIGRATEIQ_TENANT_MAX_CONNECTORS = 1
+    first = admin_client.post(URL, payload(name="One"), format="json").json()["id"]
+    assert admin_client.post(URL, payload(name="Two"), format="json").status_code == 409
+
+    assert admin_client.delete(detail(first)).status_code == 204
+    assert admin_client.post(URL, payload(name="Two"), format="json").status_code == 201
+
+    settings.MIGRATEIQ_TENANT_MAX_CONNECTORS = 0
+    assert admin_client.post(URL, payload(name="Three"), format="json").status_code == 201

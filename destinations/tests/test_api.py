@@ -209,3 +209,15 @@ def test_a_misspelt_destination_key_is_a_400_naming_the_field_meant(editor_clien
 
     assert response.status_code == 400
     assert response.json()["errors"] == {"pasword": ["Unknown field. Did you mean 'password'?"]}
+
+
+def test_a_tenant_cannot_create_destinations_past_its_quota(editor_client, outsider_client, settings):
+    settings.MIGRATEIQ_TENANT_MAX_DESTINATIONS = 1
+    body = {"host": "db.example.com", "database": "warehouse", "username": "loader", "sslmode": "require"}
+    assert editor_client.post(URL, {"name": "One", **body}, format="json").status_code == 201
+
+    refused = editor_client.post(URL, {"name": "Two", **body}, format="json")
+
+    assert refused.status_code == 409, refused.content
+    assert "MIGRATEIQ_TENANT_MAX_DESTINATIONS=1" in refused.json()["detail"]
+    assert outsider_client.post(URL, {"name": "Two", **body}, format="json").status_code == 201

@@ -258,3 +258,16 @@ def test_the_lists_take_the_same_queries_for_one_row_or_many(
         WebhookDelivery.objects.create(tenant=other.tenant, endpoint=other, event="ping", payload={})
     with django_assert_max_num_queries(len(one)):
         list_both()
+
+
+def test_a_tenant_cannot_add_webhook_endpoints_past_its_quota(admin_client, hook_url, settings, tenant_a):
+    settings.MIGRATEIQ_TENANT_MAX_WEBHOOK_ENDPOINTS = 1
+    body = {"url": hook_url, "events": ["sync.failed"]}
+    created = admin_client.post(ENDPOINTS, {"name": "Ops", **body}, format="json")
+    assert created.status_code == 201, created.content
+
+    refused = admin_client.post(ENDPOINTS, {"name": "More", **body}, format="json")
+
+    assert refused.status_code == 409, refused.content
+    assert "MIGRATEIQ_TENANT_MAX_WEBHOOK_ENDPOINTS=1" in refused.json()["detail"]
+    assert WebhookEndpoint.objects.filter(tenant=tenant_a, name="More").count() == 0
