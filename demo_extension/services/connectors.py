@@ -1,6 +1,12 @@
-"""What follows a change to a connector, for every caller (API, admin, commands)."""
+"""What follows a change to a connector, for every caller (API, admin, commands, other modules)."""
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
 
 from core import activity
+from core.egress import check_url
+from core.http_errors import OutboundError
+from demo_extension.models import CustomDataConnector
 from demo_extension.selectors import invalidate_tenant_stats
 from demo_extension.services.schedule import refresh_next_sync_at
 from destinations.services.loads import invalidate_load_stats
@@ -28,6 +34,33 @@ def connector_saved(connector, *, created: bool = False, fields=(), actor=None) 
         fields=fields,
         detail={"name": connector.name},
     )
+
+
+def create_connector(tenant, *, name: str, source_type: str, actor=None, **fields):
+    """Create a connector read by ``source_type``'s source, as the connectors API would: for a module
+    that creates its connectors in its own service (docs/extensions.md, "A new kind of source").
+
+    Refuses (``django.core.exceptions.ValidationError`` by field, a 400 in the API) a name another
+    connector of the tenant has and an ``api_endpoint`` the egress guard denies; then schedules it,
+    drops cached statistics and records ``connector.created`` in the audit trail (field names only).
+    """
+    endpoint = fields.get("api_endpoint") or ""
+    if endpoint:
+        try:
+            check_url(endpoint)
+        except OutboundError as exc:
+            raise ValidationError({"api_endpoint": [str(exc)]}) from None
+    try:
+        with transaction.atomic():
+            connector = CustomDataConnector.objects.create(
+                tenant=tenant, name=name, source_type=source_type, **fields
+            )
+    except IntegrityError:
+        raise ValidationError(
+            {"name": [f"A connector named {name!r} already exists in this tenant."]}
+        ) from None
+    connector_saved(connector, created=True, fields=sorted({"name", "source_type", *fields}), actor=actor)
+    return connector
 
 
 def connector_deleted(tenant_id: int, *, connector=None, actor=None) -> None:

@@ -4,7 +4,10 @@ connectors API: the connection test shows what its source's ``check()`` says."""
 from types import SimpleNamespace
 
 import pytest
+from django.core.exceptions import ValidationError
 
+from audit.models import AuditEvent
+from demo_extension.services.connectors import create_connector
 from sync_engine.runs import connector_model
 from sync_engine.sources import register_source, unregister_source
 
@@ -87,3 +90,36 @@ def test_a_preview_of_another_sources_connector_says_it_reads_rest_connectors_on
         "(test its connection or sync it instead)."
     )
     assert response.json()["pages_fetched"] == 0
+
+
+# -- a module creates its connectors through the connectors module's service ------------------------
+
+
+def test_a_module_creates_a_connector_as_the_api_would_with_its_audit_record_and_schedule(
+    tenant_a, editor_user, plain_source, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        connector = create_connector(
+            tenant_a, name="Nightly file", source_type="plain", actor=editor_user, sync_frequency="DAILY"
+        )
+
+    assert connector.source_type == "plain" and connector.tenant_id == tenant_a.pk
+    assert connector.next_sync_at is not None  # scheduled like one created through the API
+    event = AuditEvent.objects.for_tenant(tenant_a).get(action="connector.created", target_id=connector.pk)
+    assert event.actor_id == editor_user.pk
+    assert event.fields == ["name", "source_type", "sync_frequency"]
+
+
+def test_a_module_creating_a_connector_gets_field_errors_instead_of_a_database_error(tenant_a, plain_source):
+    create_connector(tenant_a, name="Taken", source_type="plain")
+
+    with pytest.raises(ValidationError) as taken:
+        create_connector(tenant_a, name="Taken", source_type="plain")
+    with pytest.raises(ValidationError) as denied:
+        create_connector(
+            tenant_a, name="Metadata", source_type="plain", api_endpoint="http://169.254.169.254/x"
+        )
+
+    assert "already exists" in taken.value.message_dict["name"][0]
+    assert "api_endpoint" in denied.value.message_dict
+    assert connector_model().objects.for_tenant(tenant_a).count() == 1
