@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, urlencode, urlsplit
@@ -77,6 +78,10 @@ class VendorServer:
     def respond_post(self, path: str, body: dict, headers) -> tuple[int, dict, object]:
         return 405, {}, {"message": "Method not allowed."}
 
+    def unauthorized(self) -> tuple[int, dict, object]:
+        """The vendor's answer to a request without valid credentials."""
+        return 401, {}, {"error": "unauthorized"}
+
     # -- helpers --------------------------------------------------------------------------------
 
     def all_records(self) -> list[dict]:
@@ -117,7 +122,7 @@ class VendorServer:
                 parts = urlsplit(self.path)
                 query = dict(parse_qsl(parts.query, keep_blank_values=True))
                 if not vendor.authorized(self.headers):
-                    status, headers, body = 401, {}, {"error": "unauthorized"}
+                    status, headers, body = vendor.unauthorized()
                 else:
                     status, headers, body = vendor.respond(parts.path, query, self.headers)
                 with vendor._lock:
@@ -142,7 +147,7 @@ class VendorServer:
                 except ValueError:
                     body = None
                 if not vendor.authorized(self.headers):
-                    status, headers, answer = 401, {}, {"error": "unauthorized"}
+                    status, headers, answer = vendor.unauthorized()
                 elif not isinstance(body, dict):
                     status, headers, answer = 400, {}, {"message": "The body is not a JSON object."}
                 else:
@@ -1486,4 +1491,1000 @@ MORE_VENDORS = (
     ConfluenceV2,
     PagerDuty,
     Contentful,
+)
+
+
+# -- a third round of vendors --------------------------------------------------------------------
+
+
+class GitHubGraphQL(VendorServer):
+    """GitHub GraphQL API (``POST /graphql`` with ``{"query", "variables"}``): a connection's records
+    at ``data.repository.issues.nodes`` beside ``pageInfo {endCursor hasNextPage}``; ``first`` (1 to
+    100, required) and ``after`` are arguments of the connection, usually passed as variables
+    (``issues(first: $first, after: $cursor)``). Errors are answered with HTTP 200: ``{"errors":
+    [...]}`` (``data`` null or absent), ``{"data": {"repository": null}, "errors": [{"type":
+    "NOT_FOUND", ...}]}`` for a repository that does not resolve, and partial answers carry
+    ``errors`` beside ``data`` (a field that could not be resolved is null). A bad token is a 401
+    ``{"message": "Bad credentials"}``.
+    https://docs.github.com/en/graphql/guides/using-pagination-in-the-graphql-api,
+    https://docs.github.com/en/graphql/overview/rate-limits-and-query-limits-for-the-graphql-api"""
+
+    name = "github-graphql"
+    path = "/graphql"
+    records = 23
+    page_size = 10
+    api_key = "ghp_16C7e42F292c6912E7710c838347Ae178B4a"
+    query = (
+        "query($owner: String!, $name: String!, $cursor: String) { repository(owner: $owner, name: $name) "
+        "{ issues(first: 10, after: $cursor) { totalCount nodes { id number title author { login } } "
+        "pageInfo { endCursor hasNextPage } } } }"
+    )
+    not_found = False  # the repository does not resolve: data.repository is null, with an error
+    partial_on_page = None  # this page (1-based) answers with an error beside its data
+
+    def connector_fields(self):
+        return {
+            **super().connector_fields(),
+            "request_method": "POST",
+            "request_body": {"query": self.query, "variables": {"owner": "octocat", "name": "hello-world"}},
+        }
+
+    def record(self, number):
+        return {
+            "id": _token(number, "I_kwDO"),
+            "number": number,
+            "title": f"Issue {number}",
+            "author": {"login": f"user{number}"},
+        }
+
+    def unauthorized(self):
+        return 401, {}, {"message": "Bad credentials", "documentation_url": "https://docs.github.com/graphql"}
+
+    def respond(self, path, query, headers):
+        return 404, {}, {"message": "Not Found"}
+
+    @staticmethod
+    def _argument(query: str, name: str, variables: dict):
+        match = re.search(rf"\b{name}\s*:\s*(\$\w+|\d+|null|\"[^\"]*\")", query)
+        if match is None:
+            return None
+        value = match.group(1)
+        if value.startswith("$"):
+            return variables.get(value[1:])
+        if value == "null":
+            return None
+        return int(value) if value.isdigit() else value.strip('"')
+
+    def respond_post(self, path, body, headers):
+        text, variables = body.get("query"), body.get("variables") or {}
+        if not isinstance(text, str) or not isinstance(variables, dict):
+            return (
+                200,
+                {},
+                {"errors": [{"message": "A query attribute must be specified and must be a string."}]},
+            )
+        if self.not_found:
+            return (
+                200,
+                {},
+                {
+                    "data": {"repository": None},
+                    "errors": [
+                        {
+                            "type": "NOT_FOUND",
+                            "path": ["repository"],
+                            "locations": [{"line": 1, "column": 58}],
+                            "message": "Could not resolve to a Repository with the name "
+                            "'octocat/hello-world'.",
+                        }
+                    ],
+                },
+            )
+        first = self._argument(text, "first", variables)
+        if not isinstance(first, int) or not 1 <= first <= 100:
+            return (
+                200,
+                {},
+                {
+                    "data": None,
+                    "errors": [
+                        {
+                            "type": "MISSING_PAGINATION_BOUNDARIES",
+                            "path": ["repository", "issues"],
+                            "message": "You must provide a `first` or `last` value to properly paginate the "
+                            "`issues` connection.",
+                        }
+                    ],
+                },
+            )
+        after = self._argument(text, "after", variables)
+        start = 0
+        if after is not None:
+            start = _position(str(after), "ghgql")
+            if start is None:
+                return (
+                    200,
+                    {},
+                    {
+                        "data": None,
+                        "errors": [{"message": f"`{after}` does not appear to be a valid cursor."}],
+                    },
+                )
+        records = self.all_records()
+        nodes = records[start : start + first]
+        end = start + len(nodes)
+        answer = {
+            "data": {
+                "repository": {
+                    "issues": {
+                        "totalCount": len(records),
+                        "nodes": nodes,
+                        "pageInfo": {
+                            "endCursor": _token(end, "ghgql") if nodes else None,
+                            "hasNextPage": end < len(records),
+                        },
+                    }
+                }
+            }
+        }
+        if self.partial_on_page is not None and start == (self.partial_on_page - 1) * first and nodes:
+            nodes[0] = {**nodes[0], "author": None}
+            answer["errors"] = [
+                {
+                    "type": "FORBIDDEN",
+                    "path": ["repository", "issues", "nodes", 0, "author"],
+                    "message": "Resource not accessible by integration",
+                }
+            ]
+        return 200, {}, answer
+
+
+class GitLab(VendorServer):
+    """GitLab REST v4 (``GET /api/v4/projects/:id/issues``): a JSON list; ``page`` / ``per_page``
+    (default 20, at most 100); the ``Link`` header (``prev``, ``next``, ``first``, ``last``) and the
+    ``X-Page``, ``X-Per-Page``, ``X-Next-Page``, ``X-Prev-Page``, ``X-Total``, ``X-Total-Pages``
+    headers (``X-Next-Page`` empty on the last page). Past 10,000 records GitLab.com leaves out
+    ``X-Total``, ``X-Total-Pages`` and ``rel="last"`` (``counted = False``). With
+    ``pagination=keyset`` (and ``order_by=id``): only a ``Link`` ``rel="next"`` carrying
+    ``id_after``, absent on the last page. Auth header ``PRIVATE-TOKEN``; 401 ``{"message": "401
+    Unauthorized"}``. https://docs.gitlab.com/api/rest/#pagination"""
+
+    name = "gitlab"
+    path = "/api/v4/projects/8/issues"
+    records = 23
+    page_size = 5
+    counted = True
+    api_key = "glpat-0123456789abcdefghij"
+
+    def authorized(self, headers):
+        return headers.get("PRIVATE-TOKEN") == self.api_key
+
+    def unauthorized(self):
+        return 401, {}, {"message": "401 Unauthorized"}
+
+    def connector_fields(self):
+        return {
+            "api_endpoint": self.url,
+            "api_key": self.api_key,
+            "auth_type": "header",
+            "auth_header_name": "PRIVATE-TOKEN",
+        }
+
+    def record(self, number):
+        # ids are not contiguous: keyset links move by uneven steps
+        return {"id": 76_000 + number * number, "iid": number, "title": f"Issue {number}", "state": "opened"}
+
+    def respond(self, path, query, headers):
+        records = self.all_records()
+        size = self.size(query, "per_page")
+        if query.get("pagination") == "keyset":
+            after = int(query["id_after"]) if str(query.get("id_after", "")).isdigit() else None
+            remaining = [r for r in records if after is None or r["id"] > after]
+            page = remaining[:size]
+            out = {}
+            if len(remaining) > size:
+                link = f"{self.url}?{urlencode({**query, 'id_after': page[-1]['id']})}"
+                out["Link"] = f'<{link}>; rel="next"'
+            return 200, out, page
+        number = int(query.get("page", "1") or 1)
+        pages = max(1, -(-len(records) // size))
+        if number > pages:
+            return 200, {"X-Page": str(number), "X-Per-Page": str(size), "X-Next-Page": ""}, []
+
+        def link(page_number):
+            return f"{self.url}?{urlencode({**query, 'page': page_number, 'per_page': size})}"
+
+        links, out = [], {"X-Page": str(number), "X-Per-Page": str(size)}
+        out["X-Next-Page"] = str(number + 1) if number < pages else ""
+        out["X-Prev-Page"] = str(number - 1) if number > 1 else ""
+        if number > 1:
+            links.append(f'<{link(number - 1)}>; rel="prev"')
+        if number < pages:
+            links.append(f'<{link(number + 1)}>; rel="next"')
+        links.append(f'<{link(1)}>; rel="first"')
+        if self.counted:
+            links.append(f'<{link(pages)}>; rel="last"')
+            out.update({"X-Total": str(len(records)), "X-Total-Pages": str(pages)})
+        out["Link"] = ", ".join(links)
+        start = (number - 1) * size
+        return 200, out, records[start : start + size]
+
+
+class Square(VendorServer):
+    """Square ``SearchCustomers`` (``POST /v2/customers/search``): the body's ``limit`` (1 to 100)
+    and ``cursor``; ``{"customers": [...], "cursor": "..."}``, no ``cursor`` on the last page, and
+    an empty object ``{}`` when nothing matches. Errors: ``{"errors": [{"category", "code",
+    "detail"}]}`` (401 ``UNAUTHORIZED``). https://developer.squareup.com/docs/build-basics/common-api-patterns/pagination,
+    https://developer.squareup.com/reference/square/customers-api/search-customers"""
+
+    name = "square"
+    path = "/v2/customers/search"
+    records = 23
+    page_size = 10
+    api_key = "EAAAEOuLQPXmW9vzOMkzmYcUBsbqb4cRmNtkWbUxXMzUpBlRrNMeSkmY"
+
+    def connector_fields(self):
+        return {
+            **super().connector_fields(),
+            "request_method": "POST",
+            "request_headers": {"Square-Version": "2024-01-18"},
+            "request_body": {
+                "limit": self.page_size,
+                "query": {"sort": {"field": "CREATED_AT", "order": "ASC"}},
+            },
+        }
+
+    def unauthorized(self):
+        return (
+            401,
+            {},
+            {
+                "errors": [
+                    {
+                        "category": "AUTHENTICATION_ERROR",
+                        "code": "UNAUTHORIZED",
+                        "detail": "This request could not be authorized.",
+                    }
+                ]
+            },
+        )
+
+    def record(self, number):
+        return {
+            "id": f"JDKYHBWT1D4F8MFH63DBMEN{number:03d}",
+            "given_name": f"Given{number}",
+            "email_address": f"c{number}@example.com",
+            "created_at": f"2024-01-{number:02d}T00:00:00Z",
+        }
+
+    def respond(self, path, query, headers):
+        return 404, {}, {"errors": [{"category": "INVALID_REQUEST_ERROR", "code": "NOT_FOUND"}]}
+
+    def respond_post(self, path, body, headers):
+        limit = body.get("limit", 100)
+        if not isinstance(limit, int) or not 1 <= limit <= 100:
+            return (
+                400,
+                {},
+                {
+                    "errors": [
+                        {"category": "INVALID_REQUEST_ERROR", "code": "INVALID_VALUE", "field": "limit"}
+                    ]
+                },
+            )
+        start = 0
+        if body.get("cursor") is not None:
+            start = _position(str(body["cursor"]), "sq")
+            if start is None:
+                return (
+                    400,
+                    {},
+                    {
+                        "errors": [
+                            {
+                                "category": "INVALID_REQUEST_ERROR",
+                                "code": "INVALID_CURSOR",
+                                "detail": "Invalid cursor",
+                            }
+                        ]
+                    },
+                )
+        records = self.all_records()
+        page = records[start : start + limit]
+        if not page:
+            return 200, {}, {}
+        answer = {"customers": page}
+        if start + limit < len(records):
+            answer["cursor"] = _token(start + limit, "sq")
+        return 200, {}, answer
+
+
+class Chargebee(VendorServer):
+    """Chargebee API v2 list operations (``GET /api/v2/customers``): ``{"list": [{"customer":
+    {...}}, ...], "next_offset": "..."}``, each entry wrapping the resource under its type (with
+    related resources beside it); ``limit`` (1 to 100, default 10) and ``offset`` (the last answer's
+    ``next_offset``, an opaque string); no ``next_offset`` on the last page. HTTP Basic with the API
+    key as the user name. Errors: ``{"message", "type", "api_error_code", "http_status_code"}``.
+    https://apidocs.chargebee.com/docs/api/list-ops, https://apidocs.chargebee.com/docs/api/error-handling"""
+
+    name = "chargebee"
+    path = "/api/v2/customers"
+    records = 23
+    page_size = 10
+    api_key = "test_cdbcuKLd8ewQcuUcbGyfHQaXZG3Q0xqc"
+
+    def authorized(self, headers):
+        expected = base64.b64encode(f"{self.api_key}:".encode()).decode()
+        return headers.get("Authorization") == f"Basic {expected}"
+
+    def unauthorized(self):
+        return (
+            401,
+            {},
+            {
+                "message": "Sorry, authentication failed. Invalid api key",
+                "type": "invalid_request",
+                "api_error_code": "api_authentication_failed",
+                "http_status_code": 401,
+            },
+        )
+
+    def connector_fields(self):
+        return {
+            "api_endpoint": self.url,
+            "api_key": self.api_key,
+            "auth_type": "basic_key",
+            "primary_key": "customer.id",
+        }
+
+    def record(self, number):
+        return {
+            "customer": {
+                "id": f"cbdemo_{number:03d}",
+                "email": f"c{number}@example.com",
+                "object": "customer",
+            },
+            "card": {"customer_id": f"cbdemo_{number:03d}", "last4": f"{number:04d}", "object": "card"},
+        }
+
+    def respond(self, path, query, headers):
+        records = self.all_records()
+        limit = self.size(query, "limit")
+        start = 0
+        if query.get("offset"):
+            try:
+                sort_key, record_id = json.loads(query["offset"])
+                start = int(record_id) - 35_000_000_000
+            except (ValueError, TypeError):
+                return (
+                    400,
+                    {},
+                    {
+                        "message": "offset : invalid value",
+                        "type": "invalid_request",
+                        "api_error_code": "invalid_request",
+                        "param": "offset",
+                        "http_status_code": 400,
+                    },
+                )
+        answer = {"list": records[start : start + limit]}
+        if start + limit < len(records):
+            answer["next_offset"] = json.dumps(["1517505744000", str(35_000_000_000 + start + limit)])
+        return 200, {}, answer
+
+
+class Front(VendorServer):
+    """Front Core API list endpoints (``GET /contacts``): ``{"_pagination": {"next": <URL> | null},
+    "_links": {"self"}, "_results": [...]}``; ``limit`` (at most 100) and a ``page_token`` carried
+    by the next URL; ``next`` is null on the last page. Errors: ``{"_error": {"status", "title",
+    "message"}}``. https://dev.frontapp.com/docs/pagination"""
+
+    name = "front"
+    path = "/contacts"
+    records = 23
+    page_size = 10
+    api_key = "eyJhbGciOiJIUzI1NiJ9.front-api-token"
+
+    def unauthorized(self):
+        return 401, {}, {"_error": {"status": 401, "title": "Unauthorized", "message": "Invalid token"}}
+
+    def record(self, number):
+        return {
+            "_links": {"self": f"{self.base}/contacts/crd_{number}"},
+            "id": f"crd_{number}",
+            "name": f"C{number}",
+        }
+
+    def respond(self, path, query, headers):
+        records = self.all_records()
+        limit = self.size(query, "limit")
+        start = 0
+        if "page_token" in query:
+            start = _position(query["page_token"], "front")
+            if start is None:
+                return (
+                    400,
+                    {},
+                    {"_error": {"status": 400, "title": "Bad request", "message": "Invalid page_token"}},
+                )
+        following = None
+        if start + limit < len(records):
+            following = (
+                f"{self.url}?{urlencode({'limit': limit, 'page_token': _token(start + limit, 'front')})}"
+            )
+        return (
+            200,
+            {},
+            {
+                "_pagination": {"next": following},
+                "_links": {"self": f"{self.url}?{urlencode(query)}" if query else self.url},
+                "_results": records[start : start + limit],
+            },
+        )
+
+
+class PaddleBilling(VendorServer):
+    """Paddle Billing list endpoints (``GET /customers``): ``{"data": [...], "meta": {"request_id",
+    "pagination": {"per_page", "next", "has_more", "estimated_total"}}}``; ``per_page`` (default 50,
+    at most 200) and ``after`` (the last entity's Paddle ID), which ``meta.pagination.next`` carries
+    together with the request's own parameters; on the last page ``has_more`` is false while
+    ``next`` is still a URL. Errors: ``{"error": {"type", "code", "detail", "documentation_url"},
+    "meta": {"request_id"}}``. https://developer.paddle.com/api-reference/about/pagination"""
+
+    name = "paddle"
+    path = "/customers"
+    records = 23
+    page_size = 10
+    max_page_size = 200
+    api_key = "pdl_live_apikey_01gtgztp8f4kek3yd4g1wrksa3"
+
+    def unauthorized(self):
+        return (
+            403,
+            {},
+            {
+                "error": {
+                    "type": "request_error",
+                    "code": "forbidden",
+                    "detail": "You aren't permitted to perform this request.",
+                    "documentation_url": "https://developer.paddle.com/v1/errors/shared/forbidden",
+                },
+                "meta": {"request_id": "a1b2c3"},
+            },
+        )
+
+    def record(self, number):
+        return {"id": f"ctm_01h{number:023d}", "email": f"c{number}@example.com", "status": "active"}
+
+    def respond(self, path, query, headers):
+        records = self.all_records()
+        size = self.size(query, "per_page")
+        start = 0
+        if query.get("after"):
+            ids = [r["id"] for r in records]
+            if query["after"] not in ids:
+                return (
+                    400,
+                    {},
+                    {"error": {"type": "request_error", "code": "bad_request", "detail": "Invalid after"}},
+                )
+            start = ids.index(query["after"]) + 1
+        page = records[start : start + size]
+        after = page[-1]["id"] if page else query.get("after", "")
+        return (
+            200,
+            {},
+            {
+                "data": page,
+                "meta": {
+                    "request_id": f"req-{start}",
+                    "pagination": {
+                        "per_page": size,
+                        "next": f"{self.url}?{urlencode({**query, 'after': after})}",
+                        "has_more": start + size < len(records),
+                        "estimated_total": len(records),
+                    },
+                },
+            },
+        )
+
+
+class ClickUp(VendorServer):
+    """ClickUp API v2 Get Tasks (``GET /api/v2/list/{list_id}/task``): ``{"tasks": [...],
+    "last_page": <bool>}``; ``page`` starts at 0 (the default), 100 tasks a page, no page size
+    parameter. Auth header ``Authorization: <personal token>`` (no scheme). Errors: ``{"err",
+    "ECODE"}``. https://developer.clickup.com/reference/gettasks"""
+
+    name = "clickup"
+    path = "/api/v2/list/901234567/task"
+    records = 23
+    page_size = 10  # 100 on clickup.com
+    api_key = "pk_12345678_ABCDEFGHIJKLMNOPQRSTUVWXYZ012345"
+
+    def authorized(self, headers):
+        return headers.get("Authorization") == self.api_key
+
+    def unauthorized(self):
+        return 401, {}, {"err": "Token invalid", "ECODE": "OAUTH_025"}
+
+    def connector_fields(self):
+        return {
+            "api_endpoint": self.url,
+            "api_key": self.api_key,
+            "auth_type": "header",
+            "auth_header_name": "Authorization",
+        }
+
+    def record(self, number):
+        return {"id": f"86a{number:04d}", "name": f"Task {number}", "status": {"status": "to do"}}
+
+    def expected_pages(self, page_size=None):
+        return max(1, -(-self.records // self.page_size))
+
+    def respond(self, path, query, headers):
+        records = self.all_records()
+        page = int(query.get("page", "0")) if str(query.get("page", "0")).isdigit() else 0
+        start = page * self.page_size
+        return (
+            200,
+            {},
+            {
+                "tasks": records[start : start + self.page_size],
+                "last_page": start + self.page_size >= len(records),
+            },
+        )
+
+
+class Xero(VendorServer):
+    """Xero Accounting API (``GET /api.xro/2.0/Invoices``): ``{"Id", "Status": "OK", "ProviderName",
+    "DateTimeUTC", "Invoices": [...]}``. Without ``page`` every invoice comes back in one answer, in
+    summary (no line items); with ``page`` (from 1) up to ``pageSize`` (default 100, at most 1000)
+    invoices with their line items, and ``pagination {page, pageSize, pageCount, itemCount}``
+    (``paged_metadata = False``: the older answers without it, where only an empty page past the
+    last one tells the end). Header ``xero-tenant-id``. Errors: ``{"Type", "Title", "Status",
+    "Detail"}`` (401) or ``{"ErrorNumber", "Type", "Message"}`` (400).
+    https://developer.xero.com/documentation/api/accounting/invoices"""
+
+    name = "xero"
+    path = "/api.xro/2.0/Invoices"
+    records = 23
+    page_size = 10
+    max_page_size = 1000
+    paged_metadata = True
+    api_key = "xero-oauth2-access-token"
+
+    def connector_fields(self):
+        return {
+            **super().connector_fields(),
+            "primary_key": "InvoiceID",
+            "request_headers": {"xero-tenant-id": "45e4708e-d862-4111-ab3a-dd8cd03913e1"},
+        }
+
+    def unauthorized(self):
+        return (
+            401,
+            {},
+            {"Type": None, "Title": "Unauthorized", "Status": 401, "Detail": "AuthenticationUnsuccessful"},
+        )
+
+    def record(self, number, *, summary=False):
+        invoice = {
+            "InvoiceID": f"d4956132-ed94-4dd7-9eaa-{number:012d}",
+            "InvoiceNumber": f"INV-{number:04d}",
+            "Total": 40.0,
+        }
+        if not summary:
+            invoice["LineItems"] = [{"Description": f"Line of {number}", "LineAmount": 40.0}]
+        return invoice
+
+    def respond(self, path, query, headers):
+        envelope = {
+            "Id": "900c500b-e83c-4ce2-902a-b8ba04751748",
+            "Status": "OK",
+            "ProviderName": "MigrateIQ",
+            "DateTimeUTC": "/Date(1552326816230)/",
+        }
+        if "page" not in query:
+            return (
+                200,
+                {},
+                {**envelope, "Invoices": [self.record(n, summary=True) for n in range(1, self.records + 1)]},
+            )
+        if not str(query["page"]).isdigit() or int(query["page"]) < 1:
+            return (
+                400,
+                {},
+                {
+                    "ErrorNumber": 10,
+                    "Type": "ValidationException",
+                    "Message": "A validation exception occurred",
+                },
+            )
+        page = int(query["page"])
+        size = self.size(query, "pageSize")
+        records = self.all_records()
+        answer = {**envelope}
+        if self.paged_metadata:
+            answer["pagination"] = {
+                "page": page,
+                "pageSize": size,
+                "pageCount": max(1, -(-len(records) // size)),
+                "itemCount": len(records),
+            }
+        answer["Invoices"] = records[(page - 1) * size : page * size]
+        return 200, {}, answer
+
+
+class Calendly(VendorServer):
+    """Calendly API v2 list endpoints (``GET /scheduled_events``): ``{"collection": [...],
+    "pagination": {"count", "next_page": <URL> | null, "previous_page", "next_page_token",
+    "previous_page_token"}}``; ``count`` (at most 100) and ``page_token``. Errors: ``{"title",
+    "message"}``. https://developer.calendly.com/api-docs (Pagination)"""
+
+    name = "calendly"
+    path = "/scheduled_events"
+    records = 23
+    page_size = 10
+    api_key = "eyJraWQiOiIxY2UxZTEzNjE3ZGNmNzY2YjNjZWJjY2Y4ZGM1YmFmYThhNjVlNjg0"
+
+    def connector_fields(self):
+        return {
+            **super().connector_fields(),
+            "primary_key": "uri",
+            "query_params": {"user": "https://api.calendly.com/users/AAAA"},
+        }
+
+    def unauthorized(self):
+        return 401, {}, {"title": "Unauthenticated", "message": "The access token is invalid"}
+
+    def record(self, number):
+        return {
+            "uri": f"https://api.calendly.com/scheduled_events/EV{number:04d}",
+            "name": f"Meeting {number}",
+            "status": "active",
+        }
+
+    def respond(self, path, query, headers):
+        records = self.all_records()
+        count = self.size(query, "count")
+        start = 0
+        if query.get("page_token"):
+            start = _position(query["page_token"], "cal")
+            if start is None:
+                return (
+                    400,
+                    {},
+                    {"title": "Invalid Argument", "message": "The supplied parameters are invalid."},
+                )
+        page = records[start : start + count]
+        token = _token(start + count, "cal") if start + count < len(records) else None
+        back = _token(max(0, start - count), "cal") if start else None
+        return (
+            200,
+            {},
+            {
+                "collection": page,
+                "pagination": {
+                    "count": len(page),
+                    "next_page": f"{self.url}?{urlencode({**query, 'count': count, 'page_token': token})}"
+                    if token
+                    else None,
+                    "previous_page": f"{self.url}?{urlencode({**query, 'count': count, 'page_token': back})}"
+                    if back
+                    else None,
+                    "next_page_token": token,
+                    "previous_page_token": back,
+                },
+            },
+        )
+
+
+class Harvest(VendorServer):
+    """Harvest API v2 (``GET /v2/clients``): ``{"clients": [...], "per_page", "total_pages",
+    "total_entries", "next_page", "previous_page", "page", "links": {"first", "next", "previous",
+    "last"}}``; ``per_page`` (default and maximum 2000); ``links.next`` is a cursor URL
+    (``cursor=...&ref=next_cursor``) and ``page`` / ``next_page`` are null between the first and the
+    last page; ``links.next`` is null on the last page. Headers ``Harvest-Account-Id`` and
+    ``User-Agent``. https://help.getharvest.com/api-v2/introduction/overview/pagination/"""
+
+    name = "harvest"
+    path = "/v2/clients"
+    records = 23
+    page_size = 10
+    max_page_size = 2000
+    api_key = "1234567.pt.harvest-token"
+
+    def connector_fields(self):
+        return {**super().connector_fields(), "request_headers": {"Harvest-Account-Id": "123456"}}
+
+    def unauthorized(self):
+        return (
+            401,
+            {},
+            {
+                "error": "invalid_token",
+                "error_description": "The access token provided is expired, revoked, malformed or invalid "
+                "for other reasons.",
+            },
+        )
+
+    def record(self, number):
+        return {"id": 5735774 + number, "name": f"Client {number}", "is_active": True, "currency": "EUR"}
+
+    def respond(self, path, query, headers):
+        records = self.all_records()
+        size = self.size(query, "per_page")
+        pages = max(1, -(-len(records) // size))
+        start = _position(query["cursor"], "hv") if query.get("cursor") else 0
+        if start is None:
+            return 422, {}, {"message": "Invalid cursor"}
+        number = start // size + 1
+        last = number == pages
+        first = number == 1
+
+        def page_link(n, ref):
+            return f"{self.url}?{urlencode({'page': n, 'per_page': size, 'ref': ref})}"
+
+        def cursor_link(offset, ref):
+            return f"{self.url}?{urlencode({'cursor': _token(offset, 'hv'), 'per_page': size, 'ref': ref})}"
+
+        return (
+            200,
+            {},
+            {
+                "clients": records[start : start + size],
+                "per_page": size,
+                "total_pages": pages,
+                "total_entries": len(records),
+                "next_page": 2 if first and not last else None,
+                "previous_page": pages - 1 if last and not first else None,
+                "page": 1 if first else pages if last else None,
+                "links": {
+                    "first": page_link(1, "first"),
+                    "next": None if last else cursor_link(start + size, "next_cursor"),
+                    "previous": None if first else cursor_link(max(0, start - size), "previous_cursor"),
+                    "last": page_link(pages, "last"),
+                },
+            },
+        )
+
+
+class Klaviyo(VendorServer):
+    """Klaviyo API (``GET /api/profiles/``), JSON:API: ``{"data": [{"type", "id", "attributes"}],
+    "links": {"self", "next", "prev"}}``; ``page[size]`` (default 20, at most 100) and
+    ``page[cursor]``, carried by ``links.next`` (null on the last page). Headers ``Authorization:
+    Klaviyo-API-Key <key>`` and ``revision``. Errors: ``{"errors": [{"id", "status", "code",
+    "title", "detail", "source"}]}``. https://developers.klaviyo.com/en/docs/api_overview (Pagination)"""
+
+    name = "klaviyo"
+    path = "/api/profiles/"
+    records = 23
+    page_size = 10
+    api_key = "pk_0123456789abcdef0123456789abcdef01"
+
+    def authorized(self, headers):
+        return headers.get("Authorization") == f"Klaviyo-API-Key {self.api_key}" and bool(
+            headers.get("revision")
+        )
+
+    def unauthorized(self):
+        return (
+            401,
+            {},
+            {
+                "errors": [
+                    {
+                        "id": "1b6f3c3a",
+                        "status": 401,
+                        "code": "not_authenticated",
+                        "title": "Authentication credentials were not provided.",
+                        "detail": "Missing or invalid private key.",
+                        "source": {"pointer": "/data/"},
+                    }
+                ]
+            },
+        )
+
+    def connector_fields(self):
+        return {
+            "api_endpoint": self.url,
+            "api_key": f"Klaviyo-API-Key {self.api_key}",
+            "auth_type": "header",
+            "auth_header_name": "Authorization",
+            "request_headers": {"revision": "2024-10-15", "Accept": "application/vnd.api+json"},
+        }
+
+    def record(self, number):
+        return {
+            "type": "profile",
+            "id": f"01GDDKASAP8TKDDA2GRZDSVP{number:02d}",
+            "attributes": {"email": f"p{number}@example.com"},
+        }
+
+    def respond(self, path, query, headers):
+        records = self.all_records()
+        size = self.size(query, "page[size]")
+        start = _position(query["page[cursor]"], "kl") if query.get("page[cursor]") else 0
+        if start is None:
+            return (
+                400,
+                {},
+                {
+                    "errors": [
+                        {
+                            "status": 400,
+                            "code": "invalid",
+                            "title": "Invalid input.",
+                            "detail": "Invalid page cursor",
+                        }
+                    ]
+                },
+            )
+        following = None
+        if start + size < len(records):
+            following = f"{self.url}?{urlencode({**query, 'page[cursor]': _token(start + size, 'kl')})}"
+        return (
+            200,
+            {"Content-Type": "application/vnd.api+json"},
+            {
+                "data": records[start : start + size],
+                "links": {"self": self.url, "next": following, "prev": None},
+            },
+        )
+
+
+class Gorgias(BasicAuthVendor):
+    """Gorgias REST API (``GET /api/tickets``): ``{"data": [...], "meta": {"prev_cursor",
+    "next_cursor"}, "object": "list", "uri"}``; ``limit`` (at most 100) and ``cursor``;
+    ``next_cursor`` is null on the last page. HTTP Basic (email and API key).
+    https://developers.gorgias.com/reference/pagination"""
+
+    name = "gorgias"
+    path = "/api/tickets"
+    records = 23
+    page_size = 10
+    user = "agent@example.com"
+    api_key = "gorgias-api-key-0123"
+
+    def record(self, number):
+        return {"id": 9000 + number, "subject": f"Ticket {number}", "status": "open"}
+
+    def respond(self, path, query, headers):
+        records = self.all_records()
+        limit = self.size(query, "limit")
+        start = _position(query["cursor"], "gg") if query.get("cursor") else 0
+        if start is None:
+            return 400, {}, {"error": {"msg": "Invalid cursor"}}
+        return (
+            200,
+            {},
+            {
+                "data": records[start : start + limit],
+                "meta": {
+                    "prev_cursor": _token(max(0, start - limit), "gg") if start else None,
+                    "next_cursor": _token(start + limit, "gg") if start + limit < len(records) else None,
+                },
+                "object": "list",
+                "uri": f"{self.path}?{urlencode(query)}",
+            },
+        )
+
+
+class Bitbucket(BasicAuthVendor):
+    """Bitbucket Cloud REST 2.0 (``GET /2.0/repositories/{workspace}``): ``{"size", "page",
+    "pagelen", "next", "previous", "values"}``; ``pagelen`` (default 10, at most 100 on most
+    endpoints); ``next`` is absent on the last page. Errors: ``{"type": "error", "error":
+    {"message"}}``. https://developer.atlassian.com/cloud/bitbucket/rest/intro/#pagination"""
+
+    name = "bitbucket"
+    path = "/2.0/repositories/acme"
+    records = 23
+    page_size = 10
+    user = "acme-bot"
+    api_key = "ATBB0123456789abcdef"
+
+    def unauthorized(self):
+        return 401, {}, {"type": "error", "error": {"message": "Invalid credentials"}}
+
+    def connector_fields(self):
+        return {**super().connector_fields(), "primary_key": "uuid"}
+
+    def record(self, number):
+        return {
+            "uuid": f"{{{number:08d}-0000-0000-0000-000000000000}}",
+            "full_name": f"acme/repo-{number}",
+            "type": "repository",
+        }
+
+    def respond(self, path, query, headers):
+        records = self.all_records()
+        size = self.size(query, "pagelen")
+        page = int(query.get("page", "1")) if str(query.get("page", "1")).isdigit() else 1
+        start = (page - 1) * size
+        body = {"size": len(records), "page": page, "pagelen": size, "values": records[start : start + size]}
+        if start + size < len(records):
+            body["next"] = f"{self.url}?{urlencode({**query, 'page': page + 1})}"
+        if page > 1:
+            body["previous"] = f"{self.url}?{urlencode({**query, 'page': page - 1})}"
+        return 200, {}, body
+
+
+class Freshdesk(VendorServer):
+    """Freshdesk API v2 (``GET /api/v2/tickets``): a JSON list; ``page`` and ``per_page`` (default
+    30, at most 100); a ``Link: <...page=N+1>; rel="next"`` header while more pages exist. HTTP
+    Basic with the API key as the user name and ``X`` as the password; rate-limit headers
+    ``X-RateLimit-Total`` / ``X-RateLimit-Remaining``, and ``Retry-After`` on 429. Errors:
+    ``{"code", "message"}`` or ``{"description", "errors": [{"field", "message", "code"}]}``.
+    https://developers.freshdesk.com/api/#pagination"""
+
+    name = "freshdesk"
+    path = "/api/v2/tickets"
+    records = 23
+    page_size = 10
+    requests_past_the_end = 3  # only the missing Link header tells the end
+    api_key = "sFreshdeskKey01234"
+
+    def authorized(self, headers):
+        expected = base64.b64encode(f"{self.api_key}:X".encode()).decode()
+        return headers.get("Authorization") == f"Basic {expected}"
+
+    def unauthorized(self):
+        return (
+            401,
+            {},
+            {"code": "invalid_credentials", "message": "You have to be logged in to perform this action."},
+        )
+
+    def connector_fields(self):
+        return {
+            "api_endpoint": self.url,
+            "api_key": self.api_key,
+            "auth_type": "basic_key",
+            "auth_password": "X",
+        }
+
+    def record(self, number):
+        return {"id": number, "subject": f"Ticket {number}", "status": 2}
+
+    def respond(self, path, query, headers):
+        records = self.all_records()
+        if "per_page" in query and (not query["per_page"].isdigit() or int(query["per_page"]) > 100):
+            return (
+                400,
+                {},
+                {
+                    "description": "Validation failed",
+                    "errors": [
+                        {
+                            "field": "per_page",
+                            "message": "Has to be less than or equal to 100",
+                            "code": "invalid_value",
+                        }
+                    ],
+                },
+            )
+        size = self.size(query, "per_page")
+        page = int(query.get("page", "1")) if str(query.get("page", "1")).isdigit() else 1
+        start = (page - 1) * size
+        out = {
+            "X-RateLimit-Total": "200",
+            "X-RateLimit-Remaining": "180",
+            "X-RateLimit-Used-CurrentRequest": "1",
+        }
+        if start + size < len(records):
+            out["Link"] = f'<{self.url}?{urlencode({**query, "page": page + 1})}>; rel="next"'
+        return 200, out, records[start : start + size]
+
+
+THIRD_VENDORS_ON_AUTO = (
+    GitLab,
+    Front,
+    PaddleBilling,
+    Chargebee,
+    Calendly,
+    Harvest,
+    Klaviyo,
+    Gorgias,
+    Bitbucket,
+    Freshdesk,
 )
