@@ -38,9 +38,10 @@ _MESSAGE_KEYS = (
     "errorMessage",
     "description",
     "msg",
+    "err",  # ClickUp: {"err": "Token invalid", "ECODE": "OAUTH_025"}
     "faultstring",
 )
-_CODE_KEYS = ("code", "errorCode", "error_code", "type")
+_CODE_KEYS = ("code", "errorCode", "error_code", "ECODE", "type")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]+")
 _DECIMAL_SECONDS = re.compile(r"\d+(?:\.\d+)?")
 # A reset value above this is an epoch timestamp, below it a number of seconds from now.
@@ -77,7 +78,7 @@ def _json_error_text(body) -> str:
     if not isinstance(body, dict):
         return body if isinstance(body, str) else ""
     places: list[dict] = []
-    for key in ("error", "errors", "fault"):
+    for key in ("error", "errors", "_error", "fault"):  # Front: {"_error": {"status", "title", "message"}}
         value = body.get(key)
         if isinstance(value, list) and value:
             value = value[0]
