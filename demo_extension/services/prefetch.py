@@ -193,6 +193,10 @@ class PageFetcher:
         self.discarded = 0
         #: Requests sent ahead whose answer the sync took.
         self.used = 0
+        # A numbered Link step guessed wrong once (keyset links: ``id_after=<last id>`` moves by
+        # uneven steps): no more guesses from Link headers in this run, only the link each answer names.
+        self._link_steps_missed = False
+        self._predicted: set[tuple] = set()  # the requests the last fetch guessed would follow
         # Positions in page order: a rate-limited budget serves this fetcher's requests in it.
         self._positions = 0
 
@@ -204,6 +208,10 @@ class PageFetcher:
             self._first = False
             if room > 0:  # the caller expects the pages after this one: send them all at once
                 self.window = self.lookahead
+        if paginator is not None and paginator.style == "link_header" and self._slots:
+            missed = [key for key in self._slots if key != _key(request)]
+            # A guess that is not the next link the answer named: the links do not move by a fixed step.
+            self._link_steps_missed |= bool(missed) and _key(request) not in self._predicted
         ahead = predicted_requests(
             paginator,
             self._previous,
@@ -211,6 +219,9 @@ class PageFetcher:
             blind=self.concurrency - 1,
             last_url=self._last_url,
         )
+        if self._link_steps_missed and paginator is not None and paginator.style == "link_header":
+            ahead = []
+        self._predicted = {_key(item) for item in ahead}
         self._previous = request
         response = self._fetch(request, ahead)
         self._last_url = rel_link(response.headers, response.url, "last")
