@@ -13,7 +13,7 @@ import orjson
 from core.json_limits import JSONTooDeep, loads_bounded
 from core.redaction import redacted_excerpt, safe_url
 from sync_engine.errors import SyncProblem
-from sync_engine.paths import get_path, has_path, path_parts, validate_path
+from sync_engine.paths import format_path, get_path, has_path, path_parts, validate_path
 from sync_engine.schema import json_type_name
 
 __all__ = [
@@ -26,6 +26,8 @@ __all__ = [
     "detect_records_path",
     "extract_records",
     "get_path",
+    "graphql_connection",
+    "partial_errors",
     "parse_json_body",
     "parse_json_document",
     "path_parts",
@@ -169,18 +171,49 @@ def _json_problem(exc: Exception) -> str:
     return type(exc).__name__
 
 
+# How deep under ``data`` a GraphQL connection is looked for (``data.organization.team.members``).
+_GRAPHQL_DEPTH = 6
+
+
+def graphql_connection(body) -> tuple[str, ...] | None:
+    """The path of the GraphQL connection a body answers (``("data", "repository", "issues")``), or
+    None: the first object under ``data`` (in document order, objects only) with a ``pageInfo``
+    object beside a ``nodes`` or ``edges`` list (Relay's cursor connections: GitHub, Shopify,
+    Linear, GitLab), else the first with a ``nodes`` list and no ``pageInfo``."""
+    data = body.get("data") if isinstance(body, dict) else None
+    if not isinstance(data, dict):
+        return None
+    without_page_info = None
+    level = [(("data",), data)]
+    for _ in range(_GRAPHQL_DEPTH):
+        following = []
+        for parts, obj in level:
+            if isinstance(obj.get("nodes"), list) or isinstance(obj.get("edges"), list):
+                if isinstance(obj.get("pageInfo"), dict):
+                    return parts
+                if without_page_info is None and isinstance(obj.get("nodes"), list):
+                    without_page_info = parts
+            following += [((*parts, key), value) for key, value in obj.items() if isinstance(value, dict)]
+        level = following
+    return without_page_info
+
+
 def detect_records_path(body) -> str:
     """The records path of a response when the connector did not set one.
 
     ``""`` when the body is the list (or a single object), else the first envelope key (top level,
-    then one level down, e.g. ``data.items``) that holds a list; a lone list of objects under any
-    other key also counts.
+    then one level down, e.g. ``data.items``) that holds a list; a GraphQL connection's ``nodes``
+    (or ``edges``) under ``data``; a lone list of objects under any other key also counts.
     """
     if not isinstance(body, dict):
         return ""
     for key in ENVELOPE_KEYS:
         if isinstance(body.get(key), list):
             return key
+    connection = graphql_connection(body)
+    if connection is not None:
+        inner = get_path(body, connection)
+        return format_path((*connection, "nodes" if isinstance(inner.get("nodes"), list) else "edges"))
     for key in ENVELOPE_KEYS:
         inner = body.get(key)
         if isinstance(inner, dict):
@@ -213,9 +246,12 @@ def _paging_metadata_beside(body: dict, records_key: str) -> bool:
 def extract_records(body, records_path: str, *, url: str = "") -> list:
     """The records of one page: the list at ``records_path`` (``""``: the body itself).
 
-    A single object is one record. Anything else (a string, a number, a missing path) is a
-    :class:`ResponseFormatError` that says what was found instead.
+    A single object is one record, but an empty object ``{}`` is an empty page. Anything else (a
+    string, a number, a missing path) is a :class:`ResponseFormatError` that says what was found
+    instead.
     """
+    if type(body) is dict and not body:
+        return []  # an empty object: no records (Square's search answers {} when nothing matches)
     value = get_path(body, path_parts(records_path)) if records_path else body
     if isinstance(value, list):
         return value
@@ -328,7 +364,8 @@ def check_upstream_error(body, records_path: str, config: dict | None = None) ->
     (GraphQL, JSON:API); ``{"error": ...}``, an API gateway's ``{"fault": {"faultstring": ...}}``
     (Apigee), ``{"success": false}`` and JSend's ``{"status":
     "error" | "fail"}`` with no records and no other keys. A body that also holds records is not
-    an error: GraphQL and others answer partial data with ``errors`` beside it.
+    an error: GraphQL and others answer partial data with ``errors`` beside it (see
+    :func:`partial_errors`: such a run does not end ``SUCCESS``).
     """
     config = config or {}
     if not isinstance(body, dict):
@@ -361,7 +398,9 @@ def check_upstream_error(body, records_path: str, config: dict | None = None) ->
     if not set(body) <= _ERROR_BODY_KEYS:
         return  # other keys: a record (records_path "") or an envelope, not an error report
     errors = body.get("errors")
-    if errors and isinstance(errors, (list, dict)) and not body.get("data"):
+    if errors and isinstance(errors, (list, dict)):
+        # No records beside them: GraphQL's {"data": null, "errors": [...]}, and its {"data":
+        # {"repository": null}, "errors": [{"type": "NOT_FOUND", ...}]} (no data where the records were).
         _raise("errors", errors)
     error = body.get("error")
     if error and isinstance(error, (dict, str)):
@@ -377,6 +416,21 @@ def check_upstream_error(body, records_path: str, config: dict | None = None) ->
     status = body.get("status")
     if isinstance(status, str) and status.lower() in ("error", "fail"):
         _raise(f"status: {status}", body.get("message") or body)
+
+
+def partial_errors(body, records_path: str, config: dict | None = None) -> str | None:
+    """What an answer that holds records *and* a non-empty ``errors`` list says went wrong, or None.
+
+    GraphQL answers what it could resolve with ``errors`` beside ``data`` (a field it could not
+    resolve is null, or missing from a list); other APIs report the records they could not return
+    so. Such a page is stored, but a run that met one does not end ``SUCCESS``.
+    """
+    if not isinstance(body, dict) or not (config or {}).get("auto", True):
+        return None
+    errors = body.get("errors")
+    if not errors or not isinstance(errors, (list, dict)) or not _has_records(body, records_path):
+        return None
+    return redacted_excerpt(_CONTROL_CHARS.sub(" ", _message_of(errors) or "no message"), _MESSAGE_CHARS)
 
 
 def _has_records(body: dict, records_path: str) -> bool:

@@ -40,6 +40,7 @@ from dataclasses import dataclass, field
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 from core.redaction import safe_url
+from demo_extension.services.extract import graphql_connection
 from sync_engine.errors import SyncProblem
 from sync_engine.paths import format_path, get_path, has_path, path_parts, validate_path
 from sync_engine.schema import json_type_name
@@ -123,6 +124,7 @@ _META_KEYS = (
     "pageInfo",
     "links",
     "_links",
+    "_pagination",  # Front: _pagination.next
     "response_metadata",
     "page",
     "additional_data",  # Pipedrive: additional_data.pagination (v1), additional_data.next_cursor (v2)
@@ -164,6 +166,7 @@ _CURSOR_KEYS = {
     "after_cursor": "page[after]",
     "continuation": "continuation",
     "scroll_id": "scroll_id",
+    "next_offset": "offset",  # Chargebee: an opaque token sent back as "offset"
 }
 _TOTAL_PAGES_KEYS = (
     "total_pages",
@@ -206,7 +209,9 @@ _MORE_FLAGS = (
 )
 # ... and the ones that say the opposite (true: this is the last page).
 # Zendesk's incremental exports: ``end_of_stream: true`` on the last page (its cursor stays).
-_DONE_FLAGS = ("done", "is_last", "isLast", "isLastPage", "last", "end_of_stream")
+# ClickUp's ``last_page: true`` (a boolean there; Laravel's ``last_page`` is a page number, never read
+# as a flag).
+_DONE_FLAGS = ("done", "is_last", "isLast", "isLastPage", "last", "last_page", "end_of_stream")
 # How many recent next URLs / cursors the loop guard remembers (memory stays constant).
 _RECENT = 64
 # Empty pages followed in a row while the upstream names a next page or cursor. An empty page is not
@@ -438,10 +443,9 @@ def find_next_url(body, configured_path=None):
     if not isinstance(body, dict):
         return None, None
     candidates = [((key,), body.get(key)) for key in _NEXT_URL_KEYS]
-    for meta in _META_KEYS:
-        inner = body.get(meta)
-        if isinstance(inner, dict):
-            candidates += [((meta, key), inner.get(key)) for key in _NEXT_URL_KEYS]
+    # In a meta object, and one level further in (Paddle's meta.pagination.next).
+    for prefix, inner in _meta_objects(body):
+        candidates += [((*prefix, key), inner.get(key)) for key in _NEXT_URL_KEYS]
     for parts, value in candidates:
         if isinstance(value, dict):
             for inner_key in _LINK_OBJECT_KEYS:
@@ -965,10 +969,11 @@ class AutoPaginator:
 
     style = "auto"
 
-    def __init__(self, config: dict, endpoint: str, secret_params=()):
+    def __init__(self, config: dict, endpoint: str, secret_params=(), request_body: dict | None = None):
         self.auto_config = config
         self.endpoint = endpoint
         self.secret_params = frozenset(secret_params)
+        self.request_body = request_body  # a POST's JSON body (a GraphQL query names its variables)
         self.inner: Paginator | None = None
         self.detected_because: str | None = None
 
@@ -998,7 +1003,7 @@ class AutoPaginator:
 
     def advance(self, page: FetchedPage) -> bool:
         if self.inner is None:
-            detected = detect_pagination(page, self.auto_config)
+            detected = detect_pagination(page, self.auto_config, self.request_body)
             self.inner = make_paginator(detected, self.endpoint, None, self.secret_params)
             if detected["type"] == "page" and "start_page" in detected:
                 self.inner.state["page"] = detected["start_page"]
@@ -1019,14 +1024,18 @@ class AutoPaginator:
         return self.inner.describe() if self.inner is not None else "auto"
 
 
-def paginator_for(config: dict, endpoint: str, state: dict | None = None, secret_params=()):
-    """The paginator of a validated config: :class:`AutoPaginator` for ``auto`` (at the start)."""
+def paginator_for(
+    config: dict, endpoint: str, state: dict | None = None, secret_params=(), request_body: dict | None = None
+):
+    """The paginator of a validated config: :class:`AutoPaginator` for ``auto`` (at the start).
+    ``request_body``: the JSON body a POST connector sends (detection reads a GraphQL query's
+    variables from it)."""
     if config["type"] == "auto":
-        return AutoPaginator(config, endpoint, secret_params)
+        return AutoPaginator(config, endpoint, secret_params, request_body)
     return make_paginator(config, endpoint, state, secret_params)
 
 
-def detect_pagination(page: FetchedPage, auto_config: dict) -> dict:
+def detect_pagination(page: FetchedPage, auto_config: dict, request_body: dict | None = None) -> dict:
     """The pagination style of an API, from the response to a request without pagination parameters.
 
     The readings the response itself proves come first: a ``Link: rel="next"`` header (not one
@@ -1043,12 +1052,20 @@ def detect_pagination(page: FetchedPage, auto_config: dict) -> dict:
     than the page (an offset). Else a single page: when that page says there is more, the sync
     reports it instead of ending ``SUCCESS``.
 
+    A GraphQL answer (a connection under ``data`` with its ``pageInfo``) is a cursor: its
+    ``pageInfo.endCursor`` is sent as the variable the POSTed query passes as the connection's
+    ``after`` argument (``variables.cursor`` for ``issues(first: 50, after: $cursor)``), and
+    ``pageInfo.hasNextPage`` says when to stop (see :func:`graphql_cursor_config`).
+
     The returned config carries ``detected_because``: a sentence saying which signal decided.
     """
     size = {k: auto_config[k] for k in _SIZE_KEYS if k in auto_config}
     body, headers = page.body, page.headers
     if next_link(headers, page.url):
         return {"type": "link_header", **size, DETECTED_BECAUSE: 'the Link header has a rel="next" target'}
+    graphql = graphql_cursor_config(body, request_body, size)
+    if graphql is not None:
+        return graphql
     known = _known_cursor(body)
     if known is not None:
         parts, param, because = known
@@ -1139,6 +1156,61 @@ def detect_pagination(page: FetchedPage, auto_config: dict) -> dict:
         because = f"the response announces {total} records and this page holds {page.count}"
         return _offset_config("offset", size, because)
     return {"type": "none", DETECTED_BECAUSE: "the first response shows no next page, cursor or page count"}
+
+
+def graphql_cursor_config(body, request_body: dict | None, size: dict) -> dict | None:
+    """The cursor pagination of a GraphQL connection (Relay's ``pageInfo {endCursor hasNextPage}``),
+    or None when ``body`` holds none. The cursor goes back as the query's own variable: the one it
+    passes as the connection's ``after`` argument (``issues(first: 50, after: $cursor)`` ->
+    ``variables.cursor``). A query that takes no such variable cannot be paginated: that is a clear
+    error when the connection has a next page, never a silent first page."""
+    connection = graphql_connection(body)
+    page_info = get_path(body, (*connection, "pageInfo")) if connection is not None else None
+    if not isinstance(page_info, dict) or not ({"endCursor", "hasNextPage"} & set(page_info)):
+        return None
+    base = format_path(connection)
+    variable = graphql_after_variable(request_body, connection[-1])
+    if variable is None:
+        if page_info.get("hasNextPage") is not True:
+            return {"type": "none", DETECTED_BECAUSE: f"the GraphQL connection at {base!r} has no next page"}
+        raise PaginationError(
+            f"The GraphQL connection at {base!r} has a next page, but the query passes no variable as its "
+            "'after' argument, so the next page cannot be asked for. Declare one and use it (e.g. "
+            "query($cursor: String) { ... issues(first: 100, after: $cursor) { nodes { ... } pageInfo { "
+            'endCursor hasNextPage } } }) and POST the query as request_body {"query": ..., '
+            '"variables": {...}}.'
+        )
+    param = f"variables.{variable}"
+    return {
+        "type": "cursor",
+        "cursor_path": f"{base}.pageInfo.endCursor",
+        "cursor_param": param,
+        "has_more_path": f"{base}.pageInfo.hasNextPage",
+        **size,
+        DETECTED_BECAUSE: (
+            f"the body has a GraphQL connection at {base!r}: its pageInfo.endCursor is sent as the query's "
+            f"${variable} ({param!r}) while pageInfo.hasNextPage is true"
+        ),
+    }
+
+
+_GRAPHQL_AFTER = re.compile(r"\bafter\s*:\s*\$(\w+)")
+
+
+def graphql_after_variable(request_body, field: str) -> str | None:
+    """The variable a GraphQL query in ``request_body`` passes as ``field``'s ``after`` argument
+    (``field`` may be an alias: ``open: issues(after: $cursor)``), else the query's only ``after``
+    variable; None when there is none (or no query)."""
+    query = request_body.get("query") if isinstance(request_body, dict) else None
+    if not isinstance(query, str):
+        return None
+    match = re.search(rf"\b{re.escape(field)}\s*(?::\s*\w+\s*)?\(([^)]*)\)", query)
+    if match is not None:
+        inner = _GRAPHQL_AFTER.search(match.group(1))
+        if inner is not None:
+            return inner.group(1)
+    variables = set(_GRAPHQL_AFTER.findall(query))
+    return variables.pop() if len(variables) == 1 else None
 
 
 def _offset_config(param: str, size: dict, because: str) -> dict:

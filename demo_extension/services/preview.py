@@ -154,7 +154,9 @@ def _fetch(connector, result: Preview, records: list) -> None:
     except ValueError as exc:
         raise ValueError(f"Invalid error_detection: {exc}") from None
     reader = PageReader(
-        paginator_for(config, connector.api_endpoint, None, auth.credential_params),
+        paginator_for(
+            config, connector.api_endpoint, None, auth.credential_params, RequestShape.of(connector).post_body
+        ),
         connector.records_path,
         error_detection,
     )

@@ -31,6 +31,7 @@ from demo_extension.services.extract import (
     detect_records_path,
     extract_records,
     parse_json_document,
+    partial_errors,
     validate_error_detection,
 )
 from demo_extension.services.incremental import IncrementalConfig, merged, with_since
@@ -72,6 +73,7 @@ class ReadPage:
     more: bool  # the paginator has a next request
     detected: bool  # this response decided the auto-detected pagination
     stop_error: Exception | None = None  # a pagination problem found after the records were read
+    partial: str | None = None  # the errors the upstream answered beside these records
 
 
 class PageReader:
@@ -119,7 +121,8 @@ class PageReader:
             more = paginator.advance(page)
         except PaginationError as exc:
             more, stop_error = False, exc
-        return ReadPage(records, plain, page, more, detected, stop_error)
+        partial = partial_errors(body, path, self.error_detection)
+        return ReadPage(records, plain, page, more, detected, stop_error, partial)
 
 
 @register_source(REST_SOURCE_TYPE)
@@ -199,7 +202,9 @@ class RestSource:
         try:
             config = pagination_config(connector)
             auth = build_request_auth(connector)
-            paginator = paginator_for(config, connector.api_endpoint)
+            paginator = paginator_for(
+                config, connector.api_endpoint, request_body=RequestShape.of(connector).post_body
+            )
             budget = request_budget(connector, per_sync=False)
             refusal = paused_refusal(budget, "tested")
             if refusal:  # a person is waiting: say so now rather than wait out the pause
@@ -232,7 +237,9 @@ class RestSource:
             paginator.state.setdefault("seen", run.records_done())
             records_path = resume.get("records_path")
         else:
-            paginator = paginator_for(configured, endpoint, None, auth.credential_params)
+            paginator = paginator_for(
+                configured, endpoint, None, auth.credential_params, RequestShape.of(connector).post_body
+            )
             records_path = connector.records_path
         base_params = base_query_params(connector)
         shape = configured_shape = RequestShape.of(connector)
@@ -257,6 +264,7 @@ class RestSource:
         relay = RetryRelay(run.on_retry, paused=budget.paused_here)
         pages_this_run = 0
         stopped_cleanly = False
+        partial = None  # the first page answered with errors beside its records
         first_room = _first_page_room(run, resume, auth)
         with (
             total_deadline(run.budget_seconds, budget_text),
@@ -295,11 +303,20 @@ class RestSource:
                             + (f", because {because}." if because else ".")
                         )
                     paginator.note_announcements(read.page)
+                    if read.partial and partial is None:
+                        partial = (
+                            f"Page {run.pages_done() + 1} was answered with errors beside its records (the "
+                            f"upstream says: {read.partial!r}); its records were stored, but some may be "
+                            "missing or incomplete. Fix what the error names (a field or permission of the "
+                            "query) and sync again."
+                        )
+                        run.emit(partial)
                     incomplete = None
                     if not more and loop_error is None:
                         incomplete = paginator.shortfall(read.page)
                         if paginator.stopped_because and incomplete is None:
                             run.emit(f"Last page: {paginator.stopped_because}.")
+                        incomplete = " ".join(filter(None, (incomplete, partial))) or None
                     pages_this_run += 1
                     if more and pages_this_run < run.max_pages:
                         # The answer names the next request (a cursor, a next link): it goes out now,
@@ -374,6 +391,11 @@ class RequestShape:
     def of(cls, connector) -> RequestShape:
         method = (getattr(connector, "request_method", "") or "GET").upper()
         return cls(method, dict(getattr(connector, "request_body", None) or {}))
+
+    @property
+    def post_body(self) -> dict | None:
+        """The JSON body of a POST connector (None for GET)."""
+        return self.body if self.method == "POST" else None
 
     def fingerprint(self) -> str:
         """What a checkpoint keeps of the request, to refuse resuming it with another query."""

@@ -118,16 +118,31 @@ def test_an_error_on_a_later_page_keeps_the_pages_before_it_and_stores_no_error_
     assert stored_ids(connector) == [1, 2]
 
 
-def test_partial_data_beside_errors_is_stored(fault_server, make_connector):
+def test_partial_data_beside_errors_is_stored_and_the_run_ends_partial(fault_server, make_connector):
     fault_server.expect_request("/items").respond_with_json(
-        {"data": [{"id": 1}], "errors": [{"message": "field 'x' is deprecated"}]}
+        {"data": [{"id": 1}], "errors": [{"message": "field 'x' could not be resolved"}]}
     )
     connector = _connector(make_connector, fault_server)
 
     log = run_sync(connector)
 
-    assert log.status == SyncStatus.SUCCESS, log.error_message
+    assert log.status == SyncStatus.PARTIAL
+    assert "errors beside its records" in log.error_message and "could not be resolved" in log.error_message
     assert stored_ids(connector) == [1]
+
+
+def test_errors_beside_data_that_holds_no_records_fail_and_store_nothing(fault_server, make_connector):
+    # GraphQL's answer for a root field that did not resolve: its data is null, not a record.
+    fault_server.expect_request("/items").respond_with_json(
+        {"data": {"repository": None}, "errors": [{"type": "NOT_FOUND", "message": "Could not resolve"}]}
+    )
+    connector = _connector(make_connector, fault_server)
+
+    log = run_sync(connector)
+
+    assert log.status == SyncStatus.FAILED
+    assert "(errors): Could not resolve" in log.error_message
+    assert not SyncedRecord.objects.filter(connector=connector).exists()
 
 
 def test_a_record_with_an_error_field_is_a_record_when_the_body_is_the_record(fault_server, make_connector):

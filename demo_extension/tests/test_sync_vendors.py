@@ -12,30 +12,40 @@ from demo_extension.services.sync import DataSyncService
 from demo_extension.tests.sync_support import events, run_sync, stored_records
 from demo_extension.tests.vendors import (
     MORE_VENDORS,
+    THIRD_VENDORS_ON_AUTO,
     VENDORS,
     Asana,
+    Chargebee,
+    ClickUp,
     ConfluenceV1,
     Contentful,
+    Front,
     GitHub,
+    GitHubGraphQL,
+    GitLab,
     HubSpot,
     HubSpotSearch,
     Intercom,
     IntercomSearch,
     Jira,
+    Klaviyo,
     Mailchimp,
     MicrosoftGraph,
     MicrosoftGraphDelta,
     NotionDatabaseQuery,
+    PaddleBilling,
     PagerDuty,
     Pipedrive,
     PipedriveV2,
     Salesforce,
     Sentry,
     Shopify,
+    Square,
     Stripe,
     Twilio,
     WordPress,
     XApiV2,
+    Xero,
     Zendesk,
     Zoom,
 )
@@ -56,7 +66,9 @@ def _assert_no_request_past_the_last_page(vendor, log, page_size=None):
         assert any(f"{past} page request(s) sent ahead were not needed" in line for line in events(log))
 
 
-@pytest.mark.parametrize("vendor_class", VENDORS + MORE_VENDORS, ids=lambda cls: cls.name)
+@pytest.mark.parametrize(
+    "vendor_class", VENDORS + MORE_VENDORS + THIRD_VENDORS_ON_AUTO, ids=lambda cls: cls.name
+)
 def test_auto_pagination_syncs_every_record_of_each_vendor_without_a_request_past_the_last_page(
     vendor_server, make_connector, vendor_class
 ):
@@ -558,3 +570,245 @@ def test_pagerduty_asked_for_its_total_gets_no_request_past_the_last_page(vendor
     assert log.status == SyncStatus.SUCCESS, log.error_message
     assert log.records_created == 23
     assert sorted(request["query"].get("offset", "0") for request in vendor.requests) == ["0", "10", "20"]
+
+
+# -- a third round of vendors --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("vendor_class", "message"),
+    [
+        (Chargebee, "Sorry, authentication failed. Invalid api key"),
+        (Front, "Invalid token"),
+        (PaddleBilling, "You aren't permitted to perform this request."),
+        (GitLab, "401 Unauthorized"),
+        (Square, "This request could not be authorized."),
+        (ClickUp, "Token invalid"),
+        (Klaviyo, "Missing or invalid private key."),
+    ],
+    ids=lambda v: getattr(v, "name", ""),
+)
+def test_a_vendor_s_documented_error_body_fails_the_sync_with_its_message(
+    vendor_server, make_connector, vendor_class, message
+):
+    vendor = vendor_server(vendor_class)
+    connector = make_connector(**{**vendor.connector_fields(), "api_key": "a-revoked-key"})
+
+    log = run_sync(connector)
+
+    assert log.status == SyncStatus.FAILED
+    assert message in log.error_message, log.error_message
+    assert not SyncedRecord.objects.filter(connector=connector).exists()
+
+
+def test_chargebee_s_next_offset_is_sent_back_as_offset_and_each_entry_is_one_record(
+    vendor_server, make_connector
+):
+    vendor = vendor_server(Chargebee)
+    connector = make_connector(**vendor.connector_fields())  # pagination on auto, primary_key customer.id
+
+    log = run_sync(connector)
+
+    assert log.status == SyncStatus.SUCCESS, log.error_message
+    assert (log.records_created, log.pages_fetched) == (23, 3)
+    stored = stored_records(connector)
+    assert sorted(stored) == sorted(record["customer"]["id"] for record in vendor.all_records())
+    assert all(set(record) == {"customer", "card"} for record in stored.values())
+    offsets = [request["query"].get("offset") for request in vendor.requests]
+    assert offsets[0] is None and all(offset.startswith('["') for offset in offsets[1:])
+
+
+def test_paddle_follows_meta_pagination_next_and_stops_on_has_more_false_beside_it(
+    vendor_server, make_connector
+):
+    vendor = vendor_server(PaddleBilling)
+    connector = make_connector(**vendor.connector_fields())
+
+    log = run_sync(connector)
+
+    assert log.status == SyncStatus.SUCCESS, log.error_message
+    assert log.records_created == 23
+    assert [bool(request["query"].get("after")) for request in vendor.requests] == [False, True, True]
+    assert any("meta.pagination.has_more says this is the last page" in line for line in events(log))
+
+
+def test_clickup_on_auto_says_its_last_page_false_is_unfollowed_instead_of_ending_success(
+    vendor_server, make_connector
+):
+    vendor = vendor_server(ClickUp)
+    connector = make_connector(**vendor.connector_fields())
+
+    log = run_sync(connector)
+
+    assert log.status == SyncStatus.PARTIAL
+    assert "last_page: false" in log.error_message
+    assert log.records_created == 10
+
+
+def test_clickup_with_page_numbers_from_zero_syncs_every_task_and_stops_on_last_page_true(
+    vendor_server, make_connector
+):
+    vendor = vendor_server(ClickUp)
+    connector = make_connector(**vendor.connector_fields(), pagination={"type": "page", "start_page": 0})
+
+    log = run_sync(connector)
+
+    assert log.status == SyncStatus.SUCCESS, log.error_message
+    assert (log.records_created, log.pages_fetched) == (23, 3)
+    assert _canonical(stored_records(connector).values()) == _canonical(vendor.all_records())
+    assert sorted(request["query"]["page"] for request in vendor.requests)[:3] == ["0", "1", "2"]
+    assert len(vendor.requests) <= 3 + 3  # pages sent ahead past last_page: true are discarded
+
+
+@pytest.mark.parametrize(
+    ("fields", "line_items"),
+    [({}, False), ({"query_params": {"page": "1"}}, True), ({"pagination": {"type": "page"}}, True)],
+    ids=["auto", "auto-paged", "readme"],
+)
+def test_xero_invoices_sync_whole_unpaged_or_paged(vendor_server, make_connector, fields, line_items):
+    vendor = vendor_server(Xero)
+    connector = make_connector(**{**vendor.connector_fields(), **fields})
+
+    log = run_sync(connector)
+
+    assert log.status == SyncStatus.SUCCESS, log.error_message
+    assert log.records_created == 23
+    assert all(("LineItems" in record) == line_items for record in stored_records(connector).values())
+
+
+def test_xero_without_its_pagination_object_pages_until_a_short_page_with_the_readme_settings(
+    vendor_server, make_connector
+):
+    vendor = vendor_server(Xero)
+    vendor.paged_metadata = False  # the older answers: only a short or empty page tells the end
+    connector = make_connector(**vendor.connector_fields(), pagination={"type": "page"})
+
+    log = run_sync(connector)
+
+    assert log.status == SyncStatus.SUCCESS, log.error_message
+    assert (log.records_created, log.pages_fetched) == (23, 3)
+
+
+def test_a_square_search_posts_its_cursor_in_the_body_and_an_empty_result_stores_nothing(
+    vendor_server, make_connector
+):
+    vendor = vendor_server(Square)
+    connector = make_connector(**vendor.connector_fields())
+
+    log = run_sync(connector)
+
+    assert log.status == SyncStatus.SUCCESS, log.error_message
+    assert (log.records_created, log.pages_fetched) == (23, 3)
+    bodies = [request["body"] for request in vendor.requests]
+    assert "cursor" not in bodies[0] and all(body["cursor"] and body["limit"] == 10 for body in bodies[1:])
+
+    empty = vendor_server(Square, records=0)  # answers {}
+    nothing = make_connector(**empty.connector_fields())
+    log = run_sync(nothing)
+    assert log.status == SyncStatus.SUCCESS, log.error_message
+    assert (log.records_processed, log.records_created) == (0, 0)
+    assert not SyncedRecord.objects.filter(connector=nothing).exists()
+
+
+def test_gitlab_keyset_links_sync_every_record_without_guessing_pages_past_a_missed_step(
+    vendor_server, make_connector
+):
+    vendor = vendor_server(GitLab)
+    keyset = {"pagination": "keyset", "order_by": "id", "sort": "asc", "per_page": "5"}
+    connector = make_connector(**vendor.connector_fields(), query_params=keyset)
+
+    log = run_sync(connector)
+
+    assert log.status == SyncStatus.SUCCESS, log.error_message
+    assert (log.records_created, log.pages_fetched) == (23, 5)
+    # id_after moves by uneven steps: one guess of the step at most (concurrency - 1 requests).
+    assert len(vendor.requests) <= 5 + 3, [request["query"] for request in vendor.requests]
+
+
+def test_gitlab_com_without_totals_past_10000_records_still_follows_its_link_header(
+    vendor_server, make_connector
+):
+    vendor = vendor_server(GitLab)
+    vendor.counted = False  # no X-Total, X-Total-Pages or rel="last"
+    connector = make_connector(**vendor.connector_fields())
+
+    log = run_sync(connector)
+
+    assert log.status == SyncStatus.SUCCESS, log.error_message
+    assert log.records_created == 23
+
+
+GITHUB_GRAPHQL_README = {
+    "type": "cursor",
+    "cursor_path": "data.repository.issues.pageInfo.endCursor",
+    "cursor_param": "variables.cursor",
+    "has_more_path": "data.repository.issues.pageInfo.hasNextPage",
+}
+
+
+@pytest.mark.parametrize(
+    ("fields"),
+    [{}, {"pagination": GITHUB_GRAPHQL_README, "records_path": "data.repository.issues.nodes"}],
+    ids=["auto", "readme"],
+)
+def test_a_github_graphql_connection_is_paged_by_its_end_cursor_in_the_query_s_variable(
+    vendor_server, make_connector, fields
+):
+    vendor = vendor_server(GitHubGraphQL)
+    connector = make_connector(**{**vendor.connector_fields(), **fields})
+
+    log = run_sync(connector)
+
+    assert log.status == SyncStatus.SUCCESS, log.error_message
+    assert (log.records_created, log.pages_fetched) == (23, 3)
+    assert _canonical(stored_records(connector).values()) == _canonical(vendor.all_records())
+    variables = [request["body"]["variables"] for request in vendor.requests]
+    assert variables[0] == {"owner": "octocat", "name": "hello-world"}
+    assert [sorted(v) for v in variables[1:]] == [["cursor", "name", "owner"]] * 2
+    assert all(request["body"]["query"] == vendor.query for request in vendor.requests)
+
+
+def test_a_github_graphql_repository_that_does_not_resolve_fails_with_its_message(
+    vendor_server, make_connector
+):
+    vendor = vendor_server(GitHubGraphQL)
+    vendor.not_found = True  # {"data": {"repository": null}, "errors": [{"type": "NOT_FOUND", ...}]}
+    connector = make_connector(**vendor.connector_fields())
+
+    log = run_sync(connector)
+
+    assert log.status == SyncStatus.FAILED
+    assert "Could not resolve to a Repository" in log.error_message
+    assert not SyncedRecord.objects.filter(connector=connector).exists()
+    assert not DataSyncService(connector).check_connection().connected
+
+
+def test_a_partial_graphql_answer_is_stored_but_the_run_ends_partial_with_the_upstream_s_error(
+    vendor_server, make_connector
+):
+    vendor = vendor_server(GitHubGraphQL)
+    vendor.partial_on_page = 2  # a node's author is null, with a FORBIDDEN error beside the data
+    connector = make_connector(**vendor.connector_fields())
+
+    log = run_sync(connector)
+
+    assert log.status == SyncStatus.PARTIAL
+    assert "Page 2 was answered with errors beside its records" in log.error_message
+    assert "Resource not accessible by integration" in log.error_message
+    assert log.records_created == 23
+    assert connector.__class__.objects.get(pk=connector.pk).incremental_cursor in (None, "")
+
+
+def test_a_graphql_query_without_an_after_variable_fails_instead_of_storing_page_one_alone(
+    vendor_server, make_connector
+):
+    vendor = vendor_server(GitHubGraphQL)
+    fields = vendor.connector_fields()
+    fields["request_body"] = {**fields["request_body"], "query": vendor.query.replace("$cursor", "null")}
+    connector = make_connector(**fields)
+
+    log = run_sync(connector)
+
+    assert log.status == SyncStatus.FAILED
+    assert "passes no variable as its 'after' argument" in log.error_message
+    assert len(vendor.requests) == 1
