@@ -296,7 +296,8 @@ class RestSource:
                         return
                     read = reader.read(response)
                     more, loop_error = read.more, read.stop_error
-                    if read.detected:
+                    current = paginator.current  # None: detection itself failed (read.stop_error)
+                    if read.detected and current is not None:
                         because = paginator.detected_because
                         run.emit(
                             f"Detected pagination: {paginator.describe()}"
@@ -337,8 +338,8 @@ class RestSource:
                         incomplete=incomplete,
                         more=more,
                         run_fields={
-                            "detected_pagination": paginator.current.style,
-                            "records_total": paginator.current.whole_run_total(),
+                            "detected_pagination": current.style if current is not None else "",
+                            "records_total": current.whole_run_total() if current is not None else None,
                         },
                         error=loop_error,
                     )

@@ -812,3 +812,5 @@ def test_a_graphql_query_without_an_after_variable_fails_instead_of_storing_page
     assert log.status == SyncStatus.FAILED
     assert "passes no variable as its 'after' argument" in log.error_message
     assert len(vendor.requests) == 1
+    # The first page's records are kept (loudly FAILED, never a quiet SUCCESS with them alone).
+    assert log.pages_fetched == 1 and 0 < log.records_processed < vendor.records
