@@ -210,6 +210,8 @@ def _describe_pagination(config: dict, paginator, detected: bool, *, more: bool)
         reason = "The body reports a total larger than the page and an offset."
     elif kind == "none":
         reason = "No next link, cursor, page number or total in the first response: a single page."
+    elif kind == "auto":
+        reason = "Not detected: the first response's pagination cannot be followed (see the warnings)."
     else:
         reason = f"Detected {kind}."
     return {

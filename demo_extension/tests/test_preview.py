@@ -11,7 +11,7 @@ from core.tests.budget_upstream import JITTER
 from demo_extension.models import CustomDataConnector, SyncedRecord, SyncLog
 from demo_extension.services.budget import request_budget
 from demo_extension.tests.sync_support import fault_server, fault_server_process, fault_url  # noqa: F401
-from demo_extension.tests.vendors import VENDORS, Slack
+from demo_extension.tests.vendors import VENDORS, GitHubGraphQL, Slack
 
 URL = "/api/demo-extension/connectors/"
 PREVIEW = URL + "preview/"
@@ -407,3 +407,16 @@ def test_timestamps_are_not_offered_as_primary_keys_even_when_unique_in_the_samp
     paths = [c["path"] for c in data["primary_key_candidates"]]
     assert paths[0] == "id"
     assert "created_at" not in paths and "updated_at" not in paths
+
+
+def test_a_pagination_that_cannot_be_detected_shows_the_first_page_and_says_why(editor_client, vendor_server):
+    vendor = vendor_server(GitHubGraphQL)
+    fields = vendor.connector_fields()
+    fields["request_body"] = {**fields["request_body"], "query": vendor.query.replace("$cursor", "null")}
+
+    data = editor_client.post(PREVIEW, fields, format="json").json()
+
+    assert data["ok"] is True, data["error"]
+    assert data["records"] and data["pages_fetched"] == 1
+    assert any("passes no variable as its 'after' argument" in warning for warning in data["warnings"])
+    assert data["pagination"]["type"] == "auto" and data["pagination"]["reason"].startswith("Not detected")
