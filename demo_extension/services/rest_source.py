@@ -264,7 +264,9 @@ class RestSource:
         relay = RetryRelay(run.on_retry, paused=budget.paused_here)
         pages_this_run = 0
         stopped_cleanly = False
-        partial = None  # the first page answered with errors beside its records
+        # The first page answered with errors beside its records; kept in the checkpoint, so a
+        # resumed run still ends PARTIAL for it.
+        partial = resume.get("partial") if resume is not None else None
         first_room = _first_page_room(run, resume, auth)
         with (
             total_deadline(run.budget_seconds, budget_text),
@@ -331,6 +333,7 @@ class RestSource:
                             "pagination": {"config": paginator.config, "state": dict(paginator.state)},
                             "records_path": reader.records_path,
                             "request": configured_shape.fingerprint(),
+                            "partial": partial,
                         },
                         plain=read.plain,
                         content=response.content,

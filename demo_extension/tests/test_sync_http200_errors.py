@@ -259,3 +259,26 @@ def test_a_record_with_a_status_field_among_others_is_still_a_record():
     record = {"id": 7, "status": "error", "message": "job 7 failed upstream", "finished_at": "2026-01-01"}
 
     check_upstream_error(record, "", validate_error_detection({}))  # no exception: the body is the record
+
+
+def test_a_resumed_run_still_ends_partial_for_errors_an_earlier_page_was_answered_with(
+    fault_server, make_connector
+):
+    fault_server.expect_request("/items", query_string="").respond_with_json(
+        {"data": [{"id": 1}], "errors": [{"message": "field 'x' could not be resolved"}], "next_cursor": "c2"}
+    )
+    fault_server.expect_oneshot_request("/items", query_string={"cursor": "c2"}).respond_with_json(
+        {"message": "Bad Request"}, status=400
+    )
+    fault_server.expect_request("/items", query_string={"cursor": "c2"}).respond_with_json(
+        {"data": [{"id": 2}]}
+    )
+    connector = _connector(make_connector, fault_server)
+    failed = run_sync(connector)
+    assert failed.status == SyncStatus.FAILED and failed.pages_fetched == 1
+
+    resumed = run_sync(connector, sync_log=failed)
+
+    assert resumed.status == SyncStatus.PARTIAL, resumed.error_message
+    assert "could not be resolved" in resumed.error_message
+    assert stored_ids(connector) == [1, 2]
