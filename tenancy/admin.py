@@ -30,10 +30,19 @@ def _unscoped(queryset):
     return queryset.unscoped(ADMIN_SCOPE) if isinstance(queryset, TenantQuerySet) else queryset
 
 
+# Memberships are changed (role) or deleted in the admin, never added, and never moved to another
+# account or tenant: picking an existing account by its email would attach it without its password,
+# and whoever held an invitation to that email may have created it. Members join by accepting an
+# invitation, or through ``manage.py createuser`` (which asks for proof).
+
+
 class MembershipInline(admin.TabularInline):
     model = Membership
     extra = 0
-    autocomplete_fields = ["user"]
+    readonly_fields = ["user"]
+
+    def has_add_permission(self, request, obj=None):
+        return False
 
 
 @admin.register(Tenant)
@@ -49,7 +58,10 @@ class MembershipAdmin(admin.ModelAdmin):
     list_display = ["user", "tenant", "role", "created_at"]
     list_filter = ["role", "tenant"]
     search_fields = ["user__email", "tenant__slug"]
-    autocomplete_fields = ["user"]
+    readonly_fields = ["user", "tenant"]
+
+    def has_add_permission(self, request):
+        return False
 
 
 @admin.register(Invitation)

@@ -69,6 +69,20 @@ def ensure_tenant(slug: str, name: str | None = None) -> tuple[Tenant, bool]:
     return tenant, created
 
 
+class ExistingAccountError(ValidationError):
+    """An account with this email exists and is not a member of the tenant: adding it needs proof
+    that it is the intended person's (its password, or the operator's explicit word).
+
+    Anyone who can invite an email to their own tenant can create that email's account with a
+    password of their choosing (MigrateIQ sends no mail), so an email alone never shows whose an
+    existing account is. ``user`` is the account.
+    """
+
+    def __init__(self, message: str, *, user):
+        super().__init__(message)
+        self.user = user
+
+
 @transaction.atomic
 def ensure_member(
     tenant: Tenant,
@@ -77,14 +91,18 @@ def ensure_member(
     password: str | None = None,
     *,
     validate: bool = True,
-    may_change_password: bool = True,
+    existing_account_is_theirs: bool = False,
 ) -> tuple[Membership, bool, bool]:
-    """Create the user if needed and give them ``role`` in ``tenant``.
+    """Create the user if needed and give them ``role`` in ``tenant`` (operators: ``createuser``,
+    ``seed_demo``).
 
-    Returns (membership, user_created, membership_created). A password is required for a new user;
-    for an existing user it is changed only when given and ``may_change_password`` (operators: yes;
-    a tenant admin through the API: no, the account may belong to other tenants too). Raises
-    :class:`LastAdminError` instead of demoting the tenant's last admin.
+    Returns (membership, user_created, membership_created). A password is required for a new user.
+    An existing account that is not a member of ``tenant`` yet is added only with proof that it is
+    the intended person's: ``password`` is its own password (left unchanged), or
+    ``existing_account_is_theirs`` (the operator checked it; a ``password`` given then replaces its
+    password); otherwise :class:`ExistingAccountError`. An existing member's role changes, and its
+    password when one is given. Raises :class:`LastAdminError` instead of demoting the tenant's
+    last admin.
     """
     if role not in Role.values:
         raise ValidationError(f"Unknown role {role!r}; choose one of {', '.join(Role.values)}.")
@@ -98,11 +116,20 @@ def ensure_member(
             validate_password(password, User(email=email))
         user = User.objects.create_user(email=email, password=password)
         user_created = True
-    elif password and may_change_password:
-        if validate:
-            validate_password(password, user)
-        user.set_password(password)
-        user.save(update_fields=["password"])
+    else:
+        is_member = Membership.objects.filter(user=user, tenant=tenant).exists()
+        proven_by_password = not is_member and bool(password) and user.check_password(password)
+        if not (is_member or proven_by_password or existing_account_is_theirs):
+            raise ExistingAccountError(
+                f"{user.email} already has an account, which is not a member of '{tenant.slug}': "
+                "adding it needs its own password or the operator's word that it is theirs.",
+                user=user,
+            )
+        if password and not proven_by_password:
+            if validate:
+                validate_password(password, user)
+            user.set_password(password)
+            user.save(update_fields=["password"])
     membership, membership_created = Membership.objects.get_or_create(
         user=user, tenant=tenant, defaults={"role": role}
     )

@@ -1,4 +1,5 @@
-"""Operator commands: createtenant and createuser are idempotent and fail with clear errors."""
+"""Operator commands: createtenant and createuser are idempotent and fail with clear errors;
+createuser adds an existing account to another tenant only with proof that it is theirs."""
 
 from io import StringIO
 
@@ -83,18 +84,87 @@ def test_createuser_changes_the_role_of_an_existing_member(tenant_a, make_member
     assert user.check_password("correct-horse-9")  # no --password: unchanged
 
 
-def test_createuser_adds_an_existing_user_to_a_second_tenant_without_a_password(
+def test_createuser_refuses_to_add_an_existing_account_to_another_tenant_on_its_email_alone(
     tenant_a, tenant_b, make_member
 ):
     user = make_member(tenant_a, Role.ADMIN, email="ops@acme.test")
 
-    output = run("createuser", "--tenant", "globex", "--email", "ops@acme.test", "--role", "viewer")
+    with pytest.raises(CommandError) as refused:
+        run("createuser", "--tenant", "globex", "--email", "ops@acme.test", "--role", "viewer")
 
-    assert "added to 'globex' as viewer" in output
+    message = str(refused.value)
+    assert "Not added: ops@acme.test already has an account (a member of 'acme')" in message
+    assert "no --password proves it is theirs" in message
+    assert "--existing-account-is-theirs" in message
+    assert set(user.memberships.values_list("tenant__slug", flat=True)) == {"acme"}
+
+
+def test_createuser_adds_an_existing_account_to_another_tenant_with_its_own_password(
+    tenant_a, tenant_b, make_member
+):
+    user = make_member(tenant_a, Role.ADMIN, email="ops@acme.test")
+
+    output = run(
+        "createuser",
+        *("--tenant", "globex", "--email", "OPS@acme.test", "--role", "viewer"),
+        *("--password", "correct-horse-9"),
+    )
+
+    assert "User exists: ops@acme.test - added to 'globex' as viewer" in output
     assert set(user.memberships.values_list("tenant__slug", "role")) == {
         ("acme", "admin"),
         ("globex", "viewer"),
     }
+
+
+def test_createuser_refuses_a_password_that_is_not_the_existing_accounts_and_changes_nothing(
+    tenant_a, tenant_b, make_member
+):
+    user = make_member(tenant_a, Role.ADMIN, email="ops@acme.test")
+
+    with pytest.raises(CommandError, match=r"--password is not its password"):
+        run(
+            "createuser",
+            *("--tenant", "globex", "--email", "ops@acme.test", "--role", "viewer"),
+            *("--password", "a-new-long-pass-9"),
+        )
+
+    user.refresh_from_db()
+    assert user.check_password("correct-horse-9")
+    assert not user.memberships.filter(tenant=tenant_b).exists()
+
+
+def test_createuser_adds_an_existing_account_when_the_operator_says_it_is_theirs(
+    tenant_a, tenant_b, make_member
+):
+    user = make_member(tenant_a, Role.ADMIN, email="ops@acme.test")
+
+    output = run(
+        "createuser",
+        *("--tenant", "globex", "--email", "ops@acme.test", "--role", "viewer"),
+        "--existing-account-is-theirs",
+    )
+
+    assert "added to 'globex' as viewer" in output
+    assert user.memberships.get(tenant=tenant_b).role == Role.VIEWER
+    user.refresh_from_db()
+    assert user.check_password("correct-horse-9")
+
+
+def test_an_operator_who_says_the_account_is_theirs_may_also_replace_its_password(
+    tenant_a, tenant_b, make_member
+):
+    user = make_member(tenant_a, Role.ADMIN, email="ops@acme.test")
+
+    run(
+        "createuser",
+        *("--tenant", "globex", "--email", "ops@acme.test", "--role", "viewer"),
+        *("--password", "a-new-long-pass-9", "--existing-account-is-theirs"),
+    )
+
+    user.refresh_from_db()
+    assert user.check_password("a-new-long-pass-9")
+    assert user.memberships.filter(tenant=tenant_b).exists()
 
 
 def test_createuser_refuses_an_unknown_tenant(db):
