@@ -274,13 +274,11 @@ def find_user_by_email(email: str):
     return User.objects.filter(email__iexact=(email or "").strip()).first()
 
 
-def check_credentials(email: str, password: str, *, user=None, found: bool = False):
+def check_credentials(email: str, password: str):
     """The active user whose email and password these are, or :class:`LoginError` (401, or 429 while
-    the account is locked). Every caller that accepts a password (API sign-in, the admin sign-in,
-    accepting an invitation) goes through here, so all of them count towards one lockout.
-    ``found=True``: the caller looked ``user`` up already (``None``: no account)."""
-    if not found:
-        user = find_user_by_email(email)
+    the account is locked). The API sign-in and the admin sign-in go through here, and accepting an
+    invitation uses the same :class:`Lockout`, so all of them count towards one lockout."""
+    user = find_user_by_email(email)
     lockout = Lockout.for_account(user, email)
     lockout.check()
     if user is None:
@@ -430,11 +428,13 @@ _INVALID_INVITATION = "This invitation is not valid: it may have expired, been r
 def accept_invitation(token: str, password: str, name: str | None = None) -> dict:
     """Accept an invitation and sign in: returns the token pair for the invitation's tenant.
 
-    An existing account with the invited email must give its own password (checked with the sign-in
-    lockout): no account is attached to a tenant without its owner's consent. A new email gets an
-    account with ``password`` (validated like any password) and ``name``. Raises
-    :class:`InvitationError` for an unknown, expired, revoked or used token, :class:`LoginError` for
-    a wrong password, ``ValidationError`` for a weak new password.
+    An existing account with the invited email must give its own password: no account is attached
+    to a tenant without its owner's consent. A new email gets an account with ``password`` (validated
+    like any password) and ``name``. Raises :class:`InvitationError` for an unknown, expired, revoked
+    or used token, :class:`LoginError` for a wrong password, ``ValidationError`` for a weak password.
+
+    Whoever holds the token (the inviting admin too: no mail is sent) must not learn more than is
+    unavoidable about whether the email has an account: see :func:`_invitee_account`.
     """
     with transaction.atomic():
         invitation = (
@@ -447,12 +447,7 @@ def accept_invitation(token: str, password: str, name: str | None = None) -> dic
         )
         if invitation is None:
             raise InvitationError(_INVALID_INVITATION)
-        user = find_user_by_email(invitation.email)
-        if user is not None:
-            check_credentials(invitation.email, password, user=user, found=True)
-        else:
-            validate_password(password, User(email=invitation.email, full_name=name or ""))
-            user = User.objects.create_user(email=invitation.email, password=password, full_name=name or "")
+        user = _invitee_account(invitation.email, password, name or "")
         membership, created = Membership.objects.get_or_create(
             user=user, tenant=invitation.tenant, defaults={"role": invitation.role}
         )
@@ -465,3 +460,38 @@ def accept_invitation(token: str, password: str, name: str | None = None) -> dic
         invitation.save(update_fields=["accepted_at", "accepted_by", "updated_at"])
         _record_invitation("invitation.accepted", invitation, actor=user)
     return tokens_for(user, invitation.tenant)
+
+
+def _invitee_account(email: str, password: str, name: str):
+    """The account that accepts an invitation to ``email`` with ``password``.
+
+    An existing account must give its own password; a new email gets an account with ``password``.
+    A refusal answers the same whether or not the email has an account: one password hash, the
+    same lockout (its count is the account's, or the unknown email's, as for sign-in), and a weak
+    password is the same 400 naming what is wrong with it, so a weak guess tells nothing. The one
+    difference left is unavoidable while invitations are not mailed: a strong password creates the
+    account of a new email (200) where an existing account refuses it (401).
+    """
+    user = find_user_by_email(email)
+    lockout = Lockout.for_account(user, email)
+    lockout.check()
+    if user is not None and user.check_password(password or "") and user.is_active:
+        lockout.succeeded()
+        return user
+    weak = _password_problems(password, User(email=email, full_name=name))
+    if user is None and not weak:
+        return User.objects.create_user(email=email, password=password, full_name=name)
+    if user is None:
+        User().set_password(password or "")  # the hash an existing account's check costs
+    lockout.failed()
+    if weak:
+        raise ValidationError(weak)
+    raise LoginError("Invalid email or password.")
+
+
+def _password_problems(password: str, user) -> list[str]:
+    try:
+        validate_password(password, user)
+    except ValidationError as exc:
+        return list(exc.messages)
+    return []

@@ -117,7 +117,7 @@ def test_wrong_passwords_on_an_invitation_count_towards_the_account_lockout(
     settings.MIGRATEIQ_LOGIN_LOCKOUT_FAILURES = 2
     token = invite(admin_client, outsider_user.email)["token"]
 
-    assert [accept(token, "wrong").status_code for _ in range(2)] == [401, 401]
+    assert [accept(token, "wrong-but-long-9").status_code for _ in range(2)] == [401, 401]
 
     assert accept(token, "correct-horse-9").status_code == 429
     assert (
@@ -136,6 +136,50 @@ def test_a_weak_password_for_a_new_account_is_400(admin_client):
     assert response.status_code == 400
     assert "password" in response.json()["errors"]
     assert not User.objects.filter(email="weak@acme.test").exists()
+
+
+@pytest.mark.parametrize("weak", ["123", "password", "short"])
+def test_a_weak_password_answers_the_same_whether_or_not_the_email_has_an_account(
+    admin_client, outsider_user, weak
+):
+    """An admin holding the token of an invitation it sent learns nothing from a weak guess: the
+    account's own password is not weak, so the weak-password answer is the one a new email gets."""
+    existing = accept(invite(admin_client, outsider_user.email)["token"], weak)
+    new = accept(invite(admin_client, "nobody-yet@elsewhere.test")["token"], weak)
+
+    assert existing.status_code == new.status_code == 400
+    assert existing.json() == new.json()
+    assert "password" in new.json()["errors"]
+    assert not User.objects.filter(email="nobody-yet@elsewhere.test").exists()
+
+
+def test_weak_guesses_lock_an_invitation_the_same_whether_or_not_the_email_has_an_account(
+    admin_client, outsider_user, settings
+):
+    settings.MIGRATEIQ_LOGIN_LOCKOUT_FAILURES = 2
+    tokens = [invite(admin_client, email)["token"] for email in (outsider_user.email, "nobody@else.test")]
+
+    answers = [[accept(token, "123").status_code for _ in range(3)] for token in tokens]
+
+    assert answers == [[400, 400, 429], [400, 400, 429]]
+    assert not User.objects.filter(email="nobody@else.test").exists()
+
+
+def test_a_refused_acceptance_costs_one_password_hash_whether_or_not_the_email_has_an_account(
+    admin_client, outsider_user, monkeypatch
+):
+    import django.contrib.auth.base_user as base_user
+
+    hashed: list = []
+    make, check = base_user.make_password, base_user.check_password
+    monkeypatch.setattr(base_user, "make_password", lambda *a, **k: hashed.append("make") or make(*a, **k))
+    monkeypatch.setattr(base_user, "check_password", lambda *a, **k: hashed.append("check") or check(*a, **k))
+    tokens = [invite(admin_client, email)["token"] for email in (outsider_user.email, "nobody@else.test")]
+
+    for token in tokens:
+        hashed.clear()
+        assert accept(token, "123").status_code == 400
+        assert len(hashed) == 1, hashed
 
 
 @pytest.mark.parametrize("state", ["used", "revoked", "expired", "unknown", "replaced"])
