@@ -243,6 +243,10 @@ MIGRATEIQ_LOGIN_LOCKOUT_FAILURES = env_int("MIGRATEIQ_LOGIN_LOCKOUT_FAILURES", 1
 MIGRATEIQ_LOGIN_LOCKOUT_SECONDS = env_int("MIGRATEIQ_LOGIN_LOCKOUT_SECONDS", 15 * 60)
 # How long an invitation to a tenant can be accepted (POST /api/tenancy/invitations/).
 MIGRATEIQ_INVITATION_TTL_SECONDS = env_int("MIGRATEIQ_INVITATION_TTL_SECONDS", 7 * 24 * 3600)
+# A spent refresh token presented again this soon after it was spent is the loser of a race between
+# two requests of one client (two tabs, a retry): refused without ending the session. Later, it is
+# reuse, and the session it belongs to is ended (docs/security.md, O6).
+MIGRATEIQ_REFRESH_REUSE_GRACE_SECONDS = env_int("MIGRATEIQ_REFRESH_REUSE_GRACE_SECONDS", 10)
 # Tenant scoping of queries (tenancy.scoping): "raise" makes a query of a tenant-owned model that is
 # neither scoped to a tenant nor marked .unscoped(reason) raise UnscopedTenantQuery. The test suites
 # turn it on (tenancy.testing); "off" (the default) skips the check.

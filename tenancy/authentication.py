@@ -2,15 +2,32 @@
 
 The access token carries ``tenant_id``; the membership is re-read on every request, so removing a
 member or deactivating a user or tenant takes effect on the next request, not when the token expires.
+The same query tells whether the token's sign-in session (``sid``) was ended: then the token is
+refused at once too.
 """
 
+from django.db.models import Exists
 from rest_framework import exceptions
 from rest_framework_simplejwt.authentication import JWTAuthentication
 
 from core.request_context import set_log_context
-from tenancy.models import Membership
+from tenancy.models import EndedSession, Membership
 
 TENANT_CLAIM = "tenant_id"
+# The sign-in session a token belongs to: every refresh token minted by rotation, and every access
+# token, carries the id of the session its sign-in started (tenancy.services.tokens_for).
+SESSION_CLAIM = "sid"
+SESSION_ENDED = (
+    "This sign-in session was ended because one of its refresh tokens was presented again after it "
+    "had been used (a copy of it may be in someone else's hands): sign in again."
+)
+
+
+class SessionEndedError(exceptions.AuthenticationFailed):
+    """401 for any token of an ended sign-in session, with ``code`` ``session_ended`` in the body."""
+
+    def __init__(self):
+        super().__init__({"detail": SESSION_ENDED, "code": "session_ended"})
 
 
 class TenantJWTAuthentication(JWTAuthentication):
@@ -22,15 +39,19 @@ class TenantJWTAuthentication(JWTAuthentication):
         tenant_id = token.get(TENANT_CLAIM)
         if tenant_id is None:
             raise exceptions.AuthenticationFailed("Token carries no tenant; sign in again.", code="no_tenant")
-        membership = (
-            Membership.objects.select_related("tenant")
-            .filter(user_id=user.pk, tenant_id=tenant_id, tenant__is_active=True)
-            .first()
+        memberships = Membership.objects.select_related("tenant").filter(
+            user_id=user.pk, tenant_id=tenant_id, tenant__is_active=True
         )
+        session = token.get(SESSION_CLAIM)
+        if session is not None:
+            memberships = memberships.annotate(session_ended=Exists(EndedSession.objects.filter(sid=session)))
+        membership = memberships.first()
         if membership is None:
             raise exceptions.AuthenticationFailed(
                 "You are no longer a member of this tenant.", code="membership_revoked"
             )
+        if getattr(membership, "session_ended", False):
+            raise SessionEndedError()
         request.tenant = membership.tenant
         request.membership = membership
         # the plain Django request too, for middleware and logs

@@ -188,3 +188,29 @@ class Invitation(TenantOwnedModel):
 
     def __str__(self):
         return f"invitation of {self.email} to {self.tenant_id} ({self.role})"
+
+
+class EndedSession(models.Model):
+    """A sign-in session that was ended: none of its tokens is accepted any more.
+
+    A session is what one sign-in (or accepted invitation) starts: its refresh tokens, each minted by
+    rotating the one before, and the access tokens they minted all carry its id (the ``sid`` claim,
+    the first refresh token's ``jti``). A session is ended when one of its spent refresh tokens is
+    presented again (reuse detection: the token was copied, and the copy and the original cannot be
+    told apart). A row matters for ``JWT_REFRESH_DAYS`` after ``ended_at``: by then every token of
+    the session has expired anyway.
+    """
+
+    class Reason(models.TextChoices):
+        REFRESH_TOKEN_REUSED = "refresh_token_reused", "A spent refresh token was presented again"
+
+    sid = models.CharField(max_length=255, unique=True)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    reason = models.CharField(max_length=32, choices=Reason.choices)
+    ended_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-ended_at"]
+
+    def __str__(self):
+        return f"session {self.sid} of {self.user_id} ended ({self.reason})"

@@ -4,12 +4,11 @@ from rest_framework.exceptions import AuthenticationFailed
 from rest_framework_simplejwt.exceptions import InvalidToken
 from rest_framework_simplejwt.serializers import TokenRefreshSerializer
 from rest_framework_simplejwt.settings import api_settings as jwt_settings
-from rest_framework_simplejwt.tokens import RefreshToken
 
 from core.strict_input import StrictTypesMixin
-from tenancy.authentication import TENANT_CLAIM
+from tenancy.authentication import TENANT_CLAIM, SessionEndedError
 from tenancy.models import Invitation, Membership, Role
-from tenancy.services import RefreshTokenSpent, rotate_refresh_token
+from tenancy.services import RefreshTokenSpent, RefreshTokenToRotate, SessionEnded, rotate_refresh_token
 
 User = get_user_model()
 
@@ -108,10 +107,11 @@ class MembershipUpdateSerializer(StrictTypesMixin, serializers.Serializer):
 class TenantTokenRefreshSerializer(StrictTypesMixin, TokenRefreshSerializer):
     """Refresh that re-checks what sign-in checked: an active user who is still a member of the
     token's (active) tenant. Without it a removed member could keep minting access tokens until the
-    refresh token expires."""
+    refresh token expires. A spent refresh token presented again ends its sign-in session
+    (:func:`tenancy.services.rotate_refresh_token`)."""
 
     def validate(self, attrs):
-        refresh = RefreshToken(attrs["refresh"])
+        refresh = RefreshTokenToRotate(attrs["refresh"])
         user_id = refresh.payload.get(jwt_settings.USER_ID_CLAIM)
         tenant_id = refresh.payload.get(TENANT_CLAIM)
         user = User.objects.filter(**{jwt_settings.USER_ID_FIELD: user_id}).first() if user_id else None
@@ -126,9 +126,13 @@ class TenantTokenRefreshSerializer(StrictTypesMixin, TokenRefreshSerializer):
                 "You are no longer a member of this tenant; sign in again.", "membership_revoked"
             )
         try:
-            return rotate_refresh_token(refresh)
+            return rotate_refresh_token(refresh, user)
         except RefreshTokenSpent:
-            raise InvalidToken("Token is blacklisted") from None
+            raise InvalidToken(
+                "This refresh token was used a moment ago by another request; that request got the new pair."
+            ) from None
+        except SessionEnded:
+            raise SessionEndedError() from None
 
 
 class RefreshRequestSerializer(StrictTypesMixin, serializers.Serializer):

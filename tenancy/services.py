@@ -18,9 +18,9 @@ from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, Ou
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from core import activity
-from tenancy.authentication import TENANT_CLAIM
+from tenancy.authentication import SESSION_CLAIM, TENANT_CLAIM
 from tenancy.context import activate_tenant
-from tenancy.models import Invitation, Membership, Role, Tenant
+from tenancy.models import EndedSession, Invitation, Membership, Role, Tenant
 
 User = get_user_model()
 
@@ -236,37 +236,93 @@ def _record_failed_sign_in(email: str, tenant_slug: str | None, exc: LoginError)
 
 
 def tokens_for(user, tenant: Tenant) -> dict:
+    """A new sign-in session of ``user`` in ``tenant``: its first access and refresh token."""
     refresh = RefreshToken.for_user(user)
     refresh[TENANT_CLAIM] = tenant.pk
     refresh["tenant"] = tenant.slug
+    refresh[SESSION_CLAIM] = refresh[jwt_settings.JTI_CLAIM]
     return {"access": str(refresh.access_token), "refresh": str(refresh)}
 
 
+class RefreshTokenToRotate(RefreshToken):
+    """A refresh token presented to be rotated: signature, expiry and type are checked as always,
+    the blacklist is left to :func:`rotate_refresh_token`, which tells the loser of a race from a
+    reuse. Use it for nothing else."""
+
+    def check_blacklist(self) -> None:
+        return None
+
+
 class RefreshTokenSpent(Exception):
-    """The refresh token was used already (rotated or revoked), perhaps by a concurrent request."""
+    """The refresh token was spent a moment ago, by a concurrent request (the session goes on)."""
 
 
-def rotate_refresh_token(refresh: RefreshToken) -> dict:
-    """A new access and refresh token for ``refresh``, which is spent (blacklisted) in the process.
+class SessionEnded(Exception):
+    """The refresh token's sign-in session is ended: just now, because this token had been spent
+    already (reuse), or before."""
+
+
+def session_of(token) -> str:
+    """The id of the sign-in session ``token`` belongs to (its ``sid`` claim). A refresh token
+    minted before sessions had ids starts a session named by its own ``jti`` when it is rotated."""
+    return str(token.get(SESSION_CLAIM) or token[jwt_settings.JTI_CLAIM])
+
+
+def rotate_refresh_token(refresh: RefreshToken, user) -> dict:
+    """A new access and refresh token of ``user``'s session for ``refresh``, which is spent
+    (blacklisted) in the process.
 
     Spending is one insert that only one request can make: Simple JWT's own rotation checks the
     blacklist, then blacklists with a ``get_or_create``, so two requests presenting one refresh token
     at the same moment both passed and both minted a new pair (a stolen token raced against its
-    owner's kept working). Raises :class:`RefreshTokenSpent` for the request that loses.
+    owner's kept working).
+
+    A token that was spent already is either the loser of such a race, when it comes within
+    ``MIGRATEIQ_REFRESH_REUSE_GRACE_SECONDS`` of the spend (two tabs, a double submit, a retry of
+    one client: :class:`RefreshTokenSpent`, and the winner's new pair stays valid), or reuse (OAuth
+    2.0 Security BCP, RFC 9700 section 4.14.2): the token was copied, and whoever holds the
+    session's newest token may be the thief or the owner, so the whole session is ended
+    (:func:`end_session`) and :class:`SessionEnded` is raised. Only that session: the user's other
+    sign-ins hold none of its tokens.
     """
+    session = session_of(refresh)
+    if EndedSession.objects.filter(sid=session).exists():
+        raise SessionEnded
     refresh.outstand()  # its row, if the token has none yet
     outstanding = OutstandingToken.objects.get(jti=refresh[jwt_settings.JTI_CLAIM])
     try:
         with transaction.atomic():
             BlacklistedToken.objects.create(token=outstanding)
     except IntegrityError:
-        raise RefreshTokenSpent from None
+        spent = BlacklistedToken.objects.filter(token=outstanding)
+        spent_at = spent.values_list("blacklisted_at", flat=True).first()
+        grace = timedelta(seconds=settings.MIGRATEIQ_REFRESH_REUSE_GRACE_SECONDS)
+        if spent_at is not None and timezone.now() - spent_at <= grace:
+            raise RefreshTokenSpent from None
+        end_session(user, session, tenant_id=refresh.get(TENANT_CLAIM))
+        raise SessionEnded from None
+    refresh[SESSION_CLAIM] = session
     access = str(refresh.access_token)
     refresh.set_jti()
     refresh.set_exp()
     refresh.set_iat()
     refresh.outstand()
     return {"access": access, "refresh": str(refresh)}
+
+
+def end_session(user, session: str, *, tenant_id, reason=EndedSession.Reason.REFRESH_TOKEN_REUSED) -> None:
+    """End sign-in session ``session`` of ``user``: its refresh tokens mint nothing more and its
+    access tokens are refused from the next request on (:mod:`tenancy.authentication`). Reported to
+    the session's tenant as ``auth.session_ended``."""
+    _, ended_now = EndedSession.objects.get_or_create(sid=session, defaults={"user": user, "reason": reason})
+    if ended_now and tenant_id is not None:
+        activity.record(
+            "auth.session_ended",
+            tenant=tenant_id,
+            target_type="user",
+            target_id=user.pk,
+            detail={"email": user.email, "reason": str(reason)},
+        )
 
 
 def find_user_by_email(email: str):

@@ -158,6 +158,32 @@ def test_sign_in_and_refused_sign_in_are_recorded_for_the_account(
     assert failed.ip == "127.0.0.1"
 
 
+def test_a_session_ended_by_refresh_token_reuse_is_recorded(
+    anon_client, admin_user, tenant_a, committed, events
+):
+    from datetime import timedelta
+
+    from django.conf import settings
+    from django.utils import timezone
+    from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken
+
+    tokens = anon_client.post(
+        "/api/auth/token/", {"email": admin_user.email, "password": "correct-horse-9"}, format="json"
+    ).json()
+    refresh = {"refresh": tokens["refresh"]}
+    assert anon_client.post("/api/auth/token/refresh/", refresh, format="json").status_code == 200
+    BlacklistedToken.objects.update(
+        blacklisted_at=timezone.now() - timedelta(seconds=settings.MIGRATEIQ_REFRESH_REUSE_GRACE_SECONDS + 1)
+    )
+    with committed():
+        assert anon_client.post("/api/auth/token/refresh/", refresh, format="json").status_code == 401
+
+    [ended] = events(tenant_a, "auth.session_ended")
+    assert ended.actor_id is None  # the thief and the owner cannot be told apart
+    assert (ended.target_type, ended.target_id) == ("user", str(admin_user.pk))
+    assert ended.detail == {"email": admin_user.email, "reason": "refresh_token_reused"}
+
+
 def test_member_role_changes_and_removals_are_recorded(
     admin_client, admin_user, viewer_user, tenant_a, committed, events
 ):

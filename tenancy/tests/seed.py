@@ -47,7 +47,7 @@ from destinations.models import (
     DestinationLoad,
     LoadStatus,
 )
-from tenancy.models import Invitation, Membership, Role, Tenant
+from tenancy.models import EndedSession, Invitation, Membership, Role, Tenant
 
 User = get_user_model()
 
@@ -181,6 +181,7 @@ TENANT_ROWS = {
     User: lambda t: Q(memberships__tenant=t),
     Membership: lambda t: Q(tenant=t),
     Invitation: lambda t: Q(tenant=t),
+    EndedSession: lambda t: Q(user__memberships__tenant=t),  # per account, as User
     Destination: lambda t: Q(tenant=t),
     DestinationAttachment: lambda t: Q(tenant=t),
     DestinationLoad: lambda t: Q(tenant=t),

@@ -1,0 +1,197 @@
+"""Refresh-token reuse ends the sign-in session (docs/security.md, O6; OAuth 2.0 Security BCP,
+RFC 9700 section 4.14.2).
+
+A refresh token is spent when it is rotated. Presented again later, it was copied: the thief and the
+owner cannot be told apart, so the session it belongs to is ended, and the pair minted from it (the
+newest refresh token and its access tokens) is refused too. Presented again within
+``MIGRATEIQ_REFRESH_REUSE_GRACE_SECONDS`` of its spend, it is the loser of a race between two
+requests of one client (two tabs, a double submit): refused, and the winner's pair stays valid.
+"""
+
+from datetime import timedelta
+
+import jwt
+import pytest
+from django.conf import settings
+from django.utils import timezone
+from rest_framework.test import APIClient
+from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
+from rest_framework_simplejwt.tokens import RefreshToken
+
+from tenancy.authentication import TENANT_CLAIM
+from tenancy.models import EndedSession, Role
+
+TOKEN_URL = "/api/auth/token/"
+REFRESH_URL = "/api/auth/token/refresh/"
+ME_URL = "/api/auth/me/"
+
+
+def sign_in(user, tenant="acme") -> dict:
+    response = APIClient().post(
+        TOKEN_URL, {"email": user.email, "password": "correct-horse-9", "tenant": tenant}, format="json"
+    )
+    assert response.status_code == 200, response.content
+    return response.json()
+
+
+def refresh(token: str):
+    return APIClient().post(REFRESH_URL, {"refresh": token}, format="json")
+
+
+def me(access: str):
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {access}")
+    return client.get(ME_URL)
+
+
+def rotated(token: str) -> dict:
+    response = refresh(token)
+    assert response.status_code == 200, response.content
+    return response.json()
+
+
+def spent_long_ago(token: str) -> None:
+    """As if ``token`` had been spent just over the grace period ago."""
+    jti = jwt.decode(token, options={"verify_signature": False})["jti"]
+    moment = timezone.now() - timedelta(seconds=settings.MIGRATEIQ_REFRESH_REUSE_GRACE_SECONDS + 1)
+    assert BlacklistedToken.objects.filter(token__jti=jti).update(blacklisted_at=moment) == 1
+
+
+def assert_session_ended(response) -> None:
+    assert response.status_code == 401, response.content
+    assert response.json()["code"] == "session_ended"
+    assert "session was ended" in response.json()["detail"]
+    assert "access" not in response.json()
+
+
+def assert_session_works(pair: dict) -> None:
+    assert me(pair["access"]).status_code == 200
+    assert me(rotated(pair["refresh"])["access"]).status_code == 200
+
+
+def test_a_spent_refresh_token_presented_again_ends_the_session_and_the_pair_minted_from_it(admin_user):
+    first = sign_in(admin_user)
+    second = rotated(first["refresh"])
+    spent_long_ago(first["refresh"])
+
+    replay = refresh(first["refresh"])
+
+    assert_session_ended(replay)
+    assert_session_ended(refresh(second["refresh"]))
+    assert_session_ended(me(second["access"]))
+    assert_session_ended(me(first["access"]))
+
+
+def test_a_thief_who_spends_a_stolen_token_first_is_cut_off_when_its_owner_refreshes(admin_user):
+    owners = sign_in(admin_user)
+    thiefs = rotated(owners["refresh"])  # the copy is used first
+    assert me(thiefs["access"]).status_code == 200
+    spent_long_ago(owners["refresh"])
+
+    assert_session_ended(refresh(owners["refresh"]))  # the owner's next refresh
+
+    assert_session_ended(refresh(thiefs["refresh"]))
+    assert_session_ended(me(thiefs["access"]))
+    owner_again = sign_in(admin_user)  # the owner signs in again: a new session
+    assert_session_works(owner_again)
+
+
+def test_every_later_token_of_an_ended_session_is_refused(admin_user):
+    first = sign_in(admin_user)
+    second = rotated(first["refresh"])
+    third = rotated(second["refresh"])
+    spent_long_ago(first["refresh"])
+
+    assert_session_ended(refresh(first["refresh"]))
+
+    assert_session_ended(refresh(third["refresh"]))
+    assert_session_ended(me(third["access"]))
+    assert EndedSession.objects.get().user == admin_user
+
+
+def test_reuse_ends_only_that_session_not_the_users_other_sign_ins(admin_user, tenant_b, make_member):
+    make_member(tenant_b, Role.VIEWER, email=admin_user.email)
+    copied = sign_in(admin_user)
+    other_browser = sign_in(admin_user)
+    other_tenant = sign_in(admin_user, tenant="globex")
+    rotated(copied["refresh"])
+    spent_long_ago(copied["refresh"])
+
+    assert_session_ended(refresh(copied["refresh"]))
+
+    assert_session_works(other_browser)
+    assert_session_works(other_tenant)
+
+
+def test_two_quick_refreshes_of_one_token_by_one_client_leave_the_session_working(admin_user):
+    """A double submit, or a tab that refreshes with the token another tab has just rotated, before
+    the new pair reached it (the web UI's tabs hand the pair over through a BroadcastChannel)."""
+    first = sign_in(admin_user)
+
+    winner = refresh(first["refresh"])
+    loser = refresh(first["refresh"])
+
+    assert winner.status_code == 200, winner.content
+    assert loser.status_code == 401
+    assert loser.json()["code"] == "token_not_valid"
+    assert "used a moment ago by another request" in loser.json()["detail"]
+    assert "access" not in loser.json()
+    assert_session_works(winner.json())
+    assert not EndedSession.objects.exists()
+
+
+def test_the_loser_of_a_race_at_the_spend_does_not_end_the_winners_session(admin_user, monkeypatch):
+    """The other request comes in after the first one checked the token and just before it spends
+    it (A4): one new pair, and it keeps working."""
+    first = sign_in(admin_user)
+    manager = type(OutstandingToken.objects)
+    get_or_create = manager.get_or_create
+    racing: list = []
+
+    def let_the_other_request_in_before_spending(self, *args, **kwargs):
+        found = get_or_create(self, *args, **kwargs)
+        if self.model is OutstandingToken and not racing:
+            racing.append(None)
+            racing[0] = refresh(first["refresh"])
+        return found
+
+    monkeypatch.setattr(manager, "get_or_create", let_the_other_request_in_before_spending)
+    late = refresh(first["refresh"])
+    monkeypatch.undo()
+
+    (early,) = racing
+    winner, loser = (early, late) if early.status_code == 200 else (late, early)
+    assert (winner.status_code, loser.status_code) == (200, 401), (early.content, late.content)
+    assert loser.json()["code"] == "token_not_valid"
+    assert_session_works(winner.json())
+
+
+def test_a_refresh_token_minted_before_sessions_had_ids_starts_one_when_rotated(admin_user, tenant_a):
+    legacy = RefreshToken.for_user(admin_user)
+    legacy[TENANT_CLAIM] = tenant_a.pk
+    legacy["tenant"] = tenant_a.slug
+    assert "sid" not in legacy.payload
+    minted = rotated(str(legacy))
+    spent_long_ago(str(legacy))
+
+    assert_session_ended(refresh(str(legacy)))
+
+    assert_session_ended(refresh(minted["refresh"]))
+    assert_session_ended(me(minted["access"]))
+
+
+@pytest.mark.parametrize("grace", [0, 3600])
+def test_the_grace_period_is_a_setting(admin_user, settings, grace):
+    settings.MIGRATEIQ_REFRESH_REUSE_GRACE_SECONDS = grace
+    first = sign_in(admin_user)
+    second = rotated(first["refresh"])
+
+    again = refresh(first["refresh"])
+
+    assert again.status_code == 401
+    if grace:
+        assert again.json()["code"] == "token_not_valid"
+        assert_session_works(second)
+    else:
+        assert_session_ended(again)
+        assert_session_ended(me(second["access"]))
