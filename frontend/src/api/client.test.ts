@@ -9,6 +9,7 @@ import {
   onAuthLost,
   restoreSession,
   revokeTokens,
+  sessionEndedNotice,
   setTokens,
   SHARED_SESSION_WAIT_MS,
 } from "./client";
@@ -41,6 +42,29 @@ describe("the API client", () => {
     expect(calls[1]?.body).toEqual({ refresh: "R1" });
     expect(getTokens()).toEqual({ access: "new", refresh: "R2" });
     expect(JSON.parse(window.sessionStorage.getItem("migrateiq.tokens") ?? "{}")).toEqual({ access: "new", refresh: "R2" });
+  });
+
+  it("keeps the server's sentence when it ended the session, until the tab has a session again", async () => {
+    setTokens({ access: "old", refresh: "replayed" });
+    const ended = "This sign-in session was ended because one of its refresh tokens was presented again.";
+    fakeFetch((call) =>
+      call.url === "/api/auth/token/refresh/"
+        ? { status: 401, body: { detail: ended, code: "session_ended" } }
+        : { status: 401, body: { detail: "Token expired.", code: "token_not_valid" } },
+    );
+    const error = await apiRequest("/auth/me/").catch((e: unknown) => e);
+    expect((error as ApiError).status).toBe(401);
+    expect(getTokens()).toBeNull();
+    expect(sessionEndedNotice()).toBe(ended);
+    setTokens({ access: "A2", refresh: "R2" });
+    expect(sessionEndedNotice()).toBeNull();
+  });
+
+  it("keeps no sentence when the refresh is refused for another reason", async () => {
+    setTokens({ access: "old", refresh: "expired" });
+    fakeFetch(() => ({ status: 401, body: { detail: "Token is invalid or expired", code: "token_not_valid" } }));
+    await apiRequest("/auth/me/").catch(() => undefined);
+    expect(sessionEndedNotice()).toBeNull();
   });
 
   it("signs out and reports the lost session when the refresh is refused", async () => {

@@ -9,7 +9,8 @@
 // A 401 on an authenticated call refreshes the access token once with /api/auth/token/refresh/
 // (one tab at a time, through a Web Lock where the browser has them) and repeats the call; if that
 // fails too, the tab's tokens are dropped and the auth-lost handler sends the user back to the
-// sign-in page.
+// sign-in page, which says why when the server ended the session (a refresh token presented again
+// after its use: it may have been copied).
 
 import type { TokenPair } from "./types";
 
@@ -72,6 +73,7 @@ let tokens: TokenPair | null = readStoredTokens();
 let authLostHandler: (() => void) | null = null;
 let sharedSessionHandler: (() => void) | null = null;
 let refreshing: Promise<boolean> | null = null;
+let endedNotice: string | null = null;
 
 function readStoredTokens(): TokenPair | null {
   try {
@@ -93,6 +95,7 @@ export function getTokens(): TokenPair | null {
 
 function keepTokens(pair: TokenPair | null): void {
   tokens = pair;
+  if (pair) endedNotice = null;
   try {
     if (pair) window.sessionStorage.setItem(STORAGE_KEY, JSON.stringify(pair));
     else window.sessionStorage.removeItem(STORAGE_KEY);
@@ -133,6 +136,19 @@ export function onAuthLost(handler: (() => void) | null): void {
   authLostHandler = handler;
 }
 
+/** Why the server ended this tab's last session (the sign-in page shows it), until the tab has a
+ * session again; null when it was not ended by the server. */
+export function sessionEndedNotice(): string | null {
+  return endedNotice;
+}
+
+/** Remember the API's sentence when a 401 says the sign-in session was ended. */
+function noteSessionEnded(body: unknown): void {
+  if (body && typeof body === "object" && (body as { code?: unknown }).code === "session_ended") {
+    endedNotice = detailOf(401, body);
+  }
+}
+
 async function refreshAccessToken(refused: string | undefined): Promise<boolean> {
   const current = tokens;
   if (!current) return false;
@@ -144,8 +160,12 @@ async function refreshAccessToken(refused: string | undefined): Promise<boolean>
       headers: { "Content-Type": "application/json", Accept: "application/json" },
       body: JSON.stringify({ refresh: current.refresh }),
     });
-    // Refused because another tab rotated the refresh token and its pair arrived meanwhile.
-    if (!response.ok) return tokens !== null && tokens.refresh !== current.refresh;
+    if (!response.ok) {
+      // Refused because another tab rotated the refresh token and its pair arrived meanwhile.
+      if (tokens !== null && tokens.refresh !== current.refresh) return true;
+      noteSessionEnded(await readBody(response));
+      return false;
+    }
     const body = (await response.json()) as Partial<TokenPair>;
     if (typeof body.access !== "string") return false;
     setTokens({ access: body.access, refresh: typeof body.refresh === "string" ? body.refresh : current.refresh });
@@ -332,6 +352,7 @@ export async function apiRequest<T>(path: string, options: RequestOptions = {}):
     }
     if (response.status === 401) {
       const body = await readBody(response);
+      noteSessionEnded(body);
       setTokens(null);
       authLostHandler?.();
       throw new ApiError(401, detailOf(401, body), body);
@@ -378,6 +399,7 @@ export async function apiDownload(
   if (!response.ok) {
     const body = await readBody(response);
     if (response.status === 401) {
+      noteSessionEnded(body);
       setTokens(null);
       authLostHandler?.();
     }

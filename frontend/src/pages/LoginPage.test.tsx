@@ -3,7 +3,7 @@ import { MemoryRouter } from "react-router-dom";
 import { describe, expect, it } from "vitest";
 
 import { AppRoutes } from "../App";
-import { getTokens } from "../api/client";
+import { getTokens, setTokens } from "../api/client";
 import { AuthProvider } from "../auth";
 import { fakeFetch, me } from "../test/helpers";
 
@@ -30,6 +30,16 @@ describe("signing in", () => {
     renderApp("/connectors");
     // after asking the browser's other tabs for a session (none answers)
     expect(await screen.findByRole("heading", { name: "Sign in" })).toBeTruthy();
+  });
+
+  it("says why when the server ended the session", async () => {
+    const ended = "This sign-in session was ended because one of its refresh tokens was presented again.";
+    setTokens({ access: "old", refresh: "replayed" });
+    // the access token and the refresh token belong to the ended session
+    fakeFetch(() => ({ status: 401, body: { detail: ended, code: "session_ended" } }));
+    renderApp("/connectors");
+    expect(await screen.findByRole("heading", { name: "Sign in" })).toBeTruthy();
+    expect(screen.getByRole("alert").textContent).toBe(ended);
   });
 
   it("shows the API's error when the password is wrong", async () => {

@@ -1,7 +1,7 @@
 import { useRef, useState, type FormEvent } from "react";
 import { Navigate, useLocation, useNavigate } from "react-router-dom";
 
-import { errorMessage } from "../api/client";
+import { errorMessage, sessionEndedNotice } from "../api/client";
 import { usePageTitle } from "../announce";
 import { useAuth } from "../auth";
 import { ErrorBanner } from "../components/common";
@@ -17,6 +17,8 @@ export function LoginPage() {
   const [password, setPassword] = useState("");
   const [tenant, setTenant] = useState("");
   const [error, setError] = useState<string | null>(null);
+  // Why the last session ended, when the server ended it: shown until the first attempt.
+  const [notice, setNotice] = useState(sessionEndedNotice);
   const [busy, setBusy] = useState(false);
 
   if (me) return <Navigate to={from} replace />;
@@ -25,6 +27,7 @@ export function LoginPage() {
     event.preventDefault();
     setBusy(true);
     setError(null);
+    setNotice(null);
     try {
       await signIn(email, password, tenant);
       navigate(from, { replace: true });
@@ -43,7 +46,7 @@ export function LoginPage() {
           <span className="brand-mark" aria-hidden="true">M</span> MigrateIQ
         </div>
         <h1>Sign in</h1>
-        <ErrorBanner message={error} />
+        <ErrorBanner message={error ?? notice} />
         <div className="field">
           <label htmlFor="login-email">Email</label>
           <input
