@@ -4,11 +4,13 @@ Related objects are filtered by id with number filters, never with model-choice 
 filter would validate the id against every tenant's rows and so tell one tenant's ids from another's.
 """
 
+import json
+
 import django_filters
 from django import forms
-from django.db.models import F, TextField
+from django.db.models import F, FloatField, Func, IntegerField, TextField
 from django.db.models.fields.json import KeyTextTransform, KeyTransform
-from django.db.models.functions import Cast, Length
+from django.db.models.functions import Cast, Length, Lower
 from drf_spectacular.utils import extend_schema_field
 
 from demo_extension import models
@@ -115,11 +117,101 @@ def search_records(records, field: str | None, value: str | None):
     return records.annotate(searched_value=text).filter(searched_value__icontains=value)
 
 
+#: The prefix of an ordering by a top-level field of the stored record: ``data.<field>``.
+DATA_ORDERING_PREFIX = "data."
+
+
 def order_records(records, ordering: str):
-    """Records in ``ordering``; ``external_id`` is numeric-aware (index ``record_natural_order``)."""
+    """Records in ``ordering``; ``external_id`` is numeric-aware (index ``record_natural_order``).
+
+    ``data.<field>`` (``-data.<field>``) sorts by a top-level field of the stored record, the same on
+    SQLite and PostgreSQL: numbers first (as numbers), then strings (case-insensitive, then as
+    stored), then booleans (false before true), then lists and objects; records without the field
+    (or with null) come last in both directions. Ties are broken by id, so pages do not overlap.
+    No index serves it: the database reads all the connector's records to sort them.
+    """
     descending = ordering.startswith("-")
-    if ordering.lstrip("-") == "external_id":
+    name = ordering.lstrip("-")
+    if name.startswith(DATA_ORDERING_PREFIX):
+        key = name[len(DATA_ORDERING_PREFIX) :]
+        keys = [
+            DataFieldSortKey(key, "number"),
+            Lower(DataFieldSortKey(key, "text")),
+            DataFieldSortKey(key, "text"),
+            F("id"),
+        ]
+        rank = DataFieldSortKey(key, "rank").asc()
+        return records.order_by(rank, *[k.desc() if descending else k.asc() for k in keys])
+    if name == "external_id":
         keys = [Length("external_id"), F("external_id"), F("id")]
     else:
         keys = [F("last_synced_at"), F("id")]
     return records.order_by(*[key.desc() if descending else key.asc() for key in keys])
+
+
+class DataFieldSortKey(Func):
+    """One sort key of a top-level field of ``data``, written per database so that both sort alike.
+
+    ``rank``: the kind of value (0 number, 1 string, 2 boolean, 3 list or object, 4 null or missing);
+    ``number``: a number's value (booleans 0 and 1), else null; ``text``: a string's value, else null.
+    The key is a query parameter, never SQL; it holds no double quote or backslash (the API checks),
+    so SQLite's quoted path label ``$."key"`` reads it as written.
+    """
+
+    KINDS = {"rank": IntegerField(), "number": FloatField(), "text": TextField()}
+
+    def __init__(self, key: str, kind: str):
+        if '"' in key or "\\" in key:
+            raise ValueError("a sort field holds no double quote or backslash")
+        super().__init__(F("data"), output_field=self.KINDS[kind])
+        self.key = key
+        self.kind = kind
+
+    def as_sqlite(self, compiler, connection, **extra_context):
+        data, params = compiler.compile(self.source_expressions[0])
+        # SQLite matches a path's label against the key as it is written in the stored text: a
+        # synced record has it in UTF-8 (orjson), one the ORM wrote as \\u escapes (json.dumps).
+        paths = [f'$."{self.key}"']
+        if not self.key.isascii():
+            paths.append(f"$.{json.dumps(self.key)}")
+
+        def read(function: str) -> tuple[str, list]:
+            calls = [f"{function}({data}, %s)" for _ in paths]
+            sql = calls[0] if len(calls) == 1 else f"COALESCE({', '.join(calls)})"
+            return sql, [value for path in paths for value in (*params, path)]
+
+        kind, kind_params = read("json_type")
+        value, value_params = read("json_extract")
+        if self.kind == "rank":
+            sql = (
+                f"CASE {kind} WHEN 'integer' THEN 0 WHEN 'real' THEN 0 WHEN 'text' THEN 1 WHEN 'true' THEN 2 "
+                "WHEN 'false' THEN 2 WHEN 'object' THEN 3 WHEN 'array' THEN 3 ELSE 4 END"
+            )
+            return sql, kind_params
+        if self.kind == "number":
+            sql = (
+                f"CASE {kind} WHEN 'integer' THEN {value} WHEN 'real' THEN {value} "
+                "WHEN 'true' THEN 1 WHEN 'false' THEN 0 END"
+            )
+            return sql, [*kind_params, *value_params, *value_params]
+        return f"CASE WHEN {kind} = 'text' THEN {value} END", [*kind_params, *value_params]
+
+    def as_postgresql(self, compiler, connection, **extra_context):
+        data, params = compiler.compile(self.source_expressions[0])
+        kind = f"jsonb_typeof({data} -> %s)"
+        if self.kind == "rank":
+            sql = (
+                f"CASE {kind} WHEN 'number' THEN 0 WHEN 'string' THEN 1 WHEN 'boolean' THEN 2 "
+                "WHEN 'object' THEN 3 WHEN 'array' THEN 3 ELSE 4 END"
+            )
+            return sql, (*params, self.key)
+        if self.kind == "number":
+            sql = (
+                f"CASE {kind} WHEN 'number' THEN ({data} ->> %s)::numeric "
+                f"WHEN 'boolean' THEN CASE WHEN {data} -> %s = 'true'::jsonb THEN 1 ELSE 0 END END"
+            )
+            return sql, (*params, self.key, *params, self.key, *params, self.key)
+        return f"CASE WHEN {kind} = 'string' THEN {data} ->> %s END", (*params, self.key, *params, self.key)
+
+    def as_sql(self, compiler, connection, **extra_context):
+        raise NotImplementedError(f"sorting by a record field on {connection.vendor}")

@@ -934,15 +934,25 @@ class PreviewSerializer(serializers.Serializer):
 
 
 RECORD_FIELD_PATH = re.compile(r"^[^.\x00-\x1f]{1,100}(\.[^.\x00-\x1f]{1,100}){0,9}$")
-RECORD_ORDERINGS = ("external_id", "-external_id", "last_synced_at", "-last_synced_at")
+#: A records ordering: external_id, last_synced_at or ``data.<field>``, a top-level field of the stored
+#: record taken as written (dots included), without control characters, quotes or backslashes; a
+#: leading - for descending.
+RECORD_ORDERING_PATTERN = r'^-?(external_id|last_synced_at|data\.[^"\\\x00-\x1f]{1,100})$'
 
 
 class RecordQuerySerializer(serializers.Serializer):
-    ordering = serializers.ChoiceField(
-        choices=RECORD_ORDERINGS,
+    ordering = serializers.RegexField(
+        RECORD_ORDERING_PATTERN,
         required=False,
         default="external_id",
-        help_text="external_id sorts numeric ids as numbers (2 before 10); prefix - for descending.",
+        max_length=106,
+        error_messages={
+            "invalid": "Sort by external_id, last_synced_at or data.<field> (a top-level field of the "
+            "record, without quotes, backslashes or control characters); prefix - for descending."
+        },
+        help_text="external_id sorts numeric ids as numbers (2 before 10); data.<field> sorts by a "
+        "top-level field of the record (numbers, then text, then booleans, then lists and objects; "
+        "records without it last); prefix - for descending.",
     )
     field = serializers.CharField(
         required=False,

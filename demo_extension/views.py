@@ -389,8 +389,12 @@ class ConnectorViewSet(ThrottledActionsMixin, TenantScopedModelViewSet):
             OpenApiParameter(
                 "ordering",
                 OpenApiTypes.STR,
-                enum=list(api.RECORD_ORDERINGS),
-                description="external_id (default) sorts numeric ids as numbers: 2 before 10.",
+                pattern=api.RECORD_ORDERING_PATTERN,
+                description="external_id (default) sorts numeric ids as numbers: 2 before 10; "
+                "last_synced_at; data.<field> a top-level field of the record (numbers as numbers, "
+                "then text in any case, then booleans, then lists and objects; records without the "
+                "field last in both directions; ties by id). Prefix - for descending. A sort by a "
+                "field reads all the connector's records (no index serves it).",
             ),
             OpenApiParameter(
                 "field", OpenApiTypes.STR, description="Dotted field of the record to search in."
