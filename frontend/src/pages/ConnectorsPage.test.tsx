@@ -1,8 +1,8 @@
-import { fireEvent, screen } from "@testing-library/react";
+import { fireEvent, screen, within } from "@testing-library/react";
 import { describe, expect, it, vi } from "vitest";
 
 import type { Connector } from "../api/types";
-import { connector, fakeFetch, renderAs } from "../test/helpers";
+import { connector, fakeFetch, renderAs, syncLog } from "../test/helpers";
 import { ConnectorsPage } from "./ConnectorsPage";
 
 const page = (results: Connector[]) => ({ count: results.length, next: null, previous: null, results });
@@ -90,5 +90,67 @@ describe("the connectors list", () => {
     fakeFetch(() => ({ body: page([connector({ sync_frequency: "MANUAL" })]) }));
     renderAs("viewer", <ConnectorsPage />);
     expect(await screen.findByText("manual only")).toBeTruthy();
+  });
+
+  it("shows Sync now to the roles that may sync, not to a viewer", async () => {
+    fakeFetch(() => ({ body: page([connector()]) }));
+    renderAs("viewer", <ConnectorsPage />);
+    await screen.findByRole("link", { name: "Customer <b>API</b>" });
+    expect(screen.queryByRole("button", { name: /^Sync now/ })).toBeNull();
+  });
+
+  it("starts a sync from the row, shows it running, then its outcome, and refreshes the list", async () => {
+    let polls = 0;
+    const calls = fakeFetch((call) => {
+      if (call.url.includes("/sync_data/")) return { status: 202, body: syncLog({ id: 41, status: "PENDING" }) };
+      if (call.url.includes("/sync-logs/41/")) {
+        polls += 1;
+        return { body: polls === 1 ? syncLog({ id: 41, status: "RUNNING", records_processed: 25 }) : syncLog({ id: 41, status: "SUCCESS", records_processed: 120 }) };
+      }
+      return { body: page([connector()]) };
+    });
+    renderAs("editor", <ConnectorsPage />);
+    const button = await screen.findByRole("button", { name: /^Sync now/ });
+    expect(button.textContent).toBe("Sync now Customer <b>API</b>"); // the connector's name for a screen reader
+    fireEvent.click(button);
+    expect(calls.find((c) => c.method === "POST")?.url).toBe("/api/demo-extension/connectors/7/sync_data/?wait=0&trigger=ui");
+    const status = await screen.findByTestId("row-sync-status");
+    await vi.waitFor(() => expect(status.textContent).toContain("RUNNING"));
+    expect(status.textContent).toContain("25 records");
+    expect(within(status).getByRole("link", { name: "Sync #41" }).getAttribute("href")).toBe("/sync-logs/41");
+    expect((screen.getByRole("button", { name: /^Syncing…/ }) as HTMLButtonElement).disabled).toBe(true);
+    await vi.waitFor(() => expect(status.textContent).toContain("SUCCESS"), { timeout: 3000 });
+    expect(status.textContent).toContain("120 records");
+    expect((screen.getByRole("button", { name: /^Sync now/ }) as HTMLButtonElement).disabled).toBe(false);
+    // the list is read again: its last sync, runs and records follow the run
+    await vi.waitFor(() => expect(calls.filter((c) => c.method === "GET" && c.url.startsWith("/api/demo-extension/connectors/?")).length).toBe(2));
+  });
+
+  it("says in the row that a sync is already running (409) and follows that one", async () => {
+    fakeFetch((call) => {
+      if (call.url.includes("/sync_data/")) return { status: 409, body: { detail: "A sync of this connector is already in progress.", sync_log_id: 9 } };
+      if (call.url.includes("/sync-logs/9/")) return { body: syncLog({ id: 9, status: "RUNNING", records_processed: 50 }) };
+      return { body: page([connector()]) };
+    });
+    renderAs("editor", <ConnectorsPage />);
+    fireEvent.click(await screen.findByRole("button", { name: /^Sync now/ }));
+    const status = await screen.findByTestId("row-sync-status");
+    expect(status.textContent).toContain("A sync of this connector is already in progress.");
+    expect(within(status).getByRole("link", { name: "Sync #9" })).toBeTruthy();
+    await vi.waitFor(() => expect(status.textContent).toContain("RUNNING"));
+    expect((screen.getByRole("button", { name: /^Syncing…/ }) as HTMLButtonElement).disabled).toBe(true);
+  });
+
+  it("keeps a refusal such as too many requests (429) in the row, and lets the user try again", async () => {
+    fakeFetch((call) => {
+      if (call.url.includes("/sync_data/")) return { status: 429, body: { detail: "Request was throttled. Expected available in 30 seconds." } };
+      return { body: page([connector()]) };
+    });
+    renderAs("admin", <ConnectorsPage />);
+    fireEvent.click(await screen.findByRole("button", { name: /^Sync now/ }));
+    const status = await screen.findByTestId("row-sync-status");
+    expect(status.textContent).toBe("Request was throttled. Expected available in 30 seconds.");
+    expect(status.classList.contains("error-text")).toBe(true);
+    expect((screen.getByRole("button", { name: /^Sync now/ }) as HTMLButtonElement).disabled).toBe(false);
   });
 });

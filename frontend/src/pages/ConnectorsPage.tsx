@@ -1,15 +1,16 @@
 import { useState, type FormEvent } from "react";
 import { Link, useSearchParams } from "react-router-dom";
 
-import { deleteConnector, listConnectors, setConnectorActive } from "../api/api";
-import { errorMessage } from "../api/client";
-import type { Connector } from "../api/types";
+import { deleteConnector, listConnectors, runningSyncIdOf, setConnectorActive, startSync } from "../api/api";
+import { ApiError, errorMessage } from "../api/client";
+import { isActiveStatus, type Connector, type SyncLog } from "../api/types";
 import { useAnnounce, usePageTitle } from "../announce";
 import { canDelete, canWrite, useAuth } from "../auth";
 import { StatusDots } from "../components/charts";
 import { ErrorBanner, Loading, Pager, StatusBadge, TableWrap } from "../components/common";
 import { formatDateTime, formatNumber, formatRelative, frequencyLabel } from "../format";
-import { useLoad } from "../hooks";
+import { useLoad, useSyncLogPolling } from "../hooks";
+import { useSyncWatch } from "../syncWatch";
 
 const PAGE_SIZE = 20;
 
@@ -23,6 +24,73 @@ export function NextRun({ connector }: { connector: Connector }) {
       {formatRelative(connector.next_sync_at)}
       <span className="muted small block">{formatDateTime(connector.next_sync_at)}</span>
     </span>
+  );
+}
+
+/** What a row's "Sync now" has done: nothing yet, starting, following a run (started here, or the
+ * one a 409 named), or refused (409 without an id, 429, any other error). */
+type RowSyncState =
+  | { kind: "idle" }
+  | { kind: "starting" }
+  | { kind: "following"; logId: number; conflict: string | null }
+  | { kind: "error"; message: string };
+
+/** "Sync now" in a connector's row: starts a sync (trigger=ui) and shows it in the row until it
+ * ends, then its outcome with a link to its page. A refusal stays in the row: "already running"
+ * (409: the run in progress is followed instead), too many requests (429), any other error. */
+export function RowSync({ connector, onFinished }: { connector: Connector; onFinished: () => void }) {
+  const announce = useAnnounce();
+  const { watch } = useSyncWatch();
+  const [state, setState] = useState<RowSyncState>({ kind: "idle" });
+  const following = state.kind === "following" ? state.logId : null;
+  const { log, error: pollError } = useSyncLogPolling(following, (ended: SyncLog) => {
+    announce(`Sync #${ended.id} of ${connector.name} ended: ${ended.status}, ${formatNumber(ended.records_processed)} records.`);
+    onFinished();
+  });
+  const current = log !== null && log.id === following ? log : null;
+  const running = state.kind === "starting" || (state.kind === "following" && (current === null || isActiveStatus(current.status)));
+
+  async function start() {
+    setState({ kind: "starting" });
+    try {
+      const started = await startSync(connector.id);
+      watch(started.id);
+      setState({ kind: "following", logId: started.id, conflict: null });
+      announce(`Sync #${started.id} of ${connector.name} started.`);
+    } catch (error) {
+      const message = errorMessage(error);
+      const runningId = error instanceof ApiError && error.status === 409 ? runningSyncIdOf(error.body) : null;
+      setState(runningId !== null ? { kind: "following", logId: runningId, conflict: message } : { kind: "error", message });
+      announce(message);
+    }
+  }
+
+  return (
+    <>
+      <button type="button" className="btn btn-small btn-primary" disabled={running} onClick={() => void start()}>
+        {state.kind === "starting" ? "Starting…" : running ? "Syncing…" : "Sync now"}
+        <span className="visually-hidden"> {connector.name}</span>
+      </button>
+      {state.kind === "error" ? (
+        <div className="row-sync-status error-text" data-testid="row-sync-status">
+          {state.message}
+        </div>
+      ) : null}
+      {state.kind === "following" ? (
+        <div className="row-sync-status" data-testid="row-sync-status">
+          {state.conflict ? <div className="warning-text">{state.conflict}</div> : null}
+          <Link to={`/sync-logs/${state.logId}`}>Sync #{state.logId}</Link>{" "}
+          {current ? (
+            <>
+              <StatusBadge status={current.status} /> {formatNumber(current.records_processed)} records
+            </>
+          ) : (
+            <span className="muted">starting…</span>
+          )}
+          {pollError ? <div className="error-text">{pollError}</div> : null}
+        </div>
+      ) : null}
+    </>
   );
 }
 
@@ -158,21 +226,24 @@ export function ConnectorsPage() {
                       <td className="num">{formatNumber(connector.records_count)}</td>
                       {writer ? (
                         <td className="row-actions">
-                          <button
-                            type="button"
-                            className="btn btn-small"
-                            aria-pressed={!connector.is_active}
-                            disabled={toggling === connector.id}
-                            onClick={() => void toggle(connector)}
-                          >
-                            {connector.is_active ? "Pause" : "Resume"}
-                            <span className="visually-hidden"> {connector.name}</span>
-                          </button>
-                          {deleter ? (
-                            <button type="button" className="btn btn-small btn-danger" onClick={() => void remove(connector)}>
-                              Delete<span className="visually-hidden"> {connector.name}</span>
+                          <div className="row-actions-inner">
+                            <RowSync connector={connector} onFinished={list.reload} />
+                            <button
+                              type="button"
+                              className="btn btn-small"
+                              aria-pressed={!connector.is_active}
+                              disabled={toggling === connector.id}
+                              onClick={() => void toggle(connector)}
+                            >
+                              {connector.is_active ? "Pause" : "Resume"}
+                              <span className="visually-hidden"> {connector.name}</span>
                             </button>
-                          ) : null}
+                            {deleter ? (
+                              <button type="button" className="btn btn-small btn-danger" onClick={() => void remove(connector)}>
+                                Delete<span className="visually-hidden"> {connector.name}</span>
+                              </button>
+                            ) : null}
+                          </div>
                         </td>
                       ) : null}
                     </tr>
