@@ -99,7 +99,9 @@ export async function listSyncHistory(id: number, params: ListParams = {}): Prom
   return (await apiRequest<Paginated<SyncLog>>(`${CONNECTORS}/${id}/sync_history/`, { query: { ...params } })).data;
 }
 
-export type RecordOrdering = "external_id" | "-external_id" | "last_synced_at" | "-last_synced_at";
+/** external_id (numeric-aware), last_synced_at, or data.<field>: a top-level field of the record
+ * (numbers, then text in any case, then booleans, then lists and objects; records without it last). */
+export type RecordOrdering = "external_id" | "-external_id" | "last_synced_at" | "-last_synced_at" | `data.${string}` | `-data.${string}`;
 
 export interface RecordParams extends ListParams {
   external_id?: string;

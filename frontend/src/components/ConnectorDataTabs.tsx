@@ -1,6 +1,7 @@
 import { useRef, type KeyboardEvent } from "react";
 import { useSearchParams } from "react-router-dom";
 
+import type { JsonValue } from "../api/types";
 import { RecordsTable } from "./RecordsTable";
 import { SchemaTable } from "./SchemaTable";
 
@@ -11,7 +12,7 @@ const TABS = [
 type Tab = (typeof TABS)[number]["id"];
 
 /** The connector's data: the records table or the inferred schema (`?tab=schema` in the address). */
-export function ConnectorDataTabs({ connectorId, refreshKey = 0 }: { connectorId: number; refreshKey?: number }) {
+export function ConnectorDataTabs({ connectorId, refreshKey = 0, rules }: { connectorId: number; refreshKey?: number; rules?: JsonValue }) {
   const [params, setParams] = useSearchParams();
   const tab: Tab = params.get("tab") === "schema" ? "schema" : "records";
   const refs = useRef<Record<string, HTMLButtonElement | null>>({});
@@ -60,7 +61,7 @@ export function ConnectorDataTabs({ connectorId, refreshKey = 0 }: { connectorId
         ))}
       </div>
       <div role="tabpanel" id={`panel-${tab}`} aria-labelledby={`tab-${tab}`}>
-        {tab === "records" ? <RecordsTable connectorId={connectorId} refreshKey={refreshKey} /> : <SchemaTable connectorId={connectorId} refreshKey={refreshKey} />}
+        {tab === "records" ? <RecordsTable connectorId={connectorId} refreshKey={refreshKey} rules={rules} /> : <SchemaTable connectorId={connectorId} refreshKey={refreshKey} />}
       </div>
     </div>
   );

@@ -3,7 +3,7 @@ import { describe, expect, it, vi } from "vitest";
 
 import type { SyncedRecord } from "../api/types";
 import { fakeFetch, renderAs } from "../test/helpers";
-import { columnsOf, flattenRecord, RecordsTable } from "./RecordsTable";
+import { columnsOf, defaultColumns, flattenRecord, mappingTargets, RecordsTable } from "./RecordsTable";
 
 function record(id: number, data: SyncedRecord["data"]): SyncedRecord {
   return {
@@ -34,7 +34,8 @@ describe("the records table", () => {
     renderTable();
     const table = await screen.findByRole("table", { name: "Records" });
     const headers = within(table).getAllByRole("columnheader").map((th) => th.textContent);
-    expect(headers.slice(0, 7)).toEqual(["External id ▲, sort descending", "id", "name", "tags", "a", "b", "c"]);
+    expect(headers[0]).toBe("External id ▲, sort descending");
+    expect(headerNames(table).slice(0, 7)).toEqual(["External id", "id", "name", "tags", "a", "b", "c"]);
     expect(within(table).queryByRole("columnheader", { name: "address.city" })).toBeNull(); // nested: in the picker
     expect(within(table).getByText('["a"]')).toBeTruthy();
     fireEvent.click(screen.getByRole("checkbox", { name: "address.city" }));
@@ -53,7 +54,7 @@ describe("the records table", () => {
     expect(screen.getByText("Columns (6 of 9)")).toBeTruthy();
     fireEvent.click(screen.getByRole("checkbox", { name: "d" }));
     fireEvent.click(screen.getByRole("checkbox", { name: "name" }));
-    const headers = within(screen.getByRole("table", { name: "Records" })).getAllByRole("columnheader").map((th) => th.textContent);
+    const headers = headerNames(screen.getByRole("table", { name: "Records" }));
     expect(headers).toContain("d");
     expect(headers).not.toContain("name");
   });
@@ -118,11 +119,105 @@ describe("the records table", () => {
   });
 });
 
+describe("sorting by a data field", () => {
+  it("sorts by a top-level field through the API when its header is clicked, then the other way", async () => {
+    const calls = api();
+    renderTable();
+    const table = await screen.findByRole("table", { name: "Records" });
+    fireEvent.click(within(table).getByRole("button", { name: /^name/ }));
+    await vi_wait(() => calls.at(-1)?.url.includes("ordering=data.name") ?? false);
+    const header = () => within(screen.getByRole("table", { name: "Records" })).getByRole("columnheader", { name: /^name/ });
+    await vi.waitFor(() => expect(header().getAttribute("aria-sort")).toBe("ascending"));
+    expect(within(screen.getByRole("table", { name: "Records" })).getByRole("columnheader", { name: /External id/ }).getAttribute("aria-sort")).toBe("none");
+    expect(header().textContent).toBe("name ▲, sort descending");
+    fireEvent.click(within(header()).getByRole("button"));
+    await vi_wait(() => calls.at(-1)?.url.includes("ordering=-data.name") ?? false);
+    await vi.waitFor(() => expect(header().getAttribute("aria-sort")).toBe("descending"));
+    // a new sort starts at the first page
+    expect(calls.at(-1)?.url).toContain("page=1&");
+  });
+
+  it("sorts by the time written too; nested columns do not sort (the API sorts top-level fields)", async () => {
+    const calls = api();
+    renderTable("/connectors/7?r_page=3");
+    const table = await screen.findByRole("table", { name: "Records" });
+    fireEvent.click(screen.getByRole("checkbox", { name: "address.city" }));
+    const nested = within(screen.getByRole("table", { name: "Records" })).getByRole("columnheader", { name: "address.city" });
+    expect(within(nested).queryByRole("button")).toBeNull();
+    expect(nested.hasAttribute("aria-sort")).toBe(false);
+    fireEvent.click(within(table).getByRole("button", { name: /^Last written/ }));
+    await vi_wait(() => calls.at(-1)?.url === "/api/demo-extension/connectors/7/records/?page=1&page_size=20&ordering=last_synced_at");
+  });
+
+  it("keeps a data-field sort from the address and ignores one the API would refuse", async () => {
+    const calls = api();
+    renderTable("/connectors/7?r_sort=-data.name");
+    await screen.findByRole("table", { name: "Records" });
+    expect(calls[0]?.url).toBe("/api/demo-extension/connectors/7/records/?page=1&page_size=20&ordering=-data.name");
+    expect(within(screen.getByRole("table", { name: "Records" })).getByRole("columnheader", { name: /^name/ }).getAttribute("aria-sort")).toBe("descending");
+  });
+
+  it.each(["data.", 'data.a"b', "name", "-data"])("asks the API for the default order when the address has %s", async (sort) => {
+    const calls = api();
+    renderTable(`/connectors/7?r_sort=${encodeURIComponent(sort)}`);
+    await screen.findByRole("table", { name: "Records" });
+    expect(calls[0]?.url).toBe("/api/demo-extension/connectors/7/records/?page=1&page_size=20&ordering=external_id");
+  });
+});
+
+describe("the default columns", () => {
+  const RULES = { field_mappings: { "address.city": "city", name: "full_name", nope: "not_in_records", "x.y": "geo" }, include_unmapped: true };
+  const MAPPED = [
+    record(1, { id: 1, full_name: "Ada", city: "Lyon", email: "a@x", geo: { lat: 1, lng: 2 }, phone: "1", website: "w", zip: "9" }),
+  ];
+
+  it("are the mapped fields (their targets) in the rules' order, nested targets as their columns", () => {
+    expect(mappingTargets(RULES)).toEqual(["city", "full_name", "not_in_records", "geo"]);
+    const columns = columnsOf(MAPPED);
+    expect(defaultColumns(columns, RULES)).toEqual(["city", "full_name", "geo.lat", "geo.lng"]);
+  });
+
+  it("are the first six fields of the first record without rules or when no target is in the records", () => {
+    const columns = columnsOf(MAPPED);
+    expect(defaultColumns(columns, {})).toEqual(columns.slice(0, 6));
+    expect(defaultColumns(columns, { field_mappings: { a: "missing" } })).toEqual(columns.slice(0, 6));
+    expect(defaultColumns(columns, undefined)).toEqual(columns.slice(0, 6));
+    expect(mappingTargets({ field_mappings: ["x"] })).toEqual([]);
+  });
+
+  it("show the mapped fields first in the table, and the user's pick still works", async () => {
+    fakeFetch(() => ({ body: { count: 1, next: null, previous: null, results: MAPPED } }));
+    renderAs("viewer", <RecordsTable connectorId={7} rules={RULES} />, "/connectors/7", "/connectors/:id");
+    const table = await screen.findByRole("table", { name: "Records" });
+    expect(headerNames(table)).toEqual(["External id", "city", "full_name", "geo.lat", "geo.lng", "Last written", "Raw"]);
+    expect(screen.getByText("Columns (4 of 9)")).toBeTruthy();
+    // the picker lists the mapped fields first too
+    const picker = screen.getAllByRole("checkbox").map((box) => box.parentElement!.textContent);
+    expect(picker.slice(0, 5)).toEqual(["city", "full_name", "geo.lat", "geo.lng", "id"]);
+    fireEvent.click(screen.getByRole("checkbox", { name: "email" }));
+    fireEvent.click(screen.getByRole("checkbox", { name: "geo.lng" }));
+    expect(headerNames(screen.getByRole("table", { name: "Records" }))).toEqual(["External id", "city", "full_name", "geo.lat", "email", "Last written", "Raw"]);
+    // kept when the table is sorted (a new page of records)
+    fireEvent.click(within(screen.getByRole("table", { name: "Records" })).getByRole("button", { name: /^email/ }));
+    await vi.waitFor(() =>
+      expect(within(screen.getByRole("table", { name: "Records" })).getByRole("columnheader", { name: /^email/ }).getAttribute("aria-sort")).toBe("ascending"),
+    );
+    expect(headerNames(screen.getByRole("table", { name: "Records" }))).toEqual(["External id", "city", "full_name", "geo.lat", "email", "Last written", "Raw"]);
+  });
+});
+
 describe("flattenRecord", () => {
   it("makes dotted keys of nested objects and keeps lists and empty objects as values", () => {
     expect(flattenRecord({ a: { b: { c: 1 } }, l: [1, { x: 2 }], e: {}, n: null })).toEqual({ "a.b.c": 1, l: [1, { x: 2 }], e: {}, n: null });
   });
 });
+
+/** The columns' names, without the sort arrow and the hidden "sort ..." text. */
+function headerNames(table: HTMLElement): string[] {
+  return within(table)
+    .getAllByRole("columnheader")
+    .map((th) => (th.querySelector("button")?.firstChild?.textContent ?? th.textContent ?? "").trim());
+}
 
 async function vi_wait(condition: () => boolean) {
   await vi.waitFor(() => {

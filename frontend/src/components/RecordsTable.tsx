@@ -1,4 +1,4 @@
-import { useMemo, useState, type FormEvent } from "react";
+import { useMemo, useState, type FormEvent, type ReactNode } from "react";
 import { useSearchParams } from "react-router-dom";
 
 import { listRecords, type RecordOrdering, type RecordParams } from "../api/api";
@@ -56,18 +56,52 @@ export function columnsOf(records: SyncedRecord[]): string[] {
   return seen.map((column, index) => ({ column, index })).sort((a, b) => depth(a.column) - depth(b.column) || a.index - b.index).map(({ column }) => column);
 }
 
+/** The targets of the rules' field mappings (source path -> target field), in the rules' order. */
+export function mappingTargets(rules: JsonValue | undefined): string[] {
+  if (!rules || typeof rules !== "object" || Array.isArray(rules)) return [];
+  const mappings = rules.field_mappings;
+  if (!mappings || typeof mappings !== "object" || Array.isArray(mappings)) return [];
+  const targets = Object.values(mappings).filter((target): target is string => typeof target === "string" && target !== "");
+  return [...new Set(targets)];
+}
+
+/** The columns shown before the user picks any: the mapped fields (their targets, nested ones as
+ * their dotted columns) in the rules' order when the records have them, else the first six in the
+ * order of the first record's fields (top-level first). */
+export function defaultColumns(columns: string[], rules: JsonValue | undefined): string[] {
+  const picked: string[] = [];
+  for (const target of mappingTargets(rules)) {
+    for (const column of columns) {
+      if ((column === target || column.startsWith(`${target}.`)) && !picked.includes(column)) picked.push(column);
+    }
+  }
+  return picked.length > 0 ? picked : columns.slice(0, DEFAULT_VISIBLE_COLUMNS);
+}
+
+/** The records API's orderings: external id, time written, or a top-level field of the data. */
+function orderingOf(text: string | null): RecordOrdering {
+  if (text && /^-?(external_id|last_synced_at|data\.[^"\\\u0000-\u001f]{1,100})$/.test(text)) return text as RecordOrdering;
+  return "external_id";
+}
+
+/** Whether a column is a top-level field of the records (not a nested one): only those sort. */
+function isTopLevel(column: string, rows: SyncedRecord[]): boolean {
+  return rows.some((row) => row.data !== null && typeof row.data === "object" && !Array.isArray(row.data) && Object.hasOwn(row.data, column));
+}
+
 /**
- * A connector's records as a table: one column per field (nested fields as dotted columns), a
- * column picker, the raw JSON of a row one click away, numeric-aware sort by external id, search
- * by external id or by a field's value, and the page size. Its state lives in the address
+ * A connector's records as a table: one column per field (nested fields as dotted columns), the
+ * mapped fields shown first, a column picker, the raw JSON of a row one click away, sort by
+ * external id (numeric-aware), by the time written or by a top-level field (done by the API),
+ * search by external id or by a field's value, and the page size. Its state lives in the address
  * (r_page, r_size, r_sort, r_in, r_q), so a reload or Back keeps it.
  */
-export function RecordsTable({ connectorId, refreshKey = 0 }: { connectorId: number; refreshKey?: number }) {
+export function RecordsTable({ connectorId, refreshKey = 0, rules }: { connectorId: number; refreshKey?: number; rules?: JsonValue }) {
   const [params, setParams] = useSearchParams();
   const page = Math.max(1, Number(params.get("r_page")) || 1);
   const pageSizeParam = Number(params.get("r_size"));
   const pageSize = PAGE_SIZES.includes(pageSizeParam) ? pageSizeParam : DEFAULT_PAGE_SIZE;
-  const ordering = (params.get("r_sort") as RecordOrdering | null) ?? "external_id";
+  const ordering = orderingOf(params.get("r_sort"));
   const searchIn = params.get("r_in") ?? EXTERNAL_ID;
   const query = params.get("r_q") ?? "";
 
@@ -94,15 +128,19 @@ export function RecordsTable({ connectorId, refreshKey = 0 }: { connectorId: num
   const records = useLoad(() => listRecords(connectorId, request), [connectorId, page, pageSize, ordering, searchIn, query, refreshKey]);
 
   const rows = records.data?.results ?? [];
-  const columns = useMemo(() => columnsOf(rows), [rows]);
+  const columns = useMemo(() => {
+    const all = columnsOf(rows);
+    const first = defaultColumns(all, rules);
+    return { first, ordered: [...first, ...all.filter((column) => !first.includes(column))] };
+  }, [rows, rules]);
   const [hidden, setHidden] = useState<Set<string> | null>(null);
-  const visible = columns.filter((column, index) => (hidden ? !hidden.has(column) : index < DEFAULT_VISIBLE_COLUMNS));
+  const visible = hidden ? columns.ordered.filter((column) => !hidden.has(column)) : columns.first;
   const [rawOpen, setRawOpen] = useState<number | null>(null);
   const [searchInText, setSearchInText] = useState(searchIn);
   const [queryText, setQueryText] = useState(query);
 
   function toggleColumn(column: string) {
-    const current = hidden ?? new Set(columns.filter((_, index) => index >= DEFAULT_VISIBLE_COLUMNS));
+    const current = hidden ?? new Set(columns.ordered.filter((column) => !columns.first.includes(column)));
     const next = new Set(current);
     if (next.has(column)) next.delete(column);
     else next.add(column);
@@ -114,7 +152,18 @@ export function RecordsTable({ connectorId, refreshKey = 0 }: { connectorId: num
     update({ r_in: searchInText === EXTERNAL_ID ? null : searchInText, r_q: queryText.trim(), r_page: null });
   }
 
-  const sortLabel = ordering === "-external_id" ? "descending" : ordering === "external_id" ? "ascending" : undefined;
+  /** A sortable column's header: a button that sorts ascending, then toggles; aria-sort says how. */
+  function sortHeader(key: string, label: ReactNode, extra: { className?: string; title?: string } = {}) {
+    const direction = ordering === key ? "ascending" : ordering === `-${key}` ? "descending" : "none";
+    return (
+      <th scope="col" key={key} aria-sort={direction} className={extra.className} title={extra.title}>
+        <button type="button" className="sort-button" onClick={() => update({ r_sort: direction === "ascending" ? `-${key}` : key === "external_id" ? null : key, r_page: null })}>
+          {label} <span aria-hidden="true">{direction === "descending" ? "▼" : direction === "ascending" ? "▲" : ""}</span>
+          <span className="visually-hidden">, sort {direction === "ascending" ? "descending" : "ascending"}</span>
+        </button>
+      </th>
+    );
+  }
 
   return (
     <section className="card" aria-labelledby="records-heading">
@@ -126,12 +175,12 @@ export function RecordsTable({ connectorId, refreshKey = 0 }: { connectorId: num
           </label>
           <select id="records-search-in" value={searchInText} onChange={(e) => setSearchInText(e.target.value)}>
             <option value={EXTERNAL_ID}>External id (exact)</option>
-            {columns.map((column) => (
+            {columns.ordered.map((column) => (
               <option key={column} value={column}>
                 {column} (contains)
               </option>
             ))}
-            {searchIn !== EXTERNAL_ID && !columns.includes(searchIn) ? <option value={searchIn}>{searchIn} (contains)</option> : null}
+            {searchIn !== EXTERNAL_ID && !columns.ordered.includes(searchIn) ? <option value={searchIn}>{searchIn} (contains)</option> : null}
           </select>
           <label className="visually-hidden" htmlFor="records-search-text">
             Search text
@@ -157,11 +206,11 @@ export function RecordsTable({ connectorId, refreshKey = 0 }: { connectorId: num
       <div className="table-tools">
         <details className="column-picker">
           <summary>
-            Columns ({visible.length} of {columns.length})
+            Columns ({visible.length} of {columns.ordered.length})
           </summary>
           <fieldset>
             <legend className="visually-hidden">Shown columns</legend>
-            {columns.map((column) => (
+            {columns.ordered.map((column) => (
               <label key={column} className="checkbox">
                 <input type="checkbox" checked={visible.includes(column)} onChange={() => toggleColumn(column)} />
                 <span className="mono">{column}</span>
@@ -193,24 +242,19 @@ export function RecordsTable({ connectorId, refreshKey = 0 }: { connectorId: num
               <table className="table records-table" aria-label="Records">
                 <thead>
                   <tr>
-                    <th scope="col" aria-sort={sortLabel ?? "none"}>
-                      <button
-                        type="button"
-                        className="sort-button"
-                        onClick={() => update({ r_sort: ordering === "external_id" ? "-external_id" : null, r_page: null })}
-                      >
-                        External id <span aria-hidden="true">{ordering === "-external_id" ? "▼" : ordering === "external_id" ? "▲" : ""}</span>
-                        <span className="visually-hidden">, sort {ordering === "external_id" ? "descending" : "ascending"}</span>
-                      </button>
-                    </th>
-                    {visible.map((column) => (
-                      <th scope="col" key={column} className="mono">
-                        {column}
-                      </th>
-                    ))}
-                    <th scope="col" title="When a sync last wrote the record (created or changed it); unchanged records are not rewritten">
-                      Last written
-                    </th>
+                    {sortHeader("external_id", "External id")}
+                    {visible.map((column) =>
+                      isTopLevel(column, rows) ? (
+                        sortHeader(`data.${column}`, column, { className: "mono" })
+                      ) : (
+                        <th scope="col" key={column} className="mono" title="A nested field: only top-level fields sort">
+                          {column}
+                        </th>
+                      ),
+                    )}
+                    {sortHeader("last_synced_at", "Last written", {
+                      title: "When a sync last wrote the record (created or changed it); unchanged records are not rewritten",
+                    })}
                     <th scope="col" className="pinned-end">
                       Raw
                     </th>

@@ -471,7 +471,7 @@ function ConnectorDetail({ id, startEditing }: { id: number; startEditing: boole
         ) : null}
       </section>
 
-      <ConnectorDataTabs connectorId={id} refreshKey={recordsKey} />
+      <ConnectorDataTabs connectorId={id} refreshKey={recordsKey} rules={c.transformation_rules} />
     </div>
   );
 }
