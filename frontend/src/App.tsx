@@ -12,6 +12,7 @@ import { DashboardPage } from "./pages/DashboardPage";
 import { DestinationDetailPage } from "./pages/DestinationDetailPage";
 import { DestinationsPage } from "./pages/DestinationsPage";
 import { LoginPage } from "./pages/LoginPage";
+import { ThemePicker } from "./theme";
 import { MembersPage } from "./pages/MembersPage";
 import { NewConnectorPage } from "./pages/NewConnectorPage";
 import { NotFoundPage } from "./pages/NotFoundPage";
@@ -68,6 +69,7 @@ function ProfileMenu() {
             </dd>
           </div>
         </dl>
+        <ThemePicker idPrefix="profile-theme" />
         <button type="button" className="btn btn-small" onClick={signOut}>
           Sign out
         </button>

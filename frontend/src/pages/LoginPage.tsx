@@ -5,6 +5,7 @@ import { errorMessage, sessionEndedNotice } from "../api/client";
 import { usePageTitle } from "../announce";
 import { useAuth } from "../auth";
 import { ErrorBanner } from "../components/common";
+import { ThemePicker } from "../theme";
 
 export function LoginPage() {
   usePageTitle("Sign in");
@@ -84,6 +85,7 @@ export function LoginPage() {
         <button type="submit" className="btn btn-primary btn-block" disabled={busy}>
           {busy ? "Signing in…" : "Sign in"}
         </button>
+        <ThemePicker idPrefix="login-theme" />
       </form>
     </main>
   );
