@@ -1,8 +1,9 @@
 // The preview of a connector configuration (connectors/preview/ or connectors/{id}/preview/): the
 // detected pagination with a "pin" button, the records path, primary-key and cursor candidates to
-// pick into the form, the fields, up to 20 records raw and transformed side by side, and the warnings.
+// pick into the form, the fields, up to 20 records raw and transformed side by side (the first three,
+// the rest on request), and the warnings.
 
-import { useEffect, useRef, useState } from "react";
+import { useEffect, useId, useRef, useState } from "react";
 
 import { ApiError, errorMessage } from "../api/client";
 import type { JsonValue, Preview, PreviewRecord } from "../api/types";
@@ -40,18 +41,18 @@ function Entries({ value, compareTo, side = "after" }: { value: JsonValue; compa
   const shown = Math.max(8, marks.size);
   return (
     <>
-      <dl className="preview-entries">
-        {ordered.slice(0, shown).map(([key, item]) => (
-          <div key={key} className={marks.has(key) ? `entry-${marks.get(key)}` : undefined}>
-            <dt>
-              {key}
-              {marks.has(key) ? <span className="entry-mark"> ({marks.get(key)})</span> : null}
-            </dt>
-            <dd>{compact(item)}</dd>
-          </div>
-        ))}
-      </dl>
-      {ordered.length > shown ? <p className="hint">+{ordered.length - shown} more fields</p> : null}
+        <dl className="preview-entries">
+          {ordered.slice(0, shown).map(([key, item]) => (
+            <div key={key} className={marks.has(key) ? `entry-${marks.get(key)}` : undefined}>
+              <dt>
+                {key}
+                {marks.has(key) ? <span className="entry-mark"> ({marks.get(key)})</span> : null}
+              </dt>
+              <dd>{compact(item)}</dd>
+            </div>
+          ))}
+        </dl>
+        {ordered.length > shown ? <p className="hint">+{ordered.length - shown} more fields</p> : null}
     </>
   );
 }
@@ -279,6 +280,9 @@ export function PreviewPanel({ run, onFieldErrors, onPinPagination, onPickPrimar
   );
 }
 
+/** Records a preview table shows before "Show all". */
+export const PREVIEW_RECORDS_SHOWN = 3;
+
 /** Preview records side by side: the upstream's raw record and what the rules make of it (or why
  * it would be quarantined), the raw JSON one click away. */
 export function PreviewRecordsTable({
@@ -287,6 +291,7 @@ export function PreviewRecordsTable({
   beforeLabel = "Raw",
   afterLabel = "Transformed",
   compare = false,
+  initial = PREVIEW_RECORDS_SHOWN,
 }: {
   records: PreviewRecord[];
   label: string;
@@ -294,8 +299,15 @@ export function PreviewRecordsTable({
   afterLabel?: string;
   /** Mark what the rules changed (new, changed and dropped fields first) and offer both JSONs. */
   compare?: boolean;
+  /** How many records show before "Show all" (the page stays short: a record is a tall cell). */
+  initial?: number;
 }) {
+  const [all, setAll] = useState(false);
+  const bodyId = useId();
+  const shown = all ? records : records.slice(0, initial);
+  const more = records.length - initial;
   return (
+    <>
     <div className="table-wrap" tabIndex={0} role="region" aria-label={label}>
       <table className="preview-records">
         <thead>
@@ -306,8 +318,8 @@ export function PreviewRecordsTable({
             <th scope="col">JSON</th>
           </tr>
         </thead>
-        <tbody>
-          {records.map((record, index) => (
+        <tbody id={bodyId}>
+          {shown.map((record, index) => (
             <tr key={index}>
               <td>{index + 1}</td>
               <td>
@@ -341,5 +353,11 @@ export function PreviewRecordsTable({
         </tbody>
       </table>
     </div>
+    {more > 0 ? (
+      <button type="button" className="btn btn-small show-more" aria-expanded={all} aria-controls={bodyId} onClick={() => setAll(!all)}>
+        {all ? `Show the first ${initial} records only` : `Show all ${records.length} records (${more} more)`}
+      </button>
+    ) : null}
+    </>
   );
 }
