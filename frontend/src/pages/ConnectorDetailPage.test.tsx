@@ -59,7 +59,32 @@ describe("the connector page", () => {
     api((call) => (call.url === "/api/demo-extension/connectors/7/" ? { body: connector({ source_type: "csv" }) } : null));
     renderPage("viewer");
     const source = (await screen.findByText("Source")).closest("div")?.querySelector("dd")?.textContent;
-    expect(source).toMatch(/^csv \(a module's source: its settings are in that module's API; the request settings here do not apply\)$/);
+    expect(source).toMatch(/^csv \(a module's source: its settings are in that module's API; the request settings here do not apply; it is edited through its module's API\)$/);
+  });
+
+  it("offers no REST form for a connector another module reads: Edit is not shown, and the edit address says where it is edited", async () => {
+    api((call) => (call.url === "/api/demo-extension/connectors/7/" ? { body: connector({ source_type: "csv" }) } : null));
+    renderPage("admin");
+    await screen.findByRole("heading", { name: "Customer <b>API</b>" });
+    expect(screen.queryByRole("button", { name: "Edit" })).toBeNull();
+    for (const name of ["Test connection", "Sync now", "Delete"]) expect(screen.getByRole("button", { name })).toBeTruthy();
+    expect(screen.queryByTestId("module-source-notice")).toBeNull();
+  });
+
+  it("shows the read-only notice instead of the REST form at a module connector's edit address", async () => {
+    api((call) => (call.url === "/api/demo-extension/connectors/7/" ? { body: connector({ source_type: "csv" }) } : null));
+    renderAs("editor", <ConnectorDetailPage startEditing />, "/connectors/7/edit", "/connectors/:id/edit");
+    const notice = await screen.findByTestId("module-source-notice");
+    expect(notice.textContent).toContain("edited through its module's API");
+    expect(notice.getAttribute("role")).toBe("status");
+    expect(screen.queryByRole("form", { name: "Edit connector" })).toBeNull();
+  });
+
+  it("still opens the REST form at a REST connector's edit address", async () => {
+    api();
+    renderAs("editor", <ConnectorDetailPage startEditing />, "/connectors/7/edit", "/connectors/:id/edit");
+    expect(await screen.findByRole("form", { name: "Edit connector" })).toBeTruthy();
+    expect(screen.queryByTestId("module-source-notice")).toBeNull();
   });
 
   it("shows each finished run's throughput beside its duration, none for a run still going", async () => {

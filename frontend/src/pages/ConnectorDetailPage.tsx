@@ -21,6 +21,7 @@ import { ConnectorForm } from "../components/ConnectorForm";
 import { ActiveBadge, ErrorBanner, Loading, Pager, StatusBadge, TableWrap } from "../components/common";
 import { storedExtraNames } from "../components/AuthFields";
 import { incrementalSummary } from "../components/connectorConfig";
+import { hasSourceForm } from "../components/sourceForms";
 import { ConnectorDataTabs } from "../components/ConnectorDataTabs";
 import { SyncProgress } from "../components/SyncProgress";
 import { UnmatchedMappings } from "../components/UnmatchedMappings";
@@ -257,7 +258,7 @@ function ConnectorDetail({ id, startEditing }: { id: number; startEditing: boole
               >
                 {busy === "refresh" ? "Starting…" : "Full refresh"}
               </button>
-              {!editing ? (
+              {!editing && hasSourceForm(c.source_type) ? (
                 <button type="button" className="btn" ref={editRef} onClick={() => setEditing(true)}>
                   Edit
                 </button>
@@ -295,7 +296,16 @@ function ConnectorDetail({ id, startEditing }: { id: number; startEditing: boole
           <SyncProgress key={syncId} logId={syncId} onFinished={onSyncFinished} onUpdate={setLiveLog} />
         </div>
       ) : null}
-      {editing && writer ? <ConnectorForm connector={c} onSubmit={save} onCancel={closeForm} onPreview={(input) => previewSavedConnector(c.id, input)} /> : null}
+      {editing && writer && hasSourceForm(c.source_type) ? (
+        <ConnectorForm connector={c} onSubmit={save} onCancel={closeForm} onPreview={(input) => previewSavedConnector(c.id, input)} />
+      ) : null}
+      {startEditing && !hasSourceForm(c.source_type) ? (
+        <div className="banner banner-warning" role="status" data-testid="module-source-notice">
+          This connector is read by the <span className="mono">{c.source_type}</span> source of a module: it is edited through its module&apos;s API,
+          not with the web UI&apos;s form (which holds the REST source&apos;s settings). Its name, schedule and sync history are here as for any
+          connector.
+        </div>
+      ) : null}
 
       <section className="card">
         <h2>Details</h2>
@@ -308,7 +318,10 @@ function ConnectorDetail({ id, startEditing }: { id: number; startEditing: boole
               ) : (
                 <>
                   <span className="mono">{c.source_type}</span>{" "}
-                  <span className="small muted">(a module&apos;s source: its settings are in that module&apos;s API; the request settings here do not apply)</span>
+                  <span className="small muted">
+                    (a module&apos;s source: its settings are in that module&apos;s API; the request settings here do not apply
+                    {hasSourceForm(c.source_type) ? "" : "; it is edited through its module's API"})
+                  </span>
                 </>
               )}
             </dd>
