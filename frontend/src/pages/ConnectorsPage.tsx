@@ -67,7 +67,7 @@ export function RowSync({ connector, onFinished }: { connector: Connector; onFin
 
   return (
     <>
-      <button type="button" className="btn btn-small btn-primary" disabled={running} onClick={() => void start()}>
+      <button type="button" className="btn btn-small btn-primary row-sync-button" disabled={running} onClick={() => void start()}>
         {state.kind === "starting" ? "Starting…" : running ? "Syncing…" : "Sync now"}
         <span className="visually-hidden"> {connector.name}</span>
       </button>
