@@ -55,6 +55,6 @@ if ! command -v npm >/dev/null 2>&1; then echo "npm is missing: the web UI tests
   timeout 300 npm ci --no-audit --no-fund --loglevel=error
   timeout 120 npm run --silent typecheck
   timeout 300 npm test
-  E2E_TIMEOUT_SECONDS=140 timeout 170 npm run --silent e2e  # ~60-90 s; the stack start-up slows down on a busy host
+  E2E_TIMEOUT_SECONDS=180 timeout 210 npm run --silent e2e  # ~90-130 s; the stack start-up slows down on a busy host
 )
 echo "== all test runs passed"

@@ -8,7 +8,7 @@
 // node_modules, nothing downloaded) checks every page and state visited and any violation fails
 // the run. Screenshots go to $E2E_SCREENSHOT_DIR (default frontend/e2e/screenshots/, git-ignored).
 // Every process it starts is stopped on the way out; the whole run is bounded by
-// E2E_TIMEOUT_SECONDS (default 140, as scripts/test.sh sets).
+// E2E_TIMEOUT_SECONDS (default 180, as scripts/test.sh sets).
 //
 //   node e2e/run-e2e.mjs            (from frontend/; or `npm run e2e`)
 
@@ -28,7 +28,7 @@ const ROOT = path.resolve(FRONTEND, "..");
 const PYTHON = process.env.E2E_PYTHON ?? path.join(ROOT, ".venv", "bin", "python");
 const CHROMIUM = process.env.E2E_CHROMIUM ?? "/usr/bin/chromium";
 const SHOTS = process.env.E2E_SCREENSHOT_DIR ?? path.join(FRONTEND, "e2e", "screenshots");
-const TIMEOUT_SECONDS = Number(process.env.E2E_TIMEOUT_SECONDS ?? 140);
+const TIMEOUT_SECONDS = Number(process.env.E2E_TIMEOUT_SECONDS ?? 180);
 const AXE_SOURCE = readFileSync(path.join(FRONTEND, "node_modules", "axe-core", "axe.min.js"), "utf8");
 const AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practice"];
 
@@ -392,8 +392,33 @@ async function main() {
     page.evaluate(() => Array.from(document.querySelectorAll('table[aria-label="Records"] tbody tr:not(.raw-row) td:first-child')).slice(0, 3).map((td) => td.textContent));
   const ascending = await firstIds();
   if (ascending.join(",") !== "1,2,3") throw new Error(`records sorted as ${ascending}`);
+  // The default columns: the targets of the connector's field mappings, in the rules' order.
+  const headerNames = () =>
+    page.evaluate(() =>
+      Array.from(document.querySelectorAll('table[aria-label="Records"] thead th')).map((th) => (th.querySelector("button")?.firstChild?.textContent ?? th.textContent).trim()),
+    );
+  const defaultHeaders = (await headerNames()).join(",");
+  if (defaultHeaders !== "External id,full_name,city,joined,Last written,Raw") throw new Error(`the records table shows ${defaultHeaders} at first`);
   await records.getByRole("button", { name: /External id/ }).click();
   await page.waitForFunction(() => document.querySelector('table[aria-label="Records"] tbody td')?.textContent === "120");
+  // Sort by a data field from its header (the API sorts; aria-sort says how), then the other way.
+  const columnValues = (index) =>
+    page.evaluate((i) => Array.from(document.querySelectorAll('table[aria-label="Records"] tbody tr:not(.raw-row)')).map((tr) => tr.children[i].textContent), index);
+  for (const [direction, arrow] of [["ascending", "data.full_name"], ["descending", "-data.full_name"]]) {
+    await records.getByRole("button", { name: /^full_name/ }).click();
+    await page.waitForURL((url) => url.searchParams.get("r_sort") === arrow);
+    await page.waitForFunction((d) => document.querySelector('table[aria-label="Records"] th[aria-sort="' + d + '"]')?.textContent.startsWith("full_name"), direction);
+    await page.waitForFunction(
+      (d) => {
+        const cells = Array.from(document.querySelectorAll('table[aria-label="Records"] tbody tr:not(.raw-row)')).map((tr) => tr.children[1].textContent.toLowerCase());
+        return cells.length === 20 && cells.every((cell, i) => i === 0 || (d === "ascending" ? cells[i - 1] <= cell : cells[i - 1] >= cell));
+      },
+      direction,
+    );
+  }
+  const sortedNames = await columnValues(1);
+  if (new Set(sortedNames).size < 2) throw new Error(`the sorted names: ${sortedNames}`);
+  await checkA11y(page, "records sorted by a data field, descending");
   await page.getByText(/^Columns \(/).click();
   const columnsBefore = await records.locator("thead th").count();
   await page.locator(".column-picker input[type=checkbox]:not(:checked)").first().check();
@@ -486,12 +511,17 @@ async function main() {
   await previewResult.waitFor();
   const detected = await previewResult.getByTestId("preview-pagination").innerText();
   if (!/^page \(detected\)/.test(detected)) throw new Error(`the preview detected ${detected}`);
-  const previewRows = await previewResult.getByRole("region", { name: "Sample records, raw and transformed" }).locator("tbody tr").count();
-  if (previewRows !== 20) throw new Error(`the preview shows ${previewRows} records`);
+  // The first three records, the rest on request: the step stays short.
+  const previewRegion = previewResult.getByRole("region", { name: "Sample records, raw and transformed" });
+  if ((await previewRegion.locator("tbody tr").count()) !== 3) throw new Error(`the preview shows ${await previewRegion.locator("tbody tr").count()} records at first`);
+  const previewHeight = await page.evaluate(() => document.documentElement.scrollHeight);
+  if (previewHeight > 3200) throw new Error(`the wizard's preview step is ${previewHeight} px tall`);
   if (!(await focusedInside(page, "[data-testid='preview-result']"))) throw new Error("focus did not move to the preview");
   await page.getByTestId("announcer").filter({ hasText: "Preview ready" }).waitFor();
   await previewResult.getByRole("button", { name: "Pin this pagination" }).click();
   await previewResult.getByText("Pinned into the form.").waitFor();
+  await previewResult.getByRole("button", { name: "Show all 20 records (17 more)" }).click();
+  await previewRegion.locator("tbody tr").nth(19).waitFor();
   await previewResult.getByRole("region", { name: "Sample records, raw and transformed" }).getByText("Raw JSON").first().click();
   await checkA11y(page, "wizard preview with detected pagination and records");
   await shot("08a-wizard-preview", true);
@@ -546,6 +576,8 @@ async function main() {
   await rulesForm.getByRole("button", { name: "JSON", exact: true }).click();
   await rulesForm.getByRole("button", { name: "Show before / after" }).click();
   const editAfter = rulesForm.getByRole("region", { name: "Sample records before and after the rules" });
+  await editAfter.locator("tbody tr").nth(2).waitFor();
+  await rulesForm.getByRole("button", { name: "Show all 20 records (17 more)" }).click();
   await editAfter.locator("tbody tr").nth(19).waitFor();
   await checkA11y(page, "edit form with rules and their before/after");
   await shot("09c-rules-before-after", true);
@@ -607,6 +639,23 @@ async function main() {
   await page.getByRole("heading", { name: "Basic API renamed" }).waitFor();
   const kept = await apiAs(page, base, "GET", `/api/demo-extension/connectors/${basic.id}/`);
   if (!kept.has_auth_username || !kept.has_api_key || kept.auth_type !== "basic") throw new Error(`the edit lost a credential: ${JSON.stringify(kept)}`);
+
+  // 8d. Sync now in the connectors list: a sync already running (started through the API) is a
+  //     409, said in the row, which follows that run to its end and shows how it ended.
+  await page.goto(`${base}/connectors`);
+  const demoLink = page.getByRole("link", { name: "Demo Users API", exact: true });
+  const demoId = Number((await demoLink.getAttribute("href")).split("/").pop());
+  const demoRow = page.getByRole("row").filter({ has: demoLink });
+  const apiRun = await apiAs(page, base, "POST", `/api/demo-extension/connectors/${demoId}/sync_data/?wait=0`);
+  await demoRow.getByRole("button", { name: /^Sync now/ }).click();
+  const rowStatus = demoRow.getByTestId("row-sync-status");
+  await rowStatus.getByText("A sync of this connector is already in progress", { exact: false }).waitFor();
+  await rowStatus.getByRole("link", { name: `Sync #${apiRun.id}` }).waitFor();
+  await checkA11y(page, "connectors list with a row's sync refused as already running");
+  await shot("08d-list-sync-conflict");
+  await rowStatus.getByText("SUCCESS", { exact: true }).waitFor({ timeout: 40_000 });
+  await demoRow.getByRole("button", { name: /^Sync now/ }).waitFor();
+  await checkA11y(page, "connectors list with a row's sync ended");
 
   // 9. A sync started here ends while the user is on another page: a notice says so; the
   //    Syncs page refreshes itself while it runs.
@@ -764,6 +813,42 @@ async function main() {
   await shot("13-connector-narrow", true);
   await page.setViewportSize({ width: 1280, height: 900 });
 
+  // 14a. Dark: the system's preference is followed; axe on the main pages in dark. The Theme
+  //      choice (profile menu) overrides it and is remembered across a reload; System goes back.
+  const pageBackground = () => page.evaluate(() => getComputedStyle(document.documentElement).backgroundColor);
+  await page.emulateMedia({ colorScheme: "dark" });
+  const darkPages = [
+    ["dashboard", "/", () => page.getByTestId("chart-syncs-per-day").locator("rect").first().waitFor()],
+    ["connectors list", "/connectors", () => page.getByRole("link", { name: "Demo Users API" }).first().waitFor()],
+    ["connector page with records sorted", `/connectors/${demoId}?r_sort=-data.city`, () => page.getByRole("table", { name: "Records" }).waitFor()],
+    ["syncs page", "/syncs", () => page.getByRole("table", { name: "Syncs" }).waitFor()],
+    ["sync page", `/sync-logs/${apiRun.id}`, () => page.locator(".event time").first().waitFor()],
+    ["destinations", "/destinations", () => page.getByRole("heading", { name: "Destinations" }).waitFor()],
+    ["members", "/members", () => page.getByTestId("member-admin@demo.local").waitFor()],
+    ["wizard", "/connectors/new", () => page.getByRole("heading", { name: "New connector" }).waitFor()],
+  ];
+  for (const [name, address, ready] of darkPages) {
+    await page.goto(`${base}${address}`);
+    await ready();
+    if ((await pageBackground()) !== "rgb(15, 19, 26)") throw new Error(`the ${name} is not dark: ${await pageBackground()}`);
+    await checkA11y(page, `${name} in dark`);
+  }
+  await page.goto(`${base}/connectors/${demoId}?r_sort=-data.city`);
+  await page.getByRole("table", { name: "Records" }).waitFor();
+  await page.getByTestId("who").locator("summary").click();
+  await checkA11y(page, "profile menu with the theme choice in dark");
+  await shot("14a-dark-connector", true);
+  await page.getByTestId("who").getByRole("radio", { name: "Light" }).check();
+  if ((await pageBackground()) !== "rgb(244, 246, 250)") throw new Error(`Light did not apply: ${await pageBackground()}`);
+  await page.reload();
+  await page.getByRole("table", { name: "Records" }).waitFor();
+  if ((await pageBackground()) !== "rgb(244, 246, 250)") throw new Error("the Light choice was not remembered");
+  await page.getByTestId("who").locator("summary").click();
+  await page.getByTestId("who").getByRole("radio", { name: "System" }).check();
+  if ((await pageBackground()) !== "rgb(15, 19, 26)") throw new Error("System did not go back to the dark preference");
+  await page.getByTestId("who").locator("summary").click();
+  await page.emulateMedia({ colorScheme: "light" });
+
   // 15. A viewer sees no write controls.
   await page.getByTestId("who").locator("summary").click();
   await page.getByRole("button", { name: "Sign out" }).click();
@@ -798,6 +883,9 @@ async function main() {
   await viewerTab.close();
   await page.reload();
   await page.getByRole("heading", { name: "Sign in" }).waitFor();
+  await page.emulateMedia({ colorScheme: "dark" });
+  await checkA11y(page, "sign-in page in dark");
+  await shot("16-sign-in-dark");
 
   if (worker.exitCode !== null) throw new Error(`the worker exited:\n${worker.output.join("")}`);
   if (pageErrors.length) throw new Error(`errors in the page: ${pageErrors.join("; ")}`);
