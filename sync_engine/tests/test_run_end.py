@@ -157,3 +157,21 @@ def test_a_handler_that_fails_does_not_stop_the_others(connector, django_capture
 def test_an_unknown_hook_is_refused():
     with pytest.raises(ValueError, match="Unknown hook"):
         hooks.register("run_exploded", print)
+
+
+def test_a_run_that_ends_normally_logs_no_warning_that_it_was_ended_elsewhere(
+    connector, django_capture_on_commit_callbacks, caplog
+):
+    # Before each run the queue asks finish_run to give up on it only if its attempts are used up;
+    # that condition not holding is the usual case, not another process ending the run.
+    run = SyncLog.objects.create(
+        tenant_id=connector.tenant_id, connector=connector, status=SyncStatus.PENDING
+    )
+    caplog.set_level("INFO", logger="sync_engine.runs")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        queue.execute_sync_log(run.pk)
+
+    run.refresh_from_db()
+    assert run.status in FINAL and run.attempts == 1
+    assert not [r for r in caplog.records if "ended elsewhere" in r.getMessage()]
