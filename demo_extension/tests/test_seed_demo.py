@@ -2,6 +2,7 @@
 source -> target, as in the seed contract), and an old reversed demo rule set is repaired."""
 
 import io
+from urllib.parse import urlsplit
 
 import pytest
 from django.core.management import call_command
@@ -59,3 +60,22 @@ def test_the_reversed_rules_of_earlier_versions_are_caught_by_the_preview_and_re
 
     assert any("looks reversed" in warning for warning in warnings)
     assert repaired.transformation_rules == DEMO_RULES
+
+
+def test_the_demo_connector_follows_the_demo_api_to_another_port(demo_upstream):
+    parts = urlsplit(demo_upstream.url)
+    first = _seed(parts._replace(netloc="127.0.0.1:9").geturl())  # an earlier run's DEMO_API_PORT
+
+    moved = _seed(demo_upstream.url)
+
+    assert moved.pk == first.pk and moved.api_endpoint == demo_upstream.url
+    assert run_sync(moved).status == SyncStatus.SUCCESS
+
+
+def test_a_demo_connector_pointed_at_another_api_is_left_alone(demo_upstream):
+    connector = _seed(demo_upstream.url)
+    CustomDataConnector.objects.filter(pk=connector.pk).update(api_endpoint="https://api.example.com/users")
+
+    again = _seed(demo_upstream.url)
+
+    assert again.api_endpoint == "https://api.example.com/users"

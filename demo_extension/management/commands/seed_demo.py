@@ -4,6 +4,7 @@ Safe to run again: it reuses what exists and prints the same credentials.
 """
 
 import secrets
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.management.base import BaseCommand
@@ -30,6 +31,13 @@ REVERSED_DEMO_RULES = {
     "type_conversions": {"id": "int", "joined": "datetime"},
     "include_unmapped": True,
 }
+
+
+def _is_local_demo_api(current: str, demo: str) -> bool:
+    """Whether ``current`` is the demo API on this machine at another port (same path)."""
+    before, now = urlsplit(current), urlsplit(demo)
+    local = ("127.0.0.1", "localhost", "::1")
+    return before.hostname in local and now.hostname in local and before.path == now.path
 
 
 class Command(BaseCommand):
@@ -63,7 +71,15 @@ class Command(BaseCommand):
             )
             connector.save()
             connector_saved(connector, created=True)
-        elif connector.transformation_rules == REVERSED_DEMO_RULES:
+        elif connector.api_endpoint != api_url and _is_local_demo_api(connector.api_endpoint, api_url):
+            # The demo API runs on another port this time (DEMO_API_PORT): follow it, or the demo
+            # connector points at nothing the egress allowlist lets through.
+            connector.api_endpoint = api_url
+            for name, value in api_key_fields(DEMO_API_KEY).items():
+                setattr(connector, name, value)
+            connector.save()
+            connector_saved(connector, fields=["api_endpoint"])
+        if connector.transformation_rules == REVERSED_DEMO_RULES:
             connector.transformation_rules = DEMO_RULES
             connector.save(update_fields=["transformation_rules", "updated_at"])
             connector_saved(connector, fields=["transformation_rules"])
