@@ -11,6 +11,15 @@ DEMO_PORT="${DEMO_API_PORT:-8001}"
 export MIGRATEIQ_EGRESS_ALLOWLIST="${MIGRATEIQ_EGRESS_ALLOWLIST:-127.0.0.1:$DEMO_PORT}"
 mkdir -p var/log
 
+# A port another program holds would let everything start and then the web server fail five times.
+port_taken() { $PY -c 'import socket, sys; s = socket.socket(); sys.exit(s.connect_ex(("127.0.0.1", int(sys.argv[1]))) != 0)' "$1"; }
+for spec in "MIGRATEIQ_PORT:$PORT" "DEMO_API_PORT:$DEMO_PORT"; do
+  if port_taken "${spec#*:}"; then
+    echo "Port ${spec#*:} on 127.0.0.1 is in use. Stop what holds it, or choose another port: ${spec%%:*}=<port> make run" >&2
+    exit 1
+  fi
+done
+
 pids=()
 worker_pid=""
 cleanup() {
