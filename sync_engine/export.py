@@ -109,6 +109,26 @@ def file_name(connector, export_format: str) -> str:
     return f"{slug}-{connector.pk}-records.{export_format}"
 
 
+def unknown_fields(connector_id: int, fields: tuple[str, ...]) -> list[str]:
+    """The ``fields`` no stored record of the connector has, by its schema: a path whose first
+    segments lead to a field that only ever held objects (or null) and has no such child, or no
+    top-level field of that name. Nothing is refused while the schema is empty or truncated, or
+    below a field that held arrays or scalars (an index into a list is a path too)."""
+    schema = connector_schema(connector_id)
+    if not fields or not schema["fields"] or schema["truncated"]:
+        return []
+    known = {tuple(entry["path"]): set(entry["types"]) for entry in schema["fields"]}
+    unknown = []
+    for name in fields:
+        parts = path_parts(name)
+        if parts in known:
+            continue
+        prefix = next((parts[:end] for end in range(len(parts) - 1, 0, -1) if parts[:end] in known), ())
+        if not prefix or known[prefix] <= {"object", "null"}:
+            unknown.append(name)
+    return unknown
+
+
 def stream_export(connector_id: int, options: ExportOptions):
     """The export's body as chunks of bytes (one chunk per page of records)."""
     pages = iter_data_pages(connector_id, after=options.since, include_deleted=options.include_deleted)

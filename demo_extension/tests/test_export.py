@@ -164,3 +164,16 @@ def test_the_export_streams_in_memory_that_does_not_grow_with_its_size(viewer_cl
     # ten times the records (~7 MB of NDJSON) in about the same memory: a page at a time
     assert large_peak < small_peak * 1.5 + 256 * 1024, (small_peak, large_peak)
     assert large_peak < 3 * 1024 * 1024
+
+
+def test_a_field_no_stored_record_has_is_a_400_instead_of_a_column_of_nulls(viewer_client, make_connector):
+    connector = make_connector()
+    store(connector, [{"id": 1, "address": {"city": "Lisbon"}, "tags": ["a", "b"]}])
+
+    for typo in ("nope", "address.town", "id,emial"):
+        response = export(viewer_client, connector, fields=typo)
+        assert response.status_code == 400, (typo, response.content)
+        assert "No stored record has" in response.json()["detail"]
+    # Known paths, and an index into a list, are exported.
+    lines = body(export(viewer_client, connector, fields="id,address.city,tags.1")).splitlines()
+    assert [json.loads(line) for line in lines] == [{"id": 1, "address.city": "Lisbon", "tags.1": "b"}]
