@@ -91,7 +91,8 @@ PAGINATION_KEY_HELP = {
     "page_param": "Query parameter of the page number (default 'page').",
     "start_page": "The first page number (default 1).",
     "size_param": "Query parameter of the page size; needs page_size.",
-    "page_size": "The page size to ask for with size_param.",
+    "page_size": "The page size: asked for with size_param; without it, the size the API pages by (a "
+    "shorter page is the last one).",
     "offset_param": "Query parameter of the offset (default 'offset'; e.g. 'startAt', 'skip').",
     "limit_param": "Query parameter of the limit (default 'limit'; e.g. 'maxResults', 'take').",
     "limit": "The limit to send with limit_param.",
