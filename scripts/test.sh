@@ -12,10 +12,12 @@ PY=.venv/bin/python
 export PYTHONDONTWRITEBYTECODE=1
 export TEST_REDIS_URL="${TEST_REDIS_URL:-redis://127.0.0.1:6379/15}"
 PG_URL="${TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/postgres}"
-# Four pytest workers on two cores: many tests wait on processes they start (Celery workers, web
-# servers, the multi-host run) or on time (rate limits, heartbeats); with two workers the cores were
-# busy 1.1 of 2 on average, with three 1.6 (the SQLite run 7.1 min instead of 8.2-9).
-WORKERS="${TEST_WORKERS:-4}"
+# More pytest workers than cores: many tests wait on processes they start (Celery workers, web
+# servers, the multi-host run) or on time (rate limits, heartbeats); with two workers on two cores
+# the cores were busy 1.1 of 2 on average. Measured on 2 cores: SQLite 8.2 min with two workers,
+# 7.1-7.8 with three, 8.7 with four (its file databases); PostgreSQL 7.8 with two, 6.3 with four.
+SQLITE_WORKERS="${TEST_WORKERS:-3}"
+PG_WORKERS="${TEST_WORKERS:-4}"
 
 echo "== ruff"
 .venv/bin/ruff check .
@@ -40,7 +42,7 @@ run_pytest() {
 }
 
 echo "== pytest on SQLite"
-MIGRATEIQ_VAR_DIR="$(mktemp -d)" run_pytest "$@"
+WORKERS="$SQLITE_WORKERS" MIGRATEIQ_VAR_DIR="$(mktemp -d)" run_pytest "$@"
 
 echo "== pytest on PostgreSQL"
 keys_dir="$(mktemp -d)"
@@ -50,14 +52,15 @@ JWT_SIGNING_KEY="$($PY -c 'import secrets; print(secrets.token_urlsafe(48))')" \
 MIGRATEIQ_FIELD_ENCRYPTION_KEYS="$($PY -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())')" \
 MIGRATEIQ_HTTPS=0 \
 MIGRATEIQ_VAR_DIR="$keys_dir" \
+WORKERS="$PG_WORKERS" \
 run_pytest --ignore=deploy/tests "$@"  # deploy/tests use no Django database (the multi-host test makes its own PostgreSQL one): once is enough
-echo "== web UI: typecheck, unit tests (vitest), end-to-end run in Chromium"
+echo "== web UI: unit tests (vitest), then its type check and build, end-to-end run in Chromium"
 if ! command -v npm >/dev/null 2>&1; then echo "npm is missing: the web UI tests need Node.js 20+"; exit 1; fi
 (
   cd frontend
   timeout 300 npm ci --no-audit --no-fund --loglevel=error
-  timeout 120 npm run --silent typecheck
   timeout 300 npm test
+  # the end-to-end run builds the UI with `npm run build`, whose first step is the type check
   E2E_TIMEOUT_SECONDS=180 timeout 210 npm run --silent e2e  # ~90-140 s; the stack start-up slows down on a busy host
 )
 echo "== all test runs passed"
