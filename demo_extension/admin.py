@@ -12,7 +12,12 @@ from core.egress import check_url
 from core.http_errors import OutboundError
 from core.secret_fields import with_secret_flags
 from demo_extension import models
-from demo_extension.services.connectors import connector_deleted, connector_saved
+from demo_extension.services.connectors import (
+    connector_deleted,
+    connector_saved,
+    duplicate_name_message,
+    name_taken,
+)
 from demo_extension.services.credentials import SECRET_FIELDS, api_key_fields
 from demo_extension.services.extract import validate_error_detection
 from sync_engine.transform import DataTransformationService, TransformationError
@@ -111,12 +116,8 @@ class ConnectorAdminForm(forms.ModelForm):
                 raise forms.ValidationError(f"Either set a new {SECRET_LABELS[name]} or remove it, not both.")
         # The tenant is not a field of this form, so Django's constraint check skips the unique name.
         name, tenant_id = cleaned.get("name"), self.instance.tenant_id
-        if name and tenant_id:
-            clash = models.CustomDataConnector.objects.filter(tenant_id=tenant_id, name=name)
-            if self.instance.pk is not None:
-                clash = clash.exclude(pk=self.instance.pk)
-            if clash.exists():
-                self.add_error("name", f"A connector named {name!r} already exists in this tenant.")
+        if name and tenant_id and name_taken(tenant_id, name, exclude_pk=self.instance.pk):
+            self.add_error("name", duplicate_name_message(name))
         return cleaned
 
     def save(self, commit=True):

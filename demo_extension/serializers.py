@@ -22,6 +22,7 @@ from demo_extension import models
 from demo_extension.services import pagination
 from demo_extension.services.auth import credential_carriers
 from demo_extension.services.budget import connector_paused_for
+from demo_extension.services.connectors import duplicate_name_message, name_taken
 from demo_extension.services.credentials import (
     SECRET_PARAM_PLACES,
     api_key_fields,
@@ -458,14 +459,10 @@ class ConnectorSerializer(StrictTypesMixin, serializers.ModelSerializer):
         if not value:
             raise serializers.ValidationError("The name may not be blank.")
         tenant = getattr(self.context.get("request"), "tenant", None)
-        if tenant is not None:
-            clash = models.CustomDataConnector.objects.filter(tenant=tenant, name=value)
-            if self.instance is not None:
-                clash = clash.exclude(pk=self.instance.pk)
-            if clash.exists():
-                raise serializers.ValidationError(
-                    f"A connector named {value!r} already exists in this tenant."
-                )
+        if tenant is not None and name_taken(
+            tenant.pk, value, exclude_pk=self.instance.pk if self.instance is not None else None
+        ):
+            raise serializers.ValidationError(duplicate_name_message(value))
         return value
 
     def validate_api_endpoint(self, value):

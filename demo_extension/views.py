@@ -6,7 +6,6 @@ Each action parses its input, calls one service and serializes the result.
 from dataclasses import asdict
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
 from django.http import StreamingHttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
@@ -39,6 +38,7 @@ from demo_extension.services.connectors import (
     connector_deleted,
     connector_saved,
     record_export,
+    save_with_unique_name,
 )
 from demo_extension.services.credentials import SECRET_FIELDS
 from demo_extension.services.preview import preview_connector, unsaved_connector, with_overrides
@@ -255,15 +255,8 @@ class ConnectorViewSet(ThrottledActionsMixin, TenantScopedModelViewSet):
         return queryset
 
     def _save_unique(self, serializer, **extra):
-        try:
-            with transaction.atomic():
-                serializer.save(**extra)
-        except IntegrityError:
-            # Lost a race with another request creating the same name.
-            name = serializer.validated_data.get("name", "")
-            raise serializers.ValidationError(
-                {"name": [f"A connector named {name!r} already exists in this tenant."]}
-            ) from None
+        name = serializer.validated_data.get("name") or getattr(serializer.instance, "name", "")
+        save_with_unique_name(lambda: serializer.save(**extra), name)
 
     def perform_create(self, serializer):
         self._save_unique(serializer, tenant=self.request.tenant, created_by=self.request.user)

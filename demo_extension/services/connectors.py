@@ -1,5 +1,8 @@
 """What follows a change to a connector, for every caller (API, admin, commands, other modules)."""
 
+from collections.abc import Callable
+from typing import TypeVar
+
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
@@ -10,6 +13,8 @@ from demo_extension.models import CustomDataConnector
 from demo_extension.selectors import invalidate_tenant_stats
 from demo_extension.services.schedule import refresh_next_sync_at
 from destinations.services.loads import invalidate_load_stats
+
+T = TypeVar("T")
 
 
 def changed_fields(connector, values: dict) -> list[str]:
@@ -36,6 +41,29 @@ def connector_saved(connector, *, created: bool = False, fields=(), actor=None) 
     )
 
 
+def duplicate_name_message(name: str) -> str:
+    """The one sentence every caller (API, admin, module services) gives for a taken name."""
+    return f"A connector named {name!r} already exists in this tenant."
+
+
+def name_taken(tenant_id: int, name: str, *, exclude_pk=None) -> bool:
+    """Whether another connector of the tenant already has ``name`` (the check before a save)."""
+    clash = CustomDataConnector.objects.filter(tenant_id=tenant_id, name=name)
+    if exclude_pk is not None:
+        clash = clash.exclude(pk=exclude_pk)
+    return clash.exists()
+
+
+def save_with_unique_name(save: Callable[[], T], name: str) -> T:
+    """Run ``save`` in a savepoint; a race lost to another save of the same name (the database's
+    unique constraint) becomes the same field error as the check before it, never a 500."""
+    try:
+        with transaction.atomic():
+            return save()
+    except IntegrityError:
+        raise ValidationError({"name": [duplicate_name_message(name)]}) from None
+
+
 def create_connector(tenant, *, name: str, source_type: str, actor=None, **fields):
     """Create a connector read by ``source_type``'s source, as the connectors API would: for a module
     that creates its connectors in its own service (docs/extensions.md, "A new kind of source").
@@ -50,15 +78,11 @@ def create_connector(tenant, *, name: str, source_type: str, actor=None, **field
             check_url(endpoint)
         except OutboundError as exc:
             raise ValidationError({"api_endpoint": [str(exc)]}) from None
-    try:
-        with transaction.atomic():
-            connector = CustomDataConnector.objects.create(
-                tenant=tenant, name=name, source_type=source_type, **fields
-            )
-    except IntegrityError:
-        raise ValidationError(
-            {"name": [f"A connector named {name!r} already exists in this tenant."]}
-        ) from None
+
+    def create():
+        return CustomDataConnector.objects.create(tenant=tenant, name=name, source_type=source_type, **fields)
+
+    connector = save_with_unique_name(create, name)
     connector_saved(connector, created=True, fields=sorted({"name", "source_type", *fields}), actor=actor)
     return connector
 

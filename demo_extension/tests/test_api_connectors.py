@@ -732,3 +732,19 @@ def test_a_deleted_connector_makes_room_under_the_quota_and_zero_means_no_limit(
 
     settings.MIGRATEIQ_TENANT_MAX_CONNECTORS = 0
     assert admin_client.post(URL, payload(name="Three"), format="json").status_code == 201
+
+
+def test_a_create_that_loses_the_race_for_a_name_is_the_same_400_not_a_500(
+    editor_client, make_connector, monkeypatch
+):
+    # The other request commits between this one's check and its insert: the database's unique
+    # constraint refuses the insert, and the answer is the check's own field error.
+    make_connector(name="Customer Database API")
+    monkeypatch.setattr("demo_extension.serializers.name_taken", lambda *args, **kwargs: False)
+
+    response = editor_client.post(URL, payload(), format="json")
+
+    assert response.status_code == 400
+    assert response.json()["errors"]["name"] == [
+        "A connector named 'Customer Database API' already exists in this tenant."
+    ]
