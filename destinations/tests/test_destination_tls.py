@@ -6,12 +6,8 @@ sign in with the operator's identity. The server here is a real TLS listener spe
 SSL negotiation; it asks for a client certificate and writes down whether one came.
 """
 
-import contextlib
 import datetime
-import socket
 import ssl
-import struct
-import threading
 
 import psycopg
 import pytest
@@ -22,9 +18,7 @@ from cryptography.x509.oid import NameOID
 
 from destinations.models import Destination
 from destinations.services.registry import driver_for
-
-SSL_REQUEST = 80877103
-GSS_REQUEST = 80877104
+from destinations.tests.pg_wire import GSS_REQUEST, SSL_REQUEST, PostgresWireServer
 
 
 def _self_signed(directory, name: str, *, hosts: tuple[str, ...] = ()):
@@ -57,7 +51,7 @@ def _self_signed(directory, name: str, *, hosts: tuple[str, ...] = ()):
     return cert_file, key_file
 
 
-class _CertificateAskingServer:
+class _CertificateAskingServer(PostgresWireServer):
     """Accepts PostgreSQL's SSL request, asks for a client certificate the operator's CA signed,
     and records the subject of each one presented (``None`` when none was)."""
 
@@ -67,23 +61,11 @@ class _CertificateAskingServer:
         self._context.load_cert_chain(server_cert, server_key)
         self._context.verify_mode = ssl.CERT_OPTIONAL
         self._context.load_verify_locations(trusted_client_ca)
-        self._listener = socket.create_server(("127.0.0.1", 0))
-        self.port = self._listener.getsockname()[1]
-        threading.Thread(target=self._serve, daemon=True).start()
+        super().__init__()
 
-    def _serve(self):
-        with contextlib.suppress(OSError):
-            while True:
-                conn, _ = self._listener.accept()
-                with conn:
-                    with contextlib.suppress(OSError, struct.error):
-                        self._answer(conn)
-
-    def _answer(self, conn):
-        conn.settimeout(5)
+    def answer(self, conn):
         while True:
-            (length,) = struct.unpack("!I", conn.recv(4))
-            (code,) = struct.unpack("!I", conn.recv(length - 4)[:4])
+            code, _ = self.next_packet(conn)
             if code == GSS_REQUEST:
                 conn.sendall(b"N")
                 continue
@@ -95,9 +77,6 @@ class _CertificateAskingServer:
                 subject = dict(item[0] for item in peer["subject"]) if peer else None
                 self.presented.append(subject.get("commonName") if subject else None)
             return
-
-    def close(self):
-        self._listener.close()
 
 
 @pytest.fixture

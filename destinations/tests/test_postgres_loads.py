@@ -1,10 +1,7 @@
 """Loads into a real PostgreSQL destination (a throwaway database): types, evolution, upserts,
 tombstones, hostile names, the egress guard, one load at a time, loads after a sync."""
 
-import contextlib
-import socket
 import struct
-import threading
 
 import pytest
 from django.test import Client
@@ -17,6 +14,7 @@ from destinations.services import attachments, loads
 from destinations.services.naming import MAX_BYTES
 from destinations.services.registry import driver_for
 from destinations.tests.conftest import query, store
+from destinations.tests.pg_wire import GSS_REQUEST, SSL_REQUEST, PostgresWireServer
 from sync_engine.models import SyncedRecord
 
 pytestmark = pytest.mark.django_db
@@ -304,38 +302,20 @@ def test_finished_loads_and_their_rows_are_counted_per_destination_in_metrics(at
     assert delta(("migrateiq_destination_rows_loaded_total", None)) == 3
 
 
-class _PasswordAskingServer:
+class _PasswordAskingServer(PostgresWireServer):
     """A PostgreSQL server that only asks for a cleartext password and writes down what it gets."""
 
     def __init__(self):
         self.passwords: list[bytes] = []
-        self._listener = socket.create_server(("127.0.0.1", 0))
-        self.port = self._listener.getsockname()[1]
-        threading.Thread(target=self._serve, daemon=True).start()
+        super().__init__()
 
-    def _serve(self):
-        with contextlib.suppress(OSError):
-            while True:
-                conn, _ = self._listener.accept()
-                with conn:
-                    self._answer(conn)
-
-    def _answer(self, conn):
-        conn.settimeout(5)
-        while True:
-            (length,) = struct.unpack("!I", conn.recv(4))
-            startup = conn.recv(length - 4)
-            if struct.unpack("!I", startup[:4])[0] in (80877103, 80877104):  # SSL / GSS encryption request
-                conn.sendall(b"N")
-                continue
-            break
+    def answer(self, conn):
+        while self.next_packet(conn)[0] in (SSL_REQUEST, GSS_REQUEST):
+            conn.sendall(b"N")  # no encryption: the password comes in the clear
         conn.sendall(b"R" + struct.pack("!II", 8, 3))  # AuthenticationCleartextPassword
         reply = conn.recv(65536)
         if reply[:1] == b"p":
             self.passwords.append(reply[5:].rstrip(b"\0"))
-
-    def close(self):
-        self._listener.close()
 
 
 def test_a_destination_never_signs_in_with_the_servers_own_pgpass(tmp_path, monkeypatch, settings, tenant_a):
