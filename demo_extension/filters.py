@@ -9,8 +9,7 @@ import json
 import django_filters
 from django import forms
 from django.db.models import F, FloatField, Func, IntegerField, TextField
-from django.db.models.fields.json import KeyTextTransform, KeyTransform
-from django.db.models.functions import Cast, Length, Lower
+from django.db.models.functions import Length, Lower
 from drf_spectacular.utils import extend_schema_field
 
 from demo_extension import models
@@ -98,23 +97,6 @@ class SyncedRecordFilter(django_filters.FilterSet):
 
     def filter_deleted(self, queryset, name, value):
         return queryset  # applied in qs, so that the default (absent) excludes deleted records
-
-
-def search_records(records, field: str | None, value: str | None):
-    """Records whose ``field`` (a dotted path into the stored data) contains ``value``, any case.
-
-    Key transforms, not ``data__<path>`` lookups: a field named like a lookup ("contains", "in")
-    must still be read as a key. The cast makes numbers comparable as text on SQLite too.
-    """
-    if not field or value is None:
-        return records
-    *parents, last = field.split(".")
-    # Built key by key (not from a "data__a__b" string): a key may itself contain "__".
-    target = "data"
-    for part in parents:
-        target = KeyTransform(part, target)
-    text = Cast(KeyTextTransform(last, target), TextField())
-    return records.annotate(searched_value=text).filter(searched_value__icontains=value)
 
 
 #: The prefix of an ordering by a top-level field of the stored record: ``data.<field>``.

@@ -937,20 +937,9 @@ RECORD_FIELD_PATH = re.compile(r"^[^.\x00-\x1f]{1,100}(\.[^.\x00-\x1f]{1,100}){0
 RECORD_ORDERING_PATTERN = r'^-?(external_id|last_synced_at|data\.[^"\\\x00-\x1f]{1,100})$'
 
 
-class RecordQuerySerializer(serializers.Serializer):
-    ordering = serializers.RegexField(
-        RECORD_ORDERING_PATTERN,
-        required=False,
-        default="external_id",
-        max_length=106,
-        error_messages={
-            "invalid": "Sort by external_id, last_synced_at or data.<field> (a top-level field of the "
-            "record, without quotes, backslashes or control characters); prefix - for descending."
-        },
-        help_text="external_id sorts numeric ids as numbers (2 before 10); data.<field> sorts by a "
-        "top-level field of the record (numbers, then text, then booleans, then lists and objects; "
-        "records without it last); prefix - for descending.",
-    )
+class RecordSearchQuerySerializer(serializers.Serializer):
+    """The records search (``field`` contains ``value``), shared by the records list and the export."""
+
     field = serializers.CharField(
         required=False,
         max_length=1000,
@@ -974,6 +963,27 @@ class RecordQuerySerializer(serializers.Serializer):
         if ("field" in attrs) != ("value" in attrs):
             raise serializers.ValidationError("Searching by a field value needs both field and value.")
         return attrs
+
+    def search(self) -> tuple[str, str] | None:
+        """(field, value) of a valid search, or None without one."""
+        data = self.validated_data
+        return (data["field"], data["value"]) if "field" in data else None
+
+
+class RecordQuerySerializer(RecordSearchQuerySerializer):
+    ordering = serializers.RegexField(
+        RECORD_ORDERING_PATTERN,
+        required=False,
+        default="external_id",
+        max_length=106,
+        error_messages={
+            "invalid": "Sort by external_id, last_synced_at or data.<field> (a top-level field of the "
+            "record, without quotes, backslashes or control characters); prefix - for descending."
+        },
+        help_text="external_id sorts numeric ids as numbers (2 before 10); data.<field> sorts by a "
+        "top-level field of the record (numbers, then text, then booleans, then lists and objects; "
+        "records without it last); prefix - for descending.",
+    )
 
 
 class SyncActivityQuerySerializer(serializers.Serializer):
@@ -999,7 +1009,7 @@ class SyncActivitySerializer(serializers.Serializer):
 MAX_CHANGE_SEQ = 2**63 - 1
 
 
-class ExportQuerySerializer(serializers.Serializer):
+class ExportQuerySerializer(RecordSearchQuerySerializer):
     format = serializers.ChoiceField(
         choices=["ndjson", "csv"], required=False, default="ndjson", help_text="ndjson (default) or csv."
     )

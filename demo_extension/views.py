@@ -45,6 +45,7 @@ from demo_extension.services.preview import preview_connector, unsaved_connector
 from demo_extension.services.sync import DataSyncService
 from sync_engine import export
 from sync_engine import queue as runs
+from sync_engine.search import search_records
 from tenancy.models import Role
 from tenancy.serializers import ErrorSerializer
 from tenancy.viewsets import TenantScopedModelViewSet, TenantScopedReadOnlyViewSet
@@ -406,9 +407,7 @@ class ConnectorViewSet(ThrottledActionsMixin, TenantScopedModelViewSet):
             raise serializers.ValidationError(filterset.errors)
         query = api.RecordQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
-        records = filters.search_records(
-            filterset.qs, query.validated_data.get("field"), query.validated_data.get("value")
-        )
+        records = search_records(filterset.qs, *(query.search() or (None, None)))
         page = self.paginate_queryset(filters.order_records(records, query.validated_data["ordering"]))
         return self.get_paginated_response(api.SyncedRecordSerializer(page, many=True).data)
 
@@ -427,7 +426,8 @@ class ConnectorViewSet(ThrottledActionsMixin, TenantScopedModelViewSet):
             **_WRITE_ERRORS,
         },
         description="Download the connector's records, streamed (any size; `Content-Disposition: "
-        "attachment`). Records a full refresh marked deleted are left out unless `include_deleted=true`.",
+        "attachment`). Records a full refresh marked deleted are left out unless `include_deleted=true`; "
+        "`field` and `value` export only the records the records list's search shows.",
     )
     @action(
         detail=True,
@@ -447,6 +447,7 @@ class ConnectorViewSet(ThrottledActionsMixin, TenantScopedModelViewSet):
                 fields=export.parse_fields(params.validated_data.get("fields")),
                 include_deleted=params.validated_data["include_deleted"],
                 spreadsheet_safe=params.validated_data["spreadsheet_safe"],
+                search=params.search(),
             )
         except export.ExportParameterError as exc:
             raise serializers.ValidationError({"fields": [str(exc)]}) from None

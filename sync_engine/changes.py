@@ -20,10 +20,13 @@ from dataclasses import dataclass
 from datetime import UTC
 
 from django.db import connection, transaction
+from django.db.models import Q, TextField
+from django.db.models.functions import Cast
 from django.utils.dateparse import parse_datetime
 
 from sync_engine.models import RecordChangeCounter, SyncedRecord
 from sync_engine.schema import connector_schema, leaf_fields
+from sync_engine.search import search_records
 
 _RECORDS = SyncedRecord._meta.db_table
 _COUNTERS = RecordChangeCounter._meta.db_table
@@ -160,30 +163,64 @@ def iter_records(
 
 
 def iter_data_pages(
-    connector_id: int, *, after: int = 0, include_deleted: bool = False, batch: int = READ_BATCH
+    connector_id: int,
+    *,
+    after: int = 0,
+    include_deleted: bool = False,
+    batch: int | None = None,
+    search: tuple[str, str] | None = None,
 ):
     """The connector's stored records as JSON texts, in lists of up to ``batch`` (one query each), in
     change-sequence order: what the export streams. Only the JSON text is read and nothing is
-    parsed, so a page costs the database's work and one join."""
-    records = connection.ops.quote_name(_RECORDS)
-    data = "data::text" if connection.vendor == "postgresql" else "data"
-    alive = "" if include_deleted else " AND deleted_at IS NULL"
+    parsed, so a page costs the database's work and one join. ``search`` (field, text): only the
+    records the records list's search shows (``sync_engine.search``)."""
+    batch = batch or READ_BATCH
+    if search:
+        rows_after = _searched_rows(connector_id, include_deleted, search)
+    else:
+        rows_after = _rows(connector_id, include_deleted)
     last_seq, last_id = after, 2**63 - 1
     while True:
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"SELECT change_seq, id, {data} FROM {records} "  # noqa: S608 - names from the model
-                f"WHERE connector_id = %s AND (change_seq, id) > (%s, %s){alive} "
-                "ORDER BY change_seq, id LIMIT %s",
-                [connector_id, last_seq, last_id, batch],
-            )
-            rows = cursor.fetchall()
+        rows = rows_after(last_seq, last_id, batch)
         if not rows:
             return
         last_seq, last_id = rows[-1][0], rows[-1][1]
         yield [row[2] for row in rows]
         if len(rows) < batch:
             return
+
+
+def _rows(connector_id: int, include_deleted: bool):
+    """(change_seq, id, JSON text) of up to ``batch`` records after a position: one plain query."""
+    records = connection.ops.quote_name(_RECORDS)
+    data = "data::text" if connection.vendor == "postgresql" else "data"
+    alive = "" if include_deleted else " AND deleted_at IS NULL"
+    sql = (
+        f"SELECT change_seq, id, {data} FROM {records} "  # noqa: S608 - names from the model
+        f"WHERE connector_id = %s AND (change_seq, id) > (%s, %s){alive} "
+        "ORDER BY change_seq, id LIMIT %s"
+    )
+
+    def rows_after(last_seq: int, last_id: int, batch: int) -> list:
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [connector_id, last_seq, last_id, batch])
+            return cursor.fetchall()
+
+    return rows_after
+
+
+def _searched_rows(connector_id: int, include_deleted: bool, search: tuple[str, str]):
+    """The same rows of the records a search finds (the records list's own query)."""
+    records = SyncedRecord.objects.filter(connector_id=connector_id)
+    if not include_deleted:
+        records = records.filter(deleted_at__isnull=True)
+    records = search_records(records, *search).order_by("change_seq", "id")
+
+    def rows_after(last_seq: int, last_id: int, batch: int) -> list:
+        after = records.filter(Q(change_seq__gt=last_seq) | Q(change_seq=last_seq, id__gt=last_id))
+        return list(after.values_list("change_seq", "id", Cast("data", TextField()))[:batch])
+
+    return rows_after
 
 
 def _sqlite_datetime(value):

@@ -48,6 +48,7 @@ class ExportOptions:
     fields: tuple[str, ...] = ()
     include_deleted: bool = False
     spreadsheet_safe: bool = True  # CSV: formula-like text cells get a leading apostrophe
+    search: tuple[str, str] | None = None  # (field, text): the records list's search
 
 
 def parse_fields(text: str | None) -> tuple[str, ...]:
@@ -131,7 +132,9 @@ def unknown_fields(connector_id: int, fields: tuple[str, ...]) -> list[str]:
 
 def stream_export(connector_id: int, options: ExportOptions):
     """The export's body as chunks of bytes (one chunk per page of records)."""
-    pages = iter_data_pages(connector_id, after=options.since, include_deleted=options.include_deleted)
+    pages = iter_data_pages(
+        connector_id, after=options.since, include_deleted=options.include_deleted, search=options.search
+    )
     if options.format == "csv":
         guard = neutralise if options.spreadsheet_safe else _as_is
         return _csv_chunks(pages, csv_columns(connector_id, options.fields), guard)

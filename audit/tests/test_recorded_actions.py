@@ -68,11 +68,16 @@ def test_exporting_records_is_recorded_with_the_format(admin_client, tenant_a, c
     with committed():
         response = admin_client.get(f"{CONNECTORS}{pk}/export/", {"format": "csv"})
         b"".join(response.streaming_content)
-    assert response.status_code == 200
+        searched = admin_client.get(f"{CONNECTORS}{pk}/export/", {"field": "email", "value": "ada@example"})
+        b"".join(searched.streaming_content)
+    assert (response.status_code, searched.status_code) == (200, 200)
 
-    [exported] = events(tenant_a, "connector.exported")
+    exported, searched_export = events(tenant_a, "connector.exported")
     assert exported.target_id == str(pk)
     assert exported.detail["format"] == "csv"
+    # the searched field is named; the searched text is the tenant's data and stays out of the trail
+    assert searched_export.detail["search_field"] == "email"
+    assert "ada@example" not in str(searched_export.detail)
 
 
 def test_starting_cancelling_and_resuming_a_sync_are_recorded(

@@ -116,5 +116,6 @@ def record_export(connector, options, *, actor=None) -> None:
             "since": options.since,
             "include_deleted": options.include_deleted,
             "spreadsheet_safe": options.spreadsheet_safe,
+            "search_field": options.search[0] if options.search else None,  # the searched text is data
         },
     )

@@ -224,6 +224,14 @@ export interface ExportOptions {
   /** Dotted paths; none = every field. */
   fields?: string[];
   includeDeleted?: boolean;
+  /** Only the records a search of the records list finds. */
+  search?: RecordSearch;
+}
+
+/** A search of the records by a field's value: records whose `field` contains `value`, any case. */
+export interface RecordSearch {
+  field: string;
+  value: string;
 }
 
 /** Download a connector's records as a file (bearer token in the header, never in the URL). */
@@ -232,6 +240,8 @@ export async function exportRecords(id: number, options: ExportOptions, onProgre
     format: options.format,
     fields: options.fields && options.fields.length > 0 ? options.fields.join(",") : undefined,
     include_deleted: options.includeDeleted ? "true" : undefined,
+    field: options.search?.field,
+    value: options.search?.value,
   };
   return apiDownload(`${CONNECTORS}/${id}/export/`, query, onProgress);
 }

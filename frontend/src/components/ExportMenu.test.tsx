@@ -94,15 +94,34 @@ describe("downloading a connector's records", () => {
     expect(clicked).toEqual(["connector-7.ndjson"]);
   });
 
-  it("says the download holds every record, the search shown in the table or not", async () => {
-    serve(() => new Response("", { status: 200 }));
+  it("downloads the records the table's search by a field finds, and says so", async () => {
+    const seen = serve(() => new Response("{}\n", { status: 200 }));
     renderTable();
     await screen.findByRole("table", { name: "Records" });
     expect(screen.getByTestId("download-scope").textContent).toBe("Every record, all fields");
     fireEvent.change(screen.getByLabelText("Search in"), { target: { value: "name" } });
     fireEvent.change(screen.getByRole("searchbox"), { target: { value: "Ada" } });
     fireEvent.click(screen.getByRole("button", { name: "Search" }));
-    await vi.waitFor(() => expect(screen.getByTestId("download-scope").textContent).toBe("Every record (the search does not apply), all fields"));
+    await vi.waitFor(() => expect(screen.getByTestId("download-scope").textContent).toBe('Records whose name contains "Ada", all fields'));
+    fireEvent.click(screen.getByRole("button", { name: "Download NDJSON" }));
+    await screen.findByTestId("download-done");
+    const query = new URL(seen.find((c) => c.url.includes("/export/"))!.url, "http://x").searchParams;
+    expect([query.get("field"), query.get("value")]).toEqual(["name", "Ada"]);
+  });
+
+  it("says a search by external id does not apply to the download, and sends none", async () => {
+    const seen = serve(() => new Response("{}\n", { status: 200 }));
+    renderTable();
+    await screen.findByRole("table", { name: "Records" });
+    fireEvent.change(screen.getByRole("searchbox"), { target: { value: "42" } });
+    fireEvent.click(screen.getByRole("button", { name: "Search" }));
+    await vi.waitFor(() =>
+      expect(screen.getByTestId("download-scope").textContent).toBe("Every record (the search by external id does not apply), all fields"),
+    );
+    fireEvent.click(screen.getByRole("button", { name: "Download CSV" }));
+    await screen.findByTestId("download-done");
+    const query = new URL(seen.find((c) => c.url.includes("/export/"))!.url, "http://x").searchParams;
+    expect([query.get("field"), query.get("value")]).toEqual([null, null]);
   });
 
   it("shows the API's refusal and saves nothing", async () => {

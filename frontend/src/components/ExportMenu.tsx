@@ -1,6 +1,6 @@
 import { useState } from "react";
 
-import { exportRecords } from "../api/api";
+import { exportRecords, type RecordSearch } from "../api/api";
 import { errorMessage } from "../api/client";
 import { useAnnounce } from "../announce";
 import { formatNumber } from "../format";
@@ -9,15 +9,32 @@ import { saveBlob } from "./download";
 
 type Format = "ndjson" | "csv";
 
+/** What a download holds, in words: the searched records or every record. */
+export function downloadScope(search: RecordSearch | undefined, externalIdSearch: boolean): string {
+  if (search) return `Records whose ${search.field} contains "${search.value}"`;
+  return `Every record${externalIdSearch ? " (the search by external id does not apply)" : ""}`;
+}
+
 /**
  * "Download NDJSON / CSV" of a connector's records through the streamed export endpoint. The file
  * is fetched with the bearer token in the Authorization header (the app has no cookie session, and
  * a token in a link would end up in history and server logs), then saved from an object URL.
- * `fields`: the columns the user chose in the records table (none = every field). The export has
- * no search: with `searchActive` (the table shows the records a search found) it says it downloads
- * every record all the same, rather than let a filtered table suggest a filtered file.
+ * `fields`: the columns the user chose in the records table (none = every field). `search`: the
+ * table's search by a field's value, which the export applies too (the file holds the records the
+ * table finds). A search by external id the export cannot apply: with `externalIdSearch` it says it
+ * downloads every record, rather than let a filtered table suggest a filtered file.
  */
-export function ExportMenu({ connectorId, fields, searchActive = false }: { connectorId: number; fields?: string[]; searchActive?: boolean }) {
+export function ExportMenu({
+  connectorId,
+  fields,
+  search,
+  externalIdSearch = false,
+}: {
+  connectorId: number;
+  fields?: string[];
+  search?: RecordSearch;
+  externalIdSearch?: boolean;
+}) {
   const announce = useAnnounce();
   const [includeDeleted, setIncludeDeleted] = useState(false);
   const [running, setRunning] = useState<Format | null>(null);
@@ -31,7 +48,7 @@ export function ExportMenu({ connectorId, fields, searchActive = false }: { conn
     setError(null);
     setDone(null);
     try {
-      const file = await exportRecords(connectorId, { format, fields, includeDeleted }, setBytes);
+      const file = await exportRecords(connectorId, { format, fields, includeDeleted, search }, setBytes);
       const name = file.fileName ?? `connector-${connectorId}.${format}`;
       saveBlob(name, file.blob);
       const message = `Downloaded ${name} (${formatNumber(file.blob.size)} bytes).`;
@@ -59,7 +76,7 @@ export function ExportMenu({ connectorId, fields, searchActive = false }: { conn
         Include deleted records
       </label>
       <span className="muted small" data-testid="download-scope">
-        {`Every record${searchActive ? " (the search does not apply)" : ""}, ${fields && fields.length > 0 ? `${fields.length} chosen columns` : "all fields"}`}
+        {`${downloadScope(search, externalIdSearch)}, ${fields && fields.length > 0 ? `${fields.length} chosen columns` : "all fields"}`}
       </span>
       {running ? (
         <span className="small" role="status" data-testid="download-progress">

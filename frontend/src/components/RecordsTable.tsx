@@ -229,7 +229,12 @@ export function RecordsTable({ connectorId, refreshKey = 0, rules }: { connector
           </select>
         </label>
         {/* The user's column choice (if any) is the export's field list. */}
-        <ExportMenu connectorId={connectorId} fields={hidden ? visible : undefined} searchActive={query !== ""} />
+        <ExportMenu
+          connectorId={connectorId}
+          fields={hidden ? visible : undefined}
+          search={query && searchIn !== EXTERNAL_ID ? { field: searchIn, value: query } : undefined}
+          externalIdSearch={query !== "" && searchIn === EXTERNAL_ID}
+        />
       </div>
       <ErrorBanner message={records.error} />
       {records.loading && !records.data ? <Loading /> : null}
