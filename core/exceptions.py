@@ -1,6 +1,7 @@
 """One error shape for the whole API, and no 500 for bad input.
 
-Every error body has ``detail`` (a sentence a person can act on) and, for validation errors,
+Every error body has ``detail`` (a sentence a person can act on; for validation errors, every
+field's message, bounded) and, for validation errors,
 ``errors`` (field → messages).
 """
 
@@ -34,20 +35,60 @@ class PayloadTooLarge(exceptions.APIException):
     default_code = "payload_too_large"
 
 
-def _first_message(data) -> str:
+# A summary longer than this ends with how many messages it left out: ``errors`` has them all.
+DETAIL_SUMMARY_MAX_CHARS = 500
+
+# Keys whose messages are about the request as a whole: no field name in front of them.
+_UNNAMED_KEYS = ("non_field_errors", "detail")
+
+
+def _field_messages(data, path: str = "") -> list[tuple[str, list[str]]]:
+    """(field path, messages) for every field with an error, in the order of ``errors``.
+
+    Nested fields are named by their dotted path (``pagination.page_size``), as the web UI's
+    client names them; list items share their list's path.
+    """
     if isinstance(data, dict):
+        found: list[tuple[str, list[str]]] = []
         for key, value in data.items():
-            msg = _first_message(value)
-            if msg:
-                return msg if key in ("non_field_errors", "detail") else f"{key}: {msg}"
-    elif isinstance(data, list):
+            child = path if key in _UNNAMED_KEYS else (f"{path}.{key}" if path else str(key))
+            found.extend(_field_messages(value, child))
+        return found
+    if isinstance(data, (list, tuple)):
+        messages = [str(item) for item in data if item and not isinstance(item, (dict, list, tuple))]
+        found = [(path, messages)] if messages else []
         for item in data:
-            msg = _first_message(item)
-            if msg:
-                return msg
-    elif data:
-        return str(data)
-    return ""
+            if isinstance(item, (dict, list, tuple)):
+                found.extend(_field_messages(item, path))
+        return found
+    return [(path, [str(data)])] if data else []
+
+
+def summarize_validation_errors(errors, max_chars: int = DETAIL_SUMMARY_MAX_CHARS) -> str:
+    """One sentence naming every field's error: ``name: …; api_endpoint: …``.
+
+    Bounded by ``max_chars``: the fields that do not fit are counted (``(and 2 more)``), never cut
+    in the middle, except a first message longer than the bound on its own.
+    """
+    merged: dict[str, list[str]] = {}
+    for path, messages in _field_messages(errors):
+        merged.setdefault(path, []).extend(messages)
+    parts = [f"{path}: {' '.join(texts)}" if path else " ".join(texts) for path, texts in merged.items()]
+    if not parts:
+        return ""
+    summary = ""
+    for index, part in enumerate(parts):
+        after = len(parts) - index - 1
+        tail = f" (and {after} more)" if after else ""
+        joined = f"{summary}; {part}" if summary else part
+        if len(joined) + len(tail) <= max_chars:
+            summary = joined
+            continue
+        if not summary:  # one message longer than the bound on its own
+            summary = part[: max(1, max_chars - len(tail) - 1)].rstrip() + "…"
+            continue
+        return f"{summary} (and {after + 1} more)"
+    return summary
 
 
 def api_exception_handler(exc, context):
@@ -70,7 +111,7 @@ def api_exception_handler(exc, context):
 
     if isinstance(exc, exceptions.ValidationError):
         errors = response.data
-        response.data = {"detail": _first_message(errors) or "Invalid input.", "errors": errors}
+        response.data = {"detail": summarize_validation_errors(errors) or "Invalid input.", "errors": errors}
     elif isinstance(response.data, dict) and "detail" in response.data:
         response.data = {
             "detail": str(response.data["detail"]),

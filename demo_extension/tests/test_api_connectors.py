@@ -277,6 +277,15 @@ def test_missing_required_fields_are_named(editor_client):
     assert set(response.json()["errors"]) == {"name", "api_endpoint"}
 
 
+def test_a_400_detail_names_every_field_in_error(editor_client):
+    response = editor_client.post(URL, payload(name="", max_pages=0), format="json")
+
+    assert response.status_code == 400
+    body = response.json()
+    assert set(body["errors"]) == {"name", "max_pages"}
+    assert "name: " in body["detail"] and "; max_pages: " in body["detail"]
+
+
 def test_a_body_that_is_not_an_object_is_a_400(editor_client):
     response = editor_client.post(URL, ["not", "an", "object"], format="json")
     assert response.status_code == 400
