@@ -95,3 +95,28 @@ export function useSyncLogPolling(
   const refresh = useCallback(() => setTick((t) => t + 1), []);
   return { log, error, refresh };
 }
+
+/** How often a list that shows a running sync reads itself again: first after REFRESH_FIRST_MS,
+ * then each wait 1.5 times the one before, up to REFRESH_MAX_MS, so a long run costs a request
+ * every half minute, not every few seconds. */
+export const REFRESH_FIRST_MS = 3000;
+export const REFRESH_MAX_MS = 30_000;
+
+/** Call `reload` while `active` holds: once after each answer (`loading` back to false), with
+ * growing waits. Stops when `active` turns false; the waits start short again when it next holds. */
+export function useRefreshWhile(active: boolean, loading: boolean, reload: () => void): void {
+  const waitRef = useRef(REFRESH_FIRST_MS);
+  useEffect(() => {
+    if (!active) {
+      waitRef.current = REFRESH_FIRST_MS;
+      return;
+    }
+    if (loading) return;
+    const wait = waitRef.current;
+    const timer = setTimeout(() => {
+      waitRef.current = Math.min(REFRESH_MAX_MS, Math.round(wait * 1.5));
+      reload();
+    }, wait);
+    return () => clearTimeout(timer);
+  }, [active, loading, reload]);
+}

@@ -1,11 +1,20 @@
-import { fireEvent, screen, within } from "@testing-library/react";
-import { describe, expect, it, vi } from "vitest";
+import { act, fireEvent, screen, within } from "@testing-library/react";
+import { afterEach, describe, expect, it, vi } from "vitest";
 
 import type { Connector } from "../api/types";
+import { REFRESH_FIRST_MS, REFRESH_MAX_MS } from "../hooks";
 import { connector, fakeFetch, renderAs, syncLog } from "../test/helpers";
 import { ConnectorsPage } from "./ConnectorsPage";
 
 const page = (results: Connector[]) => ({ count: results.length, next: null, previous: null, results });
+const listCalls = (calls: { method: string; url: string }[]) =>
+  calls.filter((c) => c.method === "GET" && c.url.startsWith("/api/demo-extension/connectors/?")).length;
+
+async function wait(ms: number) {
+  await act(async () => {
+    await vi.advanceTimersByTimeAsync(ms);
+  });
+}
 
 describe("the connectors list", () => {
   it("lists connectors and escapes what the API returns", async () => {
@@ -152,5 +161,50 @@ describe("the connectors list", () => {
     expect(status.textContent).toBe("Request was throttled. Expected available in 30 seconds.");
     expect(status.classList.contains("error-text")).toBe(true);
     expect((screen.getByRole("button", { name: /^Sync now/ }) as HTMLButtonElement).disabled).toBe(false);
+  });
+
+  describe("a sync started elsewhere", () => {
+    afterEach(() => {
+      vi.useRealTimers();
+    });
+
+    it("shows in the row from the list data, and the list reads itself again until it ends", async () => {
+      let statuses: Connector["recent_statuses"] = ["RUNNING", "SUCCESS"];
+      const calls = fakeFetch(() => ({ body: page([connector({ recent_statuses: statuses })]) }));
+      vi.useFakeTimers({ shouldAdvanceTime: true });
+      renderAs("editor", <ConnectorsPage />);
+      const button = (await screen.findByRole("button", { name: /^Syncing…/ })) as HTMLButtonElement;
+      expect(button.disabled).toBe(true);
+      const status = screen.getByTestId("row-sync-status");
+      expect(status.textContent).toContain("RUNNING");
+      expect(within(status).getByRole("link", { name: /^See its progress/ }).getAttribute("href")).toBe("/syncs?connector=7");
+      expect(listCalls(calls)).toBe(1);
+
+      statuses = ["SUCCESS", "SUCCESS"];
+      await wait(REFRESH_FIRST_MS + 50);
+      await vi.waitFor(() => expect(listCalls(calls)).toBe(2));
+      expect(((await screen.findByRole("button", { name: /^Sync now/ })) as HTMLButtonElement).disabled).toBe(false);
+      expect(screen.queryByTestId("row-sync-status")).toBeNull();
+      // none runs any more: no further reads
+      await wait(REFRESH_MAX_MS * 2);
+      expect(listCalls(calls)).toBe(2);
+    });
+
+    it("reads the list less often while a run lasts, never less than every REFRESH_MAX_MS", async () => {
+      const calls = fakeFetch(() => ({ body: page([connector({ recent_statuses: ["PENDING"] })]) }));
+      vi.useFakeTimers({ shouldAdvanceTime: true });
+      renderAs("viewer", <ConnectorsPage />);
+      await screen.findByRole("link", { name: "Customer <b>API</b>" });
+      await wait(REFRESH_FIRST_MS + 50);
+      await vi.waitFor(() => expect(listCalls(calls)).toBe(2));
+      await wait(REFRESH_FIRST_MS + 50); // the second wait is 1.5 times the first
+      expect(listCalls(calls)).toBe(2);
+      await wait(REFRESH_FIRST_MS);
+      await vi.waitFor(() => expect(listCalls(calls)).toBe(3));
+      for (let step = 0; step < 40; step += 1) await wait(REFRESH_MAX_MS / 4); // ten maximal waits
+      const after = listCalls(calls);
+      expect(after).toBeGreaterThan(10);
+      expect(after).toBeLessThan(20);
+    });
   });
 });

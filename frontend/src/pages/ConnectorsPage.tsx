@@ -9,7 +9,7 @@ import { canDelete, canWrite, useAuth } from "../auth";
 import { StatusDots } from "../components/charts";
 import { ErrorBanner, Loading, Pager, StatusBadge, TableWrap } from "../components/common";
 import { formatDateTime, formatNumber, formatRelative, frequencyLabel } from "../format";
-import { useLoad, useSyncLogPolling } from "../hooks";
+import { useLoad, useRefreshWhile, useSyncLogPolling } from "../hooks";
 import { useSyncWatch } from "../syncWatch";
 
 const PAGE_SIZE = 20;
@@ -35,9 +35,17 @@ type RowSyncState =
   | { kind: "following"; logId: number; conflict: string | null }
   | { kind: "error"; message: string };
 
+/** Whether the list says the connector's latest run is pending or running: started by the
+ * schedule, the API or another tab as well as here. */
+export function listShowsRunning(connector: Connector): boolean {
+  return isActiveStatus(connector.recent_statuses?.[0]);
+}
+
 /** "Sync now" in a connector's row: starts a sync (trigger=ui) and shows it in the row until it
  * ends, then its outcome with a link to its page. A refusal stays in the row: "already running"
- * (409: the run in progress is followed instead), too many requests (429), any other error. */
+ * (409: the run in progress is followed instead), too many requests (429), any other error.
+ * A run started elsewhere, which the list data shows, disables the button too and links to the
+ * connector's syncs; the page reads the list again until it ends. */
 export function RowSync({ connector, onFinished }: { connector: Connector; onFinished: () => void }) {
   const announce = useAnnounce();
   const { watch } = useSyncWatch();
@@ -48,7 +56,10 @@ export function RowSync({ connector, onFinished }: { connector: Connector; onFin
     onFinished();
   });
   const current = log !== null && log.id === following ? log : null;
-  const running = state.kind === "starting" || (state.kind === "following" && (current === null || isActiveStatus(current.status)));
+  const followingActive = state.kind === "following" && (current === null || isActiveStatus(current.status));
+  // A run this row follows is shown by its own log; one the list shows otherwise was started elsewhere.
+  const runningElsewhere = !followingActive && state.kind !== "starting" && listShowsRunning(connector);
+  const running = state.kind === "starting" || followingActive || runningElsewhere;
 
   async function start() {
     setState({ kind: "starting" });
@@ -71,6 +82,14 @@ export function RowSync({ connector, onFinished }: { connector: Connector; onFin
         {state.kind === "starting" ? "Starting…" : running ? "Syncing…" : "Sync now"}
         <span className="visually-hidden"> {connector.name}</span>
       </button>
+      {runningElsewhere ? (
+        <div className="row-sync-status" data-testid="row-sync-status">
+          <StatusBadge status={connector.recent_statuses?.[0] ?? null} />{" "}
+          <Link to={`/syncs?connector=${connector.id}`}>
+            See its progress<span className="visually-hidden"> ({connector.name})</span>
+          </Link>
+        </div>
+      ) : null}
       {state.kind === "error" ? (
         <div className="row-sync-status error-text" data-testid="row-sync-status">
           {state.message}
@@ -106,6 +125,10 @@ export function ConnectorsPage() {
   const [actionError, setActionError] = useState<string | null>(null);
   const [toggling, setToggling] = useState<number | null>(null);
   const list = useLoad(() => listConnectors({ page, page_size: PAGE_SIZE, search }), [page, search]);
+  // A sync started elsewhere (the schedule, the API, another tab) shows in the list's data: read
+  // it again while any row's latest run is pending or running, less often as it lasts.
+  const anyRunning = list.data?.results.some(listShowsRunning) ?? false;
+  useRefreshWhile(anyRunning, list.loading, list.reload);
   const writer = canWrite(me?.role);
   const deleter = canDelete(me?.role);
 
