@@ -22,6 +22,11 @@ describe("the style sheet", () => {
     expect(declarations(".table-wrap")).toMatch(/position:\s*relative/);
   });
 
+  it("pins the records table's Last written beside the raw column, at the raw column's fixed width from the edge", () => {
+    expect(declarations(".records-table .pinned-end")).toMatch(/width:\s*var\(--pinned-end-width\)/);
+    expect(css).toMatch(/\.records-table \.pinned-before-end \{\s*position: sticky;\s*right: var\(--pinned-end-width\);/);
+  });
+
   it("gives a further credential's select only the room it needs, its name and value the rest", () => {
     expect(declarations(".kv-row.secret-param-row")).toMatch(/grid-template-columns:\s*auto 1fr 1fr auto/);
   });

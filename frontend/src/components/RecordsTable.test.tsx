@@ -115,7 +115,10 @@ describe("the records table", () => {
     expect(within(table).getByRole("columnheader", { name: "Raw" }).classList.contains("pinned-end")).toBe(true);
     for (const button of within(table).getAllByRole("button", { name: /^JSON/ })) {
       expect(button.closest("td")!.classList.contains("pinned-end")).toBe(true);
+      // "Last written" is pinned beside it (styles.css), never hidden under it
+      expect(button.closest("td")!.previousElementSibling!.classList.contains("pinned-before-end")).toBe(true);
     }
+    expect(within(table).getByRole("columnheader", { name: /^Last written/ }).classList.contains("pinned-before-end")).toBe(true);
   });
 });
 

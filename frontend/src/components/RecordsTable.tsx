@@ -258,6 +258,7 @@ export function RecordsTable({ connectorId, refreshKey = 0, rules }: { connector
                       ),
                     )}
                     {sortHeader("last_synced_at", "Last written", {
+                      className: "pinned-before-end",
                       title: "When a sync last wrote the record (created or changed it); unchanged records are not rewritten",
                     })}
                     <th scope="col" className="pinned-end">
@@ -312,7 +313,7 @@ function RecordRow({
             {cellText(flat[column])}
           </td>
         ))}
-        <td className="small">{formatDateTime(record.last_synced_at)}</td>
+        <td className="small pinned-before-end">{formatDateTime(record.last_synced_at)}</td>
         <td className="pinned-end">
           <button type="button" className="btn btn-small" aria-expanded={open} onClick={onToggle}>
             {open ? "Hide JSON" : "JSON"}
