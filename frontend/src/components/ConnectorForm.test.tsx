@@ -201,7 +201,7 @@ describe("the edit form's transformation rules", () => {
     fireEvent.change(screen.getByLabelText("Rules as JSON"), { target: { value: '{"field_mappings": {"a": "b"} "defaults": {}}' } });
     save();
     const message = await vi.waitFor(() => document.getElementById("edit-7-rules-json-error")!.textContent!);
-    expect(message).toMatch(/^Not valid JSON: .*[^.]\. Correct the highlighted rules\.$/);
+    expect(message).toBe('Not valid JSON at line 1, column 31: a "," or "}" should come before \'"\' (is a comma missing?). Correct the highlighted rules.');
     expect(onSubmit).not.toHaveBeenCalled();
   });
 
@@ -337,7 +337,7 @@ describe("the edit form's request method and body", () => {
     await vi.waitFor(() => expect(document.activeElement).toBe(body()));
     fireEvent.change(body(), { target: { value: '{"filter": ' } });
     save();
-    await vi.waitFor(() => expect(document.getElementById("edit-7-request_body-error")?.textContent).toMatch(/^Not valid JSON: /));
+    await vi.waitFor(() => expect(document.getElementById("edit-7-request_body-error")?.textContent).toMatch(/^Not valid JSON at line 1, column \d+: /));
     expect(onSubmit).not.toHaveBeenCalled();
   });
 
@@ -410,7 +410,7 @@ describe("the edit form's incremental setting", () => {
     const shownError = () => document.getElementById(`${field.id}-error`)?.textContent;
     fireEvent.change(field, { target: { value: "{not json" } });
     save();
-    await vi.waitFor(() => expect(shownError()).toMatch(/^Not valid JSON: /));
+    await vi.waitFor(() => expect(shownError()).toMatch(/^Not valid JSON at line 1, column \d+: /));
     fireEvent.change(field, { target: { value: '["{since}"]' } });
     save();
     await vi.waitFor(() => expect(shownError()).toBe("The body filter must be a JSON object ({…}) with at least one key."));

@@ -3,6 +3,7 @@
 
 import type { AuthType, ConnectorInput, JsonValue, PaginationType, RequestMethod } from "../api/types";
 import { prettyJson } from "../format";
+import { notValidJson } from "./jsonProblem";
 
 export interface KeyValue {
   key: string;
@@ -101,7 +102,7 @@ export function paginationOfJson(text: string): { type: PaginationType; values: 
   try {
     parsed = JSON.parse(text);
   } catch (error) {
-    return { error: error instanceof Error ? error.message : String(error) };
+    return { error: notValidJson(text, error).replace(/^Not/, "not") }; // after "Not applied: "
   }
   if (!parsed || typeof parsed !== "object" || Array.isArray(parsed)) return { error: "the pagination must be a JSON object" };
   const { detected_because: _detectedBecause, ...config } = parsed as { [key: string]: JsonValue };
@@ -255,12 +256,12 @@ export function apiJsonLength(value: JsonValue): number {
   return typeof value === "string" ? text.length + 5 * (text.match(/[^\x20-\x7e]/g)?.length ?? 0) : text.length;
 }
 
-/** `text` read as JSON, or why it is not JSON (the parser's words). */
+/** `text` read as JSON, or why it is not JSON (where, and what, in words). */
 function parsedJson(text: string): { value: JsonValue } | { error: string } {
   try {
     return { value: JSON.parse(text) as JsonValue };
   } catch (error) {
-    return { error: `Not valid JSON: ${error instanceof Error ? error.message : String(error)}` };
+    return { error: notValidJson(text, error) };
   }
 }
 

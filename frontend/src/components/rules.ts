@@ -12,6 +12,7 @@
 // rules' keys.
 
 import type { JsonValue } from "../api/types";
+import { notValidJson } from "./jsonProblem";
 
 export const RULE_TYPES = ["int", "float", "str", "bool", "decimal", "date", "datetime"] as const;
 export type RuleType = (typeof RULE_TYPES)[number];
@@ -216,7 +217,7 @@ export function rulesOfDraft(draft: RulesDraft): { rules: RulesObject } | { prob
   try {
     parsed = JSON.parse(draft.json) as JsonValue;
   } catch (error) {
-    return { problems: { rows: {}, json: `Not valid JSON: ${error instanceof Error ? error.message : String(error)}` } };
+    return { problems: { rows: {}, json: notValidJson(draft.json, error) } };
   }
   if (!isObject(parsed)) return { problems: { rows: {}, json: "The rules must be a JSON object." } };
   return { rules: parsed };
