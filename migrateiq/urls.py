@@ -1,10 +1,11 @@
 from django.contrib import admin
 from django.urls import include, path, re_path
-from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from core.csp import docs_policy
 from core.extensions import module_urlpatterns
 from core.views import healthz, readyz
+from core.views_docs import RedocView, redoc_bundle
 from core.views_metrics import metrics
 from core.views_ui import ui_index
 from core.views_version import version
@@ -27,7 +28,9 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     # The split view serves Swagger's initialisation script as a file: no inline script (core/csp.py).
     path("api/docs/", docs_policy(SpectacularSwaggerSplitView.as_view(url_name="schema")), name="swagger-ui"),
-    path("api/redoc/", docs_policy(SpectacularRedocView.as_view(url_name="schema")), name="redoc"),
+    # ReDoc's bundle, served with its CDN logo left out: nothing from another origin (core/views_docs.py).
+    path("api/redoc/", docs_policy(RedocView.as_view(url_name="schema")), name="redoc"),
+    path("api/redoc/redoc.standalone.js", redoc_bundle, name="redoc-bundle"),
     # Last: every other address outside the API, the admin and the static files is the web UI's
     # (its own "page not found" included; core/views_ui.py answers 404 for addresses it has no page for).
     re_path(r"^(?!api/|admin/|static/)(?P<ui_page>.*)$", ui_index, name="ui"),
