@@ -450,7 +450,7 @@ async function main() {
   const countCalls = (request) => apiCalls.push(new URL(request.url()).pathname);
   page.on("request", countCalls);
   await page.getByRole("table", { name: "Sync history" }).getByRole("link").first().click();
-  await page.getByRole("heading", { name: /^Sync #\d+$/ }).waitFor();
+  await page.getByRole("heading", { name: /^Run #\d+$/ }).waitFor();
   await page.locator(".event time").first().waitFor();
   page.off("request", countCalls);
   if (apiCalls.some((p) => p.endsWith("/events/"))) throw new Error(`the sync page fetched its log lines twice: ${apiCalls}`);
@@ -650,7 +650,7 @@ async function main() {
   await demoRow.getByRole("button", { name: /^Sync now/ }).click();
   const rowStatus = demoRow.getByTestId("row-sync-status");
   await rowStatus.getByText("A sync of this connector is already in progress", { exact: false }).waitFor();
-  await rowStatus.getByRole("link", { name: `Sync #${apiRun.id}` }).waitFor();
+  await rowStatus.getByRole("link", { name: `Run #${apiRun.id}` }).waitFor();
   await checkA11y(page, "connectors list with a row's sync refused as already running");
   await shot("08d-list-sync-conflict");
   await rowStatus.getByText("SUCCESS", { exact: true }).waitFor({ timeout: 40_000 });

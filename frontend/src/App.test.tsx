@@ -121,7 +121,7 @@ describe("the app shell", () => {
     });
     renderApp("/connectors/7");
     fireEvent.click(await screen.findByRole("button", { name: "Sync now" }));
-    await screen.findByRole("link", { name: "#9" });
+    await screen.findByRole("link", { name: "run #9" });
     fireEvent.click(screen.getByRole("link", { name: "Syncs" })); // leave the connector's page
     await screen.findByRole("heading", { name: "Syncs" });
     status = "SUCCESS";
@@ -131,7 +131,7 @@ describe("the app shell", () => {
     const notice = await screen.findByTestId("sync-notices");
     expect(notice.textContent).toContain("ended: SUCCESS");
     expect(notice.textContent).toContain("120 records");
-    await vi.waitFor(() => expect(screen.getByTestId("announcer").textContent).toContain("Sync #9 of Customer API ended: SUCCESS."));
+    await vi.waitFor(() => expect(screen.getByTestId("announcer").textContent).toContain("The Customer API sync, run #9, ended: SUCCESS."));
   });
 
   it("holds the Back button while the connector's edit form has unsaved edits, in the app's own dialog", async () => {

@@ -6,7 +6,7 @@ type Announce = (message: string) => void;
 
 const AnnounceContext = createContext<Announce>(() => {});
 
-/** The app's live region: `announce("Sync #4 finished: SUCCESS")` is read out once. */
+/** The app's live region: `announce("Run #4 finished: SUCCESS")` is read out once. */
 export function AnnouncerProvider({ children }: { children: ReactNode }) {
   const [message, setMessage] = useState("");
   const pending = useRef(new Set<ReturnType<typeof setTimeout>>());

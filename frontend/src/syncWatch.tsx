@@ -41,7 +41,7 @@ export function SyncWatchProvider({ children }: { children: ReactNode }) {
             if (!live || isActiveStatus(log.status)) return;
             setWatched((current) => current.filter((id) => id !== logId));
             setEnded((current) => [...current.filter((item) => item.id !== log.id), log]);
-            announce(`Sync #${log.id} of ${log.connector_name} ended: ${log.status}.`);
+            announce(`The ${log.connector_name} sync, run #${log.id}, ended: ${log.status}.`);
           })
           .catch(() => {
             // a passing error: try again at the next tick; a deleted log stops being watched
@@ -61,13 +61,13 @@ export function SyncWatchProvider({ children }: { children: ReactNode }) {
           {ended.map((log) => (
             <div key={log.id} className={`notice notice-${log.status.toLowerCase()}`}>
               <span>
-                Sync <Link to={`/sync-logs/${log.id}`}>#{log.id}</Link> of {log.connector_name} ended:{" "}
+                The {log.connector_name} sync, <Link to={`/sync-logs/${log.id}`}>run #{log.id}</Link>, ended:{" "}
                 <strong>{log.status}</strong> ({log.records_processed.toLocaleString("en-US")} records)
               </span>
               <button
                 type="button"
                 className="btn btn-small"
-                aria-label={`Dismiss the notice about sync #${log.id}`}
+                aria-label={`Dismiss the notice about run #${log.id}`}
                 onClick={() => setEnded((current) => current.filter((item) => item.id !== log.id))}
               >
                 Dismiss

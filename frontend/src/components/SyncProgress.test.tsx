@@ -80,7 +80,7 @@ describe("following a sync", () => {
 
     await advance(5000);
     expect(calls).toHaveLength(4); // a finished sync is not polled again
-    expect(screen.getByRole("link", { name: "#5" }).getAttribute("href")).toBe("/sync-logs/5");
+    expect(screen.getByRole("link", { name: "run #5" }).getAttribute("href")).toBe("/sync-logs/5");
   });
 
   it("shows a failed sync's error message", async () => {

@@ -28,7 +28,7 @@ export function SyncProgress({
     <section className="card sync-progress" aria-label="Sync progress" data-testid="sync-progress" aria-busy={running}>
       <div className="card-title-row">
         <h2>
-          Sync <Link to={`/sync-logs/${logId}`}>#{logId}</Link>
+          Sync, <Link to={`/sync-logs/${logId}`}>run #{logId}</Link>
         </h2>
         {log ? <StatusBadge status={log.status} /> : null}
         {running ? <span className="spinner" aria-hidden="true" /> : null}
@@ -44,7 +44,7 @@ export function SyncProgress({
           </p>
           <details open={running}>
             <summary>Log lines</summary>
-            <EventLog events={log.events} follow={running} label={`Log of sync #${logId}`} />
+            <EventLog events={log.events} follow={running} label={`Log of run #${logId}`} />
           </details>
         </>
       ) : (

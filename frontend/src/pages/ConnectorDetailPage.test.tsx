@@ -169,9 +169,9 @@ describe("the connector page", () => {
     const runs = [syncLog({ id: 42, status: "FAILED", detected_pagination: "" }), syncLog({ id: 41, status: "SUCCESS", detected_pagination: "page" })];
     api((call) => (call.url.startsWith("/api/demo-extension/connectors/7/sync_history/") ? { body: { ...emptyPage, count: 2, results: runs } } : null));
     renderPage("viewer");
-    const link = await screen.findByRole("link", { name: "sync #41" });
+    const link = await screen.findByRole("link", { name: "run #41" });
     expect(link.getAttribute("href")).toBe("/sync-logs/41");
-    expect(link.closest("dd")?.textContent).toContain("detected page by sync #41");
+    expect(link.closest("dd")?.textContent).toContain("detected page by run #41");
   });
 
   it("shows no detected style for a connector with its pagination set", async () => {
@@ -288,7 +288,7 @@ describe("the connector page", () => {
     );
     renderPage("editor");
     fireEvent.click(await screen.findByRole("button", { name: "Sync now" }));
-    expect(await screen.findByRole("link", { name: "#9" })).toBeTruthy();
+    expect(await screen.findByRole("link", { name: "run #9" })).toBeTruthy();
     // trigger=ui: the run is recorded as started from the web UI, not "api"
     expect(calls.find((c) => c.method === "POST")?.url).toBe("/api/demo-extension/connectors/7/sync_data/?wait=0&trigger=ui");
     const progress = screen.getByTestId("sync-progress");
@@ -315,7 +315,7 @@ describe("the connector page", () => {
     });
     renderPage("editor");
     const progress = await screen.findByTestId("sync-progress");
-    expect(within(progress).getByRole("link", { name: "#12" })).toBeTruthy();
+    expect(within(progress).getByRole("link", { name: "run #12" })).toBeTruthy();
     expect((screen.getByRole("button", { name: "Sync now" }) as HTMLButtonElement).disabled).toBe(true);
     expect((screen.getByRole("button", { name: "Full refresh" }) as HTMLButtonElement).disabled).toBe(true);
     expect(progress.contains(document.activeElement)).toBe(false); // nobody asked for it: the focus stays
@@ -345,7 +345,7 @@ describe("the connector page", () => {
     started = true; // a scheduled run, or one started in another tab
     fireEvent.click(within(history.closest("section")!).getByRole("button", { name: "Refresh" }));
     const progress = await screen.findByTestId("sync-progress");
-    expect(within(progress).getByRole("link", { name: "#13" })).toBeTruthy();
+    expect(within(progress).getByRole("link", { name: "run #13" })).toBeTruthy();
     expect((screen.getByRole("button", { name: "Sync now" }) as HTMLButtonElement).disabled).toBe(true);
   });
 
@@ -363,7 +363,7 @@ describe("the connector page", () => {
     const calls = api((call) => (call.url.includes("/sync_data/") ? { status: 202, body: syncLog({ id: 9 }) } : null));
     renderPage("admin");
     fireEvent.click(await screen.findByRole("button", { name: "Full refresh" }));
-    await screen.findByRole("link", { name: "#9" });
+    await screen.findByRole("link", { name: "run #9" });
     expect(calls.find((c) => c.method === "POST")?.url).toBe(
       "/api/demo-extension/connectors/7/sync_data/?wait=0&trigger=ui&full_refresh=true",
     );
@@ -379,7 +379,7 @@ describe("the connector page", () => {
     fireEvent.click(await screen.findByRole("button", { name: "Sync now" }));
     const alert = await screen.findByText(/A sync of this connector is already running\./);
     expect(alert).toBeTruthy();
-    expect(screen.getByRole("link", { name: "Open sync #12" }).getAttribute("href")).toBe("/sync-logs/12");
+    expect(screen.getByRole("link", { name: "Open run #12" }).getAttribute("href")).toBe("/sync-logs/12");
   });
 
   it("shows the API's message when the connector does not exist", async () => {

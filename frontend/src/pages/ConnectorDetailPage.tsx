@@ -107,7 +107,7 @@ function ConnectorDetail({ id, startEditing }: { id: number; startEditing: boole
     for (const run of [newestOnHistoryPage, newestCharted]) {
       if (run && isActiveStatus(run.status) && !followed.current.has(run.id)) {
         follow(run.id, { focus: false });
-        announce(`Sync #${run.id} is ${run.status.toLowerCase()}; its progress is shown.`);
+        announce(`A sync, run #${run.id}, is ${run.status.toLowerCase()}; its progress is shown.`);
         return;
       }
     }
@@ -122,7 +122,7 @@ function ConnectorDetail({ id, startEditing }: { id: number; startEditing: boole
       reloadHistory();
       reloadChart();
       setRecordsKey((key) => key + 1);
-      announce(`Sync #${log.id} finished: ${log.status}, ${log.records_processed} records.`);
+      announce(`Run #${log.id} finished: ${log.status}, ${log.records_processed} records.`);
     },
     [reloadAll, reloadHistory, reloadChart, announce],
   );
@@ -132,7 +132,7 @@ function ConnectorDetail({ id, startEditing }: { id: number; startEditing: boole
   useEffect(() => {
     if (conflict && conflictLog.log && conflictLog.log.id === conflict.runningId && !isActiveStatus(conflictLog.log.status)) {
       setConflict(null);
-      announce(`Sync #${conflictLog.log.id} has ended; you can start a new sync.`);
+      announce(`Run #${conflictLog.log.id} has ended; you can start a new sync.`);
       reloadHistory();
     }
   }, [conflict, conflictLog.log, announce, reloadHistory]);
@@ -172,7 +172,7 @@ function ConnectorDetail({ id, startEditing }: { id: number; startEditing: boole
     try {
       const log = await startSync(id, fullRefresh);
       follow(log.id, { focus: true });
-      announce(`Sync #${log.id} started.`);
+      announce(`Sync started: run #${log.id}.`);
       reloadHistory();
     } catch (error) {
       if (error instanceof ApiError && error.status === 409) {
@@ -280,7 +280,7 @@ function ConnectorDetail({ id, startEditing }: { id: number; startEditing: boole
           {conflict.message}{" "}
           {conflict.runningId !== null ? (
             <>
-              <Link to={`/sync-logs/${conflict.runningId}`}>Open sync #{conflict.runningId}</Link>
+              <Link to={`/sync-logs/${conflict.runningId}`}>Open run #{conflict.runningId}</Link>
               {" · "}
               <button type="button" className="link-button" onClick={() => followHere(conflict.runningId!)}>
                 follow it here
@@ -375,7 +375,7 @@ function ConnectorDetail({ id, startEditing }: { id: number; startEditing: boole
               {isAutoPagination(c.pagination) && detected ? (
                 <span className="detected-pagination">
                   {" "}
-                  · detected <strong>{detected.detected_pagination}</strong> by <Link to={`/sync-logs/${detected.id}`}>sync #{detected.id}</Link>
+                  · detected <strong>{detected.detected_pagination}</strong> by <Link to={`/sync-logs/${detected.id}`}>run #{detected.id}</Link>
                 </span>
               ) : null}
             </dd>
@@ -437,7 +437,7 @@ function ConnectorDetail({ id, startEditing }: { id: number; startEditing: boole
                 <table className="table" aria-label="Sync history">
                   <thead>
                     <tr>
-                      <th>Sync</th>
+                      <th>Run</th>
                       <th>Status</th>
                       <th>Trigger</th>
                       <th className="num">Processed</th>

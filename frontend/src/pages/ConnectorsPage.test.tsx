@@ -126,7 +126,7 @@ describe("the connectors list", () => {
     const status = await screen.findByTestId("row-sync-status");
     await vi.waitFor(() => expect(status.textContent).toContain("RUNNING"));
     expect(status.textContent).toContain("25 records");
-    expect(within(status).getByRole("link", { name: "Sync #41" }).getAttribute("href")).toBe("/sync-logs/41");
+    expect(within(status).getByRole("link", { name: "Run #41" }).getAttribute("href")).toBe("/sync-logs/41");
     expect((screen.getByRole("button", { name: /^Syncing…/ }) as HTMLButtonElement).disabled).toBe(true);
     await vi.waitFor(() => expect(status.textContent).toContain("SUCCESS"), { timeout: 3000 });
     expect(status.textContent).toContain("120 records");
@@ -145,7 +145,7 @@ describe("the connectors list", () => {
     fireEvent.click(await screen.findByRole("button", { name: /^Sync now/ }));
     const status = await screen.findByTestId("row-sync-status");
     expect(status.textContent).toContain("A sync of this connector is already in progress.");
-    expect(within(status).getByRole("link", { name: "Sync #9" })).toBeTruthy();
+    expect(within(status).getByRole("link", { name: "Run #9" })).toBeTruthy();
     await vi.waitFor(() => expect(status.textContent).toContain("RUNNING"));
     expect((screen.getByRole("button", { name: /^Syncing…/ }) as HTMLButtonElement).disabled).toBe(true);
   });

@@ -52,7 +52,7 @@ export function RowSync({ connector, onFinished }: { connector: Connector; onFin
   const [state, setState] = useState<RowSyncState>({ kind: "idle" });
   const following = state.kind === "following" ? state.logId : null;
   const { log, error: pollError } = useSyncLogPolling(following, (ended: SyncLog) => {
-    announce(`Sync #${ended.id} of ${connector.name} ended: ${ended.status}, ${formatNumber(ended.records_processed)} records.`);
+    announce(`The ${connector.name} sync, run #${ended.id}, ended: ${ended.status}, ${formatNumber(ended.records_processed)} records.`);
     onFinished();
   });
   const current = log !== null && log.id === following ? log : null;
@@ -67,7 +67,7 @@ export function RowSync({ connector, onFinished }: { connector: Connector; onFin
       const started = await startSync(connector.id);
       watch(started.id);
       setState({ kind: "following", logId: started.id, conflict: null });
-      announce(`Sync #${started.id} of ${connector.name} started.`);
+      announce(`The ${connector.name} sync started: run #${started.id}.`);
     } catch (error) {
       const message = errorMessage(error);
       const runningId = error instanceof ApiError && error.status === 409 ? runningSyncIdOf(error.body) : null;
@@ -98,7 +98,7 @@ export function RowSync({ connector, onFinished }: { connector: Connector; onFin
       {state.kind === "following" ? (
         <div className="row-sync-status" data-testid="row-sync-status">
           {state.conflict ? <div className="warning-text">{state.conflict}</div> : null}
-          <Link to={`/sync-logs/${state.logId}`}>Sync #{state.logId}</Link>{" "}
+          <Link to={`/sync-logs/${state.logId}`}>Run #{state.logId}</Link>{" "}
           {current ? (
             <>
               <StatusBadge status={current.status} /> {formatNumber(current.records_processed)} records

@@ -90,7 +90,7 @@ export function DashboardPage() {
               <table className="table" aria-label="Recent syncs">
                 <thead>
                   <tr>
-                    <th>Sync</th>
+                    <th>Run</th>
                     <th>Connector</th>
                     <th>Status</th>
                     <th className="num">Processed</th>

@@ -50,7 +50,7 @@ describe("the sync page", () => {
   it("shows a failed sync's error, its log lines from the detail and its quarantine, in 2 calls", async () => {
     const calls = api("FAILED");
     renderPage("viewer");
-    expect(await screen.findByRole("heading", { name: "Sync #5" })).toBeTruthy();
+    expect(await screen.findByRole("heading", { name: "Run #5" })).toBeTruthy();
     expect(await screen.findByText("price: cannot convert 'n/a' to decimal")).toBeTruthy();
     expect(screen.getAllByText("Fetching page 3 failed: HTTP 500").length).toBeGreaterThanOrEqual(2);
     expect(screen.queryByRole("button", { name: /Resume/ })).toBeNull(); // a viewer only reads
@@ -111,12 +111,12 @@ describe("the sync page", () => {
   it("shows log times to the millisecond and filters the log by level", async () => {
     api("FAILED");
     renderPage("viewer");
-    await screen.findByRole("heading", { name: "Sync #5" });
-    const log = screen.getByRole("list", { name: "Log of sync #5" });
+    await screen.findByRole("heading", { name: "Run #5" });
+    const log = screen.getByRole("list", { name: "Log of run #5" });
     expect(within(log).getAllByText(/\d\d:\d\d:\d\d\.\d{3}/)).toHaveLength(2);
     expect(within(log).getAllByText(/\.125 /)).toHaveLength(1);
-    fireEvent.change(screen.getByLabelText("Log of sync #5: level"), { target: { value: "error" } });
-    expect(within(screen.getByRole("list", { name: "Log of sync #5" })).getAllByRole("listitem")).toHaveLength(1);
+    fireEvent.change(screen.getByLabelText("Log of run #5: level"), { target: { value: "error" } });
+    expect(within(screen.getByRole("list", { name: "Log of run #5" })).getAllByRole("listitem")).toHaveLength(1);
     expect(screen.getByText("1 of 2 lines")).toBeTruthy();
   });
 
@@ -158,7 +158,7 @@ describe("the sync page", () => {
   it("shows no pause for a running sync whose connector is not paused", async () => {
     api("RUNNING", { requests_paused_for: 0 });
     renderPage("viewer");
-    await screen.findByRole("heading", { name: "Sync #5" });
+    await screen.findByRole("heading", { name: "Run #5" });
     expect(screen.queryByTestId("rate-limit-pause")).toBeNull();
   });
 

@@ -28,14 +28,14 @@ export function SyncLogPage() {
 }
 
 function SyncLogView({ id }: { id: number }) {
-  usePageTitle(`Sync #${id}`);
+  usePageTitle(`Run #${id}`);
   const { me } = useAuth();
   const navigate = useNavigate();
   const announce = useAnnounce();
   const { watch } = useSyncWatch();
   const writer = canWrite(me?.role);
   // One request a second while it runs: the detail has the counters and the latest log lines.
-  const { log, error, refresh } = useSyncLogPolling(id, (finished) => announce(`Sync #${finished.id} ended: ${finished.status}.`));
+  const { log, error, refresh } = useSyncLogPolling(id, (finished) => announce(`Run #${finished.id} ended: ${finished.status}.`));
   const [busy, setBusy] = useState(false);
   const [actionError, setActionError] = useState<string | null>(null);
   const [conflictId, setConflictId] = useState<number | null>(null);
@@ -45,7 +45,7 @@ function SyncLogView({ id }: { id: number }) {
   const previousStatus = useRef<string | null>(null);
 
   useEffect(() => {
-    if (log && previousStatus.current && previousStatus.current !== log.status) announce(`Sync #${log.id} is now ${log.status}.`);
+    if (log && previousStatus.current && previousStatus.current !== log.status) announce(`Run #${log.id} is now ${log.status}.`);
     previousStatus.current = log?.status ?? null;
   }, [log, announce]);
 
@@ -56,11 +56,11 @@ function SyncLogView({ id }: { id: number }) {
     try {
       if (action === "cancel") {
         await cancelSync(id);
-        announce(`Cancelling sync #${id}.`);
+        announce(`Cancelling run #${id}.`);
       } else if (action === "resume") {
         await resumeSync(id);
         watch(id);
-        announce(`Sync #${id} resumed.`);
+        announce(`Run #${id} resumed.`);
       } else if (log) {
         const started = await startSync(log.connector);
         watch(started.id);
@@ -97,7 +97,7 @@ function SyncLogView({ id }: { id: number }) {
   if (!log) {
     return error ? (
       <div className="page">
-        <h1>Sync #{id}</h1>
+        <h1>Run #{id}</h1>
         <ErrorBanner message={error} />
         <Link to="/syncs">← All syncs</Link>
       </div>
@@ -116,7 +116,7 @@ function SyncLogView({ id }: { id: number }) {
       </Link>
       <div className="page-header">
         <div className="card-title-row" ref={statusRef} tabIndex={-1}>
-          <h1>Sync #{log.id}</h1>
+          <h1>Run #{log.id}</h1>
           <StatusBadge status={log.status} />
           {active ? <span className="spinner" aria-hidden="true" /> : null}
         </div>
@@ -157,7 +157,7 @@ function SyncLogView({ id }: { id: number }) {
         {conflictId !== null ? (
           <>
             {" "}
-            <Link to={`/sync-logs/${conflictId}`}>Open sync #{conflictId}</Link>
+            <Link to={`/sync-logs/${conflictId}`}>Open run #{conflictId}</Link>
           </>
         ) : null}
       </ErrorBanner>
@@ -207,7 +207,7 @@ function SyncLogView({ id }: { id: number }) {
 
       <section className="card" aria-labelledby="log-heading">
         <h2 id="log-heading">Log</h2>
-        <EventLog events={events} follow={active} label={`Log of sync #${log.id}`} />
+        <EventLog events={events} follow={active} label={`Log of run #${log.id}`} />
         {!active && allEvents === null && log.events.length >= DETAIL_EVENT_LIMIT ? (
           <button type="button" className="btn btn-small" disabled={loadingAll} onClick={() => void loadAllEvents()}>
             {loadingAll ? "Loading…" : "Show the older lines too"}

@@ -156,7 +156,7 @@ export function SyncsPage() {
               <table className="table" aria-label="Syncs">
                 <thead>
                   <tr>
-                    <th scope="col">Sync</th>
+                    <th scope="col">Run</th>
                     <th scope="col">Connector</th>
                     <th scope="col">Status</th>
                     <th scope="col">Trigger</th>
