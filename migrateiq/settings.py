@@ -371,6 +371,11 @@ MIGRATEIQ_SYNC_DEFER_SECONDS = env_float("MIGRATEIQ_SYNC_DEFER_SECONDS", 2.0)
 MIGRATEIQ_TENANT_MAX_CONNECTORS = env_int("MIGRATEIQ_TENANT_MAX_CONNECTORS", 1000)
 MIGRATEIQ_TENANT_MAX_DESTINATIONS = env_int("MIGRATEIQ_TENANT_MAX_DESTINATIONS", 100)
 MIGRATEIQ_TENANT_MAX_WEBHOOK_ENDPOINTS = env_int("MIGRATEIQ_TENANT_MAX_WEBHOOK_ENDPOINTS", 50)
+# Each pending invitation is a stored token an admin could mint at the API's rate; members and
+# pending invitations together are bounded too (each may become a member). Operator commands
+# (createuser, seed_demo) are not limited.
+MIGRATEIQ_TENANT_MAX_PENDING_INVITATIONS = env_int("MIGRATEIQ_TENANT_MAX_PENDING_INVITATIONS", 100)
+MIGRATEIQ_TENANT_MAX_MEMBERS = env_int("MIGRATEIQ_TENANT_MAX_MEMBERS", 1000)
 MIGRATEIQ_SYNC_ERROR_THRESHOLD = env_float("MIGRATEIQ_SYNC_ERROR_THRESHOLD", 0.10)
 MIGRATEIQ_SYNC_WAIT_SECONDS = env_float("MIGRATEIQ_SYNC_WAIT_SECONDS", 5.0)
 # The longest a request waits for a run (sync_data / resume ?wait=): a larger wait is cut to this,

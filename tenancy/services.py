@@ -21,6 +21,7 @@ from core import activity
 from tenancy.authentication import SESSION_CLAIM, TENANT_CLAIM
 from tenancy.context import activate_tenant
 from tenancy.models import EndedSession, Invitation, Membership, Role, Tenant
+from tenancy.quotas import refuse_past_quota
 
 User = get_user_model()
 
@@ -173,6 +174,11 @@ def remove_member(membership: Membership, *, actor) -> None:
         raise LastAdminError()
     _record_member("member.removed", membership, actor=actor)
     membership.delete()
+
+
+def members_of(tenant: Tenant):
+    """The memberships of ``tenant``."""
+    return Membership.objects.filter(tenant=tenant)
 
 
 def admins_left_after(membership: Membership, *, new_role: str | None = None, removing: bool = False) -> int:
@@ -491,6 +497,10 @@ def accept_invitation(token: str, password: str, name: str | None = None) -> dic
 
     Whoever holds the token (the inviting admin too: no mail is sent) must not learn more than is
     unavoidable about whether the email has an account: see :func:`_invitee_account`.
+
+    A tenant that already has ``MIGRATEIQ_TENANT_MAX_MEMBERS`` members takes no new one (a 409
+    naming the limit; nothing changes, the invitation stays pending). Creating invitations keeps
+    room for them, so this happens only when the operator lowered the limit or added members.
     """
     with transaction.atomic():
         invitation = (
@@ -504,6 +514,8 @@ def accept_invitation(token: str, password: str, name: str | None = None) -> dic
         if invitation is None:
             raise InvitationError(_INVALID_INVITATION)
         user = _invitee_account(invitation.email, password, name or "")
+        if not members_of(invitation.tenant).filter(user=user).exists():
+            refuse_past_quota("MIGRATEIQ_TENANT_MAX_MEMBERS", members_of(invitation.tenant), noun="members")
         membership, created = Membership.objects.get_or_create(
             user=user, tenant=invitation.tenant, defaults={"role": invitation.role}
         )

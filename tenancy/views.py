@@ -12,6 +12,7 @@ from core.throttling import ActionRateThrottle
 from tenancy import services
 from tenancy.models import Invitation, Membership
 from tenancy.permissions import IsTenantAdmin
+from tenancy.quotas import refuse_past_quota
 from tenancy.serializers import (
     ErrorSerializer,
     InvitationAcceptSerializer,
@@ -162,7 +163,7 @@ class MemberViewSet(
     create=extend_schema(
         tags=["tenancy"],
         request=InvitationCreateSerializer,
-        responses={201: InvitationCreatedSerializer, 400: _ERR, 401: _ERR, 403: _ERR},
+        responses={201: InvitationCreatedSerializer, 400: _ERR, 401: _ERR, 403: _ERR, 409: _ERR},
     ),
     destroy=extend_schema(tags=["tenancy"], responses={204: None, 401: _ERR, 403: _ERR, 404: _ERR}),
 )
@@ -174,7 +175,9 @@ class InvitationViewSet(
     """Pending invitations to the request's tenant; admins only.
 
     Creating one answers the same whether or not the email has an account; the token is in that
-    answer only. Deleting one revokes it.
+    answer only. Deleting one revokes it. A tenant has at most ``MIGRATEIQ_TENANT_MAX_PENDING_INVITATIONS``
+    pending invitations, and its members and pending invitations together are at most
+    ``MIGRATEIQ_TENANT_MAX_MEMBERS`` (each pending invitation may become a member).
     """
 
     queryset = Invitation.objects.all()
@@ -182,9 +185,20 @@ class InvitationViewSet(
     permission_classes = [IsAuthenticated, IsTenantAdmin]
     search_fields = ["email"]
     ordering_fields = ["created_at", "expires_at", "email"]
+    tenant_quota = "MIGRATEIQ_TENANT_MAX_PENDING_INVITATIONS"
 
     def scope_queryset(self, queryset):
         return queryset.filter(pk__in=services.pending_invitations().values("pk"))
+
+    def check_tenant_quotas(self, tenant) -> None:
+        pending = self.get_queryset()
+        refuse_past_quota(self.tenant_quota, pending, noun="pending invitations")
+        refuse_past_quota(
+            "MIGRATEIQ_TENANT_MAX_MEMBERS",
+            services.members_of(tenant),
+            pending,
+            noun="members and pending invitations",
+        )
 
     def create(self, request, *args, **kwargs):
         data = InvitationCreateSerializer(data=request.data)
@@ -211,7 +225,7 @@ class InvitationAcceptView(APIView):
     @extend_schema(
         tags=["auth"],
         request=InvitationAcceptSerializer,
-        responses={200: TokenPairSerializer, 400: _ERR, 401: _ERR, 429: _ERR},
+        responses={200: TokenPairSerializer, 400: _ERR, 401: _ERR, 409: _ERR, 429: _ERR},
     )
     def post(self, request):
         data = InvitationAcceptSerializer(data=request.data)

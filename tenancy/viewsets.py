@@ -25,8 +25,8 @@ class TenantScopedViewSetMixin(_ViewSetBase):
     permission_classes = [IsAuthenticated, HasTenantRole]
     #: per-action role overrides, e.g. {"stats": "viewer"}
     required_roles: dict[str, str] = {}
-    #: the setting bounding how many of this model one tenant may have, checked before each create
-    #: (``tenancy.quotas``), e.g. "MIGRATEIQ_TENANT_MAX_CONNECTORS"; None: no limit
+    #: the setting bounding how many of what this endpoint lists one tenant may have, checked before
+    #: each create (``tenancy.quotas``), e.g. "MIGRATEIQ_TENANT_MAX_CONNECTORS"; None: no limit
     tenant_quota: str | None = None
 
     def __init_subclass__(cls, **kwargs):
@@ -42,8 +42,17 @@ class TenantScopedViewSetMixin(_ViewSetBase):
         # after authentication and permissions: an anonymous caller still gets its 401 first
         reject_malformed_params(request, self)
         tenant = getattr(request, "tenant", None)
-        if self.tenant_quota and self.action == "create" and tenant is not None:
-            refuse_past_quota(self.get_queryset().model, tenant, self.tenant_quota)
+        if self.action == "create" and tenant is not None:
+            self.check_tenant_quotas(tenant)
+
+    def check_tenant_quotas(self, tenant) -> None:
+        """Refuse a create past the tenant's limits: a 409 naming the setting (``tenancy.quotas``).
+
+        ``tenant_quota`` bounds what this endpoint lists (the tenant's queryset after
+        ``scope_queryset``). Override to check another limit too, and call ``super()``.
+        """
+        if self.tenant_quota:
+            refuse_past_quota(self.tenant_quota, self.get_queryset())
 
     def get_queryset(self):
         queryset = super().get_queryset()

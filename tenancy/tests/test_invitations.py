@@ -249,3 +249,80 @@ def test_another_tenants_invitation_cannot_be_revoked(outsider_client, admin_cli
 
     assert outsider_client.delete(f"{INVITATIONS}{created['id']}/").status_code == 404
     assert accept(created["token"], "a-long-passphrase-7").status_code == 200
+
+
+# --- the tenant's limits --------------------------------------------------------------------------
+
+
+def test_a_tenant_cannot_have_more_pending_invitations_than_its_limit(
+    admin_client, outsider_client, settings, tenant_a
+):
+    settings.MIGRATEIQ_TENANT_MAX_PENDING_INVITATIONS = 2
+    invite(admin_client, "one@acme.test")
+    invite(admin_client, "two@acme.test")
+
+    refused = admin_client.post(INVITATIONS, {"email": "three@acme.test", "role": "viewer"})
+
+    assert refused.status_code == 409, refused.content
+    body = refused.json()
+    assert "2 pending invitations" in body["detail"]
+    assert "MIGRATEIQ_TENANT_MAX_PENDING_INVITATIONS=2" in body["detail"]
+    assert body["limit"] == 2 and body["setting"] == "MIGRATEIQ_TENANT_MAX_PENDING_INVITATIONS"
+    assert not Invitation.objects.for_tenant(tenant_a).filter(email="three@acme.test").exists()
+    # another tenant has its own count
+    elsewhere = outsider_client.post(INVITATIONS, {"email": "three@acme.test", "role": "viewer"})
+    assert elsewhere.status_code == 201
+
+
+def test_revoked_accepted_and_expired_invitations_make_room_under_the_limit(admin_client, settings, tenant_a):
+    settings.MIGRATEIQ_TENANT_MAX_PENDING_INVITATIONS = 1
+    first = invite(admin_client, "one@acme.test")
+    assert admin_client.delete(f"{INVITATIONS}{first['id']}/").status_code == 204
+    second = invite(admin_client, "two@acme.test")
+    assert accept(second["token"], "a-long-passphrase-7").status_code == 200
+    third = invite(admin_client, "three@acme.test")
+    Invitation.objects.filter(pk=third["id"]).update(expires_at=timezone.now() - timedelta(seconds=1))
+    invite(admin_client, "four@acme.test")
+    assert admin_client.post(INVITATIONS, {"email": "five@acme.test", "role": "viewer"}).status_code == 409
+
+    settings.MIGRATEIQ_TENANT_MAX_PENDING_INVITATIONS = 0
+    invite(admin_client, "five@acme.test")
+
+
+def test_members_and_pending_invitations_together_stay_within_the_member_limit(
+    admin_client, make_member, settings, tenant_a
+):
+    settings.MIGRATEIQ_TENANT_MAX_MEMBERS = 3
+    make_member(tenant_a, Role.VIEWER)  # with the admin: two members
+    invite(admin_client, "one@acme.test")
+
+    refused = admin_client.post(INVITATIONS, {"email": "two@acme.test", "role": "viewer"})
+
+    assert refused.status_code == 409, refused.content
+    assert "3 members and pending invitations" in refused.json()["detail"]
+    assert "MIGRATEIQ_TENANT_MAX_MEMBERS=3" in refused.json()["detail"]
+
+
+def test_an_invitation_cannot_take_a_tenant_past_its_member_limit(admin_client, settings, tenant_a):
+    pending = invite(admin_client, "late@acme.test")
+    settings.MIGRATEIQ_TENANT_MAX_MEMBERS = 1  # lowered by the operator after the invitation
+
+    refused = accept(pending["token"], "a-long-passphrase-7")
+
+    assert refused.status_code == 409, refused.content
+    assert "MIGRATEIQ_TENANT_MAX_MEMBERS=1" in refused.json()["detail"]
+    assert not User.objects.filter(email="late@acme.test").exists()
+    assert [row["id"] for row in admin_client.get(INVITATIONS).json()["results"]] == [pending["id"]]
+    settings.MIGRATEIQ_TENANT_MAX_MEMBERS = 2
+    assert accept(pending["token"], "a-long-passphrase-7").status_code == 200
+
+
+def test_an_existing_member_accepts_an_invitation_at_the_member_limit(
+    admin_client, make_member, settings, tenant_a
+):
+    viewer = make_member(tenant_a, Role.VIEWER, email="viewer@acme.test")
+    token = invite(admin_client, viewer.email, role="editor")["token"]
+    settings.MIGRATEIQ_TENANT_MAX_MEMBERS = 2
+
+    assert accept(token, "correct-horse-9").status_code == 200
+    assert Membership.objects.get(user=viewer, tenant=tenant_a).role == Role.EDITOR
