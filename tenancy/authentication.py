@@ -2,11 +2,11 @@
 
 The access token carries ``tenant_id``; the membership is re-read on every request, so removing a
 member or deactivating a user or tenant takes effect on the next request, not when the token expires.
-The same query tells whether the token's sign-in session (``sid``) was ended: then the token is
-refused at once too.
+The same query tells whether the token's sign-in session (``sid``) was ended (signed out, or
+refresh-token reuse): then the token is refused at once too.
 """
 
-from django.db.models import Exists
+from django.db.models import Subquery
 from rest_framework import exceptions
 from rest_framework_simplejwt.authentication import JWTAuthentication
 
@@ -21,13 +21,16 @@ SESSION_ENDED = (
     "This sign-in session was ended because one of its refresh tokens was presented again after it "
     "had been used (a copy of it may be in someone else's hands): sign in again."
 )
+SESSION_SIGNED_OUT = "This sign-in session was signed out: sign in again."
 
 
 class SessionEndedError(exceptions.AuthenticationFailed):
-    """401 for any token of an ended sign-in session, with ``code`` ``session_ended`` in the body."""
+    """401 for any token of an ended sign-in session, with ``code`` ``session_ended`` in the body and
+    a ``detail`` that says why it ended (``EndedSession.Reason``)."""
 
-    def __init__(self):
-        super().__init__({"detail": SESSION_ENDED, "code": "session_ended"})
+    def __init__(self, reason: str = EndedSession.Reason.REFRESH_TOKEN_REUSED):
+        detail = SESSION_SIGNED_OUT if reason == EndedSession.Reason.SIGNED_OUT else SESSION_ENDED
+        super().__init__({"detail": detail, "code": "session_ended"})
 
 
 class TenantJWTAuthentication(JWTAuthentication):
@@ -44,14 +47,16 @@ class TenantJWTAuthentication(JWTAuthentication):
         )
         session = token.get(SESSION_CLAIM)
         if session is not None:
-            memberships = memberships.annotate(session_ended=Exists(EndedSession.objects.filter(sid=session)))
+            ended = EndedSession.objects.filter(sid=session).values("reason")[:1]
+            memberships = memberships.annotate(session_ended=Subquery(ended))
         membership = memberships.first()
         if membership is None:
             raise exceptions.AuthenticationFailed(
                 "You are no longer a member of this tenant.", code="membership_revoked"
             )
-        if getattr(membership, "session_ended", False):
-            raise SessionEndedError()
+        ended_because = getattr(membership, "session_ended", None)
+        if ended_because:
+            raise SessionEndedError(ended_because)
         request.tenant = membership.tenant
         request.membership = membership
         # the plain Django request too, for middleware and logs

@@ -195,14 +195,15 @@ class EndedSession(models.Model):
 
     A session is what one sign-in (or accepted invitation) starts: its refresh tokens, each minted by
     rotating the one before, and the access tokens they minted all carry its id (the ``sid`` claim,
-    the first refresh token's ``jti``). A session is ended when one of its spent refresh tokens is
-    presented again (reuse detection: the token was copied, and the copy and the original cannot be
-    told apart). A row matters for ``JWT_REFRESH_DAYS`` after ``ended_at``: by then every token of
-    the session has expired anyway.
+    the first refresh token's ``jti``). A session is ended when it signs out (logout), or when one of
+    its spent refresh tokens is presented again (reuse detection: the token was copied, and the copy
+    and the original cannot be told apart). A row matters for ``JWT_REFRESH_DAYS`` after
+    ``ended_at``: by then every token of the session has expired anyway.
     """
 
     class Reason(models.TextChoices):
         REFRESH_TOKEN_REUSED = "refresh_token_reused", "A spent refresh token was presented again"
+        SIGNED_OUT = "signed_out", "Signed out"
 
     sid = models.CharField(max_length=255, unique=True)
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")

@@ -131,8 +131,8 @@ class TenantTokenRefreshSerializer(StrictTypesMixin, TokenRefreshSerializer):
             raise InvalidToken(
                 "This refresh token was used a moment ago by another request; that request got the new pair."
             ) from None
-        except SessionEnded:
-            raise SessionEndedError() from None
+        except SessionEnded as exc:
+            raise SessionEndedError(exc.reason) from None
 
 
 class RefreshRequestSerializer(StrictTypesMixin, serializers.Serializer):

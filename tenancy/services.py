@@ -265,7 +265,11 @@ class RefreshTokenSpent(Exception):
 
 class SessionEnded(Exception):
     """The refresh token's sign-in session is ended: just now, because this token had been spent
-    already (reuse), or before."""
+    already (reuse), or before (``reason``: an ``EndedSession.Reason``)."""
+
+    def __init__(self, reason: str = EndedSession.Reason.REFRESH_TOKEN_REUSED):
+        super().__init__(reason)
+        self.reason = reason
 
 
 def session_of(token) -> str:
@@ -292,8 +296,9 @@ def rotate_refresh_token(refresh: RefreshToken, user) -> dict:
     sign-ins hold none of its tokens.
     """
     session = session_of(refresh)
-    if EndedSession.objects.filter(sid=session).exists():
-        raise SessionEnded
+    ended = EndedSession.objects.filter(sid=session).values_list("reason", flat=True).first()
+    if ended is not None:
+        raise SessionEnded(ended)
     refresh.outstand()  # its row, if the token has none yet
     outstanding = OutstandingToken.objects.get(jti=refresh[jwt_settings.JTI_CLAIM])
     try:
@@ -319,16 +324,37 @@ def rotate_refresh_token(refresh: RefreshToken, user) -> dict:
 def end_session(user, session: str, *, tenant_id, reason=EndedSession.Reason.REFRESH_TOKEN_REUSED) -> None:
     """End sign-in session ``session`` of ``user``: its refresh tokens mint nothing more and its
     access tokens are refused from the next request on (:mod:`tenancy.authentication`). Reported to
-    the session's tenant as ``auth.session_ended``."""
+    the session's tenant, once, as ``auth.signed_out`` (the user did it) or ``auth.session_ended``
+    (reuse: the thief and the owner cannot be told apart, so no actor)."""
     _, ended_now = EndedSession.objects.get_or_create(sid=session, defaults={"user": user, "reason": reason})
-    if ended_now and tenant_id is not None:
+    if not ended_now or tenant_id is None:
+        return
+    if reason == EndedSession.Reason.SIGNED_OUT:
         activity.record(
-            "auth.session_ended",
-            tenant=tenant_id,
-            target_type="user",
-            target_id=user.pk,
-            detail={"email": user.email, "reason": str(reason)},
+            "auth.signed_out", tenant=tenant_id, actor=user, target_type="user", target_id=user.pk
         )
+        return
+    activity.record(
+        "auth.session_ended",
+        tenant=tenant_id,
+        target_type="user",
+        target_id=user.pk,
+        detail={"email": user.email, "reason": str(reason)},
+    )
+
+
+def sign_out(refresh: RefreshToken) -> None:
+    """Sign out the sign-in session of ``refresh`` (a valid, unspent refresh token: its holder is
+    the session's owner, or could have rotated it anyway). The token is revoked, and the session is
+    ended (:func:`end_session`): the access tokens it minted are refused from the next request on,
+    not only when they expire. A refresh token minted before sessions had ids ends no access token
+    (they carry no ``sid``)."""
+    refresh.blacklist()
+    user_id = refresh.get(jwt_settings.USER_ID_CLAIM)
+    user = User.objects.filter(**{jwt_settings.USER_ID_FIELD: user_id}).first()
+    if user is not None:
+        signed_out = EndedSession.Reason.SIGNED_OUT
+        end_session(user, session_of(refresh), tenant_id=refresh.get(TENANT_CLAIM), reason=signed_out)
 
 
 def find_user_by_email(email: str):

@@ -5,7 +5,9 @@ from rest_framework import mixins, serializers, status
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
-from rest_framework_simplejwt.views import TokenBlacklistView, TokenRefreshView
+from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
+from rest_framework_simplejwt.tokens import RefreshToken
+from rest_framework_simplejwt.views import TokenRefreshView
 
 from core.exceptions import error_response
 from core.throttling import ActionRateThrottle
@@ -72,12 +74,13 @@ class TokenRefreshThrottledView(TokenRefreshView):
         return super().post(request, *args, **kwargs)
 
 
-class LogoutView(TokenBlacklistView):
-    """Sign out: the refresh token is revoked (blacklisted), so it can mint no more access tokens.
+class LogoutView(APIView):
+    """Sign out with the session's refresh token: the sign-in session ends. Its refresh token mints
+    nothing more and the access tokens it minted are refused from the next request on (401
+    ``session_ended``); the user's other sessions go on."""
 
-    Access tokens already issued stay valid until they expire (``JWT_ACCESS_MINUTES``).
-    """
-
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
     throttle_classes = [ActionRateThrottle]
     throttle_scope = "login"
 
@@ -86,11 +89,18 @@ class LogoutView(TokenBlacklistView):
         request=RefreshRequestSerializer,
         responses={204: None, 400: _ERR, 401: _ERR, 429: _ERR},
     )
-    def post(self, request, *args, **kwargs):
-        response = super().post(request, *args, **kwargs)
-        if response.status_code == status.HTTP_200_OK:
-            return Response(status=status.HTTP_204_NO_CONTENT)
-        return response
+    def post(self, request):
+        data = RefreshRequestSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            refresh = RefreshToken(data.validated_data["refresh"])
+        except TokenError as exc:
+            raise InvalidToken(exc.args[0]) from exc
+        services.sign_out(refresh)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    def get_authenticate_header(self, request):
+        return 'Bearer realm="api"'  # a refused token is a 401 (DRF makes it a 403 without one)
 
 
 class MeView(APIView):

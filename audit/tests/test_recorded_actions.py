@@ -189,6 +189,29 @@ def test_a_session_ended_by_refresh_token_reuse_is_recorded(
     assert ended.detail == {"email": admin_user.email, "reason": "refresh_token_reused"}
 
 
+def test_signing_out_is_recorded_once_as_the_users_own_action(
+    anon_client, admin_user, tenant_a, committed, events
+):
+    tokens = anon_client.post(
+        "/api/auth/token/", {"email": admin_user.email, "password": "correct-horse-9"}, format="json"
+    ).json()
+    with committed():
+        assert (
+            anon_client.post("/api/auth/logout/", {"refresh": tokens["refresh"]}, format="json").status_code
+            == 204
+        )
+        assert (
+            anon_client.post("/api/auth/logout/", {"refresh": tokens["refresh"]}, format="json").status_code
+            == 401
+        )
+
+    [signed_out] = events(tenant_a, "auth.signed_out")
+    assert signed_out.actor_id == admin_user.pk
+    assert (signed_out.target_type, signed_out.target_id) == ("user", str(admin_user.pk))
+    assert events(tenant_a, "auth.session_ended") == []
+    assert tokens["refresh"] not in json.dumps([e.detail for e in events(tenant_a)])
+
+
 def test_member_role_changes_and_removals_are_recorded(
     admin_client, admin_user, viewer_user, tenant_a, committed, events
 ):

@@ -7,12 +7,13 @@ from datetime import timedelta
 
 import jwt
 from django.conf import settings
+from django.utils import timezone
 from rest_framework.test import APIClient
 from rest_framework_simplejwt.token_blacklist.models import OutstandingToken
 from rest_framework_simplejwt.tokens import AccessToken, RefreshToken
 
 from tenancy.authentication import TENANT_CLAIM
-from tenancy.models import Membership, Role
+from tenancy.models import EndedSession, Membership, Role
 
 TOKEN_URL = "/api/auth/token/"
 REFRESH_URL = "/api/auth/token/refresh/"
@@ -452,6 +453,59 @@ def test_signing_out_revokes_the_refresh_token(db, client_for, admin_user, tenan
 
     refreshed = client.post(REFRESH_URL, {"refresh": tokens["refresh"]}, format="json")
     assert refreshed.status_code == 401
+
+
+def signed_out_refusal(response) -> None:
+    assert response.status_code == 401, response.content
+    assert response.json()["code"] == "session_ended"
+    assert response.json()["detail"] == "This sign-in session was signed out: sign in again."
+
+
+def test_signing_out_refuses_the_sessions_access_tokens_from_the_next_request(db, admin_user, tenant_a):
+    client = APIClient()
+    first = client.post(TOKEN_URL, {"email": admin_user.email, "password": PASSWORD}, format="json").json()
+    second = client.post(REFRESH_URL, {"refresh": first["refresh"]}, format="json").json()
+    assert bearer(second["access"]).get(ME_URL).status_code == 200
+
+    assert client.post("/api/auth/logout/", {"refresh": second["refresh"]}, format="json").status_code == 204
+
+    signed_out_refusal(bearer(first["access"]).get(ME_URL))
+    signed_out_refusal(bearer(second["access"]).get(ME_URL))
+    signed_out_refusal(client.post(REFRESH_URL, {"refresh": second["refresh"]}, format="json"))
+    EndedSession.objects.update(ended_at=timezone.now() - timedelta(hours=1))
+    # the session's spent token, presented long after: still signed out, not ended again for reuse
+    signed_out_refusal(client.post(REFRESH_URL, {"refresh": first["refresh"]}, format="json"))
+    assert list(EndedSession.objects.values_list("reason", flat=True)) == ["signed_out"]
+
+
+def test_signing_out_ends_only_that_session(db, admin_user, tenant_a):
+    client = APIClient()
+    signing_out, other = (
+        client.post(TOKEN_URL, {"email": admin_user.email, "password": PASSWORD}, format="json").json()
+        for _ in range(2)
+    )
+
+    assert (
+        client.post("/api/auth/logout/", {"refresh": signing_out["refresh"]}, format="json").status_code
+        == 204
+    )
+
+    assert bearer(other["access"]).get(ME_URL).status_code == 200
+    assert client.post(REFRESH_URL, {"refresh": other["refresh"]}, format="json").status_code == 200
+
+
+def test_signing_out_needs_no_access_token_and_a_spent_refresh_token_signs_nothing_out(
+    db, admin_user, tenant_a
+):
+    client = APIClient()
+    first = client.post(TOKEN_URL, {"email": admin_user.email, "password": PASSWORD}, format="json").json()
+    second = client.post(REFRESH_URL, {"refresh": first["refresh"]}, format="json").json()
+
+    refused = bearer("not-a-token").post("/api/auth/logout/", {"refresh": first["refresh"]}, format="json")
+
+    assert refused.status_code == 401
+    assert bearer(second["access"]).get(ME_URL).status_code == 200
+    assert not EndedSession.objects.exists()
 
 
 def test_signing_out_with_a_malformed_token_is_a_clear_401(db):

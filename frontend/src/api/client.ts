@@ -111,8 +111,9 @@ export function setTokens(pair: TokenPair | null): void {
   if (pair) tell({ type: "tokens", pair });
 }
 
-/** Forget the tokens and revoke the refresh token on the server (best effort: the browser's
- * copy is gone either way); the other tabs of this session are signed out too. */
+/** Forget the tokens and end the sign-in session on the server with its refresh token, which
+ * refuses the session's access tokens too (best effort: the browser's copy is gone either way);
+ * the other tabs of this session are signed out too. */
 export function revokeTokens(): void {
   const current = tokens;
   keepTokens(null);
