@@ -46,8 +46,8 @@ else:
     if settings.CELERY_BROKER_KEY_PREFIX:
         broker_transport_options["global_keyprefix"] = settings.CELERY_BROKER_KEY_PREFIX
 
-# The platform's own scheduled work (every minute; a run that waited behind long syncs past the next
-# one is dropped). Modules declare theirs (their AppConfig's beat_schedule, core/extensions.py);
+# The platform's own scheduled work (the reapers every minute; a run that waited behind long syncs
+# past the next one is dropped). Modules declare theirs (their AppConfig's beat_schedule, core/extensions.py);
 # migrateiq/celery.py adds them once Django's apps are loaded.
 beat_schedule: dict[str, dict] = {
     "reap-stale-syncs": {
@@ -59,5 +59,11 @@ beat_schedule: dict[str, dict] = {
         "task": "destinations.tasks.reap_stale_loads",
         "schedule": 60.0,
         "options": {"expires": 55},
+    },
+    # Hourly: a row of an ended sign-in session is kept while a token of it could still be valid.
+    "purge-ended-sessions": {
+        "task": "tenancy.tasks.purge_ended_sessions",
+        "schedule": 3600.0,
+        "options": {"expires": 3000},
     },
 }

@@ -198,7 +198,8 @@ class EndedSession(models.Model):
     the first refresh token's ``jti``). A session is ended when it signs out (logout), or when one of
     its spent refresh tokens is presented again (reuse detection: the token was copied, and the copy
     and the original cannot be told apart). A row matters for ``JWT_REFRESH_DAYS`` after
-    ``ended_at``: by then every token of the session has expired anyway.
+    ``ended_at``: by then every token of the session has expired anyway, and the hourly beat deletes
+    it (``tenancy.services.purge_ended_sessions``).
     """
 
     class Reason(models.TextChoices):

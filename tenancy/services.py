@@ -343,6 +343,19 @@ def end_session(user, session: str, *, tenant_id, reason=EndedSession.Reason.REF
     )
 
 
+def purge_ended_sessions(*, now=None) -> int:
+    """Delete the ended sessions no token can belong to any more; returns how many (the beat,
+    hourly: ``tenancy.tasks.purge_ended_sessions``).
+
+    Once a session is ended no token of it is minted, so its last refresh token expires within
+    ``JWT_REFRESH_DAYS`` of the end (an access token sooner); an access token's lifetime more covers
+    a rotation that raced the end. Past that, the row refuses nothing that expiry does not.
+    """
+    kept = jwt_settings.REFRESH_TOKEN_LIFETIME + jwt_settings.ACCESS_TOKEN_LIFETIME
+    deleted, _ = EndedSession.objects.filter(ended_at__lt=(now or timezone.now()) - kept).delete()
+    return deleted
+
+
 def sign_out(refresh: RefreshToken) -> None:
     """Sign out the sign-in session of ``refresh`` (a valid, unspent refresh token: its holder is
     the session's owner, or could have rotated it anyway). The token is revoked, and the session is

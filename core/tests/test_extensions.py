@@ -127,6 +127,7 @@ def test_the_beat_process_loads_the_modules_schedules_at_start_up(tmp_path):
         == {
             "reap-stale-syncs",
             "reap-stale-loads",
+            "purge-ended-sessions",
         }
     )
 

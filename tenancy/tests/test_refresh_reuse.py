@@ -195,3 +195,63 @@ def test_the_grace_period_is_a_setting(admin_user, settings, grace):
     else:
         assert_session_ended(again)
         assert_session_ended(me(second["access"]))
+
+
+# --- purging ended sessions -----------------------------------------------------------------------
+
+
+def test_an_ended_session_is_purged_once_every_token_of_it_has_expired(admin_user):
+    from tenancy.tasks import purge_ended_sessions
+
+    first = sign_in(admin_user)
+    second = rotated(first["refresh"])
+    assert (
+        APIClient().post("/api/auth/logout/", {"refresh": second["refresh"]}, format="json").status_code
+        == 204
+    )
+    ended = EndedSession.objects.get()
+    expiries = [
+        jwt.decode(t, options={"verify_signature": False})["exp"] for t in [*first.values(), *second.values()]
+    ]
+    kept = settings.SIMPLE_JWT["REFRESH_TOKEN_LIFETIME"] + settings.SIMPLE_JWT["ACCESS_TOKEN_LIFETIME"]
+    assert max(expiries) < (ended.ended_at + kept).timestamp()  # nothing of it is valid past the purge
+
+    EndedSession.objects.update(ended_at=timezone.now() - kept + timedelta(minutes=1))
+    assert purge_ended_sessions() == 0
+    assert me(second["access"]).status_code == 401  # still refused while the row is kept
+
+    EndedSession.objects.update(ended_at=timezone.now() - kept - timedelta(seconds=1))
+    assert purge_ended_sessions() == 1
+    assert not EndedSession.objects.exists()
+
+
+def test_a_newer_ended_session_is_kept_when_an_older_one_is_purged(admin_user):
+    from tenancy.services import purge_ended_sessions
+
+    old, recent = sign_in(admin_user), sign_in(admin_user)
+    for pair in (old, recent):
+        assert (
+            APIClient().post("/api/auth/logout/", {"refresh": pair["refresh"]}, format="json").status_code
+            == 204
+        )
+    kept = settings.SIMPLE_JWT["REFRESH_TOKEN_LIFETIME"] + settings.SIMPLE_JWT["ACCESS_TOKEN_LIFETIME"]
+    old_sid = jwt.decode(old["refresh"], options={"verify_signature": False})["sid"]
+    EndedSession.objects.filter(sid=old_sid).update(ended_at=timezone.now() - kept - timedelta(seconds=1))
+
+    assert purge_ended_sessions() == 1
+
+    assert list(EndedSession.objects.values_list("sid", flat=True)) == [
+        jwt.decode(recent["refresh"], options={"verify_signature": False})["sid"]
+    ]
+    assert me(recent["access"]).status_code == 401
+
+
+def test_the_beat_purges_ended_sessions_every_hour():
+    from migrateiq.celery import app as celery_app
+
+    celery_app.loader.import_default_modules()  # what a worker and the beat do at start-up
+
+    entry = celery_app.conf.beat_schedule["purge-ended-sessions"]
+    assert entry["task"] == "tenancy.tasks.purge_ended_sessions"
+    assert entry["schedule"] == 3600.0
+    assert entry["task"] in celery_app.tasks
