@@ -19,7 +19,7 @@ from core.http_errors import OutboundError
 from core.secret_fields import is_secret_set, names_a_credential, secret_input
 from core.strict_input import StrictTypesMixin
 from demo_extension import models
-from demo_extension.services import pagination
+from demo_extension.services import pagination, path_secrets
 from demo_extension.services.auth import credential_carriers
 from demo_extension.services.budget import connector_paused_for
 from demo_extension.services.connectors import duplicate_name_message, name_taken
@@ -271,14 +271,17 @@ class ConnectorSerializer(StrictTypesMixin, serializers.ModelSerializer):
         write_only=True,
         required=False,
         help_text='Write-only credentials besides the one of auth_type, encrypted at rest: {"headers": '
-        '{"DD-APPLICATION-KEY": "..."}, "query": {"token": "..."}}, sent with every request to the '
-        "endpoint's origin (never to another one). Omit to keep them; a new object replaces them all; "
-        "{} removes them. Their names are in secret_param_names.",
+        '{"DD-APPLICATION-KEY": "..."}, "query": {"token": "..."}, "path": {"token": "..."}}, sent with '
+        "every request to the endpoint's origin (never to another one); a path value replaces the "
+        "{secret:NAME} placeholder of api_endpoint's path (https://api.telegram.org/bot{secret:token}/"
+        "getUpdates). Omit to keep them; a new object replaces them all; {} removes them. Their names "
+        "are in secret_param_names.",
     )
     secret_param_names = serializers.DictField(
         child=serializers.ListField(child=serializers.CharField()),
         read_only=True,
-        help_text='The names of the stored secret_params, by place: {"headers": [...], "query": [...]}.',
+        help_text='The names of the stored secret_params, by place: {"headers": [...], "query": [...], '
+        '"path": [...]}.',
     )
     recent_statuses = serializers.SerializerMethodField(
         help_text="Lists only: the statuses of the latest 10 runs, newest first (null elsewhere)."
@@ -515,8 +518,18 @@ class ConnectorSerializer(StrictTypesMixin, serializers.ModelSerializer):
         unknown = sorted(set(value) - set(SECRET_PARAM_PLACES))
         if unknown:
             raise serializers.ValidationError(
-                f"Unknown key(s) {', '.join(map(repr, unknown))}: secret_params holds headers and query."
+                f"Unknown key(s) {', '.join(map(repr, unknown))}: secret_params holds headers, query "
+                "and path."
             )
+        in_path = validate_flat_strings(value.get("path") or {}, what="secret_params.path", secrets=True)
+        for name, item in in_path.items():
+            if not path_secrets.NAME.match(name):
+                raise serializers.ValidationError(
+                    f"secret_params.path: {name!r} cannot be a placeholder's name: use letters, digits, "
+                    "'_', '.' and '-' (at most 64)."
+                )
+            if not item:
+                raise serializers.ValidationError(f"secret_params.path: the value of {name!r} is empty.")
         return {
             "headers": validate_flat_strings(
                 value.get("headers") or {}, what="secret_params.headers", header_names=True, secrets=True
@@ -524,6 +537,7 @@ class ConnectorSerializer(StrictTypesMixin, serializers.ModelSerializer):
             "query": validate_flat_strings(
                 value.get("query") or {}, what="secret_params.query", secrets=True
             ),
+            "path": in_path,
         }
 
     def validate_transformation_rules(self, value):
@@ -598,6 +612,7 @@ class ConnectorSerializer(StrictTypesMixin, serializers.ModelSerializer):
                 }
             )
         self._check_secret_param_names(attrs)
+        self._check_path_placeholders(attrs)
         if "api_key" in attrs:
             attrs.update(api_key_fields(attrs.pop("api_key")))
         if "secret_params" in attrs:
@@ -628,6 +643,7 @@ class ConnectorSerializer(StrictTypesMixin, serializers.ModelSerializer):
         taken = {
             "headers": {name.lower() for name in current("request_headers", {}) or {}} | auth_headers,
             "query": set(current("query_params", {}) or {}) | auth_params,
+            "path": set(),
         }
         clashes = sorted(
             name
@@ -641,6 +657,32 @@ class ConnectorSerializer(StrictTypesMixin, serializers.ModelSerializer):
                     "secret_params": [
                         f"{', '.join(map(repr, clashes))} is also set by request_headers, query_params or "
                         "the authentication: give each name one place."
+                    ]
+                }
+            )
+
+    def _check_path_placeholders(self, attrs) -> None:
+        """Every ``{secret:NAME}`` of the endpoint's path names a secret of ``secret_params.path``
+        (``services.path_secrets``): a missing one would send the placeholder itself."""
+        if "api_endpoint" not in attrs and "secret_params" not in attrs:
+            return
+        endpoint = attrs.get("api_endpoint", getattr(self.instance, "api_endpoint", "")) or ""
+        problem = path_secrets.misplaced(endpoint)
+        if problem:
+            raise serializers.ValidationError({"api_endpoint": [f"In the endpoint URL, {problem}"]})
+        if "secret_params" in attrs:
+            held = set(attrs["secret_params"].get("path") or {})
+        else:
+            held = set((getattr(self.instance, "secret_param_names", None) or {}).get("path") or [])
+        missing = [name for name in dict.fromkeys(path_secrets.names_in(endpoint)) if name not in held]
+        if missing:
+            raise serializers.ValidationError(
+                {
+                    "api_endpoint": [
+                        f"The endpoint URL's path names {', '.join('{secret:' + n + '}' for n in missing)}, "
+                        'but secret_params has no such value: send {"path": {"'
+                        + missing[0]
+                        + '": "..."}} in secret_params (with the connector\'s other secret_params).'
                     ]
                 }
             )

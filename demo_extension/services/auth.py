@@ -1,10 +1,12 @@
 """How a connector authenticates to its upstream: headers, query parameters, HTTP Basic or OAuth2.
 
-Built once per sync (or connection test, or preview) from the connector's ``auth_type`` and extra
-``request_headers`` / ``query_params``. Every decrypted credential is registered with
-:mod:`core.redaction` in each encoding it can travel in (raw, percent- and form-encoded, a Basic
-header's base64), so that no message, event or log line can contain it; and the outbound client is
-told the exact header and parameter names that carry it, so a redirect to another origin strips them.
+Built once per sync (or connection test, or preview) from the connector's ``auth_type``, extra
+``request_headers`` / ``query_params`` and ``secret_params`` (headers, query parameters, and the
+values of the endpoint path's ``{secret:NAME}`` placeholders, filled in as each request is sent).
+Every decrypted credential is registered with :mod:`core.redaction` in each encoding it can travel
+in (raw, percent- and form-encoded, a Basic header's base64), so that no message, event or log line
+can contain it; and the outbound client is told the exact header and parameter names that carry it,
+so a redirect to another origin strips them.
 
 Styles (``AuthType``):
 
@@ -38,6 +40,8 @@ from core.http_errors import OutboundError, UpstreamError
 from core.redaction import register_basic_credentials, register_secret, safe_url
 from demo_extension.models import AuthType, OAuthClientAuth
 from demo_extension.services.credentials import secret_params_of
+from demo_extension.services.path_secrets import fill as fill_path_secrets
+from demo_extension.services.path_secrets import hide as hide_path_secrets
 
 #: Seconds a token is assumed to live when the token endpoint does not say (``expires_in``).
 DEFAULT_TOKEN_LIFETIME = 600
@@ -54,12 +58,16 @@ class RequestAuth:
     once with a new one.
     """
 
-    def __init__(self, headers=None, params=None, basic=None, credential_headers=(), oauth=None):
+    def __init__(
+        self, headers=None, params=None, basic=None, credential_headers=(), oauth=None, path_secrets=None
+    ):
         self.headers: dict[str, str] = dict(headers or {})
         self.params: dict[str, str] = dict(params or {})
         self.basic: tuple[str, str] | None = basic
         self.credential_headers = frozenset(credential_headers)
         self.oauth: OAuth2TokenSource | None = oauth
+        #: ``{secret:NAME}`` values of the endpoint's path (``services.path_secrets``)
+        self.path_secrets: dict[str, str] = dict(path_secrets or {})
 
     @property
     def credential_params(self) -> frozenset[str]:
@@ -91,16 +99,26 @@ class RequestAuth:
         return self._send(client, method, url, params, json)
 
     def _send(self, client: OutboundClient, method: str, url: str, params, json) -> UpstreamResponse:
-        return client.request(
-            method,
-            url,
-            json=json,
-            params=params,
-            headers=self.headers,
-            auth=self.basic,
-            credential_headers=self.credential_headers,
-            credential_params=self.credential_params,
-        )
+        try:
+            response = client.request(
+                method,
+                fill_path_secrets(url, self.path_secrets),
+                json=json,
+                params=params,
+                headers=self.headers,
+                auth=self.basic,
+                credential_headers=self.credential_headers,
+                credential_params=self.credential_params,
+            )
+        except OutboundError as exc:
+            if self.path_secrets:  # its message names the URL: the placeholder, not the key
+                exc.message = hide_path_secrets(exc.message, self.path_secrets)
+                exc.url = hide_path_secrets(exc.url, self.path_secrets)
+            raise
+        if self.path_secrets:
+            # links are resolved against it and it goes to checkpoints: the placeholder, not the key
+            response.url = hide_path_secrets(response.url, self.path_secrets)
+        return response
 
     def _use_token(self, token: str) -> None:
         self.headers["Authorization"] = f"Bearer {token}"
@@ -173,7 +191,9 @@ def build_request_auth(connector) -> RequestAuth:
     for name, value in extra["query"].items():
         register_secret(value)
         params[name] = value
-    return RequestAuth(headers, params, basic, credential_headers, oauth)
+    for value in extra["path"].values():
+        register_secret(value)
+    return RequestAuth(headers, params, basic, credential_headers, oauth, extra["path"])
 
 
 class OAuth2TokenSource:

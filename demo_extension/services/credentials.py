@@ -43,12 +43,14 @@ SECRETS_SENT_BY = {
     AuthType.NONE: ("secret_params",),
 }
 
-#: Where a connector's further credentials go: request headers and query parameters.
-SECRET_PARAM_PLACES = ("headers", "query")
+#: Where a connector's further credentials go: request headers, query parameters, and the
+#: endpoint URL's path (``{secret:NAME}`` placeholders, ``services.path_secrets``).
+SECRET_PARAM_PLACES = ("headers", "query", "path")
 
 
 def secret_params_of(connector) -> dict[str, dict[str, str]]:
-    """The connector's further credentials: ``{"headers": {name: value}, "query": {name: value}}``."""
+    """The connector's further credentials: ``{"headers": {name: value}, "query": {name: value},
+    "path": {name: value}}``."""
     text = getattr(connector, "secret_params", "") or ""
     stored = json.loads(text) if text else {}
     return {place: dict(stored.get(place) or {}) for place in SECRET_PARAM_PLACES}

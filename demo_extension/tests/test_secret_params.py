@@ -113,7 +113,7 @@ def test_a_secret_name_that_is_also_set_elsewhere_is_refused(editor_client, upst
 @pytest.mark.parametrize(
     ("value", "words"),
     [
-        ({"cookies": {"a": "b"}}, "secretparams holds headers and query"),
+        ({"cookies": {"a": "b"}}, "secretparams holds headers, query and path"),
         ({"headers": {"Bad Name": "x"}}, "is not a valid header name"),
         ({"headers": {"Host": "x"}}, "set by MigrateIQ itself"),
         ({"query": {"token": "a\r\nb"}}, "control characters"),

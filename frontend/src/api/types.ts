@@ -34,11 +34,14 @@ export interface Paginated<T> {
 export interface SecretParams {
   headers?: { [name: string]: string };
   query?: { [name: string]: string };
+  /** values of the endpoint path's {secret:NAME} placeholders */
+  path?: { [name: string]: string };
 }
 
 export interface SecretParamNames {
   headers?: string[];
   query?: string[];
+  path?: string[];
 }
 
 export interface Connector {

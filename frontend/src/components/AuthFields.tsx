@@ -60,7 +60,11 @@ const NO_EXTRA: ExtraSecrets = { mode: "keep", rows: [] };
 /** The stored further credentials' names in words: "header DD-APPLICATION-KEY, query parameter token". */
 export function storedExtraNames(connector: Connector | undefined): string {
   const names = connector?.secret_param_names ?? {};
-  return [...(names.headers ?? []).map((name) => `header ${name}`), ...(names.query ?? []).map((name) => `query parameter ${name}`)].join(", ");
+  return [
+    ...(names.headers ?? []).map((name) => `header ${name}`),
+    ...(names.query ?? []).map((name) => `query parameter ${name}`),
+    ...(names.path ?? []).map((name) => `path {secret:${name}}`),
+  ].join(", ");
 }
 
 /** The credentials each style sends (the others are neither shown nor sent). */
