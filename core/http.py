@@ -9,7 +9,9 @@ and pinned to the checked address. On top of that it enforces:
 * a cap on the *decoded* size of one response body: the body is streamed and decompressed in
   bounded steps, so a gzip bomb stops at the cap instead of inflating in memory;
 * bounded retries on connection errors, timeouts, 429 and 5xx, with exponential backoff and full
-  jitter, honouring ``Retry-After`` (seconds or HTTP date) up to a cap;
+  jitter, honouring ``Retry-After`` (seconds or HTTP date) up to a cap; a rate limit reported in the
+  body (GraphQL's ``RATE_LIMITED`` / ``THROTTLED``, even with HTTP 200) is one too, but a wait it names
+  past the cap fails the request at once, naming the wait, instead of retrying too early;
 * redirects followed by hand (at most ``MIGRATEIQ_HTTP_MAX_REDIRECTS`` hops); a hop to another
   origin drops ``Authorization``, the ``auth=`` credentials, every caller header that is not plainly
   harmless, the caller's ``credential_headers`` / ``credential_params`` (the names its credentials
@@ -27,6 +29,7 @@ import contextlib
 import contextvars
 import json
 import logging
+import math
 import random
 import re
 import time
@@ -47,7 +50,15 @@ from core.egress import GuardedNetworkBackend, GuardedTransport, validate_url
 from core.http_errors import EgressDenied, ResponseTooLarge, UpstreamError
 from core.json_limits import loads_bounded
 from core.redaction import safe_url as _safe_url
-from core.upstream_errors import ERROR_BODY_KEEP, error_excerpt, is_rate_limited, rate_limit_wait, retry_after
+from core.upstream_errors import (
+    ERROR_BODY_KEEP,
+    ReportedRateLimit,
+    error_excerpt,
+    is_rate_limited,
+    rate_limit_wait,
+    reported_rate_limit,
+    retry_after,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -163,6 +174,8 @@ class UpstreamResponse:
     elapsed_ms: float
     # What a 4xx/5xx answer's body says, in one short redacted line (core.upstream_errors).
     error_text: str = ""
+    # A rate limit the body reports (GraphQL answers it with HTTP 200 too), or None.
+    reported_limit: ReportedRateLimit | None = None
 
     def json(self):
         """The decoded body; ``core.json_limits.JSONTooDeep`` (a ``ValueError``) past the depth limit."""
@@ -187,13 +200,27 @@ def _charset(content_type: str) -> str:
 class _AttemptFailed(Exception):
     """One attempt ended without a 2xx response (internal; ``request`` turns it into UpstreamError)."""
 
-    def __init__(self, message: str, url: httpx.URL, *, status_code=None, retry_after=None, retryable=True):
+    def __init__(
+        self,
+        message: str,
+        url: httpx.URL,
+        *,
+        status_code=None,
+        retry_after=None,
+        retryable=True,
+        rate_limited=False,
+        reported=False,
+    ):
         super().__init__(message)
         self.message = message
         self.url = url
         self.status_code = status_code
         self.retry_after = retry_after
         self.retryable = retryable
+        # The upstream asked to slow down (a 429, a 403 with a rate-limit signal, a reported limit).
+        self.rate_limited = rate_limited
+        # The limit was reported in the body: a wait it names past the cap is not retried.
+        self.reported = reported
 
 
 class OutboundClient:
@@ -299,15 +326,20 @@ class OutboundClient:
                 # pauses every request of the budget's key (even when this one gives up now), and this
                 # request's next attempt waits for its slot like everyone else's.
                 paused = False
-                if self.budget is not None and (
-                    failure.status_code == 429 or failure.retry_after is not None
-                ):
+                if self.budget is not None and (failure.rate_limited or failure.retry_after is not None):
                     self.budget.pause(wait)
                     paused = True
                 left = _budget_left()
-                if final or (left is not None and left <= wait):  # no retry past the caller's budget
+                too_long = ""
+                if failure.reported and failure.retry_after is not None and failure.retry_after > wait:
+                    # An hour until a quota resets: retrying after the cap would only be refused again.
+                    too_long = (
+                        f"; it asks to wait {math.ceil(failure.retry_after)} s, longer than "
+                        f"MIGRATEIQ_HTTP_RETRY_AFTER_CAP ({wait:g} s), so it was not retried"
+                    )
+                if final or too_long or (left is not None and left <= wait):  # no retry past the budget
                     raise UpstreamError(
-                        f"{failure.message} after {_attempts(attempt)}",
+                        f"{failure.message}{too_long} after {_attempts(attempt)}",
                         url=safe_url(str(failure.url)),
                         status_code=failure.status_code,
                         attempts=attempt,
@@ -405,16 +437,29 @@ class OutboundClient:
 
     def _final(self, response: UpstreamResponse, url: httpx.URL) -> UpstreamResponse:
         status = response.status_code
-        if 200 <= status < 300:
+        reported = response.reported_limit
+        if 200 <= status < 300 and reported is None:
             return response
+        if reported is not None:  # GraphQL: errors answered with HTTP 200 (or 403, 429) that mean "wait"
+            raise _AttemptFailed(
+                f"HTTP {status} from {safe_url(str(url))} reports a rate limit (the API says: "
+                f"{reported.said!r})",
+                url,
+                status_code=status,
+                retry_after=reported.wait,
+                rate_limited=True,
+                reported=True,
+            )
         said = f" (the API says: {response.error_text!r})" if response.error_text else ""
         wait = rate_limit_wait(response.headers) if status in (403, 429) else retry_after(response.headers)
+        rate_limited = is_rate_limited(status, response.headers)
         raise _AttemptFailed(
             f"HTTP {status} from {safe_url(str(url))}{said}",
             url,
             status_code=status,
             retry_after=wait,
-            retryable=is_rate_limited(status, response.headers) or 500 <= status <= 599,
+            retryable=rate_limited or 500 <= status <= 599,
+            rate_limited=rate_limited,
         )
 
     def _exchange(self, method, url: httpx.URL, headers, auth, attempt: int, body=None) -> UpstreamResponse:
@@ -436,14 +481,18 @@ class OutboundClient:
                 request = self._client.build_request(method, url, headers=headers)
             response = self._client.send(request, auth=auth, stream=True)
             error_text = ""
+            reported = None
             try:
                 status = response.status_code
                 if 200 <= status < 300 and method != "HEAD":
                     content = self._read_body(response, url, attempt)
+                    reported = reported_rate_limit(content, response.headers)
                 else:
                     content = b""
                     kept = _drain(response, keep=ERROR_BODY_KEEP if status >= 400 else 0)
                     error_text = error_excerpt(kept, response.headers.get("content-type", ""))
+                    if status in (403, 429):
+                        reported = reported_rate_limit(kept, response.headers)
             finally:
                 response.close()
         except EgressDenied as exc:
@@ -481,7 +530,7 @@ class OutboundClient:
             _deadline.reset(token)
             if request_observer is not None:
                 _observe(status, time.perf_counter() - started)
-        return UpstreamResponse(status, response.headers, content, str(url), 0.0, error_text)
+        return UpstreamResponse(status, response.headers, content, str(url), 0.0, error_text, reported)
 
     def _read_body(self, response: httpx.Response, url: httpx.URL, attempt: int) -> bytes:
         limit = self.max_bytes

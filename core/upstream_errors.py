@@ -14,6 +14,11 @@ text; never HTML (a proxy's error page says nothing useful in one line).
 ``RateLimit-Reset`` or Okta's ``X-Rate-Limit-Reset``. :func:`is_rate_limited` says whether an
 answer is a rate limit: a 429, or a 403 with such a signal (GitHub answers its primary and
 secondary rate limits with 403 or 429).
+
+:func:`reported_rate_limit` reads a rate limit an upstream reports in its body, whatever the status:
+GraphQL APIs answer one with HTTP 200 (GitHub's ``{"errors": [{"type": "RATE_LIMITED", ...}]}``
+with ``X-RateLimit-Remaining: 0``, Shopify's ``{"errors": [{"extensions": {"code": "THROTTLED"}}],
+"extensions": {"cost": {"throttleStatus": ...}}}``), which is no answer to the query.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ import email.utils
 import json
 import re
 import time
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from core.redaction import redacted_excerpt
@@ -148,3 +154,84 @@ def is_rate_limited(status: int, headers) -> bool:
     if status == 429:
         return True
     return status == 403 and rate_limit_wait(headers) is not None
+
+
+# -- rate limits reported in the body -----------------------------------------------------------------
+
+# GraphQL error codes that mean "rate limited, ask again later": GitHub's ``type``, Shopify's
+# ``extensions.code`` (Linear's ``RATELIMITED`` too).
+_RATE_LIMIT_CODES = frozenset({"RATE_LIMITED", "RATELIMITED", "THROTTLED"})
+_RATE_LIMIT_MARKERS = tuple(code.encode() for code in _RATE_LIMIT_CODES)
+# A rate-limit report is a few hundred bytes; a larger body that mentions a code holds records.
+_REPORT_MAX_BYTES = 64 * 1024
+# GitHub: without Retry-After or an exhausted X-RateLimit-Remaining, "wait for at least one minute".
+GITHUB_RATE_LIMIT_WAIT = 60.0
+
+
+@dataclass(frozen=True)
+class ReportedRateLimit:
+    """A rate limit an upstream reported in its body: what it says, and the seconds to wait before the
+    next request (None: it names none)."""
+
+    said: str
+    wait: float | None
+
+
+def reported_rate_limit(content: bytes, headers) -> ReportedRateLimit | None:
+    """The rate limit a (GraphQL) body reports, or None. Cheap for every other body: only a small
+    body naming one of the codes is parsed.
+
+    The wait: ``Retry-After`` or an exhausted window's reset (:func:`rate_limit_wait`); else Shopify's
+    query cost (``requestedQueryCost`` minus ``throttleStatus.currentlyAvailable``, restored at
+    ``restoreRate`` points a second); else GitHub's minute for its ``RATE_LIMITED``.
+    """
+    if not content or len(content) > _REPORT_MAX_BYTES or not any(m in content for m in _RATE_LIMIT_MARKERS):
+        return None
+    try:
+        body = json.loads(content.decode("utf-8", errors="replace"))
+    except (ValueError, RecursionError):
+        return None
+    errors = body.get("errors") if isinstance(body, dict) else None
+    if not isinstance(errors, list):
+        return None
+    limited = next((error for error in errors if _rate_limit_code(error)), None)
+    if limited is None:
+        return None
+    said = _first_text(limited, _MESSAGE_KEYS) or _rate_limit_code(limited)
+    said = redacted_excerpt(_CONTROL.sub(" ", " ".join(said.split())), EXCERPT_CHARS)
+    wait = rate_limit_wait(headers)
+    if wait is None:
+        wait = _query_cost_wait(body.get("extensions"))
+    if wait is None and _rate_limit_code(limited) == "RATE_LIMITED":
+        wait = GITHUB_RATE_LIMIT_WAIT
+    return ReportedRateLimit(said, wait)
+
+
+def _rate_limit_code(error) -> str:
+    if not isinstance(error, dict):
+        return ""
+    extensions = error.get("extensions")
+    extension_code = extensions.get("code") if isinstance(extensions, dict) else None
+    for code in (error.get("type"), error.get("code"), extension_code):
+        if isinstance(code, str) and code.upper() in _RATE_LIMIT_CODES:
+            return code.upper()
+    return ""
+
+
+def _query_cost_wait(extensions) -> float | None:
+    """Seconds until a Shopify-style cost bucket holds the query's cost again, or None."""
+    cost = extensions.get("cost") if isinstance(extensions, dict) else None
+    if not isinstance(cost, dict) or not isinstance(cost.get("throttleStatus"), dict):
+        return None
+    available = _number(cost["throttleStatus"].get("currentlyAvailable"))
+    rate = _number(cost["throttleStatus"].get("restoreRate"))
+    if available is None or rate is None or rate <= 0:
+        return None
+    requested = _number(cost.get("requestedQueryCost"))
+    if requested is None:
+        requested = available + rate  # unknown cost: one second of restore
+    return max(requested - available, 0.0) / rate
+
+
+def _number(value) -> float | None:
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None

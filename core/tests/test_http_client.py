@@ -927,6 +927,80 @@ def test_an_okta_429_waits_for_its_x_rate_limit_reset(upstream, make_client, set
     assert len(client.waits) == 1 and 1 < client.waits[0] <= 2
 
 
+SHOPIFY_THROTTLED = {
+    # https://shopify.dev/docs/apps/build/apis/graphql-admin/rate-limits (answered with HTTP 200)
+    "errors": [{"message": "Throttled", "extensions": {"code": "THROTTLED"}}],
+    "extensions": {
+        "cost": {
+            "requestedQueryCost": 752,
+            "actualQueryCost": None,
+            "throttleStatus": {"maximumAvailable": 1000.0, "currentlyAvailable": 666, "restoreRate": 50.0},
+        }
+    },
+}
+
+
+def test_a_graphql_throttle_answered_with_http_200_is_retried_after_its_query_cost_is_restored(
+    upstream, make_client, settings
+):
+    settings.MIGRATEIQ_HTTP_RETRY_AFTER_CAP = 60
+    upstream.expect_ordered_request("/graphql.json", method="POST").respond_with_json(SHOPIFY_THROTTLED)
+    upstream.expect_ordered_request("/graphql.json", method="POST").respond_with_json({"data": {"shop": {}}})
+    client = make_client()
+    answer = client.post(_url(upstream, "/graphql.json"), json={"query": "{ shop { name } }"})
+    assert answer.json() == {"data": {"shop": {}}}
+    assert client.waits == [pytest.approx((752 - 666) / 50.0)]
+    assert "HTTP 200" in client.retry_messages[0] and "reports a rate limit" in client.retry_messages[0]
+    assert "(the API says: 'Throttled')" in client.retry_messages[0]
+
+
+@pytest.mark.parametrize("status", [200, 403])
+def test_a_github_graphql_rate_limit_waits_for_its_reset_whatever_the_status(
+    upstream, make_client, settings, status
+):
+    # https://docs.github.com/en/graphql/overview/rate-limits-and-query-limits-for-the-graphql-api
+    settings.MIGRATEIQ_HTTP_RETRY_AFTER_CAP = 60
+    upstream.expect_ordered_request("/graphql", method="POST").respond_with_json(
+        {"errors": [{"type": "RATE_LIMITED", "message": "API rate limit exceeded for user ID 1."}]},
+        status=status,
+        headers={"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": str(int(time.time()) + 2)},
+    )
+    upstream.expect_ordered_request("/graphql", method="POST").respond_with_json({"data": {"viewer": {}}})
+    client = make_client()
+    assert client.post(_url(upstream, "/graphql"), json={"query": "{ viewer { login } }"}).json() == {
+        "data": {"viewer": {}}
+    }
+    assert len(client.waits) == 1 and 0 < client.waits[0] <= 2
+    assert "API rate limit exceeded for user ID 1." in client.retry_messages[0]
+
+
+def test_a_reported_rate_limit_longer_than_the_cap_fails_at_once_naming_the_wait(
+    upstream, make_client, settings
+):
+    settings.MIGRATEIQ_HTTP_RETRY_AFTER_CAP = 60
+    upstream.expect_request("/graphql", method="POST").respond_with_json(
+        {"errors": [{"type": "RATE_LIMITED", "message": "API rate limit exceeded for user ID 1."}]},
+        headers={"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": str(int(time.time()) + 3000)},
+    )
+    client = make_client()
+    with pytest.raises(UpstreamError) as failure:
+        client.post(_url(upstream, "/graphql"), json={"query": "{ viewer { login } }"})
+    message = str(failure.value)
+    assert failure.value.attempts == 1 and client.waits == []
+    assert "it asks to wait 3000 s" in message or "it asks to wait 2999 s" in message
+    assert "longer than MIGRATEIQ_HTTP_RETRY_AFTER_CAP (60 s), so it was not retried" in message
+    assert message.endswith("after 1 attempt")
+
+
+def test_records_that_mention_a_throttle_are_no_rate_limit(upstream, make_client):
+    # Only a GraphQL error with the code is a rate limit: a record's text that says it is not.
+    body = {"data": {"events": {"nodes": [{"kind": "THROTTLED"}, {"kind": "RATE_LIMITED"}]}}}
+    upstream.expect_request("/graphql", method="POST").respond_with_json(body)
+    client = make_client()
+    assert client.post(_url(upstream, "/graphql"), json={"query": "{ events }"}).json() == body
+    assert client.waits == []
+
+
 def test_a_403_without_a_rate_limit_signal_is_not_retried(upstream, make_client):
     upstream.expect_request("/private").respond_with_json(
         {"message": "Must have admin rights to Repository."},

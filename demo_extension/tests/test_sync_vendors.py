@@ -9,6 +9,7 @@ import pytest
 from demo_extension.models import SyncedRecord, SyncStatus
 from demo_extension.services.pagination import MAX_EMPTY_PAGES_FOLLOWED
 from demo_extension.services.sync import DataSyncService
+from demo_extension.tests import sync_support
 from demo_extension.tests.sync_support import events, run_sync, stored_records
 from demo_extension.tests.vendors import (
     MORE_VENDORS,
@@ -40,6 +41,7 @@ from demo_extension.tests.vendors import (
     Salesforce,
     Sentry,
     Shopify,
+    ShopifyAdminGraphQL,
     Square,
     Stripe,
     Twilio,
@@ -49,6 +51,8 @@ from demo_extension.tests.vendors import (
     Zendesk,
     Zoom,
 )
+
+fast_retries = sync_support.fast_retries
 
 
 def _canonical(records) -> list[str]:
@@ -814,3 +818,76 @@ def test_a_graphql_query_without_an_after_variable_fails_instead_of_storing_page
     assert len(vendor.requests) == 1
     # The first page's records are kept (loudly FAILED, never a quiet SUCCESS with them alone).
     assert log.pages_fetched == 1 and 0 < log.records_processed < vendor.records
+
+
+# -- rate limits answered with HTTP 200 -----------------------------------------------------------
+
+
+@pytest.mark.parametrize("status", [200, 403])
+def test_a_github_graphql_rate_limit_pauses_the_connector_and_the_same_page_is_asked_again(
+    vendor_server, make_connector, settings, status
+):
+    settings.MIGRATEIQ_HTTP_RETRY_AFTER_CAP = 2  # X-RateLimit-Reset is at most a second away
+    vendor = vendor_server(GitHubGraphQL)
+    vendor.rate_limited_on_page, vendor.rate_limit_status = 2, status
+    connector = make_connector(**vendor.connector_fields())
+
+    log = run_sync(connector)
+
+    assert log.status == SyncStatus.SUCCESS, log.error_message
+    assert (log.records_created, log.pages_fetched) == (23, 3)
+    assert _canonical(stored_records(connector).values()) == _canonical(vendor.all_records())
+    cursors = [request["body"]["variables"].get("cursor") for request in vendor.requests]
+    assert len(cursors) == 4 and cursors[1] == cursors[2]  # page 2 twice, nothing else again
+    retry = next(line for line in events(log) if "reports a rate limit" in line)
+    assert f"HTTP {status}" in retry and "API rate limit exceeded for user ID 583231." in retry
+    assert "every request of this connector waits as long (its request budget is paused)" in retry
+
+
+def test_a_shopify_graphql_throttle_waits_for_the_query_s_cost_and_asks_the_page_again(
+    vendor_server, make_connector, fast_retries
+):
+    vendor = vendor_server(ShopifyAdminGraphQL)
+    vendor.throttled_on_page, vendor.throttled_times = 3, 2  # (12 - 10) / 100 = 0.02 s each
+    connector = make_connector(**vendor.connector_fields())
+
+    log = run_sync(connector)
+
+    assert log.status == SyncStatus.SUCCESS, log.error_message
+    assert (log.records_created, log.pages_fetched) == (23, 3)
+    assert _canonical(stored_records(connector).values()) == _canonical(vendor.all_records())
+    assert len(vendor.requests) == 5
+    retries = [line for line in events(log) if "reports a rate limit (the API says: 'Throttled')" in line]
+    assert len(retries) == 2 and "retrying in 0.0 s" in retries[0]
+
+
+def test_a_graphql_throttle_longer_than_the_retry_cap_fails_the_run_naming_the_wait(
+    vendor_server, make_connector, fast_retries
+):
+    vendor = vendor_server(ShopifyAdminGraphQL)
+    vendor.throttled_on_page, vendor.throttled_times = 2, 10**6
+    vendor.available_when_throttled = 0.0
+    vendor.query_cost, vendor.restore_rate = 1000, 50.0  # 20 s until the bucket holds the query
+    connector = make_connector(**vendor.connector_fields())
+
+    log = run_sync(connector)
+
+    assert log.status == SyncStatus.FAILED
+    assert "reports a rate limit (the API says: 'Throttled')" in log.error_message
+    assert "it asks to wait 20 s, longer than MIGRATEIQ_HTTP_RETRY_AFTER_CAP (0.05 s)" in log.error_message
+    assert len(vendor.requests) == 2  # page 2 once: not retried too early, again and again
+    assert log.records_created == 10  # page 1 is kept; the run can be resumed
+
+
+def test_graphql_errors_that_are_no_rate_limit_still_fail_without_a_retry(
+    vendor_server, make_connector, fast_retries
+):
+    vendor = vendor_server(GitHubGraphQL)
+    vendor.not_found = True
+    connector = make_connector(**vendor.connector_fields())
+
+    log = run_sync(connector)
+
+    assert log.status == SyncStatus.FAILED
+    assert "Could not resolve to a Repository" in log.error_message
+    assert len(vendor.requests) == 1

@@ -21,6 +21,7 @@ import base64
 import json
 import re
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
@@ -1505,7 +1506,9 @@ class GitHubGraphQL(VendorServer):
     [...]}`` (``data`` null or absent), ``{"data": {"repository": null}, "errors": [{"type":
     "NOT_FOUND", ...}]}`` for a repository that does not resolve, and partial answers carry
     ``errors`` beside ``data`` (a field that could not be resolved is null). A bad token is a 401
-    ``{"message": "Bad credentials"}``.
+    ``{"message": "Bad credentials"}``. An exhausted rate limit answers ``{"errors": [{"type":
+    "RATE_LIMITED", "message": "API rate limit exceeded ..."}]}`` with ``X-RateLimit-Remaining: 0``
+    and ``X-RateLimit-Reset`` (epoch seconds), with HTTP 200 or 403 (``rate_limited_on_page``).
     https://docs.github.com/en/graphql/guides/using-pagination-in-the-graphql-api,
     https://docs.github.com/en/graphql/overview/rate-limits-and-query-limits-for-the-graphql-api"""
 
@@ -1521,6 +1524,11 @@ class GitHubGraphQL(VendorServer):
     )
     not_found = False  # the repository does not resolve: data.repository is null, with an error
     partial_on_page = None  # this page (1-based) answers with an error beside its data
+    rate_limited_on_page = None  # this page (1-based) is refused as rate limited ...
+    rate_limited_times = 1  # ... this many times
+    rate_limit_status = 200  # GitHub answers it with 200 or 403
+    rate_limit_reset_in = 1  # X-RateLimit-Reset: now + this many seconds
+    refused = 0  # rate-limit answers given
 
     def connector_fields(self):
         return {
@@ -1528,6 +1536,21 @@ class GitHubGraphQL(VendorServer):
             "request_method": "POST",
             "request_body": {"query": self.query, "variables": {"owner": "octocat", "name": "hello-world"}},
         }
+
+    def rate_limited(self, start: int, first: int):
+        """The rate-limit answer for the page at ``start``, while it is still refused; else None."""
+        if self.rate_limited_on_page is None or start != (self.rate_limited_on_page - 1) * first:
+            return None
+        with self._lock:
+            if self.refused >= self.rate_limited_times:
+                return None
+            self.refused += 1
+        reset = int(time.time()) + self.rate_limit_reset_in
+        return (
+            self.rate_limit_status,
+            {"X-RateLimit-Limit": "5000", "X-RateLimit-Remaining": "0", "X-RateLimit-Reset": str(reset)},
+            {"errors": [{"type": "RATE_LIMITED", "message": "API rate limit exceeded for user ID 583231."}]},
+        )
 
     def record(self, number):
         return {
@@ -1610,6 +1633,9 @@ class GitHubGraphQL(VendorServer):
                         "errors": [{"message": f"`{after}` does not appear to be a valid cursor."}],
                     },
                 )
+        limited = self.rate_limited(start, first)
+        if limited is not None:
+            return limited
         records = self.all_records()
         nodes = records[start : start + first]
         end = start + len(nodes)
@@ -1637,6 +1663,118 @@ class GitHubGraphQL(VendorServer):
                 }
             ]
         return 200, {}, answer
+
+
+class ShopifyAdminGraphQL(VendorServer):
+    """Shopify Admin GraphQL API (``POST /admin/api/2024-10/graphql.json``, header
+    ``X-Shopify-Access-Token``): ``products(first: <= 250, after: $cursor) { nodes pageInfo {
+    hasNextPage endCursor } }``; every answer carries ``extensions.cost`` (``requestedQueryCost``,
+    ``actualQueryCost``, ``throttleStatus {maximumAvailable, currentlyAvailable, restoreRate}``). A
+    query that costs more than the bucket holds is answered with HTTP 200 ``{"errors": [{"message":
+    "Throttled", "extensions": {"code": "THROTTLED"}}], "extensions": {"cost": ...}}`` and no data
+    (``throttled_on_page``; ``restore_rate`` points come back each second).
+    https://shopify.dev/docs/apps/build/apis/graphql-admin/rate-limits,
+    https://shopify.dev/docs/api/usage/pagination-graphql"""
+
+    name = "shopify-graphql"
+    path = "/admin/api/2024-10/graphql.json"
+    records = 23
+    page_size = 10
+    api_key = "shpat_0123456789abcdef0123456789abcdef"
+    query = (
+        "query($cursor: String) { products(first: 10, after: $cursor) { nodes { id title status } "
+        "pageInfo { hasNextPage endCursor } } }"
+    )
+    query_cost = 12
+    maximum = 2000.0
+    restore_rate = 100.0
+    throttled_on_page = None  # this page (1-based) is throttled ...
+    throttled_times = 1  # ... this many times
+    available_when_throttled = 10.0  # the bucket then (the query costs query_cost)
+    throttled = 0  # throttled answers given
+
+    def authorized(self, headers):
+        return headers.get("X-Shopify-Access-Token") == self.api_key
+
+    def unauthorized(self):
+        message = "[API] Invalid API key or access token (unrecognized login or wrong password)"
+        return 401, {}, {"errors": message}
+
+    def connector_fields(self):
+        return {
+            "api_endpoint": self.url,
+            "api_key": self.api_key,
+            "auth_type": "header",
+            "auth_header_name": "X-Shopify-Access-Token",
+            "request_method": "POST",
+            "request_body": {"query": self.query, "variables": {}},
+        }
+
+    def record(self, number):
+        gid = f"gid://shopify/Product/{632910392 + number}"
+        return {"id": gid, "title": f"Product {number}", "status": "ACTIVE"}
+
+    def respond(self, path, query, headers):
+        return 404, {}, {"errors": "Not Found"}
+
+    def cost(self, *, throttled: bool) -> dict:
+        available = self.available_when_throttled if throttled else self.maximum - self.query_cost
+        return {
+            "requestedQueryCost": self.query_cost,
+            "actualQueryCost": None if throttled else self.query_cost,
+            "throttleStatus": {
+                "maximumAvailable": self.maximum,
+                "currentlyAvailable": available,
+                "restoreRate": self.restore_rate,
+            },
+        }
+
+    def respond_post(self, path, body, headers):
+        text, variables = body.get("query"), body.get("variables") or {}
+        first = GitHubGraphQL._argument(text or "", "first", variables)
+        if not isinstance(first, int) or not 1 <= first <= 250:
+            return 200, {}, {"errors": [{"message": "first: must be between 1 and 250."}]}
+        after = GitHubGraphQL._argument(text, "after", variables)
+        start = 0 if after is None else _position(str(after), "shopgql")
+        if start is None:
+            return 200, {}, {"errors": [{"message": "Invalid cursor for current pagination sort."}]}
+        if self.throttled_on_page is not None and start == (self.throttled_on_page - 1) * first:
+            with self._lock:
+                throttle = self.throttled < self.throttled_times
+                self.throttled += throttle
+            if throttle:
+                answer = {
+                    "errors": [
+                        {
+                            "message": "Throttled",
+                            "extensions": {
+                                "code": "THROTTLED",
+                                "documentation": "https://shopify.dev/api/usage/rate-limits",
+                            },
+                        }
+                    ],
+                    "extensions": {"cost": self.cost(throttled=True)},
+                }
+                return 200, {}, answer
+        records = self.all_records()
+        nodes = records[start : start + first]
+        end = start + len(nodes)
+        return (
+            200,
+            {},
+            {
+                "data": {
+                    "products": {
+                        "nodes": nodes,
+                        "pageInfo": {
+                            "hasNextPage": end < len(records),
+                            "endCursor": _token(end, "shopgql") if nodes else None,
+                        },
+                    }
+                },
+                "extensions": {"cost": self.cost(throttled=False)},
+            },
+        )
 
 
 class GitLab(VendorServer):
