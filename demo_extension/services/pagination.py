@@ -28,6 +28,8 @@ Stop rules: an empty page; a "no more" flag; ``total_pages`` (body or ``X-WP-Tot
 has one; otherwise a page shorter than an earlier page (never the requested size alone, which an
 API may silently cap). A paginator that stops while the upstream says there is more is never
 silent: :meth:`Paginator.shortfall` names the signal, and the sync does not end ``SUCCESS``.
+Neither is an auto-detected single answer of exactly a page size without any paging signal
+(:func:`full_page_without_signal`).
 Guards: a repeated next URL or cursor raises :class:`PaginationLoop` instead of looping forever;
 the engine also compares page contents and enforces ``max_pages``.
 """
@@ -1012,7 +1014,12 @@ class AutoPaginator:
         return self.inner.advance(page)
 
     def shortfall(self, page: FetchedPage) -> str | None:
-        return self.inner.shortfall(page) if self.inner is not None else None
+        if self.inner is None:
+            return None
+        found = self.inner.shortfall(page)
+        if found is None and self.inner.style == "none":
+            found = full_page_without_signal(page, self.auto_config)
+        return found
 
     def announced_end_reached(self) -> bool:
         return self.inner is not None and self.inner.announced_end_reached()
@@ -1023,6 +1030,61 @@ class AutoPaginator:
 
     def describe(self) -> str:
         return self.inner.describe() if self.inner is not None else "auto"
+
+
+#: Page sizes APIs serve by default (Xero 100, Salesforce 2000, ...): a single answer of exactly one
+#: of these, with nothing that says whether more exist, is most likely a first page.
+TYPICAL_PAGE_SIZES = frozenset({50, 100, 200, 250, 500, 1000, 2000, 5000, 10000})
+# Query parameters that ask for a page size (the endpoint's own ``?limit=100``, query_params).
+_SIZE_QUERY_PARAMS = frozenset(
+    key.lower() for key in (*_LIMIT_KEYS, "size", "count", "top", "$top", "page[size]", "page[limit]", "rows")
+)
+
+
+def full_page_without_signal(page: FetchedPage, auto_config: dict) -> str | None:
+    """Why an auto-detected single page may not be the whole list, or None.
+
+    The first answer named no next link, cursor, page count, total or "more" flag (else a style was
+    detected), but it holds exactly as many records as a page holds: the size the request asked for
+    (the auto ``page_size``, a size parameter in the request's query such as ``limit=100``, a
+    ``limit`` in the body) or a size APIs serve by default (:data:`TYPICAL_PAGE_SIZES`). An older API
+    answers so (Xero without its ``pagination`` object: 100 invoices a page), and ending ``SUCCESS``
+    then would be silently short. A flag that says "no more" or a total the page holds, a GraphQL
+    ``pageInfo`` and any other count keep the run ``SUCCESS``; ``{"type": "none"}`` set on purpose
+    never warns.
+    """
+    count = page.count
+    if (
+        count <= 0
+        or find_more_flag(page.body)[1] is not None
+        or find_total(page.body, page.headers) is not None
+    ):
+        return None
+    connection = graphql_connection(page.body)
+    if connection is not None and isinstance(get_path(page.body, (*connection, "pageInfo")), dict):
+        return None
+    asked = []
+    if auto_config.get("page_size") == count:
+        asked.append(f"pagination.page_size {count}")
+    for name, value in parse_qsl(urlsplit(page.url).query):
+        if name.lower() in _SIZE_QUERY_PARAMS and _int_or_none(value) == count:
+            asked.append(f"the request's {name}={value}")
+    limit_path, limit = _find(page.body, _LIMIT_KEYS)
+    if limit_path and _int_or_none(limit) == count:
+        asked.append(f"the response's {limit_path}: {count}")
+    if asked:
+        why = f"as many as a page holds ({', '.join(dict.fromkeys(asked))})"
+    elif count in TYPICAL_PAGE_SIZES:
+        why = "a page size APIs commonly serve by default"
+    else:
+        return None
+    return (
+        f"The single answer holds exactly {count} records, {why}, and says nothing about further pages "
+        "(no next link, cursor, page count, total or has-more flag), so the sync cannot tell whether "
+        "records were left behind. If the API pages, set the connector's pagination (e.g. "
+        '{"type": "page"} for ?page=N, with "page_size" for a page size it asks for; {"type": "offset"} '
+        'for ?offset=); if this is the whole list, set {"type": "none"}.'
+    )
 
 
 def paginator_for(

@@ -693,6 +693,61 @@ def test_xero_without_its_pagination_object_pages_until_a_short_page_with_the_re
     assert (log.records_created, log.pages_fetched) == (23, 3)
 
 
+def _older_xero(vendor_server, records=150):
+    vendor = vendor_server(Xero, records=records)
+    vendor.paged_metadata = False  # nothing in the answer says whether another page exists
+    vendor.page_size = 100  # Xero's documented page size
+    return vendor
+
+
+def test_an_auto_detected_single_answer_of_exactly_a_page_size_ends_partial_naming_the_count(
+    vendor_server, make_connector
+):
+    vendor = _older_xero(vendor_server)
+    connector = make_connector(**vendor.connector_fields(), query_params={"page": "1"})
+
+    log = run_sync(connector)
+
+    assert log.status == SyncStatus.PARTIAL
+    assert log.records_created == 100
+    assert "The single answer holds exactly 100 records, a page size APIs commonly serve" in log.error_message
+    assert '{"type": "page"}' in log.error_message and '{"type": "none"}' in log.error_message
+    assert len(vendor.requests) == 1
+
+    connector.pagination = {"type": "page"}  # what the message says: every invoice, SUCCESS
+    connector.save()
+    log = run_sync(connector, full_refresh=True)
+    assert log.status == SyncStatus.SUCCESS, log.error_message
+    assert log.records_processed == 150
+
+
+def test_a_single_answer_of_the_size_the_request_asked_for_ends_partial(vendor_server, make_connector):
+    vendor = _older_xero(vendor_server)
+    connector = make_connector(**vendor.connector_fields(), query_params={"page": "1", "pageSize": "20"})
+
+    log = run_sync(connector)
+
+    assert log.status == SyncStatus.PARTIAL
+    assert "exactly 20 records, as many as a page holds (the request's pageSize=20)" in log.error_message
+
+
+@pytest.mark.parametrize(
+    ("records", "pagination"),
+    [(23, {}), (99, {}), (100, {"type": "none"})],
+    ids=["small-list", "not-a-page-size", "none-on-purpose"],
+)
+def test_a_single_answer_that_is_not_a_full_page_or_is_none_on_purpose_ends_success(
+    vendor_server, make_connector, records, pagination
+):
+    vendor = _older_xero(vendor_server, records=records)
+    connector = make_connector(**vendor.connector_fields(), query_params={"page": "1"}, pagination=pagination)
+
+    log = run_sync(connector)
+
+    assert log.status == SyncStatus.SUCCESS, log.error_message
+    assert log.records_created == min(records, 100)
+
+
 def test_a_square_search_posts_its_cursor_in_the_body_and_an_empty_result_stores_nothing(
     vendor_server, make_connector
 ):
