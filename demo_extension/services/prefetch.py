@@ -18,10 +18,13 @@ answer is read, so it travels while the sync stores the page. ``none`` and ``aut
 request, or one to detect the style. Once an answer tells the totals (``total_pages``, a record count,
 ``X-Total-Count``, ...) no request is sent past the announced end. Without a total the fetcher
 guesses ahead by at most ``concurrency - 1`` pages, so at most that many requests past the last page
-are sent and discarded (counted in :attr:`PageFetcher.discarded`). That holds for the first page of
-a run too: the page numbers after it go out with it (one round trip less), unless the caller bounds
-them (the REST source: by the pages of the connector's last run, and none while an OAuth2 token is
-still to be fetched). No request is predicted past the caller's ``request_limit``
+are sent and discarded (counted in :attr:`PageFetcher.discarded`); the caller's ``blind_room``
+narrows the guesses to the pages it expects (the REST source: the pages of the connector's last run,
+so that a re-sync of a list whose end only a flag on its last page tells, such as PagerDuty's
+``more: false``, sends none past it; once past that many pages the guesses resume). That holds for
+the first page of a run too: the page numbers after it go out with it (one round trip less), unless
+the caller bounds them (the REST source: by the pages of the connector's last run, and none while an
+OAuth2 token is still to be fetched). No request is predicted past the caller's ``request_limit``
 (``max_requests_per_sync``), so requests sent ahead never spend the budget of the pages before them.
 
 Correctness does not depend on any of this: the sync still takes pages one by one, in order,
@@ -200,10 +203,19 @@ class PageFetcher:
         # Positions in page order: a rate-limited budget serves this fetcher's requests in it.
         self._positions = 0
 
-    def fetch(self, request: PageRequest, paginator: Paginator | None = None, room: int = 0):
+    def fetch(
+        self,
+        request: PageRequest,
+        paginator: Paginator | None = None,
+        room: int = 0,
+        *,
+        blind_room: int | None = None,
+    ):
         """The response to ``request`` (or its error). The requests ``paginator`` is expected to
         make next (at most ``room`` of them: within max_pages, and 0 to send this one alone) are
-        queued to be sent ahead."""
+        queued to be sent ahead. Without an announced end at most ``concurrency - 1`` are guessed,
+        and at most ``blind_room`` when the caller knows how many pages probably follow (the pages
+        of the connector's last run)."""
         if self._first:
             self._first = False
             if room > 0:  # the caller expects the pages after this one: send them all at once
@@ -216,7 +228,7 @@ class PageFetcher:
             paginator,
             self._previous,
             min(self.lookahead, room),
-            blind=self.concurrency - 1,
+            blind=self.concurrency - 1 if blind_room is None else min(self.concurrency - 1, blind_room),
             last_url=self._last_url,
         )
         if self._link_steps_missed and paginator is not None and paginator.style == "link_header":

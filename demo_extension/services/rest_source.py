@@ -268,6 +268,9 @@ class RestSource:
         # resumed run still ends PARTIAL for it.
         partial = resume.get("partial") if resume is not None else None
         first_room = _first_page_room(run, resume, auth)
+        # Pages expected by the connector's last run: no request is guessed past them while no end
+        # is announced (a list whose end only a "more": false on its last page tells).
+        expected_pages = run.pages_last_run if resume is None else None
         with (
             total_deadline(run.budget_seconds, budget_text),
             OutboundClient(on_retry=relay, budget=budget) as client,
@@ -281,8 +284,11 @@ class RestSource:
                     room = run.max_pages - pages_this_run - 1
                     if not pages_this_run and first_room is not None:
                         room = min(room, first_room)
+                    blind_room = None
+                    if expected_pages is not None and pages_this_run < expected_pages:
+                        blind_room = expected_pages - 1 - pages_this_run
                     try:
-                        response = fetcher.fetch(request, paginator.current, room)
+                        response = fetcher.fetch(request, paginator.current, room, blind_room=blind_room)
                     except OutboundError as exc:
                         if time.monotonic() >= run.ends_at - 0.05:  # the run's budget ended the request
                             raise SyncProblem(

@@ -59,13 +59,14 @@ def _canonical(records) -> list[str]:
     return sorted(json.dumps(record, sort_keys=True) for record in records)
 
 
-def _assert_no_request_past_the_last_page(vendor, log, page_size=None):
+def _assert_no_request_past_the_last_page(vendor, log, page_size=None, *, allowed=None):
     """Every request answered 200 and none went past the last page, but those a sync sends ahead
-    where only a flag on the last page tells the end (discarded, and the log says so)."""
+    where only a flag on the last page tells the end (discarded, and the log says so); ``allowed``
+    overrides how many (a re-sync of an unchanged list: none)."""
     statuses = [request["status"] for request in vendor.requests]
     past = len(statuses) - vendor.expected_pages(page_size)
     assert statuses == [200] * len(statuses)
-    assert 0 <= past <= vendor.requests_past_the_end, vendor.requests
+    assert 0 <= past <= (vendor.requests_past_the_end if allowed is None else allowed), vendor.requests
     if past:
         assert any(f"{past} page request(s) sent ahead were not needed" in line for line in events(log))
 
@@ -95,7 +96,7 @@ def test_auto_pagination_syncs_every_record_of_each_vendor_without_a_request_pas
 
     assert again.status == SyncStatus.SUCCESS, again.error_message
     assert (again.records_unchanged, again.records_created, again.records_updated) == (vendor.records, 0, 0)
-    _assert_no_request_past_the_last_page(vendor, again)
+    _assert_no_request_past_the_last_page(vendor, again, allowed=0)  # no guess past the last run's pages
     assert SyncedRecord.objects.filter(connector=connector).count() == vendor.records
 
 
@@ -946,3 +947,45 @@ def test_graphql_errors_that_are_no_rate_limit_still_fail_without_a_retry(
     assert log.status == SyncStatus.FAILED
     assert "Could not resolve to a Repository" in log.error_message
     assert len(vendor.requests) == 1
+
+
+# -- lists whose end only a flag on the last page tells -------------------------------------------
+
+
+@pytest.mark.parametrize("vendor_class", [PagerDuty, Pipedrive], ids=lambda cls: cls.name)
+def test_a_sequential_sync_of_a_flag_only_list_sends_no_request_past_its_last_page(
+    vendor_server, make_connector, vendor_class
+):
+    vendor = vendor_server(vendor_class)
+    connector = make_connector(**vendor.connector_fields(), max_concurrent_requests=1)
+
+    for _ in range(2):
+        vendor.requests.clear()
+        log = run_sync(connector)
+        assert log.status == SyncStatus.SUCCESS, log.error_message
+        assert len(vendor.requests) == vendor.expected_pages()  # "more": false ends it, nothing after
+
+
+@pytest.mark.parametrize("vendor_class", [PagerDuty, Pipedrive], ids=lambda cls: cls.name)
+def test_overlapped_fetches_of_a_flag_only_list_stay_in_the_in_flight_window_and_a_re_sync_sends_none_past(
+    vendor_server, make_connector, vendor_class
+):
+    vendor = vendor_server(vendor_class)
+    connector = make_connector(**vendor.connector_fields(), max_concurrent_requests=4)
+
+    first = run_sync(connector)  # nothing tells the end before the last page: at most 3 guesses past it
+    assert first.status == SyncStatus.SUCCESS, first.error_message
+    assert 0 <= len(vendor.requests) - vendor.expected_pages() <= 3
+
+    vendor.requests.clear()
+    again = run_sync(connector)  # as many pages as the last run read: none is guessed past them
+    assert again.status == SyncStatus.SUCCESS, again.error_message
+    assert len(vendor.requests) == vendor.expected_pages(), vendor.requests
+    assert not any("sent ahead were not needed" in line for line in events(again))
+
+    vendor.records += 2 * vendor.page_size  # the list grew: the pages after the last run's are read
+    vendor.requests.clear()
+    grown = run_sync(connector)
+    assert grown.status == SyncStatus.SUCCESS, grown.error_message
+    assert grown.records_created == 2 * vendor.page_size
+    assert 0 <= len(vendor.requests) - vendor.expected_pages() <= 3

@@ -50,7 +50,8 @@ class VendorServer:
     max_page_size = 100
     api_key = "vendor-secret-key"
     # Offsets whose end only a "more" flag on the last page tells: the requests a sync sends ahead
-    # (README, "Overlapping page fetches") may go past the last page, at most concurrency - 1.
+    # (README, "Overlapping page fetches") may go past the last page, at most concurrency - 1 (on a
+    # first sync, or past the pages of the last run).
     requests_past_the_end = 0
 
     def __init__(self, records: int | None = None):
