@@ -45,6 +45,7 @@ from demo_extension.tests.vendors import (
     Square,
     Stripe,
     Twilio,
+    Typeform,
     WordPress,
     XApiV2,
     Xero,
@@ -989,3 +990,39 @@ def test_overlapped_fetches_of_a_flag_only_list_stay_in_the_in_flight_window_and
     assert grown.status == SyncStatus.SUCCESS, grown.error_message
     assert grown.records_created == 2 * vendor.page_size
     assert 0 <= len(vendor.requests) - vendor.expected_pages() <= 3
+
+
+TYPEFORM_README = {
+    "type": "cursor",
+    "cursor_from": "last_record",
+    "cursor_field": "token",
+    "cursor_param": "before",
+    "size_param": "page_size",
+    "page_size": 10,
+}
+
+
+def test_typeform_responses_page_by_the_last_response_s_token_sent_as_before(vendor_server, make_connector):
+    vendor = vendor_server(Typeform)
+    connector = make_connector(**vendor.connector_fields(), pagination=TYPEFORM_README)
+
+    log = run_sync(connector)
+
+    assert log.status == SyncStatus.SUCCESS, log.error_message
+    assert log.records_created == 23
+    assert _canonical(stored_records(connector).values()) == _canonical(vendor.all_records())
+    assert len(vendor.requests) == 4  # 10 + 10 + 3, and the empty page after them
+
+
+def test_typeform_on_auto_fails_loudly_instead_of_storing_its_newest_page_again(
+    vendor_server, make_connector
+):
+    # page_count reads like page numbers, but Typeform has no page parameter: every "page" would be the
+    # newest responses again.
+    vendor = vendor_server(Typeform, records=53)  # 25 a page by default
+    connector = make_connector(**vendor.connector_fields())
+
+    log = run_sync(connector)
+
+    assert log.status == SyncStatus.FAILED
+    assert "holds the same records as an earlier page" in log.error_message

@@ -1778,6 +1778,54 @@ class ShopifyAdminGraphQL(VendorServer):
         )
 
 
+class Typeform(VendorServer):
+    """Typeform Responses API (``GET /forms/{form_id}/responses``): ``{"total_items", "page_count",
+    "items": [...]}``, newest first; ``page_size`` (default 25, at most 1000) and ``before`` / ``after``
+    (a response's ``token``: the responses submitted before / after it); ``total_items`` and
+    ``page_count`` count what the request matches, so they shrink as ``before`` moves on; no ``page``
+    parameter. Auth header ``Authorization: Bearer <personal access token>``.
+    https://www.typeform.com/developers/responses/reference/retrieve-responses/"""
+
+    name = "typeform"
+    path = "/forms/u6nXL7/responses"
+    records = 23
+    page_size = 10
+    max_page_size = 1000
+    api_key = "tfp_0123456789abcdefghijklmnopqrstuvwxyz"
+
+    def record(self, number):
+        token = f"a{number:04d}kfs9x0tmk2x9a{number:04d}"
+        return {
+            "landing_id": token,
+            "token": token,
+            "submitted_at": f"2024-01-01T00:{number // 60:02d}:{number % 60:02d}Z",
+            "answers": [
+                {"type": "text", "text": f"answer {number}", "field": {"id": "q1", "type": "short_text"}}
+            ],
+        }
+
+    def connector_fields(self):
+        return {**super().connector_fields(), "primary_key": "token"}
+
+    def respond(self, path, query, headers):
+        newest_first = list(reversed(self.all_records()))
+        if "before" in query:
+            tokens = [item["token"] for item in newest_first]
+            if query["before"] not in tokens:
+                return 400, {}, {"code": "VALIDATION_ERROR", "description": "invalid token in before"}
+            newest_first = newest_first[tokens.index(query["before"]) + 1 :]
+        size = self.size(query, "page_size", default=25)
+        return (
+            200,
+            {},
+            {
+                "total_items": len(newest_first),
+                "page_count": max(1, -(-len(newest_first) // size)),
+                "items": newest_first[:size],
+            },
+        )
+
+
 class GitLab(VendorServer):
     """GitLab REST v4 (``GET /api/v4/projects/:id/issues``): a JSON list; ``page`` / ``per_page``
     (default 20, at most 100); the ``Link`` header (``prev``, ``next``, ``first``, ``last``) and the
