@@ -43,7 +43,9 @@ slots than another. Within one budget object (one sync run), requests that carry
 while the request for page 1 waits too, so a rate-limited run commits its first page first instead of
 after every request sent ahead of it.
 A request waiting for its slot is not interrupted by a sync's cancellation (it waits at most a pause,
-capped by ``MIGRATEIQ_HTTP_RETRY_AFTER_CAP``, or one rate interval).
+capped by ``MIGRATEIQ_HTTP_RETRY_AFTER_CAP``, or one rate interval). It never waits past its
+caller's deadline (``core.http.total_deadline``: a web request's 10 s, a sync's time budget): a slot
+that cannot come in time is a timeout at once, naming what it waited for, with nothing sent.
 """
 
 from __future__ import annotations
@@ -92,6 +94,17 @@ slot_order: contextvars.ContextVar[int | None] = contextvars.ContextVar("migrate
 
 class RequestBudgetExhausted(OutboundError):
     """The budget's ``max_requests`` is spent; nothing was sent."""
+
+
+class NoSlotInTime(OutboundError):
+    """No slot before the caller's deadline (:meth:`RequestBudget.slot`'s ``until``): ``wait`` more
+    seconds were needed for ``reason`` (a pause, the rate limit's next token, a free slot). Nothing
+    was sent; raised at once instead of sleeping past the deadline."""
+
+    def __init__(self, wait: float, reason: str):
+        super().__init__(f"no request slot in time: {reason} is {wait:.1f} s away")
+        self.wait = wait
+        self.reason = reason
 
 
 class BudgetUnavailable(OutboundError):
@@ -162,8 +175,13 @@ class RequestBudget:
         return (1.0 + RATE_MARGIN) / self.per_second if self.per_second else 0.0
 
     @contextmanager
-    def slot(self) -> Iterator[None]:
-        """Wait for a slot (pause over, a lease free, a token in the bucket) and hold it for one exchange."""
+    def slot(self, until: float | None = None) -> Iterator[None]:
+        """Wait for a slot (pause over, a lease free, a token in the bucket) and hold it for one exchange.
+
+        ``until``: the caller's deadline (``time.monotonic()``); a slot that cannot come before it
+        raises :class:`NoSlotInTime` at once. Without it the wait is as long as the limits need (one
+        rate interval, a pause): a web request's 10 s would otherwise hold its thread for 110 s
+        behind a rate of 0.01 requests a second."""
         self._count()
         lease = uuid.uuid4().hex
         # The line orders who takes the rate's tokens; without a rate a freed lease goes to whoever
@@ -175,6 +193,8 @@ class RequestBudget:
         since = time.monotonic()
         try:
             while True:
+                if until is not None and time.monotonic() >= until:
+                    raise NoSlotInTime(0.0, "a free slot")
                 if position is not None and not self._first_in_line(position, since):
                     continue
                 wait = self._store.try_acquire(
@@ -182,6 +202,8 @@ class RequestBudget:
                 )
                 if wait <= 0:
                     break
+                if until is not None and time.monotonic() + wait > until:
+                    raise NoSlotInTime(wait, self._waiting_for(wait))
                 self._sleep(wait)
         finally:
             if position is not None:
@@ -196,6 +218,14 @@ class RequestBudget:
                     if self._calm >= CALM_EXCHANGES:
                         self._calm = 0
                         self.concurrent = min(self.configured_concurrent, self.concurrent + 1)
+
+    def _waiting_for(self, wait: float) -> str:
+        """What a wait of ``wait`` seconds is for, in words (read only when giving up)."""
+        if self._store.paused_for(self.key) > 0:
+            return "the end of the pause the API asked for (HTTP 429 or Retry-After)"
+        if self.per_second is not None and wait > SLOT_POLL_SECONDS:
+            return f"the next request the rate limit of {self.per_second:g} a second allows"
+        return f"a free slot of the {self.concurrent} allowed at once"
 
     def join_line(self, position: int) -> None:
         """Hold a place in line for the request at ``position`` before its sender runs (a fetching

@@ -36,7 +36,6 @@ import time
 import typing
 import zlib
 from collections.abc import Callable, Iterator
-from contextlib import nullcontext
 from dataclasses import dataclass
 from http.cookiejar import CookieJar, DefaultCookiePolicy
 from urllib.parse import urlencode
@@ -45,7 +44,7 @@ import httpcore
 import httpx
 from django.conf import settings
 
-from core.budget import RequestBudget
+from core.budget import NoSlotInTime, RequestBudget
 from core.egress import GuardedNetworkBackend, GuardedTransport, validate_url
 from core.http_errors import EgressDenied, ResponseTooLarge, UpstreamError
 from core.json_limits import loads_bounded
@@ -385,6 +384,27 @@ class OutboundClient:
         base = float(settings.MIGRATEIQ_HTTP_BACKOFF_BASE)
         return random.uniform(0, min(cap, base * 2 ** (attempt - 1)))
 
+    @contextlib.contextmanager
+    def _slot(self, url: httpx.URL, attempt: int) -> Iterator[None]:
+        """The budget's slot for one exchange, not waited for past the outer deadline
+        (``total_deadline``): a slot that comes later is a timeout now, with nothing sent."""
+        if self.budget is None:
+            yield
+            return
+        budget = _budget.get()
+        with contextlib.ExitStack() as held:
+            try:
+                held.enter_context(self.budget.slot(until=budget[0] if budget is not None else None))
+            except NoSlotInTime as late:
+                what = budget[1] if budget is not None else "the deadline"
+                raise UpstreamError(
+                    f"Timed out: {what} would run out before {late.reason}, "
+                    f"{math.ceil(late.wait)} s away; nothing was sent to {safe_url(str(url))}",
+                    url=safe_url(str(url)),
+                    attempts=attempt,
+                ) from None
+            yield
+
     def _follow_redirects(
         self, method, url: httpx.URL, headers, auth, attempt: int, *, body=None, secrets=None
     ) -> UpstreamResponse:
@@ -393,7 +413,7 @@ class OutboundClient:
         secrets = secrets or _Credentials(frozenset(), frozenset())
         start = url
         for hop in range(max_redirects + 1):
-            with self.budget.slot() if self.budget is not None else nullcontext():
+            with self._slot(url, attempt):
                 response = self._exchange(method, url, headers, auth, attempt, body)
             if response.status_code not in REDIRECT_STATUSES or "location" not in response.headers:
                 return self._final(response, url)

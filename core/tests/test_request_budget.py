@@ -33,7 +33,7 @@ from core.budget import (
     slot_order,
     store_for,
 )
-from core.http import OutboundClient
+from core.http import OutboundClient, total_deadline
 from core.http_errors import UpstreamError
 from core.tests.budget_upstream import JITTER, Answer, RecordingUpstream, most_in_any_window
 
@@ -583,3 +583,81 @@ def test_a_place_held_in_line_delays_later_positions_for_a_bounded_time_only(sto
     worker.start()
     worker.join(10)
     assert waited[1] < 0.5
+
+
+# --- a caller's deadline -------------------------------------------------------------------------------
+
+
+def test_a_rate_token_past_the_callers_deadline_fails_at_once_and_sends_nothing(store, upstream):
+    server = upstream()
+    key = _key()
+    with OutboundClient(budget=RequestBudget(key, per_second=0.01)) as client:
+        with total_deadline(2):
+            assert client.get(server.url).status_code == 200  # takes the first token
+        started = time.monotonic()
+        with total_deadline(2), pytest.raises(UpstreamError) as refused:
+            client.get(server.url)  # the next token is 110 s away
+
+    assert time.monotonic() - started < 1.5  # not 2 s of sleeping, nor 110
+    assert "the next request the rate limit of 0.01 a second allows" in str(refused.value)
+    assert "the 2 s budget of this request would run out" in str(refused.value)
+    assert "nothing was sent" in str(refused.value)
+    assert len(server.arrivals) == 1
+
+
+def test_a_pause_past_the_callers_deadline_fails_at_once_naming_the_pause(store, upstream):
+    server = upstream()
+    key = _key()
+    RequestBudget(key).pause(30)
+    started = time.monotonic()
+    with OutboundClient(budget=RequestBudget(key)) as client:
+        with total_deadline(5, "the sync's time budget"), pytest.raises(UpstreamError) as refused:
+            client.get(server.url)
+
+    assert time.monotonic() - started < 2.5  # not the 5 s of its budget, nor the 30 s pause
+    assert str(refused.value).startswith(
+        "Timed out: the sync's time budget would run out before the end of the pause the API asked for"
+    )
+    assert server.arrivals == []
+
+
+def test_a_slot_freed_before_the_deadline_is_waited_for(store, upstream):
+    server = upstream(lambda number, path: Answer(delay=0.3))
+    key = _key()
+    results = []
+
+    def send():
+        with OutboundClient(budget=RequestBudget(key, concurrent=1)) as client, total_deadline(5):
+            results.append(client.get(server.url).status_code)
+
+    threads = [threading.Thread(target=send) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert results == [200, 200, 200]  # each waited ~0.3-0.6 s for the one slot, well within 5 s
+    assert server.max_in_flight == 1
+
+
+def test_a_full_concurrency_past_the_deadline_is_a_timeout_not_a_hang(store, upstream):
+    server = upstream(lambda number, path: Answer(delay=4.0))
+    key = _key()
+    holder = threading.Thread(
+        target=lambda: OutboundClient(budget=RequestBudget(key, concurrent=1)).get(server.url)
+    )
+    holder.start()
+    deadline = time.monotonic() + 10.0
+    while not server.arrivals and time.monotonic() < deadline:  # the holder has its slot
+        time.sleep(0.01)
+    assert server.arrivals
+    started = time.monotonic()
+    with OutboundClient(budget=RequestBudget(key, concurrent=1)) as client:
+        with total_deadline(0.5), pytest.raises(UpstreamError) as refused:
+            client.get(server.url)
+    waited = time.monotonic() - started
+    holder.join()
+
+    assert 0.4 < waited < 2.5  # polled for the slot until its deadline, not for the holder's 4 s
+    assert "a free slot of the 1 allowed at once" in str(refused.value)
+    assert len(server.arrivals) == 1

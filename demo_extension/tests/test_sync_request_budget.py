@@ -2,6 +2,8 @@
 connection test (embedded default: the budget file; Redis, local memory and worker processes are
 covered by core/tests/test_request_budget.py)."""
 
+import time
+
 import pytest
 
 from core.budget import RATE_MARGIN, RequestBudget
@@ -246,3 +248,23 @@ def test_a_paused_budget_belongs_to_its_connector_only(sample_upstream, make_con
 
     assert result.connected
     assert result.response_time_ms < 5000
+
+
+def test_a_connection_test_whose_next_request_the_rate_limit_puts_past_its_10_s_answers_at_once(
+    sample_upstream, make_connector, editor_client
+):
+    # One request every 110 s: the second test would hold a web thread ~110 s for a 10 s budget.
+    upstream = sample_upstream(records=20, page_size=10, style="page")
+    connector = make_connector(upstream=upstream, pagination=PAGED, max_requests_per_second=0.01)
+    assert editor_client.post(f"{URL}{connector.pk}/test_connection/").json()["connected"]
+
+    started = time.monotonic()
+    body = editor_client.post(f"{URL}{connector.pk}/test_connection/").json()
+
+    assert time.monotonic() - started < 2
+    assert body["connected"] is False
+    assert body["message"].startswith(
+        "Timed out: the 10 s budget of this request would run out before the next request the "
+        "rate limit of 0.01 a second allows"
+    ), body["message"]
+    assert len(upstream.requests) == 1
