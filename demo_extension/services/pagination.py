@@ -43,6 +43,7 @@ from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 from core.redaction import safe_url
 from demo_extension.services.extract import graphql_connection
+from demo_extension.services.path_secrets import hide as hide_path_secrets
 from sync_engine.errors import SyncProblem
 from sync_engine.paths import format_path, get_path, has_path, path_parts, validate_path
 from sync_engine.schema import json_type_name
@@ -576,10 +577,15 @@ class Paginator:
 
     style = "none"
 
-    def __init__(self, config: dict, endpoint: str, state: dict | None = None, secret_params=()):
+    def __init__(
+        self, config: dict, endpoint: str, state: dict | None = None, secret_params=(), *, path_secrets=None
+    ):
         self.config = config
         self.endpoint = endpoint
         self.secret_params = frozenset(secret_params)
+        # The values of the endpoint path's {secret:NAME} placeholders (services.path_secrets): a link
+        # the upstream writes with one in its path is kept (state, checkpoint) with the placeholder.
+        self.path_secrets: dict[str, str] = dict(path_secrets or {})
         self.state = dict(state) if state is not None else self.initial_state()
         self.warnings: list[str] = []
         # Paths the user wrote (not detected): their absence on a full page is a shortfall.
@@ -902,8 +908,8 @@ class _FollowingPaginator(Paginator):
                 f"The next page link points to another host ({safe_url(target)}); MigrateIQ only "
                 "follows links on the connector's own host, where its credentials may go."
             )
-        target = strip_params(target, self.secret_params)
-        current = strip_params(page.url, self.secret_params)
+        target = hide_path_secrets(strip_params(target, self.secret_params), self.path_secrets)
+        current = hide_path_secrets(strip_params(page.url, self.secret_params), self.path_secrets)
         if not self._follow_empty(page, target == current or target in self._recent):
             return False
         if target == current or target in self._recent:
@@ -960,9 +966,13 @@ PAGINATORS = {
 }
 
 
-def make_paginator(config: dict, endpoint: str, state: dict | None = None, secret_params=()) -> Paginator:
-    """The paginator of a validated, non-``auto`` config, at ``state`` (a checkpoint) or the start."""
-    return PAGINATORS[config["type"]](config, endpoint, state, secret_params)
+def make_paginator(
+    config: dict, endpoint: str, state: dict | None = None, secret_params=(), *, path_secrets=None
+) -> Paginator:
+    """The paginator of a validated, non-``auto`` config, at ``state`` (a checkpoint) or the start.
+    ``secret_params`` (query parameter names) and ``path_secrets`` (placeholder name to value) are
+    the credentials a followed link may carry: never kept in ``state``."""
+    return PAGINATORS[config["type"]](config, endpoint, state, secret_params, path_secrets=path_secrets)
 
 
 class AutoPaginator:
@@ -972,10 +982,19 @@ class AutoPaginator:
 
     style = "auto"
 
-    def __init__(self, config: dict, endpoint: str, secret_params=(), request_body: dict | None = None):
+    def __init__(
+        self,
+        config: dict,
+        endpoint: str,
+        secret_params=(),
+        request_body: dict | None = None,
+        *,
+        path_secrets=None,
+    ):
         self.auto_config = config
         self.endpoint = endpoint
         self.secret_params = frozenset(secret_params)
+        self.path_secrets: dict[str, str] = dict(path_secrets or {})
         self.request_body = request_body  # a POST's JSON body (a GraphQL query names its variables)
         self.inner: Paginator | None = None
         self.detected_because: str | None = None
@@ -1007,7 +1026,9 @@ class AutoPaginator:
     def advance(self, page: FetchedPage) -> bool:
         if self.inner is None:
             detected = detect_pagination(page, self.auto_config, self.request_body)
-            self.inner = make_paginator(detected, self.endpoint, None, self.secret_params)
+            self.inner = make_paginator(
+                detected, self.endpoint, None, self.secret_params, path_secrets=self.path_secrets
+            )
             if detected["type"] == "page" and "start_page" in detected:
                 self.inner.state["page"] = detected["start_page"]
             self.detected_because = detected.get(DETECTED_BECAUSE)
@@ -1088,14 +1109,20 @@ def full_page_without_signal(page: FetchedPage, auto_config: dict) -> str | None
 
 
 def paginator_for(
-    config: dict, endpoint: str, state: dict | None = None, secret_params=(), request_body: dict | None = None
+    config: dict,
+    endpoint: str,
+    state: dict | None = None,
+    secret_params=(),
+    request_body: dict | None = None,
+    *,
+    path_secrets=None,
 ):
     """The paginator of a validated config: :class:`AutoPaginator` for ``auto`` (at the start).
     ``request_body``: the JSON body a POST connector sends (detection reads a GraphQL query's
     variables from it)."""
     if config["type"] == "auto":
-        return AutoPaginator(config, endpoint, secret_params, request_body)
-    return make_paginator(config, endpoint, state, secret_params)
+        return AutoPaginator(config, endpoint, secret_params, request_body, path_secrets=path_secrets)
+    return make_paginator(config, endpoint, state, secret_params, path_secrets=path_secrets)
 
 
 def detect_pagination(page: FetchedPage, auto_config: dict, request_body: dict | None = None) -> dict:

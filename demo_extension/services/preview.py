@@ -155,7 +155,12 @@ def _fetch(connector, result: Preview, records: list) -> None:
         raise ValueError(f"Invalid error_detection: {exc}") from None
     reader = PageReader(
         paginator_for(
-            config, connector.api_endpoint, None, auth.credential_params, RequestShape.of(connector).post_body
+            config,
+            connector.api_endpoint,
+            None,
+            auth.credential_params,
+            RequestShape.of(connector).post_body,
+            path_secrets=auth.path_secrets,
         ),
         connector.records_path,
         error_detection,

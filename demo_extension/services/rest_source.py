@@ -232,13 +232,24 @@ class RestSource:
         configured = self.pagination
         if resume is not None:
             saved = resume["pagination"]
-            paginator = make_paginator(saved["config"], endpoint, saved["state"], auth.credential_params)
+            paginator = make_paginator(
+                saved["config"],
+                endpoint,
+                saved["state"],
+                auth.credential_params,
+                path_secrets=auth.path_secrets,
+            )
             # A checkpoint written before paginators counted what they saw: the committed records.
             paginator.state.setdefault("seen", run.records_done())
             records_path = resume.get("records_path")
         else:
             paginator = paginator_for(
-                configured, endpoint, None, auth.credential_params, RequestShape.of(connector).post_body
+                configured,
+                endpoint,
+                None,
+                auth.credential_params,
+                RequestShape.of(connector).post_body,
+                path_secrets=auth.path_secrets,
             )
             records_path = connector.records_path
         base_params = base_query_params(connector)

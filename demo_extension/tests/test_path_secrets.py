@@ -186,3 +186,71 @@ def test_a_value_with_a_slash_stays_one_path_segment():
 
     assert filled == "https://api.example.test/v1/a%2Fb%20c:d/items?page=2"
     assert hide(filled, {"key": "a/b c:d"}) == url
+
+
+def database_text() -> str:
+    """Every row of every table, as text (the run's checkpoint, events, errors, records...)."""
+    rows = []
+    with connection.cursor() as cursor:
+        for table in connection.introspection.table_names():
+            cursor.execute(f"SELECT * FROM {connection.ops.quote_name(table)}")  # noqa: S608
+            rows += [repr(row) for row in cursor.fetchall()]
+    return "\n".join(rows)
+
+
+@pytest.mark.parametrize("link_in", ["body", "link_header"])
+def test_a_next_link_with_the_key_in_its_path_is_checkpointed_with_the_placeholder_and_resumes(
+    upstream, editor_client, django_capture_on_commit_callbacks, caplog, link_in
+):
+    """An upstream's absolute next links repeat the URL it was asked, key included: the run keeps
+    them (checkpoint, events, errors, logs) with the placeholder, and a resumed run sends the key
+    again."""
+    caplog.set_level(logging.DEBUG)
+    failing = {"page 2": True}
+    base = f"http://127.0.0.1:{upstream.port}/bot{TOKEN}/getUpdates"
+
+    def handler(request):
+        offset = int(request.args.get("offset", "1"))
+        if offset == 3 and failing["page 2"]:
+            return Response("upstream hiccup", 503)
+        next_url = f"{base}?offset={offset + 2}" if offset < 5 else None
+        page = {"ok": True, "result": [{"id": offset}, {"id": offset + 1}]}
+        headers = {"Content-Type": "application/json"}
+        if link_in == "body":
+            page["next"] = next_url
+        elif next_url:
+            headers["Link"] = f'<{next_url}>; rel="next"'
+        return Response(json.dumps(page), 200, headers)
+
+    upstream.expect_request(f"/bot{TOKEN}/getUpdates").respond_with_handler(handler)
+    pagination = {"type": "link_header"} if link_in == "link_header" else {"type": "next_url"}
+    created = editor_client.post(CONNECTORS, body(upstream, pagination=pagination), format="json")
+    assert created.status_code == 201, created.content
+    detail = f"{CONNECTORS}{created.json()['id']}/"
+
+    with django_capture_on_commit_callbacks(execute=True):
+        editor_client.post(f"{detail}sync_data/?wait=0")
+    run = SyncLog.objects.get(connector_id=created.json()["id"])
+    assert run.status == SyncStatus.FAILED, run.error_message
+    assert run.checkpoint["pagination"]["state"]["url"] == (
+        f"http://127.0.0.1:{upstream.port}/bot{{secret:token}}/getUpdates?offset=3"
+    )
+    assert "AAH-path-canary" not in database_text()
+
+    failing["page 2"] = False
+    sent_before = len(upstream.log)
+    with django_capture_on_commit_callbacks(execute=True):
+        resumed = editor_client.post(f"/api/demo-extension/sync-logs/{run.pk}/resume/?wait=0")
+
+    assert resumed.status_code == 202, resumed.content
+    run.refresh_from_db()
+    assert run.status == SyncStatus.SUCCESS, run.error_message
+    assert run.records_created == 6
+    sent = [(request.path, request.args.get("offset")) for request, _ in upstream.log[sent_before:]]
+    # (numbered links are also requested ahead, past the last one: discarded)
+    assert sent[:2] == [(f"/bot{TOKEN}/getUpdates", "3"), (f"/bot{TOKEN}/getUpdates", "5")]
+    assert {path for path, _ in sent} == {f"/bot{TOKEN}/getUpdates"}
+    assert "AAH-path-canary" not in database_text()
+    formatter = JsonFormatter()
+    logged = [formatter.format(r) + repr(r.args) for r in caplog.records if r.name != "werkzeug"]
+    assert not [line for line in logged if "AAH-path-canary" in line]
