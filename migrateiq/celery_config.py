@@ -60,7 +60,8 @@ beat_schedule: dict[str, dict] = {
         "schedule": 60.0,
         "options": {"expires": 55},
     },
-    # Hourly: a row of an ended sign-in session is kept while a token of it could still be valid.
+    # Hourly: a row of an ended sign-in session is kept while a token of it could still be valid;
+    # the rows of refresh tokens (one per sign-in and per refresh) once the token has expired.
     "purge-ended-sessions": {
         "task": "tenancy.tasks.purge_ended_sessions",
         "schedule": 3600.0,

@@ -255,3 +255,47 @@ def test_the_beat_purges_ended_sessions_every_hour():
     assert entry["task"] == "tenancy.tasks.purge_ended_sessions"
     assert entry["schedule"] == 3600.0
     assert entry["task"] in celery_app.tasks
+
+
+def jti_of(token: str) -> str:
+    return jwt.decode(token, options={"verify_signature": False})["jti"]
+
+
+def test_refresh_token_rows_are_purged_once_the_token_has_expired(admin_user):
+    from tenancy.tasks import purge_ended_sessions
+
+    first = sign_in(admin_user)
+    second = rotated(first["refresh"])  # the first one spent: blacklisted
+    signed_out = sign_in(admin_user)
+    assert (
+        APIClient().post("/api/auth/logout/", {"refresh": signed_out["refresh"]}, format="json").status_code
+        == 204
+    )
+    assert (OutstandingToken.objects.count(), BlacklistedToken.objects.count()) == (3, 2)
+    margin = settings.SIMPLE_JWT["ACCESS_TOKEN_LIFETIME"]
+    long_expired = timezone.now() - margin - timedelta(seconds=1)
+    OutstandingToken.objects.filter(jti__in=[jti_of(first["refresh"]), jti_of(signed_out["refresh"])]).update(
+        expires_at=long_expired
+    )
+
+    assert purge_ended_sessions() == 2  # the ended session is kept: its tokens could still be valid
+
+    assert list(OutstandingToken.objects.values_list("jti", flat=True)) == [jti_of(second["refresh"])]
+    assert not BlacklistedToken.objects.exists()
+    assert EndedSession.objects.count() == 1
+    assert_session_works(second)
+
+
+def test_a_refresh_token_row_is_kept_a_while_past_its_expiry(db):
+    """A request that checked the token just before it expired may still be spending it."""
+    from tenancy.services import purge_expired_refresh_tokens
+
+    token = RefreshToken()
+    token.outstand()
+    expiry = OutstandingToken.objects.get().expires_at
+    margin = settings.SIMPLE_JWT["ACCESS_TOKEN_LIFETIME"]
+
+    assert purge_expired_refresh_tokens(now=expiry + timedelta(seconds=1)) == 0
+    assert purge_expired_refresh_tokens(now=expiry + margin - timedelta(seconds=1)) == 0
+    assert purge_expired_refresh_tokens(now=expiry + margin + timedelta(seconds=1)) == 1
+    assert not OutstandingToken.objects.exists()
