@@ -212,6 +212,44 @@ def test_signing_out_is_recorded_once_as_the_users_own_action(
     assert tokens["refresh"] not in json.dumps([e.detail for e in events(tenant_a)])
 
 
+def test_signing_out_of_a_session_ended_for_reuse_records_nothing_more(
+    anon_client, editor_user, tenant_a, committed, events
+):
+    """The owner signs out with the newest refresh token after a replay ended the session: 204 (the
+    browser forgets its tokens either way), the end stays one row and one record, for the reuse."""
+    from datetime import timedelta
+
+    from django.conf import settings
+    from django.utils import timezone
+    from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken
+
+    from tenancy.models import EndedSession
+
+    first = anon_client.post(
+        "/api/auth/token/", {"email": editor_user.email, "password": "correct-horse-9"}, format="json"
+    ).json()
+    newest = anon_client.post("/api/auth/token/refresh/", {"refresh": first["refresh"]}, format="json").json()
+    BlacklistedToken.objects.update(
+        blacklisted_at=timezone.now() - timedelta(seconds=settings.MIGRATEIQ_REFRESH_REUSE_GRACE_SECONDS + 1)
+    )
+    with committed():
+        replay = anon_client.post("/api/auth/token/refresh/", {"refresh": first["refresh"]}, format="json")
+        assert (replay.status_code, replay.json()["code"]) == (401, "session_ended")
+        signed_out = anon_client.post("/api/auth/logout/", {"refresh": newest["refresh"]}, format="json")
+        again = anon_client.post("/api/auth/logout/", {"refresh": newest["refresh"]}, format="json")
+
+    assert signed_out.status_code == 204, signed_out.content
+    assert again.status_code == 401
+    assert list(EndedSession.objects.values_list("reason", flat=True)) == ["refresh_token_reused"]
+    assert len(events(tenant_a, "auth.session_ended")) == 1
+    assert events(tenant_a, "auth.signed_out") == []
+    refused = anon_client.post("/api/auth/token/refresh/", {"refresh": newest["refresh"]}, format="json")
+    assert (refused.status_code, refused.json()["code"]) == (401, "session_ended")
+    assert "presented again" in refused.json()["detail"]  # still told why: the reuse
+    anon_client.credentials(HTTP_AUTHORIZATION=f"Bearer {newest['access']}")
+    assert "presented again" in anon_client.get("/api/auth/me/").json()["detail"]
+
+
 def test_member_role_changes_and_removals_are_recorded(
     admin_client, admin_user, viewer_user, tenant_a, committed, events
 ):
