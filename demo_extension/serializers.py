@@ -28,6 +28,7 @@ from demo_extension.services.credentials import (
     api_key_fields,
     destination_changes,
     secret_params_fields,
+    secret_params_of,
     stored_secrets,
 )
 from demo_extension.services.extract import validate_error_detection
@@ -274,7 +275,8 @@ class ConnectorSerializer(StrictTypesMixin, serializers.ModelSerializer):
         '{"DD-APPLICATION-KEY": "..."}, "query": {"token": "..."}, "path": {"token": "..."}}, sent with '
         "every request to the endpoint's origin (never to another one); a path value replaces the "
         "{secret:NAME} placeholder of api_endpoint's path (https://api.telegram.org/bot{secret:token}/"
-        "getUpdates). Omit to keep them; a new object replaces them all; {} removes them. Their names "
+        "getUpdates). Omit to keep them; a new object replaces them all (a name whose value is null "
+        "keeps its stored value, unless the endpoint's origin changes); {} removes them. Their names "
         "are in secret_param_names.",
     )
     secret_param_names = serializers.DictField(
@@ -521,6 +523,7 @@ class ConnectorSerializer(StrictTypesMixin, serializers.ModelSerializer):
                 f"Unknown key(s) {', '.join(map(repr, unknown))}: secret_params holds headers, query "
                 "and path."
             )
+        value = self._with_kept_secret_params(value)
         in_path = validate_flat_strings(value.get("path") or {}, what="secret_params.path", secrets=True)
         for name, item in in_path.items():
             if not path_secrets.NAME.match(name):
@@ -539,6 +542,29 @@ class ConnectorSerializer(StrictTypesMixin, serializers.ModelSerializer):
             ),
             "path": in_path,
         }
+
+    def _with_kept_secret_params(self, value: dict) -> dict:
+        """``value`` with each name sent as null given its stored value (a form replacing the further
+        credentials keeps the ones it cannot show); a null without a stored value is a 400."""
+        stored = secret_params_of(self.instance) if self.instance is not None else {}
+        out: dict = {}
+        self._kept_secret_params = False
+        for place, items in value.items():
+            if not isinstance(items, dict):
+                out[place] = items
+                continue
+            out[place] = {}
+            for name, item in items.items():
+                if item is None:
+                    if name not in stored.get(place, {}):
+                        raise serializers.ValidationError(
+                            f"secret_params.{place}: {name!r} is null (keep the stored value), but none is "
+                            "stored under that name: send its value."
+                        )
+                    item = stored[place][name]
+                    self._kept_secret_params = True
+                out[place][name] = item
+        return out
 
     def validate_transformation_rules(self, value):
         if value is None:
@@ -701,7 +727,11 @@ class ConnectorSerializer(StrictTypesMixin, serializers.ModelSerializer):
                 f"Changing {', '.join(changed)} of a connector with stored credentials needs the "
                 "'admin' role: the credentials would go to a new destination."
             )
-        missing = [name for name in stored if name not in attrs]
+        missing = [
+            name
+            for name in stored
+            if name not in attrs or (name == "secret_params" and getattr(self, "_kept_secret_params", False))
+        ]
         if missing:
             raise serializers.ValidationError(
                 {

@@ -254,3 +254,47 @@ def test_a_next_link_with_the_key_in_its_path_is_checkpointed_with_the_placehold
     formatter = JsonFormatter()
     logged = [formatter.format(r) + repr(r.args) for r in caplog.records if r.name != "werkzeug"]
     assert not [line for line in logged if "AAH-path-canary" in line]
+
+
+def test_replacing_the_further_credentials_can_keep_a_stored_path_value_by_sending_null(
+    upstream, editor_client
+):
+    """What the web UI sends when one replaces the headers and keeps the path's value it cannot show."""
+    created = editor_client.post(CONNECTORS, body(upstream), format="json").json()
+    detail = f"{CONNECTORS}{created['id']}/"
+
+    kept = editor_client.patch(
+        detail,
+        {"secret_params": {"headers": {"X-Second": "second-value"}, "path": {"token": None}}},
+        format="json",
+    )
+
+    assert kept.status_code == 200, kept.content
+    assert kept.json()["secret_param_names"] == {"headers": ["X-Second"], "path": ["token"]}
+    connector = CustomDataConnector.objects.unscoped("test: the stored values").get(pk=created["id"])
+    from demo_extension.services.credentials import secret_params_of
+
+    assert secret_params_of(connector)["path"] == {"token": TOKEN}
+    assert secret_params_of(connector)["headers"] == {"X-Second": "second-value"}
+
+
+def test_a_null_keeps_nothing_that_is_not_stored_nor_follows_the_endpoint_to_another_host(
+    upstream, editor_client, admin_client
+):
+    created = editor_client.post(CONNECTORS, body(upstream), format="json").json()
+    detail = f"{CONNECTORS}{created['id']}/"
+
+    unknown = editor_client.patch(detail, {"secret_params": {"path": {"other": None}}}, format="json")
+    moved = admin_client.patch(
+        detail,
+        {
+            "api_endpoint": f"http://localhost:{upstream.port}{ENDPOINT_PATH}",
+            "secret_params": {"path": {"token": None}},
+        },
+        format="json",
+    )
+
+    assert unknown.status_code == 400
+    assert "none is stored under that name" in str(unknown.json()["errors"]["secret_params"])
+    assert moved.status_code == 400, moved.content
+    assert "sends the credentials elsewhere" in moved.json()["errors"]["secret_params"][0]

@@ -30,12 +30,12 @@ export interface Paginated<T> {
   results: T[];
 }
 
-/** Where a connector's further credentials go, by name. */
+/** Where a connector's further credentials go, by name. In an update, null keeps the stored value. */
 export interface SecretParams {
-  headers?: { [name: string]: string };
-  query?: { [name: string]: string };
+  headers?: { [name: string]: string | null };
+  query?: { [name: string]: string | null };
   /** values of the endpoint path's {secret:NAME} placeholders */
-  path?: { [name: string]: string };
+  path?: { [name: string]: string | null };
 }
 
 export interface SecretParamNames {

@@ -73,7 +73,8 @@ describe("further credentials (secret_params) in the authentication fields", () 
   it("replaces them with the typed rows, headers and query parameters apart, as password inputs", () => {
     render(<Harness saved={saved} />);
     fireEvent.click(screen.getByRole("button", { name: "Replace Further credentials" }));
-    fireEvent.change(screen.getByLabelText("Credential name 1"), { target: { value: "DD-APPLICATION-KEY" } });
+    fireEvent.click(screen.getByRole("button", { name: "Remove credential 2" }));
+    fireEvent.click(screen.getByRole("button", { name: "Type a new value for credential 1" }));
     const value = screen.getByLabelText("Credential value 1") as HTMLInputElement;
     expect(value.type).toBe("password");
     fireEvent.change(value, { target: { value: "app-key-2" } });
@@ -82,6 +83,35 @@ describe("further credentials (secret_params) in the authentication fields", () 
     fireEvent.change(screen.getByLabelText("Credential name 2"), { target: { value: " token " } });
     fireEvent.change(screen.getByLabelText("Credential value 2"), { target: { value: "tok-2" } });
     expect(authInput(latest).secret_params).toEqual({ headers: { "DD-APPLICATION-KEY": "app-key-2" }, query: { token: "tok-2" } });
+  });
+
+  it("starts a replacement from the stored names, a path's {secret:NAME} included, keeping their values", () => {
+    const telegram = connector({ auth_type: "none", secret_param_names: { headers: ["X-Second"], path: ["token"] } });
+    render(<Harness saved={telegram} />);
+    expect(screen.getByText(/Stored: header X-Second, path \{secret:token\}\./)).toBeTruthy();
+    fireEvent.click(screen.getByRole("button", { name: "Replace Further credentials" }));
+    expect((screen.getByLabelText("Sent as 2") as HTMLSelectElement).value).toBe("path");
+    expect((screen.getByLabelText("Credential name 2") as HTMLInputElement).value).toBe("token");
+    expect(screen.queryByLabelText("Credential value 2")).toBeNull(); // kept: nothing to type
+    expect(authInput(latest).secret_params).toEqual({ headers: { "X-Second": null }, path: { token: null } });
+    fireEvent.click(screen.getByRole("button", { name: "Type a new value for credential 1" }));
+    fireEvent.change(screen.getByLabelText("Credential value 1"), { target: { value: "second-2" } });
+    expect(authInput(latest).secret_params).toEqual({ headers: { "X-Second": "second-2" }, path: { token: null } });
+  });
+
+  it("offers a key in the URL's path on a new connector", () => {
+    function New() {
+      const [values, setValues] = useState(() => initialAuth(undefined, { auth_type: "none" }));
+      latest = values;
+      return <AuthFields idPrefix="p" values={values} onChange={setValues} errors={{}} />;
+    }
+    render(<New />);
+    expect(screen.getByText(/bot\{secret:token\}\/getUpdates/)).toBeTruthy();
+    fireEvent.click(screen.getByRole("button", { name: "Add a credential" }));
+    fireEvent.change(screen.getByLabelText("Sent as 1"), { target: { value: "path" } });
+    fireEvent.change(screen.getByLabelText("Credential name 1"), { target: { value: "token" } });
+    fireEvent.change(screen.getByLabelText("Credential value 1"), { target: { value: "123:AAH" } });
+    expect(authInput(latest)).toEqual({ auth_type: "none", secret_params: { path: { token: "123:AAH" } } });
   });
 
   it("offers them on a new connector, and says in the form's words that a moved endpoint needs them again", () => {

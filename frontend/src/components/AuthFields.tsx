@@ -42,12 +42,20 @@ export interface AuthValues {
   extra: ExtraSecrets;
 }
 
-/** One further credential as typed: a request header or a query parameter, its name and value. */
+/** One further credential as typed: a request header, a query parameter or a value of the endpoint
+ * path's {secret:NAME} placeholder, its name and value; `kept`: a stored one whose value stays. */
 export interface ExtraSecretRow {
-  place: "headers" | "query";
+  place: "headers" | "query" | "path";
   name: string;
   value: string;
+  kept?: boolean;
 }
+
+const PLACES: { value: ExtraSecretRow["place"]; label: string }[] = [
+  { value: "headers", label: "Header" },
+  { value: "query", label: "Query parameter" },
+  { value: "path", label: "In the URL's path" },
+];
 
 /** The further credentials (`secret_params`): kept as stored, replaced by `rows`, or cleared. */
 export interface ExtraSecrets {
@@ -65,6 +73,13 @@ export function storedExtraNames(connector: Connector | undefined): string {
     ...(names.query ?? []).map((name) => `query parameter ${name}`),
     ...(names.path ?? []).map((name) => `path {secret:${name}}`),
   ].join(", ");
+}
+
+/** The stored further credentials as rows that keep their values: what "Replace" starts from, so a
+ * value the form cannot show (a path's {secret:NAME} the endpoint needs) is not dropped unseen. */
+export function storedExtraRows(connector: Connector | undefined): ExtraSecretRow[] {
+  const names = connector?.secret_param_names ?? {};
+  return (["headers", "query", "path"] as const).flatMap((place) => (names[place] ?? []).map((name) => ({ place, name, value: "", kept: true })));
 }
 
 /** The credentials each style sends (the others are neither shown nor sent). */
@@ -128,14 +143,14 @@ export function authInput(values: AuthValues): ConnectorInput {
   return out;
 }
 
-/** The `secret_params` to send: {} to clear, the typed rows (those with a name) to replace, or
- * nothing (undefined) so that the stored ones stay. */
+/** The `secret_params` to send: {} to clear, the typed rows (those with a name) to replace, a kept
+ * row as null (the API keeps its stored value), or nothing (undefined) so that the stored ones stay. */
 export function extraSecretsInput(extra: ExtraSecrets): SecretParams | undefined {
   if (extra.mode === "clear") return {};
   const rows = extra.rows.filter((row) => row.name.trim());
   if (rows.length === 0) return undefined;
   const out: SecretParams = {};
-  for (const row of rows) out[row.place] = { ...(out[row.place] ?? {}), [row.name.trim()]: row.value };
+  for (const row of rows) out[row.place] = { ...(out[row.place] ?? {}), [row.name.trim()]: row.kept ? null : row.value };
   return out;
 }
 
@@ -313,27 +328,60 @@ function ExtraSecretsFields({
           ? "Will be removed when you save."
           : stored && !editing
             ? "Sent with every request to the endpoint's host; never shown again."
-            : "A second key or token the API wants (e.g. Datadog's DD-APPLICATION-KEY header, Trello's token parameter): encrypted, sent only to the endpoint's host, never shown again."}
-        {stored && editing && extra.mode === "replace" ? " The rows below replace every stored one." : ""}
+            : "A second key or token the API wants (e.g. Datadog's DD-APPLICATION-KEY header, Trello's token parameter), or a key in the URL's path (write {secret:NAME} in the endpoint URL, e.g. https://api.telegram.org/bot{secret:token}/getUpdates): encrypted, sent only to the endpoint's host, never shown again."}
+        {stored && editing && extra.mode === "replace" ? " The rows below replace every stored one: a removed row is deleted, a kept one keeps its value." : ""}
       </p>
       {editing
         ? extra.rows.map((row, index) => (
             <div className="kv-row secret-param-row" key={index}>
-              <select aria-label={`Sent as ${index + 1}`} value={row.place} onChange={(ev) => setRow(index, { place: ev.target.value as ExtraSecretRow["place"] })}>
-                <option value="headers">Header</option>
-                <option value="query">Query parameter</option>
+              <select
+                aria-label={`Sent as ${index + 1}`}
+                value={row.place}
+                disabled={row.kept}
+                onChange={(ev) => setRow(index, { place: ev.target.value as ExtraSecretRow["place"] })}
+              >
+                {PLACES.map((place) => (
+                  <option key={place.value} value={place.value}>
+                    {place.label}
+                  </option>
+                ))}
               </select>
-              <input aria-label={`Credential name ${index + 1}`} placeholder="Name" value={row.name} onChange={(ev) => setRow(index, { name: ev.target.value })} />
               <input
-                aria-label={`Credential value ${index + 1}`}
-                placeholder="Value"
-                type="password"
-                autoComplete="new-password"
-                value={row.value}
-                onChange={(ev) => setRow(index, { value: ev.target.value })}
+                aria-label={`Credential name ${index + 1}`}
+                placeholder={row.place === "path" ? "NAME of {secret:NAME}" : "Name"}
+                value={row.name}
+                readOnly={row.kept}
+                onChange={(ev) => setRow(index, { name: ev.target.value })}
               />
-              <button type="button" className="btn btn-small" onClick={() => onChange({ mode: "replace", rows: extra.rows.filter((_, i) => i !== index) })}>
-                Remove<span className="visually-hidden"> credential {index + 1}</span>
+              {row.kept ? (
+                <span className="secret-status">
+                  Stored value kept.{" "}
+                  <button
+                    type="button"
+                    className="btn btn-small"
+                    onClick={() => setRow(index, { kept: false, value: "" })}
+                    aria-label={`Type a new value for credential ${index + 1}`}
+                  >
+                    Type a new value
+                  </button>
+                </span>
+              ) : (
+                <input
+                  aria-label={`Credential value ${index + 1}`}
+                  placeholder="Value"
+                  type="password"
+                  autoComplete="new-password"
+                  value={row.value}
+                  onChange={(ev) => setRow(index, { value: ev.target.value })}
+                />
+              )}
+              <button
+                type="button"
+                className="btn btn-small"
+                onClick={() => onChange({ mode: "replace", rows: extra.rows.filter((_, i) => i !== index) })}
+                aria-label={`Remove credential ${index + 1}`}
+              >
+                Remove
               </button>
             </div>
           ))
@@ -345,7 +393,7 @@ function ExtraSecretsFields({
           </button>
         ) : null}
         {stored && extra.mode === "keep" && !editing ? (
-          <button type="button" className="btn btn-small" onClick={() => onChange({ mode: "replace", rows: [{ place: "headers", name: "", value: "" }] })} aria-label={`Replace ${label}`}>
+          <button type="button" className="btn btn-small" onClick={() => onChange({ mode: "replace", rows: storedExtraRows(connector) })} aria-label={`Replace ${label}`}>
             Replace
           </button>
         ) : null}
