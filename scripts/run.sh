@@ -22,12 +22,16 @@ done
 
 pids=()
 worker_pid=""
+stopped=""
 cleanup() {
+  [ -n "$stopped" ] && return
+  stopped=1
   # The worker gets SIGQUIT, Celery's cold shutdown: no waiting for its pool and the embedded
   # beat. A sync it was running loses only its uncommitted page and resumes at the next start.
   if [ -n "$worker_pid" ]; then kill -QUIT "$worker_pid" 2>/dev/null || true; fi
   for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
   wait 2>/dev/null || true
+  echo "MigrateIQ stopped: web server, worker and demo API (data kept in var/)."
 }
 trap cleanup EXIT INT TERM
 

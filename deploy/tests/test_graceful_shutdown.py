@@ -216,3 +216,4 @@ def test_ctrl_c_in_make_run_stops_every_process_it_started(start, environment):
     for probe in (port, demo_port):
         with pytest.raises(OSError):
             get(probe, "/healthz")
+    assert run.log().count("MigrateIQ stopped: web server, worker and demo API") == 1  # said once
