@@ -11,7 +11,7 @@ The load counts in the statistics are cached under the destinations app's namesp
 runs invalidate (``destinations.services.loads.invalidate_load_stats``) when a load is queued or ends.
 """
 
-from django.db.models import F, Window
+from django.db.models import F, OuterRef, Subquery, Window
 from django.db.models.functions import RowNumber
 
 from core.cache import cached_for_tenant, invalidate_tenant
@@ -20,6 +20,7 @@ from demo_extension.models import SyncLog
 from demo_extension.services.stats import ConnectorStatsService, load_stats, sync_activity
 from destinations.services.loads import LOADS_CACHE_NAMESPACE
 from sync_engine.changes import changes_after
+from sync_engine.models import ACTIVE_SYNC_STATUSES
 from sync_engine.schema import connector_schema, leaf_fields
 
 CACHE_NAMESPACE = "demo_extension"
@@ -75,6 +76,14 @@ def recent_run_statuses(connector_ids, *, per_connector: int = 10) -> dict[int, 
     for connector_id, status in rows:
         statuses[connector_id].append(status)
     return statuses
+
+
+def with_running_sync_id(connectors):
+    """The connectors, each annotated with ``running_sync_id``: the id of its PENDING or RUNNING run,
+    or None. A subquery in the same query (the database allows one such run per connector), so a
+    page of connectors costs no query more."""
+    active = SyncLog.objects.filter(connector_id=OuterRef("pk"), status__in=ACTIVE_SYNC_STATUSES)
+    return connectors.annotate(running_sync_id=Subquery(active.values("pk")[:1]))
 
 
 def invalidate_tenant_stats(tenant_id: int) -> None:

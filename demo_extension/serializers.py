@@ -40,6 +40,7 @@ from demo_extension.services.incremental import (
 from demo_extension.services.pagination import PAGINATION_TYPES, validate_pagination_config
 from sync_engine.paths import validate_path
 from sync_engine.queue import cannot_resume_reason, sync_log_can_resume
+from sync_engine.runs import active_run_id
 from sync_engine.transform import (
     RULE_KEY_HELP,
     SUPPORTED_TYPES,
@@ -288,6 +289,10 @@ class ConnectorSerializer(StrictTypesMixin, serializers.ModelSerializer):
     recent_statuses = serializers.SerializerMethodField(
         help_text="Lists only: the statuses of the latest 10 runs, newest first (null elsewhere)."
     )
+    running_sync_id = serializers.SerializerMethodField(
+        help_text="The id of the connector's PENDING or RUNNING sync log (its progress: "
+        "/api/demo-extension/sync-logs/{id}/), null when none is."
+    )
     api_key_last4 = serializers.CharField(
         read_only=True, help_text="The key's last four characters (empty for short keys)."
     )
@@ -422,6 +427,7 @@ class ConnectorSerializer(StrictTypesMixin, serializers.ModelSerializer):
             "last_sync_status",
             "next_sync_at",
             "recent_statuses",
+            "running_sync_id",
             "created_by",
             "created_at",
             "updated_at",
@@ -444,6 +450,11 @@ class ConnectorSerializer(StrictTypesMixin, serializers.ModelSerializer):
     def get_recent_statuses(self, obj) -> list[str] | None:
         statuses = self.context.get("recent_statuses")
         return None if statuses is None else statuses.get(obj.pk, [])
+
+    def get_running_sync_id(self, obj) -> int | None:
+        if hasattr(obj, "running_sync_id"):
+            return obj.running_sync_id  # lists and details annotate it (selectors.with_running_sync_id)
+        return active_run_id(obj.pk) if obj.pk else None  # a created or updated connector: one query
 
     def get_has_api_key(self, obj) -> bool:
         return self._has(obj, "api_key")

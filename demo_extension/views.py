@@ -32,6 +32,7 @@ from demo_extension.selectors import (
     change_feed,
     recent_run_statuses,
     schema_view,
+    with_running_sync_id,
 )
 from demo_extension.services.connectors import (
     changed_fields,
@@ -252,7 +253,7 @@ class ConnectorViewSet(ThrottledActionsMixin, TenantScopedModelViewSet):
     def scope_queryset(self, queryset):
         if self.action in ("list", "retrieve"):
             # Reading a connector never needs a decrypted secret, only whether there is one.
-            queryset = with_secret_flags(queryset, SECRET_FIELDS)
+            queryset = with_running_sync_id(with_secret_flags(queryset, SECRET_FIELDS))
         return queryset
 
     def _save_unique(self, serializer, **extra):

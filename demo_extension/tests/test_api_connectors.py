@@ -96,11 +96,14 @@ def test_a_misspelt_field_is_a_400_naming_the_field_meant(editor_client):
 
 def test_read_only_fields_are_ignored_on_create(editor_client):
     response = editor_client.post(
-        URL, payload(records_count=99, last_sync_status="SUCCESS", created_by="x@y.test"), format="json"
+        URL,
+        payload(records_count=99, last_sync_status="SUCCESS", created_by="x@y.test", running_sync_id=7),
+        format="json",
     )
 
     assert response.status_code == 201
     assert response.json()["records_count"] == 0
+    assert response.json()["running_sync_id"] is None
     assert response.json()["last_sync_status"] == ""
 
 

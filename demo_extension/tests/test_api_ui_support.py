@@ -415,3 +415,34 @@ def test_the_connector_list_shows_the_latest_ten_run_statuses_newest_first(viewe
     ]
     assert rows["idle"]["recent_statuses"] == []
     assert viewer_client.get(f"{CONNECTORS}{idle.pk}/").json()["recent_statuses"] is None
+
+
+# --- the connector's running sync ---------------------------------------------------------------
+
+
+def test_the_connector_list_and_detail_name_the_pending_or_running_sync(viewer_client, make_connector):
+    running = make_connector(name="running")
+    pending = make_connector(name="pending")
+    done = make_connector(name="done")
+    make_log(running, SyncStatus.SUCCESS, age=timedelta(hours=1))
+    run = make_log(running, SyncStatus.RUNNING)
+    queued = make_log(pending, SyncStatus.PENDING)
+    make_log(done, SyncStatus.FAILED)
+
+    rows = {row["name"]: row for row in viewer_client.get(CONNECTORS).json()["results"]}
+
+    assert rows["running"]["running_sync_id"] == run.pk
+    assert rows["pending"]["running_sync_id"] == queued.pk
+    assert rows["done"]["running_sync_id"] is None
+    assert viewer_client.get(f"{CONNECTORS}{running.pk}/").json()["running_sync_id"] == run.pk
+    assert viewer_client.get(f"{CONNECTORS}{done.pk}/").json()["running_sync_id"] is None
+
+
+def test_an_updated_connector_still_names_its_running_sync(editor_client, make_connector):
+    connector = make_connector(name="busy")
+    run = make_log(connector, SyncStatus.RUNNING)
+
+    saved = editor_client.patch(f"{CONNECTORS}{connector.pk}/", {"name": "busier"}, format="json")
+
+    assert saved.status_code == 200, saved.content
+    assert saved.json()["running_sync_id"] == run.pk

@@ -215,3 +215,19 @@ def test_the_connector_list_shows_a_full_page_in_a_fixed_number_of_queries(
 
     assert body["count"] == MANY
     assert {row["created_by"] for row in body["results"]} == {viewer_user.email}
+
+
+def test_a_full_page_of_running_connectors_names_each_run_in_the_same_queries(
+    viewer_client, viewer_user, tenant_a, django_assert_max_num_queries
+):
+    graph = Graph(tenant_a, viewer_user)
+    graph.grow("connector-list", MANY - 1)
+    running = {}
+    for connector in CustomDataConnector.objects.filter(tenant=tenant_a):
+        log = SyncLog.objects.create(tenant=tenant_a, connector=connector, status=SyncStatus.RUNNING)
+        running[connector.pk] = log.pk
+
+    with django_assert_max_num_queries(BUDGETS["connector-list"]):
+        body = viewer_client.get(graph.url("connector-list")).json()
+
+    assert {row["id"]: row["running_sync_id"] for row in body["results"]} == running

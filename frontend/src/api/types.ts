@@ -90,6 +90,8 @@ export interface Connector {
   next_sync_at: string | null;
   /** Lists only: statuses of the latest 10 runs, newest first (null outside lists). */
   recent_statuses?: SyncStatus[] | null;
+  /** The connector's PENDING or RUNNING sync log, null when none is (lists and details). */
+  running_sync_id?: number | null;
   created_by: string | null;
   created_at: string;
   updated_at: string;

@@ -135,6 +135,26 @@ describe("the connectors list", () => {
     await vi.waitFor(() => expect(calls.filter((c) => c.method === "GET" && c.url.startsWith("/api/demo-extension/connectors/?")).length).toBe(2));
   });
 
+  it("does not take the run it started for one started elsewhere while the list still names it", async () => {
+    let started = false;
+    fakeFetch((call) => {
+      if (call.url.includes("/sync_data/")) {
+        started = true;
+        return { status: 202, body: syncLog({ id: 41, status: "PENDING" }) };
+      }
+      if (call.url.includes("/sync-logs/41/")) return { body: syncLog({ id: 41, status: "SUCCESS", records_processed: 120 }) };
+      // a list read just before the run's end still names it
+      return { body: page([connector(started ? { running_sync_id: 41, recent_statuses: ["RUNNING"] } : {})]) };
+    });
+    renderAs("editor", <ConnectorsPage />);
+    fireEvent.click(await screen.findByRole("button", { name: /^Sync now/ }));
+    const status = await screen.findByTestId("row-sync-status");
+    await vi.waitFor(() => expect(status.textContent).toContain("SUCCESS"));
+    await vi.waitFor(() => expect(screen.getByRole("button", { name: /^Sync now/ })).toBeTruthy());
+    expect(screen.queryByRole("link", { name: /^See its progress/ })).toBeNull();
+    expect(screen.getAllByTestId("row-sync-status")).toHaveLength(1);
+  });
+
   it("says in the row that a sync is already running (409) and follows that one", async () => {
     fakeFetch((call) => {
       if (call.url.includes("/sync_data/")) return { status: 409, body: { detail: "A sync of this connector is already in progress.", sync_log_id: 9 } };
@@ -188,6 +208,19 @@ describe("the connectors list", () => {
       // none runs any more: no further reads
       await wait(REFRESH_MAX_MS * 2);
       expect(listCalls(calls)).toBe(2);
+    });
+
+    it("links to the exact run the list names", async () => {
+      fakeFetch(() => ({ body: page([connector({ running_sync_id: 41, recent_statuses: ["RUNNING"] })]) }));
+      renderAs("editor", <ConnectorsPage />);
+      const link = await screen.findByRole("link", { name: /^See its progress/ });
+      expect(link.getAttribute("href")).toBe("/sync-logs/41");
+    });
+
+    it("counts a run the list names as running even before its status shows in the dots", async () => {
+      fakeFetch(() => ({ body: page([connector({ running_sync_id: 41, recent_statuses: [] })]) }));
+      renderAs("editor", <ConnectorsPage />);
+      expect(((await screen.findByRole("button", { name: /^Syncing…/ })) as HTMLButtonElement).disabled).toBe(true);
     });
 
     it("reads the list less often while a run lasts, never less than every REFRESH_MAX_MS", async () => {

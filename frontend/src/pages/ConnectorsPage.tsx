@@ -38,14 +38,21 @@ type RowSyncState =
 /** Whether the list says the connector's latest run is pending or running: started by the
  * schedule, the API or another tab as well as here. */
 export function listShowsRunning(connector: Connector): boolean {
-  return isActiveStatus(connector.recent_statuses?.[0]);
+  return connector.running_sync_id != null || isActiveStatus(connector.recent_statuses?.[0]);
+}
+
+/** Where a run the list shows is followed: its own page when the list names it, else the
+ * connector's syncs. */
+export function runningSyncHref(connector: Connector): string {
+  return connector.running_sync_id != null ? `/sync-logs/${connector.running_sync_id}` : `/syncs?connector=${connector.id}`;
 }
 
 /** "Sync now" in a connector's row: starts a sync (trigger=ui) and shows it in the row until it
  * ends, then its outcome with a link to its page. A refusal stays in the row: "already running"
  * (409: the run in progress is followed instead), too many requests (429), any other error.
- * A run started elsewhere, which the list data shows, disables the button too and links to the
- * connector's syncs; the page reads the list again until it ends. */
+ * A run started elsewhere, which the list data shows, disables the button too and links to that
+ * run's page (the connector's syncs if the list does not name it); the page reads the list again
+ * until it ends. */
 export function RowSync({ connector, onFinished }: { connector: Connector; onFinished: () => void }) {
   const announce = useAnnounce();
   const { watch } = useSyncWatch();
@@ -58,7 +65,8 @@ export function RowSync({ connector, onFinished }: { connector: Connector; onFin
   const current = log !== null && log.id === following ? log : null;
   const followingActive = state.kind === "following" && (current === null || isActiveStatus(current.status));
   // A run this row follows is shown by its own log; one the list shows otherwise was started elsewhere.
-  const runningElsewhere = !followingActive && state.kind !== "starting" && listShowsRunning(connector);
+  const listedRunIsFollowed = following !== null && connector.running_sync_id === following;
+  const runningElsewhere = !followingActive && !listedRunIsFollowed && state.kind !== "starting" && listShowsRunning(connector);
   const running = state.kind === "starting" || followingActive || runningElsewhere;
 
   async function start() {
@@ -85,7 +93,7 @@ export function RowSync({ connector, onFinished }: { connector: Connector; onFin
       {runningElsewhere ? (
         <div className="row-sync-status" data-testid="row-sync-status">
           <StatusBadge status={connector.recent_statuses?.[0] ?? null} />{" "}
-          <Link to={`/syncs?connector=${connector.id}`}>
+          <Link to={runningSyncHref(connector)}>
             See its progress<span className="visually-hidden"> ({connector.name})</span>
           </Link>
         </div>
