@@ -2,8 +2,9 @@ import { act, fireEvent, screen, within } from "@testing-library/react";
 import { afterEach, describe, expect, it, vi } from "vitest";
 
 import type { SyncLog } from "../api/types";
+import { REFRESH_FIRST_MS, REFRESH_MAX_MS } from "../hooks";
 import { connector, fakeFetch, renderAs, syncLog } from "../test/helpers";
-import { SYNCS_REFRESH_MS, SyncsPage } from "./SyncsPage";
+import { SyncsPage } from "./SyncsPage";
 
 const page = <T,>(results: T[]) => ({ count: results.length, next: null, previous: null, results });
 
@@ -19,6 +20,12 @@ const syncCalls = (calls: { url: string }[]) => calls.filter((c) => c.url.starts
 afterEach(() => {
   vi.useRealTimers();
 });
+
+async function wait(ms: number) {
+  await act(async () => {
+    await vi.advanceTimersByTimeAsync(ms);
+  });
+}
 
 describe("the syncs page", () => {
   it("lists every sync of the tenant with its trigger", async () => {
@@ -87,14 +94,28 @@ describe("the syncs page", () => {
     expect(await screen.findByTestId("auto-refresh")).toBeTruthy();
     const before = syncCalls(calls).length;
     status = "SUCCESS";
-    await act(async () => {
-      await vi.advanceTimersByTimeAsync(SYNCS_REFRESH_MS + 50);
-    });
+    await wait(REFRESH_FIRST_MS + 50);
     await vi.waitFor(() => expect(syncCalls(calls).length).toBe(before + 1));
     await vi.waitFor(() => expect(screen.queryByTestId("auto-refresh")).toBeNull());
-    await act(async () => {
-      await vi.advanceTimersByTimeAsync(SYNCS_REFRESH_MS * 3);
-    });
+    await wait(REFRESH_MAX_MS * 2);
     expect(syncCalls(calls).length).toBe(before + 1);
+  });
+
+  it("reads itself less often while a sync lasts, never less than every REFRESH_MAX_MS", async () => {
+    const calls = api(() => [syncLog({ id: 8, status: "PENDING" })]);
+    vi.useFakeTimers({ shouldAdvanceTime: true });
+    renderAs("viewer", <SyncsPage />, "/syncs", "/syncs");
+    await screen.findByTestId("auto-refresh");
+    expect(syncCalls(calls)).toHaveLength(1);
+    await wait(REFRESH_FIRST_MS + 50);
+    await vi.waitFor(() => expect(syncCalls(calls)).toHaveLength(2));
+    await wait(REFRESH_FIRST_MS + 50); // the second wait is 1.5 times the first
+    expect(syncCalls(calls)).toHaveLength(2);
+    await wait(REFRESH_FIRST_MS);
+    await vi.waitFor(() => expect(syncCalls(calls)).toHaveLength(3));
+    for (let step = 0; step < 40; step += 1) await wait(REFRESH_MAX_MS / 4); // ten maximal waits
+    const after = syncCalls(calls).length;
+    expect(after).toBeGreaterThan(10);
+    expect(after).toBeLessThan(20);
   });
 });

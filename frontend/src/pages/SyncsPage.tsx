@@ -1,4 +1,4 @@
-import { useEffect, useState, type FormEvent } from "react";
+import { useState, type FormEvent } from "react";
 import { Link, useSearchParams } from "react-router-dom";
 
 import { listConnectors, listSyncLogs, type SyncLogFilters } from "../api/api";
@@ -6,17 +6,17 @@ import { SYNC_STATUSES, SYNC_TRIGGERS, isActiveStatus, type SyncStatus, type Syn
 import { usePageTitle } from "../announce";
 import { ErrorBanner, Loading, Pager, StatusBadge, TableWrap } from "../components/common";
 import { formatDateTime, formatNumber, formatRate, formatSeconds } from "../format";
-import { useLoad } from "../hooks";
+import { useLoad, useRefreshWhile } from "../hooks";
 
 const PAGE_SIZE = 25;
-export const SYNCS_REFRESH_MS = 3000;
 
 const FILTER_KEYS = ["status", "triggered_by", "connector", "created_after", "created_before"] as const;
 type FilterKey = (typeof FILTER_KEYS)[number];
 
 /** Every sync of the tenant, filtered by status, trigger, connector and date range; the filters
  * and the page live in the address, so a reload, a shared link or Back keeps them. While any
- * listed sync runs, the list refreshes itself. */
+ * listed sync runs, the list reads itself again, less often as the run lasts, and stops when none
+ * runs. */
 export function SyncsPage() {
   usePageTitle("Syncs");
   const [params, setParams] = useSearchParams();
@@ -42,12 +42,7 @@ export function SyncsPage() {
   const logs = useLoad(() => listSyncLogs(filters), [key]);
   const connectors = useLoad(() => listConnectors({ page_size: 100 }), []);
   const anyRunning = logs.data?.results.some((log) => isActiveStatus(log.status)) ?? false;
-  const reload = logs.reload;
-  useEffect(() => {
-    if (!anyRunning) return;
-    const timer = setInterval(reload, SYNCS_REFRESH_MS);
-    return () => clearInterval(timer);
-  }, [anyRunning, reload]);
+  useRefreshWhile(anyRunning, logs.loading, logs.reload);
 
   const [draft, setDraft] = useState<Record<FilterKey, string>>(() => ({
     status: params.get("status") ?? "",
@@ -88,7 +83,7 @@ export function SyncsPage() {
         <h1>Syncs</h1>
         {anyRunning ? (
           <span className="muted small" data-testid="auto-refresh">
-            Refreshing every {SYNCS_REFRESH_MS / 1000} s while a sync runs
+            Refreshing while a sync runs
           </span>
         ) : null}
       </div>
