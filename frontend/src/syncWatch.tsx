@@ -12,9 +12,11 @@ export const WATCH_INTERVAL_MS = 2000;
 
 interface SyncWatch {
   watch: (logId: number) => void;
+  /** Whether this tab watches or watched the run (its end is announced here, not elsewhere). */
+  isWatched: (logId: number) => boolean;
 }
 
-const SyncWatchContext = createContext<SyncWatch>({ watch: () => {} });
+const SyncWatchContext = createContext<SyncWatch>({ watch: () => {}, isWatched: () => false });
 
 export function useSyncWatch(): SyncWatch {
   return useContext(SyncWatchContext);
@@ -27,9 +29,13 @@ export function SyncWatchProvider({ children }: { children: ReactNode }) {
   const watchedRef = useRef(watched);
   watchedRef.current = watched;
 
+  const everWatched = useRef(new Set<number>());
+
   const watch = useCallback((logId: number) => {
+    everWatched.current.add(logId);
     setWatched((current) => (current.includes(logId) ? current : [...current, logId]));
   }, []);
+  const isWatched = useCallback((logId: number) => everWatched.current.has(logId), []);
 
   useEffect(() => {
     if (watched.length === 0) return;
@@ -55,7 +61,7 @@ export function SyncWatchProvider({ children }: { children: ReactNode }) {
   }, [watched.length, announce]);
 
   return (
-    <SyncWatchContext.Provider value={{ watch }}>
+    <SyncWatchContext.Provider value={{ watch, isWatched }}>
       {ended.length > 0 ? (
         <div className="notices" data-testid="sync-notices">
           {ended.map((log) => (

@@ -1,14 +1,34 @@
 import { act, fireEvent, screen, within } from "@testing-library/react";
 import { afterEach, describe, expect, it, vi } from "vitest";
 
-import type { Connector } from "../api/types";
+import { useEffect } from "react";
+
+import { AnnouncerProvider } from "../announce";
+import type { Connector, SyncLogDetail } from "../api/types";
 import { REFRESH_FIRST_MS, REFRESH_MAX_MS } from "../hooks";
 import { connector, fakeFetch, renderAs, syncLog } from "../test/helpers";
+import { SyncWatchProvider, useSyncWatch } from "../syncWatch";
 import { ConnectorsPage } from "./ConnectorsPage";
 
 const page = (results: Connector[]) => ({ count: results.length, next: null, previous: null, results });
 const listCalls = (calls: { method: string; url: string }[]) =>
   calls.filter((c) => c.method === "GET" && c.url.startsWith("/api/demo-extension/connectors/?")).length;
+
+/** Every message the live region says, in order (it is cleared before each one). */
+function announcements(): string[] {
+  const region = screen.getByTestId("announcer");
+  const said: string[] = [];
+  new MutationObserver(() => {
+    if (region.textContent) said.push(region.textContent);
+  }).observe(region, { childList: true, characterData: true, subtree: true });
+  return said;
+}
+
+const withAnnouncer = () => (
+  <AnnouncerProvider>
+    <ConnectorsPage />
+  </AnnouncerProvider>
+);
 
 async function wait(ms: number) {
   await act(async () => {
@@ -238,6 +258,95 @@ describe("the connectors list", () => {
       const after = listCalls(calls);
       expect(after).toBeGreaterThan(10);
       expect(after).toBeLessThan(20);
+    });
+
+    it.each(["viewer", "editor"] as const)("announces its outcome to a %s when it ends while the list is open", async (role) => {
+      let running = true;
+      const calls = fakeFetch((call) => {
+        if (call.url.includes("/sync-logs/41/")) return { body: syncLog({ id: 41, status: "PARTIAL", records_processed: 1200 }) };
+        return { body: page([connector(running ? { running_sync_id: 41, recent_statuses: ["RUNNING"] } : { recent_statuses: ["PARTIAL"] })]) };
+      });
+      vi.useFakeTimers({ shouldAdvanceTime: true });
+      renderAs(role, withAnnouncer());
+      await screen.findByRole("link", { name: "Customer <b>API</b>" });
+      const said = announcements();
+      running = false;
+      await wait(REFRESH_FIRST_MS + 50);
+      await vi.waitFor(() => expect(said).toContain("The Customer <b>API</b> sync, run #41, ended: PARTIAL, 1,200 records."));
+      expect(calls.filter((c) => c.url.includes("/sync-logs/41/"))).toHaveLength(1);
+    });
+
+    it("announces nothing for a run that still runs, or for a connector that left the list", async () => {
+      const calls = fakeFetch((call) => {
+        if (call.url.includes("search=")) return { body: page([]) };
+        return { body: page([connector({ running_sync_id: 41, recent_statuses: ["RUNNING"] })]) };
+      });
+      vi.useFakeTimers({ shouldAdvanceTime: true });
+      renderAs("editor", withAnnouncer());
+      await screen.findByRole("link", { name: "Customer <b>API</b>" });
+      await wait(REFRESH_FIRST_MS + 50);
+      await vi.waitFor(() => expect(listCalls(calls)).toBe(2));
+      fireEvent.change(screen.getByLabelText("Search connectors by name"), { target: { value: "other" } });
+      fireEvent.click(screen.getByRole("button", { name: "Search" }));
+      await screen.findByText('No connector name matches "other".');
+      await wait(REFRESH_MAX_MS);
+      expect(calls.filter((c) => c.url.includes("/sync-logs/"))).toHaveLength(0);
+    });
+
+    it("leaves a run this tab watches (started on another page) to the tab's notice: said once", async () => {
+      let running = true;
+      fakeFetch((call) => {
+        if (call.url.includes("/sync-logs/41/")) return { body: syncLog({ id: 41, status: running ? "RUNNING" : "FAILED", connector_name: "Customer <b>API</b>" }) };
+        return { body: page([connector(running ? { running_sync_id: 41, recent_statuses: ["RUNNING"] } : { recent_statuses: ["FAILED"] })]) };
+      });
+      function WatchedElsewhere() {
+        const { watch } = useSyncWatch();
+        useEffect(() => watch(41), [watch]);
+        return null;
+      }
+      vi.useFakeTimers({ shouldAdvanceTime: true });
+      renderAs(
+        "editor",
+        <AnnouncerProvider>
+          <SyncWatchProvider>
+            <WatchedElsewhere />
+            <ConnectorsPage />
+          </SyncWatchProvider>
+        </AnnouncerProvider>,
+      );
+      await screen.findByRole("link", { name: "Customer <b>API</b>" });
+      const said = announcements();
+      running = false;
+      await wait(REFRESH_FIRST_MS + 50);
+      await vi.waitFor(() => expect(said.filter((text) => text.includes("run #41, ended"))).toHaveLength(1));
+      await wait(REFRESH_MAX_MS);
+      expect(said.filter((text) => text.includes("run #41, ended"))).toEqual(["The Customer <b>API</b> sync, run #41, ended: FAILED."]);
+    });
+
+    it("leaves the announcement of a run the row follows to the row: said once", async () => {
+      let started = false;
+      let rowRun: SyncLogDetail["status"] = "RUNNING";
+      fakeFetch((call) => {
+        if (call.url.includes("/sync_data/")) {
+          started = true;
+          return { status: 202, body: syncLog({ id: 41, status: "PENDING" }) };
+        }
+        if (call.url.includes("/sync-logs/41/")) return { body: syncLog({ id: 41, status: rowRun, records_processed: 120 }) };
+        const listed = started && rowRun === "RUNNING" ? { running_sync_id: 41, recent_statuses: ["RUNNING" as const] } : {};
+        // another connector's run keeps the list reading itself while the row's run goes on
+        return { body: page([connector(listed), connector({ id: 8, name: "Other", running_sync_id: 50, recent_statuses: ["RUNNING"] })]) };
+      });
+      vi.useFakeTimers({ shouldAdvanceTime: true });
+      renderAs("editor", withAnnouncer());
+      await screen.findByRole("link", { name: "Other" });
+      const said = announcements();
+      fireEvent.click(screen.getByRole("button", { name: /^Sync now/ }));
+      await wait(REFRESH_FIRST_MS + 50); // a list read names the row's run
+      rowRun = "SUCCESS";
+      await wait(2000);
+      await vi.waitFor(() => expect(said.filter((text) => text.includes("run #41, ended"))).toHaveLength(1));
+      await wait(REFRESH_MAX_MS);
+      expect(said.filter((text) => text.includes("run #41, ended"))).toEqual(["The Customer <b>API</b> sync, run #41, ended: SUCCESS, 120 records."]);
     });
   });
 });

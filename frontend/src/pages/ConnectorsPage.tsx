@@ -1,7 +1,7 @@
-import { useState, type FormEvent } from "react";
+import { useCallback, useEffect, useRef, useState, type FormEvent } from "react";
 import { Link, useSearchParams } from "react-router-dom";
 
-import { deleteConnector, listConnectors, runningSyncIdOf, setConnectorActive, startSync } from "../api/api";
+import { deleteConnector, getSyncLog, listConnectors, runningSyncIdOf, setConnectorActive, startSync } from "../api/api";
 import { ApiError, errorMessage } from "../api/client";
 import { isActiveStatus, type Connector, type SyncLog } from "../api/types";
 import { useAnnounce, usePageTitle } from "../announce";
@@ -25,6 +25,49 @@ export function NextRun({ connector }: { connector: Connector }) {
       <span className="muted small block">{formatDateTime(connector.next_sync_at)}</span>
     </span>
   );
+}
+
+/** What the live region says when a connector's run ends. */
+export function runEndedMessage(connectorName: string, log: SyncLog): string {
+  return `The ${connectorName} sync, run #${log.id}, ended: ${log.status}, ${formatNumber(log.records_processed)} records.`;
+}
+
+/** Announce the end of each run the list showed pending or running and no longer does, as the
+ * end of a run started from a row is: runs started elsewhere (the schedule, the API, another tab)
+ * that end while the list is open. The run is read once for its outcome. Runs this tab follows
+ * (`followedHere`) are announced where they are followed; a connector that leaves the list (another
+ * page, a search) is not followed further. */
+export function useAnnounceRunsEndedElsewhere(connectors: Connector[] | undefined, followedHere: (logId: number) => boolean): void {
+  const announce = useAnnounce();
+  const running = useRef(new Map<number, number>()); // connector id → the run the list named
+  const followedRef = useRef(followedHere);
+  followedRef.current = followedHere;
+  const mounted = useRef(true);
+  useEffect(() => {
+    mounted.current = true;
+    return () => {
+      mounted.current = false;
+    };
+  }, []);
+
+  useEffect(() => {
+    if (!connectors) return;
+    const before = running.current;
+    const now = new Map<number, number>();
+    for (const connector of connectors) {
+      if (connector.running_sync_id != null) now.set(connector.id, connector.running_sync_id);
+      const runId = before.get(connector.id);
+      if (runId === undefined || runId === connector.running_sync_id || followedRef.current(runId)) continue;
+      getSyncLog(runId)
+        .then((log) => {
+          if (mounted.current && !isActiveStatus(log.status) && !followedRef.current(runId)) announce(runEndedMessage(connector.name, log));
+        })
+        .catch(() => {
+          // the run is gone (its connector deleted) or the API is unreachable: nothing to say
+        });
+    }
+    running.current = now;
+  }, [connectors, announce]);
 }
 
 /** What a row's "Sync now" has done: nothing yet, starting, following a run (started here, or the
@@ -53,13 +96,22 @@ export function runningSyncHref(connector: Connector): string {
  * A run started elsewhere, which the list data shows, disables the button too and links to that
  * run's page (the connector's syncs if the list does not name it); the page reads the list again
  * until it ends. */
-export function RowSync({ connector, onFinished }: { connector: Connector; onFinished: () => void }) {
+export function RowSync({
+  connector,
+  onFinished,
+  onFollow,
+}: {
+  connector: Connector;
+  onFinished: () => void;
+  /** Called with each run the row follows (it announces their end itself). */
+  onFollow?: (logId: number) => void;
+}) {
   const announce = useAnnounce();
   const { watch } = useSyncWatch();
   const [state, setState] = useState<RowSyncState>({ kind: "idle" });
   const following = state.kind === "following" ? state.logId : null;
   const { log, error: pollError } = useSyncLogPolling(following, (ended: SyncLog) => {
-    announce(`The ${connector.name} sync, run #${ended.id}, ended: ${ended.status}, ${formatNumber(ended.records_processed)} records.`);
+    announce(runEndedMessage(connector.name, ended));
     onFinished();
   });
   const current = log !== null && log.id === following ? log : null;
@@ -73,12 +125,14 @@ export function RowSync({ connector, onFinished }: { connector: Connector; onFin
     setState({ kind: "starting" });
     try {
       const started = await startSync(connector.id);
+      onFollow?.(started.id);
       watch(started.id);
       setState({ kind: "following", logId: started.id, conflict: null });
       announce(`The ${connector.name} sync started: run #${started.id}.`);
     } catch (error) {
       const message = errorMessage(error);
       const runningId = error instanceof ApiError && error.status === 409 ? runningSyncIdOf(error.body) : null;
+      if (runningId !== null) onFollow?.(runningId);
       setState(runningId !== null ? { kind: "following", logId: runningId, conflict: message } : { kind: "error", message });
       announce(message);
     }
@@ -137,6 +191,10 @@ export function ConnectorsPage() {
   // it again while any row's latest run is pending or running, less often as it lasts.
   const anyRunning = list.data?.results.some(listShowsRunning) ?? false;
   useRefreshWhile(anyRunning, list.loading, list.reload);
+  const { isWatched } = useSyncWatch();
+  const followedByRows = useRef(new Set<number>());
+  const followRun = useCallback((logId: number) => void followedByRows.current.add(logId), []);
+  useAnnounceRunsEndedElsewhere(list.data?.results, (logId) => followedByRows.current.has(logId) || isWatched(logId));
   const writer = canWrite(me?.role);
   const deleter = canDelete(me?.role);
 
@@ -258,7 +316,7 @@ export function ConnectorsPage() {
                       {writer ? (
                         <td className="row-actions">
                           <div className="row-actions-inner">
-                            <RowSync connector={connector} onFinished={list.reload} />
+                            <RowSync connector={connector} onFinished={list.reload} onFollow={followRun} />
                             <button
                               type="button"
                               className="btn btn-small"
