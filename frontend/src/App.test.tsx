@@ -119,6 +119,7 @@ describe("the app shell", () => {
       if (call.url === "/api/demo-extension/sync-logs/9/") return { body: syncLog({ id: 9, status, records_processed: 120 }) };
       return null;
     });
+    vi.useFakeTimers({ shouldAdvanceTime: true });
     renderApp("/connectors/7");
     fireEvent.click(await screen.findByRole("button", { name: "Sync now" }));
     await screen.findByRole("link", { name: "run #9" });
@@ -126,7 +127,7 @@ describe("the app shell", () => {
     await screen.findByRole("heading", { name: "Syncs" });
     status = "SUCCESS";
     await act(async () => {
-      await new Promise((resolve) => setTimeout(resolve, WATCH_INTERVAL_MS + 300));
+      await vi.advanceTimersByTimeAsync(WATCH_INTERVAL_MS);
     });
     const notice = await screen.findByTestId("sync-notices");
     expect(notice.textContent).toContain("ended: SUCCESS");

@@ -1,4 +1,4 @@
-import { describe, expect, it, vi } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 
 import { fakeFetch } from "../test/helpers";
 import {
@@ -156,9 +156,20 @@ function otherTab() {
   return { channel, heard };
 }
 
-const settle = (ms = 30) => new Promise((resolve) => setTimeout(resolve, ms));
+/** Wait until this tab has heard every message `tab` sent so far. A channel's messages arrive in
+ * the order sent, so this tab's answer to a question sent after them comes after them: no guess
+ * of how long delivery takes (a loaded machine takes longer than any guess). */
+async function heardAll(tab: ReturnType<typeof otherTab>) {
+  const answers = tab.heard.length;
+  tab.channel.postMessage({ type: "ask" });
+  await vi.waitFor(() => expect(tab.heard.length).toBeGreaterThan(answers));
+}
 
 describe("tabs of one browser", () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
   it("a new tab takes the session an open tab shares", async () => {
     const pair = pairOf(1, "acme", 1);
     const tab = otherTab();
@@ -166,6 +177,8 @@ describe("tabs of one browser", () => {
       if ((event.data as { type: string }).type === "ask") tab.channel.postMessage({ type: "tokens", pair });
     };
     expect(getTokens()).toBeNull();
+    // the wait for an answer does not run out while the machine is slow: only the answer ends it
+    vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout"] });
     expect(await restoreSession()).toBe(true);
     expect(getTokens()).toEqual(pair);
     expect(JSON.parse(window.sessionStorage.getItem("migrateiq.tokens") ?? "{}")).toEqual(pair);
@@ -184,8 +197,7 @@ describe("tabs of one browser", () => {
     setTokens(pair);
     const tab = otherTab();
     tab.channel.postMessage({ type: "ask" });
-    await settle();
-    expect(tab.heard).toContainEqual({ type: "tokens", pair });
+    await vi.waitFor(() => expect(tab.heard).toContainEqual({ type: "tokens", pair }));
     tab.channel.close();
   });
 
@@ -193,12 +205,12 @@ describe("tabs of one browser", () => {
     setTokens(pairOf(1, "acme", 1));
     const tab = otherTab();
     tab.channel.postMessage({ type: "tokens", pair: pairOf(1, "acme", 2) });
-    await settle();
-    expect(getTokens()).toEqual(pairOf(1, "acme", 2));
+    await vi.waitFor(() => expect(getTokens()).toEqual(pairOf(1, "acme", 2)));
     tab.channel.postMessage({ type: "tokens", pair: pairOf(1, "globex", 3) });
     tab.channel.postMessage({ type: "tokens", pair: pairOf(2, "acme", 4) });
-    await settle();
+    await heardAll(tab);
     expect(getTokens()).toEqual(pairOf(1, "acme", 2));
+    expect(tab.heard.at(-1)).toEqual({ type: "tokens", pair: pairOf(1, "acme", 2) });
     tab.channel.close();
   });
 
@@ -207,19 +219,17 @@ describe("tabs of one browser", () => {
     setTokens(pairOf(1, "acme", 1));
     fakeFetch(() => ({ status: 204, body: null }));
     revokeTokens();
-    await settle();
-    expect(tab.heard).toContainEqual({ type: "signed-out", session: "1@acme" });
+    await vi.waitFor(() => expect(tab.heard).toContainEqual({ type: "signed-out", session: "1@acme" }));
 
     const lost = vi.fn();
     onAuthLost(lost);
     setTokens(pairOf(1, "acme", 2));
     tab.channel.postMessage({ type: "signed-out", session: "1@globex" });
-    await settle();
+    await heardAll(tab);
     expect(getTokens()).toEqual(pairOf(1, "acme", 2));
     expect(lost).not.toHaveBeenCalled();
     tab.channel.postMessage({ type: "signed-out", session: "1@acme" });
-    await settle();
-    expect(getTokens()).toBeNull();
+    await vi.waitFor(() => expect(getTokens()).toBeNull());
     expect(lost).toHaveBeenCalledOnce();
     onAuthLost(null);
     tab.channel.close();
@@ -242,7 +252,7 @@ describe("tabs of one browser", () => {
         if (url === "/api/auth/token/refresh/") {
           // the other tab spent the refresh token a moment earlier and shares its new pair
           tab.channel.postMessage({ type: "tokens", pair: rotated });
-          await settle();
+          await vi.waitFor(() => expect(getTokens()).toEqual(rotated));
           return new Response(JSON.stringify({ detail: "Token is blacklisted" }), { status: 401 });
         }
         if (auth === `Bearer ${old.access}`) return new Response(JSON.stringify({ detail: "expired" }), { status: 401 });

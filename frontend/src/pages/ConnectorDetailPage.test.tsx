@@ -1,10 +1,15 @@
 import { act, fireEvent, render, screen, within } from "@testing-library/react";
 import { createMemoryRouter, RouterProvider } from "react-router-dom";
-import { describe, expect, it, vi } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 
 import { AuthContext } from "../auth";
 import { connector, emptyPage, fakeFetch, me, previewBody, renderAs, syncLog, type FakeCall } from "../test/helpers";
+import { POLL_INTERVAL_MS } from "../hooks";
 import { ConnectorDetailPage } from "./ConnectorDetailPage";
+
+afterEach(() => {
+  vi.useRealTimers();
+});
 
 function api(overrides: (call: FakeCall) => { status?: number; body?: unknown } | null = () => null) {
   return fakeFetch((call) => {
@@ -297,29 +302,30 @@ describe("the connector page", () => {
   });
 
   it("follows a sync already running when the page opens, as if it had been started here", async () => {
-    // The API as a reload mid-sync finds it: sync #12 running, then done at the next poll.
+    // The API as a reload mid-sync finds it: sync #12 running, then done at the next poll after
+    // the test ends it (not after a number of polls, which a slow machine lets by unseen).
     let ended = false;
     const running = syncLog({ id: 12, status: "RUNNING", records_processed: 40 });
     const done = syncLog({ id: 12, status: "SUCCESS", records_processed: 120, finished_at: "2026-11-28T10:01:00Z" });
-    let logPolls = 0;
     const calls = api((call) => {
-      if (call.url === "/api/demo-extension/sync-logs/12/") {
-        logPolls += 1;
-        if (logPolls > 1) ended = true;
-        return { body: ended ? done : running };
-      }
+      if (call.url === "/api/demo-extension/sync-logs/12/") return { body: ended ? done : running };
       if (call.url.startsWith("/api/demo-extension/connectors/7/sync_history/")) return { body: { ...emptyPage, count: 1, results: [ended ? done : running] } };
       if (call.url === "/api/demo-extension/connectors/7/")
         return { body: connector(ended ? { last_sync_status: "SUCCESS", last_sync_at: "2026-11-28T10:01:00Z" } : { last_sync_status: "FAILED" }) };
       return null;
     });
+    vi.useFakeTimers({ shouldAdvanceTime: true });
     renderPage("editor");
     const progress = await screen.findByTestId("sync-progress");
     expect(within(progress).getByRole("link", { name: "run #12" })).toBeTruthy();
     expect((screen.getByRole("button", { name: "Sync now" }) as HTMLButtonElement).disabled).toBe(true);
     expect((screen.getByRole("button", { name: "Full refresh" }) as HTMLButtonElement).disabled).toBe(true);
     expect(progress.contains(document.activeElement)).toBe(false); // nobody asked for it: the focus stays
-    await within(progress).findByText("SUCCESS", {}, { timeout: 3000 });
+    ended = true;
+    await act(async () => {
+      await vi.advanceTimersByTimeAsync(POLL_INTERVAL_MS);
+    });
+    await within(progress).findByText("SUCCESS");
     await vi.waitFor(() => expect((screen.getByRole("button", { name: "Sync now" }) as HTMLButtonElement).disabled).toBe(false));
     // the page catches up as after a sync started here: the connector and its history again
     await vi.waitFor(() => expect(calls.filter((c) => c.url === "/api/demo-extension/connectors/7/").length).toBe(2));

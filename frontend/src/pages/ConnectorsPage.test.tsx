@@ -5,7 +5,7 @@ import { useEffect } from "react";
 
 import { AnnouncerProvider } from "../announce";
 import type { Connector, SyncLogDetail } from "../api/types";
-import { REFRESH_FIRST_MS, REFRESH_MAX_MS } from "../hooks";
+import { POLL_INTERVAL_MS, REFRESH_FIRST_MS, REFRESH_MAX_MS } from "../hooks";
 import { connector, fakeFetch, renderAs, syncLog } from "../test/helpers";
 import { SyncWatchProvider, useSyncWatch } from "../syncWatch";
 import { ConnectorsPage } from "./ConnectorsPage";
@@ -35,6 +35,10 @@ async function wait(ms: number) {
     await vi.advanceTimersByTimeAsync(ms);
   });
 }
+
+afterEach(() => {
+  vi.useRealTimers();
+});
 
 describe("the connectors list", () => {
   it("lists connectors and escapes what the API returns", async () => {
@@ -129,15 +133,17 @@ describe("the connectors list", () => {
   });
 
   it("starts a sync from the row, shows it running, then its outcome, and refreshes the list", async () => {
-    let polls = 0;
+    // The run ends when the test says so, not after a number of polls: however slow the machine
+    // and however many polls that lets through, the row shows it running first.
+    let ended = false;
     const calls = fakeFetch((call) => {
       if (call.url.includes("/sync_data/")) return { status: 202, body: syncLog({ id: 41, status: "PENDING" }) };
       if (call.url.includes("/sync-logs/41/")) {
-        polls += 1;
-        return { body: polls === 1 ? syncLog({ id: 41, status: "RUNNING", records_processed: 25 }) : syncLog({ id: 41, status: "SUCCESS", records_processed: 120 }) };
+        return { body: ended ? syncLog({ id: 41, status: "SUCCESS", records_processed: 120 }) : syncLog({ id: 41, status: "RUNNING", records_processed: 25 }) };
       }
       return { body: page([connector()]) };
     });
+    vi.useFakeTimers({ shouldAdvanceTime: true });
     renderAs("editor", <ConnectorsPage />);
     const button = await screen.findByRole("button", { name: /^Sync now/ });
     expect(button.textContent).toBe("Sync now Customer <b>API</b>"); // the connector's name for a screen reader
@@ -148,7 +154,9 @@ describe("the connectors list", () => {
     expect(status.textContent).toContain("25 records");
     expect(within(status).getByRole("link", { name: "Run #41" }).getAttribute("href")).toBe("/sync-logs/41");
     expect((screen.getByRole("button", { name: /^Syncing…/ }) as HTMLButtonElement).disabled).toBe(true);
-    await vi.waitFor(() => expect(status.textContent).toContain("SUCCESS"), { timeout: 3000 });
+    ended = true;
+    await wait(POLL_INTERVAL_MS);
+    await vi.waitFor(() => expect(status.textContent).toContain("SUCCESS"));
     expect(status.textContent).toContain("120 records");
     expect((screen.getByRole("button", { name: /^Sync now/ }) as HTMLButtonElement).disabled).toBe(false);
     // the list is read again: its last sync, runs and records follow the run

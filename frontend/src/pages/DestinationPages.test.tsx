@@ -1,9 +1,9 @@
-import { fireEvent, screen, waitFor, within } from "@testing-library/react";
-import { describe, expect, it } from "vitest";
+import { act, fireEvent, screen, waitFor, within } from "@testing-library/react";
+import { afterEach, describe, expect, it, vi } from "vitest";
 
 import type { Destination, DestinationLoad } from "../api/types";
 import { connector, fakeFetch, renderAs, type FakeCall, type FakeAnswer } from "../test/helpers";
-import { DestinationDetailPage } from "./DestinationDetailPage";
+import { DestinationDetailPage, LOAD_POLL_MS } from "./DestinationDetailPage";
 import { DestinationsPage } from "./DestinationsPage";
 
 function destination(overrides: Partial<Destination> = {}): Destination {
@@ -68,6 +68,10 @@ function api(state: { destination: Destination; loads: DestinationLoad[] }, extr
 }
 
 const renderDetail = (role: "viewer" | "editor" | "admin") => renderAs(role, <DestinationDetailPage />, "/destinations/3", "/destinations/:id");
+
+afterEach(() => {
+  vi.useRealTimers();
+});
 
 describe("the destinations pages", () => {
   it("lists the destinations; an editor gets the form, and the API's refusal lands on the field with focus", async () => {
@@ -245,16 +249,21 @@ describe("the destinations pages", () => {
       destination: destination({ attachments: [{ id: 1, connector: 7, table_name: "customers", high_water: 0, last_load_at: null, created_at: "2026-11-27T10:00:00Z" }] }),
       loads: [load({ id: 14, status: "RUNNING", rows_upserted: 0, duration_seconds: null })],
     };
-    let polls = 0;
+    // The load ends when the test says so, not after a number of polls a slow machine lets by unseen.
+    let ended = false;
     api(state, (call) => {
       if (!call.url.startsWith("/api/destinations/3/loads/")) return null;
-      polls += 1;
-      return { body: page(polls >= 2 ? [load({ id: 14, rows_upserted: 120 })] : state.loads) };
+      return { body: page(ended ? [load({ id: 14, rows_upserted: 120 })] : state.loads) };
     });
+    vi.useFakeTimers({ shouldAdvanceTime: true });
     renderDetail("editor");
     const row = await screen.findByTestId("load-14");
     expect(within(row).getByText("RUNNING")).toBeTruthy();
-    await waitFor(() => expect(within(screen.getByTestId("load-14")).getByText("SUCCESS")).toBeTruthy(), { timeout: 3000 });
+    ended = true;
+    await act(async () => {
+      await vi.advanceTimersByTimeAsync(LOAD_POLL_MS);
+    });
+    await waitFor(() => expect(within(screen.getByTestId("load-14")).getByText("SUCCESS")).toBeTruthy());
     expect(within(screen.getByTestId("load-14")).getByText("120")).toBeTruthy();
   });
 });
