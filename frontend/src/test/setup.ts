@@ -1,7 +1,26 @@
-import { cleanup } from "@testing-library/react";
-import { afterEach } from "vitest";
+import { cleanup, fireEvent, render, screen } from "@testing-library/react";
+import { createElement } from "react";
+import { afterEach, beforeAll } from "vitest";
 
 import { setTokens } from "../api/client";
+
+// Each test file runs in a fresh process (vite.config.ts: pool "forks"), whose first render and
+// first role and label queries compile React's and the DOM's code paths: seconds on a loaded
+// machine, once per file. Spent here, in a hook, it is not billed to whichever test runs first.
+beforeAll(() => {
+  render(
+    createElement(
+      "form",
+      { "aria-label": "A form to warm up" },
+      createElement("label", { htmlFor: "warm-up" }, "Warm-up"),
+      createElement("input", { id: "warm-up" }),
+      createElement("button", { type: "button" }, "Warm up"),
+    ),
+  );
+  fireEvent.change(screen.getByLabelText("Warm-up"), { target: { value: "x" } });
+  fireEvent.click(screen.getByRole("button", { name: "Warm up" }));
+  cleanup();
+});
 
 afterEach(() => {
   cleanup();
