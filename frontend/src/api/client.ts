@@ -269,12 +269,13 @@ export function restoreSession(): Promise<boolean> {
   if (tokens) return Promise.resolve(true);
   if (!channel) return Promise.resolve(false);
   return new Promise((resolve) => {
+    // The global timers, not window's: the wait may end after the page (a test's DOM) is gone.
     const done = () => {
-      window.clearTimeout(timer);
+      clearTimeout(timer);
       answerWaiter = null;
       resolve(tokens !== null);
     };
-    const timer = window.setTimeout(done, SHARED_SESSION_WAIT_MS);
+    const timer = setTimeout(done, SHARED_SESSION_WAIT_MS);
     answerWaiter = done;
     tell({ type: "ask" });
   });
