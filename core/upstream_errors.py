@@ -158,9 +158,12 @@ def is_rate_limited(status: int, headers) -> bool:
 
 # -- rate limits reported in the body -----------------------------------------------------------------
 
-# GraphQL error codes that mean "rate limited, ask again later": GitHub's ``type``, Shopify's
-# ``extensions.code`` (Linear's ``RATELIMITED`` too).
-_RATE_LIMIT_CODES = frozenset({"RATE_LIMITED", "RATELIMITED", "THROTTLED"})
+# GraphQL error codes that mean "rate limited, ask again later", each as its API documents it:
+# GitHub's ``type`` RATE_LIMITED (docs.github.com/en/graphql/overview/rate-limits-and-query-limits-for-
+# the-graphql-api) and Shopify's ``extensions.code`` THROTTLED (shopify.dev/docs/api/usage/limits).
+# Codes seen only in third-party reports (e.g. a ``RATELIMITED``, which Linear's rate-limiting page
+# does not name) are not guessed: such an answer fails with its status and text instead.
+_RATE_LIMIT_CODES = frozenset({"RATE_LIMITED", "THROTTLED"})
 _RATE_LIMIT_MARKERS = tuple(code.encode() for code in _RATE_LIMIT_CODES)
 # A rate-limit report is a few hundred bytes; a larger body that mentions a code holds records.
 _REPORT_MAX_BYTES = 64 * 1024

@@ -992,6 +992,16 @@ def test_a_reported_rate_limit_longer_than_the_cap_fails_at_once_naming_the_wait
     assert message.endswith("after 1 attempt")
 
 
+def test_a_rate_limit_code_no_vendor_documents_is_no_rate_limit(upstream, make_client):
+    # "RATELIMITED" is attributed to Linear by third parties only; Linear's rate-limiting page names no
+    # code. Not waited for: the answer goes back as it is (a sync then fails on its errors, loudly).
+    body = {"data": None, "errors": [{"message": "Rate limited", "extensions": {"code": "RATELIMITED"}}]}
+    upstream.expect_request("/graphql", method="POST").respond_with_json(body)
+    client = make_client()
+    assert client.post(_url(upstream, "/graphql"), json={"query": "{ viewer { id } }"}).json() == body
+    assert client.waits == [] and client.retry_messages == []
+
+
 def test_records_that_mention_a_throttle_are_no_rate_limit(upstream, make_client):
     # Only a GraphQL error with the code is a rate limit: a record's text that says it is not.
     body = {"data": {"events": {"nodes": [{"kind": "THROTTLED"}, {"kind": "RATE_LIMITED"}]}}}

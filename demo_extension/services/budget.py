@@ -44,13 +44,15 @@ def request_budget(connector: CustomDataConnector, *, per_sync: bool) -> Request
 
 
 def paused_refusal(budget: RequestBudget, done: str) -> str:
-    """Why nothing is sent now, when ``budget``'s connector is paused (a 429 or Retry-After), for a
-    person waiting on ``done`` (e.g. "tested"); "" when it is not paused."""
+    """Why nothing is sent now, when ``budget``'s connector is paused, for a person waiting on ``done``
+    (e.g. "tested"); "" when it is not paused. The pause is shared by every process and does not keep
+    its cause, so the message names the three that set one (see ``core.http``)."""
     seconds = budget.paused_for()
     if seconds <= 0:
         return ""
     return (
-        f"Not {done}: the API asked to slow down (HTTP 429 or Retry-After), so every request of this "
+        f"Not {done}: the API asked to slow down (an HTTP 429, a Retry-After header or a rate limit "
+        "reported in a response body, as GraphQL APIs answer one), so every request of this "
         f"connector is paused for another {max(1, math.ceil(seconds))} s. Try again after that."
     )
 

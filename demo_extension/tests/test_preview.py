@@ -136,7 +136,8 @@ def test_a_saved_connectors_preview_keeps_to_its_budget(editor_client, sample_up
 
     assert paused["ok"] is False
     assert paused["error"] == (
-        "Not previewed: the API asked to slow down (HTTP 429 or Retry-After), so every request of this "
+        "Not previewed: the API asked to slow down (an HTTP 429, a Retry-After header or a rate limit "
+        "reported in a response body, as GraphQL APIs answer one), so every request of this "
         "connector is paused for another 30 s. Try again after that."
     )
     assert upstream.requests == []

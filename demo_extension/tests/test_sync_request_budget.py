@@ -209,7 +209,8 @@ def test_the_connection_test_of_a_paused_connector_says_so_at_once_without_sendi
     body = response.json()
     assert (body["connected"], body["tested"], body["status_code"]) == (False, False, None)
     assert body["message"] == (
-        "Not tested: the API asked to slow down (HTTP 429 or Retry-After), so every request of this "
+        "Not tested: the API asked to slow down (an HTTP 429, a Retry-After header or a rate limit "
+        "reported in a response body, as GraphQL APIs answer one), so every request of this "
         "connector is paused for another 30 s. Try again after that."
     )
     assert upstream.requests == []
