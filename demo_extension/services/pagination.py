@@ -693,12 +693,19 @@ class Paginator:
         return pages is not None and self.state.get("pages", 0) >= pages
 
     def note_announcements(self, page: FetchedPage) -> None:
-        """Remember the totals ``page`` announces (for :meth:`announced_end_reached`)."""
+        """Remember the totals ``page`` announces (for :meth:`announced_end_reached`): the largest of
+        the run, because an API may count only what is left past the cursor (Typeform's
+        ``total_items`` and ``page_count`` shrink as ``before`` moves on), and a count that shrinks
+        is no end reached early: a 4xx after it fails the run instead of ending it ``SUCCESS``."""
         config = self.config
-        self.state["announced_total"] = find_total(page.body, page.headers, config.get("total_path"))
-        self.state["announced_pages"] = find_total_pages(
-            page.body, config.get("total_pages_path"), page.headers
-        )
+        for key, announced in (
+            ("announced_total", find_total(page.body, page.headers, config.get("total_path"))),
+            ("announced_pages", find_total_pages(page.body, config.get("total_pages_path"), page.headers)),
+        ):
+            earlier = self.state.get(key)
+            if announced is not None and isinstance(earlier, int):
+                announced = max(announced, earlier)
+            self.state[key] = announced
 
     def whole_run_total(self) -> int | None:
         """The records the upstream announced for the whole run (for progress), or None."""
@@ -1138,7 +1145,8 @@ def detect_pagination(page: FetchedPage, auto_config: dict, request_body: dict |
     (Pipedrive's ``additional_data.pagination``). Then the weaker ones: a
     ``has_more`` flag with records that have an ``id`` (Stripe's ``starting_after``); an offset in
     the body (``offset``, ``skip``, ``startAt``) with a total, a limit or a flag; page numbers
-    (``total_pages``, a current ``page``, ``X-WP-TotalPages`` / ``X-Total-Pages``); a total larger
+    (``total_pages``, a current ``page``, ``X-WP-TotalPages`` / ``X-Total-Pages``; not Typeform's
+    ``page_count``, whose responses page by their ``token`` sent as ``before``); a total larger
     than the page (an offset). Else a single page: when that page says there is more, the sync
     reports it instead of ending ``SUCCESS``.
 
@@ -1189,6 +1197,9 @@ def detect_pagination(page: FetchedPage, auto_config: dict, request_body: dict |
             **size,
             DETECTED_BECAUSE: f"the body has a cursor token at {path!r}, sent back as {param!r}",
         }
+    typeform = _typeform_responses_config(page, size)
+    if typeform is not None:
+        return typeform
     flag_path, flag = find_more_flag(body)
     offset_path, offset = _find(body, _OFFSET_KEYS)
     offset = _int_or_none(offset)
@@ -1246,6 +1257,43 @@ def detect_pagination(page: FetchedPage, auto_config: dict, request_body: dict |
         because = f"the response announces {total} records and this page holds {page.count}"
         return _offset_config("offset", size, because)
     return {"type": "none", DETECTED_BECAUSE: "the first response shows no next page, cursor or page count"}
+
+
+# Typeform's largest page of responses (its default is 25).
+TYPEFORM_MAX_PAGE_SIZE = 1000
+
+
+def _typeform_responses_config(page: FetchedPage, size: dict) -> dict | None:
+    """The cursor of Typeform's Responses API, or None for any other answer.
+
+    Its ``{"total_items", "page_count", "items": [...]}`` reads like page numbers, but the API takes
+    no page parameter (``?page=2`` is the newest responses again): it pages with ``before``, the
+    ``token`` of the last (oldest) response received, and ``page_size`` up to 1000
+    (https://www.typeform.com/developers/responses/reference/retrieve-responses/). Recognised by
+    that shape with records that carry a string ``token``.
+    """
+    body = page.body
+    if not (
+        isinstance(body, dict)
+        and isinstance(body.get("items"), list)
+        and {"total_items", "page_count"} <= set(body)
+        and isinstance(page.last_record, dict)
+        and isinstance(page.last_record.get("token"), str)
+    ):
+        return None
+    if "size_param" not in size:
+        size = {"size_param": "page_size", "page_size": size.get("page_size", TYPEFORM_MAX_PAGE_SIZE)}
+    return {
+        "type": "cursor",
+        "cursor_from": "last_record",
+        "cursor_field": "token",
+        "cursor_param": "before",
+        **size,
+        DETECTED_BECAUSE: (
+            "the body has Typeform's items, total_items and page_count, and the responses carry a "
+            "'token': the last response's token is sent as 'before' (Typeform takes no page number)"
+        ),
+    }
 
 
 def graphql_cursor_config(body, request_body: dict | None, size: dict) -> dict | None:

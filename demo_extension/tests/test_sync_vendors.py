@@ -1014,15 +1014,52 @@ def test_typeform_responses_page_by_the_last_response_s_token_sent_as_before(ven
     assert len(vendor.requests) == 4  # 10 + 10 + 3, and the empty page after them
 
 
-def test_typeform_on_auto_fails_loudly_instead_of_storing_its_newest_page_again(
+def test_typeform_on_auto_pages_by_the_last_response_s_token_a_thousand_at_a_time(
     vendor_server, make_connector
 ):
-    # page_count reads like page numbers, but Typeform has no page parameter: every "page" would be the
+    # page_count reads like page numbers, but Typeform takes no page parameter: ?page=2 would be the
     # newest responses again.
-    vendor = vendor_server(Typeform, records=53)  # 25 a page by default
+    vendor = vendor_server(Typeform, records=1053)  # 25 a page by default
     connector = make_connector(**vendor.connector_fields())
 
     log = run_sync(connector)
 
+    assert log.status == SyncStatus.SUCCESS, log.error_message
+    assert log.records_created == 1053
+    assert _canonical(stored_records(connector).values()) == _canonical(vendor.all_records())
+    newest_first = list(reversed(vendor.all_records()))
+    assert [request["query"] for request in vendor.requests] == [
+        {},
+        {"before": newest_first[24]["token"], "page_size": "1000"},
+        {"before": newest_first[1024]["token"], "page_size": "1000"},
+        {"before": newest_first[-1]["token"], "page_size": "1000"},
+    ]
+    assert any(
+        "Detected pagination: cursor (the last record's 'token', sent as 'before')" in line
+        for line in events(log)
+    )
+
+
+class _TypeformFailingOnItsThirdRequest(Typeform):
+    def respond(self, path, query, headers):
+        if len(self.requests) == 2:
+            return 400, {}, {"code": "VALIDATION_ERROR", "description": "invalid token in before"}
+        return super().respond(path, query, headers)
+
+
+@pytest.mark.parametrize(
+    "pagination", [TYPEFORM_README, {"type": "auto", "size_param": "page_size", "page_size": 10}]
+)
+def test_typeform_s_shrinking_counts_are_no_end_a_4xx_after_them_fails_the_run(
+    vendor_server, make_connector, pagination
+):
+    # total_items and page_count count what is left before the token: after two pages of ten of 23
+    # responses, the second page announces 13 responses on 2 pages. That end is not reached.
+    vendor = vendor_server(_TypeformFailingOnItsThirdRequest)
+    connector = make_connector(**vendor.connector_fields(), pagination=pagination)
+
+    log = run_sync(connector)
+
     assert log.status == SyncStatus.FAILED
-    assert "holds the same records as an earlier page" in log.error_message
+    assert "HTTP 400" in log.error_message and "invalid token in before" in log.error_message
+    assert len(vendor.requests) == 3 and "before" in vendor.requests[1]["query"]
