@@ -521,27 +521,53 @@ def test_an_unreachable_redis_fails_the_request_clearly_without_sending_it(setti
 # --- order -----------------------------------------------------------------------------------------------
 
 
+class _GrantRecordingStore:
+    """A budget store that records the slot_order position of each slot it grants, at the grant."""
+
+    def __init__(self, store) -> None:
+        self._store = store
+        self.granted: list[int | None] = []
+
+    def try_acquire(self, *args) -> float:
+        wait = self._store.try_acquire(*args)
+        if wait <= 0:
+            self.granted.append(slot_order.get())
+        return wait
+
+    def __getattr__(self, name):
+        return getattr(self._store, name)
+
+
 def test_requests_of_one_budget_with_positions_take_their_slots_in_that_order(store):
-    budget = RequestBudget(_key(), per_second=10, concurrent=8)
-    with budget.slot():  # the bucket's token is spent: the next one comes in 0.11 s
-        pass
-    taken: list[int] = []
-    lock = threading.Lock()
+    # Waiting requests poll the pause at most every 20 ms (it would be a minute here).
+    budget = RequestBudget(
+        _key(), per_second=10, concurrent=8, sleep=lambda wait: time.sleep(min(wait, 0.02))
+    )
+    recording = budget._store = _GrantRecordingStore(budget._store)
+    # Paused until every request waits in line, so that position decides the order, not how fast the
+    # threads start: under load, a later page that found the line empty took the token 0.11 s after a
+    # spent one, before the earlier pages were in line (taken [4, 1, 2, 3], [3, 1, 2, 4] in 5 of 30 runs).
+    budget._store.pause(budget.key, 60)
 
     def request(position: int) -> None:
         slot_order.set(position)
         with budget.slot():
-            with lock:
-                taken.append(position)
+            pass
 
     # Threads arrive in reverse page order, as fetching threads may be scheduled.
     workers = [threading.Thread(target=request, args=(position,)) for position in (4, 3, 2, 1)]
     for worker in workers:
         worker.start()
         time.sleep(0.005)
+    deadline = time.monotonic() + 10
+    while budget._waiting != {1: True, 2: True, 3: True, 4: True} and time.monotonic() < deadline:
+        time.sleep(0.005)
+    assert budget._waiting == {1: True, 2: True, 3: True, 4: True}
+    assert recording.granted == []
+    budget.reset()  # the pause ends: one token every 0.11 s
     for worker in workers:
         worker.join(10)
-    assert taken == [1, 2, 3, 4]
+    assert recording.granted == [1, 2, 3, 4]
 
 
 def test_positions_that_never_ask_for_a_slot_do_not_hold_the_line(store):
