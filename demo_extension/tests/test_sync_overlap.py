@@ -448,6 +448,11 @@ def test_a_run_ends_after_the_answers_to_the_requests_it_sent_past_the_last_page
                 return Response(
                     json_body({"error": "no such page"}), status=404, content_type="application/json"
                 )
+            # Every page answers slower than the sync stores one, so the fetcher's window stays at its
+            # four requests and the ones past page 10 go out before its answer. (Answered at once, pages
+            # outran a sync slowed by a loaded machine: the window narrowed to one request ahead, none
+            # was sent past page 10, and the test had nothing left to prove.)
+            time.sleep(0.15)
             return Response(json_body(records[(page - 1) * 10 : page * 10]), content_type="application/json")
         finally:
             answering.remove(page)
