@@ -4,6 +4,7 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 
 import { AppShell } from "./App";
 import { setTokens } from "./api/client";
+import { POLL_INTERVAL_MS } from "./hooks";
 import { WATCH_INTERVAL_MS } from "./syncWatch";
 import { connector, emptyPage, fakeFetch, me, syncLog, type FakeCall } from "./test/helpers";
 
@@ -133,6 +134,37 @@ describe("the app shell", () => {
     expect(notice.textContent).toContain("ended: SUCCESS");
     expect(notice.textContent).toContain("120 records");
     await vi.waitFor(() => expect(screen.getByTestId("announcer").textContent).toContain("The Customer API sync, run #9, ended: SUCCESS."));
+  });
+
+  it("says the end of a sync once where the page that started it follows it, and shows the notice", async () => {
+    let status: "RUNNING" | "SUCCESS" = "RUNNING";
+    api("editor", (call) => {
+      if (call.url === "/api/demo-extension/connectors/7/") return { body: connector() };
+      if (call.url.includes("/sync_data/")) return { status: 202, body: syncLog({ id: 9, status: "PENDING" }) };
+      if (call.url === "/api/demo-extension/sync-logs/9/") return { body: syncLog({ id: 9, status, records_processed: 120 }) };
+      return null;
+    });
+    vi.useFakeTimers({ shouldAdvanceTime: true });
+    renderApp("/connectors/7");
+    fireEvent.click(await screen.findByRole("button", { name: "Sync now" }));
+    await screen.findByRole("link", { name: "run #9" });
+    const said: string[] = [];
+    const announcer = screen.getByTestId("announcer");
+    const observer = new MutationObserver(() => {
+      if (announcer.textContent) said.push(announcer.textContent);
+    });
+    observer.observe(announcer, { childList: true, characterData: true, subtree: true });
+    status = "SUCCESS";
+    await act(async () => {
+      await vi.advanceTimersByTimeAsync(Math.max(WATCH_INTERVAL_MS, POLL_INTERVAL_MS) * 3);
+    });
+    await screen.findByTestId("sync-notices");
+    await act(async () => {
+      await vi.advanceTimersByTimeAsync(Math.max(WATCH_INTERVAL_MS, POLL_INTERVAL_MS) * 2); // every announcement out
+    });
+    observer.disconnect();
+    const ends = said.filter((text) => text.includes("run #9") || text.includes("Run #9"));
+    expect(ends).toEqual(["Run #9 finished: SUCCESS, 120 records."]);
   });
 
   it("holds the Back button while the connector's edit form has unsaved edits, in the app's own dialog", async () => {

@@ -3,6 +3,7 @@ import { useCallback, useEffect, useRef, useState } from "react";
 import { getSyncLog } from "./api/api";
 import { ApiError, errorMessage } from "./api/client";
 import { isActiveStatus, type SyncLogDetail } from "./api/types";
+import { useSyncWatch } from "./syncWatch";
 
 export interface Loaded<T> {
   data: T | null;
@@ -59,6 +60,10 @@ export function useSyncLogPolling(
   finishedRef.current = onFinished;
   const updateRef = useRef(onUpdate);
   updateRef.current = onUpdate;
+  // A caller told of the end announces it: the tab-wide watcher (syncWatch) leaves it to the caller.
+  const { claim, reported } = useSyncWatch();
+  const reportsEnd = onFinished !== undefined;
+  useEffect(() => (logId !== null && reportsEnd ? claim(logId) : undefined), [logId, reportsEnd, claim]);
 
   useEffect(() => {
     if (logId === null) return;
@@ -74,8 +79,9 @@ export function useSyncLogPolling(
         updateRef.current?.(current);
         if (isActiveStatus(current.status)) {
           timer = setTimeout(poll, POLL_INTERVAL_MS);
-        } else {
-          finishedRef.current?.(current);
+        } else if (finishedRef.current) {
+          reported(logId);
+          finishedRef.current(current);
         }
       } catch (err) {
         if (!live) return;
@@ -90,7 +96,7 @@ export function useSyncLogPolling(
       live = false;
       if (timer) clearTimeout(timer);
     };
-  }, [logId, tick]);
+  }, [logId, tick, reported]);
 
   const refresh = useCallback(() => setTick((t) => t + 1), []);
   return { log, error, refresh };

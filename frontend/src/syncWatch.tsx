@@ -14,9 +14,22 @@ interface SyncWatch {
   watch: (logId: number) => void;
   /** Whether this tab watches or watched the run (its end is announced here, not elsewhere). */
   isWatched: (logId: number) => boolean;
+  /**
+   * A view that follows the run and announces its end itself (a row, the connector's progress card,
+   * the run's page) claims it while it is shown: the watcher then shows its notice but says nothing,
+   * so a screen reader hears the end once. Returns the release.
+   */
+  claim: (logId: number) => () => void;
+  /** The run's end was announced by the view that followed it: the watcher never says it again. */
+  reported: (logId: number) => void;
 }
 
-const SyncWatchContext = createContext<SyncWatch>({ watch: () => {}, isWatched: () => false });
+const SyncWatchContext = createContext<SyncWatch>({
+  watch: () => {},
+  isWatched: () => false,
+  claim: () => () => {},
+  reported: () => {},
+});
 
 export function useSyncWatch(): SyncWatch {
   return useContext(SyncWatchContext);
@@ -36,6 +49,17 @@ export function SyncWatchProvider({ children }: { children: ReactNode }) {
     setWatched((current) => (current.includes(logId) ? current : [...current, logId]));
   }, []);
   const isWatched = useCallback((logId: number) => everWatched.current.has(logId), []);
+  const claims = useRef(new Map<number, number>());
+  const reportedIds = useRef(new Set<number>());
+  const claim = useCallback((logId: number) => {
+    claims.current.set(logId, (claims.current.get(logId) ?? 0) + 1);
+    return () => {
+      const left = (claims.current.get(logId) ?? 1) - 1;
+      if (left > 0) claims.current.set(logId, left);
+      else claims.current.delete(logId);
+    };
+  }, []);
+  const reported = useCallback((logId: number) => void reportedIds.current.add(logId), []);
 
   useEffect(() => {
     if (watched.length === 0) return;
@@ -47,7 +71,9 @@ export function SyncWatchProvider({ children }: { children: ReactNode }) {
             if (!live || isActiveStatus(log.status)) return;
             setWatched((current) => current.filter((id) => id !== logId));
             setEnded((current) => [...current.filter((item) => item.id !== log.id), log]);
-            announce(`The ${log.connector_name} sync, run #${log.id}, ended: ${log.status}.`);
+            if (!claims.current.has(logId) && !reportedIds.current.has(logId)) {
+              announce(`The ${log.connector_name} sync, run #${log.id}, ended: ${log.status}.`);
+            }
           })
           .catch(() => {
             // a passing error: try again at the next tick; a deleted log stops being watched
@@ -61,7 +87,7 @@ export function SyncWatchProvider({ children }: { children: ReactNode }) {
   }, [watched.length, announce]);
 
   return (
-    <SyncWatchContext.Provider value={{ watch, isWatched }}>
+    <SyncWatchContext.Provider value={{ watch, isWatched, claim, reported }}>
       {ended.length > 0 ? (
         <div className="notices" data-testid="sync-notices">
           {ended.map((log) => (
