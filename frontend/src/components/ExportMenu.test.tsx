@@ -98,11 +98,11 @@ describe("downloading a connector's records", () => {
     const seen = serve(() => new Response("{}\n", { status: 200 }));
     renderTable();
     await screen.findByRole("table", { name: "Records" });
-    expect(screen.getByTestId("download-scope").textContent).toBe("Every record, all fields");
+    expect(screen.getByTestId("download-scope").textContent).toBe("Every record, all fields, in the order they last changed");
     fireEvent.change(screen.getByLabelText("Search in"), { target: { value: "name" } });
     fireEvent.change(screen.getByRole("searchbox"), { target: { value: "Ada" } });
     fireEvent.click(screen.getByRole("button", { name: "Search" }));
-    await vi.waitFor(() => expect(screen.getByTestId("download-scope").textContent).toBe('Records whose name contains "Ada", all fields'));
+    await vi.waitFor(() => expect(screen.getByTestId("download-scope").textContent).toBe('Records whose name contains "Ada", all fields, in the order they last changed'));
     fireEvent.click(screen.getByRole("button", { name: "Download NDJSON" }));
     await screen.findByTestId("download-done");
     const query = new URL(seen.find((c) => c.url.includes("/export/"))!.url, "http://x").searchParams;
@@ -116,7 +116,7 @@ describe("downloading a connector's records", () => {
     fireEvent.change(screen.getByRole("searchbox"), { target: { value: "42" } });
     fireEvent.click(screen.getByRole("button", { name: "Search" }));
     await vi.waitFor(() =>
-      expect(screen.getByTestId("download-scope").textContent).toBe("Every record (the search by external id does not apply), all fields"),
+      expect(screen.getByTestId("download-scope").textContent).toBe("Every record (the search by external id does not apply), all fields, in the order they last changed"),
     );
     fireEvent.click(screen.getByRole("button", { name: "Download CSV" }));
     await screen.findByTestId("download-done");

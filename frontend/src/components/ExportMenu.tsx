@@ -76,7 +76,7 @@ export function ExportMenu({
         Include deleted records
       </label>
       <span className="muted small" data-testid="download-scope">
-        {`${downloadScope(search, externalIdSearch)}, ${fields && fields.length > 0 ? `${fields.length} chosen columns` : "all fields"}`}
+        {`${downloadScope(search, externalIdSearch)}, ${fields && fields.length > 0 ? `${fields.length} chosen columns` : "all fields"}, in the order they last changed`}
       </span>
       {running ? (
         <span className="small" role="status" data-testid="download-progress">
