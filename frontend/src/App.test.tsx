@@ -1,8 +1,8 @@
 import { act, fireEvent, render, screen, within } from "@testing-library/react";
 import { createMemoryRouter, RouterProvider } from "react-router-dom";
-import { afterEach, describe, expect, it, vi } from "vitest";
+import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 
-import { AppShell } from "./App";
+import { AppShell, LAZY_PAGES } from "./App";
 import { setTokens } from "./api/client";
 import { POLL_INTERVAL_MS } from "./hooks";
 import { WATCH_INTERVAL_MS } from "./syncWatch";
@@ -26,6 +26,14 @@ function api(role: "viewer" | "editor" | "admin", answer: (call: FakeCall) => { 
     return { body: emptyPage };
   });
 }
+
+// The pages fetched on first visit (lazyPage.tsx) are compiled on first import in this file's fresh
+// process: seconds on a loaded machine, spent here rather than in whichever test opens a page first
+// (as src/test/setup.ts does for React's own code). The pages still render through React.lazy and
+// Suspense: the tests wait for them with findBy*.
+beforeAll(async () => {
+  await Promise.all(LAZY_PAGES.map((page) => page.preload()));
+});
 
 afterEach(() => {
   vi.useRealTimers();

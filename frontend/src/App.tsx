@@ -4,21 +4,36 @@ import { createBrowserRouter, Link, Navigate, NavLink, Outlet, Route, RouterProv
 import { AnnouncerProvider } from "./announce";
 import { AuthProvider, useAuth } from "./auth";
 import { Loading } from "./components/common";
-import { ErrorBoundary } from "./components/ErrorBoundary";
 import { AcceptInvitationPage } from "./pages/AcceptInvitationPage";
-import { ConnectorDetailPage } from "./pages/ConnectorDetailPage";
-import { ConnectorsPage } from "./pages/ConnectorsPage";
 import { DashboardPage } from "./pages/DashboardPage";
-import { DestinationDetailPage } from "./pages/DestinationDetailPage";
-import { DestinationsPage } from "./pages/DestinationsPage";
 import { LoginPage } from "./pages/LoginPage";
 import { ThemePicker } from "./theme";
-import { MembersPage } from "./pages/MembersPage";
-import { NewConnectorPage } from "./pages/NewConnectorPage";
 import { NotFoundPage } from "./pages/NotFoundPage";
-import { SyncLogPage } from "./pages/SyncLogPage";
-import { SyncsPage } from "./pages/SyncsPage";
+import { lazyPage, PageFrame } from "./lazyPage";
 import { SyncWatchProvider } from "./syncWatch";
+
+// The sign-in and invitation pages and the dashboard come with the app; every other page is its
+// own script, fetched when first visited.
+const ConnectorDetailPage = lazyPage(() => import("./pages/ConnectorDetailPage").then((m) => m.ConnectorDetailPage));
+const ConnectorsPage = lazyPage(() => import("./pages/ConnectorsPage").then((m) => m.ConnectorsPage));
+const DestinationDetailPage = lazyPage(() => import("./pages/DestinationDetailPage").then((m) => m.DestinationDetailPage));
+const DestinationsPage = lazyPage(() => import("./pages/DestinationsPage").then((m) => m.DestinationsPage));
+const MembersPage = lazyPage(() => import("./pages/MembersPage").then((m) => m.MembersPage));
+const NewConnectorPage = lazyPage(() => import("./pages/NewConnectorPage").then((m) => m.NewConnectorPage));
+const SyncLogPage = lazyPage(() => import("./pages/SyncLogPage").then((m) => m.SyncLogPage));
+const SyncsPage = lazyPage(() => import("./pages/SyncsPage").then((m) => m.SyncsPage));
+
+/** Every page fetched on demand: a test loads them before rendering. */
+export const LAZY_PAGES = [
+  ConnectorDetailPage,
+  ConnectorsPage,
+  DestinationDetailPage,
+  DestinationsPage,
+  MembersPage,
+  NewConnectorPage,
+  SyncLogPage,
+  SyncsPage,
+];
 
 function RequireAuth() {
   const { me, checking } = useAuth();
@@ -136,9 +151,9 @@ function Layout() {
       </header>
       <main className="main" id="main" ref={mainRef}>
         <SyncWatchProvider>
-          <ErrorBoundary key={location.pathname}>
+          <PageFrame key={location.pathname}>
             <Outlet />
-          </ErrorBoundary>
+          </PageFrame>
         </SyncWatchProvider>
       </main>
     </div>

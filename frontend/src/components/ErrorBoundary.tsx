@@ -18,6 +18,23 @@ export class ErrorBoundary extends Component<{ children: ReactNode }, State> {
 
   render() {
     if (!this.state.error) return this.props.children;
+    if (this.state.error.name === "PageLoadError") {
+      // lazyPage.tsx: the page's script did not arrive (offline, or a new MigrateIQ since this tab
+      // loaded). Only a reload fetches it again.
+      return (
+        <div className="page">
+          <div className="banner banner-error" role="alert">
+            This page could not be loaded. MigrateIQ may have been updated since you opened it, or the
+            connection dropped.
+          </div>
+          <p>
+            <button type="button" className="btn" onClick={() => window.location.reload()}>
+              Reload the page
+            </button>
+          </p>
+        </div>
+      );
+    }
     return (
       <div className="page">
         <div className="banner banner-error" role="alert">
