@@ -37,7 +37,10 @@ def store_activity(event: Activity) -> AuditEvent:
 
 def expire_events(*, days: int | None = None, batch_size: int = EXPIRE_BATCH, now=None) -> int:
     """Delete the events older than ``days`` (the retention setting by default; 0 or less keeps
-    them all) in batches of ``batch_size`` rows, each its own short statement; returns how many."""
+    them all) in batches of ``batch_size`` rows, each its own short transaction; returns how many.
+
+    Each batch states ``cutoff`` to the database (``audit.models.purge_permitted``), whose triggers
+    refuse to delete any newer event."""
     days = retention_days() if days is None else days
     if days <= 0:
         return 0
@@ -48,7 +51,7 @@ def expire_events(*, days: int | None = None, batch_size: int = EXPIRE_BATCH, no
         batch = list(expired.order_by("pk").values_list("pk", flat=True)[:batch_size])
         if not batch:
             break
-        total += AuditEvent.objects.filter(pk__in=batch)._expire()
+        total += AuditEvent.objects.filter(pk__in=batch)._expire(expires_before=cutoff)
     if total:
         logger.info("Deleted %d audit events older than %d days", total, days)
     return total

@@ -211,7 +211,8 @@ def test_retention_deletes_older_events_in_batches(trail, settings):
         deleted = services.expire_events(batch_size=1)
 
     assert deleted == 2
-    assert sum(q["sql"].lstrip().upper().startswith("DELETE") for q in queries.captured_queries) == 2
+    deletes = [q["sql"] for q in queries.captured_queries if q["sql"].lstrip().upper().startswith("DELETE")]
+    assert sum("audit_auditevent" in sql for sql in deletes) == 2
     assert set(AuditEvent.objects.unscoped("test: every tenant").values_list("pk", flat=True)) == {
         e.pk for e in trail[2:]
     } | {AuditEvent.objects.unscoped("test: every tenant").get(target_id="99").pk}
