@@ -836,6 +836,9 @@ async function main() {
   await page.goto(`${base}/connectors/${demoId}?r_sort=-data.city`);
   await page.getByRole("table", { name: "Records" }).waitFor();
   await page.getByTestId("who").locator("summary").click();
+  // System, Light and Dark side by side (at the app's 15 px root font, "Dark" wrapped at 17.5rem)
+  const themeRows = await page.locator(".profile-panel .theme-option").evaluateAll((options) => new Set(options.map((option) => Math.round(option.getBoundingClientRect().top))).size);
+  if (themeRows !== 1) throw new Error(`the theme choices take ${themeRows} lines in the profile menu`);
   await checkA11y(page, "profile menu with the theme choice in dark");
   await shot("14a-dark-connector", true);
   await page.getByTestId("who").getByRole("radio", { name: "Light" }).check();
