@@ -109,20 +109,27 @@ function scan(text: string): Stop | null {
       if (text[i] !== ":") throw new Stop(i, `a ":" should follow the key, not ${shown(text[i])}`);
       i += 1;
       value(depth + 1);
-      skipWhitespace();
-      const after = text[i];
-      if (after === ",") {
-        comma = i;
-        i += 1;
-        continue;
-      }
-      if (after === "}") {
-        i += 1;
-        return;
-      }
-      if (after === undefined) throw new Stop(i, 'the text ends inside an object: a "}" is missing');
-      throw new Stop(i, `a "," or "}" should come before ${shown(after)} (is a comma missing?)`);
+      const next = afterEntry("}", "an object");
+      if (next === null) return;
+      comma = next;
     }
+  };
+
+  // After a member of an object or an item of a list: past a comma, the comma's place (another entry
+  // follows); past the closing bracket, null.
+  const afterEntry = (close: "}" | "]", inside: string): number | null => {
+    skipWhitespace();
+    const after = text[i];
+    if (after === ",") {
+      i += 1;
+      return i - 1;
+    }
+    if (after === close) {
+      i += 1;
+      return null;
+    }
+    if (after === undefined) throw new Stop(i, `the text ends inside ${inside}: a "${close}" is missing`);
+    throw new Stop(i, `a "," or "${close}" should come before ${shown(after)} (is a comma missing?)`);
   };
 
   const array = (depth: number) => {
@@ -137,19 +144,9 @@ function scan(text: string): Stop | null {
       skipWhitespace();
       if (text[i] === "]" && comma >= 0) throw new Stop(comma, 'a comma before "]": JSON allows none after the last item');
       value(depth + 1);
-      skipWhitespace();
-      const after = text[i];
-      if (after === ",") {
-        comma = i;
-        i += 1;
-        continue;
-      }
-      if (after === "]") {
-        i += 1;
-        return;
-      }
-      if (after === undefined) throw new Stop(i, 'the text ends inside a list: a "]" is missing');
-      throw new Stop(i, `a "," or "]" should come before ${shown(after)} (is a comma missing?)`);
+      const next = afterEntry("]", "a list");
+      if (next === null) return;
+      comma = next;
     }
   };
 
