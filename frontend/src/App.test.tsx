@@ -39,6 +39,25 @@ afterEach(() => {
   vi.useRealTimers();
 });
 
+/** The connector page of an editor who started a sync there: run #9, RUNNING until the returned
+ * function ends it (SUCCESS, 120 records), on fake timers that still advance. */
+async function startRunNineOnTheConnectorPage(): Promise<() => void> {
+  let status: "RUNNING" | "SUCCESS" = "RUNNING";
+  api("editor", (call) => {
+    if (call.url === "/api/demo-extension/connectors/7/") return { body: connector() };
+    if (call.url.includes("/sync_data/")) return { status: 202, body: syncLog({ id: 9, status: "PENDING" }) };
+    if (call.url === "/api/demo-extension/sync-logs/9/") return { body: syncLog({ id: 9, status, records_processed: 120 }) };
+    return null;
+  });
+  vi.useFakeTimers({ shouldAdvanceTime: true });
+  renderApp("/connectors/7");
+  fireEvent.click(await screen.findByRole("button", { name: "Sync now" }));
+  await screen.findByRole("link", { name: "run #9" });
+  return () => {
+    status = "SUCCESS";
+  };
+}
+
 describe("the app shell", () => {
   it("opens the connector's edit form at /connectors/:id/edit", async () => {
     api("editor", (call) => (call.url === "/api/demo-extension/connectors/7/" ? { body: connector() } : null));
@@ -121,20 +140,10 @@ describe("the app shell", () => {
   });
 
   it("tells the user when a sync they started ends, also on another page", async () => {
-    let status: "RUNNING" | "SUCCESS" = "RUNNING";
-    api("editor", (call) => {
-      if (call.url === "/api/demo-extension/connectors/7/") return { body: connector() };
-      if (call.url.includes("/sync_data/")) return { status: 202, body: syncLog({ id: 9, status: "PENDING" }) };
-      if (call.url === "/api/demo-extension/sync-logs/9/") return { body: syncLog({ id: 9, status, records_processed: 120 }) };
-      return null;
-    });
-    vi.useFakeTimers({ shouldAdvanceTime: true });
-    renderApp("/connectors/7");
-    fireEvent.click(await screen.findByRole("button", { name: "Sync now" }));
-    await screen.findByRole("link", { name: "run #9" });
+    const endTheRun = await startRunNineOnTheConnectorPage();
     fireEvent.click(screen.getByRole("link", { name: "Syncs" })); // leave the connector's page
     await screen.findByRole("heading", { name: "Syncs" });
-    status = "SUCCESS";
+    endTheRun();
     await act(async () => {
       await vi.advanceTimersByTimeAsync(WATCH_INTERVAL_MS);
     });
@@ -145,24 +154,14 @@ describe("the app shell", () => {
   });
 
   it("says the end of a sync once where the page that started it follows it, and shows the notice", async () => {
-    let status: "RUNNING" | "SUCCESS" = "RUNNING";
-    api("editor", (call) => {
-      if (call.url === "/api/demo-extension/connectors/7/") return { body: connector() };
-      if (call.url.includes("/sync_data/")) return { status: 202, body: syncLog({ id: 9, status: "PENDING" }) };
-      if (call.url === "/api/demo-extension/sync-logs/9/") return { body: syncLog({ id: 9, status, records_processed: 120 }) };
-      return null;
-    });
-    vi.useFakeTimers({ shouldAdvanceTime: true });
-    renderApp("/connectors/7");
-    fireEvent.click(await screen.findByRole("button", { name: "Sync now" }));
-    await screen.findByRole("link", { name: "run #9" });
+    const endTheRun = await startRunNineOnTheConnectorPage();
     const said: string[] = [];
     const announcer = screen.getByTestId("announcer");
     const observer = new MutationObserver(() => {
       if (announcer.textContent) said.push(announcer.textContent);
     });
     observer.observe(announcer, { childList: true, characterData: true, subtree: true });
-    status = "SUCCESS";
+    endTheRun();
     await act(async () => {
       await vi.advanceTimersByTimeAsync(Math.max(WATCH_INTERVAL_MS, POLL_INTERVAL_MS) * 3);
     });
