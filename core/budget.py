@@ -191,10 +191,12 @@ class RequestBudget:
             with self._line:
                 self._waiting[position] = True
         since = time.monotonic()
+        wait = 0.0
         try:
             while True:
                 if until is not None and time.monotonic() >= until:
-                    raise NoSlotInTime(0.0, "a free slot")
+                    # the last wait ran past the deadline (a busy machine sleeps longer than asked)
+                    raise NoSlotInTime(wait, self._waiting_for(wait))
                 if position is not None and not self._first_in_line(position, since):
                     continue
                 wait = self._store.try_acquire(
