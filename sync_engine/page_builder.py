@@ -140,7 +140,9 @@ class PageBuilder:
         """``work`` went to the committer: its ids are not looked up until it has committed."""
         self.in_flight.append(frozenset(work.rows))
 
-    def build(self, records: list, *, plain: bool) -> tuple[PageWork, bytes | None]:
+    def build(
+        self, records: list, *, plain: bool, sources: list[str] | None = None
+    ) -> tuple[PageWork, bytes | None]:
         """Transform, validate and serialize one page: its work for the committer (rows, failures,
         duplicates, records skipped unchanged, the stored checksums already read) and the page
         fingerprint (None when no record gave one).
@@ -149,7 +151,8 @@ class PageBuilder:
         had records already, the stored source checksums of the page's keys are read first (keys
         guessed from the raw records, see ``DataTransformationService.source_path``; keys of pages
         still being committed are left out): a record whose stored source checksum equals its own is
-        unchanged, and is neither transformed nor written.
+        unchanged, and is neither transformed nor written. ``sources``: the records' source checksums
+        when the caller computed them already (see ``records.dump_plain_records``).
         """
         rules = self.rules
         transform = rules.transform
@@ -164,9 +167,10 @@ class PageBuilder:
         guesses, wanted = self.lookup_keys(records, plain=plain)
         # Started first: a lookup in another thread reads while this one computes the checksums.
         stored_later = self._begin_lookup(list(wanted)) if wanted else None
-        sources = (
-            [source_checksum(raw, hasher) if type(raw) is dict else "" for raw in records] if plain else None
-        )
+        if plain and sources is None:
+            sources = [source_checksum(raw, hasher) if type(raw) is dict else "" for raw in records]
+        elif not plain:
+            sources = None
         stored: dict[str, tuple[str, str]] = stored_later() if stored_later is not None else {}
         skipped: set[str] = set()
         schema = self.schema

@@ -211,3 +211,18 @@ def test_a_page_of_thousands_of_records_is_written_whole_with_its_change_sequenc
     sequences = dict(stored(sync_log).values_list("external_id", "change_seq"))
     assert sorted(sequences[str(i)] for i in range(7000) if i != 1) == [i + 1 for i in range(7000) if i != 1]
     assert sequences["1"] > 7000
+
+
+def test_sqlite_pages_of_any_size_are_written_by_a_few_prepared_statements():
+    """Compiling a statement of hundreds of rows costs SQLite as much as writing thousands: the rows
+    of any page are split into chunks of eleven sizes only, so the connection's prepared statements
+    are reused whatever the page sizes (a re-sync writes pages of every size)."""
+    from sync_engine.records import _SQLITE_CHUNK, _sqlite_chunks
+
+    sizes_used = set()
+    for count in range(0, 3 * _SQLITE_CHUNK + 7):
+        chunks = _sqlite_chunks(count)
+        assert sum(chunks) == count
+        assert len(chunks) <= count // _SQLITE_CHUNK + 10
+        sizes_used.update(chunks)
+    assert sizes_used == {2**n for n in range(11)}

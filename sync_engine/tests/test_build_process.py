@@ -271,11 +271,11 @@ def test_an_error_while_building_in_the_child_fails_the_run_with_its_message(
     build = PageBuilder.build
     calls = []
 
-    def failing(self, records, *, plain):
+    def failing(self, records, **kwargs):
         calls.append(1)
         if len(calls) == 4:
             raise SyncProblem("The fourth page could not be built.")
-        return build(self, records, plain=plain)
+        return build(self, records, **kwargs)
 
     monkeypatch.setattr(PageBuilder, "build", failing)  # inherited by the forked child
     run = run_sync(conn)
@@ -314,3 +314,46 @@ def test_where_pages_are_built(settings, mode, in_worker, first_load, expected):
         assert type(builds).__name__ == expected
     finally:
         builds.close()
+
+
+def test_pages_go_to_the_child_as_json_and_a_page_json_cannot_carry_is_pickled(
+    settings, scripted, tenant_a, monkeypatch
+):
+    """A plain page is sent as orjson's text of its records with their source checksums; a page
+    with a value orjson cannot write (an integer beyond 64 bits) falls back to pickling the records.
+    Both give what the run's thread gives."""
+    sent = []
+    dump = builds_module.dump_plain_records
+    monkeypatch.setattr(
+        builds_module,
+        "dump_plain_records",
+        lambda records, hasher: sent.append(dump(records, hasher)) or sent[-1],
+    )
+    connector(tenant_a, "conn-off")
+    connector(tenant_a, "conn-on")
+    pages = make_pages(11, pages=6)
+    pages[3] = [*pages[3], {"id": 10**6, "name": "Big", "score": "1", "huge": 2**70}]
+    off, on = sync_both(settings, scripted, tenant_a, pages)
+    assert on == off
+    assert [entry is None for entry in sent] == [False, False, False, True, False, False]
+    assert any(data.get("huge") == 2**70 for _id, data, _sum in on["records"])
+
+
+def test_a_plain_pages_json_gives_back_equal_records_and_their_source_checksums():
+    import orjson
+
+    from sync_engine.records import dump_plain_records, source_checksum, source_hasher
+
+    hasher = source_hasher({"field_mappings": {"a": "b"}}, "id")
+    records = [
+        {"id": 1, "f": 0.1, "n": -0.0, "big": 2**63 - 1, "s": 'é\u2028"\\', "nested": {"z": [1, None, True]}},
+        {"b": 1, "a": 2},  # key order is kept (the source checksum depends on it)
+        "not an object",
+        [1, 2],
+    ]
+    body, sums = dump_plain_records(records, hasher)
+    back = orjson.loads(body)
+    assert back == records
+    assert [list(item) for item in back if type(item) is dict] == [list(item) for item in records[:2]]
+    assert sums == [source_checksum(records[0], hasher), source_checksum(records[1], hasher), "", ""]
+    assert dump_plain_records([{"id": 2**64}], hasher) is None
