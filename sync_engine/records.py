@@ -1,9 +1,9 @@
 """Writing synced records: canonical JSON, checksums and one bulk upsert per page.
 
-A page costs two statements whatever its size: one to read the stored checksums of the page's
-external ids, one ``INSERT … ON CONFLICT DO UPDATE`` for the new and changed rows (PostgreSQL takes
-the whole page as binary-bound arrays through ``unnest``; SQLite as one JSON array through
-``json_each``). On a connector's first load the read is skipped; PostgreSQL then writes the page
+A page costs a few statements whatever its size: one to read the stored checksums of the page's
+external ids, and ``INSERT … ON CONFLICT DO UPDATE`` for the new and changed rows (PostgreSQL: one
+statement taking the whole page as binary-bound arrays through ``unnest``; SQLite: multi-row
+``VALUES`` statements of at most eleven prepared sizes, see ``_sqlite_chunks``). On a connector's first load the read is skipped; PostgreSQL then writes the page
 with a binary ``COPY`` (no conflict handling, a fifth less server time than the upsert) and falls
 back to the upsert for a page that repeats an id already stored. Unchanged rows are not written at
 all, so a re-sync of unchanged data writes no record rows.
