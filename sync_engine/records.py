@@ -3,10 +3,11 @@
 A page costs a few statements whatever its size: one to read the stored checksums of the page's
 external ids, and ``INSERT … ON CONFLICT DO UPDATE`` for the new and changed rows (PostgreSQL: one
 statement taking the whole page as binary-bound arrays through ``unnest``; SQLite: multi-row
-``VALUES`` statements of at most eleven prepared sizes, see ``_sqlite_chunks``). On a connector's first load the read is skipped; PostgreSQL then writes the page
-with a binary ``COPY`` (no conflict handling, a fifth less server time than the upsert) and falls
-back to the upsert for a page that repeats an id already stored. Unchanged rows are not written at
-all, so a re-sync of unchanged data writes no record rows.
+``VALUES`` statements of at most eleven prepared sizes, see ``_sqlite_chunks``). On a connector's
+first load the read is skipped; PostgreSQL then writes the page with a binary ``COPY`` (no conflict
+handling, a fifth less server time than the upsert) and falls back to the upsert for a page that
+repeats an id already stored. Unchanged rows are not written at all, so a re-sync of unchanged data
+writes no record rows.
 
 Records are stored as the same canonical JSON text their checksum is computed from, so nothing is
 serialized twice. Values PostgreSQL's ``jsonb`` rejects (NaN and Infinity, ``\\u0000``, unpaired
@@ -143,19 +144,22 @@ def checksum(text: str) -> str:
 
 
 # Bump when the transformation's output for a given input changes (a converter's result, the rule
-# semantics): every stored source checksum then stops matching and the next re-sync transforms
-# every record again.
-SOURCE_CHECKSUM_VERSION = 1
+# semantics) or the digest does: every stored source checksum then stops matching and the next
+# re-sync transforms every record again (and rewrites their source checksums, counted unchanged).
+# 2: SHA-256 instead of keyed BLAKE2b (docs/benchmarks.md: half the time where the CPU hashes SHA-256
+# in hardware, as x86-64 servers and ARMv8 do).
+SOURCE_CHECKSUM_VERSION = 2
 
 
 def source_hasher(rules, primary_key: str):
-    """The hasher of a connector's source checksums, keyed with a digest of everything besides the
-    raw record that decides the stored record (the transformation rules, the primary key, the rule
-    engine's version). :func:`source_checksum` copies it for each record."""
+    """The hasher of a connector's source checksums: SHA-256 that has already read a digest of
+    everything besides the raw record that decides the stored record (the transformation rules, the
+    primary key, the rule engine's version). :func:`source_checksum` copies it for each record and
+    keeps 128 bits of the result (as the stored checksum has)."""
     material = canonical_json(
         {"version": SOURCE_CHECKSUM_VERSION, "rules": rules or {}, "primary_key": primary_key or ""}
     )
-    return hashlib.blake2b(digest_size=16, key=hashlib.blake2b(material.encode(), digest_size=32).digest())
+    return hashlib.sha256(b"migrateiq source checksum\x00" + hashlib.sha256(material.encode()).digest())
 
 
 def source_checksum(raw, hasher) -> str:
@@ -178,7 +182,7 @@ def source_checksum(raw, hasher) -> str:
 def _keyed_digest(hasher, text: bytes) -> str:
     digest = hasher.copy()
     digest.update(text)
-    return digest.hexdigest()
+    return digest.hexdigest()[:32]
 
 
 def dump_plain_records(records: list, hasher) -> tuple[bytes, list[str]] | None:
