@@ -12,14 +12,14 @@ def token_for(user, tenant) -> str:
 
 
 def pytest_collection_modifyitems(config, items):
-    """Tests marked ``postgresql_only`` prove what only PostgreSQL does (a check deferred to COMMIT):
-    the PostgreSQL run of the suite collects them, the SQLite run deselects them (neither skipped nor
-    counted as passed)."""
+    """Tests marked ``postgresql_only`` prove what only PostgreSQL does (a check deferred to COMMIT),
+    ``sqlite_only`` what only SQLite does (its limit of bound parameters): the run of the suite on
+    that database collects them, the other run deselects them (neither skipped nor counted as
+    passed)."""
     from django.db import connection
 
-    if connection.vendor == "postgresql":
-        return
-    kept = [item for item in items if item.get_closest_marker("postgresql_only") is None]
+    other = "sqlite_only" if connection.vendor == "postgresql" else "postgresql_only"
+    kept = [item for item in items if item.get_closest_marker(other) is None]
     if len(kept) != len(items):
         config.hook.pytest_deselected(items=[item for item in items if item not in kept])
         items[:] = kept

@@ -23,6 +23,7 @@ import functools
 import hashlib
 import json
 import math
+import sqlite3
 import uuid
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -494,7 +495,7 @@ def _write(
             cursor.execute(f"SELECT coalesce(max(id), 0) FROM {table}")  # noqa: S608 - names from the model
             highest = cursor.fetchone()[0]
         start = 0
-        for size in _sqlite_chunks(len(ids)):
+        for size in _sqlite_chunks(len(ids), _sqlite_largest_chunk()):
             end = start + size
             cursor.execute(
                 _sqlite_insert(size, returning),
@@ -515,20 +516,31 @@ def _write(
     return created, written - created
 
 
-# The largest multi-row statement: 4 parameters a row plus 5, well under SQLite's 32,766.
+# The largest multi-row statement: 4 parameters a row plus 5 (SQLite 3.32+ allows 32,766).
 _SQLITE_CHUNK = 1024
 
 
-def _sqlite_chunks(count: int) -> list[int]:
-    """How ``count`` rows are split into statements: chunks of ``_SQLITE_CHUNK``, then the rest in
-    powers of two (1000 rows: 512 + 256 + 128 + 64 + 32 + 8).
+def _sqlite_largest_chunk() -> int:
+    """The largest chunk the connection's SQLite binds: ``_SQLITE_CHUNK`` rows, or fewer where its
+    limit of bound parameters is lower (999 before SQLite 3.32, which Django 5.2 still supports)."""
+    connection.ensure_connection()
+    limit = connection.connection.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
+    chunk = _SQLITE_CHUNK
+    while chunk > 1 and 4 * chunk + 5 > limit:
+        chunk >>= 1
+    return chunk
+
+
+def _sqlite_chunks(count: int, largest: int = _SQLITE_CHUNK) -> list[int]:
+    """How ``count`` rows are split into statements: chunks of ``largest`` (a power of two), then
+    the rest in powers of two (1000 rows: 512 + 256 + 128 + 64 + 32 + 8).
 
     Compiling a 1,000-row statement costs SQLite about 20 ms, as much as writing 4,000 rows: a page
     of any size must reuse prepared statements (the connection caches them by text), so only these
     eleven sizes exist."""
-    sizes = [_SQLITE_CHUNK] * (count // _SQLITE_CHUNK)
-    rest = count % _SQLITE_CHUNK
-    bit = _SQLITE_CHUNK >> 1
+    sizes = [largest] * (count // largest)
+    rest = count % largest
+    bit = largest >> 1
     while rest:
         if rest & bit:
             sizes.append(bit)

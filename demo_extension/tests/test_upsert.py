@@ -226,3 +226,23 @@ def test_sqlite_pages_of_any_size_are_written_by_a_few_prepared_statements():
         assert len(chunks) <= count // _SQLITE_CHUNK + 10
         sizes_used.update(chunks)
     assert sizes_used == {2**n for n in range(11)}
+
+
+@pytest.mark.sqlite_only
+def test_a_page_is_written_where_sqlite_binds_only_999_parameters(sync_log):
+    """SQLite before 3.32 binds at most 999 parameters a statement (Django 5.2 supports 3.31): the
+    chunks shrink to what the connection allows."""
+    import sqlite3
+
+    connection.ensure_connection()
+    raw = connection.connection
+    before = raw.setlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER, 999)
+    try:
+        counts = upsert(sync_log, {str(i): {"id": i} for i in range(3000)}, first_load=True)
+        again = upsert(sync_log, {str(i): {"id": i, "v": 1} for i in range(2500)})
+    finally:
+        raw.setlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER, before)
+
+    assert (counts.created, counts.updated) == (3000, 0)
+    assert (again.created, again.updated, again.unchanged) == (0, 2500, 0)
+    assert stored(sync_log).count() == 3000
