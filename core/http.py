@@ -9,9 +9,10 @@ and pinned to the checked address. On top of that it enforces:
 * a cap on the *decoded* size of one response body: the body is streamed and decompressed in
   bounded steps, so a gzip bomb stops at the cap instead of inflating in memory;
 * bounded retries on connection errors, timeouts, 429 and 5xx, with exponential backoff and full
-  jitter, honouring ``Retry-After`` (seconds or HTTP date) up to a cap; a rate limit reported in the
-  body (GraphQL's ``RATE_LIMITED`` / ``THROTTLED``, even with HTTP 200) is one too, but a wait it names
-  past the cap fails the request at once, naming the wait, instead of retrying too early;
+  jitter, honouring ``Retry-After`` (seconds or HTTP date) and rate-limit reset headers up to a cap;
+  a rate limit reported in the body (GraphQL's ``RATE_LIMITED`` / ``THROTTLED``, even with HTTP 200)
+  is one too. A wait past the cap, however the upstream named it, fails the request at once, naming
+  the wait and the cap, instead of retrying too early;
 * redirects followed by hand (at most ``MIGRATEIQ_HTTP_MAX_REDIRECTS`` hops); a hop to another
   origin drops ``Authorization``, the ``auth=`` credentials, every caller header that is not plainly
   harmless, the caller's ``credential_headers`` / ``credential_params`` (the names its credentials
@@ -208,7 +209,6 @@ class _AttemptFailed(Exception):
         retry_after=None,
         retryable=True,
         rate_limited=False,
-        reported=False,
     ):
         super().__init__(message)
         self.message = message
@@ -218,8 +218,6 @@ class _AttemptFailed(Exception):
         self.retryable = retryable
         # The upstream asked to slow down (a 429, a 403 with a rate-limit signal, a reported limit).
         self.rate_limited = rate_limited
-        # The limit was reported in the body: a wait it names past the cap is not retried.
-        self.reported = reported
 
 
 class OutboundClient:
@@ -329,16 +327,11 @@ class OutboundClient:
                     self.budget.pause(wait)
                     paused = True
                 left = _budget_left()
-                too_long = ""
-                if failure.reported and failure.retry_after is not None and failure.retry_after > wait:
-                    # An hour until a quota resets: retrying after the cap would only be refused again.
-                    too_long = (
-                        f"; it asks to wait {math.ceil(failure.retry_after)} s, longer than "
-                        f"MIGRATEIQ_HTTP_RETRY_AFTER_CAP ({wait:g} s), so it was not retried"
-                    )
+                too_long = _wait_past_cap(failure, wait)
                 if final or too_long or (left is not None and left <= wait):  # no retry past the budget
                     raise UpstreamError(
-                        f"{failure.message}{too_long} after {_attempts(attempt)}",
+                        f"{failure.message}{too_long} after {_attempts(attempt)}"
+                        + (_AFTER_A_LONG_WAIT if too_long else ""),
                         url=safe_url(str(failure.url)),
                         status_code=failure.status_code,
                         attempts=attempt,
@@ -468,7 +461,6 @@ class OutboundClient:
                 status_code=status,
                 retry_after=reported.wait,
                 rate_limited=True,
-                reported=True,
             )
         said = f" (the API says: {response.error_text!r})" if response.error_text else ""
         wait = rate_limit_wait(response.headers) if status in (403, 429) else retry_after(response.headers)
@@ -591,6 +583,28 @@ class OutboundClient:
             status_code=response.status_code,
             attempts=attempt,
         )
+
+
+def _wait_past_cap(failure: _AttemptFailed, wait: float) -> str:
+    """The end of the message of a retryable failure whose upstream asks to wait longer than
+    ``MIGRATEIQ_HTTP_RETRY_AFTER_CAP`` (``wait`` is the capped wait), or "" when it does not.
+
+    Whatever said it (a ``Retry-After`` in seconds or as a date, an exhausted window's reset, a rate
+    limit reported in the body), an hour until a quota resets is not retried after the cap: the retry
+    would only be refused again, after holding the connector paused for nothing."""
+    if not failure.retryable or failure.retry_after is None or failure.retry_after <= wait:
+        return ""
+    return (
+        f"; it asks to wait {math.ceil(failure.retry_after)} s, longer than "
+        f"MIGRATEIQ_HTTP_RETRY_AFTER_CAP ({wait:g} s), so it was not retried"
+    )
+
+
+# What to do about a wait past the cap, after the message that names it.
+_AFTER_A_LONG_WAIT = (
+    ". Try again once that wait is over (a sync resumed then continues from its last committed page), "
+    "or raise MIGRATEIQ_HTTP_RETRY_AFTER_CAP to wait that long within a request"
+)
 
 
 def _observe(status: int | None, seconds: float) -> None:

@@ -140,18 +140,87 @@ def test_429_with_retry_after_seconds_is_honoured(upstream, make_client, setting
     assert "HTTP 429" in client.retry_messages[0] and "retrying in 2.0 s" in client.retry_messages[0]
 
 
-def test_retry_after_is_capped(upstream, make_client, settings):
-    settings.MIGRATEIQ_HTTP_RETRY_AFTER_CAP = 1.5
+def test_a_retry_after_up_to_the_cap_is_waited_and_retried(upstream, make_client, settings):
+    settings.MIGRATEIQ_HTTP_RETRY_AFTER_CAP = 2
     upstream.expect_ordered_request("/limited").respond_with_data(
         "", status=429, headers={"Retry-After": "2"}
     )
     upstream.expect_ordered_request("/limited").respond_with_data(
-        "", status=503, headers={"Retry-After": "3600"}
+        "", status=503, headers={"Retry-After": "1"}
     )
     upstream.expect_ordered_request("/limited").respond_with_json({"ok": True})
     client = make_client()
-    client.get(_url(upstream, "/limited"))
-    assert client.waits == [1.5, 1.5]
+    assert client.get(_url(upstream, "/limited")).json() == {"ok": True}
+    assert client.waits == [2.0, 1.0]
+
+
+@pytest.mark.parametrize("status", [429, 503])
+def test_a_retry_after_longer_than_the_cap_fails_at_once_naming_the_wait_and_the_cap(
+    upstream, settings, status
+):
+    # Really slept, not recorded: the request must give up without waiting even the cap.
+    settings.MIGRATEIQ_HTTP_RETRY_AFTER_CAP = 5
+    upstream.expect_request("/limited").respond_with_json(
+        {"message": "Too many requests"}, status=status, headers={"Retry-After": "3600"}
+    )
+    started = time.monotonic()
+    with OutboundClient() as client, pytest.raises(UpstreamError) as failure:
+        client.get(_url(upstream, "/limited"))
+    elapsed = time.monotonic() - started
+
+    assert elapsed < 1.0
+    assert len(upstream.log) == 1  # not sent again
+    assert failure.value.attempts == 1 and failure.value.status_code == status
+    assert str(failure.value) == (
+        f"HTTP {status} from {_url(upstream, '/limited')} (the API says: 'Too many requests'); "
+        "it asks to wait 3600 s, longer than MIGRATEIQ_HTTP_RETRY_AFTER_CAP (5 s), so it was not "
+        "retried after 1 attempt. Try again once that wait is over (a sync resumed then continues "
+        "from its last committed page), or raise MIGRATEIQ_HTTP_RETRY_AFTER_CAP to wait that long "
+        "within a request"
+    )
+
+
+def test_an_http_date_retry_after_longer_than_the_cap_fails_at_once(upstream, settings):
+    settings.MIGRATEIQ_HTTP_RETRY_AFTER_CAP = 5
+    when = email.utils.formatdate(time.time() + 2 * 3600, usegmt=True)
+    upstream.expect_request("/limited").respond_with_data("", status=429, headers={"Retry-After": when})
+    started = time.monotonic()
+    with OutboundClient() as client, pytest.raises(UpstreamError) as failure:
+        client.get(_url(upstream, "/limited"))
+
+    assert time.monotonic() - started < 1.0
+    assert len(upstream.log) == 1
+    message = str(failure.value)
+    assert "it asks to wait 7199 s" in message or "it asks to wait 7200 s" in message
+    assert (
+        "longer than MIGRATEIQ_HTTP_RETRY_AFTER_CAP (5 s), so it was not retried after 1 attempt" in message
+    )
+
+
+def test_a_rate_limit_reset_longer_than_the_cap_fails_at_once(upstream, make_client, settings):
+    # GitHub's primary rate limit: a 403 whose window resets in an hour.
+    settings.MIGRATEIQ_HTTP_RETRY_AFTER_CAP = 60
+    upstream.expect_request("/repos").respond_with_json(
+        {"message": "API rate limit exceeded for user ID 1."},
+        status=403,
+        headers={"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": str(int(time.time()) + 3000)},
+    )
+    client = make_client()
+    with pytest.raises(UpstreamError) as failure:
+        client.get(_url(upstream, "/repos"))
+
+    assert client.waits == [] and client.retry_messages == [] and len(upstream.log) == 1
+    message = str(failure.value)
+    assert "(the API says: 'API rate limit exceeded for user ID 1.')" in message
+    assert "it asks to wait 3000 s" in message or "it asks to wait 2999 s" in message
+    assert "longer than MIGRATEIQ_HTTP_RETRY_AFTER_CAP (60 s), so it was not retried" in message
+
+
+def test_a_long_retry_after_on_an_answer_that_is_never_retried_says_nothing_of_it(upstream, make_client):
+    upstream.expect_request("/bad").respond_with_data("", status=400, headers={"Retry-After": "3600"})
+    with pytest.raises(UpstreamError) as failure:
+        make_client().get(_url(upstream, "/bad"))
+    assert str(failure.value) == f"HTTP 400 from {_url(upstream, '/bad')} after 1 attempt"
 
 
 def test_retry_after_as_an_http_date_is_honoured(upstream, make_client, settings):
@@ -172,12 +241,12 @@ def test_retry_after_in_decimal_seconds_is_honoured(upstream, make_client, setti
         "", status=429, headers={"Retry-After": "1.5"}
     )
     upstream.expect_ordered_request("/limited").respond_with_data(
-        "", status=503, headers={"Retry-After": "90.25"}
+        "", status=503, headers={"Retry-After": "50.25"}
     )
     upstream.expect_ordered_request("/limited").respond_with_json({"ok": True})
     client = make_client()
     client.get(_url(upstream, "/limited"))
-    assert client.waits == [1.5, 60.0]  # the second is capped
+    assert client.waits == [1.5, 50.25]
 
 
 def test_retry_after_that_is_neither_seconds_nor_a_date_falls_back_to_backoff(
@@ -988,8 +1057,11 @@ def test_a_reported_rate_limit_longer_than_the_cap_fails_at_once_naming_the_wait
     message = str(failure.value)
     assert failure.value.attempts == 1 and client.waits == []
     assert "it asks to wait 3000 s" in message or "it asks to wait 2999 s" in message
-    assert "longer than MIGRATEIQ_HTTP_RETRY_AFTER_CAP (60 s), so it was not retried" in message
-    assert message.endswith("after 1 attempt")
+    assert (
+        "longer than MIGRATEIQ_HTTP_RETRY_AFTER_CAP (60 s), so it was not retried after 1 attempt. "
+        in message
+    )
+    assert message.endswith("or raise MIGRATEIQ_HTTP_RETRY_AFTER_CAP to wait that long within a request")
 
 
 def test_a_rate_limit_code_no_vendor_documents_is_no_rate_limit(upstream, make_client):

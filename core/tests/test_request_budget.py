@@ -374,6 +374,25 @@ def test_a_429_pauses_the_connector_even_when_its_request_gives_up(store, upstre
     assert 0.5 < RequestBudget(key).paused_for() <= 1.0
 
 
+def test_a_retry_after_past_the_cap_pauses_the_connector_for_the_cap_only_and_fails_at_once(
+    store, upstream, settings
+):
+    settings.MIGRATEIQ_HTTP_RETRY_AFTER_CAP = 1.5
+    server = upstream(lambda number, path: Answer(status=429, headers={"Retry-After": "3600"}))
+    key = _key()
+    started = time.monotonic()
+
+    with OutboundClient(budget=RequestBudget(key)) as client:
+        with pytest.raises(
+            UpstreamError, match="asks to wait 3600 s, longer than MIGRATEIQ_HTTP_RETRY_AFTER_CAP"
+        ):
+            client.get(server.url)
+
+    assert time.monotonic() - started < 1.0
+    assert len(server.arrivals) == 1
+    assert 1.0 < RequestBudget(key).paused_for() <= 1.5  # the other requests wait the cap, not an hour
+
+
 def test_a_pause_is_not_shortened_by_a_later_shorter_one(store):
     budget = RequestBudget(_key())
     budget.pause(3)

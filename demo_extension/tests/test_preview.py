@@ -147,6 +147,22 @@ def test_a_saved_connectors_preview_keeps_to_its_budget(editor_client, sample_up
     assert second - first >= (1 + RATE_MARGIN) / 2 - JITTER  # 2 requests a second at most
 
 
+def test_a_preview_answered_with_a_retry_after_past_the_cap_names_the_wait_at_once(
+    editor_client, sample_upstream, make_connector, settings
+):
+    settings.MIGRATEIQ_HTTP_RETRY_AFTER_CAP = 5
+    upstream = sample_upstream(
+        records=30, page_size=10, style="page", fail_first=10, fail_status=429, retry_after=3600
+    )
+    connector = make_connector(upstream=upstream, pagination={"type": "page"})
+
+    answer = editor_client.post(f"{URL}{connector.pk}/preview/").json()
+
+    assert answer["ok"] is False and answer["status_code"] == 429
+    assert "it asks to wait 3600 s, longer than MIGRATEIQ_HTTP_RETRY_AFTER_CAP (5 s)" in answer["error"]
+    assert len(upstream.requests) == 1
+
+
 def test_a_reversed_mapping_is_caught(editor_client, sample_upstream):
     # The demo's old rules: target <- source, while the engine reads source -> target.
     upstream = sample_upstream(records=5, style="none")

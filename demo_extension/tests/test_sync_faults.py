@@ -1,11 +1,14 @@
 """Upstream faults end a sync FAILED with a message that says what happened, or are retried away."""
 
+import time
+
 import pytest
 
 from demo_extension.models import SyncLogEvent, SyncStatus
 from demo_extension.services.sync import DataSyncService
 from demo_extension.tests import sync_support
 from demo_extension.tests.sync_support import events, fault_url, run_sync, stored_ids
+from sync_engine import queue as runs
 
 fault_server = sync_support.fault_server
 fault_server_process = sync_support.fault_server_process
@@ -29,7 +32,8 @@ def test_server_errors_followed_by_success_are_retried_and_logged(
     assert all("503" in message and "retrying" in message for message in retries)
 
 
-def test_rate_limiting_with_retry_after_is_honoured(fast_retries, sample_upstream, make_connector):
+def test_rate_limiting_with_retry_after_is_honoured(fast_retries, sample_upstream, make_connector, settings):
+    settings.MIGRATEIQ_HTTP_RETRY_AFTER_CAP = 1  # Retry-After: 1 is within it: waited, then retried
     upstream = sample_upstream(
         records=10, page_size=10, style="page", fail_first=1, fail_status=429, retry_after=1
     )
@@ -38,11 +42,48 @@ def test_rate_limiting_with_retry_after_is_honoured(fast_retries, sample_upstrea
     log = run_sync(connector)
 
     assert log.status == SyncStatus.SUCCESS, log.error_message
+    assert len(upstream.requests) >= 2
     retries = [message for message in events(log) if "429" in message]
     # the log says the 429 paused the connector's other requests too, not just this one
     assert retries and all(
         "s; every request of this connector waits as long" in message for message in retries
     ), retries
+
+
+def test_a_retry_after_past_the_cap_fails_the_run_at_once_and_its_resume_continues_from_the_checkpoint(
+    settings, sample_upstream, make_connector, django_capture_on_commit_callbacks
+):
+    settings.MIGRATEIQ_SYNC_RUNNER = "inline"
+    settings.MIGRATEIQ_HTTP_RETRY_AFTER_CAP = 3
+    upstream = sample_upstream(
+        records=50, page_size=10, style="page", fail_after_pages=2, fail_status=429, retry_after=3600
+    )
+    connector = make_connector(upstream=upstream)
+    started = time.monotonic()
+    with django_capture_on_commit_callbacks(execute=True):
+        sync_log = runs.start_sync(connector)
+    elapsed = time.monotonic() - started
+
+    sync_log.refresh_from_db()
+    assert sync_log.status == SyncStatus.FAILED
+    assert sync_log.error_message.startswith("Fetching page 3 failed: HTTP 429 from ")
+    assert (
+        "it asks to wait 3600 s, longer than MIGRATEIQ_HTTP_RETRY_AFTER_CAP (3 s), so it was not retried "
+        "after 1 attempt. Try again once that wait is over"
+    ) in sync_log.error_message
+    assert elapsed < 2.0  # neither the hour nor the cap was waited
+    assert [r["query"].get("page") for r in upstream.requests].count("3") == 1  # page 3 asked once
+    assert stored_ids(connector) == list(range(1, 21)) and sync_log.checkpoint
+    upstream.heal()
+    upstream.clear_requests()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        runs.resume_sync(sync_log)
+
+    sync_log.refresh_from_db()
+    assert sync_log.status == SyncStatus.SUCCESS, sync_log.error_message
+    assert stored_ids(connector) == list(range(1, 51))
+    assert min(int(r["query"]["page"]) for r in upstream.requests) == 3
 
 
 def test_persistent_server_errors_fail_with_status_url_and_attempts(

@@ -587,7 +587,7 @@ def test_a_persistent_429_costs_the_attempts_of_one_page_not_of_every_request_in
     settings.MIGRATEIQ_HTTP_RETRY_AFTER_CAP = 0.2
     settings.MIGRATEIQ_HTTP_MAX_ATTEMPTS = 3
     upstream = _FlakyPage(
-        records=200, page_size=20, style="page", status=429, headers={"Retry-After": "1"}, times=10**6
+        records=200, page_size=20, style="page", status=429, headers={"Retry-After": "0.2"}, times=10**6
     )
     upstream.page_arrivals = {}
     upstream.respond_collection = _every_page_rate_limited(upstream)
@@ -614,6 +614,6 @@ def _every_page_rate_limited(upstream):
     def respond(query):
         with upstream.gate:
             upstream.page_arrivals.setdefault(upstream.page_of(query), []).append(time.monotonic())
-        return 429, {"Retry-After": "1"}, b'{"error": "slow down"}'
+        return 429, {"Retry-After": "0.2"}, b'{"error": "slow down"}'  # within the cap: retried
 
     return respond

@@ -196,6 +196,25 @@ def test_a_429_on_the_connection_test_pauses_the_connectors_next_sync(sample_ups
     assert synced[0] - rejected >= 0.9, "the sync did not wait for the connector's pause"
 
 
+def test_a_connection_test_answered_with_a_retry_after_past_the_cap_names_the_wait_at_once(
+    sample_upstream, make_connector, editor_client, settings
+):
+    settings.MIGRATEIQ_HTTP_RETRY_AFTER_CAP = 5
+    upstream = sample_upstream(
+        records=20, page_size=10, style="page", fail_first=10, fail_status=429, retry_after=3600
+    )
+    connector = make_connector(upstream=upstream, pagination=PAGED)
+    started = time.monotonic()
+
+    body = editor_client.post(f"{URL}{connector.pk}/test_connection/").json()
+
+    assert time.monotonic() - started < 2.0
+    assert (body["connected"], body["status_code"]) == (False, 429)
+    assert "it asks to wait 3600 s, longer than MIGRATEIQ_HTTP_RETRY_AFTER_CAP (5 s)" in body["message"]
+    assert len(upstream.requests) == 1
+    assert 0 < RequestBudget(budget_key(connector)).paused_for() <= 5  # the cap, not the hour
+
+
 def test_the_connection_test_of_a_paused_connector_says_so_at_once_without_sending(
     sample_upstream, make_connector, editor_client
 ):
