@@ -107,6 +107,11 @@ class NoSlotInTime(OutboundError):
         self.reason = reason
 
 
+class SlotAbandoned(OutboundError):
+    """The caller gave up on the request while it waited for a slot (:meth:`RequestBudget.slot`'s
+    ``abandon`` was set: the run that wanted it has ended); nothing was sent."""
+
+
 class BudgetUnavailable(OutboundError):
     """The budget's store (Redis) did not answer; nothing was sent, since the limits could not be kept."""
 
@@ -175,13 +180,15 @@ class RequestBudget:
         return (1.0 + RATE_MARGIN) / self.per_second if self.per_second else 0.0
 
     @contextmanager
-    def slot(self, until: float | None = None) -> Iterator[None]:
+    def slot(self, until: float | None = None, abandon: threading.Event | None = None) -> Iterator[None]:
         """Wait for a slot (pause over, a lease free, a token in the bucket) and hold it for one exchange.
 
         ``until``: the caller's deadline (``time.monotonic()``); a slot that cannot come before it
         raises :class:`NoSlotInTime` at once. Without it the wait is as long as the limits need (one
         rate interval, a pause): a web request's 10 s would otherwise hold its thread for 110 s
-        behind a rate of 0.01 requests a second."""
+        behind a rate of 0.01 requests a second. ``abandon``: set when the caller no longer wants the
+        request (a sync's request sent ahead, once the run ended): the wait stops at once with
+        :class:`SlotAbandoned`, so the request is not sent after the pause it was waiting out."""
         self._count()
         lease = uuid.uuid4().hex
         # The line orders who takes the rate's tokens; without a rate a freed lease goes to whoever
@@ -194,6 +201,10 @@ class RequestBudget:
         wait = 0.0
         try:
             while True:
+                if abandon is not None and abandon.is_set():
+                    raise SlotAbandoned(
+                        "the request was given up while it waited for a slot; nothing was sent"
+                    )
                 if until is not None and time.monotonic() >= until:
                     # the last wait ran past the deadline (a busy machine sleeps longer than asked)
                     raise NoSlotInTime(wait, self._waiting_for(wait))
@@ -206,7 +217,10 @@ class RequestBudget:
                     break
                 if until is not None and time.monotonic() + wait > until:
                     raise NoSlotInTime(wait, self._waiting_for(wait))
-                self._sleep(wait)
+                if abandon is None:
+                    self._sleep(wait)
+                else:
+                    abandon.wait(wait)
         finally:
             if position is not None:
                 self.leave_line(position)

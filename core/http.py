@@ -33,6 +33,7 @@ import logging
 import math
 import random
 import re
+import threading
 import time
 import typing
 import zlib
@@ -45,7 +46,7 @@ import httpcore
 import httpx
 from django.conf import settings
 
-from core.budget import NoSlotInTime, RequestBudget
+from core.budget import NoSlotInTime, RequestBudget, SlotAbandoned
 from core.egress import GuardedNetworkBackend, GuardedTransport, validate_url
 from core.http_errors import EgressDenied, ResponseTooLarge, UpstreamError
 from core.json_limits import loads_bounded
@@ -114,6 +115,27 @@ def total_deadline(seconds: float, what: str | None = None) -> Iterator[None]:
         yield
     finally:
         _budget.reset(token)
+
+
+# Set when the caller no longer wants the answers of the requests made inside ``abandoned_when()``.
+_abandon: contextvars.ContextVar[threading.Event | None] = contextvars.ContextVar(
+    "migrateiq_http_abandon", default=None
+)
+
+
+@contextlib.contextmanager
+def abandoned_when(event: threading.Event) -> Iterator[None]:
+    """Requests made inside the block stop waiting once ``event`` is set, with nothing more sent: a
+    wait for the budget's slot (a pause the API asked for, a rate token) and a wait between retries
+    end at once in an :class:`UpstreamError`. For requests a sync sent ahead, whose run has ended."""
+    token = _abandon.set(event)
+    try:
+        yield
+    finally:
+        _abandon.reset(token)
+
+
+_GIVEN_UP = "Not sent: the request was given up (the run that wanted it has ended) while it waited"
 
 
 def _budget_left() -> float | None:
@@ -343,7 +365,15 @@ class OutboundClient:
                         + (f"; {self.budget.pause_note()}" if paused and self.budget is not None else "")
                     )
                 if not paused:
-                    self._sleep(wait)
+                    abandon = _abandon.get()
+                    if abandon is None:
+                        self._sleep(wait)
+                    elif abandon.wait(wait):
+                        raise UpstreamError(
+                            f"{_GIVEN_UP} to retry after: {failure.message}",
+                            url=safe_url(str(failure.url)),
+                            attempts=attempt,
+                        ) from None
                 continue
             response.elapsed_ms = (time.perf_counter() - started) * 1000
             return response
@@ -387,7 +417,15 @@ class OutboundClient:
         budget = _budget.get()
         with contextlib.ExitStack() as held:
             try:
-                held.enter_context(self.budget.slot(until=budget[0] if budget is not None else None))
+                held.enter_context(
+                    self.budget.slot(until=budget[0] if budget is not None else None, abandon=_abandon.get())
+                )
+            except SlotAbandoned:
+                raise UpstreamError(
+                    f"{_GIVEN_UP} for a slot of the connector's request budget: {safe_url(str(url))}",
+                    url=safe_url(str(url)),
+                    attempts=attempt,
+                ) from None
             except NoSlotInTime as late:
                 what = budget[1] if budget is not None else "the deadline"
                 raise UpstreamError(

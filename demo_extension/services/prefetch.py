@@ -69,6 +69,7 @@ from urllib.parse import urlsplit
 from django.utils import timezone
 
 from core.budget import slot_order
+from core.http import abandoned_when
 from demo_extension.services.pagination import PageRequest, Paginator, rel_link
 
 #: Requests in flight for one sync when the connector does not say (``max_concurrent_requests``).
@@ -332,7 +333,10 @@ class PageFetcher:
                 raise Deferred  # not sent while the connector is paused: the sync sends it when needed
             self.relay._local.slot = slot
             try:
-                return self._send_at(slot.position, request)
+                # Once the fetcher closes, a request still waiting (for the budget's slot behind a
+                # pause, or to retry) gives up instead of being sent after the run.
+                with abandoned_when(self.relay.abandoned):
+                    return self._send_at(slot.position, request)
             finally:
                 self.relay._local.slot = None
         finally:

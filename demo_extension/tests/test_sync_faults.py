@@ -58,8 +58,8 @@ def test_a_retry_after_past_the_cap_fails_the_run_at_once_and_its_resume_continu
     upstream = sample_upstream(
         records=50, page_size=10, style="page", fail_after_pages=2, fail_status=429, retry_after=3600
     )
-    # One request in flight: with more, a page sent ahead may queue behind the pause the 429 set,
-    # and the run's end waits for it (up to the cap), which is not what this test measures.
+    # One request in flight, so that exactly pages 1-3 are asked (requests sent ahead when the run
+    # fails: the next test).
     connector = make_connector(upstream=upstream, max_concurrent_requests=1)
     started = time.monotonic()
     with django_capture_on_commit_callbacks(execute=True):
@@ -86,6 +86,35 @@ def test_a_retry_after_past_the_cap_fails_the_run_at_once_and_its_resume_continu
     assert sync_log.status == SyncStatus.SUCCESS, sync_log.error_message
     assert stored_ids(connector) == list(range(1, 51))
     assert min(int(r["query"]["page"]) for r in upstream.requests) == 3
+
+
+def test_requests_sent_ahead_and_waiting_out_a_pause_are_given_up_when_the_run_fails(
+    settings, sample_upstream, make_connector, django_capture_on_commit_callbacks
+):
+    """Four requests in flight behind a rate limit (requests sent ahead wait in the budget for their
+    turn): the 429 past the cap fails the run at once, and the requests that were waiting, now for
+    the connector's pause (the cap), stop waiting when the run ends and are never sent."""
+    settings.MIGRATEIQ_SYNC_RUNNER = "inline"
+    settings.MIGRATEIQ_HTTP_RETRY_AFTER_CAP = 3
+    upstream = sample_upstream(
+        records=200, page_size=10, style="page", fail_after_pages=2, fail_status=429, retry_after=3600
+    )
+    connector = make_connector(upstream=upstream, max_concurrent_requests=4, max_requests_per_second=8)
+    started = time.monotonic()
+    with django_capture_on_commit_callbacks(execute=True):
+        sync_log = runs.start_sync(connector)
+    elapsed = time.monotonic() - started
+    sent_by_the_run = len(upstream.requests)
+    time.sleep(3.5)  # past the pause: a request still waiting would be sent now
+
+    sync_log.refresh_from_db()
+    assert sync_log.status == SyncStatus.FAILED
+    assert "longer than MIGRATEIQ_HTTP_RETRY_AFTER_CAP (3 s)" in sync_log.error_message
+    assert elapsed < 2.0  # the run's end did not wait out the pause for requests sent ahead
+    assert len(upstream.requests) == sent_by_the_run
+    pages = [r["query"].get("page") for r in upstream.requests]
+    assert len(pages) == len(set(pages))  # no page asked twice
+    assert stored_ids(connector) == list(range(1, 21))
 
 
 def test_persistent_server_errors_fail_with_status_url_and_attempts(
