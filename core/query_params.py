@@ -1,4 +1,5 @@
-"""Query parameters given more than once, empty where a value is required, or unknown to a list.
+"""Query parameters given more than once, empty where a value is required, or unknown to a list
+(or to an action that names the parameters it takes).
 
 A list filter, ``page``, ``search`` or ``ordering`` takes one value; Django keeps the last of
 repeated ones, so ``?is_active=true&is_active=false`` was answered as if the first were not there.
@@ -16,29 +17,46 @@ def _filters(view) -> dict:
     return {} if filterset_class is None else dict(filterset_class.base_filters)
 
 
+def _known_params(view, filters: dict) -> set[str] | None:
+    """The query parameters the view's action takes, or None when it does not say.
+
+    A list's parameters are all declared (filters, search, ordering, page, page size); another
+    action names its own with ``@action(..., query_params_accepted=(...))`` (the records of a
+    connector, its export, ...). An unknown one is most likely a typo (``?search=`` where the action
+    searches with ``field`` and ``value``) that would otherwise silently not filter.
+    """
+    if getattr(view, "action", None) == "list":
+        known = set(filters) | {"search", "ordering"}
+    else:
+        accepted = getattr(view, "query_params_accepted", None)
+        if accepted is None:
+            return None
+        known = set(accepted)
+    known.add("format")
+    paginator = getattr(view, "paginator", None)
+    known |= {
+        name
+        for name in (
+            getattr(paginator, "page_query_param", None),
+            getattr(paginator, "page_size_query_param", None),
+        )
+        if name
+    }
+    return known
+
+
 def reject_malformed_params(request, view) -> None:
     filters = _filters(view)
     multi = {name for name, f in filters.items() if isinstance(f, django_filters.MultipleChoiceFilter)}
     typed = {name for name, f in filters.items() if not isinstance(f, django_filters.CharFilter)}
     errors = {}
-    if getattr(view, "action", None) == "list":
-        # A list's parameters are all declared (filters, search, ordering, page, page size): an
-        # unknown one is most likely a typo that would otherwise silently not filter.
-        known = set(filters) | {"search", "ordering", "format"}
-        paginator = getattr(view, "paginator", None)
-        known |= {
-            name
-            for name in (
-                getattr(paginator, "page_query_param", None),
-                getattr(paginator, "page_size_query_param", None),
-            )
-            if name
-        }
+    known = _known_params(view, filters)
+    if known is not None:
+        what = "this list" if getattr(view, "action", None) == "list" else "this endpoint"
         for name in request.query_params:
             if name not in known:
-                errors[name] = [
-                    f"Unknown query parameter {name!r}; this list takes: {', '.join(sorted(known))}."
-                ]
+                takes = ", ".join(sorted(known))
+                errors[name] = [f"Unknown query parameter {name!r}; {what} takes: {takes}."]
     for name in request.query_params:
         values = request.query_params.getlist(name)
         if name not in multi and len(values) > 1:

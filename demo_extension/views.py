@@ -365,7 +365,7 @@ class ConnectorViewSet(ThrottledActionsMixin, TenantScopedModelViewSet):
         responses={200: api.SyncLogSerializer(many=True), **_OBJECT_ERRORS},
         description="The connector's sync runs, newest first.",
     )
-    @action(detail=True, methods=["get"], filter_backends=[])
+    @action(detail=True, methods=["get"], filter_backends=[], query_params_accepted=())
     def sync_history(self, request, pk=None):
         connector = self.get_object()
         logs = runs.with_resume_facts(
@@ -399,7 +399,12 @@ class ConnectorViewSet(ThrottledActionsMixin, TenantScopedModelViewSet):
         responses={200: api.SyncedRecordSerializer(many=True), **_WRITE_ERRORS},
         description="The connector's synced records (after transformation), by external id.",
     )
-    @action(detail=True, methods=["get"], filter_backends=[])
+    @action(
+        detail=True,
+        methods=["get"],
+        filter_backends=[],
+        query_params_accepted=(*filters.SyncedRecordFilter.base_filters, *api.RecordQuerySerializer().fields),
+    )
     def records(self, request, pk=None):
         connector = self.get_object()
         records = models.SyncedRecord.objects.filter(tenant=request.tenant, connector=connector)
@@ -436,6 +441,7 @@ class ConnectorViewSet(ThrottledActionsMixin, TenantScopedModelViewSet):
         filter_backends=[],
         pagination_class=None,
         content_negotiation_class=FormatParameterIsTheFileFormat,
+        query_params_accepted=tuple(api.ExportQuerySerializer().fields),
     )
     def export(self, request, pk=None):
         connector = self.get_object()
@@ -479,7 +485,13 @@ class ConnectorViewSet(ThrottledActionsMixin, TenantScopedModelViewSet):
         description="The records changed after `after`, in change-sequence order (a record appears once, "
         "with its latest state; `op: delete` is a tombstone). Continue with `after=next_after`.",
     )
-    @action(detail=True, methods=["get"], filter_backends=[], pagination_class=None)
+    @action(
+        detail=True,
+        methods=["get"],
+        filter_backends=[],
+        pagination_class=None,
+        query_params_accepted=tuple(api.ChangesQuerySerializer().fields),
+    )
     def changes(self, request, pk=None):
         connector = self.get_object()
         params = api.ChangesQuerySerializer(data=request.query_params)
@@ -494,7 +506,14 @@ class ConnectorViewSet(ThrottledActionsMixin, TenantScopedModelViewSet):
         "by every sync).",
     )
     # "schema" is DRF's name for a view's OpenAPI generator: the action needs another name.
-    @action(detail=True, methods=["get"], url_path="schema", filter_backends=[], pagination_class=None)
+    @action(
+        detail=True,
+        methods=["get"],
+        url_path="schema",
+        filter_backends=[],
+        pagination_class=None,
+        query_params_accepted=(),
+    )
     def inferred_schema(self, request, pk=None):
         connector = self.get_object()
         return Response(api.ConnectorSchemaSerializer(schema_view(connector.pk)).data)
@@ -504,7 +523,9 @@ class ConnectorViewSet(ThrottledActionsMixin, TenantScopedModelViewSet):
         responses={200: api.ConnectorStatsSerializer, **_READ_ERRORS},
         description="Statistics of the tenant's connectors and sync runs (cached until they change).",
     )
-    @action(detail=False, methods=["get"], filter_backends=[], pagination_class=None)
+    @action(
+        detail=False, methods=["get"], filter_backends=[], pagination_class=None, query_params_accepted=()
+    )
     def stats(self, request):
         return Response(cached_tenant_stats(request.tenant))
 
@@ -522,6 +543,7 @@ class ConnectorViewSet(ThrottledActionsMixin, TenantScopedModelViewSet):
         url_name="stats-history",
         filter_backends=[],
         pagination_class=None,
+        query_params_accepted=tuple(api.SyncActivityQuerySerializer().fields),
     )
     def stats_history(self, request):
         query = api.SyncActivityQuerySerializer(data=request.query_params)
@@ -566,7 +588,7 @@ class SyncLogViewSet(ThrottledActionsMixin, TenantScopedReadOnlyViewSet):
         responses={200: api.SyncRecordErrorSerializer(many=True), **_OBJECT_ERRORS},
         description="Records of this run that failed transformation or validation (the quarantine).",
     )
-    @action(detail=True, methods=["get"], filter_backends=[])
+    @action(detail=True, methods=["get"], filter_backends=[], query_params_accepted=())
     def errors(self, request, pk=None):
         sync_log = self.get_object()
         quarantined = models.SyncRecordError.objects.filter(tenant=request.tenant, sync_log=sync_log)
@@ -578,7 +600,7 @@ class SyncLogViewSet(ThrottledActionsMixin, TenantScopedReadOnlyViewSet):
         responses={200: api.SyncLogEventSerializer(many=True), **_OBJECT_ERRORS},
         description="The run's log lines, oldest first.",
     )
-    @action(detail=True, methods=["get"], filter_backends=[])
+    @action(detail=True, methods=["get"], filter_backends=[], query_params_accepted=())
     def events(self, request, pk=None):
         sync_log = self.get_object()
         page = self.paginate_queryset(sync_log.events.order_by("at", "id"))

@@ -28,6 +28,10 @@ class TenantScopedViewSetMixin(_ViewSetBase):
     #: the setting bounding how many of what this endpoint lists one tenant may have, checked before
     #: each create (``tenancy.quotas``), e.g. "MIGRATEIQ_TENANT_MAX_CONNECTORS"; None: no limit
     tenant_quota: str | None = None
+    #: the query parameters an action other than ``list`` takes (besides ``format`` and its
+    #: paginator's), set per action: ``@action(..., query_params_accepted=("after", "limit"))``; any
+    #: other is a 400 naming it (``core.query_params``). None: not checked
+    query_params_accepted: tuple[str, ...] | None = None
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)

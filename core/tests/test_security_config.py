@@ -398,6 +398,12 @@ def test_every_list_caps_the_page_size_at_500(admin_client, many_rows):
             continue
         url = route.url(**ids_for(route, many_rows))
         response = admin_client.get(url, {"page_size": 1_000_000})
+        if response.status_code == 400 and not response.streaming:
+            # an endpoint that pages nothing (statistics, a schema, the change feed) names page_size
+            # as a parameter it does not take rather than ignoring it
+            detail = response.json()["detail"]
+            assert "Unknown query parameter 'page_size'" in detail, f"{url}: {detail}"
+            continue
         assert response.status_code == 200, f"{url}: {response.status_code}"
         if response.streaming:  # a download (the export): a file, not a JSON list
             continue
