@@ -79,3 +79,19 @@ def test_a_demo_connector_pointed_at_another_api_is_left_alone(demo_upstream):
     again = _seed(demo_upstream.url)
 
     assert again.api_endpoint == "https://api.example.com/users"
+
+
+def test_the_readme_s_record_search_examples_find_records_of_the_demo_data():
+    import re
+    from pathlib import Path
+
+    from demo_extension.sample_upstream import SampleUpstream
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    examples = re.findall(r"field=address\.city&value=(\w+)", readme)
+    # make run's demo API: 500 records (not started: the records are computed)
+    cities = {record["address"]["city"].lower() for record in SampleUpstream(records=500).all_records()}
+
+    assert examples
+    for value in examples:
+        assert any(value.lower() in city for city in cities), f"?value={value} finds no demo record"
