@@ -232,6 +232,31 @@ class PaginationLoop(PaginationError):
     """The upstream sent the sync back to a page it already fetched."""
 
 
+def _checked_value(key: str, value):
+    """One key's value of a pagination config, normalized; ``ValueError`` names what is wrong."""
+    if key in _STRING_KEYS or key in _PATH_KEYS:
+        if not isinstance(value, str) or not value.strip():
+            raise ValueError(f"pagination.{key} must be a non-empty string.")
+        if key in _PATH_KEYS:
+            validate_path(value.strip(), what=f"pagination.{key}")
+        return value.strip()
+    if key in _POSITIVE_INT_KEYS:
+        if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_PAGE_SIZE:
+            raise ValueError(f"pagination.{key} must be an integer from 1 to {MAX_PAGE_SIZE}.")
+        return value
+    if key in _NON_NEGATIVE_INT_KEYS:
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            raise ValueError(f"pagination.{key} must be an integer of 0 or more.")
+        return value
+    if key in _BOOL_KEYS:
+        if not isinstance(value, bool):
+            raise ValueError(f"pagination.{key} must be true or false.")
+        return value
+    if key == "cursor_from" and value not in CURSOR_SOURCES:
+        raise ValueError(f"pagination.cursor_from must be one of: {', '.join(CURSOR_SOURCES)}.")
+    return value
+
+
 def validate_pagination_config(cfg) -> dict:
     """Check a connector's ``pagination`` and return it normalized (``None`` / ``{}`` mean auto).
 
@@ -253,31 +278,16 @@ def validate_pagination_config(cfg) -> dict:
             f"pagination key(s) {', '.join(unknown)} not used by type {kind!r} (it accepts: {allowed})."
         )
     clean = {"type": kind}
+    problems = []  # every key's, so that a form shows them all at once, not one per save
     for key, value in cfg.items():
         if key == "type":
             continue
-        if key in _STRING_KEYS or key in _PATH_KEYS:
-            if not isinstance(value, str) or not value.strip():
-                raise ValueError(f"pagination.{key} must be a non-empty string.")
-            clean[key] = value.strip()
-            if key in _PATH_KEYS:
-                validate_path(clean[key], what=f"pagination.{key}")
-        elif key in _POSITIVE_INT_KEYS:
-            if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_PAGE_SIZE:
-                raise ValueError(f"pagination.{key} must be an integer from 1 to {MAX_PAGE_SIZE}.")
-            clean[key] = value
-        elif key in _NON_NEGATIVE_INT_KEYS:
-            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-                raise ValueError(f"pagination.{key} must be an integer of 0 or more.")
-            clean[key] = value
-        elif key in _BOOL_KEYS:
-            if not isinstance(value, bool):
-                raise ValueError(f"pagination.{key} must be true or false.")
-            clean[key] = value
-        elif key == "cursor_from":
-            if value not in CURSOR_SOURCES:
-                raise ValueError(f"pagination.cursor_from must be one of: {', '.join(CURSOR_SOURCES)}.")
-            clean[key] = value
+        try:
+            clean[key] = _checked_value(key, value)
+        except ValueError as exc:
+            problems.append(str(exc))
+    if problems:
+        raise ValueError(" ".join(problems))
     if "size_param" in clean and "page_size" not in clean:
         raise ValueError("pagination.size_param needs pagination.page_size (the size to ask for).")
     if clean.get("cursor_from") == "last_record":

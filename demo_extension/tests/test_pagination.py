@@ -65,6 +65,33 @@ def test_an_invalid_setting_raises_a_value_error_naming_the_problem(cfg, problem
     assert problem in str(raised.value)
 
 
+def test_every_invalid_value_is_named_at_once_not_one_per_attempt():
+    with pytest.raises(ValueError) as raised:
+        validate_pagination_config({"type": "page", "start_page": -3, "page_size": "fifty", "page_param": ""})
+
+    message = str(raised.value)
+    assert "pagination.start_page must be an integer of 0 or more." in message
+    assert "pagination.page_size must be an integer from 1 to 100000." in message
+    assert "pagination.page_param must be a non-empty string." in message
+
+
+@pytest.mark.django_db
+def test_a_connector_s_invalid_pagination_values_are_all_in_the_api_s_answer(admin_client):
+    response = admin_client.post(
+        "/api/demo-extension/connectors/",
+        {
+            "name": "paged",
+            "api_endpoint": "https://api.example.com/users",
+            "pagination": {"type": "page", "start_page": -3, "page_size": "fifty"},
+        },
+        format="json",
+    )
+
+    assert response.status_code == 400
+    (message,) = response.json()["errors"]["pagination"]
+    assert "start_page" in message and "page_size" in message
+
+
 # -- Link headers, totals ----------------------------------------------------------------------------
 
 
