@@ -6,8 +6,9 @@ generated from the published schema never sends those, and accepting them hides 
 (``{"primary_key": 5}`` stored ``"5"``), so a value of the wrong JSON type is a 400 naming the
 field. A key the serializer does not know is a 400 too, naming the closest field: a misspelt key
 (``"api_keyy"``) silently ignored would store a connector without the value its client meant to
-set. Read-only fields may be sent back (a client that PUTs what it read); they are ignored.
-Serializers that parse request bodies inherit :class:`StrictTypesMixin`.
+set. A value none of a choice field's choices is a 400 that names them. Read-only fields may be
+sent back (a client that PUTs what it read); they are ignored. Serializers that parse request
+bodies inherit :class:`StrictTypesMixin`.
 """
 
 import difflib
@@ -37,6 +38,20 @@ def _unknown_field_message(name: str, known) -> str:
     return "Unknown field." + (f" Did you mean {close[0]!r}?" if close else "")
 
 
+_DRF_INVALID_CHOICE = serializers.ChoiceField.default_error_messages["invalid_choice"]
+
+
+def _name_the_choices(field) -> None:
+    """Make a choice field's "not a valid choice" name the choices (a short list of them)."""
+    if not isinstance(field, serializers.ChoiceField) or isinstance(field, serializers.MultipleChoiceField):
+        return
+    choices = list(field.choice_strings_to_values)
+    if field.error_messages.get("invalid_choice") != _DRF_INVALID_CHOICE or not 0 < len(choices) <= 20:
+        return
+    listed = ", ".join(choices).replace("{", "{{").replace("}", "}}")
+    field.error_messages["invalid_choice"] = '"{input}" is not a valid choice; one of: ' + listed + "."
+
+
 class StrictTypesMixin:
     def to_internal_value(self, data):
         if isinstance(data, dict):
@@ -58,4 +73,6 @@ class StrictTypesMixin:
                     errors[name] = [f"Must be {words}."]
             if errors:
                 raise serializers.ValidationError(errors)
+            for field in self.fields.values():  # type: ignore[attr-defined]
+                _name_the_choices(field)
         return super().to_internal_value(data)  # type: ignore[misc]

@@ -172,3 +172,31 @@ def test_the_query_parameters_a_connector_action_takes_are_accepted(admin_client
     errors = response.json().get("errors", {}) if response.status_code == 400 else {}
     assert response.status_code in (200, 400), response.content
     assert set(errors) <= {"fields"}, response.content
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "choices"),
+    [
+        ("sync_frequency", "daily", "MANUAL, HOURLY, DAILY, WEEKLY"),
+        ("request_method", "PUT", "GET, POST"),
+    ],
+)
+def test_a_value_that_is_no_choice_is_a_400_naming_the_choices(admin_client, settings, field, value, choices):
+    settings.MIGRATEIQ_EGRESS_ALLOWLIST = ["127.0.0.1:9"]
+    body = {"name": "chosen", "api_endpoint": "http://127.0.0.1:9/users", field: value}
+
+    response = admin_client.post(CONNECTORS, body, format="json")
+
+    assert response.status_code == 400
+    assert response.json()["errors"][field] == [f'"{value}" is not a valid choice; one of: {choices}.']
+
+
+def test_a_wrong_choice_is_named_beside_the_other_invalid_fields(admin_client):
+    response = admin_client.post(
+        "/api/tenancy/invitations/", {"email": "not-an-email", "role": "owner"}, format="json"
+    )
+
+    assert response.status_code == 400
+    errors = response.json()["errors"]
+    assert errors["role"] == ['"owner" is not a valid choice; one of: viewer, editor, admin.']
+    assert "email" in errors
