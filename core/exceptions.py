@@ -111,6 +111,8 @@ def api_exception_handler(exc, context):
 
     if isinstance(exc, exceptions.ValidationError):
         errors = response.data
+        if isinstance(errors, list):  # ValidationError("a sentence"): about the request as a whole
+            errors = {"non_field_errors": errors}
         response.data = {"detail": summarize_validation_errors(errors) or "Invalid input.", "errors": errors}
     elif isinstance(response.data, dict) and "detail" in response.data:
         response.data = {

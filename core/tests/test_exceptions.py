@@ -15,6 +15,16 @@ def test_a_400_detail_names_every_field_and_keeps_the_errors_by_field():
     assert response.data["errors"] == errors
 
 
+def test_an_error_about_the_whole_request_keeps_errors_an_object_of_fields():
+    response = api_exception_handler(exceptions.ValidationError("This sync has already finished."), {})
+
+    assert response.status_code == 400
+    assert response.data == {
+        "detail": "This sync has already finished.",
+        "errors": {"non_field_errors": ["This sync has already finished."]},
+    }
+
+
 def test_one_field_error_reads_as_before():
     assert summarize_validation_errors({"name": ["Taken."]}) == "name: Taken."
 
