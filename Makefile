@@ -7,7 +7,9 @@ STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
 
 .PHONY: run test test-sqlite test-postgres lint install bench clean
 
-$(STAMP): pyproject.toml
+# The stamp's name holds a hash of pyproject.toml's contents: a new checkout (or a touch) of the same
+# file installs nothing again, a changed one does.
+$(STAMP):
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "Python 3.11 is required ($(PYTHON) not found)"; exit 1; }
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PIP) install --quiet --upgrade pip
