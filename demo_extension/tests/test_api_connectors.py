@@ -583,8 +583,18 @@ def test_connectors_order_by_records_count(viewer_client, three_connectors):
     ]
 
 
-def test_an_unknown_ordering_falls_back_to_names(viewer_client, three_connectors):
-    assert names(viewer_client.get(URL, {"ordering": "api_key"}))[0] == "Analytics billing"
+def test_an_unknown_ordering_is_a_400_naming_it_and_the_fields_the_list_orders_by(
+    viewer_client, three_connectors
+):
+    """It fell back to names without a word: a mistyped ordering looked applied."""
+    for ordering in ("api_key", "name,-last_run", "-"):
+        response = viewer_client.get(URL, {"ordering": ordering})
+        assert response.status_code == 400, ordering
+        message = response.json()["errors"]["ordering"][0]
+        assert message.startswith("Unknown ordering "), message
+        assert "this list orders by: name, created_at, updated_at, last_sync_at" in message
+    assert "'api_key'" in viewer_client.get(URL, {"ordering": "api_key"}).json()["errors"]["ordering"][0]
+    assert names(viewer_client.get(URL, {"ordering": "-name,created_at"}))[0] == "CRM customers"
 
 
 def test_connectors_paginate(viewer_client, three_connectors):

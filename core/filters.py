@@ -1,0 +1,46 @@
+"""The ordering filter of every list: DRF's, but an ordering it cannot apply is a 400, not ignored.
+
+DRF's ``OrderingFilter`` drops the terms of ``?ordering=`` that name no field of the view's
+``ordering_fields`` and orders by what is left, or by the default: ``?ordering=last_run`` (for
+``last_sync_at``) answered in the default order as if the ordering had been applied. Here such a term
+is a 400 naming it and the fields the list orders by, and the API schema publishes them (a pattern
+of the parameter), so generated clients and the contract tests know them.
+"""
+
+from __future__ import annotations
+
+import re
+
+from rest_framework.exceptions import ValidationError
+from rest_framework.filters import OrderingFilter
+
+
+class StrictOrderingFilter(OrderingFilter):
+    def get_ordering(self, request, queryset, view):
+        value = request.query_params.get(self.ordering_param)
+        if value:
+            valid = list(
+                dict.fromkeys(item[0] for item in self.get_valid_fields(queryset, view, {"request": request}))
+            )
+            wrong = [term.strip() for term in value.split(",") if term.strip().removeprefix("-") not in valid]
+            if wrong:
+                named = ", ".join(repr(term) for term in wrong)
+                message = (
+                    f"Unknown ordering {named}; this list orders by: {', '.join(valid)} "
+                    "(a leading - reverses, commas combine)."
+                )
+                raise ValidationError({self.ordering_param: [message]})
+        return super().get_ordering(request, queryset, view)
+
+    def get_schema_operation_parameters(self, view):
+        parameters = super().get_schema_operation_parameters(view)
+        fields = getattr(view, "ordering_fields", None)
+        if isinstance(fields, list | tuple) and fields:
+            term = f"-?(?:{'|'.join(re.escape(name) for name in fields)})"
+            for parameter in parameters:
+                parameter["schema"] = {"type": "string", "pattern": f"^(?:{term}(?:,{term})*)?$"}
+                parameter["description"] = (
+                    f"Order by {', '.join(fields)}: a leading - reverses, commas combine "
+                    "(another field is a 400)."
+                )
+        return parameters
