@@ -12,6 +12,7 @@ Without a build (``frontend/dist`` missing) the page says how to make one instea
 import re
 from pathlib import Path
 
+from django.apps import apps
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.utils.html import escape
@@ -26,6 +27,21 @@ UI_BUILD_DIR = Path(settings.UI_BUILD_DIR)
 UI_PAGES = re.compile(
     r"^(|login|syncs|members|invitations/accept|connectors|connectors/new|connectors/\d+|connectors/\d+/edit|sync-logs/\d+|destinations|destinations/\d+)/?$"
 )
+
+#: The app's pages for a module's API, by the module's package name: a page while the module is
+#: installed, "page not found" (404) otherwise, as the app itself shows (it reads the installed
+#: modules from ``/api/auth/me/``). Names only: the platform imports no module.
+MODULE_UI_PAGES = {"audit": re.compile(r"^audit/?$"), "webhooks": re.compile(r"^webhooks/?$")}
+
+
+def is_ui_page(ui_page: str) -> bool:
+    """Whether the app has a page at this address (for the status code: 200 or 404)."""
+    if UI_PAGES.match(ui_page):
+        return True
+    return any(
+        pattern.match(ui_page) and apps.is_installed(module) for module, pattern in MODULE_UI_PAGES.items()
+    )
+
 
 NOT_BUILT_PAGE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
@@ -63,7 +79,7 @@ def ui_index(request: HttpRequest, ui_page: str = "") -> HttpResponse:
             response = HttpResponse(
                 candidate.read_bytes(),
                 content_type="text/html; charset=utf-8",
-                status=200 if UI_PAGES.match(ui_page) else 404,
+                status=200 if is_ui_page(ui_page) else 404,
             )
             # The page names its hashed assets: always revalidate it so a new build shows at once.
             response["Cache-Control"] = "no-cache"

@@ -49,6 +49,11 @@ class MeSerializer(serializers.Serializer):
     user = MeUserSerializer()
     tenant = MeTenantSerializer()
     role = serializers.ChoiceField(choices=Role.choices)
+    modules = serializers.ListField(
+        child=serializers.CharField(),
+        help_text="The installed modules (MIGRATEIQ_EXTENSIONS and discovered ones), by package name, "
+        "e.g. audit, webhooks: the web UI links the pages of those installed only.",
+    )
 
 
 class MembershipSerializer(serializers.ModelSerializer):

@@ -10,6 +10,7 @@ from rest_framework_simplejwt.tokens import RefreshToken
 from rest_framework_simplejwt.views import TokenRefreshView
 
 from core.exceptions import error_response
+from core.extensions import installed_modules
 from core.throttling import ActionRateThrottle
 from tenancy import services
 from tenancy.models import Invitation, Membership
@@ -114,6 +115,7 @@ class MeView(APIView):
                 "user": {"id": user.pk, "email": user.email, "full_name": user.full_name},
                 "tenant": {"id": tenant.pk, "slug": tenant.slug, "name": tenant.name},
                 "role": request.membership.role,
+                "modules": [module.name for module in installed_modules()],
             }
         )
 

@@ -1,6 +1,7 @@
 """The web UI's page: index.html for / and client-side routes, never in the way of the API."""
 
 import pytest
+from django.apps import apps
 
 from core import views_ui
 
@@ -109,3 +110,19 @@ def test_the_probes_and_the_api_keep_their_routes(client, db, built_ui):
 
 def test_the_ui_page_only_answers_reads(client, built_ui):
     assert client.post("/connectors/1").status_code == 405
+
+
+@pytest.mark.parametrize("path", ["/audit", "/audit/", "/webhooks", "/webhooks/"])
+def test_the_pages_of_installed_modules_get_the_ui_page(client, built_ui, path):
+    response = client.get(path)
+    assert response.status_code == 200
+    assert response.content == INDEX
+
+
+def test_the_page_of_a_module_that_is_not_installed_is_not_found(client, built_ui, monkeypatch):
+    installed = apps.is_installed
+    monkeypatch.setattr(apps, "is_installed", lambda name: name != "webhooks" and installed(name))
+
+    assert client.get("/webhooks").status_code == 404
+    assert client.get("/audit").status_code == 200
+    assert client.get("/webhooks/1").status_code == 404

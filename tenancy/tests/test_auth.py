@@ -12,6 +12,7 @@ from rest_framework.test import APIClient
 from rest_framework_simplejwt.token_blacklist.models import OutstandingToken
 from rest_framework_simplejwt.tokens import AccessToken, RefreshToken
 
+from core import extensions
 from tenancy.authentication import TENANT_CLAIM
 from tenancy.models import EndedSession, Membership, Role
 
@@ -172,7 +173,20 @@ def test_me_returns_the_user_tenant_and_role(viewer_client, viewer_user, tenant_
         "user": {"id": viewer_user.pk, "email": viewer_user.email, "full_name": viewer_user.full_name},
         "tenant": {"id": tenant_a.pk, "slug": "acme", "name": "Acme"},
         "role": "viewer",
+        "modules": [config.name for config in extensions.installed_modules()],
     }
+    assert {"audit", "webhooks"} <= set(response.json()["modules"])  # installed by default
+
+
+def test_me_names_only_the_installed_modules(viewer_client, monkeypatch):
+    # What the web UI links: a module taken out of MIGRATEIQ_EXTENSIONS is not named.
+    installed = [config for config in extensions.installed_modules() if config.name != "webhooks"]
+    monkeypatch.setattr("tenancy.views.installed_modules", lambda: installed)
+
+    response = viewer_client.get(ME_URL)
+
+    assert response.json()["modules"] == [config.name for config in installed]
+    assert "webhooks" not in response.json()["modules"]
 
 
 def test_me_without_a_token_is_401(anon_client, db):
