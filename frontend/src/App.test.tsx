@@ -125,6 +125,40 @@ describe("the app shell", () => {
     expect(screen.getByRole("link", { name: "Members" })).toBeTruthy();
   });
 
+  it("links the Webhooks and Audit pages for admins only, and says so to others who open them", async () => {
+    api("editor");
+    const { unmount } = renderApp("/webhooks");
+    expect(await screen.findByText(/^Only the tenant's admins manage its webhooks/)).toBeTruthy();
+    const nav = screen.getByRole("navigation", { name: "Main" });
+    expect(within(nav).queryByRole("link", { name: "Webhooks" })).toBeNull();
+    expect(within(nav).queryByRole("link", { name: "Audit" })).toBeNull();
+    unmount();
+    api("admin");
+    renderApp("/");
+    await screen.findByRole("heading", { name: "Dashboard" });
+    const adminNav = screen.getByRole("navigation", { name: "Main" });
+    expect(within(adminNav).getAllByRole("link").map((link) => link.textContent)).toEqual([
+      "Dashboard",
+      "Connectors",
+      "Syncs",
+      "Destinations",
+      "Members",
+      "Webhooks",
+      "Audit",
+    ]);
+    fireEvent.click(within(adminNav).getByRole("link", { name: "Audit" }));
+    expect(await screen.findByRole("heading", { name: "Audit trail" })).toBeTruthy();
+  });
+
+  it("neither links nor has the page of a module the server does not have installed", async () => {
+    api("admin", (call) => (call.url === "/api/auth/me/" ? { body: { ...me("admin"), modules: ["demo_extension", "audit"] } } : null));
+    renderApp("/webhooks");
+    expect(await screen.findByRole("heading", { name: "Page not found" })).toBeTruthy();
+    const nav = screen.getByRole("navigation", { name: "Main" });
+    expect(within(nav).queryByRole("link", { name: "Webhooks" })).toBeNull();
+    expect(within(nav).getByRole("link", { name: "Audit" })).toBeTruthy();
+  });
+
   it("charts the dashboard's last 30 days", async () => {
     const days = Array.from({ length: 30 }, (_, index) => ({
       date: `2026-11-${String(index + 1).padStart(2, "0")}`,

@@ -2,6 +2,7 @@ import { useEffect, useRef, useState } from "react";
 import { createBrowserRouter, Link, Navigate, NavLink, Outlet, Route, RouterProvider, Routes, useLocation } from "react-router-dom";
 
 import { AnnouncerProvider } from "./announce";
+import type { Me } from "./api/types";
 import { AuthProvider, useAuth } from "./auth";
 import { Loading } from "./components/common";
 import { AcceptInvitationPage } from "./pages/AcceptInvitationPage";
@@ -14,6 +15,7 @@ import { SyncWatchProvider } from "./syncWatch";
 
 // The sign-in and invitation pages and the dashboard come with the app; every other page is its
 // own script, fetched when first visited.
+const AuditPage = lazyPage(() => import("./pages/AuditPage").then((m) => m.AuditPage));
 const ConnectorDetailPage = lazyPage(() => import("./pages/ConnectorDetailPage").then((m) => m.ConnectorDetailPage));
 const ConnectorsPage = lazyPage(() => import("./pages/ConnectorsPage").then((m) => m.ConnectorsPage));
 const DestinationDetailPage = lazyPage(() => import("./pages/DestinationDetailPage").then((m) => m.DestinationDetailPage));
@@ -22,9 +24,11 @@ const MembersPage = lazyPage(() => import("./pages/MembersPage").then((m) => m.M
 const NewConnectorPage = lazyPage(() => import("./pages/NewConnectorPage").then((m) => m.NewConnectorPage));
 const SyncLogPage = lazyPage(() => import("./pages/SyncLogPage").then((m) => m.SyncLogPage));
 const SyncsPage = lazyPage(() => import("./pages/SyncsPage").then((m) => m.SyncsPage));
+const WebhooksPage = lazyPage(() => import("./pages/WebhooksPage").then((m) => m.WebhooksPage));
 
 /** Every page fetched on demand: a test loads them before rendering. */
 export const LAZY_PAGES = [
+  AuditPage,
   ConnectorDetailPage,
   ConnectorsPage,
   DestinationDetailPage,
@@ -33,7 +37,13 @@ export const LAZY_PAGES = [
   NewConnectorPage,
   SyncLogPage,
   SyncsPage,
+  WebhooksPage,
 ];
+
+/** Whether the server has the module installed (its pages exist only then). */
+function hasModule(me: Me | null, module: string): boolean {
+  return me?.modules?.includes(module) ?? false;
+}
 
 function RequireAuth() {
   const { me, checking } = useAuth();
@@ -146,6 +156,8 @@ function Layout() {
           <NavLink to="/syncs">Syncs</NavLink>
           <NavLink to="/destinations">Destinations</NavLink>
           {me?.role === "admin" ? <NavLink to="/members">Members</NavLink> : null}
+          {me?.role === "admin" && hasModule(me, "webhooks") ? <NavLink to="/webhooks">Webhooks</NavLink> : null}
+          {me?.role === "admin" && hasModule(me, "audit") ? <NavLink to="/audit">Audit</NavLink> : null}
         </nav>
         <ProfileMenu />
       </header>
@@ -161,6 +173,7 @@ function Layout() {
 }
 
 export function AppRoutes() {
+  const { me } = useAuth();
   return (
     <Routes>
       <Route path="/login" element={<LoginPage />} />
@@ -177,6 +190,9 @@ export function AppRoutes() {
         <Route path="/sync-logs/:id" element={<SyncLogPage />} />
         <Route path="/destinations" element={<DestinationsPage />} />
         <Route path="/destinations/:id" element={<DestinationDetailPage />} />
+        {/* a module's page exists while the module is installed; otherwise: page not found */}
+        {hasModule(me, "webhooks") ? <Route path="/webhooks" element={<WebhooksPage />} /> : null}
+        {hasModule(me, "audit") ? <Route path="/audit" element={<AuditPage />} /> : null}
         <Route path="*" element={<NotFoundPage />} />
       </Route>
     </Routes>

@@ -24,6 +24,7 @@ import type {
   TokenPair,
 } from "./types";
 import { apiDownload, type DownloadedFile } from "./client";
+import type { AuditEvent, DeliveryStatus, WebhookDelivery, WebhookEndpoint, WebhookEndpointCreated, WebhookEndpointInput } from "./types";
 import type { ConnectorSchema, Destination, DestinationAttachment, DestinationCheck, DestinationInput, DestinationLoad } from "./types";
 
 const CONNECTORS = "/demo-extension/connectors";
@@ -293,4 +294,63 @@ export async function startLoad(id: number, connector?: number): Promise<Destina
 
 export async function listLoads(id: number, params: ListParams = {}): Promise<Paginated<DestinationLoad>> {
   return (await apiRequest<Paginated<DestinationLoad>>(`${DESTINATIONS}/${id}/loads/`, { query: { ...params } })).data;
+}
+
+// --- the audit module: the tenant's audit trail (admins only) -------------------------------
+
+export interface AuditFilters {
+  page?: number;
+  page_size?: number;
+  action?: string;
+  /** A user id. */
+  actor?: number;
+  target_type?: string;
+  target_id?: string;
+  /** ISO 8601 date-times: at or after `since`, before `until`. */
+  since?: string;
+  until?: string;
+}
+
+/** The tenant's audit events, newest first, filtered. */
+export async function listAuditEvents(filters: AuditFilters = {}): Promise<Paginated<AuditEvent>> {
+  return (await apiRequest<Paginated<AuditEvent>>("/audit/events/", { query: { ordering: "-at", ...filters } })).data;
+}
+
+// --- the webhooks module: endpoints, the test ping, the delivery log (admins only) -----------
+
+const WEBHOOK_ENDPOINTS = "/webhooks/endpoints";
+
+export async function listWebhookEndpoints(params: ListParams = {}): Promise<Paginated<WebhookEndpoint>> {
+  return (await apiRequest<Paginated<WebhookEndpoint>>(`${WEBHOOK_ENDPOINTS}/`, { query: { ...params } })).data;
+}
+
+/** Add an endpoint; the answer holds its signing secret, this once. */
+export async function createWebhookEndpoint(input: WebhookEndpointInput): Promise<WebhookEndpointCreated> {
+  return (await apiRequest<WebhookEndpointCreated>(`${WEBHOOK_ENDPOINTS}/`, { method: "POST", body: input })).data;
+}
+
+export async function updateWebhookEndpoint(id: number, input: WebhookEndpointInput): Promise<WebhookEndpoint> {
+  return (await apiRequest<WebhookEndpoint>(`${WEBHOOK_ENDPOINTS}/${id}/`, { method: "PATCH", body: input })).data;
+}
+
+export async function deleteWebhookEndpoint(id: number): Promise<void> {
+  await apiRequest<null>(`${WEBHOOK_ENDPOINTS}/${id}/`, { method: "DELETE" });
+}
+
+/** Send a signed ping now (one attempt) and get its delivery: success or failed, the code, the error. */
+export async function pingWebhookEndpoint(id: number): Promise<WebhookDelivery> {
+  return (await apiRequest<WebhookDelivery>(`${WEBHOOK_ENDPOINTS}/${id}/test/`, { method: "POST" })).data;
+}
+
+export interface DeliveryFilters {
+  page?: number;
+  page_size?: number;
+  endpoint?: number;
+  status?: DeliveryStatus;
+  event?: string;
+}
+
+/** The delivery log, newest first. */
+export async function listWebhookDeliveries(filters: DeliveryFilters = {}): Promise<Paginated<WebhookDelivery>> {
+  return (await apiRequest<Paginated<WebhookDelivery>>("/webhooks/deliveries/", { query: { ...filters } })).data;
 }

@@ -21,6 +21,8 @@ export interface Me {
   user: { id: number; email: string; full_name: string };
   tenant: { id: number; slug: string; name: string };
   role: Role;
+  /** The installed modules by package name ("audit", "webhooks", ...): their pages are linked. */
+  modules: string[];
 }
 
 export interface Paginated<T> {
@@ -405,4 +407,77 @@ export interface DestinationCheck {
   connected: boolean;
   message: string;
   response_time_ms: number;
+}
+
+// --- the audit module (/api/audit/): who did what in the tenant, for its admins.
+
+export interface AuditEvent {
+  id: number;
+  at: string;
+  /** null: the system (a schedule, the engine, an operator command). */
+  actor: { id: number | null; email: string } | null;
+  action: string;
+  target_type: string;
+  target_id: string;
+  /** Names of the fields set or changed (never their values). */
+  fields: string[];
+  detail: { [key: string]: JsonValue };
+  ip: string | null;
+  request_id: string;
+}
+
+// --- the webhooks module (/api/webhooks/): signed deliveries of sync and load events, for admins.
+
+export type WebhookEvent = "sync.succeeded" | "sync.partial" | "sync.failed" | "sync.cancelled" | "load.finished";
+export const WEBHOOK_EVENTS: WebhookEvent[] = ["sync.succeeded", "sync.partial", "sync.failed", "sync.cancelled", "load.finished"];
+export type WebhookPayloadFormat = "json" | "slack";
+export type DeliveryStatus = "pending" | "success" | "failed";
+export const DELIVERY_STATUSES: DeliveryStatus[] = ["pending", "success", "failed"];
+
+export interface WebhookEndpoint {
+  id: number;
+  name: string;
+  url: string;
+  /** The signing secret is write-only: only whether one is stored and its last four characters. */
+  has_secret: boolean;
+  secret_hint: string;
+  /** Event names, or ["*"] for every event. */
+  events: (WebhookEvent | "*")[];
+  payload_format: WebhookPayloadFormat;
+  is_active: boolean;
+  created_at: string;
+  updated_at: string;
+}
+
+/** The answer to a creation: the only time the signing secret is shown. */
+export interface WebhookEndpointCreated extends WebhookEndpoint {
+  signing_secret: string;
+}
+
+export interface WebhookEndpointInput {
+  name?: string;
+  url?: string;
+  /** Write-only: at least 16 characters; omitted on a creation, one is generated. */
+  secret?: string;
+  events?: (WebhookEvent | "*")[];
+  payload_format?: WebhookPayloadFormat;
+  is_active?: boolean;
+}
+
+export interface WebhookDelivery {
+  id: number;
+  delivery_id: string;
+  endpoint: number;
+  endpoint_name: string;
+  /** An event name, or "ping" for a test. */
+  event: string;
+  payload: JsonValue;
+  status: DeliveryStatus;
+  attempts: number;
+  max_attempts: number;
+  response_status_code: number | null;
+  error: string;
+  next_attempt_at: string | null;
+  created_at: string;
+  delivered_at: string | null;
 }

@@ -36,16 +36,19 @@ export function Pager({
   count,
   onPage,
   label,
+  plural = `${label}s`,
 }: {
   page: number;
   pageSize: number;
   count: number;
   onPage: (page: number) => void;
   label: string;
+  /** When not the label and an s ("deliveries"). */
+  plural?: string;
 }) {
   const pages = Math.max(1, Math.ceil(count / pageSize));
   if (count <= pageSize && page === 1) {
-    return <div className="pager muted">{count === 1 ? `1 ${label}` : `${count} ${label}s`}</div>;
+    return <div className="pager muted">{count === 1 ? `1 ${label}` : `${count} ${plural}`}</div>;
   }
   return (
     <nav className="pager" aria-label={`${label} pages`}>
@@ -53,7 +56,7 @@ export function Pager({
         ← Previous
       </button>
       <span>
-        Page {page} of {pages} · {count} {label}s
+        Page {page} of {pages} · {count} {plural}
       </span>
       <button type="button" className="btn btn-small" disabled={page >= pages} onClick={() => onPage(page + 1)}>
         Next →

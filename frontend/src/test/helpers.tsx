@@ -47,6 +47,7 @@ export function me(role: Role): Me {
     user: { id: 1, email: `${role}@acme.test`, full_name: "" },
     tenant: { id: 1, slug: "acme", name: "Acme" },
     role,
+    modules: ["demo_extension", "audit", "webhooks"],
   };
 }
 

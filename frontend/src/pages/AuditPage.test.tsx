@@ -1,0 +1,142 @@
+import { fireEvent, screen, within } from "@testing-library/react";
+import { describe, expect, it, vi } from "vitest";
+
+import { AnnouncerProvider } from "../announce";
+import type { AuditEvent } from "../api/types";
+import { fakeFetch, renderAs, type FakeCall } from "../test/helpers";
+import { ADMINS_ONLY, AuditPage } from "./AuditPage";
+
+const event = (id: number, overrides: Partial<AuditEvent> = {}): AuditEvent => ({
+  id,
+  at: "2026-12-04T18:00:00Z",
+  actor: { id: 3, email: "ada@acme.test" },
+  action: "connector.changed",
+  target_type: "connector",
+  target_id: "12",
+  fields: ["api_key", "name"],
+  detail: { name: "CRM" },
+  ip: "203.0.113.9",
+  request_id: "req-1",
+  ...overrides,
+});
+
+const page = (results: AuditEvent[], count = results.length) => ({ body: { count, next: null, previous: null, results } });
+
+function api(answer: (call: FakeCall) => { status?: number; body?: unknown }) {
+  return fakeFetch(answer);
+}
+
+const renderPage = (role: "viewer" | "editor" | "admin" = "admin", path = "/audit") =>
+  renderAs(
+    role,
+    <AnnouncerProvider>
+      <AuditPage />
+    </AnnouncerProvider>,
+    path,
+    "/audit",
+  );
+
+const query = (call: FakeCall) => new URL(call.url, "http://x").searchParams;
+
+describe("the audit page", () => {
+  it("says plainly that it is for admins, and asks the API nothing, for a viewer or an editor", () => {
+    for (const role of ["viewer", "editor"] as const) {
+      const calls = api(() => page([]));
+      const { unmount } = renderPage(role);
+      expect(screen.getByRole("heading", { name: "Audit trail" })).toBeTruthy();
+      expect(screen.getByText(ADMINS_ONLY)).toBeTruthy();
+      expect(screen.queryByRole("table")).toBeNull();
+      expect(calls).toHaveLength(0);
+      unmount();
+    }
+  });
+
+  it("lists who did what on which object, when, with the details, newest first", async () => {
+    const calls = api(() =>
+      page([
+        event(2),
+        event(1, { actor: null, action: "sync.started", target_type: "sync", target_id: "40", fields: [], detail: { triggered_by: "schedule", full_refresh: false }, ip: null }),
+      ]),
+    );
+    renderPage();
+    const row = await screen.findByTestId("audit-event-2");
+    expect(query(calls[0]!).get("ordering")).toBe("-at");
+    expect(calls[0]!.url.startsWith("/api/audit/events/")).toBe(true);
+    expect(within(row).getByText("ada@acme.test")).toBeTruthy();
+    expect(within(row).getByText("connector.changed")).toBeTruthy();
+    expect(within(row).getByText("#12")).toBeTruthy();
+    expect(within(row).getByText("api_key, name")).toBeTruthy();
+    expect(within(row).getByText("CRM")).toBeTruthy();
+    expect(within(row).getByText("203.0.113.9")).toBeTruthy();
+    expect(within(row).getByText(/2026/)).toBeTruthy();
+    const system = screen.getByTestId("audit-event-1");
+    expect(within(system).getByText("System")).toBeTruthy();
+    expect(within(system).getByText("schedule")).toBeTruthy();
+    expect(within(system).getByText("false")).toBeTruthy();
+    const headers = within(screen.getByRole("table", { name: "Audit events" })).getAllByRole("columnheader").map((th) => th.textContent);
+    expect(headers).toEqual(["When", "Who", "Action", "Object", "Details"]);
+  });
+
+  it("says when nothing was recorded yet, and when nothing matches the filters", async () => {
+    api(() => page([]));
+    const { unmount } = renderPage();
+    expect((await screen.findByTestId("audit-empty")).textContent).toMatch(/^No event recorded yet\./);
+    unmount();
+    api(() => page([]));
+    renderPage("admin", "/audit?action=member.removed");
+    expect((await screen.findByTestId("audit-empty")).textContent).toBe("No event matches these filters.");
+  });
+
+  it("sends the filters the API has: action, object, user and days as instants", async () => {
+    const calls = api(() => page([event(1)]));
+    renderPage();
+    await screen.findByTestId("audit-event-1");
+    fireEvent.change(screen.getByLabelText("Action"), { target: { value: " member.added " } });
+    fireEvent.change(screen.getByLabelText("Object type"), { target: { value: "membership" } });
+    fireEvent.change(screen.getByLabelText("Object id"), { target: { value: "5" } });
+    fireEvent.change(screen.getByLabelText("User id"), { target: { value: "3" } });
+    fireEvent.change(screen.getByLabelText("From (day)"), { target: { value: "2026-12-01" } });
+    fireEvent.change(screen.getByLabelText("Until (day)"), { target: { value: "2026-12-04" } });
+    fireEvent.click(screen.getByRole("button", { name: "Apply filters" }));
+    await vi.waitFor(() => expect(calls).toHaveLength(2));
+    const sent = query(calls[1]!);
+    expect(sent.get("action")).toBe("member.added");
+    expect(sent.get("target_type")).toBe("membership");
+    expect(sent.get("target_id")).toBe("5");
+    expect(sent.get("actor")).toBe("3");
+    expect(sent.get("since")).toBe(new Date("2026-12-01T00:00:00").toISOString());
+    // "until" is the day's end: the API's until is "before"
+    expect(sent.get("until")).toBe(new Date("2026-12-05T00:00:00").toISOString());
+  });
+
+  it("narrows to one person's events or one object's history from a row", async () => {
+    const calls = api(() => page([event(1)]));
+    renderPage();
+    const row = await screen.findByTestId("audit-event-1");
+    fireEvent.click(within(row).getByRole("button", { name: /^Only theirs ?\(ada@acme.test\)/ }));
+    await vi.waitFor(() => expect(calls).toHaveLength(2));
+    expect(query(calls[1]!).get("actor")).toBe("3");
+    expect((screen.getByLabelText("User id") as HTMLInputElement).value).toBe("3");
+    fireEvent.click(within(await screen.findByTestId("audit-event-1")).getByRole("button", { name: /^Its history ?\(connector 12\)/ }));
+    await vi.waitFor(() => expect(calls).toHaveLength(3));
+    expect(query(calls[2]!).get("target_type")).toBe("connector");
+    expect(query(calls[2]!).get("target_id")).toBe("12");
+  });
+
+  it("pages through the events", async () => {
+    const calls = api((call) => page([event(query(call).get("page") === "2" ? 26 : 1)], 30));
+    renderPage();
+    await screen.findByTestId("audit-event-1");
+    expect(screen.getByText("Page 1 of 2 · 30 events")).toBeTruthy();
+    fireEvent.click(screen.getByRole("button", { name: "Next →" }));
+    await screen.findByTestId("audit-event-26");
+    expect(query(calls[1]!).get("page")).toBe("2");
+    expect(query(calls[1]!).get("page_size")).toBe("25");
+  });
+
+  it("shows the API's refusal of a filter", async () => {
+    api(() => ({ status: 400, body: { detail: "since: Enter a valid date/time.", errors: { since: ["Enter a valid date/time."] } } }));
+    renderPage();
+    expect((await screen.findByRole("alert")).textContent).toBe("since: Enter a valid date/time.");
+  });
+});

@@ -1,0 +1,295 @@
+import { useState, type FormEvent } from "react";
+import { useSearchParams } from "react-router-dom";
+
+import { listAuditEvents, type AuditFilters } from "../api/api";
+import type { AuditEvent, JsonValue } from "../api/types";
+import { usePageTitle } from "../announce";
+import { useAuth } from "../auth";
+import { ErrorBanner, Loading, Pager, TableWrap } from "../components/common";
+import { formatDateTime } from "../format";
+import { useLoad } from "../hooks";
+
+const PAGE_SIZE = 25;
+
+/** The actions recorded today (docs/extensions.md, "Audit"): suggestions for the action filter,
+ * which takes any name. */
+export const KNOWN_ACTIONS = [
+  "auth.signed_in",
+  "auth.sign_in_failed",
+  "auth.session_ended",
+  "auth.signed_out",
+  "member.added",
+  "member.role_changed",
+  "member.removed",
+  "invitation.created",
+  "invitation.revoked",
+  "invitation.accepted",
+  "connector.created",
+  "connector.changed",
+  "connector.deleted",
+  "connector.exported",
+  "sync.started",
+  "sync.cancelled",
+  "sync.resumed",
+  "load.started",
+];
+const KNOWN_TARGET_TYPES = ["user", "membership", "invitation", "connector", "sync", "load"];
+
+const FILTER_KEYS = ["action", "actor", "target_type", "target_id", "since", "until"] as const;
+type FilterKey = (typeof FILTER_KEYS)[number];
+
+export const ADMINS_ONLY = "Only the tenant's admins can see its audit trail. Ask an admin if you need to know who changed something.";
+
+/** The tenant's audit trail (admins only): who did what, on which object, when, newest first,
+ * filtered by action, person, object and days; the filters and the page live in the address. */
+export function AuditPage() {
+  usePageTitle("Audit trail");
+  const { me } = useAuth();
+  if (me?.role !== "admin") {
+    return (
+      <div className="page">
+        <h1>Audit trail</h1>
+        <p>{ADMINS_ONLY}</p>
+      </div>
+    );
+  }
+  return <AuditTrail />;
+}
+
+/** The API's filters from the address: days are the user's local days, sent as the instants their
+ * midnights fall on ("until" includes that whole day). */
+function filtersOf(params: URLSearchParams): AuditFilters {
+  const page = Math.max(1, Number(params.get("page")) || 1);
+  const filters: AuditFilters = { page, page_size: PAGE_SIZE };
+  for (const name of ["action", "target_type", "target_id"] as const) {
+    const value = params.get(name)?.trim();
+    if (value) filters[name] = value;
+  }
+  const actor = Number(params.get("actor"));
+  if (Number.isInteger(actor) && actor > 0) filters.actor = actor;
+  const since = params.get("since") ?? "";
+  const until = params.get("until") ?? "";
+  if (/^\d{4}-\d{2}-\d{2}$/.test(since)) filters.since = new Date(`${since}T00:00:00`).toISOString();
+  if (/^\d{4}-\d{2}-\d{2}$/.test(until)) {
+    const end = new Date(`${until}T00:00:00`);
+    end.setDate(end.getDate() + 1);
+    filters.until = end.toISOString();
+  }
+  return filters;
+}
+
+function AuditTrail() {
+  const [params, setParams] = useSearchParams();
+  const filters = filtersOf(params);
+  const page = filters.page ?? 1;
+  const filtered = FILTER_KEYS.some((name) => params.get(name));
+  const key = params.toString();
+  const events = useLoad(() => listAuditEvents(filters), [key]);
+
+  const draftOf = (from: URLSearchParams) =>
+    Object.fromEntries(FILTER_KEYS.map((name) => [name, from.get(name) ?? ""])) as Record<FilterKey, string>;
+  const [draft, setDraft] = useState<Record<FilterKey, string>>(() => draftOf(params));
+
+  function show(next: URLSearchParams) {
+    setDraft(draftOf(next));
+    setParams(next);
+  }
+
+  function apply(event: FormEvent) {
+    event.preventDefault();
+    const next = new URLSearchParams();
+    for (const name of FILTER_KEYS) if (draft[name].trim()) next.set(name, draft[name].trim());
+    show(next);
+  }
+
+  function goTo(next: number) {
+    const copy = new URLSearchParams(params);
+    if (next === 1) copy.delete("page");
+    else copy.set("page", String(next));
+    setParams(copy);
+  }
+
+  /** Narrow the list to one person's events or one object's (a button in a row). */
+  function only(changes: Partial<Record<FilterKey, string>>) {
+    const next = new URLSearchParams(params);
+    next.delete("page");
+    for (const [name, value] of Object.entries(changes)) next.set(name, value);
+    show(next);
+  }
+
+  const field = (name: FilterKey) => ({
+    id: `audit-${name}`,
+    value: draft[name],
+    onChange: (e: { target: { value: string } }) => setDraft((current) => ({ ...current, [name]: e.target.value })),
+  });
+
+  const rows = events.data?.results ?? [];
+  return (
+    <div className="page">
+      <div className="page-header">
+        <h1>Audit trail</h1>
+      </div>
+      <p className="muted">
+        Who did what in this tenant, newest first: sign-ins, members and invitations, connector changes and exports, syncs and
+        loads started. Events cannot be changed or deleted; they are removed only when older than the server's retention period.
+      </p>
+      <form className="card filters" aria-label="Audit filters" onSubmit={apply}>
+        <div className="filter-grid">
+          <div className="field">
+            <label htmlFor="audit-action">Action</label>
+            <input list="audit-actions" autoComplete="off" placeholder="e.g. connector.changed" {...field("action")} />
+            <datalist id="audit-actions">
+              {KNOWN_ACTIONS.map((action) => (
+                <option key={action} value={action} />
+              ))}
+            </datalist>
+          </div>
+          <div className="field">
+            <label htmlFor="audit-target_type">Object type</label>
+            <input list="audit-target-types" autoComplete="off" placeholder="e.g. connector" {...field("target_type")} />
+            <datalist id="audit-target-types">
+              {KNOWN_TARGET_TYPES.map((type) => (
+                <option key={type} value={type} />
+              ))}
+            </datalist>
+          </div>
+          <div className="field">
+            <label htmlFor="audit-target_id">Object id</label>
+            <input autoComplete="off" {...field("target_id")} />
+          </div>
+          <div className="field">
+            <label htmlFor="audit-actor">User id</label>
+            <input inputMode="numeric" autoComplete="off" aria-describedby="audit-actor-hint" {...field("actor")} />
+            <div className="hint" id="audit-actor-hint">
+              Or choose “Only theirs” next to a person.
+            </div>
+          </div>
+          <div className="field">
+            <label htmlFor="audit-since">From (day)</label>
+            <input type="date" {...field("since")} />
+          </div>
+          <div className="field">
+            <label htmlFor="audit-until">Until (day)</label>
+            <input type="date" {...field("until")} />
+          </div>
+        </div>
+        <div className="actions">
+          <button type="submit" className="btn btn-primary">
+            Apply filters
+          </button>
+          <button type="button" className="btn" onClick={() => show(new URLSearchParams())}>
+            Clear
+          </button>
+        </div>
+      </form>
+      <ErrorBanner message={events.error} />
+      {events.loading && !events.data ? <Loading /> : null}
+      {events.data ? (
+        rows.length === 0 ? (
+          <div className="card empty" data-testid="audit-empty">
+            {filtered || page > 1
+              ? "No event matches these filters."
+              : "No event recorded yet. Sign-ins, changes to members, invitations and connectors, exports, syncs and loads appear here as they happen."}
+          </div>
+        ) : (
+          <>
+            <TableWrap>
+              <table className="table audit-table" aria-label="Audit events">
+                <thead>
+                  <tr>
+                    <th scope="col">When</th>
+                    <th scope="col">Who</th>
+                    <th scope="col">Action</th>
+                    <th scope="col">Object</th>
+                    <th scope="col">Details</th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {rows.map((event) => (
+                    <AuditRow key={event.id} event={event} onOnly={only} />
+                  ))}
+                </tbody>
+              </table>
+            </TableWrap>
+            <Pager page={page} pageSize={PAGE_SIZE} count={events.data.count} onPage={goTo} label="event" />
+          </>
+        )
+      ) : null}
+    </div>
+  );
+}
+
+function AuditRow({ event, onOnly }: { event: AuditEvent; onOnly: (changes: Partial<Record<FilterKey, string>>) => void }) {
+  const actorId = event.actor?.id;
+  const details = Object.entries(event.detail);
+  return (
+    <tr data-testid={`audit-event-${event.id}`}>
+      <td className="small nowrap">{formatDateTime(event.at)}</td>
+      <td>
+        {event.actor ? (
+          <>
+            <span className="break">{event.actor.email}</span>
+            {actorId ? (
+              <button type="button" className="link-button small" onClick={() => onOnly({ actor: String(actorId) })}>
+                Only theirs<span className="visually-hidden"> ({event.actor.email})</span>
+              </button>
+            ) : null}
+          </>
+        ) : (
+          <span className="muted">System</span>
+        )}
+      </td>
+      <td className="mono">{event.action}</td>
+      <td>
+        {event.target_type ? (
+          <>
+            <span>
+              {event.target_type} <span className="mono">#{event.target_id}</span>
+            </span>
+            {event.target_id ? (
+              <button
+                type="button"
+                className="link-button small"
+                onClick={() => onOnly({ target_type: event.target_type, target_id: event.target_id })}
+              >
+                Its history<span className="visually-hidden"> ({event.target_type} {event.target_id})</span>
+              </button>
+            ) : null}
+          </>
+        ) : (
+          "—"
+        )}
+      </td>
+      <td className="small audit-details">
+        {details.length === 0 && event.fields.length === 0 && !event.ip ? <span className="muted">—</span> : null}
+        {details.length > 0 ? (
+          <dl className="inline-details">
+            {details.map(([name, value]) => (
+              <div key={name}>
+                <dt>{name}</dt>
+                <dd className="break">{shownValue(value)}</dd>
+              </div>
+            ))}
+          </dl>
+        ) : null}
+        {event.fields.length > 0 ? (
+          <div>
+            <span className="muted">Fields: </span>
+            <span className="mono break">{event.fields.join(", ")}</span>
+          </div>
+        ) : null}
+        {event.ip ? (
+          <div className="muted">
+            From <span className="mono">{event.ip}</span>
+          </div>
+        ) : null}
+      </td>
+    </tr>
+  );
+}
+
+/** A detail's value as text: strings as they are, anything else as compact JSON. */
+function shownValue(value: JsonValue): string {
+  if (typeof value === "string") return value;
+  return JSON.stringify(value);
+}
