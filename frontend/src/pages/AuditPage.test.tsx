@@ -55,7 +55,7 @@ describe("the audit page", () => {
     const calls = api(() =>
       page([
         event(2),
-        event(1, { actor: null, action: "sync.started", target_type: "sync", target_id: "40", fields: [], detail: { triggered_by: "schedule", full_refresh: false }, ip: null }),
+        event(1, { actor: null, action: "sync.started", target_type: "sync_log", target_id: "40", fields: [], detail: { triggered_by: "schedule", full_refresh: false }, ip: null }),
       ]),
     );
     renderPage();
@@ -64,7 +64,7 @@ describe("the audit page", () => {
     expect(calls[0]!.url.startsWith("/api/audit/events/")).toBe(true);
     expect(within(row).getByText("ada@acme.test")).toBeTruthy();
     expect(within(row).getByText("connector.changed")).toBeTruthy();
-    expect(within(row).getByText("#12")).toBeTruthy();
+    expect(within(row).getByRole("link", { name: "connector #12" }).getAttribute("href")).toBe("/connectors/12");
     expect(within(row).getByText("api_key, name")).toBeTruthy();
     expect(within(row).getByText("CRM")).toBeTruthy();
     expect(within(row).getByText("203.0.113.9")).toBeTruthy();
@@ -73,6 +73,7 @@ describe("the audit page", () => {
     expect(within(system).getByText("System")).toBeTruthy();
     expect(within(system).getByText("schedule")).toBeTruthy();
     expect(within(system).getByText("false")).toBeTruthy();
+    expect(within(system).getByRole("link", { name: "sync_log #40" }).getAttribute("href")).toBe("/sync-logs/40");
     const headers = within(screen.getByRole("table", { name: "Audit events" })).getAllByRole("columnheader").map((th) => th.textContent);
     expect(headers).toEqual(["When", "Who", "Action", "Object", "Details"]);
   });

@@ -1,5 +1,5 @@
 import { useState, type FormEvent } from "react";
-import { useSearchParams } from "react-router-dom";
+import { Link, useSearchParams } from "react-router-dom";
 
 import { listAuditEvents, type AuditFilters } from "../api/api";
 import type { AuditEvent, JsonValue } from "../api/types";
@@ -33,7 +33,15 @@ export const KNOWN_ACTIONS = [
   "sync.resumed",
   "load.started",
 ];
-const KNOWN_TARGET_TYPES = ["user", "membership", "invitation", "connector", "sync", "load"];
+const KNOWN_TARGET_TYPES = ["user", "membership", "invitation", "connector", "sync_log", "destination_load"];
+
+/** The app's page of an object the trail names, where it has one. */
+function pageOf(targetType: string, targetId: string): string | null {
+  if (!/^\d+$/.test(targetId)) return null;
+  if (targetType === "connector") return `/connectors/${targetId}`;
+  if (targetType === "sync_log") return `/sync-logs/${targetId}`;
+  return null;
+}
 
 const FILTER_KEYS = ["action", "actor", "target_type", "target_id", "since", "until"] as const;
 type FilterKey = (typeof FILTER_KEYS)[number];
@@ -137,7 +145,7 @@ function AuditTrail() {
         <div className="filter-grid">
           <div className="field">
             <label htmlFor="audit-action">Action</label>
-            <input list="audit-actions" autoComplete="off" placeholder="e.g. connector.changed" {...field("action")} />
+            <input list="audit-actions" autoComplete="off" placeholder="Any" {...field("action")} />
             <datalist id="audit-actions">
               {KNOWN_ACTIONS.map((action) => (
                 <option key={action} value={action} />
@@ -146,7 +154,7 @@ function AuditTrail() {
           </div>
           <div className="field">
             <label htmlFor="audit-target_type">Object type</label>
-            <input list="audit-target-types" autoComplete="off" placeholder="e.g. connector" {...field("target_type")} />
+            <input list="audit-target-types" autoComplete="off" placeholder="Any" {...field("target_type")} />
             <datalist id="audit-target-types">
               {KNOWN_TARGET_TYPES.map((type) => (
                 <option key={type} value={type} />
@@ -222,6 +230,7 @@ function AuditTrail() {
 function AuditRow({ event, onOnly }: { event: AuditEvent; onOnly: (changes: Partial<Record<FilterKey, string>>) => void }) {
   const actorId = event.actor?.id;
   const details = Object.entries(event.detail);
+  const link = pageOf(event.target_type, event.target_id);
   return (
     <tr data-testid={`audit-event-${event.id}`}>
       <td className="small nowrap">{formatDateTime(event.at)}</td>
@@ -243,9 +252,15 @@ function AuditRow({ event, onOnly }: { event: AuditEvent; onOnly: (changes: Part
       <td>
         {event.target_type ? (
           <>
-            <span>
-              {event.target_type} <span className="mono">#{event.target_id}</span>
-            </span>
+            {link ? (
+              <Link to={link}>
+                {event.target_type} <span className="mono">#{event.target_id}</span>
+              </Link>
+            ) : (
+              <span>
+                {event.target_type} <span className="mono">#{event.target_id}</span>
+              </span>
+            )}
             {event.target_id ? (
               <button
                 type="button"

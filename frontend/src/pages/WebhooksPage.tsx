@@ -252,7 +252,7 @@ function WebhooksManager() {
                 {rows.map((endpoint) => (
                   <tr key={endpoint.id} data-testid={`endpoint-${endpoint.name}`}>
                     <td>{endpoint.name}</td>
-                    <td className="mono break small">{endpoint.url}</td>
+                    <td className="mono break small wide-cell">{endpoint.url}</td>
                     <td className="small">{eventsText(endpoint.events)}</td>
                     <td className="small">{endpoint.payload_format === "slack" ? "Slack" : "JSON"}</td>
                     <td>
@@ -711,7 +711,7 @@ function DeliveryLog({
                         "—"
                       )}
                     </td>
-                    <td className="small break">{delivery.error || "—"}</td>
+                    <td className="small break wide-cell">{delivery.error || "—"}</td>
                   </tr>
                 ))}
               </tbody>
