@@ -21,6 +21,7 @@ import { fileURLToPath } from "node:url";
 
 import { chromium } from "playwright-core";
 
+import { adminPages, startReceiver } from "./admin-pages.mjs";
 import { dataOut, DESTINATION_ALLOWLIST } from "./data-out.mjs";
 
 const FRONTEND = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
@@ -37,6 +38,7 @@ const children = [];
 let browser = null;
 let currentPage = null;
 let varDir = null;
+let receiver = null;
 
 function log(message) {
   console.log(`[e2e ${((Date.now() - started) / 1000).toFixed(1)}s] ${message}`);
@@ -65,6 +67,10 @@ async function cleanup() {
         // already gone
       }
     }
+  }
+  if (receiver) {
+    await receiver.close().catch(() => {});
+    receiver = null;
   }
   if (varDir) {
     rmSync(varDir, { recursive: true, force: true });
@@ -206,9 +212,10 @@ async function main() {
   varDir = mkdtempSync(path.join(tmpdir(), "migrateiq-e2e-"));
   const apiPort = await freePort();
   const webPort = await freePort();
+  receiver = await startReceiver(); // the webhook receiver of the admin pages' steps
   const env = stackEnv({
     MIGRATEIQ_VAR_DIR: varDir,
-    MIGRATEIQ_EGRESS_ALLOWLIST: `127.0.0.1:${apiPort},${DESTINATION_ALLOWLIST}`,
+    MIGRATEIQ_EGRESS_ALLOWLIST: `127.0.0.1:${apiPort},127.0.0.1:${receiver.port},${DESTINATION_ALLOWLIST}`,
     // Syncs run in a Celery worker (embedded filesystem broker under varDir): the UI sees them
     // pending, running and finished, as in production.
     MIGRATEIQ_SYNC_RUNNER: "celery",
@@ -794,6 +801,9 @@ async function main() {
   await newbie.getByRole("button", { name: /Remove/ }).click();
   await newbie.waitFor({ state: "detached" });
 
+  // 12a. The admins' pages of the webhooks and audit modules (e2e/admin-pages.mjs).
+  await adminPages({ page, base, receiver, checkA11y, shot, log });
+
   // 13. Unknown addresses: the app's own page, a 404 status, and the page title.
   const missing = await page.goto(`${base}/connectors/abc`);
   if (missing?.status() !== 404) throw new Error(`/connectors/abc answered ${missing?.status()}`);
@@ -826,6 +836,8 @@ async function main() {
     ["destinations", "/destinations", () => page.getByRole("heading", { name: "Destinations" }).waitFor()],
     ["members", "/members", () => page.getByTestId("member-admin@demo.local").waitFor()],
     ["wizard", "/connectors/new", () => page.getByRole("heading", { name: "New connector" }).waitFor()],
+    ["webhooks page", "/webhooks", () => page.getByRole("table", { name: "Webhook deliveries" }).waitFor()],
+    ["audit trail", "/audit", () => page.getByRole("table", { name: "Audit events" }).waitFor()],
   ];
   for (const [name, address, ready] of darkPages) {
     await page.goto(`${base}${address}`);
@@ -873,6 +885,12 @@ async function main() {
   if (await page.getByRole("link", { name: "New connector" }).count()) throw new Error("a viewer sees New connector");
   for (const name of [/^Pause/, /^Delete/]) if (await page.getByRole("button", { name }).count()) throw new Error(`a viewer sees ${name}`);
   if (await page.getByRole("link", { name: "Members", exact: true }).count()) throw new Error("a viewer sees Members");
+  for (const name of ["Webhooks", "Audit"]) if (await page.getByRole("link", { name, exact: true }).count()) throw new Error(`a viewer sees ${name}`);
+  await page.goto(`${base}/webhooks`);
+  await page.getByText("Only the tenant's admins manage its webhooks").waitFor();
+  await page.goto(`${base}/audit`);
+  await page.getByText("Only the tenant's admins can see its audit trail").waitFor();
+  await checkA11y(page, "audit page as a viewer");
 
   // 16. Sign out: every tab of the session is signed out; a reload stays signed out.
   const viewerTab = await context.newPage();
