@@ -669,6 +669,8 @@ async function main() {
   await page.goto(`${base}/connectors`);
   await page.getByRole("link", { name: "Demo Users API" }).first().click();
   await page.getByRole("button", { name: "Full refresh" }).click();
+  await checkA11y(page, "a full refresh's confirmation");
+  await page.getByRole("alertdialog").getByRole("button", { name: "Start the full refresh" }).click();
   await page.getByTestId("sync-progress").waitFor();
   await page.getByRole("link", { name: "Syncs", exact: true }).click();
   await page.getByRole("heading", { name: "Syncs" }).waitFor();

@@ -365,14 +365,26 @@ describe("the connector page", () => {
     expect((screen.getByRole("button", { name: "Sync now" }) as HTMLButtonElement).disabled).toBe(false);
   });
 
-  it("asks for a full refresh with the API's parameter", async () => {
+  it("asks for a full refresh with the API's parameter once the user confirms what it deletes", async () => {
     const calls = api((call) => (call.url.includes("/sync_data/") ? { status: 202, body: syncLog({ id: 9 }) } : null));
     renderPage("admin");
     fireEvent.click(await screen.findByRole("button", { name: "Full refresh" }));
+    const dialog = await screen.findByRole("alertdialog");
+    expect(dialog.textContent).toMatch(/no longer returns are marked deleted, and destinations loading this connector delete/);
+    fireEvent.click(within(dialog).getByRole("button", { name: "Start the full refresh" }));
     await screen.findByRole("link", { name: "run #9" });
     expect(calls.find((c) => c.method === "POST")?.url).toBe(
       "/api/demo-extension/connectors/7/sync_data/?wait=0&trigger=ui&full_refresh=true",
     );
+  });
+
+  it("starts no full refresh when the user cancels the confirmation", async () => {
+    const calls = api((call) => (call.url.includes("/sync_data/") ? { status: 202, body: syncLog({ id: 9 }) } : null));
+    renderPage("admin");
+    fireEvent.click(await screen.findByRole("button", { name: "Full refresh" }));
+    fireEvent.click(within(await screen.findByRole("alertdialog")).getByRole("button", { name: "Cancel" }));
+    expect(screen.queryByRole("alertdialog")).toBeNull();
+    expect(calls.some((c) => c.method === "POST")).toBe(false);
   });
 
   it("explains a sync already running and links to it", async () => {
