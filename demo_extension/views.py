@@ -609,9 +609,10 @@ class SyncLogViewSet(ThrottledActionsMixin, TenantScopedReadOnlyViewSet):
     @extend_schema(
         tags=["sync logs"],
         request=None,
-        responses={200: api.SyncLogSerializer, **_WRITE_ERRORS},
+        responses={200: api.SyncLogSerializer, **_WRITE_ERRORS, 409: _ERR},
         description="Stop a running sync at its next page boundary (what was committed stays); "
-        "a pending one is cancelled at once.",
+        "a pending one is cancelled at once. A run that has already finished is a 409 saying how it "
+        "ended (as a resume the run's state refuses).",
     )
     @action(detail=True, methods=["post"])
     def cancel(self, request, pk=None):
@@ -619,7 +620,7 @@ class SyncLogViewSet(ThrottledActionsMixin, TenantScopedReadOnlyViewSet):
         try:
             sync_log = runs.cancel_sync(sync_log, user=request.user)
         except ValueError as exc:
-            raise serializers.ValidationError(str(exc)) from None
+            raise Conflict(str(exc)) from None
         return Response(api.SyncLogSerializer(sync_log).data)
 
     @extend_schema(

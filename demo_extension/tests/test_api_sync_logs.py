@@ -497,12 +497,14 @@ def test_cancelling_a_running_sync_asks_it_to_stop(editor_client, make_connector
     assert log.cancel_requested is True
 
 
-def test_cancelling_a_finished_sync_is_a_400(editor_client, make_connector, make_log):
+def test_cancelling_a_finished_sync_is_a_409_saying_how_it_ended(editor_client, make_connector, make_log):
+    """The run's state refuses it, as it refuses a resume: a conflict, not a malformed request."""
     log = make_log(make_connector(), SyncStatus.SUCCESS)
 
     response = editor_client.post(f"{LOGS}{log.pk}/cancel/")
 
-    assert response.status_code == 400
+    assert response.status_code == 409
+    assert response.json()["detail"] == "This sync has already finished (SUCCESS)."
     assert "already finished" in response.json()["detail"]
 
 
