@@ -3,48 +3,25 @@
 renamed or made write-only in the API without the UI following fails here."""
 
 import re
-from pathlib import Path
 
-from django.conf import settings
-from django.test import Client
+from core.testing import FRONTEND, api_schemas, ui_interface, ui_union
 
-FRONTEND = Path(settings.BASE_DIR) / "frontend" / "src"
-TYPES = (FRONTEND / "api" / "types.ts").read_text()
 CONFIG = (FRONTEND / "components" / "connectorConfig.ts").read_text()
 
 
-def _schema(db) -> dict:
-    response = Client().get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json")
-    assert response.status_code == 200
-    return response.json()["components"]["schemas"]
-
-
-def _interface(name: str) -> set[str]:
-    """The property names of ``export interface <name> { ... }`` (its own lines only)."""
-    match = re.search(rf"^export interface {name}(?: extends \w+)? \{{\n(.*?)^\}}", TYPES, re.S | re.M)
-    assert match, f"interface {name} not found in types.ts"
-    return set(re.findall(r"^  (\w+)\??:", match.group(1), re.M))
-
-
-def _union(name: str) -> set[str]:
-    match = re.search(rf"^export type {name} = ([^;]+);", TYPES, re.M)
-    assert match, f"type {name} not found in types.ts"
-    return set(re.findall(r'"(\w+)"', match.group(1)))
-
-
 def test_the_connector_type_has_exactly_the_fields_of_a_connector_response(db):
-    schema = _schema(db)
-    assert _interface("Connector") == set(schema["Connector"]["properties"])
-    assert "auth_username" not in _interface("Connector")  # write-only: has_auth_username instead
+    schema = api_schemas()
+    assert ui_interface("Connector") == set(schema["Connector"]["properties"])
+    assert "auth_username" not in ui_interface("Connector")  # write-only: has_auth_username instead
 
 
 def test_the_connector_input_type_has_exactly_the_writable_fields(db):
-    schema = _schema(db)
-    assert _interface("ConnectorInput") == set(schema["ConnectorRequest"]["properties"])
+    schema = api_schemas()
+    assert ui_interface("ConnectorInput") == set(schema["ConnectorRequest"]["properties"])
 
 
 def test_the_preview_types_have_exactly_the_fields_of_the_preview_answer(db):
-    schema = _schema(db)
+    schema = api_schemas()
     for name in (
         "Preview",
         "PreviewPagination",
@@ -53,17 +30,17 @@ def test_the_preview_types_have_exactly_the_fields_of_the_preview_answer(db):
         "PreviewCursorCandidate",
         "PreviewRecord",
     ):
-        assert _interface(name) == set(schema[name]["properties"]), name
+        assert ui_interface(name) == set(schema[name]["properties"]), name
 
 
 def test_the_auth_styles_and_client_auth_methods_are_the_api_s(db):
-    schema = _schema(db)
-    assert _union("AuthType") == set(schema["AuthTypeEnum"]["enum"])
-    assert _union("OAuthClientAuth") == set(schema["OauthClientAuthEnum"]["enum"])
+    schema = api_schemas()
+    assert ui_union("AuthType") == set(schema["AuthTypeEnum"]["enum"])
+    assert ui_union("OAuthClientAuth") == set(schema["OauthClientAuthEnum"]["enum"])
 
 
 def test_the_form_offers_a_field_for_every_pagination_key_of_every_type(db):
-    schema = _schema(db)
+    schema = api_schemas()
     union = schema["Pagination"]["discriminator"]["mapping"]
     has_more = re.search(r'const HAS_MORE = \{ key: "(\w+)"', CONFIG).group(1)
     for kind, ref in union.items():
