@@ -285,10 +285,13 @@ async function main() {
   page.setDefaultTimeout(20_000);
   const pageErrors = [];
   page.on("pageerror", (error) => pageErrors.push(String(error)));
-  let nativeDialogs = 0; // window.confirm for deletions; unsaved edits use the app's own dialog
+  // Every question (deletions, unsaved edits) is asked in the app's own dialog: a native browser
+  // dialog is dismissed, counted and fails the run at the end.
+  let nativeDialogs = 0;
   page.on("dialog", (dialog) => {
     nativeDialogs += 1;
-    void dialog.accept();
+    log(`a native ${dialog.type()} dialog appeared: ${dialog.message()}`);
+    void dialog.dismiss();
   });
   const shot = async (name, fullPage = false, target = page) => {
     const file = path.join(SHOTS, `${name}.png`);
@@ -719,6 +722,10 @@ async function main() {
   };
   const revokedLink = await invite("revoked@demo.local", "editor");
   await page.getByTestId("invitation-revoked@demo.local").getByRole("button", { name: /Revoke/ }).click();
+  const revokeDialog = page.getByRole("alertdialog", { name: "Revoke the invitation of revoked@demo.local?" });
+  if (!(await focusedInside(page, "[role='alertdialog']"))) throw new Error("focus is not in the revoke dialog");
+  await checkA11y(page, "revoke an invitation dialog");
+  await revokeDialog.getByRole("button", { name: "Revoke the invitation" }).click();
   await page.getByTestId("invitation-revoked@demo.local").waitFor({ state: "detached" });
   await page.getByTestId("announcer").filter({ hasText: "The invitation of revoked@demo.local was revoked." }).waitFor();
   const colleagueLink = await invite("colleague@demo.local", "editor"); // an account of another tenant
@@ -801,6 +808,7 @@ async function main() {
   await checkA11y(page, "members page");
   await shot("12-members");
   await newbie.getByRole("button", { name: /Remove/ }).click();
+  await page.getByRole("alertdialog", { name: "Remove newbie@demo.local?" }).getByRole("button", { name: "Remove the member" }).click();
   await newbie.waitFor({ state: "detached" });
 
   // 12a. The admins' pages of the webhooks and audit modules (e2e/admin-pages.mjs).
@@ -912,6 +920,7 @@ async function main() {
 
   if (worker.exitCode !== null) throw new Error(`the worker exited:\n${worker.output.join("")}`);
   if (pageErrors.length) throw new Error(`errors in the page: ${pageErrors.join("; ")}`);
+  if (nativeDialogs) throw new Error(`${nativeDialogs} native browser dialog(s) appeared: every question is the app's own dialog`);
   log(`PASSED (axe: ${axeChecks.length} pages and states, no violations)`);
 }
 

@@ -2,7 +2,7 @@
 // starts on the safe choice and stays inside, Escape is the safe choice, and focus goes back to
 // where it was when the dialog closes (when that element is still on the page).
 
-import { useEffect, useId, useRef, type KeyboardEvent, type ReactNode } from "react";
+import { useCallback, useEffect, useId, useRef, useState, type KeyboardEvent, type ReactNode } from "react";
 import { createPortal } from "react-dom";
 
 export function ConfirmDialog({
@@ -91,4 +91,44 @@ export function ConfirmDialog({
     </div>,
     document.body,
   );
+}
+
+export interface ConfirmRequest {
+  title: string;
+  /** What happens, in words: what is deleted and what stays. */
+  body: ReactNode;
+  confirmLabel: string;
+  cancelLabel?: string;
+}
+
+/**
+ * Ask before a destructive action in the app's dialog (never the browser's `window.confirm`):
+ * `if (!(await confirm({ title, body, confirmLabel }))) return;`, with `dialog` rendered by the
+ * caller. The promise settles true on the confirm button, false on Cancel or Escape.
+ */
+export function useConfirm(): { confirm: (request: ConfirmRequest) => Promise<boolean>; dialog: ReactNode } {
+  const [pending, setPending] = useState<{ request: ConfirmRequest; resolve: (answer: boolean) => void } | null>(null);
+  const confirm = useCallback(
+    (request: ConfirmRequest) =>
+      new Promise<boolean>((resolve) => {
+        setPending({ request, resolve });
+      }),
+    [],
+  );
+  const answer = (value: boolean) => {
+    pending?.resolve(value);
+    setPending(null);
+  };
+  const dialog = pending ? (
+    <ConfirmDialog
+      title={pending.request.title}
+      confirmLabel={pending.request.confirmLabel}
+      cancelLabel={pending.request.cancelLabel ?? "Cancel"}
+      onConfirm={() => answer(true)}
+      onCancel={() => answer(false)}
+    >
+      {typeof pending.request.body === "string" ? <p>{pending.request.body}</p> : pending.request.body}
+    </ConfirmDialog>
+  ) : null;
+  return { confirm, dialog };
 }

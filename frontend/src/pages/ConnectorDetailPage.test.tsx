@@ -757,13 +757,17 @@ describe("the connector page", () => {
 
   it("leaves without asking after deleting the connector, even with unsaved edits", async () => {
     const calls = api((call) => (call.method === "DELETE" ? { status: 204 } : null));
-    vi.spyOn(window, "confirm").mockReturnValue(true);
+    const native = vi.spyOn(window, "confirm");
     renderPage("admin");
     await editName();
     fireEvent.click(screen.getByRole("button", { name: "Delete" }));
+    const dialog = screen.getByRole("alertdialog", { name: /^Delete the connector / });
+    expect(dialog.textContent).toContain("Its settings, its sync history and its");
+    fireEvent.click(within(dialog).getByRole("button", { name: "Delete the connector" }));
     expect(await screen.findByText("elsewhere")).toBeTruthy();
     expect(calls.some((c) => c.method === "DELETE")).toBe(true);
     expect(screen.queryByRole("alertdialog")).toBeNull();
+    expect(native).not.toHaveBeenCalled();
   });
 
   it("focuses the edit form's first field when it opens and the Edit button when it closes", async () => {

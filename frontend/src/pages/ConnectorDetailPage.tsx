@@ -17,7 +17,7 @@ import { isActiveStatus, type ConnectionResult, type Connector, type ConnectorIn
 import { canDelete, canWrite, useAuth } from "../auth";
 import { useAnnounce, usePageTitle } from "../announce";
 import { BarChart, STATUS_COLOURS, STATUS_LEGEND } from "../components/charts";
-import { ConfirmDialog } from "../components/ConfirmDialog";
+import { ConfirmDialog, useConfirm } from "../components/ConfirmDialog";
 import { ConnectorForm } from "../components/ConnectorForm";
 import { ActiveBadge, ErrorBanner, Loading, Pager, StatusBadge, TableWrap } from "../components/common";
 import { storedExtraNames } from "../components/AuthFields";
@@ -30,6 +30,7 @@ import { upstreamHint } from "../components/UpstreamError";
 import { compactJson, formatDateTime, formatNumber, formatRate, formatRelative, formatSeconds, frequencyLabel, prettyJson } from "../format";
 import { useLoad, useSyncLogPolling } from "../hooks";
 import { useSyncWatch } from "../syncWatch";
+import { deleteConnectorQuestion } from "./ConnectorsPage";
 import { NotFoundPage } from "./NotFoundPage";
 
 const HISTORY_PAGE_SIZE = 10;
@@ -77,6 +78,7 @@ function ConnectorDetail({ id, startEditing }: { id: number; startEditing: boole
   // A full refresh marks what the upstream no longer returns as deleted (and destinations delete
   // those rows): it starts only after the user confirms it in a dialog.
   const [confirmingRefresh, setConfirmingRefresh] = useState(false);
+  const { confirm, dialog } = useConfirm();
   // The followed sync's latest copy: its history row shows it live instead of the stale row.
   const [liveLog, setLiveLog] = useState<SyncLog | null>(null);
   // Syncs this page has followed: a stale history row never brings an ended one back.
@@ -204,7 +206,7 @@ function ConnectorDetail({ id, startEditing }: { id: number; startEditing: boole
   }
 
   async function remove(current: Connector) {
-    if (!window.confirm(`Delete the connector "${current.name}" with its sync history and records?`)) return;
+    if (!(await confirm(deleteConnectorQuestion(current)))) return;
     setBusy("delete");
     setActionError(null);
     try {
@@ -232,6 +234,7 @@ function ConnectorDetail({ id, startEditing }: { id: number; startEditing: boole
 
   return (
     <div className="page">
+      {dialog}
       {confirmingRefresh ? (
         <ConfirmDialog
           title={`Full refresh of ${c.name}?`}

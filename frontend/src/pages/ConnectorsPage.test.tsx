@@ -84,15 +84,21 @@ describe("the connectors list", () => {
     expect((screen.getByLabelText("Search connectors by name") as HTMLInputElement).value).toBe("crm");
   });
 
-  it("asks an admin to confirm a deletion, then deletes", async () => {
-    const calls = fakeFetch((call) => (call.method === "DELETE" ? { status: 204 } : { body: page([connector()]) }));
-    const confirm = vi.spyOn(window, "confirm").mockReturnValueOnce(false).mockReturnValueOnce(true);
+  it("asks an admin to confirm a deletion in the app's dialog saying what is deleted, then deletes", async () => {
+    const calls = fakeFetch((call) => (call.method === "DELETE" ? { status: 204 } : { body: page([connector({ records_count: 1200 })]) }));
+    const native = vi.spyOn(window, "confirm");
     renderAs("admin", <ConnectorsPage />);
     fireEvent.click(await screen.findByRole("button", { name: /^Delete/ }));
-    expect(confirm).toHaveBeenCalledTimes(1);
+    let dialog = screen.getByRole("alertdialog", { name: `Delete the connector ${connector().name}?` });
+    expect(dialog.textContent).toContain("its sync history and its 1,200 stored records are deleted");
+    fireEvent.click(within(dialog).getByRole("button", { name: "Cancel" }));
+    expect(screen.queryByRole("alertdialog")).toBeNull();
     expect(calls.some((c) => c.method === "DELETE")).toBe(false);
     fireEvent.click(screen.getByRole("button", { name: /^Delete/ }));
+    dialog = screen.getByRole("alertdialog");
+    fireEvent.click(within(dialog).getByRole("button", { name: "Delete the connector" }));
     await vi.waitFor(() => expect(calls.some((c) => c.method === "DELETE" && c.url === "/api/demo-extension/connectors/7/")).toBe(true));
+    expect(native).not.toHaveBeenCalled();
   });
 
   it("pauses and resumes a connector's schedule from the list", async () => {

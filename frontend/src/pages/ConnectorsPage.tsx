@@ -8,6 +8,7 @@ import { useAnnounce, usePageTitle } from "../announce";
 import { canDelete, canWrite, useAuth } from "../auth";
 import { StatusDots } from "../components/charts";
 import { ErrorBanner, Loading, Pager, StatusBadge, TableWrap } from "../components/common";
+import { useConfirm, type ConfirmRequest } from "../components/ConfirmDialog";
 import { formatDateTime, formatNumber, formatRelative, frequencyLabel } from "../format";
 import { useLoad, useRefreshWhile, useSyncLogPolling } from "../hooks";
 import { useSyncWatch } from "../syncWatch";
@@ -25,6 +26,16 @@ export function NextRun({ connector }: { connector: Connector }) {
       <span className="muted small block">{formatDateTime(connector.next_sync_at)}</span>
     </span>
   );
+}
+
+/** The question before a connector is deleted (its list and its page ask the same). */
+export function deleteConnectorQuestion(connector: Connector): ConfirmRequest {
+  const records = connector.records_count === 1 ? "its 1 stored record" : `its ${formatNumber(connector.records_count)} stored records`;
+  return {
+    title: `Delete the connector ${connector.name}?`,
+    body: `Its settings, its sync history and ${records} are deleted. This cannot be undone.`,
+    confirmLabel: "Delete the connector",
+  };
 }
 
 /** What the live region says when a connector's run ends. */
@@ -197,6 +208,7 @@ export function ConnectorsPage() {
   useAnnounceRunsEndedElsewhere(list.data?.results, (logId) => followedByRows.current.has(logId) || isWatched(logId));
   const writer = canWrite(me?.role);
   const deleter = canDelete(me?.role);
+  const { confirm, dialog } = useConfirm();
 
   function submitSearch(event: FormEvent) {
     event.preventDefault();
@@ -227,7 +239,7 @@ export function ConnectorsPage() {
   }
 
   async function remove(connector: Connector) {
-    if (!window.confirm(`Delete the connector "${connector.name}" with its sync history and records?`)) return;
+    if (!(await confirm(deleteConnectorQuestion(connector)))) return;
     setActionError(null);
     try {
       await deleteConnector(connector.id);
@@ -240,6 +252,7 @@ export function ConnectorsPage() {
 
   return (
     <div className="page">
+      {dialog}
       <div className="page-header">
         <h1>Connectors</h1>
         <div className="actions">

@@ -17,6 +17,7 @@ import type { DestinationCheck, DestinationInput, DestinationLoad } from "../api
 import { useAnnounce, usePageTitle } from "../announce";
 import { canDelete, canWrite, useAuth } from "../auth";
 import { ErrorBanner, Loading, Pager, TableWrap } from "../components/common";
+import { useConfirm } from "../components/ConfirmDialog";
 import { DELETED_ROWS_LABELS, DestinationForm } from "../components/DestinationForm";
 import { Field } from "../components/fields";
 import { formatDateTime, formatNumber, formatSeconds } from "../format";
@@ -35,6 +36,7 @@ export function DestinationDetailPage() {
   const destination = useLoad(() => getDestination(id), [id]);
   const connectors = useLoad(() => listConnectors({ page_size: 100 }), []);
   usePageTitle(destination.data ? `Destination ${destination.data.name}` : "Destination");
+  const { confirm, dialog } = useConfirm();
 
   const [editing, setEditing] = useState(false);
   const [error, setError] = useState<string | null>(null);
@@ -116,7 +118,13 @@ export function DestinationDetailPage() {
   }
 
   async function remove() {
-    if (!destination.data || !window.confirm(`Delete the destination ${destination.data.name}? Its tables stay in the database.`)) return;
+    if (!destination.data) return;
+    const question = {
+      title: `Delete the destination ${destination.data.name}?`,
+      body: "Its settings, its connectors' attachments and its load history are deleted. The tables it wrote stay in the database, with their rows.",
+      confirmLabel: "Delete the destination",
+    };
+    if (!(await confirm(question))) return;
     await act(async () => {
       await deleteDestination(id);
       announce("Destination deleted.");
@@ -139,6 +147,7 @@ export function DestinationDetailPage() {
 
   return (
     <div className="page">
+      {dialog}
       <p className="breadcrumb">
         <Link to="/destinations">Destinations</Link>
       </p>

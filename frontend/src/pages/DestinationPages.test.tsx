@@ -104,6 +104,23 @@ describe("the destinations pages", () => {
     expect(screen.queryByRole("button", { name: "New destination" })).toBeNull();
   });
 
+  it("deletes a destination once the admin confirms it in the app's dialog, which says its tables stay", async () => {
+    const calls = api({ destination: destination(), loads: [] }, (call) => (call.method === "DELETE" ? { status: 204 } : null));
+    const native = vi.spyOn(window, "confirm");
+    renderDetail("admin");
+    await screen.findByRole("heading", { level: 1, name: "Warehouse" });
+    fireEvent.click(screen.getByRole("button", { name: "Delete" }));
+    const dialog = screen.getByRole("alertdialog", { name: "Delete the destination Warehouse?" });
+    expect(dialog.textContent).toContain("The tables it wrote stay in the database");
+    fireEvent.keyDown(dialog, { key: "Escape" });
+    await act(async () => {});
+    expect(calls.some((c) => c.method === "DELETE")).toBe(false);
+    fireEvent.click(screen.getByRole("button", { name: "Delete" }));
+    fireEvent.click(within(screen.getByRole("alertdialog")).getByRole("button", { name: "Delete the destination" }));
+    await waitFor(() => expect(calls.some((c) => c.method === "DELETE" && c.url === "/api/destinations/3/")).toBe(true));
+    expect(native).not.toHaveBeenCalled();
+  });
+
   it("keeps a viewer's destination page read-only", async () => {
     api({ destination: destination({ attachments: [{ id: 1, connector: 7, table_name: "customers", high_water: 0, last_load_at: null, created_at: "2026-11-27T10:00:00Z" }] }), loads: [] });
     renderDetail("viewer");

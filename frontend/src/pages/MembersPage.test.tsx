@@ -1,4 +1,4 @@
-import { fireEvent, screen, within } from "@testing-library/react";
+import { act, fireEvent, screen, within } from "@testing-library/react";
 import { describe, expect, it, vi } from "vitest";
 
 import { AnnouncerProvider } from "../announce";
@@ -89,9 +89,13 @@ describe("the members page", () => {
     const calls = api([member(1, "admin@acme.test", "admin"), member(2, "ed@acme.test", "editor")], (call) =>
       call.method === "DELETE" ? { status: 204 } : null,
     );
-    vi.spyOn(window, "confirm").mockReturnValue(true);
+    const native = vi.spyOn(window, "confirm");
     renderPage();
     fireEvent.click(within(await screen.findByTestId("member-ed@acme.test")).getByRole("button", { name: /Remove/ }));
+    const dialog = screen.getByRole("alertdialog", { name: "Remove ed@acme.test?" });
+    expect(dialog.textContent).toContain("loses access to this tenant");
+    fireEvent.click(within(dialog).getByRole("button", { name: "Remove the member" }));
+    expect(native).not.toHaveBeenCalled();
     await vi.waitFor(() => expect(calls.some((c) => c.method === "DELETE" && c.url === "/api/tenancy/members/2/")).toBe(true));
   });
 
@@ -204,13 +208,16 @@ describe("the members page", () => {
         return null;
       },
     );
-    const confirm = vi.spyOn(window, "confirm").mockReturnValue(true);
+    const native = vi.spyOn(window, "confirm");
     renderPage();
     const row = await screen.findByTestId("invitation-soon@acme.test");
     expect(within(screen.getByRole("table", { name: "Pending invitations" })).getAllByRole("row")).toHaveLength(3);
     expect(within(row).getByText("viewer")).toBeTruthy();
     fireEvent.click(within(row).getByRole("button", { name: /Revoke/ }));
-    expect(confirm).toHaveBeenCalled();
+    const dialog = screen.getByRole("alertdialog", { name: "Revoke the invitation of soon@acme.test?" });
+    expect(dialog.textContent).toContain("Its link stops working.");
+    fireEvent.click(within(dialog).getByRole("button", { name: "Revoke the invitation" }));
+    expect(native).not.toHaveBeenCalled();
     await vi.waitFor(() => expect(calls.some((c) => c.method === "DELETE" && c.url === "/api/tenancy/invitations/4/")).toBe(true));
     await vi.waitFor(() => expect(screen.queryByTestId("invitation-soon@acme.test")).toBeNull());
     expect(screen.getByTestId("invitation-later@acme.test")).toBeTruthy();
@@ -220,9 +227,11 @@ describe("the members page", () => {
 
   it("keeps an invitation when the revocation is not confirmed", async () => {
     const calls = api([member(1, "admin@acme.test", "admin")], () => null, [invitation(4, "soon@acme.test", "viewer")]);
-    vi.spyOn(window, "confirm").mockReturnValue(false);
     renderPage();
     fireEvent.click(within(await screen.findByTestId("invitation-soon@acme.test")).getByRole("button", { name: /Revoke/ }));
+    fireEvent.keyDown(screen.getByRole("alertdialog"), { key: "Escape" });
+    expect(screen.queryByRole("alertdialog")).toBeNull();
+    await act(async () => {});
     expect(calls.some((c) => c.method === "DELETE")).toBe(false);
   });
 });

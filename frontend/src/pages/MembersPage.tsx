@@ -14,6 +14,7 @@ import type { Invitation, InvitationCreated, Membership, Role } from "../api/typ
 import { useAnnounce, usePageTitle } from "../announce";
 import { useAuth } from "../auth";
 import { ErrorBanner, Loading, TableWrap } from "../components/common";
+import { useConfirm } from "../components/ConfirmDialog";
 import { formatDateTime } from "../format";
 import { useLoad } from "../hooks";
 
@@ -46,6 +47,7 @@ function MembersManager({ email: myEmail }: { email: string }) {
   const invitations = useLoad(() => listInvitations({ page_size: 500 }), []);
   const [error, setError] = useState<string | null>(null);
   const [busyId, setBusyId] = useState<number | null>(null);
+  const { confirm, dialog } = useConfirm();
   const [email, setEmail] = useState("");
   const [role, setRole] = useState<Role>("viewer");
   const [inviteErrors, setInviteErrors] = useState<Record<string, string[]>>({});
@@ -77,7 +79,12 @@ function MembersManager({ email: myEmail }: { email: string }) {
   }
 
   async function remove(member: Membership) {
-    if (!window.confirm(`Remove ${member.email} from the tenant?`)) return;
+    const question = {
+      title: `Remove ${member.email}?`,
+      body: `${member.email} loses access to this tenant's connectors, records and settings at once. Their account stays, and an admin can invite them again.`,
+      confirmLabel: "Remove the member",
+    };
+    if (!(await confirm(question))) return;
     setBusyId(member.id);
     setError(null);
     try {
@@ -117,7 +124,12 @@ function MembersManager({ email: myEmail }: { email: string }) {
   }
 
   async function revoke(invitation: Invitation) {
-    if (!window.confirm(`Revoke the invitation of ${invitation.email}? Its link will stop working.`)) return;
+    const question = {
+      title: `Revoke the invitation of ${invitation.email}?`,
+      body: "Its link stops working. You can invite the same address again later.",
+      confirmLabel: "Revoke the invitation",
+    };
+    if (!(await confirm(question))) return;
     setBusyId(-invitation.id);
     setError(null);
     try {
@@ -148,6 +160,7 @@ function MembersManager({ email: myEmail }: { email: string }) {
 
   return (
     <div className="page">
+      {dialog}
       <div className="page-header">
         <h1>Members</h1>
       </div>

@@ -215,14 +215,18 @@ describe("the webhooks page", () => {
 
   it("deletes an endpoint only after confirming", async () => {
     const calls = api([endpoint(1)], [], (call) => (call.method === "DELETE" ? { status: 204 } : null));
-    const confirm = vi.spyOn(window, "confirm").mockReturnValueOnce(false).mockReturnValueOnce(true);
+    const native = vi.spyOn(window, "confirm");
     renderPage();
     const button = within(await screen.findByTestId("endpoint-ops")).getByRole("button", { name: /^Delete/ });
     fireEvent.click(button);
+    const dialog = screen.getByRole("alertdialog", { name: "Delete the webhook endpoint ops?" });
+    expect(dialog.textContent).toContain("its delivery log is deleted with it");
+    fireEvent.click(within(dialog).getByRole("button", { name: "Cancel" }));
     expect(calls.some((c) => c.method === "DELETE")).toBe(false);
     fireEvent.click(button);
+    fireEvent.click(within(screen.getByRole("alertdialog")).getByRole("button", { name: "Delete the endpoint" }));
     await vi.waitFor(() => expect(calls.some((c) => c.method === "DELETE" && c.url === "/api/webhooks/endpoints/1/")).toBe(true));
-    expect(confirm.mock.calls[0]![0]).toContain('Delete the webhook endpoint "ops" with its delivery log?');
+    expect(native).not.toHaveBeenCalled();
   });
 
   it("sends a test ping and shows its result: delivered, or failed with the code and the error", async () => {

@@ -25,6 +25,7 @@ import {
 import { useAnnounce, usePageTitle } from "../announce";
 import { useAuth } from "../auth";
 import { ActiveBadge, ErrorBanner, Loading, Pager, TableWrap } from "../components/common";
+import { useConfirm } from "../components/ConfirmDialog";
 import { Field } from "../components/fields";
 import { joinMessages, saveErrorSummary } from "../components/formErrors";
 import { formatDateTime, formatRelative } from "../format";
@@ -78,6 +79,7 @@ function eventsText(events: WebhookEndpoint["events"]): string {
 }
 
 function WebhooksManager() {
+  const { confirm, dialog } = useConfirm();
   const announce = useAnnounce();
   const endpoints = useLoad(() => listWebhookEndpoints({ page_size: 500 }), []);
   const [filters, setFilters] = useState<DeliveryFilters>({ page: 1, page_size: DELIVERIES_PAGE_SIZE });
@@ -135,7 +137,12 @@ function WebhooksManager() {
   }
 
   async function remove(endpoint: WebhookEndpoint) {
-    if (!window.confirm(`Delete the webhook endpoint "${endpoint.name}" with its delivery log? Nothing more is sent to it.`)) return;
+    const question = {
+      title: `Delete the webhook endpoint ${endpoint.name}?`,
+      body: `Nothing more is sent to ${endpoint.url}, and its delivery log is deleted with it.`,
+      confirmLabel: "Delete the endpoint",
+    };
+    if (!(await confirm(question))) return;
     setBusyId(endpoint.id);
     setError(null);
     try {
@@ -180,6 +187,7 @@ function WebhooksManager() {
 
   return (
     <div className="page">
+      {dialog}
       <div className="page-header">
         <h1>Webhooks</h1>
         {editing === null ? (
