@@ -309,6 +309,21 @@ describe("the edit form's pagination as JSON", () => {
     expect(onSubmit).not.toHaveBeenCalled();
   });
 
+  it("refuses a limit that is not a whole number on its field before saving", async () => {
+    const onSubmit = renderForm();
+    fireEvent.change(screen.getByLabelText("Pagination"), { target: { value: "offset" } });
+    const limit = screen.getByLabelText("Limit (page size)") as HTMLInputElement;
+    fireEvent.change(limit, { target: { value: "fifty" } });
+    save();
+    await vi.waitFor(() => expect(document.activeElement).toBe(limit));
+    expect(errorOf(limit)).toBe("Enter a whole number from 1 to 100,000.");
+    expect(onSubmit).not.toHaveBeenCalled();
+    fireEvent.change(limit, { target: { value: "25" } });
+    save();
+    await vi.waitFor(() => expect(onSubmit).toHaveBeenCalled());
+    expect(onSubmit.mock.calls[0]?.[0].pagination).toEqual({ type: "offset", limit: 25 });
+  });
+
   it("does not save pagination JSON that does not parse", async () => {
     const onSubmit = renderForm();
     typeJson('{"type": "page",');

@@ -17,6 +17,7 @@ import {
   nameAndEndpointErrors,
   objectOf,
   paginationToSave,
+  paginationValueErrors,
   paginationValuesOf,
   requestBodyTextOf,
   requestBodyToSend,
@@ -171,6 +172,7 @@ export function ConnectorForm({
     // Pagination JSON typed and not applied is saved as typed, once it passes Apply's checks.
     const pagination = paginationToSave(form.pagination_type, form.pagination, form.pagination_json);
     if ("error" in pagination) localErrors.pagination_json = [pagination.error];
+    else Object.assign(localErrors, paginationValueErrors(pagination.type, pagination.values));
     const maxPages = maxPagesError(form.max_pages);
     if (maxPages) localErrors.max_pages = [maxPages];
     const body = requestBodyToSend(form.request_method, form.request_body);
@@ -300,10 +302,9 @@ export function ConnectorForm({
           type={form.pagination_type}
           values={form.pagination}
           onChange={(type: PaginationType, values: PaginationValues) => setForm((current) => ({ ...current, pagination_type: type, pagination: values }))}
-          errors={e.pagination}
+          errors={e}
           json={form.pagination_json}
           onJsonChange={(json) => set("pagination_json", json)}
-          jsonErrors={e.pagination_json}
         />
         <Field label="Records path" htmlFor={id("records_path_mode")} errors={e.records_path}>
           <select

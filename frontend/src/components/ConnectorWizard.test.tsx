@@ -744,6 +744,100 @@ describe("the connector settings helpers", () => {
       type: "page",
       page_size: "abc", // sent as typed: the API names the field
       stop_on_short_page: true,
-    });
+    });    expect(buildPagination("offset", { limit: "-3", start_offset: "0" })).toEqual({ type: "offset", limit: -3, start_offset: 0 }); // a number: the API names its range
+  });
+});
+
+describe("the wizard's pagination fields", () => {
+  const CREATE = "/api/demo-extension/connectors/";
+
+  function renderWithApi(answer: (call: FakeCall) => { status?: number; body?: unknown }) {
+    const calls = fakeFetch(answer);
+    renderWizard(async (input) => {
+      await createConnector(input);
+    }, previewConnector);
+    return calls;
+  }
+
+  function toLastStepWithPages() {
+    fillFirstStep();
+    fireEvent.change(screen.getByLabelText("Authentication"), { target: { value: "none" } });
+    next();
+    next();
+    next();
+    fireEvent.change(screen.getByLabelText("Pagination"), { target: { value: "page" } });
+  }
+
+  const create = () => fireEvent.click(screen.getByRole("button", { name: "Create connector" }));
+  const errorOf = (label: string) => document.getElementById(`${screen.getByLabelText(label).id}-error`)?.textContent;
+
+  it("refuses a page size or first page that is not a whole number in the API's range on its field, focused, and sends numbers", async () => {
+    const calls = renderWithApi(() => ({ status: 201, body: connector() }));
+    toLastStepWithPages();
+    const size = screen.getByLabelText("Page size");
+    fireEvent.change(size, { target: { value: "fifty" } });
+    fireEvent.change(screen.getByLabelText("First page"), { target: { value: "-3" } });
+    create();
+    await vi.waitFor(() => expect(document.activeElement).toBe(screen.getByLabelText("First page"))); // the first of the two
+    expect(size.getAttribute("aria-invalid")).toBe("true");
+    expect(errorOf("Page size")).toBe("Enter a whole number from 1 to 100,000.");
+    expect(errorOf("First page")).toBe("Enter a whole number of 0 or more.");
+    expect(screen.getByLabelText("Pagination").getAttribute("aria-invalid")).toBeNull();
+    fireEvent.change(size, { target: { value: "100001" } });
+    create();
+    await vi.waitFor(() => expect(errorOf("Page size")).toBe("Enter a whole number from 1 to 100,000."));
+    expect(calls).toHaveLength(0);
+    fireEvent.change(size, { target: { value: " 50 " } });
+    fireEvent.change(screen.getByLabelText("First page"), { target: { value: "0" } });
+    create();
+    await vi.waitFor(() => expect(calls.some((call) => call.url === CREATE)).toBe(true));
+    expect((calls.find((call) => call.url === CREATE)!.body as ConnectorInput).pagination).toEqual({ type: "page", page_size: 50, start_page: 0 });
+  });
+
+  it("asks for a page size beside a page size parameter before sending", async () => {
+    const calls = renderWithApi(() => ({ status: 201, body: connector() }));
+    toLastStepWithPages();
+    fireEvent.change(screen.getByLabelText("Page size parameter"), { target: { value: "per_page" } });
+    create();
+    await vi.waitFor(() => expect(errorOf("Page size")).toMatch(/^Give the page size to ask for/));
+    expect(calls).toHaveLength(0);
+  });
+
+  it("shows the API's refusal of a pagination key on that key's field, and what names no field under the select", async () => {
+    const message = "pagination.total_path must be a non-empty string. pagination.page_size must be an integer from 1 to 100000.";
+    renderWithApi(() => ({ status: 400, body: { detail: `pagination: ${message}`, errors: { pagination: [message, "pagination key(s) pages not used by type 'page'."] } } }));
+    toLastStepWithPages();
+    fireEvent.change(screen.getByLabelText("Page size"), { target: { value: "100" } });
+    fireEvent.change(screen.getByLabelText("Total records field"), { target: { value: "meta.total" } });
+    create();
+    await vi.waitFor(() => expect(screen.getByLabelText("Total records field").getAttribute("aria-invalid")).toBe("true"));
+    expect(errorOf("Total records field")).toBe("pagination.total_path must be a non-empty string.");
+    expect(errorOf("Page size")).toBe("pagination.page_size must be an integer from 1 to 100000.");
+    expect(errorOf("Pagination")).toBe("pagination key(s) pages not used by type 'page'.");
+    expect(heading()).toBe("Step 4 of 4: Requests and schedule");
+  });
+
+  it("lists the keys of the chosen type beside the JSON and links the served API documentation, not the README", () => {
+    renderWizard();
+    toLastStepWithPages();
+    const hint = document.getElementById(`${screen.getByLabelText("Pagination (JSON)").id}-hint`)!;
+    expect(hint.textContent).toContain("With Page number: type, page_param, start_page, page_size, size_param, total_pages_path, total_path, has_more_path, stop_on_short_page.");
+    expect(hint.textContent).not.toContain("README");
+    expect(within(hint).getByRole("link", { name: "API documentation" }).getAttribute("href")).toBe("/api/docs/");
+    fireEvent.change(screen.getByLabelText("Pagination"), { target: { value: "none" } });
+    expect(document.getElementById(`${screen.getByLabelText("Pagination (JSON)").id}-hint`)!.textContent).toContain("With None (one page): type only.");
+  });
+
+  it("refuses to apply JSON whose number is out of range or in quotes, naming the key", () => {
+    renderWizard();
+    toLastStepWithPages();
+    const json = screen.getByLabelText("Pagination (JSON)");
+    fireEvent.change(json, { target: { value: '{"type": "page", "page_size": -3}' } });
+    fireEvent.click(screen.getByRole("button", { name: "Apply the JSON" }));
+    expect(errorOf("Pagination (JSON)")).toBe("Not applied: 'page_size' must be a whole number (not in quotes) from 1 to 100000");
+    expect((screen.getByLabelText("Page size") as HTMLInputElement).value).toBe("");
+    fireEvent.change(json, { target: { value: '{"type": "page", "start_page": "2"}' } });
+    fireEvent.click(screen.getByRole("button", { name: "Apply the JSON" }));
+    expect(errorOf("Pagination (JSON)")).toBe("Not applied: 'start_page' must be a whole number (not in quotes) from 0 or more");
   });
 });

@@ -15,6 +15,7 @@ import {
   nameAndEndpointErrors,
   objectOf,
   paginationToSave,
+  paginationValueErrors,
   paginationValuesOf,
   recordsPathOf,
   requestBodyToSend,
@@ -184,6 +185,7 @@ export function ConnectorWizard({
     if (forStep === 3) {
       const pagination = paginationToSave(state.pagination_type, state.pagination, state.pagination_json);
       if ("error" in pagination) found.pagination_json = [pagination.error];
+      else Object.assign(found, paginationValueErrors(pagination.type, pagination.values));
       const maxPages = maxPagesError(state.max_pages);
       if (maxPages) found.max_pages = [maxPages];
       const budget = budgetInput(state.budget);
@@ -432,10 +434,9 @@ export function ConnectorWizard({
             type={state.pagination_type}
             values={state.pagination}
             onChange={(type, values) => setState((current) => ({ ...current, pagination_type: type, pagination: values }))}
-            errors={e.pagination}
+            errors={e}
             json={state.pagination_json}
             onJsonChange={(json) => set("pagination_json", json)}
-            jsonErrors={e.pagination_json}
           />
           <Field label="Max pages per sync" htmlFor={id("max_pages")} errors={e.max_pages} hint="Empty: the server's limit.">
             <input id={id("max_pages")} inputMode="numeric" value={state.max_pages} onChange={(ev) => set("max_pages", ev.target.value)} />

@@ -15,23 +15,30 @@ export interface PaginationKeySpec {
   label: string;
   kind: "text" | "int" | "bool" | "choice";
   hint?: string;
+  /** An "int" key's smallest value (and largest, when it has one), as the API checks it. */
+  min?: number;
+  max?: number;
   choices?: { value: string; label: string }[];
 }
+
+/** The API's largest page size or limit (MAX_PAGE_SIZE in demo_extension/services/pagination.py). */
+export const MAX_PAGE_SIZE = 100_000;
 
 const HAS_MORE = { key: "has_more_path", label: "More-pages flag field", kind: "text", hint: "e.g. has_more (default: has_more, more, …)" } as const;
 
 /** Pagination keys per type, as `validate_pagination_config` (services/pagination.py) accepts them
- * (the API schema's `Pagination` oneOf; pagination.test.ts checks the two agree). */
+ * (the API schema's `Pagination` oneOf; demo_extension/tests/test_ui_types_match_schema.py checks
+ * the two agree), the integers' ranges as its `_checked_value` checks them. */
 export const PAGINATION_KEYS: Record<PaginationType, PaginationKeySpec[]> = {
   auto: [
-    { key: "page_size", label: "Page size", kind: "int" },
+    { key: "page_size", label: "Page size", kind: "int", min: 1, max: MAX_PAGE_SIZE },
     { key: "size_param", label: "Page size parameter", kind: "text", hint: "e.g. per_page (needs a page size)" },
   ],
   none: [],
   page: [
     { key: "page_param", label: "Page parameter", kind: "text", hint: "default: page" },
-    { key: "start_page", label: "First page", kind: "int", hint: "default: 1" },
-    { key: "page_size", label: "Page size", kind: "int" },
+    { key: "start_page", label: "First page", kind: "int", hint: "default: 1", min: 0 },
+    { key: "page_size", label: "Page size", kind: "int", min: 1, max: MAX_PAGE_SIZE },
     { key: "size_param", label: "Page size parameter", kind: "text", hint: "e.g. per_page" },
     { key: "total_pages_path", label: "Total pages field", kind: "text", hint: "e.g. meta.total_pages" },
     { key: "total_path", label: "Total records field", kind: "text", hint: "e.g. meta.total" },
@@ -41,8 +48,8 @@ export const PAGINATION_KEYS: Record<PaginationType, PaginationKeySpec[]> = {
   offset: [
     { key: "offset_param", label: "Offset parameter", kind: "text", hint: "default: offset" },
     { key: "limit_param", label: "Limit parameter", kind: "text", hint: "default: limit" },
-    { key: "limit", label: "Limit (page size)", kind: "int" },
-    { key: "start_offset", label: "First offset", kind: "int" },
+    { key: "limit", label: "Limit (page size)", kind: "int", min: 1, max: MAX_PAGE_SIZE },
+    { key: "start_offset", label: "First offset", kind: "int", hint: "default: 0", min: 0 },
     { key: "total_path", label: "Total records field", kind: "text", hint: "e.g. total" },
     HAS_MORE,
     { key: "stop_on_short_page", label: "Stop on a short page", kind: "bool" },
@@ -62,17 +69,17 @@ export const PAGINATION_KEYS: Record<PaginationType, PaginationKeySpec[]> = {
     { key: "cursor_path", label: "Next cursor field", kind: "text", hint: "e.g. meta.next_cursor (detected when empty)" },
     { key: "cursor_field", label: "Last record's cursor field", kind: "text", hint: "with “the last record”: default id" },
     HAS_MORE,
-    { key: "page_size", label: "Page size", kind: "int" },
+    { key: "page_size", label: "Page size", kind: "int", min: 1, max: MAX_PAGE_SIZE },
     { key: "size_param", label: "Page size parameter", kind: "text" },
   ],
   next_url: [
     { key: "next_url_path", label: "Next URL field", kind: "text", hint: "e.g. links.next or @odata\\.nextLink (detected when empty)" },
     HAS_MORE,
-    { key: "page_size", label: "Page size", kind: "int" },
+    { key: "page_size", label: "Page size", kind: "int", min: 1, max: MAX_PAGE_SIZE },
     { key: "size_param", label: "Page size parameter", kind: "text" },
   ],
   link_header: [
-    { key: "page_size", label: "Page size", kind: "int" },
+    { key: "page_size", label: "Page size", kind: "int", min: 1, max: MAX_PAGE_SIZE },
     { key: "size_param", label: "Page size parameter", kind: "text" },
   ],
 };
@@ -90,6 +97,64 @@ export function paginationValuesOf(pagination: JsonValue | undefined): { type: P
     }
   }
   return { type, values };
+}
+
+/** The form's error key of a pagination key's field ("pagination.page_size"). */
+export function paginationFieldErrorKey(key: string): string {
+  return `pagination.${key}`;
+}
+
+/** Why an "int" key's typed value cannot be sent, or null when it can (empty included). */
+function integerProblem(spec: PaginationKeySpec, text: string): string | null {
+  const value = text.trim();
+  const min = spec.min ?? 0;
+  const range = spec.max !== undefined ? `from ${min} to ${spec.max.toLocaleString("en-US")}` : `of ${min} or more`;
+  if (!value) return null;
+  if (!/^-?\d+$/.test(value)) return `Enter a whole number ${range}.`;
+  const number = Number(value);
+  if (number < min || (spec.max !== undefined && number > spec.max)) return `Enter a whole number ${range}.`;
+  return null;
+}
+
+/**
+ * The pagination fields' problems before anything is sent, keyed by each field's error key
+ * (paginationFieldErrorKey), checked as `validate_pagination_config` checks them: whole numbers
+ * in the API's range, and a page size parameter only with a page size to ask for.
+ */
+export function paginationValueErrors(type: PaginationType, values: PaginationValues): Record<string, string[]> {
+  const found: Record<string, string[]> = {};
+  for (const spec of PAGINATION_KEYS[type]) {
+    const value = values[spec.key];
+    if (spec.kind !== "int" || typeof value !== "string") continue;
+    const problem = integerProblem(spec, value);
+    if (problem) found[paginationFieldErrorKey(spec.key)] = [problem];
+  }
+  const specs = PAGINATION_KEYS[type].map((spec) => spec.key);
+  const filled = (key: string) => typeof values[key] === "string" && (values[key] as string).trim() !== "";
+  if (specs.includes("size_param") && filled("size_param") && !filled("page_size") && !found[paginationFieldErrorKey("page_size")]) {
+    found[paginationFieldErrorKey("page_size")] = ["Give the page size to ask for with the page size parameter, or empty the parameter."];
+  }
+  return found;
+}
+
+/**
+ * The API's messages about `pagination` split by the key they are about: "pagination.page_size
+ * must be …" goes to that key's field when the type shows it (`byKey`), the rest (an unknown type
+ * or key) stays under the pagination select (`general`). The API joins a config's problems into
+ * one message, one sentence each.
+ */
+export function routePaginationErrors(messages: readonly string[] | undefined, type: PaginationType): { general: string[]; byKey: Record<string, string[]> } {
+  const keys = new Set(PAGINATION_KEYS[type].map((spec) => spec.key));
+  const general: string[] = [];
+  const byKey: Record<string, string[]> = {};
+  for (const message of messages ?? []) {
+    for (const sentence of message.split(/(?<=\.)\s+(?=pagination\.)/)) {
+      const key = /^pagination\.([a-z_]+)\b/.exec(sentence)?.[1];
+      if (key && keys.has(key)) (byKey[key] ??= []).push(sentence);
+      else general.push(sentence);
+    }
+  }
+  return { general, byKey };
 }
 
 /**
@@ -116,6 +181,15 @@ export function paginationOfJson(text: string): { type: PaginationType; values: 
     const names = unknown.map((key) => `'${key}'`).join(", ");
     return { error: `unknown key${unknown.length > 1 ? "s" : ""} ${names} for type '${type}' (known: ${known.join(", ") || "no other keys"})` };
   }
+  for (const spec of PAGINATION_KEYS[type as PaginationType]) {
+    const value = config[spec.key];
+    if (value === undefined) continue;
+    if (spec.kind === "int" && (typeof value !== "number" || integerProblem(spec, String(value)))) {
+      const max = spec.max !== undefined ? ` to ${spec.max}` : " or more";
+      return { error: `'${spec.key}' must be a whole number (not in quotes) from ${spec.min ?? 0}${max}` };
+    }
+    if (spec.kind === "bool" && typeof value !== "boolean") return { error: `'${spec.key}' must be true or false` };
+  }
   return paginationValuesOf(config);
 }
 
@@ -131,8 +205,9 @@ export function paginationToSave(
   return "error" in result ? { error: `Not applied: ${result.error}` } : result;
 }
 
-/** The pagination object to send: only the keys of `type` that have a value; numbers as numbers
- * (a non-number is sent as typed, so the API names the field). */
+/** The pagination object to send: only the keys of `type` that have a value; whole numbers as
+ * numbers, negative ones too (anything else is sent as typed, so the API names the field; the
+ * forms check the fields first: paginationValueErrors). */
 export function buildPagination(type: PaginationType, values: PaginationValues): { [key: string]: JsonValue } {
   const out: { [key: string]: JsonValue } = { type };
   for (const spec of PAGINATION_KEYS[type]) {
@@ -143,7 +218,7 @@ export function buildPagination(type: PaginationType, values: PaginationValues):
       continue;
     }
     if (typeof value !== "string" || value.trim() === "") continue;
-    out[spec.key] = spec.kind === "int" && /^\d+$/.test(value.trim()) ? Number(value.trim()) : value.trim();
+    out[spec.key] = spec.kind === "int" && /^-?\d+$/.test(value.trim()) ? Number(value.trim()) : value.trim();
   }
   return out;
 }

@@ -110,11 +110,14 @@ export function PaginationFields({
   type,
   values,
   onChange,
+  errors = {},
 }: {
   idPrefix: string;
   type: PaginationType;
   values: PaginationValues;
   onChange: (values: PaginationValues) => void;
+  /** Messages by pagination key, shown at its field. */
+  errors?: Record<string, string[] | undefined>;
 }) {
   const specs = PAGINATION_KEYS[type];
   if (specs.length === 0) return null;
@@ -123,24 +126,32 @@ export function PaginationFields({
       {specs.map((spec) => {
         const id = `${idPrefix}-pg-${spec.key}`;
         if (spec.kind === "bool") {
+          const problems = errors[spec.key];
           return (
-            <div className="field" key={spec.key}>
+            <div className={`field${problems?.length ? " field-invalid" : ""}`} key={spec.key}>
               <span className="label-like">{spec.label}</span>
               <label className="checkbox" htmlFor={id}>
                 <input
                   id={id}
                   type="checkbox"
                   checked={values[spec.key] !== false}
+                  aria-invalid={problems?.length ? true : undefined}
+                  aria-describedby={problems?.length ? `${id}-error` : undefined}
                   onChange={(e) => onChange({ ...values, [spec.key]: e.target.checked })}
                 />
                 Stop when a page has fewer records than the page size
               </label>
+              {problems?.length ? (
+                <p className="field-error" id={`${id}-error`}>
+                  {joinMessages(problems)}
+                </p>
+              ) : null}
             </div>
           );
         }
         if (spec.kind === "choice") {
           return (
-            <Field key={spec.key} label={spec.label} htmlFor={id} hint={spec.hint}>
+            <Field key={spec.key} label={spec.label} htmlFor={id} hint={spec.hint} errors={errors[spec.key]}>
               <select id={id} value={typeof values[spec.key] === "string" ? (values[spec.key] as string) : ""} onChange={(e) => onChange({ ...values, [spec.key]: e.target.value })}>
                 {(spec.choices ?? []).map((choice) => (
                   <option key={choice.value} value={choice.value}>
@@ -152,7 +163,7 @@ export function PaginationFields({
           );
         }
         return (
-          <Field key={spec.key} label={spec.label} htmlFor={id} hint={spec.hint}>
+          <Field key={spec.key} label={spec.label} htmlFor={id} hint={spec.hint} errors={errors[spec.key]}>
             <input
               id={id}
               inputMode={spec.kind === "int" ? "numeric" : undefined}

@@ -8,7 +8,10 @@ import { prettyJson } from "../format";
 import {
   buildPagination,
   INCREMENTAL_ERROR_KEYS,
+  PAGINATION_KEYS,
+  paginationFieldErrorKey,
   paginationOfJson,
+  routePaginationErrors,
   SINCE,
   type ErrorDetectionValues,
   type IncrementalValues,
@@ -35,20 +38,29 @@ export function PaginationSection({
   errors,
   json,
   onJsonChange,
-  jsonErrors,
 }: {
   idPrefix: string;
   selectId: string;
   type: PaginationType;
   values: PaginationValues;
   onChange: (type: PaginationType, values: PaginationValues) => void;
-  errors?: string[];
+  /** The form's errors: the API's under `pagination` (each shown at the field of the key it names,
+   * the rest under the select), the form's own checks under "pagination.<key>" and, for the typed
+   * JSON it could not apply, `pagination_json`. */
+  errors: Record<string, string[] | undefined>;
   /** The JSON typed and not applied yet (null: none): the form applies it when it saves. */
   json: string | null;
   onJsonChange: (json: string | null) => void;
-  /** Why the form could not apply the typed JSON. */
-  jsonErrors?: string[];
 }) {
+  const jsonErrors = errors.pagination_json;
+  const routed = routePaginationErrors(errors.pagination, type);
+  const fieldErrors: Record<string, string[]> = {};
+  for (const spec of PAGINATION_KEYS[type]) {
+    const messages = [...(errors[paginationFieldErrorKey(spec.key)] ?? []), ...(routed.byKey[spec.key] ?? [])];
+    if (messages.length) fieldErrors[spec.key] = messages;
+  }
+  const typeLabel = PAGINATION_TYPES.find((item) => item.value === type)?.label ?? type;
+  const keys = PAGINATION_KEYS[type].map((spec) => spec.key);
   const [applyError, setApplyError] = useState<string | null>(null);
   const detailsRef = useRef<HTMLDetailsElement>(null);
   const current = prettyJson(buildPagination(type, values));
@@ -74,7 +86,7 @@ export function PaginationSection({
 
   return (
     <>
-      <Field label="Pagination" htmlFor={selectId} errors={errors}>
+      <Field label="Pagination" htmlFor={selectId} errors={routed.general.length ? routed.general : undefined}>
         <select id={selectId} value={type} onChange={(ev) => onChange(ev.target.value as PaginationType, {})}>
           {PAGINATION_TYPES.map((p) => (
             <option key={p.value} value={p.value}>
@@ -83,7 +95,7 @@ export function PaginationSection({
           ))}
         </select>
       </Field>
-      <PaginationFields idPrefix={idPrefix} type={type} values={values} onChange={(next) => onChange(type, next)} />
+      <PaginationFields idPrefix={idPrefix} type={type} values={values} onChange={(next) => onChange(type, next)} errors={fieldErrors} />
       <details className="field-wide advanced" ref={detailsRef}>
         <summary>Advanced: pagination as JSON</summary>
         <Field
@@ -91,7 +103,27 @@ export function PaginationSection({
           htmlFor={jsonId}
           errors={shownErrors}
           wide
-          hint="The keys of each type are in the README's pagination table. Apply fills the fields above; saving applies it too."
+          hint={
+            <>
+              {keys.length ? (
+                <>
+                  With {typeLabel}: <code>type</code>
+                  {keys.map((key) => (
+                    <span key={key}>
+                      , <code>{key}</code>
+                    </span>
+                  ))}
+                  .
+                </>
+              ) : (
+                <>
+                  With {typeLabel}: <code>type</code> only.
+                </>
+              )}{" "}
+              What each key does: <code>Pagination</code> in the <a href="/api/docs/">API documentation</a>. Apply fills the fields above; saving
+              applies it too.
+            </>
+          }
         >
           <textarea
             id={jsonId}
