@@ -223,6 +223,37 @@ export function buildPagination(type: PaginationType, values: PaginationValues):
   return out;
 }
 
+/**
+ * A connector's pagination in words, for its page: "Detected automatically", "Page numbers (page,
+ * per_page, 100 a page)", "Cursor (cursor, from meta.next_cursor)". The parameters are the ones the
+ * requests carry (the defaults when none is set); the exact JSON is shown beside it.
+ */
+export function paginationSummary(pagination: JsonValue | undefined): string {
+  const { type, values } = paginationValuesOf(pagination);
+  const text = (key: string) => (typeof values[key] === "string" && (values[key] as string).trim() ? (values[key] as string).trim() : "");
+  const size = (key = "page_size") => (text(key) ? `${text(key)} a page` : "");
+  const parts = (...items: string[]) => items.filter(Boolean).join(", ");
+  const described = (label: string, details: string) => (details ? `${label} (${details})` : label);
+  switch (type) {
+    case "auto":
+      return described("Detected automatically", parts(text("size_param"), size()));
+    case "none":
+      return "None: one request, one page";
+    case "page":
+      return described("Page numbers", parts(text("page_param") || "page", text("size_param"), size(), text("start_page") ? `from page ${text("start_page")}` : ""));
+    case "offset":
+      return described("Offset / limit", parts(text("offset_param") || "offset", text("limit_param") || "limit", size("limit")));
+    case "cursor": {
+      const from = values.cursor_from === "last_record" ? `from the last record's ${text("cursor_field") || "id"}` : text("cursor_path") ? `from ${text("cursor_path")}` : "";
+      return described("Cursor", parts(text("cursor_param"), from, text("size_param"), size()));
+    }
+    case "next_url":
+      return described("Next URL in the body", parts(text("next_url_path") ? `at ${text("next_url_path")}` : "", text("size_param"), size()));
+    case "link_header":
+      return described("Link header", parts(text("size_param"), size()));
+  }
+}
+
 export function rowsOf(value: JsonValue | undefined): KeyValue[] {
   if (value && typeof value === "object" && !Array.isArray(value)) {
     return Object.entries(value).map(([key, item]) => ({ key, value: item === null ? "" : String(item) }));

@@ -6,6 +6,7 @@ import { AuthContext } from "../auth";
 import { connector, emptyPage, fakeFetch, me, previewBody, renderAs, syncLog, type FakeCall } from "../test/helpers";
 import { POLL_INTERVAL_MS } from "../hooks";
 import { ConnectorDetailPage } from "./ConnectorDetailPage";
+import { paginationSummary } from "../components/connectorConfig";
 
 afterEach(() => {
   vi.useRealTimers();
@@ -177,6 +178,29 @@ describe("the connector page", () => {
     const link = await screen.findByRole("link", { name: "run #41" });
     expect(link.getAttribute("href")).toBe("/sync-logs/41");
     expect(link.closest("dd")?.textContent).toContain("detected page by run #41");
+  });
+
+  it("says the pagination in words, its exact JSON one click away", async () => {
+    const pagination = { type: "page", page_param: "page", size_param: "per_page", page_size: 100 };
+    api((call) => (call.url === "/api/demo-extension/connectors/7/" ? { body: connector({ pagination }) } : null));
+    renderPage("viewer");
+    const shown = (await screen.findByText("Pagination", { selector: "dt" })).nextElementSibling!;
+    expect(shown.firstChild?.textContent).toBe("Page numbers (page, per_page, 100 a page)");
+    expect(shown.textContent).not.toContain('{"type"');
+    const json = within(shown as HTMLElement).getByText("Pagination as JSON").closest("details")!;
+    expect(JSON.parse(json.querySelector("pre")!.textContent!)).toEqual(pagination);
+  });
+
+  it("words each pagination style with the parameters its requests carry", () => {
+    expect(paginationSummary({ type: "auto" })).toBe("Detected automatically");
+    expect(paginationSummary(undefined)).toBe("Detected automatically");
+    expect(paginationSummary({ type: "none" })).toBe("None: one request, one page");
+    expect(paginationSummary({ type: "page", page_size: 50 })).toBe("Page numbers (page, 50 a page)");
+    expect(paginationSummary({ type: "offset", limit: 100 })).toBe("Offset / limit (offset, limit, 100 a page)");
+    expect(paginationSummary({ type: "cursor", cursor_param: "cursor", cursor_path: "meta.next_cursor" })).toBe("Cursor (cursor, from meta.next_cursor)");
+    expect(paginationSummary({ type: "cursor", cursor_param: "starting_after", cursor_from: "last_record" })).toBe("Cursor (starting_after, from the last record's id)");
+    expect(paginationSummary({ type: "next_url", next_url_path: "links.next" })).toBe("Next URL in the body (at links.next)");
+    expect(paginationSummary({ type: "link_header", size_param: "per_page", page_size: 100 })).toBe("Link header (per_page, 100 a page)");
   });
 
   it("shows no detected style for a connector with its pagination set", async () => {

@@ -21,13 +21,13 @@ import { ConfirmDialog, useConfirm } from "../components/ConfirmDialog";
 import { ConnectorForm } from "../components/ConnectorForm";
 import { ActiveBadge, ErrorBanner, Loading, Pager, StatusBadge, TableWrap } from "../components/common";
 import { storedExtraNames } from "../components/AuthFields";
-import { incrementalSummary } from "../components/connectorConfig";
+import { incrementalSummary, paginationSummary } from "../components/connectorConfig";
 import { hasSourceForm } from "../components/sourceForms";
 import { ConnectorDataTabs } from "../components/ConnectorDataTabs";
 import { SyncProgress } from "../components/SyncProgress";
 import { UnmatchedMappings } from "../components/UnmatchedMappings";
 import { upstreamHint } from "../components/UpstreamError";
-import { compactJson, formatDateTime, formatNumber, formatRate, formatRelative, formatSeconds, frequencyLabel, prettyJson } from "../format";
+import { formatDateTime, formatNumber, formatRate, formatRelative, formatSeconds, frequencyLabel, prettyJson } from "../format";
 import { useLoad, useSyncLogPolling } from "../hooks";
 import { useSyncWatch } from "../syncWatch";
 import { deleteConnectorQuestion } from "./ConnectorsPage";
@@ -395,14 +395,18 @@ function ConnectorDetail({ id, startEditing }: { id: number; startEditing: boole
           </div>
           <div>
             <dt>Pagination</dt>
-            <dd className="mono small">
-              {compactJson(c.pagination, 80)}
+            <dd>
+              {paginationSummary(c.pagination)}
               {isAutoPagination(c.pagination) && detected ? (
                 <span className="detected-pagination">
                   {" "}
                   · detected <strong>{detected.detected_pagination}</strong> by <Link to={`/sync-logs/${detected.id}`}>run #{detected.id}</Link>
                 </span>
               ) : null}
+              <details className="small">
+                <summary>Pagination as JSON</summary>
+                <pre className="json-block" tabIndex={0}>{prettyJson(c.pagination)}</pre>
+              </details>
             </dd>
           </div>
           <div>
