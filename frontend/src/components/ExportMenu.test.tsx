@@ -22,7 +22,7 @@ const ROW: SyncedRecord = {
 };
 
 /** The records list answers JSON; the export answers `exportAnswer()`. */
-function serve(exportAnswer: () => Response): Seen[] {
+function serve(exportAnswer: () => Response, rows: SyncedRecord[] = [ROW]): Seen[] {
   const seen: Seen[] = [];
   vi.stubGlobal(
     "fetch",
@@ -30,7 +30,7 @@ function serve(exportAnswer: () => Response): Seen[] {
       const url = String(input);
       seen.push({ url, headers: { ...((init?.headers as Record<string, string> | undefined) ?? {}) } });
       if (url.includes("/export/")) return exportAnswer();
-      return new Response(JSON.stringify({ count: 1, next: null, previous: null, results: [ROW] }), {
+      return new Response(JSON.stringify({ count: rows.length, next: null, previous: null, results: rows }), {
         status: 200,
         headers: { "Content-Type": "application/json" },
       });
@@ -59,6 +59,22 @@ afterEach(() => {
 const renderTable = () => renderAs("viewer", <RecordsTable connectorId={7} />, "/connectors/7", "/connectors/:id");
 
 describe("downloading a connector's records", () => {
+  it("disables the downloads of a connector with no records, saying why, until deleted records are asked for", async () => {
+    const seen = serve(() => new Response("", { status: 200, headers: { "Content-Type": "text/csv" } }), []);
+    renderTable();
+    const reason = await screen.findByTestId("download-empty");
+    expect(reason.textContent).toBe("No records yet: there is nothing to download until a sync stores some.");
+    for (const name of ["Download NDJSON", "Download CSV"]) {
+      const button = screen.getByRole("button", { name }) as HTMLButtonElement;
+      expect(button.disabled).toBe(true);
+      expect(button.getAttribute("aria-describedby")).toBe(reason.id);
+    }
+    fireEvent.click(screen.getByLabelText("Include deleted records"));
+    expect((screen.getByRole("button", { name: "Download CSV" }) as HTMLButtonElement).disabled).toBe(false);
+    expect(screen.getByTestId("download-scope").textContent).toContain("(only records marked deleted, if any)");
+    expect(seen.some((call) => call.url.includes("/export/"))).toBe(false);
+  });
+
   it("fetches the CSV with the bearer token in the header, never in the address, and saves the server's file", async () => {
     const seen = serve(
       () =>

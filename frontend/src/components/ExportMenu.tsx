@@ -1,4 +1,4 @@
-import { useState } from "react";
+import { useId, useState } from "react";
 
 import { exportRecords, type RecordSearch } from "../api/api";
 import { errorMessage } from "../api/client";
@@ -23,18 +23,23 @@ export function downloadScope(search: RecordSearch | undefined, externalIdSearch
  * table's search by a field's value, which the export applies too (the file holds the records the
  * table finds). A search by external id the export cannot apply: with `externalIdSearch` it says it
  * downloads every record, rather than let a filtered table suggest a filtered file.
+ * `recordCount`: how many records the file would hold (deleted ones aside), when known: with none,
+ * the buttons are disabled and say why, unless deleted records are asked for too.
  */
 export function ExportMenu({
   connectorId,
   fields,
   search,
   externalIdSearch = false,
+  recordCount,
 }: {
   connectorId: number;
   fields?: string[];
   search?: RecordSearch;
   externalIdSearch?: boolean;
+  recordCount?: number;
 }) {
+  const reasonId = useId();
   const announce = useAnnounce();
   const [includeDeleted, setIncludeDeleted] = useState(false);
   const [running, setRunning] = useState<Format | null>(null);
@@ -63,21 +68,31 @@ export function ExportMenu({
     }
   }
 
+  // Nothing to download: the buttons say why instead of saving an empty file.
+  const empty = recordCount === 0 && !includeDeleted;
+  const emptyReason = search ? "No record matches the search: there is nothing to download." : "No records yet: there is nothing to download until a sync stores some.";
   return (
     <div className="export-menu" role="group" aria-label="Download records">
-      <button type="button" className="btn btn-small" disabled={running !== null} onClick={() => void download("ndjson")}>
+      <button type="button" className="btn btn-small" disabled={running !== null || empty} aria-describedby={empty ? reasonId : undefined} onClick={() => void download("ndjson")}>
         Download NDJSON
       </button>
-      <button type="button" className="btn btn-small" disabled={running !== null} onClick={() => void download("csv")}>
+      <button type="button" className="btn btn-small" disabled={running !== null || empty} aria-describedby={empty ? reasonId : undefined} onClick={() => void download("csv")}>
         Download CSV
       </button>
       <label className="checkbox">
         <input type="checkbox" checked={includeDeleted} onChange={(e) => setIncludeDeleted(e.target.checked)} />
         Include deleted records
       </label>
-      <span className="muted small" data-testid="download-scope">
-        {`${downloadScope(search, externalIdSearch)}, ${fields && fields.length > 0 ? `${fields.length} chosen columns` : "all fields"}, in the order they last changed`}
-      </span>
+      {empty ? (
+        <span className="muted small" id={reasonId} data-testid="download-empty">
+          {emptyReason}
+        </span>
+      ) : (
+        <span className="muted small" data-testid="download-scope">
+          {`${downloadScope(search, externalIdSearch)}, ${fields && fields.length > 0 ? `${fields.length} chosen columns` : "all fields"}, in the order they last changed`}
+          {recordCount === 0 ? " (only records marked deleted, if any)" : ""}
+        </span>
+      )}
       {running ? (
         <span className="small" role="status" data-testid="download-progress">
           Downloading {running.toUpperCase()}… {formatNumber(bytes)} bytes

@@ -234,6 +234,9 @@ export function RecordsTable({ connectorId, refreshKey = 0, rules }: { connector
           fields={hidden ? visible : undefined}
           search={query && searchIn !== EXTERNAL_ID ? { field: searchIn, value: query } : undefined}
           externalIdSearch={query !== "" && searchIn === EXTERNAL_ID}
+          // the table's count is what the file holds, but with a search by external id (which the
+          // export does not apply: it downloads every record)
+          recordCount={query !== "" && searchIn === EXTERNAL_ID ? undefined : records.data?.count}
         />
       </div>
       <ErrorBanner message={records.error} />
