@@ -841,3 +841,52 @@ describe("the wizard's pagination fields", () => {
     expect(errorOf("Pagination (JSON)")).toBe("Not applied: 'start_page' must be a whole number (not in quotes) from 0 or more");
   });
 });
+
+describe("the wizard after a failed preview", () => {
+  const failed = previewBody({ ok: false, error: "HTTP 401 from https://api.example.com/invoices after 1 attempt", status_code: 401, pagination: null, records: [], fields: [], warnings: [] });
+
+  async function failPreviewThenGoToLastStep(onPreview: (input: ConnectorInput) => Promise<Preview>) {
+    const onSubmit = vi.fn(async (_input: ConnectorInput) => {});
+    renderWizard(onSubmit, onPreview);
+    fillFirstStep();
+    next();
+    fireEvent.click(screen.getByRole("button", { name: "Fetch a preview" }));
+    await screen.findByTestId("preview-error");
+    next();
+    next();
+    return onSubmit;
+  }
+
+  it("keeps the preview's error in view on the last step and asks before creating, in the app's dialog", async () => {
+    const onSubmit = await failPreviewThenGoToLastStep(vi.fn(async () => failed));
+    expect(heading()).toBe("Step 4 of 4: Requests and schedule");
+    const warning = screen.getByTestId("preview-failed-warning");
+    expect(warning.textContent).toContain("The last preview failed");
+    expect(warning.textContent).toContain("HTTP 401 from https://api.example.com/invoices after 1 attempt");
+    expect(warning.textContent).toContain("Check the API key and the authentication type.");
+    fireEvent.click(actions().getByRole("button", { name: "Create connector" }));
+    const dialog = screen.getByRole("alertdialog", { name: "Create the connector although its preview failed?" });
+    expect(dialog.textContent).toContain("HTTP 401 from https://api.example.com/invoices");
+    fireEvent.click(within(dialog).getByRole("button", { name: "Go back" }));
+    expect(onSubmit).not.toHaveBeenCalled();
+    fireEvent.click(actions().getByRole("button", { name: "Create connector" }));
+    fireEvent.click(within(screen.getByRole("alertdialog")).getByRole("button", { name: "Create it anyway" }));
+    await vi.waitFor(() => expect(onSubmit).toHaveBeenCalled());
+  });
+
+  it("forgets the failure once a preview succeeds, and creates without asking", async () => {
+    let answer = failed;
+    const onSubmit = await failPreviewThenGoToLastStep(vi.fn(async () => answer));
+    fireEvent.click(within(screen.getByTestId("preview-failed-warning")).getByRole("button", { name: "Back to the preview" }));
+    expect(heading()).toBe("Step 2 of 4: Preview");
+    answer = previewBody();
+    fireEvent.click(screen.getByRole("button", { name: "Fetch a preview" }));
+    await screen.findByTestId("preview-result");
+    next();
+    next();
+    expect(screen.queryByTestId("preview-failed-warning")).toBeNull();
+    fireEvent.click(actions().getByRole("button", { name: "Create connector" }));
+    await vi.waitFor(() => expect(onSubmit).toHaveBeenCalled());
+    expect(screen.queryByRole("alertdialog")).toBeNull();
+  });
+});

@@ -4,6 +4,7 @@ import { ApiError } from "../api/client";
 import type { ConnectorInput, JsonValue, PaginationType, Preview, RequestMethod, SyncFrequency } from "../api/types";
 import { useAnnounce } from "../announce";
 import { ErrorBanner } from "./common";
+import { ConfirmDialog } from "./ConfirmDialog";
 import { AUTH_FIELDS, AuthFields, authInput, initialAuth, type AuthValues } from "./AuthFields";
 import { BUDGET_FIELDS, budgetInput, initialBudget, RequestBudgetFields, TimeBudgetField, type BudgetValues } from "./BudgetFields";
 import {
@@ -26,7 +27,8 @@ import {
   type PaginationValues,
 } from "./connectorConfig";
 import { Field, KeyValueEditor } from "./fields";
-import { PreviewPanel } from "./PreviewPanel";
+import { PreviewPanel, type PreviewOutcome } from "./PreviewPanel";
+import { statusSuffix, upstreamHint } from "./UpstreamError";
 import { ErrorDetectionFields, IncrementalFields, PaginationSection, RequestMethodFields } from "./requestFields";
 import { saveErrorSummary } from "./formErrors";
 import { draftOfRules, rulesOfDraft, type RulesDraft } from "./rules";
@@ -130,6 +132,9 @@ export function ConnectorWizard({
   const [banner, setBanner] = useState<string | null>(null);
   const [other, setOther] = useState<string[]>([]);
   const [saving, setSaving] = useState(false);
+  // The latest preview's failure: the last step warns about it, and creating asks first.
+  const [previewFailure, setPreviewFailure] = useState<Extract<PreviewOutcome, { ok: false }> | null>(null);
+  const [confirmingCreate, setConfirmingCreate] = useState(false);
   const formRef = useRef<HTMLFormElement>(null);
   const announce = useAnnounce();
   const focusInvalid = useRef(false);
@@ -285,6 +290,12 @@ export function ConnectorWizard({
       goTo(step + 1);
       return;
     }
+    await create(false);
+  }
+
+  /** Create the connector once every step's checks pass; after a failed preview, only once the
+   * user confirmed it (`confirmed`) in the dialog saying why. */
+  async function create(confirmed: boolean) {
     for (const check of [0, 2, 3]) {
       const found = localErrors(check);
       if (Object.keys(found).length) {
@@ -295,6 +306,10 @@ export function ConnectorWizard({
         setStep(check);
         return;
       }
+    }
+    if (previewFailure && !confirmed) {
+      setConfirmingCreate(true);
+      return;
     }
     setSaving(true);
     setBanner(null);
@@ -375,9 +390,27 @@ export function ConnectorWizard({
         </div>
       ) : null}
 
+      {step === 3 && previewFailure ? (
+        <div className="banner banner-warning preview-failed" data-testid="preview-failed-warning">
+          <strong>The last preview failed: this connector may not be able to read its API.</strong>
+          <p>
+            {previewFailure.message}
+            {statusSuffix(previewFailure.message, previewFailure.statusCode)}
+          </p>
+          {upstreamHint(previewFailure.statusCode) ? <p>{upstreamHint(previewFailure.statusCode)}</p> : null}
+          <p>
+            You can still create it: its syncs fail the same way until the API answers.{" "}
+            <button type="button" className="link-button" onClick={() => goTo(1)}>
+              Back to the preview
+            </button>
+          </p>
+        </div>
+      ) : null}
+
       {step === 1 ? (
         <PreviewPanel
           run={(): Promise<Preview> => onPreview(previewInput())}
+          onOutcome={(outcome) => setPreviewFailure(outcome.ok ? null : outcome)}
           onFieldErrors={showFieldErrors}
           onPinPagination={pinPagination}
           onPickPrimaryKey={(path) => {
@@ -487,6 +520,24 @@ export function ConnectorWizard({
         </button>
       </div>
       {guard.dialog}
+      {confirmingCreate && previewFailure ? (
+        <ConfirmDialog
+          title="Create the connector although its preview failed?"
+          confirmLabel="Create it anyway"
+          cancelLabel="Go back"
+          onConfirm={() => {
+            setConfirmingCreate(false);
+            void create(true);
+          }}
+          onCancel={() => setConfirmingCreate(false)}
+        >
+          <p>
+            The last preview failed: {previewFailure.message}
+            {statusSuffix(previewFailure.message, previewFailure.statusCode)}
+          </p>
+          <p>Its syncs will fail the same way until the API can be read. You can fix the settings later on the connector&apos;s page.</p>
+        </ConfirmDialog>
+      ) : null}
     </form>
   );
 }

@@ -57,6 +57,9 @@ function Entries({ value, compareTo, side = "after" }: { value: JsonValue; compa
   );
 }
 
+/** How a preview ended, for a form that warns about a failed one later (the wizard's last step). */
+export type PreviewOutcome = { ok: true } | { ok: false; message: string; statusCode: number | null };
+
 export interface PreviewPanelProps {
   /** Fetch the preview of the form's current configuration. */
   run: () => Promise<Preview>;
@@ -66,11 +69,23 @@ export interface PreviewPanelProps {
   onPickPrimaryKey: (path: string) => void;
   onPickCursor: (path: string) => void;
   onUseRecordsPath?: (path: string) => void;
+  /** Told how each preview ended. */
+  onOutcome?: (outcome: PreviewOutcome) => void;
   primaryKey: string;
   cursorField: string;
 }
 
-export function PreviewPanel({ run, onFieldErrors, onPinPagination, onPickPrimaryKey, onPickCursor, onUseRecordsPath, primaryKey, cursorField }: PreviewPanelProps) {
+export function PreviewPanel({
+  run,
+  onFieldErrors,
+  onPinPagination,
+  onPickPrimaryKey,
+  onPickCursor,
+  onUseRecordsPath,
+  onOutcome,
+  primaryKey,
+  cursorField,
+}: PreviewPanelProps) {
   const [preview, setPreview] = useState<Preview | null>(null);
   const [failure, setFailure] = useState<string | null>(null);
   const [loading, setLoading] = useState(false);
@@ -90,6 +105,7 @@ export function PreviewPanel({ run, onFieldErrors, onPinPagination, onPickPrimar
     try {
       const result = await run();
       setPreview(result);
+      onOutcome?.(result.ok ? { ok: true } : { ok: false, message: result.error ?? "The API could not be read.", statusCode: result.status_code });
       if (result.ok) {
         const warnings = result.warnings.length ? ` ${result.warnings.length} warning${result.warnings.length === 1 ? "" : "s"}.` : "";
         announce(`Preview ready: ${result.records.length} records, pagination ${result.pagination?.type ?? "none"}.${warnings}`);
@@ -97,6 +113,7 @@ export function PreviewPanel({ run, onFieldErrors, onPinPagination, onPickPrimar
         announce(`Preview failed: ${result.error ?? "the API could not be read"}`);
       }
     } catch (error) {
+      onOutcome?.({ ok: false, message: `The preview was refused: ${errorMessage(error)}`, statusCode: null });
       if (error instanceof ApiError && Object.keys(error.fieldErrors).length && onFieldErrors?.(error)) {
         setLoading(false);
         announce("Preview refused: a field needs attention.");
