@@ -27,6 +27,19 @@ describe("the style sheet", () => {
     expect(css).toMatch(/\.records-table \.pinned-before-end \{\s*position: sticky;\s*right: var\(--pinned-end-width\);/);
   });
 
+  it("sizes the rules' \"Convert to\" column to its longest choice, so no choice is cut off", () => {
+    const columns = declarations(".rule-head,\n.rule-row").match(/grid-template-columns:\s*([^;]+);/)?.[1]?.trim().split(/\s+(?![^(]*\))/);
+    expect(columns).toHaveLength(8);
+    expect(columns![4]).toBe("max-content"); // #, source, arrow, target, convert to, …
+  });
+
+  it("stacks the connectors list's rows on a phone, each cell under its column's name, the actions in reach", () => {
+    const phone = css.slice(css.indexOf(".table-stack thead"));
+    expect(css).toMatch(/@media \(max-width: 640px\) \{\s*\.table-stack thead \{/);
+    expect(phone).toMatch(/\.table-stack,\s*\.table-stack tbody,\s*\.table-stack tr,\s*\.table-stack td \{\s*display: block;/);
+    expect(phone).toMatch(/\.table-stack td\[data-label\]::before \{\s*content: attr\(data-label\);/);
+  });
+
   it("gives a further credential's select only the room it needs, its name and value the rest", () => {
     expect(declarations(".kv-row.secret-param-row")).toMatch(/grid-template-columns:\s*auto 1fr 1fr auto/);
   });

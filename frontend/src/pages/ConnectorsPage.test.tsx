@@ -101,6 +101,16 @@ describe("the connectors list", () => {
     expect(native).not.toHaveBeenCalled();
   });
 
+  it("names each cell's column for the stacked rows of a phone, the actions' cell included", async () => {
+    fakeFetch(() => ({ body: page([connector()]) }));
+    renderAs("admin", <ConnectorsPage />);
+    const table = await screen.findByRole("table", { name: "Connectors" });
+    expect(table.classList.contains("table-stack")).toBe(true);
+    const row = within(table).getAllByRole("row")[1]!;
+    const labels = within(row).getAllByRole("cell").map((cell) => cell.getAttribute("data-label"));
+    expect(labels).toEqual([null, "Endpoint", "Schedule", "Next run", "Last sync", "Latest runs", "Records", "Actions"]);
+  });
+
   it("pauses and resumes a connector's schedule from the list", async () => {
     let active = true;
     const calls = fakeFetch((call) => {

@@ -287,7 +287,7 @@ export function ConnectorsPage() {
             </div>
           ) : (
             <TableWrap>
-              <table className="table" aria-label="Connectors">
+              <table className="table table-stack" aria-label="Connectors">
                 <thead>
                   <tr>
                     <th scope="col">Name</th>
@@ -305,29 +305,31 @@ export function ConnectorsPage() {
                 <tbody>
                   {list.data.results.map((connector) => (
                     <tr key={connector.id}>
-                      <td>
+                      <td className="stack-title">
                         <Link to={`/connectors/${connector.id}`}>{connector.name}</Link>
                       </td>
-                      <td className="mono ellipsis" title={connector.api_endpoint}>
+                      <td className="mono ellipsis" title={connector.api_endpoint} data-label="Endpoint">
                         {connector.api_endpoint}
                       </td>
-                      <td>
+                      <td data-label="Schedule">
                         {frequencyLabel(connector.sync_frequency)}
                         {!connector.is_active ? <span className="badge badge-none">paused</span> : null}
                       </td>
-                      <td className="small">
+                      <td className="small" data-label="Next run">
                         <NextRun connector={connector} />
                       </td>
-                      <td>
+                      <td data-label="Last sync">
                         <StatusBadge status={connector.last_sync_status} />
                         <div className="muted small">{formatDateTime(connector.last_sync_at)}</div>
                       </td>
-                      <td>
+                      <td data-label="Latest runs">
                         <StatusDots statuses={connector.recent_statuses} />
                       </td>
-                      <td className="num">{formatNumber(connector.records_count)}</td>
+                      <td className="num" data-label="Records">
+                        {formatNumber(connector.records_count)}
+                      </td>
                       {writer ? (
-                        <td className="row-actions">
+                        <td className="row-actions" data-label="Actions">
                           <div className="row-actions-inner">
                             <RowSync connector={connector} onFinished={list.reload} onFollow={followRun} />
                             <button
