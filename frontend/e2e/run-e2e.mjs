@@ -550,6 +550,15 @@ async function main() {
   if ((await wizard.getByLabel("Pagination", { exact: true }).inputValue()) !== "page") throw new Error("the pinned pagination is not in the form");
   if ((await wizard.getByLabel("Page parameter", { exact: true }).inputValue()) !== "page") throw new Error("the pinned page parameter is not in the form");
   await wizard.getByLabel("Max pages per sync").fill("10");
+  // A page size in words is refused on its field, before anything is sent.
+  const pageSize = wizard.getByLabel("Page size", { exact: true });
+  const pinnedSize = await pageSize.inputValue();
+  await pageSize.fill("fifty");
+  await wizard.getByRole("button", { name: "Create connector" }).click();
+  await wizard.getByText("Enter a whole number from 1 to 100,000.").waitFor();
+  if (!(await focusedInside(page, "#wizard-pg-page_size"))) throw new Error("focus did not go to the page size");
+  await checkA11y(page, "wizard with a page size refused");
+  await pageSize.fill(pinnedSize);
   await wizard.getByRole("button", { name: "Create connector" }).click();
   await page.getByRole("heading", { name: "Billing API" }).waitFor();
   // the key is stored; an 8-character key is too short for a last-four hint (core.secret_fields)
@@ -826,6 +835,22 @@ async function main() {
   // 14. A narrow window.
   await page.setViewportSize({ width: 390, height: 844 });
   await page.goto(`${base}/connectors`);
+  // The list stacks each connector: its actions are on the screen, not past a sideways scroll.
+  const firstRow = page.getByRole("table", { name: "Connectors" }).getByRole("row").nth(1);
+  for (const name of [/^Sync now/, /^Pause|^Resume/, /^Delete/]) {
+    const box = await firstRow.getByRole("button", { name }).boundingBox();
+    if (!box || box.x < 0 || box.x + box.width > 390) throw new Error(`${name} is off-screen at 390 px: ${JSON.stringify(box)}`);
+  }
+  await checkA11y(page, "connectors list at 390 px");
+  await shot("13-connectors-narrow");
+  // Deleting asks in the app's dialog, which says what goes; Cancel keeps the connector.
+  await firstRow.getByRole("button", { name: /^Delete/ }).click();
+  const deleteDialog = page.getByRole("alertdialog", { name: /^Delete the connector / });
+  await deleteDialog.getByText("This cannot be undone.", { exact: false }).waitFor();
+  await checkA11y(page, "delete a connector dialog at 390 px");
+  await shot("13-connectors-delete-dialog");
+  await deleteDialog.getByRole("button", { name: "Cancel" }).click();
+  await deleteDialog.waitFor({ state: "detached" });
   await page.getByRole("link", { name: "Demo Users API" }).first().click();
   await page.getByRole("heading", { name: "Demo Users API" }).waitFor();
   await page.getByRole("table", { name: "Records" }).waitFor();
