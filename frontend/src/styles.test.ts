@@ -27,10 +27,14 @@ describe("the style sheet", () => {
     expect(css).toMatch(/\.records-table \.pinned-before-end \{\s*position: sticky;\s*right: var\(--pinned-end-width\);/);
   });
 
-  it("sizes the rules' \"Convert to\" column to its longest choice, so no choice is cut off", () => {
+  it("gives the rules' \"Convert to\" column the width of its longest choice, so no choice is cut off", () => {
     const columns = declarations(".rule-head,\n.rule-row").match(/grid-template-columns:\s*([^;]+);/)?.[1]?.trim().split(/\s+(?![^(]*\))/);
     expect(columns).toHaveLength(8);
-    expect(columns![4]).toBe("max-content"); // #, source, arrow, target, convert to, …
+    expect(columns![4]).toBe("minmax(18rem, 1.1fr)"); // #, source, arrow, target, convert to, …
+    // no column sized by content: the head's columns line up with the rows'
+    expect(columns!.filter((column) => /content|auto/.test(column))).toEqual([]);
+    // the row wraps before its columns' least widths no longer fit beside the page's margins
+    expect(css).toMatch(/@media \(max-width: 1024px\) \{\s*\.rule-head \{\s*display: none;/);
   });
 
   it("stacks the connectors list's rows on a phone, each cell under its column's name, the actions in reach", () => {
