@@ -17,7 +17,7 @@ import { isActiveStatus, type ConnectionResult, type Connector, type ConnectorIn
 import { canDelete, canWrite, useAuth } from "../auth";
 import { useAnnounce, usePageTitle } from "../announce";
 import { BarChart, STATUS_COLOURS, STATUS_LEGEND } from "../components/charts";
-import { ConfirmDialog, useConfirm } from "../components/ConfirmDialog";
+import { useConfirm } from "../components/ConfirmDialog";
 import { ConnectorForm } from "../components/ConnectorForm";
 import { ActiveBadge, ErrorBanner, Loading, Pager, StatusBadge, TableWrap } from "../components/common";
 import { storedExtraNames } from "../components/AuthFields";
@@ -75,9 +75,6 @@ function ConnectorDetail({ id, startEditing }: { id: number; startEditing: boole
   const [testResult, setTestResult] = useState<ConnectionResult | null>(null);
   const [syncId, setSyncId] = useState<number | null>(null);
   const [conflict, setConflict] = useState<SyncConflict | null>(null);
-  // A full refresh marks what the upstream no longer returns as deleted (and destinations delete
-  // those rows): it starts only after the user confirms it in a dialog.
-  const [confirmingRefresh, setConfirmingRefresh] = useState(false);
   const { confirm, dialog } = useConfirm();
   // The followed sync's latest copy: its history row shows it live instead of the stale row.
   const [liveLog, setLiveLog] = useState<SyncLog | null>(null);
@@ -171,6 +168,20 @@ function ConnectorDetail({ id, startEditing }: { id: number; startEditing: boole
     }
   }
 
+  /** A full refresh marks what the upstream no longer returns as deleted (and destinations delete
+   * those rows): it starts only after the user confirms it. */
+  async function fullRefresh(current: Connector) {
+    const confirmed = await confirm({
+      title: `Full refresh of ${current.name}?`,
+      body:
+        "Every page is fetched again, ignoring the incremental cursor. When the run gets every page, the records the " +
+        "API no longer returns are marked deleted, and destinations loading this connector delete those rows (or mark " +
+        "them, as each destination is set up).",
+      confirmLabel: "Start the full refresh",
+    });
+    if (confirmed) await runSync(true);
+  }
+
   async function runSync(fullRefresh: boolean) {
     setBusy(fullRefresh ? "refresh" : "sync");
     setActionError(null);
@@ -235,24 +246,6 @@ function ConnectorDetail({ id, startEditing }: { id: number; startEditing: boole
   return (
     <div className="page">
       {dialog}
-      {confirmingRefresh ? (
-        <ConfirmDialog
-          title={`Full refresh of ${c.name}?`}
-          confirmLabel="Start the full refresh"
-          cancelLabel="Cancel"
-          onConfirm={() => {
-            setConfirmingRefresh(false);
-            void runSync(true);
-          }}
-          onCancel={() => setConfirmingRefresh(false)}
-        >
-          <p>
-            Every page is fetched again, ignoring the incremental cursor. When the run gets every page, the records
-            the API no longer returns are marked deleted, and destinations loading this connector delete those rows
-            (or mark them, as each destination is set up).
-          </p>
-        </ConfirmDialog>
-      ) : null}
       <Link to="/connectors" className="back-link">
         ← All connectors
       </Link>
@@ -278,7 +271,7 @@ function ConnectorDetail({ id, startEditing }: { id: number; startEditing: boole
               <button
                 type="button"
                 className="btn"
-                onClick={() => setConfirmingRefresh(true)}
+                onClick={() => void fullRefresh(c)}
                 disabled={busy !== null || syncRunning}
               >
                 {busy === "refresh" ? "Starting…" : "Full refresh"}
