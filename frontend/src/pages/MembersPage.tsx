@@ -14,6 +14,7 @@ import type { Invitation, InvitationCreated, Membership, Role } from "../api/typ
 import { useAnnounce, usePageTitle } from "../announce";
 import { useAuth } from "../auth";
 import { ErrorBanner, Loading, TableWrap } from "../components/common";
+import { OneTimeValueCard } from "../components/OneTimeValueCard";
 import { useConfirm } from "../components/ConfirmDialog";
 import { formatDateTime } from "../format";
 import { useLoad } from "../hooks";
@@ -352,50 +353,23 @@ function InvitationLinkCard({
   headingRef: RefObject<HTMLHeadingElement | null>;
   onDone: () => void;
 }) {
-  const announce = useAnnounce();
-  const link = invitationLink(invitation.token);
-  const inputRef = useRef<HTMLInputElement>(null);
-  const [copied, setCopied] = useState<"yes" | "no" | null>(null);
-
-  async function copy() {
-    try {
-      await navigator.clipboard.writeText(link);
-      setCopied("yes");
-      announce("Link copied.");
-    } catch {
-      // No clipboard (an insecure origin, a refused permission): select the text for Ctrl+C.
-      inputRef.current?.select();
-      inputRef.current?.focus();
-      setCopied("no");
-      announce("Copying is not available here: the link is selected, press Ctrl+C.");
-    }
-  }
-
   return (
-    <section className="card invitation-link" aria-labelledby="invitation-link-heading" data-testid="invitation-link">
-      <h2 id="invitation-link-heading" ref={headingRef} tabIndex={-1}>
-        Invitation link for {invitation.email}
-      </h2>
-      <p>
-        <strong>{ONE_TIME_NOTE}</strong>
-      </p>
-      <p className="muted small">
-        Role: {invitation.role}. Valid until {formatDateTime(invitation.expires_at)}; it works once.
-      </p>
-      <div className="field">
-        <label htmlFor="invitation-link-url">Accept link</label>
-        <input id="invitation-link-url" ref={inputRef} readOnly value={link} onFocus={(e) => e.target.select()} className="mono" />
-      </div>
-      <div className="actions">
-        <button type="button" className="btn btn-primary" onClick={() => void copy()}>
-          Copy link
-        </button>
-        <button type="button" className="btn" onClick={onDone}>
-          Done
-        </button>
-        {copied === "yes" ? <span className="small">Copied.</span> : null}
-        {copied === "no" ? <span className="small">Copying is not available here: the link is selected, press Ctrl+C.</span> : null}
-      </div>
-    </section>
+    <OneTimeValueCard
+      id="invitation-link"
+      className="invitation-link"
+      testId="invitation-link"
+      heading={<>Invitation link for {invitation.email}</>}
+      headingRef={headingRef}
+      note={ONE_TIME_NOTE}
+      details={
+        <p className="muted small">
+          Role: {invitation.role}. Valid until {formatDateTime(invitation.expires_at)}; it works once.
+        </p>
+      }
+      label="Accept link"
+      value={invitationLink(invitation.token)}
+      noun="link"
+      onDone={onDone}
+    />
   );
 }

@@ -25,6 +25,7 @@ import {
 import { useAnnounce, usePageTitle } from "../announce";
 import { useAuth } from "../auth";
 import { ActiveBadge, ErrorBanner, Loading, Pager, TableWrap } from "../components/common";
+import { OneTimeValueCard } from "../components/OneTimeValueCard";
 import { useConfirm } from "../components/ConfirmDialog";
 import { Field } from "../components/fields";
 import { joinMessages, saveErrorSummary } from "../components/formErrors";
@@ -512,47 +513,19 @@ function SigningSecretCard({
   headingRef: RefObject<HTMLHeadingElement | null>;
   onDone: () => void;
 }) {
-  const announce = useAnnounce();
-  const inputRef = useRef<HTMLInputElement>(null);
-  const [copied, setCopied] = useState<"yes" | "no" | null>(null);
-
-  async function copy() {
-    try {
-      await navigator.clipboard.writeText(endpoint.signing_secret);
-      setCopied("yes");
-      announce("Secret copied.");
-    } catch {
-      // No clipboard (an insecure origin, a refused permission): select the text for Ctrl+C.
-      inputRef.current?.select();
-      inputRef.current?.focus();
-      setCopied("no");
-      announce("Copying is not available here: the secret is selected, press Ctrl+C.");
-    }
-  }
-
   return (
-    <section className="card one-time-secret" aria-labelledby="signing-secret-heading" data-testid="signing-secret">
-      <h2 id="signing-secret-heading" ref={headingRef} tabIndex={-1}>
-        Signing secret for {endpoint.name}
-      </h2>
-      <p>
-        <strong>{SECRET_ONCE_NOTE}</strong>
-      </p>
-      <div className="field">
-        <label htmlFor="signing-secret-value">Signing secret</label>
-        <input id="signing-secret-value" ref={inputRef} readOnly value={endpoint.signing_secret} onFocus={(e) => e.target.select()} className="mono" />
-      </div>
-      <div className="actions">
-        <button type="button" className="btn btn-primary" onClick={() => void copy()}>
-          Copy secret
-        </button>
-        <button type="button" className="btn" onClick={onDone}>
-          Done
-        </button>
-        {copied === "yes" ? <span className="small">Copied.</span> : null}
-        {copied === "no" ? <span className="small">Copying is not available here: the secret is selected, press Ctrl+C.</span> : null}
-      </div>
-    </section>
+    <OneTimeValueCard
+      id="signing-secret"
+      className="one-time-secret"
+      testId="signing-secret"
+      heading={<>Signing secret for {endpoint.name}</>}
+      headingRef={headingRef}
+      note={SECRET_ONCE_NOTE}
+      label="Signing secret"
+      value={endpoint.signing_secret}
+      noun="secret"
+      onDone={onDone}
+    />
   );
 }
 
