@@ -5,18 +5,21 @@ page past the end), query filters (400), the per-user throttle (429) and the req
 (413). Views document their own errors; this hook adds these where they apply, so that the published
 contract lists every status code a client can see (the contract fuzzing checks exactly that).
 
-:class:`AutoSchema` (``DEFAULT_SCHEMA_CLASS``) marks the request bodies that refuse unknown keys.
+:class:`AutoSchema` (``DEFAULT_SCHEMA_CLASS``) marks the request bodies that refuse unknown keys,
+and lists the 400 of every read that refuses an unknown query parameter (``core.query_params``).
 """
 
 from drf_spectacular.openapi import AutoSchema as _SpectacularAutoSchema
 from drf_spectacular.plumbing import force_instance
 
+from core.query_params import refuses_unknown_params
 from core.strict_input import StrictTypesMixin
 
 ERROR_REF = {"$ref": "#/components/schemas/Error"}
 
 _PLATFORM_ERRORS = {
     "400": "Invalid query parameters (a filter, ordering or page size).",
+    "400-unknown": "A query parameter this endpoint does not take, or one given twice.",
     "404": "The page does not exist (past the last page).",
     "413": "The request body is larger than the limit.",
     "429": "Too many requests; retry after the number of seconds in Retry-After.",
@@ -55,6 +58,12 @@ class AutoSchema(_SpectacularAutoSchema):
     400; their request components declare ``additionalProperties: false``, so a client generated from
     the schema (and the schema fuzz test) knows an extra key is not accepted.
     """
+
+    def get_operation(self, path, path_regex, path_prefix, method, registry):
+        operation = super().get_operation(path, path_regex, path_prefix, method, registry)
+        if operation is not None and self.method == "GET" and refuses_unknown_params(self.view):
+            operation["responses"].setdefault("400", _error(_PLATFORM_ERRORS["400-unknown"]))
+        return operation
 
     def _map_serializer(self, serializer, direction, bypass_extensions=False):
         schema = super()._map_serializer(serializer, direction, bypass_extensions)

@@ -20,13 +20,17 @@ def _filters(view) -> dict:
 def _known_params(view, filters: dict) -> set[str] | None:
     """The query parameters the view's action takes, or None when it does not say.
 
-    A list's parameters are all declared (filters, search, ordering, page, page size); another
-    action names its own with ``@action(..., query_params_accepted=(...))`` (the records of a
-    connector, its export, ...). An unknown one is most likely a typo (``?search=`` where the action
-    searches with ``field`` and ``value``) that would otherwise silently not filter.
+    A list's parameters are all declared (filters, search, ordering, page, page size); a detail
+    (``retrieve``) takes none; another action names its own with
+    ``@action(..., query_params_accepted=(...))`` (the records of a connector, its export, ...). An
+    unknown one is most likely a typo (``?search=`` where the action searches with ``field`` and
+    ``value``) that would otherwise silently not filter.
     """
-    if getattr(view, "action", None) == "list":
+    action = getattr(view, "action", None)
+    if action == "list":
         known = set(filters) | {"search", "ordering"}
+    elif action == "retrieve":
+        return {"format"}  # one object: nothing to filter, order or page
     else:
         accepted = getattr(view, "query_params_accepted", None)
         if accepted is None:
@@ -43,6 +47,11 @@ def _known_params(view, filters: dict) -> set[str] | None:
         if name
     }
     return known
+
+
+def refuses_unknown_params(view) -> bool:
+    """Whether the view's action answers an unknown query parameter with a 400 (for the schema)."""
+    return _known_params(view, _filters(view)) is not None
 
 
 def reject_malformed_params(request, view) -> None:

@@ -161,7 +161,7 @@ class DestinationViewSet(TenantScopedModelViewSet):
         responses={200: api.LoadSerializer(many=True), **_LIST_ERRORS},
         description="The destination's loads, newest first, with their log lines.",
     )
-    @action(detail=True, methods=["get"], filter_backends=[])
+    @action(detail=True, methods=["get"], filter_backends=[], query_params_accepted=())
     def loads(self, request, pk=None):
         destination = self.get_object()
         history = models.DestinationLoad.objects.filter(tenant=request.tenant, destination=destination)
@@ -173,6 +173,8 @@ class DestinationViewSet(TenantScopedModelViewSet):
         responses={200: api.DestinationStatsSerializer, 401: _ERR, 403: _ERR},
         description="Counts of the tenant's destinations and loads.",
     )
-    @action(detail=False, methods=["get"], filter_backends=[], pagination_class=None)
+    @action(
+        detail=False, methods=["get"], filter_backends=[], pagination_class=None, query_params_accepted=()
+    )
     def stats(self, request):
         return Response(attachments.destination_stats(request.tenant))

@@ -36,3 +36,59 @@ def test_a_method_not_allowed_is_a_json_405(admin_client):
 
     assert response.status_code == 405
     assert "detail" in response.json()
+
+
+def _tenant_scoped_reads():
+    from tenancy.tests.routes import api_routes
+    from tenancy.viewsets import TenantScopedViewSetMixin
+
+    return [
+        route
+        for route in api_routes()
+        if "GET" in route.methods and issubclass(route.view_class, TenantScopedViewSetMixin)
+    ]
+
+
+READS = _tenant_scoped_reads()
+
+
+@pytest.mark.parametrize("route", READS, ids=[route.pattern for route in READS])
+def test_every_read_answers_an_unknown_query_parameter_with_a_400_naming_it(route, admin_client, tenant_a):
+    # lists, details and every GET action of every module (destinations, webhooks, audit included):
+    # a misspelt filter must not silently answer as if it were not there
+    from tenancy.tests import seed
+    from tenancy.tests.seed import ids_for
+
+    graph = seed.seed_tenant(tenant_a, "acmemark")
+    url = route.url(**ids_for(route, graph))
+
+    response = admin_client.get(url, {"colour": "blue"})
+
+    assert response.status_code == 400, f"{url}: {response.status_code}"
+    errors = response.json()["errors"]
+    assert list(errors) == ["colour"], errors
+    assert errors["colour"][0].startswith("Unknown query parameter 'colour'; this "), errors
+    assert "takes: " in errors["colour"][0]
+
+
+def test_every_read_that_refuses_unknown_query_parameters_publishes_its_400():
+    from drf_spectacular.generators import SchemaGenerator
+
+    paths = SchemaGenerator().get_schema(request=None, public=True)["paths"]
+
+    published = {route.pattern: "/" + route.pattern.replace("{pk}", "{id}") for route in READS}
+    missing = [pattern for pattern, path in published.items() if "400" not in paths[path]["get"]["responses"]]
+    assert missing == []
+
+
+def test_a_destinations_loads_list_names_the_parameters_it_takes(admin_client, tenant_a):
+    from tenancy.tests import seed
+
+    graph = seed.seed_tenant(tenant_a, "acmemark")
+
+    response = admin_client.get(f"/api/destinations/{graph.destination.pk}/loads/", {"status": "FAILED"})
+
+    assert response.status_code == 400
+    assert response.json()["errors"] == {
+        "status": ["Unknown query parameter 'status'; this endpoint takes: format, page, page_size."]
+    }
