@@ -1,5 +1,18 @@
+from django.core.paginator import EmptyPage
+from django.core.paginator import Paginator as DjangoPaginator
 from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import PageNumberPagination
+
+
+class _PaginatorNamingTheLastPage(DjangoPaginator):
+    """Django's paginator, whose page past the end says which page is the last."""
+
+    def validate_number(self, number):
+        try:
+            return super().validate_number(number)
+        except EmptyPage:
+            # ``page`` is a positive integer by then (StandardPagination checks it first)
+            raise EmptyPage(f"Page {number} is past the last page, {self.num_pages}.") from None
 
 
 class StandardPagination(PageNumberPagination):
@@ -7,22 +20,42 @@ class StandardPagination(PageNumberPagination):
 
     ``page`` and ``page_size`` are each one positive integer: anything else (``null``, a repeated
     parameter, text) is a 400 that names the parameter, instead of being silently replaced by a
-    default (the published schema says integer). A ``page_size`` above the maximum is cut to it.
+    default (the published schema says integer). A ``page_size`` above the maximum is a 400 naming
+    it (the schema publishes it as the parameter's ``maximum``): cutting it silently answered fewer
+    rows than asked, which a client reading ``count`` could take for the end. A ``page`` past the end
+    is a 404 naming the last page.
     """
 
     page_size = 50
     page_size_query_param = "page_size"
     max_page_size = 500
+    django_paginator_class = _PaginatorNamingTheLastPage
+    invalid_page_message = "{message}"
 
     def paginate_queryset(self, queryset, request, view=None):
         for name in (self.page_query_param, self.page_size_query_param):
             _positive_integer_param(request, name)
+        size = request.query_params.get(self.page_size_query_param)
+        if size is not None and self.max_page_size and int(size) > self.max_page_size:
+            raise ValidationError(
+                {
+                    self.page_size_query_param: [
+                        f"{self.page_size_query_param} may be at most {self.max_page_size} (was {size})."
+                    ]
+                }
+            )
         return super().paginate_queryset(queryset, request, view)
 
     def get_schema_operation_parameters(self, view):
         parameters = super().get_schema_operation_parameters(view)
         for parameter in parameters:
             parameter["schema"]["minimum"] = 1
+            if parameter["name"] == self.page_size_query_param and self.max_page_size:
+                parameter["schema"]["maximum"] = self.max_page_size
+                parameter["description"] = (
+                    f"Number of results to return per page, 1 to {self.max_page_size} "
+                    f"(default {self.page_size})."
+                )
         return parameters
 
 

@@ -92,3 +92,34 @@ def test_a_destinations_loads_list_names_the_parameters_it_takes(admin_client, t
     assert response.json()["errors"] == {
         "status": ["Unknown query parameter 'status'; this endpoint takes: format, page, page_size."]
     }
+
+
+def test_a_page_size_above_500_is_a_400_naming_the_maximum(admin_client):
+    response = admin_client.get(MEMBERS, {"page_size": 1000})
+
+    assert response.status_code == 400
+    assert response.json() == {
+        "detail": "page_size: page_size may be at most 500 (was 1000).",
+        "errors": {"page_size": ["page_size may be at most 500 (was 1000)."]},
+    }
+    assert admin_client.get(MEMBERS, {"page_size": 500}).status_code == 200
+
+
+def test_the_schema_publishes_the_largest_page_size():
+    from drf_spectacular.generators import SchemaGenerator
+
+    operation = SchemaGenerator().get_schema(request=None, public=True)["paths"]["/" + "api/tenancy/members/"]
+    page_size = next(p for p in operation["get"]["parameters"] if p["name"] == "page_size")
+
+    assert page_size["schema"] == {"type": "integer", "minimum": 1, "maximum": 500}
+
+
+def test_a_page_past_the_end_names_the_last_page(admin_client, make_member, tenant_a):
+    for i in range(4):
+        make_member(tenant_a, "viewer", email=f"m{i}@acme.test")  # 5 members with the admin
+
+    response = admin_client.get(MEMBERS, {"page_size": 2, "page": 999})
+
+    assert response.status_code == 404
+    assert response.json() == {"detail": "Page 999 is past the last page, 3."}
+    assert admin_client.get(MEMBERS, {"page_size": 2, "page": 3}).status_code == 200

@@ -390,17 +390,17 @@ def many_rows(tenant_a, admin_user):
     return graph
 
 
-def test_every_list_caps_the_page_size_at_500(admin_client, many_rows):
+def test_every_list_serves_500_rows_a_page_and_refuses_a_larger_page_size(admin_client, many_rows):
 
     lists = []
     for route in api_routes():
         if "GET" not in route.methods:
             continue
         url = route.url(**ids_for(route, many_rows))
-        response = admin_client.get(url, {"page_size": 1_000_000})
+        response = admin_client.get(url, {"page_size": 500})
         if response.status_code == 400 and not response.streaming:
-            # an endpoint that pages nothing (statistics, a schema, the change feed) names page_size
-            # as a parameter it does not take rather than ignoring it
+            # an endpoint that pages nothing (statistics, a schema, the change feed, a detail) names
+            # page_size as a parameter it does not take rather than ignoring it
             detail = response.json()["detail"]
             assert "Unknown query parameter 'page_size'" in detail, f"{url}: {detail}"
             continue
@@ -412,6 +412,10 @@ def test_every_list_caps_the_page_size_at_500(admin_client, many_rows):
             lists.append(url)
             assert len(body["results"]) == 500, f"{url}: {len(body['results'])} rows on one page"
             assert body["next"], f"{url}: the rest of the rows are not reachable"
+            # more than the maximum is refused, never cut silently to fewer rows than asked
+            too_many = admin_client.get(url, {"page_size": 501})
+            assert too_many.status_code == 400, f"{url}: {too_many.status_code}"
+            assert too_many.json()["errors"] == {"page_size": ["page_size may be at most 500 (was 501)."]}
         else:
             assert not isinstance(body, list), f"{url} returns an unpaginated list"
     assert len(lists) >= 7, lists

@@ -25,7 +25,7 @@ PLATFORM_TESTS = [
     "core/tests/test_api_contract.py",
     "tenancy/tests/test_isolation.py",
     "tenancy/tests/test_role_matrix.py",
-    "core/tests/test_security_config.py::test_every_list_caps_the_page_size_at_500",
+    "core/tests/test_security_config.py::test_every_list_serves_500_rows_a_page_and_refuses_a_larger_page_size",
     "core/tests/test_security_config.py::test_every_api_route_is_in_the_published_schema_and_nothing_else",
     "core/tests/test_security_config.py::test_the_openapi_schema_is_served",
 ]
