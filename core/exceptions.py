@@ -64,8 +64,14 @@ def _field_messages(data, path: str = "") -> list[tuple[str, list[str]]]:
     return [(path, [str(data)])] if data else []
 
 
+def _separator_after(text: str) -> str:
+    """A message that ends its sentence is followed by the next one ("… WEEKLY. pagination: …");
+    one without a full stop by "; " (never "….; ", the doubled punctuation)."""
+    return " " if text.endswith((".", "!", "?")) else "; "
+
+
 def summarize_validation_errors(errors, max_chars: int = DETAIL_SUMMARY_MAX_CHARS) -> str:
-    """One sentence naming every field's error: ``name: …; api_endpoint: …``.
+    """Every field's error, named: ``name: This field is required. api_endpoint: Enter a valid URL.``
 
     Bounded by ``max_chars``: the fields that do not fit are counted (``(and 2 more)``), never cut
     in the middle, except a first message longer than the bound on its own.
@@ -80,7 +86,7 @@ def summarize_validation_errors(errors, max_chars: int = DETAIL_SUMMARY_MAX_CHAR
     for index, part in enumerate(parts):
         after = len(parts) - index - 1
         tail = f" (and {after} more)" if after else ""
-        joined = f"{summary}; {part}" if summary else part
+        joined = f"{summary}{_separator_after(summary)}{part}" if summary else part
         if len(joined) + len(tail) <= max_chars:
             summary = joined
             continue

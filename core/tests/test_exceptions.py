@@ -11,7 +11,7 @@ def test_a_400_detail_names_every_field_and_keeps_the_errors_by_field():
     response = api_exception_handler(exceptions.ValidationError(errors), {})
 
     assert response.status_code == 400
-    assert response.data["detail"] == "name: This field is required.; api_endpoint: Enter a valid URL."
+    assert response.data["detail"] == "name: This field is required. api_endpoint: Enter a valid URL."
     assert response.data["errors"] == errors
 
 
@@ -41,7 +41,28 @@ def test_nested_fields_are_named_by_their_dotted_path():
     }
 
     assert summarize_validation_errors(errors) == (
-        "pagination.page_size: Too big.; pagination.type: Unknown.; rules.source: Required."
+        "pagination.page_size: Too big. pagination.type: Unknown. rules.source: Required."
+    )
+
+
+def test_messages_that_end_their_sentence_are_joined_without_doubled_punctuation():
+    errors = {
+        "api_endpoint": ["The host name could not be resolved: check the address."],
+        "sync_frequency": ['"weekly" is not a valid choice; one of: MANUAL, HOURLY, DAILY, WEEKLY.'],
+        "pagination": ['pagination needs a "type", e.g. {"type": "auto"}.'],
+        "when": ["Was it today?"],
+        "name": ["too short"],
+        "field": ["no full stop"],
+    }
+
+    summary = summarize_validation_errors(errors)
+
+    assert ".;" not in summary and "?;" not in summary
+    assert summary == (
+        "api_endpoint: The host name could not be resolved: check the address. "
+        'sync_frequency: "weekly" is not a valid choice; one of: MANUAL, HOURLY, DAILY, WEEKLY. '
+        'pagination: pagination needs a "type", e.g. {"type": "auto"}. '
+        "when: Was it today? name: too short; field: no full stop"
     )
 
 
