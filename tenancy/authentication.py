@@ -9,6 +9,8 @@ refresh-token reuse): then the token is refused at once too.
 from django.db.models import Subquery
 from rest_framework import exceptions
 from rest_framework_simplejwt.authentication import JWTAuthentication
+from rest_framework_simplejwt.exceptions import ExpiredTokenError, InvalidToken, TokenError
+from rest_framework_simplejwt.settings import api_settings
 
 from core.request_context import set_log_context
 from tenancy.models import EndedSession, Membership
@@ -22,6 +24,17 @@ SESSION_ENDED = (
     "had been used (a copy of it may be in someone else's hands): sign in again."
 )
 SESSION_SIGNED_OUT = "This sign-in session was signed out: sign in again."
+# A refused token keeps Simple JWT's code, token_not_valid, that clients refresh on (the web UI
+# does); its detail says which case it is (Simple JWT's "Given token not valid for any token type"
+# said neither), and ``messages`` keeps each token class's own reason.
+EXPIRED_ACCESS_MESSAGE = (
+    "The access token has expired: get a new one with the refresh token (POST /api/auth/token/refresh/) "
+    "or sign in again."
+)
+INVALID_ACCESS_MESSAGE = (
+    "The access token is not valid (malformed, altered, not an access token, or not issued by this "
+    "server): sign in again."
+)
 
 
 class SessionEndedError(exceptions.AuthenticationFailed):
@@ -34,6 +47,27 @@ class SessionEndedError(exceptions.AuthenticationFailed):
 
 
 class TenantJWTAuthentication(JWTAuthentication):
+    def get_validated_token(self, raw_token):
+        """Simple JWT's check, with a 401 ``detail`` that says whether the token expired or is not
+        valid at all (its ``code`` stays ``token_not_valid`` for both; an ended session is
+        ``session_ended``, below)."""
+        messages = []
+        expired = False
+        for token_class in api_settings.AUTH_TOKEN_CLASSES:
+            try:
+                return token_class(raw_token)
+            except TokenError as exc:
+                expired = expired or isinstance(exc, ExpiredTokenError)
+                messages.append(
+                    {
+                        "token_class": token_class.__name__,
+                        "token_type": token_class.token_type,
+                        "message": exc.args[0],
+                    }
+                )
+        detail = EXPIRED_ACCESS_MESSAGE if expired else INVALID_ACCESS_MESSAGE
+        raise InvalidToken({"detail": detail, "messages": messages})
+
     def authenticate(self, request):
         result = super().authenticate(request)
         if result is None:

@@ -213,6 +213,34 @@ def test_a_token_expired_one_second_ago_is_refused(admin_user, tenant_a):
     assert bearer(str(token)).get(ME_URL).status_code == 401
 
 
+def test_an_expired_an_invalid_and_a_signed_out_token_each_say_what_happened(admin_user, tenant_a):
+    from rest_framework_simplejwt.tokens import RefreshToken as Refresh
+
+    from tenancy.services import sign_out, tokens_for
+
+    expired = access_token(admin_user, tenant_a)
+    expired["exp"] = int(time.time()) - 1
+    session = tokens_for(admin_user, tenant_a)
+    sign_out(Refresh(session["refresh"]))
+
+    answers = {
+        "expired": bearer(str(expired)).get(ME_URL).json(),
+        "invalid": bearer("not-a-token").get(ME_URL).json(),
+        "signed out": bearer(session["access"]).get(ME_URL).json(),
+    }
+
+    # expired and invalid keep Simple JWT's code, which clients refresh on; the detail tells them apart
+    assert answers["expired"]["code"] == answers["invalid"]["code"] == "token_not_valid"
+    assert answers["expired"]["detail"].startswith("The access token has expired: get a new one")
+    assert answers["invalid"]["detail"].startswith("The access token is not valid")
+    assert answers["signed out"] == {
+        "detail": "This sign-in session was signed out: sign in again.",
+        "code": "session_ended",
+    }
+    assert all("Given token not valid" not in answer["detail"] for answer in answers.values())
+    assert answers["expired"]["messages"][0]["message"] == "Token is expired"
+
+
 def test_access_tokens_are_short_lived():
     lifetime = settings.SIMPLE_JWT["ACCESS_TOKEN_LIFETIME"]
     assert timedelta(0) < lifetime <= timedelta(minutes=15)
