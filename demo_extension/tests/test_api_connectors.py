@@ -286,7 +286,9 @@ def test_a_400_detail_names_every_field_in_error(editor_client):
     assert response.status_code == 400
     body = response.json()
     assert set(body["errors"]) == {"name", "max_pages"}
-    assert "name: " in body["detail"] and "; max_pages: " in body["detail"]
+    assert body["detail"] == (
+        "name: This field may not be blank. max_pages: Ensure this value is greater than or equal to 1."
+    )
 
 
 def test_a_body_that_is_not_an_object_is_a_400(editor_client):
