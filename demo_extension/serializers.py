@@ -91,7 +91,8 @@ def check_storable_json(value, *, what: str) -> None:
 
 
 def validate_flat_strings(value, *, what: str, header_names: bool = False, secrets: bool = False) -> dict:
-    """A small flat object of string keys to string values (numbers are accepted and stringified).
+    """A small flat object of string keys to string values. A number is refused, as every typed
+    input is (``core.strict_input``): stored as text it would read back as another type than sent.
     Names that carry a credential are refused unless ``secrets`` (the values are then encrypted)."""
     if not isinstance(value, dict):
         raise serializers.ValidationError(f"{what} must be an object of names to string values.")
@@ -117,9 +118,12 @@ def validate_flat_strings(value, *, what: str, header_names: bool = False, secre
                 f'in secret_params ({{"headers": {{...}}, "query": {{...}}}}), which are encrypted and '
                 f"never shown: {what} are stored in clear and shown to every member."
             )
-        if isinstance(item, bool) or not isinstance(item, str | int | float):
+        if isinstance(item, int | float) and not isinstance(item, bool):
+            raise serializers.ValidationError(
+                f'{what}: the value of {key!r} must be a string, not a number: send "{item}".'
+            )
+        if not isinstance(item, str):
             raise serializers.ValidationError(f"{what}: the value of {key!r} must be a string.")
-        item = str(item)
         if len(item) > MAX_FLAT_VALUE_LENGTH:
             raise serializers.ValidationError(
                 f"{what}: the value of {key!r} is longer than {MAX_FLAT_VALUE_LENGTH} characters."
@@ -138,6 +142,11 @@ class JSONObjectField(serializers.JSONField):
         if data is not None and not isinstance(data, dict):
             raise serializers.ValidationError("Must be a JSON object.")
         return super().to_internal_value(data)
+
+
+@extend_schema_field({"type": "object", "additionalProperties": {"type": "string"}})
+class StringMapField(JSONObjectField):
+    """An object of names to string values (``validate_flat_strings`` checks its contents)."""
 
 
 def _secret_field(what: str, max_length: int = MAX_API_KEY_LENGTH) -> serializers.CharField:
@@ -318,16 +327,17 @@ class ConnectorSerializer(StrictTypesMixin, serializers.ModelSerializer):
         help_text="Field of the transformed record that identifies it (dotted path allowed); "
         "empty: a content hash.",
     )
-    request_headers = JSONObjectField(
+    request_headers = StringMapField(
         required=False,
-        help_text="Extra request headers: an object of header names to string values. Not for credentials "
-        "(Authorization, Cookie, X-API-Key, ...: a 400): they are stored in clear, shown to every member; "
-        "use auth_type.",
+        help_text="Extra request headers: an object of header names to string values (a number is a 400: "
+        'send "5", not 5). '
+        "Not for credentials (Authorization, Cookie, X-API-Key, ...: a 400): they are stored in "
+        "clear, shown to every member; use auth_type.",
     )
-    query_params = JSONObjectField(
+    query_params = StringMapField(
         required=False,
-        help_text="Extra query parameters: an object of names to string values. Not for credentials "
-        "(api_key, access_token, ...: a 400); use auth_type.",
+        help_text="Extra query parameters: an object of names to string values (a number is a 400). Not for "
+        "credentials (api_key, access_token, ...: a 400); use auth_type.",
     )
     request_body = JSONObjectField(
         required=False,

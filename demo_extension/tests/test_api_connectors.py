@@ -107,13 +107,32 @@ def test_read_only_fields_are_ignored_on_create(editor_client):
     assert response.json()["last_sync_status"] == ""
 
 
+@pytest.mark.parametrize(
+    ("field", "value", "key"),
+    [
+        ("request_headers", {"Accept": "application/json", "X-A": 5}, "X-A"),
+        ("request_headers", {"X-Ratio": 1.5}, "X-Ratio"),
+        ("query_params", {"status": "active", "limit": 100}, "limit"),
+    ],
+)
+def test_a_number_as_a_header_or_query_parameter_value_is_a_400_naming_the_key(
+    editor_client, field, value, key
+):
+    response = editor_client.post(URL, payload(**{field: value}), format="json")
+
+    assert response.status_code == 400, response.data
+    message = response.json()["errors"][field][0]
+    assert message.startswith(f"{field}: the value of {key!r} must be a string, not a number: send")
+    assert not CustomDataConnector.objects.unscoped("test: every tenant").exists()
+
+
 def test_a_connector_takes_its_whole_request_configuration(editor_client):
     config = {
         "auth_type": "header",
         "auth_header_name": "X-Token",
         "auth_param_name": "token",
         "auth_username": "sync-bot",
-        "request_headers": {"Accept-Language": "en", "X-Page-Hint": 3},
+        "request_headers": {"Accept-Language": "en", "X-Page-Hint": "3"},
         "query_params": {"status": "active"},
         "records_path": "data.items",
         "primary_key": "user.id",
@@ -129,9 +148,7 @@ def test_a_connector_takes_its_whole_request_configuration(editor_client):
     assert response.status_code == 201, response.data
     body = response.json()
     for key, value in config.items():
-        if key == "request_headers":
-            assert body[key] == {"Accept-Language": "en", "X-Page-Hint": "3"}
-        elif key == "auth_username":  # a credential: write-only
+        if key == "auth_username":  # a credential: write-only
             assert key not in body
             assert body["has_auth_username"] is True
         else:
