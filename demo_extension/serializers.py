@@ -19,6 +19,7 @@ from core.http_errors import OutboundError
 from core.secret_fields import is_secret_set, names_a_credential, secret_input
 from core.strict_input import StrictTypesMixin
 from demo_extension import models
+from demo_extension.selectors import recent_run_statuses
 from demo_extension.services import pagination, path_secrets
 from demo_extension.services.auth import credential_carriers
 from demo_extension.services.budget import connector_paused_for
@@ -296,7 +297,7 @@ class ConnectorSerializer(StrictTypesMixin, serializers.ModelSerializer):
         '"path": [...]}.',
     )
     recent_statuses = serializers.SerializerMethodField(
-        help_text="Lists only: the statuses of the latest 10 runs, newest first (null elsewhere)."
+        help_text="The statuses of the latest 10 runs, newest first ([] for a connector never synced)."
     )
     running_sync_id = serializers.SerializerMethodField(
         help_text="The id of the connector's PENDING or RUNNING sync log (its progress: "
@@ -453,13 +454,28 @@ class ConnectorSerializer(StrictTypesMixin, serializers.ModelSerializer):
             "created_at",
             "updated_at",
         ]
+        # Both are stored (with their defaults) whatever auth_type is, and answered as stored, so
+        # that an answer sent back as a PUT stays valid and switching auth_type back restores them.
+        extra_kwargs = {
+            "auth_header_name": {
+                "help_text": "The header that carries api_key with auth_type header (default X-API-Key). "
+                "Stored and answered for every connector, but sent only with auth_type header: with "
+                "another auth_type it means nothing."
+            },
+            "auth_param_name": {
+                "help_text": "The query parameter that carries api_key with auth_type query (default "
+                "api_key). Stored and answered for every connector, but sent only with auth_type query."
+            },
+        }
 
     def _has(self, obj, name: str) -> bool:
         return is_secret_set(obj, name)  # lists annotate instead of decrypting
 
-    def get_recent_statuses(self, obj) -> list[str] | None:
+    def get_recent_statuses(self, obj) -> list[str]:
         statuses = self.context.get("recent_statuses")
-        return None if statuses is None else statuses.get(obj.pk, [])
+        if statuses is None:  # one connector (detail, create, update): one query; a list reads its page's
+            statuses = recent_run_statuses([obj.pk]) if obj.pk else {}
+        return statuses.get(obj.pk, [])
 
     def get_running_sync_id(self, obj) -> int | None:
         if hasattr(obj, "running_sync_id"):
@@ -1012,7 +1028,10 @@ class PreviewSerializer(serializers.Serializer):
     records_path = serializers.CharField(
         allow_null=True, help_text='Where the records are ("" = the body is the list).'
     )
-    records_path_detected = serializers.BooleanField()
+    records_path_detected = serializers.BooleanField(
+        help_text="records_path was found by detection (the connector's is null); false when no page "
+        "was read (records_path null)."
+    )
     pagination = PreviewPaginationSerializer(allow_null=True)
     records_in_pages = serializers.IntegerField(help_text="Records in the fetched pages.")
     primary_key = serializers.CharField(allow_blank=True, help_text="The connector's primary_key.")

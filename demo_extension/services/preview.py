@@ -166,7 +166,6 @@ def _fetch(connector, result: Preview, records: list) -> None:
         error_detection,
     )
     base_params = base_query_params(connector)
-    result.records_path_detected = connector.records_path is None
     elapsed = 0.0
     pages = min(MAX_PREVIEW_PAGES, connector.max_pages or MAX_PREVIEW_PAGES)
     # A saved connector's preview keeps to its request budget, like its syncs and connection tests.
@@ -183,6 +182,8 @@ def _fetch(connector, result: Preview, records: list) -> None:
             result.response_time_ms = round(elapsed, 1)
             read = reader.read(response)
             result.records_path = reader.records_path
+            # detected only once a page said where its records are (a failed fetch detected nothing)
+            result.records_path_detected = connector.records_path is None and reader.records_path is not None
             result.pages_fetched += 1
             records.extend(read.records)
             if read.stop_error is not None:

@@ -392,7 +392,7 @@ def test_anonymous_callers_get_no_activity(anon_client):
 
 def test_the_connector_list_shows_the_latest_ten_run_statuses_newest_first(viewer_client, make_connector):
     busy = make_connector(name="busy")
-    idle = make_connector(name="idle")
+    make_connector(name="idle")
     for hours in range(12, 0, -1):
         make_log(
             busy, SyncStatus.FAILED if hours % 3 == 0 else SyncStatus.SUCCESS, age=timedelta(hours=hours)
@@ -414,7 +414,28 @@ def test_the_connector_list_shows_the_latest_ten_run_statuses_newest_first(viewe
         "FAILED",
     ]
     assert rows["idle"]["recent_statuses"] == []
-    assert viewer_client.get(f"{CONNECTORS}{idle.pk}/").json()["recent_statuses"] is None
+
+
+def test_a_connectors_detail_create_and_update_answer_its_recent_statuses_as_the_list_does(
+    editor_client, make_connector, settings
+):
+    settings.MIGRATEIQ_EGRESS_ALLOWLIST = ["127.0.0.1:9"]  # a local address to save (nothing listens)
+    busy = make_connector(name="busy")
+    make_log(busy, SyncStatus.FAILED, age=timedelta(hours=2))
+    make_log(busy, SyncStatus.SUCCESS, age=timedelta(hours=1))
+
+    listed = {row["name"]: row for row in editor_client.get(CONNECTORS).json()["results"]}["busy"]
+    detail = editor_client.get(f"{CONNECTORS}{busy.pk}/").json()
+    patched = editor_client.patch(f"{CONNECTORS}{busy.pk}/", {"is_active": False}, format="json").json()
+    created = editor_client.post(
+        CONNECTORS,
+        {"name": "new", "api_endpoint": "http://127.0.0.1:9/users", "sync_frequency": "DAILY"},
+        format="json",
+    ).json()
+
+    assert listed["recent_statuses"] == detail["recent_statuses"] == patched["recent_statuses"]
+    assert detail["recent_statuses"] == ["SUCCESS", "FAILED"]
+    assert created["recent_statuses"] == []
 
 
 # --- the connector's running sync ---------------------------------------------------------------

@@ -258,6 +258,8 @@ def test_an_upstream_error_is_ok_false_with_a_message_and_no_key(editor_client, 
     assert response.status_code == 200
     data = response.json()
     assert data["ok"] is False and "401" in data["error"] and data["status_code"] == 401
+    # nothing was read, so nothing was detected
+    assert data["records_path"] is None and data["records_path_detected"] is False
     body = response.content.decode()
     assert KEY not in body and "preview-key%2Fwith%2Bchars%3D" not in body
 

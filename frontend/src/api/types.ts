@@ -90,7 +90,7 @@ export interface Connector {
   last_sync_at: string | null;
   last_sync_status: SyncStatus | "" | null;
   next_sync_at: string | null;
-  /** Lists only: statuses of the latest 10 runs, newest first (null outside lists). */
+  /** Statuses of the latest 10 runs, newest first ([] for a connector never synced). */
   recent_statuses?: SyncStatus[] | null;
   /** The connector's PENDING or RUNNING sync log, null when none is (lists and details). */
   running_sync_id?: number | null;
