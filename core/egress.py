@@ -387,11 +387,22 @@ def resolve_checked(
     return infos
 
 
+class UnresolvedHost(EgressDenied):
+    """The host name did not resolve (or not in time) where it was checked: no policy refusal.
+
+    A caller saving a URL may accept it with a warning: what protects is the connect-time check of
+    every address a request actually connects to (``GuardedNetworkBackend``), which a name resolved
+    later (by a worker with other DNS, or after the record appears) goes through like any other.
+    """
+
+
 def check_url(url: str) -> None:
     """Raise EgressDenied when ``url`` may not be called (scheme, host, port, resolved addresses).
 
     Used when a connector is saved (a 400 for the client). The outbound client repeats the address
-    check at connect time, so a URL that passes here can still be denied later (DNS changes).
+    check at connect time, so a URL that passes here can still be denied later (DNS changes). A
+    name that does not resolve here raises :class:`UnresolvedHost` (an ``EgressDenied``); a
+    metadata host name is refused before any lookup.
     """
     parsed = validate_url(url)
     try:
@@ -411,7 +422,7 @@ def check_url(url: str) -> None:
 def _unresolved(url: str, what: str) -> EgressDenied:
     """A name lookup that failed: not a refusal, but the request cannot be made either."""
     shown = safe_url(url)
-    unresolved = EgressDenied(f"The host name of {shown} {what}: check the address.", url=shown)
+    unresolved = UnresolvedHost(f"The host name of {shown} {what}: check the address.", url=shown)
     unresolved.reason = f"its host name {what}"
     return unresolved
 

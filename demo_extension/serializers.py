@@ -14,7 +14,7 @@ from drf_spectacular.utils import PolymorphicProxySerializer, extend_schema_fiel
 from rest_framework import serializers
 from rest_framework.exceptions import PermissionDenied
 
-from core.egress import check_url
+from core.egress import UnresolvedHost, check_url
 from core.http_errors import OutboundError
 from core.secret_fields import is_secret_set, names_a_credential, secret_input
 from core.strict_input import StrictTypesMixin
@@ -154,7 +154,9 @@ def _secret_field(what: str, max_length: int = MAX_API_KEY_LENGTH) -> serializer
     return secret_input(what, max_length)
 
 
-def _check_url_field(value: str, what: str) -> str:
+def _check_url_field(value: str, what: str, warnings: list[str] | None = None) -> str:
+    """``value`` if the egress guard allows it; with ``warnings``, a host name that does not resolve
+    from here is accepted with a warning instead of refused (see ``core.egress.UnresolvedHost``)."""
     parts = urlsplit(value)
     if parts.username is not None or any(
         names_a_credential(name) for name, _ in parse_qsl(parts.query, keep_blank_values=True)
@@ -164,6 +166,14 @@ def _check_url_field(value: str, what: str) -> str:
         )
     try:
         check_url(value)
+    except UnresolvedHost as exc:
+        if warnings is None:
+            raise serializers.ValidationError(str(exc)) from None
+        warnings.append(
+            f"{exc.args[0].removesuffix(': check the address.')} from the web server. Saved anyway: "
+            "every request checks the addresses it connects to, and the workers may resolve names "
+            "this server does not; test the connection to see whether they reach it."
+        )
     except OutboundError as exc:
         raise serializers.ValidationError(str(exc)) from None
     return value
@@ -298,6 +308,11 @@ class ConnectorSerializer(StrictTypesMixin, serializers.ModelSerializer):
     )
     recent_statuses = serializers.SerializerMethodField(
         help_text="The statuses of the latest 10 runs, newest first ([] for a connector never synced)."
+    )
+    warnings = serializers.SerializerMethodField(
+        help_text="What a create or update noticed without refusing it: an endpoint or token URL "
+        "whose host name did not resolve from the web server (saved: every request checks the "
+        "addresses it connects to). Empty on reads."
     )
     running_sync_id = serializers.SerializerMethodField(
         help_text="The id of the connector's PENDING or RUNNING sync log (its progress: "
@@ -439,6 +454,7 @@ class ConnectorSerializer(StrictTypesMixin, serializers.ModelSerializer):
             "next_sync_at",
             "recent_statuses",
             "running_sync_id",
+            "warnings",
             "created_by",
             "created_at",
             "updated_at",
@@ -508,10 +524,20 @@ class ConnectorSerializer(StrictTypesMixin, serializers.ModelSerializer):
         return value
 
     def validate_api_endpoint(self, value):
-        return _check_url_field(value, "the endpoint URL")
+        return _check_url_field(value, "the endpoint URL", self.save_warnings)
 
     def validate_oauth_token_url(self, value):
-        return _check_url_field(value, "the token URL") if value else value
+        return _check_url_field(value, "the token URL", self.save_warnings) if value else value
+
+    @property
+    def save_warnings(self) -> list[str]:
+        """What this save noticed without refusing it (answered in ``warnings``)."""
+        if not hasattr(self, "_save_warnings"):
+            self._save_warnings: list[str] = []
+        return self._save_warnings
+
+    def get_warnings(self, obj) -> list[str]:
+        return list(self.save_warnings)
 
     def validate_auth_header_name(self, value):
         if not _HEADER_NAME.match(value):

@@ -791,3 +791,79 @@ def test_a_create_that_loses_the_race_for_a_name_is_the_same_400_not_a_500(
     assert response.json()["errors"]["name"] == [
         "A connector named 'Customer Database API' already exists in this tenant."
     ]
+
+
+# --- a host name the web server cannot resolve -----------------------------------------------------
+
+
+@pytest.fixture
+def dns(monkeypatch):
+    """The name lookups the egress guard makes: ``dns[name] = [address, ...]``; an unknown name
+    does not resolve (as on a machine without DNS to the internet)."""
+    import socket
+
+    answers: dict[str, list[str]] = {}
+
+    def getaddrinfo(host, port, *args, **kwargs):
+        if host in answers:
+            return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (address, port)) for address in answers[host]]
+        if host.replace(".", "").isdigit():
+            return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (host, port))]
+        raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+    return answers
+
+
+def test_a_connector_whose_host_does_not_resolve_is_saved_with_a_warning(editor_client, dns):
+    response = editor_client.post(
+        URL, payload(api_endpoint="https://erp.corp.example/api/users"), format="json"
+    )
+
+    assert response.status_code == 201, response.content
+    warnings = response.json()["warnings"]
+    assert len(warnings) == 1
+    assert warnings[0].startswith(
+        "The host name of https://erp.corp.example/api/users could not be resolved from the web server. "
+        "Saved anyway"
+    )
+    assert "test the connection" in warnings[0]
+    # a warning of that save, not a state of the connector
+    assert editor_client.get(detail(response.json()["id"])).json()["warnings"] == []
+
+
+@pytest.mark.parametrize(
+    ("host", "address"),
+    [
+        ("internal.corp.example", "10.0.0.7"),
+        ("local.corp.example", "127.0.0.1"),
+        ("imds.corp.example", "169.254.169.254"),
+    ],
+)
+def test_a_host_that_resolves_to_a_refused_address_is_still_a_400(editor_client, dns, host, address):
+    dns[host] = [address]
+
+    response = editor_client.post(URL, payload(api_endpoint=f"https://{host}/users"), format="json")
+
+    assert response.status_code == 400
+    assert "are not allowed" in response.json()["errors"]["api_endpoint"][0]
+
+
+def test_a_metadata_host_name_is_refused_without_resolving_it(editor_client, dns):
+    response = editor_client.post(
+        URL, payload(api_endpoint="http://metadata.google.internal/computeMetadata/v1/"), format="json"
+    )
+
+    assert response.status_code == 400
+    assert "cloud-metadata" in response.json()["errors"]["api_endpoint"][0]
+
+
+def test_a_host_saved_unresolved_is_checked_when_a_request_connects(editor_client, dns):
+    created = editor_client.post(URL, payload(api_endpoint="https://later.corp.example/users"), format="json")
+    assert created.status_code == 201
+    dns["later.corp.example"] = ["127.0.0.1"]  # it resolves now, to an address the guard refuses
+
+    result = editor_client.post(f"{detail(created.json()['id'])}test_connection/").json()
+
+    assert result["connected"] is False
+    assert "not allowed" in result["message"]

@@ -94,6 +94,8 @@ export interface Connector {
   recent_statuses?: SyncStatus[] | null;
   /** The connector's PENDING or RUNNING sync log, null when none is (lists and details). */
   running_sync_id?: number | null;
+  /** What a create or update noticed without refusing it (a host name the server could not resolve); empty on reads. */
+  warnings?: string[];
   created_by: string | null;
   created_at: string;
   updated_at: string;
