@@ -149,7 +149,7 @@ class Graph:
 # The budget of each endpoint, authentication included (user + membership: 2 queries).
 BUDGETS = {
     "connector-list": 5,  # + the page's connectors' latest run statuses (one query)
-    "connector-detail": 3,
+    "connector-detail": 4,  # + its latest run statuses (one query), as the list
     "stats": 5,  # the seed's figures (two aggregates) and the load counts (one)
     "stats-history": 3,
     "sync-history": 5,
