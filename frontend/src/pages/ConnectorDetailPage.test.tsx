@@ -449,6 +449,34 @@ describe("the connector page", () => {
     expect(sent.pagination).toEqual({ type: "page", page_param: "p", page_size: 50 });
   });
 
+  it("shows what the server warned about when an edit was saved", async () => {
+    const warning = "The host name api.internal.test could not be resolved here; the connector was saved.";
+    api((call) => {
+      if (call.url !== "/api/demo-extension/connectors/7/") return null;
+      return { body: call.method === "PATCH" ? connector({ warnings: [warning] }) : connector() };
+    });
+    renderPage("editor");
+    expect(screen.queryByTestId("save-warnings")).toBeNull();
+    fireEvent.click(await screen.findByRole("button", { name: "Edit" }));
+    fireEvent.click(screen.getByRole("button", { name: "Save changes" }));
+    expect((await screen.findByTestId("save-warnings")).textContent).toBe(`Saved, with a warning:${warning}`);
+  });
+
+  it("shows the warnings of the creation it was opened from", async () => {
+    const warning = "The host name api.internal.test could not be resolved here; the connector was saved.";
+    api(() => null);
+    const router = createMemoryRouter([{ path: "/connectors/:id", element: <ConnectorDetailPage /> }], {
+      initialEntries: [{ pathname: "/connectors/7", state: { created: true, warnings: [warning] } }],
+    });
+    const auth = { me: me("editor"), checking: false, signIn: vi.fn(), signOut: vi.fn(), acceptInvitation: vi.fn() };
+    render(
+      <AuthContext.Provider value={auth}>
+        <RouterProvider router={router} />
+      </AuthContext.Provider>,
+    );
+    expect((await screen.findByTestId("save-warnings")).textContent).toBe(`Saved, with a warning:${warning}`);
+  });
+
   it("drops the already-running warning once that sync has ended", async () => {
     api((call) => {
       if (call.url.includes("/sync_data/")) return { status: 409, body: { detail: "A sync of this connector is already running.", sync_log_id: 12 } };

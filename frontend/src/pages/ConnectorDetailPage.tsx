@@ -1,6 +1,6 @@
 import { useCallback, useEffect, useRef, useState } from "react";
 import { flushSync } from "react-dom";
-import { Link, useNavigate, useParams } from "react-router-dom";
+import { Link, useLocation, useNavigate, useParams } from "react-router-dom";
 
 import {
   deleteConnector,
@@ -51,6 +51,12 @@ export function ConnectorDetailPage({ startEditing = false }: { startEditing?: b
 function ConnectorDetail({ id, startEditing }: { id: number; startEditing: boolean }) {
   const { me } = useAuth();
   const navigate = useNavigate();
+  // What the server noticed when the connector was saved without refusing it (a host name it could
+  // not resolve): from the creation (the new-connector page passes them on) or the last edit.
+  const location = useLocation();
+  const [saveWarnings, setSaveWarnings] = useState<string[]>(
+    () => ((location.state as { warnings?: string[] } | null)?.warnings ?? []).filter(Boolean),
+  );
   const writer = canWrite(me?.role);
   const deleter = canDelete(me?.role);
 
@@ -211,7 +217,8 @@ function ConnectorDetail({ id, startEditing }: { id: number; startEditing: boole
   }
 
   async function save(input: ConnectorInput) {
-    await updateConnector(id, input);
+    const saved = await updateConnector(id, input);
+    setSaveWarnings(saved.warnings ?? []);
     closeForm();
     connector.reload();
   }
@@ -293,6 +300,16 @@ function ConnectorDetail({ id, startEditing }: { id: number; startEditing: boole
 
       <ErrorBanner message={connector.error} />
       <ErrorBanner message={actionError} />
+      {saveWarnings.length > 0 ? (
+        <div className="banner banner-warning" role="status" data-testid="save-warnings">
+          <strong>Saved, with a warning:</strong>
+          <ul>
+            {saveWarnings.map((warning) => (
+              <li key={warning}>{warning}</li>
+            ))}
+          </ul>
+        </div>
+      ) : null}
       {conflict ? (
         <div className="banner banner-warning" role="alert">
           {conflict.message}{" "}

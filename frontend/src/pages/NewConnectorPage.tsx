@@ -14,7 +14,7 @@ export function NewConnectorPage() {
 
   async function create(input: ConnectorInput) {
     const created = await createConnector(input);
-    navigate(`/connectors/${created.id}`, { state: { created: true } });
+    navigate(`/connectors/${created.id}`, { state: { created: true, warnings: created.warnings ?? [] } });
   }
 
   return (
