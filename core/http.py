@@ -138,6 +138,10 @@ def abandoned_when(event: threading.Event) -> Iterator[None]:
 _GIVEN_UP = "Not sent: the request was given up (the run that wanted it has ended) while it waited"
 
 
+class RequestAbandoned(UpstreamError):
+    """A request given up (``abandoned_when``) before any of it reached the upstream."""
+
+
 def _budget_left() -> float | None:
     budget = _budget.get()
     return None if budget is None else budget[0] - time.monotonic()
@@ -408,7 +412,7 @@ class OutboundClient:
         return random.uniform(0, min(cap, base * 2 ** (attempt - 1)))
 
     @contextlib.contextmanager
-    def _slot(self, url: httpx.URL, attempt: int) -> Iterator[None]:
+    def _slot(self, url: httpx.URL, attempt: int, *, first_exchange: bool = True) -> Iterator[None]:
         """The budget's slot for one exchange, not waited for past the outer deadline
         (``total_deadline``): a slot that comes later is a timeout now, with nothing sent."""
         if self.budget is None:
@@ -421,7 +425,9 @@ class OutboundClient:
                     self.budget.slot(until=budget[0] if budget is not None else None, abandon=_abandon.get())
                 )
             except SlotAbandoned:
-                raise UpstreamError(
+                # Nothing of this request reached the upstream when it gave up before its first exchange.
+                error = RequestAbandoned if attempt == 1 and first_exchange else UpstreamError
+                raise error(
                     f"{_GIVEN_UP} for a slot of the connector's request budget: {safe_url(str(url))}",
                     url=safe_url(str(url)),
                     attempts=attempt,
@@ -444,7 +450,7 @@ class OutboundClient:
         secrets = secrets or _Credentials(frozenset(), frozenset())
         start = url
         for hop in range(max_redirects + 1):
-            with self._slot(url, attempt):
+            with self._slot(url, attempt, first_exchange=hop == 0):
                 response = self._exchange(method, url, headers, auth, attempt, body)
             if response.status_code not in REDIRECT_STATUSES or "location" not in response.headers:
                 return self._final(response, url)

@@ -69,7 +69,7 @@ from urllib.parse import urlsplit
 from django.utils import timezone
 
 from core.budget import slot_order
-from core.http import abandoned_when
+from core.http import RequestAbandoned, abandoned_when
 from demo_extension.services.pagination import PageRequest, Paginator, rel_link
 
 #: Requests in flight for one sync when the connector does not say (``max_concurrent_requests``).
@@ -193,8 +193,10 @@ class PageFetcher:
         self._executor: ThreadPoolExecutor | None = None
         self._previous: PageRequest | None = None
         self._last_url: str | None = None  # the last response's Link rel="last" target
-        #: Requests sent ahead whose answer the sync never took (past the end, or mispredicted).
-        self.discarded = 0
+        # Requests sent ahead that were running when the sync dropped them and reached the upstream
+        # (counted as each ends, by a thread of the pool): see ``discarded``.
+        self._discarded = 0
+        self._discarded_lock = threading.Lock()
         #: Requests sent ahead whose answer the sync took.
         self.used = 0
         # A numbered Link step guessed wrong once (keyset links: ``id_after=<last id>`` moves by
@@ -287,6 +289,21 @@ class PageFetcher:
             return
         self._slots[key] = self._start(request)
 
+    @property
+    def discarded(self) -> int:
+        """Requests sent ahead whose answer the sync never took (past the end, or mispredicted) and
+        that reached the upstream: one still waiting for the budget's slot when the fetcher closed
+        gives up unsent (``core.http.RequestAbandoned``) and is not counted. Exact once the requests
+        have ended (``close(wait=True)``)."""
+        with self._discarded_lock:
+            return self._discarded
+
+    def _count_discarded(self, future: Future) -> None:
+        if future.cancelled() or isinstance(future.exception(), RequestAbandoned):
+            return
+        with self._discarded_lock:
+            self._discarded += 1
+
     def _limit_reached(self) -> bool:
         return self.request_limit is not None and self.requested >= self.request_limit
 
@@ -376,7 +393,9 @@ class PageFetcher:
             if self.line is not None:
                 self.line.leave_line(slot.position)
         else:
-            self.discarded += 1
+            # Only counted once it ends (a request still waiting for its slot may give up unsent);
+            # nothing of the slot is kept, its answer included.
+            slot.future.add_done_callback(self._count_discarded)
 
 
 def _was_deferred(slot: _Slot) -> bool:

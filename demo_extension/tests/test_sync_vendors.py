@@ -968,6 +968,30 @@ def test_a_sequential_sync_of_a_flag_only_list_sends_no_request_past_its_last_pa
 
 
 @pytest.mark.parametrize("vendor_class", [PagerDuty, Pipedrive], ids=lambda cls: cls.name)
+def test_the_log_counts_exactly_the_requests_past_a_flag_only_lists_end_that_reached_it(
+    vendor_server, make_connector, vendor_class
+):
+    """Behind a rate limit, requests sent ahead wait for their turn in the request budget: those
+    still waiting when the last page ends the run give up unsent, and the log's count of requests
+    that were not needed is the number the upstream received past its last page."""
+    vendor = vendor_server(vendor_class)
+    connector = make_connector(
+        **vendor.connector_fields(), max_concurrent_requests=4, max_requests_per_second=25
+    )
+
+    log = run_sync(connector)
+
+    assert log.status == SyncStatus.SUCCESS, log.error_message
+    past = len(vendor.requests) - vendor.expected_pages()
+    assert 0 <= past <= 3
+    counted = [line for line in events(log) if "sent ahead were not needed" in line]
+    if past:
+        assert counted and counted[0].startswith(f"{past} page request(s)"), counted
+    else:
+        assert not counted, counted
+
+
+@pytest.mark.parametrize("vendor_class", [PagerDuty, Pipedrive], ids=lambda cls: cls.name)
 def test_overlapped_fetches_of_a_flag_only_list_stay_in_the_in_flight_window_and_a_re_sync_sends_none_past(
     vendor_server, make_connector, vendor_class
 ):
