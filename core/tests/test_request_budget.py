@@ -685,11 +685,8 @@ def test_a_slot_freed_before_the_deadline_is_waited_for(store, upstream):
     assert server.max_in_flight == 1
 
 
-def test_a_wait_that_oversleeps_the_deadline_still_names_what_it_waited_for(store, upstream):
-    """A loaded machine sleeps longer than asked: the poll that ends past the deadline gives up with
-    the same message as one that sees the deadline coming (not "a free slot, 0 s away")."""
-    server = upstream(lambda number, path: Answer(delay=3.0))
-    key = _key()
+def _holding_the_only_slot(key: str, server) -> threading.Thread:
+    """A thread whose request to ``server`` holds the one slot of ``key`` (returned once it arrived)."""
     holder = threading.Thread(
         target=lambda: OutboundClient(budget=RequestBudget(key, concurrent=1)).get(server.url)
     )
@@ -698,6 +695,15 @@ def test_a_wait_that_oversleeps_the_deadline_still_names_what_it_waited_for(stor
     while not server.arrivals and time.monotonic() < deadline:
         time.sleep(0.01)
     assert server.arrivals
+    return holder
+
+
+def test_a_wait_that_oversleeps_the_deadline_still_names_what_it_waited_for(store, upstream):
+    """A loaded machine sleeps longer than asked: the poll that ends past the deadline gives up with
+    the same message as one that sees the deadline coming (not "a free slot, 0 s away")."""
+    server = upstream(lambda number, path: Answer(delay=3.0))
+    key = _key()
+    holder = _holding_the_only_slot(key, server)
     oversleeping = RequestBudget(key, concurrent=1, sleep=lambda seconds: time.sleep(seconds + 0.6))
     with OutboundClient(budget=oversleeping) as client:
         with total_deadline(0.5), pytest.raises(UpstreamError) as refused:
@@ -711,14 +717,7 @@ def test_a_wait_that_oversleeps_the_deadline_still_names_what_it_waited_for(stor
 def test_a_full_concurrency_past_the_deadline_is_a_timeout_not_a_hang(store, upstream):
     server = upstream(lambda number, path: Answer(delay=4.0))
     key = _key()
-    holder = threading.Thread(
-        target=lambda: OutboundClient(budget=RequestBudget(key, concurrent=1)).get(server.url)
-    )
-    holder.start()
-    deadline = time.monotonic() + 10.0
-    while not server.arrivals and time.monotonic() < deadline:  # the holder has its slot
-        time.sleep(0.01)
-    assert server.arrivals
+    holder = _holding_the_only_slot(key, server)
     started = time.monotonic()
     with OutboundClient(budget=RequestBudget(key, concurrent=1)) as client:
         with total_deadline(0.5), pytest.raises(UpstreamError) as refused:

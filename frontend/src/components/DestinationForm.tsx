@@ -3,7 +3,7 @@ import { useEffect, useRef, useState, type FormEvent } from "react";
 import { ApiError } from "../api/client";
 import type { DeletedRowsMode, Destination, DestinationInput, SslMode } from "../api/types";
 import { Field } from "./fields";
-import { ErrorBanner } from "./common";
+import { SaveErrorBanner } from "./common";
 import { saveErrorSummary } from "./formErrors";
 
 const SSL_MODES: SslMode[] = ["disable", "prefer", "require", "verify-ca", "verify-full"];
@@ -92,15 +92,7 @@ export function DestinationForm({
   return (
     <form ref={formRef} className="card" onSubmit={(e) => void submit(e)} noValidate aria-labelledby="destination-form-heading">
       <h2 id="destination-form-heading">{destination ? `Edit ${destination.name}` : "New PostgreSQL destination"}</h2>
-      <ErrorBanner message={summary}>
-        {other.length > 0 ? (
-          <ul>
-            {other.map((message) => (
-              <li key={message}>{message}</li>
-            ))}
-          </ul>
-        ) : null}
-      </ErrorBanner>
+      <SaveErrorBanner summary={summary} other={other} />
       <div className="form-grid">
         <Field label="Name" htmlFor="destination-name" errors={errors.name}>
           <input id="destination-name" value={name} onChange={(e) => setName(e.target.value)} required />

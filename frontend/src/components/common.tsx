@@ -12,6 +12,22 @@ export function ErrorBanner({ message, children }: { message: string | null | un
   );
 }
 
+/** A form's save error: the summary, and the server's messages about what the form has no field
+ * for, as a list inside the banner. */
+export function SaveErrorBanner({ summary, other }: { summary: string | null | undefined; other: readonly string[] }) {
+  return (
+    <ErrorBanner message={summary}>
+      {other.length > 0 ? (
+        <ul>
+          {other.map((message) => (
+            <li key={message}>{message}</li>
+          ))}
+        </ul>
+      ) : null}
+    </ErrorBanner>
+  );
+}
+
 export function Loading({ label = "Loading…" }: { label?: string }) {
   return (
     <div className="loading" role="status" aria-live="polite">

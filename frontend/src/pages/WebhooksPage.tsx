@@ -24,7 +24,7 @@ import {
 } from "../api/types";
 import { useAnnounce, usePageTitle } from "../announce";
 import { useAuth } from "../auth";
-import { ActiveBadge, ErrorBanner, Loading, Pager, TableWrap } from "../components/common";
+import { ActiveBadge, ErrorBanner, Loading, Pager, SaveErrorBanner, TableWrap } from "../components/common";
 import { OneTimeValueCard } from "../components/OneTimeValueCard";
 import { useConfirm } from "../components/ConfirmDialog";
 import { Field } from "../components/fields";
@@ -416,15 +416,7 @@ function EndpointForm({
       <h2 id={headingId} ref={headingRef} tabIndex={-1}>
         {endpoint ? `Edit ${endpoint.name}` : "New webhook endpoint"}
       </h2>
-      <ErrorBanner message={summary}>
-        {other.length > 0 ? (
-          <ul>
-            {other.map((message) => (
-              <li key={message}>{message}</li>
-            ))}
-          </ul>
-        ) : null}
-      </ErrorBanner>
+      <SaveErrorBanner summary={summary} other={other} />
       <div className="form-grid">
         <Field label="Name" htmlFor="webhook-name" errors={errors.name}>
           <input id="webhook-name" autoComplete="off" value={name} onChange={(e) => setName(e.target.value)} required />
