@@ -18,7 +18,12 @@ class AuditConfig(extensions.ModuleConfig):
     platform_test_fixtures = "audit.tests.platform_fixtures"
 
     def ready(self):
-        from audit import services
+        from django.db.models.signals import post_migrate, pre_migrate
+
+        from audit import services, sqlite_triggers
         from core import activity, hooks  # noqa: F401  (activity defines the hook)
 
         hooks.register("activity", services.store_activity)
+        # SQLite: a migration's table rebuild must not fail on, or lose, the trail's triggers.
+        pre_migrate.connect(sqlite_triggers.before_migrate, sender=self, dispatch_uid="audit-sqlite-triggers")
+        post_migrate.connect(sqlite_triggers.after_migrate, sender=self, dispatch_uid="audit-sqlite-triggers")

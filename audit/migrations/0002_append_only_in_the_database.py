@@ -12,8 +12,9 @@ Triggers refuse every UPDATE of an ``audit_auditevent`` row and every DELETE but
 
 On PostgreSQL a TRUNCATE of the trail is refused too, except under a purge of every event
 (``manage.py flush``, which the module overrides). SQLite drops a table's triggers when the schema
-editor rebuilds the table: a later migration that alters ``audit_auditevent`` or ``tenancy_tenant``
-on SQLite must create them again (``audit/tests/test_append_only_database.py`` fails if not).
+editor rebuilds the table: on SQLite every ``migrate`` drops them first and creates the missing ones
+after (``audit/sqlite_triggers.py``), so later migrations may alter ``audit_auditevent`` and
+``tenancy_tenant`` freely.
 """
 
 import django.db.models.deletion

@@ -171,3 +171,76 @@ def test_the_migration_takes_its_triggers_back_and_puts_them_again(migrate_to, t
     migrate_to()
     refused('UPDATE "audit_auditevent" SET "action" = \'z\'', match="cannot be updated")
     refused('DELETE FROM "audit_auditevent"', match="cannot be deleted")
+
+
+def _triggers() -> set[str]:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")
+        return {row[0] for row in cursor.fetchall()}
+
+
+def _rebuild(model, name: str, max_length: int) -> None:
+    """Alter a column as a migration would: SQLite's schema editor rebuilds the whole table."""
+    old = model._meta.get_field(name)
+    new = old.clone()
+    new.set_attributes_from_name(name)
+    new.model = model
+    new.max_length = max_length
+    with connection.schema_editor() as editor:
+        editor.alter_field(model, old, new)
+
+
+TRIGGERS = {"audit_event_no_update", "audit_event_no_delete", "audit_tenant_deleted"}
+
+
+@pytest.mark.sqlite_only
+@pytest.mark.django_db(transaction=True)
+def test_a_migration_that_rebuilds_the_trail_s_tables_on_sqlite_keeps_them_append_only(tenant_a, caplog):
+    from django.core.management.sql import emit_post_migrate_signal, emit_pre_migrate_signal
+
+    from audit.sqlite_triggers import expected_triggers
+
+    assert set(expected_triggers()) == TRIGGERS
+    action, name = AuditEvent._meta.get_field("action").max_length, Tenant._meta.get_field("name").max_length
+    with pytest.raises(Exception, match="audit_tenant_deleted"):  # why: a rebuild fails on the triggers
+        _rebuild(AuditEvent, "action", action + 1)
+    # What ``migrate`` does around its migrations; here the migrations alter a column of each table.
+    emit_pre_migrate_signal(verbosity=0, interactive=False, db="default")
+    assert not TRIGGERS & _triggers()
+    _rebuild(AuditEvent, "action", action + 1)
+    _rebuild(Tenant, "name", name + 1)
+    emit_post_migrate_signal(verbosity=0, interactive=False, db="default")
+    try:
+        assert TRIGGERS <= _triggers()
+        assert "append-only trigger" not in caplog.text  # dropped on purpose, created again: no news
+        event = services.store_activity(
+            activity.Activity(action="connector.changed", tenant_id=tenant_a.pk, at=timezone.now())
+        )
+        refused('UPDATE "audit_auditevent" SET "action" = \'z\'', match="cannot be updated")
+        refused('DELETE FROM "audit_auditevent"', match="cannot be deleted")
+        tenant_a.delete()  # the tenant's trigger is back too: its events go with it
+        assert not every_event().filter(pk=event.pk).exists()
+    finally:
+        emit_pre_migrate_signal(verbosity=0, interactive=False, db="default")
+        _rebuild(AuditEvent, "action", action)
+        _rebuild(Tenant, "name", name)
+        emit_post_migrate_signal(verbosity=0, interactive=False, db="default")
+    assert TRIGGERS <= _triggers()
+
+
+@pytest.mark.sqlite_only
+@pytest.mark.django_db(transaction=True)
+def test_a_trigger_missing_before_a_migrate_is_created_again_and_named(tenant_a, caplog):
+    with connection.cursor() as cursor:
+        cursor.execute('DROP TRIGGER "audit_tenant_deleted"')  # as a rebuild outside migrate would
+    call_command("migrate", verbosity=0)
+    assert TRIGGERS <= _triggers()
+    assert "append-only trigger(s) audit_tenant_deleted, which were missing" in caplog.text
+    caplog.clear()
+    call_command("migrate", verbosity=0)  # nothing missing: nothing said
+    assert "append-only trigger" not in caplog.text
+    event = services.store_activity(
+        activity.Activity(action="connector.changed", tenant_id=tenant_a.pk, at=timezone.now())
+    )
+    tenant_a.delete()
+    assert not every_event().filter(pk=event.pk).exists()
