@@ -31,15 +31,32 @@ MAX_DEPTH = 8
 FORMATS = ("timestamp", "date", "integer", "decimal")
 INT64 = 2**63
 
-# Each check takes a page's values of a field joined by newlines (none contains one: it is checked
-# first) and answers whether every one is in the format, in one regular-expression call; timestamps
-# and dates are then parsed one by one (C code) to refuse impossible dates.
+# Each check takes a page's values of a field and their distinct *shapes* (each value with every
+# ASCII digit written as 0) joined by newlines (no value holds one: it is checked first), and answers
+# whether every value is in the format, in one regular-expression call over the shapes (the patterns
+# treat every digit alike, so a shape matches exactly when its values do; a page of timestamps has a
+# handful of shapes, not a thousand lines); timestamps and dates are then parsed one by one (C code)
+# to refuse impossible dates.
 _TIMESTAMP_LINES = re.compile(
     r"(?:\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}(?::?\d{2})?)?)?\n)+"
 )
 _DATE_LINES = re.compile(r"(?:\d{4}-\d{2}-\d{2}\n)+")
 _INTEGER_LINES = re.compile(r"(?:-?\d{1,18}\n)+")
 _DECIMAL_LINES = re.compile(r"(?:-?\d{1,30}(?:\.\d{1,30})?\n)+")
+
+
+_ZEROS = bytes.maketrans(b"123456789", b"000000000")
+
+
+def shapes_of(joined: str) -> str | None:
+    """The distinct shapes of the values in ``joined`` (each followed by a newline), one a line and
+    each followed by one; None when a value is empty (no format has empty values). UTF-8 keeps
+    multi-byte characters clear of the ASCII digits, so only digits change."""
+    lines = set(joined.encode().translate(_ZEROS).split(b"\n"))
+    lines.discard(b"")  # after the last newline
+    if joined.startswith("\n") or "\n\n" in joined:
+        return None
+    return b"\n".join(lines).decode() + "\n"
 
 
 def _all_timestamps(values: list[str], joined: str) -> bool:
@@ -245,7 +262,14 @@ class SchemaAccumulator:
                 if joined.count("\n") != len(values):  # a value holds a newline: no format
                     kept = set()
                 else:
-                    kept = {name for name in formats if _CHECKS[name](values, joined)}
+                    # The first value alone first: free text fails at once, without its shapes.
+                    first = values[:1]
+                    kept = {name for name in formats if _CHECKS[name](first, first[0] + "\n")}
+                    shapes = shapes_of(joined) if kept else None
+                    if shapes is None:  # an empty value: no format
+                        kept = set()
+                    else:
+                        kept = {name for name in kept if _CHECKS[name](values, shapes)}
             else:
                 kept = formats
             if node.formats is None or kept != node.formats:

@@ -91,3 +91,27 @@ def test_a_field_missing_from_some_records_is_typed_by_the_records_that_have_it(
     assert fields["c"]["types"] == ["integer", "object"]
     assert fields["c.d"]["types"] == ["null"]
     assert "null" not in fields["b"]["types"]  # absent is not null
+
+
+def formats_value_by_value(values: list[str]) -> set[str]:
+    """The formats every value is in, each value checked alone (the patterns over one line each)."""
+    from sync_engine.schema import _CHECKS, FORMATS
+
+    if any("\n" in value for value in values):
+        return set()
+    return {name for name in FORMATS if all(_CHECKS[name]([value], value + "\n") for value in values)}
+
+
+def test_string_formats_checked_by_shapes_are_those_every_value_is_in():
+    rng = random.Random(5)
+    pieces = (
+        "2024-01-02 2024-02-30 2024-01-02T03:04:05Z 2024-01-02T03:04:05.123456+01:00 2024-1-02 12 -3 0042"
+        " -3.5 1. 123456789012345678 1234567890123456789 \u0662\u0660\u0662\u0664-01-02 \u0661\u0662 x"
+        " 9999-99-99 2024-01-02T25:00:00Z \u0661\u0662.\u0665 1e5"
+    ).split() + ["", "7\n8", " 12", "12 ", "2024-01-02 03:04"]
+    for _ in range(2000):
+        values = [rng.choice(pieces) for _ in range(rng.randint(1, 6))]
+        schema = SchemaAccumulator()
+        schema.observe_many([{"v": value} for value in values])
+        schema.flush()
+        assert schema.root.children["v"].formats == formats_value_by_value(values), values
