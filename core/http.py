@@ -547,7 +547,7 @@ class OutboundClient:
                     content = b""
                     kept = _drain(response, keep=ERROR_BODY_KEEP if status >= 400 else 0)
                     error_text = error_excerpt(kept, response.headers.get("content-type", ""))
-                    if status in (403, 429):
+                    if status in (400, 403, 429):  # Linear answers its rate limit with a 400
                         reported = reported_rate_limit(kept, response.headers)
             finally:
                 response.close()

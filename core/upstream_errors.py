@@ -11,14 +11,17 @@ text; never HTML (a proxy's error page says nothing useful in one line).
 :func:`rate_limit_wait` reads when a rate-limited upstream lets the next request through:
 ``Retry-After`` (seconds or an HTTP date), else an exhausted ``X-RateLimit-Remaining: 0`` with its
 ``X-RateLimit-Reset`` (epoch seconds, as GitHub sends, or seconds from now), the IETF draft's
-``RateLimit-Reset`` or Okta's ``X-Rate-Limit-Reset``. :func:`is_rate_limited` says whether an
+``RateLimit-Reset``, Okta's ``X-Rate-Limit-Reset`` or one of Linear's windows
+(``X-RateLimit-Requests-*``, ``-Complexity-*``, ``-Endpoint-Requests-*``, reset in epoch
+milliseconds). :func:`is_rate_limited` says whether an
 answer is a rate limit: a 429, or a 403 with such a signal (GitHub answers its primary and
 secondary rate limits with 403 or 429).
 
 :func:`reported_rate_limit` reads a rate limit an upstream reports in its body, whatever the status:
 GraphQL APIs answer one with HTTP 200 (GitHub's ``{"errors": [{"type": "RATE_LIMITED", ...}]}``
 with ``X-RateLimit-Remaining: 0``, Shopify's ``{"errors": [{"extensions": {"code": "THROTTLED"}}],
-"extensions": {"cost": {"throttleStatus": ...}}}``), which is no answer to the query.
+"extensions": {"cost": {"throttleStatus": ...}}}``, monday.com's ``COMPLEXITY_BUDGET_EXHAUSTED``),
+or with HTTP 400 (Linear's ``RATELIMITED``), which is no answer to the query.
 """
 
 from __future__ import annotations
@@ -46,12 +49,26 @@ _MESSAGE_KEYS = (
     "msg",
     "err",  # ClickUp: {"err": "Token invalid", "ECODE": "OAUTH_025"}
     "faultstring",
+    "errorSummary",  # Okta: {"errorCode": "E0000011", "errorSummary": "Invalid token provided", ...}
 )
 _CODE_KEYS = ("code", "errorCode", "error_code", "ECODE", "type")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]+")
 _DECIMAL_SECONDS = re.compile(r"\d+(?:\.\d+)?")
 # A reset value above this is an epoch timestamp, below it a number of seconds from now.
 _EPOCH_THRESHOLD = 1_000_000_000
+# An epoch timestamp above this counts milliseconds (Linear's resets), not seconds.
+_EPOCH_MS_THRESHOLD = 100_000_000_000
+# The windows whose exhaustion (``<prefix>remaining: 0``) names a reset: GitHub's X-RateLimit-*, the
+# IETF draft's RateLimit-*, Okta's X-Rate-Limit-* (epoch seconds), and Linear's requests, complexity
+# and endpoint windows (epoch milliseconds, https://linear.app/developers/rate-limiting).
+_WINDOW_PREFIXES = (
+    "x-ratelimit-",
+    "ratelimit-",
+    "x-rate-limit-",
+    "x-ratelimit-requests-",
+    "x-ratelimit-complexity-",
+    "x-ratelimit-endpoint-requests-",
+)
 
 
 def error_excerpt(content: bytes, content_type: str = "") -> str:
@@ -139,14 +156,19 @@ def rate_limit_wait(headers) -> float | None:
     seconds = retry_after(headers)
     if seconds is not None:
         return seconds
-    # X-RateLimit-* (GitHub), the IETF draft's RateLimit-*, X-Rate-Limit-* (Okta, epoch seconds).
-    for prefix in ("x-ratelimit-", "ratelimit-", "x-rate-limit-"):
+    waits = []
+    for prefix in _WINDOW_PREFIXES:
         remaining = headers.get(f"{prefix}remaining", "").strip()
         reset = headers.get(f"{prefix}reset", "").strip()
         if remaining == "0" and _DECIMAL_SECONDS.fullmatch(reset):
-            value = float(reset)
-            return max(value - time.time(), 0.0) if value > _EPOCH_THRESHOLD else value
-    return None
+            waits.append(_reset_wait(float(reset)))
+    return max(waits) if waits else None  # every exhausted window has to have reset
+
+
+def _reset_wait(value: float) -> float:
+    if value > _EPOCH_MS_THRESHOLD:
+        value /= 1000.0
+    return max(value - time.time(), 0.0) if value > _EPOCH_THRESHOLD else value
 
 
 def is_rate_limited(status: int, headers) -> bool:
@@ -160,14 +182,19 @@ def is_rate_limited(status: int, headers) -> bool:
 
 # GraphQL error codes that mean "rate limited, ask again later", each as its API documents it:
 # GitHub's ``type`` RATE_LIMITED (docs.github.com/en/graphql/overview/rate-limits-and-query-limits-for-
-# the-graphql-api) and Shopify's ``extensions.code`` THROTTLED (shopify.dev/docs/api/usage/limits).
-# Codes seen only in third-party reports (e.g. a ``RATELIMITED``, which Linear's rate-limiting page
-# does not name) are not guessed: such an answer fails with its status and text instead.
-_RATE_LIMIT_CODES = frozenset({"RATE_LIMITED", "THROTTLED"})
+# the-graphql-api), Shopify's ``extensions.code`` THROTTLED (shopify.dev/docs/api/usage/limits),
+# Linear's ``extensions.code`` RATELIMITED, answered with HTTP 400 (linear.app/developers/rate-limiting)
+# and monday.com's COMPLEXITY_BUDGET_EXHAUSTED with its ``extensions.retry_in_seconds``
+# (developer.monday.com/api-reference/docs/rate-limits, /changelog/breaking-change-updated-complexity-
+# budget-exhausted-error). Other codes are not guessed: such an answer fails with its status and text.
+_RATE_LIMIT_CODES = frozenset({"RATE_LIMITED", "THROTTLED", "RATELIMITED", "COMPLEXITY_BUDGET_EXHAUSTED"})
 _RATE_LIMIT_MARKERS = tuple(code.encode() for code in _RATE_LIMIT_CODES)
+# Codes whose limit is a window: without a wait named anywhere, the next request waits a minute.
+_WINDOW_CODES = frozenset({"RATE_LIMITED", "RATELIMITED", "COMPLEXITY_BUDGET_EXHAUSTED"})
 # A rate-limit report is a few hundred bytes; a larger body that mentions a code holds records.
 _REPORT_MAX_BYTES = 64 * 1024
-# GitHub: without Retry-After or an exhausted X-RateLimit-Remaining, "wait for at least one minute".
+# GitHub: without Retry-After or an exhausted X-RateLimit-Remaining, "wait for at least one minute";
+# monday.com's and Linear's windows are a minute or longer too.
 GITHUB_RATE_LIMIT_WAIT = 60.0
 
 
@@ -186,7 +213,8 @@ def reported_rate_limit(content: bytes, headers) -> ReportedRateLimit | None:
 
     The wait: ``Retry-After`` or an exhausted window's reset (:func:`rate_limit_wait`); else Shopify's
     query cost (``requestedQueryCost`` minus ``throttleStatus.currentlyAvailable``, restored at
-    ``restoreRate`` points a second); else GitHub's minute for its ``RATE_LIMITED``.
+    ``restoreRate`` points a second); else the error's ``extensions.retry_in_seconds`` (monday.com);
+    else a minute for a window's code (GitHub's ``RATE_LIMITED``, Linear's, monday.com's).
     """
     if not content or len(content) > _REPORT_MAX_BYTES or not any(m in content for m in _RATE_LIMIT_MARKERS):
         return None
@@ -205,7 +233,10 @@ def reported_rate_limit(content: bytes, headers) -> ReportedRateLimit | None:
     wait = rate_limit_wait(headers)
     if wait is None:
         wait = _query_cost_wait(body.get("extensions"))
-    if wait is None and _rate_limit_code(limited) == "RATE_LIMITED":
+    if wait is None:
+        extensions = limited.get("extensions")
+        wait = _number(extensions.get("retry_in_seconds")) if isinstance(extensions, dict) else None
+    if wait is None and _rate_limit_code(limited) in _WINDOW_CODES:
         wait = GITHUB_RATE_LIMIT_WAIT
     return ReportedRateLimit(said, wait)
 

@@ -1065,13 +1065,71 @@ def test_a_reported_rate_limit_longer_than_the_cap_fails_at_once_naming_the_wait
 
 
 def test_a_rate_limit_code_no_vendor_documents_is_no_rate_limit(upstream, make_client):
-    # "RATELIMITED" is attributed to Linear by third parties only; Linear's rate-limiting page names no
-    # code. Not waited for: the answer goes back as it is (a sync then fails on its errors, loudly).
-    body = {"data": None, "errors": [{"message": "Rate limited", "extensions": {"code": "RATELIMITED"}}]}
+    # Not waited for: the answer goes back as it is (a sync then fails on its errors, loudly).
+    body = {"data": None, "errors": [{"message": "Slow down", "extensions": {"code": "TOO_MANY_REQUESTS"}}]}
     upstream.expect_request("/graphql", method="POST").respond_with_json(body)
     client = make_client()
     assert client.post(_url(upstream, "/graphql"), json={"query": "{ viewer { id } }"}).json() == body
     assert client.waits == [] and client.retry_messages == []
+
+
+@pytest.mark.parametrize("window", ["Requests", "Complexity", "Endpoint-Requests"])
+def test_a_linear_rate_limit_answered_with_http_400_waits_for_its_reset_in_epoch_milliseconds(
+    upstream, make_client, settings, window
+):
+    # https://linear.app/developers/rate-limiting: HTTP 400, extensions.code RATELIMITED, and the
+    # exhausted window's X-RateLimit-<window>-Reset in UTC epoch milliseconds.
+    settings.MIGRATEIQ_HTTP_RETRY_AFTER_CAP = 60
+    reset = str(int((time.time() + 2) * 1000))
+    upstream.expect_ordered_request("/graphql", method="POST").respond_with_json(
+        {"errors": [{"message": "Rate limit exceeded.", "extensions": {"code": "RATELIMITED"}}]},
+        status=400,
+        headers={f"X-RateLimit-{window}-Remaining": "0", f"X-RateLimit-{window}-Reset": reset},
+    )
+    upstream.expect_ordered_request("/graphql", method="POST").respond_with_json({"data": {"viewer": {}}})
+    client = make_client()
+    answer = client.post(_url(upstream, "/graphql"), json={"query": "{ viewer { id } }"})
+    assert answer.json() == {"data": {"viewer": {}}}
+    assert len(client.waits) == 1 and 1 < client.waits[0] <= 2
+    assert (
+        "HTTP 400" in client.retry_messages[0]
+        and "(the API says: 'Rate limit exceeded.')" in client.retry_messages[0]
+    )
+
+
+def test_a_400_that_reports_no_rate_limit_is_not_retried(upstream, make_client):
+    upstream.expect_request("/graphql", method="POST").respond_with_json(
+        {
+            "errors": [
+                {"message": "Argument first must be at most 250", "extensions": {"code": "INVALID_INPUT"}}
+            ]
+        },
+        status=400,
+    )
+    client = make_client()
+    with pytest.raises(UpstreamError) as failure:
+        client.post(_url(upstream, "/graphql"), json={"query": "{ issues(first: 999) { nodes { id } } }"})
+    assert failure.value.attempts == 1 and client.waits == []
+
+
+def test_monday_s_complexity_budget_exhausted_waits_its_retry_in_seconds(upstream, make_client, settings):
+    # https://developer.monday.com/api-reference/changelog/breaking-change-updated-complexity-budget-
+    # exhausted-error (answered with HTTP 200: https://developer.monday.com/api-reference/docs/errors)
+    settings.MIGRATEIQ_HTTP_RETRY_AFTER_CAP = 60
+    error = {
+        "message": "Complexity budget exhausted",
+        "extensions": {"code": "COMPLEXITY_BUDGET_EXHAUSTED", "retry_in_seconds": 7},
+    }
+    upstream.expect_ordered_request("/v2", method="POST").respond_with_json({"errors": [error]})
+    upstream.expect_ordered_request("/v2", method="POST").respond_with_json({"data": {"boards": []}})
+    client = make_client()
+    assert client.post(_url(upstream, "/v2"), json={"query": "{ boards { id } }"}).json() == {
+        "data": {"boards": []}
+    }
+    assert client.waits == [7.0]
+    assert (
+        "HTTP 200" in client.retry_messages[0] and "'Complexity budget exhausted'" in client.retry_messages[0]
+    )
 
 
 def test_records_that_mention_a_throttle_are_no_rate_limit(upstream, make_client):
