@@ -27,6 +27,7 @@ __all__ = [
     "extract_records",
     "get_path",
     "graphql_connection",
+    "graphql_items_page",
     "partial_errors",
     "parse_json_body",
     "parse_json_document",
@@ -198,6 +199,32 @@ def graphql_connection(body) -> tuple[str, ...] | None:
     return without_page_info
 
 
+def graphql_items_page(body) -> tuple[str, ...] | None:
+    """The path of a monday.com items page a GraphQL body answers (``("data", "boards", "0",
+    "items_page")``), or None: the first object under ``data`` with an ``items`` list beside a
+    ``cursor`` that is a string, or null on the last page (``boards(ids: 1) { items_page(limit: 500,
+    cursor: $cursor) { cursor items { ... } } }``, or the root ``next_items_page``:
+    https://developer.monday.com/api-reference/docs/querying-board-items). A list of one object
+    (the one board a query names) is looked into; a list of several is no single items page."""
+    data = body.get("data") if isinstance(body, dict) else None
+    if not isinstance(data, dict):
+        return None
+    level: list[tuple[tuple[str, ...], dict]] = [(("data",), data)]
+    for _ in range(_GRAPHQL_DEPTH):
+        following = []
+        for parts, obj in level:
+            cursor = obj.get("cursor", False)
+            if isinstance(obj.get("items"), list) and (cursor is None or isinstance(cursor, str)):
+                return parts
+            for key, value in obj.items():
+                if isinstance(value, dict):
+                    following.append(((*parts, key), value))
+                elif isinstance(value, list) and len(value) == 1 and isinstance(value[0], dict):
+                    following.append(((*parts, key, "0"), value[0]))  # the one board a query names
+        level = following
+    return None
+
+
 def detect_records_path(body) -> str:
     """The records path of a response when the connector did not set one.
 
@@ -214,6 +241,9 @@ def detect_records_path(body) -> str:
     if connection is not None:
         inner = get_path(body, connection)
         return format_path((*connection, "nodes" if isinstance(inner.get("nodes"), list) else "edges"))
+    items_page = graphql_items_page(body)
+    if items_page is not None:
+        return format_path((*items_page, "items"))
     for key in ENVELOPE_KEYS:
         inner = body.get(key)
         if isinstance(inner, dict):

@@ -42,7 +42,7 @@ from dataclasses import dataclass, field
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 from core.redaction import safe_url
-from demo_extension.services.extract import graphql_connection
+from demo_extension.services.extract import graphql_connection, graphql_items_page
 from demo_extension.services.path_secrets import hide as hide_path_secrets
 from sync_engine.errors import SyncProblem
 from sync_engine.paths import format_path, get_path, has_path, path_parts, validate_path
@@ -1101,6 +1101,8 @@ def full_page_without_signal(page: FetchedPage, auto_config: dict) -> str | None
     connection = graphql_connection(page.body)
     if connection is not None and isinstance(get_path(page.body, (*connection, "pageInfo")), dict):
         return None
+    if graphql_items_page(page.body) is not None:  # its cursor is null: no item is left
+        return None
     asked = []
     if auto_config.get("page_size") == count:
         asked.append(f"pagination.page_size {count}")
@@ -1315,7 +1317,7 @@ def graphql_cursor_config(body, request_body: dict | None, size: dict) -> dict |
     connection = graphql_connection(body)
     page_info = get_path(body, (*connection, "pageInfo")) if connection is not None else None
     if not isinstance(page_info, dict) or not ({"endCursor", "hasNextPage"} & set(page_info)):
-        return None
+        return _items_page_cursor_config(body, request_body, size)
     base = format_path(connection)
     variable = graphql_after_variable(request_body, connection[-1])
     if variable is None:
@@ -1342,22 +1344,63 @@ def graphql_cursor_config(body, request_body: dict | None, size: dict) -> dict |
     }
 
 
-_GRAPHQL_AFTER = re.compile(r"\bafter\s*:\s*\$(\w+)")
+def _items_page_cursor_config(body, request_body: dict | None, size: dict) -> dict | None:
+    """The cursor pagination of a monday.com items page (``items_page { cursor items }``), or None
+    when ``body`` holds none. Its ``cursor`` goes back as the variable the query passes as the
+    field's own ``cursor`` argument (``items_page(limit: 500, cursor: $cursor)``), until it is null.
+    A query that passes none (the docs' first query, which a second query, ``next_items_page``,
+    continues) fails with that advice when a next page exists: sending it again would repeat page 1."""
+    items_page = graphql_items_page(body)
+    if items_page is None:
+        return None
+    base = format_path(items_page)
+    if get_path(body, (*items_page, "cursor")) is None:
+        return {
+            "type": "none",
+            DETECTED_BECAUSE: f"the items page at {base!r} has no cursor: no item is left",
+        }
+    variable = graphql_argument_variable(request_body, items_page[-1], "cursor")
+    if variable is None:
+        raise PaginationError(
+            f"The items page at {base!r} has a next page (its cursor is set), but the query passes no "
+            "variable as its 'cursor' argument, so the next page cannot be asked for. Declare one and "
+            "use it (e.g. query($cursor: String) { boards(ids: [<board id>]) { items_page(limit: 500, "
+            'cursor: $cursor) { cursor items { id name } } } }) and POST it as request_body {"query": '
+            '..., "variables": {}}.'
+        )
+    param = f"variables.{variable}"
+    return {
+        "type": "cursor",
+        "cursor_path": f"{base}.cursor",
+        "cursor_param": param,
+        **size,
+        DETECTED_BECAUSE: (
+            f"the body has a monday.com items page at {base!r}: its cursor is sent as the query's "
+            f"${variable} ({param!r}) until it is null"
+        ),
+    }
 
 
 def graphql_after_variable(request_body, field: str) -> str | None:
     """The variable a GraphQL query in ``request_body`` passes as ``field``'s ``after`` argument
     (``field`` may be an alias: ``open: issues(after: $cursor)``), else the query's only ``after``
     variable; None when there is none (or no query)."""
+    return graphql_argument_variable(request_body, field, "after")
+
+
+def graphql_argument_variable(request_body, field: str, argument: str) -> str | None:
+    """The variable a GraphQL query in ``request_body`` passes as ``field``'s ``argument``, else
+    the query's only variable passed as such an argument; None when there is none (or no query)."""
     query = request_body.get("query") if isinstance(request_body, dict) else None
     if not isinstance(query, str):
         return None
+    passed = re.compile(rf"\b{re.escape(argument)}\s*:\s*\$(\w+)")
     match = re.search(rf"\b{re.escape(field)}\s*(?::\s*\w+\s*)?\(([^)]*)\)", query)
     if match is not None:
-        inner = _GRAPHQL_AFTER.search(match.group(1))
+        inner = passed.search(match.group(1))
         if inner is not None:
             return inner.group(1)
-    variables = set(_GRAPHQL_AFTER.findall(query))
+    variables = set(passed.findall(query))
     return variables.pop() if len(variables) == 1 else None
 
 
