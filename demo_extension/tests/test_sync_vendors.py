@@ -12,6 +12,7 @@ from demo_extension.services.sync import DataSyncService
 from demo_extension.tests import sync_support
 from demo_extension.tests.sync_support import events, run_sync, stored_records
 from demo_extension.tests.vendors import (
+    FOURTH_VENDORS_ON_AUTO,
     MORE_VENDORS,
     THIRD_VENDORS_ON_AUTO,
     VENDORS,
@@ -30,16 +31,20 @@ from demo_extension.tests.vendors import (
     IntercomSearch,
     Jira,
     Klaviyo,
+    LinearGraphQL,
     Mailchimp,
     MicrosoftGraph,
     MicrosoftGraphDelta,
+    MondayItemsPage,
     NotionDatabaseQuery,
+    Okta,
     PaddleBilling,
     PagerDuty,
     Pipedrive,
     PipedriveV2,
     Salesforce,
     Sentry,
+    ServiceNow,
     Shopify,
     ShopifyAdminGraphQL,
     Square,
@@ -73,7 +78,9 @@ def _assert_no_request_past_the_last_page(vendor, log, page_size=None, *, allowe
 
 
 @pytest.mark.parametrize(
-    "vendor_class", VENDORS + MORE_VENDORS + THIRD_VENDORS_ON_AUTO, ids=lambda cls: cls.name
+    "vendor_class",
+    VENDORS + MORE_VENDORS + THIRD_VENDORS_ON_AUTO + FOURTH_VENDORS_ON_AUTO,
+    ids=lambda cls: cls.name,
 )
 def test_auto_pagination_syncs_every_record_of_each_vendor_without_a_request_past_the_last_page(
     vendor_server, make_connector, vendor_class
@@ -1087,3 +1094,179 @@ def test_typeform_s_shrinking_counts_are_no_end_a_4xx_after_them_fails_the_run(
     assert log.status == SyncStatus.FAILED
     assert "HTTP 400" in log.error_message and "invalid token in before" in log.error_message
     assert len(vendor.requests) == 3 and "before" in vendor.requests[1]["query"]
+
+
+# -- Okta, ServiceNow, monday.com, Linear --------------------------------------------------------
+
+
+def test_an_okta_429_pauses_the_connector_until_its_x_rate_limit_reset_and_asks_the_page_again(
+    vendor_server, make_connector, settings
+):
+    settings.MIGRATEIQ_HTTP_RETRY_AFTER_CAP = 2  # X-Rate-Limit-Reset is at most a second away
+    vendor = vendor_server(Okta)
+    vendor.rate_limited_on_page = 2
+    connector = make_connector(**vendor.connector_fields())
+
+    log = run_sync(connector)
+
+    assert log.status == SyncStatus.SUCCESS, log.error_message
+    assert (log.records_created, log.pages_fetched) == (23, 3)
+    assert _canonical(stored_records(connector).values()) == _canonical(vendor.all_records())
+    assert [request["status"] for request in vendor.requests] == [200, 429, 200, 200]
+    assert vendor.requests[1]["query"] == vendor.requests[2]["query"]  # page 2 again, with its cursor
+    retry = next(line for line in events(log) if "HTTP 429" in line)
+    assert "API call exceeded rate limit due to too many requests. (E0000047)" in retry
+    assert "every request of this connector waits as long (its request budget is paused)" in retry
+
+
+def test_an_okta_token_it_refuses_fails_the_sync_with_okta_s_error_summary(vendor_server, make_connector):
+    vendor = vendor_server(Okta)
+    connector = make_connector(**{**vendor.connector_fields(), "api_key": "SSWS 00revoked-token"})
+
+    log = run_sync(connector)
+
+    assert log.status == SyncStatus.FAILED
+    assert "HTTP 401" in log.error_message and "Invalid token provided (E0000011)" in log.error_message
+    assert not SyncedRecord.objects.filter(connector=connector).exists()
+
+
+def test_servicenow_pages_by_its_link_header_keeping_the_query_and_never_past_rel_last(
+    vendor_server, make_connector
+):
+    vendor = vendor_server(ServiceNow)
+    connector = make_connector(
+        **vendor.connector_fields(),
+        query_params={"sysparm_query": "active=true^ORDERBYnumber"},
+        pagination={"type": "auto", "size_param": "sysparm_limit", "page_size": 5},
+    )
+
+    log = run_sync(connector)
+
+    assert log.status == SyncStatus.SUCCESS, log.error_message
+    assert (log.records_created, log.pages_fetched) == (23, 5)
+    assert _canonical(stored_records(connector).values()) == _canonical(vendor.all_records())
+    offsets = sorted(int(request["query"].get("sysparm_offset", "0")) for request in vendor.requests)
+    assert offsets == [0, 5, 10, 15, 20]  # rel="last" announces the end: nothing is asked past it
+    assert all(
+        request["query"]["sysparm_query"] == "active=true^ORDERBYnumber" for request in vendor.requests
+    )
+    assert all(request["query"]["sysparm_limit"] == "5" for request in vendor.requests)
+
+
+def test_a_servicenow_error_answer_fails_the_sync_with_its_message(vendor_server, make_connector):
+    vendor = vendor_server(ServiceNow)
+    connector = make_connector(**{**vendor.connector_fields(), "api_key": "wrong-password"})
+
+    log = run_sync(connector)
+
+    assert log.status == SyncStatus.FAILED
+    assert "HTTP 401" in log.error_message and "User Not Authenticated" in log.error_message
+    assert not SyncedRecord.objects.filter(connector=connector).exists()
+
+
+def test_monday_items_page_on_auto_is_paged_by_its_cursor_sent_as_the_query_s_variable(
+    vendor_server, make_connector
+):
+    vendor = vendor_server(MondayItemsPage)
+    connector = make_connector(**vendor.connector_fields())
+
+    log = run_sync(connector)
+
+    assert log.status == SyncStatus.SUCCESS, log.error_message
+    assert (log.records_created, log.pages_fetched) == (23, 3)
+    assert _canonical(stored_records(connector).values()) == _canonical(vendor.all_records())
+    cursors = [request["body"]["variables"].get("cursor") for request in vendor.requests]
+    assert cursors[0] is None and all(cursors[1:]) and len(set(cursors[1:])) == 2 and len(cursors) == 3
+    assert any(
+        "Detected pagination" in line and "data.boards.0.items_page" in line and "$cursor" in line
+        for line in events(log)
+    )
+
+
+def test_monday_s_own_first_query_without_a_cursor_variable_fails_instead_of_storing_its_envelope(
+    vendor_server, make_connector
+):
+    # The docs' first query: items_page { cursor items { id name } }, then next_items_page(cursor: ...)
+    # by hand. The same query sent again cannot reach page 2; nor is the answer's envelope a record.
+    vendor = vendor_server(MondayItemsPage)
+    fields = vendor.connector_fields()
+    query = "query { boards(ids: [1234567890]) { items_page(limit: 10) { cursor items { id name } } } }"
+    connector = make_connector(**{**fields, "request_body": {"query": query}})
+
+    log = run_sync(connector)
+
+    assert log.status == SyncStatus.FAILED
+    assert "passes no variable as its 'cursor' argument" in log.error_message
+    assert len(vendor.requests) == 1
+    stored = stored_records(connector)
+    assert len(stored) == 10 and all(set(record) == {"id", "name"} for record in stored.values())
+
+
+@pytest.mark.parametrize(("status", "retry_after"), [(200, False), (429, True)], ids=["200", "429"])
+def test_monday_s_complexity_budget_exhausted_pauses_the_connector_and_asks_the_page_again(
+    vendor_server, make_connector, settings, status, retry_after
+):
+    settings.MIGRATEIQ_HTTP_RETRY_AFTER_CAP = 2
+    vendor = vendor_server(MondayItemsPage)
+    vendor.exhausted_on_page, vendor.exhausted_status, vendor.send_retry_after = 2, status, retry_after
+    connector = make_connector(**vendor.connector_fields())
+
+    log = run_sync(connector)
+
+    assert log.status == SyncStatus.SUCCESS, log.error_message
+    assert (log.records_created, log.pages_fetched) == (23, 3)
+    assert _canonical(stored_records(connector).values()) == _canonical(vendor.all_records())
+    cursors = [request["body"]["variables"].get("cursor") for request in vendor.requests]
+    assert len(cursors) == 4 and cursors[1] == cursors[2]  # page 2 twice, nothing else again
+    retry = next(line for line in events(log) if "reports a rate limit" in line)
+    assert f"HTTP {status}" in retry and "'Complexity budget exhausted'" in retry
+    assert "retrying in 1.0 s" in retry
+
+
+def test_a_monday_budget_wait_longer_than_the_cap_fails_the_run_naming_it(
+    vendor_server, make_connector, fast_retries
+):
+    vendor = vendor_server(MondayItemsPage)
+    vendor.exhausted_on_page, vendor.exhausted_times, vendor.retry_in_seconds = 2, 10**6, 30
+    connector = make_connector(**vendor.connector_fields())
+
+    log = run_sync(connector)
+
+    assert log.status == SyncStatus.FAILED
+    assert "reports a rate limit (the API says: 'Complexity budget exhausted')" in log.error_message
+    assert "it asks to wait 30 s, longer than MIGRATEIQ_HTTP_RETRY_AFTER_CAP" in log.error_message
+    assert len(vendor.requests) == 2 and log.records_created == 10  # page 1 kept, to be resumed
+
+
+def test_a_linear_connection_on_auto_is_paged_by_its_end_cursor(vendor_server, make_connector):
+    vendor = vendor_server(LinearGraphQL)
+    connector = make_connector(**vendor.connector_fields())
+
+    log = run_sync(connector)
+
+    assert log.status == SyncStatus.SUCCESS, log.error_message
+    assert (log.records_created, log.pages_fetched) == (23, 3)
+    assert _canonical(stored_records(connector).values()) == _canonical(vendor.all_records())
+    assert [request["status"] for request in vendor.requests] == [200] * 3
+
+
+@pytest.mark.parametrize("window", ["Requests", "Complexity"])
+def test_a_linear_rate_limit_answered_with_http_400_pauses_the_connector_until_its_window_resets(
+    vendor_server, make_connector, settings, window
+):
+    settings.MIGRATEIQ_HTTP_RETRY_AFTER_CAP = 3  # the window resets a second later (epoch milliseconds)
+    vendor = vendor_server(LinearGraphQL)
+    vendor.rate_limited_on_page, vendor.rate_limited_window = 2, window
+    connector = make_connector(**vendor.connector_fields())
+
+    log = run_sync(connector)
+
+    assert log.status == SyncStatus.SUCCESS, log.error_message
+    assert (log.records_created, log.pages_fetched) == (23, 3)
+    assert _canonical(stored_records(connector).values()) == _canonical(vendor.all_records())
+    assert [request["status"] for request in vendor.requests] == [200, 400, 200, 200]
+    cursors = [request["body"]["variables"].get("cursor") for request in vendor.requests]
+    assert cursors[1] == cursors[2]
+    retry = next(line for line in events(log) if "reports a rate limit" in line)
+    assert "HTTP 400" in retry and "Rate limit exceeded. Only 2500 requests are allowed" in retry
+    assert "retrying in 0." in retry or "retrying in 1.0 s" in retry  # the reset, not epoch ms as seconds

@@ -137,7 +137,9 @@ class VendorServer:
                 )
                 self.send_header("Content-Length", str(len(content)))
                 for name, value in headers.items():
-                    self.send_header(name, value)
+                    # A list is one header line a value (Okta sends ``Link`` twice: self and next).
+                    for line in value if isinstance(value, list) else [value]:
+                        self.send_header(name, line)
                 self.end_headers()
                 self.wfile.write(content)
 
@@ -168,7 +170,8 @@ class VendorServer:
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(content)))
                 for name, value in dict(headers).items():
-                    self.send_header(name, value)
+                    for line in value if isinstance(value, list) else [value]:
+                        self.send_header(name, line)
                 self.end_headers()
                 self.wfile.write(content)
 
@@ -2675,3 +2678,337 @@ THIRD_VENDORS_ON_AUTO = (
     Bitbucket,
     Freshdesk,
 )
+
+
+class Okta(VendorServer):
+    """Okta Users API (``GET /api/v1/users``): a bare JSON list; ``limit`` (default and maximum 200)
+    and an opaque ``after`` cursor, which the client never builds: it follows the ``Link`` headers,
+    sent as two header lines, ``rel="self"`` and, while more users exist, ``rel="next"`` (``...?after=
+    <cursor>&limit=<n>``); no next link on the last page. Auth header ``Authorization: SSWS <API
+    token>``. Every answer carries ``X-Rate-Limit-Limit`` / ``-Remaining`` / ``-Reset`` (UTC epoch
+    seconds); past the limit, a 429 with ``{"errorCode": "E0000047", "errorSummary", "errorLink",
+    "errorId", "errorCauses"}`` and ``X-Rate-Limit-Remaining: 0`` (``rate_limited_on_page``). Errors
+    are ``{"errorCode", "errorSummary", ...}`` (E0000011 for a bad token).
+    https://developer.okta.com/docs/api/#pagination,
+    https://developer.okta.com/docs/reference/rl-best-practices/,
+    https://developer.okta.com/docs/reference/error-codes/"""
+
+    name = "okta"
+    path = "/api/v1/users"
+    records = 23
+    page_size = 10  # 200 at Okta
+    max_page_size = 200
+    api_key = "00QCjAl4MlV-WPXM-ABCDEFGhijklmnop-qrstuvw"
+    rate_limited_on_page = None  # this page (1-based) is answered 429 once
+    rate_limit_reset_in = 1  # X-Rate-Limit-Reset: now + this many seconds
+    refused = 0
+
+    def authorized(self, headers):
+        return headers.get("Authorization") == f"SSWS {self.api_key}"
+
+    def unauthorized(self):
+        return 401, {}, self.error("E0000011", "Invalid token provided")
+
+    @staticmethod
+    def error(code: str, summary: str) -> dict:
+        return {
+            "errorCode": code,
+            "errorSummary": summary,
+            "errorLink": code,
+            "errorId": "oaeXvPAhKTvQ7Wd2z1o2Yw8zA",
+            "errorCauses": [],
+        }
+
+    def connector_fields(self):
+        return {
+            "api_endpoint": self.url,
+            "api_key": f"SSWS {self.api_key}",
+            "auth_type": "header",
+            "auth_header_name": "Authorization",
+        }
+
+    def record(self, number):
+        return {
+            "id": f"00u{number:017d}",
+            "status": "ACTIVE",
+            "profile": {"login": f"user{number}@example.com", "email": f"user{number}@example.com"},
+            "_links": {"self": {"href": f"{self.base}/api/v1/users/00u{number:017d}"}},
+        }
+
+    def respond(self, path, query, headers):
+        records = self.all_records()
+        size = self.size(query, "limit")
+        start = 0
+        if "after" in query:
+            ids = [record["id"] for record in records]
+            if query["after"] not in ids:
+                return 400, {}, self.error("E0000031", "Invalid search criteria.")
+            start = ids.index(query["after"]) + 1
+        reset = str(int(time.time()) + self.rate_limit_reset_in)
+        limits = {"X-Rate-Limit-Limit": "600", "X-Rate-Limit-Remaining": "599", "X-Rate-Limit-Reset": reset}
+        if self.rate_limited_on_page is not None and start == (self.rate_limited_on_page - 1) * size:
+            with self._lock:
+                refuse = self.refused < 1
+                self.refused += refuse
+            if refuse:
+                summary = "API call exceeded rate limit due to too many requests."
+                return 429, {**limits, "X-Rate-Limit-Remaining": "0"}, self.error("E0000047", summary)
+        page = records[start : start + size]
+        links = [f'<{self.url}?{urlencode(query)}>; rel="self"']
+        if start + size < len(records):
+            links.append(f'<{self.url}?{urlencode({"after": page[-1]["id"], "limit": size})}>; rel="next"')
+        return 200, {**limits, "Link": links}, page
+
+
+class ServiceNow(BasicAuthVendor):
+    """ServiceNow Table API (``GET /api/now/table/incident``): ``{"result": [...]}``;
+    ``sysparm_limit`` (default 10000) and ``sysparm_offset``; an ``X-Total-Count`` header and one
+    ``Link`` header with ``rel="first"``, ``"prev"``, ``"next"`` (while more records exist) and
+    ``"last"``, written without spaces (``<...>;rel="next",<...>;rel="last"``; a first page's
+    ``prev`` has a negative offset, as a captured answer shows), and no ``Link`` header when one page
+    holds the whole list. Basic auth. Errors are ``{"error": {"message", "detail"}, "status":
+    "failure"}``: 401 without valid credentials, 400 for a table that does not exist.
+    https://docs.servicenow.com/bundle/geneva-servicenow-platform/page/integrate/inbound_rest/reference/r_TableAPI-GET.html,
+    a captured answer with its Link and X-Total-Count headers:
+    https://gist.github.com/bryanbarnard/ee1d952604a11e0f0342"""
+
+    name = "servicenow"
+    path = "/api/now/table/incident"
+    records = 23
+    page_size = 10  # 10000 at ServiceNow
+    max_page_size = 10000
+    api_key = "Sn0w-p4ssw0rd"
+    user = "integration.user"
+
+    @staticmethod
+    def error(message: str, detail: str) -> dict:
+        return {"error": {"message": message, "detail": detail}, "status": "failure"}
+
+    def unauthorized(self):
+        return 401, {}, self.error("User Not Authenticated", "Required to provide Auth information")
+
+    def record(self, number):
+        return {
+            "sys_id": f"{number:032x}",
+            "number": f"INC{number:07d}",
+            "short_description": f"Incident {number}",
+            "state": "1",
+        }
+
+    def connector_fields(self):
+        return {**super().connector_fields(), "primary_key": "sys_id"}
+
+    def respond(self, path, query, headers):
+        if path != self.path:
+            return 400, {}, self.error("Invalid table", f"Invalid table {path.rsplit('/', 1)[-1]}")
+        records = self.all_records()
+        limit = self.size(query, "sysparm_limit")
+        offset = int(query.get("sysparm_offset", "0") or 0)
+
+        def link(at):
+            return f"{self.url}?{urlencode({**query, 'sysparm_limit': limit, 'sysparm_offset': at})}"
+
+        last = max(0, (len(records) - 1) // limit * limit)
+        links = [f'<{link(0)}>;rel="first"', f'<{link(offset - limit)}>;rel="prev"']
+        if offset + limit < len(records):
+            links.append(f'<{link(offset + limit)}>;rel="next"')
+        links.append(f'<{link(last)}>;rel="last"')
+        out = {"X-Total-Count": str(len(records))}
+        if len(records) > limit:
+            out["Link"] = ",".join(links)
+        return 200, out, {"result": records[offset : offset + limit]}
+
+
+class MondayItemsPage(VendorServer):
+    """monday.com platform API (``POST /v2``, GraphQL; header ``Authorization: <API token>``): a
+    board's items through ``boards(ids: ...) { items_page(limit: <= 500, cursor: ...) { cursor items
+    { id name } } }`` (default limit 25); the ``cursor`` is null once no item is left, else it goes
+    back as ``items_page``'s ``cursor`` argument or to the root ``next_items_page(cursor:, limit:)``.
+    ``boards`` is a list (one board per id). Application errors are answered with HTTP 200 and an
+    ``errors`` list; the complexity budget's exhaustion is ``{"errors": [{"message": "Complexity
+    budget exhausted", "extensions": {"code": "COMPLEXITY_BUDGET_EXHAUSTED", "retry_in_seconds":
+    N}}]}`` (``exhausted_on_page``; HTTP 200 or 429, with ``Retry-After`` when ``send_retry_after``).
+    https://developer.monday.com/api-reference/docs/querying-board-items,
+    https://developer.monday.com/api-reference/changelog/new-next_items_page-object-for-cursor-based-pagination,
+    https://developer.monday.com/api-reference/docs/errors,
+    https://developer.monday.com/api-reference/changelog/breaking-change-updated-complexity-budget-exhausted-error"""
+
+    name = "monday"
+    path = "/v2"
+    records = 23
+    page_size = 10
+    max_page_size = 500
+    api_key = "eyJhbGciOiJIUzI1NiJ9.fake-monday-token"
+    board_id = 1234567890
+    query = (
+        "query($cursor: String) { boards(ids: [1234567890]) { items_page(limit: 10, cursor: $cursor) "
+        "{ cursor items { id name } } } }"
+    )
+    exhausted_on_page = None  # this page (1-based) is refused: complexity budget exhausted ...
+    exhausted_times = 1  # ... this many times
+    exhausted_status = 200
+    retry_in_seconds = 1
+    send_retry_after = False
+    refused = 0
+
+    def authorized(self, headers):
+        return headers.get("Authorization") in (self.api_key, f"Bearer {self.api_key}")
+
+    def unauthorized(self):
+        return 401, {}, {"errors": [{"message": "Not Authenticated", "extensions": {"code": "Unauthorized"}}]}
+
+    def connector_fields(self):
+        return {
+            "api_endpoint": self.url,
+            "api_key": self.api_key,
+            "auth_type": "header",
+            "auth_header_name": "Authorization",
+            "request_method": "POST",
+            "request_body": {"query": self.query, "variables": {}},
+        }
+
+    def record(self, number):
+        return {"id": str(9_000_000_000 + number), "name": f"Item {number}"}
+
+    def respond(self, path, query, headers):
+        return 404, {}, {"errors": [{"message": "Not Found"}]}
+
+    def _exhausted(self, start: int, limit: int):
+        if self.exhausted_on_page is None or start != (self.exhausted_on_page - 1) * limit:
+            return None
+        with self._lock:
+            if self.refused >= self.exhausted_times:
+                return None
+            self.refused += 1
+        error = {
+            "message": "Complexity budget exhausted",
+            "extensions": {"code": "COMPLEXITY_BUDGET_EXHAUSTED", "retry_in_seconds": self.retry_in_seconds},
+        }
+        out = {"Retry-After": str(self.retry_in_seconds)} if self.send_retry_after else {}
+        return self.exhausted_status, out, {"errors": [error], "account_id": 98765}
+
+    def respond_post(self, path, body, headers):
+        text, variables = body.get("query"), body.get("variables") or {}
+        if not isinstance(text, str):
+            return 200, {}, {"errors": [{"message": "No query string was present"}]}
+        root = "next_items_page" if re.search(r"\bnext_items_page\b", text) else "items_page"
+        limit = GitHubGraphQL._argument(text, "limit", variables) or 25
+        cursor = GitHubGraphQL._argument(text, "cursor", variables)
+        if not isinstance(limit, int) or not 1 <= limit <= self.max_page_size:
+            return 200, {}, {"errors": [{"message": "limit must be between 1 and 500"}], "account_id": 98765}
+        if root == "next_items_page" and cursor is None:
+            return 200, {}, {"errors": [{"message": "cursor is required"}], "account_id": 98765}
+        start = 0
+        if cursor is not None:
+            start = _position(str(cursor), "monday")
+            if start is None:
+                error = {"message": "Cursor is invalid or expired", "extensions": {"code": "CursorException"}}
+                return 200, {}, {"errors": [error], "account_id": 98765}
+        exhausted = self._exhausted(start, limit)
+        if exhausted is not None:
+            return exhausted
+        records = self.all_records()
+        items = records[start : start + limit]
+        end = start + len(items)
+        page = {"cursor": _token(end, "monday") if end < len(records) else None, "items": items}
+        data = {"next_items_page": page} if root == "next_items_page" else {"boards": [{"items_page": page}]}
+        return 200, {}, {"data": data, "account_id": 98765}
+
+
+class LinearGraphQL(VendorServer):
+    """Linear GraphQL API (``POST /graphql``; ``Authorization: <personal API key>`` or ``Bearer
+    <OAuth token>``): Relay connections, ``issues(first: <= 250, after: $cursor) { nodes { ... }
+    pageInfo { hasNextPage endCursor } }`` (50 by default). Every answer carries its windows'
+    headers: ``X-RateLimit-Requests-Limit`` / ``-Remaining`` / ``-Reset`` and
+    ``X-RateLimit-Complexity-*`` (resets in UTC epoch milliseconds) and ``X-Complexity``. A request
+    past a limit is answered with HTTP 400 and ``{"errors": [{"message", "extensions": {"code":
+    "RATELIMITED"}}]}`` (``rate_limited_on_page``; ``rate_limited_window``: which window is
+    exhausted). https://linear.app/developers/pagination, https://linear.app/developers/rate-limiting
+    (its status and code, also read by Linear's own SDK, github.com/linear/linear
+    packages/sdk/src/error.ts: ``RatelimitedLinearError`` reads the same headers)"""
+
+    name = "linear"
+    path = "/graphql"
+    records = 23
+    page_size = 10
+    api_key = "lin_api_0123456789abcdefghijklmnopqrstuvwxyzABCD"
+    query = (
+        "query($cursor: String) { issues(first: 10, after: $cursor) { nodes { id identifier title } "
+        "pageInfo { hasNextPage endCursor } } }"
+    )
+    rate_limited_on_page = None  # this page (1-based) is refused ...
+    rate_limited_times = 1  # ... this many times
+    rate_limited_window = "Requests"  # or "Complexity"
+    reset_in = 1.0  # seconds until the exhausted window resets
+    refused = 0
+
+    def authorized(self, headers):
+        return headers.get("Authorization") in (self.api_key, f"Bearer {self.api_key}")
+
+    def unauthorized(self):
+        error = {
+            "message": "Authentication required, not authenticated",
+            "extensions": {"code": "AUTHENTICATION_ERROR", "type": "authentication error"},
+        }
+        return 400, {}, {"errors": [error]}
+
+    def connector_fields(self):
+        return {
+            "api_endpoint": self.url,
+            "api_key": self.api_key,
+            "auth_type": "header",
+            "auth_header_name": "Authorization",
+            "request_method": "POST",
+            "request_body": {"query": self.query, "variables": {}},
+        }
+
+    def record(self, number):
+        return {
+            "id": f"9cfb482a-81e3-4154-b5b9-{number:012d}",
+            "identifier": f"ENG-{number}",
+            "title": f"Issue {number}",
+        }
+
+    def respond(self, path, query, headers):
+        return 404, {}, {"errors": [{"message": "Not found"}]}
+
+    def windows(self, exhausted: str | None = None) -> dict:
+        reset = str(int((time.time() + self.reset_in) * 1000))
+        out = {"X-Complexity": "12"}
+        for window, limit in (("Requests", "2500"), ("Complexity", "3000000")):
+            out[f"X-RateLimit-{window}-Limit"] = limit
+            out[f"X-RateLimit-{window}-Remaining"] = "0" if window == exhausted else str(int(limit) - 1)
+            out[f"X-RateLimit-{window}-Reset"] = reset
+        return out
+
+    def respond_post(self, path, body, headers):
+        text, variables = body.get("query"), body.get("variables") or {}
+        first = GitHubGraphQL._argument(text or "", "first", variables) or 50
+        if not isinstance(first, int) or not 1 <= first <= 250:
+            return 400, {}, {"errors": [{"message": "first must be between 1 and 250"}]}
+        after = GitHubGraphQL._argument(text, "after", variables)
+        start = 0 if after is None else _position(str(after), "linear")
+        if start is None:
+            return (
+                400,
+                {},
+                {"errors": [{"message": "Invalid cursor", "extensions": {"code": "INVALID_INPUT"}}]},
+            )
+        if self.rate_limited_on_page is not None and start == (self.rate_limited_on_page - 1) * first:
+            with self._lock:
+                refuse = self.refused < self.rate_limited_times
+                self.refused += refuse
+            if refuse:
+                error = {
+                    "message": "Rate limit exceeded. Only 2500 requests are allowed per 1 hour.",
+                    "extensions": {"code": "RATELIMITED", "type": "ratelimited"},
+                }
+                return 400, self.windows(self.rate_limited_window), {"errors": [error]}
+        records = self.all_records()
+        nodes = records[start : start + first]
+        end = start + len(nodes)
+        page_info = {"hasNextPage": end < len(records), "endCursor": _token(end, "linear") if nodes else None}
+        return 200, self.windows(), {"data": {"issues": {"nodes": nodes, "pageInfo": page_info}}}
+
+
+FOURTH_VENDORS_ON_AUTO = (Okta, ServiceNow)
