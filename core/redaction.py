@@ -7,6 +7,8 @@ every encoding they can travel in: raw, percent-encoded, form-encoded, and a Bas
 """
 
 import base64
+import functools
+import json
 import re
 import threading
 from urllib.parse import parse_qsl, quote, quote_plus, urlencode, urlsplit, urlunsplit
@@ -159,3 +161,75 @@ def safe_url(url: str, secret_params=()) -> str:
         safe="[]",
     )
     return redact(urlunsplit((parts.scheme, host, parts.path, query, "")))
+
+
+#: A credential is removed from stored data (records an upstream echoed it into) only from this
+#: length: shorter values are likely to be ordinary words of the data, which replacing would corrupt.
+MIN_STORED_SECRET_LENGTH = 8
+
+
+def stored_secret_forms(values) -> tuple[str, ...]:
+    """The forms of ``values`` (a connector's credentials) to remove from records: each value raw,
+    percent- and form-encoded; longest first (a form inside a longer one goes with it)."""
+    forms: set[str] = set()
+    for value in values:
+        if value and len(value) >= MIN_STORED_SECRET_LENGTH:
+            forms |= secret_encodings(value)
+    kept = (form for form in forms if len(form) >= MIN_STORED_SECRET_LENGTH)
+    return tuple(sorted(kept, key=len, reverse=True))
+
+
+def _json_escaped(form: str) -> set[bytes]:
+    """How ``form`` may appear in a JSON body: raw UTF-8, escaped by ``json.dumps`` (ASCII or not),
+    with its slashes escaped as some encoders do."""
+    found = {form.encode()}
+    found |= {json.dumps(form, ensure_ascii=ascii)[1:-1].encode() for ascii in (True, False)}
+    return found | {text.replace(b"/", b"\\/") for text in found}
+
+
+@functools.lru_cache(maxsize=8)
+def _looked_for(forms: tuple[str, ...]) -> tuple[bytes, ...]:
+    """The bytes to look for in a page: every JSON form of ``forms``, but those holding another
+    (found only where that one is)."""
+    texts = {raw for form in forms for raw in _json_escaped(form)}
+    return tuple(text for text in texts if not any(other in text for other in texts if other != text))
+
+
+def scrub_stored_secrets(records: list, body: bytes, forms: tuple[str, ...]) -> int:
+    """Replace every form of a credential in ``records`` (in place; keys and string values at any
+    depth) with ``[REDACTED]``; return how many records held one. ``body`` (the page as received)
+    is searched first: a page that holds none costs a few byte searches."""
+    if not forms or not body or not any(text in body for text in _looked_for(forms)):
+        return 0
+    held = 0
+    for index, record in enumerate(records):
+        scrubbed, changed = _scrub(record, forms)
+        if changed:
+            records[index] = scrubbed
+            held += 1
+    return held
+
+
+def _scrub(value, forms: tuple[str, ...]):
+    cls = type(value)
+    if cls is str:
+        text = value
+        for form in forms:
+            if form in text:
+                text = text.replace(form, REDACTED)
+        return text, text is not value
+    if cls is dict:
+        changed = False
+        out = {}
+        for key, item in value.items():
+            new_key, key_changed = _scrub(key, forms) if type(key) is str else (key, False)
+            new_item, item_changed = _scrub(item, forms)
+            out[new_key] = new_item
+            changed = changed or key_changed or item_changed
+        return (out, True) if changed else (value, False)
+    if cls is list:
+        results = [_scrub(item, forms) for item in value]
+        if any(changed for _item, changed in results):
+            return [item for item, _changed in results], True
+        return value, False
+    return value, False

@@ -27,6 +27,7 @@ Styles (``AuthType``):
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import math
@@ -68,6 +69,8 @@ class RequestAuth:
         self.oauth: OAuth2TokenSource | None = oauth
         #: ``{secret:NAME}`` values of the endpoint's path (``services.path_secrets``)
         self.path_secrets: dict[str, str] = dict(path_secrets or {})
+        #: the connector's key, whichever place it goes (a Basic user name with ``basic_key``)
+        self.stored_secrets: tuple[str, ...] = ()
 
     @property
     def credential_params(self) -> frozenset[str]:
@@ -122,6 +125,30 @@ class RequestAuth:
 
     def _use_token(self, token: str) -> None:
         self.headers["Authorization"] = f"Bearer {token}"
+
+    def secret_values(self) -> list[str]:
+        """Every credential the requests carry, as an upstream could echo it back: credential header
+        values (and their part after a scheme such as ``Bearer``), credential parameters, the Basic
+        password and its header's ``base64(user:password)``, path secrets, the OAuth2 client secret
+        and its Basic form (the access token is a credential header once fetched). User names and
+        client ids are not secrets."""
+        values: list[str] = []
+        for name in self.credential_headers:
+            value = self.headers.get(name)
+            if value:
+                values.append(value)
+                scheme, _, rest = value.partition(" ")
+                if rest and scheme.isalpha():
+                    values.append(rest.strip())
+        values.extend(self.params.values())
+        values.extend(self.path_secrets.values())
+        pairs = [self.basic] if self.basic else []
+        if self.oauth is not None:
+            pairs.append((self.oauth.client_id, self.oauth.client_secret))
+        for user, password in pairs:
+            values.extend(filter(None, (password, base64.b64encode(f"{user}:{password}".encode()).decode())))
+        values.extend(self.stored_secrets)
+        return values
 
 
 def _as_text(value) -> str:
@@ -193,7 +220,9 @@ def build_request_auth(connector) -> RequestAuth:
         params[name] = value
     for value in extra["path"].values():
         register_secret(value)
-    return RequestAuth(headers, params, basic, credential_headers, oauth, extra["path"])
+    auth = RequestAuth(headers, params, basic, credential_headers, oauth, extra["path"])
+    auth.stored_secrets = (key,) if key else ()
+    return auth
 
 
 class OAuth2TokenSource:

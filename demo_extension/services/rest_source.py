@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 
 from core.http import OutboundClient, total_deadline
 from core.http_errors import OutboundError
-from core.redaction import redact, safe_url
+from core.redaction import redact, safe_url, scrub_stored_secrets, stored_secret_forms
 from demo_extension.services.auth import base_query_params, build_request_auth
 from demo_extension.services.budget import paused_refusal, request_budget
 from demo_extension.services.credentials import endpoint_origin
@@ -282,6 +282,7 @@ class RestSource:
         # Pages expected by the connector's last run: no request is guessed past them while no end
         # is announced (a list whose end only a "more": false on its last page tells).
         expected_pages = run.pages_last_run if resume is None else None
+        echoed = _EchoedCredentials()
         with (
             total_deadline(run.budget_seconds, budget_text),
             OutboundClient(on_retry=relay, budget=budget) as client,
@@ -314,6 +315,11 @@ class RestSource:
                         stopped_cleanly = True
                         return
                     read = reader.read(response)
+                    held = scrub_stored_secrets(
+                        read.records, response.content, stored_secret_forms(auth.secret_values())
+                    )
+                    if held:
+                        echoed.add(held, run)
                     more, loop_error = read.more, read.stop_error
                     current = paginator.current  # None: detection itself failed (read.stop_error)
                     if read.detected and current is not None:
@@ -372,11 +378,40 @@ class RestSource:
                 raise
             finally:
                 fetcher.close(wait=not run.abandoning)
+                echoed.summarize(run)
                 if stopped_cleanly and fetcher.discarded:
                     run.emit(
                         f"{fetcher.discarded} page request(s) sent ahead were not needed (past the last "
                         "page) and were discarded."
                     )
+
+
+class _EchoedCredentials:
+    """Records that held one of the connector's credentials (an API that echoes the request back:
+    an echo, debug or "whoami" endpoint): stored with ``[REDACTED]`` in its place, and said in the
+    run's log (the first page at once, the whole run's count at its end)."""
+
+    def __init__(self):
+        self.records = 0
+        self.pages = 0
+
+    def add(self, held: int, run: RunContext) -> None:
+        if not self.pages:
+            run.emit(
+                f"Page {run.pages_done() + 1}: {held} record(s) held one of the connector's credentials "
+                "(the API sent back what it was sent); each is stored with [REDACTED] in its place.",
+                "warning",
+            )
+        self.records += held
+        self.pages += 1
+
+    def summarize(self, run: RunContext) -> None:
+        if self.pages > 1:
+            run.emit(
+                f"In all, {self.records} record(s) on {self.pages} pages held one of the connector's "
+                "credentials; each is stored with [REDACTED] in its place.",
+                "warning",
+            )
 
 
 def _first_page_room(run: RunContext, resume: dict | None, auth) -> int | None:
