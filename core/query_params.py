@@ -8,8 +8,15 @@ multi-valued (e.g. ``?status=FAILED&status=PARTIAL``). An empty value of a typed
 number, a boolean, a choice: ``?created_before=``) was ignored as if absent; it is a 400 too.
 """
 
+from typing import TYPE_CHECKING
+
 import django_filters
 from rest_framework.exceptions import ValidationError
+
+if TYPE_CHECKING:  # what the mixin is always combined with, so that mypy knows super().initial
+    from rest_framework.views import APIView as _APIViewBase
+else:
+    _APIViewBase = object
 
 
 def _filters(view) -> dict:
@@ -74,3 +81,20 @@ def reject_malformed_params(request, view) -> None:
             errors[name] = [f"{name} may not be empty; leave it out to not filter by it."]
     if errors:
         raise ValidationError(errors)
+
+
+# Every API view's query parameters, checked once after authentication and permissions (an anonymous
+# caller still gets its 401 first): the tenancy base viewsets inherit the mixin, and so does any other
+# view of the API (/api/auth/me/, /api/version/), so that no read silently ignores a parameter it does
+# not take (core/tests/test_api_contract.py walks every GET route). A comment, not a docstring:
+# drf-spectacular would publish a mixin's docstring as the description of every view without one.
+class RefusesMalformedQueryParamsMixin(_APIViewBase):
+    #: the query parameters the view (a viewset: an action other than ``list``) takes, besides
+    #: ``format`` and its paginator's, e.g. ``@action(..., query_params_accepted=("after", "limit"))``
+    #: or ``query_params_accepted = ()`` on an ``APIView``; any other is a 400 naming it. None: not
+    #: checked (repeated and empty typed parameters still are)
+    query_params_accepted: tuple[str, ...] | None = None
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        reject_malformed_params(request, self)

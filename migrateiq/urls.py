@@ -8,7 +8,7 @@ from core.views import healthz, readyz
 from core.views_docs import RedocView, redoc_bundle
 from core.views_metrics import metrics
 from core.views_ui import ui_index
-from core.views_version import version
+from core.views_version import VersionView
 from tenancy.admin_login import admin_login
 from tenancy.urls import auth_urlpatterns, tenancy_urlpatterns
 
@@ -19,7 +19,7 @@ urlpatterns = [
     # Before admin.site.urls: the admin's sign-in gets the API sign-in's throttle and lockout.
     path("admin/login/", admin_login, name="admin-login"),
     path("admin/", admin.site.urls),
-    path("api/version/", version, name="version"),
+    path("api/version/", VersionView.as_view(), name="version"),
     path("api/auth/", include(auth_urlpatterns)),
     path("api/tenancy/", include(tenancy_urlpatterns)),
     path("api/destinations/", include("destinations.urls")),

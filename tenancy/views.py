@@ -11,6 +11,7 @@ from rest_framework_simplejwt.views import TokenRefreshView
 
 from core.exceptions import error_response
 from core.extensions import installed_modules
+from core.query_params import RefusesMalformedQueryParamsMixin
 from core.throttling import ActionRateThrottle
 from tenancy import services
 from tenancy.models import Invitation, Membership
@@ -104,8 +105,9 @@ class LogoutView(APIView):
         return 'Bearer realm="api"'  # a refused token is a 401 (DRF makes it a 403 without one)
 
 
-class MeView(APIView):
+class MeView(RefusesMalformedQueryParamsMixin, APIView):
     permission_classes = [IsAuthenticated]
+    query_params_accepted = ()
 
     @extend_schema(tags=["auth"], responses={200: MeSerializer, 401: _ERR})
     def get(self, request):

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from rest_framework import mixins, viewsets
 from rest_framework.permissions import IsAuthenticated
 
-from core.query_params import reject_malformed_params
+from core.query_params import RefusesMalformedQueryParamsMixin
 from tenancy.permissions import HasTenantRole
 from tenancy.quotas import refuse_past_quota
 
@@ -21,17 +21,13 @@ else:
     _ViewSetBase = object
 
 
-class TenantScopedViewSetMixin(_ViewSetBase):
+class TenantScopedViewSetMixin(RefusesMalformedQueryParamsMixin, _ViewSetBase):
     permission_classes = [IsAuthenticated, HasTenantRole]
     #: per-action role overrides, e.g. {"stats": "viewer"}
     required_roles: dict[str, str] = {}
     #: the setting bounding how many of what this endpoint lists one tenant may have, checked before
     #: each create (``tenancy.quotas``), e.g. "MIGRATEIQ_TENANT_MAX_CONNECTORS"; None: no limit
     tenant_quota: str | None = None
-    #: the query parameters an action other than ``list`` takes (besides ``format`` and its
-    #: paginator's), set per action: ``@action(..., query_params_accepted=("after", "limit"))``; any
-    #: other is a 400 naming it (``core.query_params``). None: not checked
-    query_params_accepted: tuple[str, ...] | None = None
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -42,9 +38,7 @@ class TenantScopedViewSetMixin(_ViewSetBase):
             )
 
     def initial(self, request, *args, **kwargs):
-        super().initial(request, *args, **kwargs)
-        # after authentication and permissions: an anonymous caller still gets its 401 first
-        reject_malformed_params(request, self)
+        super().initial(request, *args, **kwargs)  # query parameters checked (core.query_params)
         tenant = getattr(request, "tenant", None)
         if self.action == "create" and tenant is not None:
             self.check_tenant_quotas(tenant)

@@ -38,24 +38,29 @@ def test_a_method_not_allowed_is_a_json_405(admin_client):
     assert "detail" in response.json()
 
 
-def _tenant_scoped_reads():
+def _reads():
+    # every GET route of the URL configuration outside the exempt prefixes (tenancy/tests/routes.py),
+    # whatever its view inherits: a new view, tenant-scoped or not, cannot escape the check
     from tenancy.tests.routes import api_routes
-    from tenancy.viewsets import TenantScopedViewSetMixin
 
-    return [
-        route
-        for route in api_routes()
-        if "GET" in route.methods and issubclass(route.view_class, TenantScopedViewSetMixin)
-    ]
+    return [route for route in api_routes() if "GET" in route.methods]
 
 
-READS = _tenant_scoped_reads()
+READS = _reads()
+
+
+def test_the_reads_include_the_views_outside_the_tenant_viewsets():
+    # /api/auth/me/ and /api/version/ were left out when only tenant-scoped viewsets were walked
+    patterns = {route.pattern for route in READS}
+
+    assert {"api/auth/me/", "api/version/"} <= patterns
 
 
 @pytest.mark.parametrize("route", READS, ids=[route.pattern for route in READS])
 def test_every_read_answers_an_unknown_query_parameter_with_a_400_naming_it(route, admin_client, tenant_a):
-    # lists, details and every GET action of every module (destinations, webhooks, audit included):
-    # a misspelt filter must not silently answer as if it were not there
+    # lists, details and every GET action of every module (destinations, webhooks, audit included),
+    # the signed-in user's /api/auth/me/ and the public /api/version/: a misspelt filter must not
+    # silently answer as if it were not there
     from tenancy.tests import seed
     from tenancy.tests.seed import ids_for
 
