@@ -396,6 +396,33 @@ class UnresolvedHost(EgressDenied):
     """
 
 
+def saved_unresolved_warning(unresolved: str, *, then: str) -> str:
+    """What a save answers when it kept an address whose host name did not resolve here.
+
+    ``unresolved`` says what did not resolve (an :class:`UnresolvedHost`'s message), ``then`` how the
+    user learns whether the workers reach it. Such an address is saved rather than refused: the
+    protection is the connect-time check of every connection, not this early one (docs/security.md,
+    "A host that does not resolve at save time is saved, with a warning").
+    """
+    return (
+        f"{unresolved.removesuffix(': check the address.')} from the web server. Saved anyway: every "
+        "connection checks the addresses it connects to, and the workers may resolve names this server "
+        f"does not; {then}."
+    )
+
+
+def check_url_to_save(url: str, *, then: str) -> str | None:
+    """:func:`check_url` for a URL being saved (a connector's, a webhook's): ``None`` when it passes,
+    the warning to answer when its host name does not resolve here (:func:`saved_unresolved_warning`);
+    everything else :func:`check_url` refuses (scheme, port, a metadata name, an address the guard
+    denies) still raises :class:`EgressDenied`."""
+    try:
+        check_url(url)
+    except UnresolvedHost as exc:
+        return saved_unresolved_warning(exc.args[0], then=then)
+    return None
+
+
 def check_url(url: str) -> None:
     """Raise EgressDenied when ``url`` may not be called (scheme, host, port, resolved addresses).
 

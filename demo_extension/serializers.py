@@ -14,8 +14,7 @@ from drf_spectacular.utils import PolymorphicProxySerializer, extend_schema_fiel
 from rest_framework import serializers
 from rest_framework.exceptions import PermissionDenied
 
-from core.egress import UnresolvedHost, check_url
-from core.http_errors import OutboundError
+from core.save_warnings import SaveWarningsMixin, checked_url
 from core.secret_fields import is_secret_set, names_a_credential, secret_input
 from core.strict_input import StrictTypesMixin
 from demo_extension import models
@@ -23,7 +22,7 @@ from demo_extension.selectors import recent_run_statuses
 from demo_extension.services import pagination, path_secrets
 from demo_extension.services.auth import credential_carriers
 from demo_extension.services.budget import connector_paused_for
-from demo_extension.services.connectors import duplicate_name_message, name_taken
+from demo_extension.services.connectors import UNRESOLVED_HOST_NEXT_STEP, duplicate_name_message, name_taken
 from demo_extension.services.credentials import (
     SECRET_PARAM_PLACES,
     api_key_fields,
@@ -154,9 +153,9 @@ def _secret_field(what: str, max_length: int = MAX_API_KEY_LENGTH) -> serializer
     return secret_input(what, max_length)
 
 
-def _check_url_field(value: str, what: str, warnings: list[str] | None = None) -> str:
-    """``value`` if the egress guard allows it; with ``warnings``, a host name that does not resolve
-    from here is accepted with a warning instead of refused (see ``core.egress.UnresolvedHost``)."""
+def _check_url_field(value: str, what: str, warnings: list[str]) -> str:
+    """``value`` if the egress guard allows it; a host name that does not resolve from here is
+    accepted with a warning in ``warnings`` instead of refused (``core.save_warnings.checked_url``)."""
     parts = urlsplit(value)
     if parts.username is not None or any(
         names_a_credential(name) for name, _ in parse_qsl(parts.query, keep_blank_values=True)
@@ -164,19 +163,7 @@ def _check_url_field(value: str, what: str, warnings: list[str] | None = None) -
         raise serializers.ValidationError(
             f"Put credentials in their own fields, not in {what}: the URL is shown in responses and logs."
         )
-    try:
-        check_url(value)
-    except UnresolvedHost as exc:
-        if warnings is None:
-            raise serializers.ValidationError(str(exc)) from None
-        warnings.append(
-            f"{exc.args[0].removesuffix(': check the address.')} from the web server. Saved anyway: "
-            "every request checks the addresses it connects to, and the workers may resolve names "
-            "this server does not; test the connection to see whether they reach it."
-        )
-    except OutboundError as exc:
-        raise serializers.ValidationError(str(exc)) from None
-    return value
+    return checked_url(value, warnings, then=UNRESOLVED_HOST_NEXT_STEP)
 
 
 def _checked_path(value, what: str):
@@ -265,7 +252,7 @@ class TransformationRulesField(JSONObjectField):
     from the same rule keys and conversion types."""
 
 
-class ConnectorSerializer(StrictTypesMixin, serializers.ModelSerializer):
+class ConnectorSerializer(StrictTypesMixin, SaveWarningsMixin, serializers.ModelSerializer):
     source_type = serializers.CharField(
         read_only=True,
         help_text='Which registered source reads the connector: "rest" (its API, configured by the '
@@ -528,16 +515,6 @@ class ConnectorSerializer(StrictTypesMixin, serializers.ModelSerializer):
 
     def validate_oauth_token_url(self, value):
         return _check_url_field(value, "the token URL", self.save_warnings) if value else value
-
-    @property
-    def save_warnings(self) -> list[str]:
-        """What this save noticed without refusing it (answered in ``warnings``)."""
-        if not hasattr(self, "_save_warnings"):
-            self._save_warnings: list[str] = []
-        return self._save_warnings
-
-    def get_warnings(self, obj) -> list[str]:
-        return list(self.save_warnings)
 
     def validate_auth_header_name(self, value):
         if not _HEADER_NAME.match(value):

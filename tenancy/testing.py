@@ -6,7 +6,9 @@ loads this plugin for every test, and an extension tested outside the repository
 ``admin_user`` / ``editor_user`` / ``viewer_user`` (in ``tenant_a``) and ``outsider_user`` (admin of
 ``tenant_b``); ``client_for(user, tenant)`` and ``admin_client`` / ``editor_client`` /
 ``viewer_client`` / ``outsider_client`` / ``anon_client``; :func:`token_for` makes a bearer token;
-``migrate_to(targets)`` moves the database to a migration state (a data migration's test).
+``migrate_to(targets)`` moves the database to a migration state (a data migration's test);
+``dns`` answers the egress guard's name lookups (``dns[name] = [address]``; other names do not
+resolve).
 
 The tenant scope check is on for the whole run (``MIGRATEIQ_TENANT_SCOPE_CHECK = "raise"``, unless
 the environment sets the variable): a query of a tenant-owned model that is neither scoped to a
@@ -268,3 +270,22 @@ def anon_client():
     from rest_framework.test import APIClient
 
     return APIClient()
+
+
+@pytest.fixture
+def dns(monkeypatch):
+    """The name lookups the egress guard makes: ``dns[name] = [address, ...]``; an unknown name
+    does not resolve (as on a machine without DNS to the internet)."""
+    import socket
+
+    answers: dict[str, list[str]] = {}
+
+    def getaddrinfo(host, port, *args, **kwargs):
+        if host in answers:
+            return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (address, port)) for address in answers[host]]
+        if host.replace(".", "").isdigit():
+            return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (host, port))]
+        raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+    return answers

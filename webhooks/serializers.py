@@ -5,17 +5,19 @@ from urllib.parse import urlsplit
 
 from rest_framework import serializers
 
-from core.egress import check_url
-from core.http_errors import OutboundError
+from core.save_warnings import SaveWarningsMixin, checked_url
 from core.secret_fields import is_secret_set, last4_hint
 from core.strict_input import StrictTypesMixin
 from webhooks import models
 from webhooks.services import signing
 
 MAX_EVENTS = 20
+#: How an admin who saved a URL whose host name the web server could not resolve finds out whether
+#: the workers, which send the deliveries, reach it (``core.egress.saved_unresolved_warning``).
+UNRESOLVED_HOST_NEXT_STEP = "the delivery log shows whether they reach it"
 
 
-class WebhookEndpointSerializer(StrictTypesMixin, serializers.ModelSerializer):
+class WebhookEndpointSerializer(StrictTypesMixin, SaveWarningsMixin, serializers.ModelSerializer):
     secret = serializers.CharField(
         write_only=True,
         required=False,
@@ -50,6 +52,7 @@ class WebhookEndpointSerializer(StrictTypesMixin, serializers.ModelSerializer):
             "events",
             "payload_format",
             "is_active",
+            "warnings",
             "created_at",
             "updated_at",
         ]
@@ -61,11 +64,8 @@ class WebhookEndpointSerializer(StrictTypesMixin, serializers.ModelSerializer):
     def validate_url(self, value: str) -> str:
         if urlsplit(value).username is not None:
             raise serializers.ValidationError("A webhook URL may not hold a user name or password.")
-        try:
-            check_url(value)
-        except OutboundError as exc:
-            raise serializers.ValidationError(str(exc)) from None
-        return value
+        # a host name that does not resolve here is saved with a warning, as a connector's
+        return checked_url(value, self.save_warnings, then=UNRESOLVED_HOST_NEXT_STEP)
 
     def validate_name(self, value: str) -> str:
         tenant = self.context["request"].tenant

@@ -68,6 +68,7 @@ class WebhookEndpointViewSet(ThrottledActionsMixin, TenantScopedModelViewSet):
         serializer.is_valid(raise_exception=True)
         self.perform_create(serializer)
         answer = api.EndpointCreatedSerializer(serializer.instance, context=self.get_serializer_context())
+        answer.save_warnings.extend(serializer.save_warnings)
         return Response(answer.data, status=status.HTTP_201_CREATED)
 
     @extend_schema(

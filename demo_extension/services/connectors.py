@@ -16,6 +16,10 @@ from destinations.services.loads import invalidate_load_stats
 
 T = TypeVar("T")
 
+#: How the user of a connector saved with a host name the web server could not resolve finds out
+#: whether the workers reach it (the end of ``core.egress.saved_unresolved_warning``).
+UNRESOLVED_HOST_NEXT_STEP = "test the connection to see whether they reach it"
+
 
 def changed_fields(connector, values: dict) -> list[str]:
     """The names of the fields ``values`` would change on ``connector`` (call it before saving).

@@ -796,23 +796,7 @@ def test_a_create_that_loses_the_race_for_a_name_is_the_same_400_not_a_500(
 # --- a host name the web server cannot resolve -----------------------------------------------------
 
 
-@pytest.fixture
-def dns(monkeypatch):
-    """The name lookups the egress guard makes: ``dns[name] = [address, ...]``; an unknown name
-    does not resolve (as on a machine without DNS to the internet)."""
-    import socket
-
-    answers: dict[str, list[str]] = {}
-
-    def getaddrinfo(host, port, *args, **kwargs):
-        if host in answers:
-            return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (address, port)) for address in answers[host]]
-        if host.replace(".", "").isdigit():
-            return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (host, port))]
-        raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
-
-    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
-    return answers
+# the ``dns`` fixture (tenancy.testing) answers the egress guard's name lookups
 
 
 def test_a_connector_whose_host_does_not_resolve_is_saved_with_a_warning(editor_client, dns):

@@ -94,6 +94,77 @@ def test_a_loopback_url_is_refused_unless_allowlisted(admin_client, settings):
     assert allowed.status_code == 201, allowed.content
 
 
+def test_an_endpoint_whose_host_does_not_resolve_is_saved_with_a_warning(admin_client, dns):
+    # as a connector's: the web server may have no DNS to the internet, or the workers that send the
+    # deliveries may resolve names it does not; every delivery checks the address it connects to
+    new = {"name": "Ops", "url": "https://hooks.corp.example/migrateiq", "events": ["*"]}
+
+    response = admin_client.post(ENDPOINTS, new, format="json")
+
+    assert response.status_code == 201, response.content
+    body = response.json()
+    assert body["signing_secret"]
+    assert len(body["warnings"]) == 1
+    assert body["warnings"][0].startswith(
+        "The host name of https://hooks.corp.example/migrateiq could not be resolved from the web server. "
+        "Saved anyway"
+    )
+    assert "delivery log" in body["warnings"][0]
+    assert WebhookEndpoint.objects.get(pk=body["id"]).url == "https://hooks.corp.example/migrateiq"
+    # a warning of that save, not a state of the endpoint
+    assert admin_client.get(f"{ENDPOINTS}{body['id']}/").json()["warnings"] == []
+
+
+def test_changing_an_endpoints_url_to_an_unresolvable_host_is_saved_with_a_warning(
+    admin_client, make_endpoint, dns, settings
+):
+    settings.MIGRATEIQ_EGRESS_ALLOWLIST = ["127.0.0.1:9"]
+    endpoint = make_endpoint(url="http://127.0.0.1:9/hook")
+
+    renamed = admin_client.patch(f"{ENDPOINTS}{endpoint.pk}/", {"name": "Renamed"}, format="json")
+    moved = admin_client.patch(
+        f"{ENDPOINTS}{endpoint.pk}/", {"url": "https://later.corp.example/h"}, format="json"
+    )
+
+    assert renamed.status_code == 200 and renamed.json()["warnings"] == []
+    assert moved.status_code == 200, moved.content
+    assert moved.json()["warnings"][0].startswith("The host name of https://later.corp.example/h could not")
+    endpoint.refresh_from_db()
+    assert endpoint.url == "https://later.corp.example/h"
+
+
+@pytest.mark.parametrize(
+    ("host", "address"),
+    [
+        ("internal.corp.example", "10.0.0.7"),
+        ("local.corp.example", "127.0.0.1"),
+        ("imds.corp.example", "169.254.169.254"),
+    ],
+)
+def test_a_webhook_host_that_resolves_to_a_refused_address_is_still_a_400(
+    admin_client, dns, settings, tenant_a, host, address
+):
+    settings.MIGRATEIQ_EGRESS_ALLOWLIST = []
+    dns[host] = [address]
+
+    response = admin_client.post(
+        ENDPOINTS, {"name": host, "url": f"https://{host}/hook", "events": ["*"]}, format="json"
+    )
+
+    assert response.status_code == 400
+    assert "not allowed" in response.json()["errors"]["url"][0]
+    assert not WebhookEndpoint.objects.filter(tenant=tenant_a, name=host).exists()
+
+
+def test_a_metadata_host_name_is_refused_as_a_webhook_url_without_resolving_it(admin_client, dns):
+    body = {"name": "m", "url": "http://metadata.google.internal/hook", "events": ["*"]}
+
+    response = admin_client.post(ENDPOINTS, body, format="json")
+
+    assert response.status_code == 400
+    assert "cloud-metadata" in response.json()["errors"]["url"][0]
+
+
 def test_an_endpoint_saved_before_its_address_was_refused_is_not_called(
     admin_client, make_endpoint, settings
 ):

@@ -447,6 +447,8 @@ export interface WebhookEndpoint {
   events: (WebhookEvent | "*")[];
   payload_format: WebhookPayloadFormat;
   is_active: boolean;
+  /** What a create or update noticed without refusing it (a host name the server could not resolve); empty on reads. */
+  warnings?: string[];
   created_at: string;
   updated_at: string;
 }

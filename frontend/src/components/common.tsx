@@ -28,6 +28,22 @@ export function SaveErrorBanner({ summary, other }: { summary: string | null | u
   );
 }
 
+/** What the server noticed when it saved something without refusing it (the answer's `warnings`:
+ * a host name it could not resolve), shown until the next save or until the page is left. */
+export function SaveWarningsBanner({ warnings }: { warnings: readonly string[] }) {
+  if (warnings.length === 0) return null;
+  return (
+    <div className="banner banner-warning" role="status" data-testid="save-warnings">
+      <strong>Saved, with a warning:</strong>
+      <ul>
+        {warnings.map((warning) => (
+          <li key={warning}>{warning}</li>
+        ))}
+      </ul>
+    </div>
+  );
+}
+
 export function Loading({ label = "Loading…" }: { label?: string }) {
   return (
     <div className="loading" role="status" aria-live="polite">

@@ -19,7 +19,7 @@ import { useAnnounce, usePageTitle } from "../announce";
 import { BarChart, STATUS_COLOURS, STATUS_LEGEND } from "../components/charts";
 import { useConfirm } from "../components/ConfirmDialog";
 import { ConnectorForm } from "../components/ConnectorForm";
-import { ActiveBadge, ErrorBanner, Loading, Pager, StatusBadge, TableWrap } from "../components/common";
+import { ActiveBadge, ErrorBanner, Loading, Pager, SaveWarningsBanner, StatusBadge, TableWrap } from "../components/common";
 import { storedExtraNames } from "../components/AuthFields";
 import { incrementalSummary, paginationSummary } from "../components/connectorConfig";
 import { hasSourceForm } from "../components/sourceForms";
@@ -300,16 +300,7 @@ function ConnectorDetail({ id, startEditing }: { id: number; startEditing: boole
 
       <ErrorBanner message={connector.error} />
       <ErrorBanner message={actionError} />
-      {saveWarnings.length > 0 ? (
-        <div className="banner banner-warning" role="status" data-testid="save-warnings">
-          <strong>Saved, with a warning:</strong>
-          <ul>
-            {saveWarnings.map((warning) => (
-              <li key={warning}>{warning}</li>
-            ))}
-          </ul>
-        </div>
-      ) : null}
+      <SaveWarningsBanner warnings={saveWarnings} />
       {conflict ? (
         <div className="banner banner-warning" role="alert">
           {conflict.message}{" "}

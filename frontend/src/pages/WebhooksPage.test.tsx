@@ -180,6 +180,35 @@ describe("the webhooks page", () => {
     expect(screen.queryByTestId("signing-secret")).toBeNull();
   });
 
+  it("shows what the server warned about when it created an endpoint (a host it could not resolve)", async () => {
+    const warning = "The host name of https://hooks.corp.example/a could not be resolved from the web server. Saved anyway.";
+    api([], [], (call) =>
+      call.method === "POST" ? { status: 201, body: { ...endpoint(4, { name: "alerts", warnings: [warning] }), signing_secret: "whsec_onlyOnce1234567890" } } : null,
+    );
+    renderPage();
+    await screen.findByTestId("endpoints-empty");
+    expect(screen.queryByTestId("save-warnings")).toBeNull();
+    fireEvent.click(screen.getByRole("button", { name: "New endpoint" }));
+    const form = screen.getByRole("form", { name: "New webhook endpoint" });
+    fireEvent.change(within(form).getByLabelText("Name"), { target: { value: "alerts" } });
+    fireEvent.change(within(form).getByLabelText("URL"), { target: { value: "https://hooks.corp.example/a" } });
+    fireEvent.click(within(form).getByRole("button", { name: "Create endpoint" }));
+    await screen.findByTestId("signing-secret");
+    expect(screen.getByTestId("save-warnings").textContent).toBe(`Saved, with a warning:${warning}`);
+    await vi.waitFor(() => expect(screen.getByTestId("announcer").textContent).toContain(`created, with a warning: ${warning}`));
+  });
+
+  it("shows what the server warned about when it saved an edit, and nothing once another form opens", async () => {
+    const warning = "The host name of https://later.corp.example/h could not be resolved from the web server. Saved anyway.";
+    api([endpoint(1)], [], (call) => (call.method === "PATCH" ? { body: endpoint(1, { warnings: [warning] }) } : null));
+    renderPage();
+    fireEvent.click(within(await screen.findByTestId("endpoint-ops")).getByRole("button", { name: /^Edit/ }));
+    fireEvent.click(within(screen.getByRole("form", { name: "Edit ops" })).getByRole("button", { name: "Save" }));
+    expect((await screen.findByTestId("save-warnings")).textContent).toBe(`Saved, with a warning:${warning}`);
+    fireEvent.click(screen.getByRole("button", { name: "New endpoint" }));
+    expect(screen.queryByTestId("save-warnings")).toBeNull();
+  });
+
   it("edits an endpoint: the stored secret is kept unless a new one is typed", async () => {
     const calls = api([endpoint(1)], [], (call) => (call.method === "PATCH" ? { body: endpoint(1, { name: "ops-2" }) } : null));
     renderPage();

@@ -24,7 +24,7 @@ import {
 } from "../api/types";
 import { useAnnounce, usePageTitle } from "../announce";
 import { useAuth } from "../auth";
-import { ActiveBadge, ErrorBanner, Loading, Pager, SaveErrorBanner, TableWrap } from "../components/common";
+import { ActiveBadge, ErrorBanner, Loading, Pager, SaveErrorBanner, SaveWarningsBanner, TableWrap } from "../components/common";
 import { OneTimeValueCard } from "../components/OneTimeValueCard";
 import { useConfirm } from "../components/ConfirmDialog";
 import { Field } from "../components/fields";
@@ -75,6 +75,12 @@ export function WebhooksPage() {
   return <WebhooksManager />;
 }
 
+/** The end of the sentence announcing a save the server warned about (focus goes elsewhere: the
+ * banner alone might not be read out). */
+function warnedAbout(answer: WebhookEndpoint): string {
+  return answer.warnings?.length ? `, with a warning: ${answer.warnings.join(" ")}` : "";
+}
+
 function eventsText(events: WebhookEndpoint["events"]): string {
   return events.includes("*") ? "All events" : events.join(", ");
 }
@@ -91,6 +97,9 @@ function WebhooksManager() {
   /** null: no form; "new": the creation form; an endpoint: its edit form. */
   const [editing, setEditing] = useState<"new" | WebhookEndpoint | null>(null);
   const [created, setCreated] = useState<WebhookEndpointCreated | null>(null);
+  /** What the server noticed when it saved the last creation or edit without refusing it (a host
+   * name it could not resolve). */
+  const [saveWarnings, setSaveWarnings] = useState<string[]>([]);
   const [ping, setPing] = useState<{ endpoint: WebhookEndpoint; delivery: WebhookDelivery } | null>(null);
   const endpointsHeadingRef = useRef<HTMLHeadingElement>(null);
   const deliveriesHeadingRef = useRef<HTMLHeadingElement>(null);
@@ -113,11 +122,13 @@ function WebhooksManager() {
       const answer = await createWebhookEndpoint(input);
       setEditing(null);
       setCreated(answer);
-      announce(`Webhook endpoint ${answer.name} created. Copy its signing secret now: it is shown once.`);
+      setSaveWarnings(answer.warnings ?? []);
+      announce(`Webhook endpoint ${answer.name} created${warnedAbout(answer)}. Copy its signing secret now: it is shown once.`);
     } else if (editing) {
       const answer = await updateWebhookEndpoint(editing.id, input);
       setEditing(null);
-      announce(`Webhook endpoint ${answer.name} saved.`);
+      setSaveWarnings(answer.warnings ?? []);
+      announce(`Webhook endpoint ${answer.name} saved${warnedAbout(answer)}.`);
       endpointsHeadingRef.current?.focus(); // the form and its buttons are gone
     }
     endpoints.reload();
@@ -197,6 +208,7 @@ function WebhooksManager() {
             className="btn btn-primary"
             onClick={() => {
               setCreated(null);
+              setSaveWarnings([]);
               setEditing("new");
             }}
           >
@@ -210,6 +222,7 @@ function WebhooksManager() {
         answered with a 2xx status is tried again after 1, 2, 4, 8 and 16 minutes.
       </p>
       <ErrorBanner message={error} />
+      <SaveWarningsBanner warnings={saveWarnings} />
       {editing !== null ? (
         <EndpointForm
           key={editing === "new" ? "new" : editing.id}
@@ -283,6 +296,7 @@ function WebhooksManager() {
                           disabled={busyId === endpoint.id}
                           onClick={() => {
                             setCreated(null);
+                            setSaveWarnings([]);
                             setEditing(endpoint);
                           }}
                         >
