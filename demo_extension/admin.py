@@ -6,13 +6,14 @@ characters).
 """
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 
-from core.egress import check_url
+from core.egress import check_url_to_save
 from core.http_errors import OutboundError
 from core.secret_fields import with_secret_flags
 from demo_extension import models
 from demo_extension.services.connectors import (
+    UNRESOLVED_HOST_NEXT_STEP,
     connector_deleted,
     connector_saved,
     duplicate_name_message,
@@ -66,14 +67,25 @@ class ConnectorAdminForm(forms.ModelForm):
     clear_oauth_client_secret = _clear_secret_field("oauth_client_secret")
     oauth_token_url = forms.URLField(max_length=2048, required=False, assume_scheme="https")
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        #: what validating noticed without refusing the save, shown as warning messages once saved
+        self.save_warnings: list[str] = []
+
+    def _checked_url(self, url: str) -> str:
+        # As in the API: a host name this server cannot resolve is saved with a warning; anything
+        # the egress guard refuses (a private, loopback, link-local or metadata address) is an error.
+        try:
+            warning = check_url_to_save(url, then=UNRESOLVED_HOST_NEXT_STEP)
+        except OutboundError as exc:
+            raise forms.ValidationError(str(exc)) from None
+        if warning:
+            self.save_warnings.append(warning)
+        return url
+
     def clean_oauth_token_url(self):
         url = self.cleaned_data.get("oauth_token_url")
-        if url:
-            try:
-                check_url(url)
-            except OutboundError as exc:
-                raise forms.ValidationError(str(exc)) from None
-        return url
+        return self._checked_url(url) if url else url
 
     class Meta:
         model = models.CustomDataConnector
@@ -87,12 +99,7 @@ class ConnectorAdminForm(forms.ModelForm):
         ]
 
     def clean_api_endpoint(self):
-        url = self.cleaned_data["api_endpoint"]
-        try:
-            check_url(url)
-        except OutboundError as exc:
-            raise forms.ValidationError(str(exc)) from None
-        return url
+        return self._checked_url(self.cleaned_data["api_endpoint"])
 
     def clean_transformation_rules(self):
         rules = self.cleaned_data.get("transformation_rules")
@@ -229,6 +236,8 @@ class CustomDataConnectorAdmin(TenantOwnedModelAdmin):
             obj.created_by = request.user
         super().save_model(request, obj, form, change)
         connector_saved(obj, created=not change, fields=form.changed_data, actor=request.user)
+        for warning in form.save_warnings:
+            messages.warning(request, warning)
 
     def delete_model(self, request, obj):
         tenant_id, pk = obj.tenant_id, obj.pk

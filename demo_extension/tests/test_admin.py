@@ -150,6 +150,77 @@ def test_renaming_onto_another_connector_is_refused_in_the_admin(operator, make_
     assert "already exists in this tenant" in response.content.decode()
 
 
+def test_a_connector_whose_host_does_not_resolve_is_saved_from_the_admin_with_a_warning(
+    operator, tenant_a, dns
+):
+    # as in the API: every request checks the addresses it connects to, so the name is not refused
+    response = operator.post(
+        "/admin/demo_extension/customdataconnector/add/",
+        form_data(tenant_a, api_endpoint="https://erp.corp.example/users"),
+        follow=True,
+    )
+
+    assert response.status_code == 200
+    connector = CustomDataConnector.objects.unscoped("test: every tenant").get(name="Admin connector")
+    assert connector.api_endpoint == "https://erp.corp.example/users"
+    shown = [(m.level_tag, m.message) for m in response.context["messages"]]
+    warnings = [message for level, message in shown if level == "warning"]
+    assert len(warnings) == 1, shown
+    assert warnings[0].startswith(
+        "The host name of https://erp.corp.example/users could not be resolved from the web server. "
+        "Saved anyway"
+    )
+
+
+def test_the_admin_warns_about_an_unresolvable_token_url_on_a_change(operator, make_connector, tenant_a, dns):
+    connector = make_connector(name="Admin connector")
+
+    response = operator.post(
+        f"/admin/demo_extension/customdataconnector/{connector.pk}/change/",
+        form_data(tenant_a, oauth_token_url="https://login.corp.example/token"),
+        follow=True,
+    )
+
+    connector.refresh_from_db()
+    assert connector.oauth_token_url == "https://login.corp.example/token"
+    warnings = [m.message for m in response.context["messages"] if m.level_tag == "warning"]
+    assert [w.split(" from the web server")[0] for w in warnings] == [
+        "The host name of https://login.corp.example/token could not be resolved"
+    ]
+
+
+def test_a_saved_connector_gets_no_warning_in_the_admin(operator, tenant_a):
+    response = operator.post(
+        "/admin/demo_extension/customdataconnector/add/", form_data(tenant_a), follow=True
+    )
+
+    assert [m.level_tag for m in response.context["messages"]] == ["success"]
+
+
+@pytest.mark.parametrize(
+    ("host", "address"),
+    [
+        ("internal.corp.example", "10.0.0.7"),
+        ("local.corp.example", "127.0.0.1"),
+        ("imds.corp.example", "169.254.169.254"),
+    ],
+)
+def test_a_host_that_resolves_to_a_refused_address_is_still_refused_in_the_admin(
+    operator, tenant_a, dns, settings, host, address
+):
+    settings.MIGRATEIQ_EGRESS_ALLOWLIST = []
+    dns[host] = [address]
+
+    response = operator.post(
+        "/admin/demo_extension/customdataconnector/add/",
+        form_data(tenant_a, api_endpoint=f"https://{host}/u"),
+    )
+
+    assert response.status_code == 200
+    assert "are not allowed" in response.content.decode()
+    assert not CustomDataConnector.objects.unscoped("test: every tenant").exists()
+
+
 def test_a_sync_log_page_shows_its_events(operator, make_connector):
     connector = make_connector()
     log = SyncLog.objects.create(tenant=connector.tenant, connector=connector, status=SyncStatus.FAILED)
