@@ -14,6 +14,10 @@ explicitly, next to the change itself (no model signals)::
         fields=["name", "api_key"],  # field NAMES only, never their values
     )
 
+A change of an existing object goes through :func:`record_change`, which records nothing when no
+field changed: a PUT or PATCH that sends the stored values again is a write, not an action, and the
+trail would otherwise say "changed" about an object nobody changed.
+
 Handlers of the ``activity`` hook (the ``audit`` module stores them) receive one frozen
 :class:`Activity`, after the transaction that made the change commits (nothing is reported for a
 change that was rolled back). ``fields`` and ``detail`` must never hold a secret or a value a user
@@ -89,3 +93,29 @@ def record(
     )
     hooks.run_after_commit("activity", event)
     return event
+
+
+def record_change(
+    action: str,
+    *,
+    tenant,
+    fields: Iterable[str],
+    actor=None,
+    target_type: str = "",
+    target_id=None,
+    detail: dict | None = None,
+) -> Activity | None:
+    """:func:`record` for a change of an existing object, named by the ``fields`` it changed; a save
+    that changed no field is not reported (``None``)."""
+    fields = tuple(fields)
+    if not fields:
+        return None
+    return record(
+        action,
+        tenant=tenant,
+        actor=actor,
+        target_type=target_type,
+        target_id=target_id,
+        fields=fields,
+        detail=detail,
+    )

@@ -54,6 +54,50 @@ def test_a_connector_change_names_the_changed_fields_and_never_their_values(
     assert "api_key" in listed
 
 
+def test_a_connector_update_that_changes_nothing_records_nothing(admin_client, tenant_a, committed, events):
+    pk = _connector_id(admin_client, committed, api_key=SECRET)
+    with committed():
+        patched = admin_client.patch(f"{CONNECTORS}{pk}/", {"name": "CRM", "is_active": True}, format="json")
+        put = admin_client.put(
+            f"{CONNECTORS}{pk}/", {"name": "CRM", "api_endpoint": "http://127.0.0.1:9/users"}, format="json"
+        )
+        empty = admin_client.patch(f"{CONNECTORS}{pk}/", {}, format="json")
+    assert (patched.status_code, put.status_code, empty.status_code) == (200, 200, 200)
+
+    # nothing happened to the connector: the trail says so by not saying anything
+    assert events(tenant_a, "connector.changed") == []
+    assert [e.action for e in events(tenant_a)] == ["connector.created"]
+
+
+def test_saving_a_connector_unchanged_in_the_django_admin_records_nothing(
+    django_user_model, tenant_a, committed, events
+):
+    from django.test import Client
+
+    from demo_extension.tests.test_admin import form_data
+
+    operator = Client()
+    operator.force_login(django_user_model.objects.create_superuser(email="ops@migrateiq.test", password="x"))
+    with committed():
+        added = operator.post("/admin/demo_extension/customdataconnector/add/", form_data(tenant_a))
+    assert added.status_code == 302, added.content.decode()[:2000]
+    [created] = events(tenant_a, "connector.created")
+    change = f"/admin/demo_extension/customdataconnector/{created.target_id}/change/"
+
+    def as_the_change_page_posts(data):
+        # The JSON fields (callable defaults) carry their shown value in a hidden initial-<name> input
+        # too, as the browser sends it; without it Django counts them as changed.
+        shown = ["request_headers", "query_params", "request_body", "pagination", "incremental"]
+        return {**data, **{f"initial-{name}": data[name] for name in [*shown, "transformation_rules"]}}
+
+    with committed():
+        unchanged = operator.post(change, as_the_change_page_posts(form_data(tenant_a)))
+        renamed = operator.post(change, as_the_change_page_posts(form_data(tenant_a, name="Renamed")))
+    assert (unchanged.status_code, renamed.status_code) == (302, 302)
+
+    assert [e.fields for e in events(tenant_a, "connector.changed")] == [["name"]]
+
+
 def test_deleting_a_connector_is_recorded_with_its_name(admin_client, tenant_a, committed, events):
     pk = _connector_id(admin_client, committed)
     with committed():

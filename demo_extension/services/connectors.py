@@ -31,10 +31,12 @@ def changed_fields(connector, values: dict) -> list[str]:
 
 def connector_saved(connector, *, created: bool = False, fields=(), actor=None) -> None:
     """A connector was created or changed: recompute its schedule, drop cached statistics and report
-    the change (``fields``: the names of the fields set or changed, never their values)."""
+    the change (``fields``: the names of the fields set or changed, never their values; a change of
+    no field is not reported: ``core.activity.record_change``)."""
     refresh_next_sync_at(connector)
     invalidate_tenant_stats(connector.tenant_id)
-    activity.record(
+    report = activity.record if created else activity.record_change
+    report(
         "connector.created" if created else "connector.changed",
         tenant=connector.tenant_id,
         actor=actor,
