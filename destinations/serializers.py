@@ -2,6 +2,8 @@
 
 from rest_framework import serializers
 
+from core.egress import saved_unresolved_warning
+from core.save_warnings import SaveWarningsMixin
 from core.strict_input import StrictTypesMixin
 from destinations import models
 from destinations.services.base import DestinationError
@@ -9,6 +11,9 @@ from destinations.services.postgres import checked_addresses, connection_params,
 
 MAX_NAME_BYTES = 63
 CONNECTION_FIELDS = ("dsn", "host", "port", "database", "username", "password", "sslmode")
+#: How the user of a destination saved with a host name the web server could not resolve finds out
+#: whether the workers, which run the loads, reach it (``core.egress.saved_unresolved_warning``).
+UNRESOLVED_HOST_NEXT_STEP = "its next load shows whether they reach it"
 
 
 def _identifier_text(value: str, what: str) -> str:
@@ -24,7 +29,7 @@ class AttachmentSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class DestinationSerializer(StrictTypesMixin, serializers.ModelSerializer):
+class DestinationSerializer(StrictTypesMixin, SaveWarningsMixin, serializers.ModelSerializer):
     password = serializers.CharField(
         write_only=True,
         required=False,
@@ -62,6 +67,7 @@ class DestinationSerializer(StrictTypesMixin, serializers.ModelSerializer):
             "deleted_rows",
             "is_active",
             "attachments",
+            "warnings",
             "created_at",
             "updated_at",
         ]
@@ -124,11 +130,18 @@ class DestinationSerializer(StrictTypesMixin, serializers.ModelSerializer):
         if problems:
             return problems
         if self.instance is None or any(field in attrs for field in CONNECTION_FIELDS):
-            # a private, loopback or metadata host is refused now, as a connector's URL is
+            # a private, loopback or metadata host is refused now, as a connector's URL is; a name
+            # that does not resolve here is saved with a warning, as a connector's
+            params = connection_params(merged)
             try:
-                checked_addresses(connection_params(merged), unresolved_ok=True)
+                resolved = checked_addresses(params, unresolved_ok=True)
             except DestinationError as exc:
                 return {"dsn" if merged.dsn else "host": [str(exc)]}
+            if not resolved:
+                unresolved = f"The host name {params['host']} could not be resolved"
+                self.save_warnings.append(
+                    saved_unresolved_warning(unresolved, then=UNRESOLVED_HOST_NEXT_STEP)
+                )
         return {}
 
 

@@ -190,7 +190,8 @@ def test_a_dsn_s_problems_are_all_named_on_the_dsn(editor_client):
     ]
 
 
-def test_a_destination_whose_host_name_does_not_resolve_yet_is_saved(editor_client):
+def test_a_destination_whose_host_name_does_not_resolve_yet_is_saved_with_a_warning(editor_client, dns):
+    # as a connector's: every load's connection checks the address it connects to
     response = editor_client.post(
         URL,
         {"name": "Later", "host": "warehouse.invalid", "database": "db", "username": "u", "password": "p"},
@@ -198,6 +199,46 @@ def test_a_destination_whose_host_name_does_not_resolve_yet_is_saved(editor_clie
     )
 
     assert response.status_code == 201, response.content
+    [warning] = response.json()["warnings"]
+    assert warning.startswith(
+        "The host name warehouse.invalid could not be resolved from the web server. Saved anyway"
+    )
+    assert "next load" in warning
+    assert editor_client.get(f"{URL}{response.json()['id']}/").json()["warnings"] == []
+
+
+def test_a_destination_moved_to_an_unresolvable_host_warns_and_a_rename_does_not(
+    editor_client, dns, settings
+):
+    settings.MIGRATEIQ_EGRESS_ALLOWLIST = ["127.0.0.1:5432"]
+    dns["dw.corp.example"] = ["127.0.0.1"]
+    created = editor_client.post(
+        URL,
+        {"name": "DW", "host": "dw.corp.example", "database": "db", "username": "u", "password": "p"},
+        format="json",
+    )
+    assert created.status_code == 201 and created.json()["warnings"] == []
+    url = f"{URL}{created.json()['id']}/"
+
+    moved = editor_client.patch(url, {"host": "dw-next.corp.example"}, format="json")
+    renamed = editor_client.patch(url, {"name": "DW 2"}, format="json")
+
+    assert moved.status_code == 200 and len(moved.json()["warnings"]) == 1
+    assert renamed.status_code == 200 and renamed.json()["warnings"] == []
+
+
+def test_a_destination_host_that_resolves_to_a_refused_address_is_still_a_400(editor_client, dns, settings):
+    settings.MIGRATEIQ_EGRESS_ALLOWLIST = []
+    dns["db.internal.example"] = ["10.0.0.7"]
+
+    response = editor_client.post(
+        URL,
+        {"name": "Inside", "host": "db.internal.example", "database": "db", "username": "u", "password": "p"},
+        format="json",
+    )
+
+    assert response.status_code == 400
+    assert "is not allowed" in response.json()["errors"]["host"][0]
 
 
 def test_a_misspelt_destination_key_is_a_400_naming_the_field_meant(editor_client):

@@ -365,6 +365,8 @@ export interface Destination {
   deleted_rows: DeletedRowsMode;
   is_active: boolean;
   attachments: DestinationAttachment[];
+  /** What a create or update noticed without refusing it (a host name the server could not resolve); empty on reads. */
+  warnings?: string[];
   created_at: string;
   updated_at: string;
 }

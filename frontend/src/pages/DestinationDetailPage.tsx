@@ -1,5 +1,5 @@
 import { Fragment, useEffect, useRef, useState, type FormEvent } from "react";
-import { Link, useNavigate, useParams } from "react-router-dom";
+import { Link, useLocation, useNavigate, useParams } from "react-router-dom";
 
 import {
   attachConnector,
@@ -16,7 +16,7 @@ import { ApiError, errorMessage } from "../api/client";
 import type { DestinationCheck, DestinationInput, DestinationLoad } from "../api/types";
 import { useAnnounce, usePageTitle } from "../announce";
 import { canDelete, canWrite, useAuth } from "../auth";
-import { ErrorBanner, Loading, Pager, TableWrap } from "../components/common";
+import { ErrorBanner, Loading, Pager, SaveWarningsBanner, TableWrap } from "../components/common";
 import { useConfirm } from "../components/ConfirmDialog";
 import { DELETED_ROWS_LABELS, DestinationForm } from "../components/DestinationForm";
 import { Field } from "../components/fields";
@@ -40,6 +40,12 @@ export function DestinationDetailPage() {
 
   const [editing, setEditing] = useState(false);
   const [error, setError] = useState<string | null>(null);
+  // What the server noticed when the destination was saved without refusing it (a host name it could
+  // not resolve): from the creation (the destinations page passes them on) or the last edit.
+  const location = useLocation();
+  const [saveWarnings, setSaveWarnings] = useState<string[]>(
+    () => ((location.state as { warnings?: string[] } | null)?.warnings ?? []).filter(Boolean),
+  );
   const [check, setCheck] = useState<DestinationCheck | null>(null);
   const [testing, setTesting] = useState(false);
   const checkRef = useRef<HTMLDivElement>(null);
@@ -85,7 +91,8 @@ export function DestinationDetailPage() {
   async function save(input: DestinationInput) {
     const saved = await updateDestination(id, input);
     setEditing(false);
-    announce(`Destination ${saved.name} saved.`);
+    setSaveWarnings(saved.warnings ?? []);
+    announce(`Destination ${saved.name} saved${saved.warnings?.length ? `, with a warning: ${saved.warnings.join(" ")}` : ""}.`);
     destination.reload();
   }
 
@@ -182,6 +189,7 @@ export function DestinationDetailPage() {
         </div>
       </div>
       <ErrorBanner message={error} />
+      <SaveWarningsBanner warnings={saveWarnings} />
       {check ? (
         <div ref={checkRef} tabIndex={-1} className={`card test-result ${check.connected ? "ok" : "failed"}`} data-testid="destination-check">
           <h2>{check.connected ? "Connected" : "Not connected"}</h2>

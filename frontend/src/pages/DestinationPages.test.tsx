@@ -1,8 +1,11 @@
-import { act, fireEvent, screen, waitFor, within } from "@testing-library/react";
+import { act, fireEvent, render, screen, waitFor, within } from "@testing-library/react";
+import { createMemoryRouter, RouterProvider } from "react-router-dom";
 import { afterEach, describe, expect, it, vi } from "vitest";
 
+import { AuthContext } from "../auth";
+
 import type { Destination, DestinationLoad } from "../api/types";
-import { connector, fakeFetch, renderAs, type FakeCall, type FakeAnswer } from "../test/helpers";
+import { connector, fakeFetch, me, renderAs, type FakeCall, type FakeAnswer } from "../test/helpers";
 import { DestinationDetailPage, LOAD_POLL_MS } from "./DestinationDetailPage";
 import { DestinationsPage } from "./DestinationsPage";
 
@@ -259,6 +262,43 @@ describe("the destinations pages", () => {
     expect(patch.body).toMatchObject({ name: "Warehouse", host: "db.example.com", target_schema: "analytics", sslmode: "require" });
     expect(patch.body).not.toHaveProperty("password");
     expect(patch.body).not.toHaveProperty("dsn");
+  });
+
+  it("shows what the server warned about when an edit was saved (a host it could not resolve)", async () => {
+    const warning = "The host name dw.corp.example could not be resolved from the web server. Saved anyway.";
+    const state = { destination: destination(), loads: [] as DestinationLoad[] };
+    api(state, (call) => (call.method === "PATCH" ? { body: { ...state.destination, warnings: [warning] } } : null));
+    renderDetail("editor");
+    fireEvent.click(await screen.findByRole("button", { name: "Edit" }));
+    expect(screen.queryByTestId("save-warnings")).toBeNull();
+    fireEvent.click(screen.getByRole("button", { name: "Save" }));
+    expect((await screen.findByTestId("save-warnings")).textContent).toBe(`Saved, with a warning:${warning}`);
+  });
+
+  it("passes the creation's warnings on to the new destination's page, which shows them", async () => {
+    const warning = "The host name dw.corp.example could not be resolved from the web server. Saved anyway.";
+    api({ destination: destination(), loads: [] }, (call) =>
+      call.method === "POST" ? { status: 201, body: destination({ id: 5, name: "Lake", warnings: [warning] }) } : null,
+    );
+    const { router } = renderAs("editor", <DestinationsPage />, "/destinations", "/destinations");
+    fireEvent.click(await screen.findByRole("button", { name: "New destination" }));
+    fireEvent.change(screen.getByLabelText("Name"), { target: { value: "Lake" } });
+    fireEvent.change(screen.getByLabelText("Host"), { target: { value: "dw.corp.example" } });
+    fireEvent.click(screen.getByRole("button", { name: "Create destination" }));
+    await waitFor(() => expect(router.state.location.pathname).toBe("/destinations/5"));
+    expect(router.state.location.state).toEqual({ warnings: [warning] });
+
+    api({ destination: destination(), loads: [] });
+    const detail = createMemoryRouter([{ path: "/destinations/:id", element: <DestinationDetailPage /> }], {
+      initialEntries: [{ pathname: "/destinations/3", state: { warnings: [warning] } }],
+    });
+    const auth = { me: me("editor"), checking: false, signIn: vi.fn(), signOut: vi.fn(), acceptInvitation: vi.fn() };
+    render(
+      <AuthContext.Provider value={auth}>
+        <RouterProvider router={detail} />
+      </AuthContext.Provider>,
+    );
+    expect((await screen.findByTestId("save-warnings")).textContent).toBe(`Saved, with a warning:${warning}`);
   });
 
   it("follows a running load until it ends and shows its row count", async () => {

@@ -20,8 +20,9 @@ export function DestinationsPage() {
 
   async function create(input: DestinationInput) {
     const created = await createDestination(input);
-    announce(`Destination ${created.name} created.`);
-    navigate(`/destinations/${created.id}`);
+    announce(`Destination ${created.name} created${created.warnings?.length ? `, with a warning: ${created.warnings.join(" ")}` : ""}.`);
+    // the destination's page shows what the server warned about (a host name it could not resolve)
+    navigate(`/destinations/${created.id}`, { state: { warnings: created.warnings ?? [] } });
   }
 
   const rows = destinations.data?.results ?? [];
