@@ -250,6 +250,16 @@ def detect_records_path(body) -> str:
             for inner_key in ENVELOPE_KEYS:
                 if isinstance(inner.get(inner_key), list):
                     return f"{key}.{inner_key}"
+    # A list named after its resource one level down (``{"result": {"orders": [...]}, "meta":
+    # {"next_cursor": ...}}``): the lone list of objects of an envelope key's object whose other
+    # values are plain, when the body has paging metadata (else the object may be one record).
+    if paging_signal(body) is not None:
+        for key in ENVELOPE_KEYS:
+            inner = body.get(key)
+            if isinstance(inner, dict):
+                lone = _lone_list_of_objects(inner)
+                if lone is not None:
+                    return f"{key}.{lone}"
     lists_of_objects = [
         key
         for key, value in body.items()
@@ -264,6 +274,90 @@ def detect_records_path(body) -> str:
     if nulls and set(body) - {nulls[0]} <= _ENVELOPE_COMPANIONS and set(body) & _ENVELOPE_COMPANIONS:
         return nulls[0]
     return ""
+
+
+def _lone_list_of_objects(obj: dict) -> str | None:
+    """The key of ``obj``'s only non-empty list of objects when every other value is plain."""
+    found = None
+    for key, value in obj.items():
+        if isinstance(value, list) and value and all(isinstance(item, dict) for item in value[:5]):
+            if found is not None or key in _NOT_RECORDS:
+                return None
+            found = key
+        elif isinstance(value, dict | list):
+            return None
+    return found
+
+
+# Where list pages keep their paging metadata, besides the top level.
+_PAGING_PLACES = (
+    "meta", "pagination", "paging", "page_info", "pageInfo", "response_metadata", "links", "_links"
+)  # fmt: skip
+# Values that say another page follows: a flag that is true, or a cursor, token or link that is set.
+_MORE_FLAGS = frozenset(
+    {"has_more", "hasMore", "has_next", "hasNext", "has_next_page", "hasNextPage", "more"}
+)
+_NEXT_KEYS = frozenset(
+    {
+        "next_cursor", "nextCursor", "next_page_token", "nextPageToken", "next_page_url", "nextPageUrl",
+        "next_page_uri", "next_url", "nextUrl", "next_link", "nextLink", "@odata.nextLink", "next",
+    }
+)  # fmt: skip
+
+
+def paging_signal(body) -> str | None:
+    """Where ``body`` (an object) says that another page follows, as ``"path: value"``, or None:
+    a flag such as ``has_more`` that is true, or a next cursor, token or link that is set, at the
+    top level or in its paging metadata (``meta``, ``pagination``, ...)."""
+    if not isinstance(body, dict):
+        return None
+    places: list[tuple[str, dict]] = [("", body)]
+    places += [(f"{name}.", body[name]) for name in _PAGING_PLACES if isinstance(body.get(name), dict)]
+    for prefix, obj in places:
+        for key, value in obj.items():
+            if (key in _MORE_FLAGS and value is True) or (
+                key in _NEXT_KEYS and isinstance(value, str) and value.strip()
+            ):
+                return f"{prefix}{key}: {value!r}"[:120]
+    return None
+
+
+def lists_of_objects(body, depth: int = 3) -> list[str]:
+    """The paths of the lists of objects in ``body`` (objects only, ``depth`` levels), for advice."""
+    found: list[str] = []
+    level = [((), body)] if isinstance(body, dict) else []
+    for _ in range(depth):
+        following = []
+        for parts, obj in level:
+            for key, value in obj.items():
+                if not isinstance(key, str):
+                    continue
+                if isinstance(value, list) and value and all(isinstance(item, dict) for item in value[:5]):
+                    found.append(format_path((*parts, key)))
+                elif isinstance(value, dict):
+                    following.append(((*parts, key), value))
+        level = following
+    return found[:5]
+
+
+def refuse_one_object_that_pages(body, url: str = "") -> None:
+    """A body taken as one record (no records path found) that says more pages follow is a list
+    page whose records were not found: storing it whole and stopping would end SUCCESS with one
+    record of many. Raise :class:`ResponseFormatError` saying where the records may be."""
+    signal = paging_signal(body) if type(body) is dict else None
+    if signal is None:
+        return
+    candidates = lists_of_objects(body)
+    hint = (
+        f" Lists of objects in it: {', '.join(candidates)}: set records_path to the one holding the records."
+        if candidates
+        else " Set records_path to the list of records in it."
+    )
+    where = f" from {safe_url(url)}" if url else ""
+    raise ResponseFormatError(
+        f"The response{where} is one object, not a list of records, yet it says more pages follow "
+        f"({signal}): it would be stored as a single record and the rest never read.{hint}"
+    )
 
 
 def _paging_metadata_beside(body: dict, records_key: str) -> bool:

@@ -32,6 +32,7 @@ from demo_extension.services.extract import (
     extract_records,
     parse_json_document,
     partial_errors,
+    refuse_one_object_that_pages,
     validate_error_detection,
 )
 from demo_extension.services.incremental import IncrementalConfig, merged, with_since
@@ -95,6 +96,8 @@ class PageReader:
         body, plain = parse_json_document(response)
         path = self.records_path if self.records_path is not None else detect_records_path(body)
         check_upstream_error(body, path, self.error_detection)
+        if path == "" and self.records_path is None:  # detected: the body would be one record
+            refuse_one_object_that_pages(body, response.url)
         self.records_path = path
         return extract_records(body, path, url=response.url), plain, body
 

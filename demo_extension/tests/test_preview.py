@@ -439,3 +439,18 @@ def test_a_pagination_that_cannot_be_detected_shows_the_first_page_and_says_why(
     assert data["records"] and data["pages_fetched"] == 1
     assert any("passes no variable as its 'after' argument" in warning for warning in data["warnings"])
     assert data["pagination"]["type"] == "auto" and data["pagination"]["reason"].startswith("Not detected")
+
+
+def test_the_preview_of_one_object_that_says_more_pages_follow_names_the_lists_in_it(
+    editor_client,
+    fault_server,  # noqa: F811
+):
+    body = {"payload": {"shop": {"orders": [{"id": 1}]}}, "meta": {"has_more": True}}
+    fault_server.expect_request("/one").respond_with_json(body)
+    url = fault_url(fault_server, "/one")
+    response = editor_client.post(PREVIEW, {"api_endpoint": url, "auth_type": "none"}, format="json")
+    assert response.status_code == 200, response.content
+    data = response.json()
+    assert data["ok"] is False
+    assert "yet it says more pages follow (meta.has_more: True)" in data["error"]
+    assert "payload.shop.orders" in data["error"]

@@ -214,3 +214,64 @@ def test_a_single_object_response_whose_own_fields_look_like_flags_is_one_comple
 
     assert log.status == SyncStatus.SUCCESS, log.error_message
     assert stored_ids(connector) == [5]
+
+
+ORDERS = [{"order_id": f"ORD-{i:04d}", "amount": f"{i * 1.37:.2f}"} for i in range(1, 238)]
+
+
+def _orders_envelope(request):
+    """237 orders, 40 a page, in an envelope one level deep, the cursor in ``meta``."""
+    start = int(request.args.get("cursor") or 0)
+    page = ORDERS[start : start + 40]
+    more = start + 40 < len(ORDERS)
+    body = {
+        "result": {"orders": page},
+        "meta": {"next_cursor": str(start + 40) if more else None, "has_more": more},
+    }
+    return Response(json_body(body), content_type="application/json")
+
+
+def test_a_list_named_after_its_resource_inside_an_envelope_key_is_found_and_paged_on_auto(
+    fault_server, make_connector
+):
+    fault_server.expect_request("/items").respond_with_handler(_orders_envelope)
+    connector = _connector(make_connector, fault_server, primary_key="order_id")
+
+    log = run_sync(connector)
+
+    assert log.status == SyncStatus.SUCCESS, log.error_message
+    assert log.records_created == 237 and log.pages_fetched == 6
+    assert log.detected_pagination == "cursor"
+
+
+def test_one_object_that_says_more_pages_follow_fails_instead_of_storing_it_as_the_only_record(
+    fault_server, make_connector
+):
+    body = {"payload": {"shop": {"orders": ORDERS[:3]}}, "meta": {"has_more": True, "next_cursor": "3"}}
+    fault_server.expect_request("/items").respond_with_json(body)
+    connector = _connector(make_connector, fault_server, primary_key="order_id")
+
+    log = run_sync(connector)
+
+    assert log.status == SyncStatus.FAILED
+    assert "is one object, not a list of records, yet it says more pages follow" in log.error_message
+    assert "Lists of objects in it: payload.shop.orders" in log.error_message
+    assert log.records_created == 0
+    assert connector.records.count() == 0
+
+
+def test_one_object_without_paging_metadata_is_still_one_record_and_records_path_empty_keeps_it_so(
+    fault_server, make_connector
+):
+    fault_server.expect_request("/items").respond_with_json({"id": 7, "name": "settings", "more": False})
+    assert run_sync(_connector(make_connector, fault_server, primary_key="id")).status == SyncStatus.SUCCESS
+    fault_server.clear()
+    paging = {"id": 8, "name": "a resource that names a next one", "next": "/items/9"}
+    fault_server.expect_request("/items").respond_with_json(paging)
+    # detected: refused; configured as the record itself (records_path ""): stored as asked
+    assert run_sync(_connector(make_connector, fault_server, primary_key="id")).status == SyncStatus.FAILED
+    connector = _connector(
+        make_connector, fault_server, primary_key="id", records_path="", pagination={"type": "none"}
+    )
+    log = run_sync(connector)
+    assert log.status == SyncStatus.SUCCESS and log.records_created == 1
