@@ -12,7 +12,6 @@ from urllib.parse import parse_qsl, urlsplit
 
 from drf_spectacular.utils import PolymorphicProxySerializer, extend_schema_field
 from rest_framework import serializers
-from rest_framework.exceptions import PermissionDenied
 
 from core.save_warnings import SaveWarningsMixin, checked_url
 from core.secret_fields import is_secret_set, names_a_credential, secret_input
@@ -47,7 +46,7 @@ from sync_engine.transform import (
     DataTransformationService,
     TransformationError,
 )
-from tenancy.models import Role
+from tenancy.permissions import require_admin_to_move_secrets
 
 MAX_FLAT_ENTRIES = 50
 MAX_FLAT_KEY_LENGTH = 256
@@ -755,37 +754,24 @@ class ConnectorSerializer(StrictTypesMixin, SaveWarningsMixin, serializers.Model
 
     def _check_destination(self, connector, attrs) -> None:
         """Credentials are bound to where they go: see ``services.credentials``."""
-        changed = destination_changes(connector, attrs)
         # The secrets that would travel: those the new auth style sends (a changed style counts
         # as a change, so a secret unused today cannot be carried elsewhere silently tomorrow).
         stored = stored_secrets(connector, attrs.get("auth_type", connector.auth_type))
-        if not changed or not stored:
-            return
-        membership = getattr(self.context.get("request"), "membership", None)
-        if membership is None or membership.role != Role.ADMIN:
-            raise PermissionDenied(
-                f"Changing {', '.join(changed)} of a connector with stored credentials needs the "
-                "'admin' role: the credentials would go to a new destination."
-            )
-        missing = [
-            name
-            for name in stored
-            if name not in attrs or (name == "secret_params" and getattr(self, "_kept_secret_params", False))
-        ]
-        if missing:
-            raise serializers.ValidationError(
-                {
-                    name: [
-                        f"Changing {', '.join(changed)} sends the credentials elsewhere: send {name} "
-                        + (
-                            "again (or {} to remove them)."
-                            if name == "secret_params"
-                            else "again (or an empty string to remove it)."
-                        )
-                    ]
-                    for name in missing
-                }
-            )
+        resent = set(attrs)
+        if getattr(self, "_kept_secret_params", False):
+            resent.discard("secret_params")  # names sent as null keep their stored values
+        require_admin_to_move_secrets(
+            self.context.get("request"),
+            destination_changes(connector, attrs),
+            {
+                name: "or {} to remove them" if name == "secret_params" else "or an empty string to remove it"
+                for name in stored
+            },
+            resent,
+            what="a connector with stored credentials",
+            secrets="the credentials",
+            where="a new destination",
+        )
 
 
 class SyncLogSerializer(serializers.ModelSerializer):

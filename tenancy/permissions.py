@@ -5,6 +5,9 @@ manages members. By default a viewset needs ``viewer`` for safe methods, ``edito
 PATCH and ``admin`` for DELETE; a viewset can name other roles per action in ``required_roles``.
 """
 
+from collections.abc import Collection, Mapping, Sequence
+
+from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 
 from tenancy.models import Role, role_at_least
@@ -45,3 +48,41 @@ class IsTenantAdmin(HasTenantRole):
             self.message = f"This action needs the 'admin' role; you are '{membership.role}'."
             return False
         return True
+
+
+def require_admin_to_move_secrets(
+    request,
+    changed: Sequence[str],
+    stored: Mapping[str, str],
+    resent: Collection[str],
+    *,
+    what: str,
+    secrets: str,
+    where: str,
+) -> None:
+    """Stored secrets are bound to where they are sent, so that a member who may change an object
+    cannot point it at a server they control and have its stored secrets sent there.
+
+    ``changed``: the request's fields that would send the stored secrets elsewhere (or less
+    protected); ``stored``: the stored secrets that would be sent, each with how to remove it
+    (``"or an empty string to remove it"``); ``resent``: the secrets the request gives again. When
+    something changed and a secret is stored, the change needs the admin role (403), and every one
+    of those secrets again (or removed) in the same request (400 on each), so that the admin too
+    proves they know what goes to the new place. ``what`` (``"a connector with stored
+    credentials"``), ``secrets`` (``"the credentials"``) and ``where`` (``"a new destination"``)
+    word the messages."""
+    if not changed or not stored:
+        return
+    membership = getattr(request, "membership", None)
+    if membership is None or membership.role != Role.ADMIN:
+        raise PermissionDenied(
+            f"Changing {', '.join(changed)} of {what} needs the 'admin' role: {secrets} would go to {where}."
+        )
+    moved = ", ".join(changed)
+    missing = {
+        name: [f"Changing {moved} sends {secrets} elsewhere: send {name} again ({removal})."]
+        for name, removal in stored.items()
+        if name not in resent
+    }
+    if missing:
+        raise ValidationError(missing)
