@@ -7,13 +7,17 @@ from core.save_warnings import SaveWarningsMixin
 from core.strict_input import StrictTypesMixin
 from destinations import models
 from destinations.services.base import DestinationError
+from destinations.services.credentials import password_moves
 from destinations.services.postgres import checked_addresses, connection_params, connection_problems
+from tenancy.permissions import require_admin_to_move_secrets
 
 MAX_NAME_BYTES = 63
 CONNECTION_FIELDS = ("dsn", "host", "port", "database", "username", "password", "sslmode")
 #: How the user of a destination saved with a host name the web server could not resolve finds out
 #: whether the workers, which run the loads, reach it (``core.egress.saved_unresolved_warning``).
 UNRESOLVED_HOST_NEXT_STEP = "its next load shows whether they reach it"
+#: How to remove a stored password instead of giving it again.
+REMOVAL = {"password": "or an empty string to remove it", "dsn": "or one without a password to remove it"}
 
 
 def _identifier_text(value: str, what: str) -> str:
@@ -118,14 +122,33 @@ class DestinationSerializer(StrictTypesMixin, SaveWarningsMixin, serializers.Mod
         errors = self._connection_errors(attrs)
         if errors:
             raise serializers.ValidationError(errors)
+        if self.instance is not None:
+            self._check_password_target(attrs)
         return attrs
 
-    def _connection_errors(self, attrs) -> dict[str, list[str]]:
-        """What is wrong with the connection ``attrs`` make (over the stored destination's), by field."""
+    def _merged(self, attrs) -> models.Destination:
+        """The destination's connection settings once ``attrs`` are applied to the stored ones."""
         current = (
             {field: getattr(self.instance, field) for field in CONNECTION_FIELDS} if self.instance else {}
         )
-        merged = models.Destination(**{**current, **{f: attrs[f] for f in CONNECTION_FIELDS if f in attrs}})
+        return models.Destination(**{**current, **{f: attrs[f] for f in CONNECTION_FIELDS if f in attrs}})
+
+    def _check_password_target(self, attrs) -> None:
+        """The stored password is bound to the server it goes to: see ``services.credentials``."""
+        moved, carrier = password_moves(self.instance, self._merged(attrs), set(attrs))
+        require_admin_to_move_secrets(
+            self.context.get("request"),
+            moved,
+            {carrier: REMOVAL[carrier]} if carrier else {},
+            set(attrs),
+            what="a destination with a stored password",
+            secrets="the password",
+            where="another server",
+        )
+
+    def _connection_errors(self, attrs) -> dict[str, list[str]]:
+        """What is wrong with the connection ``attrs`` make (over the stored destination's), by field."""
+        merged = self._merged(attrs)
         problems = connection_problems(merged)
         if problems:
             return problems

@@ -26,7 +26,9 @@ Connections go through the egress guard: the host is resolved and checked once
 (``core.egress.resolve_checked``) and psycopg connects to the checked address (``hostaddr``), so a
 DNS answer cannot change between the check and the connection. DSN options that read local files or
 name other hosts (``service``, ``passfile``, ``sslkey``, ``hostaddr``, several hosts, sockets) are
-refused, and the password file libpq would read by default (``~/.pgpass``) is never read.
+refused, and the password file libpq would read by default (``~/.pgpass``) is never read. A
+server may not ask for the password in cleartext (``require_auth``); the password is bound to the
+server it is sent to (``services.credentials``).
 """
 
 from __future__ import annotations
@@ -64,6 +66,11 @@ from destinations.services.naming import (
     field_key,
     identifier,
 )
+
+#: The authentication a destination's server may ask for: anything but the cleartext password.
+REQUIRE_AUTH = "!password"
+#: ``require_auth`` and ``sslcertmode`` came with libpq 16 (psycopg[binary] ships its own, newer).
+MIN_LIBPQ_VERSION = 160000
 
 STATE_TABLE = "_migrateiq_state"
 STAGE_TABLE = "_migrateiq_stage"
@@ -368,6 +375,12 @@ def connection_params(destination) -> dict:
     return params
 
 
+def connection_settings(destination) -> dict:
+    """The libpq parameters the destination's settings make, usable or not (see
+    :func:`connection_params`)."""
+    return _params_and_problems(destination)[0]
+
+
 def connection_problems(destination) -> dict[str, list[str]]:
     """Every reason the destination's connection settings are unusable, by the field that holds
     the setting (``dsn`` for all of them when a DSN is set); ``{}`` when they are usable."""
@@ -431,15 +444,27 @@ def checked_addresses(params: dict, *, unresolved_ok: bool = False) -> list:
 
 
 def connect(destination) -> psycopg.Connection:
+    """A connection to the destination (autocommit), the one way MigrateIQ connects to one: the
+    connection test, loads and their schema reads all come here. Raises :class:`DestinationError`."""
+    if psycopg.pq.version() < MIN_LIBPQ_VERSION:
+        # without require_auth (and sslcertmode) a server could ask for the password in cleartext
+        raise DestinationError(
+            f"Destinations need libpq 16 or newer; this MigrateIQ server has libpq "
+            f"{psycopg.pq.version() // 10000}: install psycopg[binary] (it ships its own)."
+        )
     params = connection_params(destination)
     timeout = float(settings.MIGRATEIQ_DESTINATION_CONNECT_TIMEOUT)
     infos = checked_addresses(params)
     address = str(infos[0][4][0]).split("%", 1)[0]
+    # libpq fills a missing password from the MigrateIQ host's PGPASSWORD, ~/.pgpass or PGPASSFILE:
+    # never sign in to a tenant's server with the operator's own passwords
+    params.setdefault("password", "")
     params.update(
         hostaddr=address,
-        # libpq fills a missing password from the MigrateIQ host's ~/.pgpass (or PGPASSFILE): never
-        # sign in to a tenant's server with the operator's own passwords
         passfile=os.devnull,
+        # a server may not ask for the password in cleartext (a server the tenant does not run, or
+        # one in between, would read it); SCRAM, MD5 and no authentication at all are accepted
+        require_auth=REQUIRE_AUTH,
         # ... nor present the host's client certificate (~/.postgresql/postgresql.crt, PGSSLCERT) to a
         # tenant's server that asks for one: one that trusts it would take it as the operator
         sslcertmode="disable",
@@ -456,6 +481,11 @@ def connect(destination) -> psycopg.Connection:
         # checkpoint), not a savepoint inside one long implicit transaction
         return psycopg.connect(**params, autocommit=True)
     except psycopg.Error as exc:
+        if f'"{REQUIRE_AUTH}"' in str(exc):  # the only way it fails: the server asked for cleartext
+            raise DestinationError(
+                "Could not connect: the server asked for the password in cleartext, which MigrateIQ "
+                "never sends; have it use scram-sha-256 (or md5) password authentication."
+            ) from None
         raise DestinationError(f"Could not connect: {_message(exc, params)}") from None
 
 

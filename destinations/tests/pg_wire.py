@@ -2,6 +2,7 @@
 libpq sends a tenant's server (a password, a client certificate) before any query."""
 
 import contextlib
+import hashlib
 import socket
 import struct
 import threading
@@ -41,3 +42,44 @@ class PostgresWireServer:
 
     def close(self):
         self._listener.close()
+
+
+#: PostgreSQL's authentication requests (the ``R`` message's code) and what follows the code.
+CLEARTEXT_PASSWORD = 3
+MD5_PASSWORD = 5
+SASL = 10
+AUTH_REQUESTS = {
+    "password": (CLEARTEXT_PASSWORD, b""),
+    "md5": (MD5_PASSWORD, b"salt"),
+    "scram-sha-256": (SASL, b"SCRAM-SHA-256\0\0"),
+}
+
+
+class PasswordAskingServer(PostgresWireServer):
+    """A PostgreSQL server that declines encryption, asks for the password the way ``method`` says
+    (``password``: in cleartext, ``md5``, ``scram-sha-256``), writes down every connection and the
+    client's answer (the body of its ``p`` message), then fails the sign-in."""
+
+    def __init__(self, method: str = "password"):
+        self.method = method
+        self.connections = 0
+        self.answers: list[bytes] = []
+        super().__init__()
+
+    def answer(self, conn):
+        self.connections += 1
+        while self.next_packet(conn)[0] in (SSL_REQUEST, GSS_REQUEST):
+            conn.sendall(b"N")  # no encryption: a password would come in the clear
+        code, data = AUTH_REQUESTS[self.method]
+        conn.sendall(b"R" + struct.pack("!II", 8 + len(data), code) + data)
+        reply = conn.recv(65536)
+        if reply[:1] == b"p":
+            self.answers.append(reply[5:])
+            error = b"SFATAL\0C28P01\0Mpassword authentication failed\0\0"
+            conn.sendall(b"E" + struct.pack("!I", len(error) + 4) + error)
+
+    def received(self, password: str, user: str = "postgres") -> bool:
+        """Whether an answer holds ``password``: as it is, or as the MD5 answer made from it."""
+        inner = hashlib.md5((password + user).encode()).hexdigest()  # noqa: S324 - PostgreSQL's MD5
+        md5_answer = "md5" + hashlib.md5(inner.encode() + AUTH_REQUESTS["md5"][1]).hexdigest()  # noqa: S324
+        return any(password.encode() in answer or md5_answer.encode() in answer for answer in self.answers)

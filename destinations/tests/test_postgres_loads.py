@@ -1,8 +1,6 @@
 """Loads into a real PostgreSQL destination (a throwaway database): types, evolution, upserts,
 tombstones, hostile names, the egress guard, one load at a time, loads after a sync."""
 
-import struct
-
 import pytest
 from django.test import Client
 from django.utils import timezone
@@ -14,7 +12,7 @@ from destinations.services import attachments, loads
 from destinations.services.naming import MAX_BYTES
 from destinations.services.registry import driver_for
 from destinations.tests.conftest import query, store
-from destinations.tests.pg_wire import GSS_REQUEST, SSL_REQUEST, PostgresWireServer
+from destinations.tests.pg_wire import PasswordAskingServer
 from sync_engine.models import SyncedRecord
 
 pytestmark = pytest.mark.django_db
@@ -302,29 +300,13 @@ def test_finished_loads_and_their_rows_are_counted_per_destination_in_metrics(at
     assert delta(("migrateiq_destination_rows_loaded_total", None)) == 3
 
 
-class _PasswordAskingServer(PostgresWireServer):
-    """A PostgreSQL server that only asks for a cleartext password and writes down what it gets."""
-
-    def __init__(self):
-        self.passwords: list[bytes] = []
-        super().__init__()
-
-    def answer(self, conn):
-        while self.next_packet(conn)[0] in (SSL_REQUEST, GSS_REQUEST):
-            conn.sendall(b"N")  # no encryption: the password comes in the clear
-        conn.sendall(b"R" + struct.pack("!II", 8, 3))  # AuthenticationCleartextPassword
-        reply = conn.recv(65536)
-        if reply[:1] == b"p":
-            self.passwords.append(reply[5:].rstrip(b"\0"))
-
-
 def test_a_destination_never_signs_in_with_the_servers_own_pgpass(tmp_path, monkeypatch, settings, tenant_a):
     # libpq fills a missing password from ~/.pgpass (or PGPASSFILE): the MigrateIQ host's own secrets
     pgpass = tmp_path / "pgpass"
     pgpass.write_text("*:*:*:*:operators-own-pgpass-secret\n")
     pgpass.chmod(0o600)
     monkeypatch.setenv("PGPASSFILE", str(pgpass))
-    server = _PasswordAskingServer()
+    server = PasswordAskingServer("md5")  # (a cleartext request is refused before any password is looked up)
     settings.MIGRATEIQ_EGRESS_ALLOWLIST = [f"127.0.0.1:{server.port}"]
     destination = Destination.objects.create(
         tenant=tenant_a,
@@ -341,4 +323,4 @@ def test_a_destination_never_signs_in_with_the_servers_own_pgpass(tmp_path, monk
         server.close()
 
     assert not check.connected
-    assert b"operators-own-pgpass-secret" not in server.passwords
+    assert not server.received("operators-own-pgpass-secret")

@@ -55,7 +55,9 @@ BODIES = {
     ("api/tenancy/invitations/", "POST"): {"email": "new@acme.test", "role": "viewer"},
     ("api/tenancy/members/{pk}/", "PATCH"): {"role": "editor"},
     (DESTINATIONS, "POST"): {"name": "new destination", "host": "dw.invalid", "database": "warehouse"},
-    (DESTINATIONS + "{pk}/", "PUT"): {"name": "replaced", "host": "dw.invalid", "database": "warehouse"},
+    # (the seeded destination's server: moving its stored password elsewhere needs more, see
+    # destinations/tests/test_password_binding.py)
+    (DESTINATIONS + "{pk}/", "PUT"): {"name": "replaced", "target_schema": "replaced"},
     (DESTINATIONS + "{pk}/", "PATCH"): {"name": "renamed destination"},
     **seed.from_modules("BODIES"),
 }
