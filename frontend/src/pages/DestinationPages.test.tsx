@@ -301,6 +301,35 @@ describe("the destinations pages", () => {
     expect((await screen.findByTestId("save-warnings")).textContent).toBe(`Saved, with a warning:${warning}`);
   });
 
+  it("shows an editor the server's refusal to move the stored password to another server, and keeps the form", async () => {
+    const refusal =
+      "Changing host of a destination with a stored password needs the 'admin' role: the password would go to another server.";
+    const calls = api({ destination: destination(), loads: [] }, (call) => (call.method === "PATCH" ? { status: 403, body: { detail: refusal } } : null));
+    renderDetail("editor");
+    fireEvent.click(await screen.findByRole("button", { name: "Edit" }));
+    fireEvent.change(screen.getByLabelText("Host"), { target: { value: "db.attacker.example" } });
+    fireEvent.click(screen.getByRole("button", { name: "Save" }));
+
+    expect((await screen.findByRole("alert")).textContent).toBe(refusal);
+    expect(calls.find((call) => call.method === "PATCH")!.body).toMatchObject({ host: "db.attacker.example" });
+    expect((screen.getByLabelText("Host") as HTMLInputElement).value).toBe("db.attacker.example");
+    expect(screen.getByRole("heading", { name: "Edit Warehouse" })).toBeTruthy();
+  });
+
+  it("asks an admin who moves a destination for its password on the password field", async () => {
+    const message = "Changing host sends the password elsewhere: send password again (or an empty string to remove it).";
+    api({ destination: destination(), loads: [] }, (call) =>
+      call.method === "PATCH" ? { status: 400, body: { detail: `password: ${message}`, errors: { password: [message] } } } : null,
+    );
+    renderDetail("admin");
+    fireEvent.click(await screen.findByRole("button", { name: "Edit" }));
+    fireEvent.change(screen.getByLabelText("Host"), { target: { value: "db2.example.com" } });
+    fireEvent.click(screen.getByRole("button", { name: "Save" }));
+
+    expect(await screen.findByText(message)).toBeTruthy();
+    await waitFor(() => expect(document.activeElement).toBe(screen.getByLabelText("Password")));
+  });
+
   it("follows a running load until it ends and shows its row count", async () => {
     const state = {
       destination: destination({ attachments: [{ id: 1, connector: 7, table_name: "customers", high_water: 0, last_load_at: null, created_at: "2026-11-27T10:00:00Z" }] }),
