@@ -67,8 +67,9 @@ from destinations.services.naming import (
     identifier,
 )
 
-#: The authentication a destination's server may ask for: anything but the cleartext password.
-REQUIRE_AUTH = "!password"
+#: The authentication a destination's server may ask for: anything but the cleartext password and
+#: the host's own Kerberos / SSPI identity (a tenant's server has no claim to the operator's tickets).
+REQUIRE_AUTH = "!password,!gss,!sspi"
 #: ``require_auth`` and ``sslcertmode`` came with libpq 16 (psycopg[binary] ships its own, newer).
 MIN_LIBPQ_VERSION = 160000
 
@@ -468,6 +469,8 @@ def connect(destination) -> psycopg.Connection:
         # ... nor present the host's client certificate (~/.postgresql/postgresql.crt, PGSSLCERT) to a
         # tenant's server that asks for one: one that trusts it would take it as the operator
         sslcertmode="disable",
+        # ... nor encrypt with, or present, the host's Kerberos credentials
+        gssencmode="disable",
         **_root_certificates(params.get("sslmode")),
         connect_timeout=max(1, int(timeout)),
         application_name="migrateiq",
