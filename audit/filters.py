@@ -1,13 +1,12 @@
 """Query-string filters of the audit trail (strict like every list: see ``core.query_params``)."""
 
-from datetime import UTC
-
 import django_filters
 from django import forms
 from django_filters.fields import IsoDateTimeField
 from drf_spectacular.utils import extend_schema_field
 
 from audit.models import AuditEvent
+from core.filters import in_utc
 
 MAX_ID = 2**63 - 1
 
@@ -22,22 +21,15 @@ class UserIdFilter(django_filters.NumberFilter):
         super().__init__(*args, **kwargs)
 
 
-class UtcDateTimeField(IsoDateTimeField):
-    """An ISO 8601 date-time, read in UTC: an offset the database cannot store (``+19:12``) or a
-    date that has no UTC equivalent (year 1 at ``+05:00``) is a 400, not a database error."""
+class UtcIsoDateTimeField(IsoDateTimeField):
+    """An ISO 8601 date-time, read in UTC (``core.filters.in_utc``)."""
 
     def to_python(self, value):
-        value = super().to_python(value)
-        if value is None:
-            return None
-        try:
-            return value.astimezone(UTC)
-        except (OverflowError, ValueError):
-            raise forms.ValidationError("Enter a date-time between years 1 and 9999 in UTC.") from None
+        return in_utc(super().to_python(value))
 
 
 class UtcDateTimeFilter(django_filters.IsoDateTimeFilter):
-    field_class = UtcDateTimeField
+    field_class = UtcIsoDateTimeField
 
 
 class AuditEventFilter(django_filters.FilterSet):

@@ -1,4 +1,10 @@
-"""The ordering filter of every list: DRF's, but an ordering it cannot apply is a 400, not ignored.
+"""Filters every list shares.
+
+Date-time filters (:class:`UtcDateTimeFilter`): the value is read in UTC, so an offset the database
+cannot store (``+21:04``: PostgreSQL's end at ±15:59) or a date with no UTC equivalent is a 400
+naming the filter, not a database error (a 500).
+
+The ordering filter of every list: DRF's, but an ordering it cannot apply is a 400, not ignored.
 
 DRF's ``OrderingFilter`` drops the terms of ``?ordering=`` that name no field of the view's
 ``ordering_fields`` and orders by what is left, or by the default: ``?ordering=last_run`` (for
@@ -10,9 +16,33 @@ of the parameter), so generated clients and the contract tests know them.
 from __future__ import annotations
 
 import re
+from datetime import UTC
 
+import django_filters
+from django import forms
 from rest_framework.exceptions import ValidationError
 from rest_framework.filters import OrderingFilter
+
+
+def in_utc(value):
+    """``value`` (an aware date-time, or None) in UTC; a form error when it has no UTC equivalent."""
+    if value is None:
+        return None
+    try:
+        return value.astimezone(UTC)
+    except (OverflowError, ValueError):
+        raise forms.ValidationError("Enter a date-time between years 1 and 9999 in UTC.") from None
+
+
+class UtcDateTimeField(forms.DateTimeField):
+    """An ISO 8601 date-time (or a date: its midnight), read in UTC."""
+
+    def to_python(self, value):
+        return in_utc(super().to_python(value))
+
+
+class UtcDateTimeFilter(django_filters.DateTimeFilter):
+    field_class = UtcDateTimeField
 
 
 class StrictOrderingFilter(OrderingFilter):

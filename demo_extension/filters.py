@@ -12,6 +12,7 @@ from django.db.models import F, FloatField, Func, IntegerField, TextField
 from django.db.models.functions import Length, Lower
 from drf_spectacular.utils import extend_schema_field
 
+from core.filters import UtcDateTimeFilter
 from demo_extension import models
 
 MAX_ID = 2**63 - 1  # the largest id the databases store; a larger one would be a database error
@@ -61,12 +62,12 @@ class SyncLogFilter(django_filters.FilterSet):
         choices=models.SyncStatus.choices, help_text="One status, or several: ?status=FAILED&status=PARTIAL."
     )
     triggered_by = django_filters.ChoiceFilter(choices=models.TriggeredBy.choices)
-    created_after = django_filters.DateTimeFilter(
+    created_after = UtcDateTimeFilter(
         field_name="created_at",
         lookup_expr="gte",
         help_text="Runs created at or after this ISO 8601 date-time (or date: from its midnight).",
     )
-    created_before = django_filters.DateTimeFilter(
+    created_before = UtcDateTimeFilter(
         field_name="created_at",
         lookup_expr="lt",
         help_text="Runs created before this ISO 8601 date-time (or date: before its midnight).",

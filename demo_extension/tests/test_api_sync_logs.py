@@ -1,6 +1,7 @@
 """Sync runs through the API: trigger, history, logs and their filters, events, quarantine, cancel, resume."""
 
 from datetime import timedelta
+from datetime import timezone as dt_timezone
 
 import pytest
 from django.utils import timezone
@@ -296,12 +297,25 @@ def test_sync_logs_filter_by_creation_date_range(viewer_client, runs_of_two_conn
     assert ids(viewer_client.get(LOGS, {"created_before": week_ago})) == [runs["old_success"].pk]
 
 
+def test_a_creation_date_filter_with_any_offset_is_read_in_utc(viewer_client, runs_of_two_connectors):
+    """PostgreSQL stores offsets up to ±15:59 only: a valid ISO 8601 offset beyond it was a 500."""
+    yesterday = timezone.now() - timedelta(days=1)
+    far_east = yesterday.astimezone(dt_timezone(timedelta(hours=21, minutes=4))).isoformat()
+    in_utc = yesterday.isoformat()
+
+    response = viewer_client.get(LOGS, {"created_before": far_east})
+
+    assert response.status_code == 200, response.content
+    assert ids(response) == ids(viewer_client.get(LOGS, {"created_before": in_utc}))
+
+
 @pytest.mark.parametrize(
     "query",
     [
         {"status": "DONE"},
         {"created_after": "last week"},
         {"created_before": "99999-01-01"},
+        {"created_after": "0001-01-01T01:00:00+05:00"},  # no UTC equivalent
         {"connector": "billing"},
         {"connector": "1e30"},
         {"connector": "99999999999999999999999"},
