@@ -49,6 +49,7 @@ from django.conf import settings
 from core.budget import NoSlotInTime, RequestBudget, SlotAbandoned
 from core.egress import GuardedNetworkBackend, GuardedTransport, validate_url
 from core.http_errors import EgressDenied, ResponseTooLarge, UpstreamError
+from core.http_fields import HEADER_VALUE_RULE, is_header_name, is_header_value
 from core.json_limits import loads_bounded
 from core.redaction import safe_url as _safe_url
 from core.upstream_errors import (
@@ -323,6 +324,7 @@ class OutboundClient:
         if sum(value is not None for value in (data, json, content)) > 1:
             raise ValueError("Send one of data, json or content, not several.")
         body = _encode_body(data, json, content)
+        _check_sendable_headers(headers, url)
         secrets = _Credentials(
             frozenset(name.lower() for name in credential_headers), frozenset(credential_params)
         )
@@ -582,6 +584,15 @@ class OutboundClient:
             raise _AttemptFailed(
                 f"The compressed response from {safe_url(str(url))} is corrupt", url, retryable=False
             ) from None
+        except UnicodeEncodeError:
+            # What httpx could not encode (a header _check_sendable_headers let through): its message
+            # names the character and its position in the value, often a credential, so say neither.
+            status = None
+            raise UpstreamError(
+                f"Not sent: the request to {safe_url(str(url))} holds characters HTTP cannot carry",
+                url=safe_url(str(url)),
+                attempts=attempt,
+            ) from None
         finally:
             _deadline.reset(token)
             if request_observer is not None:
@@ -696,6 +707,22 @@ def _size(count: int) -> str:
     if count % 1024 == 0:
         return f"{count // 1024} KiB"
     return f"{count} bytes"
+
+
+def _check_sendable_headers(headers, url) -> None:
+    """Refuse, before anything is sent, a header httpx could not encode or h11 would refuse.
+
+    The message names the header, never its value or the offending character: the value is often a
+    credential (a connector saved before its settings were checked, a token an upstream issued)."""
+    for name, value in (headers or {}).items():
+        if not is_header_name(name):
+            problem = "A request header's name cannot be sent"
+        elif not is_header_value(value):
+            problem = f"The {name} header cannot be sent"
+        else:
+            continue
+        shown = safe_url(str(url))
+        raise UpstreamError(f"{problem}: {HEADER_VALUE_RULE}; nothing was sent to {shown}", url=shown)
 
 
 def _origin(url: httpx.URL) -> tuple[str, str, int]:

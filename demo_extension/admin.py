@@ -21,6 +21,7 @@ from demo_extension.services.connectors import (
 )
 from demo_extension.services.credentials import SECRET_FIELDS, api_key_fields
 from demo_extension.services.extract import validate_error_detection
+from demo_extension.services.request_settings import validate_flat_strings, validate_key_for_auth_type
 from sync_engine.transform import DataTransformationService, TransformationError
 from tenancy.admin import TenantOwnedModelAdmin
 from tenancy.models import Tenant
@@ -101,6 +102,13 @@ class ConnectorAdminForm(forms.ModelForm):
     def clean_api_endpoint(self):
         return self._checked_url(self.cleaned_data["api_endpoint"])
 
+    def clean_request_headers(self):
+        headers = self.cleaned_data.get("request_headers") or {}
+        return validate_flat_strings(headers, what="request_headers", header_names=True)
+
+    def clean_query_params(self):
+        return validate_flat_strings(self.cleaned_data.get("query_params") or {}, what="query_params")
+
     def clean_transformation_rules(self):
         rules = self.cleaned_data.get("transformation_rules")
         try:
@@ -121,6 +129,11 @@ class ConnectorAdminForm(forms.ModelForm):
         for name in models.CONNECTOR_SECRET_FIELDS:
             if cleaned.get(f"new_{name}") and cleaned.get(f"clear_{name}"):
                 raise forms.ValidationError(f"Either set a new {SECRET_LABELS[name]} or remove it, not both.")
+        key = cleaned.get("new_api_key") or ("" if cleaned.get("clear_api_key") else self.instance.api_key)
+        try:
+            validate_key_for_auth_type(key, cleaned.get("auth_type"), cleaned.get("auth_header_name"))
+        except forms.ValidationError as exc:
+            self.add_error("new_api_key", exc)
         # The tenant is not a field of this form, so Django's constraint check skips the unique name.
         name, tenant_id = cleaned.get("name"), self.instance.tenant_id
         if name and tenant_id and name_taken(tenant_id, name, exclude_pk=self.instance.pk):

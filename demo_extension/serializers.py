@@ -10,9 +10,11 @@ import math
 import re
 from urllib.parse import parse_qsl, urlsplit
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.utils import PolymorphicProxySerializer, extend_schema_field
 from rest_framework import serializers
 
+from core.http_fields import is_header_name
 from core.save_warnings import SaveWarningsMixin, checked_url
 from core.secret_fields import is_secret_set, names_a_credential, secret_input
 from core.strict_input import StrictTypesMixin
@@ -37,6 +39,12 @@ from demo_extension.services.incremental import (
     validate_incremental_config,
 )
 from demo_extension.services.pagination import PAGINATION_TYPES, validate_pagination_config
+from demo_extension.services.request_settings import (
+    RESERVED_HEADERS,
+    has_control_characters,
+    validate_flat_strings,
+    validate_key_for_auth_type,
+)
 from sync_engine.paths import validate_path
 from sync_engine.queue import cannot_resume_reason, sync_log_can_resume
 from sync_engine.runs import active_run_id
@@ -48,19 +56,8 @@ from sync_engine.transform import (
 )
 from tenancy.permissions import require_admin_to_move_secrets
 
-MAX_FLAT_ENTRIES = 50
-MAX_FLAT_KEY_LENGTH = 256
-MAX_FLAT_VALUE_LENGTH = 4096
 MAX_API_KEY_LENGTH = 4096
 MAX_REQUEST_BODY_BYTES = 16 * 1024
-# RFC 9110 token characters: what a header name may contain.
-_HEADER_NAME = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")
-# Headers the HTTP client owns; a connector may not set them.
-RESERVED_HEADERS = frozenset({"host", "content-length", "transfer-encoding", "connection", "upgrade", "te"})
-
-
-def _has_control_characters(text: str) -> bool:
-    return any(ord(ch) < 32 or ord(ch) == 127 for ch in text)
 
 
 MAX_JSON_DEPTH = 20
@@ -87,50 +84,6 @@ def check_storable_json(value, *, what: str) -> None:
                 stack.append((child, depth + 1))
         elif isinstance(item, list):
             stack.extend((child, depth + 1) for child in item)
-
-
-def validate_flat_strings(value, *, what: str, header_names: bool = False, secrets: bool = False) -> dict:
-    """A small flat object of string keys to string values. A number is refused, as every typed
-    input is (``core.strict_input``): stored as text it would read back as another type than sent.
-    Names that carry a credential are refused unless ``secrets`` (the values are then encrypted)."""
-    if not isinstance(value, dict):
-        raise serializers.ValidationError(f"{what} must be an object of names to string values.")
-    if len(value) > MAX_FLAT_ENTRIES:
-        raise serializers.ValidationError(f"{what} may have at most {MAX_FLAT_ENTRIES} entries.")
-    cleaned = {}
-    for key, item in value.items():
-        if not key or len(key) > MAX_FLAT_KEY_LENGTH:
-            raise serializers.ValidationError(
-                f"{what}: names must have 1 to {MAX_FLAT_KEY_LENGTH} characters."
-            )
-        if header_names:
-            if not _HEADER_NAME.match(key):
-                raise serializers.ValidationError(f"{what}: {key!r} is not a valid header name.")
-            if key.lower() in RESERVED_HEADERS:
-                raise serializers.ValidationError(f"{what}: the {key} header is set by MigrateIQ itself.")
-        elif _has_control_characters(key):
-            raise serializers.ValidationError(f"{what}: {key!r} contains control characters.")
-        if not secrets and names_a_credential(key):
-            raise serializers.ValidationError(
-                f"{what}: {key!r} carries a credential; put it in the connector's authentication "
-                "(auth_type with api_key, auth_header_name or auth_param_name) or, for a second one, "
-                f'in secret_params ({{"headers": {{...}}, "query": {{...}}}}), which are encrypted and '
-                f"never shown: {what} are stored in clear and shown to every member."
-            )
-        if isinstance(item, int | float) and not isinstance(item, bool):
-            raise serializers.ValidationError(
-                f'{what}: the value of {key!r} must be a string, not a number: send "{item}".'
-            )
-        if not isinstance(item, str):
-            raise serializers.ValidationError(f"{what}: the value of {key!r} must be a string.")
-        if len(item) > MAX_FLAT_VALUE_LENGTH:
-            raise serializers.ValidationError(
-                f"{what}: the value of {key!r} is longer than {MAX_FLAT_VALUE_LENGTH} characters."
-            )
-        if _has_control_characters(item):
-            raise serializers.ValidationError(f"{what}: the value of {key!r} contains control characters.")
-        cleaned[key] = item
-    return cleaned
 
 
 @extend_schema_field({"type": "object", "additionalProperties": True})
@@ -516,7 +469,7 @@ class ConnectorSerializer(StrictTypesMixin, SaveWarningsMixin, serializers.Model
         return _check_url_field(value, "the token URL", self.save_warnings) if value else value
 
     def validate_auth_header_name(self, value):
-        if not _HEADER_NAME.match(value):
+        if not is_header_name(value):
             raise serializers.ValidationError(f"{value!r} is not a valid header name.")
         if value.lower() in RESERVED_HEADERS:
             raise serializers.ValidationError(
@@ -525,13 +478,13 @@ class ConnectorSerializer(StrictTypesMixin, SaveWarningsMixin, serializers.Model
         return value
 
     def validate_auth_username(self, value):
-        if _has_control_characters(value) or ":" in value:
+        if has_control_characters(value) or ":" in value:
             raise serializers.ValidationError("A Basic user name may not contain ':' or control characters.")
         return value
 
     def validate_auth_param_name(self, value):
         value = value.strip()
-        if not value or _has_control_characters(value):
+        if not value or has_control_characters(value):
             raise serializers.ValidationError("The query parameter name must be a non-empty plain string.")
         return value
 
@@ -678,6 +631,12 @@ class ConnectorSerializer(StrictTypesMixin, SaveWarningsMixin, serializers.Model
             )
         self._check_secret_param_names(attrs)
         self._check_path_placeholders(attrs)
+        if attrs.get("api_key"):
+            header_name = attrs.get("auth_header_name", getattr(self.instance, "auth_header_name", ""))
+            try:
+                validate_key_for_auth_type(attrs["api_key"], auth_type, header_name)
+            except DjangoValidationError as exc:
+                raise serializers.ValidationError({"api_key": exc.messages}) from None
         if "api_key" in attrs:
             attrs.update(api_key_fields(attrs.pop("api_key")))
         if "secret_params" in attrs:

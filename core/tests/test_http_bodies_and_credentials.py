@@ -109,3 +109,36 @@ def test_credential_params_are_masked_in_error_messages(upstream, make_client):
     assert "visible-k3y" not in str(failure.value)
     assert "visible-k3y" not in failure.value.url
     assert "page=1" in str(failure.value)
+
+
+@pytest.mark.parametrize("value", ["tok_SECRET\u00e9TAIL", "a\u2028b", "\U0001f600", " padded", "x\x01y"])
+def test_a_header_http_cannot_carry_fails_naming_the_header_never_its_characters(
+    upstream, make_client, value
+):
+    with pytest.raises(UpstreamError) as caught:
+        make_client().get(_url(upstream, "/items"), headers={"X-Token": value})
+
+    message = str(caught.value)
+    assert message.startswith("The X-Token header cannot be sent")
+    assert "nothing was sent" in message
+    assert value.strip() not in message and "position" not in message and "codec" not in message
+    assert upstream.log == []
+
+
+def test_tabs_and_spaces_between_visible_characters_are_sent(upstream, make_client):
+    upstream.expect_request("/items").respond_with_json({"ok": True})
+
+    make_client().get(_url(upstream, "/items"), headers={"X-List": "a, b\tc"})
+
+    ((request, _),) = upstream.log
+    assert request.headers["X-List"] == "a, b\tc"
+
+
+def test_basic_credentials_beyond_ascii_are_sent_as_utf8(upstream, make_client):
+    upstream.expect_request("/items").respond_with_json({"ok": True})
+
+    make_client().get(_url(upstream, "/items"), auth=("us\u00e9r", "p\u00e4ss\U0001f600"))
+
+    ((request, _),) = upstream.log
+    assert request.authorization.username == "us\u00e9r"
+    assert request.authorization.password == "p\u00e4ss\U0001f600"
