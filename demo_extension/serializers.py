@@ -1093,9 +1093,11 @@ class ExportQuerySerializer(RecordSearchQuerySerializer):
     spreadsheet_safe = serializers.BooleanField(
         required=False,
         default=True,
-        help_text="CSV: a text cell a spreadsheet would run as a formula (starting with `=`, `+`, `-`, `@`, "
-        "a tab or a carriage return; plain numbers excepted) gets a leading apostrophe. `false` writes "
-        "every cell as stored, for a database loader.",
+        help_text="CSV: a text cell a spreadsheet would run as a formula gets a leading apostrophe: one "
+        "starting with a tab or a carriage return, or whose first character after any leading whitespace "
+        "is `=`, `+`, `-`, `@` or their full-width forms (plain numbers excepted). `false` writes every "
+        "cell as stored, formulas included, for a database loader: open such a file in no spreadsheet. "
+        "Every member who can read the records (viewers too) may ask for either.",
     )
 
 

@@ -427,7 +427,8 @@ class ConnectorViewSet(ThrottledActionsMixin, TenantScopedModelViewSet):
             (200, "text/csv"): OpenApiResponse(
                 OpenApiTypes.STR,
                 description="RFC 4180 CSV, a header row of dotted field paths; formula-like cells "
-                "prefixed with an apostrophe (not with `spreadsheet_safe=false`).",
+                "(after leading whitespace too, full-width signs included) prefixed with an apostrophe "
+                "(not with `spreadsheet_safe=false`, which writes live formulas as stored).",
             ),
             **_WRITE_ERRORS,
         },

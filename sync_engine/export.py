@@ -7,10 +7,14 @@ passes the database's JSON text through untouched unless ``fields`` asks for a p
 CSV columns are dotted paths (``address.city``): the requested ``fields``, or the leaf fields of the
 connector's inferred schema in its stable (sorted) order. Lists, objects and values of mixed shape
 are written as JSON text. Quoting follows RFC 4180 (``csv`` with CRLF line ends), and a text cell
-that a spreadsheet would run as a formula (starting with ``=``, ``+``, ``-``, ``@``, a tab or a
-carriage return, as OWASP lists them) gets a leading apostrophe, unless it is a plain decimal
-number (``-20.2170``: a spreadsheet reads it as that number, not a formula). A CSV meant for a
-database loader, not a spreadsheet, asks for the cells untouched (``spreadsheet_safe=False``).
+that a spreadsheet would run as a formula gets a leading apostrophe: one starting with a tab or a
+carriage return, or whose first character after any leading whitespace (spaces, no-break and
+zero-width spaces, line breaks: some importers trim them) is ``=``, ``+``, ``-``, ``@`` (as OWASP
+lists them) or their full-width forms ``＝``, ``＋``, ``－``, ``＠`` (which some spreadsheets read as
+the same). A plain decimal number (``-20.2170``, also after leading spaces) is left as it is: a
+spreadsheet reads it as that number, not a formula. A CSV meant for a database loader, not a
+spreadsheet, asks for the cells untouched (``spreadsheet_safe=False``): every cell as stored,
+formulas included, so such a file must not be opened in a spreadsheet.
 """
 
 from __future__ import annotations
@@ -31,9 +35,17 @@ from sync_engine.schema import connector_schema, leaf_fields
 FORMATS = ("ndjson", "csv")
 MAX_FIELDS = 500
 MAX_FIELD_LENGTH = 1000
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-# A signed decimal number (optionally with an exponent): text a spreadsheet reads as a number.
-_PLAIN_NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
+# A cell starting with one of these is a formula, whatever follows.
+CONTROL_STARTS = ("\t", "\r")
+# A cell whose first character after leading whitespace is one of these is a formula (unless it is
+# a plain number): OWASP's four, and their full-width forms.
+FORMULA_STARTS = ("=", "+", "-", "@", "\uff1d", "\uff0b", "\uff0d", "\uff20")
+# Leading characters a spreadsheet's importer may trim before it decides: every Unicode whitespace
+# (``\s``) and the zero-width ones (zero-width space, joiners, word joiner, BOM).
+_LEADING_BLANKS = re.compile(r"\A[\s\u200b\u200c\u200d\u2060\ufeff]+")
+# A signed decimal number in ASCII digits (optionally with an exponent): text a spreadsheet reads
+# as a number.
+_PLAIN_NUMBER = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 CONTENT_TYPES = {"ndjson": "application/x-ndjson", "csv": "text/csv; charset=utf-8"}
 
 
@@ -70,7 +82,10 @@ def parse_fields(text: str | None) -> tuple[str, ...]:
 
 def neutralise(text: str) -> str:
     """A text cell a spreadsheet will not evaluate as a formula (a plain number stays as it is)."""
-    if text.startswith(FORMULA_STARTS) and not _PLAIN_NUMBER.fullmatch(text):
+    if text.startswith(CONTROL_STARTS):
+        return "'" + text
+    rest = _LEADING_BLANKS.sub("", text, count=1)
+    if rest.startswith(FORMULA_STARTS) and not _PLAIN_NUMBER.fullmatch(rest):
         return "'" + text
     return text
 

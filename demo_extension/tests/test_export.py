@@ -83,6 +83,40 @@ def test_csv_quotes_per_rfc_4180_and_neutralises_formulas(viewer_client, make_co
     assert values["100"] == "-5"
 
 
+def test_a_formula_after_leading_blanks_or_in_full_width_is_neutralised_too(viewer_client, make_connector):
+    connector = make_connector()
+    hostile = [
+        " =1+1",
+        "  +cmd|' /C calc'!A0",
+        "\u00a0-2+3",
+        "\u3000@SUM(A1)",
+        "\n=1+1",
+        "\u200b=1+1",
+        "\ufeff=1+1",
+        '\uff1dHYPERLINK("http://evil.test")',
+        "\uff0b1+1",
+        "\uff0d2+3",
+        "\uff20SUM(A1)",
+        " \uff1d1+1",
+    ]
+    store(connector, [{"id": i, "v": value} for i, value in enumerate(hostile, start=1)])
+
+    text = body(export(viewer_client, connector, format="csv")).decode()
+
+    values = {row[0]: row[1] for row in list(csv.reader(io.StringIO(text, newline="")))[1:]}
+    assert [values[str(i)] for i in range(1, len(hostile) + 1)] == ["'" + value for value in hostile]
+
+
+def test_text_that_only_contains_a_formula_sign_later_is_left_alone(viewer_client, make_connector):
+    connector = make_connector()
+    texts = ["a=b", " x-y", "e-mail", "\u00e9=1", "  -20.5", "\uff11+1"]
+    store(connector, [{"id": i, "v": value} for i, value in enumerate(texts, start=1)])
+
+    text = body(export(viewer_client, connector, format="csv")).decode()
+
+    assert [row[1] for row in list(csv.reader(io.StringIO(text, newline="")))[1:]] == texts
+
+
 def test_numbers_stored_as_text_stay_numbers_and_a_loader_can_ask_for_cells_as_stored(
     viewer_client, make_connector
 ):

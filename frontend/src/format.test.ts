@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 
-import { toCsv } from "./components/download";
+import { isFormula, toCsv } from "./components/download";
 import { groupByError } from "./components/Quarantine";
 import { elapsedSeconds, recordsPerSecond } from "./components/LiveStats";
 import { formatDateTime, formatPercent, formatRelative, formatSeconds, formatTimeMs } from "./format";
@@ -61,6 +61,13 @@ describe("quarantine downloads", () => {
       ["external_id", "error", "raw_payload"],
     );
     expect(csv).toBe('external_id,error,raw_payload\r\n"a,1","bad ""x""","{""id"":1}"\r\n\'=cmd(),"line\nbreak",\r\n');
+  });
+
+  it("neutralises a formula after leading blanks or in full-width forms, as the export does", () => {
+    const hostile = [" =1+1", "\u00a0@SUM(A1)", "\u3000-2+3", "\n=1", "\u200b=1", "\t1", "\r1", "\uff1d1+1", "\uff0b1", "\uff0d1+1", "\uff20A1", "+1-555"];
+    expect(hostile.filter((text) => !isFormula(text))).toEqual([]);
+    expect(["a=b", "e-mail", "-20.5", "  -20.5", "+3", "1e-7", ""].filter(isFormula)).toEqual([]);
+    expect(toCsv([{ v: " =1+1" }], ["v"])).toBe("v\r\n' =1+1\r\n");
   });
 
   it("groups quarantined records by their error, largest group first", () => {
