@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The embedded default: SQLite, local cache, a filesystem Celery broker, all under var/.
+# The embedded default: SQLite, local cache, a filesystem Celery broker and the logs of the processes
+# it starts, all under var/ (MIGRATEIQ_VAR_DIR), which only this user can read.
 # Starts the demo upstream API (127.0.0.1:8001), a background worker with the scheduler, and the
 # web server on http://127.0.0.1:8000 (MIGRATEIQ_PORT / DEMO_API_PORT change the ports). Ctrl-C stops
 # everything at once: the terminal's SIGINT reaches every process, and the trap below stops the rest.
@@ -9,7 +10,13 @@ PY=.venv/bin/python
 PORT="${MIGRATEIQ_PORT:-8000}"
 DEMO_PORT="${DEMO_API_PORT:-8001}"
 export MIGRATEIQ_EGRESS_ALLOWLIST="${MIGRATEIQ_EGRESS_ALLOWLIST:-127.0.0.1:$DEMO_PORT}"
-mkdir -p var/log
+VAR_DIR="${MIGRATEIQ_VAR_DIR:-var}"
+LOG_DIR="$VAR_DIR/log"
+# The logs may name connectors, hosts and accounts: private like the rest of var/ (0700, files 0600),
+# existing ones tightened.
+(umask 077 && mkdir -p "$LOG_DIR" && touch "$LOG_DIR/demo_api.log" "$LOG_DIR/worker.log")
+chmod 700 "$VAR_DIR" "$LOG_DIR"
+chmod 600 "$LOG_DIR/demo_api.log" "$LOG_DIR/worker.log"
 
 # A port another program holds would let everything start and then the web server fail five times.
 port_taken() { $PY -c 'import socket, sys; s = socket.socket(); sys.exit(s.connect_ex(("127.0.0.1", int(sys.argv[1]))) != 0)' "$1"; }
@@ -31,23 +38,23 @@ cleanup() {
   if [ -n "$worker_pid" ]; then kill -QUIT "$worker_pid" 2>/dev/null || true; fi
   for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
   wait 2>/dev/null || true
-  echo "MigrateIQ stopped: web server, worker and demo API (data kept in var/)."
+  echo "MigrateIQ stopped: web server, worker and demo API (data kept in $VAR_DIR/)."
 }
 trap cleanup EXIT INT TERM
 
 if [ "${MIGRATEIQ_SKIP_UI_BUILD:-0}" != "1" ] && command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1; then scripts/build_ui.sh || echo "web UI build failed: http://127.0.0.1:$PORT/ says how to build it"; fi
 $PY manage.py migrate --noinput -v0
-$PY manage.py demo_api --port "$DEMO_PORT" --records 500 --page-size 50 --api-key demo-key >var/log/demo_api.log 2>&1 &
+$PY manage.py demo_api --port "$DEMO_PORT" --records 500 --page-size 50 --api-key demo-key >"$LOG_DIR/demo_api.log" 2>&1 &
 pids+=($!)
 if [ -x scripts/worker.sh ]; then
-  scripts/worker.sh >var/log/worker.log 2>&1 &
+  scripts/worker.sh >"$LOG_DIR/worker.log" 2>&1 &
   worker_pid=$!
 fi
 $PY manage.py seed_demo --api-url "http://127.0.0.1:$DEMO_PORT/users"
 cat <<TXT
   Web UI / API:  http://127.0.0.1:$PORT/           API docs: http://127.0.0.1:$PORT/api/docs/
   Admin:         http://127.0.0.1:$PORT/admin/
-  Demo API:      http://127.0.0.1:$DEMO_PORT/users      Logs: var/log/
+  Demo API:      http://127.0.0.1:$DEMO_PORT/users      Logs: $LOG_DIR/
 TXT
 # gunicorn (the production web server): one process with four threads, because the embedded
 # default's cache lives in process memory and the login throttle and lockout must count in one

@@ -9,6 +9,7 @@ each in a session of its own so that a failure never leaves one behind.
 import http.client
 import os
 import signal
+import stat
 import subprocess
 import sys
 import time
@@ -187,6 +188,8 @@ def test_a_hangup_stops_the_worker_instead_of_restarting_it(start, environment):
 
 
 def test_ctrl_c_in_make_run_stops_every_process_it_started(start, environment):
+    checkout_logs = PROJECT_ROOT / "var" / "log"
+    before = {path.name: path.stat().st_mtime_ns for path in checkout_logs.glob("*.log")}
     port, demo_port = PORT_BASE + 2, PORT_BASE + 3
     env = {
         **environment,
@@ -217,3 +220,14 @@ def test_ctrl_c_in_make_run_stops_every_process_it_started(start, environment):
         with pytest.raises(OSError):
             get(probe, "/healthz")
     assert run.log().count("MigrateIQ stopped: web server, worker and demo API") == 1  # said once
+
+    # Its processes' logs live under MIGRATEIQ_VAR_DIR, private like everything else there.
+    logs = Path(environment["MIGRATEIQ_VAR_DIR"]) / "log"
+    assert f"Logs: {logs}/" in run.log()
+    assert stat.S_IMODE(logs.stat().st_mode) == 0o700
+    assert sorted(path.name for path in logs.iterdir()) == ["demo_api.log", "worker.log"]
+    for path in logs.iterdir():
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600, path
+    assert (logs / "worker.log").stat().st_size > 0
+    after = {path.name: path.stat().st_mtime_ns for path in checkout_logs.glob("*.log")}
+    assert after == before  # nothing written to the checkout's var/log
