@@ -5,6 +5,8 @@ from django.contrib.auth.models import PermissionsMixin
 from django.db import models
 from django.utils import timezone
 
+from core.display_names import validate_display_name
+
 
 class UserManager(BaseUserManager["User"]):
     use_in_migrations = True
@@ -30,7 +32,7 @@ class User(AbstractBaseUser, PermissionsMixin):
     """A person who signs in with an email address; tenants come through memberships."""
 
     email = models.EmailField(unique=True)
-    full_name = models.CharField(max_length=255, blank=True)
+    full_name = models.CharField(max_length=255, blank=True, validators=[validate_display_name])
     is_active = models.BooleanField(default=True)
     is_staff = models.BooleanField(default=False)
     date_joined = models.DateTimeField(default=timezone.now)

@@ -8,6 +8,7 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
+from core.display_names import validate_display_name
 from core.encryption import EncryptedTextField
 from sync_engine.models import (  # noqa: F401  (the seed's names, importable from the module)
     ACTIVE_SYNC_STATUSES,
@@ -98,7 +99,7 @@ MAX_CONCURRENT_REQUESTS = 16
 class CustomDataConnector(TenantOwnedModel):
     """An external REST API registered by a tenant, with how to call it and how to map its records."""
 
-    name = models.CharField(max_length=255)
+    name = models.CharField(max_length=255, validators=[validate_display_name])
     # Which registered source reads this connector's data (sync_engine.sources); "rest": its API.
     source_type = models.CharField(max_length=32, default="rest", db_default="rest", editable=False)
     api_endpoint = models.URLField(max_length=2048)

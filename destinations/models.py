@@ -9,6 +9,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from core.display_names import validate_display_name
 from core.encryption import EncryptedTextField
 from sync_engine.models import connector_model_label
 from tenancy.models import TenantOwnedModel
@@ -46,7 +47,7 @@ ACTIVE_LOAD_STATUSES = (LoadStatus.PENDING, LoadStatus.RUNNING)
 class Destination(TenantOwnedModel):
     """A database a tenant's connectors are loaded into."""
 
-    name = models.CharField(max_length=255)
+    name = models.CharField(max_length=255, validators=[validate_display_name])
     type = models.CharField(
         max_length=16, choices=DestinationType.choices, default=DestinationType.POSTGRESQL
     )

@@ -2,6 +2,7 @@ from django.conf import settings
 from django.core.validators import RegexValidator
 from django.db import models
 
+from core.display_names import validate_display_name
 from core.models import TimeStampedModel
 from tenancy import scoping
 from tenancy.context import require_current_tenant
@@ -12,7 +13,7 @@ slug_validator = RegexValidator(r"^[a-z0-9][a-z0-9-]{0,62}$", "Use lowercase let
 class Tenant(TimeStampedModel):
     """An organisation: it owns connectors and their data; users reach it through memberships."""
 
-    name = models.CharField(max_length=200)
+    name = models.CharField(max_length=200, validators=[validate_display_name])
     slug = models.SlugField(max_length=63, unique=True, validators=[slug_validator])
     is_active = models.BooleanField(default=True)
 

@@ -5,6 +5,7 @@ from rest_framework_simplejwt.exceptions import InvalidToken
 from rest_framework_simplejwt.serializers import TokenRefreshSerializer
 from rest_framework_simplejwt.settings import api_settings as jwt_settings
 
+from core.display_names import validate_display_name
 from core.strict_input import StrictTypesMixin
 from tenancy.authentication import TENANT_CLAIM, SessionEndedError
 from tenancy.models import Invitation, Membership, Role
@@ -101,7 +102,11 @@ class InvitationAcceptSerializer(StrictTypesMixin, serializers.Serializer):
         help_text="The existing account's own password, or the new account's password.",
     )
     name = serializers.CharField(
-        required=False, allow_blank=True, max_length=255, help_text="Full name of a new account."
+        required=False,
+        allow_blank=True,
+        max_length=255,
+        validators=[validate_display_name],
+        help_text="Full name of a new account.",
     )
 
 

@@ -4,6 +4,7 @@ import uuid
 
 from django.db import models
 
+from core.display_names import validate_display_name
 from core.encryption import EncryptedTextField
 from tenancy.models import TenantOwnedModel
 
@@ -20,7 +21,7 @@ class PayloadFormat(models.TextChoices):
 
 
 class WebhookEndpoint(TenantOwnedModel):
-    name = models.CharField(max_length=200)
+    name = models.CharField(max_length=200, validators=[validate_display_name])
     url = models.URLField(
         max_length=2000, help_text="Where deliveries are POSTed (checked by the egress guard)."
     )

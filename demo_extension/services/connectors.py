@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
 from core import activity
+from core.display_names import validate_display_name
 from core.egress import check_url
 from core.http_errors import OutboundError
 from demo_extension.models import CustomDataConnector
@@ -74,10 +75,15 @@ def create_connector(tenant, *, name: str, source_type: str, actor=None, **field
     """Create a connector read by ``source_type``'s source, as the connectors API would: for a module
     that creates its connectors in its own service (docs/extensions.md, "A new kind of source").
 
-    Refuses (``django.core.exceptions.ValidationError`` by field, a 400 in the API) a name another
+    Refuses (``django.core.exceptions.ValidationError`` by field, a 400 in the API) a name with a
+    control or bidirectional character (``core.display_names``), a name another
     connector of the tenant has and an ``api_endpoint`` the egress guard denies; then schedules it,
     drops cached statistics and records ``connector.created`` in the audit trail (field names only).
     """
+    try:
+        validate_display_name(name)
+    except ValidationError as exc:
+        raise ValidationError({"name": exc.messages}) from None
     endpoint = fields.get("api_endpoint") or ""
     if endpoint:
         try:

@@ -342,3 +342,14 @@ def test_a_tenant_cannot_add_webhook_endpoints_past_its_quota(admin_client, hook
     assert refused.status_code == 409, refused.content
     assert "MIGRATEIQ_TENANT_MAX_WEBHOOK_ENDPOINTS=1" in refused.json()["detail"]
     assert WebhookEndpoint.objects.filter(tenant=tenant_a, name="More").count() == 0
+
+
+def test_a_webhook_endpoint_name_is_checked(admin_client, hook_url):
+    response = admin_client.post(
+        ENDPOINTS,
+        {"name": "Ops\x1b[2J", "url": hook_url, "events": ["sync.failed"]},
+        format="json",
+    )
+
+    assert response.status_code == 400, response.content
+    assert "U+001B" in response.json()["errors"]["name"][0]
