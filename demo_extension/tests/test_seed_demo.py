@@ -95,3 +95,14 @@ def test_the_readme_s_record_search_examples_find_records_of_the_demo_data():
     assert examples
     for value in examples:
         assert any(value.lower() in city for city in cities), f"?value={value} finds no demo record"
+
+
+def test_the_printed_credentials_say_they_are_a_superusers_too(demo_upstream, django_user_model):
+    out = io.StringIO()
+
+    call_command("seed_demo", api_url=demo_upstream.url, stdout=out)
+
+    printed = out.getvalue()
+    assert "Password:" in printed
+    assert "also a Django superuser" in printed and "/admin/ over every tenant" in printed
+    assert django_user_model.objects.get(email="admin@demo.local").is_superuser

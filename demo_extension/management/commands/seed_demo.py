@@ -91,6 +91,8 @@ class Command(BaseCommand):
                     f"  Tenant:    {tenant.slug}",
                     f"  Email:     {DEMO_EMAIL}",
                     f"  Password:  {password}",
+                    "             This account is also a Django superuser: its password opens",
+                    "             /admin/ over every tenant, not only the demo one.",
                     f"  Connector: #{connector.pk} {connector.name} -> {connector.api_endpoint}",
                     "",
                 ]
