@@ -619,6 +619,17 @@ class _Table:
         return sql.Identifier(self.schema, self.name)
 
 
+#: What a ``CREATE … IF NOT EXISTS`` raises when another transaction created the object meanwhile
+#: (see ``PostgresDestination._prepare``); each retry can lose to at most one more object.
+_CREATED_MEANWHILE = (
+    psycopg.errors.UniqueViolation,
+    psycopg.errors.DuplicateSchema,
+    psycopg.errors.DuplicateTable,
+    psycopg.errors.DuplicateObject,
+)
+_PREPARE_ATTEMPTS = 4
+
+
 class PostgresDestination:
     """The ``postgresql`` destination type (see the module docstring)."""
 
@@ -663,20 +674,39 @@ class PostgresDestination:
     # -- steps --------------------------------------------------------------------------------
 
     def _prepare(self, conn, schema_name: str, table_name: str) -> None:
-        with conn.transaction():
-            conn.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(schema_name)))
-            conn.execute(
-                sql.SQL(
-                    "CREATE TABLE IF NOT EXISTS {} (table_name text PRIMARY KEY, high_water bigint NOT NULL, "
-                    "loaded_at timestamptz NOT NULL DEFAULT now())"
-                ).format(sql.Identifier(schema_name, STATE_TABLE))
-            )
-            conn.execute(
-                sql.SQL(
-                    "INSERT INTO {} (table_name, high_water) VALUES (%s, 0) ON CONFLICT DO NOTHING"
-                ).format(sql.Identifier(schema_name, STATE_TABLE)),
-                [table_name],
-            )
+        """Create the schema, the checkpoint table and the table's checkpoint row if missing.
+
+        ``IF NOT EXISTS`` is not safe against a concurrent creator: it looks in the catalog before
+        the other transaction commits, then waits on the catalog's unique index and fails on it
+        (``pg_namespace_nspname_index``) once that one commits. Two loads into a schema that does
+        not exist yet (two connectors attached, "Load now") do exactly that, as can another tool.
+        A transaction that lost such a race is run again: it then finds what the other created.
+        (A table's own DDL in :meth:`_batch` needs no such care: every load of a table first locks
+        the table's checkpoint row, so they take turns.)"""
+        for attempt in range(_PREPARE_ATTEMPTS):
+            try:
+                with conn.transaction():
+                    self._create_missing(conn, schema_name, table_name)
+                return
+            except _CREATED_MEANWHILE:
+                if attempt == _PREPARE_ATTEMPTS - 1:
+                    raise
+
+    def _create_missing(self, conn, schema_name: str, table_name: str) -> None:
+        state = sql.Identifier(schema_name, STATE_TABLE)
+        conn.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(schema_name)))
+        conn.execute(
+            sql.SQL(
+                "CREATE TABLE IF NOT EXISTS {} (table_name text PRIMARY KEY, high_water bigint NOT NULL, "
+                "loaded_at timestamptz NOT NULL DEFAULT now())"
+            ).format(state)
+        )
+        conn.execute(
+            sql.SQL("INSERT INTO {} (table_name, high_water) VALUES (%s, 0) ON CONFLICT DO NOTHING").format(
+                state
+            ),
+            [table_name],
+        )
 
     def _checkpoint(self, conn, schema_name: str, table_name: str, *, lock: bool = False) -> int:
         query = sql.SQL(
