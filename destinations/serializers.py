@@ -6,6 +6,7 @@ from core.egress import saved_unresolved_warning
 from core.save_warnings import SaveWarningsMixin
 from core.strict_input import StrictTypesMixin
 from destinations import models
+from destinations.services import naming
 from destinations.services.base import DestinationError
 from destinations.services.credentials import password_moves
 from destinations.services.postgres import checked_addresses, connection_params, connection_problems
@@ -20,9 +21,10 @@ UNRESOLVED_HOST_NEXT_STEP = "its next load shows whether they reach it"
 REMOVAL = {"password": "or an empty string to remove it", "dsn": "or one without a password to remove it"}
 
 
-def _identifier_text(value: str, what: str) -> str:
-    if "\x00" in value or not value.strip():
-        raise serializers.ValidationError(f"{what} must be a non-empty name without NUL characters.")
+def _identifier_text(value: str, what: str, kind: str) -> str:
+    problem = naming.given_name_problem(value, what, kind)
+    if problem:
+        raise serializers.ValidationError(problem)
     return value
 
 
@@ -85,7 +87,9 @@ class DestinationSerializer(StrictTypesMixin, SaveWarningsMixin, serializers.Mod
         return bool(obj.dsn)
 
     def validate_target_schema(self, value):
-        value = _identifier_text(value, "target_schema")
+        if self.instance is not None and value == self.instance.target_schema:
+            return value  # named before names were checked: it still loads (quoted), and may be kept
+        value = _identifier_text(value, "target_schema", "schema")
         if len(value.encode()) > MAX_NAME_BYTES:
             raise serializers.ValidationError(f"target_schema is limited to {MAX_NAME_BYTES} bytes.")
         return value
@@ -175,7 +179,7 @@ class AttachInputSerializer(StrictTypesMixin, serializers.Serializer):
     )
 
     def validate_table_name(self, value):
-        return _identifier_text(value, "table_name")
+        return _identifier_text(value, "table_name", "table")
 
 
 class ConnectorInputSerializer(serializers.Serializer):

@@ -22,7 +22,10 @@ def _connector_model():
 
 
 def default_table_name(connector) -> str:
+    """The connector's name as a lower-case identifier (``naming.GIVEN_NAME``)."""
     slug = re.sub(r"[^a-z0-9]+", "_", connector.name.lower()).strip("_")[:50]
+    if slug[:1].isdigit():
+        slug = f"_{slug}"  # an identifier starts with a letter or _
     return slug or f"connector_{connector.pk}"
 
 
