@@ -53,6 +53,7 @@ from sync_engine.page_builder import PageBuilder, Rules, content_key_warning, un
 from sync_engine.records import connector_has_records, deferred_page_flushes, stored_checksums
 from sync_engine.runs import claim_run, create_run, finish_run, pages_of_last_run, primary_key_of_last_run
 from sync_engine.schema import SchemaAccumulator
+from sync_engine.schema_backfill import rebuild_schema_at_run_end
 from sync_engine.sources import RunContext, Source, source_for
 
 logger = logging.getLogger(__name__)
@@ -186,6 +187,8 @@ class _Run:
                         f"Full refresh: {deleted} record(s) the upstream no longer returns were marked "
                         "deleted."
                     )
+                if deleted or self.counters.updated:
+                    self._rebuild_schema()
             finish_run(
                 run,
                 status,
@@ -200,6 +203,28 @@ class _Run:
         finally:
             reset_log_context(log_context)
         return run
+
+    def _rebuild_schema(self) -> None:
+        """The inferred schema only grows as pages are written: after a complete full refresh that
+        deleted or changed records, it is rebuilt from the live records (one read of them, here at
+        the run's end, before the hooks load destinations), so the fields only deleted records had,
+        or changed ones lost, leave it. A failure leaves the schema as it was and the run's result."""
+        try:
+            rebuilt = rebuild_schema_at_run_end(self.connector.pk)
+        except DatabaseError:
+            logger.exception("Could not rebuild the schema of connector %s", self.connector.pk)
+            self.emit(
+                "The inferred schema could not be rebuilt from the live records; it may list fields "
+                "no live record has (manage.py backfill_schema rebuilds it).",
+                SyncLogEvent.Level.WARNING,
+            )
+            return
+        if rebuilt.removed:
+            shown = ", ".join(rebuilt.removed[:10]) + (" …" if len(rebuilt.removed) > 10 else "")
+            self.emit(
+                f"Full refresh: the inferred schema was rebuilt from the {rebuilt.records} live record(s); "
+                f"{len(rebuilt.removed)} field(s) no live record has left it ({shown})."
+            )
 
     # -- the run --------------------------------------------------------------------------------
 

@@ -1,10 +1,14 @@
-"""The inferred schema of a connector: every field seen in its stored records, with JSON types.
+"""The inferred schema of a connector: the fields of its live stored records, with JSON types.
 
 The sync observes each record it writes (never a scan of the stored ones) and commits the merged
-schema with the page whenever it changed. For strings it also keeps which formats *every* value so
-far parsed as (``timestamp``, ``date``, ``integer``, ``decimal``): a format is dropped by the first
-value that does not parse, and a field with no format left costs no parsing any more, so after the
-first pages a record costs a walk of its keys.
+schema with the page whenever it changed. Merging only ever adds: a field that only records now
+deleted (or changed since) had would stay, so a complete full refresh that deleted or changed
+records rebuilds the schema from the live records at its end (``schema_backfill``), once per run.
+
+For strings it also keeps which formats *every* value so far parsed as (``timestamp``, ``date``,
+``integer``, ``decimal``): a format is dropped by the first value that does not parse, and a field
+with no format left costs no parsing any more, so after the first pages a record costs a walk of its
+keys.
 
 In memory the schema is a tree of :class:`FieldNode`; stored and served as a flat list of fields
 sorted by path (``to_fields``), which is also the export's column order. Object fields whose every
@@ -23,6 +27,7 @@ from itertools import chain
 from operator import itemgetter
 
 from django.db import transaction
+from django.utils import timezone
 
 from sync_engine.models import ConnectorSchema
 
@@ -299,9 +304,12 @@ def to_fields(root: FieldNode) -> list[dict]:
 
 
 def save_schema(connector_id: int, document: dict) -> None:
-    """Store the connector's schema (inside the page's transaction)."""
+    """Store the connector's changed schema (inside the page's transaction); ``updated_at`` says
+    when it last changed (``auto_now`` alone is not applied by ``update()``)."""
     with transaction.atomic():
-        updated = ConnectorSchema.objects.filter(connector_id=connector_id).update(fields=document)
+        updated = ConnectorSchema.objects.filter(connector_id=connector_id).update(
+            fields=document, updated_at=timezone.now()
+        )
         if not updated:
             ConnectorSchema.objects.create(connector_id=connector_id, fields=document)
 

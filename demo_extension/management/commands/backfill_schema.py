@@ -1,5 +1,5 @@
 """``manage.py backfill_schema [--connector ID ...] [--tenant SLUG] [--missing]``: rebuild connectors'
-inferred schemas from their stored records (``services/schema_backfill.py``)."""
+inferred schemas from their live stored records (``sync_engine/schema_backfill.py``)."""
 
 from django.core.management.base import BaseCommand, CommandError
 
@@ -10,7 +10,7 @@ from sync_engine.schema_backfill import SyncInProgress, connectors_without_schem
 
 class Command(BaseCommand):
     help = (
-        "Rebuild the inferred schema of connectors from the records they store, reading them in pages "
+        "Rebuild the inferred schema of connectors from the live records they store, reading them in pages "
         "(constant memory). Needed for records stored before the schema existed."
     )
 
