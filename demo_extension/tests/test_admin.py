@@ -1,51 +1,16 @@
 """Admin pages of the connectors module: the key is never shown, and can be set or removed."""
 
 import pytest
-from django.test import Client
 
 from demo_extension.models import CustomDataConnector, SyncLog, SyncLogEvent, SyncStatus
+from demo_extension.tests import admin_support
+from demo_extension.tests.admin_support import form_data
+
+operator = admin_support.operator
 
 pytestmark = pytest.mark.django_db
 
 SECRET = "admin-secret-key-0042"
-
-
-@pytest.fixture
-def operator(django_user_model, settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    user = django_user_model.objects.create_superuser(email="ops@migrateiq.test", password="correct-horse-9")
-    client = Client()
-    client.force_login(user)
-    return client
-
-
-def form_data(tenant, **overrides) -> dict:
-    data = {
-        "tenant_choice": tenant.pk,
-        "name": "Admin connector",
-        "api_endpoint": "http://127.0.0.1:9/users",
-        "sync_frequency": "DAILY",
-        "is_active": "on",
-        "auth_type": "bearer",
-        "auth_header_name": "X-API-Key",
-        "auth_param_name": "api_key",
-        "oauth_client_auth": "client_secret_basic",
-        "request_headers": "{}",
-        "query_params": "{}",
-        "request_method": "GET",
-        "request_body": "{}",
-        "records_path": "",
-        "primary_key": "id",
-        "pagination": '{"type": "auto"}',
-        "incremental": "{}",
-        "transformation_rules": "{}",
-        "max_pages": "",
-        "max_requests_per_second": "",
-        "max_concurrent_requests": "4",
-        "max_requests_per_sync": "",
-    }
-    data.update(overrides)
-    return data
 
 
 @pytest.fixture(autouse=True)

@@ -4,10 +4,13 @@ every script, emoji with zero-width joiners included, are accepted."""
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.test import Client
 
 from demo_extension.models import CustomDataConnector
 from demo_extension.services.connectors import create_connector
+from demo_extension.tests import admin_support
+from demo_extension.tests.admin_support import form_data
+
+operator = admin_support.operator
 
 pytestmark = pytest.mark.django_db
 
@@ -74,33 +77,10 @@ def test_a_module_creating_a_connector_through_the_service_is_refused_too(tenant
     assert not CustomDataConnector.objects.unscoped("test").exists()
 
 
-def test_the_admin_refuses_such_a_connector_name(django_user_model, tenant_a):
-    operator = django_user_model.objects.create_superuser(
-        email="ops@migrateiq.test", password="correct-horse-9"
-    )
-    client = Client()
-    client.force_login(operator)
-    form = {
-        "tenant_choice": tenant_a.pk,
-        "name": "\u202eevil",
-        "api_endpoint": "http://127.0.0.1:9/users",
-        "sync_frequency": "DAILY",
-        "auth_type": "none",
-        "auth_header_name": "X-API-Key",
-        "auth_param_name": "api_key",
-        "oauth_client_auth": "client_secret_basic",
-        "request_headers": "{}",
-        "query_params": "{}",
-        "request_method": "GET",
-        "request_body": "{}",
-        "primary_key": "id",
-        "pagination": '{"type": "auto"}',
-        "incremental": "{}",
-        "transformation_rules": "{}",
-        "max_concurrent_requests": "4",
-    }
+def test_the_admin_refuses_such_a_connector_name(operator, tenant_a):
+    form = form_data(tenant_a, name="\u202eevil", auth_type="none")
 
-    response = client.post("/admin/demo_extension/customdataconnector/add/", form)
+    response = operator.post("/admin/demo_extension/customdataconnector/add/", form)
 
     assert response.status_code == 200
     assert "U+202E" in response.content.decode()

@@ -6,10 +6,13 @@ requests with a message naming the header, never a 500 and never a character of 
 import json
 
 import pytest
-from django.test import Client
 
 from demo_extension.models import CustomDataConnector, SyncStatus
+from demo_extension.tests import admin_support
+from demo_extension.tests.admin_support import form_data
 from demo_extension.tests.sync_support import run_sync
+
+operator = admin_support.operator
 
 URL = "/api/demo-extension/connectors/"
 SECRET = "sk_live_SECRET\u00e9TAIL_0123456789"
@@ -183,36 +186,8 @@ def test_a_preview_and_a_run_of_a_connector_saved_before_disclose_no_character_o
 # --- the admin form -------------------------------------------------------------------------------------
 
 
-@pytest.fixture
-def operator(django_user_model, settings):
-    user = django_user_model.objects.create_superuser(email="ops@migrateiq.test", password="correct-horse-9")
-    client = Client()
-    client.force_login(user)
-    return client
-
-
 def _admin_form(tenant, upstream, **overrides) -> dict:
-    data = {
-        "tenant_choice": tenant.pk,
-        "name": "Admin connector",
-        "api_endpoint": upstream.url,
-        "sync_frequency": "DAILY",
-        "auth_type": "bearer",
-        "auth_header_name": "X-API-Key",
-        "auth_param_name": "api_key",
-        "oauth_client_auth": "client_secret_basic",
-        "request_headers": "{}",
-        "query_params": "{}",
-        "request_method": "GET",
-        "request_body": "{}",
-        "primary_key": "id",
-        "pagination": '{"type": "auto"}',
-        "incremental": "{}",
-        "transformation_rules": "{}",
-        "max_concurrent_requests": "4",
-    }
-    data.update(overrides)
-    return data
+    return form_data(tenant, api_endpoint=upstream.url, **overrides)
 
 
 @pytest.mark.parametrize(
