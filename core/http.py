@@ -46,6 +46,7 @@ import httpcore
 import httpx
 from django.conf import settings
 
+from core import shutdown
 from core.budget import NoSlotInTime, RequestBudget, SlotAbandoned
 from core.egress import GuardedNetworkBackend, GuardedTransport, validate_url
 from core.http_errors import EgressDenied, ResponseTooLarge, UpstreamError
@@ -279,7 +280,7 @@ class OutboundClient:
             1, int(settings.MIGRATEIQ_HTTP_MAX_ATTEMPTS if max_attempts is None else max_attempts)
         )
         self.on_retry = on_retry
-        self._sleep = sleep or time.sleep
+        self._sleep = sleep or shutdown.wait  # a retry's wait ends when the process stops
         self.budget = budget
         self._timeouts = httpx.Timeout(self.timeout, connect=min(self.connect_timeout, self.timeout))
         self._client = httpx.Client(
@@ -345,7 +346,8 @@ class OutboundClient:
                     method.upper(), target, headers, auth, attempt, body=body, secrets=secrets
                 )
             except _AttemptFailed as failure:
-                final = not failure.retryable or attempt >= self.max_attempts
+                # A stopping process does not retry: its caller (a sync) ends resumable instead.
+                final = not failure.retryable or attempt >= self.max_attempts or bool(shutdown.requested())
                 wait = self._retry_wait(attempt, failure.retry_after)
                 # A 429 or Retry-After speaks for the upstream, not for this request: with a budget it
                 # pauses every request of the budget's key (even when this one gives up now), and this

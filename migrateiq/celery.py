@@ -17,7 +17,9 @@ import os
 import signal
 
 from celery import Celery
-from celery.signals import worker_ready
+from celery.signals import task_prerun, worker_process_init, worker_ready
+
+from core import shutdown
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "migrateiq.settings")
 
@@ -47,3 +49,32 @@ def stop_on_hangup(**kwargs):
     Installed when the worker is ready, after Celery has installed its handlers.
     """
     signal.signal(signal.SIGHUP, signal.getsignal(signal.SIGTERM))
+
+
+_pool_process = False
+
+
+@worker_process_init.connect
+def mark_pool_process(**kwargs):
+    global _pool_process
+    _pool_process = True
+
+
+@task_prerun.connect
+def stop_syncs_on_ctrl_c(**kwargs):
+    """Ctrl-C in the worker's terminal (``make run``, or ``celery worker`` run by hand) stops the
+    sync a pool process runs at its next page boundary, resumable (``core.shutdown``).
+
+    A terminal's SIGINT reaches every process of its process group, pool processes included, which
+    ignore it (billiard sets that once a pool process has started, hence here, before each task);
+    the main process then waits for their tasks (a warm shutdown): without this a sync would run to
+    its end first. An orchestrator's SIGTERM reaches the main process only, and its soft shutdown
+    hands a running sync back to the queue instead (README, "Graceful shutdown"). Only in pool
+    processes: an eager task runs in its caller's process, whose SIGINT is not ours to take.
+    """
+    if _pool_process:
+        signal.signal(signal.SIGINT, _stop_syncs)
+
+
+def _stop_syncs(signum, frame) -> None:
+    shutdown.request("the worker is stopping (Ctrl-C)")

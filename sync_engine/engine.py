@@ -37,6 +37,7 @@ from django.conf import settings
 from django.db import DatabaseError
 from django.utils import timezone
 
+from core import shutdown
 from core.budget import RequestBudgetExhausted
 from core.http_errors import OutboundError
 from core.redaction import redact, safe_url
@@ -45,7 +46,7 @@ from sync_engine.builds import builds_for
 from sync_engine.changes import delete_unseen
 from sync_engine.checkpoint import Checkpoint
 from sync_engine.committers import Counters, PageWriter, committer_for
-from sync_engine.errors import Cancelled, SyncOwnershipLost, SyncProblem
+from sync_engine.errors import Cancelled, Interrupted, SyncOwnershipLost, SyncProblem
 from sync_engine.events import record_event
 from sync_engine.lookups import ThreadedLookups
 from sync_engine.models import SyncLog, SyncLogEvent, SyncStatus
@@ -162,6 +163,8 @@ class _Run:
             return run
         except Cancelled:
             status, message = SyncStatus.CANCELLED, "Cancelled at a page boundary; committed pages are kept."
+        except Interrupted as exc:
+            status, message = SyncStatus.CANCELLED, self._interrupted_message(exc.reason)
         except OutboundError as exc:
             status, message = SyncStatus.FAILED, self._upstream_message(exc)
         except (SyncProblem, ValueError) as exc:
@@ -178,6 +181,12 @@ class _Run:
         except Exception as exc:  # a bug must not leave the run RUNNING forever
             logger.exception("Sync %s of connector %s crashed", run.pk, connector.pk)
             status, message = SyncStatus.FAILED, f"Internal error ({type(exc).__name__}); see the server log."
+        stopping = shutdown.requested()
+        if stopping and status == SyncStatus.FAILED:
+            # The page in flight failed while the process stops (Ctrl-C stops the upstream of
+            # `make run` too): the run was interrupted, not broken; it stays resumable.
+            self.warnings.append(f"While stopping: {message}")
+            status, message = SyncStatus.CANCELLED, self._interrupted_message(stopping)
         try:
             if status == SyncStatus.SUCCESS and self.full_refresh and self.complete:
                 # Only a run that read every page may conclude a record is gone upstream.
@@ -322,6 +331,8 @@ class _Run:
                 try:
                     while True:
                         committer.check()
+                        if stopping := shutdown.requested():
+                            raise Interrupted(stopping)
                         if time.monotonic() >= ends_at:
                             raise SyncProblem(over_budget_message(budget, counters.pages))
                         if not source_done and pages_this_run + len(pending) < max_pages:
@@ -408,7 +419,7 @@ class _Run:
                             break
                         del page
                         self._check_threshold(final=False)
-                except Cancelled:
+                except (Cancelled, Interrupted):
                     context.abandoning = True
                     raise
         finally:
@@ -465,6 +476,17 @@ class _Run:
             # Never SUCCESS while the source says there is more: PARTIAL keeps what was stored.
             return SyncStatus.PARTIAL if counters.processed > counters.failed else SyncStatus.FAILED
         return SyncStatus.PARTIAL if counters.failed else SyncStatus.SUCCESS
+
+    def _interrupted_message(self, reason: str) -> str:
+        """The log line of a run stopped by its process's shutdown: why, and what is kept."""
+        self.run.refresh_from_db(fields=["pages_fetched", "checkpoint"])
+        pages = self.run.pages_fetched
+        if not self.run.checkpoint:
+            return f"Stopped before a page was stored: {reason}. Start the sync again."
+        return (
+            f"Stopped at a page boundary: {reason}. The {pages} committed page(s) are kept; "
+            f"resume this sync to continue after page {pages}."
+        )
 
     def _on_retry(self, message: str, at=None) -> None:
         self.retry_events += 1

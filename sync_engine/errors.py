@@ -27,3 +27,12 @@ class SyncProblem(Exception):
 
 class Cancelled(Exception):
     """A cancel was requested: the run stops at this page boundary and ends CANCELLED."""
+
+
+class Interrupted(Exception):
+    """The process running the sync is stopping (``core.shutdown``): the run stops at this page
+    boundary, keeps its committed pages and ends resumable. ``reason`` says why, for its log."""
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason

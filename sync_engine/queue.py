@@ -52,7 +52,7 @@ from django.db import IntegrityError, connections, transaction
 from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 
-from core import activity, background
+from core import activity, background, shutdown
 from core.budget import RATE_MARGIN
 from migrateiq.celery import app as celery_app
 from sync_engine import hooks
@@ -104,15 +104,16 @@ def _record_sync(action: str, sync_log: SyncLog, user, **detail) -> None:
 def wait_for(sync_log: SyncLog, seconds: float) -> SyncLog:
     """Poll the database until ``sync_log`` has finished or ``seconds`` have passed; return it refreshed.
 
-    Call it outside the transaction that started the sync: the run is queued only at commit.
+    Call it outside the transaction that started the sync: the run is queued only at commit. A
+    process that is stopping (``core.shutdown``: the web server's Ctrl-C) stops waiting at once, so
+    that the answer (the run as it is) goes out before the server does.
     """
     deadline = time.monotonic() + max(0.0, float(seconds))
     sync_log.refresh_from_db()
     while not sync_log.is_finished:
         remaining = deadline - time.monotonic()
-        if remaining <= 0:
+        if remaining <= 0 or shutdown.wait(min(POLL_INTERVAL_SECONDS, remaining)):
             break
-        time.sleep(min(POLL_INTERVAL_SECONDS, remaining))
         sync_log.refresh_from_db()
     return sync_log
 
