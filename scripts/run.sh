@@ -33,14 +33,22 @@ stopped=""
 cleanup() {
   [ -n "$stopped" ] && return
   stopped=1
-  # The worker gets SIGQUIT, Celery's cold shutdown: no waiting for its pool and the embedded
-  # beat. A sync it was running loses only its uncommitted page and resumes at the next start.
-  if [ -n "$worker_pid" ]; then kill -QUIT "$worker_pid" 2>/dev/null || true; fi
+  # The worker makes a warm shutdown on SIGINT: its pool processes stop a running sync at the next
+  # page boundary, resumable with its committed pages (migrateiq/celery.py), and it exits when they
+  # are done, in about 5 s. Ctrl-C sent that SIGINT to every process already; a SIGTERM of this
+  # script (or an error) sends it here. A second SIGINT would be Celery's cold shutdown, which kills
+  # a sync mid-page; SIGQUIT comes only if the worker is still running after 15 s.
+  if [ -n "$worker_pid" ]; then
+    if [ "${1:-}" != INT ]; then pkill -INT -P "$worker_pid" 2>/dev/null || true; kill -INT "$worker_pid" 2>/dev/null || true; fi
+    for _ in $(seq 150); do kill -0 "$worker_pid" 2>/dev/null || break; sleep 0.1; done
+    kill -QUIT "$worker_pid" 2>/dev/null || true
+  fi
   for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
   wait 2>/dev/null || true
   echo "MigrateIQ stopped: web server, worker and demo API (data kept in $VAR_DIR/)."
 }
-trap cleanup EXIT INT TERM
+trap 'cleanup INT' INT
+trap cleanup EXIT TERM
 
 if [ "${MIGRATEIQ_SKIP_UI_BUILD:-0}" != "1" ] && command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1; then scripts/build_ui.sh || echo "web UI build failed: http://127.0.0.1:$PORT/ says how to build it"; fi
 $PY manage.py migrate --noinput -v0
