@@ -6,6 +6,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from core import shutdown
 from demo_extension.models import SyncLog, SyncStatus, TriggeredBy
 from demo_extension.services.sync import DataSyncService
 from demo_extension.tests import sync_support
@@ -16,6 +17,7 @@ from demo_extension.tests.sync_support import (
     set_request_concurrency,
     stored_records,
 )
+from sync_engine import queue as runs
 from sync_engine.errors import SyncAlreadyRunning
 
 fast_retries = sync_support.fast_retries
@@ -209,6 +211,46 @@ def test_cancelling_stops_the_sync_at_the_next_page_boundary_and_keeps_what_was_
     assert log.error_message == ""
     connector.refresh_from_db()
     assert connector.last_sync_status == SyncStatus.CANCELLED
+
+
+@pytest.fixture
+def stopping_process():
+    yield shutdown.request
+    shutdown.reset()
+
+
+def test_a_sync_in_a_stopping_process_ends_resumable_at_a_page_boundary_and_resumes_after_it(
+    sample_upstream, make_connector, stopping_process, django_capture_on_commit_callbacks, settings
+):
+    upstream = sample_upstream(records=100, page_size=10, style="page")
+    connector = make_connector(upstream=upstream, pagination={"type": "page"})
+    set_request_concurrency(connector, 1)
+
+    def ctrl_c_after_third_page(sync_log):
+        if sync_log.pages_fetched == 3:
+            stopping_process("the worker is stopping (Ctrl-C)")
+
+    log = run_sync(connector, progress=ctrl_c_after_third_page)
+
+    assert log.status == SyncStatus.CANCELLED
+    assert log.pages_fetched == 3 and log.checkpoint
+    assert len(stored_records(connector)) == 30
+    assert (
+        "Stopped at a page boundary: the worker is stopping (Ctrl-C). The 3 committed page(s) are kept; "
+        "resume this sync to continue after page 3." in events(log)
+    )
+    assert runs.sync_log_can_resume(log)
+
+    shutdown.reset()  # the next start of the service
+    upstream.clear_requests()
+    settings.MIGRATEIQ_SYNC_RUNNER = "inline"
+    with django_capture_on_commit_callbacks(execute=True):
+        runs.resume_sync(log)
+
+    log.refresh_from_db()
+    assert log.status == SyncStatus.SUCCESS
+    assert len(stored_records(connector)) == 100
+    assert min(int(page) for page in queried(upstream, "page")) == 4
 
 
 def test_a_pending_sync_cancelled_before_it_starts_fetches_nothing(sample_upstream, make_connector):

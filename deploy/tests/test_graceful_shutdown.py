@@ -1,17 +1,24 @@
 """Graceful shutdown, with real processes: web (gunicorn), worker and beat exit within 10 s of SIGTERM
 when idle, a SIGHUP stops a worker instead of restarting it, and `make run`'s Ctrl-C stops every
-process it started. (A worker in the middle of a sync: demo_extension/tests/test_worker_shutdown.py.)
+process it started: the web server within 2.5 s with a browser's connections open and no SIGKILL,
+everything within 10 s, a running sync at a page boundary, resumable. (A worker in the middle of a
+sync on SIGTERM: demo_extension/tests/test_worker_shutdown.py.)
 
 Processes start in the embedded mode (SQLite, filesystem broker, under a temporary directory),
 each in a session of its own so that a failure never leaves one behind.
 """
 
 import http.client
+import json
 import os
+import re
 import signal
+import socket
+import sqlite3
 import stat
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -187,10 +194,7 @@ def test_a_hangup_stops_the_worker_instead_of_restarting_it(start, environment):
     assert not worker.group_alive()
 
 
-def test_ctrl_c_in_make_run_stops_every_process_it_started(start, environment):
-    checkout_logs = PROJECT_ROOT / "var" / "log"
-    before = {path.name: path.stat().st_mtime_ns for path in checkout_logs.glob("*.log")}
-    port, demo_port = PORT_BASE + 2, PORT_BASE + 3
+def start_make_run(start, environment, port: int, demo_port: int) -> Started:
     env = {
         **environment,
         "MIGRATEIQ_PORT": str(port),
@@ -209,6 +213,23 @@ def test_ctrl_c_in_make_run_stops_every_process_it_started(start, environment):
         assert time.monotonic() < deadline, run.log()[-3000:]
         time.sleep(0.2)
     time.sleep(2)  # the worker is up too
+    return run
+
+
+def call(connection, method: str, path: str, token: str = "", body=None):
+    headers = {"Content-Type": "application/json"}
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    connection.request(method, path, body=None if body is None else json.dumps(body), headers=headers)
+    response = connection.getresponse()
+    return response.status, json.loads(response.read() or b"null")
+
+
+def test_ctrl_c_in_make_run_stops_every_process_it_started(start, environment):
+    checkout_logs = PROJECT_ROOT / "var" / "log"
+    before = {path.name: path.stat().st_mtime_ns for path in checkout_logs.glob("*.log")}
+    port, demo_port = PORT_BASE + 2, PORT_BASE + 3
+    run = start_make_run(start, environment, port, demo_port)
 
     # A terminal's Ctrl-C: SIGINT to the whole foreground process group.
     started = time.monotonic()
@@ -231,3 +252,100 @@ def test_ctrl_c_in_make_run_stops_every_process_it_started(start, environment):
     assert (logs / "worker.log").stat().st_size > 0
     after = {path.name: path.stat().st_mtime_ns for path in checkout_logs.glob("*.log")}
     assert after == before  # nothing written to the checkout's var/log
+
+
+def test_ctrl_c_in_make_run_with_a_browser_connected_and_a_sync_running_stops_soon_and_leaves_it_resumable(
+    start, environment
+):
+    port, demo_port = PORT_BASE + 2, PORT_BASE + 3
+    run = start_make_run(start, environment, port, demo_port)
+    api = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    password = re.search(r"Password:\s+(\S+)", run.log()).group(1)
+    _, tokens = call(
+        api,
+        "POST",
+        "/api/auth/token/",
+        body={"email": "admin@demo.local", "password": password, "tenant": "demo"},
+    )
+    token = tokens["access"]
+    connectors = "/api/demo-extension/connectors/"
+    demo = call(api, "GET", connectors, token)[1]["results"][0]["id"]
+    # 10 pages at one request a second, as the README suggests for watching a sync.
+    call(api, "PATCH", f"{connectors}{demo}/", token, {"max_requests_per_second": 1})
+    _, sync = call(api, "POST", f"{connectors}{demo}/sync_data/?wait=0", token)
+    second = call(
+        api,
+        "POST",
+        connectors,
+        token,
+        {"name": "second", "api_endpoint": f"http://127.0.0.1:{demo_port}/users", "api_key": "demo-key"},
+    )[1]["id"]
+    deadline = time.monotonic() + 30
+    while call(api, "GET", f"/api/demo-extension/sync-logs/{sync['id']}/", token)[1]["pages_fetched"] < 2:
+        assert time.monotonic() < deadline, run.log()[-3000:]
+        time.sleep(0.3)
+    # What a browser holds: kept-alive connections, a request waiting for a run (?wait=) and spare
+    # connections that have sent nothing yet (more than the server's three other threads).
+    call(api, "GET", "/api/auth/me/", token)
+    long_poll: dict = {}
+
+    def wait_for_a_run():
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        try:
+            long_poll["status"] = call(connection, "POST", f"{connectors}{second}/sync_data/?wait=5", token)[
+                0
+            ]
+        except OSError as exc:
+            long_poll["error"] = exc
+
+    waiter = threading.Thread(target=wait_for_a_run)
+    waiter.start()
+    time.sleep(0.5)
+    spare = [socket.create_connection(("127.0.0.1", port)) for _ in range(6)]
+    time.sleep(0.3)
+
+    started = time.monotonic()
+    os.killpg(run.process.pid, signal.SIGINT)  # a terminal's Ctrl-C
+    while True:
+        try:
+            get(port, "/healthz")
+        except OSError:
+            break
+        time.sleep(0.05)
+    web_seconds = time.monotonic() - started
+    while run.group_alive():
+        assert time.monotonic() - started < 15, "processes of `make run` still running 15 s after Ctrl-C"
+        time.sleep(0.1)
+    seconds = time.monotonic() - started
+    waiter.join(timeout=10)
+    for connection in spare:
+        connection.close()
+
+    print(f"Ctrl-C: web server {web_seconds:.1f} s, every process {seconds:.1f} s")
+    assert web_seconds < 2.5, f"the web server took {web_seconds:.1f}s"
+    assert seconds < 10, f"`make run` took {seconds:.1f}s"
+    assert "SIGKILL" not in run.log() and "ERROR" not in run.log(), run.log()[-3000:]
+    assert long_poll == {"status": 202}  # answered with the run as it was, not cut off
+    var = environment["MIGRATEIQ_VAR_DIR"]
+    assert f"MigrateIQ stopped: web server, worker and demo API (data kept in {var}/)." in run.log()
+    database = sqlite3.connect(f"{var}/migrateiq.sqlite3")
+    status, pages, checkpoint, records = database.execute(
+        "SELECT status, pages_fetched, checkpoint, records_processed FROM demo_extension_synclog WHERE id=?",
+        (sync["id"],),
+    ).fetchone()
+    lines = [
+        row[0]
+        for row in database.execute(
+            "SELECT message FROM demo_extension_synclogevent WHERE sync_log_id = ? ORDER BY id", (sync["id"],)
+        )
+    ]
+    stored = database.execute(
+        "SELECT COUNT(*) FROM demo_extension_syncedrecord WHERE connector_id = ?", (demo,)
+    ).fetchone()[0]
+    assert status == "CANCELLED" and 2 <= pages < 10 and checkpoint, (status, pages, lines)
+    assert stored == records == pages * 50  # every committed page kept, nothing half-stored
+    assert any(
+        line.startswith("Stopped at a page boundary: the worker is stopping (Ctrl-C).")
+        and line.endswith(f"resume this sync to continue after page {pages}.")
+        for line in lines
+    ), lines
