@@ -874,6 +874,34 @@ describe("the wizard after a failed preview", () => {
     await vi.waitFor(() => expect(onSubmit).toHaveBeenCalled());
   });
 
+  it("warns about no failure of an endpoint the form no longer has, and creates without asking", async () => {
+    const onSubmit = await failPreviewThenGoToLastStep(vi.fn(async () => failed));
+    expect(screen.getByTestId("preview-failed-warning")).toBeTruthy();
+    fireEvent.click(actions().getByRole("button", { name: "Back" }));
+    fireEvent.click(actions().getByRole("button", { name: "Back" }));
+    fireEvent.click(actions().getByRole("button", { name: "Back" }));
+    expect(heading()).toBe("Step 1 of 4: Endpoint and authentication");
+    fireEvent.change(screen.getByLabelText("API endpoint"), { target: { value: "https://api.example.com/v2/invoices" } });
+    next();
+    next();
+    next();
+    expect(heading()).toBe("Step 4 of 4: Requests and schedule");
+    expect(screen.queryByTestId("preview-failed-warning")).toBeNull();
+    fireEvent.click(actions().getByRole("button", { name: "Create connector" }));
+    await vi.waitFor(() => expect(onSubmit).toHaveBeenCalled());
+    expect(screen.queryByRole("alertdialog")).toBeNull();
+  });
+
+  it("keeps the warning while only the rules changed since the failed preview", async () => {
+    await failPreviewThenGoToLastStep(vi.fn(async () => failed));
+    fireEvent.click(actions().getByRole("button", { name: "Back" }));
+    const rules = within(screen.getByTestId("rules-editor"));
+    fireEvent.click(rules.getByRole("button", { name: "Add a rule" }));
+    fireEvent.change(rules.getByLabelText("Target field (rule 1)"), { target: { value: "id" } });
+    next();
+    expect(screen.getByTestId("preview-failed-warning").textContent).toContain("HTTP 401 from https://api.example.com/invoices");
+  });
+
   it("forgets the failure once a preview succeeds, and creates without asking", async () => {
     let answer = failed;
     const onSubmit = await failPreviewThenGoToLastStep(vi.fn(async () => answer));

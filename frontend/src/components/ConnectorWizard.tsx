@@ -132,8 +132,10 @@ export function ConnectorWizard({
   const [banner, setBanner] = useState<string | null>(null);
   const [other, setOther] = useState<string[]>([]);
   const [saving, setSaving] = useState(false);
-  // The latest preview's failure: the last step warns about it, and creating asks first.
-  const [previewFailure, setPreviewFailure] = useState<Extract<PreviewOutcome, { ok: false }> | null>(null);
+  // How the latest preview ended, and the settings it read the API with: a failure of the settings
+  // still in the form has the last step warn about it, and creating ask first.
+  const [latestPreview, setLatestPreview] = useState<{ settings: string; outcome: PreviewOutcome } | null>(null);
+  const previewedSettings = useRef<string | null>(null);
   const [confirmingCreate, setConfirmingCreate] = useState(false);
   const formRef = useRef<HTMLFormElement>(null);
   const announce = useAnnounce();
@@ -268,6 +270,21 @@ export function ConnectorWizard({
     return name ? { ...rest, name } : rest;
   }
 
+  /** The settings the preview reads the API with, as text to compare (null: they cannot be sent).
+   * The name, the primary key and the rules only shape what is stored: they are left out, so a
+   * rule edited after a failed preview keeps its warning. */
+  function readingSettings(): string | null {
+    try {
+      const { name, primary_key, transformation_rules, ...reading } = previewInput();
+      void name;
+      void primary_key;
+      void transformation_rules;
+      return JSON.stringify(reading);
+    } catch {
+      return null;
+    }
+  }
+
   /** The API refused the preview naming fields: show them on their step, as a save would. */
   function showFieldErrors(error: ApiError): boolean {
     const steps = Object.keys(error.fieldErrors).map((field) => STEP_OF_FIELD[field]).filter((value) => value !== undefined);
@@ -336,6 +353,9 @@ export function ConnectorWizard({
 
   const e = errors;
   const id = (name: string) => `wizard-${name}`;
+  // A failed preview of settings since changed says nothing about these: no warning, no question.
+  const currentSettings = latestPreview && !latestPreview.outcome.ok ? readingSettings() : null;
+  const previewFailure = latestPreview && !latestPreview.outcome.ok && latestPreview.settings === currentSettings ? latestPreview.outcome : null;
 
   return (
     <form ref={formRef} className="card connector-form wizard" onSubmit={submit} noValidate aria-label="New connector">
@@ -409,8 +429,12 @@ export function ConnectorWizard({
 
       {step === 1 ? (
         <PreviewPanel
-          run={(): Promise<Preview> => onPreview(previewInput())}
-          onOutcome={(outcome) => setPreviewFailure(outcome.ok ? null : outcome)}
+          run={(): Promise<Preview> => {
+            const sent = previewInput();
+            previewedSettings.current = readingSettings();
+            return onPreview(sent);
+          }}
+          onOutcome={(outcome) => setLatestPreview({ settings: previewedSettings.current ?? "", outcome })}
           onFieldErrors={showFieldErrors}
           onPinPagination={pinPagination}
           onPickPrimaryKey={(path) => {
