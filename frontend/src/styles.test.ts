@@ -44,6 +44,10 @@ describe("the style sheet", () => {
     expect(phone).toMatch(/\.table-stack td\[data-label\]::before \{\s*content: attr\(data-label\);/);
   });
 
+  it("keeps the wizard's Back / Next row apart from the step's last button (the preview's)", () => {
+    expect(declarations(".wizard-actions")).toMatch(/margin-top:\s*1rem/);
+  });
+
   it("gives a further credential's select only the room it needs, its name and value the rest", () => {
     expect(declarations(".kv-row.secret-param-row")).toMatch(/grid-template-columns:\s*auto 1fr 1fr auto/);
   });

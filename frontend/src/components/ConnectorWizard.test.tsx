@@ -43,14 +43,59 @@ describe("the new connector wizard", () => {
     expect(screen.getByText("2 fields need attention before the next step.")).toBeTruthy();
   });
 
-  it("shows the preview step with its button and no data until asked", () => {
-    renderWizard();
+  it("fetches the preview once on entering its step, saying so while it loads, and focuses the result", async () => {
+    let answer: (preview: Preview) => void = () => {};
+    const onPreview = vi.fn((_input: ConnectorInput) => new Promise<Preview>((resolve) => (answer = resolve)));
+    renderWizard(undefined, onPreview);
     fillFirstStep();
     next();
     expect(heading()).toBe("Step 2 of 4: Preview");
-    expect(screen.getByRole("button", { name: "Fetch a preview" })).toBeTruthy();
-    expect(screen.queryByTestId("preview-result")).toBeNull();
     expect(screen.getByRole("listitem", { current: "step" }).textContent).toContain("Preview");
+    expect((screen.getByRole("button", { name: "Fetching the preview…" }) as HTMLButtonElement).disabled).toBe(true);
+    expect(onPreview).toHaveBeenCalledTimes(1);
+    expect(onPreview.mock.calls[0]![0]).toMatchObject({ name: "Billing", api_endpoint: "https://api.example.com/invoices" });
+    await act(async () => answer(previewBody()));
+    expect(await screen.findByTestId("preview-result")).toBeTruthy();
+    expect(screen.getByRole("button", { name: "Preview again" })).toBeTruthy();
+    expect(onPreview).toHaveBeenCalledTimes(1);
+    await vi.waitFor(() => expect(document.activeElement?.textContent).toBe("50 records in 2 pages (8 ms)"));
+  });
+
+  it("leaves the focus on a control the user went to while the automatic preview loaded", async () => {
+    let answer: (preview: Preview) => void = () => {};
+    renderWizard(undefined, () => new Promise<Preview>((resolve) => (answer = resolve)));
+    fillFirstStep();
+    next();
+    const nextButton = actions().getByRole("button", { name: "Next" });
+    nextButton.focus();
+    await act(async () => answer(previewBody()));
+    await screen.findByTestId("preview-result");
+    expect(document.activeElement).toBe(nextButton);
+  });
+
+  it("goes back while the automatic preview loads and drops its late refusal; a failed one does not hold Back", async () => {
+    let refuse: (error: Error) => void = () => {};
+    const onPreview = vi.fn(() => new Promise<Preview>((_, reject) => (refuse = reject)));
+    renderWizard(undefined, onPreview);
+    fillFirstStep();
+    next();
+    fireEvent.click(actions().getByRole("button", { name: "Back" }));
+    expect(heading()).toBe("Step 1 of 4: Endpoint and authentication");
+    const endpoint = screen.getByLabelText("API endpoint");
+    await act(async () =>
+      refuse(new ApiError(400, "api_endpoint: Refused.", { detail: "api_endpoint: Refused.", errors: { api_endpoint: ["Refused."] } })),
+    );
+    expect(screen.queryByText("Refused.")).toBeNull();
+    expect(endpoint.getAttribute("aria-invalid")).toBeNull();
+    // entering the step again fetches again; its failure shows, and Back still goes back
+    onPreview.mockImplementation(async () =>
+      previewBody({ ok: false, error: "HTTP 500 from https://api.example.com/invoices after 1 attempt", status_code: 500, pagination: null, records: [], fields: [], warnings: [] }),
+    );
+    next();
+    expect(await screen.findByTestId("preview-error")).toBeTruthy();
+    expect(onPreview).toHaveBeenCalledTimes(2);
+    fireEvent.click(actions().getByRole("button", { name: "Back" }));
+    expect(heading()).toBe("Step 1 of 4: Endpoint and authentication");
   });
 
   it("hides the API key for No authentication and sends none", async () => {
@@ -155,7 +200,8 @@ describe("the new connector wizard", () => {
     fireEvent.click(screen.getByRole("button", { name: "Show before / after" }));
     const section = screen.getByTestId("before-after");
     const table = await within(section).findByRole("region", { name: "Sample records before and after the rules" });
-    expect(onPreview.mock.calls[0]?.[0].transformation_rules).toEqual({ field_mappings: { "address.city": "city" } });
+    // the last call: the preview step fetched its own on the way
+    expect(onPreview.mock.lastCall?.[0].transformation_rules).toEqual({ field_mappings: { "address.city": "city" } });
     expect(within(table).getByRole("columnheader", { name: "Before" })).toBeTruthy();
     expect(within(table).getByRole("columnheader", { name: "After the rules" })).toBeTruthy();
     expect(within(table).getByText("Quarantined: required field 'email' is missing")).toBeTruthy();
@@ -174,12 +220,13 @@ describe("the new connector wizard", () => {
     fillFirstStep();
     next();
     next();
+    expect(onPreview).toHaveBeenCalledTimes(1); // the preview step's own
     fireEvent.click(screen.getByRole("button", { name: "Add a rule" }));
     fireEvent.change(screen.getByLabelText("Source path (rule 1)"), { target: { value: "name" } });
     fireEvent.click(screen.getByRole("button", { name: "Show before / after" }));
     const target = screen.getByLabelText("Target field (rule 1)");
     await vi.waitFor(() => expect(target.getAttribute("aria-invalid")).toBe("true"));
-    expect(onPreview).not.toHaveBeenCalled();
+    expect(onPreview).toHaveBeenCalledTimes(1);
     expect(document.activeElement).toBe(target);
   });
 
@@ -322,8 +369,7 @@ describe("the wizard's preview step", () => {
     const result = renderWizard(undefined, onPreview);
     fillFirstStep();
     fireEvent.change(screen.getByLabelText("API key"), { target: { value: "k-1" } });
-    next();
-    fireEvent.click(screen.getByRole("button", { name: "Fetch a preview" }));
+    next(); // the step fetches the preview
     return result;
   }
 
@@ -486,6 +532,11 @@ describe("the wizard's pagination JSON typed and not applied", () => {
   });
 });
 
+const PREVIEW_ADDRESS = "/api/demo-extension/connectors/preview/";
+/** The calls but the previews (the preview step fetches one as it is entered; a test that goes
+ * straight on leaves before its answer, which is dropped). */
+const saves = (calls: FakeCall[]) => calls.filter((call) => call.url !== PREVIEW_ADDRESS);
+
 describe("the wizard's time and request budget", () => {
   const CREATE = "/api/demo-extension/connectors/";
   const PREVIEW = "/api/demo-extension/connectors/preview/";
@@ -562,14 +613,14 @@ describe("the wizard's time and request budget", () => {
     expect(textOf(describedBy("Time budget per sync (seconds)")[1])).toBe("A whole number of seconds.");
     expect(screen.getByLabelText("Requests per sync").getAttribute("aria-invalid")).toBeNull();
     await vi.waitFor(() => expect(document.activeElement).toBe(screen.getByLabelText("Time budget per sync (seconds)")));
-    expect(calls).toHaveLength(0);
+    expect(saves(calls)).toHaveLength(0);
 
     fireEvent.change(screen.getByLabelText("Requests per second"), { target: { value: "0.01" } });
     fireEvent.change(screen.getByLabelText("Concurrent requests"), { target: { value: "16" } });
     fireEvent.change(screen.getByLabelText("Time budget per sync (seconds)"), { target: { value: "" } });
     create();
-    await vi.waitFor(() => expect(calls).toHaveLength(1));
-    expect(calls[0]!.body).toMatchObject({ max_sync_seconds: null, max_requests_per_second: 0.01, max_concurrent_requests: 16, max_requests_per_sync: null });
+    await vi.waitFor(() => expect(saves(calls)).toHaveLength(1));
+    expect(saves(calls)[0]!.body).toMatchObject({ max_sync_seconds: null, max_requests_per_second: 0.01, max_concurrent_requests: 16, max_requests_per_sync: null });
   });
 
   it("shows the API's refusal of the rate on its field in the last step, not as a loose message", async () => {
@@ -589,8 +640,7 @@ describe("the wizard's time and request budget", () => {
   it("takes a preview refused for the budget to the last step, on the field", async () => {
     renderWithApi((call) => (call.url === PREVIEW ? refusal("max_concurrent_requests", "Refused by the API.") : {}));
     fillFirstStep();
-    next();
-    fireEvent.click(screen.getByRole("button", { name: "Fetch a preview" }));
+    next(); // the step fetches the preview
     await vi.waitFor(() => expect(heading()).toBe("Step 4 of 4: Requests and schedule"));
     const concurrent = screen.getByLabelText("Concurrent requests");
     expect(concurrent.getAttribute("aria-invalid")).toBe("true");
@@ -625,9 +675,8 @@ describe("the wizard's request method and body", () => {
     expect(screen.queryByLabelText("Request body (JSON object)")).toBeNull();
     fireEvent.change(screen.getByLabelText("Request method"), { target: { value: "POST" } });
     fireEvent.change(screen.getByLabelText("Request body (JSON object)"), { target: { value: JSON.stringify(search) } });
-    next();
-    fireEvent.click(screen.getByRole("button", { name: "Fetch a preview" }));
-    await vi.waitFor(() => expect(calls.some((call) => call.url === PREVIEW)).toBe(true));
+    next(); // the step fetches the preview
+    await screen.findByTestId("preview-result");
     expect(calls.find((call) => call.url === PREVIEW)!.body).toMatchObject({ request_method: "POST", request_body: search });
     next();
     next();
@@ -651,12 +700,12 @@ describe("the wizard's request method and body", () => {
     create();
     expect(await screen.findByText('Put "{since}" where the value to start from goes, e.g. {"after": "{since}"}.')).toBeTruthy();
     expect(filterField.getAttribute("aria-invalid")).toBe("true");
-    expect(calls).toHaveLength(0);
+    expect(saves(calls)).toHaveLength(0);
     fireEvent.change(filterField, { target: { value: JSON.stringify(filter) } });
     create();
-    await vi.waitFor(() => expect(calls).toHaveLength(1));
-    expect(calls[0]!.body).toMatchObject({ request_method: "POST", incremental: { cursor_field: "last_edited_time", body_filter: filter } });
-    expect((calls[0]!.body as { incremental: object }).incremental).not.toHaveProperty("param");
+    await vi.waitFor(() => expect(saves(calls)).toHaveLength(1));
+    expect(saves(calls)[0]!.body).toMatchObject({ request_method: "POST", incremental: { cursor_field: "last_edited_time", body_filter: filter } });
+    expect((saves(calls)[0]!.body as { incremental: object }).incremental).not.toHaveProperty("param");
   });
 
   it("refuses a body that is not a JSON object on its field, focused, before the preview", async () => {
@@ -670,7 +719,7 @@ describe("the wizard's request method and body", () => {
     expect(body.getAttribute("aria-invalid")).toBe("true");
     expect(document.getElementById("wizard-request_body-error")?.textContent).toBe("The request body must be a JSON object ({…}), not a list.");
     await vi.waitFor(() => expect(document.activeElement).toBe(body));
-    expect(calls).toHaveLength(0);
+    expect(saves(calls)).toHaveLength(0);
   });
 
   it("sends no body with GET, even one typed before switching back", async () => {
@@ -685,16 +734,15 @@ describe("the wizard's request method and body", () => {
     next();
     next();
     create();
-    await vi.waitFor(() => expect(calls).toHaveLength(1));
-    expect(calls[0]!.body).toMatchObject({ request_method: "GET", request_body: {} });
+    await vi.waitFor(() => expect(saves(calls)).toHaveLength(1));
+    expect(saves(calls)[0]!.body).toMatchObject({ request_method: "GET", request_body: {} });
   });
 
   it("shows the API's refusal of the body on its field in the first step", async () => {
     const message = "A request body is sent with request_method POST only: set it, or empty the body.";
     renderWithApi(() => ({ status: 400, body: { detail: `request_body: ${message}`, errors: { request_body: [message] } } }));
     fillFirstStep();
-    next();
-    fireEvent.click(screen.getByRole("button", { name: "Fetch a preview" }));
+    next(); // the step fetches the preview
     await vi.waitFor(() => expect(heading()).toBe("Step 1 of 4: Endpoint and authentication"));
     const body = screen.getByLabelText("Request body (JSON object)");
     expect(body.getAttribute("aria-invalid")).toBe("true");
@@ -786,7 +834,7 @@ describe("the wizard's pagination fields", () => {
     fireEvent.change(size, { target: { value: "100001" } });
     create();
     await vi.waitFor(() => expect(errorOf("Page size")).toBe("Enter a whole number from 1 to 100,000."));
-    expect(calls).toHaveLength(0);
+    expect(saves(calls)).toHaveLength(0);
     fireEvent.change(size, { target: { value: " 50 " } });
     fireEvent.change(screen.getByLabelText("First page"), { target: { value: "0" } });
     create();
@@ -800,7 +848,7 @@ describe("the wizard's pagination fields", () => {
     fireEvent.change(screen.getByLabelText("Page size parameter"), { target: { value: "per_page" } });
     create();
     await vi.waitFor(() => expect(errorOf("Page size")).toMatch(/^Give the page size to ask for/));
-    expect(calls).toHaveLength(0);
+    expect(saves(calls)).toHaveLength(0);
   });
 
   it("shows the API's refusal of a pagination key on that key's field, and what names no field under the select", async () => {
@@ -849,8 +897,7 @@ describe("the wizard after a failed preview", () => {
     const onSubmit = vi.fn(async (_input: ConnectorInput) => {});
     renderWizard(onSubmit, onPreview);
     fillFirstStep();
-    next();
-    fireEvent.click(screen.getByRole("button", { name: "Fetch a preview" }));
+    next(); // the step fetches the preview
     await screen.findByTestId("preview-error");
     next();
     next();
@@ -905,10 +952,10 @@ describe("the wizard after a failed preview", () => {
   it("forgets the failure once a preview succeeds, and creates without asking", async () => {
     let answer = failed;
     const onSubmit = await failPreviewThenGoToLastStep(vi.fn(async () => answer));
+    answer = previewBody();
+    // entering the step again fetches it again
     fireEvent.click(within(screen.getByTestId("preview-failed-warning")).getByRole("button", { name: "Back to the preview" }));
     expect(heading()).toBe("Step 2 of 4: Preview");
-    answer = previewBody();
-    fireEvent.click(screen.getByRole("button", { name: "Fetch a preview" }));
     await screen.findByTestId("preview-result");
     next();
     next();

@@ -110,7 +110,8 @@ const INITIAL: WizardState = {
 };
 
 /**
- * The "new connector" wizard: endpoint and authentication → preview → records and transformation
+ * The "new connector" wizard: endpoint and authentication → preview (fetched on entering the
+ * step, again with its button) → records and transformation
  * rules (rows of source path → target field with their conversion, default and required flag, a
  * JSON toggle, sample records before and after the rules) → requests and schedule (pagination as
  * fields, headers, query parameters, incremental cursor, max pages, the time and request budgets,
@@ -429,6 +430,7 @@ export function ConnectorWizard({
 
       {step === 1 ? (
         <PreviewPanel
+          autoFetch
           run={(): Promise<Preview> => {
             const sent = previewInput();
             previewedSettings.current = readingSettings();

@@ -71,6 +71,9 @@ export interface PreviewPanelProps {
   onUseRecordsPath?: (path: string) => void;
   /** Told how each preview ended. */
   onOutcome?: (outcome: PreviewOutcome) => void;
+  /** Fetch the preview once as the panel appears (the wizard's preview step), with the same
+   * loading and error states as the button; leaving before it ends drops its answer. */
+  autoFetch?: boolean;
   primaryKey: string;
   cursorField: string;
 }
@@ -83,27 +86,55 @@ export function PreviewPanel({
   onPickCursor,
   onUseRecordsPath,
   onOutcome,
+  autoFetch = false,
   primaryKey,
   cursorField,
 }: PreviewPanelProps) {
   const [preview, setPreview] = useState<Preview | null>(null);
   const [failure, setFailure] = useState<string | null>(null);
-  const [loading, setLoading] = useState(false);
+  const [loading, setLoading] = useState(autoFetch);
   const [pinned, setPinned] = useState(false);
   const resultRef = useRef<HTMLHeadingElement>(null);
   const announce = useAnnounce();
+  // The panel is on the page: an answer that comes back after it left is dropped (the form has
+  // moved on; a refusal must not send it back to a field).
+  const mounted = useRef(false);
+  const autoStarted = useRef(false);
+  const automatic = useRef(false);
 
   useEffect(() => {
-    if (!loading && (preview || failure)) resultRef.current?.focus();
+    mounted.current = true;
+    return () => {
+      mounted.current = false;
+    };
+  }, []);
+
+  useEffect(() => {
+    if (!autoFetch || autoStarted.current) return;
+    autoStarted.current = true;
+    void fetchPreview(true);
+    // Once, as the panel appears (not again in React's development double run): later previews
+    // are asked for with the button.
+  }, []);
+
+  useEffect(() => {
+    if (loading || !(preview || failure)) return;
+    // An automatic preview takes the focus only from where the page put it (the step's heading):
+    // not from a control the user went to meanwhile.
+    const active = document.activeElement;
+    if (automatic.current && active instanceof HTMLElement && active !== document.body && active.tabIndex >= 0) return;
+    resultRef.current?.focus();
   }, [loading, preview, failure]);
 
-  async function fetchPreview() {
+  async function fetchPreview(auto = false) {
+    automatic.current = auto;
     setLoading(true);
     setFailure(null);
     setPreview(null);
     setPinned(false);
     try {
       const result = await run();
+      if (!mounted.current) return;
       setPreview(result);
       onOutcome?.(result.ok ? { ok: true } : { ok: false, message: result.error ?? "The API could not be read.", statusCode: result.status_code });
       if (result.ok) {
@@ -113,6 +144,7 @@ export function PreviewPanel({
         announce(`Preview failed: ${result.error ?? "the API could not be read"}`);
       }
     } catch (error) {
+      if (!mounted.current) return;
       onOutcome?.({ ok: false, message: `The preview was refused: ${errorMessage(error)}`, statusCode: null });
       if (error instanceof ApiError && Object.keys(error.fieldErrors).length && onFieldErrors?.(error)) {
         setLoading(false);
@@ -136,7 +168,7 @@ export function PreviewPanel({
     <section className="preview" aria-labelledby="preview-heading" aria-busy={loading}>
       <h3 id="preview-heading">Preview</h3>
       <p className="hint">Fetches at most 2 pages with these settings and shows what a sync would store. Nothing is saved.</p>
-      <button type="button" className="btn" onClick={fetchPreview} disabled={loading}>
+      <button type="button" className="btn" onClick={() => void fetchPreview()} disabled={loading}>
         {loading ? "Fetching the preview…" : preview || failure ? "Preview again" : "Fetch a preview"}
       </button>
 
