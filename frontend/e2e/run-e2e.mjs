@@ -856,6 +856,39 @@ async function main() {
   await page.getByRole("table", { name: "Records" }).waitFor();
   await checkA11y(page, "connector page at 390 px");
   await shot("13-connector-narrow", true);
+  // Nothing wider than the window: the Further credentials fieldset (its long example URL wraps;
+  // a credential's row included) in the edit form and the wizard; the records search keeps room
+  // for its placeholder.
+  const pageWidth = () => page.evaluate(() => document.documentElement.scrollWidth);
+  if ((await pageWidth()) > 390) throw new Error(`the connector page is ${await pageWidth()} px wide at 390 px`);
+  const search = page.getByRole("searchbox", { name: "Search text" });
+  const placeholderRoom = await search.evaluate((input) => {
+    const context = document.createElement("canvas").getContext("2d");
+    const style = getComputedStyle(input);
+    context.font = style.font;
+    return input.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight) - context.measureText(input.placeholder).width;
+  });
+  if (placeholderRoom < 0) throw new Error(`the records search cuts its placeholder at 390 px (${placeholderRoom} px short)`);
+  for (const [name, address, form] of [
+    ["edit form", `/connectors/${demoId}/edit`, "Edit connector"],
+    ["wizard", "/connectors/new", "New connector"],
+  ]) {
+    await page.goto(`${base}${address}`);
+    const narrowForm = page.getByRole("form", { name: form });
+    await narrowForm.getByRole("group", { name: "Further credentials" }).waitFor();
+    if ((await pageWidth()) > 390) throw new Error(`the ${name} is ${await pageWidth()} px wide at 390 px`);
+  }
+  // (the wizard's) a credential's row: its select on a line of its own, name and value beside
+  const narrowWizard = page.getByRole("form", { name: "New connector" });
+  await narrowWizard.getByRole("button", { name: "Add a credential" }).click();
+  if ((await pageWidth()) > 390) throw new Error(`the wizard with a further credential is ${await pageWidth()} px wide at 390 px`);
+  const valueBox = await narrowWizard.getByLabel("Credential value 1").boundingBox();
+  if (!valueBox || valueBox.width < 80) throw new Error(`a further credential's value is ${valueBox?.width} px wide at 390 px`);
+  await shot("13-wizard-narrow-credentials");
+  await narrowWizard.getByRole("button", { name: "Cancel" }).click();
+  const narrowLeave = page.getByRole("alertdialog", { name: "Leave with unsaved changes?" });
+  await narrowLeave.getByRole("button", { name: "Discard and leave" }).click();
+  await page.getByRole("heading", { name: "Connectors", exact: true }).waitFor();
   await page.setViewportSize({ width: 1280, height: 900 });
 
   // 14a. Dark: the system's preference is followed; axe on the main pages in dark. The Theme

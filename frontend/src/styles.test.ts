@@ -48,6 +48,22 @@ describe("the style sheet", () => {
     expect(declarations(".wizard-actions")).toMatch(/margin-top:\s*1rem/);
   });
 
+  it("keeps the Further credentials fieldset inside a phone's width, its long example URL wrapping", () => {
+    // a fieldset's default min-width is its content's: the URL widened the page by 4 px at 390 px
+    expect(declarations(".kv-editor")).toMatch(/min-width:\s*0;/);
+    expect(declarations(".kv-editor .hint")).toMatch(/overflow-wrap:\s*anywhere;/);
+    // and a credential's row puts its select on a line of its own there
+    expect(css).toMatch(/@media \(max-width: 640px\) \{\s*\.kv-row\.secret-param-row \{\s*grid-template-columns: 1fr 1fr auto;\s*\}\s*\.kv-row\.secret-param-row select \{\s*grid-column: 1 \/ -1;/);
+  });
+
+  it("gives the records search's text its placeholder's room on a phone: the field picker takes its own line", () => {
+    const phone = css.match(/@media \(max-width: 640px\) \{\s*\.records-search \{\s*flex-wrap: wrap;\s*\}\s*\.records-search select \{([^}]*)\}/);
+    expect(phone?.[1]).toMatch(/flex:\s*1 1 100%;/);
+    expect(phone?.[1]).toMatch(/max-width:\s*none;/);
+    // after the wider screens' cap of the picker, which would win otherwise
+    expect(css.indexOf(phone![0])).toBeGreaterThan(css.indexOf(".records-search select {\n  width: auto;\n  max-width: 12rem;"));
+  });
+
   it("gives a further credential's select only the room it needs, its name and value the rest", () => {
     expect(declarations(".kv-row.secret-param-row")).toMatch(/grid-template-columns:\s*auto 1fr 1fr auto/);
   });
