@@ -89,6 +89,13 @@ export async function adminPages({ page, base, receiver, checkA11y, shot, log })
   await events.getByRole("cell", { name: "auth.signed_in", exact: true }).first().waitFor();
   await checkA11y(page, "audit trail");
   await shot("18-audit", true);
+  // Who: each email on one line at 1280 px, beside the long Details of a connector's creation.
+  const brokenEmails = await events.evaluate((table) =>
+    Array.from(table.querySelectorAll("td.audit-who > span:first-child"))
+      .filter((email) => email.getClientRects().length > 1)
+      .map((email) => email.textContent),
+  );
+  if (brokenEmails.length) throw new Error(`the audit trail breaks ${brokenEmails[0]} across lines`);
   await page.getByLabel("Action").fill("member.added");
   await page.getByRole("button", { name: "Apply filters" }).click();
   await page.waitForURL(/action=member\.added/);

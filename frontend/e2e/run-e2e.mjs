@@ -409,6 +409,9 @@ async function main() {
     );
   const defaultHeaders = (await headerNames()).join(",");
   if (defaultHeaders !== "External id,full_name,city,joined,Last written,Raw") throw new Error(`the records table shows ${defaultHeaders} at first`);
+  // Every header in the tables' one style (capitals), a sortable one (a button) included.
+  const headerCases = await records.evaluate((table) => Array.from(table.querySelectorAll("thead th"), (th) => getComputedStyle(th.querySelector("button") ?? th).textTransform));
+  if (new Set(headerCases).size !== 1 || headerCases[0] !== "uppercase") throw new Error(`the records table's headers are written ${headerCases}`);
   await records.getByRole("button", { name: /External id/ }).click();
   await page.waitForFunction(() => document.querySelector('table[aria-label="Records"] tbody td')?.textContent === "120");
   // Sort by a data field from its header (the API sorts; aria-sort says how), then the other way.

@@ -64,6 +64,16 @@ describe("the style sheet", () => {
     expect(css.indexOf(phone![0])).toBeGreaterThan(css.indexOf(".records-search select {\n  width: auto;\n  max-width: 12rem;"));
   });
 
+  it("writes a sortable column's name as the other headers (a button inherits no text-transform)", () => {
+    expect(declarations(".table th")).toMatch(/text-transform:\s*uppercase;/);
+    expect(declarations(".sort-button")).toMatch(/text-transform:\s*inherit;/);
+    expect(declarations(".sort-button")).toMatch(/letter-spacing:\s*inherit;/);
+  });
+
+  it("keeps the audit trail's who on one line, so a wide Details column cannot break an email mid-word", () => {
+    expect(declarations(".audit-table .audit-who")).toMatch(/white-space:\s*nowrap;/);
+  });
+
   it("gives a further credential's select only the room it needs, its name and value the rest", () => {
     expect(declarations(".kv-row.secret-param-row")).toMatch(/grid-template-columns:\s*auto 1fr 1fr auto/);
   });

@@ -26,6 +26,11 @@ describe("the preview's records", () => {
     expect(rows()).toHaveLength(3);
   });
 
+  it("are a table in the app's one table style (its headers as every other table's)", () => {
+    render(<PreviewRecordsTable records={records(2)} label="Sample" />);
+    expect(within(screen.getByRole("region", { name: "Sample" })).getByRole("table").classList.contains("table")).toBe(true);
+  });
+
   it("offer no button when every record is shown already", () => {
     render(<PreviewRecordsTable records={records(3)} label="Sample" />);
     expect(rows()).toHaveLength(3);

@@ -297,7 +297,7 @@ export function PreviewPanel({
 
           <h5>Fields</h5>
           <div className="table-wrap" tabIndex={0} role="region" aria-label="Fields of the sample">
-            <table>
+            <table className="table">
               <thead>
                 <tr>
                   <th scope="col">Field</th>
@@ -358,7 +358,7 @@ export function PreviewRecordsTable({
   return (
     <>
     <div className="table-wrap" tabIndex={0} role="region" aria-label={label}>
-      <table className="preview-records">
+      <table className="table preview-records">
         <thead>
           <tr>
             <th scope="col">#</th>

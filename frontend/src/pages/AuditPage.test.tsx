@@ -78,6 +78,14 @@ describe("the audit page", () => {
     expect(headers).toEqual(["When", "Who", "Action", "Object", "Details"]);
   });
 
+  it("keeps who in a cell that does not wrap (styles.css), the email not allowed to break mid-word", async () => {
+    api(() => page([event(2)]));
+    renderPage();
+    const email = within(await screen.findByTestId("audit-event-2")).getByText("ada@acme.test");
+    expect(email.closest("td")!.className).toBe("audit-who");
+    expect(email.closest(".break")).toBeNull();
+  });
+
   it("says when nothing was recorded yet, and when nothing matches the filters", async () => {
     api(() => page([]));
     const { unmount } = renderPage();

@@ -234,10 +234,10 @@ function AuditRow({ event, onOnly }: { event: AuditEvent; onOnly: (changes: Part
   return (
     <tr data-testid={`audit-event-${event.id}`}>
       <td className="small nowrap">{formatDateTime(event.at)}</td>
-      <td>
+      <td className="audit-who">
         {event.actor ? (
           <>
-            <span className="break">{event.actor.email}</span>
+            <span>{event.actor.email}</span>
             {actorId ? (
               <button type="button" className="link-button small" onClick={() => onOnly({ actor: String(actorId) })}>
                 Only theirs<span className="visually-hidden"> ({event.actor.email})</span>
