@@ -3,11 +3,19 @@ import { describe, expect, it } from "vitest";
 import { isFormula, toCsv } from "./components/download";
 import { groupByError } from "./components/Quarantine";
 import { elapsedSeconds, recordsPerSecond } from "./components/LiveStats";
-import { formatDateTime, formatPercent, formatRelative, formatSeconds, formatTimeMs } from "./format";
+import { formatCount, formatDateTime, formatPercent, formatRelative, formatSeconds, formatTimeMs } from "./format";
 import { syncLog } from "./test/helpers";
 
 describe("formatting", () => {
   const now = Date.parse("2026-12-04T12:00:00Z");
+
+  it("writes a count with its noun in the right number", () => {
+    expect(formatCount(1, "record")).toBe("1 record");
+    expect(formatCount(0, "record")).toBe("0 records");
+    expect(formatCount(1234, "page")).toBe("1,234 pages");
+    expect(formatCount(1, "delivery", "deliveries")).toBe("1 delivery");
+    expect(formatCount(2, "delivery", "deliveries")).toBe("2 deliveries");
+  });
 
   it("says how far a time is, in the future or the past", () => {
     expect(formatRelative("2026-12-04T12:37:00Z", now)).toBe("in 37 min");

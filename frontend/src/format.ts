@@ -66,6 +66,11 @@ export function formatRate(records: number, seconds: number | null | undefined):
   return `${rate > 0 && rate < 10 ? rate.toFixed(1) : formatNumber(Math.round(rate))}/s`;
 }
 
+/** A count and its noun in the right number: "1 record", "0 records", "1,234 records". */
+export function formatCount(count: number, singular: string, plural = `${singular}s`): string {
+  return `${formatNumber(count)} ${count === 1 ? singular : plural}`;
+}
+
 export function formatPercent(value: number | null | undefined): string {
   if (value === null || value === undefined) return "—";
   return `${value.toFixed(1)} %`;

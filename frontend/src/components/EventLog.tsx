@@ -1,7 +1,7 @@
 import { useEffect, useRef, useState } from "react";
 
 import type { SyncLogEvent } from "../api/types";
-import { formatTimeMs } from "../format";
+import { formatCount, formatTimeMs } from "../format";
 
 const LEVELS = ["all", "info", "warning", "error"] as const;
 type LevelFilter = (typeof LEVELS)[number];
@@ -37,7 +37,7 @@ export function EventLog({ events, follow, label = "Log" }: { events: SyncLogEve
           </select>
         </label>
         <span className="muted small">
-          {shown.length} of {events.length} lines
+          {shown.length} of {formatCount(events.length, "line")}
         </span>
       </div>
       {shown.length === 0 ? (

@@ -3,7 +3,7 @@ import { useId, useState } from "react";
 import { exportRecords, type RecordSearch } from "../api/api";
 import { errorMessage } from "../api/client";
 import { useAnnounce } from "../announce";
-import { formatNumber } from "../format";
+import { formatCount, formatNumber } from "../format";
 import { ErrorBanner } from "./common";
 import { saveBlob } from "./download";
 
@@ -56,7 +56,7 @@ export function ExportMenu({
       const file = await exportRecords(connectorId, { format, fields, includeDeleted, search }, setBytes);
       const name = file.fileName ?? `connector-${connectorId}.${format}`;
       saveBlob(name, file.blob);
-      const message = `Downloaded ${name} (${formatNumber(file.blob.size)} bytes).`;
+      const message = `Downloaded ${name} (${formatCount(file.blob.size, "byte")}).`;
       setDone(message);
       announce(message);
     } catch (err) {

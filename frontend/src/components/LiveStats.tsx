@@ -2,7 +2,7 @@ import { useEffect, useState } from "react";
 
 import type { SyncLog } from "../api/types";
 import { isActiveStatus } from "../api/types";
-import { formatNumber, formatSeconds } from "../format";
+import { formatCount, formatNumber, formatSeconds } from "../format";
 
 /** Seconds a run has taken: its duration once finished, else the time since it started. */
 export function elapsedSeconds(log: SyncLog, now: number): number | null {
@@ -39,7 +39,7 @@ export function LiveStats({ log }: { log: SyncLog }) {
   const rate = recordsPerSecond(log, now);
   const percent = progressPercent(log);
   const total = log.records_total ?? 0;
-  const label = `${formatNumber(log.records_processed)} of ${formatNumber(total)} records (${Math.floor(percent ?? 0)} %)`;
+  const label = `${formatNumber(log.records_processed)} of ${formatCount(total, "record")} (${Math.floor(percent ?? 0)} %)`;
   return (
     <div className="live-stats">
       <dl className="counters">

@@ -8,7 +8,7 @@ import { useEffect, useId, useRef, useState } from "react";
 import { ApiError, errorMessage } from "../api/client";
 import type { JsonValue, Preview, PreviewRecord } from "../api/types";
 import { useAnnounce } from "../announce";
-import { prettyJson } from "../format";
+import { formatCount, prettyJson } from "../format";
 import { UpstreamError } from "./UpstreamError";
 
 function compact(value: JsonValue | undefined, max = 60): string {
@@ -52,7 +52,7 @@ function Entries({ value, compareTo, side = "after" }: { value: JsonValue; compa
             </div>
           ))}
         </dl>
-        {ordered.length > shown ? <p className="hint">+{ordered.length - shown} more fields</p> : null}
+        {ordered.length > shown ? <p className="hint">+{formatCount(ordered.length - shown, "more field")}</p> : null}
     </>
   );
 }
@@ -138,8 +138,8 @@ export function PreviewPanel({
       setPreview(result);
       onOutcome?.(result.ok ? { ok: true } : { ok: false, message: result.error ?? "The API could not be read.", statusCode: result.status_code });
       if (result.ok) {
-        const warnings = result.warnings.length ? ` ${result.warnings.length} warning${result.warnings.length === 1 ? "" : "s"}.` : "";
-        announce(`Preview ready: ${result.records.length} records, pagination ${result.pagination?.type ?? "none"}.${warnings}`);
+        const warnings = result.warnings.length ? ` ${formatCount(result.warnings.length, "warning")}.` : "";
+        announce(`Preview ready: ${formatCount(result.records.length, "record")}, pagination ${result.pagination?.type ?? "none"}.${warnings}`);
       } else {
         announce(`Preview failed: ${result.error ?? "the API could not be read"}`);
       }
@@ -195,13 +195,13 @@ export function PreviewPanel({
       {preview && preview.ok ? (
         <div className="preview-result" data-testid="preview-result">
           <h4 ref={resultRef} tabIndex={-1}>
-            {preview.records_in_pages} records in {preview.pages_fetched} page{preview.pages_fetched === 1 ? "" : "s"}
+            {formatCount(preview.records_in_pages, "record")} in {formatCount(preview.pages_fetched, "page")}
             {preview.response_time_ms !== null ? ` (${Math.round(preview.response_time_ms)} ms)` : ""}
           </h4>
           {preview.warnings.length ? (
             <div className="banner banner-warning" data-testid="preview-warnings">
               <strong>
-                {preview.warnings.length} warning{preview.warnings.length === 1 ? "" : "s"}
+                {formatCount(preview.warnings.length, "warning")}
               </strong>
               <ul>
                 {preview.warnings.map((warning, index) => (
@@ -253,7 +253,7 @@ export function PreviewPanel({
             <ul className="candidates" aria-label="Primary-key candidates">
               {preview.primary_key_candidates.map((candidate) => (
                 <li key={candidate.path}>
-                  <code>{candidate.path}</code> — {candidate.unique_in_sample ? "unique" : "not unique"} in the sample, in {candidate.present_in} records{" "}
+                  <code>{candidate.path}</code> — {candidate.unique_in_sample ? "unique" : "not unique"} in the sample, in {formatCount(candidate.present_in, "record")}{" "}
                   {candidate.path === primaryKey ? (
                     <strong>(the primary key)</strong>
                   ) : (
@@ -404,7 +404,7 @@ export function PreviewRecordsTable({
     </div>
     {more > 0 ? (
       <button type="button" className="btn btn-small show-more" aria-expanded={all} aria-controls={bodyId} onClick={() => setAll(!all)}>
-        {all ? `Show the first ${initial} records only` : `Show all ${records.length} records (${more} more)`}
+        {all ? `Show the first ${formatCount(initial, "record")} only` : `Show all ${formatCount(records.length, "record")} (${more} more)`}
       </button>
     ) : null}
     </>

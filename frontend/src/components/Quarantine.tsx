@@ -3,7 +3,7 @@ import { useState } from "react";
 import { listSyncErrors } from "../api/api";
 import { errorMessage } from "../api/client";
 import type { SyncRecordError } from "../api/types";
-import { compactJson, prettyJson } from "../format";
+import { compactJson, formatCount, prettyJson } from "../format";
 import { useLoad } from "../hooks";
 import { ErrorBanner, Loading, TableWrap } from "./common";
 import { downloadFile, toCsv } from "./download";
@@ -76,7 +76,7 @@ export function Quarantine({ logId, failed }: { logId: number; failed: number })
     <>
       <div className="table-tools">
         <span>
-          {failed} record{failed === 1 ? "" : "s"} quarantined
+          {formatCount(failed, "record")} quarantined
           {errors.data && errors.data.count > items.length ? ` (grouping the first ${items.length})` : ""}
         </span>
         <button type="button" className="btn btn-small" disabled={downloading} onClick={() => void download("json")}>

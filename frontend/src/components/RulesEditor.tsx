@@ -24,6 +24,7 @@ import {
   type RuleType,
 } from "./rules";
 import { UpstreamError } from "./UpstreamError";
+import { formatCount } from "../format";
 
 const NO_PROBLEMS: RuleProblems = { rows: {} };
 
@@ -366,7 +367,7 @@ function BeforeAfter({ idPrefix, run, onFieldErrors }: { idPrefix: string; run: 
       setResult(answer);
       if (answer.ok) {
         const quarantined = answer.records.filter((record) => record.error).length;
-        announce(`Before and after: ${answer.records.length} records${quarantined ? `, ${quarantined} quarantined by the rules` : ""}.`);
+        announce(`Before and after: ${formatCount(answer.records.length, "record")}${quarantined ? `, ${quarantined} quarantined by the rules` : ""}.`);
       } else {
         announce(`No before and after: ${answer.error ?? "the API could not be read"}`);
       }
@@ -412,7 +413,7 @@ function BeforeAfter({ idPrefix, run, onFieldErrors }: { idPrefix: string; run: 
       {result?.ok ? (
         <div className="preview-result">
           <h4 ref={headingRef} tabIndex={-1}>
-            {result.records.length} sample record{result.records.length === 1 ? "" : "s"}
+            {formatCount(result.records.length, "sample record")}
             {quarantined ? `, ${quarantined} quarantined by the rules` : ""}
           </h4>
           {result.warnings.length ? (

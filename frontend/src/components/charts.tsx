@@ -4,6 +4,7 @@
 
 import type { SyncStatus } from "../api/types";
 import { SYNC_STATUSES } from "../api/types";
+import { formatCount } from "../format";
 
 /** Status colours, each at least 3:1 against white (non-text contrast). */
 export const STATUS_COLOURS: Record<SyncStatus, string> = {
@@ -85,7 +86,7 @@ export function BarChart({
   const slot = bars.length ? plotWidth / bars.length : plotWidth;
   const barWidth = Math.max(1, Math.min(28, slot * 0.7));
   const labelEvery = Math.max(1, Math.ceil(bars.length / 8));
-  const summary = `${title}: ${bars.length} bars, ${formatAxis(grand)} ${unit} in all, at most ${formatAxis(
+  const summary = `${title}: ${formatCount(bars.length, "bar")}, ${formatAxis(grand)} ${unit} in all, at most ${formatAxis(
     Math.max(0, ...totals),
   )} in one.`;
 

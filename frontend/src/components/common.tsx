@@ -1,6 +1,7 @@
 import type { ReactNode } from "react";
 
 import type { SyncStatus } from "../api/types";
+import { formatCount } from "../format";
 
 export function ErrorBanner({ message, children }: { message: string | null | undefined; children?: ReactNode }) {
   if (!message) return null;
@@ -80,7 +81,7 @@ export function Pager({
 }) {
   const pages = Math.max(1, Math.ceil(count / pageSize));
   if (count <= pageSize && page === 1) {
-    return <div className="pager muted">{count === 1 ? `1 ${label}` : `${count} ${plural}`}</div>;
+    return <div className="pager muted">{formatCount(count, label, plural)}</div>;
   }
   return (
     <nav className="pager" aria-label={`${label} pages`}>
@@ -88,7 +89,7 @@ export function Pager({
         ← Previous
       </button>
       <span>
-        Page {page} of {pages} · {count} {plural}
+        Page {page} of {pages} · {formatCount(count, label, plural)}
       </span>
       <button type="button" className="btn btn-small" disabled={page >= pages} onClick={() => onPage(page + 1)}>
         Next →

@@ -27,7 +27,7 @@ import { ConnectorDataTabs } from "../components/ConnectorDataTabs";
 import { SyncProgress } from "../components/SyncProgress";
 import { UnmatchedMappings } from "../components/UnmatchedMappings";
 import { upstreamHint } from "../components/UpstreamError";
-import { formatDateTime, formatNumber, formatRate, formatRelative, formatSeconds, frequencyLabel, prettyJson } from "../format";
+import { formatCount, formatDateTime, formatNumber, formatRate, formatRelative, formatSeconds, frequencyLabel, prettyJson } from "../format";
 import { useLoad, useSyncLogPolling } from "../hooks";
 import { useSyncWatch } from "../syncWatch";
 import { deleteConnectorQuestion } from "./ConnectorsPage";
@@ -131,7 +131,7 @@ function ConnectorDetail({ id, startEditing }: { id: number; startEditing: boole
       reloadHistory();
       reloadChart();
       setRecordsKey((key) => key + 1);
-      announce(`Run #${log.id} finished: ${log.status}, ${log.records_processed} records.`);
+      announce(`Run #${log.id} finished: ${log.status}, ${formatCount(log.records_processed, "record")}.`);
     },
     [reloadAll, reloadHistory, reloadChart, announce],
   );

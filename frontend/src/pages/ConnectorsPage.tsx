@@ -9,7 +9,7 @@ import { canDelete, canWrite, useAuth } from "../auth";
 import { StatusDots } from "../components/charts";
 import { ErrorBanner, Loading, Pager, StatusBadge, TableWrap } from "../components/common";
 import { useConfirm, type ConfirmRequest } from "../components/ConfirmDialog";
-import { formatDateTime, formatNumber, formatRelative, frequencyLabel } from "../format";
+import { formatCount, formatDateTime, formatNumber, formatRelative, frequencyLabel } from "../format";
 import { useLoad, useRefreshWhile, useSyncLogPolling } from "../hooks";
 import { useSyncWatch } from "../syncWatch";
 
@@ -40,7 +40,7 @@ export function deleteConnectorQuestion(connector: Connector): ConfirmRequest {
 
 /** What the live region says when a connector's run ends. */
 export function runEndedMessage(connectorName: string, log: SyncLog): string {
-  return `The ${connectorName} sync, run #${log.id}, ended: ${log.status}, ${formatNumber(log.records_processed)} records.`;
+  return `The ${connectorName} sync, run #${log.id}, ended: ${log.status}, ${formatCount(log.records_processed, "record")}.`;
 }
 
 /** Announce the end of each run the list showed pending or running and no longer does, as the
@@ -174,7 +174,7 @@ export function RowSync({
           <Link to={`/sync-logs/${state.logId}`}>Run #{state.logId}</Link>{" "}
           {current ? (
             <>
-              <StatusBadge status={current.status} /> {formatNumber(current.records_processed)} records
+              <StatusBadge status={current.status} /> {formatCount(current.records_processed, "record")}
             </>
           ) : (
             <span className="muted">starting…</span>

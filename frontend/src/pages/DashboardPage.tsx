@@ -5,7 +5,7 @@ import { SYNC_STATUSES, type SyncActivityDay } from "../api/types";
 import { usePageTitle } from "../announce";
 import { BarChart, STATUS_COLOURS, STATUS_LEGEND } from "../components/charts";
 import { ErrorBanner, Loading, StatusBadge, TableWrap } from "../components/common";
-import { formatDateTime, formatNumber, formatPercent, formatSeconds } from "../format";
+import { formatCount, formatDateTime, formatNumber, formatPercent, formatSeconds } from "../format";
 import { useLoad } from "../hooks";
 
 const ACTIVITY_DAYS = 30;
@@ -27,7 +27,7 @@ export function ActivityCharts({ days }: { days: SyncActivityDay[] }) {
   }));
   return (
     <section className="card charts" aria-labelledby="activity-heading">
-      <h2 id="activity-heading">Last {days.length} days (UTC)</h2>
+      <h2 id="activity-heading">Last {formatCount(days.length, "day")} (UTC)</h2>
       <div className="chart-row">
         <BarChart title="Syncs per day by status" unit="syncs" integer bars={syncBars} legend={STATUS_LEGEND} testId="chart-syncs-per-day" />
         <BarChart title="Records processed per day" unit="records" integer bars={recordBars} testId="chart-records-per-day" />

@@ -20,7 +20,7 @@ import { ErrorBanner, Loading, Pager, SaveWarningsBanner, TableWrap } from "../c
 import { useConfirm } from "../components/ConfirmDialog";
 import { DELETED_ROWS_LABELS, DestinationForm } from "../components/DestinationForm";
 import { Field } from "../components/fields";
-import { formatDateTime, formatNumber, formatSeconds } from "../format";
+import { formatCount, formatDateTime, formatNumber, formatSeconds } from "../format";
 import { useLoad } from "../hooks";
 
 const LOADS_PAGE_SIZE = 20;
@@ -60,7 +60,7 @@ export function DestinationDetailPage() {
     if (!active) {
       if (wasActive.current && loads.data) {
         const latest = loads.data.results[0];
-        if (latest) announce(`Load #${latest.id} ${latest.status === "SUCCESS" ? `succeeded: ${latest.rows_upserted} rows upserted` : `failed: ${latest.error_message}`}.`);
+        if (latest) announce(`Load #${latest.id} ${latest.status === "SUCCESS" ? `succeeded: ${formatCount(latest.rows_upserted, "row")} upserted` : `failed: ${latest.error_message}`}.`);
         destination.reload();
       }
       wasActive.current = false;

@@ -16,7 +16,7 @@ import { useAuth } from "../auth";
 import { ErrorBanner, Loading, TableWrap } from "../components/common";
 import { OneTimeValueCard } from "../components/OneTimeValueCard";
 import { useConfirm } from "../components/ConfirmDialog";
-import { formatDateTime } from "../format";
+import { formatCount, formatDateTime } from "../format";
 import { useLoad } from "../hooks";
 
 const ROLES: Role[] = ["viewer", "editor", "admin"];
@@ -235,7 +235,7 @@ function MembersManager({ email: myEmail }: { email: string }) {
       ) : null}
       <section className="card" aria-labelledby="pending-heading">
         <h2 id="pending-heading" ref={pendingHeadingRef} tabIndex={-1}>
-          {pending.length} pending invitation{pending.length === 1 ? "" : "s"}
+          {formatCount(pending.length, "pending invitation")}
         </h2>
         <ErrorBanner message={invitations.error} />
         {invitations.loading && !invitations.data ? <Loading /> : null}
@@ -275,7 +275,7 @@ function MembersManager({ email: myEmail }: { email: string }) {
       </section>
       <section className="card" aria-labelledby="members-heading">
         <h2 id="members-heading" ref={headingRef} tabIndex={-1}>
-          {rows.length} member{rows.length === 1 ? "" : "s"}
+          {formatCount(rows.length, "member")}
         </h2>
         <ErrorBanner message={members.error} />
         {members.loading && !members.data ? <Loading /> : null}

@@ -29,7 +29,7 @@ import { OneTimeValueCard } from "../components/OneTimeValueCard";
 import { useConfirm } from "../components/ConfirmDialog";
 import { Field } from "../components/fields";
 import { joinMessages, saveErrorSummary } from "../components/formErrors";
-import { formatDateTime, formatRelative } from "../format";
+import { formatCount, formatDateTime, formatRelative } from "../format";
 import { useLoad, type Loaded } from "../hooks";
 
 const DELIVERIES_PAGE_SIZE = 20;
@@ -246,7 +246,7 @@ function WebhooksManager() {
       ) : null}
       <section className="card" aria-labelledby="endpoints-heading">
         <h2 id="endpoints-heading" ref={endpointsHeadingRef} tabIndex={-1}>
-          {endpoints.data ? `${rows.length} endpoint${rows.length === 1 ? "" : "s"}` : "Endpoints"}
+          {endpoints.data ? formatCount(rows.length, "endpoint") : "Endpoints"}
         </h2>
         <ErrorBanner message={endpoints.error} />
         {endpoints.loading && !endpoints.data ? <Loading /> : null}
