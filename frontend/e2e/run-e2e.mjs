@@ -324,10 +324,16 @@ async function main() {
   await checkA11y(page, "sign-in with an error");
   await shot("01-login-error");
 
-  // 2. Sign in: back to the page asked for; the profile menu has the tenant and the role.
+  // 2. Sign in (Enter in the password field): back to the page asked for, the focus on its
+  //    heading; the profile menu has the tenant and the role.
   await page.getByLabel("Password").fill(password);
-  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.getByLabel("Password").press("Enter");
   await page.getByRole("heading", { name: "Connectors" }).waitFor();
+  await page
+    .waitForFunction(() => document.activeElement?.tagName === "H1" && document.activeElement.textContent === "Connectors", null, { timeout: 5000 })
+    .catch(async () => {
+      throw new Error(`after signing in the focus is on ${await page.evaluate(() => document.activeElement?.tagName)}, not the page's heading`);
+    });
   if ((await title()) !== "Connectors · MigrateIQ") throw new Error(`title is ${await title()}`);
   await page.getByTestId("who").locator("summary").click();
   const who = await page.getByTestId("who").innerText();

@@ -89,6 +89,20 @@ describe("the app shell", () => {
     await vi.waitFor(() => expect(screen.getByTestId("announcer").textContent).toBe("Syncs"));
   });
 
+  it("leaves the focus at the start of the page the document opened on, and moves it to the heading after a navigation", async () => {
+    api("viewer");
+    const { router } = renderApp("/");
+    await screen.findByRole("heading", { level: 1, name: "Dashboard" });
+    expect(document.activeElement).toBe(document.body); // the skip link is the first Tab stop
+    await act(async () => router.navigate("/syncs"));
+    const syncs = await screen.findByRole("heading", { level: 1, name: "Syncs" });
+    await vi.waitFor(() => expect(document.activeElement).toBe(syncs));
+    // Back to the entry the document opened on is a navigation too
+    await act(async () => router.navigate(-1));
+    const dashboard = await screen.findByRole("heading", { level: 1, name: "Dashboard" });
+    await vi.waitFor(() => expect(document.activeElement).toBe(dashboard));
+  });
+
   it("has a profile menu with the tenant and the role", async () => {
     api("editor");
     renderApp("/");

@@ -1,5 +1,5 @@
 import { useEffect, useRef, useState } from "react";
-import { createBrowserRouter, Link, Navigate, NavLink, Outlet, Route, RouterProvider, Routes, useLocation } from "react-router-dom";
+import { createBrowserRouter, Link, Navigate, NavLink, Outlet, Route, RouterProvider, Routes, useLocation, useNavigationType } from "react-router-dom";
 
 import { AnnouncerProvider } from "./announce";
 import type { Me } from "./api/types";
@@ -107,13 +107,18 @@ function Layout() {
   const { me } = useAuth();
   const location = useLocation();
   const mainRef = useRef<HTMLElement>(null);
-  const firstRender = useRef(true);
+  // The entry the document opened on (a load, a reload), while it is shown: there the focus stays
+  // at the page's start (the skip link first). The layout appearing after a navigation in the app
+  // (signing in, accepting an invitation: the sign-in page has no layout) is a route change.
+  const navigationType = useNavigationType();
+  const openedOn = useRef<string | null>(navigationType === "POP" ? location.key : null);
   // After a route change, focus goes to the new page's heading (not to the body), so keyboard
   // and screen-reader users start reading the new page.
   useEffect(() => {
-    if (firstRender.current) {
-      firstRender.current = false;
-      return;
+    if (openedOn.current !== null) {
+      // (compared, not cleared on the first run: React's development double run comes here twice)
+      if (openedOn.current === location.key) return;
+      openedOn.current = null;
     }
     const main = mainRef.current;
     if (!main) return;

@@ -1,6 +1,6 @@
 import { fireEvent, render, screen } from "@testing-library/react";
 import { MemoryRouter } from "react-router-dom";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 
 import { AppRoutes } from "../App";
 import { getTokens, setTokens } from "../api/client";
@@ -56,6 +56,22 @@ describe("signing in", () => {
     renderApp("/login");
     fillIn("ops@acme.test", "pw");
     expect((await screen.findByRole("alert")).textContent).toMatch(/throttled/);
+  });
+
+  it("puts the focus on the dashboard's heading after signing in, as after any navigation in the app", async () => {
+    fakeFetch((call) => {
+      if (call.url === "/api/auth/token/") return { body: { access: "A", refresh: "R" } };
+      if (call.url === "/api/auth/me/") return { body: me("editor") };
+      return { body: { count: 0, next: null, previous: null, results: [] } };
+    });
+    renderApp("/login");
+    const password = screen.getByLabelText("Password");
+    password.focus();
+    fireEvent.change(screen.getByLabelText("Email"), { target: { value: "editor@acme.test" } });
+    fireEvent.change(password, { target: { value: "pw" } });
+    fireEvent.submit(password.closest("form")!); // Enter in the password field
+    const heading = await screen.findByRole("heading", { level: 1, name: "Dashboard" });
+    await vi.waitFor(() => expect(document.activeElement).toBe(heading));
   });
 
   it("signs in without a tenant, shows who and what role, and signs out", async () => {
