@@ -426,10 +426,18 @@ def test_upstream_process_serves_from_a_child_process(client):
 
 
 @contextmanager
-def demo_api(*options):
-    """``manage.py demo_api`` on a free port: yields its banner line; on leaving, Ctrl-C must stop it."""
+def demo_api(*options, sigint_ignored=False):
+    """``manage.py demo_api`` on a free port: yields its banner line; on leaving, Ctrl-C must stop it.
+    ``sigint_ignored``: started as a script's background job is, with SIGINT ignored."""
     command = [sys.executable, "manage.py", "demo_api", "--port", "0", *options]
-    process = subprocess.Popen(command, cwd=settings.BASE_DIR, stdout=subprocess.PIPE, text=True)
+    ignore = (lambda: signal.signal(signal.SIGINT, signal.SIG_IGN)) if sigint_ignored else None
+    process = subprocess.Popen(
+        command,
+        cwd=settings.BASE_DIR,
+        stdout=subprocess.PIPE,
+        text=True,
+        preexec_fn=ignore,  # noqa: PLW1509
+    )
     try:
         yield process.stdout.readline()
         process.send_signal(signal.SIGINT)
@@ -446,6 +454,11 @@ def test_demo_api_command_serves_until_interrupted(client):
         assert url.startswith("http://127.0.0.1:") and url.endswith("/users")
         response = client.get(url, headers={"Authorization": "Bearer demo-key"})
         assert response.json()["total"] == 30 and len(response.json()["data"]) == 7
+
+
+def test_demo_api_command_stops_on_ctrl_c_even_started_in_the_background_of_a_script(client):
+    with demo_api("--records", "3", sigint_ignored=True) as banner:
+        assert client.get(banner.split()[2]).status_code in (200, 401)
 
 
 def test_demo_api_command_can_rate_limit_its_first_requests(client):

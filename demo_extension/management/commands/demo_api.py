@@ -107,6 +107,10 @@ class Command(BaseCommand):
         stopping = threading.Event()
         # `make run` stops its background processes with SIGTERM: stop as cleanly as on Ctrl-C.
         previous = signal.signal(signal.SIGTERM, lambda *_: stopping.set())
+        # Ctrl-C stops it however it was started: a process started in the background of a script
+        # (or under anything that ignores SIGINT) inherits SIGINT ignored, and Python then never
+        # raises KeyboardInterrupt.
+        previous_int = signal.signal(signal.SIGINT, signal.default_int_handler)
         try:
             while not stopping.wait(0.5):
                 pass
@@ -114,5 +118,6 @@ class Command(BaseCommand):
             pass
         finally:
             signal.signal(signal.SIGTERM, previous)
+            signal.signal(signal.SIGINT, previous_int)
             upstream.stop()
         self.stdout.write("Demo API stopped.")
