@@ -6,13 +6,14 @@ page past the end), query filters (400), the per-user throttle (429) and the req
 contract lists every status code a client can see (the contract fuzzing checks exactly that).
 
 :class:`AutoSchema` (``DEFAULT_SCHEMA_CLASS``) marks the request bodies that refuse unknown keys,
-and lists the 400 of every read that refuses an unknown query parameter (``core.query_params``).
+and lists the 400 of every operation that refuses an unknown query parameter (``core.query_params``:
+every method of every API view).
 """
 
 from drf_spectacular.openapi import AutoSchema as _SpectacularAutoSchema
 from drf_spectacular.plumbing import force_instance
 
-from core.query_params import refuses_unknown_params
+from core.query_params import RefusesMalformedQueryParamsMixin
 from core.strict_input import StrictTypesMixin
 
 ERROR_REF = {"$ref": "#/components/schemas/Error"}
@@ -61,7 +62,7 @@ class AutoSchema(_SpectacularAutoSchema):
 
     def get_operation(self, path, path_regex, path_prefix, method, registry):
         operation = super().get_operation(path, path_regex, path_prefix, method, registry)
-        if operation is not None and self.method == "GET" and refuses_unknown_params(self.view):
+        if operation is not None and isinstance(self.view, RefusesMalformedQueryParamsMixin):
             operation["responses"].setdefault("400", _error(_PLATFORM_ERRORS["400-unknown"]))
         return operation
 

@@ -1,13 +1,16 @@
-"""Query parameters given more than once, empty where a value is required, or unknown to a list
-(or to an action that names the parameters it takes).
+"""Query parameters given more than once, empty where a value is required, or unknown to the
+endpoint (a list, a detail, an action, a write: every method).
 
 A list filter, ``page``, ``search`` or ``ordering`` takes one value; Django keeps the last of
 repeated ones, so ``?is_active=true&is_active=false`` was answered as if the first were not there.
 The API refuses them with a 400 naming the parameter, except the ones a view declares
 multi-valued (e.g. ``?status=FAILED&status=PARTIAL``). An empty value of a typed filter (a date, a
 number, a boolean, a choice: ``?created_before=``) was ignored as if absent; it is a 400 too.
+A parameter the endpoint does not take is a 400 naming it, the ones it takes and the closest of
+them: ``POST .../sync_data/?fullrefresh=true`` (a typo of ``full_refresh``) ran an incremental sync.
 """
 
+import difflib
 from typing import TYPE_CHECKING
 
 import django_filters
@@ -24,27 +27,26 @@ def _filters(view) -> dict:
     return {} if filterset_class is None else dict(filterset_class.base_filters)
 
 
-def _known_params(view, filters: dict) -> set[str] | None:
-    """The query parameters the view's action takes, or None when it does not say.
+def accepted_query_params(view, method: str) -> set[str]:
+    """The query parameters the view's action takes with ``method`` (besides these, a 400).
 
     A list's parameters are all declared (filters, search, ordering, page, page size); a detail
-    (``retrieve``) takes none; another action names its own with
-    ``@action(..., query_params_accepted=(...))`` (the records of a connector, its export, ...). An
-    unknown one is most likely a typo (``?search=`` where the action searches with ``field`` and
-    ``value``) that would otherwise silently not filter.
+    (``retrieve``), a create, an update and a delete take none but ``format``; another action (and an
+    ``APIView``) names its own with ``@action(..., query_params_accepted=(...))`` (the records of a
+    connector, its export, ``sync_data``'s ``full_refresh``, ...) and takes none without it. An unknown
+    one is most likely a typo (``?search=`` where the action searches with ``field`` and ``value``,
+    ``?fullrefresh=true`` on a sync) that would otherwise silently do something else.
     """
     action = getattr(view, "action", None)
-    if action == "list":
-        known = set(filters) | {"search", "ordering"}
+    reads = method in ("GET", "HEAD")
+    if action == "list" and reads:
+        known = set(_filters(view)) | {"search", "ordering"}
     elif action == "retrieve":
         return {"format"}  # one object: nothing to filter, order or page
     else:
-        accepted = getattr(view, "query_params_accepted", None)
-        if accepted is None:
-            return None
-        known = set(accepted)
+        known = set(getattr(view, "query_params_accepted", None) or ())
     known.add("format")
-    paginator = getattr(view, "paginator", None)
+    paginator = getattr(view, "paginator", None) if reads else None
     known |= {
         name
         for name in (
@@ -56,23 +58,31 @@ def _known_params(view, filters: dict) -> set[str] | None:
     return known
 
 
-def refuses_unknown_params(view) -> bool:
-    """Whether the view's action answers an unknown query parameter with a 400 (for the schema)."""
-    return _known_params(view, _filters(view)) is not None
+def _unknown_param_message(name: str, known: set[str], what: str) -> str:
+    message = f"Unknown query parameter {name!r}; {what} takes: {', '.join(sorted(known))}."
+    close = difflib.get_close_matches(name, sorted(known), n=1, cutoff=0.75)
+    return message + (f" Did you mean {close[0]!r}?" if close else "")
+
+
+def _handles(view, method: str) -> bool:
+    """Whether the view answers ``method`` with a handler (else DRF's 405 follows, unchanged)."""
+    name = method.lower()
+    return name in getattr(view, "http_method_names", ()) and hasattr(view, name)
 
 
 def reject_malformed_params(request, view) -> None:
+    if not _handles(view, request.method):
+        return
     filters = _filters(view)
     multi = {name for name, f in filters.items() if isinstance(f, django_filters.MultipleChoiceFilter)}
     typed = {name for name, f in filters.items() if not isinstance(f, django_filters.CharFilter)}
     errors = {}
-    known = _known_params(view, filters)
-    if known is not None:
+    if request.method != "OPTIONS":  # a CORS preflight carries the query string of what it precedes
+        known = accepted_query_params(view, request.method)
         what = "this list" if getattr(view, "action", None) == "list" else "this endpoint"
         for name in request.query_params:
             if name not in known:
-                takes = ", ".join(sorted(known))
-                errors[name] = [f"Unknown query parameter {name!r}; {what} takes: {takes}."]
+                errors[name] = [_unknown_param_message(name, known, what)]
     for name in request.query_params:
         values = request.query_params.getlist(name)
         if name not in multi and len(values) > 1:
@@ -83,16 +93,17 @@ def reject_malformed_params(request, view) -> None:
         raise ValidationError(errors)
 
 
-# Every API view's query parameters, checked once after authentication and permissions (an anonymous
-# caller still gets its 401 first): the tenancy base viewsets inherit the mixin, and so does any other
-# view of the API (/api/auth/me/, /api/version/), so that no read silently ignores a parameter it does
-# not take (core/tests/test_api_contract.py walks every GET route). A comment, not a docstring:
+# Every API view's query parameters, checked once after authentication, permissions and throttles (an
+# anonymous caller still gets its 401 first) and before the handler (nothing is read or written): the
+# tenancy base viewsets inherit the mixin, and so does every other view of the API (sign-in, /api/auth/me/,
+# /api/version/), so that no request, read or write, silently ignores a parameter it does not take
+# (core/tests/test_api_contract.py walks every route and method). A comment, not a docstring:
 # drf-spectacular would publish a mixin's docstring as the description of every view without one.
 class RefusesMalformedQueryParamsMixin(_APIViewBase):
-    #: the query parameters the view (a viewset: an action other than ``list``) takes, besides
-    #: ``format`` and its paginator's, e.g. ``@action(..., query_params_accepted=("after", "limit"))``
-    #: or ``query_params_accepted = ()`` on an ``APIView``; any other is a 400 naming it. None: not
-    #: checked (repeated and empty typed parameters still are)
+    #: the query parameters the view (a viewset: an action other than list, retrieve, create, update
+    #: and destroy) takes, besides ``format`` and, on a GET, its paginator's, e.g.
+    #: ``@action(..., query_params_accepted=("after", "limit"))``; any other is a 400 naming it.
+    #: None (the default) or ``()``: none
     query_params_accepted: tuple[str, ...] | None = None
 
     def initial(self, request, *args, **kwargs):

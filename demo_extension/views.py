@@ -348,7 +348,9 @@ class ConnectorViewSet(ThrottledActionsMixin, TenantScopedModelViewSet):
         responses=_SYNC_RESPONSES,
         description="Start a sync run in the background and wait up to `wait` seconds for it.",
     )
-    @action(detail=True, methods=["post"])
+    @action(
+        detail=True, methods=["post"], query_params_accepted=tuple(api.SyncTriggerQuerySerializer().fields)
+    )
     def sync_data(self, request, pk=None):
         connector = self.get_object()
         full_refresh, wait, trigger = _parse_sync_options(request)
@@ -634,7 +636,7 @@ class SyncLogViewSet(ThrottledActionsMixin, TenantScopedReadOnlyViewSet):
         "pagination changed) is a 409 whose `detail` says why (the detail's `cannot_resume_reason`); "
         "another run of the connector in progress is a 409 naming it in `sync_log_id`.",
     )
-    @action(detail=True, methods=["post"])
+    @action(detail=True, methods=["post"], query_params_accepted=("wait",))
     def resume(self, request, pk=None):
         sync_log = self.get_object()
         _, wait, _ = _parse_sync_options(request)

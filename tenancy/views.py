@@ -36,7 +36,7 @@ from tenancy.viewsets import TenantScopedGenericViewSet
 _ERR = OpenApiResponse(ErrorSerializer)
 
 
-class TokenObtainView(APIView):
+class TokenObtainView(RefusesMalformedQueryParamsMixin, APIView):
     """Sign in with email and password; the tokens carry the chosen tenant."""
 
     authentication_classes: list = []
@@ -66,7 +66,7 @@ class TokenObtainView(APIView):
         return Response(tokens)
 
 
-class TokenRefreshThrottledView(TokenRefreshView):
+class TokenRefreshThrottledView(RefusesMalformedQueryParamsMixin, TokenRefreshView):
     serializer_class = TenantTokenRefreshSerializer
     throttle_classes = [ActionRateThrottle]
     throttle_scope = "login"
@@ -76,7 +76,7 @@ class TokenRefreshThrottledView(TokenRefreshView):
         return super().post(request, *args, **kwargs)
 
 
-class LogoutView(APIView):
+class LogoutView(RefusesMalformedQueryParamsMixin, APIView):
     """Sign out with the session's refresh token: the sign-in session ends. Its refresh token mints
     nothing more and the access tokens it minted are refused from the next request on (401
     ``session_ended``); the user's other sessions go on."""
@@ -228,7 +228,7 @@ class InvitationViewSet(
         services.revoke_invitation(instance, actor=self.request.user)
 
 
-class InvitationAcceptView(APIView):
+class InvitationAcceptView(RefusesMalformedQueryParamsMixin, APIView):
     """Accept an invitation and sign in to its tenant (the answer is the sign-in's token pair)."""
 
     authentication_classes: list = []

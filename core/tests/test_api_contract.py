@@ -38,51 +38,81 @@ def test_a_method_not_allowed_is_a_json_405(admin_client):
     assert "detail" in response.json()
 
 
-def _reads():
-    # every GET route of the URL configuration outside the exempt prefixes (tenancy/tests/routes.py),
-    # whatever its view inherits: a new view, tenant-scoped or not, cannot escape the check
-    from tenancy.tests.routes import api_routes
+def _route_methods():
+    # every route and method of the URL configuration outside the exempt prefixes
+    # (tenancy/tests/routes.py), whatever its view inherits: a new view or action, tenant-scoped or
+    # not, read or write, cannot escape the check
+    from tenancy.tests.routes import route_methods
 
-    return [route for route in api_routes() if "GET" in route.methods]
-
-
-READS = _reads()
+    return route_methods()
 
 
-def test_the_reads_include_the_views_outside_the_tenant_viewsets():
-    # /api/auth/me/ and /api/version/ were left out when only tenant-scoped viewsets were walked
-    patterns = {route.pattern for route in READS}
-
-    assert {"api/auth/me/", "api/version/"} <= patterns
+ROUTE_METHODS = _route_methods()
 
 
-@pytest.mark.parametrize("route", READS, ids=[route.pattern for route in READS])
-def test_every_read_answers_an_unknown_query_parameter_with_a_400_naming_it(route, admin_client, tenant_a):
-    # lists, details and every GET action of every module (destinations, webhooks, audit included),
-    # the signed-in user's /api/auth/me/ and the public /api/version/: a misspelt filter must not
-    # silently answer as if it were not there
+def test_the_walk_includes_the_views_outside_the_tenant_viewsets_and_every_write():
+    # /api/auth/me/ and /api/version/ were left out when only tenant-scoped viewsets were walked;
+    # writes (sync_data/?fullrefresh=true ran an incremental sync) when only GET routes were
+    walked = {(route.pattern, method) for route, method in ROUTE_METHODS}
+
+    assert {("api/auth/me/", "GET"), ("api/version/", "GET"), ("api/auth/token/", "POST")} <= walked
+    assert {method for _, method in walked} == {"GET", "POST", "PUT", "PATCH", "DELETE"}
+
+
+@pytest.mark.parametrize(
+    ("route", "method"), ROUTE_METHODS, ids=[f"{method} {route.pattern}" for route, method in ROUTE_METHODS]
+)
+def test_every_route_and_method_answers_an_unknown_query_parameter_with_a_400_naming_it(
+    route, method, admin_client, tenant_a
+):
+    # lists, details, every action and every write of every module (destinations, webhooks, audit
+    # included), sign-in, the signed-in user's /api/auth/me/ and the public /api/version/: a misspelt
+    # parameter must not silently answer (or act) as if it were not there
     from tenancy.tests import seed
     from tenancy.tests.seed import ids_for
 
     graph = seed.seed_tenant(tenant_a, "acmemark")
-    url = route.url(**ids_for(route, graph))
+    url = route.url(**ids_for(route, graph)) + "?colour=blue"
+    before = seed.all_tables_checksum()
 
-    response = admin_client.get(url, {"colour": "blue"})
+    if method in ("GET", "DELETE"):
+        response = getattr(admin_client, method.lower())(url)
+    else:  # the parameters are checked before the body is read
+        response = getattr(admin_client, method.lower())(url, {}, format="json")
 
-    assert response.status_code == 400, f"{url}: {response.status_code}"
+    assert response.status_code == 400, f"{method} {url}: {response.status_code} {response.content[:300]!r}"
     errors = response.json()["errors"]
     assert list(errors) == ["colour"], errors
     assert errors["colour"][0].startswith("Unknown query parameter 'colour'; this "), errors
     assert "takes: " in errors["colour"][0]
+    assert seed.all_tables_checksum() == before, f"{method} {url} changed the database"
 
 
-def test_every_read_that_refuses_unknown_query_parameters_publishes_its_400():
+def test_a_typo_of_a_parameter_the_endpoint_takes_names_the_closest(admin_client, tenant_a):
+    from tenancy.tests import seed
+
+    graph = seed.seed_tenant(tenant_a, "acmemark")
+
+    response = admin_client.get(f"/api/demo-extension/connectors/{graph.connector.pk}/changes/", {"limt": 5})
+
+    assert response.status_code == 400
+    assert response.json()["errors"] == {
+        "limt": [
+            "Unknown query parameter 'limt'; this endpoint takes: after, format, limit. Did you mean 'limit'?"
+        ]
+    }
+
+
+def test_every_operation_that_refuses_unknown_query_parameters_publishes_its_400():
     from drf_spectacular.generators import SchemaGenerator
 
     paths = SchemaGenerator().get_schema(request=None, public=True)["paths"]
 
-    published = {route.pattern: "/" + route.pattern.replace("{pk}", "{id}") for route in READS}
-    missing = [pattern for pattern, path in published.items() if "400" not in paths[path]["get"]["responses"]]
+    missing = [
+        f"{method} {route.pattern}"
+        for route, method in ROUTE_METHODS
+        if "400" not in paths["/" + route.pattern.replace("{pk}", "{id}")][method.lower()]["responses"]
+    ]
     assert missing == []
 
 
@@ -128,3 +158,10 @@ def test_a_page_past_the_end_names_the_last_page(admin_client, make_member, tena
     assert response.status_code == 404
     assert response.json() == {"detail": "Page 999 is past the last page, 3."}
     assert admin_client.get(MEMBERS, {"page_size": 2, "page": 3}).status_code == 200
+
+
+def test_a_method_the_endpoint_does_not_take_is_a_405_whatever_the_query_parameters(admin_client):
+    # the 405 says what is wrong first: the parameters of a method no handler answers mean nothing
+    response = admin_client.put(f"{MEMBERS}?colour=blue", {}, format="json")
+
+    assert response.status_code == 405

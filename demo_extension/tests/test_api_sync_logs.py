@@ -150,6 +150,36 @@ def test_bad_sync_options_are_a_400_and_start_nothing(editor_client, make_connec
     assert not SyncLog.objects.unscoped("test: every tenant").exists()
 
 
+def test_a_misspelt_sync_option_is_a_400_naming_the_right_one_and_starts_nothing(
+    editor_client, make_connector
+):
+    # ?fullrefresh=true ran an incremental sync, 200: nothing was tombstoned
+    connector = make_connector()
+
+    response = editor_client.post(f"{CONNECTORS}{connector.pk}/sync_data/?fullrefresh=true&wait=0")
+
+    assert response.status_code == 400
+    assert response.json()["errors"] == {
+        "fullrefresh": [
+            "Unknown query parameter 'fullrefresh'; this endpoint takes: format, full_refresh, trigger, "
+            "wait. Did you mean 'full_refresh'?"
+        ]
+    }
+    assert not SyncLog.objects.unscoped("test: every tenant").exists()
+
+
+def test_a_resume_takes_only_wait(editor_client, make_connector):
+    # a resume goes on from the checkpoint: a full refresh (or another trigger) would be ignored
+    connector = make_connector()
+    log = SyncLog.objects.create(tenant=connector.tenant, connector=connector, status=SyncStatus.FAILED)
+
+    response = editor_client.post(f"{LOGS}{log.pk}/resume/?full_refresh=true&wait=0")
+
+    assert response.status_code == 400
+    assert list(response.json()["errors"]) == ["full_refresh"]
+    assert SyncLog.objects.filter(tenant=connector.tenant).count() == 1
+
+
 def test_a_second_trigger_while_a_sync_is_in_progress_is_a_409_naming_it(editor_client, make_connector):
     connector = make_connector()
     first = editor_client.post(f"{CONNECTORS}{connector.pk}/sync_data/?wait=0").json()

@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 
 from django.urls import URLPattern, URLResolver, get_resolver
 
+from core.query_params import accepted_query_params
+
 #: Routes outside the tenant API, each with why it is exempt from the isolation and role tables.
 EXEMPT_PREFIXES = {
     "admin/": "Django admin: staff sessions, not tenant-scoped; tested in core/tests/test_security_config.py",
@@ -35,6 +37,7 @@ class Route:
     methods: tuple[str, ...]  # upper-case HTTP methods the route dispatches, without HEAD/OPTIONS
     actions: dict = field(default_factory=dict, compare=False, hash=False)  # method -> viewset action
     params: tuple[str, ...] = ()
+    initkwargs: dict = field(default_factory=dict, compare=False, hash=False)  # e.g. an @action's options
 
     @property
     def model(self):
@@ -44,6 +47,16 @@ class Route:
         serializer = getattr(self.view_class, "serializer_class", None)
         meta = getattr(serializer, "Meta", None)
         return getattr(meta, "model", None)
+
+    def query_params(self, method: str) -> set[str]:
+        """The query parameters the route takes with ``method`` (``core.query_params``)."""
+        view = self.view_class(**self.initkwargs)
+        view.action = self.actions.get(method)
+        return accepted_query_params(view, method)
+
+    def no_wait(self, method: str) -> str:
+        """``?wait=0`` where the route takes it (a sync, a resume: do not wait for the run), else ``""``."""
+        return "?wait=0" if "wait" in self.query_params(method) else ""
 
     def url(self, **values) -> str:
         return "/" + self.pattern.format(**{name: values[name] for name in self.params})
@@ -113,6 +126,7 @@ def api_routes() -> list[Route]:
                 methods=tuple(sorted(m.upper() for m in methods if m not in ("options", "head"))),
                 actions={m.upper(): a for m, a in actions.items()},
                 params=params,
+                initkwargs=dict(getattr(callback, "initkwargs", None) or {}),
             )
         )
     return sorted(routes, key=lambda r: r.pattern)

@@ -95,9 +95,7 @@ def test_role_matrix(route, method, role, graph, make_member):
     assert key in MINIMUM_ROLE, f"{method} {route.pattern} is missing from MINIMUM_ROLE"
     needed = MINIMUM_ROLE[key]
     client = client_as(role, graph, make_member)
-    url = route.url(**ids_for(route, graph))
-    if method == "POST":
-        url += "?wait=0"
+    url = route.url(**ids_for(route, graph)) + route.no_wait(method)
     body = BODIES.get(key, {})
 
     if method in ("POST", "PUT", "PATCH"):
