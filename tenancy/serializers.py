@@ -80,11 +80,17 @@ class InvitationCreatedSerializer(InvitationSerializer):
 
     token = serializers.CharField(help_text="Shown once; give it to the invitee.")
     accept_path = serializers.CharField(
-        help_text="Where the invitee accepts it: POST {token, password, name?} to this path."
+        help_text="The API endpoint that accepts it: POST {token, password, name?} to this path (for an "
+        "API client; it is not a page to open, and the token is not in it)."
+    )
+    accept_link = serializers.CharField(
+        help_text="The link to send the invitee: the web UI's accept page with the token, e.g. "
+        "/invitations/accept?token=..., relative (put the address MigrateIQ is served at in front of "
+        "it). The invitee opens it, needs no sign-in, and sets a password there."
     )
 
     class Meta(InvitationSerializer.Meta):
-        fields = [*InvitationSerializer.Meta.fields, "token", "accept_path"]
+        fields = [*InvitationSerializer.Meta.fields, "token", "accept_path", "accept_link"]
         read_only_fields = fields
 
 

@@ -1,3 +1,5 @@
+from urllib.parse import quote
+
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.urls import reverse
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
@@ -34,6 +36,10 @@ from tenancy.serializers import (
 from tenancy.viewsets import TenantScopedGenericViewSet
 
 _ERR = OpenApiResponse(ErrorSerializer)
+
+#: The web UI's page where an invitee accepts (frontend/src/App.tsx; core.views_ui.UI_PAGES). The
+#: server may not know the address it is reached at (a proxy), so the answer's link is relative.
+INVITATION_ACCEPT_PAGE = "/invitations/accept"
 
 
 class TokenObtainView(RefusesMalformedQueryParamsMixin, APIView):
@@ -222,6 +228,7 @@ class InvitationViewSet(
         )
         shown_once = {**InvitationSerializer(invitation).data, "token": token}
         shown_once["accept_path"] = reverse("invitation-accept")
+        shown_once["accept_link"] = f"{INVITATION_ACCEPT_PAGE}?token={quote(token, safe='')}"
         return Response(InvitationCreatedSerializer(shown_once).data, status=status.HTTP_201_CREATED)
 
     def perform_destroy(self, instance):

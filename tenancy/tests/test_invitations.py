@@ -3,12 +3,14 @@ password. The admin's answer is the same whether or not the email has an account
 account joins only with its own password (its owner's consent)."""
 
 from datetime import timedelta
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 from rest_framework.test import APIClient
 
+from core.views_ui import is_ui_page
 from tenancy.models import Invitation, Membership, Role
 
 INVITATIONS = "/api/tenancy/invitations/"
@@ -49,11 +51,35 @@ def test_an_invitation_answers_the_same_shape_whether_or_not_the_email_has_an_ac
             "expires_at",
             "token",
             "accept_path",
+            "accept_link",
         }
     )
     assert known["accept_path"] == unknown["accept_path"] == ACCEPT
     assert known["token"] != unknown["token"]
     assert len(known["token"]) >= 40
+
+
+def test_an_invitation_answers_the_link_to_send_with_its_token(admin_client):
+    # accept_path is the POST endpoint without the token: opened in a browser, it said "Method GET
+    # not allowed". The link is the web UI's accept page, which needs no sign-in.
+    created = invite(admin_client, "new@acme.test")
+
+    link = urlsplit(created["accept_link"])
+
+    assert (link.scheme, link.netloc) == ("", "")  # relative: the server may not know its address
+    assert is_ui_page(link.path.lstrip("/"))
+    assert link.path == "/invitations/accept"
+    assert parse_qs(link.query) == {"token": [created["token"]]}
+
+
+def test_the_token_in_the_link_accepts_the_invitation(admin_client):
+    created = invite(admin_client, "new@acme.test")
+    token = parse_qs(urlsplit(created["accept_link"]).query)["token"][0]
+
+    response = accept(token, "A-long-passphrase-9", name="New")
+
+    assert response.status_code == 200, response.content
+    assert "access" in response.json()
 
 
 def test_the_token_is_stored_hashed_and_never_listed(admin_client):
@@ -62,7 +88,7 @@ def test_the_token_is_stored_hashed_and_never_listed(admin_client):
     listed = admin_client.get(INVITATIONS).json()["results"]
 
     assert [row["email"] for row in listed] == ["new@acme.test"]
-    assert "token" not in listed[0] and "accept_path" not in listed[0]
+    assert "token" not in listed[0] and "accept_path" not in listed[0] and "accept_link" not in listed[0]
     stored = Invitation.objects.get(pk=created["id"])
     assert created["token"] not in stored.token_hash
     assert not Invitation.objects.unscoped("test: every tenant").filter(token_hash=created["token"]).exists()

@@ -316,6 +316,8 @@ export interface InvitationCreated extends Invitation {
   token: string;
   /** The API address that accepts it (the UI's own page is /invitations/accept?token=…). */
   accept_path: string;
+  /** The UI's accept page with the token, relative: /invitations/accept?token=… */
+  accept_link: string;
 }
 
 

@@ -100,7 +100,7 @@ describe("the members page", () => {
   });
 
   it("invites by email and role and shows the accept link once, with the note to send it", async () => {
-    const answer = { ...invitation(9, "new@acme.test", "editor"), token: "t0k/en+=", accept_path: "/api/auth/invitations/accept/" };
+    const answer = { ...invitation(9, "new@acme.test", "editor"), token: "t0k/en+=", accept_path: "/api/auth/invitations/accept/", accept_link: "/invitations/accept?token=t0k%2Fen%2B%3D" };
     // the list answers what the API holds at the time of the call
     let pending: Invitation[] = [];
     const calls = api([member(1, "admin@acme.test", "admin")], (call) => {
@@ -144,7 +144,7 @@ describe("the members page", () => {
   });
 
   it("selects the link for Ctrl+C when the browser offers no clipboard", async () => {
-    const answer = { ...invitation(9, "new@acme.test", "viewer"), token: "abc", accept_path: "/api/auth/invitations/accept/" };
+    const answer = { ...invitation(9, "new@acme.test", "viewer"), token: "abc", accept_path: "/api/auth/invitations/accept/", accept_link: "/invitations/accept?token=abc" };
     api([member(1, "admin@acme.test", "admin")], (call) => (call.method === "POST" ? { status: 201, body: answer } : null));
     Object.defineProperty(navigator, "clipboard", { value: undefined, configurable: true });
     renderPage();
