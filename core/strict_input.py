@@ -6,14 +6,16 @@ generated from the published schema never sends those, and accepting them hides 
 (``{"primary_key": 5}`` stored ``"5"``), so a value of the wrong JSON type is a 400 naming the
 field. A key the serializer does not know is a 400 too, naming the closest field: a misspelt key
 (``"api_keyy"``) silently ignored would store a connector without the value its client meant to
-set. A value none of a choice field's choices is a 400 that names them. Read-only fields may be
-sent back (a client that PUTs what it read); they are ignored. Serializers that parse request
-bodies inherit :class:`StrictTypesMixin`.
+set. A value none of a choice field's choices is a 400 that names them. These errors come in one
+400 with the other fields' own (each field is validated whatever the others' problems). Read-only
+fields may be sent back (a client that PUTs what it read); they are ignored. Serializers that parse
+request bodies inherit :class:`StrictTypesMixin`.
 """
 
 import difflib
 
 from rest_framework import serializers
+from rest_framework.settings import api_settings
 
 _EXPECTED = (
     # (field class, accepted Python types of the parsed JSON, what to say)
@@ -52,27 +54,58 @@ def _name_the_choices(field) -> None:
     field.error_messages["invalid_choice"] = '"{input}" is not a valid choice; one of: ' + listed + "."
 
 
+def _without(data, names):
+    """``data`` without the keys ``names`` (a ``QueryDict`` stays one: its fields read lists)."""
+    if hasattr(data, "getlist"):
+        kept = data.copy()
+        for name in names:
+            kept.pop(name, None)
+        return kept
+    return {key: value for key, value in data.items() if key not in names}
+
+
 class StrictTypesMixin:
     def to_internal_value(self, data):
-        if isinstance(data, dict):
-            known = self.fields  # type: ignore[attr-defined]
-            errors = {
-                str(name): [_unknown_field_message(str(name), list(known))]
-                for name in data
-                if name not in known
-            }
-            for name, field in self.fields.items():  # type: ignore[attr-defined]
-                if field.read_only or field.source == "*" or name not in data or data[name] is None:
-                    continue
-                expected = _expected_type(field)
-                if expected is None:
-                    continue
-                types, words = expected
-                value = data[name]
-                if not isinstance(value, types) or (bool not in types and isinstance(value, bool)):
-                    errors[name] = [f"Must be {words}."]
-            if errors:
-                raise serializers.ValidationError(errors)
-            for field in self.fields.values():  # type: ignore[attr-defined]
-                _name_the_choices(field)
-        return super().to_internal_value(data)  # type: ignore[misc]
+        if not isinstance(data, dict):
+            return super().to_internal_value(data)  # type: ignore[misc]
+        known = self.fields  # type: ignore[attr-defined]
+        errors = {
+            str(name): [_unknown_field_message(str(name), list(known))] for name in data if name not in known
+        }
+        for name, field in known.items():
+            if field.read_only or field.source == "*" or name not in data or data[name] is None:
+                continue
+            expected = _expected_type(field)
+            if expected is None:
+                continue
+            types, words = expected
+            value = data[name]
+            if not isinstance(value, types) or (bool not in types and isinstance(value, bool)):
+                errors[name] = [f"Must be {words}."]
+        for field in known.values():
+            _name_the_choices(field)
+        # The other fields are validated all the same, so that one 400 names every field's problem
+        # ({"name": 123, "api_endpoint": "nope"} named only the name, the URL one fix later).
+        try:
+            validated = super().to_internal_value(_without(data, errors))  # type: ignore[misc]
+        except serializers.ValidationError as exc:
+            if not errors:
+                raise
+            raise serializers.ValidationError(
+                _in_field_order({**_by_field(exc.detail), **errors}, known)
+            ) from None
+        if errors:
+            raise serializers.ValidationError(_in_field_order(errors, known))
+        return validated
+
+
+def _by_field(detail) -> dict:
+    if isinstance(detail, dict):
+        return dict(detail)
+    return {api_settings.NON_FIELD_ERRORS_KEY: detail}
+
+
+def _in_field_order(errors: dict, fields) -> dict:
+    """The errors in the order of the serializer's fields, unknown keys after them."""
+    order = {name: index for index, name in enumerate(fields)}
+    return dict(sorted(errors.items(), key=lambda item: order.get(item[0], len(order))))

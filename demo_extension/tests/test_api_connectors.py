@@ -94,6 +94,36 @@ def test_a_misspelt_field_is_a_400_naming_the_field_meant(editor_client):
     assert not CustomDataConnector.objects.unscoped("test: every tenant").exists()
 
 
+def test_a_400_names_every_fields_problem_at_once(editor_client):
+    # a value of the wrong JSON type stopped the validation: only name was named, the others one fix
+    # at a time
+    body = {"name": 123, "api_endpoint": "nope", "sync_frequency": "HOURLYISH", "max_pages": -1, "colour": 1}
+
+    response = editor_client.post(URL, body, format="json")
+
+    assert response.status_code == 400
+    errors = response.json()["errors"]
+    assert list(errors) == ["name", "api_endpoint", "sync_frequency", "max_pages", "colour"]
+    assert errors["name"] == ["Must be a string."]
+    assert errors["api_endpoint"] == ["Enter a valid URL."]
+    assert errors["sync_frequency"][0].startswith('"HOURLYISH" is not a valid choice; one of: ')
+    assert errors["max_pages"] == ["Ensure this value is greater than or equal to 1."]
+    assert errors["colour"] == ["Unknown field."]
+    assert response.json()["detail"].startswith("name: Must be a string. api_endpoint: Enter a valid URL.")
+    assert not CustomDataConnector.objects.unscoped("test: every tenant").exists()
+
+
+def test_a_required_field_of_the_wrong_type_is_named_for_its_type_next_to_the_others(editor_client):
+    # the wrong-typed value is left out of the other fields' validation: not "This field is required."
+    response = editor_client.post(URL, payload(api_endpoint=5, max_pages=0), format="json")
+
+    assert response.status_code == 400
+    assert response.json()["errors"] == {
+        "api_endpoint": ["Must be a string."],
+        "max_pages": ["Ensure this value is greater than or equal to 1."],
+    }
+
+
 def test_read_only_fields_are_ignored_on_create(editor_client):
     response = editor_client.post(
         URL,
