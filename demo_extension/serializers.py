@@ -10,6 +10,7 @@ import math
 import re
 from urllib.parse import parse_qsl, urlsplit
 
+from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.utils import PolymorphicProxySerializer, extend_schema_field
 from rest_framework import serializers
@@ -324,8 +325,9 @@ class ConnectorSerializer(StrictTypesMixin, SaveWarningsMixin, serializers.Model
         required=False,
         allow_null=True,
         min_value=1,
-        max_value=1_000_000,
-        help_text="Pages per run, at most; the server's MIGRATEIQ_SYNC_MAX_PAGES (10,000) caps it.",
+        help_text="Pages per run, at most: 1 to the server's MIGRATEIQ_SYNC_MAX_PAGES (10,000 unless the "
+        "operator changed it; the maximum here is this server's), null for that limit. A larger value "
+        "is a 400 naming the limit.",
     )
     max_sync_seconds = serializers.IntegerField(
         required=False,
@@ -449,7 +451,24 @@ class ConnectorSerializer(StrictTypesMixin, SaveWarningsMixin, serializers.Model
     def get_has_oauth_client_secret(self, obj) -> bool:
         return self._has(obj, "oauth_client_secret")
 
+    def get_fields(self):
+        fields = super().get_fields()
+        # The published maximum is this server's limit, a setting (validate_max_pages checks it).
+        fields["max_pages"].max_value = settings.MIGRATEIQ_SYNC_MAX_PAGES
+        return fields
+
     # --- field checks ---
+
+    def validate_max_pages(self, value):
+        # A run never took more pages than the server's limit: a larger value was saved and silently
+        # capped. One stored before it was refused may be sent back unchanged (a PUT of what was read).
+        limit = settings.MIGRATEIQ_SYNC_MAX_PAGES
+        if value is not None and value > limit and value != getattr(self.instance, "max_pages", None):
+            raise serializers.ValidationError(
+                f"At most {limit:,}: the server's limit of pages per run (MIGRATEIQ_SYNC_MAX_PAGES). "
+                "Leave it empty to use that limit."
+            )
+        return value
 
     def validate_name(self, value):
         value = value.strip()

@@ -320,6 +320,49 @@ def test_bad_input_is_a_400_naming_the_problem(editor_client, field, value, word
     assert not CustomDataConnector.objects.unscoped("test: every tenant").exists()
 
 
+def test_max_pages_above_the_servers_limit_is_a_400_naming_it(editor_client, settings):
+    # 500000 was saved with no warning, and every run stopped at the server's 10,000 all the same
+    settings.MIGRATEIQ_SYNC_MAX_PAGES = 10_000
+
+    response = editor_client.post(URL, payload(max_pages=500_000), format="json")
+
+    assert response.status_code == 400
+    assert response.json()["errors"] == {
+        "max_pages": [
+            "At most 10,000: the server's limit of pages per run (MIGRATEIQ_SYNC_MAX_PAGES). "
+            "Leave it empty to use that limit."
+        ]
+    }
+    assert editor_client.post(URL, payload(max_pages=10_000), format="json").status_code == 201
+
+
+def test_a_stored_max_pages_above_the_limit_may_be_sent_back_unchanged(
+    editor_client, make_connector, settings
+):
+    # saved before the limit was checked (or before an operator lowered it): a PUT of what was read
+    # still saves; another value above the limit does not
+    settings.MIGRATEIQ_SYNC_MAX_PAGES = 50
+    connector = make_connector(max_pages=500)
+    url = f"{URL}{connector.pk}/"
+
+    assert editor_client.patch(url, {"max_pages": 500, "name": "Renamed"}, format="json").status_code == 200
+    assert editor_client.patch(url, {"max_pages": 501}, format="json").status_code == 400
+
+
+def test_the_schema_publishes_the_servers_limit_of_max_pages(settings):
+    from drf_spectacular.generators import SchemaGenerator
+
+    settings.MIGRATEIQ_SYNC_MAX_PAGES = 2_500
+
+    components = SchemaGenerator().get_schema(request=None, public=True)["components"]["schemas"]
+
+    # the bodies a client sends (a response's serializers are built once, at import, with the setting
+    # the process started with: the same value outside a test that changes it)
+    for name in ("ConnectorRequest", "PatchedConnectorRequest"):
+        max_pages = components[name]["properties"]["max_pages"]
+        assert (max_pages["minimum"], max_pages["maximum"]) == (1, 2_500), name
+
+
 def test_missing_required_fields_are_named(editor_client):
     response = editor_client.post(URL, {}, format="json")
 

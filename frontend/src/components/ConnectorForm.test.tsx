@@ -61,23 +61,37 @@ describe("the connector edit form", () => {
     expect(screen.getByLabelText("No schedule with Manual: syncs run only when started")).toBe(active);
   });
 
-  it("refuses max pages below 1 or above the API's limit before sending, saying the field's range", async () => {
+  it("refuses max pages that are not a whole number from 1 before sending, and leaves the upper limit to the server", async () => {
+    // the largest value is the server's MIGRATEIQ_SYNC_MAX_PAGES: the form once said "1 to 1,000,000"
     const onSubmit = vi.fn(async (_input: ConnectorInput) => {});
     renderInRouter(<ConnectorForm connector={connector()} onSubmit={onSubmit} />);
     const field = screen.getByLabelText("Max pages per sync");
-    for (const typed of ["-3", "0", "1000001", "2.5"]) {
+    for (const typed of ["-3", "0", "2.5", "lots"]) {
       fireEvent.change(field, { target: { value: typed } });
       fireEvent.submit(screen.getByRole("form", { name: /^Edit / }));
       await vi.waitFor(() => expect(field.getAttribute("aria-invalid")).toBe("true"));
       expect(document.getElementById("edit-7-max_pages-error")?.textContent).toBe(
-        "Enter a whole number of pages from 1 to 1,000,000, or leave it empty for the server's limit.",
+        "Enter a whole number of pages, 1 or more, or leave it empty for the server's limit.",
       );
     }
     expect(onSubmit).not.toHaveBeenCalled();
-    fireEvent.change(field, { target: { value: "1000000" } });
+    fireEvent.change(field, { target: { value: "1000001" } });
     fireEvent.submit(screen.getByRole("form", { name: /^Edit / }));
     await vi.waitFor(() => expect(onSubmit).toHaveBeenCalled());
-    expect(onSubmit.mock.calls[0]?.[0]).toMatchObject({ max_pages: 1000000 });
+    expect(onSubmit.mock.calls[0]?.[0]).toMatchObject({ max_pages: 1000001 });
+  });
+
+  it("shows the server's limit of max pages under the field when the API refuses a larger value", async () => {
+    const message = "At most 10,000: the server's limit of pages per run (MIGRATEIQ_SYNC_MAX_PAGES). Leave it empty to use that limit.";
+    const onSubmit = vi.fn(async (_input: ConnectorInput) => {
+      throw new ApiError(400, `max_pages: ${message}`, { detail: `max_pages: ${message}`, errors: { max_pages: [message] } });
+    });
+    renderInRouter(<ConnectorForm connector={connector()} onSubmit={onSubmit} />);
+    const field = screen.getByLabelText("Max pages per sync");
+    fireEvent.change(field, { target: { value: "500000" } });
+    fireEvent.submit(screen.getByRole("form", { name: /^Edit / }));
+    await vi.waitFor(() => expect(field.getAttribute("aria-invalid")).toBe("true"));
+    expect(document.getElementById("edit-7-max_pages-error")?.textContent).toBe(message);
   });
 
   it("sends the time budget per sync in seconds, empty as null", async () => {
