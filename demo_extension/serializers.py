@@ -776,6 +776,7 @@ class SyncLogSerializer(serializers.ModelSerializer):
             "records_total",
             "duration_seconds",
             "started_at",
+            "resumed_at",
             "finished_at",
             "error_message",
             "detected_pagination",
@@ -785,6 +786,20 @@ class SyncLogSerializer(serializers.ModelSerializer):
             "can_resume",
         ]
         read_only_fields = fields
+        extra_kwargs = {
+            "duration_seconds": {
+                "help_text": "Seconds the run spent running; a run resumed from its checkpoint adds up its "
+                "attempts (so finished_at - started_at is longer by the time it was stopped). Null until "
+                "it ends."
+            },
+            "started_at": {
+                "help_text": "When the run first started (a resume keeps it); null while pending."
+            },
+            "resumed_at": {
+                "help_text": "When its latest attempt began going on from the checkpoint (a resume, or a "
+                "worker taking over a stalled run); null for a run that ran in one go."
+            },
+        }
 
     def get_can_resume(self, obj) -> bool:
         return sync_log_can_resume(obj)

@@ -74,8 +74,13 @@ class SyncLog(TenantOwnedModel):
     pages_fetched = models.PositiveIntegerField(default=0)
     # How many records the source announced for this run (an API's total), when it said: progress.
     records_total = models.PositiveBigIntegerField(null=True, blank=True)
+    # Seconds spent running: a run resumed from its checkpoint adds each attempt's time.
     duration_seconds = models.FloatField(null=True, blank=True)
+    # When the run first started (kept by a resume, which goes on from the checkpoint), and when the
+    # latest attempt that went on from the checkpoint began (None: it ran in one go). Together they
+    # are the claim of the process running it (``runs.owned``).
     started_at = models.DateTimeField(null=True, blank=True)
+    resumed_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     error_message = models.TextField(blank=True, default="")
 

@@ -20,7 +20,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import Case, DateTimeField, F, Q, Value, When
 from django.utils import timezone
 
 from sync_engine import hooks
@@ -106,12 +106,20 @@ def claim_run(run: SyncLog, *, tenant_cap: int = 0) -> bool:
         with transaction.atomic():
             if tenant_cap > 0 and _tenant_at_cap(run, tenant_cap, stale):
                 return False
+            # A run that goes on from its checkpoint keeps its first start (its duration adds up its
+            # attempts) and says when this attempt began; another starts afresh.
+            goes_on = Q(checkpoint__isnull=False, started_at__isnull=False)
             claimed = (
                 SyncLog.objects.filter(claimable, pk=run.pk)
                 .exclude(connector_id__isnull=True)
                 .update(
                     status=SyncStatus.RUNNING,
-                    started_at=now,
+                    started_at=Case(
+                        When(goes_on, then=F("started_at")), default=Value(now), output_field=DateTimeField()
+                    ),
+                    resumed_at=Case(
+                        When(goes_on, then=Value(now)), default=Value(None), output_field=DateTimeField()
+                    ),
                     heartbeat_at=now,
                     finished_at=None,
                     error_message="",
@@ -137,9 +145,14 @@ def _tenant_at_cap(run: SyncLog, cap: int, stale) -> bool:
     return live >= cap
 
 
+def _claim_holds(run: SyncLog) -> Q:
+    """RUNNING since the start (or resume) ``run`` claimed."""
+    return Q(status=SyncStatus.RUNNING, started_at=run.started_at, resumed_at=run.resumed_at)
+
+
 def owned(run: SyncLog):
     """The run, as long as the claim that started it holds (RUNNING since the start it claimed)."""
-    return SyncLog.objects.filter(pk=run.pk, status=SyncStatus.RUNNING, started_at=run.started_at)
+    return SyncLog.objects.filter(_claim_holds(run), pk=run.pk)
 
 
 def finish_run(
@@ -173,7 +186,7 @@ def finish_run(
     subscribe to it).
     """
     now = timezone.now()
-    condition = when if when is not None else Q(status=SyncStatus.RUNNING, started_at=run.started_at)
+    condition = when if when is not None else _claim_holds(run)
     fields = {
         "status": status,
         "finished_at": now,

@@ -1,6 +1,6 @@
 """Sync runs through the API: trigger, history, logs and their filters, events, quarantine, cancel, resume."""
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from datetime import timezone as dt_timezone
 
 import pytest
@@ -30,6 +30,7 @@ LOG_FIELDS = {
     "records_total",
     "duration_seconds",
     "started_at",
+    "resumed_at",
     "finished_at",
     "error_message",
     "detected_pagination",
@@ -607,6 +608,44 @@ def test_a_failed_sync_resumes_from_its_checkpoint(
     assert pages_fetched_again
     assert all(query.get("page") != "1" for query in pages_fetched_again), pages_fetched_again
     assert any("resumed" in event["message"].lower() for event in resumed["events"])
+
+
+def test_a_resumed_sync_keeps_its_first_start_and_says_when_it_resumed(
+    inline_syncs, editor_client, sample_upstream, make_connector, django_capture_on_commit_callbacks
+):
+    # started_at was reset to the resume while duration_seconds added up both attempts
+    upstream = sample_upstream(records=30, page_size=10, style="page", fail_after_pages=1, fault="html")
+    connector = make_connector(upstream=upstream, pagination={"type": "page"})
+    with django_capture_on_commit_callbacks(execute=True):
+        started = editor_client.post(f"{CONNECTORS}{connector.pk}/sync_data/?wait=0").json()
+    failed = editor_client.get(f"{LOGS}{started['id']}/").json()
+    assert failed["status"] == "FAILED" and failed["resumed_at"] is None
+    upstream.heal()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        editor_client.post(f"{LOGS}{started['id']}/resume/?wait=0")
+
+    resumed = editor_client.get(f"{LOGS}{started['id']}/").json()
+    assert resumed["status"] == "SUCCESS", resumed
+    assert resumed["started_at"] == failed["started_at"]
+    first_start, again, end = (
+        datetime.fromisoformat(resumed[name]) for name in ("started_at", "resumed_at", "finished_at")
+    )
+    assert first_start < datetime.fromisoformat(failed["finished_at"]) <= again <= end
+    assert failed["duration_seconds"] <= resumed["duration_seconds"] <= (end - first_start).total_seconds()
+
+
+def test_a_sync_that_ran_in_one_go_was_never_resumed(
+    inline_syncs, editor_client, sample_upstream, make_connector, django_capture_on_commit_callbacks
+):
+    connector = make_connector(upstream=sample_upstream(records=5))
+    with django_capture_on_commit_callbacks(execute=True):
+        started = editor_client.post(f"{CONNECTORS}{connector.pk}/sync_data/?wait=0").json()
+
+    run = editor_client.get(f"{LOGS}{started['id']}/").json()
+
+    assert run["status"] == "SUCCESS", run
+    assert run["started_at"] is not None and run["resumed_at"] is None
 
 
 def test_a_sync_without_a_checkpoint_cannot_be_resumed(editor_client, make_connector, make_log):

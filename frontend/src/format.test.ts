@@ -57,6 +57,19 @@ describe("live progress figures", () => {
     expect(elapsedSeconds(done, Date.parse("2026-12-04T13:00:00Z"))).toBe(4);
     expect(recordsPerSecond(syncLog({ started_at: null }), now())).toBeNull();
   });
+
+  it("count a resumed run's earlier attempts, not the time it was stopped", () => {
+    // started_at is the first start: the run failed after 6 s, was resumed an hour later
+    const resumed = syncLog({
+      status: "RUNNING",
+      started_at: "2026-12-04T12:00:00Z",
+      resumed_at: "2026-12-04T13:00:00Z",
+      duration_seconds: 6,
+      records_processed: 800,
+    });
+    expect(elapsedSeconds(resumed, Date.parse("2026-12-04T13:00:10Z"))).toBe(16);
+    expect(recordsPerSecond(resumed, Date.parse("2026-12-04T13:00:10Z"))).toBe(50);
+  });
 });
 
 describe("quarantine downloads", () => {

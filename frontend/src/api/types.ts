@@ -174,8 +174,12 @@ export interface SyncLog {
   records_unchanged: number;
   records_failed: number;
   pages_fetched: number;
+  /** Seconds spent running; a resumed run adds up its attempts. */
   duration_seconds: number | null;
+  /** When the run first started (a resume keeps it). */
   started_at: string | null;
+  /** When its latest attempt went on from the checkpoint; null for a run that ran in one go. */
+  resumed_at: string | null;
   finished_at: string | null;
   error_message: string;
   detected_pagination: string;

@@ -4,11 +4,14 @@ import type { SyncLog } from "../api/types";
 import { isActiveStatus } from "../api/types";
 import { formatCount, formatNumber, formatSeconds } from "../format";
 
-/** Seconds a run has taken: its duration once finished, else the time since it started. */
+/** Seconds a run has taken: its duration once finished, else the time since it started (a resumed
+ * run: its earlier attempts' duration and the time since it resumed, not the time it was stopped). */
 export function elapsedSeconds(log: SyncLog, now: number): number | null {
   if (log.duration_seconds !== null && !isActiveStatus(log.status)) return log.duration_seconds;
-  if (!log.started_at) return null;
-  return Math.max(0, (now - new Date(log.started_at).getTime()) / 1000);
+  const since = log.resumed_at ?? log.started_at;
+  if (!since) return null;
+  const before = log.resumed_at ? (log.duration_seconds ?? 0) : 0;
+  return before + Math.max(0, (now - new Date(since).getTime()) / 1000);
 }
 
 export function recordsPerSecond(log: SyncLog, now: number): number | null {

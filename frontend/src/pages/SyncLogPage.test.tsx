@@ -47,6 +47,21 @@ describe("the sync page", () => {
     expect(screen.queryByText("Duration")).toBeNull();
   });
 
+  it("shows when a resumed run went on, beside its first start", async () => {
+    api("SUCCESS", { duration_seconds: 9.9, started_at: "2026-11-27T10:00:00Z", resumed_at: "2026-11-27T11:00:00Z" });
+    renderPage("viewer");
+    const resumed = await screen.findByText("Resumed");
+    expect(resumed.nextElementSibling?.textContent).toBeTruthy();
+    expect(screen.getByText("Started")).toBeTruthy();
+  });
+
+  it("shows no resume time for a run that ran in one go", async () => {
+    api("SUCCESS", { duration_seconds: 4.2, started_at: "2026-11-27T10:00:00Z" });
+    renderPage("viewer");
+    expect(await screen.findByText("Started")).toBeTruthy();
+    expect(screen.queryByText("Resumed")).toBeNull();
+  });
+
   it("shows a failed sync's error, its log lines from the detail and its quarantine, in 2 calls", async () => {
     const calls = api("FAILED");
     renderPage("viewer");

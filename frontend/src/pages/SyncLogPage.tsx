@@ -194,6 +194,12 @@ function SyncLogView({ id }: { id: number }) {
             <dt>Started</dt>
             <dd>{formatDateTime(log.started_at)}</dd>
           </div>
+          {log.resumed_at ? (
+            <div>
+              <dt>Resumed</dt>
+              <dd>{formatDateTime(log.resumed_at)}</dd>
+            </div>
+          ) : null}
           <div>
             <dt>Finished</dt>
             <dd>{formatDateTime(log.finished_at)}</dd>

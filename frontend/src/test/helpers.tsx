@@ -147,6 +147,7 @@ export function syncLog(overrides: Partial<SyncLogDetail> = {}): SyncLogDetail {
     pages_fetched: 0,
     duration_seconds: null,
     started_at: "2026-11-27T10:00:00Z",
+    resumed_at: null,
     finished_at: null,
     error_message: "",
     detected_pagination: "",
