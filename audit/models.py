@@ -71,6 +71,8 @@ class AuditEvent(TenantOwnedMixin, models.Model):
     at = models.DateTimeField(db_index=True)
     actor_id = models.BigIntegerField(null=True, blank=True)
     actor_email = models.CharField(max_length=254, blank=True)
+    #: No actor because nobody signed in (a refused sign-in), not because the system acted.
+    actor_anonymous = models.BooleanField(default=False)
     action = models.CharField(max_length=64)
     target_type = models.CharField(max_length=64, blank=True)
     target_id = models.CharField(max_length=64, blank=True)
@@ -90,7 +92,8 @@ class AuditEvent(TenantOwnedMixin, models.Model):
         ]
 
     def __str__(self):
-        return f"{self.at:%Y-%m-%d %H:%M:%S} {self.actor_email or 'system'} {self.action}"
+        actor = self.actor_email or ("anonymous" if self.actor_anonymous else "system")
+        return f"{self.at:%Y-%m-%d %H:%M:%S} {actor} {self.action}"
 
     # The one exception to "no save() overrides" besides TenantOwnedMixin's: append-only is a
     # property of the row, so it is enforced where every caller passes.

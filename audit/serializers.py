@@ -5,8 +5,12 @@ from audit.models import AuditEvent
 
 
 class ActorSerializer(serializers.Serializer):
-    id = serializers.IntegerField(allow_null=True)
-    email = serializers.CharField()
+    id = serializers.IntegerField(allow_null=True, help_text="The user's id; null for an anonymous request.")
+    email = serializers.CharField(help_text="The user's email at the time; empty for an anonymous request.")
+    anonymous = serializers.BooleanField(
+        help_text="A request nobody had signed in to (a refused sign-in: the email it tried is the "
+        "event's detail.email, which names no proven person)."
+    )
 
 
 class AuditEventSerializer(serializers.ModelSerializer):
@@ -32,8 +36,16 @@ class AuditEventSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = fields
 
-    @extend_schema_field(ActorSerializer(allow_null=True))
+    @extend_schema_field(
+        ActorSerializer(
+            allow_null=True,
+            help_text="Who did it: a signed-in user, an anonymous request (anonymous: true), or null for "
+            "the system (a schedule, the engine, an operator command).",
+        )
+    )
     def get_actor(self, obj):
+        if obj.actor_anonymous:
+            return {"id": None, "email": "", "anonymous": True}
         if obj.actor_id is None:
             return None  # the system: a schedule, the engine, an operator command
-        return {"id": obj.actor_id, "email": obj.actor_email}
+        return {"id": obj.actor_id, "email": obj.actor_email, "anonymous": False}

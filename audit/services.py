@@ -25,6 +25,7 @@ def store_activity(event: Activity) -> AuditEvent:
         at=event.at,
         actor_id=event.actor_id,
         actor_email=_cut(event.actor_email, "actor_email"),
+        actor_anonymous=event.anonymous,
         action=_cut(event.action, "action"),
         target_type=_cut(event.target_type, "target_type"),
         target_id=_cut(event.target_id, "target_id"),

@@ -5,7 +5,9 @@ the rebuilt table has lost its triggers, and renaming the copy fails while a tri
 table names it (``audit_tenant_deleted`` names ``audit_auditevent``). So a later migration of
 ``audit_auditevent`` would fail, and one of ``tenancy_tenant`` would silently leave the trail
 without its tenant trigger. Before a ``migrate`` the triggers are dropped; after it, every missing
-one is created again (a warning names those a migration's rebuild had dropped).
+one is created again (a warning names those a migration's rebuild had dropped). On a new database,
+migration 0002 creates them within that same ``migrate``: a later migration that rebuilds one of
+these tables runs between ``RunPython(drop_before_rebuild)`` and ``RunPython(restore_after_rebuild)``.
 
 PostgreSQL alters tables in place and keeps its triggers: nothing to do there.
 """
@@ -55,8 +57,30 @@ def drop(using: str = "default") -> list[str]:
         dropped = [name for name in expected_triggers() if name in _present(cursor)]
         for name in dropped:
             cursor.execute(f'DROP TRIGGER "{name}"')
-    _dropped_before[using] = set(dropped)
+    _dropped_before.setdefault(using, set()).update(dropped)
     return dropped
+
+
+# The triggers drop_before_rebuild dropped, by database alias, for restore_after_rebuild.
+_dropped_by_migration: dict[str, list[str]] = {}
+
+
+def drop_before_rebuild(apps, schema_editor) -> None:
+    """A migration operation (``RunPython``) before one that rebuilds ``audit_auditevent`` or
+    ``tenancy_tenant``: drops the triggers still there (migration 0002 ran earlier in this
+    ``migrate``: a new database); :func:`restore_after_rebuild` creates them again."""
+    alias = schema_editor.connection.alias
+    _dropped_by_migration[alias] = drop(alias)
+
+
+def restore_after_rebuild(apps, schema_editor) -> None:
+    """The operation after the rebuild: creates again the triggers :func:`drop_before_rebuild` dropped
+    (those ``before_migrate`` dropped wait for ``after_migrate``, as other rebuilds may follow)."""
+    names = _dropped_by_migration.pop(schema_editor.connection.alias, [])
+    statements = expected_triggers()
+    with schema_editor.connection.cursor() as cursor:
+        for name in names:
+            cursor.execute(statements[name])
 
 
 # The triggers dropped by ``drop`` before this process's migrate, by database alias: created again

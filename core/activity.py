@@ -46,13 +46,15 @@ hooks.define(
 @dataclass(frozen=True)
 class Activity:
     """One thing that happened: ``actor_id`` / ``actor_email`` are ``None`` / "" for the system
-    (schedules, the engine, operator commands)."""
+    (schedules, the engine, operator commands) and for an anonymous request (``anonymous``: nobody
+    signed in, e.g. a refused sign-in; what it claimed, such as the email tried, goes in ``detail``)."""
 
     action: str
     tenant_id: int
     at: datetime
     actor_id: int | None = None
     actor_email: str = ""
+    anonymous: bool = False
     target_type: str = ""
     target_id: str = ""
     fields: tuple[str, ...] = ()
@@ -71,11 +73,13 @@ def record(
     fields: Iterable[str] = (),
     detail: dict | None = None,
 ) -> Activity:
-    """Report ``action`` in ``tenant`` (a ``Tenant`` or its id) by ``actor`` (a user, or ``None``)
-    to the ``activity`` hook's handlers once the current transaction commits; returns the event.
+    """Report ``action`` in ``tenant`` (a ``Tenant`` or its id) by ``actor`` (a user; an anonymous
+    user, ``request.user`` of a request nobody signed in to; or ``None``, the system) to the
+    ``activity`` hook's handlers once the current transaction commits; returns the event.
 
     The request id and client address of the current request are attached when there is one.
     """
+    anonymous = getattr(actor, "is_anonymous", False) is True
     actor = actor if getattr(actor, "is_authenticated", False) else None
     context = get_log_context()
     event = Activity(
@@ -84,6 +88,7 @@ def record(
         at=timezone.now(),
         actor_id=actor.pk if actor is not None else None,
         actor_email=getattr(actor, "email", "") if actor is not None else "",
+        anonymous=anonymous,
         target_type=target_type,
         target_id="" if target_id is None else str(target_id),
         fields=tuple(sorted(set(fields))),

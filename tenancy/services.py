@@ -8,6 +8,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AnonymousUser
 from django.contrib.auth.password_validation import validate_password
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
@@ -235,6 +236,7 @@ def _record_failed_sign_in(email: str, tenant_slug: str | None, exc: LoginError)
         activity.record(
             "auth.sign_in_failed",
             tenant=membership.tenant_id,
+            actor=AnonymousUser(),  # whoever tried signed in to nothing: not the system
             target_type="user",
             target_id=membership.user_id,
             detail={"email": membership.user.email, "reason": reason},

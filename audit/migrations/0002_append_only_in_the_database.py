@@ -14,7 +14,8 @@ On PostgreSQL a TRUNCATE of the trail is refused too, except under a purge of ev
 (``manage.py flush``, which the module overrides). SQLite drops a table's triggers when the schema
 editor rebuilds the table: on SQLite every ``migrate`` drops them first and creates the missing ones
 after (``audit/sqlite_triggers.py``), so later migrations may alter ``audit_auditevent`` and
-``tenancy_tenant`` freely.
+``tenancy_tenant`` (on a new database, where this migration runs in the same ``migrate``, between
+its ``drop_before_rebuild`` and ``restore_after_rebuild`` operations).
 """
 
 import django.db.models.deletion

@@ -148,7 +148,7 @@ def test_the_list_is_newest_first_with_the_actor_snapshot(trail, admin_client, a
     rows = admin_client.get(EVENTS).json()["results"]
     assert [row["id"] for row in rows] == [e.pk for e in reversed(trail)]
     assert rows[0]["actor"] is None  # the system started that sync
-    assert rows[-1]["actor"] == {"id": admin_user.pk, "email": admin_user.email}
+    assert rows[-1]["actor"] == {"id": admin_user.pk, "email": admin_user.email, "anonymous": False}
     assert set(rows[0]) == {
         "id",
         "at",

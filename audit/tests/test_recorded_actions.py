@@ -201,10 +201,28 @@ def test_sign_in_and_refused_sign_in_are_recorded_for_the_account(
     assert signed_in.actor_id == admin_user.pk
     [failed] = events(tenant_a, "auth.sign_in_failed")
     assert failed.actor_id is None  # whoever tried is not known; the account is the target
+    assert failed.actor_anonymous is True  # an anonymous request, not the system
+    assert signed_in.actor_anonymous is False
     assert (failed.target_type, failed.target_id) == ("user", str(admin_user.pk))
     assert failed.detail == {"email": admin_user.email, "reason": "invalid_credentials"}
     assert "wrong-password" not in json.dumps([e.detail for e in events(tenant_a)])
     assert failed.ip == "127.0.0.1"
+
+
+def test_the_trail_shows_a_refused_sign_in_as_anonymous_with_the_email_tried(
+    anon_client, admin_client, admin_user, tenant_a, committed
+):
+    # its actor was null, which the trail shows as "System": it was an anonymous request
+    with committed():
+        anon_client.post(
+            "/api/auth/token/", {"email": admin_user.email, "password": "wrong-password"}, format="json"
+        )
+
+    [row] = admin_client.get(EVENTS, {"action": "auth.sign_in_failed"}).json()["results"]
+
+    assert row["actor"] == {"id": None, "email": "", "anonymous": True}
+    assert row["detail"] == {"email": admin_user.email, "reason": "invalid_credentials"}
+    assert "wrong-password" not in json.dumps(row)
 
 
 def test_a_session_ended_by_refresh_token_reuse_is_recorded(

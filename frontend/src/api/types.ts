@@ -424,8 +424,9 @@ export interface DestinationCheck {
 export interface AuditEvent {
   id: number;
   at: string;
-  /** null: the system (a schedule, the engine, an operator command). */
-  actor: { id: number | null; email: string } | null;
+  /** null: the system (a schedule, the engine, an operator command); `anonymous`: a request nobody
+   * had signed in to (a refused sign-in; the email it tried is `detail.email`). */
+  actor: { id: number | null; email: string; anonymous: boolean } | null;
   action: string;
   target_type: string;
   target_id: string;

@@ -9,7 +9,7 @@ import { ADMINS_ONLY, AuditPage } from "./AuditPage";
 const event = (id: number, overrides: Partial<AuditEvent> = {}): AuditEvent => ({
   id,
   at: "2026-12-04T18:00:00Z",
-  actor: { id: 3, email: "ada@acme.test" },
+  actor: { id: 3, email: "ada@acme.test", anonymous: false },
   action: "connector.changed",
   target_type: "connector",
   target_id: "12",
@@ -49,6 +49,27 @@ describe("the audit page", () => {
       expect(calls).toHaveLength(0);
       unmount();
     }
+  });
+
+  it("shows a refused sign-in as anonymous with the email tried, not as the system", async () => {
+    api(() =>
+      page([
+        event(3, {
+          actor: { id: null, email: "", anonymous: true },
+          action: "auth.sign_in_failed",
+          target_type: "user",
+          target_id: "1",
+          fields: [],
+          detail: { email: "admin@demo.local", reason: "invalid_credentials" },
+          ip: "127.0.0.1",
+        }),
+      ]),
+    );
+    renderPage();
+    const row = await screen.findByTestId("audit-event-3");
+    expect(within(row).getByText("Anonymous (email tried: admin@demo.local)")).toBeTruthy();
+    expect(within(row).queryByText("System")).toBeNull();
+    expect(within(row).queryByRole("button", { name: /Only theirs/ })).toBeNull();
   });
 
   it("lists who did what on which object, when, with the details, newest first", async () => {

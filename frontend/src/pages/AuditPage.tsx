@@ -235,7 +235,11 @@ function AuditRow({ event, onOnly }: { event: AuditEvent; onOnly: (changes: Part
     <tr data-testid={`audit-event-${event.id}`}>
       <td className="small nowrap">{formatDateTime(event.at)}</td>
       <td className="audit-who">
-        {event.actor ? (
+        {event.actor?.anonymous ? (
+          <span>
+            Anonymous{typeof event.detail.email === "string" && event.detail.email ? ` (email tried: ${event.detail.email})` : ""}
+          </span>
+        ) : event.actor ? (
           <>
             <span>{event.actor.email}</span>
             {actorId ? (
