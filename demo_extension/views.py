@@ -428,9 +428,11 @@ class ConnectorViewSet(ThrottledActionsMixin, TenantScopedModelViewSet):
             ),
             (200, "text/csv"): OpenApiResponse(
                 OpenApiTypes.STR,
-                description="RFC 4180 CSV, a header row of dotted field paths; formula-like cells "
-                "(after leading whitespace too, full-width signs included) prefixed with an apostrophe "
-                "(not with `spreadsheet_safe=false`, which writes live formulas as stored).",
+                description="RFC 4180 CSV, a header row of dotted field paths (the schema's fields, or "
+                "`fields`; before anything is stored, the connector's primary_key, so an empty export is "
+                "a header row); formula-like cells (after leading whitespace too, full-width signs included) "
+                "prefixed with an apostrophe (not with `spreadsheet_safe=false`, which writes live formulas "
+                "as stored).",
             ),
             **_WRITE_ERRORS,
         },
@@ -458,6 +460,7 @@ class ConnectorViewSet(ThrottledActionsMixin, TenantScopedModelViewSet):
                 include_deleted=params.validated_data["include_deleted"],
                 spreadsheet_safe=params.validated_data["spreadsheet_safe"],
                 search=params.search(),
+                columns_without_schema=(connector.primary_key or "id",),
             )
         except export.ExportParameterError as exc:
             raise serializers.ValidationError({"fields": [str(exc)]}) from None

@@ -5,8 +5,9 @@ page, so memory stays constant at any size: nothing but a page of rows is held a
 passes the database's JSON text through untouched unless ``fields`` asks for a projection.
 
 CSV columns are dotted paths (``address.city``): the requested ``fields``, or the leaf fields of the
-connector's inferred schema in its stable (sorted) order. Lists, objects and values of mixed shape
-are written as JSON text. Quoting follows RFC 4180 (``csv`` with CRLF line ends), and a text cell
+connector's inferred schema in its stable (sorted) order (before anything is stored: the caller's
+``columns_without_schema``, so that an empty export still has its header row). Lists, objects and
+values of mixed shape are written as JSON text. Quoting follows RFC 4180 (``csv`` with CRLF line ends), and a text cell
 that a spreadsheet would run as a formula gets a leading apostrophe: one starting with a tab or a
 carriage return, or whose first character after any leading whitespace (spaces, no-break and
 zero-width spaces, line breaks: some importers trim them) is ``=``, ``+``, ``-``, ``@`` (as OWASP
@@ -61,6 +62,9 @@ class ExportOptions:
     include_deleted: bool = False
     spreadsheet_safe: bool = True  # CSV: formula-like text cells get a leading apostrophe
     search: tuple[str, str] | None = None  # (field, text): the records list's search
+    # CSV: the header while the schema lists no field (nothing stored yet), e.g. the record key: a
+    # loader reads a valid empty file, not a blank line
+    columns_without_schema: tuple[str, ...] = ()
 
 
 def parse_fields(text: str | None) -> tuple[str, ...]:
@@ -113,10 +117,13 @@ def cell(value, guard=neutralise) -> str:
     return guard(text)
 
 
-def csv_columns(connector_id: int, fields: tuple[str, ...]) -> list[str]:
+def csv_columns(
+    connector_id: int, fields: tuple[str, ...], without_schema: tuple[str, ...] = ()
+) -> list[str]:
     if fields:
         return list(fields)
-    return [".".join(entry["path"]) for entry in leaf_fields(connector_schema(connector_id)["fields"])]
+    columns = [".".join(entry["path"]) for entry in leaf_fields(connector_schema(connector_id)["fields"])]
+    return columns or list(without_schema)
 
 
 def file_name(connector, export_format: str) -> str:
@@ -152,7 +159,8 @@ def stream_export(connector_id: int, options: ExportOptions):
     )
     if options.format == "csv":
         guard = neutralise if options.spreadsheet_safe else _as_is
-        return _csv_chunks(pages, csv_columns(connector_id, options.fields), guard)
+        columns = csv_columns(connector_id, options.fields, options.columns_without_schema)
+        return _csv_chunks(pages, columns, guard)
     return _ndjson_chunks(pages, options.fields)
 
 

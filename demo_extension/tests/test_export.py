@@ -64,6 +64,16 @@ def test_csv_columns_come_from_the_schema_with_dotted_paths_and_json_for_lists(v
     ]
 
 
+def test_a_csv_of_a_connector_with_nothing_stored_is_a_header_row(viewer_client, make_connector):
+    # it was a body with no header, which a loader does not read as a CSV
+    connector = make_connector(primary_key="order_id")
+
+    text = body(export(viewer_client, connector, format="csv")).decode()
+
+    assert text == "order_id\r\n"
+    assert list(csv.reader(io.StringIO(text))) == [["order_id"]]
+
+
 def test_csv_quotes_per_rfc_4180_and_neutralises_formulas(viewer_client, make_connector):
     connector = make_connector()
     hostile = ['=HYPERLINK("http://evil")', "+1+1", "-2+3", "@SUM(A1)", "\tx", "\rx"]
