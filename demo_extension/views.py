@@ -282,6 +282,8 @@ class ConnectorViewSet(ThrottledActionsMixin, TenantScopedModelViewSet):
         request=None,
         responses={200: api.ConnectionResultSerializer, **_OBJECT_ERRORS, 429: _ERR},
         description="Call the connector's endpoint once (first page) and report whether it answered. "
+        "`tested` is false when nothing was sent because the connector's requests are paused (an "
+        "earlier 429 or Retry-After): `connected` is then false too, and `message` says for how long. "
         "The call ends within the server's MIGRATEIQ_INTERACTIVE_DEADLINE_SECONDS (10 s); a user has "
         "one such call at a time (another one is a 429).",
         examples=[
@@ -294,6 +296,7 @@ class ConnectorViewSet(ThrottledActionsMixin, TenantScopedModelViewSet):
                     "message": "Connection successful",
                     "endpoint": "https://jsonplaceholder.typicode.com/users",
                     "status_code": 200,
+                    "tested": True,
                 },
             )
         ],

@@ -200,3 +200,17 @@ def test_a_wrong_choice_is_named_beside_the_other_invalid_fields(admin_client):
     errors = response.json()["errors"]
     assert errors["role"] == ['"owner" is not a valid choice; one of: viewer, editor, admin.']
     assert "email" in errors
+
+
+def test_the_connection_tests_documented_answer_names_every_field_it_has():
+    # "tested" was answered but neither in the example nor in the operation's description
+    from drf_spectacular.generators import SchemaGenerator
+
+    schema = SchemaGenerator().get_schema(request=None, public=True)
+    operation = schema["paths"]["/api/demo-extension/connectors/{id}/test_connection/"]["post"]
+    answer = operation["responses"]["200"]["content"]["application/json"]
+    fields = set(schema["components"]["schemas"]["ConnectionResult"]["properties"])
+
+    assert "tested" in fields
+    assert set(next(iter(answer["examples"].values()))["value"]) == fields
+    assert "`tested` is false when nothing was sent" in operation["description"]
