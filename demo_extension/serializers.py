@@ -828,8 +828,10 @@ class SyncLogDetailSerializer(SyncLogSerializer):
     )
     requests_paused_for = serializers.SerializerMethodField(
         help_text="While the run is pending or running: the seconds left of the pause that an HTTP 429 "
-        "or Retry-After from the API put on every request of its connector (0: not paused). Null "
-        "once the run has ended."
+        "or Retry-After from the API put on every request of its connector, 0 when its requests are "
+        "not paused (a number, so a client can always compare it). Null once the run has ended (a "
+        "pause then concerns the next run), and when the pause cannot be read (the request-budget "
+        "store, Redis, did not answer): unknown, not 0."
     )
 
     class Meta(SyncLogSerializer.Meta):

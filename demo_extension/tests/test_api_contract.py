@@ -214,3 +214,16 @@ def test_the_connection_tests_documented_answer_names_every_field_it_has():
     assert "tested" in fields
     assert set(next(iter(answer["examples"].values()))["value"]) == fields
     assert "`tested` is false when nothing was sent" in operation["description"]
+
+
+def test_the_schema_says_when_requests_paused_for_is_zero_and_when_null():
+    # a running run that is not paused answers 0.0, which looked like an undocumented null
+    from drf_spectacular.generators import SchemaGenerator
+
+    schemas = SchemaGenerator().get_schema(request=None, public=True)["components"]["schemas"]
+    field = schemas["SyncLogDetail"]["properties"]["requests_paused_for"]
+
+    assert field["nullable"] is True
+    assert "0 when its requests are not paused" in field["description"]
+    assert "Null once the run has ended" in field["description"]
+    assert "cannot be read" in field["description"]
