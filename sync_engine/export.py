@@ -7,15 +7,15 @@ passes the database's JSON text through untouched unless ``fields`` asks for a p
 CSV columns are dotted paths (``address.city``): the requested ``fields``, or the leaf fields of the
 connector's inferred schema in its stable (sorted) order (before anything is stored: the caller's
 ``columns_without_schema``, so that an empty export still has its header row). Lists, objects and
-values of mixed shape are written as JSON text. Quoting follows RFC 4180 (``csv`` with CRLF line ends), and a text cell
-that a spreadsheet would run as a formula gets a leading apostrophe: one starting with a tab or a
-carriage return, or whose first character after any leading whitespace (spaces, no-break and
-zero-width spaces, line breaks: some importers trim them) is ``=``, ``+``, ``-``, ``@`` (as OWASP
-lists them) or their full-width forms ``＝``, ``＋``, ``－``, ``＠`` (which some spreadsheets read as
-the same). A plain decimal number (``-20.2170``, also after leading spaces) is left as it is: a
-spreadsheet reads it as that number, not a formula. A CSV meant for a database loader, not a
-spreadsheet, asks for the cells untouched (``spreadsheet_safe=False``): every cell as stored,
-formulas included, so such a file must not be opened in a spreadsheet.
+values of mixed shape are written as JSON text. Quoting follows RFC 4180 (``csv`` with CRLF line
+ends), and a text cell that a spreadsheet would run as a formula gets a leading apostrophe: one
+starting with a tab or a carriage return, or whose first character after any leading whitespace
+(spaces, no-break and zero-width spaces, line breaks: some importers trim them) is ``=``, ``+``,
+``-``, ``@`` (as OWASP lists them) or their full-width forms ``＝``, ``＋``, ``－``, ``＠`` (which some
+spreadsheets read as the same). A plain decimal number (``-20.2170``, also after leading spaces) is
+left as it is: a spreadsheet reads it as that number, not a formula. A CSV meant for a database
+loader, not a spreadsheet, asks for the cells untouched (``spreadsheet_safe=False``): every cell as
+stored, formulas included, so such a file must not be opened in a spreadsheet.
 """
 
 from __future__ import annotations
