@@ -76,6 +76,15 @@ def _remember(forms: set[str]) -> None:
         _longest_secret = max(_longest_secret, *map(len, forms))
 
 
+def forget_secrets() -> None:
+    """Forget every registered secret (between tests: one test's keys must not redact another's
+    text)."""
+    global _longest_secret
+    with _lock:
+        _known_secrets.clear()
+        _longest_secret = 0
+
+
 def redact_secrets(text: str) -> str:
     """``text`` with every registered secret value replaced (no pattern matching: safe for data
     such as an upstream's records, where a field named ``token`` may be legitimate)."""

@@ -142,6 +142,17 @@ def _empty_query_logs():
 
 
 @pytest.fixture(autouse=True)
+def _forget_registered_secrets():
+    """Each test starts with no registered secrets: a key an earlier test registered in this process
+    (``core.redaction``) would otherwise redact this test's text (a URL path ``/migrateiq``)."""
+    from core.redaction import forget_secrets
+
+    forget_secrets()
+    yield
+    forget_secrets()
+
+
+@pytest.fixture(autouse=True)
 def _clear_cache():
     from django.core.cache import cache
 
