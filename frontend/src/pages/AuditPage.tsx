@@ -236,9 +236,7 @@ function AuditRow({ event, onOnly }: { event: AuditEvent; onOnly: (changes: Part
       <td className="small nowrap">{formatDateTime(event.at)}</td>
       <td className="audit-who">
         {event.actor?.anonymous ? (
-          <span>
-            Anonymous{typeof event.detail.email === "string" && event.detail.email ? ` (email tried: ${event.detail.email})` : ""}
-          </span>
+          <span>{`Anonymous${typeof event.detail.email === "string" && event.detail.email ? ` (email tried: ${event.detail.email})` : ""}`}</span>
         ) : event.actor ? (
           <>
             <span>{event.actor.email}</span>
