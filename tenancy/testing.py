@@ -283,6 +283,15 @@ def anon_client():
     return APIClient()
 
 
+#: Host names that resolve to addresses the egress guard refuses whatever the allowlist's names
+#: (private, loopback, cloud metadata): with ``dns``, saving them is a 400 however they resolve.
+REFUSED_RESOLUTIONS = [
+    ("internal.corp.example", "10.0.0.7"),
+    ("local.corp.example", "127.0.0.1"),
+    ("imds.corp.example", "169.254.169.254"),
+]
+
+
 @pytest.fixture
 def dns(monkeypatch):
     """The name lookups the egress guard makes: ``dns[name] = [address, ...]``; an unknown name

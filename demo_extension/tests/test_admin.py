@@ -5,6 +5,7 @@ import pytest
 from demo_extension.models import CustomDataConnector, SyncLog, SyncLogEvent, SyncStatus
 from demo_extension.tests import admin_support
 from demo_extension.tests.admin_support import form_data
+from tenancy.testing import REFUSED_RESOLUTIONS
 
 operator = admin_support.operator
 
@@ -162,14 +163,7 @@ def test_a_saved_connector_gets_no_warning_in_the_admin(operator, tenant_a):
     assert [m.level_tag for m in response.context["messages"]] == ["success"]
 
 
-@pytest.mark.parametrize(
-    ("host", "address"),
-    [
-        ("internal.corp.example", "10.0.0.7"),
-        ("local.corp.example", "127.0.0.1"),
-        ("imds.corp.example", "169.254.169.254"),
-    ],
-)
+@pytest.mark.parametrize(("host", "address"), REFUSED_RESOLUTIONS)
 def test_a_host_that_resolves_to_a_refused_address_is_still_refused_in_the_admin(
     operator, tenant_a, dns, settings, host, address
 ):

@@ -3,6 +3,7 @@
 import pytest
 
 from demo_extension.models import CustomDataConnector, SyncLog
+from tenancy.testing import REFUSED_RESOLUTIONS
 
 URL = "/api/demo-extension/connectors/"
 
@@ -889,14 +890,7 @@ def test_a_connector_whose_host_does_not_resolve_is_saved_with_a_warning(editor_
     assert editor_client.get(detail(response.json()["id"])).json()["warnings"] == []
 
 
-@pytest.mark.parametrize(
-    ("host", "address"),
-    [
-        ("internal.corp.example", "10.0.0.7"),
-        ("local.corp.example", "127.0.0.1"),
-        ("imds.corp.example", "169.254.169.254"),
-    ],
-)
+@pytest.mark.parametrize(("host", "address"), REFUSED_RESOLUTIONS)
 def test_a_host_that_resolves_to_a_refused_address_is_still_a_400(editor_client, dns, host, address):
     dns[host] = [address]
 

@@ -887,6 +887,20 @@ def test_a_graphql_query_without_an_after_variable_fails_instead_of_storing_page
 # -- rate limits answered with HTTP 200 -----------------------------------------------------------
 
 
+def _synced_with_page_two_asked_again(vendor, connector) -> str:
+    """Sync ``connector`` against a GraphQL ``vendor`` whose page 2 reported a rate limit once: the
+    run succeeds with the 23 records of 3 pages, page 2 asked twice and nothing else again. Returns
+    the run's line about the rate limit."""
+    log = run_sync(connector)
+
+    assert log.status == SyncStatus.SUCCESS, log.error_message
+    assert (log.records_created, log.pages_fetched) == (23, 3)
+    assert _canonical(stored_records(connector).values()) == _canonical(vendor.all_records())
+    cursors = [request["body"]["variables"].get("cursor") for request in vendor.requests]
+    assert len(cursors) == 4 and cursors[1] == cursors[2]  # page 2 twice, nothing else again
+    return next(line for line in events(log) if "reports a rate limit" in line)
+
+
 @pytest.mark.parametrize("status", [200, 403])
 def test_a_github_graphql_rate_limit_pauses_the_connector_and_the_same_page_is_asked_again(
     vendor_server, make_connector, settings, status
@@ -896,14 +910,7 @@ def test_a_github_graphql_rate_limit_pauses_the_connector_and_the_same_page_is_a
     vendor.rate_limited_on_page, vendor.rate_limit_status = 2, status
     connector = make_connector(**vendor.connector_fields())
 
-    log = run_sync(connector)
-
-    assert log.status == SyncStatus.SUCCESS, log.error_message
-    assert (log.records_created, log.pages_fetched) == (23, 3)
-    assert _canonical(stored_records(connector).values()) == _canonical(vendor.all_records())
-    cursors = [request["body"]["variables"].get("cursor") for request in vendor.requests]
-    assert len(cursors) == 4 and cursors[1] == cursors[2]  # page 2 twice, nothing else again
-    retry = next(line for line in events(log) if "reports a rate limit" in line)
+    retry = _synced_with_page_two_asked_again(vendor, connector)
     assert f"HTTP {status}" in retry and "API rate limit exceeded for user ID 583231." in retry
     assert "every request of this connector waits as long (its request budget is paused)" in retry
 
@@ -1231,14 +1238,7 @@ def test_monday_s_complexity_budget_exhausted_pauses_the_connector_and_asks_the_
     vendor.exhausted_on_page, vendor.exhausted_status, vendor.send_retry_after = 2, status, retry_after
     connector = make_connector(**vendor.connector_fields())
 
-    log = run_sync(connector)
-
-    assert log.status == SyncStatus.SUCCESS, log.error_message
-    assert (log.records_created, log.pages_fetched) == (23, 3)
-    assert _canonical(stored_records(connector).values()) == _canonical(vendor.all_records())
-    cursors = [request["body"]["variables"].get("cursor") for request in vendor.requests]
-    assert len(cursors) == 4 and cursors[1] == cursors[2]  # page 2 twice, nothing else again
-    retry = next(line for line in events(log) if "reports a rate limit" in line)
+    retry = _synced_with_page_two_asked_again(vendor, connector)
     assert f"HTTP {status}" in retry and "'Complexity budget exhausted'" in retry
     assert "retrying in 1.0 s" in retry
 
@@ -1279,14 +1279,7 @@ def test_a_linear_rate_limit_answered_with_http_400_pauses_the_connector_until_i
     vendor.rate_limited_on_page, vendor.rate_limited_window = 2, window
     connector = make_connector(**vendor.connector_fields())
 
-    log = run_sync(connector)
-
-    assert log.status == SyncStatus.SUCCESS, log.error_message
-    assert (log.records_created, log.pages_fetched) == (23, 3)
-    assert _canonical(stored_records(connector).values()) == _canonical(vendor.all_records())
+    retry = _synced_with_page_two_asked_again(vendor, connector)
     assert [request["status"] for request in vendor.requests] == [200, 400, 200, 200]
-    cursors = [request["body"]["variables"].get("cursor") for request in vendor.requests]
-    assert cursors[1] == cursors[2]
-    retry = next(line for line in events(log) if "reports a rate limit" in line)
     assert "HTTP 400" in retry and "Rate limit exceeded. Only 2500 requests are allowed" in retry
     assert "retrying in 0." in retry or "retrying in 1.0 s" in retry  # the reset, not epoch ms as seconds

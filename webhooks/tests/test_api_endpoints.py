@@ -8,6 +8,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from core.throttling import ActionRateThrottle
+from tenancy.testing import REFUSED_RESOLUTIONS
 from webhooks.models import DeliveryStatus, WebhookDelivery, WebhookEndpoint
 
 ENDPOINTS = "/api/webhooks/endpoints/"
@@ -133,14 +134,7 @@ def test_changing_an_endpoints_url_to_an_unresolvable_host_is_saved_with_a_warni
     assert endpoint.url == "https://later.corp.example/h"
 
 
-@pytest.mark.parametrize(
-    ("host", "address"),
-    [
-        ("internal.corp.example", "10.0.0.7"),
-        ("local.corp.example", "127.0.0.1"),
-        ("imds.corp.example", "169.254.169.254"),
-    ],
-)
+@pytest.mark.parametrize(("host", "address"), REFUSED_RESOLUTIONS)
 def test_a_webhook_host_that_resolves_to_a_refused_address_is_still_a_400(
     admin_client, dns, settings, tenant_a, host, address
 ):
