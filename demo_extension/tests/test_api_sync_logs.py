@@ -583,24 +583,32 @@ def test_resuming_a_failed_sync_queues_it_again(editor_client, make_connector, m
     assert response.json()["error_message"] == ""
 
 
+def _failed_after_page_one(editor_client, sample_upstream, make_connector, capture):
+    """A sync of 30 records (3 pages) whose upstream answers page 2 with an HTML error page, started
+    through the API: ``(upstream, connector, the run as the API shows it)``."""
+    upstream = sample_upstream(records=30, page_size=10, style="page", fail_after_pages=1, fault="html")
+    connector = make_connector(upstream=upstream, pagination={"type": "page"})
+    with capture(execute=True):
+        started = editor_client.post(f"{CONNECTORS}{connector.pk}/sync_data/?wait=0").json()
+    return upstream, connector, editor_client.get(f"{LOGS}{started['id']}/").json()
+
+
 def test_a_failed_sync_resumes_from_its_checkpoint(
     inline_syncs, editor_client, sample_upstream, make_connector, django_capture_on_commit_callbacks
 ):
-    upstream = sample_upstream(records=30, page_size=10, style="page", fail_after_pages=1, fault="html")
-    connector = make_connector(upstream=upstream, pagination={"type": "page"})
-    with django_capture_on_commit_callbacks(execute=True):
-        started = editor_client.post(f"{CONNECTORS}{connector.pk}/sync_data/?wait=0").json()
-    failed = editor_client.get(f"{LOGS}{started['id']}/").json()
+    upstream, connector, failed = _failed_after_page_one(
+        editor_client, sample_upstream, make_connector, django_capture_on_commit_callbacks
+    )
     assert failed["status"] == "FAILED"
     assert failed["error_message"]
     upstream.heal()
     requests_before = len(upstream.requests)
 
     with django_capture_on_commit_callbacks(execute=True):
-        response = editor_client.post(f"{LOGS}{started['id']}/resume/?wait=0")
+        response = editor_client.post(f"{LOGS}{failed['id']}/resume/?wait=0")
 
     assert response.status_code == 202
-    resumed = editor_client.get(f"{LOGS}{started['id']}/").json()
+    resumed = editor_client.get(f"{LOGS}{failed['id']}/").json()
     assert resumed["status"] == "SUCCESS", resumed
     connector.refresh_from_db()
     assert connector.records_count == 30
@@ -614,18 +622,16 @@ def test_a_resumed_sync_keeps_its_first_start_and_says_when_it_resumed(
     inline_syncs, editor_client, sample_upstream, make_connector, django_capture_on_commit_callbacks
 ):
     # started_at was reset to the resume while duration_seconds added up both attempts
-    upstream = sample_upstream(records=30, page_size=10, style="page", fail_after_pages=1, fault="html")
-    connector = make_connector(upstream=upstream, pagination={"type": "page"})
-    with django_capture_on_commit_callbacks(execute=True):
-        started = editor_client.post(f"{CONNECTORS}{connector.pk}/sync_data/?wait=0").json()
-    failed = editor_client.get(f"{LOGS}{started['id']}/").json()
+    upstream, connector, failed = _failed_after_page_one(
+        editor_client, sample_upstream, make_connector, django_capture_on_commit_callbacks
+    )
     assert failed["status"] == "FAILED" and failed["resumed_at"] is None
     upstream.heal()
 
     with django_capture_on_commit_callbacks(execute=True):
-        editor_client.post(f"{LOGS}{started['id']}/resume/?wait=0")
+        editor_client.post(f"{LOGS}{failed['id']}/resume/?wait=0")
 
-    resumed = editor_client.get(f"{LOGS}{started['id']}/").json()
+    resumed = editor_client.get(f"{LOGS}{failed['id']}/").json()
     assert resumed["status"] == "SUCCESS", resumed
     assert resumed["started_at"] == failed["started_at"]
     first_start, again, end = (
