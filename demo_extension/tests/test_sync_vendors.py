@@ -664,11 +664,7 @@ def test_clickup_with_page_numbers_from_zero_syncs_every_task_and_stops_on_last_
     vendor = vendor_server(ClickUp)
     connector = make_connector(**vendor.connector_fields(), pagination={"type": "page", "start_page": 0})
 
-    log = run_sync(connector)
-
-    assert log.status == SyncStatus.SUCCESS, log.error_message
-    assert (log.records_created, log.pages_fetched) == (23, 3)
-    assert _canonical(stored_records(connector).values()) == _canonical(vendor.all_records())
+    _synced_completely(vendor, connector)
     assert sorted(request["query"]["page"] for request in vendor.requests)[:3] == ["0", "1", "2"]
     assert len(vendor.requests) <= 3 + 3  # pages sent ahead past last_page: true are discarded
 
@@ -825,11 +821,7 @@ def test_a_github_graphql_connection_is_paged_by_its_end_cursor_in_the_query_s_v
     vendor = vendor_server(GitHubGraphQL)
     connector = make_connector(**{**vendor.connector_fields(), **fields})
 
-    log = run_sync(connector)
-
-    assert log.status == SyncStatus.SUCCESS, log.error_message
-    assert (log.records_created, log.pages_fetched) == (23, 3)
-    assert _canonical(stored_records(connector).values()) == _canonical(vendor.all_records())
+    _synced_completely(vendor, connector)
     variables = [request["body"]["variables"] for request in vendor.requests]
     assert variables[0] == {"owner": "octocat", "name": "hello-world"}
     assert [sorted(v) for v in variables[1:]] == [["cursor", "name", "owner"]] * 2
@@ -887,15 +879,22 @@ def test_a_graphql_query_without_an_after_variable_fails_instead_of_storing_page
 # -- rate limits answered with HTTP 200 -----------------------------------------------------------
 
 
-def _synced_with_page_two_asked_again(vendor, connector) -> str:
-    """Sync ``connector`` against a GraphQL ``vendor`` whose page 2 reported a rate limit once: the
-    run succeeds with the 23 records of 3 pages, page 2 asked twice and nothing else again. Returns
-    the run's line about the rate limit."""
+def _synced_completely(vendor, connector):
+    """Sync ``connector`` against a ``vendor`` fake serving 23 records on 3 pages: the run succeeds
+    and stores exactly the vendor's records. Returns the run."""
     log = run_sync(connector)
 
     assert log.status == SyncStatus.SUCCESS, log.error_message
     assert (log.records_created, log.pages_fetched) == (23, 3)
     assert _canonical(stored_records(connector).values()) == _canonical(vendor.all_records())
+    return log
+
+
+def _synced_with_page_two_asked_again(vendor, connector) -> str:
+    """Sync ``connector`` against a GraphQL ``vendor`` whose page 2 reported a rate limit once: the
+    run succeeds with the 23 records of 3 pages, page 2 asked twice and nothing else again. Returns
+    the run's line about the rate limit."""
+    log = _synced_completely(vendor, connector)
     cursors = [request["body"]["variables"].get("cursor") for request in vendor.requests]
     assert len(cursors) == 4 and cursors[1] == cursors[2]  # page 2 twice, nothing else again
     return next(line for line in events(log) if "reports a rate limit" in line)
@@ -922,11 +921,7 @@ def test_a_shopify_graphql_throttle_waits_for_the_query_s_cost_and_asks_the_page
     vendor.throttled_on_page, vendor.throttled_times = 3, 2  # (12 - 10) / 100 = 0.02 s each
     connector = make_connector(**vendor.connector_fields())
 
-    log = run_sync(connector)
-
-    assert log.status == SyncStatus.SUCCESS, log.error_message
-    assert (log.records_created, log.pages_fetched) == (23, 3)
-    assert _canonical(stored_records(connector).values()) == _canonical(vendor.all_records())
+    log = _synced_completely(vendor, connector)
     assert len(vendor.requests) == 5
     retries = [line for line in events(log) if "reports a rate limit (the API says: 'Throttled')" in line]
     assert len(retries) == 2 and "retrying in 0.0 s" in retries[0]
@@ -1114,11 +1109,7 @@ def test_an_okta_429_pauses_the_connector_until_its_x_rate_limit_reset_and_asks_
     vendor.rate_limited_on_page = 2
     connector = make_connector(**vendor.connector_fields())
 
-    log = run_sync(connector)
-
-    assert log.status == SyncStatus.SUCCESS, log.error_message
-    assert (log.records_created, log.pages_fetched) == (23, 3)
-    assert _canonical(stored_records(connector).values()) == _canonical(vendor.all_records())
+    log = _synced_completely(vendor, connector)
     assert [request["status"] for request in vendor.requests] == [200, 429, 200, 200]
     assert vendor.requests[1]["query"] == vendor.requests[2]["query"]  # page 2 again, with its cursor
     retry = next(line for line in events(log) if "HTTP 429" in line)
@@ -1196,11 +1187,7 @@ def test_monday_items_page_is_paged_by_its_cursor_sent_as_the_query_s_variable(
     vendor = vendor_server(MondayItemsPage)
     connector = make_connector(**{**vendor.connector_fields(), **fields})
 
-    log = run_sync(connector)
-
-    assert log.status == SyncStatus.SUCCESS, log.error_message
-    assert (log.records_created, log.pages_fetched) == (23, 3)
-    assert _canonical(stored_records(connector).values()) == _canonical(vendor.all_records())
+    log = _synced_completely(vendor, connector)
     cursors = [request["body"]["variables"].get("cursor") for request in vendor.requests]
     assert cursors[0] is None and all(cursors[1:]) and len(set(cursors[1:])) == 2 and len(cursors) == 3
     if not fields:
@@ -1262,11 +1249,7 @@ def test_a_linear_connection_on_auto_is_paged_by_its_end_cursor(vendor_server, m
     vendor = vendor_server(LinearGraphQL)
     connector = make_connector(**vendor.connector_fields())
 
-    log = run_sync(connector)
-
-    assert log.status == SyncStatus.SUCCESS, log.error_message
-    assert (log.records_created, log.pages_fetched) == (23, 3)
-    assert _canonical(stored_records(connector).values()) == _canonical(vendor.all_records())
+    _synced_completely(vendor, connector)
     assert [request["status"] for request in vendor.requests] == [200] * 3
 
 
