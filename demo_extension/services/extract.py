@@ -28,10 +28,13 @@ __all__ = [
     "get_path",
     "graphql_connection",
     "graphql_items_page",
+    "graphql_paged_lists",
     "partial_errors",
     "parse_json_body",
     "parse_json_document",
     "path_parts",
+    "refuse_several_paged_lists",
+    "several_paged_lists",
     "validate_error_detection",
 ]
 
@@ -223,6 +226,72 @@ def graphql_items_page(body) -> tuple[str, ...] | None:
                     following.append(((*parts, key, "0"), value[0]))  # the one board a query names
         level = following
     return None
+
+
+# How many paged lists :func:`graphql_paged_lists` reports, and how many objects of a list it looks into.
+_PAGED_LISTS_SHOWN = 5
+_LIST_OBJECTS_LOOKED_INTO = 50
+
+
+def graphql_paged_lists(body) -> list[str]:
+    """The paths of the paged lists a GraphQL body answers: Relay connections (a ``nodes`` or
+    ``edges`` list beside a ``pageInfo`` object) and monday.com items pages (an ``items`` list beside
+    a ``cursor`` string, or null on the last page), looked for under ``data`` in objects and in lists
+    of objects (``boards`` of several ids, aliased fields), never inside a connection's records.
+
+    A connector syncs one paged list: a query answering several (two boards, two aliased
+    repositories) would have its first one taken on auto and the others left unread."""
+    data = body.get("data") if isinstance(body, dict) else None
+    if not isinstance(data, dict):
+        return []
+    found: list[str] = []
+    level: list[tuple[tuple[str, ...], dict]] = [(("data",), data)]
+    for _ in range(_GRAPHQL_DEPTH):
+        following = []
+        for parts, obj in level:
+            relay = isinstance(obj.get("pageInfo"), dict) and (
+                isinstance(obj.get("nodes"), list) or isinstance(obj.get("edges"), list)
+            )
+            cursor = obj.get("cursor", False)
+            if relay or (isinstance(obj.get("items"), list) and (cursor is None or isinstance(cursor, str))):
+                found.append(format_path(parts))
+                continue
+            for key, value in obj.items():
+                if not isinstance(key, str):
+                    continue
+                if isinstance(value, dict):
+                    following.append(((*parts, key), value))
+                elif isinstance(value, list) and key not in ("nodes", "edges"):
+                    following += [
+                        ((*parts, key, str(index)), item)
+                        for index, item in enumerate(value[:_LIST_OBJECTS_LOOKED_INTO])
+                        if isinstance(item, dict)
+                    ]
+        level = following
+    return found
+
+
+def several_paged_lists(body, url: str = "") -> str | None:
+    """Why a GraphQL answer holding several paged lists cannot be detected (see
+    :func:`graphql_paged_lists`), or None when it holds one or none."""
+    found = graphql_paged_lists(body)
+    if len(found) < 2:
+        return None
+    shown = ", ".join(found[:_PAGED_LISTS_SHOWN]) + (", ..." if len(found) > _PAGED_LISTS_SHOWN else "")
+    where = f" from {safe_url(url)}" if url else ""
+    return (
+        f"The response{where} holds {len(found)} paged lists ({shown}), and a connector syncs one: "
+        "detecting one would leave the others unread. Query one list per connector (for monday.com, "
+        "one board: boards(ids: [<id>]))."
+    )
+
+
+def refuse_several_paged_lists(body, url: str = "") -> None:
+    """Raise :class:`ResponseFormatError` for a GraphQL answer holding several paged lists, when
+    the records path is to be detected (the first would be synced and the others left unread)."""
+    problem = several_paged_lists(body, url)
+    if problem is not None:
+        raise ResponseFormatError(f"{problem} Or set records_path and the pagination explicitly.")
 
 
 def detect_records_path(body) -> str:

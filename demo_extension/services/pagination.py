@@ -42,7 +42,7 @@ from dataclasses import dataclass, field
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 from core.redaction import safe_url
-from demo_extension.services.extract import graphql_connection, graphql_items_page
+from demo_extension.services.extract import graphql_connection, graphql_items_page, several_paged_lists
 from demo_extension.services.path_secrets import hide as hide_path_secrets
 from sync_engine.errors import SyncProblem
 from sync_engine.paths import format_path, get_path, has_path, path_parts, validate_path
@@ -1313,7 +1313,12 @@ def graphql_cursor_config(body, request_body: dict | None, size: dict) -> dict |
     or None when ``body`` holds none. The cursor goes back as the query's own variable: the one it
     passes as the connection's ``after`` argument (``issues(first: 50, after: $cursor)`` ->
     ``variables.cursor``). A query that takes no such variable cannot be paginated: that is a clear
-    error when the connection has a next page, never a silent first page."""
+    error when the connection has a next page, never a silent first page. Nor is an answer holding
+    several paged lists (two boards, aliased connections): which one to follow cannot be detected,
+    and following one would leave the others unread."""
+    several = several_paged_lists(body)
+    if several is not None:
+        raise PaginationError(f"{several} Or set the pagination explicitly.")
     connection = graphql_connection(body)
     page_info = get_path(body, (*connection, "pageInfo")) if connection is not None else None
     if not isinstance(page_info, dict) or not ({"endCursor", "hasNextPage"} & set(page_info)):

@@ -33,6 +33,7 @@ from demo_extension.services.extract import (
     parse_json_document,
     partial_errors,
     refuse_one_object_that_pages,
+    refuse_several_paged_lists,
     validate_error_detection,
 )
 from demo_extension.services.incremental import IncrementalConfig, merged, with_since
@@ -94,6 +95,8 @@ class PageReader:
         """``(records, plain, body)`` of one response: the records path found (or configured), an
         error report answered with HTTP 200 refused before anything of the body is used."""
         body, plain = parse_json_document(response)
+        if self.records_path is None:  # detected on the first page: one paged list, not several
+            refuse_several_paged_lists(body, response.url)
         path = self.records_path if self.records_path is not None else detect_records_path(body)
         check_upstream_error(body, path, self.error_detection)
         if path == "" and self.records_path is None:  # detected: the body would be one record

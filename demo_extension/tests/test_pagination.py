@@ -4,6 +4,7 @@ test_sync_pagination)."""
 import httpx
 import pytest
 
+from demo_extension.services.extract import graphql_paged_lists, several_paged_lists
 from demo_extension.services.pagination import (
     MAX_EMPTY_PAGES_FOLLOWED,
     FetchedPage,
@@ -472,3 +473,44 @@ def test_github_search_s_incomplete_results_is_named_as_the_reason():
     assert paginator.advance(last) is False
     reason = paginator.shortfall(last)
     assert "incomplete_results: true" in reason and "pagination" not in reason
+
+
+_RELAY = {"nodes": [{"id": "1"}], "pageInfo": {"endCursor": "c1", "hasNextPage": True}}
+
+
+@pytest.mark.parametrize(
+    ("data", "paged"),
+    [
+        ({"repository": {"issues": _RELAY}}, ["data.repository.issues"]),
+        # aliased repositories, or two connections of one object: a connector can follow one
+        ({"a": {"issues": _RELAY}, "b": {"issues": _RELAY}}, ["data.a.issues", "data.b.issues"]),
+        (
+            {"repository": {"issues": _RELAY, "pullRequests": _RELAY}},
+            ["data.repository.issues", "data.repository.pullRequests"],
+        ),
+        # monday.com: one board, two boards (each its items page), the last page (cursor null)
+        ({"boards": [{"items_page": {"cursor": "x", "items": []}}]}, ["data.boards.0.items_page"]),
+        (
+            {
+                "boards": [
+                    {"items_page": {"cursor": "x", "items": []}},
+                    {"items_page": {"cursor": None, "items": []}},
+                ]
+            },
+            ["data.boards.0.items_page", "data.boards.1.items_page"],
+        ),
+        # connections inside a connection's records are part of its records, not other lists
+        ({"issues": {"nodes": [{"labels": _RELAY}, {"labels": _RELAY}], "pageInfo": {}}}, ["data.issues"]),
+        ({"teams": {"nodes": [{"members": _RELAY}, {"members": _RELAY}]}}, []),
+        ({"viewer": {"login": "octocat"}}, []),
+    ],
+)
+def test_the_paged_lists_of_a_graphql_answer_are_found_in_objects_and_lists_but_not_inside_records(
+    data, paged
+):
+    assert graphql_paged_lists({"data": data}) == paged
+    problem = several_paged_lists({"data": data})
+    if len(paged) > 1:
+        assert f"holds {len(paged)} paged lists ({', '.join(paged)})" in problem
+    else:
+        assert problem is None

@@ -1216,6 +1216,44 @@ def test_monday_s_own_first_query_without_a_cursor_variable_fails_instead_of_sto
     assert len(stored) == 10 and all(set(record) == {"id", "name"} for record in stored.values())
 
 
+def _two_boards_synced(vendor_server, make_connector, **fields):
+    """A sync of a monday.com query naming two boards (each answers its own items page)."""
+    vendor = vendor_server(MondayItemsPage)
+    vendor.boards = 2
+    query = MondayItemsPage.query.replace("ids: [1234567890]", "ids: [1234567890, 1234567891]")
+    connector = make_connector(
+        **{**vendor.connector_fields(), "request_body": {"query": query, "variables": {}}, **fields}
+    )
+    log = run_sync(connector)
+    assert log.status == SyncStatus.FAILED and len(vendor.requests) == 1
+    return log, stored_records(connector)
+
+
+def test_a_monday_query_of_two_boards_on_auto_fails_naming_both_items_pages_and_stores_nothing(
+    vendor_server, make_connector
+):
+    # Two items pages in one answer: detecting one would sync it and leave the other board unread
+    # (before: the whole answer was stored as ONE record, SUCCESS).
+    log, stored = _two_boards_synced(vendor_server, make_connector)
+
+    assert "holds 2 paged lists (data.boards.0.items_page, data.boards.1.items_page)" in log.error_message
+    assert "boards(ids: [<id>])" in log.error_message
+    assert stored == {}
+
+
+def test_a_monday_query_of_two_boards_with_an_explicit_records_path_fails_instead_of_ending_at_page_one(
+    vendor_server, make_connector
+):
+    # The records path chooses board 0, but which cursor pages it cannot be detected: the first page
+    # is stored and the run fails (before: SUCCESS with 10 of its 23 items).
+    log, stored = _two_boards_synced(
+        vendor_server, make_connector, records_path="data.boards.0.items_page.items"
+    )
+
+    assert "holds 2 paged lists" in log.error_message and "set the pagination explicitly" in log.error_message
+    assert len(stored) == 10
+
+
 @pytest.mark.parametrize(("status", "retry_after"), [(200, False), (429, True)], ids=["200", "429"])
 def test_monday_s_complexity_budget_exhausted_pauses_the_connector_and_asks_the_page_again(
     vendor_server, make_connector, settings, status, retry_after

@@ -2844,6 +2844,7 @@ class MondayItemsPage(VendorServer):
         "query($cursor: String) { boards(ids: [1234567890]) { items_page(limit: 10, cursor: $cursor) "
         "{ cursor items { id name } } } }"
     )
+    boards = 1  # boards the query's ids name: each answers its own items page (ids 1_000 apart)
     exhausted_on_page = None  # this page (1-based) is refused: complexity budget exhausted ...
     exhausted_times = 1  # ... this many times
     exhausted_status = 200
@@ -2911,7 +2912,16 @@ class MondayItemsPage(VendorServer):
         items = records[start : start + limit]
         end = start + len(items)
         page = {"cursor": _token(end, "monday") if end < len(records) else None, "items": items}
-        data = {"next_items_page": page} if root == "next_items_page" else {"boards": [{"items_page": page}]}
+        boards = [
+            {
+                "items_page": {
+                    **page,
+                    "items": [{**item, "id": str(int(item["id"]) + 1_000 * board)} for item in items],
+                }
+            }
+            for board in range(self.boards)
+        ]
+        data = {"next_items_page": page} if root == "next_items_page" else {"boards": boards}
         return 200, {}, {"data": data, "account_id": 98765}
 
 
