@@ -21,7 +21,9 @@ secondary rate limits with 403 or 429).
 GraphQL APIs answer one with HTTP 200 (GitHub's ``{"errors": [{"type": "RATE_LIMITED", ...}]}``
 with ``X-RateLimit-Remaining: 0``, Shopify's ``{"errors": [{"extensions": {"code": "THROTTLED"}}],
 "extensions": {"cost": {"throttleStatus": ...}}}``, monday.com's ``COMPLEXITY_BUDGET_EXHAUSTED``),
-or with HTTP 400 (Linear's ``RATELIMITED``), which is no answer to the query.
+or with HTTP 400 (Linear's ``RATELIMITED``), which is no answer to the query; and REST APIs that
+answer their rate limits with HTTP 200 and codes of their own (Marketo's 606 and 615 in its
+``{"success": false, "errors": [...]}``, see ``_CODED_RATE_LIMITS``).
 """
 
 from __future__ import annotations
@@ -191,6 +193,18 @@ _RATE_LIMIT_CODES = frozenset({"RATE_LIMITED", "THROTTLED", "RATELIMITED", "COMP
 _RATE_LIMIT_MARKERS = tuple(code.encode() for code in _RATE_LIMIT_CODES)
 # Codes whose limit is a window: without a wait named anywhere, the next request waits a minute.
 _WINDOW_CODES = frozenset({"RATE_LIMITED", "RATELIMITED", "COMPLEXITY_BUDGET_EXHAUSTED"})
+# Rate limits an API answers with HTTP 200 and codes of its own, read only in the envelope it documents
+# (a "606" elsewhere is no rate limit): (vendor, keys its error envelope holds besides ``errors``,
+# {code: seconds to wait, or None for the backoff}). Marketo: ``{"requestId", "success": false,
+# "errors": [{"code": "606", "message": "Max rate limit '100' exceeded with in '20' secs"}]}``, and
+# 615 "Concurrent access limit reached" (a slot frees when a request ends: no wait is named)
+# (https://experienceleague.adobe.com/en/docs/marketo-developer/marketo/rest/error-codes).
+_CODED_RATE_LIMITS: tuple[tuple[str, frozenset[str], dict[str, float | None]], ...] = (
+    ("Marketo", frozenset({"requestId", "success"}), {"606": 20.0, "615": None}),
+)
+_CODED_MARKERS = tuple(f'"{code}"'.encode() for _vendor, _keys, codes in _CODED_RATE_LIMITS for code in codes)
+# Marketo's 606 names its window: "... exceeded with in '20' secs".
+_WINDOW_IN_MESSAGE = re.compile(r"with\s*in\s*'(\d+(?:\.\d+)?)'\s*sec", re.IGNORECASE)
 # A rate-limit report is a few hundred bytes; a larger body that mentions a code holds records.
 _REPORT_MAX_BYTES = 64 * 1024
 # GitHub: without Retry-After or an exhausted X-RateLimit-Remaining, "wait for at least one minute";
@@ -216,7 +230,11 @@ def reported_rate_limit(content: bytes, headers) -> ReportedRateLimit | None:
     ``restoreRate`` points a second); else the error's ``extensions.retry_in_seconds`` (monday.com);
     else a minute for a window's code (GitHub's ``RATE_LIMITED``, Linear's, monday.com's).
     """
-    if not content or len(content) > _REPORT_MAX_BYTES or not any(m in content for m in _RATE_LIMIT_MARKERS):
+    if (
+        not content
+        or len(content) > _REPORT_MAX_BYTES
+        or not any(m in content for m in _RATE_LIMIT_MARKERS + _CODED_MARKERS)
+    ):
         return None
     try:
         body = json.loads(content.decode("utf-8", errors="replace"))
@@ -225,6 +243,9 @@ def reported_rate_limit(content: bytes, headers) -> ReportedRateLimit | None:
     errors = body.get("errors") if isinstance(body, dict) else None
     if not isinstance(errors, list):
         return None
+    coded = _coded_rate_limit(body, errors, headers)
+    if coded is not None:
+        return coded
     limited = next((error for error in errors if _rate_limit_code(error)), None)
     if limited is None:
         return None
@@ -239,6 +260,29 @@ def reported_rate_limit(content: bytes, headers) -> ReportedRateLimit | None:
     if wait is None and _rate_limit_code(limited) in _WINDOW_CODES:
         wait = GITHUB_RATE_LIMIT_WAIT
     return ReportedRateLimit(said, wait)
+
+
+def _coded_rate_limit(body: dict, errors: list, headers) -> ReportedRateLimit | None:
+    """A rate limit reported with an API's own code in its documented error envelope
+    (:data:`_CODED_RATE_LIMITS`), or None."""
+    if body.get("success") is not False:
+        return None
+    for _vendor, keys, codes in _CODED_RATE_LIMITS:
+        if not keys <= set(body):
+            continue
+        for error in errors:
+            code = error.get("code") if isinstance(error, dict) else None
+            code = str(code) if isinstance(code, (str, int)) and not isinstance(code, bool) else ""
+            if code not in codes:
+                continue
+            said = _first_text(error, _MESSAGE_KEYS) or code
+            said = redacted_excerpt(_CONTROL.sub(" ", " ".join(f"{said} ({code})".split())), EXCERPT_CHARS)
+            wait = rate_limit_wait(headers)
+            if wait is None:
+                named = _WINDOW_IN_MESSAGE.search(_first_text(error, _MESSAGE_KEYS))
+                wait = float(named.group(1)) if named else codes[code]
+            return ReportedRateLimit(said, wait)
+    return None
 
 
 def _rate_limit_code(error) -> str:

@@ -364,8 +364,11 @@ _PAGING_PLACES = (
 )  # fmt: skip
 # Values that say another page follows: a flag that is true, or a cursor, token or link that is set.
 _MORE_FLAGS = frozenset(
-    {"has_more", "hasMore", "has_next", "hasNext", "has_next_page", "hasNextPage", "more"}
-)
+    {
+        "has_more", "hasMore", "has_next", "hasNext", "has_next_page", "hasNextPage", "more",
+        "moreDataAvailable", "more_items_in_collection", "moreResult", "has_more_items",
+    }
+)  # fmt: skip
 _NEXT_KEYS = frozenset(
     {
         "next_cursor", "nextCursor", "next_page_token", "nextPageToken", "next_page_url", "nextPageUrl",
@@ -507,6 +510,8 @@ _ERROR_BODY_KEYS = {
     # Pipedrive: {"success": false, "error", "error_info", "data": null, "additional_data": null}
     "error_info",
     "additional_data",
+    # Ashby: {"success": false, "errorInfo": {"code", "message", "requestId"}}
+    "errorInfo",
 }
 
 
@@ -605,7 +610,7 @@ def check_upstream_error(body, records_path: str, config: dict | None = None) ->
     # Only error-report keys and no records: {"success": false, "message": ...} and JSend's
     # {"status": "error" | "fail", "message": ...} would otherwise be stored as one record.
     if body.get("success") is False:
-        _raise("success: false", body.get("message") or body)
+        _raise("success: false", body.get("message") or body.get("errorInfo") or body)
     status = body.get("status")
     if isinstance(status, str) and status.lower() in ("error", "fail"):
         _raise(f"status: {status}", body.get("message") or body)

@@ -15,6 +15,8 @@ Styles (``connector.pagination["type"]``; every path uses the syntax of :mod:`.p
 * ``cursor``: with ``cursor_from: "body"`` (the default) the token at ``cursor_path`` (detected when
   unset) is sent back as ``cursor_param``; with ``cursor_from: "last_record"`` the value at
   ``cursor_field`` (default ``id``) of the page's last record is (Stripe's ``starting_after``).
+  ``cursor_url``: an API that continues a listing at another endpoint (Dropbox's
+  ``list_folder/continue``) gets the cursor there, alone (the cursor holds the listing's arguments).
 * ``next_url``: the URL at ``next_url_path`` (detected when unset), absolute or relative.
 * ``link_header``: RFC 8288 ``Link: <…>; rel="next"``.
 * ``auto``: detected from the first response (see :func:`detect_pagination`).
@@ -51,7 +53,7 @@ from sync_engine.schema import json_type_name
 PAGINATION_TYPES = ("auto", "none", "page", "offset", "cursor", "next_url", "link_header")
 CURSOR_SOURCES = ("body", "last_record")
 
-_STRING_KEYS = {"page_param", "size_param", "offset_param", "limit_param", "cursor_param"}
+_STRING_KEYS = {"page_param", "size_param", "offset_param", "limit_param", "cursor_param", "cursor_url"}
 _PATH_KEYS = {
     "cursor_path",
     "next_url_path",
@@ -85,7 +87,8 @@ _ALLOWED_KEYS = {
         "stop_on_short_page",
         "has_more_path",
     },
-    "cursor": {"cursor_param", "cursor_path", "cursor_from", "cursor_field", "has_more_path"} | _SIZE_KEYS,
+    "cursor": {"cursor_param", "cursor_path", "cursor_from", "cursor_field", "has_more_path", "cursor_url"}
+    | _SIZE_KEYS,
     "next_url": {"next_url_path", "has_more_path"} | _SIZE_KEYS,
     "link_header": set(_SIZE_KEYS),
 }
@@ -110,6 +113,8 @@ PAGINATION_KEY_HELP = {
     "cursor_from": "'body' (the token at cursor_path) or 'last_record' (cursor_field of the last record).",
     "cursor_field": "With cursor_from 'last_record': the record field sent as the cursor (default 'id').",
     "next_url_path": "Path of the next page's URL in the body, absolute or relative (detected when unset).",
+    "cursor_url": "Where the requests with a cursor go when not to the endpoint, a path or URL on its host "
+    "(Dropbox's /2/files/list_folder/continue): they carry the cursor alone, as its body with POST.",
 }
 #: The keys each type accepts, and the keys that hold integers / booleans (for the API schema).
 PAGINATION_KEYS = {kind: frozenset(keys) for kind, keys in _ALLOWED_KEYS.items()}
@@ -172,6 +177,14 @@ _CURSOR_KEYS = {
     "scroll_id": "scroll_id",
     "next_offset": "offset",  # Chargebee: an opaque token sent back as "offset"
 }
+# Cursors an API wants back under their own name, told by the key beside them (a top-level token
+# and that key): (token path, key beside it, the parameter).
+_CURSORS_SENT_UNDER_THEIR_NAME = (
+    ("nextPageToken", "isLast", "nextPageToken"),  # Jira Cloud's /search/jql
+    ("next_page_token", "total_records", "next_page_token"),  # Zoom
+    # Marketo: https://experienceleague.adobe.com/en/docs/marketo-developer/marketo/rest/paging-tokens
+    ("nextPageToken", "moreResult", "nextPageToken"),
+)
 _TOTAL_PAGES_KEYS = (
     "total_pages",
     "totalPages",
@@ -210,6 +223,8 @@ _MORE_FLAGS = (
     "hasNextPage",
     "moreDataAvailable",
     "more_items_in_collection",  # Pipedrive v1
+    "moreResult",  # Marketo: its last answer names a nextPageToken too (for what happens later)
+    "has_more_items",  # Eventbrite: pagination.has_more_items beside a continuation on its last page
 )
 # ... and the ones that say the opposite (true: this is the last page).
 # Zendesk's incremental exports: ``end_of_stream: true`` on the last page (its cursor stays).
@@ -313,6 +328,9 @@ class PageRequest:
     url: str
     params: dict[str, str] = field(default_factory=dict)
     followed: bool = False
+    # A continuation (``cursor_url``): the pagination parameters are the whole request, without the
+    # connector's query parameters or POST body (they belong to the listing the cursor continues).
+    continuation: bool = False
 
 
 @dataclass
@@ -852,8 +870,22 @@ class CursorPagination(Paginator):
     def request(self) -> PageRequest:
         params = self.size_params()
         if self.state.get("cursor") is not None:
-            params[self.config.get("cursor_param", "cursor")] = str(self.state["cursor"])
+            cursor = {self.config.get("cursor_param", "cursor"): str(self.state["cursor"])}
+            if "cursor_url" in self.config:
+                return PageRequest(self.continuation_url(), cursor, continuation=True)
+            params.update(cursor)
         return PageRequest(self.endpoint, params)
+
+    def continuation_url(self) -> str:
+        """``cursor_url`` resolved against the endpoint; on the endpoint's origin only (the
+        connector's credentials go there)."""
+        url = urljoin(self.endpoint, self.config["cursor_url"])
+        if _origin(url) != _origin(self.endpoint):
+            raise PaginationError(
+                f"pagination.cursor_url {safe_url(url)} is not on the connector's host; MigrateIQ sends "
+                "its credentials only there. Give a path, such as '/2/files/list_folder/continue'."
+            )
+        return url
 
     def _token(self, page: FetchedPage):
         if self.config.get("cursor_from") == "last_record":
@@ -889,6 +921,9 @@ class CursorPagination(Paginator):
 
     def describe(self) -> str:
         param = self.config.get("cursor_param", "cursor")
+        if "cursor_url" in self.config:
+            path, where = self.config.get("cursor_path", "auto"), self.config["cursor_url"]
+            return f"cursor (token at {path!r}, sent as {param!r} to {where!r})"
         if self.config.get("cursor_from") == "last_record":
             return f"cursor (the last record's {self.config.get('cursor_field', 'id')!r}, sent as {param!r})"
         return f"cursor (token at {self.config.get('cursor_path', 'auto')!r}, sent as {param!r})"
@@ -1198,10 +1233,10 @@ def detect_pagination(page: FetchedPage, auto_config: dict, request_body: dict |
     path, _ = find_cursor(body)
     if path:
         param = "offset" if path == "offset" else _CURSOR_KEYS.get(path_parts(path)[-1], "cursor")
-        if path == "nextPageToken" and isinstance(body.get("isLast"), bool):
-            param = "nextPageToken"  # Jira Cloud's /search/jql sends the token back under its own name
-        elif path == "next_page_token" and "total_records" in body:
-            param = "next_page_token"  # Zoom sends it back under its own name, beside total_records
+        param = next(
+            (own for at, beside, own in _CURSORS_SENT_UNDER_THEIR_NAME if path == at and beside in body),
+            param,
+        )
         return {
             "type": "cursor",
             "cursor_path": path,

@@ -41,6 +41,7 @@ from demo_extension.services.pagination import (
     FetchedPage,
     PageRequest,
     PaginationError,
+    find_more_flag,
     make_paginator,
     paginator_for,
     validate_pagination_config,
@@ -289,6 +290,7 @@ class RestSource:
         # is announced (a list whose end only a "more": false on its last page tells).
         expected_pages = run.pages_last_run if resume is None else None
         echoed = _EchoedCredentials()
+        last_page: FetchedPage | None = None  # the last page read, for what it said about the next
         with (
             total_deadline(run.budget_seconds, budget_text),
             OutboundClient(on_retry=relay, budget=budget) as client,
@@ -313,6 +315,9 @@ class RestSource:
                                 over_budget_message(run.budget_seconds, run.pages_done())
                             ) from None
                         if not (pages_this_run > 0 and _past_the_announced_end(exc, paginator)):
+                            refused = _next_page_refused(exc, paginator, last_page)
+                            if refused:
+                                raise SyncProblem(refused) from None
                             raise
                         run.emit(
                             f"Page {run.pages_done() + 1} answered HTTP {exc.status_code}, past the last "
@@ -321,6 +326,7 @@ class RestSource:
                         stopped_cleanly = True
                         return
                     read = reader.read(response)
+                    last_page = read.page
                     held = scrub_stored_secrets(
                         read.records, response.content, stored_secret_forms(auth.secret_values())
                     )
@@ -469,8 +475,14 @@ class RequestShape:
             return auth.get(client, request.url, params=request_params(request, base_params, auth))
         # The query string as a GET's without the pagination parameters, which go into the body (a
         # followed next link carries its own query; the body stays the configured one).
-        query = request_params(PageRequest(request.url, {}, request.followed), base_params, auth)
-        body = self.body if request.followed else merged(self.body, body_params(request.params, paginator))
+        query = request_params(
+            PageRequest(request.url, {}, request.followed or request.continuation), base_params, auth
+        )
+        if request.followed:
+            body = self.body
+        else:
+            own = {} if request.continuation else self.body  # a continuation's body is its cursor
+            body = merged(own, body_params(request.params, paginator))
         return auth.request(client, "POST", request.url, params=query, json=body)
 
 
@@ -500,6 +512,8 @@ def request_params(request: PageRequest, base_params: dict, auth) -> dict:
     only the credentials; otherwise the connector's base parameters, the paginator's, the credentials."""
     if request.followed:
         return {**auth.params}
+    if request.continuation:  # the cursor continues the listing its first request asked for
+        return {**request.params, **auth.params}
     return {**base_params, **request.params, **auth.params}
 
 
@@ -532,6 +546,34 @@ def _past_the_announced_end(exc: OutboundError, paginator) -> bool:
         and 400 <= exc.status_code < 500
         and exc.status_code not in (401, 403, 407, 429)
         and paginator.announced_end_reached()
+    )
+
+
+def _next_page_refused(exc: OutboundError, paginator, page: FetchedPage | None) -> str:
+    """The message of a 4xx that answered the request for the next page after a page that said more
+    records exist (``has_more: true``), or "" for any other failure. The records are not all stored,
+    and the request MigrateIQ made for them is what the upstream refused: the message says so, with the
+    pagination it sent, rather than the 4xx alone (an API that continues a listing at another endpoint,
+    as Dropbox's ``list_folder/continue``, refuses the cursor sent back to the first one)."""
+    status = exc.status_code
+    current = getattr(paginator, "current", None)
+    if page is None or current is None or status is None or not 400 <= status < 500:
+        return ""
+    if status in (401, 403, 407, 429):
+        return ""
+    path, more = find_more_flag(page.body, current.config.get("has_more_path"))
+    if more is not True:
+        return ""
+    hint = ""
+    if current.style == "cursor" and "cursor_url" not in current.config:
+        hint = (
+            " If the API continues a listing at another endpoint with the cursor alone (Dropbox's "
+            '/2/files/list_folder/continue), set {"type": "cursor", "cursor_path": ..., "cursor_param": '
+            '..., "cursor_url": "<that path>"}.'
+        )
+    return (
+        f"{exc}. The previous page says more records exist ({path}: true), but the upstream refused the "
+        f"request for the next one (pagination {current.describe()}), so the sync is not complete.{hint}"
     )
 
 

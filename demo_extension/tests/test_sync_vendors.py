@@ -12,15 +12,19 @@ from demo_extension.services.sync import DataSyncService
 from demo_extension.tests import sync_support
 from demo_extension.tests.sync_support import events, run_sync, stored_records
 from demo_extension.tests.vendors import (
+    FIFTH_VENDORS_ON_AUTO,
     FOURTH_VENDORS_ON_AUTO,
     MORE_VENDORS,
     THIRD_VENDORS_ON_AUTO,
     VENDORS,
     Asana,
+    Ashby,
     Chargebee,
     ClickUp,
     ConfluenceV1,
     Contentful,
+    Dropbox,
+    Eventbrite,
     Front,
     GitHub,
     GitHubGraphQL,
@@ -33,9 +37,11 @@ from demo_extension.tests.vendors import (
     Klaviyo,
     LinearGraphQL,
     Mailchimp,
+    Marketo,
     MicrosoftGraph,
     MicrosoftGraphDelta,
     MondayItemsPage,
+    NetSuite,
     NotionDatabaseQuery,
     Okta,
     PaddleBilling,
@@ -51,6 +57,7 @@ from demo_extension.tests.vendors import (
     Stripe,
     Twilio,
     Typeform,
+    WebflowV2,
     WordPress,
     XApiV2,
     Xero,
@@ -79,7 +86,7 @@ def _assert_no_request_past_the_last_page(vendor, log, page_size=None, *, allowe
 
 @pytest.mark.parametrize(
     "vendor_class",
-    VENDORS + MORE_VENDORS + THIRD_VENDORS_ON_AUTO + FOURTH_VENDORS_ON_AUTO,
+    VENDORS + MORE_VENDORS + THIRD_VENDORS_ON_AUTO + FOURTH_VENDORS_ON_AUTO + FIFTH_VENDORS_ON_AUTO,
     ids=lambda cls: cls.name,
 )
 def test_auto_pagination_syncs_every_record_of_each_vendor_without_a_request_past_the_last_page(
@@ -1304,3 +1311,218 @@ def test_a_linear_rate_limit_answered_with_http_400_pauses_the_connector_until_i
     assert [request["status"] for request in vendor.requests] == [200, 400, 200, 200]
     assert "HTTP 400" in retry and "Rate limit exceeded. Only 2500 requests are allowed" in retry
     assert "retrying in 0." in retry or "retrying in 1.0 s" in retry  # the reset, not epoch ms as seconds
+
+
+# -- Marketo, Ashby, Dropbox, Eventbrite, NetSuite, Webflow --------------------------------------
+
+
+def test_marketo_s_next_page_token_goes_back_as_next_page_token_until_more_result_is_false(
+    vendor_server, make_connector
+):
+    vendor = vendor_server(Marketo)
+    connector = make_connector(**vendor.connector_fields())
+
+    log = _synced_completely(vendor, connector)
+    tokens = [request["query"]["nextPageToken"] for request in vendor.requests]
+    assert tokens[0] == vendor.since_token and len(set(tokens)) == 3  # each answer's token, once
+    assert all(set(request["query"]) == {"nextPageToken", "activityTypeIds"} for request in vendor.requests)
+    # The last answer names a token too (for later changes): moreResult: false ends the run there.
+    assert any("Last page: moreResult says this is the last page" in line for line in events(log))
+
+
+@pytest.mark.parametrize(("code", "said"), [("606", "Max rate limit '100' exceeded"), ("615", "Concurrent")])
+def test_a_marketo_rate_limit_answered_with_http_200_pauses_the_connector_and_asks_the_page_again(
+    vendor_server, make_connector, settings, code, said
+):
+    settings.MIGRATEIQ_HTTP_RETRY_AFTER_CAP = 2
+    vendor = vendor_server(Marketo)
+    vendor.rate_limited_on_page, vendor.rate_limit_code, vendor.window_seconds = 2, code, 1
+    connector = make_connector(**vendor.connector_fields())
+
+    log = _synced_completely(vendor, connector)
+    tokens = [request["query"]["nextPageToken"] for request in vendor.requests]
+    assert len(tokens) == 4 and tokens[1] == tokens[2]  # page 2 twice, nothing else again
+    retry = next(line for line in events(log) if "reports a rate limit" in line)
+    assert "HTTP 200" in retry and said in retry and f"({code})" in retry
+    assert "its request budget is paused" in retry
+    if code == "606":
+        assert "retrying in 1.0 s" in retry  # the window its message names
+
+
+def test_a_marketo_606_window_longer_than_the_cap_fails_the_run_naming_the_wait(
+    vendor_server, make_connector, fast_retries
+):
+    vendor = vendor_server(Marketo)
+    vendor.rate_limited_on_page, vendor.rate_limited_times = 2, 10**6  # 100 calls in 20 s, spent
+    connector = make_connector(**vendor.connector_fields())
+
+    log = run_sync(connector)
+
+    assert log.status == SyncStatus.FAILED
+    assert "Max rate limit '100' exceeded with in '20' secs (606)" in log.error_message
+    assert "it asks to wait 20 s, longer than MIGRATEIQ_HTTP_RETRY_AFTER_CAP" in log.error_message
+    assert len(vendor.requests) == 2 and log.records_created == 10  # page 1 kept, to be resumed
+
+
+def test_a_marketo_token_it_refuses_with_http_200_fails_the_sync_and_stores_nothing(
+    vendor_server, make_connector
+):
+    vendor = vendor_server(Marketo)
+    connector = make_connector(**{**vendor.connector_fields(), "api_key": "expired-access-token"})
+
+    log = run_sync(connector)
+
+    assert log.status == SyncStatus.FAILED
+    assert "HTTP 200 with an error" in log.error_message and "Access token invalid" in log.error_message
+    assert not SyncedRecord.objects.filter(connector=connector).exists()
+
+
+def test_ashby_pages_by_the_cursor_in_the_posted_body_until_more_data_available_is_false(
+    vendor_server, make_connector
+):
+    vendor = vendor_server(Ashby)
+    connector = make_connector(**vendor.connector_fields())
+
+    _synced_completely(vendor, connector)
+    bodies = [request["body"] for request in vendor.requests]
+    assert bodies[0] == {} and [sorted(body) for body in bodies[1:]] == [["cursor"]] * 2
+
+
+def test_an_ashby_error_info_answered_with_http_200_fails_the_sync_instead_of_becoming_a_record(
+    vendor_server, make_connector
+):
+    vendor = vendor_server(Ashby)
+    vendor.error_with_http_200 = True  # {"success": false, "errorInfo": {"code", "message", "requestId"}}
+    connector = make_connector(**vendor.connector_fields())
+
+    log = run_sync(connector)
+
+    assert log.status == SyncStatus.FAILED
+    assert "HTTP 200 with an error (success: false)" in log.error_message
+    assert "missing the candidatesRead permission" in log.error_message
+    assert not SyncedRecord.objects.filter(connector=connector).exists()
+    assert not DataSyncService(connector).check_connection().connected
+
+
+DROPBOX_CONTINUE = {
+    "type": "cursor",
+    "cursor_path": "cursor",
+    "cursor_param": "cursor",
+    "has_more_path": "has_more",
+    "cursor_url": "/2/files/list_folder/continue",
+}
+
+
+def test_dropbox_on_auto_fails_naming_has_more_when_its_cursor_is_refused_by_list_folder(
+    vendor_server, make_connector
+):
+    vendor = vendor_server(Dropbox)
+    connector = make_connector(**vendor.connector_fields())
+
+    log = run_sync(connector)
+
+    assert log.status == SyncStatus.FAILED
+    assert "request body: unknown field" in log.error_message and "cursor" in log.error_message
+    assert "The previous page says more records exist (has_more: true)" in log.error_message
+    assert '"cursor_url"' in log.error_message and "list_folder/continue" in log.error_message
+    assert log.records_created == 10 and len(vendor.requests) == 2  # page 1 kept, never SUCCESS
+
+
+def test_dropbox_continues_its_listing_at_list_folder_continue_with_the_cursor_alone(
+    vendor_server, make_connector
+):
+    vendor = vendor_server(Dropbox)
+    connector = make_connector(**vendor.connector_fields(), pagination=DROPBOX_CONTINUE)
+
+    log = _synced_completely(vendor, connector)
+    assert [request["path"] for request in vendor.requests] == [vendor.path] + [vendor.continue_path] * 2
+    assert vendor.requests[0]["body"] == {"path": "/Reports", "recursive": False}
+    assert [sorted(request["body"]) for request in vendor.requests[1:]] == [["cursor"]] * 2
+    assert all(request["status"] == 200 for request in vendor.requests)  # nothing past has_more: false
+    assert any("Last page: has_more says this is the last page" in line for line in events(log))
+
+    vendor.requests.clear()
+    again = run_sync(connector)
+    assert again.status == SyncStatus.SUCCESS, again.error_message
+    assert (again.records_unchanged, len(vendor.requests)) == (23, 3)
+
+
+def test_a_cursor_url_on_another_host_is_refused_before_credentials_go_there(vendor_server, make_connector):
+    vendor = vendor_server(Dropbox)
+    pagination = {**DROPBOX_CONTINUE, "cursor_url": "https://elsewhere.example/2/files/list_folder/continue"}
+    connector = make_connector(**vendor.connector_fields(), pagination=pagination)
+
+    log = run_sync(connector)
+
+    assert log.status == SyncStatus.FAILED
+    assert "is not on the connector's host" in log.error_message
+    assert len(vendor.requests) == 1
+
+
+EVENTBRITE_CURSOR = {
+    "type": "cursor",
+    "cursor_path": "pagination.continuation",
+    "cursor_param": "continuation",
+    "has_more_path": "pagination.has_more_items",
+}
+
+
+@pytest.mark.parametrize("fields", [{}, {"pagination": EVENTBRITE_CURSOR}], ids=["auto", "cursor"])
+def test_eventbrite_stops_on_has_more_items_false_although_its_last_page_has_a_continuation(
+    vendor_server, make_connector, fields
+):
+    vendor = vendor_server(Eventbrite)
+    connector = make_connector(**{**vendor.connector_fields(), **fields})
+
+    log = _synced_completely(vendor, connector)
+    continuations = [request["query"].get("continuation") for request in vendor.requests]
+    assert continuations[0] is None and len(continuations) == 3 and all(continuations[1:])
+    assert any("pagination.has_more_items says this is the last page" in line for line in events(log))
+
+
+@pytest.mark.parametrize(
+    "pagination",
+    [{"type": "auto"}, {"type": "offset", "limit": 10}, {"type": "offset", "limit": 5}],
+    ids=["auto", "offset", "offset-5"],
+)
+def test_netsuite_collections_page_by_offset_and_stop_at_total_results(
+    vendor_server, make_connector, pagination
+):
+    vendor = vendor_server(NetSuite)
+    connector = make_connector(**vendor.connector_fields(), pagination=pagination)
+
+    log = run_sync(connector)
+
+    assert log.status == SyncStatus.SUCCESS, log.error_message
+    assert log.records_created == 23
+    assert _canonical(stored_records(connector).values()) == _canonical(vendor.all_records())
+    limit = pagination.get("limit", vendor.page_size)
+    offsets = sorted(int(request["query"].get("offset", "0")) for request in vendor.requests)
+    assert offsets == list(range(0, 23, limit))  # multiples of the limit, none past totalResults
+    assert all(request["status"] == 200 for request in vendor.requests)
+
+
+def test_a_netsuite_error_fails_the_sync_with_its_error_detail(vendor_server, make_connector):
+    vendor = vendor_server(NetSuite)
+    connector = make_connector(**{**vendor.connector_fields(), "api_key": "revoked"})
+
+    log = run_sync(connector)
+
+    assert log.status == SyncStatus.FAILED
+    assert "HTTP 401" in log.error_message and "Unauthorized" in log.error_message
+    assert not SyncedRecord.objects.filter(connector=connector).exists()
+
+
+def test_a_webflow_429_pauses_the_connector_for_its_retry_after_and_asks_the_page_again(
+    vendor_server, make_connector, settings
+):
+    settings.MIGRATEIQ_HTTP_RETRY_AFTER_CAP = 2
+    vendor = vendor_server(WebflowV2)
+    vendor.rate_limited_on_page = 2
+    connector = make_connector(**vendor.connector_fields(), max_concurrent_requests=1)
+
+    log = _synced_completely(vendor, connector)
+    assert [request["status"] for request in vendor.requests] == [200, 429, 200, 200]
+    assert vendor.requests[1]["query"] == vendor.requests[2]["query"]
+    retry = next(line for line in events(log) if "HTTP 429" in line)
+    assert "Too many requests" in retry and "retrying in 1.0 s" in retry

@@ -165,11 +165,16 @@ class VendorServer:
                             "status": status,
                         }
                     )
-                content = json.dumps(answer).encode()
+                # Text is sent as it is (Dropbox answers a bad request body in plain text).
+                if isinstance(answer, str):
+                    content = answer.encode()
+                else:
+                    content = answer if isinstance(answer, bytes) else json.dumps(answer).encode()
+                headers = dict(headers)
                 self.send_response(status)
-                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Type", headers.pop("Content-Type", "application/json"))
                 self.send_header("Content-Length", str(len(content)))
-                for name, value in dict(headers).items():
+                for name, value in headers.items():
                     for line in value if isinstance(value, list) else [value]:
                         self.send_header(name, line)
                 self.end_headers()
@@ -3022,3 +3027,419 @@ class LinearGraphQL(VendorServer):
 
 
 FOURTH_VENDORS_ON_AUTO = (Okta, ServiceNow)
+
+
+# -- a fifth round: Marketo, Ashby, Dropbox, Eventbrite, NetSuite, Webflow -----------------------
+
+
+class Marketo(VendorServer):
+    """Marketo REST API, Get Lead Activities (``GET /rest/v1/activities.json?nextPageToken=
+    <token>&activityTypeIds=1,6``; ``Authorization: Bearer <access token>``): ``{"requestId",
+    "success": true, "nextPageToken", "moreResult", "result": [...]}``; ``batchSize`` (default and
+    most 300). The first token is a date-based one from Get Paging Token; every answer names the
+    next, the last one too (kept to read what happens later), and ``moreResult: false`` says no more
+    is there now. An error is HTTP 200 with ``{"requestId", "success": false, "errors": [{"code",
+    "message"}]}``, codes quoted: 601 access token invalid, 602 expired, 606 "Max rate limit '%s'
+    exceeded with in '%s' secs" (100 calls in 20 s), 615 "Concurrent access limit reached" (10 at
+    once). https://experienceleague.adobe.com/en/docs/marketo-developer/marketo/rest/paging-tokens
+    (developers.marketo.com/rest-api/paging-tokens/),
+    https://experienceleague.adobe.com/en/docs/marketo-developer/marketo/rest/error-codes"""
+
+    name = "marketo"
+    path = "/rest/v1/activities.json"
+    records = 23
+    page_size = 10
+    max_page_size = 300
+    api_key = "cdf01657-110d-4155-99a7-f986b2ff13a0:int"
+    since_token = _token(0, "mkto")  # what Get Paging Token answered for the sync's start
+    rate_limited_on_page = None  # this page (1-based) is answered with ``rate_limit_code`` ...
+    rate_limited_times = 1  # ... this many times
+    rate_limit_code = "606"
+    window_seconds = 20  # the window 606 names ("with in '20' secs")
+    refused = 0
+
+    def authorized(self, headers):
+        return True  # Marketo answers a bad token with HTTP 200, success: false and code 601
+
+    def connector_fields(self):
+        return {
+            **super().connector_fields(),
+            "query_params": {"nextPageToken": self.since_token, "activityTypeIds": "1,6"},
+        }
+
+    def record(self, number):
+        return {
+            "id": 5000 + number,
+            "marketoGUID": f"{5000 + number}",
+            "leadId": 100 + number,
+            "activityDate": f"2024-01-01T00:{number:02d}:00Z",
+            "activityTypeId": 1,
+            "primaryAttributeValue": f"page-{number}.html",
+        }
+
+    def failure(self, code: str, message: str) -> dict:
+        return {"requestId": f"e42b#{code}", "success": False, "errors": [{"code": code, "message": message}]}
+
+    def respond(self, path, query, headers):
+        if headers.get("Authorization") != f"Bearer {self.api_key}":
+            return 200, {}, self.failure("601", "Access token invalid")
+        start = _position(query.get("nextPageToken", ""), "mkto")
+        if start is None or "activityTypeIds" not in query:
+            return 200, {}, self.failure("1003", "Invalid value for nextPageToken or activityTypeIds")
+        size = self.size(query, "batchSize")
+        if self.rate_limited_on_page is not None and start == (self.rate_limited_on_page - 1) * size:
+            with self._lock:
+                refuse = self.refused < self.rate_limited_times
+                self.refused += refuse
+            if refuse:
+                message = {
+                    "606": f"Max rate limit '100' exceeded with in '{self.window_seconds}' secs",
+                    "615": "Concurrent access limit reached",
+                }[self.rate_limit_code]
+                return 200, {}, self.failure(self.rate_limit_code, message)
+        records = self.all_records()
+        page = records[start : start + size]
+        end = start + len(page)
+        body = {
+            "requestId": f"a9ae#{start}",
+            "success": True,
+            "nextPageToken": _token(end, "mkto"),
+            "moreResult": end < len(records),
+        }
+        if page:
+            body["result"] = page  # Marketo leaves "result" out when there is nothing new
+        return 200, {}, body
+
+
+class Ashby(VendorServer):
+    """Ashby API list endpoints (``POST /candidate.list`` with a JSON body; HTTP Basic with the API
+    key as the user name and an empty password): ``{"success": true, "results": [...],
+    "moreDataAvailable", "nextCursor"}``; the body's ``cursor`` and ``limit`` (at most 100, capped
+    by the API otherwise). What would be a 4xx is HTTP 200 with ``{"success": false, "errorInfo":
+    {"code", "message", "requestId"}}``. https://developers.ashbyhq.com/docs/pagination,
+    https://developers.ashbyhq.com/docs/pagination-and-incremental-sync,
+    https://developers.ashbyhq.com/docs/responses"""
+
+    name = "ashby"
+    path = "/candidate.list"
+    records = 23
+    page_size = 10
+    api_key = "ashby-api-key-4c1f0e4b2a"
+    error_with_http_200 = False
+
+    def authorized(self, headers):
+        expected = base64.b64encode(f"{self.api_key}:".encode()).decode()
+        return headers.get("Authorization") == f"Basic {expected}"
+
+    def unauthorized(self):
+        return 401, {}, {"success": False, "errorInfo": {"code": "unauthorized", "message": "Unauthorized"}}
+
+    def connector_fields(self):
+        return {
+            "api_endpoint": self.url,
+            "api_key": self.api_key,
+            "auth_type": "basic_key",
+            "request_method": "POST",
+            "request_body": {},
+        }
+
+    def record(self, number):
+        return {
+            "id": f"5b6fa0e5-6f2d-4ae4-8d2c-{number:012d}",
+            "name": f"Candidate {number}",
+            "primaryEmailAddress": {"value": f"c{number}@example.com", "type": "Work", "isPrimary": True},
+        }
+
+    def respond(self, path, query, headers):
+        return 405, {}, {"success": False, "errorInfo": {"code": "method_not_allowed", "message": "POST"}}
+
+    def respond_post(self, path, body, headers):
+        if self.error_with_http_200:
+            error = {
+                "code": "missing_endpoint_permission",
+                "message": "The API key is missing the candidatesRead permission for candidate.list",
+                "requestId": "01JSJ8FEK5ZN4XQBZP7DBKK7ZC",
+            }
+            return 200, {}, {"success": False, "errorInfo": error}
+        cursor = body.get("cursor")
+        start = 0 if cursor is None else _position(str(cursor), "ashby")
+        if start is None:
+            return (
+                200,
+                {},
+                {"success": False, "errorInfo": {"code": "invalid_cursor", "message": "Invalid cursor"}},
+            )
+        limit = body.get("limit") if isinstance(body.get("limit"), int) else self.page_size
+        limit = max(1, min(limit, 100))
+        records = self.all_records()
+        end = min(start + limit, len(records))
+        return (
+            200,
+            {},
+            {
+                "success": True,
+                "results": records[start:end],
+                "moreDataAvailable": end < len(records),
+                "nextCursor": _token(end, "ashby"),
+            },
+        )
+
+
+class Dropbox(VendorServer):
+    """Dropbox API v2 ``POST /2/files/list_folder`` (``{"path": "", "recursive": false, "limit":
+    ...}``): ``{"entries": [...], "cursor", "has_more"}``; more entries are read by POSTing only
+    ``{"cursor"}`` to ``/2/files/list_folder/continue``, until ``has_more`` is false (the last
+    answer keeps a cursor too: it reads later changes). A body field an endpoint does not take is a
+    400 in plain text: ``Error in call to API function "files/list_folder": request body: unknown
+    field 'cursor'``. https://www.dropbox.com/developers/documentation/http/documentation#files-list_folder
+    (and #files-list_folder-continue; the plain-text 400 as Dropbox answers it:
+    github.com/fl4p/DropPHP/issues/27)"""
+
+    name = "dropbox"
+    path = "/2/files/list_folder"
+    records = 23
+    page_size = 10
+    api_key = "sl.u.AFakeDropboxShortLivedAccessToken0123456789"
+    continue_path = "/2/files/list_folder/continue"
+
+    def record(self, number):
+        return {
+            ".tag": "file",
+            "name": f"report-{number}.pdf",
+            "id": f"id:a4ayc_80_OEAAAAAAAA{number:03d}",
+            "path_lower": f"/reports/report-{number}.pdf",
+            "path_display": f"/Reports/report-{number}.pdf",
+            "rev": f"a1c10ce0dd{number:02d}",
+            "size": 1000 + number,
+        }
+
+    def connector_fields(self):
+        return {
+            **super().connector_fields(),
+            "request_method": "POST",
+            "request_body": {"path": "/Reports", "recursive": False},
+        }
+
+    def respond(self, path, query, headers):
+        return 400, {"Content-Type": "text/plain; charset=utf-8"}, b"Error in call to API function: use POST"
+
+    def refuse(self, function: str, field: str):
+        text = f"Error in call to API function \"{function}\": request body: unknown field '{field}'"
+        return 400, {"Content-Type": "text/plain; charset=utf-8"}, text
+
+    def respond_post(self, path, body, headers):
+        records = self.all_records()
+        if path == self.path:
+            unknown = sorted(set(body) - {"path", "recursive", "limit", "include_deleted"})
+            if unknown:
+                return self.refuse("files/list_folder", unknown[0])
+            start, limit = 0, body.get("limit") if isinstance(body.get("limit"), int) else self.page_size
+        elif path == self.continue_path:
+            unknown = sorted(set(body) - {"cursor"})
+            if unknown:
+                return self.refuse("files/list_folder/continue", unknown[0])
+            start = _position(str(body.get("cursor", "")), "dbx")
+            if start is None:
+                return 409, {}, {"error_summary": "reset/...", "error": {".tag": "reset"}}
+            limit = self.page_size  # the cursor carries the listing's arguments
+        else:
+            return 400, {"Content-Type": "text/plain"}, f"Unknown API function: {path}"
+        end = min(start + limit, len(records))
+        return (
+            200,
+            {},
+            {"entries": records[start:end], "cursor": _token(end, "dbx"), "has_more": end < len(records)},
+        )
+
+    def refused_bodies(self) -> list[dict]:
+        return [request["body"] for request in self.requests if request["status"] != 200]
+
+
+class Eventbrite(VendorServer):
+    """Eventbrite API v3 lists (``GET /v3/organizations/{id}/events/``; ``Authorization: Bearer
+    <private token>``): the objects under a key named after them (``events``) beside
+    ``pagination: {object_count, page_number, page_size, page_count, continuation,
+    has_more_items}``; the ``continuation`` token is sent back as ``continuation`` (``page`` works
+    too). The docs' own example is the last page of two, and it still carries a continuation: only
+    ``has_more_items: false`` (and page N of N) tells the end. Page sizes are fixed (about 50).
+    Errors: ``{"status_code", "error", "error_description"}`` with a 4xx (``BAD_PAGE`` past the
+    last page). https://www.eventbrite.com/developer/v3/api_overview/pagination/,
+    https://www.eventbrite.com/platform/api#/introduction/paginated-responses"""
+
+    name = "eventbrite"
+    path = "/v3/organizations/464741062423/events/"
+    records = 23
+    page_size = 10
+    api_key = "PERSONALOAUTHTOKEN2W3X4Y5Z6A7B8C9D0"
+    has_more_items = True  # the answers carry has_more_items (False: only the v3 page's keys)
+
+    def unauthorized(self):
+        return (
+            401,
+            {},
+            {
+                "status_code": 401,
+                "error": "INVALID_AUTH",
+                "error_description": "The OAuth token you provided was invalid.",
+            },
+        )
+
+    def record(self, number):
+        return {
+            "id": str(700_000_000_000 + number),
+            "name": {"text": f"Event {number}", "html": f"Event {number}"},
+            "status": "live",
+        }
+
+    def respond(self, path, query, headers):
+        records = self.all_records()
+        pages = self.expected_pages()
+        if query.get("continuation"):
+            start = _position(query["continuation"], "eb")
+            if start is None:
+                return (
+                    400,
+                    {},
+                    {
+                        "status_code": 400,
+                        "error": "ARGUMENTS_ERROR",
+                        "error_description": "continuation is invalid",
+                    },
+                )
+            number = start // self.page_size + 1
+        else:
+            number = int(query["page"]) if str(query.get("page", "")).isdigit() else 1
+            start = (number - 1) * self.page_size
+        if number > pages or number < 1:
+            return (
+                400,
+                {},
+                {
+                    "status_code": 400,
+                    "error": "BAD_PAGE",
+                    "error_description": "The page number you provided is not valid.",
+                },
+            )
+        end = min(start + self.page_size, len(records))
+        pagination = {
+            "object_count": len(records),
+            "page_number": number,
+            "page_size": self.page_size,
+            "page_count": pages,
+            "continuation": _token(end, "eb"),  # on the last page too, as the docs' example
+        }
+        if self.has_more_items:
+            pagination["has_more_items"] = end < len(records)
+        return 200, {}, {"pagination": pagination, "events": records[start:end]}
+
+
+class NetSuite(VendorServer):
+    """NetSuite SuiteTalk REST record service collections (``GET /services/rest/record/v1/customer``;
+    OAuth 2.0 ``Authorization: Bearer``): ``{"links": [{"rel": "next" | "last" | "self", "href"}],
+    "count", "hasMore", "items": [{"links", "id"}], "offset", "totalResults"}``; ``limit`` (default
+    and most 1000) and ``offset``, which has to be a multiple of ``limit``. Errors are RFC 9457
+    problems: ``{"type", "title", "status", "o:errorDetails": [{"detail", "o:errorCode"}]}``.
+    https://docs.oracle.com/en/cloud/saas/netsuite/ns-online-help/section_156414087576.html
+    (Collection Paging)"""
+
+    name = "netsuite"
+    path = "/services/rest/record/v1/customer"
+    records = 23
+    page_size = 10
+    max_page_size = 1000
+    api_key = "eyJraWQiOiJjLlRTVERSVjEyMzQ1Ni4yMDI0LTAxLTAxXzAwLTAwLTAwIn0.fake"
+
+    def unauthorized(self):
+        return 401, {}, self.problem(401, "Unauthorized", "Invalid login attempt.", "INVALID_LOGIN")
+
+    @staticmethod
+    def problem(status: int, title: str, detail: str, code: str) -> dict:
+        return {
+            "type": "https://www.rfc-editor.org/rfc/rfc9110.html#section-15.5.1",
+            "title": title,
+            "status": status,
+            "o:errorDetails": [{"detail": detail, "o:errorCode": code}],
+        }
+
+    def record(self, number):
+        return {"links": [{"rel": "self", "href": f"{self.url}/{100 + number}"}], "id": str(100 + number)}
+
+    def respond(self, path, query, headers):
+        records = self.all_records()
+        limit = self.size(query, "limit")
+        offset = int(query["offset"]) if str(query.get("offset", "")).isdigit() else 0
+        if offset % limit:
+            detail = "Invalid 'offset' parameter: it must be a multiple of the 'limit' parameter."
+            return 400, {}, self.problem(400, "Bad Request", detail, "INVALID_PARAMETER")
+        page = records[offset : offset + limit]
+
+        def link(rel, at):
+            return {"rel": rel, "href": f"{self.url}?{urlencode({'limit': limit, 'offset': at})}"}
+
+        last = max(0, (len(records) - 1) // limit * limit)
+        links = []
+        if offset + limit < len(records):
+            links.append(link("next", offset + limit))
+        links += [link("last", last), link("self", offset)]
+        return (
+            200,
+            {},
+            {
+                "links": links,
+                "count": len(page),
+                "hasMore": offset + limit < len(records),
+                "items": page,
+                "offset": offset,
+                "totalResults": len(records),
+            },
+        )
+
+
+class WebflowV2(VendorServer):
+    """Webflow Data API v2 List Collection Items (``GET /v2/collections/{collection_id}/items``;
+    ``Authorization: Bearer``): ``{"items": [...], "pagination": {"limit", "offset", "total"}}``;
+    ``limit`` (default and most 100) and ``offset``. A 429 names its wait in ``Retry-After``.
+    https://developers.webflow.com/data/reference/cms/collection-items/staged-items/list-items"""
+
+    name = "webflow"
+    path = "/v2/collections/580e63fc8c9a982ac9b8b745/items"
+    records = 23
+    page_size = 10
+    api_key = "f1b9c0de0123456789abcdef0123456789abcdef0123456789abcdef01234567"
+    rate_limited_on_page = None
+    refused = 0
+
+    def unauthorized(self):
+        return 401, {}, {"code": "not_authorized", "message": "Request not authorized"}
+
+    def record(self, number):
+        return {
+            "id": f"62b720ef280c7a7a3be8c{number:03d}",
+            "isArchived": False,
+            "isDraft": False,
+            "fieldData": {"name": f"Post {number}", "slug": f"post-{number}"},
+        }
+
+    def respond(self, path, query, headers):
+        records = self.all_records()
+        limit = self.size(query, "limit")
+        offset = int(query["offset"]) if str(query.get("offset", "")).isdigit() else 0
+        if self.rate_limited_on_page is not None and offset == (self.rate_limited_on_page - 1) * limit:
+            with self._lock:
+                refuse = not self.refused
+                self.refused += 1
+            if refuse:
+                return (
+                    429,
+                    {"Retry-After": "1"},
+                    {"code": "too_many_requests", "message": "Too many requests"},
+                )
+        page = records[offset : offset + limit]
+        return (
+            200,
+            {},
+            {"items": page, "pagination": {"limit": limit, "offset": offset, "total": len(records)}},
+        )
+
+
+FIFTH_VENDORS_ON_AUTO = (Marketo, Ashby, Eventbrite, NetSuite, WebflowV2)  # Dropbox: not on auto
