@@ -20,7 +20,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from core.http import OutboundClient, total_deadline
-from core.http_errors import OutboundError
+from core.http_errors import OutboundError, UpstreamError
 from core.redaction import redact, safe_url, scrub_stored_secrets, stored_secret_forms
 from demo_extension.services.auth import base_query_params, build_request_auth
 from demo_extension.services.budget import paused_refusal, request_budget
@@ -316,8 +316,10 @@ class RestSource:
                             ) from None
                         if not (pages_this_run > 0 and _past_the_announced_end(exc, paginator)):
                             refused = _next_page_refused(exc, paginator, last_page)
-                            if refused:
-                                raise SyncProblem(refused) from None
+                            if refused:  # the same failure, saying what the last page promised
+                                raise UpstreamError(
+                                    refused, url=exc.url, status_code=exc.status_code, attempts=exc.attempts
+                                ) from None
                             raise
                         run.emit(
                             f"Page {run.pages_done() + 1} answered HTTP {exc.status_code}, past the last "

@@ -3192,8 +3192,10 @@ class Dropbox(VendorServer):
     answer keeps a cursor too: it reads later changes). A body field an endpoint does not take is a
     400 in plain text: ``Error in call to API function "files/list_folder": request body: unknown
     field 'cursor'``. https://www.dropbox.com/developers/documentation/http/documentation#files-list_folder
-    (and #files-list_folder-continue; the plain-text 400 as Dropbox answers it:
-    github.com/fl4p/DropPHP/issues/27)"""
+    (and #files-list_folder-continue; the SDK's reference says the same of ``has_more``: "Pass the
+    cursor to list_folder/continue to retrieve the rest", https://dropbox.github.io/dropbox-sdk-java/
+    api-docs/v7.1.1/com/dropbox/core/v2/files/ListFolderResult.html; the plain-text 400 as Dropbox
+    answers it: github.com/fl4p/DropPHP/issues/27)"""
 
     name = "dropbox"
     path = "/2/files/list_folder"
@@ -3263,8 +3265,9 @@ class Eventbrite(VendorServer):
     too). The docs' own example is the last page of two, and it still carries a continuation: only
     ``has_more_items: false`` (and page N of N) tells the end. Page sizes are fixed (about 50).
     Errors: ``{"status_code", "error", "error_description"}`` with a 4xx (``BAD_PAGE`` past the
-    last page). https://www.eventbrite.com/developer/v3/api_overview/pagination/,
-    https://www.eventbrite.com/platform/api#/introduction/paginated-responses"""
+    last page). https://www.eventbrite.com/developer/v3/api_overview/pagination/ (the keys, the
+    continuation on the last page of the example, BAD_PAGE), and ``has_more_items`` as the current
+    reference shows it: https://www.eventbrite.com/platform/api#/introduction/paginated-responses"""
 
     name = "eventbrite"
     path = "/v3/organizations/464741062423/events/"
@@ -3399,7 +3402,10 @@ class WebflowV2(VendorServer):
     """Webflow Data API v2 List Collection Items (``GET /v2/collections/{collection_id}/items``;
     ``Authorization: Bearer``): ``{"items": [...], "pagination": {"limit", "offset", "total"}}``;
     ``limit`` (default and most 100) and ``offset``. A 429 names its wait in ``Retry-After``.
-    https://developers.webflow.com/data/reference/cms/collection-items/staged-items/list-items"""
+    https://developers.webflow.com/data/v2.0.0/llms.txt (the v2 reference's index; v2 moved v1's
+    top-level ``limit``, ``offset`` and ``total`` into ``pagination``),
+    https://developers.webflow.com/data/v1.0.0/reference/cms/items/list-items (``limit`` at most 100,
+    ``offset``, ``total``)"""
 
     name = "webflow"
     path = "/v2/collections/580e63fc8c9a982ac9b8b745/items"
