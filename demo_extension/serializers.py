@@ -333,9 +333,10 @@ class ConnectorSerializer(StrictTypesMixin, SaveWarningsMixin, serializers.Model
         required=False,
         allow_null=True,
         min_value=1,
-        max_value=7 * 24 * 3600,
-        help_text="A run's time budget in seconds; the server's MIGRATEIQ_SYNC_MAX_SECONDS (3,600) caps "
-        "it. A run over budget stops at a page boundary, FAILED with its checkpoint: resume it to go on.",
+        help_text="A run's time budget in seconds: 1 to the server's MIGRATEIQ_SYNC_MAX_SECONDS (3,600 "
+        "unless the operator changed it; the maximum here is this server's), null for that limit. A "
+        "larger value is a 400 naming the limit. A run over budget stops at a page boundary, FAILED "
+        "with its checkpoint: resume it to go on.",
     )
     last_sync_status = serializers.ChoiceField(
         choices=models.SyncStatus.choices,
@@ -453,8 +454,10 @@ class ConnectorSerializer(StrictTypesMixin, SaveWarningsMixin, serializers.Model
 
     def get_fields(self):
         fields = super().get_fields()
-        # The published maximum is this server's limit, a setting (validate_max_pages checks it).
+        # The published maxima are this server's limits, settings (validate_max_pages and
+        # validate_max_sync_seconds check them).
         fields["max_pages"].max_value = settings.MIGRATEIQ_SYNC_MAX_PAGES
+        fields["max_sync_seconds"].max_value = settings.MIGRATEIQ_SYNC_MAX_SECONDS
         return fields
 
     # --- field checks ---
@@ -466,6 +469,17 @@ class ConnectorSerializer(StrictTypesMixin, SaveWarningsMixin, serializers.Model
         if value is not None and value > limit and value != getattr(self.instance, "max_pages", None):
             raise serializers.ValidationError(
                 f"At most {limit:,}: the server's limit of pages per run (MIGRATEIQ_SYNC_MAX_PAGES). "
+                "Leave it empty to use that limit."
+            )
+        return value
+
+    def validate_max_sync_seconds(self, value):
+        # A run never lasted longer than the server's limit: a larger value was saved and silently
+        # capped. One stored before it was refused may be sent back unchanged (a PUT of what was read).
+        limit = settings.MIGRATEIQ_SYNC_MAX_SECONDS
+        if value is not None and value > limit and value != getattr(self.instance, "max_sync_seconds", None):
+            raise serializers.ValidationError(
+                f"At most {limit:,}: the server's limit of seconds per run (MIGRATEIQ_SYNC_MAX_SECONDS). "
                 "Leave it empty to use that limit."
             )
         return value

@@ -69,7 +69,8 @@ EARLY_THRESHOLD_MIN_FAILURES = 1000
 
 def run_time_budget(connector) -> float:
     """A run's time budget in seconds: ``MIGRATEIQ_SYNC_MAX_SECONDS``, or the connector's
-    ``max_sync_seconds`` when that is lower (an editor can shorten a run, never lengthen it)."""
+    ``max_sync_seconds`` when that is lower (an editor can shorten a run, never lengthen it). The API
+    refuses a larger ``max_sync_seconds``; one stored before the limit was lowered is capped here."""
     budget = float(settings.MIGRATEIQ_SYNC_MAX_SECONDS)
     if connector.max_sync_seconds:
         budget = min(budget, float(connector.max_sync_seconds))

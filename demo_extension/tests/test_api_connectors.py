@@ -364,6 +364,63 @@ def test_the_schema_publishes_the_servers_limit_of_max_pages(settings):
         assert (max_pages["minimum"], max_pages["maximum"]) == (1, 2_500), name
 
 
+def test_max_sync_seconds_above_the_servers_limit_is_a_400_naming_it(editor_client, settings):
+    # 7200 was saved with no warning, and every run stopped after the server's 3,600 s all the same
+    settings.MIGRATEIQ_SYNC_MAX_SECONDS = 3_600
+
+    response = editor_client.post(URL, payload(max_sync_seconds=7_200), format="json")
+
+    assert response.status_code == 400
+    assert response.json()["errors"] == {
+        "max_sync_seconds": [
+            "At most 3,600: the server's limit of seconds per run (MIGRATEIQ_SYNC_MAX_SECONDS). "
+            "Leave it empty to use that limit."
+        ]
+    }
+    assert not CustomDataConnector.objects.unscoped("test: every tenant").exists()
+    created = editor_client.post(URL, payload(max_sync_seconds=3_600), format="json")
+    assert created.status_code == 201
+    assert created.json()["max_sync_seconds"] == 3_600
+
+
+def test_max_sync_seconds_follows_a_raised_server_limit(editor_client, settings):
+    # the limit is the operator's setting, not a constant: a server allowing 8 days takes 8 days
+    settings.MIGRATEIQ_SYNC_MAX_SECONDS = 8 * 24 * 3600
+
+    response = editor_client.post(URL, payload(max_sync_seconds=8 * 24 * 3600), format="json")
+
+    assert response.status_code == 201, response.content
+
+
+def test_a_stored_max_sync_seconds_above_the_limit_may_be_sent_back_unchanged(
+    editor_client, make_connector, settings
+):
+    # saved before the limit was checked (or before an operator lowered it): a PUT of what was read
+    # still saves; another value above the limit does not
+    settings.MIGRATEIQ_SYNC_MAX_SECONDS = 600
+    connector = make_connector(max_sync_seconds=3_600)
+    url = f"{URL}{connector.pk}/"
+
+    renamed = editor_client.patch(url, {"max_sync_seconds": 3_600, "name": "Renamed"}, format="json")
+    assert renamed.status_code == 200, renamed.content
+    refused = editor_client.patch(url, {"max_sync_seconds": 3_601}, format="json")
+    assert refused.status_code == 400
+    assert "At most 600" in refused.json()["errors"]["max_sync_seconds"][0]
+
+
+def test_the_schema_publishes_the_servers_limit_of_max_sync_seconds(settings):
+    from drf_spectacular.generators import SchemaGenerator
+
+    settings.MIGRATEIQ_SYNC_MAX_SECONDS = 900
+
+    components = SchemaGenerator().get_schema(request=None, public=True)["components"]["schemas"]
+
+    for name in ("ConnectorRequest", "PatchedConnectorRequest"):
+        seconds = components[name]["properties"]["max_sync_seconds"]
+        assert (seconds["minimum"], seconds["maximum"]) == (1, 900), name
+        assert "MIGRATEIQ_SYNC_MAX_SECONDS" in seconds["description"], name
+
+
 def test_missing_required_fields_are_named(editor_client):
     response = editor_client.post(URL, {}, format="json")
 

@@ -39,11 +39,24 @@ function parseLimit(text: string, integer: boolean): number | null | string {
   return value;
 }
 
+/**
+ * Why the typed time budget cannot be sent, or null when it can (empty included). The largest value
+ * is the server's MIGRATEIQ_SYNC_MAX_SECONDS, which the app does not know: a larger one is the API's
+ * 400, shown under the field, which names that limit (as for max pages).
+ */
+export function maxSyncSecondsError(text: string): string | null {
+  const value = text.trim();
+  if (!value) return null;
+  if (/^\d+$/.test(value) && Number(value) >= 1 && Number.isSafeInteger(Number(value))) return null;
+  return "Enter a whole number of seconds, 1 or more, or leave it empty for the server's limit.";
+}
+
 /** The budget's part of the request body, or the message of each field that is wrong. */
 export function budgetInput(values: BudgetValues): { input: Pick<ConnectorInput, BudgetField> } | { errors: Record<string, string[]> } {
   const errors: Record<string, string[]> = {};
   const seconds = values.max_sync_seconds.trim();
-  if (seconds && !/^\d+$/.test(seconds)) errors.max_sync_seconds = ["A whole number of seconds."];
+  const secondsError = maxSyncSecondsError(seconds);
+  if (secondsError) errors.max_sync_seconds = [secondsError];
 
   const perSecond = parseLimit(values.max_requests_per_second, false);
   if (typeof perSecond === "string") errors.max_requests_per_second = [perSecond];

@@ -94,6 +94,26 @@ describe("the connector edit form", () => {
     expect(document.getElementById("edit-7-max_pages-error")?.textContent).toBe(message);
   });
 
+  it("refuses a time budget that is not a whole number from 1 before sending, and leaves the upper limit to the server", async () => {
+    // the largest value is the server's MIGRATEIQ_SYNC_MAX_SECONDS: "0" was sent and refused by the API
+    const onSubmit = vi.fn(async (_input: ConnectorInput) => {});
+    renderInRouter(<ConnectorForm connector={connector()} onSubmit={onSubmit} />);
+    const field = screen.getByLabelText("Time budget per sync (seconds)");
+    for (const typed of ["-3", "0", "2.5", "ten"]) {
+      fireEvent.change(field, { target: { value: typed } });
+      fireEvent.submit(screen.getByRole("form", { name: /^Edit / }));
+      await vi.waitFor(() => expect(field.getAttribute("aria-invalid")).toBe("true"));
+      expect(document.getElementById("edit-7-max_sync_seconds-error")?.textContent).toBe(
+        "Enter a whole number of seconds, 1 or more, or leave it empty for the server's limit.",
+      );
+    }
+    expect(onSubmit).not.toHaveBeenCalled();
+    fireEvent.change(field, { target: { value: "7200" } });
+    fireEvent.submit(screen.getByRole("form", { name: /^Edit / }));
+    await vi.waitFor(() => expect(onSubmit).toHaveBeenCalled());
+    expect(onSubmit.mock.calls[0]?.[0]).toMatchObject({ max_sync_seconds: 7200 });
+  });
+
   it("sends the time budget per sync in seconds, empty as null", async () => {
     const onSubmit = vi.fn(async (_input: ConnectorInput) => {});
     renderInRouter(<ConnectorForm connector={connector({ max_sync_seconds: 600 })} onSubmit={onSubmit} />);

@@ -619,7 +619,7 @@ describe("the wizard's time and request budget", () => {
     expect(textOf(describedBy("Requests per second")[1])).toBe("Enter 0.01 to 1000, or leave it empty for no limit.");
     expect(screen.getByLabelText("Concurrent requests").getAttribute("aria-invalid")).toBe("true");
     expect(textOf(describedBy("Concurrent requests")[1])).toBe("Enter how many requests may run at once (1 to 16).");
-    expect(textOf(describedBy("Time budget per sync (seconds)")[1])).toBe("A whole number of seconds.");
+    expect(textOf(describedBy("Time budget per sync (seconds)")[1])).toBe("Enter a whole number of seconds, 1 or more, or leave it empty for the server's limit.");
     expect(screen.getByLabelText("Requests per sync").getAttribute("aria-invalid")).toBeNull();
     await vi.waitFor(() => expect(document.activeElement).toBe(screen.getByLabelText("Time budget per sync (seconds)")));
     expect(saves(calls)).toHaveLength(0);
