@@ -27,7 +27,10 @@ def sync_data(run) -> dict:
             "status": run.status,
             "connector": {"id": run.connector_id, "name": getattr(connector, "name", "")},
             "triggered_by": run.triggered_by,
+            # A resumed run keeps its first start; resumed_at says when its latest attempt went on
+            # from the checkpoint (null for a run that ran in one go), as the sync log answers.
             "started_at": _iso(run.started_at),
+            "resumed_at": _iso(run.resumed_at),
             "finished_at": _iso(run.finished_at),
             "duration_seconds": run.duration_seconds,
             "records_processed": run.records_processed,

@@ -14,6 +14,7 @@ from destinations.models import Destination, DestinationLoad, LoadStatus
 from destinations.services import loads
 from migrateiq.celery import app as celery_app
 from sync_engine.engine import run_sync
+from sync_engine.errors import SyncProblem
 from sync_engine.models import SyncLog, SyncStatus
 from sync_engine.runs import connector_model, create_run, finish_run
 from sync_engine.sources import Page, SourcePlan, register_source, unregister_source
@@ -77,6 +78,58 @@ def test_a_real_sync_ending_delivers_sync_succeeded(
     delivery = WebhookDelivery.objects.get(endpoint=endpoint)
     assert delivery.status == DeliveryStatus.SUCCESS and delivery.attempts == 1
     assert delivery.delivered_at is not None and delivery.response_status_code == 200
+
+
+class FailsAfterPageOneSource(InMemorySource):
+    """A first attempt fails after page 1; a resume goes on from page 1's checkpoint to the end."""
+
+    def pages(self, run, resume):
+        if resume is None:
+            yield Page(records=RECORDS[:2], position={"next": 1}, plain=True, label="page 1", more=True)
+            raise SyncProblem("The upstream went away after page 1.")
+        yield Page(records=RECORDS[2:], position={"next": 2}, plain=True, label="page 2", more=False)
+
+
+def test_a_resumed_sync_says_when_it_resumed_and_keeps_its_first_start(
+    inline_sending, receiver, make_endpoint, tenant_a, django_capture_on_commit_callbacks
+):
+    # the payload had started_at and duration_seconds but not resumed_at: a receiver could not tell
+    # a resumed run from one that ran in one go, nor when the attempt it reports began
+    register_source("webhooks-fails-once")(FailsAfterPageOneSource)
+    try:
+        connector = connector_model().objects.create(
+            tenant=tenant_a, name="Payroll users", source_type="webhooks-fails-once", primary_key="id"
+        )
+        make_endpoint(url=receiver.url, events=["sync.failed", "sync.succeeded"])
+        with django_capture_on_commit_callbacks(execute=True):
+            failed = run_sync(connector)
+        assert failed.status == SyncStatus.FAILED and failed.checkpoint
+        with django_capture_on_commit_callbacks(execute=True):
+            resumed = run_sync(connector, run=failed)
+    finally:
+        unregister_source("webhooks-fails-once")
+
+    assert resumed.pk == failed.pk and resumed.status == SyncStatus.SUCCESS
+    first, second = (json.loads(request.body) for request in receiver.requests)
+    assert (first["event"], second["event"]) == ("sync.failed", "sync.succeeded")
+    assert first["id"] != second["id"] and first["data"]["sync"]["id"] == second["data"]["sync"]["id"]
+    before, after = first["data"]["sync"], second["data"]["sync"]
+    assert before["resumed_at"] is None
+    assert after["started_at"] == before["started_at"] == resumed.started_at.isoformat()
+    assert after["resumed_at"] == resumed.resumed_at.isoformat()
+    assert before["finished_at"] <= after["resumed_at"] <= after["finished_at"]
+
+
+def test_a_sync_that_ran_in_one_go_says_it_was_never_resumed(
+    inline_sending, receiver, make_endpoint, memory_connector, django_capture_on_commit_callbacks
+):
+    make_endpoint(url=receiver.url, events=["sync.succeeded"])
+
+    with django_capture_on_commit_callbacks(execute=True):
+        run_sync(memory_connector)
+
+    sync = json.loads(receiver.requests[0].body)["data"]["sync"]
+    assert "resumed_at" in sync and sync["resumed_at"] is None
 
 
 def test_each_end_of_a_run_has_its_event_and_the_filter_chooses(
