@@ -181,6 +181,53 @@ def test_the_filters(trail, admin_client, editor_user):
     assert ids(admin_client.get(EVENTS, {"page_size": 2})) == [trail[4].pk, trail[3].pk]
 
 
+@pytest.fixture
+def refused_sign_in(trail, tenant_a, admin_user):
+    """A refused sign-in in tenant A: an anonymous actor, the email tried in the detail."""
+    return services.store_activity(
+        activity.Activity(
+            action="auth.sign_in_failed",
+            tenant_id=tenant_a.pk,
+            at=timezone.now(),
+            anonymous=True,
+            target_type="user",
+            target_id=str(admin_user.pk),
+            detail={"email": admin_user.email, "reason": "invalid_credentials"},
+        )
+    )
+
+
+def test_the_actor_filter_picks_anonymous_events_or_the_systems(trail, refused_sign_in, admin_client):
+    # a refused sign-in has no actor id: no user id picked it, and the filter took nothing else
+    assert ids(admin_client.get(EVENTS, {"actor": "anonymous"})) == [refused_sign_in.pk]
+    assert ids(admin_client.get(EVENTS, {"actor": "system"})) == [trail[4].pk]  # not the anonymous one
+    assert ids(admin_client.get(EVENTS, {"actor": "anonymous", "action": "connector.changed"})) == []
+
+
+@pytest.mark.parametrize("value", ["nobody", "Anonymous", "anonymous,system", "-3", "3.0", "9" * 20])
+def test_an_unknown_actor_is_a_400_naming_what_the_filter_takes(trail, admin_client, value):
+    response = admin_client.get(EVENTS, {"actor": value})
+
+    assert response.status_code == 400, (value, response.content)
+    assert response.json()["errors"] == {
+        "actor": [
+            "Enter a user's id (a whole number from 1), anonymous (requests nobody had signed in to, "
+            "such as refused sign-ins) or system (schedules, the engine, operator commands)."
+        ]
+    }
+
+
+def test_the_served_schema_documents_the_actor_filters_values(db):
+    response = Client().get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json")
+    schema = response.json()
+    [actor] = [p for p in schema["paths"]["/api/audit/events/"]["get"]["parameters"] if p["name"] == "actor"]
+    assert actor["schema"]["oneOf"] == [
+        {"type": "integer", "minimum": 1, "maximum": 2**63 - 1},
+        {"type": "string", "enum": ["anonymous", "system"]},
+    ]
+    assert "anonymous" in actor["description"] and "system" in actor["description"]
+
+
 @pytest.mark.parametrize(
     "query",
     [

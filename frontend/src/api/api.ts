@@ -302,8 +302,9 @@ export interface AuditFilters {
   page?: number;
   page_size?: number;
   action?: string;
-  /** A user id. */
-  actor?: number;
+  /** Who acted: a user id, `anonymous` (requests nobody had signed in to, e.g. refused sign-ins) or
+   * `system` (schedules, the engine, operator commands); the API refuses anything else with a 400. */
+  actor?: string;
   target_type?: string;
   target_id?: string;
   /** ISO 8601 date-times: at or after `since`, before `until`. */

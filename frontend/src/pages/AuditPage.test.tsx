@@ -124,7 +124,7 @@ describe("the audit page", () => {
     fireEvent.change(screen.getByLabelText("Action"), { target: { value: " member.added " } });
     fireEvent.change(screen.getByLabelText("Object type"), { target: { value: "membership" } });
     fireEvent.change(screen.getByLabelText("Object id"), { target: { value: "5" } });
-    fireEvent.change(screen.getByLabelText("User id"), { target: { value: "3" } });
+    fireEvent.change(screen.getByLabelText("Who"), { target: { value: "3" } });
     fireEvent.change(screen.getByLabelText("From (day)"), { target: { value: "2026-12-01" } });
     fireEvent.change(screen.getByLabelText("Until (day)"), { target: { value: "2026-12-04" } });
     fireEvent.click(screen.getByRole("button", { name: "Apply filters" }));
@@ -146,11 +146,57 @@ describe("the audit page", () => {
     fireEvent.click(within(row).getByRole("button", { name: /^Only theirs ?\(ada@acme.test\)/ }));
     await vi.waitFor(() => expect(calls).toHaveLength(2));
     expect(query(calls[1]!).get("actor")).toBe("3");
-    expect((screen.getByLabelText("User id") as HTMLInputElement).value).toBe("3");
+    expect((screen.getByLabelText("Who") as HTMLInputElement).value).toBe("3");
     fireEvent.click(within(await screen.findByTestId("audit-event-1")).getByRole("button", { name: /^Its history ?\(connector 12\)/ }));
     await vi.waitFor(() => expect(calls).toHaveLength(3));
     expect(query(calls[2]!).get("target_type")).toBe("connector");
     expect(query(calls[2]!).get("target_id")).toBe("12");
+  });
+
+  it("narrows to anonymous events from a refused sign-in's row, and to the system's from a system row", async () => {
+    // an anonymous actor has no id: "Only theirs" could not pick refused sign-ins, nor could the filter
+    const refused = event(3, {
+      actor: { id: null, email: "", anonymous: true },
+      action: "auth.sign_in_failed",
+      target_type: "user",
+      target_id: "1",
+      detail: { email: "admin@demo.local", reason: "invalid_credentials" },
+    });
+    const calls = api(() => page([refused, event(1, { actor: null, action: "sync.started" })]));
+    renderPage();
+    fireEvent.click(within(await screen.findByTestId("audit-event-3")).getByRole("button", { name: /^Only anonymous ?events$/ }));
+    await vi.waitFor(() => expect(calls).toHaveLength(2));
+    expect(query(calls[1]!).get("actor")).toBe("anonymous");
+    expect((screen.getByLabelText("Who") as HTMLInputElement).value).toBe("anonymous");
+    fireEvent.click(within(await screen.findByTestId("audit-event-1")).getByRole("button", { name: /^Only the system's ?events$/ }));
+    await vi.waitFor(() => expect(calls).toHaveLength(3));
+    expect(query(calls[2]!).get("actor")).toBe("system");
+  });
+
+  it("offers anonymous and system in the Who filter and sends them as typed", async () => {
+    const calls = api(() => page([event(1)]));
+    renderPage();
+    await screen.findByTestId("audit-event-1");
+    const who = screen.getByLabelText("Who") as HTMLInputElement;
+    const offered = Array.from(document.querySelectorAll(`#${who.getAttribute("list")} option`)).map((o) => o.getAttribute("value"));
+    expect(offered).toEqual(["anonymous", "system"]);
+    fireEvent.change(who, { target: { value: " anonymous " } });
+    fireEvent.click(screen.getByRole("button", { name: "Apply filters" }));
+    await vi.waitFor(() => expect(calls).toHaveLength(2));
+    expect(query(calls[1]!).get("actor")).toBe("anonymous");
+  });
+
+  it("sends an actor the API does not take and shows its refusal, rather than listing every event", async () => {
+    // "?actor=nobody" in the address was dropped: every event listed while the field said "nobody"
+    const message =
+      "actor: Enter a user's id (a whole number from 1), anonymous (requests nobody had signed in to, such as refused sign-ins) or system (schedules, the engine, operator commands).";
+    const calls = api((call) =>
+      query(call).get("actor") === "nobody" ? { status: 400, body: { detail: message, errors: { actor: [message.slice(7)] } } } : page([event(1)]),
+    );
+    renderPage("admin", "/audit?actor=nobody");
+    expect((await screen.findByRole("alert")).textContent).toBe(message);
+    expect(query(calls[0]!).get("actor")).toBe("nobody");
+    expect(screen.queryByTestId("audit-event-1")).toBeNull();
   });
 
   it("pages through the events", async () => {

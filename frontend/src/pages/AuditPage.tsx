@@ -33,6 +33,11 @@ export const KNOWN_ACTIONS = [
   "sync.resumed",
   "load.started",
 ];
+/** The actor filter's values besides a user id (audit/filters.py). */
+const ACTOR_KINDS = [
+  { value: "anonymous", label: "anonymous: requests nobody had signed in to (refused sign-ins)" },
+  { value: "system", label: "system: schedules, the engine, operator commands" },
+];
 const KNOWN_TARGET_TYPES = ["user", "membership", "invitation", "connector", "sync_log", "destination_load"];
 
 /** The app's page of an object the trail names, where it has one. */
@@ -69,12 +74,12 @@ export function AuditPage() {
 function filtersOf(params: URLSearchParams): AuditFilters {
   const page = Math.max(1, Number(params.get("page")) || 1);
   const filters: AuditFilters = { page, page_size: PAGE_SIZE };
-  for (const name of ["action", "target_type", "target_id"] as const) {
+  // actor as typed (a user id, anonymous or system): anything else is the API's 400, shown above the
+  // list, rather than dropped while the field still shows it
+  for (const name of ["action", "actor", "target_type", "target_id"] as const) {
     const value = params.get(name)?.trim();
     if (value) filters[name] = value;
   }
-  const actor = Number(params.get("actor"));
-  if (Number.isInteger(actor) && actor > 0) filters.actor = actor;
   const since = params.get("since") ?? "";
   const until = params.get("until") ?? "";
   if (/^\d{4}-\d{2}-\d{2}$/.test(since)) filters.since = new Date(`${since}T00:00:00`).toISOString();
@@ -166,10 +171,15 @@ function AuditTrail() {
             <input autoComplete="off" {...field("target_id")} />
           </div>
           <div className="field">
-            <label htmlFor="audit-actor">User id</label>
-            <input inputMode="numeric" autoComplete="off" aria-describedby="audit-actor-hint" {...field("actor")} />
+            <label htmlFor="audit-actor">Who</label>
+            <input list="audit-actor-kinds" autoComplete="off" placeholder="Anyone" aria-describedby="audit-actor-hint" {...field("actor")} />
+            <datalist id="audit-actor-kinds">
+              {ACTOR_KINDS.map((kind) => (
+                <option key={kind.value} value={kind.value} label={kind.label} />
+              ))}
+            </datalist>
             <div className="hint" id="audit-actor-hint">
-              Or choose “Only theirs” next to a person.
+              A user id, anonymous (refused sign-ins) or system. Or choose “Only theirs”, “Only anonymous” or “Only the system's” in a row.
             </div>
           </div>
           <div className="field">
@@ -236,7 +246,12 @@ function AuditRow({ event, onOnly }: { event: AuditEvent; onOnly: (changes: Part
       <td className="small nowrap">{formatDateTime(event.at)}</td>
       <td className="audit-who">
         {event.actor?.anonymous ? (
-          <span>{`Anonymous${typeof event.detail.email === "string" && event.detail.email ? ` (email tried: ${event.detail.email})` : ""}`}</span>
+          <>
+            <span>{`Anonymous${typeof event.detail.email === "string" && event.detail.email ? ` (email tried: ${event.detail.email})` : ""}`}</span>
+            <button type="button" className="link-button small" onClick={() => onOnly({ actor: "anonymous" })}>
+              Only anonymous<span className="visually-hidden"> events</span>
+            </button>
+          </>
         ) : event.actor ? (
           <>
             <span>{event.actor.email}</span>
@@ -247,7 +262,12 @@ function AuditRow({ event, onOnly }: { event: AuditEvent; onOnly: (changes: Part
             ) : null}
           </>
         ) : (
-          <span className="muted">System</span>
+          <>
+            <span className="muted">System</span>
+            <button type="button" className="link-button small" onClick={() => onOnly({ actor: "system" })}>
+              Only the system's<span className="visually-hidden"> events</span>
+            </button>
+          </>
         )}
       </td>
       <td className="mono">{event.action}</td>
