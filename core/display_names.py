@@ -1,14 +1,32 @@
 """What a name people read may contain: a connector's, a destination's, a webhook endpoint's, a
 tenant's, a person's.
 
-Names are shown in lists, the audit trail, webhook messages and logs. A control character (C0,
-DEL, C1: ``\\x1b[31m`` colours a terminal, a newline splits a line) or a line or paragraph
-separator has no place in one, and a bidirectional embedding, override or isolate (U+202A-U+202E,
-U+2066-U+2069) reorders the text after it, so that ``\\u202eevil`` shows as another name. Every such
-name field carries :func:`validate_display_name` (as a model field validator: the API's serializers
-and the admin's forms run it; services that build objects otherwise call it). Other invisible
-characters stay allowed: zero-width joiners build emoji and several scripts, and the left-to-right
-and right-to-left marks belong to mixed-direction text.
+Names are shown in lists, the audit trail, webhook messages and logs, and two of them that look the
+same must be the same. Every such name field carries :func:`validate_display_name` (as a model field
+validator: the API's serializers and the admin's forms run it; services that build objects otherwise
+call it). It refuses, naming the code point and its position (``U+200B ZERO WIDTH SPACE at position
+4``):
+
+* a control character (C0, DEL, C1: ``\\x1b[31m`` colours a terminal, a newline splits a line), a line
+  or paragraph separator;
+* a bidirectional embedding, override or isolate (U+202A-U+202E, U+2066-U+2069), which reorders the
+  text after it, so that ``\\u202eevil`` shows as another name;
+* an invisible character that has no use in a name, so that ``Payroll`` and ``Pay\\u200broll`` would
+  look identical: the default-ignorable code points of Unicode's ``DerivedCoreProperties.txt``
+  (zero width space, word joiner, U+FEFF, soft hyphen, the Mongolian vowel separator, the Hangul
+  fillers, the invisible operators, tag characters, ...) and the interlinear annotation controls;
+* a zero width joiner or non-joiner (U+200D, U+200C) that joins nothing: they stay allowed between
+  two letters, marks, digits or symbols, where they build emoji sequences and shape Persian, Arabic
+  and Indic text;
+* a variation selector that follows no character it could select a form of (they stay allowed after
+  one: the emoji presentation of ``\\u2764\\ufe0f``, Mongolian and ideographic variants), and tag
+  characters outside the subdivision flags of England, Scotland and Wales (the only tag sequences
+  with a picture; others render as a plain black flag hiding text);
+* a name with no visible character at all (only spaces, marks or direction marks).
+
+The left-to-right, right-to-left and Arabic letter marks (U+200E, U+200F, U+061C) stay allowed:
+they belong to mixed-direction text. Code points this Python's Unicode database does not know yet
+count as visible (newer emoji).
 """
 
 import unicodedata
@@ -18,23 +36,151 @@ from django.core.exceptions import ValidationError
 _BIDI_CONTROLS = frozenset(chr(c) for c in (*range(0x202A, 0x202F), *range(0x2066, 0x206A)))
 _LINE_SEPARATORS = frozenset("\u2028\u2029")
 
+ZWNJ, ZWJ = "\u200c", "\u200d"
 
-def _refused(ch: str) -> str | None:
+# Default_Ignorable_Code_Point (Unicode's DerivedCoreProperties.txt) but the joiners, the
+# direction marks, the bidi controls (refused above with their own reason), the variation selectors
+# and the tag characters (allowed in context, below); plus the interlinear annotation controls
+# U+FFF9-U+FFFB, as invisible and as useless in a name.
+_INVISIBLE_RANGES = (
+    (0x00AD, 0x00AD),  # SOFT HYPHEN
+    (0x034F, 0x034F),  # COMBINING GRAPHEME JOINER
+    (0x115F, 0x1160),  # HANGUL CHOSEONG / JUNGSEONG FILLER
+    (0x17B4, 0x17B5),  # KHMER VOWEL INHERENT AQ / AA
+    (0x180E, 0x180E),  # MONGOLIAN VOWEL SEPARATOR
+    (0x200B, 0x200B),  # ZERO WIDTH SPACE
+    (0x2060, 0x2065),  # WORD JOINER, the invisible operators, <reserved-2065>
+    (0x206A, 0x206F),  # deprecated format characters (symmetric swapping, digit shapes)
+    (0x3164, 0x3164),  # HANGUL FILLER
+    (0xFEFF, 0xFEFF),  # ZERO WIDTH NO-BREAK SPACE (byte order mark)
+    (0xFFA0, 0xFFA0),  # HALFWIDTH HANGUL FILLER
+    (0xFFF0, 0xFFFB),  # <reserved>, INTERLINEAR ANNOTATION ANCHOR / SEPARATOR / TERMINATOR
+    (0x1BCA0, 0x1BCA3),  # SHORTHAND FORMAT controls
+    (0x1D173, 0x1D17A),  # MUSICAL SYMBOL BEGIN BEAM ... END PHRASE
+    (0xE0000, 0xE001F),  # <reserved>, LANGUAGE TAG
+    (0xE0080, 0xE00FF),  # <reserved>
+    (0xE01F0, 0xE0FFF),  # <reserved>
+)
+_VARIATION_SELECTOR_RANGES = (
+    (0x180B, 0x180D),  # MONGOLIAN FREE VARIATION SELECTOR ONE..THREE
+    (0x180F, 0x180F),  # MONGOLIAN FREE VARIATION SELECTOR FOUR
+    (0xFE00, 0xFE0F),  # VARIATION SELECTOR-1..16 (FE0F: emoji presentation)
+    (0xE0100, 0xE01EF),  # VARIATION SELECTOR-17..256 (ideographic variants)
+)
+_TAGS = (0xE0020, 0xE007F)
+_BLACK_FLAG, _CANCEL_TAG = "\U0001f3f4", "\U000e007f"
+# The subdivision flags with a picture (RGI emoji tag sequences): England, Scotland, Wales.
+_FLAG_TAG_SEQUENCES = frozenset(
+    "".join(chr(0xE0000 + ord(c)) for c in code) + _CANCEL_TAG for code in ("gbeng", "gbsct", "gbwls")
+)
+# Shown as blank although a symbol; a name of them alone has nothing visible.
+_BLANK_SYMBOLS = frozenset("\u2800")  # BRAILLE PATTERN BLANK
+
+
+def _in(ch: str, ranges) -> bool:
+    code = ord(ch)
+    return any(low <= code <= high for low, high in ranges)
+
+
+def _is_variation_selector(ch: str) -> bool:
+    return _in(ch, _VARIATION_SELECTOR_RANGES)
+
+
+def _is_tag(ch: str) -> bool:
+    return _TAGS[0] <= ord(ch) <= _TAGS[1]
+
+
+def _unknown(ch: str) -> bool:
+    """A code point this Python's Unicode database does not know (a newer emoji, say)."""
+    return unicodedata.category(ch) == "Cn" and not _in(ch, _INVISIBLE_RANGES) and not _is_tag(ch)
+
+
+def _joinable(ch: str | None) -> bool:
+    """A character a joiner may stand next to: a letter, a mark (a virama, an emoji's variation
+    selector), a digit or a symbol (emoji, skin tones)."""
+    if ch is None or ch in (ZWJ, ZWNJ):
+        return False
+    category = unicodedata.category(ch)
+    return category[0] in "LMNS" or category == "Co" or _unknown(ch)
+
+
+def _selectable(ch: str | None) -> bool:
+    """A character a variation selector may follow: a visible one that is not itself a selector."""
+    return ch is not None and not _is_variation_selector(ch) and _visible(ch)
+
+
+def _visible(ch: str) -> bool:
+    if ch in _BLANK_SYMBOLS or _in(ch, _INVISIBLE_RANGES):
+        return False
+    category = unicodedata.category(ch)
+    return category[0] in "LNPS" or category == "Co" or _unknown(ch)
+
+
+def _described(ch: str) -> str:
+    """``U+200B ZERO WIDTH SPACE``; a control character has no name, only its code point."""
+    name = unicodedata.name(ch, "")
+    return f"U+{ord(ch):04X} {name}" if name else f"U+{ord(ch):04X}"
+
+
+def _tag_sequence_at(value: str, start: int) -> int:
+    """The length of the flag's tag sequence starting at ``value[start]`` (after a black flag), or 0."""
+    for sequence in _FLAG_TAG_SEQUENCES:
+        if value.startswith(sequence, start):
+            return len(sequence)
+    return 0
+
+
+def _refused(value: str, index: int) -> str | None:
+    """Why ``value[index]`` may not be in a name (there), or None."""
+    ch = value[index]
+    before = value[index - 1] if index > 0 else None
+    after = value[index + 1] if index + 1 < len(value) else None
     if unicodedata.category(ch) == "Cc":  # C0, DEL and C1
         return "a control character"
     if ch in _BIDI_CONTROLS:
         return "a bidirectional override, embedding or isolate, which reorders the text shown after it"
     if ch in _LINE_SEPARATORS:
         return "a line or paragraph separator"
+    if _in(ch, _INVISIBLE_RANGES):
+        return "an invisible character, with which two names that look the same would differ"
+    if ch in (ZWJ, ZWNJ) and not (_joinable(before) and _joinable(after)):
+        return (
+            "a joiner with nothing to join there (it is allowed between two letters, marks, digits or "
+            "symbols, as in emoji sequences and Persian or Indic words)"
+        )
+    if _is_variation_selector(ch) and not _selectable(before):
+        return "a variation selector that follows no character it could change the form of"
     return None
 
 
 def validate_display_name(value: str) -> None:
-    """Refuse a name with a control character, a line separator or a bidirectional control, naming
-    the first one by its code point."""
-    for ch in value or "":
-        what = _refused(ch)
+    """Refuse a name with a control character, a line separator, a bidirectional control, an
+    invisible character that has no use in a name or a joiner that joins nothing, naming the first
+    one by its code point, name and position (1 for the first character); and a name with no
+    visible character."""
+    if not value:
+        return
+    index = 0
+    while index < len(value):
+        ch = value[index]
+        if ch == _BLACK_FLAG and (length := _tag_sequence_at(value, index + 1)):
+            index += 1 + length  # a subdivision flag: its tags draw it
+            continue
+        what = _refused(value, index)
+        if what is None and _is_tag(ch):
+            what = (
+                "a tag character, invisible outside the flags of England, Scotland and Wales, with "
+                "which two names that look the same would differ"
+            )
         if what is not None:
             raise ValidationError(
-                f"A name may not contain U+{ord(ch):04X} ({what}).", code="invalid_character"
+                f"A name may not contain {_described(ch)} at position {index + 1}: {what}.",
+                code="invalid_character",
             )
+        index += 1
+    if not any(_visible(ch) for ch in value):
+        raise ValidationError(
+            "A name needs a visible character (a letter, digit, punctuation mark or symbol); this one "
+            "has only spaces, marks or invisible characters.",
+            code="no_visible_character",
+        )

@@ -1,4 +1,5 @@
-"""Connector names refuse control characters and bidirectional controls (``core.display_names``),
+"""Connector names refuse control characters, bidirectional controls and invisible characters
+(``core.display_names``),
 through the API, a rename, the admin and the service modules create connectors with; names of
 every script, emoji with zero-width joiners included, are accepted."""
 
@@ -85,3 +86,35 @@ def test_the_admin_refuses_such_a_connector_name(operator, tenant_a):
     assert response.status_code == 200
     assert "U+202E" in response.content.decode()
     assert not CustomDataConnector.objects.unscoped("test").exists()
+
+
+def test_a_second_connector_whose_name_only_looks_the_same_is_refused_naming_the_character(
+    editor_client, tenant_a
+):
+    # "Pay\u200broll" was saved beside "Payroll": two connectors that look identically named
+    CustomDataConnector.objects.create(tenant=tenant_a, **_connector("Payroll"))
+
+    response = editor_client.post(CONNECTORS, _connector("Pay\u200broll"), format="json")
+
+    assert response.status_code == 400, response.content
+    (message,) = response.json()["errors"]["name"]
+    assert message.startswith("A name may not contain U+200B ZERO WIDTH SPACE at position 4: "), message
+    assert CustomDataConnector.objects.filter(tenant=tenant_a).count() == 1
+
+
+def test_a_connector_name_of_invisible_characters_only_is_refused(editor_client, tenant_a):
+    response = editor_client.post(CONNECTORS, _connector("\u200e\u200f"), format="json")
+
+    assert response.status_code == 400, response.content
+    assert response.json()["errors"]["name"][0].startswith("A name needs a visible character")
+
+
+def test_a_rename_to_an_invisible_name_is_refused_too(editor_client, tenant_a):
+    connector = CustomDataConnector.objects.create(tenant=tenant_a, **_connector("Plain"))
+
+    response = editor_client.patch(f"{CONNECTORS}{connector.pk}/", {"name": "\u2060"}, format="json")
+
+    assert response.status_code == 400
+    assert "U+2060 WORD JOINER at position 1" in response.json()["errors"]["name"][0]
+    connector.refresh_from_db()
+    assert connector.name == "Plain"

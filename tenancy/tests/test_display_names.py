@@ -1,7 +1,7 @@
 """Names people read (connectors, destinations, webhook endpoints, tenants, people) refuse control
-characters, line separators and bidirectional controls through one validator
-(``core.display_names``), in the API, the admin and the commands alike; other invisible characters
-that scripts and emoji need stay allowed."""
+characters, line separators, bidirectional controls and invisible characters with no use in a name
+through one validator (``core.display_names``), in the API, the admin and the commands alike; the
+joiners and marks that scripts and emoji need stay allowed."""
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -28,6 +28,11 @@ REFUSED = {
     "a first-strong isolate": ("a\u2068b\u2069", "U+2068"),
     "a pop directional isolate": ("ab\u2069", "U+2069"),
     "a line separator": ("a\u2028b", "U+2028"),
+    "a zero width space": ("Ada\u200b Lovelace", "U+200B ZERO WIDTH SPACE at position 4"),
+    "a soft hyphen": ("Love\u00adlace", "U+00AD SOFT HYPHEN at position 5"),
+    "a byte order mark": ("\ufeffAda", "U+FEFF ZERO WIDTH NO-BREAK SPACE at position 1"),
+    "a joiner joining nothing": ("Ada\u200d", "U+200D ZERO WIDTH JOINER at position 4"),
+    "nothing visible": ("\u200e", "needs a visible character"),
 }
 ALLOWED = [
     "Demo Users API",
@@ -62,7 +67,9 @@ def _accept_as(admin_client, name):
 
 
 @pytest.mark.parametrize(("name", "code_point"), REFUSED.values(), ids=REFUSED.keys())
-def test_a_persons_name_with_a_control_or_bidi_character_is_a_400_naming_it(admin_client, name, code_point):
+def test_a_persons_name_with_a_control_bidi_or_invisible_character_is_a_400_naming_it(
+    admin_client, name, code_point
+):
     response = _accept_as(admin_client, name)
 
     assert response.status_code == 400, response.content
@@ -84,6 +91,26 @@ def test_createtenant_refuses_such_a_name():
         call_command("createtenant", "spoof", "--name", "\u202eevil")
 
     assert not Tenant.objects.filter(slug="spoof").exists()
+
+
+def test_createtenant_refuses_a_name_that_only_looks_like_another(tenant_a):
+    with pytest.raises(CommandError, match="U\\+2060 WORD JOINER at position 2"):
+        call_command("createtenant", "lookalike", "--name", f"{tenant_a.name[0]}\u2060{tenant_a.name[1:]}")
+
+    assert not Tenant.objects.filter(slug="lookalike").exists()
+
+
+def test_a_webhook_endpoint_name_with_an_invisible_character_is_refused(admin_client, settings):
+    settings.MIGRATEIQ_EGRESS_ALLOWLIST = ["127.0.0.1:9"]
+
+    response = admin_client.post(
+        "/api/webhooks/endpoints/",
+        {"name": "Alerts\u200b", "url": "http://127.0.0.1:9/hook", "events": ["*"]},
+        format="json",
+    )
+
+    assert response.status_code == 400, response.content
+    assert "U+200B ZERO WIDTH SPACE at position 7" in response.json()["errors"]["name"][0]
 
 
 @pytest.mark.parametrize(
