@@ -33,6 +33,8 @@ __all__ = [
     "parse_json_body",
     "parse_json_document",
     "path_parts",
+    "more_than_it_holds",
+    "refuse_one_object_that_pages",
     "refuse_several_paged_lists",
     "several_paged_lists",
     "validate_error_detection",
@@ -412,20 +414,108 @@ def lists_of_objects(body, depth: int = 3) -> list[str]:
     return found[:5]
 
 
-def refuse_one_object_that_pages(body, url: str = "") -> None:
-    """A body taken as one record (no records path found) that says more pages follow is a list
-    page whose records were not found: storing it whole and stopping would end SUCCESS with one
-    record of many. Raise :class:`ResponseFormatError` saying where the records may be."""
-    signal = paging_signal(body) if type(body) is dict else None
-    if signal is None:
+# Counts of a whole list and of its pages, at the top level or in the paging metadata. A total
+# counts only beside another paging key there (``page``, ``per_page``, ...): alone, ``total`` is a
+# record's own field (an invoice's total beside its line items).
+_TOTAL_KEYS = (
+    "total", "total_count", "totalCount", "total_items", "totalItems", "total_records", "totalRecords",
+    "total_results", "totalResults", "totalSize",
+)  # fmt: skip
+_PAGE_COUNT_KEYS = (
+    "total_pages",
+    "totalPages",
+    "page_count",
+    "pageCount",
+    "num_pages",
+    "last_page",
+    "lastPage",
+)
+_CURRENT_PAGE_KEYS = ("page", "current_page", "currentPage", "page_number", "pageNumber")
+_PAGE_KEYS = _PAGING_KEYS | {
+    "totalCount",
+    "totalItems",
+    "totalRecords",
+    "totalPages",
+    "pageSize",
+    "currentPage",
+}
+
+
+def _count(value) -> int | None:
+    return value if type(value) is int else None
+
+
+def more_than_it_holds(body, lists: dict[str, int]) -> str | None:
+    """Where an object holding ``lists`` (lists of objects: path → length) says the whole list is
+    longer than what it holds, as ``"path: value (...)"``, or None: a page count beyond the current
+    page (``total_pages: 10`` beside ``page: 1``), or a total beyond the longest list beside paging
+    keys (``total: 500`` beside ``per_page: 50``)."""
+    if not isinstance(body, dict) or not lists:
+        return None
+    held = max(lists.values())
+    places: list[tuple[str, dict]] = [("", body)]
+    places += [(f"{name}.", body[name]) for name in _PAGING_PLACES if isinstance(body.get(name), dict)]
+    for prefix, obj in places:
+        current = next(
+            (_count(obj.get(key)) for key in _CURRENT_PAGE_KEYS if _count(obj.get(key)) is not None), 1
+        )
+        for key in _PAGE_COUNT_KEYS:
+            pages = _count(obj.get(key))
+            if pages is not None and pages > max(current or 1, 1):
+                return f"{prefix}{key}: {pages} (this is page {current or 1})"
+        paging_keys = len(set(obj) & _PAGE_KEYS)
+        for key in _TOTAL_KEYS:
+            total = _count(obj.get(key))
+            if total is not None and total > held and (prefix or paging_keys >= 2):
+                return f"{prefix}{key}: {total} (the response holds {held})"
+    return None
+
+
+def _lists_with_lengths(body) -> dict[str, int]:
+    found = {}
+    for path in lists_of_objects(body):
+        value = get_path(body, path_parts(path))
+        found[path] = len(value) if isinstance(value, list) else 0
+    return found
+
+
+def refuse_one_object_that_pages(body, url: str = "", *, configured: bool = False) -> None:
+    """A body taken as one record that says more pages follow (or more records than it holds) is a
+    list page whose records were not found: storing it whole and stopping would end SUCCESS with one
+    record of many. Raise :class:`ResponseFormatError` saying where the records may be.
+
+    ``configured``: the connector's ``records_path`` is ``""`` (the response is the record). Such a
+    body is refused only when it holds a list of objects too (an envelope); a record without one
+    that names a next resource stays one record, as asked."""
+    if type(body) is not dict:
         return
-    candidates = lists_of_objects(body)
+    lists = _lists_with_lengths(body)
+    signal = paging_signal(body) or more_than_it_holds(body, lists)
+    if signal is None or (configured and not lists):
+        return
+    where = f" from {safe_url(url)}" if url else ""
+    if configured:
+        shown = ", ".join(
+            f"{path} ({count} object{'s' if count != 1 else ''})" for path, count in lists.items()
+        )
+        first = next(iter(lists))
+        advice = (
+            f'Set records_path to "{first}"'
+            if len(lists) == 1
+            else f'Set records_path to the one holding the records (the first is "{first}")'
+        )
+        raise ResponseFormatError(
+            f'records_path is "" (the response is the record), but the response{where} is an object '
+            f"holding a list of objects ({shown}) and says there is more ({signal}): it would be stored "
+            f"as a single record and the rest never read. {advice}, or leave records_path empty to "
+            "detect it."
+        )
+    candidates = list(lists)
     hint = (
         f" Lists of objects in it: {', '.join(candidates)}: set records_path to the one holding the records."
         if candidates
         else " Set records_path to the list of records in it."
     )
-    where = f" from {safe_url(url)}" if url else ""
     raise ResponseFormatError(
         f"The response{where} is one object, not a list of records, yet it says more pages follow "
         f"({signal}): it would be stored as a single record and the rest never read.{hint}"

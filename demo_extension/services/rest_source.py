@@ -100,8 +100,8 @@ class PageReader:
             refuse_several_paged_lists(body, response.url)
         path = self.records_path if self.records_path is not None else detect_records_path(body)
         check_upstream_error(body, path, self.error_detection)
-        if path == "" and self.records_path is None:  # detected: the body would be one record
-            refuse_one_object_that_pages(body, response.url)
+        if path == "":  # the body would be one record: refused when it is a list page
+            refuse_one_object_that_pages(body, response.url, configured=self.records_path is not None)
         self.records_path = path
         return extract_records(body, path, url=response.url), plain, body
 

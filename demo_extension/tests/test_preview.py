@@ -454,3 +454,33 @@ def test_the_preview_of_one_object_that_says_more_pages_follow_names_the_lists_i
     assert data["ok"] is False
     assert "yet it says more pages follow (meta.has_more: True)" in data["error"]
     assert "payload.shop.orders" in data["error"]
+
+
+def test_the_preview_and_the_connection_test_refuse_records_path_empty_on_an_envelope_that_pages(
+    editor_client, sample_upstream, make_connector
+):
+    upstream = sample_upstream(records=500, page_size=50, style="page")
+    fields = {"api_endpoint": upstream.url, "auth_type": "none", "records_path": ""}
+
+    data = editor_client.post(PREVIEW, fields, format="json").json()
+
+    assert data["ok"] is False
+    assert "data (50 objects)" in data["error"] and "total_pages: 10" in data["error"]
+    assert 'Set records_path to "data"' in data["error"]
+    connector = make_connector(upstream=upstream, records_path="")
+    tested = editor_client.post(f"{URL}{connector.pk}/test_connection/").json()
+    assert tested["connected"] is False
+    assert 'Set records_path to "data"' in tested["message"]
+
+
+def test_the_preview_of_records_path_empty_on_an_object_without_paging_shows_it_as_one_record(
+    editor_client,
+    fault_server,  # noqa: F811
+):
+    fault_server.expect_request("/one").respond_with_json({"id": 1, "plan": "pro", "seats": [{"n": 1}]})
+    fields = {"api_endpoint": fault_url(fault_server, "/one"), "auth_type": "none", "records_path": ""}
+
+    data = editor_client.post(PREVIEW, fields, format="json").json()
+
+    assert data["ok"] is True, data["error"]
+    assert data["records_in_pages"] == 1

@@ -275,3 +275,46 @@ def test_one_object_without_paging_metadata_is_still_one_record_and_records_path
     )
     log = run_sync(connector)
     assert log.status == SyncStatus.SUCCESS and log.records_created == 1
+
+
+def test_records_path_empty_on_an_envelope_that_pages_fails_naming_the_list_and_the_page_count(
+    sample_upstream, make_connector
+):
+    upstream = sample_upstream(records=500, page_size=50, style="page")  # {"data": [50], "total": 500}
+    connector = make_connector(upstream=upstream, records_path="", primary_key="id")
+
+    log = run_sync(connector)
+
+    assert log.status == SyncStatus.FAILED
+    assert 'records_path is ""' in log.error_message
+    assert "data (50 objects)" in log.error_message
+    assert "total_pages: 10 (this is page 1)" in log.error_message
+    assert 'Set records_path to "data"' in log.error_message
+    assert connector.records.count() == 0
+
+
+def test_records_path_empty_on_an_envelope_whose_total_exceeds_its_list_fails_without_pagination(
+    fault_server, make_connector
+):
+    body = {"results": ORDERS[:20], "meta": {"total_count": 237, "limit": 20}}
+    fault_server.expect_request("/items").respond_with_json(body)
+    connector = _connector(
+        make_connector, fault_server, primary_key="order_id", records_path="", pagination={"type": "none"}
+    )
+
+    log = run_sync(connector)
+
+    assert log.status == SyncStatus.FAILED
+    assert "meta.total_count: 237 (the response holds 20)" in log.error_message
+    assert 'Set records_path to "results"' in log.error_message
+
+
+def test_a_single_object_with_a_total_beside_its_own_list_stays_one_record(fault_server, make_connector):
+    invoice = {"id": 9, "total": 500, "currency": "EUR", "line_items": [{"sku": "a"}, {"sku": "b"}]}
+    fault_server.expect_request("/items").respond_with_json(invoice)
+    connector = _connector(make_connector, fault_server, primary_key="id", records_path="")
+
+    log = run_sync(connector)
+
+    assert log.status == SyncStatus.SUCCESS, log.error_message
+    assert log.records_created == 1
