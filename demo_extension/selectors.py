@@ -11,7 +11,7 @@ The load counts in the statistics are cached under the destinations app's namesp
 runs invalidate (``destinations.services.loads.invalidate_load_stats``) when a load is queued or ends.
 """
 
-from django.db.models import F, OuterRef, Subquery, Window
+from django.db.models import F, JSONField, OuterRef, Subquery, Window
 from django.db.models.functions import RowNumber
 
 from core.cache import cached_for_tenant, invalidate_tenant
@@ -20,7 +20,7 @@ from demo_extension.models import SyncLog
 from demo_extension.services.stats import ConnectorStatsService, load_stats, sync_activity
 from destinations.services.loads import LOADS_CACHE_NAMESPACE
 from sync_engine.changes import changes_after
-from sync_engine.models import ACTIVE_SYNC_STATUSES
+from sync_engine.models import ACTIVE_SYNC_STATUSES, FINISHED_SYNC_STATUSES
 from sync_engine.schema import connector_schema, leaf_fields
 
 CACHE_NAMESPACE = "demo_extension"
@@ -84,6 +84,32 @@ def with_running_sync_id(connectors):
     page of connectors costs no query more."""
     active = SyncLog.objects.filter(connector_id=OuterRef("pk"), status__in=ACTIVE_SYNC_STATUSES)
     return connectors.annotate(running_sync_id=Subquery(active.values("pk")[:1]))
+
+
+def _finished_runs():
+    return SyncLog.objects.filter(connector_id=OuterRef("pk"), status__in=FINISHED_SYNC_STATUSES).order_by(
+        "-created_at", "-id"
+    )
+
+
+def with_last_run_warnings(connectors):
+    """The connectors, each annotated with ``last_sync_log_id`` (its latest finished run, or None)
+    and ``last_sync_warnings`` (that run's warnings): subqueries of the same query."""
+    return connectors.annotate(
+        last_sync_log_id=Subquery(_finished_runs().values("pk")[:1]),
+        last_sync_warnings=Subquery(_finished_runs().values("warnings")[:1], output_field=JSONField()),
+    )
+
+
+def last_run_warnings(connector_id: int) -> tuple[int | None, list[str]]:
+    """``(id, warnings)`` of the connector's latest finished run (``(None, [])``: never finished one)."""
+    row = (
+        SyncLog.objects.filter(connector_id=connector_id, status__in=FINISHED_SYNC_STATUSES)
+        .order_by("-created_at", "-id")
+        .values_list("pk", "warnings")
+        .first()
+    )
+    return (row[0], list(row[1] or [])) if row else (None, [])
 
 
 def invalidate_tenant_stats(tenant_id: int) -> None:

@@ -20,7 +20,7 @@ from core.save_warnings import SaveWarningsMixin, checked_url
 from core.secret_fields import is_secret_set, names_a_credential, secret_input
 from core.strict_input import StrictTypesMixin
 from demo_extension import models
-from demo_extension.selectors import recent_run_statuses
+from demo_extension.selectors import last_run_warnings, recent_run_statuses
 from demo_extension.services import pagination, path_secrets
 from demo_extension.services.auth import credential_carriers
 from demo_extension.services.budget import connector_paused_for
@@ -250,9 +250,19 @@ class ConnectorSerializer(StrictTypesMixin, SaveWarningsMixin, serializers.Model
         help_text="The statuses of the latest 10 runs, newest first ([] for a connector never synced)."
     )
     warnings = serializers.SerializerMethodField(
-        help_text="What a create or update noticed without refusing it: an endpoint or token URL "
-        "whose host name did not resolve from the web server (saved: every request checks the "
-        "addresses it connects to). Empty on reads."
+        help_text="What a create or update noticed without refusing it (an endpoint or token URL "
+        "whose host name did not resolve from the web server: saved, every request checks the "
+        "addresses it connects to), then the warnings of the connector's latest finished run, each "
+        "as 'The last sync (#<id>, <status>) warned: <warning>' (on reads too, until a run without "
+        "warnings ends). last_sync_warnings holds the latter alone."
+    )
+    last_sync_log_id = serializers.SerializerMethodField(
+        help_text="The id of the connector's latest finished run (SUCCESS, PARTIAL, FAILED or "
+        "CANCELLED), null for a connector never synced."
+    )
+    last_sync_warnings = serializers.SerializerMethodField(
+        help_text="The warnings of that run (its sync log's warnings): [] when it had none. A primary "
+        "key no record has, a field mapping that matched nothing, ... end SUCCESS with warnings."
     )
     running_sync_id = serializers.SerializerMethodField(
         help_text="The id of the connector's PENDING or RUNNING sync log (its progress: "
@@ -397,6 +407,8 @@ class ConnectorSerializer(StrictTypesMixin, SaveWarningsMixin, serializers.Model
             "recent_statuses",
             "running_sync_id",
             "warnings",
+            "last_sync_log_id",
+            "last_sync_warnings",
             "created_by",
             "created_at",
             "updated_at",
@@ -434,6 +446,28 @@ class ConnectorSerializer(StrictTypesMixin, SaveWarningsMixin, serializers.Model
         if statuses is None:  # one connector (detail, create, update): one query; a list reads its page's
             statuses = recent_run_statuses([obj.pk]) if obj.pk else {}
         return statuses.get(obj.pk, [])
+
+    def _last_run(self, obj) -> tuple[int | None, list[str]]:
+        if hasattr(obj, "last_sync_warnings"):  # lists and details annotate it (with_last_run_warnings)
+            return obj.last_sync_log_id, list(obj.last_sync_warnings or [])
+        cached = getattr(obj, "_last_run_warnings", None)
+        if cached is None:  # a created or updated connector: one query
+            cached = obj._last_run_warnings = last_run_warnings(obj.pk) if obj.pk else (None, [])
+        return cached
+
+    def get_last_sync_log_id(self, obj) -> int | None:
+        return self._last_run(obj)[0]
+
+    def get_last_sync_warnings(self, obj) -> list[str]:
+        return self._last_run(obj)[1]
+
+    def get_warnings(self, obj) -> list[str]:
+        run_id, warnings = self._last_run(obj)
+        status = obj.last_sync_status or "finished"
+        return [
+            *self.save_warnings,
+            *(f"The last sync (#{run_id}, {status}) warned: {warning}" for warning in warnings),
+        ]
 
     def get_running_sync_id(self, obj) -> int | None:
         if hasattr(obj, "running_sync_id"):
@@ -798,9 +832,18 @@ class SyncLogSerializer(serializers.ModelSerializer):
             "attempts",
             "created_at",
             "can_resume",
+            "warnings",
+            "warnings_count",
         ]
         read_only_fields = fields
         extra_kwargs = {
+            "warnings": {
+                "help_text": "What the run warned about, oldest first: its warning-level log lines (a "
+                "primary key no record has, a field mapping that matched nothing, retried requests, "
+                "credentials an API echoed back, ...), not the line it ended with. A SUCCESS with "
+                "warnings stored what it fetched, but not necessarily as configured: read them. Empty "
+                "until the run ends."
+            },
             "duration_seconds": {
                 "help_text": "Seconds the run spent running; a run resumed from its checkpoint adds up its "
                 "attempts (so finished_at - started_at is longer by the time it was stopped). Null until "
@@ -815,8 +858,15 @@ class SyncLogSerializer(serializers.ModelSerializer):
             },
         }
 
+    warnings_count = serializers.SerializerMethodField(
+        help_text="How many warnings the run has (the length of warnings): shown beside its status."
+    )
+
     def get_can_resume(self, obj) -> bool:
         return sync_log_can_resume(obj)
+
+    def get_warnings_count(self, obj) -> int:
+        return len(obj.warnings or [])
 
 
 class SyncLogEventSerializer(serializers.ModelSerializer):

@@ -32,6 +32,7 @@ from demo_extension.selectors import (
     change_feed,
     recent_run_statuses,
     schema_view,
+    with_last_run_warnings,
     with_running_sync_id,
 )
 from demo_extension.services.connectors import (
@@ -254,6 +255,7 @@ class ConnectorViewSet(ThrottledActionsMixin, TenantScopedModelViewSet):
         if self.action in ("list", "retrieve"):
             # Reading a connector never needs a decrypted secret, only whether there is one.
             queryset = with_running_sync_id(with_secret_flags(queryset, SECRET_FIELDS))
+            queryset = with_last_run_warnings(queryset)
         return queryset
 
     def _save_unique(self, serializer, **extra):

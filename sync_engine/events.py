@@ -4,13 +4,34 @@ from core.redaction import redact
 from sync_engine.models import SyncLogEvent
 
 MAX_EVENT_LENGTH = 4000
+#: How many warnings a run keeps in ``SyncLog.warnings`` (its log keeps every line).
+MAX_RUN_WARNINGS = 100
+
+
+def event_text(message: str) -> str:
+    """A log line as it is stored: credentials redacted, long messages cut."""
+    return redact(message)[:MAX_EVENT_LENGTH]
+
+
+def run_warnings(sync_log_id: int, more: tuple[str, ...] | list[str] = ()) -> list[str]:
+    """The run's warnings so far (its warning-level log lines, oldest first) and ``more``, at most
+    :data:`MAX_RUN_WARNINGS` of them (then a last line says how many more the log holds)."""
+    logged = list(
+        SyncLogEvent.objects.filter(sync_log_id=sync_log_id, level=SyncLogEvent.Level.WARNING)
+        .order_by("at", "id")
+        .values_list("message", flat=True)[: MAX_RUN_WARNINGS + 1]
+    )
+    found = [*logged, *(event_text(message) for message in more)]
+    if len(found) <= MAX_RUN_WARNINGS:
+        return found
+    total = SyncLogEvent.objects.filter(sync_log_id=sync_log_id, level=SyncLogEvent.Level.WARNING).count()
+    hidden = total + len(more) - (MAX_RUN_WARNINGS - 1)
+    return [*found[: MAX_RUN_WARNINGS - 1], f"… and {hidden} more warning(s) in the run's log."]
 
 
 def record_event(sync_log_id: int, message: str, level: str = SyncLogEvent.Level.INFO, at=None) -> None:
     """Append a line to a run's log; credentials are redacted and long messages cut. ``at``: when
     it happened, for a line written later (a retry of a page fetched ahead); default now."""
-    event = SyncLogEvent.objects.create(
-        sync_log_id=sync_log_id, level=level, message=redact(message)[:MAX_EVENT_LENGTH]
-    )
+    event = SyncLogEvent.objects.create(sync_log_id=sync_log_id, level=level, message=event_text(message))
     if at is not None:  # ``at`` is auto_now_add: set after the insert (rare: retries only)
         SyncLogEvent.objects.filter(pk=event.pk).update(at=at)

@@ -83,6 +83,10 @@ class SyncLog(TenantOwnedModel):
     resumed_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     error_message = models.TextField(blank=True, default="")
+    # What the run warned about (its warning-level log lines, retries included, but not the line it
+    # ended with), written once by ``finish_run``: a SUCCESS with warnings is shown as such
+    # everywhere a run's outcome is (the API, the connector, the UI, webhooks).
+    warnings = models.JSONField(default=list, db_default=[], blank=True)
 
     # Engine state: the pagination state after the last committed page, the detected pagination
     # style, the incremental high-water mark of this run.

@@ -25,7 +25,7 @@ from django.utils import timezone
 
 from sync_engine import hooks
 from sync_engine.errors import SyncAlreadyRunning
-from sync_engine.events import record_event
+from sync_engine.events import record_event, run_warnings
 from sync_engine.models import ACTIVE_SYNC_STATUSES, SyncedRecord, SyncLog, SyncLogEvent, SyncStatus
 from tenancy.models import Tenant
 
@@ -175,7 +175,8 @@ def finish_run(
     holds, :func:`owned`); False (and nothing written) when it no longer does. In one transaction:
 
     * the run: status, ``finished_at``, ``duration``, ``error_message`` (``error``; else
-      ``message``, except for a cancel);
+      ``message``, except for a cancel), ``warnings`` (its warning-level log lines so far and
+      ``warnings``; not ``message``, the line it ends with);
     * its log lines: ``warnings``, ``message`` at ``level`` (default: error, warning for a cancel),
       with ``summary`` the counters line;
     * the connector: ``last_sync_at``, ``last_sync_status``, ``records_count`` and, with
@@ -199,6 +200,7 @@ def finish_run(
     if status == SyncStatus.CANCELLED:
         fields["cancel_requested"] = True
     with transaction.atomic():
+        fields["warnings"] = run_warnings(run.pk, warnings)
         if not SyncLog.objects.filter(condition, pk=run.pk).update(**fields):
             if when is None:  # the caller's claim was lost: worth a line; a caller's own condition
                 # not holding (the attempts check before every run) is the usual case, not news

@@ -37,6 +37,8 @@ LOG_FIELDS = {
     "full_refresh",
     "attempts",
     "created_at",
+    "warnings",
+    "warnings_count",
 }
 
 
@@ -700,3 +702,49 @@ def test_resume_rejects_a_bad_wait(editor_client, make_connector, make_log):
     assert response.status_code == 400
     log.refresh_from_db()
     assert log.status == SyncStatus.FAILED
+
+
+# --- warnings -------------------------------------------------------------------------------------
+
+
+def test_a_success_keyed_by_content_shows_its_warning_on_the_run_the_history_and_the_connector(
+    inline_syncs, editor_client, sample_upstream, make_connector, django_capture_on_commit_callbacks
+):
+    connector = make_connector(upstream=sample_upstream(records=45, page_size=20), primary_key="user_id")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        started = editor_client.post(f"{CONNECTORS}{connector.pk}/sync_data/?wait=0").json()
+
+    run = editor_client.get(f"{LOGS}{started['id']}/").json()
+    assert run["status"] == "SUCCESS"
+    assert run["warnings_count"] == 1
+    assert run["warnings"][0].startswith("No record of the first page has the primary key 'user_id'")
+    assert "set the connector's primary_key to 'id'" in run["warnings"][0]
+    [row] = editor_client.get(f"{CONNECTORS}{connector.pk}/sync_history/").json()["results"]
+    assert row["warnings_count"] == 1
+    [listed] = [r for r in editor_client.get(LOGS).json()["results"] if r["id"] == run["id"]]
+    assert listed["warnings"] == run["warnings"]
+    detail = editor_client.get(f"{CONNECTORS}{connector.pk}/").json()
+    assert detail["last_sync_log_id"] == run["id"]
+    assert detail["last_sync_warnings"] == run["warnings"]
+    assert detail["warnings"] == [f"The last sync (#{run['id']}, SUCCESS) warned: {run['warnings'][0]}"]
+    [in_list] = [c for c in editor_client.get(CONNECTORS).json()["results"] if c["id"] == connector.pk]
+    assert in_list["warnings"] == detail["warnings"]
+
+
+def test_a_run_without_warnings_clears_the_connectors_warnings_and_a_cancel_line_is_no_warning(
+    inline_syncs, editor_client, sample_upstream, make_connector, make_log, django_capture_on_commit_callbacks
+):
+    connector = make_connector(upstream=sample_upstream(records=5, page_size=5))
+    make_log(connector, warnings=["an older run's warning"], age=timedelta(hours=1))
+
+    with django_capture_on_commit_callbacks(execute=True):
+        started = editor_client.post(f"{CONNECTORS}{connector.pk}/sync_data/?wait=0").json()
+
+    assert editor_client.get(f"{LOGS}{started['id']}/").json()["warnings"] == []
+    detail = editor_client.get(f"{CONNECTORS}{connector.pk}/").json()
+    assert detail["warnings"] == [] and detail["last_sync_warnings"] == []
+    pending = editor_client.post(f"{CONNECTORS}{connector.pk}/sync_data/?wait=0").json()
+    editor_client.post(f"{LOGS}{pending['id']}/cancel/")
+    cancelled = editor_client.get(f"{LOGS}{pending['id']}/").json()
+    assert cancelled["status"] == "CANCELLED" and cancelled["warnings_count"] == 0

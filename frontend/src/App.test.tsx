@@ -41,12 +41,13 @@ afterEach(() => {
 
 /** The connector page of an editor who started a sync there: run #9, RUNNING until the returned
  * function ends it (SUCCESS, 120 records), on fake timers that still advance. */
-async function startRunNineOnTheConnectorPage(): Promise<() => void> {
+async function startRunNineOnTheConnectorPage(warnings: string[] = []): Promise<() => void> {
   let status: "RUNNING" | "SUCCESS" = "RUNNING";
   api("editor", (call) => {
     if (call.url === "/api/demo-extension/connectors/7/") return { body: connector() };
     if (call.url.includes("/sync_data/")) return { status: 202, body: syncLog({ id: 9, status: "PENDING" }) };
-    if (call.url === "/api/demo-extension/sync-logs/9/") return { body: syncLog({ id: 9, status, records_processed: 120 }) };
+    if (call.url === "/api/demo-extension/sync-logs/9/")
+      return { body: syncLog({ id: 9, status, records_processed: 120, ...(status === "RUNNING" ? {} : { warnings, warnings_count: warnings.length }) }) };
     return null;
   });
   vi.useFakeTimers({ shouldAdvanceTime: true });
@@ -199,6 +200,19 @@ describe("the app shell", () => {
     expect(notice.textContent).toContain("ended: SUCCESS");
     expect(notice.textContent).toContain("120 records");
     await vi.waitFor(() => expect(screen.getByTestId("announcer").textContent).toContain("The Customer API sync, run #9, ended: SUCCESS."));
+  });
+
+  it("says in the notice that a sync ended SUCCESS with warnings, not as a clean success", async () => {
+    const endTheRun = await startRunNineOnTheConnectorPage(["No record of the first page has the primary key 'user_id'."]);
+    fireEvent.click(screen.getByRole("link", { name: "Syncs" }));
+    await screen.findByRole("heading", { name: "Syncs" });
+    endTheRun();
+    await act(async () => {
+      await vi.advanceTimersByTimeAsync(WATCH_INTERVAL_MS);
+    });
+    const notice = await screen.findByTestId("sync-notices");
+    expect(notice.textContent).toContain("ended: SUCCESS · 1 warning");
+    await vi.waitFor(() => expect(screen.getByTestId("announcer").textContent).toContain("run #9, ended: SUCCESS · 1 warning."));
   });
 
   it("says the end of a sync once where the page that started it follows it, and shows the notice", async () => {

@@ -8,6 +8,7 @@ import { getSyncLog } from "./api/api";
 import { isActiveStatus, type SyncLog } from "./api/types";
 import { useAnnounce } from "./announce";
 import { formatCount } from "./format";
+import { runOutcome } from "./components/RunOutcome";
 
 export const WATCH_INTERVAL_MS = 2000;
 
@@ -73,7 +74,7 @@ export function SyncWatchProvider({ children }: { children: ReactNode }) {
             setWatched((current) => current.filter((id) => id !== logId));
             setEnded((current) => [...current.filter((item) => item.id !== log.id), log]);
             if (!claims.current.has(logId) && !reportedIds.current.has(logId)) {
-              announce(`The ${log.connector_name} sync, run #${log.id}, ended: ${log.status}.`);
+              announce(`The ${log.connector_name} sync, run #${log.id}, ended: ${runOutcome(log)}.`);
             }
           })
           .catch(() => {
@@ -95,7 +96,7 @@ export function SyncWatchProvider({ children }: { children: ReactNode }) {
             <div key={log.id} className={`notice notice-${log.status.toLowerCase()}`}>
               <span>
                 The {log.connector_name} sync, <Link to={`/sync-logs/${log.id}`}>run #{log.id}</Link>, ended:{" "}
-                <strong>{log.status}</strong> ({formatCount(log.records_processed, "record")})
+                <strong>{runOutcome(log)}</strong> ({formatCount(log.records_processed, "record")})
               </span>
               <button
                 type="button"

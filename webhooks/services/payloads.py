@@ -39,6 +39,10 @@ def sync_data(run) -> dict:
             "records_unchanged": run.records_unchanged,
             "records_failed": run.records_failed,
             "error_message": run.error_message,
+            # A SUCCESS with warnings (a primary key no record has, a mapping that matched
+            # nothing, ...) stored what it fetched, but not as configured: the count says so.
+            "warnings_count": len(run.warnings or []),
+            "warnings": list(run.warnings or [])[:10],
         }
     }
 
@@ -105,6 +109,9 @@ def slack_text(payload: dict) -> str:
         )
         if sync.get("duration_seconds") is not None:
             text += f" in {sync['duration_seconds']:.1f} s"
+        if sync.get("warnings_count"):
+            count = sync["warnings_count"]
+            text += f", with {count} warning{'s' if count != 1 else ''}: {sync['warnings'][0]}"
         if sync.get("error_message") and sync["status"] != "SUCCESS":
             text += f". {sync['error_message']}"
         return text

@@ -80,6 +80,26 @@ def test_a_real_sync_ending_delivers_sync_succeeded(
     assert delivery.delivered_at is not None and delivery.response_status_code == 200
 
 
+def test_a_sync_that_succeeded_with_warnings_carries_their_count_and_the_slack_text_says_so(
+    inline_sending, receiver, make_endpoint, memory_connector, django_capture_on_commit_callbacks
+):
+    memory_connector.primary_key = "user_id"  # no record has it: keyed by content, with a warning
+    memory_connector.save(update_fields=["primary_key"])
+    make_endpoint(url=receiver.url, events=["sync.succeeded"])
+    make_endpoint(url=receiver.url, events=["sync.succeeded"], payload_format="slack")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        run = run_sync(memory_connector)
+
+    assert run.status == SyncStatus.SUCCESS
+    bodies = [json.loads(request.body) for request in receiver.requests]
+    [sync] = [body["data"]["sync"] for body in bodies if "data" in body]
+    assert sync["warnings_count"] == 1
+    assert "No record of the first page has the primary key 'user_id'" in sync["warnings"][0]
+    [text] = [body["text"] for body in bodies if "text" in body]
+    assert "succeeded" in text and "with 1 warning: No record of the first page" in text
+
+
 class FailsAfterPageOneSource(InMemorySource):
     """A first attempt fails after page 1; a resume goes on from page 1's checkpoint to the end."""
 

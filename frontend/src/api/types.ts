@@ -94,8 +94,12 @@ export interface Connector {
   recent_statuses?: SyncStatus[] | null;
   /** The connector's PENDING or RUNNING sync log, null when none is (lists and details). */
   running_sync_id?: number | null;
-  /** What a create or update noticed without refusing it (a host name the server could not resolve); empty on reads. */
+  /** What a create or update noticed without refusing it (a host name the server could not resolve),
+   * then the latest finished run's warnings ("The last sync (#id, STATUS) warned: ..."). */
   warnings?: string[];
+  /** The latest finished run (null: never synced) and its warnings alone ([] when it had none). */
+  last_sync_log_id?: number | null;
+  last_sync_warnings?: string[];
   created_by: string | null;
   created_at: string;
   updated_at: string;
@@ -191,6 +195,10 @@ export interface SyncLog {
   /** The number of records the upstream announced for this run, when it did (null otherwise);
    * optional: an API without the field is read as "no total". */
   records_total?: number | null;
+  /** What the run warned about (a primary key no record has, a mapping that matched nothing,
+   * retries, ...), not its closing line; [] until it ends. Optional: an older API has none. */
+  warnings?: string[];
+  warnings_count?: number;
 }
 
 export interface SyncLogEvent {

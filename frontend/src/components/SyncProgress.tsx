@@ -5,6 +5,7 @@ import { isActiveStatus } from "../api/types";
 import { formatNumber } from "../format";
 import { useSyncLogPolling } from "../hooks";
 import { ErrorBanner, StatusBadge } from "./common";
+import { runWarningsCount } from "./RunOutcome";
 import { EventLog } from "./EventLog";
 import { LiveStats } from "./LiveStats";
 import { RateLimitPause } from "./RateLimitPause";
@@ -30,7 +31,7 @@ export function SyncProgress({
         <h2>
           Sync, <Link to={`/sync-logs/${logId}`}>run #{logId}</Link>
         </h2>
-        {log ? <StatusBadge status={log.status} /> : null}
+        {log ? <StatusBadge status={log.status} warnings={runWarningsCount(log)} /> : null}
         {running ? <span className="spinner" aria-hidden="true" /> : null}
       </div>
       <ErrorBanner message={error} />

@@ -2,6 +2,7 @@ import type { ReactNode } from "react";
 
 import type { SyncStatus } from "../api/types";
 import { formatCount } from "../format";
+import { STATUS_MEANINGS, WarningsMarker } from "./RunOutcome";
 
 export function ErrorBanner({ message, children }: { message: string | null | undefined; children?: ReactNode }) {
   if (!message) return null;
@@ -54,9 +55,20 @@ export function Loading({ label = "Loading…" }: { label?: string }) {
   );
 }
 
-export function StatusBadge({ status }: { status: SyncStatus | "" | null | undefined }) {
+/** A run's status; with `warnings`, the count of its warnings beside it ("SUCCESS · 2 warnings"). */
+export function StatusBadge({ status, warnings }: { status: SyncStatus | "" | null | undefined; warnings?: number }) {
   if (!status) return <span className="badge badge-none">never synced</span>;
-  return <span className={`badge badge-${status.toLowerCase()}`}>{status}</span>;
+  const badge = (
+    <span className={`badge badge-${status.toLowerCase()}`} title={STATUS_MEANINGS[status]}>
+      {status}
+    </span>
+  );
+  if (!warnings) return badge;
+  return (
+    <span className="status-with-warnings">
+      {badge} · <WarningsMarker count={warnings} />
+    </span>
+  );
 }
 
 export function ActiveBadge({ active }: { active: boolean }) {

@@ -34,6 +34,21 @@ async function editName() {
 }
 
 describe("the connector page", () => {
+  it("shows the last sync's warnings in a banner and beside its status, linking the run", async () => {
+    const warning = "No record of the first page has the primary key 'user_id', so records are keyed by a hash of their content.";
+    api((call) =>
+      call.url === "/api/demo-extension/connectors/7/"
+        ? { body: connector({ last_sync_status: "SUCCESS", last_sync_log_id: 12, last_sync_warnings: [warning], warnings: [`The last sync (#12, SUCCESS) warned: ${warning}`] }) }
+        : null,
+    );
+    renderPage("viewer");
+    const banner = await screen.findByTestId("run-warnings");
+    expect(banner.textContent).toContain("ended SUCCESS with 1 warning");
+    expect(within(banner).getByText(warning)).toBeTruthy();
+    expect(within(banner).getByRole("link", { name: "run #12" }).getAttribute("href")).toBe("/sync-logs/12");
+    expect(screen.getAllByTestId("warnings-marker").map((marker) => marker.textContent)).toContain("1 warning");
+  });
+
   it("shows a viewer the details without any write button", async () => {
     api();
     renderPage("viewer");

@@ -20,6 +20,7 @@ import { BarChart, STATUS_COLOURS, STATUS_LEGEND } from "../components/charts";
 import { useConfirm } from "../components/ConfirmDialog";
 import { ConnectorForm } from "../components/ConnectorForm";
 import { ActiveBadge, ErrorBanner, Loading, Pager, SaveWarningsBanner, StatusBadge, TableWrap } from "../components/common";
+import { RunWarningsBanner, runWarningsCount, saveOnlyWarnings, warningsLabel } from "../components/RunOutcome";
 import { storedExtraNames } from "../components/AuthFields";
 import { incrementalSummary, paginationSummary } from "../components/connectorConfig";
 import { hasSourceForm } from "../components/sourceForms";
@@ -218,7 +219,7 @@ function ConnectorDetail({ id, startEditing }: { id: number; startEditing: boole
 
   async function save(input: ConnectorInput) {
     const saved = await updateConnector(id, input);
-    setSaveWarnings(saved.warnings ?? []);
+    setSaveWarnings(saveOnlyWarnings(saved));
     closeForm();
     connector.reload();
   }
@@ -301,6 +302,15 @@ function ConnectorDetail({ id, startEditing }: { id: number; startEditing: boole
       <ErrorBanner message={connector.error} />
       <ErrorBanner message={actionError} />
       <SaveWarningsBanner warnings={saveWarnings} />
+      <RunWarningsBanner
+        warnings={c.last_sync_warnings}
+        heading={
+          <>
+            The last sync, <Link to={`/sync-logs/${c.last_sync_log_id}`}>run #{c.last_sync_log_id}</Link>, ended {c.last_sync_status} with{" "}
+            {warningsLabel(c.last_sync_warnings?.length ?? 0)}:
+          </>
+        }
+      />
       {conflict ? (
         <div className="banner banner-warning" role="alert">
           {conflict.message}{" "}
@@ -365,7 +375,7 @@ function ConnectorDetail({ id, startEditing }: { id: number; startEditing: boole
           <div>
             <dt>Last sync</dt>
             <dd>
-              <StatusBadge status={c.last_sync_status} /> <span className="small">{formatDateTime(c.last_sync_at)}</span>
+              <StatusBadge status={c.last_sync_status} warnings={c.last_sync_warnings?.length} /> <span className="small">{formatDateTime(c.last_sync_at)}</span>
             </dd>
           </div>
           <div>
@@ -491,7 +501,7 @@ function ConnectorDetail({ id, startEditing }: { id: number; startEditing: boole
                           {log.full_refresh ? <span className="muted small"> full</span> : null}
                         </td>
                         <td>
-                          <StatusBadge status={log.status} />
+                          <StatusBadge status={log.status} warnings={runWarningsCount(log)} />
                         </td>
                         <td>{log.triggered_by}</td>
                         <td className="num">{formatNumber(log.records_processed)}</td>

@@ -8,6 +8,7 @@ import { useAnnounce, usePageTitle } from "../announce";
 import { canDelete, canWrite, useAuth } from "../auth";
 import { StatusDots } from "../components/charts";
 import { ErrorBanner, Loading, Pager, StatusBadge, TableWrap } from "../components/common";
+import { runOutcome, runWarningsCount } from "../components/RunOutcome";
 import { useConfirm, type ConfirmRequest } from "../components/ConfirmDialog";
 import { formatCount, formatDateTime, formatNumber, formatRelative, frequencyLabel } from "../format";
 import { useLoad, useRefreshWhile, useSyncLogPolling } from "../hooks";
@@ -40,7 +41,7 @@ export function deleteConnectorQuestion(connector: Connector): ConfirmRequest {
 
 /** What the live region says when a connector's run ends. */
 export function runEndedMessage(connectorName: string, log: SyncLog): string {
-  return `The ${connectorName} sync, run #${log.id}, ended: ${log.status}, ${formatCount(log.records_processed, "record")}.`;
+  return `The ${connectorName} sync, run #${log.id}, ended: ${runOutcome(log)}, ${formatCount(log.records_processed, "record")}.`;
 }
 
 /** Announce the end of each run the list showed pending or running and no longer does, as the
@@ -174,7 +175,7 @@ export function RowSync({
           <Link to={`/sync-logs/${state.logId}`}>Run #{state.logId}</Link>{" "}
           {current ? (
             <>
-              <StatusBadge status={current.status} /> {formatCount(current.records_processed, "record")}
+              <StatusBadge status={current.status} warnings={runWarningsCount(current)} /> {formatCount(current.records_processed, "record")}
             </>
           ) : (
             <span className="muted">starting…</span>
@@ -319,7 +320,7 @@ export function ConnectorsPage() {
                         <NextRun connector={connector} />
                       </td>
                       <td data-label="Last sync">
-                        <StatusBadge status={connector.last_sync_status} />
+                        <StatusBadge status={connector.last_sync_status} warnings={connector.last_sync_warnings?.length} />
                         <div className="muted small">{formatDateTime(connector.last_sync_at)}</div>
                       </td>
                       <td data-label="Latest runs">

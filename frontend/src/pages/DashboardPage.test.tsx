@@ -21,7 +21,14 @@ describe("the dashboard", () => {
               failed_loads: 1,
             },
           }
-        : { body: { count: 1, next: null, previous: null, results: [syncLog({ id: 41, status: "PARTIAL" })] } },
+        : {
+            body: {
+              count: 2,
+              next: null,
+              previous: null,
+              results: [syncLog({ id: 41, status: "PARTIAL" }), syncLog({ id: 42, status: "SUCCESS", warnings: ["keyed by content"], warnings_count: 1 })],
+            },
+          },
     );
     renderAs("viewer", <DashboardPage />);
     expect(await screen.findByText("15,230")).toBeTruthy();
@@ -33,6 +40,8 @@ describe("the dashboard", () => {
     expect(failedLoads?.querySelector(".stat-value")?.textContent).toBe("1");
     expect((await screen.findByRole("link", { name: "#41" })).getAttribute("href")).toBe("/sync-logs/41");
     expect(screen.getByText("PARTIAL")).toBeTruthy();
+    // a recent sync that warned is not shown as a clean success
+    expect(screen.getByTestId("warnings-marker").textContent).toBe("1 warning");
   });
 
   it("shows no success rate or mean duration before the first sync, not 0", async () => {

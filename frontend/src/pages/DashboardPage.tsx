@@ -5,6 +5,7 @@ import { SYNC_STATUSES, type SyncActivityDay } from "../api/types";
 import { usePageTitle } from "../announce";
 import { BarChart, STATUS_COLOURS, STATUS_LEGEND } from "../components/charts";
 import { ErrorBanner, Loading, StatusBadge, TableWrap } from "../components/common";
+import { runWarningsCount } from "../components/RunOutcome";
 import { formatCount, formatDateTime, formatNumber, formatPercent, formatSeconds } from "../format";
 import { useLoad } from "../hooks";
 
@@ -108,7 +109,7 @@ export function DashboardPage() {
                         <Link to={`/connectors/${log.connector}`}>{log.connector_name}</Link>
                       </td>
                       <td>
-                        <StatusBadge status={log.status} />
+                        <StatusBadge status={log.status} warnings={runWarningsCount(log)} />
                       </td>
                       <td className="num">{formatNumber(log.records_processed)}</td>
                       <td>{formatSeconds(log.duration_seconds)}</td>

@@ -39,6 +39,24 @@ function api(status: SyncStatus, extra: Partial<SyncLogDetail> = {}, overrides: 
 const renderPage = (role: "viewer" | "editor" | "admin") => renderAs(role, <SyncLogPage />, "/sync-logs/5", "/sync-logs/:id");
 
 describe("the sync page", () => {
+  it("shows a SUCCESS with warnings as such, listing them outside the collapsed log", async () => {
+    const warning = "No record of the first page has the primary key 'user_id', so records are keyed by a hash of their content.";
+    api("SUCCESS", { warnings: [warning], warnings_count: 1 });
+    renderPage("viewer");
+    expect((await screen.findByTestId("warnings-marker")).textContent).toBe("1 warning");
+    const banner = screen.getByTestId("run-warnings");
+    expect(banner.textContent).toContain("This run ended SUCCESS with 1 warning");
+    expect(within(banner).getByText(warning)).toBeTruthy();
+  });
+
+  it("shows no warnings marker for a clean run", async () => {
+    api("SUCCESS", { warnings: [], warnings_count: 0 });
+    renderPage("viewer");
+    await screen.findByText("SUCCESS");
+    expect(screen.queryByTestId("warnings-marker")).toBeNull();
+    expect(screen.queryByTestId("run-warnings")).toBeNull();
+  });
+
   it("shows a finished run's duration once, as its elapsed time", async () => {
     api("SUCCESS", { duration_seconds: 4.2, started_at: "2026-11-27T10:00:00Z" });
     renderPage("viewer");

@@ -7,6 +7,7 @@ import { isActiveStatus, type SyncLogEvent } from "../api/types";
 import { useAnnounce, usePageTitle } from "../announce";
 import { canWrite, useAuth } from "../auth";
 import { ErrorBanner, Loading, StatusBadge } from "../components/common";
+import { RunWarningsBanner, STATUS_MEANINGS, runOutcome, runWarningsCount, warningsLabel } from "../components/RunOutcome";
 import { EventLog } from "../components/EventLog";
 import { LiveStats } from "../components/LiveStats";
 import { Quarantine } from "../components/Quarantine";
@@ -35,7 +36,7 @@ function SyncLogView({ id }: { id: number }) {
   const { watch } = useSyncWatch();
   const writer = canWrite(me?.role);
   // One request a second while it runs: the detail has the counters and the latest log lines.
-  const { log, error, refresh } = useSyncLogPolling(id, (finished) => announce(`Run #${finished.id} ended: ${finished.status}.`));
+  const { log, error, refresh } = useSyncLogPolling(id, (finished) => announce(`Run #${finished.id} ended: ${runOutcome(finished)}.`));
   const [busy, setBusy] = useState(false);
   const [actionError, setActionError] = useState<string | null>(null);
   const [conflictId, setConflictId] = useState<number | null>(null);
@@ -117,7 +118,7 @@ function SyncLogView({ id }: { id: number }) {
       <div className="page-header">
         <div className="card-title-row" ref={statusRef} tabIndex={-1}>
           <h1>Run #{log.id}</h1>
-          <StatusBadge status={log.status} />
+          <StatusBadge status={log.status} warnings={runWarningsCount(log)} />
           {active ? <span className="spinner" aria-hidden="true" /> : null}
         </div>
         {writer ? (
@@ -151,6 +152,13 @@ function SyncLogView({ id }: { id: number }) {
           )}
         </p>
       ) : null}
+      {!active ? (
+        <RunWarningsBanner
+          warnings={log.warnings}
+          heading={`This run ended ${log.status} with ${warningsLabel(runWarningsCount(log))}: read them before trusting its data.`}
+        />
+      ) : null}
+      {log.status === "PARTIAL" ? <p className="muted small">{STATUS_MEANINGS.PARTIAL}</p> : null}
       <RateLimitPause log={log} />
       <ErrorBanner message={error} />
       <ErrorBanner message={actionError}>

@@ -5,6 +5,7 @@ import { listConnectors, listSyncLogs, type SyncLogFilters } from "../api/api";
 import { SYNC_STATUSES, SYNC_TRIGGERS, isActiveStatus, type SyncStatus, type SyncTrigger } from "../api/types";
 import { usePageTitle } from "../announce";
 import { ErrorBanner, Loading, Pager, StatusBadge, TableWrap } from "../components/common";
+import { runWarningsCount } from "../components/RunOutcome";
 import { formatDateTime, formatNumber, formatRate, formatSeconds } from "../format";
 import { useLoad, useRefreshWhile } from "../hooks";
 
@@ -178,7 +179,7 @@ export function SyncsPage() {
                         <Link to={`/connectors/${log.connector}`}>{log.connector_name}</Link>
                       </td>
                       <td>
-                        <StatusBadge status={log.status} />
+                        <StatusBadge status={log.status} warnings={runWarningsCount(log)} />
                       </td>
                       <td>{log.triggered_by}</td>
                       <td className="num">{formatNumber(log.records_processed)}</td>

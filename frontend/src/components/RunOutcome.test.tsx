@@ -1,0 +1,30 @@
+import { render, screen } from "@testing-library/react";
+import { describe, expect, it } from "vitest";
+
+import { StatusBadge } from "./common";
+import { STATUS_MEANINGS, runOutcome, saveOnlyWarnings } from "./RunOutcome";
+
+describe("a run's outcome", () => {
+  it("says how many warnings a run ended with, and nothing more for a clean run", () => {
+    expect(runOutcome({ status: "SUCCESS", warnings_count: 1 })).toBe("SUCCESS · 1 warning");
+    expect(runOutcome({ status: "PARTIAL", warnings: ["a", "b"] })).toBe("PARTIAL · 2 warnings");
+    expect(runOutcome({ status: "SUCCESS", warnings_count: 0 })).toBe("SUCCESS");
+    expect(runOutcome({ status: "SUCCESS" })).toBe("SUCCESS");
+  });
+
+  it("puts the warnings count beside the status badge, and explains PARTIAL in its title", () => {
+    render(<StatusBadge status="SUCCESS" warnings={2} />);
+    expect(screen.getByText("SUCCESS")).toBeTruthy();
+    expect(screen.getByTestId("warnings-marker").textContent).toBe("2 warnings");
+    render(<StatusBadge status="PARTIAL" />);
+    expect(screen.getByText("PARTIAL").getAttribute("title")).toBe(STATUS_MEANINGS.PARTIAL);
+    expect(STATUS_MEANINGS.PARTIAL).toMatch(/did not get everything/);
+  });
+
+  it("keeps a save's own warnings apart from the last run's, which the answer lists after them", () => {
+    const last = ["No record of the first page has the primary key 'user_id'"];
+    const saved = { warnings: ["The host name did not resolve.", `The last sync (#3, SUCCESS) warned: ${last[0]}`], last_sync_warnings: last };
+    expect(saveOnlyWarnings(saved)).toEqual(["The host name did not resolve."]);
+    expect(saveOnlyWarnings({ warnings: [`The last sync (#3, SUCCESS) warned: ${last[0]}`], last_sync_warnings: last })).toEqual([]);
+  });
+});

@@ -1,0 +1,64 @@
+import type { ReactNode } from "react";
+
+import type { Connector, SyncLog, SyncStatus } from "../api/types";
+import { formatCount } from "../format";
+
+/** What each status means, for a badge's title and the run page: PARTIAL is not "some records
+ * quarantined" only, it is also a run that could not fetch everything. */
+export const STATUS_MEANINGS: Record<SyncStatus, string> = {
+  PENDING: "Pending: queued, not started yet.",
+  RUNNING: "Running.",
+  SUCCESS: "Success: every page was fetched and every record stored.",
+  PARTIAL:
+    "Partial: what was fetched is stored, but the run did not get everything: it stopped before the last page (max_pages, an upstream total it did not reach, errors beside records) or quarantined records.",
+  FAILED: "Failed: the run stopped on an error; the pages it committed are kept.",
+  CANCELLED: "Cancelled: stopped at a page boundary; the pages it committed are kept.",
+};
+
+/** "1 warning", "3 warnings". */
+export function warningsLabel(count: number): string {
+  return formatCount(count, "warning");
+}
+
+/** The warnings a run reported (0 for an older API without the count). */
+export function runWarningsCount(log: Pick<SyncLog, "warnings" | "warnings_count">): number {
+  return log.warnings_count ?? log.warnings?.length ?? 0;
+}
+
+/** A run's outcome as text: "SUCCESS", or "SUCCESS · 1 warning" when it warned. */
+export function runOutcome(log: Pick<SyncLog, "status" | "warnings" | "warnings_count">): string {
+  const count = runWarningsCount(log);
+  return count > 0 ? `${log.status} · ${warningsLabel(count)}` : log.status;
+}
+
+/** The marker beside a status badge of a run that warned: it must not look like a clean run. */
+export function WarningsMarker({ count }: { count: number | undefined }) {
+  if (!count) return null;
+  return (
+    <span className="badge badge-partial" data-testid="warnings-marker" title="The run ended with warnings: open it to read them.">
+      {warningsLabel(count)}
+    </span>
+  );
+}
+
+/** The warnings of a run, listed where its outcome is read (the run page, the connector page). */
+export function RunWarningsBanner({ warnings, heading }: { warnings: readonly string[] | undefined; heading: ReactNode }) {
+  if (!warnings || warnings.length === 0) return null;
+  return (
+    <div className="banner banner-warning" role="status" data-testid="run-warnings">
+      <strong>{heading}</strong>
+      <ul>
+        {warnings.map((warning, index) => (
+          <li key={index}>{warning}</li>
+        ))}
+      </ul>
+    </div>
+  );
+}
+
+/** What a connector's save noticed (its answer's `warnings`), without the latest run's warnings
+ * the answer lists after them ("The last sync (#id, STATUS) warned: ..."), shown on their own. */
+export function saveOnlyWarnings(saved: Pick<Connector, "warnings" | "last_sync_warnings">): string[] {
+  const warnings = saved.warnings ?? [];
+  return warnings.slice(0, Math.max(0, warnings.length - (saved.last_sync_warnings?.length ?? 0)));
+}
