@@ -17,7 +17,7 @@ from django.db.models.functions import RowNumber
 from core.cache import cached_for_tenant, invalidate_tenant
 from core.formats import loads_exact
 from demo_extension.models import SyncLog
-from demo_extension.services.stats import ConnectorStatsService, load_stats, sync_activity
+from demo_extension.services.stats import load_stats, run_outcomes, sync_activity
 from destinations.services.loads import LOADS_CACHE_NAMESPACE
 from sync_engine.changes import changes_after
 from sync_engine.models import ACTIVE_SYNC_STATUSES, FINISHED_SYNC_STATUSES
@@ -28,13 +28,13 @@ STATS_TIMEOUT = 60  # also bounds the drift of the "last 24 hours" window
 
 
 def cached_tenant_stats(tenant) -> dict:
-    """``ConnectorStatsService.get_stats(tenant=tenant)`` and the tenant's ``load_stats``, each cached
-    until what it counts changes."""
+    """``ConnectorStatsService.get_stats(tenant=tenant)`` with ``partial_rate`` (``run_outcomes``) and
+    the tenant's ``load_stats``, each cached until what it counts changes."""
     stats = cached_for_tenant(
         CACHE_NAMESPACE,
         tenant.pk,
-        "stats",
-        lambda: ConnectorStatsService.get_stats(tenant=tenant),
+        "stats:v2",  # v2: with partial_rate
+        lambda: run_outcomes(tenant),
         timeout=STATS_TIMEOUT,
     )
     loads = cached_for_tenant(

@@ -969,9 +969,17 @@ class ConnectorStatsSerializer(serializers.Serializer):
     total_records_synced = serializers.IntegerField()
     last_24h_syncs = serializers.IntegerField()
     success_rate = serializers.FloatField(
-        help_text="Percent of completed runs that succeeded (SUCCESS or PARTIAL; cancelled runs left out)."
+        help_text="Percent of completed runs (SUCCESS, PARTIAL, FAILED; cancelled runs left out) that ended "
+        "SUCCESS. A PARTIAL run did not get everything and is no success: see partial_rate."
     )
-    avg_sync_duration = serializers.FloatField(help_text="Mean duration of finished runs, in seconds.")
+    avg_sync_duration = serializers.FloatField(
+        help_text="Mean duration of the runs that ended SUCCESS, in seconds (failed, partial and cancelled "
+        "runs left out: they say nothing about how long a whole sync takes)."
+    )
+    partial_rate = serializers.FloatField(
+        help_text="Percent of completed runs that ended PARTIAL: what they fetched is stored, but they "
+        "stopped before the last page or quarantined records."
+    )
     total_loads = serializers.IntegerField(help_text="Loads of the connectors' data into destinations.")
     rows_loaded = serializers.IntegerField(help_text="Rows those loads upserted or deleted.")
     failed_loads = serializers.IntegerField(help_text="Loads that ended FAILED.")

@@ -42,7 +42,7 @@ class SyncStatus(models.TextChoices):
     PENDING = "PENDING", "Pending"
     RUNNING = "RUNNING", "Running"
     SUCCESS = "SUCCESS", "Success"
-    PARTIAL = "PARTIAL", "Partial (some records quarantined)"
+    PARTIAL = "PARTIAL", "Partial (incomplete fetch or quarantined records)"
     FAILED = "FAILED", "Failed"
     CANCELLED = "CANCELLED", "Cancelled"
 

@@ -4,12 +4,17 @@
 * ``total_records_synced``: the records the connectors hold now (the sum of the maintained
   ``records_count`` counters), not the sum of every run's ``records_processed``.
 * ``last_24h_syncs``: sync runs created in the last 24 hours, whatever their status.
-* ``success_rate``: the percentage of *completed* runs that delivered their data, one decimal.
-  ``SUCCESS`` and ``PARTIAL`` count as successful (a partial run committed every valid record; its
-  quarantined records are visible through ``records_failed``), ``FAILED`` as failed. ``CANCELLED``
-  runs are left out: a person stopped them, they neither succeeded nor failed. ``0.0`` with no runs.
-* ``avg_sync_duration``: the mean ``duration_seconds`` of finished runs (any final status) that
-  have a duration, in seconds rounded to two decimals; ``0.0`` with no runs.
+* ``success_rate``: the percentage of *completed* runs that ended ``SUCCESS``, one decimal: every
+  page fetched and every record stored. ``PARTIAL`` (a run that did not get everything: it stopped
+  before the last page, or quarantined records) and ``FAILED`` count against it; ``CANCELLED`` runs
+  are left out: a person stopped them, they neither succeeded nor failed. ``0.0`` with no runs.
+  The seed names the six keys without defining them; a PARTIAL run is no success.
+* ``avg_sync_duration``: the mean ``duration_seconds`` of the runs that ended ``SUCCESS`` (what a
+  whole sync takes: a run that failed after retrying for seconds, or stopped early, says nothing
+  about it), in seconds rounded to two decimals; ``0.0`` with none.
+
+:func:`run_outcomes` adds, for the API and the dashboard, ``partial_rate`` (the percentage of
+completed runs that ended ``PARTIAL``), from the same aggregate query.
 """
 
 from datetime import UTC, datetime, time, timedelta
@@ -18,12 +23,24 @@ from django.db.models import Avg, Count, Q, Sum
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
-from demo_extension.models import FINISHED_SYNC_STATUSES, CustomDataConnector, SyncLog, SyncStatus
+from demo_extension.models import CustomDataConnector, SyncLog, SyncStatus
 from destinations.models import DestinationLoad, LoadStatus
 from tenancy.context import require_current_tenant
 
-SUCCESSFUL_STATUSES = (SyncStatus.SUCCESS, SyncStatus.PARTIAL)
 RATED_STATUSES = (SyncStatus.SUCCESS, SyncStatus.PARTIAL, SyncStatus.FAILED)
+#: The keys of the seed's statistics (``get_stats``); ``run_outcomes`` adds the others.
+SEED_STATS_KEYS = (
+    "total_connectors",
+    "active_connectors",
+    "total_records_synced",
+    "last_24h_syncs",
+    "success_rate",
+    "avg_sync_duration",
+)
+
+
+def _rate(count: int, rated: int) -> float:
+    return round(100.0 * count / rated, 1) if rated else 0.0
 
 
 class ConnectorStatsService:
@@ -34,38 +51,45 @@ class ConnectorStatsService:
         Never of every tenant: with no tenant given and none active it raises
         ``tenancy.context.NoActiveTenant`` rather than mix tenants' figures.
         """
-        if tenant is None:
-            tenant = require_current_tenant()
-        connectors = CustomDataConnector.objects.filter(tenant=tenant)
-        logs = SyncLog.objects.filter(tenant=tenant)
+        figures = run_outcomes(tenant)
+        return {key: figures[key] for key in SEED_STATS_KEYS}
 
-        connector_figures = connectors.aggregate(
-            total=Count("id"),
-            active=Count("id", filter=Q(is_active=True)),
-            records=Sum("records_count"),
-        )
-        since = timezone.now() - timedelta(hours=24)
-        log_figures = logs.aggregate(
-            last_24h=Count("id", filter=Q(created_at__gte=since)),
-            rated=Count("id", filter=Q(status__in=RATED_STATUSES)),
-            successful=Count("id", filter=Q(status__in=SUCCESSFUL_STATUSES)),
-            avg_duration=Avg(
-                "duration_seconds",
-                filter=Q(status__in=FINISHED_SYNC_STATUSES, duration_seconds__isnull=False),
-            ),
-        )
 
-        rated = log_figures["rated"]
-        success_rate = round(100.0 * log_figures["successful"] / rated, 1) if rated else 0.0
-        avg_duration = log_figures["avg_duration"]
-        return {
-            "total_connectors": connector_figures["total"],
-            "active_connectors": connector_figures["active"],
-            "total_records_synced": int(connector_figures["records"] or 0),
-            "last_24h_syncs": log_figures["last_24h"],
-            "success_rate": success_rate,
-            "avg_sync_duration": round(float(avg_duration), 2) if avg_duration is not None else 0.0,
-        }
+def run_outcomes(tenant=None) -> dict:
+    """The seed's statistics (see the module docstring) and ``partial_rate``, in two queries."""
+    if tenant is None:
+        tenant = require_current_tenant()
+    connectors = CustomDataConnector.objects.filter(tenant=tenant)
+    logs = SyncLog.objects.filter(tenant=tenant)
+
+    connector_figures = connectors.aggregate(
+        total=Count("id"),
+        active=Count("id", filter=Q(is_active=True)),
+        records=Sum("records_count"),
+    )
+    since = timezone.now() - timedelta(hours=24)
+    log_figures = logs.aggregate(
+        last_24h=Count("id", filter=Q(created_at__gte=since)),
+        rated=Count("id", filter=Q(status__in=RATED_STATUSES)),
+        successful=Count("id", filter=Q(status=SyncStatus.SUCCESS)),
+        partial=Count("id", filter=Q(status=SyncStatus.PARTIAL)),
+        avg_duration=Avg(
+            "duration_seconds",
+            filter=Q(status=SyncStatus.SUCCESS, duration_seconds__isnull=False),
+        ),
+    )
+
+    rated = log_figures["rated"]
+    avg_duration = log_figures["avg_duration"]
+    return {
+        "total_connectors": connector_figures["total"],
+        "active_connectors": connector_figures["active"],
+        "total_records_synced": int(connector_figures["records"] or 0),
+        "last_24h_syncs": log_figures["last_24h"],
+        "success_rate": _rate(log_figures["successful"], rated),
+        "avg_sync_duration": round(float(avg_duration), 2) if avg_duration is not None else 0.0,
+        "partial_rate": _rate(log_figures["partial"], rated),
+    }
 
 
 def sync_activity(tenant, *, days: int = 30, today=None) -> list[dict]:

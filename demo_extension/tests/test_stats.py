@@ -87,10 +87,11 @@ def test_stats_count_the_tenants_connectors_runs_and_records(tenant_a, acme_acti
         "total_records_synced": 10000,
         # created in the last 24 hours: success, partial, failed, running
         "last_24h_syncs": 4,
-        # SUCCESS, SUCCESS, PARTIAL succeeded; FAILED did not; CANCELLED and RUNNING are left out
-        "success_rate": 75.0,
-        # finished runs with a duration: 2, 3, 4, 0.5, 1
-        "avg_sync_duration": 2.1,
+        # SUCCESS, SUCCESS succeeded; PARTIAL (did not get everything) and FAILED did not;
+        # CANCELLED and RUNNING are left out
+        "success_rate": 50.0,
+        # SUCCESS runs only: 2, 3 (not the partial 4, the failed 0.5, the cancelled 1)
+        "avg_sync_duration": 2.5,
     }
     assert isinstance(stats["success_rate"], float)
     assert isinstance(stats["avg_sync_duration"], float)
@@ -102,6 +103,24 @@ def test_success_rate_has_one_decimal(tenant_a, make_connector):
         log(connector, status, duration=1.0)
 
     assert ConnectorStatsService.get_stats(tenant=tenant_a)["success_rate"] == 66.7
+
+
+def test_a_partial_run_is_no_success_and_a_failed_runs_retries_do_not_lengthen_the_average(
+    tenant_a, make_connector
+):
+    connector = make_connector(tenant=tenant_a)
+    for status, duration in [
+        *((SyncStatus.SUCCESS, 0.2) for _ in range(6)),
+        (SyncStatus.PARTIAL, 0.3),  # fetched 50 of 500 records
+        (SyncStatus.FAILED, 6.3),  # five attempts at a host that does not resolve
+        (SyncStatus.FAILED, 6.3),
+    ]:
+        log(connector, status, duration=duration)
+
+    stats = ConnectorStatsService.get_stats(tenant=tenant_a)
+
+    assert stats["success_rate"] == 66.7  # 6 of 9, not 7 of 9
+    assert stats["avg_sync_duration"] == 0.2
 
 
 def test_average_duration_is_rounded_to_hundredths(tenant_a, make_connector):
@@ -152,7 +171,8 @@ def test_the_stats_endpoint_reports_the_requests_tenant(viewer_client, acme_acti
 
     assert response.status_code == 200
     assert response.json()["total_connectors"] == 3
-    assert response.json()["success_rate"] == 75.0
+    assert response.json()["success_rate"] == 50.0
+    assert response.json()["partial_rate"] == 25.0
 
 
 def test_the_stats_endpoint_of_another_tenant_sees_only_its_own(
@@ -163,7 +183,7 @@ def test_the_stats_endpoint_of_another_tenant_sees_only_its_own(
     assert response.json()["total_connectors"] == 1
     assert response.json()["total_records_synced"] == 99
     assert response.json()["success_rate"] == 0.0
-    assert response.json()["avg_sync_duration"] == 15.0
+    assert response.json()["avg_sync_duration"] == 0.0  # no run succeeded: failed runs are not averaged
 
 
 def test_the_stats_endpoint_costs_a_fixed_number_of_queries(
@@ -238,7 +258,7 @@ def test_the_stats_endpoint_adds_the_tenants_load_counts(
     mine = viewer_client.get(STATS_URL).json()
     theirs = outsider_client.get(STATS_URL).json()
 
-    assert set(mine) == SEED_KEYS | {"total_loads", "rows_loaded", "failed_loads"}
+    assert set(mine) == SEED_KEYS | {"partial_rate", "total_loads", "rows_loaded", "failed_loads"}
     assert (mine["total_loads"], mine["rows_loaded"], mine["failed_loads"]) == (5, 7615, 1)
     assert (theirs["total_loads"], theirs["rows_loaded"], theirs["failed_loads"]) == (2, 9, 2)
     assert mine["total_connectors"] == 3

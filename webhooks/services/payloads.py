@@ -98,7 +98,7 @@ def slack_text(payload: dict) -> str:
         name = sync["connector"]["name"] or f"connector {sync['connector']['id']}"
         outcome = {
             "SUCCESS": "succeeded",
-            "PARTIAL": "finished partially",
+            "PARTIAL": "ended partial (not every page fetched, or records quarantined)",
             "FAILED": "failed",
             "CANCELLED": "was cancelled",
         }.get(sync["status"], sync["status"].lower())

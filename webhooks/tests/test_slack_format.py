@@ -69,3 +69,18 @@ def test_the_text_of_a_load_and_of_a_ping():
     )
     ping = {"event": "ping", "tenant": {"slug": "acme"}, "data": {}}
     assert "test delivery" in payloads.slack_text(ping)
+
+
+def test_a_partial_sync_is_not_said_to_have_only_quarantined_records():
+    text = payloads.slack_text(
+        sync_payload("PARTIAL", error_message="The upstream announces 500 records but the sync received 50.")
+    )
+
+    assert "ended partial (not every page fetched, or records quarantined)" in text
+    assert "announces 500 records" in text
+
+
+def test_the_partial_status_label_says_it_may_be_an_incomplete_fetch():
+    from sync_engine.models import SyncStatus
+
+    assert SyncStatus.PARTIAL.label == "Partial (incomplete fetch or quarantined records)"

@@ -150,6 +150,8 @@ export interface ConnectorStats {
   last_24h_syncs: number;
   success_rate: number;
   avg_sync_duration: number;
+  /** Percent of completed runs that ended PARTIAL (success_rate counts SUCCESS only). Optional: an older API has none. */
+  partial_rate?: number;
   total_loads: number;
   rows_loaded: number;
   failed_loads: number;

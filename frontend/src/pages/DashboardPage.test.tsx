@@ -15,6 +15,7 @@ describe("the dashboard", () => {
               total_records_synced: 15230,
               last_24h_syncs: 7,
               success_rate: 85.714,
+              partial_rate: 7.1,
               avg_sync_duration: 12.34,
               total_loads: 4,
               rows_loaded: 98765,
@@ -34,6 +35,9 @@ describe("the dashboard", () => {
     expect(await screen.findByText("15,230")).toBeTruthy();
     expect(screen.getByText("85.7 %")).toBeTruthy();
     expect(screen.getByText("12.3 s")).toBeTruthy();
+    // PARTIAL is shown apart from the success rate, and the mean is of successful syncs only
+    expect(screen.getByText("Partial (incomplete or quarantined)").parentElement?.querySelector(".stat-value")?.textContent).toBe("7.1 %");
+    expect(screen.getByText("Average duration of successful syncs")).toBeTruthy();
     expect(screen.getByText("7")).toBeTruthy();
     expect(screen.getByText("98,765")).toBeTruthy();
     const failedLoads = screen.getByText("Failed loads").parentElement;
@@ -66,7 +70,7 @@ describe("the dashboard", () => {
     const value = async (label: string) => (await screen.findByText(label)).parentElement?.querySelector(".stat-value")?.textContent;
     await screen.findByText("No syncs yet.");
     expect(await value("Success rate")).toBe("—");
-    expect(await value("Average sync duration")).toBe("—");
+    expect(await value("Average duration of successful syncs")).toBe("—");
     expect(await value("Records stored")).toBe("0");
   });
 

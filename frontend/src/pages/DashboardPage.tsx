@@ -70,8 +70,10 @@ export function DashboardPage() {
           <Stat label="Records stored" value={formatNumber(stats.total_records_synced)} />
           <Stat label="Syncs in the last 24 h" value={formatNumber(stats.last_24h_syncs)} />
           {/* Without any sync, a rate and a mean are not 0: they do not exist yet. */}
+          {/* SUCCESS only: a PARTIAL run did not get everything, so it is shown apart, never as a success. */}
           <Stat label="Success rate" value={noSyncs ? "—" : formatPercent(stats.success_rate)} />
-          <Stat label="Average sync duration" value={noSyncs ? "—" : formatSeconds(stats.avg_sync_duration)} />
+          {stats.partial_rate !== undefined ? <Stat label="Partial (incomplete or quarantined)" value={noSyncs ? "—" : formatPercent(stats.partial_rate)} /> : null}
+          <Stat label="Average duration of successful syncs" value={noSyncs || !stats.avg_sync_duration ? "—" : formatSeconds(stats.avg_sync_duration)} />
           <Stat label="Destination loads" value={formatNumber(stats.total_loads)} />
           <Stat label="Rows loaded" value={formatNumber(stats.rows_loaded)} />
           <Stat label="Failed loads" value={formatNumber(stats.failed_loads)} />

@@ -4,7 +4,7 @@ import { describe, expect, it, vi } from "vitest";
 import { AnnouncerProvider } from "../announce";
 import type { WebhookDelivery, WebhookEndpoint } from "../api/types";
 import { fakeFetch, renderAs, type FakeCall } from "../test/helpers";
-import { ADMINS_ONLY, SECRET_ONCE_NOTE, WebhooksPage } from "./WebhooksPage";
+import { ADMINS_ONLY, EVENT_LABELS, SECRET_ONCE_NOTE, WebhooksPage } from "./WebhooksPage";
 
 const endpoint = (id: number, overrides: Partial<WebhookEndpoint> = {}): WebhookEndpoint => ({
   id,
@@ -307,5 +307,11 @@ describe("the webhooks page", () => {
     fireEvent.change(screen.getByLabelText("Status"), { target: { value: "failed" } });
     await vi.waitFor(() => expect(calls.at(-1)!.url).toContain("status=failed"));
     expect(calls.at(-1)!.url).toContain("endpoint=2");
+  });
+});
+
+describe("the webhook events' labels", () => {
+  it("say that a partial sync may not have fetched everything, not only that records were quarantined", () => {
+    expect(EVENT_LABELS["sync.partial"]).toBe("a sync ended partial (it did not fetch everything, or quarantined records)");
   });
 });
