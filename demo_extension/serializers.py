@@ -914,7 +914,8 @@ class SyncLogDetailSerializer(SyncLogSerializer):
 
     @extend_schema_field(SyncLogEventSerializer(many=True))
     def get_events(self, obj):
-        latest = list(obj.events.order_by("-at", "-id")[:DETAIL_EVENT_LIMIT])
+        shown = obj.events.exclude(level=models.SyncLogEvent.Level.DEBUG)
+        latest = list(shown.order_by("-at", "-id")[:DETAIL_EVENT_LIMIT])
         latest.reverse()
         return SyncLogEventSerializer(latest, many=True).data
 
@@ -986,6 +987,14 @@ class ConnectorStatsSerializer(serializers.Serializer):
 
 
 SYNC_TRIGGERS = (models.TriggeredBy.API, models.TriggeredBy.UI)
+
+
+class SyncLogEventsQuerySerializer(serializers.Serializer):
+    debug = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="Also list the run's debug lines (how it was carried out, for operators).",
+    )
 
 
 class SyncTriggerQuerySerializer(serializers.Serializer):

@@ -608,13 +608,26 @@ class SyncLogViewSet(ThrottledActionsMixin, TenantScopedReadOnlyViewSet):
 
     @extend_schema(
         tags=["sync logs"],
-        responses={200: api.SyncLogEventSerializer(many=True), **_OBJECT_ERRORS},
-        description="The run's log lines, oldest first.",
+        parameters=[
+            OpenApiParameter(
+                "debug",
+                OpenApiTypes.BOOL,
+                description="Also list the debug lines (how the run was carried out, such as where its "
+                "pages were built): for operators; left out by default.",
+            )
+        ],
+        responses={200: api.SyncLogEventSerializer(many=True), **_WRITE_ERRORS},
+        description="The run's log lines, oldest first (debug lines only with ?debug=true).",
     )
-    @action(detail=True, methods=["get"], filter_backends=[], query_params_accepted=())
+    @action(detail=True, methods=["get"], filter_backends=[], query_params_accepted=("debug",))
     def events(self, request, pk=None):
         sync_log = self.get_object()
-        page = self.paginate_queryset(sync_log.events.order_by("at", "id"))
+        options = api.SyncLogEventsQuerySerializer(data=request.query_params)
+        options.is_valid(raise_exception=True)
+        lines = sync_log.events.all()
+        if not options.validated_data["debug"]:
+            lines = lines.exclude(level=models.SyncLogEvent.Level.DEBUG)
+        page = self.paginate_queryset(lines.order_by("at", "id"))
         return self.get_paginated_response(api.SyncLogEventSerializer(page, many=True).data)
 
     @extend_schema(

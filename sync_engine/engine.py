@@ -291,7 +291,10 @@ class _Run:
         # Forked before the committer's thread and the source's fetches start (see builds.py).
         builds = builds_for(builder)
         if builds.depth:
-            self.emit("Pages are built in a second process, on another core.")
+            # How the run is carried out, not what it did: for operators (the server log, and the
+            # run's debug lines), not in the log a user reads.
+            logger.info("Sync %s builds its pages in a second process", run.pk)
+            self.emit("Pages are built in a second process, on another core.", SyncLogEvent.Level.DEBUG)
         writer = PageWriter(run, connector, counters, first_load=first_load, primary_key=rules.primary_key)
         committer = committer_for(
             writer,

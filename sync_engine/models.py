@@ -131,6 +131,9 @@ class SyncLogEvent(models.Model):
     """A log line of a sync run (start, pages, retries, errors), shown in the API."""
 
     class Level(models.TextChoices):
+        # How the run was carried out (where its pages are built, ...): for operators, left out of
+        # the run's log as the API and the UI show it unless asked for (``?debug=true``).
+        DEBUG = "debug", "Debug"
         INFO = "info", "Info"
         WARNING = "warning", "Warning"
         ERROR = "error", "Error"

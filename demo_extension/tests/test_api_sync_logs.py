@@ -748,3 +748,26 @@ def test_a_run_without_warnings_clears_the_connectors_warnings_and_a_cancel_line
     editor_client.post(f"{LOGS}{pending['id']}/cancel/")
     cancelled = editor_client.get(f"{LOGS}{pending['id']}/").json()
     assert cancelled["status"] == "CANCELLED" and cancelled["warnings_count"] == 0
+
+
+# --- debug lines ----------------------------------------------------------------------------------
+
+
+def test_where_pages_are_built_is_a_debug_line_left_out_of_the_log_unless_asked_for(
+    inline_syncs, settings, editor_client, sample_upstream, make_connector, django_capture_on_commit_callbacks
+):
+    settings.MIGRATEIQ_SYNC_BUILD_PROCESS = "on"
+    connector = make_connector(upstream=sample_upstream(records=30, page_size=10))
+
+    with django_capture_on_commit_callbacks(execute=True):
+        started = editor_client.post(f"{CONNECTORS}{connector.pk}/sync_data/?wait=0").json()
+
+    line = "Pages are built in a second process, on another core."
+    assert SyncLogEvent.objects.filter(sync_log_id=started["id"], message=line, level="debug").exists()
+    shown = editor_client.get(f"{LOGS}{started['id']}/").json()["events"]
+    assert shown and line not in [event["message"] for event in shown]
+    listed = editor_client.get(f"{LOGS}{started['id']}/events/").json()["results"]
+    assert listed and line not in [event["message"] for event in listed]
+    debug = editor_client.get(f"{LOGS}{started['id']}/events/?debug=true").json()["results"]
+    assert [event["level"] for event in debug if event["message"] == line] == ["debug"]
+    assert editor_client.get(f"{LOGS}{started['id']}/events/?debug=maybe").status_code == 400

@@ -206,7 +206,7 @@ export interface SyncLog {
 export interface SyncLogEvent {
   id: number;
   at: string;
-  level: "info" | "warning" | "error";
+  level: "debug" | "info" | "warning" | "error";
   message: string;
 }
 
