@@ -1,5 +1,6 @@
 """Input and output shapes of the destinations API. Secrets (password, DSN) are write-only."""
 
+from django.utils.dateparse import parse_datetime
 from rest_framework import serializers
 
 from core.egress import saved_unresolved_warning
@@ -192,8 +193,18 @@ class LoadInputSerializer(StrictTypesMixin, serializers.Serializer):
     )
 
 
+class StoredDateTimeField(serializers.DateTimeField):
+    """A date-time kept as ISO text in a JSON column, answered like every other date-time of the API
+    (UTC, ``...Z``): DRF hands a string back unchanged, whatever its offset."""
+
+    def to_representation(self, value):
+        if isinstance(value, str):
+            value = parse_datetime(value) or value
+        return super().to_representation(value)
+
+
 class LoadEventSerializer(serializers.Serializer):
-    at = serializers.DateTimeField()
+    at = StoredDateTimeField()
     level = serializers.CharField()
     message = serializers.CharField()
 

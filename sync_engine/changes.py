@@ -17,7 +17,7 @@ promises increasing order, not consecutive numbers.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC
+from datetime import UTC, datetime
 
 from django.db import connection, transaction
 from django.db.models import Q, TextField
@@ -224,10 +224,10 @@ def _searched_rows(connector_id: int, include_deleted: bool, search: tuple[str, 
 
 
 def _sqlite_datetime(value):
-    if value is None or not isinstance(value, str):
-        return value
-    parsed = parse_datetime(value)
-    if parsed is not None and parsed.tzinfo is None:
+    """An aware UTC datetime of what SQLite returned: Django stores UTC without an offset, and its
+    converters hand a raw query's ``datetime`` column back naive (or as text, for an expression)."""
+    parsed = parse_datetime(value) if isinstance(value, str) else value
+    if isinstance(parsed, datetime) and parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=UTC)
     return parsed
 

@@ -2,6 +2,8 @@
 module's part (its invalid query parameters, its documented empty values) is tested with it:
 ``demo_extension/tests/test_api_contract.py``."""
 
+import re
+
 import pytest
 
 MEMBERS = "/api/tenancy/members/"
@@ -165,3 +167,51 @@ def test_a_method_the_endpoint_does_not_take_is_a_405_whatever_the_query_paramet
     response = admin_client.put(f"{MEMBERS}?colour=blue", {}, format="json")
 
     assert response.status_code == 405
+
+
+#: Where an answer carries data as the upstream (or a webhook body as it was sent) held it: not the
+#: API's own date-times.
+_NOT_OURS = {"data", "raw_payload", "payload", "sample", "records", "checkpoint"}
+_DATE_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}")
+
+
+def _date_times(value, path=""):
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if key not in _NOT_OURS:
+                yield from _date_times(item, f"{path}.{key}")
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _date_times(item, f"{path}[{index}]")
+    elif isinstance(value, str) and _DATE_TIME.match(value):
+        yield path, value
+
+
+def test_every_date_time_a_get_route_answers_is_utc_in_one_form(admin_client, tenant_a):
+    # finding 4: the change feed gave "2026-12-06T00:49:34.640546" (no offset) where records/ gave
+    # "...Z" and a destination load's events "+00:00"; a loader reading the feed must not guess
+    from tenancy.tests import seed
+    from tenancy.tests.routes import route_methods
+    from tenancy.tests.seed import ids_for
+
+    graph = seed.seed_tenant(tenant_a, "acmemark")
+    graph.load.events = [{"at": "2026-12-06T00:49:34.640546+00:00", "level": "info", "message": "loaded"}]
+    graph.load.save(update_fields=["events"])
+    type(graph.record).objects.filter(pk=graph.record.pk).update(change_seq=1)  # in the change feed
+    seen: dict[str, list[str]] = {}
+    for route, method in route_methods():
+        if method != "GET":
+            continue
+        url = route.url(**ids_for(route, graph))
+        response = admin_client.get(url)
+        if response.status_code != 200 or not response["Content-Type"].startswith("application/json"):
+            continue
+        found = list(_date_times(response.json()))
+        seen[url] = [value for _, value in found]
+        for where, value in found:
+            assert value.endswith("Z"), f"GET {url} {where}: {value!r} is not UTC written as ...Z"
+    every = [value for values in seen.values() for value in values]
+    changes = f"/api/demo-extension/connectors/{graph.connector.pk}/changes/"
+    assert seen[changes], "the change feed answered no date-time to check"
+    assert any(url.startswith("/api/destinations/") for url, values in seen.items() if values)
+    assert len(every) > 20
