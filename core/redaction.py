@@ -85,16 +85,42 @@ def forget_secrets() -> None:
         _longest_secret = 0
 
 
+#: A secret at least this long is masked wherever it appears, inside a longer word too: text that
+#: holds it is an echo of it. A shorter one is masked only where it stands as a whole value: no
+#: letter or digit right before or after it (a percent escape before it counts as a boundary, as in
+#: ``key%3Dvalue``). Masking a short value inside words garbles messages (the password ``x`` made
+#: "does not e***ist") and shows, by what it masks, which characters the secret holds.
+MIN_SUBSTRING_SECRET_LENGTH = 8
+
+
+@functools.lru_cache(maxsize=512)
+def _whole_value(secret: str) -> re.Pattern:
+    before = r"(?:(?<![^\W_])|(?<=%[0-9A-Fa-f]{2}))" if secret[0].isalnum() else ""
+    after = r"(?![^\W_])" if secret[-1].isalnum() else ""
+    return re.compile(before + re.escape(secret) + after)
+
+
+def mask_secret(text: str, secret: str, replacement: str = REDACTED) -> str:
+    """``text`` with the occurrences of ``secret`` that stand as a value replaced: every one for a
+    secret of at least :data:`MIN_SUBSTRING_SECRET_LENGTH` characters, whole values only for a
+    shorter one."""
+    if not text or not secret or secret not in text:
+        return text
+    if len(secret) >= MIN_SUBSTRING_SECRET_LENGTH:
+        return text.replace(secret, replacement)
+    return _whole_value(secret).sub(replacement, text)
+
+
 def redact_secrets(text: str) -> str:
     """``text`` with every registered secret value replaced (no pattern matching: safe for data
-    such as an upstream's records, where a field named ``token`` may be legitimate)."""
+    such as an upstream's records, where a field named ``token`` may be legitimate); see
+    :func:`mask_secret` for short ones."""
     if not text or not _known_secrets:
         return text
     with _lock:
         secrets = sorted(_known_secrets, key=len, reverse=True)
     for secret in secrets:
-        if secret in text:
-            text = text.replace(secret, REDACTED)
+        text = mask_secret(text, secret)
     return text
 
 

@@ -135,3 +135,22 @@ def test_safe_url_masks_the_named_credential_parameters():
     shown = safe_url("https://api.example.com/v1?appid=abc123&page=2", secret_params={"appid"})
 
     assert "abc123" not in shown and "page=2" in shown
+
+
+def test_a_short_registered_secret_is_redacted_as_a_whole_value_never_inside_words():
+    from core.redaction import REDACTED, redact_secrets, register_secret
+
+    register_secret("ab12")  # 4 to 7 characters: registered, masked where it stands as a value
+
+    shown = redact_secrets("key ab12 refused; ?api_key=ab12&x=1")
+    assert shown == f"key {REDACTED} refused; ?api_key={REDACTED}&x=1"
+    assert redact_secrets("key%3Dab12%26page") == f"key%3D{REDACTED}%26page"  # after a percent escape
+    assert redact_secrets("tab123 xab12 ab12c") == "tab123 xab12 ab12c"  # inside longer runs: not it
+
+
+def test_a_long_registered_secret_is_redacted_wherever_it_appears():
+    from core.redaction import REDACTED, redact_secrets, register_secret
+
+    register_secret("k3y-0123456789")
+
+    assert redact_secrets("prefixk3y-0123456789suffix") == f"prefix{REDACTED}suffix"

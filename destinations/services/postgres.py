@@ -55,7 +55,7 @@ from psycopg.conninfo import conninfo_to_dict
 from core.egress import ResolveTimeout, resolve_checked
 from core.formats import is_date, is_timestamp, loads_exact
 from core.http_errors import EgressDenied
-from core.redaction import redact
+from core.redaction import mask_secret, redact
 from destinations.services.base import ConnectionCheck, DestinationError, LoadReport
 from destinations.services.naming import (
     CHANGE_SEQ,
@@ -510,7 +510,7 @@ def _message(exc: BaseException, params: dict | None = None) -> str:
     text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
     password = (params or {}).get("password")
     if password:
-        text = text.replace(str(password), "***")
+        text = mask_secret(text, str(password), "***")
     return redact(text)
 
 

@@ -83,3 +83,19 @@ class PasswordAskingServer(PostgresWireServer):
         inner = hashlib.md5((password + user).encode()).hexdigest()  # noqa: S324 - PostgreSQL's MD5
         md5_answer = "md5" + hashlib.md5(inner.encode() + AUTH_REQUESTS["md5"][1]).hexdigest()  # noqa: S324
         return any(password.encode() in answer or md5_answer.encode() in answer for answer in self.answers)
+
+
+class RefusingServer(PostgresWireServer):
+    """A PostgreSQL server that declines encryption and answers the start-up with a FATAL error
+    whose message is ``message`` (what a real server says for a database that does not exist)."""
+
+    def __init__(self, message: str, code: str = "3D000"):
+        self.message = message
+        self.code = code
+        super().__init__()
+
+    def answer(self, conn):
+        while self.next_packet(conn)[0] in (SSL_REQUEST, GSS_REQUEST):
+            conn.sendall(b"N")
+        error = b"SFATAL\0C" + self.code.encode() + b"\0M" + self.message.encode() + b"\0\0"
+        conn.sendall(b"E" + struct.pack("!I", len(error) + 4) + error)
