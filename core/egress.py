@@ -454,6 +454,28 @@ def _unresolved(url: str, what: str) -> EgressDenied:
     return unresolved
 
 
+#: ``getaddrinfo`` answers that mean the name has no address (NXDOMAIN, no record of the family):
+#: asking again will not change it. Anything else (``EAI_AGAIN``: the resolver did not answer,
+#: ``EAI_FAIL``, a system error) may pass, and is worth another attempt.
+NAME_NOT_FOUND = frozenset(
+    code
+    for code in (
+        socket.EAI_NONAME,
+        getattr(socket, "EAI_NODATA", None),
+        getattr(socket, "EAI_ADDRFAMILY", None),
+    )
+    if code is not None
+)
+
+
+class HostNotFound(httpcore.ConnectError):
+    """The host name does not resolve (it does not exist, or has no address): not retried."""
+
+
+class HostLookupFailed(httpcore.ConnectError):
+    """The resolver could not answer for the host name now (``EAI_AGAIN`` …): retried."""
+
+
 def _connect_socket(family: int, socktype: int, proto: int, sockaddr: tuple, timeout: float | None):
     """Open a TCP connection to an already-checked socket address (no name resolution here)."""
     sock = socket.socket(family, socktype, proto)
@@ -482,8 +504,14 @@ class GuardedNetworkBackend(httpcore.SyncBackend):
             infos = resolve_checked(host, port, timeout=timeout)
         except ResolveTimeout:
             raise httpcore.ConnectTimeout(f"Timed out resolving {host}") from None
-        except (OSError, UnicodeError):
-            raise httpcore.ConnectError(f"Could not resolve {host}") from None
+        except socket.gaierror as exc:
+            if exc.errno in NAME_NOT_FOUND:
+                raise HostNotFound(f"The host name {host} could not be resolved") from None
+            raise HostLookupFailed(f"Resolving {host} failed for now: {exc.strerror}") from None
+        except UnicodeError:  # a name IDNA cannot encode: no lookup can find it
+            raise HostNotFound(f"The host name {host} could not be resolved") from None
+        except OSError:
+            raise HostLookupFailed(f"The host name {host} could not be resolved now") from None
         last_error: OSError | None = None
         for family, socktype, proto, _canonname, sockaddr in infos:
             remaining = None if ends_at is None else max(ends_at - time.monotonic(), 0.001)

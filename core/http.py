@@ -48,7 +48,7 @@ from django.conf import settings
 
 from core import shutdown
 from core.budget import NoSlotInTime, RequestBudget, SlotAbandoned
-from core.egress import GuardedNetworkBackend, GuardedTransport, validate_url
+from core.egress import GuardedNetworkBackend, GuardedTransport, HostLookupFailed, HostNotFound, validate_url
 from core.http_errors import EgressDenied, ResponseTooLarge, UpstreamError
 from core.http_fields import HEADER_VALUE_RULE, is_header_name, is_header_value
 from core.json_limits import loads_bounded
@@ -572,9 +572,22 @@ class OutboundClient:
             else:
                 message = f"Timed out after {self.timeout:g} s waiting for {shown}"
             raise _AttemptFailed(message, url) from None
-        except httpx.ConnectError:
+        except httpx.ConnectError as exc:
             status = None
-            raise _AttemptFailed(f"Could not connect to {safe_url(str(url))}", url) from None
+            shown = safe_url(str(url))
+            # httpx keeps the guard's own exception as the cause: a name that does not exist is
+            # said so and not asked again; a resolver that did not answer is retried
+            if isinstance(exc.__cause__, HostNotFound):
+                raise _AttemptFailed(
+                    f"The host name of {shown} could not be resolved", url, retryable=False
+                ) from None
+            if isinstance(exc.__cause__, HostLookupFailed):
+                raise _AttemptFailed(
+                    f"The host name of {shown} could not be resolved (a temporary failure of the "
+                    "name lookup)",
+                    url,
+                ) from None
+            raise _AttemptFailed(f"Could not connect to {shown}", url) from None
         except (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError):
             status = None
             raise _AttemptFailed(f"The connection to {safe_url(str(url))} broke off", url) from None

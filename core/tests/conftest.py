@@ -23,6 +23,8 @@ class FakeResolver:
     def __init__(self):
         self.answers: dict[str, list[str]] = {"localhost": ["127.0.0.1", "::1"]}
         self.sequences: dict[str, deque[list[str]]] = {}
+        # name -> the getaddrinfo error its lookup fails with (socket.EAI_AGAIN: the resolver did not answer)
+        self.failures: dict[str, int] = {}
         self.calls: list[str] = []
 
     def rotate(self, name: str, *answers: list[str]) -> None:
@@ -33,6 +35,8 @@ class FakeResolver:
         name = host.decode() if isinstance(host, bytes) else str(host)
         self.calls.append(name)
         key = name.lower().rstrip(".")
+        if key in self.failures:
+            raise socket.gaierror(self.failures[key], "Temporary failure in name resolution")
         if key in self.sequences:
             queue = self.sequences[key]
             addresses = queue.popleft() if len(queue) > 1 else queue[0]

@@ -491,12 +491,35 @@ def test_ssrf_corpus_never_reaches_the_canary_while_the_allowlisted_upstream_wor
     assert canary.connections == 0
 
 
-def test_an_unresolvable_host_fails_without_connecting(ssrf_resolver, connect_spy, make_client):
+def test_a_host_name_that_does_not_exist_is_said_so_and_not_asked_again(
+    ssrf_resolver, connect_spy, make_client
+):
+    # finding 8: it said "Could not connect to ..." and a sync asked 5 times over 6 s (NXDOMAIN,
+    # EAI_NONAME: another lookup gives the same answer)
     ssrf_resolver.answers["nxdomain.example"] = []
-    client = make_client(max_attempts=2)
-    with pytest.raises(UpstreamError, match="Could not connect") as failure:
-        client.get("http://nxdomain.example/")
-    assert failure.value.attempts == 2
+    client = make_client(max_attempts=5)
+    with pytest.raises(UpstreamError) as failure:
+        client.get("http://nxdomain.example/users")
+    assert (
+        str(failure.value)
+        == "The host name of http://nxdomain.example/users could not be resolved after 1 attempt"
+    )
+    assert failure.value.attempts == 1
+    assert client.waits == []
+    assert ssrf_resolver.calls.count("nxdomain.example") == 1
+    assert connect_spy.connected == []
+
+
+def test_a_temporary_failure_of_the_name_lookup_is_retried(ssrf_resolver, connect_spy, make_client):
+    ssrf_resolver.failures["flaky-dns.example"] = socket.EAI_AGAIN
+    client = make_client(max_attempts=3)
+    with pytest.raises(UpstreamError) as failure:
+        client.get("http://flaky-dns.example/users")
+    assert str(failure.value) == (
+        "The host name of http://flaky-dns.example/users could not be resolved (a temporary failure of "
+        "the name lookup) after 3 attempts"
+    )
+    assert failure.value.attempts == 3 and len(client.waits) == 2
     assert connect_spy.connected == []
 
 

@@ -3,6 +3,7 @@
 import pytest
 
 from demo_extension.models import CustomDataConnector, SyncLog
+from demo_extension.services.sync import DataSyncService
 from tenancy.testing import REFUSED_RESOLUTIONS
 
 URL = "/api/demo-extension/connectors/"
@@ -975,3 +976,26 @@ def test_a_host_saved_unresolved_is_checked_when_a_request_connects(editor_clien
 
     assert result["connected"] is False
     assert "not allowed" in result["message"]
+
+
+def test_a_host_that_does_not_resolve_is_said_so_by_the_test_and_the_sync_without_retrying(
+    editor_client, dns, tenant_ctx
+):
+    # finding 8: "Could not connect to ... after 1 attempt", and a sync that asked 5 times over 6 s
+    created = editor_client.post(
+        URL, payload(api_endpoint="https://erp.corp.example/api/users"), format="json"
+    )
+    assert created.status_code == 201
+
+    tested = editor_client.post(f"{detail(created.json()['id'])}test_connection/").json()
+    log = DataSyncService(CustomDataConnector.objects.get(pk=created.json()["id"])).sync_data()
+
+    assert tested["connected"] is False
+    assert tested["message"] == (
+        "The host name of https://erp.corp.example/api/users could not be resolved after 1 attempt"
+    )
+    assert log.status == "FAILED"
+    assert "The host name of https://erp.corp.example/api/users could not be resolved after 1 attempt" in (
+        log.error_message
+    )
+    assert not any("retrying" in event.message for event in log.events.all())
