@@ -4,6 +4,10 @@ Date-time filters (:class:`UtcDateTimeFilter`): the value is read in UTC, so an 
 cannot store (``+21:04``: PostgreSQL's end at ±15:59) or a date with no UTC equivalent is a 400
 naming the filter, not a database error (a 500).
 
+A filter's value outside its choices (``?status=BOGUS``) is a 400 naming the valid values and the
+one meant (``core.choices``), not Django's "Select a valid choice. BOGUS is not one of the
+available choices." (:class:`ExplainedFilterBackend`, :func:`filter_errors`).
+
 The ordering filter of every list: DRF's, but an ordering it cannot apply is a 400, not ignored.
 
 DRF's ``OrderingFilter`` drops the terms of ``?ordering=`` that name no field of the view's
@@ -20,8 +24,11 @@ from datetime import UTC
 
 import django_filters
 from django import forms
-from rest_framework.exceptions import ValidationError
+from django_filters.rest_framework import DjangoFilterBackend
+from rest_framework.exceptions import ErrorDetail, ValidationError
 from rest_framework.filters import OrderingFilter
+
+from core.choices import invalid_choice_message
 
 
 def in_utc(value):
@@ -43,6 +50,37 @@ class UtcDateTimeField(forms.DateTimeField):
 
 class UtcDateTimeFilter(django_filters.DateTimeFilter):
     field_class = UtcDateTimeField
+
+
+def filter_errors(filterset) -> ValidationError:
+    """The 400 of an invalid filterset: django-filter's, with each value outside a choice filter's
+    choices answered by :func:`core.choices.invalid_choice_message`."""
+    details = {}
+    for name, errors in filterset.form.errors.as_data().items():
+        field = filterset.form.fields.get(name)
+        choices = [str(value) for value, _label in getattr(field, "choices", ()) if str(value) != ""]
+        details[name] = [
+            ErrorDetail(
+                invalid_choice_message(error.params["value"], choices)
+                if error.code == "invalid_choice" and choices and "value" in (error.params or {})
+                else error.message % (error.params or ()),
+                code=error.code,
+            )
+            for error in errors
+        ]
+    return ValidationError(details)
+
+
+class ExplainedFilterBackend(DjangoFilterBackend):
+    """django-filter's backend of every list, whose errors name a choice filter's choices."""
+
+    def filter_queryset(self, request, queryset, view):
+        filterset = self.get_filterset(request, queryset, view)
+        if filterset is None:
+            return queryset
+        if not filterset.is_valid() and self.raise_exception:
+            raise filter_errors(filterset)
+        return filterset.qs
 
 
 class StrictOrderingFilter(OrderingFilter):

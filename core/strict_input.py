@@ -6,7 +6,8 @@ generated from the published schema never sends those, and accepting them hides 
 (``{"primary_key": 5}`` stored ``"5"``), so a value of the wrong JSON type is a 400 naming the
 field. A key the serializer does not know is a 400 too, naming the closest field: a misspelt key
 (``"api_keyy"``) silently ignored would store a connector without the value its client meant to
-set. A value none of a choice field's choices is a 400 that names them. These errors come in one
+set. A value none of a choice field's choices is a 400 that names them and the one meant
+(``core.choices``). These errors come in one
 400 with the other fields' own (each field is validated whatever the others' problems). Read-only
 fields may be sent back (a client that PUTs what it read); they are ignored. Serializers that parse
 request bodies inherit :class:`StrictTypesMixin`.
@@ -16,6 +17,8 @@ import difflib
 
 from rest_framework import serializers
 from rest_framework.settings import api_settings
+
+from core.choices import explain_choice_errors
 
 _EXPECTED = (
     # (field class, accepted Python types of the parsed JSON, what to say)
@@ -38,20 +41,6 @@ def _unknown_field_message(name: str, known) -> str:
         return "Unknown field: everything is created in the tenant of your token."
     close = difflib.get_close_matches(name, known, n=1, cutoff=0.75)
     return "Unknown field." + (f" Did you mean {close[0]!r}?" if close else "")
-
-
-_DRF_INVALID_CHOICE = serializers.ChoiceField.default_error_messages["invalid_choice"]
-
-
-def _name_the_choices(field) -> None:
-    """Make a choice field's "not a valid choice" name the choices (a short list of them)."""
-    if not isinstance(field, serializers.ChoiceField) or isinstance(field, serializers.MultipleChoiceField):
-        return
-    choices = list(field.choice_strings_to_values)
-    if field.error_messages.get("invalid_choice") != _DRF_INVALID_CHOICE or not 0 < len(choices) <= 20:
-        return
-    listed = ", ".join(choices).replace("{", "{{").replace("}", "}}")
-    field.error_messages["invalid_choice"] = '"{input}" is not a valid choice; one of: ' + listed + "."
 
 
 def _without(data, names):
@@ -82,18 +71,16 @@ class StrictTypesMixin:
             value = data[name]
             if not isinstance(value, types) or (bool not in types and isinstance(value, bool)):
                 errors[name] = [f"Must be {words}."]
-        for field in known.values():
-            _name_the_choices(field)
         # The other fields are validated all the same, so that one 400 names every field's problem
         # ({"name": 123, "api_endpoint": "nope"} named only the name, the URL one fix later).
         try:
             validated = super().to_internal_value(_without(data, errors))  # type: ignore[misc]
         except serializers.ValidationError as exc:
+            detail = explain_choice_errors(exc.detail, known, data)
             if not errors:
-                raise
-            raise serializers.ValidationError(
-                _in_field_order({**_by_field(exc.detail), **errors}, known)
-            ) from None
+                raise serializers.ValidationError(detail) from None
+            merged = {**_by_field(detail), **errors}
+            raise serializers.ValidationError(_in_field_order(merged, known)) from None
         if errors:
             raise serializers.ValidationError(_in_field_order(errors, known))
         return validated

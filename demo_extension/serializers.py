@@ -15,6 +15,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.utils import PolymorphicProxySerializer, extend_schema_field
 from rest_framework import serializers
 
+from core.choices import QueryParamsSerializer
 from core.http_fields import is_header_name
 from core.save_warnings import SaveWarningsMixin, checked_url
 from core.secret_fields import is_secret_set, names_a_credential, secret_input
@@ -989,7 +990,7 @@ class ConnectorStatsSerializer(serializers.Serializer):
 SYNC_TRIGGERS = (models.TriggeredBy.API, models.TriggeredBy.UI)
 
 
-class SyncLogEventsQuerySerializer(serializers.Serializer):
+class SyncLogEventsQuerySerializer(QueryParamsSerializer):
     debug = serializers.BooleanField(
         required=False,
         default=False,
@@ -997,7 +998,7 @@ class SyncLogEventsQuerySerializer(serializers.Serializer):
     )
 
 
-class SyncTriggerQuerySerializer(serializers.Serializer):
+class SyncTriggerQuerySerializer(QueryParamsSerializer):
     trigger = serializers.ChoiceField(
         choices=[(value, models.TriggeredBy(value).label) for value in SYNC_TRIGGERS],
         required=False,
@@ -1114,7 +1115,7 @@ RECORD_FIELD_PATH = re.compile(r"^[^.\x00-\x1f]{1,100}(\.[^.\x00-\x1f]{1,100}){0
 RECORD_ORDERING_PATTERN = r'^-?(external_id|last_synced_at|data\.[^"\\\x00-\x1f]{1,100})$'
 
 
-class RecordSearchQuerySerializer(serializers.Serializer):
+class RecordSearchQuerySerializer(QueryParamsSerializer):
     """The records search (``field`` contains ``value``), shared by the records list and the export."""
 
     field = serializers.CharField(
@@ -1163,7 +1164,7 @@ class RecordQuerySerializer(RecordSearchQuerySerializer):
     )
 
 
-class SyncActivityQuerySerializer(serializers.Serializer):
+class SyncActivityQuerySerializer(QueryParamsSerializer):
     days = serializers.IntegerField(
         required=False, default=30, min_value=1, max_value=90, help_text="Days back from today (1 to 90)."
     )
@@ -1218,7 +1219,7 @@ class ExportQuerySerializer(RecordSearchQuerySerializer):
     )
 
 
-class ChangesQuerySerializer(serializers.Serializer):
+class ChangesQuerySerializer(QueryParamsSerializer):
     after = serializers.IntegerField(
         required=False,
         default=0,

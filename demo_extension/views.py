@@ -21,6 +21,7 @@ from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.response import Response
 
 from core.exceptions import Conflict
+from core.filters import filter_errors
 from core.interactive import bounded_upstream_call
 from core.secret_fields import with_secret_flags
 from core.throttling import ThrottledActionsMixin
@@ -417,7 +418,7 @@ class ConnectorViewSet(ThrottledActionsMixin, TenantScopedModelViewSet):
         records = models.SyncedRecord.objects.filter(tenant=request.tenant, connector=connector)
         filterset = filters.SyncedRecordFilter(request.query_params, queryset=records, request=request)
         if not filterset.is_valid():
-            raise serializers.ValidationError(filterset.errors)
+            raise filter_errors(filterset)
         query = api.RecordQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         records = search_records(filterset.qs, *(query.search() or (None, None)))

@@ -232,3 +232,44 @@ def test_every_api_address_the_readmes_modules_table_gives_answers(admin_client,
     for address in addresses:
         response = admin_client.get(address)
         assert response.status_code == 200, f"README, modules: GET {address} is a {response.status_code}"
+
+
+def _choice_filters():
+    import django_filters
+
+    from tenancy.tests.routes import route_methods
+
+    found = []
+    for route, method in route_methods():
+        filterset = getattr(route.view_class, "filterset_class", None)
+        if method != "GET" or route.params or filterset is None:
+            continue
+        for name, declared in filterset.base_filters.items():
+            if name in route.query_params("GET") and isinstance(
+                declared, django_filters.ChoiceFilter | django_filters.MultipleChoiceFilter
+            ):
+                choices = [str(value) for value, _label in declared.extra["choices"]]
+                found.append((route.url(), name, choices))
+    return found
+
+
+CHOICE_FILTERS = _choice_filters()
+
+
+def test_the_lists_have_choice_filters_to_check():
+    assert len(CHOICE_FILTERS) >= 4, CHOICE_FILTERS
+
+
+@pytest.mark.parametrize(
+    ("url", "name", "choices"), CHOICE_FILTERS, ids=[f"{u}?{n}" for u, n, _ in CHOICE_FILTERS]
+)
+def test_every_choice_filter_of_every_list_names_its_choices_for_a_value_outside_them(
+    admin_client, url, name, choices
+):
+    # finding 10: "Select a valid choice. cron is not one of the available choices." named none
+    response = admin_client.get(url, {name: "zz-none-of-them"})
+
+    assert response.status_code == 400, response.content
+    assert response.json()["errors"][name] == [
+        f'"zz-none-of-them" is not a valid choice; one of: {", ".join(choices)}.'
+    ]

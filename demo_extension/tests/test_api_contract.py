@@ -177,8 +177,8 @@ def test_the_query_parameters_a_connector_action_takes_are_accepted(admin_client
 @pytest.mark.parametrize(
     ("field", "value", "choices"),
     [
-        ("sync_frequency", "daily", "MANUAL, HOURLY, DAILY, WEEKLY"),
-        ("request_method", "PUT", "GET, POST"),
+        ("sync_frequency", "daily", "MANUAL, HOURLY, DAILY, WEEKLY. Did you mean 'DAILY'?"),
+        ("request_method", "PUT", "GET, POST."),
     ],
 )
 def test_a_value_that_is_no_choice_is_a_400_naming_the_choices(admin_client, settings, field, value, choices):
@@ -188,7 +188,58 @@ def test_a_value_that_is_no_choice_is_a_400_naming_the_choices(admin_client, set
     response = admin_client.post(CONNECTORS, body, format="json")
 
     assert response.status_code == 400
-    assert response.json()["errors"][field] == [f'"{value}" is not a valid choice; one of: {choices}.']
+    assert response.json()["errors"][field] == [f'"{value}" is not a valid choice; one of: {choices}']
+
+
+@pytest.mark.parametrize(
+    ("path", "query", "method", "error"),
+    [
+        # finding 10: users of dlt or Meltano try jsonl first
+        ("export/", "format=jsonl", "get",
+         """"jsonl" is not a valid choice; one of: ndjson, csv. Did you mean 'ndjson'?"""),
+        ("export/", "format=CSV", "get",
+         """"CSV" is not a valid choice; one of: ndjson, csv. Did you mean 'csv'?"""),
+        ("sync_data/", "trigger=cron", "post", '"cron" is not a valid choice; one of: api, ui.'),
+    ],
+)  # fmt: skip
+def test_a_query_parameter_outside_its_choices_is_a_400_naming_them_and_the_one_meant(
+    admin_client, tenant_a, path, query, method, error
+):
+    connector = CustomDataConnector.objects.create(
+        tenant=tenant_a, name="chosen", api_endpoint="http://127.0.0.1:9/users"
+    )
+    name = query.split("=")[0]
+
+    response = getattr(admin_client, method)(f"{CONNECTORS}{connector.pk}/{path}?{query}")
+
+    assert response.status_code == 400
+    assert response.json()["errors"] == {name: [error]}
+    assert response.json()["detail"] == f"{name}: {error}"
+
+
+@pytest.mark.parametrize(
+    ("query", "error"),
+    [
+        ("status=sucess", '"sucess" is not a valid choice; one of: PENDING, RUNNING, SUCCESS, PARTIAL, '
+         "FAILED, CANCELLED. Did you mean 'SUCCESS'?"),
+        ("triggered_by=cron", '"cron" is not a valid choice; one of: manual, schedule, api, ui.'),
+    ],
+)  # fmt: skip
+def test_a_list_filter_outside_its_choices_is_a_400_naming_them(admin_client, query, error):
+    response = admin_client.get(f"/api/demo-extension/sync-logs/?{query}")
+
+    assert response.status_code == 400
+    assert response.json()["errors"] == {query.split("=")[0]: [error]}
+
+
+def test_a_misspelt_choice_in_a_body_names_the_one_meant(admin_client):
+    response = admin_client.post(
+        "/api/tenancy/invitations/", {"email": "a@b.test", "role": "edtor"}, format="json"
+    )
+
+    assert response.json()["errors"]["role"] == [
+        """"edtor" is not a valid choice; one of: viewer, editor, admin. Did you mean 'editor'?"""
+    ]
 
 
 def test_a_wrong_choice_is_named_beside_the_other_invalid_fields(admin_client):
