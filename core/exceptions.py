@@ -97,6 +97,14 @@ def summarize_validation_errors(errors, max_chars: int = DETAIL_SUMMARY_MAX_CHAR
     return summary
 
 
+#: A request to the API without credentials: how to get and send them.
+NOT_AUTHENTICATED = (
+    "Authentication credentials were not provided. Send an access token in the header "
+    "'Authorization: Bearer <access token>'; get one with POST /api/auth/token/ "
+    '({"email", "password", "tenant"}).'
+)
+
+
 def api_exception_handler(exc, context):
     if isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(exc.message_dict if hasattr(exc, "error_dict") else exc.messages)
@@ -110,6 +118,14 @@ def api_exception_handler(exc, context):
         exc = PayloadTooLarge(
             f"The request body is larger than {settings.DATA_UPLOAD_MAX_MEMORY_SIZE} bytes, the limit."
         )
+
+    unauthenticated = isinstance(exc, exceptions.NotAuthenticated) and str(exc.detail) == str(
+        exceptions.NotAuthenticated.default_detail
+    )
+    if unauthenticated:
+        # DRF's sentence says nothing of how to sign in; the exception is changed in place (DRF set its
+        # WWW-Authenticate header on it) and keeps its code
+        exc.detail = exceptions.ErrorDetail(NOT_AUTHENTICATED, code="not_authenticated")
 
     response = exception_handler(exc, context)
     if response is None:
@@ -125,6 +141,8 @@ def api_exception_handler(exc, context):
             "detail": str(response.data["detail"]),
             **{k: v for k, v in response.data.items() if k != "detail"},
         }
+    if unauthenticated:
+        response.data["code"] = "not_authenticated"  # as the token errors say theirs (token_not_valid, ...)
     if isinstance(exc, Conflict):
         response.data.update(exc.extra)
     wait = getattr(exc, "wait", None) if isinstance(exc, exceptions.Throttled) else None

@@ -44,10 +44,21 @@ def sample(text: str, name: str, **labels) -> float:
     return 0.0
 
 
-def test_metrics_are_not_served_when_no_token_is_configured(settings, db):
+def test_metrics_are_not_served_when_no_token_is_configured_and_the_404_says_how_to_turn_them_on(
+    settings, db
+):
+    # finding 11: under make run /metrics was the web UI's HTML 404, and a first-time user concluded
+    # there were no metrics
     settings.MIGRATEIQ_METRICS_TOKEN = ""
-    response = Client().get("/metrics", HTTP_AUTHORIZATION="Bearer anything")
-    assert response.status_code == 404
+    for headers in ({}, {"HTTP_AUTHORIZATION": "Bearer anything"}):
+        response = Client().get("/metrics", **headers)
+
+        assert response.status_code == 404
+        assert response["Content-Type"] == "text/plain; charset=utf-8"
+        assert response.content.decode() == (
+            "Metrics are disabled: set MIGRATEIQ_METRICS_TOKEN to serve them here, "
+            "to requests with 'Authorization: Bearer <that token>'.\n"
+        )
 
 
 @pytest.mark.parametrize(

@@ -6,6 +6,7 @@ import time
 from datetime import timedelta
 
 import jwt
+import pytest
 from django.conf import settings
 from django.utils import timezone
 from rest_framework.test import APIClient
@@ -191,6 +192,21 @@ def test_me_names_only_the_installed_modules(viewer_client, monkeypatch):
 
 def test_me_without_a_token_is_401(anon_client, db):
     assert anon_client.get(ME_URL).status_code == 401
+
+
+@pytest.mark.parametrize("path", [ME_URL, "/api/demo-extension/connectors/", "/api/destinations/"])
+def test_a_request_without_credentials_is_told_how_to_authenticate_keeping_the_code(anon_client, db, path):
+    # finding 12: "Authentication credentials were not provided." said nothing of how
+    response = anon_client.get(path)
+
+    assert response.status_code == 401
+    assert response.json() == {
+        "detail": "Authentication credentials were not provided. Send an access token in the header "
+        "'Authorization: Bearer <access token>'; get one with POST /api/auth/token/ "
+        '({"email", "password", "tenant"}).',
+        "code": "not_authenticated",
+    }
+    assert response["WWW-Authenticate"].startswith("Bearer")
 
 
 def test_a_valid_access_token_is_accepted(admin_user, tenant_a):
