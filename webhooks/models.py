@@ -10,7 +10,7 @@ from tenancy.models import TenantOwnedModel
 
 #: The events an endpoint can subscribe to ("*": all of them). "ping" is the test action's event,
 #: sent whatever the filter says.
-EVENTS = ("sync.succeeded", "sync.partial", "sync.failed", "sync.cancelled", "load.finished")
+EVENTS = ("sync.succeeded", "sync.partial", "sync.failed", "sync.cancelled", "load.finished", "load.failed")
 ALL_EVENTS = "*"
 PING = "ping"
 

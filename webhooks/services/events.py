@@ -14,6 +14,9 @@ SYNC_EVENTS = {
     "CANCELLED": "sync.cancelled",
 }
 LOAD_FINISHED = "load.finished"
+#: Sent besides ``load.finished`` for a load that ended FAILED: what to subscribe to for alerts
+#: (``sync.failed``'s counterpart), without receiving every successful load.
+LOAD_FAILED = "load.failed"
 
 
 def run_finished(run) -> None:
@@ -25,5 +28,8 @@ def run_finished(run) -> None:
 
 
 def load_finished(load) -> None:
-    """``load_finished(load)``: a ``load.finished`` event (the status is in the payload)."""
+    """``load_finished(load)``: a ``load.finished`` event (the status is in the payload), and a
+    ``load.failed`` event with the same data when the load failed."""
     deliveries.create_deliveries(load.tenant_id, LOAD_FINISHED, lambda: payloads.load_data(load))
+    if load.status == "FAILED":
+        deliveries.create_deliveries(load.tenant_id, LOAD_FAILED, lambda: payloads.load_data(load))

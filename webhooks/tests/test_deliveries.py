@@ -203,6 +203,62 @@ def test_a_load_ending_delivers_load_finished(
     assert "no longer attached" in data["error_message"]
 
 
+def test_a_failed_load_also_delivers_load_failed_to_its_subscribers_only(
+    inline_sending, receiver, make_endpoint, memory_connector, tenant_a, django_capture_on_commit_callbacks
+):
+    # finding 20: alerting on failed loads meant receiving every load.finished
+    alerts = make_endpoint(url=receiver.url, events=["sync.failed", "load.failed"], name="alerts")
+    every_load = make_endpoint(url=receiver.url, events=["load.finished"], name="every load")
+    destination = Destination.objects.create(tenant=tenant_a, name="Warehouse", host="127.0.0.1", port=9)
+    load = DestinationLoad.objects.create(
+        tenant=tenant_a, destination=destination, connector=memory_connector
+    )
+
+    with django_capture_on_commit_callbacks(execute=True):
+        loads.execute_load(load.pk)  # the connector is not attached: the load ends FAILED
+
+    sent = WebhookDelivery.objects.unscoped("test: every tenant").order_by("event")
+    assert [(d.endpoint_id, d.event) for d in sent] == [
+        (alerts.pk, "load.failed"),
+        (every_load.pk, "load.finished"),
+    ]
+    assert sorted(r.headers["migrateiq-event"] for r in receiver.requests) == ["load.failed", "load.finished"]
+    failed = next(
+        json.loads(r.body) for r in receiver.requests if r.headers["migrateiq-event"] == "load.failed"
+    )
+    assert failed["event"] == "load.failed"
+    assert failed["data"]["load"]["id"] == load.pk and failed["data"]["load"]["status"] == LoadStatus.FAILED
+    assert "no longer attached" in failed["data"]["load"]["error_message"]
+
+
+def test_a_successful_load_delivers_no_load_failed(
+    inline_sending, receiver, make_endpoint, memory_connector, tenant_a, django_capture_on_commit_callbacks
+):
+    make_endpoint(url=receiver.url, events=["load.failed"], name="alerts")
+    make_endpoint(url=receiver.url, events=["*"], name="everything")
+    destination = Destination.objects.create(tenant=tenant_a, name="Warehouse", host="127.0.0.1", port=9)
+    load = DestinationLoad.objects.create(
+        tenant=tenant_a, destination=destination, connector=memory_connector, status=LoadStatus.SUCCESS
+    )
+
+    with django_capture_on_commit_callbacks(execute=True):
+        events.load_finished(load)
+
+    assert [r.headers["migrateiq-event"] for r in receiver.requests] == ["load.finished"]
+
+
+def test_an_endpoint_can_subscribe_to_load_failed(admin_client, settings):
+    settings.MIGRATEIQ_EGRESS_ALLOWLIST = ["127.0.0.1:9"]
+    response = admin_client.post(
+        "/api/webhooks/endpoints/",
+        {"name": "alerts", "url": "http://127.0.0.1:9/hooks", "events": ["load.failed"]},
+        format="json",
+    )
+
+    assert response.status_code == 201, response.content
+    assert response.json()["events"] == ["load.failed"]
+
+
 def test_a_load_the_queue_refused_also_ends_with_load_finished(
     receiver,
     make_endpoint,

@@ -449,8 +449,8 @@ export interface AuditEvent {
 
 // --- the webhooks module (/api/webhooks/): signed deliveries of sync and load events, for admins.
 
-export type WebhookEvent = "sync.succeeded" | "sync.partial" | "sync.failed" | "sync.cancelled" | "load.finished";
-export const WEBHOOK_EVENTS: WebhookEvent[] = ["sync.succeeded", "sync.partial", "sync.failed", "sync.cancelled", "load.finished"];
+export type WebhookEvent = "sync.succeeded" | "sync.partial" | "sync.failed" | "sync.cancelled" | "load.finished" | "load.failed";
+export const WEBHOOK_EVENTS: WebhookEvent[] = ["sync.succeeded", "sync.partial", "sync.failed", "sync.cancelled", "load.finished", "load.failed"];
 export type WebhookPayloadFormat = "json" | "slack";
 export type DeliveryStatus = "pending" | "success" | "failed";
 export const DELIVERY_STATUSES: DeliveryStatus[] = ["pending", "success", "failed"];

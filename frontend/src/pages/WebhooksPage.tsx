@@ -47,6 +47,7 @@ export const EVENT_LABELS: Record<WebhookEvent, string> = {
   "sync.failed": "a sync failed",
   "sync.cancelled": "a sync was cancelled",
   "load.finished": "a destination load ended",
+  "load.failed": "a destination load failed",
 };
 
 const FORMAT_LABELS: Record<WebhookPayloadFormat, string> = {
