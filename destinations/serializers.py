@@ -1,6 +1,7 @@
 """Input and output shapes of the destinations API. Secrets (password, DSN) are write-only."""
 
 from django.utils.dateparse import parse_datetime
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from core.egress import saved_unresolved_warning
@@ -29,11 +30,38 @@ def _identifier_text(value: str, what: str, kind: str) -> str:
     return value
 
 
+class LastLoadSerializer(serializers.ModelSerializer):
+    """How the latest load of an attached connector ended, or that it runs (``last_load_at`` is when
+    rows last reached the destination, which a failed load does not change)."""
+
+    class Meta:
+        model = models.DestinationLoad
+        fields = ["id", "status", "started_at", "finished_at", "error_message", "created_at"]
+        read_only_fields = fields
+
+
 class AttachmentSerializer(serializers.ModelSerializer):
+    last_load = serializers.SerializerMethodField(
+        help_text="The latest load of the connector into this destination, whatever its status "
+        "(a failed one included), or null before the first."
+    )
+
     class Meta:
         model = models.DestinationAttachment
-        fields = ["id", "connector", "table_name", "high_water", "last_load_at", "created_at"]
+        fields = ["id", "connector", "table_name", "high_water", "last_load_at", "last_load", "created_at"]
         read_only_fields = fields
+
+    @extend_schema_field(LastLoadSerializer(allow_null=True))
+    def get_last_load(self, obj) -> dict | None:
+        # One indexed query (destination, -created_at) per attachment: a tenant has few of them.
+        load = (
+            models.DestinationLoad.objects.filter(
+                tenant_id=obj.tenant_id, destination_id=obj.destination_id, connector_id=obj.connector_id
+            )
+            .order_by("-created_at", "-id")
+            .first()
+        )
+        return LastLoadSerializer(load).data if load is not None else None
 
 
 class DestinationSerializer(StrictTypesMixin, SaveWarningsMixin, serializers.ModelSerializer):

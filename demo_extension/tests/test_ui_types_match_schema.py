@@ -33,6 +33,12 @@ def test_the_preview_types_have_exactly_the_fields_of_the_preview_answer(db):
         assert ui_interface(name) == set(schema[name]["properties"]), name
 
 
+def test_the_destination_attachment_types_have_exactly_the_fields_of_the_api(db):
+    schema = api_schemas()
+    assert ui_interface("DestinationAttachment") == set(schema["Attachment"]["properties"])
+    assert ui_interface("DestinationLastLoad") == set(schema["LastLoad"]["properties"])
+
+
 def test_the_auth_styles_and_client_auth_methods_are_the_api_s(db):
     schema = api_schemas()
     assert ui_union("AuthType") == set(schema["AuthTypeEnum"]["enum"])

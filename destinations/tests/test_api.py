@@ -116,6 +116,38 @@ def test_a_second_load_while_one_runs_is_a_409(editor_client, make_destination, 
     assert response.status_code == 409
 
 
+def test_each_attachment_says_how_its_latest_load_ended_a_failed_one_included(
+    editor_client, viewer_client, make_destination, make_connector
+):
+    destination = make_destination()
+    loaded, never = make_connector(name="Loaded"), make_connector(name="Never loaded")
+    for connector in (loaded, never):
+        editor_client.post(f"{URL}{destination.pk}/attach/", {"connector": connector.pk}, format="json")
+    tenant = destination.tenant
+    DestinationLoad.objects.create(
+        tenant=tenant, destination=destination, connector=loaded, status=LoadStatus.SUCCESS
+    )
+    failed = DestinationLoad.objects.create(
+        tenant=tenant,
+        destination=destination,
+        connector=loaded,
+        status=LoadStatus.FAILED,
+        error_message="The host name db.example.com could not be resolved.",
+        finished_at=timezone.now(),
+    )
+
+    listed = viewer_client.get(URL).json()["results"][0]["attachments"]
+    shown = viewer_client.get(f"{URL}{destination.pk}/").json()["attachments"]
+
+    for attachments in (listed, shown):
+        by_connector = {attachment["connector"]: attachment for attachment in attachments}
+        last = by_connector[loaded.pk]["last_load"]
+        assert last["id"] == failed.pk and last["status"] == "FAILED"
+        assert last["error_message"] == "The host name db.example.com could not be resolved."
+        assert last["finished_at"] is not None
+        assert by_connector[never.pk]["last_load"] is None
+
+
 def test_a_tenant_cannot_attach_another_tenants_connector_or_see_its_destination(
     editor_client, outsider_user, client_for, tenant_b, make_destination, make_connector
 ):

@@ -357,12 +357,25 @@ export type SslMode = "disable" | "prefer" | "require" | "verify-ca" | "verify-f
 export type DeletedRowsMode = "delete" | "soft";
 export type LoadStatus = "PENDING" | "RUNNING" | "SUCCESS" | "FAILED";
 
+/** The latest load of an attached connector, whatever its status (a failed one included). */
+export interface DestinationLastLoad {
+  id: number;
+  status: LoadStatus;
+  started_at: string | null;
+  finished_at: string | null;
+  error_message: string;
+  created_at: string;
+}
+
 export interface DestinationAttachment {
   id: number;
   connector: number;
   table_name: string;
   high_water: number;
+  /** When rows last reached the destination (a failed load leaves it as it was). */
   last_load_at: string | null;
+  /** null before the first load. */
+  last_load: DestinationLastLoad | null;
   created_at: string;
 }
 

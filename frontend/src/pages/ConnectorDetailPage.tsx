@@ -27,6 +27,7 @@ import { hasSourceForm } from "../components/sourceForms";
 import { ConnectorDataTabs } from "../components/ConnectorDataTabs";
 import { SyncProgress } from "../components/SyncProgress";
 import { UnmatchedMappings } from "../components/UnmatchedMappings";
+import { FailedLoadsNotice } from "../components/LastLoad";
 import { upstreamHint } from "../components/UpstreamError";
 import { formatCount, formatDateTime, formatNumber, formatRate, formatRelative, formatSeconds, frequencyLabel, prettyJson } from "../format";
 import { useLoad, useSyncLogPolling } from "../hooks";
@@ -311,6 +312,7 @@ function ConnectorDetail({ id, startEditing }: { id: number; startEditing: boole
           </>
         }
       />
+      <FailedLoadsNotice connectorId={id} refreshKey={`${recordsKey} ${c.last_sync_at}`} />
       {conflict ? (
         <div className="banner banner-warning" role="alert">
           {conflict.message}{" "}

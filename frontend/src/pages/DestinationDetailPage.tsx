@@ -20,6 +20,7 @@ import { ErrorBanner, Loading, Pager, SaveWarningsBanner, TableWrap } from "../c
 import { useConfirm } from "../components/ConfirmDialog";
 import { DELETED_ROWS_LABELS, DestinationForm } from "../components/DestinationForm";
 import { Field } from "../components/fields";
+import { LastLoadCell } from "../components/LastLoad";
 import { formatCount, formatDateTime, formatNumber, formatSeconds } from "../format";
 import { useLoad } from "../hooks";
 
@@ -256,7 +257,9 @@ export function DestinationDetailPage() {
                     <td className="mono">
                       {data.target_schema}.{attachment.table_name}
                     </td>
-                    <td>{attachment.last_load_at ? formatDateTime(attachment.last_load_at) : "never"}</td>
+                    <td>
+                      <LastLoadCell attachment={attachment} />
+                    </td>
                     {writer ? (
                       <td className="actions">
                         <button type="button" className="btn btn-small" aria-label={`Load ${connectorName(attachment.connector)}`} onClick={() => void load(attachment.connector)}>

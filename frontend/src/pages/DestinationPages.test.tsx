@@ -8,6 +8,7 @@ import type { Destination, DestinationLoad } from "../api/types";
 import { connector, fakeFetch, me, renderAs, type FakeCall, type FakeAnswer } from "../test/helpers";
 import { DestinationDetailPage, LOAD_POLL_MS } from "./DestinationDetailPage";
 import { DestinationsPage } from "./DestinationsPage";
+import { formatDateTime } from "../format";
 
 function destination(overrides: Partial<Destination> = {}): Destination {
   return {
@@ -100,8 +101,32 @@ describe("the destinations pages", () => {
     expect(post.body).toMatchObject({ name: "Lake", password: "s3cret", port: 5432, sslmode: "prefer", deleted_rows: "delete" });
   });
 
+  it("shows each destination's last load in the list, a failing connector first, and each attachment's on its page", async () => {
+    const failed = { id: 21, status: "FAILED" as const, started_at: "2026-11-27T10:00:00Z", finished_at: "2026-11-27T10:00:02Z", error_message: "The host name db.example.com could not be resolved.", created_at: "2026-11-27T10:00:00Z" };
+    const later = { ...failed, id: 22, status: "SUCCESS" as const, error_message: "", finished_at: "2026-11-27T11:00:00Z" };
+    const attachments = [
+      { id: 1, connector: 7, table_name: "customers", high_water: 0, last_load_at: null, last_load: failed, created_at: "2026-11-27T10:00:00Z" },
+      { id: 2, connector: 8, table_name: "orders", high_water: 9, last_load_at: "2026-11-27T11:00:00Z", last_load: later, created_at: "2026-11-27T10:00:00Z" },
+    ];
+    api({ destination: destination({ attachments }), loads: [] });
+    const list = renderAs("viewer", <DestinationsPage />, "/destinations", "/destinations");
+    const table = await screen.findByRole("table", { name: "Destinations" });
+    expect(within(table).getByRole("columnheader", { name: "Last load" })).toBeTruthy();
+    const cell = within(table).getByTestId("destination-last-load-3");
+    expect(cell.textContent).toContain("FAILED");
+    expect(cell.textContent).toContain(formatDateTime("2026-11-27T10:00:02Z"));
+    expect(cell.textContent).toContain("The latest load of 1 of its 2 connectors failed.");
+    list.unmount();
+    renderDetail("viewer");
+    const attached = await screen.findByRole("table", { name: "Attached connectors" });
+    expect(within(attached).getByTestId("last-load-7").textContent).toContain("FAILED");
+    expect(within(attached).getByTestId("last-load-7").textContent).toContain("could not be resolved");
+    expect(within(attached).getByTestId("last-load-8").textContent).toContain("SUCCESS");
+    expect(within(attached).getByTestId("last-load-8").textContent).not.toContain("could not be resolved");
+  });
+
   it("shows a viewer the list and a destination without any write control", async () => {
-    api({ destination: destination({ attachments: [{ id: 1, connector: 7, table_name: "customers", high_water: 0, last_load_at: null, created_at: "2026-11-27T10:00:00Z" }] }), loads: [] });
+    api({ destination: destination({ attachments: [{ id: 1, connector: 7, table_name: "customers", high_water: 0, last_load_at: null, last_load: null, created_at: "2026-11-27T10:00:00Z" }] }), loads: [] });
     renderAs("viewer", <DestinationsPage />, "/destinations", "/destinations");
     await screen.findByRole("table", { name: "Destinations" });
     expect(screen.queryByRole("button", { name: "New destination" })).toBeNull();
@@ -125,7 +150,7 @@ describe("the destinations pages", () => {
   });
 
   it("keeps a viewer's destination page read-only", async () => {
-    api({ destination: destination({ attachments: [{ id: 1, connector: 7, table_name: "customers", high_water: 0, last_load_at: null, created_at: "2026-11-27T10:00:00Z" }] }), loads: [] });
+    api({ destination: destination({ attachments: [{ id: 1, connector: 7, table_name: "customers", high_water: 0, last_load_at: null, last_load: null, created_at: "2026-11-27T10:00:00Z" }] }), loads: [] });
     renderDetail("viewer");
     await screen.findByRole("heading", { level: 1, name: "Warehouse" });
     expect(await screen.findByText("Customers")).toBeTruthy();
@@ -180,7 +205,7 @@ describe("the destinations pages", () => {
         refuse = false;
         return { status: 400, body: { detail: "Invalid input.", errors: { table_name: ["table_name must be a non-empty name without NUL characters."] } } };
       }
-      state.destination = destination({ attachments: [{ id: 1, connector: 8, table_name: "orders_v2", high_water: 0, last_load_at: null, created_at: "2026-11-27T10:00:00Z" }] });
+      state.destination = destination({ attachments: [{ id: 1, connector: 8, table_name: "orders_v2", high_water: 0, last_load_at: null, last_load: null, created_at: "2026-11-27T10:00:00Z" }] });
       return { status: 201, body: state.destination.attachments[0] };
     });
     renderDetail("editor");
@@ -208,7 +233,7 @@ describe("the destinations pages", () => {
 
   it("starts a load and shows the history, a failed load with its error and its log one click away", async () => {
     const state = {
-      destination: destination({ attachments: [{ id: 1, connector: 7, table_name: "customers", high_water: 0, last_load_at: null, created_at: "2026-11-27T10:00:00Z" }] }),
+      destination: destination({ attachments: [{ id: 1, connector: 7, table_name: "customers", high_water: 0, last_load_at: null, last_load: null, created_at: "2026-11-27T10:00:00Z" }] }),
       loads: [
         load({
           id: 12,
@@ -237,7 +262,7 @@ describe("the destinations pages", () => {
 
   it("says why a load could not start (a load of that connector is running)", async () => {
     api(
-      { destination: destination({ attachments: [{ id: 1, connector: 7, table_name: "customers", high_water: 0, last_load_at: null, created_at: "2026-11-27T10:00:00Z" }] }), loads: [] },
+      { destination: destination({ attachments: [{ id: 1, connector: 7, table_name: "customers", high_water: 0, last_load_at: null, last_load: null, created_at: "2026-11-27T10:00:00Z" }] }), loads: [] },
       (call) => (call.url === "/api/destinations/3/load/" ? { status: 409, body: { detail: "A load of this connector is in progress (load #9)." } } : null),
     );
     renderDetail("editor");
@@ -332,7 +357,7 @@ describe("the destinations pages", () => {
 
   it("follows a running load until it ends and shows its row count", async () => {
     const state = {
-      destination: destination({ attachments: [{ id: 1, connector: 7, table_name: "customers", high_water: 0, last_load_at: null, created_at: "2026-11-27T10:00:00Z" }] }),
+      destination: destination({ attachments: [{ id: 1, connector: 7, table_name: "customers", high_water: 0, last_load_at: null, last_load: null, created_at: "2026-11-27T10:00:00Z" }] }),
       loads: [load({ id: 14, status: "RUNNING", rows_upserted: 0, duration_seconds: null })],
     };
     // The load ends when the test says so, not after a number of polls a slow machine lets by unseen.

@@ -7,6 +7,7 @@ import { useAnnounce, usePageTitle } from "../announce";
 import { canWrite, useAuth } from "../auth";
 import { ErrorBanner, Loading, TableWrap } from "../components/common";
 import { DELETED_ROWS_LABELS, DestinationForm } from "../components/DestinationForm";
+import { DestinationLoadSummaryCell } from "../components/LastLoad";
 import { useLoad } from "../hooks";
 
 /** The tenant's destinations (PostgreSQL databases its connectors are loaded into). */
@@ -52,6 +53,7 @@ export function DestinationsPage() {
                   <th scope="col">Database</th>
                   <th scope="col">Schema</th>
                   <th scope="col">Connectors</th>
+                  <th scope="col">Last load</th>
                   <th scope="col">Deleted records</th>
                 </tr>
               </thead>
@@ -64,6 +66,9 @@ export function DestinationsPage() {
                     <td className="mono">{destination.has_dsn ? "(DSN)" : `${destination.host}:${destination.port}/${destination.database}`}</td>
                     <td className="mono">{destination.target_schema}</td>
                     <td>{destination.attachments.length}</td>
+                    <td>
+                      <DestinationLoadSummaryCell destination={destination} />
+                    </td>
                     <td>{DELETED_ROWS_LABELS[destination.deleted_rows]}</td>
                   </tr>
                 ))}

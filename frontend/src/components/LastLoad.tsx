@@ -1,0 +1,96 @@
+import { Link } from "react-router-dom";
+
+import { listDestinations } from "../api/api";
+import type { Destination, DestinationAttachment, DestinationLastLoad } from "../api/types";
+import { formatDateTime } from "../format";
+import { useLoad } from "../hooks";
+
+/** When a load ended, or when it started while it runs. */
+function loadTime(load: DestinationLastLoad): string {
+  return load.finished_at ?? load.started_at ?? load.created_at;
+}
+
+export function LoadStatusBadge({ load }: { load: DestinationLastLoad }) {
+  return <span className={`badge badge-${load.status.toLowerCase()}`}>{load.status}</span>;
+}
+
+/** An attached connector's latest load: its status and time, and the error of a failed one. */
+export function LastLoadCell({ attachment }: { attachment: DestinationAttachment }) {
+  const load = attachment.last_load;
+  if (!load) return <span className="muted">never</span>;
+  return (
+    <div className="last-load" data-testid={`last-load-${attachment.connector}`}>
+      <LoadStatusBadge load={load} /> <span className="small">{formatDateTime(loadTime(load))}</span>
+      {load.status === "FAILED" && load.error_message ? <div className="field-error">{load.error_message}</div> : null}
+    </div>
+  );
+}
+
+export interface DestinationLoadSummary {
+  /** The load to show: the latest failed one when any attached connector's latest load failed,
+   * else the latest load of all; null when nothing was loaded yet. */
+  load: DestinationLastLoad | null;
+  /** How many attached connectors' latest load failed. */
+  failing: number;
+  attached: number;
+}
+
+/** How a destination's loads stand, from its attachments' latest loads: a failing connector is
+ * what a reader of the list must see first, even when another one loaded since. */
+export function destinationLoadSummary(destination: Destination): DestinationLoadSummary {
+  const latest = destination.attachments.map((attachment) => attachment.last_load).filter((load): load is DestinationLastLoad => load !== null);
+  const newestFirst = [...latest].sort((a, b) => loadTime(b).localeCompare(loadTime(a)) || b.id - a.id);
+  const failed = newestFirst.filter((load) => load.status === "FAILED");
+  return { load: failed[0] ?? newestFirst[0] ?? null, failing: failed.length, attached: destination.attachments.length };
+}
+
+/** The Destinations list's "Last load" cell. */
+export function DestinationLoadSummaryCell({ destination }: { destination: Destination }) {
+  const { load, failing, attached } = destinationLoadSummary(destination);
+  if (attached === 0) return <span className="muted">no connector attached</span>;
+  if (!load) return <span className="muted">never</span>;
+  return (
+    <div className="last-load" data-testid={`destination-last-load-${destination.id}`}>
+      <LoadStatusBadge load={load} /> <span className="small">{formatDateTime(loadTime(load))}</span>
+      {failing > 0 ? (
+        <div className="field-error">
+          {attached === 1 ? "Its connector's latest load failed." : `The latest load of ${failing} of its ${attached} connectors failed.`}
+        </div>
+      ) : null}
+    </div>
+  );
+}
+
+/** The destinations the connector is attached to whose latest load of it failed. */
+export function failedLoadsOf(connectorId: number, destinations: Destination[]): { destination: Destination; load: DestinationLastLoad }[] {
+  return destinations.flatMap((destination) =>
+    destination.attachments
+      .filter((attachment) => attachment.connector === connectorId && attachment.last_load?.status === "FAILED")
+      .map((attachment) => ({ destination, load: attachment.last_load! })),
+  );
+}
+
+/** On a connector's page: a warning for each destination whose latest load of the connector
+ * failed (the sync itself may have succeeded). Says nothing while the destinations cannot be read:
+ * the page's own data does not depend on them. */
+export function FailedLoadsNotice({ connectorId, refreshKey }: { connectorId: number; refreshKey?: unknown }) {
+  const destinations = useLoad(() => listDestinations({ page_size: 100 }), [connectorId, refreshKey]);
+  const failed = failedLoadsOf(connectorId, destinations.data?.results ?? []);
+  if (failed.length === 0) return null;
+  return (
+    <div className="banner banner-warning" data-testid="failed-loads">
+      <p>
+        {failed.length === 1 ? "The latest load of this connector into a destination failed:" : `The latest load of this connector into ${failed.length} destinations failed:`}
+      </p>
+      <ul>
+        {failed.map(({ destination, load }) => (
+          <li key={destination.id}>
+            <Link to={`/destinations/${destination.id}`}>{destination.name}</Link>, load #{load.id} at {formatDateTime(loadTime(load))}
+            {load.error_message ? `: ${load.error_message}` : ""}
+          </li>
+        ))}
+      </ul>
+      <p className="small">The records are stored here; the destination has not received the latest changes. Open it to see the load's log and load again.</p>
+    </div>
+  );
+}
