@@ -227,6 +227,9 @@ export interface ExportOptions {
   includeDeleted?: boolean;
   /** Only the records a search of the records list finds. */
   search?: RecordSearch;
+  /** CSV: false writes every cell as stored, formulas included (for a database loader); by
+   * default a text cell starting with = + - @ gets a leading apostrophe. */
+  spreadsheetSafe?: boolean;
 }
 
 /** A search of the records by a field's value: records whose `field` contains `value`, any case. */
@@ -243,6 +246,7 @@ export async function exportRecords(id: number, options: ExportOptions, onProgre
     include_deleted: options.includeDeleted ? "true" : undefined,
     field: options.search?.field,
     value: options.search?.value,
+    spreadsheet_safe: options.format === "csv" && options.spreadsheetSafe === false ? "false" : undefined,
   };
   return apiDownload(`${CONNECTORS}/${id}/export/`, query, onProgress);
 }

@@ -64,10 +64,10 @@ describe("downloading a connector's records", () => {
     renderTable();
     const reason = await screen.findByTestId("download-empty");
     expect(reason.textContent).toBe("No records yet: there is nothing to download until a sync stores some.");
-    for (const name of ["Download NDJSON", "Download CSV"]) {
+    for (const name of ["Download NDJSON", "Download CSV", "Download raw CSV"]) {
       const button = screen.getByRole("button", { name }) as HTMLButtonElement;
       expect(button.disabled).toBe(true);
-      expect(button.getAttribute("aria-describedby")).toBe(reason.id);
+      expect(button.getAttribute("aria-describedby")!.split(" ")).toContain(reason.id);
     }
     fireEvent.click(screen.getByLabelText("Include deleted records"));
     expect((screen.getByRole("button", { name: "Download CSV" }) as HTMLButtonElement).disabled).toBe(false);
@@ -93,6 +93,26 @@ describe("downloading a connector's records", () => {
     expect(call.headers.Authorization).toBe("Bearer access-token");
     expect(clicked).toEqual(["customers-7.csv"]);
     expect(await saved[0]!.text()).toBe("id,name\r\n1,Ada\r\n");
+  });
+
+  it("says what the CSV does to formula-like cells, and downloads the raw CSV with spreadsheet_safe=false", async () => {
+    const seen = serve(() => new Response("phone\r\n+1-555\r\n", { status: 200, headers: { "Content-Type": "text/csv" } }));
+    renderTable();
+    await screen.findByRole("table", { name: "Records" });
+    const note = screen.getByTestId("csv-note");
+    expect(note.textContent).toContain("a text cell starting with =, +, - or @ gets a leading apostrophe");
+    expect(note.textContent).toContain("Raw CSV: every cell as stored, for a database loader");
+    for (const name of ["Download CSV", "Download raw CSV"]) {
+      expect(screen.getByRole("button", { name }).getAttribute("aria-describedby")).toBe(note.id);
+    }
+    expect(screen.getByRole("button", { name: "Download NDJSON" }).getAttribute("aria-describedby")).toBeNull();
+    fireEvent.click(screen.getByRole("button", { name: "Download raw CSV" }));
+    await screen.findByTestId("download-done");
+    fireEvent.click(screen.getByRole("button", { name: "Download CSV" }));
+    await vi.waitFor(() => expect(seen.filter((c) => c.url.includes("/export/"))).toHaveLength(2));
+    const [raw, safe] = seen.filter((c) => c.url.includes("/export/")).map((c) => new URL(c.url, "http://x").searchParams);
+    expect([raw!.get("format"), raw!.get("spreadsheet_safe")]).toEqual(["csv", "false"]);
+    expect([safe!.get("format"), safe!.get("spreadsheet_safe")]).toEqual(["csv", null]);
   });
 
   it("sends the chosen columns as fields and asks for deleted records when ticked", async () => {

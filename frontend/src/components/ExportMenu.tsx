@@ -7,7 +7,10 @@ import { formatCount, formatNumber } from "../format";
 import { ErrorBanner } from "./common";
 import { saveBlob } from "./download";
 
-type Format = "ndjson" | "csv";
+/** What a button downloads: NDJSON, a CSV safe to open in a spreadsheet, or the raw CSV. */
+type Kind = "ndjson" | "csv" | "raw-csv";
+
+const KIND_LABELS: Record<Kind, string> = { ndjson: "NDJSON", csv: "CSV", "raw-csv": "raw CSV" };
 
 /** What a download holds, in words: the searched records or every record. */
 export function downloadScope(search: RecordSearch | undefined, externalIdSearch: boolean): string {
@@ -40,20 +43,22 @@ export function ExportMenu({
   recordCount?: number;
 }) {
   const reasonId = useId();
+  const csvNoteId = useId();
   const announce = useAnnounce();
   const [includeDeleted, setIncludeDeleted] = useState(false);
-  const [running, setRunning] = useState<Format | null>(null);
+  const [running, setRunning] = useState<Kind | null>(null);
   const [bytes, setBytes] = useState(0);
   const [error, setError] = useState<string | null>(null);
   const [done, setDone] = useState<string | null>(null);
 
-  async function download(format: Format) {
-    setRunning(format);
+  async function download(kind: Kind) {
+    const format = kind === "ndjson" ? "ndjson" : "csv";
+    setRunning(kind);
     setBytes(0);
     setError(null);
     setDone(null);
     try {
-      const file = await exportRecords(connectorId, { format, fields, includeDeleted, search }, setBytes);
+      const file = await exportRecords(connectorId, { format, fields, includeDeleted, search, spreadsheetSafe: kind !== "raw-csv" }, setBytes);
       const name = file.fileName ?? `connector-${connectorId}.${format}`;
       saveBlob(name, file.blob);
       const message = `Downloaded ${name} (${formatCount(file.blob.size, "byte")}).`;
@@ -73,12 +78,14 @@ export function ExportMenu({
   const emptyReason = search ? "No record matches the search: there is nothing to download." : "No records yet: there is nothing to download until a sync stores some.";
   return (
     <div className="export-menu" role="group" aria-label="Download records">
-      <button type="button" className="btn btn-small" disabled={running !== null || empty} aria-describedby={empty ? reasonId : undefined} onClick={() => void download("ndjson")}>
-        Download NDJSON
-      </button>
-      <button type="button" className="btn btn-small" disabled={running !== null || empty} aria-describedby={empty ? reasonId : undefined} onClick={() => void download("csv")}>
-        Download CSV
-      </button>
+      {(["ndjson", "csv", "raw-csv"] as const).map((kind) => {
+        const describedBy = [empty ? reasonId : "", kind === "ndjson" ? "" : csvNoteId].filter(Boolean).join(" ");
+        return (
+          <button key={kind} type="button" className="btn btn-small" disabled={running !== null || empty} aria-describedby={describedBy || undefined} onClick={() => void download(kind)}>
+            Download {KIND_LABELS[kind]}
+          </button>
+        );
+      })}
       <label className="checkbox">
         <input type="checkbox" checked={includeDeleted} onChange={(e) => setIncludeDeleted(e.target.checked)} />
         Include deleted records
@@ -93,9 +100,13 @@ export function ExportMenu({
           {recordCount === 0 ? " (only records marked deleted, if any)" : ""}
         </span>
       )}
+      <p className="muted small export-note" id={csvNoteId} data-testid="csv-note">
+        CSV: a text cell starting with =, +, - or @ gets a leading apostrophe (&apos;) so that a spreadsheet shows it instead of running it as a formula.
+        Raw CSV: every cell as stored, for a database loader; do not open it in a spreadsheet.
+      </p>
       {running ? (
         <span className="small" role="status" data-testid="download-progress">
-          Downloading {running.toUpperCase()}… {formatNumber(bytes)} bytes
+          Downloading {KIND_LABELS[running]}… {formatNumber(bytes)} bytes
         </span>
       ) : null}
       {done ? (
