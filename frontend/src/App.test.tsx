@@ -254,3 +254,45 @@ describe("the app shell", () => {
     expect(await screen.findByRole("heading", { name: "Syncs" })).toBeTruthy();
   });
 });
+
+describe("a server that does not answer when the app opens", () => {
+  it("says it cannot reach the server instead of asking to sign in, keeps the session, and goes on once it answers", async () => {
+    let down = true;
+    api("viewer", () => {
+      if (down) throw new TypeError("Failed to fetch");
+      return null;
+    });
+    renderApp("/syncs");
+    expect(await screen.findByRole("heading", { level: 1, name: "Cannot reach the MigrateIQ server" })).toBeTruthy();
+    expect(screen.queryByRole("form", { name: "Sign in" })).toBeNull();
+    expect(screen.getByRole("alert").textContent).toContain("The browser got no answer from the server");
+    expect(window.sessionStorage.getItem("migrateiq.tokens")).not.toBeNull();
+    await vi.waitFor(() => expect(document.title).toBe("Cannot reach the server · MigrateIQ"));
+    fireEvent.click(screen.getByRole("button", { name: "Try again" }));
+    expect(await screen.findByRole("heading", { level: 1, name: "Cannot reach the MigrateIQ server" })).toBeTruthy();
+    down = false;
+    fireEvent.click(screen.getByRole("button", { name: "Try again" }));
+    expect(await screen.findByRole("heading", { level: 1, name: "Syncs" })).toBeTruthy();
+    expect(screen.queryByTestId("server-unavailable")).toBeNull();
+  });
+
+  it("names the status and the request id of a server that failed with an HTML page", async () => {
+    vi.stubGlobal(
+      "fetch",
+      vi.fn(async () => new Response("<html><body>Bad gateway</body></html>", { status: 502, headers: { "Content-Type": "text/html", "X-Request-ID": "a1b2c3d4e5" } })),
+    );
+    renderApp("/");
+    const page = await screen.findByTestId("server-unavailable");
+    const alert = within(page).getByRole("alert");
+    expect(alert.querySelector("p")?.textContent).toBe("The server failed with HTTP 502 and sent no explanation.");
+    expect(alert.textContent).toContain("look for request id a1b2c3d4e5");
+    expect(screen.queryByRole("form", { name: "Sign in" })).toBeNull();
+  });
+
+  it("asks to sign in when the server refuses the session (401), as before", async () => {
+    api("viewer", (call) => (call.url === "/api/auth/me/" || call.url === "/api/auth/token/refresh/" ? { status: 401, body: { detail: "Token is invalid." } } : null));
+    renderApp("/syncs");
+    expect(await screen.findByRole("form", { name: "Sign in" })).toBeTruthy();
+    expect(screen.queryByTestId("server-unavailable")).toBeNull();
+  });
+});

@@ -1,7 +1,8 @@
 import { useEffect, useRef, useState } from "react";
 import { createBrowserRouter, Link, Navigate, NavLink, Outlet, Route, RouterProvider, Routes, useLocation, useNavigationType } from "react-router-dom";
 
-import { AnnouncerProvider } from "./announce";
+import { AnnouncerProvider, usePageTitle } from "./announce";
+import { ApiError, errorMessage } from "./api/client";
 import type { Me } from "./api/types";
 import { AuthProvider, useAuth } from "./auth";
 import { Loading } from "./components/common";
@@ -45,9 +46,51 @@ function hasModule(me: Me | null, module: string): boolean {
   return me?.modules?.includes(module) ?? false;
 }
 
+/** The session could not be checked because the server did not answer (or failed): the tab keeps
+ * its session, and says so, instead of showing a sign-in form the user does not need. */
+function ServerUnavailablePage({ failure, checking, onRetry, onSignOut }: { failure: unknown; checking: boolean; onRetry: () => void; onSignOut: () => void }) {
+  usePageTitle("Cannot reach the server");
+  const status = failure instanceof ApiError ? failure.status : 0;
+  const requestId = failure instanceof ApiError ? failure.requestId : null;
+  return (
+    <main className="login-screen" id="main">
+      <section className="card login-card" aria-labelledby="unreachable-heading" data-testid="server-unavailable">
+        <div className="brand brand-large">
+          <span className="brand-mark" aria-hidden="true">M</span> MigrateIQ
+        </div>
+        <h1 id="unreachable-heading">Cannot reach the MigrateIQ server</h1>
+        <div role="alert">
+          <p>
+            {status === 0
+              ? "The browser got no answer from the server: it may be restarting, or the connection dropped."
+              : errorMessage(failure).includes(`HTTP ${status}`)
+                ? errorMessage(failure)
+                : `The server failed with HTTP ${status}: ${errorMessage(failure)}`}
+          </p>
+          {requestId ? (
+            <p className="small">
+              The server&apos;s log says why: look for request id <code>{requestId}</code>.
+            </p>
+          ) : null}
+        </div>
+        <p className="muted">You are still signed in: once the server answers, this tab goes on where it was.</p>
+        <div className="actions">
+          <button type="button" className="btn btn-primary" onClick={() => !checking && onRetry()} aria-busy={checking}>
+            {checking ? "Trying again…" : "Try again"}
+          </button>
+          <button type="button" className="btn" onClick={onSignOut}>
+            Sign out
+          </button>
+        </div>
+      </section>
+    </main>
+  );
+}
+
 function RequireAuth() {
-  const { me, checking } = useAuth();
+  const { me, checking, unreachable, retry, signOut } = useAuth();
   const location = useLocation();
+  if (unreachable && retry) return <ServerUnavailablePage failure={unreachable} checking={checking} onRetry={retry} onSignOut={signOut} />;
   if (checking) return <Loading label="Checking your session…" />;
   if (!me) return <Navigate to="/login" replace state={{ from: location.pathname + location.search }} />;
   return <Layout />;

@@ -1,13 +1,18 @@
 import { createContext, useCallback, useContext, useEffect, useMemo, useState, type ReactNode } from "react";
 
 import { acceptInvitation as apiAcceptInvitation, getMe, signIn as apiSignIn, signOut as apiSignOut } from "./api/api";
-import { onAuthLost, onSharedSession, restoreSession } from "./api/client";
+import { isServerFailure, onAuthLost, onSharedSession, restoreSession } from "./api/client";
 import type { Me, Role } from "./api/types";
 
 export interface AuthState {
   me: Me | null;
   /** true while the tab's session (its own, or one another open tab shares) is being checked. */
   checking: boolean;
+  /** Why the session could not be checked although the tab has one: the server could not be
+   * reached or failed (an ApiError of status 0 or 5xx). The tokens are kept: it is no sign-in
+   * matter, and `retry` checks again. A refused session (401) is a sign-in instead. */
+  unreachable?: unknown;
+  retry?: () => void;
   signIn: (email: string, password: string, tenant: string) => Promise<void>;
   signOut: () => void;
   /** Accept an invitation and be signed in to its tenant, as after sign-in. */
@@ -35,6 +40,8 @@ export function canDelete(role: Role | undefined): boolean {
 export function AuthProvider({ children }: { children: ReactNode }) {
   const [me, setMe] = useState<Me | null>(null);
   const [checking, setChecking] = useState<boolean>(true);
+  const [unreachable, setUnreachable] = useState<unknown>(null);
+  const [attempt, setAttempt] = useState(0);
 
   useEffect(() => {
     let live = true;
@@ -54,14 +61,23 @@ export function AuthProvider({ children }: { children: ReactNode }) {
 
   useEffect(() => {
     let live = true;
+    setChecking(true);
     restoreSession()
       .then((has) => (has ? getMe().then((who) => live && setMe(who)) : undefined))
-      .catch(() => live && setMe(null))
+      .then(() => live && setUnreachable(null))
+      .catch((error: unknown) => {
+        if (!live) return;
+        setMe(null);
+        // The session may be fine: only the server's answer is missing. (A 401 dropped the tokens.)
+        setUnreachable(isServerFailure(error) ? error : null);
+      })
       .finally(() => live && setChecking(false));
     return () => {
       live = false;
     };
-  }, []);
+  }, [attempt]);
+
+  const retry = useCallback(() => setAttempt((n) => n + 1), []);
 
   /** Keep the tokens `obtain` stored and load who they belong to (or drop them). */
   const adopt = useCallback(async (obtain: () => Promise<void>) => {
@@ -87,11 +103,12 @@ export function AuthProvider({ children }: { children: ReactNode }) {
   const signOut = useCallback(() => {
     apiSignOut();
     setMe(null);
+    setUnreachable(null);
   }, []);
 
   const value = useMemo(
-    () => ({ me, checking, signIn, signOut, acceptInvitation }),
-    [me, checking, signIn, signOut, acceptInvitation],
+    () => ({ me, checking, unreachable, retry, signIn, signOut, acceptInvitation }),
+    [me, checking, unreachable, retry, signIn, signOut, acceptInvitation],
   );
   return <AuthContext.Provider value={value}>{children}</AuthContext.Provider>;
 }

@@ -8,6 +8,8 @@ import { useSyncWatch } from "./syncWatch";
 export interface Loaded<T> {
   data: T | null;
   error: string | null;
+  /** The error itself (an ApiError: its status, its request id), null after a success. */
+  failure: unknown;
   loading: boolean;
   reload: () => void;
 }
@@ -16,6 +18,7 @@ export interface Loaded<T> {
 export function useLoad<T>(load: () => Promise<T>, deps: readonly unknown[]): Loaded<T> {
   const [data, setData] = useState<T | null>(null);
   const [error, setError] = useState<string | null>(null);
+  const [failure, setFailure] = useState<unknown>(null);
   const [loading, setLoading] = useState(true);
   const [tick, setTick] = useState(0);
   const loadRef = useRef(load);
@@ -30,8 +33,13 @@ export function useLoad<T>(load: () => Promise<T>, deps: readonly unknown[]): Lo
         if (!live) return;
         setData(value);
         setError(null);
+        setFailure(null);
       })
-      .catch((err: unknown) => live && setError(errorMessage(err)))
+      .catch((err: unknown) => {
+        if (!live) return;
+        setError(errorMessage(err));
+        setFailure(err);
+      })
       .finally(() => live && setLoading(false));
     return () => {
       live = false;
@@ -39,7 +47,7 @@ export function useLoad<T>(load: () => Promise<T>, deps: readonly unknown[]): Lo
   }, [...deps, tick]);
 
   const reload = useCallback(() => setTick((t) => t + 1), []);
-  return { data, error, loading, reload };
+  return { data, error, failure, loading, reload };
 }
 
 export const POLL_INTERVAL_MS = 1000;

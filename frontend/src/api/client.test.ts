@@ -6,6 +6,7 @@ import {
   apiRequest,
   buildUrl,
   getTokens,
+  isServerFailure,
   onAuthLost,
   restoreSession,
   revokeTokens,
@@ -270,5 +271,29 @@ describe("tabs of one browser", () => {
     expect(lost).not.toHaveBeenCalled();
     onAuthLost(null);
     tab.channel.close();
+  });
+});
+
+describe("a server failure", () => {
+  it("keeps the server's request id, says a non-JSON 5xx plainly, and counts no answer and 5xx as server failures", async () => {
+    vi.stubGlobal(
+      "fetch",
+      vi.fn(async () => new Response("<html>oops</html>", { status: 500, headers: { "Content-Type": "text/html", "X-Request-ID": "0123abcd" } })),
+    );
+    const failure = await apiRequest("/demo-extension/connectors/", { auth: false }).catch((error: unknown) => error);
+    expect(failure).toBeInstanceOf(ApiError);
+    expect((failure as ApiError).detail).toBe("The server failed with HTTP 500 and sent no explanation.");
+    expect((failure as ApiError).requestId).toBe("0123abcd");
+    expect(isServerFailure(failure)).toBe(true);
+    vi.stubGlobal(
+      "fetch",
+      vi.fn(async () => {
+        throw new TypeError("Failed to fetch");
+      }),
+    );
+    const unreachable = await apiRequest("/auth/me/", { auth: false }).catch((error: unknown) => error);
+    expect((unreachable as ApiError).status).toBe(0);
+    expect(isServerFailure(unreachable)).toBe(true);
+    expect(isServerFailure(new ApiError(404, "Not found."))).toBe(false);
   });
 });

@@ -24,15 +24,30 @@ export class ApiError extends Error {
   /** Validation errors by field (``errors`` of a 400), each a list of sentences. */
   readonly fieldErrors: Record<string, string[]>;
   readonly body: unknown;
+  /** The server's id of the request (its `X-Request-ID` header): its log lines carry it. */
+  readonly requestId: string | null;
 
-  constructor(status: number, detail: string, body: unknown = null) {
+  constructor(status: number, detail: string, body: unknown = null, requestId: string | null = null) {
     super(detail);
     this.name = "ApiError";
     this.status = status;
     this.detail = detail;
     this.body = body;
     this.fieldErrors = fieldErrorsOf(body);
+    this.requestId = requestId;
   }
+}
+
+/** The server could not be reached (no answer at all) or failed (a 5xx): not the user's doing,
+ * and worth trying again, unlike a refusal (a 4xx). */
+export function isServerFailure(error: unknown): error is ApiError {
+  return error instanceof ApiError && (error.status === 0 || error.status >= 500);
+}
+
+/** A sane request id from a response's X-Request-ID header, or null. */
+function requestIdOf(response: Response): string | null {
+  const value = response.headers.get("X-Request-ID");
+  return value && /^[A-Za-z0-9._-]{1,128}$/.test(value) ? value : null;
 }
 
 function flattenMessages(value: unknown, prefix = ""): string[] {
@@ -340,6 +355,8 @@ async function readBody(response: Response): Promise<unknown> {
   try {
     return JSON.parse(text) as unknown;
   } catch {
+    // An HTML error page (a proxy's, or the server's own when it fails before the API's handler).
+    if (response.status >= 500) return { detail: `The server failed with HTTP ${response.status} and sent no explanation.` };
     return { detail: `The server answered ${response.status} with a non-JSON body.` };
   }
 }
@@ -357,11 +374,11 @@ export async function apiRequest<T>(path: string, options: RequestOptions = {}):
       noteSessionEnded(body);
       setTokens(null);
       authLostHandler?.();
-      throw new ApiError(401, detailOf(401, body), body);
+      throw new ApiError(401, detailOf(401, body), body, requestIdOf(response));
     }
   }
   const body = await readBody(response);
-  if (!response.ok) throw new ApiError(response.status, detailOf(response.status, body), body);
+  if (!response.ok) throw new ApiError(response.status, detailOf(response.status, body), body, requestIdOf(response));
   return { status: response.status, data: body as T };
 }
 
@@ -405,7 +422,7 @@ export async function apiDownload(
       setTokens(null);
       authLostHandler?.();
     }
-    throw new ApiError(response.status, detailOf(response.status, body), body);
+    throw new ApiError(response.status, detailOf(response.status, body), body, requestIdOf(response));
   }
   const type = response.headers.get("Content-Type") ?? "application/octet-stream";
   const fileName = fileNameOf(response.headers.get("Content-Disposition"));

@@ -30,6 +30,7 @@ import { UnmatchedMappings } from "../components/UnmatchedMappings";
 import { FailedLoadsNotice } from "../components/LastLoad";
 import { upstreamHint } from "../components/UpstreamError";
 import { formatCount, formatDateTime, formatNumber, formatRate, formatRelative, formatSeconds, frequencyLabel, prettyJson } from "../format";
+import { LoadFailureBanner } from "../components/LoadFailure";
 import { useLoad, useSyncLogPolling } from "../hooks";
 import { useSyncWatch } from "../syncWatch";
 import { deleteConnectorQuestion } from "./ConnectorsPage";
@@ -245,7 +246,7 @@ function ConnectorDetail({ id, startEditing }: { id: number; startEditing: boole
     return (
       <div className="page">
         <h1>Connector #{id}</h1>
-        <ErrorBanner message={connector.error ?? "The connector could not be loaded."} />
+        {connector.failure ? <LoadFailureBanner failures={[connector.failure]} onRetry={connector.reload} busy={connector.loading} /> : <ErrorBanner message="The connector could not be loaded." />}
         <Link to="/connectors">← All connectors</Link>
       </div>
     );
@@ -300,7 +301,7 @@ function ConnectorDetail({ id, startEditing }: { id: number; startEditing: boole
         </div>
       </div>
 
-      <ErrorBanner message={connector.error} />
+      <LoadFailureBanner failures={[connector.failure]} onRetry={connector.reload} busy={connector.loading} />
       <ErrorBanner message={actionError} />
       <SaveWarningsBanner warnings={saveWarnings} />
       <RunWarningsBanner

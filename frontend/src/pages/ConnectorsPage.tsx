@@ -11,6 +11,7 @@ import { ErrorBanner, Loading, Pager, StatusBadge, TableWrap } from "../componen
 import { runOutcome, runWarningsCount } from "../components/RunOutcome";
 import { useConfirm, type ConfirmRequest } from "../components/ConfirmDialog";
 import { formatCount, formatDateTime, formatNumber, formatRelative, frequencyLabel } from "../format";
+import { LoadFailureBanner } from "../components/LoadFailure";
 import { useLoad, useRefreshWhile, useSyncLogPolling } from "../hooks";
 import { useSyncWatch } from "../syncWatch";
 
@@ -277,7 +278,7 @@ export function ConnectorsPage() {
         </div>
       </div>
       <ErrorBanner message={actionError} />
-      <ErrorBanner message={list.error} />
+      <LoadFailureBanner failures={[list.failure]} onRetry={list.reload} busy={list.loading} />
       {list.loading && !list.data ? <Loading /> : null}
       {list.data ? (
         <>

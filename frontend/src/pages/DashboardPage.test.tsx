@@ -1,5 +1,5 @@
-import { screen } from "@testing-library/react";
-import { describe, expect, it } from "vitest";
+import { fireEvent, screen, waitFor } from "@testing-library/react";
+import { describe, expect, it, vi } from "vitest";
 
 import { fakeFetch, renderAs, syncLog } from "../test/helpers";
 import { DashboardPage } from "./DashboardPage";
@@ -77,6 +77,37 @@ describe("the dashboard", () => {
   it("shows the API's message when the statistics cannot be read", async () => {
     fakeFetch(() => ({ status: 429, body: { detail: "Request was throttled. Expected available in 3 seconds." } }));
     renderAs("viewer", <DashboardPage />);
-    expect((await screen.findAllByRole("alert"))[0]?.textContent).toBe("Request was throttled. Expected available in 3 seconds.");
+    const alerts = await screen.findAllByRole("alert");
+    expect(alerts).toHaveLength(1);
+    expect(alerts[0]!.querySelector("p")?.textContent).toBe("Request was throttled. Expected available in 3 seconds.");
+  });
+
+  it("says once that the server failed, with the request id to look for and a retry that reads again", async () => {
+    let failing = true;
+    const urls: string[] = [];
+    vi.stubGlobal(
+      "fetch",
+      vi.fn(async (input: RequestInfo | URL) => {
+        const url = String(input);
+        urls.push(url);
+        if (failing) return new Response("<html><body><h1>Server Error (500)</h1></body></html>", { status: 500, headers: { "Content-Type": "text/html", "X-Request-ID": "req-5f2a9c01" } });
+        if (url.includes("/stats/history/")) return new Response(JSON.stringify({ days: [] }), { status: 200 });
+        if (url.includes("/stats/"))
+          return new Response(JSON.stringify({ total_connectors: 2, active_connectors: 1, total_records_synced: 15230, last_24h_syncs: 0, success_rate: 0, avg_sync_duration: 0, total_loads: 0, rows_loaded: 0, failed_loads: 0 }), { status: 200 });
+        return new Response(JSON.stringify({ count: 0, next: null, previous: null, results: [] }), { status: 200 });
+      }),
+    );
+    renderAs("viewer", <DashboardPage />);
+    const alert = await screen.findByTestId("load-failure");
+    await waitFor(() => expect(urls).toHaveLength(3));
+    expect(screen.getAllByRole("alert")).toHaveLength(1);
+    expect(alert.querySelector("p")?.textContent).toBe("The server failed with HTTP 500 and sent no explanation.");
+    expect(alert.textContent).toContain("look for request id req-5f2a9c01");
+    expect(alert.textContent).not.toContain("non-JSON");
+    failing = false;
+    fireEvent.click(screen.getByRole("button", { name: "Try again" }));
+    expect(await screen.findByText("15,230")).toBeTruthy();
+    await waitFor(() => expect(screen.queryByTestId("load-failure")).toBeNull());
+    expect(urls).toHaveLength(6);
   });
 });

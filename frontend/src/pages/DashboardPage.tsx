@@ -4,8 +4,9 @@ import { getStats, getSyncActivity, listRecentSyncs } from "../api/api";
 import { SYNC_STATUSES, type SyncActivityDay } from "../api/types";
 import { usePageTitle } from "../announce";
 import { BarChart, STATUS_COLOURS, STATUS_LEGEND } from "../components/charts";
-import { ErrorBanner, Loading, StatusBadge, TableWrap } from "../components/common";
+import { Loading, StatusBadge, TableWrap } from "../components/common";
 import { runWarningsCount } from "../components/RunOutcome";
+import { LoadFailureBanner } from "../components/LoadFailure";
 import { formatCount, formatDateTime, formatNumber, formatPercent, formatSeconds } from "../format";
 import { useLoad } from "../hooks";
 
@@ -39,7 +40,7 @@ export function ActivityCharts({ days }: { days: SyncActivityDay[] }) {
 
 export function DashboardPage() {
   usePageTitle("Dashboard");
-  const { data: stats, error, loading, reload: reloadStats } = useLoad(getStats, []);
+  const { data: stats, failure, loading, reload: reloadStats } = useLoad(getStats, []);
   const recent = useLoad(() => listRecentSyncs(10), []);
   const activity = useLoad(() => getSyncActivity(ACTIVITY_DAYS), []);
   const noSyncs = recent.data !== null && recent.data.results.length === 0;
@@ -61,7 +62,8 @@ export function DashboardPage() {
           </Link>
         </div>
       </div>
-      <ErrorBanner message={error} />
+      {/* one banner for the page's three reads: a server that fails says it once, with one retry */}
+      <LoadFailureBanner failures={[failure, activity.failure, recent.failure]} onRetry={reload} busy={loading || activity.loading || recent.loading} />
       {loading && !stats ? <Loading /> : null}
       {stats ? (
         <div className="stat-grid">
@@ -79,11 +81,9 @@ export function DashboardPage() {
           <Stat label="Failed loads" value={formatNumber(stats.failed_loads)} />
         </div>
       ) : null}
-      <ErrorBanner message={activity.error} />
       {activity.data ? <ActivityCharts days={activity.data} /> : null}
       <section className="card">
         <h2>Recent syncs</h2>
-        <ErrorBanner message={recent.error} />
         {recent.loading && !recent.data ? <Loading /> : null}
         {recent.data ? (
           recent.data.results.length === 0 ? (

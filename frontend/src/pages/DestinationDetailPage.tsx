@@ -22,6 +22,7 @@ import { DELETED_ROWS_LABELS, DestinationForm } from "../components/DestinationF
 import { Field } from "../components/fields";
 import { LastLoadCell } from "../components/LastLoad";
 import { formatCount, formatDateTime, formatNumber, formatSeconds } from "../format";
+import { LoadFailureBanner } from "../components/LoadFailure";
 import { useLoad } from "../hooks";
 
 const LOADS_PAGE_SIZE = 20;
@@ -144,7 +145,7 @@ export function DestinationDetailPage() {
     return (
       <div className="page">
         <h1>Destination</h1>
-        <ErrorBanner message={destination.error} />
+        <LoadFailureBanner failures={[destination.failure]} onRetry={destination.reload} busy={destination.loading} />
         <Link to="/destinations">All destinations</Link>
       </div>
     );

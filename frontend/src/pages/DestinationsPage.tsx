@@ -5,9 +5,10 @@ import { createDestination, listDestinations } from "../api/api";
 import type { DestinationInput } from "../api/types";
 import { useAnnounce, usePageTitle } from "../announce";
 import { canWrite, useAuth } from "../auth";
-import { ErrorBanner, Loading, TableWrap } from "../components/common";
+import { Loading, TableWrap } from "../components/common";
 import { DELETED_ROWS_LABELS, DestinationForm } from "../components/DestinationForm";
 import { DestinationLoadSummaryCell } from "../components/LastLoad";
+import { LoadFailureBanner } from "../components/LoadFailure";
 import { useLoad } from "../hooks";
 
 /** The tenant's destinations (PostgreSQL databases its connectors are loaded into). */
@@ -39,7 +40,7 @@ export function DestinationsPage() {
       </div>
       <p className="muted">PostgreSQL databases the connectors' records are loaded into, one typed table per connector.</p>
       {creating ? <DestinationForm onSave={create} onCancel={() => setCreating(false)} /> : null}
-      <ErrorBanner message={destinations.error} />
+      <LoadFailureBanner failures={[destinations.failure]} onRetry={destinations.reload} busy={destinations.loading} />
       {destinations.loading && !destinations.data ? <Loading /> : null}
       {destinations.data ? (
         rows.length === 0 ? (

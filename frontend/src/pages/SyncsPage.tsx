@@ -4,9 +4,10 @@ import { Link, useSearchParams } from "react-router-dom";
 import { listConnectors, listSyncLogs, type SyncLogFilters } from "../api/api";
 import { SYNC_STATUSES, SYNC_TRIGGERS, isActiveStatus, type SyncStatus, type SyncTrigger } from "../api/types";
 import { usePageTitle } from "../announce";
-import { ErrorBanner, Loading, Pager, StatusBadge, TableWrap } from "../components/common";
+import { Loading, Pager, StatusBadge, TableWrap } from "../components/common";
 import { runWarningsCount } from "../components/RunOutcome";
 import { formatDateTime, formatNumber, formatRate, formatSeconds } from "../format";
+import { LoadFailureBanner } from "../components/LoadFailure";
 import { useLoad, useRefreshWhile } from "../hooks";
 
 const PAGE_SIZE = 25;
@@ -141,7 +142,7 @@ export function SyncsPage() {
           </button>
         </div>
       </form>
-      <ErrorBanner message={logs.error} />
+      <LoadFailureBanner failures={[logs.failure]} onRetry={logs.reload} busy={logs.loading} />
       {logs.loading && !logs.data ? <Loading /> : null}
       {logs.data ? (
         logs.data.results.length === 0 ? (
