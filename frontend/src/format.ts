@@ -59,6 +59,17 @@ export function formatSeconds(value: number | null | undefined): string {
   return `${Math.floor(total / 60)} min ${total % 60} s`;
 }
 
+/** An estimate of the time left, rounded as an estimate should be: "about 8 s", "about 4 min",
+ * "about 2 h 5 min"; "—" when there is none. */
+export function formatTimeLeft(seconds: number | null | undefined): string {
+  if (seconds === null || seconds === undefined || !Number.isFinite(seconds) || seconds < 0) return "—";
+  if (seconds < 1) return "less than a second";
+  if (seconds < 60) return `about ${Math.ceil(seconds)} s`;
+  const minutes = Math.round(seconds / 60);
+  if (minutes < 60) return `about ${minutes} min`;
+  return `about ${Math.floor(minutes / 60)} h ${minutes % 60} min`;
+}
+
 /** Records per second of a finished run ("1,234/s"); "—" while it runs or when it took no time. */
 export function formatRate(records: number, seconds: number | null | undefined): string {
   if (seconds === null || seconds === undefined || seconds <= 0) return "—";

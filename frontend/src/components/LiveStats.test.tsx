@@ -1,8 +1,10 @@
 import { render, screen } from "@testing-library/react";
 import { describe, expect, it } from "vitest";
 
+import { formatTimeLeft } from "../format";
+
 import { syncLog } from "../test/helpers";
-import { LiveStats, progressPercent } from "./LiveStats";
+import { LiveStats, progressPercent, secondsLeft } from "./LiveStats";
 
 describe("live sync figures", () => {
   it("show elapsed time, pages, records and records/s, and no bar without a total", () => {
@@ -44,5 +46,39 @@ describe("live sync figures", () => {
   it("show no bar for a total of zero", () => {
     render(<LiveStats log={syncLog({ status: "SUCCESS", duration_seconds: 1, records_processed: 0, records_total: 0 })} />);
     expect(screen.queryByRole("progressbar")).toBeNull();
+  });
+
+  it("estimate the time left from the rate so far while a sync with an announced total runs", () => {
+    const started = Date.parse("2026-11-27T10:00:00Z");
+    const log = syncLog({ status: "RUNNING", started_at: "2026-11-27T10:00:00Z", records_processed: 100, records_total: 500 });
+    // 100 records in 10 s: 10/s, 400 to go
+    expect(secondsLeft(log, started + 10_000)).toBe(40);
+    expect(secondsLeft({ ...log, records_processed: 500 }, started + 10_000)).toBe(0);
+    expect(secondsLeft({ ...log, records_processed: 0 }, started + 10_000)).toBeNull();
+    expect(secondsLeft({ ...log, records_total: null }, started + 10_000)).toBeNull();
+    expect(secondsLeft({ ...log, status: "SUCCESS", duration_seconds: 10 }, started + 10_000)).toBeNull();
+    // a resumed run: its earlier attempts' time counts, not the time it was stopped
+    const resumed = { ...log, resumed_at: "2026-11-27T11:00:00Z", duration_seconds: 5 };
+    expect(secondsLeft(resumed, Date.parse("2026-11-27T11:00:05Z"))).toBe(40);
+  });
+
+  it("show the time left beside the bar while running, and none once the sync ended or without a total", () => {
+    const now = Date.now();
+    const running = render(<LiveStats log={syncLog({ status: "RUNNING", started_at: new Date(now - 10_000).toISOString(), records_processed: 100, records_total: 1300 })} />);
+    expect(screen.getByTestId("time-left").textContent).toMatch(/^about (2 min|\d+ s)$/);
+    running.unmount();
+    const ended = render(<LiveStats log={syncLog({ status: "SUCCESS", duration_seconds: 3, records_processed: 1300, records_total: 1300 })} />);
+    expect(screen.queryByTestId("time-left")).toBeNull();
+    ended.unmount();
+    render(<LiveStats log={syncLog({ status: "RUNNING", started_at: new Date(now - 10_000).toISOString(), records_processed: 100, records_total: null })} />);
+    expect(screen.queryByTestId("time-left")).toBeNull();
+  });
+
+  it("word the estimate as one", () => {
+    expect(formatTimeLeft(null)).toBe("—");
+    expect(formatTimeLeft(0.4)).toBe("less than a second");
+    expect(formatTimeLeft(7.2)).toBe("about 8 s");
+    expect(formatTimeLeft(245)).toBe("about 4 min");
+    expect(formatTimeLeft(7500)).toBe("about 2 h 5 min");
   });
 });

@@ -2,7 +2,7 @@ import { useEffect, useState } from "react";
 
 import type { SyncLog } from "../api/types";
 import { isActiveStatus } from "../api/types";
-import { formatCount, formatNumber, formatSeconds } from "../format";
+import { formatCount, formatNumber, formatSeconds, formatTimeLeft } from "../format";
 
 /** Seconds a run has taken: its duration once finished, else the time since it started (a resumed
  * run: its earlier attempts' duration and the time since it resumed, not the time it was stopped). */
@@ -28,8 +28,20 @@ export function progressPercent(log: SyncLog): number | null {
   return Math.min(100, (100 * log.records_processed) / total);
 }
 
+/** Seconds until a running sync reaches the upstream's announced total at its rate so far; null
+ * when it cannot be told (no total, not running, nothing synced yet), 0 once the count reached it. */
+export function secondsLeft(log: SyncLog, now: number): number | null {
+  const total = log.records_total;
+  if (!isActiveStatus(log.status) || total === null || total === undefined || total <= 0) return null;
+  const left = total - log.records_processed;
+  if (left <= 0) return 0;
+  const rate = recordsPerSecond(log, now);
+  if (rate === null || rate <= 0) return null;
+  return left / rate;
+}
+
 /** Elapsed time, pages, records, records/s and, when the upstream announced a total
- * (`records_total`), a progress bar. */
+ * (`records_total`), a progress bar and the time left while the sync runs. */
 export function LiveStats({ log }: { log: SyncLog }) {
   const running = isActiveStatus(log.status);
   const [now, setNow] = useState(() => Date.now());
@@ -41,6 +53,7 @@ export function LiveStats({ log }: { log: SyncLog }) {
   const elapsed = elapsedSeconds(log, now);
   const rate = recordsPerSecond(log, now);
   const percent = progressPercent(log);
+  const left = secondsLeft(log, now);
   const total = log.records_total ?? 0;
   const label = `${formatNumber(log.records_processed)} of ${formatCount(total, "record")} (${Math.floor(percent ?? 0)} %)`;
   return (
@@ -62,6 +75,12 @@ export function LiveStats({ log }: { log: SyncLog }) {
           <dt>Records/s</dt>
           <dd data-testid="records-per-second">{rate === null ? "—" : formatNumber(Math.round(rate))}</dd>
         </div>
+        {running && percent !== null ? (
+          <div>
+            <dt title="At the rate so far, until the total the upstream announced">Time left</dt>
+            <dd data-testid="time-left">{left === 0 ? "finishing" : formatTimeLeft(left)}</dd>
+          </div>
+        ) : null}
       </dl>
       {percent !== null ? (
         <div className="progress" data-testid="sync-progress-bar">
