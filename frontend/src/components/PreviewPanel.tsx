@@ -10,6 +10,7 @@ import type { JsonValue, Preview, PreviewRecord } from "../api/types";
 import { useAnnounce } from "../announce";
 import { formatCount, prettyJson } from "../format";
 import { UpstreamError } from "./UpstreamError";
+import { TableWrap } from "./common";
 
 function compact(value: JsonValue | undefined, max = 60): string {
   const text = value === undefined ? "" : typeof value === "string" ? value : JSON.stringify(value);
@@ -296,7 +297,7 @@ export function PreviewPanel({
           ) : null}
 
           <h5>Fields</h5>
-          <div className="table-wrap" tabIndex={0} role="region" aria-label="Fields of the sample">
+          <TableWrap label="Fields of the sample">
             <table className="table">
               <thead>
                 <tr>
@@ -319,7 +320,7 @@ export function PreviewPanel({
                 ))}
               </tbody>
             </table>
-          </div>
+          </TableWrap>
 
           <h5>Records ({preview.records.length}), raw and transformed</h5>
           <PreviewRecordsTable records={preview.records} label="Sample records, raw and transformed" />
@@ -357,8 +358,8 @@ export function PreviewRecordsTable({
   const more = records.length - initial;
   return (
     <>
-    <div className="table-wrap" tabIndex={0} role="region" aria-label={label}>
-      <table className="table preview-records">
+    <TableWrap label={label}>
+      <table className="table table-stack preview-records">
         <thead>
           <tr>
             <th scope="col">#</th>
@@ -370,18 +371,18 @@ export function PreviewRecordsTable({
         <tbody id={bodyId}>
           {shown.map((record, index) => (
             <tr key={index}>
-              <td>{index + 1}</td>
-              <td>
+              <td data-label="#">{index + 1}</td>
+              <td data-label={beforeLabel}>
                 <Entries value={record.raw} compareTo={compare && !record.error ? (record.transformed ?? undefined) : undefined} side="before" />
               </td>
-              <td>
+              <td data-label={afterLabel}>
                 {record.error ? (
                   <span className="error-text">Quarantined: {record.error}</span>
                 ) : (
                   <Entries value={record.transformed} compareTo={compare ? record.raw : undefined} side="after" />
                 )}
               </td>
-              <td>
+              <td data-label="JSON">
                 <details>
                   <summary aria-label={`Raw JSON of record ${index + 1}`}>Raw JSON</summary>
                   <pre className="json-block" tabIndex={0}>
@@ -401,7 +402,7 @@ export function PreviewRecordsTable({
           ))}
         </tbody>
       </table>
-    </div>
+    </TableWrap>
     {more > 0 ? (
       <button type="button" className="btn btn-small show-more" aria-expanded={all} aria-controls={bodyId} onClick={() => setAll(!all)}>
         {all ? `Show the first ${formatCount(initial, "record")} only` : `Show all ${formatCount(records.length, "record")} (${more} more)`}

@@ -1,4 +1,4 @@
-import type { ReactNode } from "react";
+import { useCallback, useEffect, useLayoutEffect, useRef, useState, type ReactNode, type RefObject } from "react";
 
 import type { SyncStatus } from "../api/types";
 import { formatCount } from "../format";
@@ -110,14 +110,88 @@ export function Pager({
   );
 }
 
-/** A table that scrolls sideways on a narrow window instead of squeezing its columns. With a
- * `label`, the scrolling box is a named region that takes the focus, so the keyboard can scroll
- * it too (for tables wider than the page as a rule, such as records). */
+interface Overflow {
+  /** The table is wider than its box: it scrolls sideways. */
+  overflows: boolean;
+  /** Columns are hidden past the left edge / the right edge. */
+  before: boolean;
+  after: boolean;
+  /** The table's own name (aria-label), for the scrolling region's. */
+  tableName: string | null;
+}
+
+const NO_OVERFLOW: Overflow = { overflows: false, before: false, after: false, tableName: null };
+
+function measure(box: HTMLElement): Overflow {
+  const hidden = box.scrollWidth - box.clientWidth;
+  const overflows = hidden > 1;
+  return {
+    overflows,
+    before: overflows && box.scrollLeft > 1,
+    after: overflows && box.scrollLeft < hidden - 1,
+    tableName: box.querySelector("table")?.getAttribute("aria-label") ?? null,
+  };
+}
+
+function same(a: Overflow, b: Overflow): boolean {
+  return a.overflows === b.overflows && a.before === b.before && a.after === b.after && a.tableName === b.tableName;
+}
+
+/** Whether the box scrolls sideways and which of its edges hide columns, kept up to date as the
+ * window, the table or the scroll position change. */
+export function useSidewaysOverflow(ref: RefObject<HTMLElement | null>): Overflow {
+  const [state, setState] = useState<Overflow>(NO_OVERFLOW);
+  const update = useCallback(() => {
+    const box = ref.current;
+    if (!box) return;
+    const next = measure(box);
+    setState((current) => (same(current, next) ? current : next));
+  }, [ref]);
+  // every render may have changed the rows or columns
+  useLayoutEffect(update);
+  useEffect(() => {
+    const box = ref.current;
+    if (!box) return;
+    box.addEventListener("scroll", update, { passive: true });
+    window.addEventListener("resize", update);
+    const observer = typeof ResizeObserver === "undefined" ? null : new ResizeObserver(update);
+    observer?.observe(box);
+    if (box.firstElementChild) observer?.observe(box.firstElementChild);
+    return () => {
+      box.removeEventListener("scroll", update);
+      window.removeEventListener("resize", update);
+      observer?.disconnect();
+    };
+  }, [ref, update]);
+  return state;
+}
+
+/**
+ * A table that scrolls sideways when it is wider than the page instead of squeezing its columns.
+ * While it does, it says so: a line above it ("Scroll sideways for more columns"), a shade on each
+ * edge that hides columns, and the scrolling box becomes a named region that takes the focus, so
+ * the keyboard scrolls it too (the arrow keys). `label` names that region and keeps it focusable
+ * whatever the width (for tables wider than the page as a rule, such as records); without one the
+ * region is named after the table.
+ */
 export function TableWrap({ children, label }: { children: ReactNode; label?: string }) {
-  if (!label) return <div className="table-wrap">{children}</div>;
+  const ref = useRef<HTMLDivElement>(null);
+  const { overflows, before, after, tableName } = useSidewaysOverflow(ref);
+  const region = label !== undefined || overflows;
+  const name = label ?? `${tableName ?? "Table"}, scrolling sideways`;
+  const classes = ["table-frame", before ? "more-before" : "", after ? "more-after" : ""].filter(Boolean).join(" ");
   return (
-    <div className="table-wrap" role="region" aria-label={label} tabIndex={0}>
-      {children}
+    <div className="table-scroll">
+      {overflows ? (
+        <p className="scroll-cue small" aria-hidden="true" data-testid="scroll-cue">
+          {after ? "More columns to the right: scroll sideways →" : "← More columns to the left: scroll back"}
+        </p>
+      ) : null}
+      <div className={classes}>
+        <div ref={ref} className="table-wrap" role={region ? "region" : undefined} aria-label={region ? name : undefined} tabIndex={region ? 0 : undefined}>
+          {children}
+        </div>
+      </div>
     </div>
   );
 }

@@ -90,7 +90,7 @@ export function DashboardPage() {
             <p className="muted">No syncs yet.</p>
           ) : (
             <TableWrap>
-              <table className="table" aria-label="Recent syncs">
+              <table className="table table-stack" aria-label="Recent syncs">
                 <thead>
                   <tr>
                     <th>Run</th>
@@ -104,18 +104,18 @@ export function DashboardPage() {
                 <tbody>
                   {recent.data.results.map((log) => (
                     <tr key={log.id}>
-                      <td>
+                      <td data-label="Run">
                         <Link to={`/sync-logs/${log.id}`}>#{log.id}</Link>
                       </td>
-                      <td>
+                      <td data-label="Connector">
                         <Link to={`/connectors/${log.connector}`}>{log.connector_name}</Link>
                       </td>
-                      <td>
+                      <td data-label="Status">
                         <StatusBadge status={log.status} warnings={runWarningsCount(log)} />
                       </td>
-                      <td className="num">{formatNumber(log.records_processed)}</td>
-                      <td>{formatSeconds(log.duration_seconds)}</td>
-                      <td className="small">{formatDateTime(log.started_at ?? log.created_at)}</td>
+                      <td className="num" data-label="Processed">{formatNumber(log.records_processed)}</td>
+                      <td data-label="Duration">{formatSeconds(log.duration_seconds)}</td>
+                      <td className="small" data-label="Started">{formatDateTime(log.started_at ?? log.created_at)}</td>
                     </tr>
                   ))}
                 </tbody>

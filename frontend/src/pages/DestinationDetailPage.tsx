@@ -146,7 +146,9 @@ export function DestinationDetailPage() {
       <div className="page">
         <h1>Destination</h1>
         <LoadFailureBanner failures={[destination.failure]} onRetry={destination.reload} busy={destination.loading} />
-        <Link to="/destinations">All destinations</Link>
+        <Link to="/destinations" className="back-link">
+          ← All destinations
+        </Link>
       </div>
     );
   }
@@ -157,9 +159,9 @@ export function DestinationDetailPage() {
   return (
     <div className="page">
       {dialog}
-      <p className="breadcrumb">
-        <Link to="/destinations">Destinations</Link>
-      </p>
+      <Link to="/destinations" className="back-link">
+        ← All destinations
+      </Link>
       <div className="page-header">
         <h1>{data.name}</h1>
         <div className="actions">
@@ -240,7 +242,7 @@ export function DestinationDetailPage() {
           </p>
         ) : (
           <TableWrap>
-            <table className="table" aria-label="Attached connectors">
+            <table className="table table-stack" aria-label="Attached connectors">
               <thead>
                 <tr>
                   <th scope="col">Connector</th>
@@ -252,17 +254,17 @@ export function DestinationDetailPage() {
               <tbody>
                 {data.attachments.map((attachment) => (
                   <tr key={attachment.id}>
-                    <td>
+                    <td className="stack-title">
                       <Link to={`/connectors/${attachment.connector}`}>{connectorName(attachment.connector)}</Link>
                     </td>
-                    <td className="mono">
+                    <td className="mono" data-label="Table">
                       {data.target_schema}.{attachment.table_name}
                     </td>
-                    <td>
+                    <td data-label="Last load">
                       <LastLoadCell attachment={attachment} />
                     </td>
                     {writer ? (
-                      <td className="actions">
+                      <td className="actions" data-label="Actions">
                         <button type="button" className="btn btn-small" aria-label={`Load ${connectorName(attachment.connector)}`} onClick={() => void load(attachment.connector)}>
                           Load
                         </button>

@@ -155,6 +155,9 @@ describe("the destinations pages", () => {
     await screen.findByRole("heading", { level: 1, name: "Warehouse" });
     expect(await screen.findByText("Customers")).toBeTruthy();
     for (const name of ["Test connection", "Edit", "Load now", "Delete", "Attach"]) expect(screen.queryByRole("button", { name })).toBeNull();
+    const back = screen.getByRole("link", { name: "← All destinations" });
+    expect(back.getAttribute("href")).toBe("/destinations");
+    expect(back.classList.contains("back-link")).toBe(true);
     expect(screen.queryByRole("button", { name: /Detach/ })).toBeNull();
     expect(screen.getByText("set")).toBeTruthy();
   });

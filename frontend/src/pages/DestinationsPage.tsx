@@ -47,7 +47,7 @@ export function DestinationsPage() {
           <p className="muted">No destination yet.</p>
         ) : (
           <TableWrap>
-            <table className="table" aria-label="Destinations">
+            <table className="table table-stack" aria-label="Destinations">
               <thead>
                 <tr>
                   <th scope="col">Name</th>
@@ -61,16 +61,16 @@ export function DestinationsPage() {
               <tbody>
                 {rows.map((destination) => (
                   <tr key={destination.id}>
-                    <td>
+                    <td className="stack-title">
                       <Link to={`/destinations/${destination.id}`}>{destination.name}</Link>
                     </td>
-                    <td className="mono">{destination.has_dsn ? "(DSN)" : `${destination.host}:${destination.port}/${destination.database}`}</td>
-                    <td className="mono">{destination.target_schema}</td>
-                    <td>{destination.attachments.length}</td>
-                    <td>
+                    <td className="mono" data-label="Database">{destination.has_dsn ? "(DSN)" : `${destination.host}:${destination.port}/${destination.database}`}</td>
+                    <td className="mono" data-label="Schema">{destination.target_schema}</td>
+                    <td data-label="Connectors">{destination.attachments.length}</td>
+                    <td data-label="Last load">
                       <DestinationLoadSummaryCell destination={destination} />
                     </td>
-                    <td>{DELETED_ROWS_LABELS[destination.deleted_rows]}</td>
+                    <td data-label="Deleted records">{DELETED_ROWS_LABELS[destination.deleted_rows]}</td>
                   </tr>
                 ))}
               </tbody>

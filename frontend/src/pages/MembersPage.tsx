@@ -241,7 +241,7 @@ function MembersManager({ email: myEmail }: { email: string }) {
         {invitations.loading && !invitations.data ? <Loading /> : null}
         {pending.length > 0 ? (
           <TableWrap>
-            <table className="table" aria-label="Pending invitations">
+            <table className="table table-stack" aria-label="Pending invitations">
               <thead>
                 <tr>
                   <th scope="col">Email</th>
@@ -253,10 +253,10 @@ function MembersManager({ email: myEmail }: { email: string }) {
               <tbody>
                 {pending.map((invitation) => (
                   <tr key={invitation.id} data-testid={`invitation-${invitation.email}`}>
-                    <td>{invitation.email}</td>
-                    <td>{invitation.role}</td>
-                    <td className="small">{formatDateTime(invitation.expires_at)}</td>
-                    <td>
+                    <td className="stack-title">{invitation.email}</td>
+                    <td data-label="Role">{invitation.role}</td>
+                    <td className="small" data-label="Expires">{formatDateTime(invitation.expires_at)}</td>
+                    <td data-label="Actions">
                       <button
                         type="button"
                         className="btn btn-small btn-danger"
@@ -281,7 +281,7 @@ function MembersManager({ email: myEmail }: { email: string }) {
         {members.loading && !members.data ? <Loading /> : null}
         {rows.length > 0 ? (
           <TableWrap>
-            <table className="table" aria-label="Members">
+            <table className="table table-stack" aria-label="Members">
               <thead>
                 <tr>
                   <th scope="col">Email</th>
@@ -296,11 +296,11 @@ function MembersManager({ email: myEmail }: { email: string }) {
                   const you = member.email === myEmail;
                   return (
                     <tr key={member.id} data-testid={`member-${member.email}`}>
-                      <td>
+                      <td className="stack-title">
                         {member.email}
                         {you ? <span className="muted small"> (you)</span> : null}
                       </td>
-                      <td>
+                      <td data-label="Role">
                         <label className="visually-hidden" htmlFor={`role-${member.id}`}>
                           Role of {member.email}
                         </label>
@@ -319,8 +319,8 @@ function MembersManager({ email: myEmail }: { email: string }) {
                         </select>
                         {last ? <span className="badge badge-none last-admin">last admin</span> : null}
                       </td>
-                      <td className="small">{formatDateTime(member.created_at)}</td>
-                      <td>
+                      <td className="small" data-label="Member since">{formatDateTime(member.created_at)}</td>
+                      <td data-label="Actions">
                         <button
                           type="button"
                           className="btn btn-small btn-danger"

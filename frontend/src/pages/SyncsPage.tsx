@@ -150,7 +150,7 @@ export function SyncsPage() {
         ) : (
           <>
             <TableWrap>
-              <table className="table" aria-label="Syncs">
+              <table className="table table-stack" aria-label="Syncs">
                 <thead>
                   <tr>
                     <th scope="col">Run</th>
@@ -173,21 +173,21 @@ export function SyncsPage() {
                 <tbody>
                   {logs.data.results.map((log) => (
                     <tr key={log.id}>
-                      <td>
+                      <td data-label="Run">
                         <Link to={`/sync-logs/${log.id}`}>#{log.id}</Link>
                       </td>
-                      <td>
+                      <td data-label="Connector">
                         <Link to={`/connectors/${log.connector}`}>{log.connector_name}</Link>
                       </td>
-                      <td>
+                      <td data-label="Status">
                         <StatusBadge status={log.status} warnings={runWarningsCount(log)} />
                       </td>
-                      <td>{log.triggered_by}</td>
-                      <td className="num">{formatNumber(log.records_processed)}</td>
-                      <td className="num">{formatNumber(log.records_failed)}</td>
-                      <td>{formatSeconds(log.duration_seconds)}</td>
-                      <td className="num">{formatRate(log.records_processed, log.duration_seconds)}</td>
-                      <td className="small">{formatDateTime(log.created_at)}</td>
+                      <td data-label="Trigger">{log.triggered_by}</td>
+                      <td className="num" data-label="Processed">{formatNumber(log.records_processed)}</td>
+                      <td className="num" data-label="Quarantined">{formatNumber(log.records_failed)}</td>
+                      <td data-label="Duration">{formatSeconds(log.duration_seconds)}</td>
+                      <td className="num" data-label="Records/s">{formatRate(log.records_processed, log.duration_seconds)}</td>
+                      <td className="small" data-label="Created">{formatDateTime(log.created_at)}</td>
                     </tr>
                   ))}
                 </tbody>

@@ -259,7 +259,7 @@ function WebhooksManager() {
         ) : null}
         {rows.length > 0 ? (
           <TableWrap>
-            <table className="table" aria-label="Webhook endpoints">
+            <table className="table table-stack" aria-label="Webhook endpoints">
               <thead>
                 <tr>
                   <th scope="col">Name</th>
@@ -274,15 +274,15 @@ function WebhooksManager() {
               <tbody>
                 {rows.map((endpoint) => (
                   <tr key={endpoint.id} data-testid={`endpoint-${endpoint.name}`}>
-                    <td>{endpoint.name}</td>
-                    <td className="mono break small wide-cell">{endpoint.url}</td>
-                    <td className="small">{eventsText(endpoint.events)}</td>
-                    <td className="small">{endpoint.payload_format === "slack" ? "Slack" : "JSON"}</td>
-                    <td>
+                    <td className="stack-title">{endpoint.name}</td>
+                    <td className="mono break small wide-cell" data-label="URL">{endpoint.url}</td>
+                    <td className="small" data-label="Events">{eventsText(endpoint.events)}</td>
+                    <td className="small" data-label="Format">{endpoint.payload_format === "slack" ? "Slack" : "JSON"}</td>
+                    <td data-label="Status">
                       <ActiveBadge active={endpoint.is_active} />
                     </td>
-                    <td className="mono small">{endpoint.has_secret ? `…${endpoint.secret_hint}` : "—"}</td>
-                    <td>
+                    <td className="mono small" data-label="Secret">{endpoint.has_secret ? `…${endpoint.secret_hint}` : "—"}</td>
+                    <td data-label="Actions">
                       <div className="actions row-actions">
                         <button type="button" className="btn btn-small" disabled={busyId === endpoint.id} onClick={() => void sendPing(endpoint)}>
                           {pingingId === endpoint.id ? "Sending…" : "Send test"}
@@ -660,7 +660,7 @@ function DeliveryLog({
       {rows.length > 0 && deliveries.data ? (
         <>
           <TableWrap>
-            <table className="table" aria-label="Webhook deliveries">
+            <table className="table table-stack" aria-label="Webhook deliveries">
               <thead>
                 <tr>
                   <th scope="col">Created</th>
@@ -680,17 +680,17 @@ function DeliveryLog({
               <tbody>
                 {rows.map((delivery) => (
                   <tr key={delivery.id} data-testid={`delivery-${delivery.id}`}>
-                    <td className="small">{formatDateTime(delivery.created_at)}</td>
-                    <td>{delivery.endpoint_name}</td>
-                    <td className="mono small">{delivery.event}</td>
-                    <td>
+                    <td className="small" data-label="Created">{formatDateTime(delivery.created_at)}</td>
+                    <td data-label="Endpoint">{delivery.endpoint_name}</td>
+                    <td className="mono small" data-label="Event">{delivery.event}</td>
+                    <td data-label="Status">
                       <span className={`badge ${DELIVERY_BADGES[delivery.status]}`}>{delivery.status}</span>
                     </td>
-                    <td className="num">
+                    <td className="num" data-label="Attempts">
                       {delivery.attempts} of {delivery.max_attempts}
                     </td>
-                    <td className="num">{delivery.response_status_code ?? "—"}</td>
-                    <td className="small">
+                    <td className="num" data-label="Response">{delivery.response_status_code ?? "—"}</td>
+                    <td className="small" data-label="Next attempt">
                       {delivery.status === "pending" && delivery.next_attempt_at ? (
                         <time dateTime={delivery.next_attempt_at} title={formatDateTime(delivery.next_attempt_at)}>
                           {formatRelative(delivery.next_attempt_at)}
@@ -699,7 +699,7 @@ function DeliveryLog({
                         "—"
                       )}
                     </td>
-                    <td className="small break wide-cell">{delivery.error || "—"}</td>
+                    <td className="small break wide-cell" data-label="Error">{delivery.error || "—"}</td>
                   </tr>
                 ))}
               </tbody>
