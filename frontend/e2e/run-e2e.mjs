@@ -898,6 +898,32 @@ async function main() {
   const narrowLeave = page.getByRole("alertdialog", { name: "Leave with unsaved changes?" });
   await narrowLeave.getByRole("button", { name: "Discard and leave" }).click();
   await page.getByRole("heading", { name: "Connectors", exact: true }).waitFor();
+  // The navigation folds behind a Menu button: the bar is one line, the links come on request and
+  // Escape folds them again with the focus on the button.
+  const topbarHeight = (await page.locator(".topbar").boundingBox())?.height ?? 0;
+  if (topbarHeight > 64) throw new Error(`the top bar is ${topbarHeight} px tall at 390 px`);
+  const menuButton = page.getByRole("button", { name: "Menu" });
+  if (await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Syncs" }).isVisible()) throw new Error("the navigation is not folded at 390 px");
+  await menuButton.click();
+  if ((await menuButton.getAttribute("aria-expanded")) !== "true") throw new Error("the Menu button does not say it is open");
+  await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Syncs" }).waitFor();
+  await checkA11y(page, "navigation menu open at 390 px");
+  await shot("13-menu-open");
+  await page.keyboard.press("Escape");
+  if ((await menuButton.getAttribute("aria-expanded")) !== "false") throw new Error("Escape does not close the menu");
+  if ((await page.evaluate(() => document.activeElement?.textContent)) !== "Menu") throw new Error("the focus is not back on the Menu button");
+  // Webhooks: an endpoint and a delivery are cards, the endpoint's actions on the screen; no
+  // scrolling box the keyboard cannot reach.
+  await page.goto(`${base}/webhooks`);
+  await page.getByRole("table", { name: "Webhook deliveries" }).waitFor();
+  const endpointCard = page.getByTestId("endpoint-Ops alerts");
+  for (const name of [/^Send test/, /^Edit/, /^Delete/]) {
+    const box = await endpointCard.getByRole("button", { name }).boundingBox();
+    if (!box || box.x < 0 || box.x + box.width > 390) throw new Error(`the endpoint's ${name} is off-screen at 390 px: ${JSON.stringify(box)}`);
+  }
+  if ((await pageWidth()) > 390) throw new Error(`the webhooks page is ${await pageWidth()} px wide at 390 px`);
+  await checkA11y(page, "webhooks page at 390 px");
+  await shot("13-webhooks-narrow", true);
   await page.setViewportSize({ width: 1280, height: 900 });
 
   // 14a. Dark: the system's preference is followed; axe on the main pages in dark. The Theme

@@ -296,3 +296,32 @@ describe("a server that does not answer when the app opens", () => {
     expect(screen.queryByTestId("server-unavailable")).toBeNull();
   });
 });
+
+describe("the navigation on a phone", () => {
+  it("folds behind a Menu button that says whether it is open, closes with Escape back on the button, and after a link", async () => {
+    api("admin");
+    renderApp("/syncs");
+    await screen.findByRole("heading", { level: 1, name: "Syncs" });
+    const button = screen.getByRole("button", { name: "Menu" });
+    const nav = screen.getByRole("navigation", { name: "Main" });
+    expect(button.getAttribute("aria-controls")).toBe(nav.id);
+    expect(button.getAttribute("aria-expanded")).toBe("false");
+    expect(nav.classList.contains("nav-open")).toBe(false);
+    fireEvent.click(button);
+    expect(button.getAttribute("aria-expanded")).toBe("true");
+    expect(nav.classList.contains("nav-open")).toBe(true);
+    const link = within(nav).getByRole("link", { name: "Destinations" });
+    link.focus();
+    fireEvent.keyDown(link, { key: "Escape" });
+    expect(button.getAttribute("aria-expanded")).toBe("false");
+    expect(document.activeElement).toBe(button);
+    fireEvent.click(button);
+    fireEvent.keyDown(button, { key: "Escape" });
+    expect(button.getAttribute("aria-expanded")).toBe("false");
+    fireEvent.click(button);
+    fireEvent.click(within(nav).getByRole("link", { name: "Destinations" }));
+    expect(await screen.findByRole("heading", { level: 1, name: "Destinations" })).toBeTruthy();
+    expect(button.getAttribute("aria-expanded")).toBe("false");
+    expect(nav.classList.contains("nav-open")).toBe(false);
+  });
+});

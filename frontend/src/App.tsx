@@ -150,6 +150,10 @@ function Layout() {
   const { me } = useAuth();
   const location = useLocation();
   const mainRef = useRef<HTMLElement>(null);
+  // On a phone the links fold behind a Menu button (styles.css); a new page folds them again.
+  const [menuOpen, setMenuOpen] = useState(false);
+  const menuButtonRef = useRef<HTMLButtonElement>(null);
+  useEffect(() => setMenuOpen(false), [location.pathname]);
   // The entry the document opened on (a load, a reload), while it is shown: there the focus stays
   // at the page's start (the skip link first). The layout appearing after a navigation in the app
   // (signing in, accepting an invitation: the sign-in page has no layout) is a route change.
@@ -196,7 +200,38 @@ function Layout() {
           </span>{" "}
           MigrateIQ
         </Link>
-        <nav className="nav" aria-label="Main">
+        <button
+          type="button"
+          ref={menuButtonRef}
+          className="nav-toggle"
+          aria-expanded={menuOpen}
+          aria-controls="main-nav"
+          onClick={() => setMenuOpen((open) => !open)}
+          onKeyDown={(event) => {
+            if (event.key === "Escape" && menuOpen) {
+              event.preventDefault();
+              setMenuOpen(false);
+            }
+          }}
+        >
+          <span className="nav-toggle-icon" aria-hidden="true" />
+          Menu
+        </button>
+        <nav
+          id="main-nav"
+          className={`nav${menuOpen ? " nav-open" : ""}`}
+          aria-label="Main"
+          onClick={(event) => {
+            if ((event.target as HTMLElement).closest("a")) setMenuOpen(false);
+          }}
+          onKeyDown={(event) => {
+            // as a menu closes: Escape, the focus back on its button
+            if (event.key !== "Escape" || !menuOpen) return;
+            event.preventDefault();
+            setMenuOpen(false);
+            menuButtonRef.current?.focus();
+          }}
+        >
           <NavLink to="/" end>
             Dashboard
           </NavLink>
