@@ -222,13 +222,18 @@ def test_every_api_address_the_readmes_modules_table_gives_answers(admin_client,
     # answer no index at their roots: the table names their collections)
     from pathlib import Path
 
+    from django.apps import apps
     from django.conf import settings
 
     readme = (Path(settings.BASE_DIR) / "README.md").read_text()
     table = readme.split("| module | API | what it adds |", 1)[1].split("\n\n", 1)[0]
-    addresses = re.findall(r"`(/api/[^`]*)`", "\n".join(row.split("|")[2] for row in table.splitlines()[2:]))
+    rows = [row.split("|") for row in table.splitlines()[2:]]
+    assert len(rows) >= 3, table
+    # the rows of the modules this server runs (a platform run may enable only some of them)
+    installed = [row for row in rows if apps.is_installed(row[1].strip().strip("`"))]
+    addresses = re.findall(r"`(/api/[^`]*)`", "\n".join(row[2] for row in installed))
 
-    assert len(addresses) >= 4, table
+    assert installed and len(addresses) >= len(installed), table
     for address in addresses:
         response = admin_client.get(address)
         assert response.status_code == 200, f"README, modules: GET {address} is a {response.status_code}"
@@ -257,7 +262,9 @@ CHOICE_FILTERS = _choice_filters()
 
 
 def test_the_lists_have_choice_filters_to_check():
-    assert len(CHOICE_FILTERS) >= 4, CHOICE_FILTERS
+    # the walk below must find what it checks (a run may enable only some modules: the connectors
+    # module alone has three choice filters)
+    assert CHOICE_FILTERS, "no list of this server has a choice filter to check"
 
 
 @pytest.mark.parametrize(
