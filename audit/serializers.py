@@ -49,3 +49,12 @@ class AuditEventSerializer(serializers.ModelSerializer):
         if obj.actor_id is None:
             return None  # the system: a schedule, the engine, an operator command
         return {"id": obj.actor_id, "email": obj.actor_email, "anonymous": False}
+
+
+class AuditValuesSerializer(serializers.Serializer):
+    actions = serializers.ListField(
+        child=serializers.CharField(), help_text="The actions recorded in the tenant's trail, sorted."
+    )
+    target_types = serializers.ListField(
+        child=serializers.CharField(), help_text="The kinds of object acted on in the tenant's trail, sorted."
+    )

@@ -41,9 +41,10 @@ TENANT_ROWS = {AuditEvent: lambda t: Q(tenant=t)}
 MINIMUM_ROLE = {
     (EVENTS, "GET"): Role.ADMIN,
     (EVENTS + "{pk}/", "GET"): Role.ADMIN,
+    (EVENTS + "values/", "GET"): Role.ADMIN,
 }
 
-EXPECTED_ROUTES = {EVENTS, EVENTS + "{pk}/"}
+EXPECTED_ROUTES = {EVENTS, EVENTS + "{pk}/", EVENTS + "values/"}
 
 
 def isolation_queries(graph, marker: str) -> dict:

@@ -228,6 +228,57 @@ def test_the_served_schema_documents_the_actor_filters_values(db):
     assert "anonymous" in actor["description"] and "system" in actor["description"]
 
 
+VALUES = f"{EVENTS}values/"
+
+
+def test_the_filters_values_are_the_actions_and_object_types_the_tenants_trail_holds(
+    trail, refused_sign_in, admin_client, tenant_a
+):
+    # the Audit page offers them in its Action and Object type filters: each once, sorted, the
+    # other tenant's and an empty object type left out
+    services.store_activity(
+        activity.Activity(action="tenant.noted", tenant_id=tenant_a.pk, at=timezone.now())
+    )
+
+    response = admin_client.get(VALUES)
+
+    assert response.status_code == 200, response.content
+    assert response.json() == {
+        "actions": [
+            "auth.sign_in_failed",
+            "auth.signed_in",
+            "connector.changed",
+            "connector.created",
+            "member.role_changed",
+            "sync.started",
+            "tenant.noted",
+        ],
+        "target_types": ["connector", "membership", "sync_log", "user"],
+    }
+
+
+def test_only_admins_read_the_filters_values_and_an_outsider_sees_only_their_tenants(
+    trail, editor_client, viewer_client, anon_client, outsider_client
+):
+    for client in (editor_client, viewer_client):
+        assert client.get(VALUES).status_code == 403
+    assert anon_client.get(VALUES).status_code == 401
+    assert outsider_client.get(VALUES).json() == {
+        "actions": ["connector.changed"],
+        "target_types": ["connector"],
+    }
+
+
+def test_the_served_schema_documents_the_filters_values(db):
+    response = Client().get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json")
+    schema = response.json()
+    operation = schema["paths"]["/api/audit/events/values/"]["get"]
+    ref = operation["responses"]["200"]["content"]["application/json"]["schema"]["$ref"]
+    values = schema["components"]["schemas"][ref.rsplit("/", 1)[-1]]
+    assert values["required"] == ["actions", "target_types"]
+    assert values["properties"]["actions"]["items"] == {"type": "string"}
+
+
 @pytest.mark.parametrize(
     "query",
     [

@@ -11,3 +11,7 @@ def test_the_ui_type_has_exactly_the_fields_of_an_audit_event(db):
 
 def test_the_ui_knows_that_me_names_the_installed_modules(db):
     assert ui_interface("Me") == set(api_schemas()["Me"]["properties"])
+
+
+def test_the_ui_type_of_the_filters_values_has_exactly_the_schemas_fields(db):
+    assert ui_interface("AuditValues") == set(api_schemas()["AuditValues"]["properties"])

@@ -24,7 +24,7 @@ import type {
   TokenPair,
 } from "./types";
 import { apiDownload, type DownloadedFile } from "./client";
-import type { AuditEvent, DeliveryStatus, WebhookDelivery, WebhookEndpoint, WebhookEndpointCreated, WebhookEndpointInput } from "./types";
+import type { AuditEvent, AuditValues, DeliveryStatus, WebhookDelivery, WebhookEndpoint, WebhookEndpointCreated, WebhookEndpointInput } from "./types";
 import type { ConnectorSchema, Destination, DestinationAttachment, DestinationCheck, DestinationInput, DestinationLoad } from "./types";
 
 const CONNECTORS = "/demo-extension/connectors";
@@ -319,6 +319,11 @@ export interface AuditFilters {
 /** The tenant's audit events, newest first, filtered. */
 export async function listAuditEvents(filters: AuditFilters = {}): Promise<Paginated<AuditEvent>> {
   return (await apiRequest<Paginated<AuditEvent>>("/audit/events/", { query: { ordering: "-at", ...filters } })).data;
+}
+
+/** The actions and object types recorded in the tenant's trail: the filters' suggestions. */
+export async function getAuditValues(): Promise<AuditValues> {
+  return (await apiRequest<AuditValues>("/audit/events/values/")).data;
 }
 
 // --- the webhooks module: endpoints, the test ping, the delivery log (admins only) -----------

@@ -460,6 +460,12 @@ export interface AuditEvent {
   request_id: string;
 }
 
+/** GET /api/audit/events/values/: what the tenant's trail holds, each once, sorted. */
+export interface AuditValues {
+  actions: string[];
+  target_types: string[];
+}
+
 // --- the webhooks module (/api/webhooks/): signed deliveries of sync and load events, for admins.
 
 export type WebhookEvent = "sync.succeeded" | "sync.partial" | "sync.failed" | "sync.cancelled" | "load.finished" | "load.failed";

@@ -22,9 +22,24 @@ const event = (id: number, overrides: Partial<AuditEvent> = {}): AuditEvent => (
 
 const page = (results: AuditEvent[], count = results.length) => ({ body: { count, next: null, previous: null, results } });
 
-function api(answer: (call: FakeCall) => { status?: number; body?: unknown }) {
-  return fakeFetch(answer);
+const VALUES = "/api/audit/events/values/";
+const recorded = { actions: ["auth.sign_in_failed", "connector.exported", "member.added"], target_types: ["connector", "user"] };
+
+/** The events list's calls (the filters' values are answered with `values` and kept apart). */
+function api(answer: (call: FakeCall) => { status?: number; body?: unknown }, values: { status?: number; body?: unknown } = { body: recorded }) {
+  const all = fakeFetch((call) => (call.url.startsWith(VALUES) ? values : answer(call)));
+  return new Proxy([] as FakeCall[], {
+    get: (_, name) => Reflect.get(all.filter((call) => !call.url.startsWith(VALUES)), name),
+  });
 }
+
+const valuesCalls = () =>
+  vi.mocked(fetch).mock.calls.filter(([url]) => String(url).startsWith(VALUES));
+
+const offered = (label: string) => {
+  const input = screen.getByLabelText(label) as HTMLInputElement;
+  return Array.from(document.querySelectorAll(`#${input.getAttribute("list")} option`)).map((o) => o.getAttribute("value"));
+};
 
 const renderPage = (role: "viewer" | "editor" | "admin" = "admin", path = "/audit") =>
   renderAs(
@@ -47,6 +62,7 @@ describe("the audit page", () => {
       expect(screen.getByText(ADMINS_ONLY)).toBeTruthy();
       expect(screen.queryByRole("table")).toBeNull();
       expect(calls).toHaveLength(0);
+      expect(valuesCalls()).toHaveLength(0);
       unmount();
     }
   });
@@ -178,12 +194,37 @@ describe("the audit page", () => {
     renderPage();
     await screen.findByTestId("audit-event-1");
     const who = screen.getByLabelText("Who") as HTMLInputElement;
-    const offered = Array.from(document.querySelectorAll(`#${who.getAttribute("list")} option`)).map((o) => o.getAttribute("value"));
-    expect(offered).toEqual(["anonymous", "system"]);
+    expect(offered("Who")).toEqual(["anonymous", "system"]);
     fireEvent.change(who, { target: { value: " anonymous " } });
     fireEvent.click(screen.getByRole("button", { name: "Apply filters" }));
     await vi.waitFor(() => expect(calls).toHaveLength(2));
     expect(query(calls[1]!).get("actor")).toBe("anonymous");
+  });
+
+  it("offers the actions and object types the trail holds, from the API, and still sends any text", async () => {
+    const calls = api(() => page([event(1)]));
+    renderPage();
+    await screen.findByTestId("audit-event-1");
+    await vi.waitFor(() => expect(offered("Action")).toEqual(["auth.sign_in_failed", "connector.exported", "member.added"]));
+    expect(offered("Object type")).toEqual(["connector", "user"]);
+    expect(valuesCalls()).toHaveLength(1);
+    expect(screen.getByLabelText("Action").getAttribute("aria-describedby")).toBe("audit-values-hint");
+    expect(document.getElementById("audit-values-hint")!.textContent).toMatch(/values recorded in this trail/);
+    fireEvent.change(screen.getByLabelText("Action"), { target: { value: "plugin.did_something" } });
+    fireEvent.click(screen.getByRole("button", { name: "Apply filters" }));
+    await vi.waitFor(() => expect(calls).toHaveLength(2));
+    expect(query(calls[1]!).get("action")).toBe("plugin.did_something");
+    // the values are asked once, not again with every filter
+    expect(valuesCalls()).toHaveLength(1);
+  });
+
+  it("keeps the filters as plain text boxes, and the list, when the values cannot be read", async () => {
+    api(() => page([event(1)]), { status: 500, body: { detail: "Server error." } });
+    renderPage();
+    await screen.findByTestId("audit-event-1");
+    await vi.waitFor(() => expect(valuesCalls()).toHaveLength(1));
+    expect(offered("Action")).toEqual([]);
+    expect(screen.queryByRole("alert")).toBeNull();
   });
 
   it("sends an actor the API does not take and shows its refusal, rather than listing every event", async () => {

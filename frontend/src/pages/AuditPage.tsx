@@ -1,7 +1,7 @@
 import { useState, type FormEvent } from "react";
 import { Link, useSearchParams } from "react-router-dom";
 
-import { listAuditEvents, type AuditFilters } from "../api/api";
+import { getAuditValues, listAuditEvents, type AuditFilters } from "../api/api";
 import type { AuditEvent, JsonValue } from "../api/types";
 import { usePageTitle } from "../announce";
 import { useAuth } from "../auth";
@@ -11,34 +11,11 @@ import { useLoad } from "../hooks";
 
 const PAGE_SIZE = 25;
 
-/** The actions recorded today (docs/extensions.md, "Audit"): suggestions for the action filter,
- * which takes any name. */
-export const KNOWN_ACTIONS = [
-  "auth.signed_in",
-  "auth.sign_in_failed",
-  "auth.session_ended",
-  "auth.signed_out",
-  "member.added",
-  "member.role_changed",
-  "member.removed",
-  "invitation.created",
-  "invitation.revoked",
-  "invitation.accepted",
-  "connector.created",
-  "connector.changed",
-  "connector.deleted",
-  "connector.exported",
-  "sync.started",
-  "sync.cancelled",
-  "sync.resumed",
-  "load.started",
-];
 /** The actor filter's values besides a user id (audit/filters.py). */
 const ACTOR_KINDS = [
   { value: "anonymous", label: "anonymous: requests nobody had signed in to (refused sign-ins)" },
   { value: "system", label: "system: schedules, the engine, operator commands" },
 ];
-const KNOWN_TARGET_TYPES = ["user", "membership", "invitation", "connector", "sync_log", "destination_load"];
 
 /** The app's page of an object the trail names, where it has one. */
 function pageOf(targetType: string, targetId: string): string | null {
@@ -98,6 +75,9 @@ function AuditTrail() {
   const filtered = FILTER_KEYS.some((name) => params.get(name));
   const key = params.toString();
   const events = useLoad(() => listAuditEvents(filters), [key]);
+  // the filters' suggestions: what this tenant's trail holds (modules name their own actions); any
+  // text is still sent, and without them the filters work as plain text boxes
+  const values = useLoad(getAuditValues, []);
 
   const draftOf = (from: URLSearchParams) =>
     Object.fromEntries(FILTER_KEYS.map((name) => [name, from.get(name) ?? ""])) as Record<FilterKey, string>;
@@ -150,18 +130,18 @@ function AuditTrail() {
         <div className="filter-grid">
           <div className="field">
             <label htmlFor="audit-action">Action</label>
-            <input list="audit-actions" autoComplete="off" placeholder="Any" {...field("action")} />
+            <input list="audit-actions" autoComplete="off" placeholder="Any" aria-describedby="audit-values-hint" {...field("action")} />
             <datalist id="audit-actions">
-              {KNOWN_ACTIONS.map((action) => (
+              {(values.data?.actions ?? []).map((action) => (
                 <option key={action} value={action} />
               ))}
             </datalist>
           </div>
           <div className="field">
             <label htmlFor="audit-target_type">Object type</label>
-            <input list="audit-target-types" autoComplete="off" placeholder="Any" {...field("target_type")} />
+            <input list="audit-target-types" autoComplete="off" placeholder="Any" aria-describedby="audit-values-hint" {...field("target_type")} />
             <datalist id="audit-target-types">
-              {KNOWN_TARGET_TYPES.map((type) => (
+              {(values.data?.target_types ?? []).map((type) => (
                 <option key={type} value={type} />
               ))}
             </datalist>
@@ -190,6 +170,9 @@ function AuditTrail() {
             <label htmlFor="audit-until">Until (day)</label>
             <input type="date" {...field("until")} />
           </div>
+        </div>
+        <div className="hint" id="audit-values-hint">
+          Action and Object type suggest the values recorded in this trail, such as connector.exported or sync_log; type to narrow them.
         </div>
         <div className="actions">
           <button type="submit" className="btn btn-primary">
