@@ -214,6 +214,42 @@ describe("the new connector wizard", () => {
     await vi.waitFor(() => expect(document.activeElement).toBe(heading));
   });
 
+  it("says on the before side that a nested source is copied and stays, where a top-level one is dropped", async () => {
+    // what the sync does (sync_engine/transform.py): name → full_name removes name, but
+    // address.city → city keeps address (and its city) in the stored record
+    const records = [
+      {
+        raw: { id: 1, name: "Ada", address: { city: "Lyon", zip: "69001" } },
+        transformed: { id: 1, address: { city: "Lyon", zip: "69001" }, full_name: "Ada", city: "Lyon" },
+        error: null,
+      },
+    ];
+    const onPreview = vi.fn(async (_input: ConnectorInput) => previewBody({ records }));
+    renderWizard(undefined, onPreview);
+    fillFirstStep();
+    next();
+    next();
+    const hint = within(screen.getByTestId("rules-editor")).getByText(/A nested source is copied/);
+    expect(hint.textContent).toMatch(/name → full_name removes name\. A nested source is copied: address\.city → city keeps address and its city in the record\./);
+    fireEvent.click(screen.getByRole("button", { name: "Add a rule" }));
+    fireEvent.change(screen.getByLabelText("Source path (rule 1)"), { target: { value: "name" } });
+    fireEvent.change(screen.getByLabelText("Target field (rule 1)"), { target: { value: "full_name" } });
+    fireEvent.click(screen.getByRole("button", { name: "Add a rule" }));
+    fireEvent.change(screen.getByLabelText("Source path (rule 2)"), { target: { value: "address.city" } });
+    fireEvent.change(screen.getByLabelText("Target field (rule 2)"), { target: { value: "city" } });
+    fireEvent.click(screen.getByRole("button", { name: "Show before / after" }));
+    const table = await within(screen.getByTestId("before-after")).findByRole("region", { name: "Sample records before and after the rules" });
+    const [before, after] = within(table).getAllByRole("row")[1]!.querySelectorAll("td:nth-child(2) dl, td:nth-child(3) dl");
+    expect(Array.from(before!.querySelectorAll("dt"), (dt) => dt.textContent)).toEqual([
+      "name (dropped)",
+      "address.city (copied to city; nested sources stay in the record)",
+      "id",
+      "address",
+    ]);
+    expect(before!.querySelector(".entry-copied dd")!.textContent).toBe("Lyon");
+    expect(Array.from(after!.querySelectorAll("dt"), (dt) => dt.textContent)).toEqual(["full_name (new)", "city (new)", "id", "address"]);
+  });
+
   it("does not fetch the before/after while a rule has a problem, and marks the rule", async () => {
     const onPreview = vi.fn(async (_input: ConnectorInput) => previewBody());
     renderWizard(undefined, onPreview);

@@ -9,6 +9,7 @@ import { ApiError, errorMessage } from "../api/client";
 import type { JsonValue, Preview, PreviewRecord } from "../api/types";
 import { useAnnounce } from "../announce";
 import { formatCount, prettyJson } from "../format";
+import { nestedCopies, type NestedCopy } from "./rules";
 import { UpstreamError } from "./UpstreamError";
 import { TableWrap } from "./common";
 
@@ -33,25 +34,38 @@ function marksOf(value: JsonValue, other: JsonValue | undefined, side: "before" 
 }
 
 /** Top-level entries of a record as "key: value" lines (the whole JSON is one click away). Given
- * the record on the other side (`compareTo`), what the rules changed comes first, marked. */
-function Entries({ value, compareTo, side = "after" }: { value: JsonValue; compareTo?: JsonValue; side?: "before" | "after" }) {
+ * the record on the other side (`compareTo`), what the rules changed comes first, marked; on the
+ * "before" side, then the nested sources the rules copied (`copies`), whose objects stay. */
+function Entries({ value, compareTo, side = "after", copies = [] }: { value: JsonValue; compareTo?: JsonValue; side?: "before" | "after"; copies?: NestedCopy[] }) {
   if (!value || typeof value !== "object" || Array.isArray(value)) return <code>{compact(value)}</code>;
   const marks = compareTo === undefined ? new Map<string, Mark>() : marksOf(value, compareTo, side);
   const entries = Object.entries(value);
   const ordered = [...entries.filter(([key]) => marks.has(key)), ...entries.filter(([key]) => !marks.has(key))];
   const shown = Math.max(8, marks.size);
+  const marked = ordered.slice(0, marks.size);
+  const entry = ([key, item]: [string, JsonValue]) => (
+    <div key={key} className={marks.has(key) ? `entry-${marks.get(key)}` : undefined}>
+      <dt>
+        {key}
+        {marks.has(key) ? <span className="entry-mark"> ({marks.get(key)})</span> : null}
+      </dt>
+      <dd>{compact(item)}</dd>
+    </div>
+  );
   return (
     <>
         <dl className="preview-entries">
-          {ordered.slice(0, shown).map(([key, item]) => (
-            <div key={key} className={marks.has(key) ? `entry-${marks.get(key)}` : undefined}>
+          {marked.map(entry)}
+          {copies.map((copy) => (
+            <div key={`copy:${copy.source}`} className="entry-copied">
               <dt>
-                {key}
-                {marks.has(key) ? <span className="entry-mark"> ({marks.get(key)})</span> : null}
+                {copy.source}
+                <span className="entry-mark">{` (copied to ${copy.target}; nested sources stay in the record)`}</span>
               </dt>
-              <dd>{compact(item)}</dd>
+              <dd>{compact(copy.value)}</dd>
             </div>
           ))}
+          {ordered.slice(marks.size, shown).map(entry)}
         </dl>
         {ordered.length > shown ? <p className="hint">+{formatCount(ordered.length - shown, "more field")}</p> : null}
     </>
@@ -342,6 +356,7 @@ export function PreviewRecordsTable({
   afterLabel = "Transformed",
   compare = false,
   initial = PREVIEW_RECORDS_SHOWN,
+  mappings = {},
 }: {
   records: PreviewRecord[];
   label: string;
@@ -351,6 +366,9 @@ export function PreviewRecordsTable({
   compare?: boolean;
   /** How many records show before "Show all" (the page stays short: a record is a tall cell). */
   initial?: number;
+  /** The rules' field_mappings (source path → target field), with `compare`: a nested source the
+   * rules copied is named on the "before" side, since its object stays in the record. */
+  mappings?: { [source: string]: string };
 }) {
   const [all, setAll] = useState(false);
   const bodyId = useId();
@@ -373,7 +391,12 @@ export function PreviewRecordsTable({
             <tr key={index}>
               <td data-label="#">{index + 1}</td>
               <td data-label={beforeLabel}>
-                <Entries value={record.raw} compareTo={compare && !record.error ? (record.transformed ?? undefined) : undefined} side="before" />
+                <Entries
+                  value={record.raw}
+                  compareTo={compare && !record.error ? (record.transformed ?? undefined) : undefined}
+                  side="before"
+                  copies={compare && !record.error ? nestedCopies(mappings, record.raw, record.transformed ?? undefined) : []}
+                />
               </td>
               <td data-label={afterLabel}>
                 {record.error ? (

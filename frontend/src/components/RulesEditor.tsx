@@ -139,7 +139,9 @@ export function RulesEditor({
         <p className="hint" id={id("hint")}>
           Each rule stores a field of the record: read from a source path (<code>address.city</code>, <code>tags.-1</code>,{" "}
           <code>/@odata.etag</code>) or, without one, a field the record already has; then converted, defaulted when missing or null, and
-          required to be there (else the record is quarantined).
+          required to be there (else the record is quarantined). A top-level source is renamed: <code>name</code> → <code>full_name</code>{" "}
+          removes <code>name</code>. A nested source is copied: <code>address.city</code> → <code>city</code> keeps{" "}
+          <code>address</code> and its <code>city</code> in the record.
         </p>
         <button type="button" className="btn btn-small" aria-pressed={draft.mode === "json"} onClick={toggle} id={id("json-toggle")}>
           JSON
@@ -330,7 +332,8 @@ export function RulesEditor({
               focusInvalid.current = true;
               throw new RulesNotReady();
             }
-            return preview();
+            const mappings = result.rules.field_mappings;
+            return { answer: await preview(), mappings: (mappings ?? {}) as { [source: string]: string } };
           }}
           onFieldErrors={onPreviewFieldErrors}
         />
@@ -346,8 +349,15 @@ class RulesNotReady extends Error {
 }
 
 /** Sample records before and after the rules, from the preview API. */
-function BeforeAfter({ idPrefix, run, onFieldErrors }: { idPrefix: string; run: () => Promise<Preview>; onFieldErrors?: (error: ApiError) => boolean }) {
+/** A before/after answer and the field mappings it was fetched with (what the "before" side names). */
+interface BeforeAfterRun {
+  answer: Preview;
+  mappings: { [source: string]: string };
+}
+
+function BeforeAfter({ idPrefix, run, onFieldErrors }: { idPrefix: string; run: () => Promise<BeforeAfterRun>; onFieldErrors?: (error: ApiError) => boolean }) {
   const [result, setResult] = useState<Preview | null>(null);
+  const [mappings, setMappings] = useState<{ [source: string]: string }>({});
   const [failure, setFailure] = useState<string | null>(null);
   const [loading, setLoading] = useState(false);
   const headingRef = useRef<HTMLHeadingElement>(null);
@@ -363,8 +373,9 @@ function BeforeAfter({ idPrefix, run, onFieldErrors }: { idPrefix: string; run: 
     setFailure(null);
     setResult(null);
     try {
-      const answer = await run();
+      const { answer, mappings: sent } = await run();
       setResult(answer);
+      setMappings(sent);
       if (answer.ok) {
         const quarantined = answer.records.filter((record) => record.error).length;
         announce(`Before and after: ${formatCount(answer.records.length, "record")}${quarantined ? `, ${quarantined} quarantined by the rules` : ""}.`);
@@ -423,7 +434,7 @@ function BeforeAfter({ idPrefix, run, onFieldErrors }: { idPrefix: string; run: 
               ))}
             </ul>
           ) : null}
-          <PreviewRecordsTable records={result.records} label="Sample records before and after the rules" beforeLabel="Before" afterLabel="After the rules" compare />
+          <PreviewRecordsTable records={result.records} label="Sample records before and after the rules" beforeLabel="Before" afterLabel="After the rules" compare mappings={mappings} />
         </div>
       ) : null}
     </section>

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 
 import type { JsonValue } from "../api/types";
-import { defaultText, defaultValue, draftOfRules, rowNamedIn, rowsOfRules, rulesOfDraft, rulesOfRows, toggleDraftMode, type RuleRow } from "./rules";
+import { defaultText, defaultValue, draftOfRules, nestedCopies, pathParts, rowNamedIn, rowsOfRules, rulesOfDraft, rulesOfRows, toggleDraftMode, type RuleRow } from "./rules";
 
 const SEED_LIKE = {
   field_mappings: { name: "full_name", "address.city": "city", created_at: "joined" },
@@ -116,5 +116,34 @@ describe("transformation rules as rows", () => {
     expect(rowNamedIn("type_conversions['joined']: unknown type 'datetim'", rows)).toEqual({ id: "b", field: "type" });
     expect(rowNamedIn("field_mappings: source path 'name' has an empty segment", rows)).toEqual({ id: "a", field: "source" });
     expect(rowNamedIn("Something else entirely.", rows)).toBeNull();
+  });
+});
+
+describe("source paths and the nested sources a mapping copies", () => {
+  it("reads a source path as the sync does: dotted with escapes, or a JSON Pointer", () => {
+    expect(pathParts("address.city")).toEqual(["address", "city"]);
+    expect(pathParts("tags.-1")).toEqual(["tags", "-1"]);
+    expect(pathParts("@odata\\.etag")).toEqual(["@odata.etag"]);
+    expect(pathParts("/@odata.etag")).toEqual(["@odata.etag"]);
+    expect(pathParts("/a~1b/~0c")).toEqual(["a/b", "~c"]);
+    expect(pathParts("a..b")).toEqual(["a", "b"]);
+  });
+
+  it("names a nested source whose object stays in the record, not a top-level, missing or dropped one", () => {
+    const raw = { name: "Ada", "meta.id": 7, address: { city: "Lyon" }, tags: ["a", "b"], gone: { x: 1 } };
+    const transformed = { address: { city: "Lyon" }, tags: ["a", "b"], "meta.id": 7, full_name: "Ada", city: "Lyon", last_tag: "b" };
+    const mappings = {
+      name: "full_name", // top-level: renamed, dropped
+      "address.city": "city",
+      "tags.-1": "last_tag",
+      "address.zip": "zip", // missing: nothing copied
+      "meta.id": "meta_id", // a key that literally holds the text wins: top-level
+      "gone.x": "x", // its object is not in the transformed record
+    };
+    expect(nestedCopies(mappings, raw, transformed)).toEqual([
+      { source: "address.city", target: "city", value: "Lyon" },
+      { source: "tags.-1", target: "last_tag", value: "b" },
+    ]);
+    expect(nestedCopies(mappings, raw, undefined)).toEqual([]);
   });
 });

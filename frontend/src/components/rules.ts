@@ -255,3 +255,58 @@ export function rowNamedIn(message: string, rows: RuleRow[]): { id: string; fiel
   }
   return null;
 }
+
+/** The keys of a source path as the sync reads them (sync_engine/paths.py): a JSON Pointer when it
+ * starts with "/" (~1 is "/", ~0 is "~"), else dotted, a backslash escaping the next character and
+ * empty segments skipped. */
+export function pathParts(path: string): string[] {
+  if (!path) return [];
+  if (path.startsWith("/")) return path.slice(1).split("/").map((part) => part.replace(/~1/g, "/").replace(/~0/g, "~"));
+  const parts: string[] = [];
+  let current = "";
+  for (let i = 0; i < path.length; i++) {
+    const char = path[i]!;
+    if (char === "\\") current += path[++i] ?? "\\";
+    else if (char === ".") {
+      parts.push(current);
+      current = "";
+    } else current += char;
+  }
+  parts.push(current);
+  return parts.filter((part) => part !== "");
+}
+
+function valueAt(value: JsonValue | undefined, parts: string[]): JsonValue | undefined {
+  for (const part of parts) {
+    if (Array.isArray(value) && /^-?\d+$/.test(part)) {
+      const index = Number(part);
+      value = value[index < 0 ? value.length + index : index];
+    } else if (isObject(value) && part in value) value = value[part];
+    else return undefined;
+  }
+  return value;
+}
+
+/** A nested source's copy: what a mapping read by a path into an object, and where it put it. */
+export interface NestedCopy {
+  source: string;
+  target: string;
+  value: JsonValue;
+}
+
+/** The mappings of `raw` whose source is a path into a nested object that is still in `transformed`:
+ * a top-level source is renamed (its key leaves the record), but a nested one is copied and the object
+ * it was read from stays (sync_engine/transform.py). A key that literally holds the source text wins
+ * over the path, as in the sync. */
+export function nestedCopies(mappings: { [source: string]: string }, raw: JsonValue, transformed: JsonValue | undefined): NestedCopy[] {
+  if (!isObject(raw) || !isObject(transformed)) return [];
+  const copies: NestedCopy[] = [];
+  for (const [source, target] of Object.entries(mappings)) {
+    if (source in raw) continue;
+    const parts = pathParts(source);
+    if (parts.length < 2 || !(parts[0]! in transformed)) continue;
+    const value = valueAt(raw, parts);
+    if (value !== undefined) copies.push({ source, target, value });
+  }
+  return copies;
+}
