@@ -42,6 +42,12 @@ slots than another. Within one budget object (one sync run), requests that carry
 (:data:`slot_order`: a sync's page order) take the slots in that order: a request for page 2 waits
 while the request for page 1 waits too, so a rate-limited run commits its first page first instead of
 after every request sent ahead of it.
+What the budget's own limits cost is counted per budget object (one sync run's): the requests
+that waited for a rate token, a place in line for one or a concurrency slot (``paced_requests``,
+``paced_by_slots``) and the seconds during which at least one of them waited (``paced_seconds``), so
+a run can say that its budget paced it. Waits for a pause are not counted (the stores answer them as
+:class:`PauseWait`, a concurrency slot's as :class:`SlotWait`), and a request granted at once costs
+nothing more.
 A request waiting for its slot is not interrupted by a sync's cancellation (it waits at most a pause,
 capped by ``MIGRATEIQ_HTTP_RETRY_AFTER_CAP``, or one rate interval). It never waits past its
 caller's deadline (``core.http.total_deadline``: a web request's 10 s, a sync's time budget): a slot
@@ -90,6 +96,14 @@ CALM_EXCHANGES = 20
 LINE_HOLD_SECONDS = 1.0
 # The position of the request being sent in its caller's order (a sync's page order), or None.
 slot_order: contextvars.ContextVar[int | None] = contextvars.ContextVar("migrateiq_slot_order", default=None)
+
+
+class PauseWait(float):
+    """A store's wait that is for a pause (a 429 or ``Retry-After``), not for the budget's own limits."""
+
+
+class SlotWait(float):
+    """A store's wait that is for a free concurrency slot (``concurrent`` leases held)."""
 
 
 class RequestBudgetExhausted(OutboundError):
@@ -158,6 +172,13 @@ class RequestBudget:
             lease_seconds = float(settings.MIGRATEIQ_HTTP_TIMEOUT) + LEASE_GRACE_SECONDS
         self.lease_seconds = float(lease_seconds)
         self.requests_sent = 0
+        #: Requests of this object that waited for its own limits (a rate token, a place in line for
+        #: one, a concurrency slot; not a pause), the seconds during which at least one of them waited
+        #: (waits side by side count once), and how many of them waited for a concurrency slot.
+        self.paced_requests = 0
+        self.paced_seconds = 0.0
+        self.paced_by_slots = 0
+        self._paced_until = 0.0  # the end of the last wait added to paced_seconds (monotonic)
         # how a retry message says that a 429 / Retry-After paused the others too
         self.paused_note = paused_note
         # how it says that a 429 lowered this object's concurrency ({current}, {configured}, and
@@ -199,6 +220,8 @@ class RequestBudget:
                 self._waiting[position] = True
         since = time.monotonic()
         wait = 0.0
+        # Whether this request waited for the budget's own limits (measured only once it waits).
+        paced = by_slots = False
         try:
             while True:
                 if abandon is not None and abandon.is_set():
@@ -208,8 +231,13 @@ class RequestBudget:
                 if until is not None and time.monotonic() >= until:
                     # the last wait ran past the deadline (a busy machine sleeps longer than asked)
                     raise NoSlotInTime(wait, self._waiting_for(wait))
-                if position is not None and not self._first_in_line(position, since):
-                    continue
+                if position is not None:
+                    behind = self._behind_in_line(position, since)
+                    if behind is not None:  # it waited behind an earlier page in line for the rate's tokens
+                        if not self.paused_here():  # ... unless that one waits out this run's pause
+                            paced = True
+                            self._note_paced(behind)
+                        continue
                 wait = self._store.try_acquire(
                     self.key, lease, self.interval, self.concurrent, self.lease_seconds
                 )
@@ -217,13 +245,22 @@ class RequestBudget:
                     break
                 if until is not None and time.monotonic() + wait > until:
                     raise NoSlotInTime(wait, self._waiting_for(wait))
+                started = time.monotonic()
                 if abandon is None:
                     self._sleep(wait)
                 else:
                     abandon.wait(wait)
+                if not isinstance(wait, PauseWait):
+                    paced = True
+                    by_slots = by_slots or isinstance(wait, SlotWait)
+                    self._note_paced(started)
         finally:
             if position is not None:
                 self.leave_line(position)
+            if paced:
+                with self._count_lock:
+                    self.paced_requests += 1
+                    self.paced_by_slots += by_slots
         try:
             yield
         finally:
@@ -234,6 +271,14 @@ class RequestBudget:
                     if self._calm >= CALM_EXCHANGES:
                         self._calm = 0
                         self.concurrent = min(self.configured_concurrent, self.concurrent + 1)
+
+    def _note_paced(self, started: float) -> None:
+        """Add a wait for the budget's own limits, from ``started`` to now, to :attr:`paced_seconds`:
+        only the part no other request's wait covered (waits are noted as they end, so in order)."""
+        with self._count_lock:
+            now = time.monotonic()
+            self.paced_seconds += max(0.0, now - max(started, self._paced_until))
+            self._paced_until = max(self._paced_until, now)
 
     def _waiting_for(self, wait: float) -> str:
         """What a wait of ``wait`` seconds is for, in words (read only when giving up)."""
@@ -257,14 +302,14 @@ class RequestBudget:
             if self._waiting.pop(position, None) is not None:
                 self._line.notify_all()
 
-    def _first_in_line(self, position: int, since: float) -> bool:
-        """Whether no request of this object with an earlier position is in line; else wait briefly
-        and say no. A place held for LINE_HOLD_SECONDS by a request that never came to wait is given
-        up (its sender stopped before sending)."""
+    def _behind_in_line(self, position: int, since: float) -> float | None:
+        """None when no request of this object with an earlier position is in line; else wait briefly
+        and say when that wait started (``time.monotonic()``). A place held for LINE_HOLD_SECONDS by
+        a request that never came to wait is given up (its sender stopped before sending)."""
         with self._line:
             earlier = [other for other in self._waiting if other < position]
             if not earlier:
-                return True
+                return None
             if (
                 not any(self._waiting[other] for other in earlier)
                 and time.monotonic() - since >= LINE_HOLD_SECONDS
@@ -272,9 +317,10 @@ class RequestBudget:
                 for other in earlier:
                     del self._waiting[other]
                 self._line.notify_all()
-                return True
+                return None
+            started = time.monotonic()
             self._line.wait(SLOT_POLL_SECONDS * 5)
-            return False
+            return started
 
     def pause(self, seconds: float) -> None:
         """Hold every new exchange on this key, everywhere, for ``seconds`` (an earlier end is extended,
@@ -338,18 +384,20 @@ class LocalBudgetStore:
     def try_acquire(
         self, key: str, lease: str, interval: float, concurrent: int, lease_seconds: float
     ) -> float:
-        """0 when the slot is taken (lease recorded), else seconds to wait before trying again."""
+        """0 when the slot is taken (lease recorded), else seconds to wait before trying again: a
+        :class:`PauseWait` for a pause, a :class:`SlotWait` for a concurrency slot, else a float (the
+        rate's next token). Every store answers so."""
         with self._lock:
             now = time.monotonic()
             paused = self._paused_until.get(key, 0.0) - now
             if paused > 0:
-                return paused
+                return PauseWait(paused)
             leases = self._leases.setdefault(key, {})
             for held, expires in list(leases.items()):
                 if expires <= now:
                     del leases[held]
             if len(leases) >= concurrent:
-                return min(SLOT_POLL_SECONDS, min(leases.values()) - now)
+                return SlotWait(min(SLOT_POLL_SECONDS, min(leases.values()) - now))
             next_at = self._next_at.get(key, 0.0)
             if next_at > now:
                 return next_at - now
@@ -388,16 +436,17 @@ class LocalBudgetStore:
 
 # KEYS: next-at (string), paused-until (string), leases (sorted set of lease -> expiry).
 # ARGV: lease id, interval, concurrency, lease seconds, idle expiry (ms). Times are the server's.
+# Answers the seconds to wait ('0': taken), prefixed with 'p' for a pause and 's' for a concurrency slot.
 _ACQUIRE = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
 local paused = tonumber(redis.call('GET', KEYS[2]) or '0')
-if paused > now then return tostring(paused - now) end
+if paused > now then return 'p' .. tostring(paused - now) end
 redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', now)
 local concurrent = tonumber(ARGV[3])
 if redis.call('ZCARD', KEYS[3]) >= concurrent then
   local first = redis.call('ZRANGE', KEYS[3], 0, 0, 'WITHSCORES')
-  return tostring(math.min(tonumber(ARGV[6]), tonumber(first[2]) - now))
+  return 's' .. tostring(math.min(tonumber(ARGV[6]), tonumber(first[2]) - now))
 end
 local interval = tonumber(ARGV[2])
 local next_at = tonumber(redis.call('GET', KEYS[1]) or '0')
@@ -458,7 +507,13 @@ class RedisBudgetStore:
     ) -> float:
         idle_ms = int(max(IDLE_EXPIRY_SECONDS, lease_seconds) * 1000)
         args = [lease, repr(interval), concurrent, repr(lease_seconds), idle_ms, repr(SLOT_POLL_SECONDS)]
-        return float(self._acquire(keys=self._keys(key), args=args))
+        answer = self._acquire(keys=self._keys(key), args=args)
+        text = answer.decode() if isinstance(answer, bytes) else str(answer)
+        if text[:1] == "p":
+            return PauseWait(text[1:])
+        if text[:1] == "s":
+            return SlotWait(text[1:])
+        return float(text)
 
     def release(self, key: str, lease: str) -> None:
         try:
@@ -588,11 +643,11 @@ class FileBudgetStore:
             {"key": key, "now": now},
         ).fetchone()
         if paused_until > now:
-            return paused_until - now
+            return PauseWait(paused_until - now)
         if held >= concurrent:
             if self._drop_dead_holders(key):
-                return 0.001  # look again at once, with the dead holders' slots free
-            return max(0.001, min(SLOT_POLL_SECONDS, (first_expiry or now) - now))
+                return SlotWait(0.001)  # look again at once, with the dead holders' slots free
+            return SlotWait(max(0.001, min(SLOT_POLL_SECONDS, (first_expiry or now) - now)))
         if next_at > now:
             return next_at - now
         return 0.001  # the state changed between the two statements: look again

@@ -447,6 +447,79 @@ def test_paused_here_says_whether_this_objects_own_pause_is_on(store):
     assert not budget.paused_here()
 
 
+# --- pacing: what the budget's own limits made requests wait --------------------------------------------
+
+
+def test_requests_that_waited_for_a_rate_token_are_counted_with_their_wait(store):
+    budget = RequestBudget(_key(), per_second=2)
+    for _ in range(3):
+        with budget.slot():
+            pass
+
+    # the first went at once; the next two waited an interval (0.55 s) each
+    assert budget.paced_requests == 2
+    assert 2 * budget.interval - 0.05 <= budget.paced_seconds <= 2 * budget.interval + 0.5
+    assert budget.paced_by_slots == 0
+
+
+def test_requests_waiting_side_by_side_count_their_common_wait_once(store):
+    budget = RequestBudget(_key(), per_second=2)
+
+    def take():
+        with budget.slot():
+            pass
+
+    threads = [threading.Thread(target=take) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(10)
+
+    # two waited, one interval and two intervals, over the same 1.1 s (not 1.65 s added up)
+    assert budget.paced_requests == 2
+    assert 2 * budget.interval - 0.05 <= budget.paced_seconds <= 2 * budget.interval + 0.3
+
+
+def test_a_request_that_waited_for_a_concurrency_slot_is_counted_as_such(store):
+    budget = RequestBudget(_key(), concurrent=1)
+    held = threading.Event()
+
+    def hold_the_slot():
+        with budget.slot():
+            held.set()
+            time.sleep(0.4)
+
+    holder = threading.Thread(target=hold_the_slot)
+    holder.start()
+    assert held.wait(5)
+    with budget.slot():
+        pass
+    holder.join(5)
+
+    assert (budget.paced_requests, budget.paced_by_slots) == (1, 1)
+    assert 0.25 <= budget.paced_seconds <= 1.5
+
+
+def test_a_pause_is_not_counted_as_pacing_even_in_a_rate_limited_budget(store):
+    budget = RequestBudget(_key(), per_second=100)
+    budget.pause(0.6)
+    started = time.monotonic()
+    with budget.slot():
+        pass
+
+    assert time.monotonic() - started >= 0.5  # it waited out the pause
+    assert budget.paced_seconds < 0.2  # but at most a rate interval of it was the budget's own limit
+    assert budget.paced_by_slots == 0
+
+
+def test_a_request_granted_at_once_counts_nothing(store):
+    budget = RequestBudget(_key(), per_second=1)
+    with budget.slot():
+        pass
+
+    assert (budget.paced_requests, budget.paced_seconds) == (0, 0.0)
+
+
 # --- requests per run ---------------------------------------------------------------------------------------
 
 

@@ -43,6 +43,36 @@ def request_budget(connector: CustomDataConnector, *, per_sync: bool) -> Request
     )
 
 
+# A run's log says that its connector's budget paced it when its requests waited for the budget's own
+# limits (a rate token, a concurrency slot; not a pause a 429 asked for, logged with its retry) more
+# than this long in total and more than this share of the run's time.
+PACED_NOTE_MIN_SECONDS = 1.0
+PACED_NOTE_MIN_SHARE = 0.10
+
+
+def paced_note(budget: RequestBudget, run_seconds: float) -> str:
+    """The run's closing line when ``budget`` (a run's, ``per_sync=True``) paced it noticeably (see
+    :data:`PACED_NOTE_MIN_SECONDS`), naming the limit the requests waited for; "" otherwise. The
+    time counts while at least one request waited (requests waiting side by side count once)."""
+    waited, requests = budget.paced_seconds, budget.paced_requests
+    if waited <= PACED_NOTE_MIN_SECONDS or waited <= PACED_NOTE_MIN_SHARE * run_seconds:
+        return ""
+    limits, settings = [], []
+    if budget.per_second is not None and budget.paced_by_slots < requests:
+        rate = budget.per_second
+        limits.append(f"{rate:g} request{'' if rate == 1 else 's'}/s")
+        settings.append("max_requests_per_second")
+    if budget.paced_by_slots:
+        at_once = budget.configured_concurrent
+        limits.append(f"{at_once} request{'' if at_once == 1 else 's'} at once")
+        settings.append("max_concurrent_requests")
+    return (
+        f"The connector's request budget ({', '.join(limits)}) paced this run: {requests} "
+        f"request{'' if requests == 1 else 's'} waited {waited:.1f} s in total (of the run's "
+        f"{run_seconds:.1f} s); raise {' or '.join(settings)} if the API allows it."
+    )
+
+
 def paused_refusal(budget: RequestBudget, done: str) -> str:
     """Why nothing is sent now, when ``budget``'s connector is paused, for a person waiting on ``done``
     (e.g. "tested"); "" when it is not paused. The pause is shared by every process and does not keep

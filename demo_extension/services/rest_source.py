@@ -23,7 +23,7 @@ from core.http import OutboundClient, total_deadline
 from core.http_errors import OutboundError, UpstreamError
 from core.redaction import redact, safe_url, scrub_stored_secrets, stored_secret_forms
 from demo_extension.services.auth import base_query_params, build_request_auth
-from demo_extension.services.budget import paused_refusal, request_budget
+from demo_extension.services.budget import paced_note, paused_refusal, request_budget
 from demo_extension.services.credentials import endpoint_origin
 from demo_extension.services.extract import (
     ResponseFormatError,
@@ -278,6 +278,7 @@ class RestSource:
             return shape.send(auth, client, request, base_params, paginator)
 
         budget = request_budget(connector, per_sync=True)
+        started = time.monotonic()
         # Its own pauses (a 429 one of its requests got): asked before every request sent ahead.
         relay = RetryRelay(run.on_retry, paused=budget.paused_here)
         pages_this_run = 0
@@ -393,6 +394,9 @@ class RestSource:
             finally:
                 fetcher.close(wait=not run.abandoning)
                 echoed.summarize(run)
+                paced = paced_note(budget, time.monotonic() - started)
+                if paced:
+                    run.emit(paced)
                 if stopped_cleanly and fetcher.discarded:
                     run.emit(
                         f"{fetcher.discarded} page request(s) sent ahead were not needed (past the last "

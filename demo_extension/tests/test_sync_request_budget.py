@@ -2,6 +2,7 @@
 connection test (embedded default: the budget file; Redis, local memory and worker processes are
 covered by core/tests/test_request_budget.py)."""
 
+import re
 import time
 
 import pytest
@@ -11,7 +12,7 @@ from core.tests.budget_upstream import JITTER, most_in_any_window
 from demo_extension.models import CustomDataConnector, SyncStatus
 from demo_extension.services.budget import budget_key, request_budget
 from demo_extension.services.sync import DataSyncService
-from demo_extension.tests.sync_support import queried, run_sync, stored_ids
+from demo_extension.tests.sync_support import events, queried, run_sync, stored_ids
 
 URL = "/api/demo-extension/connectors/"
 ENDPOINT = "http://127.0.0.1:9/users"
@@ -288,3 +289,46 @@ def test_a_connection_test_whose_next_request_the_rate_limit_puts_past_its_10_s_
         "rate limit of 0.01 a second allows"
     ), body["message"]
     assert len(upstream.requests) == 1
+
+
+def test_a_run_paced_by_its_requests_per_second_says_so_at_its_end(sample_upstream, make_connector):
+    upstream = sample_upstream(records=40, page_size=10, style="page")
+    connector = make_connector(upstream=upstream, pagination=PAGED, max_requests_per_second=2)
+
+    log = run_sync(connector)
+
+    assert log.status == SyncStatus.SUCCESS, log.error_message
+    lines = events(log)
+    paced = [line for line in lines if "paced this run" in line]
+    assert len(paced) == 1, lines
+    match = re.fullmatch(
+        r"The connector's request budget \(2 requests/s\) paced this run: (\d+) requests waited "
+        r"([\d.]+) s in total \(of the run's ([\d.]+) s\); raise max_requests_per_second if the API "
+        r"allows it\.",
+        paced[0],
+    )
+    assert match, paced[0]
+    waited, took = float(match[2]), float(match[3])
+    # every request but the first waited for a token (0.55 s apart)
+    assert int(match[1]) == len(_arrivals(upstream)) - 1
+    assert waited >= (len(_arrivals(upstream)) - 1) * (1 + RATE_MARGIN) / 2 - 0.2
+    assert took >= (len(_arrivals(upstream)) - 1) * (1 + RATE_MARGIN) / 2 - JITTER
+    assert waited <= took
+    # logged once the pages are read, just before the run's closing line
+    assert lines.index(paced[0]) == len(lines) - 2
+
+
+def test_a_run_the_budget_barely_slowed_logs_no_pacing_line(sample_upstream, make_connector):
+    upstream = sample_upstream(records=40, page_size=10, style="page")
+    connector = make_connector(upstream=upstream, pagination=PAGED, max_requests_per_second=2)
+
+    log = run_sync(connector)
+    assert any("paced this run" in line for line in events(log))
+
+    # the same run under a rate it never waits for noticeably (its first requests wait out the
+    # token the last run took, under half a second)
+    CustomDataConnector.objects.filter(pk=connector.pk).update(max_requests_per_second=500)
+    connector.refresh_from_db()
+    again = run_sync(connector)
+    assert again.status == SyncStatus.SUCCESS, again.error_message
+    assert not any("paced this run" in line for line in events(again))
