@@ -209,6 +209,8 @@ _TOTAL_KEYS = (
     "count",
 )
 _TOTAL_HEADERS = ("x-total-count", "x-total", "x-wp-total")
+# A cursor list's page number and page count (Eventbrite's pagination object): read together only.
+_PAGE_NUMBER_AND_COUNT = (("page_number", "page_count"), ("pageNumber", "pageCount"))
 _CURRENT_PAGE_KEYS = ("page", "current_page", "currentPage", "page_number", "pageNumber")
 _OFFSET_KEYS = ("offset", "skip", "startAt", "start")
 _LIMIT_KEYS = ("limit", "take", "maxResults", "max_results", "per_page", "pageSize", "page_size")
@@ -342,6 +344,10 @@ class FetchedPage:
     body: object  # the decoded JSON body
     count: int  # records on the page
     last_record: object = None  # the page's last record (for "last record id" cursors)
+
+
+def _strict_int(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def _int_or_none(value):
@@ -653,10 +659,19 @@ class Paginator:
                 # or cursor is there too (Zendesk keeps links.next on its last page).
                 self.stopped_because = f"{path} says this is the last page"
                 return False
+            last = self._last_page_announced(page)
+            if last:
+                self.stopped_because = last
+                return False
         return more
 
     def _advance(self, page: FetchedPage) -> bool:
         return False
+
+    def _last_page_announced(self, page: FetchedPage) -> str | None:
+        """Why ``page`` is the last one by what its body says beside the style's own signal (after a
+        more-flag, which comes first), or None."""
+        return None
 
     def _follow_empty(self, page: FetchedPage, repeated: bool) -> bool:
         """Whether to follow the next page or cursor an answer names (``repeated``: one already
@@ -863,6 +878,40 @@ class CursorPagination(Paginator):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self._recent: deque = deque(maxlen=_RECENT)
+        self._token_path: str | None = None  # where the last page's cursor was read
+
+    def _last_page_announced(self, page: FetchedPage) -> str | None:
+        """The last page by its own numbers: ``page_number`` (or ``pageNumber``) at least
+        ``page_count`` (``pageCount``), both integers, in the object that holds the cursor or at the
+        body's top level (Eventbrite's ``pagination`` without ``has_more_items``, whose last page still
+        has a continuation). Only when the page number is this run's count of pages, so a number that
+        means something else (or a resumed run's older checkpoint) never ends a run early; a count
+        without a number (Typeform's ``page_count``, the pages left before its ``before`` token) is
+        not read."""
+        body = page.body
+        if not isinstance(body, dict):
+            return None
+        places: list[tuple[tuple, object]] = []
+        if self._token_path and self.config.get("cursor_from") != "last_record":
+            parent = tuple(path_parts(self._token_path))[:-1]
+            if parent:
+                places.append((parent, get_path(body, parent)))
+        places.append(((), body))
+        pages_read = self.state.get("pages", 0)  # this page included (advance counted it)
+        for prefix, holder in places:
+            if not isinstance(holder, dict):
+                continue
+            for number_key, count_key in _PAGE_NUMBER_AND_COUNT:
+                number, count = holder.get(number_key), holder.get(count_key)
+                if not (_strict_int(number) and _strict_int(count)):
+                    continue
+                if number != pages_read or number < count:
+                    return None
+                return (
+                    f"{format_path((*prefix, number_key))} ({number}) reached "
+                    f"{format_path((*prefix, count_key))} ({count})"
+                )
+        return None
 
     def initial_state(self) -> dict:
         return {"cursor": None}
@@ -895,6 +944,7 @@ class CursorPagination(Paginator):
 
     def _advance(self, page: FetchedPage) -> bool:
         path, token = self._token(page)
+        self._token_path = path
         if token in (None, "", False):
             return False
         if isinstance(token, (dict, list)):

@@ -514,3 +514,34 @@ def test_the_paged_lists_of_a_graphql_answer_are_found_in_objects_and_lists_but_
         assert f"holds {len(paged)} paged lists ({', '.join(paged)})" in problem
     else:
         assert problem is None
+
+
+def test_a_cursor_list_stops_at_the_page_number_that_reaches_its_page_count_and_only_then():
+    config = validate_pagination_config({"type": "cursor", "cursor_path": "next", "cursor_param": "cursor"})
+    paginator = make_paginator(config, ENDPOINT)
+    # top level, beside the cursor: pages 1 and 2 of 3 go on, page 3 of 3 is the last despite its cursor
+    for number in (1, 2):
+        assert paginator.advance(page({"next": f"c{number}", "page_number": number, "page_count": 3}, 5))
+    assert not paginator.advance(page({"next": "c3", "page_number": 3, "page_count": 3}, 5))
+    assert paginator.stopped_because == "page_number (3) reached page_count (3)"
+
+    # numbers that are not integers, or a page number that is not the run's count of pages, say nothing
+    for body in (
+        {"next": "d1", "page_number": "1", "page_count": "1"},
+        {"next": "d2", "page_number": True, "page_count": 1},
+        {"next": "d3", "page_number": 1, "page_count": 1},  # the run's third page, numbered 1
+        {"next": "d4", "pageCount": 1},  # a count alone (Typeform's pages left before `before`)
+    ):
+        other = make_paginator(config, ENDPOINT, {"cursor": None, "pages": 2})
+        assert other.advance(page(body, 5)), body
+
+
+def test_a_cursor_lists_page_count_is_read_in_the_object_that_holds_its_cursor():
+    config = validate_pagination_config(
+        {"type": "cursor", "cursor_path": "paging.next", "cursor_param": "continuation"}
+    )
+    paginator = make_paginator(config, ENDPOINT)
+    body = {"paging": {"next": "c1", "pageNumber": 1, "pageCount": 1}, "items": []}
+
+    assert not paginator.advance(page(body, 5))
+    assert paginator.stopped_because == "paging.pageNumber (1) reached paging.pageCount (1)"

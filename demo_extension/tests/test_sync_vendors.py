@@ -1481,6 +1481,29 @@ def test_eventbrite_stops_on_has_more_items_false_although_its_last_page_has_a_c
 
 
 @pytest.mark.parametrize(
+    "fields",
+    [
+        {},
+        {"pagination": {k: v for k, v in EVENTBRITE_CURSOR.items() if k != "has_more_path"}},
+    ],
+    ids=["auto", "cursor"],
+)
+def test_eventbrite_without_has_more_items_stops_at_page_count_instead_of_asking_past_it(
+    vendor_server, make_connector, fields
+):
+    # The v3 page's keys only: page N of N still carries a continuation.
+    vendor = vendor_server(Eventbrite, has_more_items=False)
+    connector = make_connector(**{**vendor.connector_fields(), **fields})
+
+    log = _synced_completely(vendor, connector)
+    continuations = [request["query"].get("continuation") for request in vendor.requests]
+    assert continuations[0] is None and len(continuations) == 3 and all(continuations[1:])
+    assert "Last page: pagination.page_number (3) reached pagination.page_count (3)." in events(log), events(
+        log
+    )
+
+
+@pytest.mark.parametrize(
     "pagination",
     [{"type": "auto"}, {"type": "offset", "limit": 10}, {"type": "offset", "limit": 5}],
     ids=["auto", "offset", "offset-5"],

@@ -3276,6 +3276,10 @@ class Eventbrite(VendorServer):
     api_key = "PERSONALOAUTHTOKEN2W3X4Y5Z6A7B8C9D0"
     has_more_items = True  # the answers carry has_more_items (False: only the v3 page's keys)
 
+    def __init__(self, records: int | None = None, *, has_more_items: bool = True):
+        super().__init__(records)
+        self.has_more_items = has_more_items
+
     def unauthorized(self):
         return (
             401,
