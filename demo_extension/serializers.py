@@ -498,23 +498,20 @@ class ConnectorSerializer(StrictTypesMixin, SaveWarningsMixin, serializers.Model
     # --- field checks ---
 
     def validate_max_pages(self, value):
-        # A run never took more pages than the server's limit: a larger value was saved and silently
-        # capped. One stored before it was refused may be sent back unchanged (a PUT of what was read).
-        limit = settings.MIGRATEIQ_SYNC_MAX_PAGES
-        if value is not None and value > limit and value != getattr(self.instance, "max_pages", None):
-            raise serializers.ValidationError(
-                f"At most {limit:,}: the server's limit of pages per run (MIGRATEIQ_SYNC_MAX_PAGES). "
-                "Leave it empty to use that limit."
-            )
-        return value
+        return self._within_server_limit(value, "max_pages", "MIGRATEIQ_SYNC_MAX_PAGES", "pages per run")
 
     def validate_max_sync_seconds(self, value):
-        # A run never lasted longer than the server's limit: a larger value was saved and silently
-        # capped. One stored before it was refused may be sent back unchanged (a PUT of what was read).
-        limit = settings.MIGRATEIQ_SYNC_MAX_SECONDS
-        if value is not None and value > limit and value != getattr(self.instance, "max_sync_seconds", None):
+        return self._within_server_limit(
+            value, "max_sync_seconds", "MIGRATEIQ_SYNC_MAX_SECONDS", "seconds per run"
+        )
+
+    def _within_server_limit(self, value, field: str, setting: str, what: str):
+        # A run never went past the server's limit: a larger value was saved and silently capped. One
+        # stored before it was refused may be sent back unchanged (a PUT of what was read).
+        limit = getattr(settings, setting)
+        if value is not None and value > limit and value != getattr(self.instance, field, None):
             raise serializers.ValidationError(
-                f"At most {limit:,}: the server's limit of seconds per run (MIGRATEIQ_SYNC_MAX_SECONDS). "
+                f"At most {limit:,}: the server's limit of {what} ({setting}). "
                 "Leave it empty to use that limit."
             )
         return value

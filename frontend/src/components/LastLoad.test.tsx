@@ -2,7 +2,7 @@ import { screen, within } from "@testing-library/react";
 import { describe, expect, it } from "vitest";
 
 import type { Destination, DestinationAttachment, DestinationLastLoad } from "../api/types";
-import { fakeFetch, renderInRouter } from "../test/helpers";
+import { destination, fakeFetch, renderInRouter } from "../test/helpers";
 import { destinationLoadSummary, failedLoadsOf, FailedLoadsNotice } from "./LastLoad";
 
 function lastLoad(overrides: Partial<DestinationLastLoad> = {}): DestinationLastLoad {
@@ -13,45 +13,28 @@ function attachment(connector: number, load: DestinationLastLoad | null): Destin
   return { id: connector, connector, table_name: `t${connector}`, high_water: 0, last_load_at: null, last_load: load, created_at: "2026-11-27T09:00:00Z" };
 }
 
-function destination(id: number, name: string, attachments: DestinationAttachment[]): Destination {
-  return {
-    id,
-    name,
-    type: "postgresql",
-    host: "db.example.com",
-    port: 5432,
-    database: "analytics",
-    username: "loader",
-    has_password: true,
-    has_dsn: false,
-    sslmode: "require",
-    target_schema: "public",
-    deleted_rows: "delete",
-    is_active: true,
-    attachments,
-    created_at: "2026-11-27T09:00:00Z",
-    updated_at: "2026-11-27T09:00:00Z",
-  };
+function destinationOf(id: number, name: string, attachments: DestinationAttachment[]): Destination {
+  return destination({ id, name, attachments });
 }
 
 describe("a destination's last loads", () => {
   it("shows a failing connector's load before a newer success, and the newest load otherwise", () => {
     const failed = lastLoad({ id: 5, status: "FAILED", finished_at: "2026-11-27T10:00:00Z" });
     const newer = lastLoad({ id: 6, finished_at: "2026-11-27T12:00:00Z" });
-    expect(destinationLoadSummary(destination(1, "W", [attachment(7, failed), attachment(8, newer)]))).toEqual({ load: failed, failing: 1, attached: 2 });
+    expect(destinationLoadSummary(destinationOf(1, "W", [attachment(7, failed), attachment(8, newer)]))).toEqual({ load: failed, failing: 1, attached: 2 });
     const older = lastLoad({ id: 4, finished_at: "2026-11-27T09:00:00Z" });
-    expect(destinationLoadSummary(destination(1, "W", [attachment(7, older), attachment(8, newer)]))).toEqual({ load: newer, failing: 0, attached: 2 });
-    expect(destinationLoadSummary(destination(1, "W", [attachment(7, null)]))).toEqual({ load: null, failing: 0, attached: 1 });
+    expect(destinationLoadSummary(destinationOf(1, "W", [attachment(7, older), attachment(8, newer)]))).toEqual({ load: newer, failing: 0, attached: 2 });
+    expect(destinationLoadSummary(destinationOf(1, "W", [attachment(7, null)]))).toEqual({ load: null, failing: 0, attached: 1 });
     // a load still running has no end yet: its start places it
     const running = lastLoad({ id: 9, status: "RUNNING", finished_at: null, started_at: "2026-11-27T13:00:00Z" });
-    expect(destinationLoadSummary(destination(1, "W", [attachment(7, running), attachment(8, newer)])).load).toBe(running);
+    expect(destinationLoadSummary(destinationOf(1, "W", [attachment(7, running), attachment(8, newer)])).load).toBe(running);
   });
 
   it("finds the connector's failed loads only, in every destination it is attached to", () => {
     const failed = lastLoad({ id: 5, status: "FAILED", error_message: "boom" });
     const destinations = [
-      destination(1, "Warehouse", [attachment(7, failed), attachment(8, lastLoad({ id: 2, status: "FAILED" }))]),
-      destination(2, "Lake", [attachment(7, lastLoad())]),
+      destinationOf(1, "Warehouse", [attachment(7, failed), attachment(8, lastLoad({ id: 2, status: "FAILED" }))]),
+      destinationOf(2, "Lake", [attachment(7, lastLoad())]),
     ];
     expect(failedLoadsOf(7, destinations)).toEqual([{ destination: destinations[0], load: failed }]);
     expect(failedLoadsOf(9, destinations)).toEqual([]);
@@ -59,7 +42,7 @@ describe("a destination's last loads", () => {
 
   it("warns on a connector's page that its latest load into a destination failed, with the error and a link", async () => {
     const failed = lastLoad({ id: 5, status: "FAILED", error_message: "The host name db.example.com could not be resolved." });
-    const calls = fakeFetch(() => ({ body: { count: 2, next: null, previous: null, results: [destination(3, "Warehouse", [attachment(7, failed)]), destination(4, "Lake", [attachment(7, lastLoad())])] } }));
+    const calls = fakeFetch(() => ({ body: { count: 2, next: null, previous: null, results: [destinationOf(3, "Warehouse", [attachment(7, failed)]), destinationOf(4, "Lake", [attachment(7, lastLoad())])] } }));
     renderInRouter(<FailedLoadsNotice connectorId={7} />);
     const notice = await screen.findByTestId("failed-loads");
     expect(notice.textContent).toContain("The latest load of this connector into a destination failed");
@@ -76,7 +59,7 @@ describe("a destination's last loads", () => {
     await new Promise((resolve) => setTimeout(resolve, 0));
     expect(screen.queryByTestId("failed-loads")).toBeNull();
     unmount();
-    fakeFetch(() => ({ body: { count: 1, next: null, previous: null, results: [destination(3, "Warehouse", [attachment(7, lastLoad())])] } }));
+    fakeFetch(() => ({ body: { count: 1, next: null, previous: null, results: [destinationOf(3, "Warehouse", [attachment(7, lastLoad())])] } }));
     renderInRouter(<FailedLoadsNotice connectorId={7} />);
     await new Promise((resolve) => setTimeout(resolve, 0));
     expect(screen.queryByTestId("failed-loads")).toBeNull();

@@ -5,32 +5,10 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import { AuthContext } from "../auth";
 
 import type { Destination, DestinationLoad } from "../api/types";
-import { connector, fakeFetch, me, renderAs, type FakeCall, type FakeAnswer } from "../test/helpers";
+import { connector, destination, fakeFetch, me, renderAs, type FakeCall, type FakeAnswer } from "../test/helpers";
 import { DestinationDetailPage, LOAD_POLL_MS } from "./DestinationDetailPage";
 import { DestinationsPage } from "./DestinationsPage";
 import { formatDateTime } from "../format";
-
-function destination(overrides: Partial<Destination> = {}): Destination {
-  return {
-    id: 3,
-    name: "Warehouse",
-    type: "postgresql",
-    host: "db.example.com",
-    port: 5432,
-    database: "analytics",
-    username: "loader",
-    has_password: true,
-    has_dsn: false,
-    sslmode: "require",
-    target_schema: "public",
-    deleted_rows: "delete",
-    is_active: true,
-    attachments: [],
-    created_at: "2026-11-27T10:00:00Z",
-    updated_at: "2026-11-27T10:00:00Z",
-    ...overrides,
-  };
-}
 
 function load(overrides: Partial<DestinationLoad> = {}): DestinationLoad {
   return {

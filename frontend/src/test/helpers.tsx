@@ -3,7 +3,7 @@ import type { ReactElement } from "react";
 import { createMemoryRouter, RouterProvider } from "react-router-dom";
 import { vi } from "vitest";
 
-import type { Connector, Me, Preview, Role, SyncLogDetail } from "../api/types";
+import type { Connector, Destination, Me, Preview, Role, SyncLogDetail } from "../api/types";
 import { AuthContext, type AuthState } from "../auth";
 
 export interface FakeCall {
@@ -197,6 +197,28 @@ export function previewBody(overrides: Partial<Preview> = {}): Preview {
       { raw: { id: 2, name: "Bob", address: { city: "Oslo" } }, transformed: null, error: "required field 'email' is missing" },
     ],
     warnings: ["The mapped source field 'full_name' is in no sample record (did you mean 'name' → 'full_name'?)."],
+    ...overrides,
+  };
+}
+
+export function destination(overrides: Partial<Destination> = {}): Destination {
+  return {
+    id: 3,
+    name: "Warehouse",
+    type: "postgresql",
+    host: "db.example.com",
+    port: 5432,
+    database: "analytics",
+    username: "loader",
+    has_password: true,
+    has_dsn: false,
+    sslmode: "require",
+    target_schema: "public",
+    deleted_rows: "delete",
+    is_active: true,
+    attachments: [],
+    created_at: "2026-11-27T10:00:00Z",
+    updated_at: "2026-11-27T10:00:00Z",
     ...overrides,
   };
 }
