@@ -351,18 +351,26 @@ def test_a_stored_max_pages_above_the_limit_may_be_sent_back_unchanged(
     assert editor_client.patch(url, {"max_pages": 501}, format="json").status_code == 400
 
 
-def test_the_schema_publishes_the_servers_limit_of_max_pages(settings):
+@pytest.mark.parametrize(
+    ("field", "setting", "limit"),
+    [
+        ("max_pages", "MIGRATEIQ_SYNC_MAX_PAGES", 2_500),
+        ("max_sync_seconds", "MIGRATEIQ_SYNC_MAX_SECONDS", 900),
+    ],
+)
+def test_the_schema_publishes_the_servers_limit(settings, field, setting, limit):
     from drf_spectacular.generators import SchemaGenerator
 
-    settings.MIGRATEIQ_SYNC_MAX_PAGES = 2_500
+    setattr(settings, setting, limit)
 
     components = SchemaGenerator().get_schema(request=None, public=True)["components"]["schemas"]
 
     # the bodies a client sends (a response's serializers are built once, at import, with the setting
     # the process started with: the same value outside a test that changes it)
     for name in ("ConnectorRequest", "PatchedConnectorRequest"):
-        max_pages = components[name]["properties"]["max_pages"]
-        assert (max_pages["minimum"], max_pages["maximum"]) == (1, 2_500), name
+        published = components[name]["properties"][field]
+        assert (published["minimum"], published["maximum"]) == (1, limit), name
+        assert setting in published["description"], name
 
 
 def test_max_sync_seconds_above_the_servers_limit_is_a_400_naming_it(editor_client, settings):
@@ -407,19 +415,6 @@ def test_a_stored_max_sync_seconds_above_the_limit_may_be_sent_back_unchanged(
     refused = editor_client.patch(url, {"max_sync_seconds": 3_601}, format="json")
     assert refused.status_code == 400
     assert "At most 600" in refused.json()["errors"]["max_sync_seconds"][0]
-
-
-def test_the_schema_publishes_the_servers_limit_of_max_sync_seconds(settings):
-    from drf_spectacular.generators import SchemaGenerator
-
-    settings.MIGRATEIQ_SYNC_MAX_SECONDS = 900
-
-    components = SchemaGenerator().get_schema(request=None, public=True)["components"]["schemas"]
-
-    for name in ("ConnectorRequest", "PatchedConnectorRequest"):
-        seconds = components[name]["properties"]["max_sync_seconds"]
-        assert (seconds["minimum"], seconds["maximum"]) == (1, 900), name
-        assert "MIGRATEIQ_SYNC_MAX_SECONDS" in seconds["description"], name
 
 
 def test_missing_required_fields_are_named(editor_client):

@@ -68,6 +68,14 @@ from demo_extension.tests.vendors import (
 fast_retries = sync_support.fast_retries
 
 
+def _failed_storing_nothing(connector):
+    """A sync of ``connector`` that must fail before storing any record (an error answer)."""
+    log = run_sync(connector)
+    assert log.status == SyncStatus.FAILED
+    assert not SyncedRecord.objects.filter(connector=connector).exists()
+    return log
+
+
 def _canonical(records) -> list[str]:
     return sorted(json.dumps(record, sort_keys=True) for record in records)
 
@@ -531,11 +539,9 @@ def test_a_pipedrive_error_answered_with_http_200_fails_the_sync(vendor_server, 
     vendor.errors_with_http_200 = True  # {"success": false, "error", "error_info", "data": null, ...}
     connector = make_connector(**vendor.connector_fields())
 
-    log = run_sync(connector)
+    log = _failed_storing_nothing(connector)
 
-    assert log.status == SyncStatus.FAILED
     assert "HTTP 200 with an error" in log.error_message and "Scope and URL mismatch" in log.error_message
-    assert not SyncedRecord.objects.filter(connector=connector).exists()
 
 
 @pytest.mark.parametrize("vendor_class", [Twilio, Mailchimp], ids=lambda cls: cls.name)
@@ -614,11 +620,9 @@ def test_a_vendor_s_documented_error_body_fails_the_sync_with_its_message(
     vendor = vendor_server(vendor_class)
     connector = make_connector(**{**vendor.connector_fields(), "api_key": "a-revoked-key"})
 
-    log = run_sync(connector)
+    log = _failed_storing_nothing(connector)
 
-    assert log.status == SyncStatus.FAILED
     assert message in log.error_message, log.error_message
-    assert not SyncedRecord.objects.filter(connector=connector).exists()
 
 
 def test_chargebee_s_next_offset_is_sent_back_as_offset_and_each_entry_is_one_record(
@@ -842,11 +846,9 @@ def test_a_github_graphql_repository_that_does_not_resolve_fails_with_its_messag
     vendor.not_found = True  # {"data": {"repository": null}, "errors": [{"type": "NOT_FOUND", ...}]}
     connector = make_connector(**vendor.connector_fields())
 
-    log = run_sync(connector)
+    log = _failed_storing_nothing(connector)
 
-    assert log.status == SyncStatus.FAILED
     assert "Could not resolve to a Repository" in log.error_message
-    assert not SyncedRecord.objects.filter(connector=connector).exists()
     assert not DataSyncService(connector).check_connection().connected
 
 
@@ -1128,11 +1130,9 @@ def test_an_okta_token_it_refuses_fails_the_sync_with_okta_s_error_summary(vendo
     vendor = vendor_server(Okta)
     connector = make_connector(**{**vendor.connector_fields(), "api_key": "SSWS 00revoked-token"})
 
-    log = run_sync(connector)
+    log = _failed_storing_nothing(connector)
 
-    assert log.status == SyncStatus.FAILED
     assert "HTTP 401" in log.error_message and "Invalid token provided (E0000011)" in log.error_message
-    assert not SyncedRecord.objects.filter(connector=connector).exists()
 
 
 @pytest.mark.parametrize(
@@ -1170,11 +1170,9 @@ def test_a_servicenow_error_answer_fails_the_sync_with_its_message(vendor_server
     vendor = vendor_server(ServiceNow)
     connector = make_connector(**{**vendor.connector_fields(), "api_key": "wrong-password"})
 
-    log = run_sync(connector)
+    log = _failed_storing_nothing(connector)
 
-    assert log.status == SyncStatus.FAILED
     assert "HTTP 401" in log.error_message and "User Not Authenticated" in log.error_message
-    assert not SyncedRecord.objects.filter(connector=connector).exists()
 
 
 MONDAY_CURSOR = {
@@ -1370,11 +1368,9 @@ def test_a_marketo_token_it_refuses_with_http_200_fails_the_sync_and_stores_noth
     vendor = vendor_server(Marketo)
     connector = make_connector(**{**vendor.connector_fields(), "api_key": "expired-access-token"})
 
-    log = run_sync(connector)
+    log = _failed_storing_nothing(connector)
 
-    assert log.status == SyncStatus.FAILED
     assert "HTTP 200 with an error" in log.error_message and "Access token invalid" in log.error_message
-    assert not SyncedRecord.objects.filter(connector=connector).exists()
 
 
 def test_ashby_pages_by_the_cursor_in_the_posted_body_until_more_data_available_is_false(
@@ -1395,12 +1391,10 @@ def test_an_ashby_error_info_answered_with_http_200_fails_the_sync_instead_of_be
     vendor.error_with_http_200 = True  # {"success": false, "errorInfo": {"code", "message", "requestId"}}
     connector = make_connector(**vendor.connector_fields())
 
-    log = run_sync(connector)
+    log = _failed_storing_nothing(connector)
 
-    assert log.status == SyncStatus.FAILED
     assert "HTTP 200 with an error (success: false)" in log.error_message
     assert "missing the candidatesRead permission" in log.error_message
-    assert not SyncedRecord.objects.filter(connector=connector).exists()
     assert not DataSyncService(connector).check_connection().connected
 
 
@@ -1529,11 +1523,9 @@ def test_a_netsuite_error_fails_the_sync_with_its_error_detail(vendor_server, ma
     vendor = vendor_server(NetSuite)
     connector = make_connector(**{**vendor.connector_fields(), "api_key": "revoked"})
 
-    log = run_sync(connector)
+    log = _failed_storing_nothing(connector)
 
-    assert log.status == SyncStatus.FAILED
     assert "HTTP 401" in log.error_message and "Unauthorized" in log.error_message
-    assert not SyncedRecord.objects.filter(connector=connector).exists()
 
 
 def test_a_webflow_429_pauses_the_connector_for_its_retry_after_and_asks_the_page_again(
