@@ -322,33 +322,55 @@ def test_bad_input_is_a_400_naming_the_problem(editor_client, field, value, word
     assert not CustomDataConnector.objects.unscoped("test: every tenant").exists()
 
 
-def test_max_pages_above_the_servers_limit_is_a_400_naming_it(editor_client, settings):
-    # 500000 was saved with no warning, and every run stopped at the server's 10,000 all the same
-    settings.MIGRATEIQ_SYNC_MAX_PAGES = 10_000
+# (field, its server setting, the limit set, a value above it, what the limit counts); before: a value
+# above the limit was saved with no warning, and every run stopped at the server's limit all the same
+SERVER_LIMITS = [
+    ("max_pages", "MIGRATEIQ_SYNC_MAX_PAGES", 10_000, 500_000, "pages per run"),
+    ("max_sync_seconds", "MIGRATEIQ_SYNC_MAX_SECONDS", 3_600, 7_200, "seconds per run"),
+]
 
-    response = editor_client.post(URL, payload(max_pages=500_000), format="json")
+
+@pytest.mark.parametrize(("field", "setting", "limit", "above", "what"), SERVER_LIMITS)
+def test_a_value_above_the_servers_limit_is_a_400_naming_it(
+    editor_client, settings, field, setting, limit, above, what
+):
+    setattr(settings, setting, limit)
+
+    response = editor_client.post(URL, payload(**{field: above}), format="json")
 
     assert response.status_code == 400
     assert response.json()["errors"] == {
-        "max_pages": [
-            "At most 10,000: the server's limit of pages per run (MIGRATEIQ_SYNC_MAX_PAGES). "
-            "Leave it empty to use that limit."
+        field: [
+            f"At most {limit:,}: the server's limit of {what} ({setting}). Leave it empty to use that limit."
         ]
     }
-    assert editor_client.post(URL, payload(max_pages=10_000), format="json").status_code == 201
+    assert not CustomDataConnector.objects.unscoped("test: every tenant").exists()
+    created = editor_client.post(URL, payload(**{field: limit}), format="json")
+    assert created.status_code == 201
+    assert created.json()[field] == limit
 
 
-def test_a_stored_max_pages_above_the_limit_may_be_sent_back_unchanged(
-    editor_client, make_connector, settings
+@pytest.mark.parametrize(
+    ("field", "setting", "limit", "stored"),
+    [
+        ("max_pages", "MIGRATEIQ_SYNC_MAX_PAGES", 50, 500),
+        ("max_sync_seconds", "MIGRATEIQ_SYNC_MAX_SECONDS", 600, 3_600),
+    ],
+)
+def test_a_stored_value_above_the_limit_may_be_sent_back_unchanged(
+    editor_client, make_connector, settings, field, setting, limit, stored
 ):
     # saved before the limit was checked (or before an operator lowered it): a PUT of what was read
     # still saves; another value above the limit does not
-    settings.MIGRATEIQ_SYNC_MAX_PAGES = 50
-    connector = make_connector(max_pages=500)
+    setattr(settings, setting, limit)
+    connector = make_connector(**{field: stored})
     url = f"{URL}{connector.pk}/"
 
-    assert editor_client.patch(url, {"max_pages": 500, "name": "Renamed"}, format="json").status_code == 200
-    assert editor_client.patch(url, {"max_pages": 501}, format="json").status_code == 400
+    renamed = editor_client.patch(url, {field: stored, "name": "Renamed"}, format="json")
+    assert renamed.status_code == 200, renamed.content
+    refused = editor_client.patch(url, {field: stored + 1}, format="json")
+    assert refused.status_code == 400
+    assert f"At most {limit:,}" in refused.json()["errors"][field][0]
 
 
 @pytest.mark.parametrize(
@@ -373,25 +395,6 @@ def test_the_schema_publishes_the_servers_limit(settings, field, setting, limit)
         assert setting in published["description"], name
 
 
-def test_max_sync_seconds_above_the_servers_limit_is_a_400_naming_it(editor_client, settings):
-    # 7200 was saved with no warning, and every run stopped after the server's 3,600 s all the same
-    settings.MIGRATEIQ_SYNC_MAX_SECONDS = 3_600
-
-    response = editor_client.post(URL, payload(max_sync_seconds=7_200), format="json")
-
-    assert response.status_code == 400
-    assert response.json()["errors"] == {
-        "max_sync_seconds": [
-            "At most 3,600: the server's limit of seconds per run (MIGRATEIQ_SYNC_MAX_SECONDS). "
-            "Leave it empty to use that limit."
-        ]
-    }
-    assert not CustomDataConnector.objects.unscoped("test: every tenant").exists()
-    created = editor_client.post(URL, payload(max_sync_seconds=3_600), format="json")
-    assert created.status_code == 201
-    assert created.json()["max_sync_seconds"] == 3_600
-
-
 def test_max_sync_seconds_follows_a_raised_server_limit(editor_client, settings):
     # the limit is the operator's setting, not a constant: a server allowing 8 days takes 8 days
     settings.MIGRATEIQ_SYNC_MAX_SECONDS = 8 * 24 * 3600
@@ -399,22 +402,6 @@ def test_max_sync_seconds_follows_a_raised_server_limit(editor_client, settings)
     response = editor_client.post(URL, payload(max_sync_seconds=8 * 24 * 3600), format="json")
 
     assert response.status_code == 201, response.content
-
-
-def test_a_stored_max_sync_seconds_above_the_limit_may_be_sent_back_unchanged(
-    editor_client, make_connector, settings
-):
-    # saved before the limit was checked (or before an operator lowered it): a PUT of what was read
-    # still saves; another value above the limit does not
-    settings.MIGRATEIQ_SYNC_MAX_SECONDS = 600
-    connector = make_connector(max_sync_seconds=3_600)
-    url = f"{URL}{connector.pk}/"
-
-    renamed = editor_client.patch(url, {"max_sync_seconds": 3_600, "name": "Renamed"}, format="json")
-    assert renamed.status_code == 200, renamed.content
-    refused = editor_client.patch(url, {"max_sync_seconds": 3_601}, format="json")
-    assert refused.status_code == 400
-    assert "At most 600" in refused.json()["errors"]["max_sync_seconds"][0]
 
 
 def test_missing_required_fields_are_named(editor_client):
