@@ -21,7 +21,11 @@ from demo_extension.services.connectors import (
 )
 from demo_extension.services.credentials import SECRET_FIELDS, api_key_fields
 from demo_extension.services.extract import validate_error_detection
-from demo_extension.services.request_settings import validate_flat_strings, validate_key_for_auth_type
+from demo_extension.services.request_settings import (
+    validate_flat_strings,
+    validate_key_for_auth_type,
+    validate_run_limit,
+)
 from sync_engine.transform import DataTransformationService, TransformationError
 from tenancy.admin import TenantOwnedModelAdmin
 from tenancy.models import Tenant
@@ -108,6 +112,15 @@ class ConnectorAdminForm(forms.ModelForm):
 
     def clean_query_params(self):
         return validate_flat_strings(self.cleaned_data.get("query_params") or {}, what="query_params")
+
+    def clean_max_pages(self):
+        return self._within_server_limit("max_pages")
+
+    def clean_max_sync_seconds(self):
+        return self._within_server_limit("max_sync_seconds")
+
+    def _within_server_limit(self, field: str):
+        return validate_run_limit(field, self.cleaned_data.get(field), self.initial.get(field))
 
     def clean_transformation_rules(self):
         rules = self.cleaned_data.get("transformation_rules")

@@ -10,7 +10,6 @@ import math
 import re
 from urllib.parse import parse_qsl, urlsplit
 
-from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.utils import PolymorphicProxySerializer, extend_schema_field
 from rest_framework import serializers
@@ -43,9 +42,12 @@ from demo_extension.services.incremental import (
 from demo_extension.services.pagination import PAGINATION_TYPES, validate_pagination_config
 from demo_extension.services.request_settings import (
     RESERVED_HEADERS,
+    RUN_LIMITS,
     has_control_characters,
+    run_limit_maximum,
     validate_flat_strings,
     validate_key_for_auth_type,
+    validate_run_limit,
 )
 from sync_engine.paths import validate_path
 from sync_engine.queue import cannot_resume_reason, sync_log_can_resume
@@ -491,30 +493,17 @@ class ConnectorSerializer(StrictTypesMixin, SaveWarningsMixin, serializers.Model
         fields = super().get_fields()
         # The published maxima are this server's limits, settings (validate_max_pages and
         # validate_max_sync_seconds check them).
-        fields["max_pages"].max_value = settings.MIGRATEIQ_SYNC_MAX_PAGES
-        fields["max_sync_seconds"].max_value = settings.MIGRATEIQ_SYNC_MAX_SECONDS
+        for field in RUN_LIMITS:
+            fields[field].max_value = run_limit_maximum(field)
         return fields
 
     # --- field checks ---
 
     def validate_max_pages(self, value):
-        return self._within_server_limit(value, "max_pages", "MIGRATEIQ_SYNC_MAX_PAGES", "pages per run")
+        return validate_run_limit("max_pages", value, getattr(self.instance, "max_pages", None))
 
     def validate_max_sync_seconds(self, value):
-        return self._within_server_limit(
-            value, "max_sync_seconds", "MIGRATEIQ_SYNC_MAX_SECONDS", "seconds per run"
-        )
-
-    def _within_server_limit(self, value, field: str, setting: str, what: str):
-        # A run never went past the server's limit: a larger value was saved and silently capped. One
-        # stored before it was refused may be sent back unchanged (a PUT of what was read).
-        limit = getattr(settings, setting)
-        if value is not None and value > limit and value != getattr(self.instance, field, None):
-            raise serializers.ValidationError(
-                f"At most {limit:,}: the server's limit of {what} ({setting}). "
-                "Leave it empty to use that limit."
-            )
-        return value
+        return validate_run_limit("max_sync_seconds", value, getattr(self.instance, "max_sync_seconds", None))
 
     def validate_name(self, value):
         value = value.strip()

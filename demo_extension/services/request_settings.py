@@ -6,6 +6,7 @@ Each check raises ``django.core.exceptions.ValidationError`` (a 400 in the API, 
 admin) naming the setting and the name, never the value: the value may be a credential.
 """
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 
 from core.http_fields import HEADER_VALUE_RULE, is_header_name, is_header_value
@@ -19,6 +20,29 @@ MAX_FLAT_VALUE_LENGTH = 4096
 RESERVED_HEADERS = frozenset({"host", "content-length", "transfer-encoding", "connection", "upgrade", "te"})
 #: The auth styles that send ``api_key`` in a header as it is (Basic styles base64-encode it).
 KEY_IN_A_HEADER = (AuthType.BEARER, AuthType.HEADER)
+#: The run limits a connector may set, each at most a server setting: field → (setting, what it counts).
+RUN_LIMITS = {
+    "max_pages": ("MIGRATEIQ_SYNC_MAX_PAGES", "pages per run"),
+    "max_sync_seconds": ("MIGRATEIQ_SYNC_MAX_SECONDS", "seconds per run"),
+}
+
+
+def run_limit_maximum(field: str) -> int:
+    """This server's limit of the connector setting ``field`` (a key of :data:`RUN_LIMITS`)."""
+    return getattr(settings, RUN_LIMITS[field][0])
+
+
+def validate_run_limit(field: str, value, stored=None):
+    """``value`` of the run limit ``field`` when it is within the server's limit. A run never went
+    past that limit: a larger value would be saved and silently capped. ``stored``, the value saved
+    before the limit was checked (or lowered), may be sent back unchanged."""
+    setting, what = RUN_LIMITS[field]
+    limit = run_limit_maximum(field)
+    if value is not None and value > limit and value != stored:
+        raise ValidationError(
+            f"At most {limit:,}: the server's limit of {what} ({setting}). Leave it empty to use that limit."
+        )
+    return value
 
 
 def has_control_characters(text: str) -> bool:

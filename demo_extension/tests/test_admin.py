@@ -5,6 +5,7 @@ import pytest
 from demo_extension.models import CustomDataConnector, SyncLog, SyncLogEvent, SyncStatus
 from demo_extension.tests import admin_support
 from demo_extension.tests.admin_support import form_data
+from demo_extension.tests.test_api_connectors import SERVER_LIMITS
 from tenancy.testing import REFUSED_RESOLUTIONS
 
 operator = admin_support.operator
@@ -43,6 +44,31 @@ def test_the_admin_refuses_an_impossible_request_budget(operator, tenant_a):
     assert "Ensure this value is greater than or equal to 0.01." in page
     assert "Ensure this value is less than or equal to 16." in page
     assert not CustomDataConnector.objects.unscoped("test: every tenant").exists()
+
+
+@pytest.mark.parametrize(("field", "setting", "limit", "above", "what"), SERVER_LIMITS)
+def test_the_admin_refuses_a_run_limit_above_the_servers(
+    operator, make_connector, tenant_a, settings, field, setting, limit, above, what
+):
+    # before: the admin saved it, and every run was silently capped at the server's limit
+    setattr(settings, setting, limit)
+
+    response = operator.post(
+        "/admin/demo_extension/customdataconnector/add/", form_data(tenant_a, **{field: above})
+    )
+
+    assert response.status_code == 200
+    assert f"At most {limit:,}: the server&#x27;s limit of {what} ({setting})" in response.content.decode()
+    assert not CustomDataConnector.objects.unscoped("test: every tenant").exists()
+    # a value saved before the limit was lowered may stay while other fields change
+    stored = make_connector(name="Admin connector", **{field: above})
+    kept = operator.post(
+        f"/admin/demo_extension/customdataconnector/{stored.pk}/change/",
+        form_data(tenant_a, sync_frequency="WEEKLY", **{field: above}),
+    )
+    assert kept.status_code == 302, kept.content.decode()[:2000]
+    stored.refresh_from_db()
+    assert (stored.sync_frequency, getattr(stored, field)) == ("WEEKLY", above)
 
 
 def test_the_change_page_and_the_list_never_show_the_key(operator, make_connector):
