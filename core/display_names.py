@@ -22,6 +22,13 @@ call it). It refuses, naming the code point and its position (``U+200B ZERO WIDT
   one: the emoji presentation of ``\\u2764\\ufe0f``, Mongolian and ideographic variants), and tag
   characters outside the subdivision flags of England, Scotland and Wales (the only tag sequences
   with a picture; others render as a plain black flag hiding text);
+* a space that is not one: a no-break, en, em, thin, figure or other space separator (``Pay\u00a0roll``
+  beside ``Pay roll``); the ideographic space U+3000, which Chinese and Japanese input methods type,
+  stays;
+* a word that mixes the letters of scripts that look alike (Latin, Greek, Cyrillic, Armenian,
+  Cherokee) or mixes them with their fullwidth or mathematical forms: ``Pаyroll`` with a Cyrillic
+  ``а`` beside ``Payroll`` (a word: letters and marks between other characters; ``β-test`` and a
+  name in Greek or Russian stay);
 * a name with no visible character at all (only spaces, marks or direction marks).
 
 The left-to-right, right-to-left and Arabic letter marks (U+200E, U+200F, U+061C) stay allowed:
@@ -75,6 +82,15 @@ _FLAG_TAG_SEQUENCES = frozenset(
 )
 # Shown as blank although a symbol; a name of them alone has nothing visible.
 _BLANK_SYMBOLS = frozenset("\u2800")  # BRAILLE PATTERN BLANK
+
+
+# Scripts with letters that look like another's (Unicode's confusables: Latin ``a``, Cyrillic ``а``,
+# Greek ``α``...), by the first word of a letter's name; fullwidth and mathematical letters are
+# forms of Latin or Greek letters that look like them.
+_LOOKALIKE_SCRIPTS = frozenset({"LATIN", "GREEK", "CYRILLIC", "ARMENIAN", "CHEROKEE"})
+_LOOKALIKE_FORMS = {"FULLWIDTH": "fullwidth", "MATHEMATICAL": "mathematical"}
+# Space separators a name may have: the space, and the ideographic space CJK input methods type.
+_SPACES = frozenset(" \u3000")
 
 
 def _in(ch: str, ranges) -> bool:
@@ -150,14 +166,49 @@ def _refused(value: str, index: int) -> str | None:
         )
     if _is_variation_selector(ch) and not _selectable(before):
         return "a variation selector that follows no character it could change the form of"
+    if unicodedata.category(ch) == "Zs" and ch not in _SPACES:
+        return "a space that is not one, with which two names that look the same would differ; type a space"
+    return None
+
+
+def _script(ch: str) -> str | None:
+    """The look-alike script (or form) of the letter ``ch``, ``Latin``; None for other letters."""
+    first = unicodedata.name(ch, "").split(" ", 1)[0]
+    if first in _LOOKALIKE_FORMS:
+        return _LOOKALIKE_FORMS[first]
+    return first.capitalize() if first in _LOOKALIKE_SCRIPTS else None
+
+
+def _mixed_scripts(value: str) -> str | None:
+    """Why ``value`` mixes look-alike scripts in one word, naming the first letter that does; None."""
+    word_script = None
+    for index, ch in enumerate(value):
+        category = unicodedata.category(ch)
+        if category[0] == "M":
+            continue
+        if category[0] != "L":
+            word_script = None  # a space, digit or punctuation mark ends the word
+            continue
+        script = _script(ch)
+        if script is None:
+            continue
+        if word_script is None:
+            word_script = script
+        elif script != word_script:
+            return (
+                f"A name may not mix {word_script} and {script} letters in one word ({_described(ch)} at "
+                f"position {index + 1}, after {word_script} letters): such a name can look exactly like "
+                "another."
+            )
     return None
 
 
 def validate_display_name(value: str) -> None:
     """Refuse a name with a control character, a line separator, a bidirectional control, an
-    invisible character that has no use in a name or a joiner that joins nothing, naming the first
-    one by its code point, name and position (1 for the first character); and a name with no
-    visible character."""
+    invisible character that has no use in a name, a joiner that joins nothing or a space that is
+    not one, naming the first one by its code point, name and position (1 for the first
+    character); a word mixing look-alike scripts, naming its first letter of another; and a name
+    with no visible character."""
     if not value:
         return
     index = 0
@@ -178,6 +229,8 @@ def validate_display_name(value: str) -> None:
                 code="invalid_character",
             )
         index += 1
+    if mixed := _mixed_scripts(value):
+        raise ValidationError(mixed, code="mixed_scripts")
     if not any(_visible(ch) for ch in value):
         raise ValidationError(
             "A name needs a visible character (a letter, digit, punctuation mark or symbol); this one "

@@ -109,8 +109,8 @@ def test_tags_draw_the_subdivision_flags_and_are_refused_anywhere_else():
 
 @pytest.mark.parametrize(
     "name",
-    ["\u200e", "\u200f\u200e", "\u00a0\u3000", "\u2800\u2800", "\u0301", "\u200e \u061c"],
-    ids=["LRM", "RLM LRM", "NBSP ideographic space", "braille blanks", "a lone accent", "marks and a space"],
+    ["\u200e", "\u200f\u200e", " \u3000", "\u2800\u2800", "\u0301", "\u200e \u061c"],
+    ids=["LRM", "RLM LRM", "space ideographic space", "braille blanks", "a lone accent", "marks and a space"],
 )
 def test_a_name_with_no_visible_character_is_refused(name):
     assert refusal(name) == (
@@ -124,3 +124,68 @@ def test_direction_marks_beside_visible_text_and_emoji_newer_than_the_database_a
     validate_display_name("\U0001fae8")  # Unicode 15 (shaking face): unassigned in older databases
 
     assert refusal("\u200e\u200f").startswith("A name needs a visible character")
+
+
+@pytest.mark.parametrize(
+    ("name", "named"),
+    [
+        ("Pay\u00a0roll", "U+00A0 NO-BREAK SPACE at position 4"),
+        ("Pay\u202froll", "U+202F NARROW NO-BREAK SPACE at position 4"),
+        ("Pay\u2003roll", "U+2003 EM SPACE at position 4"),
+        ("Payroll\u2007", "U+2007 FIGURE SPACE at position 8"),
+    ],
+)
+def test_a_space_that_is_not_one_is_refused(name, named):
+    # before: "Pay roll" with a no-break space sat beside "Pay roll", the two looking the same
+    assert refusal(name) == (
+        f"A name may not contain {named}: a space that is not one, with which two names that look the "
+        "same would differ; type a space."
+    )
+
+
+@pytest.mark.parametrize(
+    ("name", "mixed"),
+    [
+        (
+            "P\u0430yroll",
+            "Latin and Cyrillic letters in one word (U+0430 CYRILLIC SMALL LETTER A at position 2",
+        ),
+        (
+            "Billing \u0391PI",
+            "Greek and Latin letters in one word (U+0050 LATIN CAPITAL LETTER P at position 10, after Greek",
+        ),
+        (
+            "\uff30ayroll",
+            "fullwidth and Latin letters in one word (U+0061 LATIN SMALL LETTER A at position 2",
+        ),
+        (
+            "\U0001d40fayroll",
+            "mathematical and Latin letters in one word (U+0061 LATIN SMALL LETTER A at position 2",
+        ),
+        (
+            "Ca\u0301f\u0435",
+            "Latin and Cyrillic letters in one word (U+0435 CYRILLIC SMALL LETTER IE at position 5",
+        ),
+    ],
+    ids=["Cyrillic a", "Greek Alpha", "fullwidth P", "mathematical bold P", "after a combining accent"],
+)
+def test_a_word_mixing_look_alike_scripts_is_refused(name, mixed):
+    # before: "Pаyroll" with a Cyrillic а was a second connector beside "Payroll", looking the same
+    assert refusal(name).startswith(f"A name may not mix {mixed}")
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "\u041f\u0440\u0438\u0432\u0435\u0442 API",  # Russian and Latin words side by side
+        "\u03b2-test",  # a Greek letter as its own word
+        "\u0395\u03bb\u03bb\u03b7\u03bd\u03b9\u03ba\u03ac",
+        "Cr\u00e8me br\u00fbl\u00e9e",
+        "Stra\u00dfe \u00c6r\u00f8 \u0110or\u0111e",
+        "\u6771\u4eac\u3000\u652f\u5e97",  # an ideographic space
+        "CRM\u6771\u4eac",  # Latin beside Han: not look-alikes
+        "5\u00b5m",  # MICRO SIGN
+    ],
+)
+def test_words_in_one_script_and_scripts_that_do_not_look_alike_are_kept(name):
+    validate_display_name(name)
