@@ -787,6 +787,22 @@ class ConnectorSerializer(StrictTypesMixin, SaveWarningsMixin, serializers.Model
         )
 
 
+class SchemaChangeSerializer(serializers.Serializer):
+    path = serializers.CharField(help_text="The field's path, nested keys joined by dots (address.city).")
+    change = serializers.ChoiceField(
+        choices=["added", "removed", "types", "formats"],
+        help_text="added: a new field (a new object's own fields are not listed); removed: no live record "
+        "has it any more (a full refresh); types: it took a type it never had; formats: a string "
+        "field lost a format every value had (a value that is not a timestamp, say).",
+    )
+    before = serializers.ListField(
+        child=serializers.CharField(), help_text="Its JSON types (formats for a formats change) before."
+    )
+    after = serializers.ListField(
+        child=serializers.CharField(), help_text="Its JSON types (formats for a formats change) after."
+    )
+
+
 class SyncLogSerializer(serializers.ModelSerializer):
     connector_name = serializers.CharField(source="connector.name", read_only=True)
     can_resume = serializers.SerializerMethodField(
@@ -821,6 +837,7 @@ class SyncLogSerializer(serializers.ModelSerializer):
             "can_resume",
             "warnings",
             "warnings_count",
+            "schema_changes",
         ]
         read_only_fields = fields
         extra_kwargs = {
@@ -847,6 +864,13 @@ class SyncLogSerializer(serializers.ModelSerializer):
 
     warnings_count = serializers.SerializerMethodField(
         help_text="How many warnings the run has (the length of warnings): shown beside its status."
+    )
+    schema_changes = SchemaChangeSerializer(
+        many=True,
+        read_only=True,
+        help_text="How the pages it committed changed the connector's inferred schema, in path order "
+        "(at most 50); empty for a connector's first sync, which learns the schema. A field that took "
+        "another type or lost a format is also one of the run's warnings. Empty until the run ends.",
     )
 
     def get_can_resume(self, obj) -> bool:

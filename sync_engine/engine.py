@@ -53,7 +53,13 @@ from sync_engine.models import SyncLog, SyncLogEvent, SyncStatus
 from sync_engine.page_builder import PageBuilder, Rules, content_key_warning, unmatched_mappings_warnings
 from sync_engine.records import connector_has_records, deferred_page_flushes, stored_checksums
 from sync_engine.runs import claim_run, create_run, finish_run, pages_of_last_run, primary_key_of_last_run
-from sync_engine.schema import SchemaAccumulator
+from sync_engine.schema import (
+    MAX_SCHEMA_CHANGES,
+    SchemaAccumulator,
+    describe_schema_changes,
+    schema_changes,
+    stored_schema_document,
+)
 from sync_engine.schema_backfill import rebuild_schema_at_run_end
 from sync_engine.sources import RunContext, Source, source_for
 
@@ -139,6 +145,8 @@ class _Run:
         self.complete = False  # the source's last page was reached (not a cap, not an error)
         self.capped: str | None = None  # the page cap stopped the run while the source had more
         self.retry_events = 0
+        # The connector's schema fields when this run (or its resumption) began; None before.
+        self.schema_before: list[dict] | None = None
         # Where the run's log lines go: the page committer while pages are in flight.
         self._emit: Callable[..., None] = partial(record_event, run.pk)
 
@@ -199,6 +207,7 @@ class _Run:
                     )
                 if deleted or self.counters.updated:
                     self._rebuild_schema()
+            changes = self._schema_changes()
             finish_run(
                 run,
                 status,
@@ -209,10 +218,30 @@ class _Run:
                 advance_cursor=advance_cursor and status in (SyncStatus.SUCCESS, SyncStatus.PARTIAL),
                 summary=True,
                 connector=connector,
+                schema_changes=changes,
             )
         finally:
             reset_log_context(log_context)
         return run
+
+    def _schema_changes(self) -> list[dict]:
+        """How the pages this run committed changed the connector's schema (added fields and
+        types: a line in its log, a warning for a field that took another type or lost a format);
+        at most :data:`MAX_SCHEMA_CHANGES` of them."""
+        if not self.schema_before:
+            return []
+        try:
+            after = stored_schema_document(self.connector.pk).get("fields") or []
+        except DatabaseError:
+            logger.exception("Could not read the schema of connector %s", self.connector.pk)
+            return []
+        changes = schema_changes(self.schema_before, after)
+        news, warning = describe_schema_changes(changes)
+        if news:
+            self.emit(news)
+        if warning:
+            self.warnings.append(warning)
+        return changes[:MAX_SCHEMA_CHANGES]
 
     def _rebuild_schema(self) -> None:
         """The inferred schema only grows as pages are written: after a complete full refresh that
@@ -278,10 +307,12 @@ class _Run:
             )
             if rekeying:
                 self.emit(rekeying, SyncLogEvent.Level.WARNING)
+        stored_schema = stored_schema_document(connector.pk)
+        self.schema_before = stored_schema.get("fields") or []
         builder = PageBuilder(
             rules,
             lookup=partial(stored_checksums, connector.pk),
-            schema=SchemaAccumulator.for_connector(connector.pk),
+            schema=SchemaAccumulator.of_document(stored_schema),
             cursor_field=plan.cursor_field,
             key_mode=checkpoint.key_mode,
             high_water=checkpoint.high_water,

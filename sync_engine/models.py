@@ -87,6 +87,9 @@ class SyncLog(TenantOwnedModel):
     # ended with), written once by ``finish_run``: a SUCCESS with warnings is shown as such
     # everywhere a run's outcome is (the API, the connector, the UI, webhooks).
     warnings = models.JSONField(default=list, db_default=[], blank=True)
+    # How the pages it committed changed the connector's inferred schema (``schema.schema_changes``:
+    # fields added or removed, types taken, formats lost), written once by ``finish_run``.
+    schema_changes = models.JSONField(default=list, db_default=[], blank=True)
 
     # Engine state: the pagination state after the last committed page, the detected pagination
     # style, the incremental high-water mark of this run.

@@ -168,6 +168,7 @@ def finish_run(
     warnings: tuple[str, ...] | list[str] = (),
     connector=None,
     error: str | None = None,
+    schema_changes: list[dict] | None = None,
 ) -> bool:
     """End ``run`` with ``status`` (``SUCCESS``, ``PARTIAL``, ``FAILED`` or ``CANCELLED``).
 
@@ -176,7 +177,7 @@ def finish_run(
 
     * the run: status, ``finished_at``, ``duration``, ``error_message`` (``error``; else
       ``message``, except for a cancel), ``warnings`` (its warning-level log lines so far and
-      ``warnings``; not ``message``, the line it ends with);
+      ``warnings``; not ``message``, the line it ends with), ``schema_changes`` if given;
     * its log lines: ``warnings``, ``message`` at ``level`` (default: error, warning for a cancel),
       with ``summary`` the counters line;
     * the connector: ``last_sync_at``, ``last_sync_status``, ``records_count`` and, with
@@ -199,6 +200,8 @@ def finish_run(
         fields["duration_seconds"] = round(duration, 3)
     if status == SyncStatus.CANCELLED:
         fields["cancel_requested"] = True
+    if schema_changes is not None:
+        fields["schema_changes"] = schema_changes
     with transaction.atomic():
         fields["warnings"] = run_warnings(run.pk, warnings)
         if not SyncLog.objects.filter(condition, pk=run.pk).update(**fields):

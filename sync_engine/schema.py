@@ -165,8 +165,10 @@ class SchemaAccumulator:
 
     @classmethod
     def for_connector(cls, connector_id: int) -> SchemaAccumulator:
-        stored = ConnectorSchema.objects.filter(connector_id=connector_id).values_list("fields", flat=True)
-        document = next(iter(stored), None) or {}
+        return cls.of_document(stored_schema_document(connector_id))
+
+    @classmethod
+    def of_document(cls, document: dict) -> SchemaAccumulator:
         return cls(document.get("fields"), document.get("truncated", False))
 
     def observe(self, record: dict) -> None:
@@ -314,6 +316,12 @@ def save_schema(connector_id: int, document: dict) -> None:
             ConnectorSchema.objects.create(connector_id=connector_id, fields=document)
 
 
+def stored_schema_document(connector_id: int) -> dict:
+    """The connector's stored schema document (``{"fields": [...], "truncated": bool}``), {} if none."""
+    stored = ConnectorSchema.objects.filter(connector_id=connector_id).values_list("fields", flat=True)
+    return next(iter(stored), None) or {}
+
+
 def connector_schema(connector_id: int) -> dict:
     """The connector's schema document: ``{"fields": [...], "truncated": bool, "updated_at": …}``."""
     row = ConnectorSchema.objects.filter(connector_id=connector_id).values("fields", "updated_at").first()
@@ -353,3 +361,84 @@ def leaf_fields(fields: list[dict]) -> list[dict]:
         if path in parents:
             skip_under.append(path)
     return leaves
+
+
+#: At most this many schema changes are kept on a run (the log line says how many more).
+MAX_SCHEMA_CHANGES = 50
+
+
+def schema_changes(before: list[dict], after: list[dict]) -> list[dict]:
+    """How a connector's schema changed between two of its field lists, in path order: each
+    ``{"path": "a.b", "change": ..., "before": [...], "after": [...]}`` where ``change`` is
+
+    * ``added``: a new field (its types in ``after``); a new object's own fields are not listed;
+    * ``removed``: a field no live record has any more (a full refresh rebuilt the schema);
+    * ``types``: the field took a type it never had (``before``/``after``: its types);
+    * ``formats``: a string field lost a format every value had (``timestamp``, ...): a value did
+      not parse as it (``before``/``after``: its formats).
+
+    Empty when ``before`` is (a first sync learns a schema, it does not change one)."""
+    if not before:
+        return []
+    old = {tuple(entry["path"]): entry for entry in before}
+    new = {tuple(entry["path"]): entry for entry in after}
+    changes: list[dict] = []
+    for path in sorted(old.keys() | new.keys()):
+        was, now = old.get(path), new.get(path)
+        name = ".".join(path)
+        if was is None:
+            if now is not None and (not path[:-1] or path[:-1] in old):
+                changes.append({"path": name, "change": "added", "before": [], "after": now["types"]})
+        elif now is None:
+            if not path[:-1] or path[:-1] in new:
+                changes.append({"path": name, "change": "removed", "before": was["types"], "after": []})
+        elif set(now["types"]) - set(was["types"]):
+            changes.append({"path": name, "change": "types", "before": was["types"], "after": now["types"]})
+        elif set(was.get("formats", ())) - set(now.get("formats", ())):
+            lost = {"before": was.get("formats", []), "after": now.get("formats", [])}
+            changes.append({"path": name, "change": "formats", **lost})
+    return changes
+
+
+def is_breaking(change: dict) -> bool:
+    """A change a consumer of the data may trip on: a field that took a new type other than null
+    (a column of integers that now holds strings), or lost a format (no longer always a timestamp).
+    New, removed and nullable fields are news, not breaks."""
+    if change["change"] == "formats":
+        return True
+    return change["change"] == "types" and bool(set(change["after"]) - set(change["before"]) - {"null"})
+
+
+def _breaking_text(change: dict) -> str:
+    if change["change"] == "types":
+        return f"{change['path']} ({', '.join(change['before'])} → {', '.join(change['after'])})"
+    lost = sorted(set(change["before"]) - set(change["after"]))
+    return f"{change['path']} (no longer always {', '.join(lost)})"
+
+
+def describe_schema_changes(changes: list[dict], limit: int = 10) -> tuple[str, str]:
+    """The run's log lines about ``changes``: (news: fields added or taking null, warnings: the
+    breaking changes); each "" when there is none. Removed fields have their own line (the
+    rebuild's)."""
+
+    def listed(items: list[str]) -> str:
+        return ", ".join(items[:limit]) + (f" and {len(items) - limit} more" if len(items) > limit else "")
+
+    added = [change["path"] for change in changes if change["change"] == "added"]
+    nullable = [
+        change["path"] for change in changes if change["change"] == "types" and not is_breaking(change)
+    ]
+    breaking = [_breaking_text(change) for change in changes if is_breaking(change)]
+    news = []
+    if added:
+        news.append(f"{len(added)} new field(s): {listed(added)}")
+    if nullable:
+        news.append(f"{len(nullable)} field(s) now also null: {listed(nullable)}")
+    news_line = f"Schema changed: {'; '.join(news)}." if news else ""
+    warning_line = (
+        f"Schema changed: {len(breaking)} field(s) took another type: {listed(breaking)}. "
+        "Columns and readers that expected the old type may need a change."
+        if breaking
+        else ""
+    )
+    return news_line, warning_line

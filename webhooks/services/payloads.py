@@ -43,6 +43,8 @@ def sync_data(run) -> dict:
             # nothing, ...) stored what it fetched, but not as configured: the count says so.
             "warnings_count": len(run.warnings or []),
             "warnings": list(run.warnings or [])[:10],
+            # How the run changed the connector's inferred schema (the sync log's schema_changes).
+            "schema_changes": list(run.schema_changes or [])[:50],
         }
     }
 

@@ -201,6 +201,18 @@ export interface SyncLog {
    * retries, ...), not its closing line; [] until it ends. Optional: an older API has none. */
   warnings?: string[];
   warnings_count?: number;
+  /** How the pages it committed changed the connector's inferred schema; [] until it ends, and for
+   * a connector's first sync. Optional: an older API has none. */
+  schema_changes?: SchemaChange[];
+}
+
+export interface SchemaChange {
+  /** The field's path, nested keys joined by dots. */
+  path: string;
+  change: "added" | "removed" | "types" | "formats";
+  /** Its JSON types (its formats for a formats change) before and after. */
+  before: string[];
+  after: string[];
 }
 
 export interface SyncLogEvent {

@@ -49,12 +49,34 @@ describe("the sync page", () => {
     expect(within(banner).getByText(warning)).toBeTruthy();
   });
 
+  it("lists the run's schema changes, marking a field that took another type", async () => {
+    api("SUCCESS", {
+      warnings_count: 1,
+      schema_changes: [
+        { path: "address", change: "added", before: [], after: ["object"] },
+        { path: "age", change: "types", before: ["integer"], after: ["integer", "string"] },
+        { path: "nickname", change: "types", before: ["string"], after: ["null", "string"] },
+        { path: "seen", change: "formats", before: ["timestamp"], after: [] },
+      ],
+    });
+    renderPage("viewer");
+    const section = (await screen.findByRole("heading", { name: "Schema changes" })).closest("section")!;
+    const items = within(section).getAllByRole("listitem").map((item) => item.textContent);
+    expect(items).toEqual([
+      "address: new (object)",
+      "age: integer → integer, string (another type: check the columns and readers that use it)",
+      "nickname: string → null, string",
+      "seen: no longer always timestamp (another type: check the columns and readers that use it)",
+    ]);
+  });
+
   it("shows no warnings marker for a clean run", async () => {
     api("SUCCESS", { warnings: [], warnings_count: 0 });
     renderPage("viewer");
     await screen.findByText("SUCCESS");
     expect(screen.queryByTestId("warnings-marker")).toBeNull();
     expect(screen.queryByTestId("run-warnings")).toBeNull();
+    expect(screen.queryByRole("heading", { name: "Schema changes" })).toBeNull();
   });
 
   it("shows a finished run's duration once, as its elapsed time", async () => {

@@ -3,7 +3,7 @@ import { Link, useNavigate, useParams } from "react-router-dom";
 
 import { cancelSync, listSyncEvents, resumeSync, runningSyncIdOf, startSync } from "../api/api";
 import { ApiError, errorMessage } from "../api/client";
-import { isActiveStatus, type SyncLogEvent } from "../api/types";
+import { isActiveStatus, type SchemaChange, type SyncLogEvent } from "../api/types";
 import { useAnnounce, usePageTitle } from "../announce";
 import { canWrite, useAuth } from "../auth";
 import { ErrorBanner, Loading, StatusBadge } from "../components/common";
@@ -219,6 +219,8 @@ function SyncLogView({ id }: { id: number }) {
         </dl>
       </section>
 
+      {log.schema_changes && log.schema_changes.length > 0 ? <SchemaChanges changes={log.schema_changes} /> : null}
+
       <section className="card" aria-labelledby="log-heading">
         <h2 id="log-heading">Log</h2>
         <EventLog events={events} follow={active} label={`Log of run #${log.id}`} />
@@ -234,6 +236,36 @@ function SyncLogView({ id }: { id: number }) {
         <Quarantine logId={log.id} failed={log.records_failed} />
       </section>
     </div>
+  );
+}
+
+const CHANGE_WORDS: Record<SchemaChange["change"], (change: SchemaChange) => string> = {
+  added: (change) => `new (${change.after.join(", ")})`,
+  removed: () => "no live record has it any more",
+  types: (change) => `${change.before.join(", ")} → ${change.after.join(", ")}`,
+  formats: (change) => `no longer always ${change.before.filter((format) => !change.after.includes(format)).join(", ")}`,
+};
+
+/** A field that took another type (other than null) or lost a format: readers may trip on it. */
+function isBreaking(change: SchemaChange): boolean {
+  if (change.change === "formats") return true;
+  return change.change === "types" && change.after.some((type) => type !== "null" && !change.before.includes(type));
+}
+
+function SchemaChanges({ changes }: { changes: SchemaChange[] }) {
+  return (
+    <section className="card" aria-labelledby="schema-changes-heading">
+      <h2 id="schema-changes-heading">Schema changes</h2>
+      <p className="muted small">How the pages this run stored changed the connector&apos;s inferred schema.</p>
+      <ul className="schema-changes">
+        {changes.map((change) => (
+          <li key={`${change.change}:${change.path}`}>
+            <code>{change.path}</code>: {CHANGE_WORDS[change.change](change)}
+            {isBreaking(change) ? <strong className="schema-change-breaking"> (another type: check the columns and readers that use it)</strong> : null}
+          </li>
+        ))}
+      </ul>
+    </section>
   );
 }
 

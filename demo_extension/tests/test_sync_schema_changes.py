@@ -1,0 +1,133 @@
+"""A sync says how it changed the connector's inferred schema: new fields in its log, a field that
+took another type (or lost a format) as a warning, every change on the run (``schema_changes``).
+Before, a column of integers that started holding strings changed nothing a user could see: the
+next destination load widened the column, and readers broke."""
+
+import pytest
+
+from demo_extension.models import SyncStatus
+from demo_extension.tests.sync_support import (  # noqa: F401
+    events,
+    fault_server,
+    fault_server_process,
+    fault_url,
+    run_sync,
+)
+from sync_engine.schema import describe_schema_changes, schema_changes
+from webhooks.services.payloads import sync_data
+
+
+def _serve(server, pages: dict) -> None:
+    server.clear()
+    for number, body in pages.items():
+        server.expect_request("/items", query_string={"page": number}).respond_with_json(body)
+    server.expect_request("/items").respond_with_json([])
+
+
+def _record(id_: int, **fields) -> dict:
+    return {"id": id_, "age": 30 + id_, "seen": "2026-12-01T10:00:00Z", **fields}
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("build_process", ["off", "on"])
+def test_a_re_sync_reports_new_fields_and_warns_of_a_field_that_took_another_type(
+    settings,
+    fault_server,  # noqa: F811
+    make_connector,
+    build_process,
+):
+    settings.MIGRATEIQ_SYNC_BUILD_PROCESS = build_process
+    _serve(fault_server, {"1": [_record(1), _record(2)], "2": [_record(3)]})
+    connector = make_connector(
+        api_endpoint=fault_url(fault_server), auth_type="none", pagination={"type": "page"}
+    )
+    first = run_sync(connector)
+    assert first.status == SyncStatus.SUCCESS, first.error_message
+    assert first.schema_changes == [] and first.warnings == []  # a first sync learns the schema
+
+    _serve(
+        fault_server,
+        {
+            "1": [_record(1, address={"city": "Oslo", "zip": "0150"}), _record(2, age="thirty-two")],
+            "2": [_record(3, seen="last tuesday", nickname=None)],
+        },
+    )
+    again = run_sync(connector)
+
+    assert again.status == SyncStatus.SUCCESS, again.error_message
+    assert again.schema_changes == [
+        {"path": "address", "change": "added", "before": [], "after": ["object"]},
+        {"path": "age", "change": "types", "before": ["integer"], "after": ["integer", "string"]},
+        {"path": "nickname", "change": "added", "before": [], "after": ["null"]},
+        {"path": "seen", "change": "formats", "before": ["timestamp"], "after": []},
+    ]
+    assert "Schema changed: 2 new field(s): address, nickname." in events(again)
+    assert again.warnings == [
+        "Schema changed: 2 field(s) took another type: age (integer → integer, string), seen (no longer "
+        "always timestamp). Columns and readers that expected the old type may need a change."
+    ]
+
+    unchanged = run_sync(connector)
+    assert unchanged.schema_changes == [] and unchanged.warnings == []
+    assert not any(line.startswith("Schema changed") for line in events(unchanged))
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_api_and_the_webhook_payload_carry_the_changes(
+    fault_server,  # noqa: F811
+    make_connector,
+    editor_client,
+):
+    _serve(fault_server, {"1": [_record(1)]})
+    connector = make_connector(
+        api_endpoint=fault_url(fault_server), auth_type="none", pagination={"type": "page"}
+    )
+    run_sync(connector)
+    _serve(fault_server, {"1": [_record(1, age=None, tags=["a"])]})
+    run = run_sync(connector)
+
+    body = editor_client.get(f"/api/demo-extension/sync-logs/{run.pk}/").json()
+
+    assert body["schema_changes"] == [
+        {"path": "age", "change": "types", "before": ["integer"], "after": ["integer", "null"]},
+        {"path": "tags", "change": "added", "before": [], "after": ["array"]},
+    ]
+    assert sync_data(run)["sync"]["schema_changes"] == body["schema_changes"]
+    # a field that may now be null is news, not a warning
+    assert body["warnings_count"] == 0
+    assert "Schema changed: 1 new field(s): tags; 1 field(s) now also null: age." in events(run)
+
+
+def test_removed_fields_and_a_new_objects_own_fields():
+    before = [
+        {"path": ["id"], "types": ["integer"]},
+        {"path": ["old"], "types": ["object"]},
+        {"path": ["old", "x"], "types": ["integer"]},
+    ]
+    after = [
+        {"path": ["id"], "types": ["integer"]},
+        {"path": ["new"], "types": ["object"]},
+        {"path": ["new", "y"], "types": ["string"], "formats": []},
+    ]
+
+    changes = schema_changes(before, after)
+
+    # an object added or removed is one change, not one per field under it
+    assert changes == [
+        {"path": "new", "change": "added", "before": [], "after": ["object"]},
+        {"path": "old", "change": "removed", "before": ["object"], "after": []},
+    ]
+    assert describe_schema_changes(changes) == ("Schema changed: 1 new field(s): new.", "")
+    assert schema_changes([], after) == []
+
+
+def test_a_long_list_of_new_fields_is_shortened_in_the_log():
+    before = [{"path": ["id"], "types": ["integer"]}]
+    after = before + [{"path": [f"f{n:02}"], "types": ["integer"]} for n in range(14)]
+
+    news, warning = describe_schema_changes(schema_changes(before, after))
+
+    assert news == (
+        "Schema changed: 14 new field(s): f00, f01, f02, f03, f04, f05, f06, f07, f08, f09 and 4 more."
+    )
+    assert warning == ""
