@@ -16,6 +16,7 @@ from sync_engine.models import (  # noqa: F401  (the seed's names, importable fr
     ConnectorSchema,
     RecordChangeCounter,
     RecordDataField,
+    SchemaPolicy,
     SyncedRecord,
     SyncLog,
     SyncLogEvent,
@@ -83,6 +84,7 @@ CONNECTOR_REQUEST_FIELDS = (
     "max_requests_per_second",
     "max_concurrent_requests",
     "max_requests_per_sync",
+    "schema_policy",
 )
 
 #: The connector's secrets besides ``api_key``: encrypted at rest, write-only in the API, never shown
@@ -149,6 +151,13 @@ class CustomDataConnector(TenantOwnedModel):
     error_detection = models.JSONField(default=dict, blank=True)
     # A run's time budget for this connector; it can only lower MIGRATEIQ_SYNC_MAX_SECONDS.
     max_sync_seconds = models.PositiveIntegerField(null=True, blank=True)
+    # What a run does with a page that would change the inferred schema (the sync engine reads it).
+    schema_policy = models.CharField(
+        max_length=8,
+        choices=SchemaPolicy.choices,
+        default=SchemaPolicy.EVOLVE,
+        db_default=SchemaPolicy.EVOLVE,
+    )
 
     # Request budget (core.budget), shared by every worker syncing or testing this connector.
     max_requests_per_second = models.FloatField(

@@ -430,6 +430,15 @@ class ConnectorSerializer(StrictTypesMixin, SaveWarningsMixin, serializers.Model
         # Both are stored (with their defaults) whatever auth_type is, and answered as stored, so
         # that an answer sent back as a PUT stays valid and switching auth_type back restores them.
         extra_kwargs = {
+            "schema_policy": {
+                "help_text": "What a sync does with a page that would change the connector's inferred "
+                "schema: evolve (default) stores new fields and types and reports them (the run's "
+                "schema_changes; a field that took another type is a warning); freeze fails the run "
+                "before storing the first page with a new field, a field that took another type (other "
+                "than null) or a string that lost a format, naming them: its checkpoint is kept, so "
+                "after a review set evolve and resume it. A connector's first sync learns the schema "
+                "either way."
+            },
             "auth_header_name": {
                 "help_text": "The header that carries api_key with auth_type header (default X-API-Key). "
                 "Stored and answered for every connector, but sent only with auth_type header: with "

@@ -49,7 +49,7 @@ from sync_engine.committers import Counters, PageWriter, committer_for
 from sync_engine.errors import Cancelled, Interrupted, SyncOwnershipLost, SyncProblem
 from sync_engine.events import record_event
 from sync_engine.lookups import ThreadedLookups
-from sync_engine.models import SyncLog, SyncLogEvent, SyncStatus
+from sync_engine.models import SchemaPolicy, SyncLog, SyncLogEvent, SyncStatus
 from sync_engine.page_builder import PageBuilder, Rules, content_key_warning, unmatched_mappings_warnings
 from sync_engine.records import connector_has_records, deferred_page_flushes, stored_checksums
 from sync_engine.runs import claim_run, create_run, finish_run, pages_of_last_run, primary_key_of_last_run
@@ -57,6 +57,7 @@ from sync_engine.schema import (
     MAX_SCHEMA_CHANGES,
     SchemaAccumulator,
     describe_schema_changes,
+    frozen_schema_refusal,
     schema_changes,
     stored_schema_document,
 )
@@ -224,6 +225,16 @@ class _Run:
             reset_log_context(log_context)
         return run
 
+    @staticmethod
+    def _refuse_schema_change(frozen: list[dict], document: dict, number: int, label: str) -> None:
+        refused = frozen_schema_refusal(frozen, document.get("fields") or [])
+        if refused:
+            raise SyncProblem(
+                f"Page {number} ({label}) would change the schema, which this connector's schema_policy "
+                f'"freeze" refuses: {refused}. Nothing from this page on was stored. Review the change, '
+                'then set schema_policy to "evolve" and resume this run to store it.'
+            )
+
     def _schema_changes(self) -> list[dict]:
         """How the pages this run committed changed the connector's schema (added fields and
         types: a line in its log, a warning for a field that took another type or lost a format);
@@ -309,6 +320,9 @@ class _Run:
                 self.emit(rekeying, SyncLogEvent.Level.WARNING)
         stored_schema = stored_schema_document(connector.pk)
         self.schema_before = stored_schema.get("fields") or []
+        # A frozen schema (once the first sync learnt it): a page that would change it is not stored.
+        policy = getattr(connector, "schema_policy", SchemaPolicy.EVOLVE)
+        frozen = self.schema_before if policy == SchemaPolicy.FREEZE and self.schema_before else None
         builder = PageBuilder(
             rules,
             lookup=partial(stored_checksums, connector.pk),
@@ -413,6 +427,8 @@ class _Run:
                             self.incomplete = page.incomplete
                         records = page.records
                         work, fingerprint = builds.take()
+                        if frozen is not None and work.schema is not None:
+                            self._refuse_schema_change(frozen, work.schema, counters.pages + 1, page.label)
                         counters.processed += len(records)
                         if fingerprint is None:
                             fingerprint = hashlib.blake2b(page.content, digest_size=16).digest()

@@ -38,6 +38,14 @@ def connector_model_label() -> str:
 CONNECTOR_MODEL = connector_model_label()
 
 
+class SchemaPolicy(models.TextChoices):
+    """What a run does with a page that would change its connector's inferred schema (a setting a
+    connector model may have: ``schema_policy``)."""
+
+    EVOLVE = "evolve", "Evolve: store new fields and types, and report them"
+    FREEZE = "freeze", "Freeze: fail the run before storing a page with a new field or type"
+
+
 class SyncStatus(models.TextChoices):
     PENDING = "PENDING", "Pending"
     RUNNING = "RUNNING", "Running"

@@ -416,6 +416,18 @@ def _breaking_text(change: dict) -> str:
     return f"{change['path']} (no longer always {', '.join(lost)})"
 
 
+def frozen_schema_refusal(before: list[dict], after: list[dict]) -> str | None:
+    """What a page that takes the schema from ``before`` to ``after`` would change that a frozen
+    schema refuses (new fields, another type but null, a format lost), as a phrase; None if none."""
+    changes = schema_changes(before, after)
+    added = [change["path"] for change in changes if change["change"] == "added"]
+    breaking = [_breaking_text(change) for change in changes if is_breaking(change)]
+    parts = [f"new field(s): {', '.join(added)}"] if added else []
+    if breaking:
+        parts.append(f"another type: {', '.join(breaking)}")
+    return "; ".join(parts) or None
+
+
 def describe_schema_changes(changes: list[dict], limit: int = 10) -> tuple[str, str]:
     """The run's log lines about ``changes``: (news: fields added or taking null, warnings: the
     breaking changes); each "" when there is none. Removed fields have their own line (the

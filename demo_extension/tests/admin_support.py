@@ -37,6 +37,7 @@ def form_data(tenant, **overrides) -> dict:
         "max_requests_per_second": "",
         "max_concurrent_requests": "4",
         "max_requests_per_sync": "",
+        "schema_policy": "evolve",
     }
     data.update(overrides)
     return data

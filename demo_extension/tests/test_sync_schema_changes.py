@@ -12,6 +12,7 @@ from demo_extension.tests.sync_support import (  # noqa: F401
     fault_server_process,
     fault_url,
     run_sync,
+    stored_records,
 )
 from sync_engine.schema import describe_schema_changes, schema_changes
 from webhooks.services.payloads import sync_data
@@ -22,6 +23,10 @@ def _serve(server, pages: dict) -> None:
     for number, body in pages.items():
         server.expect_request("/items", query_string={"page": number}).respond_with_json(body)
     server.expect_request("/items").respond_with_json([])
+
+
+def stored_ages(connector) -> dict:
+    return {key: data.get("age") for key, data in stored_records(connector).items()}
 
 
 def _record(id_: int, **fields) -> dict:
@@ -131,3 +136,82 @@ def test_a_long_list_of_new_fields_is_shortened_in_the_log():
         "Schema changed: 14 new field(s): f00, f01, f02, f03, f04, f05, f06, f07, f08, f09 and 4 more."
     )
     assert warning == ""
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("build_process", ["off", "on"])
+def test_a_frozen_schema_fails_the_run_before_the_page_that_changes_it_and_resumes_once_evolving(
+    settings,
+    fault_server,  # noqa: F811
+    make_connector,
+    editor_client,
+    build_process,
+):
+    settings.MIGRATEIQ_SYNC_BUILD_PROCESS = build_process
+    settings.MIGRATEIQ_SYNC_RUNNER = "inline"  # the resume below runs before its answer
+    _serve(fault_server, {"1": [_record(1)], "2": [_record(2)], "3": [_record(3)]})
+    connector = make_connector(
+        api_endpoint=fault_url(fault_server), auth_type="none", pagination={"type": "page"}
+    )
+    assert run_sync(connector).status == SyncStatus.SUCCESS  # the first sync learns the schema, frozen or not
+    url = f"/api/demo-extension/connectors/{connector.pk}/"
+    assert editor_client.patch(url, {"schema_policy": "freeze"}, format="json").status_code == 200
+    # page 1 changes a value only; page 2 brings a new field and a string where integers were
+    _serve(
+        fault_server,
+        {"1": [_record(1, age=99)], "2": [_record(2, age="n/a", vip=True)], "3": [_record(3, age=7)]},
+    )
+
+    frozen = run_sync(connector)
+
+    assert frozen.status == SyncStatus.FAILED
+    assert frozen.error_message == (
+        f"Page 2 ({fault_url(fault_server)}?page=2) would change the schema, which this connector's "
+        'schema_policy "freeze" refuses: '
+        "new field(s): vip; another type: age (integer → integer, string). Nothing from this page on was "
+        'stored. Review the change, then set schema_policy to "evolve" and resume this run to store it.'
+    )
+    assert stored_ages(connector) == {"1": 99, "2": 32, "3": 33}  # page 1 stored, nothing after it
+    assert frozen.schema_changes == []
+
+    assert editor_client.patch(url, {"schema_policy": "evolve"}, format="json").status_code == 200
+    resumed = editor_client.post(f"/api/demo-extension/sync-logs/{frozen.pk}/resume/")
+    assert resumed.status_code in (200, 202), resumed.content
+    frozen.refresh_from_db()
+    assert frozen.status == SyncStatus.SUCCESS, frozen.error_message
+    assert stored_ages(connector) == {"1": 99, "2": "n/a", "3": 7}
+    assert [change["path"] for change in frozen.schema_changes] == ["age", "vip"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_frozen_schema_takes_values_that_fit_it_and_fields_that_become_null(
+    fault_server,  # noqa: F811
+    make_connector,
+):
+    _serve(fault_server, {"1": [_record(1), _record(2)]})
+    connector = make_connector(
+        api_endpoint=fault_url(fault_server),
+        auth_type="none",
+        pagination={"type": "page"},
+        schema_policy="freeze",
+    )
+    assert run_sync(connector).status == SyncStatus.SUCCESS
+    _serve(fault_server, {"1": [_record(1, age=None), _record(2, age=40)]})
+
+    again = run_sync(connector)
+
+    assert again.status == SyncStatus.SUCCESS, again.error_message
+    assert stored_ages(connector) == {"1": None, "2": 40}
+
+
+def test_schema_policy_takes_evolve_or_freeze_only(editor_client, make_connector):
+    connector = make_connector()
+
+    response = editor_client.patch(
+        f"/api/demo-extension/connectors/{connector.pk}/", {"schema_policy": "frozen"}, format="json"
+    )
+
+    assert response.status_code == 400
+    (message,) = response.json()["errors"]["schema_policy"]
+    assert "evolve" in message and "freeze" in message
+    assert "Did you mean 'freeze'?" in message

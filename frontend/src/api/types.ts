@@ -86,6 +86,7 @@ export interface Connector {
   max_concurrent_requests: number;
   max_requests_per_sync: number | null;
   error_detection: JsonValue;
+  schema_policy: SchemaPolicy;
   records_count: number;
   last_sync_at: string | null;
   last_sync_status: SyncStatus | "" | null;
@@ -141,7 +142,11 @@ export interface ConnectorInput {
   max_concurrent_requests?: number;
   max_requests_per_sync?: number | null;
   error_detection?: JsonValue;
+  schema_policy?: SchemaPolicy;
 }
+
+/** What a sync does with a page that would change the connector's inferred schema. */
+export type SchemaPolicy = "evolve" | "freeze";
 
 export interface ConnectorStats {
   total_connectors: number;

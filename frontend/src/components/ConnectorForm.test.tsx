@@ -124,6 +124,17 @@ describe("the connector edit form", () => {
     await vi.waitFor(() => expect(onSubmit).toHaveBeenCalled());
     expect(onSubmit.mock.calls[0]?.[0]).toMatchObject({ max_sync_seconds: null });
   });
+
+  it("shows the stored schema policy and sends the one chosen", async () => {
+    const onSubmit = vi.fn(async (_input: ConnectorInput) => {});
+    renderInRouter(<ConnectorForm connector={connector({ schema_policy: "evolve" })} onSubmit={onSubmit} />);
+    const field = screen.getByLabelText("Schema changes") as HTMLSelectElement;
+    expect(field.value).toBe("evolve");
+    fireEvent.change(field, { target: { value: "freeze" } });
+    fireEvent.submit(screen.getByRole("form", { name: /^Edit / }));
+    await vi.waitFor(() => expect(onSubmit).toHaveBeenCalled());
+    expect(onSubmit.mock.calls[0]?.[0]).toMatchObject({ schema_policy: "freeze" });
+  });
 });
 
 describe("the edit form's transformation rules", () => {

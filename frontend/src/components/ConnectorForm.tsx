@@ -1,7 +1,7 @@
 import { useEffect, useMemo, useRef, useState, type FormEvent } from "react";
 
 import { ApiError } from "../api/client";
-import type { Connector, ConnectorInput, JsonValue, PaginationType, Preview, RequestMethod, SyncFrequency } from "../api/types";
+import type { Connector, ConnectorInput, JsonValue, PaginationType, Preview, RequestMethod, SchemaPolicy, SyncFrequency } from "../api/types";
 import { useAnnounce } from "../announce";
 import { useUnsavedChanges } from "../unsavedChanges";
 import { AUTH_FIELDS, AuthFields, authInput, initialAuth, type AuthValues } from "./AuthFields";
@@ -60,6 +60,7 @@ interface FormState {
   max_pages: string;
   budget: BudgetValues;
   error_detection: ErrorDetectionValues;
+  schema_policy: SchemaPolicy;
 }
 
 const shown: ReadonlySet<string> = new Set([
@@ -69,6 +70,7 @@ const shown: ReadonlySet<string> = new Set([
   "is_active",
   ...AUTH_FIELDS,
   "error_detection",
+  "schema_policy",
   "pagination",
   "records_path",
   "primary_key",
@@ -105,6 +107,7 @@ function initialState(connector?: Connector): FormState {
     max_pages: connector?.max_pages ? String(connector.max_pages) : "",
     budget: initialBudget(connector),
     error_detection: errorDetectionValuesOf(connector?.error_detection),
+    schema_policy: connector?.schema_policy ?? "evolve",
   };
 }
 
@@ -204,6 +207,7 @@ export function ConnectorForm({
       max_pages: form.max_pages.trim() ? Number(form.max_pages.trim()) : null,
       ...budget.input,
       error_detection: buildErrorDetection(form.error_detection),
+      schema_policy: form.schema_policy,
       ...authInput(form.auth),
     };
     if (!("error" in pagination)) {
@@ -324,6 +328,17 @@ export function ConnectorForm({
               onChange={(ev) => set("records_path", ev.target.value)}
             />
           ) : null}
+        </Field>
+        <Field
+          label="Schema changes"
+          htmlFor={id("schema_policy")}
+          errors={e.schema_policy}
+          hint="A new field or a field that takes another type: store and report it, or fail the run before storing that page (its checkpoint is kept: review, switch to evolve, resume)."
+        >
+          <select id={id("schema_policy")} value={form.schema_policy} onChange={(ev) => set("schema_policy", ev.target.value as SchemaPolicy)}>
+            <option value="evolve">Evolve: store and report them</option>
+            <option value="freeze">Freeze: fail the run on a change</option>
+          </select>
         </Field>
         <Field label="Primary key" htmlFor={id("primary_key")} errors={e.primary_key} hint="Field that identifies a record (dotted path allowed); empty: a content hash.">
           <input id={id("primary_key")} value={form.primary_key} onChange={(ev) => set("primary_key", ev.target.value)} />

@@ -121,6 +121,7 @@ export function connector(overrides: Partial<Connector> = {}): Connector {
     max_concurrent_requests: 4,
     max_requests_per_sync: null,
     error_detection: {},
+    schema_policy: "evolve",
     records_count: 1234,
     last_sync_at: "2026-11-27T10:00:00Z",
     last_sync_status: "SUCCESS",
