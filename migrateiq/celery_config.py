@@ -22,10 +22,13 @@ task_default_queue = settings.CELERY_TASK_DEFAULT_QUEUE
 worker_soft_shutdown_timeout = settings.CELERY_WORKER_SOFT_SHUTDOWN_TIMEOUT
 
 if settings.CELERY_EMBEDDED_BROKER:
+    from migrateiq.embedded_broker import SCHEME
+
     _dir = settings.CELERY_FILESYSTEM_DIR
     for sub in ("out", "processed", "control"):
         (_dir / sub).mkdir(parents=True, exist_ok=True)
-    broker_url = "filesystem://localhost//"
+    # kombu's filesystem transport, with messages written whole (see embedded_broker.py).
+    broker_url = f"{SCHEME}://localhost//"
     broker_transport_options = {
         "data_folder_in": str(_dir / "out"),
         "data_folder_out": str(_dir / "out"),

@@ -54,8 +54,30 @@ if [ "${MIGRATEIQ_SKIP_UI_BUILD:-0}" != "1" ] && command -v node >/dev/null 2>&1
 $PY manage.py migrate --noinput -v0
 $PY manage.py demo_api --port "$DEMO_PORT" --records 500 --page-size 50 --api-key demo-key >"$LOG_DIR/demo_api.log" 2>&1 &
 pids+=($!)
+# The worker runs every queued sync and the schedules: if it stops on its own (a crash), every sync
+# would stay PENDING while the web server answers. It is started again, saying so here, with a
+# growing pause (2 s, then up to 30 s while it keeps stopping within a minute). A Ctrl-C (SIGINT)
+# or this script's cleanup stops the loop and waits for the worker's warm shutdown.
+supervise_worker() {
+  local stop="" child rc pause=2 started
+  trap 'stop=1' INT TERM
+  while :; do
+    started=$SECONDS
+    scripts/worker.sh >>"$LOG_DIR/worker.log" 2>&1 &
+    child=$!
+    rc=0
+    while kill -0 "$child" 2>/dev/null; do wait "$child" && rc=0 || rc=$?; done
+    [ -n "$stop" ] && return 0
+    if [ $((SECONDS - started)) -ge 60 ]; then pause=2; fi
+    echo "MigrateIQ: the background worker stopped (exit $rc; see $LOG_DIR/worker.log); starting it again in $pause s." >&2
+    sleep "$pause" & wait $! || true
+    [ -n "$stop" ] && return 0
+    pause=$((pause * 2 > 30 ? 30 : pause * 2))
+  done
+}
 if [ -x scripts/worker.sh ]; then
-  scripts/worker.sh >"$LOG_DIR/worker.log" 2>&1 &
+  : >"$LOG_DIR/worker.log"
+  supervise_worker &
   worker_pid=$!
 fi
 $PY manage.py seed_demo --api-url "http://127.0.0.1:$DEMO_PORT/users"

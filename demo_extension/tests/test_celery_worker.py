@@ -24,6 +24,7 @@ from demo_extension.services import schedule
 from demo_extension.services.sync import DataSyncService
 from demo_extension.tests.worker_faults import WORKER_KILLER_PREFIX
 from demo_extension.tests.worker_process import BASE_DIR, WorkerProcess, publishing_to, worker_environment
+from migrateiq.embedded_broker import SCHEME
 from sync_engine import queue as runs
 
 pytestmark = [
@@ -347,7 +348,7 @@ def test_embedded_mode_runs_an_api_triggered_sync_in_the_background_with_no_brok
         "control_folder": str(folder / "control"),
     }
     # The worker gets no CELERY_BROKER_URL: its settings choose the filesystem transport under var/.
-    with publishing_to(broker_url="filesystem://localhost//", queue=queue, transport_options=options):
+    with publishing_to(broker_url=f"{SCHEME}://localhost//", queue=queue, transport_options=options):
         start_worker(
             allow=[upstream.netloc],
             broker_config={"url": None, "queue": queue},

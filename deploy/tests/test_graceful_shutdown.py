@@ -254,6 +254,59 @@ def test_ctrl_c_in_make_run_stops_every_process_it_started(start, environment):
     assert after == before  # nothing written to the checkout's var/log
 
 
+def _worker_pids(run: Started) -> list[int]:
+    """The Celery worker processes (main and pool) of ``make run``'s session."""
+    listing = subprocess.run(
+        ["ps", "-ww", "-o", "pid=,args=", "--sid", str(run.process.pid)], capture_output=True, text=True
+    )
+    return [
+        int(line.split()[0]) for line in listing.stdout.splitlines() if "celery -A migrateiq worker" in line
+    ]
+
+
+def test_make_run_starts_its_worker_again_when_it_dies_and_queued_syncs_still_run(start, environment):
+    # before: a worker that stopped (kombu's filesystem broker read a message being written and
+    # raised) left every sync PENDING while the web server and its health checks answered
+    port, demo_port = PORT_BASE + 2, PORT_BASE + 3
+    run = start_make_run(start, environment, port, demo_port)
+    deadline = time.monotonic() + 30
+    while not (first := _worker_pids(run)):
+        assert time.monotonic() < deadline, subprocess.run(
+            ["ps", "-ef", "-ww"], capture_output=True, text=True
+        ).stdout
+        time.sleep(0.2)
+
+    for pid in first:
+        os.kill(pid, signal.SIGKILL)
+    run.wait_for("MigrateIQ: the background worker stopped (exit 137", timeout=15)
+    run.wait_for("starting it again in 2 s", timeout=5)
+
+    api = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    password = re.search(r"Password:\s+(\S+)", run.log()).group(1)
+    credentials = {"email": "admin@demo.local", "password": password, "tenant": "demo"}
+    token = call(api, "POST", "/api/auth/token/", body=credentials)[1]["access"]
+    connectors = "/api/demo-extension/connectors/"
+    demo = call(api, "GET", connectors, token)[1]["results"][0]["id"]
+    status, sync = call(api, "POST", f"{connectors}{demo}/sync_data/?wait=0", token)
+    assert status == 202, sync
+    deadline = time.monotonic() + 60
+    while (log := call(api, "GET", f"/api/demo-extension/sync-logs/{sync['id']}/", token)[1])[
+        "status"
+    ] != "SUCCESS":
+        assert log["status"] in ("PENDING", "RUNNING"), log
+        assert time.monotonic() < deadline, run.log()[-3000:]
+        time.sleep(0.3)
+    assert set(_worker_pids(run)).isdisjoint(first)
+
+    # Ctrl-C still stops everything, the worker started again included
+    started = time.monotonic()
+    os.killpg(run.process.pid, signal.SIGINT)
+    while run.group_alive():
+        assert time.monotonic() - started < 15, "processes of `make run` still running 15 s after Ctrl-C"
+        time.sleep(0.1)
+    assert run.log().count("the background worker stopped") == 1, run.log()[-3000:]
+
+
 def test_ctrl_c_in_make_run_with_a_browser_connected_and_a_sync_running_stops_soon_and_leaves_it_resumable(
     start, environment
 ):

@@ -1,0 +1,95 @@
+"""The embedded default's broker: kombu's filesystem transport, with messages that appear whole.
+
+kombu's ``filesystem`` transport creates a message file, then locks and writes it, while a worker
+polling the folder moves and reads files without taking that lock: a worker can read a message
+before it is written, fail on an empty one (``JSONDecodeError``) and stop, and the message is lost
+with it (seen with a sync queued again every few seconds behind its tenant's limit). Its exchange
+tables are truncated before they are locked, with the same race.
+
+Here (registered as the ``migrateiqfs://`` transport, ``celery_config``):
+
+* a message is written under a name readers skip (``.<name>.part``) and renamed into place, which is
+  atomic on one filesystem: a reader sees a whole message or none;
+* a message file that cannot be decoded anyway (a disk that filled up, a hand-edited file) is set
+  aside as ``processed/unreadable-<name>`` with an error in the log, and the worker goes on;
+* an exchange table read while it is rewritten is read again.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import time
+import uuid
+
+from kombu.transport import TRANSPORT_ALIASES, filesystem
+from kombu.transport.virtual import Empty
+from kombu.utils.encoding import bytes_to_str, str_to_bytes
+from kombu.utils.json import dumps, loads
+
+logger = logging.getLogger(__name__)
+
+SCHEME = "migrateiqfs"
+TABLE_READ_ATTEMPTS = 20
+
+
+class Channel(filesystem.Channel):
+    def _put(self, queue, payload, **kwargs):  # type: ignore[override]  # as kombu's filesystem Channel
+        name = f"{int(round(time.monotonic() * 1000))}_{uuid.uuid4()}.{queue}.msg"
+        final = os.path.join(self.data_folder_out, name)
+        partial = os.path.join(self.data_folder_out, f".{name}.part")
+        try:
+            with open(partial, "wb") as file:
+                file.write(str_to_bytes(dumps(payload)))
+            os.replace(partial, final)
+        except OSError as exc:
+            raise filesystem.ChannelError(f"Cannot add file {final!r} to directory") from exc
+
+    def _get(self, queue, timeout=None):
+        wanted = f"{queue}.msg"
+        for filename in sorted(os.listdir(self.data_folder_in)):
+            if filename.partition(".")[2] != wanted:
+                continue
+            taken = os.path.join(self.processed_folder, filename)
+            try:
+                # Moving the file is how a reader takes the message (another worker may be first).
+                shutil.move(os.path.join(self.data_folder_in, filename), taken)
+            except OSError:
+                continue
+            try:
+                with open(taken, "rb") as file:
+                    payload = file.read()
+            except OSError as exc:
+                raise filesystem.ChannelError(f"Cannot read file {taken!r} from queue.") from exc
+            try:
+                message = loads(bytes_to_str(payload))
+            except ValueError:
+                aside = os.path.join(self.processed_folder, f"unreadable-{filename}")
+                os.replace(taken, aside)
+                logger.error(
+                    "A message of queue %s could not be decoded (%d bytes); set aside as %s",
+                    queue,
+                    len(payload),
+                    aside,
+                )
+                continue
+            if not self.store_processed:
+                os.remove(taken)
+            return message
+        raise Empty()
+
+    def get_table(self, exchange):
+        for _ in range(TABLE_READ_ATTEMPTS - 1):
+            try:
+                return super().get_table(exchange)
+            except ValueError:  # read between the writer's truncation and its write
+                time.sleep(0.01)
+        return super().get_table(exchange)
+
+
+class Transport(filesystem.Transport):
+    Channel = Channel
+
+
+TRANSPORT_ALIASES[SCHEME] = f"{__name__}:Transport"
