@@ -11,6 +11,7 @@ from django.db.models import Q
 
 from core.display_names import validate_display_name
 from core.encryption import EncryptedTextField
+from destinations.services import naming
 from sync_engine.models import connector_model_label
 from tenancy.models import TenantOwnedModel
 
@@ -24,6 +25,13 @@ class DestinationType(models.TextChoices):
 class DeletedRows(models.TextChoices):
     DELETE = "delete", "Delete the row"
     SOFT = "soft", "Keep the row, set _deleted_at"
+
+
+class ColumnNames(models.TextChoices):
+    """How an attachment names its columns (see ``services/naming.py``)."""
+
+    SNAKE_CASE = naming.SNAKE_CASE, "snake_case: company.catchPhrase → company__catch_phrase"
+    AS_IS = naming.AS_IS, "As is: company.catchPhrase → company__catchPhrase (quote it in queries)"
 
 
 class SslMode(models.TextChoices):
@@ -82,6 +90,11 @@ class DestinationAttachment(TenantOwnedModel):
     destination = models.ForeignKey(Destination, on_delete=models.CASCADE, related_name="attachments")
     connector = models.ForeignKey(CONNECTOR_MODEL, on_delete=models.CASCADE, related_name="+")
     table_name = models.CharField(max_length=255)
+    # How column names are made from field paths. Attachments made before there was a choice are
+    # as_is (migration 0003); it cannot change once names were given (columns not empty).
+    column_names = models.CharField(
+        max_length=16, choices=ColumnNames.choices, default=ColumnNames.SNAKE_CASE
+    )
     # {field key: column name}; names are given once and kept (see services/naming.py)
     columns = models.JSONField(default=dict, blank=True)
     # The last change sequence loaded (a copy of the checkpoint that lives in the destination).

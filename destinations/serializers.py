@@ -48,7 +48,16 @@ class AttachmentSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = models.DestinationAttachment
-        fields = ["id", "connector", "table_name", "high_water", "last_load_at", "last_load", "created_at"]
+        fields = [
+            "id",
+            "connector",
+            "table_name",
+            "column_names",
+            "high_water",
+            "last_load_at",
+            "last_load",
+            "created_at",
+        ]
         read_only_fields = fields
 
     @extend_schema_field(LastLoadSerializer(allow_null=True))
@@ -201,14 +210,35 @@ class DestinationSerializer(StrictTypesMixin, SaveWarningsMixin, serializers.Mod
         return {}
 
 
+COLUMN_NAMES_HELP = (
+    "How the table's columns are named from the records' field paths: snake_case "
+    "(company.catchPhrase → company__catch_phrase, to query without quotes) or as_is "
+    "(company.catchPhrase → company__catchPhrase, to quote). Names are given once, at the first "
+    "load: the convention cannot change after that."
+)
+
+
 class AttachInputSerializer(StrictTypesMixin, serializers.Serializer):
     connector = serializers.IntegerField(min_value=1, max_value=2**63 - 1)
     table_name = serializers.CharField(
         required=False, max_length=255, help_text="Default: the connector's name as a lower-case identifier."
     )
+    column_names = serializers.ChoiceField(
+        choices=models.ColumnNames.choices,
+        default=models.ColumnNames.SNAKE_CASE,
+        help_text=COLUMN_NAMES_HELP + " Default: snake_case.",
+    )
 
     def validate_table_name(self, value):
         return _identifier_text(value, "table_name", "table")
+
+
+class AttachmentChangeSerializer(StrictTypesMixin, serializers.Serializer):
+    connector = serializers.IntegerField(min_value=1, max_value=2**63 - 1)
+    column_names = serializers.ChoiceField(
+        choices=models.ColumnNames.choices,
+        help_text=COLUMN_NAMES_HELP + " Refused (400) once a load named the columns.",
+    )
 
 
 class ConnectorInputSerializer(serializers.Serializer):

@@ -57,6 +57,7 @@ class DestinationViewSet(TenantScopedModelViewSet):
     required_roles = {
         "test_connection": Role.EDITOR,
         "attach": Role.EDITOR,
+        "change_attachment": Role.EDITOR,
         "detach": Role.EDITOR,
         "load": Role.EDITOR,
         "loads": Role.VIEWER,
@@ -87,7 +88,8 @@ class DestinationViewSet(TenantScopedModelViewSet):
         tags=["destinations"],
         request=api.AttachInputSerializer,
         responses={201: api.AttachmentSerializer, **_WRITE_ERRORS},
-        description="Load a connector into this destination (table `table_name` in the target schema).",
+        description="Load a connector into this destination (table `table_name` in the target schema, "
+        "columns named by `column_names`).",
     )
     @action(detail=True, methods=["post"])
     def attach(self, request, pk=None):
@@ -96,11 +98,36 @@ class DestinationViewSet(TenantScopedModelViewSet):
         data.is_valid(raise_exception=True)
         try:
             attachment = attachments.attach(
-                destination, data.validated_data["connector"], data.validated_data.get("table_name")
+                destination,
+                data.validated_data["connector"],
+                data.validated_data.get("table_name"),
+                data.validated_data["column_names"],
             )
         except attachments.AttachmentProblem as exc:
             raise _problem(exc) from None
         return Response(api.AttachmentSerializer(attachment).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        tags=["destinations"],
+        request=api.AttachmentChangeSerializer,
+        responses={200: api.AttachmentSerializer, **_WRITE_ERRORS},
+        description="Change how an attached connector's columns are named (`column_names`). Names "
+        "are given once, at its first load, and kept: once they are, a change is refused (400).",
+    )
+    @action(detail=True, methods=["patch"], url_path="attachment")
+    def change_attachment(self, request, pk=None):
+        destination = self.get_object()
+        data = api.AttachmentChangeSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            attachment = attachments.attachment_of(destination, data.validated_data["connector"])
+        except attachments.AttachmentProblem as exc:
+            raise _problem(exc) from None
+        try:
+            attachment = attachments.set_column_names(attachment, data.validated_data["column_names"])
+        except attachments.ColumnNamesFixed as exc:
+            raise serializers.ValidationError({"column_names": [str(exc)]}) from None
+        return Response(api.AttachmentSerializer(attachment).data)
 
     @extend_schema(
         tags=["destinations"],

@@ -9,7 +9,13 @@ from django.db import IntegrityError, transaction
 from django.db.models import Count, Q, Sum
 from django.utils import timezone
 
-from destinations.models import Destination, DestinationAttachment, DestinationLoad, LoadStatus
+from destinations.models import (
+    ColumnNames,
+    Destination,
+    DestinationAttachment,
+    DestinationLoad,
+    LoadStatus,
+)
 
 
 class AttachmentProblem(ValueError):
@@ -30,7 +36,10 @@ def default_table_name(connector) -> str:
 
 
 def attach(
-    destination: Destination, connector_id: int, table_name: str | None = None
+    destination: Destination,
+    connector_id: int,
+    table_name: str | None = None,
+    column_names: str = ColumnNames.SNAKE_CASE,
 ) -> DestinationAttachment:
     connector = _connector_model().objects.filter(tenant_id=destination.tenant_id, pk=connector_id).first()
     if connector is None:
@@ -45,6 +54,7 @@ def attach(
                 destination=destination,
                 connector=connector,
                 table_name=table,
+                column_names=column_names,
             )
     except IntegrityError:
         raise AttachmentProblem(
@@ -56,6 +66,34 @@ def detach(destination: Destination, connector_id: int) -> None:
     deleted, _ = destination.attachments.filter(connector_id=connector_id).delete()
     if not deleted:
         raise AttachmentProblem(f"Connector {connector_id} is not attached to this destination.")
+
+
+class ColumnNamesFixed(AttachmentProblem):
+    """The column naming convention cannot change: the attachment's columns have names."""
+
+
+def set_column_names(attachment: DestinationAttachment, column_names: str) -> DestinationAttachment:
+    """Change how the attachment names its columns, as long as it named none: names are given once
+    and kept, so that the table's columns never change. Raises :class:`ColumnNamesFixed` else."""
+    if attachment.column_names == column_names:
+        return attachment
+    # One conditional update: a load that names the columns meanwhile either comes first (and this
+    # is refused) or finds the new convention (and refuses to save names made by the old one).
+    changed = DestinationAttachment.objects.filter(pk=attachment.pk, columns={}).update(
+        column_names=column_names
+    )
+    if not changed:
+        attachment.refresh_from_db(fields=["column_names", "columns"])
+        if attachment.column_names == column_names:
+            return attachment
+        raise ColumnNamesFixed(
+            f"column_names cannot change from {attachment.column_names} to {column_names}: a load "
+            f"already named this table's {len(attachment.columns)} columns {attachment.column_names}, "
+            "and names are given once so that the table's columns never change. To load with "
+            "other names, detach the connector and attach it again with another table_name."
+        )
+    attachment.refresh_from_db(fields=["column_names", "columns"])
+    return attachment
 
 
 def attachment_of(destination: Destination, connector_id: int) -> DestinationAttachment:

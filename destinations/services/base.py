@@ -43,6 +43,9 @@ class LoadReport:
 
     def columns_named(self, columns: dict) -> None: ...
 
+    def column_renamed(self, named) -> None:
+        """A field got another column name than its convention makes (``naming.NamedColumn``)."""
+
     def column_added(self, column: str, pg_type: str) -> None: ...
 
     def column_widened(self, column: str, old: str, new: str) -> None: ...

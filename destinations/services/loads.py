@@ -44,6 +44,7 @@ from destinations.models import (
     LoadStatus,
 )
 from destinations.services.base import DestinationError, LoadReport
+from destinations.services.naming import FIELD_SEPARATOR, MAX_BYTES, NamedColumn
 from destinations.services.registry import driver_for
 from destinations.sources import change_source
 
@@ -232,8 +233,31 @@ class _RunReport(LoadReport):
         DestinationAttachment.objects.filter(pk=self.attachment.pk).update(high_water=high_water)
 
     def columns_named(self, columns: dict) -> None:
-        # Saved before the destination commits: the names are then always known here.
-        DestinationAttachment.objects.filter(pk=self.attachment.pk).update(columns=columns)
+        # Saved before the destination commits: the names are then always known here. Only if the
+        # naming convention is still the one they were made by (it may change until names exist).
+        saved = DestinationAttachment.objects.filter(
+            pk=self.attachment.pk, column_names=self.attachment.column_names
+        ).update(columns=columns)
+        if not saved:
+            raise DestinationError(
+                "The attachment's column naming changed while this load named its columns; load again."
+            )
+
+    def column_renamed(self, named: NamedColumn) -> None:
+        field = ".".join(named.parts)
+        if named.clashed:
+            owner = (
+                f"field {'.'.join(named.taken_by.split(FIELD_SEPARATOR))}"
+                if named.taken_by is not None
+                else "a MigrateIQ column"
+            )
+            self.event(
+                f"Field {field} is column {named.column}: {named.wanted} is taken by {owner}.", "warning"
+            )
+        else:
+            self.event(
+                f"Field {field} is column {named.column}: {named.wanted} is longer than {MAX_BYTES} bytes."
+            )
 
     def column_added(self, column: str, pg_type: str) -> None:
         self.load.columns_added += 1

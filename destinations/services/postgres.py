@@ -726,8 +726,14 @@ class PostgresDestination:
             if high_water >= batch.first:
                 # Another load moved the checkpoint meanwhile: re-read from it (nothing applied twice).
                 return high_water
-            if assign_columns([entry["path"] for entry in fields], attachment.columns):
+            named = assign_columns(
+                [entry["path"] for entry in fields], attachment.columns, attachment.column_names
+            )
+            if named:
                 report.columns_named(attachment.columns)
+                for column in named:
+                    if column.column != column.wanted:
+                        report.column_renamed(column)
             plan = [
                 (attachment.columns[field_key(entry["path"])], tuple(entry["path"]), column_type(entry))
                 for entry in fields

@@ -7,7 +7,7 @@ from django.utils import timezone
 from prometheus_client.parser import text_string_to_metric_families
 
 from demo_extension.services.sync import DataSyncService
-from destinations.models import DeletedRows, Destination, DestinationLoad, LoadStatus
+from destinations.models import ColumnNames, DeletedRows, Destination, DestinationLoad, LoadStatus
 from destinations.services import attachments, loads
 from destinations.services.naming import MAX_BYTES
 from destinations.services.registry import driver_for
@@ -163,6 +163,7 @@ def test_tombstones_delete_the_row_or_set_deleted_at(attached, pg_database, mode
 
 def test_hostile_field_names_are_quoted_shortened_uniquely_and_kept_apart_by_case(attached, pg_database):
     destination, connector, attachment = attached
+    attachment = attachments.set_column_names(attachment, ColumnNames.AS_IS)  # the keys as they are
     query(pg_database, "CREATE TABLE public.x (keep int)")
     long_a, long_b = "a" * 199 + "1", "a" * 199 + "2"
     store(

@@ -43,6 +43,7 @@ MINIMUM_ROLE = {
     (DESTINATIONS + "{pk}/", "DELETE"): Role.ADMIN,
     (DESTINATIONS + "{pk}/test_connection/", "POST"): Role.EDITOR,
     (DESTINATIONS + "{pk}/attach/", "POST"): Role.EDITOR,
+    (DESTINATIONS + "{pk}/attachment/", "PATCH"): Role.EDITOR,
     (DESTINATIONS + "{pk}/detach/", "POST"): Role.EDITOR,
     (DESTINATIONS + "{pk}/load/", "POST"): Role.EDITOR,
     (DESTINATIONS + "{pk}/loads/", "GET"): Role.VIEWER,
