@@ -37,6 +37,7 @@ def test_the_destination_attachment_types_have_exactly_the_fields_of_the_api(db)
     schema = api_schemas()
     assert ui_interface("DestinationAttachment") == set(schema["Attachment"]["properties"])
     assert ui_interface("DestinationLastLoad") == set(schema["LastLoad"]["properties"])
+    assert ui_union("ColumnNames") == set(schema["ColumnNamesEnum"]["enum"])
 
 
 def test_the_auth_styles_and_client_auth_methods_are_the_api_s(db):

@@ -25,7 +25,7 @@ import type {
 } from "./types";
 import { apiDownload, type DownloadedFile } from "./client";
 import type { AuditEvent, AuditValues, DeliveryStatus, WebhookDelivery, WebhookEndpoint, WebhookEndpointCreated, WebhookEndpointInput } from "./types";
-import type { ConnectorSchema, Destination, DestinationAttachment, DestinationCheck, DestinationInput, DestinationLoad } from "./types";
+import type { ColumnNames, ConnectorSchema, Destination, DestinationAttachment, DestinationCheck, DestinationInput, DestinationLoad } from "./types";
 
 const CONNECTORS = "/demo-extension/connectors";
 const SYNC_LOGS = "/demo-extension/sync-logs";
@@ -281,9 +281,17 @@ export async function testDestination(id: number): Promise<DestinationCheck> {
   return (await apiRequest<DestinationCheck>(`${DESTINATIONS}/${id}/test_connection/`, { method: "POST" })).data;
 }
 
-export async function attachConnector(id: number, connector: number, tableName?: string): Promise<DestinationAttachment> {
-  const body = tableName && tableName.trim() ? { connector, table_name: tableName.trim() } : { connector };
+export async function attachConnector(id: number, connector: number, tableName?: string, columnNames?: ColumnNames): Promise<DestinationAttachment> {
+  const body: { connector: number; table_name?: string; column_names?: ColumnNames } = { connector };
+  if (tableName && tableName.trim()) body.table_name = tableName.trim();
+  if (columnNames) body.column_names = columnNames;
   return (await apiRequest<DestinationAttachment>(`${DESTINATIONS}/${id}/attach/`, { method: "POST", body })).data;
+}
+
+/** Change how an attached connector's columns are named: refused (400) once a load named them. */
+export async function changeColumnNames(id: number, connector: number, columnNames: ColumnNames): Promise<DestinationAttachment> {
+  const body = { connector, column_names: columnNames };
+  return (await apiRequest<DestinationAttachment>(`${DESTINATIONS}/${id}/attachment/`, { method: "PATCH", body })).data;
 }
 
 export async function detachConnector(id: number, connector: number): Promise<void> {

@@ -373,6 +373,8 @@ export interface ConnectorSchema {
 export type SslMode = "disable" | "prefer" | "require" | "verify-ca" | "verify-full";
 export type DeletedRowsMode = "delete" | "soft";
 export type LoadStatus = "PENDING" | "RUNNING" | "SUCCESS" | "FAILED";
+/** How an attachment names its columns; given once, at its first load, and kept. */
+export type ColumnNames = "snake_case" | "as_is";
 
 /** The latest load of an attached connector, whatever its status (a failed one included). */
 export interface DestinationLastLoad {
@@ -388,6 +390,8 @@ export interface DestinationAttachment {
   id: number;
   connector: number;
   table_name: string;
+  /** snake_case: company.catchPhrase → company__catch_phrase; as_is: company__catchPhrase. */
+  column_names: ColumnNames;
   high_water: number;
   /** When rows last reached the destination (a failed load leaves it as it was). */
   last_load_at: string | null;

@@ -13,7 +13,7 @@ import {
   updateDestination,
 } from "../api/api";
 import { ApiError, errorMessage } from "../api/client";
-import type { DestinationCheck, DestinationInput, DestinationLoad } from "../api/types";
+import type { ColumnNames, DestinationCheck, DestinationInput, DestinationLoad } from "../api/types";
 import { useAnnounce, usePageTitle } from "../announce";
 import { canDelete, canWrite, useAuth } from "../auth";
 import { ErrorBanner, Loading, Pager, SaveWarningsBanner, TableWrap } from "../components/common";
@@ -26,6 +26,11 @@ import { LoadFailureBanner } from "../components/LoadFailure";
 import { useLoad } from "../hooks";
 
 const LOADS_PAGE_SIZE = 20;
+/** The column naming conventions, in the words of the attach form and the attachments table. */
+export const COLUMN_NAMES_LABELS: Record<ColumnNames, string> = {
+  snake_case: "snake_case (company__catch_phrase)",
+  as_is: "As is (company__catchPhrase)",
+};
 export const LOAD_POLL_MS = 1000;
 
 /** One destination: its settings, test connection, attached connectors, loads and their history. */
@@ -247,6 +252,7 @@ export function DestinationDetailPage() {
                 <tr>
                   <th scope="col">Connector</th>
                   <th scope="col">Table</th>
+                  <th scope="col">Column names</th>
                   <th scope="col">Last load</th>
                   {writer ? <th scope="col">Actions</th> : null}
                 </tr>
@@ -259,6 +265,9 @@ export function DestinationDetailPage() {
                     </td>
                     <td className="mono" data-label="Table">
                       {data.target_schema}.{attachment.table_name}
+                    </td>
+                    <td data-label="Column names" data-testid={`column-names-${attachment.connector}`}>
+                      {COLUMN_NAMES_LABELS[attachment.column_names]}
                     </td>
                     <td data-label="Last load">
                       <LastLoadCell attachment={attachment} />
@@ -282,8 +291,8 @@ export function DestinationDetailPage() {
         {writer ? (
           <AttachForm
             connectors={(connectors.data?.results ?? []).filter((connector) => !attachedIds.has(connector.id))}
-            onAttach={async (connectorId, tableName) => {
-              const attachment = await attachConnector(id, connectorId, tableName);
+            onAttach={async (connectorId, tableName, columnNames) => {
+              const attachment = await attachConnector(id, connectorId, tableName, columnNames);
               announce(`${connectorName(connectorId)} attached as table ${attachment.table_name}.`);
               destination.reload();
             }}
@@ -336,16 +345,17 @@ function AttachForm({
   onAttach,
 }: {
   connectors: { id: number; name: string }[];
-  onAttach: (connectorId: number, tableName: string) => Promise<void>;
+  onAttach: (connectorId: number, tableName: string, columnNames: ColumnNames) => Promise<void>;
 }) {
   const [connector, setConnector] = useState("");
   const [tableName, setTableName] = useState("");
+  const [columnNames, setColumnNames] = useState<ColumnNames>("snake_case");
   const [errors, setErrors] = useState<Record<string, string[]>>({});
   const [busy, setBusy] = useState(false);
   const formRef = useRef<HTMLFormElement>(null);
 
   useEffect(() => {
-    const first = ["connector", "table_name"].find((field) => errors[field]);
+    const first = ["connector", "table_name", "column_names"].find((field) => errors[field]);
     if (first) formRef.current?.querySelector<HTMLElement>(`#attach-${first}`)?.focus();
   }, [errors]);
 
@@ -357,9 +367,10 @@ function AttachForm({
     }
     setBusy(true);
     try {
-      await onAttach(Number(connector), tableName);
+      await onAttach(Number(connector), tableName, columnNames);
       setConnector("");
       setTableName("");
+      setColumnNames("snake_case");
       setErrors({});
     } catch (err) {
       const fieldErrors = err instanceof ApiError ? err.fieldErrors : {};
@@ -385,6 +396,20 @@ function AttachForm({
         </Field>
         <Field label="Table name" htmlFor="attach-table_name" errors={errors.table_name} hint="Optional: the connector's name as a lower-case identifier.">
           <input id="attach-table_name" value={tableName} onChange={(e) => setTableName(e.target.value)} />
+        </Field>
+        <Field
+          label="Column names"
+          htmlFor="attach-column_names"
+          errors={errors.column_names}
+          hint="How field paths become columns: snake_case needs no quotes in SQL, as is keeps the keys' case (quote them). Fixed at the first load."
+        >
+          <select id="attach-column_names" value={columnNames} onChange={(e) => setColumnNames(e.target.value as ColumnNames)}>
+            {(Object.keys(COLUMN_NAMES_LABELS) as ColumnNames[]).map((value) => (
+              <option key={value} value={value}>
+                {COLUMN_NAMES_LABELS[value]}
+              </option>
+            ))}
+          </select>
         </Field>
       </div>
       <div className="actions">

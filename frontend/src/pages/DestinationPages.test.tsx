@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 
 import { AuthContext } from "../auth";
 
-import type { Destination, DestinationLoad } from "../api/types";
+import type { Destination, DestinationAttachment, DestinationLoad } from "../api/types";
 import { connector, destination, fakeFetch, me, renderAs, type FakeCall, type FakeAnswer } from "../test/helpers";
 import { DestinationDetailPage, LOAD_POLL_MS } from "./DestinationDetailPage";
 import { DestinationsPage } from "./DestinationsPage";
@@ -49,6 +49,21 @@ function api(state: { destination: Destination; loads: DestinationLoad[] }, extr
   });
 }
 
+/** A destination without attachments whose attach refuses once (with `errors`), then attaches connector 8 as `attached`. */
+function attachApi(errors: Record<string, string[]>, attached: Pick<DestinationAttachment, "table_name" | "column_names">) {
+  const state = { destination: destination(), loads: [] as DestinationLoad[] };
+  let refuse = true;
+  return api(state, (call) => {
+    if (call.url !== "/api/destinations/3/attach/") return null;
+    if (refuse) {
+      refuse = false;
+      return { status: 400, body: { detail: "Invalid input.", errors } };
+    }
+    state.destination = destination({ attachments: [{ id: 1, connector: 8, ...attached, high_water: 0, last_load_at: null, last_load: null, created_at: "2026-11-27T10:00:00Z" }] });
+    return { status: 201, body: state.destination.attachments[0] };
+  });
+}
+
 const renderDetail = (role: "viewer" | "editor" | "admin") => renderAs(role, <DestinationDetailPage />, "/destinations/3", "/destinations/:id");
 
 afterEach(() => {
@@ -83,8 +98,8 @@ describe("the destinations pages", () => {
     const failed = { id: 21, status: "FAILED" as const, started_at: "2026-11-27T10:00:00Z", finished_at: "2026-11-27T10:00:02Z", error_message: "The host name db.example.com could not be resolved.", created_at: "2026-11-27T10:00:00Z" };
     const later = { ...failed, id: 22, status: "SUCCESS" as const, error_message: "", finished_at: "2026-11-27T11:00:00Z" };
     const attachments = [
-      { id: 1, connector: 7, table_name: "customers", high_water: 0, last_load_at: null, last_load: failed, created_at: "2026-11-27T10:00:00Z" },
-      { id: 2, connector: 8, table_name: "orders", high_water: 9, last_load_at: "2026-11-27T11:00:00Z", last_load: later, created_at: "2026-11-27T10:00:00Z" },
+      { id: 1, connector: 7, table_name: "customers", column_names: "snake_case" as const, high_water: 0, last_load_at: null, last_load: failed, created_at: "2026-11-27T10:00:00Z" },
+      { id: 2, connector: 8, table_name: "orders", column_names: "snake_case" as const, high_water: 9, last_load_at: "2026-11-27T11:00:00Z", last_load: later, created_at: "2026-11-27T10:00:00Z" },
     ];
     api({ destination: destination({ attachments }), loads: [] });
     const list = renderAs("viewer", <DestinationsPage />, "/destinations", "/destinations");
@@ -104,7 +119,7 @@ describe("the destinations pages", () => {
   });
 
   it("shows a viewer the list and a destination without any write control", async () => {
-    api({ destination: destination({ attachments: [{ id: 1, connector: 7, table_name: "customers", high_water: 0, last_load_at: null, last_load: null, created_at: "2026-11-27T10:00:00Z" }] }), loads: [] });
+    api({ destination: destination({ attachments: [{ id: 1, connector: 7, table_name: "customers", column_names: "snake_case", high_water: 0, last_load_at: null, last_load: null, created_at: "2026-11-27T10:00:00Z" }] }), loads: [] });
     renderAs("viewer", <DestinationsPage />, "/destinations", "/destinations");
     await screen.findByRole("table", { name: "Destinations" });
     expect(screen.queryByRole("button", { name: "New destination" })).toBeNull();
@@ -128,7 +143,7 @@ describe("the destinations pages", () => {
   });
 
   it("keeps a viewer's destination page read-only", async () => {
-    api({ destination: destination({ attachments: [{ id: 1, connector: 7, table_name: "customers", high_water: 0, last_load_at: null, last_load: null, created_at: "2026-11-27T10:00:00Z" }] }), loads: [] });
+    api({ destination: destination({ attachments: [{ id: 1, connector: 7, table_name: "customers", column_names: "snake_case", high_water: 0, last_load_at: null, last_load: null, created_at: "2026-11-27T10:00:00Z" }] }), loads: [] });
     renderDetail("viewer");
     await screen.findByRole("heading", { level: 1, name: "Warehouse" });
     expect(await screen.findByText("Customers")).toBeTruthy();
@@ -178,17 +193,7 @@ describe("the destinations pages", () => {
   });
 
   it("attaches a connector with its table name, and shows a refusal on the table name field", async () => {
-    const state = { destination: destination(), loads: [] as DestinationLoad[] };
-    let refuse = true;
-    const calls = api(state, (call) => {
-      if (call.url !== "/api/destinations/3/attach/") return null;
-      if (refuse) {
-        refuse = false;
-        return { status: 400, body: { detail: "Invalid input.", errors: { table_name: ["table_name must be a non-empty name without NUL characters."] } } };
-      }
-      state.destination = destination({ attachments: [{ id: 1, connector: 8, table_name: "orders_v2", high_water: 0, last_load_at: null, last_load: null, created_at: "2026-11-27T10:00:00Z" }] });
-      return { status: 201, body: state.destination.attachments[0] };
-    });
+    const calls = attachApi({ table_name: ["table_name must be a non-empty name without NUL characters."] }, { table_name: "orders_v2", column_names: "snake_case" });
     renderDetail("editor");
     const none = await screen.findByText(/^No connector attached yet/);
     // Load now is off until a connector is attached, and says why
@@ -209,12 +214,47 @@ describe("the destinations pages", () => {
     fireEvent.click(screen.getByRole("button", { name: "Attach" }));
     const attached = await screen.findByRole("table", { name: "Attached connectors" });
     expect(within(attached).getByText("public.orders_v2")).toBeTruthy();
-    expect(calls.filter((call) => call.url === "/api/destinations/3/attach/").map((call) => call.body)).toEqual([{ connector: 8 }, { connector: 8, table_name: "orders_v2" }]);
+    expect(calls.filter((call) => call.url === "/api/destinations/3/attach/").map((call) => call.body)).toEqual([
+      { connector: 8, column_names: "snake_case" },
+      { connector: 8, table_name: "orders_v2", column_names: "snake_case" },
+    ]);
+  });
+
+  it("attaches with the column naming chosen in a select that explains it, shows it per attachment, and a refusal on that field", async () => {
+    const calls = attachApi({ column_names: ['"AsIs" is not a valid choice; one of: snake_case, as_is.'] }, { table_name: "orders", column_names: "as_is" });
+    renderDetail("editor");
+    const naming = (await screen.findByLabelText("Column names")) as HTMLSelectElement;
+    // snake_case first and chosen, as_is the other choice; the hint says what each does, and is read with the select
+    expect(naming.value).toBe("snake_case");
+    expect(within(naming).getAllByRole("option").map((option) => [option.getAttribute("value"), option.textContent])).toEqual([
+      ["snake_case", "snake_case (company__catch_phrase)"],
+      ["as_is", "As is (company__catchPhrase)"],
+    ]);
+    const hint = document.getElementById("attach-column_names-hint")!;
+    expect(naming.getAttribute("aria-describedby")).toBe("attach-column_names-hint");
+    expect(hint.textContent).toContain("snake_case needs no quotes in SQL");
+    expect(hint.textContent).toContain("Fixed at the first load.");
+    const select = screen.getByLabelText("Connector");
+    await waitFor(() => expect(within(select).getByRole("option", { name: "Orders" })).toBeTruthy());
+    fireEvent.change(select, { target: { value: "8" } });
+    fireEvent.change(naming, { target: { value: "as_is" } });
+    fireEvent.click(screen.getByRole("button", { name: "Attach" }));
+    expect(await screen.findByText('"AsIs" is not a valid choice; one of: snake_case, as_is.')).toBeTruthy();
+    await waitFor(() => expect(document.activeElement).toBe(screen.getByLabelText("Column names")));
+    fireEvent.click(screen.getByRole("button", { name: "Attach" }));
+    const attached = await screen.findByRole("table", { name: "Attached connectors" });
+    expect(within(attached).getByTestId("column-names-8").textContent).toBe("As is (company__catchPhrase)");
+    expect(calls.filter((call) => call.url === "/api/destinations/3/attach/").map((call) => call.body)).toEqual([
+      { connector: 8, column_names: "as_is" },
+      { connector: 8, column_names: "as_is" },
+    ]);
+    // the form is ready for the next one, with the default again
+    expect((screen.getByLabelText("Column names") as HTMLSelectElement).value).toBe("snake_case");
   });
 
   it("starts a load and shows the history, a failed load with its error and its log one click away", async () => {
     const state = {
-      destination: destination({ attachments: [{ id: 1, connector: 7, table_name: "customers", high_water: 0, last_load_at: null, last_load: null, created_at: "2026-11-27T10:00:00Z" }] }),
+      destination: destination({ attachments: [{ id: 1, connector: 7, table_name: "customers", column_names: "snake_case", high_water: 0, last_load_at: null, last_load: null, created_at: "2026-11-27T10:00:00Z" }] }),
       loads: [
         load({
           id: 12,
@@ -243,7 +283,7 @@ describe("the destinations pages", () => {
 
   it("says why a load could not start (a load of that connector is running)", async () => {
     api(
-      { destination: destination({ attachments: [{ id: 1, connector: 7, table_name: "customers", high_water: 0, last_load_at: null, last_load: null, created_at: "2026-11-27T10:00:00Z" }] }), loads: [] },
+      { destination: destination({ attachments: [{ id: 1, connector: 7, table_name: "customers", column_names: "snake_case", high_water: 0, last_load_at: null, last_load: null, created_at: "2026-11-27T10:00:00Z" }] }), loads: [] },
       (call) => (call.url === "/api/destinations/3/load/" ? { status: 409, body: { detail: "A load of this connector is in progress (load #9)." } } : null),
     );
     renderDetail("editor");
@@ -338,7 +378,7 @@ describe("the destinations pages", () => {
 
   it("follows a running load until it ends and shows its row count", async () => {
     const state = {
-      destination: destination({ attachments: [{ id: 1, connector: 7, table_name: "customers", high_water: 0, last_load_at: null, last_load: null, created_at: "2026-11-27T10:00:00Z" }] }),
+      destination: destination({ attachments: [{ id: 1, connector: 7, table_name: "customers", column_names: "snake_case", high_water: 0, last_load_at: null, last_load: null, created_at: "2026-11-27T10:00:00Z" }] }),
       loads: [load({ id: 14, status: "RUNNING", rows_upserted: 0, duration_seconds: null })],
     };
     // The load ends when the test says so, not after a number of polls a slow machine lets by unseen.
