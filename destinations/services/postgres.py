@@ -58,11 +58,14 @@ from core.http_errors import EgressDenied
 from core.redaction import mask_secret, redact
 from destinations.services.base import ConnectionCheck, DestinationError, LoadReport
 from destinations.services.naming import (
+    AS_IS,
     CHANGE_SEQ,
     DELETED_AT,
     RECORD_ID,
+    SNAKE_CASE,
     SYNCED_AT,
     assign_columns,
+    column_name,
     field_key,
     identifier,
 )
@@ -730,6 +733,7 @@ class PostgresDestination:
                 [entry["path"] for entry in fields], attachment.columns, attachment.column_names
             )
             if named:
+                self._refuse_other_convention(conn, schema_name, table_name, attachment, named)
                 report.columns_named(attachment.columns)
                 for column in named:
                     if column.column != column.wanted:
@@ -753,6 +757,29 @@ class PostgresDestination:
             )
         report.batch_committed(last, upserted, deleted)
         return last
+
+    def _refuse_other_convention(self, conn, schema_name, table_name, attachment, named) -> None:
+        """Names new to the attachment must not make a second column for a field the table already
+        has by the other convention (an attachment made again for a table loaded before, or
+        another tool's table): that would load the field into a column next to its old one."""
+        existing = self._existing_columns(conn, schema_name, table_name)
+        if not existing:
+            return
+        owned = set(attachment.columns.values())
+        other = AS_IS if attachment.column_names == SNAKE_CASE else SNAKE_CASE
+        found = []
+        for column in named:
+            theirs = column_name(column.parts, other).replace("\x00", "") or "_"
+            if column.column not in existing and theirs in existing and theirs not in owned:
+                found.append(f"{theirs} (here {column.column})")
+        if found:
+            shown = ", ".join(found[:3]) + (f" and {len(found) - 3} more" if len(found) > 3 else "")
+            raise DestinationError(
+                f"The table {schema_name}.{table_name} already has columns named {other}: {shown}; "
+                f"this attachment names them {attachment.column_names}, which would add a second "
+                f"column for each. Set the attachment's column_names to {other}, or load it into "
+                "another table."
+            )
 
     def _is_empty(self, conn, schema_name, table_name) -> bool:
         if not self._existing_columns(conn, schema_name, table_name):

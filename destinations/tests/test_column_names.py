@@ -283,3 +283,43 @@ def test_a_change_while_a_first_load_runs_fails_that_load_rather_than_mixing_con
     monkeypatch.undo()
     assert run_load(stored).status == LoadStatus.SUCCESS
     assert "company__catchPhrase" in column_names(pg_database)
+
+
+def test_attached_again_to_a_table_named_as_is_a_snake_case_load_is_refused_not_doubled(
+    editor_client, pg_allowed, make_destination, make_connector, pg_database
+):
+    destination = make_destination()
+    connector = make_connector(name="Users")
+    store(connector, [RECORD])
+    first = attachments.attach(destination, connector.pk, column_names=ColumnNames.AS_IS)
+    assert run_load(first).status == LoadStatus.SUCCESS
+    before = column_names(pg_database)
+    attachments.detach(destination, connector.pk)
+    again = attachments.attach(destination, connector.pk, "users")  # snake_case, the default
+    store(connector, [{**RECORD, "id": 2}])
+
+    refused = run_load(again)
+
+    assert refused.status == LoadStatus.FAILED
+    assert refused.error_message.startswith(
+        "The table analytics.users already has columns named as_is: 2fa enabled (here _2fa_enabled), "
+        "company__HTTPServer (here company__http_server), company__catchPhrase (here "
+        "company__catch_phrase) and 2 more; this attachment names them snake_case"
+    )
+    assert (
+        "Set the attachment's column_names to as_is, or load it into another table." in refused.error_message
+    )
+    assert column_names(pg_database) == before
+    assert DestinationAttachment.objects.get(pk=again.pk).columns == {}
+    changed = editor_client.patch(
+        f"{URL}{destination.pk}/attachment/",
+        {"connector": connector.pk, "column_names": "as_is"},
+        format="json",
+    )
+    assert changed.status_code == 200, changed.content
+    assert run_load(DestinationAttachment.objects.get(pk=again.pk)).status == LoadStatus.SUCCESS
+    assert column_names(pg_database) == before
+    assert query(pg_database, 'SELECT id, "company__catchPhrase" FROM analytics.users ORDER BY id') == [
+        (1, "Synergy"),
+        (2, "Synergy"),
+    ]
