@@ -95,7 +95,7 @@ def _snake_part(part: str) -> str:
     part = _UNDERSCORES.sub("_", part)
     stripped = part.rstrip("_")
     # a trailing _ becomes x (as dlt does), so that it cannot run into the path separator
-    return stripped + "x" * (len(part) - len(stripped))
+    return stripped + "x" * (len(part) - len(stripped)) or "x"
 
 
 def snake_case(parts) -> str:

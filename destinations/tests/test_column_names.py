@@ -55,6 +55,7 @@ def column_names(database, table="users") -> set[str]:
         (["_id"], "_id"),
         (["id_"], "idx"),
         (["💥"], "x"),
+        (["a", ""], "a__x"),
         (["already_snake"], "already_snake"),
     ],
 )

@@ -288,12 +288,6 @@ export async function attachConnector(id: number, connector: number, tableName?:
   return (await apiRequest<DestinationAttachment>(`${DESTINATIONS}/${id}/attach/`, { method: "POST", body })).data;
 }
 
-/** Change how an attached connector's columns are named: refused (400) once a load named them. */
-export async function changeColumnNames(id: number, connector: number, columnNames: ColumnNames): Promise<DestinationAttachment> {
-  const body = { connector, column_names: columnNames };
-  return (await apiRequest<DestinationAttachment>(`${DESTINATIONS}/${id}/attachment/`, { method: "PATCH", body })).data;
-}
-
 export async function detachConnector(id: number, connector: number): Promise<void> {
   await apiRequest<null>(`${DESTINATIONS}/${id}/detach/`, { method: "POST", body: { connector } });
 }
