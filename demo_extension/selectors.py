@@ -21,6 +21,7 @@ from demo_extension.services.stats import load_stats, run_outcomes, sync_activit
 from destinations.services.loads import LOADS_CACHE_NAMESPACE
 from sync_engine.changes import changes_after
 from sync_engine.models import ACTIVE_SYNC_STATUSES, FINISHED_SYNC_STATUSES
+from sync_engine.profile import profile_connector
 from sync_engine.schema import connector_schema, leaf_fields
 
 CACHE_NAMESPACE = "demo_extension"
@@ -166,4 +167,41 @@ def schema_view(connector_id: int) -> dict:
         ],
         "truncated": document["truncated"],
         "updated_at": document["updated_at"],
+    }
+
+
+def _share(count: int | None, of: int) -> float | None:
+    if count is None:
+        return None
+    return round(count / of, 4) if of else 0.0
+
+
+def schema_profile_view(connector_id: int, sample: int) -> dict:
+    """The field profile of the connector's schema (``sync_engine.profile``) with dotted paths and
+    each count's share of the sampled records."""
+    profile = profile_connector(connector_id, sample)
+    sampled = profile.sampled
+    return {
+        "connector": connector_id,
+        "sample": profile.sample,
+        "sampled": sampled,
+        "total": profile.total,
+        "distinct_cap": profile.distinct_cap,
+        "truncated": profile.truncated,
+        "schema_updated_at": profile.schema_updated_at,
+        "fields": [
+            {
+                "path": ".".join(field.path),
+                "parts": list(field.path),
+                "present": field.present,
+                "present_share": _share(field.present, sampled),
+                "null": field.null,
+                "null_share": _share(field.null, sampled),
+                "empty": field.empty,
+                "empty_share": _share(field.empty, sampled),
+                "distinct": field.distinct,
+                "distinct_over_cap": field.distinct_over_cap,
+            }
+            for field in profile.fields
+        ],
     }

@@ -50,6 +50,8 @@ from demo_extension.services.request_settings import (
     validate_run_limit,
 )
 from sync_engine.paths import validate_path
+from sync_engine.profile import DEFAULT_SAMPLE as DEFAULT_PROFILE_SAMPLE
+from sync_engine.profile import MAX_SAMPLE as MAX_PROFILE_SAMPLE
 from sync_engine.queue import cannot_resume_reason, sync_log_can_resume
 from sync_engine.runs import active_run_id
 from sync_engine.transform import (
@@ -1288,3 +1290,50 @@ class ConnectorSchemaSerializer(serializers.Serializer):
         help_text="Whether fields beyond the limits (1000 fields, 8 levels) were left out."
     )
     updated_at = serializers.DateTimeField(allow_null=True)
+
+
+class SchemaProfileQuerySerializer(QueryParamsSerializer):
+    sample = serializers.IntegerField(
+        required=False,
+        default=DEFAULT_PROFILE_SAMPLE,
+        min_value=1,
+        max_value=MAX_PROFILE_SAMPLE,
+        help_text=f"Profile the connector's most recently changed live records, at most this many "
+        f"(1 to {MAX_PROFILE_SAMPLE:,}; default {DEFAULT_PROFILE_SAMPLE:,}).",
+    )
+
+
+class FieldProfileSerializer(serializers.Serializer):
+    path = serializers.CharField(help_text="Dotted path, as in the schema.")
+    parts = serializers.ListField(child=serializers.CharField())
+    present = serializers.IntegerField(
+        help_text="Sampled records that have the field (a nested one: its parent is an object with the key)."
+    )
+    present_share = serializers.FloatField(help_text="present / sampled (0 to 1, 4 decimals; 0 when none).")
+    null = serializers.IntegerField(help_text="Sampled records whose field is null.")
+    null_share = serializers.FloatField(help_text="null / sampled.")
+    empty = serializers.IntegerField(
+        allow_null=True, help_text='Sampled records whose field is "" (null: the field never held a string).'
+    )
+    empty_share = serializers.FloatField(allow_null=True, help_text="empty / sampled.")
+    distinct = serializers.IntegerField(
+        allow_null=True,
+        help_text="Distinct non-null values (strings, numbers, booleans) in the sample, exact up to "
+        "distinct_cap; null for a field that held objects or arrays.",
+    )
+    distinct_over_cap = serializers.BooleanField(
+        help_text="More than distinct_cap distinct values (distinct is then distinct_cap)."
+    )
+
+
+class ConnectorSchemaProfileSerializer(serializers.Serializer):
+    connector = serializers.IntegerField()
+    sample = serializers.IntegerField(help_text="The most records asked for (the sample parameter).")
+    sampled = serializers.IntegerField(
+        help_text="Records profiled: the most recently changed live ones, at most sample."
+    )
+    total = serializers.IntegerField(help_text="The connector's live (not deleted) stored records.")
+    distinct_cap = serializers.IntegerField(help_text="Distinct values are counted exactly up to this many.")
+    truncated = serializers.BooleanField(help_text="Whether the schema left fields out (its limits).")
+    schema_updated_at = serializers.DateTimeField(allow_null=True)
+    fields = FieldProfileSerializer(many=True, help_text="The schema's fields, in its order.")

@@ -32,6 +32,7 @@ from demo_extension.selectors import (
     cached_tenant_stats,
     change_feed,
     recent_run_statuses,
+    schema_profile_view,
     schema_view,
     with_last_run_warnings,
     with_running_sync_id,
@@ -229,6 +230,7 @@ class ConnectorViewSet(ThrottledActionsMixin, TenantScopedModelViewSet):
         "export": Role.VIEWER,
         "changes": Role.VIEWER,
         "inferred_schema": Role.VIEWER,
+        "schema_profile": Role.VIEWER,
         "destroy": Role.ADMIN,
     }
     throttled_actions = {
@@ -529,6 +531,63 @@ class ConnectorViewSet(ThrottledActionsMixin, TenantScopedModelViewSet):
     def inferred_schema(self, request, pk=None):
         connector = self.get_object()
         return Response(api.ConnectorSchemaSerializer(schema_view(connector.pk)).data)
+
+    @extend_schema(
+        tags=["connectors"],
+        parameters=[api.SchemaProfileQuerySerializer],
+        responses={200: api.ConnectorSchemaProfileSerializer, **_WRITE_ERRORS},
+        description="For each field of the schema: how many of the connector's most recently changed "
+        "live records (at most `sample`, default 10,000; `sampled` of `total`) have it, hold null, an "
+        'empty string (""), and how many distinct values (exact up to `distinct_cap`). Computed on '
+        "each request (a read of up to `sample` records).",
+        examples=[
+            OpenApiExample(
+                "Two fields of 3 records",
+                response_only=True,
+                value={
+                    "connector": 2,
+                    "sample": 10000,
+                    "sampled": 3,
+                    "total": 3,
+                    "distinct_cap": 1000,
+                    "truncated": False,
+                    "schema_updated_at": "2026-12-01T10:00:00Z",
+                    "fields": [
+                        {
+                            "path": "address.city",
+                            "parts": ["address", "city"],
+                            "present": 2,
+                            "present_share": 0.6667,
+                            "null": 1,
+                            "null_share": 0.3333,
+                            "empty": 0,
+                            "empty_share": 0.0,
+                            "distinct": 1,
+                            "distinct_over_cap": False,
+                        }
+                    ],
+                },
+            )
+        ],
+    )
+    @action(
+        detail=True,
+        methods=["get"],
+        url_path="schema/profile",
+        url_name="schema-profile",
+        filter_backends=[],
+        pagination_class=None,
+        query_params_accepted=tuple(api.SchemaProfileQuerySerializer().fields),
+    )
+    def schema_profile(self, request, pk=None):
+        connector = self.get_object()
+        query = api.SchemaProfileQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        return Response(
+            api.ConnectorSchemaProfileSerializer(
+                schema_profile_view(connector.pk, query.validated_data["sample"])
+            ).data
+        )
 
     @extend_schema(
         tags=["connectors"],
