@@ -18,6 +18,8 @@ nested field ``a.b`` is absent from a record whose ``a`` is missing, null or not
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from itertools import islice, repeat
+from types import NoneType
 
 import orjson
 from django.db.models import TextField
@@ -27,20 +29,13 @@ from sync_engine.models import SyncedRecord
 from sync_engine.schema import connector_schema
 
 DEFAULT_SAMPLE = 10_000
-MAX_SAMPLE = 100_000
+MAX_SAMPLE = 50_000
 #: Distinct values are counted exactly up to this many; past it the profile says "more than".
 DISTINCT_CAP = 1000
 #: Records read from the database at a time.
 CHUNK = 2000
 
 _SCALARS = (str, int, float, bool)
-
-
-class _Absent:
-    """A key a record does not have (never a JSON value)."""
-
-
-_ABSENT = _Absent()
 
 
 @dataclass
@@ -115,15 +110,9 @@ def profile_connector(connector_id: int, sample: int = DEFAULT_SAMPLE) -> Profil
         .iterator(chunk_size=CHUNK)
     )
     sampled = 0
-    chunk: list[dict] = []
-    for text in texts:
-        record = orjson.loads(text)
-        chunk.append(record if type(record) is dict else {})
-        if len(chunk) == CHUNK:
-            sampled += len(chunk)
-            _count(chunk, root)
-            chunk = []
-    if chunk:
+    while chunk := list(map(orjson.loads, islice(texts, CHUNK))):
+        if set(map(type, chunk)) != {dict}:  # a stored record is an object; anything else has no field
+            chunk = [record if type(record) is dict else {} for record in chunk]
         sampled += len(chunk)
         _count(chunk, root)
 
@@ -140,21 +129,27 @@ def profile_connector(connector_id: int, sample: int = DEFAULT_SAMPLE) -> Profil
 
 
 def _count(objects: list[dict], node: _FieldCounts) -> None:
-    """Count the fields under ``node`` in ``objects`` (the values of ``node`` that are objects)."""
+    """Count the fields under ``node`` in ``objects`` (the values of ``node`` that are objects).
+
+    Each field is a few C loops over the chunk (``map`` of ``dict.__contains__`` and ``dict.get``,
+    ``list.count``): a comprehension calling ``get`` per record was most of the profile's time.
+    """
+    size = len(objects)
     for key, child in node.children.items():
-        values = [item.get(key, _ABSENT) for item in objects]
-        absent = values.count(_ABSENT)
-        child.present += len(values) - absent
-        child.null += values.count(None)
+        present = sum(map(dict.__contains__, objects, repeat(key, size)))
+        values = list(map(dict.get, objects, repeat(key, size)))  # None: null or absent
+        nones = values.count(None)
+        child.present += present
+        child.null += nones - (size - present)
         if child.strings:
             child.empty += values.count("")
         classes = set(map(type, values))
+        classes.discard(NoneType)
         if child.counts_distinct and not child.over_cap:
+            sole = len(classes) == 1 and not nones
             for cls in classes:
                 if cls in _SCALARS:
-                    child.add_distinct(
-                        cls, values if len(classes) == 1 else [v for v in values if type(v) is cls]
-                    )
+                    child.add_distinct(cls, values if sole else [v for v in values if type(v) is cls])
         if child.children and dict in classes:
             _count([v for v in values if type(v) is dict], child)
 

@@ -150,7 +150,7 @@ def test_a_connector_without_records_has_an_empty_profile(make_connector, viewer
     ("sample", "message"),
     [
         ("0", "greater than or equal to 1"),
-        ("100001", "less than or equal to 100000"),
+        ("50001", "less than or equal to 50000"),
         ("many", "A valid integer is required"),
         (["10", "20"], "Give sample once"),
     ],
@@ -177,5 +177,5 @@ def test_the_profile_needs_authentication(profiled, anon_client):
 
 
 def test_the_service_refuses_a_sample_outside_its_bounds(profiled):
-    with pytest.raises(ValueError, match="sample must be from 1 to 100000"):
+    with pytest.raises(ValueError, match="sample must be from 1 to 50000"):
         profile.profile_connector(profiled.pk, 0)
