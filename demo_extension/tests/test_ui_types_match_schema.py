@@ -60,3 +60,9 @@ def test_the_form_offers_a_field_for_every_pagination_key_of_every_type(db):
             keys.add(has_more)
         expected = set(schema[ref.rsplit("/", 1)[-1]]["properties"]) - {"type"}
         assert keys == expected, kind
+
+
+def test_the_schema_profile_types_have_exactly_the_fields_of_the_profile_answer(db):
+    schema = api_schemas()
+    assert ui_interface("SchemaProfile") == set(schema["ConnectorSchemaProfile"]["properties"])
+    assert ui_interface("FieldProfile") == set(schema["FieldProfile"]["properties"])

@@ -26,6 +26,7 @@ import type {
 import { apiDownload, type DownloadedFile } from "./client";
 import type { AuditEvent, AuditValues, DeliveryStatus, WebhookDelivery, WebhookEndpoint, WebhookEndpointCreated, WebhookEndpointInput } from "./types";
 import type { ColumnNames, ConnectorSchema, Destination, DestinationAttachment, DestinationCheck, DestinationInput, DestinationLoad } from "./types";
+import type { ConnectorSchema, Destination, DestinationAttachment, DestinationCheck, DestinationInput, DestinationLoad, SchemaProfile } from "./types";
 
 const CONNECTORS = "/demo-extension/connectors";
 const SYNC_LOGS = "/demo-extension/sync-logs";
@@ -253,6 +254,11 @@ export async function exportRecords(id: number, options: ExportOptions, onProgre
 
 export async function getConnectorSchema(id: number): Promise<ConnectorSchema> {
   return (await apiRequest<ConnectorSchema>(`${CONNECTORS}/${id}/schema/`)).data;
+}
+
+/** How often each field of the schema is present, null or "" in the connector's most recent records. */
+export async function getSchemaProfile(id: number): Promise<SchemaProfile> {
+  return (await apiRequest<SchemaProfile>(`${CONNECTORS}/${id}/schema/profile/`)).data;
 }
 
 const DESTINATIONS = "/destinations";

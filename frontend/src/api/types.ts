@@ -352,7 +352,7 @@ export interface InvitationCreated extends Invitation {
 }
 
 
-// --- data out: export, inferred schema, destinations ---------------------------------------
+// --- data out: export, inferred schema and its profile, destinations ---------------------------------------
 
 export interface SchemaField {
   path: string;
@@ -368,6 +368,35 @@ export interface ConnectorSchema {
   fields: SchemaField[];
   truncated: boolean;
   updated_at: string | null;
+}
+
+/** A field of the schema over the sampled records: counts, and shares of the sampled records (0 to 1). */
+export interface FieldProfile {
+  path: string;
+  parts: string[];
+  present: number;
+  present_share: number;
+  null: number;
+  null_share: number;
+  /** Records whose value is ""; null when the field never held a string. */
+  empty: number | null;
+  empty_share: number | null;
+  /** Distinct non-null values; null for a field that held objects or arrays. */
+  distinct: number | null;
+  /** More than `distinct_cap` distinct values (`distinct` is then the cap). */
+  distinct_over_cap: boolean;
+}
+
+/** GET /connectors/{id}/schema/profile/: the connector's `sampled` most recently changed live records of `total`. */
+export interface SchemaProfile {
+  connector: number;
+  sample: number;
+  sampled: number;
+  total: number;
+  distinct_cap: number;
+  truncated: boolean;
+  schema_updated_at: string | null;
+  fields: FieldProfile[];
 }
 
 export type SslMode = "disable" | "prefer" | "require" | "verify-ca" | "verify-full";

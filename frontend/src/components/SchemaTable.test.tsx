@@ -1,9 +1,10 @@
-import { fireEvent, screen, within } from "@testing-library/react";
+import { fireEvent, render, screen, within } from "@testing-library/react";
 import { describe, expect, it } from "vitest";
 
-import type { ConnectorSchema } from "../api/types";
+import type { ConnectorSchema, SchemaProfile } from "../api/types";
 import { emptyPage, fakeFetch, renderAs } from "../test/helpers";
 import { ConnectorDataTabs } from "./ConnectorDataTabs";
+import { SchemaTable } from "./SchemaTable";
 
 const SCHEMA: ConnectorSchema = {
   connector: 7,
@@ -19,6 +20,36 @@ const SCHEMA: ConnectorSchema = {
 
 function api(schema: ConnectorSchema = SCHEMA) {
   return fakeFetch((call) => ({ body: call.url.includes("/schema/") ? schema : emptyPage }));
+}
+
+const PROFILE: SchemaProfile = {
+  connector: 7,
+  sample: 10000,
+  sampled: 10000,
+  total: 25000,
+  distinct_cap: 1000,
+  truncated: true,
+  schema_updated_at: "2026-11-27T10:00:00Z",
+  fields: [
+    { path: "id", parts: ["id"], present: 10000, present_share: 1, null: 0, null_share: 0, empty: null, empty_share: null, distinct: 1000, distinct_over_cap: true },
+    { path: "address.city", parts: ["address", "city"], present: 7500, present_share: 0.75, null: 2500, null_share: 0.25, empty: 100, empty_share: 0.01, distinct: 42, distinct_over_cap: false },
+    { path: "created", parts: ["created"], present: 10000, present_share: 1, null: 0, null_share: 0, empty: 0, empty_share: 0, distinct: 1000, distinct_over_cap: true },
+  ],
+};
+
+/** The schema, and `profileAnswer` (a status and body) to the profile. */
+function profiledApi(profileAnswer: { status?: number; body?: unknown } = { body: PROFILE }) {
+  return fakeFetch((call) => {
+    if (call.url.includes("/schema/profile/")) return profileAnswer;
+    return { body: call.url.includes("/schema/") ? SCHEMA : emptyPage };
+  });
+}
+
+function cellsOf(table: HTMLElement): (string | null)[][] {
+  return within(table)
+    .getAllByRole("row")
+    .slice(1)
+    .map((row) => within(row).getAllByRole("cell").map((cell) => cell.textContent));
 }
 
 describe("the connector's schema tab", () => {
@@ -60,5 +91,52 @@ describe("the connector's schema tab", () => {
     expect(await screen.findByText("Not inferred yet: sync the connector.")).toBeTruthy();
     expect(screen.queryByTestId("schema-truncated")).toBeNull();
     expect(screen.queryByRole("table", { name: "Records" })).toBeNull();
+  });
+
+  it("profiles the fields on demand: presence, null and empty shares and distinct values beside each field", async () => {
+    const calls = profiledApi();
+    renderAs("viewer", <ConnectorDataTabs connectorId={7} />, "/connectors/7?tab=schema", "/connectors/:id");
+    const table = await screen.findByRole("table", { name: "Inferred fields" });
+    expect(within(table).queryByRole("columnheader", { name: "Present" })).toBeNull();
+    expect(calls.some((c) => c.url.includes("/schema/profile/"))).toBe(false); // not before it is asked for
+
+    fireEvent.click(screen.getByRole("button", { name: "Profile fields" }));
+    expect(await screen.findByRole("columnheader", { name: "Present" })).toBeTruthy();
+    expect(within(table).getAllByRole("columnheader").map((th) => th.textContent)).toEqual(["Field", "Types", "Formats", "CSV column", "Present", "Null", "Empty", "Distinct"]);
+    expect(cellsOf(table)).toEqual([
+      ["id", "integer", "—", "yes", "100.0 %", "0.0 %", "—", "> 1,000"],
+      ["address.city", "string, null", "—", "yes", "75.0 %", "25.0 %", "1.0 %", "42"],
+      ["created", "string", "timestamp", "yes", "100.0 %", "0.0 %", "0.0 %", "> 1,000"],
+      ["tags", "array", "—", "no", "not profiled"],
+    ]);
+    expect(screen.getByTestId("schema-profile-summary").textContent).toBe("Presence and nulls in the 10,000 most recently changed of 25,000 records.");
+    const city = within(table).getAllByRole("row")[2]!;
+    expect(within(city).getByTitle("Present in 7,500 of 10,000 sampled records")).toBeTruthy();
+    expect(calls.filter((c) => c.url === "/api/demo-extension/connectors/7/schema/profile/")).toHaveLength(1);
+    expect(screen.getByRole("button", { name: "Profile again" })).toBeTruthy();
+  });
+
+  it("shows the profile loading, then its error without losing the fields", async () => {
+    profiledApi({ status: 500, body: { detail: "The server failed." } });
+    renderAs("viewer", <ConnectorDataTabs connectorId={7} />, "/connectors/7?tab=schema", "/connectors/:id");
+    const table = await screen.findByRole("table", { name: "Inferred fields" });
+    fireEvent.click(screen.getByRole("button", { name: "Profile fields" }));
+    expect(screen.getByRole("status").textContent).toContain("Profiling the records…");
+    expect(screen.getByRole("button", { name: "Profile fields" }).hasAttribute("disabled")).toBe(true);
+    expect((await screen.findByRole("alert")).textContent).toContain("The profile could not be loaded");
+    expect(screen.queryByRole("status")).toBeNull();
+    expect(screen.getByRole("button", { name: "Profile fields" }).hasAttribute("disabled")).toBe(false);
+    expect(cellsOf(table)).toHaveLength(4);
+    expect(within(table).queryByRole("columnheader", { name: "Present" })).toBeNull();
+  });
+
+  it("forgets the profile after a sync: it is stale, and is asked for again", async () => {
+    profiledApi();
+    const view = render(<SchemaTable connectorId={7} refreshKey={0} />);
+    fireEvent.click(await screen.findByRole("button", { name: "Profile fields" }));
+    expect(await screen.findByRole("columnheader", { name: "Present" })).toBeTruthy();
+    view.rerender(<SchemaTable connectorId={7} refreshKey={1} />);
+    expect(await screen.findByRole("button", { name: "Profile fields" })).toBeTruthy();
+    expect(screen.queryByRole("columnheader", { name: "Present" })).toBeNull();
   });
 });

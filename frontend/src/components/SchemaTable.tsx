@@ -1,11 +1,64 @@
-import { getConnectorSchema } from "../api/api";
-import { formatDateTime } from "../format";
+import { useEffect, useRef, useState } from "react";
+
+import { getConnectorSchema, getSchemaProfile } from "../api/api";
+import { errorMessage } from "../api/client";
+import type { FieldProfile, SchemaProfile } from "../api/types";
+import { formatCount, formatDateTime, formatNumber, formatPercent } from "../format";
 import { useLoad } from "../hooks";
 import { ErrorBanner, Loading, TableWrap } from "./common";
 
-/** The fields inferred from a connector's stored records (updated by every sync). */
+interface ProfileState {
+  profile: SchemaProfile | null;
+  loading: boolean;
+  error: string | null;
+}
+
+const NO_PROFILE: ProfileState = { profile: null, loading: false, error: null };
+
+/** A share of the sampled records as a percentage beside a small bar; the text says it for screen readers. */
+function Share({ count, share, sampled, what }: { count: number; share: number; sampled: number; what: string }) {
+  const percent = formatPercent(share * 100);
+  return (
+    <span className="share" title={`${what} in ${formatNumber(count)} of ${formatCount(sampled, "sampled record")}`}>
+      <span className="share-bar" aria-hidden="true">
+        <span className="share-fill" style={{ width: `${Math.min(100, Math.max(0, share * 100))}%` }} />
+      </span>
+      <span className="share-text">{percent}</span>
+    </span>
+  );
+}
+
+function distinctText(field: FieldProfile): string {
+  if (field.distinct === null) return "—";
+  return field.distinct_over_cap ? `> ${formatNumber(field.distinct)}` : formatNumber(field.distinct);
+}
+
+/** The fields inferred from a connector's stored records (updated by every sync), and on demand how
+ * often each is present, null or empty in its most recent records. */
 export function SchemaTable({ connectorId, refreshKey = 0 }: { connectorId: number; refreshKey?: number }) {
   const schema = useLoad(() => getConnectorSchema(connectorId), [connectorId, refreshKey]);
+  const [profileState, setProfileState] = useState<ProfileState>(NO_PROFILE);
+  // Which request may still answer: a sync (refreshKey) or another connector makes a profile, and
+  // an answer on its way, stale; the profile is then asked for again.
+  const request = useRef(0);
+  useEffect(() => {
+    request.current += 1;
+    setProfileState(NO_PROFILE);
+  }, [connectorId, refreshKey]);
+
+  async function loadProfile() {
+    const mine = (request.current += 1);
+    setProfileState((state) => ({ ...state, loading: true, error: null }));
+    try {
+      const loaded = await getSchemaProfile(connectorId);
+      if (request.current === mine) setProfileState({ profile: loaded, loading: false, error: null });
+    } catch (err: unknown) {
+      if (request.current === mine) setProfileState((state) => ({ ...state, loading: false, error: errorMessage(err) }));
+    }
+  }
+
+  const profile = profileState.profile;
+  const byPath = new Map((profile?.fields ?? []).map((field) => [field.path, field]));
   return (
     <section className="card" aria-labelledby="schema-heading">
       <h2 id="schema-heading">Schema</h2>
@@ -24,6 +77,21 @@ export function SchemaTable({ connectorId, refreshKey = 0 }: { connectorId: numb
           {schema.data.fields.length === 0 ? (
             <p className="muted">No fields yet.</p>
           ) : (
+            <>
+            <div className="schema-profile-bar">
+              <button type="button" className="btn btn-small" onClick={() => void loadProfile()} disabled={profileState.loading}>
+                {profile ? "Profile again" : "Profile fields"}
+              </button>
+              {profileState.loading ? <Loading label="Profiling the records…" /> : null}
+              <p className="muted small" data-testid="schema-profile-summary">
+                {profile
+                  ? profile.sampled < profile.total
+                    ? `Presence and nulls in the ${formatNumber(profile.sampled)} most recently changed of ${formatCount(profile.total, "record")}.`
+                    : `Presence and nulls in all ${formatCount(profile.total, "record")}.`
+                  : "How often each field is present, null or empty in the stored records."}
+              </p>
+            </div>
+            {profileState.error ? <ErrorBanner message={`The profile could not be loaded: ${profileState.error}`} /> : null}
             <TableWrap label="Inferred fields, scrolling sideways">
               <table className="table" aria-label="Inferred fields">
                 <thead>
@@ -32,6 +100,14 @@ export function SchemaTable({ connectorId, refreshKey = 0 }: { connectorId: numb
                     <th scope="col">Types</th>
                     <th scope="col">Formats</th>
                     <th scope="col">CSV column</th>
+                    {profile ? (
+                      <>
+                        <th scope="col">Present</th>
+                        <th scope="col">Null</th>
+                        <th scope="col">Empty</th>
+                        <th scope="col">Distinct</th>
+                      </>
+                    ) : null}
                   </tr>
                 </thead>
                 <tbody>
@@ -41,14 +117,41 @@ export function SchemaTable({ connectorId, refreshKey = 0 }: { connectorId: numb
                       <td>{field.types.join(", ")}</td>
                       <td>{field.formats.length > 0 ? field.formats.join(", ") : <span className="muted">—</span>}</td>
                       <td>{field.column ? "yes" : "no"}</td>
+                      {profile ? <ProfileCells field={byPath.get(field.path)} sampled={profile.sampled} /> : null}
                     </tr>
                   ))}
                 </tbody>
               </table>
             </TableWrap>
+            </>
           )}
         </>
       ) : null}
     </section>
+  );
+}
+
+function ProfileCells({ field, sampled }: { field: FieldProfile | undefined; sampled: number }) {
+  if (!field) {
+    // a field a sync added after the profile was read
+    return (
+      <td colSpan={4} className="muted">
+        not profiled
+      </td>
+    );
+  }
+  return (
+    <>
+      <td>
+        <Share count={field.present} share={field.present_share} sampled={sampled} what="Present" />
+      </td>
+      <td>
+        <Share count={field.null} share={field.null_share} sampled={sampled} what="Null" />
+      </td>
+      <td>
+        {field.empty === null || field.empty_share === null ? <span className="muted">—</span> : <Share count={field.empty} share={field.empty_share} sampled={sampled} what="Empty" />}
+      </td>
+      <td>{distinctText(field)}</td>
+    </>
   );
 }
