@@ -1,6 +1,6 @@
 // End-to-end steps for data out (called once from run-e2e.mjs, signed in as the demo admin after
 // the demo connector has synced its 120 records): download a CSV of the records and check its
-// header row and row count; the Schema tab lists address.city; a PostgreSQL destination in a
+// header row and row count; the Schema tab lists address.city and profiles it; a PostgreSQL destination in a
 // throwaway database (created here on 127.0.0.1:5432 and dropped on the way out, whatever
 // happens): create, test, attach the demo connector, load, and see the load succeed with 120 rows.
 
@@ -50,6 +50,16 @@ export async function dataOut({ page, base, checkA11y, shot, log }) {
   await fields.getByRole("cell", { name: "address.city", exact: true }).waitFor();
   await checkA11y(page, "connector schema tab");
   await shot("15-schema", true);
+  // The field profile, on demand: every field of the 120 records, present in all of them.
+  await page.getByRole("button", { name: "Profile fields" }).click();
+  await fields.getByRole("columnheader", { name: "Present" }).waitFor();
+  await page.getByTestId("schema-profile-summary").getByText("Presence and nulls in all 120 records.").waitFor();
+  const cityRow = fields.getByRole("row").filter({ has: page.getByRole("cell", { name: "address.city", exact: true }) });
+  const cityPresent = (await cityRow.getByRole("cell").nth(4).textContent())?.trim();
+  if (cityPresent !== "100.0 %") throw new Error(`address.city is present in ${cityPresent} of the records, not 100.0 %`);
+  await checkA11y(page, "connector schema tab with the field profile");
+  await shot("15-schema-profile", true);
+  log("data out: schema tab and its field profile");
 
   // 3. A PostgreSQL destination in a throwaway database.
   const database = `migrateiq_e2e_dest_${process.pid}_${Date.now()}`;

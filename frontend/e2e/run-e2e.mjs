@@ -878,6 +878,13 @@ async function main() {
     return input.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight) - context.measureText(input.placeholder).width;
   });
   if (placeholderRoom < 0) throw new Error(`the records search cuts its placeholder at 390 px (${placeholderRoom} px short)`);
+  // The Schema tab with its field profile: the table scrolls sideways inside its box, the page does not.
+  await page.getByRole("tab", { name: "Schema" }).click();
+  await page.getByRole("button", { name: "Profile fields" }).click();
+  await page.getByRole("table", { name: "Inferred fields" }).getByRole("columnheader", { name: "Present" }).waitFor();
+  if ((await pageWidth()) > 390) throw new Error(`the schema tab with its profile is ${await pageWidth()} px wide at 390 px`);
+  await checkA11y(page, "schema tab with the field profile at 390 px");
+  await shot("13-schema-profile-narrow", true);
   for (const [name, address, form] of [
     ["edit form", `/connectors/${demoId}/edit`, "Edit connector"],
     ["wizard", "/connectors/new", "New connector"],
