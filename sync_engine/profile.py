@@ -6,8 +6,9 @@ source also wants to know which fields are nearly always there and which are mos
 profile reads the most recently changed live records (newest first by change sequence, the index
 the change feed reads; at most ``sample`` of them), streamed from the database in chunks with
 ``.iterator()``, and counts in Python over the parsed JSON, so SQLite and PostgreSQL answer alike.
-Memory is one chunk of records plus, per field, at most :data:`DISTINCT_CAP` + 1 distinct values
-(strings kept as their hashes), whatever the number of records.
+Memory is one chunk of records plus, per field, at most :data:`DISTINCT_CAP` + a chunk of distinct
+values (strings kept as their hashes; a field past the cap keeps none), whatever the number of
+records.
 
 Counting goes column by column over each chunk, as the schema accumulator observes a page: a
 field's values in a chunk are one list, counted by C loops (``list.count``, ``set``), and the
