@@ -25,8 +25,7 @@ import type {
 } from "./types";
 import { apiDownload, type DownloadedFile } from "./client";
 import type { AuditEvent, AuditValues, DeliveryStatus, WebhookDelivery, WebhookEndpoint, WebhookEndpointCreated, WebhookEndpointInput } from "./types";
-import type { ColumnNames, ConnectorSchema, Destination, DestinationAttachment, DestinationCheck, DestinationInput, DestinationLoad } from "./types";
-import type { ConnectorSchema, Destination, DestinationAttachment, DestinationCheck, DestinationInput, DestinationLoad, SchemaProfile } from "./types";
+import type { ColumnNames, ConnectorSchema, Destination, DestinationAttachment, DestinationCheck, DestinationInput, DestinationLoad, SchemaProfile } from "./types";
 
 const CONNECTORS = "/demo-extension/connectors";
 const SYNC_LOGS = "/demo-extension/sync-logs";
