@@ -125,6 +125,7 @@ MINIMUM_ROLE = {
     (CONNECTORS + "{pk}/export/", "GET"): Role.VIEWER,
     (CONNECTORS + "{pk}/changes/", "GET"): Role.VIEWER,
     (CONNECTORS + "{pk}/schema/", "GET"): Role.VIEWER,
+    (CONNECTORS + "{pk}/schema/profile/", "GET"): Role.VIEWER,
     (SYNC_LOGS, "GET"): Role.VIEWER,
     (SYNC_LOGS + "{pk}/", "GET"): Role.VIEWER,
     (SYNC_LOGS + "{pk}/errors/", "GET"): Role.VIEWER,
