@@ -127,6 +127,8 @@ def _json_error_text(body) -> str:
 def _first_text(place: dict, keys) -> str:
     for key in keys:
         value = place.get(key)
+        if isinstance(value, dict):  # OData v2: {"error": {"code", "message": {"lang", "value"}}}
+            value = value.get("value")
         if isinstance(value, str) and value.strip():
             return value.strip()
     return ""

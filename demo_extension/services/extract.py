@@ -57,6 +57,8 @@ ENVELOPE_KEYS = (
     "content",
     "result",
     "response",
+    # OData v2 (SAP Gateway, SuccessFactors): {"d": {"results": [...], "__next", "__count"}}
+    "d",
 )
 _SNIPPET_CHARS = 60
 # Lists of objects that are reports about the response, never its records (Mailchimp's ``_links``:
@@ -308,6 +310,9 @@ def detect_records_path(body) -> str:
     for key in ENVELOPE_KEYS:
         if isinstance(body.get(key), list):
             return key
+    hal = _hal_collection(body)
+    if hal is not None:
+        return hal
     connection = graphql_connection(body)
     if connection is not None:
         inner = get_path(body, connection)
@@ -347,6 +352,24 @@ def detect_records_path(body) -> str:
     return ""
 
 
+def _hal_collection(body: dict) -> str | None:
+    """``_embedded.<name>``: the one list of a HAL body's ``_embedded`` object (RFC draft-kelly-json-hal:
+    a collection's resources are embedded under their relation's name; Help Scout's
+    ``{"_embedded": {"conversations": [...]}, "_links": {"next": {"href"}}, "page": {...}}``), empty or
+    of objects; None when ``_embedded`` holds no list or several (which one holds the records is unknown)."""
+    embedded = body.get("_embedded")
+    if not isinstance(embedded, dict):
+        return None
+    lists = [
+        key
+        for key, value in embedded.items()
+        if isinstance(key, str)
+        and isinstance(value, list)
+        and all(isinstance(item, dict) for item in value[:5])
+    ]
+    return f"_embedded.{format_path((lists[0],))}" if len(lists) == 1 else None
+
+
 def _lone_list_of_objects(obj: dict) -> str | None:
     """The key of ``obj``'s only non-empty list of objects when every other value is plain."""
     found = None
@@ -362,19 +385,24 @@ def _lone_list_of_objects(obj: dict) -> str | None:
 
 # Where list pages keep their paging metadata, besides the top level.
 _PAGING_PLACES = (
-    "meta", "pagination", "paging", "page_info", "pageInfo", "response_metadata", "links", "_links"
+    "meta", "pagination", "paging", "page_info", "pageInfo", "response_metadata", "links", "_links",
+    "page",  # HAL / Spring: {"page": {"size", "totalElements", "totalPages", "number"}}
+    "result_info",  # Cloudflare API v4
+    "info",  # Zoho CRM: {"info": {"per_page", "count", "page", "more_records", "next_page_token"}}
+    "d",  # OData v2: {"d": {"results", "__next", "__count"}}
 )  # fmt: skip
 # Values that say another page follows: a flag that is true, or a cursor, token or link that is set.
 _MORE_FLAGS = frozenset(
     {
         "has_more", "hasMore", "has_next", "hasNext", "has_next_page", "hasNextPage", "more",
-        "moreDataAvailable", "more_items_in_collection", "moreResult", "has_more_items",
+        "moreDataAvailable", "more_items_in_collection", "moreResult", "has_more_items", "more_records",
     }
 )  # fmt: skip
 _NEXT_KEYS = frozenset(
     {
         "next_cursor", "nextCursor", "next_page_token", "nextPageToken", "next_page_url", "nextPageUrl",
         "next_page_uri", "next_url", "nextUrl", "next_link", "nextLink", "@odata.nextLink", "next",
+        "__next",
     }
 )  # fmt: skip
 
@@ -389,10 +417,13 @@ def paging_signal(body) -> str | None:
     places += [(f"{name}.", body[name]) for name in _PAGING_PLACES if isinstance(body.get(name), dict)]
     for prefix, obj in places:
         for key, value in obj.items():
+            shown = key
+            if key in _NEXT_KEYS and isinstance(value, dict) and isinstance(value.get("href"), str):
+                shown, value = f"{key}.href", value["href"]  # HAL / JSON:API links: {"next": {"href": ...}}
             if (key in _MORE_FLAGS and value is True) or (
                 key in _NEXT_KEYS and isinstance(value, str) and value.strip()
             ):
-                return f"{prefix}{key}: {value!r}"[:120]
+                return f"{prefix}{shown}: {value!r}"[:120]
     return None
 
 
@@ -419,7 +450,7 @@ def lists_of_objects(body, depth: int = 3) -> list[str]:
 # record's own field (an invoice's total beside its line items).
 _TOTAL_KEYS = (
     "total", "total_count", "totalCount", "total_items", "totalItems", "total_records", "totalRecords",
-    "total_results", "totalResults", "totalSize",
+    "total_results", "totalResults", "totalSize", "totalElements", "__count",
 )  # fmt: skip
 _PAGE_COUNT_KEYS = (
     "total_pages",
@@ -602,6 +633,10 @@ _ERROR_BODY_KEYS = {
     "additional_data",
     # Ashby: {"success": false, "errorInfo": {"code", "message", "requestId"}}
     "errorInfo",
+    # Cloudflare API v4: {"success": false, "errors": [{"code", "message"}], "messages": [], "result": null}
+    "messages",
+    "result",
+    "result_info",
 }
 
 

@@ -137,6 +137,9 @@ _META_KEYS = (
     "response_metadata",
     "page",
     "additional_data",  # Pipedrive: additional_data.pagination (v1), additional_data.next_cursor (v2)
+    "result_info",  # Cloudflare API v4: result_info {page, per_page, count, total_count, total_pages, cursor}
+    "info",  # Zoho CRM: info {per_page, count, page, more_records, next_page_token}
+    "d",  # OData v2 (SAP Gateway, SuccessFactors): d {results, __next, __count}
 )
 _NEXT_URL_KEYS = (
     "next",
@@ -152,6 +155,7 @@ _NEXT_URL_KEYS = (
     "next_page_uri",  # Twilio 2010 API (a path relative to the host)
     "next_page",  # Zendesk offset pagination (an absolute URL; a number elsewhere is ignored)
     "after_url",  # Zendesk incremental exports (cursor-based)
+    "__next",  # OData v2: d.__next (server-driven paging, SuccessFactors' $skiptoken)
 )
 # Cursors at fixed places that widely used APIs document, with the parameter each expects back.
 # They are read before next URLs: HubSpot's paging.next.link drops the request's own parameters.
@@ -205,8 +209,9 @@ _TOTAL_KEYS = (
     "totalItems",
     "total_records",
     "totalSize",  # Salesforce
-    "totalElements",  # Spring Data
-    "count",
+    "totalElements",  # Spring Data, HAL (Help Scout's page.totalElements)
+    "__count",  # OData v2 with $inlinecount=allpages: d.__count, a string
+    "count",  # at the top level only (see _total_count): in a meta object it counts the page
 )
 _TOTAL_HEADERS = ("x-total-count", "x-total", "x-wp-total")
 # A cursor list's page number and page count (Eventbrite's pagination object): read together only.
@@ -227,6 +232,7 @@ _MORE_FLAGS = (
     "more_items_in_collection",  # Pipedrive v1
     "moreResult",  # Marketo: its last answer names a nextPageToken too (for what happens later)
     "has_more_items",  # Eventbrite: pagination.has_more_items beside a continuation on its last page
+    "more_records",  # Zoho CRM: info.more_records
 )
 # ... and the ones that say the opposite (true: this is the last page).
 # Zendesk's incremental exports: ``end_of_stream: true`` on the last page (its cursor stays).
@@ -414,8 +420,14 @@ def find_total_pages(body, configured_path=None, headers=None) -> int | None:
 
 def find_total(body, headers, configured_path=None) -> int | None:
     """The number of records the upstream announces: in the body, else ``X-Total-Count`` /
-    ``X-Total`` / ``X-WP-Total``."""
-    total = _int_or_none(_find(body, _TOTAL_KEYS, configured_path)[1])
+    ``X-Total`` / ``X-WP-Total``. A ``count`` counts only at the top level (Django REST framework's
+    ``{"count", "next", "results"}``): in a meta object it is the page's own count (Zoho's
+    ``info.count``, Cloudflare's ``result_info.count``, Calendly's ``pagination.count``), and read as
+    the list's total it would call a run complete after its first page."""
+    path, value = _find(body, _TOTAL_KEYS, configured_path)
+    if not configured_path and path is not None and path != "count" and path_parts(path)[-1] == "count":
+        path, value = _find(body, tuple(key for key in _TOTAL_KEYS if key != "count"))
+    total = _int_or_none(value)
     if total is None and not configured_path:
         total = _header_int(headers, _TOTAL_HEADERS)
     return total

@@ -95,7 +95,11 @@ class PageReader:
     def extract(self, response) -> tuple[list, bool, object]:
         """``(records, plain, body)`` of one response: the records path found (or configured), an
         error report answered with HTTP 200 refused before anything of the body is used."""
-        body, plain = parse_json_document(response)
+        if response.status_code == 204:
+            # No Content: an empty list (Zoho CRM answers a module without records so), not a JSON error
+            body, plain = {}, True
+        else:
+            body, plain = parse_json_document(response)
         if self.records_path is None:  # detected on the first page: one paged list, not several
             refuse_several_paged_lists(body, response.url)
         path = self.records_path if self.records_path is not None else detect_records_path(body)

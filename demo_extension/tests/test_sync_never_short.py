@@ -5,6 +5,7 @@ than what was fetched, a configured cursor or next-URL path absent from a full p
 signals: a "no more" flag beside a next cursor, a 4xx past the announced end.
 """
 
+import pytest
 from werkzeug import Response
 
 from demo_extension.models import SyncStatus
@@ -244,18 +245,38 @@ def test_a_list_named_after_its_resource_inside_an_envelope_key_is_found_and_pag
     assert log.detected_pagination == "cursor"
 
 
+@pytest.mark.parametrize(
+    ("body", "signal", "lists"),
+    [
+        (
+            {"payload": {"shop": {"orders": ORDERS[:3]}}, "meta": {"has_more": True, "next_cursor": "3"}},
+            "(meta.has_more: True)",
+            "payload.shop.orders",
+        ),
+        (  # HAL with two embedded lists: which one holds the records is unknown
+            {
+                "_embedded": {"orders": ORDERS[:3], "customers": [{"customer_id": 1}]},
+                "_links": {"self": {"href": "/items?page=1"}, "next": {"href": "/items?page=2"}},
+            },
+            "(_links.next.href: '/items?page=2')",
+            "_embedded.orders, _embedded.customers",
+        ),
+    ],
+    ids=["meta", "hal"],
+)
 def test_one_object_that_says_more_pages_follow_fails_instead_of_storing_it_as_the_only_record(
-    fault_server, make_connector
+    fault_server, make_connector, body, signal, lists
 ):
-    body = {"payload": {"shop": {"orders": ORDERS[:3]}}, "meta": {"has_more": True, "next_cursor": "3"}}
     fault_server.expect_request("/items").respond_with_json(body)
     connector = _connector(make_connector, fault_server, primary_key="order_id")
 
     log = run_sync(connector)
 
     assert log.status == SyncStatus.FAILED
-    assert "is one object, not a list of records, yet it says more pages follow" in log.error_message
-    assert "Lists of objects in it: payload.shop.orders" in log.error_message
+    assert (
+        f"is one object, not a list of records, yet it says more pages follow {signal}" in log.error_message
+    )
+    assert f"Lists of objects in it: {lists}" in log.error_message
     assert log.records_created == 0
     assert connector.records.count() == 0
 

@@ -15,12 +15,15 @@ from demo_extension.tests.vendors import (
     FIFTH_VENDORS_ON_AUTO,
     FOURTH_VENDORS_ON_AUTO,
     MORE_VENDORS,
+    SIXTH_VENDORS_ON_AUTO,
     THIRD_VENDORS_ON_AUTO,
     VENDORS,
     Asana,
     Ashby,
     Chargebee,
     ClickUp,
+    Cloudflare,
+    CloudflareKV,
     ConfluenceV1,
     Contentful,
     Dropbox,
@@ -29,6 +32,7 @@ from demo_extension.tests.vendors import (
     GitHub,
     GitHubGraphQL,
     GitLab,
+    HelpScout,
     HubSpot,
     HubSpotSearch,
     Intercom,
@@ -43,6 +47,7 @@ from demo_extension.tests.vendors import (
     MondayItemsPage,
     NetSuite,
     NotionDatabaseQuery,
+    ODataV2,
     Okta,
     PaddleBilling,
     PagerDuty,
@@ -62,6 +67,8 @@ from demo_extension.tests.vendors import (
     XApiV2,
     Xero,
     Zendesk,
+    ZohoCrm,
+    ZohoCrmV2,
     Zoom,
 )
 
@@ -94,7 +101,12 @@ def _assert_no_request_past_the_last_page(vendor, log, page_size=None, *, allowe
 
 @pytest.mark.parametrize(
     "vendor_class",
-    VENDORS + MORE_VENDORS + THIRD_VENDORS_ON_AUTO + FOURTH_VENDORS_ON_AUTO + FIFTH_VENDORS_ON_AUTO,
+    VENDORS
+    + MORE_VENDORS
+    + THIRD_VENDORS_ON_AUTO
+    + FOURTH_VENDORS_ON_AUTO
+    + FIFTH_VENDORS_ON_AUTO
+    + SIXTH_VENDORS_ON_AUTO,
     ids=lambda cls: cls.name,
 )
 def test_auto_pagination_syncs_every_record_of_each_vendor_without_a_request_past_the_last_page(
@@ -611,6 +623,8 @@ def test_pagerduty_asked_for_its_total_gets_no_request_past_the_last_page(vendor
         (Square, "This request could not be authorized."),
         (ClickUp, "Token invalid"),
         (Klaviyo, "Missing or invalid private key."),
+        (ODataV2, "[LGN0011]Invalid username or password."),  # OData's {"error": {"message": {"value"}}}
+        (Cloudflare, "Authentication error"),
     ],
     ids=lambda v: getattr(v, "name", ""),
 )
@@ -888,13 +902,13 @@ def test_a_graphql_query_without_an_after_variable_fails_instead_of_storing_page
 # -- rate limits answered with HTTP 200 -----------------------------------------------------------
 
 
-def _synced_completely(vendor, connector):
-    """Sync ``connector`` against a ``vendor`` fake serving 23 records on 3 pages: the run succeeds
-    and stores exactly the vendor's records. Returns the run."""
+def _synced_completely(vendor, connector, pages=3):
+    """Sync ``connector`` against a ``vendor`` fake serving 23 records on ``pages`` pages: the run
+    succeeds and stores exactly the vendor's records. Returns the run."""
     log = run_sync(connector)
 
     assert log.status == SyncStatus.SUCCESS, log.error_message
-    assert (log.records_created, log.pages_fetched) == (23, 3)
+    assert (log.records_created, log.pages_fetched) == (23, pages)
     assert _canonical(stored_records(connector).values()) == _canonical(vendor.all_records())
     return log
 
@@ -1384,17 +1398,27 @@ def test_ashby_pages_by_the_cursor_in_the_posted_body_until_more_data_available_
     assert bodies[0] == {} and [sorted(body) for body in bodies[1:]] == [["cursor"]] * 2
 
 
-def test_an_ashby_error_info_answered_with_http_200_fails_the_sync_instead_of_becoming_a_record(
-    vendor_server, make_connector
+@pytest.mark.parametrize(
+    ("vendor_class", "signal", "message"),
+    [
+        # {"success": false, "errorInfo": {"code", "message", "requestId"}}
+        (Ashby, "success: false", "missing the candidatesRead permission"),
+        # {"success": false, "errors": [{"code", "message"}], "messages": [], "result": null}
+        (Cloudflare, "errors", "Unauthorized to access requested resource"),
+    ],
+    ids=lambda v: getattr(v, "name", ""),
+)
+def test_an_error_envelope_answered_with_http_200_fails_the_sync_instead_of_becoming_a_record_or_nothing(
+    vendor_server, make_connector, vendor_class, signal, message
 ):
-    vendor = vendor_server(Ashby)
-    vendor.error_with_http_200 = True  # {"success": false, "errorInfo": {"code", "message", "requestId"}}
+    vendor = vendor_server(vendor_class)
+    vendor.error_with_http_200 = True
     connector = make_connector(**vendor.connector_fields())
 
     log = _failed_storing_nothing(connector)
 
-    assert "HTTP 200 with an error (success: false)" in log.error_message
-    assert "missing the candidatesRead permission" in log.error_message
+    assert f"HTTP 200 with an error ({signal})" in log.error_message
+    assert message in log.error_message
     assert not DataSyncService(connector).check_connection().connected
 
 
@@ -1528,16 +1552,90 @@ def test_a_netsuite_error_fails_the_sync_with_its_error_detail(vendor_server, ma
     assert "HTTP 401" in log.error_message and "Unauthorized" in log.error_message
 
 
-def test_a_webflow_429_pauses_the_connector_for_its_retry_after_and_asks_the_page_again(
-    vendor_server, make_connector, settings
+@pytest.mark.parametrize(
+    ("vendor_class", "message"),
+    [(WebflowV2, "Too many requests")],
+    ids=lambda v: getattr(v, "name", ""),
+)
+def test_a_429_pauses_the_connector_for_its_retry_after_and_asks_the_page_again(
+    vendor_server, make_connector, settings, vendor_class, message
 ):
     settings.MIGRATEIQ_HTTP_RETRY_AFTER_CAP = 2
-    vendor = vendor_server(WebflowV2)
+    vendor = vendor_server(vendor_class)
     vendor.rate_limited_on_page = 2
     connector = make_connector(**vendor.connector_fields(), max_concurrent_requests=1)
 
-    log = _synced_completely(vendor, connector)
-    assert [request["status"] for request in vendor.requests] == [200, 429, 200, 200]
+    log = _synced_completely(vendor, connector, pages=vendor.expected_pages())
+    assert [request["status"] for request in vendor.requests] == [200, 429] + [200] * (
+        vendor.expected_pages() - 1
+    )
     assert vendor.requests[1]["query"] == vendor.requests[2]["query"]
     retry = next(line for line in events(log) if "HTTP 429" in line)
-    assert "Too many requests" in retry and "retrying in 1.0 s" in retry
+    assert message in retry and "retrying in 1.0 s" in retry
+
+
+# -- OData v2, Help Scout, Mailgun, Stack Exchange, Cloudflare, Zoho CRM, Spotify, Facebook, Close,
+# Recurly, and Marketo's "nothing new" -----------------------------------------------------------
+
+
+@pytest.mark.parametrize("inlinecount", [True, False], ids=["with-count", "without-count"])
+def test_odata_v2_records_under_d_results_are_paged_by_d_next_s_skiptoken(
+    vendor_server, make_connector, inlinecount
+):
+    vendor = vendor_server(ODataV2)
+    fields = vendor.connector_fields()
+    if not inlinecount:
+        fields["query_params"] = {"$format": "json"}
+    connector = make_connector(**fields)
+
+    log = _synced_completely(vendor, connector, pages=5)
+    assert log.detected_pagination == "next_url"
+    assert [bool(request["query"].get("$skiptoken")) for request in vendor.requests] == [False] + [True] * 4
+    assert all("__metadata" in record for record in stored_records(connector).values())  # never the envelope
+
+
+def test_a_cloudflare_page_s_own_count_is_no_total_a_refused_cursor_fails_the_run(
+    vendor_server, make_connector
+):
+    vendor = vendor_server(CloudflareKV)
+    vendor.cursor_refused = True  # page 2 answers 400: result_info.count (5) is not the list's size
+    connector = make_connector(**vendor.connector_fields())
+
+    log = run_sync(connector)
+
+    assert log.status == SyncStatus.FAILED
+    assert "HTTP 400" in log.error_message and "Invalid cursor" in log.error_message
+    assert log.records_created == 5
+
+
+@pytest.mark.parametrize(
+    ("vendor_class", "fields"),
+    [
+        (HelpScout, {}),  # {"_embedded": {"conversations": []}, ...}: never its HAL envelope as a record
+        (ZohoCrm, {}),  # HTTP 204 No Content
+        (ZohoCrmV2, {}),
+    ],
+    ids=["helpscout", "zoho-crm", "zoho-crm-v2"],
+)
+def test_an_empty_list_as_the_vendor_answers_it_stores_nothing_and_succeeds(
+    vendor_server, make_connector, vendor_class, fields
+):
+    vendor = vendor_server(vendor_class, records=0)
+    connector = make_connector(**vendor.connector_fields(), **fields)
+
+    log = run_sync(connector)
+
+    assert log.status == SyncStatus.SUCCESS, log.error_message
+    assert (log.records_processed, len(vendor.requests)) == (0, 1)
+    assert not SyncedRecord.objects.filter(connector=connector).exists()
+
+
+def test_zoho_crm_v3_pages_by_next_page_token_sent_as_page_token(vendor_server, make_connector):
+    vendor = vendor_server(ZohoCrm)
+    connector = make_connector(**vendor.connector_fields())
+
+    log = _synced_completely(vendor, connector, pages=5)
+    assert log.detected_pagination == "cursor"
+    assert [sorted(request["query"]) for request in vendor.requests] == [["fields"]] + [
+        ["fields", "page_token"]
+    ] * 4

@@ -95,6 +95,17 @@ class VendorServer:
             return default or self.page_size
         return min(int(value), self.max_page_size)
 
+    def refused_once(self, start: int, size: int) -> bool:
+        """Whether the request for the page from ``start`` (pages of ``size``) is the first one for the
+        page ``rate_limited_on_page`` (1-based), which a fake answers with its rate limit once."""
+        page = getattr(self, "rate_limited_on_page", None)
+        if page is None or start != (page - 1) * size:
+            return False
+        with self._lock:
+            refuse = not getattr(self, "refused", 0)
+            self.refused = getattr(self, "refused", 0) + 1
+        return refuse
+
     def list_requests(self) -> list[dict]:
         return [request for request in self.requests if request["status"] == 200]
 
@@ -3434,16 +3445,8 @@ class WebflowV2(VendorServer):
         records = self.all_records()
         limit = self.size(query, "limit")
         offset = int(query["offset"]) if str(query.get("offset", "")).isdigit() else 0
-        if self.rate_limited_on_page is not None and offset == (self.rate_limited_on_page - 1) * limit:
-            with self._lock:
-                refuse = not self.refused
-                self.refused += 1
-            if refuse:
-                return (
-                    429,
-                    {"Retry-After": "1"},
-                    {"code": "too_many_requests", "message": "Too many requests"},
-                )
+        if self.refused_once(offset, limit):
+            return 429, {"Retry-After": "1"}, {"code": "too_many_requests", "message": "Too many requests"}
         page = records[offset : offset + limit]
         return (
             200,
@@ -3453,3 +3456,312 @@ class WebflowV2(VendorServer):
 
 
 FIFTH_VENDORS_ON_AUTO = (Marketo, Ashby, Eventbrite, NetSuite, WebflowV2)  # Dropbox: not on auto
+
+
+# -- a sixth round: OData v2, Help Scout, Mailgun, Stack Exchange, Cloudflare, Zoho CRM, Spotify,
+# Facebook Graph, Close, Recurly ------------------------------------------------------------------
+
+
+class ODataV2(BasicAuthVendor):
+    """OData v2 JSON (SAP SuccessFactors, SAP Gateway), ``GET /odata/v2/User?$format=json``: the
+    entity set's records in ``{"d": {"results": [...], "__next": "<URL with $skiptoken>"}}``; the
+    server pages by itself (SuccessFactors: 1000 a page) and the last page has no ``__next``. With
+    ``$inlinecount=allpages`` the count of the whole set is ``d.__count``, a string. An error is a 4xx
+    with ``{"error": {"code", "message": {"lang", "value"}}}``.
+    https://www.odata.org/documentation/odata-version-2-0/json-format/ (6: "results", "__count",
+    "__next"), https://help.sap.com/docs/successfactors-platform/sap-successfactors-api-reference-guide-odata-v2/server-side-pagination
+    (``$skiptoken`` in ``__next``)"""
+
+    name = "odata-v2"
+    path = "/odata/v2/User"
+    records = 23
+    page_size = 5
+    user = "apiadmin@SFCPART000001"
+    api_key = "successfactors-password-1"
+
+    def unauthorized(self):
+        error = {"lang": "en-US", "value": "[LGN0011]Invalid username or password."}
+        return 401, {}, {"error": {"code": "COE_GENERAL_FORBIDDEN", "message": error}}
+
+    def connector_fields(self):
+        return {**super().connector_fields(), "query_params": {"$format": "json", "$inlinecount": "allpages"}}
+
+    def record(self, number):
+        return {
+            "__metadata": {"uri": f"{self.url}('u{number}')", "type": "SFOData.User"},
+            "userId": f"u{number}",
+            "username": f"user{number}",
+            "status": "t",
+        }
+
+    def respond(self, path, query, headers):
+        records = self.all_records()
+        start = _position(query["$skiptoken"], "sf") if "$skiptoken" in query else 0
+        if start is None:
+            error = {"lang": "en-US", "value": "Invalid $skiptoken."}
+            return 400, {}, {"error": {"code": "COE_BAD_REQUEST", "message": error}}
+        end = min(start + self.page_size, len(records))
+        d: dict = {"results": records[start:end]}
+        if query.get("$inlinecount") == "allpages":
+            d["__count"] = str(len(records))
+        if end < len(records):
+            kept = {k: v for k, v in query.items() if k in ("$format", "$inlinecount")}
+            d["__next"] = f"{self.url}?{urlencode({**kept, '$skiptoken': _token(end, 'sf')})}"
+        return 200, {}, {"d": d}
+
+
+class HelpScout(VendorServer):
+    """Help Scout Mailbox API 2.0 lists (``GET /v2/conversations``; ``Authorization: Bearer``), HAL
+    (``application/hal+json``): ``{"_embedded": {"conversations": [...]}, "_links": {"self", "first",
+    "last", "next", "previous", "page": {"href", "templated"}}, "page": {"size", "totalElements",
+    "totalPages", "number"}}``; ``page`` from 1; 50 a page (conversations: 25); no ``next`` link on the
+    last page. https://developer.helpscout.com/mailbox-api/overview/pagination,
+    https://developer.helpscout.com/mailbox-api/endpoints/mailboxes/list/"""
+
+    name = "helpscout"
+    path = "/v2/conversations"
+    records = 23
+    page_size = 5
+    api_key = "helpscout-oauth-access-token-0a1b2c"
+
+    def unauthorized(self):
+        return 401, {}, {"error": "invalid_token", "error_description": "Invalid access token"}
+
+    def record(self, number):
+        return {
+            "id": 10_000 + number,
+            "number": number,
+            "subject": f"Conversation {number}",
+            "status": "active",
+            "_links": {"self": {"href": f"{self.url}/{10_000 + number}"}},
+        }
+
+    def respond(self, path, query, headers):
+        records = self.all_records()
+        number = int(query["page"]) if str(query.get("page", "")).isdigit() else 1
+        pages = -(-len(records) // self.page_size)
+        start = (number - 1) * self.page_size
+        links = {
+            "self": {"href": f"{self.url}?page={number}"},
+            "first": {"href": f"{self.url}?page=1"},
+            "last": {"href": f"{self.url}?page={max(pages, 1)}"},
+            "page": {"href": f"{self.url}{{?page}}", "templated": True},
+        }
+        if number < pages:
+            links["next"] = {"href": f"{self.url}?page={number + 1}"}
+        if number > 1:
+            links["previous"] = {"href": f"{self.url}?page={number - 1}"}
+        return (
+            200,
+            {"Content-Type": "application/hal+json"},
+            {
+                "_embedded": {"conversations": records[start : start + self.page_size]},
+                "_links": links,
+                "page": {
+                    "size": self.page_size,
+                    "totalElements": len(records),
+                    "totalPages": pages,
+                    "number": number,
+                },
+            },
+        )
+
+
+class Cloudflare(VendorServer):
+    """Cloudflare API v4 lists (``GET /client/v4/zones/{zone_id}/dns_records``; ``Authorization:
+    Bearer``): ``{"success", "errors", "messages", "result": [...], "result_info": {"page", "per_page",
+    "count", "total_count", "total_pages"}}``; ``page`` from 1 and ``per_page``. ``count`` is the
+    page's own. An error is ``{"success": false, "errors": [{"code", "message"}], "messages": [],
+    "result": null}`` (a 4xx; ``error_with_http_200``: the same with HTTP 200).
+    https://developers.cloudflare.com/fundamentals/api/how-to/make-api-calls/ (the envelope),
+    https://developers.cloudflare.com/api/resources/dns/subresources/records/methods/list/"""
+
+    name = "cloudflare"
+    path = "/client/v4/zones/023e105f4ecef8ad9ca31a8372d0c353/dns_records"
+    records = 23
+    page_size = 5
+    api_key = "YQSn-xWAQiiEh9qM58wZNnyQS7FUdoqGIUAbrh7T"
+    error_with_http_200 = False
+
+    def failure(self, code: int, message: str) -> dict:
+        return {
+            "success": False,
+            "errors": [{"code": code, "message": message}],
+            "messages": [],
+            "result": None,
+        }
+
+    def unauthorized(self):
+        return 403, {}, self.failure(10000, "Authentication error")
+
+    def record(self, number):
+        return {
+            "id": f"372e67954025e0ba6aaa6d586b9e0{number:03d}",
+            "type": "A",
+            "name": f"host{number}.example.com",
+            "content": f"198.51.100.{number}",
+            "proxied": False,
+            "ttl": 3600,
+        }
+
+    def respond(self, path, query, headers):
+        if self.error_with_http_200:
+            return 200, {}, self.failure(9109, "Unauthorized to access requested resource")
+        records = self.all_records()
+        number = int(query["page"]) if str(query.get("page", "")).isdigit() else 1
+        size = self.size(query, "per_page")
+        start = (number - 1) * size
+        page = records[start : start + size]
+        info = {
+            "page": number,
+            "per_page": size,
+            "count": len(page),
+            "total_count": len(records),
+            "total_pages": -(-len(records) // size),
+        }
+        body = {"success": True, "errors": [], "messages": [], "result": page, "result_info": info}
+        return 200, {}, body
+
+
+class CloudflareKV(Cloudflare):
+    """Cloudflare Workers KV List a Namespace's Keys (``GET /client/v4/accounts/{account_id}/storage/kv/
+    namespaces/{namespace_id}/keys``), a cursor list: ``result_info: {"count", "cursor"}``, the cursor
+    sent back as ``cursor`` and ``limit`` (default 1000); the last page's cursor is "".
+    https://developers.cloudflare.com/api/resources/kv/subresources/namespaces/subresources/keys/methods/list/"""
+
+    name = "cloudflare-kv"
+    path = "/client/v4/accounts/023e105f4ecef8ad9ca31a8372d0c353/storage/kv/namespaces/0f2ac74b498b/keys"
+
+    cursor_refused = False  # the cursor of page 1 is refused (an expired cursor)
+
+    def record(self, number):
+        return {"name": f"key-{number:03d}", "expiration": 1_800_000_000 + number}
+
+    def respond(self, path, query, headers):
+        records = self.all_records()
+        start = _position(query["cursor"], "kv") if query.get("cursor") else 0
+        if start is None or (start and self.cursor_refused):
+            return 400, {}, self.failure(10001, "Invalid cursor")
+        end = min(start + self.size(query, "limit"), len(records))
+        cursor = _token(end, "kv") if end < len(records) else ""
+        info = {"count": end - start, "cursor": cursor}
+        body = {
+            "success": True,
+            "errors": [],
+            "messages": [],
+            "result": records[start:end],
+            "result_info": info,
+        }
+        return 200, {}, body
+
+
+class ZohoCrm(VendorServer):
+    """Zoho CRM API v3 Get Records (``GET /crm/v3/Leads?fields=...``; ``Authorization:
+    Zoho-oauthtoken <token>``): ``{"data": [...], "info": {"per_page", "count", "page", "sort_by",
+    "sort_order", "more_records", "next_page_token", "previous_page_token", "page_token_expiry"}}``;
+    ``per_page`` (default and most 200), ``page`` or ``page_token`` (past 2,000 records, only the
+    token); ``info.count`` is the page's own. ``fields`` is required. A module without records is
+    HTTP 204 with no body. An error is ``{"code", "details", "message", "status": "error"}`` (a 4xx).
+    https://www.zoho.com/crm/developer/docs/api/v3/get-records.html"""
+
+    name = "zoho-crm"
+    path = "/crm/v3/Leads"
+    records = 23
+    page_size = 5
+    api_key = "Zoho-oauthtoken 1000.8cb99dxxxxxxxxxxxxx9be93.9b8xxxxxxxxxxxxxxxf"
+    with_tokens = True  # v3+: next_page_token (v2: page numbers only)
+
+    def authorized(self, headers):
+        return headers.get("Authorization") == self.api_key
+
+    def unauthorized(self):
+        return (
+            401,
+            {},
+            {"code": "INVALID_TOKEN", "details": {}, "message": "invalid oauth token", "status": "error"},
+        )
+
+    def connector_fields(self):
+        return {
+            "api_endpoint": self.url,
+            "api_key": self.api_key,
+            "auth_type": "header",
+            "auth_header_name": "Authorization",
+            "query_params": {"fields": "Last_Name,Email"},
+        }
+
+    def record(self, number):
+        return {
+            "id": str(4_150_868_000_000_000 + number),
+            "Last_Name": f"Lead {number}",
+            "Email": f"l{number}@x.com",
+        }
+
+    def respond(self, path, query, headers):
+        if "fields" not in query:
+            return (
+                400,
+                {},
+                {
+                    "code": "REQUIRED_PARAM_MISSING",
+                    "details": {"param": "fields"},
+                    "message": "One of the expected parameter is missing",
+                    "status": "error",
+                },
+            )
+        records = self.all_records()
+        if not records:
+            return 204, {"Content-Type": "text/plain"}, b""
+        size = self.size(query, "per_page")
+        if query.get("page_token"):
+            start = _position(query["page_token"], "zoho")
+            if start is None:
+                return (
+                    400,
+                    {},
+                    {
+                        "code": "INVALID_DATA",
+                        "details": {},
+                        "message": "invalid page token",
+                        "status": "error",
+                    },
+                )
+            number = start // size + 1
+        else:
+            number = int(query["page"]) if str(query.get("page", "")).isdigit() else 1
+            start = (number - 1) * size
+        page = records[start : start + size]
+        more = start + size < len(records)
+        info = {
+            "per_page": size,
+            "count": len(page),
+            "page": number,
+            "sort_by": "id",
+            "sort_order": "desc",
+            "more_records": more,
+        }
+        if self.with_tokens:
+            info["next_page_token"] = _token(start + size, "zoho") if more else None
+            info["previous_page_token"] = None
+            info["page_token_expiry"] = "2026-12-07T03:00:00+05:30" if more else None
+        return 200, {}, {"data": page, "info": info}
+
+
+class ZohoCrmV2(ZohoCrm):
+    """Zoho CRM API v2 Get Records (``GET /crm/v2/Leads``): ``info {per_page, count, page,
+    more_records}``, page numbers only. https://www.zoho.com/crm/developer/docs/api/v2/get-records.html"""
+
+    name = "zoho-crm-v2"
+    path = "/crm/v2/Leads"
+    with_tokens = False
+    requests_past_the_end = 3  # only more_records: false on the last page tells the end
+
+
+SIXTH_VENDORS_ON_AUTO = (
+    ODataV2,
+    HelpScout,
+    Cloudflare,
+    CloudflareKV,
+    ZohoCrm,
+    ZohoCrmV2,
+)
