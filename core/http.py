@@ -56,6 +56,7 @@ from core.redaction import safe_url as _safe_url
 from core.upstream_errors import (
     ERROR_BODY_KEEP,
     ReportedRateLimit,
+    backoff_in_body,
     error_excerpt,
     is_rate_limited,
     rate_limit_wait,
@@ -547,6 +548,12 @@ class OutboundClient:
                 if 200 <= status < 300 and method != "HEAD":
                     content = self._read_body(response, url, attempt)
                     reported = reported_rate_limit(content, response.headers)
+                    backoff = backoff_in_body(content) if self.budget is not None else None
+                    if backoff is not None and self.budget is not None:
+                        # An answer that asks to wait before the next request (Stack Exchange's
+                        # "backoff"): every request of the budget's key waits, from now, before this
+                        # exchange's slot is given back.
+                        self.budget.pause(backoff[1])
                 else:
                     content = b""
                     kept = _drain(response, keep=ERROR_BODY_KEEP if status >= 400 else 0)

@@ -287,6 +287,52 @@ def _coded_rate_limit(body: dict, errors: list, headers) -> ReportedRateLimit | 
     return None
 
 
+# Waits an API asks for in the body of an answer that succeeded, read only in the envelope it documents
+# (a "backoff" elsewhere is a record's field): (vendor, keys its envelope holds beside the field, the
+# field, in seconds). Stack Exchange API 2.3: "backoff" beside "quota_max" / "quota_remaining": the
+# seconds a client must wait before it calls the same method again (https://api.stackexchange.com/docs/
+# throttle: "Applications should make sure to honor the backoff field").
+_BODY_BACKOFFS: tuple[tuple[str, frozenset[str], str], ...] = (
+    ("Stack Exchange", frozenset({"quota_max", "quota_remaining"}), "backoff"),
+)
+# The longest backoff believed (a larger number is no wait an API means; the run's time budget still ends
+# a run that waits too long).
+_BACKOFF_MAX_SECONDS = 24 * 3600.0
+
+
+_BACKOFF_MARKERS = tuple(
+    (f'"{field_name}"'.encode(), tuple(f'"{key}"'.encode() for key in keys))
+    for _vendor, keys, field_name in _BODY_BACKOFFS
+)
+
+
+def backoff_in_body(content: bytes) -> tuple[str, float] | None:
+    """:func:`requested_backoff` of a raw 2xx body, read as it arrives (before the next request may go
+    out). Cheap for every other body: only a body naming the field and its envelope's keys is parsed."""
+    if not content or not any(
+        field in content and all(key in content for key in keys) for field, keys in _BACKOFF_MARKERS
+    ):
+        return None
+    try:
+        body = json.loads(content.decode("utf-8", errors="replace"))
+    except (ValueError, RecursionError):
+        return None
+    return requested_backoff(body)
+
+
+def requested_backoff(body) -> tuple[str, float] | None:
+    """``(what it says, seconds)`` when ``body`` (a decoded answer) asks the client to wait before its
+    next request (:data:`_BODY_BACKOFFS`), or None."""
+    if not isinstance(body, dict):
+        return None
+    for vendor, keys, field_name in _BODY_BACKOFFS:
+        seconds = _number(body.get(field_name))
+        if seconds is not None and seconds > 0 and keys <= set(body):
+            seconds = min(seconds, _BACKOFF_MAX_SECONDS)
+            return f"{field_name}: {body[field_name]} ({vendor})", seconds
+    return None
+
+
 def _rate_limit_code(error) -> str:
     if not isinstance(error, dict):
         return ""

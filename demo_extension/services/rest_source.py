@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from core.http import OutboundClient, total_deadline
 from core.http_errors import OutboundError, UpstreamError
 from core.redaction import redact, safe_url, scrub_stored_secrets, stored_secret_forms
+from core.upstream_errors import requested_backoff
 from demo_extension.services.auth import base_query_params, build_request_auth
 from demo_extension.services.budget import paced_note, paused_refusal, request_budget
 from demo_extension.services.credentials import endpoint_origin
@@ -77,6 +78,7 @@ class ReadPage:
     detected: bool  # this response decided the auto-detected pagination
     stop_error: Exception | None = None  # a pagination problem found after the records were read
     partial: str | None = None  # the errors the upstream answered beside these records
+    backoff: tuple[str, float] | None = None  # a wait the answer asks for before the next request
 
 
 class PageReader:
@@ -133,7 +135,7 @@ class PageReader:
         except PaginationError as exc:
             more, stop_error = False, exc
         partial = partial_errors(body, path, self.error_detection)
-        return ReadPage(records, plain, page, more, detected, stop_error, partial)
+        return ReadPage(records, plain, page, more, detected, stop_error, partial, requested_backoff(body))
 
 
 @register_source(REST_SOURCE_TYPE)
@@ -362,6 +364,12 @@ class RestSource:
                         if paginator.stopped_because and incomplete is None:
                             run.emit(f"Last page: {paginator.stopped_because}.")
                         incomplete = " ".join(filter(None, (incomplete, partial))) or None
+                    if read.backoff is not None and more:  # core.http paused the budget as it arrived
+                        said, seconds = read.backoff
+                        run.emit(
+                            f"Page {run.pages_done() + 1} asks to wait {seconds:g} s before the next request "
+                            f"({said}); every request of this connector waits as long."
+                        )
                     pages_this_run += 1
                     if more and pages_this_run < run.max_pages:
                         # The answer names the next request (a cursor, a next link): it goes out now,

@@ -59,6 +59,7 @@ from demo_extension.tests.vendors import (
     Shopify,
     ShopifyAdminGraphQL,
     Square,
+    StackExchange,
     Stripe,
     Twilio,
     Typeform,
@@ -1592,6 +1593,34 @@ def test_odata_v2_records_under_d_results_are_paged_by_d_next_s_skiptoken(
     assert log.detected_pagination == "next_url"
     assert [bool(request["query"].get("$skiptoken")) for request in vendor.requests] == [False] + [True] * 4
     assert all("__metadata" in record for record in stored_records(connector).values())  # never the envelope
+
+
+STACK_EXCHANGE_PAGES = {"type": "page", "size_param": "pagesize", "page_size": 10}
+
+
+def test_stack_exchange_on_auto_says_has_more_is_unfollowed_instead_of_ending_success(
+    vendor_server, make_connector
+):
+    vendor = vendor_server(StackExchange)
+    connector = make_connector(**vendor.connector_fields())
+
+    log = run_sync(connector)
+
+    assert log.status != SyncStatus.SUCCESS
+    assert "The upstream says more records exist (has_more: true)" in (log.error_message or "")
+
+
+def test_stack_exchange_s_backoff_holds_the_next_request_for_its_seconds(vendor_server, make_connector):
+    vendor = vendor_server(StackExchange)
+    vendor.backoff_on_page = 1  # a request within the next second is a throttle violation
+    connector = make_connector(
+        **vendor.connector_fields(), pagination=STACK_EXCHANGE_PAGES, max_concurrent_requests=1
+    )
+
+    log = _synced_completely(vendor, connector)
+    assert [request["query"]["page"] for request in vendor.requests] == ["1", "2", "3"]
+    assert all(request["query"]["pagesize"] == "10" for request in vendor.requests)
+    assert any("Page 1 asks to wait 1 s before the next request (backoff: 1" in line for line in events(log))
 
 
 def test_a_cloudflare_page_s_own_count_is_no_total_a_refused_cursor_fails_the_run(

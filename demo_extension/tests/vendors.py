@@ -3567,6 +3567,85 @@ class HelpScout(VendorServer):
         )
 
 
+class StackExchange(VendorServer):
+    """Stack Exchange API 2.3 (``GET /2.3/questions?site=stackoverflow``; the app's ``key`` in the
+    query): the common wrapper ``{"items": [...], "has_more", "quota_max", "quota_remaining"}`` and,
+    when the API is under load, ``backoff``: the seconds an application must wait before it calls the
+    same method again (a call before then is a throttle violation). ``page`` from 1, ``pagesize``
+    (default 30, at most 100); ``page``, ``page_size`` and ``total`` are not in the default filter.
+    Errors: ``{"error_id", "error_name", "error_message"}`` with HTTP 400 (502 throttle_violation).
+    https://api.stackexchange.com/docs/wrapper, https://api.stackexchange.com/docs/throttle,
+    https://api.stackexchange.com/docs/paging, https://api.stackexchange.com/docs/error-handling"""
+
+    name = "stackexchange"
+    path = "/2.3/questions"
+    records = 23
+    page_size = 5
+    api_key = "U4DMV*8nvpm3EOpvf69Rxw(("
+    backoff_on_page: int | None = None  # this page (1-based) answers with ``backoff_seconds``
+    backoff_seconds = 1
+
+    def __init__(self, records=None):
+        super().__init__(records)
+        self._not_before = 0.0
+
+    def authorized(self, headers):
+        return True  # the key is a query parameter
+
+    def connector_fields(self):
+        return {
+            "api_endpoint": self.url,
+            "api_key": self.api_key,
+            "auth_type": "query",
+            "auth_param_name": "key",
+            "query_params": {"site": "stackoverflow", "order": "desc", "sort": "creation"},
+        }
+
+    @staticmethod
+    def error(error_id: int, name: str, message: str):
+        return 400, {}, {"error_id": error_id, "error_name": name, "error_message": message}
+
+    def record(self, number):
+        return {
+            "question_id": 78_000_000 + number,
+            "title": f"Question {number}",
+            "score": number % 7,
+            "tags": ["python"],
+            "is_answered": bool(number % 2),
+        }
+
+    def respond(self, path, query, headers):
+        if query.get("key") != self.api_key:
+            return self.error(403, "access_denied", "`key` is not valid for passed `access_token`")
+        if query.get("site") != "stackoverflow":
+            return self.error(400, "bad_parameter", "site is required")
+        now = time.monotonic()
+        with self._lock:
+            early = now < self._not_before
+        if early:
+            left = int(self._not_before - now) + 1
+            return self.error(
+                502,
+                "throttle_violation",
+                f"too many requests from this IP, more requests available in {left} seconds",
+            )
+        records = self.all_records()
+        number = int(query["page"]) if str(query.get("page", "")).isdigit() else 1
+        size = self.size(query, "pagesize")
+        start = (number - 1) * size
+        body = {
+            "items": records[start : start + size],
+            "has_more": start + size < len(records),
+            "quota_max": 10000,
+            "quota_remaining": 9990 - number,
+        }
+        if number == self.backoff_on_page:
+            body["backoff"] = self.backoff_seconds
+            with self._lock:
+                self._not_before = time.monotonic() + self.backoff_seconds
+        return 200, {}, body
+
+
 class Cloudflare(VendorServer):
     """Cloudflare API v4 lists (``GET /client/v4/zones/{zone_id}/dns_records``; ``Authorization:
     Bearer``): ``{"success", "errors", "messages", "result": [...], "result_info": {"page", "per_page",
