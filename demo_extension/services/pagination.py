@@ -1325,6 +1325,11 @@ def detect_pagination(page: FetchedPage, auto_config: dict, request_body: dict |
     if (
         flag_path is not None
         and path_parts(flag_path)[-1] in _MORE_FLAGS  # "has_more", not "done": Salesforce is not Stripe
+        # Stripe's list object (https://docs.stripe.com/api/pagination): {"object": "list", "url",
+        # "has_more", "data"}. Another API's has_more beside records with an id pages otherwise (Close's
+        # _skip), and ignores a starting_after it does not take (page 1 again).
+        and isinstance(body, dict)
+        and body.get("object") == "list"
         and offset is None
         and current is None
         and isinstance(page.last_record, dict)

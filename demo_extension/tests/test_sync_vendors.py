@@ -22,6 +22,7 @@ from demo_extension.tests.vendors import (
     Ashby,
     Chargebee,
     ClickUp,
+    Close,
     Cloudflare,
     CloudflareKV,
     ConfluenceV1,
@@ -1668,3 +1669,24 @@ def test_zoho_crm_v3_pages_by_next_page_token_sent_as_page_token(vendor_server, 
     assert [sorted(request["query"]) for request in vendor.requests] == [["fields"]] + [
         ["fields", "page_token"]
     ] * 4
+
+
+def test_close_on_auto_is_not_taken_for_stripe_and_says_has_more_is_unfollowed(vendor_server, make_connector):
+    vendor = vendor_server(Close)
+    connector = make_connector(**vendor.connector_fields())
+
+    log = run_sync(connector)
+
+    assert log.status != SyncStatus.SUCCESS
+    assert "The upstream says more records exist (has_more: true)" in (log.error_message or "")
+    assert all("starting_after" not in request["query"] for request in vendor.requests)
+    assert len(vendor.requests) == 1
+
+
+def test_close_with_skip_and_limit_offsets_syncs_every_lead(vendor_server, make_connector):
+    vendor = vendor_server(Close)
+    pagination = {"type": "offset", "offset_param": "_skip", "limit_param": "_limit", "limit": 5}
+    connector = make_connector(**vendor.connector_fields(), pagination=pagination, max_concurrent_requests=1)
+
+    _synced_completely(vendor, connector, pages=5)
+    assert [request["query"]["_skip"] for request in vendor.requests] == ["0", "5", "10", "15", "20"]

@@ -3836,6 +3836,38 @@ class ZohoCrmV2(ZohoCrm):
     requests_past_the_end = 3  # only more_records: false on the last page tells the end
 
 
+class Close(VendorServer):
+    """Close CRM API lists (``GET /api/v1/lead/``; HTTP Basic with the API key as the user name and an
+    empty password): ``{"has_more", "data": [...]}``; ``_skip`` and ``_limit`` (default and most 100);
+    a parameter it does not know (``starting_after``) is ignored: page 1 again.
+    https://developer.close.com/topics/pagination/ (``_skip``, ``_limit``, ``has_more``)"""
+
+    name = "close"
+    path = "/api/v1/lead/"
+    records = 23
+    page_size = 5
+    api_key = "api_2nXZ2fakeCloseKey0123456789"
+
+    def authorized(self, headers):
+        expected = base64.b64encode(f"{self.api_key}:".encode()).decode()
+        return headers.get("Authorization") == f"Basic {expected}"
+
+    def unauthorized(self):
+        return 401, {}, {"error": "The API key is invalid."}
+
+    def connector_fields(self):
+        return {"api_endpoint": self.url, "api_key": self.api_key, "auth_type": "basic_key"}
+
+    def record(self, number):
+        return {"id": f"lead_{number:020d}", "display_name": f"Lead {number}", "status_label": "Potential"}
+
+    def respond(self, path, query, headers):
+        records = self.all_records()
+        limit = self.size(query, "_limit")
+        skip = int(query["_skip"]) if str(query.get("_skip", "")).isdigit() else 0
+        return 200, {}, {"has_more": skip + limit < len(records), "data": records[skip : skip + limit]}
+
+
 SIXTH_VENDORS_ON_AUTO = (
     ODataV2,
     HelpScout,
