@@ -36,6 +36,7 @@ __all__ = [
     "more_than_it_holds",
     "refuse_one_object_that_pages",
     "refuse_several_paged_lists",
+    "says_nothing_more",
     "several_paged_lists",
     "validate_error_detection",
 ]
@@ -551,6 +552,20 @@ def refuse_one_object_that_pages(body, url: str = "", *, configured: bool = Fals
         f"The response{where} is one object, not a list of records, yet it says more pages follow "
         f"({signal}): it would be stored as a single record and the rest never read.{hint}"
     )
+
+
+def says_nothing_more(body) -> bool:
+    """Whether ``body`` is an envelope that answers "nothing (more) to read": it says it succeeded
+    (``success: true``), a more-flag says no more records exist (``moreResult: false``), and it holds
+    no list or object where records could be. Marketo answers so when nothing changed (Get Lead
+    Changes, Get Lead Activities: ``{"requestId", "success": true, "nextPageToken", "moreResult":
+    false}`` without ``result``): an empty last page, not a record and not a missing records path."""
+    if type(body) is not dict or body.get("success") is not True:
+        return False
+    if any(isinstance(value, (dict, list)) for value in body.values()):
+        return False
+    flags = [body[key] for key in _MORE_FLAGS if key in body]
+    return bool(flags) and all(flag is False for flag in flags)
 
 
 def _paging_metadata_beside(body: dict, records_key: str) -> bool:

@@ -35,6 +35,7 @@ from demo_extension.services.extract import (
     partial_errors,
     refuse_one_object_that_pages,
     refuse_several_paged_lists,
+    says_nothing_more,
     validate_error_detection,
 )
 from demo_extension.services.incremental import IncrementalConfig, merged, with_since
@@ -102,6 +103,10 @@ class PageReader:
             body, plain = {}, True
         else:
             body, plain = parse_json_document(response)
+        if self.records_path != "" and says_nothing_more(body):
+            # Marketo's "nothing new": {"success": true, "moreResult": false} without "result"
+            check_upstream_error(body, "", self.error_detection)
+            return [], plain, body
         if self.records_path is None:  # detected on the first page: one paged list, not several
             refuse_several_paged_lists(body, response.url)
         path = self.records_path if self.records_path is not None else detect_records_path(body)

@@ -1644,8 +1644,10 @@ def test_a_cloudflare_page_s_own_count_is_no_total_a_refused_cursor_fails_the_ru
         (HelpScout, {}),  # {"_embedded": {"conversations": []}, ...}: never its HAL envelope as a record
         (ZohoCrm, {}),  # HTTP 204 No Content
         (ZohoCrmV2, {}),
+        (Marketo, {}),  # "nothing new": {"success": true, "nextPageToken", "moreResult": false}
+        (Marketo, {"records_path": "result"}),
     ],
-    ids=["helpscout", "zoho-crm", "zoho-crm-v2"],
+    ids=["helpscout", "zoho-crm", "zoho-crm-v2", "marketo", "marketo-result"],
 )
 def test_an_empty_list_as_the_vendor_answers_it_stores_nothing_and_succeeds(
     vendor_server, make_connector, vendor_class, fields
@@ -1690,3 +1692,16 @@ def test_close_with_skip_and_limit_offsets_syncs_every_lead(vendor_server, make_
 
     _synced_completely(vendor, connector, pages=5)
     assert [request["query"]["_skip"] for request in vendor.requests] == ["0", "5", "10", "15", "20"]
+
+
+def test_a_marketo_answer_without_result_that_says_more_still_fails_instead_of_ending_success(
+    vendor_server, make_connector
+):
+    vendor = vendor_server(Marketo, records=0)
+    vendor.more_result_when_empty = True  # no "result", yet "moreResult": true
+    connector = make_connector(**vendor.connector_fields(), records_path="result")
+
+    log = run_sync(connector)
+
+    assert log.status == SyncStatus.FAILED
+    assert "records_path 'result' was not found" in log.error_message

@@ -3068,6 +3068,7 @@ class Marketo(VendorServer):
     rate_limit_code = "606"
     window_seconds = 20  # the window 606 names ("with in '20' secs")
     refused = 0
+    more_result_when_empty = False  # an answer without "result" says moreResult: true
 
     def authorized(self, headers):
         return True  # Marketo answers a bad token with HTTP 200, success: false and code 601
@@ -3115,7 +3116,7 @@ class Marketo(VendorServer):
             "requestId": f"a9ae#{start}",
             "success": True,
             "nextPageToken": _token(end, "mkto"),
-            "moreResult": end < len(records),
+            "moreResult": end < len(records) or (not page and self.more_result_when_empty),
         }
         if page:
             body["result"] = page  # Marketo leaves "result" out when there is nothing new
