@@ -29,6 +29,7 @@ from demo_extension.tests.vendors import (
     Contentful,
     Dropbox,
     Eventbrite,
+    FacebookGraph,
     Front,
     GitHub,
     GitHubGraphQL,
@@ -42,6 +43,7 @@ from demo_extension.tests.vendors import (
     Klaviyo,
     LinearGraphQL,
     Mailchimp,
+    Mailgun,
     Marketo,
     MicrosoftGraph,
     MicrosoftGraphDelta,
@@ -59,6 +61,7 @@ from demo_extension.tests.vendors import (
     ServiceNow,
     Shopify,
     ShopifyAdminGraphQL,
+    Spotify,
     Square,
     StackExchange,
     Stripe,
@@ -627,6 +630,7 @@ def test_pagerduty_asked_for_its_total_gets_no_request_past_the_last_page(vendor
         (Klaviyo, "Missing or invalid private key."),
         (ODataV2, "[LGN0011]Invalid username or password."),  # OData's {"error": {"message": {"value"}}}
         (Cloudflare, "Authentication error"),
+        (FacebookGraph, "Invalid OAuth access token - Cannot parse access token"),
     ],
     ids=lambda v: getattr(v, "name", ""),
 )
@@ -1556,7 +1560,7 @@ def test_a_netsuite_error_fails_the_sync_with_its_error_detail(vendor_server, ma
 
 @pytest.mark.parametrize(
     ("vendor_class", "message"),
-    [(WebflowV2, "Too many requests")],
+    [(WebflowV2, "Too many requests"), (Spotify, "API rate limit exceeded")],
     ids=lambda v: getattr(v, "name", ""),
 )
 def test_a_429_pauses_the_connector_for_its_retry_after_and_asks_the_page_again(
@@ -1594,6 +1598,17 @@ def test_odata_v2_records_under_d_results_are_paged_by_d_next_s_skiptoken(
     assert log.detected_pagination == "next_url"
     assert [bool(request["query"].get("$skiptoken")) for request in vendor.requests] == [False] + [True] * 4
     assert all("__metadata" in record for record in stored_records(connector).values())  # never the envelope
+
+
+def test_mailgun_events_follow_paging_next_until_a_page_without_items(vendor_server, make_connector):
+    vendor = vendor_server(Mailgun)
+    connector = make_connector(**vendor.connector_fields())
+
+    log = _synced_completely(vendor, connector, pages=6)
+    assert log.detected_pagination == "next_url"
+    # 5 pages of events, then the empty page whose paging.next is itself: the end, nothing after it
+    assert len(vendor.requests) == vendor.expected_pages() == 6
+    assert all(request["status"] == 200 for request in vendor.requests)
 
 
 STACK_EXCHANGE_PAGES = {"type": "page", "size_param": "pagesize", "page_size": 10}

@@ -3568,6 +3568,63 @@ class HelpScout(VendorServer):
         )
 
 
+class Mailgun(BasicAuthVendor):
+    """Mailgun Events API (``GET /v3/{domain}/events``; HTTP Basic, user ``api``): ``{"items": [...],
+    "paging": {"first", "last", "next", "previous"}}``; ``limit`` (at most 300). ``paging.next`` is
+    there on every page, the last one too (it reads what happens later); the list has ended when a
+    page's ``items`` is empty (the official SDKs iterate "until items.empty?"). The next URL holds a
+    token of the position after the page, so an empty page's next URL is itself.
+    https://documentation.mailgun.com/docs/mailgun/user-manual/events/event-polling/,
+    https://www.rubydoc.info/gems/mailgun-ruby/Mailgun/Events (``each``)"""
+
+    name = "mailgun"
+    path = "/v3/mg.example.com/events"
+    records = 23
+    page_size = 5
+    max_page_size = 300
+    user = "api"
+    api_key = "key-3ax6xnjp29jd6fds4gc373sgvjxteol0"
+
+    def record(self, number):
+        return {
+            "id": f"czsjqFATSlC3QtAK-C80nw{number:03d}",
+            "event": "delivered",
+            "timestamp": 1_700_000_000 + number,
+            "recipient": f"r{number}@example.com",
+        }
+
+    def respond(self, path, query, headers):
+        records = self.all_records()
+        limit = self.size(query, "limit")
+        if path == self.path:
+            start = 0
+        else:
+            start = _position(path.rsplit("/", 1)[-1], "mg")
+            if start is None:
+                return 400, {}, {"message": "Invalid page token"}
+        end = min(start + limit, len(records))
+
+        def page_url(at: int) -> str:
+            return f"{self.url}/{_token(at, 'mg')}?{urlencode({'limit': limit})}"
+
+        return (
+            200,
+            {},
+            {
+                "items": records[start:end],
+                "paging": {
+                    "first": page_url(0),
+                    "last": page_url(max(len(records) - limit, 0)),
+                    "next": page_url(end),  # on the last page too: itself once nothing is left
+                    "previous": page_url(max(start - limit, 0)),
+                },
+            },
+        )
+
+    def expected_pages(self, page_size=None):
+        return super().expected_pages(page_size) + 1  # the empty page that ends the list
+
+
 class StackExchange(VendorServer):
     """Stack Exchange API 2.3 (``GET /2.3/questions?site=stackoverflow``; the app's ``key`` in the
     query): the common wrapper ``{"items": [...], "has_more", "quota_max", "quota_remaining"}`` and,
@@ -3837,6 +3894,104 @@ class ZohoCrmV2(ZohoCrm):
     requests_past_the_end = 3  # only more_records: false on the last page tells the end
 
 
+class Spotify(VendorServer):
+    """Spotify Web API paging object (``GET /v1/me/playlists``; ``Authorization: Bearer``):
+    ``{"href", "items": [...], "limit", "next": <URL> | null, "offset", "previous", "total"}``;
+    ``limit`` (default 20, at most 50) and ``offset``. A 429 names its wait in ``Retry-After``.
+    https://developer.spotify.com/documentation/web-api/reference/get-a-list-of-current-users-playlists,
+    https://developer.spotify.com/documentation/web-api/concepts/rate-limits"""
+
+    name = "spotify"
+    path = "/v1/me/playlists"
+    records = 23
+    page_size = 5
+    max_page_size = 50
+    api_key = "BQDhH3a6a5tTyTzm1wV8-spotify-access-token"
+    rate_limited_on_page = None
+    refused = 0
+
+    def unauthorized(self):
+        return 401, {}, {"error": {"status": 401, "message": "Invalid access token"}}
+
+    def record(self, number):
+        return {
+            "id": f"37i9dQZF1DX{number:011d}",
+            "name": f"Playlist {number}",
+            "public": True,
+            "type": "playlist",
+        }
+
+    def respond(self, path, query, headers):
+        records = self.all_records()
+        limit = self.size(query, "limit")
+        offset = int(query["offset"]) if str(query.get("offset", "")).isdigit() else 0
+        if self.refused_once(offset, limit):
+            return 429, {"Retry-After": "1"}, {"error": {"status": 429, "message": "API rate limit exceeded"}}
+
+        def at(where):
+            return f"{self.url}?{urlencode({'offset': where, 'limit': limit})}"
+
+        end = offset + limit
+        return (
+            200,
+            {},
+            {
+                "href": at(offset),
+                "items": records[offset:end],
+                "limit": limit,
+                "next": at(end) if end < len(records) else None,
+                "offset": offset,
+                "previous": at(max(offset - limit, 0)) if offset else None,
+                "total": len(records),
+            },
+        )
+
+
+class FacebookGraph(VendorServer):
+    """Meta Graph API edges (``GET /v19.0/{page-id}/posts``; the access token as a bearer or the
+    ``access_token`` parameter): ``{"data": [...], "paging": {"cursors": {"before", "after"}, "next",
+    "previous"}}``; ``limit`` (default 25) and ``after``; the last page has no ``next``. Errors:
+    ``{"error": {"message", "type", "code", "error_subcode", "fbtrace_id"}}``, mostly HTTP 400.
+    https://developers.facebook.com/docs/graph-api/results (cursor-based pagination),
+    https://developers.facebook.com/docs/graph-api/guides/error-handling"""
+
+    name = "facebook"
+    path = "/v19.0/104445678901234/posts"
+    records = 23
+    page_size = 5
+    api_key = "EAAGm0PX4ZCpsBAFakeGraphAccessToken0123456789"
+
+    def unauthorized(self):
+        error = {
+            "message": "Invalid OAuth access token - Cannot parse access token",
+            "type": "OAuthException",
+            "code": 190,
+            "fbtrace_id": "AWmTQ2oEwPqTJkFGw-E2XcU",
+        }
+        return 400, {}, {"error": error}
+
+    def record(self, number):
+        return {
+            "id": f"104445678901234_{900 + number}",
+            "message": f"Post {number}",
+            "created_time": "2024-01-01T00:00:00+0000",
+        }
+
+    def respond(self, path, query, headers):
+        records = self.all_records()
+        limit = self.size(query, "limit")
+        start = _position(query["after"], "fb") if query.get("after") else 0
+        if start is None:
+            return 400, {}, {"error": {"message": "Invalid cursor", "type": "OAuthException", "code": 100}}
+        end = min(start + limit, len(records))
+        paging = {"cursors": {"before": _token(start, "fb"), "after": _token(end, "fb")}}
+        if end < len(records):
+            paging["next"] = f"{self.url}?{urlencode({'limit': limit, 'after': _token(end, 'fb')})}"
+        if start:
+            paging["previous"] = f"{self.url}?{urlencode({'limit': limit, 'before': _token(start, 'fb')})}"
+        return 200, {}, {"data": records[start:end], "paging": paging}
+
+
 class Close(VendorServer):
     """Close CRM API lists (``GET /api/v1/lead/``; HTTP Basic with the API key as the user name and an
     empty password): ``{"has_more", "data": [...]}``; ``_skip`` and ``_limit`` (default and most 100);
@@ -3869,6 +4024,44 @@ class Close(VendorServer):
         return 200, {}, {"has_more": skip + limit < len(records), "data": records[skip : skip + limit]}
 
 
+class Recurly(BasicAuthVendor):
+    """Recurly API v3 lists (``GET /accounts``; HTTP Basic with the API key as the user name):
+    ``{"object": "list", "has_more", "next": "/accounts?cursor=...&limit=...", "data": [...]}``;
+    ``limit`` (default 20, at most 200); the last page has ``has_more: false`` and ``next: null``.
+    https://recurly.com/developers/api/v2021-02-25/index.html#section/Getting-Started/Pagination"""
+
+    name = "recurly"
+    path = "/accounts"
+    records = 23
+    page_size = 5
+    max_page_size = 200
+    api_key = "e5fake0recurly0private0api0key0"
+
+    def authorized(self, headers):
+        expected = base64.b64encode(f"{self.api_key}:".encode()).decode()
+        return headers.get("Authorization") == f"Basic {expected}"
+
+    def connector_fields(self):
+        return {"api_endpoint": self.url, "api_key": self.api_key, "auth_type": "basic_key"}
+
+    def unauthorized(self):
+        return 401, {}, {"error": {"type": "unauthorized", "message": "Invalid API key"}}
+
+    def record(self, number):
+        return {"id": f"o1abc{number:07d}", "object": "account", "code": f"acct-{number}", "state": "active"}
+
+    def respond(self, path, query, headers):
+        records = self.all_records()
+        limit = self.size(query, "limit")
+        start = _position(query["cursor"], "rc") if query.get("cursor") else 0
+        if start is None:
+            return 400, {}, {"error": {"type": "invalid_cursor", "message": "Invalid cursor"}}
+        end = min(start + limit, len(records))
+        more = end < len(records)
+        nxt = f"{self.path}?{urlencode({'cursor': _token(end, 'rc'), 'limit': limit})}" if more else None
+        return 200, {}, {"object": "list", "has_more": more, "next": nxt, "data": records[start:end]}
+
+
 SIXTH_VENDORS_ON_AUTO = (
     ODataV2,
     HelpScout,
@@ -3876,4 +4069,7 @@ SIXTH_VENDORS_ON_AUTO = (
     CloudflareKV,
     ZohoCrm,
     ZohoCrmV2,
+    Spotify,
+    FacebookGraph,
+    Recurly,
 )
