@@ -23,7 +23,9 @@ with ``X-RateLimit-Remaining: 0``, Shopify's ``{"errors": [{"extensions": {"code
 "extensions": {"cost": {"throttleStatus": ...}}}``, monday.com's ``COMPLEXITY_BUDGET_EXHAUSTED``),
 or with HTTP 400 (Linear's ``RATELIMITED``), which is no answer to the query; and REST APIs that
 answer their rate limits with HTTP 200 and codes of their own (Marketo's 606 and 615 in its
-``{"success": false, "errors": [...]}``, see ``_CODED_RATE_LIMITS``).
+``{"success": false, "errors": [...]}``, see ``_CODED_RATE_LIMITS``) or in a single-error wrapper of
+their own (Stack Exchange's ``throttle_violation``, HTTP 400, see ``_WRAPPED_RATE_LIMITS``).
+:func:`backoff_in_body` reads a wait a successful answer asks for (Stack Exchange's ``backoff``).
 """
 
 from __future__ import annotations
@@ -205,6 +207,22 @@ _CODED_RATE_LIMITS: tuple[tuple[str, frozenset[str], dict[str, float | None]], .
     ("Marketo", frozenset({"requestId", "success"}), {"606": 20.0, "615": None}),
 )
 _CODED_MARKERS = tuple(f'"{code}"'.encode() for _vendor, _keys, codes in _CODED_RATE_LIMITS for code in codes)
+# Rate limits an API reports in a single-error wrapper of its own: (vendor, the wrapper's keys, its
+# name for a rate limit, {error_id: seconds when the message names none}). Stack Exchange: HTTP 400
+# with {"error_id": 502, "error_name": "throttle_violation", "error_message": "too many requests from
+# this IP, more requests available in 81 seconds"} (https://api.stackexchange.com/docs/error-handling,
+# https://api.stackexchange.com/docs/throttle).
+_WRAPPED_RATE_LIMITS: tuple[tuple[str, frozenset[str], str, dict[int, float | None]], ...] = (
+    (
+        "Stack Exchange",
+        frozenset({"error_id", "error_name", "error_message"}),
+        "throttle_violation",
+        {502: None},
+    ),
+)
+_WRAPPED_MARKERS = tuple(f'"{name}"'.encode() for _vendor, _keys, name, _ids in _WRAPPED_RATE_LIMITS)
+# "more requests available in 81 seconds"
+_SECONDS_IN_MESSAGE = re.compile(r"available\s+in\s+(\d+(?:\.\d+)?)\s*sec", re.IGNORECASE)
 # Marketo's 606 names its window: "... exceeded with in '20' secs".
 _WINDOW_IN_MESSAGE = re.compile(r"with\s*in\s*'(\d+(?:\.\d+)?)'\s*sec", re.IGNORECASE)
 # A rate-limit report is a few hundred bytes; a larger body that mentions a code holds records.
@@ -235,13 +253,16 @@ def reported_rate_limit(content: bytes, headers) -> ReportedRateLimit | None:
     if (
         not content
         or len(content) > _REPORT_MAX_BYTES
-        or not any(m in content for m in _RATE_LIMIT_MARKERS + _CODED_MARKERS)
+        or not any(m in content for m in _RATE_LIMIT_MARKERS + _CODED_MARKERS + _WRAPPED_MARKERS)
     ):
         return None
     try:
         body = json.loads(content.decode("utf-8", errors="replace"))
     except (ValueError, RecursionError):
         return None
+    wrapped = _wrapped_rate_limit(body, headers)
+    if wrapped is not None:
+        return wrapped
     errors = body.get("errors") if isinstance(body, dict) else None
     if not isinstance(errors, list):
         return None
@@ -262,6 +283,26 @@ def reported_rate_limit(content: bytes, headers) -> ReportedRateLimit | None:
     if wait is None and _rate_limit_code(limited) in _WINDOW_CODES:
         wait = GITHUB_RATE_LIMIT_WAIT
     return ReportedRateLimit(said, wait)
+
+
+def _wrapped_rate_limit(body, headers) -> ReportedRateLimit | None:
+    """A rate limit reported in an API's own single-error wrapper (:data:`_WRAPPED_RATE_LIMITS`), or
+    None. The wait: the answer's headers, else the seconds its message names, else the table's."""
+    if not isinstance(body, dict):
+        return None
+    for _vendor, keys, name, ids in _WRAPPED_RATE_LIMITS:
+        error_id = body.get("error_id")
+        if not keys <= set(body) or body.get("error_name") != name or error_id not in ids:
+            continue
+        found = body.get("error_message")
+        message = found if isinstance(found, str) else ""
+        said = redacted_excerpt(_CONTROL.sub(" ", " ".join(f"{message} ({name})".split())), EXCERPT_CHARS)
+        wait = rate_limit_wait(headers)
+        if wait is None:
+            named = _SECONDS_IN_MESSAGE.search(message)
+            wait = float(named.group(1)) if named else ids[error_id]
+        return ReportedRateLimit(said, wait)
+    return None
 
 
 def _coded_rate_limit(body: dict, errors: list, headers) -> ReportedRateLimit | None:

@@ -1639,6 +1639,30 @@ def test_stack_exchange_s_backoff_holds_the_next_request_for_its_seconds(vendor_
     assert any("Page 1 asks to wait 1 s before the next request (backoff: 1" in line for line in events(log))
 
 
+@pytest.mark.parametrize(("seconds", "times"), [(1, 1), (86400, 10**6)], ids=["retried", "daily-quota"])
+def test_a_stack_exchange_throttle_violation_answered_with_http_400_waits_the_seconds_it_names(
+    vendor_server, make_connector, settings, seconds, times
+):
+    settings.MIGRATEIQ_HTTP_RETRY_AFTER_CAP = 2
+    vendor = vendor_server(StackExchange)
+    vendor.throttled_on_page, vendor.throttled_times, vendor.throttle_seconds = 2, times, seconds
+    connector = make_connector(
+        **vendor.connector_fields(), pagination=STACK_EXCHANGE_PAGES, max_concurrent_requests=1
+    )
+
+    if seconds == 1:
+        log = _synced_completely(vendor, connector)
+        assert [request["query"]["page"] for request in vendor.requests] == ["1", "2", "2", "3"]
+        retry = next(line for line in events(log) if "reports a rate limit" in line)
+        assert "HTTP 400" in retry and "(throttle_violation)" in retry and "retrying in 1.0 s" in retry
+    else:  # the day's quota is spent: no retry, the wait named, page 1 kept to resume
+        log = run_sync(connector)
+        assert log.status == SyncStatus.FAILED
+        assert "more requests available in 86400 seconds (throttle_violation)" in log.error_message
+        assert "it asks to wait 86400 s, longer than MIGRATEIQ_HTTP_RETRY_AFTER_CAP" in log.error_message
+        assert (len(vendor.requests), log.records_created) == (2, 10)
+
+
 def test_a_cloudflare_page_s_own_count_is_no_total_a_refused_cursor_fails_the_run(
     vendor_server, make_connector
 ):

@@ -3642,10 +3642,14 @@ class StackExchange(VendorServer):
     api_key = "U4DMV*8nvpm3EOpvf69Rxw(("
     backoff_on_page: int | None = None  # this page (1-based) answers with ``backoff_seconds``
     backoff_seconds = 1
+    throttled_on_page: int | None = None  # this page (1-based) is a throttle violation ...
+    throttled_times = 1  # ... this many times, "more requests available in <throttle_seconds> seconds"
+    throttle_seconds = 1
 
     def __init__(self, records=None):
         super().__init__(records)
         self._not_before = 0.0
+        self.throttled = 0
 
     def authorized(self, headers):
         return True  # the key is a query parameter
@@ -3662,6 +3666,10 @@ class StackExchange(VendorServer):
     @staticmethod
     def error(error_id: int, name: str, message: str):
         return 400, {}, {"error_id": error_id, "error_name": name, "error_message": message}
+
+    def throttle_violation(self, seconds: int):
+        said = f"too many requests from this IP, more requests available in {seconds} seconds"
+        return self.error(502, "throttle_violation", said)
 
     def record(self, number):
         return {
@@ -3681,14 +3689,15 @@ class StackExchange(VendorServer):
         with self._lock:
             early = now < self._not_before
         if early:
-            left = int(self._not_before - now) + 1
-            return self.error(
-                502,
-                "throttle_violation",
-                f"too many requests from this IP, more requests available in {left} seconds",
-            )
+            return self.throttle_violation(int(self._not_before - now) + 1)
         records = self.all_records()
         number = int(query["page"]) if str(query.get("page", "")).isdigit() else 1
+        if number == self.throttled_on_page:
+            with self._lock:
+                throttle = self.throttled < self.throttled_times
+                self.throttled += 1
+            if throttle:
+                return self.throttle_violation(self.throttle_seconds)
         size = self.size(query, "pagesize")
         start = (number - 1) * size
         body = {
