@@ -472,16 +472,9 @@ class ConnectorViewSet(ThrottledActionsMixin, TenantScopedModelViewSet):
             )
         except export.ExportParameterError as exc:
             raise serializers.ValidationError({"fields": [str(exc)]}) from None
-        unknown = export.unknown_fields(connector.pk, options.fields)
-        if unknown:
-            raise serializers.ValidationError(
-                {
-                    "fields": [
-                        f"No stored record has {', '.join(map(repr, unknown))} (the connector's schema lists "
-                        "its fields: GET .../schema/); a column of nulls would hide the typo."
-                    ]
-                }
-            )
+        problem = export.unknown_fields_problem(connector.pk, options.fields)
+        if problem:
+            raise serializers.ValidationError({"fields": [problem]})
         record_export(connector, options, actor=request.user)
         response = StreamingHttpResponse(
             export.stream_export(connector.pk, options), content_type=export.CONTENT_TYPES[options.format]

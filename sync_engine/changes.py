@@ -169,11 +169,14 @@ def iter_data_pages(
     include_deleted: bool = False,
     batch: int | None = None,
     search: tuple[str, str] | None = None,
+    deleted_at: bool = False,
 ):
     """The connector's stored records as JSON texts, in lists of up to ``batch`` (one query each), in
     change-sequence order: what the export streams. Only the JSON text is read and nothing is
     parsed, so a page costs the database's work and one join. ``search`` (field, text): only the
-    records the records list's search shows (``sync_engine.search``)."""
+    records the records list's search shows (``sync_engine.search``). With ``deleted_at`` each item
+    is a pair: the text and when a full refresh marked the record deleted (UTC, ISO 8601 with
+    ``Z``; None for a live record)."""
     batch = batch or READ_BATCH
     if search:
         rows_after = _searched_rows(connector_id, include_deleted, search)
@@ -185,9 +188,17 @@ def iter_data_pages(
         if not rows:
             return
         last_seq, last_id = rows[-1][0], rows[-1][1]
-        yield [row[2] for row in rows]
+        if deleted_at:
+            yield [(row[2], _iso_z(row[3])) for row in rows]
+        else:
+            yield [row[2] for row in rows]
         if len(rows) < batch:
             return
+
+
+def _iso_z(value) -> str | None:
+    when = _sqlite_datetime(value)
+    return None if when is None else when.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 def _rows(connector_id: int, include_deleted: bool):
@@ -196,7 +207,7 @@ def _rows(connector_id: int, include_deleted: bool):
     data = "data::text" if connection.vendor == "postgresql" else "data"
     alive = "" if include_deleted else " AND deleted_at IS NULL"
     sql = (
-        f"SELECT change_seq, id, {data} FROM {records} "  # noqa: S608 - names from the model
+        f"SELECT change_seq, id, {data}, deleted_at FROM {records} "  # noqa: S608 - names from the model
         f"WHERE connector_id = %s AND (change_seq, id) > (%s, %s){alive} "
         "ORDER BY change_seq, id LIMIT %s"
     )
@@ -218,7 +229,7 @@ def _searched_rows(connector_id: int, include_deleted: bool, search: tuple[str, 
 
     def rows_after(last_seq: int, last_id: int, batch: int) -> list:
         after = records.filter(Q(change_seq__gt=last_seq) | Q(change_seq=last_seq, id__gt=last_id))
-        return list(after.values_list("change_seq", "id", Cast("data", TextField()))[:batch])
+        return list(after.values_list("change_seq", "id", Cast("data", TextField()), "deleted_at")[:batch])
 
     return rows_after
 

@@ -50,7 +50,13 @@ from sync_engine.errors import Cancelled, Interrupted, SyncOwnershipLost, SyncPr
 from sync_engine.events import record_event
 from sync_engine.lookups import ThreadedLookups
 from sync_engine.models import SchemaPolicy, SyncLog, SyncLogEvent, SyncStatus
-from sync_engine.page_builder import PageBuilder, Rules, content_key_warning, unmatched_mappings_warnings
+from sync_engine.page_builder import (
+    PageBuilder,
+    Rules,
+    content_key_warning,
+    repeated_keys_warning,
+    unmatched_mappings_warnings,
+)
 from sync_engine.records import connector_has_records, deferred_page_flushes, stored_checksums
 from sync_engine.runs import claim_run, create_run, finish_run, pages_of_last_run, primary_key_of_last_run
 from sync_engine.schema import (
@@ -367,6 +373,7 @@ class _Run:
             pages_last_run=pages_last_run,
         )
         recent_pages: deque = deque(maxlen=RECENT_PAGES)
+        repeats = 0  # records of a page that repeated the key of another record of that page
         matched: set = set()  # mapping targets some transformed record of this run had
         transformed = 0
         pages_this_run = 0
@@ -442,6 +449,7 @@ class _Run:
                         counters.pages += 1
                         pages_this_run += 1
                         counters.failed += len(work.failures)
+                        repeats += work.duplicates
                         matched.update(work.matched)
                         transformed += work.transformed
                         work.number = counters.pages
@@ -481,6 +489,12 @@ class _Run:
             self._emit = partial(record_event, run.pk)
         committer.check(final=True)
         self.warnings.extend(unmatched_mappings_warnings(rules, matched, transformed))
+        if builder.key_mode != "content_hash":  # identical records keyed by content are one record
+            if first_load:  # nothing was stored before: every record not created repeated a key
+                repeats = counters.processed - counters.failed - counters.created
+            warning = repeated_keys_warning(repeats, rules.primary_key, whole_run=first_load)
+            if warning:
+                self.warnings.append(warning)
         status = self._final_status()
         return status, plan.cursor_field is not None and not self.incomplete
 

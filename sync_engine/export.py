@@ -4,8 +4,9 @@ The generators read the records in keyset pages (``changes.iter_records``) and y
 page, so memory stays constant at any size: nothing but a page of rows is held at a time. NDJSON
 passes the database's JSON text through untouched unless ``fields`` asks for a projection.
 
-CSV columns are dotted paths (``address.city``): the requested ``fields``, or the leaf fields of the
-connector's inferred schema in its stable (sorted) order (before anything is stored: the caller's
+CSV columns are dotted paths (``address.city``; a key that holds a dot written ``a\\.b``, as ``fields``
+takes it): the requested ``fields``, or the leaf fields of the connector's inferred schema in its
+stable (sorted) order (before anything is stored: the caller's
 ``columns_without_schema``, so that an empty export still has its header row). Lists, objects and
 values of mixed shape are written as JSON text. Quoting follows RFC 4180 (``csv`` with CRLF line
 ends), and a text cell that a spreadsheet would run as a formula gets a leading apostrophe: one
@@ -16,6 +17,10 @@ spreadsheets read as the same). A plain decimal number (``-20.2170``, also after
 left as it is: a spreadsheet reads it as that number, not a formula. A CSV meant for a database
 loader, not a spreadsheet, asks for the cells untouched (``spreadsheet_safe=False``): every cell as
 stored, formulas included, so such a file must not be opened in a spreadsheet.
+
+With ``include_deleted`` every record says whether a full refresh marked it deleted: ``_deleted_at``
+(UTC, or null/empty for a live record) as the first key of an NDJSON line and the last CSV column,
+the name the destinations' tables give it too.
 """
 
 from __future__ import annotations
@@ -30,7 +35,7 @@ import orjson
 
 from core.formats import loads_exact
 from sync_engine.changes import iter_data_pages
-from sync_engine.paths import get_path, path_parts
+from sync_engine.paths import format_path, get_path, path_parts
 from sync_engine.schema import connector_schema, leaf_fields
 
 FORMATS = ("ndjson", "csv")
@@ -48,6 +53,8 @@ _LEADING_BLANKS = re.compile(r"\A[\s\u200b\u200c\u200d\u2060\ufeff]+")
 # as a number.
 _PLAIN_NUMBER = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 CONTENT_TYPES = {"ndjson": "application/x-ndjson", "csv": "text/csv; charset=utf-8"}
+#: The key (NDJSON) and column (CSV) that says when a record was marked deleted (include_deleted).
+DELETED_AT = "_deleted_at"
 
 
 class ExportParameterError(ValueError):
@@ -122,7 +129,7 @@ def csv_columns(
 ) -> list[str]:
     if fields:
         return list(fields)
-    columns = [".".join(entry["path"]) for entry in leaf_fields(connector_schema(connector_id)["fields"])]
+    columns = [format_path(entry["path"]) for entry in leaf_fields(connector_schema(connector_id)["fields"])]
     return columns or list(without_schema)
 
 
@@ -152,15 +159,45 @@ def unknown_fields(connector_id: int, fields: tuple[str, ...]) -> list[str]:
     return unknown
 
 
+def unknown_fields_problem(connector_id: int, fields: tuple[str, ...]) -> str:
+    """Why ``fields`` cannot be exported (names no stored record has), "" when they can; a name that
+    is a key holding a dot written unescaped is told its escaped form."""
+    unknown = unknown_fields(connector_id, fields)
+    if not unknown:
+        return ""
+    dotted = {
+        ".".join(entry["path"]): format_path(entry["path"])
+        for entry in connector_schema(connector_id)["fields"]
+        if any("." in part for part in entry["path"])
+    }
+    hints = [f"did you mean '{dotted[name]}'?" for name in unknown if name in dotted]
+    return (
+        f"No stored record has {', '.join(map(repr, unknown))} (the connector's schema lists its fields: "
+        "GET .../schema/); a column of nulls would hide the typo."
+        + (
+            f" A key that holds a dot is written with a backslash before it: {' '.join(hints)}"
+            if hints
+            else ""
+        )
+    )
+
+
 def stream_export(connector_id: int, options: ExportOptions):
     """The export's body as chunks of bytes (one chunk per page of records)."""
+    marked = options.include_deleted
     pages = iter_data_pages(
-        connector_id, after=options.since, include_deleted=options.include_deleted, search=options.search
+        connector_id,
+        after=options.since,
+        include_deleted=options.include_deleted,
+        search=options.search,
+        deleted_at=marked,
     )
     if options.format == "csv":
         guard = neutralise if options.spreadsheet_safe else _as_is
         columns = csv_columns(connector_id, options.fields, options.columns_without_schema)
-        return _csv_chunks(pages, columns, guard)
+        return _csv_chunks(pages, columns, guard, marked)
+    if marked:
+        return _ndjson_marked_chunks(pages, options.fields)
     return _ndjson_chunks(pages, options.fields)
 
 
@@ -181,6 +218,26 @@ def _ndjson_chunks(pages, fields: tuple[str, ...]):
         yield b"\n".join(lines)
 
 
+def _ndjson_marked_chunks(pages, fields: tuple[str, ...]):
+    """NDJSON lines with ``_deleted_at`` first (the record's JSON text spliced, not parsed)."""
+    wanted = [(name, path_parts(name)) for name in fields]
+    for items in pages:
+        lines = []
+        for text, deleted_at in items:
+            marker = _dumps({DELETED_AT: deleted_at})
+            if wanted:
+                data = loads_exact(text)
+                lines.append(
+                    marker[:-1] + b"," + _dumps({name: get_path(data, parts) for name, parts in wanted})[1:]
+                )
+            elif text.strip() == "{}":
+                lines.append(marker)
+            else:  # a record is a JSON object: its text starts with "{"
+                lines.append(marker[:-1] + b"," + text.lstrip()[1:].encode())
+        lines.append(b"")
+        yield b"\n".join(lines)
+
+
 def _dumps(value) -> bytes:
     try:
         return orjson.dumps(value)
@@ -188,15 +245,19 @@ def _dumps(value) -> bytes:
         return json.dumps(value, separators=(",", ":")).encode()
 
 
-def _csv_chunks(pages, columns: list[str], guard=neutralise):
+def _csv_chunks(pages, columns: list[str], guard=neutralise, marked: bool = False):
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow([guard(name) for name in columns])
+    writer.writerow([guard(name) for name in columns] + ([DELETED_AT] if marked else []))
     paths = [path_parts(name) for name in columns]
-    for texts in pages:
-        for text in texts:
+    for items in pages:
+        for item in items:
+            text, deleted_at = item if marked else (item, None)
             data = loads_exact(text)
-            writer.writerow([cell(get_path(data, parts), guard) for parts in paths])
+            row = [cell(get_path(data, parts), guard) for parts in paths]
+            if marked:
+                row.append(deleted_at or "")
+            writer.writerow(row)
         yield buffer.getvalue().encode()
         buffer.seek(0)
         buffer.truncate()

@@ -166,7 +166,38 @@ def test_deleted_records_are_exported_only_when_asked(viewer_client, make_connec
     connector.records.filter(external_id="2").update(deleted_at=timezone.now())
 
     assert [json.loads(line) for line in body(export(viewer_client, connector)).splitlines()] == [{"id": 1}]
-    assert len(body(export(viewer_client, connector, include_deleted="true")).splitlines()) == 2
+    # before: the deleted record came out exactly like a live one
+    when = connector.records.get(external_id="2").deleted_at.isoformat().replace("+00:00", "Z")
+    lines = body(export(viewer_client, connector, include_deleted="true")).splitlines()
+    assert [json.loads(line) for line in lines] == [
+        {"_deleted_at": None, "id": 1},
+        {"_deleted_at": when, "id": 2},
+    ]
+    projected = body(export(viewer_client, connector, include_deleted="true", fields="id")).splitlines()
+    assert [json.loads(line) for line in projected] == [
+        {"_deleted_at": None, "id": 1},
+        {"_deleted_at": when, "id": 2},
+    ]
+    text = body(export(viewer_client, connector, include_deleted="true", format="csv")).decode()
+    assert text == f"id,_deleted_at\r\n1,\r\n2,{when}\r\n"
+
+
+def test_keys_that_hold_a_dot_are_their_own_csv_columns_and_fields(viewer_client, make_connector):
+    # before: the column "dotted.key" was empty, and "a.b" (a key) and a.b (nested) both exported
+    # the nested value under two identical headers
+    connector = make_connector()
+    store(connector, [{"id": 1, "dotted.key": "x", "a.b": "flat", "a": {"b": "nested"}}])
+
+    text = body(export(viewer_client, connector, format="csv")).decode()
+
+    assert text == "a.b,a\\.b,dotted\\.key,id\r\nnested,flat,x,1\r\n"
+    typo = export(viewer_client, connector, fields="dotted.key")
+    assert typo.status_code == 400
+    assert typo.json()["detail"].endswith(
+        "A key that holds a dot is written with a backslash before it: did you mean 'dotted\\.key'?"
+    )
+    lines = body(export(viewer_client, connector, fields="dotted\\.key")).splitlines()
+    assert [json.loads(line) for line in lines] == [{"dotted\\.key": "x"}]
 
 
 @pytest.mark.parametrize(
