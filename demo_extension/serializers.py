@@ -834,6 +834,7 @@ class SyncLogSerializer(serializers.ModelSerializer):
             "records_updated",
             "records_unchanged",
             "records_failed",
+            "records_deleted",
             "pages_fetched",
             "records_total",
             "duration_seconds",
@@ -858,6 +859,11 @@ class SyncLogSerializer(serializers.ModelSerializer):
                 "credentials an API echoed back, ...), not the line it ended with. A SUCCESS with "
                 "warnings stored what it fetched, but not necessarily as configured: read them. Empty "
                 "until the run ends."
+            },
+            "records_deleted": {
+                "help_text": "Records a complete full refresh marked deleted because the upstream no "
+                "longer returned them (0 for other runs). A full refresh that got no records at all while "
+                "records are stored deletes none and fails instead."
             },
             "duration_seconds": {
                 "help_text": "Seconds the run spent running; a run resumed from its checkpoint adds up its "

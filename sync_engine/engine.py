@@ -57,7 +57,12 @@ from sync_engine.page_builder import (
     repeated_keys_warning,
     unmatched_mappings_warnings,
 )
-from sync_engine.records import connector_has_records, deferred_page_flushes, stored_checksums
+from sync_engine.records import (
+    connector_has_records,
+    deferred_page_flushes,
+    live_record_count,
+    stored_checksums,
+)
 from sync_engine.runs import claim_run, create_run, finish_run, pages_of_last_run, primary_key_of_last_run
 from sync_engine.schema import (
     MAX_SCHEMA_CHANGES,
@@ -206,14 +211,19 @@ class _Run:
         try:
             if status == SyncStatus.SUCCESS and self.full_refresh and self.complete:
                 # Only a run that read every page may conclude a record is gone upstream.
-                deleted = delete_unseen(connector.pk, run.pk, timezone.now())
-                if deleted:
-                    self.emit(
-                        f"Full refresh: {deleted} record(s) the upstream no longer returns were marked "
-                        "deleted."
-                    )
-                if deleted or self.counters.updated:
-                    self._rebuild_schema()
+                refusal = self._empty_refresh_refusal()
+                if refusal:
+                    status, message, advance_cursor = SyncStatus.FAILED, refusal, False
+                else:
+                    deleted = delete_unseen(connector.pk, run.pk, timezone.now())
+                    if deleted:
+                        SyncLog.objects.filter(pk=run.pk).update(records_deleted=deleted)
+                        self.emit(
+                            f"Full refresh: {deleted} record(s) the upstream no longer returns were marked "
+                            "deleted."
+                        )
+                    if deleted or self.counters.updated:
+                        self._rebuild_schema()
             changes = self._schema_changes()
             finish_run(
                 run,
@@ -259,6 +269,23 @@ class _Run:
         if warning:
             self.warnings.append(warning)
         return changes[:MAX_SCHEMA_CHANGES]
+
+    def _empty_refresh_refusal(self) -> str:
+        """Why a complete full refresh that got no record at all may not mark every stored record
+        deleted (and every destination's rows with them): an empty answer is far more often an
+        error answered as a success than a source emptied. "" when it may conclude."""
+        if self.counters.processed:
+            return ""
+        stored = live_record_count(self.connector.pk)
+        if not stored:
+            return ""
+        return (
+            f"The full refresh read every page and got no records, while {stored:,} are stored: none was "
+            "marked deleted. An empty answer is more often an error the API answered as a success (an "
+            "expired key, a wrong endpoint or filter) than an emptied source: check the connector (Test "
+            "connection, the preview). If the source really is empty now, delete the connector to remove "
+            "its records."
+        )
 
     def _rebuild_schema(self) -> None:
         """The inferred schema only grows as pages are written: after a complete full refresh that

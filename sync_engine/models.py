@@ -79,6 +79,8 @@ class SyncLog(TenantOwnedModel):
     records_updated = models.PositiveIntegerField(default=0)
     records_unchanged = models.PositiveIntegerField(default=0)
     records_failed = models.PositiveIntegerField(default=0)
+    # Records a complete full refresh marked deleted (the upstream no longer returned them).
+    records_deleted = models.PositiveIntegerField(default=0, db_default=0)
     pages_fetched = models.PositiveIntegerField(default=0)
     # How many records the source announced for this run (an API's total), when it said: progress.
     records_total = models.PositiveBigIntegerField(null=True, blank=True)

@@ -284,6 +284,21 @@ def choose_key_mode(records, transform, pk_parts) -> str:
 _ID_LIKE = ("id", "_id", "uuid", "guid", "key")
 
 
+def repeated_keys_warning(repeats: int, primary_key: str, *, whole_run: bool) -> str:
+    """The run's warning that ``repeats`` records repeated the primary key of another record read
+    in the run (``whole_run``; else of the same page): each key is stored once, the last one read;
+    "" when none did."""
+    if not repeats:
+        return ""
+    where = "another record of this run" if whole_run else "another record of the same page"
+    return (
+        f"{repeats} record(s) repeated the primary key ({primary_key!r}) of {where}: each key is "
+        f"stored once, as the last record read with it, so {repeats} upstream record(s) are not "
+        "stored on their own (counted as unchanged). If they are different records, set primary_key "
+        "to a field that tells them apart; if pages overlap, check the pagination."
+    )
+
+
 def content_key_warning(records, rules: Rules) -> str:
     """Why keying by content (chosen because no record of the first page has the configured primary
     key) would store changed records twice, and which field looks like the key; "" when the primary

@@ -573,6 +573,11 @@ def connector_has_records(connector_id: int) -> bool:
     return SyncedRecord.objects.filter(connector_id=connector_id).exists()
 
 
+def live_record_count(connector_id: int) -> int:
+    """How many of the connector's records are live (not marked deleted)."""
+    return SyncedRecord.objects.filter(connector_id=connector_id, deleted_at__isnull=True).count()
+
+
 @contextmanager
 def deferred_page_flushes():
     """On PostgreSQL, page commits inside the block do not wait for the WAL flush.

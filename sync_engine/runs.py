@@ -237,7 +237,8 @@ def finish_run(
                 f"{run.records_processed} processed, "
                 f"{run.records_created} created, {run.records_updated} updated, "
                 f"{run.records_unchanged} unchanged, {run.records_failed} quarantined, "
-                f"{run.pages_fetched} pages.",
+                + (f"{run.records_deleted} deleted, " if run.records_deleted else "")
+                + f"{run.pages_fetched} pages.",
             )
     if connector is not None:  # the caller's connector object says what the database now says
         for name, value in connector_fields.items():

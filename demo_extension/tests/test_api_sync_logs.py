@@ -39,6 +39,8 @@ LOG_FIELDS = {
     "created_at",
     "warnings",
     "warnings_count",
+    "schema_changes",
+    "records_deleted",
 }
 
 

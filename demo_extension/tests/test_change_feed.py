@@ -99,6 +99,29 @@ def test_a_complete_full_refresh_tombstones_what_the_upstream_no_longer_returns(
     ).json()
     assert everything["count"] == 30
     assert "marked deleted" in " ".join(log.events.values_list("message", flat=True))
+    assert log.records_deleted == 5
+    assert log.events.last().message.endswith("5 deleted, 3 pages.")
+
+
+def test_a_full_refresh_that_gets_no_records_deletes_none_and_fails(synced, viewer_client):
+    # before: an API answering an error as a success with an empty list (an expired key) made the
+    # full refresh mark all 30 records deleted, SUCCESS, and the destinations deleted their rows
+    connector, upstream = synced
+    upstream.update(records=0)
+
+    log = DataSyncService(connector).sync_data(full_refresh=True)
+
+    assert log.status == SyncStatus.FAILED
+    assert log.error_message == (
+        "The full refresh read every page and got no records, while 30 are stored: none was marked "
+        "deleted. An empty answer is more often an error the API answered as a success (an expired key, "
+        "a wrong endpoint or filter) than an emptied source: check the connector (Test connection, the "
+        "preview). If the source really is empty now, delete the connector to remove its records."
+    )
+    assert log.records_deleted == 0
+    assert not SyncedRecord.objects.filter(connector=connector, deleted_at__isnull=False).exists()
+    connector.refresh_from_db()
+    assert connector.records_count == 30
 
 
 def test_a_deleted_record_that_comes_back_is_alive_with_a_new_sequence(synced):

@@ -38,6 +38,7 @@ def sync_data(run) -> dict:
             "records_updated": run.records_updated,
             "records_unchanged": run.records_unchanged,
             "records_failed": run.records_failed,
+            "records_deleted": run.records_deleted,
             "error_message": run.error_message,
             # A SUCCESS with warnings (a primary key no record has, a mapping that matched
             # nothing, ...) stored what it fetched, but not as configured: the count says so.

@@ -184,6 +184,8 @@ export interface SyncLog {
   records_updated: number;
   records_unchanged: number;
   records_failed: number;
+  /** Records a complete full refresh marked deleted (0 for other runs). Optional: an older API has none. */
+  records_deleted?: number;
   pages_fetched: number;
   /** Seconds spent running; a resumed run adds up its attempts. */
   duration_seconds: number | null;

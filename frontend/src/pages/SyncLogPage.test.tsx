@@ -70,6 +70,13 @@ describe("the sync page", () => {
     ]);
   });
 
+  it("counts the records a full refresh marked deleted", async () => {
+    api("SUCCESS", { full_refresh: true, records_deleted: 3 });
+    renderPage("viewer");
+    const counter = (await screen.findByText("Deleted")).parentElement!;
+    expect(counter.textContent).toContain("3");
+  });
+
   it("shows no warnings marker for a clean run", async () => {
     api("SUCCESS", { warnings: [], warnings_count: 0 });
     renderPage("viewer");

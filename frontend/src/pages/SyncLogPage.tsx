@@ -184,6 +184,7 @@ function SyncLogView({ id }: { id: number }) {
           <Counter label="Updated" value={formatNumber(log.records_updated)} />
           <Counter label="Unchanged" value={formatNumber(log.records_unchanged)} />
           <Counter label="Quarantined" value={formatNumber(log.records_failed)} />
+          {log.full_refresh || log.records_deleted ? <Counter label="Deleted" value={formatNumber(log.records_deleted ?? 0)} /> : null}
           <Counter label="Attempts" value={formatNumber(log.attempts)} />
         </dl>
         <dl className="details">

@@ -145,6 +145,7 @@ export function syncLog(overrides: Partial<SyncLogDetail> = {}): SyncLogDetail {
     records_updated: 0,
     records_unchanged: 0,
     records_failed: 0,
+    records_deleted: 0,
     pages_fetched: 0,
     duration_seconds: null,
     started_at: "2026-11-27T10:00:00Z",

@@ -1,0 +1,85 @@
+"""Records that repeat another record's primary key in one run are stored once (the last one read):
+the run says so in a warning instead of a quiet SUCCESS that counted them as "unchanged".
+Before: ids 1, 1, "1", 1.0 and 2 gave "5 processed, 3 created, 2 unchanged" and no warning."""
+
+import pytest
+
+from demo_extension.models import SyncStatus
+from demo_extension.tests.sync_support import (  # noqa: F401
+    fault_server,
+    fault_server_process,
+    fault_url,
+    run_sync,
+    stored_records,
+)
+
+
+def _serve(server, pages: dict) -> None:
+    server.clear()
+    for number, body in pages.items():
+        server.expect_request("/items", query_string={"page": number}).respond_with_json(body)
+    server.expect_request("/items").respond_with_json([])
+
+
+def _connector(make_connector, server, **fields):
+    return make_connector(
+        api_endpoint=fault_url(server), auth_type="none", pagination={"type": "page"}, **fields
+    )
+
+
+def _repeat_warnings(log) -> list[str]:
+    return [warning for warning in log.warnings if "repeated the primary key" in warning]
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("build_process", ["off", "on"])
+def test_a_first_sync_says_how_many_records_repeated_a_key(
+    settings,
+    fault_server,  # noqa: F811
+    make_connector,
+    build_process,
+):
+    settings.MIGRATEIQ_SYNC_BUILD_PROCESS = build_process
+    page = [{"id": 1, "v": "a"}, {"id": 1, "v": "b"}, {"id": "1", "v": "c"}, {"id": 1.0, "v": "d"}, {"id": 2}]
+    _serve(fault_server, {"1": page, "2": [{"id": 2, "v": "later"}, {"id": 3}]})
+    connector = _connector(make_connector, fault_server)
+
+    log = run_sync(connector)
+
+    assert log.status == SyncStatus.SUCCESS, log.error_message
+    assert (log.records_processed, log.records_created) == (7, 4)
+    assert _repeat_warnings(log) == [
+        "3 record(s) repeated the primary key ('id') of another record of this run: each key is stored "
+        "once, as the last record read with it, so 3 upstream record(s) are not stored on their own "
+        "(counted as unchanged). If they are different records, set primary_key to a field that tells "
+        "them apart; if pages overlap, check the pagination."
+    ]
+    assert stored_records(connector)["1"]["v"] == "c"
+    assert stored_records(connector)["2"]["v"] == "later"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_re_sync_warns_of_a_key_repeated_on_a_page(fault_server, make_connector):  # noqa: F811
+    _serve(fault_server, {"1": [{"id": 1, "v": "a"}, {"id": 2}]})
+    connector = _connector(make_connector, fault_server)
+    assert _repeat_warnings(run_sync(connector)) == []
+    _serve(fault_server, {"1": [{"id": 1, "v": "new"}, {"id": 1, "v": "newer"}, {"id": 2}]})
+
+    again = run_sync(connector)
+
+    (warning,) = _repeat_warnings(again)
+    assert warning.startswith(
+        "1 record(s) repeated the primary key ('id') of another record of the same page"
+    )
+    assert stored_records(connector)["1"]["v"] == "newer"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_identical_records_keyed_by_content_are_one_record_without_a_warning(fault_server, make_connector):  # noqa: F811
+    _serve(fault_server, {"1": [{"v": "same"}, {"v": "same"}, {"v": "other"}]})
+    connector = _connector(make_connector, fault_server, primary_key="")
+
+    log = run_sync(connector)
+
+    assert log.status == SyncStatus.SUCCESS and log.records_created == 2
+    assert _repeat_warnings(log) == []
