@@ -1,5 +1,7 @@
 // How numbers, dates and JSON are shown.
 
+import { stringifyJson } from "./api/exactJson";
+
 export function formatNumber(value: number | null | undefined): string {
   if (value === null || value === undefined || Number.isNaN(value)) return "—";
   return value.toLocaleString("en-US");
@@ -90,7 +92,7 @@ export function formatPercent(value: number | null | undefined): string {
 export function compactJson(value: unknown, max = 160): string {
   let text: string;
   try {
-    text = JSON.stringify(value) ?? "";
+    text = stringifyJson(value) ?? "";
   } catch {
     text = String(value);
   }
@@ -99,7 +101,7 @@ export function compactJson(value: unknown, max = 160): string {
 
 export function prettyJson(value: unknown): string {
   try {
-    return JSON.stringify(value, null, 2) ?? "";
+    return stringifyJson(value, 2) ?? "";
   } catch {
     return String(value);
   }

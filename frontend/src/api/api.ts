@@ -1,6 +1,7 @@
 // Typed calls of the MigrateIQ API, one function per endpoint the UI uses.
 
 import { apiRequest, revokeTokens, setTokens } from "./client";
+import { plainJson } from "./exactJson";
 import type {
   ConnectionResult,
   Connector,
@@ -75,14 +76,20 @@ export async function deleteConnector(id: number): Promise<void> {
   await apiRequest<null>(`${CONNECTORS}/${id}/`, { method: "DELETE" });
 }
 
+/** A preview's records and samples keep big integers exact (for display); the pagination it
+ * detected, which the form can pin and send back, is plain JSON. */
+function withPlainPagination(preview: Preview): Preview {
+  return preview.pagination ? { ...preview, pagination: plainJson(preview.pagination) } : preview;
+}
+
 /** Preview an unsaved configuration (the body of a create; the name is optional). */
 export async function previewConnector(input: ConnectorInput): Promise<Preview> {
-  return (await apiRequest<Preview>(`${CONNECTORS}/preview/`, { method: "POST", body: input })).data;
+  return withPlainPagination((await apiRequest<Preview>(`${CONNECTORS}/preview/`, { method: "POST", body: input, exact: true })).data);
 }
 
 /** Preview a saved connector with the form's changes as overrides (validated as a PATCH, never saved). */
 export async function previewSavedConnector(id: number, overrides: ConnectorInput = {}): Promise<Preview> {
-  return (await apiRequest<Preview>(`${CONNECTORS}/${id}/preview/`, { method: "POST", body: overrides })).data;
+  return withPlainPagination((await apiRequest<Preview>(`${CONNECTORS}/${id}/preview/`, { method: "POST", body: overrides, exact: true })).data);
 }
 
 export async function testConnection(id: number): Promise<ConnectionResult> {
@@ -113,7 +120,7 @@ export interface RecordParams extends ListParams {
 }
 
 export async function listRecords(id: number, params: RecordParams = {}): Promise<Paginated<SyncedRecord>> {
-  return (await apiRequest<Paginated<SyncedRecord>>(`${CONNECTORS}/${id}/records/`, { query: { ...params } })).data;
+  return (await apiRequest<Paginated<SyncedRecord>>(`${CONNECTORS}/${id}/records/`, { query: { ...params }, exact: true })).data;
 }
 
 /** The tenant's latest sync runs, all connectors, newest first. */
@@ -130,7 +137,7 @@ export async function listSyncEvents(id: number, params: ListParams = {}): Promi
 }
 
 export async function listSyncErrors(id: number, params: ListParams = {}): Promise<Paginated<SyncRecordError>> {
-  return (await apiRequest<Paginated<SyncRecordError>>(`${SYNC_LOGS}/${id}/errors/`, { query: { ...params } })).data;
+  return (await apiRequest<Paginated<SyncRecordError>>(`${SYNC_LOGS}/${id}/errors/`, { query: { ...params }, exact: true })).data;
 }
 
 export async function cancelSync(id: number): Promise<SyncLog> {

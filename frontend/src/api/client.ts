@@ -12,6 +12,7 @@
 // sign-in page, which says why when the server ended the session (a refresh token presented again
 // after its use: it may have been copied).
 
+import { parseJsonExact } from "./exactJson";
 import type { TokenPair } from "./types";
 
 const STORAGE_KEY = "migrateiq.tokens";
@@ -312,6 +313,8 @@ export interface RequestOptions {
   /** false for sign-in: no bearer token, no refresh on 401. */
   auth?: boolean;
   signal?: AbortSignal;
+  /** Keep integers beyond the safe range exact (as BigInts): for record data the UI shows. */
+  exact?: boolean;
 }
 
 export interface ApiResponse<T> {
@@ -348,12 +351,12 @@ async function send(path: string, options: RequestOptions): Promise<Response> {
   }
 }
 
-async function readBody(response: Response): Promise<unknown> {
+async function readBody(response: Response, exact = false): Promise<unknown> {
   if (response.status === 204) return null;
   const text = await response.text();
   if (!text) return null;
   try {
-    return JSON.parse(text) as unknown;
+    return exact ? parseJsonExact(text) : (JSON.parse(text) as unknown);
   } catch {
     // An HTML error page (a proxy's, or the server's own when it fails before the API's handler).
     if (response.status >= 500) return { detail: `The server failed with HTTP ${response.status} and sent no explanation.` };
@@ -377,7 +380,7 @@ export async function apiRequest<T>(path: string, options: RequestOptions = {}):
       throw new ApiError(401, detailOf(401, body), body, requestIdOf(response));
     }
   }
-  const body = await readBody(response);
+  const body = await readBody(response, options.exact && response.ok);
   if (!response.ok) throw new ApiError(response.status, detailOf(response.status, body), body, requestIdOf(response));
   return { status: response.status, data: body as T };
 }

@@ -10,7 +10,8 @@ export type SyncTrigger = "manual" | "schedule" | "api" | "ui";
 export const SYNC_STATUSES: SyncStatus[] = ["PENDING", "RUNNING", "SUCCESS", "PARTIAL", "FAILED", "CANCELLED"];
 export const SYNC_TRIGGERS: SyncTrigger[] = ["ui", "api", "schedule", "manual"];
 export type PaginationType = "auto" | "none" | "page" | "offset" | "cursor" | "next_url" | "link_header";
-export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
+/** A bigint: an integer beyond the safe range in record data, kept exact (see exactJson.ts). */
+export type JsonValue = null | boolean | number | bigint | string | JsonValue[] | { [key: string]: JsonValue };
 
 export interface TokenPair {
   access: string;

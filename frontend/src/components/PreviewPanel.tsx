@@ -6,6 +6,7 @@
 import { useEffect, useId, useRef, useState } from "react";
 
 import { ApiError, errorMessage } from "../api/client";
+import { stringifyJson } from "../api/exactJson";
 import type { JsonValue, Preview, PreviewRecord } from "../api/types";
 import { useAnnounce } from "../announce";
 import { formatCount, prettyJson } from "../format";
@@ -14,7 +15,7 @@ import { UpstreamError } from "./UpstreamError";
 import { TableWrap } from "./common";
 
 function compact(value: JsonValue | undefined, max = 60): string {
-  const text = value === undefined ? "" : typeof value === "string" ? value : JSON.stringify(value);
+  const text = value === undefined ? "" : typeof value === "string" ? value : (stringifyJson(value) ?? "");
   return text.length > max ? `${text.slice(0, max - 1)}…` : text;
 }
 
@@ -28,7 +29,7 @@ function marksOf(value: JsonValue, other: JsonValue | undefined, side: "before" 
   if (!isRecord(value) || !isRecord(other)) return marks;
   for (const [key, item] of Object.entries(value)) {
     if (!(key in other)) marks.set(key, side === "after" ? "new" : "dropped");
-    else if (side === "after" && JSON.stringify(other[key]) !== JSON.stringify(item)) marks.set(key, "changed");
+    else if (side === "after" && stringifyJson(other[key]) !== stringifyJson(item)) marks.set(key, "changed");
   }
   return marks;
 }

@@ -2,6 +2,7 @@ import { useState } from "react";
 
 import { listSyncErrors } from "../api/api";
 import { errorMessage } from "../api/client";
+import { stringifyJson } from "../api/exactJson";
 import type { SyncRecordError } from "../api/types";
 import { compactJson, formatCount, prettyJson } from "../format";
 import { useLoad } from "../hooks";
@@ -56,7 +57,7 @@ export function Quarantine({ logId, failed }: { logId: number; failed: number })
     setDownloadError(null);
     try {
       const all = await fetchAll(logId);
-      if (kind === "json") downloadFile(`sync-${logId}-quarantine.json`, JSON.stringify(all, null, 2), "application/json");
+      if (kind === "json") downloadFile(`sync-${logId}-quarantine.json`, stringifyJson(all, 2) ?? "[]", "application/json");
       else
         downloadFile(
           `sync-${logId}-quarantine.csv`,

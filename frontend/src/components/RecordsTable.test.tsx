@@ -227,3 +227,20 @@ async function vi_wait(condition: () => boolean) {
     if (!condition()) throw new Error("not yet");
   });
 }
+
+describe("big integers in the records", () => {
+  it("show exactly as the API sent them, in the cells and the raw JSON", async () => {
+    fakeFetch(() => ({
+      text:
+        '{"count": 1, "next": null, "previous": null, "results": [{"id": 1, "external_id": "1", "data": {"big": 9007199254740993, "huge": 12345678901234567890123, "list": [9007199254740993]}, ' +
+        '"checksum": "x", "first_synced_at": "2026-11-27T10:00:00Z", "last_synced_at": "2026-11-27T10:00:00Z", "last_sync_log": 1}]}',
+    }));
+    renderTable();
+    const table = await screen.findByRole("table", { name: "Records" });
+    expect(within(table).getByText("9007199254740993")).toBeTruthy();
+    expect(within(table).getByText("12345678901234567890123")).toBeTruthy();
+    expect(within(table).getByText("[9007199254740993]")).toBeTruthy();
+    fireEvent.click(within(table).getByRole("button", { name: /^JSON/ }));
+    expect(screen.getByTestId("raw-json").textContent).toContain('"huge": 12345678901234567890123');
+  });
+});

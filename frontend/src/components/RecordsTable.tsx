@@ -3,6 +3,7 @@ import { useSearchParams } from "react-router-dom";
 
 import { listRecords, type RecordOrdering, type RecordParams } from "../api/api";
 import type { JsonValue, SyncedRecord } from "../api/types";
+import { stringifyJson } from "../api/exactJson";
 import { formatDateTime, prettyJson } from "../format";
 import { useLoad } from "../hooks";
 import { ErrorBanner, Loading, Pager, TableWrap } from "./common";
@@ -37,7 +38,7 @@ export function flattenRecord(data: JsonValue, prefix = "", depth = 0, into: Rec
 export function cellText(value: JsonValue | undefined): string {
   if (value === undefined) return "";
   if (value === null) return "null";
-  if (typeof value === "object") return JSON.stringify(value);
+  if (typeof value === "object") return stringifyJson(value) ?? "";
   return String(value);
 }
 

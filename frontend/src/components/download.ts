@@ -1,5 +1,7 @@
 // Client-side downloads (no server round trip): JSON and CSV files built in the browser.
 
+import { stringifyJson } from "../api/exactJson";
+
 // A leading tab or CR, or =, +, -, @ (or their full-width forms) as the first character after any
 // leading whitespace (which some importers trim); a plain number is not a formula.
 const CONTROL_START = /^[\t\r]/;
@@ -12,7 +14,7 @@ export function isFormula(text: string): boolean {
 
 export function toCsv(rows: Record<string, unknown>[], columns: string[]): string {
   const escape = (value: unknown): string => {
-    const text = value === null || value === undefined ? "" : typeof value === "object" ? JSON.stringify(value) : String(value);
+    const text = value === null || value === undefined ? "" : typeof value === "object" ? (stringifyJson(value) ?? "") : String(value);
     // Quote every cell that needs it; a cell a spreadsheet would run as a formula is prefixed so
     // it shows the upstream's text instead (the export's rule, sync_engine/export.py).
     const safe = isFormula(text) ? `'${text}` : text;

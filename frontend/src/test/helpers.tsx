@@ -16,6 +16,8 @@ export interface FakeCall {
 export interface FakeAnswer {
   status?: number;
   body?: unknown;
+  /** The body's exact text (instead of `body` as JSON): e.g. integers JSON.stringify cannot write. */
+  text?: string;
 }
 
 /**
@@ -34,8 +36,8 @@ export function fakeFetch(answer: (call: FakeCall) => FakeAnswer): FakeCall[] {
         body: typeof init?.body === "string" ? (JSON.parse(init.body) as unknown) : undefined,
       };
       calls.push(call);
-      const { status = 200, body = null } = answer(call);
-      const text = status === 204 || body === null ? "" : JSON.stringify(body);
+      const { status = 200, body = null, text: raw } = answer(call);
+      const text = raw ?? (status === 204 || body === null ? "" : JSON.stringify(body));
       return new Response(text || null, { status, headers: { "Content-Type": "application/json" } });
     }),
   );
