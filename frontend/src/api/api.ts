@@ -117,6 +117,8 @@ export interface RecordParams extends ListParams {
   /** Search a field (dotted path) for a value (contains, any case); both or neither. */
   field?: string;
   value?: string;
+  /** Also list the records a full refresh marked deleted (their deleted_at is set). */
+  include_deleted?: boolean;
 }
 
 export async function listRecords(id: number, params: RecordParams = {}): Promise<Paginated<SyncedRecord>> {

@@ -259,6 +259,8 @@ export interface SyncedRecord {
   first_synced_at: string;
   last_synced_at: string;
   last_sync_log: number | null;
+  /** When a full refresh marked the record deleted (listed only with include_deleted); null when live. */
+  deleted_at?: string | null;
 }
 
 export function isActiveStatus(status: string | null | undefined): boolean {

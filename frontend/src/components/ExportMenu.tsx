@@ -28,6 +28,8 @@ export function downloadScope(search: RecordSearch | undefined, externalIdSearch
  * downloads every record, rather than let a filtered table suggest a filtered file.
  * `recordCount`: how many records the file would hold (deleted ones aside), when known: with none,
  * the buttons are disabled and say why, unless deleted records are asked for too.
+ * `includeDeleted` / `onIncludeDeletedChange`: the "Include deleted records" choice when the caller
+ * keeps it (the records table lists them too); without them the menu keeps its own.
  */
 export function ExportMenu({
   connectorId,
@@ -35,17 +37,23 @@ export function ExportMenu({
   search,
   externalIdSearch = false,
   recordCount,
+  includeDeleted: includeDeletedProp,
+  onIncludeDeletedChange,
 }: {
   connectorId: number;
   fields?: string[];
   search?: RecordSearch;
   externalIdSearch?: boolean;
   recordCount?: number;
+  includeDeleted?: boolean;
+  onIncludeDeletedChange?: (include: boolean) => void;
 }) {
   const reasonId = useId();
   const csvNoteId = useId();
   const announce = useAnnounce();
-  const [includeDeleted, setIncludeDeleted] = useState(false);
+  const [ownIncludeDeleted, setOwnIncludeDeleted] = useState(false);
+  const includeDeleted = includeDeletedProp ?? ownIncludeDeleted;
+  const setIncludeDeleted = onIncludeDeletedChange ?? setOwnIncludeDeleted;
   const [running, setRunning] = useState<Kind | null>(null);
   const [bytes, setBytes] = useState(0);
   const [error, setError] = useState<string | null>(null);

@@ -244,3 +244,29 @@ describe("big integers in the records", () => {
     expect(screen.getByTestId("raw-json").textContent).toContain('"huge": 12345678901234567890123');
   });
 });
+
+describe("deleted records in the table", () => {
+  it("are listed, marked deleted, when \"Include deleted records\" is ticked, which the downloads follow too", async () => {
+    const gone = { ...record(3, { id: 3, name: "Gone" }), deleted_at: "2026-11-28T10:00:00Z" };
+    const calls = fakeFetch((call) =>
+      new URL(call.url, "http://x").searchParams.get("include_deleted") === "true"
+        ? { body: { count: 3, next: null, previous: null, results: [...ROWS, gone] } }
+        : { body: { count: 2, next: null, previous: null, results: ROWS } },
+    );
+    renderTable();
+    await screen.findByRole("table", { name: "Records" });
+    expect(screen.queryByText("Gone")).toBeNull();
+    fireEvent.click(screen.getByRole("checkbox", { name: "Include deleted records" }));
+    const table = await screen.findByText("Gone");
+    const row = table.closest("tr")!;
+    expect(row.classList.contains("record-deleted")).toBe(true);
+    expect(within(row).getByText("deleted")).toBeTruthy();
+    expect(within(screen.getByRole("table", { name: "Records" })).getAllByText("deleted")).toHaveLength(1);
+    const listed = calls.filter((call) => call.url.includes("/records/"));
+    expect(new URL(listed.at(-1)!.url, "http://x").searchParams.get("include_deleted")).toBe("true");
+    fireEvent.click(screen.getByRole("button", { name: "Download NDJSON" }));
+    await vi.waitFor(() => expect(calls.some((call) => call.url.includes("/export/"))).toBe(true));
+    const exported = calls.find((call) => call.url.includes("/export/"))!;
+    expect(new URL(exported.url, "http://x").searchParams.get("include_deleted")).toBe("true");
+  });
+});

@@ -94,8 +94,10 @@ function isTopLevel(column: string, rows: SyncedRecord[]): boolean {
  * A connector's records as a table: one column per field (nested fields as dotted columns), the
  * mapped fields shown first, a column picker, the raw JSON of a row one click away, sort by
  * external id (numeric-aware), by the time written or by a top-level field (done by the API),
- * search by external id or by a field's value, and the page size. Its state lives in the address
- * (r_page, r_size, r_sort, r_in, r_q), so a reload or Back keeps it.
+ * search by external id or by a field's value, the page size, and whether records a full refresh
+ * marked deleted are listed too (marked as deleted; the downloads follow the same choice). Its
+ * state lives in the address (r_page, r_size, r_sort, r_in, r_q, r_deleted), so a reload or Back
+ * keeps it.
  */
 export function RecordsTable({ connectorId, refreshKey = 0, rules }: { connectorId: number; refreshKey?: number; rules?: JsonValue }) {
   const [params, setParams] = useSearchParams();
@@ -105,6 +107,7 @@ export function RecordsTable({ connectorId, refreshKey = 0, rules }: { connector
   const ordering = orderingOf(params.get("r_sort"));
   const searchIn = params.get("r_in") ?? EXTERNAL_ID;
   const query = params.get("r_q") ?? "";
+  const includeDeleted = params.get("r_deleted") === "1";
 
   function update(changes: Record<string, string | null>) {
     setParams(
@@ -121,12 +124,13 @@ export function RecordsTable({ connectorId, refreshKey = 0, rules }: { connector
   }
 
   const request: RecordParams = { page, page_size: pageSize, ordering };
+  if (includeDeleted) request.include_deleted = true;
   if (query && searchIn === EXTERNAL_ID) request.external_id = query;
   else if (query) {
     request.field = searchIn;
     request.value = query;
   }
-  const records = useLoad(() => listRecords(connectorId, request), [connectorId, page, pageSize, ordering, searchIn, query, refreshKey]);
+  const records = useLoad(() => listRecords(connectorId, request), [connectorId, page, pageSize, ordering, searchIn, query, includeDeleted, refreshKey]);
 
   const rows = records.data?.results ?? [];
   const columns = useMemo(() => {
@@ -238,6 +242,8 @@ export function RecordsTable({ connectorId, refreshKey = 0, rules }: { connector
           // the table's count is what the file holds, but with a search by external id (which the
           // export does not apply: it downloads every record)
           recordCount={query !== "" && searchIn === EXTERNAL_ID ? undefined : records.data?.count}
+          includeDeleted={includeDeleted}
+          onIncludeDeletedChange={(include) => update({ r_deleted: include ? "1" : null, r_page: null })}
         />
       </div>
       <ErrorBanner message={records.error} />
@@ -310,8 +316,18 @@ function RecordRow({
 }) {
   return (
     <>
-      <tr>
-        <td className="mono">{record.external_id}</td>
+      <tr className={record.deleted_at ? "record-deleted" : undefined}>
+        <td className="mono">
+          {record.external_id}
+          {record.deleted_at ? (
+            <>
+              {" "}
+              <span className="badge badge-none" title={`Marked deleted by a full refresh on ${formatDateTime(record.deleted_at)}`}>
+                deleted
+              </span>
+            </>
+          ) : null}
+        </td>
         {columns.map((column) => (
           <td key={column} className="cell-value" title={cellText(flat[column])}>
             {cellText(flat[column])}
