@@ -44,6 +44,11 @@ describe("the style sheet", () => {
     expect(phone).toMatch(/\.table-stack td\[data-label\]::before \{\s*content: attr\(data-label\);/);
   });
 
+  it("keeps \"Advanced: pagination as JSON\" a field's distance from the field under it (Max pages per sync)", () => {
+    expect(declarations("details.advanced")).toMatch(/margin-bottom:\s*0\.9rem/);
+    expect(declarations(".field")).toMatch(/margin-bottom:\s*0\.9rem/);
+  });
+
   it("keeps the wizard's Back / Next row apart from the step's last button (the preview's)", () => {
     expect(declarations(".wizard-actions")).toMatch(/margin-top:\s*1rem/);
   });
