@@ -51,6 +51,20 @@ describe("signing in", () => {
     expect(getTokens()).toBeNull();
   });
 
+  it("replaces the last attempt's error with what is missing when the form is sent empty", async () => {
+    const calls = fakeFetch(() => ({ status: 401, body: { detail: "Invalid email or password." } }));
+    renderApp("/login");
+    fillIn("ops@acme.test", "wrong");
+    expect((await screen.findByRole("alert")).textContent).toBe("Invalid email or password.");
+    fillIn("", "");
+    expect(screen.getByRole("alert").textContent).toBe("Enter your email and password.");
+    expect(document.activeElement).toBe(screen.getByLabelText("Email"));
+    fillIn("ops@acme.test", "");
+    expect(screen.getByRole("alert").textContent).toBe("Enter your password.");
+    expect(document.activeElement).toBe(screen.getByLabelText("Password"));
+    expect(calls).toHaveLength(1); // nothing sent without both
+  });
+
   it("shows a throttled sign-in's message", async () => {
     fakeFetch(() => ({ status: 429, body: { detail: "Request was throttled. Expected available in 42 seconds." } }));
     renderApp("/login");

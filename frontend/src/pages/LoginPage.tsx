@@ -10,6 +10,7 @@ import { ThemePicker } from "../theme";
 export function LoginPage() {
   usePageTitle("Sign in");
   const { me, signIn } = useAuth();
+  const emailRef = useRef<HTMLInputElement>(null);
   const passwordRef = useRef<HTMLInputElement>(null);
   const navigate = useNavigate();
   const location = useLocation();
@@ -26,9 +27,16 @@ export function LoginPage() {
 
   async function submit(event: FormEvent) {
     event.preventDefault();
+    setNotice(null);
+    // The form's own check (the browser's would leave the last attempt's error on the page).
+    const missing = [email.trim() ? "" : "email", password ? "" : "password"].filter(Boolean);
+    if (missing.length > 0) {
+      setError(`Enter your ${missing.join(" and ")}.`);
+      (email.trim() ? passwordRef : emailRef).current?.focus();
+      return;
+    }
     setBusy(true);
     setError(null);
-    setNotice(null);
     try {
       await signIn(email, password, tenant);
       navigate(from, { replace: true });
@@ -42,7 +50,7 @@ export function LoginPage() {
 
   return (
     <main className="login-screen" id="main">
-      <form className="card login-card" onSubmit={submit} aria-label="Sign in">
+      <form className="card login-card" onSubmit={submit} aria-label="Sign in" noValidate>
         <div className="brand brand-large">
           <span className="brand-mark" aria-hidden="true">M</span> MigrateIQ
         </div>
@@ -52,6 +60,7 @@ export function LoginPage() {
           <label htmlFor="login-email">Email</label>
           <input
             id="login-email"
+            ref={emailRef}
             type="email"
             autoComplete="username"
             value={email}
