@@ -768,6 +768,8 @@ describe("the connector page", () => {
     );
     renderPage("viewer");
     const chart = await screen.findByTestId("chart-records");
+    // the heading says what the charts show, not only which runs
+    expect(screen.getByRole("heading", { name: "Records and duration of the latest 2 syncs" })).toBeTruthy();
     expect(chart.querySelectorAll("[data-testid='chart-bar']")).toHaveLength(2);
     expect(within(chart).getByRole("img").getAttribute("aria-label")).toContain("130 records in all");
   });

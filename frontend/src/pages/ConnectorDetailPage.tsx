@@ -541,7 +541,7 @@ function SyncCharts({ runs, error }: { runs: SyncLog[] | null; error: string | n
     chronological.map((log) => ({ label: `#${log.id}`, segments: [{ key: `${key} (${log.status})`, value: value(log), colour: STATUS_COLOURS[log.status] }] }));
   return (
     <section className="card charts" aria-labelledby="history-charts-heading">
-      <h2 id="history-charts-heading">{chronological.length === 1 ? "Latest run" : `Latest ${chronological.length} runs`}</h2>
+      <h2 id="history-charts-heading">{chronological.length === 1 ? "Records and duration of the latest sync" : `Records and duration of the latest ${chronological.length} syncs`}</h2>
       <div className="chart-row">
         <BarChart title="Records processed per sync" unit="records" integer bars={bars((log) => log.records_processed, "records")} testId="chart-records" />
         <BarChart title="Duration per sync (seconds)" unit="s" bars={bars((log) => log.duration_seconds ?? 0, "seconds")} testId="chart-duration" />
