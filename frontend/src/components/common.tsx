@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useLayoutEffect, useRef, useState, type ReactNode, type RefObject } from "react";
+import { Fragment, useCallback, useEffect, useLayoutEffect, useRef, useState, type ReactNode, type RefObject } from "react";
 
 import type { SyncStatus } from "../api/types";
 import { formatCount } from "../format";
@@ -43,6 +43,23 @@ export function SaveWarningsBanner({ warnings }: { warnings: readonly string[] }
         ))}
       </ul>
     </div>
+  );
+}
+
+/** A connection string ("user@host:port/database") that wraps only after an @, a : or a / (a
+ * line break opportunity, <wbr>, after each), never inside the port or the host; a part wider than
+ * the line still breaks where it must (the cell's overflow-wrap). */
+export function ConnectionText({ text }: { text: string }) {
+  const parts = text.split(/(?<=[@:/])/);
+  return (
+    <>
+      {parts.map((part, index) => (
+        <Fragment key={index}>
+          {part}
+          {index < parts.length - 1 ? <wbr /> : null}
+        </Fragment>
+      ))}
+    </>
   );
 }
 

@@ -16,7 +16,7 @@ import { ApiError, errorMessage } from "../api/client";
 import type { ColumnNames, DestinationCheck, DestinationInput, DestinationLoad } from "../api/types";
 import { useAnnounce, usePageTitle } from "../announce";
 import { canDelete, canWrite, useAuth } from "../auth";
-import { ErrorBanner, Loading, Pager, SaveWarningsBanner, TableWrap } from "../components/common";
+import { ConnectionText, ErrorBanner, Loading, Pager, SaveWarningsBanner, TableWrap } from "../components/common";
 import { useConfirm } from "../components/ConfirmDialog";
 import { DELETED_ROWS_LABELS, DestinationForm } from "../components/DestinationForm";
 import { Field } from "../components/fields";
@@ -215,7 +215,9 @@ export function DestinationDetailPage() {
           <dl className="details">
             <div>
               <dt>Connection</dt>
-              <dd className="mono">{data.has_dsn ? "a DSN (stored, never shown)" : `${data.username}@${data.host}:${data.port}/${data.database}`}</dd>
+              <dd className="mono" data-testid="destination-connection">
+                {data.has_dsn ? "a DSN (stored, never shown)" : <ConnectionText text={`${data.username}@${data.host}:${data.port}/${data.database}`} />}
+              </dd>
             </div>
             <div>
               <dt>Password</dt>

@@ -170,6 +170,14 @@ describe("the destinations pages", () => {
     expect(select.selectedOptions[0]!.textContent).toBe("Keep the row, set _deleted_at");
   });
 
+  it("wraps the connection string only after its @, : and /, never inside the host or the port", async () => {
+    api({ destination: destination({ host: "127.0.0.1", port: 5432 }), loads: [] });
+    renderDetail("viewer");
+    const connection = await screen.findByTestId("destination-connection");
+    expect(connection.textContent).toBe("loader@127.0.0.1:5432/analytics");
+    expect(connection.innerHTML).toBe("loader@<wbr>127.0.0.1:<wbr>5432/<wbr>analytics");
+  });
+
   it("offers delete to admins only", async () => {
     api({ destination: destination(), loads: [] });
     const editor = renderDetail("editor");
