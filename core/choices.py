@@ -19,6 +19,12 @@ KNOWN_ALIASES = {
     "json-lines": "ndjson",
     "json_lines": "ndjson",
     "ldjson": "ndjson",
+    # type names of JSON Schema, SQL and other tools for the transformation rules' conversions
+    "integer": "int",
+    "string": "str",
+    "boolean": "bool",
+    "double": "float",
+    "timestamp": "datetime",
 }
 
 _DRF_INVALID_CHOICE = serializers.ChoiceField.default_error_messages["invalid_choice"]

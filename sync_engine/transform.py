@@ -41,6 +41,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from core.choices import meant_choice
 from sync_engine.paths import list_index, path_parts, validate_path
 
 #: The rule keys and what each holds: ``_normalise`` checks them and the API's schema of
@@ -336,9 +337,10 @@ def _normalise(rules) -> dict:
     for field, type_name in conversions.items():
         _check_field_name(field, "type_conversions")
         if not isinstance(type_name, str) or type_name not in CONVERTERS:  # a dict is unhashable
+            meant = meant_choice(type_name, list(SUPPORTED_TYPES)) if isinstance(type_name, str) else None
             raise TransformationError(
                 f"type_conversions[{field!r}]: unknown type {_preview(type_name)}; "
-                f"supported: {', '.join(SUPPORTED_TYPES)}."
+                f"supported: {', '.join(SUPPORTED_TYPES)}." + (f" Did you mean {meant!r}?" if meant else "")
             )
 
     defaults = _check_object(rules, "defaults")

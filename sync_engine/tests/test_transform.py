@@ -347,6 +347,32 @@ def test_malformed_rules_are_refused_with_a_message_naming_the_problem(rules, wo
         DataTransformationService(rules)
 
 
+@pytest.mark.parametrize(
+    ("type_name", "meant"),
+    [
+        ("integer", "int"),
+        ("timestamp", "datetime"),
+        ("string", "str"),
+        ("Decimal", "decimal"),
+        ("datetme", "datetime"),
+    ],
+)
+def test_an_unknown_conversion_type_is_refused_suggesting_the_supported_one_meant(type_name, meant):
+    # another tool's name for a type is refused (never converted under a guess), naming ours
+    with pytest.raises(TransformationError) as caught:
+        DataTransformationService.validate_rules({"type_conversions": {"id": type_name}})
+    assert str(caught.value) == (
+        f"type_conversions['id']: unknown type \"{type_name}\"; "
+        f"supported: int, float, str, bool, decimal, date, datetime. Did you mean '{meant}'?"
+    )
+
+
+def test_an_unknown_conversion_type_far_from_any_suggests_none():
+    with pytest.raises(TransformationError) as caught:
+        DataTransformationService.validate_rules({"type_conversions": {"id": "uuid"}})
+    assert "Did you mean" not in str(caught.value)
+
+
 def test_unknown_type_message_lists_the_supported_types():
     with pytest.raises(TransformationError) as caught:
         DataTransformationService.validate_rules({"type_conversions": {"id": "uuid"}})
