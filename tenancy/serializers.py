@@ -18,7 +18,7 @@ class TokenRequestSerializer(StrictTypesMixin, serializers.Serializer):
     email = serializers.EmailField()
     password = serializers.CharField(write_only=True, trim_whitespace=False, max_length=1024)
     tenant = serializers.SlugField(
-        required=False, allow_blank=True, help_text="Tenant slug; optional with one tenant."
+        required=False, allow_blank=True, help_text="Tenant slug (any case); optional with one tenant."
     )
 
 

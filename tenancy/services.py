@@ -194,8 +194,10 @@ def issue_tokens(email: str, password: str, tenant_slug: str | None) -> dict:
     """Check credentials and membership; return ``{"access", "refresh"}`` carrying the tenant.
 
     Failed sign-ins are counted per account (see :class:`Lockout`); a locked account is refused with
-    429 before its password is checked.
+    429 before its password is checked. The tenant's slug is matched in any case, as the email is
+    (slugs are lower-case: "DEMO" is "demo").
     """
+    tenant_slug = (tenant_slug or "").strip().lower() or None
     try:
         user = check_credentials(email, password)
     except LoginError as exc:

@@ -209,6 +209,20 @@ def test_sign_in_and_refused_sign_in_are_recorded_for_the_account(
     assert failed.ip == "127.0.0.1"
 
 
+def test_a_refused_sign_in_naming_the_tenant_in_capitals_is_reported_to_that_tenant(
+    anon_client, admin_user, tenant_a, committed, events
+):
+    with committed():
+        refused = anon_client.post(
+            "/api/auth/token/",
+            {"email": admin_user.email, "password": "wrong-password", "tenant": "ACME"},
+            format="json",
+        )
+    assert refused.status_code == 401, refused.content
+    [failed] = events(tenant_a, "auth.sign_in_failed")
+    assert failed.detail == {"email": admin_user.email, "reason": "invalid_credentials"}
+
+
 def test_the_trail_shows_a_refused_sign_in_as_anonymous_with_the_email_tried(
     anon_client, admin_client, admin_user, tenant_a, committed
 ):

@@ -64,6 +64,16 @@ def test_login_returns_tokens_that_carry_the_tenant(anon_client, admin_user, ten
     assert me.json()["tenant"]["slug"] == "acme"
 
 
+def test_login_matches_the_tenant_slug_in_any_case_as_the_email(anon_client, admin_user, tenant_a):
+    # "ACME" was refused with "You are not a member of tenant 'ACME'", while the email matched in any case
+    for typed in ("ACME", "Acme"):
+        response = login(anon_client, admin_user.email.upper(), tenant=typed)
+
+        assert response.status_code == 200, response.content
+        access = AccessToken(response.json()["access"])
+        assert (access[TENANT_CLAIM], access["tenant"]) == (tenant_a.pk, "acme")
+
+
 def test_login_without_tenant_works_for_a_member_of_one_tenant(anon_client, editor_user):
     response = login(anon_client, editor_user.email)
 
