@@ -37,6 +37,7 @@ from demo_extension.services.extract import validate_error_detection
 from demo_extension.services.incremental import (
     INCREMENTAL_KEY_HELP,
     INCREMENTAL_REQUIRED,
+    dropped_cursor_warning,
     validate_incremental_config,
 )
 from demo_extension.services.pagination import PAGINATION_TYPES, validate_pagination_config
@@ -694,6 +695,13 @@ class ConnectorSerializer(StrictTypesMixin, SaveWarningsMixin, serializers.Model
                     ]
                 }
             )
+        if self.instance is not None and "incremental" in attrs:
+            dropped = dropped_cursor_warning(
+                self.instance.incremental, attrs["incremental"], self.instance.incremental_cursor
+            )
+            if dropped:
+                attrs["incremental_cursor"] = None
+                self.save_warnings.append(dropped)
         self._check_secret_param_names(attrs)
         self._check_path_placeholders(attrs)
         if attrs.get("api_key"):

@@ -121,3 +121,25 @@ def merged(body: dict, extra: dict) -> dict:
         both_objects = isinstance(current, dict) and isinstance(value, dict)
         result[key] = merged(current, value) if both_objects else value
     return result
+
+
+def dropped_cursor_warning(previous: dict | None, incremental: dict | None, stored_cursor) -> str:
+    """When a save changes ``incremental.cursor_field`` (from ``previous`` to ``incremental``) while a
+    cursor is stored: the warning that the stored cursor is dropped, which the caller does. The
+    stored value is the highest value of the *old* field: sent as the new field's start (a
+    ``created_at`` filter given an ``updated_at`` value), it would skip records silently. "" when
+    nothing is dropped."""
+    old = (previous or {}).get("cursor_field")
+    new = (incremental or {}).get("cursor_field")
+    if stored_cursor is None or old == new:
+        return ""
+    start = (
+        f"initial_value ({incremental['initial_value']!r})"
+        if new and (incremental or {}).get("initial_value") is not None
+        else "the beginning (every record)"
+    )
+    now = f"is now {new!r}" if new else "was removed"
+    return (
+        f"incremental.cursor_field {now} (was {old!r}): the stored cursor {stored_cursor!r}, a value of "
+        f"{old!r}, was dropped, so the next sync starts from {start}."
+    )

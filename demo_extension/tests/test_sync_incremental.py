@@ -153,3 +153,36 @@ def test_cursor_values_compare_as_numbers_or_as_text():
     assert not later_cursor(9, 10.5)
     assert later_cursor("2024-02-01T00:00:00Z", "2024-01-31T23:59:59Z")
     assert later_cursor("b", 1)
+
+
+@pytest.mark.django_db
+def test_changing_the_cursor_field_drops_the_stored_cursor_with_a_warning(
+    sample_upstream, make_connector, editor_client
+):
+    # before: the next sync sent the old field's highest value as the new field's start
+    # (updated_since=<an updated_at value> for created_at), skipping records silently
+    upstream = sample_upstream(records=30, page_size=10, style="page")
+    connector = make_connector(upstream=upstream, incremental=INCREMENTAL)
+    run_sync(connector)
+    url = f"/api/demo-extension/connectors/{connector.pk}/"
+
+    same = editor_client.patch(url, {"incremental": {**INCREMENTAL, "initial_value": 5}}, format="json")
+    assert same.status_code == 200 and same.json()["warnings"] == []
+    connector.refresh_from_db()
+    assert connector.incremental_cursor == created_at_of(30)  # the same field: the cursor stays
+
+    changed = editor_client.patch(
+        url, {"incremental": {"cursor_field": "id", "param": "updated_since"}}, format="json"
+    )
+
+    assert changed.status_code == 200, changed.content
+    assert changed.json()["warnings"] == [
+        f"incremental.cursor_field is now 'id' (was 'created_at'): the stored cursor {created_at_of(30)!r}, "
+        "a value of 'created_at', was dropped, so the next sync starts from the beginning (every record)."
+    ]
+    connector.refresh_from_db()
+    assert connector.incremental_cursor is None
+    upstream.clear_requests()
+    log = run_sync(connector)
+    assert log.status == SyncStatus.SUCCESS
+    assert queried(upstream, "updated_since") == [None, None, None]
