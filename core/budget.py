@@ -65,6 +65,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import Protocol
 
 from django.conf import settings
 from django.core.cache import caches
@@ -119,6 +120,14 @@ class NoSlotInTime(OutboundError):
         super().__init__(f"no request slot in time: {reason} is {wait:.1f} s away")
         self.wait = wait
         self.reason = reason
+
+
+class AbandonSignal(Protocol):
+    """What a slot's waiter is abandoned on: a ``threading.Event``, or several as one."""
+
+    def is_set(self) -> bool: ...
+
+    def wait(self, timeout: float) -> bool: ...
 
 
 class SlotAbandoned(OutboundError):
@@ -201,7 +210,7 @@ class RequestBudget:
         return (1.0 + RATE_MARGIN) / self.per_second if self.per_second else 0.0
 
     @contextmanager
-    def slot(self, until: float | None = None, abandon: threading.Event | None = None) -> Iterator[None]:
+    def slot(self, until: float | None = None, abandon: AbandonSignal | None = None) -> Iterator[None]:
         """Wait for a slot (pause over, a lease free, a token in the bucket) and hold it for one exchange.
 
         ``until``: the caller's deadline (``time.monotonic()``); a slot that cannot come before it

@@ -120,29 +120,72 @@ def total_deadline(seconds: float, what: str | None = None) -> Iterator[None]:
         _budget.reset(token)
 
 
-# Set when the caller no longer wants the answers of the requests made inside ``abandoned_when()``.
-_abandon: contextvars.ContextVar[threading.Event | None] = contextvars.ContextVar(
-    "migrateiq_http_abandon", default=None
+# Set when the caller no longer wants the answers of the requests made inside ``abandoned_when()``;
+# blocks nest, and a request is abandoned when any of their events is set. Each event comes with
+# whether it also cuts an answer short (``answers``).
+_abandon: contextvars.ContextVar[tuple[tuple[threading.Event, bool], ...]] = contextvars.ContextVar(
+    "migrateiq_http_abandon", default=()
 )
+
+# How often a request whose answer may be abandoned looks at its events while it waits for it.
+ABANDON_POLL_SECONDS = 0.2
 
 
 @contextlib.contextmanager
-def abandoned_when(event: threading.Event) -> Iterator[None]:
-    """Requests made inside the block stop waiting once ``event`` is set, with nothing more sent: a
-    wait for the budget's slot (a pause the API asked for, a rate token) and a wait between retries
-    end at once in an :class:`UpstreamError`. For requests a sync sent ahead, whose run has ended."""
-    token = _abandon.set(event)
+def abandoned_when(event: threading.Event, *, answers: bool = False) -> Iterator[None]:
+    """Requests made inside the block stop once ``event`` is set, with nothing more sent: a wait
+    for the budget's slot (a pause the API asked for, a rate token), a wait between retries and
+    every further attempt end at once in an :class:`UpstreamError`. With ``answers`` an answer
+    still awaited is given up too (its connection closed within :data:`ABANDON_POLL_SECONDS`);
+    without it, an attempt already sent is let end. For a sync's requests once it is cancelled
+    (``answers=True``), and for requests a sync sent ahead, once it has ended. Blocks nest: any
+    of their events abandons the request."""
+    token = _abandon.set((*_abandon.get(), (event, answers)))
     try:
         yield
     finally:
         _abandon.reset(token)
 
 
+class _Abandon:
+    """The events of the enclosing ``abandoned_when()`` blocks, as one: set when any of them is."""
+
+    def __init__(self, events: tuple[threading.Event, ...]):
+        self.events = events
+
+    def is_set(self) -> bool:
+        return any(event.is_set() for event in self.events)
+
+    def wait(self, timeout: float, *, or_stopping: bool = False) -> bool:
+        """Wait up to ``timeout`` seconds for any of the events (``or_stopping``: or for the process
+        to stop, ``core.shutdown``); whether one is set."""
+        if len(self.events) == 1 and not or_stopping:
+            return self.events[0].wait(timeout)
+        ends_at = time.monotonic() + timeout
+        while not self.is_set():
+            left = ends_at - time.monotonic()
+            if left <= 0 or (or_stopping and shutdown.requested()):
+                return False
+            self.events[-1].wait(min(left, ABANDON_POLL_SECONDS))
+        return True
+
+
+def _abandoning(*, answers: bool = False) -> _Abandon | None:
+    """What abandons the current request (``answers``: its answer, once sent), or None."""
+    events = tuple(event for event, cuts_answers in _abandon.get() if cuts_answers or not answers)
+    return _Abandon(events) if events else None
+
+
 _GIVEN_UP = "Not sent: the request was given up (the run that wanted it has ended) while it waited"
+_ABANDONED = "Given up (the run that wanted it has ended) while waiting for the answer of"
 
 
 class RequestAbandoned(UpstreamError):
     """A request given up (``abandoned_when``) before any of it reached the upstream."""
+
+
+class _Abandoned(httpcore.ReadTimeout):
+    """A read given up (``abandoned_when``): a timeout to httpcore, which then closes the connection."""
 
 
 def _budget_left() -> float | None:
@@ -167,7 +210,26 @@ class _DeadlineStream(httpcore.NetworkStream):
         self._stream = stream
 
     def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
-        return self._stream.read(max_bytes, _within_deadline(timeout, httpcore.ReadTimeout))
+        timeout = _within_deadline(timeout, httpcore.ReadTimeout)
+        abandon = _abandoning(answers=True)
+        if abandon is None:
+            return self._stream.read(max_bytes, timeout)
+        # A request that may be abandoned (abandoned_when) waits for its answer in short slices, so
+        # that it stops soon after it was given up instead of at its timeout.
+        ends_at = None if timeout is None else time.monotonic() + timeout
+        while True:
+            if abandon.is_set():
+                raise _Abandoned(_ABANDONED)
+            left = None if ends_at is None else ends_at - time.monotonic()
+            if left is not None and left <= 0:
+                raise httpcore.ReadTimeout("timed out")
+            try:
+                return self._stream.read(
+                    max_bytes, ABANDON_POLL_SECONDS if left is None else min(left, ABANDON_POLL_SECONDS)
+                )
+            except httpcore.ReadTimeout:
+                if left is not None and left <= ABANDON_POLL_SECONDS:
+                    raise
 
     def write(self, buffer: bytes, timeout: float | None = None) -> None:
         self._stream.write(buffer, _within_deadline(timeout, httpcore.WriteTimeout))
@@ -341,6 +403,10 @@ class OutboundClient:
         if params:
             target = target.copy_merge_params(params)
         for attempt in range(1, self.max_attempts + 1):
+            abandon = _abandoning()
+            if abandon is not None and abandon.is_set():
+                error = RequestAbandoned if attempt == 1 else UpstreamError
+                raise error(f"{_GIVEN_UP} to be sent: {safe_url(str(target))}", url=safe_url(str(target)))
             started = time.perf_counter()
             try:
                 response = self._follow_redirects(
@@ -374,10 +440,10 @@ class OutboundClient:
                         + (f"; {self.budget.pause_note()}" if paused and self.budget is not None else "")
                     )
                 if not paused:
-                    abandon = _abandon.get()
+                    abandon = _abandoning()
                     if abandon is None:
                         self._sleep(wait)
-                    elif abandon.wait(wait):
+                    elif abandon.wait(wait, or_stopping=True):
                         raise UpstreamError(
                             f"{_GIVEN_UP} to retry after: {failure.message}",
                             url=safe_url(str(failure.url)),
@@ -427,7 +493,7 @@ class OutboundClient:
         with contextlib.ExitStack() as held:
             try:
                 held.enter_context(
-                    self.budget.slot(until=budget[0] if budget is not None else None, abandon=_abandon.get())
+                    self.budget.slot(until=budget[0] if budget is not None else None, abandon=_abandoning())
                 )
             except SlotAbandoned:
                 # Nothing of this request reached the upstream when it gave up before its first exchange.
@@ -570,6 +636,11 @@ class OutboundClient:
         except httpx.TimeoutException as exc:
             status = None
             shown = safe_url(str(url))
+            if isinstance(exc.__cause__, _Abandoned) or (
+                (abandon := _abandoning(answers=True)) is not None and abandon.is_set()
+            ):
+                # Not retried: whoever abandoned it wants no answer, now or after another attempt.
+                raise UpstreamError(f"{_ABANDONED} {shown}", url=shown, attempts=attempt) from None
             if budget is not None and time.monotonic() >= budget[0] - 0.01:
                 message = f"Timed out: {budget[1]} ran out waiting for {shown}"
             elif isinstance(exc, httpx.ConnectTimeout) and time.perf_counter() - started < self.timeout:

@@ -39,10 +39,12 @@ from django.utils import timezone
 
 from core import shutdown
 from core.budget import RequestBudgetExhausted
+from core.http import abandoned_when
 from core.http_errors import OutboundError
 from core.redaction import redact, safe_url
 from core.request_context import reset_log_context, set_log_context
 from sync_engine.builds import builds_for
+from sync_engine.cancellation import CancelWatch
 from sync_engine.changes import delete_unseen
 from sync_engine.checkpoint import Checkpoint
 from sync_engine.committers import Counters, PageWriter, committer_for
@@ -183,7 +185,7 @@ class _Run:
             run.refresh_from_db()
             return run
         except Cancelled:
-            status, message = SyncStatus.CANCELLED, "Cancelled at a page boundary; committed pages are kept."
+            status, message = SyncStatus.CANCELLED, "Cancelled; committed pages are kept."
         except Interrupted as exc:
             status, message = SyncStatus.CANCELLED, self._interrupted_message(exc.reason)
         except OutboundError as exc:
@@ -410,10 +412,19 @@ class _Run:
         source_done = False  # no page is read after the last one, an error, or the source's end
         source_error: Exception | None = None  # raised once the pages read before it are committed
         try:
-            with closing(source.pages(context, resume)) as pages:
+            # A cancel also abandons the run's requests (in flight, or waiting to be retried or for
+            # the request budget): the run stops within about a second, not after its retries.
+            with (
+                CancelWatch(run.pk) as watch,
+                abandoned_when(watch.cancelled, answers=True),
+                closing(source.pages(context, resume)) as pages,
+            ):
                 try:
                     while True:
                         committer.check()
+                        if watch.cancelled.is_set():
+                            run.cancel_requested = True
+                            raise Cancelled
                         if stopping := shutdown.requested():
                             raise Interrupted(stopping)
                         if time.monotonic() >= ends_at:
@@ -422,6 +433,9 @@ class _Run:
                             try:
                                 page = next(pages, None)
                             except Exception as exc:
+                                if watch.cancelled.is_set():  # the cancel abandoned its request
+                                    run.cancel_requested = True
+                                    raise Cancelled from None
                                 # Raised below once the pages read before the failure are committed,
                                 # as they would be if they had not been built ahead.
                                 source_error, page = exc, None

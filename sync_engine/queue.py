@@ -123,8 +123,9 @@ def cancel_sync(sync_log: SyncLog, *, user=None) -> SyncLog:
 
     A ``PENDING`` log is marked ``CANCELLED`` at once (it stays in the history; the queued task
     finds it cancelled and does nothing). A ``RUNNING`` log gets ``cancel_requested``: the engine
-    stops at the next page boundary, keeps what it committed and ends ``CANCELLED``. A finished
-    log raises ``ValueError``.
+    stops within about a second (``sync_engine.cancellation``: a request in flight or waiting to be
+    retried is abandoned), keeps what it committed and ends ``CANCELLED``. A finished log raises
+    ``ValueError``.
     """
     now = timezone.now()
     if finish_run(
@@ -139,7 +140,7 @@ def cancel_sync(sync_log: SyncLog, *, user=None) -> SyncLog:
     elif SyncLog.objects.filter(pk=sync_log.pk, status=SyncStatus.RUNNING).update(
         cancel_requested=True, updated_at=now
     ):
-        _add_event(sync_log, "Cancellation requested; stopping at the next page boundary.")
+        _add_event(sync_log, "Cancellation requested; stopping now (requests in flight are abandoned).")
     else:
         sync_log.refresh_from_db()
         raise ValueError(f"This sync has already finished ({sync_log.status}).")

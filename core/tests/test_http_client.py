@@ -10,6 +10,7 @@ import gzip
 import json
 import socket
 import ssl
+import threading
 import time
 import tracemalloc
 import zlib
@@ -360,6 +361,38 @@ def test_each_retry_of_a_stalled_upstream_has_its_own_deadline(raw_upstream, mak
         client.get(_url(server, "/slow"))
     assert time.monotonic() - started < 1.3
     assert server.connections == 2
+
+
+@pytest.mark.parametrize("handler", [_stall, _drip_body], ids=["silent", "body"])
+def test_an_answer_abandoned_while_awaited_stops_at_once_without_another_attempt(
+    handler, raw_upstream, make_client
+):
+    server = raw_upstream(handler)
+    client = make_client(timeout=5, max_attempts=3)
+    cancel = threading.Event()
+    threading.Timer(0.3, cancel.set).start()
+    started = time.monotonic()
+    with core.http.abandoned_when(cancel, answers=True):
+        with pytest.raises(UpstreamError, match="Given up .* while waiting for the answer of") as given_up:
+            client.get(_url(server, "/slow"))
+    assert time.monotonic() - started < 0.3 + core.http.ABANDON_POLL_SECONDS + 0.3
+    assert given_up.value.attempts == 1
+    assert server.connections == 1
+
+
+def test_without_answers_an_abandoned_request_lets_its_attempt_end_but_sends_no_other(
+    raw_upstream, make_client
+):
+    server = raw_upstream(_stall)
+    client = make_client(timeout=1, max_attempts=3)
+    ended = threading.Event()
+    threading.Timer(0.3, ended.set).start()
+    started = time.monotonic()
+    with core.http.abandoned_when(ended), core.http.abandoned_when(threading.Event(), answers=True):
+        with pytest.raises(UpstreamError, match="given up"):
+            client.get(_url(server, "/slow"))
+    assert 0.95 <= time.monotonic() - started < 1.5  # the attempt's own timeout, not a second one
+    assert server.connections == 1
 
 
 # -- size caps --------------------------------------------------------------------------------------

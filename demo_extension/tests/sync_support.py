@@ -21,24 +21,55 @@ from sync_engine.records import encode_record, upsert_page
 from sync_engine.schema import SchemaAccumulator, save_schema
 
 
-@pytest.fixture(scope="module")
-def fault_server_process():
-    """One pytest-httpserver on 127.0.0.1 (a free port) per test module (stopping one takes 0.5 s)."""
-    server = HTTPServer(host="127.0.0.1", port=0)
+def _serving(*, threaded: bool):
+    server = HTTPServer(host="127.0.0.1", port=0, threaded=threaded)
     server.start()
     yield server
     server.clear()
     server.stop()
 
 
-@pytest.fixture
-def fault_server(fault_server_process, settings):
-    """The module's fault server, emptied of expectations and allowed by the egress guard."""
-    server = fault_server_process
+def _emptied_and_allowed(server, settings):
     server.clear()
     allow_egress_to(settings, f"127.0.0.1:{server.port}")
     yield server
     server.clear()
+
+
+@pytest.fixture(scope="module")
+def fault_server_process():
+    """One pytest-httpserver on 127.0.0.1 (a free port) per test module (stopping one takes 0.5 s)."""
+    yield from _serving(threaded=False)
+
+
+@pytest.fixture
+def fault_server(fault_server_process, settings):
+    """The module's fault server, emptied of expectations and allowed by the egress guard."""
+    yield from _emptied_and_allowed(fault_server_process, settings)
+
+
+@pytest.fixture(scope="module")
+def threaded_fault_server_process():
+    yield from _serving(threaded=True)
+
+
+@pytest.fixture
+def threaded_fault_server(threaded_fault_server_process, settings):
+    """A fault server that answers each request in a thread of its own: a request a sync gave up
+    still hangs there while the next one is served."""
+    yield from _emptied_and_allowed(threaded_fault_server_process, settings)
+
+
+def paged_connector(make_connector, server, **fields):
+    """A connector of ``server``'s ``/items``: ``?page=`` numbers, records under ``data``, the page
+    count under ``total_pages``."""
+    return make_connector(
+        api_endpoint=fault_url(server),
+        auth_type="none",
+        pagination={"type": "page", "total_pages_path": "total_pages"},
+        records_path="data",
+        **fields,
+    )
 
 
 @pytest.fixture

@@ -285,6 +285,43 @@ def test_cancelling_a_running_sync_stops_it_at_a_page_boundary_and_keeps_committ
     assert kept == sync_log.records_created
 
 
+def test_cancelling_a_sync_whose_first_page_hangs_ends_it_within_seconds_and_frees_the_tenants_slot(
+    start_worker, sample_upstream, make_connector, editor_client
+):
+    # The upstream answers after 40 s, past the 30 s timeout: without the cancel the run would try
+    # page 1 five times, and the tenant's other sync would wait all along.
+    hanging = sample_upstream(records=40, page_size=20, style="page", slow_ms=40_000)
+    other = sample_upstream(records=20, page_size=20, style="page")
+    stuck_connector = make_connector(upstream=hanging)
+    waiting_connector = make_connector(upstream=other)
+    start_worker(
+        allow=[hanging.netloc, other.netloc],
+        concurrency=2,
+        MIGRATEIQ_TENANT_MAX_CONCURRENT_SYNCS=1,
+        MIGRATEIQ_SYNC_DEFER_SECONDS=0.5,
+        MIGRATEIQ_HTTP_TIMEOUT=30,
+    )
+    stuck = SyncLog.objects.get(
+        pk=editor_client.post(SYNC_URL.format(stuck_connector.pk) + "?wait=0").json()["id"]
+    )
+    wait_until(lambda: hanging.requests, 30, "page 1 to be asked for")
+    waiting = SyncLog.objects.get(
+        pk=editor_client.post(SYNC_URL.format(waiting_connector.pk) + "?wait=0").json()["id"]
+    )
+    wait_until(lambda: waiting.events.filter(message__startswith="Waiting").exists(), 30, "the tenant cap")
+
+    cancelled_at = time.monotonic()
+    response = editor_client.post(f"/api/demo-extension/sync-logs/{stuck.pk}/cancel/")
+
+    assert response.status_code == 200, response.content
+    stuck = wait_for_status(stuck, (SyncStatus.CANCELLED, SyncStatus.FAILED), timeout=20)
+    took = time.monotonic() - cancelled_at
+    assert stuck.status == SyncStatus.CANCELLED, stuck.error_message
+    assert took < 3, f"the run ended {took:.1f} s after the cancel"
+    assert len(hanging.requests) == 1  # page 1 was not asked again
+    assert wait_for_status(waiting, SyncStatus.SUCCESS, timeout=30).records_processed == 20
+
+
 def test_cancelling_a_pending_sync_means_the_worker_never_runs_it(
     start_worker, sample_upstream, make_connector, editor_client
 ):

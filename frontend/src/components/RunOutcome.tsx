@@ -12,7 +12,8 @@ export const STATUS_MEANINGS: Record<SyncStatus, string> = {
   PARTIAL:
     "Partial: what was fetched is stored, but the run did not get everything: it stopped before the last page (max_pages, an upstream total it did not reach, errors beside records) or quarantined records.",
   FAILED: "Failed: the run stopped on an error; the pages it committed are kept.",
-  CANCELLED: "Cancelled: stopped at a page boundary; the pages it committed are kept.",
+  CANCELLED:
+    "Cancelled: stopped on request (a page in flight is given up) or as its worker stopped; the pages it committed are kept.",
 };
 
 /** "1 warning", "3 warnings". */
