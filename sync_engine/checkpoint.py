@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 CHECKPOINT_VERSION = 1
-_ENGINE_KEYS = ("version", "key_mode", "primary_key", "since", "high_water")
+_ENGINE_KEYS = ("version", "key_mode", "primary_key", "since", "high_water", "finished", "incomplete")
 
 
 @dataclass(frozen=True)
@@ -28,6 +28,10 @@ class Checkpoint:
     since: Any = None  # the incremental cursor this run started from (sent to the source)
     high_water: Any = None  # the highest incremental cursor value among committed records
     source: dict = field(default_factory=dict)  # the source's position (JSON), see Source.pages
+    # The source's last page is committed: a run going on from here fetches nothing, it only ends
+    # (a run that failed after its last page, on the error threshold, or was killed before its end).
+    finished: bool = False
+    incomplete: str | None = None  # why that last page left records behind (Page.incomplete)
 
     def to_json(self) -> dict:
         return {
@@ -37,6 +41,7 @@ class Checkpoint:
             "primary_key": self.primary_key,
             "since": self.since,
             "high_water": self.high_water,
+            **({"finished": True, "incomplete": self.incomplete} if self.finished else {}),
         }
 
     @staticmethod
@@ -57,4 +62,12 @@ class Checkpoint:
             since=data.get("since"),
             high_water=data.get("high_water"),
             source=cls.source_part(data),
+            finished=data.get("finished") is True,
+            incomplete=data.get("incomplete"),
         )
+
+    @staticmethod
+    def is_finished(data) -> bool:
+        """Whether a stored checkpoint says every page of its run is committed."""
+        checkpoint = Checkpoint.from_json(data)
+        return checkpoint is not None and checkpoint.finished

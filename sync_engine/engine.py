@@ -329,6 +329,15 @@ class _Run:
             if refusal:
                 raise SyncProblem(refusal)
             self.counters = counters = Counters.of(run)
+            if checkpoint.finished:
+                # Every page is committed, its counters and quarantine included: nothing is fetched
+                # again (that would count its records twice); the run only ends, as it would have.
+                self.complete, self.incomplete = True, checkpoint.incomplete
+                self.emit(
+                    f"Every page was committed before this run stopped ({counters.pages} pages, "
+                    f"{counters.processed} records); nothing is left to fetch."
+                )
+                return self._final_status(), plan.cursor_field is not None and not self.incomplete
             first_load = False
             since = checkpoint.since
             resume: dict | None = checkpoint.source
@@ -507,6 +516,8 @@ class _Run:
                                 since=since,
                                 high_water=builder.high_water,
                                 source=page.position,
+                                finished=not page.more and page.error is None,
+                                incomplete=page.incomplete if not page.more else None,
                             ).to_json(),
                         }
                         committer.submit(work)
@@ -572,7 +583,8 @@ class _Run:
         raise SyncProblem(
             f"{counters.failed} of {counters.processed} records ({counters.failed / counters.processed:.1%}) "
             f"failed transformation or validation, above the {threshold:.0%} error threshold; they are in "
-            "the sync's quarantine."
+            "the sync's quarantine. Fix the connector's transformation rules (or the data upstream), then "
+            "start a new sync: a resume does not transform the quarantined records again."
         )
 
     def _final_status(self) -> str:

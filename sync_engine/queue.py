@@ -56,6 +56,7 @@ from core import activity, background, shutdown
 from core.budget import RATE_MARGIN
 from migrateiq.celery import app as celery_app
 from sync_engine import hooks
+from sync_engine.checkpoint import Checkpoint
 from sync_engine.engine import checkpoint_refusal, run_sync
 from sync_engine.errors import (  # noqa: F401  (part of this module's API)
     CheckpointMismatch,
@@ -205,6 +206,14 @@ def resume_refusal(sync_log: SyncLog, *, newer: bool | None = None) -> str:
         ).exists()
     if newer:
         return "A newer sync of this connector exists; start a new sync instead."
+    if sync_log.status == SyncStatus.FAILED and Checkpoint.is_finished(sync_log.checkpoint):
+        # It failed after its last page (the error threshold): a resume would fetch nothing and
+        # end the same way, without transforming the quarantined records again.
+        return (
+            "This sync stored every page before it failed, so a resume has nothing left to fetch and "
+            "would fail the same way. If it failed on the error threshold, fix the connector's "
+            "transformation rules (or the data upstream), then start a new sync."
+        )
     return ""
 
 
