@@ -99,6 +99,8 @@ class DestinationAttachment(TenantOwnedModel):
     columns = models.JSONField(default=dict, blank=True)
     # The last change sequence loaded (a copy of the checkpoint that lives in the destination).
     high_water = models.BigIntegerField(default=0)
+    # When rows last reached the destination or a load found it up to date: a batch's commit, and
+    # the end of every successful load (its finished_at, rows or not).
     last_load_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
@@ -124,6 +126,9 @@ class DestinationLoad(TenantOwnedModel):
     connector = models.ForeignKey(CONNECTOR_MODEL, on_delete=models.CASCADE, related_name="+")
     status = models.CharField(max_length=16, choices=LoadStatus.choices, default=LoadStatus.PENDING)
     triggered_by = models.CharField(max_length=8, choices=Trigger.choices, default=Trigger.API)
+    # Reload every record from the start of the change feed (the checkpoint reset), then remove the
+    # rows of records MigrateIQ no longer has.
+    full_reload = models.BooleanField(default=False)
     from_seq = models.BigIntegerField(null=True, blank=True)
     to_seq = models.BigIntegerField(null=True, blank=True)
     rows_upserted = models.PositiveBigIntegerField(default=0)

@@ -31,8 +31,8 @@ def _identifier_text(value: str, what: str, kind: str) -> str:
 
 
 class LastLoadSerializer(serializers.ModelSerializer):
-    """How the latest load of an attached connector ended, or that it runs (``last_load_at`` is when
-    rows last reached the destination, which a failed load does not change)."""
+    """How the latest load of an attached connector ended, or that it runs (the attachment's
+    ``last_load_at`` is its ``finished_at`` when it succeeded)."""
 
     class Meta:
         model = models.DestinationLoad
@@ -40,10 +40,26 @@ class LastLoadSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+class ColumnSerializer(serializers.Serializer):
+    field = serializers.CharField(help_text="The field's path in the records, keys joined by '.'.")
+    column = serializers.CharField(help_text="Its column in the destination table.")
+
+
 class AttachmentSerializer(serializers.ModelSerializer):
+    last_load_at = serializers.DateTimeField(
+        read_only=True,
+        allow_null=True,
+        help_text="When the destination was last brought up to date: the end of the latest "
+        "successful load (rows or not; then last_load.finished_at), or a batch of rows committed "
+        "since (a load that is running or failed later). Null before any.",
+    )
     last_load = serializers.SerializerMethodField(
         help_text="The latest load of the connector into this destination, whatever its status "
         "(a failed one included), or null before the first."
+    )
+    columns = serializers.SerializerMethodField(
+        help_text="Which field went to which column, in the order the names were given (at the "
+        "loads that met the fields); empty before the first load. Names are kept once given."
     )
 
     class Meta:
@@ -56,9 +72,17 @@ class AttachmentSerializer(serializers.ModelSerializer):
             "high_water",
             "last_load_at",
             "last_load",
+            "columns",
             "created_at",
         ]
         read_only_fields = fields
+
+    @extend_schema_field(ColumnSerializer(many=True))
+    def get_columns(self, obj) -> list[dict]:
+        return [
+            {"field": ".".join(key.split(naming.FIELD_SEPARATOR)), "column": column}
+            for key, column in (obj.columns or {}).items()
+        ]
 
     @extend_schema_field(LastLoadSerializer(allow_null=True))
     def get_last_load(self, obj) -> dict | None:
@@ -249,6 +273,13 @@ class LoadInputSerializer(StrictTypesMixin, serializers.Serializer):
     connector = serializers.IntegerField(
         required=False, min_value=1, max_value=2**63 - 1, help_text="Default: every attached connector."
     )
+    full_reload = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="Reset the checkpoint and load every record again from the start (upserts; "
+        "deleted records delete or soft-delete their rows, and rows of records the connector no "
+        "longer has are removed at the end), instead of the changes since the checkpoint.",
+    )
 
 
 class StoredDateTimeField(serializers.DateTimeField):
@@ -278,6 +309,7 @@ class LoadSerializer(serializers.ModelSerializer):
             "connector",
             "status",
             "triggered_by",
+            "full_reload",
             "from_seq",
             "to_seq",
             "rows_upserted",

@@ -7,6 +7,8 @@ A change source has three methods::
     column_fields(connector_id) -> the fields of the connector's inferred schema that are columns
         (nested objects expanded), [{"path": [...], "types": [...], "formats": [...]}, ...], sorted
     last_sequence(connector_id) -> int
+    record_ids(connector_id) -> the external ids of every record stored, live or deleted (an
+        iterable read in pages), for a reload to remove the rows of records no longer stored
 
 The engine's :class:`~sync_engine.changes.ConnectorChangeSource` is the one every connector has (both
 are platform apps); :func:`register_change_source` replaces it (tests, another record store).
@@ -14,6 +16,7 @@ are platform apps); :func:`register_change_source` replaces it (tests, another r
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Protocol
 
 from sync_engine.changes import ConnectorChangeSource
@@ -25,6 +28,8 @@ class ChangeSource(Protocol):
     def column_fields(self, connector_id: int) -> list[dict]: ...
 
     def last_sequence(self, connector_id: int) -> int: ...
+
+    def record_ids(self, connector_id: int) -> Iterable[str]: ...
 
 
 _source: ChangeSource = ConnectorChangeSource()

@@ -24,7 +24,7 @@ _LIST_ERRORS = {400: _ERR, 401: _ERR, 403: _ERR, 404: _ERR}
 
 
 def _problem(exc: Exception) -> serializers.ValidationError:
-    return serializers.ValidationError({"connector": [str(exc)]})
+    return serializers.ValidationError({getattr(exc, "field", "connector"): [str(exc)]})
 
 
 @extend_schema_view(
@@ -155,7 +155,8 @@ class DestinationViewSet(TenantScopedModelViewSet):
             409: OpenApiResponse(ErrorSerializer, description="A load of that connector is in progress."),
         },
         description="Load the changes since the destination's checkpoint, for one attached connector or "
-        "all of them, in the background. Follow the loads in `GET …/loads/`.",
+        "all of them, in the background; `full_reload`: every record again, from the start. Follow "
+        "the loads in `GET …/loads/`.",
     )
     @action(detail=True, methods=["post"])
     def load(self, request, pk=None):
@@ -177,7 +178,11 @@ class DestinationViewSet(TenantScopedModelViewSet):
         started = []
         for attachment in targets:
             try:
-                started.append(loads.start_load(attachment, user=request.user))
+                started.append(
+                    loads.start_load(
+                        attachment, user=request.user, full_reload=data.validated_data["full_reload"]
+                    )
+                )
             except loads.LoadAlreadyRunning as exc:
                 if connector_id is not None:
                     raise Conflict(str(exc), load_id=exc.active_load_id) from None

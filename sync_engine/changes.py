@@ -257,3 +257,11 @@ class ConnectorChangeSource:
 
     def last_sequence(self, connector_id: int) -> int:
         return last_sequence(connector_id)
+
+    def record_ids(self, connector_id: int):
+        """The external ids of every record the connector has, live or deleted (tombstones)."""
+        return (
+            SyncedRecord.objects.filter(connector_id=connector_id)
+            .values_list("external_id", flat=True)
+            .iterator(chunk_size=READ_BATCH)
+        )

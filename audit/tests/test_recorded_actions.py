@@ -179,7 +179,12 @@ def test_starting_a_destination_load_is_recorded(
 
     [started] = events(tenant_a, "load.started")
     assert started.actor_id == admin_user.pk
-    assert started.detail == {"destination_id": destination.pk, "connector_id": pk, "triggered_by": "api"}
+    assert started.detail == {
+        "destination_id": destination.pk,
+        "connector_id": pk,
+        "triggered_by": "api",
+        "full_reload": False,
+    }
 
 
 def test_sign_in_and_refused_sign_in_are_recorded_for_the_account(

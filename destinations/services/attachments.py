@@ -19,7 +19,11 @@ from destinations.models import (
 
 
 class AttachmentProblem(ValueError):
-    """The attachment cannot be made (the message names why)."""
+    """The attachment cannot be made (the message names why; ``field``: the input it is about)."""
+
+    def __init__(self, message: str, field: str = "connector"):
+        super().__init__(message)
+        self.field = field
 
 
 def _connector_model():
@@ -57,8 +61,20 @@ def attach(
                 column_names=column_names,
             )
     except IntegrityError:
+        # Which of the two unique constraints refused it (looked up after the fact: a concurrent
+        # attach may be the one that took the connector or the name).
+        if destination.attachments.filter(connector_id=connector.pk).exists():
+            raise AttachmentProblem(
+                f"Connector {connector.pk} is already attached to this destination "
+                "(detach it first to load it into another table)."
+            ) from None
+        holder = (
+            destination.attachments.filter(table_name=table).values_list("connector_id", flat=True).first()
+        )
         raise AttachmentProblem(
-            "The connector is already attached to this destination, or the table name is taken."
+            f"The table {table} is already loaded from connector {holder} in this destination; "
+            "choose another table_name.",
+            field="table_name",
         ) from None
 
 

@@ -8,9 +8,11 @@ Adding a type (another database, a file format) is one module with a class like
 
         def check_connection(self, destination) -> ConnectionCheck: ...
 
-        def load(self, destination, attachment, source, report: LoadReport, *, batch_size: int) -> None:
-            # read source.changes_after(attachment.connector_id, checkpoint, batch_size) until empty;
-            # write each batch and its checkpoint atomically; call report.batch_committed(...)
+        def load(self, destination, attachment, source, report: LoadReport, *, batch_size: int,
+                 full: bool = False) -> None:
+            # read source.changes_after(attachment.connector_id, checkpoint, batch_size) until empty
+            # (full: from 0, the checkpoint reset); write each batch and its checkpoint atomically;
+            # call report.batch_committed(...)
             ...
 
 registered in ``DRIVERS`` of ``services/registry.py``. Raise :class:`DestinationError` with a
@@ -51,3 +53,6 @@ class LoadReport:
     def column_widened(self, column: str, old: str, new: str) -> None: ...
 
     def batch_committed(self, high_water: int, upserted: int, deleted: int) -> None: ...
+
+    def rows_removed(self, deleted: int) -> None:
+        """Rows of records the store no longer has were removed (the end of a reload)."""

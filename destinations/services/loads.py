@@ -81,8 +81,11 @@ def start_load(
     triggered_by=DestinationLoad.Trigger.API,
     queue: bool = True,
     user=None,
+    full_reload: bool = False,
 ) -> DestinationLoad:
     """Create a PENDING load and (``queue``) run it in the background once the transaction commits.
+    ``full_reload``: the load resets the table's checkpoint and loads every record from the start
+    (see ``PostgresDestination.load``).
     A load left RUNNING by a process that died (no heartbeat for
     ``MIGRATEIQ_SYNC_STALE_AFTER_SECONDS``) is marked FAILED first; raises
     :class:`LoadAlreadyRunning` when a live one exists. ``user``: who started it (``None``: a sync
@@ -95,6 +98,7 @@ def start_load(
                 destination_id=attachment.destination_id,
                 connector_id=attachment.connector_id,
                 triggered_by=triggered_by,
+                full_reload=full_reload,
             )
     except IntegrityError:
         active = (
@@ -118,6 +122,7 @@ def start_load(
             "destination_id": load.destination_id,
             "connector_id": load.connector_id,
             "triggered_by": triggered_by,
+            "full_reload": full_reload,
         },
     )
     if queue:
@@ -267,6 +272,10 @@ class _RunReport(LoadReport):
         self.load.columns_widened += 1
         self.event(f"Widened column {column} from {old} to {new}: a value did not fit.", "warning")
 
+    def rows_removed(self, deleted: int) -> None:
+        self.load.rows_deleted += deleted
+        self._save(rows_deleted=self.load.rows_deleted)
+
     def batch_committed(self, high_water: int, upserted: int, deleted: int) -> None:
         # The batch is in the destination whoever owns the load now: its copy of the checkpoint
         # only ever moves forward.
@@ -324,6 +333,7 @@ def execute_load(load_id: int) -> DestinationLoad | None:
             change_source(),
             report,
             batch_size=settings.MIGRATEIQ_DESTINATION_BATCH_SIZE,
+            full=load.full_reload,
         )
     except LoadTakenOver:
         logger.warning("Destination load %s was taken over by another process; this one stops", load_id)
@@ -342,13 +352,21 @@ def execute_load(load_id: int) -> DestinationLoad | None:
             f"Load {status.lower()} in {duration:.2f} s: {load.rows_upserted} rows upserted, "
             f"{load.rows_deleted} deleted, {load.batches} batches."
         )
-    finished = DestinationLoad.objects.filter(pk=load_id, status=LoadStatus.RUNNING, started_at=owner).update(
-        status=status,
-        finished_at=timezone.now(),
-        duration_seconds=duration,
-        error_message=message,
-        events=report.events if report else [],
-    )
+    finished_at = timezone.now()
+    with transaction.atomic():
+        finished = DestinationLoad.objects.filter(
+            pk=load_id, status=LoadStatus.RUNNING, started_at=owner
+        ).update(
+            status=status,
+            finished_at=finished_at,
+            duration_seconds=duration,
+            error_message=message,
+            events=report.events if report else [],
+        )
+        if finished and status == LoadStatus.SUCCESS and attachment is not None:
+            # The destination is up to date as of this load's end, whether it brought rows or not:
+            # the attachment's last_load_at is then its last_load's finished_at.
+            DestinationAttachment.objects.filter(pk=attachment.pk).update(last_load_at=finished_at)
     load.refresh_from_db()
     if finished:
         invalidate_load_stats(load.tenant_id)

@@ -78,6 +78,7 @@ MIN_LIBPQ_VERSION = 160000
 
 STATE_TABLE = "_migrateiq_state"
 STAGE_TABLE = "_migrateiq_stage"
+KEEP_TABLE = "_migrateiq_keep"
 ALLOWED_DSN_KEYS = frozenset(
     {"host", "port", "dbname", "user", "password", "sslmode", "connect_timeout", "application_name"}
 )
@@ -649,9 +650,17 @@ class PostgresDestination:
             return ConnectionCheck(False, _message(exc), _elapsed_ms(started))
         return ConnectionCheck(True, f"Connected (PostgreSQL {version})", _elapsed_ms(started))
 
-    def load(self, destination, attachment, source, report: LoadReport, *, batch_size: int) -> None:
+    def load(
+        self, destination, attachment, source, report: LoadReport, *, batch_size: int, full: bool = False
+    ) -> None:
         """Load the connector's changes after the destination's checkpoint, batch by batch; the next
-        batch is read while one is written (see :class:`_ReadAhead`)."""
+        batch is read while one is written (see :class:`_ReadAhead`).
+
+        ``full`` (a reload), or a table or column of the attachment found missing (dropped outside
+        MigrateIQ), starts from sequence 0: the checkpoint is reset and every record is loaded
+        again (upserted; tombstones delete or soft-delete their rows). A reload that reaches the
+        end of the feed then removes the rows of records the connector no longer has at all
+        (:meth:`_remove_strays`), so the table holds exactly the records the connector has."""
         schema_name = destination.target_schema
         table_name = identifier(attachment.table_name, ())
         try:
@@ -660,7 +669,7 @@ class PostgresDestination:
                 _ReadAhead(source, attachment.connector_id, batch_size) as reader,
             ):
                 self._prepare(conn, schema_name, table_name)
-                high_water = self._checkpoint(conn, schema_name, table_name)
+                high_water, reloading = self._start(conn, schema_name, table_name, attachment, report, full)
                 report.started(high_water)
                 inserts = _Inserts(self._is_empty(conn, schema_name, table_name))
                 batch = reader.take(high_water)
@@ -671,10 +680,109 @@ class PostgresDestination:
                         conn, destination, attachment, schema_name, table_name, batch, fields, report, inserts
                     )
                     batch = reader.take(high_water)
+                if reloading:
+                    self._remove_strays(
+                        conn, destination, attachment, source, schema_name, table_name, report
+                    )
         except psycopg.Error as exc:
             raise DestinationError(f"The destination refused the load: {_message(exc)}") from None
 
     # -- steps --------------------------------------------------------------------------------
+
+    def _start(self, conn, schema_name, table_name, attachment, report, full: bool) -> tuple[int, bool]:
+        """The checkpoint to load from, and whether the load starts over from 0: asked to
+        (``full``), or the table or one of the attachment's columns is gone although the checkpoint
+        says rows were loaded (a ``DROP`` outside MigrateIQ: the rows must come again). A table
+        without MigrateIQ's own columns cannot be loaded: a :class:`DestinationError` says so."""
+        with conn.transaction():
+            high_water = self._checkpoint(conn, schema_name, table_name, lock=True)
+            existing = self._existing_columns(conn, schema_name, table_name)
+            where = f"{schema_name}.{table_name}"
+            reason = None
+            if existing:
+                lost = sorted(
+                    column for column in (RECORD_ID, CHANGE_SEQ, SYNCED_AT) if column not in existing
+                )
+                if lost:
+                    raise DestinationError(
+                        f"The table {where} has no column {', '.join(lost)} (dropped outside MigrateIQ?): "
+                        "MigrateIQ keeps its rows by those columns and cannot load it. Drop the table "
+                        "(the next load creates it again and loads every record) or load into another "
+                        "table_name."
+                    )
+            if full:
+                reason = (
+                    f"Reloading every record from the start (the checkpoint was at sequence {high_water})."
+                )
+            elif high_water and not existing:
+                reason = (
+                    f"The table {where} is missing (dropped outside MigrateIQ?): it is created again and "
+                    "every record loaded from the start."
+                )
+            elif high_water:
+                gone = [column for column in attachment.columns.values() if column not in existing]
+                if gone:
+                    shown = ", ".join(gone[:5]) + (f" and {len(gone) - 5} more" if len(gone) > 5 else "")
+                    reason = (
+                        f"The table {where} lacks the column{'s' if len(gone) > 1 else ''} {shown} "
+                        "(dropped outside MigrateIQ?): added again, and every record loaded from the "
+                        "start to fill them."
+                    )
+            if reason is None:
+                return high_water, False
+            conn.execute(
+                sql.SQL("UPDATE {} SET high_water = 0 WHERE table_name = %s").format(
+                    sql.Identifier(schema_name, STATE_TABLE)
+                ),
+                [table_name],
+            )
+        report.event(reason, "info" if full else "warning")
+        return 0, True
+
+    def _remove_strays(self, conn, destination, attachment, source, schema_name, table_name, report) -> None:
+        """The end of a reload: remove (or, with ``deleted_rows`` = soft, mark ``_deleted_at``) the
+        rows whose record the connector no longer has at all, live or tombstoned (rows another
+        connector loaded into the table, records removed from the store). The ids are read after
+        the last batch: a record loaded is stored before it is loaded, so no live row goes."""
+        if not self._existing_columns(conn, schema_name, table_name):
+            return
+        table = sql.Identifier(schema_name, table_name)
+        with conn.transaction():
+            self._checkpoint(conn, schema_name, table_name, lock=True)  # loads of the table take turns
+            conn.execute(
+                sql.SQL("CREATE TEMPORARY TABLE {} (id text) ON COMMIT DROP").format(
+                    sql.Identifier(KEEP_TABLE)
+                )
+            )
+            with conn.cursor().copy(
+                sql.SQL("COPY {} (id) FROM STDIN").format(sql.Identifier(KEEP_TABLE))
+            ) as copy:
+                chunk: list[str] = []
+                for external_id in source.record_ids(attachment.connector_id):
+                    chunk.append(str(external_id))
+                    if len(chunk) >= 5000:
+                        copy.write("\n".join(copy_texts(chunk)) + "\n")
+                        chunk = []
+                if chunk:
+                    copy.write("\n".join(copy_texts(chunk)) + "\n")
+            conn.execute(sql.SQL("CREATE INDEX ON {} (id)").format(sql.Identifier(KEEP_TABLE)))
+            unknown = sql.SQL("NOT EXISTS (SELECT FROM {} AS k WHERE k.id = t.{})").format(
+                sql.Identifier(KEEP_TABLE), sql.Identifier(RECORD_ID)
+            )
+            if destination.deleted_rows == "soft":
+                statement = sql.SQL("UPDATE {} AS t SET {} = now() WHERE {} IS NULL AND {}").format(
+                    table, sql.Identifier(DELETED_AT), sql.Identifier(DELETED_AT), unknown
+                )
+            else:
+                statement = sql.SQL("DELETE FROM {} AS t WHERE {}").format(table, unknown)
+            removed = conn.execute(statement).rowcount
+        if removed:
+            verb = "Marked deleted" if destination.deleted_rows == "soft" else "Deleted"
+            report.event(
+                f"{verb} {removed} row{'s' if removed != 1 else ''} of {schema_name}.{table_name} whose "
+                "records the connector no longer has."
+            )
+            report.rows_removed(removed)
 
     def _prepare(self, conn, schema_name: str, table_name: str) -> None:
         """Create the schema, the checkpoint table and the table's checkpoint row if missing.

@@ -9,6 +9,7 @@ import pytest
 from demo_extension.tests.conftest import make_connector, sample_upstream, tenant_ctx  # noqa: F401 - fixtures
 from demo_extension.tests.sync_support import store  # noqa: F401 - imported by the tests here
 from destinations.models import Destination
+from destinations.services import attachments
 
 PG_SERVER = "postgresql://postgres@127.0.0.1:5432/postgres"
 
@@ -47,6 +48,15 @@ def make_destination(pg_database, tenant_a):
         return Destination.objects.create(tenant=tenant or tenant_a, **values)
 
     return _make
+
+
+@pytest.fixture
+def attached(pg_allowed, make_destination, make_connector):  # noqa: F811 - the imported fixture
+    """A destination, a connector named Users and its attachment (table ``users``)."""
+    destination = make_destination()
+    connector = make_connector(name="Users")
+    attachment = attachments.attach(destination, connector.pk)
+    return destination, connector, attachment
 
 
 def query(database: str, statement: str, params=None) -> list[tuple]:

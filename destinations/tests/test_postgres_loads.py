@@ -18,8 +18,8 @@ from sync_engine.models import SyncedRecord
 pytestmark = pytest.mark.django_db
 
 
-def run_load(attachment) -> DestinationLoad:
-    load = loads.start_load(attachment, queue=False)
+def run_load(attachment, **options) -> DestinationLoad:
+    load = loads.start_load(attachment, queue=False, **options)
     return loads.execute_load(load.pk)
 
 
@@ -36,14 +36,6 @@ def column_types(database, schema, table) -> dict:
 
 def rows(database, statement) -> list[tuple]:
     return query(database, statement)
-
-
-@pytest.fixture
-def attached(pg_allowed, make_destination, make_connector):
-    destination = make_destination()
-    connector = make_connector(name="Users")
-    attachment = attachments.attach(destination, connector.pk)
-    return destination, connector, attachment
 
 
 def test_columns_get_types_from_the_inferred_schema(attached, pg_database):
