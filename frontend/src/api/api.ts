@@ -307,8 +307,9 @@ export async function detachConnector(id: number, connector: number): Promise<vo
 }
 
 /** Start loads (one connector, or every attached one); 409 while that connector's load runs. */
-export async function startLoad(id: number, connector?: number): Promise<DestinationLoad[]> {
-  const body = connector ? { connector } : {};
+/** Start loads: of one connector or every attached one; `fullReload`: every record again, from the start. */
+export async function startLoad(id: number, connector?: number, { fullReload = false }: { fullReload?: boolean } = {}): Promise<DestinationLoad[]> {
+  const body = { ...(connector ? { connector } : {}), ...(fullReload ? { full_reload: true } : {}) };
   return (await apiRequest<{ loads: DestinationLoad[] }>(`${DESTINATIONS}/${id}/load/`, { method: "POST", body })).data.loads;
 }
 

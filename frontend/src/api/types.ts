@@ -427,11 +427,19 @@ export interface DestinationAttachment {
   /** snake_case: company.catchPhrase → company__catch_phrase; as_is: company__catchPhrase. */
   column_names: ColumnNames;
   high_water: number;
-  /** When rows last reached the destination (a failed load leaves it as it was). */
+  /** When the destination was last brought up to date: a successful load's end (then last_load.finished_at), or a batch committed since. */
   last_load_at: string | null;
   /** null before the first load. */
   last_load: DestinationLastLoad | null;
+  /** Which field went to which column (names given at the loads that met the fields); empty before the first load. */
+  columns: DestinationColumn[];
   created_at: string;
+}
+
+export interface DestinationColumn {
+  /** The field's path, keys joined by "." (company.catchPhrase). */
+  field: string;
+  column: string;
 }
 
 export interface Destination {
@@ -476,6 +484,8 @@ export interface DestinationLoad {
   connector: number;
   status: LoadStatus;
   triggered_by: string;
+  /** Every record loaded again from the start ("Reload everything"). */
+  full_reload: boolean;
   from_seq: number;
   to_seq: number;
   rows_upserted: number;

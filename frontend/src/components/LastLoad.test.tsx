@@ -10,7 +10,7 @@ function lastLoad(overrides: Partial<DestinationLastLoad> = {}): DestinationLast
 }
 
 function attachment(connector: number, load: DestinationLastLoad | null): DestinationAttachment {
-  return { id: connector, connector, table_name: `t${connector}`, column_names: "snake_case", high_water: 0, last_load_at: null, last_load: load, created_at: "2026-11-27T09:00:00Z" };
+  return { id: connector, connector, table_name: `t${connector}`, column_names: "snake_case", high_water: 0, last_load_at: null, last_load: load, columns: [], created_at: "2026-11-27T09:00:00Z" };
 }
 
 function destinationOf(id: number, name: string, attachments: DestinationAttachment[]): Destination {

@@ -13,7 +13,7 @@ import {
   updateDestination,
 } from "../api/api";
 import { ApiError, errorMessage } from "../api/client";
-import type { ColumnNames, DestinationCheck, DestinationInput, DestinationLoad } from "../api/types";
+import type { ColumnNames, DestinationAttachment, DestinationCheck, DestinationInput, DestinationLoad } from "../api/types";
 import { useAnnounce, usePageTitle } from "../announce";
 import { canDelete, canWrite, useAuth } from "../auth";
 import { ConnectionText, ErrorBanner, Loading, Pager, SaveWarningsBanner, TableWrap } from "../components/common";
@@ -118,6 +118,25 @@ export function DestinationDetailPage() {
     await act(async () => {
       const started = await startLoad(id, connectorId);
       announce(started.length === 1 ? `Load #${started[0]!.id} started.` : `${started.length} loads started.`);
+      setHistoryPage(1);
+      setLoadsKey((key) => key + 1);
+    });
+  }
+
+  async function reload(attachment: DestinationAttachment) {
+    if (!destination.data) return;
+    const name = connectorName(attachment.connector);
+    const table = `${destination.data.target_schema}.${attachment.table_name}`;
+    const deleted = destination.data.deleted_rows === "soft" ? "marked deleted (_deleted_at)" : "deleted";
+    const question = {
+      title: `Reload everything from ${name}?`,
+      body: `Every record of ${name} is loaded again into ${table}, from the start: its rows are rewritten with the records as they are now, and rows of deleted records, or of records ${name} no longer has, are ${deleted}. This takes as long as a first load.`,
+      confirmLabel: "Reload everything",
+    };
+    if (!(await confirm(question))) return;
+    await act(async () => {
+      const started = await startLoad(id, attachment.connector, { fullReload: true });
+      announce(`Reload #${started[0]!.id} of ${name} started.`);
       setHistoryPage(1);
       setLoadsKey((key) => key + 1);
     });
@@ -256,6 +275,7 @@ export function DestinationDetailPage() {
                   <th scope="col">Table</th>
                   <th scope="col">Column names</th>
                   <th scope="col">Last load</th>
+                  <th scope="col">Columns</th>
                   {writer ? <th scope="col">Actions</th> : null}
                 </tr>
               </thead>
@@ -274,10 +294,16 @@ export function DestinationDetailPage() {
                     <td data-label="Last load">
                       <LastLoadCell attachment={attachment} />
                     </td>
+                    <td data-label="Columns">
+                      <ColumnMap attachment={attachment} table={`${data.target_schema}.${attachment.table_name}`} />
+                    </td>
                     {writer ? (
                       <td className="actions" data-label="Actions">
                         <button type="button" className="btn btn-small" aria-label={`Load ${connectorName(attachment.connector)}`} onClick={() => void load(attachment.connector)}>
                           Load
+                        </button>
+                        <button type="button" className="btn btn-small" aria-label={`Reload everything from ${connectorName(attachment.connector)}`} onClick={() => void reload(attachment)}>
+                          Reload everything
                         </button>
                         <button type="button" className="btn btn-small" aria-label={`Detach ${connectorName(attachment.connector)}`} onClick={() => void detach(attachment.connector)}>
                           Detach
@@ -423,13 +449,42 @@ function AttachForm({
   );
 }
 
+/** Which field went to which column of an attachment's table, folded until asked for. */
+function ColumnMap({ attachment, table }: { attachment: DestinationAttachment; table: string }) {
+  if (attachment.columns.length === 0) return <span className="muted small">Named at the first load</span>;
+  return (
+    <details className="column-map" data-testid={`columns-${attachment.connector}`}>
+      <summary>{formatCount(attachment.columns.length, "column")}</summary>
+      <table className="column-map-table" aria-label={`Columns of ${table}`}>
+        <thead>
+          <tr>
+            <th scope="col">Field</th>
+            <th scope="col">Column</th>
+          </tr>
+        </thead>
+        <tbody>
+          {attachment.columns.map(({ field, column }) => (
+            <tr key={field}>
+              <td className="mono">{field}</td>
+              <td className="mono">{column}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </details>
+  );
+}
+
 function LoadRow({ load, connector }: { load: DestinationLoad; connector: string }) {
   const [open, setOpen] = useState(false);
   const failed = load.status === "FAILED";
   return (
     <Fragment>
       <tr className={failed ? "load-failed" : undefined} data-testid={`load-${load.id}`}>
-        <td>#{load.id}</td>
+        <td>
+          #{load.id}
+          {load.full_reload ? <div className="small muted">reload</div> : null}
+        </td>
         <td>{connector}</td>
         <td>
           <span className={`badge badge-${load.status.toLowerCase()}`}>{load.status}</span>

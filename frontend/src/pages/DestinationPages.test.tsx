@@ -17,6 +17,7 @@ function load(overrides: Partial<DestinationLoad> = {}): DestinationLoad {
     connector: 7,
     status: "SUCCESS",
     triggered_by: "api",
+    full_reload: false,
     from_seq: 0,
     to_seq: 10,
     rows_upserted: 10,
@@ -59,7 +60,7 @@ function attachApi(errors: Record<string, string[]>, attached: Pick<DestinationA
       refuse = false;
       return { status: 400, body: { detail: "Invalid input.", errors } };
     }
-    state.destination = destination({ attachments: [{ id: 1, connector: 8, ...attached, high_water: 0, last_load_at: null, last_load: null, created_at: "2026-11-27T10:00:00Z" }] });
+    state.destination = destination({ attachments: [{ id: 1, connector: 8, ...attached, high_water: 0, last_load_at: null, last_load: null, columns: [], created_at: "2026-11-27T10:00:00Z" }] });
     return { status: 201, body: state.destination.attachments[0] };
   });
 }
@@ -98,8 +99,8 @@ describe("the destinations pages", () => {
     const failed = { id: 21, status: "FAILED" as const, started_at: "2026-11-27T10:00:00Z", finished_at: "2026-11-27T10:00:02Z", error_message: "The host name db.example.com could not be resolved.", created_at: "2026-11-27T10:00:00Z" };
     const later = { ...failed, id: 22, status: "SUCCESS" as const, error_message: "", finished_at: "2026-11-27T11:00:00Z" };
     const attachments = [
-      { id: 1, connector: 7, table_name: "customers", column_names: "snake_case" as const, high_water: 0, last_load_at: null, last_load: failed, created_at: "2026-11-27T10:00:00Z" },
-      { id: 2, connector: 8, table_name: "orders", column_names: "snake_case" as const, high_water: 9, last_load_at: "2026-11-27T11:00:00Z", last_load: later, created_at: "2026-11-27T10:00:00Z" },
+      { id: 1, connector: 7, table_name: "customers", column_names: "snake_case" as const, high_water: 0, last_load_at: null, last_load: failed, columns: [], created_at: "2026-11-27T10:00:00Z" },
+      { id: 2, connector: 8, table_name: "orders", column_names: "snake_case" as const, high_water: 9, last_load_at: "2026-11-27T11:00:00Z", last_load: later, columns: [], created_at: "2026-11-27T10:00:00Z" },
     ];
     api({ destination: destination({ attachments }), loads: [] });
     const list = renderAs("viewer", <DestinationsPage />, "/destinations", "/destinations");
@@ -119,7 +120,7 @@ describe("the destinations pages", () => {
   });
 
   it("shows a viewer the list and a destination without any write control", async () => {
-    api({ destination: destination({ attachments: [{ id: 1, connector: 7, table_name: "customers", column_names: "snake_case", high_water: 0, last_load_at: null, last_load: null, created_at: "2026-11-27T10:00:00Z" }] }), loads: [] });
+    api({ destination: destination({ attachments: [{ id: 1, connector: 7, table_name: "customers", column_names: "snake_case", high_water: 0, last_load_at: null, last_load: null, columns: [], created_at: "2026-11-27T10:00:00Z" }] }), loads: [] });
     renderAs("viewer", <DestinationsPage />, "/destinations", "/destinations");
     await screen.findByRole("table", { name: "Destinations" });
     expect(screen.queryByRole("button", { name: "New destination" })).toBeNull();
@@ -143,7 +144,7 @@ describe("the destinations pages", () => {
   });
 
   it("keeps a viewer's destination page read-only", async () => {
-    api({ destination: destination({ attachments: [{ id: 1, connector: 7, table_name: "customers", column_names: "snake_case", high_water: 0, last_load_at: null, last_load: null, created_at: "2026-11-27T10:00:00Z" }] }), loads: [] });
+    api({ destination: destination({ attachments: [{ id: 1, connector: 7, table_name: "customers", column_names: "snake_case", high_water: 0, last_load_at: null, last_load: null, columns: [], created_at: "2026-11-27T10:00:00Z" }] }), loads: [] });
     renderDetail("viewer");
     await screen.findByRole("heading", { level: 1, name: "Warehouse" });
     expect(await screen.findByText("Customers")).toBeTruthy();
@@ -176,6 +177,56 @@ describe("the destinations pages", () => {
     const connection = await screen.findByTestId("destination-connection");
     expect(connection.textContent).toBe("loader@127.0.0.1:5432/analytics");
     expect(connection.innerHTML).toBe("loader@<wbr>127.0.0.1:<wbr>5432/<wbr>analytics");
+  it("reloads everything from one connector only once the editor confirms what it rewrites", async () => {
+    const attachments = [
+      { id: 1, connector: 7, table_name: "customers", column_names: "snake_case" as const, high_water: 9, last_load_at: null, last_load: null, columns: [], created_at: "2026-11-27T10:00:00Z" },
+    ];
+    const calls = api({ destination: destination({ attachments, deleted_rows: "soft" }), loads: [] }, (call) =>
+      call.url === "/api/destinations/3/load/" ? { status: 202, body: { loads: [load({ id: 14, status: "PENDING", full_reload: true })] } } : null,
+    );
+    const native = vi.spyOn(window, "confirm");
+    renderDetail("editor");
+    const reload = await screen.findByRole("button", { name: "Reload everything from Customers" });
+    fireEvent.click(reload);
+    const dialog = screen.getByRole("alertdialog", { name: "Reload everything from Customers?" });
+    expect(dialog.textContent).toContain("Every record of Customers is loaded again into public.customers");
+    expect(dialog.textContent).toContain("are marked deleted (_deleted_at)");
+    fireEvent.keyDown(dialog, { key: "Escape" });
+    await act(async () => {});
+    expect(calls.some((call) => call.url === "/api/destinations/3/load/")).toBe(false);
+    fireEvent.click(reload);
+    fireEvent.click(within(screen.getByRole("alertdialog")).getByRole("button", { name: "Reload everything" }));
+    await waitFor(() => expect(calls.some((call) => call.url === "/api/destinations/3/load/")).toBe(true));
+    expect(calls.find((call) => call.url === "/api/destinations/3/load/")!.body).toEqual({ connector: 7, full_reload: true });
+    expect(native).not.toHaveBeenCalled();
+  });
+
+  it("shows which field went to which column, folded per attachment, to viewers too", async () => {
+    const columns = [
+      { field: "company.catchPhrase", column: "company__catch_phrase" },
+      { field: "id", column: "id" },
+    ];
+    const attachments = [
+      { id: 1, connector: 7, table_name: "customers", column_names: "snake_case" as const, high_water: 9, last_load_at: null, last_load: null, columns, created_at: "2026-11-27T10:00:00Z" },
+      { id: 2, connector: 8, table_name: "orders", column_names: "as_is" as const, high_water: 0, last_load_at: null, last_load: null, columns: [], created_at: "2026-11-27T10:00:00Z" },
+    ];
+    api({ destination: destination({ attachments }), loads: [] });
+    renderDetail("viewer");
+    const attached = await screen.findByRole("table", { name: "Attached connectors" });
+    expect(within(attached).getByRole("columnheader", { name: "Columns" })).toBeTruthy();
+    const folded = within(attached).getByTestId("columns-7") as HTMLDetailsElement;
+    expect(folded.open).toBe(false);
+    expect(folded.querySelector("summary")!.textContent).toBe("2 columns");
+    fireEvent.click(folded.querySelector("summary")!);
+    const map = within(folded).getByRole("table", { name: "Columns of public.customers" });
+    const rows = within(map).getAllByRole("row").map((row) => Array.from(row.children, (cell) => cell.textContent));
+    expect(rows).toEqual([
+      ["Field", "Column"],
+      ["company.catchPhrase", "company__catch_phrase"],
+      ["id", "id"],
+    ]);
+    expect(within(attached).queryByTestId("columns-8")).toBeNull();
+    expect(within(attached).getByText("Named at the first load")).toBeTruthy();
   });
 
   it("offers delete to admins only", async () => {
@@ -262,7 +313,7 @@ describe("the destinations pages", () => {
 
   it("starts a load and shows the history, a failed load with its error and its log one click away", async () => {
     const state = {
-      destination: destination({ attachments: [{ id: 1, connector: 7, table_name: "customers", column_names: "snake_case", high_water: 0, last_load_at: null, last_load: null, created_at: "2026-11-27T10:00:00Z" }] }),
+      destination: destination({ attachments: [{ id: 1, connector: 7, table_name: "customers", column_names: "snake_case", high_water: 0, last_load_at: null, last_load: null, columns: [], created_at: "2026-11-27T10:00:00Z" }] }),
       loads: [
         load({
           id: 12,
@@ -291,7 +342,7 @@ describe("the destinations pages", () => {
 
   it("says why a load could not start (a load of that connector is running)", async () => {
     api(
-      { destination: destination({ attachments: [{ id: 1, connector: 7, table_name: "customers", column_names: "snake_case", high_water: 0, last_load_at: null, last_load: null, created_at: "2026-11-27T10:00:00Z" }] }), loads: [] },
+      { destination: destination({ attachments: [{ id: 1, connector: 7, table_name: "customers", column_names: "snake_case", high_water: 0, last_load_at: null, last_load: null, columns: [], created_at: "2026-11-27T10:00:00Z" }] }), loads: [] },
       (call) => (call.url === "/api/destinations/3/load/" ? { status: 409, body: { detail: "A load of this connector is in progress (load #9)." } } : null),
     );
     renderDetail("editor");
@@ -386,7 +437,7 @@ describe("the destinations pages", () => {
 
   it("follows a running load until it ends and shows its row count", async () => {
     const state = {
-      destination: destination({ attachments: [{ id: 1, connector: 7, table_name: "customers", column_names: "snake_case", high_water: 0, last_load_at: null, last_load: null, created_at: "2026-11-27T10:00:00Z" }] }),
+      destination: destination({ attachments: [{ id: 1, connector: 7, table_name: "customers", column_names: "snake_case", high_water: 0, last_load_at: null, last_load: null, columns: [], created_at: "2026-11-27T10:00:00Z" }] }),
       loads: [load({ id: 14, status: "RUNNING", rows_upserted: 0, duration_seconds: null })],
     };
     // The load ends when the test says so, not after a number of polls a slow machine lets by unseen.
