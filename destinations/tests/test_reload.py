@@ -2,10 +2,13 @@
 reload on demand (rows of records the connector no longer has removed), and what the attachment
 says about its loads and columns."""
 
+from io import StringIO
+
 import pytest
+from django.core.management import call_command
 from django.utils import timezone
 
-from destinations.models import DeletedRows, DestinationAttachment, LoadStatus
+from destinations.models import DeletedRows, DestinationAttachment, DestinationLoad, LoadStatus
 from destinations.tests.conftest import query, store
 from destinations.tests.test_postgres_loads import run_load
 from sync_engine.models import SyncedRecord
@@ -124,6 +127,18 @@ def test_full_reload_through_the_api(
         f"{URL}{destination.pk}/load/", {"connector": connector.pk, "full_reload": "yes"}, format="json"
     )
     assert refused.status_code == 400 and "full_reload" in refused.json()["errors"], refused.content
+
+
+def test_the_command_reloads_everything_when_asked(attached, pg_database):
+    destination, connector, attachment = attached
+    store(connector, [{"id": 1, "name": "a"}])
+    run_load(attachment)
+    query(pg_database, "UPDATE analytics.users SET name = 'edited'")
+
+    call_command("load_destination", destination.pk, connector.pk, "--full-reload", stdout=StringIO())
+
+    assert DestinationLoad.objects.filter(connector=connector).latest("created_at").full_reload is True
+    assert query(pg_database, "SELECT name FROM analytics.users") == [("a",)]
 
 
 def test_a_load_with_nothing_new_sets_last_load_at_to_its_end(editor_client, attached):

@@ -1,4 +1,5 @@
-"""``manage.py load_destination <destination id> <connector id>``: run a load now, in this process."""
+"""``manage.py load_destination <destination id> <connector id> [--full-reload]``: run a load now, in
+this process."""
 
 from django.core.management.base import BaseCommand, CommandError
 
@@ -12,15 +13,22 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("destination", type=int)
         parser.add_argument("connector", type=int)
+        parser.add_argument(
+            "--full-reload",
+            action="store_true",
+            help="Load every record again from the start (the checkpoint reset), not the changes since it.",
+        )
 
-    def handle(self, *args, destination, connector, **options):
+    def handle(self, *args, destination, connector, full_reload=False, **options):
         attachment = DestinationAttachment.objects.filter(
             destination_id=destination, connector_id=connector
         ).first()
         if attachment is None:
             raise CommandError(f"Connector {connector} is not attached to destination {destination}.")
         try:
-            load = loads.start_load(attachment, triggered_by=DestinationLoad.Trigger.MANUAL, queue=False)
+            load = loads.start_load(
+                attachment, triggered_by=DestinationLoad.Trigger.MANUAL, queue=False, full_reload=full_reload
+            )
         except loads.LoadAlreadyRunning as exc:
             raise CommandError(f"{exc} (load {exc.active_load_id})") from None
         load = loads.execute_load(load.pk)
