@@ -171,12 +171,6 @@ describe("the destinations pages", () => {
     expect(select.selectedOptions[0]!.textContent).toBe("Keep the row, set _deleted_at");
   });
 
-  it("wraps the connection string only after its @, : and /, never inside the host or the port", async () => {
-    api({ destination: destination({ host: "127.0.0.1", port: 5432 }), loads: [] });
-    renderDetail("viewer");
-    const connection = await screen.findByTestId("destination-connection");
-    expect(connection.textContent).toBe("loader@127.0.0.1:5432/analytics");
-    expect(connection.innerHTML).toBe("loader@<wbr>127.0.0.1:<wbr>5432/<wbr>analytics");
   it("reloads everything from one connector only once the editor confirms what it rewrites", async () => {
     const attachments = [
       { id: 1, connector: 7, table_name: "customers", column_names: "snake_case" as const, high_water: 9, last_load_at: null, last_load: null, columns: [], created_at: "2026-11-27T10:00:00Z" },
@@ -227,6 +221,14 @@ describe("the destinations pages", () => {
     ]);
     expect(within(attached).queryByTestId("columns-8")).toBeNull();
     expect(within(attached).getByText("Named at the first load")).toBeTruthy();
+  });
+
+  it("wraps the connection string only after its @, : and /, never inside the host or the port", async () => {
+    api({ destination: destination({ host: "127.0.0.1", port: 5432 }), loads: [] });
+    renderDetail("viewer");
+    const connection = await screen.findByTestId("destination-connection");
+    expect(connection.textContent).toBe("loader@127.0.0.1:5432/analytics");
+    expect(connection.innerHTML).toBe("loader@<wbr>127.0.0.1:<wbr>5432/<wbr>analytics");
   });
 
   it("offers delete to admins only", async () => {
