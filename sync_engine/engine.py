@@ -56,6 +56,7 @@ from sync_engine.page_builder import (
     PageBuilder,
     Rules,
     content_key_warning,
+    overwritten_fields_warnings,
     repeated_keys_warning,
     unmatched_mappings_warnings,
 )
@@ -457,6 +458,7 @@ class _Run:
                                 builds.submit(page.records, plain=page.plain)
                                 if not key_checked and builder.key_mode is not None and page.records:
                                     key_checked = True
+                                    self.warnings.extend(overwritten_fields_warnings(page.records, rules))
                                     if builder.key_mode == "content_hash":
                                         warning = content_key_warning(page.records, rules)
                                         if warning:

@@ -37,6 +37,8 @@ class Rules:
     key_guess: tuple[str, ...] | None
     # (source, target) of the field mappings a run checks for records that had their source.
     mappings: tuple[tuple[str, str], ...] = ()
+    # The mappings that replace a field a raw record has of its own (None: no rules).
+    overwritten: Callable[[dict], list] | None = None
 
     @classmethod
     def of(cls, connector) -> Rules:
@@ -54,6 +56,7 @@ class Rules:
             pk_parts=pk_parts,
             key_guess=service.source_path(pk_parts) if service is not None else (pk_parts or None),
             mappings=service.checked_mappings() if service is not None else (),
+            overwritten=service.overwritten_fields if service is not None else None,
         )
 
 
@@ -297,6 +300,23 @@ def repeated_keys_warning(repeats: int, primary_key: str, *, whole_run: bool) ->
         "stored on their own (counted as unchanged). If they are different records, set primary_key "
         "to a field that tells them apart; if pages overlap, check the pagination."
     )
+
+
+def overwritten_fields_warnings(records, rules: Rules) -> list[str]:
+    """One line for each field mapping that replaces a field the records of the first page have of
+    their own (``email -> name`` beside a ``name``): the upstream's value is silently not stored."""
+    if rules.overwritten is None:
+        return []
+    found: dict[tuple[str, str], int] = {}
+    for raw in records[:50]:
+        for pair in rules.overwritten(raw) if type(raw) is dict else ():
+            found[pair] = found.get(pair, 0) + 1
+    return [
+        f"Field mapping {source!r} -> {target!r} replaces the records' own {target!r} ({count} of the "
+        f"first page's first {min(len(records), 50)} record(s) have both): the upstream's {target!r} is "
+        f"not stored. Map {target!r} to another name first, or choose another target."
+        for (source, target), count in found.items()
+    ]
 
 
 def content_key_warning(records, rules: Rules) -> str:

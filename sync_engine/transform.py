@@ -440,6 +440,30 @@ class DataTransformationService:
             self._flat or self._nested or self._defaults or self._conversions or self._required
         )
 
+    def overwritten_fields(self, raw: dict) -> list[tuple[str, str]]:
+        """``(source, target)`` of each field mapping that replaces a field ``raw`` has of its own:
+        the target is a key of the record that no mapping renames away, and the source is there
+        (``email -> name`` on a record with a ``name``; ``address.city -> address``, which drops
+        the rest of ``address``). The record's own value of the target is then not stored."""
+        if not self.include_unmapped or not isinstance(raw, dict):
+            return []
+        found = []
+        for source, target in self._flat:
+            if target in raw and target not in self._dropped and source in raw and source != target:
+                found.append((source, target))
+        for literal, path, target in self._nested:
+            if target in raw and target not in self._dropped:
+                value = raw.get(literal, _MISSING)
+                if value is _MISSING:
+                    value = raw
+                    for part, _index in path:
+                        value = value.get(part, _MISSING) if type(value) is dict else _MISSING
+                        if value is _MISSING:
+                            break
+                if value is not _MISSING:
+                    found.append((literal, target))
+        return found
+
     def source_path(self, path: tuple[str, ...]) -> tuple[str, ...] | None:
         """Where in a raw record the value at ``path`` of its transformed record comes from, or None
         when no field of the raw record becomes it (a dropped or unkept field).

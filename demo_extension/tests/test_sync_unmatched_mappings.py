@@ -82,3 +82,50 @@ def test_a_mapping_matched_by_a_single_record_on_the_last_page_is_not_reported(
 
     assert log.status == SyncStatus.SUCCESS, log.error_message
     assert [line.split(" matched")[0] for line in _warnings(log)] == ["Field mapping 'title' -> 'heading'"]
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("build_process", ["off", "on"])
+def test_a_mapping_onto_a_field_the_records_have_is_a_warning_of_the_run(
+    settings,
+    fault_server,  # noqa: F811
+    make_connector,
+    build_process,
+):
+    # before: {"email": "name"} replaced every record's own name, and {"address.city": "address"}
+    # the whole address (its zip lost), with no word in the run, the preview or the log
+    settings.MIGRATEIQ_SYNC_BUILD_PROCESS = build_process
+    records = [
+        {"id": n, "name": f"N{n}", "email": f"{n}@x", "address": {"city": "Oslo", "zip": "01"}}
+        for n in (1, 2)
+    ]
+    fault_server.expect_request("/items", query_string={"page": "1"}).respond_with_json(records)
+    fault_server.expect_request("/items").respond_with_json([])
+    rules = {"field_mappings": {"email": "name", "address.city": "address", "id": "user_id"}}
+    connector = make_connector(
+        api_endpoint=fault_url(fault_server),
+        auth_type="none",
+        pagination={"type": "page"},
+        primary_key="user_id",
+        transformation_rules=rules,
+    )
+
+    log = run_sync(connector)
+
+    assert log.status == SyncStatus.SUCCESS, log.error_message
+    assert [warning for warning in log.warnings if "replaces the records' own" in warning] == [
+        "Field mapping 'email' -> 'name' replaces the records' own 'name' (2 of the first page's first 2 "
+        "record(s) have both): the upstream's 'name' is not stored. Map 'name' to another name first, or "
+        "choose another target.",
+        "Field mapping 'address.city' -> 'address' replaces the records' own 'address' (2 of the first "
+        "page's first 2 record(s) have both): the upstream's 'address' is not stored. Map 'address' to "
+        "another name first, or choose another target.",
+    ]
+
+
+def test_renaming_a_field_onto_a_name_another_mapping_moves_away_is_not_reported():
+    from sync_engine.transform import DataTransformationService
+
+    service = DataTransformationService({"field_mappings": {"name": "full_name", "email": "name"}})
+
+    assert service.overwritten_fields({"name": "Ann", "email": "a@x"}) == []
