@@ -49,6 +49,7 @@ from demo_extension.services.preview import preview_connector, unsaved_connector
 from demo_extension.services.sync import DataSyncService
 from sync_engine import export
 from sync_engine import queue as runs
+from sync_engine.schema import unknown_top_level_field
 from sync_engine.search import search_records
 from tenancy.models import Role
 from tenancy.serializers import ErrorSerializer
@@ -423,6 +424,18 @@ class ConnectorViewSet(ThrottledActionsMixin, TenantScopedModelViewSet):
             raise filter_errors(filterset)
         query = api.RecordQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
+        ordering = query.validated_data["ordering"].lstrip("-")
+        if ordering.startswith(filters.DATA_ORDERING_PREFIX):
+            field = ordering[len(filters.DATA_ORDERING_PREFIX) :]
+            if unknown_top_level_field(connector.pk, field):
+                raise serializers.ValidationError(
+                    {
+                        "ordering": [
+                            f"No stored record has a top-level field {field!r} (the connector's schema "
+                            "lists its fields: GET .../schema/); a sort by it would change nothing."
+                        ]
+                    }
+                )
         records = search_records(filterset.qs, *(query.search() or (None, None)))
         page = self.paginate_queryset(filters.order_records(records, query.validated_data["ordering"]))
         return self.get_paginated_response(api.SyncedRecordSerializer(page, many=True).data)

@@ -322,6 +322,16 @@ def stored_schema_document(connector_id: int) -> dict:
     return next(iter(stored), None) or {}
 
 
+def unknown_top_level_field(connector_id: int, key: str) -> bool:
+    """Whether the connector's schema says no stored record has the top-level ``key`` (False while
+    the schema is empty or truncated: it cannot say)."""
+    document = stored_schema_document(connector_id)
+    fields = document.get("fields") or []
+    if not fields or document.get("truncated"):
+        return False
+    return not any(entry["path"] == [key] for entry in fields)
+
+
 def connector_schema(connector_id: int) -> dict:
     """The connector's schema document: ``{"fields": [...], "truncated": bool, "updated_at": …}``."""
     row = ConnectorSchema.objects.filter(connector_id=connector_id).values("fields", "updated_at").first()
