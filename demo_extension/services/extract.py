@@ -61,6 +61,7 @@ ENVELOPE_KEYS = (
     # OData v2 (SAP Gateway, SuccessFactors): {"d": {"results": [...], "__next", "__count"}}
     "d",
 )
+_ENVELOPE_KEYS_LOWER = frozenset(key.lower() for key in ENVELOPE_KEYS)
 _SNIPPET_CHARS = 60
 # Lists of objects that are reports about the response, never its records (Mailchimp's ``_links``:
 # hypermedia links beside every collection).
@@ -655,6 +656,84 @@ _ERROR_BODY_KEYS = {
 }
 
 
+_ERROR_BODY_KEYS_LOWER = frozenset(key.lower() for key in _ERROR_BODY_KEYS)
+# A bare error report: a single object whose keys are all of these (compared lower-case), one of them
+# a message, holding no list. GitHub's {"message": "API rate limit exceeded", "documentation_url"},
+# a gateway's {"Error": "Token expired"}, RFC 9457 problem details {"type", "title", "status",
+# "detail", "instance"}, Spring Boot's {"timestamp", "status", "error", "path"}.
+_ERROR_REPORT_KEYS = _ERROR_BODY_KEYS_LOWER | {
+    "msg",
+    "details",
+    "reason",
+    "hint",
+    "error_message",
+    "errormessage",
+    "error_code",
+    "errorcode",
+    "documentation_url",
+    "statuscode",
+    "status_code",
+    "traceid",
+    "timestamp",
+    "path",
+    "title",
+    "type",
+    "instance",
+}
+# The keys of a report that say what went wrong (one of them, set, makes a body of report keys an error).
+_REPORT_MESSAGE_KEYS = (
+    "error",
+    "errors",
+    "message",
+    "msg",
+    "detail",
+    "details",
+    "error_description",
+    "error_message",
+    "errormessage",
+    "reason",
+    "title",
+)
+# Where an envelope says how its request went as an HTTP status (``{"code": 401, "message":
+# "Unauthorized", "data": []}``), compared lower-case. Only 400-599 counts: ``code`` is a business code
+# in many APIs, 0 or 200 for success (Tencent Cloud, Feishu/Lark, DingTalk, Alibaba Cloud) and errors
+# of their own numbering (Feishu's 99991663, Alibaba's 400000), which are not guessed.
+# Keys only an error report sets.
+_STRONG_REPORT_KEYS = (
+    "error",
+    "error_description",
+    "error_message",
+    "errormessage",
+    "error_code",
+    "errorcode",
+    "documentation_url",
+)
+# A message with only these beside it is a report, not a record.
+_MESSAGE_ONLY_KEYS = frozenset(
+    {
+        "message",
+        "msg",
+        "detail",
+        "details",
+        "reason",
+        "hint",
+        "code",
+        "status",
+        "statuscode",
+        "status_code",
+        "request_id",
+        "requestid",
+        "trace_id",
+        "traceid",
+        "timestamp",
+    }
+)
+_STATUS_CODE_KEYS = ("code", "status", "statuscode", "status_code")
+# JSend's status words and their variants, compared lower-case: {"status": "ERROR" | "fail" | "Failed"}.
+_ERROR_STATUS_WORDS = frozenset({"error", "fail", "failed", "failure", "errored"})
+_SUCCESS_STATUS_WORDS = frozenset({"ok", "success", "succeeded", "successful"})
+
+
 class UpstreamReportedError(ResponseFormatError):
     """The upstream answered HTTP 200 with a body that says the request failed."""
 
@@ -701,9 +780,13 @@ def check_upstream_error(body, records_path: str, config: dict | None = None) ->
     ``auto`` is false): ``{"ok": false, ...}`` (Slack); ``{"errors": [...]}`` with no data
     (GraphQL, JSON:API); ``{"error": ...}``, an API gateway's ``{"fault": {"faultstring": ...}}``
     (Apigee), ``{"success": false}`` and JSend's ``{"status":
-    "error" | "fail"}`` with no records and no other keys. A body that also holds records is not
-    an error: GraphQL and others answer partial data with ``errors`` beside it (see
-    :func:`partial_errors`: such a run does not end ``SUCCESS``).
+    "error" | "fail"}`` with no records and no other keys. Keys and status words are compared in
+    any case, and an empty records key of any name may be beside them. An HTTP error status (400-599)
+    under ``code`` / ``status`` / ``statusCode`` / ``status_code`` beside a message, with no records
+    (``{"code": 401, "message": "Unauthorized", "data": []}``); a single object of error-report keys
+    only (``{"message": ..., "documentation_url": ...}``, see :func:`_is_bare_report`). A body that
+    also holds records is not an error: GraphQL and others answer partial data with ``errors`` (or
+    an HTTP error status) beside it (see :func:`partial_errors`: such a run does not end ``SUCCESS``).
     """
     config = config or {}
     if not isinstance(body, dict):
@@ -733,27 +816,109 @@ def check_upstream_error(body, records_path: str, config: dict | None = None) ->
         _raise("ok: false", body.get("error") or body)
     if _has_records(body, records_path):
         return
-    if not set(body) <= _ERROR_BODY_KEYS:
+    # Keys compared lower-case ({"Error": "Token expired"}); a key that differs only in case from
+    # another is no error report's.
+    view = {key.lower(): value for key, value in body.items() if isinstance(key, str)}
+    if len(view) != len(body):
+        return
+    names = {key.lower(): key for key in body}
+    # The records' own key, empty, beside an error report ({"status": "ERROR", "result": []}, with
+    # whichever envelope key holds the records): an envelope answering nothing but its error.
+    empty_records = {
+        key for key, value in view.items() if key in _ENVELOPE_KEYS_LOWER and value in (None, [], {})
+    }
+    if records_path:
+        head = path_parts(records_path)[0].lower()
+        if head in view and not _has_records(body, records_path):
+            empty_records.add(head)
+    coded = _http_error_status(view, names)
+    if coded is not None and (records_path or set(view) - empty_records <= _ERROR_REPORT_KEYS):
+        # {"code": 401, "message": "Unauthorized", "data": []}: an HTTP error status in the envelope,
+        # no records. When the body would be the record (records_path ""), only with report keys.
+        _raise(coded[0], coded[1])
+    keys = set(view) - empty_records
+    # JSend's {"status": "error" | "fail", "message": ...} and its variants in any case, beside the
+    # records' own key (empty) or none, with only report keys and messages beside it.
+    status = view.get("status")
+    if (
+        isinstance(status, str)
+        and status.strip().lower() in _ERROR_STATUS_WORDS
+        and keys <= _ERROR_BODY_KEYS_LOWER | _MESSAGE_ONLY_KEYS
+    ):
+        _raise(f"{names['status']}: {status}", _report_message(view, with_code=False) or body)
+    if not keys <= _ERROR_BODY_KEYS_LOWER:
+        if not empty_records and keys <= _ERROR_REPORT_KEYS and _is_bare_report(view):
+            _raise(_report_signal(view, names), _report_message(view))
         return  # other keys: a record (records_path "") or an envelope, not an error report
-    errors = body.get("errors")
+    errors = view.get("errors")
     if errors and isinstance(errors, (list, dict)):
         # No records beside them: GraphQL's {"data": null, "errors": [...]}, and its {"data":
         # {"repository": null}, "errors": [{"type": "NOT_FOUND", ...}]} (no data where the records were).
-        _raise("errors", errors)
-    error = body.get("error")
+        _raise(names["errors"], errors)
+    error = view.get("error")
     if error and isinstance(error, (dict, str)):
-        _raise("error", error)
+        _raise(names["error"], error)
     # Apigee and other API gateways: {"fault": {"faultstring": ..., "detail": {"errorcode": ...}}}
-    fault = body.get("fault")
+    fault = view.get("fault")
     if isinstance(fault, dict) and ("faultstring" in fault or "detail" in fault):
-        _raise("fault", fault)
-    # Only error-report keys and no records: {"success": false, "message": ...} and JSend's
-    # {"status": "error" | "fail", "message": ...} would otherwise be stored as one record.
-    if body.get("success") is False:
-        _raise("success: false", body.get("message") or body.get("errorInfo") or body)
-    status = body.get("status")
-    if isinstance(status, str) and status.lower() in ("error", "fail"):
-        _raise(f"status: {status}", body.get("message") or body)
+        _raise(names["fault"], fault)
+    # Only error-report keys and no records: {"success": false, "message": ...} would otherwise be
+    # stored as one record.
+    if view.get("success") is False:
+        _raise(f"{names['success']}: false", view.get("message") or view.get("errorinfo") or body)
+    if not empty_records and _is_bare_report(view):
+        _raise(_report_signal(view, names), _report_message(view))
+
+
+def _http_error_status(view: dict, names: dict) -> tuple[str, object] | None:
+    """``(signal, message)`` when an object (keys lower-case) holds an HTTP error status (400-599, a
+    number or a numeric string) under ``code`` / ``status`` / ``statusCode`` / ``status_code`` beside
+    a message, or None."""
+    message = _report_message(view, with_code=False)
+    if message is None:
+        return None
+    for key in _STATUS_CODE_KEYS:
+        value = view.get(key)
+        if type(value) is str and value.strip().isdigit():
+            value = int(value.strip())
+        if type(value) is int and 400 <= value <= 599:
+            return f"{names.get(key, key)}: {view[key]}", message
+    return None
+
+
+def _report_message(view: dict, *, with_code: bool = True):
+    """What an error report (keys lower-case) says: its first message key that is set."""
+    keys = _REPORT_MESSAGE_KEYS + (("code", "status") if with_code else ())
+    return next((view[key] for key in keys if view.get(key) not in (None, "", [], {}, False)), None)
+
+
+def _report_signal(view: dict, names: dict) -> str:
+    """The key (as the body spells it) of an error report's message, for the error's text."""
+    key = next(
+        (key for key in _REPORT_MESSAGE_KEYS if view.get(key) not in (None, "", [], {}, False)), "error"
+    )
+    return names.get(key, key)
+
+
+def _is_bare_report(view: dict) -> bool:
+    """Whether a single object (keys lower-case, all of them report keys) is an error report rather
+    than a record: every value plain (no list, no object: no records, no resource), no status saying
+    it succeeded, and either an error's own key set (``error``, ``error_description``,
+    ``documentation_url``, ...) or a message with nothing but codes and ids beside it (``{"message":
+    "Not Found"}``). A message beside a title or a type is a record's (a notification)."""
+    if any(isinstance(value, (list, dict)) for value in view.values()):
+        return False
+    if view.get("success") is True or view.get("ok") is True:
+        return False
+    for key in _STATUS_CODE_KEYS:
+        value = view.get(key)
+        if isinstance(value, str) and value.strip().lower() in _SUCCESS_STATUS_WORDS | {"0", "200"}:
+            return False
+        if type(value) is int and (value == 0 or 200 <= value < 300):
+            return False
+    if any(view.get(key) not in (None, "", False) for key in _STRONG_REPORT_KEYS):
+        return True
+    return set(view) <= _MESSAGE_ONLY_KEYS and _report_message(view, with_code=False) is not None
 
 
 def partial_errors(body, records_path: str, config: dict | None = None) -> str | None:
@@ -765,9 +930,18 @@ def partial_errors(body, records_path: str, config: dict | None = None) -> str |
     """
     if not isinstance(body, dict) or not (config or {}).get("auto", True):
         return None
-    errors = body.get("errors")
-    if not errors or not isinstance(errors, (list, dict)) or not _has_records(body, records_path):
+    if not _has_records(body, records_path):
         return None
+    errors = body.get("errors")
+    if not errors or not isinstance(errors, (list, dict)):
+        # Records beside an HTTP error status and a message ({"code": 500, "message": "partial
+        # results", "data": [...]}): stored, but the envelope says the request did not fully succeed.
+        view = {key.lower(): value for key, value in body.items() if isinstance(key, str)}
+        coded = _http_error_status(view, {key.lower(): key for key in body if isinstance(key, str)})
+        if coded is None:
+            return None
+        said = f"{coded[0]}: {_message_of(coded[1]) or 'no message'}"
+        return redacted_excerpt(_CONTROL_CHARS.sub(" ", said), _MESSAGE_CHARS)
     return redacted_excerpt(_CONTROL_CHARS.sub(" ", _message_of(errors) or "no message"), _MESSAGE_CHARS)
 
 

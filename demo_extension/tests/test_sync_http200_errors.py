@@ -282,3 +282,143 @@ def test_a_resumed_run_still_ends_partial_for_errors_an_earlier_page_was_answere
     assert resumed.status == SyncStatus.PARTIAL, resumed.error_message
     assert "could not be resolved" in resumed.error_message
     assert stored_ids(connector) == [1, 2]
+
+
+# -- envelopes that report an error without the usual keys ----------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("body", "said"),
+    [
+        ({"code": 401, "message": "Unauthorized", "data": []}, "(code: 401): Unauthorized"),
+        ({"code": "503", "msg": "Service busy, retry later", "data": None}, "(code: 503): Service busy"),
+        ({"statusCode": 403, "message": "Forbidden", "items": []}, "(statusCode: 403): Forbidden"),
+        ({"status_code": 429, "error_message": "Too many requests"}, "(status_code: 429): Too many requests"),
+        ({"Error": "Token expired"}, "(Error): Token expired"),
+        (
+            {"message": "API rate limit exceeded", "documentation_url": "https://docs.github.com/rest"},
+            "(message): API rate limit exceeded",
+        ),
+        ({"status": "ERROR", "message": "Quota exceeded", "result": []}, "(status: ERROR): Quota exceeded"),
+        ({"status": "ERROR", "message": "Quota exceeded", "items": []}, "(status: ERROR): Quota exceeded"),
+        ({"status": "Failed", "msg": "Quota exceeded", "records": []}, "(status: Failed): Quota exceeded"),
+    ],
+    ids=[
+        "code-401-empty-data",
+        "code-string-503-null-data",
+        "statusCode-403",
+        "status_code-429-no-list",
+        "capitalised-Error",
+        "github-message",
+        "jsend-upper-case-result",
+        "jsend-upper-case-items",
+        "status-failed-records",
+    ],
+)
+def test_an_error_envelope_fails_the_sync_and_the_connection_test_naming_what_it_says(
+    fault_server, make_connector, body, said
+):
+    fault_server.expect_request("/items").respond_with_json(body)
+    connector = _connector(make_connector, fault_server)
+
+    log = run_sync(connector)
+    result = DataSyncService(connector).check_connection()
+
+    assert log.status == SyncStatus.FAILED, log.error_message
+    assert said in log.error_message
+    assert not SyncedRecord.objects.filter(connector=connector).exists()
+    assert result.connected is False and said in result.message
+
+
+def test_a_full_refresh_answered_with_an_error_envelope_fails_and_deletes_nothing(
+    fault_server, make_connector
+):
+    fault_server.expect_oneshot_request("/items").respond_with_json(
+        {"code": 0, "data": [{"id": 1}, {"id": 2}]}
+    )
+    fault_server.expect_request("/items").respond_with_json(
+        {"code": 401, "message": "Unauthorized", "data": []}
+    )
+    connector = _connector(make_connector, fault_server)
+    assert run_sync(connector).status == SyncStatus.SUCCESS
+
+    log = run_sync(connector, full_refresh=True)
+
+    assert log.status == SyncStatus.FAILED and "(code: 401): Unauthorized" in log.error_message
+    assert stored_ids(connector) == [1, 2]
+    assert not SyncedRecord.objects.filter(connector=connector, deleted_at__isnull=False).exists()
+
+
+def test_the_preview_of_a_github_style_error_shows_the_error_and_no_record(fault_server, editor_client):
+    fault_server.expect_request("/items").respond_with_json(
+        {
+            "message": "API rate limit exceeded for 127.0.0.1.",
+            "documentation_url": "https://docs.github.com/rest",
+        }
+    )
+
+    data = editor_client.post(
+        "/api/demo-extension/connectors/preview/",
+        {"api_endpoint": fault_url(fault_server), "auth_type": "none"},
+        format="json",
+    ).json()
+
+    assert data["ok"] is False and "API rate limit exceeded" in data["error"]
+    assert not data["records"]
+
+
+@pytest.mark.parametrize(
+    ("body", "records_path", "ids"),
+    [
+        # Tencent Cloud, Feishu/Lark, DingTalk: code 0 is success; code 200 elsewhere
+        ({"code": 0, "msg": "success", "data": [{"id": 1}]}, None, [1]),
+        ({"code": 200, "message": "OK", "data": []}, None, []),
+        ({"code": "0", "message": "", "data": {"items": [{"id": 2}]}}, None, [2]),
+        # a vendor's own error numbering is not an HTTP status (Alibaba Cloud's 400000): not guessed
+        ({"code": 400000, "message": "nothing matched", "data": []}, None, []),
+        # single objects that are records: an id (and other fields) beside error-looking keys
+        ({"id": 5, "code": 404, "message": "Page /x was not found", "url": "/x"}, "", [5]),
+        ({"id": 6, "Error": "last import failed"}, None, [6]),
+        # an empty page that says why it is empty
+        ({"data": [], "message": "No records match the filter"}, None, []),
+    ],
+    ids=["code-0", "code-200-empty", "code-string-0", "business-code", "record-404", "record-Error", "empty"],
+)
+def test_business_codes_and_records_with_error_looking_fields_are_not_errors(
+    fault_server, make_connector, body, records_path, ids
+):
+    fault_server.expect_request("/items").respond_with_json(body)
+    fields = {} if records_path is None else {"records_path": records_path}
+    connector = _connector(make_connector, fault_server, **fields)
+
+    log = run_sync(connector)
+
+    assert log.status == SyncStatus.SUCCESS, log.error_message
+    assert stored_ids(connector) == ids
+
+
+def test_records_beside_an_http_error_status_are_stored_and_the_run_ends_partial(
+    fault_server, make_connector
+):
+    fault_server.expect_request("/items").respond_with_json(
+        {"code": 500, "message": "Some shards failed", "data": [{"id": 1}, {"id": 2}]}
+    )
+    connector = _connector(make_connector, fault_server)
+
+    log = run_sync(connector)
+
+    assert log.status == SyncStatus.PARTIAL, log.error_message
+    assert "code: 500: Some shards failed" in log.error_message
+    assert stored_ids(connector) == [1, 2]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"status": "ok", "message": "All systems operational"},
+        {"type": "alert", "title": "Disk almost full", "message": "Disk 3 is 90% full"},
+    ],
+    ids=["status-ok", "notification"],
+)
+def test_a_single_object_with_a_message_and_no_error_is_a_record(body):
+    check_upstream_error(body, "", validate_error_detection({}))  # no exception: the body is the record
