@@ -512,6 +512,19 @@ def find_next_url(body, configured_path=None):
 _LINK_OBJECT_KEYS = ("href", "link", "uri")
 
 
+def _names_a_next_link(obj: dict) -> bool:
+    """Whether a links object names a next page under one of the usual keys (set, not null)."""
+    for key in _NEXT_URL_KEYS:
+        value = obj.get(key)
+        if isinstance(value, dict):
+            value = next(
+                (value[inner] for inner in _LINK_OBJECT_KEYS if isinstance(value.get(inner), str)), None
+            )
+        if isinstance(value, str) and value.strip():
+            return True
+    return False
+
+
 def links_base(body) -> str | None:
     """The absolute URL that a body's relative links are relative to, when the body names one:
     Confluence's ``_links.base`` (the site with its context path, ``https://x.atlassian.net/wiki``)."""
@@ -731,7 +744,7 @@ class Paginator:
                 "answers empty pages."
             )
         missing = self._missing_configured_path(page)
-        if missing and self._page_was_full(page):
+        if missing and self._page_was_full(page) and not (total is not None and seen >= total):
             return (
                 f"The configured pagination.{missing} {config[missing]!r} is absent from a full page "
                 f"({page.count} records), so the next page cannot be requested. Check the path "
@@ -1054,10 +1067,25 @@ class NextUrlPagination(_FollowingPaginator):
         return url
 
     def _missing_configured_path(self, page: FetchedPage) -> str | None:
+        """``"next_url_path"`` when the configured path is absent in a way that may be a wrong path.
+
+        Once a link at the path was followed in this run (the path is right), its object there
+        without the link is the last page: JSON:API's last ``links`` holds ``self``, ``first`` and
+        ``prev`` and no ``next`` (https://jsonapi.org/format/#fetching-pagination: "Keys MUST either
+        be omitted or have a null value to indicate that a particular link is unavailable"), HAL's
+        ``_links`` likewise. Still suspicious: the object itself absent too (another shape of
+        answer), a next link under another key beside it, or no link followed yet (the path may
+        never have been right): a full page then ends ``PARTIAL``."""
         path = self.config.get("next_url_path")
-        if self.configured and path and not has_path(page.body, path_parts(path)):
-            return "next_url_path"
-        return None
+        if not self.configured or not path:
+            return None
+        parts = path_parts(path)
+        if has_path(page.body, parts):
+            return None
+        parent = get_path(page.body, parts[:-1]) if len(parts) > 1 else page.body
+        if self.state.get("url") is not None and isinstance(parent, dict) and not _names_a_next_link(parent):
+            return None
+        return "next_url_path"
 
     def describe(self) -> str:
         return f"next_url (link at {self.config.get('next_url_path', 'auto')!r})"

@@ -339,3 +339,40 @@ def test_a_single_object_with_a_total_beside_its_own_list_stays_one_record(fault
 
     assert log.status == SyncStatus.SUCCESS, log.error_message
     assert log.records_created == 1
+
+
+def test_a_configured_next_link_renamed_beside_its_links_object_ends_partial(fault_server, make_connector):
+    # The path was right on page 1; page 2's links name the next page under another key.
+    url = fault_url(fault_server)
+    fault_server.expect_request("/items", query_string="").respond_with_json(
+        {"data": [{"id": 1}, {"id": 2}], "links": {"self": url, "next": f"{url}?p=2"}}
+    )
+    fault_server.expect_request("/items", query_string="p=2").respond_with_json(
+        {"data": [{"id": 3}, {"id": 4}], "links": {"self": f"{url}?p=2", "next_url": f"{url}?p=3"}}
+    )
+    connector = _connector(
+        make_connector, fault_server, pagination={"type": "next_url", "next_url_path": "links.next"}
+    )
+
+    log = run_sync(connector)
+
+    assert log.status == SyncStatus.PARTIAL
+    assert "pagination.next_url_path 'links.next' is absent from a full page (2 records)" in log.error_message
+
+
+def test_a_configured_next_link_absent_from_the_last_links_object_is_the_end(fault_server, make_connector):
+    url = fault_url(fault_server)
+    fault_server.expect_request("/items", query_string="").respond_with_json(
+        {"data": [{"id": 1}, {"id": 2}], "links": {"self": url, "next": f"{url}?p=2"}}
+    )
+    fault_server.expect_request("/items", query_string="p=2").respond_with_json(
+        {"data": [{"id": 3}, {"id": 4}], "links": {"self": f"{url}?p=2", "prev": url}}
+    )
+    connector = _connector(
+        make_connector, fault_server, pagination={"type": "next_url", "next_url_path": "links.next"}
+    )
+
+    log = run_sync(connector)
+
+    assert log.status == SyncStatus.SUCCESS, log.error_message
+    assert stored_ids(connector) == [1, 2, 3, 4]

@@ -40,6 +40,7 @@ from demo_extension.tests.vendors import (
     Intercom,
     IntercomSearch,
     Jira,
+    JsonApiOmittedNext,
     Klaviyo,
     LinearGraphQL,
     Mailchimp,
@@ -1744,3 +1745,28 @@ def test_a_marketo_answer_without_result_that_says_more_still_fails_instead_of_e
 
     assert log.status == SyncStatus.FAILED
     assert "records_path 'result' was not found" in log.error_message
+
+
+@pytest.mark.parametrize("announce_total", [True, False], ids=["meta-total", "no-total"])
+def test_a_pinned_json_api_next_link_ends_like_auto_on_a_last_page_that_omits_it(
+    vendor_server, make_connector, editor_client, announce_total
+):
+    # JSON:API omits links.next on the last page; here the last page is full (75 = 3 x 25).
+    vendor = vendor_server(JsonApiOmittedNext)
+    vendor.announce_total = announce_total
+    connector = make_connector(**vendor.connector_fields())
+    auto = run_sync(connector)
+    assert auto.status == SyncStatus.SUCCESS, auto.error_message
+    url = f"/api/demo-extension/connectors/{connector.pk}/"
+
+    preview = editor_client.post(f"{url}preview/", {}, format="json").json()
+    pinned = editor_client.patch(url, {"pagination": preview["pagination"]["config"]}, format="json")
+    assert pinned.status_code == 200, pinned.content
+    connector.refresh_from_db()
+    assert connector.pagination == {"type": "next_url", "next_url_path": "links.next"}
+
+    log = run_sync(connector, full_refresh=True)
+
+    assert log.status == SyncStatus.SUCCESS, log.error_message
+    assert log.records_processed == 75 and log.pages_fetched == 3
+    assert SyncedRecord.objects.filter(connector=connector, deleted_at__isnull=True).count() == 75

@@ -913,6 +913,27 @@ class JsonApi(VendorServer):
         )
 
 
+class JsonApiOmittedNext(JsonApi):
+    """A JSON:API server that omits the links it does not have rather than answering null (``prev``
+    on the first page, ``next`` on the last: "Keys MUST either be omitted or have a null value to
+    indicate that a particular link is unavailable", https://jsonapi.org/format/#fetching-pagination),
+    75 articles, 25 a page, counted in ``meta.total`` (``announce_total = False``: no ``meta``)."""
+
+    name = "jsonapi-omitted-next"
+    records = 75
+    page_size = 25
+    announce_total = True
+
+    def respond(self, path, query, headers):
+        status, response_headers, body = super().respond(path, query, headers)
+        body["links"] = {key: value for key, value in body["links"].items() if value is not None}
+        if self.announce_total:
+            body["meta"] = {"total": self.records}
+        else:
+            del body["meta"]
+        return status, response_headers, body
+
+
 VENDORS = (
     Stripe,
     HubSpot,
