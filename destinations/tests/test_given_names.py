@@ -77,6 +77,27 @@ def test_a_default_table_name_is_a_lower_case_identifier_too(make_destination, m
     assert attachment.table_name == "_3d_printers_eu"
 
 
+@pytest.mark.parametrize(
+    ("name", "table"),
+    [
+        ("Ünïcødé 名前", "unicode"),
+        ("Straße Øst", "strasse_ost"),
+        ("名前", None),
+        ("Crème brûlée", "creme_brulee"),
+    ],
+)
+def test_a_default_table_name_keeps_the_latin_letters_of_an_accented_name(
+    make_destination, make_connector, name, table
+):
+    # before: "Ünïcødé 名前" became n_c_d
+    destination = make_destination()
+    connector = make_connector(name=name)
+
+    attachment = attachments.attach(destination, connector.pk)
+
+    assert attachment.table_name == (table or f"connector_{connector.pk}")
+
+
 @pytest.mark.parametrize("target_schema", ["Raw", "raw; DROP SCHEMA public", "pg_raw", "", "s" * 64])
 def test_a_target_schema_that_is_no_lower_case_identifier_is_a_400(editor_client, target_schema):
     response = editor_client.post(
