@@ -1017,7 +1017,7 @@ def test_a_403_rate_limit_is_retried_after_the_time_it_names(upstream, make_clie
 def test_an_okta_429_waits_for_its_x_rate_limit_reset(upstream, make_client, settings):
     # https://developer.okta.com/docs/reference/rl-best-practices/: X-Rate-Limit-Reset in epoch seconds
     settings.MIGRATEIQ_HTTP_RETRY_AFTER_CAP = 60
-    reset = str(int(time.time()) + 2)
+    reset = str(int(time.time()) + 3)
     upstream.expect_ordered_request("/api/v1/users").respond_with_json(
         {"errorCode": "E0000047", "errorSummary": "API call exceeded rate limit due to too many requests."},
         status=429,
@@ -1026,7 +1026,8 @@ def test_an_okta_429_waits_for_its_x_rate_limit_reset(upstream, make_client, set
     upstream.expect_ordered_request("/api/v1/users").respond_with_json([{"id": "00u1"}])
     client = make_client()
     assert client.get(_url(upstream, "/api/v1/users")).json() == [{"id": "00u1"}]
-    assert len(client.waits) == 1 and 1 < client.waits[0] <= 2
+    # until the reset second: 2 to 3 s after it was set, less whatever a busy machine took to answer
+    assert len(client.waits) == 1 and 0.5 < client.waits[0] <= 3
 
 
 SHOPIFY_THROTTLED = {
