@@ -25,6 +25,11 @@ KNOWN_ALIASES = {
     "boolean": "bool",
     "double": "float",
     "timestamp": "datetime",
+    # webhook events: every end of a sync is one family
+    "sync.finished": "sync.*",
+    "sync.completed": "sync.*",
+    "sync.ended": "sync.*",
+    "sync.done": "sync.*",
 }
 
 _DRF_INVALID_CHOICE = serializers.ChoiceField.default_error_messages["invalid_choice"]

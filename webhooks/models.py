@@ -12,6 +12,8 @@ from tenancy.models import TenantOwnedModel
 #: sent whatever the filter says.
 EVENTS = ("sync.succeeded", "sync.partial", "sync.failed", "sync.cancelled", "load.finished", "load.failed")
 ALL_EVENTS = "*"
+#: Every event of one kind: every end of a sync (succeeded, partial, failed, cancelled), every load's.
+FAMILY_EVENTS = ("sync.*", "load.*")
 PING = "ping"
 
 
@@ -41,7 +43,8 @@ class WebhookEndpoint(TenantOwnedModel):
         return self.name
 
     def wants(self, event: str) -> bool:
-        return event == PING or ALL_EVENTS in self.events or event in self.events
+        family = f"{event.partition('.')[0]}.*"
+        return event == PING or ALL_EVENTS in self.events or event in self.events or family in self.events
 
 
 class DeliveryStatus(models.TextChoices):

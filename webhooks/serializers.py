@@ -33,11 +33,12 @@ class WebhookEndpointSerializer(StrictTypesMixin, SaveWarningsMixin, serializers
         source="secret_last4", read_only=True, help_text="Its last four characters."
     )
     events = serializers.ListField(
-        child=serializers.ChoiceField(choices=[*models.EVENTS, models.ALL_EVENTS]),
+        child=serializers.ChoiceField(choices=[*models.EVENTS, *models.FAMILY_EVENTS, models.ALL_EVENTS]),
         allow_empty=False,
         min_length=1,
         max_length=MAX_EVENTS,
-        help_text=f'The events delivered: {", ".join(models.EVENTS)}, or "*" for all of them.',
+        help_text=f'The events delivered: {", ".join(models.EVENTS)}; "sync.*" for every end of a sync, '
+        '"load.*" for every load\'s, or "*" for all of them.',
     )
 
     class Meta:

@@ -347,3 +347,21 @@ def test_a_webhook_endpoint_name_is_checked(admin_client, hook_url):
 
     assert response.status_code == 400, response.content
     assert "U+001B" in response.json()["errors"]["name"][0]
+
+
+def test_sync_finished_is_told_the_family_of_every_end_of_a_sync(admin_client, hook_url):
+    response = admin_client.post(
+        ENDPOINTS, {"name": "Ends", "url": hook_url, "events": ["sync.finished"]}, format="json"
+    )
+
+    assert response.status_code == 400
+    assert response.json()["errors"]["events"] == {
+        "0": [
+            '"sync.finished" is not a valid choice; one of: sync.succeeded, sync.partial, sync.failed, '
+            "sync.cancelled, load.finished, load.failed, sync.*, load.*, *. Did you mean 'sync.*'?"
+        ]
+    }
+    created = admin_client.post(
+        ENDPOINTS, {"name": "Ends", "url": hook_url, "events": ["sync.*"]}, format="json"
+    )
+    assert created.status_code == 201 and created.json()["events"] == ["sync.*"]

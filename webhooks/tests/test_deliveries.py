@@ -172,6 +172,26 @@ def test_each_end_of_a_run_has_its_event_and_the_filter_chooses(
     assert failed["status"] == "FAILED" and failed["error_message"] == "The upstream said no."
 
 
+def test_sync_star_hears_every_end_of_a_sync_and_no_load(
+    inline_sending, receiver, make_endpoint, memory_connector, django_capture_on_commit_callbacks
+):
+    # before: a consumer of every end of a sync listed four events ("sync.finished" was refused with
+    # "Did you mean 'sync.failed'?")
+    make_endpoint(url=receiver.url, events=["sync.*"])
+
+    for status in (SyncStatus.FAILED, SyncStatus.SUCCESS, SyncStatus.CANCELLED, SyncStatus.PARTIAL):
+        run = create_run(memory_connector, status=SyncStatus.RUNNING)
+        with django_capture_on_commit_callbacks(execute=True):
+            finish_run(run, status, "", when=None)
+
+    assert [r.headers["migrateiq-event"] for r in receiver.requests] == [
+        "sync.failed",
+        "sync.succeeded",
+        "sync.cancelled",
+        "sync.partial",
+    ]
+
+
 def test_another_tenants_endpoints_hear_nothing(
     inline_sending, receiver, make_endpoint, memory_connector, tenant_b, django_capture_on_commit_callbacks
 ):

@@ -547,7 +547,8 @@ export interface WebhookEndpoint {
   has_secret: boolean;
   secret_hint: string;
   /** Event names, or ["*"] for every event. */
-  events: (WebhookEvent | "*")[];
+  /** "sync.*" / "load.*": every event of that kind (set through the API). */
+  events: (WebhookEvent | "sync.*" | "load.*" | "*")[];
   payload_format: WebhookPayloadFormat;
   is_active: boolean;
   /** What a create or update noticed without refusing it (a host name the server could not resolve); empty on reads. */

@@ -234,6 +234,22 @@ describe("the webhooks page", () => {
     await vi.waitFor(() => expect(screen.queryByRole("form", { name: "Edit ops" })).toBeNull());
   });
 
+  it("shows an endpoint of every end of a sync (sync.*, set through the API) as the four sync boxes", async () => {
+    const calls = api([endpoint(1, { events: ["sync.*"] })], [], (call) => (call.method === "PATCH" ? { body: endpoint(1) } : null));
+    renderPage();
+    fireEvent.click(within(await screen.findByTestId("endpoint-ops")).getByRole("button", { name: /^Edit/ }));
+    const form = screen.getByRole("form", { name: "Edit ops" });
+    for (const event of ["sync.succeeded", "sync.partial", "sync.failed", "sync.cancelled"]) {
+      expect((within(form).getByRole("checkbox", { name: new RegExp(event.replace(".", "\\.")) }) as HTMLInputElement).checked).toBe(true);
+    }
+    expect((within(form).getByRole("checkbox", { name: /load\.finished/ }) as HTMLInputElement).checked).toBe(false);
+    fireEvent.click(within(form).getByRole("button", { name: "Save" }));
+    await vi.waitFor(() => expect(calls.some((c) => c.method === "PATCH")).toBe(true));
+    expect(calls.find((c) => c.method === "PATCH")!.body).toMatchObject({
+      events: ["sync.succeeded", "sync.partial", "sync.failed", "sync.cancelled"],
+    });
+  });
+
   it("disables and enables an endpoint", async () => {
     const calls = api([endpoint(1)], [], (call) => (call.method === "PATCH" ? { body: endpoint(1, { is_active: false }) } : null));
     renderPage();

@@ -362,7 +362,13 @@ function EndpointForm({
   const [url, setUrl] = useState(endpoint?.url ?? "");
   const [allEvents, setAllEvents] = useState(endpoint ? endpoint.events.includes("*") : false);
   const [events, setEvents] = useState<Set<WebhookEvent>>(
-    () => new Set(endpoint ? (endpoint.events.filter((e) => e !== "*") as WebhookEvent[]) : ["sync.failed", "sync.partial"]),
+    // a family ("sync.*") is its events' boxes, saved one by one
+    () =>
+      new Set(
+        endpoint
+          ? endpoint.events.flatMap((e) => (e === "*" ? [] : e.endsWith(".*") ? WEBHOOK_EVENTS.filter((w) => w.startsWith(e.slice(0, -1))) : [e as WebhookEvent]))
+          : ["sync.failed", "sync.partial"],
+      ),
   );
   const [format, setFormat] = useState<WebhookPayloadFormat>(endpoint?.payload_format ?? "json");
   const [active, setActive] = useState(endpoint?.is_active ?? true);
