@@ -40,10 +40,11 @@ from __future__ import annotations
 
 import re
 from collections import deque
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
-from core.redaction import safe_url
+from core.redaction import MIN_STORED_SECRET_LENGTH, safe_url
 from demo_extension.services.extract import graphql_connection, graphql_items_page, several_paged_lists
 from demo_extension.services.path_secrets import hide as hide_path_secrets
 from sync_engine.errors import SyncProblem
@@ -616,14 +617,23 @@ def _origin(url: str) -> tuple:
     return (parts.scheme.lower(), (parts.hostname or "").lower(), parts.port)
 
 
-def strip_params(url: str, names) -> str:
-    """``url`` without the query parameters in ``names`` (credentials never go to a checkpoint)."""
-    if not names:
+def strip_params(url: str, names, values=()) -> str:
+    """``url`` without the query parameters in ``names``, nor those whose value is one of ``values``
+    (credentials never go to a checkpoint). An upstream may write the credential a request carried
+    into its next links under another name (Meta's Graph API adds ``access_token`` to ``paging.next``;
+    an API may write the key of a header as a parameter); the request that follows such a link
+    carries the connector's own credentials again."""
+    values = {value for value in values if value and len(value) >= MIN_STORED_SECRET_LENGTH}
+    if not names and not values:
         return url
     parts = urlsplit(url)
     if not parts.query:
         return url
-    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k not in names]
+    query = [
+        (k, v)
+        for k, v in parse_qsl(parts.query, keep_blank_values=True)
+        if k not in names and v not in values and v.strip() not in values
+    ]
     return urlunsplit((parts.scheme, parts.netloc, parts.path, urlencode(query), parts.fragment))
 
 
@@ -637,11 +647,21 @@ class Paginator:
     style = "none"
 
     def __init__(
-        self, config: dict, endpoint: str, state: dict | None = None, secret_params=(), *, path_secrets=None
+        self,
+        config: dict,
+        endpoint: str,
+        state: dict | None = None,
+        secret_params=(),
+        *,
+        path_secrets=None,
+        secret_values: Callable[[], Iterable[str]] | None = None,
     ):
         self.config = config
         self.endpoint = endpoint
         self.secret_params = frozenset(secret_params)
+        # The credentials' values as requests carry them (``RequestAuth.secret_values``: asked when a
+        # link is read, an OAuth2 token is fetched with the first request): never kept in a link.
+        self.secret_values = secret_values
         # The values of the endpoint path's {secret:NAME} placeholders (services.path_secrets): a link
         # the upstream writes with one in its path is kept (state, checkpoint) with the placeholder.
         self.path_secrets: dict[str, str] = dict(path_secrets or {})
@@ -1035,8 +1055,9 @@ class _FollowingPaginator(Paginator):
                 f"The next page link points to another host ({safe_url(target)}); MigrateIQ only "
                 "follows links on the connector's own host, where its credentials may go."
             )
-        target = hide_path_secrets(strip_params(target, self.secret_params), self.path_secrets)
-        current = hide_path_secrets(strip_params(page.url, self.secret_params), self.path_secrets)
+        values = tuple(self.secret_values()) if self.secret_values is not None else ()
+        target = hide_path_secrets(strip_params(target, self.secret_params, values), self.path_secrets)
+        current = hide_path_secrets(strip_params(page.url, self.secret_params, values), self.path_secrets)
         if not self._follow_empty(page, target == current or target in self._recent):
             return False
         if target == current or target in self._recent:
@@ -1109,12 +1130,13 @@ PAGINATORS = {
 
 
 def make_paginator(
-    config: dict, endpoint: str, state: dict | None = None, secret_params=(), *, path_secrets=None
+    config: dict, endpoint: str, state: dict | None = None, secret_params=(), **secrets
 ) -> Paginator:
     """The paginator of a validated, non-``auto`` config, at ``state`` (a checkpoint) or the start.
-    ``secret_params`` (query parameter names) and ``path_secrets`` (placeholder name to value) are
-    the credentials a followed link may carry: never kept in ``state``."""
-    return PAGINATORS[config["type"]](config, endpoint, state, secret_params, path_secrets=path_secrets)
+    ``secret_params`` (query parameter names), ``path_secrets`` (placeholder name to value) and
+    ``secret_values`` (a callable: the credentials' values) are the credentials a followed link may
+    carry: never kept in ``state``."""
+    return PAGINATORS[config["type"]](config, endpoint, state, secret_params, **secrets)
 
 
 class AutoPaginator:
@@ -1132,10 +1154,12 @@ class AutoPaginator:
         request_body: dict | None = None,
         *,
         path_secrets=None,
+        secret_values: Callable[[], Iterable[str]] | None = None,
     ):
         self.auto_config = config
         self.endpoint = endpoint
         self.secret_params = frozenset(secret_params)
+        self.secret_values = secret_values
         self.path_secrets: dict[str, str] = dict(path_secrets or {})
         self.request_body = request_body  # a POST's JSON body (a GraphQL query names its variables)
         self.inner: Paginator | None = None
@@ -1169,7 +1193,12 @@ class AutoPaginator:
         if self.inner is None:
             detected = detect_pagination(page, self.auto_config, self.request_body)
             self.inner = make_paginator(
-                detected, self.endpoint, None, self.secret_params, path_secrets=self.path_secrets
+                detected,
+                self.endpoint,
+                None,
+                self.secret_params,
+                path_secrets=self.path_secrets,
+                secret_values=self.secret_values,
             )
             if detected["type"] == "page" and "start_page" in detected:
                 self.inner.state["page"] = detected["start_page"]
@@ -1260,13 +1289,23 @@ def paginator_for(
     request_body: dict | None = None,
     *,
     path_secrets=None,
+    secret_values: Callable[[], Iterable[str]] | None = None,
 ):
     """The paginator of a validated config: :class:`AutoPaginator` for ``auto`` (at the start).
     ``request_body``: the JSON body a POST connector sends (detection reads a GraphQL query's
     variables from it)."""
     if config["type"] == "auto":
-        return AutoPaginator(config, endpoint, secret_params, request_body, path_secrets=path_secrets)
-    return make_paginator(config, endpoint, state, secret_params, path_secrets=path_secrets)
+        return AutoPaginator(
+            config,
+            endpoint,
+            secret_params,
+            request_body,
+            path_secrets=path_secrets,
+            secret_values=secret_values,
+        )
+    return make_paginator(
+        config, endpoint, state, secret_params, path_secrets=path_secrets, secret_values=secret_values
+    )
 
 
 def detect_pagination(page: FetchedPage, auto_config: dict, request_body: dict | None = None) -> dict:

@@ -161,6 +161,7 @@ def _fetch(connector, result: Preview, records: list) -> None:
             auth.credential_params,
             RequestShape.of(connector).post_body,
             path_secrets=auth.path_secrets,
+            secret_values=auth.secret_values,
         ),
         connector.records_path,
         error_detection,

@@ -256,6 +256,7 @@ class RestSource:
                 saved["state"],
                 auth.credential_params,
                 path_secrets=auth.path_secrets,
+                secret_values=auth.secret_values,
             )
             # A checkpoint written before paginators counted what they saw: the committed records.
             paginator.state.setdefault("seen", run.records_done())
@@ -268,6 +269,7 @@ class RestSource:
                 auth.credential_params,
                 RequestShape.of(connector).post_body,
                 path_secrets=auth.path_secrets,
+                secret_values=auth.secret_values,
             )
             records_path = connector.records_path
         base_params = base_query_params(connector)

@@ -4000,6 +4000,9 @@ class FacebookGraph(VendorServer):
         }
         return 400, {}, {"error": error}
 
+    def authorized(self, headers):
+        return True  # the token may come as a parameter too: checked in respond
+
     def record(self, number):
         return {
             "id": f"104445678901234_{900 + number}",
@@ -4008,6 +4011,11 @@ class FacebookGraph(VendorServer):
         }
 
     def respond(self, path, query, headers):
+        token = query.get("access_token")
+        if token is None and headers.get("Authorization") == f"Bearer {self.api_key}":
+            token = self.api_key
+        if token != self.api_key:
+            return self.unauthorized()
         records = self.all_records()
         limit = self.size(query, "limit")
         start = _position(query["after"], "fb") if query.get("after") else 0
@@ -4015,10 +4023,13 @@ class FacebookGraph(VendorServer):
             return 400, {}, {"error": {"message": "Invalid cursor", "type": "OAuthException", "code": 100}}
         end = min(start + limit, len(records))
         paging = {"cursors": {"before": _token(start, "fb"), "after": _token(end, "fb")}}
+        # Graph writes the access_token parameter a request carried into its paging links.
+        echoed = {"access_token": query["access_token"]} if "access_token" in query else {}
         if end < len(records):
-            paging["next"] = f"{self.url}?{urlencode({'limit': limit, 'after': _token(end, 'fb')})}"
+            paging["next"] = f"{self.url}?{urlencode({**echoed, 'limit': limit, 'after': _token(end, 'fb')})}"
         if start:
-            paging["previous"] = f"{self.url}?{urlencode({'limit': limit, 'before': _token(start, 'fb')})}"
+            before = {**echoed, "limit": limit, "before": _token(start, "fb")}
+            paging["previous"] = f"{self.url}?{urlencode(before)}"
         return 200, {}, {"data": records[start:end], "paging": paging}
 
 
