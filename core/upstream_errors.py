@@ -24,7 +24,9 @@ with ``X-RateLimit-Remaining: 0``, Shopify's ``{"errors": [{"extensions": {"code
 or with HTTP 400 (Linear's ``RATELIMITED``), which is no answer to the query; and REST APIs that
 answer their rate limits with HTTP 200 and codes of their own (Marketo's 606 and 615 in its
 ``{"success": false, "errors": [...]}``, see ``_CODED_RATE_LIMITS``) or in a single-error wrapper of
-their own (Stack Exchange's ``throttle_violation``, HTTP 400, see ``_WRAPPED_RATE_LIMITS``).
+their own (Stack Exchange's ``throttle_violation``, HTTP 400, see ``_WRAPPED_RATE_LIMITS``) or with a
+code of their own in a single error object (Meta's Graph API, HTTP 400 or 403, ``{"error": {"code": 17,
+...}}``, see ``_OBJECT_CODED_RATE_LIMITS``).
 :func:`backoff_in_body` reads a wait a successful answer asks for (Stack Exchange's ``backoff``).
 """
 
@@ -221,6 +223,27 @@ _WRAPPED_RATE_LIMITS: tuple[tuple[str, frozenset[str], str, dict[int, float | No
     ),
 )
 _WRAPPED_MARKERS = tuple(f'"{name}"'.encode() for _vendor, _keys, name, _ids in _WRAPPED_RATE_LIMITS)
+# Rate limits an API reports with a code of its own in a single ``{"error": {...}}`` object, read only
+# when the object holds the keys it documents (a ``"code": 17`` elsewhere is no rate limit): (vendor,
+# keys of the error object, {code: seconds to wait, or None for the backoff}). Meta's Graph API, HTTP
+# 400 or 403 with {"error": {"message": "(#17) User request limit reached", "type": "OAuthException",
+# "code": 17, "error_subcode": 2446079, "fbtrace_id": "..."}}: platform limits 4 (app), 17 (user), 32
+# (page), 341 (application limit), 613 (a call's own limit), and the Business Use Case limits 80000-80014
+# (https://developers.facebook.com/docs/graph-api/overview/rate-limiting, .../guides/error-handling).
+# Its waits are in headers of its own (:func:`_meta_usage_wait`).
+_OBJECT_CODED_RATE_LIMITS: tuple[tuple[str, frozenset[str], dict[int, float | None]], ...] = (
+    (
+        "Meta Graph API",
+        frozenset({"message", "code", "fbtrace_id"}),
+        {code: None for code in (4, 17, 32, 341, 613, *range(80000, 80015))},
+    ),
+)
+_OBJECT_MARKERS = (b'"fbtrace_id"',)
+# Meta's usage headers: X-Business-Use-Case-Usage {"<business id>": [{"type", "call_count", ...,
+# "estimated_time_to_regain_access": <minutes>}]}, X-Ad-Account-Usage {"acc_id_util_pct",
+# "reset_time_duration": <seconds>}.
+_META_BUC_USAGE = "x-business-use-case-usage"
+_META_AD_ACCOUNT_USAGE = "x-ad-account-usage"
 # "more requests available in 81 seconds"
 _SECONDS_IN_MESSAGE = re.compile(r"available\s+in\s+(\d+(?:\.\d+)?)\s*sec", re.IGNORECASE)
 # Marketo's 606 names its window: "... exceeded with in '20' secs".
@@ -253,14 +276,16 @@ def reported_rate_limit(content: bytes, headers) -> ReportedRateLimit | None:
     if (
         not content
         or len(content) > _REPORT_MAX_BYTES
-        or not any(m in content for m in _RATE_LIMIT_MARKERS + _CODED_MARKERS + _WRAPPED_MARKERS)
+        or not any(
+            m in content for m in _RATE_LIMIT_MARKERS + _CODED_MARKERS + _WRAPPED_MARKERS + _OBJECT_MARKERS
+        )
     ):
         return None
     try:
         body = json.loads(content.decode("utf-8", errors="replace"))
     except (ValueError, RecursionError):
         return None
-    wrapped = _wrapped_rate_limit(body, headers)
+    wrapped = _wrapped_rate_limit(body, headers) or _object_coded_rate_limit(body, headers)
     if wrapped is not None:
         return wrapped
     errors = body.get("errors") if isinstance(body, dict) else None
@@ -283,6 +308,61 @@ def reported_rate_limit(content: bytes, headers) -> ReportedRateLimit | None:
     if wait is None and _rate_limit_code(limited) in _WINDOW_CODES:
         wait = GITHUB_RATE_LIMIT_WAIT
     return ReportedRateLimit(said, wait)
+
+
+def _object_coded_rate_limit(body, headers) -> ReportedRateLimit | None:
+    """A rate limit reported with an API's own code in its single error object
+    (:data:`_OBJECT_CODED_RATE_LIMITS`), or None. The wait: the answer's ``Retry-After`` or exhausted
+    window, else Meta's usage headers, else the table's."""
+    error = body.get("error") if isinstance(body, dict) else None
+    if not isinstance(error, dict):
+        return None
+    code = error.get("code")
+    if isinstance(code, str) and code.isdigit():
+        code = int(code)
+    if not isinstance(code, int) or isinstance(code, bool):
+        return None
+    for _vendor, keys, codes in _OBJECT_CODED_RATE_LIMITS:
+        if not keys <= set(error) or code not in codes:
+            continue
+        said = _first_text(error, _MESSAGE_KEYS) or str(code)
+        said = redacted_excerpt(_CONTROL.sub(" ", " ".join(f"{said} ({code})".split())), EXCERPT_CHARS)
+        wait = rate_limit_wait(headers)
+        if wait is None:
+            wait = _meta_usage_wait(headers)
+        return ReportedRateLimit(said, wait if wait is not None else codes[code])
+    return None
+
+
+def _meta_usage_wait(headers) -> float | None:
+    """Seconds until Meta takes requests again by its usage headers (the longest a header names), or
+    None: a Business Use Case's ``estimated_time_to_regain_access`` (minutes), an ad account's
+    ``reset_time_duration`` (seconds)."""
+    waits: list[float] = []
+    usage = _json_header(headers, _META_BUC_USAGE)
+    if isinstance(usage, dict):
+        for entries in usage.values():
+            for entry in entries if isinstance(entries, list) else []:
+                minutes = (
+                    _number(entry.get("estimated_time_to_regain_access")) if isinstance(entry, dict) else None
+                )
+                if minutes is not None and minutes > 0:
+                    waits.append(minutes * 60)
+    account = _json_header(headers, _META_AD_ACCOUNT_USAGE)
+    seconds = _number(account.get("reset_time_duration")) if isinstance(account, dict) else None
+    if seconds is not None and seconds > 0:
+        waits.append(seconds)
+    return max(waits) if waits else None
+
+
+def _json_header(headers, name: str):
+    value = headers.get(name, "") if headers is not None else ""
+    if not value or len(value) > _REPORT_MAX_BYTES:
+        return None
+    try:
+        return json.loads(value)
+    except (ValueError, RecursionError):
+        return None
 
 
 def _wrapped_rate_limit(body, headers) -> ReportedRateLimit | None:

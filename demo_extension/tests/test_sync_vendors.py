@@ -1301,12 +1301,20 @@ def test_a_monday_budget_wait_longer_than_the_cap_fails_the_run_naming_it(
     vendor.exhausted_on_page, vendor.exhausted_times, vendor.retry_in_seconds = 2, 10**6, 30
     connector = make_connector(**vendor.connector_fields())
 
+    _failed_on_page_two_past_the_cap(
+        vendor, connector, "reports a rate limit (the API says: 'Complexity budget exhausted')", 30, 10
+    )
+
+
+def _failed_on_page_two_past_the_cap(vendor, connector, said: str, seconds: int, records: int) -> None:
+    """Sync ``connector``: page 2 reports a rate limit whose wait is past the cap; the run fails
+    naming it, with page 1's ``records`` kept for a resume."""
     log = run_sync(connector)
 
     assert log.status == SyncStatus.FAILED
-    assert "reports a rate limit (the API says: 'Complexity budget exhausted')" in log.error_message
-    assert "it asks to wait 30 s, longer than MIGRATEIQ_HTTP_RETRY_AFTER_CAP" in log.error_message
-    assert len(vendor.requests) == 2 and log.records_created == 10  # page 1 kept, to be resumed
+    assert said in log.error_message, log.error_message
+    assert f"it asks to wait {seconds} s, longer than MIGRATEIQ_HTTP_RETRY_AFTER_CAP" in log.error_message
+    assert len(vendor.requests) == 2 and log.records_created == records  # page 1 kept, to be resumed
 
 
 def test_a_linear_connection_on_auto_is_paged_by_its_end_cursor(vendor_server, make_connector):
@@ -1770,3 +1778,69 @@ def test_a_pinned_json_api_next_link_ends_like_auto_on_a_last_page_that_omits_it
     assert log.status == SyncStatus.SUCCESS, log.error_message
     assert log.records_processed == 75 and log.pages_fetched == 3
     assert SyncedRecord.objects.filter(connector=connector, deleted_at__isnull=True).count() == 75
+
+
+# -- Meta Graph API rate limits -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("code", "status", "headers", "said", "wait"),
+    [
+        (17, 400, {}, "(#17) User request limit reached (17)", None),
+        (4, 403, {}, "(#4) Application request limit reached (4)", None),
+        (613, 400, {"Retry-After": "1"}, "exceeded the rate limit. (613)", "1.0 s"),
+        (
+            80004,
+            400,
+            {"X-Ad-Account-Usage": '{"acc_id_util_pct": 100, "reset_time_duration": 1}'},
+            "too many calls to this ad-account",
+            "1.0 s",
+        ),
+    ],
+    ids=["user-17", "app-4-http-403", "613-retry-after", "buc-80004-ad-account-reset"],
+)
+def test_a_graph_rate_limit_answered_with_http_400_or_403_pauses_the_connector_and_asks_the_page_again(
+    vendor_server, make_connector, settings, code, status, headers, said, wait
+):
+    settings.MIGRATEIQ_HTTP_RETRY_AFTER_CAP = 2
+    vendor = vendor_server(FacebookGraph)
+    vendor.rate_limited_on_page, vendor.rate_limit_code = 2, code
+    vendor.rate_limit_status, vendor.rate_limit_headers = status, headers
+    connector = make_connector(**vendor.connector_fields())
+
+    log = _synced_completely(vendor, connector, pages=5)
+    afters = [request["query"].get("after") for request in vendor.requests]
+    assert len(afters) == 6 and afters[1] == afters[2] and afters[1]  # page 2 twice, nothing else again
+    assert [request["status"] for request in vendor.requests].count(status) == 1
+    retry = next(line for line in events(log) if "reports a rate limit" in line)
+    assert f"HTTP {status}" in retry and said in retry, retry
+    assert "its request budget is paused" in retry
+    if wait:
+        assert f"retrying in {wait}" in retry, retry
+
+
+def test_a_graph_error_that_is_no_rate_limit_still_fails_the_run_with_its_message(
+    vendor_server, make_connector
+):
+    vendor = vendor_server(FacebookGraph)
+    vendor.rate_limited_on_page, vendor.rate_limit_code = 2, 100  # "Invalid parameter": no limit
+    connector = make_connector(**vendor.connector_fields())
+
+    log = run_sync(connector)
+
+    assert log.status == SyncStatus.FAILED
+    assert "HTTP 400" in log.error_message and "reports a rate limit" not in log.error_message
+    assert len(vendor.requests) == 2 and log.records_created == 5
+
+
+def test_a_graph_business_use_case_limit_longer_than_the_cap_fails_the_run_naming_meta_s_wait(
+    vendor_server, make_connector, settings
+):
+    settings.MIGRATEIQ_HTTP_RETRY_AFTER_CAP = 2
+    vendor = vendor_server(FacebookGraph)
+    vendor.rate_limited_on_page, vendor.rate_limit_code = 2, 80004
+    usage = {"act_1": [{"type": "ads_management", "call_count": 100, "estimated_time_to_regain_access": 3}]}
+    vendor.rate_limit_headers = {"X-Business-Use-Case-Usage": json.dumps(usage)}  # minutes
+    connector = make_connector(**vendor.connector_fields())
+
+    _failed_on_page_two_past_the_cap(vendor, connector, "too many calls to this ad-account", 180, 5)

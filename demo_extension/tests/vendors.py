@@ -3990,6 +3990,19 @@ class FacebookGraph(VendorServer):
     records = 23
     page_size = 5
     api_key = "EAAGm0PX4ZCpsBAFakeGraphAccessToken0123456789"
+    # this page (1-based) is refused once with a rate limit: {"error": {"code": ...}} and this status
+    # (https://developers.facebook.com/docs/graph-api/overview/rate-limiting)
+    rate_limited_on_page = None
+    rate_limit_code = 17
+    rate_limit_status = 400
+    rate_limit_headers: dict = {}
+    _RATE_LIMIT_MESSAGES = {
+        4: "(#4) Application request limit reached",
+        17: "(#17) User request limit reached",
+        32: "(#32) Page request limit reached",
+        613: "(#613) Calls to this api have exceeded the rate limit.",
+        80004: "There have been too many calls to this ad-account. Wait a bit and try again.",
+    }
 
     def unauthorized(self):
         error = {
@@ -4021,6 +4034,15 @@ class FacebookGraph(VendorServer):
         start = _position(query["after"], "fb") if query.get("after") else 0
         if start is None:
             return 400, {}, {"error": {"message": "Invalid cursor", "type": "OAuthException", "code": 100}}
+        if self.refused_once(start, limit):
+            error = {
+                "message": self._RATE_LIMIT_MESSAGES.get(self.rate_limit_code, "Rate limited"),
+                "type": "OAuthException",
+                "is_transient": True,
+                "code": self.rate_limit_code,
+                "fbtrace_id": "AhVq3JkT0pZ5sRfKe2Lx9Qa",
+            }
+            return self.rate_limit_status, dict(self.rate_limit_headers), {"error": error}
         end = min(start + limit, len(records))
         paging = {"cursors": {"before": _token(start, "fb"), "after": _token(end, "fb")}}
         # Graph writes the access_token parameter a request carried into its paging links.
