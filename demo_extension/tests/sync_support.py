@@ -10,7 +10,7 @@ server (pytest-httpserver) serves the shapes a real upstream gets wrong.
 import json
 
 import pytest
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from pytest_httpserver import HTTPServer
 
@@ -141,3 +141,13 @@ def store(connector, records, *, key="id") -> None:
             now=timezone.now(),
         )
         save_schema(connector.pk, schema.to_document())
+
+
+def database_text() -> str:
+    """Every row of every table, as text (the run's checkpoint, events, errors, records...)."""
+    rows = []
+    with connection.cursor() as cursor:
+        for table in connection.introspection.table_names():
+            cursor.execute(f"SELECT * FROM {connection.ops.quote_name(table)}")  # noqa: S608
+            rows += [repr(row) for row in cursor.fetchall()]
+    return "\n".join(rows)

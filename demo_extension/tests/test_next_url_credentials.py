@@ -9,7 +9,8 @@ from urllib.parse import quote, urlencode
 import pytest
 
 from demo_extension.models import SyncLog, SyncStatus
-from demo_extension.tests.sync_support import run_sync, stored_records
+from demo_extension.services.pagination import strip_params
+from demo_extension.tests.sync_support import database_text, run_sync, stored_records
 from demo_extension.tests.vendors import FacebookGraph
 from sync_engine import queue as runs
 
@@ -26,13 +27,15 @@ def query_auth(vendor) -> dict:
 
 
 def plain_columns(log: SyncLog) -> str:
-    """Everything of a run the database keeps in plain text (the checkpoint is plain JSON)."""
+    """Everything of a run the database keeps in plain text (the checkpoint is plain JSON), and every
+    row of every table besides."""
     log.refresh_from_db()
     texts = [
         json.dumps(log.checkpoint),
         log.error_message or "",
-        json.dumps(log.detected_pagination if hasattr(log, "detected_pagination") else ""),
+        json.dumps(log.warnings),
         *log.events.values_list("message", flat=True),
+        database_text(),
     ]
     return "\n".join(map(str, texts))
 
@@ -139,3 +142,11 @@ def test_a_next_link_to_another_host_never_gets_the_token_and_its_error_does_not
     assert "another host" in log.error_message
     assert len(vendor.requests) == 1  # the link elsewhere was not followed
     assert_no_token(plain_columns(log), vendor.api_key)
+
+
+def test_only_a_parameter_holding_a_whole_credential_of_8_characters_or_more_is_taken_out():
+    url = "https://graph.example/v19.0/1/posts?limit=5&after=QVFIUm&token=EAAGsecret-value&page=EAAG"
+
+    kept = strip_params(url, (), ["5", "EAAGsecret-value", ""])
+
+    assert kept == "https://graph.example/v19.0/1/posts?limit=5&after=QVFIUm&page=EAAG"

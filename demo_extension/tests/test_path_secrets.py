@@ -14,6 +14,7 @@ from werkzeug import Response
 from audit.models import AuditEvent
 from core.logging import JsonFormatter
 from demo_extension.models import CustomDataConnector, SyncLog, SyncStatus
+from demo_extension.tests.sync_support import database_text
 
 CONNECTORS = "/api/demo-extension/connectors/"
 TOKEN = "123456789:AAH-path-canary-Zx9Qw8Er7Ty6"
@@ -186,16 +187,6 @@ def test_a_value_with_a_slash_stays_one_path_segment():
 
     assert filled == "https://api.example.test/v1/a%2Fb%20c:d/items?page=2"
     assert hide(filled, {"key": "a/b c:d"}) == url
-
-
-def database_text() -> str:
-    """Every row of every table, as text (the run's checkpoint, events, errors, records...)."""
-    rows = []
-    with connection.cursor() as cursor:
-        for table in connection.introspection.table_names():
-            cursor.execute(f"SELECT * FROM {connection.ops.quote_name(table)}")  # noqa: S608
-            rows += [repr(row) for row in cursor.fetchall()]
-    return "\n".join(rows)
 
 
 @pytest.mark.parametrize("link_in", ["body", "link_header"])
