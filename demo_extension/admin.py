@@ -26,6 +26,7 @@ from demo_extension.services.request_settings import (
     validate_key_for_auth_type,
     validate_run_limit,
 )
+from demo_extension.services.schedule import anchor_errors
 from sync_engine.transform import DataTransformationService, TransformationError
 from tenancy.admin import TenantOwnedModelAdmin
 from tenancy.models import Tenant
@@ -98,10 +99,19 @@ class ConnectorAdminForm(forms.ModelForm):
         fields = [
             "name",
             "api_endpoint",
-            "sync_frequency",
+            *models.CONNECTOR_SCHEDULE_FIELDS,
             "is_active",
             *models.CONNECTOR_REQUEST_FIELDS,
         ]
+        help_texts = {
+            "sync_time": 'UTC, "HH:MM": the time of day of daily and weekly syncs, the minutes past '
+            "the hour of hourly ones. Empty: one interval after the last save or run.",
+            "sync_weekday": "The day of a weekly schedule (with a time).",
+        }
+
+    def clean_sync_time(self):
+        value = self.cleaned_data.get("sync_time")
+        return value.replace(second=0, microsecond=0) if value else value
 
     def clean_api_endpoint(self):
         return self._checked_url(self.cleaned_data["api_endpoint"])
@@ -147,6 +157,12 @@ class ConnectorAdminForm(forms.ModelForm):
             validate_key_for_auth_type(key, cleaned.get("auth_type"), cleaned.get("auth_header_name"))
         except forms.ValidationError as exc:
             self.add_error("new_api_key", exc)
+        if cleaned.get("sync_frequency"):
+            anchor = anchor_errors(
+                cleaned["sync_frequency"], cleaned.get("sync_time"), cleaned.get("sync_weekday")
+            )
+            for name, message in anchor.items():
+                self.add_error(name, message)
         # The tenant is not a field of this form, so Django's constraint check skips the unique name.
         name, tenant_id = cleaned.get("name"), self.instance.tenant_id
         if name and tenant_id and name_taken(tenant_id, name, exclude_pk=self.instance.pk):
@@ -213,7 +229,18 @@ class CustomDataConnectorAdmin(TenantOwnedModelAdmin):
     ]
     list_select_related = ["tenant"]
     fieldsets = [
-        (None, {"fields": ["tenant", "name", "api_endpoint", "sync_frequency", "is_active"]}),
+        (
+            None,
+            {
+                "fields": [
+                    "tenant",
+                    "name",
+                    "api_endpoint",
+                    *models.CONNECTOR_SCHEDULE_FIELDS,
+                    "is_active",
+                ]
+            },
+        ),
         ("API key", {"fields": ["api_key_hint", "new_api_key", "clear_api_key"]}),
         (
             "Other credentials",

@@ -34,6 +34,18 @@ class SyncFrequency(models.TextChoices):
     WEEKLY = "WEEKLY", "Weekly"
 
 
+class Weekday(models.IntegerChoices):
+    """The day of a weekly schedule (``sync_weekday``), as Python counts them: Monday is 0."""
+
+    MONDAY = 0, "Monday"
+    TUESDAY = 1, "Tuesday"
+    WEDNESDAY = 2, "Wednesday"
+    THURSDAY = 3, "Thursday"
+    FRIDAY = 4, "Friday"
+    SATURDAY = 5, "Saturday"
+    SUNDAY = 6, "Sunday"
+
+
 class RequestMethod(models.TextChoices):
     GET = "GET", "GET: the pagination parameters in the query string"
     POST = "POST", "POST: request_body as JSON, with the pagination parameters in it"
@@ -57,6 +69,10 @@ class OAuthClientAuth(models.TextChoices):
 def default_pagination():
     return {"type": "auto"}
 
+
+#: When a connector syncs: the frequency and its optional anchor (services.schedule), edited by the
+#: API, the admin and the UI.
+CONNECTOR_SCHEDULE_FIELDS = ("sync_frequency", "sync_time", "sync_weekday")
 
 #: How a connector calls its API and maps its records: the fields the API, the admin and the UI edit
 #: beside name, endpoint, key and schedule.
@@ -111,6 +127,10 @@ class CustomDataConnector(TenantOwnedModel):
     sync_frequency = models.CharField(
         max_length=8, choices=SyncFrequency.choices, default=SyncFrequency.DAILY
     )
+    # The schedule's anchor, in UTC (services.schedule): the time of day of HOURLY (its minutes),
+    # DAILY and WEEKLY syncs, and the day of WEEKLY ones. Null: one interval from the last save/run.
+    sync_time = models.TimeField(null=True, blank=True)
+    sync_weekday = models.PositiveSmallIntegerField(null=True, blank=True, choices=Weekday.choices)
     is_active = models.BooleanField(default=True)
 
     # Request configuration

@@ -50,6 +50,7 @@ from demo_extension.services.request_settings import (
     validate_key_for_auth_type,
     validate_run_limit,
 )
+from demo_extension.services.schedule import ANCHOR_FREQUENCIES, anchor_errors
 from sync_engine.paths import validate_path
 from sync_engine.profile import DEFAULT_SAMPLE as DEFAULT_PROFILE_SAMPLE
 from sync_engine.profile import MAX_SAMPLE as MAX_PROFILE_SAMPLE
@@ -106,6 +107,22 @@ class JSONObjectField(serializers.JSONField):
 @extend_schema_field({"type": "object", "additionalProperties": {"type": "string"}})
 class StringMapField(JSONObjectField):
     """An object of names to string values (``validate_flat_strings`` checks its contents)."""
+
+
+class AnchorTimeField(serializers.TimeField):
+    """A schedule's ``sync_time``: exactly "HH:MM" (00:00 to 23:59), answered the same way."""
+
+    default_error_messages = {
+        "invalid": 'Use "HH:MM" in UTC, from 00:00 to 23:59 (e.g. "02:00"); seconds are not accepted.'
+    }
+
+    def __init__(self, **kwargs):
+        super().__init__(format="%H:%M", input_formats=["%H:%M"], **kwargs)
+
+    def to_internal_value(self, value):
+        if not isinstance(value, str) or not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", value):
+            self.fail("invalid")
+        return super().to_internal_value(value)
 
 
 def _secret_field(what: str, max_length: int = MAX_API_KEY_LENGTH) -> serializers.CharField:
@@ -354,6 +371,24 @@ class ConnectorSerializer(StrictTypesMixin, SaveWarningsMixin, serializers.Model
         "larger value is a 400 naming the limit. A run over budget stops at a page boundary, FAILED "
         "with its checkpoint: resume it to go on.",
     )
+    sync_time = AnchorTimeField(
+        required=False,
+        allow_null=True,
+        help_text='The schedule\'s time of day in UTC, "HH:MM": DAILY syncs at this time, WEEKLY ones at '
+        'this time on sync_weekday, HOURLY ones at its minutes past every hour ("00:15": at :15). '
+        "The next sync is the next such time strictly after now; a sync missed while no worker ran "
+        "runs once, then the schedule goes on. Null (default): one interval after the last save or "
+        "run. Not accepted with MANUAL (a 400); a stored value the new sync_frequency does not use is "
+        "cleared, with a warning.",
+    )
+    sync_weekday = serializers.ChoiceField(
+        choices=models.Weekday.choices,
+        required=False,
+        allow_null=True,
+        help_text="The day of a WEEKLY schedule, 0 (Monday) to 6 (Sunday), with sync_time (both or "
+        "neither). WEEKLY only: a 400 with another sync_frequency; a stored value is cleared, with a "
+        "warning, when sync_frequency changes.",
+    )
     last_sync_status = serializers.ChoiceField(
         choices=models.SyncStatus.choices,
         allow_blank=True,
@@ -395,7 +430,7 @@ class ConnectorSerializer(StrictTypesMixin, SaveWarningsMixin, serializers.Model
             "api_key",
             "has_api_key",
             "api_key_last4",
-            "sync_frequency",
+            *models.CONNECTOR_SCHEDULE_FIELDS,
             "is_active",
             *models.CONNECTOR_REQUEST_FIELDS,
             "auth_username",
@@ -702,6 +737,7 @@ class ConnectorSerializer(StrictTypesMixin, SaveWarningsMixin, serializers.Model
             if dropped:
                 attrs["incremental_cursor"] = None
                 self.save_warnings.append(dropped)
+        self._check_schedule_anchor(attrs)
         self._check_secret_param_names(attrs)
         self._check_path_placeholders(attrs)
         if attrs.get("api_key"):
@@ -715,6 +751,31 @@ class ConnectorSerializer(StrictTypesMixin, SaveWarningsMixin, serializers.Model
         if "secret_params" in attrs:
             attrs.update(secret_params_fields(attrs.pop("secret_params")))
         return attrs
+
+    def _check_schedule_anchor(self, attrs) -> None:
+        """Anchor fields sent with a frequency that does not use them are a 400; stored ones the
+        new frequency does not use are cleared, with a save warning."""
+        frequency = attrs.get(
+            "sync_frequency", getattr(self.instance, "sync_frequency", models.SyncFrequency.DAILY)
+        )
+        values = {}
+        for name, frequencies in ANCHOR_FREQUENCIES.items():
+            if name in attrs:
+                values[name] = attrs[name]
+                continue
+            stored = getattr(self.instance, name, None)
+            if stored is not None and frequency not in frequencies:
+                attrs[name] = None
+                shown = stored.strftime("%H:%M") if name == "sync_time" else models.Weekday(stored).label
+                applies = ", ".join(str(f) for f in frequencies)
+                self.save_warnings.append(
+                    f"{name} ({shown}) was cleared: it applies to sync_frequency {applies} only."
+                )
+                stored = None
+            values[name] = stored
+        errors = anchor_errors(frequency, values["sync_time"], values["sync_weekday"])
+        if errors:
+            raise serializers.ValidationError({name: [message] for name, message in errors.items()})
 
     def _check_secret_param_names(self, attrs) -> None:
         """A secret header or parameter may not share its name with a plain one or the auth style's:

@@ -1,5 +1,7 @@
 """Admin pages of the connectors module: the key is never shown, and can be set or removed."""
 
+from datetime import UTC, time
+
 import pytest
 
 from demo_extension.models import CustomDataConnector, SyncLog, SyncLogEvent, SyncStatus
@@ -266,3 +268,37 @@ def test_the_admin_never_shows_the_other_credentials_and_sets_or_removes_them(
     assert connector.auth_username == "replaced-user"
     assert connector.auth_password == ""
     assert connector.oauth_client_secret == "admin-oauth-canary"
+
+
+ADD = "/admin/demo_extension/customdataconnector/add/"
+
+
+def test_an_operator_adds_a_weekly_connector_on_monday_at_06_30(operator, tenant_a):
+    response = operator.post(
+        ADD, form_data(tenant_a, sync_frequency="WEEKLY", sync_time="06:30", sync_weekday="0")
+    )
+
+    assert response.status_code == 302, response.content.decode()[:2000]
+    connector = CustomDataConnector.objects.unscoped("test: every tenant").get(name="Admin connector")
+    assert (connector.sync_time, connector.sync_weekday) == (time(6, 30), 0)
+    due = connector.next_sync_at.astimezone(UTC)
+    assert (due.weekday(), due.hour, due.minute) == (0, 6, 30)
+
+
+def test_the_add_page_offers_the_anchor_fields(operator):
+    page = operator.get(ADD).content.decode()
+
+    assert 'name="sync_time"' in page
+    assert 'name="sync_weekday"' in page
+
+
+def test_a_weekday_with_a_daily_schedule_is_refused_naming_the_rule(operator, tenant_a):
+    response = operator.post(
+        ADD, form_data(tenant_a, sync_frequency="DAILY", sync_time="02:00", sync_weekday="0")
+    )
+
+    assert response.status_code == 200
+    assert "sync_weekday applies to sync_frequency WEEKLY only, not DAILY" in response.content.decode()
+    assert (
+        not CustomDataConnector.objects.unscoped("test: every tenant").filter(name="Admin connector").exists()
+    )

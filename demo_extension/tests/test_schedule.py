@@ -1,7 +1,7 @@
 """Connector schedules: next_sync_at from sync_frequency, and the beat's dispatch of due connectors
 (frozen clock: ``now`` is passed in)."""
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta, timezone
 
 import pytest
 
@@ -157,3 +157,128 @@ def test_the_beat_gives_scheduled_connectors_without_a_due_time_one_instead_of_n
     assert hourly.next_sync_at == NOW + timedelta(hours=1)
     assert manual.next_sync_at is None
     assert inactive.next_sync_at is None
+
+
+# Anchored schedules ("daily at 02:00 UTC", "weekly on Monday at 06:30", "hourly at :15"): the next
+# sync is the anchor's next time strictly after now, in UTC, whenever the connector was saved.
+
+
+def at(*args):
+    return datetime(*args, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("frequency", "sync_time", "weekday", "after", "expected"),
+    [
+        # hourly at :15 (only the minutes of sync_time count)
+        ("HOURLY", time(0, 15), None, at(2026, 3, 2, 9, 30), at(2026, 3, 2, 10, 15)),
+        ("HOURLY", time(7, 15), None, at(2026, 3, 2, 9, 10), at(2026, 3, 2, 9, 15)),
+        ("HOURLY", time(0, 15), None, at(2026, 3, 2, 9, 15), at(2026, 3, 2, 10, 15)),
+        ("HOURLY", time(0, 0), None, at(2026, 12, 31, 23, 59, 59), at(2027, 1, 1, 0, 0)),
+        # daily at 02:00: before, exactly at, just after, across month and year ends
+        ("DAILY", time(2, 0), None, at(2026, 3, 2, 1, 59, 59), at(2026, 3, 2, 2, 0)),
+        ("DAILY", time(2, 0), None, at(2026, 3, 2, 2, 0, 0), at(2026, 3, 3, 2, 0)),
+        ("DAILY", time(2, 0), None, at(2026, 3, 2, 2, 0, 0, 1), at(2026, 3, 3, 2, 0)),
+        ("DAILY", time(2, 0), None, at(2026, 2, 28, 9, 30), at(2026, 3, 1, 2, 0)),
+        ("DAILY", time(2, 0), None, at(2028, 2, 28, 9, 30), at(2028, 2, 29, 2, 0)),
+        ("DAILY", time(2, 0), None, at(2026, 12, 31, 23, 0), at(2027, 1, 1, 2, 0)),
+        # Europe's and the US's DST switches (2026-03-29, 2026-03-08) change nothing: UTC has none
+        ("DAILY", time(2, 30), None, at(2026, 3, 29, 0, 0), at(2026, 3, 29, 2, 30)),
+        ("DAILY", time(2, 30), None, at(2026, 3, 8, 3, 0), at(2026, 3, 9, 2, 30)),
+        # weekly on Monday (0) at 06:30; 2026-03-02 is a Monday
+        ("WEEKLY", time(6, 30), 0, at(2026, 3, 2, 6, 0), at(2026, 3, 2, 6, 30)),
+        ("WEEKLY", time(6, 30), 0, at(2026, 3, 2, 6, 30), at(2026, 3, 9, 6, 30)),
+        ("WEEKLY", time(6, 30), 0, at(2026, 3, 1, 23, 0), at(2026, 3, 2, 6, 30)),
+        ("WEEKLY", time(6, 30), 0, at(2026, 3, 3, 0, 0), at(2026, 3, 9, 6, 30)),
+        # Sunday (6) from a Monday; across a month end and a year end
+        ("WEEKLY", time(23, 59), 6, at(2026, 3, 30, 12, 0), at(2026, 4, 5, 23, 59)),
+        ("WEEKLY", time(0, 0), 4, at(2026, 12, 30, 0, 0), at(2027, 1, 1, 0, 0)),
+    ],
+)
+def test_the_next_sync_is_the_anchor_s_next_time_strictly_after(
+    make_connector, frequency, sync_time, weekday, after, expected
+):
+    connector = make_connector(sync_frequency=frequency, sync_time=sync_time, sync_weekday=weekday)
+
+    assert schedule.compute_next_sync_at(connector, after=after) == expected
+
+
+def test_a_time_in_another_zone_counts_as_the_same_instant_in_utc(make_connector):
+    connector = make_connector(sync_frequency="DAILY", sync_time=time(2, 0))
+    # 03:30 in UTC+02:00 is 01:30 UTC: 02:00 UTC is half an hour later, the same day
+    after = datetime(2026, 3, 2, 3, 30, tzinfo=timezone(timedelta(hours=2)))
+
+    assert schedule.compute_next_sync_at(connector, after=after) == at(2026, 3, 2, 2, 0)
+
+
+def test_saving_an_anchored_connector_schedules_the_anchor_not_an_interval_after_the_save(make_connector):
+    connector = make_connector(sync_frequency="DAILY", next_sync_at=at(2026, 3, 2, 20, 0))
+    connector.sync_time = time(2, 0)
+
+    # an unanchored daily sync pending at 20:00 moves to the anchor's next time (tomorrow 02:00)
+    assert schedule.refresh_next_sync_at(connector, now=at(2026, 3, 2, 9, 30)) == at(2026, 3, 3, 2, 0)
+    connector.refresh_from_db()
+    assert connector.next_sync_at == at(2026, 3, 3, 2, 0)
+
+
+def test_editing_an_anchored_connector_keeps_a_due_time_that_already_passed(make_connector):
+    connector = make_connector(
+        sync_frequency="DAILY", sync_time=time(2, 0), next_sync_at=at(2026, 3, 2, 2, 0)
+    )
+
+    assert schedule.refresh_next_sync_at(connector, now=at(2026, 3, 2, 2, 0, 30)) == at(2026, 3, 2, 2, 0)
+
+
+def test_a_late_anchored_sync_runs_once_then_the_schedule_goes_on_at_the_anchor(make_connector, published):
+    # daily at 02:00; the workers were down from Sunday to Wednesday 09:30
+    connector = make_connector(
+        sync_frequency="DAILY", sync_time=time(2, 0), next_sync_at=at(2026, 3, 1, 2, 0)
+    )
+    now = at(2026, 3, 4, 9, 30)
+
+    first = schedule.dispatch_due_syncs(now=now)
+    second = schedule.dispatch_due_syncs(now=now + timedelta(minutes=1))
+
+    assert [log.connector_id for log in first] == [connector.pk]
+    assert second == []
+    assert SyncLog.objects.filter(connector=connector).count() == 1
+    connector.refresh_from_db()
+    assert connector.next_sync_at == at(2026, 3, 5, 2, 0)
+
+
+def test_a_sync_that_starts_schedules_the_anchor_s_next_time(make_connector):
+    connector = make_connector(sync_frequency="HOURLY", sync_time=time(0, 15))
+
+    # synced by hand at 10:40: the next hourly sync is at 11:15, not 11:40
+    assert schedule.schedule_next_sync(connector.pk, after=at(2026, 3, 2, 10, 40)) == at(2026, 3, 2, 11, 15)
+
+
+def test_the_beat_gives_anchored_connectors_without_a_due_time_the_anchor_s_next_time(
+    make_connector, published
+):
+    weekly = make_connector(sync_frequency="WEEKLY", sync_time=time(6, 30), sync_weekday=0, next_sync_at=None)
+    daily = make_connector(sync_frequency="DAILY", next_sync_at=None)
+
+    assert schedule.dispatch_due_syncs(now=at(2026, 3, 3, 12, 0)) == []
+
+    weekly.refresh_from_db()
+    daily.refresh_from_db()
+    assert weekly.next_sync_at == at(2026, 3, 9, 6, 30)
+    assert daily.next_sync_at == at(2026, 3, 4, 12, 0)
+
+
+@pytest.mark.parametrize(
+    ("frequency", "sync_time", "weekday", "errors"),
+    [
+        ("DAILY", time(2, 0), None, set()),
+        ("WEEKLY", time(2, 0), 3, set()),
+        ("WEEKLY", None, None, set()),
+        ("MANUAL", time(2, 0), None, {"sync_time"}),
+        ("DAILY", time(2, 0), 0, {"sync_weekday"}),
+        ("HOURLY", None, 0, {"sync_weekday"}),
+        ("WEEKLY", time(2, 0), None, {"sync_weekday"}),
+        ("WEEKLY", None, 2, {"sync_time"}),
+    ],
+)
+def test_anchor_rules(frequency, sync_time, weekday, errors):
+    assert set(schedule.anchor_errors(frequency, sync_time, weekday)) == errors

@@ -56,6 +56,10 @@ export interface Connector {
   has_api_key: boolean;
   api_key_last4: string;
   sync_frequency: SyncFrequency;
+  /** The schedule's time of day in UTC, "HH:MM" (HOURLY: only its minutes count); null: one interval after the last save or run. */
+  sync_time: string | null;
+  /** The day of a WEEKLY schedule, 0 (Monday) to 6 (Sunday); null otherwise. */
+  sync_weekday: number | null;
   is_active: boolean;
   auth_type: AuthType;
   auth_header_name: string;
@@ -114,6 +118,8 @@ export interface ConnectorInput {
   api_endpoint?: string;
   api_key?: string;
   sync_frequency?: SyncFrequency;
+  sync_time?: string | null;
+  sync_weekday?: number | null;
   is_active?: boolean;
   auth_type?: AuthType;
   auth_header_name?: string;

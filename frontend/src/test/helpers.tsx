@@ -95,6 +95,8 @@ export function connector(overrides: Partial<Connector> = {}): Connector {
     has_api_key: true,
     api_key_last4: "9xyz",
     sync_frequency: "DAILY",
+    sync_time: null,
+    sync_weekday: null,
     is_active: true,
     auth_type: "bearer",
     auth_header_name: "",
