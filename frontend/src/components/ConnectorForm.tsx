@@ -27,6 +27,7 @@ import {
   type KeyValue,
   type PaginationValues,
 } from "./connectorConfig";
+import { ANCHOR_FIELDS, type AnchorValues, anchorInput, anchorValuesOf, ScheduleAnchorFields } from "./ScheduleAnchorFields";
 import { Field, KeyValueEditor } from "./fields";
 import { saveErrorSummary } from "./formErrors";
 import { PreviewPanel } from "./PreviewPanel";
@@ -41,6 +42,7 @@ interface FormState {
   name: string;
   api_endpoint: string;
   sync_frequency: SyncFrequency;
+  anchor: AnchorValues;
   is_active: boolean;
   auth: AuthValues;
   pagination_type: PaginationType;
@@ -67,6 +69,7 @@ const shown: ReadonlySet<string> = new Set([
   "name",
   "api_endpoint",
   "sync_frequency",
+  ...ANCHOR_FIELDS,
   "is_active",
   ...AUTH_FIELDS,
   "error_detection",
@@ -89,6 +92,7 @@ function initialState(connector?: Connector): FormState {
     name: connector?.name ?? "",
     api_endpoint: connector?.api_endpoint ?? "",
     sync_frequency: connector?.sync_frequency ?? "DAILY",
+    anchor: anchorValuesOf(connector),
     is_active: connector?.is_active ?? true,
     auth: initialAuth(connector),
     pagination_type: paginationValuesOf(connector?.pagination).type,
@@ -194,6 +198,7 @@ export function ConnectorForm({
       name: form.name,
       api_endpoint: form.api_endpoint,
       sync_frequency: form.sync_frequency,
+      ...anchorInput(form.sync_frequency, form.anchor),
       is_active: form.is_active,
       records_path:
         form.records_path_mode === "detect" ? null : form.records_path_mode === "root" ? "" : form.records_path,
@@ -299,6 +304,7 @@ export function ConnectorForm({
             ))}
           </select>
         </Field>
+        <ScheduleAnchorFields idPrefix={prefix} frequency={form.sync_frequency} values={form.anchor} onChange={(anchor) => set("anchor", anchor)} errors={e} />
         <AuthFields idPrefix={prefix} values={form.auth} onChange={(auth) => set("auth", auth)} errors={e} connector={connector} />
         <PaginationSection
           idPrefix={prefix}

@@ -137,6 +137,7 @@ describe("the new connector wizard", () => {
     fireEvent.change(screen.getByLabelText("Incremental: query parameter"), { target: { value: "since" } });
     fireEvent.change(screen.getByLabelText("Max pages per sync"), { target: { value: "40" } });
     fireEvent.change(screen.getByLabelText("Sync frequency"), { target: { value: "HOURLY" } });
+    fireEvent.change(screen.getByLabelText("At (HH:MM UTC)"), { target: { value: "00:15" } });
     fireEvent.click(actions().getByRole("button", { name: "Create connector" }));
     await vi.waitFor(() => expect(onSubmit).toHaveBeenCalled());
     expect((onSubmit as ReturnType<typeof vi.fn>).mock.calls[0]![0]).toEqual({
@@ -160,7 +161,29 @@ describe("the new connector wizard", () => {
       max_requests_per_sync: null,
       error_detection: {},
       sync_frequency: "HOURLY",
+      sync_time: "00:15",
+      sync_weekday: null,
       is_active: true,
+    });
+  });
+
+  it("schedules a weekly connector on a day at a UTC time", async () => {
+    const { onSubmit } = renderWizard();
+    fillFirstStep();
+    fireEvent.change(screen.getByLabelText("Authentication"), { target: { value: "none" } });
+    next();
+    next();
+    next();
+    expect(screen.queryByLabelText("On")).toBeNull();
+    fireEvent.change(screen.getByLabelText("Sync frequency"), { target: { value: "WEEKLY" } });
+    fireEvent.change(screen.getByLabelText("At (HH:MM UTC)"), { target: { value: "06:30" } });
+    fireEvent.change(screen.getByLabelText("On"), { target: { value: "0" } });
+    fireEvent.click(screen.getByRole("button", { name: "Create connector" }));
+    await vi.waitFor(() => expect(onSubmit).toHaveBeenCalled());
+    expect((onSubmit as ReturnType<typeof vi.fn>).mock.calls[0]![0]).toMatchObject({
+      sync_frequency: "WEEKLY",
+      sync_time: "06:30",
+      sync_weekday: 0,
     });
   });
 

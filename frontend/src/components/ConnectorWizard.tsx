@@ -26,6 +26,7 @@ import {
   type KeyValue,
   type PaginationValues,
 } from "./connectorConfig";
+import { type AnchorValues, anchorInput, anchorValuesOf, ScheduleAnchorFields } from "./ScheduleAnchorFields";
 import { Field, KeyValueEditor } from "./fields";
 import { PreviewPanel, type PreviewOutcome } from "./PreviewPanel";
 import { statusSuffix, upstreamHint } from "./UpstreamError";
@@ -57,6 +58,8 @@ const STEP_OF_FIELD: Record<string, number> = {
   ...Object.fromEntries(BUDGET_FIELDS.map((field) => [field, 3])),
   error_detection: 3,
   sync_frequency: 3,
+  sync_time: 3,
+  sync_weekday: 3,
   is_active: 3,
 };
 const SHOWN = new Set(Object.keys(STEP_OF_FIELD));
@@ -83,6 +86,7 @@ interface WizardState {
   max_pages: string;
   budget: BudgetValues;
   sync_frequency: SyncFrequency;
+  anchor: AnchorValues;
   is_active: boolean;
 }
 
@@ -106,6 +110,7 @@ const INITIAL: WizardState = {
   max_pages: "",
   budget: initialBudget(),
   sync_frequency: "DAILY",
+  anchor: anchorValuesOf(),
   is_active: true,
 };
 
@@ -258,6 +263,7 @@ export function ConnectorWizard({
       ...("input" in budget ? budget.input : {}),
       error_detection: buildErrorDetection(state.error_detection),
       sync_frequency: state.sync_frequency,
+      ...anchorInput(state.sync_frequency, state.anchor),
       is_active: state.is_active,
     };
     return result;
@@ -265,8 +271,10 @@ export function ConnectorWizard({
 
   /** The preview's body: the configuration as it stands (rules with problems are left out). */
   function previewInput(): ConnectorInput {
-    const { name, sync_frequency, is_active, ...rest } = input();
+    const { name, sync_frequency, sync_time, sync_weekday, is_active, ...rest } = input();
     void sync_frequency;
+    void sync_time;
+    void sync_weekday;
     void is_active;
     return name ? { ...rest, name } : rest;
   }
@@ -521,6 +529,7 @@ export function ConnectorWizard({
               ))}
             </select>
           </Field>
+          <ScheduleAnchorFields idPrefix="wizard" frequency={state.sync_frequency} values={state.anchor} onChange={(anchor) => set("anchor", anchor)} errors={e} />
           <div className="field">
             <span className="label-like">Schedule</span>
             <label className="checkbox" htmlFor={id("is_active")}>

@@ -1,4 +1,5 @@
 import { useCallback, useEffect, useRef, useState } from "react";
+import { anchorLabel } from "../components/ScheduleAnchorFields";
 import { flushSync } from "react-dom";
 import { Link, useLocation, useNavigate, useParams } from "react-router-dom";
 
@@ -373,7 +374,7 @@ function ConnectorDetail({ id, startEditing }: { id: number; startEditing: boole
           </div>
           <div>
             <dt>Frequency</dt>
-            <dd>{frequencyLabel(c.sync_frequency)}</dd>
+            <dd>{[frequencyLabel(c.sync_frequency), anchorLabel(c.sync_frequency, c.sync_time, c.sync_weekday)].filter(Boolean).join(" ")}</dd>
           </div>
           <div>
             <dt>Last sync</dt>

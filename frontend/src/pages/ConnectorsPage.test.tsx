@@ -135,6 +135,12 @@ describe("the connectors list", () => {
     expect(screen.getByRole("img", { name: "Latest runs, newest first: FAILED, SUCCESS" })).toBeTruthy();
   });
 
+  it("says when an anchored schedule syncs, in UTC", async () => {
+    fakeFetch(() => ({ body: page([connector({ sync_frequency: "WEEKLY", sync_time: "06:30", sync_weekday: 0 })]) }));
+    renderAs("viewer", <ConnectorsPage />);
+    expect(await screen.findByText("Weekly on Monday at 06:30 UTC")).toBeTruthy();
+  });
+
   it("says a manual connector has no next run", async () => {
     fakeFetch(() => ({ body: page([connector({ sync_frequency: "MANUAL" })]) }));
     renderAs("viewer", <ConnectorsPage />);

@@ -1,4 +1,5 @@
 import { useCallback, useEffect, useRef, useState, type FormEvent } from "react";
+import { anchorLabel } from "../components/ScheduleAnchorFields";
 import { Link, useSearchParams } from "react-router-dom";
 
 import { deleteConnector, getSyncLog, listConnectors, runningSyncIdOf, setConnectorActive, startSync } from "../api/api";
@@ -314,7 +315,7 @@ export function ConnectorsPage() {
                         {connector.api_endpoint}
                       </td>
                       <td data-label="Schedule">
-                        {frequencyLabel(connector.sync_frequency)}
+                        {[frequencyLabel(connector.sync_frequency), anchorLabel(connector.sync_frequency, connector.sync_time, connector.sync_weekday)].filter(Boolean).join(" ")}
                         {!connector.is_active ? <span className="badge badge-none">paused</span> : null}
                       </td>
                       <td className="small" data-label="Next run">
