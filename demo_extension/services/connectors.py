@@ -12,7 +12,7 @@ from core.egress import check_url
 from core.http_errors import OutboundError
 from demo_extension.models import CustomDataConnector
 from demo_extension.selectors import invalidate_tenant_stats
-from demo_extension.services.schedule import refresh_next_sync_at
+from demo_extension.services.schedule import anchor_errors, refresh_next_sync_at
 from destinations.services.loads import invalidate_load_stats
 
 T = TypeVar("T")
@@ -77,7 +77,8 @@ def create_connector(tenant, *, name: str, source_type: str, actor=None, **field
 
     Refuses (``django.core.exceptions.ValidationError`` by field, a 400 in the API) a name with a
     control or bidirectional character (``core.display_names``), a name another
-    connector of the tenant has and an ``api_endpoint`` the egress guard denies; then schedules it,
+    connector of the tenant has, an ``api_endpoint`` the egress guard denies and a schedule anchor
+    (``sync_time``, ``sync_weekday``) its frequency does not use; then schedules it,
     drops cached statistics and records ``connector.created`` in the audit trail (field names only).
     """
     try:
@@ -90,6 +91,10 @@ def create_connector(tenant, *, name: str, source_type: str, actor=None, **field
             check_url(endpoint)
         except OutboundError as exc:
             raise ValidationError({"api_endpoint": [str(exc)]}) from None
+    frequency = fields.get("sync_frequency", CustomDataConnector._meta.get_field("sync_frequency").default)
+    anchor = anchor_errors(frequency, fields.get("sync_time"), fields.get("sync_weekday"))
+    if anchor:
+        raise ValidationError({name: [message] for name, message in anchor.items()})
 
     def create():
         return CustomDataConnector.objects.create(tenant=tenant, name=name, source_type=source_type, **fields)

@@ -1,6 +1,7 @@
 """A connector read by another module's source (``source_type`` other than "rest") through the
 connectors API: the connection test shows what its source's ``check()`` says."""
 
+from datetime import UTC, time
 from types import SimpleNamespace
 
 import pytest
@@ -108,6 +109,23 @@ def test_a_module_creates_a_connector_as_the_api_would_with_its_audit_record_and
     event = AuditEvent.objects.for_tenant(tenant_a).get(action="connector.created", target_id=connector.pk)
     assert event.actor_id == editor_user.pk
     assert event.fields == ["name", "source_type", "sync_frequency"]
+
+
+def test_a_module_creates_an_anchored_connector_and_gets_the_api_s_anchor_rules(tenant_a, plain_source):
+    connector = create_connector(
+        tenant_a, name="At two", source_type="plain", sync_frequency="DAILY", sync_time=time(2, 0)
+    )
+    with pytest.raises(ValidationError) as weekday:
+        create_connector(
+            tenant_a, name="Daily Monday", source_type="plain", sync_time=time(2, 0), sync_weekday=0
+        )
+
+    due = connector.next_sync_at.astimezone(UTC)
+    assert (due.hour, due.minute, due.second) == (2, 0, 0)
+    assert weekday.value.message_dict["sync_weekday"] == [
+        "sync_weekday applies to sync_frequency WEEKLY only, not DAILY: send null."
+    ]
+    assert connector_model().objects.for_tenant(tenant_a).count() == 1
 
 
 def test_a_module_creating_a_connector_gets_field_errors_instead_of_a_database_error(tenant_a, plain_source):
