@@ -108,6 +108,22 @@ def fault_url(server, path: str = "/items") -> str:
     return f"http://127.0.0.1:{server.port}{path}"
 
 
+def serve_pages(server, pages: dict, path: str = "/items") -> None:
+    """Make ``server`` answer ``?page=<n>`` with each page's records (``{"1": [...], ...}``) and any
+    other page with an empty list: a page-numbered API the test changes between syncs."""
+    server.clear()
+    for number, body in pages.items():
+        server.expect_request(path, query_string={"page": number}).respond_with_json(body)
+    server.expect_request(path).respond_with_json([])
+
+
+def page_numbered_connector(make_connector, server, **fields):
+    """A connector of ``server``'s page-numbered ``/items`` (see :func:`serve_pages`), no auth."""
+    return make_connector(
+        api_endpoint=fault_url(server), auth_type="none", pagination={"type": "page"}, **fields
+    )
+
+
 def json_body(value) -> str:
     return json.dumps(value)
 

@@ -9,22 +9,11 @@ from demo_extension.tests.sync_support import (  # noqa: F401
     fault_server,
     fault_server_process,
     fault_url,
+    page_numbered_connector,
     run_sync,
+    serve_pages,
     stored_records,
 )
-
-
-def _serve(server, pages: dict) -> None:
-    server.clear()
-    for number, body in pages.items():
-        server.expect_request("/items", query_string={"page": number}).respond_with_json(body)
-    server.expect_request("/items").respond_with_json([])
-
-
-def _connector(make_connector, server, **fields):
-    return make_connector(
-        api_endpoint=fault_url(server), auth_type="none", pagination={"type": "page"}, **fields
-    )
 
 
 def _repeat_warnings(log) -> list[str]:
@@ -41,8 +30,8 @@ def test_a_first_sync_says_how_many_records_repeated_a_key(
 ):
     settings.MIGRATEIQ_SYNC_BUILD_PROCESS = build_process
     page = [{"id": 1, "v": "a"}, {"id": 1, "v": "b"}, {"id": "1", "v": "c"}, {"id": 1.0, "v": "d"}, {"id": 2}]
-    _serve(fault_server, {"1": page, "2": [{"id": 2, "v": "later"}, {"id": 3}]})
-    connector = _connector(make_connector, fault_server)
+    serve_pages(fault_server, {"1": page, "2": [{"id": 2, "v": "later"}, {"id": 3}]})
+    connector = page_numbered_connector(make_connector, fault_server)
 
     log = run_sync(connector)
 
@@ -60,10 +49,10 @@ def test_a_first_sync_says_how_many_records_repeated_a_key(
 
 @pytest.mark.django_db(transaction=True)
 def test_a_re_sync_warns_of_a_key_repeated_on_a_page(fault_server, make_connector):  # noqa: F811
-    _serve(fault_server, {"1": [{"id": 1, "v": "a"}, {"id": 2}]})
-    connector = _connector(make_connector, fault_server)
+    serve_pages(fault_server, {"1": [{"id": 1, "v": "a"}, {"id": 2}]})
+    connector = page_numbered_connector(make_connector, fault_server)
     assert _repeat_warnings(run_sync(connector)) == []
-    _serve(fault_server, {"1": [{"id": 1, "v": "new"}, {"id": 1, "v": "newer"}, {"id": 2}]})
+    serve_pages(fault_server, {"1": [{"id": 1, "v": "new"}, {"id": 1, "v": "newer"}, {"id": 2}]})
 
     again = run_sync(connector)
 
@@ -76,8 +65,8 @@ def test_a_re_sync_warns_of_a_key_repeated_on_a_page(fault_server, make_connecto
 
 @pytest.mark.django_db(transaction=True)
 def test_identical_records_keyed_by_content_are_one_record_without_a_warning(fault_server, make_connector):  # noqa: F811
-    _serve(fault_server, {"1": [{"v": "same"}, {"v": "same"}, {"v": "other"}]})
-    connector = _connector(make_connector, fault_server, primary_key="")
+    serve_pages(fault_server, {"1": [{"v": "same"}, {"v": "same"}, {"v": "other"}]})
+    connector = page_numbered_connector(make_connector, fault_server, primary_key="")
 
     log = run_sync(connector)
 

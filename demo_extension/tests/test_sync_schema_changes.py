@@ -11,18 +11,13 @@ from demo_extension.tests.sync_support import (  # noqa: F401
     fault_server,
     fault_server_process,
     fault_url,
+    page_numbered_connector,
     run_sync,
+    serve_pages,
     stored_records,
 )
 from sync_engine.schema import describe_schema_changes, schema_changes
 from webhooks.services.payloads import sync_data
-
-
-def _serve(server, pages: dict) -> None:
-    server.clear()
-    for number, body in pages.items():
-        server.expect_request("/items", query_string={"page": number}).respond_with_json(body)
-    server.expect_request("/items").respond_with_json([])
 
 
 def stored_ages(connector) -> dict:
@@ -42,15 +37,13 @@ def test_a_re_sync_reports_new_fields_and_warns_of_a_field_that_took_another_typ
     build_process,
 ):
     settings.MIGRATEIQ_SYNC_BUILD_PROCESS = build_process
-    _serve(fault_server, {"1": [_record(1), _record(2)], "2": [_record(3)]})
-    connector = make_connector(
-        api_endpoint=fault_url(fault_server), auth_type="none", pagination={"type": "page"}
-    )
+    serve_pages(fault_server, {"1": [_record(1), _record(2)], "2": [_record(3)]})
+    connector = page_numbered_connector(make_connector, fault_server)
     first = run_sync(connector)
     assert first.status == SyncStatus.SUCCESS, first.error_message
     assert first.schema_changes == [] and first.warnings == []  # a first sync learns the schema
 
-    _serve(
+    serve_pages(
         fault_server,
         {
             "1": [_record(1, address={"city": "Oslo", "zip": "0150"}), _record(2, age="thirty-two")],
@@ -83,12 +76,10 @@ def test_the_api_and_the_webhook_payload_carry_the_changes(
     make_connector,
     editor_client,
 ):
-    _serve(fault_server, {"1": [_record(1)]})
-    connector = make_connector(
-        api_endpoint=fault_url(fault_server), auth_type="none", pagination={"type": "page"}
-    )
+    serve_pages(fault_server, {"1": [_record(1)]})
+    connector = page_numbered_connector(make_connector, fault_server)
     run_sync(connector)
-    _serve(fault_server, {"1": [_record(1, age=None, tags=["a"])]})
+    serve_pages(fault_server, {"1": [_record(1, age=None, tags=["a"])]})
     run = run_sync(connector)
 
     body = editor_client.get(f"/api/demo-extension/sync-logs/{run.pk}/").json()
@@ -149,15 +140,13 @@ def test_a_frozen_schema_fails_the_run_before_the_page_that_changes_it_and_resum
 ):
     settings.MIGRATEIQ_SYNC_BUILD_PROCESS = build_process
     settings.MIGRATEIQ_SYNC_RUNNER = "inline"  # the resume below runs before its answer
-    _serve(fault_server, {"1": [_record(1)], "2": [_record(2)], "3": [_record(3)]})
-    connector = make_connector(
-        api_endpoint=fault_url(fault_server), auth_type="none", pagination={"type": "page"}
-    )
+    serve_pages(fault_server, {"1": [_record(1)], "2": [_record(2)], "3": [_record(3)]})
+    connector = page_numbered_connector(make_connector, fault_server)
     assert run_sync(connector).status == SyncStatus.SUCCESS  # the first sync learns the schema, frozen or not
     url = f"/api/demo-extension/connectors/{connector.pk}/"
     assert editor_client.patch(url, {"schema_policy": "freeze"}, format="json").status_code == 200
     # page 1 changes a value only; page 2 brings a new field and a string where integers were
-    _serve(
+    serve_pages(
         fault_server,
         {"1": [_record(1, age=99)], "2": [_record(2, age="n/a", vip=True)], "3": [_record(3, age=7)]},
     )
@@ -188,15 +177,10 @@ def test_a_frozen_schema_takes_values_that_fit_it_and_fields_that_become_null(
     fault_server,  # noqa: F811
     make_connector,
 ):
-    _serve(fault_server, {"1": [_record(1), _record(2)]})
-    connector = make_connector(
-        api_endpoint=fault_url(fault_server),
-        auth_type="none",
-        pagination={"type": "page"},
-        schema_policy="freeze",
-    )
+    serve_pages(fault_server, {"1": [_record(1), _record(2)]})
+    connector = page_numbered_connector(make_connector, fault_server, schema_policy="freeze")
     assert run_sync(connector).status == SyncStatus.SUCCESS
-    _serve(fault_server, {"1": [_record(1, age=None), _record(2, age=40)]})
+    serve_pages(fault_server, {"1": [_record(1, age=None), _record(2, age=40)]})
 
     again = run_sync(connector)
 
