@@ -22,24 +22,11 @@ task_default_queue = settings.CELERY_TASK_DEFAULT_QUEUE
 worker_soft_shutdown_timeout = settings.CELERY_WORKER_SOFT_SHUTDOWN_TIMEOUT
 
 if settings.CELERY_EMBEDDED_BROKER:
-    from migrateiq.embedded_broker import SCHEME
+    from migrateiq.embedded_broker import SCHEME, transport_options
 
-    _dir = settings.CELERY_FILESYSTEM_DIR
-    for sub in ("out", "processed", "control"):
-        (_dir / sub).mkdir(parents=True, exist_ok=True)
     # kombu's filesystem transport, with messages written whole (see embedded_broker.py).
     broker_url = f"{SCHEME}://localhost//"
-    broker_transport_options = {
-        "data_folder_in": str(_dir / "out"),
-        "data_folder_out": str(_dir / "out"),
-        "processed_folder": str(_dir / "processed"),
-        "store_processed": False,
-        # Exchange bindings; kombu's default is a "control" folder in the working directory.
-        "control_folder": str(_dir / "control"),
-        # kombu polls the folder once a second by default; a shorter interval lets an idle worker
-        # notice SIGTERM sooner (each poll is one directory listing).
-        "polling_interval": 0.2,
-    }
+    broker_transport_options = transport_options(settings.CELERY_FILESYSTEM_DIR)
 else:
     broker_url = settings.CELERY_BROKER_URL or ""  # set whenever the embedded broker is not used
     # Unacknowledged messages (late acks) return to the queue after the visibility timeout: a

@@ -22,6 +22,7 @@ import os
 import shutil
 import time
 import uuid
+from pathlib import Path
 
 from kombu.transport import TRANSPORT_ALIASES, filesystem
 from kombu.transport.virtual import Empty
@@ -32,6 +33,24 @@ logger = logging.getLogger(__name__)
 
 SCHEME = "migrateiqfs"
 TABLE_READ_ATTEMPTS = 20
+
+
+def transport_options(folder: Path) -> dict:
+    """The transport's options for a broker kept in ``folder`` (its ``out``, ``processed`` and
+    ``control`` folders, made here)."""
+    for sub in ("out", "processed", "control"):
+        (folder / sub).mkdir(parents=True, exist_ok=True)
+    return {
+        "data_folder_in": str(folder / "out"),
+        "data_folder_out": str(folder / "out"),
+        "processed_folder": str(folder / "processed"),
+        "store_processed": False,
+        # Exchange bindings; kombu's default is a "control" folder in the working directory.
+        "control_folder": str(folder / "control"),
+        # kombu polls the folder once a second by default; a shorter interval lets an idle worker
+        # notice SIGTERM sooner (each poll is one directory listing).
+        "polling_interval": 0.2,
+    }
 
 
 class Channel(filesystem.Channel):

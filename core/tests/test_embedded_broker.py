@@ -14,46 +14,31 @@ import pytest
 from kombu import Connection
 from kombu.transport import filesystem
 
-from migrateiq.embedded_broker import SCHEME
+from migrateiq.embedded_broker import SCHEME, transport_options
 
 
-@pytest.fixture
-def folders(tmp_path):
-    for sub in ("out", "processed", "control"):
-        (tmp_path / sub).mkdir()
-    return tmp_path
+def _connection(folder, transport: str = SCHEME) -> Connection:
+    return Connection(f"{transport}://localhost//", transport_options=transport_options(folder))
 
 
-def _connection(folders, transport: str = SCHEME) -> Connection:
-    return Connection(
-        f"{transport}://localhost//",
-        transport_options={
-            "data_folder_in": str(folders / "out"),
-            "data_folder_out": str(folders / "out"),
-            "processed_folder": str(folders / "processed"),
-            "store_processed": False,
-            "control_folder": str(folders / "control"),
-        },
-    )
-
-
-def _half_written_message(folders, queue: str) -> None:
+def _half_written_message(tmp_path, queue: str) -> None:
     # what kombu's filesystem transport leaves between creating a message file and writing it
-    (folders / "out" / f"0_half.{queue}.msg").write_bytes(b"")
+    (tmp_path / "out").mkdir(exist_ok=True)
+    (tmp_path / "out" / f"0_half.{queue}.msg").write_bytes(b"")
 
 
-def test_a_message_file_not_written_yet_stopped_kombus_own_reader(folders):
-    _half_written_message(folders, "syncs")
-    with _connection(folders, "filesystem") as connection:
+def test_a_message_file_not_written_yet_stopped_kombus_own_reader(tmp_path):
+    _half_written_message(tmp_path, "syncs")
+    with _connection(tmp_path, "filesystem") as connection:
         channel = connection.default_channel
         assert isinstance(channel, filesystem.Channel)
         with pytest.raises(ValueError):  # JSONDecodeError: the worker's consumer loop dies on it
             channel._get("syncs")
 
 
-def test_an_unreadable_message_is_set_aside_and_the_next_one_delivered(folders, caplog):
-    _half_written_message(folders, "syncs")
-    with _connection(folders) as connection:
+def test_an_unreadable_message_is_set_aside_and_the_next_one_delivered(tmp_path, caplog):
+    _half_written_message(tmp_path, "syncs")
+    with _connection(tmp_path) as connection:
         queue = connection.SimpleQueue("syncs")
         queue.put({"sync_log_id": 7})
 
@@ -62,22 +47,22 @@ def test_an_unreadable_message_is_set_aside_and_the_next_one_delivered(folders, 
         assert message.payload == {"sync_log_id": 7}
         message.ack()
         queue.close()
-    assert os.listdir(folders / "processed") == ["unreadable-0_half.syncs.msg"]
+    assert os.listdir(tmp_path / "processed") == ["unreadable-0_half.syncs.msg"]
     assert "could not be decoded (0 bytes)" in caplog.text
 
 
-def test_a_message_being_written_is_not_taken(folders):
-    with _connection(folders) as connection:
+def test_a_message_being_written_is_not_taken(tmp_path):
+    with _connection(tmp_path) as connection:
         channel = connection.default_channel
-        (folders / "out" / ".5_partial.syncs.msg.part").write_bytes(b'{"body": ')
+        (tmp_path / "out" / ".5_partial.syncs.msg.part").write_bytes(b'{"body": ')
 
         with pytest.raises(Empty):
             channel._get("syncs")
 
-    assert (folders / "out" / ".5_partial.syncs.msg.part").exists()
+    assert (tmp_path / "out" / ".5_partial.syncs.msg.part").exists()
 
 
-def test_messages_put_while_a_worker_polls_all_arrive_whole(folders):
+def test_messages_put_while_a_worker_polls_all_arrive_whole(tmp_path):
     # a queue of its own: kombu keeps declared exchanges per process, across connections
     name = f"syncs-{uuid.uuid4().hex[:8]}"
     count = 300
@@ -85,7 +70,7 @@ def test_messages_put_while_a_worker_polls_all_arrive_whole(folders):
     failures: list = []
 
     def consume():
-        with _connection(folders) as connection:
+        with _connection(tmp_path) as connection:
             queue = connection.SimpleQueue(name)
             try:
                 while len(received) < count:
@@ -99,7 +84,7 @@ def test_messages_put_while_a_worker_polls_all_arrive_whole(folders):
 
     reader = threading.Thread(target=consume)
     reader.start()
-    with _connection(folders) as connection:
+    with _connection(tmp_path) as connection:
         queue = connection.SimpleQueue(name)
         for n in range(count):
             queue.put({"n": n, "padding": "x" * 2000})
@@ -108,4 +93,4 @@ def test_messages_put_while_a_worker_polls_all_arrive_whole(folders):
 
     assert failures == []
     assert sorted(received) == list(range(count))
-    assert not [name for name in os.listdir(folders / "processed") if name.startswith("unreadable-")]
+    assert not [name for name in os.listdir(tmp_path / "processed") if name.startswith("unreadable-")]

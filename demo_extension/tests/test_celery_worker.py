@@ -24,7 +24,7 @@ from demo_extension.services import schedule
 from demo_extension.services.sync import DataSyncService
 from demo_extension.tests.worker_faults import WORKER_KILLER_PREFIX
 from demo_extension.tests.worker_process import BASE_DIR, WorkerProcess, publishing_to, worker_environment
-from migrateiq.embedded_broker import SCHEME
+from migrateiq.embedded_broker import SCHEME, transport_options
 from sync_engine import queue as runs
 
 pytestmark = [
@@ -373,17 +373,8 @@ def test_embedded_mode_runs_an_api_triggered_sync_in_the_background_with_no_brok
     """The worker is ``scripts/worker.sh``, as ``make run`` starts it: embedded beat included."""
     upstream = sample_upstream(records=60, page_size=20, style="page")
     connector = make_connector(upstream=upstream)
-    folder = tmp_path / "var" / "celery"
-    for sub in ("out", "processed", "control"):
-        (folder / sub).mkdir(parents=True, exist_ok=True)
     queue = f"syncs-{uuid.uuid4().hex[:8]}"
-    options = {
-        "data_folder_in": str(folder / "out"),
-        "data_folder_out": str(folder / "out"),
-        "processed_folder": str(folder / "processed"),
-        "store_processed": False,
-        "control_folder": str(folder / "control"),
-    }
+    options = transport_options(tmp_path / "var" / "celery")
     # The worker gets no CELERY_BROKER_URL: its settings choose the filesystem transport under var/.
     with publishing_to(broker_url=f"{SCHEME}://localhost//", queue=queue, transport_options=options):
         start_worker(
