@@ -426,12 +426,21 @@ def _breaking_text(change: dict) -> str:
     return f"{change['path']} (no longer always {', '.join(lost)})"
 
 
+def _sorted_changes(changes: list[dict]) -> tuple[list[str], list[str], list[str]]:
+    """The paths of the added fields, of those that may now be null, and the breaking changes as
+    text (``age (integer → integer, string)``)."""
+    added = [change["path"] for change in changes if change["change"] == "added"]
+    nullable = [
+        change["path"] for change in changes if change["change"] == "types" and not is_breaking(change)
+    ]
+    breaking = [_breaking_text(change) for change in changes if is_breaking(change)]
+    return added, nullable, breaking
+
+
 def frozen_schema_refusal(before: list[dict], after: list[dict]) -> str | None:
     """What a page that takes the schema from ``before`` to ``after`` would change that a frozen
     schema refuses (new fields, another type but null, a format lost), as a phrase; None if none."""
-    changes = schema_changes(before, after)
-    added = [change["path"] for change in changes if change["change"] == "added"]
-    breaking = [_breaking_text(change) for change in changes if is_breaking(change)]
+    added, _nullable, breaking = _sorted_changes(schema_changes(before, after))
     parts = [f"new field(s): {', '.join(added)}"] if added else []
     if breaking:
         parts.append(f"another type: {', '.join(breaking)}")
@@ -446,11 +455,7 @@ def describe_schema_changes(changes: list[dict], limit: int = 10) -> tuple[str, 
     def listed(items: list[str]) -> str:
         return ", ".join(items[:limit]) + (f" and {len(items) - limit} more" if len(items) > limit else "")
 
-    added = [change["path"] for change in changes if change["change"] == "added"]
-    nullable = [
-        change["path"] for change in changes if change["change"] == "types" and not is_breaking(change)
-    ]
-    breaking = [_breaking_text(change) for change in changes if is_breaking(change)]
+    added, nullable, breaking = _sorted_changes(changes)
     news = []
     if added:
         news.append(f"{len(added)} new field(s): {listed(added)}")
