@@ -21,6 +21,7 @@ from demo_extension.services.connectors import (
 )
 from demo_extension.services.credentials import SECRET_FIELDS, api_key_fields
 from demo_extension.services.extract import validate_error_detection
+from demo_extension.services.incremental import dropped_cursor_warning
 from demo_extension.services.request_settings import (
     validate_flat_strings,
     validate_key_for_auth_type,
@@ -184,6 +185,13 @@ class ConnectorAdminForm(forms.ModelForm):
                 fields[name] = ""
         for name, value in fields.items():
             setattr(connector, name, value)
+        if connector.pk is not None and "incremental" in self.changed_data:
+            dropped = dropped_cursor_warning(
+                self.initial.get("incremental"), connector.incremental, connector.incremental_cursor
+            )
+            if dropped:  # the stored cursor is a value of the old field (as the API does)
+                connector.incremental_cursor = None
+                self.save_warnings.append(dropped)
         if commit:
             connector.save()
             self.save_m2m()

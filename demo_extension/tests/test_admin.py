@@ -302,3 +302,31 @@ def test_a_weekday_with_a_daily_schedule_is_refused_naming_the_rule(operator, te
     assert (
         not CustomDataConnector.objects.unscoped("test: every tenant").filter(name="Admin connector").exists()
     )
+
+
+def test_changing_the_cursor_field_in_the_admin_drops_the_stored_cursor_with_a_warning(
+    operator, make_connector, tenant_a
+):
+    # as the API: the stored cursor is a value of the old field; sent as the new one's start it
+    # would skip records
+    connector = make_connector(
+        name="Admin connector",
+        incremental={"cursor_field": "updated_at", "param": "since"},
+        incremental_cursor="2026-12-01T00:00:00Z",
+    )
+
+    response = operator.post(
+        f"/admin/demo_extension/customdataconnector/{connector.pk}/change/",
+        form_data(tenant_a, incremental='{"cursor_field": "created_at", "param": "since"}'),
+        follow=True,
+    )
+
+    assert response.status_code == 200
+    connector.refresh_from_db()
+    assert connector.incremental_cursor is None
+    notices = [str(message) for message in response.context["messages"]]
+    assert (
+        "incremental.cursor_field is now 'created_at' (was 'updated_at'): the stored cursor "
+        "'2026-12-01T00:00:00Z', a value of 'updated_at', was dropped, so the next sync starts from the "
+        "beginning (every record)."
+    ) in notices

@@ -59,6 +59,7 @@ def load_data(load) -> dict:
             "destination": {"id": load.destination_id, "name": destination.name},
             "connector": {"id": load.connector_id},
             "triggered_by": load.triggered_by,
+            "full_reload": load.full_reload,
             "started_at": _iso(load.started_at),
             "finished_at": _iso(load.finished_at),
             "duration_seconds": load.duration_seconds,

@@ -209,7 +209,7 @@ def test_a_load_ending_delivers_load_finished(
     make_endpoint(url=receiver.url, events=["load.finished"])
     destination = Destination.objects.create(tenant=tenant_a, name="Warehouse", host="127.0.0.1", port=9)
     load = DestinationLoad.objects.create(
-        tenant=tenant_a, destination=destination, connector=memory_connector
+        tenant=tenant_a, destination=destination, connector=memory_connector, full_reload=True
     )
 
     with django_capture_on_commit_callbacks(execute=True):
@@ -219,6 +219,7 @@ def test_a_load_ending_delivers_load_finished(
     assert request.headers["migrateiq-event"] == "load.finished"
     data = json.loads(request.body)["data"]["load"]
     assert data["id"] == load.pk and data["status"] == LoadStatus.FAILED
+    assert data["full_reload"] is True  # a reload of everything says so
     assert data["destination"] == {"id": destination.pk, "name": "Warehouse"}
     assert "no longer attached" in data["error_message"]
 
