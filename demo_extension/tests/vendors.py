@@ -223,6 +223,15 @@ class BasicAuthVendor(VendorServer):
         }
 
 
+class KeyAsUserVendor(VendorServer):
+    """A vendor that takes HTTP Basic auth with the API key as the user name and no password
+    (Chargebee, Ashby, Close, Recurly)."""
+
+    def authorized(self, headers):
+        expected = base64.b64encode(f"{self.api_key}:".encode()).decode()
+        return headers.get("Authorization") == f"Basic {expected}"
+
+
 class Stripe(VendorServer):
     """Stripe list API (``GET /v1/customers``): ``{"object": "list", "url", "has_more", "data"}``;
     ``limit`` (default 10) and ``starting_after=<id of the last object>``; the last page has
@@ -2026,7 +2035,7 @@ class Square(VendorServer):
         return 200, {}, answer
 
 
-class Chargebee(VendorServer):
+class Chargebee(KeyAsUserVendor):
     """Chargebee API v2 list operations (``GET /api/v2/customers``): ``{"list": [{"customer":
     {...}}, ...], "next_offset": "..."}``, each entry wrapping the resource under its type (with
     related resources beside it); ``limit`` (1 to 100, default 10) and ``offset`` (the last answer's
@@ -2039,10 +2048,6 @@ class Chargebee(VendorServer):
     records = 23
     page_size = 10
     api_key = "test_cdbcuKLd8ewQcuUcbGyfHQaXZG3Q0xqc"
-
-    def authorized(self, headers):
-        expected = base64.b64encode(f"{self.api_key}:".encode()).decode()
-        return headers.get("Authorization") == f"Basic {expected}"
 
     def unauthorized(self):
         return (
@@ -3144,7 +3149,7 @@ class Marketo(VendorServer):
         return 200, {}, body
 
 
-class Ashby(VendorServer):
+class Ashby(KeyAsUserVendor):
     """Ashby API list endpoints (``POST /candidate.list`` with a JSON body; HTTP Basic with the API
     key as the user name and an empty password): ``{"success": true, "results": [...],
     "moreDataAvailable", "nextCursor"}``; the body's ``cursor`` and ``limit`` (at most 100, capped
@@ -3159,10 +3164,6 @@ class Ashby(VendorServer):
     page_size = 10
     api_key = "ashby-api-key-4c1f0e4b2a"
     error_with_http_200 = False
-
-    def authorized(self, headers):
-        expected = base64.b64encode(f"{self.api_key}:".encode()).decode()
-        return headers.get("Authorization") == f"Basic {expected}"
 
     def unauthorized(self):
         return 401, {}, {"success": False, "errorInfo": {"code": "unauthorized", "message": "Unauthorized"}}
@@ -4055,7 +4056,7 @@ class FacebookGraph(VendorServer):
         return 200, {}, {"data": records[start:end], "paging": paging}
 
 
-class Close(VendorServer):
+class Close(KeyAsUserVendor):
     """Close CRM API lists (``GET /api/v1/lead/``; HTTP Basic with the API key as the user name and an
     empty password): ``{"has_more", "data": [...]}``; ``_skip`` and ``_limit`` (default and most 100);
     a parameter it does not know (``starting_after``) is ignored: page 1 again.
@@ -4066,10 +4067,6 @@ class Close(VendorServer):
     records = 23
     page_size = 5
     api_key = "api_2nXZ2fakeCloseKey0123456789"
-
-    def authorized(self, headers):
-        expected = base64.b64encode(f"{self.api_key}:".encode()).decode()
-        return headers.get("Authorization") == f"Basic {expected}"
 
     def unauthorized(self):
         return 401, {}, {"error": "The API key is invalid."}
@@ -4087,7 +4084,7 @@ class Close(VendorServer):
         return 200, {}, {"has_more": skip + limit < len(records), "data": records[skip : skip + limit]}
 
 
-class Recurly(BasicAuthVendor):
+class Recurly(KeyAsUserVendor, BasicAuthVendor):
     """Recurly API v3 lists (``GET /accounts``; HTTP Basic with the API key as the user name):
     ``{"object": "list", "has_more", "next": "/accounts?cursor=...&limit=...", "data": [...]}``;
     ``limit`` (default 20, at most 200); the last page has ``has_more: false`` and ``next: null``.
@@ -4099,10 +4096,6 @@ class Recurly(BasicAuthVendor):
     page_size = 5
     max_page_size = 200
     api_key = "e5fake0recurly0private0api0key0"
-
-    def authorized(self, headers):
-        expected = base64.b64encode(f"{self.api_key}:".encode()).decode()
-        return headers.get("Authorization") == f"Basic {expected}"
 
     def connector_fields(self):
         return {"api_endpoint": self.url, "api_key": self.api_key, "auth_type": "basic_key"}
