@@ -560,13 +560,87 @@ def says_nothing_more(body) -> bool:
     (``success: true``), a more-flag says no more records exist (``moreResult: false``), and it holds
     no list or object where records could be. Marketo answers so when nothing changed (Get Lead
     Changes, Get Lead Activities: ``{"requestId", "success": true, "nextPageToken", "moreResult":
-    false}`` without ``result``): an empty last page, not a record and not a missing records path."""
-    if type(body) is not dict or body.get("success") is not True:
+    false}`` without ``result``): an empty last page, not a record and not a missing records path.
+    So is a body that is only a success status (see :func:`_status_only_success`)."""
+    if type(body) is not dict or any(isinstance(value, (dict, list)) for value in body.values()):
         return False
-    if any(isinstance(value, (dict, list)) for value in body.values()):
+    if _status_only_success(body):
+        return True
+    if body.get("success") is not True:
         return False
     flags = [body[key] for key in _MORE_FLAGS if key in body]
     return bool(flags) and all(flag is False for flag in flags)
+
+
+# What a bare status answer is made of: a status code or flag, a message, a request id, a time.
+_STATUS_ONLY_KEYS = frozenset(
+    {
+        "code",
+        "status",
+        "statuscode",
+        "status_code",
+        "errcode",
+        "error_code",
+        "errorcode",
+        "success",
+        "ok",
+        "msg",
+        "message",
+        "errmsg",
+        "error_msg",
+        "request_id",
+        "requestid",
+        "trace_id",
+        "traceid",
+        "log_id",
+        "logid",
+        "timestamp",
+        "time",
+    }
+)
+_STATUS_ONLY_MESSAGES = frozenset(key for key in _STATUS_ONLY_KEYS if "msg" in key or key == "message")
+_STATUS_ONLY_CODES = frozenset(
+    {"code", "status", "statuscode", "status_code", "errcode", "error_code", "errorcode"}
+)
+
+
+def _status_only_success(body: dict) -> bool:
+    """Whether ``body`` (an object of plain values) is nothing but a success status: every key one of
+    a status answer's (code, message, request id, time) and every status, flag and message saying
+    success (``{"code": 0, "msg": "success"}``, WeChat's ``{"errcode": 0, "errmsg": "ok"}``,
+    ``{"success": true, "message": "OK"}``). Feishu / DingTalk style APIs answer so when a list is
+    empty; stored as a record, the envelope would become a row of the connector's data. A message
+    that says something else (``"All systems operational"``) keeps the object a record."""
+    keys = {key.lower(): value for key, value in body.items() if isinstance(key, str)}
+    if not keys or len(keys) != len(body) or not set(keys) <= _STATUS_ONLY_KEYS:
+        return False
+    said = False
+    for key, value in keys.items():
+        if key in ("success", "ok"):
+            if value is not True:
+                return False
+            said = True
+        elif key in _STATUS_ONLY_CODES:
+            if not _success_status(value):
+                return False
+            said = True
+        elif key in _STATUS_ONLY_MESSAGES:
+            if not (isinstance(value, str) and value.strip().lower().rstrip(".!") in _SUCCESS_STATUS_WORDS):
+                return False
+            said = True
+    return said
+
+
+def _success_status(value) -> bool:
+    """A status code or word that says success: 0 or 200 (as a number or text), ``"ok"`` / ``"success"``."""
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, int):
+        return value in (0, 200)
+    if isinstance(value, str):
+        text = value.strip().lower()
+        return text in ("0", "200") or text in _SUCCESS_STATUS_WORDS
+    return False
 
 
 def _paging_metadata_beside(body: dict, records_key: str) -> bool:
@@ -918,7 +992,10 @@ def _is_bare_report(view: dict) -> bool:
             return False
     if any(view.get(key) not in (None, "", False) for key in _STRONG_REPORT_KEYS):
         return True
-    return set(view) <= _MESSAGE_ONLY_KEYS and _report_message(view, with_code=False) is not None
+    message = _report_message(view, with_code=False)
+    if isinstance(message, str) and message.strip().lower().rstrip(".!") in _SUCCESS_STATUS_WORDS:
+        return False  # {"status": "active", "message": "ok"}: a message that says all is well
+    return set(view) <= _MESSAGE_ONLY_KEYS and message is not None
 
 
 def partial_errors(body, records_path: str, config: dict | None = None) -> str | None:

@@ -422,3 +422,61 @@ def test_records_beside_an_http_error_status_are_stored_and_the_run_ends_partial
 )
 def test_a_single_object_with_a_message_and_no_error_is_a_record(body):
     check_upstream_error(body, "", validate_error_detection({}))  # no exception: the body is the record
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"code": 0, "msg": "success"},
+        {"errcode": 0, "errmsg": "ok"},  # WeChat Work
+        {"code": "200", "message": "OK.", "request_id": "9f1c", "timestamp": 1733460000},
+        {"success": True, "message": "Success"},
+        {"status": "ok"},
+    ],
+    ids=["feishu", "wechat", "code-text", "success-flag", "status-only"],
+)
+def test_a_bare_success_status_is_an_empty_page_not_a_record(fault_server, make_connector, body):
+    fault_server.expect_request("/items").respond_with_json(body)
+    connector = _connector(make_connector, fault_server)
+
+    log = run_sync(connector)
+
+    assert log.status == SyncStatus.SUCCESS, log.error_message
+    assert log.records_processed == 0
+    assert stored_ids(connector) == []
+
+
+@pytest.mark.parametrize(
+    ("body", "records_path"),
+    [
+        # a status that says something besides success is what the endpoint answers: one record
+        ({"status": "ok", "message": "All systems operational"}, None),
+        ({"code": 0, "msg": "success", "id": 7}, None),  # a field besides the status
+        ({"status": "active", "message": "ok"}, None),  # a record's own status
+        ({"code": 0, "msg": "success"}, ""),  # records_path "": the response is the record, as set
+    ],
+    ids=["status-message", "with-id", "active", "configured-record"],
+)
+def test_a_status_with_more_to_say_stays_a_record(fault_server, make_connector, body, records_path):
+    fault_server.expect_request("/items").respond_with_json(body)
+    fields = {} if records_path is None else {"records_path": records_path}
+    connector = _connector(make_connector, fault_server, **fields)
+
+    log = run_sync(connector)
+
+    assert log.status == SyncStatus.SUCCESS, log.error_message
+    assert log.records_processed == 1
+    assert SyncedRecord.objects.filter(connector=connector).get().data == body
+
+
+def test_the_preview_shows_a_bare_success_status_as_no_records(fault_server, editor_client):
+    fault_server.expect_request("/items").respond_with_json({"code": 0, "msg": "success"})
+
+    data = editor_client.post(
+        "/api/demo-extension/connectors/preview/",
+        {"api_endpoint": fault_url(fault_server), "auth_type": "none"},
+        format="json",
+    ).json()
+
+    assert data["ok"] is True, data
+    assert data["records"] == []
