@@ -307,14 +307,22 @@ def overwritten_fields_warnings(records, rules: Rules) -> list[str]:
     their own (``email -> name`` beside a ``name``): the upstream's value is silently not stored."""
     if rules.overwritten is None:
         return []
+    return mapping_overwrite_warnings(
+        records[:50], rules.overwritten, f"the first page's first {min(len(records), 50)} record(s)"
+    )
+
+
+def mapping_overwrite_warnings(records, overwritten: Callable[[dict], list], described: str) -> list[str]:
+    """The lines of :func:`overwritten_fields_warnings` for ``records`` (``described`` names them),
+    given ``DataTransformationService.overwritten_fields``: shared by the sync and the preview."""
     found: dict[tuple[str, str], int] = {}
-    for raw in records[:50]:
-        for pair in rules.overwritten(raw) if type(raw) is dict else ():
+    for raw in records:
+        for pair in overwritten(raw) if type(raw) is dict else ():
             found[pair] = found.get(pair, 0) + 1
     return [
-        f"Field mapping {source!r} -> {target!r} replaces the records' own {target!r} ({count} of the "
-        f"first page's first {min(len(records), 50)} record(s) have both): the upstream's {target!r} is "
-        f"not stored. Map {target!r} to another name first, or choose another target."
+        f"Field mapping {source!r} -> {target!r} replaces the records' own {target!r} ({count} of "
+        f"{described} have both): the upstream's {target!r} is not stored. Map {target!r} to another "
+        "name first, or choose another target."
         for (source, target), count in found.items()
     ]
 

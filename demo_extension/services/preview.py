@@ -45,6 +45,7 @@ from demo_extension.services.extract import (
 )
 from demo_extension.services.pagination import PaginationError, paginator_for, validate_pagination_config
 from demo_extension.services.rest_source import REST_SOURCE_TYPE, PageReader, RequestShape
+from sync_engine.page_builder import mapping_overwrite_warnings
 from sync_engine.schema import json_type_name
 from sync_engine.transform import DataTransformationService, TransformationError
 
@@ -399,6 +400,9 @@ def _transform_sample(connector, sample: list, result: Preview) -> None:
             f"{failures} of {len(sample)} sampled records fail the transformation; a sync quarantines them."
         )
     _warn_about_mappings(rules, [raw for raw in sample if isinstance(raw, dict)], result)
+    if service is not None:
+        described = f"the {len(sample)} sampled record(s)"
+        result.warnings.extend(mapping_overwrite_warnings(sample, service.overwritten_fields, described))
     _warn_about_primary_key(connector.primary_key or "", keys, result)
 
 

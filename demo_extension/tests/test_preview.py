@@ -484,3 +484,22 @@ def test_the_preview_of_records_path_empty_on_an_object_without_paging_shows_it_
 
     assert data["ok"] is True, data["error"]
     assert data["records_in_pages"] == 1
+
+
+def test_a_mapping_onto_a_field_the_records_have_is_caught_as_the_sync_would(editor_client, sample_upstream):
+    # The sample's users have a name and an email: mapping email onto name replaces every name.
+    upstream = sample_upstream(records=5, style="none")
+    rules = {"field_mappings": {"email": "name"}}
+
+    data = editor_client.post(
+        PREVIEW,
+        {"api_endpoint": upstream.url, "auth_type": "none", "transformation_rules": rules},
+        format="json",
+    ).json()
+
+    assert [warning for warning in data["warnings"] if "replaces" in warning] == [
+        "Field mapping 'email' -> 'name' replaces the records' own 'name' (5 of the 5 sampled record(s) "
+        "have both): the upstream's 'name' is not stored. Map 'name' to another name first, or choose "
+        "another target."
+    ]
+    assert data["records"][0]["transformed"]["name"] == data["records"][0]["raw"]["email"]
