@@ -67,6 +67,11 @@ def mark_seen(connector_id: int, sync_log_id: int, external_ids) -> None:
     ).update(seen_in_sync_log_id=sync_log_id)
 
 
+def seen_count(connector_id: int, sync_log_id: int) -> int:
+    """How many stored records a full-refresh run marked seen (each once, however often it read it)."""
+    return SyncedRecord.objects.filter(connector_id=connector_id, seen_in_sync_log_id=sync_log_id).count()
+
+
 def delete_unseen(connector_id: int, sync_log_id: int, now) -> int:
     """Tombstone the live records a complete full refresh did not see: ``deleted_at`` set and a new
     change sequence each (the feed's delete events). Their checksums are cleared, so a record that

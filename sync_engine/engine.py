@@ -45,7 +45,7 @@ from core.redaction import redact, safe_url
 from core.request_context import reset_log_context, set_log_context
 from sync_engine.builds import builds_for
 from sync_engine.cancellation import CancelWatch
-from sync_engine.changes import delete_unseen
+from sync_engine.changes import delete_unseen, seen_count
 from sync_engine.checkpoint import Checkpoint
 from sync_engine.committers import Counters, PageWriter, committer_for
 from sync_engine.errors import Cancelled, Interrupted, SyncOwnershipLost, SyncProblem
@@ -544,9 +544,12 @@ class _Run:
         committer.check(final=True)
         self.warnings.extend(unmatched_mappings_warnings(rules, matched, transformed))
         if builder.key_mode != "content_hash":  # identical records keyed by content are one record
+            whole_run = first_load or (self.full_refresh and self.complete)
             if first_load:  # nothing was stored before: every record not created repeated a key
                 repeats = counters.processed - counters.failed - counters.created
-            warning = repeated_keys_warning(repeats, rules.primary_key, whole_run=first_load)
+            elif whole_run:  # a complete full refresh marked each record it read once
+                repeats = counters.processed - counters.failed - seen_count(connector.pk, run.pk)
+            warning = repeated_keys_warning(repeats, rules.primary_key, whole_run=whole_run)
             if warning:
                 self.warnings.append(warning)
         status = self._final_status()

@@ -72,3 +72,25 @@ def test_identical_records_keyed_by_content_are_one_record_without_a_warning(fau
 
     assert log.status == SyncStatus.SUCCESS and log.records_created == 2
     assert _repeat_warnings(log) == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_full_refresh_warns_of_keys_repeated_across_its_pages(fault_server, make_connector):  # noqa: F811
+    serve_pages(fault_server, {"1": [{"id": 1}, {"id": 2}], "2": [{"id": 3}]})
+    connector = page_numbered_connector(make_connector, fault_server)
+    assert _repeat_warnings(run_sync(connector)) == []
+    # Offset pages over data that moved: records 1 and 2 come again on the next page, unchanged.
+    serve_pages(fault_server, {"1": [{"id": 1}, {"id": 2}], "2": [{"id": 1}, {"id": 2}, {"id": 3}]})
+
+    again = run_sync(connector, full_refresh=True)
+
+    assert again.status == SyncStatus.SUCCESS, again.error_message
+    assert (again.records_processed, again.records_unchanged, again.records_deleted) == (5, 5, 0)
+    assert _repeat_warnings(again) == [
+        "2 record(s) repeated the primary key ('id') of another record of this run: each key is stored "
+        "once, as the last record read with it, so 2 upstream record(s) are not stored on their own "
+        "(counted as unchanged). If they are different records, set primary_key to a field that tells "
+        "them apart; if pages overlap, check the pagination."
+    ]
+    # A plain re-sync of the same pages cannot tell across pages (it keeps no set of the run's keys).
+    assert _repeat_warnings(run_sync(connector)) == []
