@@ -102,6 +102,10 @@ class DestinationAttachment(TenantOwnedModel):
     # When rows last reached the destination or a load found it up to date: a batch's commit, and
     # the end of every successful load (its finished_at, rows or not).
     last_load_at = models.DateTimeField(null=True, blank=True)
+    # A load started over from sequence 0 (a full reload, a table or column dropped outside) and has
+    # not reached its end yet: the next load goes on with it, and removes the rows of records the
+    # connector no longer has when it ends (a failed reload left them).
+    reload_pending = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["id"]

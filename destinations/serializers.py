@@ -57,6 +57,12 @@ class AttachmentSerializer(serializers.ModelSerializer):
         help_text="The latest load of the connector into this destination, whatever its status "
         "(a failed one included), or null before the first."
     )
+    reload_pending = serializers.BooleanField(
+        read_only=True,
+        help_text="A load started over from the beginning (a full reload, a table or column dropped "
+        "outside MigrateIQ) and has not finished: the next load goes on with it and, at its end, "
+        "removes the rows of records the connector no longer has.",
+    )
     columns = serializers.SerializerMethodField(
         help_text="Which field went to which column, in the order the names were given (at the "
         "loads that met the fields); empty before the first load. Names are kept once given."
@@ -72,6 +78,7 @@ class AttachmentSerializer(serializers.ModelSerializer):
             "high_water",
             "last_load_at",
             "last_load",
+            "reload_pending",
             "columns",
             "created_at",
         ]

@@ -54,5 +54,8 @@ class LoadReport:
 
     def batch_committed(self, high_water: int, upserted: int, deleted: int) -> None: ...
 
+    def reloading(self, pending: bool) -> None:
+        """A reload began (``True``: it stays pending until it ends) or ended (``False``)."""
+
     def rows_removed(self, deleted: int) -> None:
         """Rows of records the store no longer has were removed (the end of a reload)."""

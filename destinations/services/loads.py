@@ -237,6 +237,10 @@ class _RunReport(LoadReport):
         # latest commits in a crash (they are loaded again).
         DestinationAttachment.objects.filter(pk=self.attachment.pk).update(high_water=high_water)
 
+    def reloading(self, pending: bool) -> None:
+        DestinationAttachment.objects.filter(pk=self.attachment.pk).update(reload_pending=pending)
+        self.attachment.reload_pending = pending
+
     def columns_named(self, columns: dict) -> None:
         # Saved before the destination commits: the names are then always known here. Only if the
         # naming convention is still the one they were made by (it may change until names exist).

@@ -684,6 +684,7 @@ class PostgresDestination:
                     self._remove_strays(
                         conn, destination, attachment, source, schema_name, table_name, report
                     )
+                    report.reloading(False)
         except psycopg.Error as exc:
             raise DestinationError(f"The destination refused the load: {_message(exc)}") from None
 
@@ -729,7 +730,14 @@ class PostgresDestination:
                         "start to fill them."
                     )
             if reason is None:
-                return high_water, False
+                if attachment.reload_pending:
+                    report.event(
+                        f"Going on with the reload an earlier load did not finish (from sequence "
+                        f"{high_water}): at its end, rows of records the connector no longer has are "
+                        "removed."
+                    )
+                return high_water, attachment.reload_pending
+            report.reloading(True)  # first: removing strays at the end is never wrong, missing it is
             conn.execute(
                 sql.SQL("UPDATE {} SET high_water = 0 WHERE table_name = %s").format(
                     sql.Identifier(schema_name, STATE_TABLE)

@@ -202,3 +202,45 @@ def test_a_taken_table_name_and_an_attached_connector_are_told_apart(
             "(detach it first to load it into another table)."
         ]
     }
+
+
+def test_a_reload_that_failed_part_way_is_finished_by_the_next_load(
+    settings, editor_client, attached, pg_database
+):
+    settings.MIGRATEIQ_DESTINATION_BATCH_SIZE = 1
+    destination, connector, attachment = attached
+    store(connector, [{"id": 1, "name": "a"}, {"id": 2, "name": "b"}])
+    run_load(attachment)
+    query(
+        pg_database,
+        "INSERT INTO analytics.users (_migrateiq_record_id, _migrateiq_change_seq, id, name) "
+        "VALUES ('99', 1, 99, 'stray')",
+    )
+    # The destination refuses the second record's row for a while: the reload stops after the first.
+    query(pg_database, "ALTER TABLE analytics.users ADD CONSTRAINT not_b CHECK (name <> 'b') NOT VALID")
+
+    failed = run_load(attachment, full_reload=True)
+
+    assert failed.status == LoadStatus.FAILED and failed.rows_upserted == 1, failed.error_message
+    attachment.refresh_from_db()
+    assert attachment.reload_pending is True
+    answer = editor_client.get(f"{URL}{destination.pk}/").json()
+    assert answer["attachments"][0]["reload_pending"] is True, answer
+    assert query(pg_database, "SELECT count(*) FROM analytics.users WHERE id = 99") == [(1,)]
+    query(pg_database, "ALTER TABLE analytics.users DROP CONSTRAINT not_b")
+
+    load = run_load(attachment)  # an ordinary load
+
+    assert load.status == LoadStatus.SUCCESS and not load.full_reload, load.error_message
+    assert query(pg_database, "SELECT id, name FROM analytics.users ORDER BY id") == [(1, "a"), (2, "b")]
+    assert any(
+        m.startswith("Going on with the reload an earlier load did not finish") for m in messages(load)
+    )
+    assert any("Deleted 1 row of analytics.users whose records" in m for m in messages(load))
+    attachment.refresh_from_db()
+    assert attachment.reload_pending is False
+    assert run_load(attachment).rows_deleted == 0  # the next one is ordinary again
+    assert not any(
+        "Going on with the reload" in m
+        for m in messages(DestinationLoad.objects.filter(connector=connector).latest("pk"))
+    )

@@ -437,6 +437,8 @@ export interface DestinationAttachment {
   last_load_at: string | null;
   /** null before the first load. */
   last_load: DestinationLastLoad | null;
+  /** A reload (full, or after a table or column was dropped outside) has not finished: the next load goes on with it. */
+  reload_pending?: boolean;
   /** Which field went to which column (names given at the loads that met the fields); empty before the first load. */
   columns: DestinationColumn[];
   created_at: string;

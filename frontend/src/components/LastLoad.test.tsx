@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 
 import type { Destination, DestinationAttachment, DestinationLastLoad } from "../api/types";
 import { destination, fakeFetch, renderInRouter } from "../test/helpers";
-import { destinationLoadSummary, failedLoadsOf, FailedLoadsNotice } from "./LastLoad";
+import { destinationLoadSummary, failedLoadsOf, FailedLoadsNotice, LastLoadCell } from "./LastLoad";
 
 function lastLoad(overrides: Partial<DestinationLastLoad> = {}): DestinationLastLoad {
   return { id: 1, status: "SUCCESS", started_at: "2026-11-27T10:00:00Z", finished_at: "2026-11-27T10:00:01Z", error_message: "", created_at: "2026-11-27T10:00:00Z", ...overrides };
@@ -18,6 +18,21 @@ function destinationOf(id: number, name: string, attachments: DestinationAttachm
 }
 
 describe("a destination's last loads", () => {
+  it("says a reload that did not finish goes on at the next load, once no load runs", () => {
+    const failed = lastLoad({ id: 5, status: "FAILED", error_message: "The destination refused the load: boom" });
+    renderInRouter(<LastLoadCell attachment={{ ...attachment(7, failed), reload_pending: true }} />);
+    expect(screen.getByText(/Reload not finished: the next load goes on with it/)).toBeTruthy();
+  });
+
+  it("says nothing of a reload while a load runs, or when none is pending", () => {
+    const running = lastLoad({ id: 9, status: "RUNNING", finished_at: null });
+    const { unmount } = renderInRouter(<LastLoadCell attachment={{ ...attachment(7, running), reload_pending: true }} />);
+    expect(screen.queryByText(/Reload not finished/)).toBeNull();
+    unmount();
+    renderInRouter(<LastLoadCell attachment={attachment(7, lastLoad())} />);
+    expect(screen.queryByText(/Reload not finished/)).toBeNull();
+  });
+
   it("shows a failing connector's load before a newer success, and the newest load otherwise", () => {
     const failed = lastLoad({ id: 5, status: "FAILED", finished_at: "2026-11-27T10:00:00Z" });
     const newer = lastLoad({ id: 6, finished_at: "2026-11-27T12:00:00Z" });

@@ -22,6 +22,9 @@ export function LastLoadCell({ attachment }: { attachment: DestinationAttachment
     <div className="last-load" data-testid={`last-load-${attachment.connector}`}>
       <LoadStatusBadge load={load} /> <span className="small">{formatDateTime(loadTime(load))}</span>
       {load.status === "FAILED" && load.error_message ? <div className="field-error">{load.error_message}</div> : null}
+      {attachment.reload_pending && load.status !== "RUNNING" && load.status !== "PENDING" ? (
+        <div className="small">Reload not finished: the next load goes on with it and then removes rows of records the connector no longer has.</div>
+      ) : null}
     </div>
   );
 }
