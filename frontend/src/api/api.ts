@@ -76,7 +76,7 @@ export async function deleteConnector(id: number): Promise<void> {
   await apiRequest<null>(`${CONNECTORS}/${id}/`, { method: "DELETE" });
 }
 
-/** A preview's records and samples keep big integers exact (for display); the pagination it
+/** A preview's records and samples keep big integers and long decimals exact (for display); the pagination it
  * detected, which the form can pin and send back, is plain JSON. */
 function withPlainPagination(preview: Preview): Preview {
   return preview.pagination ? { ...preview, pagination: plainJson(preview.pagination) } : preview;

@@ -313,7 +313,7 @@ export interface RequestOptions {
   /** false for sign-in: no bearer token, no refresh on 401. */
   auth?: boolean;
   signal?: AbortSignal;
-  /** Keep integers beyond the safe range exact (as BigInts): for record data the UI shows. */
+  /** Keep numbers a double cannot hold exact (BigInt, ExactNumber): for record data the UI shows. */
   exact?: boolean;
 }
 

@@ -1,5 +1,7 @@
 // Shapes of the MigrateIQ REST API (see /api/schema/).
 
+import type { ExactNumber } from "./exactJson";
+
 export type Role = "viewer" | "editor" | "admin";
 export type SyncStatus = "PENDING" | "RUNNING" | "SUCCESS" | "PARTIAL" | "FAILED" | "CANCELLED";
 export type SyncFrequency = "MANUAL" | "HOURLY" | "DAILY" | "WEEKLY";
@@ -10,8 +12,9 @@ export type SyncTrigger = "manual" | "schedule" | "api" | "ui";
 export const SYNC_STATUSES: SyncStatus[] = ["PENDING", "RUNNING", "SUCCESS", "PARTIAL", "FAILED", "CANCELLED"];
 export const SYNC_TRIGGERS: SyncTrigger[] = ["ui", "api", "schedule", "manual"];
 export type PaginationType = "auto" | "none" | "page" | "offset" | "cursor" | "next_url" | "link_header";
-/** A bigint: an integer beyond the safe range in record data, kept exact (see exactJson.ts). */
-export type JsonValue = null | boolean | number | bigint | string | JsonValue[] | { [key: string]: JsonValue };
+/** A bigint: an integer beyond the safe range in record data, kept exact; an ExactNumber: a decimal
+ * a double cannot hold, kept as the API wrote it (see exactJson.ts). */
+export type JsonValue = null | boolean | number | bigint | ExactNumber | string | JsonValue[] | { [key: string]: JsonValue };
 
 export interface TokenPair {
   access: string;

@@ -1,7 +1,8 @@
 import { fireEvent, render, screen, within } from "@testing-library/react";
 import { describe, expect, it } from "vitest";
 
-import type { PreviewRecord } from "../api/types";
+import { parseJsonExact } from "../api/exactJson";
+import type { JsonValue, PreviewRecord } from "../api/types";
 import { PREVIEW_RECORDS_SHOWN, PreviewRecordsTable } from "./PreviewPanel";
 
 const records = (n: number): PreviewRecord[] =>
@@ -35,5 +36,20 @@ describe("the preview's records", () => {
     render(<PreviewRecordsTable records={records(3)} label="Sample" />);
     expect(rows()).toHaveLength(3);
     expect(screen.queryByRole("button", { name: /^Show all/ })).toBeNull();
+  });
+});
+
+describe("numbers in the preview's records", () => {
+  it("show as the API sent them: big integers and decimals a double cannot hold, a changed one marked", () => {
+    const raw = parseJsonExact('{"id": 9007199254740993, "p": 0.1000000000000000055511151231257827, "far": 1e400, "pi": 3.14}') as JsonValue;
+    const transformed = parseJsonExact('{"id": 9007199254740993, "p": 0.1000000000000000055511151231257828, "far": 1e400, "pi": 3.14}') as JsonValue;
+    render(<PreviewRecordsTable records={[{ raw, transformed, error: null }]} label="Sample" compare />);
+    const region = screen.getByRole("region", { name: "Sample" });
+    expect(within(region).getAllByText("9007199254740993").length).toBeGreaterThan(0);
+    expect(within(region).getByText("0.1000000000000000055511151231257827")).toBeTruthy();
+    expect(within(region).getByText("0.1000000000000000055511151231257828").closest("div")?.className).toBe("entry-changed");
+    expect(within(region).getAllByText("1e400").length).toBeGreaterThan(0);
+    expect(within(region).getAllByText("3.14").length).toBeGreaterThan(0);
+    expect(region.querySelector("pre")?.textContent).toContain('"p": 0.1000000000000000055511151231257827,');
   });
 });

@@ -6,7 +6,7 @@
 import { useEffect, useId, useRef, useState } from "react";
 
 import { ApiError, errorMessage } from "../api/client";
-import { stringifyJson } from "../api/exactJson";
+import { isJsonObject, stringifyJson } from "../api/exactJson";
 import type { JsonValue, Preview, PreviewRecord } from "../api/types";
 import { useAnnounce } from "../announce";
 import { formatCount, prettyJson } from "../format";
@@ -25,7 +25,7 @@ type Mark = "new" | "changed" | "dropped";
  * another value, on the "before" side a field the record no longer has. */
 function marksOf(value: JsonValue, other: JsonValue | undefined, side: "before" | "after"): Map<string, Mark> {
   const marks = new Map<string, Mark>();
-  const isRecord = (v: JsonValue | undefined): v is { [key: string]: JsonValue } => Boolean(v) && typeof v === "object" && !Array.isArray(v);
+  const isRecord = (v: JsonValue | undefined): v is { [key: string]: JsonValue } => isJsonObject(v);
   if (!isRecord(value) || !isRecord(other)) return marks;
   for (const [key, item] of Object.entries(value)) {
     if (!(key in other)) marks.set(key, side === "after" ? "new" : "dropped");
@@ -38,7 +38,7 @@ function marksOf(value: JsonValue, other: JsonValue | undefined, side: "before" 
  * the record on the other side (`compareTo`), what the rules changed comes first, marked; on the
  * "before" side, then the nested sources the rules copied (`copies`), whose objects stay. */
 function Entries({ value, compareTo, side = "after", copies = [] }: { value: JsonValue; compareTo?: JsonValue; side?: "before" | "after"; copies?: NestedCopy[] }) {
-  if (!value || typeof value !== "object" || Array.isArray(value)) return <code>{compact(value)}</code>;
+  if (!isJsonObject(value)) return <code>{compact(value)}</code>;
   const marks = compareTo === undefined ? new Map<string, Mark>() : marksOf(value, compareTo, side);
   const entries = Object.entries(value);
   const ordered = [...entries.filter(([key]) => marks.has(key)), ...entries.filter(([key]) => !marks.has(key))];

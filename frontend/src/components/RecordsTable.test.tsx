@@ -229,10 +229,10 @@ async function vi_wait(condition: () => boolean) {
 }
 
 describe("big integers in the records", () => {
-  it("show exactly as the API sent them, in the cells and the raw JSON", async () => {
+  it("show exactly as the API sent them, decimals a double cannot hold too, in the cells and the raw JSON", async () => {
     fakeFetch(() => ({
       text:
-        '{"count": 1, "next": null, "previous": null, "results": [{"id": 1, "external_id": "1", "data": {"big": 9007199254740993, "huge": 12345678901234567890123, "list": [9007199254740993]}, ' +
+        '{"count": 1, "next": null, "previous": null, "results": [{"id": 1, "external_id": "1", "data": {"big": 9007199254740993, "huge": 12345678901234567890123, "list": [9007199254740993], "p": 0.1000000000000000055511151231257827, "half": 12345678901234567.5, "far": 1e400, "nested": {"d": 1.00000000000000000001}, "pi": 3.14}, ' +
         '"checksum": "x", "first_synced_at": "2026-11-27T10:00:00Z", "last_synced_at": "2026-11-27T10:00:00Z", "last_sync_log": 1}]}',
     }));
     renderTable();
@@ -240,8 +240,19 @@ describe("big integers in the records", () => {
     expect(within(table).getByText("9007199254740993")).toBeTruthy();
     expect(within(table).getByText("12345678901234567890123")).toBeTruthy();
     expect(within(table).getByText("[9007199254740993]")).toBeTruthy();
+    for (const column of ["far", "nested.d", "pi"]) {
+      const box = screen.getByRole("checkbox", { name: column }) as HTMLInputElement;
+      if (!box.checked) fireEvent.click(box);
+    }
+    for (const text of ["0.1000000000000000055511151231257827", "12345678901234567.5", "1e400", "1.00000000000000000001", "3.14"]) {
+      expect(within(table).getByText(text)).toBeTruthy();
+    }
     fireEvent.click(within(table).getByRole("button", { name: /^JSON/ }));
-    expect(screen.getByTestId("raw-json").textContent).toContain('"huge": 12345678901234567890123');
+    const raw = screen.getByTestId("raw-json").textContent;
+    expect(raw).toContain('"huge": 12345678901234567890123');
+    expect(raw).toContain('"p": 0.1000000000000000055511151231257827,');
+    expect(raw).toContain('"far": 1e400,');
+    expect(raw).toContain('"d": 1.00000000000000000001');
   });
 });
 

@@ -3,7 +3,7 @@ import { useSearchParams } from "react-router-dom";
 
 import { listRecords, type RecordOrdering, type RecordParams } from "../api/api";
 import type { JsonValue, SyncedRecord } from "../api/types";
-import { stringifyJson } from "../api/exactJson";
+import { isJsonObject, stringifyJson } from "../api/exactJson";
 import { formatDateTime, prettyJson } from "../format";
 import { useLoad } from "../hooks";
 import { ErrorBanner, Loading, Pager, TableWrap } from "./common";
@@ -18,10 +18,10 @@ export const EXTERNAL_ID = "__external_id";
 /** A record's fields as dotted columns: {"address": {"city": "X"}} -> {"address.city": "X"}.
  * Lists stay one cell (as JSON); nesting deeper than 4 levels too. */
 export function flattenRecord(data: JsonValue, prefix = "", depth = 0, into: Record<string, JsonValue> = {}): Record<string, JsonValue> {
-  if (data && typeof data === "object" && !Array.isArray(data) && depth < 4) {
+  if (isJsonObject(data) && depth < 4) {
     for (const [key, value] of Object.entries(data)) {
       const name = prefix ? `${prefix}.${key}` : key;
-      if (value && typeof value === "object" && !Array.isArray(value) && Object.keys(value).length > 0) {
+      if (isJsonObject(value) && Object.keys(value).length > 0) {
         flattenRecord(value, name, depth + 1, into);
       } else {
         into[name] = value;
@@ -59,9 +59,9 @@ export function columnsOf(records: SyncedRecord[]): string[] {
 
 /** The targets of the rules' field mappings (source path -> target field), in the rules' order. */
 export function mappingTargets(rules: JsonValue | undefined): string[] {
-  if (!rules || typeof rules !== "object" || Array.isArray(rules)) return [];
+  if (!isJsonObject(rules)) return [];
   const mappings = rules.field_mappings;
-  if (!mappings || typeof mappings !== "object" || Array.isArray(mappings)) return [];
+  if (!isJsonObject(mappings)) return [];
   const targets = Object.values(mappings).filter((target): target is string => typeof target === "string" && target !== "");
   return [...new Set(targets)];
 }
@@ -87,7 +87,7 @@ function orderingOf(text: string | null): RecordOrdering {
 
 /** Whether a column is a top-level field of the records (not a nested one): only those sort. */
 function isTopLevel(column: string, rows: SyncedRecord[]): boolean {
-  return rows.some((row) => row.data !== null && typeof row.data === "object" && !Array.isArray(row.data) && Object.hasOwn(row.data, column));
+  return rows.some((row) => isJsonObject(row.data) && Object.hasOwn(row.data, column));
 }
 
 /**

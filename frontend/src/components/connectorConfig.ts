@@ -1,6 +1,7 @@
 // The connector's request settings as form values and back: pagination, key/value lists,
 // incremental cursor, and the templates of common API styles.
 
+import { isJsonObject } from "../api/exactJson";
 import type { AuthType, ConnectorInput, JsonValue, PaginationType, RequestMethod } from "../api/types";
 import { prettyJson } from "../format";
 import { notValidJson } from "./jsonProblem";
@@ -90,7 +91,7 @@ export type PaginationValues = Record<string, string | boolean>;
 export function paginationValuesOf(pagination: JsonValue | undefined): { type: PaginationType; values: PaginationValues } {
   const values: PaginationValues = {};
   let type: PaginationType = "auto";
-  if (pagination && typeof pagination === "object" && !Array.isArray(pagination)) {
+  if (isJsonObject(pagination)) {
     if (typeof pagination.type === "string" && pagination.type in PAGINATION_KEYS) type = pagination.type as PaginationType;
     for (const [key, value] of Object.entries(pagination)) {
       if (key === "type") continue;
@@ -256,7 +257,7 @@ export function paginationSummary(pagination: JsonValue | undefined): string {
 }
 
 export function rowsOf(value: JsonValue | undefined): KeyValue[] {
-  if (value && typeof value === "object" && !Array.isArray(value)) {
+  if (isJsonObject(value)) {
     return Object.entries(value).map(([key, item]) => ({ key, value: item === null ? "" : String(item) }));
   }
   return [];
@@ -347,7 +348,7 @@ export const REQUEST_BODY_LIMIT = 16 * 1024;
 
 /** A stored request body as the form's text: empty for none ({}), else indented JSON. */
 export function requestBodyTextOf(body: JsonValue | undefined): string {
-  if (body && typeof body === "object" && !Array.isArray(body) && Object.keys(body).length > 0) return prettyJson(body);
+  if (isJsonObject(body) && Object.keys(body).length > 0) return prettyJson(body);
   return "";
 }
 
@@ -380,7 +381,7 @@ export function requestBodyToSend(method: RequestMethod, text: string): { body: 
   const read = parsedJson(text);
   if ("error" in read) return read;
   const parsed = read.value;
-  if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) {
+  if (!isJsonObject(parsed)) {
     const kind = Array.isArray(parsed) ? "a list" : parsed === null ? "null" : typeof parsed === "string" ? "a string" : typeof parsed === "number" ? "a number" : "true or false";
     return { error: `The request body must be a JSON object ({…}), not ${kind}.` };
   }
@@ -414,7 +415,7 @@ export interface ErrorDetectionValues {
 
 export function errorDetectionValuesOf(value: JsonValue | undefined): ErrorDetectionValues {
   const out: ErrorDetectionValues = { error_path: "", success_path: "", success_value: "", auto: true };
-  if (value && typeof value === "object" && !Array.isArray(value)) {
+  if (isJsonObject(value)) {
     if (typeof value.error_path === "string") out.error_path = value.error_path;
     if (typeof value.success_path === "string") out.success_path = value.success_path;
     if (value.success_value !== undefined && value.success_value !== null) {
@@ -449,11 +450,11 @@ export interface IncrementalValues {
 /** A stored incremental setting as form values. */
 export function incrementalValuesOf(stored: JsonValue | undefined): IncrementalValues {
   const out: IncrementalValues = { cursor_field: "", param: "", body_filter: "" };
-  if (stored && typeof stored === "object" && !Array.isArray(stored)) {
+  if (isJsonObject(stored)) {
     if (typeof stored.cursor_field === "string") out.cursor_field = stored.cursor_field;
     if (typeof stored.param === "string") out.param = stored.param;
     const filter = stored.body_filter;
-    if (filter && typeof filter === "object" && !Array.isArray(filter)) out.body_filter = prettyJson(filter);
+    if (isJsonObject(filter)) out.body_filter = prettyJson(filter);
   }
   return out;
 }
@@ -463,7 +464,7 @@ export function incrementalSummary(incremental: JsonValue | undefined): string {
   const values = incrementalValuesOf(incremental);
   if (!values.cursor_field) return "Off: every sync fetches everything";
   const where = values.body_filter ? "merged into the POST body (body filter)" : `sent as ?${values.param}=`;
-  const initial = incremental && typeof incremental === "object" && !Array.isArray(incremental) ? incremental.initial_value : undefined;
+  const initial = isJsonObject(incremental) ? incremental.initial_value : undefined;
   const first = initial !== undefined && initial !== null ? `; the first sync starts at ${String(initial)}` : "";
   return `By ${values.cursor_field}: the highest value seen is ${where}${first}`;
 }
@@ -497,7 +498,7 @@ export function incrementalInput(
     const parsed = "value" in read ? read.value : null;
     if ("error" in read) {
       errors.body_filter = read.error;
-    } else if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed) || Object.keys(parsed).length === 0) {
+    } else if (!isJsonObject(parsed) || Object.keys(parsed).length === 0) {
       errors.body_filter = "The body filter must be a JSON object ({…}) with at least one key.";
     } else if (!JSON.stringify(parsed).includes(SINCE)) {
       errors.body_filter = `Put "${SINCE}" where the value to start from goes, e.g. {"after": "${SINCE}"}.`;
@@ -514,7 +515,7 @@ export function incrementalInput(
     return { errors: keyed };
   }
   const kept: { [key: string]: JsonValue } =
-    stored && typeof stored === "object" && !Array.isArray(stored) ? { ...(stored as { [key: string]: JsonValue }) } : {};
+    isJsonObject(stored) ? { ...stored } : {};
   delete kept.param;
   delete kept.body_filter;
   return { input: { ...kept, cursor_field: field, ...(filter ? { body_filter: filter } : { param: name }) } };

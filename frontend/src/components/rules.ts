@@ -11,6 +11,7 @@
 // only a default fills) and carries its options. Rows keep their order, which is the order of the
 // rules' keys.
 
+import { isJsonObject } from "../api/exactJson";
 import type { JsonValue } from "../api/types";
 import { notValidJson } from "./jsonProblem";
 
@@ -92,7 +93,7 @@ export function defaultValue(text: string): JsonValue {
 }
 
 function isObject(value: JsonValue | undefined): value is { [key: string]: JsonValue } {
-  return Boolean(value) && typeof value === "object" && !Array.isArray(value);
+  return isJsonObject(value);
 }
 
 /** Rows for a rule set, or why it cannot be shown as rows (then it stays JSON). */
