@@ -260,6 +260,19 @@ describe("the edit form's transformation rules", () => {
     expect(json.getAttribute("aria-describedby")).toContain("edit-7-rules-json-error");
   });
 
+  it("names the type meant on the JSON field when a conversion uses another tool's name, as the API does", () => {
+    renderForm();
+    fireEvent.click(screen.getByRole("button", { name: "JSON" }));
+    const json = screen.getByLabelText("Rules as JSON");
+    fireEvent.change(json, { target: { value: JSON.stringify({ ...rules, type_conversions: { joined: "timestamp" } }) } });
+    fireEvent.click(screen.getByRole("button", { name: "JSON" }));
+    expect(screen.getByLabelText("Rules as JSON")).toBe(json);
+    expect(json.getAttribute("aria-invalid")).toBe("true");
+    expect(document.getElementById("edit-7-rules-json-error")?.textContent).toBe(
+      'type_conversions["joined"]: unknown type "timestamp"; supported: int, float, str, bool, decimal, date, datetime. Did you mean \'datetime\'? Fix it here, or keep the rules as JSON.',
+    );
+  });
+
   it("ends the JSON parser's message with a period before asking to correct the rules when saving", async () => {
     const onSubmit = renderForm();
     fireEvent.click(screen.getByRole("button", { name: "JSON" }));

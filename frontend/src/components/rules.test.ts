@@ -111,6 +111,20 @@ describe("transformation rules as rows", () => {
     expect(rulesOfDraft({ ...draft, json: "[1]" })).toEqual({ problems: { rows: {}, json: "The rules must be a JSON object." } });
   });
 
+  it("name the type meant when the JSON's type_conversions holds another tool's name for one, as the API does", () => {
+    const draft = (json: string) => ({ ...draftOfRules({}), mode: "json" as const, json });
+    const problem = (json: string) => {
+      const toggled = toggleDraftMode(draft(json));
+      return "problems" in toggled ? toggled.problems.json : null;
+    };
+    expect(problem('{"type_conversions": {"id": "integer"}}')).toBe(
+      'type_conversions["id"]: unknown type "integer"; supported: int, float, str, bool, decimal, date, datetime. Did you mean \'int\'? Fix it here, or keep the rules as JSON.',
+    );
+    expect(problem('{"type_conversions": {"joined": "timestamp"}}')).toContain("Did you mean 'datetime'?");
+    expect(problem('{"type_conversions": {"joined": "town"}}')).not.toContain("Did you mean");
+    expect(problem('{"type_conversions": {"joined": 5}}')).not.toContain("Did you mean");
+  });
+
   it("find the row a server message names", () => {
     const rows = [row({ source: "name", target: "full_name" }, "a"), row({ target: "joined", type: "datetime" }, "b")];
     expect(rowNamedIn("type_conversions['joined']: unknown type 'datetim'", rows)).toEqual({ id: "b", field: "type" });

@@ -13,6 +13,7 @@
 
 import { isJsonObject } from "../api/exactJson";
 import type { JsonValue } from "../api/types";
+import { didYouMean } from "../choices";
 import { notValidJson } from "./jsonProblem";
 
 export const RULE_TYPES = ["int", "float", "str", "bool", "decimal", "date", "datetime"] as const;
@@ -136,7 +137,7 @@ export function rowsOfRules(rules: JsonValue | undefined): { rows: RuleRow[]; in
   }
   for (const [field, type] of Object.entries(conversions)) {
     if (typeof type !== "string" || !(RULE_TYPES as readonly string[]).includes(type)) {
-      return { error: `type_conversions["${field}"]: unknown type ${JSON.stringify(type)}; supported: ${RULE_TYPES.join(", ")}.` };
+      return { error: `type_conversions["${field}"]: unknown type ${JSON.stringify(type)}; supported: ${RULE_TYPES.join(", ")}.${didYouMean(type, RULE_TYPES)}` };
     }
     rowFor(field).type = type as RuleType;
   }
