@@ -878,11 +878,19 @@ async function main() {
     return input.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight) - context.measureText(input.placeholder).width;
   });
   if (placeholderRoom < 0) throw new Error(`the records search cuts its placeholder at 390 px (${placeholderRoom} px short)`);
-  // The Schema tab with its field profile: the table scrolls sideways inside its box, the page does not.
+  // The Schema tab with its field profile: a card per field, every value in the window without
+  // scrolling sideways (the box does not scroll, the page neither).
   await page.getByRole("tab", { name: "Schema" }).click();
   await page.getByRole("button", { name: "Profile fields" }).click();
-  await page.getByRole("table", { name: "Inferred fields" }).getByRole("columnheader", { name: "Present" }).waitFor();
+  const schemaTable = page.getByRole("table", { name: "Inferred fields" });
+  await schemaTable.getByRole("columnheader", { name: "Present" }).waitFor({ state: "attached" });
   if ((await pageWidth()) > 390) throw new Error(`the schema tab with its profile is ${await pageWidth()} px wide at 390 px`);
+  const schemaBox = await schemaTable.evaluate((table) => {
+    const box = table.closest(".table-wrap");
+    const cells = [...table.querySelectorAll("tbody td")].map((cell) => cell.getBoundingClientRect());
+    return { scrolls: box.scrollWidth > box.clientWidth, right: Math.max(...cells.map((cell) => cell.right)), left: Math.min(...cells.map((cell) => cell.left)) };
+  });
+  if (schemaBox.scrolls || schemaBox.left < 0 || schemaBox.right > 390) throw new Error(`the schema's fields are not cards within 390 px: ${JSON.stringify(schemaBox)}`);
   await checkA11y(page, "schema tab with the field profile at 390 px");
   await shot("13-schema-profile-narrow", true);
   for (const [name, address, form] of [

@@ -44,6 +44,10 @@ describe("the style sheet", () => {
     expect(phone).toMatch(/\.table-stack td\[data-label\]::before \{\s*content: attr\(data-label\);/);
   });
 
+  it("stacks the schema's fields on a phone too, a long nested path wrapping inside its card", () => {
+    expect(css).toMatch(/@media \(max-width: 640px\) \{\s*\.table\.table-stack\.schema-fields td\.stack-title \{\s*overflow-wrap: anywhere;/);
+  });
+
   it("keeps \"Advanced: pagination as JSON\" a field's distance from the field under it (Max pages per sync)", () => {
     expect(declarations("details.advanced")).toMatch(/margin-bottom:\s*0\.9rem/);
     expect(declarations(".field")).toMatch(/margin-bottom:\s*0\.9rem/);

@@ -76,13 +76,45 @@ describe("the connector's schema tab", () => {
     expect(calls.some((c) => c.url === "/api/demo-extension/connectors/7/schema/")).toBe(true);
   });
 
-  it("lets the keyboard scroll the fields sideways on a narrow window: the scrolling box takes the focus", async () => {
-    api();
+  it("lets the keyboard scroll the fields sideways while the table is wider than its box: the scrolling box takes the focus", async () => {
+    // jsdom lays nothing out: the box is made narrower than the table
+    const saved = Object.getOwnPropertyDescriptor(HTMLElement.prototype, "scrollWidth");
+    Object.defineProperty(HTMLElement.prototype, "scrollWidth", {
+      configurable: true,
+      get(this: HTMLElement) {
+        return this.classList.contains("table-wrap") ? 900 : 0;
+      },
+    });
+    try {
+      api();
+      renderAs("viewer", <ConnectorDataTabs connectorId={7} />, "/connectors/7?tab=schema", "/connectors/:id");
+      const table = await screen.findByRole("table", { name: "Inferred fields" });
+      const region = await screen.findByRole("region", { name: "Inferred fields, scrolling sideways" });
+      expect(region.contains(table)).toBe(true);
+      expect(region.tabIndex).toBe(0);
+    } finally {
+      if (saved) Object.defineProperty(HTMLElement.prototype, "scrollWidth", saved);
+      else delete (HTMLElement.prototype as unknown as Record<string, unknown>).scrollWidth;
+    }
+  });
+
+  it("is a card per field on a phone: the path its title, every other value under its column's name, no sideways scrolling", async () => {
+    profiledApi();
     renderAs("viewer", <ConnectorDataTabs connectorId={7} />, "/connectors/7?tab=schema", "/connectors/:id");
     const table = await screen.findByRole("table", { name: "Inferred fields" });
-    const region = screen.getByRole("region", { name: "Inferred fields, scrolling sideways" });
-    expect(region.contains(table)).toBe(true);
-    expect(region.tabIndex).toBe(0);
+    fireEvent.click(screen.getByRole("button", { name: "Profile fields" }));
+    await screen.findByRole("columnheader", { name: "Present" });
+    expect(table.classList.contains("table-stack")).toBe(true); // styles.css stacks it under 640 px
+    const headers = within(table).getAllByRole("columnheader").map((th) => th.textContent);
+    const rows = within(table).getAllByRole("row").slice(1);
+    for (const row of rows.slice(0, 3)) {
+      const cells = within(row).getAllByRole("cell");
+      expect(cells[0]!.classList.contains("stack-title")).toBe(true);
+      expect(cells.map((cell) => cell.getAttribute("data-label"))).toEqual([null, ...headers.slice(1)]);
+    }
+    expect(within(rows[3]!).getByText("not profiled").getAttribute("data-label")).toBe("Profile");
+    // a table that fits is a plain box: no region named for scrolling it sideways
+    expect(screen.queryByRole("region", { name: /scrolling sideways/ })).toBeNull();
   });
 
   it("opens on the schema from the address and says when nothing was inferred yet", async () => {

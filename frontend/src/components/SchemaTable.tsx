@@ -92,8 +92,9 @@ export function SchemaTable({ connectorId, refreshKey = 0 }: { connectorId: numb
               </p>
             </div>
             {profileState.error ? <ErrorBanner message={`The profile could not be loaded: ${profileState.error}`} /> : null}
-            <TableWrap label="Inferred fields, scrolling sideways">
-              <table className="table" aria-label="Inferred fields">
+            {/* a card per field on a phone (each value under its column's name), a table wider up */}
+            <TableWrap>
+              <table className="table table-stack schema-fields" aria-label="Inferred fields">
                 <thead>
                   <tr>
                     <th scope="col">Field</th>
@@ -113,10 +114,10 @@ export function SchemaTable({ connectorId, refreshKey = 0 }: { connectorId: numb
                 <tbody>
                   {schema.data.fields.map((field) => (
                     <tr key={field.path}>
-                      <td className="mono">{field.path}</td>
-                      <td>{field.types.join(", ")}</td>
-                      <td>{field.formats.length > 0 ? field.formats.join(", ") : <span className="muted">—</span>}</td>
-                      <td>{field.column ? "yes" : "no"}</td>
+                      <td className="mono stack-title">{field.path}</td>
+                      <td data-label="Types">{field.types.join(", ")}</td>
+                      <td data-label="Formats">{field.formats.length > 0 ? field.formats.join(", ") : <span className="muted">—</span>}</td>
+                      <td data-label="CSV column">{field.column ? "yes" : "no"}</td>
                       {profile ? <ProfileCells field={byPath.get(field.path)} sampled={profile.sampled} /> : null}
                     </tr>
                   ))}
@@ -135,23 +136,23 @@ function ProfileCells({ field, sampled }: { field: FieldProfile | undefined; sam
   if (!field) {
     // a field a sync added after the profile was read
     return (
-      <td colSpan={4} className="muted">
+      <td colSpan={4} className="muted" data-label="Profile">
         not profiled
       </td>
     );
   }
   return (
     <>
-      <td>
+      <td data-label="Present">
         <Share count={field.present} share={field.present_share} sampled={sampled} what="Present" />
       </td>
-      <td>
+      <td data-label="Null">
         <Share count={field.null} share={field.null_share} sampled={sampled} what="Null" />
       </td>
-      <td>
+      <td data-label="Empty">
         {field.empty === null || field.empty_share === null ? <span className="muted">—</span> : <Share count={field.empty} share={field.empty_share} sampled={sampled} what="Empty" />}
       </td>
-      <td>{distinctText(field)}</td>
+      <td data-label="Distinct">{distinctText(field)}</td>
     </>
   );
 }
