@@ -5,6 +5,8 @@ current value) and a box to remove it; pages show only whether each is set (and 
 characters).
 """
 
+from datetime import time
+
 from django import forms
 from django.contrib import admin, messages
 
@@ -208,13 +210,27 @@ class ConnectorAdminAddForm(ConnectorAdminForm):
         return super().clean()
 
 
+def schedule_text(frequency: str, sync_time: time | None, sync_weekday: int | None) -> str:
+    """A connector's schedule as the web UI words it (its frequency, then ``anchorLabel`` of
+    ``frontend/src/components/ScheduleAnchorFields.tsx``): "Manual", "Daily", "Daily at 02:00 UTC",
+    "Weekly on Monday at 06:30 UTC", "Hourly at :15 past every hour (UTC)"."""
+    label = models.SyncFrequency(frequency).label
+    if frequency == models.SyncFrequency.MANUAL or sync_time is None:
+        return label
+    if frequency == models.SyncFrequency.HOURLY:
+        return f"{label} at :{sync_time:%M} past every hour (UTC)"
+    if frequency == models.SyncFrequency.WEEKLY and sync_weekday is not None:
+        return f"{label} on {models.Weekday(sync_weekday).label} at {sync_time:%H:%M} UTC"
+    return f"{label} at {sync_time:%H:%M} UTC"
+
+
 @admin.register(models.CustomDataConnector)
 class CustomDataConnectorAdmin(TenantOwnedModelAdmin):
     form = ConnectorAdminForm
     list_display = [
         "name",
         "tenant",
-        "sync_frequency",
+        "schedule",
         "is_active",
         "last_sync_status",
         "last_sync_at",
@@ -322,6 +338,10 @@ class CustomDataConnectorAdmin(TenantOwnedModelAdmin):
         if obj is not None:
             readonly.append("tenant")  # moving a connector would leave its runs and records behind
         return readonly
+
+    @admin.display(description="Schedule", ordering="sync_frequency")
+    def schedule(self, obj):
+        return schedule_text(obj.sync_frequency, obj.sync_time, obj.sync_weekday)
 
     @admin.display(description="Other credentials")
     def credentials_hint(self, obj):

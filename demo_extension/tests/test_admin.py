@@ -1,5 +1,6 @@
 """Admin pages of the connectors module: the key is never shown, and can be set or removed."""
 
+import re
 from datetime import UTC, time
 
 import pytest
@@ -283,6 +284,29 @@ def test_an_operator_adds_a_weekly_connector_on_monday_at_06_30(operator, tenant
     assert (connector.sync_time, connector.sync_weekday) == (time(6, 30), 0)
     due = connector.next_sync_at.astimezone(UTC)
     assert (due.weekday(), due.hour, due.minute) == (0, 6, 30)
+
+
+def test_the_connector_list_words_each_schedule_as_the_web_ui_does(operator, make_connector):
+    schedules = {
+        "Daily at 02:00 UTC": {"sync_frequency": "DAILY", "sync_time": time(2, 0)},
+        "Weekly on Monday at 06:30 UTC": {
+            "sync_frequency": "WEEKLY",
+            "sync_time": time(6, 30),
+            "sync_weekday": 0,
+        },
+        "Hourly at :15 past every hour (UTC)": {"sync_frequency": "HOURLY", "sync_time": time(0, 15)},
+        "Weekly": {"sync_frequency": "WEEKLY"},
+        "Manual": {"sync_frequency": "MANUAL"},
+    }
+    for wording, fields in schedules.items():
+        make_connector(name=f"Connector {wording}", **fields)
+
+    page = operator.get("/admin/demo_extension/customdataconnector/").content.decode()
+
+    assert '<th scope="col" class="sortable column-schedule">' in page
+    cells = re.findall(r'<td class="field-schedule">([^<]*)</td>', page)
+    assert sorted(cells) == sorted(schedules)
+    assert "column-sync_frequency" not in page  # the schedule is one column
 
 
 def test_the_add_page_offers_the_anchor_fields(operator):
