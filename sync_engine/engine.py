@@ -59,6 +59,7 @@ from sync_engine.page_builder import (
     overwritten_fields_warnings,
     repeated_keys_warning,
     unmatched_mappings_warnings,
+    unmatched_stored_mappings_warnings,
 )
 from sync_engine.records import (
     connector_has_records,
@@ -543,6 +544,12 @@ class _Run:
             self._emit = partial(record_event, run.pk)
         committer.check(final=True)
         self.warnings.extend(unmatched_mappings_warnings(rules, matched, transformed))
+        if not transformed and counters.processed and rules.mappings:
+            self.warnings.extend(
+                unmatched_stored_mappings_warnings(
+                    rules, stored_schema_document(connector.pk), live_record_count(connector.pk)
+                )
+            )
         if builder.key_mode != "content_hash":  # identical records keyed by content are one record
             whole_run = first_load or (self.full_refresh and self.complete)
             if first_load:  # nothing was stored before: every record not created repeated a key

@@ -396,6 +396,24 @@ def _an(noun: str) -> str:
     return f"an {noun}" if noun[:1] in "aeiou" else f"a {noun}"
 
 
+def unmatched_stored_mappings_warnings(rules: Rules, document: dict, stored: int) -> list[str]:
+    """For a run that transformed no record (a re-sync of unchanged records): one line for each
+    field mapping whose target no stored record has, by the connector's inferred schema
+    (``document``; nothing when it is empty or truncated), so that a mapping found doing nothing
+    keeps being said while it still does nothing."""
+    fields = document.get("fields") or []
+    if not stored or not fields or document.get("truncated"):
+        return []
+    present = {tuple(entry["path"]) for entry in fields}
+    return [
+        f"Field mapping {source!r} -> {target!r} matched none of the {stored} stored record(s): no record "
+        f"had {source!r} when it was stored, so none has {target!r}. Check the source path (the "
+        "connector's preview shows records as the API sends them)."
+        for source, target in rules.mappings
+        if path_parts(target) not in present
+    ]
+
+
 def unmatched_mappings_warnings(rules: Rules, matched: set, transformed: int) -> list[str]:
     """One line for each field mapping whose source none of the run's ``transformed`` records had
     (a mistyped path): the sync still succeeds, but the rule is visibly doing nothing."""

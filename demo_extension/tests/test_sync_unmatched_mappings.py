@@ -38,10 +38,28 @@ def test_a_mapping_no_record_matched_is_a_warning_of_the_run(
     assert "no record has 'address.town'" in warning
 
 
-def test_an_unchanged_re_sync_transforms_nothing_and_concludes_nothing(sample_upstream, make_connector):
+def test_an_unchanged_re_sync_still_says_a_mapping_does_nothing(sample_upstream, make_connector):
+    # It transforms no record, so it reads the stored records' schema: no stored record has 'town'.
     upstream = sample_upstream(records=30, style="page", page_size=50)
     connector = make_connector(upstream=upstream, transformation_rules=RULES)
     run_sync(connector)
+
+    again = run_sync(connector)
+
+    assert again.status == SyncStatus.SUCCESS and again.records_unchanged == 30
+    assert _warnings(again) == [
+        "Field mapping 'address.town' -> 'town' matched none of the 30 stored record(s): no record had "
+        "'address.town' when it was stored, so none has 'town'. Check the source path (the connector's "
+        "preview shows records as the API sends them)."
+    ]
+    assert any("'address.town' -> 'town'" in line for line in again.warnings)
+
+
+def test_an_unchanged_re_sync_of_matching_mappings_says_nothing(sample_upstream, make_connector):
+    upstream = sample_upstream(records=30, style="page", page_size=50)
+    rules = {"field_mappings": {"username": "login", "address.city": "city"}}
+    connector = make_connector(upstream=upstream, transformation_rules=rules)
+    assert _warnings(run_sync(connector)) == []
 
     again = run_sync(connector)
 
