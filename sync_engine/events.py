@@ -35,3 +35,21 @@ def record_event(sync_log_id: int, message: str, level: str = SyncLogEvent.Level
     event = SyncLogEvent.objects.create(sync_log_id=sync_log_id, level=level, message=event_text(message))
     if at is not None:  # ``at`` is auto_now_add: set after the insert (rare: retries only)
         SyncLogEvent.objects.filter(pk=event.pk).update(at=at)
+
+
+def demote_cancel_line(sync_log_id: int) -> None:
+    """A cancelled run is resumed: the line it ended with ("Cancelled; committed pages are kept.",
+    a stop at a page boundary) is what happened to it, not a warning about its data, and is kept as
+    an info line from now on (else the resumed run ends "SUCCESS · 1 warning" for it). That line is
+    the one just before the run's last "Sync cancelled in ..." summary (:func:`runs.finish_run`)."""
+    summary = (
+        SyncLogEvent.objects.filter(sync_log_id=sync_log_id, message__startswith="Sync cancelled in ")
+        .order_by("-id")
+        .values_list("id", flat=True)
+        .first()
+    )
+    if summary is None:
+        return
+    ending = SyncLogEvent.objects.filter(sync_log_id=sync_log_id, id__lt=summary).order_by("-id").first()
+    if ending is not None and ending.level == SyncLogEvent.Level.WARNING:
+        SyncLogEvent.objects.filter(pk=ending.pk).update(level=SyncLogEvent.Level.INFO)

@@ -62,7 +62,7 @@ from sync_engine.errors import (  # noqa: F401  (part of this module's API)
     CheckpointMismatch,
     SyncAlreadyRunning,
 )
-from sync_engine.events import record_event
+from sync_engine.events import demote_cancel_line, record_event
 from sync_engine.models import SyncLog, SyncLogEvent, SyncStatus, TriggeredBy
 from sync_engine.runs import active_run_id, connector_model, create_run, finish_run
 
@@ -179,6 +179,8 @@ def resume_sync(sync_log: SyncLog, *, user=None) -> SyncLog:
                 heartbeat_at=timezone.now(),
                 updated_at=timezone.now(),
             )
+            if resumed and sync_log.status == SyncStatus.CANCELLED:
+                demote_cancel_line(sync_log.pk)
     except IntegrityError:
         raise SyncAlreadyRunning(active_run_id(sync_log.connector_id)) from None
     if not resumed:

@@ -131,3 +131,7 @@ def test_a_run_cancelled_with_a_request_in_flight_resumes_from_its_committed_pag
     assert upstream.asked[1] == 1  # the committed page is not fetched again
     assert log.pages_fetched == 3 and log.records_processed == 60
     assert SyncedRecord.objects.filter(connector=connector).count() == 60
+    # The cancel is in its history (an info line now), not a warning about the data it holds.
+    assert log.warnings == []
+    lines = list(log.events.values_list("level", "message"))
+    assert ("info", "Cancelled; committed pages are kept.") in lines
