@@ -227,7 +227,9 @@ class _Run:
                             "deleted."
                         )
                     if deleted or self.counters.updated:
-                        self._rebuild_schema()
+                        self._rebuild_schema("Full refresh")
+            if status in (SyncStatus.SUCCESS, SyncStatus.PARTIAL) and self._rewrote_everything():
+                self._rebuild_schema("Every stored record was written again")
             changes = self._schema_changes()
             finish_run(
                 run,
@@ -291,11 +293,22 @@ class _Run:
             "its records."
         )
 
-    def _rebuild_schema(self) -> None:
+    def _rewrote_everything(self) -> bool:
+        """Whether this run (not a full refresh, which rebuilds on its own) read every page and
+        updated every live record, all of them rewritten (new rules, a type conversion changed): the
+        types and fields only the old versions had are then gone from the data, not from the
+        schema, until it is rebuilt (a read of what was just written)."""
+        counters = self.counters
+        if self.full_refresh or not self.complete or not counters.updated:
+            return False
+        return counters.updated + counters.created >= live_record_count(self.connector.pk)
+
+    def _rebuild_schema(self, why: str) -> None:
         """The inferred schema only grows as pages are written: after a complete full refresh that
-        deleted or changed records, it is rebuilt from the live records (one read of them, here at
-        the run's end, before the hooks load destinations), so the fields only deleted records had,
-        or changed ones lost, leave it. A failure leaves the schema as it was and the run's result."""
+        deleted or changed records, or a run that rewrote every record, it is rebuilt from the live
+        records (one read of them, here at the run's end, before the hooks load destinations), so the
+        fields and types only deleted or older records had leave it. A failure leaves the schema as
+        it was and the run's result."""
         try:
             rebuilt = rebuild_schema_at_run_end(self.connector.pk)
         except DatabaseError:
@@ -309,7 +322,7 @@ class _Run:
         if rebuilt.removed:
             shown = ", ".join(rebuilt.removed[:10]) + (" …" if len(rebuilt.removed) > 10 else "")
             self.emit(
-                f"Full refresh: the inferred schema was rebuilt from the {rebuilt.records} live record(s); "
+                f"{why}: the inferred schema was rebuilt from the {rebuilt.records} live record(s); "
                 f"{len(rebuilt.removed)} field(s) no live record has left it ({shown})."
             )
 

@@ -16,7 +16,7 @@ from demo_extension.tests.sync_support import (  # noqa: F401
     serve_pages,
     stored_records,
 )
-from sync_engine.schema import describe_schema_changes, schema_changes
+from sync_engine.schema import describe_schema_changes, schema_changes, stored_schema_document
 from webhooks.services.payloads import sync_data
 
 
@@ -76,10 +76,10 @@ def test_the_api_and_the_webhook_payload_carry_the_changes(
     make_connector,
     editor_client,
 ):
-    serve_pages(fault_server, {"1": [_record(1)]})
+    serve_pages(fault_server, {"1": [_record(1), _record(2)]})
     connector = page_numbered_connector(make_connector, fault_server)
     run_sync(connector)
-    serve_pages(fault_server, {"1": [_record(1, age=None, tags=["a"])]})
+    serve_pages(fault_server, {"1": [_record(1, age=None, tags=["a"]), _record(2)]})
     run = run_sync(connector)
 
     body = editor_client.get(f"/api/demo-extension/sync-logs/{run.pk}/").json()
@@ -199,3 +199,29 @@ def test_schema_policy_takes_evolve_or_freeze_only(editor_client, make_connector
     (message,) = response.json()["errors"]["schema_policy"]
     assert "evolve" in message and "freeze" in message
     assert "Did you mean 'freeze'?" in message
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_run_that_rewrites_every_record_leaves_no_type_only_the_old_records_had(
+    fault_server,  # noqa: F811
+    make_connector,
+):
+    serve_pages(fault_server, {"1": [_record(1), _record(2)], "2": [_record(3)]})
+    connector = page_numbered_connector(make_connector, fault_server)
+    assert run_sync(connector).status == SyncStatus.SUCCESS
+    connector.transformation_rules = {"type_conversions": {"age": "str"}}
+    connector.save()
+
+    again = run_sync(connector)  # every record rewritten: the ages are strings now
+
+    assert again.status == SyncStatus.SUCCESS, again.error_message
+    assert again.records_updated == 3
+    assert again.schema_changes == [
+        {"path": "age", "change": "types", "before": ["integer"], "after": ["string"]}
+    ]
+    assert any(
+        line.startswith("Schema changed: 1 field(s) took another type: age (integer → string)")
+        for line in again.warnings
+    ), again.warnings
+    document = stored_schema_document(connector.pk)
+    assert [entry["types"] for entry in document["fields"] if entry["path"] == ["age"]] == [["string"]]
