@@ -55,7 +55,7 @@ from sync_engine.paths import validate_path
 from sync_engine.profile import DEFAULT_SAMPLE as DEFAULT_PROFILE_SAMPLE
 from sync_engine.profile import MAX_SAMPLE as MAX_PROFILE_SAMPLE
 from sync_engine.queue import cannot_resume_reason, sync_log_can_resume
-from sync_engine.runs import active_run_id
+from sync_engine.runs import ALLOW_EMPTY_RULE, active_run_id
 from sync_engine.transform import (
     RULE_KEY_HELP,
     SUPPORTED_TYPES,
@@ -913,6 +913,7 @@ class SyncLogSerializer(serializers.ModelSerializer):
             "error_message",
             "detected_pagination",
             "full_refresh",
+            "allow_empty",
             "attempts",
             "created_at",
             "can_resume",
@@ -932,7 +933,12 @@ class SyncLogSerializer(serializers.ModelSerializer):
             "records_deleted": {
                 "help_text": "Records a complete full refresh marked deleted because the upstream no "
                 "longer returned them (0 for other runs). A full refresh that got no records at all while "
-                "records are stored deletes none and fails instead."
+                "records are stored deletes none and fails instead, unless it was started with "
+                "allow_empty."
+            },
+            "allow_empty": {
+                "help_text": "The full refresh was started with allow_empty: when it reads every page and "
+                "gets no record, it marks every stored record deleted instead of failing."
             },
             "duration_seconds": {
                 "help_text": "Seconds the run spent running; a run resumed from its checkpoint adds up its "
@@ -1104,6 +1110,12 @@ class SyncTriggerQuerySerializer(QueryParamsSerializer):
     full_refresh = serializers.BooleanField(
         required=False, default=False, help_text="Ignore the incremental cursor and fetch everything."
     )
+    allow_empty = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="With full_refresh=true only: when the refresh reads every page and gets no record, "
+        "mark every stored record deleted (the source really is empty) instead of failing.",
+    )
     wait = serializers.FloatField(
         required=False,
         min_value=0,
@@ -1116,6 +1128,11 @@ class SyncTriggerQuerySerializer(QueryParamsSerializer):
         if not math.isfinite(value):
             raise serializers.ValidationError("wait must be a number of seconds from 0 to 60.")
         return value
+
+    def validate(self, attrs):
+        if attrs.get("allow_empty") and not attrs.get("full_refresh"):
+            raise serializers.ValidationError({"allow_empty": ALLOW_EMPTY_RULE})
+        return attrs
 
 
 # --- Preview ---

@@ -67,6 +67,14 @@ _FULL_REFRESH = OpenApiParameter(
     OpenApiTypes.BOOL,
     description="Ignore the incremental cursor and fetch every record again.",
 )
+_ALLOW_EMPTY = OpenApiParameter(
+    "allow_empty",
+    OpenApiTypes.BOOL,
+    description="With full_refresh=true only (else 400): when the refresh reads every page and gets no "
+    "record while records are stored, mark every stored record deleted and succeed. Without it such a "
+    "run deletes nothing and fails, since an empty answer is more often an error answered as a "
+    "success than an emptied source.",
+)
 _WAIT = OpenApiParameter(
     "wait",
     OpenApiTypes.FLOAT,
@@ -150,17 +158,19 @@ _PREVIEW_EXAMPLES = [
 ]
 
 
-def _parse_sync_options(request) -> tuple[bool, float, str]:
+def _parse_sync_options(request) -> tuple[dict, float]:
+    """The run's options (``triggered_by``, ``full_refresh``, ``allow_empty``) and the wait."""
     options = api.SyncTriggerQuerySerializer(data=request.query_params)
     options.is_valid(raise_exception=True)
     wait = options.validated_data.get("wait")
     if wait is None:
         wait = settings.MIGRATEIQ_SYNC_WAIT_SECONDS
-    return (
-        options.validated_data["full_refresh"],
-        min(wait, settings.MIGRATEIQ_SYNC_MAX_WAIT_SECONDS),
-        options.validated_data["trigger"],
-    )
+    run = {
+        "triggered_by": options.validated_data["trigger"],
+        "full_refresh": options.validated_data["full_refresh"],
+        "allow_empty": options.validated_data["allow_empty"],
+    }
+    return run, min(wait, settings.MIGRATEIQ_SYNC_MAX_WAIT_SECONDS)
 
 
 def _run_response(sync_log, wait: float) -> Response:
@@ -353,7 +363,7 @@ class ConnectorViewSet(ThrottledActionsMixin, TenantScopedModelViewSet):
     @extend_schema(
         tags=["connectors"],
         request=None,
-        parameters=[_FULL_REFRESH, _WAIT, _TRIGGER],
+        parameters=[_FULL_REFRESH, _ALLOW_EMPTY, _WAIT, _TRIGGER],
         responses=_SYNC_RESPONSES,
         description="Start a sync run in the background and wait up to `wait` seconds for it.",
     )
@@ -362,11 +372,9 @@ class ConnectorViewSet(ThrottledActionsMixin, TenantScopedModelViewSet):
     )
     def sync_data(self, request, pk=None):
         connector = self.get_object()
-        full_refresh, wait, trigger = _parse_sync_options(request)
+        options, wait = _parse_sync_options(request)
         try:
-            sync_log = runs.start_sync(
-                connector, triggered_by=trigger, user=request.user, full_refresh=full_refresh
-            )
+            sync_log = runs.start_sync(connector, user=request.user, **options)
         except runs.SyncAlreadyRunning as exc:
             raise _already_running(exc) from None
         return _run_response(sync_log, wait)
@@ -726,7 +734,7 @@ class SyncLogViewSet(ThrottledActionsMixin, TenantScopedReadOnlyViewSet):
     @action(detail=True, methods=["post"], query_params_accepted=("wait",))
     def resume(self, request, pk=None):
         sync_log = self.get_object()
-        _, wait, _ = _parse_sync_options(request)
+        _, wait = _parse_sync_options(request)
         try:
             sync_log = runs.resume_sync(sync_log, user=request.user)
         except runs.SyncAlreadyRunning as exc:

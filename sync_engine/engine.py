@@ -126,6 +126,7 @@ def run_sync(
     run: SyncLog | None = None,
     triggered_by: str = "manual",
     full_refresh: bool = False,
+    allow_empty: bool = False,
     progress: Callable[[SyncLog], None] | None = None,
     tenant_cap: int = 0,
 ) -> SyncLog:
@@ -135,11 +136,16 @@ def run_sync(
     already has an active one. With a PENDING run it runs it; with a FAILED (or stale RUNNING) run it
     resumes from its checkpoint. A run another worker already claimed (or that has finished) is
     returned as it is. ``tenant_cap`` (workers: fair queuing): when the tenant already has that many
-    live runs, the run is returned unclaimed, still PENDING.
+    live runs, the run is returned unclaimed, still PENDING. ``allow_empty`` (a new full refresh
+    only; a given run keeps its own): see :meth:`_Run._empty_refresh_refusal`.
     """
     if run is None:
         run = create_run(
-            connector, status=SyncStatus.RUNNING, triggered_by=triggered_by, full_refresh=full_refresh
+            connector,
+            status=SyncStatus.RUNNING,
+            triggered_by=triggered_by,
+            full_refresh=full_refresh,
+            allow_empty=allow_empty,
         )
     elif not claim_run(run, tenant_cap=tenant_cap):
         run.refresh_from_db()
@@ -279,18 +285,26 @@ class _Run:
     def _empty_refresh_refusal(self) -> str:
         """Why a complete full refresh that got no record at all may not mark every stored record
         deleted (and every destination's rows with them): an empty answer is far more often an
-        error answered as a success than a source emptied. "" when it may conclude."""
+        error answered as a success than a source emptied. "" when it may conclude: it got records,
+        none is stored, or the run was started with ``allow_empty`` (said in its log)."""
         if self.counters.processed:
             return ""
         stored = live_record_count(self.connector.pk)
         if not stored:
             return ""
+        if self.run.allow_empty:
+            self.emit(
+                f"The full refresh got no records while {stored:,} are stored: allowed explicitly "
+                "(allow_empty), so every stored record is marked deleted."
+            )
+            return ""
         return (
             f"The full refresh read every page and got no records, while {stored:,} are stored: none was "
             "marked deleted. An empty answer is more often an error the API answered as a success (an "
             "expired key, a wrong endpoint or filter) than an emptied source: check the connector (Test "
-            "connection, the preview). If the source really is empty now, delete the connector to remove "
-            "its records."
+            "connection, the preview). If the source really is empty now, start a full refresh that "
+            "allows it (the sync API's full_refresh=true&allow_empty=true, manage.py sync_connector "
+            "--full-refresh --allow-empty, or the run page's action): it marks every stored record deleted."
         )
 
     def _rewrote_everything(self) -> bool:

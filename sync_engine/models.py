@@ -73,6 +73,9 @@ class SyncLog(TenantOwnedModel):
     status = models.CharField(max_length=16, choices=SyncStatus.choices, default=SyncStatus.PENDING)
     triggered_by = models.CharField(max_length=16, choices=TriggeredBy.choices, default=TriggeredBy.API)
     full_refresh = models.BooleanField(default=False)
+    # A full refresh asked to accept an empty answer: when it reads every page and gets no record,
+    # it marks every stored record deleted instead of failing (the engine refuses that by default).
+    allow_empty = models.BooleanField(default=False, db_default=False)
 
     records_processed = models.PositiveIntegerField(default=0)
     records_created = models.PositiveIntegerField(default=0)

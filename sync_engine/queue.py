@@ -75,18 +75,30 @@ POLL_INTERVAL_SECONDS = 0.2
 # --- Starting, waiting, cancelling, resuming --------------------------------------------------
 
 
-def start_sync(connector, *, triggered_by=TriggeredBy.API, user=None, full_refresh=False) -> SyncLog:
+def start_sync(
+    connector, *, triggered_by=TriggeredBy.API, user=None, full_refresh=False, allow_empty=False
+) -> SyncLog:
     """Create a ``PENDING`` sync log for ``connector`` and queue it once the transaction commits.
+
+    ``allow_empty`` (with ``full_refresh`` only): a complete refresh that gets no record marks every
+    stored record deleted instead of failing; the log keeps it, so a resume of the run keeps it too.
 
     Raises :class:`SyncAlreadyRunning` (with the active log's id) when the connector already has a
     pending or running sync: the database's partial unique index decides, so concurrent triggers
     give exactly one run.
     """
     sync_log = create_run(
-        connector, status=SyncStatus.PENDING, triggered_by=triggered_by, user=user, full_refresh=full_refresh
+        connector,
+        status=SyncStatus.PENDING,
+        triggered_by=triggered_by,
+        user=user,
+        full_refresh=full_refresh,
+        allow_empty=allow_empty,
     )
-    _add_event(sync_log, f"Queued ({triggered_by}{', full refresh' if full_refresh else ''}).")
-    _record_sync("sync.started", sync_log, user, triggered_by=triggered_by, full_refresh=full_refresh)
+    kind = (", full refresh" if full_refresh else "") + (", an empty answer allowed" if allow_empty else "")
+    _add_event(sync_log, f"Queued ({triggered_by}{kind}).")
+    detail = {"triggered_by": triggered_by, "full_refresh": full_refresh}
+    _record_sync("sync.started", sync_log, user, **detail, **({"allow_empty": True} if allow_empty else {}))
     enqueue(sync_log.pk)
     return sync_log
 

@@ -31,6 +31,9 @@ from tenancy.models import Tenant
 
 logger = logging.getLogger(__name__)
 
+#: The rule of ``allow_empty`` (the API's 400 and the command's error say it too).
+ALLOW_EMPTY_RULE = "allow_empty applies to a full refresh only: send full_refresh=true with it."
+
 
 def connector_model():
     return SyncLog._meta.get_field("connector").related_model
@@ -70,9 +73,20 @@ def primary_key_of_last_run(connector_id: int, *, exclude: int | None = None) ->
 
 
 def create_run(
-    connector, *, status=SyncStatus.PENDING, triggered_by="api", user=None, full_refresh=False
+    connector,
+    *,
+    status=SyncStatus.PENDING,
+    triggered_by="api",
+    user=None,
+    full_refresh=False,
+    allow_empty=False,
 ) -> SyncLog:
-    """A new run of ``connector``; raises :class:`SyncAlreadyRunning` when one is active."""
+    """A new run of ``connector``; raises :class:`SyncAlreadyRunning` when one is active.
+
+    ``allow_empty`` (a full refresh only, else ``ValueError``): when the run reads every page and
+    gets no record, it marks every stored record deleted rather than failing."""
+    if allow_empty and not full_refresh:
+        raise ValueError(ALLOW_EMPTY_RULE)
     now = timezone.now()
     try:
         with transaction.atomic():
@@ -83,6 +97,7 @@ def create_run(
                 triggered_by=triggered_by,
                 triggered_by_user=user if getattr(user, "is_authenticated", False) else None,
                 full_refresh=full_refresh,
+                allow_empty=allow_empty,
                 started_at=now if status == SyncStatus.RUNNING else None,
                 heartbeat_at=now,
             )

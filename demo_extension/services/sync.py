@@ -66,6 +66,7 @@ class DataSyncService:
         sync_log: SyncLog | None = None,
         triggered_by: str = "manual",
         full_refresh: bool = False,
+        allow_empty: bool = False,
         progress: Callable[[SyncLog], None] | None = None,
         tenant_cap: int = 0,
     ) -> SyncLog:
@@ -73,13 +74,16 @@ class DataSyncService:
 
         Without ``sync_log`` a new RUNNING log is created; raises ``SyncAlreadyRunning`` when the
         connector already has an active one. With a PENDING log it runs it; with a FAILED (or stale
-        RUNNING) log it resumes from its checkpoint. See ``sync_engine.engine.run_sync``.
+        RUNNING) log it resumes from its checkpoint. ``allow_empty`` (with ``full_refresh`` only): a
+        refresh that reads every page and gets no record marks every stored record deleted instead
+        of failing. See ``sync_engine.engine.run_sync``.
         """
         return run_sync(
             self.connector,
             run=sync_log,
             triggered_by=triggered_by,
             full_refresh=full_refresh,
+            allow_empty=allow_empty,
             progress=progress,
             tenant_cap=tenant_cap,
         )

@@ -35,6 +35,7 @@ LOG_FIELDS = {
     "error_message",
     "detected_pagination",
     "full_refresh",
+    "allow_empty",
     "attempts",
     "created_at",
     "warnings",
@@ -133,9 +134,49 @@ def test_full_refresh_is_passed_to_the_run(editor_client, make_connector):
     assert SyncLog.objects.get(pk=response.json()["id"]).full_refresh is True
 
 
+def test_allow_empty_is_passed_to_a_full_refresh(editor_client, make_connector):
+    connector = make_connector()
+
+    response = editor_client.post(
+        f"{CONNECTORS}{connector.pk}/sync_data/?full_refresh=true&allow_empty=true&wait=0"
+    )
+
+    assert response.status_code == 202
+    assert (response.json()["full_refresh"], response.json()["allow_empty"]) == (True, True)
+    log = SyncLog.objects.get(pk=response.json()["id"])
+    assert (log.full_refresh, log.allow_empty) == (True, True)
+    messages = log.events.values_list("message", flat=True)
+    assert "Queued (api, full refresh, an empty answer allowed)." in messages
+
+
+def test_the_schema_publishes_allow_empty_on_the_sync_trigger_and_the_log():
+    from drf_spectacular.generators import SchemaGenerator
+
+    schema = SchemaGenerator().get_schema(request=None, public=True)
+    operation = schema["paths"]["/api/demo-extension/connectors/{id}/sync_data/"]["post"]
+    allow_empty = next(p for p in operation["parameters"] if p["name"] == "allow_empty")
+    assert allow_empty["schema"]["type"] == "boolean"
+    assert "full_refresh=true only" in allow_empty["description"]
+    assert schema["components"]["schemas"]["SyncLog"]["properties"]["allow_empty"]["readOnly"] is True
+
+
+@pytest.mark.parametrize("query", ["allow_empty=true", "allow_empty=true&full_refresh=false"])
+def test_allow_empty_without_a_full_refresh_is_a_400_naming_the_rule(editor_client, make_connector, query):
+    connector = make_connector()
+
+    response = editor_client.post(f"{CONNECTORS}{connector.pk}/sync_data/?{query}&wait=0")
+
+    assert response.status_code == 400
+    assert response.json()["errors"] == {
+        "allow_empty": ["allow_empty applies to a full refresh only: send full_refresh=true with it."]
+    }
+    assert not SyncLog.objects.unscoped("test: every tenant").exists()
+
+
 @pytest.mark.parametrize(
     ("query", "field"),
     [
+        ("allow_empty=perhaps&full_refresh=true", "allow_empty"),
         ("wait=-1", "wait"),
         ("wait=61", "wait"),
         ("wait=soon", "wait"),
@@ -166,8 +207,8 @@ def test_a_misspelt_sync_option_is_a_400_naming_the_right_one_and_starts_nothing
     assert response.status_code == 400
     assert response.json()["errors"] == {
         "fullrefresh": [
-            "Unknown query parameter 'fullrefresh'; this endpoint takes: format, full_refresh, trigger, "
-            "wait. Did you mean 'full_refresh'?"
+            "Unknown query parameter 'fullrefresh'; this endpoint takes: allow_empty, format, full_refresh, "
+            "trigger, wait. Did you mean 'full_refresh'?"
         ]
     }
     assert not SyncLog.objects.unscoped("test: every tenant").exists()

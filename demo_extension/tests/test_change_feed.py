@@ -3,11 +3,18 @@ complete full refresh (and only of a complete one), the inferred schema a sync k
 
 import pytest
 
-from demo_extension.models import SyncedRecord, SyncStatus
+from demo_extension.models import SyncedRecord, SyncLog, SyncStatus
 from demo_extension.services.sync import DataSyncService
+from demo_extension.tests import sync_support
+from demo_extension.tests.sync_support import fault_url
+from sync_engine import queue as runs
 from sync_engine.schema import MAX_FIELDS, SchemaAccumulator
 
 pytestmark = pytest.mark.django_db
+
+fault_server = sync_support.fault_server
+fault_server_process = sync_support.fault_server_process
+fast_retries = sync_support.fast_retries
 
 CONNECTORS = "/api/demo-extension/connectors/"
 
@@ -116,12 +123,111 @@ def test_a_full_refresh_that_gets_no_records_deletes_none_and_fails(synced, view
         "The full refresh read every page and got no records, while 30 are stored: none was marked "
         "deleted. An empty answer is more often an error the API answered as a success (an expired key, "
         "a wrong endpoint or filter) than an emptied source: check the connector (Test connection, the "
-        "preview). If the source really is empty now, delete the connector to remove its records."
+        "preview). If the source really is empty now, start a full refresh that allows it (the sync API's "
+        "full_refresh=true&allow_empty=true, manage.py sync_connector --full-refresh --allow-empty, or "
+        "the run page's action): it marks every stored record deleted."
     )
     assert log.records_deleted == 0
     assert not SyncedRecord.objects.filter(connector=connector, deleted_at__isnull=False).exists()
     connector.refresh_from_db()
     assert connector.records_count == 30
+
+
+def test_a_full_refresh_allowed_to_get_no_records_marks_every_stored_record_deleted(
+    synced, viewer_client, editor_client, settings, django_capture_on_commit_callbacks
+):
+    # the source really emptied: the API's explicit override concludes what the default refuses
+    settings.MIGRATEIQ_SYNC_RUNNER = "inline"
+    connector, upstream = synced
+    last = feed(viewer_client, connector)["next_after"]
+    upstream.update(records=0)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = editor_client.post(
+            f"{CONNECTORS}{connector.pk}/sync_data/?full_refresh=true&allow_empty=true&wait=0"
+        )
+
+    assert response.status_code == 202, response.content
+    log = SyncLog.objects.get(pk=response.json()["id"])
+    assert log.status == SyncStatus.SUCCESS, log.error_message
+    assert (log.full_refresh, log.allow_empty, log.records_deleted) == (True, True, 30)
+    assert SyncedRecord.objects.filter(connector=connector, deleted_at__isnull=True).count() == 0
+    messages = list(log.events.values_list("message", flat=True))
+    assert (
+        "The full refresh got no records while 30 are stored: allowed explicitly (allow_empty), so every "
+        "stored record is marked deleted."
+    ) in messages
+    assert "Full refresh: 30 record(s) the upstream no longer returns were marked deleted." in messages
+    changes = feed(viewer_client, connector, after=last)["changes"]
+    assert [change["op"] for change in changes] == ["delete"] * 30
+    connector.refresh_from_db()
+    assert connector.records_count == 0
+    detail = viewer_client.get(f"/api/demo-extension/sync-logs/{log.pk}/").json()
+    assert (detail["status"], detail["allow_empty"], detail["records_deleted"]) == ("SUCCESS", True, 30)
+
+
+def test_a_full_refresh_allowed_to_be_empty_still_deletes_nothing_when_it_gets_records(synced):
+    connector, upstream = synced
+    upstream.update(records=25)
+
+    log = DataSyncService(connector).sync_data(full_refresh=True, allow_empty=True)
+
+    assert log.status == SyncStatus.SUCCESS
+    assert log.records_deleted == 5  # the usual full refresh: only what the upstream no longer returns
+    assert "allowed explicitly" not in " ".join(log.events.values_list("message", flat=True))
+
+
+def test_allow_empty_without_a_full_refresh_is_refused_by_the_service(synced):
+    connector, _ = synced
+
+    with pytest.raises(ValueError, match="allow_empty applies to a full refresh only"):
+        DataSyncService(connector).sync_data(allow_empty=True)
+
+    assert not SyncLog.objects.filter(connector=connector, allow_empty=True).exists()
+
+
+def test_a_resumed_full_refresh_keeps_allow_empty(
+    fast_retries, fault_server, make_connector, settings, django_capture_on_commit_callbacks
+):
+    # the emptied source's second page fails: the run is resumed from its checkpoint, and concludes
+    # as it was asked to when it started
+    settings.MIGRATEIQ_SYNC_RUNNER = "inline"
+    connector = make_connector(
+        api_endpoint=fault_url(fault_server),
+        auth_type="none",
+        pagination={"type": "cursor", "cursor_param": "cursor", "cursor_path": "next_cursor"},
+        records_path="data",
+    )
+    serve(fault_server, {"data": [{"id": 1}, {"id": 2}], "next_cursor": None})
+    assert DataSyncService(connector).sync_data().status == SyncStatus.SUCCESS
+    serve(fault_server, {"data": [], "next_cursor": "b"}, None)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        log = runs.start_sync(connector, full_refresh=True, allow_empty=True)
+    log.refresh_from_db()
+    assert log.status == SyncStatus.FAILED and log.checkpoint, log.error_message
+    assert not SyncedRecord.objects.filter(connector=connector, deleted_at__isnull=False).exists()
+    serve(fault_server, {"data": [], "next_cursor": "b"}, {"data": [], "next_cursor": None})
+
+    with django_capture_on_commit_callbacks(execute=True):
+        runs.resume_sync(log)
+
+    log.refresh_from_db()
+    assert log.status == SyncStatus.SUCCESS, log.error_message
+    assert (log.allow_empty, log.records_deleted) == (True, 2)
+    assert SyncedRecord.objects.filter(connector=connector, deleted_at__isnull=True).count() == 0
+
+
+def serve(server, *pages) -> None:
+    """The first page answers ``pages[0]``; ``?cursor=b`` answers ``pages[1]`` (a 500 for None)."""
+    server.clear()
+    if len(pages) > 1:
+        expected = server.expect_request("/items", query_string={"cursor": "b"})
+        if pages[1] is None:
+            expected.respond_with_data("down", status=500)
+        else:
+            expected.respond_with_json(pages[1])
+    server.expect_request("/items").respond_with_json(pages[0])
 
 
 def test_a_deleted_record_that_comes_back_is_alive_with_a_new_sequence(synced):

@@ -5,7 +5,7 @@ from io import StringIO
 import pytest
 from django.core.management import CommandError, call_command
 
-from demo_extension.models import SyncLog, SyncStatus, TriggeredBy
+from demo_extension.models import SyncedRecord, SyncLog, SyncStatus, TriggeredBy
 from demo_extension.tests import sync_support
 from demo_extension.tests.sync_support import queried
 
@@ -86,3 +86,30 @@ def test_a_sync_already_running_is_reported(sample_upstream, make_connector):
 
     with pytest.raises(CommandError, match=f"already in progress \\(sync log {active.pk}\\)"):
         sync_connector(connector.pk, "--no-progress")
+
+
+def test_allow_empty_lets_a_full_refresh_of_an_emptied_source_mark_every_record_deleted(
+    sample_upstream, make_connector
+):
+    upstream = sample_upstream(records=12, page_size=10, style="page", incremental_param=None)
+    connector = make_connector(upstream=upstream)
+    sync_connector(connector.pk, "--no-progress")
+    upstream.update(records=0)
+
+    with pytest.raises(CommandError, match="none was marked deleted.*--full-refresh --allow-empty"):
+        sync_connector(connector.pk, "--full-refresh", "--no-progress")
+    out, _ = sync_connector(connector.pk, "--full-refresh", "--allow-empty", "--no-progress")
+
+    log = SyncLog.objects.filter(connector=connector).latest("created_at")
+    assert (log.status, log.allow_empty, log.records_deleted) == (SyncStatus.SUCCESS, True, 12)
+    assert SyncedRecord.objects.filter(connector=connector, deleted_at__isnull=True).count() == 0
+    assert "SUCCESS" in out and ", deleted 12" in out
+
+
+def test_allow_empty_without_a_full_refresh_is_refused_and_syncs_nothing(sample_upstream, make_connector):
+    connector = make_connector(upstream=sample_upstream(records=5))
+
+    with pytest.raises(CommandError, match="--allow-empty applies to a full refresh only: add --full-"):
+        sync_connector(connector.pk, "--allow-empty")
+
+    assert not SyncLog.objects.filter(connector=connector).exists()

@@ -1,5 +1,5 @@
-"""``manage.py sync_connector ID [--full-refresh] [--tenant SLUG]``: run a connector's sync in the
-foreground with a progress bar; the same service the API and the scheduler call."""
+"""``manage.py sync_connector ID [--full-refresh [--allow-empty]] [--tenant SLUG]``: run a connector's
+sync in the foreground with a progress bar; the same service the API and the scheduler call."""
 
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
@@ -20,12 +20,20 @@ class Command(BaseCommand):
             action="store_true",
             help="Ignore the stored incremental cursor and fetch everything.",
         )
+        parser.add_argument(
+            "--allow-empty",
+            action="store_true",
+            help="With --full-refresh only: when the refresh reads every page and gets no record, mark "
+            "every stored record deleted (the source really is empty) instead of failing.",
+        )
         parser.add_argument("--tenant", metavar="SLUG", help="Only accept a connector of this tenant.")
         parser.add_argument(
             "--no-progress", action="store_true", help="Do not draw the progress bar (for logs and scripts)."
         )
 
-    def handle(self, *args, connector_id, full_refresh, tenant, no_progress, **options):
+    def handle(self, *args, connector_id, full_refresh, allow_empty, tenant, no_progress, **options):
+        if allow_empty and not full_refresh:
+            raise CommandError("--allow-empty applies to a full refresh only: add --full-refresh.")
         connectors = CustomDataConnector.objects.select_related("tenant")
         if tenant:
             connectors = connectors.filter(tenant__slug=tenant)
@@ -50,7 +58,10 @@ class Command(BaseCommand):
         try:
             with tenant_context(connector.tenant):
                 log = DataSyncService(connector).sync_data(
-                    triggered_by=TriggeredBy.MANUAL, full_refresh=full_refresh, progress=progress
+                    triggered_by=TriggeredBy.MANUAL,
+                    full_refresh=full_refresh,
+                    allow_empty=allow_empty,
+                    progress=progress,
                 )
         except SyncAlreadyRunning as exc:
             raise CommandError(str(exc)) from None
@@ -63,6 +74,7 @@ class Command(BaseCommand):
             f"  processed {log.records_processed}, created {log.records_created}, "
             f"updated {log.records_updated}, unchanged {log.records_unchanged}, "
             f"quarantined {log.records_failed}, pages {log.pages_fetched}"
+            + (f", deleted {log.records_deleted}" if log.records_deleted else "")
         )
         if log.status == SyncStatus.FAILED:
             raise CommandError(f"Sync {log.pk} failed: {log.error_message}")

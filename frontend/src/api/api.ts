@@ -97,9 +97,10 @@ export async function testConnection(id: number): Promise<ConnectionResult> {
 }
 
 /** Start a sync and return at once (wait=0): the log is pending or running, or already finished.
- * The run is recorded as triggered by the web UI (trigger=ui). */
-export async function startSync(id: number, fullRefresh = false): Promise<SyncLog> {
-  const query = { wait: 0, trigger: "ui", full_refresh: fullRefresh ? "true" : undefined };
+ * The run is recorded as triggered by the web UI (trigger=ui). `allowEmpty` (with `fullRefresh`
+ * only; the API refuses it otherwise): a refresh that gets no record marks every stored one deleted. */
+export async function startSync(id: number, fullRefresh = false, allowEmpty = false): Promise<SyncLog> {
+  const query = { wait: 0, trigger: "ui", full_refresh: fullRefresh ? "true" : undefined, allow_empty: allowEmpty ? "true" : undefined };
   return (await apiRequest<SyncLog>(`${CONNECTORS}/${id}/sync_data/`, { method: "POST", query })).data;
 }
 

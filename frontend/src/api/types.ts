@@ -207,6 +207,9 @@ export interface SyncLog {
   error_message: string;
   detected_pagination: string;
   full_refresh: boolean;
+  /** A full refresh started with allow_empty: getting no record marks every stored one deleted
+   * instead of failing. Optional: an older API has none. */
+  allow_empty?: boolean;
   attempts: number;
   created_at: string;
   /** Whether resume would be accepted (failed or cancelled, with a checkpoint, nothing newer). */

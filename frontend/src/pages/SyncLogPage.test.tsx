@@ -202,6 +202,56 @@ describe("the sync page", () => {
     expect(calls.find((c) => c.method === "POST")?.url).toBe("/api/demo-extension/connectors/7/sync_data/?wait=0&trigger=ui");
   });
 
+  const REFUSAL =
+    "The full refresh read every page and got no records, while 30 are stored: none was marked deleted. An empty answer is " +
+    "more often an error the API answered as a success (an expired key, a wrong endpoint or filter) than an emptied source.";
+  const EMPTY_ACTION = "The source really is empty: run a full refresh that marks every stored record deleted";
+
+  it("offers a full refresh allowed to be empty on a run refused for getting no records, once confirmed", async () => {
+    const started = syncLog({ id: 6, status: "PENDING", full_refresh: true, allow_empty: true });
+    const calls = api("FAILED", { full_refresh: true, error_message: REFUSAL }, (call) => {
+      if (call.url.includes("/sync_data/")) return { status: 202, body: started };
+      return call.url === "/api/demo-extension/sync-logs/6/" ? { body: started } : null;
+    });
+    renderPage("editor");
+    fireEvent.click(await screen.findByRole("button", { name: EMPTY_ACTION }));
+    const dialog = await screen.findByRole("alertdialog");
+    expect(dialog.textContent).toMatch(/every record stored for this connector is marked deleted/);
+    expect(calls.some((c) => c.method === "POST")).toBe(false); // nothing before the confirmation
+    fireEvent.click(within(dialog).getByRole("button", { name: "Run it and mark every record deleted" }));
+    await waitUntil(() => calls.some((c) => c.method === "POST"));
+    expect(calls.filter((c) => c.method === "POST").map((c) => c.url)).toEqual([
+      "/api/demo-extension/connectors/7/sync_data/?wait=0&trigger=ui&full_refresh=true&allow_empty=true",
+    ]);
+    expect(await screen.findByRole("heading", { name: "Run #6" })).toBeTruthy(); // the new run's page
+  });
+
+  it("starts nothing when the user cancels the empty full refresh", async () => {
+    const calls = api("FAILED", { full_refresh: true, error_message: REFUSAL });
+    renderPage("editor");
+    fireEvent.click(await screen.findByRole("button", { name: EMPTY_ACTION }));
+    fireEvent.click(within(await screen.findByRole("alertdialog")).getByRole("button", { name: "Cancel" }));
+    expect(screen.queryByRole("alertdialog")).toBeNull();
+    expect(calls.some((c) => c.method === "POST")).toBe(false);
+  });
+
+  it.each([
+    ["another failure", "FAILED" as const, { full_refresh: true }],
+    ["a successful full refresh", "SUCCESS" as const, { full_refresh: true, error_message: "" }],
+  ])("offers no empty full refresh on %s", async (_, status, extra) => {
+    api(status, extra);
+    renderPage("editor");
+    await screen.findByRole("heading", { name: "Run #5" });
+    expect(screen.queryByRole("button", { name: EMPTY_ACTION })).toBeNull();
+  });
+
+  it("offers a viewer no empty full refresh", async () => {
+    api("FAILED", { full_refresh: true, error_message: REFUSAL });
+    renderPage("viewer");
+    expect(await screen.findByText(REFUSAL, { exact: false })).toBeTruthy();
+    expect(screen.queryByRole("button", { name: EMPTY_ACTION })).toBeNull();
+  });
+
   it("says why a sync cannot resume, in the API's words", async () => {
     api("FAILED", { can_resume: false, cannot_resume_reason: "A newer sync of this connector exists; start a new sync instead." });
     renderPage("editor");

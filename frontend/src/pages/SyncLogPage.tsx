@@ -3,10 +3,11 @@ import { Link, useNavigate, useParams } from "react-router-dom";
 
 import { cancelSync, listSyncEvents, resumeSync, runningSyncIdOf, startSync } from "../api/api";
 import { ApiError, errorMessage } from "../api/client";
-import { isActiveStatus, type SchemaChange, type SyncLogEvent } from "../api/types";
+import { isActiveStatus, type SchemaChange, type SyncLog, type SyncLogEvent } from "../api/types";
 import { useAnnounce, usePageTitle } from "../announce";
 import { canWrite, useAuth } from "../auth";
 import { ErrorBanner, Loading, StatusBadge } from "../components/common";
+import { useConfirm } from "../components/ConfirmDialog";
 import { RunWarningsBanner, STATUS_MEANINGS, runOutcome, runWarningsCount, warningsLabel } from "../components/RunOutcome";
 import { EventLog } from "../components/EventLog";
 import { LiveStats } from "../components/LiveStats";
@@ -20,6 +21,12 @@ import { NotFoundPage } from "./NotFoundPage";
 
 /** The detail answer carries the latest 200 log lines; older ones come from events/ on request. */
 export const DETAIL_EVENT_LIMIT = 200;
+
+/** A full refresh the engine failed because it got no records while records are stored (an empty
+ * answer is more often an error answered as a success): the API's refusal starts so. */
+export function isEmptyRefreshRefusal(log: Pick<SyncLog, "status" | "full_refresh" | "error_message">): boolean {
+  return log.status === "FAILED" && log.full_refresh && log.error_message.startsWith("The full refresh read every page and got no records");
+}
 
 export function SyncLogPage() {
   const params = useParams();
@@ -37,6 +44,7 @@ function SyncLogView({ id }: { id: number }) {
   const writer = canWrite(me?.role);
   // One request a second while it runs: the detail has the counters and the latest log lines.
   const { log, error, refresh } = useSyncLogPolling(id, (finished) => announce(`Run #${finished.id} ended: ${runOutcome(finished)}.`));
+  const { confirm, dialog } = useConfirm();
   const [busy, setBusy] = useState(false);
   const [actionError, setActionError] = useState<string | null>(null);
   const [conflictId, setConflictId] = useState<number | null>(null);
@@ -50,7 +58,7 @@ function SyncLogView({ id }: { id: number }) {
     previousStatus.current = log?.status ?? null;
   }, [log, announce]);
 
-  async function act(action: "cancel" | "resume" | "new") {
+  async function act(action: "cancel" | "resume" | "new" | "empty") {
     setBusy(true);
     setActionError(null);
     setConflictId(null);
@@ -63,7 +71,8 @@ function SyncLogView({ id }: { id: number }) {
         watch(id);
         announce(`Run #${id} resumed.`);
       } else if (log) {
-        const started = await startSync(log.connector);
+        const empty = action === "empty"; // a full refresh that may conclude the source is empty
+        const started = await startSync(log.connector, empty, empty);
         watch(started.id);
         navigate(`/sync-logs/${started.id}`);
         return;
@@ -76,6 +85,21 @@ function SyncLogView({ id }: { id: number }) {
     } finally {
       setBusy(false);
     }
+  }
+
+  /** The source really emptied: only after the user confirms what it deletes. */
+  async function refreshAsEmpty() {
+    if (!log) return;
+    const confirmed = await confirm({
+      title: `Mark every record of ${log.connector_name} deleted?`,
+      body:
+        "A full refresh runs again, allowed to get no records. If the API still answers an empty list, every record " +
+        "stored for this connector is marked deleted, and destinations loading it delete those rows (or mark them, as " +
+        "each destination is set up). Do this only when the source really is empty: an expired key or a wrong " +
+        "endpoint can also answer an empty list.",
+      confirmLabel: "Run it and mark every record deleted",
+    });
+    if (confirmed) await act("empty");
   }
 
   async function loadAllEvents() {
@@ -138,9 +162,15 @@ function SyncLogView({ id }: { id: number }) {
                 Start a new sync
               </button>
             ) : null}
+            {isEmptyRefreshRefusal(log) ? (
+              <button type="button" className="btn btn-danger" disabled={busy} onClick={() => void refreshAsEmpty()}>
+                The source really is empty: run a full refresh that marks every stored record deleted
+              </button>
+            ) : null}
           </div>
         ) : null}
       </div>
+      {dialog}
       {!active && (log.status === "FAILED" || log.status === "CANCELLED") && !log.can_resume ? (
         <p className="muted small">
           {log.cannot_resume_reason ? (

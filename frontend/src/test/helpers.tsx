@@ -158,6 +158,7 @@ export function syncLog(overrides: Partial<SyncLogDetail> = {}): SyncLogDetail {
     error_message: "",
     detected_pagination: "",
     full_refresh: false,
+    allow_empty: false,
     attempts: 1,
     created_at: "2026-11-27T10:00:00Z",
     can_resume: false,
