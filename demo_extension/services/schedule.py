@@ -9,6 +9,11 @@ A schedule may be anchored, in UTC: ``sync_time`` is the time of day of DAILY an
 HOURLY ones, only its minutes count) and ``sync_weekday`` (Monday = 0) the day of WEEKLY ones. An
 anchored connector's next sync is the next such time strictly after now, whenever it was saved or
 last ran; an unanchored one syncs one interval after its save or its last run.
+
+An anchored schedule's slot belongs to the schedule: a sync started otherwise (by hand, the API, the
+web UI) does not move it, and a slot that falls while such a sync is in progress stays due until it
+ends, then runs once. "Daily at 02:00" runs at 02:00 (or just after a manual sync that overlapped
+it) every day, whatever was synced by hand shortly before.
 """
 
 import logging
@@ -20,7 +25,7 @@ from django.utils import timezone
 from demo_extension.models import CustomDataConnector, SyncFrequency
 from sync_engine import queue
 from sync_engine.errors import SyncAlreadyRunning
-from sync_engine.models import TriggeredBy
+from sync_engine.models import SyncLog, TriggeredBy
 
 logger = logging.getLogger(__name__)
 
@@ -115,16 +120,22 @@ def refresh_next_sync_at(connector, *, now: datetime | None = None) -> datetime 
     return value
 
 
-def schedule_next_sync(connector_id: int, *, after: datetime | None = None) -> datetime | None:
+def schedule_next_sync(
+    connector_id: int, *, after: datetime | None = None, by_schedule: bool = True
+) -> datetime | None:
     """Set the next scheduled sync of a connector one interval after ``after`` (a sync's start).
 
-    Called when a run starts (whatever triggered it), so that a connector synced by hand at 10:00
-    with a daily schedule next syncs at 10:00 tomorrow, and the API shows the new time as soon
-    as the run has finished.
+    Called when a run starts, so that a connector synced by hand at 10:00 with a daily schedule
+    next syncs at 10:00 tomorrow, and the API shows the new time as soon as the run has finished.
+    An anchored schedule's pending slot is the anchor's: a run the schedule did not start
+    (``by_schedule=False``) leaves it as it is, even when that slot's time has just passed (the
+    beat dispatches it next).
     """
     connector = CustomDataConnector.objects.filter(pk=connector_id).first()
     if connector is None:
         return None
+    if not by_schedule and is_anchored(connector) and connector.is_active and connector.next_sync_at:
+        return connector.next_sync_at
     value = compute_next_sync_at(connector, after=after or timezone.now())
     CustomDataConnector.objects.filter(pk=connector_id).update(next_sync_at=value)
     return value
@@ -174,7 +185,9 @@ def dispatch_due_syncs(*, now=None, limit: int = 500) -> list:
     Each connector is claimed by a conditional update of its ``next_sync_at`` (to one interval
     from *now*, or its anchor's next time after now, so missed runs give one catch-up sync) so
     that two beats never dispatch it twice.
-    A connector whose previous sync is still in progress is skipped until its next due time.
+    A connector whose previous sync is still in progress is skipped until its next due time, but
+    for an anchored schedule's slot that a sync started by hand (or the API, the UI) overlaps: that
+    slot stays due, and the beat starts it once the sync in progress has ended.
     Returns the started sync logs.
     """
     now = now or timezone.now()
@@ -190,6 +203,16 @@ def dispatch_due_syncs(*, now=None, limit: int = 500) -> list:
             try:
                 started.append(queue.start_sync(connector, triggered_by=TriggeredBy.SCHEDULE))
             except SyncAlreadyRunning as exc:
+                if is_anchored(connector) and not _started_by_schedule(exc.active_log_id):
+                    CustomDataConnector.objects.filter(pk=connector.pk).update(
+                        next_sync_at=connector.next_sync_at
+                    )
+                    logger.info(
+                        "Scheduled sync of connector %s waits for sync log %s, started by hand, to end",
+                        connector.pk,
+                        exc.active_log_id,
+                    )
+                    continue
                 logger.info(
                     "Scheduled sync of connector %s skipped: sync log %s is in progress",
                     connector.pk,
@@ -198,6 +221,14 @@ def dispatch_due_syncs(*, now=None, limit: int = 500) -> list:
     return started
 
 
+def _started_by_schedule(sync_log_id: int | None) -> bool:
+    """Whether the run in progress is the schedule's own (None: it ended meanwhile)."""
+    if sync_log_id is None:
+        return False
+    return SyncLog.objects.filter(pk=sync_log_id, triggered_by=TriggeredBy.SCHEDULE).exists()
+
+
 def plan_next_sync(run, now) -> None:
-    """Before a queued run executes: the connector's next scheduled sync counts from now."""
-    schedule_next_sync(run.connector_id, after=now)
+    """Before a queued run executes: the connector's next scheduled sync counts from now (an
+    anchored schedule's slot moves only for the schedule's own runs)."""
+    schedule_next_sync(run.connector_id, after=now, by_schedule=run.triggered_by == TriggeredBy.SCHEDULE)

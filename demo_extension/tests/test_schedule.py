@@ -253,6 +253,89 @@ def test_a_sync_that_starts_schedules_the_anchor_s_next_time(make_connector):
     assert schedule.schedule_next_sync(connector.pk, after=at(2026, 3, 2, 10, 40)) == at(2026, 3, 2, 11, 15)
 
 
+def daily_at_two(make_connector, due):
+    return make_connector(sync_frequency="DAILY", sync_time=time(2, 0), next_sync_at=due)
+
+
+def started_by_hand(connector, status=SyncStatus.PENDING, triggered_by="api"):
+    return SyncLog.objects.create(
+        tenant=connector.tenant, connector=connector, status=status, triggered_by=triggered_by
+    )
+
+
+@pytest.mark.parametrize("starts", [at(2026, 3, 2, 1, 58), at(2026, 3, 2, 2, 0, 10)])
+def test_a_sync_started_by_hand_near_the_anchor_leaves_the_anchor_s_run_to_the_schedule(
+    make_connector, published, starts
+):
+    # daily at 02:00: a sync by hand started at 01:58, or queued then and executed at 02:00:10,
+    # before the beat's minute (it used to move the due time to tomorrow: today's 02:00 never ran)
+    connector = daily_at_two(make_connector, at(2026, 3, 2, 2, 0))
+    manual = started_by_hand(connector)
+
+    schedule.plan_next_sync(manual, starts)
+
+    connector.refresh_from_db()
+    assert connector.next_sync_at == at(2026, 3, 2, 2, 0)
+    SyncLog.objects.filter(pk=manual.pk).update(status=SyncStatus.SUCCESS)
+    started = schedule.dispatch_due_syncs(now=at(2026, 3, 2, 2, 1))
+    assert [(log.connector_id, log.triggered_by) for log in started] == [(connector.pk, "schedule")]
+    connector.refresh_from_db()
+    assert connector.next_sync_at == at(2026, 3, 3, 2, 0)
+
+
+def test_a_sync_by_hand_still_running_at_the_anchor_time_delays_the_anchor_s_run_until_it_ends(
+    make_connector, published
+):
+    connector = daily_at_two(make_connector, at(2026, 3, 2, 2, 0))
+    manual = started_by_hand(connector, SyncStatus.RUNNING, triggered_by="ui")
+
+    assert schedule.dispatch_due_syncs(now=at(2026, 3, 2, 2, 0)) == []
+    assert schedule.dispatch_due_syncs(now=at(2026, 3, 2, 2, 1)) == []
+
+    connector.refresh_from_db()
+    assert connector.next_sync_at == at(2026, 3, 2, 2, 0)  # the slot has not run: still due
+    SyncLog.objects.filter(pk=manual.pk).update(status=SyncStatus.SUCCESS)
+    started = schedule.dispatch_due_syncs(now=at(2026, 3, 2, 2, 7))
+    again = schedule.dispatch_due_syncs(now=at(2026, 3, 2, 2, 8))
+    assert [log.triggered_by for log in started] == ["schedule"] and again == []  # once
+    connector.refresh_from_db()
+    assert connector.next_sync_at == at(2026, 3, 3, 2, 0)
+
+
+def test_an_anchored_sync_still_running_from_the_previous_slot_skips_the_next_one(make_connector, published):
+    connector = make_connector(
+        sync_frequency="HOURLY", sync_time=time(0, 15), next_sync_at=at(2026, 3, 2, 10, 15)
+    )
+    started_by_hand(connector, SyncStatus.RUNNING, triggered_by="schedule")
+
+    assert schedule.dispatch_due_syncs(now=at(2026, 3, 2, 10, 15)) == []
+
+    connector.refresh_from_db()
+    assert connector.next_sync_at == at(2026, 3, 2, 11, 15)
+
+
+def test_a_scheduled_sync_that_starts_late_schedules_the_anchor_s_next_time_after_it(make_connector):
+    # queued at 10:15, executed at 11:20 (the workers were busy): the 11:15 slot is not run twice
+    connector = make_connector(
+        sync_frequency="HOURLY", sync_time=time(0, 15), next_sync_at=at(2026, 3, 2, 11, 15)
+    )
+    scheduled = started_by_hand(connector, triggered_by="schedule")
+
+    schedule.plan_next_sync(scheduled, at(2026, 3, 2, 11, 20))
+
+    connector.refresh_from_db()
+    assert connector.next_sync_at == at(2026, 3, 2, 12, 15)
+
+
+def test_a_sync_by_hand_of_an_unanchored_schedule_counts_the_next_interval_from_it(make_connector):
+    connector = make_connector(sync_frequency="DAILY", next_sync_at=at(2026, 3, 2, 20, 0))
+
+    schedule.plan_next_sync(started_by_hand(connector), at(2026, 3, 2, 19, 58))
+
+    connector.refresh_from_db()
+    assert connector.next_sync_at == at(2026, 3, 3, 19, 58)
+
+
 def test_the_beat_gives_anchored_connectors_without_a_due_time_the_anchor_s_next_time(
     make_connector, published
 ):
