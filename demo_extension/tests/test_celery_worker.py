@@ -132,6 +132,25 @@ def test_a_sync_triggered_through_the_api_runs_on_a_worker_to_success(
     assert connector.next_sync_at > sync_log.started_at + timedelta(hours=23)
 
 
+def test_a_full_refresh_allowed_to_be_empty_concludes_on_a_worker(
+    start_worker, sample_upstream, make_connector, editor_client
+):
+    # allow_empty travels on the run to the worker: the emptied source's records are marked deleted
+    upstream = sample_upstream(records=12, page_size=10, style="page", incremental_param=None)
+    connector = make_connector(upstream=upstream)
+    assert DataSyncService(connector).sync_data().status == SyncStatus.SUCCESS
+    upstream.update(records=0)
+    start_worker(allow=[upstream.netloc])
+
+    query = "?full_refresh=true&allow_empty=true&wait=0"
+    response = editor_client.post(SYNC_URL.format(connector.pk) + query)
+
+    assert response.status_code == 202, response.content
+    sync_log = wait_for_status(SyncLog.objects.get(pk=response.json()["id"]), SyncStatus.SUCCESS)
+    assert (sync_log.allow_empty, sync_log.records_deleted) == (True, 12)
+    assert not SyncedRecord.objects.filter(connector=connector, deleted_at__isnull=True).exists()
+
+
 def test_ten_concurrent_triggers_start_one_run_and_get_nine_conflicts(
     start_worker, sample_upstream, make_connector, editor_user, tenant_a
 ):
