@@ -77,6 +77,13 @@ describe("the sync page", () => {
     expect(counter.textContent).toContain("3");
   });
 
+  it("says a full refresh was allowed to be empty", async () => {
+    api("SUCCESS", { full_refresh: true, allow_empty: true, records_deleted: 30, triggered_by: "ui" });
+    renderPage("viewer");
+    const triggered = (await screen.findByText("Triggered by")).nextElementSibling!;
+    expect(triggered.textContent).toBe("ui (full refresh, allowed to be empty)");
+  });
+
   it("shows no warnings marker for a clean run", async () => {
     api("SUCCESS", { warnings: [], warnings_count: 0 });
     renderPage("viewer");

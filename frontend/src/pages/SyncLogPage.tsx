@@ -222,7 +222,7 @@ function SyncLogView({ id }: { id: number }) {
             <dt>Triggered by</dt>
             <dd>
               {log.triggered_by}
-              {log.full_refresh ? " (full refresh)" : ""}
+              {log.full_refresh ? (log.allow_empty ? " (full refresh, allowed to be empty)" : " (full refresh)") : ""}
             </dd>
           </div>
           <div>
