@@ -183,6 +183,19 @@ class EgressPolicy:
     def host_is_allowlisted(self, name: str, port: int) -> bool:
         return any(entry.covers_host(name, port) for entry in self.allowlist)
 
+    def other_ports(self, name: str, address: IPAddress) -> list[int]:
+        """The ports on which an allowlist entry that names this host or covers this address
+        allows it (an entry without a port allows every port: none listed)."""
+        ports = set()
+        for entry in self.allowlist:
+            if entry.port is None:
+                continue
+            if entry.covers_host(name, entry.port) or any(
+                entry.covers(form, entry.port) for form in address_forms(address)
+            ):
+                ports.add(entry.port)
+        return sorted(ports)
+
     def denies(self, address: IPAddress, port: int, *, host_allowlisted: bool = False) -> bool:
         """True when a connection to ``address:port`` is not allowed (``address`` as resolved).
 
@@ -383,7 +396,17 @@ def resolve_checked(
             raise _denied(host, DENIED_REASON) from None
         if policy.denies(address, port, host_allowlisted=host_allowlisted):
             logger.info("Egress denied: %s:%s resolves to %s", name, port, address)
-            raise _denied(host, METADATA_REASON if _is_metadata(address) else DENIED_REASON)
+            if _is_metadata(address):
+                raise _denied(host, METADATA_REASON)
+            ports = policy.other_ports(name, address)
+            if ports:  # allowed, on another port: a mistyped port reads as one
+                shown = ", ".join(str(other) for other in ports)
+                raise _denied(
+                    host,
+                    f"MIGRATEIQ_EGRESS_ALLOWLIST allows it on port{'s' if len(ports) > 1 else ''} {shown} "
+                    f"only, not on port {port}",
+                )
+            raise _denied(host, DENIED_REASON)
     return infos
 
 

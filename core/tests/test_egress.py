@@ -178,13 +178,30 @@ def test_allowlisting_one_private_ip_does_not_allow_its_neighbour(settings):
         check_url("http://10.0.0.6/")
 
 
-def test_a_denied_loopback_port_says_how_an_operator_allows_it(settings):
-    settings.MIGRATEIQ_EGRESS_ALLOWLIST = ["127.0.0.1:8001"]
+def test_a_denied_loopback_address_says_how_an_operator_allows_it(settings):
+    settings.MIGRATEIQ_EGRESS_ALLOWLIST = ["10.0.0.5:8001"]
     settings.MIGRATEIQ_ALLOW_PRIVATE_NETWORKS = False
     with pytest.raises(EgressDenied) as denied:
         check_url("http://127.0.0.1:9/users")
     assert "loopback" in str(denied.value)
     assert "MIGRATEIQ_EGRESS_ALLOWLIST" in str(denied.value)
+
+
+def test_an_allowlisted_host_on_another_port_names_the_ports_it_is_allowed_on(settings, resolver):
+    # A mistyped port: saying "private, loopback or reserved" sent users looking at the host.
+    settings.MIGRATEIQ_EGRESS_ALLOWLIST = ["127.0.0.1:8871", "127.0.0.0/8:8873", "erp.corp.example:8443"]
+    settings.MIGRATEIQ_ALLOW_PRIVATE_NETWORKS = False
+    resolver.answers["erp.corp.example"] = ["10.0.0.9"]
+    with pytest.raises(EgressDenied) as denied:
+        check_url("http://127.0.0.1:8872/users")
+    assert str(denied.value) == (
+        "Requests to http://127.0.0.1:8872/users are not allowed: MIGRATEIQ_EGRESS_ALLOWLIST allows it on "
+        "ports 8871, 8873 "
+        "only, not on port 8872."
+    )
+    with pytest.raises(EgressDenied) as denied:
+        check_url("http://erp.corp.example/")
+    assert "MIGRATEIQ_EGRESS_ALLOWLIST allows it on port 8443 only, not on port 80" in str(denied.value)
 
 
 def test_an_allowlist_entry_with_a_port_allows_only_that_port(settings):
