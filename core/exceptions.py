@@ -70,6 +70,14 @@ def _separator_after(text: str) -> str:
     return " " if text.endswith((".", "!", "?")) else "; "
 
 
+def _named(path: str, text: str) -> str:
+    """``path: text``, unless the message already starts with the field's name ("request_headers:
+    the value of 'X' must be a string."): never "request_headers: request_headers: ..."."""
+    if not path or text.startswith((f"{path}:", f"{path} ")):
+        return text
+    return f"{path}: {text}"
+
+
 def summarize_validation_errors(errors, max_chars: int = DETAIL_SUMMARY_MAX_CHARS) -> str:
     """Every field's error, named: ``name: This field is required. api_endpoint: Enter a valid URL.``
 
@@ -79,7 +87,7 @@ def summarize_validation_errors(errors, max_chars: int = DETAIL_SUMMARY_MAX_CHAR
     merged: dict[str, list[str]] = {}
     for path, messages in _field_messages(errors):
         merged.setdefault(path, []).extend(messages)
-    parts = [f"{path}: {' '.join(texts)}" if path else " ".join(texts) for path, texts in merged.items()]
+    parts = [_named(path, " ".join(texts)) for path, texts in merged.items()]
     if not parts:
         return ""
     summary = ""

@@ -136,7 +136,7 @@ def test_a_page_size_above_500_is_a_400_naming_the_maximum(admin_client):
 
     assert response.status_code == 400
     assert response.json() == {
-        "detail": "page_size: page_size may be at most 500 (was 1000).",
+        "detail": "page_size may be at most 500 (was 1000).",
         "errors": {"page_size": ["page_size may be at most 500 (was 1000)."]},
     }
     assert admin_client.get(MEMBERS, {"page_size": 500}).status_code == 200

@@ -61,7 +61,7 @@ def test_messages_that_end_their_sentence_are_joined_without_doubled_punctuation
     assert summary == (
         "api_endpoint: The host name could not be resolved: check the address. "
         'sync_frequency: "weekly" is not a valid choice; one of: MANUAL, HOURLY, DAILY, WEEKLY. '
-        'pagination: pagination needs a "type", e.g. {"type": "auto"}. '
+        'pagination needs a "type", e.g. {"type": "auto"}. '
         "when: Was it today? name: too short; field: no full stop"
     )
 
@@ -92,3 +92,17 @@ def test_an_empty_error_falls_back_to_invalid_input():
     response = api_exception_handler(exceptions.ValidationError({}), {})
 
     assert response.data["detail"] == "Invalid input."
+
+
+def test_a_message_that_already_names_its_field_is_not_named_twice():
+    errors = {
+        "request_headers": ["request_headers: the value of 'X-Page-Hint' must be a string."],
+        "fields": ["fields: name at least one field, e.g. fields=id,address.city."],
+        "query_params": ["query_params may have at most 50 entries."],
+        "name": ["The name is taken."],
+    }
+
+    assert summarize_validation_errors(errors) == (
+        "request_headers: the value of 'X-Page-Hint' must be a string. fields: name at least one field, "
+        "e.g. fields=id,address.city. query_params may have at most 50 entries. name: The name is taken."
+    )
