@@ -92,14 +92,17 @@ def wire_value(payload: dict, payload_format: str):
 
 
 def slack_text(payload: dict) -> str:
-    """One line that says what happened, for a chat channel."""
+    """One line that says what happened, for a chat channel. Every value from elsewhere (names, an
+    upstream's error text, warnings) is escaped as Slack asks (``&``, ``<``, ``>``): otherwise an API
+    a tenant syncs, or an editor naming a connector, writes ``<!channel>`` pings and links whose
+    visible text hides their target into the channel, in MigrateIQ's voice."""
     event, data = payload["event"], payload.get("data") or {}
-    tenant = payload.get("tenant", {}).get("slug", "")
+    tenant = _slack_escape(payload.get("tenant", {}).get("slug", ""))
     if event == PING:
         return f"MigrateIQ ({tenant}): test delivery from webhook endpoint. It works."
     if "sync" in data:
         sync = data["sync"]
-        name = sync["connector"]["name"] or f"connector {sync['connector']['id']}"
+        name = _slack_escape(sync["connector"]["name"] or f"connector {sync['connector']['id']}")
         outcome = {
             "SUCCESS": "succeeded",
             "PARTIAL": "ended partial (not every page fetched, or records quarantined)",
@@ -115,17 +118,23 @@ def slack_text(payload: dict) -> str:
             text += f" in {sync['duration_seconds']:.1f} s"
         if sync.get("warnings_count"):
             count = sync["warnings_count"]
-            text += f", with {count} warning{'s' if count != 1 else ''}: {sync['warnings'][0]}"
+            text += f", with {count} warning{'s' if count != 1 else ''}: {_slack_escape(sync['warnings'][0])}"
         if sync.get("error_message") and sync["status"] != "SUCCESS":
-            text += f". {sync['error_message']}"
+            text += f". {_slack_escape(sync['error_message'])}"
         return text
     if "load" in data:
         load = data["load"]
+        destination = _slack_escape(load["destination"]["name"])
         text = (
-            f"MigrateIQ ({tenant}): load into {load['destination']['name']} {load['status'].lower()}: "
+            f"MigrateIQ ({tenant}): load into {destination} {load['status'].lower()}: "
             f"{load['rows_upserted']} rows upserted, {load['rows_deleted']} deleted"
         )
         if load.get("error_message"):
-            text += f". {load['error_message']}"
+            text += f". {_slack_escape(load['error_message'])}"
         return text
-    return f"MigrateIQ ({tenant}): {event}"
+    return f"MigrateIQ ({tenant}): {_slack_escape(event)}"
+
+
+def _slack_escape(value) -> str:
+    """Text as Slack shows it literally: its three control characters escaped (Slack's "Escaping text")."""
+    return str(value).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")

@@ -84,3 +84,44 @@ def test_the_partial_status_label_says_it_may_be_an_incomplete_fetch():
     from sync_engine.models import SyncStatus
 
     assert SyncStatus.PARTIAL.label == "Partial (incomplete fetch or quarantined records)"
+
+
+def test_names_and_upstream_text_cannot_ping_the_channel_or_disguise_a_link():
+    # An upstream's HTTP-200 error and an editor's connector name, as a security test sent them.
+    error = (
+        "The upstream answered HTTP 200 with an error (error): <!channel> Token revoked: re-authorise at "
+        "<https://evil.example/oauth|https://app.migrateiq.example/reconnect> & more"
+    )
+    name = "<!here> <https://evil.example/login|Sync failed: sign in again>"
+    text = payloads.slack_text(
+        sync_payload(
+            "FAILED",
+            error_message=error,
+            connector={"id": 3, "name": name},
+            warnings_count=1,
+            warnings=["<@U123> look"],
+        )
+    )
+
+    assert "<" not in text and ">" not in text
+    assert (
+        "sync of &lt;!here&gt; &lt;https://evil.example/login|Sync failed: sign in again&gt; failed" in text
+    )
+    assert "&lt;!channel&gt; Token revoked" in text and "&amp; more" in text
+    assert "&lt;@U123&gt; look" in text
+    load = {
+        "event": "load.finished",
+        "tenant": {"slug": "acme"},
+        "data": {
+            "load": {
+                "destination": {"name": "<!everyone>"},
+                "status": "FAILED",
+                "rows_upserted": 0,
+                "rows_deleted": 0,
+                "error_message": "<b>",
+            }
+        },
+    }
+    assert payloads.slack_text(load) == (
+        "MigrateIQ (acme): load into &lt;!everyone&gt; failed: 0 rows upserted, 0 deleted. &lt;b&gt;"
+    )
