@@ -44,7 +44,7 @@ from destinations.models import (
     LoadStatus,
 )
 from destinations.services.base import DestinationError, LoadReport
-from destinations.services.naming import FIELD_SEPARATOR, MAX_BYTES, NamedColumn
+from destinations.services.naming import FIELD_SEPARATOR, MAX_BYTES, SYSTEM_COLUMNS, NamedColumn
 from destinations.services.registry import driver_for
 from destinations.sources import change_source
 
@@ -255,11 +255,12 @@ class _RunReport(LoadReport):
     def column_renamed(self, named: NamedColumn) -> None:
         field = ".".join(named.parts)
         if named.clashed:
-            owner = (
-                f"field {'.'.join(named.taken_by.split(FIELD_SEPARATOR))}"
-                if named.taken_by is not None
-                else "a MigrateIQ column"
-            )
+            if named.taken_by is not None:
+                owner = f"field {'.'.join(named.taken_by.split(FIELD_SEPARATOR))}"
+            elif named.wanted in SYSTEM_COLUMNS:
+                owner = "a PostgreSQL system column"
+            else:
+                owner = "a MigrateIQ column"
             self.event(
                 f"Field {field} is column {named.column}: {named.wanted} is taken by {owner}.", "warning"
             )

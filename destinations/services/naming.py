@@ -13,8 +13,9 @@ keys as they are: ``"company__catchPhrase"``, to be quoted). PostgreSQL silently
 identifiers to 63 bytes, which would merge long names that share a prefix: a name longer than that
 is shortened deterministically to its first bytes (on a character boundary), ``_`` and 8 hex
 digits of a hash of the whole name. A clash with a name already given (or a reserved metadata
-column) takes the next hash suffix: ``userId`` and ``user_id`` are both ``user_id`` in snake_case,
-and the field whose name is not already that (``userId``) gets ``user_id_`` and 8 hex digits
+column, or a PostgreSQL system column such as ``xmin``) takes the next hash suffix: ``userId``
+and ``user_id`` are both ``user_id`` in snake_case, and the field whose name is not already that
+(``userId``) gets ``user_id_`` and 8 hex digits
 (unless it was named in an earlier load, and kept its name); the load's log says so
 (:func:`assign_columns` returns each name given and the one it wanted). Names are given once and
 stored with the attachment, so a column keeps its name, and the convention cannot change once
@@ -33,6 +34,10 @@ SYNCED_AT = "_migrateiq_synced_at"
 CHANGE_SEQ = "_migrateiq_change_seq"
 DELETED_AT = "_deleted_at"
 RESERVED = frozenset({RECORD_ID, SYNCED_AT, CHANGE_SEQ, DELETED_AT})
+#: PostgreSQL's system columns, which every table has: a column of that name cannot be added
+#: ("column name "xmin" conflicts with a system column name"), so a field named so (GIS data's
+#: ``xmin`` / ``ymin``) gets a hashed name instead, as for a clash.
+SYSTEM_COLUMNS = frozenset({"tableoid", "xmin", "cmin", "xmax", "cmax", "ctid"})
 #: The column naming conventions of an attachment (``DestinationAttachment.column_names``).
 SNAKE_CASE = "snake_case"
 AS_IS = "as_is"
@@ -77,7 +82,7 @@ def identifier(name: str, taken) -> str:
     name = name.replace("\x00", "") or "_"
     candidate = name if len(name.encode()) <= MAX_BYTES else _shortened(name, 0)
     salt = 0
-    while candidate in taken or candidate in RESERVED:
+    while candidate in taken or candidate in RESERVED or candidate in SYSTEM_COLUMNS:
         salt += 1
         candidate = _shortened(name, salt)
     return candidate
@@ -141,6 +146,9 @@ def assign_columns(paths, columns: dict, convention: str = AS_IS) -> list[NamedC
     leaves as it is (``user_id``) are named first, then the others (``userId``), each in the order
     given, so a field already named like a column keeps that name in a clash among new fields.
     Returns the names given (empty when nothing changed)."""
+    for key in [key for key, name in columns.items() if name in SYSTEM_COLUMNS]:
+        # named before system columns were avoided: no table can have that column, name it again
+        del columns[key]
     owners = {name: key for key, name in columns.items()}
     new = [parts for parts in paths if field_key(parts) not in columns]
     kept = [column_name(parts, convention) == column_name(parts, AS_IS) for parts in new]

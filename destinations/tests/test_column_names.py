@@ -324,3 +324,29 @@ def test_attached_again_to_a_table_named_as_is_a_snake_case_load_is_refused_not_
         (1, "Synergy"),
         (2, "Synergy"),
     ]
+
+
+def test_fields_named_like_postgresql_system_columns_load_under_other_names(
+    pg_allowed, make_destination, make_connector, pg_database
+):
+    # A GIS bounding box: before, every load failed with 'column name "xmin" conflicts with a system
+    # column name', for good.
+    destination = make_destination()
+    connector = make_connector(name="Cities")
+    store(connector, [{"id": 1, "xmin": -9.2, "ymin": 38.7, "ctid": "t1", "XMAX": 1}])
+    attachment = attachments.attach(destination, connector.pk)
+    # A map saved by a load that failed on it before: named again, as no table can have that column.
+    DestinationAttachment.objects.filter(pk=attachment.pk).update(columns={"xmin": "xmin"})
+    attachment.refresh_from_db()
+
+    load = run_load(attachment)
+
+    assert load.status == LoadStatus.SUCCESS, load.error_message
+    columns = DestinationAttachment.objects.get(pk=attachment.pk).columns
+    assert columns["xmin"].startswith("xmin_") and columns["ctid"].startswith("ctid_")
+    assert columns["ymin"] == "ymin" and columns["XMAX"].startswith("xmax_")  # snake_case lowers it
+    assert f"Field xmin is column {columns['xmin']}: xmin is taken by a PostgreSQL system column." in [
+        event["message"] for event in load.events
+    ]
+    table = f"{destination.target_schema}.{attachment.table_name}"
+    assert query(pg_database, f'SELECT "{columns["xmin"]}", ymin FROM {table}') == [(-9.2, 38.7)]  # noqa: S608
