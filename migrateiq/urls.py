@@ -1,11 +1,11 @@
 from django.contrib import admin
 from django.urls import include, path, re_path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
+from drf_spectacular.views import SpectacularSwaggerSplitView
 
 from core.csp import docs_policy
 from core.extensions import module_urlpatterns
 from core.views import healthz, readyz
-from core.views_docs import RedocView, redoc_bundle
+from core.views_docs import RedocView, SchemaView, redoc_bundle
 from core.views_metrics import metrics
 from core.views_ui import ui_index
 from core.views_version import VersionView
@@ -25,7 +25,7 @@ urlpatterns = [
     path("api/destinations/", include("destinations.urls")),
     # Each installed module's API under /api/<its prefix>/ (core/extensions.py; MIGRATEIQ_EXTENSIONS).
     *module_urlpatterns(),
-    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/schema/", SchemaView.as_view(), name="schema"),
     # The split view serves Swagger's initialisation script as a file: no inline script (core/csp.py).
     path("api/docs/", docs_policy(SpectacularSwaggerSplitView.as_view(url_name="schema")), name="swagger-ui"),
     # ReDoc's bundle, served with its CDN logo left out: nothing from another origin (core/views_docs.py).
