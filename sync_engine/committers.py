@@ -157,8 +157,24 @@ def cancel_requested(run: SyncLog) -> bool:
     return SyncLog.objects.filter(pk=run.pk, cancel_requested=True).exists()
 
 
-def _is_milestone(page_number: int) -> bool:
-    return page_number in (10, 100) or page_number % 1000 == 0
+#: A slow run (a request budget of 1 a second, a slow API) still says how far it got this often.
+PROGRESS_EVERY_SECONDS = 10.0
+
+
+class _Progress:
+    """When a committed page is worth a "N pages, M records so far." line: pages 10 and 100, every
+    1,000th, and the first page committed :data:`PROGRESS_EVERY_SECONDS` after the last line (else a
+    run paced to a page a second kept its log still until its tenth page)."""
+
+    def __init__(self):
+        self.last = time.monotonic()
+
+    def due(self, page_number: int) -> bool:
+        now = time.monotonic()
+        if page_number in (10, 100) or page_number % 1000 == 0 or now - self.last >= PROGRESS_EVERY_SECONDS:
+            self.last = now
+            return True
+        return False
 
 
 class InlineCommitter:
@@ -175,6 +191,7 @@ class InlineCommitter:
         self.run = writer.run
         self.write_event = emit
         self.on_committed = on_committed
+        self._progress = _Progress()
 
     def event(self, message: str, level: str = SyncLogEvent.Level.INFO, at=None) -> None:
         self.write_event(message, level, at=at)
@@ -185,7 +202,7 @@ class InlineCommitter:
         self._failed = False
         if fields is not None:
             self.on_committed(fields)
-        if _is_milestone(work.number):
+        if self._progress.due(work.number):
             self.event(f"{work.number} pages, {work.fields['records_processed']} records so far.")
 
     def check(self, *, final: bool = False) -> None:
@@ -331,7 +348,7 @@ class BackgroundCommitter(InlineCommitter):
             return
         work = item[1]
         fields = self.writer.commit(work)
-        if _is_milestone(work.number):
+        if self._progress.due(work.number):
             self.write_event(f"{work.number} pages, {work.fields['records_processed']} records so far.")
         if fields is None:  # a quiet page, held for the next commit
             return

@@ -7,7 +7,15 @@ from django.test.utils import CaptureQueriesContext
 
 from demo_extension.models import CustomDataConnector, SyncedRecord, SyncRecordError, SyncStatus
 from demo_extension.tests import sync_support
-from demo_extension.tests.sync_support import events, fault_url, run_sync, stored_ids, stored_records
+from demo_extension.tests.sync_support import (
+    events,
+    fault_url,
+    page_numbered_connector,
+    run_sync,
+    serve_pages,
+    stored_ids,
+    stored_records,
+)
 
 fault_server = sync_support.fault_server
 fault_server_process = sync_support.fault_server_process
@@ -330,3 +338,29 @@ def test_a_re_keying_run_that_fails_midway_leaves_the_re_keying_to_the_next_run(
 
     assert log.status == SyncStatus.SUCCESS and log.full_refresh
     assert SyncedRecord.objects.filter(connector=connector, deleted_at__isnull=True).count() == 60
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("runner_thread", [False, True], ids=["inline", "background"])
+def test_a_slow_run_says_how_far_it_got_between_its_milestones(
+    monkeypatch, settings, fault_server, make_connector, runner_thread
+):
+    # A run paced to a page every few seconds said nothing until its tenth page; here every page is
+    # "slow" (no time needs to pass since the last progress line).
+    from sync_engine import committers
+
+    monkeypatch.setattr(committers, "PROGRESS_EVERY_SECONDS", 0.0)
+    serve_pages(fault_server, {"1": [{"id": 1}, {"id": 2}], "2": [{"id": 3}, {"id": 4}], "3": [{"id": 5}]})
+    connector = page_numbered_connector(make_connector, fault_server)
+    if not runner_thread:
+        settings.MIGRATEIQ_SYNC_BACKGROUND_COMMITS = False
+
+    log = run_sync(connector)
+
+    assert log.status == SyncStatus.SUCCESS, log.error_message
+    progress = [line for line in events(log) if line.endswith("records so far.")]
+    assert progress[:3] == [
+        "1 pages, 2 records so far.",
+        "2 pages, 4 records so far.",
+        "3 pages, 5 records so far.",
+    ]
