@@ -27,7 +27,7 @@ import {
   type KeyValue,
   type PaginationValues,
 } from "./connectorConfig";
-import { ANCHOR_FIELDS, type AnchorValues, anchorInput, anchorValuesOf, ScheduleAnchorFields } from "./ScheduleAnchorFields";
+import { ANCHOR_FIELDS, type AnchorValues, anchorErrors, anchorInput, anchorValuesOf, ScheduleAnchorFields } from "./ScheduleAnchorFields";
 import { Field, KeyValueEditor } from "./fields";
 import { saveErrorSummary } from "./formErrors";
 import { PreviewPanel } from "./PreviewPanel";
@@ -188,6 +188,7 @@ export function ConnectorForm({
     if ("errors" in budget) Object.assign(localErrors, budget.errors);
     const incremental = incrementalInput(connector?.incremental, form.incremental, form.request_method);
     if ("errors" in incremental) Object.assign(localErrors, incremental.errors);
+    Object.assign(localErrors, anchorErrors(form.sync_frequency, form.anchor));
     if (Object.keys(localErrors).length > 0 || "errors" in budget || "error" in body || "errors" in incremental) {
       setFieldErrors(localErrors);
       setError("Please correct the highlighted fields.");

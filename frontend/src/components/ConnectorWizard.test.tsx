@@ -187,6 +187,25 @@ describe("the new connector wizard", () => {
     });
   });
 
+  it("refuses a weekly time without a day before creating, saying so at the day", async () => {
+    const { onSubmit } = renderWizard();
+    fillFirstStep();
+    fireEvent.change(screen.getByLabelText("Authentication"), { target: { value: "none" } });
+    next();
+    next();
+    next();
+    fireEvent.change(screen.getByLabelText("Sync frequency"), { target: { value: "WEEKLY" } });
+    fireEvent.change(screen.getByLabelText("At (HH:MM UTC)"), { target: { value: "06:30" } });
+    fireEvent.click(screen.getByRole("button", { name: "Create connector" }));
+    const day = screen.getByLabelText("On");
+    await vi.waitFor(() => expect(day.getAttribute("aria-invalid")).toBe("true"));
+    expect(document.getElementById("wizard-sync_weekday-error")?.textContent).toBe(
+      "Choose a day for a weekly schedule at a set time, or clear the time.",
+    );
+    expect(heading()).toBe("Step 4 of 4: Requests and schedule");
+    expect(onSubmit).not.toHaveBeenCalled();
+  });
+
   it("promises no scheduled syncs beside Active when the frequency is Manual", () => {
     renderWizard();
     fillFirstStep();

@@ -26,7 +26,7 @@ import {
   type KeyValue,
   type PaginationValues,
 } from "./connectorConfig";
-import { type AnchorValues, anchorInput, anchorValuesOf, ScheduleAnchorFields } from "./ScheduleAnchorFields";
+import { type AnchorValues, anchorErrors, anchorInput, anchorValuesOf, ScheduleAnchorFields } from "./ScheduleAnchorFields";
 import { Field, KeyValueEditor } from "./fields";
 import { PreviewPanel, type PreviewOutcome } from "./PreviewPanel";
 import { statusSuffix, upstreamHint } from "./UpstreamError";
@@ -205,6 +205,7 @@ export function ConnectorWizard({
       if ("errors" in budget) Object.assign(found, budget.errors);
       const incremental = incrementalInput(undefined, state.incremental, state.request_method);
       if ("errors" in incremental) Object.assign(found, incremental.errors);
+      Object.assign(found, anchorErrors(state.sync_frequency, state.anchor));
     }
     return found;
   }

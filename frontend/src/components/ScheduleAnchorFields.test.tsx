@@ -5,7 +5,7 @@ import { ApiError } from "../api/client";
 import type { ConnectorInput } from "../api/types";
 import { connector, renderInRouter } from "../test/helpers";
 import { ConnectorForm } from "./ConnectorForm";
-import { anchorLabel } from "./ScheduleAnchorFields";
+import { anchorErrors, anchorInput, anchorLabel, normalizedTime } from "./ScheduleAnchorFields";
 
 function submit() {
   fireEvent.submit(screen.getByRole("form", { name: /^Edit / }));
@@ -16,7 +16,10 @@ describe("the schedule's anchor in the connector form", () => {
     const onSubmit = vi.fn(async (_input: ConnectorInput) => {});
     renderInRouter(<ConnectorForm connector={connector()} onSubmit={onSubmit} />);
     const time = screen.getByLabelText("At (HH:MM UTC)") as HTMLInputElement;
-    expect(time.type).toBe("time");
+    // Text, not a browser time picker: a picker shows "02:00 AM" in a 12-hour locale.
+    expect(time.type).toBe("text");
+    expect(time.getAttribute("placeholder")).toBe("02:00");
+    expect(time.getAttribute("inputmode")).toBe("numeric");
     expect(screen.queryByLabelText("On")).toBeNull();
     fireEvent.change(time, { target: { value: "02:00" } });
     submit();
@@ -52,17 +55,93 @@ describe("the schedule's anchor in the connector form", () => {
     expect(onSubmit.mock.calls[0]?.[0]).toMatchObject({ sync_frequency: "MANUAL", sync_time: null, sync_weekday: null });
   });
 
-  it("shows the API's refusal under the field", async () => {
+  it("refuses a weekly time without a day before saving, in the form's words, next to the day", async () => {
+    const onSubmit = vi.fn(async (_input: ConnectorInput) => {});
+    renderInRouter(<ConnectorForm connector={connector({ sync_frequency: "WEEKLY" })} onSubmit={onSubmit} />);
+    fireEvent.change(screen.getByLabelText("At (HH:MM UTC)"), { target: { value: "06:30" } });
+    submit();
+    const day = screen.getByLabelText("On");
+    await vi.waitFor(() => expect(day.getAttribute("aria-invalid")).toBe("true"));
+    const error = document.getElementById("edit-7-sync_weekday-error");
+    expect(error?.textContent).toBe("Choose a day for a weekly schedule at a set time, or clear the time.");
+    expect(day.getAttribute("aria-describedby")).toContain("edit-7-sync_weekday-error");
+    expect(document.activeElement).toBe(day);
+    expect(onSubmit).not.toHaveBeenCalled();
+  });
+
+  it("refuses a weekly day without a time before saving, next to the time", async () => {
+    const onSubmit = vi.fn(async (_input: ConnectorInput) => {});
+    renderInRouter(<ConnectorForm connector={connector({ sync_frequency: "WEEKLY" })} onSubmit={onSubmit} />);
+    fireEvent.change(screen.getByLabelText("On"), { target: { value: "2" } });
+    submit();
+    const time = screen.getByLabelText("At (HH:MM UTC)");
+    await vi.waitFor(() => expect(time.getAttribute("aria-invalid")).toBe("true"));
+    expect(document.getElementById("edit-7-sync_time-error")?.textContent).toBe(
+      "Enter a time for a weekly schedule on a set day, or set the day back to —.",
+    );
+    expect(onSubmit).not.toHaveBeenCalled();
+  });
+
+  it.each(["6:30 PM", "24:00", "12:60", "noon", "06:30:00"])("refuses the time %s before saving, describing it at the field", async (typed) => {
+    const onSubmit = vi.fn(async (_input: ConnectorInput) => {});
+    renderInRouter(<ConnectorForm connector={connector()} onSubmit={onSubmit} />);
+    const time = screen.getByLabelText("At (HH:MM UTC)");
+    fireEvent.change(time, { target: { value: typed } });
+    submit();
+    await vi.waitFor(() => expect(time.getAttribute("aria-invalid")).toBe("true"));
+    expect(time.getAttribute("aria-describedby")).toBe("edit-7-sync_time-hint edit-7-sync_time-error");
+    expect(document.getElementById("edit-7-sync_time-error")?.textContent).toBe("Enter a 24-hour time from 00:00 to 23:59, e.g. 02:00 or 18:30.");
+    expect(onSubmit).not.toHaveBeenCalled();
+  });
+
+  it("reads 6:30 and 0630 as 06:30, shown so on leaving the field", async () => {
+    const onSubmit = vi.fn(async (_input: ConnectorInput) => {});
+    renderInRouter(<ConnectorForm connector={connector()} onSubmit={onSubmit} />);
+    const time = screen.getByLabelText("At (HH:MM UTC)") as HTMLInputElement;
+    fireEvent.change(time, { target: { value: "0630" } });
+    fireEvent.blur(time);
+    expect(time.value).toBe("06:30");
+    fireEvent.change(time, { target: { value: " 6:30" } });
+    submit();
+    await vi.waitFor(() => expect(onSubmit).toHaveBeenCalled());
+    expect(onSubmit.mock.calls[0]?.[0]).toMatchObject({ sync_time: "06:30" });
+  });
+
+  it("still shows the API's refusal under the field when the server refuses the anchor", async () => {
     const message = "A WEEKLY schedule's anchor needs both sync_time and sync_weekday (Monday = 0): set sync_weekday too, or send both as null.";
     const onSubmit = vi.fn(async (_input: ConnectorInput) => {
       throw new ApiError(400, `sync_weekday: ${message}`, { detail: `sync_weekday: ${message}`, errors: { sync_weekday: [message] } });
     });
     renderInRouter(<ConnectorForm connector={connector({ sync_frequency: "WEEKLY" })} onSubmit={onSubmit} />);
     fireEvent.change(screen.getByLabelText("At (HH:MM UTC)"), { target: { value: "06:30" } });
+    fireEvent.change(screen.getByLabelText("On"), { target: { value: "3" } });
     submit();
     const day = screen.getByLabelText("On");
     await vi.waitFor(() => expect(day.getAttribute("aria-invalid")).toBe("true"));
+    expect(onSubmit).toHaveBeenCalled();
     expect(document.getElementById("edit-7-sync_weekday-error")?.textContent).toBe(message);
+  });
+});
+
+describe("the schedule's anchor checks", () => {
+  it("refuse what the API refuses and nothing a frequency does not send", () => {
+    expect(anchorErrors("WEEKLY", { sync_time: "06:30", sync_weekday: "" })).toHaveProperty("sync_weekday");
+    expect(anchorErrors("WEEKLY", { sync_time: "", sync_weekday: "0" })).toHaveProperty("sync_time");
+    expect(anchorErrors("WEEKLY", { sync_time: "06:30", sync_weekday: "0" })).toEqual({});
+    expect(anchorErrors("WEEKLY", { sync_time: "", sync_weekday: "" })).toEqual({});
+    expect(anchorErrors("DAILY", { sync_time: "23:59", sync_weekday: "4" })).toEqual({});
+    expect(anchorErrors("HOURLY", { sync_time: "99:99", sync_weekday: "" })).toHaveProperty("sync_time");
+    expect(anchorErrors("MANUAL", { sync_time: "99:99", sync_weekday: "4" })).toEqual({});
+    expect(anchorInput("DAILY", { sync_time: "23:59", sync_weekday: "4" })).toEqual({ sync_time: "23:59", sync_weekday: null });
+  });
+
+  it("read a typed time as 24-hour HH:MM", () => {
+    expect(normalizedTime("00:00")).toBe("00:00");
+    expect(normalizedTime("7:05")).toBe("07:05");
+    expect(normalizedTime("1830")).toBe("18:30");
+    expect(normalizedTime("")).toBe("");
+    expect(normalizedTime("6:30 AM")).toBeNull();
+    expect(normalizedTime("23:60")).toBeNull();
   });
 });
 

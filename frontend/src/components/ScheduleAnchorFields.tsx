@@ -13,14 +13,48 @@ export const ANCHOR_FIELDS = ["sync_time", "sync_weekday"] as const;
 
 export function anchorValuesOf(connector?: Pick<Connector, "sync_time" | "sync_weekday">): AnchorValues {
   return {
-    sync_time: connector?.sync_time ?? "",
+    sync_time: connector?.sync_time?.slice(0, 5) ?? "",
     sync_weekday: connector?.sync_weekday == null ? "" : String(connector.sync_weekday),
   };
 }
 
+/**
+ * A typed time as the API's 24-hour "HH:MM" ("6:30" and "0630" read as "06:30"), "" when empty,
+ * null when it is not a time of day. The field is text, not a browser time picker: a picker shows
+ * "06:30 AM" in a 12-hour locale although the label and the API say HH:MM.
+ */
+export function normalizedTime(typed: string): string | null {
+  const text = typed.trim();
+  if (!text) return "";
+  const match = /^(\d{1,2}):?(\d{2})$/.exec(text);
+  if (!match) return null;
+  const hours = Number(match[1]);
+  const minutes = Number(match[2]);
+  if (hours > 23 || minutes > 59) return null;
+  return `${String(hours).padStart(2, "0")}:${match[2]}`;
+}
+
+/**
+ * What the API would refuse in the anchor, by field, in the form's words (empty: nothing). The
+ * server's rules (demo_extension/services/schedule.py): a time of day from 00:00 to 23:59, and a
+ * Weekly schedule has both a time and a day or neither. Fields the frequency does not use are
+ * never sent (`anchorInput`), so they cannot be wrong.
+ */
+export function anchorErrors(frequency: SyncFrequency, values: AnchorValues): Record<string, string[]> {
+  if (frequency === "MANUAL") return {};
+  const time = normalizedTime(values.sync_time);
+  if (time === null) {
+    return { sync_time: ["Enter a 24-hour time from 00:00 to 23:59, e.g. 02:00 or 18:30."] };
+  }
+  if (frequency !== "WEEKLY") return {};
+  if (time && values.sync_weekday === "") return { sync_weekday: ["Choose a day for a weekly schedule at a set time, or clear the time."] };
+  if (!time && values.sync_weekday !== "") return { sync_time: ["Enter a time for a weekly schedule on a set day, or set the day back to —."] };
+  return {};
+}
+
 /** What a save sends: only what the frequency uses (the API refuses the rest), null for none. */
 export function anchorInput(frequency: SyncFrequency, values: AnchorValues): Pick<ConnectorInput, "sync_time" | "sync_weekday"> {
-  const time = frequency !== "MANUAL" && values.sync_time ? values.sync_time.slice(0, 5) : null;
+  const time = frequency !== "MANUAL" ? normalizedTime(values.sync_time) || null : null;
   const weekday = frequency === "WEEKLY" && values.sync_weekday !== "" ? Number(values.sync_weekday) : null;
   return { sync_time: time, sync_weekday: weekday };
 }
@@ -56,17 +90,26 @@ export function ScheduleAnchorFields({
     frequency === "HOURLY"
       ? "Only the minutes count: e.g. 00:15 syncs at :15 past every hour. Empty: an hour after the save or the last run."
       : frequency === "WEEKLY"
-        ? "With a day below. Empty (both): a week after the save or the last run."
-        : "Empty: a day after the save or the last run.";
+        ? "24-hour, e.g. 18:30, with a day below. Empty (both): a week after the save or the last run."
+        : "24-hour, e.g. 18:30. Empty: a day after the save or the last run.";
   return (
     <>
       <Field label="At (HH:MM UTC)" htmlFor={id("sync_time")} errors={errors.sync_time} hint={hint}>
         <input
           id={id("sync_time")}
-          type="time"
-          step={60}
+          type="text"
+          inputMode="numeric"
+          pattern="[0-9]{1,2}:?[0-9]{2}"
+          placeholder="02:00"
+          maxLength={5}
+          size={6}
+          autoComplete="off"
           value={values.sync_time}
           onChange={(ev) => onChange({ ...values, sync_time: ev.target.value })}
+          onBlur={() => {
+            const time = normalizedTime(values.sync_time);
+            if (time !== null && time !== values.sync_time) onChange({ ...values, sync_time: time });
+          }}
         />
       </Field>
       {frequency === "WEEKLY" ? (
