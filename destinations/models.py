@@ -124,6 +124,7 @@ class DestinationLoad(TenantOwnedModel):
     class Trigger(models.TextChoices):
         SYNC = "sync", "After a sync"
         API = "api", "API"
+        UI = "ui", "Web UI"
         MANUAL = "manual", "Command line"
 
     destination = models.ForeignKey(Destination, on_delete=models.CASCADE, related_name="loads")

@@ -4,6 +4,7 @@ from django.utils.dateparse import parse_datetime
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from core.choices import QueryParamsSerializer
 from core.egress import saved_unresolved_warning
 from core.save_warnings import SaveWarningsMixin
 from core.strict_input import StrictTypesMixin
@@ -286,6 +287,19 @@ class LoadInputSerializer(StrictTypesMixin, serializers.Serializer):
         help_text="Reset the checkpoint and load every record again from the start (upserts; "
         "deleted records delete or soft-delete their rows, and rows of records the connector no "
         "longer has are removed at the end), instead of the changes since the checkpoint.",
+    )
+
+
+#: What a caller of the load endpoint may record as the load's ``triggered_by``.
+LOAD_TRIGGERS = (models.DestinationLoad.Trigger.API, models.DestinationLoad.Trigger.UI)
+
+
+class LoadTriggerQuerySerializer(QueryParamsSerializer):
+    trigger = serializers.ChoiceField(
+        choices=[(value, models.DestinationLoad.Trigger(value).label) for value in LOAD_TRIGGERS],
+        required=False,
+        default=models.DestinationLoad.Trigger.API,
+        help_text="Who starts the loads, as their triggered_by: api (default) or ui (the web UI).",
     )
 
 

@@ -2,7 +2,8 @@
 
 from dataclasses import asdict
 
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import serializers, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -149,6 +150,15 @@ class DestinationViewSet(TenantScopedModelViewSet):
     @extend_schema(
         tags=["destinations"],
         request=api.LoadInputSerializer,
+        parameters=[
+            OpenApiParameter(
+                "trigger",
+                OpenApiTypes.STR,
+                enum=list(api.LOAD_TRIGGERS),
+                description="Recorded as the loads' triggered_by: api (default) or ui (started from "
+                "the web UI).",
+            )
+        ],
         responses={
             202: api.LoadsStartedSerializer,
             **_WRITE_ERRORS,
@@ -158,9 +168,13 @@ class DestinationViewSet(TenantScopedModelViewSet):
         "all of them, in the background; `full_reload`: every record again, from the start. Follow "
         "the loads in `GET …/loads/`.",
     )
-    @action(detail=True, methods=["post"])
+    @action(
+        detail=True, methods=["post"], query_params_accepted=tuple(api.LoadTriggerQuerySerializer().fields)
+    )
     def load(self, request, pk=None):
         destination = self.get_object()
+        options = api.LoadTriggerQuerySerializer(data=request.query_params)
+        options.is_valid(raise_exception=True)
         data = api.LoadInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         connector_id = data.validated_data.get("connector")
@@ -180,7 +194,10 @@ class DestinationViewSet(TenantScopedModelViewSet):
             try:
                 started.append(
                     loads.start_load(
-                        attachment, user=request.user, full_reload=data.validated_data["full_reload"]
+                        attachment,
+                        triggered_by=options.validated_data["trigger"],
+                        user=request.user,
+                        full_reload=data.validated_data["full_reload"],
                     )
                 )
             except loads.LoadAlreadyRunning as exc:

@@ -116,6 +116,57 @@ def test_a_second_load_while_one_runs_is_a_409(editor_client, make_destination, 
     assert response.status_code == 409
 
 
+def test_a_load_started_from_the_web_ui_is_recorded_as_ui_and_one_from_the_api_as_api(
+    editor_client, viewer_client, make_destination, make_connector
+):
+    destination = make_destination()
+    ui_connector, api_connector = make_connector(name="From the UI"), make_connector(name="From a script")
+    for connector in (ui_connector, api_connector):
+        editor_client.post(f"{URL}{destination.pk}/attach/", {"connector": connector.pk}, format="json")
+
+    from_ui = editor_client.post(
+        f"{URL}{destination.pk}/load/?trigger=ui", {"connector": ui_connector.pk}, format="json"
+    )
+    from_api = editor_client.post(
+        f"{URL}{destination.pk}/load/", {"connector": api_connector.pk}, format="json"
+    )
+
+    assert from_ui.status_code == 202, from_ui.content
+    assert [load["triggered_by"] for load in from_ui.json()["loads"]] == ["ui"]
+    assert [load["triggered_by"] for load in from_api.json()["loads"]] == ["api"]
+    history = viewer_client.get(f"{URL}{destination.pk}/loads/").json()["results"]
+    assert {row["connector"]: row["triggered_by"] for row in history} == {
+        ui_connector.pk: "ui",
+        api_connector.pk: "api",
+    }
+
+
+@pytest.mark.parametrize("trigger", ["sync", "manual", "browser", "UI"])
+def test_a_load_trigger_other_than_api_or_ui_is_a_400_and_starts_nothing(
+    editor_client, make_destination, make_connector, trigger
+):
+    destination = make_destination()
+    connector = make_connector()
+    editor_client.post(f"{URL}{destination.pk}/attach/", {"connector": connector.pk}, format="json")
+
+    response = editor_client.post(
+        f"{URL}{destination.pk}/load/?trigger={trigger}", {"connector": connector.pk}, format="json"
+    )
+
+    assert response.status_code == 400, response.content
+    assert f'"{trigger}" is not a valid choice; one of: api, ui.' in response.json()["errors"]["trigger"][0]
+    assert not DestinationLoad.objects.filter(connector=connector).exists()
+
+
+def test_the_openapi_schema_lists_the_load_trigger(editor_client):
+    schema = editor_client.get("/api/schema/", HTTP_ACCEPT="application/json").json()
+    parameters = schema["paths"]["/api/destinations/{id}/load/"]["post"]["parameters"]
+    trigger = next(parameter for parameter in parameters if parameter["name"] == "trigger")
+    assert trigger["in"] == "query"
+    assert trigger["schema"]["enum"] == ["api", "ui"]
+    assert "ui" in schema["components"]["schemas"]["LoadTriggerEnum"]["enum"]
+
+
 def test_each_attachment_says_how_its_latest_load_ended_a_failed_one_included(
     editor_client, viewer_client, make_destination, make_connector
 ):

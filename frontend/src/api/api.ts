@@ -307,11 +307,12 @@ export async function detachConnector(id: number, connector: number): Promise<vo
   await apiRequest<null>(`${DESTINATIONS}/${id}/detach/`, { method: "POST", body: { connector } });
 }
 
-/** Start loads (one connector, or every attached one); 409 while that connector's load runs. */
-/** Start loads: of one connector or every attached one; `fullReload`: every record again, from the start. */
+/** Start loads: of one connector or every attached one; `fullReload`: every record again, from the
+ * start. 409 while that connector's load runs. The loads are recorded as triggered by the web UI
+ * (trigger=ui), as its syncs are. */
 export async function startLoad(id: number, connector?: number, { fullReload = false }: { fullReload?: boolean } = {}): Promise<DestinationLoad[]> {
   const body = { ...(connector ? { connector } : {}), ...(fullReload ? { full_reload: true } : {}) };
-  return (await apiRequest<{ loads: DestinationLoad[] }>(`${DESTINATIONS}/${id}/load/`, { method: "POST", body })).data.loads;
+  return (await apiRequest<{ loads: DestinationLoad[] }>(`${DESTINATIONS}/${id}/load/`, { method: "POST", body, query: { trigger: "ui" } })).data.loads;
 }
 
 export async function listLoads(id: number, params: ListParams = {}): Promise<Paginated<DestinationLoad>> {

@@ -176,7 +176,7 @@ describe("the destinations pages", () => {
       { id: 1, connector: 7, table_name: "customers", column_names: "snake_case" as const, high_water: 9, last_load_at: null, last_load: null, columns: [], created_at: "2026-11-27T10:00:00Z" },
     ];
     const calls = api({ destination: destination({ attachments, deleted_rows: "soft" }), loads: [] }, (call) =>
-      call.url === "/api/destinations/3/load/" ? { status: 202, body: { loads: [load({ id: 14, status: "PENDING", full_reload: true })] } } : null,
+      call.url === "/api/destinations/3/load/?trigger=ui" ? { status: 202, body: { loads: [load({ id: 14, status: "PENDING", full_reload: true })] } } : null,
     );
     const native = vi.spyOn(window, "confirm");
     renderDetail("editor");
@@ -187,11 +187,11 @@ describe("the destinations pages", () => {
     expect(dialog.textContent).toContain("are marked deleted (_deleted_at)");
     fireEvent.keyDown(dialog, { key: "Escape" });
     await act(async () => {});
-    expect(calls.some((call) => call.url === "/api/destinations/3/load/")).toBe(false);
+    expect(calls.some((call) => call.url === "/api/destinations/3/load/?trigger=ui")).toBe(false);
     fireEvent.click(reload);
     fireEvent.click(within(screen.getByRole("alertdialog")).getByRole("button", { name: "Reload everything" }));
-    await waitFor(() => expect(calls.some((call) => call.url === "/api/destinations/3/load/")).toBe(true));
-    expect(calls.find((call) => call.url === "/api/destinations/3/load/")!.body).toEqual({ connector: 7, full_reload: true });
+    await waitFor(() => expect(calls.some((call) => call.url === "/api/destinations/3/load/?trigger=ui")).toBe(true));
+    expect(calls.find((call) => call.url === "/api/destinations/3/load/?trigger=ui")!.body).toEqual({ connector: 7, full_reload: true });
     expect(native).not.toHaveBeenCalled();
   });
 
@@ -327,7 +327,7 @@ describe("the destinations pages", () => {
         load(),
       ],
     };
-    const calls = api(state, (call) => (call.url === "/api/destinations/3/load/" ? { status: 202, body: { loads: [load({ id: 13, status: "PENDING" })] } } : null));
+    const calls = api(state, (call) => (call.url === "/api/destinations/3/load/?trigger=ui" ? { status: 202, body: { loads: [load({ id: 13, status: "PENDING" })] } } : null));
     renderDetail("editor");
     const table = await screen.findByRole("table", { name: "Loads" });
     const failed = within(table).getByTestId("load-12");
@@ -338,14 +338,14 @@ describe("the destinations pages", () => {
     fireEvent.click(within(failed).getByRole("button", { name: "Log (1) of load 12" }));
     expect(within(screen.getByRole("list", { name: "Log of load 12" })).getByText("ERROR")).toBeTruthy();
     fireEvent.click(screen.getByRole("button", { name: "Load now" }));
-    await waitFor(() => expect(calls.some((call) => call.url === "/api/destinations/3/load/" && call.method === "POST")).toBe(true));
-    expect(calls.find((call) => call.url === "/api/destinations/3/load/")!.body).toEqual({});
+    await waitFor(() => expect(calls.some((call) => call.url === "/api/destinations/3/load/?trigger=ui" && call.method === "POST")).toBe(true));
+    expect(calls.find((call) => call.url === "/api/destinations/3/load/?trigger=ui")!.body).toEqual({});
   });
 
   it("says why a load could not start (a load of that connector is running)", async () => {
     api(
       { destination: destination({ attachments: [{ id: 1, connector: 7, table_name: "customers", column_names: "snake_case", high_water: 0, last_load_at: null, last_load: null, columns: [], created_at: "2026-11-27T10:00:00Z" }] }), loads: [] },
-      (call) => (call.url === "/api/destinations/3/load/" ? { status: 409, body: { detail: "A load of this connector is in progress (load #9)." } } : null),
+      (call) => (call.url === "/api/destinations/3/load/?trigger=ui" ? { status: 409, body: { detail: "A load of this connector is in progress (load #9)." } } : null),
     );
     renderDetail("editor");
     await screen.findByRole("table", { name: "Attached connectors" });
