@@ -466,8 +466,10 @@ class ConnectorViewSet(ThrottledActionsMixin, TenantScopedModelViewSet):
             **_WRITE_ERRORS,
         },
         description="Download the connector's records, streamed (any size; `Content-Disposition: "
-        "attachment`). Records a full refresh marked deleted are left out unless `include_deleted=true`; "
-        "`field` and `value` export only the records the records list's search shows.",
+        "attachment`, named `<connector>-<id>-records.ndjson` or `.csv`, `-records-raw.csv` with "
+        "`spreadsheet_safe=false`). Records a full refresh marked deleted are left out unless "
+        "`include_deleted=true`; `field` and `value` export only the records the records list's "
+        "search shows.",
     )
     @action(
         detail=True,
@@ -500,9 +502,7 @@ class ConnectorViewSet(ThrottledActionsMixin, TenantScopedModelViewSet):
         response = StreamingHttpResponse(
             export.stream_export(connector.pk, options), content_type=export.CONTENT_TYPES[options.format]
         )
-        response["Content-Disposition"] = (
-            f'attachment; filename="{export.file_name(connector, options.format)}"'
-        )
+        response["Content-Disposition"] = f'attachment; filename="{export.file_name(connector, options)}"'
         response["Cache-Control"] = "no-store"
         return response
 

@@ -133,10 +133,13 @@ def csv_columns(
     return columns or list(without_schema)
 
 
-def file_name(connector, export_format: str) -> str:
-    """A safe ASCII file name: ``<connector-slug>-<id>-records.<ext>``."""
+def file_name(connector, options: ExportOptions) -> str:
+    """A safe ASCII file name: ``<connector-slug>-<id>-records.<ext>``; a CSV that is not
+    spreadsheet-safe is ``...-records-raw.csv``, so the two CSVs of a connector, whose cells differ,
+    are not saved under one name (a browser would overwrite one or number them alike)."""
     slug = re.sub(r"[^a-z0-9]+", "-", connector.name.lower()).strip("-")[:60] or "connector"
-    return f"{slug}-{connector.pk}-records.{export_format}"
+    raw = "-raw" if options.format == "csv" and not options.spreadsheet_safe else ""
+    return f"{slug}-{connector.pk}-records{raw}.{options.format}"
 
 
 def unknown_fields(connector_id: int, fields: tuple[str, ...]) -> list[str]:

@@ -144,6 +144,20 @@ def test_numbers_stored_as_text_stay_numbers_and_a_loader_can_ask_for_cells_as_s
     assert export(viewer_client, connector, format="csv", spreadsheet_safe="maybe").status_code == 400
 
 
+def test_the_raw_csv_is_saved_under_another_name_than_the_spreadsheet_safe_one(viewer_client, make_connector):
+    connector = make_connector(name="Demo users API")
+    store(connector, [{"id": 1, "phone": "+1-555-089-0001"}])
+
+    def disposition(**params):
+        return export(viewer_client, connector, **params)["Content-Disposition"]
+
+    name = f"demo-users-api-{connector.pk}-records"
+    assert disposition(format="csv") == f'attachment; filename="{name}.csv"'
+    assert disposition(format="csv", spreadsheet_safe="false") == f'attachment; filename="{name}-raw.csv"'
+    # NDJSON writes values as stored either way: one file, one name
+    assert disposition(format="ndjson", spreadsheet_safe="false") == f'attachment; filename="{name}.ndjson"'
+
+
 def test_since_and_fields_select_records_and_columns(viewer_client, make_connector):
     connector = make_connector()
     store(connector, [{"id": i, "name": f"n{i}", "address": {"city": f"c{i}"}} for i in range(1, 4)])

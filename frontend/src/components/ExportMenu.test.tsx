@@ -113,6 +113,8 @@ describe("downloading a connector's records", () => {
     const [raw, safe] = seen.filter((c) => c.url.includes("/export/")).map((c) => new URL(c.url, "http://x").searchParams);
     expect([raw!.get("format"), raw!.get("spreadsheet_safe")]).toEqual(["csv", "false"]);
     expect([safe!.get("format"), safe!.get("spreadsheet_safe")]).toEqual(["csv", null]);
+    // Two files with different cells are never saved under one name.
+    await vi.waitFor(() => expect(clicked).toEqual(["connector-7-raw.csv", "connector-7.csv"]));
   });
 
   it("sends the chosen columns as fields and asks for deleted records when ticked", async () => {

@@ -67,7 +67,8 @@ export function ExportMenu({
     setDone(null);
     try {
       const file = await exportRecords(connectorId, { format, fields, includeDeleted, search, spreadsheetSafe: kind !== "raw-csv" }, setBytes);
-      const name = file.fileName ?? `connector-${connectorId}.${format}`;
+      // The server names the file (the raw CSV "...-records-raw.csv"); this is for one that does not.
+      const name = file.fileName ?? `connector-${connectorId}${kind === "raw-csv" ? "-raw" : ""}.${format}`;
       saveBlob(name, file.blob);
       const message = `Downloaded ${name} (${formatCount(file.blob.size, "byte")}).`;
       setDone(message);
