@@ -72,6 +72,27 @@ describe("the app shell", () => {
     renderApp("/connectors/7/edit");
     expect(await screen.findByRole("heading", { name: "Details" })).toBeTruthy();
     expect(screen.queryByRole("form", { name: "Edit connector" })).toBeNull();
+    expect(screen.getByTestId("role-needed").textContent).toBe("Editing connectors needs the editor role; you are a viewer. The connector's settings are below.");
+  });
+
+  it("tells a viewer at /connectors/new that creating connectors needs the editor role, with a way back", async () => {
+    api("viewer");
+    const { router } = renderApp("/connectors/new");
+    expect(await screen.findByRole("heading", { level: 1, name: "New connector" })).toBeTruthy();
+    expect(screen.getByTestId("role-needed").textContent).toBe(
+      "Creating connectors needs the editor role; you are a viewer. An admin of the tenant can give you the editor role.",
+    );
+    expect(screen.queryByRole("form", { name: "New connector" })).toBeNull();
+    expect(router.state.location.pathname).toBe("/connectors/new");
+    fireEvent.click(within(screen.getByRole("main")).getByRole("link", { name: "Back to the connectors" }));
+    expect(await screen.findByRole("heading", { level: 1, name: "Connectors" })).toBeTruthy();
+  });
+
+  it("opens the wizard at /connectors/new for an editor, with no role notice", async () => {
+    api("editor");
+    renderApp("/connectors/new");
+    expect(await screen.findByRole("form", { name: "New connector" })).toBeTruthy();
+    expect(screen.queryByTestId("role-needed")).toBeNull();
   });
 
   it("shows its own page-not-found for an unknown address, with the page title", async () => {

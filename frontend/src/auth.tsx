@@ -32,6 +32,13 @@ export function canWrite(role: Role | undefined): boolean {
   return role === "editor" || role === "admin";
 }
 
+/** Why a page for editors does nothing for `role`: "Creating connectors needs the editor role; you
+ * are a viewer." (`what`: "Creating connectors"). Said instead of a silent redirect. */
+export function editorRoleNeeded(what: string, role: Role | undefined): string {
+  const you = role ? `you are ${role === "admin" || role === "editor" ? "an" : "a"} ${role}` : "you have no role in this tenant";
+  return `${what} needs the editor role; ${you}.`;
+}
+
 /** Only admins delete. */
 export function canDelete(role: Role | undefined): boolean {
   return role === "admin";

@@ -15,7 +15,7 @@ import {
 } from "../api/api";
 import { ApiError, errorMessage } from "../api/client";
 import { isActiveStatus, type ConnectionResult, type Connector, type ConnectorInput, type SyncLog } from "../api/types";
-import { canDelete, canWrite, useAuth } from "../auth";
+import { canDelete, canWrite, editorRoleNeeded, useAuth } from "../auth";
 import { useAnnounce, usePageTitle } from "../announce";
 import { BarChart, STATUS_COLOURS, STATUS_LEGEND } from "../components/charts";
 import { useConfirm } from "../components/ConfirmDialog";
@@ -339,7 +339,12 @@ function ConnectorDetail({ id, startEditing }: { id: number; startEditing: boole
       {editing && writer && hasSourceForm(c.source_type) ? (
         <ConnectorForm connector={c} onSubmit={save} onCancel={closeForm} onPreview={(input) => previewSavedConnector(c.id, input)} />
       ) : null}
-      {startEditing && !hasSourceForm(c.source_type) ? (
+      {startEditing && !writer ? (
+        <div className="banner banner-warning" role="status" data-testid="role-needed">
+          {editorRoleNeeded("Editing connectors", me?.role)} The connector&apos;s settings are below.
+        </div>
+      ) : null}
+      {startEditing && writer && !hasSourceForm(c.source_type) ? (
         <div className="banner banner-warning" role="status" data-testid="module-source-notice">
           This connector is read by the <span className="mono">{c.source_type}</span> source of a module: it is edited through its module&apos;s API,
           not with the web UI&apos;s form (which holds the REST source&apos;s settings). Its name, schedule and sync history are here as for any
