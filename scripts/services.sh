@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # What the test suite needs on this machine, installed or started when missing (Debian/Ubuntu):
-# Chromium (the web UI's end-to-end run), PostgreSQL on 127.0.0.1:5432, Redis on 127.0.0.1:6379,
+# Chromium (the web UI's end-to-end run), nginx (deploy/tests/test_nginx_proxy.py runs its own, as a
+# child process, in front of a gunicorn), PostgreSQL on 127.0.0.1:5432, Redis on 127.0.0.1:6379,
 # and iproute2 (`ip netns`, the multi-host test). Used by `make test` (scripts/test.sh) and CI
 # (.ci/run). Services given elsewhere (TEST_POSTGRES_URL / TEST_REDIS_URL pointing at other hosts)
 # are left alone.
@@ -15,6 +16,7 @@ as_root() {
 
 need_apt=()
 [ -x /usr/bin/chromium ] || need_apt+=(chromium)
+[ -x /usr/sbin/nginx ] || need_apt+=(nginx)
 command -v ip >/dev/null 2>&1 || need_apt+=(iproute2)
 if [ -z "${TEST_POSTGRES_URL:-}" ] && ! command -v pg_ctlcluster >/dev/null 2>&1; then
   need_apt+=(postgresql postgresql-client)

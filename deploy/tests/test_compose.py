@@ -26,6 +26,7 @@ def project_copy(tmp_path, env_text: str):
     """compose.yaml with the files it mounts, and an .env, as an operator's checkout has them."""
     shutil.copy(PROJECT_ROOT / "compose.yaml", tmp_path / "compose.yaml")
     shutil.copytree(PROJECT_ROOT / "docker", tmp_path / "docker")
+    shutil.copytree(PROJECT_ROOT / "deploy/nginx", tmp_path / "deploy/nginx")
     (tmp_path / "deploy/k8s/base").mkdir(parents=True)
     shutil.copy(PROJECT_ROOT / "deploy/k8s/base/alerts.rules.yaml", tmp_path / "deploy/k8s/base/")
     shutil.copy(PROJECT_ROOT / "Dockerfile", tmp_path / "Dockerfile")
@@ -63,7 +64,7 @@ def test_compose_refuses_to_start_while_the_secrets_of_the_example_are_empty(tmp
 def test_compose_runs_web_scalable_workers_one_beat_postgres_redis_and_optional_prometheus(tmp_path):
     directory = project_copy(tmp_path, filled_env())
     services = compose_config(directory)["services"]
-    assert set(services) == {"migrate", "web", "worker", "beat", "postgres", "redis"}
+    assert set(services) == {"nginx", "migrate", "web", "worker", "beat", "postgres", "redis"}
     monitored = compose_config(directory, "--profile", "monitoring")["services"]
     assert "prometheus" in monitored
 
@@ -88,6 +89,37 @@ def test_compose_runs_web_scalable_workers_one_beat_postgres_redis_and_optional_
         "python" in services["web"]["healthcheck"]["test"]
         and "/app/docker/healthcheck.py" in (services["web"]["healthcheck"]["test"])
     )
+
+
+def test_users_reach_gunicorn_only_through_the_buffering_proxy(tmp_path):
+    services = compose_config(project_copy(tmp_path, filled_env()), "--profile", "monitoring")["services"]
+    published = {name: service["ports"] for name, service in services.items() if service.get("ports")}
+
+    # A client that sends its headers slowly holds a gunicorn worker: gunicorn is never published.
+    assert set(published) == {"nginx", "prometheus"}
+    (port,) = published["nginx"]
+    assert (port["published"], port["target"]) == ("8000", 8000)
+    nginx = services["nginx"]
+    assert re.fullmatch(r"nginx:\d+\.\d+\.\d+-alpine", nginx["image"]), "pin a specific nginx version"
+    (mount,) = nginx["volumes"]
+    assert mount["source"].endswith("/deploy/nginx/migrateiq.conf")
+    assert (mount["target"], mount["read_only"]) == ("/etc/nginx/conf.d/default.conf", True)
+    assert "server web:8000;" in (PROJECT_ROOT / "deploy/nginx/migrateiq.conf").read_text()
+    assert nginx["depends_on"]["web"]["condition"] == "service_healthy"
+    assert "/proxy-healthz" in " ".join(nginx["healthcheck"]["test"])
+    assert nginx["stop_signal"] == "SIGQUIT"  # nginx's graceful stop: finish the requests in flight
+    assert nginx["read_only"] is True and nginx["cap_drop"] == ["ALL"]
+    assert "no-new-privileges:true" in nginx["security_opt"]
+
+
+def test_the_web_process_counts_nginx_as_the_one_proxy_unless_told_of_another(tmp_path):
+    services = compose_config(project_copy(tmp_path, filled_env()))["services"]
+    assert services["web"]["environment"]["NUM_PROXIES"] == "1"
+
+    another = tmp_path / "behind-another-proxy"
+    another.mkdir()
+    behind_another = compose_config(project_copy(another, filled_env() + "NUM_PROXIES=2\n"))["services"]
+    assert behind_another["web"]["environment"]["NUM_PROXIES"] == "2"
 
 
 def test_compose_takes_every_secret_from_the_env_file_and_writes_none_itself():
