@@ -105,6 +105,26 @@ def test_every_object_of_a_production_deployment_is_there(rendered):
         assert expected in kinds
 
 
+def test_clients_reach_the_web_pods_only_through_the_buffering_ingress(rendered):
+    _, documents, _ = rendered
+    service = objects(documents, "Service")["migrateiq-web"]
+    assert service["spec"].get("type", "ClusterIP") == "ClusterIP"  # no node port, no load balancer
+    annotations = objects(documents, "Ingress")["migrateiq"]["metadata"]["annotations"]
+    assert annotations["nginx.ingress.kubernetes.io/proxy-request-buffering"] == "on"
+    assert annotations["nginx.ingress.kubernetes.io/proxy-buffering"] == "on"
+    assert int(annotations["nginx.ingress.kubernetes.io/proxy-read-timeout"]) > 60
+    (policy,) = objects(documents, "NetworkPolicy").values()
+    sources = [
+        peer["namespaceSelector"]["matchLabels"]
+        for rule in policy["spec"]["ingress"]
+        for peer in rule["from"]
+    ]
+    assert sources == [
+        {"kubernetes.io/metadata.name": "ingress-nginx"},
+        {"kubernetes.io/metadata.name": "monitoring"},
+    ]
+
+
 def test_the_beat_is_a_single_replica_that_is_recreated_never_rolled(rendered):
     _, documents, _ = rendered
     beat = objects(documents, "Deployment")["migrateiq-beat"]
