@@ -25,6 +25,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 from django.test import RequestFactory
+from rest_framework.throttling import BaseThrottle
 
 from core.request_limits import RequestBodyLimitMiddleware
 from deploy.tests.tools import PROJECT_ROOT
@@ -139,7 +140,6 @@ def nginx(processes):
         site = CONFIG.read_text()
         site = re.sub(r"server web:8000;", f"server 127.0.0.1:{upstream_port};", site)
         site = re.sub(r"listen 8000 default_server;", f"listen 127.0.0.1:{port} default_server;", site)
-        site = re.sub(r"\n\s*listen \[::\]:8000 default_server;", "", site)
         (prefix / "migrateiq.conf").write_text(site)
         temp_paths = "".join(
             f"    {name}_temp_path {prefix}/{name};\n"
@@ -312,7 +312,9 @@ def get(port: int, path: str, headers: dict) -> tuple[int, bytes]:
         connection.close()
 
 
-def test_the_proxy_forwards_host_and_scheme_and_appends_the_real_client_address(nginx, recording_upstream):
+def test_the_proxy_forwards_host_and_scheme_and_appends_the_real_client_address(
+    nginx, recording_upstream, settings
+):
     proxy = nginx(recording_upstream)
 
     status, _ = get(proxy, "/api/auth/me/", {"Host": "migrateiq.example.com:8000"})
@@ -326,6 +328,11 @@ def test_the_proxy_forwards_host_and_scheme_and_appends_the_real_client_address(
     assert first["X-Forwarded-Proto"] == "http"
     # A client's own X-Forwarded-For comes first; with NUM_PROXIES=1 the app takes the last one.
     assert forged["X-Forwarded-For"] == "203.0.113.9, 127.0.0.1"
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "NUM_PROXIES": 1}  # compose.yaml's web
+    seen_by_the_app = RequestFactory().get(
+        "/", REMOTE_ADDR="172.18.0.5", HTTP_X_FORWARDED_FOR=forged["X-Forwarded-For"]
+    )
+    assert BaseThrottle().get_ident(seen_by_the_app) == "127.0.0.1"  # the login throttle's key
 
 
 def test_the_proxys_own_refusals_answer_in_the_apis_json_shape(nginx, recording_upstream):
