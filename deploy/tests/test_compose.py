@@ -105,7 +105,7 @@ def test_users_reach_gunicorn_only_through_the_buffering_proxy(tmp_path):
     assert mount["source"].endswith("/deploy/nginx/migrateiq.conf")
     assert (mount["target"], mount["read_only"]) == ("/etc/nginx/conf.d/default.conf", True)
     assert "server web:8000;" in (PROJECT_ROOT / "deploy/nginx/migrateiq.conf").read_text()
-    assert nginx["depends_on"]["web"]["condition"] == "service_healthy"
+    assert nginx["depends_on"]["web"] == {"condition": "service_healthy", "required": True, "restart": True}
     assert "/proxy-healthz" in " ".join(nginx["healthcheck"]["test"])
     assert nginx["stop_signal"] == "SIGQUIT"  # nginx's graceful stop: finish the requests in flight
     assert nginx["read_only"] is True and nginx["cap_drop"] == ["ALL"]
