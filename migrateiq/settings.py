@@ -350,6 +350,8 @@ MIGRATEIQ_SYNC_MAX_PAGES = env_int("MIGRATEIQ_SYNC_MAX_PAGES", 10000)
 # Where a run builds its pages (sync_engine/builds.py): "off" (the run's thread), "on" (a forked
 # child process on another core, when the machine has more than one), "auto" (on for a connector's
 # first load in a Celery worker).
+# A re-sync reads the next page's stored checksums while it builds the current one (builds.py).
+MIGRATEIQ_SYNC_LOOKUP_AHEAD = env_bool("MIGRATEIQ_SYNC_LOOKUP_AHEAD", True)
 MIGRATEIQ_SYNC_BUILD_PROCESS = env_str("MIGRATEIQ_SYNC_BUILD_PROCESS", "auto").strip().lower()
 if MIGRATEIQ_SYNC_BUILD_PROCESS not in ("off", "on", "auto"):
     raise ConfigurationError("MIGRATEIQ_SYNC_BUILD_PROCESS must be off, on or auto.")

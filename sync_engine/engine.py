@@ -408,7 +408,7 @@ class _Run:
         )
         # Forked before the committer's thread and the source's fetches start (see builds.py).
         builds = builds_for(builder)
-        if builds.depth:
+        if builds.separate_process:
             # How the run is carried out, not what it did: for operators (the server log, and the
             # run's debug lines), not in the log a user reads.
             logger.info("Sync %s builds its pages in a second process", run.pk)
@@ -424,7 +424,9 @@ class _Run:
         builder.lookup = _guarded(builder.lookup, committer.reading)
         # Re-syncs read stored checksums in a thread of their own where another connection sees the
         # committed pages (see lookups.py); a builder process reads in the run's thread.
-        lookups = ThreadedLookups(builder.lookup) if committer.background and not builds.depth else None
+        lookups = (
+            ThreadedLookups(builder.lookup) if committer.background and not builds.separate_process else None
+        )
         if lookups is not None:
             builder.start_lookup = lookups.start
         context = RunContext(

@@ -134,7 +134,8 @@ class PageBuilder:
             wanted -= written
         return guesses, wanted
 
-    def _begin_lookup(self, ids: list[str]) -> Callable[[], dict]:
+    def begin_lookup(self, ids: list[str]) -> Callable[[], dict]:
+        """Start reading the stored checksums of ``ids``; the callable returned gives them."""
         if self.start_lookup is not None:
             return self.start_lookup(ids)
         return partial(self.lookup, ids)
@@ -144,7 +145,12 @@ class PageBuilder:
         self.in_flight.append(frozenset(work.rows))
 
     def build(
-        self, records: list, *, plain: bool, sources: list[str] | None = None
+        self,
+        records: list,
+        *,
+        plain: bool,
+        sources: list[str] | None = None,
+        prefetched: tuple[list, set, dict] | None = None,
     ) -> tuple[PageWork, bytes | None]:
         """Transform, validate and serialize one page: its work for the committer (rows, failures,
         duplicates, records skipped unchanged, the stored checksums already read) and the page
@@ -155,7 +161,9 @@ class PageBuilder:
         guessed from the raw records, see ``DataTransformationService.source_path``; keys of pages
         still being committed are left out): a record whose stored source checksum equals its own is
         unchanged, and is neither transformed nor written. ``sources``: the records' source checksums
-        when the caller computed them already (see ``records.dump_plain_records``).
+        when the caller computed them already (see ``records.dump_plain_records``). ``prefetched``:
+        the keys guessed, the keys looked up and what the lookup found, when the caller read them
+        already (``builds.PipelinedBuilds``).
         """
         rules = self.rules
         transform = rules.transform
@@ -167,9 +175,13 @@ class PageBuilder:
         self.choose_key(records)
         by_hash = self.key_mode == "content_hash"
         hasher = rules.source_hasher
-        guesses, wanted = self.lookup_keys(records, plain=plain)
-        # Started first: a lookup in another thread reads while this one computes the checksums.
-        stored_later = self._begin_lookup(list(wanted)) if wanted else None
+        if prefetched is not None:
+            guesses, wanted, found = prefetched
+            stored_later = partial(dict, found)
+        else:
+            guesses, wanted = self.lookup_keys(records, plain=plain)
+            # Started first: a lookup in another thread reads while this one computes the checksums.
+            stored_later = self.begin_lookup(list(wanted)) if wanted else None
         if plain and sources is None:
             sources = [source_checksum(raw, hasher) if type(raw) is dict else "" for raw in records]
         elif not plain:

@@ -296,16 +296,22 @@ def test_the_embedded_default_builds_in_the_runs_thread(settings, scripted, tena
     ("mode", "in_worker", "first_load", "expected"),
     [
         ("auto", True, True, "ProcessBuilds"),  # a first load on a worker
-        ("auto", True, False, "InlineBuilds"),  # a re-sync: pickling its records costs more
+        # a re-sync: pickling its records costs more; built one page behind its lookups
+        ("auto", True, False, "PipelinedBuilds"),
         ("auto", False, True, "InlineBuilds"),  # the embedded web server runs it inline
         ("on", False, False, "ProcessBuilds"),
         ("off", True, True, "InlineBuilds"),
+        ("off", True, False, "PipelinedBuilds"),
+        ("no-lookup-ahead", False, False, "InlineBuilds"),
     ],
 )
 def test_where_pages_are_built(settings, mode, in_worker, first_load, expected):
     from sync_engine.page_builder import PageBuilder, Rules
     from sync_engine.schema import SchemaAccumulator
 
+    if mode == "no-lookup-ahead":
+        settings.MIGRATEIQ_SYNC_LOOKUP_AHEAD = False
+        mode = "off"
     settings.MIGRATEIQ_SYNC_BUILD_PROCESS = mode
     rules = Rules(transform=None, source_hasher=None, primary_key="id", pk_parts=("id",), key_guess=("id",))
     builder = PageBuilder(rules, lookup=dict, schema=SchemaAccumulator(), first_load=first_load)
