@@ -22,7 +22,7 @@ from rest_framework.response import Response
 
 from core.exceptions import Conflict
 from core.filters import filter_errors
-from core.interactive import bounded_upstream_call
+from core.interactive import bounded_upstream_call, interactive_slot
 from core.secret_fields import with_secret_flags
 from core.throttling import ThrottledActionsMixin
 from demo_extension import filters, models
@@ -81,7 +81,10 @@ _WAIT = OpenApiParameter(
     description="Seconds (0 to 60) to wait for the run to finish: 200 with the finished log, else 202 "
     "with the pending or running log. Default: the server's MIGRATEIQ_SYNC_WAIT_SECONDS (5). The wait "
     "is cut to the server's MIGRATEIQ_SYNC_MAX_WAIT_SECONDS (5) to keep web threads free; poll the "
-    "sync log for longer runs.",
+    "sync log for longer runs. A wait holds a web thread, so it takes one of the interactive slots "
+    "(one per user, MIGRATEIQ_TENANT_INTERACTIVE_SLOTS per tenant, shared with connection tests and "
+    "previews): when none is free the run is started all the same and answered at once, without "
+    "waiting (202 with the pending or running log, as after a wait that ran out).",
 )
 _TRIGGER = OpenApiParameter(
     "trigger",
@@ -91,7 +94,11 @@ _TRIGGER = OpenApiParameter(
 )
 _SYNC_RESPONSES = {
     200: OpenApiResponse(api.SyncLogSerializer, description="The run finished within `wait` seconds."),
-    202: OpenApiResponse(api.SyncLogSerializer, description="The run is still pending or running."),
+    202: OpenApiResponse(
+        api.SyncLogSerializer,
+        description="The run is still pending or running (after the wait, or at once when no "
+        "interactive slot was free for the wait).",
+    ),
     400: _ERR,
     401: _ERR,
     403: _ERR,
@@ -173,8 +180,17 @@ def _parse_sync_options(request) -> tuple[dict, float]:
     return run, min(wait, settings.MIGRATEIQ_SYNC_MAX_WAIT_SECONDS)
 
 
-def _run_response(sync_log, wait: float) -> Response:
-    sync_log = runs.wait_for(sync_log, wait)
+def _run_response(request, sync_log, wait: float) -> Response:
+    """The run after waiting up to ``wait`` s for it, in an interactive slot (``core.interactive``):
+    without a free one (the user's or the tenant's), the run is answered at once (no wait), started
+    all the same."""
+    if wait <= 0:
+        return _run_status(runs.wait_for(sync_log, 0))
+    with interactive_slot(request, wait) as refused:
+        return _run_status(runs.wait_for(sync_log, 0 if refused else wait))
+
+
+def _run_status(sync_log) -> Response:
     code = status.HTTP_200_OK if sync_log.is_finished else status.HTTP_202_ACCEPTED
     return Response(api.SyncLogSerializer(sync_log).data, status=code)
 
@@ -377,7 +393,7 @@ class ConnectorViewSet(ThrottledActionsMixin, TenantScopedModelViewSet):
             sync_log = runs.start_sync(connector, user=request.user, **options)
         except runs.SyncAlreadyRunning as exc:
             raise _already_running(exc) from None
-        return _run_response(sync_log, wait)
+        return _run_response(request, sync_log, wait)
 
     @extend_schema(
         tags=["connectors"],
@@ -742,4 +758,4 @@ class SyncLogViewSet(ThrottledActionsMixin, TenantScopedReadOnlyViewSet):
         except (runs.CheckpointMismatch, ValueError) as exc:
             # Every refusal of this run's state is one 409 with the reason (cannot_resume_reason).
             raise Conflict(str(exc)) from None
-        return _run_response(sync_log, wait)
+        return _run_response(request, sync_log, wait)

@@ -9,6 +9,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from core.exceptions import Conflict
+from core.interactive import bounded_upstream_call
 from destinations import models
 from destinations import serializers as api
 from destinations.services import attachments, loads
@@ -76,9 +77,13 @@ class DestinationViewSet(TenantScopedModelViewSet):
     @extend_schema(
         tags=["destinations"],
         request=None,
-        responses={200: api.ConnectionCheckSerializer, **_OBJECT_ERRORS},
-        description="Connect to the destination once (through the egress guard) and report the result.",
+        responses={200: api.ConnectionCheckSerializer, **_OBJECT_ERRORS, 429: _ERR},
+        description="Connect to the destination once (through the egress guard) and report the result. "
+        "A user has one call at a time that holds a web thread (this one, connector tests and "
+        "previews, waits for a run) and a tenant MIGRATEIQ_TENANT_INTERACTIVE_SLOTS (2): another one "
+        "is a 429 saying which limit it hit, with Retry-After.",
     )
+    @bounded_upstream_call
     @action(detail=True, methods=["post"])
     def test_connection(self, request, pk=None):
         destination = self.get_object()

@@ -156,3 +156,150 @@ def test_a_preview_shares_the_one_call_in_flight_with_test_connection(editor_cli
     response = editor_client.post(f"{CONNECTORS}{drip_connector.pk}/preview/", {}, format="json")
 
     assert response.status_code == 429
+
+
+def _until(condition, seconds: float = 5.0) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.02)
+
+
+def _hold_the_users_slot(user, value="a-test-connection-in-flight"):
+    from django.core.cache import cache
+
+    from core.interactive import _in_flight_key
+
+    class _Request:
+        pass
+
+    _Request.user = user
+    cache.add(_in_flight_key(_Request), value, timeout=30)
+
+
+@pytest.mark.parametrize("endpoint", ["sync_data", "resume"])
+def test_a_wait_for_a_run_without_the_users_slot_starts_the_run_and_answers_at_once(
+    editor_client, make_connector, settings, endpoint
+):
+    """``?wait=`` held a web thread per connector: one user waiting on four connectors held four.
+    With the user's slot taken, the run is started all the same and answered at once (no wait)."""
+    from sync_engine.models import SyncLog, SyncStatus
+
+    settings.MIGRATEIQ_SYNC_MAX_WAIT_SECONDS = 3
+    connector = make_connector()
+    if endpoint == "sync_data":
+        url = f"{CONNECTORS}{connector.pk}/sync_data/?wait=60"
+    else:
+        failed = SyncLog.objects.create(
+            tenant=connector.tenant,
+            connector=connector,
+            status=SyncStatus.FAILED,
+            checkpoint={"version": 1, "position": {"page": 3}},
+        )
+        url = f"/api/demo-extension/sync-logs/{failed.pk}/resume/?wait=60"
+    _hold_the_users_slot(editor_client.user)
+
+    started = time.monotonic()
+    response = editor_client.post(url)
+    elapsed = time.monotonic() - started
+
+    assert response.status_code == 202, response.content
+    assert response.json()["status"] == "PENDING"
+    assert elapsed < 1.5, f"the request waited {elapsed:.1f} s without a slot"
+    assert SyncLog.objects.filter(connector=connector, status=SyncStatus.PENDING).count() == 1
+
+
+def test_a_wait_without_a_slot_of_the_tenant_answers_at_once_too(
+    client_for, tenant_a, make_member, make_connector, settings
+):
+    from django.core.cache import cache
+
+    settings.MIGRATEIQ_SYNC_MAX_WAIT_SECONDS = 3
+    settings.MIGRATEIQ_TENANT_INTERACTIVE_SLOTS = 2
+    for n in range(2):
+        cache.add(f"interactive-slot:{tenant_a.pk}:{n}", "another-members-call", timeout=30)
+    client = client_for(make_member(tenant_a, "editor"), tenant_a)
+
+    started = time.monotonic()
+    response = client.post(f"{CONNECTORS}{make_connector().pk}/sync_data/?wait=60")
+
+    assert response.status_code == 202, response.content
+    assert time.monotonic() - started < 1.5
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_wait_for_a_run_holds_the_users_slot_until_it_answers(
+    client_for, editor_user, tenant_a, make_connector, drip_connector, settings
+):
+    """While one request of a user waits for a run, the user's upstream calls are 429 (and the slot
+    is free again once the wait has answered)."""
+    from sync_engine.models import SyncLog
+
+    settings.MIGRATEIQ_SYNC_MAX_WAIT_SECONDS = 2
+    settings.MIGRATEIQ_INTERACTIVE_DEADLINE_SECONDS = 1.0
+    waited: list[tuple[int, float]] = []
+    url = f"{CONNECTORS}{make_connector().pk}/sync_data/?wait=2"
+
+    def wait_for_a_run():
+        started = time.monotonic()
+        response = client_for(editor_user, tenant_a).post(url)
+        waited.append((response.status_code, time.monotonic() - started))
+
+    waiting = threading.Thread(target=wait_for_a_run)
+    waiting.start()
+    # the sync is started and the request waits for it
+    _until(lambda: SyncLog.objects.filter(tenant=tenant_a).exists())
+    time.sleep(0.3)
+    refused = client_for(editor_user, tenant_a).post(f"{CONNECTORS}{drip_connector.pk}/test_connection/")
+    waiting.join(10)
+    again = client_for(editor_user, tenant_a).post(f"{CONNECTORS}{drip_connector.pk}/test_connection/")
+
+    assert refused.status_code == 429, refused.content
+    assert "one user has one at a time" in refused.json()["detail"]
+    assert waited and waited[0][0] == 202 and waited[0][1] >= 1.5, waited
+    assert again.status_code == 200
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_tenant_holds_at_most_its_interactive_slots_however_many_members_call(
+    client_for, tenant_a, tenant_b, make_member, make_connector, drip_upstream, settings
+):
+    """A tenant admin who invited four editors held four web threads, one each. Now the tenant's
+    calls beyond MIGRATEIQ_TENANT_INTERACTIVE_SLOTS are 429 at once, saying which limit and when to
+    try again; another tenant's call still goes through."""
+    settings.MIGRATEIQ_INTERACTIVE_DEADLINE_SECONDS = 2.0
+    settings.MIGRATEIQ_TENANT_INTERACTIVE_SLOTS = 2
+    endpoint = f"{drip_upstream.base_url}/users"
+    connector = make_connector(api_endpoint=endpoint, auth_type="none")
+    url = f"{CONNECTORS}{connector.pk}/test_connection/"
+    editors = [make_member(tenant_a, "editor") for _ in range(4)]
+    results: list[tuple[int, float]] = []
+
+    def call(user):
+        started = time.monotonic()
+        response = client_for(user, tenant_a).post(url)
+        results.append((response.status_code, time.monotonic() - started))
+
+    holders = [threading.Thread(target=call, args=(user,)) for user in editors[:2]]
+    for thread in holders:
+        thread.start()
+    _until(lambda: drip_upstream.connections == 2)  # both calls now wait on the upstream
+    started = time.monotonic()
+    refused = [client_for(user, tenant_a).post(url) for user in editors[2:]]
+    refused_in = time.monotonic() - started
+    # another tenant's call goes through while this tenant's slots are taken
+    outsider_connector = make_connector(tenant_b, api_endpoint=endpoint, auth_type="none")
+    outsider = client_for(make_member(tenant_b, "editor"), tenant_b)
+    other_tenant = outsider.post(f"{CONNECTORS}{outsider_connector.pk}/test_connection/")
+    for thread in holders:
+        thread.join(10)
+
+    assert [response.status_code for response in refused] == [429, 429]
+    assert refused_in < 1.0
+    detail = refused[0].json()["detail"]
+    assert "MIGRATEIQ_TENANT_INTERACTIVE_SLOTS" in detail and "try again in" in detail, detail
+    assert 1 <= int(refused[0]["Retry-After"]) <= 2
+    assert other_tenant.status_code == 200
+    assert sorted(code for code, _ in results) == [200, 200]
+    # the tenant's slots are free again once its calls have ended
+    assert client_for(editors[3], tenant_a).post(url).status_code == 200

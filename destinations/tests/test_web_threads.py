@@ -1,0 +1,78 @@
+"""A destination's connection test holds a web thread like a connector's: it takes the user's
+interactive slot (``core.interactive``), so one user cannot hold a thread per destination.
+
+The slow destination is a real TCP server on 127.0.0.1 that accepts the connection and never
+answers libpq's first packet (the connect timeout ends the test)."""
+
+import threading
+import time
+
+import pytest
+
+from core.tests.upstreams import TCPUpstream
+from destinations.models import Destination
+
+URL = "/api/destinations/"
+
+
+def _stall(sock, server):
+    server.stopping.wait(30)
+
+
+@pytest.fixture
+def stalling_server(settings):
+    server = TCPUpstream(_stall)
+    allowlist = list(getattr(settings, "MIGRATEIQ_EGRESS_ALLOWLIST", None) or [])
+    settings.MIGRATEIQ_EGRESS_ALLOWLIST = [*allowlist, f"127.0.0.1:{server.port}"]
+    yield server
+    server.close()
+
+
+def _until(condition, seconds: float = 5.0) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.02)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_one_user_has_one_destination_connection_test_in_flight(
+    client_for, editor_user, tenant_a, stalling_server, settings
+):
+    """Four tests of four stalling destinations by one user took four web threads for the whole
+    connect timeout; now the ones made while the first is in flight are 429 at once."""
+    settings.MIGRATEIQ_DESTINATION_CONNECT_TIMEOUT = 2
+    destinations = [
+        Destination.objects.create(
+            tenant=tenant_a,
+            name=f"Stalling {n}",
+            host="127.0.0.1",
+            port=stalling_server.port,
+            database="warehouse",
+            username="loader",
+            sslmode="disable",
+        )
+        for n in range(4)
+    ]
+    results: list[tuple[int, float]] = []
+
+    def call(destination):
+        started = time.monotonic()
+        response = client_for(editor_user, tenant_a).post(f"{URL}{destination.pk}/test_connection/")
+        results.append((response.status_code, time.monotonic() - started))
+        return response
+
+    first = threading.Thread(target=call, args=(destinations[0],))
+    first.start()
+    _until(lambda: stalling_server.connections == 1)  # the first test now waits on the stalling server
+    refused = [call(destination) for destination in destinations[1:]]
+    first.join(10)
+
+    assert [response.status_code for response in refused] == [429, 429, 429]
+    assert all(seconds < 1.0 for _, seconds in results[:3]), results
+    assert "still in progress" in refused[0].json()["detail"]
+    assert int(refused[0]["Retry-After"]) >= 1
+    assert sorted(code for code, _ in results) == [200, 429, 429, 429]
+    # the slot is free again once the test has answered
+    again = client_for(editor_user, tenant_a).post(f"{URL}{destinations[1].pk}/test_connection/")
+    assert again.status_code == 200 and again.json()["connected"] is False
