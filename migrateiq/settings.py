@@ -236,10 +236,14 @@ REST_FRAMEWORK = {
     "NUM_PROXIES": env_int("NUM_PROXIES", 0),
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
-# Per-account lockout, on top of the per-address login throttle: after this many failed sign-ins
-# for one email (known or not) within the window, that email is refused for the window, from any
-# address. 0 turns it off.
+# Sign-in lockout, on top of the per-address login throttle (tenancy.services.Lockout): after this
+# many failed sign-ins for one email (known or not) from one client address within the window, that
+# email is refused from that address for the window (a stranger locks only their own address out).
 MIGRATEIQ_LOGIN_LOCKOUT_FAILURES = env_int("MIGRATEIQ_LOGIN_LOCKOUT_FAILURES", 10)
+# ... and after this many from all addresses together, from every address: guessing spread over many
+# addresses gets at most this many guesses an account per window (at least 10 addresses are needed to
+# reach it, 10 failures each). 0 turns either off.
+MIGRATEIQ_LOGIN_ACCOUNT_LOCKOUT_FAILURES = env_int("MIGRATEIQ_LOGIN_ACCOUNT_LOCKOUT_FAILURES", 100)
 MIGRATEIQ_LOGIN_LOCKOUT_SECONDS = env_int("MIGRATEIQ_LOGIN_LOCKOUT_SECONDS", 15 * 60)
 # How long an invitation to a tenant can be accepted (POST /api/tenancy/invitations/).
 MIGRATEIQ_INVITATION_TTL_SECONDS = env_int("MIGRATEIQ_INVITATION_TTL_SECONDS", 7 * 24 * 3600)

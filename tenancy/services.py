@@ -19,6 +19,7 @@ from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, Ou
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from core import activity
+from core.request_context import get_client_address
 from tenancy.authentication import SESSION_CLAIM, TENANT_CLAIM
 from tenancy.context import activate_tenant
 from tenancy.models import EndedSession, Invitation, Membership, Role, Tenant
@@ -193,7 +194,8 @@ def admins_left_after(membership: Membership, *, new_role: str | None = None, re
 def issue_tokens(email: str, password: str, tenant_slug: str | None) -> dict:
     """Check credentials and membership; return ``{"access", "refresh"}`` carrying the tenant.
 
-    Failed sign-ins are counted per account (see :class:`Lockout`); a locked account is refused with
+    Failed sign-ins are counted per account and address (see :class:`Lockout`); a locked account is
+    refused with
     429 before its password is checked. The tenant's slug is matched in any case, as the email is
     (slugs are lower-case: "DEMO" is "demo").
     """
@@ -397,7 +399,8 @@ def find_user_by_email(email: str):
 def check_credentials(email: str, password: str):
     """The active user whose email and password these are, or :class:`LoginError` (401, or 429 while
     the account is locked). The API sign-in and the admin sign-in go through here, and accepting an
-    invitation uses the same :class:`Lockout`, so all of them count towards one lockout."""
+    invitation uses the same :class:`Lockout`, so all of them count towards one lockout (per client
+    address, and per account from every address)."""
     user = find_user_by_email(email)
     lockout = Lockout.for_account(user, email)
     lockout.check()
@@ -425,29 +428,73 @@ def database_casefold(text: str) -> str:
 
 
 class Lockout:
-    """Failed sign-ins of one account, in the shared cache (Redis in production).
+    """Failed sign-ins of one account, in the shared cache (Redis in production), counted twice.
 
-    ``MIGRATEIQ_LOGIN_LOCKOUT_FAILURES`` failures within ``MIGRATEIQ_LOGIN_LOCKOUT_SECONDS`` lock
-    the account for that long, from every address (the login throttle is per address). The key is
-    the user id when the email belongs to an account, so every spelling the database matches to that
-    account shares one count; an unknown email is keyed by its database case folding, so unknown
-    emails are counted and locked the same way and a lockout tells nothing about which emails have
-    accounts. A successful sign-in clears the count. The keys hold a hash, not the email. With the
-    embedded default's local-memory cache each server process counts on its own.
+    * **From one address** (the client address the throttles and the audit trail use:
+      ``REST_FRAMEWORK["NUM_PROXIES"]`` trusted proxies, ``core.request_context``):
+      ``MIGRATEIQ_LOGIN_LOCKOUT_FAILURES`` failures within ``MIGRATEIQ_LOGIN_LOCKOUT_SECONDS`` lock
+      the account *for that address* for that long. A stranger who knows an email locks it out of
+      their own address only; its owner signs in from theirs.
+    * **From every address**: ``MIGRATEIQ_LOGIN_ACCOUNT_LOCKOUT_FAILURES`` failures within the same
+      window lock the account everywhere, against guessing spread over many addresses (each of
+      which gets the per-address count's few guesses). A success does not clear this count: the
+      owner signing in gives the guessers no fresh budget.
+
+    The key is the user id when the email belongs to an account, so every spelling the database
+    matches to that account shares its counts; an unknown email is keyed by its database case
+    folding, so unknown emails are counted and locked the same way and a lockout tells nothing about
+    which emails have accounts. A successful sign-in clears the count of its address. The keys hold
+    hashes, not the email or the address. With the embedded default's local-memory cache each server
+    process counts on its own.
     """
 
     @classmethod
     def for_account(cls, user, email: str) -> "Lockout":
+        """The lockout of ``user`` (or of the unknown ``email``) for the current request's client."""
         if user is not None:
-            return cls(f"user:{user.pk}")
-        return cls("email:" + database_casefold((email or "").strip()))
+            identity = f"user:{user.pk}"
+        else:
+            identity = "email:" + database_casefold((email or "").strip())
+        return cls(identity, get_client_address())
 
-    def __init__(self, identity: str):
+    def __init__(self, identity: str, address: str):
+        self.seconds = settings.MIGRATEIQ_LOGIN_LOCKOUT_SECONDS
+        self._from_here = _FailureCount(
+            f"{identity}|from:{address}",
+            settings.MIGRATEIQ_LOGIN_LOCKOUT_FAILURES,
+            self.seconds,
+            "Too many failed sign-ins for this account from your address.",
+        )
+        self._everywhere = _FailureCount(
+            identity,
+            settings.MIGRATEIQ_LOGIN_ACCOUNT_LOCKOUT_FAILURES,
+            self.seconds,
+            "Too many failed sign-ins for this account from many addresses.",
+        )
+
+    def check(self) -> None:
+        """Raise :class:`LoginError` (429 with ``retry_after``) while either count locks."""
+        self._from_here.check()
+        self._everywhere.check()
+
+    def failed(self) -> None:
+        self._from_here.failed()
+        self._everywhere.failed()
+
+    def succeeded(self) -> None:
+        self._from_here.clear()
+
+
+class _FailureCount:
+    """``limit`` failures within ``seconds`` lock for ``seconds``; 0 turns it off."""
+
+    def __init__(self, identity: str, limit: int, seconds: int, message: str):
         digest = hashlib.sha256(identity.encode()).hexdigest()
         self.failures_key = f"login-failures:{digest}"
         self.locked_key = f"login-locked:{digest}"
-        self.limit = settings.MIGRATEIQ_LOGIN_LOCKOUT_FAILURES
-        self.seconds = settings.MIGRATEIQ_LOGIN_LOCKOUT_SECONDS
+        self.limit = limit
+        self.seconds = seconds
+        self.message = message
 
     def check(self) -> None:
         if self.limit <= 0:
@@ -458,7 +505,7 @@ class Lockout:
         wait = math.ceil(until - time.time())
         if wait > 0:
             raise LoginError(
-                f"Too many failed sign-ins for this account. Try again in {math.ceil(wait / 60)} minute(s).",
+                f"{self.message} Try again in {math.ceil(wait / 60)} minute(s).",
                 status_code=429,
                 retry_after=wait,
             )
@@ -476,7 +523,7 @@ class Lockout:
             cache.set(self.locked_key, time.time() + self.seconds, timeout=self.seconds)
             cache.delete(self.failures_key)
 
-    def succeeded(self) -> None:
+    def clear(self) -> None:
         if self.limit > 0:
             cache.delete(self.failures_key)
 
