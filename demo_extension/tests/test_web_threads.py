@@ -3,11 +3,11 @@ deadline, a user has one such call in flight at a time, and ``?wait=`` is capped
 
 The hostile upstream is a real TCP server on 127.0.0.1 that answers one byte a second."""
 
-import threading
 import time
 
 import pytest
 
+from core.tests.concurrency import started_in_thread, wait_until
 from core.tests.upstreams import TCPUpstream
 from demo_extension.tests.conftest import allow_egress_to
 
@@ -70,8 +70,7 @@ def test_one_user_has_one_upstream_call_in_flight_and_others_are_not_blocked(
         response = client_for(editor_user, tenant_a).post(url)
         results.append((response.status_code, time.monotonic() - started))
 
-    first = threading.Thread(target=call)
-    first.start()
+    first = started_in_thread(call)
     time.sleep(0.5)  # the first call is now waiting on the upstream
     for _ in range(3):
         call()
@@ -158,13 +157,6 @@ def test_a_preview_shares_the_one_call_in_flight_with_test_connection(editor_cli
     assert response.status_code == 429
 
 
-def _until(condition, seconds: float = 5.0) -> None:
-    deadline = time.monotonic() + seconds
-    while not condition():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.02)
-
-
 def _hold_the_users_slot(user, value="a-test-connection-in-flight"):
     from django.core.cache import cache
 
@@ -245,10 +237,9 @@ def test_a_wait_for_a_run_holds_the_users_slot_until_it_answers(
         response = client_for(editor_user, tenant_a).post(url)
         waited.append((response.status_code, time.monotonic() - started))
 
-    waiting = threading.Thread(target=wait_for_a_run)
-    waiting.start()
+    waiting = started_in_thread(wait_for_a_run)
     # the sync is started and the request waits for it
-    _until(lambda: SyncLog.objects.filter(tenant=tenant_a).exists())
+    wait_until(lambda: SyncLog.objects.filter(tenant=tenant_a).exists())
     time.sleep(0.3)
     refused = client_for(editor_user, tenant_a).post(f"{CONNECTORS}{drip_connector.pk}/test_connection/")
     waiting.join(10)
@@ -280,10 +271,8 @@ def test_a_tenant_holds_at_most_its_interactive_slots_however_many_members_call(
         response = client_for(user, tenant_a).post(url)
         results.append((response.status_code, time.monotonic() - started))
 
-    holders = [threading.Thread(target=call, args=(user,)) for user in editors[:2]]
-    for thread in holders:
-        thread.start()
-    _until(lambda: drip_upstream.connections == 2)  # both calls now wait on the upstream
+    holders = [started_in_thread(call, user) for user in editors[:2]]
+    wait_until(lambda: drip_upstream.connections == 2)  # both calls now wait on the upstream
     started = time.monotonic()
     refused = [client_for(user, tenant_a).post(url) for user in editors[2:]]
     refused_in = time.monotonic() - started

@@ -4,11 +4,11 @@ interactive slot (``core.interactive``), so one user cannot hold a thread per de
 The slow destination is a real TCP server on 127.0.0.1 that accepts the connection and never
 answers libpq's first packet (the connect timeout ends the test)."""
 
-import threading
 import time
 
 import pytest
 
+from core.tests.concurrency import started_in_thread, wait_until
 from core.tests.upstreams import TCPUpstream
 from destinations.models import Destination
 
@@ -26,13 +26,6 @@ def stalling_server(settings):
     settings.MIGRATEIQ_EGRESS_ALLOWLIST = [*allowlist, f"127.0.0.1:{server.port}"]
     yield server
     server.close()
-
-
-def _until(condition, seconds: float = 5.0) -> None:
-    deadline = time.monotonic() + seconds
-    while not condition():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.02)
 
 
 @pytest.mark.django_db(transaction=True)
@@ -62,9 +55,8 @@ def test_one_user_has_one_destination_connection_test_in_flight(
         results.append((response.status_code, time.monotonic() - started))
         return response
 
-    first = threading.Thread(target=call, args=(destinations[0],))
-    first.start()
-    _until(lambda: stalling_server.connections == 1)  # the first test now waits on the stalling server
+    first = started_in_thread(call, destinations[0])
+    wait_until(lambda: stalling_server.connections == 1)  # the first test now waits on the stalling server
     refused = [call(destination) for destination in destinations[1:]]
     first.join(10)
 
