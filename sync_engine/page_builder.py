@@ -175,6 +175,7 @@ class PageBuilder:
         self.choose_key(records)
         by_hash = self.key_mode == "content_hash"
         hasher = rules.source_hasher
+        stored_later: Callable[[], dict] | None
         if prefetched is not None:
             guesses, wanted, found = prefetched
             stored_later = partial(dict, found)
