@@ -317,7 +317,8 @@ class ConnectorViewSet(ThrottledActionsMixin, TenantScopedModelViewSet):
         "`tested` is false when nothing was sent because the connector's requests are paused (an "
         "earlier 429 or Retry-After): `connected` is then false too, and `message` says for how long. "
         "The call ends within the server's MIGRATEIQ_INTERACTIVE_DEADLINE_SECONDS (10 s); a user has "
-        "one such call at a time (another one is a 429).",
+        "one such call at a time and a tenant MIGRATEIQ_TENANT_INTERACTIVE_SLOTS (another one is a "
+        "429 naming the limit).",
         examples=[
             OpenApiExample(
                 "Connected",

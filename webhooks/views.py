@@ -77,7 +77,8 @@ class WebhookEndpointViewSet(ThrottledActionsMixin, TenantScopedModelViewSet):
         responses={200: api.WebhookDeliverySerializer, **_OBJECT_ERRORS},
         description="Send a signed `ping` event to the endpoint now (one attempt, no retry) and answer "
         "with its delivery: `status` success or failed, the receiver's status code, the error. Bounded "
-        "like a connection test: one at a time per user, within the interactive deadline.",
+        "like a connection test: one at a time per user and MIGRATEIQ_TENANT_INTERACTIVE_SLOTS per "
+        "tenant, within the interactive deadline.",
     )
     @bounded_upstream_call
     @action(detail=True, methods=["post"])
