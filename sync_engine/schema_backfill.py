@@ -63,17 +63,23 @@ def rebuild_schema(connector_id: int, *, batch: int = READ_BATCH) -> SchemaRebui
 
 def rebuild_schema_at_run_end(connector_id: int, *, batch: int = READ_BATCH) -> SchemaRebuild:
     """:func:`rebuild_schema` for the engine, at the end of the connector's running sync (after its
-    last page committed): the run is the sync in progress."""
-    return _rebuild(connector_id, batch)
+    last page committed): the run is the sync in progress. A run that left no live record (a full
+    refresh of a source that really emptied) keeps the schema as it was: an empty one would leave the
+    export of the deleted records without their columns, and records that come back would not be
+    told apart from new fields."""
+    return _rebuild(connector_id, batch, keep_when_empty=True)
 
 
-def _rebuild(connector_id: int, batch: int, before_storing=None) -> SchemaRebuild:
+def _rebuild(connector_id: int, batch: int, before_storing=None, *, keep_when_empty=False) -> SchemaRebuild:
     schema = SchemaAccumulator()
     records = 0
     for texts in iter_data_pages(connector_id, include_deleted=False, batch=batch):
         page = [loads_exact(text) for text in texts]
         schema.observe_page(record for record in page if type(record) is dict)
         records += len(page)
+    if not records and keep_when_empty:
+        kept = connector_schema(connector_id)
+        return SchemaRebuild(connector_id, 0, len(kept.get("fields") or []), bool(kept.get("truncated")))
     document = schema.to_document()
     with transaction.atomic():
         if before_storing is not None:

@@ -164,6 +164,16 @@ def test_a_full_refresh_allowed_to_get_no_records_marks_every_stored_record_dele
     assert connector.records_count == 0
     detail = viewer_client.get(f"/api/demo-extension/sync-logs/{log.pk}/").json()
     assert (detail["status"], detail["allow_empty"], detail["records_deleted"]) == ("SUCCESS", True, 30)
+    # The schema keeps the fields of the records now deleted: their CSV keeps its columns.
+    csv_head = viewer_client.get(
+        f"{CONNECTORS}{connector.pk}/export/", {"format": "csv", "include_deleted": "true"}
+    )
+    header = b"".join(csv_head.streaming_content).decode().splitlines()[0]
+    assert {"id", "name", "address.city"} <= set(header.split(",")) and header.endswith(",_deleted_at")
+    # The records come back: nothing in the schema changed, so no run says so.
+    upstream.update(records=30)
+    back = DataSyncService(connector).sync_data(full_refresh=True)
+    assert back.status == SyncStatus.SUCCESS and back.schema_changes == []
 
 
 def test_a_full_refresh_allowed_to_be_empty_still_deletes_nothing_when_it_gets_records(synced):
