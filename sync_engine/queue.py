@@ -221,8 +221,14 @@ def resume_refusal(sync_log: SyncLog, *, newer: bool | None = None) -> str:
     if newer:
         return "A newer sync of this connector exists; start a new sync instead."
     if sync_log.status == SyncStatus.FAILED and Checkpoint.is_finished(sync_log.checkpoint):
-        # It failed after its last page (the error threshold): a resume would fetch nothing and
-        # end the same way, without transforming the quarantined records again.
+        # It failed after its last page (the error threshold, an empty full refresh): a resume
+        # would fetch nothing and end the same way.
+        if sync_log.full_refresh and not sync_log.records_processed:
+            return (
+                "This full refresh read every page and got no records, so a resume has nothing left to "
+                "fetch. Check the connector (Test connection, the preview) and start a new sync; if the "
+                "source really is empty, start a full refresh that allows it (allow_empty)."
+            )
         return (
             "This sync stored every page before it failed, so a resume has nothing left to fetch and "
             "would fail the same way. If it failed on the error threshold, fix the connector's "

@@ -131,6 +131,10 @@ def test_a_full_refresh_that_gets_no_records_deletes_none_and_fails(synced, view
     assert not SyncedRecord.objects.filter(connector=connector, deleted_at__isnull=False).exists()
     connector.refresh_from_db()
     assert connector.records_count == 30
+    detail = viewer_client.get(f"/api/demo-extension/sync-logs/{log.pk}/").json()
+    assert detail["cannot_resume_reason"].startswith(
+        "This full refresh read every page and got no records, so a resume has nothing left to fetch."
+    ), detail
 
 
 def test_a_full_refresh_allowed_to_get_no_records_marks_every_stored_record_deleted(
