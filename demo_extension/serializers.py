@@ -772,10 +772,31 @@ class ConnectorSerializer(StrictTypesMixin, SaveWarningsMixin, serializers.Model
                     f"{name} ({shown}) was cleared: it applies to sync_frequency {applies} only."
                 )
                 stored = None
+            elif stored is not None and name == "sync_time" and self._hourly_changed(frequency):
+                # An hourly anchor's 00:15 is the minute past every hour; kept for a daily schedule it
+                # would quietly become 00:15 UTC (and a daily 02:30 an hourly :30).
+                attrs[name] = None
+                shown = stored.strftime("%H:%M")
+                meant = (
+                    f"minute :{stored.strftime('%M')} of every hour"
+                    if frequency != models.SyncFrequency.HOURLY
+                    else "a time of day"
+                )
+                self.save_warnings.append(
+                    f"sync_time ({shown}) was cleared: it meant {meant}, not what it would mean for "
+                    f"sync_frequency {frequency}. Send sync_time with it."
+                )
+                stored = None
             values[name] = stored
         errors = anchor_errors(frequency, values["sync_time"], values["sync_weekday"])
         if errors:
             raise serializers.ValidationError({name: [message] for name, message in errors.items()})
+
+    def _hourly_changed(self, frequency) -> bool:
+        """Whether a stored connector moves to or from an hourly schedule (a time's meaning changes)."""
+        before = getattr(self.instance, "sync_frequency", None)
+        hourly = models.SyncFrequency.HOURLY
+        return before is not None and before != frequency and hourly in (before, frequency)
 
     def _check_secret_param_names(self, attrs) -> None:
         """A secret header or parameter may not share its name with a plain one or the auth style's:

@@ -130,6 +130,25 @@ def test_changing_the_frequency_clears_a_stored_anchor_it_does_not_use_with_a_wa
     )
 
 
+def test_an_hourly_minute_does_not_quietly_become_a_time_of_day(admin_client, sample_upstream):
+    # Before: hourly at :15 (sync_time 00:15) became "daily at 00:15 UTC" by a PATCH of the frequency.
+    created = _post(admin_client, sample_upstream(), sync_frequency="HOURLY", sync_time="00:15").json()
+
+    daily = admin_client.patch(f"{URL}{created['id']}/", {"sync_frequency": "DAILY"}, format="json").json()
+
+    assert daily["sync_time"] is None
+    assert (
+        "sync_time (00:15) was cleared: it meant minute :15 of every hour, not what it would mean for "
+        "sync_frequency DAILY. Send sync_time with it." in daily["warnings"]
+    )
+    sent = admin_client.patch(
+        f"{URL}{created['id']}/", {"sync_frequency": "HOURLY", "sync_time": "00:45"}, format="json"
+    ).json()
+    assert sent["sync_time"] == "00:45" and not any("sync_time" in line for line in sent["warnings"])
+    again = admin_client.patch(f"{URL}{created['id']}/", {"sync_frequency": "WEEKLY"}, format="json")
+    assert again.status_code == 200 and again.json()["sync_time"] is None
+
+
 def test_an_answer_sent_back_as_a_put_stays_valid(admin_client, sample_upstream):
     created = _post(
         admin_client, sample_upstream(), sync_frequency="WEEKLY", sync_time="06:30", sync_weekday=4
