@@ -237,3 +237,16 @@ def validate_display_name(value: str) -> None:
             "has only spaces, marks or invisible characters.",
             code="no_visible_character",
         )
+
+
+# Latin letters that no Unicode decomposition takes to a-z.
+_LATIN_LETTERS = str.maketrans(
+    {"ø": "o", "æ": "ae", "œ": "oe", "ß": "ss", "đ": "d", "ł": "l", "þ": "th", "ð": "d"}
+)
+
+
+def ascii_letters(name: str) -> str:
+    """``name`` lower-cased with accents taken off Latin letters (``Ünïcødé`` → ``unicode``): for
+    identifiers and file names made from a display name (other scripts are left as they are)."""
+    decomposed = unicodedata.normalize("NFKD", name.lower().translate(_LATIN_LETTERS))
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))

@@ -519,7 +519,7 @@ class ConnectorViewSet(ThrottledActionsMixin, TenantScopedModelViewSet):
         response = StreamingHttpResponse(
             export.stream_export(connector.pk, options), content_type=export.CONTENT_TYPES[options.format]
         )
-        response["Content-Disposition"] = f'attachment; filename="{export.file_name(connector, options)}"'
+        response["Content-Disposition"] = export.content_disposition(connector, options)
         response["Cache-Control"] = "no-store"
         return response
 

@@ -30,9 +30,11 @@ import io
 import json
 import re
 from dataclasses import dataclass
+from urllib.parse import quote
 
 import orjson
 
+from core.display_names import ascii_letters
 from core.formats import loads_exact
 from sync_engine.changes import iter_data_pages
 from sync_engine.paths import format_path, get_path, path_parts
@@ -133,13 +135,28 @@ def csv_columns(
     return columns or list(without_schema)
 
 
-def file_name(connector, options: ExportOptions) -> str:
-    """A safe ASCII file name: ``<connector-slug>-<id>-records.<ext>``; a CSV that is not
-    spreadsheet-safe is ``...-records-raw.csv``, so the two CSVs of a connector, whose cells differ,
-    are not saved under one name (a browser would overwrite one or number them alike)."""
-    slug = re.sub(r"[^a-z0-9]+", "-", connector.name.lower()).strip("-")[:60] or "connector"
+def file_name(connector, options: ExportOptions, *, ascii_only: bool = True) -> str:
+    """A safe file name: ``<connector-slug>-<id>-records.<ext>``; a CSV that is not spreadsheet-safe
+    is ``...-records-raw.csv``, so the two CSVs of a connector, whose cells differ, are not saved
+    under one name (a browser would overwrite one or number them alike). ``ascii_only``: the slug
+    keeps a-z and 0-9, accents taken off Latin letters (``Café`` → ``cafe``); else letters and digits
+    of any script too (``数据``), for the header's UTF-8 ``filename*``."""
+    name = ascii_letters(connector.name)
+    unwanted = r"[^a-z0-9]+" if ascii_only else r"[\W_]+"
+    slug = re.sub(unwanted, "-", name).strip("-")[:60] or "connector"
     raw = "-raw" if options.format == "csv" and not options.spreadsheet_safe else ""
     return f"{slug}-{connector.pk}-records{raw}.{options.format}"
+
+
+def content_disposition(connector, options: ExportOptions) -> str:
+    """The download's ``Content-Disposition``: an ASCII ``filename`` for every client and, when the
+    name has letters of other scripts, RFC 6266's ``filename*`` in UTF-8 beside it."""
+    plain = file_name(connector, options)
+    full = file_name(connector, options, ascii_only=False)
+    header = f'attachment; filename="{plain}"'
+    if full != plain:
+        header += f"; filename*=UTF-8''{quote(full, safe='')}"
+    return header
 
 
 def unknown_fields(connector_id: int, fields: tuple[str, ...]) -> list[str]:

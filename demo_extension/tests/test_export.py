@@ -41,6 +41,21 @@ def test_ndjson_is_one_stored_record_a_line_with_a_file_name(viewer_client, make
     assert [json.loads(line) for line in lines] == records
 
 
+def test_a_name_with_accents_and_other_scripts_keeps_its_letters_in_the_file_name(
+    viewer_client, make_connector
+):
+    # Before: "caf-n-code-t-st-4-records.csv", and no filename* for browsers that take UTF-8.
+    connector = make_connector(name="Café / Ünïcode: tëst 数据")
+    store(connector, [{"id": 1}])
+
+    response = export(viewer_client, connector, format="csv")
+
+    assert response["Content-Disposition"] == (
+        f'attachment; filename="cafe-unicode-test-{connector.pk}-records.csv"; '
+        f"filename*=UTF-8''cafe-unicode-test-%E6%95%B0%E6%8D%AE-{connector.pk}-records.csv"
+    )
+
+
 def test_csv_columns_come_from_the_schema_with_dotted_paths_and_json_for_lists(viewer_client, make_connector):
     connector = make_connector()
     store(

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import re
-import unicodedata
 from datetime import timedelta
 
 from django.db import IntegrityError, transaction
 from django.db.models import Count, Q, Sum
 from django.utils import timezone
 
+from core.display_names import ascii_letters
 from destinations.models import (
     ColumnNames,
     Destination,
@@ -32,22 +32,10 @@ def _connector_model():
     return DestinationAttachment._meta.get_field("connector").related_model
 
 
-# Latin letters that no Unicode decomposition takes to a-z.
-_LATIN_LETTERS = str.maketrans(
-    {"ø": "o", "æ": "ae", "œ": "oe", "ß": "ss", "đ": "d", "ł": "l", "þ": "th", "ð": "d"}
-)
-
-
-def _ascii_letters(name: str) -> str:
-    """``name`` lower-cased with accents taken off Latin letters (``Ünïcødé`` → ``unicode``)."""
-    decomposed = unicodedata.normalize("NFKD", name.lower().translate(_LATIN_LETTERS))
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-
-
 def default_table_name(connector) -> str:
     """The connector's name as a lower-case identifier (``naming.GIVEN_NAME``): accents taken off
     Latin letters, anything else but a-z and 0-9 a ``_``; ``connector_<id>`` when nothing is left."""
-    slug = re.sub(r"[^a-z0-9]+", "_", _ascii_letters(connector.name)).strip("_")[:50]
+    slug = re.sub(r"[^a-z0-9]+", "_", ascii_letters(connector.name)).strip("_")[:50]
     if slug[:1].isdigit():
         slug = f"_{slug}"  # an identifier starts with a letter or _
     return slug or f"connector_{connector.pk}"
