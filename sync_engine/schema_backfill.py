@@ -78,8 +78,8 @@ def _rebuild(connector_id: int, batch: int, before_storing=None, *, keep_when_em
         schema.observe_page(record for record in page if type(record) is dict)
         records += len(page)
     if not records and keep_when_empty:
-        kept = connector_schema(connector_id)
-        return SchemaRebuild(connector_id, 0, len(kept.get("fields") or []), bool(kept.get("truncated")))
+        current = connector_schema(connector_id)
+        return SchemaRebuild(connector_id, 0, len(current["fields"]), bool(current["truncated"]))
     document = schema.to_document()
     with transaction.atomic():
         if before_storing is not None:
