@@ -521,6 +521,9 @@ class ConnectorViewSet(ThrottledActionsMixin, TenantScopedModelViewSet):
         )
         response["Content-Disposition"] = export.content_disposition(connector, options)
         response["Cache-Control"] = "no-store"
+        # A proxy in front (Compose's nginx buffers answers, D1) passes the stream on as it comes
+        # instead of holding an export of any size in its temporary files (a tmpfs: memory).
+        response["X-Accel-Buffering"] = "no"
         return response
 
     @extend_schema(

@@ -37,6 +37,7 @@ def test_ndjson_is_one_stored_record_a_line_with_a_file_name(viewer_client, make
     assert response["Content-Disposition"] == (
         f'attachment; filename="customer-db-eu-{connector.pk}-records.ndjson"'
     )
+    assert response["X-Accel-Buffering"] == "no"  # streamed through a buffering proxy as it comes
     lines = body(response).decode().splitlines()
     assert [json.loads(line) for line in lines] == records
 
