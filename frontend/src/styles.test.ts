@@ -48,6 +48,14 @@ describe("the style sheet", () => {
     expect(css).toMatch(/@media \(max-width: 640px\) \{\s*\.table\.table-stack\.schema-fields td\.stack-title \{\s*overflow-wrap: anywhere;/);
   });
 
+  it("lets a button with a sentence for a label wrap inside a phone's width (the empty full refresh's)", () => {
+    expect(declarations(".btn")).toMatch(/white-space:\s*nowrap;/);
+    expect(declarations(".btn-wrap")).toMatch(/white-space:\s*normal;/);
+    expect(declarations(".btn-wrap")).toMatch(/max-width:\s*100%;/);
+    // after .btn, which would win otherwise
+    expect(css.indexOf(".btn-wrap {")).toBeGreaterThan(css.indexOf(".btn {"));
+  });
+
   it("keeps \"Advanced: pagination as JSON\" a field's distance from the field under it (Max pages per sync)", () => {
     expect(declarations("details.advanced")).toMatch(/margin-bottom:\s*0\.9rem/);
     expect(declarations(".field")).toMatch(/margin-bottom:\s*0\.9rem/);

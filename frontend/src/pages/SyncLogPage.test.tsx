@@ -32,6 +32,9 @@ function api(status: SyncStatus, extra: Partial<SyncLogDetail> = {}, overrides: 
     if (call.url.startsWith("/api/demo-extension/sync-logs/5/errors/")) {
       return { body: { ...emptyPage, count: QUARANTINED.length, results: QUARANTINED } };
     }
+    if (call.url.startsWith("/api/demo-extension/connectors/7/sync_history/")) {
+      return { body: { ...emptyPage, count: 1, results: [syncLog({ status })] } }; // this run is the latest
+    }
     return { body: emptyPage };
   });
 }
@@ -231,6 +234,31 @@ describe("the sync page", () => {
       "/api/demo-extension/connectors/7/sync_data/?wait=0&trigger=ui&full_refresh=true&allow_empty=true",
     ]);
     expect(await screen.findByRole("heading", { name: "Run #6" })).toBeTruthy(); // the new run's page
+  });
+
+  it("lets the empty full refresh's long label wrap, so a phone does not scroll sideways", async () => {
+    api("FAILED", { full_refresh: true, error_message: REFUSAL });
+    renderPage("editor");
+    const button = await screen.findByRole("button", { name: EMPTY_ACTION });
+    expect(button.className.split(" ")).toContain("btn-wrap");
+  });
+
+  it("offers no empty full refresh once a newer run of the connector exists", async () => {
+    const calls = api(
+      "FAILED",
+      { full_refresh: true, error_message: REFUSAL, can_resume: false, cannot_resume_reason: "A newer sync of this connector exists; start a new sync instead." },
+      (call) =>
+        call.url.startsWith("/api/demo-extension/connectors/7/sync_history/")
+          ? { body: { ...emptyPage, count: 2, results: [syncLog({ id: 6, status: "SUCCESS", full_refresh: true, allow_empty: true })] } }
+          : null,
+    );
+    renderPage("editor");
+    await screen.findByText(/A newer sync of this connector exists/);
+    await waitUntil(() => calls.some((c) => c.url.includes("/sync_history/")));
+    await new Promise((resolve) => setTimeout(resolve, 20)); // the answer is in
+    expect(calls.find((c) => c.url.includes("/sync_history/"))?.url).toContain("page_size=1");
+    expect(screen.queryByRole("button", { name: EMPTY_ACTION })).toBeNull();
+    expect(screen.getByRole("button", { name: "Start a new sync" })).toBeTruthy();
   });
 
   it("starts nothing when the user cancels the empty full refresh", async () => {

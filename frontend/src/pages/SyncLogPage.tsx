@@ -1,7 +1,7 @@
 import { useEffect, useRef, useState } from "react";
 import { Link, useNavigate, useParams } from "react-router-dom";
 
-import { cancelSync, listSyncEvents, resumeSync, runningSyncIdOf, startSync } from "../api/api";
+import { cancelSync, listSyncEvents, listSyncHistory, resumeSync, runningSyncIdOf, startSync } from "../api/api";
 import { ApiError, errorMessage } from "../api/client";
 import { isActiveStatus, type SchemaChange, type SyncLog, type SyncLogEvent } from "../api/types";
 import { useAnnounce, usePageTitle } from "../announce";
@@ -52,6 +52,26 @@ function SyncLogView({ id }: { id: number }) {
   const [loadingAll, setLoadingAll] = useState(false);
   const statusRef = useRef<HTMLDivElement>(null);
   const previousStatus = useRef<string | null>(null);
+  // The connector's latest run, asked only for a run refused for getting no records: marking every
+  // record deleted is offered only while no newer run exists (the fact resume is refused on too).
+  const [latestRunId, setLatestRunId] = useState<number | null>(null);
+  const emptyRefusal = log !== null && isEmptyRefreshRefusal(log);
+  const connectorId = log?.connector;
+
+  useEffect(() => {
+    if (!emptyRefusal || !writer || connectorId === undefined) return;
+    let current = true;
+    listSyncHistory(connectorId, { page_size: 1 })
+      .then((page) => {
+        if (current) setLatestRunId(page.results[0]?.id ?? null);
+      })
+      .catch(() => {
+        if (current) setLatestRunId(null); // unknown: the destructive action is not offered
+      });
+    return () => {
+      current = false;
+    };
+  }, [emptyRefusal, writer, connectorId]);
 
   useEffect(() => {
     if (log && previousStatus.current && previousStatus.current !== log.status) announce(`Run #${log.id} is now ${log.status}.`);
@@ -162,8 +182,8 @@ function SyncLogView({ id }: { id: number }) {
                 Start a new sync
               </button>
             ) : null}
-            {isEmptyRefreshRefusal(log) ? (
-              <button type="button" className="btn btn-danger" disabled={busy} onClick={() => void refreshAsEmpty()}>
+            {emptyRefusal && latestRunId === log.id ? (
+              <button type="button" className="btn btn-danger btn-wrap" disabled={busy} onClick={() => void refreshAsEmpty()}>
                 The source really is empty: run a full refresh that marks every stored record deleted
               </button>
             ) : null}
