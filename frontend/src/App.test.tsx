@@ -4,6 +4,7 @@ import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 
 import { AppShell, LAZY_PAGES } from "./App";
 import { setTokens } from "./api/client";
+import type { SyncLogDetail } from "./api/types";
 import { POLL_INTERVAL_MS } from "./hooks";
 import { WATCH_INTERVAL_MS } from "./syncWatch";
 import { connector, emptyPage, fakeFetch, me, syncLog, type FakeCall } from "./test/helpers";
@@ -41,13 +42,13 @@ afterEach(() => {
 
 /** The connector page of an editor who started a sync there: run #9, RUNNING until the returned
  * function ends it (SUCCESS, 120 records), on fake timers that still advance. */
-async function startRunNineOnTheConnectorPage(warnings: string[] = []): Promise<() => void> {
+async function startRunNineOnTheConnectorPage(warnings: string[] = [], ended: Partial<SyncLogDetail> = {}): Promise<() => void> {
   let status: "RUNNING" | "SUCCESS" = "RUNNING";
   api("editor", (call) => {
     if (call.url === "/api/demo-extension/connectors/7/") return { body: connector() };
     if (call.url.includes("/sync_data/")) return { status: 202, body: syncLog({ id: 9, status: "PENDING" }) };
     if (call.url === "/api/demo-extension/sync-logs/9/")
-      return { body: syncLog({ id: 9, status, records_processed: 120, ...(status === "RUNNING" ? {} : { warnings, warnings_count: warnings.length }) }) };
+      return { body: syncLog({ id: 9, status, records_processed: 120, ...(status === "RUNNING" ? {} : { warnings, warnings_count: warnings.length, ...ended }) }) };
     return null;
   });
   vi.useFakeTimers({ shouldAdvanceTime: true });
@@ -221,6 +222,18 @@ describe("the app shell", () => {
     expect(notice.textContent).toContain("ended: SUCCESS");
     expect(notice.textContent).toContain("120 records");
     await vi.waitFor(() => expect(screen.getByTestId("announcer").textContent).toContain("The Customer API sync, run #9, ended: SUCCESS."));
+  });
+
+  it("says in the notice how many records a sync marked deleted, so an emptying full refresh is no no-op", async () => {
+    const endTheRun = await startRunNineOnTheConnectorPage([], { records_processed: 0, records_deleted: 500, full_refresh: true });
+    fireEvent.click(screen.getByRole("link", { name: "Syncs" }));
+    await screen.findByRole("heading", { name: "Syncs" });
+    endTheRun();
+    await act(async () => {
+      await vi.advanceTimersByTimeAsync(WATCH_INTERVAL_MS);
+    });
+    const notice = await screen.findByTestId("sync-notices");
+    expect(notice.textContent).toContain("ended: SUCCESS (0 records, 500 deleted)");
   });
 
   it("says in the notice that a sync ended SUCCESS with warnings, not as a clean success", async () => {

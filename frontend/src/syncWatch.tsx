@@ -7,8 +7,7 @@ import { Link } from "react-router-dom";
 import { getSyncLog } from "./api/api";
 import { isActiveStatus, type SyncLog } from "./api/types";
 import { useAnnounce } from "./announce";
-import { formatCount } from "./format";
-import { runOutcome } from "./components/RunOutcome";
+import { runCounts, runOutcome } from "./components/RunOutcome";
 
 export const WATCH_INTERVAL_MS = 2000;
 
@@ -96,7 +95,7 @@ export function SyncWatchProvider({ children }: { children: ReactNode }) {
             <div key={log.id} className={`notice notice-${log.status.toLowerCase()}`}>
               <span>
                 The {log.connector_name} sync, <Link to={`/sync-logs/${log.id}`}>run #{log.id}</Link>, ended:{" "}
-                <strong>{runOutcome(log)}</strong> ({formatCount(log.records_processed, "record")})
+                <strong>{runOutcome(log)}</strong> ({runCounts(log)})
               </span>
               <button
                 type="button"

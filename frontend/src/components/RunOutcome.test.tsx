@@ -2,9 +2,15 @@ import { render, screen } from "@testing-library/react";
 import { describe, expect, it } from "vitest";
 
 import { StatusBadge } from "./common";
-import { STATUS_MEANINGS, runOutcome, saveOnlyWarnings } from "./RunOutcome";
+import { STATUS_MEANINGS, runCounts, runOutcome, saveOnlyWarnings } from "./RunOutcome";
 
 describe("a run's outcome", () => {
+  it("counts the records a run marked deleted beside those it processed", () => {
+    expect(runCounts({ records_processed: 0, records_deleted: 500 })).toBe("0 records, 500 deleted");
+    expect(runCounts({ records_processed: 1, records_deleted: 0 })).toBe("1 record");
+    expect(runCounts({ records_processed: 1200 })).toBe("1,200 records");
+  });
+
   it("says how many warnings a run ended with, and nothing more for a clean run", () => {
     expect(runOutcome({ status: "SUCCESS", warnings_count: 1 })).toBe("SUCCESS · 1 warning");
     expect(runOutcome({ status: "PARTIAL", warnings: ["a", "b"] })).toBe("PARTIAL · 2 warnings");

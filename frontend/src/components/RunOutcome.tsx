@@ -1,7 +1,7 @@
 import type { ReactNode } from "react";
 
 import type { Connector, SyncLog, SyncStatus } from "../api/types";
-import { formatCount } from "../format";
+import { formatCount, formatNumber } from "../format";
 
 /** What each status means, for a badge's title and the run page: PARTIAL is not "some records
  * quarantined" only, it is also a run that could not fetch everything. */
@@ -24,6 +24,14 @@ export function warningsLabel(count: number): string {
 /** The warnings a run reported (0 for an older API without the count). */
 export function runWarningsCount(log: Pick<SyncLog, "warnings" | "warnings_count">): number {
   return log.warnings_count ?? log.warnings?.length ?? 0;
+}
+
+/** What a run did to the stored records, for a summary: "120 records", or "0 records, 500 deleted"
+ * for a full refresh that marked records deleted (which would read as a no-op otherwise). */
+export function runCounts(log: Pick<SyncLog, "records_processed" | "records_deleted">): string {
+  const deleted = log.records_deleted ?? 0;
+  const processed = formatCount(log.records_processed, "record");
+  return deleted > 0 ? `${processed}, ${formatNumber(deleted)} deleted` : processed;
 }
 
 /** A run's outcome as text: "SUCCESS", or "SUCCESS · 1 warning" when it warned. */

@@ -70,6 +70,17 @@ describe("the connector page", () => {
     expect([count("Processed"), count("Created"), count("Updated"), count("Unchanged"), count("Quarantined")]).toEqual(["500", "0", "2", "497", "1"]);
   });
 
+  it("shows the records a full refresh marked deleted in the history, so that run does not read as a no-op", async () => {
+    const run = syncLog({ id: 3, status: "SUCCESS", full_refresh: true, allow_empty: true, records_processed: 0, records_deleted: 500 });
+    api((call) => (call.url.startsWith("/api/demo-extension/connectors/7/sync_history/") ? { body: { ...emptyPage, count: 1, results: [run] } } : null));
+    renderPage("viewer");
+    const table = await screen.findByRole("table", { name: "Sync history" });
+    const headers = within(table).getAllByRole("columnheader").map((cell) => cell.textContent);
+    const cells = within(within(table).getAllByRole("row")[1]!).getAllByRole("cell").map((cell) => cell.textContent);
+    expect(headers).toContain("Deleted");
+    expect([cells[headers.indexOf("Processed")], cells[headers.indexOf("Deleted")]]).toEqual(["0", "500"]);
+  });
+
   it("says a connector is read by the REST source", async () => {
     api();
     renderPage("viewer");

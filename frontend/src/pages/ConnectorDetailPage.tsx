@@ -21,7 +21,7 @@ import { BarChart, STATUS_COLOURS, STATUS_LEGEND } from "../components/charts";
 import { useConfirm } from "../components/ConfirmDialog";
 import { ConnectorForm } from "../components/ConnectorForm";
 import { ActiveBadge, ErrorBanner, Loading, Pager, SaveWarningsBanner, StatusBadge, TableWrap } from "../components/common";
-import { RunWarningsBanner, runWarningsCount, saveOnlyWarnings, warningsLabel } from "../components/RunOutcome";
+import { RunWarningsBanner, runCounts, runWarningsCount, saveOnlyWarnings, warningsLabel } from "../components/RunOutcome";
 import { storedExtraNames } from "../components/AuthFields";
 import { incrementalSummary, paginationSummary } from "../components/connectorConfig";
 import { hasSourceForm } from "../components/sourceForms";
@@ -30,7 +30,7 @@ import { SyncProgress } from "../components/SyncProgress";
 import { UnmatchedMappings } from "../components/UnmatchedMappings";
 import { FailedLoadsNotice } from "../components/LastLoad";
 import { upstreamHint } from "../components/UpstreamError";
-import { formatCount, formatDateTime, formatNumber, formatRate, formatRelative, formatSeconds, frequencyLabel, prettyJson } from "../format";
+import { formatDateTime, formatNumber, formatRate, formatRelative, formatSeconds, frequencyLabel, prettyJson } from "../format";
 import { LoadFailureBanner } from "../components/LoadFailure";
 import { useLoad, useSyncLogPolling } from "../hooks";
 import { useSyncWatch } from "../syncWatch";
@@ -135,7 +135,7 @@ function ConnectorDetail({ id, startEditing }: { id: number; startEditing: boole
       reloadHistory();
       reloadChart();
       setRecordsKey((key) => key + 1);
-      announce(`Run #${log.id} finished: ${log.status}, ${formatCount(log.records_processed, "record")}.`);
+      announce(`Run #${log.id} finished: ${log.status}, ${runCounts(log)}.`);
     },
     [reloadAll, reloadHistory, reloadChart, announce],
   );
@@ -493,6 +493,9 @@ function ConnectorDetail({ id, startEditing }: { id: number; startEditing: boole
                       <th className="num">Created</th>
                       <th className="num">Updated</th>
                       <th className="num">Unchanged</th>
+                      <th className="num" title="Records a full refresh marked deleted: the source no longer had them">
+                        Deleted
+                      </th>
                       <th className="num" title="Records quarantined: they could not be stored and wait in the sync's quarantine">
                         Quarantined
                       </th>
@@ -517,6 +520,7 @@ function ConnectorDetail({ id, startEditing }: { id: number; startEditing: boole
                         <td className="num">{formatNumber(log.records_created)}</td>
                         <td className="num">{formatNumber(log.records_updated)}</td>
                         <td className="num">{formatNumber(log.records_unchanged)}</td>
+                        <td className="num">{formatNumber(log.records_deleted ?? 0)}</td>
                         <td className="num">{formatNumber(log.records_failed)}</td>
                         <td className="num">{formatNumber(log.pages_fetched)}</td>
                         <td>{formatSeconds(log.duration_seconds)}</td>

@@ -9,7 +9,7 @@ import { useAnnounce, usePageTitle } from "../announce";
 import { canDelete, canWrite, useAuth } from "../auth";
 import { StatusDots } from "../components/charts";
 import { ErrorBanner, Loading, Pager, StatusBadge, TableWrap } from "../components/common";
-import { runOutcome, runWarningsCount } from "../components/RunOutcome";
+import { runCounts, runOutcome, runWarningsCount } from "../components/RunOutcome";
 import { useConfirm, type ConfirmRequest } from "../components/ConfirmDialog";
 import { formatCount, formatDateTime, formatNumber, formatRelative, frequencyLabel } from "../format";
 import { LoadFailureBanner } from "../components/LoadFailure";
@@ -43,7 +43,7 @@ export function deleteConnectorQuestion(connector: Connector): ConfirmRequest {
 
 /** What the live region says when a connector's run ends. */
 export function runEndedMessage(connectorName: string, log: SyncLog): string {
-  return `The ${connectorName} sync, run #${log.id}, ended: ${runOutcome(log)}, ${formatCount(log.records_processed, "record")}.`;
+  return `The ${connectorName} sync, run #${log.id}, ended: ${runOutcome(log)}, ${runCounts(log)}.`;
 }
 
 /** Announce the end of each run the list showed pending or running and no longer does, as the
