@@ -4,6 +4,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { setTokens } from "../api/client";
 import type { SyncedRecord } from "../api/types";
 import { renderAs } from "../test/helpers";
+import { noLiveRecordsReason } from "./ExportMenu";
 import { RecordsTable } from "./RecordsTable";
 
 interface Seen {
@@ -63,7 +64,7 @@ describe("downloading a connector's records", () => {
     const seen = serve(() => new Response("", { status: 200, headers: { "Content-Type": "text/csv" } }), []);
     renderTable();
     const reason = await screen.findByTestId("download-empty");
-    expect(reason.textContent).toBe("No records yet: there is nothing to download until a sync stores some.");
+    await vi.waitFor(() => expect(reason.textContent).toBe("No records yet: there is nothing to download until a sync stores some."));
     for (const name of ["Download NDJSON", "Download CSV", "Download raw CSV"]) {
       const button = screen.getByRole("button", { name }) as HTMLButtonElement;
       expect(button.disabled).toBe(true);
@@ -73,6 +74,35 @@ describe("downloading a connector's records", () => {
     expect((screen.getByRole("button", { name: "Download CSV" }) as HTMLButtonElement).disabled).toBe(false);
     expect(screen.getByTestId("download-scope").textContent).toContain("(only records marked deleted, if any)");
     expect(seen.some((call) => call.url.includes("/export/"))).toBe(false);
+  });
+
+  it("says when every stored record is marked deleted, pointing to Include deleted records, instead of \"No records yet\"", async () => {
+    const deleted = { ...ROW, deleted_at: "2026-12-06T08:00:00Z" };
+    const seen: string[] = [];
+    vi.stubGlobal(
+      "fetch",
+      vi.fn(async (input: RequestInfo | URL) => {
+        const url = String(input);
+        seen.push(url);
+        const rows = url.includes("include_deleted=true") ? Array.from({ length: 500 }, () => deleted) : [];
+        return new Response(JSON.stringify({ count: rows.length, next: null, previous: null, results: rows.slice(0, 1) }), {
+          status: 200,
+          headers: { "Content-Type": "application/json" },
+        });
+      }),
+    );
+    renderTable();
+    const reason = await screen.findByTestId("download-empty");
+    await vi.waitFor(() => expect(reason.textContent).toBe("All 500 stored records are marked deleted: tick Include deleted records to download them."));
+    expect(seen).toContain("/api/demo-extension/connectors/7/records/?include_deleted=true&page_size=1");
+    expect((screen.getByRole("button", { name: "Download CSV" }) as HTMLButtonElement).disabled).toBe(true);
+    fireEvent.click(screen.getByLabelText("Include deleted records"));
+    expect((screen.getByRole("button", { name: "Download CSV" }) as HTMLButtonElement).disabled).toBe(false);
+  });
+
+  it("says the truth while it does not know whether deleted records are stored", () => {
+    expect(noLiveRecordsReason(null)).toBe("No live records: tick Include deleted records to download records marked deleted, if any.");
+    expect(noLiveRecordsReason(1)).toBe("The 1 stored record is marked deleted: tick Include deleted records to download it.");
   });
 
   it("fetches the CSV with the bearer token in the header, never in the address, and saves the server's file", async () => {

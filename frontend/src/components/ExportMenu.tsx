@@ -1,6 +1,6 @@
-import { useId, useState } from "react";
+import { useEffect, useId, useState } from "react";
 
-import { exportRecords, type RecordSearch } from "../api/api";
+import { exportRecords, listRecords, type RecordSearch } from "../api/api";
 import { errorMessage } from "../api/client";
 import { useAnnounce } from "../announce";
 import { formatCount, formatNumber } from "../format";
@@ -18,6 +18,15 @@ export function downloadScope(search: RecordSearch | undefined, externalIdSearch
   return `Every record${externalIdSearch ? " (the search by external id does not apply)" : ""}`;
 }
 
+/** Why a connector with no live record has nothing to download, knowing (or not: null) how many
+ * records are stored marked deleted. */
+export function noLiveRecordsReason(deletedCount: number | null): string {
+  if (deletedCount === 0) return "No records yet: there is nothing to download until a sync stores some.";
+  if (deletedCount === null) return "No live records: tick Include deleted records to download records marked deleted, if any.";
+  const all = deletedCount === 1 ? "The 1 stored record is" : `All ${formatNumber(deletedCount)} stored records are`;
+  return `${all} marked deleted: tick Include deleted records to download ${deletedCount === 1 ? "it" : "them"}.`;
+}
+
 /**
  * "Download NDJSON / CSV" of a connector's records through the streamed export endpoint. The file
  * is fetched with the bearer token in the Authorization header (the app has no cookie session, and
@@ -27,7 +36,8 @@ export function downloadScope(search: RecordSearch | undefined, externalIdSearch
  * table finds). A search by external id the export cannot apply: with `externalIdSearch` it says it
  * downloads every record, rather than let a filtered table suggest a filtered file.
  * `recordCount`: how many records the file would hold (deleted ones aside), when known: with none,
- * the buttons are disabled and say why, unless deleted records are asked for too.
+ * the buttons are disabled and say why, unless deleted records are asked for too (with none live,
+ * the menu asks how many are stored marked deleted, to point to "Include deleted records").
  * `includeDeleted` / `onIncludeDeletedChange`: the "Include deleted records" choice when the caller
  * keeps it (the records table lists them too); without them the menu keeps its own.
  */
@@ -58,6 +68,23 @@ export function ExportMenu({
   const [bytes, setBytes] = useState(0);
   const [error, setError] = useState<string | null>(null);
   const [done, setDone] = useState<string | null>(null);
+  // With no live record: how many are stored marked deleted (null until known).
+  const [deletedCount, setDeletedCount] = useState<number | null>(null);
+  const noLiveRecords = recordCount === 0 && !search;
+
+  useEffect(() => {
+    if (!noLiveRecords) return;
+    let current = true;
+    setDeletedCount(null);
+    listRecords(connectorId, { include_deleted: true, page_size: 1 })
+      .then((page) => {
+        if (current) setDeletedCount(page.count);
+      })
+      .catch(() => undefined); // unknown: the message below stays true either way
+    return () => {
+      current = false;
+    };
+  }, [connectorId, noLiveRecords]);
 
   async function download(kind: Kind) {
     const format = kind === "ndjson" ? "ndjson" : "csv";
@@ -84,7 +111,7 @@ export function ExportMenu({
 
   // Nothing to download: the buttons say why instead of saving an empty file.
   const empty = recordCount === 0 && !includeDeleted;
-  const emptyReason = search ? "No record matches the search: there is nothing to download." : "No records yet: there is nothing to download until a sync stores some.";
+  const emptyReason = search ? "No record matches the search: there is nothing to download." : noLiveRecordsReason(deletedCount);
   return (
     <div className="export-menu" role="group" aria-label="Download records">
       {(["ndjson", "csv", "raw-csv"] as const).map((kind) => {
