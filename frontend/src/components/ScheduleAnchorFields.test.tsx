@@ -107,6 +107,33 @@ describe("the schedule's anchor in the connector form", () => {
     expect(onSubmit.mock.calls[0]?.[0]).toMatchObject({ sync_time: "06:30" });
   });
 
+  it("takes the time's error away once the time is corrected, without another submit", async () => {
+    const onSubmit = vi.fn(async (_input: ConnectorInput) => {});
+    renderInRouter(<ConnectorForm connector={connector({ sync_frequency: "WEEKLY" })} onSubmit={onSubmit} />);
+    const time = screen.getByLabelText("At (HH:MM UTC)");
+    fireEvent.change(time, { target: { value: "ab" } });
+    submit();
+    await vi.waitFor(() => expect(time.getAttribute("aria-invalid")).toBe("true"));
+    fireEvent.change(time, { target: { value: "0630" } });
+    fireEvent.change(screen.getByLabelText("On"), { target: { value: "0" } });
+    expect(time.getAttribute("aria-invalid")).not.toBe("true");
+    expect(document.getElementById("edit-7-sync_time-error")).toBeNull();
+    expect(document.getElementById("edit-7-sync_weekday-error")).toBeNull();
+    expect(onSubmit).not.toHaveBeenCalled();
+  });
+
+  it.each(["24:00", "ab:cd", "7", "12:5"])("says on leaving the field that %s is no time, and no more once it is one", (typed) => {
+    renderInRouter(<ConnectorForm connector={connector()} onSubmit={vi.fn(async () => {})} />);
+    const time = screen.getByLabelText("At (HH:MM UTC)");
+    fireEvent.change(time, { target: { value: typed } });
+    expect(document.getElementById("edit-7-sync_time-error")).toBeNull(); // not while typing a first value
+    fireEvent.blur(time);
+    expect(time.getAttribute("aria-invalid")).toBe("true");
+    expect(document.getElementById("edit-7-sync_time-error")?.textContent).toBe("Enter a 24-hour time from 00:00 to 23:59, e.g. 02:00 or 18:30.");
+    fireEvent.change(time, { target: { value: "23:00" } });
+    expect(document.getElementById("edit-7-sync_time-error")).toBeNull();
+  });
+
   it("still shows the API's refusal under the field when the server refuses the anchor", async () => {
     const message = "A WEEKLY schedule's anchor needs both sync_time and sync_weekday (Monday = 0): set sync_weekday too, or send both as null.";
     const onSubmit = vi.fn(async (_input: ConnectorInput) => {

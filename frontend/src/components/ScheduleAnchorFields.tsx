@@ -1,3 +1,5 @@
+import { useState } from "react";
+
 import type { Connector, ConnectorInput, SyncFrequency } from "../api/types";
 import { Field } from "./fields";
 
@@ -69,7 +71,9 @@ export function anchorLabel(frequency: SyncFrequency, time: string | null, weekd
 
 /**
  * "At HH:MM UTC" for Hourly (its minutes), Daily and Weekly schedules, and the day of Weekly ones.
- * Empty: the schedule counts one interval from the save or the last run.
+ * Empty: the schedule counts one interval from the save or the last run. `errors` are the form's
+ * (from its last submit): once the user edits either field they are re-checked here as the values
+ * change (they go once valid), and leaving the time field checks it (an invalid time is said then).
  */
 export function ScheduleAnchorFields({
   idPrefix,
@@ -84,7 +88,22 @@ export function ScheduleAnchorFields({
   onChange: (values: AnchorValues) => void;
   errors: Record<string, string[] | undefined>;
 }) {
+  // The form's errors stand until the user edits the anchor after they came; a new set starts over.
+  const errorsKey = JSON.stringify([errors.sync_time ?? null, errors.sync_weekday ?? null]);
+  const [check, setCheck] = useState({ errorsKey, edited: false, left: false });
+  if (check.errorsKey !== errorsKey) setCheck({ errorsKey, edited: false, left: false });
   if (frequency === "MANUAL") return null;
+  const own = anchorErrors(frequency, values);
+  const submitted = Boolean(errors.sync_time?.length || errors.sync_weekday?.length);
+  // Re-checked as it changes once the form said something about the anchor, or (the time) once
+  // the user left it: not while a first value is typed, nor the day before the user got to it.
+  const live = (name: "sync_time" | "sync_weekday") => submitted || (name === "sync_time" && check.left);
+  const shown = (name: "sync_time" | "sync_weekday") =>
+    check.edited && live(name) ? own[name] : (errors[name] ?? (check.left && name === "sync_time" ? own.sync_time : undefined));
+  const change = (next: AnchorValues) => {
+    setCheck((current) => ({ ...current, edited: true }));
+    onChange(next);
+  };
   const id = (name: string) => `${idPrefix}-${name}`;
   const hint =
     frequency === "HOURLY"
@@ -94,7 +113,7 @@ export function ScheduleAnchorFields({
         : "24-hour, e.g. 18:30. Empty: a day after the save or the last run.";
   return (
     <>
-      <Field label="At (HH:MM UTC)" htmlFor={id("sync_time")} errors={errors.sync_time} hint={hint}>
+      <Field label="At (HH:MM UTC)" htmlFor={id("sync_time")} errors={shown("sync_time")} hint={hint}>
         <input
           id={id("sync_time")}
           type="text"
@@ -105,16 +124,17 @@ export function ScheduleAnchorFields({
           size={6}
           autoComplete="off"
           value={values.sync_time}
-          onChange={(ev) => onChange({ ...values, sync_time: ev.target.value })}
+          onChange={(ev) => change({ ...values, sync_time: ev.target.value })}
           onBlur={() => {
+            setCheck((current) => ({ ...current, left: true }));
             const time = normalizedTime(values.sync_time);
             if (time !== null && time !== values.sync_time) onChange({ ...values, sync_time: time });
           }}
         />
       </Field>
       {frequency === "WEEKLY" ? (
-        <Field label="On" htmlFor={id("sync_weekday")} errors={errors.sync_weekday}>
-          <select id={id("sync_weekday")} value={values.sync_weekday} onChange={(ev) => onChange({ ...values, sync_weekday: ev.target.value })}>
+        <Field label="On" htmlFor={id("sync_weekday")} errors={shown("sync_weekday")}>
+          <select id={id("sync_weekday")} value={values.sync_weekday} onChange={(ev) => change({ ...values, sync_weekday: ev.target.value })}>
             <option value="">—</option>
             {WEEKDAYS.map((day, index) => (
               <option key={day} value={String(index)}>
