@@ -344,6 +344,7 @@ export function DestinationDetailPage() {
                       <th scope="col">Load</th>
                       <th scope="col">Connector</th>
                       <th scope="col">Status</th>
+                      <th scope="col">Triggered by</th>
                       <th scope="col">Rows upserted</th>
                       <th scope="col">Rows deleted</th>
                       <th scope="col">Columns added / widened</th>
@@ -490,6 +491,7 @@ function LoadRow({ load, connector }: { load: DestinationLoad; connector: string
           <span className={`badge badge-${load.status.toLowerCase()}`}>{load.status}</span>
           {failed && load.error_message ? <div className="field-error">{load.error_message}</div> : null}
         </td>
+        <td>{load.triggered_by}</td>
         <td>{formatNumber(load.rows_upserted)}</td>
         <td>{formatNumber(load.rows_deleted)}</td>
         <td>
@@ -511,7 +513,7 @@ function LoadRow({ load, connector }: { load: DestinationLoad; connector: string
       </tr>
       {open ? (
         <tr>
-          <td colSpan={9}>
+          <td colSpan={10}>
             <ul className="event-lines" aria-label={`Log of load ${load.id}`}>
               {load.events.map((event, index) => (
                 <li key={index} className={`level-${event.level.toLowerCase()}`}>

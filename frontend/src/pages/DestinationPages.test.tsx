@@ -334,12 +334,26 @@ describe("the destinations pages", () => {
     expect(within(failed).getByText("FAILED")).toBeTruthy();
     expect(within(failed).getByText("permission denied for schema public")).toBeTruthy();
     const ok = within(table).getByTestId("load-11");
-    expect(within(ok).getAllByRole("cell").map((cell) => cell.textContent).slice(0, 6)).toEqual(["#11", "Customers", "SUCCESS", "10", "0", "5 / 0"]);
+    expect(within(ok).getAllByRole("cell").map((cell) => cell.textContent).slice(0, 7)).toEqual(["#11", "Customers", "SUCCESS", "api", "10", "0", "5 / 0"]);
     fireEvent.click(within(failed).getByRole("button", { name: "Log (1) of load 12" }));
     expect(within(screen.getByRole("list", { name: "Log of load 12" })).getByText("ERROR")).toBeTruthy();
     fireEvent.click(screen.getByRole("button", { name: "Load now" }));
     await waitFor(() => expect(calls.some((call) => call.url === "/api/destinations/3/load/?trigger=ui" && call.method === "POST")).toBe(true));
     expect(calls.find((call) => call.url === "/api/destinations/3/load/?trigger=ui")!.body).toEqual({});
+  });
+
+  it("shows what started each load in the history (the web UI, the end of a sync, the API)", async () => {
+    const state = {
+      destination: destination(),
+      loads: [load({ id: 14, triggered_by: "ui", full_reload: true }), load({ id: 13, triggered_by: "sync" }), load({ id: 12, triggered_by: "api" })],
+    };
+    api(state);
+    renderDetail("viewer");
+    const table = await screen.findByRole("table", { name: "Loads" });
+    const headers = within(table).getAllByRole("columnheader").map((cell) => cell.textContent);
+    expect(headers).toContain("Triggered by");
+    const trigger = (id: number) => within(within(table).getByTestId(`load-${id}`)).getAllByRole("cell")[headers.indexOf("Triggered by")]?.textContent;
+    expect([trigger(14), trigger(13), trigger(12)]).toEqual(["ui", "sync", "api"]);
   });
 
   it("says why a load could not start (a load of that connector is running)", async () => {
