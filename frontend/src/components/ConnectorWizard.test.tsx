@@ -1008,6 +1008,20 @@ describe("the wizard after a failed preview", () => {
     await vi.waitFor(() => expect(onSubmit).toHaveBeenCalled());
   });
 
+  it("drops the schedule's error and the banner once corrected, before asking about the failed preview", async () => {
+    await failPreviewThenGoToLastStep(vi.fn(async () => failed));
+    fireEvent.change(screen.getByLabelText("Sync frequency"), { target: { value: "WEEKLY" } });
+    fireEvent.change(screen.getByLabelText("At (HH:MM UTC)"), { target: { value: "ab" } });
+    fireEvent.click(actions().getByRole("button", { name: "Create connector" }));
+    expect(screen.getByRole("alert").textContent).toBe("Some fields need attention.");
+    fireEvent.change(screen.getByLabelText("At (HH:MM UTC)"), { target: { value: "0630" } });
+    fireEvent.change(screen.getByLabelText("On"), { target: { value: "0" } });
+    fireEvent.click(actions().getByRole("button", { name: "Create connector" }));
+    expect(screen.getByRole("alertdialog", { name: "Create the connector although its preview failed?" })).toBeTruthy();
+    expect(screen.queryByText("Some fields need attention.")).toBeNull();
+    expect(document.getElementById("wizard-sync_time-error")).toBeNull();
+  });
+
   it("warns about no failure of an endpoint the form no longer has, and creates without asking", async () => {
     const onSubmit = await failPreviewThenGoToLastStep(vi.fn(async () => failed));
     expect(screen.getByTestId("preview-failed-warning")).toBeTruthy();

@@ -335,6 +335,9 @@ export function ConnectorWizard({
       }
     }
     if (previewFailure && !confirmed) {
+      // Every check passed: what an earlier attempt said must not stay behind the question.
+      setErrors({});
+      setBanner(null);
       setConfirmingCreate(true);
       return;
     }
