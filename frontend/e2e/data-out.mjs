@@ -93,7 +93,16 @@ export async function dataOut({ page, base, checkA11y, shot, log }) {
     const loads = page.getByRole("table", { name: "Loads" });
     await loads.getByText("SUCCESS", { exact: true }).waitFor({ timeout: 40_000 });
     const row = loads.locator("tbody tr").first();
-    const upserted = (await row.locator("td").nth(3).innerText()).replace(/\D/g, "");
+    // The column found by its heading, so that a column added to the table does not move it.
+    const headings = (await loads.locator("thead th").allTextContents()).map((text) => text.trim().toLowerCase());
+    const cell = (heading) => {
+      const index = headings.indexOf(heading);
+      if (index < 0) throw new Error(`the Loads table has no "${heading}" column: ${headings.join(", ")}`);
+      return row.locator(":scope > td").nth(index);
+    };
+    const upserted = (await cell("rows upserted").innerText()).replace(/\D/g, "");
+    const triggered = (await cell("triggered by").innerText()).trim();
+    if (triggered !== "ui") throw new Error(`the load started with "Load now" shows triggered by "${triggered}"`);
     if (upserted !== "120") throw new Error(`the load shows ${upserted} rows upserted`);
     await row.getByRole("button", { name: /^Log/ }).click();
     await page.getByRole("list", { name: /^Log of load/ }).waitFor();
