@@ -379,7 +379,8 @@ class ConnectorSerializer(StrictTypesMixin, SaveWarningsMixin, serializers.Model
         "The next sync is the next such time strictly after now; a sync missed while no worker ran "
         "runs once, then the schedule goes on. Null (default): one interval after the last save or "
         "run. Not accepted with MANUAL (a 400); a stored value the new sync_frequency does not use is "
-        "cleared, with a warning.",
+        "cleared, with a warning, and so is one whose meaning would change (to or from HOURLY) unless "
+        "sent with it.",
     )
     sync_weekday = serializers.ChoiceField(
         choices=models.Weekday.choices,

@@ -92,10 +92,10 @@ class PipelinedBuilds(InlineBuilds):
     def take(self) -> tuple[PageWork, bytes | None]:
         records, plain, guesses, wanted, reading, handed = self._waiting.popleft()
         stored = reading() if reading is not None else {}
-        for number, keys in self._handed_keys:
-            if number > handed:  # handed over after the read started: what it read may be stale
-                wanted = wanted - keys
-        if len(stored) > len(wanted) or any(key not in wanted for key in stored):
+        # Handed over after the read started: what it read of their keys may be stale.
+        later = [keys for number, keys in self._handed_keys if number > handed]
+        if later and stored:
+            wanted = wanted.difference(*later)
             stored = {key: value for key, value in stored.items() if key in wanted}
         return self.builder.build(records, plain=plain, prefetched=(guesses, wanted, stored))
 

@@ -37,13 +37,18 @@ def record_event(sync_log_id: int, message: str, level: str = SyncLogEvent.Level
         SyncLogEvent.objects.filter(pk=event.pk).update(at=at)
 
 
+def summary_prefix(status: str) -> str:
+    """How a run's last log line begins (``Sync cancelled in 1.20 s: ...``, :func:`runs.finish_run`)."""
+    return f"Sync {status.lower()} in "
+
+
 def demote_cancel_line(sync_log_id: int) -> None:
     """A cancelled run is resumed: the line it ended with ("Cancelled; committed pages are kept.",
     a stop at a page boundary) is what happened to it, not a warning about its data, and is kept as
     an info line from now on (else the resumed run ends "SUCCESS · 1 warning" for it). That line is
     the one just before the run's last "Sync cancelled in ..." summary (:func:`runs.finish_run`)."""
     summary = (
-        SyncLogEvent.objects.filter(sync_log_id=sync_log_id, message__startswith="Sync cancelled in ")
+        SyncLogEvent.objects.filter(sync_log_id=sync_log_id, message__startswith=summary_prefix("CANCELLED"))
         .order_by("-id")
         .values_list("id", flat=True)
         .first()

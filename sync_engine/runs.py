@@ -25,7 +25,7 @@ from django.utils import timezone
 
 from sync_engine import hooks
 from sync_engine.errors import SyncAlreadyRunning
-from sync_engine.events import record_event, run_warnings
+from sync_engine.events import record_event, run_warnings, summary_prefix
 from sync_engine.models import ACTIVE_SYNC_STATUSES, SyncedRecord, SyncLog, SyncLogEvent, SyncStatus
 from tenancy.models import Tenant
 
@@ -248,7 +248,7 @@ def finish_run(
         if summary:
             record_event(
                 run.pk,
-                f"Sync {status.lower()} in {run.duration_seconds or 0:.2f} s: "
+                f"{summary_prefix(status)}{run.duration_seconds or 0:.2f} s: "
                 f"{run.records_processed} processed, "
                 f"{run.records_created} created, {run.records_updated} updated, "
                 f"{run.records_unchanged} unchanged, {run.records_failed} quarantined, "
