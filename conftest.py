@@ -1,7 +1,26 @@
 """Shared pytest fixtures: the platform's, from the plugin ``tenancy.testing`` (two tenants, members
 of each role, authenticated API clients, a database of the run's own), for every test of the repository."""
 
+import pytest
+
 pytest_plugins = ["tenancy.testing"]
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """pytest-django's test database, whose teardown first ends the sessions a test's thread or
+    process left open on it: PostgreSQL refuses to drop a database in use, and a CI run once left
+    ``test_migrateiq_<run>_gw3`` on the server ("is being accessed by other users")."""
+    yield
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return
+    with django_db_blocker.unblock(), connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
 
 
 def token_for(user, tenant) -> str:
