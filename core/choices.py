@@ -120,3 +120,15 @@ class ExplainedChoicesMixin:
 
 class QueryParamsSerializer(ExplainedChoicesMixin, serializers.Serializer):
     """The base of a serializer that reads a view's query parameters."""
+
+
+def trigger_field(choices, allowed, default, *, what: str):
+    """The ``trigger`` query parameter of an endpoint that starts work (a sync, a load): who starts
+    it, recorded as its ``triggered_by``; ``allowed`` of the ``choices`` enum, ``default`` first."""
+    return serializers.ChoiceField(
+        choices=[(value, choices(value).label) for value in allowed],
+        required=False,
+        default=default,
+        help_text=f"Who starts {what}, as {'their' if what.endswith('s') else 'its'} triggered_by: "
+        "api (default) or ui (the web UI).",
+    )

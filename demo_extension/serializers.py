@@ -14,7 +14,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.utils import PolymorphicProxySerializer, extend_schema_field
 from rest_framework import serializers
 
-from core.choices import QueryParamsSerializer
+from core.choices import QueryParamsSerializer, trigger_field
 from core.http_fields import is_header_name
 from core.save_warnings import SaveWarningsMixin, checked_url
 from core.secret_fields import is_secret_set, names_a_credential, secret_input
@@ -1123,12 +1123,7 @@ class SyncLogEventsQuerySerializer(QueryParamsSerializer):
 
 
 class SyncTriggerQuerySerializer(QueryParamsSerializer):
-    trigger = serializers.ChoiceField(
-        choices=[(value, models.TriggeredBy(value).label) for value in SYNC_TRIGGERS],
-        required=False,
-        default=models.TriggeredBy.API,
-        help_text="Who starts the run, as its triggered_by: api (default) or ui (the web UI).",
-    )
+    trigger = trigger_field(models.TriggeredBy, SYNC_TRIGGERS, models.TriggeredBy.API, what="the run")
     full_refresh = serializers.BooleanField(
         required=False, default=False, help_text="Ignore the incremental cursor and fetch everything."
     )

@@ -4,7 +4,7 @@ from django.utils.dateparse import parse_datetime
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from core.choices import QueryParamsSerializer
+from core.choices import QueryParamsSerializer, trigger_field
 from core.egress import saved_unresolved_warning
 from core.save_warnings import SaveWarningsMixin
 from core.strict_input import StrictTypesMixin
@@ -295,11 +295,8 @@ LOAD_TRIGGERS = (models.DestinationLoad.Trigger.API, models.DestinationLoad.Trig
 
 
 class LoadTriggerQuerySerializer(QueryParamsSerializer):
-    trigger = serializers.ChoiceField(
-        choices=[(value, models.DestinationLoad.Trigger(value).label) for value in LOAD_TRIGGERS],
-        required=False,
-        default=models.DestinationLoad.Trigger.API,
-        help_text="Who starts the loads, as their triggered_by: api (default) or ui (the web UI).",
+    trigger = trigger_field(
+        models.DestinationLoad.Trigger, LOAD_TRIGGERS, models.DestinationLoad.Trigger.API, what="the loads"
     )
 
 

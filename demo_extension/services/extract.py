@@ -632,11 +632,12 @@ def _status_only_success(body: dict) -> bool:
 
 
 def _success_status(value) -> bool:
-    """A status code or word that says success: 0 or 200 (as a number or text), ``"ok"`` / ``"success"``."""
+    """A status code or word that says success: 0 or a 2xx number, ``"0"`` / ``"200"`` as text,
+    ``"ok"`` / ``"success"`` (any case)."""
     if isinstance(value, bool):
         return False
     if isinstance(value, int):
-        return value in (0, 200)
+        return value == 0 or 200 <= value < 300
     if isinstance(value, str):
         text = value.strip().lower()
         return text in ("0", "200") or text in _SUCCESS_STATUS_WORDS
@@ -984,12 +985,8 @@ def _is_bare_report(view: dict) -> bool:
         return False
     if view.get("success") is True or view.get("ok") is True:
         return False
-    for key in _STATUS_CODE_KEYS:
-        value = view.get(key)
-        if isinstance(value, str) and value.strip().lower() in _SUCCESS_STATUS_WORDS | {"0", "200"}:
-            return False
-        if type(value) is int and (value == 0 or 200 <= value < 300):
-            return False
+    if any(_success_status(view.get(key)) for key in _STATUS_CODE_KEYS):
+        return False
     if any(view.get(key) not in (None, "", False) for key in _STRONG_REPORT_KEYS):
         return True
     message = _report_message(view, with_code=False)
