@@ -3,7 +3,7 @@
 // "JSON" toggle for the whole rule set, and a before/after view of sample records through the
 // preview API (the server applies the rules: conversions, defaults and required included).
 
-import { useEffect, useRef, useState } from "react";
+import { useEffect, useLayoutEffect, useRef, useState } from "react";
 
 import { ApiError, errorMessage } from "../api/client";
 import type { Preview } from "../api/types";
@@ -364,7 +364,7 @@ function BeforeAfter({ idPrefix, run, onFieldErrors }: { idPrefix: string; run: 
   const announce = useAnnounce();
   const headingId = `${idPrefix}-before-after-heading`;
 
-  useEffect(() => {
+  useLayoutEffect(() => {
     if (!loading && (result || failure)) headingRef.current?.focus();
   }, [loading, result, failure]);
 

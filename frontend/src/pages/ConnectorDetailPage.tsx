@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useRef, useState } from "react";
+import { useCallback, useEffect, useLayoutEffect, useRef, useState } from "react";
 import { anchorLabel } from "../components/ScheduleAnchorFields";
 import { flushSync } from "react-dom";
 import { Link, useLocation, useNavigate, useParams } from "react-router-dom";
@@ -152,14 +152,14 @@ function ConnectorDetail({ id, startEditing }: { id: number; startEditing: boole
 
   // Focus moves to what an action produced, never to the page body: the form's first field when
   // it opens (ConnectorForm), the Edit button again when it closes.
-  useEffect(() => {
+  useLayoutEffect(() => {
     if (wasEditing.current && !editing) editRef.current?.focus();
     wasEditing.current = editing;
   }, [editing]);
-  useEffect(() => {
+  useLayoutEffect(() => {
     if (testResult) testRef.current?.focus();
   }, [testResult]);
-  useEffect(() => {
+  useLayoutEffect(() => {
     if (syncId !== null && focusProgress.current) progressRef.current?.focus();
   }, [syncId]);
 

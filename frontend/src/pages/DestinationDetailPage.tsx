@@ -1,4 +1,4 @@
-import { Fragment, useEffect, useRef, useState, type FormEvent } from "react";
+import { Fragment, useEffect, useLayoutEffect, useRef, useState, type FormEvent } from "react";
 import { Link, useLocation, useNavigate, useParams } from "react-router-dom";
 
 import {
@@ -78,7 +78,7 @@ export function DestinationDetailPage() {
     return () => clearTimeout(timer);
   }, [active, loads.data]);
 
-  useEffect(() => {
+  useLayoutEffect(() => {
     if (check) checkRef.current?.focus();
   }, [check]);
 

@@ -1,4 +1,4 @@
-import { useEffect, useRef, useState, type FormEvent, type RefObject } from "react";
+import { useLayoutEffect, useRef, useState, type FormEvent, type RefObject } from "react";
 
 import {
   changeMemberRole,
@@ -147,7 +147,7 @@ function MembersManager({ email: myEmail }: { email: string }) {
   }
 
   // The one-time link appears after the answer: focus its heading so it is read out and in view.
-  useEffect(() => {
+  useLayoutEffect(() => {
     if (created) linkHeadingRef.current?.focus();
   }, [created]);
 

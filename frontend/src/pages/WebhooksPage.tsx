@@ -1,4 +1,4 @@
-import { useEffect, useRef, useState, type FormEvent, type RefObject } from "react";
+import { useEffect, useLayoutEffect, useRef, useState, type FormEvent, type RefObject } from "react";
 
 import {
   createWebhookEndpoint,
@@ -111,10 +111,10 @@ function WebhooksManager() {
 
   // The one-time secret and a ping's result appear after the answer: focus them so they are read
   // out and in view.
-  useEffect(() => {
+  useLayoutEffect(() => {
     if (created) secretHeadingRef.current?.focus();
   }, [created]);
-  useEffect(() => {
+  useLayoutEffect(() => {
     if (ping) pingRef.current?.focus();
   }, [ping]);
 
@@ -381,7 +381,7 @@ function EndpointForm({
   const headingRef = useRef<HTMLHeadingElement>(null);
 
   // Opened: focus the form's heading. After a refusal: the first invalid field.
-  useEffect(() => headingRef.current?.focus(), []);
+  useLayoutEffect(() => headingRef.current?.focus(), []);
   useEffect(() => {
     const first = FIELD_ORDER.find((field) => errors[field]);
     if (!first) return;
