@@ -7,6 +7,9 @@ content type, the size and the first characters, sanitized.
 
 import json
 import re
+from decimal import Decimal
+from functools import partial
+from math import isfinite
 
 import orjson
 
@@ -30,6 +33,8 @@ __all__ = [
     "graphql_items_page",
     "graphql_paged_lists",
     "partial_errors",
+    "RoundedNumbers",
+    "describe_rounded",
     "parse_json_body",
     "parse_json_document",
     "path_parts",
@@ -96,10 +101,13 @@ _ENVELOPE_COMPANIONS = frozenset(
     {"success", "ok", "additional_data", "meta", "pagination", "paging", "links", "_links", "related_objects"}
 )
 _CONTROL_CHARS = re.compile(r"[\x00-\x1f\x7f-\x9f]+")
-# Every digit as "0": a run of 19 zeros marks a number orjson may read as a
-# float (an integer beyond 64 bits) where the standard parser keeps the exact integer.
-_DIGITS_AS_ZEROS = bytes.maketrans(b"0123456789", b"0" * 10)
-_LONG_DIGIT_RUN = b"0" * 19
+# Every digit and decimal point as "0": a run of 17 zeros marks a number that may not be what a
+# 64-bit float holds (16 significant digits and a point, or an integer of 17 digits or more). Such a
+# page is read by the standard parser, which keeps integers beyond 64 bits exact (orjson turns them
+# into floats) and tells each decimal that a float would round (see RoundedNumbers). Anything shorter
+# is a float exactly as written (15 significant digits always are) or an integer orjson reads exactly.
+_DIGITS_AS_ZEROS = bytes.maketrans(b"0123456789.", b"0" * 11)
+_LONG_DIGIT_RUN = b"0" * 17
 # Upstream pages: orjson's own nesting limit, which the standard parser's path enforces too (its
 # RecursionError is a clear error). Deeper records than orjson can write are stored through the
 # standard encoder, or quarantined when even that cannot (upsert.UnstorableRecord).
@@ -131,7 +139,58 @@ def parse_json_body(response):
     return parse_json_document(response)[0]
 
 
-def parse_json_document(response) -> tuple[object, bool]:
+class RoundedNumbers:
+    """The decimals of one page that a 64-bit float cannot hold as written
+    (``0.1000000000000000055511151231257827`` is read as ``0.1``, ``12345678901234567.89`` as
+    ``1.2345678901234568e16``). Records hold JSON numbers as floats, so these are stored rounded: the
+    run and the preview say so, naming the fields, instead of storing a nearby number quietly."""
+
+    EXAMPLES = 3
+
+    def __init__(self):
+        self.count = 0
+        self._texts: dict[int, tuple[float, str]] = {}  # id of the float read -> (float, its text)
+
+    def parse_float(self, text: str) -> float:
+        value = float(text)
+        if isfinite(value) and Decimal(text) != Decimal(repr(value)):
+            self.count += 1
+            self._texts[id(value)] = (value, text)
+        return value
+
+    def examples(self, records: list) -> list[tuple[str, str, float]]:
+        """Up to :attr:`EXAMPLES` ``(field, text, value)`` of the rounded numbers in ``records``, one a
+        field (``lines[].amount`` for a list's items)."""
+        found: dict[str, tuple[str, str, float]] = {}
+        if not self.count:
+            return []
+        stack: list[tuple[object, str]] = [(record, "") for record in reversed(records)]
+        while stack and len(found) < self.EXAMPLES:
+            value, path = stack.pop()
+            if type(value) is float:
+                seen = self._texts.get(id(value))
+                if seen is not None and seen[0] is value and path not in found:
+                    found[path] = (path, seen[1], value)
+            elif type(value) is dict:
+                prefix = f"{path}." if path else ""
+                stack.extend((item, prefix + str(key)) for key, item in reversed(list(value.items())))
+            elif type(value) is list:
+                stack.extend((item, f"{path}[]") for item in reversed(value))
+        return list(found.values())
+
+
+def describe_rounded(count: int, examples: list[tuple[str, str, float]]) -> str:
+    """``2 number(s) had more significant digits … (amount: 0.10000000000000000555 stored as 0.1)…``."""
+    shown = "; ".join(
+        f"{field or 'the record'}: {text} stored as {value!r}" for field, text, value in examples
+    )
+    return (
+        f"{count} number(s) had more significant digits than a 64-bit float holds and are stored "
+        f"rounded ({shown}). To keep them exact, ask the API for these fields as strings."
+    )
+
+
+def parse_json_document(response, rounded: RoundedNumbers | None = None) -> tuple[object, bool]:
     """``(body, plain)``: the decoded JSON body of ``response``, and whether it is plain JSON (parsed
     by orjson: no ``NaN`` or ``Infinity``, every integer within 64 bits, so orjson writes every value
     of it back exactly). A clear :class:`ResponseFormatError` when it is not JSON."""
@@ -142,7 +201,7 @@ def parse_json_document(response) -> tuple[object, bool]:
             f"Expected JSON from {where} but the response was empty ({describe_response(response)})."
         )
     try:
-        return _loads_document(content)
+        return _loads_document(content, rounded)
     except (ValueError, UnicodeDecodeError) as exc:
         head = content.lstrip()[:1]
         content_type = (response.headers.get("content-type") or "").lower()
@@ -157,12 +216,14 @@ def parse_json_document(response) -> tuple[object, bool]:
         ) from None
 
 
-def _loads_document(content: bytes) -> tuple[object, bool]:
+def _loads_document(content: bytes, rounded: RoundedNumbers | None = None) -> tuple[object, bool]:
     """``(json.loads(content), parsed by orjson)``, through orjson when it gives the same objects.
 
     The standard parser decides every body orjson refuses (``NaN`` and ``Infinity``, unpaired
     surrogate escapes, UTF-16 bodies, invalid JSON: its errors are the ones reported) or may read
-    differently (integers beyond 64 bits, which orjson turns into floats).
+    differently (integers beyond 64 bits, which orjson turns into floats), and every body with a
+    long run of digits, whose decimals it reads through ``rounded`` (which counts those a float
+    rounds: a body without such a run has none).
     """
     if type(content) is bytes and _LONG_DIGIT_RUN not in content.translate(_DIGITS_AS_ZEROS):
         try:
@@ -170,7 +231,8 @@ def _loads_document(content: bytes) -> tuple[object, bool]:
             return orjson.loads(content), True
         except orjson.JSONDecodeError:
             pass  # the standard parser decides, and reports the error
-    return loads_bounded(content, limit=UPSTREAM_MAX_DEPTH), False
+    loads = json.loads if rounded is None else partial(json.loads, parse_float=rounded.parse_float)
+    return loads_bounded(content, loads=loads, limit=UPSTREAM_MAX_DEPTH), False
 
 
 def _json_problem(exc: Exception) -> str:

@@ -39,6 +39,7 @@ from demo_extension.services.auth import base_query_params, build_request_auth
 from demo_extension.services.budget import paused_refusal, request_budget
 from demo_extension.services.extract import (
     ResponseFormatError,
+    describe_rounded,
     get_path,
     path_parts,
     validate_error_detection,
@@ -188,6 +189,8 @@ def _fetch(connector, result: Preview, records: list) -> None:
             result.records_path_detected = connector.records_path is None and reader.records_path is not None
             result.pages_fetched += 1
             records.extend(read.records)
+            if read.rounded[0]:
+                result.warnings.append(f"Page {result.pages_fetched}: {describe_rounded(*read.rounded)}")
             if read.stop_error is not None:
                 result.warnings.append(redact(str(read.stop_error)))
             result.pagination = _describe_pagination(

@@ -28,7 +28,9 @@ from demo_extension.services.budget import paced_note, paused_refusal, request_b
 from demo_extension.services.credentials import endpoint_origin
 from demo_extension.services.extract import (
     ResponseFormatError,
+    RoundedNumbers,
     check_upstream_error,
+    describe_rounded,
     detect_records_path,
     extract_records,
     parse_json_document,
@@ -80,6 +82,8 @@ class ReadPage:
     stop_error: Exception | None = None  # a pagination problem found after the records were read
     partial: str | None = None  # the errors the upstream answered beside these records
     backoff: tuple[str, float] | None = None  # a wait the answer asks for before the next request
+    # Decimals a float rounds: how many, and up to three (field, text, value) of its records'.
+    rounded: tuple[int, list[tuple[str, str, float]]] = (0, [])
 
 
 class PageReader:
@@ -95,14 +99,15 @@ class PageReader:
     def request(self) -> PageRequest:
         return self.paginator.request()
 
-    def extract(self, response) -> tuple[list, bool, object]:
+    def extract(self, response, rounded: RoundedNumbers | None = None) -> tuple[list, bool, object]:
         """``(records, plain, body)`` of one response: the records path found (or configured), an
-        error report answered with HTTP 200 refused before anything of the body is used."""
+        error report answered with HTTP 200 refused before anything of the body is used. Decimals a
+        float rounds are counted in ``rounded``."""
         if response.status_code == 204:
             # No Content: an empty list (Zoho CRM answers a module without records so), not a JSON error
             body, plain = {}, True
         else:
-            body, plain = parse_json_document(response)
+            body, plain = parse_json_document(response, rounded)
         if self.records_path != "" and says_nothing_more(body):
             # Marketo's "nothing new": {"success": true, "moreResult": false} without "result"
             check_upstream_error(body, "", self.error_detection)
@@ -121,7 +126,8 @@ class PageReader:
         records were read (a loop, a next link to another host, a cursor that is an object) is
         ``stop_error``: the records are the upstream's answer to a request MigrateIQ made, so the
         sync stores them before the run fails, and the preview shows them with the problem."""
-        records, plain, body = self.extract(response)
+        rounded = RoundedNumbers()
+        records, plain, body = self.extract(response, rounded)
         path = self.records_path
         # A body that is itself the record (records_path "") holds no pagination data: its own
         # fields ("done": false on a task) are not flags about pages.
@@ -140,7 +146,17 @@ class PageReader:
         except PaginationError as exc:
             more, stop_error = False, exc
         partial = partial_errors(body, path, self.error_detection)
-        return ReadPage(records, plain, page, more, detected, stop_error, partial, requested_backoff(body))
+        return ReadPage(
+            records,
+            plain,
+            page,
+            more,
+            detected,
+            stop_error,
+            partial,
+            requested_backoff(body),
+            (rounded.count, rounded.examples(records)) if rounded.count else (0, []),
+        )
 
 
 @register_source(REST_SOURCE_TYPE)
@@ -304,6 +320,7 @@ class RestSource:
         # is announced (a list whose end only a "more": false on its last page tells).
         expected_pages = run.pages_last_run if resume is None else None
         echoed = _EchoedCredentials()
+        rounded = _RoundedNumbersSeen()
         last_page: FetchedPage | None = None  # the last page read, for what it said about the next
         with (
             total_deadline(run.budget_seconds, budget_text),
@@ -348,6 +365,8 @@ class RestSource:
                     )
                     if held:
                         echoed.add(held, run)
+                    if read.rounded[0]:
+                        rounded.add(read.rounded, run)
                     more, loop_error = read.more, read.stop_error
                     current = paginator.current  # None: detection itself failed (read.stop_error)
                     if read.detected and current is not None:
@@ -413,6 +432,7 @@ class RestSource:
             finally:
                 fetcher.close(wait=not run.abandoning)
                 echoed.summarize(run)
+                rounded.summarize(run)
                 paced = paced_note(budget, time.monotonic() - started)
                 if paced:
                     run.emit(paced)
@@ -447,6 +467,32 @@ class _EchoedCredentials:
             run.emit(
                 f"In all, {self.records} record(s) on {self.pages} pages held one of the connector's "
                 "credentials; each is stored with [REDACTED] in its place.",
+                "warning",
+            )
+
+
+class _RoundedNumbersSeen:
+    """Decimals with more digits than a float holds (see ``extract.RoundedNumbers``): said as a
+    warning with the first page that has them, and the whole run's count at its end."""
+
+    def __init__(self):
+        self.count = 0
+        self.pages = 0
+        self.fields: dict[str, None] = {}
+
+    def add(self, rounded: tuple[int, list[tuple[str, str, float]]], run: RunContext) -> None:
+        count, examples = rounded
+        if not self.pages:
+            run.emit(f"Page {run.pages_done() + 1}: {describe_rounded(count, examples)}", "warning")
+        self.count += count
+        self.pages += 1
+        self.fields.update((field or "the record", None) for field, _, _ in examples)
+
+    def summarize(self, run: RunContext) -> None:
+        if self.pages > 1:
+            run.emit(
+                f"In all, {self.count} number(s) on {self.pages} pages were stored rounded to a 64-bit "
+                f"float (fields: {', '.join(self.fields)}).",
                 "warning",
             )
 
