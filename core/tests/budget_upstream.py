@@ -3,10 +3,12 @@ how many are in flight at once, and answers as the test scripts it (a delay, a 4
 
 from __future__ import annotations
 
+import gc
 import socket
 import threading
 import time
 from collections.abc import Callable
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -100,6 +102,22 @@ class RecordingUpstream:
 # loosen by it only their checks that requests were spaced at all; "never more than N in any second"
 # stays exact (the budget's RATE_MARGIN is what absorbs jitter there).
 JITTER = 0.15
+
+
+@contextmanager
+def without_gc_pauses():
+    """The cyclic garbage collector held off while requests are timed. A full collection of a test
+    process that has run thousands of tests can stop every thread of it for a tenth of a second or
+    more: a request granted its slot before such a pause reaches this process's server late, the next
+    ones on time, and six arrive in one second although the budget granted none early. The budget
+    cannot space requests by a pause of the process that measures them; a real upstream is not in
+    the sender's process."""
+    gc.collect()
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
 
 
 def most_in_any_window(times: list[float], seconds: float = 1.0) -> int:
