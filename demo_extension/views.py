@@ -512,7 +512,7 @@ class ConnectorViewSet(ThrottledActionsMixin, TenantScopedModelViewSet):
             )
         except export.ExportParameterError as exc:
             raise serializers.ValidationError({"fields": [str(exc)]}) from None
-        problem = export.unknown_fields_problem(connector.pk, options.fields)
+        problem = export.unknown_fields_problem(connector.pk, options.fields, options.include_deleted)
         if problem:
             raise serializers.ValidationError({"fields": [problem]})
         record_export(connector, options, actor=request.user)

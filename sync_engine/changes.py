@@ -201,6 +201,15 @@ def iter_data_pages(
             return
 
 
+def deleted_record_data(connector_id: int, batch: int | None = None):
+    """The data of the connector's records a full refresh marked deleted (parsed), a batch a query."""
+    return (
+        SyncedRecord.objects.filter(connector_id=connector_id, deleted_at__isnull=False)
+        .values_list("data", flat=True)
+        .iterator(chunk_size=batch or READ_BATCH)
+    )
+
+
 def _iso_z(value) -> str | None:
     when = _sqlite_datetime(value)
     return None if when is None else when.astimezone(UTC).isoformat().replace("+00:00", "Z")

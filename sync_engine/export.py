@@ -36,9 +36,9 @@ import orjson
 
 from core.display_names import ascii_letters
 from core.formats import loads_exact
-from sync_engine.changes import iter_data_pages
+from sync_engine.changes import deleted_record_data, iter_data_pages
 from sync_engine.paths import format_path, get_path, path_parts
-from sync_engine.schema import connector_schema, leaf_fields
+from sync_engine.schema import SchemaAccumulator, connector_schema, leaf_fields, to_fields
 
 FORMATS = ("ndjson", "csv")
 MAX_FIELDS = 500
@@ -55,6 +55,8 @@ _LEADING_BLANKS = re.compile(r"\A[\s\u200b\u200c\u200d\u2060\ufeff]+")
 # as a number.
 _PLAIN_NUMBER = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 CONTENT_TYPES = {"ndjson": "application/x-ndjson", "csv": "text/csv; charset=utf-8"}
+# Deleted records read into the columns' schema at a time (include_deleted CSV).
+_SCHEMA_BATCH = 1000
 #: The key (NDJSON) and column (CSV) that says when a record was marked deleted (include_deleted).
 DELETED_AT = "_deleted_at"
 
@@ -126,12 +128,38 @@ def cell(value, guard=neutralise) -> str:
     return guard(text)
 
 
+def exported_schema(connector_id: int, include_deleted: bool = False) -> dict:
+    """The schema an export's columns and ``fields`` are checked against: the connector's, which
+    describes its live records (a full refresh rebuilds it from them), and with ``include_deleted``
+    also the fields only deleted records have, read from those records (their values are then
+    columns of the CSV, not left out; a ``fields`` naming one is not refused)."""
+    schema = connector_schema(connector_id)
+    if not include_deleted:
+        return schema
+    seen = SchemaAccumulator(schema["fields"], schema["truncated"])
+    page: list[dict] = []
+    for data in deleted_record_data(connector_id):
+        if type(data) is dict:
+            page.append(data)
+        if len(page) >= _SCHEMA_BATCH:
+            seen.observe_page(page)
+            page = []
+    seen.observe_page(page)
+    return {"fields": to_fields(seen.root), "truncated": seen.truncated}
+
+
 def csv_columns(
-    connector_id: int, fields: tuple[str, ...], without_schema: tuple[str, ...] = ()
+    connector_id: int,
+    fields: tuple[str, ...],
+    without_schema: tuple[str, ...] = (),
+    *,
+    include_deleted: bool = False,
 ) -> list[str]:
+    """The CSV's columns: ``fields``, or the leaves of :func:`exported_schema`."""
     if fields:
         return list(fields)
-    columns = [format_path(entry["path"]) for entry in leaf_fields(connector_schema(connector_id)["fields"])]
+    schema = exported_schema(connector_id, include_deleted)
+    columns = [format_path(entry["path"]) for entry in leaf_fields(schema["fields"])]
     return columns or list(without_schema)
 
 
@@ -159,12 +187,12 @@ def content_disposition(connector, options: ExportOptions) -> str:
     return header
 
 
-def unknown_fields(connector_id: int, fields: tuple[str, ...]) -> list[str]:
-    """The ``fields`` no stored record of the connector has, by its schema: a path whose first
-    segments lead to a field that only ever held objects (or null) and has no such child, or no
-    top-level field of that name. Nothing is refused while the schema is empty or truncated, or
-    below a field that held arrays or scalars (an index into a list is a path too)."""
-    schema = connector_schema(connector_id)
+def unknown_fields(schema: dict, fields: tuple[str, ...]) -> list[str]:
+    """The ``fields`` no stored record of the connector has, by its ``schema`` (see
+    :func:`exported_schema`): a path whose first segments lead to a field that only ever held
+    objects (or null) and has no such child, or no top-level field of that name. Nothing is refused
+    while the schema is empty or truncated, or below a field that held arrays or scalars (an index
+    into a list is a path too)."""
     if not fields or not schema["fields"] or schema["truncated"]:
         return []
     known = {tuple(entry["path"]): set(entry["types"]) for entry in schema["fields"]}
@@ -179,15 +207,18 @@ def unknown_fields(connector_id: int, fields: tuple[str, ...]) -> list[str]:
     return unknown
 
 
-def unknown_fields_problem(connector_id: int, fields: tuple[str, ...]) -> str:
+def unknown_fields_problem(connector_id: int, fields: tuple[str, ...], include_deleted: bool = False) -> str:
     """Why ``fields`` cannot be exported (names no stored record has), "" when they can; a name that
     is a key holding a dot written unescaped is told its escaped form."""
-    unknown = unknown_fields(connector_id, fields)
+    if not fields:
+        return ""
+    schema = exported_schema(connector_id, include_deleted)
+    unknown = unknown_fields(schema, fields)
     if not unknown:
         return ""
     dotted = {
         ".".join(entry["path"]): format_path(entry["path"])
-        for entry in connector_schema(connector_id)["fields"]
+        for entry in schema["fields"]
         if any("." in part for part in entry["path"])
     }
     hints = [f"did you mean '{dotted[name]}'?" for name in unknown if name in dotted]
@@ -214,7 +245,9 @@ def stream_export(connector_id: int, options: ExportOptions):
     )
     if options.format == "csv":
         guard = neutralise if options.spreadsheet_safe else _as_is
-        columns = csv_columns(connector_id, options.fields, options.columns_without_schema)
+        columns = csv_columns(
+            connector_id, options.fields, options.columns_without_schema, include_deleted=marked
+        )
         return _csv_chunks(pages, columns, guard, marked)
     if marked:
         return _ndjson_marked_chunks(pages, options.fields)

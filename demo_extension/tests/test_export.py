@@ -10,6 +10,8 @@ import pytest
 from django.utils import timezone
 
 from demo_extension.tests.sync_support import store
+from sync_engine.schema import connector_schema
+from sync_engine.schema_backfill import rebuild_schema
 
 pytestmark = pytest.mark.django_db
 
@@ -210,6 +212,26 @@ def test_deleted_records_are_exported_only_when_asked(viewer_client, make_connec
     ]
     text = body(export(viewer_client, connector, include_deleted="true", format="csv")).decode()
     assert text == f"id,_deleted_at\r\n1,\r\n2,{when}\r\n"
+
+
+def test_a_csv_with_deleted_records_has_the_fields_only_deleted_records_had(viewer_client, make_connector):
+    connector = make_connector()
+    store(connector, [{"id": 1, "name": "kept"}, {"id": 2, "name": "gone", "legacy": {"code": "L-7"}}])
+    connector.records.filter(external_id="2").update(deleted_at=timezone.now())
+    rebuild_schema(connector.pk)  # what a full refresh does at its end: the live records' schema
+    assert [entry["path"] for entry in connector_schema(connector.pk)["fields"]] == [["id"], ["name"]]
+    when = connector.records.get(external_id="2").deleted_at.isoformat().replace("+00:00", "Z")
+
+    text = body(export(viewer_client, connector, include_deleted="true", format="csv")).decode()
+
+    # before: "id,name,_deleted_at", the deleted record's legacy.code left out of the file
+    assert text == f"id,legacy.code,name,_deleted_at\r\n1,,kept,\r\n2,L-7,gone,{when}\r\n"
+    assert body(export(viewer_client, connector, format="csv")).decode() == "id,name\r\n1,kept\r\n"
+    # a field only the deleted record has is one to ask for with include_deleted, not a typo
+    asked = export(viewer_client, connector, include_deleted="true", format="csv", fields="id,legacy.code")
+    assert body(asked).decode() == f"id,legacy.code,_deleted_at\r\n1,,\r\n2,L-7,{when}\r\n"
+    refused = export(viewer_client, connector, format="csv", fields="id,legacy.code")
+    assert refused.status_code == 400 and "No stored record has 'legacy.code'" in refused.json()["detail"]
 
 
 def test_keys_that_hold_a_dot_are_their_own_csv_columns_and_fields(viewer_client, make_connector):
