@@ -643,7 +643,9 @@ class PostgresDestination:
         started = time.perf_counter()
         try:
             with connect(destination) as conn:
-                version = conn.execute("SHOW server_version").fetchone()[0]
+                # Every server reports its version at sign-in: no query, whose answer a server could
+                # hold back past the connect timeout (and the user's interactive slot with it).
+                version = conn.info.parameter_status("server_version") or "version not reported"
         except DestinationError as exc:
             return ConnectionCheck(False, str(exc), _elapsed_ms(started))
         except psycopg.Error as exc:

@@ -99,3 +99,32 @@ class RefusingServer(PostgresWireServer):
             conn.sendall(b"N")
         error = b"SFATAL\0C" + self.code.encode() + b"\0M" + self.message.encode() + b"\0\0"
         conn.sendall(b"E" + struct.pack("!I", len(error) + 4) + error)
+
+
+def _message(kind: bytes, body: bytes) -> bytes:
+    return kind + struct.pack("!I", len(body) + 4) + body
+
+
+class SilentServer(PostgresWireServer):
+    """A PostgreSQL server that lets the client in without a password (``AuthenticationOk``), says
+    it is ``version`` at start-up as every server does, and then answers no query: it only reads
+    what the client sends until the client goes (``queries`` holds the query messages' bodies)."""
+
+    def __init__(self, version: str = "16.4"):
+        self.version = version
+        self.queries: list[bytes] = []
+        super().__init__()
+
+    def answer(self, conn):
+        while self.next_packet(conn)[0] in (SSL_REQUEST, GSS_REQUEST):
+            conn.sendall(b"N")
+        conn.sendall(
+            _message(b"R", struct.pack("!I", 0))
+            + _message(b"S", b"server_version\0" + self.version.encode() + b"\0")
+            + _message(b"K", struct.pack("!II", 4242, 1))
+            + _message(b"Z", b"I")
+        )
+        conn.settimeout(10)
+        while data := conn.recv(65536):
+            if data[:1] == b"Q":
+                self.queries.append(data[5:])

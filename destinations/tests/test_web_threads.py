@@ -11,6 +11,7 @@ import pytest
 from core.tests.concurrency import started_in_thread, wait_until
 from core.tests.upstreams import TCPUpstream
 from destinations.models import Destination
+from destinations.tests.pg_wire import SilentServer
 
 URL = "/api/destinations/"
 
@@ -68,3 +69,36 @@ def test_one_user_has_one_destination_connection_test_in_flight(
     # the slot is free again once the test has answered
     again = client_for(editor_user, tenant_a).post(f"{URL}{destinations[1].pk}/test_connection/")
     assert again.status_code == 200 and again.json()["connected"] is False
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_server_that_lets_the_check_in_and_then_goes_silent_does_not_hold_the_slot(
+    client_for, editor_user, tenant_a, settings
+):
+    """The check asked the server ``SHOW server_version`` after signing in, with no timeout on the
+    answer: a server that never answered held the web thread and the user's slot until it hung up.
+    The version comes with the sign-in; the check sends no query."""
+    server = SilentServer(version="16.4 (MigrateIQ test)")
+    settings.MIGRATEIQ_EGRESS_ALLOWLIST = [f"127.0.0.1:{server.port}"]
+    settings.MIGRATEIQ_DESTINATION_CONNECT_TIMEOUT = 2
+    destination = Destination.objects.create(
+        tenant=tenant_a,
+        name="Silent",
+        host="127.0.0.1",
+        port=server.port,
+        database="warehouse",
+        username="loader",
+        sslmode="disable",
+    )
+    try:
+        started = time.monotonic()
+        response = client_for(editor_user, tenant_a).post(f"{URL}{destination.pk}/test_connection/")
+        took = time.monotonic() - started
+    finally:
+        server.close()
+
+    assert response.status_code == 200
+    assert response.json()["connected"] is True, response.json()
+    assert response.json()["message"] == "Connected (PostgreSQL 16.4 (MigrateIQ test))"
+    assert took < 2, took
+    assert server.queries == []
