@@ -54,7 +54,7 @@ from demo_extension.services.schedule import ANCHOR_FREQUENCIES, anchor_errors
 from sync_engine.paths import validate_path
 from sync_engine.profile import DEFAULT_SAMPLE as DEFAULT_PROFILE_SAMPLE
 from sync_engine.profile import MAX_SAMPLE as MAX_PROFILE_SAMPLE
-from sync_engine.queue import cannot_resume_reason, sync_log_can_resume
+from sync_engine.queue import cannot_resume_reason, refused_as_empty, sync_log_can_resume
 from sync_engine.runs import ALLOW_EMPTY_RULE, active_run_id
 from sync_engine.transform import (
     RULE_KEY_HELP,
@@ -939,6 +939,7 @@ class SyncLogSerializer(serializers.ModelSerializer):
             "attempts",
             "created_at",
             "can_resume",
+            "refused_as_empty",
             "warnings",
             "warnings_count",
             "schema_changes",
@@ -987,8 +988,17 @@ class SyncLogSerializer(serializers.ModelSerializer):
         "another type or lost a format is also one of the run's warnings. Empty until the run ends.",
     )
 
+    refused_as_empty = serializers.SerializerMethodField(
+        help_text="The run is a full refresh that read every page, got no record while records are "
+        "stored, and failed instead of marking them all deleted. If the source really is empty, start a "
+        "full refresh with allow_empty."
+    )
+
     def get_can_resume(self, obj) -> bool:
         return sync_log_can_resume(obj)
+
+    def get_refused_as_empty(self, obj) -> bool:
+        return refused_as_empty(obj)
 
     def get_warnings_count(self, obj) -> int:
         return len(obj.warnings or [])

@@ -207,6 +207,18 @@ def resume_sync(sync_log: SyncLog, *, user=None) -> SyncLog:
     return sync_log
 
 
+def refused_as_empty(sync_log: SyncLog) -> bool:
+    """Whether ``sync_log`` is a full refresh that read every page, got no record and failed instead
+    of marking every stored record deleted (the engine's refusal; ``allow_empty`` would let it)."""
+    return (
+        sync_log.status == SyncStatus.FAILED
+        and sync_log.full_refresh
+        and not sync_log.allow_empty
+        and not sync_log.records_processed
+        and Checkpoint.is_finished(sync_log.checkpoint)
+    )
+
+
 def resume_refusal(sync_log: SyncLog, *, newer: bool | None = None) -> str:
     """Why ``sync_log`` cannot be resumed, or ``""`` when it can. ``newer``: whether a newer run of
     its connector exists, when the caller knows (``with_resume_facts``); else it is queried."""
@@ -223,7 +235,7 @@ def resume_refusal(sync_log: SyncLog, *, newer: bool | None = None) -> str:
     if sync_log.status == SyncStatus.FAILED and Checkpoint.is_finished(sync_log.checkpoint):
         # It failed after its last page (the error threshold, an empty full refresh): a resume
         # would fetch nothing and end the same way.
-        if sync_log.full_refresh and not sync_log.records_processed:
+        if refused_as_empty(sync_log):
             return (
                 "This full refresh read every page and got no records, so a resume has nothing left to "
                 "fetch. Check the connector (Test connection, the preview) and start a new sync; if the "

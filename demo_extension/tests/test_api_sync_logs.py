@@ -42,6 +42,7 @@ LOG_FIELDS = {
     "warnings_count",
     "schema_changes",
     "records_deleted",
+    "refused_as_empty",
 }
 
 

@@ -132,6 +132,7 @@ def test_a_full_refresh_that_gets_no_records_deletes_none_and_fails(synced, view
     connector.refresh_from_db()
     assert connector.records_count == 30
     detail = viewer_client.get(f"/api/demo-extension/sync-logs/{log.pk}/").json()
+    assert detail["refused_as_empty"] is True  # what the run page offers its empty full refresh on
     assert detail["cannot_resume_reason"].startswith(
         "This full refresh read every page and got no records, so a resume has nothing left to fetch."
     ), detail
@@ -168,6 +169,7 @@ def test_a_full_refresh_allowed_to_get_no_records_marks_every_stored_record_dele
     assert connector.records_count == 0
     detail = viewer_client.get(f"/api/demo-extension/sync-logs/{log.pk}/").json()
     assert (detail["status"], detail["allow_empty"], detail["records_deleted"]) == ("SUCCESS", True, 30)
+    assert detail["refused_as_empty"] is False
     # The schema keeps the fields of the records now deleted: their CSV keeps its columns.
     csv_head = viewer_client.get(
         f"{CONNECTORS}{connector.pk}/export/", {"format": "csv", "include_deleted": "true"}

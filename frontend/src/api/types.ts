@@ -214,6 +214,9 @@ export interface SyncLog {
   created_at: string;
   /** Whether resume would be accepted (failed or cancelled, with a checkpoint, nothing newer). */
   can_resume: boolean;
+  /** A full refresh that read every page, got no record while records are stored, and failed instead
+   * of marking them all deleted (allow_empty would let it). Optional: an older API has none. */
+  refused_as_empty?: boolean;
   /** The number of records the upstream announced for this run, when it did (null otherwise);
    * optional: an API without the field is read as "no total". */
   records_total?: number | null;

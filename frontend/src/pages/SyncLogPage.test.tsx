@@ -219,7 +219,7 @@ describe("the sync page", () => {
 
   it("offers a full refresh allowed to be empty on a run refused for getting no records, once confirmed", async () => {
     const started = syncLog({ id: 6, status: "PENDING", full_refresh: true, allow_empty: true });
-    const calls = api("FAILED", { full_refresh: true, error_message: REFUSAL }, (call) => {
+    const calls = api("FAILED", { full_refresh: true, refused_as_empty: true, error_message: REFUSAL }, (call) => {
       if (call.url.includes("/sync_data/")) return { status: 202, body: started };
       return call.url === "/api/demo-extension/sync-logs/6/" ? { body: started } : null;
     });
@@ -237,7 +237,7 @@ describe("the sync page", () => {
   });
 
   it("lets the empty full refresh's long label wrap, so a phone does not scroll sideways", async () => {
-    api("FAILED", { full_refresh: true, error_message: REFUSAL });
+    api("FAILED", { full_refresh: true, refused_as_empty: true, error_message: REFUSAL });
     renderPage("editor");
     const button = await screen.findByRole("button", { name: EMPTY_ACTION });
     expect(button.className.split(" ")).toContain("btn-wrap");
@@ -246,7 +246,7 @@ describe("the sync page", () => {
   it("offers no empty full refresh once a newer run of the connector exists", async () => {
     const calls = api(
       "FAILED",
-      { full_refresh: true, error_message: REFUSAL, can_resume: false, cannot_resume_reason: "A newer sync of this connector exists; start a new sync instead." },
+      { full_refresh: true, refused_as_empty: true, error_message: REFUSAL, can_resume: false, cannot_resume_reason: "A newer sync of this connector exists; start a new sync instead." },
       (call) =>
         call.url.startsWith("/api/demo-extension/connectors/7/sync_history/")
           ? { body: { ...emptyPage, count: 2, results: [syncLog({ id: 6, status: "SUCCESS", full_refresh: true, allow_empty: true })] } }
@@ -262,7 +262,7 @@ describe("the sync page", () => {
   });
 
   it("starts nothing when the user cancels the empty full refresh", async () => {
-    const calls = api("FAILED", { full_refresh: true, error_message: REFUSAL });
+    const calls = api("FAILED", { full_refresh: true, refused_as_empty: true, error_message: REFUSAL });
     renderPage("editor");
     fireEvent.click(await screen.findByRole("button", { name: EMPTY_ACTION }));
     fireEvent.click(within(await screen.findByRole("alertdialog")).getByRole("button", { name: "Cancel" }));
@@ -281,7 +281,7 @@ describe("the sync page", () => {
   });
 
   it("offers a viewer no empty full refresh", async () => {
-    api("FAILED", { full_refresh: true, error_message: REFUSAL });
+    api("FAILED", { full_refresh: true, refused_as_empty: true, error_message: REFUSAL });
     renderPage("viewer");
     expect(await screen.findByText(REFUSAL, { exact: false })).toBeTruthy();
     expect(screen.queryByRole("button", { name: EMPTY_ACTION })).toBeNull();

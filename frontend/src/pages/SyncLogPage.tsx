@@ -23,9 +23,9 @@ import { NotFoundPage } from "./NotFoundPage";
 export const DETAIL_EVENT_LIMIT = 200;
 
 /** A full refresh the engine failed because it got no records while records are stored (an empty
- * answer is more often an error answered as a success): the API's refusal starts so. */
-export function isEmptyRefreshRefusal(log: Pick<SyncLog, "status" | "full_refresh" | "error_message">): boolean {
-  return log.status === "FAILED" && log.full_refresh && log.error_message.startsWith("The full refresh read every page and got no records");
+ * answer is more often an error answered as a success): the API says so in `refused_as_empty`. */
+export function isEmptyRefreshRefusal(log: Pick<SyncLog, "status" | "refused_as_empty">): boolean {
+  return log.status === "FAILED" && log.refused_as_empty === true;
 }
 
 export function SyncLogPage() {
