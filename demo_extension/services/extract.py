@@ -33,7 +33,7 @@ __all__ = [
     "graphql_items_page",
     "graphql_paged_lists",
     "partial_errors",
-    "RoundedNumbers",
+    "PageNumbers",
     "describe_rounded",
     "parse_json_body",
     "parse_json_document",
@@ -104,7 +104,7 @@ _CONTROL_CHARS = re.compile(r"[\x00-\x1f\x7f-\x9f]+")
 # Every digit and decimal point as "0": a run of 17 zeros marks a number that may not be what a
 # 64-bit float holds (16 significant digits and a point, or an integer of 17 digits or more). Such a
 # page is read by the standard parser, which keeps integers beyond 64 bits exact (orjson turns them
-# into floats) and tells each decimal that a float would round (see RoundedNumbers). Anything shorter
+# into floats) and tells each decimal that a float would round (see PageNumbers). Anything shorter
 # is a float exactly as written (15 significant digits always are) or an integer orjson reads exactly.
 _DIGITS_AS_ZEROS = bytes.maketrans(b"0123456789.", b"0" * 11)
 _LONG_DIGIT_RUN = b"0" * 17
@@ -139,24 +139,43 @@ def parse_json_body(response):
     return parse_json_document(response)[0]
 
 
-class RoundedNumbers:
-    """The decimals of one page that a 64-bit float cannot hold as written
+class PageNumbers:
+    """What the standard parser saw in one page's numbers.
+
+    ``count``: the decimals a 64-bit float cannot hold as written
     (``0.1000000000000000055511151231257827`` is read as ``0.1``, ``12345678901234567.89`` as
     ``1.2345678901234568e16``). Records hold JSON numbers as floats, so these are stored rounded: the
-    run and the preview say so, naming the fields, instead of storing a nearby number quietly."""
+    run and the preview say so, naming the fields, instead of storing a nearby number quietly.
+    ``plain``: the page holds no ``NaN`` or ``Infinity`` (written or overflowing, ``1e400``) and no
+    integer beyond 64 bits, so orjson writes every value of it back exactly (see
+    :func:`parse_json_document`).
+    """
 
     EXAMPLES = 3
 
     def __init__(self):
         self.count = 0
+        self.plain = True
         self._texts: dict[int, tuple[float, str]] = {}  # id of the float read -> (float, its text)
 
     def parse_float(self, text: str) -> float:
         value = float(text)
-        if isfinite(value) and Decimal(text) != Decimal(repr(value)):
+        if not isfinite(value):
+            self.plain = False
+        elif Decimal(text) != Decimal(repr(value)):
             self.count += 1
             self._texts[id(value)] = (value, text)
         return value
+
+    def parse_int(self, text: str) -> int:
+        value = int(text)
+        if not -(2**63) <= value < 2**64:
+            self.plain = False
+        return value
+
+    def parse_constant(self, text: str) -> float:
+        self.plain = False
+        return float(text)  # NaN, Infinity, -Infinity, as the standard parser reads them
 
     def examples(self, records: list) -> list[tuple[str, str, float]]:
         """Up to :attr:`EXAMPLES` ``(field, text, value)`` of the rounded numbers in ``records``, one a
@@ -190,10 +209,11 @@ def describe_rounded(count: int, examples: list[tuple[str, str, float]]) -> str:
     )
 
 
-def parse_json_document(response, rounded: RoundedNumbers | None = None) -> tuple[object, bool]:
-    """``(body, plain)``: the decoded JSON body of ``response``, and whether it is plain JSON (parsed
-    by orjson: no ``NaN`` or ``Infinity``, every integer within 64 bits, so orjson writes every value
-    of it back exactly). A clear :class:`ResponseFormatError` when it is not JSON."""
+def parse_json_document(response, numbers: PageNumbers | None = None) -> tuple[object, bool]:
+    """``(body, plain)``: the decoded JSON body of ``response``, and whether it is plain JSON (no
+    ``NaN`` or ``Infinity``, every integer within 64 bits, so orjson writes every value of it back
+    exactly; see :class:`PageNumbers`, which also counts the decimals a float rounds). A clear
+    :class:`ResponseFormatError` when it is not JSON."""
     content = response.content
     where = safe_url(response.url)
     if not content.strip():
@@ -201,7 +221,7 @@ def parse_json_document(response, rounded: RoundedNumbers | None = None) -> tupl
             f"Expected JSON from {where} but the response was empty ({describe_response(response)})."
         )
     try:
-        return _loads_document(content, rounded)
+        return _loads_document(content, numbers)
     except (ValueError, UnicodeDecodeError) as exc:
         head = content.lstrip()[:1]
         content_type = (response.headers.get("content-type") or "").lower()
@@ -216,14 +236,15 @@ def parse_json_document(response, rounded: RoundedNumbers | None = None) -> tupl
         ) from None
 
 
-def _loads_document(content: bytes, rounded: RoundedNumbers | None = None) -> tuple[object, bool]:
-    """``(json.loads(content), parsed by orjson)``, through orjson when it gives the same objects.
+def _loads_document(content: bytes, numbers: PageNumbers | None = None) -> tuple[object, bool]:
+    """``(json.loads(content), plain)``, through orjson when it gives the same objects.
 
     The standard parser decides every body orjson refuses (``NaN`` and ``Infinity``, unpaired
     surrogate escapes, UTF-16 bodies, invalid JSON: its errors are the ones reported) or may read
     differently (integers beyond 64 bits, which orjson turns into floats), and every body with a
-    long run of digits, whose decimals it reads through ``rounded`` (which counts those a float
-    rounds: a body without such a run has none).
+    long run of digits. It reads the numbers through ``numbers``, which counts the decimals a float
+    rounds (a body without such a run has none) and says whether the page is plain; without
+    ``numbers`` such a page is not.
     """
     if type(content) is bytes and _LONG_DIGIT_RUN not in content.translate(_DIGITS_AS_ZEROS):
         try:
@@ -231,8 +252,15 @@ def _loads_document(content: bytes, rounded: RoundedNumbers | None = None) -> tu
             return orjson.loads(content), True
         except orjson.JSONDecodeError:
             pass  # the standard parser decides, and reports the error
-    loads = json.loads if rounded is None else partial(json.loads, parse_float=rounded.parse_float)
-    return loads_bounded(content, loads=loads, limit=UPSTREAM_MAX_DEPTH), False
+    if numbers is None:
+        return loads_bounded(content, limit=UPSTREAM_MAX_DEPTH), False
+    loads = partial(
+        json.loads,
+        parse_float=numbers.parse_float,
+        parse_int=numbers.parse_int,
+        parse_constant=numbers.parse_constant,
+    )
+    return loads_bounded(content, loads=loads, limit=UPSTREAM_MAX_DEPTH), numbers.plain
 
 
 def _json_problem(exc: Exception) -> str:

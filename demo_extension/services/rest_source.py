@@ -27,8 +27,8 @@ from demo_extension.services.auth import base_query_params, build_request_auth
 from demo_extension.services.budget import paced_note, paused_refusal, request_budget
 from demo_extension.services.credentials import endpoint_origin
 from demo_extension.services.extract import (
+    PageNumbers,
     ResponseFormatError,
-    RoundedNumbers,
     check_upstream_error,
     describe_rounded,
     detect_records_path,
@@ -99,15 +99,15 @@ class PageReader:
     def request(self) -> PageRequest:
         return self.paginator.request()
 
-    def extract(self, response, rounded: RoundedNumbers | None = None) -> tuple[list, bool, object]:
+    def extract(self, response, numbers: PageNumbers | None = None) -> tuple[list, bool, object]:
         """``(records, plain, body)`` of one response: the records path found (or configured), an
         error report answered with HTTP 200 refused before anything of the body is used. Decimals a
-        float rounds are counted in ``rounded``."""
+        float rounds are counted in ``numbers``."""
         if response.status_code == 204:
             # No Content: an empty list (Zoho CRM answers a module without records so), not a JSON error
             body, plain = {}, True
         else:
-            body, plain = parse_json_document(response, rounded)
+            body, plain = parse_json_document(response, numbers)
         if self.records_path != "" and says_nothing_more(body):
             # Marketo's "nothing new": {"success": true, "moreResult": false} without "result"
             check_upstream_error(body, "", self.error_detection)
@@ -126,8 +126,8 @@ class PageReader:
         records were read (a loop, a next link to another host, a cursor that is an object) is
         ``stop_error``: the records are the upstream's answer to a request MigrateIQ made, so the
         sync stores them before the run fails, and the preview shows them with the problem."""
-        rounded = RoundedNumbers()
-        records, plain, body = self.extract(response, rounded)
+        numbers = PageNumbers()
+        records, plain, body = self.extract(response, numbers)
         path = self.records_path
         # A body that is itself the record (records_path "") holds no pagination data: its own
         # fields ("done": false on a task) are not flags about pages.
@@ -155,7 +155,7 @@ class PageReader:
             stop_error,
             partial,
             requested_backoff(body),
-            (rounded.count, rounded.examples(records)) if rounded.count else (0, []),
+            (numbers.count, numbers.examples(records)) if numbers.count else (0, []),
         )
 
 

@@ -26,7 +26,7 @@ PAGE = (
 
 
 def test_a_page_counts_exactly_the_decimals_a_float_rounds():
-    rounded = extract.RoundedNumbers()
+    rounded = extract.PageNumbers()
     body, plain = extract._loads_document(PAGE.encode(), rounded)
 
     assert repr(body) == repr(json.loads(PAGE))  # the same objects as the standard parser's
@@ -49,13 +49,13 @@ def test_a_page_counts_exactly_the_decimals_a_float_rounds():
     ],
 )
 def test_numbers_a_float_holds_as_written_are_not_counted(text):
-    rounded = extract.RoundedNumbers()
+    rounded = extract.PageNumbers()
     extract._loads_document(f'[{{"id": 1, "v": {text}, "padding": "0000000000000000000"}}]'.encode(), rounded)
     assert rounded.count == 0
 
 
 def test_a_page_without_a_long_run_of_digits_is_read_by_orjson():
-    rounded = extract.RoundedNumbers()
+    rounded = extract.PageNumbers()
     body, plain = extract._loads_document(b'[{"id": 1, "v": 0.1234567890123, "t": "1.2.3.4"}]', rounded)
     assert plain and body == [{"id": 1, "v": 0.1234567890123, "t": "1.2.3.4"}]
 

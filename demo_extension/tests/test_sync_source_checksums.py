@@ -220,6 +220,33 @@ def test_pages_that_are_not_plain_json_are_synced_without_source_checksums(fault
     assert stored_records(connector)["1"]["big"] == 123456789012345678901234567890
 
 
+def test_pages_the_standard_parser_read_keep_source_checksums_when_orjson_writes_them_back(
+    fault_server, make_connector, transformed
+):
+    # Long digit runs send a page to the standard parser (to keep integers beyond 64 bits exact and
+    # tell decimals a float rounds); such a page that holds neither is as plain as any other, and a
+    # re-sync still skips its unchanged records. Before: every such page was transformed again.
+    records = [
+        {"id": 112233445566778899 + n, "ts": f"1700000000.12345{n}", "pi": 3.14159265358979} for n in range(5)
+    ]
+    serve_pages(fault_server, [records])
+    connector = make_connector(
+        api_endpoint=fault_url(fault_server),
+        auth_type="none",
+        records_path="results",
+        pagination={"type": "none"},
+    )
+    run_sync(connector)
+    assert "" not in set(every_record().values_list("source_checksum", flat=True))
+    transformed.clear()
+
+    again = run_sync(connector)
+
+    assert counts(again) == (0, 0, 5, 0)
+    assert len(transformed) <= 1
+    assert stored_records(connector)["112233445566778899"] == records[0]
+
+
 def test_content_hash_keyed_connectors_store_source_checksums_but_compare_transformed_records(
     fault_server, make_connector, transformed
 ):
