@@ -108,6 +108,8 @@ _CONTROL_CHARS = re.compile(r"[\x00-\x1f\x7f-\x9f]+")
 # is a float exactly as written (15 significant digits always are) or an integer orjson reads exactly.
 _DIGITS_AS_ZEROS = bytes.maketrans(b"0123456789.", b"0" * 11)
 _LONG_DIGIT_RUN = b"0" * 17
+_ONLY_DIGITS_AS_ZEROS = bytes.maketrans(b"0123456789", b"0" * 10)
+_HUGE_INTEGER_RUN = b"0" * 20
 # Upstream pages: orjson's own nesting limit, which the standard parser's path enforces too (its
 # RecursionError is a clear error). Deeper records than orjson can write are stored through the
 # standard encoder, or quarantined when even that cannot (upsert.UnstorableRecord).
@@ -146,9 +148,8 @@ class PageNumbers:
     (``0.1000000000000000055511151231257827`` is read as ``0.1``, ``12345678901234567.89`` as
     ``1.2345678901234568e16``). Records hold JSON numbers as floats, so these are stored rounded: the
     run and the preview say so, naming the fields, instead of storing a nearby number quietly.
-    ``plain``: the page holds no ``NaN`` or ``Infinity`` (written or overflowing, ``1e400``) and no
-    integer beyond 64 bits, so orjson writes every value of it back exactly (see
-    :func:`parse_json_document`).
+    ``plain``: the page holds no ``NaN`` or ``Infinity`` (written or overflowing, ``1e400``), which
+    orjson would write as ``null`` (integers beyond 64 bits are found by :func:`_loads_document`).
     """
 
     EXAMPLES = 3
@@ -160,16 +161,13 @@ class PageNumbers:
 
     def parse_float(self, text: str) -> float:
         value = float(text)
-        if not isfinite(value):
-            self.plain = False
-        elif Decimal(text) != Decimal(repr(value)):
-            self.count += 1
-            self._texts[id(value)] = (value, text)
-        return value
-
-    def parse_int(self, text: str) -> int:
-        value = int(text)
-        if not -(2**63) <= value < 2**64:
+        # 15 significant digits always survive a float, and fewer than 17 characters hold no more
+        # (an integer's digits are parse_int's); inf - inf is NaN: an overflow (1e400).
+        if len(text) > 16:
+            if Decimal(text) != Decimal(repr(value)) and isfinite(value):
+                self.count += 1
+                self._texts[id(value)] = (value, text)
+        if value - value != 0.0:
             self.plain = False
         return value
 
@@ -254,13 +252,13 @@ def _loads_document(content: bytes, numbers: PageNumbers | None = None) -> tuple
             pass  # the standard parser decides, and reports the error
     if numbers is None:
         return loads_bounded(content, limit=UPSTREAM_MAX_DEPTH), False
-    loads = partial(
-        json.loads,
-        parse_float=numbers.parse_float,
-        parse_int=numbers.parse_int,
-        parse_constant=numbers.parse_constant,
-    )
-    return loads_bounded(content, loads=loads, limit=UPSTREAM_MAX_DEPTH), numbers.plain
+    loads = partial(json.loads, parse_float=numbers.parse_float, parse_constant=numbers.parse_constant)
+    value = loads_bounded(content, loads=loads, limit=UPSTREAM_MAX_DEPTH)
+    # An integer beyond 64 bits has 20 digits (or is a negative one of 19, which orjson refuses to
+    # write, as every writer of a plain page expects); digits in strings count too: not plain, fine.
+    if type(content) is not bytes or _HUGE_INTEGER_RUN in content.translate(_ONLY_DIGITS_AS_ZEROS):
+        return value, False
+    return value, numbers.plain
 
 
 def _json_problem(exc: Exception) -> str:
