@@ -162,9 +162,11 @@ class PageNumbers:
     def parse_float(self, text: str) -> float:
         value = float(text)
         # 15 significant digits always survive a float, and fewer than 17 characters hold no more
-        # (an integer's digits are parse_int's); inf - inf is NaN: an overflow (1e400).
+        # (integers are not floats); inf - inf is NaN: an overflow (1e400). A float written with
+        # 17 digits (C's %.17g, PHP before 7.1: 0.1 as 0.10000000000000001) is that float exactly.
         if len(text) > 16:
-            if Decimal(text) != Decimal(repr(value)) and isfinite(value):
+            exact = Decimal(text)
+            if exact != Decimal(repr(value)) and exact != Decimal(f"{value:.17g}") and isfinite(value):
                 self.count += 1
                 self._texts[id(value)] = (value, text)
         if value - value != 0.0:

@@ -43,6 +43,8 @@ def test_a_page_counts_exactly_the_decimals_a_float_rounds():
     [
         "1700000000.123456",  # 16 significant digits a float holds
         "0.30000000000000004",  # 0.1 + 0.2 as Python writes it: exactly a float
+        "0.10000000000000001",  # 0.1 as C's %.17g (and PHP before 7.1) write it: that float exactly
+        "-2.2204460492503131e-16",  # the same, with an exponent
         "1.50000000000000000000",  # trailing zeros
         "12345678901234567890",  # an integer: kept exact
         "1e400",  # infinity: refused elsewhere, not "rounded"
