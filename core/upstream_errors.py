@@ -107,13 +107,21 @@ def _json_error_text(body) -> str:
     if not isinstance(body, dict):
         return body if isinstance(body, str) else ""
     places: list[dict] = []
-    for key in ("error", "errors", "_error", "fault"):  # Front: {"_error": {"status", "title", "message"}}
-        value = body.get(key)
+    for key in _ERROR_PLACES:
+        value = _get_any_case(body, key)
         if isinstance(value, list) and value:
             value = value[0]
             if isinstance(value, str):
                 return value
         if isinstance(value, dict):
+            # One level further in first: QuickBooks Online's {"Fault": {"Error": [{"Message",
+            # "Detail", "code"}], "type": "ValidationFault"}}.
+            for inner_key in _ERROR_PLACES:
+                inner = _get_any_case(value, inner_key)
+                if isinstance(inner, list) and inner:
+                    inner = inner[0]
+                if isinstance(inner, dict):
+                    places.append(inner)
             places.append(value)
     places.append(body)
     message = code = ""
@@ -128,9 +136,23 @@ def _json_error_text(body) -> str:
     return message or code
 
 
+# Where an error body keeps its report (Front: {"_error": {"status", "title", "message"}}; Apigee:
+# {"fault": {"faultstring"}}); keys are matched in any case (QuickBooks Online's "Fault", "Error").
+_ERROR_PLACES = ("error", "errors", "_error", "fault")
+
+
+def _get_any_case(place: dict, key: str):
+    """``place[key]``, else the value of the first key equal to ``key`` in another case."""
+    if key in place:
+        return place[key]
+    return next(
+        (value for name, value in place.items() if isinstance(name, str) and name.lower() == key), None
+    )
+
+
 def _first_text(place: dict, keys) -> str:
     for key in keys:
-        value = place.get(key)
+        value = _get_any_case(place, key.lower()) if key not in place else place[key]
         if isinstance(value, dict):  # OData v2: {"error": {"code", "message": {"lang", "value"}}}
             value = value.get("value")
         if isinstance(value, str) and value.strip():

@@ -526,6 +526,7 @@ class _Run:
                                 f"Page {counters.pages + 1} ({page.label}) holds the same records as "
                                 "an earlier page: the upstream seems to ignore the pagination parameters. "
                                 "Stopping instead of looping; check the connector's pagination settings."
+                                + (f" {page.repeat_hint}" if page.repeat_hint else "")
                             )
                         recent_pages.append(fingerprint)
                         counters.pages += 1

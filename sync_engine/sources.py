@@ -54,6 +54,9 @@ class Page:
     run_fields: dict = field(default_factory=dict)
     # Raised by the engine after this page is committed (a loop detected by the source).
     error: Exception | None = None
+    # What to check when this page holds the same records as an earlier one (how the source asked
+    # for it: the parameter an upstream may not take), added to the run's error.
+    repeat_hint: str = ""
 
 
 @dataclass

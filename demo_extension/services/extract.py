@@ -65,6 +65,9 @@ ENVELOPE_KEYS = (
     "response",
     # OData v2 (SAP Gateway, SuccessFactors): {"d": {"results": [...], "__next", "__count"}}
     "d",
+    # QuickBooks Online's query: {"QueryResponse": {"Customer": [...], "startPosition", "maxResults"},
+    # "time"}; a query that matches nothing answers {"QueryResponse": {}, "time"}
+    "QueryResponse",
 )
 _ENVELOPE_KEYS_LOWER = frozenset(key.lower() for key in ENVELOPE_KEYS)
 _SNIPPET_CHARS = 60
@@ -93,6 +96,9 @@ _PAGING_KEYS = frozenset(
         "offset",
         "limit",
         "start",
+        "startPosition",  # QuickBooks Online: QueryResponse {startPosition, maxResults, totalCount}
+        "maxResults",
+        "totalCount",
     }
 )
 # What an envelope carries besides its records: an envelope key that is null beside only these is an
@@ -420,14 +426,23 @@ def detect_records_path(body) -> str:
                     return f"{key}.{inner_key}"
     # A list named after its resource one level down (``{"result": {"orders": [...]}, "meta":
     # {"next_cursor": ...}}``): the lone list of objects of an envelope key's object whose other
-    # values are plain, when the body has paging metadata (else the object may be one record).
-    if paging_signal(body) is not None:
-        for key in ENVELOPE_KEYS:
-            inner = body.get(key)
-            if isinstance(inner, dict):
-                lone = _lone_list_of_objects(inner)
-                if lone is not None:
-                    return f"{key}.{lone}"
+    # values are plain, when the body has paging metadata (else the object may be one record), or
+    # when the object holds paging keys beside it and the body nothing else but plain values
+    # (QuickBooks Online's ``{"QueryResponse": {"Customer": [...], "startPosition", "maxResults"},
+    # "time"}``).
+    signal = paging_signal(body) is not None
+    for key in ENVELOPE_KEYS:
+        inner = body.get(key)
+        if isinstance(inner, dict):
+            lone = _lone_list_of_objects(inner)
+            if lone is not None and (
+                signal
+                or (_paging_metadata_beside(inner, lone) and _paging_metadata_beside(body, key, need=0))
+            ):
+                return f"{key}.{lone}"
+    # QuickBooks Online answers a query that matches nothing with an empty QueryResponse.
+    if body.get("QueryResponse") == {} and _paging_metadata_beside(body, "QueryResponse", need=0):
+        return "QueryResponse"
     lists_of_objects = [
         key
         for key, value in body.items()
@@ -734,11 +749,11 @@ def _success_status(value) -> bool:
     return False
 
 
-def _paging_metadata_beside(body: dict, records_key: str) -> bool:
-    """Whether everything in ``body`` but its records is plain values, two of them paging keys."""
+def _paging_metadata_beside(body: dict, records_key: str, need: int = 2) -> bool:
+    """Whether everything in ``body`` but its records is plain values, ``need`` of them paging keys."""
     others = {key: value for key, value in body.items() if key != records_key}
     plain = all(not isinstance(value, (dict, list)) for value in others.values())
-    return plain and len(set(others) & _PAGING_KEYS) >= 2
+    return plain and len(set(others) & _PAGING_KEYS) >= need
 
 
 def extract_records(body, records_path: str, *, url: str = "") -> list:
@@ -750,11 +765,19 @@ def extract_records(body, records_path: str, *, url: str = "") -> list:
     """
     if type(body) is dict and not body:
         return []  # an empty object: no records (Square's search answers {} when nothing matches)
-    value = get_path(body, path_parts(records_path)) if records_path else body
+    parts = path_parts(records_path) if records_path else ()
+    value = get_path(body, parts) if records_path else body
     if isinstance(value, list):
         return value
-    if value is None and records_path and has_path(body, path_parts(records_path)):
+    if value is None and records_path and has_path(body, parts):
         return []  # an explicit null: no records (Pipedrive's empty lists), not a missing path
+    if records_path and (
+        value == {} or (value is None and len(parts) > 1 and get_path(body, parts[:-1]) == {})
+    ):
+        # An empty object where the records (or the object holding them) are: no records, never an
+        # empty record. QuickBooks Online answers a query that matches nothing (or a page past the
+        # end) with "QueryResponse": {}, without the entity's list.
+        return []
     if isinstance(value, dict):
         return [value]
     where = f" from {safe_url(url)}" if url else ""

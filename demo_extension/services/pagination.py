@@ -38,6 +38,7 @@ the engine also compares page contents and enforces ``max_pages``.
 
 from __future__ import annotations
 
+import json
 import re
 from collections import deque
 from collections.abc import Callable, Iterable
@@ -141,6 +142,10 @@ _META_KEYS = (
     "result_info",  # Cloudflare API v4: result_info {page, per_page, count, total_count, total_pages, cursor}
     "info",  # Zoho CRM: info {per_page, count, page, more_records, next_page_token}
     "d",  # OData v2 (SAP Gateway, SuccessFactors): d {results, __next, __count}
+    # Gong: records {totalRecords, currentPageSize, currentPageNumber, cursor} beside the list named
+    # after the resource (users, calls); only ever read as a meta object when it is one (Airtable's
+    # records are a list).
+    "records",
 )
 _NEXT_URL_KEYS = (
     "next",
@@ -209,6 +214,7 @@ _TOTAL_KEYS = (
     "total_items",
     "totalItems",
     "total_records",
+    "totalRecords",  # Gong: records.totalRecords
     "totalSize",  # Salesforce
     "totalElements",  # Spring Data, HAL (Help Scout's page.totalElements)
     "__count",  # OData v2 with $inlinecount=allpages: d.__count, a string
@@ -583,6 +589,24 @@ def _known_cursor(body):
         body.get("results" if "results" in body else "data"), list
     ):
         return None
+    token = body.get("next")
+    if isinstance(body.get("hasNext"), bool) and isinstance(token, str) and token.strip():
+        if not _looks_like_url(token):
+            # https://hire.lever.co/developer/documentation#pagination: {"data", "hasNext", "next"},
+            # the next token (not a URL) is sent back as "offset"
+            return ("next",), "offset", "Lever-style next (beside hasNext)"
+    pagination = body.get("pagination")
+    if (
+        isinstance(body.get("data"), list)
+        and isinstance(pagination, dict)
+        and set(pagination) == {"cursor"}
+        and isinstance(pagination["cursor"], str)
+        and pagination["cursor"]
+    ):
+        # Twitch Helix (https://dev.twitch.tv/docs/api/guide/#pagination): {"data", "pagination":
+        # {"cursor"}}, the cursor sent back as "after" (an API that pages otherwise repeats page 1,
+        # which the run refuses as a loop, naming the parameter)
+        return ("pagination", "cursor"), "after", "Twitch-style pagination.cursor"
     token = body.get("next_page")
     if (
         body.get("object") == "search_result"
@@ -828,6 +852,11 @@ class Paginator:
     def describe(self) -> str:
         return self.style
 
+    def repeat_hint(self) -> str:
+        """What to set when a page repeats an earlier one (the upstream ignored how it was asked
+        for), or ""."""
+        return ""
+
 
 def _flag_text(body, path) -> str:
     value = get_path(body, path_parts(path)) if path else None
@@ -1013,6 +1042,24 @@ class CursorPagination(Paginator):
         if self.configured and path and not has_path(page.body, path_parts(path)):
             return "cursor_path"
         return None
+
+    def repeat_hint(self) -> str:
+        config = self.config
+        if (
+            "cursor_url" in config
+            or config.get("cursor_from") == "last_record"
+            or self.state.get("cursor") is None
+        ):
+            return ""
+        path = config.get("cursor_path") or self._token_path
+        param = config.get("cursor_param", "cursor")
+        example = {"type": "cursor", "cursor_path": path, "cursor_param": "<the API's parameter>"}
+        return (
+            f"The cursor read at {path!r} was sent back as {param!r}"
+            + (" (detected)" if not self.configured else "")
+            + "; an API that takes it under another name (Twitch's 'after', Lever's 'offset') answers "
+            f"the first page again: set the connector's pagination to {json.dumps(example)}."
+        )
 
     def describe(self) -> str:
         param = self.config.get("cursor_param", "cursor")
@@ -1223,6 +1270,9 @@ class AutoPaginator:
     def describe(self) -> str:
         return self.inner.describe() if self.inner is not None else "auto"
 
+    def repeat_hint(self) -> str:
+        return self.inner.repeat_hint() if self.inner is not None else ""
+
 
 #: Page sizes APIs serve by default (Xero 100, Salesforce 2000, ...): a single answer of exactly one
 #: of these, with nothing that says whether more exist, is most likely a first page.
@@ -1231,6 +1281,11 @@ TYPICAL_PAGE_SIZES = frozenset({50, 100, 200, 250, 500, 1000, 2000, 5000, 10000}
 _SIZE_QUERY_PARAMS = frozenset(
     key.lower() for key in (*_LIMIT_KEYS, "size", "count", "top", "$top", "page[size]", "page[limit]", "rows")
 )
+
+
+# A page size a query statement sent as a parameter asks for: QuickBooks Online's ``select * from
+# Customer STARTPOSITION 1 MAXRESULTS 500``, SQL's ``LIMIT 500``.
+_STATEMENT_LIMIT = re.compile(r"\b(MAXRESULTS|LIMIT)\s+(\d{1,9})\b", re.IGNORECASE)
 
 
 def full_page_without_signal(page: FetchedPage, auto_config: dict) -> str | None:
@@ -1260,9 +1315,14 @@ def full_page_without_signal(page: FetchedPage, auto_config: dict) -> str | None
     asked = []
     if auto_config.get("page_size") == count:
         asked.append(f"pagination.page_size {count}")
+    statement = None
     for name, value in parse_qsl(urlsplit(page.url).query):
         if name.lower() in _SIZE_QUERY_PARAMS and _int_or_none(value) == count:
             asked.append(f"the request's {name}={value}")
+        limit_clause = _STATEMENT_LIMIT.search(value)
+        if limit_clause and int(limit_clause.group(2)) == count:
+            statement = f"The query statement ({name}={value!r})"
+            asked.append(f"the {limit_clause.group(1)} {count} of the request's {name} statement")
     limit_path, limit = _find(page.body, _LIMIT_KEYS)
     if limit_path and _int_or_none(limit) == count:
         asked.append(f"the response's {limit_path}: {count}")
@@ -1272,10 +1332,24 @@ def full_page_without_signal(page: FetchedPage, auto_config: dict) -> str | None
         why = "a page size APIs commonly serve by default"
     else:
         return None
-    return (
+    if statement is None and isinstance(page.body, dict) and isinstance(page.body.get("QueryResponse"), dict):
+        statement = "A QuickBooks Online query (100 entities when it names no MAXRESULTS)"
+    said = (
         f"The single answer holds exactly {count} records, {why}, and says nothing about further pages "
         "(no next link, cursor, page count, total or has-more flag), so the sync cannot tell whether "
-        "records were left behind. If the API pages, set the connector's pagination (e.g. "
+        "records were left behind. "
+    )
+    if statement is not None:
+        # QuickBooks Online pages inside its query (STARTPOSITION n MAXRESULTS m), which no pagination
+        # style rewrites.
+        return said + (
+            f"{statement} pages by its own clauses (STARTPOSITION, OFFSET), which MigrateIQ does not "
+            "rewrite: raise its limit (QuickBooks Online: MAXRESULTS 1000 at most) or narrow it with a "
+            "WHERE clause so that one answer holds every record; if this is the whole list, set "
+            '{"type": "none"}.'
+        )
+    return said + (
+        "If the API pages, set the connector's pagination (e.g. "
         '{"type": "page"} for ?page=N, with "page_size" for a page size it asks for; {"type": "offset"} '
         'for ?offset=); if this is the whole list, set {"type": "none"}.'
     )

@@ -421,6 +421,7 @@ class RestSource:
                             "records_total": current.whole_run_total() if current is not None else None,
                         },
                         error=loop_error,
+                        repeat_hint=paginator.repeat_hint(),
                     )
                     del read, response
                     if not more:

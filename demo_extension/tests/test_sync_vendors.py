@@ -15,6 +15,7 @@ from demo_extension.tests.vendors import (
     FIFTH_VENDORS_ON_AUTO,
     FOURTH_VENDORS_ON_AUTO,
     MORE_VENDORS,
+    SEVENTH_VENDORS_ON_AUTO,
     SIXTH_VENDORS_ON_AUTO,
     THIRD_VENDORS_ON_AUTO,
     VENDORS,
@@ -34,6 +35,9 @@ from demo_extension.tests.vendors import (
     GitHub,
     GitHubGraphQL,
     GitLab,
+    Gong,
+    GreenhouseHarvest,
+    GreenhouseHarvestV3,
     HelpScout,
     HubSpot,
     HubSpotSearch,
@@ -42,6 +46,7 @@ from demo_extension.tests.vendors import (
     Jira,
     JsonApiOmittedNext,
     Klaviyo,
+    Lever,
     LinearGraphQL,
     Mailchimp,
     Mailgun,
@@ -57,6 +62,7 @@ from demo_extension.tests.vendors import (
     PagerDuty,
     Pipedrive,
     PipedriveV2,
+    QuickBooksOnline,
     Salesforce,
     Sentry,
     ServiceNow,
@@ -66,12 +72,16 @@ from demo_extension.tests.vendors import (
     Square,
     StackExchange,
     Stripe,
+    Todoist,
+    Trello,
     Twilio,
+    Twitch,
     Typeform,
     WebflowV2,
     WordPress,
     XApiV2,
     Xero,
+    YouTube,
     Zendesk,
     ZohoCrm,
     ZohoCrmV2,
@@ -112,7 +122,8 @@ def _assert_no_request_past_the_last_page(vendor, log, page_size=None, *, allowe
     + THIRD_VENDORS_ON_AUTO
     + FOURTH_VENDORS_ON_AUTO
     + FIFTH_VENDORS_ON_AUTO
-    + SIXTH_VENDORS_ON_AUTO,
+    + SIXTH_VENDORS_ON_AUTO
+    + SEVENTH_VENDORS_ON_AUTO,
     ids=lambda cls: cls.name,
 )
 def test_auto_pagination_syncs_every_record_of_each_vendor_without_a_request_past_the_last_page(
@@ -632,6 +643,13 @@ def test_pagerduty_asked_for_its_total_gets_no_request_past_the_last_page(vendor
         (ODataV2, "[LGN0011]Invalid username or password."),  # OData's {"error": {"message": {"value"}}}
         (Cloudflare, "Authentication error"),
         (FacebookGraph, "Invalid OAuth access token - Cannot parse access token"),
+        (GreenhouseHarvest, "Invalid Basic Auth credentials"),
+        (Lever, "Invalid API key (UnauthorizedError)"),
+        (Gong, "Unauthorized"),  # {"requestId", "errors": ["Unauthorized"]}
+        (YouTube, "API key not valid. Please pass a valid API key."),
+        (Twitch, "Invalid OAuth token"),
+        (Todoist, "Unauthorized"),
+        (Trello, "invalid key"),  # plain text
     ],
     ids=lambda v: getattr(v, "name", ""),
 )
@@ -1569,7 +1587,12 @@ def test_a_netsuite_error_fails_the_sync_with_its_error_detail(vendor_server, ma
 
 @pytest.mark.parametrize(
     ("vendor_class", "message"),
-    [(WebflowV2, "Too many requests"), (Spotify, "API rate limit exceeded")],
+    [
+        (WebflowV2, "Too many requests"),
+        (Spotify, "API rate limit exceeded"),
+        (GreenhouseHarvest, "Too many requests"),
+        (Gong, "Too many requests"),
+    ],
     ids=lambda v: getattr(v, "name", ""),
 )
 def test_a_429_pauses_the_connector_for_its_retry_after_and_asks_the_page_again(
@@ -1844,3 +1867,230 @@ def test_a_graph_business_use_case_limit_longer_than_the_cap_fails_the_run_namin
     connector = make_connector(**vendor.connector_fields())
 
     _failed_on_page_two_past_the_cap(vendor, connector, "too many calls to this ad-account", 180, 5)
+
+
+# -- Greenhouse Harvest, Lever, Gong, YouTube, QuickBooks Online, Twitch, Todoist, Trello ------------
+
+
+def test_greenhouse_harvest_v3_cursor_links_are_followed_as_given_without_the_first_request_s_parameters(
+    vendor_server, make_connector
+):
+    # "When you pass a cursor, it must be the only query parameter": per_page and filters go on the
+    # first request only.
+    vendor = vendor_server(GreenhouseHarvestV3)
+    pagination = {"type": "auto", "size_param": "per_page", "page_size": 5}
+    connector = make_connector(
+        **vendor.connector_fields(), pagination=pagination, query_params={"status": "open"}
+    )
+
+    _synced_completely(vendor, connector, pages=5)
+    queries = [request["query"] for request in vendor.requests]
+    assert queries[0] == {"status": "open", "per_page": "5"}
+    assert all(list(query) == ["cursor"] for query in queries[1:])
+
+
+def test_lever_s_next_token_is_sent_back_as_offset_until_has_next_is_false(vendor_server, make_connector):
+    vendor = vendor_server(Lever)
+    connector = make_connector(**vendor.connector_fields())
+
+    log = _synced_completely(vendor, connector, pages=5)
+    assert log.detected_pagination == "cursor"
+    offsets = [request["query"].get("offset") for request in vendor.requests]
+    assert offsets[0] is None and all(offset and offset.startswith("0.") for offset in offsets[1:])
+    assert [request["path"] for request in vendor.requests] == [vendor.path] * 5  # never taken for a URL
+
+
+def test_lever_s_next_token_pinned_as_a_next_url_fails_naming_has_next_instead_of_ending_short(
+    vendor_server, make_connector
+):
+    vendor = vendor_server(Lever)
+    connector = make_connector(
+        **vendor.connector_fields(), pagination={"type": "next_url", "next_url_path": "next"}
+    )
+
+    log = run_sync(connector)
+
+    assert log.status == SyncStatus.FAILED
+    assert "HTTP 404" in log.error_message and "Resource not found" in log.error_message
+    assert "The previous page says more records exist (hasNext: true)" in log.error_message
+    assert log.records_created == 5  # page 1 kept, to be resumed once the pagination is set
+
+
+def test_gong_s_records_object_is_its_paging_metadata_and_records_cursor_is_followed(
+    vendor_server, make_connector
+):
+    vendor = vendor_server(Gong)
+    connector = make_connector(**vendor.connector_fields())
+
+    log = _synced_completely(vendor, connector, pages=5)
+    assert log.detected_pagination == "cursor"
+    assert [bool(request["query"].get("cursor")) for request in vendor.requests] == [False] + [True] * 4
+    assert all("totalRecords" not in record for record in stored_records(connector).values())
+
+
+def test_a_gong_page_that_loses_its_cursor_before_total_records_ends_partial(vendor_server, make_connector):
+    vendor = vendor_server(Gong)
+    vendor.cursor_lost_on_page = 2
+    connector = make_connector(**vendor.connector_fields())
+
+    log = run_sync(connector)
+
+    assert log.status == SyncStatus.PARTIAL
+    assert "The upstream announces 23 records but the sync received 10" in log.error_message
+    assert log.records_created == 10 and len(vendor.requests) == 2
+
+
+def test_a_youtube_search_s_approximate_total_past_the_last_page_ends_partial_naming_it(
+    vendor_server, make_connector
+):
+    # search.list's pageInfo.totalResults "is an approximation" (at most 1,000,000) and a search
+    # serves a few hundred results at most: a run cannot prove it read every match.
+    vendor = vendor_server(YouTube)
+    vendor.approximate_total = 1_000_000
+    connector = make_connector(**vendor.connector_fields())
+
+    log = run_sync(connector)
+
+    assert log.status == SyncStatus.PARTIAL
+    assert "The upstream announces 1000000 records but the sync received 23" in log.error_message
+    assert log.records_created == 23
+
+
+def test_a_spent_youtube_quota_fails_the_run_at_once_with_its_message_and_keeps_page_one(
+    vendor_server, make_connector
+):
+    vendor = vendor_server(YouTube)
+    vendor.quota_spent_on_page = 2  # HTTP 403 quotaExceeded: a daily quota, no retry helps
+    connector = make_connector(**vendor.connector_fields())
+
+    log = run_sync(connector)
+
+    assert log.status == SyncStatus.FAILED
+    assert "HTTP 403" in log.error_message and "you have exceeded your quota" in log.error_message
+    assert "after 1 attempt" in log.error_message and vendor.api_key not in log.error_message
+    assert (len(vendor.requests), log.records_created) == (2, 5)
+
+
+def test_a_quickbooks_query_s_entities_are_the_records_never_its_query_response_envelope(
+    vendor_server, make_connector
+):
+    vendor = vendor_server(QuickBooksOnline)
+    connector = make_connector(**vendor.connector_fields(), primary_key="Id")
+
+    log = run_sync(connector)
+
+    assert log.status == SyncStatus.SUCCESS, log.error_message
+    assert log.records_created == 23
+    assert _canonical(stored_records(connector).values()) == _canonical(vendor.all_records())
+
+
+@pytest.mark.parametrize("records_path", [None, "QueryResponse.Customer"], ids=["auto", "pinned"])
+def test_a_quickbooks_query_that_matches_nothing_stores_nothing(vendor_server, make_connector, records_path):
+    vendor = vendor_server(QuickBooksOnline, records=0)  # {"QueryResponse": {}, "time": ...}
+    connector = make_connector(**vendor.connector_fields(), primary_key="Id", records_path=records_path)
+
+    log = run_sync(connector)
+
+    assert log.status == SyncStatus.SUCCESS, log.error_message
+    assert log.records_processed == 0
+    assert not SyncedRecord.objects.filter(connector=connector).exists()
+
+
+@pytest.mark.parametrize(
+    ("statement", "records", "said"),
+    [
+        ("select * from Customer MAXRESULTS 10", 23, "the MAXRESULTS 10 of the request's query statement"),
+        (
+            "select * from Customer",
+            151,
+            "A QuickBooks Online query (100 entities when it names no MAXRESULTS)",
+        ),
+    ],
+    ids=["maxresults", "default-100"],
+)
+def test_a_quickbooks_answer_as_long_as_its_query_s_limit_ends_partial_saying_the_statement_pages(
+    vendor_server, make_connector, statement, records, said
+):
+    vendor = vendor_server(QuickBooksOnline, records=records)
+    fields = {**vendor.connector_fields(), "query_params": {"query": statement, "minorversion": "75"}}
+    connector = make_connector(**fields, primary_key="Id")
+
+    log = run_sync(connector)
+
+    assert log.status == SyncStatus.PARTIAL
+    assert said in log.error_message, log.error_message
+    assert (
+        "pages by its own clauses (STARTPOSITION, OFFSET), which MigrateIQ does not rewrite"
+        in log.error_message
+    )
+
+
+def test_a_quickbooks_query_fault_fails_the_sync_with_its_message(vendor_server, make_connector):
+    vendor = vendor_server(QuickBooksOnline)
+    fields = {**vendor.connector_fields(), "query_params": {"query": "select * form Customer"}}
+    connector = make_connector(**fields, primary_key="Id")
+
+    log = _failed_storing_nothing(connector)
+
+    assert "HTTP 400" in log.error_message and "Error parsing query" in log.error_message
+
+
+def test_twitch_s_pagination_cursor_is_sent_back_as_after(vendor_server, make_connector):
+    vendor = vendor_server(Twitch)
+    connector = make_connector(**vendor.connector_fields())
+
+    _synced_completely(vendor, connector, pages=5)
+    assert [sorted(request["query"]) for request in vendor.requests] == [["broadcaster_id"]] + [
+        ["after", "broadcaster_id"]
+    ] * 4
+
+
+def test_a_cursor_sent_under_a_name_the_api_ignores_fails_naming_the_parameter_to_set(
+    vendor_server, make_connector
+):
+    vendor = vendor_server(Twitch)
+    pinned = {"type": "cursor", "cursor_path": "pagination.cursor"}  # sent as "cursor": Twitch ignores it
+    connector = make_connector(**vendor.connector_fields(), pagination=pinned)
+
+    log = run_sync(connector)
+
+    assert log.status == SyncStatus.FAILED
+    assert "holds the same records as an earlier page" in log.error_message
+    assert "The cursor read at 'pagination.cursor' was sent back as 'cursor'" in log.error_message
+    assert '"cursor_param": "<the API\'s parameter>"' in log.error_message
+    assert log.records_created == 5
+
+
+def test_a_twitch_429_waits_for_its_ratelimit_reset_and_asks_the_page_again(
+    vendor_server, make_connector, settings
+):
+    settings.MIGRATEIQ_HTTP_RETRY_AFTER_CAP = 3
+    vendor = vendor_server(Twitch)
+    vendor.rate_limited_on_page = 2  # Ratelimit-Remaining: 0, Ratelimit-Reset: now + 1 (epoch seconds)
+    connector = make_connector(**vendor.connector_fields(), max_concurrent_requests=1)
+
+    log = _synced_completely(vendor, connector, pages=5)
+    assert [request["status"] for request in vendor.requests] == [200, 429, 200, 200, 200, 200]
+    assert vendor.requests[1]["query"] == vendor.requests[2]["query"]
+    retry = next(line for line in events(log) if "HTTP 429" in line)
+    assert "Rate limit exceeded" in retry and "its request budget is paused" in retry
+
+
+def test_a_trello_board_s_cards_are_one_answer_and_a_refused_token_fails_with_its_plain_text(
+    vendor_server, make_connector
+):
+    vendor = vendor_server(Trello)
+    connector = make_connector(**vendor.connector_fields())
+
+    log = run_sync(connector)
+
+    assert log.status == SyncStatus.SUCCESS, log.error_message
+    assert log.records_created == 23 and len(vendor.requests) == 1
+    assert _canonical(stored_records(connector).values()) == _canonical(vendor.all_records())
+
+    vendor.token = "a-revoked-token-0000000000"
+    again = run_sync(connector)
+
+    assert again.status == SyncStatus.FAILED
+    assert "HTTP 401" in again.error_message and "invalid token" in again.error_message
+    assert vendor.token not in again.error_message

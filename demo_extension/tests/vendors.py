@@ -4129,3 +4129,484 @@ SIXTH_VENDORS_ON_AUTO = (
     FacebookGraph,
     Recurly,
 )
+
+
+# -- a seventh round: Greenhouse Harvest, Lever, Gong, YouTube, QuickBooks Online, Twitch, Todoist,
+# Trello --------------------------------------------------------------------------------------------
+
+
+class GreenhouseHarvest(KeyAsUserVendor):
+    """Greenhouse Harvest API v1 (``GET /v1/candidates``; HTTP Basic with the API token as the user name
+    and an empty password): a bare JSON list; ``per_page`` (1 to 500, default 100) and ``page`` from 1;
+    a ``Link`` header with ``next``, ``prev`` and ``last`` (``skip_count=true`` leaves ``last`` out);
+    no ``next`` on the last page. A 429 names its wait in ``Retry-After``; every answer carries
+    ``X-RateLimit-Limit`` and ``X-RateLimit-Remaining``. Errors: ``{"message": ...}``.
+    https://developers.greenhouse.io/harvest.html#authentication, #pagination, #throttling"""
+
+    name = "greenhouse"
+    path = "/v1/candidates"
+    records = 23
+    page_size = 5
+    max_page_size = 500
+    api_key = "a7183e1b7e9ab09b8a5cfa87d1934c3c"
+    rate_limited_on_page = None
+    refused = 0
+
+    def unauthorized(self):
+        return 401, {}, {"message": "Invalid Basic Auth credentials"}
+
+    def connector_fields(self):
+        return {"api_endpoint": self.url, "api_key": self.api_key, "auth_type": "basic_key"}
+
+    def record(self, number):
+        return {"id": 4_000_000 + number, "first_name": f"Candidate {number}", "last_name": "Lee"}
+
+    def respond(self, path, query, headers):
+        records = self.all_records()
+        size = self.size(query, "per_page")
+        page = int(query["page"]) if str(query.get("page", "")).isdigit() else 1
+        limits = {"X-RateLimit-Limit": "50", "X-RateLimit-Remaining": "49"}
+        if self.refused_once((page - 1) * size, size):
+            return (
+                429,
+                {"Retry-After": "1", "X-RateLimit-Limit": "50", "X-RateLimit-Remaining": "0"},
+                {"message": "Too many requests"},
+            )
+        pages = max(1, -(-len(records) // size))
+
+        def link(number):
+            return f"{self.url}?{urlencode({**query, 'page': number, 'per_page': size})}"
+
+        links = []
+        if page < pages:
+            links.append(f'<{link(page + 1)}>; rel="next"')
+        if page > 1:
+            links.append(f'<{link(page - 1)}>; rel="prev"')
+        if query.get("skip_count") != "true":
+            links.append(f'<{link(pages)}>; rel="last"')
+        start = (page - 1) * size
+        return 200, {**limits, "Link": ", ".join(links)}, records[start : start + size]
+
+
+class GreenhouseHarvestV3(VendorServer):
+    """Greenhouse Harvest API v3 (``GET /v3/jobs``; ``Authorization: Bearer``): a bare JSON list, cursor
+    pagination by the ``Link`` header only: ``<.../v3/jobs?cursor=...>; rel="next"`` while there is
+    another page, no header on the last one, no ``prev`` or ``last``. Filters and ``per_page`` go on the
+    first request only: "When you pass a cursor, it must be the only query parameter" (a request with a
+    cursor and another parameter fails).
+    https://harvestdocs.greenhouse.io/docs/pagination"""
+
+    name = "greenhouse-v3"
+    path = "/v3/jobs"
+    records = 23
+    page_size = 5
+    max_page_size = 500
+    api_key = "harvest-v3-oauth-access-token-7f3a"
+
+    def record(self, number):
+        return {"id": 90_000 + number, "name": f"Job {number}", "status": "open"}
+
+    def respond(self, path, query, headers):
+        records = self.all_records()
+        if "cursor" in query:
+            if len(query) > 1:
+                others = ", ".join(sorted(name for name in query if name != "cursor"))
+                return 400, {}, {"error": f"cursor must be the only query parameter (also given: {others})"}
+            position = _position(query["cursor"], "gh3")
+            if position is None:
+                return 400, {}, {"error": "Invalid cursor"}
+            start, size = divmod(position, 1000)
+        else:
+            start, size = 0, self.size(query, "per_page")
+        end = min(start + size, len(records))
+        headers_out = {}
+        if end < len(records):
+            headers_out["Link"] = f'<{self.url}?cursor={_token(end * 1000 + size, "gh3")}>; rel="next"'
+        return 200, headers_out, records[start:end]
+
+
+class Lever(KeyAsUserVendor):
+    """Lever Data API lists (``GET /v1/opportunities``; HTTP Basic with the API key as the user name and an
+    empty password): ``{"data": [...], "hasNext": true, "next": "<token>"}``; ``limit`` (1 to 100,
+    default 100) and ``offset``, which takes the ``next`` token of the previous answer (an opaque token,
+    not a URL); the last page has ``hasNext: false`` and no ``next``. Errors: ``{"code", "message"}``;
+    too many requests: HTTP 429. https://hire.lever.co/developer/documentation#pagination,
+    #rate-limits, #errors"""
+
+    name = "lever"
+    path = "/v1/opportunities"
+    records = 23
+    page_size = 5
+    api_key = "mQ3FakeLeverKey0123456789abcdefgh"
+    rate_limited_on_page = None
+    refused = 0
+
+    def unauthorized(self):
+        return 401, {}, {"code": "UnauthorizedError", "message": "Invalid API key"}
+
+    def connector_fields(self):
+        return {"api_endpoint": self.url, "api_key": self.api_key, "auth_type": "basic_key"}
+
+    def record(self, number):
+        return {
+            "id": f"{number:08d}-5d6f-4c2a-9b1e-0a1b2c3d4e5f",
+            "name": f"Candidate {number}",
+            "stage": "lead-new",
+            "createdAt": 1_700_000_000_000 + number,
+        }
+
+    def respond(self, path, query, headers):
+        if path != self.path:  # a token taken for a path: GET /v1/<token>
+            return 404, {}, {"code": "ResourceNotFound", "message": f"Resource not found: {path}"}
+        records = self.all_records()
+        limit = self.size(query, "limit")
+        start = 0
+        if "offset" in query:
+            start = _position(query["offset"].rsplit(".", 1)[-1], "lv")
+            if start is None:
+                return 400, {}, {"code": "BadRequestError", "message": "Invalid offset token"}
+        if self.refused_once(start, limit):
+            return 429, {}, {"code": "TooManyRequests", "message": "Too many requests"}
+        end = min(start + limit, len(records))
+        body: dict = {"data": records[start:end], "hasNext": end < len(records)}
+        if end < len(records):
+            body["next"] = f"0.{1_414_895_548_650 + end}.{_token(end, 'lv')}"  # as Lever's look
+        return 200, {}, body
+
+
+class Gong(BasicAuthVendor):
+    """Gong API v2 ``GET /v2/users`` (HTTP Basic with the access key and its secret): ``{"requestId",
+    "records": {"totalRecords", "currentPageSize", "currentPageNumber", "cursor"}, "users": [...]}``;
+    100 a page; ``records.cursor`` only while more records follow, sent back as ``cursor``. The list is
+    named after the resource (``users``, ``calls``) and ``records`` is the paging object. Errors:
+    ``{"requestId", "errors": [...]}`` (a 4xx); a 429 names its wait in ``Retry-After``.
+    https://help.gong.io/apidocs/list-all-users-v2users, https://help.gong.io/apidocs/introduction
+    (authentication, limits), https://visioneers.gong.io/developers-79/gong-api-pagination-limit-1036"""
+
+    name = "gong"
+    path = "/v2/users"
+    records = 23
+    page_size = 5
+    user = "UQ4ZNFAKEACCESSKEY"
+    api_key = "eyJhbGciOiJIUzI1NiJ9.fake-gong-access-key-secret"
+    rate_limited_on_page = None
+    refused = 0
+    cursor_lost_on_page: int | None = None  # this page (1-based) leaves out records.cursor
+
+    def unauthorized(self):
+        return 401, {}, {"requestId": "4al018gzaztcr8nbukw", "errors": ["Unauthorized"]}
+
+    def record(self, number):
+        return {
+            "id": str(2_345_678_901_234_567_000 + number),
+            "emailAddress": f"rep{number}@example.com",
+            "active": True,
+            "firstName": f"Rep {number}",
+        }
+
+    def respond(self, path, query, headers):
+        records = self.all_records()
+        start = 0
+        if "cursor" in query:
+            start = _position(query["cursor"], "gong")
+            if start is None:
+                return 400, {}, {"requestId": "4ubcyx5e25wtaxytgv7", "errors": ["Malformed request"]}
+        if self.refused_once(start, self.page_size):
+            body = {"requestId": "5kqf0z9xyz", "errors": ["Too many requests"]}
+            return 429, {"Retry-After": "1"}, body
+        end = min(start + self.page_size, len(records))
+        meta = {
+            "totalRecords": len(records),
+            "currentPageSize": end - start,
+            "currentPageNumber": start // self.page_size,
+        }
+        if end < len(records) and start != ((self.cursor_lost_on_page or 0) - 1) * self.page_size:
+            meta["cursor"] = _token(end, "gong")
+        return 200, {}, {"requestId": "4ubcyx5e25wtaxytgv7", "records": meta, "users": records[start:end]}
+
+
+class YouTube(VendorServer):
+    """YouTube Data API v3 ``playlistItems.list`` (``GET /youtube/v3/playlistItems?part=snippet&
+    playlistId=...``; the API key as ``key``): ``{"kind", "etag", "nextPageToken", "prevPageToken",
+    "pageInfo": {"totalResults", "resultsPerPage"}, "items": [...]}``; ``maxResults`` (0 to 50, default
+    5) and ``pageToken``; no ``nextPageToken`` on the last page. ``search.list`` answers the same
+    envelope, but its ``pageInfo.totalResults`` "is an approximation and may not represent an exact
+    value ... You should not use this value to create pagination links" (``approximate_total``). A spent
+    daily quota is HTTP 403 ``{"error": {"code": 403, "message", "errors": [{"domain": "youtube.quota",
+    "reason": "quotaExceeded"}]}}``.
+    https://developers.google.com/youtube/v3/docs/playlistItems/list,
+    https://developers.google.com/youtube/v3/docs/search/list (pageInfo.totalResults),
+    https://developers.google.com/youtube/v3/guides/implementation/pagination,
+    https://developers.google.com/youtube/v3/docs/errors"""
+
+    name = "youtube"
+    path = "/youtube/v3/playlistItems"
+    records = 23
+    page_size = 5
+    max_page_size = 50
+    api_key = "AIzaSyFakeYouTubeDataApiKey0123456789"
+    approximate_total: int | None = None  # search.list: the total it announces instead of the true one
+    quota_spent_on_page: int | None = None  # this page (1-based) answers quotaExceeded
+
+    def authorized(self, headers):
+        return True  # the key is a query parameter: checked in respond
+
+    def connector_fields(self):
+        return {
+            "api_endpoint": self.url,
+            "api_key": self.api_key,
+            "auth_type": "query",
+            "auth_param_name": "key",
+            "query_params": {"part": "snippet", "playlistId": "PLBCF2DAC6FFB574DE"},
+        }
+
+    @staticmethod
+    def error(status: int, reason: str, domain: str, message: str):
+        detail = {"message": message, "domain": domain, "reason": reason}
+        return status, {}, {"error": {"code": status, "message": message, "errors": [detail]}}
+
+    def record(self, number):
+        return {
+            "kind": "youtube#playlistItem",
+            "etag": f"etag-{number}",
+            "id": f"UExCQ0YyREFDNkZGQjU3NERFLj{number:05d}",
+            "snippet": {"title": f"Video {number}", "position": number - 1},
+        }
+
+    def respond(self, path, query, headers):
+        if query.get("key") != self.api_key:
+            return self.error(
+                400, "keyInvalid", "usageLimits", "API key not valid. Please pass a valid API key."
+            )
+        records = self.all_records()
+        size = self.size(query, "maxResults")
+        start = _position(query["pageToken"], "yt") if query.get("pageToken") else 0
+        if start is None:
+            return self.error(
+                400, "invalidPageToken", "youtube.parameter", "The request specifies an invalid page token."
+            )
+        if self.quota_spent_on_page is not None and start == (self.quota_spent_on_page - 1) * size:
+            said = "The request cannot be completed because you have exceeded your quota."
+            return self.error(403, "quotaExceeded", "youtube.quota", said)
+        end = min(start + size, len(records))
+        body: dict = {"kind": "youtube#playlistItemListResponse", "etag": "tag"}
+        if end < len(records):
+            body["nextPageToken"] = _token(end, "yt")
+        if start:
+            body["prevPageToken"] = _token(max(start - size, 0), "yt")
+        total = len(records) if self.approximate_total is None else self.approximate_total
+        body["pageInfo"] = {"totalResults": total, "resultsPerPage": size}
+        body["items"] = records[start:end]
+        return 200, {}, body
+
+
+class QuickBooksOnline(VendorServer):
+    """QuickBooks Online Accounting API query (``GET /v3/company/{realmId}/query?query=select * from
+    Customer STARTPOSITION 1 MAXRESULTS 100``; ``Authorization: Bearer``): ``{"QueryResponse":
+    {"Customer": [...], "startPosition", "maxResults"}, "time"}``. Pagination is in the query statement
+    itself (``STARTPOSITION`` from 1, ``MAXRESULTS`` up to 1000, 100 when not given); the response's
+    ``maxResults`` is the count it holds, and it names no total (only ``select count(*)`` does:
+    ``totalCount``). Past the end, ``QueryResponse`` is ``{}``. Errors: ``{"Fault": {"Error":
+    [{"Message", "Detail", "code"}], "type"}, "time"}``.
+    https://developer.intuit.com/app/developer/qbo/docs/learn/explore-the-quickbooks-online-api/data-queries
+    (pagination), https://developer.intuit.com/app/developer/qbo/docs/develop/troubleshooting/error-codes"""
+
+    name = "quickbooks"
+    path = "/v3/company/9130354789012345/query"
+    records = 23
+    page_size = 100
+    api_key = "eyJlbmMiOiJBMTI4Q0JDLUhTMjU2IiwiYWxnIjoiZGlyIn0.fake-qbo-access-token"
+
+    def connector_fields(self):
+        return {
+            **super().connector_fields(),
+            "query_params": {"query": "select * from Customer", "minorversion": "75"},
+        }
+
+    def record(self, number):
+        return {"Id": str(number), "DisplayName": f"Customer {number}", "Active": True, "SyncToken": "0"}
+
+    def respond(self, path, query, headers):
+        statement = query.get("query", "")
+        match = re.fullmatch(
+            r"\s*select \* from (\w+)(?: STARTPOSITION (\d+))?(?: MAXRESULTS (\d+))?\s*",
+            statement,
+            re.IGNORECASE,
+        )
+        if not match:
+            fault = {
+                "Error": [{"Message": "Error parsing query", "Detail": statement, "code": "4000"}],
+                "type": "ValidationFault",
+            }
+            return 400, {}, {"Fault": fault, "time": "2026-12-06T02:00:00.000-08:00"}
+        entity, position, most = match.group(1), int(match.group(2) or 1), int(match.group(3) or 100)
+        records = self.all_records()[position - 1 : position - 1 + min(most, 1000)]
+        answer = {entity: records, "startPosition": position, "maxResults": len(records)} if records else {}
+        return 200, {}, {"QueryResponse": answer, "time": "2026-12-06T02:00:00.000-08:00"}
+
+
+class Twitch(VendorServer):
+    """Twitch Helix (``GET /helix/channels/followers?broadcaster_id=...``; ``Authorization: Bearer`` and
+    ``Client-Id``): ``{"total", "data": [...], "pagination": {"cursor"}}``; ``first`` (default 20, at
+    most 100) and ``after``; the last page's ``pagination`` is ``{}``. Every answer carries
+    ``Ratelimit-Limit``, ``Ratelimit-Remaining`` and ``Ratelimit-Reset`` (epoch seconds); an empty bucket
+    is HTTP 429 ``{"error": "Too Many Requests", "status": 429, "message"}`` until the reset.
+    https://dev.twitch.tv/docs/api/guide/#pagination, https://dev.twitch.tv/docs/api/guide/#twitch-rate-limits,
+    https://dev.twitch.tv/docs/api/reference/#get-channel-followers"""
+
+    name = "twitch"
+    path = "/helix/channels/followers"
+    records = 23
+    page_size = 5
+    api_key = "cfabdegwdoklmawdzdo98xt2fo512y"
+    client_id = "uo6dggojyb8d6soh92zknwmi5ej1q2"
+    rate_limited_on_page = None
+    refused = 0
+
+    def authorized(self, headers):
+        return super().authorized(headers) and headers.get("Client-Id") == self.client_id
+
+    def unauthorized(self):
+        return 401, {}, {"error": "Unauthorized", "status": 401, "message": "Invalid OAuth token"}
+
+    def connector_fields(self):
+        return {
+            **super().connector_fields(),
+            "request_headers": {"Client-Id": self.client_id},
+            "query_params": {"broadcaster_id": "123456"},
+            "primary_key": "user_id",  # a follower has no "id"
+        }
+
+    def record(self, number):
+        return {
+            "user_id": str(11_111 + number),
+            "user_login": f"viewer{number}",
+            "followed_at": "2026-01-01T00:00:00Z",
+        }
+
+    def respond(self, path, query, headers):
+        if "broadcaster_id" not in query:
+            return (
+                400,
+                {},
+                {
+                    "error": "Bad Request",
+                    "status": 400,
+                    "message": 'Missing required parameter "broadcaster_id"',
+                },
+            )
+        records = self.all_records()
+        size = self.size(query, "first")
+        start = _position(query["after"], "tw") if query.get("after") else 0
+        if start is None:
+            return 400, {}, {"error": "Bad Request", "status": 400, "message": "Invalid cursor"}
+        reset = str(int(time.time()) + 1)
+        if self.refused_once(start, size):
+            limits = {"Ratelimit-Limit": "800", "Ratelimit-Remaining": "0", "Ratelimit-Reset": reset}
+            return (
+                429,
+                limits,
+                {"error": "Too Many Requests", "status": 429, "message": "Rate limit exceeded"},
+            )
+        end = min(start + size, len(records))
+        pagination = {"cursor": _token(end, "tw")} if end < len(records) else {}
+        limits = {"Ratelimit-Limit": "800", "Ratelimit-Remaining": "799", "Ratelimit-Reset": reset}
+        return 200, limits, {"total": len(records), "data": records[start:end], "pagination": pagination}
+
+
+class Todoist(VendorServer):
+    """Todoist API v1 (``GET /api/v1/tasks``; ``Authorization: Bearer``): ``{"results": [...],
+    "next_cursor": "<cursor>" | null}``; ``limit`` (default 50, at most 200) and ``cursor``. Errors:
+    ``{"error", "error_code", "error_extra", "error_tag", "http_code"}``.
+    https://developer.todoist.com/api/v1/#tag/Tasks/operation/get_tasks_api_v1_tasks_get,
+    https://developer.todoist.com/api/v1/#tag/Pagination"""
+
+    name = "todoist"
+    path = "/api/v1/tasks"
+    records = 23
+    page_size = 5
+    max_page_size = 200
+    api_key = "0123456789abcdef0123456789abcdef01234567"
+
+    def unauthorized(self):
+        body = {
+            "error": "Unauthorized",
+            "error_code": 401,
+            "error_extra": {},
+            "error_tag": "AUTH_INVALID_TOKEN",
+            "http_code": 401,
+        }
+        return 401, {}, body
+
+    def record(self, number):
+        return {"id": f"6X7rM8997g{number:03d}", "content": f"Task {number}", "checked": False, "priority": 1}
+
+    def respond(self, path, query, headers):
+        records = self.all_records()
+        start = _position(query["cursor"], "td") if query.get("cursor") else 0
+        if start is None:
+            body = {
+                "error": "Invalid argument value",
+                "error_code": 20,
+                "error_extra": {"argument": "cursor"},
+                "error_tag": "INVALID_ARGUMENT_VALUE",
+                "http_code": 400,
+            }
+            return 400, {}, body
+        end = min(start + self.size(query, "limit"), len(records))
+        return (
+            200,
+            {},
+            {"results": records[start:end], "next_cursor": _token(end, "td") if end < len(records) else None},
+        )
+
+
+class Trello(VendorServer):
+    """Trello REST API ``GET /1/boards/{id}/cards`` (``key`` and ``token`` query parameters): a bare JSON
+    list, no page envelope; ``limit`` (at most 1000) and ``before`` / ``since`` (a card id: the list is
+    newest first, ``before=<oldest id seen>`` asks for the older ones). Errors are plain text ("invalid
+    key", "invalid token", HTTP 401); a rate limit is HTTP 429 ``{"error": "API_TOKEN_LIMIT_EXCEEDED",
+    "message"}``. https://developer.atlassian.com/cloud/trello/rest/api-group-boards/#api-boards-id-cards-get,
+    https://developer.atlassian.com/cloud/trello/guides/rest-api/rate-limits/,
+    https://developer.atlassian.com/cloud/trello/guides/rest-api/api-introduction/ (paging)"""
+
+    name = "trello"
+    path = "/1/boards/5abbe4b7ddc1b351ef961414/cards"
+    records = 23
+    page_size = 5
+    max_page_size = 1000
+    api_key = "0471642aefef5fa1fa76530ce1ba4c85"
+    token = "ATTA9eb09f8fake0trello0token0a1b2c3d4e5f6a7b8c9d0e1f"
+
+    def authorized(self, headers):
+        return True  # key and token are query parameters: checked in respond
+
+    def connector_fields(self):
+        return {
+            "api_endpoint": self.url,
+            "api_key": self.api_key,
+            "auth_type": "query",
+            "auth_param_name": "key",
+            "secret_params": json.dumps({"query": {"token": self.token}}),
+        }
+
+    def record(self, number):
+        # newest first: card ids are hex timestamps, larger is newer
+        return {"id": f"5abbe4b7ddc1b351ef96{number:04x}", "name": f"Card {number}", "closed": False}
+
+    def all_records(self):
+        return [self.record(number) for number in range(self.records, 0, -1)]
+
+    def respond(self, path, query, headers):
+        if query.get("key") != self.api_key:
+            return 401, {"Content-Type": "text/plain; charset=utf-8"}, b"invalid key"
+        if query.get("token") != self.token:
+            return 401, {"Content-Type": "text/plain; charset=utf-8"}, b"invalid token"
+        records = self.all_records()
+        if query.get("before"):
+            records = [record for record in records if record["id"] < query["before"]]
+        return 200, {}, records[: self.size(query, "limit", default=1000)]
+
+
+# QuickBooks Online and Trello answer one list (no page to follow): tested on their own.
+SEVENTH_VENDORS_ON_AUTO = (GreenhouseHarvest, GreenhouseHarvestV3, Lever, Gong, YouTube, Twitch, Todoist)
