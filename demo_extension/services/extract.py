@@ -671,6 +671,10 @@ def says_nothing_more(body) -> bool:
         return False
     if _status_only_success(body):
         return True
+    if body.get("majorDimension") in ("ROWS", "COLUMNS") and set(body) <= {"range", "majorDimension"}:
+        # Google Sheets' ValueRange of an empty range: "values" is left out when no cell has a value
+        # (https://developers.google.com/sheets/api/reference/rest/v4/spreadsheets.values#ValueRange).
+        return True
     if body.get("success") is not True:
         return False
     flags = [body[key] for key in _MORE_FLAGS if key in body]
@@ -768,6 +772,8 @@ def extract_records(body, records_path: str, *, url: str = "") -> list:
     parts = path_parts(records_path) if records_path else ()
     value = get_path(body, parts) if records_path else body
     if isinstance(value, list):
+        if value and all(isinstance(item, list) for item in value):
+            _refuse_rows_of_values(value, records_path, url)
         return value
     if value is None and records_path and has_path(body, parts):
         return []  # an explicit null: no records (Pipedrive's empty lists), not a missing path
@@ -791,6 +797,22 @@ def extract_records(body, records_path: str, *, url: str = "") -> list:
     raise ResponseFormatError(
         f"Expected a list of records or one object {location}{where} but got a JSON "
         f"{json_type_name(value)}: {shown}."
+    )
+
+
+def _refuse_rows_of_values(rows: list, records_path: str, url: str) -> None:
+    """A list whose every item is a list holds rows of values, not records: Google Sheets'
+    ``values.get`` answers ``{"range", "majorDimension", "values": [["Item", "Cost"], ["Wheel",
+    "20.5"]]}``, time series answer ``[[timestamp, value], ...]``. None of them is a record with named
+    fields; each would be quarantined, and the run would blame the transformation rules."""
+    location = f"at records_path {records_path!r}" if records_path else "of the response"
+    where = f" from {safe_url(url)}" if url else ""
+    shown = redacted_excerpt(json.dumps(rows[0]), _SNIPPET_CHARS)
+    raise ResponseFormatError(
+        f"The {len(rows)} records {location}{where} are lists of values (the first: {shown}), not "
+        "objects with named fields, which is what a record is: an API that answers rows of cells "
+        "(Google Sheets' values.get, whose first row is usually the header) or tuples cannot be stored "
+        "record by record. Read the data from an endpoint that answers JSON objects."
     )
 
 

@@ -36,6 +36,7 @@ from demo_extension.tests.vendors import (
     GitHubGraphQL,
     GitLab,
     Gong,
+    GoogleSheetsValues,
     GreenhouseHarvest,
     GreenhouseHarvestV3,
     HelpScout,
@@ -2094,3 +2095,26 @@ def test_a_trello_board_s_cards_are_one_answer_and_a_refused_token_fails_with_it
     assert again.status == SyncStatus.FAILED
     assert "HTTP 401" in again.error_message and "invalid token" in again.error_message
     assert vendor.token not in again.error_message
+
+
+def test_google_sheets_rows_of_cells_fail_the_sync_saying_they_are_no_records(vendor_server, make_connector):
+    vendor = vendor_server(GoogleSheetsValues)  # "values": [["Item", "Cost", "Stocked"], ["Item 1", ...]]
+    connector = make_connector(**vendor.connector_fields())
+
+    log = _failed_storing_nothing(connector)
+
+    assert "The 24 records at records_path 'values'" in log.error_message
+    assert 'are lists of values (the first: ["Item", "Cost", "Stocked"]), not objects' in log.error_message
+    assert vendor.api_key not in log.error_message
+    assert log.records_failed == 0  # nothing quarantined as if the transformation rules were wrong
+
+
+def test_an_empty_google_sheets_range_is_an_empty_page_not_a_record(vendor_server, make_connector):
+    vendor = vendor_server(GoogleSheetsValues, records=0)  # {"range", "majorDimension"}: no "values"
+    connector = make_connector(**vendor.connector_fields())
+
+    log = run_sync(connector)
+
+    assert log.status == SyncStatus.SUCCESS, log.error_message
+    assert log.records_processed == 0
+    assert not SyncedRecord.objects.filter(connector=connector).exists()

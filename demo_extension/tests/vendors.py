@@ -232,6 +232,22 @@ class KeyAsUserVendor(VendorServer):
         return headers.get("Authorization") == f"Basic {expected}"
 
 
+class QueryKeyVendor(VendorServer):
+    """A vendor that takes its API key as the query parameter ``key`` (YouTube, Google Sheets,
+    Trello); ``respond`` checks it, answering as the vendor does without it."""
+
+    def authorized(self, headers):
+        return True  # checked in respond
+
+    def connector_fields(self):
+        return {
+            "api_endpoint": self.url,
+            "api_key": self.api_key,
+            "auth_type": "query",
+            "auth_param_name": "key",
+        }
+
+
 class Stripe(VendorServer):
     """Stripe list API (``GET /v1/customers``): ``{"object": "list", "url", "has_more", "data"}``;
     ``limit`` (default 10) and ``starting_after=<id of the last object>``; the last page has
@@ -4325,7 +4341,7 @@ class Gong(BasicAuthVendor):
         return 200, {}, {"requestId": "4ubcyx5e25wtaxytgv7", "records": meta, "users": records[start:end]}
 
 
-class YouTube(VendorServer):
+class YouTube(QueryKeyVendor):
     """YouTube Data API v3 ``playlistItems.list`` (``GET /youtube/v3/playlistItems?part=snippet&
     playlistId=...``; the API key as ``key``): ``{"kind", "etag", "nextPageToken", "prevPageToken",
     "pageInfo": {"totalResults", "resultsPerPage"}, "items": [...]}``; ``maxResults`` (0 to 50, default
@@ -4348,15 +4364,9 @@ class YouTube(VendorServer):
     approximate_total: int | None = None  # search.list: the total it announces instead of the true one
     quota_spent_on_page: int | None = None  # this page (1-based) answers quotaExceeded
 
-    def authorized(self, headers):
-        return True  # the key is a query parameter: checked in respond
-
     def connector_fields(self):
         return {
-            "api_endpoint": self.url,
-            "api_key": self.api_key,
-            "auth_type": "query",
-            "auth_param_name": "key",
+            **super().connector_fields(),
             "query_params": {"part": "snippet", "playlistId": "PLBCF2DAC6FFB574DE"},
         }
 
@@ -4561,7 +4571,7 @@ class Todoist(VendorServer):
         )
 
 
-class Trello(VendorServer):
+class Trello(QueryKeyVendor):
     """Trello REST API ``GET /1/boards/{id}/cards`` (``key`` and ``token`` query parameters): a bare JSON
     list, no page envelope; ``limit`` (at most 1000) and ``before`` / ``since`` (a card id: the list is
     newest first, ``before=<oldest id seen>`` asks for the older ones). Errors are plain text ("invalid
@@ -4578,17 +4588,8 @@ class Trello(VendorServer):
     api_key = "0471642aefef5fa1fa76530ce1ba4c85"
     token = "ATTA9eb09f8fake0trello0token0a1b2c3d4e5f6a7b8c9d0e1f"
 
-    def authorized(self, headers):
-        return True  # key and token are query parameters: checked in respond
-
     def connector_fields(self):
-        return {
-            "api_endpoint": self.url,
-            "api_key": self.api_key,
-            "auth_type": "query",
-            "auth_param_name": "key",
-            "secret_params": json.dumps({"query": {"token": self.token}}),
-        }
+        return {**super().connector_fields(), "secret_params": json.dumps({"query": {"token": self.token}})}
 
     def record(self, number):
         # newest first: card ids are hex timestamps, larger is newer
@@ -4610,3 +4611,37 @@ class Trello(VendorServer):
 
 # QuickBooks Online and Trello answer one list (no page to follow): tested on their own.
 SEVENTH_VENDORS_ON_AUTO = (GreenhouseHarvest, GreenhouseHarvestV3, Lever, Gong, YouTube, Twitch, Todoist)
+
+
+class GoogleSheetsValues(QueryKeyVendor):
+    """Google Sheets API ``spreadsheets.values.get`` (``GET /v4/spreadsheets/{id}/values/{range}``; the
+    API key as ``key`` for a public sheet): a ValueRange ``{"range", "majorDimension": "ROWS",
+    "values": [["Item", "Cost"], ["Wheel", "20.5"], ...]}``: rows are lists of cells (the first row is
+    the sheet's header when it has one); empty trailing rows and cells are left out, and a range
+    without any value has no ``values`` at all. No pagination: one answer holds the range.
+    https://developers.google.com/sheets/api/reference/rest/v4/spreadsheets.values/get,
+    https://developers.google.com/sheets/api/reference/rest/v4/spreadsheets.values#ValueRange,
+    https://developers.google.com/sheets/api/samples/reading"""
+
+    name = "google-sheets"
+    path = "/v4/spreadsheets/1BxiMVs0XRA5nFMdKvBdBZjgmUUqptlbs74OgvE2upms/values/Sheet1!A1:D100"
+    records = 23
+    page_size = 1000
+    api_key = "AIzaSyFakeSheetsApiKey0123456789abcdef"
+
+    def record(self, number):
+        return {"Item": f"Item {number}", "Cost": f"{number}.5", "Stocked": str(number % 4)}
+
+    def respond(self, path, query, headers):
+        if query.get("key") != self.api_key:
+            error = {
+                "code": 400,
+                "message": "API key not valid. Please pass a valid API key.",
+                "status": "INVALID_ARGUMENT",
+            }
+            return 400, {}, {"error": error}
+        body = {"range": "Sheet1!A1:D100", "majorDimension": "ROWS"}
+        rows = [list(record.values()) for record in self.all_records()]
+        if rows:
+            body["values"] = [["Item", "Cost", "Stocked"], *rows]
+        return 200, {}, body
