@@ -776,9 +776,20 @@ class Paginator:
                 "sync again later."
             )
         if total is not None and total > seen and self._total_is_whole_run():
+            hint = self._hint()
+            if self.style in ("cursor", "next_url", "link_header") and self.state.get("pages", 0) > 1:
+                # The pagination was followed page after page: the style is right, the total is not
+                # met (an estimate, a capped search, or a list that changed during the run).
+                hint = (
+                    f"The pagination was followed for {self.state['pages']} pages and the last names no "
+                    "next one: the total may be an estimate or cap (YouTube's search.list "
+                    "pageInfo.totalResults is an approximation, and a search answers a few hundred "
+                    "results at most), or records were added or removed during the run; sync again to "
+                    "tell. The sync cannot show it is complete."
+                )
             return (
                 f"The upstream announces {total} records but the sync received {seen} when pagination "
-                f"{self.describe()} found no next page. {self._hint()}"
+                f"{self.describe()} found no next page. {hint}"
             )
         if self.state.get("empty_pages", 0) > MAX_EMPTY_PAGES_FOLLOWED:
             return (

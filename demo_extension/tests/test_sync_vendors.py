@@ -1954,6 +1954,8 @@ def test_a_youtube_search_s_approximate_total_past_the_last_page_ends_partial_na
 
     assert log.status == SyncStatus.PARTIAL
     assert "The upstream announces 1000000 records but the sync received 23" in log.error_message
+    assert "The pagination was followed for 5 pages and the last names no next one" in log.error_message
+    assert "Configure the connector's pagination" not in log.error_message  # it is right already
     assert log.records_created == 23
 
 
