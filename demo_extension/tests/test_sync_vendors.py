@@ -1929,6 +1929,22 @@ def test_gong_s_records_object_is_its_paging_metadata_and_records_cursor_is_foll
     assert all("totalRecords" not in record for record in stored_records(connector).values())
 
 
+def test_gong_s_extensive_calls_get_records_cursor_back_in_the_posted_body_beside_its_filter(
+    vendor_server, make_connector
+):
+    vendor = vendor_server(Gong)
+    body = {"filter": {"fromDateTime": "2026-01-01T00:00:00Z"}, "contentSelector": {"context": "None"}}
+    connector = make_connector(
+        **{**vendor.connector_fields(), "api_endpoint": f"{vendor.base}/v2/calls/extensive"},
+        request_method="POST",
+        request_body=body,
+    )
+
+    _synced_completely(vendor, connector, pages=5)
+    bodies = [request["body"] for request in vendor.requests]
+    assert bodies[0] == body and all(sent == {**body, "cursor": sent["cursor"]} for sent in bodies[1:])
+
+
 def test_a_gong_page_that_loses_its_cursor_before_total_records_ends_partial(vendor_server, make_connector):
     vendor = vendor_server(Gong)
     vendor.cursor_lost_on_page = 2

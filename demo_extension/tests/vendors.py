@@ -4321,10 +4321,20 @@ class Gong(BasicAuthVendor):
         }
 
     def respond(self, path, query, headers):
+        return self.page(query.get("cursor"), "users")
+
+    def respond_post(self, path, body, headers):
+        """``POST /v2/calls/extensive``: ``{"filter": {...}, "contentSelector": {...}}``, the cursor
+        at the body's top level ("provide the same JSON body as before and append the cursor")."""
+        if path != "/v2/calls/extensive" or not isinstance(body.get("filter"), dict):
+            return 400, {}, {"requestId": "4ubcyx5e25wtaxytgv7", "errors": ["filter is required"]}
+        return self.page(body.get("cursor"), "calls")
+
+    def page(self, cursor, resource):
         records = self.all_records()
         start = 0
-        if "cursor" in query:
-            start = _position(query["cursor"], "gong")
+        if cursor is not None:
+            start = _position(cursor, "gong")
             if start is None:
                 return 400, {}, {"requestId": "4ubcyx5e25wtaxytgv7", "errors": ["Malformed request"]}
         if self.refused_once(start, self.page_size):
@@ -4338,7 +4348,7 @@ class Gong(BasicAuthVendor):
         }
         if end < len(records) and start != ((self.cursor_lost_on_page or 0) - 1) * self.page_size:
             meta["cursor"] = _token(end, "gong")
-        return 200, {}, {"requestId": "4ubcyx5e25wtaxytgv7", "records": meta, "users": records[start:end]}
+        return 200, {}, {"requestId": "4ubcyx5e25wtaxytgv7", "records": meta, resource: records[start:end]}
 
 
 class YouTube(QueryKeyVendor):
