@@ -46,6 +46,14 @@ from core.tests.budget_upstream import (
 TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 BASE_DIR = Path(__file__).resolve().parents[2]
 
+
+@pytest.fixture(autouse=True)
+def _no_gc_pauses():
+    """Every test here times requests: no garbage-collection pause of this process in between."""
+    with without_gc_pauses():
+        yield
+
+
 pytestmark = pytest.mark.slow
 
 
@@ -203,8 +211,7 @@ def _assert_overlapped(server: RecordingUpstream, count: int) -> None:
 
 def test_five_requests_per_second_are_never_exceeded_in_any_second_across_threads(store, upstream):
     server = upstream()
-    with without_gc_pauses():
-        results = _send_from_threads(server.url, _key(), threads=3, requests=4, per_second=5, concurrent=16)
+    results = _send_from_threads(server.url, _key(), threads=3, requests=4, per_second=5, concurrent=16)
 
     assert results == [200] * 12
     arrivals = server.arrival_times()
@@ -573,8 +580,7 @@ def test_a_budget_refuses_impossible_limits():
 def test_two_worker_processes_stay_within_five_requests_per_second(shared_store, upstream, tmp_path):
     server = upstream()
     options = {"key": _key(), "threads": 2, "requests": 4, "per_second": 5, "concurrent": 16}
-    with without_gc_pauses():
-        results = _run_worker_processes(2, shared_store, server, tmp_path, **options)
+    results = _run_worker_processes(2, shared_store, server, tmp_path, **options)
 
     assert results == [[200] * 8, [200] * 8]
     arrivals = server.arrival_times()
