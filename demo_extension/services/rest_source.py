@@ -473,7 +473,7 @@ class _EchoedCredentials:
 
 
 class _RoundedNumbersSeen:
-    """Decimals with more digits than a float holds (see ``extract.RoundedNumbers``): said as a
+    """Decimals with more digits than a float holds (see ``extract.PageNumbers``): said as a
     warning with the first page that has them, and the whole run's count at its end."""
 
     def __init__(self):
