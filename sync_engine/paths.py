@@ -57,8 +57,17 @@ def validate_path(path: str, *, what: str) -> tuple[str, ...]:
 
 
 def format_path(parts) -> str:
-    """The dotted form of ``parts``, escaping backslashes and dots (the inverse of :func:`path_parts`)."""
-    return ".".join(part.replace("\\", "\\\\").replace(".", "\\.") for part in parts)
+    """The dotted form of ``parts``, escaping backslashes and dots (the inverse of :func:`path_parts`).
+
+    Two keys the dotted form cannot write as they are: an empty key (``""``, which a dotted path
+    skips: the path would name its parent, or the whole record) makes the path a JSON Pointer
+    (``[""]`` → ``/``, ``["a", ""]`` → ``/a/``), and a first key that starts with ``/`` (which
+    would make the path a JSON Pointer) has that slash escaped (``["/users"]`` → ``\\/users``).
+    """
+    if "" in parts:
+        return "/" + "/".join(part.replace("~", "~0").replace("/", "~1") for part in parts)
+    text = ".".join(part.replace("\\", "\\\\").replace(".", "\\.") for part in parts)
+    return "\\" + text if text.startswith("/") else text
 
 
 def list_index(part: str) -> int | None:

@@ -252,6 +252,37 @@ def test_keys_that_hold_a_dot_are_their_own_csv_columns_and_fields(viewer_client
     assert [json.loads(line) for line in lines] == [{"dotted\\.key": "x"}]
 
 
+def test_an_empty_key_and_a_key_starting_with_a_slash_are_columns_of_their_own_values(
+    viewer_client, make_connector
+):
+    # before: the column of the key "" (header "") held the whole record in every row, the one of
+    # {"a": {"": ...}} (header "a.") the whole object "a", and the key "/users" (header "/users", read
+    # as a JSON Pointer) the value of the key "users"
+    connector = make_connector()
+    store(
+        connector,
+        [
+            {"id": 1, "": "empty key", "/users": 3, "users": "other", "a": {"": "inner", "b": 2}},
+            {"id": 2, "users": "u2", "a": {"b": 4}},
+        ],
+    )
+
+    text = body(export(viewer_client, connector, format="csv", spreadsheet_safe="false")).decode()
+
+    rows = list(csv.reader(io.StringIO(text, newline="")))
+    assert rows == [
+        ["/", "\\/users", "/a/", "a.b", "id", "users"],
+        ["empty key", "3", "inner", "2", "1", "other"],
+        ["", "", "", "4", "2", "u2"],
+    ]
+    # the headers are what fields takes
+    lines = body(export(viewer_client, connector, fields="/,/a/,\\/users")).splitlines()
+    assert [json.loads(line) for line in lines] == [
+        {"/": "empty key", "/a/": "inner", "\\/users": 3},
+        {"/": None, "/a/": None, "\\/users": None},
+    ]
+
+
 @pytest.mark.parametrize(
     "params",
     [{"format": "xml"}, {"since": "-1"}, {"since": "abc"}, {"fields": ",,"}, {"include_deleted": "maybe"}],
