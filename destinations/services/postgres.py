@@ -16,11 +16,13 @@ applied twice).
 
 Column types come from the connector's inferred schema: integers ``bigint`` (beyond 64 bits or
 mixed with decimals ``numeric``), decimals ``double precision``, booleans, strings that were all
-ISO timestamps ``timestamptz`` / dates ``date``, other strings ``text``, lists and objects of mixed
-shape ``jsonb``. A column only ever widens (``bigint`` → ``numeric`` → ``text``, ``date`` →
-``timestamptz`` → ``text``), with an event, so a load never fails on a type and never loses a
-value. Each value is also checked against its column before the COPY; one that does not fit (a
-record written outside a sync, unknown to the schema) widens the column the same way.
+ISO timestamps ``timestamptz`` / dates ``date`` (a timestamp ``timestamptz`` would round, finer than
+microseconds, or refuse, an offset beyond ±15:59, makes the column ``text``), other strings ``text``,
+lists and objects of mixed shape ``jsonb``. A column only ever widens (``bigint`` → ``numeric`` →
+``text``, ``date`` → ``timestamptz`` → ``text``), with an event, so a load never fails on a type
+and never loses a value. Each value is also checked against its column before the COPY; one that
+does not fit (a record written outside a sync, unknown to the schema) widens the column the same
+way.
 
 Connections go through the egress guard: the host is resolved and checked once
 (``core.egress.resolve_checked``) and psycopg connects to the checked address (``hostaddr``), so a
@@ -53,7 +55,7 @@ from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict
 
 from core.egress import ResolveTimeout, resolve_checked
-from core.formats import is_date, is_timestamp, loads_exact
+from core.formats import is_date, loads_exact
 from core.http_errors import EgressDenied
 from core.redaction import mask_secret, redact
 from destinations.services.base import ConnectionCheck, DestinationError, LoadReport
@@ -195,7 +197,8 @@ def _as_boolean(value) -> str:
 
 
 def _as_timestamp(value) -> str:
-    if type(value) is str and (is_timestamp(value) or is_date(value)):
+    # timestamps and dates that timestamptz holds as they are (see _TIMESTAMP_LINES)
+    if type(value) is str and _all_iso([value], _TIMESTAMP_LINES, datetime.fromisoformat):
         return value
     raise _Misfit
 
@@ -238,8 +241,13 @@ def to_text(value, pg_type: str) -> str | None:
 NULL = "\\N"  # COPY text format's NULL
 _COPY_SPECIALS = ("\\", "\t", "\n", "\r")
 _COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+# What ``timestamptz`` holds exactly: at most microseconds (digits beyond the sixth, unless zeros,
+# would be rounded: ``.123456789`` stored as ``.123457``, ``23:59:59.9999995`` on 31 December as the
+# next year) and offsets up to ±15:59 (PostgreSQL refuses larger ones, which the inferred schema's
+# timestamps allow). Other timestamps do not fit, so their column is text and keeps them as sent.
 _TIMESTAMP_LINES = re.compile(
-    r"(?:\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}(?::?\d{2})?)?)?\n)+"
+    r"(?:\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,6}0{0,3})?)?"
+    r"(?:Z|[+-](?:0\d|1[0-5])(?::?\d{2})?)?)?\n)+"
 )
 _DATE_LINES = re.compile(r"(?:\d{4}-\d{2}-\d{2}\n)+")
 
@@ -324,7 +332,7 @@ def _all_iso(present: list, lines: re.Pattern, parse) -> bool:
 
 
 def _timestamp_column(values: list) -> list[str]:
-    # timestamps and dates (``is_timestamp`` or ``is_date``); a date parses as its midnight
+    # timestamps and dates that timestamptz holds as they are; a date parses as its midnight
     if not _all_iso([v for v in values if v is not None], _TIMESTAMP_LINES, datetime.fromisoformat):
         raise _Misfit
     return [NULL if v is None else v for v in values]

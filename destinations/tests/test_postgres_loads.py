@@ -123,6 +123,28 @@ def test_a_new_field_adds_a_column_and_a_type_change_widens_without_losing_value
     ]
 
 
+def test_timestamps_timestamptz_would_round_or_refuse_make_their_column_text(attached, pg_database):
+    # before: .123456789 was loaded as .123457 (and 23:59:59.9999995 on 31 December as the next
+    # year) without a word, and a +16:00 offset failed every load of the table
+    destination, connector, attachment = attached
+    nanos = ["2024-03-10T10:00:00.123456789Z", "9999-12-31T23:59:59.9999995Z"]
+    far = ["2024-03-10T10:00:00+16:00", "2024-03-10T10:00:00Z"]
+    exact = ["2024-03-10T10:00:00.123456000+15:59", "2024-03-10T10:00:00.5Z"]
+    store(connector, [{"id": i, "nanos": nanos[i], "far": far[i], "exact": exact[i]} for i in range(2)])
+
+    load = run_load(attachment)
+
+    assert load.status == LoadStatus.SUCCESS, load.error_message
+    types = column_types(pg_database, "analytics", "users")
+    assert (types["nanos"], types["far"], types["exact"]) == ("text", "text", "timestamp with time zone")
+    messages = [event["message"] for event in load.events]
+    assert "Widened column nanos from timestamptz to text: a value did not fit." in messages
+    assert rows(pg_database, "SELECT nanos, far, exact::text FROM analytics.users ORDER BY id") == [
+        (nanos[0], far[0], "2024-03-09 18:01:00.123456+00"),
+        (nanos[1], far[1], "2024-03-10 10:00:00.5+00"),
+    ]
+
+
 def test_a_changed_record_is_updated_not_duplicated(attached, pg_database):
     destination, connector, attachment = attached
     store(connector, [{"id": 1, "name": "old"}, {"id": 2, "name": "two"}])
