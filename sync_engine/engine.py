@@ -73,6 +73,8 @@ from sync_engine.schema import (
     SchemaAccumulator,
     describe_schema_changes,
     frozen_schema_refusal,
+    full_schema_warning,
+    is_full,
     schema_changes,
     stored_schema_document,
 )
@@ -169,6 +171,7 @@ class _Run:
         self.retry_events = 0
         # The connector's schema fields when this run (or its resumption) began; None before.
         self.schema_before: list[dict] | None = None
+        self.schema_was_full = False  # the schema left fields out already (schema.is_full)
         # Where the run's log lines go: the page committer while pages are in flight.
         self._emit: Callable[..., None] = partial(record_event, run.pk)
 
@@ -266,14 +269,19 @@ class _Run:
     def _schema_changes(self) -> list[dict]:
         """How the pages this run committed changed the connector's schema (added fields and
         types: a line in its log, a warning for a field that took another type or lost a format);
-        at most :data:`MAX_SCHEMA_CHANGES` of them."""
-        if not self.schema_before:
+        at most :data:`MAX_SCHEMA_CHANGES` of them. A warning too when they made it full."""
+        if self.schema_before is None:
             return []
         try:
-            after = stored_schema_document(self.connector.pk).get("fields") or []
+            document = stored_schema_document(self.connector.pk)
         except DatabaseError:
             logger.exception("Could not read the schema of connector %s", self.connector.pk)
             return []
+        if is_full(document) and not self.schema_was_full:
+            self.warnings.append(full_schema_warning())
+        if not self.schema_before:
+            return []
+        after = document.get("fields") or []
         changes = schema_changes(self.schema_before, after)
         news, warning = describe_schema_changes(changes)
         if news:
@@ -393,6 +401,7 @@ class _Run:
                 self.emit(rekeying, SyncLogEvent.Level.WARNING)
         stored_schema = stored_schema_document(connector.pk)
         self.schema_before = stored_schema.get("fields") or []
+        self.schema_was_full = is_full(stored_schema)
         # A frozen schema (once the first sync learnt it): a page that would change it is not stored.
         policy = getattr(connector, "schema_policy", SchemaPolicy.EVOLVE)
         frozen = self.schema_before if policy == SchemaPolicy.FREEZE and self.schema_before else None

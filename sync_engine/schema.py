@@ -322,6 +322,23 @@ def stored_schema_document(connector_id: int) -> dict:
     return next(iter(stored), None) or {}
 
 
+def is_full(document: dict) -> bool:
+    """Whether the schema ``document`` reached :data:`MAX_FIELDS` and left fields out (a schema
+    truncated only by :data:`MAX_DEPTH` keeps the deeper values: their object is a JSON column)."""
+    return bool(document.get("truncated")) and len(document.get("fields") or []) >= MAX_FIELDS
+
+
+def full_schema_warning() -> str:
+    """The run's warning when its records made the connector's schema full (:func:`is_full`)."""
+    return (
+        f"The inferred schema is full: it holds at most {MAX_FIELDS:,} fields, and the records have "
+        "more. The fields it left out are not columns of the CSV export nor of destination tables "
+        "(the NDJSON export, the records and the change feed hold every field): export NDJSON, or "
+        "keep the fields wanted with the transformation rules (field_mappings with "
+        "include_unmapped false)."
+    )
+
+
 def unknown_top_level_field(connector_id: int, key: str) -> bool:
     """Whether the connector's schema says no stored record has the top-level ``key`` (False while
     the schema is empty or truncated: it cannot say)."""

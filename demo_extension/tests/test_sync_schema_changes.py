@@ -16,7 +16,14 @@ from demo_extension.tests.sync_support import (  # noqa: F401
     serve_pages,
     stored_records,
 )
-from sync_engine.schema import describe_schema_changes, schema_changes, stored_schema_document
+from sync_engine.schema import (
+    MAX_DEPTH,
+    MAX_FIELDS,
+    describe_schema_changes,
+    full_schema_warning,
+    schema_changes,
+    stored_schema_document,
+)
 from webhooks.services.payloads import sync_data
 
 
@@ -225,3 +232,31 @@ def test_a_run_that_rewrites_every_record_leaves_no_type_only_the_old_records_ha
     ), again.warnings
     document = stored_schema_document(connector.pk)
     assert [entry["types"] for entry in document["fields"] if entry["path"] == ["age"]] == [["string"]]
+
+
+@pytest.mark.django_db
+def test_a_run_whose_records_fill_the_schema_warns_that_csv_and_destinations_leave_fields_out(
+    fault_server,  # noqa: F811
+    make_connector,
+):
+    # before: the fields past the schema's 1,000 were left out of the CSV export's columns and of
+    # destination tables without a word (only the schema API's "truncated" said anything)
+    wide = {f"f{n:04d}": n for n in range(MAX_FIELDS + 5)}
+    deep: dict = {"leaf": 1}
+    for _ in range(MAX_DEPTH + 2):
+        deep = {"n": deep}
+    serve_pages(fault_server, {"1": [{"id": 1, "deep": deep}]})
+    connector = page_numbered_connector(make_connector, fault_server)
+    only_deep = run_sync(connector)  # deeper values stay in a JSON column: nothing is left out
+    assert only_deep.status == SyncStatus.SUCCESS and only_deep.warnings == []
+
+    serve_pages(fault_server, {"1": [{"id": 1, "deep": deep}, {"id": 2, **wide}]})
+    filled = run_sync(connector)
+
+    assert filled.status == SyncStatus.SUCCESS, filled.error_message
+    assert [line for line in filled.warnings if line.startswith("The inferred schema is full")] == [
+        full_schema_warning()
+    ]
+    assert "at most 1,000 fields" in full_schema_warning()
+    serve_pages(fault_server, {"1": [{"id": 3, **wide}]})
+    assert run_sync(connector).warnings == []  # said once, by the run that filled it
