@@ -2,7 +2,9 @@
 
 The generators read the records in keyset pages (``changes.iter_records``) and yield one chunk per
 page, so memory stays constant at any size: nothing but a page of rows is held at a time. NDJSON
-passes the database's JSON text through untouched unless ``fields`` asks for a projection.
+passes the database's JSON text through unless ``fields`` asks for a projection, with the raw
+Unicode line breaks inside its strings escaped (U+0085, U+2028, U+2029: one record stays one line
+for every reader).
 
 CSV columns are dotted paths (``address.city``; a key that holds a dot written ``a\\.b``, as ``fields``
 takes it): the requested ``fields``, or the leaf fields of the connector's inferred schema in its
@@ -254,12 +256,26 @@ def stream_export(connector_id: int, options: ExportOptions):
     return _ndjson_chunks(pages, options.fields)
 
 
+# Line breaks JSON may hold raw inside strings (U+0085, U+2028, U+2029, as UTF-8) that readers
+# splitting on every Unicode line break (Python's ``str.splitlines``) cut a line at: written as
+# escapes, which read back as the same strings. No other byte sequence of UTF-8 holds these.
+_RAW_LINE_BREAKS = ((b"\xc2\x85", b"\\u0085"), (b"\xe2\x80\xa8", b"\\u2028"), (b"\xe2\x80\xa9", b"\\u2029"))
+
+
+def _one_line_each(chunk: bytes) -> bytes:
+    """``chunk`` (NDJSON lines) with the raw Unicode line breaks inside its strings escaped."""
+    for raw, escaped in _RAW_LINE_BREAKS:
+        if raw in chunk:
+            chunk = chunk.replace(raw, escaped)
+    return chunk
+
+
 def _ndjson_chunks(pages, fields: tuple[str, ...]):
     if not fields:
         for texts in pages:
             # JSON text never holds a raw newline (JSON escapes it), so a record is one line
             texts.append("")
-            yield "\n".join(texts).encode()
+            yield _one_line_each("\n".join(texts).encode())
         return
     wanted = [(name, path_parts(name)) for name in fields]
     for texts in pages:
@@ -268,7 +284,7 @@ def _ndjson_chunks(pages, fields: tuple[str, ...]):
             data = loads_exact(text)
             lines.append(_dumps({name: get_path(data, parts) for name, parts in wanted}))
         lines.append(b"")
-        yield b"\n".join(lines)
+        yield _one_line_each(b"\n".join(lines))
 
 
 def _ndjson_marked_chunks(pages, fields: tuple[str, ...]):
@@ -288,7 +304,7 @@ def _ndjson_marked_chunks(pages, fields: tuple[str, ...]):
             else:  # a record is a JSON object: its text starts with "{"
                 lines.append(marker[:-1] + b"," + text.lstrip()[1:].encode())
         lines.append(b"")
-        yield b"\n".join(lines)
+        yield _one_line_each(b"\n".join(lines))
 
 
 def _dumps(value) -> bytes:

@@ -44,6 +44,23 @@ def test_ndjson_is_one_stored_record_a_line_with_a_file_name(viewer_client, make
     assert [json.loads(line) for line in lines] == records
 
 
+@pytest.mark.parametrize("params", [{}, {"fields": "id,note"}, {"include_deleted": "true"}])
+def test_an_ndjson_line_holds_no_raw_unicode_line_break_a_reader_would_split_it_at(
+    viewer_client, make_connector, params
+):
+    # before: U+2028, U+2029 and U+0085 went out raw (valid JSON), and a reader splitting lines on
+    # every Unicode line break (Python's str.splitlines) cut such a record into pieces of invalid JSON
+    connector = make_connector()
+    records = [{"id": 1, "note": "a\u2028b\u2029c\u0085d"}, {"id": 2, "note": "plain"}]
+    store(connector, records)
+
+    text = body(export(viewer_client, connector, **params)).decode()
+
+    lines = text.splitlines()
+    assert len(lines) == 2
+    assert [json.loads(line)["note"] for line in lines] == [record["note"] for record in records]
+
+
 def test_a_name_with_accents_and_other_scripts_keeps_its_letters_in_the_file_name(
     viewer_client, make_connector
 ):
