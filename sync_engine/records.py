@@ -12,7 +12,8 @@ writes no record rows.
 Records are stored as the same canonical JSON text their checksum is computed from, so nothing is
 serialized twice. Values PostgreSQL's ``jsonb`` rejects (NaN and Infinity, ``\\u0000``, unpaired
 surrogates) are refused on every database alike with :class:`UnstorableRecord`: the sync
-quarantines such records instead of failing the page.
+quarantines such records instead of failing the page. Floats written with a positive exponent,
+which ``jsonb`` would give back as integers, are written in plain digits on every database alike.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ import functools
 import hashlib
 import json
 import math
+import re
 import sqlite3
 import uuid
 from contextlib import contextmanager
@@ -90,6 +92,8 @@ def encode_record(data, *, finite: bool = False) -> tuple[str, str]:
     The text is orjson's (sorted keys, compact, UTF-8) whenever orjson can write the record, and
     the standard encoder's (ASCII) for what it cannot (integers beyond 64 bits, non-string keys,
     other types): a function of the record alone, so the same record always gets the same checksum.
+    Floats either writes with a positive exponent (``1e+16``) are written in plain digits with a
+    fraction (``10000000000000000.0``, see :func:`_plain_large_floats`).
     ``finite=True`` promises that the record holds no NaN or Infinity (it comes from a page orjson
     parsed and from the transformation, which never makes one): the scan for them is skipped.
 
@@ -108,7 +112,32 @@ def encode_record(data, *, finite: bool = False) -> tuple[str, str]:
         raise UnstorableRecord(
             "The record contains a NUL character (\\u0000), which PostgreSQL cannot store."
         )
+    if b"+" in out and b"e+" in out:
+        out = _plain_large_floats(out)
     return out.decode(), hashlib.blake2b(out, digest_size=16).hexdigest()
+
+
+# A JSON string (skipped as it is) or a number written with a positive exponent (``1e+16``).
+_STRING_OR_LARGE_FLOAT = re.compile(rb'"(?:[^"\\]|\\.)*"|(-?[0-9]+(?:\.[0-9]+)?e\+[0-9]+)')
+
+
+def _plain_digits(match: re.Match) -> bytes:
+    number = match.group(1)
+    if number is None:
+        return match.group(0)
+    return format(decimal.Decimal(number.decode()), "f").encode() + b".0"
+
+
+def _plain_large_floats(text: bytes) -> bytes:
+    """``text`` with the floats written with a positive exponent (orjson and ``json`` write those
+    from 1e16 on) in plain decimal with a fraction: ``1e+16`` → ``10000000000000000.0``.
+
+    PostgreSQL's ``jsonb`` keeps a number's digits but not its notation: ``1e+16`` is read back as
+    ``10000000000000000``, an integer to every JSON reader, so a field of floats would take integers
+    in the exports, the records, the change feed and the schema a full refresh rebuilds (a type
+    change, and destination columns widened for it). With a fraction the number stays a float, on
+    both databases alike (the same digits: ``orjson.loads`` reads back the float written)."""
+    return _STRING_OR_LARGE_FLOAT.sub(_plain_digits, text)
 
 
 def canonical_json(data) -> str:
@@ -125,7 +154,10 @@ def _standard_text(data) -> str:
         raise UnstorableRecord(f"The record contains {exc}, which JSON cannot store.") from None
     except RecursionError:
         raise UnstorableRecord("The record is nested too deeply to store.") from None
-    return _refuse_nul_and_surrogates(text, data)
+    text = _refuse_nul_and_surrogates(text, data)
+    if "e+" in text:
+        text = _plain_large_floats(text.encode()).decode()
+    return text
 
 
 def _refuse_nul_and_surrogates(text: str, data) -> str:

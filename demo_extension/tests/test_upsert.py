@@ -83,6 +83,23 @@ def stored(sync_log):
     return SyncedRecord.objects.filter(connector_id=sync_log.connector_id)
 
 
+def test_floats_written_with_an_exponent_are_stored_in_plain_digits_and_read_back_as_floats(sync_log):
+    # before: stored as 1e+16, which PostgreSQL's jsonb gives back as 10000000000000000 (and 1e+300
+    # as 1 and 300 zeros): integers in every export, the records, the change feed, the schema a full
+    # refresh rebuilt ("number → integer") and destination columns widened for them
+    record = {"f": 1e16, "g": [-1.5e20, 1e300], "small": 1e-7, "n": 2**70, "s": "1e+16", "k1e+5": 1}
+    text = canonical_json(record)
+    assert text.startswith('{"f":10000000000000000.0,"g":[-150000000000000000000.0,1000000000')
+    assert text.endswith('000.0],"k1e+5":1,"n":1180591620717411303424,"s":"1e+16","small":1e-07}')
+    assert canonical_json({"f": 1e16}) == '{"f":10000000000000000.0}'  # orjson's text, without a big int
+
+    upsert(sync_log, {"1": record})
+
+    data = stored(sync_log).get().data
+    assert data == record
+    assert [type(value) for value in (data["f"], *data["g"], data["small"])] == [float] * 4
+
+
 def test_new_changed_and_unchanged_records_are_counted_and_only_new_and_changed_are_written(sync_log):
     upsert(sync_log, {"1": {"id": 1}, "2": {"id": 2}})
     table = SyncedRecord._meta.db_table
