@@ -1,4 +1,6 @@
-"""Whether a text is an ISO 8601 timestamp or date that every supported database parses.
+"""Whether a text is an ISO 8601 timestamp or date that every supported database parses; JSON text
+read back exactly (:func:`loads_exact`) and written so that PostgreSQL's ``jsonb`` gives its floats
+back as floats (:func:`plain_large_floats`).
 
 Shared by the connectors' schema inference (which marks string fields whose every value is one)
 and the destinations (which type such columns ``timestamptz`` / ``date`` and check each value
@@ -6,6 +8,7 @@ before loading it). The regular expressions keep to the forms PostgreSQL accepts
 then rejects impossible dates (February 30th).
 """
 
+import decimal
 import json
 import re
 from datetime import date, datetime
@@ -58,3 +61,25 @@ def loads_exact(text: str):
         elif cls is float and (item >= _HUGE or item <= -_HUGE):
             return json.loads(text)
     return data
+
+
+# A JSON string (skipped as it is) or a number written with a positive exponent (``1e+16``).
+_STRING_OR_LARGE_FLOAT = re.compile(rb'"(?:[^"\\]|\\.)*"|(-?[0-9]+(?:\.[0-9]+)?e\+[0-9]+)')
+
+
+def _plain_digits(match: re.Match) -> bytes:
+    number = match.group(1)
+    if number is None:
+        return match.group(0)
+    return format(decimal.Decimal(number.decode()), "f").encode() + b".0"
+
+
+def plain_large_floats(text: bytes) -> bytes:
+    """JSON ``text`` with the floats written with a positive exponent (orjson and ``json`` write
+    those from 1e16 on) in plain decimal with a fraction: ``1e+16`` → ``10000000000000000.0``.
+
+    PostgreSQL's ``jsonb`` keeps a number's digits but not its notation: ``1e+16`` is read back as
+    ``10000000000000000``, an integer to every JSON reader, so a field of floats would come back as
+    integers. With a fraction the number stays a float (the same digits: ``orjson.loads`` reads
+    back the float written). Cheap to call only when ``b"e+" in text``."""
+    return _STRING_OR_LARGE_FLOAT.sub(_plain_digits, text)

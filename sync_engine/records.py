@@ -24,7 +24,6 @@ import functools
 import hashlib
 import json
 import math
-import re
 import sqlite3
 import uuid
 from contextlib import contextmanager
@@ -38,6 +37,7 @@ from psycopg.adapt import Dumper
 from psycopg.errors import UniqueViolation
 from psycopg.pq import Format
 
+from core.formats import plain_large_floats
 from sync_engine.changes import allocate as allocate_change_sequences
 from sync_engine.models import SyncedRecord
 from sync_engine.transform import contains_non_finite
@@ -93,7 +93,7 @@ def encode_record(data, *, finite: bool = False) -> tuple[str, str]:
     the standard encoder's (ASCII) for what it cannot (integers beyond 64 bits, non-string keys,
     other types): a function of the record alone, so the same record always gets the same checksum.
     Floats either writes with a positive exponent (``1e+16``) are written in plain digits with a
-    fraction (``10000000000000000.0``, see :func:`_plain_large_floats`).
+    fraction (``10000000000000000.0``, see ``core.formats.plain_large_floats``).
     ``finite=True`` promises that the record holds no NaN or Infinity (it comes from a page orjson
     parsed and from the transformation, which never makes one): the scan for them is skipped.
 
@@ -113,31 +113,8 @@ def encode_record(data, *, finite: bool = False) -> tuple[str, str]:
             "The record contains a NUL character (\\u0000), which PostgreSQL cannot store."
         )
     if b"+" in out and b"e+" in out:
-        out = _plain_large_floats(out)
+        out = plain_large_floats(out)
     return out.decode(), hashlib.blake2b(out, digest_size=16).hexdigest()
-
-
-# A JSON string (skipped as it is) or a number written with a positive exponent (``1e+16``).
-_STRING_OR_LARGE_FLOAT = re.compile(rb'"(?:[^"\\]|\\.)*"|(-?[0-9]+(?:\.[0-9]+)?e\+[0-9]+)')
-
-
-def _plain_digits(match: re.Match) -> bytes:
-    number = match.group(1)
-    if number is None:
-        return match.group(0)
-    return format(decimal.Decimal(number.decode()), "f").encode() + b".0"
-
-
-def _plain_large_floats(text: bytes) -> bytes:
-    """``text`` with the floats written with a positive exponent (orjson and ``json`` write those
-    from 1e16 on) in plain decimal with a fraction: ``1e+16`` → ``10000000000000000.0``.
-
-    PostgreSQL's ``jsonb`` keeps a number's digits but not its notation: ``1e+16`` is read back as
-    ``10000000000000000``, an integer to every JSON reader, so a field of floats would take integers
-    in the exports, the records, the change feed and the schema a full refresh rebuilds (a type
-    change, and destination columns widened for it). With a fraction the number stays a float, on
-    both databases alike (the same digits: ``orjson.loads`` reads back the float written)."""
-    return _STRING_OR_LARGE_FLOAT.sub(_plain_digits, text)
 
 
 def canonical_json(data) -> str:
@@ -156,7 +133,7 @@ def _standard_text(data) -> str:
         raise UnstorableRecord("The record is nested too deeply to store.") from None
     text = _refuse_nul_and_surrogates(text, data)
     if "e+" in text:
-        text = _plain_large_floats(text.encode()).decode()
+        text = plain_large_floats(text.encode()).decode()
     return text
 
 

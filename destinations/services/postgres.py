@@ -55,7 +55,7 @@ from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict
 
 from core.egress import ResolveTimeout, resolve_checked
-from core.formats import is_date, loads_exact
+from core.formats import is_date, loads_exact, plain_large_floats
 from core.http_errors import EgressDenied
 from core.redaction import mask_secret, redact
 from destinations.services.base import ConnectionCheck, DestinationError, LoadReport
@@ -162,6 +162,12 @@ def _json_text(value) -> str:
         return json.dumps(value)
 
 
+def _jsonb_text(value) -> str:
+    # floats jsonb would give back as integers (1e+16) in plain digits: they stay floats
+    text = _json_text(value)
+    return plain_large_floats(text.encode()).decode() if "e+" in text else text
+
+
 def _as_text(value) -> str:
     return value if type(value) is str else _json_text(value)
 
@@ -213,7 +219,7 @@ def _as_date(value) -> str:
 #: value does not fit (the column is then widened).
 CONVERTERS = {
     "text": _as_text,
-    "jsonb": _json_text,
+    "jsonb": _jsonb_text,
     "bigint": _as_bigint,
     "numeric": _as_numeric,
     "double precision": _as_double,
@@ -285,7 +291,7 @@ def _text_column(values: list) -> list[str]:
 
 
 def _jsonb_column(values: list) -> list[str]:
-    return copy_texts([None if v is None else _json_text(v) for v in values])
+    return copy_texts([None if v is None else _jsonb_text(v) for v in values])
 
 
 def _bigint_column(values: list) -> list[str]:

@@ -145,6 +145,22 @@ def test_timestamps_timestamptz_would_round_or_refuse_make_their_column_text(att
     ]
 
 
+def test_floats_in_jsonb_columns_stay_floats(attached, pg_database):
+    # before: [1e16] was loaded as the jsonb [10000000000000000], an integer to every reader
+    destination, connector, attachment = attached
+    store(
+        connector,
+        [{"id": 1, "list": [1e16, -2.5e20, 0.5, "1e+16"], "mixed": {"a": 1e300}}, {"id": 2, "mixed": 5}],
+    )
+
+    assert run_load(attachment).status == LoadStatus.SUCCESS
+
+    ((values, text),) = rows(pg_database, "SELECT list, list::text FROM analytics.users WHERE id = 1")
+    assert values == [1e16, -2.5e20, 0.5, "1e+16"]
+    assert [type(value) for value in values[:3]] == [float, float, float]
+    assert text == '[10000000000000000.0, -250000000000000000000.0, 0.5, "1e+16"]'
+
+
 def test_a_changed_record_is_updated_not_duplicated(attached, pg_database):
     destination, connector, attachment = attached
     store(connector, [{"id": 1, "name": "old"}, {"id": 2, "name": "two"}])
