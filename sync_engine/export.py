@@ -10,9 +10,11 @@ CSV columns are dotted paths (``address.city``; a key that holds a dot written `
 takes it): the requested ``fields``, or the leaf fields of the connector's inferred schema in its
 stable (sorted) order (before anything is stored: the caller's
 ``columns_without_schema``, so that an empty export still has its header row). Lists, objects and
-values of mixed shape are written as JSON text. Quoting follows RFC 4180 (``csv`` with CRLF line
-ends), and a text cell that a spreadsheet would run as a formula gets a leading apostrophe: one
-starting with a tab or a carriage return, or whose first character after any leading whitespace
+values of mixed shape are written as JSON text; null and absent values are an empty cell and an
+empty string a quoted one (``""``), which loaders read as NULL and as an empty string. Quoting
+follows RFC 4180 (``csv`` with CRLF line ends), and a text cell that a spreadsheet would run as a
+formula gets a leading apostrophe: one starting with a tab or a carriage return, or whose first
+character after any leading whitespace
 (spaces, no-break and zero-width spaces, line breaks: some importers trim them) is ``=``, ``+``,
 ``-``, ``@`` (as OWASP lists them) or their full-width forms ``＝``, ``＋``, ``－``, ``＠`` (which some
 spreadsheets read as the same). A plain decimal number (``-20.2170``, also after leading spaces) is
@@ -111,12 +113,21 @@ def _as_is(text: str) -> str:
     return text
 
 
+# What ``cell`` gives for an empty string, which ``_csv_chunks`` writes as a quoted empty cell
+# (``""``), so that a loader tells it from null (an empty cell: PostgreSQL's ``COPY … CSV`` reads
+# that as NULL and ``""`` as an empty string). The csv module quotes it for its comma; no record
+# holds a NUL character (the sync refuses them), so nothing else is written as it is.
+_EMPTY_TEXT = "\x00,"
+_EMPTY_TEXT_WRITTEN = '"\x00,"'
+
+
 def cell(value, guard=neutralise) -> str:
     """One CSV cell of a JSON value: text neutralised, numbers and booleans as JSON writes them,
-    null and absent values empty, lists and objects as JSON text."""
+    null and absent values empty, lists and objects as JSON text (an empty string: see
+    ``_EMPTY_TEXT``)."""
     cls = type(value)
     if cls is str:
-        return guard(value)
+        return guard(value) if value else _EMPTY_TEXT
     if value is None:
         return ""
     if cls is bool:
@@ -327,7 +338,10 @@ def _csv_chunks(pages, columns: list[str], guard=neutralise, marked: bool = Fals
             if marked:
                 row.append(deleted_at or "")
             writer.writerow(row)
-        yield buffer.getvalue().encode()
+        chunk = buffer.getvalue()
+        if _EMPTY_TEXT_WRITTEN in chunk:
+            chunk = chunk.replace(_EMPTY_TEXT_WRITTEN, '""')
+        yield chunk.encode()
         buffer.seek(0)
         buffer.truncate()
     rest = buffer.getvalue()  # the header of an export without records

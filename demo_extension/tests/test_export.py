@@ -6,6 +6,7 @@ import io
 import json
 import tracemalloc
 
+import psycopg
 import pytest
 from django.utils import timezone
 
@@ -16,6 +17,8 @@ from sync_engine.schema_backfill import rebuild_schema
 pytestmark = pytest.mark.django_db
 
 CONNECTORS = "/api/demo-extension/connectors/"
+# the machine's PostgreSQL, which the destinations tests load into: a loader of the CSV exports
+PG_SERVER = "postgresql://postgres@127.0.0.1:5432/postgres"
 
 
 def body(response) -> bytes:
@@ -97,6 +100,26 @@ def test_csv_columns_come_from_the_schema_with_dotted_paths_and_json_for_lists(v
         ["Oslo", "0150", "1", "1.5", "true", '["x","y"]'],
         ["Rome", "", "2", "", "false", "[]"],
     ]
+
+
+@pytest.mark.parametrize("safe", ["true", "false"])
+def test_an_empty_string_is_a_quoted_empty_cell_and_null_an_empty_one_for_a_loader(
+    viewer_client, make_connector, safe
+):
+    # before: both were an empty cell, which PostgreSQL's COPY ... CSV (and other loaders) read as
+    # NULL: the empty strings came out null
+    connector = make_connector()
+    store(connector, [{"id": 1, "v": "", "w": None}, {"id": 2, "v": None, "w": "x"}, {"id": 3, "w": ""}])
+
+    text = body(export(viewer_client, connector, format="csv", spreadsheet_safe=safe)).decode()
+
+    assert text == 'id,v,w\r\n1,"",\r\n2,,x\r\n3,,""\r\n'
+    with psycopg.connect(PG_SERVER, autocommit=True) as conn:
+        conn.execute("CREATE TEMPORARY TABLE loaded (id int, v text, w text)")
+        with conn.cursor().copy("COPY loaded FROM STDIN (FORMAT csv, HEADER true)") as copy:
+            copy.write(text)
+        loaded = conn.execute("SELECT id, v, w FROM loaded ORDER BY id").fetchall()
+    assert loaded == [(1, "", None), (2, None, "x"), (3, None, "")]
 
 
 def test_a_csv_of_a_connector_with_nothing_stored_is_a_header_row(viewer_client, make_connector):
