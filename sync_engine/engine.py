@@ -531,11 +531,12 @@ class _Run:
                         if fingerprint is None:
                             fingerprint = hashlib.blake2b(page.content, digest_size=16).digest()
                         if fingerprint in recent_pages:
+                            hint = page.repeat_hint() if page.repeat_hint is not None else ""
                             raise SyncProblem(
                                 f"Page {counters.pages + 1} ({page.label}) holds the same records as "
                                 "an earlier page: the upstream seems to ignore the pagination parameters. "
                                 "Stopping instead of looping; check the connector's pagination settings."
-                                + (f" {page.repeat_hint}" if page.repeat_hint else "")
+                                + (f" {hint}" if hint else "")
                             )
                         recent_pages.append(fingerprint)
                         counters.pages += 1

@@ -55,8 +55,8 @@ class Page:
     # Raised by the engine after this page is committed (a loop detected by the source).
     error: Exception | None = None
     # What to check when this page holds the same records as an earlier one (how the source asked
-    # for it: the parameter an upstream may not take), added to the run's error.
-    repeat_hint: str = ""
+    # for it: the parameter an upstream may not take), added to the run's error; asked only then.
+    repeat_hint: Callable[[], str] | None = None
 
 
 @dataclass

@@ -16,7 +16,7 @@ import hashlib
 import json
 import re
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
 from core.http import OutboundClient, total_deadline
@@ -319,8 +319,8 @@ class RestSource:
         # Pages expected by the connector's last run: no request is guessed past them while no end
         # is announced (a list whose end only a "more": false on its last page tells).
         expected_pages = run.pages_last_run if resume is None else None
-        echoed = _EchoedCredentials()
-        rounded = _RoundedNumbersSeen()
+        echoed = _echoed_credentials()
+        rounded = _rounded_numbers()
         last_page: FetchedPage | None = None  # the last page read, for what it said about the next
         with (
             total_deadline(run.budget_seconds, budget_text),
@@ -364,9 +364,11 @@ class RestSource:
                         read.records, response.content, stored_secret_forms(auth.secret_values())
                     )
                     if held:
-                        echoed.add(held, run)
-                    if read.rounded[0]:
-                        rounded.add(read.rounded, run)
+                        echoed.add(run, held)
+                    rounded_count, examples = read.rounded
+                    if rounded_count:
+                        fields = (field or "the record" for field, _, _ in examples)
+                        rounded.add(run, rounded_count, examples, fields)
                     more, loop_error = read.more, read.stop_error
                     current = paginator.current  # None: detection itself failed (read.stop_error)
                     if read.detected and current is not None:
@@ -421,7 +423,7 @@ class RestSource:
                             "records_total": current.whole_run_total() if current is not None else None,
                         },
                         error=loop_error,
-                        repeat_hint=paginator.repeat_hint(),
+                        repeat_hint=paginator.repeat_hint,
                     )
                     del read, response
                     if not more:
@@ -444,58 +446,55 @@ class RestSource:
                     )
 
 
-class _EchoedCredentials:
-    """Records that held one of the connector's credentials (an API that echoes the request back:
-    an echo, debug or "whoami" endpoint): stored with ``[REDACTED]`` in its place, and said in the
-    run's log (the first page at once, the whole run's count at its end)."""
+class _PageFindings:
+    """Something found on some pages of a run (records holding an echoed credential, decimals a
+    float rounded): a warning with the first page that has it, ``first(count, details)``, and the
+    whole run's total at its end when more pages had it, ``total(count, pages, names)`` (``names``:
+    every page's, in the order first seen)."""
 
-    def __init__(self):
-        self.records = 0
-        self.pages = 0
-
-    def add(self, held: int, run: RunContext) -> None:
-        if not self.pages:
-            run.emit(
-                f"Page {run.pages_done() + 1}: {held} record(s) held one of the connector's credentials "
-                "(the API sent back what it was sent); each is stored with [REDACTED] in its place.",
-                "warning",
-            )
-        self.records += held
-        self.pages += 1
-
-    def summarize(self, run: RunContext) -> None:
-        if self.pages > 1:
-            run.emit(
-                f"In all, {self.records} record(s) on {self.pages} pages held one of the connector's "
-                "credentials; each is stored with [REDACTED] in its place.",
-                "warning",
-            )
-
-
-class _RoundedNumbersSeen:
-    """Decimals with more digits than a float holds (see ``extract.PageNumbers``): said as a
-    warning with the first page that has them, and the whole run's count at its end."""
-
-    def __init__(self):
+    def __init__(self, first: Callable[[int, object], str], total: Callable[[int, int, list[str]], str]):
+        self.first = first
+        self.total = total
         self.count = 0
         self.pages = 0
-        self.fields: dict[str, None] = {}
+        self.names: dict[str, None] = {}
 
-    def add(self, rounded: tuple[int, list[tuple[str, str, float]]], run: RunContext) -> None:
-        count, examples = rounded
+    def add(self, run: RunContext, count: int, details: object = None, names: Iterable[str] = ()) -> None:
         if not self.pages:
-            run.emit(f"Page {run.pages_done() + 1}: {describe_rounded(count, examples)}", "warning")
+            run.emit(f"Page {run.pages_done() + 1}: {self.first(count, details)}", "warning")
         self.count += count
         self.pages += 1
-        self.fields.update((field or "the record", None) for field, _, _ in examples)
+        self.names.update(dict.fromkeys(names))
 
     def summarize(self, run: RunContext) -> None:
         if self.pages > 1:
-            run.emit(
-                f"In all, {self.count} number(s) on {self.pages} pages were stored rounded to a 64-bit "
-                f"float (fields: {', '.join(self.fields)}).",
-                "warning",
-            )
+            run.emit(self.total(self.count, self.pages, list(self.names)), "warning")
+
+
+def _echoed_credentials() -> _PageFindings:
+    """Records that held one of the connector's credentials (an API that echoes the request back:
+    an echo, debug or "whoami" endpoint): stored with ``[REDACTED]`` in its place."""
+    return _PageFindings(
+        lambda count, _: (
+            f"{count} record(s) held one of the connector's credentials (the API sent back what it was "
+            "sent); each is stored with [REDACTED] in its place."
+        ),
+        lambda count, pages, _: (
+            f"In all, {count} record(s) on {pages} pages held one of the connector's credentials; each "
+            "is stored with [REDACTED] in its place."
+        ),
+    )
+
+
+def _rounded_numbers() -> _PageFindings:
+    """Decimals with more digits than a float holds (see ``extract.PageNumbers``)."""
+    return _PageFindings(
+        describe_rounded,
+        lambda count, pages, fields: (
+            f"In all, {count} number(s) on {pages} pages were stored rounded to a 64-bit float (fields: "
+            f"{', '.join(fields)})."
+        ),
+    )
 
 
 def _first_page_room(run: RunContext, resume: dict | None, auth) -> int | None:
