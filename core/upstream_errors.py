@@ -145,14 +145,15 @@ def _get_any_case(place: dict, key: str):
     """``place[key]``, else the value of the first key equal to ``key`` in another case."""
     if key in place:
         return place[key]
+    wanted = key.lower()
     return next(
-        (value for name, value in place.items() if isinstance(name, str) and name.lower() == key), None
+        (value for name, value in place.items() if isinstance(name, str) and name.lower() == wanted), None
     )
 
 
 def _first_text(place: dict, keys) -> str:
     for key in keys:
-        value = _get_any_case(place, key.lower()) if key not in place else place[key]
+        value = _get_any_case(place, key)
         if isinstance(value, dict):  # OData v2: {"error": {"code", "message": {"lang", "value"}}}
             value = value.get("value")
         if isinstance(value, str) and value.strip():

@@ -12,6 +12,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+import pytest
+
 from core.tests.upstreams import http_response
 
 
@@ -122,6 +124,14 @@ def without_gc_pauses():
         yield
     finally:
         gc.enable()
+
+
+@pytest.fixture
+def no_gc_pauses():
+    """:func:`without_gc_pauses` around a test (the modules whose every test times requests use it
+    for all of them: ``pytestmark = pytest.mark.usefixtures("no_gc_pauses")``)."""
+    with without_gc_pauses():
+        yield
 
 
 def most_in_any_window(times: list[float], seconds: float = 1.0) -> int:

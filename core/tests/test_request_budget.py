@@ -40,21 +40,15 @@ from core.tests.budget_upstream import (
     Answer,
     RecordingUpstream,
     most_in_any_window,
-    without_gc_pauses,
+    no_gc_pauses,  # noqa: F401  (a fixture, used by pytestmark)
 )
 
 TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 BASE_DIR = Path(__file__).resolve().parents[2]
 
 
-@pytest.fixture(autouse=True)
-def _no_gc_pauses():
-    """Every test here times requests: no garbage-collection pause of this process in between."""
-    with without_gc_pauses():
-        yield
-
-
-pytestmark = pytest.mark.slow
+# Every test here times requests: no garbage-collection pause of this process in between.
+pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("no_gc_pauses")]
 
 
 def _redis_cache(prefix: str) -> dict:

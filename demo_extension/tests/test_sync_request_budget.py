@@ -8,7 +8,7 @@ import time
 import pytest
 
 from core.budget import RATE_MARGIN, RequestBudget
-from core.tests.budget_upstream import JITTER, most_in_any_window, without_gc_pauses
+from core.tests.budget_upstream import JITTER, most_in_any_window, no_gc_pauses  # noqa: F401  (a fixture)
 from demo_extension.models import CustomDataConnector, SyncStatus
 from demo_extension.services.budget import budget_key, request_budget
 from demo_extension.services.sync import DataSyncService
@@ -18,14 +18,8 @@ URL = "/api/demo-extension/connectors/"
 ENDPOINT = "http://127.0.0.1:9/users"
 
 
-@pytest.fixture(autouse=True)
-def _no_gc_pauses():
-    """Every test here times requests: no garbage-collection pause of this process in between."""
-    with without_gc_pauses():
-        yield
-
-
-pytestmark = pytest.mark.django_db
+# Every test here times requests: no garbage-collection pause of this process in between.
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("no_gc_pauses")]
 
 PAGED = {"type": "page", "page_param": "page", "size_param": "per_page", "page_size": 10}
 
