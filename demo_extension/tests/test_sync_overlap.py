@@ -156,7 +156,9 @@ def test_with_faults_on_random_pages_an_overlapped_sync_ends_like_a_sequential_o
     failing = set(random.Random(16).sample(range(2, 26), 6))
     results = []
     for requests in (1, 4):
-        upstream = observed_upstream(records=500, page_size=20, style="page", fail_once=failing)
+        # 10 ms a request, as a network takes: without it a loaded machine could answer each request
+        # before the next was sent, and the overlapped run would not overlap (max_in_flight 1).
+        upstream = observed_upstream(records=500, page_size=20, style="page", fail_once=failing, delay=0.01)
         connector = make_connector(upstream=upstream, pagination={"type": "page"})
         results.append((sync_with(connector, requests), connector, upstream))
 
