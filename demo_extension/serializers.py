@@ -1223,6 +1223,31 @@ class PreviewRecordSerializer(serializers.Serializer):
         allow_null=True, help_text="After the transformation rules; null when it failed."
     )
     error = serializers.CharField(allow_null=True, help_text="Why the record would be quarantined.")
+    change = serializers.ChoiceField(
+        choices=["new", "changed", "unchanged", "restored"],
+        allow_null=True,
+        help_text="A saved connector's preview: what a sync would do with this record against the stored "
+        "records (`new`: no record has its key; `changed`: the stored one differs; `unchanged`; `restored`: "
+        "a full refresh marked the stored one deleted). Null for an unsaved connector, or a record a sync "
+        "would quarantine.",
+    )
+    changed_fields = serializers.ListField(
+        child=serializers.CharField(),
+        help_text="For `changed`: the fields (dotted paths) whose stored value differs, at most 10.",
+    )
+    more_changed_fields = serializers.IntegerField(
+        help_text="For `changed`: how many more fields differ than `changed_fields` names."
+    )
+
+
+class PreviewChangesSerializer(serializers.Serializer):
+    compared = serializers.IntegerField(
+        help_text="Sampled records compared (new + changed + unchanged + restored)."
+    )
+    new = serializers.IntegerField()
+    changed = serializers.IntegerField()
+    unchanged = serializers.IntegerField()
+    restored = serializers.IntegerField()
 
 
 class PreviewSerializer(serializers.Serializer):
@@ -1246,6 +1271,12 @@ class PreviewSerializer(serializers.Serializer):
     fields = PreviewFieldSerializer(many=True)
     records = PreviewRecordSerializer(many=True, help_text="Up to 20 sampled records.")
     warnings = serializers.ListField(child=serializers.CharField())
+    changes = PreviewChangesSerializer(
+        allow_null=True,
+        help_text="A saved connector's preview: what a sync would do with the sampled records against "
+        "the records stored now (with the body's overrides, e.g. new transformation rules, applied). "
+        "Null for an unsaved connector.",
+    )
 
 
 RECORD_FIELD_PATH = re.compile(r"^[^.\x00-\x1f]{1,100}(\.[^.\x00-\x1f]{1,100}){0,9}$")

@@ -13,6 +13,10 @@ records path and the pagination with the sync's own detection (``detect_records_
 * the sample records raw and transformed side by side (or the transformation error);
 * warnings: a mapped source field found in no sample record (and the reversed mapping it probably
   is), a primary key missing from or not unique in the sample, records that failed to transform...
+* for a saved connector, what a sync would do with each sampled record against the records stored
+  now (``changes``, and each record's ``change``: new, changed with the fields that differ,
+  unchanged, or restored after a full refresh deleted it), keyed, scrubbed of echoed credentials and
+  transformed as the sync does: a rules change shows what it would rewrite before it is saved.
 
 The first request carries no incremental cursor (a preview shows what a full refresh fetches), and
 a connector's ``max_pages`` below two is honoured. A credential the upstream echoes back in its
@@ -33,7 +37,7 @@ from datetime import datetime
 
 from core.http import OutboundClient
 from core.http_errors import OutboundError
-from core.redaction import redact, redact_secrets
+from core.redaction import redact, redact_secrets, stored_secret_forms
 from demo_extension.models import CustomDataConnector
 from demo_extension.services.auth import base_query_params, build_request_auth
 from demo_extension.services.budget import paused_refusal, request_budget
@@ -46,6 +50,8 @@ from demo_extension.services.extract import (
 )
 from demo_extension.services.pagination import PaginationError, paginator_for, validate_pagination_config
 from demo_extension.services.rest_source import REST_SOURCE_TYPE, PageReader, RequestShape
+from sync_engine.dry_run import CHANGES, predict_changes
+from sync_engine.errors import SyncProblem
 from sync_engine.page_builder import mapping_overwrite_warnings
 from sync_engine.schema import json_type_name
 from sync_engine.transform import DataTransformationService, TransformationError
@@ -82,6 +88,8 @@ class Preview:
     fields: list = field(default_factory=list)
     records: list = field(default_factory=list)
     warnings: list = field(default_factory=list)
+    # What a sync would do with the sampled records (saved connectors only): see compare_with_stored.
+    changes: dict | None = None
 
 
 def preview_connector(connector) -> Preview:
@@ -96,8 +104,10 @@ def preview_connector(connector) -> Preview:
         )
         return result
     records: list = []  # filled page by page: a failing second page keeps the first one's records
+    auth = None
     try:
-        _fetch(connector, result, records)
+        auth = build_request_auth(connector)
+        _fetch(connector, result, records, auth)
     except (OutboundError, ResponseFormatError, PaginationError, ValueError) as exc:
         if result.pages_fetched == 0:
             result.ok = False
@@ -117,6 +127,9 @@ def preview_connector(connector) -> Preview:
     result.cursor_candidates = cursor_candidates(objects)
     _transform_sample(connector, sample, result)
     result.primary_key_candidates = primary_key_candidates(objects)
+    if connector.pk is not None:
+        forms = stored_secret_forms(auth.secret_values()) if auth is not None else ()
+        compare_with_stored(connector, sample, result, forms)
     result.fields = _shown(result.fields)
     result.cursor_candidates = _shown(result.cursor_candidates)
     result.primary_key_candidates = _shown(result.primary_key_candidates)
@@ -142,7 +155,7 @@ def _shown(value):
 # -- fetching -----------------------------------------------------------------------------------------
 
 
-def _fetch(connector, result: Preview, records: list) -> None:
+def _fetch(connector, result: Preview, records: list, auth) -> None:
     """Up to two pages read exactly as the sync's source reads them (one attempt a request), their
     records appended to ``records`` as each page is read."""
     try:
@@ -150,7 +163,6 @@ def _fetch(connector, result: Preview, records: list) -> None:
     except ValueError as exc:
         raise ValueError(f"Invalid pagination configuration: {exc}") from None
     detected = config["type"] == "auto"
-    auth = build_request_auth(connector)
     try:
         error_detection = validate_error_detection(connector.error_detection)
     except ValueError as exc:
@@ -373,7 +385,14 @@ def _transform_sample(connector, sample: list, result: Preview) -> None:
     keys: list = []
     pk_parts = path_parts(connector.primary_key or "")
     for raw in sample:
-        entry = {"raw": raw, "transformed": None, "error": None}
+        entry = {
+            "raw": raw,
+            "transformed": None,
+            "error": None,
+            "change": None,
+            "changed_fields": [],
+            "more_changed_fields": 0,
+        }
         size = len(json.dumps(raw, default=str))
         if not isinstance(raw, dict):
             entry["error"] = f"The record is not a JSON object (got {json_type_name(raw)})."
@@ -393,6 +412,7 @@ def _transform_sample(connector, sample: list, result: Preview) -> None:
             failures += 1
         if size > MAX_RECORD_BYTES:
             entry = {
+                **entry,
                 "raw": None,
                 "transformed": None,
                 "error": f"The record is too large to show ({size} bytes).",
@@ -407,6 +427,24 @@ def _transform_sample(connector, sample: list, result: Preview) -> None:
         described = f"the {len(sample)} sampled record(s)"
         result.warnings.extend(mapping_overwrite_warnings(sample, service.overwritten_fields, described))
     _warn_about_primary_key(connector.primary_key or "", keys, result)
+
+
+def compare_with_stored(connector, sample: list, result: Preview, secret_forms: tuple[str, ...]) -> None:
+    """Each sampled record's ``change`` against the saved connector's stored records, and the
+    counts in ``result.changes`` (see ``sync_engine.dry_run``); nothing when the rules are invalid
+    (a warning says so already)."""
+    try:
+        outcomes = predict_changes(connector, sample, secret_forms)
+    except SyncProblem:
+        return
+    counts = dict.fromkeys(CHANGES, 0)
+    for entry, outcome in zip(result.records, outcomes, strict=True):
+        entry["change"] = outcome.change
+        entry["changed_fields"] = outcome.fields
+        entry["more_changed_fields"] = outcome.more_fields
+        if outcome.change is not None:
+            counts[outcome.change] += 1
+    result.changes = {"compared": sum(counts.values()), **counts}
 
 
 def _present(records: list[dict], path: str) -> bool:

@@ -329,10 +329,27 @@ export interface PreviewCursorCandidate {
   increasing: boolean;
 }
 
+/** What a sync would do with a sampled record against the stored records (a saved connector's preview). */
+export type PreviewChange = "new" | "changed" | "unchanged" | "restored";
+
 export interface PreviewRecord {
   raw: JsonValue;
   transformed: JsonValue;
   error: string | null;
+  /** Null for an unsaved connector's preview, or a record a sync would quarantine. */
+  change: PreviewChange | null;
+  /** For "changed": the fields (dotted paths) whose stored value differs, at most 10. */
+  changed_fields: string[];
+  more_changed_fields: number;
+}
+
+/** A saved connector's preview: the sampled records against the records stored now. */
+export interface PreviewChanges {
+  compared: number;
+  new: number;
+  changed: number;
+  unchanged: number;
+  restored: number;
 }
 
 export interface Preview {
@@ -351,6 +368,8 @@ export interface Preview {
   fields: PreviewField[];
   records: PreviewRecord[];
   warnings: string[];
+  /** Null for an unsaved connector. */
+  changes: PreviewChanges | null;
 }
 
 /** A pending invitation to the tenant (the token is never listed). */

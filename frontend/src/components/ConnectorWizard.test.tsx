@@ -4,7 +4,7 @@ import { describe, expect, it, vi } from "vitest";
 import { createConnector, previewConnector } from "../api/api";
 import { ApiError } from "../api/client";
 import type { ConnectorInput, Preview } from "../api/types";
-import { connector, fakeFetch, previewBody, renderInRouter, type FakeCall } from "../test/helpers";
+import { connector, fakeFetch, notCompared, previewBody, renderInRouter, type FakeCall } from "../test/helpers";
 import { apiJsonLength, buildErrorDetection, buildPagination, errorDetectionValuesOf, requestBodyToSend } from "./connectorConfig";
 import { ConnectorWizard } from "./ConnectorWizard";
 
@@ -264,6 +264,7 @@ describe("the new connector wizard", () => {
         raw: { id: 1, name: "Ada", address: { city: "Lyon", zip: "69001" } },
         transformed: { id: 1, address: { city: "Lyon", zip: "69001" }, full_name: "Ada", city: "Lyon" },
         error: null,
+        ...notCompared(),
       },
     ];
     const onPreview = vi.fn(async (_input: ConnectorInput) => previewBody({ records }));

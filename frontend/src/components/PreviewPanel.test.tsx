@@ -3,10 +3,11 @@ import { describe, expect, it } from "vitest";
 
 import { parseJsonExact } from "../api/exactJson";
 import type { JsonValue, PreviewRecord } from "../api/types";
-import { PREVIEW_RECORDS_SHOWN, PreviewRecordsTable } from "./PreviewPanel";
+import { notCompared } from "../test/helpers";
+import { ChangesSummary, PREVIEW_RECORDS_SHOWN, PreviewRecordsTable } from "./PreviewPanel";
 
 const records = (n: number): PreviewRecord[] =>
-  Array.from({ length: n }, (_, i) => ({ raw: { id: i + 1, name: `User ${i + 1}` }, transformed: { id: i + 1, full_name: `User ${i + 1}` }, error: null }));
+  Array.from({ length: n }, (_, i) => ({ raw: { id: i + 1, name: `User ${i + 1}` }, transformed: { id: i + 1, full_name: `User ${i + 1}` }, error: null, ...notCompared() }));
 
 const rows = () => within(screen.getByRole("region", { name: "Sample" })).getAllByRole("row").slice(1);
 
@@ -43,7 +44,7 @@ describe("numbers in the preview's records", () => {
   it("show as the API sent them: big integers and decimals a double cannot hold, a changed one marked", () => {
     const raw = parseJsonExact('{"id": 9007199254740993, "p": 0.1000000000000000055511151231257827, "far": 1e400, "pi": 3.14}') as JsonValue;
     const transformed = parseJsonExact('{"id": 9007199254740993, "p": 0.1000000000000000055511151231257828, "far": 1e400, "pi": 3.14}') as JsonValue;
-    render(<PreviewRecordsTable records={[{ raw, transformed, error: null }]} label="Sample" compare />);
+    render(<PreviewRecordsTable records={[{ raw, transformed, error: null, ...notCompared() }]} label="Sample" compare />);
     const region = screen.getByRole("region", { name: "Sample" });
     expect(within(region).getAllByText("9007199254740993").length).toBeGreaterThan(0);
     expect(within(region).getByText("0.1000000000000000055511151231257827")).toBeTruthy();
@@ -51,5 +52,38 @@ describe("numbers in the preview's records", () => {
     expect(within(region).getAllByText("1e400").length).toBeGreaterThan(0);
     expect(within(region).getAllByText("3.14").length).toBeGreaterThan(0);
     expect(region.querySelector("pre")?.textContent).toContain('"p": 0.1000000000000000055511151231257827,');
+  });
+});
+
+describe("a saved connector's preview against the stored records", () => {
+  const compared: PreviewRecord[] = [
+    { raw: { id: 1 }, transformed: { id: 1 }, error: null, change: "unchanged", changed_fields: [], more_changed_fields: 0 },
+    { raw: { id: 2, score: 2 }, transformed: { id: 2, score: 2 }, error: null, change: "changed", changed_fields: ["score", "address.city"], more_changed_fields: 3 },
+    { raw: { id: 3 }, transformed: { id: 3 }, error: null, change: "restored", changed_fields: [], more_changed_fields: 0 },
+    { raw: { n: "x" }, transformed: null, error: "no key", change: null, changed_fields: [], more_changed_fields: 0 },
+  ];
+
+  it("says for each record what the next sync does with it, and which fields it would update", () => {
+    render(<PreviewRecordsTable records={compared} label="Sample" initial={4} />);
+    expect(screen.getByRole("columnheader", { name: "Next sync" })).toBeTruthy();
+    const cells = rows().map((row) => within(row).getAllByRole("cell")[3]!.textContent);
+    expect(cells).toEqual(["Unchanged", "Changedscore, address.city and 3 more", "RestoredA full refresh had marked it deleted.", "Not stored"]);
+  });
+
+  it("has no such column for an unsaved connector's preview (nothing to compare with)", () => {
+    render(<PreviewRecordsTable records={records(2)} label="Sample" />);
+    expect(screen.queryByRole("columnheader", { name: "Next sync" })).toBeNull();
+  });
+
+  it("sums it up in one line, leaving out what is zero", () => {
+    render(<ChangesSummary changes={{ compared: 20, new: 3, changed: 2, unchanged: 15, restored: 0 }} />);
+    expect(screen.getByTestId("preview-changes").textContent).toBe(
+      "Against the records stored now, a sync of these 20 sample records would create 3 records, update 2 records, leave 15 records unchanged.",
+    );
+  });
+
+  it("says nothing when nothing was compared", () => {
+    const { container } = render(<ChangesSummary changes={null} />);
+    expect(container.textContent).toBe("");
   });
 });

@@ -7,7 +7,7 @@ import { useEffect, useId, useRef, useState } from "react";
 
 import { ApiError, errorMessage } from "../api/client";
 import { isJsonObject, stringifyJson } from "../api/exactJson";
-import type { JsonValue, Preview, PreviewRecord } from "../api/types";
+import type { JsonValue, Preview, PreviewChange, PreviewChanges, PreviewRecord } from "../api/types";
 import { useAnnounce } from "../announce";
 import { formatCount, prettyJson } from "../format";
 import { nestedCopies, type NestedCopy } from "./rules";
@@ -338,6 +338,7 @@ export function PreviewPanel({
           </TableWrap>
 
           <h5>Records ({preview.records.length}), raw and transformed</h5>
+          <ChangesSummary changes={preview.changes} />
           <PreviewRecordsTable records={preview.records} label="Sample records, raw and transformed" />
         </div>
       ) : null}
@@ -373,6 +374,8 @@ export function PreviewRecordsTable({
 }) {
   const [all, setAll] = useState(false);
   const bodyId = useId();
+  // A saved connector's preview compares each record with the stored ones: what the next sync does.
+  const compared = records.some((record) => record.change !== null);
   const shown = all ? records : records.slice(0, initial);
   const more = records.length - initial;
   return (
@@ -384,6 +387,7 @@ export function PreviewRecordsTable({
             <th scope="col">#</th>
             <th scope="col">{beforeLabel}</th>
             <th scope="col">{afterLabel}</th>
+            {compared ? <th scope="col">Next sync</th> : null}
             <th scope="col">JSON</th>
           </tr>
         </thead>
@@ -406,6 +410,11 @@ export function PreviewRecordsTable({
                   <Entries value={record.transformed} compareTo={compare ? record.raw : undefined} side="after" />
                 )}
               </td>
+              {compared ? (
+                <td data-label="Next sync">
+                  <RecordChange record={record} />
+                </td>
+              ) : null}
               <td data-label="JSON">
                 <details>
                   <summary aria-label={`Raw JSON of record ${index + 1}`}>Raw JSON</summary>
@@ -433,5 +442,49 @@ export function PreviewRecordsTable({
       </button>
     ) : null}
     </>
+  );
+}
+
+const CHANGE_LABELS: { [change in PreviewChange]: string } = {
+  new: "New",
+  changed: "Changed",
+  unchanged: "Unchanged",
+  restored: "Restored",
+};
+
+const CHANGE_BADGES: { [change in PreviewChange]: string } = {
+  new: "badge-success",
+  changed: "badge-partial",
+  unchanged: "badge-none",
+  restored: "badge-success",
+};
+
+/** What the next sync does with one sampled record: created, updated (which fields), left alone, or
+ * brought back after a full refresh deleted it; a record it quarantines is not compared. */
+function RecordChange({ record }: { record: PreviewRecord }) {
+  if (record.change === null) return <span className="hint">Not stored</span>;
+  const fields = record.changed_fields.join(", ") + (record.more_changed_fields ? ` and ${record.more_changed_fields} more` : "");
+  return (
+    <>
+      <span className={`badge ${CHANGE_BADGES[record.change]}`}>{CHANGE_LABELS[record.change]}</span>
+      {record.change === "changed" && fields ? <div className="hint">{fields}</div> : null}
+      {record.change === "restored" ? <div className="hint">A full refresh had marked it deleted.</div> : null}
+    </>
+  );
+}
+
+/** One line: what a sync would do with the sampled records against the records stored now. */
+export function ChangesSummary({ changes }: { changes: PreviewChanges | null }) {
+  if (!changes || !changes.compared) return null;
+  const parts = [
+    changes.new ? `create ${formatCount(changes.new, "record")}` : "",
+    changes.changed ? `update ${formatCount(changes.changed, "record")}` : "",
+    changes.restored ? `restore ${formatCount(changes.restored, "deleted record")}` : "",
+    changes.unchanged ? `leave ${formatCount(changes.unchanged, "record")} unchanged` : "",
+  ].filter(Boolean);
+  return (
+    <p className="hint" data-testid="preview-changes">
+      Against the records stored now, a sync of these {formatCount(changes.compared, "sample record")} would {parts.join(", ")}.
+    </p>
   );
 }

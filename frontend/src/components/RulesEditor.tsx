@@ -9,7 +9,7 @@ import { ApiError, errorMessage } from "../api/client";
 import type { Preview } from "../api/types";
 import { useAnnounce } from "../announce";
 import { joinMessages } from "./formErrors";
-import { PreviewRecordsTable } from "./PreviewPanel";
+import { ChangesSummary, PreviewRecordsTable } from "./PreviewPanel";
 import {
   emptyRow,
   RULE_TYPE_LABELS,
@@ -434,6 +434,7 @@ function BeforeAfter({ idPrefix, run, onFieldErrors }: { idPrefix: string; run: 
               ))}
             </ul>
           ) : null}
+          <ChangesSummary changes={result.changes} />
           <PreviewRecordsTable records={result.records} label="Sample records before and after the rules" beforeLabel="Before" afterLabel="After the rules" compare mappings={mappings} />
         </div>
       ) : null}

@@ -3,7 +3,7 @@ import type { ReactElement } from "react";
 import { createMemoryRouter, RouterProvider } from "react-router-dom";
 import { vi } from "vitest";
 
-import type { Connector, Destination, Me, Preview, Role, SyncLogDetail } from "../api/types";
+import type { Connector, Destination, Me, Preview, PreviewRecord, Role, SyncLogDetail } from "../api/types";
 import { AuthContext, type AuthState } from "../auth";
 
 export interface FakeCall {
@@ -200,12 +200,18 @@ export function previewBody(overrides: Partial<Preview> = {}): Preview {
       { path: "address.city", types: ["string"], present_in: 2, samples: ["Lyon", "Oslo"] },
     ],
     records: [
-      { raw: { id: 1, name: "Ada", address: { city: "Lyon" } }, transformed: { id: 1, full_name: "Ada", city: "Lyon" }, error: null },
-      { raw: { id: 2, name: "Bob", address: { city: "Oslo" } }, transformed: null, error: "required field 'email' is missing" },
+      { raw: { id: 1, name: "Ada", address: { city: "Lyon" } }, transformed: { id: 1, full_name: "Ada", city: "Lyon" }, error: null, ...notCompared() },
+      { raw: { id: 2, name: "Bob", address: { city: "Oslo" } }, transformed: null, error: "required field 'email' is missing", ...notCompared() },
     ],
     warnings: ["The mapped source field 'full_name' is in no sample record (did you mean 'name' → 'full_name'?)."],
+    changes: null,
     ...overrides,
   };
+}
+
+/** A preview record's comparison fields for a record not compared with stored ones (an unsaved connector). */
+export function notCompared(): Pick<PreviewRecord, "change" | "changed_fields" | "more_changed_fields"> {
+  return { change: null, changed_fields: [], more_changed_fields: 0 };
 }
 
 export function destination(overrides: Partial<Destination> = {}): Destination {
