@@ -56,6 +56,7 @@ _MESSAGE_KEYS = (
     "err",  # ClickUp: {"err": "Token invalid", "ECODE": "OAUTH_025"}
     "faultstring",
     "errorSummary",  # Okta: {"errorCode": "E0000011", "errorSummary": "Invalid token provided", ...}
+    "reason",  # Elasticsearch / OpenSearch: {"error": {"root_cause": [{"type", "reason"}], ...}, "status"}
 )
 _CODE_KEYS = ("code", "errorCode", "error_code", "ECODE", "type")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]+")
@@ -138,7 +139,8 @@ def _json_error_text(body) -> str:
 
 # Where an error body keeps its report (Front: {"_error": {"status", "title", "message"}}; Apigee:
 # {"fault": {"faultstring"}}); keys are matched in any case (QuickBooks Online's "Fault", "Error").
-_ERROR_PLACES = ("error", "errors", "_error", "fault")
+# Elasticsearch's error names its cause first in root_cause (its own reason: "all shards failed").
+_ERROR_PLACES = ("error", "errors", "_error", "fault", "root_cause")
 
 
 def _get_any_case(place: dict, key: str):

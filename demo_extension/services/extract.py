@@ -97,6 +97,8 @@ _PAGING_KEYS = frozenset(
         "limit",
         "start",
         "startPosition",  # QuickBooks Online: QueryResponse {startPosition, maxResults, totalCount}
+        "after",  # Reddit's Listing: data {after, before, dist, children}
+        "before",
         "maxResults",
         "totalCount",
     }
@@ -509,7 +511,7 @@ _NEXT_KEYS = frozenset(
     {
         "next_cursor", "nextCursor", "next_page_token", "nextPageToken", "next_page_url", "nextPageUrl",
         "next_page_uri", "next_url", "nextUrl", "next_link", "nextLink", "@odata.nextLink", "next",
-        "__next",
+        "__next", "next_marker",
     }
 )  # fmt: skip
 

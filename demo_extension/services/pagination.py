@@ -55,7 +55,15 @@ from sync_engine.schema import json_type_name
 PAGINATION_TYPES = ("auto", "none", "page", "offset", "cursor", "next_url", "link_header")
 CURSOR_SOURCES = ("body", "last_record")
 
-_STRING_KEYS = {"page_param", "size_param", "offset_param", "limit_param", "cursor_param", "cursor_url"}
+_STRING_KEYS = {
+    "page_param",
+    "size_param",
+    "offset_param",
+    "limit_param",
+    "cursor_param",
+    "cursor_url",
+    "cursor_header",
+}
 _PATH_KEYS = {
     "cursor_path",
     "next_url_path",
@@ -89,7 +97,15 @@ _ALLOWED_KEYS = {
         "stop_on_short_page",
         "has_more_path",
     },
-    "cursor": {"cursor_param", "cursor_path", "cursor_from", "cursor_field", "has_more_path", "cursor_url"}
+    "cursor": {
+        "cursor_param",
+        "cursor_path",
+        "cursor_from",
+        "cursor_field",
+        "has_more_path",
+        "cursor_url",
+        "cursor_header",
+    }
     | _SIZE_KEYS,
     "next_url": {"next_url_path", "has_more_path"} | _SIZE_KEYS,
     "link_header": set(_SIZE_KEYS),
@@ -117,6 +133,8 @@ PAGINATION_KEY_HELP = {
     "next_url_path": "Path of the next page's URL in the body, absolute or relative (detected when unset).",
     "cursor_url": "Where the requests with a cursor go when not to the endpoint, a path or URL on its host "
     "(Dropbox's /2/files/list_folder/continue): they carry the cursor alone, as its body with POST.",
+    "cursor_header": "The response header that carries the next cursor instead of the body (Azure DevOps' "
+    "x-ms-continuationtoken, sent back as continuationToken); no header: the last page.",
 }
 #: The keys each type accepts, and the keys that hold integers / booleans (for the API schema).
 PAGINATION_KEYS = {kind: frozenset(keys) for kind, keys in _ALLOWED_KEYS.items()}
@@ -146,6 +164,8 @@ _META_KEYS = (
     # after the resource (users, calls); only ever read as a meta object when it is one (Airtable's
     # records are a list).
     "records",
+    # Elasticsearch / OpenSearch: hits {total: {value, relation}, hits: [...]} (Algolia's hits is a list)
+    "hits",
 )
 _NEXT_URL_KEYS = (
     "next",
@@ -186,6 +206,7 @@ _CURSOR_KEYS = {
     "continuation": "continuation",
     "scroll_id": "scroll_id",
     "next_offset": "offset",  # Chargebee: an opaque token sent back as "offset"
+    "next_marker": "marker",  # Box's marker-based pagination (usemarker=true); OpenStack's marker
 }
 # Cursors an API wants back under their own name, told by the key beside them (a top-level token
 # and that key): (token path, key beside it, the parameter).
@@ -195,6 +216,11 @@ _CURSORS_SENT_UNDER_THEIR_NAME = (
     # Marketo: https://experienceleague.adobe.com/en/docs/marketo-developer/marketo/rest/paging-tokens
     ("nextPageToken", "moreResult", "nextPageToken"),
 )
+# Cursors APIs send in a response header, with the query parameter each expects back:
+# https://learn.microsoft.com/en-us/rest/api/azure/devops/ ("REST responses that do not contain all items
+# include an HTTP header x-ms-continuationtoken ... provided on a subsequent call as a continuationToken
+# parameter"; its body's "count" is the page's).
+_HEADER_CURSORS = (("x-ms-continuationtoken", "continuationToken", "Azure DevOps-style"),)
 _TOTAL_PAGES_KEYS = (
     "total_pages",
     "totalPages",
@@ -332,6 +358,11 @@ def validate_pagination_config(cfg) -> dict:
             )
     elif "cursor_field" in clean:
         raise ValueError('pagination.cursor_field is only used with cursor_from "last_record".')
+    if "cursor_header" in clean and ("cursor_path" in clean or clean.get("cursor_from") == "last_record"):
+        raise ValueError(
+            "pagination.cursor_header reads the cursor from a response header: leave out cursor_path and "
+            'cursor_from "last_record".'
+        )
     return clean
 
 
@@ -427,17 +458,60 @@ def find_total_pages(body, configured_path=None, headers=None) -> int | None:
 
 def find_total(body, headers, configured_path=None) -> int | None:
     """The number of records the upstream announces: in the body, else ``X-Total-Count`` /
-    ``X-Total`` / ``X-WP-Total``. A ``count`` counts only at the top level (Django REST framework's
-    ``{"count", "next", "results"}``): in a meta object it is the page's own count (Zoho's
-    ``info.count``, Cloudflare's ``result_info.count``, Calendly's ``pagination.count``), and read as
-    the list's total it would call a run complete after its first page."""
+    ``X-Total`` / ``X-WP-Total`` / ``Content-Range``. A ``count`` counts only at the top level (Django
+    REST framework's ``{"count", "next", "results"}``): in a meta object it is the page's own count
+    (Zoho's ``info.count``, Cloudflare's ``result_info.count``, Calendly's ``pagination.count``), and
+    read as the list's total it would call a run complete after its first page. A lower bound (see
+    :func:`find_total_bound`) is returned as it is: fewer records than it are a shortfall too."""
+    return find_total_bound(body, headers, configured_path)[0]
+
+
+def find_total_bound(body, headers, configured_path=None, page_count=None) -> tuple[int | None, bool]:
+    """``(total, exact)``: the records the upstream announces (:func:`find_total`) and whether that is
+    the exact count. A total object ``{"value": 10000, "relation": "gte"}`` (Elasticsearch and
+    OpenSearch's ``hits.total``, exact only up to ``track_total_hits``) is a lower bound: reaching it
+    is no end. With ``page_count`` (the page's records), a top-level ``count`` equal to it is the
+    page's own count, not a total (Mollie's and Azure DevOps' ``{"count": <objects on this page>,
+    ...}``; Django REST framework's ``count`` equals a page's records only when that page is the
+    whole list)."""
     path, value = _find(body, _TOTAL_KEYS, configured_path)
     if not configured_path and path is not None and path != "count" and path_parts(path)[-1] == "count":
         path, value = _find(body, tuple(key for key in _TOTAL_KEYS if key != "count"))
+    exact = True
+    if isinstance(value, dict) and value.get("relation") in ("eq", "gte"):
+        exact, value = value["relation"] == "eq", value.get("value")
     total = _int_or_none(value)
+    if total is not None and page_count is not None and path == "count" and total == page_count:
+        total = None
     if total is None and not configured_path:
+        exact = True
         total = _header_int(headers, _TOTAL_HEADERS)
-    return total
+        if total is None:
+            total = content_range_total(headers)
+    return total, exact
+
+
+# RFC 9110 Content-Range of a list answer, in items (never bytes): "0-24/3573", "*/3573" past the
+# end, "0-24/*" when the total is not counted (PostgREST: Prefer: count=exact asks for it).
+_CONTENT_RANGE = re.compile(r"^\s*(?:items\s+)?(?:(\d+)-(\d+)|\*)/(\d+|\*)\s*$", re.IGNORECASE)
+
+
+def content_range(headers) -> tuple[int, int, int | None] | None:
+    """``(first, last, total)`` of a ``Content-Range`` response header that gives a range (``total``
+    None for ``*``), or None."""
+    value = headers.get("content-range") if headers is not None else None
+    match = _CONTENT_RANGE.match(value) if isinstance(value, str) else None
+    if match is None or match.group(1) is None:
+        return None
+    total = int(match.group(3)) if match.group(3) != "*" else None
+    return int(match.group(1)), int(match.group(2)), total
+
+
+def content_range_total(headers) -> int | None:
+    """The total of a ``Content-Range`` header (``0-24/3573``, ``*/3573``), or None (``*``, absent)."""
+    value = headers.get("content-range") if headers is not None else None
+    match = _CONTENT_RANGE.match(value) if isinstance(value, str) else None
+    return int(match.group(3)) if match is not None and match.group(3) != "*" else None
 
 
 def find_more_flag(body, configured_path=None) -> tuple[str | None, bool | None]:
@@ -490,15 +564,46 @@ def rel_link(headers, base_url: str, relation: str, *, skip_empty: bool = False)
     return None
 
 
+def rel_next_href(value) -> str | None:
+    """The ``href`` of the ``"rel": "next"`` object of a list of link objects (PayPal's HATEOAS
+    ``links: [{"href", "rel", "method"}]``, Spring HATEOAS' older ``links``), or None."""
+    if not isinstance(value, list):
+        return None
+    for link in value:
+        if (
+            isinstance(link, dict)
+            and isinstance(link.get("rel"), str)
+            and link["rel"].lower() == "next"
+            and isinstance(link.get("href"), str)
+            and link["href"].strip()
+        ):
+            return link["href"]
+    return None
+
+
+def _is_link_list(value) -> bool:
+    return (
+        isinstance(value, list)
+        and bool(value)
+        and all(isinstance(link, dict) and "rel" in link and "href" in link for link in value)
+    )
+
+
 def find_next_url(body, configured_path=None):
-    """(path, url) of a next-page URL in the body (a string, or an object with ``href`` / ``link``)."""
+    """(path, url) of a next-page URL in the body (a string, or an object with ``href`` / ``link``,
+    or a list of link objects: the one whose ``rel`` is ``next``)."""
     if configured_path:
         value = get_path(body, path_parts(configured_path))
+        if _is_link_list(value):
+            value = rel_next_href(value)
         if isinstance(value, dict):
             value = next((value[key] for key in _LINK_OBJECT_KEYS if isinstance(value.get(key), str)), None)
         return configured_path, value if isinstance(value, str) and value.strip() else None
     if not isinstance(body, dict):
         return None, None
+    href = rel_next_href(body.get("links"))
+    if href is not None and _looks_like_url(href):
+        return "links", href
     candidates = [((key,), body.get(key)) for key in _NEXT_URL_KEYS]
     # In a meta object, and one level further in (Paddle's meta.pagination.next).
     for prefix, inner in _meta_objects(body):
@@ -585,6 +690,16 @@ def _known_cursor(body):
         value = get_path(body, parts)
         if isinstance(value, (str, int)) and not isinstance(value, bool) and value != "":
             return parts, param, because
+    data = body.get("data") if isinstance(body, dict) else None
+    if (
+        isinstance(data, dict)
+        and isinstance(data.get("children"), list)
+        and isinstance(data.get("after"), str)
+        and data["after"]
+    ):
+        # Reddit's Listing (https://www.reddit.com/dev/api/#listings): {"kind": "Listing", "data":
+        # {"after": "t3_x", "children": [...]}}, the fullname sent back as "after" until it is null
+        return ("data", "after"), "after", "Reddit-style Listing data.after"
     if not isinstance(body, dict) or not isinstance(
         body.get("results" if "results" in body else "data"), list
     ):
@@ -766,7 +881,7 @@ class Paginator:
                 f"The upstream says more records exist ({path}: {_flag_text(page.body, path)}) but "
                 f"pagination {self.describe()} found no next page. {self._hint()}"
             )
-        total = find_total(page.body, page.headers, config.get("total_path"))
+        total, exact = find_total_bound(page.body, page.headers, config.get("total_path"))
         seen = self.state.get("seen", 0)
         if isinstance(page.body, dict) and page.body.get("incomplete_results") is True:
             # GitHub's search: the query timed out upstream, so its results are a part of the matches.
@@ -788,8 +903,8 @@ class Paginator:
                     "tell. The sync cannot show it is complete."
                 )
             return (
-                f"The upstream announces {total} records but the sync received {seen} when pagination "
-                f"{self.describe()} found no next page. {hint}"
+                f"The upstream announces {'' if exact else 'at least '}{total} records but the sync received "
+                f"{seen} when pagination {self.describe()} found no next page. {hint}"
             )
         if self.state.get("empty_pages", 0) > MAX_EMPTY_PAGES_FOLLOWED:
             return (
@@ -821,8 +936,13 @@ class Paginator:
         ``total_items`` and ``page_count`` shrink as ``before`` moves on), and a count that shrinks
         is no end reached early: a 4xx after it fails the run instead of ending it ``SUCCESS``."""
         config = self.config
+        total, exact = find_total_bound(page.body, page.headers, config.get("total_path"), page.count)
+        if not exact:
+            # A lower bound ("at least 10000") is no end reached: a 4xx past it fails the run.
+            self.state["announced_at_least"] = max(total, self.state.get("announced_at_least") or 0)
+            total = None
         for key, announced in (
-            ("announced_total", find_total(page.body, page.headers, config.get("total_path"))),
+            ("announced_total", total),
             ("announced_pages", find_total_pages(page.body, config.get("total_pages_path"), page.headers)),
         ):
             earlier = self.state.get(key)
@@ -891,8 +1011,9 @@ class _CountingPaginator(Paginator):
         total_pages = find_total_pages(page.body, config.get("total_pages_path"), page.headers)
         if total_pages is not None and self.style == "page":
             return pages_after >= total_pages
-        total = find_total(page.body, page.headers, config.get("total_path"))
-        if total is not None:
+        total, exact = find_total_bound(page.body, page.headers, config.get("total_path"), page.count)
+        if total is not None and (exact or seen_after < total):
+            # A lower bound reached (Elasticsearch's "gte") is no end: an empty or short page is.
             return seen_after >= total
         if find_more_flag(page.body, config.get("has_more_path"))[1] is True:
             return False
@@ -1022,6 +1143,10 @@ class CursorPagination(Paginator):
         return url
 
     def _token(self, page: FetchedPage):
+        header = self.config.get("cursor_header")
+        if header:
+            value = page.headers.get(header) if page.headers is not None else None
+            return f"the {header} header", value.strip() if isinstance(value, str) else None
         if self.config.get("cursor_from") == "last_record":
             field_path = self.config.get("cursor_field", "id")
             return f"{field_path} of the last record", get_path(page.last_record, path_parts(field_path))
@@ -1029,7 +1154,7 @@ class CursorPagination(Paginator):
 
     def _advance(self, page: FetchedPage) -> bool:
         path, token = self._token(page)
-        self._token_path = path
+        self._token_path = None if self.config.get("cursor_header") else path
         if token in (None, "", False):
             return False
         if isinstance(token, (dict, list)):
@@ -1065,6 +1190,13 @@ class CursorPagination(Paginator):
         path = config.get("cursor_path") or self._token_path
         param = config.get("cursor_param", "cursor")
         example = {"type": "cursor", "cursor_path": path, "cursor_param": "<the API's parameter>"}
+        if config.get("cursor_header"):
+            path = f"the {config['cursor_header']} header"
+            example = {
+                "type": "cursor",
+                "cursor_header": config["cursor_header"],
+                "cursor_param": "<the API's parameter>",
+            }
         return (
             f"The cursor read at {path!r} was sent back as {param!r}"
             + (" (detected)" if not self.configured else "")
@@ -1079,6 +1211,8 @@ class CursorPagination(Paginator):
             return f"cursor (token at {path!r}, sent as {param!r} to {where!r})"
         if self.config.get("cursor_from") == "last_record":
             return f"cursor (the last record's {self.config.get('cursor_field', 'id')!r}, sent as {param!r})"
+        if self.config.get("cursor_header"):
+            return f"cursor (token in the {self.config['cursor_header']!r} header, sent as {param!r})"
         return f"cursor (token at {self.config.get('cursor_path', 'auto')!r}, sent as {param!r})"
 
 
@@ -1135,7 +1269,7 @@ class NextUrlPagination(_FollowingPaginator):
         path, url = find_next_url(page.body, self.config.get("next_url_path"))
         if url is None and self.configured and path:
             value = get_path(page.body, path_parts(path))
-            if value not in (None, "", False):
+            if value not in (None, "", False) and not _is_link_list(value):
                 # An object or a number there is no end of the pages, and no next page either.
                 raise PaginationError(
                     f"The configured pagination.next_url_path {path!r} holds a JSON "
@@ -1422,9 +1556,21 @@ def detect_pagination(page: FetchedPage, auto_config: dict, request_body: dict |
     body, headers = page.body, page.headers
     if next_link(headers, page.url):
         return {"type": "link_header", **size, DETECTED_BECAUSE: 'the Link header has a rel="next" target'}
+    for header, param, because in _HEADER_CURSORS:
+        if headers is not None and (headers.get(header) or "").strip():
+            return {
+                "type": "cursor",
+                "cursor_header": header,
+                "cursor_param": param,
+                **size,
+                DETECTED_BECAUSE: f"the response has an {because} {header} header, sent back as {param!r}",
+            }
     graphql = graphql_cursor_config(body, request_body, size)
     if graphql is not None:
         return graphql
+    search = _search_hits_config(body, size)
+    if search is not None:
+        return search
     known = _known_cursor(body)
     if known is not None:
         parts, param, because = known
@@ -1522,7 +1668,39 @@ def detect_pagination(page: FetchedPage, auto_config: dict, request_body: dict |
     if total is not None and total > page.count:
         because = f"the response announces {total} records and this page holds {page.count}"
         return _offset_config("offset", size, because)
+    ranged = content_range(headers)
+    if total is None and ranged is not None and ranged[0] == 0 and ranged[1] + 1 == page.count:
+        # PostgREST (Supabase) answers every list with its range, "0-999/*" without a count, and caps
+        # it at db-max-rows silently: the rows past it are asked for by offset, to an empty or short page.
+        because = f"the response's Content-Range names the items it holds ({headers.get('content-range')})"
+        return _offset_config("offset", size, because)
     return {"type": "none", DETECTED_BECAUSE: "the first response shows no next page, cursor or page count"}
+
+
+def _search_hits_config(body, size: dict) -> dict | None:
+    """The offsets of an Elasticsearch / OpenSearch ``_search`` answer (``{"took", "_shards", "hits":
+    {"total", "hits": [...]}}``), or None for any other answer: ``from`` and ``size``, as URL parameters
+    or in a POSTed body (https://www.elastic.co/guide/en/elasticsearch/reference/current/paginate-search-
+    results.html). Its ``hits.total`` may be a lower bound (``"relation": "gte"``, see
+    :func:`find_total_bound`), and ``from + size`` past ``index.max_result_window`` (10,000) is
+    refused: deeper lists need ``search_after``."""
+    hits = body.get("hits") if isinstance(body, dict) else None
+    if not (
+        isinstance(hits, dict)
+        and isinstance(hits.get("hits"), list)
+        and isinstance(body.get("_shards"), dict)
+    ):
+        return None
+    config = {
+        "type": "offset",
+        "offset_param": "from",
+        "limit_param": "size",
+        DETECTED_BECAUSE: "the body is an Elasticsearch / OpenSearch search answer (hits.hits beside "
+        "_shards), paged by 'from' and 'size'",
+    }
+    if "page_size" in size:
+        config["limit"] = size["page_size"]
+    return config
 
 
 # Typeform's largest page of responses (its default is 25).

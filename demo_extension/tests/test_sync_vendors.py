@@ -21,6 +21,8 @@ from demo_extension.tests.vendors import (
     VENDORS,
     Asana,
     Ashby,
+    AzureDevOps,
+    Box,
     Chargebee,
     ClickUp,
     Close,
@@ -29,6 +31,7 @@ from demo_extension.tests.vendors import (
     ConfluenceV1,
     Contentful,
     Dropbox,
+    Elasticsearch,
     Eventbrite,
     FacebookGraph,
     Front,
@@ -54,6 +57,7 @@ from demo_extension.tests.vendors import (
     Marketo,
     MicrosoftGraph,
     MicrosoftGraphDelta,
+    Mollie,
     MondayItemsPage,
     NetSuite,
     NotionDatabaseQuery,
@@ -61,9 +65,12 @@ from demo_extension.tests.vendors import (
     Okta,
     PaddleBilling,
     PagerDuty,
+    PayPal,
     Pipedrive,
     PipedriveV2,
+    PostgREST,
     QuickBooksOnline,
+    Reddit,
     Salesforce,
     Sentry,
     ServiceNow,
@@ -2136,3 +2143,141 @@ def test_an_empty_google_sheets_range_is_an_empty_page_not_a_record(vendor_serve
     assert log.status == SyncStatus.SUCCESS, log.error_message
     assert log.records_processed == 0
     assert not SyncedRecord.objects.filter(connector=connector).exists()
+
+
+ELASTICSEARCH_OFFSETS = {"type": "offset", "offset_param": "from", "limit_param": "size", "limit": 5}
+
+
+@pytest.mark.parametrize("track_total_hits", [10_000, 10], ids=["exact-total", "lower-bound"])
+def test_an_elasticsearch_search_on_auto_pages_by_from_and_size_past_a_lower_bound_total(
+    vendor_server, make_connector, track_total_hits
+):
+    vendor = vendor_server(Elasticsearch)
+    vendor.track_total_hits = track_total_hits  # 10: hits.total is {"value": 10, "relation": "gte"}
+    connector = make_connector(**vendor.connector_fields(), primary_key="_id")
+
+    _synced_completely(vendor, connector)
+    offsets = sorted({int(request["query"].get("from", 0)) for request in vendor.requests})
+    assert offsets[:3] == [0, 10, 20]
+    assert all(request["status"] == 200 for request in vendor.requests)
+
+
+def test_an_elasticsearch_lower_bound_total_reached_is_no_end_and_the_result_window_fails_naming_it(
+    vendor_server, make_connector
+):
+    vendor = vendor_server(Elasticsearch)
+    # hits.total {"value": 10, "relation": "gte"}; from + size past 15 is refused with HTTP 400
+    vendor.track_total_hits, vendor.max_result_window = 10, 15
+    connector = make_connector(
+        **vendor.connector_fields(),
+        pagination=ELASTICSEARCH_OFFSETS,
+        records_path="hits.hits",
+        primary_key="_id",
+    )
+
+    log = run_sync(connector)
+
+    assert log.status == SyncStatus.FAILED
+    assert log.records_created == 15 and log.records_total is None
+    assert "HTTP 400" in log.error_message
+    assert "Result window is too large, from + size must be less than or equal to: [15]" in log.error_message
+    assert "search_phase_execution_exception" not in log.error_message
+
+
+@pytest.mark.parametrize("counted", [True, False], ids=["count-exact", "no-count"])
+def test_a_postgrest_table_capped_by_db_max_rows_is_paged_by_offset_on_auto(
+    vendor_server, make_connector, counted
+):
+    vendor = vendor_server(PostgREST)  # db-max-rows 10: every answer holds 10 rows at most
+    fields = vendor.connector_fields()
+    if counted:
+        fields["request_headers"] = {**fields["request_headers"], "Prefer": "count=exact"}
+    connector = make_connector(**fields)
+
+    log = _synced_completely(vendor, connector)
+    assert log.records_total == (23 if counted else None)
+    offsets = sorted(int(request["query"].get("offset", 0)) for request in vendor.requests)
+    assert offsets[:3] == [0, 10, 20]
+
+
+def test_a_page_s_own_count_is_no_total_a_4xx_for_the_next_page_fails_the_run(vendor_server, make_connector):
+    vendor = vendor_server(Mollie)  # {"count": <payments on this page>, "_embedded", "_links"}
+    connector = make_connector(**vendor.connector_fields())
+
+    log = _synced_completely(vendor, connector, pages=5)
+    assert log.records_total is None  # not 5, the first page's count
+
+    vendor.refused_from_on_page = 2
+    refused = run_sync(connector)
+
+    assert refused.status == SyncStatus.FAILED
+    assert "HTTP 400" in refused.error_message and "does not exist" in refused.error_message
+
+
+AZURE_DEVOPS_CURSOR = {
+    "type": "cursor",
+    "cursor_header": "x-ms-continuationtoken",
+    "cursor_param": "continuationToken",
+}
+
+
+@pytest.mark.parametrize("fields", [{}, {"pagination": AZURE_DEVOPS_CURSOR}], ids=["auto", "cursor_header"])
+def test_an_azure_devops_continuation_token_in_a_response_header_is_sent_back_as_continuation_token(
+    vendor_server, make_connector, fields
+):
+    vendor = vendor_server(AzureDevOps)  # {"count": <projects on this page>, "value": [...]}
+    connector = make_connector(**vendor.connector_fields(), **fields)
+
+    log = _synced_completely(vendor, connector, pages=5)
+    assert log.records_total is None  # the body's count is the page's
+    assert [sorted(request["query"]) for request in vendor.requests] == [["api-version"]] + [
+        ["api-version", "continuationToken"]
+    ] * 4
+
+
+def test_a_cursor_header_beside_a_cursor_path_is_refused():
+    from demo_extension.services.pagination import validate_pagination_config
+
+    with pytest.raises(ValueError, match="cursor_header reads the cursor from a response header"):
+        validate_pagination_config({**AZURE_DEVOPS_CURSOR, "cursor_path": "continuationToken"})
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {},
+        {
+            "records_path": "data.children",
+            "pagination": {"type": "cursor", "cursor_path": "data.after", "cursor_param": "after"},
+        },
+    ],
+    ids=["auto", "readme"],
+)
+def test_a_reddit_listing_s_children_are_the_records_and_data_after_is_sent_back_as_after(
+    vendor_server, make_connector, fields
+):
+    vendor = vendor_server(Reddit)  # {"kind": "Listing", "data": {"after", "children": [...]}}
+    connector = make_connector(**vendor.connector_fields(), primary_key="data.name", **fields)
+
+    _synced_completely(vendor, connector, pages=5)
+    assert [request["query"].get("after") for request in vendor.requests] == [None] + [
+        vendor.record(number)["data"]["name"] for number in (5, 10, 15, 20)
+    ]
+
+
+def test_paypal_s_hateoas_links_are_followed_by_their_rel_next_without_totals(vendor_server, make_connector):
+    vendor = vendor_server(PayPal)  # no total_required: {"plans", "links": [{"rel": "next", ...}]}
+    connector = make_connector(**vendor.connector_fields())
+
+    log = _synced_completely(vendor, connector, pages=5)
+    assert any("next-page URL at 'links'" in line for line in events(log))
+    assert [request["query"].get("page") for request in vendor.requests] == [None, "2", "3", "4", "5"]
+
+
+def test_box_marker_pages_send_next_marker_back_as_marker(vendor_server, make_connector):
+    vendor = vendor_server(Box)
+    connector = make_connector(**{**vendor.connector_fields(), "query_params": {"usemarker": "true"}})
+
+    _synced_completely(vendor, connector, pages=5)
+    assert all(request["query"]["usemarker"] == "true" for request in vendor.requests)
+    assert [bool(request["query"].get("marker")) for request in vendor.requests] == [False] + [True] * 4

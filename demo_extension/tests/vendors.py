@@ -4655,3 +4655,589 @@ class GoogleSheetsValues(QueryKeyVendor):
         if rows:
             body["values"] = [["Item", "Cost", "Stocked"], *rows]
         return 200, {}, body
+
+
+class Elasticsearch(BasicAuthVendor):
+    """Elasticsearch / OpenSearch ``_search`` (``GET /{index}/_search?from=&size=`` or POST with a JSON
+    body; HTTP Basic): ``{"took", "timed_out", "_shards", "hits": {"total": {"value", "relation"},
+    "max_score", "hits": [{"_index", "_id", "_score", "_source", "sort"?}]}}``; ``size`` defaults to 10.
+    ``hits.total`` is exact (``"relation": "eq"``) up to ``track_total_hits`` (10,000 by default), past it
+    a lower bound (``{"value": 10000, "relation": "gte"}``); ``track_total_hits=true`` counts exactly.
+    ``from + size`` beyond ``index.max_result_window`` (10,000) is HTTP 400 ``search_phase_execution_
+    exception`` / ``illegal_argument_exception`` "Result window is too large"; an unknown URL parameter
+    is HTTP 400 "contains unrecognized parameter". Deeper lists are read with ``search_after`` (the last
+    hit's ``sort`` values, in a POSTed body with a ``sort``).
+    https://www.elastic.co/guide/en/elasticsearch/reference/current/search-search.html,
+    https://www.elastic.co/guide/en/elasticsearch/reference/current/paginate-search-results.html,
+    https://www.elastic.co/guide/en/elasticsearch/reference/current/search-your-data.html#track-total-hits,
+    https://www.elastic.co/guide/en/elasticsearch/reference/current/index-modules.html (max_result_window)"""
+
+    name = "elasticsearch"
+    path = "/products/_search"
+    user = "elastic"
+    records = 23
+    page_size = 10
+    max_page_size = 10_000
+    api_key = "elastic-password-0a1b2c3d"
+    track_total_hits = 10_000  # the default: an exact count up to this many hits
+    max_result_window = 10_000  # index.max_result_window
+
+    def unauthorized(self):
+        reason = "missing authentication credentials for REST request [/products/_search]"
+        return 401, {}, self.error(401, "security_exception", reason)
+
+    @staticmethod
+    def error(status, kind, reason, top=None):
+        cause = {"type": kind, "reason": reason}
+        error = {"root_cause": [cause], **(top or cause)}
+        return {"error": error, "status": status}
+
+    def record(self, number):
+        return {
+            "_index": "products",
+            "_id": f"p{number:04d}",
+            "_score": None,
+            "_source": {"sku": f"SKU-{number:04d}", "name": f"Product {number}"},
+            "sort": [number],
+        }
+
+    def respond(self, path, query, headers):
+        known = {"from", "size", "track_total_hits", "q", "sort"}
+        unknown = sorted(set(query) - known)
+        if unknown:
+            reason = f"request [{self.path}] contains unrecognized parameter: [{unknown[0]}]"
+            return 400, {}, self.error(400, "illegal_argument_exception", reason)
+        start = int(query["from"]) if str(query.get("from", "")).isdigit() else 0
+        size = int(query["size"]) if str(query.get("size", "")).isdigit() else self.page_size
+        return self.search(start, size, query.get("track_total_hits") == "true", None)
+
+    def respond_post(self, path, body, headers):
+        start, size = body.get("from", 0), body.get("size", self.page_size)
+        after = body.get("search_after")
+        if after is not None and not (isinstance(after, list) and body.get("sort")):
+            reason = "Sort must contain at least one field when search_after is used"
+            return 400, {}, self.error(400, "illegal_argument_exception", reason)
+        return self.search(start, size, body.get("track_total_hits") is True, after)
+
+    def search(self, start, size, exact, after):
+        if start + size > self.max_result_window:
+            reason = (
+                f"Result window is too large, from + size must be less than or equal to: "
+                f"[{self.max_result_window}] but was [{start + size}]. See the scroll api for a more "
+                "efficient way to request large data sets. This limit can be set by changing the "
+                "[index.max_result_window] index level setting."
+            )
+            top = {"type": "search_phase_execution_exception", "reason": "all shards failed"}
+            return 400, {}, self.error(400, "illegal_argument_exception", reason, top)
+        hits = self.all_records()
+        if after is not None:
+            hits = [hit for hit in hits if hit["sort"] > after]
+        total = len(self.all_records())
+        relation = "eq"
+        if not exact and total > self.track_total_hits:
+            total, relation = self.track_total_hits, "gte"
+        return (
+            200,
+            {},
+            {
+                "took": 3,
+                "timed_out": False,
+                "_shards": {"total": 1, "successful": 1, "skipped": 0, "failed": 0},
+                "hits": {
+                    "total": {"value": total, "relation": relation},
+                    "max_score": None,
+                    "hits": hits[start : start + size],
+                },
+            },
+        )
+
+
+class PostgREST(VendorServer):
+    """PostgREST / Supabase's REST API (``GET /rest/v1/{table}``; Supabase: ``apikey`` and
+    ``Authorization: Bearer``): a bare JSON array; ``limit`` / ``offset`` query parameters or a
+    ``Range: 0-24`` header; every answer says its range in ``Content-Range: 0-24/*``, with the total
+    instead of ``*`` when asked for with ``Prefer: count=exact`` (then HTTP 206 when the answer is not
+    the whole table). The server's ``db-max-rows`` (Supabase's "Max rows", 1000 by default) caps every
+    answer silently. Errors: ``{"code": "PGRST...", "details", "hint", "message"}``.
+    https://docs.postgrest.org/en/stable/references/api/pagination_count.html,
+    https://docs.postgrest.org/en/stable/references/configuration.html#db-max-rows,
+    https://supabase.com/docs/guides/api/using-custom-schemas (apikey), https://docs.postgrest.org/en/stable/references/errors.html"""
+
+    name = "postgrest"
+    path = "/rest/v1/countries"
+    records = 23
+    page_size = 10  # db-max-rows (small here)
+    api_key = "eyJhbGciOiJIUzI1NiJ9.fake-supabase-anon-key.signature"
+
+    def authorized(self, headers):
+        return super().authorized(headers) and headers.get("apikey") == self.api_key
+
+    def unauthorized(self):
+        return (
+            401,
+            {},
+            {
+                "message": "No API key found in request",
+                "hint": "No `apikey` request header or url param was found.",
+            },
+        )
+
+    def connector_fields(self):
+        return {**super().connector_fields(), "request_headers": {"apikey": self.api_key}}
+
+    def record(self, number):
+        return {"id": number, "name": f"Country {number}", "iso2": f"C{number:02d}"}
+
+    def respond(self, path, query, headers):
+        records = self.all_records()
+        start = int(query["offset"]) if str(query.get("offset", "")).isdigit() else 0
+        limit = int(query["limit"]) if str(query.get("limit", "")).isdigit() else None
+        ranged = re.fullmatch(r"(\d+)-(\d*)", headers.get("Range", "") or "")
+        if ranged:
+            start = int(ranged.group(1))
+            if ranged.group(2):
+                limit = int(ranged.group(2)) - start + 1
+        size = self.page_size if limit is None else min(limit, self.page_size)
+        rows = records[start : start + size]
+        counted = "count=exact" in (headers.get("Prefer") or "")
+        total = str(len(records)) if counted else "*"
+        where = f"{start}-{start + len(rows) - 1}" if rows else "*"
+        status = 206 if counted and len(rows) < len(records) else 200
+        return status, {"Content-Range": f"{where}/{total}", "Range-Unit": "items"}, rows
+
+
+class AzureDevOps(BasicAuthVendor):
+    """Azure DevOps Services REST API lists that page with a continuation token, such as Projects - List
+    (``GET /{organization}/_apis/projects?api-version=7.1&$top=...``; HTTP Basic with an empty user
+    name and a personal access token): ``{"count": <records on this page>, "value": [...]}``; when more
+    exist the answer carries the response header ``x-ms-continuationtoken``, sent back as the query
+    parameter ``continuationToken``; no header on the last page.
+    https://learn.microsoft.com/en-us/rest/api/azure/devops/core/projects/list?view=azure-devops-rest-7.1,
+    https://learn.microsoft.com/en-us/rest/api/azure/devops/ (continuation tokens)"""
+
+    name = "azure-devops"
+    path = "/fabrikam/_apis/projects"
+    user = ""
+    records = 23
+    page_size = 5
+    api_key = "azdo-personal-access-token-0123456789abcdef"
+
+    def unauthorized(self):
+        return (
+            401,
+            {},
+            {"$id": "1", "message": "TF400813: The user '' is not authorized to access this resource."},
+        )
+
+    def connector_fields(self):
+        return {**super().connector_fields(), "query_params": {"api-version": "7.1"}}
+
+    def record(self, number):
+        return {
+            "id": f"eb6e4656-77fc-42a1-9181-4c6d8e9d{number:04d}",
+            "name": f"Project {number}",
+            "state": "wellFormed",
+            "revision": number,
+            "visibility": "private",
+        }
+
+    def respond(self, path, query, headers):
+        records = self.all_records()
+        start = _position(query["continuationToken"], "azdo") if query.get("continuationToken") else 0
+        if start is None:
+            return 400, {}, {"$id": "1", "message": "The continuation token is not valid."}
+        end = min(start + self.size(query, "$top"), len(records))
+        page = records[start:end]
+        extra = {"x-ms-continuationtoken": _token(end, "azdo")} if end < len(records) else {}
+        return 200, extra, {"count": len(page), "value": page}
+
+
+class Reddit(VendorServer):
+    """Reddit listings (``GET https://oauth.reddit.com/r/{subreddit}/new``; ``Authorization: Bearer``):
+    ``{"kind": "Listing", "data": {"after": "t3_x" | null, "dist", "modhash", "geo_filter", "children":
+    [{"kind": "t3", "data": {...}}], "before"}}``; ``limit`` (default 25, at most 100), ``after`` (the
+    fullname of the last thing seen) and ``count``. Errors: ``{"message": "Unauthorized", "error": 401}``.
+    https://www.reddit.com/dev/api/#listings, https://www.reddit.com/dev/api/#GET_new"""
+
+    name = "reddit"
+    path = "/r/python/new"
+    records = 23
+    page_size = 5
+    api_key = "eyJhbGciOiJSUzI1NiIsImtpZCI6.fake-reddit-token"
+
+    def unauthorized(self):
+        return 401, {}, {"message": "Unauthorized", "error": 401}
+
+    def record(self, number):
+        post_id = f"1a{number:04x}"
+        return {
+            "kind": "t3",
+            "data": {
+                "id": post_id,
+                "name": f"t3_{post_id}",
+                "title": f"Post {number}",
+                "subreddit": "python",
+            },
+        }
+
+    def respond(self, path, query, headers):
+        records = self.all_records()
+        start = 0
+        if query.get("after"):
+            names = [record["data"]["name"] for record in records]
+            start = names.index(query["after"]) + 1 if query["after"] in names else len(records)
+        end = min(start + self.size(query, "limit"), len(records))
+        children = records[start:end]
+        after = children[-1]["data"]["name"] if end < len(records) and children else None
+        before = children[0]["data"]["name"] if start and children else None
+        data = {
+            "after": after,
+            "dist": len(children),
+            "modhash": "",
+            "geo_filter": None,
+            "children": children,
+            "before": before,
+        }
+        return 200, {}, {"kind": "Listing", "data": data}
+
+
+class Ticketmaster(QueryKeyVendor):
+    """Ticketmaster Discovery API v2 event search (``GET /discovery/v2/events.json?apikey=...``):
+    HAL, ``{"_embedded": {"events": [...]}, "_links": {"first", "self", "next", "last": {"href"}},
+    "page": {"size", "totalElements", "totalPages", "number"}}``; ``page`` from 0, ``size`` default 20;
+    the links are paths. Deep paging is limited: "we only support retrieving the 1000th item. i.e.
+    (size * page < 1000)"; past it HTTP 400 ``{"errors": [{"code": "DIS1035", "detail": "API Limits
+    Exceeded: Max paging depth exceeded. (page * size) must be less than 1,000", "status": "400"}]}``.
+    A wrong key: HTTP 401 ``{"fault": {"faultstring": "Invalid ApiKey", "detail": {"errorcode"}}}``.
+    https://developer.ticketmaster.com/products-and-docs/apis/discovery-api/v2/"""
+
+    name = "ticketmaster"
+    path = "/discovery/v2/events.json"
+    records = 23
+    page_size = 5
+    max_page_size = 200
+    max_depth = 1000
+    api_key = "GkB8Z6m6fmIfacdQAd6cwPLXj2Oh"
+
+    def connector_fields(self):
+        return {
+            **super().connector_fields(),
+            "auth_param_name": "apikey",
+            "query_params": {"countryCode": "US"},
+        }
+
+    def record(self, number):
+        return {"id": f"vvG1zZ9{number:05d}", "name": f"Concert {number}", "type": "event", "locale": "en-us"}
+
+    def respond(self, path, query, headers):
+        if query.get("apikey") != self.api_key:
+            fault = {"faultstring": "Invalid ApiKey", "detail": {"errorcode": "oauth.v2.InvalidApiKey"}}
+            return 401, {}, {"fault": fault}
+        records = self.all_records()
+        size = self.size(query, "size")
+        number = int(query["page"]) if str(query.get("page", "")).isdigit() else 0
+        if size * number >= self.max_depth:
+            detail = "API Limits Exceeded: Max paging depth exceeded. (page * size) must be less than 1,000"
+            error = {"code": "DIS1035", "detail": detail, "status": "400"}
+            return 400, {}, {"errors": [error]}
+        pages = -(-len(records) // size)
+        own = {key: value for key, value in query.items() if key not in ("apikey", "page", "size")}
+
+        def link(page):
+            return {"href": f"{self.path}?{urlencode({**own, 'page': page, 'size': size})}"}
+
+        links = {"first": link(0), "self": link(number), "last": link(max(pages - 1, 0))}
+        if number + 1 < pages:
+            links["next"] = link(number + 1)
+        if number:
+            links["prev"] = link(number - 1)
+        body: dict = {
+            "_links": links,
+            "page": {"size": size, "totalElements": len(records), "totalPages": pages, "number": number},
+        }
+        events = records[number * size : (number + 1) * size]
+        if events:
+            body = {"_embedded": {"events": events}, **body}
+        return 200, {}, body
+
+
+class Mollie(VendorServer):
+    """Mollie API v2 lists (``GET /v2/payments``; ``Authorization: Bearer test_...``), HAL: ``{"count":
+    <objects on this page>, "_embedded": {"payments": [...]}, "_links": {"self", "previous", "next":
+    {"href", "type"} | null, "documentation"}}``; ``limit`` (default 50, at most 250) and ``from`` (the id
+    the page starts at). Errors: ``{"status", "title", "detail", "_links": {"documentation"}}``.
+    https://docs.mollie.com/overview/pagination, https://docs.mollie.com/reference/list-payments,
+    https://docs.mollie.com/overview/handling-errors"""
+
+    name = "mollie"
+    path = "/v2/payments"
+    records = 23
+    page_size = 5
+    max_page_size = 250
+    api_key = "test_dHar4XY7LxsDOtmnkVtjNVWXLSlXsM"
+    refused_from_on_page: int | None = None  # this page (1-based) answers its "from" with HTTP 400
+
+    def unauthorized(self):
+        body = {
+            "status": 401,
+            "title": "Unauthorized Request",
+            "detail": "Missing authentication, or failed to authenticate",
+            "_links": {
+                "documentation": {
+                    "href": "https://docs.mollie.com/overview/authentication",
+                    "type": "text/html",
+                }
+            },
+        }
+        return 401, {"Content-Type": "application/hal+json"}, body
+
+    def record(self, number):
+        return {"resource": "payment", "id": f"tr_{number:05d}WvQ", "mode": "test", "status": "paid"}
+
+    def respond(self, path, query, headers):
+        records = self.all_records()
+        ids = [record["id"] for record in records]
+        start = 0
+        if query.get("from"):
+            if query["from"] not in ids:
+                return 400, {}, {"status": 400, "title": "Bad Request", "detail": "Invalid 'from' parameter"}
+            start = ids.index(query["from"])
+        size = self.size(query, "limit")
+        if self.refused_from_on_page is not None and start == (self.refused_from_on_page - 1) * size:
+            detail = f"The payment '{query.get('from')}' does not exist"
+            return 400, {}, {"status": 400, "title": "Bad Request", "detail": detail, "field": "from"}
+        page = records[start : start + size]
+
+        def link(at):
+            return {
+                "href": f"{self.url}?{urlencode({'from': ids[at], 'limit': size})}",
+                "type": "application/hal+json",
+            }
+
+        links = {
+            "self": link(start) if page else {"href": self.url, "type": "application/hal+json"},
+            "previous": link(max(start - size, 0)) if start else None,
+            "next": link(start + size) if start + size < len(records) else None,
+            "documentation": {"href": "https://docs.mollie.com/reference/list-payments", "type": "text/html"},
+        }
+        return (
+            200,
+            {"Content-Type": "application/hal+json"},
+            {"count": len(page), "_embedded": {"payments": page}, "_links": links},
+        )
+
+
+class PayPal(VendorServer):
+    """PayPal REST list endpoints such as List plans (``GET /v1/billing/plans``; ``Authorization: Bearer``):
+    ``{"plans": [...], "total_items", "total_pages", "links": [{"href", "rel": "self" | "next" | "prev" |
+    "last" ..., "method": "GET"}]}`` (HATEOAS links); ``page`` from 1, ``page_size`` (default 10, at most
+    20); ``total_items`` and ``total_pages`` only with ``total_required=true``. Errors: ``{"name",
+    "message", "debug_id", "details": [{"field", "issue", "description"}]}``.
+    https://developer.paypal.com/docs/api/subscriptions/v1/#plans_list,
+    https://developer.paypal.com/api/rest/responses/#link-hateoaslinks, https://developer.paypal.com/api/rest/reference/orders/v2/errors/"""
+
+    name = "paypal"
+    path = "/v1/billing/plans"
+    records = 23
+    page_size = 5
+    max_page_size = 20
+    api_key = "A21AAFake-PayPal-Access-Token-0123456789"
+
+    def unauthorized(self):
+        return 401, {}, {"error": "invalid_token", "error_description": "Token signature verification failed"}
+
+    def record(self, number):
+        return {"id": f"P-{number:04d}ABCDEFGHIJKLMN", "name": f"Plan {number}", "status": "ACTIVE"}
+
+    def respond(self, path, query, headers):
+        records = self.all_records()
+        size = self.size(query, "page_size")
+        number = int(query["page"]) if str(query.get("page", "")).isdigit() else 1
+        pages = max(-(-len(records) // size), 1)
+        start = (number - 1) * size
+
+        def link(page, rel):
+            return {
+                "href": f"{self.url}?{urlencode({'page_size': size, 'page': page})}",
+                "rel": rel,
+                "method": "GET",
+            }
+
+        links = [link(number, "self")]
+        if number > 1:
+            links.append(link(number - 1, "prev"))
+        if number < pages:
+            links.append(link(number + 1, "next"))
+        links.append(link(pages, "last"))
+        body: dict = {"plans": records[start : start + size]}
+        if query.get("total_required") == "true":
+            body.update(total_items=len(records), total_pages=pages)
+        body["links"] = links
+        return 200, {}, body
+
+
+class Box(VendorServer):
+    """Box API folder items (``GET /2.0/folders/{id}/items``; ``Authorization: Bearer``): offset paging
+    ``{"total_count", "entries": [...], "offset", "limit", "order": [{"by", "direction"}]}`` (``limit``
+    default 100, at most 1000; an offset past 9,999 is refused, HTTP 400), or marker paging with
+    ``usemarker=true``: ``{"entries", "limit", "next_marker"}`` (``marker`` sent back; no
+    ``next_marker`` on the last page). Errors: ``{"type": "error", "status", "code", "message",
+    "request_id"}``. https://developer.box.com/reference/get-folders-id-items/,
+    https://developer.box.com/guides/api-calls/pagination/offset-based/,
+    https://developer.box.com/guides/api-calls/pagination/marker-based/"""
+
+    name = "box"
+    path = "/2.0/folders/0/items"
+    records = 23
+    page_size = 5
+    max_page_size = 1000
+    max_offset = 9999
+    api_key = "box-developer-token-0123456789abcdef"
+
+    def unauthorized(self):
+        return 401, {}, {"type": "error", "status": 401, "code": "unauthorized", "message": "Unauthorized"}
+
+    def record(self, number):
+        return {"type": "file", "id": str(12_345_000 + number), "etag": "1", "name": f"Contract {number}.pdf"}
+
+    def respond(self, path, query, headers):
+        records = self.all_records()
+        size = self.size(query, "limit")
+        if query.get("usemarker") == "true":
+            start = _position(query["marker"], "box") if query.get("marker") else 0
+            if start is None:
+                return (
+                    400,
+                    {},
+                    {"type": "error", "status": 400, "code": "bad_request", "message": "Invalid marker"},
+                )
+            end = min(start + size, len(records))
+            body = {"entries": records[start:end], "limit": size}
+            if end < len(records):
+                body["next_marker"] = _token(end, "box")
+            return 200, {}, body
+        start = int(query["offset"]) if str(query.get("offset", "")).isdigit() else 0
+        if start > self.max_offset:
+            message = (
+                f"Invalid value '{start}'. 'offset' value must be less than or equal to {self.max_offset}"
+            )
+            body = {
+                "type": "error",
+                "status": 400,
+                "code": "bad_request",
+                "message": message,
+                "request_id": "abc",
+            }
+            return 400, {}, body
+        order = [{"by": "type", "direction": "ASC"}, {"by": "name", "direction": "ASC"}]
+        body = {
+            "total_count": len(records),
+            "entries": records[start : start + size],
+            "offset": start,
+            "limit": size,
+            "order": order,
+        }
+        return 200, {}, body
+
+
+class Strapi(VendorServer):
+    """Strapi v4 REST API (``GET /api/{plural}``; ``Authorization: Bearer <API token>``): ``{"data":
+    [{"id", "attributes"}], "meta": {"pagination": {"page", "pageSize", "pageCount", "total"}}}``;
+    ``pagination[page]`` and ``pagination[pageSize]`` (default 25, at most ``api.rest.maxLimit``, 100),
+    or ``pagination[start]`` / ``pagination[limit]``; any other parameter name is ignored. v5 answers
+    the same envelope with flat records. Errors: ``{"data": null, "error": {"status", "name",
+    "message", "details"}}``. https://docs.strapi.io/dev-docs/api/rest/sort-pagination,
+    https://docs.strapi.io/dev-docs/error-handling"""
+
+    name = "strapi"
+    path = "/api/articles"
+    records = 23
+    page_size = 5
+    max_page_size = 100
+    api_key = "strapi-full-access-token-0123456789abcdef"
+
+    def unauthorized(self):
+        error = {
+            "status": 401,
+            "name": "UnauthorizedError",
+            "message": "Missing or invalid credentials",
+            "details": {},
+        }
+        return 401, {}, {"data": None, "error": error}
+
+    def record(self, number):
+        return {"id": number, "attributes": {"title": f"Article {number}", "slug": f"article-{number}"}}
+
+    def respond(self, path, query, headers):
+        records = self.all_records()
+        size = self.size(query, "pagination[pageSize]")
+        number = int(query["pagination[page]"]) if str(query.get("pagination[page]", "")).isdigit() else 1
+        start = (number - 1) * size
+        pagination = {
+            "page": number,
+            "pageSize": size,
+            "pageCount": -(-len(records) // size),
+            "total": len(records),
+        }
+        return 200, {}, {"data": records[start : start + size], "meta": {"pagination": pagination}}
+
+
+class Magento(VendorServer):
+    """Magento 2 / Adobe Commerce REST search (``GET /rest/V1/products?searchCriteria[pageSize]=20&
+    searchCriteria[currentPage]=1``; ``Authorization: Bearer``): ``{"items": [...], "search_criteria":
+    {"filter_groups": [], "page_size", "current_page"}, "total_count"}``; without a page size every item
+    comes in one answer; a page past the last answers the last page again (not an empty one). Errors:
+    ``{"message": "...%1...", "parameters": [...]}``.
+    https://developer.adobe.com/commerce/webapi/rest/use-rest/performing-searches/,
+    https://developer.adobe.com/commerce/webapi/rest/use-rest/search-criteria/,
+    https://github.com/magento/magento2/issues/25619 (the last page again)"""
+
+    name = "magento"
+    path = "/rest/V1/products"
+    records = 23
+    page_size = 5
+    api_key = "magento-integration-access-token-0123456789"
+
+    def unauthorized(self):
+        return (
+            401,
+            {},
+            {
+                "message": "The consumer isn't authorized to access %resources.",
+                "parameters": {"resources": "Magento_Catalog::products"},
+            },
+        )
+
+    def connector_fields(self):
+        return {**super().connector_fields(), "primary_key": "sku"}
+
+    def record(self, number):
+        return {"id": number, "sku": f"MS-{number:04d}", "name": f"Shirt {number}", "type_id": "simple"}
+
+    def respond(self, path, query, headers):
+        records = self.all_records()
+        size = query.get("searchCriteria[pageSize]", "")
+        criteria: dict = {"filter_groups": []}
+        if not size.isdigit() or int(size) < 1:
+            return 200, {}, {"items": records, "search_criteria": criteria, "total_count": len(records)}
+        size = int(size)
+        last = max(-(-len(records) // size), 1)
+        number = int(query.get("searchCriteria[currentPage]", "1") or 1)
+        shown = min(max(number, 1), last)  # a page past the last is the last one again
+        criteria.update(page_size=size, current_page=number)
+        items = records[(shown - 1) * size : shown * size]
+        return 200, {}, {"items": items, "search_criteria": criteria, "total_count": len(records)}
+
+
+EIGHTH_VENDORS = (
+    Elasticsearch,
+    PostgREST,
+    AzureDevOps,
+    Reddit,
+    Ticketmaster,
+    Mollie,
+    PayPal,
+    Box,
+    Strapi,
+    Magento,
+)
