@@ -1046,6 +1046,18 @@ class PageNumberPagination(_CountingPaginator):
     def describe(self) -> str:
         return f"page (parameter {self.config.get('page_param', 'page')!r})"
 
+    def repeat_hint(self) -> str:
+        param = self.config.get("page_param", "page")
+        example = {"type": "page", "page_param": "<the API's parameter>"}
+        return (
+            f"The page number was sent as {param!r}"
+            + (" (detected)" if not self.configured else "")
+            + "; an API that takes it under another name (Strapi's 'pagination[page]', Magento's "
+            f"'searchCriteria[currentPage]') answers the same page again: set the connector's pagination to "
+            f"{json.dumps(example)}. An API that answers a page past its last with the last page again "
+            "(Magento) repeats it when its total counts more records than it serves."
+        )
+
 
 class OffsetPagination(_CountingPaginator):
     style = "offset"
@@ -1067,6 +1079,21 @@ class OffsetPagination(_CountingPaginator):
         stop = self._should_stop(page, seen, 0)
         state["offset"] = offset
         return not stop
+
+    def repeat_hint(self) -> str:
+        param = self.config.get("offset_param", "offset")
+        example = {
+            "type": "offset",
+            "offset_param": "<the API's parameter>",
+            "limit_param": "<its size parameter>",
+        }
+        return (
+            f"The offset was sent as {param!r}"
+            + (" (detected)" if not self.configured else "")
+            + "; an API that takes it under another name ('from', 'skip', 'startAt', 'start') answers the "
+            f"same records again: set the connector's pagination to {json.dumps(example)}, or use page "
+            "numbers if the API pages so."
+        )
 
     def describe(self) -> str:
         config = self.config
@@ -1607,6 +1634,19 @@ def detect_pagination(page: FetchedPage, auto_config: dict, request_body: dict |
     typeform = _typeform_responses_config(page, size)
     if typeform is not None:
         return typeform
+    criteria = body.get("search_criteria") if isinstance(body, dict) else None
+    current_page = _int_or_none(criteria.get("current_page")) if isinstance(criteria, dict) else None
+    if current_page is not None:
+        # Magento 2 / Adobe Commerce: {"items", "search_criteria": {"page_size", "current_page"},
+        # "total_count"}, paged by searchCriteria[currentPage] (a page past the last is the last again)
+        return {
+            "type": "page",
+            "page_param": "searchCriteria[currentPage]",
+            "start_page": current_page,
+            **size,
+            DETECTED_BECAUSE: "the body's search_criteria.current_page counts pages, sent back as "
+            "'searchCriteria[currentPage]' (Magento-style)",
+        }
     flag_path, flag = find_more_flag(body)
     offset_path, offset = _find(body, _OFFSET_KEYS)
     offset = _int_or_none(offset)
@@ -1656,6 +1696,11 @@ def detect_pagination(page: FetchedPage, auto_config: dict, request_body: dict |
         param = path_parts(current_path)[-1] if current_path else "page"
         if param not in _CURRENT_PAGE_KEYS:
             param = "page"
+        holder = get_path(body, path_parts(current_path)[:-1]) if current_path else None
+        if current_path == "meta.pagination.page" and isinstance(holder, dict) and "pageSize" in holder:
+            # Strapi: meta.pagination {page, pageSize, pageCount, total}, asked for as pagination[page]
+            # (https://docs.strapi.io/dev-docs/api/rest/sort-pagination); it ignores a bare "page"
+            param = "pagination[page]"
         where = (
             f"the body's {current_path!r}"
             if current_path

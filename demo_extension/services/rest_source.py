@@ -622,10 +622,12 @@ def _past_the_announced_end(exc: OutboundError, paginator) -> bool:
 
 def _next_page_refused(exc: OutboundError, paginator, page: FetchedPage | None) -> str:
     """The message of a 4xx that answered the request for the next page after a page that said more
-    records exist (``has_more: true``), or "" for any other failure. The records are not all stored,
-    and the request MigrateIQ made for them is what the upstream refused: the message says so, with the
-    pagination it sent, rather than the 4xx alone (an API that continues a listing at another endpoint,
-    as Dropbox's ``list_folder/continue``, refuses the cursor sent back to the first one)."""
+    records exist (``has_more: true``, or a total beyond the records received, or a lower-bound total),
+    or "" for any other failure. The records are not all stored, and the request MigrateIQ made for them
+    is what the upstream refused: the message says so, with the pagination it sent, rather than the 4xx
+    alone (an API that continues a listing at another endpoint, as Dropbox's ``list_folder/continue``,
+    refuses the cursor sent back to the first one; an API that caps how deep a list pages refuses the
+    page past its cap)."""
     status = exc.status_code
     current = getattr(paginator, "current", None)
     if page is None or current is None or status is None or not 400 <= status < 500:
@@ -633,18 +635,36 @@ def _next_page_refused(exc: OutboundError, paginator, page: FetchedPage | None) 
     if status in (401, 403, 407, 429):
         return ""
     path, more = find_more_flag(page.body, current.config.get("has_more_path"))
-    if more is not True:
-        return ""
-    hint = ""
-    if current.style == "cursor" and "cursor_url" not in current.config:
-        hint = (
-            " If the API continues a listing at another endpoint with the cursor alone (Dropbox's "
-            '/2/files/list_folder/continue), set {"type": "cursor", "cursor_path": ..., "cursor_param": '
-            '..., "cursor_url": "<that path>"}.'
+    if more is True:
+        hint = ""
+        if current.style == "cursor" and "cursor_url" not in current.config:
+            hint = (
+                " If the API continues a listing at another endpoint with the cursor alone (Dropbox's "
+                '/2/files/list_folder/continue), set {"type": "cursor", "cursor_path": ..., "cursor_param": '
+                '..., "cursor_url": "<that path>"}.'
+            )
+        return (
+            f"{exc}. The previous page says more records exist ({path}: true), but the upstream refused the "
+            f"request for the next one (pagination {current.describe()}), so the sync is not complete.{hint}"
         )
+    state = current.state
+    seen, total, at_least = (
+        state.get("seen", 0),
+        state.get("announced_total"),
+        state.get("announced_at_least"),
+    )
+    if isinstance(total, int) and total > seen:
+        announced = f"{total} records"
+    elif isinstance(at_least, int):
+        announced = f"at least {at_least} records (a lower bound)"
+    else:
+        return ""
     return (
-        f"{exc}. The previous page says more records exist ({path}: true), but the upstream refused the "
-        f"request for the next one (pagination {current.describe()}), so the sync is not complete.{hint}"
+        f"{exc}. The upstream announced {announced} and the sync received {seen}, but it refused the "
+        f"request for the next page (pagination {current.describe()}), so the sync is not complete. APIs "
+        "cap how deep a list pages (Elasticsearch's index.max_result_window: from + size up to 10,000; "
+        "Ticketmaster's size * page below 1,000; Box's offset up to 9,999): narrow the query (one connector "
+        "per filter or date range), or page the way the API offers for long lists (Box's usemarker=true)."
     )
 
 

@@ -52,6 +52,7 @@ from demo_extension.tests.vendors import (
     Klaviyo,
     Lever,
     LinearGraphQL,
+    Magento,
     Mailchimp,
     Mailgun,
     Marketo,
@@ -79,7 +80,9 @@ from demo_extension.tests.vendors import (
     Spotify,
     Square,
     StackExchange,
+    Strapi,
     Stripe,
+    Ticketmaster,
     Todoist,
     Trello,
     Twilio,
@@ -2182,6 +2185,10 @@ def test_an_elasticsearch_lower_bound_total_reached_is_no_end_and_the_result_win
     assert "HTTP 400" in log.error_message
     assert "Result window is too large, from + size must be less than or equal to: [15]" in log.error_message
     assert "search_phase_execution_exception" not in log.error_message
+    assert "The upstream announced at least 10 records (a lower bound) and the sync received 15" in (
+        log.error_message
+    )
+    assert "index.max_result_window" in log.error_message
 
 
 @pytest.mark.parametrize("counted", [True, False], ids=["count-exact", "no-count"])
@@ -2281,3 +2288,91 @@ def test_box_marker_pages_send_next_marker_back_as_marker(vendor_server, make_co
     _synced_completely(vendor, connector, pages=5)
     assert all(request["query"]["usemarker"] == "true" for request in vendor.requests)
     assert [bool(request["query"].get("marker")) for request in vendor.requests] == [False] + [True] * 4
+
+
+@pytest.mark.parametrize(
+    ("vendor_class", "fields", "param"),
+    [
+        (Strapi, {}, "pagination[page]"),
+        (Magento, {"query_params": {"searchCriteria[pageSize]": "5"}}, "searchCriteria[currentPage]"),
+    ],
+    ids=["strapi", "magento"],
+)
+def test_a_page_number_asked_for_under_the_api_s_own_name_on_auto(
+    vendor_server, make_connector, vendor_class, fields, param
+):
+    vendor = vendor_server(vendor_class)
+    connector = make_connector(**{**vendor.connector_fields(), **fields})
+
+    _synced_completely(vendor, connector, pages=5)
+    assert sorted(request["query"].get(param, "1") for request in vendor.requests) == [
+        "1",
+        "2",
+        "3",
+        "4",
+        "5",
+    ]
+
+
+def test_a_page_number_the_api_ignores_fails_naming_the_parameter_to_set(vendor_server, make_connector):
+    vendor = vendor_server(Strapi)  # it reads pagination[page] only
+    connector = make_connector(**vendor.connector_fields(), pagination={"type": "page"})
+
+    log = run_sync(connector)
+
+    assert log.status == SyncStatus.FAILED
+    assert "holds the same records as an earlier page" in log.error_message
+    assert "The page number was sent as 'page'" in log.error_message
+    assert '"page_param": "<the API\'s parameter>"' in log.error_message
+    assert log.records_created == 5
+
+
+def test_magento_s_last_page_answered_again_past_an_overcounted_total_fails_saying_so(
+    vendor_server, make_connector
+):
+    vendor = vendor_server(Magento)
+    vendor.total_count_extra = 1  # total_count 24 for 23 items: page 6 is page 5 again
+    connector = make_connector(
+        **{**vendor.connector_fields(), "query_params": {"searchCriteria[pageSize]": "5"}}
+    )
+
+    log = run_sync(connector)
+
+    assert log.status == SyncStatus.FAILED
+    assert "holds the same records as an earlier page" in log.error_message
+    assert "answers a page past its last with the last page again (Magento)" in log.error_message
+    assert log.records_created == 23
+
+
+@pytest.mark.parametrize(
+    ("vendor_class", "fields", "stored", "said"),
+    [
+        (
+            Ticketmaster,
+            {"pagination": {"type": "auto", "size_param": "size", "page_size": 200}},
+            1000,
+            "The upstream announced 2401 records and the sync received 1000",
+        ),
+        (
+            Box,
+            {"pagination": {"type": "offset", "limit": 1000}},
+            10_000,
+            "The upstream announced 10001 records and",
+        ),
+    ],
+    ids=["ticketmaster", "box"],
+)
+def test_a_list_deeper_than_the_api_pages_fails_naming_the_cap_and_what_to_do(
+    vendor_server, make_connector, vendor_class, fields, stored, said
+):
+    # Ticketmaster: size * page < 1000 (HTTP 400 DIS1035); Box: an offset past 9,999 (HTTP 400).
+    vendor = vendor_server(vendor_class, records=2401 if vendor_class is Ticketmaster else 10_001)
+    connector = make_connector(**vendor.connector_fields(), **fields)
+
+    log = run_sync(connector)
+
+    assert log.status == SyncStatus.FAILED
+    assert log.records_created == stored
+    assert "HTTP 400" in log.error_message and said in log.error_message, log.error_message
+    assert "APIs cap how deep a list pages" in log.error_message
+    assert "narrow the query" in log.error_message

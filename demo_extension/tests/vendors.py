@@ -5190,12 +5190,14 @@ class Magento(VendorServer):
     ``{"message": "...%1...", "parameters": [...]}``.
     https://developer.adobe.com/commerce/webapi/rest/use-rest/performing-searches/,
     https://developer.adobe.com/commerce/webapi/rest/use-rest/search-criteria/,
-    https://github.com/magento/magento2/issues/25619 (the last page again)"""
+    https://github.com/magento/magento2/issues/25619 (the last page again),
+    https://github.com/magento/magento2/issues/17295 (a total_count larger than the items it serves)"""
 
     name = "magento"
     path = "/rest/V1/products"
     records = 23
     page_size = 5
+    total_count_extra = 0  # items total_count counts but no page serves
     api_key = "magento-integration-access-token-0123456789"
 
     def unauthorized(self):
@@ -5226,7 +5228,8 @@ class Magento(VendorServer):
         shown = min(max(number, 1), last)  # a page past the last is the last one again
         criteria.update(page_size=size, current_page=number)
         items = records[(shown - 1) * size : shown * size]
-        return 200, {}, {"items": items, "search_criteria": criteria, "total_count": len(records)}
+        total = len(records) + self.total_count_extra
+        return 200, {}, {"items": items, "search_criteria": criteria, "total_count": total}
 
 
 EIGHTH_VENDORS = (
