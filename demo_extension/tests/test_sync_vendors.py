@@ -2074,19 +2074,33 @@ def test_twitch_s_pagination_cursor_is_sent_back_as_after(vendor_server, make_co
     ] * 4
 
 
-def test_a_cursor_sent_under_a_name_the_api_ignores_fails_naming_the_parameter_to_set(
-    vendor_server, make_connector
+@pytest.mark.parametrize(
+    ("vendor_class", "pinned", "said", "to_set"),
+    [
+        # sent as "cursor": Twitch ignores it
+        (
+            Twitch,
+            {"type": "cursor", "cursor_path": "pagination.cursor"},
+            "The cursor read at 'pagination.cursor' was sent back as 'cursor'",
+            "cursor_param",
+        ),
+        # sent as "page": Strapi reads pagination[page] only
+        (Strapi, {"type": "page"}, "The page number was sent as 'page'", "page_param"),
+    ],
+    ids=["cursor", "page"],
+)
+def test_a_cursor_or_page_sent_under_a_name_the_api_ignores_fails_naming_the_parameter_to_set(
+    vendor_server, make_connector, vendor_class, pinned, said, to_set
 ):
-    vendor = vendor_server(Twitch)
-    pinned = {"type": "cursor", "cursor_path": "pagination.cursor"}  # sent as "cursor": Twitch ignores it
+    vendor = vendor_server(vendor_class)
     connector = make_connector(**vendor.connector_fields(), pagination=pinned)
 
     log = run_sync(connector)
 
     assert log.status == SyncStatus.FAILED
     assert "holds the same records as an earlier page" in log.error_message
-    assert "The cursor read at 'pagination.cursor' was sent back as 'cursor'" in log.error_message
-    assert '"cursor_param": "<the API\'s parameter>"' in log.error_message
+    assert said in log.error_message
+    assert f'"{to_set}": "<the API\'s parameter>"' in log.error_message
     assert log.records_created == 5
 
 
@@ -2312,19 +2326,6 @@ def test_a_page_number_asked_for_under_the_api_s_own_name_on_auto(
         "4",
         "5",
     ]
-
-
-def test_a_page_number_the_api_ignores_fails_naming_the_parameter_to_set(vendor_server, make_connector):
-    vendor = vendor_server(Strapi)  # it reads pagination[page] only
-    connector = make_connector(**vendor.connector_fields(), pagination={"type": "page"})
-
-    log = run_sync(connector)
-
-    assert log.status == SyncStatus.FAILED
-    assert "holds the same records as an earlier page" in log.error_message
-    assert "The page number was sent as 'page'" in log.error_message
-    assert '"page_param": "<the API\'s parameter>"' in log.error_message
-    assert log.records_created == 5
 
 
 def test_magento_s_last_page_answered_again_past_an_overcounted_total_fails_saying_so(
