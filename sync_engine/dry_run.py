@@ -29,6 +29,7 @@ from sync_engine.models import SyncedRecord
 from sync_engine.page_builder import MAX_EXTERNAL_ID_LENGTH, Rules, choose_key_mode
 from sync_engine.paths import get_path
 from sync_engine.records import encode_record
+from sync_engine.runs import primary_key_of_last_run
 
 NEW, CHANGED, UNCHANGED, RESTORED = "new", "changed", "unchanged", "restored"
 CHANGES = (NEW, CHANGED, UNCHANGED, RESTORED)
@@ -82,6 +83,20 @@ def predict_changes(connector, records: list, secret_forms: tuple[str, ...] = ()
             fields = differing_fields(previous[1], data)
             outcomes.append(Outcome(CHANGED, fields[:MAX_FIELDS], max(0, len(fields) - MAX_FIELDS)))
     return outcomes
+
+
+def rekeying_warning(connector) -> str:
+    """What a sync does when the connector's primary key differs from the one its stored records
+    are keyed by (see ``engine._Run._rekey``), or "": every record is new under the new key."""
+    previous = primary_key_of_last_run(connector.pk)
+    current = connector.primary_key or ""
+    if previous is None or previous == current:
+        return ""
+    return (
+        f"The primary key changes from {previous!r} to {current!r}: the next sync stores every record "
+        "under the new key as a full refresh (the records show as new) and marks the records stored "
+        "under the old key deleted once it has read every page."
+    )
 
 
 def _encoded(raw, rules: Rules, by_content: bool) -> tuple[str, str, dict] | None:

@@ -50,7 +50,7 @@ from demo_extension.services.extract import (
 )
 from demo_extension.services.pagination import PaginationError, paginator_for, validate_pagination_config
 from demo_extension.services.rest_source import REST_SOURCE_TYPE, PageReader, RequestShape
-from sync_engine.dry_run import CHANGES, predict_changes
+from sync_engine.dry_run import CHANGES, predict_changes, rekeying_warning
 from sync_engine.errors import SyncProblem
 from sync_engine.page_builder import mapping_overwrite_warnings
 from sync_engine.schema import json_type_name
@@ -437,6 +437,9 @@ def compare_with_stored(connector, sample: list, result: Preview, secret_forms: 
         outcomes = predict_changes(connector, sample, secret_forms)
     except SyncProblem:
         return
+    rekeying = rekeying_warning(connector)
+    if rekeying:
+        result.warnings.append(rekeying)
     counts = dict.fromkeys(CHANGES, 0)
     for entry, outcome in zip(result.records, outcomes, strict=True):
         entry["change"] = outcome.change

@@ -147,3 +147,19 @@ def test_an_unsaved_connectors_preview_compares_nothing(editor_client, sample_up
     data = response.json()
     assert data["changes"] is None
     assert {entry["change"] for entry in data["records"]} == {None}
+
+
+def test_a_new_primary_key_previews_every_record_as_new_and_says_the_old_ones_go(
+    editor_client, sample_upstream, make_connector
+):
+    upstream = sample_upstream(records=3, style="none", api_key=KEY)
+    connector = make_connector(upstream=upstream, primary_key="id")
+    assert run_sync(connector).status == "SUCCESS"
+
+    data = _preview(editor_client, connector, {"primary_key": "email"})
+
+    assert data["changes"]["new"] == 3
+    assert any("primary key changes from 'id' to 'email'" in warning for warning in data["warnings"])
+    assert not any(
+        "primary key changes" in warning for warning in _preview(editor_client, connector)["warnings"]
+    )
