@@ -1,4 +1,4 @@
-import { act, render, screen } from "@testing-library/react";
+import { act, fireEvent, render, screen } from "@testing-library/react";
 import { MemoryRouter } from "react-router-dom";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 
@@ -157,5 +157,77 @@ describe("following a sync", () => {
     await advance(0);
     expect(screen.getByTestId("records-processed").textContent).toBe("25");
     expect(screen.queryByRole("progressbar")).toBeNull();
+  });
+});
+
+describe("cancelling a sync where it is followed", () => {
+  beforeEach(() => {
+    vi.useFakeTimers();
+  });
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it("cancels the running sync through the API and drops the button once the run has stopped", async () => {
+    let cancelled = false;
+    const calls = fakeFetch((call) => {
+      if (call.method === "POST") {
+        cancelled = true;
+        return { status: 202, body: syncLog({ status: "RUNNING" }) };
+      }
+      return { body: syncLog({ status: cancelled ? "CANCELLED" : "RUNNING", records_processed: 100 }) };
+    });
+    render(
+      <MemoryRouter>
+        <SyncProgress logId={5} canCancel />
+      </MemoryRouter>,
+    );
+    await advance(0);
+    fireEvent.click(screen.getByRole("button", { name: "Cancel sync" }));
+    await advance(0);
+    expect(calls.filter((call) => call.method === "POST").map((call) => call.url)).toEqual(["/api/demo-extension/sync-logs/5/cancel/"]);
+    expect((screen.getByRole("button", { name: "Cancelling…" }) as HTMLButtonElement).disabled).toBe(true);
+    await advance(1000);
+    expect(screen.getByText("CANCELLED")).toBeTruthy();
+    expect(screen.queryByRole("button", { name: /Cancel/ })).toBeNull();
+  });
+
+  it("says why a cancel was refused and lets the user try again", async () => {
+    fakeFetch((call) =>
+      call.method === "POST" ? { status: 403, body: { detail: "You do not have permission to perform this action." } } : { body: syncLog({ status: "RUNNING" }) },
+    );
+    render(
+      <MemoryRouter>
+        <SyncProgress logId={5} canCancel />
+      </MemoryRouter>,
+    );
+    await advance(0);
+    fireEvent.click(screen.getByRole("button", { name: "Cancel sync" }));
+    await advance(0);
+    expect(screen.getByRole("alert").textContent).toContain("You do not have permission");
+    expect((screen.getByRole("button", { name: "Cancel sync" }) as HTMLButtonElement).disabled).toBe(false);
+  });
+
+  it("offers no cancel without the right to cancel, nor for a finished run", async () => {
+    fakeFetch(() => ({ body: syncLog({ status: "RUNNING" }) }));
+    const { unmount } = render(
+      <MemoryRouter>
+        <SyncProgress logId={5} />
+      </MemoryRouter>,
+    );
+    await advance(0);
+    expect(screen.getByText("RUNNING")).toBeTruthy();
+    expect(screen.queryByRole("button", { name: "Cancel sync" })).toBeNull();
+    unmount();
+
+    fakeFetch(() => ({ body: syncLog({ status: "SUCCESS" }) }));
+    render(
+      <MemoryRouter>
+        <SyncProgress logId={5} canCancel />
+      </MemoryRouter>,
+    );
+    await advance(0);
+    expect(screen.getByText("SUCCESS")).toBeTruthy();
+    expect(screen.queryByRole("button", { name: "Cancel sync" })).toBeNull();
   });
 });

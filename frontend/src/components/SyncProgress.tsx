@@ -1,7 +1,11 @@
+import { useState } from "react";
 import { Link } from "react-router-dom";
 
+import { cancelSync } from "../api/api";
+import { errorMessage } from "../api/client";
 import type { SyncLogDetail } from "../api/types";
 import { isActiveStatus } from "../api/types";
+import { useAnnounce } from "../announce";
 import { formatNumber } from "../format";
 import { useSyncLogPolling } from "../hooks";
 import { ErrorBanner, StatusBadge } from "./common";
@@ -12,19 +16,38 @@ import { RateLimitPause } from "./RateLimitPause";
 import { syncErrorHint } from "./UpstreamError";
 
 /** A sync run followed live: status, elapsed time, pages, records, records/s and its log lines,
- * polled every second until it finishes. */
+ * polled every second until it finishes; with `canCancel`, a button cancels it where it is watched
+ * (committed pages are kept and the run can be resumed, as from the run's page). */
 export function SyncProgress({
   logId,
   onFinished,
   onUpdate,
+  canCancel = false,
 }: {
   logId: number;
   onFinished?: (log: SyncLogDetail) => void;
   /** Every fresh copy of the log, e.g. to show it in a history table. */
   onUpdate?: (log: SyncLogDetail) => void;
+  /** The user may cancel the run (an editor or more). */
+  canCancel?: boolean;
 }) {
   const { log, error } = useSyncLogPolling(logId, onFinished, onUpdate);
   const running = log ? isActiveStatus(log.status) : true;
+  const announce = useAnnounce();
+  const [cancelling, setCancelling] = useState(false);
+  const [cancelError, setCancelError] = useState<string | null>(null);
+
+  async function cancel() {
+    setCancelling(true);
+    setCancelError(null);
+    try {
+      await cancelSync(logId);
+      announce(`Cancelling run #${logId}.`);
+    } catch (err) {
+      setCancelError(errorMessage(err));
+      setCancelling(false);
+    }
+  }
   return (
     <section className="card sync-progress" aria-label="Sync progress" data-testid="sync-progress" aria-busy={running}>
       <div className="card-title-row">
@@ -33,8 +56,14 @@ export function SyncProgress({
         </h2>
         {log ? <StatusBadge status={log.status} warnings={runWarningsCount(log)} /> : null}
         {running ? <span className="spinner" aria-hidden="true" /> : null}
+        {canCancel && log && running ? (
+          <button type="button" className="btn btn-danger btn-small push-right" disabled={cancelling} onClick={() => void cancel()}>
+            {cancelling ? "Cancelling…" : "Cancel sync"}
+          </button>
+        ) : null}
       </div>
       <ErrorBanner message={error} />
+      <ErrorBanner message={cancelError} />
       {log ? (
         <>
           <RateLimitPause log={log} />

@@ -385,6 +385,22 @@ describe("the connector page", () => {
     expect(within(history).queryByText("RUNNING")).toBeNull();
   });
 
+  it("offers an editor, not a viewer, to cancel the sync it follows", async () => {
+    const running = syncLog({ id: 12, status: "RUNNING", records_processed: 40 });
+    for (const [role, offered] of [["editor", true], ["viewer", false]] as const) {
+      api((call) => {
+        if (call.url === "/api/demo-extension/sync-logs/12/") return { body: running };
+        if (call.url.startsWith("/api/demo-extension/connectors/7/sync_history/")) return { body: { ...emptyPage, count: 1, results: [running] } };
+        return null;
+      });
+      const { unmount } = renderAs(role, <ConnectorDetailPage />, "/connectors/7", "/connectors/:id");
+      const progress = await screen.findByTestId("sync-progress");
+      await within(progress).findByText("RUNNING");
+      expect(within(progress).queryByRole("button", { name: "Cancel sync" }) !== null).toBe(offered);
+      unmount();
+    }
+  });
+
   it("follows a pending sync that a refresh of the history shows", async () => {
     let started = false;
     api((call) => {

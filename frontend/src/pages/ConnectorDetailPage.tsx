@@ -333,7 +333,7 @@ function ConnectorDetail({ id, startEditing }: { id: number; startEditing: boole
       {testResult ? <TestResult result={testResult} focusRef={testRef} /> : null}
       {syncId !== null ? (
         <div ref={progressRef} tabIndex={-1} className="focus-target">
-          <SyncProgress key={syncId} logId={syncId} onFinished={onSyncFinished} onUpdate={setLiveLog} />
+          <SyncProgress key={syncId} logId={syncId} onFinished={onSyncFinished} onUpdate={setLiveLog} canCancel={writer} />
         </div>
       ) : null}
       {editing && writer && hasSourceForm(c.source_type) ? (
