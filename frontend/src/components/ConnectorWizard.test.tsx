@@ -256,6 +256,30 @@ describe("the new connector wizard", () => {
     await vi.waitFor(() => expect(document.activeElement).toBe(heading));
   });
 
+  it("flags a rule's source path that no previewed record has, naming the closest field, as it is typed", async () => {
+    const onPreview = vi.fn(async (_input: ConnectorInput) => previewBody());
+    renderWizard(undefined, onPreview);
+    fillFirstStep();
+    next();
+    await screen.findByTestId("preview-result");
+    next();
+    fireEvent.click(screen.getByRole("button", { name: "Add a rule" }));
+    const source = screen.getByLabelText("Source path (rule 1)");
+    fireEvent.change(source, { target: { value: "adress.city" } });
+    const note = screen.getByTestId("rule-1-sample-note");
+    expect(note.textContent).toBe("No sample record has adress.city: did you mean address.city?");
+    expect(source.getAttribute("aria-describedby")?.split(" ")).toContain(note.id);
+    expect(source.getAttribute("aria-invalid")).toBeNull(); // a warning: the rule can still be saved
+    fireEvent.change(source, { target: { value: "address.city" } });
+    expect(screen.queryByTestId("rule-1-sample-note")).toBeNull();
+    fireEvent.change(source, { target: { value: "name" } }); // top-level, in the raw records only
+    expect(screen.queryByTestId("rule-1-sample-note")).toBeNull();
+    // another records path reads other records: the sample says nothing about them
+    fireEvent.change(source, { target: { value: "adress.city" } });
+    fireEvent.change(screen.getByLabelText("Records path"), { target: { value: "root" } });
+    expect(screen.queryByTestId("rule-1-sample-note")).toBeNull();
+  });
+
   it("says on the before side that a nested source is copied and stays, where a top-level one is dropped", async () => {
     // what the sync does (sync_engine/transform.py): name → full_name removes name, but
     // address.city → city keeps address (and its city) in the stored record

@@ -367,8 +367,10 @@ export function ConnectorWizard({
   const e = errors;
   const id = (name: string) => `wizard-${name}`;
   // A failed preview of settings since changed says nothing about these: no warning, no question.
-  const currentSettings = latestPreview && !latestPreview.outcome.ok ? readingSettings() : null;
+  const currentSettings = latestPreview ? readingSettings() : null;
   const previewFailure = latestPreview && !latestPreview.outcome.ok && latestPreview.settings === currentSettings ? latestPreview.outcome : null;
+  // The sample of a preview read with the settings as they are: the rules' source paths are checked against it.
+  const previewSample = latestPreview && latestPreview.outcome.ok && latestPreview.settings === currentSettings ? latestPreview.outcome.sample : null;
 
   return (
     <form ref={formRef} className="card connector-form wizard" onSubmit={submit} noValidate aria-label="New connector">
@@ -493,6 +495,7 @@ export function ConnectorWizard({
             apiErrors={e.transformation_rules}
             preview={() => onPreview(previewInput())}
             onPreviewFieldErrors={showFieldErrors}
+            sample={previewSample}
           />
         </div>
       ) : null}

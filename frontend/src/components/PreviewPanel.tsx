@@ -74,7 +74,13 @@ function Entries({ value, compareTo, side = "after", copies = [] }: { value: Jso
 }
 
 /** How a preview ended, for a form that warns about a failed one later (the wizard's last step). */
-export type PreviewOutcome = { ok: true } | { ok: false; message: string; statusCode: number | null };
+export type PreviewOutcome = { ok: true; sample: PreviewSample } | { ok: false; message: string; statusCode: number | null };
+
+/** What a successful preview read: its sample records as the API sent them, and their field paths. */
+export interface PreviewSample {
+  records: JsonValue[];
+  paths: string[];
+}
 
 export interface PreviewPanelProps {
   /** Fetch the preview of the form's current configuration. */
@@ -152,7 +158,7 @@ export function PreviewPanel({
       const result = await run();
       if (!mounted.current) return;
       setPreview(result);
-      onOutcome?.(result.ok ? { ok: true } : { ok: false, message: result.error ?? "The API could not be read.", statusCode: result.status_code });
+      onOutcome?.(result.ok ? { ok: true, sample: { records: result.records.map((record) => record.raw), paths: result.fields.map((field) => field.path) } } : { ok: false, message: result.error ?? "The API could not be read.", statusCode: result.status_code });
       if (result.ok) {
         const warnings = result.warnings.length ? ` ${formatCount(result.warnings.length, "warning")}.` : "";
         announce(`Preview ready: ${formatCount(result.records.length, "record")}, pagination ${result.pagination?.type ?? "none"}.${warnings}`);

@@ -9,13 +9,14 @@ import { ApiError, errorMessage } from "../api/client";
 import type { Preview } from "../api/types";
 import { useAnnounce } from "../announce";
 import { joinMessages } from "./formErrors";
-import { ChangesSummary, PreviewRecordsTable } from "./PreviewPanel";
+import { ChangesSummary, PreviewRecordsTable, type PreviewSample } from "./PreviewPanel";
 import {
   emptyRow,
   RULE_TYPE_LABELS,
   RULE_TYPES,
   rowNamedIn,
   rulesOfDraft,
+  sourcesMissingFromSample,
   toggleDraftMode,
   type RuleProblems,
   type RuleRow,
@@ -36,6 +37,7 @@ export function RulesEditor({
   apiErrors,
   preview,
   onPreviewFieldErrors,
+  sample,
 }: {
   idPrefix: string;
   draft: RulesDraft;
@@ -48,6 +50,9 @@ export function RulesEditor({
   preview?: () => Promise<Preview>;
   /** A preview refused naming fields: the form shows them; true when it did. */
   onPreviewFieldErrors?: (error: ApiError) => boolean;
+  /** The latest preview's sample, read with the form's current settings: a source path no sample
+   * record has is flagged on its row as it is typed. */
+  sample?: PreviewSample | null;
 }) {
   const announce = useAnnounce();
   const [toggleProblems, setToggleProblems] = useState<RuleProblems | null>(null);
@@ -65,6 +70,7 @@ export function RulesEditor({
   const apiRow = apiMessage && draft.mode === "fields" ? rowNamedIn(apiMessage, draft.rows) : null;
   const groupMessage = joinMessages([problems.group, draft.mode === "fields" && apiMessage]);
   const jsonMessage = joinMessages([problems.json, draft.mode === "json" && apiMessage]);
+  const missingSources = draft.mode === "fields" ? sourcesMissingFromSample(draft.rows, sample ?? null) : {};
 
   useEffect(() => {
     const editor = editorRef.current;
@@ -170,6 +176,9 @@ export function RulesEditor({
               const n = index + 1;
               const errorOf = (field: RuleRowField): string | undefined =>
                 rowProblems[field] ?? (apiRow && apiRow.id === row.id && apiRow.field === field ? apiMessage : undefined);
+              // Not an error (the sample is a few records): a warning while the path has no problem.
+              const sampleNote = errorOf("source") === undefined ? missingSources[row.id] : undefined;
+              const sampleNoteId = `${rowInputId(row, "source")}-sample`;
               const inputProps = (field: RuleRowField, extraDescribedBy?: string) => {
                 const message = errorOf(field);
                 const fromApi = message !== undefined && rowProblems[field] === undefined;
@@ -192,7 +201,7 @@ export function RulesEditor({
                   </span>
                   <div className="rule-cell">
                     <input
-                      {...inputProps("source")}
+                      {...inputProps("source", sampleNote && sampleNoteId)}
                       aria-label={`Source path (rule ${n})`}
                       placeholder="source path"
                       value={row.source}
@@ -201,6 +210,11 @@ export function RulesEditor({
                       onChange={(event) => setRow(index, { source: event.target.value })}
                     />
                     {errorText("source")}
+                    {sampleNote ? (
+                      <p className="field-warning" id={sampleNoteId} data-testid={`rule-${n}-sample-note`}>
+                        {sampleNote}
+                      </p>
+                    ) : null}
                   </div>
                   <span className="rule-arrow" aria-hidden="true">
                     →

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 
 import type { JsonValue } from "../api/types";
-import { defaultText, defaultValue, draftOfRules, nestedCopies, pathParts, rowNamedIn, rowsOfRules, rulesOfDraft, rulesOfRows, toggleDraftMode, type RuleRow } from "./rules";
+import { defaultText, defaultValue, draftOfRules, nestedCopies, pathParts, rowNamedIn, rowsOfRules, rulesOfDraft, rulesOfRows, sourcesMissingFromSample, toggleDraftMode, type RuleRow } from "./rules";
 
 const SEED_LIKE = {
   field_mappings: { name: "full_name", "address.city": "city", created_at: "joined" },
@@ -159,5 +159,36 @@ describe("source paths and the nested sources a mapping copies", () => {
       { source: "tags.-1", target: "last_tag", value: "b" },
     ]);
     expect(nestedCopies(mappings, raw, undefined)).toEqual([]);
+  });
+});
+
+describe("source paths against a preview's sample", () => {
+  const sample = {
+    records: [
+      { id: 1, name: "Ada", address: { city: "Lyon", zipcode: "69001" }, tags: ["vip"], "@odata.etag": "W/1", note: null },
+      { id: 2, name: "Bob", address: { city: "Oslo", zipcode: "0150" }, tags: [], note: null },
+    ] as JsonValue[],
+    paths: ["id", "name", "address", "address.city", "address.zipcode", "tags", "@odata.etag", "note"],
+  };
+
+  it("finds the paths of the sample as the sync reads them: nested, list indexes, JSON Pointers", () => {
+    const rows = ["name", "address.zipcode", "tags.0", "tags.-1", "/@odata.etag", ""].map((source, i) => row({ source }, `r${i}`));
+    expect(sourcesMissingFromSample(rows, sample)).toEqual({});
+  });
+
+  it("names each path no sample record has a value at, with the closest field when it is a typo away, and one that is always null", () => {
+    const rows = [row({ source: "adress.zipcode" }, "typo"), row({ source: "customer.vat" }, "other"), row({ source: "note" }, "null"), row({ source: "tags.3" }, "index")];
+    expect(sourcesMissingFromSample(rows, sample)).toEqual({
+      typo: "No sample record has adress.zipcode: did you mean address.zipcode?",
+      other: "No sample record has customer.vat.",
+      null: "Every sample record has null (or nothing) at note.",
+      index: "No sample record has tags.3.",
+    });
+  });
+
+  it("finds nothing without a sample, or with one of no records", () => {
+    const rows = [row({ source: "adress.zipcode" })];
+    expect(sourcesMissingFromSample(rows, null)).toEqual({});
+    expect(sourcesMissingFromSample(rows, { records: [], paths: [] })).toEqual({});
   });
 });

@@ -312,3 +312,45 @@ export function nestedCopies(mappings: { [source: string]: string }, raw: JsonVa
   }
   return copies;
 }
+
+/** Edits from `a` to `b` (insert, delete, replace one character): how far a typo is from a path. */
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) {
+      current[j] = Math.min(previous[j]! + 1, current[j - 1]! + 1, previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    previous = current;
+  }
+  return previous[b.length]!;
+}
+
+/**
+ * The rows whose source path no sample record has a value at (a typo such as `adress.city`, a path
+ * of another API), by row id: the sentence to show under the source path, naming the sample's
+ * closest field when one is a typo away. A sync would store those records without the target
+ * field and end SUCCESS with a warning; this says it while the rule is typed. Paths are read as
+ * the sync reads them (`pathParts`), so list indexes and JSON Pointers count; no sample, no finding.
+ */
+export function sourcesMissingFromSample(rows: RuleRow[], sample: { records: JsonValue[]; paths: string[] } | null): { [rowId: string]: string } {
+  const missing: { [rowId: string]: string } = {};
+  if (!sample || sample.records.length === 0) return missing;
+  for (const row of rows) {
+    const source = row.source.trim();
+    if (!source) continue;
+    const parts = pathParts(source);
+    const values = sample.records.map((record) => valueAt(record, parts));
+    if (parts.length === 0 || values.some((value) => value != null)) continue;
+    if (values.some((value) => value === null)) {
+      missing[row.id] = `Every sample record has null (or nothing) at ${source}.`;
+      continue;
+    }
+    const closest = sample.paths
+      .map((path) => ({ path, distance: editDistance(source, path) }))
+      .filter(({ path, distance }) => distance > 0 && distance <= Math.max(1, Math.floor(path.length / 4)))
+      .sort((a, b) => a.distance - b.distance)[0];
+    missing[row.id] = `No sample record has ${source}${closest ? `: did you mean ${closest.path}?` : "."}`;
+  }
+  return missing;
+}
