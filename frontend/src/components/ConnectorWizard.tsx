@@ -29,7 +29,7 @@ import {
 import { type AnchorValues, anchorErrors, anchorInput, anchorValuesOf, ScheduleAnchorFields } from "./ScheduleAnchorFields";
 import { Field, KeyValueEditor } from "./fields";
 import { PreviewPanel, type PreviewOutcome } from "./PreviewPanel";
-import { statusSuffix, upstreamHint } from "./UpstreamError";
+import { failureHint, statusSuffix } from "./UpstreamError";
 import { ErrorDetectionFields, IncrementalFields, PaginationSection, RequestMethodFields } from "./requestFields";
 import { saveErrorSummary } from "./formErrors";
 import { draftOfRules, rulesOfDraft, type RulesDraft } from "./rules";
@@ -432,7 +432,7 @@ export function ConnectorWizard({
             {previewFailure.message}
             {statusSuffix(previewFailure.message, previewFailure.statusCode)}
           </p>
-          {upstreamHint(previewFailure.statusCode) ? <p>{upstreamHint(previewFailure.statusCode)}</p> : null}
+          {failureHint(previewFailure.message, previewFailure.statusCode) ? <p>{failureHint(previewFailure.message, previewFailure.statusCode)}</p> : null}
           <p>
             You can still create it: its syncs fail the same way until the API answers.{" "}
             <button type="button" className="link-button" onClick={() => goTo(1)}>

@@ -21,19 +21,35 @@ export function upstreamHint(statusCode: number | null | undefined): string | nu
   return null;
 }
 
+/** What to do when no answer came at all, by the outbound client's words (core/http.py): nothing
+ * accepted the connection, the host name is unknown, or the connection timed out. */
+export function transportHint(message: string | null | undefined): string | null {
+  if (!message) return null;
+  if (/\bcould not be resolved\b/i.test(message)) return "Check the endpoint's host name: no address was found for it.";
+  if (/\bCould not connect to\b/.test(message)) return "Nothing accepted the connection: check the endpoint's host and port, and that the API is running.";
+  if (/\bTimed out after [\d.]+ s connecting to\b/.test(message)) return "The API's host did not answer: check the endpoint's host and port, and that the API is reachable from this server.";
+  return null;
+}
+
+/** What to do after a request failed: by the status the API answered, else by how no answer came. */
+export function failureHint(message: string | null | undefined, statusCode: number | null | undefined): string | null {
+  return upstreamHint(statusCode) ?? (statusCode ? null : transportHint(message));
+}
+
 /** What to do about a failed sync's error message: the hint of the HTTP error it names ("HTTP 401
- * from https://… after 1 attempt"), or of records not found where the records path says. */
+ * from https://… after 1 attempt"), of records not found where the records path says, or of a
+ * request that got no answer ("Could not connect to …"). */
 export function syncErrorHint(message: string | null | undefined): string | null {
   if (!message) return null;
   const status = /\bHTTP (\d{3}) from\b/.exec(message);
   if (status) return Number(status[1]) >= 400 ? upstreamHint(Number(status[1])) : null;
   if (/\brecords_path\b.*\bnot found\b/.test(message)) return "Set the connector's records path to where the answer keeps its records (its keys are named above), or back to Detect.";
-  return null;
+  return transportHint(message);
 }
 
 export function UpstreamError({ message, statusCode }: { message: string | null; statusCode: number | null | undefined }) {
   const text = message ?? "No detail.";
-  const hint = upstreamHint(statusCode);
+  const hint = failureHint(message, statusCode);
   return (
     <>
       <p className="banner banner-error">

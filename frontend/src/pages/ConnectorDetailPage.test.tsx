@@ -321,6 +321,18 @@ describe("the connector page", () => {
     expect(within(result).getByText("The API failed on its side, not because of these settings: try again later.")).toBeTruthy();
   });
 
+  it("says to check the host, the port and that the API runs when nothing accepted the test's connection", async () => {
+    api((call) =>
+      call.url.endsWith("/test_connection/")
+        ? { body: { connected: false, response_time_ms: 3.1, message: "Could not connect to http://127.0.0.1:8001/users after 1 attempt", endpoint: "http://127.0.0.1:8001/users", status_code: null } }
+        : null,
+    );
+    renderPage("editor");
+    fireEvent.click(await screen.findByRole("button", { name: "Test connection" }));
+    const result = await screen.findByTestId("test-result");
+    expect(within(result).getByText("Nothing accepted the connection: check the endpoint's host and port, and that the API is running.")).toBeTruthy();
+  });
+
   it("shows a connection test that sent nothing, the connector being paused, as not tested", async () => {
     const message = "Not tested: the API asked to slow down (HTTP 429 or Retry-After), so every request of this connector is paused for another 8 s. Try again after that.";
     api((call) =>

@@ -29,7 +29,7 @@ import { ConnectorDataTabs } from "../components/ConnectorDataTabs";
 import { SyncProgress } from "../components/SyncProgress";
 import { UnmatchedMappings } from "../components/UnmatchedMappings";
 import { FailedLoadsNotice } from "../components/LastLoad";
-import { upstreamHint } from "../components/UpstreamError";
+import { failureHint } from "../components/UpstreamError";
 import { formatDateTime, formatNumber, formatRate, formatRelative, formatSeconds, frequencyLabel, prettyJson } from "../format";
 import { LoadFailureBanner } from "../components/LoadFailure";
 import { useLoad, useSyncLogPolling } from "../hooks";
@@ -582,7 +582,7 @@ function testOutcome(result: ConnectionResult): readonly ["ok" | "paused" | "fai
 
 function TestResult({ result, focusRef }: { result: ConnectionResult; focusRef: React.RefObject<HTMLElement | null> }) {
   const [outcome, heading, badge] = testOutcome(result);
-  const hint = result.connected ? null : upstreamHint(result.status_code);
+  const hint = result.connected || result.tested === false ? null : failureHint(result.message, result.status_code);
   return (
     <section ref={focusRef} tabIndex={-1} className={`card test-result ${outcome}`} aria-label="Connection test" data-testid="test-result">
       <div className="card-title-row">

@@ -1,0 +1,34 @@
+import { describe, expect, it } from "vitest";
+
+import { failureHint, syncErrorHint, transportHint } from "./UpstreamError";
+
+describe("what to do after a request that got no answer", () => {
+  it("says to check the host and port, and that the API runs, when nothing accepted the connection", () => {
+    expect(transportHint("Could not connect to http://127.0.0.1:8939/users after 5 attempts")).toBe(
+      "Nothing accepted the connection: check the endpoint's host and port, and that the API is running.",
+    );
+  });
+
+  it("says to check the host name when it could not be resolved, lasting or passing", () => {
+    const hint = "Check the endpoint's host name: no address was found for it.";
+    expect(transportHint("The host name of https://api.exmaple.com/x could not be resolved")).toBe(hint);
+    expect(transportHint("The host name of https://api.example.com/x could not be resolved (a temporary failure of the name lookup)")).toBe(hint);
+  });
+
+  it("says the host did not answer after a connect timeout, but nothing about a slow answer", () => {
+    expect(transportHint("Timed out after 10 s connecting to https://10.1.2.3/x")).toContain("The API's host did not answer");
+    expect(transportHint("Timed out after 30 s waiting for https://api.example.com/x")).toBeNull();
+  });
+
+  it("leaves an answer's status first: a 401 says to check the key, whatever the message", () => {
+    expect(failureHint("HTTP 401 from https://api.example.com/x after 1 attempt", 401)).toBe("Check the API key and the authentication type.");
+    expect(failureHint("Could not connect to https://api.example.com/x after 1 attempt", null)).toContain("check the endpoint's host and port");
+    expect(failureHint(null, null)).toBeNull();
+  });
+
+  it("gives a failed sync's connection error its hint after the page it failed on", () => {
+    expect(syncErrorHint("Fetching page 1 failed: Could not connect to http://127.0.0.1:8938/users after 5 attempts")).toContain(
+      "check the endpoint's host and port",
+    );
+  });
+});
