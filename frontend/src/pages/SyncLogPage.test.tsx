@@ -131,6 +131,17 @@ describe("the sync page", () => {
     expect(calls.map((c) => c.url.split("?")[0])).toEqual(["/api/demo-extension/sync-logs/5/", "/api/demo-extension/sync-logs/5/errors/"]);
   });
 
+  it("puts a failed run's error before its warnings, which it does not ask to read before trusting data it did not store", async () => {
+    const retry = "Page 1: Could not connect to http://127.0.0.1:8001/users (attempt 1 of 5); retrying in 0.4 s";
+    api("FAILED", { error_message: "Fetching page 1 failed: Could not connect to http://127.0.0.1:8001/users after 5 attempts", warnings: [retry], warnings_count: 1 });
+    renderPage("viewer");
+    const error = await screen.findByRole("alert");
+    const warnings = screen.getByTestId("run-warnings");
+    expect(error.compareDocumentPosition(warnings) & Node.DOCUMENT_POSITION_FOLLOWING).toBeTruthy();
+    expect(warnings.textContent).toContain("This run ended FAILED with 1 warning:");
+    expect(warnings.textContent).not.toContain("before trusting its data");
+  });
+
   it.each([
     ["Fetching page 1 failed: HTTP 401 from https://api.example.com/customers (the API says: 'Invalid key') after 1 attempt", "Check the API key and the authentication type."],
     ["Fetching page 1 failed: HTTP 404 from https://api.example.com/customer after 1 attempt", "Check the endpoint's path: the API has nothing at this address."],

@@ -202,10 +202,21 @@ function SyncLogView({ id }: { id: number }) {
           )}
         </p>
       ) : null}
+      {/* What stopped the run first: its warnings (retries of the request that failed, often) after. */}
+      {log.error_message ? (
+        <div className="banner banner-error" role="alert">
+          <strong>Error:</strong> {log.error_message}
+          {syncErrorHint(log.error_message) ? <p className="hint">{syncErrorHint(log.error_message)}</p> : null}
+        </div>
+      ) : null}
       {!active ? (
         <RunWarningsBanner
           warnings={log.warnings}
-          heading={`This run ended ${log.status} with ${warningsLabel(runWarningsCount(log))}: read them before trusting its data.`}
+          heading={
+            log.status === "SUCCESS" || log.status === "PARTIAL"
+              ? `This run ended ${log.status} with ${warningsLabel(runWarningsCount(log))}: read them before trusting its data.`
+              : `This run ended ${log.status} with ${warningsLabel(runWarningsCount(log))}:`
+          }
         />
       ) : null}
       {log.status === "PARTIAL" ? <p className="muted small">{STATUS_MEANINGS.PARTIAL}</p> : null}
@@ -219,12 +230,6 @@ function SyncLogView({ id }: { id: number }) {
           </>
         ) : null}
       </ErrorBanner>
-      {log.error_message ? (
-        <div className="banner banner-error" role="alert">
-          <strong>Error:</strong> {log.error_message}
-          {syncErrorHint(log.error_message) ? <p className="hint">{syncErrorHint(log.error_message)}</p> : null}
-        </div>
-      ) : null}
 
       <section className="card" aria-labelledby="progress-heading">
         <h2 id="progress-heading">Progress</h2>
