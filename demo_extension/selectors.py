@@ -94,23 +94,26 @@ def _finished_runs():
 
 
 def with_last_run_warnings(connectors):
-    """The connectors, each annotated with ``last_sync_log_id`` (its latest finished run, or None)
-    and ``last_sync_warnings`` (that run's warnings): subqueries of the same query."""
+    """The connectors, each annotated with ``last_sync_log_id`` (its latest finished run, or None),
+    ``last_sync_warnings`` (that run's warnings) and ``last_sync_error`` (its error message):
+    subqueries of the same query."""
     return connectors.annotate(
         last_sync_log_id=Subquery(_finished_runs().values("pk")[:1]),
         last_sync_warnings=Subquery(_finished_runs().values("warnings")[:1], output_field=JSONField()),
+        last_sync_error=Subquery(_finished_runs().values("error_message")[:1]),
     )
 
 
-def last_run_warnings(connector_id: int) -> tuple[int | None, list[str]]:
-    """``(id, warnings)`` of the connector's latest finished run (``(None, [])``: never finished one)."""
+def last_finished_run(connector_id: int) -> tuple[int | None, list[str], str]:
+    """``(id, warnings, error message)`` of the connector's latest finished run (``(None, [], "")``:
+    it never finished one)."""
     row = (
         SyncLog.objects.filter(connector_id=connector_id, status__in=FINISHED_SYNC_STATUSES)
         .order_by("-created_at", "-id")
-        .values_list("pk", "warnings")
+        .values_list("pk", "warnings", "error_message")
         .first()
     )
-    return (row[0], list(row[1] or [])) if row else (None, [])
+    return (row[0], list(row[1] or []), row[2] or "") if row else (None, [], "")
 
 
 def invalidate_tenant_stats(tenant_id: int) -> None:

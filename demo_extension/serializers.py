@@ -20,7 +20,7 @@ from core.save_warnings import SaveWarningsMixin, checked_url
 from core.secret_fields import is_secret_set, names_a_credential, secret_input
 from core.strict_input import StrictTypesMixin
 from demo_extension import models
-from demo_extension.selectors import last_run_warnings, recent_run_statuses
+from demo_extension.selectors import last_finished_run, recent_run_statuses
 from demo_extension.services import pagination, path_secrets
 from demo_extension.services.auth import credential_carriers
 from demo_extension.services.budget import connector_paused_for
@@ -287,6 +287,10 @@ class ConnectorSerializer(StrictTypesMixin, SaveWarningsMixin, serializers.Model
         help_text="The warnings of that run (its sync log's warnings): [] when it had none. A primary "
         "key no record has, a field mapping that matched nothing, ... end SUCCESS with warnings."
     )
+    last_sync_error = serializers.SerializerMethodField(
+        help_text="The error message of that run (its sync log's error_message): why a FAILED run "
+        "stopped, what a PARTIAL one did not get; empty when it has none."
+    )
     running_sync_id = serializers.SerializerMethodField(
         help_text="The id of the connector's PENDING or RUNNING sync log (its progress: "
         "/api/demo-extension/sync-logs/{id}/), null when none is."
@@ -451,6 +455,7 @@ class ConnectorSerializer(StrictTypesMixin, SaveWarningsMixin, serializers.Model
             "warnings",
             "last_sync_log_id",
             "last_sync_warnings",
+            "last_sync_error",
             "created_by",
             "created_at",
             "updated_at",
@@ -498,12 +503,12 @@ class ConnectorSerializer(StrictTypesMixin, SaveWarningsMixin, serializers.Model
             statuses = recent_run_statuses([obj.pk]) if obj.pk else {}
         return statuses.get(obj.pk, [])
 
-    def _last_run(self, obj) -> tuple[int | None, list[str]]:
+    def _last_run(self, obj) -> tuple[int | None, list[str], str]:
         if hasattr(obj, "last_sync_warnings"):  # lists and details annotate it (with_last_run_warnings)
-            return obj.last_sync_log_id, list(obj.last_sync_warnings or [])
-        cached = getattr(obj, "_last_run_warnings", None)
+            return obj.last_sync_log_id, list(obj.last_sync_warnings or []), obj.last_sync_error or ""
+        cached = getattr(obj, "_last_finished_run", None)
         if cached is None:  # a created or updated connector: one query
-            cached = obj._last_run_warnings = last_run_warnings(obj.pk) if obj.pk else (None, [])
+            cached = obj._last_finished_run = last_finished_run(obj.pk) if obj.pk else (None, [], "")
         return cached
 
     def get_last_sync_log_id(self, obj) -> int | None:
@@ -512,8 +517,11 @@ class ConnectorSerializer(StrictTypesMixin, SaveWarningsMixin, serializers.Model
     def get_last_sync_warnings(self, obj) -> list[str]:
         return self._last_run(obj)[1]
 
+    def get_last_sync_error(self, obj) -> str:
+        return self._last_run(obj)[2]
+
     def get_warnings(self, obj) -> list[str]:
-        run_id, warnings = self._last_run(obj)
+        run_id, warnings, _ = self._last_run(obj)
         status = obj.last_sync_status or "finished"
         return [
             *self.save_warnings,

@@ -794,6 +794,34 @@ def test_a_run_without_warnings_clears_the_connectors_warnings_and_a_cancel_line
     assert cancelled["status"] == "CANCELLED" and cancelled["warnings_count"] == 0
 
 
+def test_a_failed_sync_gives_its_error_to_the_connector_until_a_run_ends_without_one(
+    inline_syncs, editor_client, sample_upstream, make_connector, django_capture_on_commit_callbacks
+):
+    upstream = sample_upstream(records=5, page_size=5, api_key="the-right-key")
+    connector = make_connector(upstream=upstream)
+    assert editor_client.get(f"{CONNECTORS}{connector.pk}/").json()["last_sync_error"] == ""
+    connector.api_key = "a-wrong-key"
+    connector.save()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        failed = editor_client.post(f"{CONNECTORS}{connector.pk}/sync_data/?wait=0").json()
+
+    run = editor_client.get(f"{LOGS}{failed['id']}/").json()
+    assert run["status"] == "FAILED" and "HTTP 401" in run["error_message"]
+    detail = editor_client.get(f"{CONNECTORS}{connector.pk}/").json()
+    assert detail["last_sync_log_id"] == run["id"]
+    assert detail["last_sync_error"] == run["error_message"]
+    [in_list] = [c for c in editor_client.get(CONNECTORS).json()["results"] if c["id"] == connector.pk]
+    assert in_list["last_sync_error"] == run["error_message"]
+
+    connector.api_key = "the-right-key"
+    connector.save()
+    with django_capture_on_commit_callbacks(execute=True):
+        editor_client.post(f"{CONNECTORS}{connector.pk}/sync_data/?wait=0")
+
+    assert editor_client.get(f"{CONNECTORS}{connector.pk}/").json()["last_sync_error"] == ""
+
+
 # --- debug lines ----------------------------------------------------------------------------------
 
 

@@ -109,6 +109,8 @@ export interface Connector {
   /** The latest finished run (null: never synced) and its warnings alone ([] when it had none). */
   last_sync_log_id?: number | null;
   last_sync_warnings?: string[];
+  /** That run's error message: why a FAILED run stopped, what a PARTIAL one missed ("" without one). */
+  last_sync_error?: string;
   created_by: string | null;
   created_at: string;
   updated_at: string;

@@ -49,6 +49,31 @@ describe("the connector page", () => {
     expect(screen.getAllByTestId("warnings-marker").map((marker) => marker.textContent)).toContain("1 warning");
   });
 
+  it("says why the last sync failed above its warnings, with what to do, linking the run", async () => {
+    const error = "Fetching page 1 failed: Could not connect to http://127.0.0.1:8001/users after 5 attempts";
+    const retry = "Page 1: Could not connect to http://127.0.0.1:8001/users (attempt 1 of 5); retrying in 0.4 s";
+    api((call) =>
+      call.url === "/api/demo-extension/connectors/7/"
+        ? { body: connector({ last_sync_status: "FAILED", last_sync_log_id: 12, last_sync_warnings: [retry], last_sync_error: error }) }
+        : null,
+    );
+    renderPage("viewer");
+    const banner = await screen.findByTestId("last-sync-error");
+    expect(banner.textContent).toContain(`The last sync, run #12, ended FAILED: ${error}`);
+    expect(within(banner).getByRole("link", { name: "run #12" }).getAttribute("href")).toBe("/sync-logs/12");
+    expect(within(banner).getByText("Nothing accepted the connection: check the endpoint's host and port, and that the API is running.")).toBeTruthy();
+    const warnings = screen.getByTestId("run-warnings");
+    expect(banner.compareDocumentPosition(warnings) & Node.DOCUMENT_POSITION_FOLLOWING).toBeTruthy();
+    expect(within(warnings).getByText("Its 1 warning:")).toBeTruthy();
+  });
+
+  it("shows no last-sync error for a run that ended without one", async () => {
+    api((call) => (call.url === "/api/demo-extension/connectors/7/" ? { body: connector({ last_sync_status: "SUCCESS", last_sync_log_id: 12, last_sync_error: "" }) } : null));
+    renderPage("viewer");
+    expect(await screen.findByRole("heading", { name: "Customer <b>API</b>" })).toBeTruthy();
+    expect(screen.queryByTestId("last-sync-error")).toBeNull();
+  });
+
   it("shows a viewer the details without any write button", async () => {
     api();
     renderPage("viewer");

@@ -29,7 +29,7 @@ import { ConnectorDataTabs } from "../components/ConnectorDataTabs";
 import { SyncProgress } from "../components/SyncProgress";
 import { UnmatchedMappings } from "../components/UnmatchedMappings";
 import { FailedLoadsNotice } from "../components/LastLoad";
-import { failureHint } from "../components/UpstreamError";
+import { failureHint, syncErrorHint } from "../components/UpstreamError";
 import { formatDateTime, formatNumber, formatRate, formatRelative, formatSeconds, frequencyLabel, prettyJson } from "../format";
 import { LoadFailureBanner } from "../components/LoadFailure";
 import { useLoad, useSyncLogPolling } from "../hooks";
@@ -305,13 +305,27 @@ function ConnectorDetail({ id, startEditing }: { id: number; startEditing: boole
       <LoadFailureBanner failures={[connector.failure]} onRetry={connector.reload} busy={connector.loading} />
       <ErrorBanner message={actionError} />
       <SaveWarningsBanner warnings={saveWarnings} />
+      {c.last_sync_error ? (
+        // Why the last run stopped, or what it missed, where a reload of the page still shows it.
+        <div className={`banner ${c.last_sync_status === "FAILED" ? "banner-error" : "banner-warning"}`} data-testid="last-sync-error">
+          <strong>
+            The last sync, <Link to={`/sync-logs/${c.last_sync_log_id}`}>run #{c.last_sync_log_id}</Link>, ended {c.last_sync_status}:
+          </strong>{" "}
+          {c.last_sync_error}
+          {syncErrorHint(c.last_sync_error) ? <p className="hint">{syncErrorHint(c.last_sync_error)}</p> : null}
+        </div>
+      ) : null}
       <RunWarningsBanner
         warnings={c.last_sync_warnings}
         heading={
-          <>
-            The last sync, <Link to={`/sync-logs/${c.last_sync_log_id}`}>run #{c.last_sync_log_id}</Link>, ended {c.last_sync_status} with{" "}
-            {warningsLabel(c.last_sync_warnings?.length ?? 0)}:
-          </>
+          c.last_sync_error ? (
+            <>Its {warningsLabel(c.last_sync_warnings?.length ?? 0)}:</>
+          ) : (
+            <>
+              The last sync, <Link to={`/sync-logs/${c.last_sync_log_id}`}>run #{c.last_sync_log_id}</Link>, ended {c.last_sync_status} with{" "}
+              {warningsLabel(c.last_sync_warnings?.length ?? 0)}:
+            </>
+          )
         }
       />
       <FailedLoadsNotice connectorId={id} refreshKey={`${recordsKey} ${c.last_sync_at}`} />
