@@ -496,6 +496,13 @@ describe("the wizard's preview step", () => {
     await vi.waitFor(() => expect(document.activeElement?.textContent).toBe("50 records in 2 pages (8 ms)"));
   });
 
+  it("says the fields and candidates are read from the first records when the pages held more", async () => {
+    toPreview(vi.fn(async () => previewBody({ records_in_pages: 100 })));
+    const result = await screen.findByTestId("preview-result");
+    expect(within(result).getByRole("heading", { name: /^100 records in 2 pages/ })).toBeTruthy();
+    expect(within(result).getByTestId("preview-sample-size").textContent).toBe("The fields, keys and cursors below are read from the first 2 records of the 100.");
+  });
+
   it("counts in the singular for one: 1 record in 1 page, 1 warning", async () => {
     const one = { records_in_pages: 1, pages_fetched: 1, records: previewBody().records.slice(0, 1), primary_key_candidates: [{ path: "id", unique_in_sample: true, present_in: 1 }] };
     toPreview(vi.fn(async () => previewBody(one)));
@@ -503,6 +510,7 @@ describe("the wizard's preview step", () => {
     expect(within(result).getByRole("heading", { level: 4 }).textContent).toBe("1 record in 1 page (8 ms)");
     expect(within(screen.getByTestId("preview-warnings")).getByText("1 warning")).toBeTruthy();
     expect(within(result).getByText(/unique in the sample, in 1 record(?!s)/, { selector: "li" })).toBeTruthy();
+    expect(within(result).queryByTestId("preview-sample-size")).toBeNull(); // every record is in the sample
   });
 
   const failed = (error: string, status_code: number) => previewBody({ ok: false, error, status_code, pagination: null, records: [], fields: [], warnings: [] });

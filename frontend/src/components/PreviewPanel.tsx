@@ -9,7 +9,7 @@ import { ApiError, errorMessage } from "../api/client";
 import { isJsonObject, stringifyJson } from "../api/exactJson";
 import type { JsonValue, Preview, PreviewChange, PreviewChanges, PreviewRecord } from "../api/types";
 import { useAnnounce } from "../announce";
-import { formatCount, prettyJson } from "../format";
+import { formatCount, formatNumber, prettyJson } from "../format";
 import { nestedCopies, type NestedCopy } from "./rules";
 import { UpstreamError } from "./UpstreamError";
 import { TableWrap } from "./common";
@@ -220,6 +220,12 @@ export function PreviewPanel({
             {formatCount(preview.records_in_pages, "record")} in {formatCount(preview.pages_fetched, "page")}
             {preview.response_time_ms !== null ? ` (${Math.round(preview.response_time_ms)} ms)` : ""}
           </h4>
+          {preview.records.length < preview.records_in_pages ? (
+            <p className="hint" data-testid="preview-sample-size">
+              The fields, keys and cursors below are read from the first {formatCount(preview.records.length, "record")} of the{" "}
+              {formatNumber(preview.records_in_pages)}.
+            </p>
+          ) : null}
           {preview.warnings.length ? (
             <div className="banner banner-warning" data-testid="preview-warnings">
               <strong>
