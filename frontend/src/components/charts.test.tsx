@@ -1,5 +1,5 @@
 import { render, screen, within } from "@testing-library/react";
-import { describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 
 import { BarChart, StatusDots, STATUS_COLOURS } from "./charts";
 
@@ -55,6 +55,27 @@ describe("the bar chart", () => {
   it("says so when there is no data", () => {
     render(<BarChart title="Records" unit="records" bars={[]} />);
     expect(screen.getByText("No data yet.")).toBeTruthy();
+  });
+});
+
+describe("the bar chart on a narrow screen", () => {
+  afterEach(() => {
+    vi.restoreAllMocks();
+  });
+
+  it("is drawn at the width it is laid out at, so its 11 px labels stay 11 px, with as many labels as fit", () => {
+    vi.spyOn(HTMLElement.prototype, "clientWidth", "get").mockReturnValue(320); // a phone's card
+    const bars = Array.from({ length: 30 }, (_, i) => ({ label: `${i + 1} Nov`, segments: [{ key: "SUCCESS", value: i, colour: STATUS_COLOURS.SUCCESS }] }));
+    render(<BarChart title="Syncs per day" unit="syncs" bars={bars} testId="chart" />);
+    const svg = within(screen.getByTestId("chart")).getByRole("img");
+    expect(svg.getAttribute("viewBox")).toBe("0 0 320 180");
+    const labels = Array.from(svg.querySelectorAll("[data-testid='chart-bar'] text"), (text) => text.textContent);
+    expect(labels).toEqual(["1 Nov", "9 Nov", "17 Nov", "25 Nov"]); // 56 px each at most: none overlaps
+  });
+
+  it("keeps its drawing width where nothing is laid out", () => {
+    render(<BarChart title="Syncs per day" unit="syncs" bars={[{ label: "Dec 1", segments: [{ key: "SUCCESS", value: 1, colour: STATUS_COLOURS.SUCCESS }] }]} testId="chart" />);
+    expect(within(screen.getByTestId("chart")).getByRole("img").getAttribute("viewBox")).toBe("0 0 640 180");
   });
 });
 

@@ -2,6 +2,8 @@
 // date). Each chart is an <svg role="img"> with a text summary, bars with a <title> each, and the
 // same numbers as a table one click away, so nothing is only visible as colour or shape.
 
+import { useLayoutEffect, useRef, useState, type RefObject } from "react";
+
 import type { SyncStatus } from "../api/types";
 import { SYNC_STATUSES } from "../api/types";
 import { formatCount } from "../format";
@@ -28,10 +30,37 @@ export interface Bar {
 }
 
 const WIDTH = 640;
+const MIN_WIDTH = 200;
 const HEIGHT = 180;
 const PAD_LEFT = 44;
 const PAD_BOTTOM = 22;
 const PAD_TOP = 8;
+/** Room for one label under the bars ("27 Nov", "#120" at 11 px), so that labels never overlap. */
+const LABEL_ROOM = 56;
+
+/**
+ * The width the chart is laid out at, in CSS pixels, followed as it changes: the SVG is drawn at
+ * that width, so its 11 px labels stay 11 px on a phone (a 640-unit drawing shrunk into 300 px
+ * made them 5 px). WIDTH until measured, and where nothing is laid out.
+ */
+function useLaidOutWidth(): [number, RefObject<HTMLElement | null>] {
+  const ref = useRef<HTMLElement>(null);
+  const [width, setWidth] = useState(WIDTH);
+  useLayoutEffect(() => {
+    const element = ref.current;
+    if (!element) return;
+    const measure = () => {
+      const laidOut = Math.round(element.clientWidth);
+      if (laidOut > 0) setWidth(Math.max(MIN_WIDTH, laidOut));
+    };
+    measure();
+    if (typeof ResizeObserver === "undefined") return;
+    const observer = new ResizeObserver(measure);
+    observer.observe(element);
+    return () => observer.disconnect();
+  }, []);
+  return [width, ref];
+}
 
 function niceMax(value: number): number {
   if (value <= 0) return 1;
@@ -78,31 +107,32 @@ export function BarChart({
   legend?: { key: string; colour: string }[];
   testId?: string;
 }) {
+  const [width, figureRef] = useLaidOutWidth();
   const totals = bars.map((bar) => bar.segments.reduce((sum, segment) => sum + segment.value, 0));
   const grand = totals.reduce((sum, value) => sum + value, 0);
   const { max, ticks } = axisOf(Math.max(0, ...totals), integer);
-  const plotWidth = WIDTH - PAD_LEFT;
+  const plotWidth = width - PAD_LEFT;
   const plotHeight = HEIGHT - PAD_TOP - PAD_BOTTOM;
   const slot = bars.length ? plotWidth / bars.length : plotWidth;
   const barWidth = Math.max(1, Math.min(28, slot * 0.7));
-  const labelEvery = Math.max(1, Math.ceil(bars.length / 8));
+  const labelEvery = Math.max(1, Math.ceil(bars.length / Math.max(1, Math.floor(plotWidth / LABEL_ROOM))));
   const summary = `${title}: ${formatCount(bars.length, "bar")}, ${formatAxis(grand)} ${unit} in all, at most ${formatAxis(
     Math.max(0, ...totals),
   )} in one.`;
 
   return (
-    <figure className="chart" data-testid={testId}>
+    <figure className="chart" data-testid={testId} ref={figureRef}>
       <figcaption className="chart-title">{title}</figcaption>
       {bars.length === 0 ? (
         <p className="muted">No data yet.</p>
       ) : (
         <>
-          <svg viewBox={`0 0 ${WIDTH} ${HEIGHT}`} role="img" aria-label={summary} className="chart-svg">
+          <svg viewBox={`0 0 ${width} ${HEIGHT}`} role="img" aria-label={summary} className="chart-svg">
             {ticks.map((tick) => {
               const y = PAD_TOP + plotHeight * (1 - tick / max);
               return (
                 <g key={tick} aria-hidden="true">
-                  <line x1={PAD_LEFT} x2={WIDTH} y1={y} y2={y} className="chart-grid" />
+                  <line x1={PAD_LEFT} x2={width} y1={y} y2={y} className="chart-grid" />
                   <text x={PAD_LEFT - 6} y={y + 4} textAnchor="end" className="chart-axis">
                     {formatAxis(tick)}
                   </text>
