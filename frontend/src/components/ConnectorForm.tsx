@@ -30,13 +30,20 @@ import {
 import { ANCHOR_FIELDS, type AnchorValues, anchorErrors, anchorInput, anchorValuesOf, ScheduleAnchorFields } from "./ScheduleAnchorFields";
 import { Field, KeyValueEditor } from "./fields";
 import { saveErrorSummary } from "./formErrors";
-import { PreviewPanel } from "./PreviewPanel";
+import { PreviewPanel, type PreviewSample } from "./PreviewPanel";
 import { ErrorDetectionFields, IncrementalFields, PaginationSection, RequestMethodFields } from "./requestFields";
 import { draftOfRules, rulesOfDraft, type RulesDraft } from "./rules";
 import { RulesEditor } from "./RulesEditor";
 
 const FREQUENCIES: SyncFrequency[] = ["MANUAL", "HOURLY", "DAILY", "WEEKLY"];
 type RecordsPathMode = "detect" | "root" | "path";
+
+/** What decides which records a preview reads (not how they are paged or stored), as text to compare:
+ * a preview's sample checks the rules' source paths only while these are as it read them. */
+function recordsReadWith(form: FormState): string {
+  const { api_endpoint, records_path_mode, records_path, request_method, request_body, headers, query } = form;
+  return JSON.stringify({ api_endpoint, records_path_mode, records_path, request_method, request_body, headers, query });
+}
 
 interface FormState {
   name: string;
@@ -140,6 +147,9 @@ export function ConnectorForm({
   const initial = useRef(initialState(connector));
   const dirty = useMemo(() => fingerprint(form) !== fingerprint(initial.current), [form]);
   const formRef = useRef<HTMLFormElement>(null);
+  // The latest preview's sample and what it read the records with (see recordsReadWith).
+  const previewedWith = useRef("");
+  const [previewSample, setPreviewSample] = useState<{ readWith: string; sample: PreviewSample } | null>(null);
   const announce = useAnnounce();
   const [showRuleProblems, setShowRuleProblems] = useState(false);
   // Unsaved edits: leaving the page (a link, Back, reload, closing the tab), Cancel and Escape ask first.
@@ -230,6 +240,7 @@ export function ConnectorForm({
     if (!input || !onPreview) throw new Error("Correct the highlighted fields first.");
     setError(null);
     setFieldErrors({});
+    previewedWith.current = recordsReadWith(form);
     return onPreview(input);
   }
 
@@ -388,6 +399,7 @@ export function ConnectorForm({
           apiErrors={e.transformation_rules}
           preview={onPreview ? preview : undefined}
           onPreviewFieldErrors={showPreviewErrors}
+          sample={previewSample && previewSample.readWith === recordsReadWith(form) ? previewSample.sample : null}
         />
         <ErrorDetectionFields idPrefix={prefix} values={form.error_detection} onChange={(values) => set("error_detection", values)} errors={e.error_detection} />
       </div>
@@ -395,6 +407,7 @@ export function ConnectorForm({
         <PreviewPanel
           run={preview}
           onFieldErrors={showPreviewErrors}
+          onOutcome={(outcome) => setPreviewSample(outcome.ok ? { readWith: previewedWith.current, sample: outcome.sample } : null)}
           onPinPagination={(config: { [key: string]: JsonValue }) => {
             const { type, values } = paginationValuesOf(config);
             setForm((current) => ({ ...current, pagination_type: type, pagination: values, pagination_json: null }));

@@ -758,6 +758,25 @@ describe("the connector page", () => {
     expect((await within(form).findByRole("alert")).textContent).toContain("needs the 'admin' role");
   });
 
+  it("flags a rule's source path that no record of the edit form's preview has, until the endpoint changes", async () => {
+    api((call) => (call.url === "/api/demo-extension/connectors/7/preview/" ? { body: previewBody() } : null));
+    renderPage("editor");
+    fireEvent.click(await screen.findByRole("button", { name: "Edit" }));
+    const form = screen.getByRole("form", { name: "Edit connector" });
+    fireEvent.click(within(form).getByRole("button", { name: "Add a rule" }));
+    const n = within(form).getAllByLabelText(/^Source path \(rule \d+\)$/).length;
+    fireEvent.change(within(form).getByLabelText(`Source path (rule ${n})`), { target: { value: "adress.city" } });
+    fireEvent.change(within(form).getByLabelText(`Target field (rule ${n})`), { target: { value: "city" } });
+    expect(within(form).queryByTestId(`rule-${n}-sample-note`)).toBeNull(); // no preview yet: nothing to say
+    fireEvent.click(within(form).getByRole("button", { name: "Fetch a preview" }));
+    await within(form).findByTestId("preview-result");
+    expect(within(form).getByTestId(`rule-${n}-sample-note`).textContent).toBe("No sample record has adress.city: did you mean address.city?");
+    fireEvent.click(within(form).getByRole("button", { name: "Pin this pagination" })); // the same records, paged as detected
+    expect(within(form).getByTestId(`rule-${n}-sample-note`)).toBeTruthy();
+    fireEvent.change(within(form).getByLabelText("API endpoint"), { target: { value: "https://api.example.com/v2/customers" } });
+    expect(within(form).queryByTestId(`rule-${n}-sample-note`)).toBeNull();
+  });
+
   it("previews the form's changes on the saved connector and pins the detected pagination", async () => {
     const calls = api((call) =>
       call.url === "/api/demo-extension/connectors/7/preview/"
