@@ -11,14 +11,14 @@ async function advance(ms: number) {
   });
 }
 
-describe("following a sync", () => {
-  beforeEach(() => {
-    vi.useFakeTimers();
-  });
-  afterEach(() => {
-    vi.useRealTimers();
-  });
+beforeEach(() => {
+  vi.useFakeTimers();
+});
+afterEach(() => {
+  vi.useRealTimers();
+});
 
+describe("following a sync", () => {
   it("shows while the connector waits for the API's rate limit, and drops it when the pause is over", async () => {
     const answers = [
       syncLog({ status: "RUNNING", requests_paused_for: 1.6 }),
@@ -161,12 +161,17 @@ describe("following a sync", () => {
 });
 
 describe("cancelling a sync where it is followed", () => {
-  beforeEach(() => {
-    vi.useFakeTimers();
-  });
-  afterEach(() => {
-    vi.useRealTimers();
-  });
+  /** Follow run #5 as a user who may cancel it, and press Cancel sync. */
+  async function followAndCancel() {
+    render(
+      <MemoryRouter>
+        <SyncProgress logId={5} canCancel />
+      </MemoryRouter>,
+    );
+    await advance(0);
+    fireEvent.click(screen.getByRole("button", { name: "Cancel sync" }));
+    await advance(0);
+  }
 
   it("cancels the running sync through the API and drops the button once the run has stopped", async () => {
     let cancelled = false;
@@ -177,14 +182,7 @@ describe("cancelling a sync where it is followed", () => {
       }
       return { body: syncLog({ status: cancelled ? "CANCELLED" : "RUNNING", records_processed: 100 }) };
     });
-    render(
-      <MemoryRouter>
-        <SyncProgress logId={5} canCancel />
-      </MemoryRouter>,
-    );
-    await advance(0);
-    fireEvent.click(screen.getByRole("button", { name: "Cancel sync" }));
-    await advance(0);
+    await followAndCancel();
     expect(calls.filter((call) => call.method === "POST").map((call) => call.url)).toEqual(["/api/demo-extension/sync-logs/5/cancel/"]);
     expect((screen.getByRole("button", { name: "Cancelling…" }) as HTMLButtonElement).disabled).toBe(true);
     await advance(1000);
@@ -196,14 +194,7 @@ describe("cancelling a sync where it is followed", () => {
     fakeFetch((call) =>
       call.method === "POST" ? { status: 403, body: { detail: "You do not have permission to perform this action." } } : { body: syncLog({ status: "RUNNING" }) },
     );
-    render(
-      <MemoryRouter>
-        <SyncProgress logId={5} canCancel />
-      </MemoryRouter>,
-    );
-    await advance(0);
-    fireEvent.click(screen.getByRole("button", { name: "Cancel sync" }));
-    await advance(0);
+    await followAndCancel();
     expect(screen.getByRole("alert").textContent).toContain("You do not have permission");
     expect((screen.getByRole("button", { name: "Cancel sync" }) as HTMLButtonElement).disabled).toBe(false);
   });
