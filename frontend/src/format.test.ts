@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { isFormula, toCsv } from "./components/download";
 import { groupByError } from "./components/Quarantine";
 import { elapsedSeconds, recordsPerSecond } from "./components/LiveStats";
-import { formatCount, formatDateTime, formatPercent, formatRelative, formatSeconds, formatTimeMs } from "./format";
+import { formatCount, formatDateTime, formatPercent, formatRate, formatRelative, formatSeconds, formatTimeMs } from "./format";
 import { syncLog } from "./test/helpers";
 
 describe("formatting", () => {
@@ -39,6 +39,13 @@ describe("formatting", () => {
     expect(formatSeconds(61.4)).toBe("61.4 s");
     expect(formatSeconds(125.2)).toBe("2 min 5 s");
     expect(formatPercent(null)).toBe("—");
+  });
+
+  it("gives no rate to a run that handled no record, and a run's rate otherwise", () => {
+    expect(formatRate(0, 2.9)).toBe("—"); // a failed run: "0/s" read as a measured speed
+    expect(formatRate(5000, 6.7)).toBe("746/s");
+    expect(formatRate(12, 4)).toBe("3.0/s");
+    expect(formatRate(12, null)).toBe("—");
   });
 
   it("shows dates with their time zone and log times to the millisecond", () => {

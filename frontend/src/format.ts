@@ -72,9 +72,10 @@ export function formatTimeLeft(seconds: number | null | undefined): string {
   return `about ${Math.floor(minutes / 60)} h ${minutes % 60} min`;
 }
 
-/** Records per second of a finished run ("1,234/s"); "—" while it runs or when it took no time. */
+/** Records per second of a finished run ("1,234/s"); "—" while it runs, when it took no time, or
+ * when it handled no record (a failed run's "0/s" reads as a measured speed). */
 export function formatRate(records: number, seconds: number | null | undefined): string {
-  if (seconds === null || seconds === undefined || seconds <= 0) return "—";
+  if (seconds === null || seconds === undefined || seconds <= 0 || records <= 0) return "—";
   const rate = records / seconds;
   return `${rate > 0 && rate < 10 ? rate.toFixed(1) : formatNumber(Math.round(rate))}/s`;
 }

@@ -17,6 +17,11 @@ describe("live sync figures", () => {
     expect(screen.queryByTestId("sync-progress-bar")).toBeNull();
   });
 
+  it("show no records/s for a run that handled no record", () => {
+    render(<LiveStats log={syncLog({ status: "FAILED", duration_seconds: 2.3, records_processed: 0 })} />);
+    expect(screen.getByTestId("records-per-second").textContent).toBe("—");
+  });
+
   it("show no bar when the API does not send a total at all", () => {
     const log = syncLog({ status: "RUNNING", records_processed: 30 });
     delete log.records_total;

@@ -73,7 +73,7 @@ export function LiveStats({ log }: { log: SyncLog }) {
         </div>
         <div>
           <dt>Records/s</dt>
-          <dd data-testid="records-per-second">{rate === null ? "—" : formatNumber(Math.round(rate))}</dd>
+          <dd data-testid="records-per-second">{rate === null || log.records_processed === 0 ? "—" : formatNumber(Math.round(rate))}</dd>
         </div>
         {running && percent !== null ? (
           <div>
