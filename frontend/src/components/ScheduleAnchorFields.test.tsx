@@ -18,10 +18,16 @@ describe("the schedule's anchor in the connector form", () => {
     const time = screen.getByLabelText("At (HH:MM UTC)") as HTMLInputElement;
     // Text, not a browser time picker: a picker shows "02:00 AM" in a 12-hour locale.
     expect(time.type).toBe("text");
-    expect(time.getAttribute("placeholder")).toBe("02:00");
+    // No grey "02:00" that reads as a set time: an empty box says in words that no time is set.
+    expect(time.getAttribute("placeholder")).toBeNull();
+    expect(document.getElementById(time.getAttribute("aria-describedby")!)?.textContent).toBe(
+      "No time set: any time, a day after the save or the last run. 24-hour, e.g. 18:30.",
+    );
     expect(time.getAttribute("inputmode")).toBe("numeric");
     expect(screen.queryByLabelText("On")).toBeNull();
     fireEvent.change(time, { target: { value: "02:00" } });
+    expect(screen.queryByTestId("sync-time-unset")).toBeNull();
+    expect(screen.getByText("24-hour, e.g. 18:30. Empty: a day after the save or the last run.")).toBeTruthy();
     submit();
     await vi.waitFor(() => expect(onSubmit).toHaveBeenCalled());
     expect(onSubmit.mock.calls[0]?.[0]).toMatchObject({ sync_frequency: "DAILY", sync_time: "02:00", sync_weekday: null });

@@ -105,12 +105,24 @@ export function ScheduleAnchorFields({
     onChange(next);
   };
   const id = (name: string) => `${idPrefix}-${name}`;
-  const hint =
+  // No placeholder: a grey "02:00" in the box read as a time that is set. An empty box says in
+  // words, first, that no time is set and when the schedule runs without one.
+  const unset = values.sync_time.trim() === "";
+  const whenUnset =
+    frequency === "HOURLY" ? "an hour after the save or the last run" : frequency === "WEEKLY" ? "a week after the save or the last run" : "a day after the save or the last run";
+  const format =
     frequency === "HOURLY"
-      ? "Only the minutes count: e.g. 00:15 syncs at :15 past every hour. Empty: an hour after the save or the last run."
+      ? "Only the minutes count: e.g. 00:15 syncs at :15 past every hour."
       : frequency === "WEEKLY"
-        ? "24-hour, e.g. 18:30, with a day below. Empty (both): a week after the save or the last run."
-        : "24-hour, e.g. 18:30. Empty: a day after the save or the last run.";
+        ? "24-hour, e.g. 18:30, with a day below."
+        : "24-hour, e.g. 18:30.";
+  const hint = unset ? (
+    <>
+      <strong data-testid="sync-time-unset">No time set: any time</strong>, {whenUnset}. {format}
+    </>
+  ) : (
+    `${format} Empty${frequency === "WEEKLY" ? " (both)" : ""}: ${whenUnset}.`
+  );
   return (
     <>
       <Field label="At (HH:MM UTC)" htmlFor={id("sync_time")} errors={shown("sync_time")} hint={hint}>
@@ -119,7 +131,6 @@ export function ScheduleAnchorFields({
           type="text"
           inputMode="numeric"
           pattern="[0-9]{1,2}:?[0-9]{2}"
-          placeholder="02:00"
           maxLength={5}
           size={6}
           autoComplete="off"
