@@ -52,6 +52,40 @@ describe("the bar chart", () => {
     expect(ticks("duration")).toEqual(["0", "0.0125", "0.025"]);
   });
 
+  it("labels 1,250 as 1,250, not 1.3k, and larger ticks in thousands to two decimals", () => {
+    render(<BarChart title="Small" unit="records" integer bars={oneBar(2100)} testId="small" />);
+    render(<BarChart title="Large" unit="records" integer bars={oneBar(21000)} testId="large" />);
+    render(<BarChart title="Huge" unit="records" integer bars={oneBar(2_100_000)} testId="huge" />);
+    expect(ticks("small")).toEqual(["0", "1,250", "2,500"]);
+    expect(ticks("large")).toEqual(["0", "12.5k", "25k"]);
+    expect(ticks("huge")).toEqual(["0", "1.25M", "2.5M"]);
+  });
+
+  it("says the exact numbers in its summary, its bars' titles and its table", () => {
+    render(<BarChart title="Records" unit="records" integer bars={[{ label: "#1", segments: [{ key: "records", value: 1250, colour: "#000" }] }]} testId="exact" />);
+    const chart = screen.getByTestId("exact");
+    expect(within(chart).getByRole("img").getAttribute("aria-label")).toBe("Records: 1 bar, 1,250 records in all, at most 1,250 in one.");
+    expect(chart.querySelector("[data-testid='chart-bar'] title")?.textContent).toBe("#1: records 1,250");
+    expect(within(chart).getAllByRole("row")[1]?.textContent).toBe("#11,250");
+  });
+
+  it("keeps a mark in its colour on the baseline for a run's bar of 0, so a run that stored nothing is seen", () => {
+    const bars = [
+      { label: "#6", segments: [{ key: "records (FAILED)", value: 0, colour: STATUS_COLOURS.FAILED }] },
+      { label: "#7", segments: [{ key: "records (SUCCESS)", value: 500, colour: STATUS_COLOURS.SUCCESS }] },
+    ];
+    render(<BarChart title="Records" unit="records" integer markZero bars={bars} testId="zero-bar" />);
+    const marks = screen.getByTestId("zero-bar").querySelectorAll("[data-testid='chart-zero-mark']");
+    expect(marks).toHaveLength(1);
+    expect(marks[0]?.getAttribute("fill")).toBe(STATUS_COLOURS.FAILED);
+  });
+
+  it("leaves a day of 0 empty: no mark where nothing happened", () => {
+    const bars = [{ label: "1 Dec", segments: [{ key: "SUCCESS", value: 0, colour: STATUS_COLOURS.SUCCESS }] }];
+    render(<BarChart title="Syncs per day" unit="syncs" integer bars={bars} testId="empty-day" />);
+    expect(screen.getByTestId("empty-day").querySelector("[data-testid='chart-zero-mark']")).toBeNull();
+  });
+
   it("says so when there is no data", () => {
     render(<BarChart title="Records" unit="records" bars={[]} />);
     expect(screen.getByText("No data yet.")).toBeTruthy();

@@ -37,6 +37,8 @@ const PAD_BOTTOM = 22;
 const PAD_TOP = 8;
 /** Room for one label under the bars ("27 Nov", "#120" at 11 px), so that labels never overlap. */
 const LABEL_ROOM = 56;
+/** The height of a bar of 0: seen, and plainly not a value. */
+const ZERO_MARK = 3;
 
 /**
  * The width the chart is laid out at, in CSS pixels, followed as it changes: the SVG is drawn at
@@ -80,16 +82,28 @@ function axisOf(highest: number, integer: boolean): { max: number; ticks: number
   return { max, ticks };
 }
 
+/**
+ * A tick of the axis: exact up to 9,999 ("1,250", never "1.3k"), then in thousands or millions
+ * with up to two decimals ("12.5k", "1.25M"), which the 44 px beside the axis holds. Below 1,
+ * significant digits: 0.0125 s is not "0.01".
+ */
 function formatAxis(value: number): string {
-  if (value >= 1_000_000) return `${+(value / 1_000_000).toFixed(1)}M`;
-  if (value >= 1000) return `${+(value / 1000).toFixed(1)}k`;
-  // Below 1, significant digits: 0.0125 s is not "0.01".
-  return value > 0 && value < 1 ? `${+value.toPrecision(3)}` : `${+value.toFixed(2)}`;
+  if (value >= 1_000_000) return `${+(value / 1_000_000).toFixed(2)}M`;
+  if (value >= 10_000) return `${+(value / 1000).toFixed(2)}k`;
+  return formatValue(value);
+}
+
+/** A value as the summary, a bar's title and the table say it: exact, with thousands separators;
+ * a fraction to three significant digits below 1 and two decimals above. */
+function formatValue(value: number): string {
+  if (value > 0 && value < 1) return `${+value.toPrecision(3)}`;
+  return value.toLocaleString("en-US", { maximumFractionDigits: 2 });
 }
 
 /**
  * Stacked bars, one per label (a day, a sync). `unit` names the value ("syncs", "records", "s");
- * `integer` says it is a count, whose axis shows whole numbers only. Empty data shows a sentence,
+ * `integer` says it is a count, whose axis shows whole numbers only; `markZero` draws a bar of 0
+ * as a mark in its colour (a run that stored nothing). Empty data shows a sentence,
  * not an empty frame.
  */
 export function BarChart({
@@ -99,6 +113,7 @@ export function BarChart({
   integer = false,
   legend,
   testId,
+  markZero = false,
 }: {
   title: string;
   bars: Bar[];
@@ -106,6 +121,8 @@ export function BarChart({
   integer?: boolean;
   legend?: { key: string; colour: string }[];
   testId?: string;
+  /** Each bar is an event (a run), so one of 0 is drawn as a mark, not left out. */
+  markZero?: boolean;
 }) {
   const [width, figureRef] = useLaidOutWidth();
   const totals = bars.map((bar) => bar.segments.reduce((sum, segment) => sum + segment.value, 0));
@@ -116,9 +133,7 @@ export function BarChart({
   const slot = bars.length ? plotWidth / bars.length : plotWidth;
   const barWidth = Math.max(1, Math.min(28, slot * 0.7));
   const labelEvery = Math.max(1, Math.ceil(bars.length / Math.max(1, Math.floor(plotWidth / LABEL_ROOM))));
-  const summary = `${title}: ${formatCount(bars.length, "bar")}, ${formatAxis(grand)} ${unit} in all, at most ${formatAxis(
-    Math.max(0, ...totals),
-  )} in one.`;
+  const summary = `${title}: ${formatCount(bars.length, "bar")}, ${formatValue(grand)} ${unit} in all, at most ${formatValue(Math.max(0, ...totals))} in one.`;
 
   return (
     <figure className="chart" data-testid={testId} ref={figureRef}>
@@ -145,8 +160,13 @@ export function BarChart({
               return (
                 <g key={`${bar.label}-${index}`} data-testid="chart-bar">
                   <title>
-                    {bar.label}: {bar.segments.map((segment) => `${segment.key} ${formatAxis(segment.value)}`).join(", ")}
+                    {bar.label}: {bar.segments.map((segment) => `${segment.key} ${formatValue(segment.value)}`).join(", ")}
                   </title>
+                  {/* With `markZero` (a bar is a run), a bar of 0 keeps a sliver in its colour on
+                      the baseline: an empty slot would read as no run at all. */}
+                  {markZero && totals[index] === 0 && bar.segments[0] ? (
+                    <rect x={x} y={y - ZERO_MARK} width={barWidth} height={ZERO_MARK} fill={bar.segments[0].colour} data-testid="chart-zero-mark" />
+                  ) : null}
                   {bar.segments
                     .filter((segment) => segment.value > 0)
                     .map((segment) => {
@@ -192,7 +212,7 @@ export function BarChart({
                     <th scope="row">{bar.label}</th>
                     {(legend ?? [{ key: bar.segments[0]?.key ?? unit, colour: "" }]).map((item) => (
                       <td key={item.key} className="num">
-                        {formatAxis(bar.segments.find((segment) => segment.key === item.key)?.value ?? 0)}
+                        {formatValue(bar.segments.find((segment) => segment.key === item.key)?.value ?? 0)}
                       </td>
                     ))}
                   </tr>

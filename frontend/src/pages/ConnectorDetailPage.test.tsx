@@ -33,6 +33,12 @@ async function editName() {
   return form;
 }
 
+/** The text of the history's cell in `row` (1: the newest run) under the column named `column`. */
+function historyCell(table: HTMLElement, column: string, row = 1): string | null {
+  const index = within(table).getAllByRole("columnheader").indexOf(within(table).getByRole("columnheader", { name: column }));
+  return within(within(table).getAllByRole("row")[row]!).getAllByRole("cell")[index]?.textContent ?? null;
+}
+
 describe("the connector page", () => {
   it("shows the last sync's warnings in a banner and beside its status, linking the run", async () => {
     const warning = "No record of the first page has the primary key 'user_id', so records are keyed by a hash of their content.";
@@ -84,15 +90,12 @@ describe("the connector page", () => {
     }
   });
 
-  it("shows every count of a run in the history, so created + updated + unchanged + failed add up", async () => {
+  it("shows every count of a run in the history's Records cell, so created + updated + unchanged + failed add up", async () => {
     const run = syncLog({ id: 41, status: "SUCCESS", records_processed: 500, records_created: 0, records_updated: 2, records_unchanged: 497, records_failed: 1 });
     api((call) => (call.url.startsWith("/api/demo-extension/connectors/7/sync_history/") ? { body: { ...emptyPage, count: 1, results: [run] } } : null));
     renderPage("viewer");
     const table = await screen.findByRole("table", { name: "Sync history" });
-    const headers = within(table).getAllByRole("columnheader").map((cell) => cell.textContent);
-    const cells = within(within(table).getAllByRole("row")[1]!).getAllByRole("cell").map((cell) => cell.textContent);
-    const count = (name: string) => cells[headers.indexOf(name)];
-    expect([count("Processed"), count("Created"), count("Updated"), count("Unchanged"), count("Quarantined")]).toEqual(["500", "0", "2", "497", "1"]);
+    expect(historyCell(table, "Records")).toBe("2 updated · 497 unchanged · 1 quarantined");
   });
 
   it("shows the records a full refresh marked deleted in the history, so that run does not read as a no-op", async () => {
@@ -100,10 +103,7 @@ describe("the connector page", () => {
     api((call) => (call.url.startsWith("/api/demo-extension/connectors/7/sync_history/") ? { body: { ...emptyPage, count: 1, results: [run] } } : null));
     renderPage("viewer");
     const table = await screen.findByRole("table", { name: "Sync history" });
-    const headers = within(table).getAllByRole("columnheader").map((cell) => cell.textContent);
-    const cells = within(within(table).getAllByRole("row")[1]!).getAllByRole("cell").map((cell) => cell.textContent);
-    expect(headers).toContain("Deleted");
-    expect([cells[headers.indexOf("Processed")], cells[headers.indexOf("Deleted")]]).toEqual(["0", "500"]);
+    expect(historyCell(table, "Records")).toBe("500 deleted");
   });
 
   it("says a connector is read by the REST source", async () => {
@@ -144,15 +144,14 @@ describe("the connector page", () => {
     expect(screen.queryByTestId("module-source-notice")).toBeNull();
   });
 
-  it("shows each finished run's throughput beside its duration, none for a run still going", async () => {
+  it("shows each finished run's throughput beside its duration, none for a run still going or one that stored nothing", async () => {
     const finished = syncLog({ id: 42, status: "SUCCESS", records_processed: 5000, duration_seconds: 6.7 });
     const running = syncLog({ id: 43, status: "RUNNING", records_processed: 200, duration_seconds: null });
-    api((call) => (call.url.startsWith("/api/demo-extension/connectors/7/sync_history/") ? { body: { ...emptyPage, count: 2, results: [running, finished] } } : null));
+    const failed = syncLog({ id: 41, status: "FAILED", records_processed: 0, duration_seconds: 2.9 });
+    api((call) => (call.url.startsWith("/api/demo-extension/connectors/7/sync_history/") ? { body: { ...emptyPage, count: 3, results: [running, finished, failed] } } : null));
     renderPage("viewer");
     const table = await screen.findByRole("table", { name: "Sync history" });
-    const headers = within(table).getAllByRole("columnheader").map((cell) => cell.textContent);
-    const rate = (row: number) => within(within(table).getAllByRole("row")[row]!).getAllByRole("cell")[headers.indexOf("Records/s")]?.textContent;
-    expect([rate(1), rate(2)]).toEqual(["—", "746/s"]);
+    expect([1, 2, 3].map((row) => historyCell(table, "Records per second", row))).toEqual(["—", "746/s", "—"]);
   });
 
   it("warns when a field mapping matched no stored record, naming it, after a sync that ended SUCCESS", async () => {
@@ -832,6 +831,8 @@ describe("the connector page", () => {
     renderPage("viewer");
     const chart = await screen.findByTestId("chart-records");
     expect(Array.from(chart.querySelectorAll("svg > g[aria-hidden='true'] > text")).map((tick) => tick.textContent)).toEqual(["0", "1"]);
+    // the run of 0 records is still seen as a run: a mark on the baseline
+    expect(chart.querySelectorAll("[data-testid='chart-zero-mark']")).toHaveLength(1);
   });
 
   it("charts the latest runs' records and durations", async () => {

@@ -20,8 +20,9 @@ import { useAnnounce, usePageTitle } from "../announce";
 import { BarChart, STATUS_COLOURS, STATUS_LEGEND } from "../components/charts";
 import { useConfirm } from "../components/ConfirmDialog";
 import { ConnectorForm } from "../components/ConnectorForm";
-import { ActiveBadge, ErrorBanner, Loading, Pager, SaveWarningsBanner, StatusBadge, TableWrap } from "../components/common";
-import { RunWarningsBanner, runCounts, runWarningsCount, saveOnlyWarnings, warningsLabel } from "../components/RunOutcome";
+import { ActiveBadge, ErrorBanner, Loading, Pager, SaveWarningsBanner, StatusBadge } from "../components/common";
+import { SyncRunsTable } from "../components/SyncRunsTable";
+import { RunWarningsBanner, runCounts, saveOnlyWarnings, warningsLabel } from "../components/RunOutcome";
 import { storedExtraNames } from "../components/AuthFields";
 import { incrementalSummary, paginationSummary } from "../components/connectorConfig";
 import { hasSourceForm } from "../components/sourceForms";
@@ -30,7 +31,7 @@ import { SyncProgress } from "../components/SyncProgress";
 import { UnmatchedMappings } from "../components/UnmatchedMappings";
 import { FailedLoadsNotice } from "../components/LastLoad";
 import { failureHint, syncErrorHint } from "../components/UpstreamError";
-import { formatDateTime, formatNumber, formatRate, formatRelative, formatSeconds, frequencyLabel, prettyJson } from "../format";
+import { formatDateTime, formatNumber, formatRelative, frequencyLabel, prettyJson } from "../format";
 import { LoadFailureBanner } from "../components/LoadFailure";
 import { useLoad, useSyncLogPolling } from "../hooks";
 import { useSyncWatch } from "../syncWatch";
@@ -496,55 +497,7 @@ function ConnectorDetail({ id, startEditing }: { id: number; startEditing: boole
             <p className="muted">No syncs yet.</p>
           ) : (
             <>
-              <TableWrap>
-                <table className="table" aria-label="Sync history">
-                  <thead>
-                    <tr>
-                      <th>Run</th>
-                      <th>Status</th>
-                      <th>Trigger</th>
-                      <th className="num">Processed</th>
-                      <th className="num">Created</th>
-                      <th className="num">Updated</th>
-                      <th className="num">Unchanged</th>
-                      <th className="num" title="Records a full refresh marked deleted: the source no longer had them">
-                        Deleted
-                      </th>
-                      <th className="num" title="Records quarantined: they could not be stored and wait in the sync's quarantine">
-                        Quarantined
-                      </th>
-                      <th className="num">Pages</th>
-                      <th>Duration</th>
-                      <th className="num">Records/s</th>
-                      <th>Started</th>
-                    </tr>
-                  </thead>
-                  <tbody>
-                    {history.data.results.map((row) => liveLog && liveLog.id === row.id ? liveLog : row).map((log) => (
-                      <tr key={log.id}>
-                        <td>
-                          <Link to={`/sync-logs/${log.id}`}>#{log.id}</Link>
-                          {log.full_refresh ? <span className="muted small"> full</span> : null}
-                        </td>
-                        <td>
-                          <StatusBadge status={log.status} warnings={runWarningsCount(log)} />
-                        </td>
-                        <td>{log.triggered_by}</td>
-                        <td className="num">{formatNumber(log.records_processed)}</td>
-                        <td className="num">{formatNumber(log.records_created)}</td>
-                        <td className="num">{formatNumber(log.records_updated)}</td>
-                        <td className="num">{formatNumber(log.records_unchanged)}</td>
-                        <td className="num">{formatNumber(log.records_deleted ?? 0)}</td>
-                        <td className="num">{formatNumber(log.records_failed)}</td>
-                        <td className="num">{formatNumber(log.pages_fetched)}</td>
-                        <td>{formatSeconds(log.duration_seconds)}</td>
-                        <td className="num">{formatRate(log.records_processed, log.duration_seconds)}</td>
-                        <td className="small">{formatDateTime(log.started_at ?? log.created_at)}</td>
-                      </tr>
-                    ))}
-                  </tbody>
-                </table>
-              </TableWrap>
+              <SyncRunsTable runs={history.data.results.map((row) => (liveLog && liveLog.id === row.id ? liveLog : row))} label="Sync history" details />
               <Pager page={historyPage} pageSize={HISTORY_PAGE_SIZE} count={history.data.count} onPage={setHistoryPage} label="sync" />
             </>
           )
@@ -567,8 +520,8 @@ function SyncCharts({ runs, error }: { runs: SyncLog[] | null; error: string | n
     <section className="card charts" aria-labelledby="history-charts-heading">
       <h2 id="history-charts-heading">{chronological.length === 1 ? "Records and duration of the latest sync" : `Records and duration of the latest ${chronological.length} syncs`}</h2>
       <div className="chart-row">
-        <BarChart title="Records processed per sync" unit="records" integer bars={bars((log) => log.records_processed, "records")} testId="chart-records" />
-        <BarChart title="Duration per sync (seconds)" unit="s" bars={bars((log) => log.duration_seconds ?? 0, "seconds")} testId="chart-duration" />
+        <BarChart title="Records processed per sync" unit="records" integer markZero bars={bars((log) => log.records_processed, "records")} testId="chart-records" />
+        <BarChart title="Duration per sync (seconds)" unit="s" markZero bars={bars((log) => log.duration_seconds ?? 0, "seconds")} testId="chart-duration" />
       </div>
       <ul className="chart-legend" aria-label="Status colours">
         {STATUS_LEGEND.map((item) => (

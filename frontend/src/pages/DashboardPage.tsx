@@ -4,10 +4,10 @@ import { getStats, getSyncActivity, listRecentSyncs } from "../api/api";
 import { SYNC_STATUSES, type SyncActivityDay } from "../api/types";
 import { usePageTitle } from "../announce";
 import { BarChart, STATUS_COLOURS, STATUS_LEGEND } from "../components/charts";
-import { Loading, StatusBadge, TableWrap } from "../components/common";
-import { runWarningsCount } from "../components/RunOutcome";
+import { Loading } from "../components/common";
+import { SyncRunsTable } from "../components/SyncRunsTable";
 import { LoadFailureBanner } from "../components/LoadFailure";
-import { formatCount, formatDateTime, formatNumber, formatPercent, formatSeconds } from "../format";
+import { formatCount, formatNumber, formatPercent, formatSeconds } from "../format";
 import { useLoad } from "../hooks";
 
 const ACTIVITY_DAYS = 30;
@@ -89,38 +89,7 @@ export function DashboardPage() {
           recent.data.results.length === 0 ? (
             <p className="muted">No syncs yet.</p>
           ) : (
-            <TableWrap>
-              <table className="table table-stack" aria-label="Recent syncs">
-                <thead>
-                  <tr>
-                    <th>Run</th>
-                    <th>Connector</th>
-                    <th>Status</th>
-                    <th className="num">Processed</th>
-                    <th>Duration</th>
-                    <th>Started</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {recent.data.results.map((log) => (
-                    <tr key={log.id}>
-                      <td data-label="Run">
-                        <Link to={`/sync-logs/${log.id}`}>#{log.id}</Link>
-                      </td>
-                      <td data-label="Connector">
-                        <Link to={`/connectors/${log.connector}`}>{log.connector_name}</Link>
-                      </td>
-                      <td data-label="Status">
-                        <StatusBadge status={log.status} warnings={runWarningsCount(log)} />
-                      </td>
-                      <td className="num" data-label="Processed">{formatNumber(log.records_processed)}</td>
-                      <td data-label="Duration">{formatSeconds(log.duration_seconds)}</td>
-                      <td className="small" data-label="Started">{formatDateTime(log.started_at ?? log.created_at)}</td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-            </TableWrap>
+            <SyncRunsTable runs={recent.data.results} label="Recent syncs" connector />
           )
         ) : null}
       </section>

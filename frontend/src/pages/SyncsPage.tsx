@@ -1,12 +1,11 @@
 import { useState, type FormEvent } from "react";
-import { Link, useSearchParams } from "react-router-dom";
+import { useSearchParams } from "react-router-dom";
 
 import { listConnectors, listSyncLogs, type SyncLogFilters } from "../api/api";
 import { SYNC_STATUSES, SYNC_TRIGGERS, isActiveStatus, type SyncStatus, type SyncTrigger } from "../api/types";
 import { usePageTitle } from "../announce";
-import { Loading, Pager, StatusBadge, TableWrap } from "../components/common";
-import { runWarningsCount } from "../components/RunOutcome";
-import { formatDateTime, formatNumber, formatRate, formatSeconds } from "../format";
+import { Loading, Pager } from "../components/common";
+import { SyncRunsTable } from "../components/SyncRunsTable";
 import { LoadFailureBanner } from "../components/LoadFailure";
 import { useLoad, useRefreshWhile } from "../hooks";
 
@@ -149,50 +148,7 @@ export function SyncsPage() {
           <div className="card empty">No sync matches these filters.</div>
         ) : (
           <>
-            <TableWrap>
-              <table className="table table-stack" aria-label="Syncs">
-                <thead>
-                  <tr>
-                    <th scope="col">Run</th>
-                    <th scope="col">Connector</th>
-                    <th scope="col">Status</th>
-                    <th scope="col">Trigger</th>
-                    <th scope="col" className="num">
-                      Processed
-                    </th>
-                    <th scope="col" className="num" title="Records quarantined: they could not be stored and wait in the sync's quarantine">
-                      Quarantined
-                    </th>
-                    <th scope="col">Duration</th>
-                    <th scope="col" className="num">
-                      Records/s
-                    </th>
-                    <th scope="col">Created</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {logs.data.results.map((log) => (
-                    <tr key={log.id}>
-                      <td data-label="Run">
-                        <Link to={`/sync-logs/${log.id}`}>#{log.id}</Link>
-                      </td>
-                      <td data-label="Connector">
-                        <Link to={`/connectors/${log.connector}`}>{log.connector_name}</Link>
-                      </td>
-                      <td data-label="Status">
-                        <StatusBadge status={log.status} warnings={runWarningsCount(log)} />
-                      </td>
-                      <td data-label="Trigger">{log.triggered_by}</td>
-                      <td className="num" data-label="Processed">{formatNumber(log.records_processed)}</td>
-                      <td className="num" data-label="Quarantined">{formatNumber(log.records_failed)}</td>
-                      <td data-label="Duration">{formatSeconds(log.duration_seconds)}</td>
-                      <td className="num" data-label="Records/s">{formatRate(log.records_processed, log.duration_seconds)}</td>
-                      <td className="small" data-label="Created">{formatDateTime(log.created_at)}</td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-            </TableWrap>
+            <SyncRunsTable runs={logs.data.results} label="Syncs" connector details />
             <Pager page={page} pageSize={PAGE_SIZE} count={logs.data.count} onPage={goTo} label="sync" />
           </>
         )

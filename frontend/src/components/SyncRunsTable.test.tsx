@@ -1,0 +1,72 @@
+import { screen, within } from "@testing-library/react";
+import { describe, expect, it } from "vitest";
+
+import { renderInRouter, syncLog } from "../test/helpers";
+import { SyncRunsTable } from "./SyncRunsTable";
+
+/** The cell of `row` (1: the first run) under the column whose accessible name is `column`. */
+function cellUnder(table: HTMLElement, column: string, row = 1): HTMLElement {
+  const headers = within(table).getAllByRole("columnheader");
+  const index = headers.indexOf(within(table).getByRole("columnheader", { name: column }));
+  return within(within(table).getAllByRole("row")[row]!).getAllByRole("cell")[index]!;
+}
+
+describe("the table of sync runs", () => {
+  it("has a connector's history in eight columns: start and outcome first, the record counts in one cell", () => {
+    renderInRouter(<SyncRunsTable runs={[syncLog({ id: 41, status: "SUCCESS" })]} label="Sync history" details />);
+    const table = screen.getByRole("table", { name: "Sync history" });
+    const names = within(table)
+      .getAllByRole("columnheader")
+      .map((header) => header.textContent);
+    // Thirteen columns did not fit 1280 px: the start time was cut off behind the sideways scroll.
+    expect(names).toEqual(["Run", "Started", "Status", "Trigger", "Duration", "Records", "Pages", "Records/sRecords per second"]);
+    // The abbreviation is read out in full.
+    expect(within(table).getByRole("columnheader", { name: "Records per second" })).toBeTruthy();
+    for (const header of within(table).getAllByRole("columnheader")) expect(header.getAttribute("scope")).toBe("col");
+  });
+
+  it("says what a run did to the records in words, leaving out the counts of 0", () => {
+    const run = syncLog({ id: 41, status: "SUCCESS", records_processed: 500, records_created: 0, records_updated: 2, records_unchanged: 497, records_failed: 1 });
+    renderInRouter(<SyncRunsTable runs={[run]} label="Sync history" details />);
+    const records = cellUnder(screen.getByRole("table", { name: "Sync history" }), "Records");
+    expect(records.textContent).toBe("2 updated · 497 unchanged · 1 quarantined");
+    expect(within(records).getByText("1 quarantined").className).toContain("record-count-quarantined");
+  });
+
+  it("counts the records a full refresh marked deleted, so that run does not read as a no-op", () => {
+    const run = syncLog({ id: 3, status: "SUCCESS", full_refresh: true, allow_empty: true, records_processed: 0, records_deleted: 500 });
+    renderInRouter(<SyncRunsTable runs={[run]} label="Sync history" details />);
+    const table = screen.getByRole("table", { name: "Sync history" });
+    expect(cellUnder(table, "Records").textContent).toBe("500 deleted");
+    expect(cellUnder(table, "Run").textContent).toBe("#3 full refresh");
+  });
+
+  it("leads with the processed total when the counts do not add up to it, and says none when nothing was touched", () => {
+    const repeated = syncLog({ id: 5, status: "SUCCESS", records_processed: 12, records_created: 10 });
+    const failed = syncLog({ id: 6, status: "FAILED", records_processed: 0, duration_seconds: 2.3 });
+    renderInRouter(<SyncRunsTable runs={[repeated, failed]} label="Sync history" details />);
+    const table = screen.getByRole("table", { name: "Sync history" });
+    expect(cellUnder(table, "Records", 1).textContent).toBe("12 processed · 10 created");
+    expect(cellUnder(table, "Records", 2).textContent).toBe("none");
+  });
+
+  it("shows no rate for a run that handled no record, and each finished run's rate otherwise", () => {
+    const failed = syncLog({ id: 6, status: "FAILED", records_processed: 0, duration_seconds: 2.3 });
+    const finished = syncLog({ id: 7, status: "SUCCESS", records_processed: 5000, records_created: 5000, duration_seconds: 6.7 });
+    const running = syncLog({ id: 8, status: "RUNNING", records_processed: 200, records_created: 200, duration_seconds: null });
+    renderInRouter(<SyncRunsTable runs={[running, finished, failed]} label="Sync history" details />);
+    const table = screen.getByRole("table", { name: "Sync history" });
+    expect([1, 2, 3].map((row) => cellUnder(table, "Records per second", row).textContent)).toEqual(["—", "746/s", "—"]);
+  });
+
+  it("is a card per run on a phone: the run its title, every other cell under its column's name", () => {
+    renderInRouter(<SyncRunsTable runs={[syncLog({ id: 41, status: "SUCCESS" })]} label="Recent syncs" connector />);
+    const table = screen.getByRole("table", { name: "Recent syncs" });
+    expect(table.className).toContain("table-stack");
+    const [run, ...others] = within(table).getAllByRole("cell");
+    expect(run!.className).toBe("stack-title");
+    expect(others.map((cell) => cell.getAttribute("data-label"))).toEqual(["Connector", "Started", "Status", "Duration", "Records"]);
+    expect(within(table).getByRole("link", { name: "Customer API" }).getAttribute("href")).toBe("/connectors/7");
+    expect(within(table).getByRole("link", { name: "#41" }).getAttribute("href")).toBe("/sync-logs/41");
+  });
+});

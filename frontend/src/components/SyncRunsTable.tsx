@@ -1,0 +1,136 @@
+import { Link } from "react-router-dom";
+
+import type { SyncLog } from "../api/types";
+import { formatDateTime, formatNumber, formatRate, formatSeconds } from "../format";
+import { StatusBadge, TableWrap } from "./common";
+import { runWarningsCount } from "./RunOutcome";
+
+const QUARANTINED_MEANING = "Records quarantined: they could not be stored and wait in the sync's quarantine";
+
+/** A run's record counts in the order a sync decides them, with the words each is read by. */
+function recordParts(log: SyncLog): { key: string; count: number; word: string }[] {
+  return [
+    { key: "created", count: log.records_created, word: "created" },
+    { key: "updated", count: log.records_updated, word: "updated" },
+    { key: "unchanged", count: log.records_unchanged, word: "unchanged" },
+    { key: "deleted", count: log.records_deleted ?? 0, word: "deleted" },
+    { key: "quarantined", count: log.records_failed, word: "quarantined" },
+  ];
+}
+
+/**
+ * What a run did to the records, in one cell: "2 updated · 497 unchanged · 1 quarantined". A count
+ * of 0 is left out (a column of zeros is what made the table too wide to read); "none" when the run
+ * touched nothing. The processed total leads only when the parts do not add up to it (a record
+ * that came twice in one run), so no count is ever hidden.
+ */
+export function RecordCounts({ log }: { log: SyncLog }) {
+  const parts = recordParts(log).filter((part) => part.count > 0);
+  const decided = log.records_created + log.records_updated + log.records_unchanged + log.records_failed;
+  if (decided !== log.records_processed) parts.unshift({ key: "processed", count: log.records_processed, word: "processed" });
+  if (parts.length === 0) return <span className="muted">none</span>;
+  return (
+    <span className="record-counts">
+      {parts.map((part, index) => (
+        <span key={part.key}>
+          {index > 0 ? " · " : null}
+          <span
+            className={`record-count${part.key === "quarantined" ? " record-count-quarantined" : ""}`}
+            title={part.key === "quarantined" ? QUARANTINED_MEANING : undefined}
+          >
+            {formatNumber(part.count)} {part.word}
+          </span>
+        </span>
+      ))}
+    </span>
+  );
+}
+
+/**
+ * Sync runs as a table that fits a 1280 px screen without scrolling sideways, and is a card per
+ * run on a phone: the run (its page one click away), when it started, its status and warnings,
+ * how long it took and what it did to the records. `connector` adds the connector's column (lists
+ * of several connectors' runs); `details` adds the trigger, the pages and the records per second
+ * (a connector's own history, the syncs page).
+ */
+export function SyncRunsTable({
+  runs,
+  label,
+  connector = false,
+  details = false,
+}: {
+  runs: readonly SyncLog[];
+  label: string;
+  connector?: boolean;
+  details?: boolean;
+}) {
+  return (
+    <TableWrap>
+      <table className="table table-stack sync-runs" aria-label={label}>
+        <thead>
+          <tr>
+            <th scope="col">Run</th>
+            {connector ? <th scope="col">Connector</th> : null}
+            <th scope="col">Started</th>
+            <th scope="col">Status</th>
+            {details ? <th scope="col">Trigger</th> : null}
+            <th scope="col">Duration</th>
+            <th scope="col">Records</th>
+            {details ? (
+              <>
+                <th scope="col" className="num">
+                  Pages
+                </th>
+                <th scope="col" className="num">
+                  <span aria-hidden="true">Records/s</span>
+                  <span className="visually-hidden">Records per second</span>
+                </th>
+              </>
+            ) : null}
+          </tr>
+        </thead>
+        <tbody>
+          {runs.map((log) => (
+            <tr key={log.id}>
+              {/* the card's title on a phone */}
+              <td className="stack-title">
+                <span>
+                  <Link to={`/sync-logs/${log.id}`}>#{log.id}</Link>
+                  {log.full_refresh ? <span className="muted small"> full refresh</span> : null}
+                </span>
+              </td>
+              {connector ? (
+                <td data-label="Connector">
+                  <Link to={`/connectors/${log.connector}`}>{log.connector_name}</Link>
+                </td>
+              ) : null}
+              <td className="small nowrap" data-label="Started">
+                {formatDateTime(log.started_at ?? log.created_at)}
+              </td>
+              <td data-label="Status">
+                <StatusBadge status={log.status} warnings={runWarningsCount(log)} />
+              </td>
+              {details ? <td data-label="Trigger">{log.triggered_by}</td> : null}
+              <td className="nowrap" data-label="Duration">
+                {formatSeconds(log.duration_seconds)}
+              </td>
+              <td data-label="Records">
+                <RecordCounts log={log} />
+              </td>
+              {details ? (
+                <>
+                  <td className="num" data-label="Pages">
+                    {formatNumber(log.pages_fetched)}
+                  </td>
+                  <td className="num nowrap" data-label="Records/s">
+                    {formatRate(log.records_processed, log.duration_seconds)}
+                  </td>
+                </>
+              ) : null}
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </TableWrap>
+  );
+}
