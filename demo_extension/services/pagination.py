@@ -685,6 +685,16 @@ def find_cursor(body, configured_path=None):
     return None, None
 
 
+def header_cursor(headers) -> tuple[str, str, str] | None:
+    """``(header, parameter, because)`` of the first response header of :data:`_HEADER_CURSORS` that
+    holds a cursor, or None."""
+    for header, param, because in _HEADER_CURSORS:
+        value = headers.get(header) if headers is not None else None
+        if isinstance(value, str) and value.strip():
+            return header, param, because
+    return None
+
+
 def _known_cursor(body):
     for parts, param, because in _KNOWN_CURSORS:
         value = get_path(body, parts)
@@ -851,6 +861,11 @@ class Paginator:
 
     def _advance(self, page: FetchedPage) -> bool:
         return False
+
+    def take_notes(self) -> list[str]:
+        """Lines for the run log about how the pages are read (where a cursor was found), each
+        returned once."""
+        return []
 
     def _last_page_announced(self, page: FetchedPage) -> str | None:
         """Why ``page`` is the last one by what its body says beside the style's own signal (after a
@@ -1112,6 +1127,10 @@ class CursorPagination(Paginator):
         super().__init__(*args, **kwargs)
         self._recent: deque = deque(maxlen=_RECENT)
         self._token_path: str | None = None  # where the last page's cursor was read
+        # The known response header the automatic search found the cursor in (see _token), and the
+        # run log's line saying so (taken once by take_notes).
+        self._token_header: str | None = None
+        self._notes: list[str] = []
 
     def _last_page_announced(self, page: FetchedPage) -> str | None:
         """The last page by its own numbers: ``page_number`` (or ``pageNumber``) at least
@@ -1149,10 +1168,15 @@ class CursorPagination(Paginator):
     def initial_state(self) -> dict:
         return {"cursor": None}
 
+    def _cursor_param(self) -> str:
+        # A cursor found in a known response header goes back as that API's parameter unless one is
+        # configured; kept in the state, so a resumed run sends it the same way.
+        return self.config.get("cursor_param") or self.state.get("cursor_param") or "cursor"
+
     def request(self) -> PageRequest:
         params = self.size_params()
         if self.state.get("cursor") is not None:
-            cursor = {self.config.get("cursor_param", "cursor"): str(self.state["cursor"])}
+            cursor = {self._cursor_param(): str(self.state["cursor"])}
             if "cursor_url" in self.config:
                 return PageRequest(self.continuation_url(), cursor, continuation=True)
             params.update(cursor)
@@ -1169,19 +1193,43 @@ class CursorPagination(Paginator):
             )
         return url
 
-    def _token(self, page: FetchedPage):
+    def _token(self, page: FetchedPage) -> tuple[str | None, object, bool]:
+        """``(where, token, in_body)``: where the page's cursor was looked for or found, the cursor
+        (None when there is none), and whether ``where`` is a path in the body."""
         header = self.config.get("cursor_header")
         if header:
             value = page.headers.get(header) if page.headers is not None else None
-            return f"the {header} header", value.strip() if isinstance(value, str) else None
+            return f"the {header} header", value.strip() if isinstance(value, str) else None, False
         if self.config.get("cursor_from") == "last_record":
             field_path = self.config.get("cursor_field", "id")
-            return f"{field_path} of the last record", get_path(page.last_record, path_parts(field_path))
-        return find_cursor(page.body, self.config.get("cursor_path"))
+            token = get_path(page.last_record, path_parts(field_path))
+            return f"{field_path} of the last record", token, False
+        path, token = find_cursor(page.body, self.config.get("cursor_path"))
+        if token in (None, "", False) and not self.config.get("cursor_path"):
+            # The automatic search reads the headers that detection knows carry a cursor too (Azure
+            # DevOps' x-ms-continuationtoken beside a body without one): a cursor chosen by hand
+            # must not stop where "auto" goes on.
+            found = header_cursor(page.headers)
+            if found is not None:
+                header, param, because = found
+                if header != self._token_header:
+                    self._token_header = header
+                    sent = self.config.get("cursor_param") or param
+                    self._notes.append(
+                        f"Cursor found in the response header {header} ({because}), sent back as {sent!r}."
+                    )
+                if "cursor_param" not in self.config:
+                    self.state["cursor_param"] = param
+                return f"the {header} header", page.headers.get(header).strip(), False
+        return path, token, True
+
+    def take_notes(self) -> list[str]:
+        notes, self._notes = self._notes, []
+        return notes
 
     def _advance(self, page: FetchedPage) -> bool:
-        path, token = self._token(page)
-        self._token_path = None if self.config.get("cursor_header") else path
+        path, token, in_body = self._token(page)
+        self._token_path = path if in_body else None
         if token in (None, "", False):
             return False
         if isinstance(token, (dict, list)):
@@ -1215,15 +1263,12 @@ class CursorPagination(Paginator):
         ):
             return ""
         path = config.get("cursor_path") or self._token_path
-        param = config.get("cursor_param", "cursor")
+        param = self._cursor_param()
         example = {"type": "cursor", "cursor_path": path, "cursor_param": "<the API's parameter>"}
-        if config.get("cursor_header"):
-            path = f"the {config['cursor_header']} header"
-            example = {
-                "type": "cursor",
-                "cursor_header": config["cursor_header"],
-                "cursor_param": "<the API's parameter>",
-            }
+        header = config.get("cursor_header") or (None if self._token_path else self._token_header)
+        if header:
+            path = f"the {header} header"
+            example = {"type": "cursor", "cursor_header": header, "cursor_param": "<the API's parameter>"}
         return (
             f"The cursor read at {path!r} was sent back as {param!r}"
             + (" (detected)" if not self.configured else "")
@@ -1232,7 +1277,7 @@ class CursorPagination(Paginator):
         )
 
     def describe(self) -> str:
-        param = self.config.get("cursor_param", "cursor")
+        param = self._cursor_param()
         if "cursor_url" in self.config:
             path, where = self.config.get("cursor_path", "auto"), self.config["cursor_url"]
             return f"cursor (token at {path!r}, sent as {param!r} to {where!r})"
@@ -1435,6 +1480,9 @@ class AutoPaginator:
     def announced_end_reached(self) -> bool:
         return self.inner is not None and self.inner.announced_end_reached()
 
+    def take_notes(self) -> list[str]:
+        return self.inner.take_notes() if self.inner is not None else []
+
     def note_announcements(self, page: FetchedPage) -> None:
         if self.inner is not None:
             self.inner.note_announcements(page)
@@ -1583,15 +1631,16 @@ def detect_pagination(page: FetchedPage, auto_config: dict, request_body: dict |
     body, headers = page.body, page.headers
     if next_link(headers, page.url):
         return {"type": "link_header", **size, DETECTED_BECAUSE: 'the Link header has a rel="next" target'}
-    for header, param, because in _HEADER_CURSORS:
-        if headers is not None and (headers.get(header) or "").strip():
-            return {
-                "type": "cursor",
-                "cursor_header": header,
-                "cursor_param": param,
-                **size,
-                DETECTED_BECAUSE: f"the response has an {because} {header} header, sent back as {param!r}",
-            }
+    found = header_cursor(headers)
+    if found is not None:
+        header, param, because = found
+        return {
+            "type": "cursor",
+            "cursor_header": header,
+            "cursor_param": param,
+            **size,
+            DETECTED_BECAUSE: f"the response has an {because} {header} header, sent back as {param!r}",
+        }
     graphql = graphql_cursor_config(body, request_body, size)
     if graphql is not None:
         return graphql

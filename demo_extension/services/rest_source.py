@@ -377,6 +377,8 @@ class RestSource:
                             f"Detected pagination: {paginator.describe()}"
                             + (f", because {because}." if because else ".")
                         )
+                    for note in paginator.take_notes():
+                        run.emit(note)
                     paginator.note_announcements(read.page)
                     if read.partial and partial is None:
                         partial = (

@@ -545,3 +545,27 @@ def test_a_cursor_lists_page_count_is_read_in_the_object_that_holds_its_cursor()
 
     assert not paginator.advance(page(body, 5))
     assert paginator.stopped_because == "paging.pageNumber (1) reached paging.pageCount (1)"
+
+
+def test_a_cursor_without_a_path_or_parameter_sends_a_known_header_s_cursor_back_as_its_api_expects():
+    paginator = make_paginator({"type": "cursor"}, ENDPOINT)
+    azure = page({"count": 2, "value": [1, 2]}, 2, {"x-ms-continuationtoken": "tok-2"})
+
+    assert paginator.advance(azure) is True
+    assert paginator.request().params == {"continuationToken": "tok-2"}
+    assert paginator.take_notes() == [
+        "Cursor found in the response header x-ms-continuationtoken (Azure DevOps-style), sent back as "
+        "'continuationToken'."
+    ]
+    assert paginator.take_notes() == []  # said once
+    resumed = make_paginator({"type": "cursor"}, ENDPOINT, dict(paginator.state))
+    assert resumed.request().params == {"continuationToken": "tok-2"}
+
+
+def test_a_cursor_found_in_the_body_is_read_there_before_a_known_header():
+    paginator = make_paginator({"type": "cursor", "cursor_param": "cursor"}, ENDPOINT)
+    both = page({"data": [1], "next_cursor": "body-2"}, 1, {"x-ms-continuationtoken": "header-2"})
+
+    assert paginator.advance(both) is True
+    assert paginator.request().params == {"cursor": "body-2"}
+    assert paginator.take_notes() == []

@@ -2256,6 +2256,21 @@ def test_an_azure_devops_continuation_token_in_a_response_header_is_sent_back_as
     ] * 4
 
 
+def test_a_cursor_configured_without_a_path_finds_azure_devops_continuation_token_in_its_response_header(
+    vendor_server, make_connector
+):
+    vendor = vendor_server(AzureDevOps)  # {"count": <projects on this page>, "value": [...]}
+    pagination = {"type": "cursor", "cursor_param": "continuationToken"}  # no cursor_path, no cursor_header
+    connector = make_connector(**vendor.connector_fields(), pagination=pagination)
+
+    log = _synced_completely(vendor, connector, pages=5)
+    assert [request["query"].get("continuationToken") is not None for request in vendor.requests] == [
+        False
+    ] + [True] * 4
+    found = [line for line in events(log) if "x-ms-continuationtoken" in line]
+    assert len(found) == 1 and "response header" in found[0] and "'continuationToken'" in found[0]
+
+
 def test_a_cursor_header_beside_a_cursor_path_is_refused():
     from demo_extension.services.pagination import validate_pagination_config
 
