@@ -12,8 +12,10 @@ Styles (``connector.pagination["type"]``; every path uses the syntax of :mod:`.p
 * ``offset``: ``offset_param`` / ``limit_param`` (default ``offset`` / ``limit``), ``limit``,
   ``start_offset``; the next offset advances by the records actually received, so an API that caps
   the page size loses nothing.
-* ``cursor``: with ``cursor_from: "body"`` (the default) the token at ``cursor_path`` (detected when
-  unset) is sent back as ``cursor_param``; with ``cursor_from: "last_record"`` the value at
+* ``cursor``: with ``cursor_from: "body"`` (the default) the token at ``cursor_path`` (when unset,
+  searched in the body, then in the response headers APIs are known to use, Azure DevOps'
+  ``x-ms-continuationtoken``) or in the response header ``cursor_header`` is sent back as
+  ``cursor_param``; with ``cursor_from: "last_record"`` the value at
   ``cursor_field`` (default ``id``) of the page's last record is (Stripe's ``starting_after``).
   ``cursor_url``: an API that continues a listing at another endpoint (Dropbox's
   ``list_folder/continue``) gets the cursor there, alone (the cursor holds the listing's arguments).
@@ -31,7 +33,8 @@ has one; otherwise a page shorter than an earlier page (never the requested size
 API may silently cap). A paginator that stops while the upstream says there is more is never
 silent: :meth:`Paginator.shortfall` names the signal, and the sync does not end ``SUCCESS``.
 Neither is an auto-detected single answer of exactly a page size without any paging signal
-(:func:`full_page_without_signal`).
+(:func:`full_page_without_signal`), nor a configured cursor's first page that names no cursor while
+a response header looks like one or the page is full (``CursorPagination._first_page_without_cursor``).
 Guards: a repeated next URL or cursor raises :class:`PaginationLoop` instead of looping forever;
 the engine also compares page contents and enforces ``max_pages``.
 """
@@ -685,6 +688,28 @@ def find_cursor(body, configured_path=None):
     return None, None
 
 
+# Response header names that look like a continuation token (a cursor no configuration reads yet);
+# ``Link`` has its own style.
+_CURSOR_LIKE_HEADER = re.compile(r"continuation|cursor|next[-_]?page|page[-_]?token", re.IGNORECASE)
+
+
+def cursor_like_header(headers) -> str | None:
+    """The name (as sent) of the first response header whose name looks like a continuation token's
+    and whose value is not empty, or None. GitLab's ``X-Next-Page`` is empty on its last page."""
+    if headers is None:
+        return None
+    raw = getattr(headers, "raw", None)  # httpx keeps the names as sent there
+    items = (
+        [(name.decode("latin-1"), value.decode("latin-1")) for name, value in raw]
+        if raw is not None
+        else list(headers.items())
+    )
+    for name, value in items:
+        if name.lower() != "link" and _CURSOR_LIKE_HEADER.search(name) and value.strip():
+            return name
+    return None
+
+
 def header_cursor(headers) -> tuple[str, str, str] | None:
     """``(header, parameter, because)`` of the first response header of :data:`_HEADER_CURSORS` that
     holds a cursor, or None."""
@@ -1131,6 +1156,7 @@ class CursorPagination(Paginator):
         # run log's line saying so (taken once by take_notes).
         self._token_header: str | None = None
         self._notes: list[str] = []
+        self._no_token = False  # the last page read named no cursor
 
     def _last_page_announced(self, page: FetchedPage) -> str | None:
         """The last page by its own numbers: ``page_number`` (or ``pageNumber``) at least
@@ -1230,7 +1256,8 @@ class CursorPagination(Paginator):
     def _advance(self, page: FetchedPage) -> bool:
         path, token, in_body = self._token(page)
         self._token_path = path if in_body else None
-        if token in (None, "", False):
+        self._no_token = token in (None, "", False)
+        if self._no_token:
             return False
         if isinstance(token, (dict, list)):
             raise PaginationError(f"The cursor at {path!r} is not a string or number.")
@@ -1253,6 +1280,60 @@ class CursorPagination(Paginator):
         if self.configured and path and not has_path(page.body, path_parts(path)):
             return "cursor_path"
         return None
+
+    def shortfall(self, page: FetchedPage) -> str | None:
+        found = super().shortfall(page)
+        if found is None and self.configured and self._no_token and self.state.get("pages") == 1:
+            found = self._first_page_without_cursor(page)
+        return found
+
+    def _first_page_without_cursor(self, page: FetchedPage) -> str | None:
+        """Why a configured cursor that the first page named nowhere may not be the end, or None.
+
+        The end when the page says so: empty, a has-more flag false, a total it holds, a cursor key
+        that is there and null; or a page shorter than the size the connector asks for or the API
+        pages by. Not when a response header looks like a continuation token (a cursor the
+        configuration does not read), nor when the page is full: the list may go on (Azure DevOps
+        without its x-ms-continuationtoken read; an API that renamed its cursor). Only the first page
+        is judged so: after a cursor was followed, a page without one is the usual last page."""
+        if page.count == 0 or find_more_flag(page.body, self.config.get("has_more_path"))[1] is False:
+            return None
+        total, exact = find_total_bound(page.body, page.headers, None, page.count)
+        if total is not None and exact and page.count >= total:
+            return None
+        said = f"Pagination {self.describe()} found no next cursor on the first page ({page.count} records)"
+        header = cursor_like_header(page.headers)
+        if header is not None:
+            return (
+                f"{said}, but the response header {header} looks like a cursor: set pagination.cursor_header "
+                f"to {header.lower()!r} (and cursor_param to the parameter the API takes it back as). The "
+                "sync is not complete."
+            )
+        if self._cursor_named_empty(page.body):
+            return None
+        sizes, _ = page_sizes_held(page, self.config.get("page_size"))
+        if not sizes:
+            return None
+        return (
+            f"The first page holds {page.count} records, as many as a page holds ({', '.join(sizes)}), and "
+            f"pagination {self.describe()} found no next cursor on it, so the sync cannot tell whether "
+            "records were left behind. If the API names its next cursor elsewhere, set "
+            "pagination.cursor_path (a path in the body) or pagination.cursor_header (a response header); "
+            f"if the list holds exactly {page.count} records, a larger page size shows it."
+        )
+
+    def _cursor_named_empty(self, body) -> bool:
+        """Whether the body holds the cursor's key, null or empty: the API's own "no next page"."""
+        if self.config.get("cursor_header") or self.config.get("cursor_from") == "last_record":
+            return False
+        path = self.config.get("cursor_path")
+        if path:
+            return has_path(body, path_parts(path))
+        if not isinstance(body, dict):
+            return False
+        if any(has_path(body, parts) for parts, _, _ in _KNOWN_CURSORS):
+            return True
+        return any(key in obj for _, obj in [((), body), *_meta_objects(body)] for key in _CURSOR_KEYS)
 
     def repeat_hint(self) -> str:
         config = self.config
@@ -1508,6 +1589,29 @@ _SIZE_QUERY_PARAMS = frozenset(
 _STATEMENT_LIMIT = re.compile(r"\b(MAXRESULTS|LIMIT)\s+(\d{1,9})\b", re.IGNORECASE)
 
 
+def page_sizes_held(page: FetchedPage, page_size: int | None) -> tuple[list[str], str | None]:
+    """``(sizes, statement)``: the page sizes ``page`` holds exactly as many records as (the
+    connector's ``page_size``, a size parameter in the request's query such as ``limit=100``, the
+    ``LIMIT`` / ``MAXRESULTS`` of a query statement sent as a parameter, a ``limit`` in the body),
+    each described, and the statement's description when one of them is a statement's."""
+    count = page.count
+    asked = []
+    if page_size == count:
+        asked.append(f"pagination.page_size {count}")
+    statement = None
+    for name, value in parse_qsl(urlsplit(page.url).query):
+        if name.lower() in _SIZE_QUERY_PARAMS and _int_or_none(value) == count:
+            asked.append(f"the request's {name}={value}")
+        limit_clause = _STATEMENT_LIMIT.search(value)
+        if limit_clause and int(limit_clause.group(2)) == count:
+            statement = f"The query statement ({name}={value!r})"
+            asked.append(f"the {limit_clause.group(1)} {count} of the request's {name} statement")
+    limit_path, limit = _find(page.body, _LIMIT_KEYS)
+    if limit_path and _int_or_none(limit) == count:
+        asked.append(f"the response's {limit_path}: {count}")
+    return list(dict.fromkeys(asked)), statement
+
+
 def full_page_without_signal(page: FetchedPage, auto_config: dict) -> str | None:
     """Why an auto-detected single page may not be the whole list, or None.
 
@@ -1532,22 +1636,9 @@ def full_page_without_signal(page: FetchedPage, auto_config: dict) -> str | None
         return None
     if graphql_items_page(page.body) is not None:  # its cursor is null: no item is left
         return None
-    asked = []
-    if auto_config.get("page_size") == count:
-        asked.append(f"pagination.page_size {count}")
-    statement = None
-    for name, value in parse_qsl(urlsplit(page.url).query):
-        if name.lower() in _SIZE_QUERY_PARAMS and _int_or_none(value) == count:
-            asked.append(f"the request's {name}={value}")
-        limit_clause = _STATEMENT_LIMIT.search(value)
-        if limit_clause and int(limit_clause.group(2)) == count:
-            statement = f"The query statement ({name}={value!r})"
-            asked.append(f"the {limit_clause.group(1)} {count} of the request's {name} statement")
-    limit_path, limit = _find(page.body, _LIMIT_KEYS)
-    if limit_path and _int_or_none(limit) == count:
-        asked.append(f"the response's {limit_path}: {count}")
+    asked, statement = page_sizes_held(page, auto_config.get("page_size"))
     if asked:
-        why = f"as many as a page holds ({', '.join(dict.fromkeys(asked))})"
+        why = f"as many as a page holds ({', '.join(asked)})"
     elif count in TYPICAL_PAGE_SIZES:
         why = "a page size APIs commonly serve by default"
     else:

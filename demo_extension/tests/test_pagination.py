@@ -9,6 +9,7 @@ from demo_extension.services.pagination import (
     MAX_EMPTY_PAGES_FOLLOWED,
     FetchedPage,
     PaginationLoop,
+    cursor_like_header,
     detect_pagination,
     find_total,
     find_total_pages,
@@ -569,3 +570,19 @@ def test_a_cursor_found_in_the_body_is_read_there_before_a_known_header():
     assert paginator.advance(both) is True
     assert paginator.request().params == {"cursor": "body-2"}
     assert paginator.take_notes() == []
+
+
+@pytest.mark.parametrize(
+    ("headers", "named"),
+    [
+        ({"X-Ms-Continuationtoken": "t"}, "X-Ms-Continuationtoken"),
+        ({"X-Next-Cursor": "t"}, "X-Next-Cursor"),
+        ({"Next-Page-Token": "t"}, "Next-Page-Token"),
+        ({"X-NextPage": "2"}, "X-NextPage"),
+        ({"X-Next-Page": ""}, None),  # GitLab's last page
+        ({"Link": '<https://api.example.com/v1/users?cursor=x>; rel="next"'}, None),
+        ({"X-Total-Count": "3", "Content-Type": "application/json"}, None),
+    ],
+)
+def test_a_response_header_looks_like_a_cursor_by_its_name_when_it_has_a_value(headers, named):
+    assert cursor_like_header(httpx.Headers(headers)) == named

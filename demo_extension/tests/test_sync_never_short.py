@@ -113,6 +113,75 @@ def test_a_configured_cursor_that_is_null_on_a_full_page_is_the_end(fault_server
     assert log.status == SyncStatus.SUCCESS, log.error_message
 
 
+def test_a_configured_cursor_whose_first_page_has_its_token_in_an_unknown_header_ends_partial_naming_it(
+    fault_server, make_connector
+):
+    # A short page, but the answer carries a continuation token in a header MigrateIQ does not know.
+    fault_server.expect_request("/items").respond_with_json(
+        {"data": [{"id": 1}, {"id": 2}]}, headers={"X-Next-Page-Token": "p2"}
+    )
+    connector = _connector(
+        make_connector, fault_server, pagination={"type": "cursor", "cursor_param": "pageToken"}
+    )
+
+    log = run_sync(connector)
+
+    assert log.status == SyncStatus.PARTIAL
+    assert "the response header X-Next-Page-Token looks like a cursor" in log.error_message
+    assert "set pagination.cursor_header to 'x-next-page-token'" in log.error_message
+    assert stored_ids(connector) == [1, 2]
+    assert len(fault_server.log) == 1
+
+
+def test_a_configured_cursor_whose_full_first_page_names_no_cursor_ends_partial(fault_server, make_connector):
+    fault_server.expect_request("/items").respond_with_json({"data": [{"id": 1}, {"id": 2}, {"id": 3}]})
+    pagination = {"type": "cursor", "cursor_param": "after", "size_param": "limit", "page_size": 3}
+    connector = _connector(make_connector, fault_server, pagination=pagination)
+
+    log = run_sync(connector)
+
+    assert log.status == SyncStatus.PARTIAL
+    assert "The first page holds 3 records, as many as a page holds (pagination.page_size 3" in (
+        log.error_message
+    )
+    assert "pagination cursor (token at 'auto', sent as 'after') found no next cursor" in log.error_message
+    assert stored_ids(connector) == [1, 2, 3]
+
+
+@pytest.mark.parametrize(
+    "says",
+    [{"next_cursor": None}, {"has_more": False}, {"total": 3}, {"meta": {"next_cursor": ""}}],
+    ids=["null-cursor", "has-more-false", "total-reached", "empty-cursor"],
+)
+def test_a_configured_cursor_whose_full_first_page_says_it_is_the_last_ends_success(
+    fault_server, make_connector, says
+):
+    fault_server.expect_request("/items").respond_with_json(
+        {"data": [{"id": 1}, {"id": 2}, {"id": 3}], **says}
+    )
+    pagination = {"type": "cursor", "cursor_param": "after", "size_param": "limit", "page_size": 3}
+    connector = _connector(make_connector, fault_server, pagination=pagination)
+
+    log = run_sync(connector)
+
+    assert log.status == SyncStatus.SUCCESS, log.error_message
+    assert stored_ids(connector) == [1, 2, 3]
+
+
+@pytest.mark.parametrize("headers", [{}, {"Link": '<http://127.0.0.1:9/items?cursor=x>; rel="prev"'}])
+def test_a_configured_cursor_whose_only_page_is_short_without_a_paging_signal_ends_success(
+    fault_server, make_connector, headers
+):
+    fault_server.expect_request("/items").respond_with_json({"data": [{"id": 1}, {"id": 2}]}, headers=headers)
+    pagination = {"type": "cursor", "cursor_param": "after", "size_param": "limit", "page_size": 3}
+    connector = _connector(make_connector, fault_server, pagination=pagination)
+
+    log = run_sync(connector)
+
+    assert log.status == SyncStatus.SUCCESS, log.error_message
+    assert not log.events.filter(level="warning").exists()
+
+
 def test_a_configured_next_url_path_absent_from_a_full_page_ends_partial(fault_server, make_connector):
     url = fault_url(fault_server)
     fault_server.expect_request("/items", query_string="").respond_with_json(

@@ -2271,6 +2271,54 @@ def test_a_cursor_configured_without_a_path_finds_azure_devops_continuation_toke
     assert len(found) == 1 and "response header" in found[0] and "'continuationToken'" in found[0]
 
 
+SINGLE_SHORT_PAGE_CURSORS = [
+    (AzureDevOps, {"type": "cursor", "cursor_param": "continuationToken"}),
+    (AzureDevOps, {**AZURE_DEVOPS_CURSOR, "size_param": "$top", "page_size": 5}),
+    *(
+        (vendor_class, pagination)
+        for vendor_class, pagination in README_EXAMPLES
+        if pagination["type"] == "cursor"
+    ),
+    (Reddit, {"type": "cursor", "cursor_path": "data.after", "cursor_param": "after"}),
+]
+
+
+@pytest.mark.parametrize(
+    ("vendor_class", "pagination"), SINGLE_SHORT_PAGE_CURSORS, ids=lambda v: getattr(v, "name", "")
+)
+def test_a_configured_cursor_whose_only_page_is_short_and_names_no_cursor_ends_success(
+    vendor_server, make_connector, vendor_class, pagination
+):
+    vendor = vendor_server(vendor_class, records=3)
+    fields = vendor.connector_fields()
+    if vendor_class is Reddit:
+        fields.update(records_path="data.children", primary_key="data.name")
+    connector = make_connector(**fields, pagination=pagination)
+
+    log = run_sync(connector)
+
+    assert log.status == SyncStatus.SUCCESS, log.error_message
+    assert (log.records_created, len(vendor.requests)) == (3, 1)
+    assert not log.events.filter(level="warning").exists()
+
+
+def test_a_full_first_azure_devops_page_without_a_continuation_token_is_not_called_complete(
+    vendor_server, make_connector
+):
+    # Five projects, asked five at a time: the answer has no x-ms-continuationtoken, which is the end
+    # only if no sixth project exists; the page cannot tell.
+    vendor = vendor_server(AzureDevOps, records=5)
+    pagination = {**AZURE_DEVOPS_CURSOR, "size_param": "$top", "page_size": 5}
+    connector = make_connector(**vendor.connector_fields(), pagination=pagination)
+
+    log = run_sync(connector)
+
+    assert log.status == SyncStatus.PARTIAL
+    assert log.records_created == 5
+    assert "holds 5 records, as many as a page holds (pagination.page_size 5" in log.error_message
+    assert "found no next cursor" in log.error_message
+
+
 def test_a_cursor_header_beside_a_cursor_path_is_refused():
     from demo_extension.services.pagination import validate_pagination_config
 
