@@ -188,6 +188,7 @@ def _fetch(connector, result: Preview, records: list, auth) -> None:
     if budget is not None and (refusal := paused_refusal(budget, "previewed")):
         raise ValueError(refusal)
     shape = RequestShape.of(connector)
+    notes: list[str] = []  # how the pages were read (a cursor found in a response header)
     with OutboundClient(max_attempts=1, budget=budget) as client:
         for _ in range(pages):
             request = reader.request()
@@ -205,17 +206,24 @@ def _fetch(connector, result: Preview, records: list, auth) -> None:
                 result.warnings.append(f"Page {result.pages_fetched}: {describe_rounded(*read.rounded)}")
             if read.stop_error is not None:
                 result.warnings.append(redact(str(read.stop_error)))
+            elif not read.more:
+                # What a sync ending here would end PARTIAL for (the upstream says more exist, a
+                # configured cursor named nowhere on a full first page), said before it is saved.
+                shortfall = reader.paginator.shortfall(read.page)
+                if shortfall:
+                    result.warnings.append(redact(shortfall))
+            notes += reader.paginator.take_notes()
             result.pagination = _describe_pagination(
-                reader.paginator.config, reader.paginator, detected, more=read.more
+                reader.paginator.config, reader.paginator, detected, more=read.more, notes=notes
             )
             if not read.more:
                 break
 
 
-def _describe_pagination(config: dict, paginator, detected: bool, *, more: bool) -> dict:
+def _describe_pagination(config: dict, paginator, detected: bool, *, more: bool, notes=()) -> dict:
     kind = config["type"]
     if not detected:
-        reason = "Configured on the connector."
+        reason = " ".join(("Configured on the connector.", *notes))
     elif config.get("detected_because"):
         reason = config["detected_because"]
     elif kind == "link_header":

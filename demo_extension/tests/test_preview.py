@@ -11,7 +11,7 @@ from core.tests.budget_upstream import JITTER
 from demo_extension.models import CustomDataConnector, SyncedRecord, SyncLog
 from demo_extension.services.budget import request_budget
 from demo_extension.tests.sync_support import fault_server, fault_server_process, fault_url  # noqa: F401
-from demo_extension.tests.vendors import VENDORS, GitHubGraphQL, Slack
+from demo_extension.tests.vendors import VENDORS, AzureDevOps, GitHubGraphQL, Slack
 
 URL = "/api/demo-extension/connectors/"
 PREVIEW = URL + "preview/"
@@ -503,3 +503,48 @@ def test_a_mapping_onto_a_field_the_records_have_is_caught_as_the_sync_would(edi
         "another target."
     ]
     assert data["records"][0]["transformed"]["name"] == data["records"][0]["raw"]["email"]
+
+
+def test_the_preview_of_a_configured_cursor_warns_of_a_response_header_that_looks_like_one(
+    editor_client,
+    fault_server,  # noqa: F811
+):
+    fault_server.expect_request("/items").respond_with_json(
+        {"data": [{"id": 1}, {"id": 2}]}, headers={"X-Next-Page-Token": "p2"}
+    )
+
+    data = editor_client.post(
+        PREVIEW,
+        {
+            "api_endpoint": fault_url(fault_server),
+            "auth_type": "none",
+            "pagination": {"type": "cursor", "cursor_param": "pageToken"},
+        },
+        format="json",
+    ).json()
+
+    assert data["ok"] is True, data["error"]
+    assert data["pages_fetched"] == 1 and data["pagination"]["has_more"] is False
+    assert [w for w in data["warnings"] if "looks like a cursor" in w] == [
+        "Pagination cursor (token at 'auto', sent as 'pageToken') found no next cursor on the first page "
+        "(2 records), but the response header X-Next-Page-Token looks like a cursor: set "
+        "pagination.cursor_header to 'x-next-page-token' (and cursor_param to the parameter the API takes "
+        "it back as). The sync is not complete."
+    ]
+
+
+def test_the_preview_of_a_configured_cursor_says_it_reads_azure_devops_continuation_header(
+    editor_client, vendor_server
+):
+    vendor = vendor_server(AzureDevOps)
+    fields = {
+        **vendor.connector_fields(),
+        "pagination": {"type": "cursor", "cursor_param": "continuationToken"},
+    }
+
+    data = editor_client.post(PREVIEW, fields, format="json").json()
+
+    assert data["ok"] is True, data["error"]
+    assert data["pages_fetched"] == 2 and len(data["records"]) == 10
+    assert "response header x-ms-continuationtoken" in data["pagination"]["reason"]
+    assert not [w for w in data["warnings"] if "cursor" in w]
