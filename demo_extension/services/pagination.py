@@ -130,7 +130,8 @@ PAGINATION_KEY_HELP = {
     "has_more_path": "Path of a boolean that is true while more pages exist (default: has_more, more, ...).",
     "cursor_param": "Query parameter the cursor is sent back as (e.g. 'after', 'pageToken'); "
     "with POST, a dotted name is a path in the body.",
-    "cursor_path": "Path of the next cursor in the body (detected when unset).",
+    "cursor_path": "Path of the next cursor in the body (when unset: searched in the body, then in the "
+    "response headers APIs are known to use, such as x-ms-continuationtoken).",
     "cursor_from": "'body' (the token at cursor_path) or 'last_record' (cursor_field of the last record).",
     "cursor_field": "With cursor_from 'last_record': the record field sent as the cursor (default 'id').",
     "next_url_path": "Path of the next page's URL in the body, absolute or relative (detected when unset).",
