@@ -1052,7 +1052,12 @@ class _CountingPaginator(Paginator):
         total_pages = find_total_pages(page.body, config.get("total_pages_path"), page.headers)
         if total_pages is not None and self.style == "page":
             return pages_after >= total_pages
-        total, exact = find_total_bound(page.body, page.headers, config.get("total_path"), page.count)
+        total, exact = find_total_bound(page.body, page.headers, config.get("total_path"))
+        if total == page.count and page_sizes_held(page, config.get("page_size"))[0]:
+            # A top-level count equal to a full page may be the page's own (Azure DevOps' $top / $skip
+            # lists): no end. On a page that is not full it is the list's total (Django REST
+            # framework's one page, whose next page number answers 404).
+            total, exact = find_total_bound(page.body, page.headers, config.get("total_path"), page.count)
         if total is not None and (exact or seen_after < total):
             # A lower bound reached (Elasticsearch's "gte") is no end: an empty or short page is.
             return seen_after >= total

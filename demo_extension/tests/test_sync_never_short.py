@@ -274,6 +274,45 @@ def test_a_4xx_before_the_announced_end_still_fails_the_sync(fault_server, make_
     assert "HTTP 404" in log.error_message
 
 
+@pytest.mark.parametrize(
+    "pagination", [{"type": "page"}, {"type": "page", "size_param": "page_size", "page_size": 50}]
+)
+def test_a_page_number_list_whose_count_is_all_of_its_first_page_ends_there_success(
+    fault_server, make_connector, pagination
+):
+    # Django REST framework's PageNumberPagination: the whole list on page 1, a 404 for any other.
+    def drf_page(request):
+        if request.args.get("page", "1") != "1":
+            return Response(json_body({"detail": "Invalid page."}), 404, content_type="application/json")
+        body = {"count": 3, "next": None, "previous": None, "results": [{"id": 1}, {"id": 2}, {"id": 3}]}
+        return Response(json_body(body), content_type="application/json")
+
+    fault_server.expect_request("/items").respond_with_handler(drf_page)
+    connector = _connector(make_connector, fault_server, pagination=pagination)
+
+    log = run_sync(connector)
+
+    assert log.status == SyncStatus.SUCCESS, log.error_message
+    assert stored_ids(connector) == [1, 2, 3]
+
+
+def test_an_offset_list_whose_count_is_each_full_page_own_is_read_to_its_end(fault_server, make_connector):
+    # Azure DevOps' $top / $skip lists: {"count": <records on this page>, "value": [...]}.
+    def skip_page(request):
+        skip = int(request.args.get("$skip", "0"))
+        rows = [{"id": number} for number in range(1, 6)][skip : skip + 2]
+        return Response(json_body({"count": len(rows), "value": rows}), content_type="application/json")
+
+    fault_server.expect_request("/items").respond_with_handler(skip_page)
+    pagination = {"type": "offset", "offset_param": "$skip", "limit_param": "$top", "limit": 2}
+    connector = _connector(make_connector, fault_server, pagination=pagination)
+
+    log = run_sync(connector)
+
+    assert log.status == SyncStatus.SUCCESS, log.error_message
+    assert stored_ids(connector) == [1, 2, 3, 4, 5]
+
+
 def test_a_single_object_response_whose_own_fields_look_like_flags_is_one_complete_record(
     fault_server, make_connector
 ):
