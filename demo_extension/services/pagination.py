@@ -403,8 +403,11 @@ def _int_or_none(value):
         return None
     if isinstance(value, int):
         return value
-    if isinstance(value, str) and value.strip().isdigit():
-        return int(value.strip())
+    if isinstance(value, str) and value.strip().isdecimal():
+        try:  # "²" is a digit, no decimal; past 4,300 digits int() refuses the text
+            return int(value.strip())
+        except ValueError:
+            return None
     if isinstance(value, float) and value.is_integer():
         return int(value)
     return None
@@ -507,15 +510,17 @@ def content_range(headers) -> tuple[int, int, int | None] | None:
     match = _CONTENT_RANGE.match(value) if isinstance(value, str) else None
     if match is None or match.group(1) is None:
         return None
-    total = int(match.group(3)) if match.group(3) != "*" else None
-    return int(match.group(1)), int(match.group(2)), total
+    first, last = _int_or_none(match.group(1)), _int_or_none(match.group(2))
+    if first is None or last is None:
+        return None
+    return first, last, _int_or_none(match.group(3))
 
 
 def content_range_total(headers) -> int | None:
     """The total of a ``Content-Range`` header (``0-24/3573``, ``*/3573``), or None (``*``, absent)."""
     value = headers.get("content-range") if headers is not None else None
     match = _CONTENT_RANGE.match(value) if isinstance(value, str) else None
-    return int(match.group(3)) if match is not None and match.group(3) != "*" else None
+    return _int_or_none(match.group(3)) if match is not None else None
 
 
 def find_more_flag(body, configured_path=None) -> tuple[str | None, bool | None]:
@@ -980,7 +985,8 @@ class Paginator:
         total, exact = find_total_bound(page.body, page.headers, config.get("total_path"), page.count)
         if not exact:
             # A lower bound ("at least 10000") is no end reached: a 4xx past it fails the run.
-            self.state["announced_at_least"] = max(total, self.state.get("announced_at_least") or 0)
+            if total is not None:
+                self.state["announced_at_least"] = max(total, self.state.get("announced_at_least") or 0)
             total = None
         for key, announced in (
             ("announced_total", total),

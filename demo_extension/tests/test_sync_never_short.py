@@ -484,3 +484,46 @@ def test_a_configured_next_link_absent_from_the_last_links_object_is_the_end(fau
 
     assert log.status == SyncStatus.SUCCESS, log.error_message
     assert stored_ids(connector) == [1, 2, 3, 4]
+
+
+def test_a_configured_total_path_at_a_lower_bound_without_a_number_is_no_total(fault_server, make_connector):
+    # {"value": null, "relation": "gte"}: a lower bound that names no number bounds nothing.
+    def search_page(request):
+        offset = int(request.args.get("from", "0"))
+        hits = [{"id": number} for number in range(1, 6)][offset : offset + 2]
+        body = {"hits": {"total": {"value": None, "relation": "gte"}, "hits": hits}}
+        return Response(json_body(body), content_type="application/json")
+
+    fault_server.expect_request("/items").respond_with_handler(search_page)
+    pagination = {
+        "type": "offset",
+        "offset_param": "from",
+        "limit_param": "size",
+        "limit": 2,
+        "total_path": "hits.total",
+    }
+    connector = _connector(make_connector, fault_server, pagination=pagination, records_path="hits.hits")
+
+    log = run_sync(connector)
+
+    assert log.status == SyncStatus.SUCCESS, log.error_message
+    assert stored_ids(connector) == [1, 2, 3, 4, 5]
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [{"Content-Range": "0-1/" + "9" * 5000}, {"X-Total-Count": "\u00b2"}],
+    ids=["content-range-total-of-5000-digits", "superscript-total"],
+)
+def test_a_total_header_that_is_no_readable_number_is_no_total(fault_server, make_connector, headers):
+    def page(request):  # what lies past the offset (an API of ranges is paged by it on auto)
+        rows = [{"id": 1}, {"id": 2}][int(request.args.get("offset", "0")) :]
+        return Response(json_body(rows), headers=headers, content_type="application/json")
+
+    fault_server.expect_request("/items").respond_with_handler(page)
+    connector = _connector(make_connector, fault_server)
+
+    log = run_sync(connector)
+
+    assert log.status == SyncStatus.SUCCESS, log.error_message
+    assert stored_ids(connector) == [1, 2]
