@@ -591,11 +591,9 @@ def rel_next_href(value) -> str | None:
 
 
 def _is_link_list(value) -> bool:
-    return (
-        isinstance(value, list)
-        and bool(value)
-        and all(isinstance(link, dict) and "rel" in link and "href" in link for link in value)
-    )
+    """A list of link objects (each with its ``rel``; a last page may have none, or a link without
+    ``href``): one without a ``next`` is the last page, not a misconfigured path."""
+    return isinstance(value, list) and all(isinstance(link, dict) and "rel" in link for link in value)
 
 
 def find_next_url(body, configured_path=None):

@@ -486,6 +486,31 @@ def test_a_configured_next_link_absent_from_the_last_links_object_is_the_end(fau
     assert stored_ids(connector) == [1, 2, 3, 4]
 
 
+@pytest.mark.parametrize(
+    "last_links",
+    [[], [{"rel": "self", "method": "GET"}], [{"rel": "prev", "href": "?p=1"}, {"rel": "self"}]],
+    ids=["empty", "self-without-href", "some-without-href"],
+)
+def test_a_configured_link_list_without_a_next_link_on_its_last_page_is_the_end(
+    fault_server, make_connector, last_links
+):
+    url = fault_url(fault_server)
+    fault_server.expect_request("/items", query_string="").respond_with_json(
+        {"items": [{"id": 1}], "links": [{"rel": "self", "href": url}, {"rel": "next", "href": f"{url}?p=2"}]}
+    )
+    fault_server.expect_request("/items", query_string="p=2").respond_with_json(
+        {"items": [{"id": 2}], "links": last_links}
+    )
+    connector = _connector(
+        make_connector, fault_server, pagination={"type": "next_url", "next_url_path": "links"}
+    )
+
+    log = run_sync(connector)
+
+    assert log.status == SyncStatus.SUCCESS, log.error_message
+    assert stored_ids(connector) == [1, 2]
+
+
 def test_a_configured_total_path_at_a_lower_bound_without_a_number_is_no_total(fault_server, make_connector):
     # {"value": null, "relation": "gte"}: a lower bound that names no number bounds nothing.
     def search_page(request):
