@@ -503,11 +503,15 @@ def find_total_bound(body, headers, configured_path=None, page_count=None) -> tu
 _CONTENT_RANGE = re.compile(r"^\s*(?:items\s+)?(?:(\d+)-(\d+)|\*)/(\d+|\*)\s*$", re.IGNORECASE)
 
 
+def _content_range_match(headers) -> re.Match | None:
+    value = headers.get("content-range") if headers is not None else None
+    return _CONTENT_RANGE.match(value) if isinstance(value, str) else None
+
+
 def content_range(headers) -> tuple[int, int, int | None] | None:
     """``(first, last, total)`` of a ``Content-Range`` response header that gives a range (``total``
     None for ``*``), or None."""
-    value = headers.get("content-range") if headers is not None else None
-    match = _CONTENT_RANGE.match(value) if isinstance(value, str) else None
+    match = _content_range_match(headers)
     if match is None or match.group(1) is None:
         return None
     first, last = _int_or_none(match.group(1)), _int_or_none(match.group(2))
@@ -518,8 +522,7 @@ def content_range(headers) -> tuple[int, int, int | None] | None:
 
 def content_range_total(headers) -> int | None:
     """The total of a ``Content-Range`` header (``0-24/3573``, ``*/3573``), or None (``*``, absent)."""
-    value = headers.get("content-range") if headers is not None else None
-    match = _CONTENT_RANGE.match(value) if isinstance(value, str) else None
+    match = _content_range_match(headers)
     return _int_or_none(match.group(3)) if match is not None else None
 
 
