@@ -11,6 +11,7 @@ so the page downloads nothing at run time and its console stays clean.
 import functools
 import gzip
 
+from django.conf import settings
 from django.contrib.staticfiles import finders
 from django.core.exceptions import ImproperlyConfigured
 from django.core.signals import setting_changed
@@ -65,26 +66,35 @@ class RedocView(SpectacularRedocView):
 
 
 class SchemaView(SpectacularAPIView):
-    """drf-spectacular's schema view, the schema generated once per process (per version and
-    language) instead of on every request: generating it takes ~0.2 s of CPU, and the endpoint is
-    public, so a flood of anonymous requests slowed every tenant's requests (a security test: 81
-    requests in 20 s raised /healthz from 10 ms to 1.8 s). The URL patterns and serializers it is
-    made from do not change while the process runs; a changed setting (tests) forgets it."""
+    """drf-spectacular's schema view, the schema generated once per process instead of on every
+    request: generating it takes ~0.2 s of CPU, and the endpoint is public, so a flood of anonymous
+    requests slowed every tenant's requests (a security test: 81 requests in 20 s raised /healthz
+    from 10 ms to 1.8 s). The URL patterns and serializers it is made from do not change while the
+    process runs; a changed setting (tests) forgets it.
+
+    There is one schema: the API has one version and speaks the server's language. drf-spectacular
+    reads ``?version=`` and ``?lang=`` from the query; as keys of the cache, every new value an
+    anonymous client sent generated (~0.5 s of CPU) and kept (~0.8 MB) a schema of its own, and a
+    version with a line break made the download's header a 500. Both are ignored."""
 
     _schemas: dict = {}
 
+    def _get_version_parameter(self, request):
+        return None
+
     def _get_schema_response(self, request):
-        version = self.api_version or request.version or self._get_version_parameter(request)
-        key = (version, translation.get_language())
-        schema = self._schemas.get(key)
+        schema = self._schemas.get("schema")
         if schema is None:
-            generator = self.generator_class(
-                urlconf=self.urlconf, api_version=version, patterns=self.patterns
-            )
-            schema = self._schemas[key] = generator.get_schema(request=request, public=self.serve_public)
+            with translation.override(settings.LANGUAGE_CODE):
+                generator = self.generator_class(
+                    urlconf=self.urlconf, api_version=None, patterns=self.patterns
+                )
+                schema = self._schemas["schema"] = generator.get_schema(
+                    request=request, public=self.serve_public
+                )
         return Response(
             data=schema,
-            headers={"Content-Disposition": f'inline; filename="{self._get_filename(request, version)}"'},
+            headers={"Content-Disposition": f'inline; filename="{self._get_filename(request, None)}"'},
         )
 
 
