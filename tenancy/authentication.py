@@ -3,10 +3,13 @@
 The access token carries ``tenant_id``; the membership is re-read on every request, so removing a
 member or deactivating a user or tenant takes effect on the next request, not when the token expires.
 The same query tells whether the token's sign-in session (``sid``) was ended (signed out, or
-refresh-token reuse): then the token is refused at once too.
+refresh-token reuse): then the token is refused at once too. A token signed in with a password the
+account no longer has (``pwd``, :func:`password_stamp`) is refused as well.
 """
 
+from django.conf import settings
 from django.db.models import Subquery
+from django.utils.crypto import constant_time_compare, salted_hmac
 from rest_framework import exceptions
 from rest_framework_simplejwt.authentication import JWTAuthentication
 from rest_framework_simplejwt.exceptions import ExpiredTokenError, InvalidToken, TokenError
@@ -19,6 +22,10 @@ TENANT_CLAIM = "tenant_id"
 # The sign-in session a token belongs to: every refresh token minted by rotation, and every access
 # token, carries the id of the session its sign-in started (tenancy.services.tokens_for).
 SESSION_CLAIM = "sid"
+# The account's password when the session signed in (:func:`password_stamp`): changing the
+# password ends every session signed in before.
+PASSWORD_CLAIM = "pwd"  # noqa: S105 - a claim name, not a password
+PASSWORD_CHANGED = "The password of this account was changed after this sign-in: sign in again."  # noqa: S105
 SESSION_ENDED = (
     "This sign-in session was ended because one of its refresh tokens was presented again after it "
     "had been used (a copy of it may be in someone else's hands): sign in again."
@@ -44,6 +51,29 @@ class SessionEndedError(exceptions.AuthenticationFailed):
     def __init__(self, reason: str = EndedSession.Reason.REFRESH_TOKEN_REUSED):
         detail = SESSION_SIGNED_OUT if reason == EndedSession.Reason.SIGNED_OUT else SESSION_ENDED
         super().__init__({"detail": detail, "code": "session_ended"})
+
+
+def password_stamp(user) -> str:
+    """A short keyed digest of ``user``'s password hash, carried by every token of a sign-in
+    (``PASSWORD_CLAIM``): it changes with the password and tells nothing about it (the token's
+    payload is readable by its holder)."""
+    digest = salted_hmac("tenancy.password_stamp", user.password, secret=settings.JWT_SIGNING_KEY)
+    return digest.hexdigest()[:16]
+
+
+def password_changed_since(token, user) -> bool:
+    """Whether ``token`` was signed in with another password than ``user`` has now. A token minted
+    before tokens carried the stamp has none: it is taken as current (an access token lives
+    ``JWT_ACCESS_MINUTES``; a refresh token gets the stamp when it is rotated)."""
+    stamp = token.get(PASSWORD_CLAIM)
+    return stamp is not None and not constant_time_compare(str(stamp), password_stamp(user))
+
+
+class PasswordChangedError(exceptions.AuthenticationFailed):
+    """401 for any token signed in before the account's password was changed."""
+
+    def __init__(self):
+        super().__init__({"detail": PASSWORD_CHANGED, "code": "password_changed"})
 
 
 class TenantJWTAuthentication(JWTAuthentication):
@@ -73,6 +103,8 @@ class TenantJWTAuthentication(JWTAuthentication):
         if result is None:
             return None
         user, token = result
+        if password_changed_since(token, user):
+            raise PasswordChangedError()
         tenant_id = token.get(TENANT_CLAIM)
         if tenant_id is None:
             raise exceptions.AuthenticationFailed("Token carries no tenant; sign in again.", code="no_tenant")

@@ -7,7 +7,12 @@ from rest_framework_simplejwt.settings import api_settings as jwt_settings
 
 from core.display_names import validate_display_name
 from core.strict_input import StrictTypesMixin
-from tenancy.authentication import TENANT_CLAIM, SessionEndedError
+from tenancy.authentication import (
+    TENANT_CLAIM,
+    PasswordChangedError,
+    SessionEndedError,
+    password_changed_since,
+)
 from tenancy.models import Invitation, Membership, Role
 from tenancy.services import RefreshTokenSpent, RefreshTokenToRotate, SessionEnded, rotate_refresh_token
 
@@ -141,6 +146,8 @@ class TenantTokenRefreshSerializer(StrictTypesMixin, TokenRefreshSerializer):
             raise AuthenticationFailed(
                 "You are no longer a member of this tenant; sign in again.", "membership_revoked"
             )
+        if password_changed_since(refresh, user):
+            raise PasswordChangedError()
         try:
             return rotate_refresh_token(refresh, user)
         except RefreshTokenSpent:

@@ -20,7 +20,7 @@ from rest_framework_simplejwt.tokens import RefreshToken
 
 from core import activity
 from core.request_context import get_client_address
-from tenancy.authentication import SESSION_CLAIM, TENANT_CLAIM
+from tenancy.authentication import PASSWORD_CLAIM, SESSION_CLAIM, TENANT_CLAIM, password_stamp
 from tenancy.context import activate_tenant
 from tenancy.models import EndedSession, Invitation, Membership, Role, Tenant
 from tenancy.quotas import refuse_past_quota
@@ -253,6 +253,7 @@ def tokens_for(user, tenant: Tenant) -> dict:
     refresh[TENANT_CLAIM] = tenant.pk
     refresh["tenant"] = tenant.slug
     refresh[SESSION_CLAIM] = refresh[jwt_settings.JTI_CLAIM]
+    refresh[PASSWORD_CLAIM] = password_stamp(user)
     return {"access": str(refresh.access_token), "refresh": str(refresh)}
 
 
@@ -319,6 +320,8 @@ def rotate_refresh_token(refresh: RefreshToken, user) -> dict:
         end_session(user, session, tenant_id=refresh.get(TENANT_CLAIM))
         raise SessionEnded from None
     refresh[SESSION_CLAIM] = session
+    if PASSWORD_CLAIM not in refresh.payload:  # minted before tokens carried it: bound from now on
+        refresh[PASSWORD_CLAIM] = password_stamp(user)
     access = str(refresh.access_token)
     refresh.set_jti()
     refresh.set_exp()

@@ -14,7 +14,7 @@ from rest_framework_simplejwt.token_blacklist.models import OutstandingToken
 from rest_framework_simplejwt.tokens import AccessToken, RefreshToken
 
 from core import extensions
-from tenancy.authentication import TENANT_CLAIM
+from tenancy.authentication import PASSWORD_CLAIM, TENANT_CLAIM
 from tenancy.models import EndedSession, Membership, Role
 
 TOKEN_URL = "/api/auth/token/"
@@ -466,6 +466,60 @@ def test_refresh_is_refused_for_a_deactivated_tenant(anon_client, editor_user, t
     tenant_a.save()
 
     assert anon_client.post(REFRESH_URL, {"refresh": tokens["refresh"]}, format="json").status_code == 401
+
+
+def test_a_password_change_ends_every_session_signed_in_with_the_old_password(anon_client, editor_user):
+    # An operator changing a leaked password (the admin, changepassword): the refresh token a thief
+    # copied kept minting access tokens, each rotation a new day, for as long as they kept using it.
+    tokens = tokens_for(anon_client, editor_user)
+    rotated = anon_client.post(REFRESH_URL, {"refresh": tokens["refresh"]}, format="json").json()
+    editor_user.set_password("another-horse-10")
+    editor_user.save()
+
+    refresh = anon_client.post(REFRESH_URL, {"refresh": rotated["refresh"]}, format="json")
+    me = bearer(rotated["access"]).get(ME_URL)
+
+    assert refresh.status_code == 401
+    assert refresh.json()["code"] == "password_changed"
+    assert "access" not in refresh.json()
+    assert me.status_code == 401
+    assert me.json()["code"] == "password_changed"
+    new = login(anon_client, editor_user.email, password="another-horse-10")
+    assert bearer(new.json()["access"]).get(ME_URL).status_code == 200
+    assert anon_client.post(REFRESH_URL, {"refresh": new.json()["refresh"]}, format="json").status_code == 200
+
+
+def test_saving_the_user_without_a_new_password_keeps_its_sessions(anon_client, editor_user):
+    tokens = tokens_for(anon_client, editor_user)
+    editor_user.full_name = "Renamed"
+    editor_user.save()
+
+    assert bearer(tokens["access"]).get(ME_URL).status_code == 200
+    assert anon_client.post(REFRESH_URL, {"refresh": tokens["refresh"]}, format="json").status_code == 200
+
+
+def test_the_password_stamp_in_a_token_tells_nothing_about_the_password(anon_client, editor_user):
+    tokens = tokens_for(anon_client, editor_user)
+    stamp = AccessToken(tokens["access"])[PASSWORD_CLAIM]
+
+    assert len(stamp) == 16
+    assert stamp not in editor_user.password
+
+
+def test_a_refresh_token_minted_without_a_password_stamp_gets_one_when_rotated(
+    anon_client, editor_user, tenant_a
+):
+    old = RefreshToken.for_user(editor_user)  # a token minted before tokens carried the stamp
+    old[TENANT_CLAIM] = tenant_a.pk
+    rotated = anon_client.post(REFRESH_URL, {"refresh": str(old)}, format="json")
+    assert rotated.status_code == 200, rotated.content
+    editor_user.set_password("another-horse-10")
+    editor_user.save()
+
+    assert (
+        anon_client.post(REFRESH_URL, {"refresh": rotated.json()["refresh"]}, format="json").status_code
+        == 401
+    )
 
 
 def test_refresh_of_a_deleted_user_is_401_not_500(anon_client, editor_user):
