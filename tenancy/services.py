@@ -13,6 +13,7 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from rest_framework_simplejwt.settings import api_settings as jwt_settings
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
@@ -540,9 +541,18 @@ def _token_hash(token: str) -> str:
 
 
 def pending_invitations():
-    """Invitations that can still be accepted (not accepted, revoked or expired)."""
+    """Invitations that can still be accepted: not accepted, revoked or expired, and sent by an
+    active account that is still an admin of the tenant. The token is shown only to the admin who
+    invited; without the last condition an admin about to be demoted or removed could invite an
+    address of their own as admin and take the role back afterwards."""
+    inviter_is_admin = Membership.objects.filter(
+        user=OuterRef("invited_by"), tenant=OuterRef("tenant"), role=Role.ADMIN, user__is_active=True
+    )
     return Invitation.objects.filter(
-        accepted_at__isnull=True, revoked_at__isnull=True, expires_at__gt=timezone.now()
+        Exists(inviter_is_admin),
+        accepted_at__isnull=True,
+        revoked_at__isnull=True,
+        expires_at__gt=timezone.now(),
     )
 
 
@@ -592,7 +602,10 @@ def revoke_invitation(invitation: Invitation, *, actor=None) -> None:
             _record_invitation("invitation.revoked", invitation, actor=actor)
 
 
-_INVALID_INVITATION = "This invitation is not valid: it may have expired, been revoked or been used already."
+_INVALID_INVITATION = (
+    "This invitation is not valid: it may have expired, been revoked or been used already, or whoever "
+    "sent it is no longer an admin of the tenant."
+)
 
 
 def accept_invitation(token: str, password: str, name: str | None = None) -> dict:

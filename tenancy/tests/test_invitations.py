@@ -229,6 +229,45 @@ def test_an_invitation_that_cannot_be_accepted_is_400(state, admin_client, tenan
     assert "not valid" in response.json()["detail"]
 
 
+@pytest.mark.parametrize("lost", ["demoted", "removed", "deactivated", "deleted"])
+def test_an_invitation_is_void_once_whoever_sent_it_is_no_longer_an_admin(
+    lost, admin_client, make_member, client_for, tenant_a
+):
+    # An admin about to be demoted or removed invited an address of their own as admin and kept the
+    # token (shown once, only to them): accepting it afterwards gave them the admin role back.
+    other_admin = make_member(tenant_a, Role.ADMIN, email="other-admin@acme.test")
+    created = invite(client_for(other_admin, tenant_a), "accomplice@elsewhere.test", role="admin")
+    membership = Membership.objects.get(user=other_admin, tenant=tenant_a)
+    if lost == "demoted":
+        assert (
+            admin_client.patch(f"/api/tenancy/members/{membership.pk}/", {"role": "viewer"}).status_code
+            == 200
+        )
+    elif lost == "removed":
+        assert admin_client.delete(f"/api/tenancy/members/{membership.pk}/").status_code == 204
+    elif lost == "deactivated":
+        User.objects.filter(pk=other_admin.pk).update(is_active=False)
+    else:
+        other_admin.delete()
+
+    response = accept(created["token"], "A-long-passphrase-9")
+
+    assert response.status_code == 400
+    assert "no longer an admin" in response.json()["detail"]
+    assert not User.objects.filter(email="accomplice@elsewhere.test").exists()
+    assert created["id"] not in [row["id"] for row in admin_client.get(INVITATIONS).json()["results"]]
+
+
+def test_an_invitation_from_an_admin_who_is_still_one_is_accepted(
+    admin_client, make_member, client_for, tenant_a
+):
+    other_admin = make_member(tenant_a, Role.ADMIN, email="other-admin@acme.test")
+    created = invite(client_for(other_admin, tenant_a), "new-editor@elsewhere.test")
+    make_member(tenant_a, Role.VIEWER)  # other members change nothing
+
+    assert accept(created["token"], "A-long-passphrase-9").status_code == 200
+
+
 def test_revoked_and_accepted_invitations_leave_the_pending_list(admin_client):
     revoked = invite(admin_client, "a@acme.test")
     accepted = invite(admin_client, "b@acme.test")
