@@ -1294,6 +1294,13 @@ RECORD_FIELD_PATH = re.compile(r"^[^.\x00-\x1f]{1,100}(\.[^.\x00-\x1f]{1,100}){0
 RECORD_ORDERING_PATTERN = r'^-?(external_id|last_synced_at|data\.[^"\\\x00-\x1f]{1,100})$'
 
 
+def _is_negative_number(name: str) -> bool:
+    try:
+        return int(name) < 0
+    except ValueError:
+        return False
+
+
 class RecordSearchQuerySerializer(QueryParamsSerializer):
     """The records search (``field`` contains ``value``), shared by the records list and the export."""
 
@@ -1313,6 +1320,14 @@ class RecordSearchQuerySerializer(QueryParamsSerializer):
         if not RECORD_FIELD_PATH.match(value):
             raise serializers.ValidationError(
                 "A field is a dotted path of 1 to 10 names without control characters, e.g. address.city."
+            )
+        # A name that is a whole number is a position in a list (tags.0), as Django reads it (int():
+        # spaces, "_" and other scripts' digits too). The databases read a negative one differently
+        # (SQLite refuses the JSON path "$[-1]", PostgreSQL counts from the end).
+        if any(_is_negative_number(name) for name in value.split(".")):
+            raise serializers.ValidationError(
+                "A name of the field's path that is a number is a position in a list, counted from 0: "
+                "it cannot be negative."
             )
         return value
 

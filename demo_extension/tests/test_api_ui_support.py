@@ -236,6 +236,29 @@ def test_a_half_or_malformed_field_search_is_a_400(viewer_client, make_connector
     assert response.json()["detail"]
 
 
+@pytest.mark.parametrize("field", ["-1", "tags.-2", "tags. -1_0", "tags.-\u0663"])
+def test_a_negative_number_in_a_field_path_is_a_400_not_a_500(viewer_client, make_connector, field):
+    # A segment that is a number is a list position; a negative one made SQLite's JSON path
+    # "$[-1]" an error, so the records list and the export answered 500.
+    connector = make_connector()
+    add_records(connector, {"1": {"tags": ["a", "b"], "address": {"city": "Oslo"}}})
+    for endpoint in ("records", "export"):
+        response = viewer_client.get(
+            f"{CONNECTORS}{connector.pk}/{endpoint}/", {"field": field, "value": "b"}
+        )
+
+        assert response.status_code == 400, (endpoint, response.content)
+        assert "negative" in response.json()["detail"]
+
+
+def test_a_number_in_a_field_path_searches_a_list_position(viewer_client, make_connector):
+    connector = make_connector()
+    add_records(connector, {"1": {"tags": ["a", "b"]}, "2": {"tags": ["b", "a"]}})
+    url = f"{CONNECTORS}{connector.pk}/records/"
+
+    assert external_ids(viewer_client.get(url, {"field": "tags.1", "value": "b"})) == ["1"]
+
+
 # --- can_resume ---------------------------------------------------------------------------------
 
 
