@@ -19,7 +19,8 @@ Styles (``connector.pagination["type"]``; every path uses the syntax of :mod:`.p
   ``cursor_field`` (default ``id``) of the page's last record is (Stripe's ``starting_after``).
   ``cursor_url``: an API that continues a listing at another endpoint (Dropbox's
   ``list_folder/continue``) gets the cursor there, alone (the cursor holds the listing's arguments).
-* ``next_url``: the URL at ``next_url_path`` (detected when unset), absolute or relative.
+* ``next_url``: the URL at ``next_url_path`` (detected when unset), absolute or relative (see
+  :func:`resolve_next_url`: a query string alone keeps the request's other parameters).
 * ``link_header``: RFC 8288 ``Link: <…>; rel="next"``.
 * ``auto``: detected from the first response (see :func:`detect_pagination`).
 
@@ -170,6 +171,8 @@ _META_KEYS = (
     "records",
     # Elasticsearch / OpenSearch: hits {total: {value, relation}, hits: [...]} (Algolia's hits is a list)
     "hits",
+    "_metadata",  # SendGrid v3: _metadata {self, next, prev, count}
+    "list_info",  # Dropbox Sign: list_info {num_pages, num_results, page, page_size}
 )
 _NEXT_URL_KEYS = (
     "next",
@@ -186,6 +189,7 @@ _NEXT_URL_KEYS = (
     "next_page",  # Zendesk offset pagination (an absolute URL; a number elsewhere is ignored)
     "after_url",  # Zendesk incremental exports (cursor-based)
     "__next",  # OData v2: d.__next (server-driven paging, SuccessFactors' $skiptoken)
+    "nextUri",  # DocuSign eSignature: a path relative to the API's base path (/restapi/v2.1)
 )
 # Cursors at fixed places that widely used APIs document, with the parameter each expects back.
 # They are read before next URLs: HubSpot's paging.next.link drops the request's own parameters.
@@ -219,6 +223,9 @@ _CURSORS_SENT_UNDER_THEIR_NAME = (
     ("next_page_token", "total_records", "next_page_token"),  # Zoom
     # Marketo: https://experienceleague.adobe.com/en/docs/marketo-developer/marketo/rest/paging-tokens
     ("nextPageToken", "moreResult", "nextPageToken"),
+    # Cloudinary's Admin API: {"resources", "next_cursor"}, sent back as next_cursor (it ignores
+    # "cursor": https://cloudinary.com/documentation/admin_api#pagination)
+    ("next_cursor", "resources", "next_cursor"),
 )
 # Cursors APIs send in a response header, with the query parameter each expects back:
 # https://learn.microsoft.com/en-us/rest/api/azure/devops/ ("REST responses that do not contain all items
@@ -248,6 +255,8 @@ _TOTAL_KEYS = (
     "totalSize",  # Salesforce
     "totalElements",  # Spring Data, HAL (Help Scout's page.totalElements)
     "__count",  # OData v2 with $inlinecount=allpages: d.__count, a string
+    "totalSetSize",  # DocuSign eSignature, a string
+    "num_results",  # Dropbox Sign: list_info.num_results
     "count",  # at the top level only (see _total_count): in a meta object it counts the page
 )
 _TOTAL_HEADERS = ("x-total-count", "x-total", "x-wp-total")
@@ -615,9 +624,14 @@ def find_next_url(body, configured_path=None):
     if href is not None and _looks_like_url(href):
         return "links", href
     candidates = [((key,), body.get(key)) for key in _NEXT_URL_KEYS]
-    # In a meta object, and one level further in (Paddle's meta.pagination.next).
+    # In a meta object, and one level further in (Paddle's meta.pagination.next), and in the links
+    # object of those (BigCommerce's meta.pagination.links.next).
     for prefix, inner in _meta_objects(body):
         candidates += [((*prefix, key), inner.get(key)) for key in _NEXT_URL_KEYS]
+        for links_key in ("links", "_links"):
+            links = inner.get(links_key)
+            if isinstance(links, dict) and len(prefix) > 1:
+                candidates += [((*prefix, links_key, key), links.get(key)) for key in _NEXT_URL_KEYS]
     for parts, value in candidates:
         if isinstance(value, dict):
             for inner_key in _LINK_OBJECT_KEYS:
@@ -661,13 +675,35 @@ def resolve_next_url(target: str, page_url: str, body) -> str:
     """``target`` (a next-page URL from the body) as an absolute URL. A path is relative to the
     response's URL, unless the body names the base of its links (Confluence's ``_links.base``):
     a path under the base's own path (Confluence v2: ``/wiki/api/v2/...``) is relative to its host,
-    any other path (Confluence v1: ``/rest/api/...``) to the base itself."""
+    any other path (Confluence v1: ``/rest/api/...``) to the base itself.
+
+    A path that is the end of the page's own path without its beginning is relative to the API's
+    base path, that beginning: DocuSign's ``nextUri`` ``/accounts/{id}/envelopes?start_position=100``
+    answering ``/restapi/v2.1/accounts/{id}/envelopes`` (resolved against the host it would be a
+    404). A link that is only a query string (BigCommerce's ``"?page=2&limit=50"``, "appended to the
+    resource") keeps the page's other query parameters, the request's filters among them: resolved
+    as a URL it would replace them all and page through another list."""
     target = target.strip()
     base = links_base(body)
     if base and target.startswith("/") and not target.startswith("//"):
         base_path = urlsplit(base).path.rstrip("/")
         if base_path and not (target == base_path or target.startswith(base_path + "/")):
             return urljoin(base, base_path + target)
+    page = urlsplit(page_url)
+    if target.startswith("?"):
+        own = parse_qsl(target[1:], keep_blank_values=True)
+        named = {name for name, _ in own}
+        kept = [
+            (name, value)
+            for name, value in parse_qsl(page.query, keep_blank_values=True)
+            if name not in named
+        ]
+        return urlunsplit((page.scheme, page.netloc, page.path, urlencode(kept + own), ""))
+    if target.startswith("/") and not target.startswith("//"):
+        target_path = urlsplit(target).path.rstrip("/")
+        page_path = page.path.rstrip("/")
+        if target_path and page_path != target_path and page_path.endswith(target_path):
+            return urljoin(page_url, page_path[: -len(target_path)] + target)
     return urljoin(page_url, target)
 
 

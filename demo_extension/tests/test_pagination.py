@@ -15,6 +15,7 @@ from demo_extension.services.pagination import (
     find_total_pages,
     make_paginator,
     next_link,
+    resolve_next_url,
     strip_params,
     validate_pagination_config,
 )
@@ -390,6 +391,57 @@ def _records(n, key="id"):
             {},
             {"type": "cursor", "cursor_path": "next_cursor", "cursor_param": "cursor"},
         ),
+        (  # https://cloudinary.com/documentation/admin_api#pagination: sent back as next_cursor
+            {"resources": _records(2), "next_cursor": "8edbc61040178db60b0973ca9494bf3a"},
+            {},
+            {"type": "cursor", "cursor_path": "next_cursor", "cursor_param": "next_cursor"},
+        ),
+        (  # SendGrid v3: _metadata {self, next, count}
+            {
+                "result": _records(2),
+                "_metadata": {"self": ENDPOINT, "next": f"{ENDPOINT}?page_token=x", "count": 9},
+            },
+            {},
+            {"type": "next_url", "next_url_path": "_metadata.next"},
+        ),
+        (  # Dropbox Sign: list_info {num_pages, num_results, page, page_size}
+            {
+                "signature_requests": _records(2),
+                "list_info": {"num_pages": 5, "num_results": 9, "page": 1, "page_size": 2},
+            },
+            {},
+            {"type": "page", "page_param": "page", "start_page": 1},
+        ),
+        (  # DocuSign: string counts and a nextUri
+            {
+                "resultSetSize": "2",
+                "startPosition": "0",
+                "endPosition": "1",
+                "totalSetSize": "9",
+                "nextUri": "/accounts/1/envelopes?start_position=2&count=2",
+                "previousUri": "",
+                "envelopes": _records(2),
+            },
+            {},
+            {"type": "next_url", "next_url_path": "nextUri"},
+        ),
+        (  # BigCommerce v3: meta.pagination.links.next, a query string
+            {
+                "data": _records(2),
+                "meta": {
+                    "pagination": {
+                        "total": 9,
+                        "count": 2,
+                        "per_page": 2,
+                        "current_page": 1,
+                        "total_pages": 5,
+                        "links": {"current": "?page=1&limit=2", "next": "?page=2&limit=2"},
+                    }
+                },
+            },
+            {},
+            {"type": "next_url", "next_url_path": "meta.pagination.links.next"},
+        ),
     ],
 )
 def test_auto_detection_knows_the_envelopes_of_widely_used_apis(body, headers, expected):
@@ -586,3 +638,35 @@ def test_a_cursor_found_in_the_body_is_read_there_before_a_known_header():
 )
 def test_a_response_header_looks_like_a_cursor_by_its_name_when_it_has_a_value(headers, named):
     assert cursor_like_header(httpx.Headers(headers)) == named
+
+
+@pytest.mark.parametrize(
+    ("target", "page_url", "resolved"),
+    [
+        # BigCommerce: "?page=2&limit=50" is appended to the resource; the request's filter stays
+        (
+            "?page=3&limit=5",
+            "https://api.example.com/v3/products?is_visible=true&page=2&limit=5",
+            "https://api.example.com/v3/products?is_visible=true&page=3&limit=5",
+        ),
+        # DocuSign: a path relative to the API's base path (/restapi/v2.1)
+        (
+            "/accounts/7/envelopes?start_position=5&count=5",
+            "https://demo.docusign.net/restapi/v2.1/accounts/7/envelopes?from_date=2025-01-01",
+            "https://demo.docusign.net/restapi/v2.1/accounts/7/envelopes?start_position=5&count=5",
+        ),
+        # A path from the host's root stays one
+        ("/v1/users?page=2", ENDPOINT, "https://api.example.com/v1/users?page=2"),
+        ("/v2/people?page=2", ENDPOINT, "https://api.example.com/v2/people?page=2"),
+        # Only a whole trailing segment counts: "/users" is no suffix of ".../superusers"
+        (
+            "/users?page=2",
+            "https://api.example.com/v1/superusers",
+            "https://api.example.com/users?page=2",
+        ),
+        ("https://api.example.com/v1/users?cursor=x", ENDPOINT, "https://api.example.com/v1/users?cursor=x"),
+    ],
+    ids=["query-string", "base-path", "root", "other-root", "no-partial-segment", "absolute"],
+)
+def test_a_relative_next_link_resolves_as_its_api_means_it(target, page_url, resolved):
+    assert resolve_next_url(target, page_url, {}) == resolved

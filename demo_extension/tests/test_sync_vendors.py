@@ -15,22 +15,29 @@ from demo_extension.tests.vendors import (
     FIFTH_VENDORS_ON_AUTO,
     FOURTH_VENDORS_ON_AUTO,
     MORE_VENDORS,
+    NINTH_VENDORS_ON_AUTO,
     SEVENTH_VENDORS_ON_AUTO,
     SIXTH_VENDORS_ON_AUTO,
     THIRD_VENDORS_ON_AUTO,
     VENDORS,
     Asana,
     Ashby,
+    Auth0Users,
     AzureDevOps,
+    BigCommerce,
     Box,
     Chargebee,
     ClickUp,
     Close,
     Cloudflare,
     CloudflareKV,
+    Cloudinary,
     ConfluenceV1,
     Contentful,
+    DiscordMessages,
+    DocuSignEnvelopes,
     Dropbox,
+    DropboxSign,
     Elasticsearch,
     Eventbrite,
     FacebookGraph,
@@ -48,6 +55,7 @@ from demo_extension.tests.vendors import (
     Intercom,
     IntercomSearch,
     Jira,
+    JiraSearchJql,
     JsonApiOmittedNext,
     Klaviyo,
     Lever,
@@ -73,6 +81,7 @@ from demo_extension.tests.vendors import (
     QuickBooksOnline,
     Reddit,
     Salesforce,
+    SendGridLists,
     Sentry,
     ServiceNow,
     Shopify,
@@ -92,6 +101,7 @@ from demo_extension.tests.vendors import (
     WordPress,
     XApiV2,
     Xero,
+    YelpBusinessSearch,
     YouTube,
     Zendesk,
     ZohoCrm,
@@ -134,7 +144,8 @@ def _assert_no_request_past_the_last_page(vendor, log, page_size=None, *, allowe
     + FOURTH_VENDORS_ON_AUTO
     + FIFTH_VENDORS_ON_AUTO
     + SIXTH_VENDORS_ON_AUTO
-    + SEVENTH_VENDORS_ON_AUTO,
+    + SEVENTH_VENDORS_ON_AUTO
+    + NINTH_VENDORS_ON_AUTO,
     ids=lambda cls: cls.name,
 )
 def test_auto_pagination_syncs_every_record_of_each_vendor_without_a_request_past_the_last_page(
@@ -276,6 +287,38 @@ README_EXAMPLES = [
     (PagerDuty, {"type": "offset", "limit": 4, "has_more_path": "more"}),
     (Mailchimp, {"type": "offset", "offset_param": "offset", "limit_param": "count", "limit": 4}),
     (Contentful, {"type": "offset", "offset_param": "skip", "limit_param": "limit", "limit": 4}),
+    (
+        JiraSearchJql,
+        {
+            "type": "cursor",
+            "cursor_path": "nextPageToken",
+            "cursor_param": "nextPageToken",
+            "size_param": "maxResults",
+            "page_size": 4,
+        },
+    ),
+    (YelpBusinessSearch, {"type": "offset", "limit": 4}),
+    (
+        DocuSignEnvelopes,
+        {"type": "offset", "offset_param": "start_position", "limit_param": "count", "limit": 4},
+    ),
+    (DocuSignEnvelopes, {"type": "next_url", "next_url_path": "nextUri"}),
+    (BigCommerce, {"type": "page", "size_param": "limit", "page_size": 4}),
+    (
+        SendGridLists,
+        {"type": "next_url", "next_url_path": "_metadata.next", "size_param": "page_size", "page_size": 4},
+    ),
+    (DropboxSign, {"type": "page", "size_param": "page_size", "page_size": 4}),
+    (
+        Cloudinary,
+        {
+            "type": "cursor",
+            "cursor_path": "next_cursor",
+            "cursor_param": "next_cursor",
+            "size_param": "max_results",
+            "page_size": 4,
+        },
+    ),
 ]
 
 
@@ -2409,28 +2452,48 @@ def test_magento_s_last_page_answered_again_past_an_overcounted_total_fails_sayi
 
 
 @pytest.mark.parametrize(
-    ("vendor_class", "fields", "stored", "said"),
+    ("vendor_class", "fields", "records", "stored", "said"),
     [
         (
             Ticketmaster,
             {"pagination": {"type": "auto", "size_param": "size", "page_size": 200}},
+            2401,
             1000,
             "The upstream announced 2401 records and the sync received 1000",
         ),
         (
             Box,
             {"pagination": {"type": "offset", "limit": 1000}},
+            10_001,
             10_000,
             "The upstream announced 10001 records and",
         ),
+        (
+            Auth0Users,
+            {
+                "query_params": {"include_totals": "true"},
+                "pagination": {"type": "page", "start_page": 0, "size_param": "per_page", "page_size": 100},
+            },
+            1234,
+            1000,
+            "The upstream announced 1234 records and the sync received 1000",
+        ),
+        (
+            YelpBusinessSearch,
+            {"pagination": {"type": "offset", "limit": 50}},
+            2401,
+            1000,
+            "The upstream announced 2401 records and the sync received 1000",
+        ),
     ],
-    ids=["ticketmaster", "box"],
+    ids=["ticketmaster", "box", "auth0", "yelp"],
 )
 def test_a_list_deeper_than_the_api_pages_fails_naming_the_cap_and_what_to_do(
-    vendor_server, make_connector, vendor_class, fields, stored, said
+    vendor_server, make_connector, vendor_class, fields, records, stored, said
 ):
-    # Ticketmaster: size * page < 1000 (HTTP 400 DIS1035); Box: an offset past 9,999 (HTTP 400).
-    vendor = vendor_server(vendor_class, records=2401 if vendor_class is Ticketmaster else 10_001)
+    # Ticketmaster: size * page < 1000 (HTTP 400 DIS1035); Box: an offset past 9,999 (HTTP 400);
+    # Auth0: page * per_page + per_page past 1000 (HTTP 400); Yelp: offset + limit past 1000 (HTTP 400).
+    vendor = vendor_server(vendor_class, records=records)
     connector = make_connector(**vendor.connector_fields(), **fields)
 
     log = run_sync(connector)
@@ -2440,3 +2503,141 @@ def test_a_list_deeper_than_the_api_pages_fails_naming_the_cap_and_what_to_do(
     assert "HTTP 400" in log.error_message and said in log.error_message, log.error_message
     assert "APIs cap how deep a list pages" in log.error_message
     assert "narrow the query" in log.error_message
+
+
+def test_jira_s_enhanced_jql_search_sends_next_page_token_back_until_is_last(vendor_server, make_connector):
+    vendor = vendor_server(JiraSearchJql)  # {"issues", "nextPageToken", "isLast"}; no total, no startAt
+    connector = make_connector(**vendor.connector_fields())
+
+    log = _synced_completely(vendor, connector, pages=5)
+    assert log.records_total is None
+    assert [bool(request["query"].get("nextPageToken")) for request in vendor.requests] == [False] + [
+        True
+    ] * 4
+    assert not any("startAt" in request["query"] for request in vendor.requests)
+    assert any("'nextPageToken'" in line and "Detected pagination" in line for line in events(log))
+
+
+AUTH0_PAGES = {"type": "page", "start_page": 0, "size_param": "per_page", "page_size": 50}
+
+
+@pytest.mark.parametrize(
+    ("fields", "status", "said"),
+    [
+        ({}, SyncStatus.PARTIAL, "The single answer holds exactly 50 records"),
+        (
+            {"query_params": {"include_totals": "true"}},
+            SyncStatus.FAILED,
+            "The offset was sent as 'start' (detected)",
+        ),
+    ],
+    ids=["bare-array", "include-totals"],
+)
+def test_auth0_users_on_auto_are_never_called_complete_and_the_message_says_what_to_set(
+    vendor_server, make_connector, fields, status, said
+):
+    # Auth0 pages by a zero-based "page" (and "per_page"), which no answer names: without "page" it
+    # serves 50 users as a bare array; with include_totals its {"start", "limit", "length", "total"}.
+    vendor = vendor_server(Auth0Users)  # 123 users
+    connector = make_connector(**vendor.connector_fields(), **fields)
+
+    log = run_sync(connector)
+
+    assert log.status == status
+    assert log.records_created == 50
+    assert said in log.error_message, log.error_message
+
+
+def test_auth0_users_page_from_zero_by_page_and_per_page_with_include_totals(vendor_server, make_connector):
+    vendor = vendor_server(Auth0Users)  # 123 users
+    connector = make_connector(
+        **vendor.connector_fields(), query_params={"include_totals": "true"}, pagination=AUTH0_PAGES
+    )
+
+    log = run_sync(connector)
+
+    assert log.status == SyncStatus.SUCCESS, log.error_message
+    assert (log.records_created, log.records_total) == (123, 123)
+    assert _canonical(stored_records(connector).values()) == _canonical(vendor.all_records())
+    # A first sync sends up to 3 page numbers ahead of the first answer (README, "Overlapping page
+    # fetches"): page 3 is discarded; a re-sync asks for the 3 pages alone.
+    assert {int(request["query"]["page"]) for request in vendor.requests} <= {0, 1, 2, 3}
+    vendor.requests.clear()
+    assert run_sync(connector).status == SyncStatus.SUCCESS
+    assert sorted(int(request["query"]["page"]) for request in vendor.requests) == [0, 1, 2]
+
+
+def test_discord_messages_on_auto_end_partial_and_page_backwards_by_the_last_id_sent_as_before(
+    vendor_server, make_connector
+):
+    vendor = vendor_server(DiscordMessages)  # 123 messages, newest first, 50 an answer, nothing else
+    connector = make_connector(**vendor.connector_fields())
+
+    log = run_sync(connector)
+
+    assert log.status == SyncStatus.PARTIAL
+    assert log.records_created == 50
+    assert "holds exactly 50 records, a page size APIs commonly serve by default" in log.error_message
+
+    vendor.requests.clear()
+    connector.pagination = {
+        "type": "cursor",
+        "cursor_from": "last_record",
+        "cursor_field": "id",
+        "cursor_param": "before",
+        "size_param": "limit",
+        "page_size": 100,
+    }
+    connector.save(update_fields=["pagination"])
+    log = run_sync(connector)
+
+    assert log.status == SyncStatus.SUCCESS, log.error_message
+    assert SyncedRecord.objects.filter(connector=connector, deleted_at__isnull=True).count() == 123
+    # 100, then 23 and an empty answer (a short page is no proof of the end for a cursor).
+    assert [request["query"].get("before") for request in vendor.requests] == [
+        None,
+        vendor.record(24)["id"],
+        vendor.record(1)["id"],
+    ]
+
+
+@pytest.mark.parametrize(
+    "pagination",
+    [{"type": "auto"}, {"type": "page", "size_param": "limit", "page_size": 5}],
+    ids=["auto", "readme"],
+)
+def test_bigcommerce_s_query_string_next_links_keep_the_request_s_filter(
+    vendor_server, make_connector, pagination
+):
+    # meta.pagination.links.next is "?page=2&limit=5", "appended to the resource": the request's
+    # is_visible=true must stay, or the run pages through every product instead of the visible ones.
+    vendor = vendor_server(BigCommerce)
+    connector = make_connector(
+        **vendor.connector_fields(), query_params={"is_visible": "true"}, pagination=pagination
+    )
+    visible = [record for record in vendor.all_records() if record["is_visible"]]
+
+    log = run_sync(connector)
+
+    assert log.status == SyncStatus.SUCCESS, log.error_message
+    assert (log.records_created, log.records_total) == (len(visible), len(visible)) == (16, 16)
+    assert _canonical(stored_records(connector).values()) == _canonical(visible)
+    assert all(request["query"].get("is_visible") == "true" for request in vendor.requests)
+    assert sorted(request["query"].get("page", "1") for request in vendor.requests) == ["1", "2", "3", "4"]
+
+
+@pytest.mark.parametrize(
+    "fields", [{}, {"pagination": {"type": "next_url", "next_url_path": "nextUri"}}], ids=["auto", "readme"]
+)
+def test_docusign_s_next_uri_is_relative_to_the_api_s_base_path_and_its_totals_are_strings(
+    vendor_server, make_connector, fields
+):
+    # nextUri "/accounts/{id}/envelopes?start_position=5&count=5&from_date=..." answers
+    # "/restapi/v2.1/accounts/{id}/envelopes": against the host it is a 404.
+    vendor = vendor_server(DocuSignEnvelopes)
+    connector = make_connector(**vendor.connector_fields(), **fields)
+
+    log = _synced_completely(vendor, connector, pages=5)
+    assert log.records_total == 23  # totalSetSize "23"
+    assert {request["path"] for request in vendor.requests} == {vendor.path}
+    assert all(request["query"]["from_date"] == "2025-01-01" for request in vendor.requests)
