@@ -215,6 +215,7 @@ _CURSOR_KEYS = {
     "scroll_id": "scroll_id",
     "next_offset": "offset",  # Chargebee: an opaque token sent back as "offset"
     "next_marker": "marker",  # Box's marker-based pagination (usemarker=true); OpenStack's marker
+    "lastKey": "lastKey",  # Smartsheet's token pages (paginationType=token)
 }
 # Cursors an API wants back under their own name, told by the key beside them (a top-level token
 # and that key): (token path, key beside it, the parameter).
@@ -1629,7 +1630,8 @@ class AutoPaginator:
 TYPICAL_PAGE_SIZES = frozenset({50, 100, 200, 250, 500, 1000, 2000, 5000, 10000})
 # Query parameters that ask for a page size (the endpoint's own ``?limit=100``, query_params).
 _SIZE_QUERY_PARAMS = frozenset(
-    key.lower() for key in (*_LIMIT_KEYS, "size", "count", "top", "$top", "page[size]", "page[limit]", "rows")
+    key.lower()
+    for key in (*_LIMIT_KEYS, "size", "count", "top", "$top", "page[size]", "page[limit]", "rows", "maxItems")
 )
 
 

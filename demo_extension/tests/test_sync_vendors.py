@@ -86,6 +86,7 @@ from demo_extension.tests.vendors import (
     ServiceNow,
     Shopify,
     ShopifyAdminGraphQL,
+    SmartsheetWorkspaces,
     Spotify,
     Square,
     StackExchange,
@@ -2641,3 +2642,63 @@ def test_docusign_s_next_uri_is_relative_to_the_api_s_base_path_and_its_totals_a
     assert log.records_total == 23  # totalSetSize "23"
     assert {request["path"] for request in vendor.requests} == {vendor.path}
     assert all(request["query"]["from_date"] == "2025-01-01" for request in vendor.requests)
+
+
+@pytest.mark.parametrize("max_items", [None, "7"], ids=["default", "maxItems-7"])
+def test_smartsheet_token_pages_send_last_key_back_and_a_short_page_is_no_end(
+    vendor_server, make_connector, max_items
+):
+    # {"data", "lastKey"}: at most maxItems a page, "not guaranteed" that many (the fake's second
+    # and later pages hold one fewer); no lastKey on the last page.
+    vendor = vendor_server(SmartsheetWorkspaces)
+    query = {"paginationType": "token", **({"maxItems": max_items} if max_items else {})}
+    connector = make_connector(**vendor.connector_fields(), query_params=query)
+
+    log = run_sync(connector)
+
+    assert log.status == SyncStatus.SUCCESS, log.error_message
+    assert log.records_created == 23
+    assert _canonical(stored_records(connector).values()) == _canonical(vendor.all_records())
+    keys = [request["query"].get("lastKey") for request in vendor.requests]
+    assert keys[0] is None and all(keys[1:]) and len(keys) == (6 if max_items is None else 4)
+    assert any("'lastKey'" in line and "Detected pagination" in line for line in events(log))
+
+
+def test_a_single_smartsheet_token_page_as_long_as_its_max_items_is_not_called_complete(
+    vendor_server, make_connector
+):
+    vendor = vendor_server(SmartsheetWorkspaces, records=7)  # one page of 7, no lastKey
+    connector = make_connector(
+        **vendor.connector_fields(), query_params={"paginationType": "token", "maxItems": "7"}
+    )
+
+    log = run_sync(connector)
+
+    assert log.status == SyncStatus.PARTIAL
+    assert log.records_created == 7
+    assert "holds exactly 7 records" in log.error_message and "maxItems=7" in log.error_message
+
+
+@pytest.mark.parametrize(
+    ("pagination", "status"),
+    [
+        ({"type": "auto"}, SyncStatus.FAILED),
+        ({"type": "page", "size_param": "pageSize", "page_size": 5}, SyncStatus.SUCCESS),
+    ],
+    ids=["auto", "readme"],
+)
+def test_smartsheet_s_older_pages_are_asked_for_as_page_not_as_the_page_number_it_answers(
+    vendor_server, make_connector, pagination, status
+):
+    # {"pageNumber", "pageSize", "totalPages", "totalCount", "data"}, asked for with ?page=N: auto
+    # sends back "pageNumber", which Smartsheet ignores, and the run fails naming it.
+    vendor = vendor_server(SmartsheetWorkspaces)
+    connector = make_connector(**vendor.connector_fields(), pagination=pagination)
+
+    log = run_sync(connector)
+
+    assert log.status == status
+    if status == SyncStatus.SUCCESS:
+        assert (log.records_created, log.records_total) == (23, 23)
+    else:
+        assert "The page number was sent as 'pageNumber' (detected)" in log.error_message

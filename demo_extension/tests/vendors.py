@@ -5731,3 +5731,56 @@ NINTH_VENDORS_ON_AUTO = (
     DropboxSign,
     Cloudinary,
 )
+
+
+class SmartsheetWorkspaces(VendorServer):
+    """Smartsheet API 2.0 List Workspaces (``GET /2.0/workspaces``; ``Authorization: Bearer``). Token
+    pages with ``paginationType=token``: ``maxItems`` (at most that many, "not guaranteed" to be that
+    many: a short page is no end) and ``lastKey``, answered ``{"data": [...], "lastKey": "..."}``, no
+    ``lastKey`` on the last page. Without it the older offset pages: ``page`` and ``pageSize`` (default
+    100), answered ``{"pageNumber", "pageSize", "totalPages", "totalCount", "data"}``. Errors:
+    ``{"errorCode", "message", "refId"}``.
+    https://developers.smartsheet.com/api/smartsheet/guides/basics/pagination,
+    https://developers.smartsheet.com/api/smartsheet/guides/basics/pagination-sdk-examples"""
+
+    name = "smartsheet"
+    path = "/2.0/workspaces"
+    records = 23
+    page_size = 5  # 100 at Smartsheet
+    api_key = "smartsheet-api-access-token-0123456789"
+
+    def unauthorized(self):
+        return 401, {}, {"errorCode": 1002, "message": "Your Access Token is invalid.", "refId": "1a2b3c"}
+
+    def record(self, number):
+        return {"id": 7_000_000_000_000_000 + number, "name": f"Workspace {number}", "accessLevel": "OWNER"}
+
+    def respond(self, path, query, headers):
+        records = self.all_records()
+        if query.get("paginationType") == "token":
+            start = _position(query["lastKey"], "ss") if query.get("lastKey") else 0
+            if start is None:
+                return (
+                    400,
+                    {},
+                    {"errorCode": 1018, "message": "The value for lastKey is not valid.", "refId": "x"},
+                )
+            # Never more than maxItems, and here one fewer on the second page ("not guaranteed").
+            end = min(start + self.size(query, "maxItems") - (1 if start else 0), len(records))
+            body: dict = {"data": records[start:end]}
+            if end < len(records):
+                body["lastKey"] = _token(end, "ss")
+            return 200, {}, body
+        size = self.size(query, "pageSize")
+        number = int(query["page"]) if str(query.get("page", "")).isdigit() else 1
+        return (
+            200,
+            {},
+            {
+                "pageNumber": number,
+                "pageSize": size,
+                "totalPages": max(-(-len(records) // size), 1),
+                "totalCount": len(records),
+                "data": records[(number - 1) * size : number * size],
+            },
+        )
