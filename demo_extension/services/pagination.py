@@ -1309,7 +1309,18 @@ class CursorPagination(Paginator):
         self._no_token = token in (None, "", False)
         if self._no_token:
             return False
-        if isinstance(token, (dict, list)):
+        if isinstance(token, list):
+            # Elasticsearch / OpenSearch's search_after: the last hit's "sort" values, a JSON array.
+            raise PaginationError(
+                f"The cursor at {path!r} is a JSON list ({_short(json.dumps(token))}), not a string or "
+                "number: MigrateIQ sends a cursor as one value, so a cursor made of several values, such "
+                "as Elasticsearch / OpenSearch's search_after (the last hit's sort values), is not a "
+                'pagination it follows. Page by from and size instead ({"type": "offset", '
+                '"offset_param": "from", "limit_param": "size"}, up to the index\'s '
+                "max_result_window, 10,000 hits by default) and split a longer query into connectors "
+                "of one range each."
+            )
+        if isinstance(token, dict):
             raise PaginationError(f"The cursor at {path!r} is not a string or number.")
         token = str(token)
         current = self.state.get("cursor")

@@ -2702,3 +2702,31 @@ def test_smartsheet_s_older_pages_are_asked_for_as_page_not_as_the_page_number_i
         assert (log.records_created, log.records_total) == (23, 23)
     else:
         assert "The page number was sent as 'pageNumber' (detected)" in log.error_message
+
+
+def test_elasticsearch_s_search_after_configured_as_a_cursor_fails_at_once_saying_to_page_by_from(
+    vendor_server, make_connector
+):
+    # search_after is the last hit's "sort" array, sent back in the POSTed body: a cursor of several
+    # values, which MigrateIQ does not send. The run fails loudly after its first page.
+    vendor = vendor_server(Elasticsearch)
+    connector = make_connector(
+        **vendor.connector_fields(),
+        request_method="POST",
+        request_body={"size": 5, "sort": [{"sku": "asc"}], "query": {"match_all": {}}},
+        records_path="hits.hits",
+        primary_key="_id",
+        pagination={
+            "type": "cursor",
+            "cursor_from": "last_record",
+            "cursor_field": "sort",
+            "cursor_param": "search_after",
+        },
+    )
+
+    log = run_sync(connector)
+
+    assert log.status == SyncStatus.FAILED
+    assert (log.records_created, len(vendor.requests)) == (5, 1)
+    assert "The cursor at 'sort of the last record' is a JSON list ([5])" in log.error_message
+    assert "search_after" in log.error_message and "Page by from and size" in log.error_message
