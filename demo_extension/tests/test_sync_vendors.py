@@ -77,6 +77,7 @@ from demo_extension.tests.vendors import (
     PayPal,
     Pipedrive,
     PipedriveV2,
+    PlaidTransactionsSync,
     PostgREST,
     QuickBooksOnline,
     Reddit,
@@ -2730,3 +2731,40 @@ def test_elasticsearch_s_search_after_configured_as_a_cursor_fails_at_once_sayin
     assert (log.records_created, len(vendor.requests)) == (5, 1)
     assert "The cursor at 'sort of the last record' is a JSON list ([5])" in log.error_message
     assert "search_after" in log.error_message and "Page by from and size" in log.error_message
+
+
+def test_plaid_transactions_sync_needs_its_records_path_and_pages_by_next_cursor_in_the_posted_body(
+    vendor_server, make_connector
+):
+    # {"accounts", "added", "modified", "removed", "next_cursor", "has_more"}: several lists, and the
+    # last page still names a next_cursor (for later updates).
+    vendor = vendor_server(PlaidTransactionsSync)
+    connector = make_connector(**vendor.connector_fields())
+
+    log = run_sync(connector)
+
+    assert log.status == SyncStatus.FAILED
+    assert log.records_created == 0
+    assert "Lists of objects in it: accounts, added: set records_path" in log.error_message
+
+    vendor.requests.clear()
+    connector.records_path = "added"
+    connector.save(update_fields=["records_path"])
+
+    log = _synced_completely(vendor, connector, pages=5)
+    bodies = [request["body"] for request in vendor.requests]
+    assert [sorted(body) for body in bodies] == [["access_token"]] + [["access_token", "cursor"]] * 4
+    assert any("has_more says this is the last page" in line for line in events(log))
+
+
+def test_a_plaid_mutation_during_pagination_fails_the_run_with_its_message(vendor_server, make_connector):
+    vendor = vendor_server(PlaidTransactionsSync)
+    vendor.mutation_on_page = 3
+    connector = make_connector(**vendor.connector_fields(), records_path="added")
+
+    log = run_sync(connector)
+
+    assert log.status == SyncStatus.FAILED
+    assert log.records_created == 10
+    assert "HTTP 400" in log.error_message
+    assert "Underlying transaction data changed" in log.error_message, log.error_message

@@ -5784,3 +5784,113 @@ class SmartsheetWorkspaces(VendorServer):
                 "data": records[(number - 1) * size : number * size],
             },
         )
+
+
+class PlaidTransactionsSync(VendorServer):
+    """Plaid ``POST /transactions/sync`` (``PLAID-CLIENT-ID`` and ``PLAID-SECRET`` headers; the body
+    ``{"access_token", "cursor", "count"}``, ``count`` default 100, at most 500): ``{"accounts": [...],
+    "added": [...], "modified": [...], "removed": [{"transaction_id"}], "next_cursor", "has_more",
+    "request_id"}``; the first request without ``cursor`` gets the whole history in ``added``; the
+    last page has ``has_more: false`` and a ``next_cursor`` for later updates. Errors (HTTP 400):
+    ``{"error_type", "error_code", "error_message", "display_message", "request_id"}``.
+    https://plaid.com/docs/api/products/transactions/#transactionssync,
+    https://docs.rs/plaid/latest/plaid/model/struct.TransactionsSyncResponse.html"""
+
+    name = "plaid"
+    path = "/transactions/sync"
+    records = 23
+    page_size = 5  # 100 at Plaid
+    max_page_size = 500
+    client_id = "5f8c9e0a1b2c3d4e5f6a7b8c"
+    api_key = "fake-plaid-sandbox-secret-0123456789"
+    access_token = "access-sandbox-de3ce8ef-33f8-452c-a685-8671031fc0f6"
+    mutation_on_page: int | None = None  # this page (1-based) answers that the data changed meanwhile
+
+    def authorized(self, headers):
+        return (
+            headers.get("PLAID-CLIENT-ID") == self.client_id and headers.get("PLAID-SECRET") == self.api_key
+        )
+
+    def error(self, error_type, code, message):
+        return {
+            "error_type": error_type,
+            "error_code": code,
+            "error_message": message,
+            "display_message": None,
+            "request_id": "m8MDnv9okwxFNBV",
+        }
+
+    def unauthorized(self):
+        return (
+            400,
+            {},
+            self.error("INVALID_INPUT", "INVALID_API_KEYS", "invalid client_id or secret provided"),
+        )
+
+    def connector_fields(self):
+        return {
+            "api_endpoint": self.url,
+            "api_key": self.api_key,
+            "auth_type": "header",
+            "auth_header_name": "PLAID-SECRET",
+            "request_headers": {"PLAID-CLIENT-ID": self.client_id},
+            "request_method": "POST",
+            "request_body": {"access_token": self.access_token},
+            "primary_key": "transaction_id",
+        }
+
+    def record(self, number):
+        return {
+            "transaction_id": f"lPNjeW1nR6CDn5okmGQ6hEpMo4lLNoSrzqD{number:03d}",
+            "account_id": "BxBXxLj1m4HMXBm9WZZmCWVbPjX16EHwv99vp",
+            "amount": number + 0.25,
+            "date": f"2025-01-{1 + number % 28:02d}",
+            "name": f"Purchase {number}",
+        }
+
+    def respond(self, path, query, headers):
+        return 405, {}, self.error("INVALID_REQUEST", "INVALID_HTTP_METHOD", "only POST is supported")
+
+    def respond_post(self, path, body, headers):
+        if body.get("access_token") != self.access_token:
+            return (
+                400,
+                {},
+                self.error("INVALID_INPUT", "INVALID_ACCESS_TOKEN", "provided access token is invalid"),
+            )
+        records = self.all_records()
+        start = _position(body["cursor"], "plaid") if body.get("cursor") else 0
+        if start is None:
+            return 400, {}, self.error("INVALID_INPUT", "INVALID_FIELD", "cursor is not a valid cursor")
+        count = body.get("count", self.page_size)
+        if (
+            self.mutation_on_page is not None
+            and body.get("cursor")
+            and start == (self.mutation_on_page - 1) * count
+        ):
+            message = (
+                "Underlying transaction data changed since last page was fetched. Please restart "
+                "pagination from last update."
+            )
+            return (
+                400,
+                {},
+                self.error("TRANSACTIONS_ERROR", "TRANSACTIONS_SYNC_MUTATION_DURING_PAGINATION", message),
+            )
+        if not isinstance(count, int) or not 1 <= count <= self.max_page_size:
+            return 400, {}, self.error("INVALID_REQUEST", "INVALID_FIELD", "count must be from 1 to 500")
+        end = min(start + count, len(records))
+        accounts = [{"account_id": "BxBXxLj1m4HMXBm9WZZmCWVbPjX16EHwv99vp", "name": "Plaid Checking"}]
+        return (
+            200,
+            {},
+            {
+                "accounts": accounts,
+                "added": records[start:end],
+                "modified": [],
+                "removed": [],
+                "next_cursor": _token(end, "plaid"),
+                "has_more": end < len(records),
+                "request_id": "45QSn",
+            },
+        )
