@@ -374,6 +374,7 @@ def many_rows(tenant_a, admin_user):
             tenant=tenant_a,
             email=f"bulk-{i}@acme.test",
             token_hash=f"{i:064d}",
+            invited_by=graph.admin,  # pending only while whoever sent it is an admin
             expires_at=now + timedelta(days=1),
         )
         for i in range(n)
