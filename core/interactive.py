@@ -24,6 +24,17 @@ local-memory cache the slots are counted per server process. Usage, one line on 
 
 A view that can do without the wait (a sync's ``?wait=``) takes a slot with
 :func:`interactive_slot` and skips the wait when none is free.
+
+Heavy reads hold a web thread too, with no upstream involved: an export streams every record of a
+connector (minutes for a large one), a field profile reads up to 50,000 records. Four exports at
+once from one viewer held every thread of ``make run`` while another tenant's sign-in timed out.
+:func:`holds_read_slot` gives such a view a *read slot* (one per user) and one of the tenant's slots
+above, the same pool, so a tenant holds at most ``MIGRATEIQ_TENANT_INTERACTIVE_SLOTS`` threads
+whatever mix of calls it makes. A streamed answer keeps its slots while it streams: they are taken
+for :data:`READ_SLOT_SECONDS` at a time, renewed as chunks go out, and given back when the stream
+ends or is closed (Django closes it once it is sent or the client went away). A client that stops
+reading mid-download keeps its thread until the server's timeout but its slots only until they
+lapse (:data:`READ_SLOT_SECONDS` and a few seconds of grace).
 """
 
 import contextlib
@@ -85,39 +96,72 @@ def _seconds_left(keys: list[str], fallback: float) -> int:
     return max(1, math.ceil(min(wait, fallback)))
 
 
+class HeldSlots:
+    """Slots taken in the shared cache under one token: renewed while their work goes on, given back
+    once (a key another holder took after ours expired is left alone)."""
+
+    def __init__(self, keys: list[str], token: str, hold: int):
+        self.keys = keys
+        self._token = token
+        self._hold = hold
+        self._released = False
+
+    def renew(self) -> None:
+        for key in self.keys:
+            if cache.get(key) == self._token:
+                cache.touch(key, self._hold)
+
+    def release(self) -> None:
+        if self._released:
+            return
+        self._released = True
+        for key in self.keys:
+            if cache.get(key) == self._token:
+                cache.delete(key)
+
+
+def take_slots(request, seconds: float, *, user_key: str, in_flight_message: str) -> HeldSlots | NoSlot:
+    """Take the user's slot ``user_key`` and one of the tenant's for up to ``seconds``: the
+    :class:`HeldSlots` (give them back with ``release()``), or the :class:`NoSlot` saying which limit
+    was hit (nothing is held then)."""
+    hold = math.ceil(seconds) + _SLOT_GRACE_SECONDS
+    mine = f"{secrets.token_hex(8)} {time.time() + seconds}"
+    if not cache.add(user_key, mine, timeout=hold):
+        retry_after = _seconds_left([user_key], seconds)
+        return NoSlot(in_flight_message.format(seconds=retry_after), retry_after)
+    held = HeldSlots([user_key], mine, hold)
+    tenant_keys = _tenant_slot_keys(request)
+    tenant_key = next((key for key in tenant_keys if cache.add(key, mine, timeout=hold)), None)
+    if tenant_keys and tenant_key is None:
+        held.release()
+        retry_after = _seconds_left(tenant_keys, seconds)
+        return NoSlot(
+            f"Your tenant already has {len(tenant_keys)} calls in progress that hold a web thread "
+            f"(upstream and connection tests, previews, waits for a run, exports, field profiles), "
+            f"the most one tenant may have (MIGRATEIQ_TENANT_INTERACTIVE_SLOTS); try again in "
+            f"{retry_after} s.",
+            retry_after,
+        )
+    if tenant_key is not None:
+        held.keys.append(tenant_key)
+    return held
+
+
 @contextlib.contextmanager
 def interactive_slot(request, seconds: float) -> Iterator[NoSlot | None]:
     """Hold the user's interactive slot and one of the tenant's for up to ``seconds``: yields ``None``
     when both were free (they are given back when the block ends), else the :class:`NoSlot` saying
     which limit was hit (nothing is held then)."""
-    hold = math.ceil(seconds) + _SLOT_GRACE_SECONDS
-    mine = f"{secrets.token_hex(8)} {time.time() + seconds}"
-    user_key = _in_flight_key(request)
-    if not cache.add(user_key, mine, timeout=hold):
-        retry_after = _seconds_left([user_key], seconds)
-        yield NoSlot(IN_FLIGHT_MESSAGE.format(seconds=retry_after), retry_after)
+    taken = take_slots(
+        request, seconds, user_key=_in_flight_key(request), in_flight_message=IN_FLIGHT_MESSAGE
+    )
+    if isinstance(taken, NoSlot):
+        yield taken
         return
-    held = [user_key]
     try:
-        tenant_keys = _tenant_slot_keys(request)
-        tenant_key = next((key for key in tenant_keys if cache.add(key, mine, timeout=hold)), None)
-        if tenant_keys and tenant_key is None:
-            retry_after = _seconds_left(tenant_keys, seconds)
-            yield NoSlot(
-                f"Your tenant already has {len(tenant_keys)} calls in progress that hold a web thread "
-                f"(upstream and connection tests, previews, waits for a run), the most one tenant may "
-                f"have (MIGRATEIQ_TENANT_INTERACTIVE_SLOTS); try again in {retry_after} s.",
-                retry_after,
-            )
-            return
-        if tenant_key is not None:
-            held.append(tenant_key)
         yield None
     finally:
-        for key in held:
-            # another holder's entry (ours expired and was taken) is left alone
-            if cache.get(key) == mine:
-                cache.delete(key)
+        taken.release()
 
 
 def bounded_upstream_call(view_method):
@@ -131,5 +175,76 @@ def bounded_upstream_call(view_method):
                 return refused.response()
             with total_deadline(seconds):
                 return view_method(self, request, *args, **kwargs)
+
+    return wrapper
+
+
+READ_IN_FLIGHT_MESSAGE = (
+    "Another export or field profile of yours is still being read (a download holds a web thread "
+    "until it ends); one user reads one at a time. Try again in {seconds} s."
+)
+#: How long a heavy read's slots are taken for at a time; a streamed answer renews them as it goes.
+READ_SLOT_SECONDS = 30
+
+
+def _read_key(request) -> str:
+    return f"heavy-read-in-flight:{request.user.pk}"
+
+
+class SlotHoldingStream:
+    """A streamed answer's chunks, holding ``held`` while they go out: renewed at most every
+    ``renew_every`` seconds, given back when the chunks run out or the stream is closed."""
+
+    def __init__(self, chunks, held: HeldSlots, renew_every: float = READ_SLOT_SECONDS / 3):
+        self._chunks = iter(chunks)
+        self._held = held
+        self._renew_every = renew_every
+        self._renewed = time.monotonic()
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        now = time.monotonic()
+        if now - self._renewed >= self._renew_every:
+            self._held.renew()
+            self._renewed = now
+        try:
+            return next(self._chunks)
+        except BaseException:
+            self.close()
+            raise
+
+    def close(self) -> None:
+        self._held.release()
+        close = getattr(self._chunks, "close", None)
+        if close is not None:
+            close()
+
+
+def holds_read_slot(view_method):
+    """Run a DRF view method that reads many records in a read slot (429 otherwise); a streamed
+    answer holds it until the stream ends."""
+
+    @functools.wraps(view_method)
+    def wrapper(self, request, *args, **kwargs):
+        taken = take_slots(
+            request,
+            READ_SLOT_SECONDS,
+            user_key=_read_key(request),
+            in_flight_message=READ_IN_FLIGHT_MESSAGE,
+        )
+        if isinstance(taken, NoSlot):
+            return taken.response()
+        try:
+            response = view_method(self, request, *args, **kwargs)
+        except BaseException:
+            taken.release()
+            raise
+        if getattr(response, "streaming", False):
+            response.streaming_content = SlotHoldingStream(response.streaming_content, taken)
+        else:
+            taken.release()
+        return response
 
     return wrapper

@@ -22,7 +22,7 @@ from rest_framework.response import Response
 
 from core.exceptions import Conflict
 from core.filters import filter_errors
-from core.interactive import bounded_upstream_call, interactive_slot
+from core.interactive import bounded_upstream_call, holds_read_slot, interactive_slot
 from core.secret_fields import with_secret_flags
 from core.throttling import ThrottledActionsMixin
 from demo_extension import filters, models
@@ -481,12 +481,14 @@ class ConnectorViewSet(ThrottledActionsMixin, TenantScopedModelViewSet):
                 "as stored).",
             ),
             **_WRITE_ERRORS,
+            429: _ERR,
         },
         description="Download the connector's records, streamed (any size; `Content-Disposition: "
         "attachment`, named `<connector>-<id>-records.ndjson` or `.csv`, `-records-raw.csv` with "
         "`spreadsheet_safe=false`). Records a full refresh marked deleted are left out unless "
         "`include_deleted=true`; `field` and `value` export only the records the records list's "
-        "search shows.",
+        "search shows. One export or field profile per user at a time (a download holds a web thread "
+        "until it ends): another is a 429 with `Retry-After`.",
     )
     @action(
         detail=True,
@@ -496,6 +498,7 @@ class ConnectorViewSet(ThrottledActionsMixin, TenantScopedModelViewSet):
         content_negotiation_class=FormatParameterIsTheFileFormat,
         query_params_accepted=tuple(api.ExportQuerySerializer().fields),
     )
+    @holds_read_slot
     def export(self, request, pk=None):
         connector = self.get_object()
         params = api.ExportQuerySerializer(data=request.query_params)
@@ -569,7 +572,7 @@ class ConnectorViewSet(ThrottledActionsMixin, TenantScopedModelViewSet):
     @extend_schema(
         tags=["connectors"],
         parameters=[api.SchemaProfileQuerySerializer],
-        responses={200: api.ConnectorSchemaProfileSerializer, **_WRITE_ERRORS},
+        responses={200: api.ConnectorSchemaProfileSerializer, **_WRITE_ERRORS, 429: _ERR},
         description="For each field of the schema: how many of the connector's most recently changed "
         "live records (at most `sample`, default 10,000; `sampled` of `total`) have it, hold null, an "
         'empty string (""), and how many distinct values (exact up to `distinct_cap`). Computed on '
@@ -613,6 +616,7 @@ class ConnectorViewSet(ThrottledActionsMixin, TenantScopedModelViewSet):
         pagination_class=None,
         query_params_accepted=tuple(api.SchemaProfileQuerySerializer().fields),
     )
+    @holds_read_slot
     def schema_profile(self, request, pk=None):
         connector = self.get_object()
         query = api.SchemaProfileQuerySerializer(data=request.query_params)

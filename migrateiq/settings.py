@@ -348,7 +348,8 @@ MIGRATEIQ_HTTP_MAX_REDIRECTS = env_int("MIGRATEIQ_HTTP_MAX_REDIRECTS", 3)
 MIGRATEIQ_INTERACTIVE_DEADLINE_SECONDS = env_float("MIGRATEIQ_INTERACTIVE_DEADLINE_SECONDS", 10.0)
 if not 0 < MIGRATEIQ_INTERACTIVE_DEADLINE_SECONDS <= 10:
     raise ConfigurationError("MIGRATEIQ_INTERACTIVE_DEADLINE_SECONDS must be above 0 and at most 10.")
-# ... and at most this many such calls (and waits for a run, ?wait=) per tenant at once, whoever
+# ... and at most this many such calls (and waits for a run, ?wait=, exports and field profiles:
+# core.interactive.holds_read_slot) per tenant at once, whoever
 # makes them: below the web threads of a server (`make run`: 4; gunicorn.conf.py: 3 processes of one
 # thread), so one tenant, however many members it invites, never holds all of them. 0: no limit.
 MIGRATEIQ_TENANT_INTERACTIVE_SLOTS = env_int("MIGRATEIQ_TENANT_INTERACTIVE_SLOTS", 2)

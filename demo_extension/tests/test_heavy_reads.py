@@ -1,0 +1,128 @@
+"""Heavy reads (exports, field profiles) hold a web thread: a user has one at a time, a tenant shares
+its interactive slots between them and upstream calls, and a download keeps its slot while it
+streams and gives it back when it ends or is closed.
+
+Before: four exports at once from one viewer held every thread of ``make run`` and another
+tenant's sign-in timed out."""
+
+import time
+
+import pytest
+from django.core.cache import cache
+
+from core.interactive import HeldSlots, SlotHoldingStream
+from demo_extension.tests.sync_support import store
+
+pytestmark = pytest.mark.django_db
+
+CONNECTORS = "/api/demo-extension/connectors/"
+
+
+@pytest.fixture
+def stored_connector(make_connector):
+    connector = make_connector()
+    store(connector, [{"id": i, "name": f"n{i}"} for i in range(1, 6)])
+    return connector
+
+
+def _export(client, connector, **params):
+    return client.get(f"{CONNECTORS}{connector.pk}/export/", params)
+
+
+def _profile(client, connector):
+    return client.get(f"{CONNECTORS}{connector.pk}/schema/profile/")
+
+
+def test_a_second_read_of_a_user_while_a_download_streams_is_a_429_saying_why(
+    viewer_client, stored_connector
+):
+    downloading = _export(viewer_client, stored_connector)
+    assert downloading.status_code == 200
+
+    second = _export(viewer_client, stored_connector, format="csv")
+    profile = _profile(viewer_client, stored_connector)
+
+    assert [second.status_code, profile.status_code] == [429, 429]
+    assert "one user reads one at a time" in second.json()["detail"]
+    assert 1 <= int(second["Retry-After"]) <= 30
+    # read to its end, the download gives its slot back
+    assert b"".join(downloading.streaming_content).count(b"\n") == 5
+    assert _profile(viewer_client, stored_connector).status_code == 200
+
+
+def test_a_download_closed_before_its_end_gives_its_slot_back(viewer_client, stored_connector):
+    downloading = _export(viewer_client, stored_connector)
+    next(iter(downloading.streaming_content))  # the client read a chunk, then hung up
+
+    downloading.close()
+
+    again = _export(viewer_client, stored_connector)
+    assert again.status_code == 200
+    again.close()
+
+
+def test_a_refused_or_failed_read_holds_no_slot(viewer_client, stored_connector):
+    assert _export(viewer_client, stored_connector, fields="no_such_field").status_code == 400
+    assert viewer_client.get(f"{CONNECTORS}999999/export/").status_code == 404
+    assert _profile(viewer_client, stored_connector).status_code == 200  # a profile is no stream
+
+    downloading = _export(viewer_client, stored_connector)
+    assert downloading.status_code == 200
+    downloading.close()
+
+
+def test_a_tenant_shares_its_slots_between_downloads_and_upstream_calls(
+    client_for, tenant_a, tenant_b, make_member, make_connector, settings, stored_connector
+):
+    """Two members' downloads take the tenant's two slots: a third member's export, profile and
+    connection test are 429 naming the tenant's limit; another tenant's export goes through."""
+    settings.MIGRATEIQ_TENANT_INTERACTIVE_SLOTS = 2
+    members = [client_for(make_member(tenant_a, "viewer"), tenant_a) for _ in range(2)]
+    third = client_for(make_member(tenant_a, "editor"), tenant_a)
+    downloads = [_export(member, stored_connector) for member in members]
+    assert [download.status_code for download in downloads] == [200, 200]
+
+    refused = [
+        _export(third, stored_connector),
+        _profile(third, stored_connector),
+        third.post(f"{CONNECTORS}{stored_connector.pk}/test_connection/"),
+    ]
+    other_connector = make_connector(tenant_b)
+    outsider = client_for(make_member(tenant_b, "viewer"), tenant_b)
+    other_tenant = _export(outsider, other_connector)
+
+    assert [response.status_code for response in refused] == [429, 429, 429]
+    for response in refused:
+        detail = response.json()["detail"]
+        assert "MIGRATEIQ_TENANT_INTERACTIVE_SLOTS" in detail and "exports" in detail, detail
+    assert other_tenant.status_code == 200
+    other_tenant.close()
+    downloads[0].close()
+    assert _profile(third, stored_connector).status_code == 200
+    downloads[1].close()
+
+
+def test_a_streaming_download_renews_its_slots_and_a_stalled_one_lets_them_lapse():
+    """A download longer than the slots' hold keeps them while chunks go out; one whose reader
+    stopped loses them when the hold ends (its thread waits for the server's timeout)."""
+    key = "heavy-read-test-slot"
+    cache.set(key, "mine", timeout=1)
+    held = HeldSlots([key], "mine", hold=1)
+
+    def chunks():
+        for _ in range(6):
+            time.sleep(0.3)
+            yield b"x"
+
+    stream = SlotHoldingStream(chunks(), held, renew_every=0.2)
+    assert b"".join(stream) == b"x" * 6  # 1.8 s of streaming against a 1 s hold
+    assert cache.get(key) is None  # given back at the end
+
+    cache.set(key, "mine", timeout=1)
+    renewing = SlotHoldingStream(chunks(), HeldSlots([key], "mine", hold=1), renew_every=0.2)
+    for _ in range(5):
+        next(renewing)
+    assert cache.get(key) == "mine"  # 1.5 s in: still held
+    time.sleep(1.3)  # the reader stalls
+    assert cache.get(key) is None
+    renewing.close()
