@@ -30,6 +30,28 @@ def token_for(user, tenant) -> str:
     return bearer_token(user, tenant)
 
 
+def hang_up(response) -> None:
+    """Close a test client's streamed response without reading it, as a client that hangs up: its
+    closers run (a download gives its read slot back, ``core.interactive``) while the test's
+    database connection stays open, as the test client does when a stream is read to its end."""
+    import inspect
+
+    from django.core.signals import request_finished
+    from django.db import close_old_connections
+
+    stream = getattr(response, "_iterator", None) if response.streaming else None
+    if inspect.isgenerator(stream) and inspect.getgeneratorstate(stream) == inspect.GEN_SUSPENDED:
+        # read in part: the test client's wrapper of the stream closes the response itself, keeping
+        # the connection (closing the response from here would reconnect the closer inside it)
+        stream.close()
+        return
+    request_finished.disconnect(close_old_connections)
+    try:
+        response.close()
+    finally:
+        request_finished.connect(close_old_connections)
+
+
 def pytest_collection_modifyitems(config, items):
     """Tests marked ``postgresql_only`` prove what only PostgreSQL does (a check deferred to COMMIT),
     ``sqlite_only`` what only SQLite does (its limit of bound parameters): the run of the suite on

@@ -10,6 +10,7 @@ import psycopg
 import pytest
 from django.utils import timezone
 
+from conftest import hang_up
 from demo_extension.tests.sync_support import store
 from sync_engine.schema import connector_schema
 from sync_engine.schema_backfill import rebuild_schema
@@ -208,7 +209,7 @@ def test_the_raw_csv_is_saved_under_another_name_than_the_spreadsheet_safe_one(v
 
     def disposition(**params):
         response = export(viewer_client, connector, **params)
-        response.close()  # not read: closed, which gives its read slot back
+        hang_up(response)  # not read: closed, which gives its read slot back
         return response["Content-Disposition"]
 
     name = f"demo-users-api-{connector.pk}-records"

@@ -10,6 +10,7 @@ import time
 import pytest
 from django.core.cache import cache
 
+from conftest import hang_up
 from core.interactive import HeldSlots, SlotHoldingStream
 from demo_extension.tests.sync_support import store
 
@@ -54,11 +55,11 @@ def test_a_download_closed_before_its_end_gives_its_slot_back(viewer_client, sto
     downloading = _export(viewer_client, stored_connector)
     next(iter(downloading.streaming_content))  # the client read a chunk, then hung up
 
-    downloading.close()
+    hang_up(downloading)
 
     again = _export(viewer_client, stored_connector)
     assert again.status_code == 200
-    again.close()
+    hang_up(again)
 
 
 def test_a_refused_or_failed_read_holds_no_slot(viewer_client, stored_connector):
@@ -68,7 +69,7 @@ def test_a_refused_or_failed_read_holds_no_slot(viewer_client, stored_connector)
 
     downloading = _export(viewer_client, stored_connector)
     assert downloading.status_code == 200
-    downloading.close()
+    hang_up(downloading)
 
 
 def test_a_tenant_shares_its_slots_between_downloads_and_upstream_calls(
@@ -96,10 +97,10 @@ def test_a_tenant_shares_its_slots_between_downloads_and_upstream_calls(
         detail = response.json()["detail"]
         assert "MIGRATEIQ_TENANT_INTERACTIVE_SLOTS" in detail and "exports" in detail, detail
     assert other_tenant.status_code == 200
-    other_tenant.close()
-    downloads[0].close()
+    hang_up(other_tenant)
+    hang_up(downloads[0])
     assert _profile(third, stored_connector).status_code == 200
-    downloads[1].close()
+    hang_up(downloads[1])
 
 
 def test_a_streaming_download_renews_its_slots_and_a_stalled_one_lets_them_lapse():
