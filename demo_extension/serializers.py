@@ -950,16 +950,23 @@ class SyncLogSerializer(serializers.ModelSerializer):
             "refused_as_empty",
             "warnings",
             "warnings_count",
+            "retries",
             "schema_changes",
         ]
         read_only_fields = fields
         extra_kwargs = {
             "warnings": {
                 "help_text": "What the run warned about, oldest first: its warning-level log lines (a "
-                "primary key no record has, a field mapping that matched nothing, retried requests, "
-                "credentials an API echoed back, ...), not the line it ended with. A SUCCESS with "
-                "warnings stored what it fetched, but not necessarily as configured: read them. Empty "
-                "until the run ends."
+                "primary key no record has, a field mapping that matched nothing, credentials an API "
+                "echoed back, ...), not the line it ended with nor its retried requests (retries "
+                "counts those). A SUCCESS with warnings stored what it fetched, but not necessarily as "
+                "configured: read them. Empty until the run ends."
+            },
+            "retries": {
+                "help_text": "How many requests the run retried (a resumed run's attempts added up). Not "
+                "warnings: a FAILED run's retries are how it got to its error, a SUCCESS's how it got "
+                "past a flaky API. Its log shows their lines (the first 20 of each attempt). 0 until "
+                "the run ends."
             },
             "records_deleted": {
                 "help_text": "Records a complete full refresh marked deleted because the upstream no "

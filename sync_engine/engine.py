@@ -49,7 +49,7 @@ from sync_engine.changes import delete_unseen, seen_count
 from sync_engine.checkpoint import Checkpoint
 from sync_engine.committers import Counters, PageWriter, committer_for
 from sync_engine.errors import Cancelled, Interrupted, SyncOwnershipLost, SyncProblem
-from sync_engine.events import record_event
+from sync_engine.events import FURTHER_RETRIES, record_event, retry_line
 from sync_engine.lookups import ThreadedLookups
 from sync_engine.models import SchemaPolicy, SyncLog, SyncLogEvent, SyncStatus
 from sync_engine.page_builder import (
@@ -246,6 +246,7 @@ class _Run:
                 redact(message),
                 duration=previous_duration + time.monotonic() - started,
                 warnings=self.warnings,
+                retries=self.retry_events,
                 level=SyncLogEvent.Level.WARNING if status == SyncStatus.PARTIAL and self.capped else None,
                 advance_cursor=advance_cursor and status in (SyncStatus.SUCCESS, SyncStatus.PARTIAL),
                 summary=True,
@@ -661,9 +662,9 @@ class _Run:
     def _on_retry(self, message: str, at=None) -> None:
         self.retry_events += 1
         if self.retry_events <= MAX_RETRY_EVENTS:
-            self.emit(f"Page {self.counters.pages + 1}: {message}", SyncLogEvent.Level.WARNING, at=at)
+            self.emit(retry_line(self.counters.pages + 1, message), SyncLogEvent.Level.WARNING, at=at)
         elif self.retry_events == MAX_RETRY_EVENTS + 1:
-            self.emit("Further retries are not logged.", SyncLogEvent.Level.WARNING)
+            self.emit(FURTHER_RETRIES, SyncLogEvent.Level.WARNING)
 
     def _upstream_message(self, exc: OutboundError) -> str:
         if isinstance(exc, RequestBudgetExhausted):  # a limit the user set, not a failing upstream

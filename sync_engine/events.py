@@ -1,11 +1,33 @@
 """Log lines of a sync run (``SyncLogEvent``), written by the engine and the background runs alike."""
 
+from django.db.models import Q
+
 from core.redaction import redact
 from sync_engine.models import SyncLogEvent
 
 MAX_EVENT_LENGTH = 4000
 #: How many warnings a run keeps in ``SyncLog.warnings`` (its log keeps every line).
 MAX_RUN_WARNINGS = 100
+#: The line after a run's last logged retry line (``engine.MAX_RETRY_EVENTS``).
+FURTHER_RETRIES = "Further retries are not logged."
+# What every retry line of the HTTP client holds ("... (attempt 2 of 5); retrying in 0.5 s").
+_RETRYING = "); retrying in "
+
+
+def retry_line(page: int, message: str) -> str:
+    """A retried request's line in the run's log: a warning in the log, never one of the run's
+    ``warnings`` (``SyncLog.retries`` counts them)."""
+    return f"Page {page}: {message}"
+
+
+def is_retry_line(message: str) -> bool:
+    """Whether a log line is one of :func:`retry_line`'s (or :data:`FURTHER_RETRIES`)."""
+    return message == FURTHER_RETRIES or (message.startswith("Page ") and _RETRYING in message)
+
+
+def _not_retry_lines(events):
+    retry_lines = Q(message=FURTHER_RETRIES) | Q(message__startswith="Page ", message__contains=_RETRYING)
+    return events.exclude(retry_lines)
 
 
 def event_text(message: str) -> str:
@@ -14,17 +36,19 @@ def event_text(message: str) -> str:
 
 
 def run_warnings(sync_log_id: int, more: tuple[str, ...] | list[str] = ()) -> list[str]:
-    """The run's warnings so far (its warning-level log lines, oldest first) and ``more``, at most
-    :data:`MAX_RUN_WARNINGS` of them (then a last line says how many more the log holds)."""
-    logged = list(
+    """The run's warnings so far (its warning-level log lines but its retry lines, oldest first) and
+    ``more``, at most :data:`MAX_RUN_WARNINGS` of them (then a last line says how many more the log
+    holds)."""
+    warning_lines = _not_retry_lines(
         SyncLogEvent.objects.filter(sync_log_id=sync_log_id, level=SyncLogEvent.Level.WARNING)
-        .order_by("at", "id")
-        .values_list("message", flat=True)[: MAX_RUN_WARNINGS + 1]
+    )
+    logged = list(
+        warning_lines.order_by("at", "id").values_list("message", flat=True)[: MAX_RUN_WARNINGS + 1]
     )
     found = [*logged, *(event_text(message) for message in more)]
     if len(found) <= MAX_RUN_WARNINGS:
         return found
-    total = SyncLogEvent.objects.filter(sync_log_id=sync_log_id, level=SyncLogEvent.Level.WARNING).count()
+    total = warning_lines.count()
     hidden = total + len(more) - (MAX_RUN_WARNINGS - 1)
     return [*found[: MAX_RUN_WARNINGS - 1], f"… and {hidden} more warning(s) in the run's log."]
 

@@ -96,10 +96,14 @@ class SyncLog(TenantOwnedModel):
     resumed_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     error_message = models.TextField(blank=True, default="")
-    # What the run warned about (its warning-level log lines, retries included, but not the line it
-    # ended with), written once by ``finish_run``: a SUCCESS with warnings is shown as such
+    # What the run warned about (its warning-level log lines but its retry lines, and not the line
+    # it ended with), written once by ``finish_run``: a SUCCESS with warnings is shown as such
     # everywhere a run's outcome is (the API, the connector, the UI, webhooks).
     warnings = models.JSONField(default=list, db_default=[], blank=True)
+    # How many requests the run retried (every attempt of a resumed run added up; its log shows the
+    # first ``engine.MAX_RETRY_EVENTS`` retry lines of each attempt): a retry is no warning. Of a
+    # FAILED run they are how it got to its error, of a SUCCESS how it got past a flaky API.
+    retries = models.PositiveIntegerField(default=0, db_default=0)
     # How the pages it committed changed the connector's inferred schema (``schema.schema_changes``:
     # fields added or removed, types taken, formats lost), written once by ``finish_run``.
     schema_changes = models.JSONField(default=list, db_default=[], blank=True)

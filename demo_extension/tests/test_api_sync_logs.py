@@ -40,6 +40,7 @@ LOG_FIELDS = {
     "created_at",
     "warnings",
     "warnings_count",
+    "retries",
     "schema_changes",
     "records_deleted",
     "refused_as_empty",
@@ -792,6 +793,29 @@ def test_a_run_without_warnings_clears_the_connectors_warnings_and_a_cancel_line
     editor_client.post(f"{LOGS}{pending['id']}/cancel/")
     cancelled = editor_client.get(f"{LOGS}{pending['id']}/").json()
     assert cancelled["status"] == "CANCELLED" and cancelled["warnings_count"] == 0
+
+
+def test_a_failed_run_counts_its_retries_as_retries_not_as_warnings_beside_its_error(
+    inline_syncs, editor_client, sample_upstream, make_connector, django_capture_on_commit_callbacks, settings
+):
+    settings.MIGRATEIQ_HTTP_BACKOFF_BASE = 0.001
+    settings.MIGRATEIQ_HTTP_MAX_ATTEMPTS = 4
+    upstream = sample_upstream(records=5, page_size=5, fail_first=100, fail_status=503)
+    connector = make_connector(upstream=upstream, pagination={"type": "none"})
+
+    with django_capture_on_commit_callbacks(execute=True):
+        started = editor_client.post(f"{CONNECTORS}{connector.pk}/sync_data/?wait=0").json()
+
+    run = editor_client.get(f"{LOGS}{started['id']}/").json()
+    assert run["status"] == "FAILED" and "after 4 attempts" in run["error_message"]
+    assert run["retries"] == 3
+    assert run["warnings"] == [] and run["warnings_count"] == 0
+    retry_lines = [e["message"] for e in run["events"] if e["level"] == "warning"]
+    assert len(retry_lines) == 3 and all("retrying in" in line for line in retry_lines)  # the log keeps them
+    [row] = editor_client.get(f"{CONNECTORS}{connector.pk}/sync_history/").json()["results"]
+    assert (row["retries"], row["warnings_count"]) == (3, 0)
+    detail = editor_client.get(f"{CONNECTORS}{connector.pk}/").json()
+    assert detail["last_sync_warnings"] == [] and detail["warnings"] == []
 
 
 def test_a_failed_sync_gives_its_error_to_the_connector_until_a_run_ends_without_one(

@@ -30,6 +30,8 @@ def test_server_errors_followed_by_success_are_retried_and_logged(
     retries = log.events.filter(level=SyncLogEvent.Level.WARNING).values_list("message", flat=True)
     assert len(retries) == 2
     assert all("503" in message and "retrying" in message for message in retries)
+    # Retried away: counted as retries, not the run's warnings (its data is as configured).
+    assert log.retries == 2 and log.warnings == []
 
 
 def test_rate_limiting_with_retry_after_is_honoured(fast_retries, sample_upstream, make_connector, settings):
@@ -130,6 +132,9 @@ def test_persistent_server_errors_fail_with_status_url_and_attempts(
     assert "500" in log.error_message
     assert f"127.0.0.1:{upstream.port}/users" in log.error_message
     assert "3 attempts" in log.error_message
+    # The retries that led to the error are the error's story, not warnings beside it.
+    assert log.retries == 2 and log.warnings == []
+    assert log.events.filter(level=SyncLogEvent.Level.WARNING, message__contains="retrying in").count() == 2
     assert stored_ids(connector) == list(range(1, 21))
     assert log.pages_fetched == 2
     assert log.finished_at is not None and log.duration_seconds is not None

@@ -222,10 +222,13 @@ export interface SyncLog {
   /** The number of records the upstream announced for this run, when it did (null otherwise);
    * optional: an API without the field is read as "no total". */
   records_total?: number | null;
-  /** What the run warned about (a primary key no record has, a mapping that matched nothing,
-   * retries, ...), not its closing line; [] until it ends. Optional: an older API has none. */
+  /** What the run warned about (a primary key no record has, a mapping that matched nothing, ...),
+   * not its closing line nor its retries; [] until it ends. Optional: an older API has none. */
   warnings?: string[];
   warnings_count?: number;
+  /** How many requests the run retried: not warnings (a FAILED run's retries led to its error);
+   * their lines are in the run's log. 0 until it ends. Optional: an older API has none. */
+  retries?: number;
   /** How the pages it committed changed the connector's inferred schema; [] until it ends, and for
    * a connector's first sync. Optional: an older API has none. */
   schema_changes?: SchemaChange[];

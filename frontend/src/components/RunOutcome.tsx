@@ -26,6 +26,11 @@ export function runWarningsCount(log: Pick<SyncLog, "warnings" | "warnings_count
   return log.warnings_count ?? log.warnings?.length ?? 0;
 }
 
+/** "1 retry", "4 retries". */
+export function retriesLabel(count: number): string {
+  return formatCount(count, "retry", "retries");
+}
+
 /** What a run did to the stored records, for a summary: "120 records", or "0 records, 500 deleted"
  * for a full refresh that marked records deleted (which would read as a no-op otherwise). */
 export function runCounts(log: Pick<SyncLog, "records_processed" | "records_deleted">): string {
@@ -34,10 +39,14 @@ export function runCounts(log: Pick<SyncLog, "records_processed" | "records_dele
   return deleted > 0 ? `${processed}, ${formatNumber(deleted)} deleted` : processed;
 }
 
-/** A run's outcome as text: "SUCCESS", or "SUCCESS · 1 warning" when it warned. */
-export function runOutcome(log: Pick<SyncLog, "status" | "warnings" | "warnings_count">): string {
+/** A run's outcome as text: "SUCCESS", "SUCCESS · 1 warning" when it warned, and its retries said
+ * as retries ("FAILED · 4 retries"): a retry is not a warning. */
+export function runOutcome(log: Pick<SyncLog, "status" | "warnings" | "warnings_count" | "retries">): string {
   const count = runWarningsCount(log);
-  return count > 0 ? `${log.status} · ${warningsLabel(count)}` : log.status;
+  const parts: string[] = [log.status];
+  if (count > 0) parts.push(warningsLabel(count));
+  if (log.retries) parts.push(retriesLabel(log.retries));
+  return parts.join(" · ");
 }
 
 /** The marker beside a status badge of a run that warned: it must not look like a clean run. */
@@ -46,6 +55,17 @@ export function WarningsMarker({ count }: { count: number | undefined }) {
   return (
     <span className="badge badge-partial" data-testid="warnings-marker" title="The run ended with warnings: open it to read them.">
       {warningsLabel(count)}
+    </span>
+  );
+}
+
+/** The marker beside a status badge of a run that retried requests: said as retries, in the
+ * neutral colour, since a retry that worked changed nothing and one that failed led to the error. */
+export function RetriesMarker({ count }: { count: number | undefined }) {
+  if (!count) return null;
+  return (
+    <span className="badge badge-none" data-testid="retries-marker" title="Requests the run sent again after an error; its log lists them.">
+      {retriesLabel(count)}
     </span>
   );
 }

@@ -54,7 +54,7 @@ export function SyncProgress({
         <h2>
           Sync, <Link to={`/sync-logs/${logId}`}>run #{logId}</Link>
         </h2>
-        {log ? <StatusBadge status={log.status} warnings={runWarningsCount(log)} /> : null}
+        {log ? <StatusBadge status={log.status} warnings={runWarningsCount(log)} retries={log.retries} /> : null}
         {running ? <span className="spinner" aria-hidden="true" /> : null}
         {canCancel && log && running ? (
           <button type="button" className="btn btn-danger btn-small push-right" disabled={cancelling} onClick={() => void cancel()}>

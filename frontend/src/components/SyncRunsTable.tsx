@@ -108,7 +108,7 @@ export function SyncRunsTable({
                 {formatDateTime(log.started_at ?? log.created_at)}
               </td>
               <td data-label="Status">
-                <StatusBadge status={log.status} warnings={runWarningsCount(log)} />
+                <StatusBadge status={log.status} warnings={runWarningsCount(log)} retries={log.retries} />
               </td>
               {details ? <td data-label="Trigger">{log.triggered_by}</td> : null}
               <td className="nowrap" data-label="Duration">

@@ -2,7 +2,7 @@ import { Fragment, useCallback, useEffect, useLayoutEffect, useRef, useState, ty
 
 import type { SyncStatus } from "../api/types";
 import { formatCount } from "../format";
-import { STATUS_MEANINGS, WarningsMarker } from "./RunOutcome";
+import { RetriesMarker, STATUS_MEANINGS, WarningsMarker } from "./RunOutcome";
 
 export function ErrorBanner({ message, children }: { message: string | null | undefined; children?: ReactNode }) {
   if (!message) return null;
@@ -72,18 +72,39 @@ export function Loading({ label = "Loading…" }: { label?: string }) {
   );
 }
 
-/** A run's status; with `warnings`, the count of its warnings beside it ("SUCCESS · 2 warnings"). */
-export function StatusBadge({ status, warnings }: { status: SyncStatus | "" | null | undefined; warnings?: number }) {
+/** A run's status; with `warnings`, the count of its warnings beside it ("SUCCESS · 2 warnings"),
+ * with `retries` the count of its retried requests ("FAILED · 4 retries"). */
+export function StatusBadge({
+  status,
+  warnings,
+  retries,
+}: {
+  status: SyncStatus | "" | null | undefined;
+  warnings?: number;
+  retries?: number;
+}) {
   if (!status) return <span className="badge badge-none">never synced</span>;
   const badge = (
     <span className={`badge badge-${status.toLowerCase()}`} title={STATUS_MEANINGS[status]}>
       {status}
     </span>
   );
-  if (!warnings) return badge;
+  if (!warnings && !retries) return badge;
   return (
     <span className="status-with-warnings">
-      {badge} · <WarningsMarker count={warnings} />
+      {badge}
+      {warnings ? (
+        <>
+          {" · "}
+          <WarningsMarker count={warnings} />
+        </>
+      ) : null}
+      {retries ? (
+        <>
+          {" · "}
+          <RetriesMarker count={retries} />
+        </>
+      ) : null}
     </span>
   );
 }

@@ -177,7 +177,7 @@ export function RowSync({
           <Link to={`/sync-logs/${state.logId}`}>Run #{state.logId}</Link>{" "}
           {current ? (
             <>
-              <StatusBadge status={current.status} warnings={runWarningsCount(current)} /> {formatCount(current.records_processed, "record")}
+              <StatusBadge status={current.status} warnings={runWarningsCount(current)} retries={current.retries} /> {formatCount(current.records_processed, "record")}
             </>
           ) : (
             <span className="muted">starting…</span>

@@ -24,10 +24,14 @@ describe("the dashboard", () => {
           }
         : {
             body: {
-              count: 2,
+              count: 3,
               next: null,
               previous: null,
-              results: [syncLog({ id: 41, status: "PARTIAL" }), syncLog({ id: 42, status: "SUCCESS", warnings: ["keyed by content"], warnings_count: 1 })],
+              results: [
+                syncLog({ id: 41, status: "PARTIAL" }),
+                syncLog({ id: 42, status: "SUCCESS", warnings: ["keyed by content"], warnings_count: 1 }),
+                syncLog({ id: 43, status: "FAILED", warnings: [], warnings_count: 0, retries: 4 }),
+              ],
             },
           },
     );
@@ -46,6 +50,8 @@ describe("the dashboard", () => {
     expect(screen.getByText("PARTIAL")).toBeTruthy();
     // a recent sync that warned is not shown as a clean success
     expect(screen.getByTestId("warnings-marker").textContent).toBe("1 warning");
+    // a failed sync's retries are said as retries, not counted as warnings
+    expect(screen.getByTestId("retries-marker").textContent).toBe("4 retries");
   });
 
   it("shows no success rate or mean duration before the first sync, not 0", async () => {

@@ -132,14 +132,32 @@ describe("the sync page", () => {
   });
 
   it("puts a failed run's error before its warnings, which it does not ask to read before trusting data it did not store", async () => {
-    const retry = "Page 1: Could not connect to http://127.0.0.1:8001/users (attempt 1 of 5); retrying in 0.4 s";
-    api("FAILED", { error_message: "Fetching page 1 failed: Could not connect to http://127.0.0.1:8001/users after 5 attempts", warnings: [retry], warnings_count: 1 });
+    const warning = "No record of the first page has the primary key 'id'";
+    api("FAILED", { error_message: "Fetching page 2 failed: HTTP 500 after 5 attempts", warnings: [warning], warnings_count: 1 });
     renderPage("viewer");
     const error = await screen.findByRole("alert");
     const warnings = screen.getByTestId("run-warnings");
     expect(error.compareDocumentPosition(warnings) & Node.DOCUMENT_POSITION_FOLLOWING).toBeTruthy();
     expect(warnings.textContent).toContain("This run ended FAILED with 1 warning:");
     expect(warnings.textContent).not.toContain("before trusting its data");
+  });
+
+  it("says a failed run's retries as retries, not as warnings beside its error", async () => {
+    const retry = "Page 1: HTTP 503 from http://127.0.0.1:8001/users (attempt 1 of 5); retrying in 0.1 s";
+    api("FAILED", {
+      error_message: "Fetching page 1 failed: HTTP 503 from http://127.0.0.1:8001/users after 5 attempts",
+      warnings: [],
+      warnings_count: 0,
+      retries: 4,
+      events: [{ id: 3, at: "2026-11-27T10:00:01.000Z", level: "warning", message: retry }],
+    });
+    renderPage("viewer");
+    expect((await screen.findByTestId("retries-marker")).textContent).toBe("4 retries");
+    expect(screen.queryByTestId("warnings-marker")).toBeNull();
+    expect(screen.queryByTestId("run-warnings")).toBeNull();
+    const counter = screen.getByText("Retried requests").parentElement;
+    expect(counter?.querySelector("dd")?.textContent).toBe("4");
+    expect(screen.getByText("Run attempts")).toBeTruthy(); // the run's starts, not the requests' attempts
   });
 
   it.each([

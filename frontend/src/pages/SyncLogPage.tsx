@@ -162,7 +162,7 @@ function SyncLogView({ id }: { id: number }) {
       <div className="page-header">
         <div className="card-title-row" ref={statusRef} tabIndex={-1}>
           <h1>Run #{log.id}</h1>
-          <StatusBadge status={log.status} warnings={runWarningsCount(log)} />
+          <StatusBadge status={log.status} warnings={runWarningsCount(log)} retries={log.retries} />
           {active ? <span className="spinner" aria-hidden="true" /> : null}
         </div>
         {writer ? (
@@ -202,7 +202,7 @@ function SyncLogView({ id }: { id: number }) {
           )}
         </p>
       ) : null}
-      {/* What stopped the run first: its warnings (retries of the request that failed, often) after. */}
+      {/* What stopped the run first, its warnings after (its retries are no warnings: the log lists them). */}
       {log.error_message ? (
         <div className="banner banner-error" role="alert">
           <strong>Error:</strong> {log.error_message}
@@ -240,7 +240,9 @@ function SyncLogView({ id }: { id: number }) {
           <Counter label="Unchanged" value={formatNumber(log.records_unchanged)} />
           <Counter label="Quarantined" value={formatNumber(log.records_failed)} />
           {log.full_refresh || log.records_deleted ? <Counter label="Deleted" value={formatNumber(log.records_deleted ?? 0)} /> : null}
-          <Counter label="Attempts" value={formatNumber(log.attempts)} />
+          {/* Not the requests' attempts an error names ("after 5 attempts"): the run's own starts. */}
+          <Counter label="Run attempts" value={formatNumber(log.attempts)} />
+          {log.retries !== undefined ? <Counter label="Retried requests" value={formatNumber(log.retries)} /> : null}
         </dl>
         <dl className="details">
           <div>
