@@ -1,7 +1,8 @@
 import { render, screen, within } from "@testing-library/react";
 import { afterEach, describe, expect, it, vi } from "vitest";
 
-import { BarChart, StatusDots, STATUS_COLOURS } from "./charts";
+import { SYNC_STATUSES } from "../api/types";
+import { BarChart, StatusDots, STATUS_COLOURS, STATUS_LEGEND, statusLegend } from "./charts";
 
 describe("the bar chart", () => {
   it("draws one bar per label with stacked segments and a text summary", () => {
@@ -25,6 +26,30 @@ describe("the bar chart", () => {
     // the same numbers as a table
     const rows = within(chart).getAllByRole("row");
     expect(rows.map((row) => row.textContent)).toEqual(["LabelSUCCESSFAILED", "Dec 131", "Dec 202"]);
+  });
+
+  it("lists in its legend only the statuses its bars hold, each in its own colour", () => {
+    const day = (label: string, success: number, failed: number) => ({
+      label,
+      segments: SYNC_STATUSES.map((status) => ({ key: status, value: status === "SUCCESS" ? success : status === "FAILED" ? failed : 0, colour: STATUS_COLOURS[status] })),
+    });
+    render(<BarChart title="Syncs per day" unit="syncs" integer bars={[day("Dec 1", 2, 0), day("Dec 2", 0, 1)]} legend={STATUS_LEGEND} testId="chart" />);
+    const legend = within(screen.getByTestId("chart")).getByRole("list", { name: "Legend" });
+    const items = within(legend).getAllByRole("listitem");
+    expect(items.map((item) => item.textContent)).toEqual(["SUCCESS", "FAILED"]);
+    expect((items[1]?.querySelector(".legend-swatch") as HTMLElement).style.background).toBe("rgb(196, 50, 28)"); // FAILED's colour
+    const [header] = within(screen.getByTestId("chart")).getAllByRole("row");
+    expect(header?.textContent).toBe("LabelSUCCESSFAILED");
+  });
+
+  it("shows no legend for a chart whose bars hold nothing yet", () => {
+    const empty = [{ label: "Dec 1", segments: SYNC_STATUSES.map((status) => ({ key: status, value: 0, colour: STATUS_COLOURS[status] })) }];
+    render(<BarChart title="Syncs per day" unit="syncs" integer bars={empty} legend={STATUS_LEGEND} testId="chart" />);
+    expect(within(screen.getByTestId("chart")).queryByRole("list", { name: "Legend" })).toBeNull();
+    expect(statusLegend(["FAILED", "SUCCESS", "FAILED"])).toEqual([
+      { key: "SUCCESS", colour: STATUS_COLOURS.SUCCESS },
+      { key: "FAILED", colour: STATUS_COLOURS.FAILED },
+    ]);
   });
 
   it("scales the tallest bar to the top of a rounded axis", () => {

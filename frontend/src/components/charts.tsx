@@ -134,6 +134,10 @@ export function BarChart({
   const barWidth = Math.max(1, Math.min(28, slot * 0.7));
   const labelEvery = Math.max(1, Math.ceil(bars.length / Math.max(1, Math.floor(plotWidth / LABEL_ROOM))));
   const summary = `${title}: ${formatCount(bars.length, "bar")}, ${formatValue(grand)} ${unit} in all, at most ${formatValue(Math.max(0, ...totals))} in one.`;
+  // Only the series the bars hold: a legend of six statuses under a chart of successes alone reads
+  // as if the others were there, too small to see. Each keeps its colour.
+  const shown = legend?.filter((item) => bars.some((bar) => bar.segments.some((segment) => segment.key === item.key && segment.value > 0)));
+  const columns = shown && shown.length ? shown : undefined;
 
   return (
     <figure className="chart" data-testid={testId} ref={figureRef}>
@@ -183,9 +187,9 @@ export function BarChart({
               );
             })}
           </svg>
-          {legend && legend.length > 1 ? (
+          {columns ? (
             <ul className="chart-legend" aria-label="Legend">
-              {legend.map((item) => (
+              {columns.map((item) => (
                 <li key={item.key}>
                   <span className="legend-swatch" style={{ background: item.colour }} aria-hidden="true" />
                   {item.key}
@@ -199,7 +203,7 @@ export function BarChart({
               <thead>
                 <tr>
                   <th scope="col">Label</th>
-                  {(legend ?? [{ key: unit, colour: "" }]).map((item) => (
+                  {(columns ?? [{ key: unit, colour: "" }]).map((item) => (
                     <th scope="col" key={item.key} className="num">
                       {item.key}
                     </th>
@@ -210,7 +214,7 @@ export function BarChart({
                 {bars.map((bar, index) => (
                   <tr key={`${bar.label}-${index}`}>
                     <th scope="row">{bar.label}</th>
-                    {(legend ?? [{ key: bar.segments[0]?.key ?? unit, colour: "" }]).map((item) => (
+                    {(columns ?? [{ key: bar.segments[0]?.key ?? unit, colour: "" }]).map((item) => (
                       <td key={item.key} className="num">
                         {formatValue(bar.segments.find((segment) => segment.key === item.key)?.value ?? 0)}
                       </td>
@@ -226,7 +230,15 @@ export function BarChart({
   );
 }
 
-export const STATUS_LEGEND = SYNC_STATUSES.map((status) => ({ key: status, colour: STATUS_COLOURS[status] }));
+/** The legend of the statuses given (each once, in SYNC_STATUSES' order, in its own colour): a
+ * status no run has is not listed. */
+export function statusLegend(present: Iterable<SyncStatus>): { key: SyncStatus; colour: string }[] {
+  const found = new Set(present);
+  return SYNC_STATUSES.filter((status) => found.has(status)).map((status) => ({ key: status, colour: STATUS_COLOURS[status] }));
+}
+
+/** Every status, for a chart that leaves out those its bars do not hold (BarChart does). */
+export const STATUS_LEGEND = statusLegend(SYNC_STATUSES);
 
 /** The latest runs as dots, newest first, each with its status as text for assistive technology. */
 export function StatusDots({ statuses }: { statuses: SyncStatus[] | null | undefined }) {

@@ -856,6 +856,9 @@ describe("the connector page", () => {
     expect(screen.getByRole("heading", { name: "Records and duration of the latest 2 syncs" })).toBeTruthy();
     expect(chart.querySelectorAll("[data-testid='chart-bar']")).toHaveLength(2);
     expect(within(chart).getByRole("img").getAttribute("aria-label")).toContain("130 records in all");
+    // the status colours listed are those of the charted runs only
+    const legend = screen.getByRole("list", { name: "Status colours" });
+    expect(within(legend).getAllByRole("listitem").map((item) => item.textContent)).toEqual(["SUCCESS", "FAILED"]);
   });
 
   it("edits headers, query parameters, the incremental cursor and max pages as fields", async () => {

@@ -17,7 +17,7 @@ import { ApiError, errorMessage } from "../api/client";
 import { isActiveStatus, type ConnectionResult, type Connector, type ConnectorInput, type SyncLog } from "../api/types";
 import { canDelete, canWrite, editorRoleNeeded, useAuth } from "../auth";
 import { useAnnounce, usePageTitle } from "../announce";
-import { BarChart, STATUS_COLOURS, STATUS_LEGEND } from "../components/charts";
+import { BarChart, STATUS_COLOURS, statusLegend } from "../components/charts";
 import { useConfirm } from "../components/ConfirmDialog";
 import { ConnectorForm } from "../components/ConnectorForm";
 import { ActiveBadge, ErrorBanner, Loading, Pager, SaveWarningsBanner, StatusBadge } from "../components/common";
@@ -524,7 +524,7 @@ function SyncCharts({ runs, error }: { runs: SyncLog[] | null; error: string | n
         <BarChart title="Duration per sync (seconds)" unit="s" markZero bars={bars((log) => log.duration_seconds ?? 0, "seconds")} testId="chart-duration" />
       </div>
       <ul className="chart-legend" aria-label="Status colours">
-        {STATUS_LEGEND.map((item) => (
+        {statusLegend(chronological.map((log) => log.status)).map((item) => (
           <li key={item.key}>
             <span className="legend-swatch" style={{ background: item.colour }} aria-hidden="true" />
             {item.key}
