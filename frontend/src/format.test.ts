@@ -46,6 +46,8 @@ describe("formatting", () => {
     expect(formatRate(5000, 6.7)).toBe("746/s");
     expect(formatRate(12, 4)).toBe("3.0/s");
     expect(formatRate(12, null)).toBe("—");
+    expect(formatRate(1, 40)).toBe("0.025/s"); // one record every 40 s is not "0.0/s"
+    expect(formatRate(2_500_000, 2)).toBe("1,250,000/s");
   });
 
   it("shows dates with their time zone and log times to the millisecond", () => {

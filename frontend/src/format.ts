@@ -72,12 +72,20 @@ export function formatTimeLeft(seconds: number | null | undefined): string {
   return `about ${Math.floor(minutes / 60)} h ${minutes % 60} min`;
 }
 
+/** A rate (records per second) at a precision that tells slow runs apart: "0.04", "0.4", "7.5",
+ * "23", "1,234" (never "0" for a run that did store records). */
+export function formatPerSecond(rate: number): string {
+  if (!Number.isFinite(rate) || rate <= 0) return "0";
+  if (rate < 0.1) return `${+rate.toPrecision(2)}`;
+  if (rate < 10) return rate.toFixed(1);
+  return formatNumber(Math.round(rate));
+}
+
 /** Records per second of a finished run ("1,234/s"); "—" while it runs, when it took no time, or
  * when it handled no record (a failed run's "0/s" reads as a measured speed). */
 export function formatRate(records: number, seconds: number | null | undefined): string {
   if (seconds === null || seconds === undefined || seconds <= 0 || records <= 0) return "—";
-  const rate = records / seconds;
-  return `${rate > 0 && rate < 10 ? rate.toFixed(1) : formatNumber(Math.round(rate))}/s`;
+  return `${formatPerSecond(records / seconds)}/s`;
 }
 
 /** A count and its noun in the right number: "1 record", "0 records", "1,234 records". */

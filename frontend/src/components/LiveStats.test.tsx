@@ -17,6 +17,16 @@ describe("live sync figures", () => {
     expect(screen.queryByTestId("sync-progress-bar")).toBeNull();
   });
 
+  it.each([
+    [4, 10, "0.4"], // a slow API: not "0"
+    [1, 25, "0.04"],
+    [15, 2, "7.5"],
+    [1_234_567, 100, "12,346"], // thousands separators for a fast one
+  ])("show %i records in %i s as %s records/s", (records, seconds, shown) => {
+    render(<LiveStats log={syncLog({ status: "SUCCESS", duration_seconds: seconds, records_processed: records })} />);
+    expect(screen.getByTestId("records-per-second").textContent).toBe(shown);
+  });
+
   it("show no records/s for a run that handled no record", () => {
     render(<LiveStats log={syncLog({ status: "FAILED", duration_seconds: 2.3, records_processed: 0 })} />);
     expect(screen.getByTestId("records-per-second").textContent).toBe("—");

@@ -2,7 +2,7 @@ import { useEffect, useState } from "react";
 
 import type { SyncLog } from "../api/types";
 import { isActiveStatus } from "../api/types";
-import { formatCount, formatNumber, formatSeconds, formatTimeLeft } from "../format";
+import { formatCount, formatNumber, formatPerSecond, formatSeconds, formatTimeLeft } from "../format";
 
 /** Seconds a run has taken: its duration once finished, else the time since it started (a resumed
  * run: its earlier attempts' duration and the time since it resumed, not the time it was stopped). */
@@ -73,7 +73,7 @@ export function LiveStats({ log }: { log: SyncLog }) {
         </div>
         <div>
           <dt>Records/s</dt>
-          <dd data-testid="records-per-second">{rate === null || log.records_processed === 0 ? "—" : formatNumber(Math.round(rate))}</dd>
+          <dd data-testid="records-per-second">{rate === null || log.records_processed === 0 ? "—" : formatPerSecond(rate)}</dd>
         </div>
         {running && percent !== null ? (
           <div>
