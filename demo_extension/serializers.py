@@ -51,6 +51,7 @@ from demo_extension.services.request_settings import (
     validate_run_limit,
 )
 from demo_extension.services.schedule import ANCHOR_FREQUENCIES, anchor_errors
+from demo_extension.services.sync import run_page_cap
 from sync_engine.paths import validate_path
 from sync_engine.profile import DEFAULT_SAMPLE as DEFAULT_PROFILE_SAMPLE
 from sync_engine.profile import MAX_SAMPLE as MAX_PROFILE_SAMPLE
@@ -951,6 +952,7 @@ class SyncLogSerializer(serializers.ModelSerializer):
             "warnings",
             "warnings_count",
             "retries",
+            "page_cap",
             "schema_changes",
         ]
         read_only_fields = fields
@@ -1017,6 +1019,15 @@ class SyncLogSerializer(serializers.ModelSerializer):
 
     def get_warnings_count(self, obj) -> int:
         return len(obj.warnings or [])
+
+    page_cap = serializers.SerializerMethodField(
+        help_text="Pages a run of this connector fetches at most, as its settings stand (its max_pages "
+        "within the server's MIGRATEIQ_SYNC_MAX_PAGES): a run that reaches it ends PARTIAL while the API "
+        "has more, so it may get far fewer records than records_total announces."
+    )
+
+    def get_page_cap(self, obj) -> int:
+        return run_page_cap(obj.connector)
 
 
 class SyncLogEventSerializer(serializers.ModelSerializer):

@@ -41,6 +41,7 @@ LOG_FIELDS = {
     "warnings",
     "warnings_count",
     "retries",
+    "page_cap",
     "schema_changes",
     "records_deleted",
     "refused_as_empty",
@@ -793,6 +794,18 @@ def test_a_run_without_warnings_clears_the_connectors_warnings_and_a_cancel_line
     editor_client.post(f"{LOGS}{pending['id']}/cancel/")
     cancelled = editor_client.get(f"{LOGS}{pending['id']}/").json()
     assert cancelled["status"] == "CANCELLED" and cancelled["warnings_count"] == 0
+
+
+def test_a_run_says_its_connector_s_page_cap_which_may_end_it_before_the_announced_total(
+    editor_client, make_connector, make_log, settings
+):
+    settings.MIGRATEIQ_SYNC_MAX_PAGES = 500
+    capped = make_log(make_connector(name="Capped", max_pages=12), SyncStatus.RUNNING, records_total=500)
+    uncapped = make_log(make_connector(name="Uncapped"), SyncStatus.RUNNING)
+
+    assert editor_client.get(f"{LOGS}{capped.pk}/").json()["page_cap"] == 12
+    listed = {row["id"]: row["page_cap"] for row in editor_client.get(LOGS).json()["results"]}
+    assert listed == {capped.pk: 12, uncapped.pk: 500}  # the server's limit without the connector's
 
 
 def test_a_failed_run_counts_its_retries_as_retries_not_as_warnings_beside_its_error(

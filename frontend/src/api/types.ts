@@ -229,6 +229,9 @@ export interface SyncLog {
   /** How many requests the run retried: not warnings (a FAILED run's retries led to its error);
    * their lines are in the run's log. 0 until it ends. Optional: an older API has none. */
   retries?: number;
+  /** Pages a run of its connector fetches at most as its settings stand (max_pages within the
+   * server's limit): a run may stop there well before records_total. Optional: an older API has none. */
+  page_cap?: number;
   /** How the pages it committed changed the connector's inferred schema; [] until it ends, and for
    * a connector's first sync. Optional: an older API has none. */
   schema_changes?: SchemaChange[];

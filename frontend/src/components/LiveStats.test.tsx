@@ -50,6 +50,24 @@ describe("live sync figures", () => {
     expect(screen.getByText("30 of 120 records (25 %)")).toBeTruthy();
   });
 
+  it("count a sync that stops at its page limit before the announced total in pages, with the time left to that limit", () => {
+    const started = Date.parse("2026-11-27T10:00:00Z");
+    // max_pages 12 of a 1-record page: 500 announced, 12 coming; 9 pages in 18 s
+    const log = syncLog({ status: "RUNNING", started_at: "2026-11-27T10:00:00Z", page_cap: 12, pages_fetched: 9, records_processed: 9, records_total: 500 });
+    expect(secondsLeft(log, started + 18_000)).toBe(6); // 3 pages at 2 s each, not 16 min for 491 records
+    expect(progressPercent(log)).toBe(75);
+    render(<LiveStats log={log} />);
+    const bar = screen.getByRole("progressbar", { name: "Pages fetched of the sync's page limit" });
+    expect([bar.getAttribute("aria-valuenow"), bar.getAttribute("aria-valuemax")]).toEqual(["9", "12"]);
+    expect(bar.getAttribute("aria-valuetext")).toBe(
+      "9 of 12 pages (75 %): the sync stops at its page limit (max pages per sync), before the 500 records the API announced",
+    );
+    // a limit the sync will not reach changes nothing
+    const roomy = { ...log, page_cap: 10_000 };
+    expect(secondsLeft(roomy, started + 18_000)).toBe(982);
+    expect(progressPercent(roomy)).toBeCloseTo(1.8);
+  });
+
   it("keep the bar within its maximum when the count passes the announced total", () => {
     const log = syncLog({ status: "RUNNING", records_processed: 130, records_total: 120 });
     render(<LiveStats log={log} />);

@@ -20,9 +20,21 @@ export function recordsPerSecond(log: SyncLog, now: number): number | null {
   return log.records_processed / seconds;
 }
 
-/** The share of the upstream's announced total synced so far (0-100), or null when no total is
- * known. The total is what the upstream said when the sync began: the count may pass it. */
+/** Whether a running sync will stop at its page limit (`page_cap`: max pages per sync) before the
+ * total the upstream announced, at the records per page so far: its progress is then in pages, of
+ * that limit; the announced total would promise minutes of a sync that ends in seconds. */
+export function stopsAtPageCap(log: SyncLog): boolean {
+  const cap = log.page_cap;
+  const total = log.records_total;
+  if (!isActiveStatus(log.status) || !cap || !total || log.pages_fetched <= 0) return false;
+  return (log.records_processed / log.pages_fetched) * cap < total;
+}
+
+/** The share of the upstream's announced total synced so far (0-100), or of the page limit for a
+ * sync that stops there first; null when no total is known. The total is what the upstream said
+ * when the sync began: the count may pass it. */
 export function progressPercent(log: SyncLog): number | null {
+  if (stopsAtPageCap(log)) return Math.min(100, (100 * log.pages_fetched) / (log.page_cap ?? 1));
   const total = log.records_total;
   if (total === null || total === undefined || total <= 0) return null;
   return Math.min(100, (100 * log.records_processed) / total);
@@ -31,6 +43,12 @@ export function progressPercent(log: SyncLog): number | null {
 /** Seconds until a running sync reaches the upstream's announced total at its rate so far; null
  * when it cannot be told (no total, not running, nothing synced yet), 0 once the count reached it. */
 export function secondsLeft(log: SyncLog, now: number): number | null {
+  if (stopsAtPageCap(log)) {
+    const pagesLeft = (log.page_cap ?? 0) - log.pages_fetched;
+    const seconds = elapsedSeconds(log, now);
+    if (pagesLeft <= 0) return 0;
+    return seconds ? (pagesLeft * seconds) / log.pages_fetched : null;
+  }
   const total = log.records_total;
   if (!isActiveStatus(log.status) || total === null || total === undefined || total <= 0) return null;
   const left = total - log.records_processed;
@@ -55,7 +73,11 @@ export function LiveStats({ log }: { log: SyncLog }) {
   const percent = progressPercent(log);
   const left = secondsLeft(log, now);
   const total = log.records_total ?? 0;
-  const label = `${formatNumber(log.records_processed)} of ${formatCount(total, "record")} (${Math.floor(percent ?? 0)} %)`;
+  const capped = stopsAtPageCap(log);
+  const cap = log.page_cap ?? 0;
+  const label = capped
+    ? `${formatNumber(log.pages_fetched)} of ${formatCount(cap, "page")} (${Math.floor(percent ?? 0)} %): the sync stops at its page limit (max pages per sync), before the ${formatCount(total, "record")} the API announced`
+    : `${formatNumber(log.records_processed)} of ${formatCount(total, "record")} (${Math.floor(percent ?? 0)} %)`;
   return (
     <div className="live-stats">
       <dl className="counters">
@@ -77,7 +99,7 @@ export function LiveStats({ log }: { log: SyncLog }) {
         </div>
         {running && percent !== null ? (
           <div>
-            <dt title="At the rate so far, until the total the upstream announced">Time left</dt>
+            <dt title={capped ? "At the rate so far, until the sync's page limit" : "At the rate so far, until the total the upstream announced"}>Time left</dt>
             <dd data-testid="time-left">{left === 0 ? "finishing" : formatTimeLeft(left)}</dd>
           </div>
         ) : null}
@@ -87,10 +109,10 @@ export function LiveStats({ log }: { log: SyncLog }) {
           <div
             className="progress-track"
             role="progressbar"
-            aria-label="Records synced of the announced total"
+            aria-label={capped ? "Pages fetched of the sync's page limit" : "Records synced of the announced total"}
             aria-valuemin={0}
-            aria-valuemax={total}
-            aria-valuenow={Math.min(log.records_processed, total)}
+            aria-valuemax={capped ? cap : total}
+            aria-valuenow={capped ? Math.min(log.pages_fetched, cap) : Math.min(log.records_processed, total)}
             aria-valuetext={label}
           >
             <div className="progress-fill" style={{ width: `${percent}%` }} />
