@@ -713,6 +713,12 @@ async function main() {
   // 11. The dashboard's charts with data.
   await page.getByRole("link", { name: "Dashboard", exact: true }).click();
   await page.getByTestId("chart-syncs-per-day").locator("rect").first().waitFor();
+  // Its legend lists the statuses the chart holds, no others (the activity the chart was drawn from).
+  const { days } = await apiAs(page, base, "GET", "/api/demo-extension/connectors/stats/history/?days=30");
+  const held = ["PENDING", "RUNNING", "SUCCESS", "PARTIAL", "FAILED", "CANCELLED"].filter((status) => days.some((day) => (day.syncs[status] ?? 0) > 0));
+  const legendItems = await page.getByTestId("chart-syncs-per-day").getByRole("list", { name: "Legend" }).getByRole("listitem").allInnerTexts();
+  if (legendItems.some((status) => !held.includes(status)) || !legendItems.includes("SUCCESS") || !legendItems.includes("FAILED"))
+    throw new Error(`the syncs chart's legend lists ${legendItems}, its days hold ${held}`);
   await checkA11y(page, "dashboard with charts");
   await shot("11-dashboard", true);
 
