@@ -60,7 +60,7 @@ describe("live sync figures", () => {
     const bar = screen.getByRole("progressbar", { name: "Pages fetched of the sync's page limit" });
     expect([bar.getAttribute("aria-valuenow"), bar.getAttribute("aria-valuemax")]).toEqual(["9", "12"]);
     expect(bar.getAttribute("aria-valuetext")).toBe(
-      "9 of 12 pages (75 %): the sync stops at its page limit (max pages per sync), before the 500 records the API announced",
+      "9 of 12 pages (75 %): stops at max pages per sync, short of the 500 records announced",
     );
     // a limit the sync will not reach changes nothing
     const roomy = { ...log, page_cap: 10_000 };

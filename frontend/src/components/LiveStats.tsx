@@ -76,7 +76,7 @@ export function LiveStats({ log }: { log: SyncLog }) {
   const capped = stopsAtPageCap(log);
   const cap = log.page_cap ?? 0;
   const label = capped
-    ? `${formatNumber(log.pages_fetched)} of ${formatCount(cap, "page")} (${Math.floor(percent ?? 0)} %): the sync stops at its page limit (max pages per sync), before the ${formatCount(total, "record")} the API announced`
+    ? `${formatNumber(log.pages_fetched)} of ${formatCount(cap, "page")} (${Math.floor(percent ?? 0)} %): stops at max pages per sync, short of the ${formatCount(total, "record")} announced`
     : `${formatNumber(log.records_processed)} of ${formatCount(total, "record")} (${Math.floor(percent ?? 0)} %)`;
   return (
     <div className="live-stats">
