@@ -16,6 +16,11 @@ function declarations(selector: string): string {
 }
 
 describe("the style sheet", () => {
+  it("wraps a sync's progress label under its bar rather than squeezing the bar to a sliver on a phone", () => {
+    expect(declarations(".progress")).toMatch(/flex-wrap:\s*wrap/);
+    expect(declarations(".progress-track")).toMatch(/flex:\s*1 1 12rem/);
+  });
+
   it("keeps the visually hidden text of a sideways-scrolling table inside it, so a phone does not scroll the whole page", () => {
     expect(declarations(".visually-hidden")).toMatch(/position:\s*absolute/);
     expect(declarations(".table-wrap")).toMatch(/overflow-x:\s*auto/);
