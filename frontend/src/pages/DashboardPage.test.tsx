@@ -42,6 +42,9 @@ describe("the dashboard", () => {
     // PARTIAL is shown apart from the success rate, and the mean is of successful syncs only
     expect(screen.getByText("Partial (incomplete or quarantined)").parentElement?.querySelector(".stat-value")?.textContent).toBe("7.1 %");
     expect(screen.getByText("Average duration of successful syncs")).toBeTruthy();
+    // the rates are of every finished sync, not of the last 24 hours' syncs beside them
+    const rate = screen.getByText("Success rate").parentElement;
+    expect(rate?.querySelector(".stat-hint")?.textContent).toBe("of all finished syncs, cancelled ones left out");
     expect(screen.getByText("7")).toBeTruthy();
     expect(screen.getByText("98,765")).toBeTruthy();
     const failedLoads = screen.getByText("Failed loads").parentElement;

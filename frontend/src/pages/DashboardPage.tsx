@@ -73,8 +73,12 @@ export function DashboardPage() {
           <Stat label="Syncs in the last 24 h" value={formatNumber(stats.last_24h_syncs)} />
           {/* Without any sync, a rate and a mean are not 0: they do not exist yet. */}
           {/* SUCCESS only: a PARTIAL run did not get everything, so it is shown apart, never as a success. */}
-          <Stat label="Success rate" value={noSyncs ? "—" : formatPercent(stats.success_rate)} />
-          {stats.partial_rate !== undefined ? <Stat label="Partial (incomplete or quarantined)" value={noSyncs ? "—" : formatPercent(stats.partial_rate)} /> : null}
+          {/* Beside "Syncs in the last 24 h", the rates would read as of those: they are of every
+              finished sync, cancelled ones left out (demo_extension/services/stats.py). */}
+          <Stat label="Success rate" value={noSyncs ? "—" : formatPercent(stats.success_rate)} hint={RATED_RUNS} />
+          {stats.partial_rate !== undefined ? (
+            <Stat label="Partial (incomplete or quarantined)" value={noSyncs ? "—" : formatPercent(stats.partial_rate)} hint={RATED_RUNS} />
+          ) : null}
           <Stat label="Average duration of successful syncs" value={noSyncs || !stats.avg_sync_duration ? "—" : formatSeconds(stats.avg_sync_duration)} />
           <Stat label="Destination loads" value={formatNumber(stats.total_loads)} />
           <Stat label="Rows loaded" value={formatNumber(stats.rows_loaded)} />
@@ -97,11 +101,15 @@ export function DashboardPage() {
   );
 }
 
-function Stat({ label, value }: { label: string; value: string }) {
+/** A figure and its name; `hint` says what it is of, where the name alone would mislead. */
+const RATED_RUNS = "of all finished syncs, cancelled ones left out";
+
+function Stat({ label, value, hint }: { label: string; value: string; hint?: string }) {
   return (
     <div className="card stat">
       <div className="stat-value">{value}</div>
       <div className="stat-label">{label}</div>
+      {hint ? <div className="stat-hint">{hint}</div> : null}
     </div>
   );
 }
