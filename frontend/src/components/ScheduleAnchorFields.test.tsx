@@ -172,6 +172,8 @@ describe("the schedule's anchor checks", () => {
     expect(normalizedTime("00:00")).toBe("00:00");
     expect(normalizedTime("7:05")).toBe("07:05");
     expect(normalizedTime("1830")).toBe("18:30");
+    expect(normalizedTime(":15")).toBe("00:15"); // an Hourly schedule's minutes, as its hint writes them
+    expect(normalizedTime("15")).toBeNull(); // not a time: no colon, no hours
     expect(normalizedTime("")).toBe("");
     expect(normalizedTime("6:30 AM")).toBeNull();
     expect(normalizedTime("23:60")).toBeNull();

@@ -21,16 +21,17 @@ export function anchorValuesOf(connector?: Pick<Connector, "sync_time" | "sync_w
 }
 
 /**
- * A typed time as the API's 24-hour "HH:MM" ("6:30" and "0630" read as "06:30"), "" when empty,
+ * A typed time as the API's 24-hour "HH:MM" ("6:30" and "0630" read as "06:30"; ":15", as the
+ * Hourly hint writes its minutes, as "00:15"), "" when empty,
  * null when it is not a time of day. The field is text, not a browser time picker: a picker shows
  * "06:30 AM" in a 12-hour locale although the label and the API say HH:MM.
  */
 export function normalizedTime(typed: string): string | null {
   const text = typed.trim();
   if (!text) return "";
-  const match = /^(\d{1,2}):?(\d{2})$/.exec(text);
+  const match = /^(?:(\d{1,2}):?|:)(\d{2})$/.exec(text);
   if (!match) return null;
-  const hours = Number(match[1]);
+  const hours = Number(match[1] ?? 0);
   const minutes = Number(match[2]);
   if (hours > 23 || minutes > 59) return null;
   return `${String(hours).padStart(2, "0")}:${match[2]}`;
