@@ -1004,7 +1004,23 @@ class Paginator:
                 f"({page.count} records), so the next page cannot be requested. Check the path "
                 "(the syntax allows 'a\\.b' and '/a.b' for keys with dots) or set the pagination type."
             )
-        return None
+        return self._changed_total_shortfall()
+
+    def _changed_total_shortfall(self) -> str | None:
+        """An exact total that changed during the run: the list changed while it was read. Page
+        numbers, offsets and the links that carry them are positions, so the pages after a record
+        added or removed shift: one record is read twice and another not at all, while the count
+        received still matches the last total. (A cursor names the record it continues after; its
+        totals may shrink as it moves on, as Typeform's do.)"""
+        changed = self.state.get("changed_total")
+        if changed is None or self.style == "cursor":
+            return None
+        return (
+            f"The upstream's total changed from {self.state['first_total']} to {changed} records during "
+            f"the run: records were added or removed while pagination {self.describe()} read the list, "
+            "so the pages after them may have shifted and a record may have been skipped. Sync again (a "
+            "full refresh also marks the records that are gone); the sync cannot show it is complete."
+        )
 
     def announced_end_reached(self) -> bool:
         """Whether every record the upstream announced (a total, or a page count) was received."""
@@ -1026,6 +1042,12 @@ class Paginator:
             if total is not None:
                 self.state["announced_at_least"] = max(total, self.state.get("announced_at_least") or 0)
             total = None
+        if total is not None:
+            # The first exact total of the run, and the first that differs from it: the list changed
+            # while it was read (see _changed_total_shortfall).
+            first = self.state.setdefault("first_total", total)
+            if total != first and "changed_total" not in self.state:
+                self.state["changed_total"] = total
         for key, announced in (
             ("announced_total", total),
             ("announced_pages", find_total_pages(page.body, config.get("total_pages_path"), page.headers)),

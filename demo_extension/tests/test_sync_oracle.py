@@ -1,0 +1,557 @@
+"""A randomized differential test of the sync against a real upstream: whatever the pagination style,
+page size, envelope, configuration, concurrency and fault, a sync is never silently wrong.
+
+One threaded HTTP server on 127.0.0.1 serves the module; each generated example gives it a
+``Scenario`` (the list, how it pages, what goes wrong) and syncs a new connector from it. The
+oracle:
+
+* a run that ends ``SUCCESS`` stored exactly the records the upstream serves (ids and data), and its
+  counts add up; when the list changed during the run, it stored at least every record the
+  upstream serves at its end, and nothing it never served;
+* a run whose upstream could not serve everything (it stops early, repeats or drops a page, refuses
+  offsets past a cap, answers an error with HTTP 200, cuts a body short, or records shift between
+  pages) ends ``PARTIAL`` or ``FAILED`` with a message;
+* a re-sync after a ``SUCCESS`` finds every record unchanged; after a failed run, the upstream
+  healed, the resumed (or next) run converges to what it serves.
+
+Every counterexample this found is a named test below it (``test_...`` after the property).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import threading
+import time
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qsl, urlencode, urlsplit
+
+import pytest
+from hypothesis import HealthCheck, event, given, note
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
+from werkzeug import Response
+
+from demo_extension.models import SyncedRecord, SyncStatus
+from demo_extension.tests import sync_support
+from demo_extension.tests.conftest import allow_egress_to
+from demo_extension.tests.sync_support import fault_url, json_body, run_sync
+
+# How the upstream pages (the styles a user meets), and what it announces beside its records.
+STYLES = ("page", "offset", "cursor", "next_url", "link_header")
+ANNOUNCES = ("nothing", "total", "total_pages", "header_total", "has_more")
+ENVELOPES = ("data", "items", "results", "records")
+FAULTS = ("none", "stop_early", "repeat_page", "drop_page", "cap", "error_200", "truncated", "shift")
+ERRORS_200 = (
+    {"error": "Quota exceeded for this key"},
+    {"ok": False, "error": "ratelimited"},
+    {"status": "error", "message": "Backend unavailable"},
+    {"errors": [{"message": "Internal failure"}]},
+    {"success": False, "error": "Temporary failure"},
+    {"code": 503, "message": "Service Unavailable"},
+)
+DEFAULT_PAGE_SIZE = 10  # what the upstream serves when the request names no size
+FIRST_ID = 1000  # records inserted at the front during a run get smaller ids
+
+
+def record(record_id: int, revision: int = 1) -> dict:
+    return {"id": record_id, "name": f"user {record_id}", "rev": revision}
+
+
+@dataclass
+class Scenario:
+    style: str = "page"
+    announces: str = "total"
+    envelope: str = "data"
+    records: list = field(default_factory=list)
+    fault: str = "none"
+    fault_page: int = 0  # the page (0-based) the fault starts at
+    shift: str = "delete"  # "delete" the first record, or "insert" one before it
+    error_body: dict = field(default_factory=dict)
+    ever_served: dict = field(default_factory=dict)  # id -> every data the upstream sent for it
+    shifted: bool = False
+    jitter_ms: int = 0
+    requests: int = 0
+
+    def __repr__(self) -> str:
+        return (
+            f"Scenario(style={self.style!r}, announces={self.announces!r}, envelope={self.envelope!r}, "
+            f"records={len(self.records)}, fault={self.fault!r}, fault_page={self.fault_page}, "
+            f"shift={self.shift!r}, error_body={self.error_body!r}, jitter_ms={self.jitter_ms})"
+        )
+
+    def heal(self) -> None:
+        self.fault = "none"
+
+
+class Upstream:
+    """The module's upstream: one ``ThreadingHTTPServer`` on a port of 8900-8999, answering from its
+    current ``scenario`` (replaced by each example)."""
+
+    def __init__(self):
+        self.scenario = Scenario()
+        self.lock = threading.Lock()
+        self.server = None
+        for port in range(8900, 9000):
+            try:
+                self.server = ThreadingHTTPServer(("127.0.0.1", port), self._handler())
+                break
+            except OSError:
+                continue
+        assert self.server is not None, "no free port in 8900-8999"
+        self.server.daemon_threads = True
+        self.port = self.server.server_address[1]
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/items"
+
+    def _handler(self):
+        upstream = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self):  # noqa: N802 (http.server's name)
+                status, headers, body = upstream.answer(dict(parse_qsl(urlsplit(self.path).query)))
+                self.send_response(status)
+                for name, value in headers.items():
+                    self.send_header(name, value)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args):
+                pass
+
+        return Handler
+
+    def answer(self, query: dict) -> tuple[int, dict, bytes]:
+        jitter = self.scenario.jitter_ms
+        if jitter:
+            # Answers out of order when several requests are in flight: pages wait 0..jitter ms.
+            number = int(query.get("page") or query.get("offset") or 0)
+            time.sleep((number * 7 % (jitter + 1)) / 1000)
+        with self.lock:
+            return self._answer(self.scenario, query)
+
+    def _answer(self, s: Scenario, query: dict) -> tuple[int, dict, bytes]:
+        s.requests += 1
+        size = int(query.get("limit") or query.get("per_page") or DEFAULT_PAGE_SIZE)
+        size = max(1, min(size, 100))
+        records = s.records
+        if s.style == "offset":
+            start = int(query.get("offset", 0))
+        elif s.style in ("cursor", "next_url"):
+            after = query.get("cursor") or query.get("after")
+            start = (
+                next((i for i, r in enumerate(records) if r["id"] > int(after)), len(records)) if after else 0
+            )
+        else:
+            start = (int(query.get("page", 1)) - 1) * size
+        index = start // size  # the page's place in the list (a keyset page's too)
+        if s.fault == "shift" and not s.shifted and index >= s.fault_page:
+            s.shifted = True
+            if s.shift == "delete":
+                del records[0]
+            else:
+                records.insert(0, record(records[0]["id"] - 1 if records else FIRST_ID - 1))
+            return self._answer(s, query)
+        if s.fault == "error_200" and index == s.fault_page:
+            return 200, {"Content-Type": "application/json"}, json.dumps(s.error_body).encode()
+        if s.fault == "cap" and index >= s.fault_page:
+            body = {"error": {"type": "illegal_argument", "reason": "Result window is too large"}}
+            return 400, {"Content-Type": "application/json"}, json.dumps(body).encode()
+        served_start, limit_start = start, len(records)
+        if s.fault == "stop_early" and index >= s.fault_page:
+            served_start = len(records)  # nothing from here, announcements unchanged
+        if s.fault == "repeat_page" and index == s.fault_page and index > 0:
+            served_start = start - size
+        if s.fault == "drop_page" and index == s.fault_page:
+            served_start = start + size
+        page = records[served_start : min(served_start + size, limit_start)]
+        if s.fault == "stop_early" and s.style in ("cursor", "next_url") and index + 1 >= s.fault_page:
+            more = False  # the link ends early
+        else:
+            more = served_start + size < len(records) if page else False
+        if s.fault == "stop_early" and index >= s.fault_page:
+            more = start + size < len(records)
+        body, headers = self._envelope(s, query, page, size, start, served_start, more)
+        for item in page:
+            s.ever_served.setdefault(item["id"], []).append(item)
+        text = json.dumps(body).encode()
+        if s.fault == "truncated" and index == s.fault_page:
+            text = text[: len(text) // 2]
+        return 200, headers, text
+
+    def _envelope(self, s: Scenario, query, page, size, start, served_start, more):
+        total = len(s.records)
+        body: dict = {s.envelope: page}
+        headers = {"Content-Type": "application/json"}
+        if s.announces == "total":
+            body["total"] = total
+        elif s.announces == "total_pages":
+            body["total_pages"] = max(1, math.ceil(total / size))
+        elif s.announces == "header_total":
+            headers["X-Total-Count"] = str(total)
+        elif s.announces == "has_more":
+            body["has_more"] = more
+        if s.style == "offset":
+            body["offset"], body["limit"] = start, size
+        elif s.style == "cursor":
+            body["next_cursor"] = str(page[-1]["id"]) if page and more else None
+        elif s.style == "next_url":
+            if page and more:
+                body["next"] = f"{self.url}?" + urlencode({"after": page[-1]["id"], "per_page": size})
+            else:
+                body["next"] = None
+        elif s.style == "link_header" and more:
+            number = start // size + 2
+            headers["Link"] = f'<{self.url}?{urlencode({"page": number, "per_page": size})}>; rel="next"'
+        return body, headers
+
+
+@pytest.fixture(scope="module")
+def upstream():
+    server = Upstream()
+    server.thread.start()
+    yield server
+    server.server.shutdown()
+    server.server.server_close()
+
+
+@pytest.fixture
+def oracle_upstream(upstream, settings):
+    allow_egress_to(settings, f"127.0.0.1:{upstream.port}")
+    settings.MIGRATEIQ_HTTP_BACKOFF_BASE = 0.001
+    settings.MIGRATEIQ_HTTP_RETRY_AFTER_CAP = 0.05
+    settings.MIGRATEIQ_HTTP_MAX_ATTEMPTS = 2
+    return upstream
+
+
+def pagination_for(
+    style: str, announces: str, envelope: str, size: int, explicit: bool
+) -> tuple[dict, str | None]:
+    """The connector's ``pagination`` and ``records_path`` a user would set for the upstream."""
+    if not explicit:
+        return {
+            "type": "auto",
+            "size_param": "limit" if style == "offset" else "per_page",
+            "page_size": size,
+        }, None
+    if style == "page":
+        config = {"type": "page", "size_param": "per_page", "page_size": size}
+        if announces == "has_more":
+            config["has_more_path"] = "has_more"
+        if announces == "total_pages":
+            config["total_pages_path"] = "total_pages"
+        if announces == "total":
+            config["total_path"] = "total"
+    elif style == "offset":
+        config = {"type": "offset", "limit": size}
+        if announces == "has_more":
+            config["has_more_path"] = "has_more"
+        if announces == "total":
+            config["total_path"] = "total"
+    elif style == "cursor":
+        config = {
+            "type": "cursor",
+            "cursor_path": "next_cursor",
+            "cursor_param": "cursor",
+            "size_param": "per_page",
+            "page_size": size,
+        }
+    elif style == "next_url":
+        config = {"type": "next_url", "next_url_path": "next", "size_param": "per_page", "page_size": size}
+    else:
+        config = {"type": "link_header", "size_param": "per_page", "page_size": size}
+    return config, envelope
+
+
+@st.composite
+def scenarios(draw):
+    style = draw(st.sampled_from(STYLES))
+    announces = draw(st.sampled_from(ANNOUNCES))
+    if style == "page" and announces == "nothing":
+        pass
+    size = draw(st.integers(1, 40))
+    count = draw(st.one_of(st.integers(0, 12), st.integers(0, 250)))
+    pages = max(1, math.ceil(count / size))
+    fault = draw(st.sampled_from(FAULTS))
+    counted = style in ("page", "offset", "link_header")
+    # What tells a short copy from the whole list: a record count (a page count too for counted styles).
+    announced_total = announces in ("total", "header_total") or (counted and announces == "total_pages")
+    fault_page = 0
+    if fault in ("stop_early", "drop_page", "shift", "repeat_page", "cap") and pages < 2:
+        fault = "none"
+    if fault == "stop_early":
+        # Detectable only when something announces more than the upstream gives.
+        if announced_total:
+            fault_page = draw(st.integers(1, pages - 1))
+        elif announces == "has_more" and pages >= 3 and style in ("page", "offset"):
+            fault_page = draw(st.integers(1, pages - 2))
+        else:
+            fault = "none"
+    elif fault == "drop_page":
+        # The page's records are never served: a total tells, and so does the page after it when it
+        # repeats them in full (counted styles: a short page is the end when nothing is announced).
+        last_full = count % size == 0
+        if announced_total and pages >= 3:
+            fault_page = draw(st.integers(1, pages - 2))
+        elif counted and (pages >= 4 or (pages >= 3 and last_full)):
+            fault_page = draw(st.integers(1, pages - (2 if last_full else 3)))
+        else:
+            fault = "none"
+    elif fault == "shift":
+        if not announced_total or announces == "total_pages":
+            fault = "none"
+        else:
+            fault_page = draw(st.integers(1, pages - 1))
+    elif fault in ("repeat_page", "cap"):
+        fault_page = draw(st.integers(1, pages - 1))
+    elif fault in ("error_200", "truncated"):
+        fault_page = draw(st.integers(0, pages - 1))
+    scenario = Scenario(
+        style=style,
+        announces=announces,
+        envelope=draw(st.sampled_from(ENVELOPES)),
+        records=[record(FIRST_ID + i) for i in range(count)],
+        fault=fault,
+        fault_page=fault_page,
+        shift=draw(st.sampled_from(("delete", "insert"))),
+        error_body=draw(st.sampled_from(ERRORS_200)),
+        jitter_ms=draw(st.sampled_from((0, 0, 3))),
+    )
+    explicit = draw(st.booleans())
+    concurrency = draw(st.integers(1, 4))
+    follow_up = draw(st.sampled_from(("resume", "next", "full_refresh")))
+    return scenario, size, explicit, concurrency, follow_up
+
+
+def stored(connector) -> dict:
+    rows = SyncedRecord.objects.filter(connector=connector, deleted_at__isnull=True)
+    return dict(rows.values_list("external_id", "data"))
+
+
+def served(scenario: Scenario) -> dict:
+    return {str(item["id"]): item for item in scenario.records}
+
+
+def assert_counts_add_up(log) -> None:
+    assert (
+        log.records_created + log.records_updated + log.records_unchanged + log.records_failed
+        == log.records_processed
+    ), (
+        log.records_created,
+        log.records_updated,
+        log.records_unchanged,
+        log.records_failed,
+        log.records_processed,
+    )
+
+
+def check_run(log, scenario: Scenario, connector, *, faulty: bool) -> None:
+    """The oracle for one finished run."""
+    note(f"status={log.status} message={log.error_message!r}")
+    if log.status != SyncStatus.SUCCESS:
+        assert log.status in (SyncStatus.PARTIAL, SyncStatus.FAILED), log.status
+        assert log.error_message, "a run that is not SUCCESS says why"
+        return
+    assert not faulty, f"SUCCESS although the upstream could not serve everything ({scenario.fault})"
+    have = stored(connector)
+    if scenario.shifted:
+        # The list changed during the run: every record it serves now is stored, nothing invented.
+        want = served(scenario)
+        assert {k: have.get(k) for k in want} == want
+        assert set(have) <= {str(i) for i in scenario.ever_served}
+    else:
+        assert have == served(scenario)
+    assert_counts_add_up(log)
+
+
+def loses_records(scenario: Scenario) -> bool:
+    """Whether the fault keeps a record of the list from the sync (a record deleted at the front of a
+    keyset-paged list was read already: nothing is lost)."""
+    if scenario.fault == "shift":
+        return scenario.style in ("page", "offset", "link_header") or scenario.shift == "insert"
+    return scenario.fault != "none"
+
+
+@hypothesis_settings(
+    max_examples=int(os.environ.get("ORACLE_EXAMPLES", "120")),
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(example=scenarios())
+def test_a_sync_is_never_silently_wrong_whatever_the_upstream(example, oracle_upstream, make_connector):
+    scenario, size, explicit, concurrency, follow_up = example
+    upstream = oracle_upstream
+    with upstream.lock:
+        upstream.scenario = scenario
+    pagination, records_path = pagination_for(
+        scenario.style, scenario.announces, scenario.envelope, size, explicit
+    )
+    note(f"{scenario!r} size={size} explicit={explicit} follow_up={follow_up}")
+    note(f"pagination={pagination} records_path={records_path!r} concurrency={concurrency}")
+    connector = make_connector(
+        api_endpoint=upstream.url,
+        auth_type="none",
+        pagination=pagination,
+        records_path=records_path,
+        max_concurrent_requests=concurrency,
+    )
+    faulty = loses_records(scenario)
+    log = run_sync(connector)
+    configured = "explicit" if explicit else "auto"
+    event(f"{scenario.style}/{scenario.announces}/{configured}/{scenario.fault}: {log.status}")
+    check_run(log, scenario, connector, faulty=faulty)
+    if not faulty and explicit:
+        assert log.status == SyncStatus.SUCCESS, log.error_message
+
+    with upstream.lock:
+        scenario.heal()
+    if log.status == SyncStatus.SUCCESS:
+        again = run_sync(connector)
+        check_run(again, scenario, connector, faulty=False)
+        assert again.records_created == again.records_updated == 0
+        assert again.records_unchanged == len(scenario.records)
+        return
+    if not explicit:
+        return
+    if follow_up == "resume" and log.status == SyncStatus.FAILED and log.checkpoint:
+        healed = run_sync(connector, sync_log=log)
+        note(f"resumed: {healed.status} {healed.error_message!r}")
+        check_run(healed, scenario, connector, faulty=False)
+        if healed.status != SyncStatus.SUCCESS:
+            # A resume does not read again the pages its run committed (an empty page the fault
+            # served): it says it is short, and the next run converges.
+            assert "announces" in healed.error_message, healed.error_message
+            healed = run_sync(connector)
+    else:
+        healed = run_sync(connector, full_refresh=follow_up == "full_refresh")
+    note(f"follow-up {follow_up}: {healed.status} {healed.error_message!r}")
+    assert healed.status == SyncStatus.SUCCESS, healed.error_message
+    assert_counts_add_up(healed)
+    if follow_up == "full_refresh" and healed.full_refresh:
+        assert stored(connector) == served(scenario)
+    else:
+        want = served(scenario)
+        have = stored(connector)
+        assert {k: have.get(k) for k in want} == want
+        assert set(have) <= {str(i) for i in scenario.ever_served}
+
+
+# Counterexamples the property found, reduced.
+
+fault_server = sync_support.fault_server
+fault_server_process = sync_support.fault_server_process
+
+
+def _shifting_list(ids, *, change_before_request: int, change):
+    """A handler serving ``ids`` (a list changed in place by ``change`` just before answering the
+    ``change_before_request``-th request, counted from 1) by ``offset``/``limit`` or ``page``/
+    ``per_page``, with the list's current total in the body and in ``X-Total-Count``, and a
+    ``Link: rel="next"`` while more follow."""
+    requests = []
+
+    def handler(request):
+        requests.append(dict(request.args))
+        if len(requests) == change_before_request:
+            change(ids)
+        size = int(request.args.get("limit") or request.args.get("per_page") or 1)
+        if "offset" in request.args:
+            start = int(request.args["offset"])
+        else:
+            start = (int(request.args.get("page", 1)) - 1) * size
+        rows = [{"id": i} for i in ids[start : start + size]]
+        headers = {"X-Total-Count": str(len(ids))}
+        if start + size < len(ids):
+            page = start // size + 2
+            headers["Link"] = f'<{request.base_url}?page={page}&per_page={size}>; rel="next"'
+        body = json_body({"data": rows, "total": len(ids), "offset": start, "limit": size})
+        return Response(body, content_type="application/json", headers=headers)
+
+    return handler
+
+
+def test_an_offset_sync_whose_list_loses_its_first_record_mid_run_is_not_success(
+    fault_server, make_connector
+):
+    # Record 1 goes before the second page is asked: offset 1 now starts at 3, and 2 is never read,
+    # while the count received (2 of 1, 3) matches the last total (2).
+    fault_server.expect_request("/items").respond_with_handler(
+        _shifting_list([1, 2, 3], change_before_request=2, change=lambda ids: ids.remove(1))
+    )
+    connector = make_connector(
+        api_endpoint=fault_url(fault_server),
+        auth_type="none",
+        pagination={"type": "offset", "limit": 1},
+        records_path="data",
+        max_concurrent_requests=1,
+    )
+
+    log = run_sync(connector)
+
+    assert log.status == SyncStatus.PARTIAL
+    assert "total changed from 3 to 2 records during the run" in log.error_message
+    assert sorted(stored(connector)) == ["1", "3"]
+
+
+def test_a_page_numbered_sync_whose_list_gains_a_record_at_its_front_mid_run_is_not_success(
+    fault_server, make_connector
+):
+    # Record 0 arrives before page 2: page 2 repeats record 2 and record 0 is never read, while the
+    # count received (4) matches the last total (4).
+    fault_server.expect_request("/items").respond_with_handler(
+        _shifting_list([1, 2, 3], change_before_request=2, change=lambda ids: ids.insert(0, 0))
+    )
+    connector = make_connector(
+        api_endpoint=fault_url(fault_server),
+        auth_type="none",
+        pagination={"type": "page", "size_param": "per_page", "page_size": 2},
+        records_path="data",
+        max_concurrent_requests=1,
+    )
+
+    log = run_sync(connector)
+
+    assert log.status == SyncStatus.PARTIAL
+    assert "total changed from 3 to 4 records during the run" in log.error_message
+    assert "0" not in stored(connector)
+
+
+def test_link_header_pages_of_a_list_that_loses_a_record_mid_run_end_partial(fault_server, make_connector):
+    fault_server.expect_request("/items").respond_with_handler(
+        _shifting_list([1, 2, 3], change_before_request=2, change=lambda ids: ids.remove(1))
+    )
+    connector = make_connector(
+        api_endpoint=fault_url(fault_server),
+        auth_type="none",
+        pagination={"type": "auto", "size_param": "per_page", "page_size": 1},
+        max_concurrent_requests=1,
+    )
+
+    log = run_sync(connector)
+
+    assert log.status == SyncStatus.PARTIAL
+    assert "total changed from 3 to 2 records during the run" in log.error_message
+
+
+def test_a_total_that_stays_the_same_through_a_run_ends_success(fault_server, make_connector):
+    fault_server.expect_request("/items").respond_with_handler(
+        _shifting_list([1, 2, 3], change_before_request=0, change=lambda ids: None)
+    )
+    connector = make_connector(
+        api_endpoint=fault_url(fault_server),
+        auth_type="none",
+        pagination={"type": "offset", "limit": 1},
+        records_path="data",
+    )
+
+    log = run_sync(connector)
+
+    assert log.status == SyncStatus.SUCCESS, log.error_message
+    assert sorted(stored(connector)) == ["1", "2", "3"]
+
