@@ -531,7 +531,9 @@ class _Run:
                         counters.processed += len(records)
                         if fingerprint is None:
                             fingerprint = hashlib.blake2b(page.content, digest_size=16).digest()
-                        if fingerprint in recent_pages:
+                        # An empty page repeats no records: empty pages in a row may look alike and
+                        # name new pages in their headers (the paginator ends them or catches a loop).
+                        if records and fingerprint in recent_pages:
                             hint = page.repeat_hint() if page.repeat_hint is not None else ""
                             raise SyncProblem(
                                 f"Page {counters.pages + 1} ({page.label}) holds the same records as "

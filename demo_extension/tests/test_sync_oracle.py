@@ -555,3 +555,27 @@ def test_a_total_that_stays_the_same_through_a_run_ends_success(fault_server, ma
     assert log.status == SyncStatus.SUCCESS, log.error_message
     assert sorted(stored(connector)) == ["1", "2", "3"]
 
+
+def test_empty_link_header_pages_in_a_row_that_name_new_next_pages_are_followed(fault_server, make_connector):
+    # The empty pages' bodies are the same ({"data": []}); their Link headers name new pages.
+    layout = {1: [1], 2: [], 3: [], 4: [2]}
+
+    def handler(request):
+        number = int(request.args.get("page", 1))
+        headers = {"Link": f'<{request.base_url}?page={number + 1}>; rel="next"'} if number < 4 else {}
+        rows = [{"id": i} for i in layout[number]]
+        return Response(json_body({"data": rows}), content_type="application/json", headers=headers)
+
+    fault_server.expect_request("/items").respond_with_handler(handler)
+    connector = make_connector(
+        api_endpoint=fault_url(fault_server),
+        auth_type="none",
+        pagination={"type": "link_header"},
+        records_path="data",
+        max_concurrent_requests=1,
+    )
+
+    log = run_sync(connector)
+
+    assert log.status == SyncStatus.SUCCESS, log.error_message
+    assert sorted(stored(connector)) == ["1", "2"]
