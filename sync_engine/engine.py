@@ -57,6 +57,7 @@ from sync_engine.page_builder import (
     Rules,
     content_key_warning,
     overwritten_fields_warnings,
+    repeated_keys_shortfall,
     repeated_keys_warning,
     unmatched_mappings_warnings,
     unmatched_stored_mappings_warnings,
@@ -602,6 +603,10 @@ class _Run:
             warning = repeated_keys_warning(repeats, rules.primary_key, whole_run=whole_run)
             if warning:
                 self.warnings.append(warning)
+            if whole_run and self.complete and self.incomplete is None:
+                self.incomplete = repeated_keys_shortfall(
+                    repeats, counters.processed - counters.failed, self.run.records_total, rules.primary_key
+                )
         status = self._final_status()
         return status, plan.cursor_field is not None and not self.incomplete
 

@@ -315,6 +315,24 @@ def repeated_keys_warning(repeats: int, primary_key: str, *, whole_run: bool) ->
     )
 
 
+def repeated_keys_shortfall(repeats: int, read: int, announced: int | None, primary_key: str) -> str | None:
+    """Why a run that read ``read`` records for a total of ``announced``, ``repeats`` of them repeating
+    the key of another record of the run, cannot show it got every record, or None. The count read
+    met the total only by counting records twice: pages overlapped (an offset API left a record out
+    of a page, so the next offset read the page's last record again; or the list moved during the
+    run), and as many records as were read twice may never have been read."""
+    if not repeats or announced is None or read - repeats >= announced:
+        return None
+    return (
+        f"The upstream announces {announced} records and the sync read {read}, but {repeats} of them "
+        f"repeated the primary key ({primary_key!r}) of a record read earlier in the run: "
+        f"{read - repeats} distinct records, fewer than announced. Pages overlapped (a page that left a "
+        "record out, or records added or removed during the run), so records may have been skipped; "
+        "sync again. If the upstream's list holds records with the same key, set primary_key to a field "
+        "that tells them apart."
+    )
+
+
 def overwritten_fields_warnings(records, rules: Rules) -> list[str]:
     """One line for each field mapping that replaces a field the records of the first page have of
     their own (``email -> name`` beside a ``name``): the upstream's value is silently not stored."""

@@ -40,10 +40,23 @@ from demo_extension.tests.conftest import allow_egress_to
 from demo_extension.tests.sync_support import fault_url, json_body, run_sync
 
 # How the upstream pages (the styles a user meets), and what it announces beside its records.
-STYLES = ("page", "offset", "cursor", "next_url", "link_header")
+STYLES = ("page", "offset", "cursor", "next_url", "link_header", "stripe")
 ANNOUNCES = ("nothing", "total", "total_pages", "header_total", "has_more")
 ENVELOPES = ("data", "items", "results", "records")
-FAULTS = ("none", "stop_early", "repeat_page", "drop_page", "cap", "error_200", "truncated", "shift")
+FAULTS = (
+    "none",
+    "stop_early",
+    "repeat_page",
+    "drop_page",
+    "drop_record",
+    "cap",
+    "error_200",
+    "html_200",
+    "status_500",
+    "truncated",
+    "loop",
+    "shift",
+)
 ERRORS_200 = (
     {"error": "Quota exceeded for this key"},
     {"ok": False, "error": "ratelimited"},
@@ -54,6 +67,16 @@ ERRORS_200 = (
 )
 DEFAULT_PAGE_SIZE = 10  # what the upstream serves when the request names no size
 FIRST_ID = 1000  # records inserted at the front during a run get smaller ids
+KEYSET = ("cursor", "next_url", "stripe")  # styles whose next page continues after a record
+# Parameter names: the defaults (what auto sends) and another API's (set explicitly).
+DEFAULT_PARAMS = {
+    "page": "page",
+    "size": "per_page",
+    "offset": "offset",
+    "limit": "limit",
+    "cursor": "cursor",
+}
+OTHER_PARAMS = {"page": "p", "size": "pageSize", "offset": "skip", "limit": "take", "cursor": "after"}
 
 
 def record(record_id: int, revision: int = 1) -> dict:
@@ -70,16 +93,19 @@ class Scenario:
     fault_page: int = 0  # the page (0-based) the fault starts at
     shift: str = "delete"  # "delete" the first record, or "insert" one before it
     error_body: dict = field(default_factory=dict)
+    params: dict = field(default_factory=lambda: dict(DEFAULT_PARAMS))
+    start_page: int = 1  # the first page's number
+    cursor_at: str = "next_cursor"  # where a cursor is ("meta.next_cursor": in a meta object)
+    jitter_ms: int = 0
     ever_served: dict = field(default_factory=dict)  # id -> every data the upstream sent for it
     shifted: bool = False
-    jitter_ms: int = 0
-    requests: int = 0
 
     def __repr__(self) -> str:
         return (
             f"Scenario(style={self.style!r}, announces={self.announces!r}, envelope={self.envelope!r}, "
             f"records={len(self.records)}, fault={self.fault!r}, fault_page={self.fault_page}, "
-            f"shift={self.shift!r}, error_body={self.error_body!r}, jitter_ms={self.jitter_ms})"
+            f"shift={self.shift!r}, error_body={self.error_body!r}, params={self.params!r}, "
+            f"start_page={self.start_page}, cursor_at={self.cursor_at!r}, jitter_ms={self.jitter_ms})"
         )
 
     def heal(self) -> None:
@@ -131,61 +157,79 @@ class Upstream:
         jitter = self.scenario.jitter_ms
         if jitter:
             # Answers out of order when several requests are in flight: pages wait 0..jitter ms.
-            number = int(query.get("page") or query.get("offset") or 0)
+            number = sum(int(value) for value in query.values() if value.isdigit())
             time.sleep((number * 7 % (jitter + 1)) / 1000)
         with self.lock:
             return self._answer(self.scenario, query)
 
-    def _answer(self, s: Scenario, query: dict) -> tuple[int, dict, bytes]:
-        s.requests += 1
-        size = int(query.get("limit") or query.get("per_page") or DEFAULT_PAGE_SIZE)
-        size = max(1, min(size, 100))
+    def _start(self, s: Scenario, query: dict, size: int) -> int:
+        """Where the request starts in the list."""
+        names = s.params
         records = s.records
         if s.style == "offset":
-            start = int(query.get("offset", 0))
-        elif s.style in ("cursor", "next_url"):
-            after = query.get("cursor") or query.get("after")
-            start = (
-                next((i for i, r in enumerate(records) if r["id"] > int(after)), len(records)) if after else 0
-            )
-        else:
-            start = (int(query.get("page", 1)) - 1) * size
+            return int(query.get(names["offset"], 0))
+        if s.style in KEYSET:
+            after = query.get(names["cursor"]) or query.get("after") or query.get("starting_after")
+            if not after:
+                return 0
+            return next((i for i, r in enumerate(records) if r["id"] > int(after)), len(records))
+        return (int(query.get(names["page"], s.start_page)) - s.start_page) * size
+
+    def _answer(self, s: Scenario, query: dict) -> tuple[int, dict, bytes]:
+        json_type = {"Content-Type": "application/json"}
+        names = s.params
+        size = int(query.get(names["size"]) or query.get(names["limit"]) or query.get("limit") or 0)
+        size = max(1, min(size or DEFAULT_PAGE_SIZE, 100))
+        records = s.records
+        start = self._start(s, query, size)
         index = start // size  # the page's place in the list (a keyset page's too)
-        if s.fault == "shift" and not s.shifted and index >= s.fault_page:
+        fault = s.fault
+        if fault == "shift" and not s.shifted and index >= s.fault_page:
             s.shifted = True
             if s.shift == "delete":
                 del records[0]
             else:
                 records.insert(0, record(records[0]["id"] - 1 if records else FIRST_ID - 1))
             return self._answer(s, query)
-        if s.fault == "error_200" and index == s.fault_page:
-            return 200, {"Content-Type": "application/json"}, json.dumps(s.error_body).encode()
-        if s.fault == "cap" and index >= s.fault_page:
+        if fault == "error_200" and index == s.fault_page:
+            return 200, json_type, json.dumps(s.error_body).encode()
+        if fault == "html_200" and index == s.fault_page:
+            return 200, {"Content-Type": "text/html"}, b"<html><body>Maintenance</body></html>"
+        if fault == "status_500" and index == s.fault_page:
+            return 500, json_type, b'{"error": "internal"}'
+        if fault == "cap" and index >= s.fault_page:
             body = {"error": {"type": "illegal_argument", "reason": "Result window is too large"}}
-            return 400, {"Content-Type": "application/json"}, json.dumps(body).encode()
-        served_start, limit_start = start, len(records)
-        if s.fault == "stop_early" and index >= s.fault_page:
+            return 400, json_type, json.dumps(body).encode()
+        served_start = start
+        if fault == "stop_early" and index >= s.fault_page:
             served_start = len(records)  # nothing from here, announcements unchanged
-        if s.fault == "repeat_page" and index == s.fault_page and index > 0:
+        if fault == "repeat_page" and index == s.fault_page:
             served_start = start - size
-        if s.fault == "drop_page" and index == s.fault_page:
+        if fault == "drop_page" and index == s.fault_page:
             served_start = start + size
-        page = records[served_start : min(served_start + size, limit_start)]
-        if s.fault == "stop_early" and s.style in ("cursor", "next_url") and index + 1 >= s.fault_page:
-            more = False  # the link ends early
-        else:
-            more = served_start + size < len(records) if page else False
-        if s.fault == "stop_early" and index >= s.fault_page:
+        page = records[served_start : served_start + size]
+        if fault == "drop_record" and index == s.fault_page and page:
+            page = page[: len(page) // 2] + page[len(page) // 2 + 1 :]
+        # Whether the whole list goes on past this page (what totals and flags say), and whether the
+        # page names a next one (a link, a cursor).
+        more = served_start + size < len(records)
+        if fault == "stop_early" and index >= s.fault_page:
             more = start + size < len(records)
-        body, headers = self._envelope(s, query, page, size, start, served_start, more)
+        links_on = more and bool(page)
+        if fault == "stop_early" and s.style in KEYSET and index + 1 >= s.fault_page:
+            links_on = False  # the links end early
+        last = page[-1]["id"] if page else None
+        if fault == "loop" and index == s.fault_page and index > 0 and links_on:
+            last = records[start - size - 1]["id"] if start - size > 0 else records[0]["id"] - 1
+        body, headers = self._envelope(s, page, size, start, more, links_on, last)
         for item in page:
             s.ever_served.setdefault(item["id"], []).append(item)
         text = json.dumps(body).encode()
-        if s.fault == "truncated" and index == s.fault_page:
+        if fault == "truncated" and index == s.fault_page:
             text = text[: len(text) // 2]
         return 200, headers, text
 
-    def _envelope(self, s: Scenario, query, page, size, start, served_start, more):
+    def _envelope(self, s: Scenario, page, size, start, more, links_on, last):
         total = len(s.records)
         body: dict = {s.envelope: page}
         headers = {"Content-Type": "application/json"}
@@ -197,18 +241,24 @@ class Upstream:
             headers["X-Total-Count"] = str(total)
         elif s.announces == "has_more":
             body["has_more"] = more
+        names = s.params
         if s.style == "offset":
             body["offset"], body["limit"] = start, size
         elif s.style == "cursor":
-            body["next_cursor"] = str(page[-1]["id"]) if page and more else None
-        elif s.style == "next_url":
-            if page and more:
-                body["next"] = f"{self.url}?" + urlencode({"after": page[-1]["id"], "per_page": size})
+            token = str(last) if links_on else None
+            if s.cursor_at == "meta.next_cursor":
+                body.setdefault("meta", {})["next_cursor"] = token
             else:
-                body["next"] = None
-        elif s.style == "link_header" and more:
-            number = start // size + 2
-            headers["Link"] = f'<{self.url}?{urlencode({"page": number, "per_page": size})}>; rel="next"'
+                body["next_cursor"] = token
+        elif s.style == "stripe":
+            body.update({"object": "list", "url": "/items", "has_more": more})
+        elif s.style == "next_url":
+            query = {names["cursor"]: last, names["size"]: size}
+            body["next"] = f"{self.url}?{urlencode(query)}" if links_on else None
+        elif s.style == "link_header" and links_on:
+            number = start // size + s.start_page + 1
+            query = urlencode({names["page"]: number, names["size"]: size})
+            headers["Link"] = f'<{self.url}?{query}>; rel="next"'
         return body, headers
 
 
@@ -230,51 +280,60 @@ def oracle_upstream(upstream, settings):
     return upstream
 
 
-def pagination_for(
-    style: str, announces: str, envelope: str, size: int, explicit: bool
-) -> tuple[dict, str | None]:
-    """The connector's ``pagination`` and ``records_path`` a user would set for the upstream."""
+def pagination_for(s: Scenario, size: int, explicit: bool) -> tuple[dict, str | None]:
+    """The connector's ``pagination`` and ``records_path`` a user would set for the upstream (auto:
+    the type and page size only)."""
+    names = s.params
     if not explicit:
-        return {
-            "type": "auto",
-            "size_param": "limit" if style == "offset" else "per_page",
-            "page_size": size,
-        }, None
-    if style == "page":
-        config = {"type": "page", "size_param": "per_page", "page_size": size}
-        if announces == "has_more":
-            config["has_more_path"] = "has_more"
-        if announces == "total_pages":
+        size_param = "limit" if s.style in ("offset", "stripe") else "per_page"
+        return {"type": "auto", "size_param": size_param, "page_size": size}, None
+    announced = {}
+    if s.announces == "has_more" and s.style != "stripe":
+        announced["has_more_path"] = "has_more"
+    if s.announces == "total":
+        announced["total_path"] = "total"
+    if s.style == "page":
+        config = {"type": "page", "size_param": names["size"], "page_size": size, **announced}
+        if names["page"] != "page":
+            config["page_param"] = names["page"]
+        if s.start_page != 1:
+            config["start_page"] = s.start_page
+        if s.announces == "total_pages":
             config["total_pages_path"] = "total_pages"
-        if announces == "total":
-            config["total_path"] = "total"
-    elif style == "offset":
-        config = {"type": "offset", "limit": size}
-        if announces == "has_more":
-            config["has_more_path"] = "has_more"
-        if announces == "total":
-            config["total_path"] = "total"
-    elif style == "cursor":
+    elif s.style == "offset":
+        config = {"type": "offset", "limit": size, **announced}
+        if names["offset"] != "offset":
+            config.update(offset_param=names["offset"], limit_param=names["limit"])
+    elif s.style == "cursor":
         config = {
             "type": "cursor",
-            "cursor_path": "next_cursor",
-            "cursor_param": "cursor",
-            "size_param": "per_page",
+            "cursor_path": s.cursor_at,
+            "cursor_param": names["cursor"],
+            "size_param": names["size"],
             "page_size": size,
         }
-    elif style == "next_url":
-        config = {"type": "next_url", "next_url_path": "next", "size_param": "per_page", "page_size": size}
+    elif s.style == "stripe":
+        config = {
+            "type": "cursor",
+            "cursor_from": "last_record",
+            "cursor_field": "id",
+            "cursor_param": "starting_after",
+            "has_more_path": "has_more",
+            "size_param": "limit",
+            "page_size": size,
+        }
+    elif s.style == "next_url":
+        config = {"type": "next_url", "next_url_path": "next", "size_param": names["size"], "page_size": size}
     else:
-        config = {"type": "link_header", "size_param": "per_page", "page_size": size}
-    return config, envelope
+        config = {"type": "link_header", "size_param": names["size"], "page_size": size}
+    return config, s.envelope
 
 
 @st.composite
 def scenarios(draw):
     style = draw(st.sampled_from(STYLES))
-    announces = draw(st.sampled_from(ANNOUNCES))
-    if style == "page" and announces == "nothing":
-        pass
+    announces = "has_more" if style == "stripe" else draw(st.sampled_from(ANNOUNCES))
+    explicit = draw(st.booleans())
     size = draw(st.integers(1, 40))
     count = draw(st.one_of(st.integers(0, 12), st.integers(0, 250)))
     pages = max(1, math.ceil(count / size))
@@ -282,40 +341,52 @@ def scenarios(draw):
     counted = style in ("page", "offset", "link_header")
     # What tells a short copy from the whole list: a record count (a page count too for counted styles).
     announced_total = announces in ("total", "header_total") or (counted and announces == "total_pages")
+    record_count = announces in ("total", "header_total")
+    last_full = count % size == 0
     fault_page = 0
-    if fault in ("stop_early", "drop_page", "shift", "repeat_page", "cap") and pages < 2:
+    if fault in ("stop_early", "drop_page", "shift", "repeat_page", "cap", "loop") and pages < 2:
         fault = "none"
     if fault == "stop_early":
         # Detectable only when something announces more than the upstream gives.
-        if announced_total:
+        if announced_total or (announces == "has_more" and style in KEYSET):
             fault_page = draw(st.integers(1, pages - 1))
-        elif announces == "has_more" and pages >= 3 and style in ("page", "offset"):
+        elif announces == "has_more" and pages >= 3:
             fault_page = draw(st.integers(1, pages - 2))
         else:
             fault = "none"
     elif fault == "drop_page":
         # The page's records are never served: a total tells, and so does the page after it when it
         # repeats them in full (counted styles: a short page is the end when nothing is announced).
-        last_full = count % size == 0
-        if announced_total and pages >= 3:
+        if (record_count or (counted and announced_total)) and pages >= 3:
             fault_page = draw(st.integers(1, pages - 2))
         elif counted and (pages >= 4 or (pages >= 3 and last_full)):
             fault_page = draw(st.integers(1, pages - (2 if last_full else 3)))
         else:
             fault = "none"
+    elif fault == "drop_record":
+        # One record of a page is missing: only a record count tells.
+        if record_count and count:
+            fault_page = draw(st.integers(0, pages - 1))
+        else:
+            fault = "none"
     elif fault == "shift":
-        if not announced_total or announces == "total_pages":
+        if not record_count:
             fault = "none"
         else:
             fault_page = draw(st.integers(1, pages - 1))
+    elif fault == "loop":
+        if style in ("cursor", "next_url") and pages >= 3:
+            fault_page = draw(st.integers(2, pages - 1))
+        else:
+            fault = "none"
     elif fault in ("repeat_page", "cap"):
         fault_page = draw(st.integers(1, pages - 1))
-    elif fault in ("error_200", "truncated"):
+    elif fault in ("error_200", "html_200", "status_500", "truncated"):
         fault_page = draw(st.integers(0, pages - 1))
     scenario = Scenario(
         style=style,
         announces=announces,
-        envelope=draw(st.sampled_from(ENVELOPES)),
+        envelope="data" if style == "stripe" else draw(st.sampled_from(ENVELOPES)),
         records=[record(FIRST_ID + i) for i in range(count)],
         fault=fault,
         fault_page=fault_page,
@@ -323,10 +394,16 @@ def scenarios(draw):
         error_body=draw(st.sampled_from(ERRORS_200)),
         jitter_ms=draw(st.sampled_from((0, 0, 3))),
     )
-    explicit = draw(st.booleans())
+    if explicit and style != "stripe":
+        scenario.params = dict(draw(st.sampled_from((DEFAULT_PARAMS, OTHER_PARAMS))))
+        if style in ("page", "link_header"):
+            scenario.start_page = draw(st.sampled_from((1, 1, 0)))
+        if style == "cursor":
+            scenario.cursor_at = draw(st.sampled_from(("next_cursor", "meta.next_cursor")))
     concurrency = draw(st.integers(1, 4))
     follow_up = draw(st.sampled_from(("resume", "next", "full_refresh")))
-    return scenario, size, explicit, concurrency, follow_up
+    changes = draw(st.tuples(st.integers(0, 3), st.integers(0, 3), st.integers(0, 3)))
+    return scenario, size, explicit, concurrency, follow_up, changes
 
 
 def stored(connector) -> dict:
@@ -358,7 +435,10 @@ def check_run(log, scenario: Scenario, connector, *, faulty: bool) -> None:
         assert log.status in (SyncStatus.PARTIAL, SyncStatus.FAILED), log.status
         assert log.error_message, "a run that is not SUCCESS says why"
         return
-    assert not faulty, f"SUCCESS although the upstream could not serve everything ({scenario.fault})"
+    # A fault the sync got around (a record a page left out, read by the next offset) is no
+    # shortfall: what is stored decides.
+    if faulty:
+        note(f"SUCCESS despite the fault {scenario.fault!r}: the stored records must still be all")
     have = stored(connector)
     if scenario.shifted:
         # The list changed during the run: every record it serves now is stored, nothing invented.
@@ -378,22 +458,34 @@ def loses_records(scenario: Scenario) -> bool:
     return scenario.fault != "none"
 
 
+def change_the_list(scenario: Scenario, changes: tuple[int, int, int]) -> tuple[int, int, int]:
+    """Update, delete and add records between two runs; returns how many of each."""
+    updates, deletes, adds = changes
+    records = scenario.records
+    top = max((r["id"] for r in records), default=FIRST_ID + 10_000)  # added ids are new ones
+    deletes = min(deletes, len(records))
+    del records[len(records) - deletes :]
+    updates = min(updates, len(records))
+    for i in range(updates):
+        records[i] = record(records[i]["id"], records[i]["rev"] + 1)
+    records.extend(record(top + 1 + i) for i in range(adds))
+    return updates, deletes, adds
+
+
 @hypothesis_settings(
-    max_examples=int(os.environ.get("ORACLE_EXAMPLES", "120")),
+    max_examples=int(os.environ.get("ORACLE_EXAMPLES", "150")),
     deadline=None,
     derandomize=True,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 @given(example=scenarios())
 def test_a_sync_is_never_silently_wrong_whatever_the_upstream(example, oracle_upstream, make_connector):
-    scenario, size, explicit, concurrency, follow_up = example
+    scenario, size, explicit, concurrency, follow_up, changes = example
     upstream = oracle_upstream
     with upstream.lock:
         upstream.scenario = scenario
-    pagination, records_path = pagination_for(
-        scenario.style, scenario.announces, scenario.envelope, size, explicit
-    )
-    note(f"{scenario!r} size={size} explicit={explicit} follow_up={follow_up}")
+    pagination, records_path = pagination_for(scenario, size, explicit)
+    note(f"{scenario!r} size={size} explicit={explicit} follow_up={follow_up} changes={changes}")
     note(f"pagination={pagination} records_path={records_path!r} concurrency={concurrency}")
     connector = make_connector(
         api_endpoint=upstream.url,
@@ -415,8 +507,10 @@ def test_a_sync_is_never_silently_wrong_whatever_the_upstream(example, oracle_up
     if log.status == SyncStatus.SUCCESS:
         again = run_sync(connector)
         check_run(again, scenario, connector, faulty=False)
+        assert again.status == SyncStatus.SUCCESS, again.error_message
         assert again.records_created == again.records_updated == 0
         assert again.records_unchanged == len(scenario.records)
+        check_a_full_refresh_after_changes(upstream, scenario, connector, changes, explicit=explicit)
         return
     if not explicit:
         return
@@ -441,6 +535,32 @@ def test_a_sync_is_never_silently_wrong_whatever_the_upstream(example, oracle_up
         have = stored(connector)
         assert {k: have.get(k) for k in want} == want
         assert set(have) <= {str(i) for i in scenario.ever_served}
+
+
+def check_a_full_refresh_after_changes(upstream, scenario: Scenario, connector, changes, *, explicit) -> None:
+    """Records updated, deleted and added upstream after a SUCCESS: a full refresh counts each and
+    leaves exactly the served records live (or, when the upstream now serves none, refuses)."""
+    with upstream.lock:
+        updates, deletes, adds = change_the_list(scenario, changes)
+    before = len(stored(connector))
+    log = run_sync(connector, full_refresh=True)
+    note(
+        f"refresh after {updates} updates, {deletes} deletes, {adds} adds: {log.status} {log.error_message!r}"
+    )
+    if not scenario.records and before:
+        assert log.status == SyncStatus.FAILED and log.error_message
+        assert len(stored(connector)) == before  # nothing deleted
+        return
+    if not explicit and log.status != SyncStatus.SUCCESS:
+        # Auto detection may not tell the new list's end (a full single page without any paging
+        # signal): it says so.
+        check_run(log, scenario, connector, faulty=False)
+        return
+    assert log.status == SyncStatus.SUCCESS, log.error_message
+    assert stored(connector) == served(scenario)
+    assert (log.records_created, log.records_updated, log.records_deleted) == (adds, updates, deletes)
+    assert log.records_unchanged == len(scenario.records) - adds - updates
+    assert_counts_add_up(log)
 
 
 # Counterexamples the property found, reduced.
@@ -579,3 +699,33 @@ def test_empty_link_header_pages_in_a_row_that_name_new_next_pages_are_followed(
 
     assert log.status == SyncStatus.SUCCESS, log.error_message
     assert sorted(stored(connector)) == ["1", "2"]
+
+
+def test_an_offset_page_that_leaves_a_record_out_does_not_let_a_repeated_record_make_up_the_total(
+    fault_server, make_connector
+):
+    # Offset 0 answers 1 and 3 (2 left out): the next offset, 2, reads 3 again, and the four records
+    # read (1, 3, 3, 4) met the total of 4 while record 2 was never read.
+    ids = [1, 2, 3, 4]
+
+    def handler(request):
+        start = int(request.args.get("offset", 0))
+        rows = [1, 3] if start == 0 else ids[start : start + 3]
+        body = json_body({"data": [{"id": i} for i in rows], "total": len(ids)})
+        return Response(body, content_type="application/json")
+
+    fault_server.expect_request("/items").respond_with_handler(handler)
+    connector = make_connector(
+        api_endpoint=fault_url(fault_server),
+        auth_type="none",
+        pagination={"type": "offset", "limit": 3},
+        records_path="data",
+    )
+
+    log = run_sync(connector)
+
+    assert log.status == SyncStatus.PARTIAL
+    assert (
+        "announces 4 records and the sync read 4, but 1 of them repeated the primary key" in log.error_message
+    )
+    assert sorted(stored(connector)) == ["1", "3", "4"]
