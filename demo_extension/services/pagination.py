@@ -1004,7 +1004,22 @@ class Paginator:
                 f"({page.count} records), so the next page cannot be requested. Check the path "
                 "(the syntax allows 'a\\.b' and '/a.b' for keys with dots) or set the pagination type."
             )
-        return self._changed_total_shortfall()
+        return self._empty_announced_page_shortfall(page) or self._changed_total_shortfall()
+
+    def _empty_announced_page_shortfall(self, page: FetchedPage) -> str | None:
+        """An empty last page among the pages the upstream announced (a page count says that page
+        holds records; it is no record total to compare the count received with)."""
+        announced = self.state.get("announced_pages")
+        number = self.state.get("pages", 0)
+        if page.count or not isinstance(announced, int) or announced < max(number, 2):
+            return None
+        if not self._total_is_whole_run():  # a start page of the user's: its pages are not counted
+            return None
+        return (
+            f"Page {number} of the {announced} pages the upstream announces is empty: the list is shorter "
+            "than announced (records removed during the run, or an upstream that stopped serving pages "
+            "early), so the sync cannot show it got every record. Sync again."
+        )
 
     def _changed_total_shortfall(self) -> str | None:
         """An exact total that changed during the run: the list changed while it was read. Page
