@@ -1008,10 +1008,17 @@ class Paginator:
 
     def _empty_announced_page_shortfall(self, page: FetchedPage) -> str | None:
         """An empty last page among the pages the upstream announced (a page count says that page
-        holds records; it is no record total to compare the count received with)."""
+        holds records; it is no record total to compare the count received with). Not for a cursor:
+        its page count may be for another page size than the run asks for (Typeform's ``page_count``
+        is of its default 25 a page, the run reads 1000)."""
         announced = self.state.get("announced_pages")
         number = self.state.get("pages", 0)
-        if page.count or not isinstance(announced, int) or announced < max(number, 2):
+        if (
+            page.count
+            or not isinstance(announced, int)
+            or announced < max(number, 2)
+            or self.style == "cursor"
+        ):
             return None
         if not self._total_is_whole_run():  # a start page of the user's: its pages are not counted
             return None

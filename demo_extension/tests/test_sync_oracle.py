@@ -568,6 +568,11 @@ fault_server = sync_support.fault_server
 fault_server_process = sync_support.fault_server_process
 
 
+def reduced_connector(make_connector, server, pagination, **fields):
+    """A connector of the fault server's ``/items``, no auth."""
+    return make_connector(api_endpoint=fault_url(server), auth_type="none", pagination=pagination, **fields)
+
+
 def _shifting_list(ids, *, change_before_request: int, change):
     """A handler serving ``ids`` (a list changed in place by ``change`` just before answering the
     ``change_before_request``-th request, counted from 1) by ``offset``/``limit`` or ``page``/
@@ -599,14 +604,14 @@ def test_an_offset_sync_whose_list_loses_its_first_record_mid_run_is_not_success
     fault_server, make_connector
 ):
     # Record 1 goes before the second page is asked: offset 1 now starts at 3, and 2 is never read,
-    # while the count received (2 of 1, 3) matches the last total (2).
+    # while the two records received (1 and 3) match the last total (2).
     fault_server.expect_request("/items").respond_with_handler(
         _shifting_list([1, 2, 3], change_before_request=2, change=lambda ids: ids.remove(1))
     )
-    connector = make_connector(
-        api_endpoint=fault_url(fault_server),
-        auth_type="none",
-        pagination={"type": "offset", "limit": 1},
+    connector = reduced_connector(
+        make_connector,
+        fault_server,
+        {"type": "offset", "limit": 1},
         records_path="data",
         max_concurrent_requests=1,
     )
@@ -626,10 +631,10 @@ def test_a_page_numbered_sync_whose_list_gains_a_record_at_its_front_mid_run_is_
     fault_server.expect_request("/items").respond_with_handler(
         _shifting_list([1, 2, 3], change_before_request=2, change=lambda ids: ids.insert(0, 0))
     )
-    connector = make_connector(
-        api_endpoint=fault_url(fault_server),
-        auth_type="none",
-        pagination={"type": "page", "size_param": "per_page", "page_size": 2},
+    connector = reduced_connector(
+        make_connector,
+        fault_server,
+        {"type": "page", "size_param": "per_page", "page_size": 2},
         records_path="data",
         max_concurrent_requests=1,
     )
@@ -645,10 +650,10 @@ def test_link_header_pages_of_a_list_that_loses_a_record_mid_run_end_partial(fau
     fault_server.expect_request("/items").respond_with_handler(
         _shifting_list([1, 2, 3], change_before_request=2, change=lambda ids: ids.remove(1))
     )
-    connector = make_connector(
-        api_endpoint=fault_url(fault_server),
-        auth_type="none",
-        pagination={"type": "auto", "size_param": "per_page", "page_size": 1},
+    connector = reduced_connector(
+        make_connector,
+        fault_server,
+        {"type": "auto", "size_param": "per_page", "page_size": 1},
         max_concurrent_requests=1,
     )
 
@@ -662,11 +667,8 @@ def test_a_total_that_stays_the_same_through_a_run_ends_success(fault_server, ma
     fault_server.expect_request("/items").respond_with_handler(
         _shifting_list([1, 2, 3], change_before_request=0, change=lambda ids: None)
     )
-    connector = make_connector(
-        api_endpoint=fault_url(fault_server),
-        auth_type="none",
-        pagination={"type": "offset", "limit": 1},
-        records_path="data",
+    connector = reduced_connector(
+        make_connector, fault_server, {"type": "offset", "limit": 1}, records_path="data"
     )
 
     log = run_sync(connector)
@@ -686,12 +688,8 @@ def test_empty_link_header_pages_in_a_row_that_name_new_next_pages_are_followed(
         return Response(json_body({"data": rows}), content_type="application/json", headers=headers)
 
     fault_server.expect_request("/items").respond_with_handler(handler)
-    connector = make_connector(
-        api_endpoint=fault_url(fault_server),
-        auth_type="none",
-        pagination={"type": "link_header"},
-        records_path="data",
-        max_concurrent_requests=1,
+    connector = reduced_connector(
+        make_connector, fault_server, {"type": "link_header"}, records_path="data", max_concurrent_requests=1
     )
 
     log = run_sync(connector)
@@ -714,11 +712,8 @@ def test_an_offset_page_that_leaves_a_record_out_does_not_let_a_repeated_record_
         return Response(body, content_type="application/json")
 
     fault_server.expect_request("/items").respond_with_handler(handler)
-    connector = make_connector(
-        api_endpoint=fault_url(fault_server),
-        auth_type="none",
-        pagination={"type": "offset", "limit": 3},
-        records_path="data",
+    connector = reduced_connector(
+        make_connector, fault_server, {"type": "offset", "limit": 3}, records_path="data"
     )
 
     log = run_sync(connector)
@@ -741,10 +736,10 @@ def test_an_empty_page_among_the_pages_the_upstream_announces_is_not_the_end_of_
         return Response(body, content_type="application/json")
 
     fault_server.expect_request("/items").respond_with_handler(handler)
-    connector = make_connector(
-        api_endpoint=fault_url(fault_server),
-        auth_type="none",
-        pagination={"type": "auto", "size_param": "per_page", "page_size": 1},
+    connector = reduced_connector(
+        make_connector,
+        fault_server,
+        {"type": "auto", "size_param": "per_page", "page_size": 1},
         max_concurrent_requests=1,
     )
 
@@ -757,11 +752,8 @@ def test_an_empty_page_among_the_pages_the_upstream_announces_is_not_the_end_of_
 def test_an_empty_list_of_one_announced_page_ends_success(fault_server, make_connector):
     body = {"data": [], "total_pages": 1}
     fault_server.expect_request("/items").respond_with_json(body)
-    connector = make_connector(
-        api_endpoint=fault_url(fault_server),
-        auth_type="none",
-        pagination={"type": "page", "total_pages_path": "total_pages"},
-        records_path="data",
+    connector = reduced_connector(
+        make_connector, fault_server, {"type": "page", "total_pages_path": "total_pages"}, records_path="data"
     )
 
     log = run_sync(connector)
