@@ -454,6 +454,7 @@ class _Run:
         )
         recent_pages: deque = deque(maxlen=RECENT_PAGES)
         repeats = 0  # records of a page that repeated the key of another record of that page
+        lowest_total: int | None = None  # the lowest record total the pages of this run announced
         matched: set = set()  # mapping targets some transformed record of this run had
         transformed = 0
         pages_this_run = 0
@@ -547,6 +548,9 @@ class _Run:
                         pages_this_run += 1
                         counters.failed += len(work.failures)
                         repeats += work.duplicates
+                        announced = page.run_fields.get("records_total")
+                        if announced is not None and (lowest_total is None or announced < lowest_total):
+                            lowest_total = announced
                         matched.update(work.matched)
                         transformed += work.transformed
                         work.number = counters.pages
@@ -604,8 +608,13 @@ class _Run:
             if warning:
                 self.warnings.append(warning)
             if whole_run and self.complete and self.incomplete is None:
+                # the lowest total of the run: records added while it read (a total that grew)
+                # shift pages forward, so a record read twice is no sign of one skipped then
                 self.incomplete = repeated_keys_shortfall(
-                    repeats, counters.processed - counters.failed, self.run.records_total, rules.primary_key
+                    repeats,
+                    counters.processed - counters.failed,
+                    self.run.records_total if lowest_total is None else lowest_total,
+                    rules.primary_key,
                 )
         status = self._final_status()
         return status, plan.cursor_field is not None and not self.incomplete

@@ -1029,19 +1029,37 @@ class Paginator:
         )
 
     def _changed_total_shortfall(self) -> str | None:
-        """An exact total that changed during the run: the list changed while it was read. Page
-        numbers, offsets and the links that carry them are positions, so the pages after a record
-        added or removed shift: one record is read twice and another not at all, while the count
-        received still matches the last total. (A cursor names the record it continues after; its
-        totals may shrink as it moves on, as Typeform's do.)"""
-        changed = self.state.get("changed_total")
-        if changed is None or self.style == "cursor":
+        """An exact total that fell during the run: records were removed while the list was read.
+        Page numbers, offsets and the links that carry them are positions, so the pages after a
+        removed record shift back: a record not read yet moves onto a page already read and is
+        skipped, while the count received still matches the last total. A total that only grew is
+        no shortfall (:meth:`grown_total_note`): a record added shifts the pages after it forward,
+        so a record is read twice, none of those listed at the start skipped. (A cursor names the
+        record it continues after; its totals may shrink as it moves on, as Typeform's do.)"""
+        first, lowest = self.state.get("first_total"), self.state.get("lowest_total")
+        if first is None or lowest is None or lowest >= first or self.style == "cursor":
             return None
         return (
-            f"The upstream's total changed from {self.state['first_total']} to {changed} records during "
-            f"the run: records were added or removed while pagination {self.describe()} read the list, "
-            "so the pages after them may have shifted and a record may have been skipped. Sync again (a "
-            "full refresh also marks the records that are gone); the sync cannot show it is complete."
+            f"The upstream's total fell from {first} to {lowest} records during the run: records were "
+            f"removed while pagination {self.describe()} read the list, so the pages after them shifted "
+            "and a record may have been skipped. Sync again (a full refresh also marks the records that "
+            "are gone); the sync cannot show it is complete."
+        )
+
+    def grown_total_note(self) -> str | None:
+        """A warning when the exact total only grew during the run (records added while it read):
+        the records listed at its start are all read, those added may be stored by the next sync."""
+        first, highest = self.state.get("first_total"), self.state.get("highest_total")
+        if (
+            first is None
+            or highest is None
+            or highest <= first
+            or self.state.get("lowest_total", first) < first
+        ):
+            return None
+        return (
+            f"The upstream's total grew from {first} to {highest} records during the run: records were "
+            "added while the sync read the list; those it did not read are stored by the next sync."
         )
 
     def announced_end_reached(self) -> bool:
@@ -1065,11 +1083,13 @@ class Paginator:
                 self.state["announced_at_least"] = max(total, self.state.get("announced_at_least") or 0)
             total = None
         if total is not None:
-            # The first exact total of the run, and the first that differs from it: the list changed
-            # while it was read (see _changed_total_shortfall).
-            first = self.state.setdefault("first_total", total)
-            if total != first and "changed_total" not in self.state:
-                self.state["changed_total"] = total
+            # The first exact total of the run and the lowest and highest since: the list changed
+            # while it was read (see _changed_total_shortfall and grown_total_note).
+            self.state.setdefault("first_total", total)
+            if total < self.state.get("lowest_total", total + 1):
+                self.state["lowest_total"] = total
+            if total > self.state.get("highest_total", -1):
+                self.state["highest_total"] = total
         for key, announced in (
             ("announced_total", total),
             ("announced_pages", find_total_pages(page.body, config.get("total_pages_path"), page.headers)),

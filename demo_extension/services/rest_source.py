@@ -438,6 +438,9 @@ class RestSource:
                 fetcher.close(wait=not run.abandoning)
                 echoed.summarize(run)
                 rounded.summarize(run)
+                grown = current.grown_total_note() if stopped_cleanly and current is not None else None
+                if grown:
+                    run.emit(grown, "warning")
                 paced = paced_note(budget, time.monotonic() - started)
                 if paced:
                     run.emit(paced)
