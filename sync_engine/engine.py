@@ -48,7 +48,7 @@ from sync_engine.cancellation import CancelWatch
 from sync_engine.changes import delete_unseen, seen_count
 from sync_engine.checkpoint import Checkpoint
 from sync_engine.committers import Counters, PageWriter, committer_for
-from sync_engine.errors import Cancelled, Interrupted, SyncOwnershipLost, SyncProblem
+from sync_engine.errors import Cancelled, Interrupted, RepeatedPage, SyncOwnershipLost, SyncProblem
 from sync_engine.events import FURTHER_RETRIES, record_event, retry_line
 from sync_engine.lookups import ThreadedLookups
 from sync_engine.models import SchemaPolicy, SyncLog, SyncLogEvent, SyncStatus
@@ -114,6 +114,12 @@ def over_budget_message(budget: float, pages: int) -> str:
         f"connector's max_sync_seconds), after page {pages}; committed pages are kept: resume the sync "
         "to continue from its checkpoint."
     )
+
+
+REPEATED_PAGE_NOT_RESUMED = (
+    "The pages committed before it are kept, but the run cannot be resumed: the earlier page it "
+    "repeats may itself have been the wrong one. Start a new sync, which reads every page again."
+)
 
 
 def checkpoint_refusal(connector, checkpoint) -> str:
@@ -185,6 +191,7 @@ class _Run:
         previous_duration = (run.duration_seconds or 0.0) if run.checkpoint else 0.0
         log_context = set_log_context(connector=connector.pk, sync=run.pk)
         advance_cursor = False
+        not_resumable = False
         try:
             with deferred_page_flushes(), _collector_skips_older_objects():
                 status, advance_cursor = self._run()
@@ -202,6 +209,9 @@ class _Run:
             status, message = SyncStatus.CANCELLED, self._interrupted_message(exc.reason)
         except OutboundError as exc:
             status, message = SyncStatus.FAILED, self._upstream_message(exc)
+        except RepeatedPage as exc:
+            status, message = SyncStatus.FAILED, redact(str(exc)) + " " + REPEATED_PAGE_NOT_RESUMED
+            not_resumable = True
         except (SyncProblem, ValueError) as exc:
             status, message = SyncStatus.FAILED, redact(str(exc))
         except DatabaseError as exc:
@@ -240,6 +250,10 @@ class _Run:
                         self._rebuild_schema("Full refresh")
             if status in (SyncStatus.SUCCESS, SyncStatus.PARTIAL) and self._rewrote_everything():
                 self._rebuild_schema("Every stored record was written again")
+            if not_resumable:
+                # the committed pages are kept; the checkpoint after them is not to be resumed
+                SyncLog.objects.filter(pk=run.pk).update(checkpoint=None)
+                run.checkpoint = None
             changes = self._schema_changes()
             finish_run(
                 run,
@@ -537,7 +551,7 @@ class _Run:
                         # name new pages in their headers (the paginator ends them or catches a loop).
                         if records and fingerprint in recent_pages:
                             hint = page.repeat_hint() if page.repeat_hint is not None else ""
-                            raise SyncProblem(
+                            raise RepeatedPage(
                                 f"Page {counters.pages + 1} ({page.label}) holds the same records as "
                                 "an earlier page: the upstream seems to ignore the pagination parameters. "
                                 "Stopping instead of looping; check the connector's pagination settings."

@@ -25,6 +25,12 @@ class SyncProblem(Exception):
     """
 
 
+class RepeatedPage(SyncProblem):
+    """A page holds the same records as an earlier page of the run. Either of the two may be the
+    wrong one (an upstream that served page 3's records as page 2, then page 3 again), so the run's
+    checkpoint, which follows the earlier one, is not resumed: a new sync reads every page again."""
+
+
 class Cancelled(Exception):
     """A cancel was requested: the run stops at this page boundary and ends CANCELLED."""
 

@@ -38,6 +38,7 @@ from demo_extension.models import SyncedRecord, SyncStatus
 from demo_extension.tests import sync_support
 from demo_extension.tests.conftest import allow_egress_to
 from demo_extension.tests.sync_support import fault_url, json_body, run_sync
+from sync_engine.queue import resume_sync
 
 # How the upstream pages (the styles a user meets), and what it announces beside its records.
 STYLES = ("page", "offset", "cursor", "next_url", "link_header", "stripe")
@@ -513,11 +514,11 @@ def test_a_sync_is_never_silently_wrong_whatever_the_upstream(example, oracle_up
         return
     if not explicit:
         return
-    # Open: a run that failed on a page repeating the page before it kept that earlier page, which
-    # may have been the wrong one (an upstream that served page 3's records as page 2); its resume
-    # continues after it and can end SUCCESS without page 2's records. Such a run is synced anew.
-    repeated = "holds the same records as an earlier page" in log.error_message
-    if follow_up == "resume" and log.status == SyncStatus.FAILED and log.checkpoint and not repeated:
+    # A run that failed on a page repeating an earlier one keeps no checkpoint: the earlier page may
+    # have been the wrong one, and a resume after it could end SUCCESS without the right one's records.
+    if "holds the same records as an earlier page" in log.error_message:
+        assert log.checkpoint is None, log.checkpoint
+    if follow_up == "resume" and log.status == SyncStatus.FAILED and log.checkpoint:
         healed = run_sync(connector, sync_log=log)
         note(f"resumed: {healed.status} {healed.error_message!r}")
         check_run(healed, scenario, connector, faulty=False)
@@ -766,3 +767,43 @@ def test_an_empty_list_of_one_announced_page_ends_success(fault_server, make_con
     log = run_sync(connector)
 
     assert log.status == SyncStatus.SUCCESS, log.error_message
+
+
+def test_a_run_that_failed_on_a_repeated_page_is_not_resumed_after_the_page_it_repeats(
+    fault_server, make_connector
+):
+    """Page 2 answered page 3's records once, so page 3 repeated them and the run failed. Its
+    checkpoint followed the wrong page 2: a resume went on with page 3 and ended SUCCESS without
+    records 3 and 4. Now the run keeps its pages but no checkpoint, and a new sync gets them all."""
+    ids = [1, 2, 3, 4, 5, 6]
+    served_wrong = []
+
+    def handler(request):
+        page = int(request.args.get("page", 1))
+        if page == 2 and not served_wrong:
+            served_wrong.append(page)
+            page = 3
+        rows = [{"id": i} for i in ids[(page - 1) * 2 : page * 2]]
+        return Response(json_body({"data": rows, "total": len(ids)}), content_type="application/json")
+
+    fault_server.expect_request("/items").respond_with_handler(handler)
+    connector = reduced_connector(
+        make_connector,
+        fault_server,
+        {"type": "page", "size_param": "per_page", "page_size": 2},
+        records_path="data",
+        max_concurrent_requests=1,
+    )
+
+    log = run_sync(connector)
+
+    assert log.status == SyncStatus.FAILED
+    assert "holds the same records as an earlier page" in log.error_message
+    assert "cannot be resumed" in log.error_message
+    assert log.checkpoint is None
+    assert sorted(stored(connector)) == ["1", "2", "5", "6"]  # the committed pages are kept
+    with pytest.raises(ValueError, match="no checkpoint"):
+        resume_sync(log)
+    again = run_sync(connector)
+    assert again.status == SyncStatus.SUCCESS, again.error_message
+    assert sorted(stored(connector)) == ["1", "2", "3", "4", "5", "6"]
