@@ -52,15 +52,40 @@ def hang_up(response) -> None:
         request_finished.connect(close_old_connections)
 
 
+# A test whose fixtures include one of these (or marked django_db) uses the Django database.
+_DATABASE_FIXTURES = frozenset(
+    {
+        "db",
+        "transactional_db",
+        "django_db_reset_sequences",
+        "django_db_serialized_rollback",
+    }
+)
+
+
+def uses_the_database(item) -> bool:
+    return item.get_closest_marker("django_db") is not None or bool(
+        _DATABASE_FIXTURES.intersection(getattr(item, "fixturenames", ()))
+    )
+
+
 def pytest_collection_modifyitems(config, items):
     """Tests marked ``postgresql_only`` prove what only PostgreSQL does (a check deferred to COMMIT),
     ``sqlite_only`` what only SQLite does (its limit of bound parameters): the run of the suite on
     that database collects them, the other run deselects them (neither skipped nor counted as
-    passed)."""
+    passed). The run on PostgreSQL also deselects the tests that use no Django database (a quarter
+    of the suite: egress rules, the HTTP client, pagination, transformations): they would prove on
+    it exactly what the SQLite run proved."""
     from django.db import connection
 
-    other = "sqlite_only" if connection.vendor == "postgresql" else "postgresql_only"
-    kept = [item for item in items if item.get_closest_marker(other) is None]
+    postgresql = connection.vendor == "postgresql"
+    other = "sqlite_only" if postgresql else "postgresql_only"
+    kept = [
+        item
+        for item in items
+        if item.get_closest_marker(other) is None
+        and (not postgresql or uses_the_database(item) or item.get_closest_marker("postgresql_only"))
+    ]
     if len(kept) != len(items):
         config.hook.pytest_deselected(items=[item for item in items if item not in kept])
         items[:] = kept

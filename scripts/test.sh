@@ -53,7 +53,7 @@ MIGRATEIQ_FIELD_ENCRYPTION_KEYS="$($PY -c 'from cryptography.fernet import Ferne
 MIGRATEIQ_HTTPS=0 \
 MIGRATEIQ_VAR_DIR="$keys_dir" \
 WORKERS="$PG_WORKERS" \
-run_pytest --ignore=deploy/tests "$@"  # deploy/tests use no Django database (the multi-host test makes its own PostgreSQL one): once is enough
+run_pytest --ignore=deploy/tests "$@"  # tests without the Django database are deselected (conftest.py); deploy/tests use none (the multi-host test makes its own PostgreSQL one): once is enough
 echo "== web UI: unit tests (vitest), then its type check and build, end-to-end run in Chromium"
 if ! command -v npm >/dev/null 2>&1; then echo "npm is missing: the web UI tests need Node.js 20+"; exit 1; fi
 (
