@@ -1004,7 +1004,7 @@ class Paginator:
                 f"({page.count} records), so the next page cannot be requested. Check the path "
                 "(the syntax allows 'a\\.b' and '/a.b' for keys with dots) or set the pagination type."
             )
-        return self._empty_announced_page_shortfall(page) or self._changed_total_shortfall()
+        return self._empty_announced_page_shortfall(page) or self._fallen_total_shortfall()
 
     def _empty_announced_page_shortfall(self, page: FetchedPage) -> str | None:
         """An empty last page among the pages the upstream announced (a page count says that page
@@ -1028,7 +1028,7 @@ class Paginator:
             "early), so the sync cannot show it got every record. Sync again."
         )
 
-    def _changed_total_shortfall(self) -> str | None:
+    def _fallen_total_shortfall(self) -> str | None:
         """An exact total that fell during the run: records were removed while the list was read.
         Page numbers, offsets and the links that carry them are positions, so the pages after a
         removed record shift back: a record not read yet moves onto a page already read and is
@@ -1036,9 +1036,10 @@ class Paginator:
         no shortfall (:meth:`grown_total_note`): a record added shifts the pages after it forward,
         so a record is read twice, none of those listed at the start skipped. (A cursor names the
         record it continues after; its totals may shrink as it moves on, as Typeform's do.)"""
-        first, lowest = self.state.get("first_total"), self.state.get("lowest_total")
-        if first is None or lowest is None or lowest >= first or self.style == "cursor":
+        seen = self._totals_seen()
+        if seen is None or seen[1] >= seen[0] or self.style == "cursor":
             return None
+        first, lowest, _ = seen
         return (
             f"The upstream's total fell from {first} to {lowest} records during the run: records were "
             f"removed while pagination {self.describe()} read the list, so the pages after them shifted "
@@ -1046,17 +1047,21 @@ class Paginator:
             "are gone); the sync cannot show it is complete."
         )
 
+    def _totals_seen(self) -> tuple[int, int, int] | None:
+        """The run's first, lowest and highest exact totals (:meth:`note_announcements`), or None
+        before the first."""
+        first = self.state.get("first_total")
+        if first is None:
+            return None
+        return first, self.state.get("lowest_total", first), self.state.get("highest_total", first)
+
     def grown_total_note(self) -> str | None:
         """A warning when the exact total only grew during the run (records added while it read):
         the records listed at its start are all read, those added may be stored by the next sync."""
-        first, highest = self.state.get("first_total"), self.state.get("highest_total")
-        if (
-            first is None
-            or highest is None
-            or highest <= first
-            or self.state.get("lowest_total", first) < first
-        ):
+        seen = self._totals_seen()
+        if seen is None or seen[1] < seen[0] or seen[2] <= seen[0]:
             return None
+        first, _, highest = seen
         return (
             f"The upstream's total grew from {first} to {highest} records during the run: records were "
             "added while the sync read the list; those it did not read are stored by the next sync."
@@ -1084,7 +1089,7 @@ class Paginator:
             total = None
         if total is not None:
             # The first exact total of the run and the lowest and highest since: the list changed
-            # while it was read (see _changed_total_shortfall and grown_total_note).
+            # while it was read (see _fallen_total_shortfall and grown_total_note).
             self.state.setdefault("first_total", total)
             if total < self.state.get("lowest_total", total + 1):
                 self.state["lowest_total"] = total
