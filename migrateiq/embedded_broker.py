@@ -12,7 +12,13 @@ Here (registered as the ``migrateiqfs://`` transport, ``celery_config``):
   atomic on one filesystem: a reader sees a whole message or none;
 * a message file that cannot be decoded anyway (a disk that filled up, a hand-edited file) is set
   aside as ``processed/unreadable-<name>`` with an error in the log, and the worker goes on;
-* an exchange table read while it is rewritten is read again.
+* an exchange table read while it is rewritten is read again;
+* a binding is declared whole: kombu records it in the process's state before it writes the
+  exchange's table, so another thread of the process that declared the same queue meanwhile
+  published into a table not written yet and the message was dropped without a word (one in ~40
+  runs of 300 messages, the test below); bindings are declared one at a time per process here,
+  the table file is created without truncating another process's, and a message that no queue
+  takes is logged as an error.
 """
 
 from __future__ import annotations
@@ -20,6 +26,7 @@ from __future__ import annotations
 import logging
 import os
 import shutil
+import threading
 import time
 import uuid
 from pathlib import Path
@@ -33,6 +40,9 @@ logger = logging.getLogger(__name__)
 
 SCHEME = "migrateiqfs"
 TABLE_READ_ATTEMPTS = 20
+# kombu's bindings live in one state per process (``Transport.global_state``): declaring one is
+# "record it in the state, then write the exchange's table", and must not be seen half done.
+_BINDING_LOCK = threading.Lock()
 
 
 def transport_options(folder: Path) -> dict:
@@ -97,6 +107,45 @@ class Channel(filesystem.Channel):
                 os.remove(taken)
             return message
         raise Empty()
+
+    def queue_bind(self, *args, **kwargs):
+        with _BINDING_LOCK:
+            return super().queue_bind(*args, **kwargs)
+
+    def _queue_bind(self, exchange, routing_key, pattern, queue):
+        # kombu's own creates a missing table with "wb" before it locks it: a second process
+        # creating it at the same time empties the first one's table.
+        path = self._exchange_file(exchange)
+        self.control_folder.mkdir(exist_ok=True)
+        binding = filesystem.exchange_queue_t(routing_key or "", pattern or "", queue or "")
+        try:
+            descriptor = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+        except OSError as exc:
+            raise filesystem.ChannelError(f"Cannot open {path}") from exc
+        with os.fdopen(descriptor, "rb+", buffering=0) as file:
+            filesystem.lock(file, filesystem.LOCK_EX)
+            try:
+                text = bytes_to_str(file.read())
+                bindings = [filesystem.exchange_queue_t(*row) for row in loads(text)] if text else []
+                if binding not in bindings:
+                    bindings.insert(0, binding)
+                    file.seek(0)
+                    file.write(str_to_bytes(dumps(bindings)))
+                    file.truncate()
+            finally:
+                filesystem.unlock(file)
+
+    def _lookup(self, exchange, routing_key, default=None):
+        queues = super()._lookup(exchange, routing_key, default)
+        # a fanout or topic message nobody listens to (worker events, broadcasts) is dropped by
+        # design; a direct one is a task that no worker will ever run
+        if not queues and self.typeof(exchange).type == "direct":
+            logger.error(
+                "A message to exchange %s (routing key %s) found no queue bound to it and is dropped",
+                exchange,
+                routing_key,
+            )
+        return queues
 
     def get_table(self, exchange):
         for _ in range(TABLE_READ_ATTEMPTS - 1):
