@@ -72,6 +72,11 @@ def post_worker_init(worker):
     signal.signal(signal.SIGINT, quit_once)
     signal.signal(signal.SIGQUIT, quit_once)
 
+    # calls that hold a web thread (connection tests, previews, waits, exports) leave one free
+    from core.interactive import set_web_threads
+
+    set_web_threads(worker.cfg.threads)
+
 
 def worker_int(worker):
     """SIGINT / SIGQUIT in a worker (gunicorn's quick shutdown, e.g. Ctrl-C): it exits within

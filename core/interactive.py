@@ -15,8 +15,13 @@ behind them (``GET /api/auth/me/`` took 23 s). Wrapping the view method with
   429 at once, saying which limit it hit and when to try again, instead of taking another thread.
 
 So one user holds at most one web thread, and one tenant (however many members it invites) at most
-``MIGRATEIQ_TENANT_INTERACTIVE_SLOTS``, each for at most its deadline. With the embedded default's
-local-memory cache the slots are counted per server process. Usage, one line on a view method::
+``MIGRATEIQ_TENANT_INTERACTIVE_SLOTS``, each for at most its deadline. The tenant's bound does not
+bound the process: two tenants at their limits held all four threads of ``make run``. A server
+process of several threads (gunicorn's ``--threads``, told by ``gunicorn.conf.py`` through
+:func:`set_web_threads`) keeps one of them free of such calls: a call past its threads less one is
+a 429 too (:class:`_ProcessThreads`, counted in the process, where the threads are). With the
+embedded default's local-memory cache the slots are counted per server process. Usage, one line on
+a view method::
 
     @bounded_upstream_call
     @action(detail=True, methods=["post"])
@@ -41,6 +46,7 @@ import contextlib
 import functools
 import math
 import secrets
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -96,9 +102,50 @@ def _seconds_left(keys: list[str], fallback: float) -> int:
     return max(1, math.ceil(min(wait, fallback)))
 
 
+class _ProcessThreads:
+    """The web threads of this process that calls holding one may take: its threads less one (a
+    process of one thread, or outside a threaded server: no bound here)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._ends: dict[str, float] = {}
+        self.threads = 0
+
+    def take(self, token: str, seconds: float) -> bool:
+        with self._lock:
+            if self.threads > 1 and len(self._ends) >= self.threads - 1:
+                return False
+            self._ends[token] = time.monotonic() + seconds
+            return True
+
+    def renew(self, token: str, seconds: float) -> None:
+        with self._lock:
+            if token in self._ends:
+                self._ends[token] = time.monotonic() + seconds
+
+    def give_back(self, token: str) -> None:
+        with self._lock:
+            self._ends.pop(token, None)
+
+    def seconds_to_first_end(self, fallback: float) -> int:
+        with self._lock:
+            first = min(self._ends.values(), default=time.monotonic() + fallback)
+        return max(1, math.ceil(min(first - time.monotonic(), fallback)))
+
+
+_process_threads = _ProcessThreads()
+
+
+def set_web_threads(threads: int) -> None:
+    """Tell this module how many request threads the process serves with (gunicorn's
+    ``post_worker_init``): with more than one, one of them is kept free of calls that hold a thread."""
+    _process_threads.threads = threads
+
+
 class HeldSlots:
-    """Slots taken in the shared cache under one token: renewed while their work goes on, given back
-    once (a key another holder took after ours expired is left alone)."""
+    """Slots taken in the shared cache under one token, and the process's thread: renewed while
+    their work goes on, given back once (a key another holder took after ours expired is left
+    alone)."""
 
     def __init__(self, keys: list[str], token: str, hold: int):
         self.keys = keys
@@ -107,6 +154,7 @@ class HeldSlots:
         self._released = False
 
     def renew(self) -> None:
+        _process_threads.renew(self._token, self._hold)
         for key in self.keys:
             if cache.get(key) == self._token:
                 cache.touch(key, self._hold)
@@ -115,6 +163,7 @@ class HeldSlots:
         if self._released:
             return
         self._released = True
+        _process_threads.give_back(self._token)
         for key in self.keys:
             if cache.get(key) == self._token:
                 cache.delete(key)
@@ -130,6 +179,15 @@ def take_slots(request, seconds: float, *, user_key: str, in_flight_message: str
         retry_after = _seconds_left([user_key], seconds)
         return NoSlot(in_flight_message.format(seconds=retry_after), retry_after)
     held = HeldSlots([user_key], mine, hold)
+    if not _process_threads.take(mine, hold):
+        held.release()
+        retry_after = _process_threads.seconds_to_first_end(seconds)
+        return NoSlot(
+            f"This server process has {_process_threads.threads - 1} calls in progress that hold a "
+            f"web thread, all of its {_process_threads.threads} threads but the one kept for "
+            f"everyone's quick requests; try again in {retry_after} s.",
+            retry_after,
+        )
     tenant_keys = _tenant_slot_keys(request)
     tenant_key = next((key for key in tenant_keys if cache.add(key, mine, timeout=hold)), None)
     if tenant_keys and tenant_key is None:

@@ -11,6 +11,7 @@ import pytest
 from django.core.cache import cache
 
 from conftest import hang_up
+from core import interactive
 from core.interactive import HeldSlots, SlotHoldingStream
 from demo_extension.tests.sync_support import store
 
@@ -127,3 +128,44 @@ def test_a_streaming_download_renews_its_slots_and_a_stalled_one_lets_them_lapse
     time.sleep(1.3)  # the reader stalls
     assert cache.get(key) is None
     renewing.close()
+
+
+def test_a_process_keeps_one_web_thread_free_whatever_the_tenants(
+    client_for, tenant_a, tenant_b, make_member, make_connector, settings, monkeypatch, stored_connector
+):
+    """Each tenant within its two slots, two tenants held all four threads of ``make run``: a
+    process of four threads takes three such calls, a fourth is a 429 naming the process's limit
+    (quick requests still get the free thread), and a call ending gives its thread back."""
+    monkeypatch.setattr(interactive._process_threads, "threads", 4)
+    settings.MIGRATEIQ_TENANT_INTERACTIVE_SLOTS = 2
+    other_connector = make_connector(tenant_b)
+    store(other_connector, [{"id": 1}])
+    readers = [(client_for(make_member(tenant_a, "viewer"), tenant_a), stored_connector) for _ in range(2)]
+    readers += [(client_for(make_member(tenant_b, "viewer"), tenant_b), other_connector) for _ in range(2)]
+    downloads = [_export(client, connector) for client, connector in readers[:3]]
+    assert [download.status_code for download in downloads] == [200, 200, 200]
+
+    fourth_client, fourth_connector = readers[3]
+    refused = _export(fourth_client, fourth_connector)
+    quick = fourth_client.get(f"{CONNECTORS}{fourth_connector.pk}/")
+
+    assert refused.status_code == 429
+    assert (
+        "3 calls in progress that hold a web thread, all of its 4 threads but the one"
+        in (refused.json()["detail"])
+    )
+    assert 1 <= int(refused["Retry-After"]) <= 30
+    assert quick.status_code == 200
+    hang_up(downloads[0])
+    again = _export(fourth_client, fourth_connector)
+    assert again.status_code == 200
+    for download in [*downloads[1:], again]:
+        hang_up(download)
+    assert interactive._process_threads.seconds_to_first_end(7) == 7  # none held
+
+
+def test_a_process_of_one_thread_has_no_bound_of_its_own(monkeypatch):
+    monkeypatch.setattr(interactive._process_threads, "threads", 1)
+    assert all(interactive._process_threads.take(f"call-{n}", 5) for n in range(8))
+    for n in range(8):
+        interactive._process_threads.give_back(f"call-{n}")

@@ -4,7 +4,9 @@ the test's database, and an upstream that answers one byte a second.
 Before: four ``test_connection`` calls of one editor held all four threads for the upstream's
 whole answer, and another tenant's ``GET /api/auth/me/`` waited behind them (23 s). Now the editor
 has one call in flight (the other three are 429 at once) that ends within the interactive deadline,
-and the other tenant's request is answered at once. The stated bound: under 2 s.
+and the other tenant's request is answered at once. The stated bound: under 2 s. Two tenants'
+editors, each tenant within its slots, take three of the four threads at most: the fourth is kept
+for everyone's quick requests.
 """
 
 import os
@@ -125,6 +127,32 @@ def test_one_editors_slow_upstream_calls_do_not_hold_every_web_thread(
     for thread in threads:
         thread.start()
     time.sleep(0.5)
+    # Each tenant within its two interactive slots, a second editor of the same tenant and two of
+    # another took the rest: all four threads were held. The process keeps one of its four free.
+    others: list[tuple[str, int, dict]] = []
+
+    def call_as(name, user, tenant, target):
+        response = httpx.post(
+            f"{web_server}/api/demo-extension/connectors/{target.pk}/test_connection/",
+            headers={"Authorization": f"Bearer {token_for(user, tenant)}"},
+            timeout=60,
+        )
+        others.append((name, response.status_code, response.json()))
+
+    b_connector = CustomDataConnector.objects.create(
+        tenant=tenant_b, name="drip", api_endpoint=f"{drip.base_url}/users", auth_type="none"
+    )
+    callers = [("a2", make_member(tenant_a, Role.EDITOR, email="editor2@acme.test"), tenant_a, connector)]
+    callers += [
+        (f"b{n}", make_member(tenant_b, Role.EDITOR, email=f"editor{n}@globex.test"), tenant_b, b_connector)
+        for n in (1, 2)
+    ]
+    more = []
+    for caller in callers:
+        more.append(threading.Thread(target=call_as, args=caller))
+        more[-1].start()
+        time.sleep(0.3)
+    threads += more
     started = time.monotonic()
     me = httpx.get(
         f"{web_server}/api/auth/me/",
@@ -144,3 +172,7 @@ def test_one_editors_slow_upstream_calls_do_not_hold_every_web_thread(
     assert answered[1] < 7, f"the web thread was held {answered[1]:.1f} s"
     refused = [seconds for code, seconds, _ in results if code == 429]
     assert all(seconds < min(BOUND_SECONDS, answered[1]) for seconds in refused), results
+    outcomes = {name: code for name, code, _ in others}
+    assert outcomes == {"a2": 200, "b1": 200, "b2": 429}, others
+    (process_limit,) = [body["detail"] for name, _, body in others if name == "b2"]
+    assert "all of its 4 threads but the one kept" in process_limit
