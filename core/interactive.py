@@ -38,8 +38,8 @@ above, the same pool, so a tenant holds at most ``MIGRATEIQ_TENANT_INTERACTIVE_S
 whatever mix of calls it makes. A streamed answer keeps its slots while it streams: they are taken
 for :data:`READ_SLOT_SECONDS` at a time, renewed as chunks go out, and given back when the stream
 ends or is closed (Django closes it once it is sent or the client went away). A client that stops
-reading mid-download keeps its thread until the server's timeout but its slots only until they
-lapse (:data:`READ_SLOT_SECONDS` and a few seconds of grace).
+reading mid-download loses its slots when they lapse (:data:`READ_SLOT_SECONDS` and a few seconds
+of grace) and its thread once no byte went out for ``MIGRATEIQ_DOWNLOAD_STALL_SECONDS``.
 """
 
 import contextlib
@@ -280,6 +280,38 @@ class SlotHoldingStream:
             close()
 
 
+#: The most a streamed answer hands the server in one write: a socket's timeout bounds a whole
+#: ``sendall``, so with pieces this size the stall bound means "no 64 KiB went out in that time"
+#: (an export's page of records is a megabyte or more).
+WRITE_PIECE_BYTES = 64 * 1024
+
+
+def _in_pieces(chunks, size: int = WRITE_PIECE_BYTES):
+    try:
+        for chunk in chunks:
+            if len(chunk) <= size:
+                yield chunk
+                continue
+            view = memoryview(chunk)
+            for start in range(0, len(chunk), size):
+                yield bytes(view[start : start + size])
+    finally:
+        close = getattr(chunks, "close", None)
+        if close is not None:
+            close()
+
+
+def _bound_stalled_writes(request) -> None:
+    """gunicorn writes an answer with a blocking socket and no timeout: a client that stops reading a
+    download held the thread (and its slots' process thread) for ever. A write that makes no progress
+    for ``MIGRATEIQ_DOWNLOAD_STALL_SECONDS`` now fails, gunicorn closes the connection and the
+    stream (its slots given back). The timeout lasts this request: gunicorn resets the socket's
+    blocking mode before the next one."""
+    sock = request.META.get("gunicorn.socket")
+    if sock is not None:
+        sock.settimeout(settings.MIGRATEIQ_DOWNLOAD_STALL_SECONDS)
+
+
 def holds_read_slot(view_method):
     """Run a DRF view method that reads many records in a read slot (429 otherwise); a streamed
     answer holds it until the stream ends."""
@@ -300,7 +332,8 @@ def holds_read_slot(view_method):
             taken.release()
             raise
         if getattr(response, "streaming", False):
-            response.streaming_content = SlotHoldingStream(response.streaming_content, taken)
+            response.streaming_content = SlotHoldingStream(_in_pieces(response.streaming_content), taken)
+            _bound_stalled_writes(request)
         else:
             taken.release()
         return response

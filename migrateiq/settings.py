@@ -356,6 +356,13 @@ MIGRATEIQ_TENANT_INTERACTIVE_SLOTS = env_int("MIGRATEIQ_TENANT_INTERACTIVE_SLOTS
 if MIGRATEIQ_TENANT_INTERACTIVE_SLOTS < 0:
     raise ConfigurationError("MIGRATEIQ_TENANT_INTERACTIVE_SLOTS must be 0 (no limit) or more.")
 
+# A download (an export) whose client accepts no byte for this long is ended: gunicorn writes with
+# a blocking socket and no timeout, so a client that stops reading held the thread for ever (nginx's
+# send_timeout, 60 s, bounds it behind Compose's proxy; `make run` has none).
+MIGRATEIQ_DOWNLOAD_STALL_SECONDS = env_float("MIGRATEIQ_DOWNLOAD_STALL_SECONDS", 60.0)
+if not 0 < MIGRATEIQ_DOWNLOAD_STALL_SECONDS <= 3600:
+    raise ConfigurationError("MIGRATEIQ_DOWNLOAD_STALL_SECONDS must be above 0 and at most 3600.")
+
 # --- Sync engine ----------------------------------------------------------------------------
 MIGRATEIQ_SYNC_MAX_PAGES = env_int("MIGRATEIQ_SYNC_MAX_PAGES", 10000)
 # Where a run builds its pages (sync_engine/builds.py): "off" (the run's thread), "on" (a forked

@@ -169,3 +169,22 @@ def test_a_process_of_one_thread_has_no_bound_of_its_own(monkeypatch):
     assert all(interactive._process_threads.take(f"call-{n}", 5) for n in range(8))
     for n in range(8):
         interactive._process_threads.give_back(f"call-{n}")
+
+
+def test_a_stream_goes_out_in_pieces_and_closing_it_closes_the_records_read():
+    closed = []
+
+    def chunks():
+        try:
+            yield b"a" * 200_000
+            yield b"b" * 10
+            yield b"c" * 200_000
+        finally:
+            closed.append(True)
+
+    pieces = interactive._in_pieces(chunks())
+    first = [next(pieces) for _ in range(5)]
+    assert [len(piece) for piece in first] == [65536, 65536, 65536, 3392, 10]
+    pieces.close()
+    assert closed == [True]
+    assert b"".join(interactive._in_pieces(chunks())) == b"a" * 200_000 + b"b" * 10 + b"c" * 200_000

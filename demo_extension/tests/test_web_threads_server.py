@@ -22,6 +22,7 @@ import pytest
 from conftest import token_for
 from core.tests.upstreams import TCPUpstream
 from demo_extension.models import CustomDataConnector
+from demo_extension.tests.sync_support import store
 from demo_extension.tests.worker_process import BASE_DIR, worker_environment
 from tenancy.models import Role
 
@@ -62,6 +63,7 @@ def web_server(tmp_path, drip):
         MIGRATEIQ_EGRESS_ALLOWLIST=f"127.0.0.1:{drip.port}",
         MIGRATEIQ_INTERACTIVE_DEADLINE_SECONDS="4",
         MIGRATEIQ_HTTP_TIMEOUT="30",
+        MIGRATEIQ_DOWNLOAD_STALL_SECONDS="2",
     )
     log = (tmp_path / "gunicorn.log").open("wb")
     process = subprocess.Popen(
@@ -176,3 +178,39 @@ def test_one_editors_slow_upstream_calls_do_not_hold_every_web_thread(
     assert outcomes == {"a2": 200, "b1": 200, "b2": 429}, others
     (process_limit,) = [body["detail"] for name, _, body in others if name == "b2"]
     assert "all of its 4 threads but the one kept" in process_limit
+
+
+def test_a_download_whose_client_stops_reading_gives_its_thread_and_slots_back(
+    web_server, make_member, tenant_a
+):
+    """gunicorn wrote with a blocking socket and no timeout: a client that stopped reading an
+    export held the thread for ever and its user's read slot until it lapsed (35 s). Now a write
+    that makes no progress for MIGRATEIQ_DOWNLOAD_STALL_SECONDS (2 s here) ends the download."""
+    viewer = make_member(tenant_a, Role.VIEWER, email="reader@acme.test")
+    connector = CustomDataConnector.objects.create(
+        tenant=tenant_a, name="big", api_endpoint="https://api.example.com/items", auth_type="none"
+    )
+    # ~10 MB of export: more than the kernel's socket buffers of both ends hold
+    store(connector, [{"id": n, "text": "x" * 1000} for n in range(10_000)])
+    token = token_for(viewer, tenant_a)
+    path = f"/api/demo-extension/connectors/{connector.pk}/export/?format=ndjson"
+    host, port = web_server.removeprefix("http://").split(":")
+    stalled = socket.socket()
+    stalled.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    stalled.connect((host, int(port)))
+    stalled.sendall(f"GET {path} HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer {token}\r\n\r\n".encode())
+    assert stalled.recv(4096).startswith(b"HTTP/1.1 200")  # then it reads no more
+
+    headers = {"Authorization": f"Bearer {token}"}
+    started = time.monotonic()
+    second = httpx.get(f"{web_server}{path}", headers=headers, timeout=30)
+    assert second.status_code == 429  # the stalled download still holds the user's read slot
+    while second.status_code == 429 and time.monotonic() - started < 20:
+        time.sleep(0.5)
+        second = httpx.get(f"{web_server}{path}", headers=headers, timeout=60)
+    waited = time.monotonic() - started
+    stalled.close()
+
+    assert second.status_code == 200
+    assert second.text.count("\n") == 10_000
+    assert waited < 10, f"the stalled download held its slot {waited:.1f} s"
