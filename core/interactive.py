@@ -112,16 +112,23 @@ class _ProcessThreads:
         self.threads = 0
 
     def take(self, token: str, seconds: float) -> bool:
+        if self.threads <= 1:
+            return True
         with self._lock:
-            if self.threads > 1 and len(self._ends) >= self.threads - 1:
+            now = time.monotonic()
+            # A call's thread is free once its hold and the stall bound of a download have passed
+            # without a renewal (a response never closed must not shrink the process for good).
+            for lapsed in [key for key, end in self._ends.items() if end <= now]:
+                del self._ends[lapsed]
+            if len(self._ends) >= self.threads - 1:
                 return False
-            self._ends[token] = time.monotonic() + seconds
+            self._ends[token] = now + seconds + settings.MIGRATEIQ_DOWNLOAD_STALL_SECONDS
             return True
 
     def renew(self, token: str, seconds: float) -> None:
         with self._lock:
             if token in self._ends:
-                self._ends[token] = time.monotonic() + seconds
+                self._ends[token] = time.monotonic() + seconds + settings.MIGRATEIQ_DOWNLOAD_STALL_SECONDS
 
     def give_back(self, token: str) -> None:
         with self._lock:

@@ -88,3 +88,10 @@ def http_response(status: int = 200, body: bytes = b"", headers: dict[str, str] 
     headers.setdefault("Content-Length", str(len(body)))
     lines += [f"{name}: {value}" for name, value in headers.items()]
     return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 nothing listens on now, for a server a test starts."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]

@@ -137,6 +137,7 @@ def test_a_process_keeps_one_web_thread_free_whatever_the_tenants(
     process of four threads takes three such calls, a fourth is a 429 naming the process's limit
     (quick requests still get the free thread), and a call ending gives its thread back."""
     monkeypatch.setattr(interactive._process_threads, "threads", 4)
+    monkeypatch.setattr(interactive._process_threads, "_ends", {})  # none held by other tests
     settings.MIGRATEIQ_TENANT_INTERACTIVE_SLOTS = 2
     other_connector = make_connector(tenant_b)
     store(other_connector, [{"id": 1}])
@@ -167,8 +168,17 @@ def test_a_process_keeps_one_web_thread_free_whatever_the_tenants(
 def test_a_process_of_one_thread_has_no_bound_of_its_own(monkeypatch):
     monkeypatch.setattr(interactive._process_threads, "threads", 1)
     assert all(interactive._process_threads.take(f"call-{n}", 5) for n in range(8))
-    for n in range(8):
-        interactive._process_threads.give_back(f"call-{n}")
+
+
+def test_a_call_never_given_back_lapses_after_its_hold_and_the_stall_bound(monkeypatch, settings):
+    """A response never closed (a crashed stream) must not take a process thread for good."""
+    settings.MIGRATEIQ_DOWNLOAD_STALL_SECONDS = 0.2
+    threads = interactive._ProcessThreads()
+    threads.threads = 2
+    assert threads.take("leaked", 0.1)
+    assert not threads.take("next", 0.1)
+    time.sleep(0.35)
+    assert threads.take("next", 0.1)
 
 
 def test_a_stream_goes_out_in_pieces_and_closing_it_closes_the_records_read():

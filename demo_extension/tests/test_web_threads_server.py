@@ -20,7 +20,7 @@ import httpx
 import pytest
 
 from conftest import token_for
-from core.tests.upstreams import TCPUpstream
+from core.tests.upstreams import TCPUpstream, free_port
 from demo_extension.models import CustomDataConnector
 from demo_extension.tests.sync_support import store
 from demo_extension.tests.worker_process import BASE_DIR, worker_environment
@@ -33,7 +33,7 @@ pytestmark = [
     pytest.mark.timeout(90),
 ]
 
-PORT = 18321  # this branch's port range (18300-18399)
+
 BOUND_SECONDS = 2.0
 
 
@@ -55,6 +55,7 @@ def drip():
 
 @pytest.fixture
 def web_server(tmp_path, drip):
+    port = free_port()  # a fixed one met another run's server on a shared machine
     env = worker_environment(
         var_dir=tmp_path / "var",
         broker_url=None,
@@ -75,7 +76,7 @@ def web_server(tmp_path, drip):
             "-c",
             "gunicorn.conf.py",
             "--bind",
-            f"127.0.0.1:{PORT}",
+            f"127.0.0.1:{port}",
             "--workers",
             "1",
             "--threads",
@@ -90,15 +91,15 @@ def web_server(tmp_path, drip):
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         try:
-            socket.create_connection(("127.0.0.1", PORT), timeout=0.2).close()
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
             break
         except OSError:
             if process.poll() is not None:
                 raise RuntimeError((tmp_path / "gunicorn.log").read_text()) from None
             time.sleep(0.1)
     # The first request loads the URL configuration and the API: warm up before measuring.
-    assert httpx.get(f"http://127.0.0.1:{PORT}/readyz", timeout=30).status_code in (200, 503)
-    yield f"http://127.0.0.1:{PORT}"
+    assert httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=30).status_code in (200, 503)
+    yield f"http://127.0.0.1:{port}"
     os.killpg(process.pid, 9)
     process.wait(10)
     log.close()

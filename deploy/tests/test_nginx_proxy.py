@@ -28,6 +28,7 @@ from django.test import RequestFactory
 from rest_framework.throttling import BaseThrottle
 
 from core.request_limits import RequestBodyLimitMiddleware
+from core.tests.upstreams import free_port
 from deploy.tests.tools import PROJECT_ROOT
 
 CONFIG = PROJECT_ROOT / "deploy/nginx/migrateiq.conf"
@@ -91,12 +92,6 @@ def test_host_client_address_and_scheme_are_forwarded():
 
 
 # --- a real nginx in front of a real gunicorn --------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def wait_for_port(port: int, process: subprocess.Popen, log: Path, timeout: float = 30) -> None:
