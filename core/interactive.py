@@ -135,9 +135,13 @@ class _ProcessThreads:
             self._ends.pop(token, None)
 
     def seconds_to_first_end(self, fallback: float) -> int:
+        """Seconds until the first held call's hold ends (its lapse less the stall bound), at least 1."""
         with self._lock:
-            first = min(self._ends.values(), default=time.monotonic() + fallback)
-        return max(1, math.ceil(min(first - time.monotonic(), fallback)))
+            first = min(self._ends.values(), default=None)
+        if first is None:
+            return max(1, math.ceil(fallback))
+        hold_ends = first - settings.MIGRATEIQ_DOWNLOAD_STALL_SECONDS
+        return max(1, math.ceil(min(hold_ends - time.monotonic(), fallback)))
 
 
 _process_threads = _ProcessThreads()
