@@ -40,7 +40,11 @@ from demo_extension.services.incremental import (
     dropped_cursor_warning,
     validate_incremental_config,
 )
-from demo_extension.services.pagination import PAGINATION_TYPES, validate_pagination_config
+from demo_extension.services.pagination import (
+    PAGINATION_TYPES,
+    check_search_after_request,
+    validate_pagination_config,
+)
 from demo_extension.services.request_settings import (
     RESERVED_HEADERS,
     RUN_LIMITS,
@@ -740,6 +744,8 @@ class ConnectorSerializer(StrictTypesMixin, SaveWarningsMixin, serializers.Model
                     ]
                 }
             )
+        if {"pagination", "request_method", "request_body"} & set(attrs):
+            self._check_search_after(attrs, method, body)
         if self.instance is not None and "incremental" in attrs:
             dropped = dropped_cursor_warning(
                 self.instance.incremental, attrs["incremental"], self.instance.incremental_cursor
@@ -761,6 +767,19 @@ class ConnectorSerializer(StrictTypesMixin, SaveWarningsMixin, serializers.Model
         if "secret_params" in attrs:
             attrs.update(secret_params_fields(attrs.pop("secret_params")))
         return attrs
+
+    def _check_search_after(self, attrs, method, body) -> None:
+        """A ``search_after`` pagination pages a sorted POSTed search: refused here, not at its run."""
+        try:
+            config = validate_pagination_config(
+                attrs.get("pagination", getattr(self.instance, "pagination", None))
+            )
+        except ValueError:
+            return  # a stored pagination that no longer validates: its run says so
+        try:
+            check_search_after_request(config, method, body)
+        except ValueError as exc:
+            raise serializers.ValidationError({"pagination": [str(exc)]}) from None
 
     def _check_schedule_anchor(self, attrs) -> None:
         """Anchor fields sent with a frequency that does not use them are a 400; stored ones the

@@ -16,7 +16,10 @@ Styles (``connector.pagination["type"]``; every path uses the syntax of :mod:`.p
   searched in the body, then in the response headers APIs are known to use, Azure DevOps'
   ``x-ms-continuationtoken``) or in the response header ``cursor_header`` is sent back as
   ``cursor_param``; with ``cursor_from: "last_record"`` the value at
-  ``cursor_field`` (default ``id``) of the page's last record is (Stripe's ``starting_after``).
+  ``cursor_field`` (default ``id``) of the page's last record is (Stripe's ``starting_after``); with
+  ``cursor_from: "search_after"`` the last hit's ``sort`` values, a JSON list, go back into the POSTed
+  search's body as ``search_after``, ``page_size`` hits a page (Elasticsearch / OpenSearch past
+  ``index.max_result_window``; :func:`check_search_after_request` names what the search needs).
   ``cursor_url``: an API that continues a listing at another endpoint (Dropbox's
   ``list_folder/continue``) gets the cursor there, alone (the cursor holds the listing's arguments).
 * ``next_url``: the URL at ``next_url_path`` (detected when unset), absolute or relative (see
@@ -57,7 +60,12 @@ from sync_engine.paths import format_path, get_path, has_path, path_parts, valid
 from sync_engine.schema import json_type_name
 
 PAGINATION_TYPES = ("auto", "none", "page", "offset", "cursor", "next_url", "link_header")
-CURSOR_SOURCES = ("body", "last_record")
+CURSOR_SOURCES = ("body", "last_record", "search_after")
+#: ``cursor_from`` of Elasticsearch / OpenSearch's ``search_after``: the last hit's ``sort`` values (a
+#: JSON list) sent back in the POSTed search's body.
+SEARCH_AFTER = "search_after"
+# The keys a search_after cursor does not use: it reads the last hit, not a token, never a flag.
+_NOT_WITH_SEARCH_AFTER = ("cursor_path", "cursor_header", "cursor_url", "has_more_path")
 
 _STRING_KEYS = {
     "page_param",
@@ -133,8 +141,11 @@ PAGINATION_KEY_HELP = {
     "with POST, a dotted name is a path in the body.",
     "cursor_path": "Path of the next cursor in the body (when unset: searched in the body, then in the "
     "response headers APIs are known to use, such as x-ms-continuationtoken).",
-    "cursor_from": "'body' (the token at cursor_path) or 'last_record' (cursor_field of the last record).",
-    "cursor_field": "With cursor_from 'last_record': the record field sent as the cursor (default 'id').",
+    "cursor_from": "'body' (the token at cursor_path), 'last_record' (cursor_field of the last record) or "
+    "'search_after' (Elasticsearch / OpenSearch: the last hit's sort values, a list, sent as search_after in "
+    "the POSTed body, page_size hits a page; request_body needs a sort).",
+    "cursor_field": "With cursor_from 'last_record': the record field sent as the cursor (default 'id'); "
+    "with 'search_after': the hit's field of sort values (default 'sort').",
     "next_url_path": "Path of the next page's URL in the body, absolute or relative (detected when unset).",
     "cursor_url": "Where the requests with a cursor go when not to the endpoint, a path or URL on its host "
     "(Dropbox's /2/files/list_folder/continue): they carry the cursor alone, as its body with POST.",
@@ -360,7 +371,9 @@ def validate_pagination_config(cfg) -> dict:
         raise ValueError(" ".join(problems))
     if "size_param" in clean and "page_size" not in clean:
         raise ValueError("pagination.size_param needs pagination.page_size (the size to ask for).")
-    if clean.get("cursor_from") == "last_record":
+    if clean.get("cursor_from") == SEARCH_AFTER:
+        _check_search_after_keys(clean)
+    elif clean.get("cursor_from") == "last_record":
         if "cursor_path" in clean:
             raise ValueError(
                 "pagination.cursor_path reads the token from the response body; with cursor_from "
@@ -371,7 +384,9 @@ def validate_pagination_config(cfg) -> dict:
                 'pagination.cursor_from "last_record" needs cursor_param (e.g. "starting_after").'
             )
     elif "cursor_field" in clean:
-        raise ValueError('pagination.cursor_field is only used with cursor_from "last_record".')
+        raise ValueError(
+            'pagination.cursor_field is only used with cursor_from "last_record" or "search_after".'
+        )
     if "cursor_header" in clean and ("cursor_path" in clean or clean.get("cursor_from") == "last_record"):
         raise ValueError(
             "pagination.cursor_header reads the cursor from a response header: leave out cursor_path and "
@@ -380,13 +395,80 @@ def validate_pagination_config(cfg) -> dict:
     return clean
 
 
+def _check_search_after_keys(clean: dict) -> None:
+    """The keys of a ``cursor_from: "search_after"`` config (``ValueError`` naming what is wrong)."""
+    unused = [key for key in _NOT_WITH_SEARCH_AFTER if key in clean]
+    if unused:
+        raise ValueError(
+            f'pagination.cursor_from "search_after" reads the last hit\'s sort values: leave out '
+            f"{', '.join(unused)}."
+        )
+    if "page_size" not in clean:
+        raise ValueError(
+            'pagination.cursor_from "search_after" needs page_size: the hits a page asks for (sent as '
+            '"size"); a page with fewer is the last one.'
+        )
+
+
+def check_search_after_request(config: dict, method: str | None, body) -> None:
+    """Whether a connector's request can carry its ``search_after`` pagination (``config``, validated);
+    ``ValueError`` naming what is wrong, so that it is refused before any request. Nothing to check for
+    any other pagination.
+
+    Elasticsearch and OpenSearch continue a search after the last hit's ``sort`` values
+    (https://www.elastic.co/guide/en/elasticsearch/reference/current/paginate-search-results.html): the
+    search is POSTed with a JSON body that sorts (a hit of a search without a sort has no sort values),
+    ``from`` is 0 ("[from] parameter must be set to 0 when [search_after] is used"), and the size and
+    ``search_after`` are the paginator's. A point in time (``pit``) is opened by a request of its own
+    and its id may change with every answer, which MigrateIQ does not follow."""
+    if config.get("type") != "cursor" or config.get("cursor_from") != SEARCH_AFTER:
+        return
+    if (method or "GET").upper() != "POST":
+        raise ValueError(
+            "pagination.cursor_from \"search_after\" sends the last hit's sort values in the search's JSON "
+            'body: set request_method to POST and the search (with its "sort") as request_body.'
+        )
+    body = body if isinstance(body, dict) else {}
+    if body.get("sort") in (None, "", [], {}):
+        raise ValueError(
+            'pagination.cursor_from "search_after" needs a "sort" in request_body: a search continues after '
+            "the last hit's sort values, which an unsorted search does not have. End the sort with a "
+            'field that is unique per document (the tiebreaker), e.g. "sort": [{"updated_at": "asc"}, '
+            '{"id": "asc"}]; hits with the same sort values as a page\'s last hit would be skipped.'
+        )
+    param = config.get("cursor_param", SEARCH_AFTER)
+    if get_path(body, param.split(".")) is not None:
+        raise ValueError(
+            f"request_body sets {param!r}, which the search_after pagination sends itself (the previous "
+            "page's last sort values): leave it out."
+        )
+    if body.get("from") not in (None, 0):
+        raise ValueError(
+            'request_body sets "from", which search_after refuses ("[from] parameter must be set to 0 when '
+            '[search_after] is used"): leave it out.'
+        )
+    size_param, size = config.get("size_param", "size"), config["page_size"]
+    if get_path(body, size_param.split(".")) not in (None, size):
+        raise ValueError(
+            f"request_body sets {size_param!r} to another value than pagination.page_size ({size}), which "
+            "the search_after pagination sends: leave it out or make them equal."
+        )
+    if "pit" in body:
+        raise ValueError(
+            'request_body has a point in time ("pit"), which a request of its own opens and whose id an '
+            "answer may replace; MigrateIQ does not follow it. Search the index without it, the sort "
+            "ending with a field unique per document."
+        )
+
+
 @dataclass
 class PageRequest:
     """One request of a sync: ``params`` are the pagination parameters; ``followed`` URLs came from
     the upstream (next links) and already carry their query, so only credentials are added."""
 
     url: str
-    params: dict[str, str] = field(default_factory=dict)
+    # Text, but for search_after's sort values: a list, sent into the POSTed body as it is.
+    params: dict[str, str | list] = field(default_factory=dict)
     followed: bool = False
     # A continuation (``cursor_url``): the pagination parameters are the whole request, without the
     # connector's query parameters or POST body (they belong to the listing the cursor continues).
@@ -909,12 +991,12 @@ class Paginator:
     def advance(self, page: FetchedPage) -> bool:
         """Move ``state`` past ``page``; False when the sync has everything."""
         previous_max = self.state.get("max_len", 0)
+        self.stopped_because = None  # a style may say why it stops (search_after's short page)
         more = self._advance(page)
         self.state["seen"] = self.state.get("seen", 0) + page.count
         self.state["pages"] = self.state.get("pages", 0) + 1
         self.state["max_len"] = max(previous_max, page.count)
         self._previous_max = previous_max
-        self.stopped_because = None
         if more:
             path, flag = find_more_flag(page.body, self.config.get("has_more_path"))
             if flag is False:
@@ -1313,13 +1395,29 @@ class CursorPagination(Paginator):
     def initial_state(self) -> dict:
         return {"cursor": None}
 
+    @property
+    def search_after(self) -> bool:
+        """Elasticsearch / OpenSearch's ``search_after``: the cursor is the last hit's sort values."""
+        return self.config.get("cursor_from") == SEARCH_AFTER
+
     def _cursor_param(self) -> str:
         # A cursor found in a known response header goes back as that API's parameter unless one is
         # configured; kept in the state, so a resumed run sends it the same way.
-        return self.config.get("cursor_param") or self.state.get("cursor_param") or "cursor"
+        default = SEARCH_AFTER if self.search_after else "cursor"
+        return self.config.get("cursor_param") or self.state.get("cursor_param") or default
+
+    def size_params(self) -> dict[str, str]:
+        if self.search_after:  # the size is the short page's measure: always sent
+            return {self.config.get("size_param", "size"): str(self.config["page_size"])}
+        return super().size_params()
 
     def request(self) -> PageRequest:
         params = self.size_params()
+        if self.search_after and self.state.get("cursor") is not None:
+            # The sort values go into the JSON body as the list they are (check_search_after_request
+            # keeps this pagination to POSTed searches).
+            params[self._cursor_param()] = self.state["cursor"]
+            return PageRequest(self.endpoint, params)
         if self.state.get("cursor") is not None:
             cursor = {self._cursor_param(): str(self.state["cursor"])}
             if "cursor_url" in self.config:
@@ -1349,6 +1447,10 @@ class CursorPagination(Paginator):
             field_path = self.config.get("cursor_field", "id")
             token = get_path(page.last_record, path_parts(field_path))
             return f"{field_path} of the last record", token, False
+        if self.search_after:
+            field_path = self.config.get("cursor_field", "sort")
+            token = get_path(page.last_record, path_parts(field_path))
+            return f"{field_path} of the last hit", token, False
         path, token = find_cursor(page.body, self.config.get("cursor_path"))
         if token in (None, "", False) and not self.config.get("cursor_path"):
             # The automatic search reads the headers that detection knows carry a cursor too (Azure
@@ -1373,21 +1475,23 @@ class CursorPagination(Paginator):
         return notes
 
     def _advance(self, page: FetchedPage) -> bool:
+        if self.search_after:
+            return self._advance_after_sort_values(page)
         path, token, in_body = self._token(page)
         self._token_path = path if in_body else None
         self._no_token = token in (None, "", False)
         if self._no_token:
             return False
         if isinstance(token, list):
-            # Elasticsearch / OpenSearch's search_after: the last hit's "sort" values, a JSON array.
+            # Elasticsearch / OpenSearch's search_after (the last hit's "sort" values, a JSON array) has
+            # a configuration of its own, which checks the search it continues.
             raise PaginationError(
                 f"The cursor at {path!r} is a JSON list ({_short(json.dumps(token))}), not a string or "
-                "number: MigrateIQ sends a cursor as one value, so a cursor made of several values, such "
-                "as Elasticsearch / OpenSearch's search_after (the last hit's sort values), is not a "
-                'pagination it follows. Page by from and size instead ({"type": "offset", '
-                '"offset_param": "from", "limit_param": "size"}, up to the index\'s '
-                "max_result_window, 10,000 hits by default) and split a longer query into connectors "
-                "of one range each."
+                "number: a cursor is sent back as one value. For Elasticsearch / OpenSearch's "
+                "search_after (the last hit's sort values, sent back as a list in the POSTed search) set "
+                'the connector\'s pagination to {"type": "cursor", "cursor_from": "search_after", '
+                '"page_size": <hits a page>}, with a "sort" in request_body whose last field is unique '
+                "per document."
             )
         if isinstance(token, dict):
             raise PaginationError(f"The cursor at {path!r} is not a string or number.")
@@ -1403,6 +1507,48 @@ class CursorPagination(Paginator):
         if current is not None:
             self._recent.append(current)
         self.state["cursor"] = token
+        return True
+
+    def _advance_after_sort_values(self, page: FetchedPage) -> bool:
+        """``search_after``: the next request continues after the page's last hit's sort values. No
+        hits, or fewer than the size asked for, is the last page (Elasticsearch answers as many hits as
+        asked while more match). A hit without sort values cannot be continued after: the run fails
+        naming it rather than end there. The same sort values twice would ask for the same page again."""
+        size = self.config["page_size"]
+        if page.count == 0:
+            self._no_token = True
+            return False
+        path, token, _ = self._token(page)
+        self._no_token = False
+        if not (
+            isinstance(token, list)
+            and token
+            and all(value is None or isinstance(value, (str, int, float, bool)) for value in token)
+        ):
+            hit = page.last_record
+            named = f" {hit['_id']!r}" if isinstance(hit, dict) and isinstance(hit.get("_id"), str) else ""
+            found = "none" if token is None else f"a JSON {json_type_name(token)}"
+            raise PaginationError(
+                f"The last hit{named} of page {self.state.get('pages', 0) + 1} has no sort values at "
+                f"{path!r} ({found}, not a list of values), so the search cannot be continued after it "
+                'and the sync cannot show it got every hit. Check the "sort" of request_body (a search '
+                "with a sort answers each hit's sort values) and pagination.cursor_field."
+            )
+        key = json.dumps(token, sort_keys=True)
+        current = self.state.get("cursor")
+        if (current is not None and json.dumps(current, sort_keys=True) == key) or key in self._recent:
+            raise PaginationLoop(
+                f"The last hit of this page has the sort values {_short(json.dumps(token))} of an earlier "
+                "page's last hit: the search answered the same hits again (it ignores search_after, or the "
+                "sort is not unique per document); stopping instead of fetching them in a loop. End the "
+                'sort with a field unique per document (e.g. {"id": "asc"}).'
+            )
+        if current is not None:
+            self._recent.append(json.dumps(current, sort_keys=True))
+        self.state["cursor"] = token
+        if page.count < size:
+            self.stopped_because = f"the page holds {page.count} hits, fewer than the {size} asked for"
+            return False
         return True
 
     def _missing_configured_path(self, page: FetchedPage) -> str | None:
@@ -1454,7 +1600,10 @@ class CursorPagination(Paginator):
 
     def _cursor_named_empty(self, body) -> bool:
         """Whether the body holds the cursor's key, null or empty: the API's own "no next page"."""
-        if self.config.get("cursor_header") or self.config.get("cursor_from") == "last_record":
+        if self.config.get("cursor_header") or self.config.get("cursor_from") in (
+            "last_record",
+            SEARCH_AFTER,
+        ):
             return False
         path = self.config.get("cursor_path")
         if path:
@@ -1467,9 +1616,15 @@ class CursorPagination(Paginator):
 
     def repeat_hint(self) -> str:
         config = self.config
+        if self.search_after and self.state.get("cursor") is not None:
+            return (
+                f"The last hit's sort values were sent as {self._cursor_param()!r} in the POSTed search; a "
+                "search that answers the same hits again ignores it (a proxy that drops it, another "
+                "search API): Elasticsearch and OpenSearch take it in the body of a _search with its sort."
+            )
         if (
             "cursor_url" in config
-            or config.get("cursor_from") == "last_record"
+            or config.get("cursor_from") in ("last_record", SEARCH_AFTER)
             or self.state.get("cursor") is None
         ):
             return ""
@@ -1494,6 +1649,11 @@ class CursorPagination(Paginator):
             return f"cursor (token at {path!r}, sent as {param!r} to {where!r})"
         if self.config.get("cursor_from") == "last_record":
             return f"cursor (the last record's {self.config.get('cursor_field', 'id')!r}, sent as {param!r})"
+        if self.search_after:
+            return (
+                f"search_after (the last hit's {self.config.get('cursor_field', 'sort')!r}, sent as "
+                f"{param!r} with {self.config['page_size']} hits a page)"
+            )
         if self.config.get("cursor_header"):
             return f"cursor (token in the {self.config['cursor_header']!r} header, sent as {param!r})"
         return f"cursor (token at {self.config.get('cursor_path', 'auto')!r}, sent as {param!r})"

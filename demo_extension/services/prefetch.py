@@ -60,6 +60,7 @@ to every one of them.
 from __future__ import annotations
 
 import contextvars
+import json
 import math
 import threading
 from collections.abc import Callable
@@ -149,7 +150,12 @@ class _Slot:
 
 
 def _key(request: PageRequest) -> tuple:
-    return (request.url, tuple(sorted(request.params.items())), request.followed)
+    # A search_after cursor is a list of sort values: its JSON text stands for it.
+    params = (
+        (name, value if isinstance(value, str) else json.dumps(value))
+        for name, value in request.params.items()
+    )
+    return (request.url, tuple(sorted(params)), request.followed)
 
 
 class PageFetcher:

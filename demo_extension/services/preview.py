@@ -48,7 +48,12 @@ from demo_extension.services.extract import (
     path_parts,
     validate_error_detection,
 )
-from demo_extension.services.pagination import PaginationError, paginator_for, validate_pagination_config
+from demo_extension.services.pagination import (
+    PaginationError,
+    check_search_after_request,
+    paginator_for,
+    validate_pagination_config,
+)
 from demo_extension.services.rest_source import REST_SOURCE_TYPE, PageReader, RequestShape
 from sync_engine.dry_run import CHANGES, predict_changes, rekeying_warning
 from sync_engine.errors import SyncProblem
@@ -160,6 +165,8 @@ def _fetch(connector, result: Preview, records: list, auth) -> None:
     records appended to ``records`` as each page is read."""
     try:
         config = validate_pagination_config(connector.pagination)
+        shape = RequestShape.of(connector)
+        check_search_after_request(config, shape.method, shape.body)
     except ValueError as exc:
         raise ValueError(f"Invalid pagination configuration: {exc}") from None
     detected = config["type"] == "auto"

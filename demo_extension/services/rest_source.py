@@ -45,6 +45,7 @@ from demo_extension.services.pagination import (
     FetchedPage,
     PageRequest,
     PaginationError,
+    check_search_after_request,
     find_more_flag,
     make_paginator,
     paginator_for,
@@ -594,10 +595,15 @@ def request_params(request: PageRequest, base_params: dict, auth) -> dict:
 
 
 def pagination_config(connector) -> dict:
+    """The connector's validated pagination, with the request it pages (a ``search_after`` needs a
+    sorted POSTed search): refused before any request."""
     try:
-        return validate_pagination_config(connector.pagination)
+        config = validate_pagination_config(connector.pagination)
+        shape = RequestShape.of(connector)
+        check_search_after_request(config, shape.method, shape.body)
     except ValueError as exc:
         raise SyncProblem(f"Invalid pagination configuration: {exc}") from None
+    return config
 
 
 def error_detection_config(connector) -> dict:
@@ -669,7 +675,9 @@ def _next_page_refused(exc: OutboundError, paginator, page: FetchedPage | None) 
         f"request for the next page (pagination {current.describe()}), so the sync is not complete. APIs "
         "cap how deep a list pages (Elasticsearch's index.max_result_window: from + size up to 10,000; "
         "Ticketmaster's size * page below 1,000; Box's offset up to 9,999): narrow the query (one connector "
-        "per filter or date range), or page the way the API offers for long lists (Box's usemarker=true)."
+        "per filter or date range), or page the way the API offers for long lists (Box's usemarker=true; "
+        'Elasticsearch / OpenSearch: {"type": "cursor", "cursor_from": "search_after", "page_size": ...} '
+        'on a POSTed search with a "sort").'
     )
 
 

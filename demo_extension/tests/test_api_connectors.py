@@ -821,6 +821,49 @@ def test_a_post_connector_takes_a_request_body_and_a_get_one_refuses_it(editor_c
     assert switched.status_code == 400 and "request_body" in switched.json()["errors"]
 
 
+SEARCH_AFTER = {"type": "cursor", "cursor_from": "search_after", "page_size": 500}
+SORTED_SEARCH = {"query": {"match_all": {}}, "sort": [{"updated_at": "asc"}, {"doc_id": "asc"}]}
+
+
+@pytest.mark.parametrize(
+    ("fields", "said"),
+    [
+        ({"request_body": {"query": {"match_all": {}}}}, 'needs a "sort" in request_body'),
+        ({"request_method": "GET", "request_body": {}}, "set request_method to POST"),
+        ({"request_body": {**SORTED_SEARCH, "from": 100}}, 'request_body sets "from"'),
+        ({"pagination": {"type": "cursor", "cursor_from": "search_after"}}, "needs page_size"),
+    ],
+    ids=["no-sort", "get", "from", "no-page-size"],
+)
+def test_a_search_after_connector_that_cannot_page_is_a_400_naming_what_is_missing(
+    editor_client, fields, said
+):
+    fields = {"request_method": "POST", "request_body": SORTED_SEARCH, "pagination": SEARCH_AFTER, **fields}
+
+    response = editor_client.post(URL, payload(**fields), format="json")
+
+    assert response.status_code == 400
+    assert said in response.json()["errors"]["pagination"][0], response.content
+    assert not CustomDataConnector.objects.unscoped("test: every tenant").exists()
+
+
+def test_a_search_after_connector_keeps_its_sort_when_its_body_is_edited(editor_client):
+    created = editor_client.post(
+        URL,
+        payload(request_method="POST", request_body=SORTED_SEARCH, pagination=SEARCH_AFTER),
+        format="json",
+    )
+    assert created.status_code == 201, created.content
+    assert created.json()["pagination"] == SEARCH_AFTER
+
+    unsorted = {"query": {"term": {"status": "active"}}}
+    edited = editor_client.patch(detail(created.json()["id"]), {"request_body": unsorted}, format="json")
+
+    assert edited.status_code == 400
+    assert 'needs a "sort" in request_body' in edited.json()["errors"]["pagination"][0]
+    assert CustomDataConnector.objects.get(pk=created.json()["id"]).request_body == SORTED_SEARCH
+
+
 @pytest.mark.parametrize(
     ("fields", "field"),
     [

@@ -8,7 +8,9 @@ from demo_extension.services.extract import graphql_paged_lists, several_paged_l
 from demo_extension.services.pagination import (
     MAX_EMPTY_PAGES_FOLLOWED,
     FetchedPage,
+    PaginationError,
     PaginationLoop,
+    check_search_after_request,
     cursor_like_header,
     detect_pagination,
     find_total,
@@ -670,3 +672,106 @@ def test_a_response_header_looks_like_a_cursor_by_its_name_when_it_has_a_value(h
 )
 def test_a_relative_next_link_resolves_as_its_api_means_it(target, page_url, resolved):
     assert resolve_next_url(target, page_url, {}) == resolved
+
+
+# -- search_after (Elasticsearch / OpenSearch) ----------------------------------------------------
+
+SEARCH_AFTER = {"type": "cursor", "cursor_from": "search_after", "page_size": 2}
+SORTED = {"query": {"match_all": {}}, "sort": [{"updated": "asc"}, {"id": "asc"}]}
+
+
+def hits_page(*sorts):
+    """A _search answer whose hits have the sort values ``sorts`` (None: a hit without them)."""
+    hits = [{"_id": f"d{n}", **({"sort": sort} if sort is not None else {})} for n, sort in enumerate(sorts)]
+    last = hits[-1] if hits else None
+    return FetchedPage(ENDPOINT, httpx.Headers(), {"hits": {"hits": hits}}, len(hits), last)
+
+
+@pytest.mark.parametrize(
+    ("cfg", "problem"),
+    [
+        ({"type": "cursor", "cursor_from": "search_after"}, "needs page_size"),
+        ({**SEARCH_AFTER, "cursor_path": "x", "has_more_path": "y"}, "leave out cursor_path, has_more_path"),
+        ({**SEARCH_AFTER, "cursor_header": "x-next"}, "leave out cursor_header"),
+    ],
+)
+def test_a_search_after_config_is_validated(cfg, problem):
+    with pytest.raises(ValueError, match=problem):
+        validate_pagination_config(cfg)
+
+
+@pytest.mark.parametrize(
+    ("method", "body", "problem"),
+    [
+        ("GET", {}, "set request_method to POST"),
+        ("POST", {"query": {}}, 'needs a "sort" in request_body'),
+        ("POST", {"sort": []}, 'needs a "sort" in request_body'),
+        ("POST", {**SORTED, "search_after": [1, "a"]}, "request_body sets 'search_after'"),
+        ("POST", {**SORTED, "from": 20}, 'request_body sets "from"'),
+        ("POST", {**SORTED, "size": 50}, "another value than pagination.page_size"),
+        ("POST", {**SORTED, "pit": {"id": "x", "keep_alive": "1m"}}, "point in time"),
+    ],
+)
+def test_a_search_after_request_without_what_it_needs_is_refused(method, body, problem):
+    with pytest.raises(ValueError, match=problem):
+        check_search_after_request(validate_pagination_config(SEARCH_AFTER), method, body)
+
+
+def test_a_sorted_posted_search_takes_search_after_and_other_paginations_are_not_checked():
+    config = validate_pagination_config(SEARCH_AFTER)
+    assert check_search_after_request(config, "post", {**SORTED, "size": 2, "from": 0}) is None
+    assert check_search_after_request(validate_pagination_config({"type": "auto"}), "GET", {}) is None
+
+
+def test_search_after_sends_the_last_hit_s_sort_values_as_a_list_until_a_short_page():
+    paginator = make_paginator(validate_pagination_config(SEARCH_AFTER), ENDPOINT)
+    assert paginator.request().params == {"size": "2"}
+    assert paginator.advance(hits_page([1, "a"], [2, "b"])) is True
+    assert paginator.request().params == {"size": "2", "search_after": [2, "b"]}
+    assert paginator.advance(hits_page([3, "c"])) is False
+    assert paginator.stopped_because == "the page holds 1 hits, fewer than the 2 asked for"
+    # The state is what a checkpoint keeps: a run resumed from it continues after the same hit.
+    resumed = make_paginator(validate_pagination_config(SEARCH_AFTER), ENDPOINT, {"cursor": [2, "b"]})
+    assert resumed.request().params == {"size": "2", "search_after": [2, "b"]}
+
+
+def test_search_after_ends_at_an_empty_page_with_nothing_to_report():
+    paginator = make_paginator(validate_pagination_config(SEARCH_AFTER), ENDPOINT)
+    assert paginator.advance(hits_page([1, "a"], [2, "b"])) is True
+    empty = hits_page()
+    assert paginator.advance(empty) is False and paginator.shortfall(empty) is None
+
+
+@pytest.mark.parametrize(
+    ("last", "found"),
+    [
+        (None, "(none, not a list"),
+        ({"updated": 1}, "(a JSON object"),
+        ([], "(a JSON array"),
+        ([{"a": 1}], "(a JSON array"),
+    ],
+)
+def test_a_last_hit_without_a_list_of_sort_values_fails_naming_it(last, found):
+    paginator = make_paginator(validate_pagination_config(SEARCH_AFTER), ENDPOINT)
+    with pytest.raises(PaginationError, match=r"The last hit 'd1' of page 1 has no sort values") as raised:
+        paginator.advance(hits_page([1, "a"], last))
+    assert found in str(raised.value)
+
+
+def test_the_same_sort_values_twice_are_a_loop_even_on_pages_that_differ():
+    paginator = make_paginator(validate_pagination_config(SEARCH_AFTER), ENDPOINT)
+    assert paginator.advance(hits_page([1, "a"], [2, "b"])) is True
+    assert paginator.advance(hits_page([3, "c"], [4, "d"])) is True
+    with pytest.raises(PaginationLoop, match=r"sort values \[2, \"b\"\] of an earlier page's last hit"):
+        paginator.advance(hits_page([5, "e"], [2, "b"]))
+
+
+def test_search_after_names_its_own_field_and_parameter_when_configured():
+    config = validate_pagination_config(
+        {**SEARCH_AFTER, "cursor_field": "fields.sort_key", "cursor_param": "search_after"}
+    )
+    paginator = make_paginator(config, ENDPOINT)
+    full = FetchedPage(ENDPOINT, httpx.Headers(), {}, 2, {"fields": {"sort_key": ["k2"]}})
+    assert paginator.advance(full) is True
+    assert paginator.request().params["search_after"] == ["k2"]
+    assert "search_after (the last hit's 'fields.sort_key'" in paginator.describe()

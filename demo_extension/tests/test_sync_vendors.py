@@ -110,6 +110,7 @@ from demo_extension.tests.vendors import (
     ZohoCrmV2,
     Zoom,
 )
+from sync_engine.checkpoint import Checkpoint
 
 fast_retries = sync_support.fast_retries
 
@@ -2248,6 +2249,7 @@ def test_an_elasticsearch_lower_bound_total_reached_is_no_end_and_the_result_win
         log.error_message
     )
     assert "index.max_result_window" in log.error_message
+    assert '{"type": "cursor", "cursor_from": "search_after", "page_size": ...}' in log.error_message
 
 
 @pytest.mark.parametrize("counted", [True, False], ids=["count-exact", "no-count"])
@@ -2705,11 +2707,11 @@ def test_smartsheet_s_older_pages_are_asked_for_as_page_not_as_the_page_number_i
         assert "The page number was sent as 'pageNumber' (detected)" in log.error_message
 
 
-def test_elasticsearch_s_search_after_configured_as_a_cursor_fails_at_once_saying_to_page_by_from(
+def test_a_list_cursor_not_configured_as_search_after_fails_at_once_naming_the_search_after_pagination(
     vendor_server, make_connector
 ):
-    # search_after is the last hit's "sort" array, sent back in the POSTed body: a cursor of several
-    # values, which MigrateIQ does not send. The run fails loudly after its first page.
+    # The last hit's "sort" array read as a plain last-record cursor: a cursor of several values, sent
+    # as one value it would be wrong. The run fails after its first page, naming the configuration.
     vendor = vendor_server(Elasticsearch)
     connector = make_connector(
         **vendor.connector_fields(),
@@ -2730,7 +2732,152 @@ def test_elasticsearch_s_search_after_configured_as_a_cursor_fails_at_once_sayin
     assert log.status == SyncStatus.FAILED
     assert (log.records_created, len(vendor.requests)) == (5, 1)
     assert "The cursor at 'sort of the last record' is a JSON list ([5])" in log.error_message
-    assert "search_after" in log.error_message and "Page by from and size" in log.error_message
+    assert '{"type": "cursor", "cursor_from": "search_after", "page_size": <hits a page>}' in (
+        log.error_message
+    )
+
+
+#: The README's search_after configuration: the last hit's sort values sent back as search_after.
+ELASTICSEARCH_SEARCH_AFTER = {"type": "cursor", "cursor_from": "search_after", "page_size": 5}
+ELASTICSEARCH_SORTED_SEARCH = {"query": {"match_all": {}}, "sort": [{"sku": "asc"}, {"id": "asc"}]}
+
+
+def _search_after_connector(vendor, make_connector, **fields):
+    defaults = {
+        "request_method": "POST",
+        "request_body": ELASTICSEARCH_SORTED_SEARCH,
+        "records_path": "hits.hits",
+        "primary_key": "_id",
+        "pagination": ELASTICSEARCH_SEARCH_AFTER,
+    }
+    return make_connector(**vendor.connector_fields(), **{**defaults, **fields})
+
+
+def _search_afters(vendor) -> list:
+    return [request["body"].get("search_after") for request in vendor.requests]
+
+
+@pytest.mark.parametrize(
+    ("records", "pages", "last_page"),
+    [(23, 5, "the page holds 3 hits, fewer than the 5 asked for"), (20, 5, None)],
+    ids=["short-last-page", "empty-last-page"],
+)
+def test_an_elasticsearch_search_pages_by_search_after_until_a_page_holds_fewer_hits_than_asked(
+    vendor_server, make_connector, records, pages, last_page
+):
+    vendor = vendor_server(Elasticsearch, records=records)
+    connector = _search_after_connector(vendor, make_connector)
+
+    log = run_sync(connector)
+
+    assert log.status == SyncStatus.SUCCESS, log.error_message
+    assert (log.records_created, log.records_total, log.pages_fetched) == (records, records, pages)
+    assert _canonical(stored_records(connector).values()) == _canonical(vendor.all_records())
+    assert _search_afters(vendor) == [None, [5], [10], [15], [20]]
+    assert all(
+        {key: value for key, value in request["body"].items() if key != "search_after"}
+        == {**ELASTICSEARCH_SORTED_SEARCH, "size": 5}
+        for request in vendor.requests
+    )
+    if last_page:
+        assert f"Last page: {last_page}." in events(log)
+    vendor.requests.clear()
+    again = run_sync(connector)
+    assert again.status == SyncStatus.SUCCESS and again.records_unchanged == records
+
+
+def test_more_hits_than_the_result_window_are_read_whole_by_search_after_in_order(
+    vendor_server, make_connector
+):
+    vendor = vendor_server(Elasticsearch, records=95)
+    vendor.max_result_window = 30  # from + size past 30 is refused: from and size read 30 hits at most
+    connector = _search_after_connector(
+        vendor, make_connector, pagination={**ELASTICSEARCH_SEARCH_AFTER, "page_size": 20}
+    )
+
+    log = run_sync(connector)
+
+    assert log.status == SyncStatus.SUCCESS, log.error_message
+    assert (log.records_created, log.records_total, log.pages_fetched) == (95, 95, 5)
+    assert _search_afters(vendor) == [None, [20], [40], [60], [80]]
+    stored = SyncedRecord.objects.filter(connector=connector).order_by("pk")
+    assert list(stored.values_list("external_id", flat=True)) == [f"p{n:04d}" for n in range(1, 96)]
+
+
+def test_a_search_after_run_failed_midway_resumes_after_the_sort_values_of_its_checkpoint(
+    vendor_server, make_connector, fast_retries
+):
+    vendor = vendor_server(Elasticsearch)
+    vendor.refused_after = [10]  # the third page answers HTTP 503 on every attempt
+    connector = _search_after_connector(vendor, make_connector)
+
+    failed = run_sync(connector)
+
+    assert failed.status == SyncStatus.FAILED
+    assert failed.records_created == 10 and failed.checkpoint
+    assert "HTTP 503" in failed.error_message
+    assert Checkpoint.source_part(failed.checkpoint)["pagination"]["state"]["cursor"] == [10]
+
+    vendor.refused_after = None
+    vendor.requests.clear()
+    resumed = DataSyncService(connector).sync_data(sync_log=failed)
+
+    assert resumed.pk == failed.pk
+    assert resumed.status == SyncStatus.SUCCESS, resumed.error_message
+    assert resumed.records_created == 23
+    assert _search_afters(vendor) == [[10], [15], [20]]
+    assert _canonical(stored_records(connector).values()) == _canonical(vendor.all_records())
+
+
+def test_a_hit_without_sort_values_fails_the_search_after_run_naming_it(vendor_server, make_connector):
+    vendor = vendor_server(Elasticsearch)
+    vendor.hit_without_sort = 10  # the last hit of page 2
+    connector = _search_after_connector(vendor, make_connector)
+
+    log = run_sync(connector)
+
+    assert log.status == SyncStatus.FAILED
+    assert (log.records_created, len(vendor.requests)) == (10, 2)
+    assert "The last hit 'p0010' of page 2 has no sort values at 'sort of the last hit' (none" in (
+        log.error_message
+    )
+
+
+def test_a_search_that_ignores_search_after_fails_on_the_same_sort_values_instead_of_looping(
+    vendor_server, make_connector
+):
+    vendor = vendor_server(Elasticsearch)
+    vendor.ignores_search_after = True  # every answer is the first page
+    connector = _search_after_connector(vendor, make_connector)
+
+    log = run_sync(connector)
+
+    assert log.status == SyncStatus.FAILED
+    assert log.records_created == 5 and len(vendor.requests) == 2
+    assert "holds the same records as an earlier page" in log.error_message
+    assert "The last hit's sort values were sent as 'search_after' in the POSTed search" in log.error_message
+
+
+@pytest.mark.parametrize(
+    ("fields", "said"),
+    [
+        ({"request_body": {"query": {"match_all": {}}}}, 'needs a "sort" in request_body'),
+        ({"request_method": "GET", "request_body": {}}, "set request_method to POST"),
+        ({"request_body": {**ELASTICSEARCH_SORTED_SEARCH, "from": 10}}, 'request_body sets "from"'),
+    ],
+    ids=["no-sort", "get", "from"],
+)
+def test_a_search_after_connector_that_cannot_page_fails_before_any_request(
+    vendor_server, make_connector, fields, said
+):
+    vendor = vendor_server(Elasticsearch)
+    connector = _search_after_connector(vendor, make_connector, **fields)
+
+    log = run_sync(connector)
+
+    assert log.status == SyncStatus.FAILED
+    assert vendor.requests == [] and log.records_created == 0
+    assert "Invalid pagination configuration" in log.error_message and said in log.error_message
 
 
 def test_plaid_transactions_sync_needs_its_records_path_and_pages_by_next_cursor_in_the_posted_body(

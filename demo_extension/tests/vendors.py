@@ -4666,7 +4666,9 @@ class Elasticsearch(BasicAuthVendor):
     ``from + size`` beyond ``index.max_result_window`` (10,000) is HTTP 400 ``search_phase_execution_
     exception`` / ``illegal_argument_exception`` "Result window is too large"; an unknown URL parameter
     is HTTP 400 "contains unrecognized parameter". Deeper lists are read with ``search_after`` (the last
-    hit's ``sort`` values, in a POSTed body with a ``sort``).
+    hit's ``sort`` values, in a POSTed body with a ``sort``; without one HTTP 400, and beside a ``from``
+    other than 0 HTTP 400 "[from] parameter must be set to 0 when [search_after] is used"). The fake
+    sorts by the product number whatever the body's ``sort`` names: a hit's sort values are ``[n]``.
     https://www.elastic.co/guide/en/elasticsearch/reference/current/search-search.html,
     https://www.elastic.co/guide/en/elasticsearch/reference/current/paginate-search-results.html,
     https://www.elastic.co/guide/en/elasticsearch/reference/current/search-your-data.html#track-total-hits,
@@ -4681,6 +4683,9 @@ class Elasticsearch(BasicAuthVendor):
     api_key = "elastic-password-0a1b2c3d"
     track_total_hits = 10_000  # the default: an exact count up to this many hits
     max_result_window = 10_000  # index.max_result_window
+    hit_without_sort: int | None = None  # the number of a hit answered without its sort values
+    refused_after: list | None = None  # search_after values answered with HTTP 503 (a node down)
+    ignores_search_after = False  # a proxy that drops search_after: every page is the first
 
     def unauthorized(self):
         reason = "missing authentication credentials for REST request [/products/_search]"
@@ -4713,10 +4718,16 @@ class Elasticsearch(BasicAuthVendor):
 
     def respond_post(self, path, body, headers):
         start, size = body.get("from", 0), body.get("size", self.page_size)
-        after = body.get("search_after")
+        after = None if self.ignores_search_after else body.get("search_after")
         if after is not None and not (isinstance(after, list) and body.get("sort")):
             reason = "Sort must contain at least one field when search_after is used"
             return 400, {}, self.error(400, "illegal_argument_exception", reason)
+        if after is not None and start > 0:
+            reason = "Validation Failed: 1: [from] parameter must be set to 0 when [search_after] is used;"
+            return 400, {}, self.error(400, "action_request_validation_exception", reason)
+        if after is not None and after == self.refused_after:
+            reason = "all shards failed"
+            return 503, {}, self.error(503, "search_phase_execution_exception", reason)
         return self.search(start, size, body.get("track_total_hits") is True, after)
 
     def search(self, start, size, exact, after):
@@ -4732,6 +4743,13 @@ class Elasticsearch(BasicAuthVendor):
         hits = self.all_records()
         if after is not None:
             hits = [hit for hit in hits if hit["sort"] > after]
+        if self.hit_without_sort is not None:
+            hits = [
+                {key: value for key, value in hit.items() if key != "sort"}
+                if hit["sort"] == [self.hit_without_sort]
+                else hit
+                for hit in hits
+            ]
         total = len(self.all_records())
         relation = "eq"
         if not exact and total > self.track_total_hits:

@@ -65,10 +65,11 @@ export const PAGINATION_KEYS: Record<PaginationType, PaginationKeySpec[]> = {
         { value: "", label: "Default (the body)" },
         { value: "body", label: "A token in the body" },
         { value: "last_record", label: "The last record's field (Stripe-style)" },
+        { value: "search_after", label: "The last hit's sort values (Elasticsearch / OpenSearch search_after)" },
       ],
     },
     { key: "cursor_path", label: "Next cursor field", kind: "text", hint: "e.g. meta.next_cursor (detected when empty)" },
-    { key: "cursor_field", label: "Last record's cursor field", kind: "text", hint: "with “the last record”: default id" },
+    { key: "cursor_field", label: "Last record's cursor field", kind: "text", hint: "with “the last record”: default id; with search_after: default sort" },
     { key: "cursor_url", label: "Continue at", kind: "text", hint: "e.g. /2/files/list_folder/continue (the cursor alone goes there; empty: the endpoint)" },
     { key: "cursor_header", label: "Cursor response header", kind: "text", hint: "e.g. x-ms-continuationtoken (the cursor is read there, not in the body)" },
     HAS_MORE,
@@ -247,6 +248,9 @@ export function paginationSummary(pagination: JsonValue | undefined): string {
     case "offset":
       return described("Offset / limit", parts(text("offset_param") || "offset", text("limit_param") || "limit", size("limit")));
     case "cursor": {
+      if (values.cursor_from === "search_after") {
+        return described("search_after", parts(`the last hit's ${text("cursor_field") || "sort"}`, size()));
+      }
       const from = values.cursor_from === "last_record" ? `from the last record's ${text("cursor_field") || "id"}` : text("cursor_path") ? `from ${text("cursor_path")}` : "";
       return described("Cursor", parts(text("cursor_param"), from, text("size_param"), size()));
     }

@@ -249,6 +249,7 @@ describe("the connector page", () => {
     expect(paginationSummary({ type: "offset", limit: 100 })).toBe("Offset / limit (offset, limit, 100 a page)");
     expect(paginationSummary({ type: "cursor", cursor_param: "cursor", cursor_path: "meta.next_cursor" })).toBe("Cursor (cursor, from meta.next_cursor)");
     expect(paginationSummary({ type: "cursor", cursor_param: "starting_after", cursor_from: "last_record" })).toBe("Cursor (starting_after, from the last record's id)");
+    expect(paginationSummary({ type: "cursor", cursor_from: "search_after", page_size: 1000 })).toBe("search_after (the last hit's sort, 1000 a page)");
     expect(paginationSummary({ type: "next_url", next_url_path: "links.next" })).toBe("Next URL in the body (at links.next)");
     expect(paginationSummary({ type: "link_header", size_param: "per_page", page_size: 100 })).toBe("Link header (per_page, 100 a page)");
   });
