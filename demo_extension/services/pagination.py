@@ -484,6 +484,7 @@ class FetchedPage:
     body: object  # the decoded JSON body
     count: int  # records on the page
     last_record: object = None  # the page's last record (for "last record id" cursors)
+    records: list | tuple = ()  # all of them (search_after looks for hits of equal sort values)
 
 
 def _strict_int(value) -> bool:
@@ -1202,6 +1203,32 @@ class Paginator:
         # A start offset / page of the user's skips records on purpose.
         return not self.config.get("start_offset") and self.config.get("start_page", 1) in (0, 1)
 
+    def _refuse_equal_sort_values(self, page: FetchedPage) -> None:
+        """Two hits of a full page with the same sort values: the sort is not unique per document,
+        and where such a tie spans a page's end the next page starts after it and skips the hits
+        past the end that share those values, which no answer shows. Refused on the evidence."""
+        field = self.config.get("cursor_field", "sort")
+        field_path = path_parts(field)
+        seen: dict[str, object] = {}
+        for hit in page.records:
+            values = json.dumps(get_path(hit, field_path), sort_keys=True)
+            if values not in seen:
+                seen[values] = hit
+                continue
+            names = [
+                repr(one["_id"])
+                for one in (seen[values], hit)
+                if isinstance(one, dict) and isinstance(one.get("_id"), str)
+            ]
+            hits = f" ({' and '.join(names)})" if len(names) == 2 else ""
+            raise PaginationError(
+                f"Two hits{hits} of page {self.state.get('pages', 0) + 1} have the same sort values "
+                f"{_short(values)} in {field!r}: the sort is not unique per document, and where hits of "
+                "equal values meet at a page's end, the next page starts after them and skips the rest of "
+                'them without any answer showing it. End the "sort" of request_body with a field unique '
+                'per document (e.g. {"id": "asc"}) and sync again.'
+            )
+
     def _missing_configured_path(self, page: FetchedPage) -> str | None:
         return None
 
@@ -1534,6 +1561,8 @@ class CursorPagination(Paginator):
                 'and the sync cannot show it got every hit. Check the "sort" of request_body (a search '
                 "with a sort answers each hit's sort values) and pagination.cursor_field."
             )
+        if page.count >= size:
+            self._refuse_equal_sort_values(page)
         key = json.dumps(token, sort_keys=True)
         current = self.state.get("cursor")
         if (current is not None and json.dumps(current, sort_keys=True) == key) or key in self._recent:

@@ -138,6 +138,7 @@ class PageReader:
             {} if path == "" and type(body) is dict else body,
             len(records),
             records[-1] if records else None,
+            records,
         )
         paginator = self.paginator
         detected = paginator.current is None

@@ -2843,6 +2843,41 @@ def test_a_hit_without_sort_values_fails_the_search_after_run_naming_it(vendor_s
     )
 
 
+def test_hits_of_equal_sort_values_on_a_page_fail_the_search_after_run_naming_them(
+    vendor_server, make_connector
+):
+    # a sort on a date alone: where equal values met at a page's end, search_after would skip the
+    # rest of them without a word; two on one page show the sort is not unique
+    vendor = vendor_server(Elasticsearch)
+    vendor.sort_of = lambda number: 1 + (number - 1) // 3  # [1], [1], [1], [2], [2], [2], …
+    connector = _search_after_connector(vendor, make_connector)
+
+    log = run_sync(connector)
+
+    assert log.status == SyncStatus.FAILED
+    assert log.records_created == 5 and len(vendor.requests) == 1  # the page is stored, no next
+    assert "Two hits ('p0001' and 'p0002') of page 1 have the same sort values [1] in 'sort'" in (
+        log.error_message
+    )
+    assert 'End the "sort" of request_body with a field unique per document' in log.error_message
+
+
+def test_equal_sort_values_only_across_a_pages_end_leave_the_run_partial_by_the_exact_total(
+    vendor_server, make_connector
+):
+    # hits 5 and 6 share their sort values, page 1 ends at 5: search_after [3] skips hit 6, which
+    # no page shows; the search's exact total (23) is the proof that one is missing
+    vendor = vendor_server(Elasticsearch)
+    vendor.sort_of = lambda number: number if number < 6 else number - 1  # … [4], [5], [5], [6] …
+    connector = _search_after_connector(vendor, make_connector)
+
+    log = run_sync(connector)
+
+    assert log.status == SyncStatus.PARTIAL, (log.status, log.error_message)
+    assert log.records_created == 22
+    assert "p0006" not in stored_records(connector)
+
+
 def test_a_search_that_ignores_search_after_fails_on_the_same_sort_values_instead_of_looping(
     vendor_server, make_connector
 ):

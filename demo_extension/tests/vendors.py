@@ -4686,6 +4686,8 @@ class Elasticsearch(BasicAuthVendor):
     hit_without_sort: int | None = None  # the number of a hit answered without its sort values
     refused_after: list | None = None  # search_after values answered with HTTP 503 (a node down)
     ignores_search_after = False  # a proxy that drops search_after: every page is the first
+    # a sort that is not unique per document: hit n's sort values are [sort_of(n)] (a date, say)
+    sort_of = staticmethod(lambda number: number)
 
     def unauthorized(self):
         reason = "missing authentication credentials for REST request [/products/_search]"
@@ -4703,7 +4705,7 @@ class Elasticsearch(BasicAuthVendor):
             "_id": f"p{number:04d}",
             "_score": None,
             "_source": {"sku": f"SKU-{number:04d}", "name": f"Product {number}"},
-            "sort": [number],
+            "sort": [self.sort_of(number)],
         }
 
     def respond(self, path, query, headers):
