@@ -206,7 +206,7 @@ describe("the app shell", () => {
     renderApp("/");
     const syncs = await screen.findByTestId("chart-syncs-per-day");
     expect(syncs.querySelectorAll("[data-testid='chart-bar']")).toHaveLength(30);
-    expect(Array.from(syncs.querySelectorAll("svg > g[aria-hidden='true'] > text")).map((tick) => tick.textContent)).toEqual(["0", "5"]);
+    expect(Array.from(syncs.querySelectorAll("svg > g[aria-hidden='true'] > text")).map((tick) => tick.textContent)).toEqual(["0", "1", "2", "3"]);
     expect(screen.getByTestId("chart-records-per-day").querySelector("[role='img']")?.getAttribute("aria-label")).toContain("4,350 records in all");
   });
 

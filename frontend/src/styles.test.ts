@@ -116,6 +116,16 @@ describe("the style sheet", () => {
     expect(css.match(/--bg:/g)).toHaveLength(1);
   });
 
+  it("draws a checkbox among small buttons (Include deleted records) at their scale, not the page's 24 px box and 1rem label", () => {
+    const buttonSize = declarations(".btn-small").match(/font-size:\s*([^;]+);/)?.[1];
+    expect(declarations(".checkbox-compact")).toContain(`font-size: ${buttonSize};`);
+    const box = declarations('.checkbox-compact input[type="checkbox"]');
+    expect(box).toMatch(/width:\s*18px;/);
+    expect(box).toMatch(/height:\s*18px;/);
+    // the margin keeps a 24 px target's room around the smaller box
+    expect(box).toMatch(/margin:\s*3px;/);
+  });
+
   it("keeps colours in variables: no literal colour outside the themes but the top bar's and the status colours", () => {
     const body = css.replace(/:root[^{]*\{[^}]*\}/g, "");
     const literals = Array.from(body.matchAll(/#[0-9a-fA-F]{3,6}\b/g), (m) => m[0].toLowerCase());

@@ -70,6 +70,8 @@ describe("downloading a connector's records", () => {
       expect(button.disabled).toBe(true);
       expect(button.getAttribute("aria-describedby")!.split(" ")).toContain(reason.id);
     }
+    // drawn at the small buttons' scale beside them (styles.css .checkbox-compact)
+    expect(screen.getByLabelText("Include deleted records").closest("label")?.className).toBe("checkbox checkbox-compact");
     fireEvent.click(screen.getByLabelText("Include deleted records"));
     expect((screen.getByRole("button", { name: "Download CSV" }) as HTMLButtonElement).disabled).toBe(false);
     expect(screen.getByTestId("download-scope").textContent).toContain("(only records marked deleted, if any)");

@@ -122,7 +122,7 @@ export function ExportMenu({
           </button>
         );
       })}
-      <label className="checkbox">
+      <label className="checkbox checkbox-compact">
         <input type="checkbox" checked={includeDeleted} onChange={(e) => setIncludeDeleted(e.target.checked)} />
         Include deleted records
       </label>

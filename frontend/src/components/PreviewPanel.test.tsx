@@ -1,10 +1,10 @@
-import { fireEvent, render, screen, within } from "@testing-library/react";
-import { describe, expect, it } from "vitest";
+import { act, fireEvent, render, screen, within } from "@testing-library/react";
+import { afterEach, describe, expect, it, vi } from "vitest";
 
 import { parseJsonExact } from "../api/exactJson";
-import type { JsonValue, PreviewRecord } from "../api/types";
+import type { JsonValue, Preview, PreviewRecord } from "../api/types";
 import { notCompared } from "../test/helpers";
-import { ChangesSummary, PREVIEW_RECORDS_SHOWN, PreviewRecordsTable } from "./PreviewPanel";
+import { ChangesSummary, PREVIEW_RECORDS_SHOWN, PreviewPanel, PreviewRecordsTable } from "./PreviewPanel";
 
 const records = (n: number): PreviewRecord[] =>
   Array.from({ length: n }, (_, i) => ({ raw: { id: i + 1, name: `User ${i + 1}` }, transformed: { id: i + 1, full_name: `User ${i + 1}` }, error: null, ...notCompared() }));
@@ -85,5 +85,28 @@ describe("a saved connector's preview against the stored records", () => {
   it("says nothing when nothing was compared", () => {
     const { container } = render(<ChangesSummary changes={null} />);
     expect(container.textContent).toBe("");
+  });
+});
+
+describe("a preview waiting for the upstream", () => {
+  afterEach(() => vi.useRealTimers());
+
+  it("counts the seconds it has waited, every second, and stops counting when the answer comes", async () => {
+    vi.useFakeTimers();
+    let answer: (preview: Preview) => void = () => {};
+    const run = () => new Promise<Preview>((resolve) => (answer = resolve));
+    const noop = () => {};
+    render(<PreviewPanel run={run} onPinPagination={noop} onPickPrimaryKey={noop} onPickCursor={noop} primaryKey="id" cursorField="" />);
+    expect(screen.queryByTestId("preview-waiting")).toBeNull();
+    fireEvent.click(screen.getByRole("button", { name: "Fetch a preview" }));
+    expect(screen.getByRole("button", { name: "Fetching the preview…" })).toBeTruthy();
+    expect(screen.getByTestId("preview-waiting").textContent).toBe("Waiting for the API: 0 s so far.");
+    act(() => void vi.advanceTimersByTime(3000));
+    expect(screen.getByTestId("preview-waiting").textContent).toBe("Waiting for the API: 3 s so far.");
+    await act(async () => answer({ ok: false, error: "HTTP 503", status_code: 503 } as Preview));
+    expect(screen.queryByTestId("preview-waiting")).toBeNull();
+    // a second preview counts from 0 again
+    fireEvent.click(screen.getByRole("button", { name: "Preview again" }));
+    expect(screen.getByTestId("preview-waiting").textContent).toBe("Waiting for the API: 0 s so far.");
   });
 });

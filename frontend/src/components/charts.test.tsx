@@ -64,12 +64,25 @@ describe("the bar chart", () => {
   it("shows whole-number ticks only for a count, 0 and 1 when the most is 0 or 1", () => {
     render(<BarChart title="None" unit="records" integer bars={oneBar(0)} testId="zero" />);
     render(<BarChart title="One" unit="records" integer bars={oneBar(1)} testId="one" />);
-    render(<BarChart title="Three" unit="records" integer bars={oneBar(3)} testId="three" />);
     render(<BarChart title="Forty" unit="records" integer bars={oneBar(40)} testId="forty" />);
     expect(ticks("zero")).toEqual(["0", "1"]);
     expect(ticks("one")).toEqual(["0", "1"]);
-    expect(ticks("three")).toEqual(["0", "5"]);
     expect(ticks("forty")).toEqual(["0", "25", "50"]);
+  });
+
+  it("marks every whole number of a small count, up to the count itself", () => {
+    render(<BarChart title="Three" unit="syncs" integer bars={oneBar(3)} testId="three" />);
+    render(<BarChart title="Five" unit="syncs" integer bars={oneBar(5)} testId="five" />);
+    render(<BarChart title="Seven" unit="syncs" integer bars={oneBar(7)} testId="seven" />);
+    render(<BarChart title="Twenty-one" unit="syncs" integer bars={oneBar(21)} testId="twenty-one" />);
+    expect(ticks("three")).toEqual(["0", "1", "2", "3"]);
+    expect(ticks("five")).toEqual(["0", "1", "2", "3", "4", "5"]);
+    expect(ticks("seven")).toEqual(["0", "5", "10"]);
+    expect(ticks("twenty-one")).toEqual(["0", "5", "10", "15", "20", "25"]);
+    // The tallest of three bars reaches the top of the axis, as the ticks say.
+    const top = screen.getByTestId("three").querySelectorAll("svg > g[aria-hidden='true'] > line")[3];
+    const bar = screen.getByTestId("three").querySelector("[data-testid='chart-bar'] rect");
+    expect(bar?.getAttribute("y")).toBe(top?.getAttribute("y1"));
   });
 
   it("labels the ticks of a small measure with its significant digits", () => {

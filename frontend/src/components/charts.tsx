@@ -74,12 +74,17 @@ function niceMax(value: number): number {
 }
 
 /** The top of the axis and its ticks. A count (`integer`) gets whole-number ticks only, 0 and 1
- * at least: never "0.5 records". */
+ * at least: never "0.5 records". Up to 5 the axis ends at the count and marks every whole number
+ * (3 syncs: 0, 1, 2, 3, not 0 and 5); an axis whose half is not whole (25) marks fifths. */
 function axisOf(highest: number, integer: boolean): { max: number; ticks: number[] } {
-  const nice = niceMax(highest);
-  const max = integer ? Math.max(1, Math.ceil(nice)) : nice;
-  const ticks = [0, max / 2, max].filter((tick) => !integer || Number.isInteger(tick));
-  return { max, ticks };
+  if (!integer) {
+    const max = niceMax(highest);
+    return { max, ticks: [0, max / 2, max] };
+  }
+  const max = highest <= 5 ? Math.max(1, Math.ceil(highest)) : niceMax(highest);
+  if (max > 5 && Number.isInteger(max / 2)) return { max, ticks: [0, max / 2, max] };
+  const parts = max <= 5 ? max : 5;
+  return { max, ticks: Array.from({ length: parts + 1 }, (_, index) => (max / parts) * index) };
 }
 
 /**

@@ -70,20 +70,29 @@ describe("the syncs page", () => {
     expect(url.searchParams.get("created_before")).toBe(new Date("2026-12-01T00:00:00").toISOString());
   });
 
+  it("says there is no sync yet, and where to start one, when no filter is applied", async () => {
+    api(() => []);
+    renderAs("viewer", <SyncsPage />, "/syncs", "/syncs");
+    await screen.findByText(/^No syncs yet: start one with Sync now/);
+    expect(screen.getByRole("link", { name: "connector" }).getAttribute("href")).toBe("/connectors");
+    expect(screen.queryByText("No sync matches these filters.")).toBeNull();
+  });
+
   it("ignores junk in the address instead of sending it", async () => {
     const calls = api(() => []);
     renderAs("viewer", <SyncsPage />, "/syncs?status=DONE&connector=abc&created_after=yesterday", "/syncs");
-    await screen.findByText("No sync matches these filters.");
+    await screen.findByText(/^No syncs yet/);
     expect(syncCalls(calls)[0]?.url).toBe("/api/demo-extension/sync-logs/?ordering=-created_at&page=1&page_size=25");
   });
 
   it("applies the chosen filters", async () => {
     const calls = api(() => []);
     renderAs("viewer", <SyncsPage />, "/syncs", "/syncs");
-    await screen.findByText("No sync matches these filters.");
+    await screen.findByText(/^No syncs yet/);
     fireEvent.change(screen.getByLabelText("Status"), { target: { value: "PARTIAL" } });
     fireEvent.click(screen.getByRole("button", { name: "Apply filters" }));
     await vi.waitFor(() => expect(syncCalls(calls).at(-1)?.url).toContain("status=PARTIAL"));
+    await screen.findByText("No sync matches these filters.");
   });
 
   it("refreshes itself while a listed sync runs, and stops when none does", async () => {

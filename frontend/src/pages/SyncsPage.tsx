@@ -1,5 +1,5 @@
 import { useState, type FormEvent } from "react";
-import { useSearchParams } from "react-router-dom";
+import { Link, useSearchParams } from "react-router-dom";
 
 import { listConnectors, listSyncLogs, type SyncLogFilters } from "../api/api";
 import { SYNC_STATUSES, SYNC_TRIGGERS, isActiveStatus, type SyncStatus, type SyncTrigger } from "../api/types";
@@ -39,6 +39,9 @@ export function SyncsPage() {
     filters.created_before = end.toISOString();
   }
 
+  // Only the filters the list was asked with (junk in the address is not sent): without one, an
+  // empty list means no sync at all, not a filter that matched nothing.
+  const filtered = FILTER_KEYS.some((name) => filters[name] !== undefined);
   const key = params.toString();
   const logs = useLoad(() => listSyncLogs(filters), [key]);
   const connectors = useLoad(() => listConnectors({ page_size: 100 }), []);
@@ -145,7 +148,13 @@ export function SyncsPage() {
       {logs.loading && !logs.data ? <Loading /> : null}
       {logs.data ? (
         logs.data.results.length === 0 ? (
-          <div className="card empty">No sync matches these filters.</div>
+          filtered ? (
+            <div className="card empty">No sync matches these filters.</div>
+          ) : (
+            <div className="card empty">
+              No syncs yet: start one with Sync now on a <Link to="/connectors">connector</Link>&apos;s page, or wait for its schedule.
+            </div>
+          )
         ) : (
           <>
             <SyncRunsTable runs={logs.data.results} label="Syncs" connector details />
