@@ -62,7 +62,7 @@ describe("the bar chart", () => {
   const oneBar = (value: number) => [{ label: "a", segments: [{ key: "records", value, colour: "#000" }] }];
 
   it("shows whole-number ticks only for a count, 0 and 1 when the most is 0 or 1", () => {
-    render(<BarChart title="None" unit="records" integer bars={oneBar(0)} testId="zero" />);
+    render(<BarChart title="None" unit="records" integer markZero bars={oneBar(0)} testId="zero" />);
     render(<BarChart title="One" unit="records" integer bars={oneBar(1)} testId="one" />);
     render(<BarChart title="Forty" unit="records" integer bars={oneBar(40)} testId="forty" />);
     expect(ticks("zero")).toEqual(["0", "1"]);
@@ -119,14 +119,25 @@ describe("the bar chart", () => {
   });
 
   it("leaves a day of 0 empty: no mark where nothing happened", () => {
-    const bars = [{ label: "1 Dec", segments: [{ key: "SUCCESS", value: 0, colour: STATUS_COLOURS.SUCCESS }] }];
-    render(<BarChart title="Syncs per day" unit="syncs" integer bars={bars} testId="empty-day" />);
+    const day = (label: string, value: number) => ({ label, segments: [{ key: "SUCCESS", value, colour: STATUS_COLOURS.SUCCESS }] });
+    render(<BarChart title="Syncs per day" unit="syncs" integer bars={[day("1 Dec", 0), day("2 Dec", 2)]} testId="empty-day" />);
+    expect(screen.getByTestId("empty-day").querySelectorAll("[data-testid='chart-bar']")).toHaveLength(2);
     expect(screen.getByTestId("empty-day").querySelector("[data-testid='chart-zero-mark']")).toBeNull();
   });
 
   it("says so when there is no data", () => {
     render(<BarChart title="Records" unit="records" bars={[]} />);
     expect(screen.getByText("No data yet.")).toBeTruthy();
+  });
+
+  it("says there was nothing in the period instead of drawing an empty frame when every bar is 0", () => {
+    const days = Array.from({ length: 30 }, (_, index) => ({ label: `${index + 1} Nov`, segments: [{ key: "SUCCESS", value: 0, colour: STATUS_COLOURS.SUCCESS }] }));
+    render(<BarChart title="Syncs per day" unit="syncs" integer bars={days} testId="quiet" />);
+    expect(within(screen.getByTestId("quiet")).getByText("No syncs in this period.")).toBeTruthy();
+    expect(screen.getByTestId("quiet").querySelector("svg")).toBeNull();
+    // runs of 0 records are runs: their slivers stay
+    render(<BarChart title="Records per sync" unit="records" integer markZero bars={days.slice(0, 2)} testId="runs" />);
+    expect(screen.getByTestId("runs").querySelectorAll("[data-testid='chart-zero-mark']")).toHaveLength(2);
   });
 });
 

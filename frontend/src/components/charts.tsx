@@ -108,8 +108,8 @@ function formatValue(value: number): string {
 /**
  * Stacked bars, one per label (a day, a sync). `unit` names the value ("syncs", "records", "s");
  * `integer` says it is a count, whose axis shows whole numbers only; `markZero` draws a bar of 0
- * as a mark in its colour (a run that stored nothing). Empty data shows a sentence,
- * not an empty frame.
+ * as a mark in its colour (a run that stored nothing). Empty data, or bars that are all 0
+ * without `markZero`, shows a sentence, not an empty frame.
  */
 export function BarChart({
   title,
@@ -149,6 +149,9 @@ export function BarChart({
       <figcaption className="chart-title">{title}</figcaption>
       {bars.length === 0 ? (
         <p className="muted">No data yet.</p>
+      ) : grand === 0 && !markZero ? (
+        // 30 days of nothing: an empty frame with an axis of 0 and 1 reads as a chart that failed
+        <p className="muted">No {unit} in this period.</p>
       ) : (
         <>
           <svg viewBox={`0 0 ${width} ${HEIGHT}`} role="img" aria-label={summary} className="chart-svg">

@@ -4,7 +4,7 @@ import { describe, expect, it, vi } from "vitest";
 import { AnnouncerProvider } from "../announce";
 import type { AuditEvent } from "../api/types";
 import { fakeFetch, renderAs, type FakeCall } from "../test/helpers";
-import { ADMINS_ONLY, AuditPage } from "./AuditPage";
+import { ADMINS_ONLY, AuditPage, partialMatches } from "./AuditPage";
 
 const event = (id: number, overrides: Partial<AuditEvent> = {}): AuditEvent => ({
   id,
@@ -131,6 +131,21 @@ describe("the audit page", () => {
     api(() => page([]));
     renderPage("admin", "/audit?action=member.removed");
     expect((await screen.findByTestId("audit-empty")).textContent).toBe("No event matches these filters.");
+  });
+
+  it("offers the recorded actions a partial one belongs to, since the filter matches a whole action", async () => {
+    const calls = api(() => page([]));
+    renderPage("admin", "/audit?action=Connector&target_type=connector");
+    const hint = await screen.findByTestId("audit-partial-action");
+    expect(hint.textContent).toBe("The Action filter matches whole names only; “Connector” is part of: connector.exported.");
+    // a whole recorded value (the object type) is no partial one
+    expect(screen.queryByTestId("audit-partial-target_type")).toBeNull();
+    fireEvent.click(within(hint).getByRole("button", { name: "connector.exported" }));
+    await vi.waitFor(() => expect(query(calls.at(-1)!).get("action")).toBe("connector.exported"));
+    expect(query(calls.at(-1)!).get("target_type")).toBe("connector");
+    expect(partialMatches("member.removed", recorded.actions)).toEqual([]);
+    expect(partialMatches("", recorded.actions)).toEqual([]);
+    expect(partialMatches("e", ["a.b", "c.e", "e.f"])).toEqual(["c.e", "e.f"]);
   });
 
   it("sends the filters the API has: action, object, user and days as instants", async () => {

@@ -25,6 +25,14 @@ function pageOf(targetType: string, targetId: string): string | null {
   return null;
 }
 
+/** The recorded values that hold `typed` without being it: the action and object type filters
+ * match a whole value, so "connector" alone matches nothing; these are what the person meant. */
+export function partialMatches(typed: string | null, recorded: string[] | undefined): string[] {
+  const text = typed?.trim().toLowerCase() ?? "";
+  if (!text || !recorded || recorded.some((value) => value.toLowerCase() === text)) return [];
+  return recorded.filter((value) => value.toLowerCase().includes(text)).slice(0, 8);
+}
+
 const FILTER_KEYS = ["action", "actor", "target_type", "target_id", "since", "until"] as const;
 type FilterKey = (typeof FILTER_KEYS)[number];
 
@@ -191,6 +199,29 @@ function AuditTrail() {
             {filtered || page > 1
               ? "No event matches these filters."
               : "No event recorded yet. Sign-ins, changes to members, invitations and connectors, exports, syncs and loads appear here as they happen."}
+            {(
+              [
+                ["action", "Action", values.data?.actions],
+                ["target_type", "Object type", values.data?.target_types],
+              ] as const
+            ).map(([name, label, recorded]) => {
+              const typed = params.get(name);
+              const meant = partialMatches(typed, recorded);
+              return meant.length ? (
+                <p key={name} className="small" data-testid={`audit-partial-${name}`}>
+                  The {label} filter matches whole names only; “{typed}” is part of:{" "}
+                  {meant.map((value, index) => (
+                    <span key={value}>
+                      {index ? ", " : ""}
+                      <button type="button" className="link-button mono" onClick={() => only({ [name]: value })}>
+                        {value}
+                      </button>
+                    </span>
+                  ))}
+                  .
+                </p>
+              ) : null;
+            })}
           </div>
         ) : (
           <>
