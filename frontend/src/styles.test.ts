@@ -16,6 +16,20 @@ function declarations(selector: string): string {
 }
 
 describe("the style sheet", () => {
+  it("closes every rule it opens: an unclosed one nests the rest of the sheet under its selector, where nothing matches", () => {
+    const code = css.replace(/\/\*[\s\S]*?\*\//g, "").replace(/"[^"\n]*"/g, '""');
+    let depth = 0;
+    for (const char of code) {
+      if (char === "{") depth += 1;
+      if (char === "}") depth -= 1;
+      expect(depth).toBeGreaterThanOrEqual(0);
+    }
+    expect(depth).toBe(0);
+    // the field profile's share bars (after the schema changes' rules) are top-level rules
+    expect(css).toMatch(/\n\.share-bar \{/);
+    expect(code).toMatch(/\.schema-change-breaking \{\s*color: var\(--warning\);\s*\}/);
+  });
+
   it("wraps a sync's progress label under its bar rather than squeezing the bar to a sliver on a phone", () => {
     expect(declarations(".progress")).toMatch(/flex-wrap:\s*wrap/);
     expect(declarations(".progress-track")).toMatch(/flex:\s*1 1 12rem/);
@@ -51,6 +65,8 @@ describe("the style sheet", () => {
 
   it("stacks the schema's fields on a phone too, a long nested path wrapping inside its card", () => {
     expect(css).toMatch(/@media \(max-width: 640px\) \{\s*\.table\.table-stack\.schema-fields td\.stack-title \{\s*overflow-wrap: anywhere;/);
+    // and the preview's samples (emails, URLs: no spaces) inside the card of their field
+    expect(css).toMatch(/\.table\.table-stack\.schema-fields td\[data-label="Samples"\] \{\s*overflow-wrap: anywhere;/);
   });
 
   it("lets a button with a sentence for a label wrap inside a phone's width (the empty full refresh's)", () => {

@@ -490,8 +490,13 @@ describe("the wizard's preview step", () => {
     expect(rows[1]!.textContent).toContain("Ada");
     expect(rows[1]!.textContent).toContain("full_name");
     expect(rows[2]!.textContent).toContain("Quarantined: required field 'email' is missing");
-    const fields = within(result).getByRole("region", { name: "Fields of the sample" });
+    const fields = within(result).getByRole("table", { name: "Fields of the sample" });
     expect(within(fields).getByText("address.city").closest("tr")!.textContent).toContain("Lyon · Oslo");
+    // a card per field on a phone (styles.css stacks it under 640 px), as the schema's fields
+    expect(fields.classList.contains("table-stack")).toBe(true);
+    const cells = within(within(fields).getByText("address.city").closest("tr")!).getAllByRole("cell");
+    expect(cells[0]!.classList.contains("stack-title")).toBe(true);
+    expect(cells.map((cell) => cell.getAttribute("data-label"))).toEqual([null, "Types", "In records", "Samples"]);
     expect(within(result).getAllByText("Raw JSON", { selector: "summary" })).toHaveLength(2);
     await vi.waitFor(() => expect(document.activeElement?.textContent).toBe("50 records in 2 pages (8 ms)"));
   });

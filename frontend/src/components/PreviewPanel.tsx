@@ -344,8 +344,10 @@ export function PreviewPanel({
           ) : null}
 
           <h5>Fields</h5>
-          <TableWrap label="Fields of the sample">
-            <table className="table">
+          {/* a card per field on a phone, as the schema's: four columns scrolled sideways left
+              rows tall with samples out of sight */}
+          <TableWrap>
+            <table className="table table-stack schema-fields" aria-label="Fields of the sample">
               <thead>
                 <tr>
                   <th scope="col">Field</th>
@@ -357,12 +359,12 @@ export function PreviewPanel({
               <tbody>
                 {preview.fields.map((field) => (
                   <tr key={field.path}>
-                    <td>
+                    <td className="stack-title">
                       <code>{field.path}</code>
                     </td>
-                    <td>{field.types.join(", ")}</td>
-                    <td>{field.present_in}</td>
-                    <td>{field.samples.map((sample) => compact(sample, 30)).join(" · ")}</td>
+                    <td data-label="Types">{field.types.join(", ")}</td>
+                    <td data-label="In records">{field.present_in}</td>
+                    <td data-label="Samples">{field.samples.map((sample) => compact(sample, 30)).join(" · ")}</td>
                   </tr>
                 ))}
               </tbody>
