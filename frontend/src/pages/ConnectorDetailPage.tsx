@@ -399,7 +399,8 @@ function ConnectorDetail({ id, startEditing }: { id: number; startEditing: boole
           <div>
             <dt>Last sync</dt>
             <dd>
-              <StatusBadge status={c.last_sync_status} warnings={c.last_sync_warnings?.length} /> <span className="small">{formatDateTime(c.last_sync_at)}</span>
+              <StatusBadge status={c.last_sync_status} warnings={c.last_sync_warnings?.length} />
+              {c.last_sync_at ? <span className="small"> {formatDateTime(c.last_sync_at)}</span> : null}
             </dd>
           </div>
           <div>
