@@ -159,6 +159,8 @@ describe("the edit form's transformation rules", () => {
     expect([value("Source path (rule 2)"), value("Target field (rule 2)")]).toEqual(["address.city", "city"]);
     expect([value("Source path (rule 3)"), value("Target field (rule 3)"), value("Convert to (rule 3)")]).toEqual(["", "id", "int"]);
     expect((screen.getByLabelText("Required (rule 3)") as HTMLInputElement).checked).toBe(true);
+    // beside the row's small buttons, at their scale (styles.css .checkbox-compact)
+    expect(screen.getByLabelText("Required (rule 3)").closest("label")?.classList.contains("checkbox-compact")).toBe(true);
     expect([value("Target field (rule 4)"), value("Default (rule 4)")]).toEqual(["country", "NL"]);
     save();
     await vi.waitFor(() => expect(onSubmit).toHaveBeenCalled());

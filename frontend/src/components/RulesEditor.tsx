@@ -254,7 +254,7 @@ export function RulesEditor({
                     />
                     {errorText("default")}
                   </div>
-                  <label className="checkbox rule-required">
+                  <label className="checkbox checkbox-compact rule-required">
                     <input
                       type="checkbox"
                       id={rowInputId(row, "required")}
