@@ -13,6 +13,7 @@ import { formatCount, formatNumber, prettyJson } from "../format";
 import { nestedCopies, type NestedCopy } from "./rules";
 import { UpstreamError } from "./UpstreamError";
 import { TableWrap } from "./common";
+import { WaitingForApi } from "./WaitingForApi";
 
 function compact(value: JsonValue | undefined, max = 60): string {
   const text = value === undefined ? "" : typeof value === "string" ? value : (stringifyJson(value) ?? "");
@@ -100,20 +101,6 @@ export interface PreviewPanelProps {
   cursorField: string;
 }
 
-/** Whole seconds since `waiting` became true, counted every second while it stays true: a slow
- * upstream (or one a connector's request budget slows down) shows the preview is still working. */
-function useWaitedSeconds(waiting: boolean): number {
-  const [seconds, setSeconds] = useState(0);
-  useEffect(() => {
-    if (!waiting) return;
-    const started = Date.now();
-    setSeconds(0);
-    const timer = setInterval(() => setSeconds(Math.floor((Date.now() - started) / 1000)), 1000);
-    return () => clearInterval(timer);
-  }, [waiting]);
-  return seconds;
-}
-
 export function PreviewPanel({
   run,
   onFieldErrors,
@@ -130,7 +117,6 @@ export function PreviewPanel({
   const [failure, setFailure] = useState<string | null>(null);
   const [loading, setLoading] = useState(autoFetch);
   const [pinned, setPinned] = useState(false);
-  const waited = useWaitedSeconds(loading);
   const resultRef = useRef<HTMLHeadingElement>(null);
   const announce = useAnnounce();
   // The panel is on the page: an answer that comes back after it left is dropped (the form has
@@ -208,11 +194,7 @@ export function PreviewPanel({
       <button type="button" className="btn" onClick={() => void fetchPreview()} disabled={loading}>
         {loading ? "Fetching the preview…" : preview || failure ? "Preview again" : "Fetch a preview"}
       </button>
-      {loading ? (
-        <p className="muted small" data-testid="preview-waiting">
-          Waiting for the API: {waited} s so far.
-        </p>
-      ) : null}
+      {loading ? <WaitingForApi testId="preview-waiting" /> : null}
 
       {failure ? (
         <div className="preview-result">

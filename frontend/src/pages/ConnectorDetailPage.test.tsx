@@ -3,7 +3,7 @@ import { createMemoryRouter, RouterProvider } from "react-router-dom";
 import { afterEach, describe, expect, it, vi } from "vitest";
 
 import { AuthContext } from "../auth";
-import { connector, emptyPage, fakeFetch, me, previewBody, renderAs, syncLog, type FakeCall } from "../test/helpers";
+import { connector, emptyPage, fakeFetch, holdAnswers, me, previewBody, renderAs, syncLog, type FakeCall } from "../test/helpers";
 import { POLL_INTERVAL_MS } from "../hooks";
 import { ConnectorDetailPage } from "./ConnectorDetailPage";
 import { paginationSummary } from "../components/connectorConfig";
@@ -309,6 +309,29 @@ describe("the connector page", () => {
     expect(screen.getByText("Upstream answered 401 Unauthorized")).toBeTruthy();
     expect(screen.getByText("12.3 ms")).toBeTruthy();
     expect(screen.getByText("401")).toBeTruthy();
+  });
+
+  it("counts the seconds a connection test has waited for the API, until its result comes", async () => {
+    api((call) =>
+      call.url.endsWith("/test_connection/")
+        ? { body: { connected: true, response_time_ms: 9500, message: "Connected", endpoint: "https://api.example.com/customers", status_code: 200 } }
+        : null,
+    );
+    const answered = holdAnswers("/test_connection/");
+    renderPage("editor");
+    const button = await screen.findByRole("button", { name: "Test connection" });
+    vi.useFakeTimers({ shouldAdvanceTime: true });
+    fireEvent.click(button);
+    expect(screen.getByRole("button", { name: "Testing…" })).toBeTruthy();
+    const waiting = screen.getByTestId("test-waiting");
+    expect(waiting.textContent).toBe("Waiting for the API: 0 s so far.");
+    // the count is not read out every second: it is in no live region
+    expect(waiting.closest("[aria-live], [role=status], [role=alert]")).toBeNull();
+    act(() => void vi.advanceTimersByTime(4000));
+    expect(screen.getByTestId("test-waiting").textContent).toBe("Waiting for the API: 4 s so far.");
+    answered();
+    expect(await screen.findByTestId("test-result")).toBeTruthy();
+    expect(screen.queryByTestId("test-waiting")).toBeNull();
   });
 
   it("says where to look when the API refused the key in a connection test", async () => {

@@ -29,6 +29,7 @@ import { hasSourceForm } from "../components/sourceForms";
 import { ConnectorDataTabs } from "../components/ConnectorDataTabs";
 import { SyncProgress } from "../components/SyncProgress";
 import { UnmatchedMappings } from "../components/UnmatchedMappings";
+import { WaitingForApi } from "../components/WaitingForApi";
 import { FailedLoadsNotice } from "../components/LastLoad";
 import { failureHint, syncErrorHint } from "../components/UpstreamError";
 import { formatDateTime, formatNumber, formatRelative, frequencyLabel, prettyJson } from "../format";
@@ -345,6 +346,7 @@ function ConnectorDetail({ id, startEditing }: { id: number; startEditing: boole
         </div>
       ) : null}
 
+      {busy === "test" ? <WaitingForApi testId="test-waiting" /> : null}
       {testResult ? <TestResult result={testResult} focusRef={testRef} /> : null}
       {syncId !== null ? (
         <div ref={progressRef} tabIndex={-1} className="focus-target">

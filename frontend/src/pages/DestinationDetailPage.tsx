@@ -21,6 +21,7 @@ import { useConfirm } from "../components/ConfirmDialog";
 import { DELETED_ROWS_LABELS, DestinationForm } from "../components/DestinationForm";
 import { Field } from "../components/fields";
 import { LastLoadCell } from "../components/LastLoad";
+import { WaitingForApi } from "../components/WaitingForApi";
 import { formatCount, formatDateTime, formatNumber, formatSeconds } from "../format";
 import { LoadFailureBanner } from "../components/LoadFailure";
 import { useLoad } from "../hooks";
@@ -218,6 +219,7 @@ export function DestinationDetailPage() {
       </div>
       <ErrorBanner message={error} />
       <SaveWarningsBanner warnings={saveWarnings} />
+      {testing ? <WaitingForApi testId="test-waiting" /> : null}
       {check ? (
         <div ref={checkRef} tabIndex={-1} className={`card test-result ${check.connected ? "ok" : "failed"}`} data-testid="destination-check">
           <h2>{check.connected ? "Connected" : "Not connected"}</h2>

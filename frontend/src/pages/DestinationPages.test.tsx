@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import { AuthContext } from "../auth";
 
 import type { Destination, DestinationAttachment, DestinationLoad } from "../api/types";
-import { connector, destination, fakeFetch, me, renderAs, type FakeCall, type FakeAnswer } from "../test/helpers";
+import { connector, destination, fakeFetch, holdAnswers, me, renderAs, type FakeCall, type FakeAnswer } from "../test/helpers";
 import { DestinationDetailPage, LOAD_POLL_MS } from "./DestinationDetailPage";
 import { DestinationsPage } from "./DestinationsPage";
 import { formatDateTime } from "../format";
@@ -251,6 +251,23 @@ describe("the destinations pages", () => {
     expect(within(result).getByRole("heading", { name: "Not connected" })).toBeTruthy();
     expect(result.textContent).toContain("password authentication failed (12 ms)");
     await waitFor(() => expect(document.activeElement).toBe(result));
+  });
+
+  it("counts the seconds a connection test has waited, until its result comes", async () => {
+    api({ destination: destination(), loads: [] }, (call) =>
+      call.url === "/api/destinations/3/test_connection/" ? { body: { connected: true, message: "PostgreSQL 16.2", response_time_ms: 9012 } } : null,
+    );
+    const release = holdAnswers("/test_connection/");
+    renderDetail("editor");
+    const button = await screen.findByRole("button", { name: "Test connection" });
+    vi.useFakeTimers({ shouldAdvanceTime: true });
+    fireEvent.click(button);
+    expect(screen.getByTestId("test-waiting").textContent).toBe("Waiting for the API: 0 s so far.");
+    act(() => void vi.advanceTimersByTime(7000));
+    expect(screen.getByTestId("test-waiting").textContent).toBe("Waiting for the API: 7 s so far.");
+    release();
+    expect(await screen.findByTestId("destination-check")).toBeTruthy();
+    expect(screen.queryByTestId("test-waiting")).toBeNull();
   });
 
   it("attaches a connector with its table name, and shows a refusal on the table name field", async () => {

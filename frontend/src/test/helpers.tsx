@@ -44,6 +44,19 @@ export function fakeFetch(answer: (call: FakeCall) => FakeAnswer): FakeCall[] {
   return calls;
 }
 
+/** Hold back the answers to requests whose address ends with `ending` (over fakeFetch's) until the
+ * returned function is called: a slow upstream behind the API. */
+export function holdAnswers(ending: string): () => void {
+  let release = () => {};
+  const released = new Promise<void>((resolve) => (release = resolve));
+  const answer = globalThis.fetch;
+  vi.stubGlobal("fetch", async (input: RequestInfo | URL, init?: RequestInit) => {
+    if (String(input).endsWith(ending)) await released;
+    return answer(input, init);
+  });
+  return release;
+}
+
 export function me(role: Role): Me {
   return {
     user: { id: 1, email: `${role}@acme.test`, full_name: "" },
