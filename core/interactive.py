@@ -108,7 +108,7 @@ class _ProcessThreads:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._ends: dict[str, float] = {}
+        self._ends: dict[str, float] = {}  # a held call's token: when its hold ends (monotonic)
         self.threads = 0
 
     def take(self, token: str, seconds: float) -> bool:
@@ -118,30 +118,28 @@ class _ProcessThreads:
             now = time.monotonic()
             # A call's thread is free once its hold and the stall bound of a download have passed
             # without a renewal (a response never closed must not shrink the process for good).
-            for lapsed in [key for key, end in self._ends.items() if end <= now]:
+            lapsed_before = now - settings.MIGRATEIQ_DOWNLOAD_STALL_SECONDS
+            for lapsed in [key for key, end in self._ends.items() if end <= lapsed_before]:
                 del self._ends[lapsed]
             if len(self._ends) >= self.threads - 1:
                 return False
-            self._ends[token] = now + seconds + settings.MIGRATEIQ_DOWNLOAD_STALL_SECONDS
+            self._ends[token] = now + seconds
             return True
 
     def renew(self, token: str, seconds: float) -> None:
         with self._lock:
             if token in self._ends:
-                self._ends[token] = time.monotonic() + seconds + settings.MIGRATEIQ_DOWNLOAD_STALL_SECONDS
+                self._ends[token] = time.monotonic() + seconds
 
     def give_back(self, token: str) -> None:
         with self._lock:
             self._ends.pop(token, None)
 
     def seconds_to_first_end(self, fallback: float) -> int:
-        """Seconds until the first held call's hold ends (its lapse less the stall bound), at least 1."""
+        """Seconds until the first held call's hold ends, at least 1."""
         with self._lock:
-            first = min(self._ends.values(), default=None)
-        if first is None:
-            return max(1, math.ceil(fallback))
-        hold_ends = first - settings.MIGRATEIQ_DOWNLOAD_STALL_SECONDS
-        return max(1, math.ceil(min(hold_ends - time.monotonic(), fallback)))
+            first = min(self._ends.values(), default=time.monotonic() + fallback)
+        return max(1, math.ceil(min(first - time.monotonic(), fallback)))
 
 
 _process_threads = _ProcessThreads()

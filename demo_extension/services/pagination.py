@@ -1207,7 +1207,7 @@ class Paginator:
         """Two hits of a full page with the same sort values: the sort is not unique per document,
         and where such a tie spans a page's end the next page starts after it and skips the hits
         past the end that share those values, which no answer shows. Refused on the evidence."""
-        field = self.config.get("cursor_field", "sort")
+        field = self._sort_field
         field_path = path_parts(field)
         seen: dict[str, object] = {}
         for hit in page.records:
@@ -1427,6 +1427,11 @@ class CursorPagination(Paginator):
         """Elasticsearch / OpenSearch's ``search_after``: the cursor is the last hit's sort values."""
         return self.config.get("cursor_from") == SEARCH_AFTER
 
+    @property
+    def _sort_field(self) -> str:
+        """Where a hit holds its sort values (``search_after``)."""
+        return self.config.get("cursor_field", "sort")
+
     def _cursor_param(self) -> str:
         # A cursor found in a known response header goes back as that API's parameter unless one is
         # configured; kept in the state, so a resumed run sends it the same way.
@@ -1475,9 +1480,8 @@ class CursorPagination(Paginator):
             token = get_path(page.last_record, path_parts(field_path))
             return f"{field_path} of the last record", token, False
         if self.search_after:
-            field_path = self.config.get("cursor_field", "sort")
-            token = get_path(page.last_record, path_parts(field_path))
-            return f"{field_path} of the last hit", token, False
+            token = get_path(page.last_record, path_parts(self._sort_field))
+            return f"{self._sort_field} of the last hit", token, False
         path, token = find_cursor(page.body, self.config.get("cursor_path"))
         if token in (None, "", False) and not self.config.get("cursor_path"):
             # The automatic search reads the headers that detection knows carry a cursor too (Azure
