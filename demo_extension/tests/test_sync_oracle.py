@@ -38,6 +38,7 @@ from demo_extension.models import SyncedRecord, SyncStatus
 from demo_extension.tests import sync_support
 from demo_extension.tests.conftest import allow_egress_to
 from demo_extension.tests.sync_support import fault_url, json_body, run_sync
+from demo_extension.tests.vendors import Stripe
 from sync_engine.queue import resume_sync
 
 # How the upstream pages (the styles a user meets), and what it announces beside its records.
@@ -306,15 +307,7 @@ def pagination_for(s: Scenario, size: int, explicit: bool) -> tuple[dict, str | 
             "page_size": size,
         }
     elif s.style == "stripe":
-        config = {
-            "type": "cursor",
-            "cursor_from": "last_record",
-            "cursor_field": "id",
-            "cursor_param": "starting_after",
-            "has_more_path": "has_more",
-            "size_param": "limit",
-            "page_size": size,
-        }
+        config = Stripe.pagination(size)
     elif s.style == "next_url":
         config = {"type": "next_url", "next_url_path": "next", "size_param": names["size"], "page_size": size}
     else:
@@ -654,16 +647,21 @@ def test_a_page_numbered_sync_whose_list_gains_a_record_at_its_front_mid_run_sto
     assert again.status == SyncStatus.SUCCESS and sorted(stored(connector)) == ["0", "1", "2", "3"]
 
 
-def test_link_header_pages_of_a_list_that_loses_a_record_mid_run_end_partial(fault_server, make_connector):
-    fault_server.expect_request("/items").respond_with_handler(
-        _shifting_list([1, 2, 3], change_before_request=2, change=lambda ids: ids.remove(1))
-    )
-    connector = reduced_connector(
+def _one_record_pages(make_connector, fault_server):
+    """A connector of ``fault_server``'s ``/items`` on auto, one record a page, one request at a time."""
+    return reduced_connector(
         make_connector,
         fault_server,
         {"type": "auto", "size_param": "per_page", "page_size": 1},
         max_concurrent_requests=1,
     )
+
+
+def test_link_header_pages_of_a_list_that_loses_a_record_mid_run_end_partial(fault_server, make_connector):
+    fault_server.expect_request("/items").respond_with_handler(
+        _shifting_list([1, 2, 3], change_before_request=2, change=lambda ids: ids.remove(1))
+    )
+    connector = _one_record_pages(make_connector, fault_server)
 
     log = run_sync(connector)
 
@@ -744,12 +742,7 @@ def test_an_empty_page_among_the_pages_the_upstream_announces_is_not_the_end_of_
         return Response(body, content_type="application/json")
 
     fault_server.expect_request("/items").respond_with_handler(handler)
-    connector = reduced_connector(
-        make_connector,
-        fault_server,
-        {"type": "auto", "size_param": "per_page", "page_size": 1},
-        max_concurrent_requests=1,
-    )
+    connector = _one_record_pages(make_connector, fault_server)
 
     log = run_sync(connector)
 

@@ -259,6 +259,20 @@ class Stripe(VendorServer):
     page_size = 10
     api_key = "sk_test_4eC39HqLyjWDarjtT1zdp7dc"
 
+    @staticmethod
+    def pagination(page_size: int) -> dict:
+        """The explicit configuration of Stripe's lists: the last object's id as ``starting_after``
+        while ``has_more``."""
+        return {
+            "type": "cursor",
+            "cursor_from": "last_record",
+            "cursor_field": "id",
+            "cursor_param": "starting_after",
+            "has_more_path": "has_more",
+            "size_param": "limit",
+            "page_size": page_size,
+        }
+
     def record(self, number):
         return {"id": f"cus_{number:08d}", "object": "customer", "email": f"c{number}@example.com"}
 
