@@ -38,8 +38,15 @@ logconfig_dict = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"migrateiq": {"()": f"core.logging.{_formatter}"}},
+    # a download ended by its stall bound is one line, not "Socket error processing request." + traceback
+    "filters": {"stalled_writes": {"()": "core.logging.StalledWriteFilter"}},
     "handlers": {
-        "console": {"class": "logging.StreamHandler", "formatter": "migrateiq", "stream": "ext://sys.stderr"}
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "migrateiq",
+            "filters": ["stalled_writes"],
+            "stream": "ext://sys.stderr",
+        }
     },
     "loggers": {"gunicorn.error": {"level": "INFO", "handlers": ["console"], "propagate": False}},
     "root": {"level": "INFO", "handlers": []},

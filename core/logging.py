@@ -61,6 +61,27 @@ class RequestContextFilter(logging.Filter):
         return True
 
 
+class StalledWriteFilter(logging.Filter):
+    """gunicorn's line for a download whose client stopped reading: the socket's stall bound
+    (``core.interactive``, ``MIGRATEIQ_DOWNLOAD_STALL_SECONDS``) ends the write with a timeout, which
+    gunicorn logs as "Socket error processing request." with a traceback (a timeout has no errno, so
+    it is not among the broken connections it ignores). It is an expected end, said in one line."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        exc = record.exc_info[1] if record.exc_info else None
+        if isinstance(exc, TimeoutError) and record.msg == "Socket error processing request.":
+            from django.conf import settings  # the worker's: loaded with the application
+
+            record.msg = (
+                "A client read nothing of an answer for %g s (MIGRATEIQ_DOWNLOAD_STALL_SECONDS): its "
+                "connection was closed, its web thread is free again."
+            )
+            record.args = (settings.MIGRATEIQ_DOWNLOAD_STALL_SECONDS,)
+            record.levelno, record.levelname = logging.WARNING, "WARNING"
+            record.exc_info = record.exc_text = None
+        return True
+
+
 def _extras(record: logging.LogRecord) -> dict:
     extras = {}
     for key, value in vars(record).items():

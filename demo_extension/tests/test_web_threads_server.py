@@ -182,7 +182,7 @@ def test_one_editors_slow_upstream_calls_do_not_hold_every_web_thread(
 
 
 def test_a_download_whose_client_stops_reading_gives_its_thread_and_slots_back(
-    web_server, make_member, tenant_a
+    web_server, make_member, tenant_a, tmp_path
 ):
     """gunicorn wrote with a blocking socket and no timeout: a client that stopped reading an
     export held the thread for ever and its user's read slot until it lapsed (35 s). Now a write
@@ -215,3 +215,9 @@ def test_a_download_whose_client_stops_reading_gives_its_thread_and_slots_back(
     assert second.status_code == 200
     assert second.text.count("\n") == 10_000
     assert waited < 10, f"the stalled download held its slot {waited:.1f} s"
+    # the stall's end is one line of the server's log, not "Socket error processing request." and a
+    # traceback (gunicorn logs a timeout as an unexpected socket error)
+    log = (tmp_path / "gunicorn.log").read_text()
+    assert "A client read nothing of an answer for 2 s (MIGRATEIQ_DOWNLOAD_STALL_SECONDS)" in log
+    assert "Socket error processing request" not in log
+    assert "Traceback" not in log
