@@ -17,9 +17,12 @@ Styles (``connector.pagination["type"]``; every path uses the syntax of :mod:`.p
   ``x-ms-continuationtoken``) or in the response header ``cursor_header`` is sent back as
   ``cursor_param``; with ``cursor_from: "last_record"`` the value at
   ``cursor_field`` (default ``id``) of the page's last record is (Stripe's ``starting_after``); with
-  ``cursor_from: "search_after"`` the last hit's ``sort`` values, a JSON list, go back into the POSTed
+  ``cursor_from: "search_after"`` a hit's ``sort`` values, a JSON list, go back into the POSTed
   search's body as ``search_after``, ``page_size`` hits a page (Elasticsearch / OpenSearch past
-  ``index.max_result_window``; :func:`check_search_after_request` names what the search needs).
+  ``index.max_result_window``; :func:`check_search_after_request` names what the search needs): those
+  of the last hit before the page's final sort values, so the next page answers the hits of those
+  values again (dropped: :meth:`Paginator.keep_new`) with any of equal values the page had no room
+  for, which a sort not unique per document would otherwise skip without a word.
   ``cursor_url``: an API that continues a listing at another endpoint (Dropbox's
   ``list_folder/continue``) gets the cursor there, alone (the cursor holds the listing's arguments).
 * ``next_url``: the URL at ``next_url_path`` (detected when unset), absolute or relative (see
@@ -45,6 +48,7 @@ the engine also compares page contents and enforces ``max_pages``.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from collections import deque
@@ -482,9 +486,9 @@ class FetchedPage:
     url: str  # the final URL of the response (after redirects)
     headers: object  # the response headers (case-insensitive mapping)
     body: object  # the decoded JSON body
-    count: int  # records on the page
-    last_record: object = None  # the page's last record (for "last record id" cursors)
-    records: list | tuple = ()  # all of them (search_after looks for hits of equal sort values)
+    count: int  # records on the page, but those an earlier page read (Paginator.keep_new)
+    last_record: object = None  # the page's last record as answered (for "last record id" cursors)
+    records: list | tuple = ()  # all of them, as answered (search_after reads the hits' sort values)
 
 
 def _strict_int(value) -> bool:
@@ -981,6 +985,11 @@ class Paginator:
     def initial_state(self) -> dict:
         return {}
 
+    def keep_new(self, records: list) -> list:
+        """The records of a page that the page before did not read: all of them, but for a
+        ``search_after`` that asks for some hits again (:meth:`CursorPagination.keep_new`)."""
+        return records
+
     def size_params(self) -> dict[str, str]:
         if "size_param" in self.config:
             return {self.config["size_param"]: str(self.config["page_size"])}
@@ -1202,32 +1211,6 @@ class Paginator:
     def _total_is_whole_run(self) -> bool:
         # A start offset / page of the user's skips records on purpose.
         return not self.config.get("start_offset") and self.config.get("start_page", 1) in (0, 1)
-
-    def _refuse_equal_sort_values(self, page: FetchedPage) -> None:
-        """Two hits of a full page with the same sort values: the sort is not unique per document,
-        and where such a tie spans a page's end the next page starts after it and skips the hits
-        past the end that share those values, which no answer shows. Refused on the evidence."""
-        field = self._sort_field
-        field_path = path_parts(field)
-        seen: dict[str, object] = {}
-        for hit in page.records:
-            values = json.dumps(get_path(hit, field_path), sort_keys=True)
-            if values not in seen:
-                seen[values] = hit
-                continue
-            names = [
-                repr(one["_id"])
-                for one in (seen[values], hit)
-                if isinstance(one, dict) and isinstance(one.get("_id"), str)
-            ]
-            hits = f" ({' and '.join(names)})" if len(names) == 2 else ""
-            raise PaginationError(
-                f"Two hits{hits} of page {self.state.get('pages', 0) + 1} have the same sort values "
-                f"{_short(values)} in {field!r}: the sort is not unique per document, and where hits of "
-                "equal values meet at a page's end, the next page starts after them and skips the rest of "
-                'them without any answer showing it. End the "sort" of request_body with a field unique '
-                'per document (e.g. {"id": "asc"}) and sync again.'
-            )
 
     def _missing_configured_path(self, page: FetchedPage) -> str | None:
         return None
@@ -1479,9 +1462,6 @@ class CursorPagination(Paginator):
             field_path = self.config.get("cursor_field", "id")
             token = get_path(page.last_record, path_parts(field_path))
             return f"{field_path} of the last record", token, False
-        if self.search_after:
-            token = get_path(page.last_record, path_parts(self._sort_field))
-            return f"{self._sort_field} of the last hit", token, False
         path, token = find_cursor(page.body, self.config.get("cursor_path"))
         if token in (None, "", False) and not self.config.get("cursor_path"):
             # The automatic search reads the headers that detection knows carry a cursor too (Azure
@@ -1541,48 +1521,100 @@ class CursorPagination(Paginator):
         return True
 
     def _advance_after_sort_values(self, page: FetchedPage) -> bool:
-        """``search_after``: the next request continues after the page's last hit's sort values. No
-        hits, or fewer than the size asked for, is the last page (Elasticsearch answers as many hits as
-        asked while more match). A hit without sort values cannot be continued after: the run fails
-        naming it rather than end there. The same sort values twice would ask for the same page again."""
+        """``search_after``: a page of fewer hits than the size asked for is the last (Elasticsearch
+        answers as many as asked while more match). After a full page the next request continues
+        after the sort values of its last hit before the hits of its final values, and names those
+        hits (``overlap``): the next page answers them again, dropped by :meth:`keep_new`, with any
+        hits of the same values this page had no room for. A sort that is not unique per document
+        (a date alone) then skips nothing at a page's end; a full page of one sort value cannot be
+        continued past, and fails the run. A hit without sort values cannot be continued after: the
+        run fails naming it rather than end there. The same values to continue after twice would ask
+        for the same page again: a loop."""
         size = self.config["page_size"]
-        if page.count == 0:
+        hits = page.records
+        if not page.count:  # no hit, or only those the page before asked for again: the list ended
             self._no_token = True
             return False
-        path, token, _ = self._token(page)
         self._no_token = False
-        if not (
-            isinstance(token, list)
-            and token
-            and all(value is None or isinstance(value, (str, int, float, bool)) for value in token)
-        ):
-            hit = page.last_record
-            named = f" {hit['_id']!r}" if isinstance(hit, dict) and isinstance(hit.get("_id"), str) else ""
-            found = "none" if token is None else f"a JSON {json_type_name(token)}"
+        last = self._hit_sort_values(hits, len(hits) - 1)
+        if len(hits) < size:
+            self.state["cursor"] = last
+            self.state.pop("overlap", None)
+            self.stopped_because = f"the page holds {len(hits)} hits, fewer than the {size} asked for"
+            return False
+        key = json.dumps(last, sort_keys=True)
+        field_path = path_parts(self._sort_field)
+        start = len(hits) - 1
+        while start and json.dumps(get_path(hits[start - 1], field_path), sort_keys=True) == key:
+            start -= 1
+        if not start:
             raise PaginationError(
-                f"The last hit{named} of page {self.state.get('pages', 0) + 1} has no sort values at "
-                f"{path!r} ({found}, not a list of values), so the search cannot be continued after it "
-                'and the sync cannot show it got every hit. Check the "sort" of request_body (a search '
-                "with a sort answers each hit's sort values) and pagination.cursor_field."
+                f"All {len(hits)} hits of page {self.state.get('pages', 0) + 1} have the same sort values "
+                f"{_short(key)} in {self._sort_field!r}: the sort is not unique per document, and "
+                "search_after cannot continue past hits of equal values that fill a page (the next page "
+                'would start after all of them, skipping those it had no room for). End the "sort" of '
+                'request_body with a field unique per document (e.g. {"id": "asc"}), or raise '
+                "pagination.page_size, and sync again."
             )
-        if page.count >= size:
-            self._refuse_equal_sort_values(page)
-        key = json.dumps(token, sort_keys=True)
+        after = self._hit_sort_values(hits, start - 1)
+        # The same values to continue after as an earlier page would ask for the same hits again.
+        after_key = json.dumps(after, sort_keys=True)
         current = self.state.get("cursor")
-        if (current is not None and json.dumps(current, sort_keys=True) == key) or key in self._recent:
+        current_key = json.dumps(current, sort_keys=True) if current is not None else None
+        if after_key in (current_key, *self._recent):
             raise PaginationLoop(
-                f"The last hit of this page has the sort values {_short(json.dumps(token))} of an earlier "
-                "page's last hit: the search answered the same hits again (it ignores search_after, or the "
-                "sort is not unique per document); stopping instead of fetching them in a loop. End the "
+                f"This page would be continued after the sort values {_short(after_key)}, as an earlier "
+                "page was: the search answered the same hits again (it ignores search_after, or its sort "
+                "is not the one the hits are in); stopping instead of fetching them in a loop. End the "
                 'sort with a field unique per document (e.g. {"id": "asc"}).'
             )
-        if current is not None:
-            self._recent.append(json.dumps(current, sort_keys=True))
-        self.state["cursor"] = token
-        if page.count < size:
-            self.stopped_because = f"the page holds {page.count} hits, fewer than the {size} asked for"
-            return False
+        if current_key is not None:
+            self._recent.append(current_key)
+        self.state["cursor"] = after
+        self.state["overlap"] = {"sort": last, "hits": [_hit_identity(hit) for hit in hits[start:]]}
         return True
+
+    def _hit_sort_values(self, hits, index: int) -> list:
+        """The sort values of ``hits[index]``, a list of JSON scalars; else the run fails naming the hit."""
+        values = get_path(hits[index], path_parts(self._sort_field))
+        if (
+            isinstance(values, list)
+            and values
+            and all(value is None or isinstance(value, (str, int, float, bool)) for value in values)
+        ):
+            return values
+        hit = hits[index]
+        named = f" {hit['_id']!r}" if isinstance(hit, dict) and isinstance(hit.get("_id"), str) else ""
+        found = "none" if values is None else f"a JSON {json_type_name(values)}"
+        which = "The last hit" if index == len(hits) - 1 else f"Hit {index + 1}"
+        raise PaginationError(
+            f"{which}{named} of page {self.state.get('pages', 0) + 1} has no sort values at "
+            f"{self._sort_field!r} ({found}, not a list of values), so the search cannot be continued "
+            'after it and the sync cannot show it got every hit. Check the "sort" of request_body (a '
+            "search with a sort answers each hit's sort values) and pagination.cursor_field."
+        )
+
+    def keep_new(self, records: list) -> list:
+        """``search_after``: the page without the hits the page before asked for again (``overlap``:
+        those of its final sort values, found by index and id with the same values). A hit of them
+        that is gone or whose values changed is simply not there."""
+        overlap = self.state.get("overlap") if self.search_after else None
+        if not overlap or not records:
+            return records
+        asked = set(overlap["hits"])
+        values = json.dumps(overlap["sort"], sort_keys=True)
+        field_path = path_parts(self._sort_field)
+        kept = []
+        for index, hit in enumerate(records):
+            if not asked:
+                kept.extend(records[index:])
+                break
+            identity = _hit_identity(hit)
+            if identity in asked and json.dumps(get_path(hit, field_path), sort_keys=True) == values:
+                asked.discard(identity)
+            else:
+                kept.append(hit)
+        return kept
 
     def _missing_configured_path(self, page: FetchedPage) -> str | None:
         path = self.config.get("cursor_path")
@@ -1651,7 +1683,7 @@ class CursorPagination(Paginator):
         config = self.config
         if self.search_after and self.state.get("cursor") is not None:
             return (
-                f"The last hit's sort values were sent as {self._cursor_param()!r} in the POSTed search; a "
+                f"A hit's sort values were sent as {self._cursor_param()!r} in the POSTed search; a "
                 "search that answers the same hits again ignores it (a proxy that drops it, another "
                 "search API): Elasticsearch and OpenSearch take it in the body of a _search with its sort."
             )
@@ -1684,8 +1716,8 @@ class CursorPagination(Paginator):
             return f"cursor (the last record's {self.config.get('cursor_field', 'id')!r}, sent as {param!r})"
         if self.search_after:
             return (
-                f"search_after (the last hit's {self.config.get('cursor_field', 'sort')!r}, sent as "
-                f"{param!r} with {self.config['page_size']} hits a page)"
+                f"search_after (the {self.config.get('cursor_field', 'sort')!r} of the last hit before the "
+                f"page's final sort values, sent as {param!r} with {self.config['page_size']} hits a page)"
             )
         if self.config.get("cursor_header"):
             return f"cursor (token in the {self.config['cursor_header']!r} header, sent as {param!r})"
@@ -1886,6 +1918,9 @@ class AutoPaginator:
 
     def take_notes(self) -> list[str]:
         return self.inner.take_notes() if self.inner is not None else []
+
+    def keep_new(self, records: list) -> list:
+        return self.inner.keep_new(records) if self.inner is not None else records
 
     def note_announcements(self, page: FetchedPage) -> None:
         if self.inner is not None:
@@ -2356,6 +2391,14 @@ def _offset_config(param: str, size: dict, because: str) -> dict:
         config["limit"] = size["page_size"]
         config["limit_param"] = size.get("size_param", "limit")
     return config
+
+
+def _hit_identity(hit) -> str:
+    """What tells a search hit from another: its index and id, else its whole JSON (a hash)."""
+    if isinstance(hit, dict) and isinstance(hit.get("_id"), str):
+        return json.dumps([hit.get("_index"), hit["_id"]])
+    text = json.dumps(hit, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
 
 
 def _short(token: str) -> str:

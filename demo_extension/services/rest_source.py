@@ -128,8 +128,10 @@ class PageReader:
         ``stop_error``: the records are the upstream's answer to a request MigrateIQ made, so the
         sync stores them before the run fails, and the preview shows them with the problem."""
         numbers = PageNumbers()
-        records, plain, body = self.extract(response, numbers)
+        answered, plain, body = self.extract(response, numbers)
         path = self.records_path
+        paginator = self.paginator
+        records = paginator.keep_new(answered)  # a search_after page's hits the page before read
         # A body that is itself the record (records_path "") holds no pagination data: its own
         # fields ("done": false on a task) are not flags about pages.
         page = FetchedPage(
@@ -137,10 +139,9 @@ class PageReader:
             response.headers,
             {} if path == "" and type(body) is dict else body,
             len(records),
-            records[-1] if records else None,
-            records,
+            answered[-1] if answered else None,
+            answered,
         )
-        paginator = self.paginator
         detected = paginator.current is None
         stop_error = None
         try:

@@ -683,8 +683,20 @@ SORTED = {"query": {"match_all": {}}, "sort": [{"updated": "asc"}, {"id": "asc"}
 def hits_page(*sorts):
     """A _search answer whose hits have the sort values ``sorts`` (None: a hit without them)."""
     hits = [{"_id": f"d{n}", **({"sort": sort} if sort is not None else {})} for n, sort in enumerate(sorts)]
-    last = hits[-1] if hits else None
-    return FetchedPage(ENDPOINT, httpx.Headers(), {"hits": {"hits": hits}}, len(hits), last)
+    return answered(hits)
+
+
+def answered(hits, paginator=None):
+    """The page a reader hands the paginator: the hits as answered, counted without those the page
+    before asked for again (``keep_new``)."""
+    kept = paginator.keep_new(hits) if paginator is not None else hits
+    return FetchedPage(
+        ENDPOINT, httpx.Headers(), {"hits": {"hits": hits}}, len(kept), hits[-1] if hits else None, hits
+    )
+
+
+def hit(id_, *sort):
+    return {"_index": "docs", "_id": id_, "sort": list(sort)}
 
 
 @pytest.mark.parametrize(
@@ -723,16 +735,65 @@ def test_a_sorted_posted_search_takes_search_after_and_other_paginations_are_not
     assert check_search_after_request(validate_pagination_config({"type": "auto"}), "GET", {}) is None
 
 
-def test_search_after_sends_the_last_hit_s_sort_values_as_a_list_until_a_short_page():
+def test_search_after_continues_after_the_hit_before_the_last_and_drops_the_last_when_asked_again():
     paginator = make_paginator(validate_pagination_config(SEARCH_AFTER), ENDPOINT)
     assert paginator.request().params == {"size": "2"}
-    assert paginator.advance(hits_page([1, "a"], [2, "b"])) is True
+    assert paginator.advance(answered([hit("a", 1, "a"), hit("b", 2, "b")], paginator)) is True
+    checkpoint = dict(paginator.state)
+    # the next page starts after the first hit: it answers "b" again, then what follows it
+    assert paginator.request().params == {"size": "2", "search_after": [1, "a"]}
+    second = [hit("b", 2, "b"), hit("c", 3, "c")]
+    assert paginator.keep_new(second) == [hit("c", 3, "c")]
+    assert paginator.advance(answered(second, paginator)) is True
     assert paginator.request().params == {"size": "2", "search_after": [2, "b"]}
+    last = [hit("c", 3, "c")]
+    assert paginator.keep_new(last) == [] and paginator.advance(answered(last, paginator)) is False
+    assert paginator.state["seen"] == 3  # each hit once
+    # The state is what a checkpoint keeps: a run resumed from it asks and drops the same.
+    resumed = make_paginator(validate_pagination_config(SEARCH_AFTER), ENDPOINT, checkpoint)
+    assert resumed.request().params == {"size": "2", "search_after": [1, "a"]}
+    assert resumed.keep_new(second) == [hit("c", 3, "c")]
+
+
+def test_a_short_page_is_the_last_and_names_the_hits_it_holds():
+    paginator = make_paginator(validate_pagination_config(SEARCH_AFTER), ENDPOINT)
+    assert paginator.advance(hits_page([1, "a"], [2, "b"])) is True
     assert paginator.advance(hits_page([3, "c"])) is False
     assert paginator.stopped_because == "the page holds 1 hits, fewer than the 2 asked for"
-    # The state is what a checkpoint keeps: a run resumed from it continues after the same hit.
+
+
+def test_hits_of_the_last_sort_values_are_all_asked_again_so_a_tie_past_the_page_is_read():
+    config = validate_pagination_config({**SEARCH_AFTER, "page_size": 4})
+    paginator = make_paginator(config, ENDPOINT)
+    # a sort on a date alone: "c" and "d" share it with "e", which the page had no room for
+    assert paginator.advance(answered([hit("a", 1), hit("b", 2), hit("c", 3), hit("d", 3)], paginator))
+    assert paginator.request().params["search_after"] == [2]
+    nxt = [hit("d", 3), hit("c", 3), hit("e", 3), hit("f", 4)]  # equal values in another order
+    assert paginator.keep_new(nxt) == [hit("e", 3), hit("f", 4)]
+    assert paginator.advance(answered(nxt, paginator)) is True
+    assert paginator.request().params["search_after"] == [3]
+
+
+def test_a_hit_asked_again_that_is_gone_or_moved_drops_nothing_and_a_hit_new_before_it_is_kept():
+    paginator = make_paginator(validate_pagination_config(SEARCH_AFTER), ENDPOINT)
+    assert paginator.advance(answered([hit("a", 1), hit("b", 3)], paginator))
+    assert paginator.keep_new([hit("n", 2), hit("b", 3)]) == [hit("n", 2)]  # "n" added after the page
+    assert paginator.keep_new([hit("c", 4), hit("d", 5)]) == [hit("c", 4), hit("d", 5)]  # "b" removed
+    assert paginator.keep_new([hit("b", 9), hit("c", 10)]) == [hit("b", 9), hit("c", 10)]  # "b" moved
+
+
+def test_a_full_page_of_one_sort_value_cannot_be_continued_past_and_fails_naming_it():
+    paginator = make_paginator(validate_pagination_config(SEARCH_AFTER), ENDPOINT)
+    with pytest.raises(PaginationError, match=r"All 2 hits of page 1 have the same sort values \[7\]"):
+        paginator.advance(answered([hit("a", 7), hit("b", 7)], paginator))
+
+
+def test_a_checkpoint_made_before_overlaps_continues_after_its_last_hit_dropping_nothing():
     resumed = make_paginator(validate_pagination_config(SEARCH_AFTER), ENDPOINT, {"cursor": [2, "b"]})
     assert resumed.request().params == {"size": "2", "search_after": [2, "b"]}
+    assert resumed.keep_new([hit("c", 3, "c")]) == [hit("c", 3, "c")]
+    with pytest.raises(PaginationLoop):  # its cursor is the page before's last hit: the loop guard holds
+        resumed.advance(answered([hit("b", 2, "b"), hit("c", 3, "c")]))
 
 
 def test_search_after_ends_at_an_empty_page_with_nothing_to_report():
@@ -758,12 +819,30 @@ def test_a_last_hit_without_a_list_of_sort_values_fails_naming_it(last, found):
     assert found in str(raised.value)
 
 
-def test_the_same_sort_values_twice_are_a_loop_even_on_pages_that_differ():
+def test_the_hit_a_full_page_continues_after_needs_sort_values_too():
+    paginator = make_paginator(validate_pagination_config(SEARCH_AFTER), ENDPOINT)
+    with pytest.raises(PaginationError, match=r"Hit 1 'd0' of page 1 has no sort values at 'sort' \(none"):
+        paginator.advance(hits_page(None, [2, "b"]))
+
+
+def test_the_same_sort_values_to_continue_after_twice_are_a_loop():
     paginator = make_paginator(validate_pagination_config(SEARCH_AFTER), ENDPOINT)
     assert paginator.advance(hits_page([1, "a"], [2, "b"])) is True
     assert paginator.advance(hits_page([3, "c"], [4, "d"])) is True
-    with pytest.raises(PaginationLoop, match=r"sort values \[2, \"b\"\] of an earlier page's last hit"):
-        paginator.advance(hits_page([5, "e"], [2, "b"]))
+    with pytest.raises(PaginationLoop, match=r"continued after the sort values \[1, \"a\"\], as an earlier"):
+        paginator.advance(hits_page([1, "a"], [2, "b"]))
+    again = make_paginator(validate_pagination_config(SEARCH_AFTER), ENDPOINT)
+    assert again.advance(hits_page([1, "a"], [2, "b"])) is True
+    with pytest.raises(PaginationLoop):  # the first page answered again: search_after not taken
+        again.advance(hits_page([1, "a"], [2, "b"]))
+
+
+def test_a_short_page_that_continues_the_last_values_of_the_page_before_is_its_end():
+    paginator = make_paginator(validate_pagination_config({**SEARCH_AFTER, "page_size": 4}), ENDPOINT)
+    assert paginator.advance(answered([hit("a", 1), hit("b", 1), hit("c", 2), hit("d", 2)], paginator))
+    last = [hit("c", 2), hit("d", 2), hit("e", 2)]  # its last values are the page before's: no loop
+    assert paginator.advance(answered(last, paginator)) is False
+    assert paginator.state["seen"] == 5 and paginator.shortfall(answered(last)) is None
 
 
 def test_search_after_names_its_own_field_and_parameter_when_configured():
@@ -771,7 +850,7 @@ def test_search_after_names_its_own_field_and_parameter_when_configured():
         {**SEARCH_AFTER, "cursor_field": "fields.sort_key", "cursor_param": "search_after"}
     )
     paginator = make_paginator(config, ENDPOINT)
-    full = FetchedPage(ENDPOINT, httpx.Headers(), {}, 2, {"fields": {"sort_key": ["k2"]}})
-    assert paginator.advance(full) is True
-    assert paginator.request().params["search_after"] == ["k2"]
-    assert "search_after (the last hit's 'fields.sort_key'" in paginator.describe()
+    hits = [{"_id": "1", "fields": {"sort_key": ["k1"]}}, {"_id": "2", "fields": {"sort_key": ["k2"]}}]
+    assert paginator.advance(answered(hits)) is True
+    assert paginator.request().params["search_after"] == ["k1"]
+    assert "search_after (the 'fields.sort_key' of the last hit before" in paginator.describe()

@@ -2726,7 +2726,7 @@ def test_a_list_cursor_not_configured_as_search_after_fails_at_once_naming_the_s
     )
 
 
-#: The README's search_after configuration: the last hit's sort values sent back as search_after.
+#: The README's search_after configuration: a hit's sort values sent back as search_after.
 ELASTICSEARCH_SEARCH_AFTER = {"type": "cursor", "cursor_from": "search_after", "page_size": 5}
 ELASTICSEARCH_SORTED_SEARCH = {"query": {"match_all": {}}, "sort": [{"sku": "asc"}, {"id": "asc"}]}
 
@@ -2748,8 +2748,8 @@ def _search_afters(vendor) -> list:
 
 @pytest.mark.parametrize(
     ("records", "pages", "last_page"),
-    [(23, 5, "the page holds 3 hits, fewer than the 5 asked for"), (20, 5, None)],
-    ids=["short-last-page", "empty-last-page"],
+    [(23, 6, "the page holds 3 hits, fewer than the 5 asked for"), (21, 6, None)],
+    ids=["short-last-page", "last-page-only-the-hit-asked-again"],
 )
 def test_an_elasticsearch_search_pages_by_search_after_until_a_page_holds_fewer_hits_than_asked(
     vendor_server, make_connector, records, pages, last_page
@@ -2762,7 +2762,8 @@ def test_an_elasticsearch_search_pages_by_search_after_until_a_page_holds_fewer_
     assert log.status == SyncStatus.SUCCESS, log.error_message
     assert (log.records_created, log.records_total, log.pages_fetched) == (records, records, pages)
     assert _canonical(stored_records(connector).values()) == _canonical(vendor.all_records())
-    assert _search_afters(vendor) == [None, [5], [10], [15], [20]]
+    # each page continues after its last hit but one: the next page answers that hit again first
+    assert _search_afters(vendor) == [None, [4], [8], [12], [16], [20]]
     assert all(
         {key: value for key, value in request["body"].items() if key != "search_after"}
         == {**ELASTICSEARCH_SORTED_SEARCH, "size": 5}
@@ -2788,7 +2789,7 @@ def test_more_hits_than_the_result_window_are_read_whole_by_search_after_in_orde
 
     assert log.status == SyncStatus.SUCCESS, log.error_message
     assert (log.records_created, log.records_total, log.pages_fetched) == (95, 95, 5)
-    assert _search_afters(vendor) == [None, [20], [40], [60], [80]]
+    assert _search_afters(vendor) == [None, [19], [38], [57], [76]]
     stored = SyncedRecord.objects.filter(connector=connector).order_by("pk")
     assert list(stored.values_list("external_id", flat=True)) == [f"p{n:04d}" for n in range(1, 96)]
 
@@ -2797,15 +2798,17 @@ def test_a_search_after_run_failed_midway_resumes_after_the_sort_values_of_its_c
     vendor_server, make_connector, fast_retries
 ):
     vendor = vendor_server(Elasticsearch)
-    vendor.refused_after = [10]  # the third page answers HTTP 503 on every attempt
+    vendor.refused_after = [8]  # the third page answers HTTP 503 on every attempt
     connector = _search_after_connector(vendor, make_connector)
 
     failed = run_sync(connector)
 
     assert failed.status == SyncStatus.FAILED
-    assert failed.records_created == 10 and failed.checkpoint
+    assert failed.records_created == 9 and failed.checkpoint
     assert "HTTP 503" in failed.error_message
-    assert Checkpoint.source_part(failed.checkpoint)["pagination"]["state"]["cursor"] == [10]
+    state = Checkpoint.source_part(failed.checkpoint)["pagination"]["state"]
+    assert state["cursor"] == [8]
+    assert state["overlap"] == {"sort": [9], "hits": ['["products", "p0009"]']}
 
     vendor.refused_after = None
     vendor.requests.clear()
@@ -2813,58 +2816,78 @@ def test_a_search_after_run_failed_midway_resumes_after_the_sort_values_of_its_c
 
     assert resumed.pk == failed.pk
     assert resumed.status == SyncStatus.SUCCESS, resumed.error_message
-    assert resumed.records_created == 23
-    assert _search_afters(vendor) == [[10], [15], [20]]
+    assert resumed.records_created == 23 and resumed.records_updated == 0
+    assert _search_afters(vendor) == [[8], [12], [16], [20]]  # hit 9, asked again first, dropped
     assert _canonical(stored_records(connector).values()) == _canonical(vendor.all_records())
 
 
-def test_a_hit_without_sort_values_fails_the_search_after_run_naming_it(vendor_server, make_connector):
+@pytest.mark.parametrize(
+    ("without", "said"),
+    [(13, "The last hit 'p0013' of page 3"), (12, "Hit 4 'p0012' of page 3")],
+    ids=["the-last-hit", "the-hit-continued-after"],
+)
+def test_a_hit_without_sort_values_fails_the_search_after_run_naming_it(
+    vendor_server, make_connector, without, said
+):
     vendor = vendor_server(Elasticsearch)
-    vendor.hit_without_sort = 10  # the last hit of page 2
+    vendor.hit_without_sort = without  # on page 3 (hits 9 to 13)
     connector = _search_after_connector(vendor, make_connector)
 
     log = run_sync(connector)
 
     assert log.status == SyncStatus.FAILED
-    assert (log.records_created, len(vendor.requests)) == (10, 2)
-    assert "The last hit 'p0010' of page 2 has no sort values at 'sort of the last hit' (none" in (
-        log.error_message
-    )
+    assert (log.records_created, len(vendor.requests)) == (13, 3)  # the page is stored, no next
+    assert f"{said} has no sort values at 'sort' (none" in log.error_message
 
 
-def test_hits_of_equal_sort_values_on_a_page_fail_the_search_after_run_naming_them(
+def test_a_sort_of_equal_values_reads_every_hit_by_asking_again_for_each_page_s_last_values(
     vendor_server, make_connector
 ):
-    # a sort on a date alone: where equal values met at a page's end, search_after would skip the
-    # rest of them without a word; two on one page show the sort is not unique
+    # a sort on a date alone ([1], [1], [1], [2], [2], [2], ...): search_after after a page's last
+    # hit would skip the hits of its values the page had no room for, without any answer showing it
     vendor = vendor_server(Elasticsearch)
-    vendor.sort_of = lambda number: 1 + (number - 1) // 3  # [1], [1], [1], [2], [2], [2], …
+    vendor.sort_of = lambda number: 1 + (number - 1) // 3
     connector = _search_after_connector(vendor, make_connector)
 
     log = run_sync(connector)
 
-    assert log.status == SyncStatus.FAILED
-    assert log.records_created == 5 and len(vendor.requests) == 1  # the page is stored, no next
-    assert "Two hits ('p0001' and 'p0002') of page 1 have the same sort values [1] in 'sort'" in (
-        log.error_message
-    )
-    assert 'End the "sort" of request_body with a field unique per document' in log.error_message
+    assert log.status == SyncStatus.SUCCESS, log.error_message
+    assert (log.records_created, log.records_updated) == (23, 0)
+    assert _canonical(stored_records(connector).values()) == _canonical(vendor.all_records())
+    assert _search_afters(vendor)[:3] == [None, [1], [2]]  # page 1 ends [2], [2]: both asked again
 
 
-def test_equal_sort_values_only_across_a_pages_end_leave_the_run_partial_by_the_exact_total(
-    vendor_server, make_connector
+@pytest.mark.parametrize("total", ["exact", "lower-bound"])
+def test_equal_sort_values_across_a_pages_end_are_read_whatever_the_total_says(
+    vendor_server, make_connector, total
 ):
-    # hits 5 and 6 share their sort values, page 1 ends at 5: search_after [3] skips hit 6, which
-    # no page shows; the search's exact total (23) is the proof that one is missing
+    # hits 5 and 6 share their sort values and page 1 ends at hit 5: continued after hit 5, the
+    # search skipped hit 6 (with an exact total the run was PARTIAL; with "at least 10" SUCCESS
+    # without it). Continued after hit 4, the next page answers hits 5 and 6.
     vendor = vendor_server(Elasticsearch)
     vendor.sort_of = lambda number: number if number < 6 else number - 1  # … [4], [5], [5], [6] …
+    if total == "lower-bound":
+        vendor.track_total_hits = 10  # hits.total {"value": 10, "relation": "gte"}
     connector = _search_after_connector(vendor, make_connector)
 
     log = run_sync(connector)
 
-    assert log.status == SyncStatus.PARTIAL, (log.status, log.error_message)
-    assert log.records_created == 22
-    assert "p0006" not in stored_records(connector)
+    assert log.status == SyncStatus.SUCCESS, (log.status, log.error_message)
+    assert (log.records_created, log.records_updated) == (23, 0)
+    assert "p0006" in stored_records(connector)
+
+
+def test_a_full_page_of_one_sort_value_fails_the_search_after_run_naming_it(vendor_server, make_connector):
+    vendor = vendor_server(Elasticsearch)
+    vendor.sort_of = lambda number: 4 if 4 <= number <= 10 else number  # page 2: hits 4-8, all [4]
+    connector = _search_after_connector(vendor, make_connector)
+
+    log = run_sync(connector)
+
+    assert log.status == SyncStatus.FAILED
+    assert log.records_created == 8 and len(vendor.requests) == 2  # page 2 is stored, no next
+    assert "All 5 hits of page 2 have the same sort values [4] in 'sort'" in log.error_message
+    assert 'End the "sort" of request_body with a field unique per document' in log.error_message
 
 
 def test_a_search_that_ignores_search_after_fails_on_the_same_sort_values_instead_of_looping(
@@ -2878,8 +2901,10 @@ def test_a_search_that_ignores_search_after_fails_on_the_same_sort_values_instea
 
     assert log.status == SyncStatus.FAILED
     assert log.records_created == 5 and len(vendor.requests) == 2
-    assert "holds the same records as an earlier page" in log.error_message
-    assert "The last hit's sort values were sent as 'search_after' in the POSTed search" in log.error_message
+    assert "This page would be continued after the sort values [4], as an earlier page was" in (
+        log.error_message
+    )
+    assert "(it ignores search_after" in log.error_message
 
 
 @pytest.mark.parametrize(
