@@ -79,10 +79,11 @@ def post_worker_init(worker):
     signal.signal(signal.SIGINT, quit_once)
     signal.signal(signal.SIGQUIT, quit_once)
 
-    # calls that hold a web thread (connection tests, previews, waits, exports) leave one free
+    # calls that hold a web thread (connection tests, previews, waits, exports) leave one free: a
+    # thread of a process of several, else a process of the server's (counted in Redis)
     from core.interactive import set_web_threads
 
-    set_web_threads(worker.cfg.threads)
+    set_web_threads(worker.cfg.threads, processes=worker.cfg.workers)
 
 
 def worker_int(worker):

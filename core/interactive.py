@@ -19,7 +19,9 @@ So one user holds at most one web thread, and one tenant (however many members i
 bound the process: two tenants at their limits held all four threads of ``make run``. A server
 process of several threads (gunicorn's ``--threads``, told by ``gunicorn.conf.py`` through
 :func:`set_web_threads`) keeps one of them free of such calls: a call past its threads less one is
-a 429 too (:class:`_ProcessThreads`, counted in the process, where the threads are). With the
+a 429 too (:class:`_ProcessThreads`, counted in the process, where the threads are). A server of
+several processes of one thread each (gunicorn's sync workers, the production image's default) keeps
+one process free the same way, counted in the shared cache (:class:`_ServerProcesses`). With the
 embedded default's local-memory cache the slots are counted per server process. Usage, one line on
 a view method::
 
@@ -45,7 +47,9 @@ of grace) and its thread once no byte went out for ``MIGRATEIQ_DOWNLOAD_STALL_SE
 import contextlib
 import functools
 import math
+import os
 import secrets
+import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -145,10 +149,32 @@ class _ProcessThreads:
 _process_threads = _ProcessThreads()
 
 
-def set_web_threads(threads: int) -> None:
-    """Tell this module how many request threads the process serves with (gunicorn's
-    ``post_worker_init``): with more than one, one of them is kept free of calls that hold a thread."""
+class _ServerProcesses:
+    """A server of several processes of one thread each (gunicorn's sync workers, the production
+    default): the calls that hold a web thread take one of the server's processes less one, counted
+    in the shared cache (Redis: every process of the server sees the same slots) under the host's
+    name and the server's arbiter (its workers' parent), so two servers never share their slots."""
+
+    def __init__(self) -> None:
+        self.processes = 0
+        self.server = ""
+
+    def keys(self) -> list[str]:
+        if self.processes <= 1:
+            return []
+        return [f"web-process-slot:{self.server}:{n}" for n in range(self.processes - 1)]
+
+
+_server_processes = _ServerProcesses()
+
+
+def set_web_threads(threads: int, processes: int = 1) -> None:
+    """Tell this module how the server serves requests (gunicorn's ``post_worker_init``): with more
+    than one thread a process keeps one of them free of calls that hold a thread; a server of several
+    processes of one thread keeps one process free (counted in the shared cache)."""
     _process_threads.threads = threads
+    _server_processes.processes = processes if threads == 1 else 0
+    _server_processes.server = f"{socket.gethostname()}:{os.getppid()}"
 
 
 class HeldSlots:
@@ -158,23 +184,23 @@ class HeldSlots:
 
     def __init__(self, keys: list[str], token: str, hold: int):
         self.keys = keys
-        self._token = token
-        self._hold = hold
+        self.token = token
+        self.hold = hold
         self._released = False
 
     def renew(self) -> None:
-        _process_threads.renew(self._token, self._hold)
+        _process_threads.renew(self.token, self.hold)
         for key in self.keys:
-            if cache.get(key) == self._token:
-                cache.touch(key, self._hold)
+            if cache.get(key) == self.token:
+                cache.touch(key, self.hold)
 
     def release(self) -> None:
         if self._released:
             return
         self._released = True
-        _process_threads.give_back(self._token)
+        _process_threads.give_back(self.token)
         for key in self.keys:
-            if cache.get(key) == self._token:
+            if cache.get(key) == self.token:
                 cache.delete(key)
 
 
@@ -197,21 +223,42 @@ def take_slots(request, seconds: float, *, user_key: str, in_flight_message: str
             f"everyone's quick requests; try again in {retry_after} s.",
             retry_after,
         )
-    tenant_keys = _tenant_slot_keys(request)
-    tenant_key = next((key for key in tenant_keys if cache.add(key, mine, timeout=hold)), None)
-    if tenant_keys and tenant_key is None:
-        held.release()
-        retry_after = _seconds_left(tenant_keys, seconds)
-        return NoSlot(
-            f"Your tenant already has {len(tenant_keys)} calls in progress that hold a web thread "
+    refused = _take_one_of(
+        _server_processes.keys(),
+        held,
+        seconds,
+        lambda count, retry_after: (
+            f"This server has {count} calls in progress that hold a web thread, all of its "
+            f"{_server_processes.processes} processes but the one kept for everyone's quick requests; "
+            f"try again in {retry_after} s."
+        ),
+    )
+    refused = refused or _take_one_of(
+        _tenant_slot_keys(request),
+        held,
+        seconds,
+        lambda count, retry_after: (
+            f"Your tenant already has {count} calls in progress that hold a web thread "
             f"(upstream and connection tests, previews, waits for a run, exports, field profiles), "
             f"the most one tenant may have (MIGRATEIQ_TENANT_INTERACTIVE_SLOTS); try again in "
-            f"{retry_after} s.",
-            retry_after,
-        )
-    if tenant_key is not None:
-        held.keys.append(tenant_key)
-    return held
+            f"{retry_after} s."
+        ),
+    )
+    return refused or held
+
+
+def _take_one_of(keys: list[str], held: HeldSlots, seconds: float, refusal) -> NoSlot | None:
+    """Take one of the slots ``keys`` (none: no bound) for ``held``: None, else ``held`` is given
+    back and the :class:`NoSlot` says ``refusal(len(keys), retry_after)``."""
+    if not keys:
+        return None
+    key = next((key for key in keys if cache.add(key, held.token, timeout=held.hold)), None)
+    if key is None:
+        held.release()
+        retry_after = _seconds_left(keys, seconds)
+        return NoSlot(refusal(len(keys), retry_after), retry_after)
+    held.keys.append(key)
+    return None
 
 
 @contextlib.contextmanager

@@ -9,6 +9,7 @@ editors, each tenant within its slots, take three of the four threads at most: t
 for everyone's quick requests.
 """
 
+import contextlib
 import os
 import socket
 import subprocess
@@ -24,7 +25,7 @@ from core.tests.upstreams import TCPUpstream, free_port
 from demo_extension.models import CustomDataConnector
 from demo_extension.tests.sync_support import store
 from demo_extension.tests.worker_process import BASE_DIR, worker_environment
-from tenancy.models import Role
+from tenancy.models import Role, Tenant
 
 pytestmark = [
     pytest.mark.server_process,
@@ -35,6 +36,7 @@ pytestmark = [
 
 
 BOUND_SECONDS = 2.0
+TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 
 
 def _drip(sock, upstream):
@@ -53,10 +55,11 @@ def drip():
     server.close()
 
 
-@pytest.fixture
-def web_server(tmp_path, drip):
+@contextlib.contextmanager
+def gunicorn(tmp_path, drip, *, workers: int, threads: int, **env):
+    """gunicorn serving MigrateIQ with ``workers`` processes of ``threads`` threads: its base URL."""
     port = free_port()  # a fixed one met another run's server on a shared machine
-    env = worker_environment(
+    environment = worker_environment(
         var_dir=tmp_path / "var",
         broker_url=None,
         queue="unused",
@@ -65,6 +68,7 @@ def web_server(tmp_path, drip):
         MIGRATEIQ_INTERACTIVE_DEADLINE_SECONDS="4",
         MIGRATEIQ_HTTP_TIMEOUT="30",
         MIGRATEIQ_DOWNLOAD_STALL_SECONDS="2",
+        **env,
     )
     log = (tmp_path / "gunicorn.log").open("wb")
     process = subprocess.Popen(
@@ -78,31 +82,62 @@ def web_server(tmp_path, drip):
             "--bind",
             f"127.0.0.1:{port}",
             "--workers",
-            "1",
+            str(workers),
             "--threads",
-            "4",
+            str(threads),
         ],
         cwd=BASE_DIR,
-        env=env,
+        env=environment,
         stdout=log,
         stderr=subprocess.STDOUT,
         start_new_session=True,
     )
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            break
-        except OSError:
-            if process.poll() is not None:
-                raise RuntimeError((tmp_path / "gunicorn.log").read_text()) from None
-            time.sleep(0.1)
-    # The first request loads the URL configuration and the API: warm up before measuring.
-    assert httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=30).status_code in (200, 503)
-    yield f"http://127.0.0.1:{port}"
-    os.killpg(process.pid, 9)
-    process.wait(10)
-    log.close()
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                break
+            except OSError:
+                if process.poll() is not None:
+                    raise RuntimeError((tmp_path / "gunicorn.log").read_text()) from None
+                time.sleep(0.1)
+        # The first request of a process loads the URL configuration and the API: warm them up
+        # before measuring (each request may reach another process).
+        for _ in range(workers * 2):
+            assert httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=30).status_code in (200, 503)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        os.killpg(process.pid, 9)
+        process.wait(10)
+        log.close()
+
+
+def _test_connection(server: str, connector, user, tenant) -> httpx.Response:
+    return httpx.post(
+        f"{server}/api/demo-extension/connectors/{connector.pk}/test_connection/",
+        headers={"Authorization": f"Bearer {token_for(user, tenant)}"},
+        timeout=60,
+    )
+
+
+def _quick_request_beside(server: str, user, tenant, calls) -> tuple[httpx.Response, float]:
+    """Another tenant's quick request while ``calls`` (threads) hold the server: its answer and how
+    long it took; then the calls are waited for."""
+    started = time.monotonic()
+    me = httpx.get(
+        f"{server}/api/auth/me/", headers={"Authorization": f"Bearer {token_for(user, tenant)}"}, timeout=60
+    )
+    seconds = time.monotonic() - started
+    for thread in calls:
+        thread.join(30)
+    return me, seconds
+
+
+@pytest.fixture
+def web_server(tmp_path, drip):
+    with gunicorn(tmp_path, drip, workers=1, threads=4) as url:
+        yield url
 
 
 def test_one_editors_slow_upstream_calls_do_not_hold_every_web_thread(
@@ -135,11 +170,7 @@ def test_one_editors_slow_upstream_calls_do_not_hold_every_web_thread(
     others: list[tuple[str, int, dict]] = []
 
     def call_as(name, user, tenant, target):
-        response = httpx.post(
-            f"{web_server}/api/demo-extension/connectors/{target.pk}/test_connection/",
-            headers={"Authorization": f"Bearer {token_for(user, tenant)}"},
-            timeout=60,
-        )
+        response = _test_connection(web_server, target, user, tenant)
         others.append((name, response.status_code, response.json()))
 
     b_connector = CustomDataConnector.objects.create(
@@ -156,15 +187,7 @@ def test_one_editors_slow_upstream_calls_do_not_hold_every_web_thread(
         more[-1].start()
         time.sleep(0.3)
     threads += more
-    started = time.monotonic()
-    me = httpx.get(
-        f"{web_server}/api/auth/me/",
-        headers={"Authorization": f"Bearer {token_for(other, tenant_b)}"},
-        timeout=60,
-    )
-    other_tenant_seconds = time.monotonic() - started
-    for thread in threads:
-        thread.join(30)
+    me, other_tenant_seconds = _quick_request_beside(web_server, other, tenant_b, threads)
 
     assert me.status_code == 200
     assert other_tenant_seconds < BOUND_SECONDS, f"another tenant waited {other_tenant_seconds:.1f} s"
@@ -221,3 +244,48 @@ def test_a_download_whose_client_stops_reading_gives_its_thread_and_slots_back(
     assert "A client read nothing of an answer for 2 s (MIGRATEIQ_DOWNLOAD_STALL_SECONDS)" in log
     assert "Socket error processing request" not in log
     assert "Traceback" not in log
+
+
+def test_a_server_of_single_thread_processes_keeps_one_process_for_everyone(
+    tmp_path, drip, make_member, tenant_a, tenant_b
+):
+    """gunicorn's sync workers (the production image: WEB_CONCURRENCY processes of one thread each)
+    had no bound of their own: two tenants, each within its two slots, held all three processes
+    with slow upstream calls, and a third tenant's sign-in waited behind them. The server now keeps
+    one process free, counted in Redis."""
+    connectors = {
+        tenant: CustomDataConnector.objects.create(
+            tenant=tenant, name="drip", api_endpoint=f"{drip.base_url}/users", auth_type="none"
+        )
+        for tenant in (tenant_a, tenant_b)
+    }
+    callers = [
+        ("a1", make_member(tenant_a, Role.EDITOR, email="editor1@acme.test"), tenant_a),
+        ("b1", make_member(tenant_b, Role.EDITOR, email="editor1@globex.test"), tenant_b),
+        ("b2", make_member(tenant_b, Role.EDITOR, email="editor2@globex.test"), tenant_b),
+    ]
+    tenant_c = Tenant.objects.create(slug="initech", name="Initech")
+    quick = make_member(tenant_c, Role.VIEWER, email="viewer@initech.test")
+    prefix = f"test-{os.getpid()}-{time.monotonic_ns()}"
+    with gunicorn(
+        tmp_path, drip, workers=3, threads=1, REDIS_URL=TEST_REDIS_URL, CACHE_KEY_PREFIX=prefix
+    ) as server:
+        outcomes: dict[str, tuple[int, dict]] = {}
+
+        def call(name, user, tenant):
+            response = _test_connection(server, connectors[tenant], user, tenant)
+            outcomes[name] = (response.status_code, response.json())
+
+        threads = []
+        for caller in callers:
+            threads.append(threading.Thread(target=call, args=caller))
+            threads[-1].start()
+            time.sleep(0.5)
+        me, other_tenant_seconds = _quick_request_beside(server, quick, tenant_c, threads)
+
+    assert me.status_code == 200
+    assert other_tenant_seconds < BOUND_SECONDS, f"another tenant waited {other_tenant_seconds:.1f} s"
+    assert {name: code for name, (code, _) in outcomes.items()} == {"a1": 200, "b1": 200, "b2": 429}, outcomes
+    assert (
+        "all of its 3 processes but the one kept for everyone's quick requests" in outcomes["b2"][1]["detail"]
+    )
