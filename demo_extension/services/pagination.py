@@ -404,13 +404,19 @@ def _check_search_after_keys(clean: dict) -> None:
     unused = [key for key in _NOT_WITH_SEARCH_AFTER if key in clean]
     if unused:
         raise ValueError(
-            f'pagination.cursor_from "search_after" reads the last hit\'s sort values: leave out '
+            f'pagination.cursor_from "search_after" reads the hits\' sort values: leave out '
             f"{', '.join(unused)}."
         )
     if "page_size" not in clean:
         raise ValueError(
             'pagination.cursor_from "search_after" needs page_size: the hits a page asks for (sent as '
             '"size"); a page with fewer is the last one.'
+        )
+    if clean["page_size"] < 2:
+        raise ValueError(
+            'pagination.cursor_from "search_after" needs a page_size of at least 2: a page is continued '
+            "after its last hit but one, so that the next page answers the last one again with any hit "
+            "of the same sort values."
         )
 
 

@@ -703,6 +703,7 @@ def hit(id_, *sort):
     ("cfg", "problem"),
     [
         ({"type": "cursor", "cursor_from": "search_after"}, "needs page_size"),
+        ({**SEARCH_AFTER, "page_size": 1}, "needs a page_size of at least 2"),
         ({**SEARCH_AFTER, "cursor_path": "x", "has_more_path": "y"}, "leave out cursor_path, has_more_path"),
         ({**SEARCH_AFTER, "cursor_header": "x-next"}, "leave out cursor_header"),
     ],
