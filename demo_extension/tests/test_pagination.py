@@ -1,8 +1,12 @@
 """Pagination settings, Link headers, totals and detection, as units (the HTTP side is in
 test_sync_pagination)."""
 
+import random
+
 import httpx
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from demo_extension.services.extract import graphql_paged_lists, several_paged_lists
 from demo_extension.services.pagination import (
@@ -844,6 +848,51 @@ def test_a_short_page_that_continues_the_last_values_of_the_page_before_is_its_e
     last = [hit("c", 2), hit("d", 2), hit("e", 2)]  # its last values are the page before's: no loop
     assert paginator.advance(answered(last, paginator)) is False
     assert paginator.state["seen"] == 5 and paginator.shortfall(answered(last)) is None
+
+
+def _search(hits: list[dict], after: list | None, size: int, rng: random.Random) -> list[dict]:
+    """What Elasticsearch answers: the hits whose sort values come after ``after``, ``size`` of
+    them, hits of equal values in an order that may change from one request to the next."""
+    past = [one for one in hits if after is None or one["sort"] > after]
+    groups: dict[int, list[dict]] = {}
+    for one in past:
+        groups.setdefault(one["sort"][0], []).append(one)
+    answer = []
+    for value in sorted(groups):
+        tied = groups[value][:]
+        rng.shuffle(tied)
+        answer += tied
+    return answer[:size]
+
+
+@given(
+    values=st.lists(st.integers(0, 12), max_size=60),
+    size=st.integers(2, 9),
+    seed=st.integers(0, 2**16),
+)
+def test_search_after_reads_every_hit_once_or_fails_whatever_the_ties_and_their_order(values, size, seed):
+    """Any sort values (a date alone: ties), any page size, ties answered in another order by each
+    request: every hit is read exactly once, or, where hits of one value fill a page, the run fails
+    saying so. Nothing is skipped or read twice without a word."""
+    rng = random.Random(seed)
+    hits = [{"_index": "docs", "_id": f"h{n}", "sort": [value]} for n, value in enumerate(values)]
+    paginator = make_paginator(validate_pagination_config({**SEARCH_AFTER, "page_size": size}), ENDPOINT)
+    read: list[str] = []
+    for _ in range(len(hits) + 2):
+        request = paginator.request()
+        answer = _search(hits, request.params.get("search_after"), size, rng)
+        kept = paginator.keep_new(answer)
+        read += [one["_id"] for one in kept]
+        try:
+            more = paginator.advance(answered(answer, paginator))
+        except PaginationError as exc:
+            counts = {value: values.count(value) for value in values}
+            assert "have the same sort values" in str(exc) and max(counts.values()) >= size
+            return
+        if not more:
+            break
+    assert sorted(read) == sorted(one["_id"] for one in hits)  # each once
+    assert paginator.state.get("seen", 0) == len(hits)
 
 
 def test_search_after_names_its_own_field_and_parameter_when_configured():
