@@ -161,6 +161,7 @@ def change_member_role(membership: Membership, role: str, *, actor) -> Membershi
     tenant's last admin. ``actor``: who did it (``None``: an operator command)."""
     if membership.role == role:
         return membership
+    _lock_admins_of(membership.tenant_id)
     if admins_left_after(membership, new_role=role) == 0:
         raise LastAdminError()
     previous = membership.role
@@ -173,10 +174,18 @@ def change_member_role(membership: Membership, role: str, *, actor) -> Membershi
 @transaction.atomic
 def remove_member(membership: Membership, *, actor) -> None:
     """Remove ``membership`` from its tenant; raises :class:`LastAdminError` for the last admin."""
+    _lock_admins_of(membership.tenant_id)
     if admins_left_after(membership, removing=True) == 0:
         raise LastAdminError()
     _record_member("member.removed", membership, actor=actor)
     membership.delete()
+
+
+def _lock_admins_of(tenant_id: int) -> None:
+    """Lock the tenant's row until the transaction ends, so that changes of its members' roles
+    count the admins left one after another: two at once (two admins demoting each other, one
+    removing itself while demoting the other) each counted the other admin and left none."""
+    list(Tenant.objects.select_for_update().filter(pk=tenant_id).values_list("pk"))
 
 
 def members_of(tenant: Tenant):

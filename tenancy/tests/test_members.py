@@ -1,8 +1,12 @@
 """The members API: tenant admins list, re-role and remove members of their own tenant (new members
 join through invitations: test_invitations.py)."""
 
+import contextlib
+import threading
+
 import pytest
 from django.contrib.auth import get_user_model
+from django.db import connection
 
 from tenancy.models import Membership, Role
 
@@ -146,3 +150,50 @@ def test_the_members_list_is_searchable_by_email(admin_client, admin_user, edito
     response = admin_client.get(MEMBERS, {"search": "editor@"})
 
     assert [row["email"] for row in response.json()["results"]] == [editor_user.email]
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("first, second", [("demote", "demote"), ("remove", "remove"), ("demote", "remove")])
+def test_two_admins_changed_at_the_same_moment_leave_the_tenant_an_admin(
+    first, second, make_member, tenant_a, monkeypatch
+):
+    """Each change counted the other admins before either had committed, so two requests at once
+    (two admins demoting each other, or one removing itself while demoting the other) each saw one
+    admin left and the tenant ended with none: no one could manage its members or webhooks."""
+    from core.tests.concurrency import started_in_thread
+    from tenancy import services
+
+    if connection.vendor == "sqlite":
+        pytest.skip("SQLite runs one write transaction at a time (IMMEDIATE): no interleaving to test")
+    admins = [make_member(tenant_a, Role.ADMIN, email=f"admin-{n}@acme.test") for n in (1, 2)]
+    counted = threading.Barrier(2, timeout=2)
+    counts = services.admins_left_after
+
+    def count_then_wait_for_the_other(*args, **kwargs):
+        left = counts(*args, **kwargs)
+        with contextlib.suppress(threading.BrokenBarrierError):
+            counted.wait()  # both have counted before either writes, unless one waits for the other
+        return left
+
+    monkeypatch.setattr(services, "admins_left_after", count_then_wait_for_the_other)
+    refused = []
+
+    def change(operation, target, actor):
+        membership = membership_of(target, tenant_a)
+        try:
+            if operation == "demote":
+                services.change_member_role(membership, Role.VIEWER, actor=actor)
+            else:
+                services.remove_member(membership, actor=actor)
+        except services.LastAdminError:
+            refused.append(operation)
+
+    threads = [
+        started_in_thread(change, first, admins[1], admins[0]),
+        started_in_thread(change, second, admins[0], admins[1]),
+    ]
+    for thread in threads:
+        thread.join(10)
+
+    assert Membership.objects.filter(tenant=tenant_a, role=Role.ADMIN).count() == 1
+    assert len(refused) == 1
