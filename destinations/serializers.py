@@ -16,6 +16,9 @@ from destinations.services.postgres import checked_addresses, connection_params,
 from tenancy.permissions import require_admin_to_move_secrets
 
 MAX_NAME_BYTES = 63
+MAX_PASSWORD_LENGTH = 4096
+#: A DSN holds the password and the rest of the connection settings.
+MAX_DSN_LENGTH = 8192
 CONNECTION_FIELDS = ("dsn", "host", "port", "database", "username", "password", "sslmode")
 #: How the user of a destination saved with a host name the web server could not resolve finds out
 #: whether the workers, which run the loads, reach it (``core.egress.saved_unresolved_warning``).
@@ -106,10 +109,14 @@ class AttachmentSerializer(serializers.ModelSerializer):
 
 
 class DestinationSerializer(StrictTypesMixin, SaveWarningsMixin, serializers.ModelSerializer):
+    # Bounded like a connector's credentials: a value as large as a request body (2.5 MB) was
+    # stored, and decrypted and sent at every connection. Spaces are part of a password.
     password = serializers.CharField(
         write_only=True,
         required=False,
         allow_blank=True,
+        trim_whitespace=False,
+        max_length=MAX_PASSWORD_LENGTH,
         style={"input_type": "password"},
         help_text="Stored encrypted; never returned.",
     )
@@ -117,6 +124,7 @@ class DestinationSerializer(StrictTypesMixin, SaveWarningsMixin, serializers.Mod
         write_only=True,
         required=False,
         allow_blank=True,
+        max_length=MAX_DSN_LENGTH,
         help_text="postgresql://user:password@host:port/db?sslmode=… instead of the separate fields; "
         "stored encrypted, never returned.",
     )

@@ -345,3 +345,30 @@ def test_a_tenant_cannot_create_destinations_past_its_quota(editor_client, outsi
     assert refused.status_code == 409, refused.content
     assert "MIGRATEIQ_TENANT_MAX_DESTINATIONS=1" in refused.json()["detail"]
     assert outsider_client.post(URL, {"name": "Two", **body}, format="json").status_code == 201
+
+
+@pytest.mark.parametrize(
+    "field, value",
+    [("password", "p" * 4097), ("dsn", "postgresql://u:" + "p" * 8192 + "@db.example.com/db")],
+)
+def test_a_destination_secret_longer_than_its_limit_is_a_400(editor_client, tenant_a, field, value):
+    """A password or DSN as large as a request body was stored, then decrypted and sent at every
+    connection; a connector's credentials were bounded already."""
+    fields = {"host": "db.example.com", "database": "db", "username": "u"} if field == "password" else {}
+    response = editor_client.post(URL, {"name": "big", **fields, field: value}, format="json")
+
+    assert response.status_code == 400, response.content
+    assert field in response.json()["errors"]
+    assert value not in response.content.decode()
+    assert not Destination.objects.filter(tenant=tenant_a).exists()
+
+
+def test_a_destination_password_keeps_its_leading_and_trailing_spaces(editor_client):
+    response = editor_client.post(
+        URL,
+        {"name": "spaced", "host": "db.example.com", "database": "db", "username": "u", "password": " pw "},
+        format="json",
+    )
+
+    assert response.status_code == 201, response.content
+    assert Destination.objects.get(pk=response.json()["id"]).password == " pw "
