@@ -6,7 +6,6 @@ import threading
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.db import connection
 
 from tenancy.models import Membership, Role
 
@@ -152,6 +151,7 @@ def test_the_members_list_is_searchable_by_email(admin_client, admin_user, edito
     assert [row["email"] for row in response.json()["results"]] == [editor_user.email]
 
 
+@pytest.mark.postgresql_only  # SQLite runs one write transaction at a time: no interleaving (conftest.py)
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("first, second", [("demote", "demote"), ("remove", "remove"), ("demote", "remove")])
 def test_two_admins_changed_at_the_same_moment_leave_the_tenant_an_admin(
@@ -163,8 +163,6 @@ def test_two_admins_changed_at_the_same_moment_leave_the_tenant_an_admin(
     from core.tests.concurrency import started_in_thread
     from tenancy import services
 
-    if connection.vendor == "sqlite":
-        pytest.skip("SQLite runs one write transaction at a time (IMMEDIATE): no interleaving to test")
     admins = [make_member(tenant_a, Role.ADMIN, email=f"admin-{n}@acme.test") for n in (1, 2)]
     counted = threading.Barrier(2, timeout=2)
     counts = services.admins_left_after
