@@ -146,8 +146,9 @@ PAGINATION_KEY_HELP = {
     "cursor_path": "Path of the next cursor in the body (when unset: searched in the body, then in the "
     "response headers APIs are known to use, such as x-ms-continuationtoken).",
     "cursor_from": "'body' (the token at cursor_path), 'last_record' (cursor_field of the last record) or "
-    "'search_after' (Elasticsearch / OpenSearch: the last hit's sort values, a list, sent as search_after in "
-    "the POSTed body, page_size hits a page; request_body needs a sort).",
+    "'search_after' (Elasticsearch / OpenSearch: a hit's sort values, a list, sent as search_after in "
+    "the POSTed body, page_size hits a page, at least 2; request_body needs a sort. A page is continued "
+    "after its last hit before its final sort values: the hits of those values come again, once each).",
     "cursor_field": "With cursor_from 'last_record': the record field sent as the cursor (default 'id'); "
     "with 'search_after': the hit's field of sort values (default 'sort').",
     "next_url_path": "Path of the next page's URL in the body, absolute or relative (detected when unset).",
