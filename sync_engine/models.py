@@ -22,7 +22,7 @@ def connector_model_label() -> str:
 
     Exactly one installed app declares ``sync_connector_model`` on its ``AppConfig``; the engine's
     runs and records point to that model. The model must provide what the engine reads and writes
-    (``docs/architecture.md``, "The connector contract").
+    (``docs/internals.md``, "The connector contract").
     """
     labels = [
         label for config in apps.get_app_configs() if (label := getattr(config, "sync_connector_model", None))
