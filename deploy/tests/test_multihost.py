@@ -133,7 +133,7 @@ def test_syncs_finish_on_the_surviving_host_when_the_other_host_is_lost_mid_sync
     pg_port = network.forward((pg.hostname or "127.0.0.1", pg.port or 5432))
     redis_port = network.forward((redis.hostname or "127.0.0.1", redis.port or 6379))
     upstreams = [
-        SampleUpstream(records=RECORDS, page_size=PAGE_SIZE, style="page", host=gateway, slow_ms=150).start()
+        SampleUpstream(records=RECORDS, page_size=PAGE_SIZE, style="page", host=gateway, slow_ms=250).start()
         for _ in range(4)
     ]
     try:
@@ -245,7 +245,17 @@ def run(db_url, db_name, gateway, host_a, host_b, pg_port, redis_port, upstreams
     def create_connector(upstream, name):
         response = web.post(
             "/api/demo-extension/connectors/",
-            json={"name": name, "api_endpoint": upstream.url, "auth_type": "none", "sync_frequency": "DAILY"},
+            # one request at a time: a run lasts its 12 pages' 3 s, so both hosts are mid-sync at once
+            # even when one worker takes its first message a second or two after the other (a busy
+            # machine); with pages fetched four at a time a run took 0.6 s and one host could finish
+            # before the other began
+            json={
+                "name": name,
+                "api_endpoint": upstream.url,
+                "auth_type": "none",
+                "sync_frequency": "DAILY",
+                "max_concurrent_requests": 1,
+            },
         )
         assert response.status_code == 201, response.text
         return response.json()["id"]
