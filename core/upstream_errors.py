@@ -10,7 +10,8 @@ text; never HTML (a proxy's error page says nothing useful in one line).
 
 :func:`rate_limit_wait` reads when a rate-limited upstream lets the next request through:
 ``Retry-After`` (seconds or an HTTP date), else an exhausted ``X-RateLimit-Remaining: 0`` with its
-``X-RateLimit-Reset`` (epoch seconds, as GitHub sends, or seconds from now), the IETF draft's
+``X-RateLimit-Reset`` (epoch seconds, as GitHub sends, seconds from now, or an HTTP date, as
+GoCardless sends its ``RateLimit-Reset``), the IETF draft's
 ``RateLimit-Reset``, Okta's ``X-Rate-Limit-Reset`` or one of Linear's windows
 (``X-RateLimit-Requests-*``, ``-Complexity-*``, ``-Endpoint-Requests-*``, reset in epoch
 milliseconds). :func:`is_rate_limited` says whether an
@@ -193,8 +194,13 @@ def rate_limit_wait(headers) -> float | None:
     for prefix in _WINDOW_PREFIXES:
         remaining = headers.get(f"{prefix}remaining", "").strip()
         reset = headers.get(f"{prefix}reset", "").strip()
-        if remaining == "0" and _DECIMAL_SECONDS.fullmatch(reset):
+        if remaining != "0" or not reset:
+            continue
+        if _DECIMAL_SECONDS.fullmatch(reset):
             waits.append(_reset_wait(float(reset)))
+        elif (at := _header_seconds(reset)) is not None:
+            # an HTTP date, as GoCardless sends it ("RateLimit-Reset: Thu, 01 May 2014 16:00:00 GMT")
+            waits.append(at)
     return max(waits) if waits else None  # every exhausted window has to have reset
 
 

@@ -1030,6 +1030,23 @@ def test_an_okta_429_waits_for_its_x_rate_limit_reset(upstream, make_client, set
     assert len(client.waits) == 1 and 0.5 < client.waits[0] <= 3
 
 
+def test_a_ratelimit_reset_given_as_an_http_date_is_waited_for(upstream, make_client, settings):
+    # GoCardless: RateLimit-Reset is the time the window resets as an HTTP date, without Retry-After
+    # (https://developer.gocardless.com/api-reference/#api-usage-rate-limiting)
+    settings.MIGRATEIQ_HTTP_RETRY_AFTER_CAP = 60
+    reset = email.utils.formatdate(int(time.time()) + 3, usegmt=True)
+    upstream.expect_ordered_request("/customers").respond_with_json(
+        {"error": {"code": 429, "type": "invalid_api_usage", "message": "Too many requests"}},
+        status=429,
+        headers={"RateLimit-Limit": "1000", "RateLimit-Remaining": "0", "RateLimit-Reset": reset},
+    )
+    upstream.expect_ordered_request("/customers").respond_with_json({"customers": []})
+    client = make_client()
+    assert client.get(_url(upstream, "/customers")).json() == {"customers": []}
+    # until the reset second: 2 to 3 s after it was set, less whatever a busy machine took to answer
+    assert len(client.waits) == 1 and 0.5 < client.waits[0] <= 3
+
+
 SHOPIFY_THROTTLED = {
     # https://shopify.dev/docs/apps/build/apis/graphql-admin/rate-limits (answered with HTTP 200)
     "errors": [{"message": "Throttled", "extensions": {"code": "THROTTLED"}}],
