@@ -141,7 +141,8 @@ def _json_error_text(body) -> str:
 # Where an error body keeps its report (Front: {"_error": {"status", "title", "message"}}; Apigee:
 # {"fault": {"faultstring"}}); keys are matched in any case (QuickBooks Online's "Fault", "Error").
 # Elasticsearch's error names its cause first in root_cause (its own reason: "all shards failed").
-_ERROR_PLACES = ("error", "errors", "_error", "fault", "root_cause")
+# Zuora's v1 errors: {"success": false, "processId", "reasons": [{"code", "message"}]}.
+_ERROR_PLACES = ("error", "errors", "_error", "fault", "root_cause", "reasons")
 
 
 def _get_any_case(place: dict, key: str):

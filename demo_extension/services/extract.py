@@ -1026,6 +1026,13 @@ def check_upstream_error(body, records_path: str, config: dict | None = None) ->
         return
     if body.get("ok") is False:
         _raise("ok: false", body.get("error") or body)
+    reasons = body.get("reasons")
+    if body.get("success") is False and isinstance(reasons, list) and reasons:
+        # Zuora's v1 API answers its errors with HTTP 200: {"success": false, "processId", "reasons":
+        # [{"code", "message"}]} (https://developer.zuora.com/docs/guides/error-handling). Its reasons
+        # are the only list there, so they would be taken for the records.
+        if records_path in ("", "reasons") or not _has_records(body, records_path):
+            _raise("success: false", reasons)
     if _has_records(body, records_path):
         return
     # Keys compared lower-case ({"Error": "Token expired"}); a key that differs only in case from

@@ -206,6 +206,7 @@ _NEXT_URL_KEYS = (
     "after_url",  # Zendesk incremental exports (cursor-based)
     "__next",  # OData v2: d.__next (server-driven paging, SuccessFactors' $skiptoken)
     "nextUri",  # DocuSign eSignature: a path relative to the API's base path (/restapi/v2.1)
+    "nextPage",  # Zuora v1 lists (an absolute URL; its Object Query's nextPage is a cursor, below)
 )
 # Cursors at fixed places that widely used APIs document, with the parameter each expects back.
 # They are read before next URLs: HubSpot's paging.next.link drops the request's own parameters.
@@ -214,6 +215,8 @@ _KNOWN_CURSORS = (
     (("response_metadata", "next_cursor"), "cursor", "Slack-style response_metadata.next_cursor"),
     (("meta", "next_token"), "pagination_token", "X (Twitter) API v2-style meta.next_token"),
     (("pages", "next", "starting_after"), "starting_after", "Intercom-style pages.next.starting_after"),
+    # https://developer.gocardless.com/api-reference/#api-usage-cursor-pagination: the last ID of the page
+    (("meta", "cursors", "after"), "after", "GoCardless-style meta.cursors.after"),
 )
 _CURSOR_KEYS = {
     # body key -> the query parameter it is usually sent back as
@@ -232,6 +235,9 @@ _CURSOR_KEYS = {
     "next_offset": "offset",  # Chargebee: an opaque token sent back as "offset"
     "next_marker": "marker",  # Box's marker-based pagination (usemarker=true); OpenStack's marker
     "lastKey": "lastKey",  # Smartsheet's token pages (paginationType=token)
+    # Zuora's Object Query (https://developer.zuora.com/docs/guides/pagination): a cursor sent back as
+    # "cursor" (its v1 lists' nextPage is a URL, read as one)
+    "nextPage": "cursor",
 }
 # Cursors an API wants back under their own name, told by the key beside them (a top-level token
 # and that key): (token path, key beside it, the parameter).
@@ -723,6 +729,10 @@ def find_next_url(body, configured_path=None):
     # object of those (BigCommerce's meta.pagination.links.next).
     for prefix, inner in _meta_objects(body):
         candidates += [((*prefix, key), inner.get(key)) for key in _NEXT_URL_KEYS]
+        pages = inner.get("pages")
+        if prefix == ("links",) and isinstance(pages, dict):
+            # DigitalOcean: links.pages {first, prev, next, last}, absolute URLs
+            candidates += [(("links", "pages", key), pages.get(key)) for key in _NEXT_URL_KEYS]
         for links_key in ("links", "_links"):
             links = inner.get(links_key)
             if isinstance(links, dict) and len(prefix) > 1:
@@ -873,6 +883,13 @@ def _known_cursor(body):
         # Reddit's Listing (https://www.reddit.com/dev/api/#listings): {"kind": "Listing", "data":
         # {"after": "t3_x", "children": [...]}}, the fullname sent back as "after" until it is null
         return ("data", "after"), "after", "Reddit-style Listing data.after"
+    meta = body.get("meta") if isinstance(body, dict) else None
+    links = meta.get("links") if isinstance(meta, dict) else None
+    token = links.get("next") if isinstance(links, dict) else None
+    if isinstance(token, str) and token.strip() and not _looks_like_url(token):
+        # Vultr (https://www.vultr.com/api/#section/Introduction/Meta-and-Pagination): {"<resource>",
+        # "meta": {"total", "links": {"next", "prev"}}}, next a cursor sent back as "cursor", "" at the end
+        return ("meta", "links", "next"), "cursor", "Vultr-style meta.links.next"
     if not isinstance(body, dict) or not isinstance(
         body.get("results" if "results" in body else "data"), list
     ):

@@ -18,6 +18,7 @@ one and allows it through the egress guard.
 from __future__ import annotations
 
 import base64
+import email.utils
 import json
 import re
 import threading
@@ -94,6 +95,13 @@ class VendorServer:
         if value is None or not str(value).isdigit() or int(value) < 1:
             return default or self.page_size
         return min(int(value), self.max_page_size)
+
+    def numbered_page(self, query: dict, size_name: str) -> tuple[int, int, int, int]:
+        """``(page number, page size, first record's index, last page number)`` of a request for
+        ``?page=N`` with its size under ``size_name``."""
+        size = self.size(query, size_name)
+        number = int(query["page"]) if str(query.get("page", "")).isdigit() else 1
+        return number, size, (number - 1) * size, max(1, -(-self.records // size))
 
     def refused_once(self, start: int, size: int) -> bool:
         """Whether the request for the page from ``start`` (pages of ``size``) is the first one for the
@@ -5928,3 +5936,465 @@ class PlaidTransactionsSync(VendorServer):
                 "request_id": "45QSn",
             },
         )
+
+
+class Vultr(VendorServer):
+    """Vultr API v2 lists (``GET /v2/instances``; ``Authorization: Bearer``): the list named after the
+    resource beside ``meta: {"total", "links": {"next", "prev"}}``, where ``links.next`` is a cursor
+    (no URL) sent back as ``cursor``, "" on the last page; ``per_page`` (default 100, at most 500).
+    Errors: ``{"error", "status"}``. https://www.vultr.com/api/#section/Introduction/Meta-and-Pagination,
+    https://www.vultr.com/api/#tag/instances/operation/list-instances,
+    https://docs.rs/crate/vultr-api/latest/source/src/dto/meta_dto.rs ("Cursor value for the next page")"""
+
+    name = "vultr"
+    path = "/v2/instances"
+    records = 23
+    page_size = 5  # 100 at Vultr
+    max_page_size = 500
+    api_key = "EXAMPLEQ4MWX7AI3OOZDZD63MRSIXFK6WEN2A"
+    next_missing_on_page: int | None = None  # this page (1-based) names no next cursor, meta.total more
+
+    def unauthorized(self):
+        return 401, {}, {"error": "Invalid API token.", "status": 401}
+
+    def record(self, number):
+        return {
+            "id": f"cb676a46-66fd-4dfb-b839-443f2e6c{number:04d}",
+            "label": f"web-{number}",
+            "region": "ewr",
+            "plan": "vc2-1c-1gb",
+            "status": "active",
+        }
+
+    def respond(self, path, query, headers):
+        records = self.all_records()
+        start = _position(query["cursor"], "vultr") if query.get("cursor") else 0
+        if start is None:
+            return 400, {}, {"error": "Invalid cursor.", "status": 400}
+        size = self.size(query, "per_page")
+        end = min(start + size, len(records))
+        cut = self.next_missing_on_page is not None and start == (self.next_missing_on_page - 1) * size
+        links = {
+            "next": _token(end, "vultr") if end < len(records) and not cut else "",
+            "prev": _token(start, "vultr-prev") if start else "",
+        }
+        return 200, {}, {"instances": records[start:end], "meta": {"total": len(records), "links": links}}
+
+
+class HetznerCloud(VendorServer):
+    """Hetzner Cloud API (``GET /v1/servers``; ``Authorization: Bearer``): the list named after the
+    resource beside ``meta: {"pagination": {"page", "per_page", "previous_page", "next_page",
+    "last_page", "total_entries"}}`` (page *numbers*, null past the ends) and a ``Link`` header with
+    ``prev``, ``next`` and ``last``; ``page`` and ``per_page`` (default 25, at most 50). Errors:
+    ``{"error": {"code", "message", "details"}}``; past its hourly budget (3600 requests) HTTP 429
+    ``rate_limit_exceeded`` with ``RateLimit-Limit``, ``RateLimit-Remaining: 0`` and ``RateLimit-Reset``
+    (a UNIX timestamp). https://docs.hetzner.cloud/#pagination, https://docs.hetzner.cloud/#rate-limiting,
+    https://docs.hetzner.cloud/#errors,
+    https://docs.rs/crate/hcloud/latest/source/src/models/pagination.rs"""
+
+    name = "hetzner-cloud"
+    path = "/v1/servers"
+    records = 23
+    page_size = 5  # 25 at Hetzner
+    max_page_size = 50
+    api_key = "jEheVytlAoFl7F8MqUQ7jAo2hOXASztX"
+    rate_limited_on_page = None
+    refused = 0
+
+    def error(self, code, message):
+        return {"error": {"code": code, "message": message, "details": {}}}
+
+    def unauthorized(self):
+        return 401, {}, self.error("unauthorized", "unable to authenticate")
+
+    def record(self, number):
+        return {
+            "id": 42_000 + number,
+            "name": f"server-{number}",
+            "status": "running",
+            "server_type": {"name": "cx22"},
+        }
+
+    def respond(self, path, query, headers):
+        records = self.all_records()
+        number, size, start, last = self.numbered_page(query, "per_page")
+        reset = str(int(time.time()) + 1)
+        if self.refused_once(start, size):
+            limits = {"RateLimit-Limit": "3600", "RateLimit-Remaining": "0", "RateLimit-Reset": reset}
+            return 429, limits, self.error("rate_limit_exceeded", "limit of 3600 requests per hour reached")
+        pagination = {
+            "page": number,
+            "per_page": size,
+            "previous_page": number - 1 if number > 1 else None,
+            "next_page": number + 1 if number < last else None,
+            "last_page": last,
+            "total_entries": len(records),
+        }
+
+        def link(page, rel):
+            return f'<{self.url}?{urlencode({"page": page, "per_page": size})}>; rel="{rel}"'
+
+        links = [link(number - 1, "prev")] if number > 1 else []
+        links += [link(number + 1, "next")] if number < last else []
+        out = {"RateLimit-Limit": "3600", "RateLimit-Remaining": "3599", "RateLimit-Reset": reset}
+        if links or last > 1:
+            out["Link"] = ", ".join([*links, link(last, "last")])
+        body = {"servers": records[start : start + size], "meta": {"pagination": pagination}}
+        return 200, out, body
+
+
+class DigitalOcean(VendorServer):
+    """DigitalOcean API v2 (``GET /v2/droplets``; ``Authorization: Bearer``): the list named after the
+    resource beside ``links: {"pages": {"first", "prev", "next", "last"}}`` (absolute URLs; the last
+    page has no ``next`` or ``last``) and ``meta: {"total"}``; ``page`` and ``per_page`` (default 20,
+    at most 200). Errors: ``{"id", "message", "request_id"}``; past 250 requests a minute or 5000 an
+    hour HTTP 429 ``too_many_requests`` with ``ratelimit-limit``, ``ratelimit-remaining: 0`` and
+    ``ratelimit-reset`` (epoch seconds). https://docs.digitalocean.com/reference/api/intro/#links--pagination,
+    https://docs.digitalocean.com/reference/api/intro/#rate-limit,
+    https://docs.rs/crate/rsdo/latest/source/spec/specification/shared/pages.yml"""
+
+    name = "digitalocean"
+    path = "/v2/droplets"
+    records = 23
+    page_size = 5  # 20 at DigitalOcean
+    max_page_size = 200
+    api_key = "dop_v1_b7d03a6947b217efb6f3ec3bd3504582b7d03a6947b217efb6f3ec3bd3504582"
+    rate_limited_on_page = None
+    next_missing_on_page: int | None = None  # this page (1-based) names no next link, meta.total more
+    refused = 0
+
+    def unauthorized(self):
+        return 401, {}, {"id": "Unauthorized", "message": "Unable to authenticate you"}
+
+    def record(self, number):
+        return {
+            "id": 3_164_444 + number,
+            "name": f"droplet-{number}",
+            "status": "active",
+            "region": {"slug": "nyc3"},
+        }
+
+    def respond(self, path, query, headers):
+        records = self.all_records()
+        number, size, start, last = self.numbered_page(query, "per_page")
+        reset = str(int(time.time()) + 1)
+        if self.refused_once(start, size):
+            limits = {"ratelimit-limit": "5000", "ratelimit-remaining": "0", "ratelimit-reset": reset}
+            return 429, limits, {"id": "too_many_requests", "message": "API Rate limit exceeded."}
+
+        def url(page):
+            return f"{self.url}?{urlencode({'page': page, 'per_page': size})}"
+
+        pages = {"first": url(1), "prev": url(number - 1)} if number > 1 else {}
+        pages |= {"last": url(last), "next": url(number + 1)} if number < last else {}
+        if number == self.next_missing_on_page:
+            pages.pop("next", None)
+        limits = {"ratelimit-limit": "5000", "ratelimit-remaining": "4816", "ratelimit-reset": reset}
+        body = {
+            "droplets": records[start : start + size],
+            "links": {"pages": pages},
+            "meta": {"total": len(records)},
+        }
+        return 200, limits, body
+
+
+class GoCardless(VendorServer):
+    """GoCardless API (``GET /customers``; ``Authorization: Bearer`` and ``GoCardless-Version:
+    2015-07-06``): ``{"customers": [...], "meta": {"cursors": {"before", "after"}, "limit"}}``;
+    ``limit`` (default 50, at most 500) and ``after`` (an ID), ``cursors.after`` null on the last page.
+    Errors: ``{"error": {"message", "documentation_url", "type", "request_id", "code", "errors":
+    [{"reason", "message"}]}}``; past 1000 requests a minute HTTP 429 ``rate_limit_exceeded`` with
+    ``RateLimit-Limit``, ``RateLimit-Remaining`` and ``RateLimit-Reset``, the time the window resets as
+    an HTTP date (``Thu, 01 May 2014 16:00:00 GMT``), and no ``Retry-After``; until then every request
+    is refused. https://developer.gocardless.com/api-reference/#api-usage-cursor-pagination,
+    https://developer.gocardless.com/api-reference/#api-usage-rate-limiting,
+    https://developer.gocardless.com/api-reference/#api-usage-errors"""
+
+    name = "gocardless"
+    path = "/customers"
+    records = 23
+    page_size = 5  # 50 at GoCardless
+    max_page_size = 500
+    api_key = "sandbox_0kq3dHEgUuQQo9ZXgNsHHmXSaUEyC7AXqRY5eVKW"
+    version = "2015-07-06"
+    rate_limited_on_page = None
+    window_seconds = 2  # how long the window stays closed after the refusal (whole seconds: a date)
+    closed_until = 0.0
+
+    def error(self, code, error_type, reason, message):
+        return {
+            "error": {
+                "message": message,
+                "documentation_url": f"https://developer.gocardless.com/api-reference#{reason}",
+                "type": error_type,
+                "request_id": "0AA0T9PTKWK3B0A4GMZ0",
+                "code": code,
+                "errors": [{"reason": reason, "message": message}],
+            }
+        }
+
+    def unauthorized(self):
+        return 401, {}, self.error(401, "invalid_api_usage", "unauthorized", "Authentication failed")
+
+    def connector_fields(self):
+        return {**super().connector_fields(), "request_headers": {"GoCardless-Version": self.version}}
+
+    def record(self, number):
+        return {
+            "id": f"CU{number:012d}",
+            "email": f"customer{number}@example.com",
+            "given_name": f"Customer {number}",
+            "created_at": "2025-01-01T12:00:00.000Z",
+        }
+
+    def respond(self, path, query, headers):
+        if headers.get("GoCardless-Version") != self.version:
+            message = "GoCardless-Version header missing or invalid"
+            return 400, {}, self.error(400, "invalid_api_usage", "missing_version_header", message)
+        records = self.all_records()
+        size = self.size(query, "limit")
+        ids = [record["id"] for record in records]
+        if query.get("after") and query["after"] not in ids:
+            return 422, {}, self.error(422, "validation_failed", "invalid_cursor", "Cursor is invalid")
+        start = ids.index(query["after"]) + 1 if query.get("after") else 0
+        now = time.time()
+        if self.rate_limited_on_page is not None and start == (self.rate_limited_on_page - 1) * size:
+            with self._lock:
+                if not self.closed_until:
+                    self.closed_until = float(int(now) + 1 + self.window_seconds)
+        if now < self.closed_until:
+            limits = {
+                "RateLimit-Limit": "1000",
+                "RateLimit-Remaining": "0",
+                "RateLimit-Reset": email.utils.formatdate(self.closed_until, usegmt=True),
+            }
+            return (
+                429,
+                limits,
+                self.error(429, "invalid_api_usage", "rate_limit_exceeded", "Too many requests"),
+            )
+        end = min(start + size, len(records))
+        cursors = {
+            "before": ids[start] if start else None,
+            "after": ids[end - 1] if end < len(records) else None,
+        }
+        return 200, {}, {"customers": records[start:end], "meta": {"cursors": cursors, "limit": size}}
+
+
+class ZuoraObjectQuery(VendorServer):
+    """Zuora Object Query (``GET /object-query/accounts``; ``Authorization: Bearer``): ``{"nextPage":
+    "<cursor>", "data": [...]}``, ``nextPage`` a cursor (no URL) sent back as ``cursor`` and absent on
+    the last page; ``pageSize`` from 1 to 99 (default 10; outside: HTTP 400). v1 errors: ``{"success":
+    false, "processId", "reasons": [{"code", "message"}]}`` (an eight-digit code; 9xxxxxxx for
+    authentication). https://developer.zuora.com/docs/guides/pagination,
+    https://developer.zuora.com/v1-api-reference/api/operation/queryAccounts/,
+    https://developer.zuora.com/docs/guides/error-codes"""
+
+    name = "zuora-object-query"
+    path = "/object-query/accounts"
+    records = 23
+    page_size = 5  # 10 at Zuora
+    max_page_size = 99
+    api_key = "3e7e3d1a9a3e4d9f8a2f1b0c7d6e5f4a"
+
+    def failure(self, code, message):
+        return {
+            "success": False,
+            "processId": "CBCFED6580B4E076",
+            "reasons": [{"code": code, "message": message}],
+        }
+
+    def unauthorized(self):
+        return 401, {}, self.failure(90000011, "Authentication error")
+
+    def record(self, number):
+        return {
+            "id": f"8ad08eb292f6328c019318dcd438{number:04d}",
+            "accountNumber": f"A{number:08d}",
+            "name": f"Account {number}",
+            "status": "Active",
+            "currency": "USD",
+        }
+
+    def respond(self, path, query, headers):
+        size = query.get("pageSize", str(self.page_size))
+        if not size.isdigit() or not 1 <= int(size) <= self.max_page_size:
+            message = "pageSize must be between 1 and 99"
+            return 400, {}, self.failure(50000020, message)
+        records = self.all_records()
+        start = _position(query["cursor"], "zq") if query.get("cursor") else 0
+        if start is None:
+            return 400, {}, self.failure(50000020, "invalid cursor")
+        end = min(start + int(size), len(records))
+        body = {"data": records[start:end]}
+        if end < len(records):
+            body = {"nextPage": _token(end, "zq"), **body}
+        return 200, {}, body
+
+
+class ZuoraSubscriptionsByAccount(VendorServer):
+    """Zuora v1 List subscriptions by account key (``GET /v1/subscriptions/accounts/{account-key}``;
+    ``Authorization: Bearer``): ``{"subscriptions": [...], "nextPage": "<URL of the next page>",
+    "success": true}``, ``nextPage`` absent on the last page; ``page`` and ``pageSize`` (default 20, at
+    most 40). An error is answered with HTTP 200 too ("HTTP 200 doesn't mean your call succeeded"):
+    ``{"success": false, "processId", "reasons": [{"code": 50000040, "message": "Cannot find entity
+    by key: ..."}]}``. https://developer.zuora.com/v1-api-reference/api/operation/GET_SubscriptionsByAccount/,
+    https://developer.zuora.com/docs/guides/error-handling, https://developer.zuora.com/docs/guides/error-codes"""
+
+    name = "zuora-subscriptions"
+    account = "A00002641"
+    path = f"/v1/subscriptions/accounts/{account}"
+    records = 23
+    page_size = 5  # 20 at Zuora
+    max_page_size = 40
+    api_key = "3e7e3d1a9a3e4d9f8a2f1b0c7d6e5f4a"
+    unknown_account = False  # answers every request as for an account key that does not exist
+    failing_page: int | None = None  # this page (1-based) is answered with HTTP 200 and success: false
+
+    def failure(self, code, message):
+        return {
+            "success": False,
+            "processId": "CBCFED6580B4E076",
+            "reasons": [{"code": code, "message": message}],
+        }
+
+    def unauthorized(self):
+        return 401, {}, self.failure(90000011, "Authentication error")
+
+    def record(self, number):
+        return {
+            "id": f"8a8082c45aa81b51015ad68743ec{number:04d}",
+            "subscriptionNumber": f"A-S{number:08d}",
+            "accountNumber": self.account,
+            "status": "Active",
+            "termType": "TERMED",
+        }
+
+    def respond(self, path, query, headers):
+        if self.unknown_account:
+            return 200, {}, self.failure(50000040, f"Cannot find entity by key: '{self.account}'.")
+        records = self.all_records()
+        size = self.size(query, "pageSize")
+        number = int(query["page"]) if str(query.get("page", "")).isdigit() else 1
+        if number == self.failing_page:
+            return 200, {}, self.failure(50000060, "An unexpected error occurred. Please try again later.")
+        start = (number - 1) * size
+        body = {"subscriptions": records[start : start + size], "success": True}
+        if start + size < len(records):
+            body["nextPage"] = f"{self.url}?{urlencode({'page': number + 1, 'pageSize': size})}"
+        return 200, {}, body
+
+
+class WooCommerce(BasicAuthVendor):
+    """WooCommerce REST API v3 (``GET /wp-json/wc/v3/orders``; Basic auth with the consumer key and
+    secret): a JSON list; ``page`` and ``per_page`` (default 10, from 1 to 100: more is HTTP 400
+    ``rest_invalid_param``); ``X-WP-Total`` and ``X-WP-TotalPages`` headers and a ``Link`` header
+    with ``next`` / ``prev``. Errors: ``{"code", "message", "data": {"status"}}``.
+    https://woocommerce.github.io/woocommerce-rest-api-docs/#pagination,
+    https://woocommerce.github.io/woocommerce-rest-api-docs/#errors,
+    https://developer.wordpress.org/rest-api/using-the-rest-api/pagination/"""
+
+    name = "woocommerce"
+    path = "/wp-json/wc/v3/orders"
+    records = 23
+    page_size = 5  # 10 at WooCommerce
+    user = "ck_4ee1a8ab31ea3d7b1b9e5f0c9c2b2b0a1d6b6f2e"
+    api_key = "cs_3a1b0c9d8e7f6a5b4c3d2e1f0a9b8c7d6e5f4a3b"
+
+    def unauthorized(self):
+        message = "Sorry, you cannot list resources."
+        return 401, {}, {"code": "woocommerce_rest_cannot_view", "message": message, "data": {"status": 401}}
+
+    def record(self, number):
+        return {
+            "id": 700 + number,
+            "number": str(700 + number),
+            "status": "processing",
+            "total": f"{number}.00",
+        }
+
+    def respond(self, path, query, headers):
+        size = query.get("per_page", str(self.page_size))
+        if not size.isdigit() or not 1 <= int(size) <= 100:
+            said = "per_page must be between 1 (inclusive) and 100 (inclusive)"
+            body = {
+                "code": "rest_invalid_param",
+                "message": "Invalid parameter(s): per_page",
+                "data": {"status": 400, "params": {"per_page": said}},
+            }
+            return 400, {}, body
+        records = self.all_records()
+        size = int(size)
+        page = int(query["page"]) if str(query.get("page", "")).isdigit() else 1
+        pages = max(1, -(-len(records) // size))
+        out = {"X-WP-Total": str(len(records)), "X-WP-TotalPages": str(pages)}
+        links = [f'<{self.url}?{urlencode({**query, "page": page - 1})}>; rel="prev"'] if page > 1 else []
+        links += (
+            [f'<{self.url}?{urlencode({**query, "page": page + 1})}>; rel="next"'] if page < pages else []
+        )
+        if links:
+            out["Link"] = ", ".join(links)
+        start = (page - 1) * size
+        return 200, out, records[start : start + size]
+
+
+class Coda(VendorServer):
+    """Coda API v1 List table rows (``GET /apis/v1/docs/{docId}/tables/{tableIdOrName}/rows``;
+    ``Authorization: Bearer``): ``{"items": [...], "href", "nextPageToken", "nextPageLink"}`` (both
+    absent on the last page, which carries ``nextSyncToken`` instead); ``limit`` and ``pageToken``.
+    Errors: ``{"statusCode", "statusMessage", "message"}``; a rate limit is HTTP 429 in the same shape.
+    https://coda.io/developers/apis/v1#section/Using-the-API/Pagination,
+    https://coda.io/developers/apis/v1#tag/Rows/operation/listRows"""
+
+    name = "coda"
+    doc = "AbCDeFGH"
+    path = f"/apis/v1/docs/{doc}/tables/grid-pqRst-U/rows"
+    records = 23
+    page_size = 5  # 25 at Coda
+    max_page_size = 500
+    api_key = "a1b2c3d4-e5f6-4a7b-8c9d-0e1f2a3b4c5d"
+    short_pages = False  # pages of 2 rows, fewer than the limit asked for, each naming the next
+
+    def unauthorized(self):
+        return 401, {}, {"statusCode": 401, "statusMessage": "Unauthorized", "message": "Unauthorized"}
+
+    def record(self, number):
+        return {
+            "id": f"i-tuVwxYz{number:03d}",
+            "type": "row",
+            "name": f"Row {number}",
+            "index": number - 1,
+            "values": {"c-tuVwxYz": f"value {number}"},
+        }
+
+    def respond(self, path, query, headers):
+        records = self.all_records()
+        start = _position(query["pageToken"], "coda") if query.get("pageToken") else 0
+        if start is None:
+            return (
+                400,
+                {},
+                {"statusCode": 400, "statusMessage": "Bad Request", "message": "Invalid pageToken"},
+            )
+        end = min(start + self.size(query, "limit"), len(records))
+        if self.short_pages:
+            end = min(end, start + 2)
+        body = {"items": records[start:end], "href": self.url}
+        if end < len(records):
+            token = _token(end, "coda")
+            body |= {"nextPageToken": token, "nextPageLink": f"{self.url}?{urlencode({'pageToken': token})}"}
+        else:
+            body["nextSyncToken"] = _token(end, "coda-sync")
+        return 200, {}, body
+
+
+TENTH_VENDORS_ON_AUTO = (
+    Vultr,
+    HetznerCloud,
+    DigitalOcean,
+    GoCardless,
+    ZuoraObjectQuery,
+    ZuoraSubscriptionsByAccount,
+    WooCommerce,
+    Coda,
+)
