@@ -19,6 +19,7 @@ import time
 
 import httpx
 import pytest
+import redis
 
 from conftest import token_for
 from core.tests.upstreams import TCPUpstream, free_port
@@ -276,11 +277,18 @@ def test_a_server_of_single_thread_processes_keeps_one_process_for_everyone(
             response = _test_connection(server, connectors[tenant], user, tenant)
             outcomes[name] = (response.status_code, response.json())
 
-        threads = []
-        for caller in callers:
-            threads.append(threading.Thread(target=call, args=caller))
-            threads[-1].start()
-            time.sleep(0.5)
+        threads = [threading.Thread(target=call, args=caller) for caller in callers[:2]]
+        for thread in threads:
+            thread.start()
+        # a1 and b1 hold their tenants' slots (each process's first request loads the API,
+        # seconds on a busy machine): only then does b2 ask, and the quick request after it
+        held = redis.Redis.from_url(TEST_REDIS_URL)
+        deadline = time.monotonic() + 20
+        while len(held.keys(f"{prefix}:*interactive-slot:*")) < 2 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        threads.append(threading.Thread(target=call, args=callers[2]))
+        threads[-1].start()
+        threads[-1].join(1.5)  # refused at once now; before, it held the last process for 4 s
         me, other_tenant_seconds = _quick_request_beside(server, quick, tenant_c, threads)
 
     assert me.status_code == 200
