@@ -7,9 +7,8 @@ refresh-token reuse): then the token is refused at once too. A token signed in w
 account no longer has (``pwd``, :func:`password_stamp`) is refused as well.
 """
 
-from django.conf import settings
 from django.db.models import Subquery
-from django.utils.crypto import constant_time_compare, salted_hmac
+from django.utils.crypto import constant_time_compare
 from rest_framework import exceptions
 from rest_framework_simplejwt.authentication import JWTAuthentication
 from rest_framework_simplejwt.exceptions import ExpiredTokenError, InvalidToken, TokenError
@@ -54,11 +53,10 @@ class SessionEndedError(exceptions.AuthenticationFailed):
 
 
 def password_stamp(user) -> str:
-    """A short keyed digest of ``user``'s password hash, carried by every token of a sign-in
-    (``PASSWORD_CLAIM``): it changes with the password and tells nothing about it (the token's
-    payload is readable by its holder)."""
-    digest = salted_hmac("tenancy.password_stamp", user.password, secret=settings.JWT_SIGNING_KEY)
-    return digest.hexdigest()[:16]
+    """What every token of a sign-in carries of ``user``'s password (``PASSWORD_CLAIM``,
+    ``User.session_stamp``): it changes when the password is set, not when Django re-hashes the
+    same password, and tells nothing about it (the token's payload is readable by its holder)."""
+    return user.session_stamp()
 
 
 def password_changed_since(token, user) -> bool:

@@ -133,7 +133,7 @@ def ensure_member(
             if validate:
                 validate_password(password, user)
             user.set_password(password)
-            user.save(update_fields=["password"])
+            user.save(update_fields=["password", "password_stamp"])
     membership, membership_created = Membership.objects.get_or_create(
         user=user, tenant=tenant, defaults={"role": role}
     )

@@ -8,7 +8,9 @@ from datetime import timedelta
 import jwt
 import pytest
 from django.conf import settings
+from django.contrib.auth.hashers import PBKDF2PasswordHasher
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 from rest_framework.test import APIClient
 from rest_framework_simplejwt.token_blacklist.models import OutstandingToken
 from rest_framework_simplejwt.tokens import AccessToken, RefreshToken
@@ -520,6 +522,55 @@ def test_a_refresh_token_minted_without_a_password_stamp_gets_one_when_rotated(
         anon_client.post(REFRESH_URL, {"refresh": rotated.json()["refresh"]}, format="json").status_code
         == 401
     )
+
+
+class FewerIterationsPBKDF2(PBKDF2PasswordHasher):
+    """A preferred hasher other than the one the account's password was hashed with (a Django
+    upgrade raises PBKDF2's iterations): Django re-hashes the password at the next sign-in."""
+
+    iterations = 1000
+
+
+def test_a_password_re_hashed_at_a_sign_in_keeps_the_sign_ins_made_before(anon_client, editor_user, settings):
+    # Tokens carried a digest of the password's hash: Django re-hashing the same password at a sign-in
+    # (a new preferred hasher, more iterations after an upgrade) ended every other sign-in of the account.
+    before = tokens_for(anon_client, editor_user)
+    settings.PASSWORD_HASHERS = [
+        "tenancy.tests.test_auth.FewerIterationsPBKDF2",
+        "django.contrib.auth.hashers.MD5PasswordHasher",
+    ]
+    hashed_before = type(editor_user).objects.get(pk=editor_user.pk).password
+
+    again = tokens_for(anon_client, editor_user)
+
+    editor_user.refresh_from_db()
+    assert editor_user.password != hashed_before and editor_user.password.startswith("pbkdf2_sha256$1000$")
+    assert bearer(before["access"]).get(ME_URL).status_code == 200
+    assert anon_client.post(REFRESH_URL, {"refresh": before["refresh"]}, format="json").status_code == 200
+    assert bearer(again["access"]).get(ME_URL).status_code == 200
+    editor_user.set_password("another-horse-10")  # a new password still ends them all
+    editor_user.save()
+    assert bearer(again["access"]).get(ME_URL).json()["code"] == "password_changed"
+
+
+def test_a_token_of_an_account_whose_password_predates_the_stamp_field_keeps_its_sign_in(
+    anon_client, editor_user
+):
+    # accounts stored before the stamp was kept: their tokens carry a digest of the password's hash
+    type(editor_user).objects.filter(pk=editor_user.pk).update(password_stamp="")
+    editor_user.refresh_from_db()
+    tokens = tokens_for(anon_client, editor_user)
+    assert (
+        AccessToken(tokens["access"])[PASSWORD_CLAIM]
+        == salted_hmac(
+            "tenancy.password_stamp", editor_user.password, secret=settings.JWT_SIGNING_KEY
+        ).hexdigest()[:16]
+    )
+
+    assert bearer(tokens["access"]).get(ME_URL).status_code == 200
+    editor_user.set_unusable_password()  # an account whose password is taken away loses its sign-ins
+    editor_user.save()
+    assert bearer(tokens["access"]).get(ME_URL).json()["code"] == "password_changed"
 
 
 def test_refresh_of_a_deleted_user_is_401_not_500(anon_client, editor_user):
