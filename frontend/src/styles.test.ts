@@ -142,6 +142,16 @@ describe("the style sheet", () => {
     expect(box).toMatch(/margin:\s*3px;/);
   });
 
+  it("shrinks the wizard's steps to a row of numbers on a phone, the labels still read by screen readers", () => {
+    const phone = css.slice(css.indexOf(".steps .current .step-number {"));
+    expect(phone).toMatch(/@media \(max-width: 640px\) \{\s*\.steps \{\s*flex-wrap: nowrap;/);
+    const hidden = phone.match(/\.steps \.step-label \{([^}]*)\}/)?.[1] ?? "";
+    // visually hidden, not display: none (which would take the labels from screen readers too)
+    expect(hidden).toMatch(/position:\s*absolute;/);
+    expect(hidden).toMatch(/clip:\s*rect\(0, 0, 0, 0\);/);
+    expect(hidden).not.toMatch(/display:\s*none/);
+  });
+
   it("keeps colours in variables: no literal colour outside the themes but the top bar's and the status colours", () => {
     const body = css.replace(/:root[^{]*\{[^}]*\}/g, "");
     const literals = Array.from(body.matchAll(/#[0-9a-fA-F]{3,6}\b/g), (m) => m[0].toLowerCase());

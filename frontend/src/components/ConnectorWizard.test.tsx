@@ -43,6 +43,19 @@ describe("the new connector wizard", () => {
     expect(screen.getByText("2 fields need attention before the next step.")).toBeTruthy();
   });
 
+  it("lists its steps by name for screen readers, the current one marked, its number not read twice", () => {
+    renderWizard();
+    fillFirstStep();
+    next();
+    const steps = screen.getByRole("list", { name: "Steps" });
+    const items = within(steps).getAllByRole("listitem");
+    // on a phone the labels are visually hidden (the heading under the list names the step): they stay in the list
+    expect(items.map((item) => item.querySelector(".step-label")?.textContent)).toEqual(["Endpoint and authentication", "Preview", "Records and transformation", "Requests and schedule"]);
+    expect(items.map((item) => item.getAttribute("aria-current"))).toEqual([null, "step", null, null]);
+    expect(items[0]!.className).toBe("done");
+    expect(items[1]!.querySelector(".step-number")!.getAttribute("aria-hidden")).toBe("true");
+  });
+
   it("fetches the preview once on entering its step, saying so while it loads, and focuses the result", async () => {
     let answer: (preview: Preview) => void = () => {};
     const onPreview = vi.fn((_input: ConnectorInput) => new Promise<Preview>((resolve) => (answer = resolve)));

@@ -374,10 +374,15 @@ export function ConnectorWizard({
 
   return (
     <form ref={formRef} className="card connector-form wizard" onSubmit={submit} noValidate aria-label="New connector">
-      <ol className="steps">
+      {/* On a phone the list shrinks to its numbers (the heading under it names the step); the labels
+          stay in the list for screen readers, the current one marked by aria-current. */}
+      <ol className="steps" aria-label="Steps">
         {STEPS.map((label, index) => (
           <li key={label} aria-current={index === step ? "step" : undefined} className={index === step ? "current" : index < step ? "done" : ""}>
-            <span className="step-number">{index + 1}</span> {label}
+            <span className="step-number" aria-hidden="true">
+              {index + 1}
+            </span>{" "}
+            <span className="step-label">{label}</span>
           </li>
         ))}
       </ol>
