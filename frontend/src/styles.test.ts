@@ -142,6 +142,15 @@ describe("the style sheet", () => {
     expect(box).toMatch(/margin:\s*3px;/);
   });
 
+  it("keeps a run's counters on one row at laptop widths and lists them a counter a row on a phone, none left alone", () => {
+    // auto-fit columns of 140 px: seven counters fit the 1280 px page's card
+    expect(declarations(".live-stats + .counters")).toMatch(/grid-template-columns:\s*repeat\(auto-fit, minmax\(140px, 1fr\)\);/);
+    const phone = css.slice(css.indexOf("@media (max-width: 640px) {\n  .topbar"));
+    expect(phone).toMatch(/\.live-stats \+ \.counters \{\s*grid-template-columns: 1fr;/);
+    // each counter's name and figure on one line, at either end
+    expect(phone).toMatch(/\.live-stats \+ \.counters > div \{\s*display: flex;\s*justify-content: space-between;/);
+  });
+
   it("shrinks the wizard's steps to a row of numbers on a phone, the labels still read by screen readers", () => {
     const phone = css.slice(css.indexOf(".steps .current .step-number {"));
     expect(phone).toMatch(/@media \(max-width: 640px\) \{\s*\.steps \{\s*flex-wrap: nowrap;/);
