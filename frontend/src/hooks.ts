@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useRef, useState } from "react";
+import { useCallback, useEffect, useRef, useState, type Dispatch, type SetStateAction } from "react";
 
 import { getSyncLog } from "./api/api";
 import { ApiError, errorMessage } from "./api/client";
@@ -133,4 +133,17 @@ export function useRefreshWhile(active: boolean, loading: boolean, reload: () =>
     }, wait);
     return () => clearTimeout(timer);
   }, [active, loading, reload]);
+}
+
+/** A filter form's draft of what the address holds (`read` from it; `key` changes when those values
+ * do): typed into freely, and read again whenever the address changes under it (Back, Forward, a
+ * link), so the form never shows filters the list was not read with. */
+export function useAddressDraft<T>(read: () => T, key: string): [T, Dispatch<SetStateAction<T>>] {
+  const [draft, setDraft] = useState(read);
+  const [readFor, setReadFor] = useState(key);
+  if (readFor !== key) {
+    setReadFor(key);
+    setDraft(read());
+  }
+  return [draft, setDraft];
 }

@@ -1,4 +1,4 @@
-import { fireEvent, screen, within } from "@testing-library/react";
+import { act, fireEvent, screen, within } from "@testing-library/react";
 import { describe, expect, it, vi } from "vitest";
 
 import { AnnouncerProvider } from "../announce";
@@ -168,6 +168,20 @@ describe("the audit page", () => {
     expect(sent.get("since")).toBe(new Date("2026-12-01T00:00:00").toISOString());
     // "until" is the day's end: the API's until is "before"
     expect(sent.get("until")).toBe(new Date("2026-12-05T00:00:00").toISOString());
+  });
+
+  it("shows in its form the filters the list was read with after Back", async () => {
+    const calls = api(() => page([event(1)]));
+    const { router } = renderPage("admin", "/audit?action=member.added");
+    await screen.findByTestId("audit-event-1");
+    fireEvent.change(screen.getByLabelText("Action"), { target: { value: "connector.exported" } });
+    fireEvent.click(screen.getByRole("button", { name: "Apply filters" }));
+    await vi.waitFor(() => expect(query(calls.at(-1)!).get("action")).toBe("connector.exported"));
+    await act(async () => {
+      await router.navigate(-1);
+    });
+    await vi.waitFor(() => expect(query(calls.at(-1)!).get("action")).toBe("member.added"));
+    expect((screen.getByLabelText("Action") as HTMLInputElement).value).toBe("member.added");
   });
 
   it("narrows to one person's events or one object's history from a row", async () => {

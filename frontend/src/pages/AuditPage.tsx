@@ -1,4 +1,4 @@
-import { useState, type FormEvent } from "react";
+import { type FormEvent } from "react";
 import { Link, useSearchParams } from "react-router-dom";
 
 import { getAuditValues, listAuditEvents, type AuditFilters } from "../api/api";
@@ -7,7 +7,7 @@ import { usePageTitle } from "../announce";
 import { useAuth } from "../auth";
 import { ErrorBanner, Loading, Pager, TableWrap } from "../components/common";
 import { formatDateTime } from "../format";
-import { useLoad } from "../hooks";
+import { useAddressDraft, useLoad } from "../hooks";
 
 const PAGE_SIZE = 25;
 
@@ -89,7 +89,10 @@ function AuditTrail() {
 
   const draftOf = (from: URLSearchParams) =>
     Object.fromEntries(FILTER_KEYS.map((name) => [name, from.get(name) ?? ""])) as Record<FilterKey, string>;
-  const [draft, setDraft] = useState<Record<FilterKey, string>>(() => draftOf(params));
+  const [draft, setDraft] = useAddressDraft<Record<FilterKey, string>>(
+    () => draftOf(params),
+    FILTER_KEYS.map((name) => params.get(name) ?? "").join("\n"),
+  );
 
   function show(next: URLSearchParams) {
     setDraft(draftOf(next));

@@ -84,6 +84,22 @@ describe("the connectors list", () => {
     expect((screen.getByLabelText("Search connectors by name") as HTMLInputElement).value).toBe("crm");
   });
 
+  it("shows in the search box the search the list was read with after Back", async () => {
+    const calls = fakeFetch(() => ({ body: page([]) }));
+    const { router } = renderAs("viewer", <ConnectorsPage />, "/?q=crm");
+    await screen.findByText('No connector name matches "crm".');
+    const box = screen.getByLabelText("Search connectors by name") as HTMLInputElement;
+    fireEvent.change(box, { target: { value: "billing" } });
+    fireEvent.click(screen.getByRole("button", { name: "Search" }));
+    await screen.findByText('No connector name matches "billing".');
+    await act(async () => {
+      await router.navigate(-1);
+    });
+    await screen.findByText('No connector name matches "crm".');
+    expect(calls.at(-1)?.url).toContain("search=crm");
+    expect(box.value).toBe("crm");
+  });
+
   it("asks an admin to confirm a deletion in the app's dialog saying what is deleted, then deletes", async () => {
     const calls = fakeFetch((call) => (call.method === "DELETE" ? { status: 204 } : { body: page([connector({ records_count: 1200 })]) }));
     const native = vi.spyOn(window, "confirm");

@@ -13,7 +13,7 @@ import { runCounts, runOutcome, runWarningsCount } from "../components/RunOutcom
 import { useConfirm, type ConfirmRequest } from "../components/ConfirmDialog";
 import { formatCount, formatDateTime, formatNumber, formatRelative, frequencyLabel } from "../format";
 import { LoadFailureBanner } from "../components/LoadFailure";
-import { useLoad, useRefreshWhile, useSyncLogPolling } from "../hooks";
+import { useAddressDraft, useLoad, useRefreshWhile, useSyncLogPolling } from "../hooks";
 import { useSyncWatch } from "../syncWatch";
 
 const PAGE_SIZE = 20;
@@ -197,7 +197,7 @@ export function ConnectorsPage() {
   const [params, setParams] = useSearchParams();
   const page = Math.max(1, Number(params.get("page")) || 1);
   const search = params.get("q") ?? "";
-  const [searchText, setSearchText] = useState(search);
+  const [searchText, setSearchText] = useAddressDraft(() => search, search);
   const [actionError, setActionError] = useState<string | null>(null);
   const [toggling, setToggling] = useState<number | null>(null);
   const list = useLoad(() => listConnectors({ page, page_size: PAGE_SIZE, search }), [page, search]);

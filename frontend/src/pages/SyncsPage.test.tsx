@@ -95,6 +95,22 @@ describe("the syncs page", () => {
     await screen.findByText("No sync matches these filters.");
   });
 
+  it("shows in its form the filters the list was read with after Back, not the ones applied since", async () => {
+    const calls = api(() => []);
+    const { router } = renderAs("viewer", <SyncsPage />, "/syncs?status=FAILED", "/syncs");
+    await screen.findByText("No sync matches these filters.");
+    fireEvent.change(screen.getByLabelText("Status"), { target: { value: "" } });
+    fireEvent.change(screen.getByLabelText("Trigger"), { target: { value: "schedule" } });
+    fireEvent.click(screen.getByRole("button", { name: "Apply filters" }));
+    await vi.waitFor(() => expect(syncCalls(calls).at(-1)?.url).toContain("triggered_by=schedule"));
+    await act(async () => {
+      await router.navigate(-1);
+    });
+    await vi.waitFor(() => expect(syncCalls(calls).at(-1)?.url).toContain("status=FAILED"));
+    expect((screen.getByLabelText("Status") as HTMLSelectElement).value).toBe("FAILED");
+    expect((screen.getByLabelText("Trigger") as HTMLSelectElement).value).toBe("");
+  });
+
   it("refreshes itself while a listed sync runs, and stops when none does", async () => {
     let status: SyncLog["status"] = "RUNNING";
     const calls = api(() => [syncLog({ id: 8, status })]);

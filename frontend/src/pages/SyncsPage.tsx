@@ -1,4 +1,4 @@
-import { useState, type FormEvent } from "react";
+import { type FormEvent } from "react";
 import { Link, useSearchParams } from "react-router-dom";
 
 import { listConnectors, listSyncLogs, type SyncLogFilters } from "../api/api";
@@ -7,7 +7,7 @@ import { usePageTitle } from "../announce";
 import { Loading, Pager } from "../components/common";
 import { SyncRunsTable } from "../components/SyncRunsTable";
 import { LoadFailureBanner } from "../components/LoadFailure";
-import { useLoad, useRefreshWhile } from "../hooks";
+import { useAddressDraft, useLoad, useRefreshWhile } from "../hooks";
 
 const PAGE_SIZE = 25;
 
@@ -48,13 +48,16 @@ export function SyncsPage() {
   const anyRunning = logs.data?.results.some((log) => isActiveStatus(log.status)) ?? false;
   useRefreshWhile(anyRunning, logs.loading, logs.reload);
 
-  const [draft, setDraft] = useState<Record<FilterKey, string>>(() => ({
-    status: params.get("status") ?? "",
-    triggered_by: params.get("triggered_by") ?? "",
-    connector: params.get("connector") ?? "",
-    created_after: after,
-    created_before: before,
-  }));
+  const [draft, setDraft] = useAddressDraft<Record<FilterKey, string>>(
+    () => ({
+      status: params.get("status") ?? "",
+      triggered_by: params.get("triggered_by") ?? "",
+      connector: params.get("connector") ?? "",
+      created_after: after,
+      created_before: before,
+    }),
+    FILTER_KEYS.map((name) => params.get(name) ?? "").join("\n"),
+  );
 
   function apply(event: FormEvent) {
     event.preventDefault();
