@@ -15,6 +15,11 @@ export const AUTH_TYPES: { value: AuthType; label: string }[] = [
   { value: "none", label: "No authentication" },
 ];
 
+/** An authentication type in the form's words ("Bearer token"), for the connector's details. */
+export function authTypeLabel(type: AuthType): string {
+  return AUTH_TYPES.find((choice) => choice.value === type)?.label ?? type;
+}
+
 export const OAUTH_CLIENT_AUTHS: { value: OAuthClientAuth; label: string }[] = [
   { value: "client_secret_basic", label: "In an HTTP Basic header (client_secret_basic)" },
   { value: "client_secret_post", label: "In the form body (client_secret_post)" },

@@ -217,7 +217,21 @@ describe("the connector page", () => {
     api((call) => (call.url === "/api/demo-extension/connectors/7/" ? { body: saved } : null));
     renderPage("viewer");
     const auth = (await screen.findByText("Authentication")).closest("div")?.querySelector("dd")?.textContent;
-    expect(auth).toBe("header (DD-API-KEY); further credentials stored: header DD-APPLICATION-KEY");
+    expect(auth).toBe("Custom header (DD-API-KEY); further credentials stored: header DD-APPLICATION-KEY");
+  });
+
+  it("names the authentication and the records path in the form's words, not the API's values", async () => {
+    let saved = connector({ auth_type: "bearer", records_path: null });
+    api((call) => (call.url === "/api/demo-extension/connectors/7/" ? { body: saved } : null));
+    const detail = async (label: string) => (await screen.findByText(label, { selector: "dt" })).nextElementSibling!;
+    const { unmount } = renderPage("viewer");
+    expect((await detail("Authentication")).textContent).toBe("Bearer token");
+    expect((await detail("Records path")).textContent).toBe("Detected automatically");
+    unmount();
+    saved = connector({ auth_type: "none", records_path: "" });
+    renderPage("viewer");
+    expect((await detail("Authentication")).textContent).toBe("No authentication");
+    expect((await detail("Records path")).textContent).toBe("The response is the list");
   });
 
   it("says GET for a GET connector, with no request body", async () => {

@@ -23,7 +23,7 @@ import { ConnectorForm } from "../components/ConnectorForm";
 import { ActiveBadge, ErrorBanner, Loading, Pager, SaveWarningsBanner, StatusBadge } from "../components/common";
 import { SyncRunsTable } from "../components/SyncRunsTable";
 import { RunWarningsBanner, runCounts, saveOnlyWarnings, warningsLabel } from "../components/RunOutcome";
-import { storedExtraNames } from "../components/AuthFields";
+import { authTypeLabel, storedExtraNames } from "../components/AuthFields";
 import { incrementalSummary, paginationSummary } from "../components/connectorConfig";
 import { hasSourceForm } from "../components/sourceForms";
 import { ConnectorDataTabs } from "../components/ConnectorDataTabs";
@@ -422,7 +422,7 @@ function ConnectorDetail({ id, startEditing }: { id: number; startEditing: boole
           <div>
             <dt>Authentication</dt>
             <dd>
-              {c.auth_type}
+              {authTypeLabel(c.auth_type)}
               {c.auth_type === "header" && c.auth_header_name ? ` (${c.auth_header_name})` : ""}
               {c.auth_type === "query" && c.auth_param_name ? ` (?${c.auth_param_name}=)` : ""}
               {c.auth_type === "basic" ? ` (user name ${c.has_auth_username ? "stored" : "not set"})` : ""}
@@ -457,7 +457,8 @@ function ConnectorDetail({ id, startEditing }: { id: number; startEditing: boole
           </div>
           <div>
             <dt>Records path</dt>
-            <dd className="mono">{c.records_path === null ? "detect" : c.records_path === "" ? "(response)" : c.records_path}</dd>
+            {/* in the words of the form's choices; a path in code type */}
+            {c.records_path ? <dd className="mono">{c.records_path}</dd> : <dd>{c.records_path === null ? "Detected automatically" : "The response is the list"}</dd>}
           </div>
           <div>
             <dt>Primary key</dt>
