@@ -42,6 +42,8 @@ describe("the dashboard", () => {
     // PARTIAL is shown apart from the success rate, and the mean is of successful syncs only
     expect(screen.getByText("Partial (incomplete or quarantined)").parentElement?.querySelector(".stat-value")?.textContent).toBe("7.1 %");
     expect(screen.getByText("Average duration of successful syncs")).toBeTruthy();
+    // "24 h" never breaks between the number and its unit
+    expect(screen.getByText(/^Syncs in the last 24/).textContent).toBe("Syncs in the last 24\u00a0h");
     // the rates are of every finished sync, not of the last 24 hours' syncs beside them
     const rate = screen.getByText("Success rate").parentElement;
     expect(rate?.querySelector(".stat-hint")?.textContent).toBe("of all finished syncs, cancelled ones left out");

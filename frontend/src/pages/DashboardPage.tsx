@@ -70,7 +70,8 @@ export function DashboardPage() {
           <Stat label="Connectors" value={formatNumber(stats.total_connectors)} />
           <Stat label="Active connectors" value={formatNumber(stats.active_connectors)} />
           <Stat label="Records stored" value={formatNumber(stats.total_records_synced)} />
-          <Stat label="Syncs in the last 24 h" value={formatNumber(stats.last_24h_syncs)} />
+          {/* a no-break space: a phone's half-width tile put "h" alone on a line */}
+          <Stat label={"Syncs in the last 24\u00a0h"} value={formatNumber(stats.last_24h_syncs)} />
           {/* Without any sync, a rate and a mean are not 0: they do not exist yet. */}
           {/* SUCCESS only: a PARTIAL run did not get everything, so it is shown apart, never as a success. */}
           {/* Beside "Syncs in the last 24 h", the rates would read as of those: they are of every
