@@ -119,6 +119,17 @@ describe("the destinations pages", () => {
     expect(within(attached).getByTestId("last-load-8").textContent).not.toContain("could not be resolved");
   });
 
+  it("says in an empty card that there is no destination yet, and to an editor how to add one", async () => {
+    fakeFetch(() => ({ body: page([]) }));
+    const editor = renderAs("editor", <DestinationsPage />, "/destinations", "/destinations");
+    const empty = await screen.findByTestId("destinations-empty");
+    expect(empty.className).toBe("card empty");
+    expect(empty.textContent).toBe("No destination yet. Add one with “New destination”, then attach connectors to it on its page.");
+    editor.unmount();
+    renderAs("viewer", <DestinationsPage />, "/destinations", "/destinations");
+    expect((await screen.findByTestId("destinations-empty")).textContent).toBe("No destination yet.");
+  });
+
   it("shows a viewer the list and a destination without any write control", async () => {
     api({ destination: destination({ attachments: [{ id: 1, connector: 7, table_name: "customers", column_names: "snake_case", high_water: 0, last_load_at: null, last_load: null, columns: [], created_at: "2026-11-27T10:00:00Z" }] }), loads: [] });
     renderAs("viewer", <DestinationsPage />, "/destinations", "/destinations");

@@ -44,7 +44,10 @@ export function DestinationsPage() {
       {destinations.loading && !destinations.data ? <Loading /> : null}
       {destinations.data ? (
         rows.length === 0 ? (
-          <p className="muted">No destination yet.</p>
+          <div className="card empty" data-testid="destinations-empty">
+            No destination yet.
+            {canWrite(me?.role) && !creating ? " Add one with “New destination”, then attach connectors to it on its page." : ""}
+          </div>
         ) : (
           <TableWrap>
             <table className="table table-stack" aria-label="Destinations">
