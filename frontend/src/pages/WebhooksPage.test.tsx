@@ -328,6 +328,10 @@ describe("the webhooks page", () => {
 
 describe("the webhook events' labels", () => {
   it("say that a partial sync may not have fetched everything, not only that records were quarantined", () => {
-    expect(EVENT_LABELS["sync.partial"]).toBe("a sync ended partial (it did not fetch everything, or quarantined records)");
+    expect(EVENT_LABELS["sync.partial"]).toBe("a sync ended partial: it did not fetch everything, or it quarantined records");
+  });
+
+  it("hold no brackets: the form shows each label in brackets after the event's name", () => {
+    expect(Object.values(EVENT_LABELS).filter((label) => /[()]/.test(label))).toEqual([]);
   });
 });

@@ -43,7 +43,7 @@ export const SECRET_ONCE_NOTE =
 /** What each event means, in the form's words. */
 export const EVENT_LABELS: Record<WebhookEvent, string> = {
   "sync.succeeded": "a sync succeeded",
-  "sync.partial": "a sync ended partial (it did not fetch everything, or quarantined records)",
+  "sync.partial": "a sync ended partial: it did not fetch everything, or it quarantined records",
   "sync.failed": "a sync failed",
   "sync.cancelled": "a sync was cancelled",
   "load.finished": "a destination load ended",
