@@ -1,7 +1,7 @@
 // Form fields with their hint and errors linked to the input (aria-describedby, aria-invalid):
 // the error is read with the field, and no list of errors interrupts as an alert.
 
-import { cloneElement, isValidElement, type ReactElement, type ReactNode } from "react";
+import { cloneElement, isValidElement, useState, type ReactElement, type ReactNode } from "react";
 
 import type { PaginationType } from "../api/types";
 import { PAGINATION_KEYS, type KeyValue, type PaginationValues } from "./connectorConfig";
@@ -48,6 +48,48 @@ export function Field({
       ) : null}
     </div>
   );
+}
+
+/** Why a filter's day range (YYYY-MM-DD, either end optional) can match nothing, or null. */
+export function dayRangeError(from: string, until: string): string | null {
+  return from && until && until < from ? "Until is before From: no day is in that range." : null;
+}
+
+/**
+ * A list filter's From / Until days (the user's local days): `fields` for the form, `check()` before
+ * applying it (false when Until is before From: the error is then shown on Until, focused, since
+ * the range would list nothing, as if nothing had happened in those days), `reset()` with Clear.
+ */
+export function useDayRange(
+  idPrefix: string,
+  names: readonly [string, string],
+  values: Readonly<Record<string, string>>,
+  onChange: (name: string, value: string) => void,
+): { fields: ReactNode; check: () => boolean; reset: () => void } {
+  const [error, setError] = useState<string | null>(null);
+  const [from, until] = names;
+  const untilId = `${idPrefix}-${until}`;
+  const change = (name: string) => (event: { target: { value: string } }) => {
+    setError(null);
+    onChange(name, event.target.value);
+  };
+  const fields = (
+    <>
+      <Field label="From (day)" htmlFor={`${idPrefix}-${from}`}>
+        <input type="date" id={`${idPrefix}-${from}`} value={values[from]} onChange={change(from)} />
+      </Field>
+      <Field label="Until (day)" htmlFor={untilId} errors={error ? [error] : undefined}>
+        <input type="date" id={untilId} value={values[until]} onChange={change(until)} />
+      </Field>
+    </>
+  );
+  function check(): boolean {
+    const problem = dayRangeError(values[from] ?? "", values[until] ?? "");
+    setError(problem);
+    if (problem) document.getElementById(untilId)?.focus();
+    return problem === null;
+  }
+  return { fields, check, reset: () => setError(null) };
 }
 
 /** Rows of name / value pairs (headers, query parameters, field mappings). */

@@ -184,6 +184,20 @@ describe("the audit page", () => {
     expect((screen.getByLabelText("Action") as HTMLInputElement).value).toBe("member.added");
   });
 
+  it("says an Until day before the From day matches nothing, on the Until field, and asks nothing", async () => {
+    const calls = api(() => page([event(1)]));
+    renderPage();
+    await screen.findByTestId("audit-event-1");
+    fireEvent.change(screen.getByLabelText("From (day)"), { target: { value: "2026-12-04" } });
+    fireEvent.change(screen.getByLabelText("Until (day)"), { target: { value: "2026-12-01" } });
+    fireEvent.click(screen.getByRole("button", { name: "Apply filters" }));
+    const until = screen.getByLabelText("Until (day)");
+    expect(until.getAttribute("aria-invalid")).toBe("true");
+    expect(screen.getByText("Until is before From: no day is in that range.")).toBeTruthy();
+    expect(document.activeElement).toBe(until);
+    expect(calls).toHaveLength(1);
+  });
+
   it("narrows to one person's events or one object's history from a row", async () => {
     const calls = api(() => page([event(1)]));
     renderPage();

@@ -6,6 +6,7 @@ import type { AuditEvent, JsonValue } from "../api/types";
 import { usePageTitle } from "../announce";
 import { useAuth } from "../auth";
 import { ErrorBanner, Loading, Pager, TableWrap } from "../components/common";
+import { useDayRange } from "../components/fields";
 import { formatDateTime } from "../format";
 import { useAddressDraft, useLoad } from "../hooks";
 
@@ -93,14 +94,17 @@ function AuditTrail() {
     () => draftOf(params),
     FILTER_KEYS.map((name) => params.get(name) ?? "").join("\n"),
   );
+  const range = useDayRange("audit", ["since", "until"], draft, (name, value) => setDraft((current) => ({ ...current, [name]: value })));
 
   function show(next: URLSearchParams) {
+    range.reset();
     setDraft(draftOf(next));
     setParams(next);
   }
 
   function apply(event: FormEvent) {
     event.preventDefault();
+    if (!range.check()) return;
     const next = new URLSearchParams();
     for (const name of FILTER_KEYS) if (draft[name].trim()) next.set(name, draft[name].trim());
     show(next);
@@ -173,14 +177,7 @@ function AuditTrail() {
               A user id, anonymous (refused sign-ins) or system. Or choose “Only theirs”, “Only anonymous” or “Only the system's” in a row.
             </div>
           </div>
-          <div className="field">
-            <label htmlFor="audit-since">From (day)</label>
-            <input type="date" {...field("since")} />
-          </div>
-          <div className="field">
-            <label htmlFor="audit-until">Until (day)</label>
-            <input type="date" {...field("until")} />
-          </div>
+          {range.fields}
         </div>
         <div className="hint" id="audit-values-hint">
           Action and Object type suggest the values recorded in this trail, such as connector.exported or sync_log; type to narrow them.

@@ -111,6 +111,25 @@ describe("the syncs page", () => {
     expect((screen.getByLabelText("Trigger") as HTMLSelectElement).value).toBe("");
   });
 
+  it("says an Until day before the From day matches nothing, on the Until field, instead of listing nothing", async () => {
+    const calls = api(() => []);
+    renderAs("viewer", <SyncsPage />, "/syncs", "/syncs");
+    await screen.findByText(/^No syncs yet/);
+    fireEvent.change(screen.getByLabelText("From (day)"), { target: { value: "2026-12-07" } });
+    fireEvent.change(screen.getByLabelText("Until (day)"), { target: { value: "2026-12-01" } });
+    fireEvent.click(screen.getByRole("button", { name: "Apply filters" }));
+    const until = screen.getByLabelText("Until (day)");
+    expect(until.getAttribute("aria-invalid")).toBe("true");
+    expect(document.getElementById(until.getAttribute("aria-describedby")!)?.textContent).toBe("Until is before From: no day is in that range.");
+    expect(document.activeElement).toBe(until);
+    expect(syncCalls(calls)).toHaveLength(1);
+    // a corrected day clears it, and the range is applied
+    fireEvent.change(until, { target: { value: "2026-12-08" } });
+    expect(until.getAttribute("aria-invalid")).toBeNull();
+    fireEvent.click(screen.getByRole("button", { name: "Apply filters" }));
+    await vi.waitFor(() => expect(syncCalls(calls)).toHaveLength(2));
+  });
+
   it("refreshes itself while a listed sync runs, and stops when none does", async () => {
     let status: SyncLog["status"] = "RUNNING";
     const calls = api(() => [syncLog({ id: 8, status })]);

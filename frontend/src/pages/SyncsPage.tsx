@@ -5,6 +5,7 @@ import { listConnectors, listSyncLogs, type SyncLogFilters } from "../api/api";
 import { SYNC_STATUSES, SYNC_TRIGGERS, isActiveStatus, type SyncStatus, type SyncTrigger } from "../api/types";
 import { usePageTitle } from "../announce";
 import { Loading, Pager } from "../components/common";
+import { useDayRange } from "../components/fields";
 import { SyncRunsTable } from "../components/SyncRunsTable";
 import { LoadFailureBanner } from "../components/LoadFailure";
 import { useAddressDraft, useLoad, useRefreshWhile } from "../hooks";
@@ -58,15 +59,18 @@ export function SyncsPage() {
     }),
     FILTER_KEYS.map((name) => params.get(name) ?? "").join("\n"),
   );
+  const range = useDayRange("syncs", ["created_after", "created_before"], draft, (name, value) => setDraft((current) => ({ ...current, [name]: value })));
 
   function apply(event: FormEvent) {
     event.preventDefault();
+    if (!range.check()) return;
     const next = new URLSearchParams();
     for (const name of FILTER_KEYS) if (draft[name]) next.set(name, draft[name]);
     setParams(next);
   }
 
   function clear() {
+    range.reset();
     setDraft({ status: "", triggered_by: "", connector: "", created_after: "", created_before: "" });
     setParams(new URLSearchParams());
   }
@@ -129,14 +133,7 @@ export function SyncsPage() {
               ))}
             </select>
           </div>
-          <div className="field">
-            <label htmlFor="syncs-created_after">From (day)</label>
-            <input type="date" {...field("created_after")} />
-          </div>
-          <div className="field">
-            <label htmlFor="syncs-created_before">Until (day)</label>
-            <input type="date" {...field("created_before")} />
-          </div>
+          {range.fields}
         </div>
         <div className="actions">
           <button type="submit" className="btn btn-primary">
