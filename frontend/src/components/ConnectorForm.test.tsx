@@ -53,6 +53,12 @@ describe("the connector edit form", () => {
     expect(onSubmit).not.toHaveBeenCalled();
   });
 
+  it("gives the API endpoint's example as one, as the wizard does, not as if it were the value", () => {
+    renderInRouter(<ConnectorForm connector={connector()} onSubmit={vi.fn(async () => {})} />);
+    const endpoint = screen.getByLabelText("API endpoint");
+    expect(document.getElementById(endpoint.getAttribute("aria-describedby")!)?.textContent).toBe("e.g. https://api.example.com/v1/customers");
+  });
+
   it("promises no scheduled syncs beside Active when the frequency is Manual", () => {
     renderInRouter(<ConnectorForm connector={connector({ sync_frequency: "DAILY" })} onSubmit={vi.fn(async () => {})} />);
     const active = screen.getByLabelText("Sync on its schedule");

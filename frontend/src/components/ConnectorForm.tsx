@@ -10,6 +10,7 @@ import { ErrorBanner } from "./common";
 import {
   buildErrorDetection,
   buildPagination,
+  ENDPOINT_HINT,
   errorDetectionValuesOf,
   incrementalInput,
   incrementalValuesOf,
@@ -298,7 +299,7 @@ export function ConnectorForm({
         <Field label="Name" htmlFor={id("name")} errors={e.name}>
           <input id={id("name")} value={form.name} onChange={(ev) => set("name", ev.target.value)} required maxLength={255} />
         </Field>
-        <Field label="API endpoint" htmlFor={id("api_endpoint")} errors={e.api_endpoint} hint="https://api.example.com/v1/customers">
+        <Field label="API endpoint" htmlFor={id("api_endpoint")} errors={e.api_endpoint} hint={ENDPOINT_HINT}>
           <input
             id={id("api_endpoint")}
             type="url"

@@ -10,6 +10,7 @@ import { BUDGET_FIELDS, budgetInput, initialBudget, RequestBudgetFields, TimeBud
 import {
   buildErrorDetection,
   buildPagination,
+  ENDPOINT_HINT,
   errorDetectionValuesOf,
   incrementalInput,
   maxPagesError,
@@ -413,7 +414,7 @@ export function ConnectorWizard({
           <Field label="Name" htmlFor={id("name")} errors={e.name}>
             <input id={id("name")} value={state.name} onChange={(ev) => set("name", ev.target.value)} maxLength={255} autoComplete="off" />
           </Field>
-          <Field label="API endpoint" htmlFor={id("api_endpoint")} errors={e.api_endpoint} hint="e.g. https://api.example.com/v1/customers">
+          <Field label="API endpoint" htmlFor={id("api_endpoint")} errors={e.api_endpoint} hint={ENDPOINT_HINT}>
             <input id={id("api_endpoint")} type="url" value={state.api_endpoint} onChange={(ev) => set("api_endpoint", ev.target.value)} />
           </Field>
           <AuthFields idPrefix="wizard" values={state.auth} onChange={(auth) => set("auth", auth)} errors={e} />

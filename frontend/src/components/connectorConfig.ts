@@ -397,6 +397,9 @@ export function requestBodyToSend(method: RequestMethod, text: string): { body: 
   return { body: parsed };
 }
 
+/** The API endpoint field's hint, the same in the wizard and the edit form: an example, said as one. */
+export const ENDPOINT_HINT = "e.g. https://api.example.com/v1/customers";
+
 /** The checks on a connector's name and endpoint made before anything is sent (wizard and edit form alike). */
 export function nameAndEndpointErrors(name: string, endpoint: string): Record<string, string[]> {
   const found: Record<string, string[]> = {};
