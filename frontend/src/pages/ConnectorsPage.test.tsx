@@ -157,6 +157,14 @@ describe("the connectors list", () => {
     expect(await screen.findByText("Weekly on Monday at 06:30 UTC")).toBeTruthy();
   });
 
+  it("says never synced for a connector without a sync, with no dash for a time it does not have", async () => {
+    fakeFetch(() => ({ body: page([connector({ last_sync_status: null, last_sync_at: null })]) }));
+    renderAs("viewer", <ConnectorsPage />);
+    await screen.findByRole("link", { name: "Customer <b>API</b>" });
+    const cell = document.querySelector('td[data-label="Last sync"]')!;
+    expect(cell.textContent).toBe("never synced");
+  });
+
   it("says a manual connector has no next run", async () => {
     fakeFetch(() => ({ body: page([connector({ sync_frequency: "MANUAL" })]) }));
     renderAs("viewer", <ConnectorsPage />);

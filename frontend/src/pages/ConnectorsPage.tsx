@@ -323,7 +323,8 @@ export function ConnectorsPage() {
                       </td>
                       <td data-label="Last sync">
                         <StatusBadge status={connector.last_sync_status} warnings={connector.last_sync_warnings?.length} />
-                        <div className="muted small">{formatDateTime(connector.last_sync_at)}</div>
+                        {/* "never synced" has no time: no dash under it */}
+                        {connector.last_sync_at ? <div className="muted small">{formatDateTime(connector.last_sync_at)}</div> : null}
                       </td>
                       <td data-label="Latest runs">
                         <StatusDots statuses={connector.recent_statuses} />
