@@ -161,6 +161,10 @@ describe("the style sheet", () => {
     expect(hidden).not.toMatch(/display:\s*none/);
   });
 
+  it("lines a table's cells up on their first line's baseline, so code type and small type sit level with the text beside them", () => {
+    expect(declarations(".table th,\n.table td")).toMatch(/vertical-align:\s*baseline;/);
+  });
+
   it("keeps colours in variables: no literal colour outside the themes but the top bar's and the status colours", () => {
     const body = css.replace(/:root[^{]*\{[^}]*\}/g, "");
     const literals = Array.from(body.matchAll(/#[0-9a-fA-F]{3,6}\b/g), (m) => m[0].toLowerCase());
