@@ -165,6 +165,11 @@ describe("the style sheet", () => {
     expect(declarations(".table th,\n.table td")).toMatch(/vertical-align:\s*baseline;/);
   });
 
+  it("sets a filter's From and Until days side by side on a phone, as two cells of the filter grid on wider screens", () => {
+    expect(declarations(".day-range")).toMatch(/display:\s*contents;/);
+    expect(css).toMatch(/@media \(max-width: 640px\) \{\s*\.day-range \{\s*display: grid;\s*grid-column: 1 \/ -1;\s*grid-template-columns: repeat\(2, minmax\(0, 1fr\)\);/);
+  });
+
   it("keeps colours in variables: no literal colour outside the themes but the top bar's and the status colours", () => {
     const body = css.replace(/:root[^{]*\{[^}]*\}/g, "");
     const literals = Array.from(body.matchAll(/#[0-9a-fA-F]{3,6}\b/g), (m) => m[0].toLowerCase());

@@ -74,14 +74,14 @@ export function useDayRange(
     onChange(name, event.target.value);
   };
   const fields = (
-    <>
+    <div className="day-range">
       <Field label="From (day)" htmlFor={`${idPrefix}-${from}`}>
         <input type="date" id={`${idPrefix}-${from}`} value={values[from]} onChange={change(from)} />
       </Field>
       <Field label="Until (day)" htmlFor={untilId} errors={error ? [error] : undefined}>
         <input type="date" id={untilId} value={values[until]} onChange={change(until)} />
       </Field>
-    </>
+    </div>
   );
   function check(): boolean {
     const problem = dayRangeError(values[from] ?? "", values[until] ?? "");

@@ -123,6 +123,8 @@ describe("the syncs page", () => {
     expect(document.getElementById(until.getAttribute("aria-describedby")!)?.textContent).toBe("Until is before From: no day is in that range.");
     expect(document.activeElement).toBe(until);
     expect(syncCalls(calls)).toHaveLength(1);
+    // the two days share one row on a phone (styles.css)
+    expect(until.closest(".day-range")?.contains(screen.getByLabelText("From (day)"))).toBe(true);
     // a corrected day clears it, and the range is applied
     fireEvent.change(until, { target: { value: "2026-12-08" } });
     expect(until.getAttribute("aria-invalid")).toBeNull();
