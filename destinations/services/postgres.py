@@ -20,7 +20,9 @@ ISO timestamps ``timestamptz`` / dates ``date`` (a timestamp ``timestamptz`` wou
 microseconds, or refuse, an offset beyond ±15:59, makes the column ``text``), other strings ``text``,
 lists and objects of mixed shape ``jsonb``. A column only ever widens (``bigint`` → ``numeric`` →
 ``text``, ``date`` → ``timestamptz`` → ``text``), with an event, so a load never fails on a type
-and never loses a value. Each value is also checked against its column before the COPY; one that
+and never loses a value: the rows loaded before hold what a first load would write, and a widening
+whose cast would change that (``1.0`` cast to text is ``1``) loads every record again
+(:data:`_CASTS_KEEPING_VALUES`). Each value is also checked against its column before the COPY; one that
 does not fit (a record written outside a sync, unknown to the schema) widens the column the same
 way.
 
@@ -63,6 +65,7 @@ from destinations.services.naming import (
     AS_IS,
     CHANGE_SEQ,
     DELETED_AT,
+    FIELD_SEPARATOR,
     RECORD_ID,
     SNAKE_CASE,
     SYNCED_AT,
@@ -99,6 +102,27 @@ _KNOWN_TYPES = {
 }
 _NUMBERS = ("bigint", "numeric", "double precision")
 _TIMES = ("date", "timestamptz")
+#: Widenings whose ``ALTER COLUMN … TYPE … USING`` cast leaves every loaded value as the load writes
+#: it in the new type (the connection's TimeZone, DateStyle and extra_float_digits make sure). Any
+#: other one changes values already loaded: ``double precision`` cast to text is ``1`` for ``1.0``
+#: (the load writes ``1.0``) and ``1e-07`` for ``1e-7``, a ``timestamptz`` loses the offset sent
+#: (``2024-03-09 21:00:00+00`` for ``2024-03-10T02:30:00+05:30``), ``jsonb`` gets spaces and its own
+#: key order, ``numeric`` written ``1e-7`` becomes ``0.0000001``: the rows loaded before are then
+#: written again from their records (the load starts over).
+_CASTS_KEEPING_VALUES = frozenset(
+    {
+        ("bigint", "numeric"),
+        ("bigint", "text"),
+        ("boolean", "text"),
+        ("date", "timestamptz"),
+        ("date", "text"),
+        ("double precision", "numeric"),  # through text: exact (see _CAST_THROUGH_TEXT)
+    }
+)
+#: ``double precision`` cast straight to ``numeric`` keeps 15 significant digits
+#: (0.30000000000000004 becomes 0.3); its text, the shortest that reads back as the same float, is
+#: exact.
+_CAST_THROUGH_TEXT = frozenset({("double precision", "numeric")})
 
 
 def column_type(entry: dict) -> str:
@@ -495,7 +519,9 @@ def connect(destination) -> psycopg.Connection:
         # A batch commits its rows and its checkpoint together; without waiting for the WAL flush a
         # crash of the destination can lose the latest commits, rows and checkpoint alike, and the
         # next load repeats them: consistent, and not one fsync wait per batch.
-        options="-c TimeZone=UTC -c synchronous_commit=off",
+        # UTC, ISO dates and floats in their shortest exact digits: the text PostgreSQL casts a
+        # loaded value to when a column widens (see _CASTS_KEEPING_VALUES) is the one the load writes.
+        options="-c TimeZone=UTC -c DateStyle=ISO -c extra_float_digits=1 -c synchronous_commit=off",
     )
     try:
         # autocommit: each ``conn.transaction()`` block is then a real transaction (a batch and its
@@ -631,6 +657,9 @@ class _Table:
     schema: str
     name: str
     columns: dict  # column name -> type (as named in _KNOWN_TYPES' values, or the raw data_type)
+    # columns widened in this batch by a cast that changes the values loaded before (see
+    # _CASTS_KEEPING_VALUES): those rows must be written again from their records
+    recast: list = field(default_factory=list)
 
     @property
     def ident(self):
@@ -692,9 +721,11 @@ class PostgresDestination:
                 while batch.changes:
                     reader.start(batch.last)
                     fields = source.column_fields(attachment.connector_id)
-                    high_water = self._batch(
+                    high_water, restarted = self._batch(
                         conn, destination, attachment, schema_name, table_name, batch, fields, report, inserts
                     )
+                    if restarted:
+                        reloading, inserts.only = True, False
                     batch = reader.take(high_water)
                 if reloading:
                     self._remove_strays(
@@ -860,7 +891,8 @@ class PostgresDestination:
             high_water = self._checkpoint(conn, schema_name, table_name, lock=True)
             if high_water >= batch.first:
                 # Another load moved the checkpoint meanwhile: re-read from it (nothing applied twice).
-                return high_water
+                return high_water, False
+            known = set(attachment.columns)
             named = assign_columns(
                 [entry["path"] for entry in fields], attachment.columns, attachment.column_names
             )
@@ -875,20 +907,35 @@ class PostgresDestination:
                 for entry in fields
             ]
             table = self._ensure_table(conn, schema_name, table_name, plan, report)
+            text = self._copy_text(conn, table, alive, records, plan, report) if alive else ""
+            # Rows loaded before that a widening changed, or that hold in other columns the fields
+            # of an object that is one column from now on (its values were all objects so far):
+            # every record is loaded again, in the new columns' terms.
+            stale = [*table.recast, *_collapsed_objects(named, known)]
+            restart = bool(stale) and not self._is_empty(conn, schema_name, table_name)
             upserted = 0
             if alive:
-                text = self._copy_text(conn, table, alive, records, plan, report)
                 upserted = self._upsert(conn, table, [column for column, _, _ in plan], text, inserts)
             deleted = self._delete(conn, table, gone, destination.deleted_rows) if gone else 0
             last = batch.last
+            if restart:
+                report.reloading(True)  # before the commit, as in _start
+                last = 0
             conn.execute(
                 sql.SQL("UPDATE {} SET high_water = %s, loaded_at = now() WHERE table_name = %s").format(
                     sql.Identifier(schema_name, STATE_TABLE)
                 ),
                 [last, table_name],
             )
+        if restart:
+            report.event(
+                f"Loading every record again from the start: the rows loaded before hold other values "
+                f"in {', '.join(stale)} than their records (a widened column's cast, or an object's "
+                "fields now one column).",
+                "warning",
+            )
         report.batch_committed(last, upserted, deleted)
-        return last
+        return last, restart
 
     def _refuse_other_convention(self, conn, schema_name, table_name, attachment, named) -> None:
         """Names new to the attachment must not make a second column for a field the table already
@@ -965,12 +1012,15 @@ class PostgresDestination:
         target = widened(current, wanted)
         if target == current:
             return
+        cast = "::text::" if (current, target) in _CAST_THROUGH_TEXT else "::"
         conn.execute(
-            sql.SQL("ALTER TABLE {} ALTER COLUMN {} TYPE " + target + " USING {}::" + target).format(
+            sql.SQL("ALTER TABLE {} ALTER COLUMN {} TYPE " + target + " USING {}" + cast + target).format(
                 table.ident, sql.Identifier(column), sql.Identifier(column)
             )
         )
         table.columns[column] = target
+        if (current, target) not in _CASTS_KEEPING_VALUES:
+            table.recast.append(column)
         report.column_widened(column, current, target)
 
     def _copy_text(self, conn, table: _Table, alive, records, plan, report) -> str:
@@ -1060,6 +1110,16 @@ class PostgresDestination:
                 [ids],
             )
         return cursor.rowcount
+
+
+def _collapsed_objects(named, known) -> list[str]:
+    """The columns just named (``named``) for a field whose children had columns (field keys in
+    ``known``): an object field that also held other values, one column from now on."""
+    return [
+        column.column
+        for column in named
+        if any(key.startswith(field_key(column.parts) + FIELD_SEPARATOR) for key in known)
+    ]
 
 
 @contextmanager
