@@ -210,6 +210,15 @@ def deleted_record_data(connector_id: int, batch: int | None = None):
     )
 
 
+def has_top_level_key(connector_id: int, key: str, *, deleted_only: bool = False) -> bool:
+    """Whether a stored record of the connector (only those a full refresh marked deleted, with
+    ``deleted_only``) has the top-level field ``key``."""
+    records = SyncedRecord.objects.filter(connector_id=connector_id, data__has_key=key)
+    if deleted_only:
+        records = records.filter(deleted_at__isnull=False)
+    return records.exists()
+
+
 def _iso_z(value) -> str | None:
     when = _sqlite_datetime(value)
     return None if when is None else when.astimezone(UTC).isoformat().replace("+00:00", "Z")

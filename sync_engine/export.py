@@ -24,7 +24,10 @@ stored, formulas included, so such a file must not be opened in a spreadsheet.
 
 With ``include_deleted`` every record says whether a full refresh marked it deleted: ``_deleted_at``
 (UTC, or null/empty for a live record) as the first key of an NDJSON line and the last CSV column,
-the name the destinations' tables give it too.
+the name the destinations' tables give it too. When the records have a top-level field of that
+name, the marker takes one more leading underscore (``__deleted_at``) for as long as they have
+that one too (:func:`deleted_marker`): a line with two keys of one name leaves a JSON reader one of
+them, and a CSV two columns of one header.
 """
 
 from __future__ import annotations
@@ -40,7 +43,7 @@ import orjson
 
 from core.display_names import ascii_letters
 from core.formats import loads_exact
-from sync_engine.changes import deleted_record_data, iter_data_pages
+from sync_engine.changes import deleted_record_data, has_top_level_key, iter_data_pages
 from sync_engine.paths import format_path, get_path, path_parts
 from sync_engine.schema import SchemaAccumulator, connector_schema, leaf_fields, to_fields
 
@@ -161,6 +164,21 @@ def exported_schema(connector_id: int, include_deleted: bool = False) -> dict:
     return {"fields": to_fields(seen.root), "truncated": seen.truncated}
 
 
+def deleted_marker(connector_id: int) -> str:
+    """The key (NDJSON) and column (CSV) of an ``include_deleted`` export that says when a record
+    was marked deleted: ``_deleted_at``, with a leading underscore more while a stored record has a
+    top-level field of that name (the live records' by their schema unless it is truncated, the
+    deleted ones' by a query)."""
+    schema = connector_schema(connector_id)
+    live = {entry["path"][0] for entry in schema["fields"] if len(entry["path"]) == 1}
+    name = DELETED_AT
+    while (name in live and not schema["truncated"]) or has_top_level_key(
+        connector_id, name, deleted_only=not schema["truncated"]
+    ):
+        name = "_" + name
+    return name
+
+
 def csv_columns(
     connector_id: int,
     fields: tuple[str, ...],
@@ -256,14 +274,15 @@ def stream_export(connector_id: int, options: ExportOptions):
         search=options.search,
         deleted_at=marked,
     )
+    marker = deleted_marker(connector_id) if marked else None
     if options.format == "csv":
         guard = neutralise if options.spreadsheet_safe else _as_is
         columns = csv_columns(
             connector_id, options.fields, options.columns_without_schema, include_deleted=marked
         )
-        return _csv_chunks(pages, columns, guard, marked)
-    if marked:
-        return _ndjson_marked_chunks(pages, options.fields)
+        return _csv_chunks(pages, columns, guard, marker)
+    if marker:
+        return _ndjson_marked_chunks(pages, options.fields, marker)
     return _ndjson_chunks(pages, options.fields)
 
 
@@ -298,13 +317,13 @@ def _ndjson_chunks(pages, fields: tuple[str, ...]):
         yield _one_line_each(b"\n".join(lines))
 
 
-def _ndjson_marked_chunks(pages, fields: tuple[str, ...]):
-    """NDJSON lines with ``_deleted_at`` first (the record's JSON text spliced, not parsed)."""
+def _ndjson_marked_chunks(pages, fields: tuple[str, ...], key: str = DELETED_AT):
+    """NDJSON lines with ``key`` (``_deleted_at``) first (the record's JSON text spliced, not parsed)."""
     wanted = [(name, path_parts(name)) for name in fields]
     for items in pages:
         lines = []
         for text, deleted_at in items:
-            marker = _dumps({DELETED_AT: deleted_at})
+            marker = _dumps({key: deleted_at})
             if wanted:
                 data = loads_exact(text)
                 lines.append(
@@ -325,10 +344,12 @@ def _dumps(value) -> bytes:
         return json.dumps(value, separators=(",", ":")).encode()
 
 
-def _csv_chunks(pages, columns: list[str], guard=neutralise, marked: bool = False):
+def _csv_chunks(pages, columns: list[str], guard=neutralise, marker: str | None = None):
+    """CSV rows of ``columns``; with a ``marker`` column (``_deleted_at``) last: ``include_deleted``."""
+    marked = marker is not None
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow([guard(name) for name in columns] + ([DELETED_AT] if marked else []))
+    writer.writerow([guard(name) for name in columns] + ([marker] if marked else []))
     paths = [path_parts(name) for name in columns]
     for items in pages:
         for item in items:

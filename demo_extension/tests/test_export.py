@@ -257,6 +257,39 @@ def test_deleted_records_are_exported_only_when_asked(viewer_client, make_connec
     assert text == f"id,_deleted_at\r\n1,\r\n2,{when}\r\n"
 
 
+@pytest.mark.parametrize("only_deleted_have_it", [False, True])
+def test_records_with_a_deleted_at_field_of_their_own_keep_it_beside_the_marker(
+    viewer_client, make_connector, only_deleted_have_it
+):
+    # before: {"_deleted_at":null,"_deleted_at":"2020-01-01",...}, which a JSON reader reads as the
+    # record's own value (a live record read as deleted), and a CSV with two _deleted_at columns
+    connector = make_connector()
+    store(connector, [{"id": 1, "_deleted_at": "2020-01-01", "__deleted_at": None}, {"id": 2}])
+    gone = "1" if only_deleted_have_it else "2"
+    connector.records.filter(external_id=gone).update(deleted_at=timezone.now())
+    rebuild_schema(connector.pk)  # what a full refresh does at its end: the live records' schema
+    when = connector.records.get(external_id=gone).deleted_at.isoformat().replace("+00:00", "Z")
+    marks = {"1": None, "2": None, gone: when}
+
+    lines = body(export(viewer_client, connector, include_deleted="true")).splitlines()
+    rows = list(
+        csv.DictReader(
+            io.StringIO(body(export(viewer_client, connector, include_deleted="true", format="csv")).decode())
+        )
+    )
+
+    expected = [
+        {"___deleted_at": marks["1"], "_deleted_at": "2020-01-01", "__deleted_at": None, "id": 1},
+        {"___deleted_at": marks["2"], "id": 2},
+    ]
+    assert [json.loads(line) for line in lines] == expected
+    assert [list(json.loads(line))[0] for line in lines] == ["___deleted_at", "___deleted_at"]
+    assert rows == [
+        {"__deleted_at": "", "_deleted_at": "2020-01-01", "id": "1", "___deleted_at": marks["1"] or ""},
+        {"__deleted_at": "", "_deleted_at": "", "id": "2", "___deleted_at": marks["2"] or ""},
+    ]
+
+
 def test_a_csv_with_deleted_records_has_the_fields_only_deleted_records_had(viewer_client, make_connector):
     connector = make_connector()
     store(connector, [{"id": 1, "name": "kept"}, {"id": 2, "name": "gone", "legacy": {"code": "L-7"}}])
