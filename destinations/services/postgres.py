@@ -179,11 +179,18 @@ class _Misfit(Exception):
     pass
 
 
-def _json_text(value) -> str:
+def _json_text(value, *, sort_keys: bool = False) -> str:
     try:
-        return orjson.dumps(value).decode()
+        return orjson.dumps(value, option=orjson.OPT_SORT_KEYS if sort_keys else None).decode()
     except TypeError:  # integers beyond 64 bits
-        return json.dumps(value)
+        return json.dumps(value, sort_keys=sort_keys, separators=(",", ":"))
+
+
+def _text_of(value) -> str:
+    """A non-string value in a text column: its JSON text, an object's keys sorted as in the CSV
+    export (the stored record's key order is the database's: sorted on SQLite, jsonb's on
+    PostgreSQL)."""
+    return _json_text(value, sort_keys=type(value) is dict or type(value) is list)
 
 
 def _jsonb_text(value) -> str:
@@ -193,7 +200,7 @@ def _jsonb_text(value) -> str:
 
 
 def _as_text(value) -> str:
-    return value if type(value) is str else _json_text(value)
+    return value if type(value) is str else _text_of(value)
 
 
 def _as_bigint(value) -> str:
@@ -311,7 +318,7 @@ def _in_int64(present: list) -> bool:
 
 
 def _text_column(values: list) -> list[str]:
-    return copy_texts([v if type(v) is str else None if v is None else _json_text(v) for v in values])
+    return copy_texts([v if type(v) is str else None if v is None else _text_of(v) for v in values])
 
 
 def _jsonb_column(values: list) -> list[str]:
