@@ -167,14 +167,14 @@ def exported_schema(connector_id: int, include_deleted: bool = False) -> dict:
 def deleted_marker(connector_id: int) -> str:
     """The key (NDJSON) and column (CSV) of an ``include_deleted`` export that says when a record
     was marked deleted: ``_deleted_at``, with a leading underscore more while a stored record has a
-    top-level field of that name (the live records' by their schema unless it is truncated, the
-    deleted ones' by a query)."""
+    top-level field of that name (the live records' by their schema, the deleted ones' by a query;
+    every record's by a query while the schema is truncated or empty: records stored before it
+    existed)."""
     schema = connector_schema(connector_id)
+    described = bool(schema["fields"]) and not schema["truncated"]
     live = {entry["path"][0] for entry in schema["fields"] if len(entry["path"]) == 1}
     name = DELETED_AT
-    while (name in live and not schema["truncated"]) or has_top_level_key(
-        connector_id, name, deleted_only=not schema["truncated"]
-    ):
+    while (described and name in live) or has_top_level_key(connector_id, name, deleted_only=described):
         name = "_" + name
     return name
 

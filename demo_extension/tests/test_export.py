@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from conftest import hang_up
 from demo_extension.tests.sync_support import store
+from sync_engine.models import ConnectorSchema
 from sync_engine.schema import connector_schema
 from sync_engine.schema_backfill import rebuild_schema
 
@@ -287,6 +288,20 @@ def test_records_with_a_deleted_at_field_of_their_own_keep_it_beside_the_marker(
     assert rows == [
         {"__deleted_at": "", "_deleted_at": "2020-01-01", "id": "1", "___deleted_at": marks["1"] or ""},
         {"__deleted_at": "", "_deleted_at": "", "id": "2", "___deleted_at": marks["2"] or ""},
+    ]
+
+
+def test_a_deleted_at_field_of_records_stored_before_the_schema_existed_keeps_its_name_too(
+    viewer_client, make_connector
+):
+    connector = make_connector()
+    store(connector, [{"id": 1, "_deleted_at": "2020-01-01"}])
+    ConnectorSchema.objects.filter(connector_id=connector.pk).delete()
+
+    lines = body(export(viewer_client, connector, include_deleted="true")).splitlines()
+
+    assert [json.loads(line) for line in lines] == [
+        {"__deleted_at": None, "_deleted_at": "2020-01-01", "id": 1}
     ]
 
 
