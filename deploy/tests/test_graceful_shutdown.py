@@ -24,13 +24,13 @@ from pathlib import Path
 
 import pytest
 
+from core.tests.upstreams import free_port
 from deploy.tests.tools import PROJECT_ROOT
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(180)]
 
 GRACE_SECONDS = 10  # what the brief of an orchestrator promises: idle processes exit within it
 VENV_BIN = Path(sys.executable).parent
-PORT_BASE = 18540 + os.getpid() % 20  # 18540-18562 (four ports a test at most)
 
 
 @pytest.fixture
@@ -114,6 +114,15 @@ def start(tmp_path):
         process.kill()
 
 
+def two_free_ports() -> tuple[int, int]:
+    """Two ports nothing listens on (fixed ones met another test worker's on a busy run)."""
+    first = free_port()
+    second = free_port()
+    while second == first:
+        second = free_port()
+    return first, second
+
+
 def get(port: int, path: str) -> int:
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
     try:
@@ -126,7 +135,7 @@ def get(port: int, path: str) -> int:
 def test_the_web_process_started_by_the_entrypoint_answers_its_healthcheck_and_exits_promptly_on_sigterm(
     start, environment
 ):
-    port = PORT_BASE
+    port = free_port()  # fixed ports met another test worker's on a busy run
     env = {**environment, "GUNICORN_BIND": f"127.0.0.1:{port}", "WEB_CONCURRENCY": "2"}
     web = start("web", ["docker/entrypoint.sh", "web"], env)
     web.wait_for("Booting worker")
@@ -152,7 +161,7 @@ def test_the_web_process_started_by_the_entrypoint_answers_its_healthcheck_and_e
 
 
 def test_the_healthcheck_fails_when_no_web_process_answers(environment):
-    env = {**environment, "GUNICORN_BIND": f"127.0.0.1:{PORT_BASE + 1}"}
+    env = {**environment, "GUNICORN_BIND": f"127.0.0.1:{free_port()}"}
     result = subprocess.run([sys.executable, "docker/healthcheck.py"], cwd=PROJECT_ROOT, env=env, timeout=30)
     assert result.returncode == 1
 
@@ -228,7 +237,7 @@ def call(connection, method: str, path: str, token: str = "", body=None):
 def test_ctrl_c_in_make_run_stops_every_process_it_started(start, environment):
     checkout_logs = PROJECT_ROOT / "var" / "log"
     before = {path.name: path.stat().st_mtime_ns for path in checkout_logs.glob("*.log")}
-    port, demo_port = PORT_BASE + 2, PORT_BASE + 3
+    port, demo_port = two_free_ports()
     run = start_make_run(start, environment, port, demo_port)
 
     # A terminal's Ctrl-C: SIGINT to the whole foreground process group.
@@ -267,7 +276,7 @@ def _worker_pids(run: Started) -> list[int]:
 def test_make_run_starts_its_worker_again_when_it_dies_and_queued_syncs_still_run(start, environment):
     # before: a worker that stopped (kombu's filesystem broker read a message being written and
     # raised) left every sync PENDING while the web server and its health checks answered
-    port, demo_port = PORT_BASE + 2, PORT_BASE + 3
+    port, demo_port = two_free_ports()
     run = start_make_run(start, environment, port, demo_port)
     deadline = time.monotonic() + 30
     while not (first := _worker_pids(run)):
@@ -310,7 +319,7 @@ def test_make_run_starts_its_worker_again_when_it_dies_and_queued_syncs_still_ru
 def test_ctrl_c_in_make_run_with_a_browser_connected_and_a_sync_running_stops_soon_and_leaves_it_resumable(
     start, environment
 ):
-    port, demo_port = PORT_BASE + 2, PORT_BASE + 3
+    port, demo_port = two_free_ports()
     run = start_make_run(start, environment, port, demo_port)
     api = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
     password = re.search(r"Password:\s+(\S+)", run.log()).group(1)

@@ -21,6 +21,7 @@ import psycopg
 import pytest
 from cryptography.fernet import Fernet
 
+from core.tests.upstreams import free_port
 from demo_extension.sample_upstream import SampleUpstream
 from deploy.tests.virtual_hosts import create_network
 
@@ -29,7 +30,6 @@ pytestmark = [pytest.mark.multihost, pytest.mark.xdist_group("celery"), pytest.m
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/postgres")
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
-WEB_PORT = 18500 + os.getpid() % 20  # 18500-18519; the shutdown tests use 18540-18562
 RECORDS, PAGE_SIZE = 120, 10
 EMAIL, PASSWORD = "ops@multihost.example", "multihost-Password-9"
 
@@ -146,6 +146,7 @@ def test_syncs_finish_on_the_surviving_host_when_the_other_host_is_lost_mid_sync
 def run(db_url, db_name, gateway, host_a, host_b, pg_port, redis_port, upstreams, processes, tmp_path):
     prefix = f"migrateiq-multihost-{uuid.uuid4().hex[:8]}:"
     queue = f"multihost-{uuid.uuid4().hex[:8]}"
+    web_port = free_port()  # a fixed one met another test worker's on a busy run
     redis_db = urlsplit(REDIS_URL).path or "/15"
     base_env = {
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
@@ -205,7 +206,7 @@ def run(db_url, db_name, gateway, host_a, host_b, pg_port, redis_port, upstreams
             "-c",
             "gunicorn.conf.py",
             "--bind",
-            f"127.0.0.1:{WEB_PORT}",
+            f"127.0.0.1:{web_port}",
             "--workers",
             "1",
             "--threads",
@@ -237,7 +238,7 @@ def run(db_url, db_name, gateway, host_a, host_b, pg_port, redis_port, upstreams
         )
         assert host.pids(), f"no process runs on {host.name}"
 
-    web = httpx.Client(base_url=f"http://127.0.0.1:{WEB_PORT}", timeout=30)
+    web = httpx.Client(base_url=f"http://127.0.0.1:{web_port}", timeout=30)
     wait_until(lambda: web.get("/healthz").status_code == 200, 30, "the web process")
     token = web.post("/api/auth/token/", json={"email": EMAIL, "password": PASSWORD}).json()["access"]
     web.headers["Authorization"] = f"Bearer {token}"
