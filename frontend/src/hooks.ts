@@ -60,9 +60,11 @@ export function useSyncLogPolling(
   logId: number | null,
   onFinished?: (log: SyncLogDetail) => void,
   onUpdate?: (log: SyncLogDetail) => void,
-): { log: SyncLogDetail | null; error: string | null; refresh: () => void } {
+): { log: SyncLogDetail | null; error: string | null; missing: boolean; refresh: () => void } {
   const [log, setLog] = useState<SyncLogDetail | null>(null);
   const [error, setError] = useState<string | null>(null);
+  // The run is not there (a 404: another tenant's, deleted, or never there).
+  const [missing, setMissing] = useState(false);
   const [tick, setTick] = useState(0);
   const finishedRef = useRef(onFinished);
   finishedRef.current = onFinished;
@@ -84,6 +86,7 @@ export function useSyncLogPolling(
         if (!live) return;
         setLog(current);
         setError(null);
+        setMissing(false);
         updateRef.current?.(current);
         if (isActiveStatus(current.status)) {
           timer = setTimeout(poll, POLL_INTERVAL_MS);
@@ -94,6 +97,7 @@ export function useSyncLogPolling(
       } catch (err) {
         if (!live) return;
         setError(errorMessage(err));
+        setMissing(err instanceof ApiError && err.status === 404);
         // keep following a run through a passing error (a restart, a throttled call), not a 404
         const status = err instanceof ApiError ? err.status : 0;
         if (status === 0 || status === 429 || status >= 500) timer = setTimeout(poll, POLL_INTERVAL_MS * 3);
@@ -107,7 +111,7 @@ export function useSyncLogPolling(
   }, [logId, tick, reported]);
 
   const refresh = useCallback(() => setTick((t) => t + 1), []);
-  return { log, error, refresh };
+  return { log, error, missing, refresh };
 }
 
 /** How often a list that shows a running sync reads itself again: first after REFRESH_FIRST_MS,

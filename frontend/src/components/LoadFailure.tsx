@@ -1,4 +1,5 @@
 import { ApiError, errorMessage } from "../api/client";
+import { Link } from "react-router-dom";
 
 /** What to say about a failed read: the server's sentence, or for a failure that is not the
  * user's (no answer, a 5xx) what happened and that trying again may help. */
@@ -54,6 +55,27 @@ export function LoadFailureBanner({ failures, onRetry, busy = false }: { failure
           {busy ? "Trying again…" : "Try again"}
         </button>
       ) : null}
+    </div>
+  );
+}
+
+/** Whether a failed read says the thing asked for is not there (a 404: another tenant's, deleted,
+ * or never there). */
+export function isMissing(failure: unknown): boolean {
+  return failure instanceof ApiError && failure.status === 404;
+}
+
+/**
+ * What a page says when what its address names is not there: which one is missing (not the
+ * server's bare "Not found."), and the list to go back to.
+ */
+export function MissingNotice({ what, back, backLabel }: { what: string; back: string; backLabel: string }) {
+  return (
+    <div className="banner banner-error" role="alert" data-testid="missing">
+      <p>{what} does not exist in this tenant, or was deleted.</p>
+      <p>
+        <Link to={back}>{backLabel}</Link>
+      </p>
     </div>
   );
 }

@@ -546,10 +546,31 @@ describe("the connector page", () => {
     expect(screen.getByRole("link", { name: "Open run #12" }).getAttribute("href")).toBe("/sync-logs/12");
   });
 
-  it("shows the API's message when the connector does not exist", async () => {
-    api((call) => (call.url === "/api/demo-extension/connectors/7/" ? { status: 404, body: { detail: "Not found." } } : null));
+  it("says which connector does not exist, links the list, and reads its history once", async () => {
+    const calls = api((call) => (call.url === "/api/demo-extension/connectors/7/" ? { status: 404, body: { detail: "Not found." } } : null));
     renderPage("admin");
-    expect((await screen.findByRole("alert")).textContent).toBe("Not found.");
+    const alert = await screen.findByRole("alert");
+    expect(alert.textContent).toContain("Connector #7 does not exist in this tenant, or was deleted.");
+    expect(within(alert).getByRole("link", { name: "← All connectors" }).getAttribute("href")).toBe("/connectors");
+    expect(screen.getByRole("heading", { level: 1 }).textContent).toBe("Connector #7");
+    await act(async () => {});
+    expect(calls.filter((call) => call.url.includes("/sync_history/")).length).toBe(1);
+  });
+
+  it("reads the sync history once for the charts and the history's first page, and a later page on its own", async () => {
+    const runs = Array.from({ length: 12 }, (_, index) => syncLog({ id: 100 - index, status: "SUCCESS" }));
+    const calls = api((call) =>
+      call.url.startsWith("/api/demo-extension/connectors/7/sync_history/") ? { body: { ...emptyPage, count: 12, results: runs } } : null,
+    );
+    renderPage("viewer");
+    const table = await screen.findByRole("table", { name: "Sync history" });
+    expect(within(table).getAllByRole("row").length).toBe(11);
+    expect(calls.filter((call) => call.url.includes("/sync_history/")).length).toBe(1);
+    fireEvent.click(screen.getByRole("button", { name: "Next →" }));
+    await vi.waitFor(() => expect(calls.filter((call) => call.url.includes("/sync_history/")).length).toBe(2));
+    const later = calls.filter((call) => call.url.includes("/sync_history/"))[1]!.url;
+    expect(later).toContain("page=2");
+    expect(later).toContain("page_size=10");
   });
 
   it("edits a connector without touching its key, keeping its pagination settings", async () => {

@@ -33,7 +33,7 @@ import { WaitingForApi } from "../components/WaitingForApi";
 import { FailedLoadsNotice } from "../components/LastLoad";
 import { failureHint, syncErrorHint } from "../components/UpstreamError";
 import { formatDateTime, formatNumber, formatRelative, frequencyLabel, prettyJson } from "../format";
-import { LoadFailureBanner } from "../components/LoadFailure";
+import { isMissing, LoadFailureBanner, MissingNotice } from "../components/LoadFailure";
 import { useLoad, useSyncLogPolling } from "../hooks";
 import { useSyncWatch } from "../syncWatch";
 import { deleteConnectorQuestion } from "./ConnectorsPage";
@@ -71,8 +71,22 @@ function ConnectorDetail({ id, startEditing }: { id: number; startEditing: boole
   const connector = useLoad(() => getConnector(id), [id]);
   usePageTitle(connector.data ? connector.data.name : `Connector #${id}`);
   const [historyPage, setHistoryPage] = useState(1);
-  const history = useLoad(() => listSyncHistory(id, { page: historyPage, page_size: HISTORY_PAGE_SIZE }), [id, historyPage]);
   const chartRuns = useLoad(() => listSyncHistory(id, { page: 1, page_size: CHART_RUNS }), [id]);
+  // The history's first page is the newest runs of the charts' read (one request, not two); a later
+  // page is read on its own.
+  const laterPage = useLoad(
+    () => (historyPage === 1 ? Promise.resolve(null) : listSyncHistory(id, { page: historyPage, page_size: HISTORY_PAGE_SIZE })),
+    [id, historyPage],
+  );
+  const history =
+    historyPage === 1
+      ? {
+          data: chartRuns.data ? { ...chartRuns.data, results: chartRuns.data.results.slice(0, HISTORY_PAGE_SIZE) } : null,
+          error: chartRuns.error,
+          loading: chartRuns.loading,
+          reload: chartRuns.reload,
+        }
+      : laterPage;
   // The style the latest sync detected, shown beside an "auto" pagination.
   const detected = (chartRuns.data?.results ?? []).find((run) => run.detected_pagination);
   const [recordsKey, setRecordsKey] = useState(0);
@@ -249,8 +263,14 @@ function ConnectorDetail({ id, startEditing }: { id: number; startEditing: boole
     return (
       <div className="page">
         <h1>Connector #{id}</h1>
-        {connector.failure ? <LoadFailureBanner failures={[connector.failure]} onRetry={connector.reload} busy={connector.loading} /> : <ErrorBanner message="The connector could not be loaded." />}
-        <Link to="/connectors">← All connectors</Link>
+        {isMissing(connector.failure) ? (
+          <MissingNotice what={`Connector #${id}`} back="/connectors" backLabel="← All connectors" />
+        ) : (
+          <>
+            {connector.failure ? <LoadFailureBanner failures={[connector.failure]} onRetry={connector.reload} busy={connector.loading} /> : <ErrorBanner message="The connector could not be loaded." />}
+            <Link to="/connectors">← All connectors</Link>
+          </>
+        )}
       </div>
     );
   }

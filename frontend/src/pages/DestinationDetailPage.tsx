@@ -23,7 +23,8 @@ import { Field } from "../components/fields";
 import { LastLoadCell } from "../components/LastLoad";
 import { WaitingForApi } from "../components/WaitingForApi";
 import { formatCount, formatDateTime, formatNumber, formatSeconds } from "../format";
-import { LoadFailureBanner } from "../components/LoadFailure";
+import { isMissing, LoadFailureBanner, MissingNotice } from "../components/LoadFailure";
+import { NotFoundPage } from "./NotFoundPage";
 import { useLoad } from "../hooks";
 
 const LOADS_PAGE_SIZE = 20;
@@ -36,14 +37,20 @@ export const LOAD_POLL_MS = 1000;
 
 /** One destination: its settings, test connection, attached connectors, loads and their history. */
 export function DestinationDetailPage() {
-  const id = Number(useParams().id);
+  const params = useParams();
+  const id = Number(params.id);
+  if (!/^\d+$/.test(params.id ?? "") || !Number.isSafeInteger(id) || id <= 0) return <NotFoundPage />;
+  return <DestinationDetail key={id} id={id} />;
+}
+
+function DestinationDetail({ id }: { id: number }) {
   const { me } = useAuth();
   const writer = canWrite(me?.role);
   const announce = useAnnounce();
   const navigate = useNavigate();
   const destination = useLoad(() => getDestination(id), [id]);
   const connectors = useLoad(() => listConnectors({ page_size: 100 }), []);
-  usePageTitle(destination.data ? `Destination ${destination.data.name}` : "Destination");
+  usePageTitle(destination.data ? `Destination ${destination.data.name}` : `Destination #${id}`);
   const { confirm, dialog } = useConfirm();
 
   const [editing, setEditing] = useState(false);
@@ -169,11 +176,17 @@ export function DestinationDetailPage() {
   if (destination.error && !destination.data) {
     return (
       <div className="page">
-        <h1>Destination</h1>
-        <LoadFailureBanner failures={[destination.failure]} onRetry={destination.reload} busy={destination.loading} />
-        <Link to="/destinations" className="back-link">
-          ← All destinations
-        </Link>
+        <h1>Destination #{id}</h1>
+        {isMissing(destination.failure) ? (
+          <MissingNotice what={`Destination #${id}`} back="/destinations" backLabel="← All destinations" />
+        ) : (
+          <>
+            <LoadFailureBanner failures={[destination.failure]} onRetry={destination.reload} busy={destination.loading} />
+            <Link to="/destinations" className="back-link">
+              ← All destinations
+            </Link>
+          </>
+        )}
       </div>
     );
   }

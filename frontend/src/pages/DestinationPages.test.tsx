@@ -501,4 +501,20 @@ describe("the destinations pages", () => {
     await waitFor(() => expect(within(screen.getByTestId("load-14")).getByText("SUCCESS")).toBeTruthy());
     expect(within(screen.getByTestId("load-14")).getByText("120")).toBeTruthy();
   });
+
+  it("says which destination does not exist and links the list", async () => {
+    api({ destination: destination(), loads: [] }, (call) => (call.url.startsWith("/api/destinations/9/") ? { status: 404, body: { detail: "Not found." } } : null));
+    renderAs("viewer", <DestinationDetailPage />, "/destinations/9", "/destinations/:id");
+    const alert = await screen.findByRole("alert");
+    expect(alert.textContent).toContain("Destination #9 does not exist in this tenant, or was deleted.");
+    expect(within(alert).getByRole("link", { name: "← All destinations" }).getAttribute("href")).toBe("/destinations");
+    expect(screen.getByRole("heading", { level: 1 }).textContent).toBe("Destination #9");
+  });
+
+  it("shows the page-not-found page for an address that is no destination id", async () => {
+    const calls = api({ destination: destination(), loads: [] });
+    renderAs("viewer", <DestinationDetailPage />, "/destinations/x1", "/destinations/:id");
+    expect(await screen.findByRole("heading", { name: "Page not found" })).toBeTruthy();
+    expect(calls.some((call) => call.url.startsWith("/api/destinations/"))).toBe(false);
+  });
 });

@@ -347,10 +347,12 @@ describe("the sync page", () => {
     expect(calls.find((c) => c.method === "POST")?.url).toBe("/api/demo-extension/sync-logs/5/cancel/");
   });
 
-  it("shows the API's message for a sync of another tenant", async () => {
+  it("says which run does not exist (another tenant's, or deleted) and links the syncs", async () => {
     fakeFetch(() => ({ status: 404, body: { detail: "Not found." } }));
     renderPage("admin");
-    expect((await screen.findByRole("alert")).textContent).toBe("Not found.");
+    const alert = await screen.findByRole("alert");
+    expect(alert.textContent).toContain("Sync run #5 does not exist in this tenant, or was deleted.");
+    expect(within(alert).getByRole("link", { name: "← All syncs" }).getAttribute("href")).toBe("/syncs");
   });
 
   it("shows the page-not-found page for an address that is no sync id", async () => {

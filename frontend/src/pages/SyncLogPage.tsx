@@ -18,6 +18,7 @@ import { formatDateTime, formatNumber } from "../format";
 import { useSyncLogPolling } from "../hooks";
 import { useSyncWatch } from "../syncWatch";
 import { NotFoundPage } from "./NotFoundPage";
+import { MissingNotice } from "../components/LoadFailure";
 
 /** The detail answer carries the latest 200 log lines; older ones come from events/ on request. */
 export const DETAIL_EVENT_LIMIT = 200;
@@ -43,7 +44,7 @@ function SyncLogView({ id }: { id: number }) {
   const { watch } = useSyncWatch();
   const writer = canWrite(me?.role);
   // One request a second while it runs: the detail has the counters and the latest log lines.
-  const { log, error, refresh } = useSyncLogPolling(id, (finished) => announce(`Run #${finished.id} ended: ${runOutcome(finished)}.`));
+  const { log, error, missing, refresh } = useSyncLogPolling(id, (finished) => announce(`Run #${finished.id} ended: ${runOutcome(finished)}.`));
   const { confirm, dialog } = useConfirm();
   const [busy, setBusy] = useState(false);
   const [actionError, setActionError] = useState<string | null>(null);
@@ -143,8 +144,14 @@ function SyncLogView({ id }: { id: number }) {
     return error ? (
       <div className="page">
         <h1>Run #{id}</h1>
-        <ErrorBanner message={error} />
-        <Link to="/syncs">← All syncs</Link>
+        {missing ? (
+          <MissingNotice what={`Sync run #${id}`} back="/syncs" backLabel="← All syncs" />
+        ) : (
+          <>
+            <ErrorBanner message={error} />
+            <Link to="/syncs">← All syncs</Link>
+          </>
+        )}
       </div>
     ) : (
       <Loading label="Loading the sync…" />
