@@ -62,10 +62,18 @@ export function DestinationForm({
       if (destination?.has_dsn) input.dsn = "";
       if (password) input.password = password;
     }
+    // Checked before sending, as the connector forms do (the server would say "This field may not be blank.").
+    const localErrors: Record<string, string[]> = {};
+    if (!input.name) localErrors.name = ["Give the destination a name."];
     const portNumber = Number(port);
     if (!useDsn && (!Number.isInteger(portNumber) || portNumber < 1 || portNumber > 65535)) {
-      setErrors({ port: ["A port is a whole number from 1 to 65535."] });
-      setSummary("Not saved: one field needs attention.");
+      localErrors.port = ["A port is a whole number from 1 to 65535."];
+    }
+    const count = Object.keys(localErrors).length;
+    if (count > 0) {
+      setErrors(localErrors);
+      setSummary(count === 1 ? "Not saved: one field needs attention." : `Not saved: ${count} fields need attention.`);
+      setOther([]);
       return;
     }
     setSaving(true);

@@ -95,6 +95,20 @@ describe("the destinations pages", () => {
     expect(post.body).toMatchObject({ name: "Lake", password: "s3cret", port: 5432, sslmode: "prefer", deleted_rows: "delete" });
   });
 
+  it("asks for a name before sending a new destination, on the field, with focus", async () => {
+    const calls = api({ destination: destination(), loads: [] });
+    renderAs("editor", <DestinationsPage />, "/destinations", "/destinations");
+    fireEvent.click(await screen.findByRole("button", { name: "New destination" }));
+    fireEvent.change(screen.getByLabelText("Name"), { target: { value: "  " } });
+    fireEvent.click(screen.getByRole("button", { name: "Create destination" }));
+    const name = screen.getByLabelText("Name");
+    await waitFor(() => expect(name.getAttribute("aria-invalid")).toBe("true"));
+    expect(document.getElementById("destination-name-error")?.textContent).toBe("Give the destination a name.");
+    await waitFor(() => expect(document.activeElement).toBe(name));
+    expect(screen.getByRole("alert").textContent).toContain("Not saved: one field needs attention.");
+    expect(calls.some((call) => call.method === "POST")).toBe(false);
+  });
+
   it("shows each destination's last load in the list, a failing connector first, and each attachment's on its page", async () => {
     const failed = { id: 21, status: "FAILED" as const, started_at: "2026-11-27T10:00:00Z", finished_at: "2026-11-27T10:00:02Z", error_message: "The host name db.example.com could not be resolved.", created_at: "2026-11-27T10:00:00Z" };
     const later = { ...failed, id: 22, status: "SUCCESS" as const, error_message: "", finished_at: "2026-11-27T11:00:00Z" };

@@ -180,6 +180,21 @@ describe("the webhooks page", () => {
     expect(screen.queryByTestId("signing-secret")).toBeNull();
   });
 
+  it("asks for a name before sending a new endpoint, on the field, with focus", async () => {
+    const calls = api([], []);
+    renderPage();
+    fireEvent.click(await screen.findByRole("button", { name: "New endpoint" }));
+    fireEvent.change(screen.getByLabelText("Name"), { target: { value: "  " } });
+    fireEvent.change(screen.getByLabelText("URL"), { target: { value: "https://hooks.example.com/x" } });
+    fireEvent.click(screen.getByRole("button", { name: "Create endpoint" }));
+    const name = screen.getByLabelText("Name");
+    await vi.waitFor(() => expect(name.getAttribute("aria-invalid")).toBe("true"));
+    expect(document.getElementById("webhook-name-error")?.textContent).toBe("Give the webhook a name.");
+    expect(screen.getByRole("alert").textContent).toBe("Not saved: one field needs attention.");
+    await vi.waitFor(() => expect(document.activeElement).toBe(name));
+    expect(calls.some((call) => call.method === "POST")).toBe(false);
+  });
+
   it("shows what the server warned about when it created an endpoint (a host it could not resolve)", async () => {
     const warning = "The host name of https://hooks.corp.example/a could not be resolved from the web server. Saved anyway.";
     api([], [], (call) =>

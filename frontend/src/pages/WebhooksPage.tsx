@@ -408,6 +408,13 @@ function EndpointForm({
       is_active: active,
     };
     if (secret) input.secret = secret;
+    // Checked before sending, as the connector forms do (the server would say "This field may not be blank.").
+    if (!input.name) {
+      setErrors({ name: ["Give the webhook a name."] });
+      setSummary("Not saved: one field needs attention.");
+      setOther([]);
+      return;
+    }
     setSaving(true);
     setSummary(null);
     setOther([]);
