@@ -7,7 +7,7 @@ import { setTokens } from "./api/client";
 import type { SyncLogDetail } from "./api/types";
 import { POLL_INTERVAL_MS } from "./hooks";
 import { WATCH_INTERVAL_MS } from "./syncWatch";
-import { connector, emptyPage, fakeFetch, me, syncLog, type FakeCall } from "./test/helpers";
+import { connector, emptyPage, fakeFetch, holdAnswers, me, syncLog, type FakeCall } from "./test/helpers";
 
 /** The app as main.tsx renders it, in a memory data router (the same one route as createAppRouter). */
 function renderApp(path: string, before: string[] = []) {
@@ -124,6 +124,20 @@ describe("the app shell", () => {
     await act(async () => router.navigate(-1));
     const dashboard = await screen.findByRole("heading", { level: 1, name: "Dashboard" });
     await vi.waitFor(() => expect(document.activeElement).toBe(dashboard));
+  });
+
+  it("gives a page loading its data a level-one heading, and moves the focus to the page's own when it arrives", async () => {
+    api("viewer", (call) => (call.url === "/api/demo-extension/connectors/7/" ? { body: connector() } : null));
+    const release = holdAnswers("/connectors/7/");
+    const { router } = renderApp("/");
+    await screen.findByRole("heading", { level: 1, name: "Dashboard" });
+    await act(async () => router.navigate("/connectors/7"));
+    const loading = await screen.findByRole("heading", { level: 1, name: "Connector #7" });
+    expect(screen.getByText("Loading the connector…").getAttribute("role")).toBe("status");
+    expect(document.activeElement).not.toBe(loading);
+    release();
+    const heading = await screen.findByRole("heading", { level: 1, name: "Customer <b>API</b>" });
+    await vi.waitFor(() => expect(document.activeElement).toBe(heading));
   });
 
   it("has a profile menu with the tenant and the role", async () => {

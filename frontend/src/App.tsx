@@ -5,7 +5,7 @@ import { AnnouncerProvider, usePageTitle } from "./announce";
 import { ApiError, errorMessage } from "./api/client";
 import type { Me } from "./api/types";
 import { AuthProvider, useAuth } from "./auth";
-import { Loading } from "./components/common";
+import { LoadingPage } from "./components/common";
 import { AcceptInvitationPage } from "./pages/AcceptInvitationPage";
 import { DashboardPage } from "./pages/DashboardPage";
 import { LoginPage } from "./pages/LoginPage";
@@ -91,7 +91,7 @@ function RequireAuth() {
   const { me, checking, unreachable, retry, signOut } = useAuth();
   const location = useLocation();
   if (unreachable && retry) return <ServerUnavailablePage failure={unreachable} checking={checking} onRetry={retry} onSignOut={signOut} />;
-  if (checking) return <Loading label="Checking your session…" />;
+  if (checking) return <LoadingPage label="Checking your session…" />;
   if (!me) return <Navigate to="/login" replace state={{ from: location.pathname + location.search }} />;
   return <Layout />;
 }
@@ -170,7 +170,8 @@ function Layout() {
     const main = mainRef.current;
     if (!main) return;
     const focusHeading = (): boolean => {
-      const heading = main.querySelector<HTMLElement>("h1");
+      // (not a loading page's heading: the page's own replaces it when its data arrives)
+      const heading = main.querySelector<HTMLElement>("h1:not([data-loading])");
       if (!heading) return false;
       heading.tabIndex = -1;
       heading.focus();

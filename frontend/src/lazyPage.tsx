@@ -4,7 +4,7 @@
 import { lazy, Suspense, useEffect, type ComponentType, type ReactNode } from "react";
 
 import { useAnnounce } from "./announce";
-import { Loading } from "./components/common";
+import { LoadingPage } from "./components/common";
 import { ErrorBoundary } from "./components/ErrorBoundary";
 
 /** A page's script could not be fetched: the network is down, or MigrateIQ was updated since this
@@ -43,7 +43,7 @@ function PageLoading() {
     const timer = setTimeout(() => announce("Loading the page…"), ANNOUNCE_LOADING_AFTER_MS);
     return () => clearTimeout(timer);
   }, [announce]);
-  return <Loading label="Loading the page…" />;
+  return <LoadingPage label="Loading the page…" />;
 }
 
 /** Where a page is shown: "Loading…" while its script arrives, a message and a reload if it fails. */

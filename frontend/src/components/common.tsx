@@ -72,6 +72,23 @@ export function Loading({ label = "Loading…" }: { label?: string }) {
   );
 }
 
+/**
+ * A whole page while its data (or its script) arrives: a level-one heading, as every page has (the
+ * page's name, or, without one, the loading line for screen readers), then the loading line. The
+ * heading is marked `data-loading`: the focus moved to a new page's heading (App.tsx) waits for the
+ * page's own one, so it is not left on a heading that is about to go.
+ */
+export function LoadingPage({ title, label = "Loading…" }: { title?: string; label?: string }) {
+  return (
+    <div className="page">
+      <h1 data-loading="" className={title ? undefined : "visually-hidden"}>
+        {title ?? label}
+      </h1>
+      <Loading label={label} />
+    </div>
+  );
+}
+
 /** A run's status; with `warnings`, the count of its warnings beside it ("SUCCESS · 2 warnings"),
  * with `retries` the count of its retried requests ("FAILED · 4 retries"). */
 export function StatusBadge({

@@ -20,7 +20,7 @@ import { useAnnounce, usePageTitle } from "../announce";
 import { BarChart, STATUS_COLOURS, statusLegend } from "../components/charts";
 import { useConfirm } from "../components/ConfirmDialog";
 import { ConnectorForm } from "../components/ConnectorForm";
-import { ActiveBadge, ErrorBanner, Loading, Pager, SaveWarningsBanner, StatusBadge } from "../components/common";
+import { ActiveBadge, ErrorBanner, Loading, LoadingPage, Pager, SaveWarningsBanner, StatusBadge } from "../components/common";
 import { SyncRunsTable } from "../components/SyncRunsTable";
 import { RunWarningsBanner, runCounts, saveOnlyWarnings, warningsLabel } from "../components/RunOutcome";
 import { authTypeLabel, storedExtraNames } from "../components/AuthFields";
@@ -258,7 +258,7 @@ function ConnectorDetail({ id, startEditing }: { id: number; startEditing: boole
     }
   }
 
-  if (connector.loading && !connector.data) return <Loading label="Loading the connector…" />;
+  if (connector.loading && !connector.data) return <LoadingPage title={`Connector #${id}`} label="Loading the connector…" />;
   if (!connector.data) {
     return (
       <div className="page">

@@ -16,7 +16,7 @@ import { ApiError, errorMessage } from "../api/client";
 import type { ColumnNames, DestinationAttachment, DestinationCheck, DestinationInput, DestinationLoad } from "../api/types";
 import { useAnnounce, usePageTitle } from "../announce";
 import { canDelete, canWrite, useAuth } from "../auth";
-import { ConnectionText, ErrorBanner, Loading, Pager, SaveWarningsBanner, TableWrap } from "../components/common";
+import { ConnectionText, ErrorBanner, Loading, LoadingPage, Pager, SaveWarningsBanner, TableWrap } from "../components/common";
 import { useConfirm } from "../components/ConfirmDialog";
 import { DELETED_ROWS_LABELS, DestinationForm } from "../components/DestinationForm";
 import { Field } from "../components/fields";
@@ -190,7 +190,7 @@ function DestinationDetail({ id }: { id: number }) {
       </div>
     );
   }
-  if (!destination.data) return <Loading />;
+  if (!destination.data) return <LoadingPage title={`Destination #${id}`} label="Loading the destination…" />;
   const data = destination.data;
   const attachedIds = new Set(data.attachments.map((attachment) => attachment.connector));
 

@@ -212,7 +212,7 @@ describe("the sync page", () => {
   it("shows log times to the millisecond and filters the log by level", async () => {
     api("FAILED");
     renderPage("viewer");
-    await screen.findByRole("heading", { name: "Run #5" });
+    await screen.findByRole("heading", { name: "Progress" }); // the run's page, not its loading page (which has its heading)
     const log = screen.getByRole("list", { name: "Log of run #5" });
     expect(within(log).getAllByText(/\d\d:\d\d:\d\d\.\d{3}/)).toHaveLength(2);
     expect(within(log).getAllByText(/\.125 /)).toHaveLength(1);
@@ -305,7 +305,7 @@ describe("the sync page", () => {
   ])("offers no empty full refresh on %s", async (_, status, extra) => {
     api(status, extra);
     renderPage("editor");
-    await screen.findByRole("heading", { name: "Run #5" });
+    await screen.findByRole("heading", { name: "Progress" }); // the run's page, not its loading page (which has its heading)
     expect(screen.queryByRole("button", { name: EMPTY_ACTION })).toBeNull();
   });
 
@@ -334,7 +334,7 @@ describe("the sync page", () => {
   it("shows no pause for a running sync whose connector is not paused", async () => {
     api("RUNNING", { requests_paused_for: 0 });
     renderPage("viewer");
-    await screen.findByRole("heading", { name: "Run #5" });
+    await screen.findByRole("heading", { name: "Progress" }); // the run's page, not its loading page (which has its heading)
     expect(screen.queryByTestId("rate-limit-pause")).toBeNull();
   });
 

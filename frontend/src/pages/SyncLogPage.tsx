@@ -6,7 +6,7 @@ import { ApiError, errorMessage } from "../api/client";
 import { isActiveStatus, type SchemaChange, type SyncLog, type SyncLogEvent } from "../api/types";
 import { useAnnounce, usePageTitle } from "../announce";
 import { canWrite, useAuth } from "../auth";
-import { ErrorBanner, Loading, StatusBadge } from "../components/common";
+import { ErrorBanner, LoadingPage, StatusBadge } from "../components/common";
 import { useConfirm } from "../components/ConfirmDialog";
 import { RunWarningsBanner, STATUS_MEANINGS, runOutcome, runWarningsCount, warningsLabel } from "../components/RunOutcome";
 import { EventLog } from "../components/EventLog";
@@ -154,7 +154,7 @@ function SyncLogView({ id }: { id: number }) {
         )}
       </div>
     ) : (
-      <Loading label="Loading the sync…" />
+      <LoadingPage title={`Run #${id}`} label="Loading the sync…" />
     );
   }
 
