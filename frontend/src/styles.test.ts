@@ -151,6 +151,13 @@ describe("the style sheet", () => {
     expect(phone).toMatch(/\.live-stats \+ \.counters > div \{\s*display: flex;\s*justify-content: space-between;/);
   });
 
+  it("lists a running sync's five headline figures and a run's details a row each on a phone, none left alone, in columns on wider screens", () => {
+    expect(declarations(".details,\n.counters")).toMatch(/grid-template-columns:\s*repeat\(auto-fill, minmax\(200px, 1fr\)\);/);
+    const phone = css.slice(css.indexOf("@media (max-width: 640px) {\n  .topbar"));
+    expect(phone).toMatch(/\.live-stats > \.counters,\s*\.run-details,\s*\.live-stats \+ \.counters \{\s*grid-template-columns: 1fr;/);
+    expect(phone).toMatch(/\.live-stats > \.counters > div,\s*\.run-details > div,\s*\.live-stats \+ \.counters > div \{\s*display: flex;\s*justify-content: space-between;/);
+  });
+
   it("shrinks the wizard's steps to a row of numbers on a phone, the labels still read by screen readers", () => {
     const phone = css.slice(css.indexOf(".steps .current .step-number {"));
     expect(phone).toMatch(/@media \(max-width: 640px\) \{\s*\.steps \{\s*flex-wrap: nowrap;/);

@@ -112,6 +112,14 @@ describe("the sync page", () => {
     expect(screen.getByText("Started")).toBeTruthy();
   });
 
+  it("lists the run's details in the list a phone shows a row each (styles.css: .run-details)", async () => {
+    api("SUCCESS");
+    renderPage("viewer");
+    const pagination = await screen.findByText("Pagination");
+    expect(pagination.closest("dl")?.classList.contains("run-details")).toBe(true);
+    expect(screen.getByText("Triggered by").closest("dl")).toBe(pagination.closest("dl"));
+  });
+
   it("shows no resume time for a run that ran in one go", async () => {
     api("SUCCESS", { duration_seconds: 4.2, started_at: "2026-11-27T10:00:00Z" });
     renderPage("viewer");

@@ -251,7 +251,7 @@ function SyncLogView({ id }: { id: number }) {
           <Counter label="Run attempts" value={formatNumber(log.attempts)} />
           {log.retries !== undefined ? <Counter label="Retried requests" value={formatNumber(log.retries)} /> : null}
         </dl>
-        <dl className="details">
+        <dl className="details run-details">
           <div>
             <dt>Triggered by</dt>
             <dd>
