@@ -65,7 +65,7 @@ export const PAGINATION_KEYS: Record<PaginationType, PaginationKeySpec[]> = {
         { value: "", label: "Default (the body)" },
         { value: "body", label: "A token in the body" },
         { value: "last_record", label: "The last record's field (Stripe-style)" },
-        { value: "search_after", label: "The last hit's sort values (Elasticsearch / OpenSearch search_after)" },
+        { value: "search_after", label: "The hits' sort values (Elasticsearch / OpenSearch search_after)" },
       ],
     },
     { key: "cursor_path", label: "Next cursor field", kind: "text", hint: "e.g. meta.next_cursor (detected when empty)" },
@@ -249,7 +249,7 @@ export function paginationSummary(pagination: JsonValue | undefined): string {
       return described("Offset / limit", parts(text("offset_param") || "offset", text("limit_param") || "limit", size("limit")));
     case "cursor": {
       if (values.cursor_from === "search_after") {
-        return described("search_after", parts(`the last hit's ${text("cursor_field") || "sort"}`, size()));
+        return described("search_after", parts(`the hits' ${text("cursor_field") || "sort"}`, size()));
       }
       const from = values.cursor_from === "last_record" ? `from the last record's ${text("cursor_field") || "id"}` : text("cursor_path") ? `from ${text("cursor_path")}` : "";
       return described("Cursor", parts(text("cursor_param"), from, text("size_param"), size()));

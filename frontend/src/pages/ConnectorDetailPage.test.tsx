@@ -6,7 +6,7 @@ import { AuthContext } from "../auth";
 import { connector, emptyPage, fakeFetch, holdAnswers, me, previewBody, renderAs, syncLog, type FakeCall } from "../test/helpers";
 import { POLL_INTERVAL_MS } from "../hooks";
 import { ConnectorDetailPage } from "./ConnectorDetailPage";
-import { paginationSummary } from "../components/connectorConfig";
+import { PAGINATION_KEYS, paginationSummary } from "../components/connectorConfig";
 
 afterEach(() => {
   vi.useRealTimers();
@@ -269,7 +269,11 @@ describe("the connector page", () => {
     expect(paginationSummary({ type: "offset", limit: 100 })).toBe("Offset / limit (offset, limit, 100 a page)");
     expect(paginationSummary({ type: "cursor", cursor_param: "cursor", cursor_path: "meta.next_cursor" })).toBe("Cursor (cursor, from meta.next_cursor)");
     expect(paginationSummary({ type: "cursor", cursor_param: "starting_after", cursor_from: "last_record" })).toBe("Cursor (starting_after, from the last record's id)");
-    expect(paginationSummary({ type: "cursor", cursor_from: "search_after", page_size: 1000 })).toBe("search_after (the last hit's sort, 1000 a page)");
+    // the engine reads again the hits of a page's final sort values (not only the last hit's): the hits' sort
+    expect(paginationSummary({ type: "cursor", cursor_from: "search_after", page_size: 1000 })).toBe("search_after (the hits' sort, 1000 a page)");
+    expect(PAGINATION_KEYS.cursor.find((key) => key.key === "cursor_from")?.choices?.find((choice) => choice.value === "search_after")?.label).toBe(
+      "The hits' sort values (Elasticsearch / OpenSearch search_after)",
+    );
     expect(paginationSummary({ type: "next_url", next_url_path: "links.next" })).toBe("Next URL in the body (at links.next)");
     expect(paginationSummary({ type: "link_header", size_param: "per_page", page_size: 100 })).toBe("Link header (per_page, 100 a page)");
   });
