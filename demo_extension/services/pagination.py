@@ -442,16 +442,17 @@ def check_search_after_request(config: dict, method: str | None, body) -> None:
         return
     if (method or "GET").upper() != "POST":
         raise ValueError(
-            "pagination.cursor_from \"search_after\" sends the last hit's sort values in the search's JSON "
+            "pagination.cursor_from \"search_after\" sends a hit's sort values in the search's JSON "
             'body: set request_method to POST and the search (with its "sort") as request_body.'
         )
     body = body if isinstance(body, dict) else {}
     if body.get("sort") in (None, "", [], {}):
         raise ValueError(
             'pagination.cursor_from "search_after" needs a "sort" in request_body: a search continues after '
-            "the last hit's sort values, which an unsorted search does not have. End the sort with a "
-            'field that is unique per document (the tiebreaker), e.g. "sort": [{"updated_at": "asc"}, '
-            '{"id": "asc"}]; hits with the same sort values as a page\'s last hit would be skipped.'
+            "a hit's sort values, which an unsorted search does not have. End the sort with a field "
+            'that is unique per document (the tiebreaker), e.g. "sort": [{"updated_at": "asc"}, '
+            '{"id": "asc"}]: hits of equal sort values are read again at each page\'s end, and a page of '
+            "only equal values cannot be continued past."
         )
     param = config.get("cursor_param", SEARCH_AFTER)
     if get_path(body, param.split(".")) is not None:
