@@ -256,7 +256,8 @@ def finish_run(
                 f"{run.records_processed} processed, "
                 f"{run.records_created} created, {run.records_updated} updated, "
                 f"{run.records_unchanged} unchanged, {run.records_failed} quarantined, "
-                + (f"{run.records_deleted} deleted, " if run.records_deleted else "")
+                # a full refresh says what it deleted, none included; another run deletes nothing
+                + (f"{run.records_deleted} deleted, " if run.records_deleted or run.full_refresh else "")
                 + f"{run.pages_fetched} pages.",
             )
     if connector is not None:  # the caller's connector object says what the database now says

@@ -110,6 +110,17 @@ def test_a_complete_full_refresh_tombstones_what_the_upstream_no_longer_returns(
     assert log.events.last().message.endswith("5 deleted, 3 pages.")
 
 
+def test_a_full_refresh_that_deletes_nothing_says_so_in_its_summary(synced):
+    connector, _upstream = synced
+
+    log = DataSyncService(connector).sync_data(full_refresh=True)
+
+    assert log.status == SyncStatus.SUCCESS and log.records_deleted == 0
+    assert log.events.last().message.endswith("30 unchanged, 0 quarantined, 0 deleted, 3 pages.")
+    again = DataSyncService(connector).sync_data()  # an ordinary run deletes nothing: no count
+    assert again.events.last().message.endswith("30 unchanged, 0 quarantined, 3 pages.")
+
+
 def test_a_full_refresh_that_gets_no_records_deletes_none_and_fails(synced, viewer_client):
     # before: an API answering an error as a success with an empty list (an expired key) made the
     # full refresh mark all 30 records deleted, SUCCESS, and the destinations deleted their rows
