@@ -103,15 +103,16 @@ class VendorServer:
         number = int(query["page"]) if str(query.get("page", "")).isdigit() else 1
         return number, size, (number - 1) * size, max(1, -(-self.records // size))
 
-    def refused_once(self, start: int, size: int) -> bool:
-        """Whether the request for the page from ``start`` (pages of ``size``) is the first one for the
-        page ``rate_limited_on_page`` (1-based), which a fake answers with its rate limit once."""
+    def refused_once(self, start: int, size: int, times: int = 1) -> bool:
+        """Whether the request for the page from ``start`` (pages of ``size``) is one of the first
+        ``times`` for the page ``rate_limited_on_page`` (1-based), which a fake answers with its rate
+        limit (``refused`` counts the refusals)."""
         page = getattr(self, "rate_limited_on_page", None)
         if page is None or start != (page - 1) * size:
             return False
         with self._lock:
-            refuse = not getattr(self, "refused", 0)
-            self.refused = getattr(self, "refused", 0) + 1
+            refuse = getattr(self, "refused", 0) < times
+            self.refused = getattr(self, "refused", 0) + refuse
         return refuse
 
     def list_requests(self) -> list[dict]:
@@ -1627,12 +1628,8 @@ class GitHubGraphQL(VendorServer):
 
     def rate_limited(self, start: int, first: int):
         """The rate-limit answer for the page at ``start``, while it is still refused; else None."""
-        if self.rate_limited_on_page is None or start != (self.rate_limited_on_page - 1) * first:
+        if not self.refused_once(start, first, self.rate_limited_times):
             return None
-        with self._lock:
-            if self.refused >= self.rate_limited_times:
-                return None
-            self.refused += 1
         reset = int(time.time()) + self.rate_limit_reset_in
         return (
             self.rate_limit_status,
@@ -2826,13 +2823,9 @@ class Okta(VendorServer):
             start = ids.index(query["after"]) + 1
         reset = str(int(time.time()) + self.rate_limit_reset_in)
         limits = {"X-Rate-Limit-Limit": "600", "X-Rate-Limit-Remaining": "599", "X-Rate-Limit-Reset": reset}
-        if self.rate_limited_on_page is not None and start == (self.rate_limited_on_page - 1) * size:
-            with self._lock:
-                refuse = self.refused < 1
-                self.refused += refuse
-            if refuse:
-                summary = "API call exceeded rate limit due to too many requests."
-                return 429, {**limits, "X-Rate-Limit-Remaining": "0"}, self.error("E0000047", summary)
+        if self.refused_once(start, size):
+            summary = "API call exceeded rate limit due to too many requests."
+            return 429, {**limits, "X-Rate-Limit-Remaining": "0"}, self.error("E0000047", summary)
         page = records[start : start + size]
         links = [f'<{self.url}?{urlencode(query)}>; rel="self"']
         if start + size < len(records):
@@ -3084,16 +3077,12 @@ class LinearGraphQL(VendorServer):
                 {},
                 {"errors": [{"message": "Invalid cursor", "extensions": {"code": "INVALID_INPUT"}}]},
             )
-        if self.rate_limited_on_page is not None and start == (self.rate_limited_on_page - 1) * first:
-            with self._lock:
-                refuse = self.refused < self.rate_limited_times
-                self.refused += refuse
-            if refuse:
-                error = {
-                    "message": "Rate limit exceeded. Only 2500 requests are allowed per 1 hour.",
-                    "extensions": {"code": "RATELIMITED", "type": "ratelimited"},
-                }
-                return 400, self.windows(self.rate_limited_window), {"errors": [error]}
+        if self.refused_once(start, first, self.rate_limited_times):
+            error = {
+                "message": "Rate limit exceeded. Only 2500 requests are allowed per 1 hour.",
+                "extensions": {"code": "RATELIMITED", "type": "ratelimited"},
+            }
+            return 400, self.windows(self.rate_limited_window), {"errors": [error]}
         records = self.all_records()
         nodes = records[start : start + first]
         end = start + len(nodes)
@@ -3163,16 +3152,12 @@ class Marketo(VendorServer):
         if start is None or "activityTypeIds" not in query:
             return 200, {}, self.failure("1003", "Invalid value for nextPageToken or activityTypeIds")
         size = self.size(query, "batchSize")
-        if self.rate_limited_on_page is not None and start == (self.rate_limited_on_page - 1) * size:
-            with self._lock:
-                refuse = self.refused < self.rate_limited_times
-                self.refused += refuse
-            if refuse:
-                message = {
-                    "606": f"Max rate limit '100' exceeded with in '{self.window_seconds}' secs",
-                    "615": "Concurrent access limit reached",
-                }[self.rate_limit_code]
-                return 200, {}, self.failure(self.rate_limit_code, message)
+        if self.refused_once(start, size, self.rate_limited_times):
+            message = {
+                "606": f"Max rate limit '100' exceeded with in '{self.window_seconds}' secs",
+                "615": "Concurrent access limit reached",
+            }[self.rate_limit_code]
+            return 200, {}, self.failure(self.rate_limit_code, message)
         records = self.all_records()
         page = records[start : start + size]
         end = start + len(page)
