@@ -19,7 +19,9 @@ and pinned to the checked address. On top of that it enforces:
   really travel under, whatever they look like) and credential-looking query parameters; a request
   body is never sent to another origin; cookies an upstream sets are never kept (no jar);
 * request bodies (``data=`` form fields or ``json=``) for calls such as OAuth2 token requests; a
-  303 (or a 301/302 answering a POST) continues as a GET without the body.
+  303 (or a 301/302 answering a POST) continues as a GET without the body;
+* ``follow_redirects=False`` for callers whose request is the point (a webhook delivery): a
+  redirect is then a failed attempt naming where it pointed, never a GET elsewhere taken for success.
 
 Every error it raises (:mod:`core.http_errors`) has a message that is safe to show a tenant.
 """
@@ -333,6 +335,7 @@ class OutboundClient:
         *,
         sleep: Callable[[float], None] | None = None,
         budget: RequestBudget | None = None,
+        follow_redirects: bool = True,
     ):
         self.timeout = float(settings.MIGRATEIQ_HTTP_TIMEOUT if timeout is None else timeout)
         self.connect_timeout = float(
@@ -345,6 +348,7 @@ class OutboundClient:
         self.on_retry = on_retry
         self._sleep = sleep or shutdown.wait  # a retry's wait ends when the process stops
         self.budget = budget
+        self.follow_redirects = follow_redirects
         self._timeouts = httpx.Timeout(self.timeout, connect=min(self.connect_timeout, self.timeout))
         self._client = httpx.Client(
             transport=GuardedTransport(network_backend=_DeadlineGuardedBackend()),
@@ -525,7 +529,7 @@ class OutboundClient:
                 response = self._exchange(method, url, headers, auth, attempt, body)
             if response.status_code not in REDIRECT_STATUSES or "location" not in response.headers:
                 return self._final(response, url)
-            if hop == max_redirects:
+            if hop == max_redirects and self.follow_redirects:
                 break
             try:
                 next_url = url.join(response.headers["location"])
@@ -533,6 +537,17 @@ class OutboundClient:
                 raise UpstreamError(
                     f"Invalid redirect from {safe_url(str(url))}", url=safe_url(str(url)), attempts=attempt
                 ) from None
+            if not self.follow_redirects:
+                # A redirected POST continues as a GET (301, 302, 303) whose 2xx said nothing about the
+                # request: the caller would count it delivered. Not followed, not retried (it would
+                # redirect again): the caller's URL needs changing.
+                raise UpstreamError(
+                    f"HTTP {response.status_code} from {safe_url(str(url))} redirects to "
+                    f"{safe_url(str(next_url))} (not followed)",
+                    url=safe_url(str(url)),
+                    status_code=response.status_code,
+                    attempts=attempt,
+                )
             try:
                 next_url = validate_url(next_url)
             except EgressDenied as exc:

@@ -665,6 +665,25 @@ def test_a_redirect_without_a_location_is_returned_as_an_error(upstream, make_cl
         make_client().get(_url(upstream, "/odd"))
 
 
+@pytest.mark.parametrize("status", [301, 302, 303, 307, 308])
+def test_a_client_told_not_to_follow_redirects_fails_once_naming_where_it_pointed(
+    status, upstream, make_client
+):
+    upstream.expect_request("/hook", method="POST").respond_with_data(
+        "", status=status, headers={"Location": "/hook/"}
+    )
+    upstream.expect_request("/hook/").respond_with_json({"ok": True})
+    client = make_client(follow_redirects=False, max_attempts=3)
+    with pytest.raises(UpstreamError) as failure:
+        client.request("POST", _url(upstream, "/hook"), content=b"{}")
+    assert str(failure.value) == (
+        f"HTTP {status} from {_url(upstream, '/hook')} redirects to {_url(upstream, '/hook/')} (not followed)"
+    )
+    assert failure.value.status_code == status
+    assert [request.path for request, _ in upstream.log] == ["/hook"]  # no retry, no hop
+    assert client.waits == []
+
+
 # -- DNS rebinding through the client ---------------------------------------------------------------
 
 

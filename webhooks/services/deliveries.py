@@ -157,7 +157,11 @@ def send_delivery(delivery_id: int) -> WebhookDelivery | None:
         signing.DELIVERY_HEADER: str(delivery.delivery_id),
     }
     try:
-        with OutboundClient(timeout=TIMEOUT_SECONDS, max_bytes=MAX_RESPONSE_BYTES, max_attempts=1) as client:
+        # A redirect is not followed: a 301/302 makes the POST a GET elsewhere, whose 200 would count
+        # an event the receiver never got as delivered (GitHub's and Stripe's webhooks do the same).
+        with OutboundClient(
+            timeout=TIMEOUT_SECONDS, max_bytes=MAX_RESPONSE_BYTES, max_attempts=1, follow_redirects=False
+        ) as client:
             response = client.request("POST", endpoint.url, content=body, headers=headers)
     except ResponseTooLarge as exc:
         # A long answer to a request the receiver accepted (2xx) is still a delivery.

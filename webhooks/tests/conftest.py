@@ -32,6 +32,8 @@ class Receiver:
     statuses: list = field(default_factory=lambda: [200])
     #: seconds to wait before answering (a slow receiver)
     delay: float = 0.0
+    #: the ``Location`` of a 3xx answer (a receiver that redirects)
+    location: str = ""
     requests: list = field(default_factory=list)
 
     @property
@@ -59,10 +61,14 @@ def _handler(receiver_box: list):
             time.sleep(receiver.delay)
             answer = b'{"ok": true}' if status < 400 else b'{"error": "down"}'
             self.send_response(status)
+            if receiver.location and 300 <= status < 400:
+                self.send_header("Location", receiver.location)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(answer)))
             self.end_headers()
             self.wfile.write(answer)
+
+        do_GET = do_POST  # what a client that follows a redirected POST sends (recorded, body empty)
 
         def log_message(self, *args):  # quiet test output
             pass
@@ -71,20 +77,32 @@ def _handler(receiver_box: list):
 
 
 @pytest.fixture
-def receiver(settings):
-    box: list = []
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(box))
-    receiver = Receiver(server)
-    box.append(receiver)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    settings.MIGRATEIQ_EGRESS_ALLOWLIST = [
-        *(getattr(settings, "MIGRATEIQ_EGRESS_ALLOWLIST", None) or []),
-        receiver.netloc,
-    ]
-    yield receiver
-    server.shutdown()
-    server.server_close()
+def make_receiver(settings):
+    """Start another receiver (allowlisted); each is stopped at the end of the test."""
+    servers: list = []
+
+    def _make() -> Receiver:
+        box: list = []
+        server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(box))
+        receiver = Receiver(server)
+        box.append(receiver)
+        servers.append(server)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        settings.MIGRATEIQ_EGRESS_ALLOWLIST = [
+            *(getattr(settings, "MIGRATEIQ_EGRESS_ALLOWLIST", None) or []),
+            receiver.netloc,
+        ]
+        return receiver
+
+    yield _make
+    for server in servers:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.fixture
+def receiver(make_receiver):
+    return make_receiver()
 
 
 @pytest.fixture

@@ -400,6 +400,32 @@ def test_a_delivery_that_succeeds_on_retry_stops_there(
     assert first.headers["migrateiq-delivery"] == second.headers["migrateiq-delivery"]  # for deduplication
 
 
+@pytest.mark.parametrize("status", [301, 302, 303, 307, 308])
+@pytest.mark.parametrize("where", ["same origin", "another origin"])
+def test_a_receiver_that_redirects_is_a_failed_attempt_never_a_delivery(
+    status, where, inline_sending, make_receiver, make_endpoint, tenant_a, django_capture_on_commit_callbacks
+):
+    # A 301/302/303 turns the POST into a GET of the new URL: its 200 said nothing about the event,
+    # which no receiver got. A moved endpoint (``/hook`` to ``/hook/``, http to https) must show up in
+    # the delivery log as failed, not as delivered.
+    receiver, elsewhere = make_receiver(), make_receiver()
+    target = elsewhere.url if where == "another origin" else receiver.url + "/moved"
+    receiver.statuses, receiver.location = [status, 200], target
+    make_endpoint(url=receiver.url)
+    with django_capture_on_commit_callbacks(execute=True):
+        [delivery] = deliveries.create_deliveries(tenant_a.pk, "sync.failed", lambda: {"sync": {}})
+
+    delivery.refresh_from_db()
+    assert delivery.status == DeliveryStatus.PENDING and delivery.delivered_at is None
+    assert delivery.response_status_code == status
+    assert delivery.error == (
+        f"HTTP {status} from http://{receiver.netloc}/… redirects to "
+        f"http://{(elsewhere if where == 'another origin' else receiver).netloc}/… (not followed)"
+    )
+    assert [request.path for request in receiver.requests] == ["/hooks/migrateiq"]
+    assert elsewhere.requests == []
+
+
 def test_a_claimed_delivery_is_not_sent_again_until_its_lease_ends(
     inline_sending, receiver, make_endpoint, tenant_a
 ):
