@@ -100,6 +100,37 @@ def record(
     return event
 
 
+def record_saved(
+    noun: str, obj, *, created: bool, fields: Iterable[str] = (), actor=None, detail: dict | None = None
+) -> Activity | None:
+    """``<noun>.created`` or ``<noun>.changed`` (through :func:`record_change`: a change of no field
+    is not reported) for the tenant-owned ``obj``, named by ``fields``; ``noun`` is also the
+    target's type."""
+    report = record if created else record_change
+    return report(
+        f"{noun}.created" if created else f"{noun}.changed",
+        tenant=obj.tenant_id,
+        actor=actor,
+        target_type=noun,
+        target_id=obj.pk,
+        fields=fields,
+        detail=detail,
+    )
+
+
+def record_deleted(noun: str, obj, pk, *, actor=None, detail: dict | None = None) -> Activity:
+    """``<noun>.deleted`` for the tenant-owned ``obj`` (``pk``: its id, which Django clears on delete)."""
+    return record(
+        f"{noun}.deleted", tenant=obj.tenant_id, actor=actor, target_type=noun, target_id=pk, detail=detail
+    )
+
+
+def changed_fields(obj, values: Mapping) -> list[str]:
+    """The names of the fields ``values`` would change on ``obj`` (call it before saving): what a
+    ``*.changed`` event may say about a change, secret fields included (their names, never values)."""
+    return sorted(name for name, value in values.items() if getattr(obj, name, None) != value)
+
+
 def record_change(
     action: str,
     *,

@@ -20,6 +20,7 @@ from rest_framework.decorators import action
 from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.response import Response
 
+from core.activity import changed_fields
 from core.exceptions import Conflict
 from core.filters import filter_errors
 from core.interactive import bounded_upstream_call, holds_read_slot, interactive_slot
@@ -38,7 +39,6 @@ from demo_extension.selectors import (
     with_running_sync_id,
 )
 from demo_extension.services.connectors import (
-    changed_fields,
     connector_deleted,
     connector_saved,
     record_export,

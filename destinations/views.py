@@ -8,11 +8,13 @@ from rest_framework import serializers, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from core.activity import changed_fields
 from core.exceptions import Conflict
 from core.interactive import bounded_upstream_call
 from destinations import models
 from destinations import serializers as api
 from destinations.services import attachments, loads
+from destinations.services.destinations import destination_deleted, destination_saved
 from destinations.services.registry import driver_for
 from tenancy.models import Role
 from tenancy.serializers import ErrorSerializer
@@ -69,10 +71,20 @@ class DestinationViewSet(TenantScopedModelViewSet):
 
     def perform_create(self, serializer):
         serializer.save(tenant=self.request.tenant, created_by=self.request.user)
+        destination_saved(
+            serializer.instance, created=True, fields=serializer.validated_data, actor=self.request.user
+        )
+
+    def perform_update(self, serializer):
+        fields = changed_fields(serializer.instance, serializer.validated_data)
+        serializer.save()
+        destination_saved(serializer.instance, fields=fields, actor=self.request.user)
 
     def perform_destroy(self, instance):
+        pk = instance.pk
         super().perform_destroy(instance)
         loads.invalidate_load_stats(instance.tenant_id)  # its loads went with it
+        destination_deleted(instance, pk, actor=self.request.user)
 
     @extend_schema(
         tags=["destinations"],
@@ -108,6 +120,7 @@ class DestinationViewSet(TenantScopedModelViewSet):
                 data.validated_data["connector"],
                 data.validated_data.get("table_name"),
                 data.validated_data["column_names"],
+                actor=request.user,
             )
         except attachments.AttachmentProblem as exc:
             raise _problem(exc) from None
@@ -147,7 +160,7 @@ class DestinationViewSet(TenantScopedModelViewSet):
         data = api.ConnectorInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         try:
-            attachments.detach(destination, data.validated_data["connector"])
+            attachments.detach(destination, data.validated_data["connector"], actor=request.user)
         except attachments.AttachmentProblem as exc:
             raise _problem(exc) from None
         return Response(status=status.HTTP_204_NO_CONTENT)

@@ -9,6 +9,7 @@ from rest_framework import status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from core.activity import changed_fields
 from core.interactive import bounded_upstream_call
 from core.secret_fields import with_secret_flags
 from core.throttling import ThrottledActionsMixin
@@ -19,6 +20,7 @@ from webhooks import models
 from webhooks import serializers as api
 from webhooks.filters import DeliveryFilter
 from webhooks.services import deliveries
+from webhooks.services.endpoints import endpoint_deleted, endpoint_saved
 
 _ERR = OpenApiResponse(ErrorSerializer)
 _OBJECT_ERRORS = {401: _ERR, 403: _ERR, 404: _ERR}
@@ -62,6 +64,21 @@ class WebhookEndpointViewSet(ThrottledActionsMixin, TenantScopedModelViewSet):
         if self.action == "list":
             return with_secret_flags(queryset, ["secret"])
         return queryset
+
+    def perform_create(self, serializer):
+        serializer.save(tenant=self.request.tenant)
+        fields = {*serializer.validated_data, "secret"}  # a secret was given or generated
+        endpoint_saved(serializer.instance, created=True, fields=fields, actor=self.request.user)
+
+    def perform_update(self, serializer):
+        fields = changed_fields(serializer.instance, serializer.validated_data)
+        serializer.save()
+        endpoint_saved(serializer.instance, fields=fields, actor=self.request.user)
+
+    def perform_destroy(self, instance):
+        pk = instance.pk
+        super().perform_destroy(instance)
+        endpoint_deleted(instance, pk, actor=self.request.user)
 
     def create(self, request, *args, **kwargs):
         serializer = self.get_serializer(data=request.data)

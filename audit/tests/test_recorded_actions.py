@@ -187,6 +187,119 @@ def test_starting_a_destination_load_is_recorded(
     }
 
 
+DESTINATIONS = "/api/destinations/"
+WEBHOOKS = "/api/webhooks/endpoints/"
+PASSWORD = "pg-password-do-not-store-5XR"
+HOOK_SECRET = "whsec_do_not_store_this_secret_8JQ"
+HOOK_PATH = "/services/T000/B000/slack-path-credential"
+
+
+def _trail_holds_none_of(tenant, client, events, *secrets):
+    stored = json.dumps([e.__dict__ for e in events(tenant)], default=str)
+    listed = client.get(EVENTS).content.decode()
+    for secret in secrets:
+        assert secret not in stored and secret not in listed
+
+
+def test_destinations_created_changed_attached_detached_and_deleted_are_recorded(
+    admin_client, editor_client, admin_user, editor_user, tenant_a, committed, events
+):
+    connector = _connector_id(admin_client, committed)
+    with committed():
+        created = editor_client.post(
+            DESTINATIONS,
+            {
+                "name": "Warehouse",
+                "host": "127.0.0.1",
+                "port": 9,
+                "database": "dw",
+                "username": "u",
+                "password": PASSWORD,
+            },
+            format="json",
+        )
+    assert created.status_code == 201, created.content
+    pk = created.json()["id"]
+    with committed():
+        assert (
+            editor_client.patch(f"{DESTINATIONS}{pk}/", {"target_schema": "raw"}, format="json").status_code
+            == 200
+        )
+        assert (
+            editor_client.patch(f"{DESTINATIONS}{pk}/", {"target_schema": "raw"}, format="json").status_code
+            == 200
+        )
+        changed = admin_client.patch(
+            f"{DESTINATIONS}{pk}/", {"database": "other", "password": PASSWORD + "2"}, format="json"
+        )
+        assert changed.status_code == 200, changed.content
+        attached = editor_client.post(f"{DESTINATIONS}{pk}/attach/", {"connector": connector}, format="json")
+        assert attached.status_code == 201, attached.content
+        detached = editor_client.post(f"{DESTINATIONS}{pk}/detach/", {"connector": connector}, format="json")
+        assert detached.status_code == 204, detached.content
+        assert admin_client.delete(f"{DESTINATIONS}{pk}/").status_code == 204
+
+    trail = [e for e in events(tenant_a) if e.target_type == "destination"]
+    assert [(e.action, e.actor_id) for e in trail] == [
+        ("destination.created", editor_user.pk),
+        ("destination.changed", editor_user.pk),  # the second PATCH changed nothing: not recorded
+        ("destination.changed", admin_user.pk),
+        ("destination.attached", editor_user.pk),
+        ("destination.detached", editor_user.pk),
+        ("destination.deleted", admin_user.pk),
+    ]
+    assert {e.target_id for e in trail} == {str(pk)}
+    assert {"host", "port", "database", "username", "password"} <= set(trail[0].fields)
+    assert trail[1].fields == ["target_schema"]
+    assert trail[2].fields == ["database", "password"]  # the password's name, never its value
+    assert trail[0].detail == {"name": "Warehouse", "host": "127.0.0.1"}
+    assert (
+        trail[3].detail
+        == trail[4].detail
+        == {"name": "Warehouse", "connector_id": connector, "table_name": "crm"}
+    )
+    assert trail[5].detail == {"name": "Warehouse", "host": "127.0.0.1"}
+    _trail_holds_none_of(tenant_a, admin_client, events, PASSWORD, PASSWORD[:-4])
+
+
+def test_webhook_endpoints_created_changed_and_deleted_are_recorded_without_secret_or_path(
+    admin_client, admin_user, tenant_a, committed, events, settings
+):
+    settings.MIGRATEIQ_EGRESS_ALLOWLIST = [*settings.MIGRATEIQ_EGRESS_ALLOWLIST, "127.0.0.1:10"]
+    with committed():
+        created = admin_client.post(
+            WEBHOOKS,
+            {"name": "Alerts", "url": f"http://127.0.0.1:9{HOOK_PATH}", "events": ["*"]},
+            format="json",
+        )
+    assert created.status_code == 201, created.content
+    pk = created.json()["id"]
+    with committed():
+        moved = admin_client.patch(
+            f"{WEBHOOKS}{pk}/",
+            {"url": f"http://127.0.0.1:10{HOOK_PATH}", "secret": HOOK_SECRET},
+            format="json",
+        )
+        assert moved.status_code == 200, moved.content
+        assert admin_client.patch(f"{WEBHOOKS}{pk}/", {"is_active": True}, format="json").status_code == 200
+        assert admin_client.patch(f"{WEBHOOKS}{pk}/", {"is_active": False}, format="json").status_code == 200
+        assert admin_client.delete(f"{WEBHOOKS}{pk}/").status_code == 204
+
+    trail = [e for e in events(tenant_a) if e.target_type == "webhook"]
+    assert [(e.action, e.actor_id, e.target_id) for e in trail] == [
+        ("webhook.created", admin_user.pk, str(pk)),
+        ("webhook.changed", admin_user.pk, str(pk)),
+        ("webhook.changed", admin_user.pk, str(pk)),  # is_active: True was no change
+        ("webhook.deleted", admin_user.pk, str(pk)),
+    ]
+    assert {"name", "url", "events", "secret"} <= set(trail[0].fields)  # a secret was generated
+    assert trail[1].fields == ["secret", "url"]
+    assert trail[2].fields == ["is_active"]
+    assert {e.detail["host"] for e in trail} == {"127.0.0.1"} and trail[0].detail["name"] == "Alerts"
+    generated = created.json()["signing_secret"]
+    _trail_holds_none_of(tenant_a, admin_client, events, HOOK_SECRET, generated, HOOK_PATH, "slack-path")
+
+
 def test_sign_in_and_refused_sign_in_are_recorded_for_the_account(
     anon_client, admin_user, tenant_a, committed, events
 ):

@@ -22,29 +22,14 @@ T = TypeVar("T")
 UNRESOLVED_HOST_NEXT_STEP = "test the connection to see whether they reach it"
 
 
-def changed_fields(connector, values: dict) -> list[str]:
-    """The names of the fields ``values`` would change on ``connector`` (call it before saving).
-
-    Only names: what the audit trail may say about a change, secrets included.
-    """
-    return sorted(name for name, value in values.items() if getattr(connector, name, None) != value)
-
-
 def connector_saved(connector, *, created: bool = False, fields=(), actor=None) -> None:
     """A connector was created or changed: recompute its schedule, drop cached statistics and report
     the change (``fields``: the names of the fields set or changed, never their values; a change of
     no field is not reported: ``core.activity.record_change``)."""
     refresh_next_sync_at(connector)
     invalidate_tenant_stats(connector.tenant_id)
-    report = activity.record if created else activity.record_change
-    report(
-        "connector.created" if created else "connector.changed",
-        tenant=connector.tenant_id,
-        actor=actor,
-        target_type="connector",
-        target_id=connector.pk,
-        fields=fields,
-        detail={"name": connector.name},
+    activity.record_saved(
+        "connector", connector, created=created, fields=fields, actor=actor, detail={"name": connector.name}
     )
 
 

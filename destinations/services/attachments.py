@@ -17,6 +17,7 @@ from destinations.models import (
     DestinationLoad,
     LoadStatus,
 )
+from destinations.services.destinations import attachment_recorded
 
 
 class AttachmentProblem(ValueError):
@@ -46,6 +47,8 @@ def attach(
     connector_id: int,
     table_name: str | None = None,
     column_names: str = ColumnNames.SNAKE_CASE,
+    *,
+    actor=None,
 ) -> DestinationAttachment:
     connector = _connector_model().objects.filter(tenant_id=destination.tenant_id, pk=connector_id).first()
     if connector is None:
@@ -55,7 +58,7 @@ def attach(
         table = f"{table}_{connector.pk}"
     try:
         with transaction.atomic():
-            return DestinationAttachment.objects.create(
+            attachment = DestinationAttachment.objects.create(
                 tenant_id=destination.tenant_id,
                 destination=destination,
                 connector=connector,
@@ -78,12 +81,17 @@ def attach(
             "choose another table_name.",
             field="table_name",
         ) from None
+    attachment_recorded("destination.attached", destination, connector.pk, table, actor)
+    return attachment
 
 
-def detach(destination: Destination, connector_id: int) -> None:
-    deleted, _ = destination.attachments.filter(connector_id=connector_id).delete()
+def detach(destination: Destination, connector_id: int, *, actor=None) -> None:
+    attached = destination.attachments.filter(connector_id=connector_id)
+    table_name = attached.values_list("table_name", flat=True).first() or ""
+    deleted, _ = attached.delete()
     if not deleted:
         raise AttachmentProblem(f"Connector {connector_id} is not attached to this destination.")
+    attachment_recorded("destination.detached", destination, connector_id, table_name, actor)
 
 
 class ColumnNamesFixed(AttachmentProblem):
