@@ -17,7 +17,8 @@ from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from rest_framework_simplejwt.settings import api_settings as jwt_settings
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
-from rest_framework_simplejwt.tokens import RefreshToken
+from rest_framework_simplejwt.tokens import BlacklistMixin, RefreshToken
+from rest_framework_simplejwt.utils import datetime_from_epoch
 
 from core import activity
 from core.request_context import get_client_address
@@ -257,17 +258,58 @@ def _record_failed_sign_in(email: str, tenant_slug: str | None, exc: LoginError)
         )
 
 
+#: What a refresh token's row keeps of it: ``sha256:`` and the hex digest of the token's text.
+STORED_TOKEN_PREFIX = "sha256:"  # noqa: S105 - the prefix of a digest, not a secret
+
+
+def stored_token_text(token: str) -> str:
+    """The text a refresh token's blacklist row keeps of it: a digest, which matches a token an
+    operator holds (``OutstandingToken.token``) but, unlike the token, signs nobody in."""
+    return STORED_TOKEN_PREFIX + hashlib.sha256(token.encode()).hexdigest()
+
+
+class SessionRefreshToken(RefreshToken):
+    """MigrateIQ's refresh token: Simple JWT's, whose blacklist row (``OutstandingToken``, one per
+    sign-in and per rotation) keeps a digest of the token instead of the token. Simple JWT stores
+    the whole token there, where anyone who reads the database (a backup, a replica, the admin's
+    Outstanding tokens page) could take over every live session; the blacklist needs only the
+    ``jti``. Every path that writes a row comes here: :meth:`for_user` (which leaves the row to
+    :meth:`outstand`, once the session's claims are set), :meth:`outstand` and :meth:`blacklist`."""
+
+    @classmethod
+    def for_user(cls, user):
+        # Simple JWT's BlacklistMixin.for_user would store the token, before its claims are set.
+        return super(BlacklistMixin, cls).for_user(user)
+
+    def outstand(self):
+        user_id = self.payload.get(jwt_settings.USER_ID_CLAIM)
+        return OutstandingToken.objects.get_or_create(
+            jti=self.payload[jwt_settings.JTI_CLAIM],
+            defaults={
+                "user": User.objects.filter(**{jwt_settings.USER_ID_FIELD: user_id}).first(),
+                "created_at": self.current_time,
+                "token": stored_token_text(str(self)),
+                "expires_at": datetime_from_epoch(self.payload["exp"]),
+            },
+        )
+
+    def blacklist(self):
+        outstanding, _ = self.outstand()
+        return BlacklistedToken.objects.get_or_create(token=outstanding)
+
+
 def tokens_for(user, tenant: Tenant) -> dict:
     """A new sign-in session of ``user`` in ``tenant``: its first access and refresh token."""
-    refresh = RefreshToken.for_user(user)
+    refresh = SessionRefreshToken.for_user(user)
     refresh[TENANT_CLAIM] = tenant.pk
     refresh["tenant"] = tenant.slug
     refresh[SESSION_CLAIM] = refresh[jwt_settings.JTI_CLAIM]
     refresh[PASSWORD_CLAIM] = password_stamp(user)
+    refresh.outstand()
     return {"access": str(refresh.access_token), "refresh": str(refresh)}
 
 
-class RefreshTokenToRotate(RefreshToken):
+class RefreshTokenToRotate(SessionRefreshToken):
     """A refresh token presented to be rotated: signature, expiry and type are checked as always,
     the blacklist is left to :func:`rotate_refresh_token`, which tells the loser of a race from a
     reuse. Use it for nothing else."""
@@ -295,7 +337,7 @@ def session_of(token) -> str:
     return str(token.get(SESSION_CLAIM) or token[jwt_settings.JTI_CLAIM])
 
 
-def rotate_refresh_token(refresh: RefreshToken, user) -> dict:
+def rotate_refresh_token(refresh: SessionRefreshToken, user) -> dict:
     """A new access and refresh token of ``user``'s session for ``refresh``, which is spent
     (blacklisted) in the process.
 
@@ -390,7 +432,7 @@ def purge_expired_refresh_tokens(*, now=None) -> int:
     return deleted.get(OutstandingToken._meta.label, 0)
 
 
-def sign_out(refresh: RefreshToken) -> None:
+def sign_out(refresh: SessionRefreshToken) -> None:
     """Sign out the sign-in session of ``refresh`` (a valid, unspent refresh token: its holder is
     the session's owner, or could have rotated it anyway). The token is revoked, and the session is
     ended (:func:`end_session`): the access tokens it minted are refused from the next request on,

@@ -8,7 +8,6 @@ from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
-from rest_framework_simplejwt.tokens import RefreshToken
 from rest_framework_simplejwt.views import TokenRefreshView
 
 from core.exceptions import error_response
@@ -101,7 +100,7 @@ class LogoutView(RefusesMalformedQueryParamsMixin, APIView):
         data = RefreshRequestSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         try:
-            refresh = RefreshToken(data.validated_data["refresh"])
+            refresh = services.SessionRefreshToken(data.validated_data["refresh"])
         except TokenError as exc:
             raise InvalidToken(exc.args[0]) from exc
         services.sign_out(refresh)
