@@ -16,7 +16,16 @@ from dataclasses import dataclass, field
 from typing import Any
 
 CHECKPOINT_VERSION = 1
-_ENGINE_KEYS = ("version", "key_mode", "primary_key", "since", "high_water", "finished", "incomplete")
+_ENGINE_KEYS = (
+    "version",
+    "key_mode",
+    "primary_key",
+    "since",
+    "high_water",
+    "finished",
+    "incomplete",
+    "holds_cursor",
+)
 
 
 @dataclass(frozen=True)
@@ -32,6 +41,9 @@ class Checkpoint:
     # (a run that failed after its last page, on the error threshold, or was killed before its end).
     finished: bool = False
     incomplete: str | None = None  # why that last page left records behind (Page.incomplete)
+    # A committed page quarantined a record its rules decide (``PageWork.holds_cursor``): the run
+    # ends with the incremental cursor it started from.
+    holds_cursor: bool = False
 
     def to_json(self) -> dict:
         return {
@@ -42,6 +54,7 @@ class Checkpoint:
             "since": self.since,
             "high_water": self.high_water,
             **({"finished": True, "incomplete": self.incomplete} if self.finished else {}),
+            **({"holds_cursor": True} if self.holds_cursor else {}),
         }
 
     @staticmethod
@@ -64,6 +77,7 @@ class Checkpoint:
             source=cls.source_part(data),
             finished=data.get("finished") is True,
             incomplete=data.get("incomplete"),
+            holds_cursor=data.get("holds_cursor") is True,
         )
 
     @staticmethod

@@ -17,8 +17,9 @@ the page commits run on a second connection while the next page is read and buil
 
 Problems never escape as exceptions: the run ends ``FAILED`` with a message that is safe to show (no
 credentials). A run whose source stops while it says there is more (``Page.incomplete``) ends
-``PARTIAL`` (or ``FAILED`` with nothing stored) and keeps the old incremental cursor. Every end goes
-through :func:`sync_engine.runs.finish_run`.
+``PARTIAL`` (or ``FAILED`` with nothing stored) and keeps the old incremental cursor; one that
+quarantined records its rules decide ends with the cursor it read from, so that the next sync reads
+them again (:meth:`_Run._held_cursor`). Every end goes through :func:`sync_engine.runs.finish_run`.
 """
 
 from __future__ import annotations
@@ -68,7 +69,14 @@ from sync_engine.records import (
     live_record_count,
     stored_checksums,
 )
-from sync_engine.runs import claim_run, create_run, finish_run, pages_of_last_run, primary_key_of_last_run
+from sync_engine.runs import (
+    KEEP_CURSOR,
+    claim_run,
+    create_run,
+    finish_run,
+    pages_of_last_run,
+    primary_key_of_last_run,
+)
 from sync_engine.schema import (
     MAX_SCHEMA_CHANGES,
     SchemaAccumulator,
@@ -176,6 +184,12 @@ class _Run:
         self.complete = False  # the source's last page was reached (not a cap, not an error)
         self.capped: str | None = None  # the page cap stopped the run while the source had more
         self.retry_events = 0
+        # The source's incremental cursor field (None: not incremental) and the cursor the run reads
+        # from (its first attempt's, kept by the checkpoint), once the run has started.
+        self.cursor_field: str | None = None
+        self.since = None
+        # A committed page quarantined a record that fixed rules would store (see _held_cursor).
+        self.holds_cursor = False
         # The connector's schema fields when this run (or its resumption) began; None before.
         self.schema_before: list[dict] | None = None
         self.schema_was_full = False  # the schema left fields out already (schema.is_full)
@@ -255,6 +269,11 @@ class _Run:
                 SyncLog.objects.filter(pk=run.pk).update(checkpoint=None)
                 run.checkpoint = None
             changes = self._schema_changes()
+            cursor = KEEP_CURSOR
+            if self.cursor_field is not None and self.holds_cursor:
+                cursor = self._held_cursor(
+                    advancing=advance_cursor and status in (SyncStatus.SUCCESS, SyncStatus.PARTIAL)
+                )
             finish_run(
                 run,
                 status,
@@ -267,10 +286,32 @@ class _Run:
                 summary=True,
                 connector=connector,
                 schema_changes=changes,
+                cursor=cursor,
             )
         finally:
             reset_log_context(log_context)
         return run
+
+    def _held_cursor(self, *, advancing: bool):
+        """The incremental cursor after a run that quarantined records for what the connector's
+        rules decide (``PageWork.holds_cursor``): the one the run read from (a full refresh's start,
+        not the cursor stored before it). Such a record is stored by none of the run's pages, and a
+        next sync starting after it would never see it again, fixed rules or not. So the next sync
+        reads this run's records again (those stored unchanged are skipped by their source
+        checksums) until they are stored; a warning says so when this keeps the cursor from moving.
+        Records no rule stores (not an object, a value no database keeps) do not hold it."""
+        since, reached = self.since, self.run.cursor_value
+        moved = advancing and reached is not None and reached != since
+        if moved or since != self.connector.incremental_cursor:
+            stays = "is left unset" if since is None else f"stays at {since!r}"
+            self.warnings.append(
+                "Records were quarantined for what the connector's rules decide (a transformation "
+                f"error, the primary key), so the incremental cursor {stays}"
+                + (f" (instead of moving to {reached!r})" if moved else "")
+                + ": the next sync reads them again and stores them once the rules (or the data "
+                "upstream) are fixed; until then every sync reads again from there."
+            )
+        return since
 
     @staticmethod
     def _refuse_schema_change(frozen: list[dict], document: dict, number: int, label: str) -> None:
@@ -370,6 +411,7 @@ class _Run:
         run, connector = self.run, self.connector
         source: Source = source_for(connector)
         plan = source.prepare()
+        self.cursor_field = plan.cursor_field
         max_pages = run_page_cap(connector)
         budget = run_time_budget(connector)
         ends_at = time.monotonic() + budget
@@ -390,9 +432,11 @@ class _Run:
                     f"Every page was committed before this run stopped ({counters.pages} pages, "
                     f"{counters.processed} records); nothing is left to fetch."
                 )
+                self.since, self.holds_cursor = checkpoint.since, checkpoint.holds_cursor
                 return self._final_status(), plan.cursor_field is not None and not self.incomplete
             first_load = False
             since = checkpoint.since
+            self.holds_cursor = checkpoint.holds_cursor
             resume: dict | None = checkpoint.source
             pages_last_run = None
             self.emit(f"Resuming after page {counters.pages} ({counters.processed} records committed).")
@@ -415,6 +459,7 @@ class _Run:
             )
             if rekeying:
                 self.emit(rekeying, SyncLogEvent.Level.WARNING)
+        self.since = since
         stored_schema = stored_schema_document(connector.pk)
         self.schema_before = stored_schema.get("fields") or []
         self.schema_was_full = is_full(stored_schema)
@@ -561,6 +606,7 @@ class _Run:
                         counters.pages += 1
                         pages_this_run += 1
                         counters.failed += len(work.failures)
+                        self.holds_cursor = self.holds_cursor or work.holds_cursor
                         repeats += work.duplicates
                         announced = page.run_fields.get("records_total")
                         if announced is not None and (lowest_total is None or announced < lowest_total):
@@ -583,6 +629,7 @@ class _Run:
                                 source=page.position,
                                 finished=not page.more and page.error is None,
                                 incomplete=page.incomplete if not page.more else None,
+                                holds_cursor=self.holds_cursor,
                             ).to_json(),
                         }
                         committer.submit(work)

@@ -76,6 +76,10 @@ class PageWork:
     last: bool = False  # no page follows (the source's last, or one that stops the run)
     transformed: int = 0  # records of the page transformed (not skipped unchanged, not failed)
     matched: tuple = ()  # mapping targets first found on this page by the builder that built it
+    # A record of the page was quarantined for what the connector's rules decide (a transformation
+    # error, its primary key), not for what it is (not an object, a value no database stores): fixed
+    # rules would store it, so the run must not move the incremental cursor past it.
+    holds_cursor: bool = False
 
     @property
     def quiet(self) -> bool:
@@ -193,6 +197,7 @@ class PageBuilder:
         cursor_parts = self.cursor_parts
         high_water = self.high_water
         duplicates = 0
+        holds_cursor = False
         observed: list[dict] = []  # the records written, for the schema (merged once for the page)
         for index, raw in enumerate(records):
             if type(raw) is not dict:
@@ -221,11 +226,16 @@ class PageBuilder:
                 if type(data) is not dict:
                     raise TransformationError("The transformation did not return an object.")
                 text, digest = encode_record(data, finite=plain)
-            except (TransformationError, UnstorableRecord) as exc:
+            except UnstorableRecord as exc:
                 failures.append((raw, str(exc)))
+                continue
+            except TransformationError as exc:
+                failures.append((raw, str(exc)))
+                holds_cursor = True
                 continue
             except Exception as exc:  # a transformation bug quarantines the record, not the sync
                 failures.append((raw, f"Transformation failed: {type(exc).__name__}: {exc}"))
+                holds_cursor = True
                 continue
             if by_hash:
                 external_id = digest
@@ -233,12 +243,14 @@ class PageBuilder:
                 key_value = data.get(single_pk) if single_pk is not None else get_path(data, pk_parts)
                 if key_value is None or key_value == "" or isinstance(key_value, dict | list | bool):
                     failures.append((raw, missing_key_message(rules.primary_key, key_value)))
+                    holds_cursor = True
                     continue
                 external_id = key_value if type(key_value) is str else str(key_value)
                 if len(external_id) > MAX_EXTERNAL_ID_LENGTH:
                     failures.append(
                         (raw, f"The primary key is longer than {MAX_EXTERNAL_ID_LENGTH} characters.")
                     )
+                    holds_cursor = True
                     continue
             if external_id in rows:
                 duplicates += 1
@@ -265,6 +277,7 @@ class PageBuilder:
             known=known,
             transformed=len(observed),
             matched=matched,
+            holds_cursor=holds_cursor,
         )
         schema.observe_many(observed)
         del observed

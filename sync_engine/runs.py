@@ -32,6 +32,8 @@ from tenancy.models import Tenant
 logger = logging.getLogger(__name__)
 
 #: The rule of ``allow_empty`` (the API's 400 and the command's error say it too).
+#: ``finish_run(cursor=...)`` default: the connector's incremental cursor is not set to a given value.
+KEEP_CURSOR = object()
 ALLOW_EMPTY_RULE = "allow_empty applies to a full refresh only: send full_refresh=true with it."
 
 
@@ -185,6 +187,7 @@ def finish_run(
     connector=None,
     error: str | None = None,
     schema_changes: list[dict] | None = None,
+    cursor=KEEP_CURSOR,
 ) -> bool:
     """End ``run`` with ``status`` (``SUCCESS``, ``PARTIAL``, ``FAILED`` or ``CANCELLED``).
 
@@ -199,7 +202,8 @@ def finish_run(
       with ``summary`` the counters line;
     * the connector: ``last_sync_at``, ``last_sync_status``, ``records_count`` and, with
       ``advance_cursor``, ``incremental_cursor`` from the run's committed ``cursor_value`` (the
-      ``connector`` object passed, if any, is updated too).
+      ``connector`` object passed, if any, is updated too); or ``cursor``, when given, whatever
+      ``advance_cursor`` says (a run that quarantined records sets the cursor it read from).
 
     After the commit, the ``run_finished`` hook (statistics caches, metrics and destination loads
     subscribe to it).
@@ -246,7 +250,9 @@ def finish_run(
             ).count(),
         }
         # The cursor of the committed records becomes the next sync's start (complete runs only).
-        if advance_cursor and run.cursor_value is not None:
+        if cursor is not KEEP_CURSOR:
+            connector_fields["incremental_cursor"] = cursor
+        elif advance_cursor and run.cursor_value is not None:
             connector_fields["incremental_cursor"] = run.cursor_value
         connector_model().objects.filter(pk=run.connector_id).update(**connector_fields)
         if summary:

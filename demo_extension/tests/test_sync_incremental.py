@@ -6,7 +6,7 @@ from demo_extension.models import SyncStatus
 from demo_extension.sample_upstream import created_at_of
 from demo_extension.services.incremental import later_cursor, validate_incremental_config
 from demo_extension.tests import sync_support
-from demo_extension.tests.sync_support import queried, run_sync, stored_ids
+from demo_extension.tests.sync_support import queried, run_sync, stored_ids, stored_records
 
 fast_retries = sync_support.fast_retries
 fault_server = sync_support.fault_server
@@ -186,3 +186,183 @@ def test_changing_the_cursor_field_drops_the_stored_cursor_with_a_warning(
     log = run_sync(connector)
     assert log.status == SyncStatus.SUCCESS
     assert queried(upstream, "updated_since") == [None, None, None]
+
+
+# --- quarantined records hold the cursor --------------------------------------------------------
+
+
+class SinceUpstream:
+    """Records ``{"id", "seq", "n"}`` served by ``/items?since=S`` as the records whose ``seq`` is
+    greater than S (as most APIs' ``updated_since``), one page; ``records`` is changed by the test."""
+
+    def __init__(self, server):
+        self.records: list[dict] = []
+        self.asked: list[str | None] = []
+        server.expect_request("/items").respond_with_handler(self._answer)
+
+    def _answer(self, request):
+        from werkzeug.wrappers import Response
+
+        since = request.args.get("since")
+        self.asked.append(since)
+        kept = [
+            record
+            for record in self.records
+            if since is None or type(record) is not dict or record["seq"] > int(since)
+        ]
+        return Response(sync_support.json_body({"data": kept}), content_type="application/json")
+
+
+def numbered(first: int, last: int, *, bad=()) -> list[dict]:
+    """Records first..last, ``n`` a number, but a word for the ids in ``bad`` (an ``int`` conversion
+    of ``n`` quarantines them)."""
+    return [{"id": i, "seq": i, "n": f"number {i}" if i in bad else i} for i in range(first, last + 1)]
+
+
+CONVERT_N = {"type_conversions": {"n": "int"}}
+FIXED_RULES = {"type_conversions": {"n": "str"}}
+
+
+@pytest.fixture
+def since_upstream(fault_server):
+    return SinceUpstream(fault_server)
+
+
+def since_connector(make_connector, server, **fields):
+    return make_connector(
+        api_endpoint=sync_support.fault_url(server),
+        auth_type="none",
+        incremental={"cursor_field": "seq", "param": "since"},
+        **fields,
+    )
+
+
+def test_quarantined_records_are_read_again_by_the_next_sync_once_the_rules_are_fixed(
+    fault_server, since_upstream, make_connector
+):
+    # before: the run advanced the cursor past the quarantined record (to 20), so the next sync, with
+    # the rules fixed, asked for since=20, got nothing and ended SUCCESS without record 4, ever
+    since_upstream.records = numbered(1, 20, bad={4})
+    connector = since_connector(make_connector, fault_server, transformation_rules=CONVERT_N)
+
+    first = run_sync(connector)
+
+    assert (first.status, first.records_failed, first.cursor_value) == (SyncStatus.PARTIAL, 1, 20)
+    connector.refresh_from_db()
+    assert connector.incremental_cursor is None
+    assert any(
+        "Records were quarantined for what the connector's rules decide (a transformation error, the "
+        "primary key), so the incremental cursor is left unset (instead of moving to 20): the next sync "
+        "reads them again" in warning
+        for warning in first.warnings
+    ), first.warnings
+    connector.transformation_rules = FIXED_RULES
+    connector.save()
+
+    fixed = run_sync(connector)
+
+    assert since_upstream.asked == [None, None]
+    assert fixed.status == SyncStatus.SUCCESS
+    assert stored_records(connector)["4"]["n"] == "number 4"
+    assert len(stored_records(connector)) == 20
+    connector.refresh_from_db()
+    assert connector.incremental_cursor == 20
+    assert not any("quarantined" in warning for warning in fixed.warnings)
+
+
+def test_a_run_that_quarantines_keeps_the_cursor_it_read_from_until_they_are_stored(
+    fault_server, since_upstream, make_connector
+):
+    since_upstream.records = numbered(1, 10)
+    connector = since_connector(make_connector, fault_server, transformation_rules=CONVERT_N)
+    assert run_sync(connector).status == SyncStatus.SUCCESS
+    since_upstream.records = numbered(1, 30, bad={14})
+
+    held = run_sync(connector)
+    again = run_sync(connector)  # still failing: read again from the same place
+
+    assert since_upstream.asked == [None, "10", "10"]
+    assert (held.status, held.records_failed, again.records_failed) == (SyncStatus.PARTIAL, 1, 1)
+    assert again.records_unchanged == 19  # the records stored already are skipped, not written again
+    connector.refresh_from_db()
+    assert connector.incremental_cursor == 10
+    connector.transformation_rules = {"type_conversions": {"n": "str"}, "include_unmapped": True}
+    connector.save()
+
+    fixed = run_sync(connector)
+
+    assert since_upstream.asked[-1] == "10"
+    assert fixed.status == SyncStatus.SUCCESS
+    assert stored_records(connector)["14"]["n"] == "number 14"
+    connector.refresh_from_db()
+    assert connector.incremental_cursor == 30
+
+
+def test_a_full_refresh_that_quarantines_resets_the_cursor_to_where_it_read_from(
+    fault_server, since_upstream, make_connector
+):
+    # The records a full refresh quarantined may lie before the cursor stored before it: keeping that
+    # cursor would skip them as surely as advancing it.
+    since_upstream.records = numbered(1, 20)
+    connector = since_connector(make_connector, fault_server)
+    run_sync(connector)
+    connector.refresh_from_db()
+    assert connector.incremental_cursor == 20
+    since_upstream.records = numbered(1, 20, bad={3})
+    connector.transformation_rules = CONVERT_N
+    connector.save()
+
+    refresh = run_sync(connector, full_refresh=True)
+
+    assert (refresh.status, refresh.records_failed) == (SyncStatus.PARTIAL, 1)
+    connector.refresh_from_db()
+    assert connector.incremental_cursor is None
+    connector.transformation_rules = FIXED_RULES
+    connector.save()
+    fixed = run_sync(connector)
+    assert since_upstream.asked == [None, None, None]
+    assert fixed.status == SyncStatus.SUCCESS
+    assert stored_records(connector)["3"]["n"] == "number 3"
+
+
+def test_records_no_rule_stores_do_not_hold_the_cursor(fault_server, since_upstream, make_connector):
+    # not an object, a NUL in a string: no rule makes them storable, so holding the cursor would only
+    # make every later sync read them again
+    since_upstream.records = [*numbered(1, 30), {"id": 31, "seq": 31, "n": "a\u0000b"}, "not an object"]
+    connector = since_connector(make_connector, fault_server)
+
+    log = run_sync(connector)
+
+    assert (log.status, log.records_failed) == (SyncStatus.PARTIAL, 2)
+    connector.refresh_from_db()
+    assert connector.incremental_cursor == 31
+    assert not any("incremental cursor" in warning for warning in log.warnings)
+
+
+def test_a_resumed_run_keeps_holding_the_cursor_for_a_record_quarantined_before_it_stopped(
+    fast_retries, fault_server, make_connector
+):
+    from werkzeug.wrappers import Response
+
+    pages = {"1": numbered(1, 20, bad={4}), "2": numbered(21, 40)}
+    state = {"down": True}
+
+    def answer(request):
+        page = request.args.get("page", "1")
+        if page == "2" and state["down"]:
+            return Response('{"error": "down"}', status=503, content_type="application/json")
+        return Response(sync_support.json_body(pages.get(page, [])), content_type="application/json")
+
+    fault_server.expect_request("/items").respond_with_handler(answer)
+    connector = since_connector(
+        make_connector, fault_server, pagination={"type": "page"}, transformation_rules=CONVERT_N
+    )
+    failed = run_sync(connector)
+    assert (failed.status, failed.records_failed, failed.pages_fetched) == (SyncStatus.FAILED, 1, 1)
+    state["down"] = False
+
+    resumed = run_sync(connector, sync_log=failed)
+
+    assert (resumed.status, resumed.records_failed, resumed.cursor_value) == (SyncStatus.PARTIAL, 1, 40)
+    connector.refresh_from_db()
+    assert connector.incremental_cursor is None  # page 1's quarantined record holds it
