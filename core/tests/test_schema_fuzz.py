@@ -37,6 +37,34 @@ RULES_BEYOND_OPENAPI = {
     *seed.module_sets("SCHEMA_RULES_BEYOND_OPENAPI"),
 }
 
+
+def unpublished_rules(rules, paths) -> list[str]:
+    """The entries of ``rules`` that name no write operation of the published ``paths``: a path in
+    another form (``api/x/{pk}/``, the role matrix's) would exempt nothing, silently."""
+    writes = {path for path, operations in paths.items() if {"post", "put", "patch"} & set(operations)}
+    return sorted(rule for rule in rules if rule not in writes)
+
+
+def test_every_rule_beyond_openapi_names_a_published_write():
+    unknown = unpublished_rules(RULES_BEYOND_OPENAPI, _our_schema()["paths"])
+
+    assert not unknown, (
+        f"SCHEMA_RULES_BEYOND_OPENAPI names no write operation of the published schema: {unknown}. "
+        'Write the paths as /api/docs/ shows them, with a leading slash and "{id}" '
+        '("/api/inventory/items/", "/api/inventory/items/{id}/"), for operations that take a body.'
+    )
+
+
+def test_a_rule_in_the_role_matrix_form_is_found_out():
+    paths = {"/api/inventory/items/": {"get": {}, "post": {}}, "/api/inventory/items/{id}/": {"get": {}}}
+
+    assert unpublished_rules({"/api/inventory/items/"}, paths) == []
+    assert unpublished_rules({"api/inventory/items/", "/api/inventory/items/{id}/"}, paths) == [
+        "/api/inventory/items/{id}/",
+        "api/inventory/items/",
+    ]
+
+
 schema = schemathesis.openapi.from_dict(_our_schema())
 schema.app = application
 schema.config.generation.update(modes=[GenerationMode.POSITIVE, GenerationMode.NEGATIVE])

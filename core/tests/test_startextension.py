@@ -30,6 +30,11 @@ PLATFORM_TESTS = [
     "core/tests/test_security_config.py::test_the_openapi_schema_is_served",
 ]
 
+#: The checks that read what the module's routes answer (docs/extensions.md, step 6: "before calling
+#: the module done"): no secret in any response, log or metric, and schemathesis against the
+#: published schema, selected for the module with ``-k``.
+ANSWER_CHECKS = ["core/tests/test_secret_canary.py", "core/tests/test_schema_fuzz.py"]
+
 
 def module_env(directory: Path, modules: str) -> dict[str, str]:
     """The environment of a fresh process that has ``modules`` enabled, ``directory`` importable."""
@@ -182,6 +187,28 @@ def test_the_walkthrough_module_passes_the_platform_tests_and_its_own(tmp_path):
     assert "api/inventory/items/{pk}/restock/" in collected.stdout
     assert "test_a_sync_reads_the_tenants_inventory_items_and_nothing_else" in collected.stdout
     assert "test_an_editor_restocks_an_item" in collected.stdout
+
+
+@pytest.mark.slow
+def test_the_generated_module_passes_the_checks_of_what_its_routes_answer(tmp_path):
+    """The schema fuzz found a generated module's list taking any ``?ordering=`` in its schema but
+    refusing all but its fields, and its create storing ``{"secret": 1234}``: the template names its
+    ordering fields and reads bodies strictly."""
+    call_command("startextension", "inventory", directory=str(tmp_path))
+    env = module_env(tmp_path, "demo_extension,inventory")
+
+    checks = run(
+        ["-m", "pytest", "-q", "-p", "no:cacheprovider", *ANSWER_CHECKS, "-k", "inventory or canary"],
+        env,
+        600,
+    )
+
+    assert checks.returncode == 0, checks.stdout[-6000:] + checks.stderr[-3000:]
+    summary = checks.stdout.strip().splitlines()[-1]
+    assert " passed" in summary and "failed" not in summary and "error" not in summary, summary
+    # The fuzz took each of the module's six operations (list, create, read, replace, change, delete).
+    fuzzed = run(["-m", "pytest", "--collect-only", "-q", ANSWER_CHECKS[1], "-k", "inventory"], env, 60)
+    assert "6/" in fuzzed.stdout.strip().splitlines()[-1], fuzzed.stdout[-2000:]
 
 
 def test_the_module_has_every_layer_and_no_source_unless_asked(tmp_path):
