@@ -33,6 +33,46 @@ import pytest
 _RUN_ID = uuid.uuid4().hex[:8]
 
 
+def module_not_enabled(path, installed_apps) -> str | None:
+    """The module a test path belongs to when it is a MigrateIQ module (a package whose ``apps.py``
+    declares a ``ModuleConfig``) that is not installed, else None.
+
+    Without this, ``pytest inventory/tests`` with the module left out of ``MIGRATEIQ_EXTENSIONS`` stops
+    at Django's "Model class inventory.models.InventoryItem doesn't declare an explicit app_label and
+    isn't in an application in INSTALLED_APPS", which does not say what to do."""
+    from pathlib import Path
+
+    here = Path(path).resolve()
+    for folder in [here, *here.parents] if here.is_dir() else list(here.parents):
+        apps_py = folder / "apps.py"
+        if (folder / "__init__.py").is_file() and apps_py.is_file():
+            name = folder.name
+            if "ModuleConfig" in apps_py.read_text(errors="replace") and not any(
+                app == name or app.startswith(f"{name}.") for app in installed_apps
+            ):
+                return name
+            return None
+    return None
+
+
+def pytest_sessionstart(session):
+    """Name the setting when the tests of a module that is not enabled are asked for."""
+    from django.conf import settings
+
+    if not settings.configured:
+        return
+    for arg in session.config.args:
+        name = module_not_enabled(arg.split("::")[0], settings.INSTALLED_APPS)
+        if name is not None:
+            enabled = ",".join([*settings.MIGRATEIQ_EXTENSIONS, name])
+            raise pytest.UsageError(
+                f"{name} is a MigrateIQ module (its apps.py declares a ModuleConfig) that this run does not "
+                f"install, so Django cannot load its models. Enable it for the run:\n"
+                f"    MIGRATEIQ_EXTENSIONS={enabled} python -m pytest {' '.join(session.config.args)}\n"
+                '(docs/extensions.md, "Enabling a module").'
+            )
+
+
 @pytest.fixture(scope="session")
 def django_db_modify_db_settings(request, tmp_path_factory, django_db_modify_db_settings_parallel_suffix):
     """Give every test run its own database name so parallel runs never share (or drop) one.

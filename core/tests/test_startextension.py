@@ -211,6 +211,26 @@ def test_the_generated_module_passes_the_checks_of_what_its_routes_answer(tmp_pa
     assert "6/" in fuzzed.stdout.strip().splitlines()[-1], fuzzed.stdout[-2000:]
 
 
+def test_the_tests_of_a_module_that_is_not_enabled_say_how_to_enable_it(tmp_path):
+    call_command("startextension", "inventory", directory=str(tmp_path))
+    env = module_env(tmp_path, "demo_extension,audit,webhooks")  # inventory left out
+
+    # The command docs/extensions.md gives for a module's tests (the plugin, as outside the repository).
+    outside = ["-p", "tenancy.testing", "--ds", "migrateiq.settings"]
+    tests = run(
+        ["-m", "pytest", "-q", "-p", "no:cacheprovider", *outside, str(tmp_path / "inventory" / "tests")],
+        env,
+        120,
+    )
+
+    assert tests.returncode != 0
+    assert "doesn't declare an explicit app_label" not in tests.stdout + tests.stderr
+    assert (
+        "MIGRATEIQ_EXTENSIONS=demo_extension,audit,webhooks,inventory python -m pytest "
+        f"{tmp_path / 'inventory' / 'tests'}"
+    ) in tests.stderr, tests.stdout[-3000:] + tests.stderr[-3000:]
+
+
 def test_the_module_has_every_layer_and_no_source_unless_asked(tmp_path):
     call_command("startextension", "shelf_stock", directory=str(tmp_path))
     files = {
@@ -296,3 +316,8 @@ def test_the_enable_hint_keeps_the_modules_installed_now(tmp_path, settings):
     call_command("startextension", "inventory", directory=str(tmp_path), stdout=out)
 
     assert "Enable it: MIGRATEIQ_EXTENSIONS=demo_extension,audit,webhooks,inventory;" in out.getvalue()
+    # Every test run needs the variable too: the test command to paste carries it.
+    assert (
+        "Test it: MIGRATEIQ_EXTENSIONS=demo_extension,audit,webhooks,inventory "
+        "python -m pytest inventory/tests" in out.getvalue()
+    )

@@ -127,6 +127,7 @@ class Command(BaseCommand):
         # (installed by default) would silently go.
         enabled = ",".join([*settings.MIGRATEIQ_EXTENSIONS, name])
         self.stdout.write(
-            f"Enable it: MIGRATEIQ_EXTENSIONS={enabled}; "
-            f"API: /api/{name.replace('_', '-')}/items/; tests: pytest {name}/tests"
+            f"Enable it: MIGRATEIQ_EXTENSIONS={enabled}; API: /api/{name.replace('_', '-')}/items/\n"
+            # Every command and test run needs the variable: the line to paste says so.
+            f"Test it: MIGRATEIQ_EXTENSIONS={enabled} python -m pytest {name}/tests"
         )
