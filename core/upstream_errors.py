@@ -58,6 +58,7 @@ _MESSAGE_KEYS = (
     "faultstring",
     "errorSummary",  # Okta: {"errorCode": "E0000011", "errorSummary": "Invalid token provided", ...}
     "reason",  # Elasticsearch / OpenSearch: {"error": {"root_cause": [{"type", "reason"}], ...}, "status"}
+    "troubleshoot",  # Aircall: {"error": "Bad Request", "troubleshoot": "<what to change>"}
 )
 _CODE_KEYS = ("code", "errorCode", "error_code", "ECODE", "type")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]+")
@@ -202,7 +203,30 @@ def rate_limit_wait(headers) -> float | None:
         elif (at := _header_seconds(reset)) is not None:
             # an HTTP date, as GoCardless sends it ("RateLimit-Reset: Thu, 01 May 2014 16:00:00 GMT")
             waits.append(at)
+    if not waits:
+        waits = _own_prefix_resets(headers)
     return max(waits) if waits else None  # every exhausted window has to have reset
+
+
+def _own_prefix_resets(headers) -> list[float]:
+    """The waits of exhausted windows under a vendor's own prefix, ``<prefix>-Remaining: 0`` beside
+    ``<prefix>-Reset`` (Aircall's X-AircallApi-Remaining / X-AircallApi-Reset), the reset read as the
+    known prefixes' is. Only asked of an answer that refused a request (a 429 or 403)."""
+    waits = []
+    items = headers.items() if hasattr(headers, "items") else ()
+    for name, value in items:
+        lowered = name.lower()
+        if not lowered.endswith("-remaining") or value.strip() != "0":
+            continue
+        prefix = lowered[: -len("remaining")]
+        if prefix in _WINDOW_PREFIXES:
+            continue
+        reset = (headers.get(f"{prefix}reset") or "").strip()
+        if _DECIMAL_SECONDS.fullmatch(reset):
+            waits.append(_reset_wait(float(reset)))
+        elif reset and (at := _header_seconds(reset)) is not None:
+            waits.append(at)
+    return waits
 
 
 def _reset_wait(value: float) -> float:

@@ -1033,14 +1033,31 @@ def test_a_403_rate_limit_is_retried_after_the_time_it_names(upstream, make_clie
     assert "HTTP 403" in client.retry_messages[0] and "API rate limit exceeded" in client.retry_messages[0]
 
 
-def test_an_okta_429_waits_for_its_x_rate_limit_reset(upstream, make_client, settings):
-    # https://developer.okta.com/docs/reference/rl-best-practices/: X-Rate-Limit-Reset in epoch seconds
+@pytest.mark.parametrize(
+    ("prefix", "body"),
+    [
+        # https://developer.okta.com/docs/reference/rl-best-practices/: X-Rate-Limit-Reset in epoch seconds
+        (
+            "X-Rate-Limit-",
+            {
+                "errorCode": "E0000047",
+                "errorSummary": "API call exceeded rate limit due to too many requests.",
+            },
+        ),
+        # Aircall: a prefix of its own, X-AircallApi-Limit / -Remaining / -Reset (epoch seconds)
+        ("X-AircallApi-", {"error": "Too many requests", "troubleshoot": "Wait for the rate limit reset."}),
+    ],
+    ids=["okta", "a-vendor-s-own-prefix"],
+)
+def test_a_429_waits_for_its_exhausted_window_s_reset_in_epoch_seconds(
+    upstream, make_client, settings, prefix, body
+):
     settings.MIGRATEIQ_HTTP_RETRY_AFTER_CAP = 60
     reset = str(int(time.time()) + 3)
     upstream.expect_ordered_request("/api/v1/users").respond_with_json(
-        {"errorCode": "E0000047", "errorSummary": "API call exceeded rate limit due to too many requests."},
+        body,
         status=429,
-        headers={"X-Rate-Limit-Limit": "600", "X-Rate-Limit-Remaining": "0", "X-Rate-Limit-Reset": reset},
+        headers={f"{prefix}Limit": "600", f"{prefix}Remaining": "0", f"{prefix}Reset": reset},
     )
     upstream.expect_ordered_request("/api/v1/users").respond_with_json([{"id": "00u1"}])
     client = make_client()
