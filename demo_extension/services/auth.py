@@ -82,33 +82,51 @@ class RequestAuth:
         """OAuth2 without a token yet: the next request fetches one (send it before any other)."""
         return self.oauth is not None and "Authorization" not in self.headers
 
-    def get(self, client: OutboundClient, url: str, *, params: dict | None = None) -> UpstreamResponse:
+    def get(
+        self, client: OutboundClient, url: str, *, params: dict | None = None, headers: dict | None = None
+    ) -> UpstreamResponse:
         """GET ``url`` with the credentials; with OAuth2, one retry with a new token after a 401."""
-        return self.request(client, "GET", url, params=params)
+        return self.request(client, "GET", url, params=params, headers=headers)
 
     def request(
-        self, client: OutboundClient, method: str, url: str, *, params: dict | None = None, json=None
+        self,
+        client: OutboundClient,
+        method: str,
+        url: str,
+        *,
+        params: dict | None = None,
+        json=None,
+        headers: dict | None = None,
     ) -> UpstreamResponse:
         """``method`` ``url`` with the credentials (and ``json`` as the body, if given); with OAuth2, one
-        retry with a new token after a 401."""
+        retry with a new token after a 401. ``headers`` (the pagination's, such as a Range cursor) go
+        over the connector's own, never over its credentials."""
         if self.token_pending:
             self._use_token(self.oauth.token(client))
         try:
-            return self._send(client, method, url, params, json)
+            return self._send(client, method, url, params, json, headers)
         except UpstreamError as exc:
             if self.oauth is None or exc.status_code != 401:
                 raise
         self._use_token(self.oauth.token(client, renew=True))
-        return self._send(client, method, url, params, json)
+        return self._send(client, method, url, params, json, headers)
 
-    def _send(self, client: OutboundClient, method: str, url: str, params, json) -> UpstreamResponse:
+    def _send(
+        self, client: OutboundClient, method: str, url: str, params, json, extra_headers=None
+    ) -> UpstreamResponse:
+        headers = self.headers
+        if extra_headers:
+            credentials = {name.lower() for name in self.credential_headers}
+            kept = {k: v for k, v in extra_headers.items() if k.lower() not in credentials}
+            own = {k: v for k, v in self.headers.items() if k.lower() not in {n.lower() for n in kept}}
+            headers = {**own, **kept}
         try:
             response = client.request(
                 method,
                 fill_path_secrets(url, self.path_secrets),
                 json=json,
                 params=params,
-                headers=self.headers,
+                headers=headers,
                 auth=self.basic,
                 credential_headers=self.credential_headers,
                 credential_params=self.credential_params,

@@ -68,6 +68,8 @@ ENVELOPE_KEYS = (
     # QuickBooks Online's query: {"QueryResponse": {"Customer": [...], "startPosition", "maxResults"},
     # "time"}; a query that matches nothing answers {"QueryResponse": {}, "time"}
     "QueryResponse",
+    # Amazon Selling Partner API: {"payload": {"Orders": [...], "NextToken"}}
+    "payload",
 )
 _ENVELOPE_KEYS_LOWER = frozenset(key.lower() for key in ENVELOPE_KEYS)
 _SNIPPET_CHARS = 60
@@ -499,19 +501,22 @@ _PAGING_PLACES = (
     "result_info",  # Cloudflare API v4
     "info",  # Zoho CRM: {"info": {"per_page", "count", "page", "more_records", "next_page_token"}}
     "d",  # OData v2: {"d": {"results", "__next", "__count"}}
+    "page_context",  # Zoho Books: {"page_context": {"page", "per_page", "has_more_page"}}
+    "payload",  # Amazon Selling Partner API: {"payload": {"Orders", "NextToken"}}
 )  # fmt: skip
 # Values that say another page follows: a flag that is true, or a cursor, token or link that is set.
 _MORE_FLAGS = frozenset(
     {
         "has_more", "hasMore", "has_next", "hasNext", "has_next_page", "hasNextPage", "more",
         "moreDataAvailable", "more_items_in_collection", "moreResult", "has_more_items", "more_records",
+        "has_more_page",
     }
 )  # fmt: skip
 _NEXT_KEYS = frozenset(
     {
         "next_cursor", "nextCursor", "next_page_token", "nextPageToken", "next_page_url", "nextPageUrl",
         "next_page_uri", "next_url", "nextUrl", "next_link", "nextLink", "@odata.nextLink", "next",
-        "__next", "next_marker",
+        "__next", "next_marker", "NextToken", "next_page_link",
     }
 )  # fmt: skip
 

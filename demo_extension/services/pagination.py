@@ -25,6 +25,8 @@ Styles (``connector.pagination["type"]``; every path uses the syntax of :mod:`.p
   for, which a sort not unique per document would otherwise skip without a word.
   ``cursor_url``: an API that continues a listing at another endpoint (Dropbox's
   ``list_folder/continue``) gets the cursor there, alone (the cursor holds the listing's arguments).
+  ``cursor_request_header``: the cursor goes back as that request header instead of a parameter
+  (Heroku's ``Next-Range`` response header, sent back as the ``Range`` request header).
 * ``next_url``: the URL at ``next_url_path`` (detected when unset), absolute or relative (see
   :func:`resolve_next_url`: a query string alone keeps the request's other parameters).
 * ``link_header``: RFC 8288 ``Link: <…>; rel="next"``.
@@ -32,7 +34,8 @@ Styles (``connector.pagination["type"]``; every path uses the syntax of :mod:`.p
 
 ``has_more_path`` (page, offset, cursor, next_url) names a boolean that is true while more pages
 exist; without it the usual flags are read (``has_more``, ``hasMore``, ``more``, ``hasNextPage``,
-…, and ``done`` / ``isLast`` / ``last`` inverted), at the top level or in a meta object.
+…, and ``done`` / ``isLast`` / ``last`` inverted), at the top level or in a meta object, else in a
+response header that says ``true`` or ``false`` (``X-Has-More``; Clockify's ``Last-Page``, inverted).
 
 Stop rules: an empty page; a "no more" flag; ``total_pages`` (body or ``X-WP-TotalPages`` /
 ``X-Total-Pages``) or a total count (body or ``X-Total-Count`` / ``X-WP-Total``) when the response
@@ -69,7 +72,13 @@ CURSOR_SOURCES = ("body", "last_record", "search_after")
 #: JSON list) sent back in the POSTed search's body.
 SEARCH_AFTER = "search_after"
 # The keys a search_after cursor does not use: it reads the last hit, not a token, never a flag.
-_NOT_WITH_SEARCH_AFTER = ("cursor_path", "cursor_header", "cursor_url", "has_more_path")
+_NOT_WITH_SEARCH_AFTER = (
+    "cursor_path",
+    "cursor_header",
+    "cursor_url",
+    "has_more_path",
+    "cursor_request_header",
+)
 
 _STRING_KEYS = {
     "page_param",
@@ -79,6 +88,7 @@ _STRING_KEYS = {
     "cursor_param",
     "cursor_url",
     "cursor_header",
+    "cursor_request_header",
 }
 _PATH_KEYS = {
     "cursor_path",
@@ -121,6 +131,7 @@ _ALLOWED_KEYS = {
         "has_more_path",
         "cursor_url",
         "cursor_header",
+        "cursor_request_header",
     }
     | _SIZE_KEYS,
     "next_url": {"next_url_path", "has_more_path"} | _SIZE_KEYS,
@@ -156,6 +167,8 @@ PAGINATION_KEY_HELP = {
     "(Dropbox's /2/files/list_folder/continue): they carry the cursor alone, as its body with POST.",
     "cursor_header": "The response header that carries the next cursor instead of the body (Azure DevOps' "
     "x-ms-continuationtoken, sent back as continuationToken); no header: the last page.",
+    "cursor_request_header": "The request header the cursor is sent back in instead of cursor_param "
+    "(Heroku: the Next-Range response header's value sent as the Range request header).",
 }
 #: The keys each type accepts, and the keys that hold integers / booleans (for the API schema).
 PAGINATION_KEYS = {kind: frozenset(keys) for kind, keys in _ALLOWED_KEYS.items()}
@@ -189,6 +202,9 @@ _META_KEYS = (
     "hits",
     "_metadata",  # SendGrid v3: _metadata {self, next, prev, count}
     "list_info",  # Dropbox Sign: list_info {num_pages, num_results, page, page_size}
+    "page_context",  # Zoho Books: page_context {page, per_page, has_more_page}
+    "navigation",  # RingCentral: navigation {firstPage, nextPage, previousPage: {uri}}
+    "payload",  # Amazon Selling Partner API: payload {Orders, NextToken}
 )
 _NEXT_URL_KEYS = (
     "next",
@@ -207,6 +223,7 @@ _NEXT_URL_KEYS = (
     "__next",  # OData v2: d.__next (server-driven paging, SuccessFactors' $skiptoken)
     "nextUri",  # DocuSign eSignature: a path relative to the API's base path (/restapi/v2.1)
     "nextPage",  # Zuora v1 lists (an absolute URL; its Object Query's nextPage is a cursor, below)
+    "next_page_link",  # Aircall: meta.next_page_link (its meta.current_page is no parameter's name)
 )
 # Cursors at fixed places that widely used APIs document, with the parameter each expects back.
 # They are read before next URLs: HubSpot's paging.next.link drops the request's own parameters.
@@ -238,6 +255,8 @@ _CURSOR_KEYS = {
     # Zuora's Object Query (https://developer.zuora.com/docs/guides/pagination): a cursor sent back as
     # "cursor" (its v1 lists' nextPage is a URL, read as one)
     "nextPage": "cursor",
+    # Amazon Selling Partner API (payload.NextToken, sent back as NextToken) and AWS JSON APIs
+    "NextToken": "NextToken",
 }
 # Cursors an API wants back under their own name, told by the key beside them (a top-level token
 # and that key): (token path, key beside it, the parameter).
@@ -302,12 +321,17 @@ _MORE_FLAGS = (
     "moreResult",  # Marketo: its last answer names a nextPageToken too (for what happens later)
     "has_more_items",  # Eventbrite: pagination.has_more_items beside a continuation on its last page
     "more_records",  # Zoho CRM: info.more_records
+    "has_more_page",  # Zoho Books: page_context.has_more_page
 )
 # ... and the ones that say the opposite (true: this is the last page).
 # Zendesk's incremental exports: ``end_of_stream: true`` on the last page (its cursor stays).
 # ClickUp's ``last_page: true`` (a boolean there; Laravel's ``last_page`` is a page number, never read
 # as a flag).
 _DONE_FLAGS = ("done", "is_last", "isLast", "isLastPage", "last", "last_page", "end_of_stream")
+# The same in response headers, read only when they say "true" or "false" (an API's Last-Page may be a
+# page number): Fieldwire's X-Has-More, Clockify's Last-Page ("true" on the last page).
+_MORE_HEADERS = ("X-Has-More",)
+_DONE_HEADERS = ("Last-Page",)
 # How many recent next URLs / cursors the loop guard remembers (memory stays constant).
 _RECENT = 64
 # Empty pages followed in a row while the upstream names a next page or cursor. An empty page is not
@@ -398,12 +422,39 @@ def validate_pagination_config(cfg) -> dict:
         raise ValueError(
             'pagination.cursor_field is only used with cursor_from "last_record" or "search_after".'
         )
+    if "cursor_request_header" in clean:
+        _check_cursor_request_header(clean)
     if "cursor_header" in clean and ("cursor_path" in clean or clean.get("cursor_from") == "last_record"):
         raise ValueError(
             "pagination.cursor_header reads the cursor from a response header: leave out cursor_path and "
             'cursor_from "last_record".'
         )
     return clean
+
+
+# Request headers a cursor may not replace: credentials, and what the HTTP client itself sets.
+_NOT_CURSOR_REQUEST_HEADERS = frozenset(
+    {"authorization", "proxy-authorization", "cookie", "host", "content-length", "transfer-encoding"}
+)
+_HEADER_NAME = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")
+
+
+def _check_cursor_request_header(clean: dict) -> None:
+    """The keys of a cursor sent back as a request header (``ValueError`` naming what is wrong)."""
+    name = clean["cursor_request_header"]
+    if not _HEADER_NAME.match(name):
+        raise ValueError(f"pagination.cursor_request_header {name!r} is not an HTTP header name.")
+    if name.lower() in _NOT_CURSOR_REQUEST_HEADERS:
+        raise ValueError(
+            f"pagination.cursor_request_header may not be {name!r} (credentials and the request's own "
+            "framing headers are not pagination)."
+        )
+    unused = [key for key in ("cursor_param", "cursor_url") if key in clean]
+    if unused:
+        raise ValueError(
+            f"pagination.cursor_request_header sends the cursor as a request header: leave out "
+            f"{', '.join(unused)}."
+        )
 
 
 def _check_search_after_keys(clean: dict) -> None:
@@ -491,6 +542,9 @@ class PageRequest:
     # A continuation (``cursor_url``): the pagination parameters are the whole request, without the
     # connector's query parameters or POST body (they belong to the listing the cursor continues).
     continuation: bool = False
+    # Request headers of the pagination (``cursor_request_header``: Heroku's Range), over the
+    # connector's own.
+    headers: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -503,6 +557,7 @@ class FetchedPage:
     count: int  # records on the page, but those an earlier page read (Paginator.keep_new)
     last_record: object = None  # the page's last record as answered (for "last record id" cursors)
     records: list | tuple = ()  # all of them, as answered (search_after reads the hits' sort values)
+    status: int = 200  # the HTTP status (206 Partial Content: the answer is part of the list)
 
 
 def _strict_int(value) -> bool:
@@ -637,22 +692,34 @@ def content_range_total(headers) -> int | None:
     return _int_or_none(match.group(3)) if match is not None else None
 
 
-def find_more_flag(body, configured_path=None) -> tuple[str | None, bool | None]:
+def find_more_flag(body, configured_path=None, headers=None) -> tuple[str | None, bool | None]:
     """``(path, more)``: whether the body says another page exists (True), says this is the last
-    (False), or says nothing (None). ``done: true`` and ``isLast: true`` read as "no more"."""
+    (False), or says nothing (None). ``done: true`` and ``isLast: true`` read as "no more". Without
+    a flag in the body, a response header of :data:`_MORE_HEADERS` / :data:`_DONE_HEADERS` that says
+    ``true`` or ``false`` (``path`` is then "the <name> header")."""
     if configured_path:
         value = get_path(body, path_parts(configured_path))
         return configured_path, value if isinstance(value, bool) else None
-    if not isinstance(body, dict):
+    if isinstance(body, dict):
+        places = [((), body), *_meta_objects(body)]
+        for prefix, obj in places:
+            for key in _MORE_FLAGS:
+                if isinstance(obj.get(key), bool):
+                    return format_path((*prefix, key)), obj[key]
+            for key in _DONE_FLAGS:
+                if isinstance(obj.get(key), bool):
+                    return format_path((*prefix, key)), not obj[key]
+    return _header_flag(headers)
+
+
+def _header_flag(headers) -> tuple[str | None, bool | None]:
+    if headers is None:
         return None, None
-    places = [((), body), *_meta_objects(body)]
-    for prefix, obj in places:
-        for key in _MORE_FLAGS:
-            if isinstance(obj.get(key), bool):
-                return format_path((*prefix, key)), obj[key]
-        for key in _DONE_FLAGS:
-            if isinstance(obj.get(key), bool):
-                return format_path((*prefix, key)), not obj[key]
+    for names, more_when in ((_MORE_HEADERS, "true"), (_DONE_HEADERS, "false")):
+        for name in names:
+            value = headers.get(name)
+            if isinstance(value, str) and value.strip().lower() in ("true", "false"):
+                return f"the {name} header", value.strip().lower() == more_when
     return None, None
 
 
@@ -839,7 +906,9 @@ def find_cursor(body, configured_path=None):
 
 # Response header names that look like a continuation token (a cursor no configuration reads yet);
 # ``Link`` has its own style.
-_CURSOR_LIKE_HEADER = re.compile(r"continuation|cursor|next[-_]?page|page[-_]?token", re.IGNORECASE)
+_CURSOR_LIKE_HEADER = re.compile(
+    r"continuation|cursor|next[-_]?page|page[-_]?token|next[-_]?range", re.IGNORECASE
+)
 
 
 def cursor_like_header(headers) -> str | None:
@@ -1033,7 +1102,7 @@ class Paginator:
         self.state["max_len"] = max(previous_max, page.count)
         self._previous_max = previous_max
         if more:
-            path, flag = find_more_flag(page.body, self.config.get("has_more_path"))
+            path, flag = find_more_flag(page.body, self.config.get("has_more_path"), page.headers)
             if flag is False:
                 # The body says this is the last page: no request past it, even if a next link
                 # or cursor is there too (Zendesk keeps links.next on its last page).
@@ -1076,10 +1145,10 @@ class Paginator:
         """Why stopping after ``page`` (the last one :meth:`advance` saw, which returned False) would
         leave records behind, or None. The message names the signal and what to configure."""
         config = self.config
-        path, flag = find_more_flag(page.body, config.get("has_more_path"))
+        path, flag = find_more_flag(page.body, config.get("has_more_path"), page.headers)
         if flag is True:
             return (
-                f"The upstream says more records exist ({path}: {_flag_text(page.body, path)}) but "
+                f"The upstream says more records exist ({path}: {_flag_text(page, path)}) but "
                 f"pagination {self.describe()} found no next page. {self._hint()}"
             )
         total, exact = find_total_bound(page.body, page.headers, config.get("total_path"))
@@ -1260,8 +1329,10 @@ class Paginator:
         return ""
 
 
-def _flag_text(body, path) -> str:
-    value = get_path(body, path_parts(path)) if path else None
+def _flag_text(page: FetchedPage, path) -> str:
+    if path and path.startswith("the ") and path.endswith(" header"):
+        return str(page.headers.get(path[4:-7], "?"))
+    value = get_path(page.body, path_parts(path)) if path else None
     return "true" if value is True else "false" if value is False else "?"
 
 
@@ -1291,7 +1362,7 @@ class _CountingPaginator(Paginator):
         if total is not None and (exact or seen_after < total):
             # A lower bound reached (Elasticsearch's "gte") is no end: an empty or short page is.
             return seen_after >= total
-        if find_more_flag(page.body, config.get("has_more_path"))[1] is True:
+        if find_more_flag(page.body, config.get("has_more_path"), page.headers)[1] is True:
             return False
         if config.get("stop_on_short_page", True):
             # Shorter than an earlier page: the last one. The first page never counts as short,
@@ -1458,6 +1529,12 @@ class CursorPagination(Paginator):
             # keeps this pagination to POSTed searches).
             params[self._cursor_param()] = self.state["cursor"]
             return PageRequest(self.endpoint, params)
+        if self.state.get("cursor") is not None and "cursor_request_header" in self.config:
+            return PageRequest(
+                self.endpoint,
+                params,
+                headers={self.config["cursor_request_header"]: str(self.state["cursor"])},
+            )
         if self.state.get("cursor") is not None:
             cursor = {self._cursor_param(): str(self.state["cursor"])}
             if "cursor_url" in self.config:
@@ -1662,7 +1739,10 @@ class CursorPagination(Paginator):
         configuration does not read), nor when the page is full: the list may go on (Azure DevOps
         without its x-ms-continuationtoken read; an API that renamed its cursor). Only the first page
         is judged so: after a cursor was followed, a page without one is the usual last page."""
-        if page.count == 0 or find_more_flag(page.body, self.config.get("has_more_path"))[1] is False:
+        if (
+            page.count == 0
+            or find_more_flag(page.body, self.config.get("has_more_path"), page.headers)[1] is False
+        ):
             return None
         total, exact = find_total_bound(page.body, page.headers, None, page.count)
         if total is not None and exact and page.count >= total:
@@ -1714,6 +1794,7 @@ class CursorPagination(Paginator):
             )
         if (
             "cursor_url" in config
+            or "cursor_request_header" in config
             or config.get("cursor_from") in ("last_record", SEARCH_AFTER)
             or self.state.get("cursor") is None
         ):
@@ -1743,6 +1824,11 @@ class CursorPagination(Paginator):
             return (
                 f"search_after (the {self.config.get('cursor_field', 'sort')!r} of the last hit before the "
                 f"page's final sort values, sent as {param!r} with {self.config['page_size']} hits a page)"
+            )
+        if self.config.get("cursor_request_header"):
+            return (
+                f"cursor (token in the {self.config.get('cursor_header', 'auto')!r} header, sent back as the "
+                f"{self.config['cursor_request_header']!r} request header)"
             )
         if self.config.get("cursor_header"):
             return f"cursor (token in the {self.config['cursor_header']!r} header, sent as {param!r})"
@@ -1935,7 +2021,11 @@ class AutoPaginator:
             return None
         found = self.inner.shortfall(page)
         if found is None and self.inner.style == "none":
-            found = full_page_without_signal(page, self.auto_config)
+            found = (
+                partial_content_shortfall(page)
+                or unfollowed_next_value(page)
+                or full_page_without_signal(page, self.auto_config)
+            )
         return found
 
     def announced_end_reached(self) -> bool:
@@ -1996,6 +2086,51 @@ def page_sizes_held(page: FetchedPage, page_size: int | None) -> tuple[list[str]
     return list(dict.fromkeys(asked)), statement
 
 
+def partial_content_shortfall(page: FetchedPage) -> str | None:
+    """Why a single answer of HTTP 206 Partial Content (RFC 9110: "the server is successfully
+    fulfilling a range request ... by transferring one or more parts") is not the whole list, or None.
+    Heroku answers a truncated list so, naming the next part in its Next-Range header."""
+    if page.status != 206:
+        return None
+    return (
+        f"The answer is HTTP 206 Partial Content ({page.count} records): the upstream says it holds a "
+        "part of the list, and it names no next part MigrateIQ can follow, so the sync is not complete. If "
+        "the API names the next part in a response header, set the connector's pagination to "
+        '{"type": "cursor", "cursor_header": "<that header>", "cursor_request_header": "<the request header '
+        'it goes back in>"} (Heroku: Next-Range, sent back as Range).'
+    )
+
+
+# Where a "next" that is no URL is looked for: the top level and the meta objects.
+_NEXT_VALUE_KEYS = ("next",)
+
+
+def unfollowed_next_value(page: FetchedPage) -> str | None:
+    """Why a single answer that names a next page by a value auto-detection cannot send back is not the
+    whole list, or None: a ``next`` (top level or in a meta object) that is a number or a text but no
+    URL, such as Vercel's ``pagination.next``, a timestamp to send back as ``until``. The parameter it
+    goes back as is the API's own; guessing it would ask for the first page again."""
+    body = page.body
+    if not isinstance(body, dict) or not page.count:
+        return None
+    for prefix, obj in [((), body), *_meta_objects(body)]:
+        for key in _NEXT_VALUE_KEYS:
+            value = obj.get(key)
+            if isinstance(value, bool) or not isinstance(value, (int, str)):
+                continue
+            if isinstance(value, str) and (not value.strip() or _looks_like_url(value)):
+                continue
+            path = format_path((*prefix, key))
+            example = {"type": "cursor", "cursor_path": path, "cursor_param": "<the API's parameter>"}
+            return (
+                f"The answer names a next page at {path!r} ({_short(str(value))}), which is no URL, and "
+                "not the parameter it goes back as, so auto-detection cannot follow it: the sync holds the "
+                f"first page only ({page.count} records). Set the connector's pagination to "
+                f"{json.dumps(example)} (Vercel's lists take pagination.next back as 'until')."
+            )
+    return None
+
+
 def full_page_without_signal(page: FetchedPage, auto_config: dict) -> str | None:
     """Why an auto-detected single page may not be the whole list, or None.
 
@@ -2011,7 +2146,7 @@ def full_page_without_signal(page: FetchedPage, auto_config: dict) -> str | None
     count = page.count
     if (
         count <= 0
-        or find_more_flag(page.body)[1] is not None
+        or find_more_flag(page.body, None, page.headers)[1] is not None
         or find_total(page.body, page.headers) is not None
     ):
         return None
@@ -2115,6 +2250,17 @@ def detect_pagination(page: FetchedPage, auto_config: dict, request_body: dict |
             "cursor_param": param,
             **size,
             DETECTED_BECAUSE: f"the response has an {because} {header} header, sent back as {param!r}",
+        }
+    next_range = headers.get("next-range") if headers is not None else None
+    if isinstance(next_range, str) and next_range.strip():
+        # Heroku's Platform API (and APIs built to its HTTP API design guide): a truncated list is a
+        # 206 with Next-Range, to repeat the request with as its Range header; the last part has none.
+        return {
+            "type": "cursor",
+            "cursor_header": "Next-Range",
+            "cursor_request_header": "Range",
+            DETECTED_BECAUSE: "the response's Next-Range header names the next range, sent back as the Range "
+            "request header (Heroku-style)",
         }
     graphql = graphql_cursor_config(body, request_body, size)
     if graphql is not None:

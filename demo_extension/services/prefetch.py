@@ -155,7 +155,8 @@ def _key(request: PageRequest) -> tuple:
         (name, value if isinstance(value, str) else json.dumps(value))
         for name, value in request.params.items()
     )
-    return (request.url, tuple(sorted(params)), request.followed)
+    # A cursor sent back as a request header (Heroku's Range) tells one request from the next.
+    return (request.url, tuple(sorted(params)), request.followed, tuple(sorted(request.headers.items())))
 
 
 class PageFetcher:

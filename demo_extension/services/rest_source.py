@@ -141,6 +141,7 @@ class PageReader:
             len(records),
             answered[-1] if answered else None,
             answered,
+            response.status_code,
         )
         detected = paginator.current is None
         stop_error = None
@@ -551,7 +552,12 @@ class RequestShape:
 
     def send(self, auth, client, request: PageRequest, base_params: dict, paginator=None):
         if self.method != "POST":
-            return auth.get(client, request.url, params=request_params(request, base_params, auth))
+            return auth.get(
+                client,
+                request.url,
+                params=request_params(request, base_params, auth),
+                headers=request.headers,
+            )
         # The query string as a GET's without the pagination parameters, which go into the body (a
         # followed next link carries its own query; the body stays the configured one).
         query = request_params(
@@ -562,7 +568,7 @@ class RequestShape:
         else:
             own = {} if request.continuation else self.body  # a continuation's body is its cursor
             body = merged(own, body_params(request.params, paginator))
-        return auth.request(client, "POST", request.url, params=query, json=body)
+        return auth.request(client, "POST", request.url, params=query, json=body, headers=request.headers)
 
 
 def body_params(params: dict, paginator=None) -> dict:
@@ -647,7 +653,7 @@ def _next_page_refused(exc: OutboundError, paginator, page: FetchedPage | None) 
         return ""
     if status in (401, 403, 407, 429):
         return ""
-    path, more = find_more_flag(page.body, current.config.get("has_more_path"))
+    path, more = find_more_flag(page.body, current.config.get("has_more_path"), page.headers)
     if more is True:
         hint = ""
         if current.style == "cursor" and "cursor_url" not in current.config:

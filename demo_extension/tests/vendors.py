@@ -115,6 +115,21 @@ class VendorServer:
             self.refused = getattr(self, "refused", 0) + refuse
         return refuse
 
+    def window_closed(self, start: int, size: int, *, whole_seconds: bool = True) -> bool:
+        """Whether a request is refused with the fake's rate limit: the first request for the page
+        ``rate_limited_on_page`` (1-based; pages of ``size``, this one from ``start``) closes the
+        window for ``window_seconds`` (until a whole second after that, when the vendor names the
+        reset as epoch seconds or a date), and every request until then is refused (``closed_until``
+        is when it opens)."""
+        now = time.time()
+        page = getattr(self, "rate_limited_on_page", None)
+        if page is not None and start == (page - 1) * size:
+            with self._lock:
+                if not getattr(self, "closed_until", 0.0):
+                    until = now + self.window_seconds
+                    self.closed_until = float(int(until) + 1) if whole_seconds else until
+        return now < getattr(self, "closed_until", 0.0)
+
     def list_requests(self) -> list[dict]:
         return [request for request in self.requests if request["status"] == 200]
 
@@ -6142,12 +6157,7 @@ class GoCardless(VendorServer):
         if query.get("after") and query["after"] not in ids:
             return 422, {}, self.error(422, "validation_failed", "invalid_cursor", "Cursor is invalid")
         start = ids.index(query["after"]) + 1 if query.get("after") else 0
-        now = time.time()
-        if self.rate_limited_on_page is not None and start == (self.rate_limited_on_page - 1) * size:
-            with self._lock:
-                if not self.closed_until:
-                    self.closed_until = float(int(now) + 1 + self.window_seconds)
-        if now < self.closed_until:
+        if self.window_closed(start, size):
             limits = {
                 "RateLimit-Limit": "1000",
                 "RateLimit-Remaining": "0",
@@ -6382,4 +6392,680 @@ TENTH_VENDORS_ON_AUTO = (
     ZuoraSubscriptionsByAccount,
     WooCommerce,
     Coda,
+)
+
+
+# -- an eleventh round: Heroku, Clockify, Postmark, Aircall, Vercel, Zoho Books, Amazon SP-API, Datadog,
+# RingCentral, Constant Contact: shapes none of the above has (a cursor that goes back as a request
+# header, a last-page flag in a response header, a numeric "next" with a parameter of its own name,
+# pagination metadata under "page_context" and "payload", a rate limit's reset under a vendor's own
+# header prefix) -------------------------------------------------------------------------------------
+
+
+class Heroku(VendorServer):
+    """Heroku Platform API (``GET /apps``; ``Authorization: Bearer`` and ``Accept:
+    application/vnd.heroku+json; version=3``): a JSON list ordered by ``id``, paged by the ``Range``
+    *request* header (``id ..; max=N``, 200 by default, at most 1000). A truncated list is answered
+    ``206 Partial Content`` with ``Next-Range``, which the next request sends back as its ``Range``;
+    the last part is ``200 OK`` without it. Past its token bucket HTTP 429 with ``RateLimit-Remaining:
+    0`` (tokens come back over time, no reset is named).
+    https://devcenter.heroku.com/articles/platform-api-reference#ranges and #rate-limits (read as
+    quoted by https://wiki.suikawiki.org/n/Next-Range: "If a list response has been truncated you will
+    receive a 206 Partial Content status and the Next-Range header set. To retrieve the next range,
+    repeat the request with the Range header set to the value of the previous request's Next-Range
+    header ... The default page size is 200 and maximum page size is 1000"). From memory, not a stored
+    page: the error body ``{"id", "message"}``, the 429's ``id`` ``rate_limit``, the exact Next-Range
+    text (``]<last id>..; max=N``) and the refusal of a request without the version in ``Accept``."""
+
+    name = "heroku"
+    path = "/apps"
+    records = 23
+    page_size = 5  # 200 at Heroku
+    max_page_size = 1000
+    api_key = "HRKU-01234567-89ab-cdef-0123-456789abcdef"
+    accept = "application/vnd.heroku+json; version=3"
+    rate_limited_on_page = None
+    refused = 0
+    # A proxy in front of it that forwards only the headers it knows (Next-Range dropped): each part is
+    # still a 206.
+    drops_next_range = False
+    _RANGE = re.compile(r"^\s*id\s+(\]?)([^.;\s]*)\.\.\s*(?:;\s*max=(\d+))?\s*;?\s*$")
+
+    def __init__(self, records: int | None = None):
+        super().__init__(records)
+        self.ranges: list[str | None] = []  # the Range header of each request, in order
+
+    def unauthorized(self):
+        return 401, {}, {"id": "unauthorized", "message": "Invalid credentials provided."}
+
+    def connector_fields(self):
+        return {**super().connector_fields(), "request_headers": {"Accept": self.accept}}
+
+    def record(self, number):
+        return {
+            "id": f"01234567-89ab-cdef-0123-{number:012d}",
+            "name": f"app-{number:03d}",
+            "region": {"name": "us"},
+            "stack": {"name": "heroku-24"},
+        }
+
+    def respond(self, path, query, headers):
+        if headers.get("Accept") != self.accept:
+            return 400, {}, {"id": "bad_request", "message": "Please specify a version in the Accept header."}
+        records = self.all_records()
+        ids = [record["id"] for record in records]
+        with self._lock:
+            self.ranges.append(headers.get("Range"))
+        match = self._RANGE.match(headers.get("Range") or f"id ..; max={self.page_size}")
+        if match is None:
+            return 400, {}, {"id": "bad_request", "message": "Invalid Range header."}
+        exclusive, first, size = match.group(1), match.group(2), match.group(3)
+        size = min(int(size), self.max_page_size) if size else self.page_size
+        start = 0
+        if first:
+            if first not in ids:
+                return 400, {}, {"id": "bad_request", "message": "Invalid Range header."}
+            start = ids.index(first) + (1 if exclusive else 0)
+        if self.refused_once(start, size):
+            limits = {"RateLimit-Remaining": "0"}
+            message = "Your account reached the API rate limit\nPlease wait a few minutes before making "
+            message += "new requests"
+            return 429, limits, {"id": "rate_limit", "message": message}
+        page = records[start : start + size]
+        out = {"Accept-Ranges": "id, name"}
+        if page:
+            out["Content-Range"] = f"id {page[0]['id']}..{page[-1]['id']}; max={size}"
+        if start + size < len(records):
+            if not self.drops_next_range:
+                out["Next-Range"] = f"id ]{page[-1]['id']}..; max={size}"
+            return 206, out, page
+        return 200, out, page
+
+
+class Clockify(VendorServer):
+    """Clockify API v1 lists (``GET /api/v1/workspaces/{workspaceId}/projects``; ``X-Api-Key``): a
+    JSON list; ``page`` (from 1) and ``page-size`` (50 by default); no total anywhere (the answer
+    quoted at https://www.volcengine.com/article/4481022 from Stack Exchange: "the response body and
+    headers return no total count or page count ... stop when a page holds fewer entries than the page
+    size"), and a ``Last-Page`` response header, ``true`` on the last page and ``false`` before it.
+    Errors: ``{"message", "code"}`` (``{"message": "Api key does not exist", "code": 4003}``,
+    https://theredteam.tech/daffainfo/all-about-apikey/src/branch/main/clockify). From memory, not a
+    stored page: the ``Last-Page`` header (docs.clockify.me) and the 429's body."""
+
+    name = "clockify"
+    workspace = "5e8a1f0c2b9e4a1b2c3d4e5f"
+    path = f"/api/v1/workspaces/{workspace}/projects"
+    records = 23
+    page_size = 5  # 50 at Clockify
+    max_page_size = 5000
+    api_key = "YQ6wba4vACaht9CUK9k5N7QxV2ieRPJ396g94vkWSYauYmch"
+
+    def authorized(self, headers):
+        return headers.get("X-Api-Key") == self.api_key
+
+    def unauthorized(self):
+        return 401, {}, {"message": "Api key does not exist", "code": 4003}
+
+    def connector_fields(self):
+        return {
+            "api_endpoint": self.url,
+            "api_key": self.api_key,
+            "auth_type": "header",
+            "auth_header_name": "X-Api-Key",
+        }
+
+    @staticmethod
+    def pagination(page_size: int) -> dict:
+        """The configuration of Clockify's lists: page numbers, the size sent as ``page-size``."""
+        return {"type": "page", "size_param": "page-size", "page_size": page_size}
+
+    def record(self, number):
+        return {
+            "id": f"5f1b2c3d4e5f6a7b8c9d{number:04d}",
+            "name": f"Project {number}",
+            "workspaceId": self.workspace,
+            "billable": True,
+            "archived": False,
+        }
+
+    def respond(self, path, query, headers):
+        records = self.all_records()
+        number, size, start, last = self.numbered_page(query, "page-size")
+        return 200, {"Last-Page": "true" if number >= last else "false"}, records[start : start + size]
+
+
+class Postmark(VendorServer):
+    """Postmark Messages API (``GET /messages/outbound``; ``X-Postmark-Server-Token``): ``{"TotalCount",
+    "Messages": [...]}``, newest first; ``count`` (at most 500) and ``offset`` are *required*, and
+    ``count + offset`` may not pass 10,000. Errors: HTTP 422 (or 401) ``{"ErrorCode", "Message"}``; 10
+    "Bad or missing API token", 429 "Rate Limit Exceeded".
+    https://postmarkapp.com/blog/announcing-the-postmark-messages-api ("You may retrieve up to 500
+    messages per page before using the offset parameter to retrieve the next 500. Offset and count are
+    required parameters."), https://postmarkapp.com/support/article/troubleshooting-422-unprocessable-entity-errors,
+    https://postmarkapp.com/developer/api/overview#error-codes (as listed in
+    https://gist.github.com/abhijit-hota/27f385c8bf90028adc893bdf91482547). From memory, not a stored
+    page: the 10,000 cap of count + offset and the ErrorCode (0 here) and text of a refused query."""
+
+    name = "postmark"
+    path = "/messages/outbound"
+    records = 23
+    page_size = 5  # asked for with count, up to 500
+    max_page_size = 500
+    deepest = 10_000  # count + offset may not pass it
+    api_key = "b5e3d1c2-9a8f-4e7d-b6c5-a4f3e2d1c0b9"
+
+    def authorized(self, headers):
+        return headers.get("X-Postmark-Server-Token") == self.api_key
+
+    def unauthorized(self):
+        message = (
+            "No Account or Server API tokens were supplied in the HTTP headers. Please add a header for "
+            "either X-Postmark-Server-Token or X-Postmark-Account-Token."
+        )
+        return 401, {}, {"ErrorCode": 10, "Message": message}
+
+    def connector_fields(self):
+        return {
+            "api_endpoint": self.url,
+            "api_key": self.api_key,
+            "auth_type": "header",
+            "auth_header_name": "X-Postmark-Server-Token",
+        }
+
+    @staticmethod
+    def pagination(count: int) -> dict:
+        """The documented configuration: ``offset`` and ``count``, up to ``TotalCount``."""
+        return {"type": "offset", "limit_param": "count", "limit": count, "total_path": "TotalCount"}
+
+    def record(self, number):
+        return {
+            "MessageID": f"0ac29aee-e1cd-480d-b08d-4f48548{number:05d}",
+            "To": [{"Email": f"person{number}@example.com", "Name": None}],
+            "Subject": f"Receipt {number}",
+            "Status": "Sent",
+            "Tag": "receipt",
+            "MessageStream": "outbound",
+        }
+
+    def respond(self, path, query, headers):
+        count, offset = query.get("count", ""), query.get("offset", "")
+        if not count.isdigit() or not offset.isdigit():
+            message = "The 'count' and 'offset' query parameters are required."
+            return 422, {}, {"ErrorCode": 0, "Message": message}
+        count, offset = int(count), int(offset)
+        if not 1 <= count <= self.max_page_size or count + offset > self.deepest:
+            message = f"Count must be between 1 and 500, and count + offset may not exceed {self.deepest}."
+            return 422, {}, {"ErrorCode": 0, "Message": message}
+        records = self.all_records()
+        return 200, {}, {"TotalCount": len(records), "Messages": records[offset : offset + count]}
+
+
+class Aircall(BasicAuthVendor):
+    """Aircall Public API v1 (``GET /v1/calls``; Basic auth with the API ID and token): ``{"calls":
+    [...], "meta": {"count", "total", "current_page", "per_page", "next_page_link",
+    "previous_page_link"}}``; ``page`` and ``per_page`` (20 by default, at most 50); a list holds the
+    first 10,000 records of a query at most ("Pages beyond this range are not accessible", narrow it
+    with ``from`` / ``to``). https://support.aircall.io/en-gb/articles/34702023578397. From memory, not
+    a stored page: the answer past the 10,000 (modelled as HTTP 400), the error body ``{"error",
+    "troubleshoot"}`` and the rate limit (60 requests a minute, HTTP 429 with ``X-AircallApi-Limit``,
+    ``X-AircallApi-Remaining`` and ``X-AircallApi-Reset``, the epoch second the window opens again;
+    every request before then is refused)."""
+
+    name = "aircall"
+    path = "/v1/calls"
+    records = 23
+    page_size = 5  # 20 at Aircall
+    max_page_size = 50
+    deepest = 10_000
+    user = "a1b2c3d4e5f6a7b8c9d0e1f2a3b4c5d6"  # the API ID
+    api_key = "f6e5d4c3b2a1f6e5d4c3b2a1f6e5d4c3"  # the API token
+    rate_limited_on_page = None
+    window_seconds = 2
+    closed_until = 0.0
+
+    def unauthorized(self):
+        return 401, {}, {"error": "Unauthorized", "troubleshoot": "Check your API ID and API token."}
+
+    def record(self, number):
+        return {
+            "id": 812_000 + number,
+            "direct_link": f"https://api.aircall.io/v1/calls/{812_000 + number}",
+            "direction": "inbound",
+            "status": "done",
+            "duration": 60 + number,
+        }
+
+    def respond(self, path, query, headers):
+        records = self.all_records()
+        number, size, start, last = self.numbered_page(query, "per_page")
+        if self.window_closed(start, size):
+            limits = {
+                "X-AircallApi-Limit": "60",
+                "X-AircallApi-Remaining": "0",
+                "X-AircallApi-Reset": str(int(self.closed_until)),
+            }
+            return (
+                429,
+                limits,
+                {"error": "Too many requests", "troubleshoot": "Wait for the rate limit reset."},
+            )
+        if start >= self.deepest:
+            troubleshoot = "Lists are limited to 10000 items: narrow the query with from and to."
+            return 400, {}, {"error": "Bad Request", "troubleshoot": troubleshoot}
+        served = records[: self.deepest]
+
+        def link(page):
+            return f"{self.url}?{urlencode({'page': page, 'per_page': size})}"
+
+        meta = {
+            "count": len(served[start : start + size]),
+            "total": len(records),
+            "current_page": number,
+            "per_page": size,
+            "next_page_link": link(number + 1) if number < last else None,
+            "previous_page_link": link(number - 1) if number > 1 else None,
+        }
+        limits = {
+            "X-AircallApi-Limit": "60",
+            "X-AircallApi-Remaining": "59",
+            "X-AircallApi-Reset": str(int(time.time()) + 60),
+        }
+        return 200, limits, {"calls": served[start : start + size], "meta": meta}
+
+
+class Vercel(VendorServer):
+    """Vercel REST API lists (``GET /v6/deployments``; ``Authorization: Bearer``): ``{"deployments":
+    [...], "pagination": {"count", "next", "prev"}}``, newest first; ``limit`` (at most 100), and the
+    next page is asked for with ``until`` set to ``pagination.next``, a timestamp in milliseconds
+    (``null`` on the last page). https://vercel.com/docs/rest-api/reference/welcome (Pagination: "count:
+    Amount of items in the current page. next: Timestamp that must be used to request the next page"),
+    https://vercel.com/docs/rest-api/reference/endpoints/deployments/list-deployments. From memory, not
+    a stored page: the default page size (20), the error body ``{"error": {"code", "message"}}`` and
+    the rate limit's 429 (``X-RateLimit-Limit``, ``X-RateLimit-Remaining``, ``X-RateLimit-Reset`` in
+    epoch seconds; refused until then)."""
+
+    name = "vercel"
+    path = "/v6/deployments"
+    records = 23
+    page_size = 5  # 20 at Vercel
+    max_page_size = 100
+    api_key = "vca_4f3e2d1c0b9a8f7e6d5c4b3a2f1e0d9c"
+    newest = 1_700_000_000_000
+    rate_limited_on_page = None
+    window_seconds = 2
+    closed_until = 0.0
+
+    def unauthorized(self):
+        return 403, {}, {"error": {"code": "forbidden", "message": "Not authorized", "invalidToken": True}}
+
+    @staticmethod
+    def pagination(page_size: int) -> dict:
+        """The documented configuration: ``pagination.next`` sent back as ``until``."""
+        return {
+            "type": "cursor",
+            "cursor_path": "pagination.next",
+            "cursor_param": "until",
+            "size_param": "limit",
+            "page_size": page_size,
+        }
+
+    def record(self, number):
+        return {
+            "uid": f"dpl_2euZBFqxYdDMDG1jTrHFnNZ2{number:04d}",
+            "name": "docs",
+            "url": f"docs-{number}.vercel.app",
+            "created": self.newest - number * 60_000,
+            "state": "READY",
+        }
+
+    def respond(self, path, query, headers):
+        records = self.all_records()
+        size = self.size(query, "limit")
+        until = query.get("until")
+        if until is not None and not until.isdigit():
+            return 400, {}, {"error": {"code": "bad_request", "message": "Invalid query parameter `until`."}}
+        start = sum(1 for record in records if record["created"] >= int(until)) if until else 0
+        if self.window_closed(start, size):
+            limits = {
+                "X-RateLimit-Limit": "100",
+                "X-RateLimit-Remaining": "0",
+                "X-RateLimit-Reset": str(int(self.closed_until)),
+            }
+            return 429, limits, {"error": {"code": "rate_limited", "message": "Rate limit exceeded"}}
+        page = records[start : start + size]
+        pagination = {
+            "count": len(page),
+            "next": page[-1]["created"] if start + size < len(records) else None,
+            "prev": page[0]["created"] if page and start else None,
+        }
+        return 200, {}, {"pagination": pagination, "deployments": page}
+
+
+class ZohoBooks(VendorServer):
+    """Zoho Books API v3 lists (``GET /books/v3/invoices?organization_id=...``; ``Authorization:
+    Zoho-oauthtoken <token>``): ``{"code": 0, "message": "success", "invoices": [...], "page_context":
+    {"page", "per_page", "has_more_page", ...}}``; ``page`` and ``per_page`` (200 by default).
+    https://www.zoho.com/books/api/v3/pagination/ ("The pagination information will be included in the
+    list API response under the node name page_context"). From memory, not a stored page: the error
+    body ``{"code": <not 0>, "message"}`` with the HTTP status of the error (401 and code 57 for a
+    token without access; 6041 for an unknown organization) and the other page_context keys."""
+
+    name = "zoho-books"
+    organization = "10234695"
+    path = "/books/v3/invoices"
+    records = 23
+    page_size = 5  # 200 at Zoho Books
+    max_page_size = 200
+    requests_past_the_end = 3  # only has_more_page: false on the last page tells the end
+    api_key = "Zoho-oauthtoken 1000.41d9xxxxxxxxxxxxxxxxxxxxxxxxc2d1.8fccxxxxxxxxxxxxxxxxxxxxxxxx125f"
+
+    def authorized(self, headers):
+        return headers.get("Authorization") == self.api_key
+
+    def unauthorized(self):
+        return 401, {}, {"code": 57, "message": "You are not authorized to perform this operation"}
+
+    def connector_fields(self):
+        return {
+            "api_endpoint": self.url,
+            "api_key": self.api_key,
+            "auth_type": "header",
+            "auth_header_name": "Authorization",
+            "query_params": {"organization_id": self.organization},
+        }
+
+    def record(self, number):
+        return {
+            "invoice_id": f"98270000000{number:05d}",
+            "invoice_number": f"INV-{number:06d}",
+            "customer_name": f"Customer {number}",
+            "status": "sent",
+            "total": number * 10.0,
+        }
+
+    def respond(self, path, query, headers):
+        if query.get("organization_id") != self.organization:
+            return (
+                400,
+                {},
+                {"code": 6041, "message": "This user is not associated with the CompanyID/CompanyName."},
+            )
+        records = self.all_records()
+        number, size, start, last = self.numbered_page(query, "per_page")
+        page_context = {
+            "page": number,
+            "per_page": size,
+            "has_more_page": number < last,
+            "report_name": "Invoices",
+            "applied_filter": "Status.All",
+            "sort_column": "created_time",
+            "sort_order": "D",
+        }
+        body = {"code": 0, "message": "success", "invoices": records[start : start + size]}
+        return 200, {}, {**body, "page_context": page_context}
+
+
+class AmazonSellingPartnerOrders(VendorServer):
+    """Amazon Selling Partner API, Orders v0 (``GET /orders/v0/orders?MarketplaceIds=...&CreatedAfter=
+    ...``; ``x-amz-access-token``): ``{"payload": {"Orders": [...], "NextToken", "CreatedBefore"}}``,
+    ``NextToken`` sent back as the ``NextToken`` parameter and absent on the last page;
+    ``MaxResultsPerPage`` (100 at most). Errors: ``{"errors": [{"code", "message", "details"}]}``.
+    The envelope: https://raw.githubusercontent.com/api-evangelist/amazon/refs/heads/main/json-schema/selling-partner-order-list-schema.json
+    (the SP-API's OrderList model), https://docs.rs/crate/amazon-spapi/2.0.3/source/docs/vendor_orders/Pagination.md
+    ("If NextToken is returned, pass the value of NextToken to the next request"). From memory, not a
+    stored page: the query parameters' names, the 400 ``InvalidInput`` text and the rate limit (HTTP
+    429 ``QuotaExceeded`` with ``x-amzn-RateLimit-Limit``, a rate per second, no reset)."""
+
+    name = "amazon-sp-orders"
+    path = "/orders/v0/orders"
+    records = 23
+    page_size = 5  # 100 at Amazon
+    max_page_size = 100
+    api_key = "Atza|IwEBIA-example-access-token-0123456789"
+    marketplace = "ATVPDKIKX0DER"
+    rate_limited_on_page = None
+    refused = 0
+
+    def authorized(self, headers):
+        return headers.get("x-amz-access-token") == self.api_key
+
+    def error(self, code, message):
+        return {"errors": [{"code": code, "message": message, "details": ""}]}
+
+    def unauthorized(self):
+        return 403, {}, self.error("Unauthorized", "Access to requested resource is denied.")
+
+    def connector_fields(self):
+        return {
+            "api_endpoint": self.url,
+            "api_key": self.api_key,
+            "auth_type": "header",
+            "auth_header_name": "x-amz-access-token",
+            "query_params": {"MarketplaceIds": self.marketplace, "CreatedAfter": "2025-01-01T00:00:00Z"},
+        }
+
+    def record(self, number):
+        return {
+            "AmazonOrderId": f"902-3159896-{number:07d}",
+            "PurchaseDate": "2025-01-02T08:00:00Z",
+            "OrderStatus": "Shipped",
+            "MarketplaceId": self.marketplace,
+            "OrderTotal": {"CurrencyCode": "USD", "Amount": f"{number}.00"},
+        }
+
+    def respond(self, path, query, headers):
+        if query.get("MarketplaceIds") != self.marketplace or not query.get("CreatedAfter"):
+            message = "MarketplaceIds and one of CreatedAfter or LastUpdatedAfter must be specified"
+            return 400, {}, self.error("InvalidInput", message)
+        records = self.all_records()
+        size = self.size(query, "MaxResultsPerPage")
+        start = _position(query["NextToken"], "sp") if query.get("NextToken") else 0
+        if start is None:
+            return 400, {}, self.error("InvalidInput", "Invalid NextToken.")
+        if self.refused_once(start, size):
+            limits = {"x-amzn-RateLimit-Limit": "0.0167"}
+            return (
+                429,
+                limits,
+                self.error("QuotaExceeded", "You exceeded your quota for the requested resource."),
+            )
+        end = min(start + size, len(records))
+        payload = {"Orders": records[start:end], "CreatedBefore": "2025-02-01T00:00:00Z"}
+        if end < len(records):
+            payload["NextToken"] = _token(end, "sp")
+        return 200, {"x-amzn-RateLimit-Limit": "0.0167"}, {"payload": payload}
+
+
+class DatadogLogs(VendorServer):
+    """Datadog Logs API v2 (``GET /api/v2/logs/events``; ``DD-API-KEY`` and ``DD-APPLICATION-KEY``):
+    ``{"data": [...], "meta": {"page": {"after"}, "status", "elapsed", "request_id"}, "links": {"next"}}``
+    (the next page's URL, with the request's own parameters and ``page[cursor]``; neither on the last
+    page); ``page[limit]`` (10 by default, at most 1000). A rate limit is HTTP 429 with
+    ``X-RateLimit-Limit``, ``X-RateLimit-Period``, ``X-RateLimit-Remaining``, ``X-RateLimit-Reset`` (the
+    seconds until the window resets) and ``X-RateLimit-Name``. Errors: ``{"errors": ["..."]}``.
+    https://docs.datadoghq.com/api/latest/rate-limits,
+    https://rubydoc.info/gems/datadog_api_client/DatadogAPIClient/V2/LogsResponseMetadataPage ("after:
+    The cursor to use to get the next results, if any"). From memory, not a stored page: the default
+    page size and the ``links.next`` URL's exact form."""
+
+    name = "datadog-logs"
+    path = "/api/v2/logs/events"
+    records = 23
+    page_size = 5  # 10 at Datadog
+    max_page_size = 1000
+    api_key = "0123456789abcdef0123456789abcdef"
+    app_key = "0123456789abcdef0123456789abcdef01234567"
+    rate_limited_on_page = None
+    window_seconds = 2
+    closed_until = 0.0
+
+    def authorized(self, headers):
+        return headers.get("DD-API-KEY") == self.api_key and headers.get("DD-APPLICATION-KEY") == self.app_key
+
+    def unauthorized(self):
+        return 403, {}, {"errors": ["Forbidden"]}
+
+    def connector_fields(self):
+        from demo_extension.services.credentials import secret_params_fields
+
+        return {
+            "api_endpoint": self.url,
+            "api_key": self.api_key,
+            "auth_type": "header",
+            "auth_header_name": "DD-API-KEY",
+            "query_params": {"filter[query]": "service:web", "filter[from]": "now-15m"},
+            **secret_params_fields({"headers": {"DD-APPLICATION-KEY": self.app_key}}),
+        }
+
+    def record(self, number):
+        return {
+            "id": f"AQAAAZPHH0uoFT4NvwAAAAAAAAAYAAAAAEFaUEhIMHV1{number:04d}",
+            "type": "log",
+            "attributes": {"service": "web", "status": "info", "message": f"request {number}"},
+        }
+
+    def respond(self, path, query, headers):
+        if query.get("filter[query]") != "service:web":
+            return 400, {}, {"errors": ["The query was changed between pages."]}
+        records = self.all_records()
+        size = self.size(query, "page[limit]")
+        start = _position(query["page[cursor]"], "dd") if query.get("page[cursor]") else 0
+        if start is None:
+            return 400, {}, {"errors": ["Invalid cursor"]}
+        if self.window_closed(start, size, whole_seconds=False):
+            left = self.closed_until - time.time()
+            limits = {
+                "X-RateLimit-Limit": "300",
+                "X-RateLimit-Period": "3600",
+                "X-RateLimit-Remaining": "0",
+                "X-RateLimit-Reset": str(max(1, round(left + 0.5))),
+                "X-RateLimit-Name": "logs_list",
+            }
+            return 429, limits, {"errors": ["Too many requests"]}
+        end = min(start + size, len(records))
+        meta = {"elapsed": 12, "request_id": "pddv1ChZ", "status": "done"}
+        body = {"data": records[start:end], "meta": meta}
+        if end < len(records):
+            cursor = _token(end, "dd")
+            meta["page"] = {"after": cursor}
+            body["links"] = {"next": f"{self.url}?{urlencode({**query, 'page[cursor]': cursor})}"}
+        return 200, {}, body
+
+
+class RingCentralCallLog(VendorServer):
+    """RingCentral call log (``GET /restapi/v1.0/account/~/extension/~/call-log``; ``Authorization:
+    Bearer``): ``{"uri", "records": [...], "paging": {"page", "perPage", "pageStart", "pageEnd"},
+    "navigation": {"firstPage", "nextPage", "previousPage": {"uri"}}}``; ``page`` and ``perPage`` (100
+    by default). The call log's ``paging`` holds no ``totalPages`` or ``totalElements`` (the answer
+    names the ``navigation`` object the way to page): https://community.ringcentral.com/developer-platform-apis-integrations-5/paging-with-call-log-6517,
+    https://ringcentral.github.io/RingCentral.Net/html/classRingCentral_1_1CallLogResponse.html. From
+    memory, not a stored page: the error body ``{"errorCode", "message", "errors"}`` and the 429 with
+    ``Retry-After`` and ``X-Rate-Limit-Group`` / ``-Limit`` / ``-Remaining`` / ``-Window``."""
+
+    name = "ringcentral-call-log"
+    path = "/restapi/v1.0/account/~/extension/~/call-log"
+    records = 23
+    page_size = 5  # 100 at RingCentral
+    max_page_size = 1000
+    api_key = "U0pDMTFQMDFQQVMwMHxBQUF2NlhGVm5OQ2V4TUt4d0dZeEVnRHBURmdBTHhjQWxJ"
+    rate_limited_on_page = None
+    refused = 0
+
+    def error(self, code, message):
+        return {"errorCode": code, "message": message, "errors": [{"errorCode": code, "message": message}]}
+
+    def unauthorized(self):
+        return 401, {}, self.error("AGW-401", "Authorization header is not specified")
+
+    def record(self, number):
+        return {
+            "id": f"Y3s1NDMyMTEzNDgwNzE{number:04d}",
+            "sessionId": str(404_000_000 + number),
+            "direction": "Inbound",
+            "type": "Voice",
+            "result": "Accepted",
+        }
+
+    def respond(self, path, query, headers):
+        records = self.all_records()
+        number, size, start, last = self.numbered_page(query, "perPage")
+        if self.refused_once(start, size):
+            limits = {
+                "Retry-After": "1",
+                "X-Rate-Limit-Group": "Heavy",
+                "X-Rate-Limit-Limit": "10",
+                "X-Rate-Limit-Remaining": "0",
+                "X-Rate-Limit-Window": "60",
+            }
+            return 429, limits, self.error("CMN-301", "Request rate exceeded")
+        page = records[start : start + size]
+
+        def uri(page_number):
+            return {"uri": f"{self.url}?{urlencode({'page': page_number, 'perPage': size})}"}
+
+        paging = {"page": number, "perPage": size}
+        if page:
+            paging |= {"pageStart": start, "pageEnd": start + len(page) - 1}
+        navigation = {"firstPage": uri(1)}
+        if number < last:
+            navigation["nextPage"] = uri(number + 1)
+        if number > 1:
+            navigation["previousPage"] = uri(number - 1)
+        return (
+            200,
+            {},
+            {"uri": uri(number)["uri"], "records": page, "paging": paging, "navigation": navigation},
+        )
+
+
+class ConstantContact(VendorServer):
+    """Constant Contact API v3 (``GET /v3/contacts``; ``Authorization: Bearer``): ``{"contacts": [...],
+    "_links": {"next": {"href": "/v3/contacts?cursor=..."}}}`` (a path on the API's host; no ``_links``
+    on the last page); ``limit`` (50 by default, at most 500). Errors are a JSON *list*: ``[{"error_key",
+    "error_message"}]``. From memory, not a stored page (the search tool found none of
+    https://developer.constantcontact.com/api_guide/pagination.html): all of it."""
+
+    name = "constant-contact"
+    path = "/v3/contacts"
+    records = 23
+    page_size = 5  # 50 at Constant Contact
+    max_page_size = 500
+    api_key = "eyJraWQiOiJ0ZXN0In0.eyJzdWIiOiJjb25zdGFudC1jb250YWN0In0.c2lnbmF0dXJl"
+
+    def unauthorized(self):
+        return 401, {}, [{"error_key": "unauthorized", "error_message": "Unauthorized"}]
+
+    def record(self, number):
+        return {
+            "contact_id": f"1618ae62-4752-11e9-9c8a-fa163e6b{number:04d}",
+            "email_address": {"address": f"contact{number}@example.com", "permission_to_send": "implicit"},
+            "first_name": f"Contact {number}",
+            "update_source": "Contact",
+        }
+
+    def respond(self, path, query, headers):
+        records = self.all_records()
+        if query.get("cursor"):
+            text = base64.urlsafe_b64decode(query["cursor"] + "=" * (-len(query["cursor"]) % 4)).decode()
+            state = dict(parse_qsl(text))
+            start, size = int(state["next"]), int(state["limit"])
+        else:
+            start, size = 0, self.size(query, "limit")
+        body = {"contacts": records[start : start + size]}
+        if start + size < len(records):
+            cursor = base64.urlsafe_b64encode(
+                urlencode({"limit": size, "next": start + size}).encode()
+            ).decode()
+            body["_links"] = {"next": {"href": f"{self.path}?cursor={cursor.rstrip('=')}"}}
+        return 200, {}, body
+
+
+ELEVENTH_VENDORS_ON_AUTO = (
+    Heroku,
+    Aircall,
+    ZohoBooks,
+    AmazonSellingPartnerOrders,
+    DatadogLogs,
+    RingCentralCallLog,
+    ConstantContact,
 )

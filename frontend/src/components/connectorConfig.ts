@@ -72,6 +72,7 @@ export const PAGINATION_KEYS: Record<PaginationType, PaginationKeySpec[]> = {
     { key: "cursor_field", label: "Last record's cursor field", kind: "text", hint: "with “the last record”: default id; with search_after: default sort" },
     { key: "cursor_url", label: "Continue at", kind: "text", hint: "e.g. /2/files/list_folder/continue (the cursor alone goes there; empty: the endpoint)" },
     { key: "cursor_header", label: "Cursor response header", kind: "text", hint: "e.g. x-ms-continuationtoken (the cursor is read there, not in the body)" },
+    { key: "cursor_request_header", label: "Send the cursor as request header", kind: "text", hint: "e.g. Range (Heroku: Next-Range goes back as Range; instead of a parameter)" },
     HAS_MORE,
     { key: "page_size", label: "Page size", kind: "int", min: 1, max: MAX_PAGE_SIZE },
     { key: "size_param", label: "Page size parameter", kind: "text" },
