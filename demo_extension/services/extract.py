@@ -444,6 +444,14 @@ def detect_records_path(body) -> str:
                 or (_paging_metadata_beside(inner, lone) and _paging_metadata_beside(body, key, need=0))
             ):
                 return f"{key}.{lone}"
+    # Amazon's Selling Partner API wraps every operation's result in "payload", and a list operation's
+    # is its one list of objects beside plain values ({"payload": {"Orders": [...], "CreatedBefore"}}):
+    # on a last (or only) page, without the NextToken that is the signal above, it is still the list.
+    # Only a body of nothing else: an order alone ({"payload": {...}}) holds objects beside any list.
+    if set(body) == {"payload"} and isinstance(body["payload"], dict):
+        lone = _lone_list_of_objects(body["payload"])
+        if lone is not None:
+            return f"payload.{lone}"
     # QuickBooks Online answers a query that matches nothing with an empty QueryResponse.
     if body.get("QueryResponse") == {} and _paging_metadata_beside(body, "QueryResponse", need=0):
         return "QueryResponse"

@@ -444,3 +444,16 @@ def test_a_vendor_s_error_answer_fails_the_sync_with_its_message_storing_nothing
     assert log.status == SyncStatus.FAILED
     assert said in log.error_message, log.error_message
     assert not SyncedRecord.objects.filter(connector=connector).exists()
+
+
+def test_an_amazon_selling_partner_list_of_one_page_is_read_as_its_orders_not_one_record(
+    vendor_server, make_connector
+):
+    vendor = vendor_server(AmazonSellingPartnerOrders, records=3)  # no NextToken: the last page alone
+    connector = make_connector(**vendor.connector_fields())
+
+    log = run_sync(connector)
+
+    assert log.status == SyncStatus.SUCCESS, log.error_message
+    assert log.records_created == 3
+    assert _canonical(stored_records(connector).values()) == _canonical(vendor.all_records())
