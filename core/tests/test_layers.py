@@ -1,4 +1,4 @@
-"""The platform never imports a module (STYLE.md point 12).
+"""The platform never imports a module (STYLE.md point 12), and a module no other module.
 
 Every ``.py`` file of the platform packages (their tests and migrations included) is parsed and every
 ``import`` / ``from ... import`` statement is checked, wherever it stands: at the top, inside a
@@ -123,6 +123,53 @@ def test_the_platform_imports_no_module():
         "see core/extensions.py):\n" + "\n".join(unexpected)
     )
     assert not stale, f"KNOWN_EXCEPTIONS lists files that import no module any more, delete them: {stale}"
+
+
+def module_code_files(module: str, root: Path = BASE_DIR) -> list[Path]:
+    """A module's files but its tests (``tests/`` folders, ``test_*.py``, ``conftest.py``)."""
+    return sorted(
+        path
+        for path in (root / module).rglob("*.py")
+        if "tests" not in path.relative_to(root).parts[:-1]
+        and not path.name.startswith("test_")
+        and path.name != "conftest.py"
+    )
+
+
+#: What a module may import of another (docs/extensions.md): a module adding a kind of source creates
+#: and deletes its connectors through the connectors module.
+MODULE_SURFACE = ("demo_extension.services.connectors",)
+
+
+def test_a_module_imports_no_other_module_outside_its_tests():
+    """Modules are independent (docs/extensions.md): one that imports another stops working when that
+    one is left out of ``MIGRATEIQ_EXTENSIONS``; they meet through the platform (hooks, the sources
+    registry, the extension points). Their tests may use another module's fixtures."""
+    modules = module_packages()
+    unexpected = [
+        line
+        for module in sorted(modules)
+        for lines in imports_of_modules(module_code_files(module), modules - {module}).values()
+        for line in lines
+        if line.split(" imports ")[1] not in MODULE_SURFACE
+    ]
+
+    assert not unexpected, "a module imports another module:\n" + "\n".join(unexpected)
+
+
+def test_the_module_check_reads_a_modules_code_and_leaves_its_tests_alone(project):
+    (project / "other").mkdir()
+    (project / "other" / "__init__.py").write_text("")
+    (project / "mod" / "services.py").write_text("from other.models import Thing\n")
+    (project / "mod" / "tests").mkdir()
+    (project / "mod" / "tests" / "helpers.py").write_text("from other import fixtures\n")
+    (project / "mod" / "test_mod.py").write_text("import other\n")
+
+    files = module_code_files("mod", project)
+    found = imports_of_modules(files, {"other"}, project)
+
+    assert [path.name for path in files] == ["__init__.py", "services.py"]
+    assert found == {"mod/services.py": ["mod/services.py:1 imports other.models"]}
 
 
 def test_tenancy_context_imports_no_other_tenancy_module_at_run_time():
