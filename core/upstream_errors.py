@@ -48,6 +48,7 @@ EXCERPT_CHARS = 200
 _MESSAGE_KEYS = (
     "message",
     "error_description",
+    "errorDescription",  # Wrike: {"errorDescription": "Access token is unknown or invalid", "error": ...}
     "detail",
     "title",
     "error_message",

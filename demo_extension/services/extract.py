@@ -235,8 +235,13 @@ def parse_json_document(response, numbers: PageNumbers | None = None) -> tuple[o
     except (ValueError, UnicodeDecodeError) as exc:
         head = content.lstrip()[:1]
         content_type = (response.headers.get("content-type") or "").lower()
+        lines = _json_lines(content, numbers) if head == b"{" else None
+        if isinstance(lines, tuple):
+            return lines
         if head == b"<" or "html" in content_type or "xml" in content_type:
             what = "an HTML or XML page"
+        elif lines is not None:
+            what = lines
         elif head in (b"{", b"["):
             what = f"invalid or truncated JSON ({_json_problem(exc)})"
         else:
@@ -244,6 +249,32 @@ def parse_json_document(response, numbers: PageNumbers | None = None) -> tuple[o
         raise ResponseFormatError(
             f"Expected JSON from {where} but got {what}: {describe_response(response)}."
         ) from None
+
+
+def _json_lines(content: bytes, numbers: PageNumbers | None) -> tuple[list, bool] | str | None:
+    """``(records, plain)`` of a JSON Lines body (one JSON object a line, NDJSON: Mixpanel's raw event
+    export), read only after the body failed as one JSON document; a description of the line that is
+    no JSON object when the first line is one; None when it is no JSON Lines at all (a single line, or
+    a first line that is not a JSON object: a pretty-printed document cut short)."""
+    records: list = []
+    plain = True
+    number = 0
+    for number, line in enumerate(content.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            value, line_plain = _loads_document(line, numbers)
+        except (ValueError, UnicodeDecodeError) as exc:
+            value, line_plain, problem = None, False, _json_problem(exc)
+        else:
+            problem = f"a JSON {json_type_name(value)}"
+        if type(value) is not dict:
+            if not records:
+                return None
+            return f"JSON Lines (one JSON object a line) whose line {number} is not a JSON object ({problem})"
+        records.append(value)
+        plain = plain and line_plain
+    return (records, plain) if len(records) > 1 else None
 
 
 def _loads_document(content: bytes, numbers: PageNumbers | None = None) -> tuple[object, bool]:

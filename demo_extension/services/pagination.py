@@ -205,6 +205,9 @@ _META_KEYS = (
     "page_context",  # Zoho Books: page_context {page, per_page, has_more_page}
     "navigation",  # RingCentral: navigation {firstPage, nextPage, previousPage: {uri}}
     "payload",  # Amazon Selling Partner API: payload {Orders, NextToken}
+    # Salesloft: metadata.paging {per_page, current_page, next_page}; Personio: metadata {total_elements,
+    # current_page, total_pages}
+    "metadata",
 )
 _NEXT_URL_KEYS = (
     "next",
@@ -257,6 +260,8 @@ _CURSOR_KEYS = {
     "nextPage": "cursor",
     # Amazon Selling Partner API (payload.NextToken, sent back as NextToken) and AWS JSON APIs
     "NextToken": "NextToken",
+    # SmartRecruiters (https://developers.smartrecruiters.com/docs/pagination): sent back as pageId
+    "nextPageId": "pageId",
 }
 # Cursors an API wants back under their own name, told by the key beside them (a top-level token
 # and that key): (token path, key beside it, the parameter).
@@ -268,6 +273,9 @@ _CURSORS_SENT_UNDER_THEIR_NAME = (
     # Cloudinary's Admin API: {"resources", "next_cursor"}, sent back as next_cursor (it ignores
     # "cursor": https://cloudinary.com/documentation/admin_api#pagination)
     ("next_cursor", "resources", "next_cursor"),
+    # Wrike's /tasks with pageSize: {"kind", "nextPageToken", "responseSize", "data"}, sent back as
+    # nextPageToken (https://help.wrike.com/hc/en-us/community/posts/211881385)
+    ("nextPageToken", "responseSize", "nextPageToken"),
 )
 # Cursors APIs send in a response header, with the query parameter each expects back:
 # https://learn.microsoft.com/en-us/rest/api/azure/devops/ ("REST responses that do not contain all items
@@ -299,12 +307,21 @@ _TOTAL_KEYS = (
     "__count",  # OData v2 with $inlinecount=allpages: d.__count, a string
     "totalSetSize",  # DocuSign eSignature, a string
     "num_results",  # Dropbox Sign: list_info.num_results
+    "total_elements",  # Personio: metadata.total_elements
+    "totalFound",  # SmartRecruiters
     "count",  # at the top level only (see _total_count): in a meta object it counts the page
 )
 _TOTAL_HEADERS = ("x-total-count", "x-total", "x-wp-total")
+# Headers that announce at most how many records exist, not how many: never a total a run must reach,
+# but a single answer holding fewer is no proof of the whole list. Copper's search endpoints: "X-PW-TOTAL
+# ... represents an upper bound of the total number of records" (developer.copper.com, Responses).
+_TOTAL_UPPER_BOUND_HEADERS = (("X-PW-TOTAL", "Copper"),)
 # A cursor list's page number and page count (Eventbrite's pagination object): read together only.
 _PAGE_NUMBER_AND_COUNT = (("page_number", "page_count"), ("pageNumber", "pageCount"))
 _CURRENT_PAGE_KEYS = ("page", "current_page", "currentPage", "page_number", "pageNumber")
+# A current page the API names so in its answer but asks for as "page" (Laravel's paginator,
+# Salesloft's metadata.paging.current_page, BigCommerce's meta.pagination.current_page).
+_CURRENT_PAGE_READ_ONLY = frozenset({"current_page", "currentPage"})
 _OFFSET_KEYS = ("offset", "skip", "startAt", "start")
 _LIMIT_KEYS = ("limit", "take", "maxResults", "max_results", "per_page", "pageSize", "page_size")
 # Booleans that say whether another page exists (true: more) ...
@@ -1176,6 +1193,10 @@ class Paginator:
                 f"The upstream announces {'' if exact else 'at least '}{total} records but the sync received "
                 f"{seen} when pagination {self.describe()} found no next page. {hint}"
             )
+        if self.style == "none":
+            bound = _upper_bound_shortfall(page, seen)
+            if bound is not None:
+                return bound
         if self.state.get("empty_pages", 0) > MAX_EMPTY_PAGES_FOLLOWED:
             return (
                 f"The upstream answered {MAX_EMPTY_PAGES_FOLLOWED + 1} empty pages in a row, each naming a "
@@ -1327,6 +1348,22 @@ class Paginator:
         """What to set when a page repeats an earlier one (the upstream ignored how it was asked
         for), or ""."""
         return ""
+
+
+def _upper_bound_shortfall(page: FetchedPage, seen: int) -> str | None:
+    """Why a single answer is not the whole list when a header of :data:`_TOTAL_UPPER_BOUND_HEADERS`
+    announces more records than it holds, or None."""
+    for name, vendor in _TOTAL_UPPER_BOUND_HEADERS:
+        bound = _header_int(page.headers, (name,))
+        if bound is not None and bound > seen:
+            return (
+                f"The response's {name} header announces up to {bound} records and the single answer "
+                f"holds {seen}, which says nothing else about further pages, so the sync cannot show it is "
+                f"complete. Set the connector's pagination to the API's page parameters ({vendor}'s search: "
+                '{"type": "page", "page_param": "page_number", "size_param": "page_size", "page_size": 200}, '
+                "sent in the POSTed body)."
+            )
+    return None
 
 
 def _flag_text(page: FetchedPage, path) -> str:
@@ -2364,7 +2401,7 @@ def detect_pagination(page: FetchedPage, auto_config: dict, request_body: dict |
         )
     if total_pages is not None or current is not None:
         param = path_parts(current_path)[-1] if current_path else "page"
-        if param not in _CURRENT_PAGE_KEYS:
+        if param not in _CURRENT_PAGE_KEYS or param in _CURRENT_PAGE_READ_ONLY:
             param = "page"
         holder = get_path(body, path_parts(current_path)[:-1]) if current_path else None
         if current_path == "meta.pagination.page" and isinstance(holder, dict) and "pageSize" in holder:

@@ -13,21 +13,33 @@ from demo_extension.tests.sync_support import events, run_sync, stored_records
 from demo_extension.tests.vendors import (
     ELEVENTH_VENDORS_ON_AUTO,
     TENTH_VENDORS_ON_AUTO,
+    TWELFTH_VENDORS_ON_AUTO,
     Aircall,
     AmazonSellingPartnerOrders,
+    Basecamp,
     Clockify,
     Coda,
     ConstantContact,
+    CopperPeopleSearch,
     DatadogLogs,
     DigitalOcean,
     GoCardless,
     Heroku,
     HetznerCloud,
+    MixpanelExport,
+    OpsgenieAlerts,
+    PersonioEmployees,
     Postmark,
     RingCentralCallLog,
+    Salesloft,
+    SmartRecruitersCandidates,
+    SnowflakeStatement,
+    SquarespaceOrders,
+    TeamworkTasks,
     Vercel,
     Vultr,
     WooCommerce,
+    Wrike,
     ZohoBooks,
     ZuoraObjectQuery,
     ZuoraSubscriptionsByAccount,
@@ -41,7 +53,9 @@ def _canonical(records) -> list[str]:
 
 
 @pytest.mark.parametrize(
-    "vendor_class", TENTH_VENDORS_ON_AUTO + ELEVENTH_VENDORS_ON_AUTO, ids=lambda cls: cls.name
+    "vendor_class",
+    TENTH_VENDORS_ON_AUTO + ELEVENTH_VENDORS_ON_AUTO + TWELFTH_VENDORS_ON_AUTO,
+    ids=lambda cls: cls.name,
 )
 def test_auto_pagination_syncs_every_record_of_each_vendor_without_a_request_past_the_last_page(
     vendor_server, make_connector, vendor_class
@@ -430,8 +444,29 @@ def test_vercel_s_documented_until_pagination_syncs_every_deployment(vendor_serv
         (DatadogLogs, {"api_key": "0" * 32}, "Forbidden"),
         (ConstantContact, {"api_key": "expired"}, "Unauthorized"),
         (Clockify, {"api_key": "x" * 48}, "Api key does not exist"),
+        (MixpanelExport, {"query_params": {"to_date": "2025-01-31"}}, "'from_date' is a required parameter"),
+        (CopperPeopleSearch, {"api_key": "expired"}, "Invalid User or Token"),
+        (SmartRecruitersCandidates, {"api_key": "DCRA1-expired"}, "Invalid or missing X-SmartToken"),
+        (PersonioEmployees, {"api_key": "papi-expired"}, "The access token is invalid"),
+        (OpsgenieAlerts, {"api_key": "GenieKey x"}, "Key format is not valid!"),
+        (Wrike, {"api_key": "expired"}, "Access token is unknown or invalid"),
+        (SquarespaceOrders, {"query_params": {}}, "modifiedAfter and modifiedBefore must both be specified"),
     ],
-    ids=["zoho-books-token", "zoho-books-organization", "amazon", "datadog", "constant-contact", "clockify"],
+    ids=[
+        "zoho-books-token",
+        "zoho-books-organization",
+        "amazon",
+        "datadog",
+        "constant-contact",
+        "clockify",
+        "mixpanel",
+        "copper",
+        "smartrecruiters",
+        "personio",
+        "opsgenie",
+        "wrike",
+        "squarespace",
+    ],
 )
 def test_a_vendor_s_error_answer_fails_the_sync_with_its_message_storing_nothing(
     vendor_server, make_connector, vendor_class, spoil, said
@@ -457,3 +492,191 @@ def test_an_amazon_selling_partner_list_of_one_page_is_read_as_its_orders_not_on
     assert log.status == SyncStatus.SUCCESS, log.error_message
     assert log.records_created == 3
     assert _canonical(stored_records(connector).values()) == _canonical(vendor.all_records())
+
+
+# -- the twelfth round -----------------------------------------------------------------------------
+
+
+def test_a_mixpanel_export_of_json_lines_stores_one_record_a_line(vendor_server, make_connector):
+    vendor = vendor_server(MixpanelExport)
+    connector = make_connector(**vendor.connector_fields())
+
+    log = run_sync(connector)
+
+    assert log.status == SyncStatus.SUCCESS, log.error_message
+    assert log.records_created == 23 and log.pages_fetched == 1
+    assert _canonical(stored_records(connector).values()) == _canonical(vendor.all_records())
+
+
+def test_a_json_lines_body_with_a_line_cut_short_fails_naming_the_line_and_stores_nothing(
+    vendor_server, make_connector
+):
+    vendor = vendor_server(MixpanelExport)
+    vendor.broken_line = 7
+    connector = make_connector(**vendor.connector_fields())
+
+    log = run_sync(connector)
+
+    assert log.status == SyncStatus.FAILED
+    assert "JSON Lines (one JSON object a line) whose line 7 is not a JSON object" in log.error_message
+    assert not SyncedRecord.objects.filter(connector=connector).exists()
+
+
+def test_a_mixpanel_export_cut_at_its_limit_is_never_success(vendor_server, make_connector):
+    vendor = vendor_server(MixpanelExport)
+    fields = vendor.connector_fields()
+    fields["query_params"] = {**fields["query_params"], "limit": "10"}
+    connector = make_connector(**fields)
+
+    log = run_sync(connector)
+
+    assert log.status == SyncStatus.PARTIAL
+    assert log.records_created == 10
+    assert "exactly 10 records" in log.error_message and "limit=10" in log.error_message
+
+
+@pytest.mark.parametrize(
+    ("vendor_class", "rate_limit", "statuses"),
+    [
+        (MixpanelExport, {"rate_limited": 1}, [429, 200]),
+        (PersonioEmployees, {"rate_limited_on_page": 2}, [200, 429, 200, 200, 200, 200]),
+        (OpsgenieAlerts, {"rate_limited_on_page": 3}, [200, 200, 429, 200, 200, 200]),
+        (Basecamp, {"rate_limited_on_page": 2}, [200, 429, 200, 200, 200]),
+    ],
+    ids=["mixpanel", "personio", "opsgenie", "basecamp"],
+)
+def test_a_twelfth_round_429_is_waited_for_and_the_sync_completes(
+    vendor_server, make_connector, settings, vendor_class, rate_limit, statuses
+):
+    settings.MIGRATEIQ_HTTP_BACKOFF_BASE = 0.001
+    settings.MIGRATEIQ_HTTP_MAX_ATTEMPTS = 3
+    settings.MIGRATEIQ_HTTP_RETRY_AFTER_CAP = 3  # Basecamp's Retry-After: 1
+    vendor = vendor_server(vendor_class)
+    for name, value in rate_limit.items():
+        setattr(vendor, name, value)
+    connector = make_connector(**vendor.connector_fields(), max_concurrent_requests=1)
+
+    log = run_sync(connector)
+
+    assert log.status == SyncStatus.SUCCESS, log.error_message
+    assert log.records_created == 23
+    assert [request["status"] for request in vendor.requests] == statuses
+
+
+def test_snowflake_rows_of_values_fail_the_sync_instead_of_storing_partition_zero(
+    vendor_server, make_connector
+):
+    vendor = vendor_server(SnowflakeStatement)
+    connector = make_connector(**vendor.connector_fields())
+
+    log = run_sync(connector)
+
+    assert log.status == SyncStatus.FAILED
+    assert (
+        "are lists of values" in log.error_message
+        and '["1", "customer 1", "2025-01-01"]' in log.error_message
+    )
+    assert not SyncedRecord.objects.filter(connector=connector).exists()
+    assert len(vendor.requests) == 1
+
+
+def test_a_copper_search_on_auto_says_its_x_pw_total_is_unmet_instead_of_ending_success(
+    vendor_server, make_connector
+):
+    vendor = vendor_server(CopperPeopleSearch)
+    connector = make_connector(**vendor.connector_fields())
+
+    log = run_sync(connector)
+
+    assert log.status == SyncStatus.PARTIAL
+    assert log.records_created == 5
+    assert "X-PW-TOTAL header announces up to 23 records and the single answer holds 5" in log.error_message
+    assert '"page_param": "page_number"' in log.error_message
+
+
+def test_copper_s_documented_page_number_in_the_posted_body_syncs_every_person(vendor_server, make_connector):
+    vendor = vendor_server(CopperPeopleSearch)
+    connector = make_connector(
+        **vendor.connector_fields(), pagination=CopperPeopleSearch.pagination(5), max_concurrent_requests=1
+    )
+
+    log = run_sync(connector)
+
+    assert log.status == SyncStatus.SUCCESS, log.error_message
+    assert log.records_created == 23
+    assert _canonical(stored_records(connector).values()) == _canonical(vendor.all_records())
+    assert [request["body"]["page_number"] for request in vendor.requests] == [1, 2, 3, 4, 5]
+    assert all(request["body"]["page_size"] == 5 for request in vendor.requests)
+
+
+def test_salesloft_s_metadata_paging_current_page_is_asked_for_as_page(vendor_server, make_connector):
+    vendor = vendor_server(Salesloft)
+    connector = make_connector(**vendor.connector_fields(), max_concurrent_requests=1)
+
+    log = run_sync(connector)
+
+    assert log.status == SyncStatus.SUCCESS, log.error_message
+    assert [request["query"].get("page") for request in vendor.requests] == [None, "2", "3", "4", "5"]
+    assert not any("current_page" in request["query"] for request in vendor.requests)
+
+
+def test_a_wrike_list_asked_for_without_page_size_is_never_success_at_its_1000_tasks(
+    vendor_server, make_connector
+):
+    vendor = vendor_server(Wrike, records=1003)
+    vendor.unpaged_cap = 1000
+    connector = make_connector(**(vendor.connector_fields() | {"query_params": {}}))
+
+    log = run_sync(connector)
+
+    assert log.status == SyncStatus.PARTIAL
+    assert log.records_created == 1000
+    assert "exactly 1000 records" in log.error_message
+
+
+def test_teamwork_on_auto_says_its_has_more_is_unfollowed_and_its_documented_pages_sync_everything(
+    vendor_server, make_connector
+):
+    vendor = vendor_server(TeamworkTasks)
+    auto = make_connector(**vendor.connector_fields())
+
+    log = run_sync(auto)
+
+    assert log.status == SyncStatus.PARTIAL
+    assert "meta.page.hasMore: true" in log.error_message
+
+    vendor.requests.clear()
+    configured = make_connector(
+        **vendor.connector_fields(), pagination=TeamworkTasks.pagination(5), max_concurrent_requests=1
+    )
+
+    log = run_sync(configured)
+
+    assert log.status == SyncStatus.SUCCESS, log.error_message
+    assert log.records_created == 23
+    assert [request["query"]["page"] for request in vendor.requests] == ["1", "2", "3", "4", "5"]
+
+
+def test_a_squarespace_cursor_is_sent_without_the_first_request_s_filters(vendor_server, make_connector):
+    vendor = vendor_server(SquarespaceOrders)
+    connector = make_connector(**vendor.connector_fields())
+
+    log = run_sync(connector)
+
+    assert log.status == SyncStatus.SUCCESS, log.error_message
+    assert set(vendor.requests[0]["query"]) == {"modifiedAfter", "modifiedBefore"}
+    assert all(set(request["query"]) == {"cursor"} for request in vendor.requests[1:])
+
+
+def test_basecamp_s_geared_pages_are_followed_by_their_link_header_to_the_last(vendor_server, make_connector):
+    vendor = vendor_server(Basecamp)  # pages of 3, 5, 8, 8 records: a shorter page is no end
+    connector = make_connector(**vendor.connector_fields())
+
+    for _ in range(2):
+        vendor.requests.clear()
+        log = run_sync(connector)
+
+        assert log.status == SyncStatus.SUCCESS, log.error_message
+        assert log.pages_fetched == 4
+        assert _canonical(stored_records(connector).values()) == _canonical(vendor.all_records())
+        assert 4 <= len(vendor.requests) <= 4 + vendor.requests_past_the_end

@@ -7069,3 +7069,583 @@ ELEVENTH_VENDORS_ON_AUTO = (
     RingCentralCallLog,
     ConstantContact,
 )
+
+
+# -- a twelfth round: Mixpanel, Snowflake, Copper, Salesloft, SmartRecruiters, Wrike, Personio, Opsgenie,
+# Teamwork, Basecamp, Squarespace: shapes none of the above has (a body of JSON Lines, rows of values
+# in numbered partitions, a POSTed page number with the total in a vendor header, paging under
+# "metadata", a cursor under a name no other API uses, a total that is no total, a next cursor that
+# may not be sent with the first request's filters) ------------------------------------------------
+
+
+class MixpanelExport(KeyAsUserVendor):
+    """Mixpanel Raw Event Export (``GET https://data.mixpanel.com/api/2.0/export?from_date=&to_date=``;
+    HTTP Basic with the project's API secret as the user name): the events of the date range as JSON
+    Lines, one event a line (``{"event", "properties": {"time", "distinct_id", "$insert_id", ...}}``),
+    no pagination (the date range is the page); ``limit`` caps the events (100,000 at most). A rate
+    limit (60 queries an hour, 3 a second) is HTTP 429.
+    https://docs.mixpanel.com/docs/export-methods ("The events payload is returned as JSONL, where each
+    line is a valid JSON object"), https://developer.mixpanel.com/reference/export (the rate limit).
+    From memory, not a stored page: the error body ``{"request", "error"}`` (400 for a bad date, 401
+    for a bad secret) and the ``text/plain`` content type."""
+
+    name = "mixpanel-export"
+    path = "/api/2.0/export"
+    records = 23
+    page_size = max_page_size = 100_000  # one answer: the date range is the page
+    api_key = "c8a7e4b6f5d2c1b0a9e8d7c6b5a4f3e2"
+    rate_limited = 0  # how many requests are answered 429 first
+    broken_line = None  # a line cut short (a proxy that truncates the stream)
+
+    def unauthorized(self):
+        return 401, {}, {"request": self.path, "error": "Invalid API secret"}
+
+    def connector_fields(self):
+        return {
+            "api_endpoint": self.url,
+            "api_key": self.api_key,
+            "auth_type": "basic_key",
+            "query_params": {"from_date": "2025-01-01", "to_date": "2025-01-31"},
+        }
+
+    def record(self, number):
+        properties = {"time": 1735689600 + number, "distinct_id": f"user-{number % 4}"}
+        return {"event": "Signed up", "properties": properties | {"$insert_id": f"ins{number:06d}"}}
+
+    def respond(self, path, query, headers):
+        if not query.get("from_date") or not query.get("to_date"):
+            return 400, {}, {"request": path, "error": "'from_date' is a required parameter"}
+        with self._lock:
+            self.rate_limited, refused = max(0, self.rate_limited - 1), self.rate_limited > 0
+        if refused:
+            return 429, {}, {"request": path, "error": "Query rate limit exceeded"}
+        events = self.all_records()[: self.size(query, "limit", self.records)]
+        lines = "".join(json.dumps(event) + "\n" for event in events)
+        if self.broken_line:
+            cut = lines.splitlines(keepends=True)
+            cut[self.broken_line - 1] = cut[self.broken_line - 1][:20] + "\n"
+            lines = "".join(cut)
+        return 200, {"Content-Type": "text/plain; charset=utf-8"}, lines.encode()
+
+
+class SnowflakeStatement(VendorServer):
+    """Snowflake SQL API, a statement's result (``GET /api/v2/statements/{statementHandle}``;
+    ``Authorization: Bearer`` with ``X-Snowflake-Authorization-Token-Type``): ``{"resultSetMetaData":
+    {"numRows", "format": "jsonv2", "rowType": [{"name", "type"}, ...], "partitionInfo": [{"rowCount",
+    "uncompressedSize"}, ...]}, "data": [[...], ...], "code": "090001", "statementHandle", "message"}``:
+    rows are lists of values (strings), in partitions; ``?partition=n`` (0 to the count - 1) asks for
+    one. https://docs.snowflake.com/en/developer-guide/sql-api/handling-responses, the ``partition``
+    parameter as https://developers.qodex.ai/brewing-postman-flows/get-started-with-snowflake-in-postman/quickstart-2/checks-the-status-of-the-execution-of-a-statement-1
+    gives it. From memory, not a stored page: a later partition's answer holding ``data`` alone, and
+    the error body ``{"code", "message", "sqlState", "statementHandle"}``."""
+
+    name = "snowflake-statement"
+    handle = "01b0a2c3-0000-1a2b-0000-00010203a4b5"
+    path = f"/api/v2/statements/{handle}"
+    records = 23
+    page_size = 10  # rows a partition
+    api_key = "ver:1-hint:1234-ETMsDgAAAYu-oauth-token"
+
+    def record(self, number):
+        return [str(number), f"customer {number}", "2025-01-01"]
+
+    def respond(self, path, query, headers):
+        rows = self.all_records()
+        counts = [len(rows[start : start + self.page_size]) for start in range(0, len(rows), self.page_size)]
+        number = int(query.get("partition", "0")) if query.get("partition", "0").isdigit() else -1
+        if not 0 <= number < len(counts):
+            message = f"Invalid partition number: {query.get('partition')}"
+            return 422, {}, {"code": "391918", "message": message, "statementHandle": self.handle}
+        data = rows[number * self.page_size : (number + 1) * self.page_size]
+        if number:
+            return 200, {}, {"data": data}
+        meta = {
+            "numRows": len(rows),
+            "format": "jsonv2",
+            "rowType": [{"name": name, "type": "TEXT"} for name in ("ID", "NAME", "CREATED")],
+            "partitionInfo": [{"rowCount": count, "uncompressedSize": 100 * count} for count in counts],
+        }
+        return (
+            200,
+            {},
+            {
+                "resultSetMetaData": meta,
+                "data": data,
+                "code": "090001",
+                "statementStatusUrl": f"{self.path}?requestId=1",
+                "sqlState": "00000",
+                "statementHandle": self.handle,
+                "message": "Statement executed successfully.",
+            },
+        )
+
+
+class CopperPeopleSearch(VendorServer):
+    """Copper Developer API search (``POST /developer_api/v1/people/search``; headers
+    ``X-PW-AccessToken``, ``X-PW-Application: developer_api``, ``X-PW-UserEmail``): the body's
+    ``page_number`` (from 1) and ``page_size`` (20 by default, 200 at most); the answer is a JSON list,
+    and the ``X-PW-TOTAL`` response header is "an upper bound of the total number of records". Past 180
+    requests a minute, HTTP 429. https://developer.copper.com/introduction/requests.html,
+    https://developer.copper.com/introduction/responses.html, the body parameters as
+    https://glama.ai/mcp/connectors/io.usefulapi/copper/tools/copper_search_people lists them. From
+    memory, not a stored page: the error body ``{"success": false, "status", "message"}``."""
+
+    name = "copper-people"
+    path = "/developer_api/v1/people/search"
+    records = 23
+    page_size = 5  # 20 at Copper
+    max_page_size = 200
+    api_key = "8f2e4c6a0b1d3f5e7a9c8b6d4f2e0a1c"
+    email = "owner@example.com"
+
+    def authorized(self, headers):
+        return (
+            headers.get("X-PW-AccessToken") == self.api_key
+            and headers.get("X-PW-Application") == "developer_api"
+            and headers.get("X-PW-UserEmail") == self.email
+        )
+
+    def unauthorized(self):
+        return 401, {}, {"success": False, "status": 401, "message": "Invalid User or Token"}
+
+    @staticmethod
+    def pagination(page_size: int) -> dict:
+        """Copper's documented paging: page_number and page_size in the POSTed body."""
+        return {
+            "type": "page",
+            "page_param": "page_number",
+            "size_param": "page_size",
+            "page_size": page_size,
+        }
+
+    def connector_fields(self):
+        return {
+            "api_endpoint": self.url,
+            "api_key": self.api_key,
+            "auth_type": "header",
+            "auth_header_name": "X-PW-AccessToken",
+            "request_headers": {"X-PW-Application": "developer_api", "X-PW-UserEmail": self.email},
+            "request_method": "POST",
+            "request_body": {"sort_by": "date_created"},
+        }
+
+    def record(self, number):
+        return {"id": 27140000 + number, "name": f"Person {number}", "emails": [], "date_created": number}
+
+    def respond(self, path, query, headers):
+        return 405, {}, {"success": False, "status": 405, "message": "Method Not Allowed"}
+
+    def respond_post(self, path, body, headers):
+        size, number = body.get("page_size", self.page_size), body.get("page_number", 1)
+        if not isinstance(size, int) or not 1 <= size <= self.max_page_size or not isinstance(number, int):
+            return (
+                422,
+                {},
+                {"success": False, "status": 422, "message": "page_size must be between 1 and 200"},
+            )
+        start = (number - 1) * size
+        return 200, {"X-PW-TOTAL": str(self.records)}, self.all_records()[start : start + size]
+
+
+class Salesloft(VendorServer):
+    """Salesloft API v2 lists (``GET /v2/people``; ``Authorization: Bearer``): ``{"metadata":
+    {"filtering", "paging": {"per_page", "current_page", "next_page", "prev_page"}, "sorting"}, "data":
+    [...]}``; ``page`` and ``per_page`` (25 by default, 100 at most); ``next_page`` is null on the last
+    page; ``total_pages`` and ``total_count`` only with ``include_paging_counts=true``. The envelope:
+    https://raw.githubusercontent.com/jeremylongshore/claude-code-plugins-plus-skills/main/plugins/saas-packs/salesloft-pack/skills/salesloft-sdk-patterns/SKILL.md
+    (``{data, metadata: {paging: {per_page, current_page, total_pages, total_count}}}``); the cost
+    budget (600 a minute, HTTP 429): https://raw.githubusercontent.com/api-evangelist/salesloft/refs/heads/main/rate-limits/salesloft-rate-limits.yml.
+    From memory, not a stored page: ``next_page`` / ``prev_page``, the counts left out by default and
+    the error body ``{"error": "..."}``."""
+
+    name = "salesloft"
+    path = "/v2/people"
+    records = 23
+    page_size = 5  # 25 at Salesloft
+    requests_past_the_end = 3  # only next_page: null on the last page tells the end
+    api_key = "v2_ak_101_0123456789abcdef0123456789abcdef"
+
+    def unauthorized(self):
+        return 401, {}, {"error": "Not Authorized"}
+
+    def record(self, number):
+        return {"id": 1000 + number, "email_address": f"p{number}@example.com", "first_name": f"P{number}"}
+
+    def respond(self, path, query, headers):
+        number, size, start, last = self.numbered_page(query, "per_page")
+        paging = {
+            "per_page": size,
+            "current_page": number,
+            "next_page": number + 1 if number < last else None,
+            "prev_page": number - 1 if number > 1 else None,
+        }
+        if query.get("include_paging_counts") == "true":
+            paging |= {"total_pages": last, "total_count": self.records}
+        metadata = {
+            "filtering": {},
+            "paging": paging,
+            "sorting": {"sort_by": "updated_at", "sort_direction": "DESC"},
+        }
+        return 200, {}, {"metadata": metadata, "data": self.all_records()[start : start + size]}
+
+
+class SmartRecruitersCandidates(VendorServer):
+    """SmartRecruiters candidates (``GET /candidates``; ``X-SmartToken``): ``{"limit", "nextPageId",
+    "totalFound", "content": [...]}``; ``limit`` (100 at most) and ``pageId`` (the last answer's
+    ``nextPageId``), which has none on the last page. https://developers.smartrecruiters.com/docs/pagination
+    ("this cursor is the nextPageId parameter"), https://raw.githubusercontent.com/api-evangelist/smartrecruiters/refs/heads/main/json-schema/smartrecruiters-candidatelistresult-schema.json.
+    From memory, not a stored page: ``pageId`` as the parameter's name, the default limit and the error
+    body ``{"errors": [{"code", "message"}]}``."""
+
+    name = "smartrecruiters"
+    path = "/candidates"
+    records = 23
+    page_size = 5  # 10 at SmartRecruiters
+    api_key = "DCRA1-0123456789abcdef0123456789abcdef"
+
+    def authorized(self, headers):
+        return headers.get("X-SmartToken") == self.api_key
+
+    def unauthorized(self):
+        return 401, {}, {"errors": [{"code": "UNAUTHORIZED", "message": "Invalid or missing X-SmartToken"}]}
+
+    def connector_fields(self):
+        return {
+            "api_endpoint": self.url,
+            "api_key": self.api_key,
+            "auth_type": "header",
+            "auth_header_name": "X-SmartToken",
+        }
+
+    def record(self, number):
+        return {"id": f"788dfc72-a6eb-441b-837f-{number:012d}", "firstName": f"C{number}", "lastName": "Doe"}
+
+    def respond(self, path, query, headers):
+        size = self.size(query, "limit")
+        start = _position(query["pageId"], "sr") if query.get("pageId") else 0
+        if start is None:
+            return 400, {}, {"errors": [{"code": "INVALID_PAGE_ID", "message": "Invalid pageId"}]}
+        body = {
+            "limit": size,
+            "totalFound": self.records,
+            "content": self.all_records()[start : start + size],
+        }
+        if start + size < self.records:
+            body["nextPageId"] = _token(start + size, "sr")
+        return 200, {}, body
+
+
+class Wrike(VendorServer):
+    """Wrike API v4 tasks (``GET /api/v4/tasks``; ``Authorization: bearer``): ``{"kind": "tasks",
+    "data": [...]}``, at most 1000 tasks and no more when the request names no ``pageSize``; with
+    ``pageSize`` the answer adds ``responseSize`` (all the tasks) and ``nextPageToken``, sent back as
+    ``nextPageToken`` (with the first request's parameters) until an answer has none.
+    https://help.wrike.com/hc/en-us/community/posts/211881385-API-Pagination-and-the-nextpage-Token.
+    From memory, not a stored page: the error body ``{"errorDescription", "error"}`` and a token being
+    refused without the first request's pageSize."""
+
+    name = "wrike"
+    path = "/api/v4/tasks"
+    records = 23
+    page_size = 5
+    unpaged_cap = 15  # 1000 at Wrike
+    api_key = "eyJ0dCI6InAiLCJhbGciOiJIUzI1NiIsInR2IjoiMSJ9.wrike"
+
+    def unauthorized(self):
+        return 401, {}, {"errorDescription": "Access token is unknown or invalid", "error": "not_authorized"}
+
+    def connector_fields(self):
+        # The page size Wrike's guide says to ask for; without it an answer holds 1000 tasks and no more.
+        return {**super().connector_fields(), "query_params": {"pageSize": str(self.page_size)}}
+
+    def record(self, number):
+        return {"id": f"IEAAAAAAKQ{number:06d}", "title": f"Task {number}", "status": "Active"}
+
+    def respond(self, path, query, headers):
+        tasks = self.all_records()
+        if "pageSize" not in query:
+            return 200, {}, {"kind": "tasks", "data": tasks[: self.unpaged_cap]}
+        size = self.size(query, "pageSize")
+        start = _position(query["nextPageToken"], f"wrike{size}") if query.get("nextPageToken") else 0
+        if start is None:
+            return (
+                400,
+                {},
+                {"errorDescription": "Parameter 'nextPageToken' is invalid", "error": "invalid_parameter"},
+            )
+        body = {"kind": "tasks", "responseSize": len(tasks), "data": tasks[start : start + size]}
+        if start + size < len(tasks):
+            body["nextPageToken"] = _token(start + size, f"wrike{size}")
+        return 200, {}, body
+
+
+class PersonioEmployees(VendorServer):
+    """Personio API v1 employees (``GET /v1/company/employees``; ``Authorization: Bearer``): ``{"success":
+    true, "metadata": {"total_elements", "current_page", "total_pages"}, "offset", "limit", "data":
+    [{"type": "Employee", "attributes": {...}}]}``; ``offset`` (the starting position) and ``limit``
+    (50 by default, 100 at most). A rate limit is HTTP 429.
+    https://developer.personio.de/docs/pagination-adoption-guide-for-v1-get-employees-endpoint,
+    https://developer.personio.de/changelog/rate-limits-on-get-employees-endpoint-may-6-2024. From memory,
+    not a stored page: ``current_page`` counted from 0 (the changelog's example shows 0) and the error
+    body ``{"success": false, "error": {"code", "message"}}``."""
+
+    name = "personio"
+    path = "/v1/company/employees"
+    records = 23
+    page_size = 5  # 50 at Personio
+    api_key = "papi-0123456789abcdef0123456789abcdef"
+    rate_limited_on_page = None
+    refused = 0
+
+    def unauthorized(self):
+        return 401, {}, {"success": False, "error": {"code": 0, "message": "The access token is invalid"}}
+
+    def record(self, number):
+        attributes = {
+            "id": {"label": "ID", "value": number},
+            "email": {"label": "Email", "value": f"e{number}@ex.com"},
+        }
+        return {"type": "Employee", "attributes": attributes}
+
+    def respond(self, path, query, headers):
+        size = self.size(query, "limit")
+        start = int(query["offset"]) if str(query.get("offset", "")).isdigit() else 0
+        if self.refused_once(start, size):
+            return 429, {}, {"success": False, "error": {"code": 429, "message": "Too Many Requests"}}
+        metadata = {
+            "total_elements": self.records,
+            "current_page": start // size,
+            "total_pages": -(-self.records // size),
+        }
+        body = {"success": True, "metadata": metadata, "offset": start, "limit": size}
+        return 200, {}, body | {"data": self.all_records()[start : start + size]}
+
+
+class OpsgenieAlerts(VendorServer):
+    """Opsgenie Alert API (``GET /v2/alerts``; ``Authorization: GenieKey <key>``): ``{"data": [...],
+    "paging": {"first", "next", "last"}, "took", "requestId"}`` (URLs with ``offset`` and ``limit``, no
+    ``next`` on the last page); ``limit`` (20 by default, 100 at most). Throttled: HTTP 429 with
+    ``X-RateLimit-State: THROTTLED``, ``X-RateLimit-Reason`` and ``X-RateLimit-Period-In-Sec``.
+    https://hexdocs.pm/ops_genie_restapi/OpsGenieRESTAPI.Model.ListAlertsResponse.html (the envelope),
+    https://jira.atlassian.com/browse/OPSGENIE-549 (paging.last), the rate-limit headers in Opsgenie's
+    OpenAPI document (https://app.unpkg.com/@itentialopensource/adapter-opsgenie@0.7.0/files/report/OpsGenie-swagger.json).
+    From memory, not a stored page: the error body ``{"message", "took", "requestId"}``."""
+
+    name = "opsgenie"
+    path = "/v2/alerts"
+    records = 23
+    page_size = 5  # 20 at Opsgenie
+    api_key = "eb243592-faa2-4ba2-a551q-1afdf565c889"
+    rate_limited_on_page = None
+    refused = 0
+
+    def authorized(self, headers):
+        return headers.get("Authorization") == f"GenieKey {self.api_key}"
+
+    def unauthorized(self):
+        return 422, {}, {"message": "Key format is not valid!", "took": 0.001, "requestId": "a1b2c3"}
+
+    def connector_fields(self):
+        return {
+            "api_endpoint": self.url,
+            "api_key": f"GenieKey {self.api_key}",
+            "auth_type": "header",
+            "auth_header_name": "Authorization",
+        }
+
+    def record(self, number):
+        return {"id": f"70413a06-38d6-4c85-92b8-{number:012d}", "tinyId": str(number), "message": "disk full"}
+
+    def respond(self, path, query, headers):
+        size = self.size(query, "limit")
+        start = int(query["offset"]) if str(query.get("offset", "")).isdigit() else 0
+        if self.refused_once(start, size):
+            limits = {
+                "X-RateLimit-State": "THROTTLED",
+                "X-RateLimit-Reason": "ACCOUNT",
+                "X-RateLimit-Period-In-Sec": "1",
+            }
+            return (
+                429,
+                limits,
+                {"message": "You are making too many requests!", "took": 0.0, "requestId": "r1"},
+            )
+
+        def link(offset):
+            query = {"limit": size, "sort": "createdAt", "offset": offset, "order": "desc"}
+            return f"{self.url}?{urlencode(query)}"
+
+        paging = {"first": link(0), "last": link((self.records - 1) // size * size)}
+        if start + size < self.records:
+            paging["next"] = link(start + size)
+        body = {"data": self.all_records()[start : start + size], "paging": paging}
+        return 200, {}, body | {"took": 0.012, "requestId": "9ae63dd7-ed00-4c81-86f0-c4ffd33142c9"}
+
+
+class TeamworkTasks(BasicAuthVendor):
+    """Teamwork.com API v3 (``GET /projects/api/v3/tasks.json``; HTTP Basic with the API key as the
+    user name): ``{"tasks": [...], "meta": {"page": {"pageOffset", "pageSize", "count", "hasMore"}}}``;
+    ``page`` (from 1) and ``pageSize`` (50 by default, 500 at most). ``pageOffset`` is the page's
+    number from 0, not a record offset, and ``count`` is no total while ``hasMore`` is true: "the
+    count returned would be (page*pageSize)+1". https://apidocs.teamwork.com/guides/teamwork/how-does-paging-work.
+    From memory, not a stored page: the error body ``{"errors": [{"title", "detail"}]}``."""
+
+    name = "teamwork"
+    path = "/projects/api/v3/tasks.json"
+    records = 23
+    page_size = 5  # 50 at Teamwork
+    max_page_size = 500
+    api_key = "twp_0123456789abcdefABCDEF0123456789"
+    user = api_key
+
+    def unauthorized(self):
+        return 401, {}, {"errors": [{"title": "Unauthorized", "detail": "Invalid API key"}]}
+
+    @staticmethod
+    def pagination(page_size: int) -> dict:
+        return {
+            "type": "page",
+            "size_param": "pageSize",
+            "page_size": page_size,
+            "has_more_path": "meta.page.hasMore",
+        }
+
+    def record(self, number):
+        return {"id": 26000000 + number, "name": f"Task {number}", "status": "new"}
+
+    def respond(self, path, query, headers):
+        number, size, start, last = self.numbered_page(query, "pageSize")
+        more = number < last
+        count = number * size + 1 if more else self.records
+        page = {"pageOffset": number - 1, "pageSize": size, "count": count, "hasMore": more}
+        return 200, {}, {"tasks": self.all_records()[start : start + size], "meta": {"page": page}}
+
+
+class Basecamp(VendorServer):
+    """Basecamp 4 (``GET /{account}/buckets/{project}/todolists/{id}/todos.json``; ``Authorization:
+    Bearer`` and a ``User-Agent`` naming the app): a JSON list; the next page in a ``Link: <...>;
+    rel="next"`` header and the whole count in ``X-Total-Count``. Pages are geared: the first ones are
+    shorter than the later ones, so a short page is no end. HTTP 429 with ``Retry-After`` past 50
+    requests in 10 seconds. From memory, not a stored page (the search tool found only a copy of
+    https://github.com/basecamp/bc3-api): all of it."""
+
+    name = "basecamp"
+    path = "/999999999/buckets/2085958499/todolists/1069479424/todos.json"
+    records = 23
+    gears = (3, 5, 8)  # 15, 30, 50 at Basecamp
+    page_size = 3
+    requests_past_the_end = 3  # page numbers in the Link header are asked for ahead
+    api_key = "BAhbB0kiAbB7ImNsaWVudF9pZCI6ImJhc2VjYW1w"
+    rate_limited_on_page = None
+    refused = 0
+
+    def connector_fields(self):
+        return {
+            **super().connector_fields(),
+            "request_headers": {"User-Agent": "MigrateIQ (ops@example.com)"},
+        }
+
+    def expected_pages(self, page_size=None):
+        start, pages = 0, 0
+        while start < self.records:
+            start += self.gears[min(pages, len(self.gears) - 1)]
+            pages += 1
+        return pages
+
+    def respond(self, path, query, headers):
+        if not headers.get("User-Agent", "").startswith("MigrateIQ"):
+            return 400, {}, {"error": "A User-Agent header naming your app is required"}
+        number = int(query["page"]) if str(query.get("page", "")).isdigit() else 1
+        sizes = [self.gears[min(index, len(self.gears) - 1)] for index in range(number)]
+        start, size = sum(sizes[:-1]), sizes[-1]
+        if number == (self.rate_limited_on_page or 0):
+            with self._lock:
+                self.refused, refuse = self.refused + 1, self.refused == 0
+            if refuse:
+                return 429, {"Retry-After": "1"}, {"error": "Too many requests"}
+        out = {"X-Total-Count": str(self.records)}
+        if start + size < self.records:
+            out["Link"] = f'<{self.url}?page={number + 1}>; rel="next"'
+        return 200, out, self.all_records()[start : start + size]
+
+    def record(self, number):
+        return {"id": 1069479500 + number, "content": f"To-do {number}", "completed": False, "type": "Todo"}
+
+
+class SquarespaceOrders(VendorServer):
+    """Squarespace Commerce Orders API (``GET /1.0/commerce/orders``; ``Authorization: Bearer`` and a
+    ``User-Agent``): ``{"result": [...], "pagination": {"hasNextPage", "nextPageCursor",
+    "nextPageUrl"}}`` (``null`` cursor and URL on the last page); ``cursor`` is the last answer's
+    ``nextPageCursor``; up to 50 orders a page. The first request may filter by ``modifiedAfter`` and
+    ``modifiedBefore``; a request with ``cursor`` may not carry them (HTTP 400): the cursor holds them.
+    https://developers.squarespace.com/commerce-apis/retrieve-all-store-pages (the pagination object
+    and ``cursor``), https://raw.githubusercontent.com/api-evangelist/squarespace/refs/heads/main/examples/squarespace-list-orders-example.json.
+    From memory, not a stored page: the refusal of the filters beside ``cursor``, the error body
+    ``{"type", "subtype", "message", "details", "contextId"}`` and a 429 with ``Retry-After``."""
+
+    name = "squarespace-orders"
+    path = "/1.0/commerce/orders"
+    records = 23
+    page_size = 5  # 50 at Squarespace
+    api_key = "e2b6f8a0-1c3d-4e5f-a6b7-c8d9e0f1a2b3"
+
+    def error(self, message):
+        return {
+            "type": "INVALID_REQUEST_ERROR",
+            "subtype": None,
+            "message": message,
+            "details": None,
+            "contextId": "IEBROFREGEHUY",
+        }
+
+    def unauthorized(self):
+        return 401, {}, self.error("Unauthorized")
+
+    def connector_fields(self):
+        return {
+            **super().connector_fields(),
+            "request_headers": {"User-Agent": "MigrateIQ"},
+            "query_params": {
+                "modifiedAfter": "2025-01-01T00:00:00Z",
+                "modifiedBefore": "2025-02-01T00:00:00Z",
+            },
+        }
+
+    def record(self, number):
+        return {
+            "id": f"585d498fdee9f31a60284a{number:02d}",
+            "orderNumber": str(1000 + number),
+            "fulfillmentStatus": "PENDING",
+        }
+
+    def respond(self, path, query, headers):
+        if query.get("cursor"):
+            if "modifiedAfter" in query or "modifiedBefore" in query:
+                return 400, {}, self.error("Cannot combine cursor with other query parameters.")
+            start = _position(query["cursor"], "sq")
+            if start is None:
+                return 400, {}, self.error("Invalid cursor.")
+        elif not (query.get("modifiedAfter") and query.get("modifiedBefore")):
+            return 400, {}, self.error("modifiedAfter and modifiedBefore must both be specified.")
+        else:
+            start = 0
+        end = min(start + self.page_size, self.records)
+        more = end < self.records
+        cursor = _token(end, "sq") if more else None
+        pagination = {
+            "hasNextPage": more,
+            "nextPageCursor": cursor,
+            "nextPageUrl": f"{self.url}?{urlencode({'cursor': cursor})}" if more else None,
+        }
+        return 200, {}, {"result": self.all_records()[start:end], "pagination": pagination}
+
+
+TWELFTH_VENDORS_ON_AUTO = (
+    MixpanelExport,
+    Salesloft,
+    SmartRecruitersCandidates,
+    Wrike,
+    PersonioEmployees,
+    OpsgenieAlerts,
+    SquarespaceOrders,
+)  # Snowflake, Copper and Teamwork: not on auto; Basecamp: its own test (geared pages)
