@@ -560,7 +560,11 @@ def test_a_twelfth_round_429_is_waited_for_and_the_sync_completes(
 
     assert log.status == SyncStatus.SUCCESS, log.error_message
     assert log.records_created == 23
-    assert [request["status"] for request in vendor.requests] == statuses
+    answered = [request["status"] for request in vendor.requests]
+    # Basecamp's geared pages: a page asked for ahead of its Link header may be past the last
+    assert answered[: len(statuses)] == statuses
+    extra = answered[len(statuses) :]
+    assert extra == [200] * len(extra) and len(extra) <= vendor.requests_past_the_end
 
 
 def test_snowflake_rows_of_values_fail_the_sync_instead_of_storing_partition_zero(
