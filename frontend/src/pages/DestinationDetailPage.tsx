@@ -49,7 +49,10 @@ function DestinationDetail({ id }: { id: number }) {
   const announce = useAnnounce();
   const navigate = useNavigate();
   const destination = useLoad(() => getDestination(id), [id]);
-  const connectors = useLoad(() => listConnectors({ page_size: 100 }), []);
+  // The connectors (their names, the attach form's choices) and the load history are read once the
+  // destination is there: a missing one (a 404) costs no other request.
+  const found = destination.data !== null;
+  const connectors = useLoad(() => (found ? listConnectors({ page_size: 100 }) : Promise.resolve(null)), [found]);
   usePageTitle(destination.data ? `Destination ${destination.data.name}` : `Destination #${id}`);
   const { confirm, dialog } = useConfirm();
 
@@ -66,7 +69,10 @@ function DestinationDetail({ id }: { id: number }) {
   const checkRef = useRef<HTMLDivElement>(null);
   const [historyPage, setHistoryPage] = useState(1);
   const [loadsKey, setLoadsKey] = useState(0);
-  const loads = useLoad(() => listLoads(id, { page: historyPage, page_size: LOADS_PAGE_SIZE }), [id, historyPage, loadsKey]);
+  const loads = useLoad(
+    () => (found ? listLoads(id, { page: historyPage, page_size: LOADS_PAGE_SIZE }) : Promise.resolve(null)),
+    [found, id, historyPage, loadsKey],
+  );
   const active = (loads.data?.results ?? []).some((load) => load.status === "PENDING" || load.status === "RUNNING");
   const wasActive = useRef(false);
 
@@ -190,7 +196,9 @@ function DestinationDetail({ id }: { id: number }) {
       </div>
     );
   }
-  if (!destination.data) return <LoadingPage title={`Destination #${id}`} label="Loading the destination…" />;
+  // Until the connectors are read too, so the attachments show their names, not their ids.
+  if (!destination.data || (connectors.data === null && connectors.error === null))
+    return <LoadingPage title={`Destination #${id}`} label="Loading the destination…" />;
   const data = destination.data;
   const attachedIds = new Set(data.attachments.map((attachment) => attachment.connector));
 

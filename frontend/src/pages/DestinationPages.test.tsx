@@ -525,6 +525,26 @@ describe("the destinations pages", () => {
     expect(screen.getByRole("heading", { level: 1 }).textContent).toBe("Destination #9");
   });
 
+  it("reads neither the connectors nor the load history of a destination that does not exist", async () => {
+    const calls = api({ destination: destination(), loads: [] }, (call) => (call.url.startsWith("/api/destinations/9/") ? { status: 404, body: { detail: "Not found." } } : null));
+    renderAs("viewer", <DestinationDetailPage />, "/destinations/9", "/destinations/:id");
+    await screen.findByRole("alert");
+    await act(async () => {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    });
+    expect(calls.map((call) => call.url)).toEqual(["/api/destinations/9/"]);
+  });
+
+  it("reads the connectors and the load history once the destination is there, and names its attachments from the first paint", async () => {
+    const calls = api({ destination: destination({ attachments: [{ id: 1, connector: 7, table_name: "customers", column_names: "snake_case", high_water: 0, last_load_at: null, last_load: null, columns: [], created_at: "2026-11-27T10:00:00Z" }] }), loads: [] });
+    renderDetail("viewer");
+    const table = await screen.findByRole("table", { name: "Attached connectors" });
+    expect(within(table).getByRole("link", { name: "Customers" })).toBeTruthy();
+    expect(calls[0]?.url).toBe("/api/destinations/3/");
+    expect(calls.some((call) => call.url.startsWith("/api/demo-extension/connectors/"))).toBe(true);
+    await waitFor(() => expect(calls.some((call) => call.url.startsWith("/api/destinations/3/loads/"))).toBe(true));
+  });
+
   it("shows the page-not-found page for an address that is no destination id", async () => {
     const calls = api({ destination: destination(), loads: [] });
     renderAs("viewer", <DestinationDetailPage />, "/destinations/x1", "/destinations/:id");
