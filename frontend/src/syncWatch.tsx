@@ -5,6 +5,7 @@ import { createContext, useCallback, useContext, useEffect, useRef, useState, ty
 import { Link } from "react-router-dom";
 
 import { getSyncLog } from "./api/api";
+import { ApiError } from "./api/client";
 import { isActiveStatus, type SyncLog } from "./api/types";
 import { useAnnounce } from "./announce";
 import { runCounts, runOutcome } from "./components/RunOutcome";
@@ -76,8 +77,9 @@ export function SyncWatchProvider({ children }: { children: ReactNode }) {
               announce(`The ${log.connector_name} sync, run #${log.id}, ended: ${runOutcome(log)}.`);
             }
           })
-          .catch(() => {
-            // a passing error: try again at the next tick; a deleted log stops being watched
+          .catch((err: unknown) => {
+            // a passing error: try again at the next tick; a deleted run (a 404) stops being watched
+            if (live && err instanceof ApiError && err.status === 404) setWatched((current) => current.filter((id) => id !== logId));
           });
       }
     }, WATCH_INTERVAL_MS);

@@ -126,6 +126,50 @@ describe("following a sync", () => {
     expect(screen.queryByRole("alert")).toBeNull();
   });
 
+  it("says in words that a run deleted while followed is gone, and stops polling it", async () => {
+    let n = 0;
+    const calls = fakeFetch(() => {
+      n += 1;
+      return n === 1 ? { body: syncLog({ status: "RUNNING", records_processed: 300 }) } : { status: 404, body: { detail: "Not found." } };
+    });
+    const gone = vi.fn();
+    const finished = vi.fn();
+    render(
+      <MemoryRouter>
+        <SyncProgress logId={5} canCancel onGone={gone} onFinished={finished} />
+      </MemoryRouter>,
+    );
+    await advance(0);
+    expect(screen.getByText("RUNNING")).toBeTruthy();
+    await advance(1000);
+    const alert = screen.getByRole("alert");
+    expect(alert.textContent).toContain("Run #5 is gone: it no longer exists in this tenant, most likely because its connector was deleted");
+    expect(alert.textContent).toContain("It is no longer followed.");
+    expect(alert.textContent).toContain("Last seen running, 300 records read.");
+    expect(alert.textContent).not.toContain("Not found.");
+    // nothing says it still runs: no status badge, no spinner, no cancel, not busy
+    expect(screen.queryByText("RUNNING")).toBeNull();
+    expect(screen.queryByRole("button", { name: "Cancel sync" })).toBeNull();
+    expect(screen.getByTestId("sync-progress").getAttribute("aria-busy")).toBe("false");
+    expect(gone).toHaveBeenCalledExactlyOnceWith(5);
+    expect(finished).not.toHaveBeenCalled();
+    await advance(10_000);
+    expect(calls).toHaveLength(2);
+    expect(gone).toHaveBeenCalledOnce();
+  });
+
+  it("says a run that was never seen is gone instead of waiting for it", async () => {
+    fakeFetch(() => ({ status: 404, body: { detail: "Not found." } }));
+    render(
+      <MemoryRouter>
+        <SyncProgress logId={5} />
+      </MemoryRouter>,
+    );
+    await advance(0);
+    expect(screen.getByRole("alert").textContent).toContain("Run #5 is gone");
+    expect(screen.queryByText("Waiting for the sync…")).toBeNull();
+  });
+
   it("shows a progress bar that fills as the sync runs when the upstream announced a total, and none without one", async () => {
     const answers = [
       syncLog({ status: "RUNNING", records_processed: 25, pages_fetched: 1, records_total: 100 }),

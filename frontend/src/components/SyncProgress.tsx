@@ -1,4 +1,4 @@
-import { useState } from "react";
+import { useEffect, useRef, useState } from "react";
 import { Link } from "react-router-dom";
 
 import { cancelSync } from "../api/api";
@@ -6,7 +6,7 @@ import { errorMessage } from "../api/client";
 import type { SyncLogDetail } from "../api/types";
 import { isActiveStatus } from "../api/types";
 import { useAnnounce } from "../announce";
-import { formatNumber } from "../format";
+import { formatCount, formatNumber } from "../format";
 import { useSyncLogPolling } from "../hooks";
 import { ErrorBanner, StatusBadge } from "./common";
 import { runWarningsCount } from "./RunOutcome";
@@ -23,6 +23,7 @@ export function SyncProgress({
   onFinished,
   onUpdate,
   canCancel = false,
+  onGone,
 }: {
   logId: number;
   onFinished?: (log: SyncLogDetail) => void;
@@ -30,9 +31,17 @@ export function SyncProgress({
   onUpdate?: (log: SyncLogDetail) => void;
   /** The user may cancel the run (an editor or more). */
   canCancel?: boolean;
+  /** Called once when the run is gone (a 404 while it was followed): it will not finish. */
+  onGone?: (logId: number) => void;
 }) {
-  const { log, error } = useSyncLogPolling(logId, onFinished, onUpdate);
-  const running = log ? isActiveStatus(log.status) : true;
+  const { log, error, missing } = useSyncLogPolling(logId, onFinished, onUpdate);
+  // A run that is gone (a 404: deleted with its connector) is no longer followed nor running here.
+  const running = missing ? false : log ? isActiveStatus(log.status) : true;
+  const goneRef = useRef(onGone);
+  goneRef.current = onGone;
+  useEffect(() => {
+    if (missing) goneRef.current?.(logId);
+  }, [missing, logId]);
   const announce = useAnnounce();
   const [cancelling, setCancelling] = useState(false);
   const [cancelError, setCancelError] = useState<string | null>(null);
@@ -54,7 +63,7 @@ export function SyncProgress({
         <h2>
           Sync, <Link to={`/sync-logs/${logId}`}>run #{logId}</Link>
         </h2>
-        {log ? <StatusBadge status={log.status} warnings={runWarningsCount(log)} retries={log.retries} /> : null}
+        {log && !missing ? <StatusBadge status={log.status} warnings={runWarningsCount(log)} retries={log.retries} /> : null}
         {running ? <span className="spinner" aria-hidden="true" /> : null}
         {canCancel && log && running ? (
           <button type="button" className="btn btn-danger btn-small push-right" disabled={cancelling} onClick={() => void cancel()}>
@@ -62,9 +71,19 @@ export function SyncProgress({
           </button>
         ) : null}
       </div>
-      <ErrorBanner message={error} />
+      {missing ? (
+        <div className="banner banner-error" role="alert" data-testid="run-gone">
+          <p>
+            Run #{logId} is gone: it no longer exists in this tenant, most likely because its connector was deleted (in another tab, or by
+            someone else). It is no longer followed.
+          </p>
+          {log ? <p>Last seen {log.status.toLowerCase()}, {formatCount(log.records_processed, "record")} read.</p> : null}
+        </div>
+      ) : (
+        <ErrorBanner message={error} />
+      )}
       <ErrorBanner message={cancelError} />
-      {log ? (
+      {missing ? null : log ? (
         <>
           <RateLimitPause log={log} />
           <LiveStats log={log} />

@@ -435,6 +435,30 @@ describe("the connector page", () => {
     expect(calls.some((c) => c.url === "/api/demo-extension/sync-logs/9/")).toBe(true);
   });
 
+  it("gives Sync now back and reads the connector again when the run it follows is gone", async () => {
+    let gone = false;
+    const calls = api((call) => {
+      if (call.url.includes("/sync_data/")) return { status: 202, body: syncLog({ id: 9, status: "PENDING" }) };
+      if (call.url === "/api/demo-extension/sync-logs/9/") return gone ? { status: 404, body: { detail: "Not found." } } : { body: syncLog({ id: 9, status: "RUNNING" }) };
+      return null;
+    });
+    vi.useFakeTimers({ shouldAdvanceTime: true });
+    renderPage("editor");
+    fireEvent.click(await screen.findByRole("button", { name: "Sync now" }));
+    const progress = await screen.findByTestId("sync-progress");
+    expect(await within(progress).findByText("RUNNING")).toBeTruthy();
+    expect((screen.getByRole("button", { name: "Sync now" }) as HTMLButtonElement).disabled).toBe(true);
+    const connectorReads = () => calls.filter((c) => c.url === "/api/demo-extension/connectors/7/").length;
+    const before = connectorReads();
+    gone = true;
+    await act(async () => {
+      await vi.advanceTimersByTimeAsync(POLL_INTERVAL_MS);
+    });
+    expect(await within(progress).findByText(/Run #9 is gone/)).toBeTruthy();
+    expect((screen.getByRole("button", { name: "Sync now" }) as HTMLButtonElement).disabled).toBe(false);
+    expect(connectorReads()).toBe(before + 1);
+  });
+
   it("follows a sync already running when the page opens, as if it had been started here", async () => {
     // The API as a reload mid-sync finds it: sync #12 running, then done at the next poll after
     // the test ends it (not after a number of polls, which a slow machine lets by unseen).

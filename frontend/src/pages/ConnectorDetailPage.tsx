@@ -107,7 +107,9 @@ function ConnectorDetail({ id, startEditing }: { id: number; startEditing: boole
   // Syncs this page has followed: a stale history row never brings an ended one back.
   const followed = useRef(new Set<number>());
   const focusProgress = useRef(false);
-  const syncRunning = syncId !== null && !(liveLog !== null && liveLog.id === syncId && !isActiveStatus(liveLog.status));
+  // A followed run that is gone (deleted while followed) will never end: it no longer holds Sync now.
+  const [goneId, setGoneId] = useState<number | null>(null);
+  const syncRunning = syncId !== null && syncId !== goneId && !(liveLog !== null && liveLog.id === syncId && !isActiveStatus(liveLog.status));
 
   /** Follow a sync here (the progress panel, then a refresh of the page when it ends) and
    * wherever the user goes (the notice when it ends). */
@@ -154,6 +156,16 @@ function ConnectorDetail({ id, startEditing }: { id: number; startEditing: boole
       announce(`Run #${log.id} finished: ${log.status}, ${runCounts(log)}.`);
     },
     [reloadAll, reloadHistory, reloadChart, announce],
+  );
+
+  const onSyncGone = useCallback(
+    (logId: number) => {
+      setGoneId(logId);
+      reloadAll();
+      reloadHistory();
+      reloadChart();
+    },
+    [reloadAll, reloadHistory, reloadChart],
   );
 
   // The "already in progress" warning follows the sync it names and goes away when it ends.
@@ -370,7 +382,7 @@ function ConnectorDetail({ id, startEditing }: { id: number; startEditing: boole
       {testResult ? <TestResult result={testResult} focusRef={testRef} /> : null}
       {syncId !== null ? (
         <div ref={progressRef} tabIndex={-1} className="focus-target">
-          <SyncProgress key={syncId} logId={syncId} onFinished={onSyncFinished} onUpdate={setLiveLog} canCancel={writer} />
+          <SyncProgress key={syncId} logId={syncId} onFinished={onSyncFinished} onUpdate={setLiveLog} onGone={onSyncGone} canCancel={writer} />
         </div>
       ) : null}
       {editing && writer && hasSourceForm(c.source_type) ? (

@@ -7,7 +7,7 @@ import { AnnouncerProvider } from "../announce";
 import type { Connector, SyncLogDetail } from "../api/types";
 import { POLL_INTERVAL_MS, REFRESH_FIRST_MS, REFRESH_MAX_MS } from "../hooks";
 import { connector, fakeFetch, renderAs, syncLog } from "../test/helpers";
-import { SyncWatchProvider, useSyncWatch } from "../syncWatch";
+import { SyncWatchProvider, useSyncWatch, WATCH_INTERVAL_MS } from "../syncWatch";
 import { ConnectorsPage } from "./ConnectorsPage";
 
 const page = (results: Connector[]) => ({ count: results.length, next: null, previous: null, results });
@@ -375,6 +375,31 @@ describe("the connectors list", () => {
       await vi.waitFor(() => expect(said.filter((text) => text.includes("run #41, ended"))).toHaveLength(1));
       await wait(REFRESH_MAX_MS);
       expect(said.filter((text) => text.includes("run #41, ended"))).toEqual(["The Customer <b>API</b> sync, run #41, ended: FAILED."]);
+    });
+
+    it("stops watching a run this tab started once it is gone (a 404), without a notice", async () => {
+      const calls = fakeFetch((call) => (call.url.includes("/sync-logs/41/") ? { status: 404, body: { detail: "Not found." } } : { body: page([connector()]) }));
+      function WatchedElsewhere() {
+        const { watch } = useSyncWatch();
+        useEffect(() => watch(41), [watch]);
+        return null;
+      }
+      vi.useFakeTimers({ shouldAdvanceTime: true });
+      renderAs(
+        "editor",
+        <AnnouncerProvider>
+          <SyncWatchProvider>
+            <WatchedElsewhere />
+            <ConnectorsPage />
+          </SyncWatchProvider>
+        </AnnouncerProvider>,
+      );
+      await screen.findByRole("link", { name: "Customer <b>API</b>" });
+      await wait(WATCH_INTERVAL_MS + 50);
+      await vi.waitFor(() => expect(calls.filter((c) => c.url.includes("/sync-logs/41/"))).toHaveLength(1));
+      await wait(WATCH_INTERVAL_MS * 5);
+      expect(calls.filter((c) => c.url.includes("/sync-logs/41/"))).toHaveLength(1);
+      expect(screen.queryByTestId("sync-notices")).toBeNull();
     });
 
     it("leaves the announcement of a run the row follows to the row: said once", async () => {
