@@ -53,8 +53,9 @@ function cellsOf(table: HTMLElement): (string | null)[][] {
 }
 
 describe("the connector's schema tab", () => {
-  it("lists the inferred fields with their types, formats and CSV column, and the truncated note", async () => {
-    const calls = api();
+  it("lists the inferred fields with their types, a string's kind named once (a zip code: string (digits)), its CSV column, and the truncated note", async () => {
+    const zipcode = { path: "address.zipcode", parts: ["address", "zipcode"], types: ["string"], formats: ["integer", "decimal"], column: true };
+    const calls = api({ ...SCHEMA, fields: [...SCHEMA.fields.slice(0, 3), zipcode, ...SCHEMA.fields.slice(3)] });
     renderAs("viewer", <ConnectorDataTabs connectorId={7} />, "/connectors/7", "/connectors/:id");
     const tab = screen.getByRole("tab", { name: "Schema" });
     expect(tab.getAttribute("aria-selected")).toBe("false");
@@ -65,11 +66,17 @@ describe("the connector's schema tab", () => {
       .slice(1)
       .map((row) => within(row).getAllByRole("cell").map((cell) => cell.textContent));
     expect(rows).toEqual([
-      ["id", "integer", "—", "yes"],
-      ["address.city", "string, null", "—", "yes"],
-      ["created", "string", "timestamp", "yes"],
-      ["tags", "array", "—", "no"],
+      ["id", "integer", "yes"],
+      ["address.city", "string, null", "yes"],
+      ["created", "string (date-time)", "yes"],
+      ["address.zipcode", "string (digits)", "yes"],
+      ["tags", "array", "no"],
     ]);
+    // each kind of string the table names is explained once, under it
+    const legend = screen.getByTestId("string-kinds");
+    expect(within(legend).getAllByRole("term").map((term) => term.textContent)).toEqual(["string (date-time)", "string (digits)"]);
+    expect(legend.textContent).toContain("such as a zip code or an id: it stays text everywhere, so leading zeros are kept.");
+    expect(table.textContent).not.toContain("decimal");
     expect(screen.getByTestId("schema-truncated").textContent).toContain("at most 1000 fields");
     expect(screen.getByTestId("schema-updated").textContent).toContain("last updated");
     expect(screen.getByRole("tab", { name: "Schema" }).getAttribute("aria-selected")).toBe("true");
@@ -134,12 +141,12 @@ describe("the connector's schema tab", () => {
 
     fireEvent.click(screen.getByRole("button", { name: "Profile fields" }));
     expect(await screen.findByRole("columnheader", { name: "Present" })).toBeTruthy();
-    expect(within(table).getAllByRole("columnheader").map((th) => th.textContent)).toEqual(["Field", "Types", "Formats", "CSV column", "Present", "Null", "Empty", "Distinct"]);
+    expect(within(table).getAllByRole("columnheader").map((th) => th.textContent)).toEqual(["Field", "Types", "CSV column", "Present", "Null", "Empty", "Distinct"]);
     expect(cellsOf(table)).toEqual([
-      ["id", "integer", "—", "yes", "100.0 %", "0.0 %", "—", "> 1,000"],
-      ["address.city", "string, null", "—", "yes", "75.0 %", "25.0 %", "1.0 %", "42"],
-      ["created", "string", "timestamp", "yes", "100.0 %", "0.0 %", "0.0 %", "> 1,000"],
-      ["tags", "array", "—", "no", "not profiled"],
+      ["id", "integer", "yes", "100.0 %", "0.0 %", "—", "> 1,000"],
+      ["address.city", "string, null", "yes", "75.0 %", "25.0 %", "1.0 %", "42"],
+      ["created", "string (date-time)", "yes", "100.0 %", "0.0 %", "0.0 %", "> 1,000"],
+      ["tags", "array", "no", "not profiled"],
     ]);
     expect(screen.getByTestId("schema-profile-summary").textContent).toBe("Presence and nulls in the 10,000 most recently changed of 25,000 records.");
     const city = within(table).getAllByRole("row")[2]!;

@@ -6,6 +6,7 @@ import type { FieldProfile, SchemaProfile } from "../api/types";
 import { formatCount, formatDateTime, formatNumber, formatPercent } from "../format";
 import { useLoad } from "../hooks";
 import { ErrorBanner, Loading, TableWrap } from "./common";
+import { STRING_KINDS, stringKind, typesText } from "./schemaWords";
 
 interface ProfileState {
   profile: SchemaProfile | null;
@@ -99,7 +100,6 @@ export function SchemaTable({ connectorId, refreshKey = 0 }: { connectorId: numb
                   <tr>
                     <th scope="col">Field</th>
                     <th scope="col">Types</th>
-                    <th scope="col">Formats</th>
                     <th scope="col">CSV column</th>
                     {profile ? (
                       <>
@@ -115,8 +115,7 @@ export function SchemaTable({ connectorId, refreshKey = 0 }: { connectorId: numb
                   {schema.data.fields.map((field) => (
                     <tr key={field.path}>
                       <td className="mono stack-title">{field.path}</td>
-                      <td data-label="Types">{field.types.join(", ")}</td>
-                      <td data-label="Formats">{field.formats.length > 0 ? field.formats.join(", ") : <span className="muted">—</span>}</td>
+                      <td data-label="Types">{typesText(field.types, field.formats)}</td>
                       <td data-label="CSV column">{field.column ? "yes" : "no"}</td>
                       {profile ? <ProfileCells field={byPath.get(field.path)} sampled={profile.sampled} /> : null}
                     </tr>
@@ -124,6 +123,7 @@ export function SchemaTable({ connectorId, refreshKey = 0 }: { connectorId: numb
                 </tbody>
               </table>
             </TableWrap>
+            <StringKindsLegend fields={schema.data.fields} />
             </>
           )}
         </>
@@ -154,5 +154,22 @@ function ProfileCells({ field, sampled }: { field: FieldProfile | undefined; sam
       </td>
       <td data-label="Distinct">{distinctText(field)}</td>
     </>
+  );
+}
+
+/** What each kind of string the table names means, for the kinds it names. */
+function StringKindsLegend({ fields }: { fields: { types: string[]; formats: string[] }[] }) {
+  const shown = new Set(fields.filter((field) => field.types.includes("string")).map((field) => stringKind(field.formats)?.format));
+  const kinds = STRING_KINDS.filter((kind) => shown.has(kind.format));
+  if (kinds.length === 0) return null;
+  return (
+    <dl className="string-kinds small muted" aria-label="Kinds of string" data-testid="string-kinds">
+      {kinds.map((kind) => (
+        <div key={kind.format}>
+          <dt>string ({kind.label})</dt>
+          <dd>{kind.meaning}</dd>
+        </div>
+      ))}
+    </dl>
   );
 }

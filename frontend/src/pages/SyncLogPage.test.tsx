@@ -69,7 +69,7 @@ describe("the sync page", () => {
       "address: new (object)",
       "age: integer → integer, string (another type: check the columns and readers that use it)",
       "nickname: string → null, string",
-      "seen: no longer always timestamp (another type: check the columns and readers that use it)",
+      "seen: no longer always string (date-time): now any string (another type: check the columns and readers that use it)",
     ]);
   });
 

@@ -1,3 +1,4 @@
+import { lostFormatText } from "../components/schemaWords";
 import { useEffect, useRef, useState } from "react";
 import { Link, useNavigate, useParams } from "react-router-dom";
 
@@ -308,7 +309,7 @@ const CHANGE_WORDS: Record<SchemaChange["change"], (change: SchemaChange) => str
   added: (change) => `new (${change.after.join(", ")})`,
   removed: () => "no live record has it any more",
   types: (change) => `${change.before.join(", ")} → ${change.after.join(", ")}`,
-  formats: (change) => `no longer always ${change.before.filter((format) => !change.after.includes(format)).join(", ")}`,
+  formats: (change) => lostFormatText(change.before, change.after),
 };
 
 /** A field that took another type (other than null) or lost a format: readers may trip on it. */
