@@ -73,6 +73,31 @@ describe("the connector page", () => {
     expect(within(warnings).getByText("Its 1 warning:")).toBeTruthy();
   });
 
+  it("says a failed sync's error once: in the progress panel of the run it follows, not again in the last-sync banner", async () => {
+    const error = "Fetching page 1 failed: HTTP 500 from http://127.0.0.1:8001/users (the API says: 'internal') after 5 attempts";
+    let synced = false;
+    api((call) => {
+      if (call.url.includes("/sync_data/")) {
+        synced = true;
+        return { status: 202, body: syncLog({ id: 9, status: "PENDING" }) };
+      }
+      if (call.url === "/api/demo-extension/sync-logs/9/") return { body: syncLog({ id: 9, status: "FAILED", error_message: error }) };
+      if (call.url === "/api/demo-extension/connectors/7/")
+        return { body: synced ? connector({ last_sync_status: "FAILED", last_sync_log_id: 9, last_sync_error: error }) : connector({ last_sync_status: "FAILED", last_sync_log_id: 8, last_sync_error: "An older error." }) };
+      return null;
+    });
+    renderPage("editor");
+    // the run before, not followed here: its banner says why it failed
+    expect((await screen.findByTestId("last-sync-error")).textContent).toContain("run #8, ended FAILED: An older error.");
+    fireEvent.click(screen.getByRole("button", { name: "Sync now" }));
+    const progress = await screen.findByTestId("sync-progress");
+    expect(await within(progress).findByText(error)).toBeTruthy();
+    await vi.waitFor(() => expect(screen.queryByText(/An older error/)).toBeNull());
+    expect(screen.queryByTestId("last-sync-error")).toBeNull();
+    expect(screen.getAllByText((_, element) => element?.children.length === 0 && (element.textContent ?? "").includes("HTTP 500 from"))).toHaveLength(1);
+    expect(screen.getAllByText("The API failed on its side, not because of these settings: try again later.")).toHaveLength(1);
+  });
+
   it("says never synced for a connector without a sync, with no dash for a time it does not have", async () => {
     api((call) => (call.url === "/api/demo-extension/connectors/7/" ? { body: connector({ last_sync_status: null, last_sync_at: null }) } : null));
     renderPage("viewer");

@@ -287,6 +287,8 @@ function ConnectorDetail({ id, startEditing }: { id: number; startEditing: boole
     );
   }
   const c = connector.data;
+  // The followed run's panel shows its error (with the same hint): the banner would say it twice.
+  const lastSyncError = c.last_sync_error && !(syncId !== null && syncId === c.last_sync_log_id) ? c.last_sync_error : "";
 
   return (
     <div className="page">
@@ -339,7 +341,7 @@ function ConnectorDetail({ id, startEditing }: { id: number; startEditing: boole
       <LoadFailureBanner failures={[connector.failure]} onRetry={connector.reload} busy={connector.loading} />
       <ErrorBanner message={actionError} />
       <SaveWarningsBanner warnings={saveWarnings} />
-      {c.last_sync_error ? (
+      {lastSyncError ? (
         // Why the last run stopped, or what it missed, where a reload of the page still shows it.
         <div className={`banner ${c.last_sync_status === "FAILED" ? "banner-error" : "banner-warning"}`} data-testid="last-sync-error">
           <strong>
@@ -352,7 +354,7 @@ function ConnectorDetail({ id, startEditing }: { id: number; startEditing: boole
       <RunWarningsBanner
         warnings={c.last_sync_warnings}
         heading={
-          c.last_sync_error ? (
+          lastSyncError ? (
             <>Its {warningsLabel(c.last_sync_warnings?.length ?? 0)}:</>
           ) : (
             <>
