@@ -3,6 +3,7 @@ import { Link } from "react-router-dom";
 import { listDestinations } from "../api/api";
 import type { Destination, DestinationAttachment, DestinationLastLoad } from "../api/types";
 import { formatDateTime } from "../format";
+import { destinationErrorHint } from "./destinationHint";
 import { useLoad } from "../hooks";
 
 /** When a load ended, or when it started while it runs. */
@@ -22,6 +23,7 @@ export function LastLoadCell({ attachment }: { attachment: DestinationAttachment
     <div className="last-load" data-testid={`last-load-${attachment.connector}`}>
       <LoadStatusBadge load={load} /> <span className="small">{formatDateTime(loadTime(load))}</span>
       {load.status === "FAILED" && load.error_message ? <div className="field-error">{load.error_message}</div> : null}
+      {load.status === "FAILED" && destinationErrorHint(load.error_message) ? <p className="hint">{destinationErrorHint(load.error_message)}</p> : null}
       {attachment.reload_pending && load.status !== "RUNNING" && load.status !== "PENDING" ? (
         <div className="small">Reload not finished: the next load goes on with it and then removes rows of records the connector no longer has.</div>
       ) : null}

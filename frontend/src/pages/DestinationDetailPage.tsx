@@ -24,6 +24,7 @@ import { LastLoadCell } from "../components/LastLoad";
 import { WaitingForApi } from "../components/WaitingForApi";
 import { formatCount, formatDateTime, formatNumber, formatSeconds } from "../format";
 import { isMissing, LoadFailureBanner, MissingNotice } from "../components/LoadFailure";
+import { destinationErrorHint } from "../components/destinationHint";
 import { NotFoundPage } from "./NotFoundPage";
 import { useLoad } from "../hooks";
 
@@ -247,6 +248,7 @@ function DestinationDetail({ id }: { id: number }) {
           <p>
             {check.message} ({formatNumber(Math.round(check.response_time_ms))} ms)
           </p>
+          {!check.connected && destinationErrorHint(check.message) ? <p className="hint">{destinationErrorHint(check.message)}</p> : null}
         </div>
       ) : null}
       {editing ? (
@@ -512,7 +514,6 @@ function LoadRow({ load, connector }: { load: DestinationLoad; connector: string
         <td>{connector}</td>
         <td>
           <span className={`badge badge-${load.status.toLowerCase()}`}>{load.status}</span>
-          {failed && load.error_message ? <div className="field-error">{load.error_message}</div> : null}
         </td>
         <td>{load.triggered_by}</td>
         <td>{formatNumber(load.rows_upserted)}</td>
@@ -534,6 +535,17 @@ function LoadRow({ load, connector }: { load: DestinationLoad; connector: string
           </button>
         </td>
       </tr>
+      {failed && load.error_message ? (
+        // the whole row's width: in the Status column the error stood a word a line
+        <tr className="load-failed load-error-row">
+          <td colSpan={10}>
+            <div className="field-error" data-testid={`load-error-${load.id}`}>
+              {load.error_message}
+            </div>
+            {destinationErrorHint(load.error_message) ? <p className="hint">{destinationErrorHint(load.error_message)}</p> : null}
+          </td>
+        </tr>
+      ) : null}
       {open ? (
         <tr>
           <td colSpan={10}>

@@ -278,6 +278,40 @@ describe("the destinations pages", () => {
     await waitFor(() => expect(document.activeElement).toBe(result));
   });
 
+  it("says what to do under a failed connection test and a connector's failed last load: nothing listening, a refused password", async () => {
+    const refused = 'Could not connect: connection failed: connection to server at "127.0.0.1", port 8942 failed: Connection refused';
+    const attachment: DestinationAttachment = {
+      id: 1,
+      connector: 7,
+      table_name: "customers",
+      column_names: "snake_case",
+      high_water: 0,
+      last_load_at: null,
+      last_load: { id: 12, status: "FAILED", error_message: 'Could not connect: connection failed: FATAL:  password authentication failed for user "loader"', started_at: null, finished_at: "2026-11-27T10:00:00Z", created_at: "2026-11-27T10:00:00Z" },
+      columns: [],
+      created_at: "2026-11-27T10:00:00Z",
+    };
+    api({ destination: destination({ attachments: [attachment] }), loads: [] }, (call) =>
+      call.url === "/api/destinations/3/test_connection/" ? { body: { connected: false, message: refused, response_time_ms: 2 } } : null,
+    );
+    renderDetail("editor");
+    const lastLoad = await screen.findByTestId("last-load-7");
+    expect(within(lastLoad).getByText("The server refused the user name or the password: check both (Edit, and type the password again).")).toBeTruthy();
+    fireEvent.click(screen.getByRole("button", { name: "Test connection" }));
+    const result = await screen.findByTestId("destination-check");
+    expect(within(result).getByText("Nothing accepted the connection: check the host and the port, and that PostgreSQL is running and listening there.")).toBeTruthy();
+  });
+
+  it("adds no hint to a connection test that connected, nor to an error it cannot place", async () => {
+    api({ destination: destination(), loads: [] }, (call) =>
+      call.url === "/api/destinations/3/test_connection/" ? { body: { connected: false, message: "Could not connect: something new", response_time_ms: 2 } } : null,
+    );
+    renderDetail("editor");
+    fireEvent.click(await screen.findByRole("button", { name: "Test connection" }));
+    const result = await screen.findByTestId("destination-check");
+    expect(result.querySelector(".hint")).toBeNull();
+  });
+
   it("counts the seconds a connection test has waited, until its result comes", async () => {
     api({ destination: destination(), loads: [] }, (call) =>
       call.url === "/api/destinations/3/test_connection/" ? { body: { connected: true, message: "PostgreSQL 16.2", response_time_ms: 9012 } } : null,
@@ -373,8 +407,13 @@ describe("the destinations pages", () => {
     renderDetail("editor");
     const table = await screen.findByRole("table", { name: "Loads" });
     const failed = within(table).getByTestId("load-12");
-    expect(within(failed).getByText("FAILED")).toBeTruthy();
-    expect(within(failed).getByText("permission denied for schema public")).toBeTruthy();
+    // the status cell holds the status; the error and what to do about it take the next row's whole width
+    expect(within(failed).getAllByRole("cell")[2]!.textContent).toBe("FAILED");
+    const errorRow = within(table).getByTestId("load-error-12").closest("tr")!;
+    expect(errorRow.previousElementSibling).toBe(failed);
+    expect(within(errorRow).getByRole("cell").getAttribute("colspan")).toBe("10");
+    expect(within(errorRow).getByText("permission denied for schema public")).toBeTruthy();
+    expect(within(errorRow).getByText("The user may not create tables there: grant it USAGE and CREATE on the target schema.")).toBeTruthy();
     const ok = within(table).getByTestId("load-11");
     expect(within(ok).getAllByRole("cell").map((cell) => cell.textContent).slice(0, 7)).toEqual(["#11", "Customers", "SUCCESS", "api", "10", "0", "5 / 0"]);
     fireEvent.click(within(failed).getByRole("button", { name: "Log (1) of load 12" }));
