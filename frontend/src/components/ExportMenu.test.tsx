@@ -127,6 +127,40 @@ describe("downloading a connector's records", () => {
     expect(await saved[0]!.text()).toBe("id,name\r\n1,Ada\r\n");
   });
 
+  it("keeps the focus on the download button while the file comes, and starts no second download meanwhile", async () => {
+    let release = () => {};
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const seen: string[] = [];
+    vi.stubGlobal(
+      "fetch",
+      vi.fn(async (input: RequestInfo | URL) => {
+        const url = String(input);
+        seen.push(url);
+        if (url.includes("/export/")) {
+          await held;
+          return new Response("id\r\n1\r\n", { status: 200, headers: { "Content-Type": "text/csv", "Content-Disposition": 'attachment; filename="customers-7.csv"' } });
+        }
+        return new Response(JSON.stringify({ count: 1, next: null, previous: null, results: [ROW] }), { status: 200, headers: { "Content-Type": "application/json" } });
+      }),
+    );
+    renderTable();
+    await screen.findByRole("table", { name: "Records" });
+    const button = screen.getByRole("button", { name: "Download CSV" }) as HTMLButtonElement;
+    button.focus();
+    fireEvent.click(button);
+    expect(await screen.findByText(/Downloading CSV…/)).toBeTruthy();
+    expect(button.disabled).toBe(false); // a disabled button would drop the focus to the page's start
+    expect(button.getAttribute("aria-disabled")).toBe("true");
+    expect(document.activeElement).toBe(button);
+    fireEvent.click(button);
+    fireEvent.click(screen.getByRole("button", { name: "Download NDJSON" }));
+    release();
+    expect((await screen.findByTestId("download-done")).textContent).toMatch(/^Downloaded customers-7.csv /);
+    expect(seen.filter((url) => url.includes("/export/"))).toHaveLength(1);
+    expect(document.activeElement).toBe(button);
+    expect(button.getAttribute("aria-disabled")).toBeNull();
+  });
+
   it("says what the CSV does to formula-like cells, and downloads the raw CSV with spreadsheet_safe=false", async () => {
     const seen = serve(() => new Response("phone\r\n+1-555\r\n", { status: 200, headers: { "Content-Type": "text/csv" } }));
     renderTable();

@@ -87,6 +87,7 @@ export function ExportMenu({
   }, [connectorId, noLiveRecords]);
 
   async function download(kind: Kind) {
+    if (running !== null) return;
     const format = kind === "ndjson" ? "ndjson" : "csv";
     setRunning(kind);
     setBytes(0);
@@ -117,7 +118,17 @@ export function ExportMenu({
       {(["ndjson", "csv", "raw-csv"] as const).map((kind) => {
         const describedBy = [empty ? reasonId : "", kind === "ndjson" ? "" : csvNoteId].filter(Boolean).join(" ");
         return (
-          <button key={kind} type="button" className="btn btn-small" disabled={running !== null || empty} aria-describedby={describedBy || undefined} onClick={() => void download(kind)}>
+          // While a download runs the buttons are aria-disabled, not disabled: a disabled button
+          // drops the focus to the page's start, where a keyboard user would have to find it again.
+          <button
+            key={kind}
+            type="button"
+            className="btn btn-small"
+            disabled={empty}
+            aria-disabled={running !== null ? true : undefined}
+            aria-describedby={describedBy || undefined}
+            onClick={() => void download(kind)}
+          >
             Download {KIND_LABELS[kind]}
           </button>
         );
