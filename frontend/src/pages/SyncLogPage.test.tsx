@@ -331,6 +331,15 @@ describe("the sync page", () => {
     expect(reason.textContent).toBe("Cannot resume: A newer sync of this connector exists; start a new sync instead.");
   });
 
+  it("says what stopped a failed run before why it cannot resume", async () => {
+    api("FAILED", { can_resume: false, cannot_resume_reason: "This sync has no checkpoint to resume from; start a new sync instead.", error_message: "Fetching page 1 failed: HTTP 500 from http://api.example.com/users after 5 attempts" });
+    renderPage("editor");
+    const note = (await screen.findByText("Cannot resume:")).closest("p")!;
+    const error = screen.getByRole("alert");
+    expect(error.textContent).toContain("Error: Fetching page 1 failed");
+    expect(error.compareDocumentPosition(note) & Node.DOCUMENT_POSITION_FOLLOWING).toBeTruthy();
+  });
+
   it("shows that a running sync waits for the API's rate limit, and for how long", async () => {
     api("RUNNING", { requests_paused_for: 12.3 });
     renderPage("viewer");

@@ -199,17 +199,6 @@ function SyncLogView({ id }: { id: number }) {
         ) : null}
       </div>
       {dialog}
-      {!active && (log.status === "FAILED" || log.status === "CANCELLED") && !log.can_resume ? (
-        <p className="muted small">
-          {log.cannot_resume_reason ? (
-            <>
-              <strong>Cannot resume:</strong> {log.cannot_resume_reason}
-            </>
-          ) : (
-            "This sync cannot be resumed (no checkpoint, or a newer sync exists): start a new one."
-          )}
-        </p>
-      ) : null}
       {/* What stopped the run first, its warnings after (its retries are no warnings: the log lists them). */}
       {log.error_message ? (
         <div className="banner banner-error" role="alert">
@@ -228,6 +217,18 @@ function SyncLogView({ id }: { id: number }) {
         />
       ) : null}
       {log.status === "PARTIAL" ? <p className="muted small">{STATUS_MEANINGS.PARTIAL}</p> : null}
+      {/* Why there is no Resume, once what stopped the run is said. */}
+      {!active && (log.status === "FAILED" || log.status === "CANCELLED") && !log.can_resume ? (
+        <p className="muted small">
+          {log.cannot_resume_reason ? (
+            <>
+              <strong>Cannot resume:</strong> {log.cannot_resume_reason}
+            </>
+          ) : (
+            "This sync cannot be resumed (no checkpoint, or a newer sync exists): start a new one."
+          )}
+        </p>
+      ) : null}
       <RateLimitPause log={log} />
       <ErrorBanner message={error} />
       <ErrorBanner message={actionError}>
