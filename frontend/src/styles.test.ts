@@ -63,6 +63,14 @@ describe("the style sheet", () => {
     expect(phone).toMatch(/\.table-stack td\[data-label\]::before \{\s*content: attr\(data-label\);/);
   });
 
+  it("gives a failed run's error the card's whole width on a phone, not the narrow column of the cells' names", () => {
+    expect(css).toMatch(/@media \(max-width: 640px\) \{[^@]*\.table\.table-stack td\.run-error \{\s*display: block;/);
+    // after the stacked cells' grid, which would win otherwise
+    expect(css.indexOf(".table.table-stack td.run-error {")).toBeGreaterThan(css.indexOf(".table.table-stack td {"));
+    // a disabled-looking button while a download runs (aria-disabled keeps the focus on it)
+    expect(css).toMatch(/\.btn:disabled,\s*\.btn\[aria-disabled="true"\] \{\s*opacity: 0\.55;/);
+  });
+
   it("stacks the schema's fields on a phone too, a long nested path wrapping inside its card", () => {
     expect(css).toMatch(/@media \(max-width: 640px\) \{\s*\.table\.table-stack\.schema-fields td\.stack-title \{\s*overflow-wrap: anywhere;/);
     // and the preview's samples (emails, URLs: no spaces) inside the card of their field

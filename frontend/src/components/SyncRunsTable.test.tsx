@@ -69,4 +69,25 @@ describe("the table of sync runs", () => {
     expect(within(table).getByRole("link", { name: "Customer API" }).getAttribute("href")).toBe("/connectors/7");
     expect(within(table).getByRole("link", { name: "#41" }).getAttribute("href")).toBe("/sync-logs/41");
   });
+
+  it("says why a failed or partial run ended under its row, the table's width, so the list needs no click per run", () => {
+    const error = "Fetching page 1 failed: HTTP 500 from http://127.0.0.1:8001/users (the API says: 'internal') after 5 attempts";
+    const runs = [
+      syncLog({ id: 43, status: "FAILED", error_message: error }),
+      syncLog({ id: 42, status: "PARTIAL", error_message: "The API announced 600 records; 500 were read." }),
+      syncLog({ id: 41, status: "SUCCESS", error_message: "" }),
+      syncLog({ id: 40, status: "CANCELLED", error_message: "Cancelled by admin@acme.test." }),
+    ];
+    renderInRouter(<SyncRunsTable runs={runs} label="Syncs" connector details />);
+    const table = screen.getByRole("table", { name: "Syncs" });
+    const failed = screen.getByTestId("run-error-43");
+    expect(failed.textContent).toBe(error);
+    expect(failed.getAttribute("title")).toBe(error);
+    const errorRow = failed.closest("tr")!;
+    expect(within(errorRow.previousElementSibling as HTMLElement).getByRole("link", { name: "#43" })).toBeTruthy();
+    expect(failed.closest("td")!.getAttribute("colspan")).toBe(String(within(table).getAllByRole("columnheader").length));
+    expect(screen.getByTestId("run-error-42").textContent).toBe("The API announced 600 records; 500 were read.");
+    expect(screen.queryByTestId("run-error-41")).toBeNull();
+    expect(screen.queryByTestId("run-error-40")).toBeNull();
+  });
 });

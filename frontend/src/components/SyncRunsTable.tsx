@@ -1,3 +1,4 @@
+import { Fragment } from "react";
 import { Link } from "react-router-dom";
 
 import type { SyncLog } from "../api/types";
@@ -46,6 +47,11 @@ export function RecordCounts({ log }: { log: SyncLog }) {
   );
 }
 
+/** The error a failed or partial run ended with, shown under its row; "" for none. */
+function runError(log: SyncLog): string {
+  return (log.status === "FAILED" || log.status === "PARTIAL") && log.error_message ? log.error_message : "";
+}
+
 /**
  * Sync runs as a table that fits a 1280 px screen without scrolling sideways, and is a card per
  * run on a phone: the run (its page one click away), when it started, its status and warnings,
@@ -64,6 +70,7 @@ export function SyncRunsTable({
   connector?: boolean;
   details?: boolean;
 }) {
+  const columnCount = 5 + (connector ? 1 : 0) + (details ? 3 : 0);
   return (
     <TableWrap>
       <table className="table table-stack sync-runs" aria-label={label}>
@@ -91,7 +98,8 @@ export function SyncRunsTable({
         </thead>
         <tbody>
           {runs.map((log) => (
-            <tr key={log.id}>
+            <Fragment key={log.id}>
+            <tr className={runError(log) ? "has-run-error" : undefined}>
               {/* the card's title on a phone */}
               <td className="stack-title">
                 <span>
@@ -128,6 +136,17 @@ export function SyncRunsTable({
                 </>
               ) : null}
             </tr>
+            {runError(log) ? (
+              // why it failed, where the list is read: the width of the table under the run's row
+              <tr className="run-error-row">
+                <td colSpan={columnCount} className="run-error">
+                  <div className="run-error-text" data-testid={`run-error-${log.id}`} title={log.error_message}>
+                    {log.error_message}
+                  </div>
+                </td>
+              </tr>
+            ) : null}
+            </Fragment>
           ))}
         </tbody>
       </table>
