@@ -12,7 +12,19 @@ const TABS = [
 type Tab = (typeof TABS)[number]["id"];
 
 /** The connector's data: the records table or the inferred schema (`?tab=schema` in the address). */
-export function ConnectorDataTabs({ connectorId, refreshKey = 0, rules }: { connectorId: number; refreshKey?: number; rules?: JsonValue }) {
+export function ConnectorDataTabs({
+  connectorId,
+  refreshKey = 0,
+  rules,
+  primaryKey,
+  lastSync,
+}: {
+  connectorId: number;
+  refreshKey?: number;
+  rules?: JsonValue;
+  primaryKey?: string;
+  lastSync?: { id: number; status: string } | null;
+}) {
   const [params, setParams] = useSearchParams();
   const tab: Tab = params.get("tab") === "schema" ? "schema" : "records";
   const refs = useRef<Record<string, HTMLButtonElement | null>>({});
@@ -61,7 +73,7 @@ export function ConnectorDataTabs({ connectorId, refreshKey = 0, rules }: { conn
         ))}
       </div>
       <div role="tabpanel" id={`panel-${tab}`} aria-labelledby={`tab-${tab}`}>
-        {tab === "records" ? <RecordsTable connectorId={connectorId} refreshKey={refreshKey} rules={rules} /> : <SchemaTable connectorId={connectorId} refreshKey={refreshKey} />}
+        {tab === "records" ? <RecordsTable connectorId={connectorId} refreshKey={refreshKey} rules={rules} primaryKey={primaryKey} lastSync={lastSync} /> : <SchemaTable connectorId={connectorId} refreshKey={refreshKey} />}
       </div>
     </div>
   );

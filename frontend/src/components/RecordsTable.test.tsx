@@ -3,7 +3,7 @@ import { describe, expect, it, vi } from "vitest";
 
 import type { SyncedRecord } from "../api/types";
 import { fakeFetch, renderAs } from "../test/helpers";
-import { columnsOf, defaultColumns, flattenRecord, mappingTargets, RecordsTable } from "./RecordsTable";
+import { columnsOf, defaultColumns, flattenRecord, mappingTargets, noRecordsText, RecordsTable } from "./RecordsTable";
 
 function record(id: number, data: SyncedRecord["data"]): SyncedRecord {
   return {
@@ -186,6 +186,32 @@ describe("the default columns", () => {
     expect(defaultColumns(columns, { field_mappings: { a: "missing" } })).toEqual(columns.slice(0, 6));
     expect(defaultColumns(columns, undefined)).toEqual(columns.slice(0, 6));
     expect(mappingTargets({ field_mappings: ["x"] })).toEqual([]);
+  });
+
+  it("leave out the primary key's field without rules: the External id column shows it already", () => {
+    const columns = columnsOf(MAPPED);
+    expect(columns[0]).toBe("id");
+    expect(defaultColumns(columns, {}, "id")).toEqual(columns.slice(1, 7));
+    expect(defaultColumns(columns, {}, "id")).toHaveLength(6);
+    // a mapped primary key stays where the rules put it
+    expect(defaultColumns(columns, { field_mappings: { user_id: "id", name: "full_name" } }, "id")).toEqual(["id", "full_name"]);
+  });
+
+  it("show no second copy of the primary key in the table, and keep it in the picker", async () => {
+    fakeFetch(() => ({ body: { count: 1, next: null, previous: null, results: MAPPED } }));
+    renderAs("viewer", <RecordsTable connectorId={7} primaryKey="id" />, "/connectors/7", "/connectors/:id");
+    const table = await screen.findByRole("table", { name: "Records" });
+    expect(headerNames(table)).toEqual(["External id", "full_name", "city", "email", "phone", "website", "zip", "Last written", "Raw"]);
+    expect(screen.getByRole("checkbox", { name: "id" })).toBeTruthy();
+  });
+
+  it("say why there are no records yet: never synced, the last sync failed, or a sync is under way", async () => {
+    expect(noRecordsText(null)).toBe("No records yet: sync the connector.");
+    expect(noRecordsText({ id: 3, status: "SUCCESS" })).toBe("No records yet: sync the connector.");
+    expect(noRecordsText({ id: 3, status: "RUNNING" })).toBe("No records yet: the sync under way stores them page by page.");
+    fakeFetch(() => ({ body: { count: 0, next: null, previous: null, results: [] } }));
+    renderAs("viewer", <RecordsTable connectorId={7} lastSync={{ id: 3, status: "FAILED" }} />, "/connectors/7", "/connectors/:id");
+    expect(await screen.findByText("No records yet: the last sync, run #3, ended FAILED without storing any. Sync again once its error is dealt with.")).toBeTruthy();
   });
 
   it("show the mapped fields first in the table, and the user's pick still works", async () => {

@@ -68,15 +68,25 @@ export function mappingTargets(rules: JsonValue | undefined): string[] {
 
 /** The columns shown before the user picks any: the mapped fields (their targets, nested ones as
  * their dotted columns) in the rules' order when the records have them, else the first six in the
- * order of the first record's fields (top-level first). */
-export function defaultColumns(columns: string[], rules: JsonValue | undefined): string[] {
+ * order of the first record's fields (top-level first), the primary key's field left out. */
+export function defaultColumns(columns: string[], rules: JsonValue | undefined, primaryKey = ""): string[] {
   const picked: string[] = [];
   for (const target of mappingTargets(rules)) {
     for (const column of columns) {
       if ((column === target || column.startsWith(`${target}.`)) && !picked.includes(column)) picked.push(column);
     }
   }
-  return picked.length > 0 ? picked : columns.slice(0, DEFAULT_VISIBLE_COLUMNS);
+  // The primary key's field is the External id column already: a second copy of it would take the
+  // place of another field (on a phone, of the only other one in sight).
+  return picked.length > 0 ? picked : columns.filter((column) => column !== primaryKey).slice(0, DEFAULT_VISIBLE_COLUMNS);
+}
+
+/** Why a connector has no records yet: never synced, or its last sync failed or stopped. */
+export function noRecordsText(lastSync: { id: number; status: string } | null): string {
+  if (lastSync && (lastSync.status === "FAILED" || lastSync.status === "CANCELLED"))
+    return `No records yet: the last sync, run #${lastSync.id}, ended ${lastSync.status} without storing any. Sync again once its error is dealt with.`;
+  if (lastSync && (lastSync.status === "PENDING" || lastSync.status === "RUNNING")) return "No records yet: the sync under way stores them page by page.";
+  return "No records yet: sync the connector.";
 }
 
 /** The records API's orderings: external id, time written, or a top-level field of the data. */
@@ -99,7 +109,21 @@ function isTopLevel(column: string, rows: SyncedRecord[]): boolean {
  * state lives in the address (r_page, r_size, r_sort, r_in, r_q, r_deleted), so a reload or Back
  * keeps it.
  */
-export function RecordsTable({ connectorId, refreshKey = 0, rules }: { connectorId: number; refreshKey?: number; rules?: JsonValue }) {
+export function RecordsTable({
+  connectorId,
+  refreshKey = 0,
+  rules,
+  primaryKey = "",
+  lastSync = null,
+}: {
+  connectorId: number;
+  refreshKey?: number;
+  rules?: JsonValue;
+  /** The connector's primary key (a dotted path): its field is not one of the default columns. */
+  primaryKey?: string;
+  /** The connector's last sync, to say why there are no records yet. */
+  lastSync?: { id: number; status: string } | null;
+}) {
   const [params, setParams] = useSearchParams();
   const page = Math.max(1, Number(params.get("r_page")) || 1);
   const pageSizeParam = Number(params.get("r_size"));
@@ -135,9 +159,9 @@ export function RecordsTable({ connectorId, refreshKey = 0, rules }: { connector
   const rows = records.data?.results ?? [];
   const columns = useMemo(() => {
     const all = columnsOf(rows);
-    const first = defaultColumns(all, rules);
+    const first = defaultColumns(all, rules, primaryKey);
     return { first, ordered: [...first, ...all.filter((column) => !first.includes(column))] };
-  }, [rows, rules]);
+  }, [rows, rules, primaryKey]);
   const [hidden, setHidden] = useState<Set<string> | null>(null);
   const visible = hidden ? columns.ordered.filter((column) => !hidden.has(column)) : columns.first;
   const [rawOpen, setRawOpen] = useState<number | null>(null);
@@ -250,7 +274,7 @@ export function RecordsTable({ connectorId, refreshKey = 0, rules }: { connector
       {records.loading && !records.data ? <Loading /> : null}
       {records.data ? (
         rows.length === 0 ? (
-          <p className="muted">{query ? `No record matches "${query}".` : "No records yet: sync the connector."}</p>
+          <p className="muted">{query ? `No record matches "${query}".` : noRecordsText(lastSync)}</p>
         ) : (
           <>
             <TableWrap label="Records, scrolling sideways">

@@ -542,7 +542,13 @@ function ConnectorDetail({ id, startEditing }: { id: number; startEditing: boole
         ) : null}
       </section>
 
-      <ConnectorDataTabs connectorId={id} refreshKey={recordsKey} rules={c.transformation_rules} />
+      <ConnectorDataTabs
+        connectorId={id}
+        refreshKey={recordsKey}
+        rules={c.transformation_rules}
+        primaryKey={c.primary_key}
+        lastSync={c.last_sync_log_id && c.last_sync_status ? { id: c.last_sync_log_id, status: c.last_sync_status } : null}
+      />
     </div>
   );
 }
