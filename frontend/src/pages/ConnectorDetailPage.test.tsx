@@ -484,6 +484,29 @@ describe("the connector page", () => {
     expect(connectorReads()).toBe(before + 1);
   });
 
+  it("says the connector is gone when the run it follows disappeared with it, instead of its stale page", async () => {
+    let gone = false;
+    api((call) => {
+      if (call.url.includes("/sync_data/")) return { status: 202, body: syncLog({ id: 9, status: "PENDING" }) };
+      if (gone && call.url.startsWith("/api/demo-extension/")) return { status: 404, body: { detail: "Not found." } };
+      if (call.url === "/api/demo-extension/sync-logs/9/") return { body: syncLog({ id: 9, status: "RUNNING" }) };
+      return null;
+    });
+    vi.useFakeTimers({ shouldAdvanceTime: true });
+    renderPage("editor");
+    fireEvent.click(await screen.findByRole("button", { name: "Sync now" }));
+    expect(await within(await screen.findByTestId("sync-progress")).findByText("RUNNING")).toBeTruthy();
+    gone = true;
+    await act(async () => {
+      await vi.advanceTimersByTimeAsync(POLL_INTERVAL_MS);
+    });
+    const notice = await screen.findByTestId("missing");
+    expect(notice.textContent).toContain("Connector #7 does not exist in this tenant, or was deleted.");
+    expect(within(notice).getByRole("link", { name: "← All connectors" }).getAttribute("href")).toBe("/connectors");
+    expect(screen.queryByRole("button", { name: "Sync now" })).toBeNull();
+    expect(screen.queryByText("Not found.")).toBeNull();
+  });
+
   it("follows a sync already running when the page opens, as if it had been started here", async () => {
     // The API as a reload mid-sync finds it: sync #12 running, then done at the next poll after
     // the test ends it (not after a number of polls, which a slow machine lets by unseen).

@@ -271,7 +271,9 @@ function ConnectorDetail({ id, startEditing }: { id: number; startEditing: boole
   }
 
   if (connector.loading && !connector.data) return <LoadingPage title={`Connector #${id}`} label="Loading the connector…" />;
-  if (!connector.data) {
+  // A connector that is gone (deleted in another tab: a reload, after a followed run disappeared,
+  // answered 404) is said to be gone, not shown stale under "Not found." banners.
+  if (!connector.data || isMissing(connector.failure)) {
     return (
       <div className="page">
         <h1>Connector #{id}</h1>
