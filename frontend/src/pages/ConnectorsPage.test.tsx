@@ -347,18 +347,13 @@ describe("the connectors list", () => {
       expect(calls.filter((c) => c.url.includes("/sync-logs/"))).toHaveLength(0);
     });
 
-    it("leaves a run this tab watches (started on another page) to the tab's notice: said once", async () => {
-      let running = true;
-      fakeFetch((call) => {
-        if (call.url.includes("/sync-logs/41/")) return { body: syncLog({ id: 41, status: running ? "RUNNING" : "FAILED", connector_name: "Customer <b>API</b>" }) };
-        return { body: page([connector(running ? { running_sync_id: 41, recent_statuses: ["RUNNING"] } : { recent_statuses: ["FAILED"] })]) };
-      });
+    /** The connectors list in a tab that watches run `logId` (a sync started on another page). */
+    function renderWatching(logId: number) {
       function WatchedElsewhere() {
         const { watch } = useSyncWatch();
-        useEffect(() => watch(41), [watch]);
+        useEffect(() => watch(logId), [watch]);
         return null;
       }
-      vi.useFakeTimers({ shouldAdvanceTime: true });
       renderAs(
         "editor",
         <AnnouncerProvider>
@@ -368,6 +363,16 @@ describe("the connectors list", () => {
           </SyncWatchProvider>
         </AnnouncerProvider>,
       );
+    }
+
+    it("leaves a run this tab watches (started on another page) to the tab's notice: said once", async () => {
+      let running = true;
+      fakeFetch((call) => {
+        if (call.url.includes("/sync-logs/41/")) return { body: syncLog({ id: 41, status: running ? "RUNNING" : "FAILED", connector_name: "Customer <b>API</b>" }) };
+        return { body: page([connector(running ? { running_sync_id: 41, recent_statuses: ["RUNNING"] } : { recent_statuses: ["FAILED"] })]) };
+      });
+      vi.useFakeTimers({ shouldAdvanceTime: true });
+      renderWatching(41);
       await screen.findByRole("link", { name: "Customer <b>API</b>" });
       const said = announcements();
       running = false;
@@ -379,21 +384,8 @@ describe("the connectors list", () => {
 
     it("stops watching a run this tab started once it is gone (a 404), without a notice", async () => {
       const calls = fakeFetch((call) => (call.url.includes("/sync-logs/41/") ? { status: 404, body: { detail: "Not found." } } : { body: page([connector()]) }));
-      function WatchedElsewhere() {
-        const { watch } = useSyncWatch();
-        useEffect(() => watch(41), [watch]);
-        return null;
-      }
       vi.useFakeTimers({ shouldAdvanceTime: true });
-      renderAs(
-        "editor",
-        <AnnouncerProvider>
-          <SyncWatchProvider>
-            <WatchedElsewhere />
-            <ConnectorsPage />
-          </SyncWatchProvider>
-        </AnnouncerProvider>,
-      );
+      renderWatching(41);
       await screen.findByRole("link", { name: "Customer <b>API</b>" });
       await wait(WATCH_INTERVAL_MS + 50);
       await vi.waitFor(() => expect(calls.filter((c) => c.url.includes("/sync-logs/41/"))).toHaveLength(1));
