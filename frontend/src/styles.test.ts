@@ -63,6 +63,12 @@ describe("the style sheet", () => {
     expect(phone).toMatch(/\.table-stack td\[data-label\]::before \{\s*content: attr\(data-label\);/);
   });
 
+  it("puts the Syncs and delivery filters two a row on a phone, so the list starts on the first screen", () => {
+    expect(css).toMatch(/@media \(max-width: 640px\) \{\s*\.filter-grid\.filter-pairs \{\s*grid-template-columns: repeat\(2, minmax\(0, 1fr\)\);/);
+    // after the grid's own columns, which would win otherwise
+    expect(css.indexOf(".filter-grid.filter-pairs {")).toBeGreaterThan(css.indexOf(".filter-grid {"));
+  });
+
   it("gives a failed run's error the card's whole width on a phone, not the narrow column of the cells' names", () => {
     expect(css).toMatch(/@media \(max-width: 640px\) \{[^@]*\.table\.table-stack td\.run-error \{\s*display: block;/);
     // after the stacked cells' grid, which would win otherwise

@@ -50,6 +50,13 @@ describe("the syncs page", () => {
     expect(rates).toEqual(["746/s", "3.0/s"]);
   });
 
+  it("lays its short filters out two a row on a phone (the style sheet's filter-pairs)", async () => {
+    api(() => []);
+    renderAs("viewer", <SyncsPage />, "/syncs", "/syncs");
+    const form = await screen.findByRole("form", { name: "Sync filters" });
+    expect(form.querySelector(".filter-grid")!.classList.contains("filter-pairs")).toBe(true);
+  });
+
   it("takes its filters from the address, so a reload or a shared link keeps them", async () => {
     const calls = api(() => []);
     renderAs("viewer", <SyncsPage />, "/syncs?status=FAILED&triggered_by=schedule&connector=7&page=2", "/syncs");

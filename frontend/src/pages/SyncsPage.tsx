@@ -99,7 +99,7 @@ export function SyncsPage() {
         ) : null}
       </div>
       <form className="card filters" aria-label="Sync filters" onSubmit={apply}>
-        <div className="filter-grid">
+        <div className="filter-grid filter-pairs">
           <div className="field">
             <label htmlFor="syncs-status">Status</label>
             <select {...field("status")}>

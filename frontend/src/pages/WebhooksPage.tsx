@@ -620,7 +620,7 @@ function DeliveryLog({
         </button>
       </div>
       <p className="muted small">Newest first. A delivery still pending shows when its next attempt is due.</p>
-      <div className="filter-grid" role="group" aria-label="Delivery filters">
+      <div className="filter-grid filter-pairs" role="group" aria-label="Delivery filters">
         <div className="field">
           <label htmlFor="deliveries-endpoint">Endpoint</label>
           <select
