@@ -499,7 +499,8 @@ def test_a_slow_upstream_widens_the_window_to_the_budget(observed_upstream, make
     small = observed_upstream(records=15, page_size=20, style="page")
     connector = make_connector(upstream=small, pagination={"type": "page"})
     assert sync_with(connector, 4).status == SyncStatus.SUCCESS
-    large = observed_upstream(records=400, page_size=20, style="page", delay=0.05)
+    # 200 ms a page: slower than the sync on a loaded machine too, so that it keeps waiting for answers
+    large = observed_upstream(records=400, page_size=20, style="page", delay=0.2)
     connector.__class__.objects.filter(pk=connector.pk).update(api_endpoint=large.url)
 
     log = sync_with(connector, 4)
