@@ -440,7 +440,7 @@ class OutboundClient:
                 if self.on_retry is not None:
                     self.on_retry(
                         f"{failure.message} (attempt {attempt} of {self.max_attempts}); "
-                        f"retrying in {wait:.1f} s"
+                        f"retrying in {_wait_text(wait)}"
                         + (f"; {self.budget.pause_note()}" if paused and self.budget is not None else "")
                     )
                 if not paused:
@@ -803,6 +803,11 @@ def _drain(response: httpx.Response, keep: int = 0) -> bytes:
         return zlib.decompressobj(zlib.MAX_WBITS | 32).decompress(bytes(kept), keep)
     except zlib.error:
         return b""
+
+
+def _wait_text(seconds: float) -> str:
+    """``0.5 s``; a wait under a tenth of a second keeps two decimals (``0.02 s``, not ``0.0 s``)."""
+    return f"{seconds:.2f} s" if 0 < seconds < 0.1 else f"{seconds:.1f} s"
 
 
 def _attempts(count: int) -> str:

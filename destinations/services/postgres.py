@@ -540,7 +540,11 @@ def connect(destination) -> psycopg.Connection:
                 "Could not connect: the server asked for the password in cleartext, which MigrateIQ "
                 "never sends; have it use scram-sha-256 (or md5) password authentication."
             ) from None
-        raise DestinationError(f"Could not connect: {_message(exc, params)}") from None
+        said = _message(exc, params)
+        # psycopg's first line starts "connection failed: connection to server at ... failed: ...":
+        # the prefix only repeats "Could not connect".
+        said = said.removeprefix("connection failed: ")
+        raise DestinationError(f"Could not connect: {said}") from None
 
 
 def _root_certificates(sslmode) -> dict:

@@ -74,3 +74,26 @@ def test_a_long_password_is_masked_inside_other_text_too(refusing, tenant_a):
     message = _check(server, tenant_a, "CorrectHorse-9battery!")
 
     assert "CorrectHorse" not in message and message.endswith("rejected: credential***given")
+
+
+def test_a_refused_connection_says_could_not_connect_once(tenant_a, settings):
+    # before: "Could not connect: connection failed: connection to server at ... failed: Connection refused"
+    from core.tests.upstreams import free_port
+
+    port = free_port()
+    settings.MIGRATEIQ_EGRESS_ALLOWLIST = [f"127.0.0.1:{port}"]
+    destination = Destination.objects.create(
+        tenant=tenant_a,
+        name="nowhere",
+        host="127.0.0.1",
+        port=port,
+        database="warehouse",
+        username="postgres",
+        password="pw",
+        sslmode="disable",
+    )
+
+    message = driver_for("postgresql").check_connection(destination).message
+
+    assert message.startswith('Could not connect: connection to server at "127.0.0.1", port '), message
+    assert "Connection refused" in message

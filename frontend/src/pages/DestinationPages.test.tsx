@@ -279,7 +279,7 @@ describe("the destinations pages", () => {
   });
 
   it("says what to do under a failed connection test and a connector's failed last load: nothing listening, a refused password", async () => {
-    const refused = 'Could not connect: connection failed: connection to server at "127.0.0.1", port 8942 failed: Connection refused';
+    const refused = 'Could not connect: connection to server at "127.0.0.1", port 8942 failed: Connection refused';
     const attachment: DestinationAttachment = {
       id: 1,
       connector: 7,
@@ -287,7 +287,7 @@ describe("the destinations pages", () => {
       column_names: "snake_case",
       high_water: 0,
       last_load_at: null,
-      last_load: { id: 12, status: "FAILED", error_message: 'Could not connect: connection failed: FATAL:  password authentication failed for user "loader"', started_at: null, finished_at: "2026-11-27T10:00:00Z", created_at: "2026-11-27T10:00:00Z" },
+      last_load: { id: 12, status: "FAILED", error_message: 'Could not connect: FATAL:  password authentication failed for user "loader"', started_at: null, finished_at: "2026-11-27T10:00:00Z", created_at: "2026-11-27T10:00:00Z" },
       columns: [],
       created_at: "2026-11-27T10:00:00Z",
     };
