@@ -57,6 +57,12 @@ def last_sequence(connector_id: int) -> int:
     return next(iter(found), 0)
 
 
+def rewritten_count(connector_id: int, after: int) -> int:
+    """How many of the connector's records were written (created, updated or deleted) since its
+    change sequence ``after``."""
+    return SyncedRecord.objects.filter(connector_id=connector_id, change_seq__gt=after).count()
+
+
 def mark_seen(connector_id: int, sync_log_id: int, external_ids) -> None:
     """Remember that a full-refresh run saw these records upstream (written or unchanged)."""
     ids = list(external_ids)

@@ -25,6 +25,9 @@ _ENGINE_KEYS = (
     "finished",
     "incomplete",
     "holds_cursor",
+    "unordered",
+    "no_cursor",
+    "seq_start",
 )
 
 
@@ -44,6 +47,12 @@ class Checkpoint:
     # A committed page quarantined a record its rules decide (``PageWork.holds_cursor``): the run
     # ends with the incremental cursor it started from.
     holds_cursor: bool = False
+    # A committed page held a record whose cursor was earlier than one before it (``PageWork.unordered``).
+    unordered: bool = False
+    no_cursor: int = 0  # committed records without a usable cursor value (``PageWork.no_cursor``)
+    # The connector's last change sequence before the run's first page: the records it wrote have
+    # later ones (None: a checkpoint written before it was kept).
+    seq_start: int | None = None
 
     def to_json(self) -> dict:
         return {
@@ -55,6 +64,9 @@ class Checkpoint:
             "high_water": self.high_water,
             **({"finished": True, "incomplete": self.incomplete} if self.finished else {}),
             **({"holds_cursor": True} if self.holds_cursor else {}),
+            **({"unordered": True} if self.unordered else {}),
+            **({"no_cursor": self.no_cursor} if self.no_cursor else {}),
+            **({"seq_start": self.seq_start} if self.seq_start is not None else {}),
         }
 
     @staticmethod
@@ -78,6 +90,9 @@ class Checkpoint:
             finished=data.get("finished") is True,
             incomplete=data.get("incomplete"),
             holds_cursor=data.get("holds_cursor") is True,
+            unordered=data.get("unordered") is True,
+            no_cursor=data["no_cursor"] if type(data.get("no_cursor")) is int else 0,
+            seq_start=data["seq_start"] if type(data.get("seq_start")) is int else None,
         )
 
     @staticmethod

@@ -46,7 +46,7 @@ from core.redaction import redact, safe_url
 from core.request_context import reset_log_context, set_log_context
 from sync_engine.builds import builds_for
 from sync_engine.cancellation import CancelWatch
-from sync_engine.changes import delete_unseen, seen_count
+from sync_engine.changes import delete_unseen, last_sequence, rewritten_count, seen_count
 from sync_engine.checkpoint import Checkpoint
 from sync_engine.committers import Counters, PageWriter, committer_for
 from sync_engine.errors import Cancelled, Interrupted, RepeatedPage, SyncOwnershipLost, SyncProblem
@@ -190,6 +190,9 @@ class _Run:
         self.since = None
         # A committed page quarantined a record that fixed rules would store (see _held_cursor).
         self.holds_cursor = False
+        # Committed records without a usable cursor value, the first odd one seen (see PageWork), and
+        # whether a record's cursor was earlier than one read before it (the upstream's order).
+        self.no_cursor, self.odd_cursor, self.unordered = 0, None, False
         # The connector's schema fields when this run (or its resumption) began; None before.
         self.schema_before: list[dict] | None = None
         self.schema_was_full = False  # the schema left fields out already (schema.is_full)
@@ -433,15 +436,20 @@ class _Run:
                     f"{counters.processed} records); nothing is left to fetch."
                 )
                 self.since, self.holds_cursor = checkpoint.since, checkpoint.holds_cursor
+                self.no_cursor, self.unordered = checkpoint.no_cursor, checkpoint.unordered
+                self._cursor_warnings()
                 return self._final_status(), plan.cursor_field is not None and not self.incomplete
             first_load = False
             since = checkpoint.since
             self.holds_cursor = checkpoint.holds_cursor
+            self.no_cursor, self.unordered = checkpoint.no_cursor, checkpoint.unordered
+            seq_start = checkpoint.seq_start
             resume: dict | None = checkpoint.source
             pages_last_run = None
             self.emit(f"Resuming after page {counters.pages} ({counters.processed} records committed).")
         else:
             checkpoint = Checkpoint()
+            seq_start = last_sequence(connector.pk)
             first_load = not connector_has_records(connector.pk)
             rekeying = "" if first_load or self.full_refresh else self._rekey(rules.primary_key)
             since = None
@@ -517,6 +525,7 @@ class _Run:
         matched: set = set()  # mapping targets some transformed record of this run had
         transformed = 0
         pages_this_run = 0
+        positional = False  # a page was asked for by its position (see Page.positional)
         key_checked = False  # whether the key mode was looked at (after the first page with records)
         # Pages submitted to the builds and not taken yet (at most builds.depth + 1), in order.
         pending: deque = deque()
@@ -607,6 +616,11 @@ class _Run:
                         pages_this_run += 1
                         counters.failed += len(work.failures)
                         self.holds_cursor = self.holds_cursor or work.holds_cursor
+                        self.no_cursor += work.no_cursor
+                        if self.odd_cursor is None:
+                            self.odd_cursor = work.odd_cursor
+                        self.unordered = self.unordered or work.unordered
+                        positional = positional or page.positional
                         repeats += work.duplicates
                         announced = page.run_fields.get("records_total")
                         if announced is not None and (lowest_total is None or announced < lowest_total):
@@ -630,6 +644,9 @@ class _Run:
                                 finished=not page.more and page.error is None,
                                 incomplete=page.incomplete if not page.more else None,
                                 holds_cursor=self.holds_cursor,
+                                unordered=self.unordered,
+                                no_cursor=self.no_cursor,
+                                seq_start=seq_start,
                             ).to_json(),
                         }
                         committer.submit(work)
@@ -677,8 +694,63 @@ class _Run:
                     self.run.records_total if lowest_total is None else lowest_total,
                     rules.primary_key,
                 )
+        if positional and plan.cursor_field is not None and self.incomplete is None and seq_start is not None:
+            self.incomplete = self._moved_records_shortfall(seq_start)
         status = self._final_status()
-        return status, plan.cursor_field is not None and not self.incomplete
+        self._cursor_warnings()
+        # A run stopped at its page cap continues from its cursor only when the pages come in
+        # ascending cursor order: otherwise the unread pages may hold records earlier than it.
+        held_by_cap = bool(self.capped) and self.unordered
+        return status, plan.cursor_field is not None and not self.incomplete and not held_by_cap
+
+    def _moved_records_shortfall(self, seq_start: int) -> str | None:
+        """Why an incremental run of positional pages cannot know it read every record, or None.
+
+        It wrote a record twice (more writes than records written since ``seq_start``): the record
+        changed between two of the run's pages and was read at two places. In a list sorted by what
+        changed (``updated_at``, oldest first) it left its place for the end: every record after its
+        old place moved up one place, and the one that slid onto a page already read was read by
+        neither page. A record added before a page pushes the others down a place instead: one is
+        read twice unchanged (not written twice), and none is skipped."""
+        counters = self.counters
+        written = counters.created + counters.updated
+        if written < 2:
+            return None
+        distinct = rewritten_count(self.connector.pk, seq_start)
+        if written <= distinct:
+            return None
+        return (
+            f"{written - distinct} record(s) were read twice with different content (changed upstream "
+            "while this run read its pages, or records sharing a primary key): the pages are asked for "
+            "by position (page numbers, offsets), so the records after one that moved went up a "
+            "place, and one of them may have been read by neither page. What was read is stored; the "
+            "incremental cursor stays where this run read from (a full refresh deletes nothing), so the "
+            "next sync reads them again. Cursor pagination (or an upstream list that does not reorder "
+            "while read) avoids this."
+        )
+
+    def _cursor_warnings(self) -> None:
+        """The warnings of an incremental run about its cursor: records it could not track, and a
+        page cap it cannot continue from (see ``_run``)."""
+        if self.cursor_field is None:
+            return
+        if self.no_cursor:
+            odd = f" (such as {redact(repr(self.odd_cursor))[:80]})" if self.odd_cursor is not None else ""
+            self.warnings.append(
+                f"{self.no_cursor} record(s) had no number or text at incremental.cursor_field "
+                f"{self.cursor_field!r}{odd}: they are stored, but the incremental cursor does not "
+                "track them, and an upstream filtering by that field may not send them again when they "
+                "change. If no record has it, the path is probably wrong (the cursor then never moves "
+                "and every sync reads everything)."
+            )
+        if self.capped and self.unordered:
+            self.warnings.append(
+                f"The upstream does not serve records in ascending order of {self.cursor_field!r} (a "
+                "record came after a later one), so this run, stopped at max_pages, does not move the "
+                "incremental cursor: the pages it did not read may hold earlier records, which a next "
+                "sync starting after the records read would skip. Raise max_pages, or have the "
+                "upstream sort by the cursor field, ascending."
+            )
 
     def _rekey(self, primary_key: str) -> str:
         """A primary key changed since the records were stored would store every record again beside

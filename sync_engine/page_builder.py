@@ -13,8 +13,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
 
+from sync_engine.cursors import is_cursor_value, later_cursor
 from sync_engine.errors import SyncProblem
-from sync_engine.paths import get_path, later_cursor, path_parts
+from sync_engine.paths import get_path, path_parts
 from sync_engine.records import UnstorableRecord, encode_record, source_checksum, source_hasher
 from sync_engine.schema import SchemaAccumulator, json_type_name
 from sync_engine.transform import DataTransformationService, TransformationError
@@ -80,6 +81,13 @@ class PageWork:
     # error, its primary key), not for what it is (not an object, a value no database stores): fixed
     # rules would store it, so the run must not move the incremental cursor past it.
     holds_cursor: bool = False
+    # Records of the page without a usable cursor value (missing, null, a boolean, an object), and
+    # the first such value that was there (None: missing or null).
+    no_cursor: int = 0
+    odd_cursor: object = None
+    # A record of the page had a cursor earlier than the run's highest before it: the upstream does
+    # not serve the records in ascending cursor order.
+    unordered: bool = False
 
     @property
     def quiet(self) -> bool:
@@ -198,6 +206,7 @@ class PageBuilder:
         high_water = self.high_water
         duplicates = 0
         holds_cursor = False
+        no_cursor, odd_cursor, unordered = 0, None, False
         observed: list[dict] = []  # the records written, for the schema (merged once for the page)
         for index, raw in enumerate(records):
             if type(raw) is not dict:
@@ -205,8 +214,14 @@ class PageBuilder:
                 continue
             if cursor_parts is not None:
                 value = get_path(raw, cursor_parts)
-                if value is not None and (high_water is None or later_cursor(value, high_water)):
+                if not is_cursor_value(value):
+                    no_cursor += 1
+                    if odd_cursor is None and value is not None:
+                        odd_cursor = value
+                elif high_water is None or later_cursor(value, high_water):
                     high_water = value
+                elif not unordered and later_cursor(high_water, value):
+                    unordered = True
             source = sources[index] if sources is not None else ""
             if stored:
                 guess = guesses[index]
@@ -278,6 +293,9 @@ class PageBuilder:
             transformed=len(observed),
             matched=matched,
             holds_cursor=holds_cursor,
+            no_cursor=no_cursor,
+            odd_cursor=odd_cursor,
+            unordered=unordered,
         )
         schema.observe_many(observed)
         del observed

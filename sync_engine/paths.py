@@ -109,14 +109,3 @@ def has_path(obj, parts: tuple[str, ...]) -> bool:
         else:
             return False
     return True
-
-
-def later_cursor(value, than) -> bool:
-    """Whether cursor ``value`` is later than ``than``: numbers numerically, anything else as text
-    (ISO 8601 timestamps in one format sort as text)."""
-    try:
-        if isinstance(value, bool) or isinstance(than, bool):
-            raise TypeError
-        return value > than
-    except TypeError:
-        return str(value) > str(than)

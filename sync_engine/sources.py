@@ -57,6 +57,9 @@ class Page:
     # What to check when this page holds the same records as an earlier one (how the source asked
     # for it: the parameter an upstream may not take), added to the run's error; asked only then.
     repeat_hint: Callable[[], str] | None = None
+    # The page was asked for by its position in the list (a page number, an offset, a link holding
+    # one): a record that moves while the run reads shifts the pages after it, so one may be skipped.
+    positional: bool = False
 
 
 @dataclass

@@ -15,7 +15,8 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 
-from sync_engine.paths import later_cursor, validate_path  # noqa: F401  (later_cursor: part of this API)
+from sync_engine.cursors import later_cursor  # noqa: F401  (part of this API)
+from sync_engine.paths import validate_path
 
 #: The keys of ``connector.incremental`` and what each holds: the validator below and the API's schema
 #: (``serializers.IncrementalField``) are both built from this table.

@@ -58,6 +58,9 @@ from sync_engine.sources import Page, RunContext, SourcePlan, register_source
 
 #: The ``source_type`` of connectors read by this source (the model's default).
 REST_SOURCE_TYPE = "rest"
+# Styles whose requests name a position in the list (page numbers, offsets, links that carry one):
+# see ``Page.positional``. A cursor names the record to continue after, wherever it has moved.
+POSITIONAL_STYLES = frozenset({"page", "offset", "next_url", "link_header"})
 
 
 @dataclass
@@ -430,6 +433,7 @@ class RestSource:
                         },
                         error=loop_error,
                         repeat_hint=paginator.repeat_hint,
+                        positional=current is not None and current.style in POSITIONAL_STYLES,
                     )
                     del read, response
                     if not more:
