@@ -37,6 +37,7 @@ from demo_extension.services.extract import validate_error_detection
 from demo_extension.services.incremental import (
     INCREMENTAL_KEY_HELP,
     INCREMENTAL_REQUIRED,
+    MAX_LOOKBACK,
     dropped_cursor_warning,
     validate_incremental_config,
 )
@@ -195,6 +196,10 @@ def _incremental_schema() -> type[serializers.Serializer]:
     for key, help_text in INCREMENTAL_KEY_HELP.items():
         if key in INCREMENTAL_REQUIRED:
             fields[key] = serializers.CharField(required=False, help_text=help_text)
+        elif key == "lookback":
+            fields[key] = serializers.FloatField(
+                required=False, allow_null=True, min_value=0, max_value=MAX_LOOKBACK, help_text=help_text
+            )
         else:
             fields[key] = serializers.JSONField(required=False, allow_null=True, help_text=help_text)
     return type("IncrementalConfig", (serializers.Serializer,), fields)

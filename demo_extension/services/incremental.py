@@ -8,6 +8,13 @@ that value for the next one.
 A POST connector (a search endpoint) sends it in its body instead: ``body_filter`` is a JSON object
 merged into the request body when there is a value to start from, with the text ``"{since}"``
 standing for that value (a whole string ``"{since}"`` becomes the value itself, number or text).
+
+``lookback`` (optional) sends the stored cursor moved that far back: seconds for a timestamp cursor,
+units for a number. An API whose ``updated_since`` is exclusive and whose timestamps have a second's
+resolution never sends again a record written in the very second of the stored cursor after the
+sync read that second; records changed while a sync read past them, or committed upstream late, are
+missed the same way. Read again, such records cost little: those stored unchanged are recognised by
+their source checksums and not written again.
 """
 
 from __future__ import annotations
@@ -15,8 +22,11 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 
-from sync_engine.cursors import later_cursor  # noqa: F401  (part of this API)
+from sync_engine.cursors import later_cursor, shifted_back  # noqa: F401  (later_cursor: part of this API)
 from sync_engine.paths import validate_path
+
+#: The largest ``incremental.lookback``: about 31 years in seconds, a year and more in milliseconds.
+MAX_LOOKBACK = 10**9
 
 #: The keys of ``connector.incremental`` and what each holds: the validator below and the API's schema
 #: (``serializers.IncrementalField``) are both built from this table.
@@ -26,6 +36,11 @@ INCREMENTAL_KEY_HELP = {
     "param": "Query parameter that sends that value to the API (e.g. updated_since). Required with "
     "cursor_field.",
     "initial_value": "What the first sync and a full refresh send (a string or a number); optional.",
+    "lookback": "Send the stored cursor moved this far back, so records written at or just before it "
+    "after a sync read past it are read again (unchanged ones are skipped): seconds for an ISO 8601 "
+    "timestamp cursor, units for a number (milliseconds for epoch milliseconds). A number from 0 to "
+    f"{MAX_LOOKBACK:,}; optional (default 0). E.g. 300 with an exclusive updated_since of one-second "
+    "resolution.",
     "body_filter": "With request_method POST, instead of param: a JSON object merged into the request body "
     'when there is a value to start from, "{since}" standing for it (e.g. Notion: {"filter": {"timestamp": '
     '"last_edited_time", "last_edited_time": {"on_or_after": "{since}"}}}).',
@@ -78,6 +93,19 @@ def validate_incremental_config(cfg) -> dict:
         if isinstance(value, bool) or not isinstance(value, str | int | float):
             raise ValueError("incremental.initial_value must be a string or a number.")
         clean["initial_value"] = value
+    lookback = cfg.get("lookback")
+    if lookback is not None:
+        if (
+            isinstance(lookback, bool)
+            or not isinstance(lookback, int | float)
+            or not 0 <= lookback <= MAX_LOOKBACK
+        ):
+            raise ValueError(
+                f"incremental.lookback must be a number from 0 to {MAX_LOOKBACK} (seconds for a "
+                "timestamp cursor, units for a number)."
+            )
+        if lookback:
+            clean["lookback"] = lookback
     return clean
 
 
@@ -87,12 +115,25 @@ class IncrementalConfig:
     param: str = ""
     initial_value: object = None
     body_filter: dict = field(default_factory=dict)
+    lookback: int | float = 0
+
+    def start(self, since):
+        """What a run that reads from ``since`` sends: ``since`` moved back by ``lookback``.
+        ``ValueError`` (naming the fix) for a cursor that is neither a number nor a timestamp."""
+        return shifted_back(since, self.lookback)
 
     def describe(self, since) -> str:
         """How a run's first log line says what it sends."""
+        try:
+            sent = self.start(since)
+        except ValueError:
+            sent = since  # the run fails on it, saying why
+        looked_back = ""
+        if sent != since:
+            looked_back = f" (the cursor {since} minus the lookback of {self.lookback:g})"
         if self.param:
-            return f"sending {self.param}={since}"
-        return f"sending the body filter with {since}"
+            return f"sending {self.param}={sent}{looked_back}"
+        return f"sending the body filter with {sent}{looked_back}"
 
     @classmethod
     def from_connector(cls, connector) -> IncrementalConfig | None:

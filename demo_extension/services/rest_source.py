@@ -298,11 +298,15 @@ class RestSource:
         base_params = base_query_params(connector)
         shape = configured_shape = RequestShape.of(connector)
         if self.incremental is not None and run.since is not None:
+            try:
+                start = self.incremental.start(run.since)
+            except ValueError as exc:
+                raise SyncProblem(str(exc)) from None
             if self.incremental.param:
-                base_params[self.incremental.param] = _param_text(run.since)
+                base_params[self.incremental.param] = _param_text(start)
             else:  # a search endpoint: the start goes into the POST body
                 shape = RequestShape(
-                    shape.method, merged(shape.body, with_since(self.incremental.body_filter, run.since))
+                    shape.method, merged(shape.body, with_since(self.incremental.body_filter, start))
                 )
         reader = PageReader(paginator, records_path, self.error_detection)
         origin = endpoint_origin(endpoint)

@@ -900,6 +900,30 @@ def test_an_incremental_body_filter_needs_post_and_the_since_placeholder(editor_
         assert words in response.json()["errors"]["incremental"][0]
 
 
+def test_an_incremental_lookback_is_a_number_of_seconds_or_units_from_zero(editor_client):
+    incremental = {"cursor_field": "updated_at", "param": "updated_since", "lookback": 300}
+    created = editor_client.post(URL, payload(incremental=incremental), format="json")
+    assert created.status_code == 201, created.content
+    assert created.json()["incremental"] == incremental
+    off = editor_client.patch(
+        f"{URL}{created.json()['id']}/", {"incremental": {**incremental, "lookback": 0}}, format="json"
+    )
+    assert off.status_code == 200, off.content
+    assert "lookback" not in off.json()["incremental"]  # 0: no lookback
+
+    for lookback in (-1, "5m", True, [60], 10**10):
+        response = editor_client.post(
+            URL,
+            payload(name=f"refused {lookback!r}", incremental={**incremental, "lookback": lookback}),
+            format="json",
+        )
+        assert response.status_code == 400, response.content
+        assert (
+            "incremental.lookback must be a number from 0 to 1000000000"
+            in (response.json()["errors"]["incremental"][0])
+        )
+
+
 # --- the tenant's quota ---------------------------------------------------------------------------
 
 

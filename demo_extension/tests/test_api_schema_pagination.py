@@ -51,6 +51,9 @@ def test_the_incremental_and_rules_schemas_are_built_from_the_keys_their_validat
     assert connector["incremental"]["allOf"][0]["$ref"].endswith("/IncrementalConfig")
     assert connector["transformation_rules"]["allOf"][0]["$ref"].endswith("/TransformationRules")
     assert list(components["IncrementalConfig"]["properties"]) == list(INCREMENTAL_KEYS)
+    lookback = components["IncrementalConfig"]["properties"]["lookback"]
+    assert (lookback["type"], lookback["minimum"], lookback["nullable"]) == ("number", 0, True)
+    assert "seconds for an ISO 8601 timestamp cursor" in lookback["description"]
     rules = components["TransformationRules"]["properties"]
     assert list(rules) == list(RULE_KEYS)
     assert rules["type_conversions"]["additionalProperties"]["enum"] == list(SUPPORTED_TYPES)

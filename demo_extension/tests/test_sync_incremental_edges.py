@@ -1,4 +1,4 @@
-"""Incremental syncs at their edges: cursors in several formats, records
+"""Incremental syncs at their edges: ties at the cursor, lookback, cursors in several formats, records
 that move while a sync pages, records without a cursor, page caps, resumes and cancels.
 
 The upstream is a real HTTP server: ``/items?updated_since=S&page=N&per_page=K`` serves the records
@@ -15,7 +15,7 @@ import pytest
 from demo_extension.models import SyncStatus
 from demo_extension.tests import sync_support
 from demo_extension.tests.sync_support import run_sync, stored_records
-from sync_engine.cursors import later_cursor
+from sync_engine.cursors import later_cursor, shifted_back
 
 fast_retries = sync_support.fast_retries
 fault_server = sync_support.fault_server
@@ -97,6 +97,93 @@ def items_connector(make_connector, server, *, page_size: int = 10, **incrementa
 
 def sent_since(upstream: ItemsUpstream) -> set:
     return {since for since, _page in upstream.asked}
+
+
+# --- ties at the cursor: lookback -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("lookback", "read_again"), [(None, False), (60, True)])
+def test_a_record_written_in_the_second_of_the_cursor_after_a_sync_is_read_only_with_a_lookback(
+    fault_server, items, make_connector, lookback, read_again
+):
+    # An exclusive updated_since of one-second resolution: record 3, written in the second of the
+    # stored cursor after the first sync read it, is never sent again without a lookback.
+    for number in (1, 2):
+        items.put(number, at(number * 5))
+    extra = {"lookback": lookback} if lookback is not None else {}
+    connector = items_connector(make_connector, fault_server, **extra)
+    assert run_sync(connector).status == SyncStatus.SUCCESS
+    items.put(3, at(10))  # the same second as record 2, the stored cursor
+    items.asked.clear()
+
+    log = run_sync(connector)
+
+    assert log.status == SyncStatus.SUCCESS
+    assert ("3" in stored_records(connector)) is read_again
+    if read_again:
+        assert sent_since(items) == {at(10 - 60)}  # the cursor minus 60 s, written as the cursor is
+        assert (log.records_created, log.records_unchanged) == (1, 2)  # read again, not written again
+        connector.refresh_from_db()
+        assert connector.incremental_cursor == at(10)
+        assert any(
+            f"sending updated_since={at(-50)} (the cursor {at(10)} minus the lookback of 60)" in e
+            for e in sync_support.events(log)
+        )
+    else:
+        assert sent_since(items) == {at(10)}
+
+
+def test_a_lookback_moves_a_numeric_cursor_back_by_units(fault_server, make_connector):
+    from demo_extension.tests.test_sync_incremental import SinceUpstream, numbered
+
+    upstream = SinceUpstream(fault_server)
+    upstream.records = numbered(1, 20)
+    connector = make_connector(
+        api_endpoint=sync_support.fault_url(fault_server),
+        auth_type="none",
+        incremental={"cursor_field": "seq", "param": "since", "lookback": 5},
+    )
+    run_sync(connector)
+
+    again = run_sync(connector)
+
+    assert upstream.asked == [None, "15"]
+    assert (again.status, again.records_processed, again.records_unchanged) == (SyncStatus.SUCCESS, 5, 5)
+
+
+@pytest.mark.parametrize(
+    ("cursor", "lookback", "sent"),
+    [
+        ("2024-03-01T10:00:05Z", 60, "2024-03-01T09:59:05Z"),
+        ("2024-03-01T10:00:05+02:00", 10, "2024-03-01T09:59:55+02:00"),
+        ("2024-03-01T00:00:05.250-05:00", 10, "2024-02-29T23:59:55.250-05:00"),
+        ("2024-03-01T10:00:05.123456789Z", 0.5, "2024-03-01T10:00:04.623456000Z"),
+        ("2024-03-01 10:00:05", 5, "2024-03-01 10:00:00"),
+        ("2024-03-01T10:00Z", 30, "2024-03-01T09:59Z"),  # minutes: cut, never later
+        ("2024-03-01", 1, "2024-02-29"),
+        (1709287205, 300, 1709286905),
+        (1709287205000, 300_000, 1709286905000),
+        ("1709287205", 300, "1709286905"),
+        (12.5, 2, 10.5),
+    ],
+)
+def test_a_lookback_keeps_the_cursors_format(cursor, lookback, sent):
+    assert shifted_back(cursor, lookback) == sent
+
+
+def test_a_lookback_on_a_cursor_that_is_neither_a_number_nor_a_timestamp_fails_the_sync(
+    fault_server, items, make_connector
+):
+    items.put(1, "not a time")
+    connector = items_connector(make_connector, fault_server, lookback=60)
+    connector.incremental_cursor = "abc"
+    connector.save()
+
+    log = run_sync(connector)
+
+    assert log.status == SyncStatus.FAILED
+    assert "incremental.lookback is set, but the stored cursor 'abc' is neither a number" in log.error_message
+    assert items.asked == []
 
 
 # --- cursors in several formats ---------------------------------------------------------------------

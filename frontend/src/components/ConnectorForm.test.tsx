@@ -544,6 +544,40 @@ describe("the edit form's incremental setting", () => {
     expect(screen.queryByLabelText("Incremental: body filter (JSON object)")).toBeNull();
   });
 
+  it("shows the stored lookback, sends a typed one as a number, and refuses one that is no number at its field", async () => {
+    const onSubmit = vi.fn(async (_input: ConnectorInput) => {});
+    const stored = connector({ incremental: { cursor_field: "updated_at", param: "updated_since", lookback: 60 } });
+    renderInRouter(<ConnectorForm connector={stored} onSubmit={onSubmit} />);
+    const field = screen.getByLabelText("Incremental: lookback") as HTMLInputElement;
+    expect(field.value).toBe("60");
+    const save = () => fireEvent.submit(screen.getByRole("form", { name: /^Edit / }));
+    fireEvent.change(field, { target: { value: "5m" } });
+    save();
+    await vi.waitFor(() => expect(document.getElementById(`${field.id}-error`)?.textContent).toMatch(/^A number of seconds/));
+    expect(onSubmit).not.toHaveBeenCalled();
+    fireEvent.change(field, { target: { value: "300" } });
+    save();
+    await vi.waitFor(() => expect(onSubmit).toHaveBeenCalledTimes(1));
+    expect(onSubmit.mock.calls[0]?.[0].incremental).toEqual({ cursor_field: "updated_at", param: "updated_since", lookback: 300 });
+    fireEvent.change(field, { target: { value: "" } });
+    save();
+    await vi.waitFor(() => expect(onSubmit).toHaveBeenCalledTimes(2));
+    expect(onSubmit.mock.calls[1]?.[0].incremental).toEqual({ cursor_field: "updated_at", param: "updated_since" });
+  });
+
+  it("shows the API's refusal of a lookback at the lookback field", async () => {
+    const message = "incremental.lookback must be a number from 0 to 1000000000 (seconds for a timestamp cursor, units for a number).";
+    const onSubmit = vi.fn(async (_input: ConnectorInput) => {
+      throw new ApiError(400, `incremental: ${message}`, { detail: `incremental: ${message}`, errors: { incremental: [message] } });
+    });
+    renderInRouter(<ConnectorForm connector={connector({ incremental: { cursor_field: "t", param: "since" } })} onSubmit={onSubmit} />);
+    const field = screen.getByLabelText("Incremental: lookback");
+    fireEvent.change(field, { target: { value: "10" } });
+    fireEvent.submit(screen.getByRole("form", { name: /^Edit / }));
+    await vi.waitFor(() => expect(document.getElementById(`${field.id}-error`)?.textContent).toBe(message));
+    expect(screen.getByLabelText("Incremental: cursor field").getAttribute("aria-invalid")).toBeNull();
+  });
+
   it("sends a query parameter typed instead of the body filter, and {} once both fields are cleared", async () => {
     const onSubmit = vi.fn(async (_input: ConnectorInput) => {});
     const stored = connector({ incremental: { cursor_field: "updated_at", body_filter: filter } });

@@ -454,6 +454,8 @@ export interface IncrementalValues {
   param: string;
   /** A POST connector's body filter as typed: JSON text holding "{since}"; empty for none. */
   body_filter: string;
+  /** How far back of the stored cursor a sync starts (seconds, or units of a numeric cursor), as typed; empty or absent for none. */
+  lookback?: string;
 }
 
 /** A stored incremental setting as form values. */
@@ -464,6 +466,7 @@ export function incrementalValuesOf(stored: JsonValue | undefined): IncrementalV
     if (typeof stored.param === "string") out.param = stored.param;
     const filter = stored.body_filter;
     if (isJsonObject(filter)) out.body_filter = prettyJson(filter);
+    if (typeof stored.lookback === "number") out.lookback = String(stored.lookback);
   }
   return out;
 }
@@ -479,7 +482,15 @@ export function incrementalSummary(incremental: JsonValue | undefined): string {
 }
 
 /** Form error keys of the incremental fields (the API answers every incremental error under `incremental`). */
-export const INCREMENTAL_ERROR_KEYS = { cursor_field: "incremental", param: "incremental_param", body_filter: "incremental_body_filter" } as const;
+export const INCREMENTAL_ERROR_KEYS = {
+  cursor_field: "incremental",
+  param: "incremental_param",
+  body_filter: "incremental_body_filter",
+  lookback: "incremental_lookback",
+} as const;
+
+/** The largest lookback the API takes (incremental.MAX_LOOKBACK). */
+export const MAX_LOOKBACK = 1_000_000_000;
 
 /** Where the start of an incremental run goes, for the API's "{since}" placeholder. */
 export const SINCE = "{since}";
@@ -487,7 +498,8 @@ export const SINCE = "{since}";
 /**
  * The incremental setting to send, checked as the API checks it: the form's cursor field with its
  * query parameter or (POST only) its body filter, over the keys of the stored setting that the
- * form does not show (`initial_value`, set through the API), so that saving the form keeps them;
+ * form does not show (`initial_value`, set through the API), so that saving the form keeps them,
+ * and the lookback (a number; sent only when above 0);
  * `{}` when every field is empty. A body filter typed before switching to GET is not sent.
  * Errors are keyed by the form's error key of the field they belong to (INCREMENTAL_ERROR_KEYS).
  */
@@ -499,7 +511,8 @@ export function incrementalInput(
   const field = values.cursor_field.trim();
   const name = values.param.trim();
   const text = method === "POST" ? values.body_filter.trim() : "";
-  if (!field && !name && !text) return { input: {} };
+  const lookbackText = (values.lookback ?? "").trim();
+  if (!field && !name && !text && !lookbackText) return { input: {} };
   const errors: Partial<Record<keyof IncrementalValues, string>> = {};
   let filter: { [key: string]: JsonValue } | null = null;
   if (text) {
@@ -515,6 +528,10 @@ export function incrementalInput(
       filter = parsed;
     }
   }
+  const lookback = lookbackText === "" ? 0 : Number(lookbackText);
+  if (!/^\d+(\.\d+)?$/.test(lookbackText || "0") || !(lookback <= MAX_LOOKBACK)) {
+    errors.lookback = `A number of seconds (or units of a numeric cursor) from 0 to ${MAX_LOOKBACK.toLocaleString("en")}, or empty for none.`;
+  }
   if (name && text) errors.param = "The start goes into the query parameter or the body filter, not both: empty one of them.";
   if (!field) errors.cursor_field = "Name the record field that grows (e.g. updated_at), or empty the incremental fields.";
   else if (!name && !text) errors.param = method === "POST" ? "Name the query parameter, or write a body filter below." : "Name the query parameter that gets the start, e.g. updated_since.";
@@ -527,5 +544,8 @@ export function incrementalInput(
     isJsonObject(stored) ? { ...stored } : {};
   delete kept.param;
   delete kept.body_filter;
-  return { input: { ...kept, cursor_field: field, ...(filter ? { body_filter: filter } : { param: name }) } };
+  delete kept.lookback;
+  return {
+    input: { ...kept, cursor_field: field, ...(filter ? { body_filter: filter } : { param: name }), ...(lookback ? { lookback } : {}) },
+  };
 }

@@ -214,9 +214,11 @@ export function IncrementalFields({
   const id = (name: string) => `${idPrefix}-${name}`;
   const set = <K extends keyof IncrementalValues>(key: K, value: IncrementalValues[K]) => onChange({ ...values, [key]: value });
   const filterErrors = [...(errors[INCREMENTAL_ERROR_KEYS.body_filter] ?? [])];
+  const lookbackErrors = [...(errors[INCREMENTAL_ERROR_KEYS.lookback] ?? [])];
   const cursorErrors: string[] = [];
   for (const message of errors[INCREMENTAL_ERROR_KEYS.cursor_field] ?? []) {
-    (method === "POST" && message.includes("body_filter") ? filterErrors : cursorErrors).push(message);
+    if (message.includes("incremental.lookback")) lookbackErrors.push(message);
+    else (method === "POST" && message.includes("body_filter") ? filterErrors : cursorErrors).push(message);
   }
   return (
     <>
@@ -242,6 +244,14 @@ export function IncrementalFields({
           <textarea id={id("body_filter")} rows={4} spellCheck={false} value={values.body_filter} onChange={(ev) => set("body_filter", ev.target.value)} />
         </Field>
       ) : null}
+      <Field
+        label="Incremental: lookback"
+        htmlFor={id("lookback")}
+        errors={lookbackErrors}
+        hint="Start this far before the stored cursor, so records written at or just before it after a sync read past it are read again (unchanged ones are skipped): seconds for a timestamp cursor, units for a number. E.g. 300; empty for none."
+      >
+        <input id={id("lookback")} inputMode="decimal" value={values.lookback ?? ""} onChange={(ev) => set("lookback", ev.target.value)} />
+      </Field>
     </>
   );
 }
