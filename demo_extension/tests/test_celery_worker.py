@@ -230,6 +230,50 @@ def test_a_sync_whose_worker_is_killed_resumes_from_its_checkpoint_on_a_new_work
     assert len(records_of(connector)) == 200
 
 
+def test_an_incremental_sync_whose_worker_is_killed_keeps_the_cursor_and_resumes_from_the_same_start(
+    start_worker, sample_upstream, make_connector, editor_client, settings
+):
+    # A run killed mid-way must not have moved the cursor, and its resumption must send the start
+    # its first attempt sent: continuing page numbers from a later start would skip records.
+    from demo_extension.sample_upstream import created_at_of
+
+    settings.MIGRATEIQ_SYNC_STALE_AFTER_SECONDS = 1
+    upstream = sample_upstream(records=100, page_size=20, style="page")
+    connector = make_connector(
+        upstream=upstream,
+        name="incremental killed mid-sync",
+        incremental={"cursor_field": "created_at", "param": "updated_since"},
+    )
+    assert DataSyncService(connector).sync_data().status == SyncStatus.SUCCESS
+    upstream.update(records=300, slow_ms=300)
+    upstream.clear_requests()
+    worker = start_worker(allow=[upstream.netloc])
+
+    response = editor_client.post(SYNC_URL.format(connector.pk) + "?wait=0")
+    sync_log = SyncLog.objects.get(pk=response.json()["id"])
+
+    def three_pages_committed():
+        sync_log.refresh_from_db()
+        return sync_log.status == SyncStatus.RUNNING and sync_log.pages_fetched >= 3
+
+    wait_until(three_pages_committed, 30, "three committed pages")
+    worker.kill()
+    connector.refresh_from_db()
+    assert connector.incremental_cursor == created_at_of(100)  # not the killed run's high-water mark
+    wait_until(
+        lambda: runs.reap_stale_syncs()["requeued"] == [sync_log.pk], 10, "the reaper to requeue the sync"
+    )
+    upstream.update(slow_ms=0)
+    start_worker(allow=[upstream.netloc])
+
+    sync_log = wait_for_status(sync_log, SyncStatus.SUCCESS)
+    assert sync_log.attempts == 2
+    assert {request["query"].get("updated_since") for request in upstream.requests} == {created_at_of(100)}
+    assert SyncedRecord.objects.filter(connector=connector).count() == 300
+    connector.refresh_from_db()
+    assert connector.incremental_cursor == created_at_of(300)
+
+
 def test_a_sync_that_kills_its_worker_every_time_fails_after_the_attempt_limit(
     start_worker, sample_upstream, make_connector, settings
 ):
