@@ -40,7 +40,12 @@ from demo_extension.services.extract import (
     says_nothing_more,
     validate_error_detection,
 )
-from demo_extension.services.incremental import IncrementalConfig, merged, with_since
+from demo_extension.services.incremental import (
+    IncrementalConfig,
+    merged,
+    validate_incremental_config,
+    with_since,
+)
 from demo_extension.services.pagination import (
     FetchedPage,
     PageRequest,
@@ -226,6 +231,15 @@ class RestSource:
             return (
                 "The connector's request_method or request_body changed since this run's checkpoint was "
                 "made (its pages answer another query); it cannot be resumed. Start a new sync instead."
+            )
+        saved_incremental = position.get("incremental")
+        if saved_incremental is not None and saved_incremental != incremental_fingerprint(connector):
+            # The pages after the checkpoint would be those of another filter: with page numbers or
+            # offsets, a narrower one skips the records that moved up into pages already read.
+            return (
+                "The connector's incremental setting (its param, body_filter, lookback or cursor_field) "
+                "changed since this run's checkpoint was made (its pages answer another filter); it "
+                "cannot be resumed. Start a new sync instead."
             )
         return ""
 
@@ -424,6 +438,7 @@ class RestSource:
                             "pagination": {"config": paginator.config, "state": dict(paginator.state)},
                             "records_path": reader.records_path,
                             "request": configured_shape.fingerprint(),
+                            "incremental": incremental_fingerprint(self.connector),
                             "partial": partial,
                         },
                         plain=read.plain,
@@ -627,6 +642,19 @@ def error_detection_config(connector) -> dict:
         return validate_error_detection(connector.error_detection)
     except ValueError as exc:
         raise SyncProblem(f"Invalid error_detection: {exc}") from None
+
+
+def incremental_fingerprint(connector) -> str:
+    """What a checkpoint keeps of the connector's incremental setting (what decides the filter its
+    pages answer; not ``initial_value``: the run's start is kept with the checkpoint), to refuse
+    resuming it under another one. "" when the setting is invalid (the run fails on it anyway)."""
+    try:
+        config = validate_incremental_config(connector.incremental)
+    except ValueError:
+        return ""
+    config.pop("initial_value", None)
+    text = json.dumps(config, sort_keys=True, separators=(",", ":"))
+    return hashlib.blake2b(text.encode(), digest_size=12).hexdigest()
 
 
 def incremental_config(connector) -> IncrementalConfig | None:

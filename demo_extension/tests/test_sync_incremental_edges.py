@@ -391,6 +391,22 @@ def test_a_record_updated_to_the_end_of_an_oldest_first_list_while_a_sync_pages_
     assert {record["v"] for key, record in stored_records(connector).items() if key != "5"} == {2}
 
 
+def page_two_down(server, upstream: ItemsUpstream) -> dict:
+    """Make ``server`` answer page 2 with a 503 while the returned ``state["down"]`` is true."""
+    from werkzeug.wrappers import Response
+
+    state = {"down": True}
+
+    def answer(request):
+        if request.args.get("page") == "2" and state["down"]:
+            return Response('{"error": "down"}', status=503, content_type="application/json")
+        return upstream._answer(request)
+
+    server.clear()
+    server.expect_request("/items").respond_with_handler(answer)
+    return state
+
+
 # --- full refresh, resume, cancel -------------------------------------------------------------------
 
 
@@ -402,18 +418,7 @@ def test_a_resumed_run_ends_with_the_latest_cursor_of_every_page_it_committed(
     for number in range(1, 31):
         upstream.put(number, at(number))
     connector = items_connector(make_connector, fault_server)
-    state = {"down": True}
-    original = upstream._answer
-
-    def flaky(request):
-        from werkzeug.wrappers import Response
-
-        if request.args.get("page") == "2" and state["down"]:
-            return Response('{"error": "down"}', status=503, content_type="application/json")
-        return original(request)
-
-    fault_server.clear()
-    fault_server.expect_request("/items").respond_with_handler(flaky)
+    state = page_two_down(fault_server, upstream)
     failed = run_sync(connector)
     assert (failed.status, failed.pages_fetched) == (SyncStatus.FAILED, 1)
     connector.refresh_from_db()
@@ -426,6 +431,38 @@ def test_a_resumed_run_ends_with_the_latest_cursor_of_every_page_it_committed(
     connector.refresh_from_db()
     assert connector.incremental_cursor == at(30)
     assert len(stored_records(connector)) == 30
+
+
+def test_a_failed_run_is_not_resumed_once_its_incremental_setting_changed(
+    fast_retries, fault_server, make_connector
+):
+    # before: attempt 1 read page 1 of the records after at(-1200) (the lookback); the resume, with
+    # the lookback removed, read page 2 of the records after at(0), a list 15 records shorter: records
+    # 16-25 moved up into page 1, were read by neither attempt, and the cursor went past them
+    upstream = ItemsUpstream(fault_server)
+    for number in range(1, 41):
+        upstream.put(number, at(number * 60 - 900))
+    connector = items_connector(make_connector, fault_server, initial_value=at(0), lookback=1200)
+    state = page_two_down(fault_server, upstream)
+    sync_support.set_request_concurrency(connector, 1)
+    failed = run_sync(connector)
+    assert (failed.status, failed.pages_fetched) == (SyncStatus.FAILED, 1)
+    state["down"] = False
+    connector.incremental = {"cursor_field": "updated_at", "param": "updated_since", "initial_value": at(0)}
+    connector.save()
+
+    resumed = run_sync(connector, sync_log=failed)
+
+    assert resumed.status == SyncStatus.FAILED
+    assert "incremental setting (its param, body_filter, lookback or cursor_field) changed" in (
+        resumed.error_message
+    )
+    connector.refresh_from_db()
+    assert connector.incremental_cursor is None
+    fresh = run_sync(connector)
+    assert fresh.status == SyncStatus.SUCCESS
+    # records 11-15 lie before at(0), the start now set: only the first attempt's lookback reached them
+    assert sorted(int(key) for key in stored_records(connector)) == [*range(1, 11), *range(16, 41)]
 
 
 def test_a_cancelled_run_keeps_the_cursor(fault_server, items, make_connector):
