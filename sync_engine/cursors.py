@@ -42,6 +42,12 @@ def is_cursor_value(value) -> bool:
     return isinstance(value, str) and value != ""
 
 
+def dated_after(value, day: str) -> bool:
+    """Whether ``value`` is a timestamp (or date) text whose date is later than ``day``
+    (``YYYY-MM-DD``): a text comparison of the date part, whatever the offset."""
+    return type(value) is str and value[:10] > day and value[4:5] == "-" and value[7:8] == "-"
+
+
 def _timestamp(text: str):
     """``(instant, match)`` of an ISO 8601 timestamp, or None."""
     match = _TIMESTAMP.fullmatch(text)

@@ -31,6 +31,7 @@ import time
 from collections import deque
 from collections.abc import Callable
 from contextlib import closing, contextmanager
+from datetime import timedelta
 from functools import partial
 
 from celery.exceptions import SoftTimeLimitExceeded
@@ -193,6 +194,8 @@ class _Run:
         # Committed records without a usable cursor value, the first odd one seen (see PageWork), and
         # whether a record's cursor was earlier than one read before it (the upstream's order).
         self.no_cursor, self.odd_cursor, self.unordered = 0, None, False
+        # Records whose timestamp cursor is dated after tomorrow, and the first such value.
+        self.future, self.future_cursor = 0, None
         # The connector's schema fields when this run (or its resumption) began; None before.
         self.schema_before: list[dict] | None = None
         self.schema_was_full = False  # the schema left fields out already (schema.is_full)
@@ -483,6 +486,7 @@ class _Run:
             high_water=checkpoint.high_water,
             first_load=first_load,
             full_refresh=self.full_refresh,
+            future_after=(timezone.now() + timedelta(days=1)).date().isoformat(),
         )
         # Forked before the committer's thread and the source's fetches start (see builds.py).
         builds = builds_for(builder)
@@ -620,6 +624,9 @@ class _Run:
                         if self.odd_cursor is None:
                             self.odd_cursor = work.odd_cursor
                         self.unordered = self.unordered or work.unordered
+                        self.future += work.future
+                        if self.future_cursor is None:
+                            self.future_cursor = work.future_cursor
                         positional = positional or page.positional
                         repeats += work.duplicates
                         announced = page.run_fields.get("records_total")
@@ -742,6 +749,13 @@ class _Run:
                 "track them, and an upstream filtering by that field may not send them again when they "
                 "change. If no record has it, the path is probably wrong (the cursor then never moves "
                 "and every sync reads everything)."
+            )
+        if self.future:
+            self.warnings.append(
+                f"{self.future} record(s) had an incremental cursor dated after tomorrow (such as "
+                f"{redact(str(self.future_cursor))[:40]!r}): they are stored, but the cursor does not move "
+                "to it, since every later sync would then skip the records written until that date; "
+                "they are read again by each sync (those unchanged are skipped)."
             )
         if self.capped and self.unordered:
             self.warnings.append(

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
 
-from sync_engine.cursors import is_cursor_value, later_cursor
+from sync_engine.cursors import dated_after, is_cursor_value, later_cursor
 from sync_engine.errors import SyncProblem
 from sync_engine.paths import get_path, path_parts
 from sync_engine.records import UnstorableRecord, encode_record, source_checksum, source_hasher
@@ -88,6 +88,10 @@ class PageWork:
     # A record of the page had a cursor earlier than the run's highest before it: the upstream does
     # not serve the records in ascending cursor order.
     unordered: bool = False
+    # Records whose cursor is a timestamp dated after ``PageBuilder.future_after`` (not the cursor),
+    # and the first of those values.
+    future: int = 0
+    future_cursor: object = None
 
     @property
     def quiet(self) -> bool:
@@ -109,6 +113,7 @@ class PageBuilder:
         high_water=None,
         first_load: bool = False,
         full_refresh: bool = False,
+        future_after: str | None = None,
         pages_in_flight: int = PAGES_IN_FLIGHT,
     ):
         self.rules = rules
@@ -117,6 +122,10 @@ class PageBuilder:
         self.cursor_parts = path_parts(cursor_field) if cursor_field else None
         self.key_mode = key_mode  # "primary_key" or "content_hash", chosen on the first page
         self.high_water = high_water
+        # A date (YYYY-MM-DD): a timestamp cursor dated after it is in the future (a placeholder such
+        # as 9999-12-31, a wrong clock) and never becomes the high-water mark: stored as the cursor,
+        # every later sync would skip the records written until then.
+        self.future_after = future_after
         self.first_load = first_load  # the connector had no records when the run started
         self.full_refresh = full_refresh
         # The ids written by the last pages handed to the committer: not yet visible to a lookup.
@@ -207,6 +216,7 @@ class PageBuilder:
         duplicates = 0
         holds_cursor = False
         no_cursor, odd_cursor, unordered = 0, None, False
+        future, future_cursor, future_after = 0, None, self.future_after
         observed: list[dict] = []  # the records written, for the schema (merged once for the page)
         for index, raw in enumerate(records):
             if type(raw) is not dict:
@@ -219,7 +229,12 @@ class PageBuilder:
                     if odd_cursor is None and value is not None:
                         odd_cursor = value
                 elif high_water is None or later_cursor(value, high_water):
-                    high_water = value
+                    if future_after is not None and dated_after(value, future_after):
+                        future += 1
+                        if future_cursor is None:
+                            future_cursor = value
+                    else:
+                        high_water = value
                 elif not unordered and later_cursor(high_water, value):
                     unordered = True
             source = sources[index] if sources is not None else ""
@@ -296,6 +311,8 @@ class PageBuilder:
             no_cursor=no_cursor,
             odd_cursor=odd_cursor,
             unordered=unordered,
+            future=future,
+            future_cursor=future_cursor,
         )
         schema.observe_many(observed)
         del observed

@@ -275,6 +275,28 @@ def test_records_without_a_usable_cursor_value_are_stored_and_do_not_become_the_
     ), log.warnings
 
 
+def test_a_record_dated_in_the_future_does_not_become_the_cursor(fault_server, items, make_connector):
+    # before: the cursor became 9999-12-31T00:00:00Z, and every later sync asked for records after it,
+    # so record 3, written after the first sync, was never read
+    items.put(1, at(5))
+    items.put(2, "9999-12-31T00:00:00Z")
+    connector = items_connector(make_connector, fault_server)
+
+    first = run_sync(connector)
+
+    connector.refresh_from_db()
+    assert connector.incremental_cursor == at(5)
+    assert any(
+        "1 record(s) had an incremental cursor dated after tomorrow (such as '9999-12-31T00:00:00Z')" in w
+        for w in first.warnings
+    ), first.warnings
+    items.put(3, at(50))
+    second = run_sync(connector)
+    assert second.status == SyncStatus.SUCCESS
+    assert "3" in stored_records(connector)
+    assert (second.records_created, second.records_unchanged) == (1, 1)  # record 2 read again, unchanged
+
+
 def test_a_cursor_field_no_record_has_warns_and_never_moves_the_cursor(fault_server, items, make_connector):
     items.put(1, at(5))
     connector = make_connector(
