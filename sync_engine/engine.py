@@ -193,9 +193,11 @@ class _Run:
         self.holds_cursor = False
         # Committed records without a usable cursor value, the first odd one seen (see PageWork), and
         # whether a record's cursor was earlier than one read before it (the upstream's order).
-        self.no_cursor, self.odd_cursor, self.unordered = 0, None, False
+        self.no_cursor, self.unordered = 0, False
+        self.odd_cursor: object = None
         # Records whose timestamp cursor is dated after tomorrow, and the first such value.
-        self.future, self.future_cursor = 0, None
+        self.future = 0
+        self.future_cursor: object = None
         # The connector's schema fields when this run (or its resumption) began; None before.
         self.schema_before: list[dict] | None = None
         self.schema_was_full = False  # the schema left fields out already (schema.is_full)
