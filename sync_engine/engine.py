@@ -703,6 +703,8 @@ class _Run:
                     self.run.records_total if lowest_total is None else lowest_total,
                     rules.primary_key,
                 )
+            if self.full_refresh and whole_run and positional and repeats and self.incomplete is None:
+                self.incomplete = self._moved_list_deletes_nothing(repeats)
         if positional and plan.cursor_field is not None and self.incomplete is None and seq_start is not None:
             self.incomplete = self._moved_records_shortfall(seq_start)
         status = self._final_status()
@@ -711,6 +713,24 @@ class _Run:
         # ascending cursor order: otherwise the unread pages may hold records earlier than it.
         held_by_cap = bool(self.capped) and self.unordered
         return status, plan.cursor_field is not None and not self.incomplete and not held_by_cap
+
+    def _moved_list_deletes_nothing(self, repeats: int) -> str | None:
+        """Why a complete full refresh of positional pages that read ``repeats`` records twice marks
+        nothing deleted, or None when it did not miss any stored record. A record read twice shows
+        the list moved while it was read: one that changed left its place for the end, every record
+        after that place went up one, and the one that slid onto a page already read was read by
+        neither page. It is alive upstream, and indistinguishable here from one that is gone."""
+        connector_id = self.connector.pk
+        unseen = live_record_count(connector_id) - seen_count(connector_id, self.run.pk)
+        if unseen <= 0:
+            return None
+        return (
+            f"{repeats} record(s) were read twice across this full refresh's pages, which are asked for "
+            "by position (page numbers, offsets): the list moved while it was read, so the "
+            f"{unseen} stored record(s) it did not read may have slid past a page rather than gone "
+            "upstream. None is marked deleted; run the full refresh again (cursor pagination, or an "
+            "upstream list that does not reorder while read, avoids this)."
+        )
 
     def _moved_records_shortfall(self, seq_start: int) -> str | None:
         """Why an incremental run of positional pages cannot know it read every record, or None.

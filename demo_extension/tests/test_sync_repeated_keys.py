@@ -94,3 +94,22 @@ def test_a_full_refresh_warns_of_keys_repeated_across_its_pages(fault_server, ma
     ]
     # A plain re-sync of the same pages cannot tell across pages (it keeps no set of the run's keys).
     assert _repeat_warnings(run_sync(connector)) == []
+
+
+def test_a_full_refresh_over_a_list_that_moved_marks_nothing_deleted(fault_server, make_connector):  # noqa: F811
+    # [1, 2, 3, 4] in pages of two; record 1 changes after page 1 was read and moves to the end
+    # ([2, 3, 4, 1]), so page 2 holds 4 and 1 and record 3 slid onto page 1, read by neither page.
+    # Before: the full refresh ended SUCCESS and marked record 3, alive upstream, deleted.
+    serve_pages(fault_server, {"1": [{"id": 1}, {"id": 2}], "2": [{"id": 3}, {"id": 4}]})
+    connector = page_numbered_connector(make_connector, fault_server)
+    assert run_sync(connector).records_created == 4
+    serve_pages(fault_server, {"1": [{"id": 1}, {"id": 2}], "2": [{"id": 4}, {"id": 1, "v": 2}]})
+
+    refresh = run_sync(connector, full_refresh=True)
+
+    assert refresh.status == SyncStatus.PARTIAL
+    assert refresh.records_deleted == 0
+    assert "1 record(s) were read twice across this full refresh's pages" in refresh.error_message
+    assert "the 1 stored record(s) it did not read may have slid past a page" in refresh.error_message
+    assert set(stored_records(connector)) == {"1", "2", "3", "4"}
+    assert stored_records(connector)["1"] == {"id": 1, "v": 2}
