@@ -2,6 +2,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from audit.models import AuditEvent
+from audit.selectors import activity_models, existing_objects, object_references
 
 
 class ActorSerializer(serializers.Serializer):
@@ -13,8 +14,29 @@ class ActorSerializer(serializers.Serializer):
     )
 
 
+class ObjectReferenceSerializer(serializers.Serializer):
+    where = serializers.CharField(
+        help_text='Where the event names it: "target" (target_type / target_id) or a key of detail '
+        '(e.g. "connector_id").'
+    )
+    type = serializers.CharField(help_text="The kind of object (a target_type value).")
+    id = serializers.CharField()
+    exists = serializers.BooleanField(help_text="False once the object has been deleted.")
+
+
+class AuditEventListSerializer(serializers.ListSerializer):
+    """A page of events, with whether the objects they name exist asked once for the whole page."""
+
+    def to_representation(self, data):
+        events = list(data.all() if hasattr(data, "all") else data)
+        if events:
+            self.context["existing_objects"] = existing_objects(events, events[0].tenant_id)
+        return super().to_representation(events)
+
+
 class AuditEventSerializer(serializers.ModelSerializer):
     actor = serializers.SerializerMethodField()
+    objects = serializers.SerializerMethodField()
     fields = serializers.ListField(
         child=serializers.CharField(), help_text="Names of the fields set or changed."
     )
@@ -33,8 +55,10 @@ class AuditEventSerializer(serializers.ModelSerializer):
             "detail",
             "ip",
             "request_id",
+            "objects",
         ]
         read_only_fields = fields
+        list_serializer_class = AuditEventListSerializer
 
     @extend_schema_field(
         ActorSerializer(
@@ -49,6 +73,22 @@ class AuditEventSerializer(serializers.ModelSerializer):
         if obj.actor_id is None:
             return None  # the system: a schedule, the engine, an operator command
         return {"id": obj.actor_id, "email": obj.actor_email, "anonymous": False}
+
+    @extend_schema_field(
+        ObjectReferenceSerializer(
+            many=True,
+            help_text="The objects the event names (its target, and detail's <type>_id values) and "
+            "whether each still exists, for a link to it or a word that it was deleted.",
+        )
+    )
+    def get_objects(self, obj):
+        existing = self.context.get("existing_objects")
+        if existing is None:
+            existing = existing_objects([obj], obj.tenant_id)
+        return [
+            {"where": where, "type": noun, "id": pk, "exists": (noun, pk) in existing}
+            for where, noun, pk in object_references(obj, activity_models())
+        ]
 
 
 class AuditValuesSerializer(serializers.Serializer):

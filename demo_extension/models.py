@@ -117,6 +117,9 @@ MAX_CONCURRENT_REQUESTS = 16
 class CustomDataConnector(TenantOwnedModel):
     """An external REST API registered by a tenant, with how to call it and how to map its records."""
 
+    #: The name the audit trail gives this kind of object (``core.activity``'s ``target_type``).
+    activity_noun = "connector"
+
     name = models.CharField(max_length=255, validators=[validate_display_name])
     # Which registered source reads this connector's data (sync_engine.sources); "rest": its API.
     source_type = models.CharField(max_length=32, default="rest", db_default="rest", editable=False)

@@ -55,6 +55,9 @@ ACTIVE_LOAD_STATUSES = (LoadStatus.PENDING, LoadStatus.RUNNING)
 class Destination(TenantOwnedModel):
     """A database a tenant's connectors are loaded into."""
 
+    #: The name the audit trail gives this kind of object (``core.activity``'s ``target_type``).
+    activity_noun = "destination"
+
     name = models.CharField(max_length=255, validators=[validate_display_name])
     type = models.CharField(
         max_length=16, choices=DestinationType.choices, default=DestinationType.POSTGRESQL
@@ -120,6 +123,9 @@ class DestinationAttachment(TenantOwnedModel):
 
 class DestinationLoad(TenantOwnedModel):
     """One load run: a connector's changes since the destination's high-water mark."""
+
+    #: The name the audit trail gives this kind of object (``core.activity``'s ``target_type``).
+    activity_noun = "destination_load"
 
     class Trigger(models.TextChoices):
         SYNC = "sync", "After a sync"

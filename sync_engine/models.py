@@ -69,6 +69,9 @@ class TriggeredBy(models.TextChoices):
 class SyncLog(TenantOwnedModel):
     """One sync run: a row with a status state machine, counters, checkpoint and heartbeat."""
 
+    #: The name the audit trail gives this kind of object (``core.activity``'s ``target_type``).
+    activity_noun = "sync_log"
+
     connector = models.ForeignKey(CONNECTOR_MODEL, on_delete=models.CASCADE, related_name="sync_logs")
     status = models.CharField(max_length=16, choices=SyncStatus.choices, default=SyncStatus.PENDING)
     triggered_by = models.CharField(max_length=16, choices=TriggeredBy.choices, default=TriggeredBy.API)

@@ -171,6 +171,9 @@ class Invitation(TenantOwnedModel):
     itself is shown once, to the admin who created the invitation.
     """
 
+    #: The name the audit trail gives this kind of object (``core.activity``'s ``target_type``).
+    activity_noun = "invitation"
+
     email = models.EmailField()
     role = models.CharField(max_length=16, choices=Role.choices, default=Role.VIEWER)
     token_hash = models.CharField(max_length=64, unique=True, editable=False)

@@ -23,6 +23,9 @@ class PayloadFormat(models.TextChoices):
 
 
 class WebhookEndpoint(TenantOwnedModel):
+    #: The name the audit trail gives this kind of object (``core.activity``'s ``target_type``).
+    activity_noun = "webhook"
+
     name = models.CharField(max_length=200, validators=[validate_display_name])
     url = models.URLField(
         max_length=2000, help_text="Where deliveries are POSTed (checked by the egress guard)."

@@ -11,7 +11,7 @@ from django.utils import timezone
 from audit import services, tasks
 from audit.apps import AuditConfig
 from audit.models import AppendOnly, AuditEvent
-from audit.tests.conftest import EVENTS
+from audit.tests.conftest import CONNECTORS, EVENTS
 from core import activity, extensions
 
 
@@ -160,6 +160,7 @@ def test_the_list_is_newest_first_with_the_actor_snapshot(trail, admin_client, a
         "detail",
         "ip",
         "request_id",
+        "objects",
     }
 
 
@@ -342,3 +343,63 @@ def test_the_module_is_enabled_by_default_with_its_daily_retention_beat(settings
     entry = extensions.beat_schedule()["audit-expire-events"]
     assert entry["task"] == "audit.tasks.expire_audit_events"
     assert entry["schedule"] == 86400.0
+
+
+def _event(tenant, action, target_type="", target_id="", **detail):
+    return services.store_activity(
+        activity.Activity(
+            action=action,
+            tenant_id=tenant.pk,
+            at=timezone.now(),
+            target_type=target_type,
+            target_id=str(target_id),
+            detail=detail,
+        )
+    )
+
+
+def test_each_event_says_whether_the_objects_it_names_still_exist(
+    tenant_a, tenant_b, admin_client, outsider_client, committed
+):
+    made = []
+    for name in ("kept", "gone"):
+        with committed():
+            response = admin_client.post(
+                CONNECTORS, {"name": name, "api_endpoint": "http://127.0.0.1:9/users"}, format="json"
+            )
+        assert response.status_code == 201, response.content
+        made.append(response.json()["id"])
+    kept, gone = made
+    with committed():
+        assert admin_client.delete(f"{CONNECTORS}{gone}/").status_code == 204
+    response = outsider_client.post(
+        CONNECTORS, {"name": "theirs", "api_endpoint": "http://127.0.0.1:9/users"}, format="json"
+    )
+    assert response.status_code == 201, response.content
+    theirs = _event(tenant_a, "connector.changed", "connector", response.json()["id"])
+    started = _event(tenant_a, "sync.started", "sync_log", 12345, connector_id=kept, pages=3)
+    loaded = _event(tenant_a, "destination.attached", "destination", 777, connector_id=gone)
+
+    rows = {row["id"]: row for row in admin_client.get(EVENTS).json()["results"]}
+    assert rows[started.pk]["objects"] == [
+        {"where": "target", "type": "sync_log", "id": "12345", "exists": False},
+        {"where": "connector_id", "type": "connector", "id": str(kept), "exists": True},
+    ]
+    assert rows[loaded.pk]["objects"] == [
+        {"where": "target", "type": "destination", "id": "777", "exists": False},
+        {"where": "connector_id", "type": "connector", "id": str(gone), "exists": False},
+    ]
+    deleted = next(row for row in rows.values() if row["action"] == "connector.deleted")
+    assert deleted["objects"] == [{"where": "target", "type": "connector", "id": str(gone), "exists": False}]
+    # another tenant's object is not this tenant's: it never "exists" here
+    assert admin_client.get(f"{EVENTS}{theirs.pk}/").json()["objects"] == [
+        {"where": "target", "type": "connector", "id": str(response.json()["id"]), "exists": False}
+    ]
+    # one query per kind of object a page names, however many events name them
+    with CaptureQueriesContext(connection) as few:
+        admin_client.get(EVENTS)
+    for n in range(10):
+        _event(tenant_a, "sync.started", "sync_log", 500 + n, connector_id=kept)
+    with CaptureQueriesContext(connection) as many:
+        assert len(ids(admin_client.get(EVENTS))) == 16
+    assert len(many) == len(few)

@@ -567,6 +567,17 @@ export interface AuditEvent {
   detail: { [key: string]: JsonValue };
   ip: string | null;
   request_id: string;
+  /** The objects the event names (its target, and detail's `<type>_id` values) and whether each
+   * still exists: a link to it, or the word that it was deleted. */
+  objects: AuditObjectReference[];
+}
+
+export interface AuditObjectReference {
+  /** "target" (target_type / target_id) or the detail key that names it ("connector_id"). */
+  where: string;
+  type: string;
+  id: string;
+  exists: boolean;
 }
 
 /** GET /api/audit/events/values/: what the tenant's trail holds, each once, sorted. */

@@ -17,6 +17,7 @@ const event = (id: number, overrides: Partial<AuditEvent> = {}): AuditEvent => (
   detail: { name: "CRM" },
   ip: "203.0.113.9",
   request_id: "req-1",
+  objects: [{ where: "target", type: "connector", id: "12", exists: true }],
   ...overrides,
 });
 
@@ -113,6 +114,49 @@ describe("the audit page", () => {
     expect(within(system).getByRole("link", { name: "sync_log #40" }).getAttribute("href")).toBe("/sync-logs/40");
     const headers = within(screen.getByRole("table", { name: "Audit events" })).getAllByRole("columnheader").map((th) => th.textContent);
     expect(headers).toEqual(["When", "Who", "Action", "Object", "Details"]);
+  });
+
+  it("links the objects an event names while they exist, and says plainly which were deleted", async () => {
+    api(() =>
+      page([
+        event(2, {
+          action: "sync.started",
+          target_type: "sync_log",
+          target_id: "40",
+          detail: { connector_id: 4, pages: 3 },
+          objects: [
+            { where: "target", type: "sync_log", id: "40", exists: true },
+            { where: "connector_id", type: "connector", id: "4", exists: true },
+          ],
+        }),
+        event(1, {
+          action: "destination.attached",
+          target_type: "destination",
+          target_id: "7",
+          detail: { connector_id: 9 },
+          objects: [
+            { where: "target", type: "destination", id: "7", exists: true },
+            { where: "connector_id", type: "connector", id: "9", exists: false },
+          ],
+        }),
+      ]),
+    );
+    renderPage();
+    const started = await screen.findByTestId("audit-event-2");
+    expect(within(started).getByRole("link", { name: "connector #4" }).getAttribute("href")).toBe("/connectors/4");
+    expect(within(started).getByText("3")).toBeTruthy(); // a value that names no object stays text
+    const attached = screen.getByTestId("audit-event-1");
+    expect(within(attached).getByRole("link", { name: "destination #7" }).getAttribute("href")).toBe("/destinations/7");
+    expect(within(attached).queryByRole("link", { name: /connector/ })).toBeNull();
+    expect(within(attached).getByText("(deleted)").parentElement!.textContent).toBe("connector #9 (deleted)");
+  });
+
+  it("does not link a deleted target to a page that would say Not found", async () => {
+    api(() => page([event(1, { action: "connector.deleted", objects: [{ where: "target", type: "connector", id: "12", exists: false }] })]));
+    renderPage();
+    const row = await screen.findByTestId("audit-event-1");
+    expect(within(row).queryByRole("link", { name: /connector/ })).toBeNull();
+    expect(within(row).getByText("(deleted)").parentElement!.textContent).toBe("connector #12 (deleted)");
   });
 
   it("keeps who in a cell that does not wrap (styles.css), the email not allowed to break mid-word", async () => {

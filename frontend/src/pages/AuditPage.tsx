@@ -2,7 +2,7 @@ import { type FormEvent } from "react";
 import { Link, useSearchParams } from "react-router-dom";
 
 import { getAuditValues, listAuditEvents, type AuditFilters } from "../api/api";
-import type { AuditEvent, JsonValue } from "../api/types";
+import type { AuditEvent, AuditObjectReference, JsonValue } from "../api/types";
 import { usePageTitle } from "../announce";
 import { useAuth } from "../auth";
 import { ErrorBanner, Loading, Pager, TableWrap } from "../components/common";
@@ -23,7 +23,27 @@ function pageOf(targetType: string, targetId: string): string | null {
   if (!/^\d+$/.test(targetId)) return null;
   if (targetType === "connector") return `/connectors/${targetId}`;
   if (targetType === "sync_log") return `/sync-logs/${targetId}`;
+  if (targetType === "destination") return `/destinations/${targetId}`;
   return null;
+}
+
+/** An object the event names: a link to its page while it exists, "(deleted)" once it is gone
+ * (the API says which, for the whole page at once), the plain name when it has no page. */
+function ObjectName({ type, id, reference }: { type: string; id: string; reference: AuditObjectReference | undefined }) {
+  const name = (
+    <>
+      {type} <span className="mono">#{id}</span>
+    </>
+  );
+  if (reference && !reference.exists) {
+    return (
+      <span>
+        {name} <span className="muted">(deleted)</span>
+      </span>
+    );
+  }
+  const link = pageOf(type, id);
+  return link ? <Link to={link}>{name}</Link> : <span>{name}</span>;
 }
 
 /** The recorded values that hold `typed` without being it: the action and object type filters
@@ -254,7 +274,7 @@ function AuditTrail() {
 function AuditRow({ event, onOnly }: { event: AuditEvent; onOnly: (changes: Partial<Record<FilterKey, string>>) => void }) {
   const actorId = event.actor?.id;
   const details = Object.entries(event.detail);
-  const link = pageOf(event.target_type, event.target_id);
+  const referenced = (where: string) => event.objects?.find((reference) => reference.where === where);
   return (
     <tr data-testid={`audit-event-${event.id}`}>
       <td className="small nowrap">{formatDateTime(event.at)}</td>
@@ -288,15 +308,7 @@ function AuditRow({ event, onOnly }: { event: AuditEvent; onOnly: (changes: Part
       <td>
         {event.target_type ? (
           <>
-            {link ? (
-              <Link to={link}>
-                {event.target_type} <span className="mono">#{event.target_id}</span>
-              </Link>
-            ) : (
-              <span>
-                {event.target_type} <span className="mono">#{event.target_id}</span>
-              </span>
-            )}
+            <ObjectName type={event.target_type} id={event.target_id} reference={referenced("target")} />
             {event.target_id ? (
               <button
                 type="button"
@@ -315,12 +327,17 @@ function AuditRow({ event, onOnly }: { event: AuditEvent; onOnly: (changes: Part
         {details.length === 0 && event.fields.length === 0 && !event.ip ? <span className="muted">—</span> : null}
         {details.length > 0 ? (
           <dl className="inline-details">
-            {details.map(([name, value]) => (
-              <div key={name}>
-                <dt>{name}</dt>
-                <dd className="break">{shownValue(value)}</dd>
-              </div>
-            ))}
+            {details.map(([name, value]) => {
+              const reference = referenced(name);
+              return (
+                <div key={name}>
+                  <dt>{name}</dt>
+                  <dd className="break">
+                    {reference ? <ObjectName type={reference.type} id={reference.id} reference={reference} /> : shownValue(value)}
+                  </dd>
+                </div>
+              );
+            })}
           </dl>
         ) : null}
         {event.fields.length > 0 ? (
