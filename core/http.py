@@ -323,6 +323,9 @@ class OutboundClient:
     ``budget`` (keyword-only, a :class:`core.budget.RequestBudget`) paces every exchange (each
     attempt, retry and redirect hop takes a slot from it), and a 429 or a ``Retry-After`` pauses the
     budget's whole key (every thread and process using it) instead of this request alone.
+
+    ``peer`` (keyword-only) is what an error calls the other side when it quotes an answer's error
+    text: "the API" (an upstream, the default), "the receiver" for a webhook's endpoint.
     """
 
     def __init__(
@@ -336,7 +339,9 @@ class OutboundClient:
         sleep: Callable[[float], None] | None = None,
         budget: RequestBudget | None = None,
         follow_redirects: bool = True,
+        peer: str = "the API",
     ):
+        self.peer = peer
         self.timeout = float(settings.MIGRATEIQ_HTTP_TIMEOUT if timeout is None else timeout)
         self.connect_timeout = float(
             settings.MIGRATEIQ_HTTP_CONNECT_TIMEOUT if connect_timeout is None else connect_timeout
@@ -585,14 +590,14 @@ class OutboundClient:
             return response
         if reported is not None:  # GraphQL: errors answered with HTTP 200 (or 403, 429) that mean "wait"
             raise _AttemptFailed(
-                f"HTTP {status} from {safe_url(str(url))} reports a rate limit (the API says: "
+                f"HTTP {status} from {safe_url(str(url))} reports a rate limit ({self.peer} says: "
                 f"{reported.said!r})",
                 url,
                 status_code=status,
                 retry_after=reported.wait,
                 rate_limited=True,
             )
-        said = f" (the API says: {response.error_text!r})" if response.error_text else ""
+        said = f" ({self.peer} says: {response.error_text!r})" if response.error_text else ""
         wait = rate_limit_wait(response.headers) if status in (403, 429) else retry_after(response.headers)
         rate_limited = is_rate_limited(status, response.headers)
         raise _AttemptFailed(

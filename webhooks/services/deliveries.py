@@ -160,7 +160,11 @@ def send_delivery(delivery_id: int) -> WebhookDelivery | None:
         # A redirect is not followed: a 301/302 makes the POST a GET elsewhere, whose 200 would count
         # an event the receiver never got as delivered (GitHub's and Stripe's webhooks do the same).
         with OutboundClient(
-            timeout=TIMEOUT_SECONDS, max_bytes=MAX_RESPONSE_BYTES, max_attempts=1, follow_redirects=False
+            timeout=TIMEOUT_SECONDS,
+            max_bytes=MAX_RESPONSE_BYTES,
+            max_attempts=1,
+            follow_redirects=False,
+            peer="the receiver",
         ) as client:
             response = client.request("POST", endpoint.url, content=body, headers=headers)
     except ResponseTooLarge as exc:

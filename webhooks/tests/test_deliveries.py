@@ -383,6 +383,20 @@ def test_a_failed_attempt_is_retried_with_exponential_backoff_until_the_last(
     assert endpoint.deliveries.count() == 1 and len(receiver.requests) == deliveries.MAX_ATTEMPTS
 
 
+def test_a_failed_attempts_error_quotes_the_receiver_not_an_api(
+    inline_sending, receiver, make_endpoint, tenant_a, django_capture_on_commit_callbacks
+):
+    make_endpoint(url=receiver.url)
+    receiver.statuses = [500]
+    with django_capture_on_commit_callbacks(execute=True):
+        [delivery] = deliveries.create_deliveries(tenant_a.pk, "sync.failed", lambda: {"sync": {}})
+
+    delivery.refresh_from_db()
+    assert delivery.error == (
+        f"HTTP 500 from http://{receiver.netloc}/… (the receiver says: 'down') after 1 attempt"
+    )
+
+
 def test_a_delivery_that_succeeds_on_retry_stops_there(
     inline_sending, receiver, make_endpoint, tenant_a, django_capture_on_commit_callbacks
 ):
