@@ -146,8 +146,23 @@ describe("the app shell", () => {
     const menu = await screen.findByTestId("who");
     fireEvent.click(menu.querySelector("summary")!);
     expect(within(menu).getByText("Acme")).toBeTruthy();
-    expect(within(menu).getByText("editor")).toBeTruthy();
+    expect(within(menu.querySelector(".profile-panel") as HTMLElement).getByText("editor")).toBeTruthy();
     expect(within(menu).getByRole("button", { name: "Sign out" })).toBeTruthy();
+  });
+
+  it("names the account by the part of its email before the @ where the bar is short, and shows the whole email in the menu", async () => {
+    api("editor");
+    renderApp("/");
+    const menu = await screen.findByTestId("who");
+    const summary = menu.querySelector("summary")!;
+    // on a phone the domain part is hidden visually only (styles.css): still read out, and in the title
+    expect(summary.querySelector(".who-local")!.textContent).toBe("editor");
+    expect(summary.querySelector(".who-domain")!.textContent).toBe("@acme.test");
+    expect(summary.textContent).toBe("editor@acme.test: account menu");
+    expect(summary.getAttribute("title")).toBe("editor@acme.test");
+    fireEvent.click(summary);
+    const email = within(menu.querySelector(".profile-panel") as HTMLElement).getByText("editor@acme.test");
+    expect(email.className).toBe("who-full-email");
   });
 
   it("closes the profile menu on Escape and puts the focus back on its summary", async () => {

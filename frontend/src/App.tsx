@@ -96,6 +96,20 @@ function RequireAuth() {
   return <Layout />;
 }
 
+/** The account's email in the bar, in two parts: on a phone the name before the @ is what the bar
+ * has room for ("admin", not "admin@d…"), the domain is left to screen readers and to the menu,
+ * which shows the whole address (styles.css). */
+function EmailParts({ email }: { email: string }) {
+  const at = email.lastIndexOf("@");
+  if (at <= 0) return <span className="who-email">{email}</span>;
+  return (
+    <span className="who-email">
+      <span className="who-local">{email.slice(0, at)}</span>
+      <span className="who-domain">{email.slice(at)}</span>
+    </span>
+  );
+}
+
 function ProfileMenu() {
   const { me, signOut } = useAuth();
   const menuRef = useRef<HTMLDetailsElement>(null);
@@ -114,15 +128,16 @@ function ProfileMenu() {
         menu.querySelector("summary")?.focus();
       }}
     >
-      <summary>
-        <span className="who-email">{me.user.email}</span>
+      <summary title={me.user.email}>
+        <EmailParts email={me.user.email} />
         <span className="visually-hidden">: account menu</span>
       </summary>
       <div className="profile-panel">
         <dl>
           <div>
             <dt>Signed in as</dt>
-            <dd>{me.user.full_name || me.user.email}</dd>
+            {me.user.full_name ? <dd>{me.user.full_name}</dd> : null}
+            <dd className="who-full-email">{me.user.email}</dd>
           </div>
           <div>
             <dt>Tenant</dt>

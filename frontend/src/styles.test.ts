@@ -30,6 +30,15 @@ describe("the style sheet", () => {
     expect(code).toMatch(/\.schema-change-breaking \{\s*color: var\(--warning\);\s*\}/);
   });
 
+  it("shows the account's name before the @ in a phone's bar, the domain hidden visually only, and the whole email wrapped in the menu", () => {
+    const phone = css.slice(css.indexOf("@media (max-width: 640px)"));
+    const domain = phone.match(/\.who-domain \{([^}]*)\}/)?.[1] ?? "";
+    expect(domain).toMatch(/position:\s*absolute/);
+    expect(domain).toMatch(/clip:\s*rect\(0 0 0 0\)/);
+    expect(domain).not.toMatch(/display:\s*none/);
+    expect(declarations(".profile-panel .who-full-email")).toMatch(/overflow-wrap:\s*anywhere/);
+  });
+
   it("wraps a sync's progress label under its bar rather than squeezing the bar to a sliver on a phone", () => {
     expect(declarations(".progress")).toMatch(/flex-wrap:\s*wrap/);
     expect(declarations(".progress-track")).toMatch(/flex:\s*1 1 12rem/);
