@@ -74,7 +74,7 @@ export async function adminPages({ page, base, receiver, checkA11y, shot, log })
   if (!signedWith(secret, pinged)) throw new Error("the ping is not signed with the secret the page showed");
   const deliveries = page.getByRole("table", { name: "Webhook deliveries" });
   await deliveries.getByRole("cell", { name: "ping", exact: true }).waitFor();
-  await deliveries.getByText("success", { exact: true }).waitFor();
+  await deliveries.getByText("SUCCESS", { exact: true }).waitFor();
   await checkA11y(page, "webhooks page with a test ping's result and the delivery log");
   await shot("17-webhooks-ping", true);
   await row.getByRole("button", { name: /^Disable/ }).click();

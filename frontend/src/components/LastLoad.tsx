@@ -3,6 +3,7 @@ import { Link } from "react-router-dom";
 import { listDestinations } from "../api/api";
 import type { Destination, DestinationAttachment, DestinationLastLoad } from "../api/types";
 import { formatDateTime } from "../format";
+import { StateBadge } from "./common";
 import { destinationErrorHint } from "./destinationHint";
 import { useLoad } from "../hooks";
 
@@ -12,7 +13,7 @@ function loadTime(load: DestinationLastLoad): string {
 }
 
 export function LoadStatusBadge({ load }: { load: DestinationLastLoad }) {
-  return <span className={`badge badge-${load.status.toLowerCase()}`}>{load.status}</span>;
+  return <StateBadge status={load.status} />;
 }
 
 /** An attached connector's latest load: its status and time, and the error of a failed one. */

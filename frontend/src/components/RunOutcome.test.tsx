@@ -18,12 +18,12 @@ describe("a run's outcome", () => {
     expect(runOutcome({ status: "SUCCESS" })).toBe("SUCCESS");
   });
 
-  it("says retries as retries, never as warnings, beside the status", () => {
-    expect(runOutcome({ status: "FAILED", warnings_count: 0, retries: 4 })).toBe("FAILED · 4 retries");
-    expect(runOutcome({ status: "SUCCESS", warnings_count: 1, retries: 1 })).toBe("SUCCESS · 1 warning · 1 retry");
+  it("says what the retries count, requests sent again (not runs), and never as warnings, beside the status", () => {
+    expect(runOutcome({ status: "FAILED", warnings_count: 0, retries: 4 })).toBe("FAILED · 4 requests retried");
+    expect(runOutcome({ status: "SUCCESS", warnings_count: 1, retries: 1 })).toBe("SUCCESS · 1 warning · 1 request retried");
     expect(runOutcome({ status: "SUCCESS", warnings_count: 0, retries: 0 })).toBe("SUCCESS");
     render(<StatusBadge status="FAILED" retries={4} />);
-    expect(screen.getByTestId("retries-marker").textContent).toBe("4 retries");
+    expect(screen.getByTestId("retries-marker").textContent).toBe("4 requests retried");
     expect(screen.queryByTestId("warnings-marker")).toBeNull();
   });
 

@@ -26,9 +26,9 @@ export function runWarningsCount(log: Pick<SyncLog, "warnings" | "warnings_count
   return log.warnings_count ?? log.warnings?.length ?? 0;
 }
 
-/** "1 retry", "4 retries". */
+/** "1 request retried", "4 requests retried": a run's retries count requests sent again, not runs. */
 export function retriesLabel(count: number): string {
-  return formatCount(count, "retry", "retries");
+  return `${formatCount(count, "request")} retried`;
 }
 
 /** What a run did to the stored records, for a summary: "120 records", or "0 records, 500 deleted"
@@ -39,8 +39,8 @@ export function runCounts(log: Pick<SyncLog, "records_processed" | "records_dele
   return deleted > 0 ? `${processed}, ${formatNumber(deleted)} deleted` : processed;
 }
 
-/** A run's outcome as text: "SUCCESS", "SUCCESS · 1 warning" when it warned, and its retries said
- * as retries ("FAILED · 4 retries"): a retry is not a warning. */
+/** A run's outcome as text: "SUCCESS", "SUCCESS · 1 warning" when it warned, and its retried
+ * requests said as such ("FAILED · 4 requests retried"): a retry is not a warning. */
 export function runOutcome(log: Pick<SyncLog, "status" | "warnings" | "warnings_count" | "retries">): string {
   const count = runWarningsCount(log);
   const parts: string[] = [log.status];

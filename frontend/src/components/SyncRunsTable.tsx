@@ -2,8 +2,8 @@ import { Fragment } from "react";
 import { Link } from "react-router-dom";
 
 import type { SyncLog } from "../api/types";
-import { formatDateTime, formatNumber, formatRate, formatSeconds } from "../format";
-import { StatusBadge, TableWrap } from "./common";
+import { formatNumber, formatRate, formatSeconds } from "../format";
+import { DateTimeCell, StatusBadge, TableWrap } from "./common";
 import { runWarningsCount } from "./RunOutcome";
 
 const QUARANTINED_MEANING = "Records quarantined: they could not be stored and wait in the sync's quarantine";
@@ -112,9 +112,7 @@ export function SyncRunsTable({
                   <Link to={`/connectors/${log.connector}`}>{log.connector_name}</Link>
                 </td>
               ) : null}
-              <td className="small nowrap" data-label="Started">
-                {formatDateTime(log.started_at ?? log.created_at)}
-              </td>
+              <DateTimeCell value={log.started_at ?? log.created_at} label="Started" />
               <td data-label="Status">
                 <StatusBadge status={log.status} warnings={runWarningsCount(log)} retries={log.retries} />
               </td>

@@ -1,7 +1,7 @@
 import { Fragment, useCallback, useEffect, useLayoutEffect, useRef, useState, type ReactNode, type RefObject } from "react";
 
 import type { SyncStatus } from "../api/types";
-import { formatCount } from "../format";
+import { formatCount, formatDateTime } from "../format";
 import { RetriesMarker, STATUS_MEANINGS, WarningsMarker } from "./RunOutcome";
 
 export function ErrorBanner({ message, children }: { message: string | null | undefined; children?: ReactNode }) {
@@ -89,8 +89,24 @@ export function LoadingPage({ title, label = "Loading…" }: { title?: string; l
   );
 }
 
+/** A status badge, the same for every kind of status in the UI (sync runs, loads, webhook
+ * deliveries): the API's value in capitals, coloured by it, with what it means as its title; the
+ * value the API sends (and filters take) is not changed, only shown. */
+export function StateBadge({ status, title }: { status: string; title?: string }) {
+  return (
+    <span className={`badge badge-${status.toLowerCase()}`} title={title}>
+      {status.toUpperCase()}
+    </span>
+  );
+}
+
+/** A status value as the badges say it, for a filter's choices: "PENDING" for `pending`. */
+export function statusLabel(status: string): string {
+  return status.toUpperCase();
+}
+
 /** A run's status; with `warnings`, the count of its warnings beside it ("SUCCESS · 2 warnings"),
- * with `retries` the count of its retried requests ("FAILED · 4 retries"). */
+ * with `retries` the count of its retried requests ("FAILED · 4 requests retried"). */
 export function StatusBadge({
   status,
   warnings,
@@ -101,11 +117,7 @@ export function StatusBadge({
   retries?: number;
 }) {
   if (!status) return <span className="badge badge-none">never synced</span>;
-  const badge = (
-    <span className={`badge badge-${status.toLowerCase()}`} title={STATUS_MEANINGS[status]}>
-      {status}
-    </span>
-  );
+  const badge = <StateBadge status={status} title={STATUS_MEANINGS[status]} />;
   if (!warnings && !retries) return badge;
   return (
     <span className="status-with-warnings">
@@ -123,6 +135,17 @@ export function StatusBadge({
         </>
       ) : null}
     </span>
+  );
+}
+
+/** A table's date and time cell, the same in every table: small, on one line ("04 Dec 2026, 18:00:00
+ * UTC", never broken over lines in a crowded table), the instant in a <time>; `label` names the
+ * column on a phone's stacked card. */
+export function DateTimeCell({ value, label }: { value: string | null | undefined; label?: string }) {
+  return (
+    <td className="small nowrap" data-label={label}>
+      {value ? <time dateTime={value}>{formatDateTime(value)}</time> : "—"}
+    </td>
   );
 }
 

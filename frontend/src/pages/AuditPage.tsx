@@ -5,9 +5,8 @@ import { getAuditValues, listAuditEvents, type AuditFilters } from "../api/api";
 import type { AuditEvent, AuditObjectReference, JsonValue } from "../api/types";
 import { usePageTitle } from "../announce";
 import { useAuth } from "../auth";
-import { ErrorBanner, Loading, Pager, TableWrap } from "../components/common";
+import { DateTimeCell, ErrorBanner, Loading, Pager, TableWrap } from "../components/common";
 import { useDayRange } from "../components/fields";
-import { formatDateTime } from "../format";
 import { useAddressDraft, useLoad } from "../hooks";
 
 const PAGE_SIZE = 25;
@@ -277,7 +276,7 @@ function AuditRow({ event, onOnly }: { event: AuditEvent; onOnly: (changes: Part
   const referenced = (where: string) => event.objects?.find((reference) => reference.where === where);
   return (
     <tr data-testid={`audit-event-${event.id}`}>
-      <td className="small nowrap">{formatDateTime(event.at)}</td>
+      <DateTimeCell value={event.at} />
       <td className="audit-who">
         {event.actor?.anonymous ? (
           <>

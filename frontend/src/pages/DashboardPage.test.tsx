@@ -56,7 +56,7 @@ describe("the dashboard", () => {
     // a recent sync that warned is not shown as a clean success
     expect(screen.getByTestId("warnings-marker").textContent).toBe("1 warning");
     // a failed sync's retries are said as retries, not counted as warnings
-    expect(screen.getByTestId("retries-marker").textContent).toBe("4 retries");
+    expect(screen.getByTestId("retries-marker").textContent).toBe("4 requests retried");
   });
 
   it("shows no success rate or mean duration before the first sync, not 0", async () => {

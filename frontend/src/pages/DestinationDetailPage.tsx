@@ -16,7 +16,7 @@ import { ApiError, errorMessage } from "../api/client";
 import type { ColumnNames, DestinationAttachment, DestinationCheck, DestinationInput, DestinationLoad } from "../api/types";
 import { useAnnounce, usePageTitle } from "../announce";
 import { canDelete, canWrite, useAuth } from "../auth";
-import { ConnectionText, ErrorBanner, Loading, LoadingPage, Pager, SaveWarningsBanner, TableWrap } from "../components/common";
+import { ConnectionText, ErrorBanner, Loading, LoadingPage, Pager, SaveWarningsBanner, StateBadge, TableWrap, DateTimeCell } from "../components/common";
 import { useConfirm } from "../components/ConfirmDialog";
 import { DELETED_ROWS_LABELS, DestinationForm } from "../components/DestinationForm";
 import { Field } from "../components/fields";
@@ -513,7 +513,7 @@ function LoadRow({ load, connector }: { load: DestinationLoad; connector: string
         </td>
         <td>{connector}</td>
         <td>
-          <span className={`badge badge-${load.status.toLowerCase()}`}>{load.status}</span>
+          <StateBadge status={load.status} />
         </td>
         <td>{load.triggered_by}</td>
         <td>{formatNumber(load.rows_upserted)}</td>
@@ -522,7 +522,7 @@ function LoadRow({ load, connector }: { load: DestinationLoad; connector: string
           {load.columns_added} / {load.columns_widened}
         </td>
         <td>{formatSeconds(load.duration_seconds)}</td>
-        <td className="small">{formatDateTime(load.started_at ?? load.created_at)}</td>
+        <DateTimeCell value={load.started_at ?? load.created_at} />
         <td>
           <button
             type="button"

@@ -1,11 +1,12 @@
-import { act, fireEvent, render, screen, waitFor, within } from "@testing-library/react";
+import { act, cleanup, fireEvent, render, screen, waitFor, within } from "@testing-library/react";
 import { createMemoryRouter, RouterProvider } from "react-router-dom";
 import { afterEach, describe, expect, it, vi } from "vitest";
 
 import { AuthContext } from "../auth";
 
 import type { Destination, DestinationAttachment, DestinationLoad } from "../api/types";
-import { connector, destination, fakeFetch, holdAnswers, me, renderAs, type FakeCall, type FakeAnswer } from "../test/helpers";
+import { connector, destination, fakeFetch, holdAnswers, me, renderAs, renderInRouter, syncLog, type FakeCall, type FakeAnswer } from "../test/helpers";
+import { SyncRunsTable } from "../components/SyncRunsTable";
 import { DestinationDetailPage, LOAD_POLL_MS } from "./DestinationDetailPage";
 import { DestinationsPage } from "./DestinationsPage";
 import { formatDateTime } from "../format";
@@ -421,6 +422,23 @@ describe("the destinations pages", () => {
     fireEvent.click(screen.getByRole("button", { name: "Load now" }));
     await waitFor(() => expect(calls.some((call) => call.url === "/api/destinations/3/load/?trigger=ui" && call.method === "POST")).toBe(true));
     expect(calls.find((call) => call.url === "/api/destinations/3/load/?trigger=ui")!.body).toEqual({});
+  });
+
+  it("shows a load's start as the Syncs list shows a run's: on one line, in the same format and cell", async () => {
+    api({ destination: destination(), loads: [load({ id: 12, started_at: "2026-11-27T10:05:00Z" })] });
+    renderDetail("viewer");
+    const table = await screen.findByRole("table", { name: "Loads" });
+    const headers = within(table).getAllByRole("columnheader").map((cell) => cell.textContent);
+    const started = within(within(table).getByTestId("load-12")).getAllByRole("cell")[headers.indexOf("Started")]!;
+    cleanup();
+    renderInRouter(<SyncRunsTable runs={[syncLog({ started_at: "2026-11-27T10:05:00Z" })]} label="Syncs" />);
+    const syncs = screen.getByRole("table", { name: "Syncs" });
+    const runHeaders = within(syncs).getAllByRole("columnheader").map((cell) => cell.textContent);
+    const runStarted = within(within(syncs).getAllByRole("row")[1]!).getAllByRole("cell")[runHeaders.indexOf("Started")]!;
+    expect(started.className).toBe(runStarted.className);
+    expect(started.className.split(" ")).toContain("nowrap");
+    expect(started.textContent).toBe(runStarted.textContent);
+    expect(started.querySelector("time")!.getAttribute("datetime")).toBe("2026-11-27T10:05:00Z");
   });
 
   it("shows what started each load in the history (the web UI, the end of a sync, the API)", async () => {

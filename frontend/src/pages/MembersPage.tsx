@@ -13,7 +13,7 @@ import { ApiError, errorMessage } from "../api/client";
 import type { Invitation, InvitationCreated, Membership, Role } from "../api/types";
 import { useAnnounce, usePageTitle } from "../announce";
 import { useAuth } from "../auth";
-import { ErrorBanner, Loading, TableWrap } from "../components/common";
+import { DateTimeCell, ErrorBanner, Loading, TableWrap } from "../components/common";
 import { OneTimeValueCard } from "../components/OneTimeValueCard";
 import { useConfirm } from "../components/ConfirmDialog";
 import { formatCount, formatDateTime } from "../format";
@@ -255,7 +255,7 @@ function MembersManager({ email: myEmail }: { email: string }) {
                   <tr key={invitation.id} data-testid={`invitation-${invitation.email}`}>
                     <td className="stack-title">{invitation.email}</td>
                     <td data-label="Role">{invitation.role}</td>
-                    <td className="small" data-label="Expires">{formatDateTime(invitation.expires_at)}</td>
+                    <DateTimeCell value={invitation.expires_at} label="Expires" />
                     <td data-label="Actions">
                       <button
                         type="button"
@@ -319,7 +319,7 @@ function MembersManager({ email: myEmail }: { email: string }) {
                         </select>
                         {last ? <span className="badge badge-none last-admin">last admin</span> : null}
                       </td>
-                      <td className="small" data-label="Member since">{formatDateTime(member.created_at)}</td>
+                      <DateTimeCell value={member.created_at} label="Member since" />
                       <td data-label="Actions">
                         <button
                           type="button"

@@ -160,7 +160,7 @@ describe("the sync page", () => {
       events: [{ id: 3, at: "2026-11-27T10:00:01.000Z", level: "warning", message: retry }],
     });
     renderPage("viewer");
-    expect((await screen.findByTestId("retries-marker")).textContent).toBe("4 retries");
+    expect((await screen.findByTestId("retries-marker")).textContent).toBe("4 requests retried");
     expect(screen.queryByTestId("warnings-marker")).toBeNull();
     expect(screen.queryByTestId("run-warnings")).toBeNull();
     const counter = screen.getByText("Retried requests").parentElement;

@@ -1,8 +1,9 @@
-import { fireEvent, screen, within } from "@testing-library/react";
+import { fireEvent, render, screen, within } from "@testing-library/react";
 import { describe, expect, it, vi } from "vitest";
 
 import { AnnouncerProvider } from "../announce";
 import type { WebhookDelivery, WebhookEndpoint } from "../api/types";
+import { StatusBadge } from "../components/common";
 import { fakeFetch, renderAs, type FakeCall } from "../test/helpers";
 import { ADMINS_ONLY, EVENT_LABELS, SECRET_ONCE_NOTE, WebhooksPage } from "./WebhooksPage";
 
@@ -312,6 +313,22 @@ describe("the webhooks page", () => {
     expect(within(card).getByText("The receiver answered 401.")).toBeTruthy();
   });
 
+  it("says a delivery's status as a sync run's badge says its own: the API's value in capitals, with its meaning; the filter still sends the API's value", async () => {
+    const calls = api([endpoint(1)], [delivery(5), delivery(6, { status: "failed" }), delivery(7, { status: "success" })]);
+    renderPage();
+    const badge = within(await screen.findByTestId("delivery-5")).getByText("PENDING");
+    render(<StatusBadge status="PENDING" />);
+    const runBadge = screen.getByTitle(/^Pending: queued/);
+    expect(badge.className).toBe(runBadge.className);
+    expect(badge.getAttribute("title")).toMatch(/^Pending: not delivered yet/);
+    expect(within(screen.getByTestId("delivery-6")).getByText("FAILED").className).toBe("badge badge-failed");
+    expect(within(screen.getByTestId("delivery-7")).getByText("SUCCESS").className).toBe("badge badge-success");
+    const status = screen.getByLabelText("Status") as HTMLSelectElement;
+    expect(Array.from(status.options).map((option) => option.textContent)).toEqual(["Any", "PENDING", "SUCCESS", "FAILED"]);
+    fireEvent.change(status, { target: { value: "failed" } });
+    await vi.waitFor(() => expect(calls.at(-1)!.url).toContain("status=failed"));
+  });
+
   it("shows the ping's refusal (a throttle) in the banner", async () => {
     api([endpoint(1)], [], (call) => (call.method === "POST" ? { status: 429, body: { detail: "Too many tests: try again in 20 s." } } : null));
     renderPage();
@@ -324,7 +341,7 @@ describe("the webhooks page", () => {
     const calls = api([endpoint(1), endpoint(2, { name: "other" })], [delivery(5)]);
     renderPage();
     const row = await screen.findByTestId("delivery-5");
-    expect(within(row).getByText("pending")).toBeTruthy();
+    expect(within(row).getByText("PENDING")).toBeTruthy();
     expect(within(row).getByText("2 of 6")).toBeTruthy();
     expect(within(row).getByText("503")).toBeTruthy();
     expect(within(row).getByText("in 4 min")).toBeTruthy();

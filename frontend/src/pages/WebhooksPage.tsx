@@ -24,7 +24,7 @@ import {
 } from "../api/types";
 import { useAnnounce, usePageTitle } from "../announce";
 import { useAuth } from "../auth";
-import { ActiveBadge, ErrorBanner, Loading, Pager, SaveErrorBanner, SaveWarningsBanner, TableWrap } from "../components/common";
+import { ActiveBadge, DateTimeCell, ErrorBanner, Loading, Pager, SaveErrorBanner, SaveWarningsBanner, StateBadge, statusLabel, TableWrap } from "../components/common";
 import { OneTimeValueCard } from "../components/OneTimeValueCard";
 import { useConfirm } from "../components/ConfirmDialog";
 import { Field } from "../components/fields";
@@ -58,7 +58,12 @@ const FORMAT_LABELS: Record<WebhookPayloadFormat, string> = {
 /** The form's fields in their order on the page: the first refused one gets the focus. */
 const FIELD_ORDER = ["name", "url", "events", "payload_format", "secret", "is_active"];
 
-const DELIVERY_BADGES: Record<DeliveryStatus, string> = { pending: "badge-pending", success: "badge-success", failed: "badge-failed" };
+/** What each delivery status means, for its badge's title. */
+const DELIVERY_MEANINGS: Record<DeliveryStatus, string> = {
+  pending: "Pending: not delivered yet; it is tried again at its next attempt.",
+  success: "Success: the receiver answered with a 2xx status.",
+  failed: "Failed: every attempt failed (or the endpoint refused it); it is not tried again.",
+};
 
 /** The tenant's webhook endpoints (admins only): add, edit, pause, delete, send a test ping; and
  * the delivery log of each or all of them. */
@@ -565,7 +570,7 @@ function PingResult({
     <section ref={focusRef} tabIndex={-1} className={`card test-result ${ok ? "ok" : "failed"}`} aria-label="Test ping" data-testid="ping-result">
       <div className="card-title-row">
         <h2>{ok ? `Test ping to ${endpoint.name} delivered` : `Test ping to ${endpoint.name} failed`}</h2>
-        <span className={`badge ${ok ? "badge-success" : "badge-failed"}`}>{ok ? "OK" : "FAILED"}</span>
+        <StateBadge status={delivery.status} title={DELIVERY_MEANINGS[delivery.status]} />
       </div>
       {delivery.error ? <p>{delivery.error}</p> : null}
       {!ok && !delivery.error ? <p>The receiver did not answer with a 2xx status.</p> : null}
@@ -646,7 +651,7 @@ function DeliveryLog({
             <option value="">Any</option>
             {DELIVERY_STATUSES.map((value) => (
               <option key={value} value={value}>
-                {value}
+                {statusLabel(value)}
               </option>
             ))}
           </select>
@@ -693,11 +698,11 @@ function DeliveryLog({
               <tbody>
                 {rows.map((delivery) => (
                   <tr key={delivery.id} data-testid={`delivery-${delivery.id}`}>
-                    <td className="small" data-label="Created">{formatDateTime(delivery.created_at)}</td>
+                    <DateTimeCell value={delivery.created_at} label="Created" />
                     <td data-label="Endpoint">{delivery.endpoint_name}</td>
                     <td className="mono small" data-label="Event">{delivery.event}</td>
                     <td data-label="Status">
-                      <span className={`badge ${DELIVERY_BADGES[delivery.status]}`}>{delivery.status}</span>
+                      <StateBadge status={delivery.status} title={DELIVERY_MEANINGS[delivery.status]} />
                     </td>
                     <td className="num" data-label="Attempts">
                       {delivery.attempts} of {delivery.max_attempts}
