@@ -37,6 +37,17 @@ describe("the style sheet", () => {
     expect(domain).toMatch(/clip:\s*rect\(0 0 0 0\)/);
     expect(domain).not.toMatch(/display:\s*none/);
     expect(declarations(".profile-panel .who-full-email")).toMatch(/overflow-wrap:\s*anywhere/);
+    // the menu's arrow keeps its distance from the name in the phone's flex summary too
+    expect(declarations(".profile-menu summary::after")).toMatch(/margin-left:\s*0\.3em/);
+  });
+
+  it("keeps an object the audit trail names on one line, in a Details column wide enough for it on a phone", () => {
+    expect(declarations(".audit-table .audit-object")).toMatch(/white-space:\s*nowrap/);
+    expect(declarations(".audit-table .audit-details")).toMatch(/min-width:\s*15rem/);
+  });
+
+  it("lets the load history's column names take two lines, so its ten columns fit a laptop without hiding Log", () => {
+    expect(declarations(".load-history th")).toMatch(/white-space:\s*normal/);
   });
 
   it("wraps a sync's progress label under its bar rather than squeezing the bar to a sliver on a phone", () => {

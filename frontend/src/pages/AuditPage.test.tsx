@@ -144,11 +144,14 @@ describe("the audit page", () => {
     renderPage();
     const started = await screen.findByTestId("audit-event-2");
     expect(within(started).getByRole("link", { name: "connector #4" }).getAttribute("href")).toBe("/connectors/4");
+    // never broken a letter a line in the narrow Details column of a phone (styles.css)
+    expect(within(started).getByRole("link", { name: "connector #4" }).className).toBe("audit-object");
     expect(within(started).getByText("3")).toBeTruthy(); // a value that names no object stays text
     const attached = screen.getByTestId("audit-event-1");
     expect(within(attached).getByRole("link", { name: "destination #7" }).getAttribute("href")).toBe("/destinations/7");
     expect(within(attached).queryByRole("link", { name: /connector/ })).toBeNull();
     expect(within(attached).getByText("(deleted)").parentElement!.textContent).toBe("connector #9 (deleted)");
+    expect(within(attached).getByText("(deleted)").parentElement!.className).toBe("audit-object");
   });
 
   it("does not link a deleted target to a page that would say Not found", async () => {

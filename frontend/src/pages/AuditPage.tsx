@@ -34,15 +34,22 @@ function ObjectName({ type, id, reference }: { type: string; id: string; referen
       {type} <span className="mono">#{id}</span>
     </>
   );
+  // on one line: in a narrow Details column "connector #4" broke a letter a line
   if (reference && !reference.exists) {
     return (
-      <span>
+      <span className="audit-object">
         {name} <span className="muted">(deleted)</span>
       </span>
     );
   }
   const link = pageOf(type, id);
-  return link ? <Link to={link}>{name}</Link> : <span>{name}</span>;
+  return link ? (
+    <Link className="audit-object" to={link}>
+      {name}
+    </Link>
+  ) : (
+    <span className="audit-object">{name}</span>
+  );
 }
 
 /** The recorded values that hold `typed` without being it: the action and object type filters

@@ -363,7 +363,7 @@ function DestinationDetail({ id }: { id: number }) {
           ) : (
             <>
               <TableWrap>
-                <table className="table" aria-label="Loads">
+                <table className="table load-history" aria-label="Loads">
                   <thead>
                     <tr>
                       <th scope="col">Load</th>
