@@ -60,6 +60,26 @@ def wait_for_status(sync_log, statuses, timeout: float = 30) -> SyncLog:
     return sync_log
 
 
+def kill_after_pages(worker, sync_log, pages: int, timeout: float = 30) -> None:
+    """Kill ``worker`` (SIGKILL) once ``sync_log`` runs with ``pages`` committed pages; the log is
+    read again after."""
+
+    def committed():
+        sync_log.refresh_from_db()
+        return sync_log.status == SyncStatus.RUNNING and sync_log.pages_fetched >= pages
+
+    wait_until(committed, timeout, f"{pages} committed pages")
+    worker.kill()
+    sync_log.refresh_from_db()
+
+
+def requeued_by_the_reaper(sync_log) -> None:
+    """Wait until the reaper sees the killed run's stale heartbeat and queues it again."""
+    wait_until(
+        lambda: runs.reap_stale_syncs()["requeued"] == [sync_log.pk], 10, "the reaper to requeue the sync"
+    )
+
+
 def records_of(connector) -> list[tuple]:
     return list(
         SyncedRecord.objects.filter(connector=connector)
@@ -198,22 +218,14 @@ def test_a_sync_whose_worker_is_killed_resumes_from_its_checkpoint_on_a_new_work
     response = editor_client.post(SYNC_URL.format(connector.pk) + "?wait=0")
     sync_log = SyncLog.objects.get(pk=response.json()["id"])
 
-    def three_pages_committed():
-        sync_log.refresh_from_db()
-        return sync_log.status == SyncStatus.RUNNING and sync_log.pages_fetched >= 3
-
-    wait_until(three_pages_committed, 30, "three committed pages")
-    worker.kill()
-    sync_log.refresh_from_db()
+    kill_after_pages(worker, sync_log, 3)
     assert sync_log.status == SyncStatus.RUNNING
     committed_pages = sync_log.pages_fetched
     committed_records = SyncedRecord.objects.filter(connector=connector).count()
     assert 0 < committed_records < 200
 
     # The reaper notices the stale heartbeat and queues the sync again; a new worker resumes it.
-    wait_until(
-        lambda: runs.reap_stale_syncs()["requeued"] == [sync_log.pk], 10, "the reaper to requeue the sync"
-    )
+    requeued_by_the_reaper(sync_log)
     upstream.clear_requests()
     upstream.update(slow_ms=0)
     start_worker(allow=[upstream.netloc])
@@ -252,17 +264,10 @@ def test_an_incremental_sync_whose_worker_is_killed_keeps_the_cursor_and_resumes
     response = editor_client.post(SYNC_URL.format(connector.pk) + "?wait=0")
     sync_log = SyncLog.objects.get(pk=response.json()["id"])
 
-    def three_pages_committed():
-        sync_log.refresh_from_db()
-        return sync_log.status == SyncStatus.RUNNING and sync_log.pages_fetched >= 3
-
-    wait_until(three_pages_committed, 30, "three committed pages")
-    worker.kill()
+    kill_after_pages(worker, sync_log, 3)
     connector.refresh_from_db()
     assert connector.incremental_cursor == created_at_of(100)  # not the killed run's high-water mark
-    wait_until(
-        lambda: runs.reap_stale_syncs()["requeued"] == [sync_log.pk], 10, "the reaper to requeue the sync"
-    )
+    requeued_by_the_reaper(sync_log)
     upstream.update(slow_ms=0)
     start_worker(allow=[upstream.netloc])
 

@@ -9,8 +9,13 @@ from demo_extension.models import SyncedRecord, SyncLog, SyncStatus
 from demo_extension.services.prefetch import request_concurrency
 from demo_extension.services.sync import DataSyncService
 from demo_extension.tests import test_celery_worker as celery_support
-from demo_extension.tests.test_celery_worker import SYNC_URL, records_of, wait_for_status, wait_until
-from sync_engine import queue as runs
+from demo_extension.tests.test_celery_worker import (
+    SYNC_URL,
+    kill_after_pages,
+    records_of,
+    requeued_by_the_reaper,
+    wait_for_status,
+)
 
 broker = celery_support.broker
 start_worker = celery_support.start_worker
@@ -35,13 +40,7 @@ def test_an_overlapped_sync_killed_mid_run_resumes_after_its_checkpoint_with_the
     response = editor_client.post(SYNC_URL.format(connector.pk) + "?wait=0")
     sync_log = SyncLog.objects.get(pk=response.json()["id"])
 
-    def four_pages_committed():
-        sync_log.refresh_from_db()
-        return sync_log.status == SyncStatus.RUNNING and sync_log.pages_fetched >= 4
-
-    wait_until(four_pages_committed, 40, "four committed pages")
-    worker.kill()
-    sync_log.refresh_from_db()
+    kill_after_pages(worker, sync_log, 4, timeout=40)
     committed_pages = sync_log.pages_fetched
     assert sync_log.status == SyncStatus.RUNNING
     assert sync_log.checkpoint["pagination"]["state"]["page"] == committed_pages + 1
@@ -50,9 +49,7 @@ def test_an_overlapped_sync_killed_mid_run_resumes_after_its_checkpoint_with_the
     # Pages past the checkpoint were on their way when the worker died.
     assert max(requested_before) > committed_pages + 1, sorted(requested_before)
 
-    wait_until(
-        lambda: runs.reap_stale_syncs()["requeued"] == [sync_log.pk], 10, "the reaper to requeue the sync"
-    )
+    requeued_by_the_reaper(sync_log)
     upstream.clear_requests()
     upstream.update(slow_ms=20)
     start_worker(allow=[upstream.netloc])
