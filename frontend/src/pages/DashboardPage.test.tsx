@@ -51,6 +51,9 @@ describe("the dashboard", () => {
     expect(screen.getByText("98,765")).toBeTruthy();
     const failedLoads = screen.getByText("Failed loads").parentElement;
     expect(failedLoads?.querySelector(".stat-value")?.textContent).toBe("1");
+    // a failed load says where to look: the destinations, whose pages show each last load's error
+    expect(failedLoads?.querySelector("a")?.getAttribute("href")).toBe("/destinations");
+    expect(failedLoads?.querySelector("a")?.textContent).toBe("See the destinations");
     expect((await screen.findByRole("link", { name: "#41" })).getAttribute("href")).toBe("/sync-logs/41");
     expect(screen.getByText("PARTIAL")).toBeTruthy();
     // a recent sync that warned is not shown as a clean success
@@ -83,6 +86,8 @@ describe("the dashboard", () => {
     expect(await value("Success rate")).toBe("—");
     expect(await value("Average duration of successful syncs")).toBe("—");
     expect(await value("Records stored")).toBe("0");
+    // no failed load, nowhere to send anyone
+    expect(screen.getByText("Failed loads").parentElement?.querySelector("a")).toBeNull();
   });
 
   it("shows the API's message when the statistics cannot be read", async () => {

@@ -83,7 +83,12 @@ export function DashboardPage() {
           <Stat label="Average duration of successful syncs" value={noSyncs || !stats.avg_sync_duration ? "—" : formatSeconds(stats.avg_sync_duration)} />
           <Stat label="Destination loads" value={formatNumber(stats.total_loads)} />
           <Stat label="Rows loaded" value={formatNumber(stats.rows_loaded)} />
-          <Stat label="Failed loads" value={formatNumber(stats.failed_loads)} />
+          {/* where they are: each destination's page shows its connectors' last loads and their errors */}
+          <Stat
+            label="Failed loads"
+            value={formatNumber(stats.failed_loads)}
+            link={stats.failed_loads ? { to: "/destinations", text: "See the destinations" } : undefined}
+          />
         </div>
       ) : null}
       {activity.data ? <ActivityCharts days={activity.data} /> : null}
@@ -105,12 +110,17 @@ export function DashboardPage() {
 /** A figure and its name; `hint` says what it is of, where the name alone would mislead. */
 const RATED_RUNS = "of all finished syncs, cancelled ones left out";
 
-function Stat({ label, value, hint }: { label: string; value: string; hint?: string }) {
+function Stat({ label, value, hint, link }: { label: string; value: string; hint?: string; link?: { to: string; text: string } }) {
   return (
     <div className="card stat">
       <div className="stat-value">{value}</div>
       <div className="stat-label">{label}</div>
       {hint ? <div className="stat-hint">{hint}</div> : null}
+      {link ? (
+        <div className="stat-hint">
+          <Link to={link.to}>{link.text}</Link>
+        </div>
+      ) : null}
     </div>
   );
 }
