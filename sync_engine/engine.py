@@ -687,10 +687,12 @@ class _Run:
             )
         if builder.key_mode != "content_hash":  # identical records keyed by content are one record
             whole_run = first_load or (self.full_refresh and self.complete)
+            # the stored records a complete full refresh read, each once (one count, used twice below)
+            seen = seen_count(connector.pk, run.pk) if self.full_refresh and whole_run else None
             if first_load:  # nothing was stored before: every record not created repeated a key
                 repeats = counters.processed - counters.failed - counters.created
-            elif whole_run:  # a complete full refresh marked each record it read once
-                repeats = counters.processed - counters.failed - seen_count(connector.pk, run.pk)
+            elif seen is not None:  # a complete full refresh marked each record it read once
+                repeats = counters.processed - counters.failed - seen
             warning = repeated_keys_warning(repeats, rules.primary_key, whole_run=whole_run)
             if warning:
                 self.warnings.append(warning)
@@ -703,8 +705,8 @@ class _Run:
                     self.run.records_total if lowest_total is None else lowest_total,
                     rules.primary_key,
                 )
-            if self.full_refresh and whole_run and positional and repeats and self.incomplete is None:
-                self.incomplete = self._moved_list_deletes_nothing(repeats)
+            if seen is not None and positional and repeats and self.incomplete is None:
+                self.incomplete = self._moved_list_deletes_nothing(repeats, seen)
         if positional and plan.cursor_field is not None and self.incomplete is None and seq_start is not None:
             self.incomplete = self._moved_records_shortfall(seq_start)
         status = self._final_status()
@@ -714,14 +716,14 @@ class _Run:
         held_by_cap = bool(self.capped) and self.unordered
         return status, plan.cursor_field is not None and not self.incomplete and not held_by_cap
 
-    def _moved_list_deletes_nothing(self, repeats: int) -> str | None:
-        """Why a complete full refresh of positional pages that read ``repeats`` records twice marks
-        nothing deleted, or None when it did not miss any stored record. A record read twice shows
-        the list moved while it was read: one that changed left its place for the end, every record
-        after that place went up one, and the one that slid onto a page already read was read by
-        neither page. It is alive upstream, and indistinguishable here from one that is gone."""
-        connector_id = self.connector.pk
-        unseen = live_record_count(connector_id) - seen_count(connector_id, self.run.pk)
+    def _moved_list_deletes_nothing(self, repeats: int, seen: int) -> str | None:
+        """Why a complete full refresh of positional pages that read ``repeats`` records twice (and
+        ``seen`` stored records) marks nothing deleted, or None when it did not miss any stored
+        record. A record read twice shows the list moved while it was read: one that changed left
+        its place for the end, every record after that place went up one, and the one that slid
+        onto a page already read was read by neither page. It is alive upstream, and
+        indistinguishable here from one that is gone."""
+        unseen = live_record_count(self.connector.pk) - seen
         if unseen <= 0:
             return None
         return (
