@@ -25,6 +25,9 @@ What a budget enforces:
   two seconds). No burst, because upstreams usually count requests over sliding windows; the spacing
   also keeps a margin of :data:`RATE_MARGIN` so that network jitter cannot push one request into the
   previous second as the upstream measures it.
+  A token is granted before the exchange; a request written later than
+  :data:`SEND_SLACK_SECONDS` after it (a new connection's handshakes) marks the bucket again as it is
+  written (:meth:`SlotTicket.at_send`), so the spacing holds between writes, not grants.
 * ``concurrent``: at most that many exchanges at once. Each holds a *lease* that the holder returns
   when the exchange ends and that expires on its own after ``lease_seconds`` (a process killed mid
   request cannot hold a slot forever).
@@ -77,9 +80,13 @@ from core.http_errors import OutboundError
 logger = logging.getLogger(__name__)
 
 # Requests are spaced 10 % wider than 1/per_second (see the module docstring): over a one-second
-# window that leaves 100 ms for jitter between the moment a slot is granted and the moment the
-# request reaches the upstream (measured up to ~70 ms on a heavily loaded 2-core test machine).
+# window that leaves 100 ms for jitter between the moment a request is written and the moment it
+# reaches the upstream as the upstream counts it.
 RATE_MARGIN = 0.10
+# A request written more than this long after its rate token was granted (a new connection's name
+# lookup, TCP and TLS handshakes; a busy machine) marks the bucket again as it is written (see
+# SlotTicket.at_send): the next token is then one interval after the write, not after the grant.
+SEND_SLACK_SECONDS = 0.02
 # How often a request waiting for a concurrency slot looks again (slots are freed by other processes
 # too, so there is nothing to wait on but time).
 SLOT_POLL_SECONDS = 0.01
@@ -97,6 +104,19 @@ CALM_EXCHANGES = 20
 LINE_HOLD_SECONDS = 1.0
 # The position of the request being sent in its caller's order (a sync's page order), or None.
 slot_order: contextvars.ContextVar[int | None] = contextvars.ContextVar("migrateiq_slot_order", default=None)
+
+
+class Taken(float):
+    """A store's answer that the slot was taken (0.0), with ``stamp``: the next-token time the grant
+    set (None without a rate), which :meth:`mark_sent` compares to tell whether another request took
+    a token since."""
+
+    stamp: float | str | None
+
+    def __new__(cls, stamp: float | str | None = None) -> Taken:
+        taken = super().__new__(cls, 0.0)
+        taken.stamp = stamp
+        return taken
 
 
 class PauseWait(float):
@@ -137,6 +157,44 @@ class SlotAbandoned(OutboundError):
 
 class BudgetUnavailable(OutboundError):
     """The budget's store (Redis) did not answer; nothing was sent, since the limits could not be kept."""
+
+
+class SlotTicket:
+    """One exchange's slot of a :class:`RequestBudget` (what :meth:`RequestBudget.slot` yields).
+
+    Its rate token was granted at ``granted`` (``time.monotonic()``). A request is often written
+    later than that: a new connection resolves the name and does the TCP and TLS handshakes first,
+    and a busy machine may not run the thread at once. The next token goes one interval after the
+    grant, so a late request and the one after it would reach the upstream closer together than the
+    rate allows (a handshake of 300 ms at 5 requests a second puts six requests in one second).
+    :meth:`at_send`, called as the request is written, marks the bucket again when the request is
+    late: one interval from now if no other request took a token since the grant, else it waits for
+    a token of its own (so every request is written within :data:`SEND_SLACK_SECONDS` of a token)."""
+
+    def __init__(self, budget: RequestBudget):
+        self.budget = budget
+        self.granted = 0.0
+        self.stamp: float | str | None = None  # the store's next-token time set by the grant (None: no rate)
+        self.paced = False
+        self.by_slots = False
+        self.counted = False
+
+    def at_send(self, until: float | None = None, abandon: AbandonSignal | None = None) -> None:
+        """The request is about to be written (see the class docstring). Raises what
+        :meth:`RequestBudget.slot` raises while waiting (:class:`NoSlotInTime`,
+        :class:`SlotAbandoned`): nothing has been written then."""
+        stamp = self.stamp
+        if stamp is None or time.monotonic() - self.granted <= SEND_SLACK_SECONDS:
+            return
+        budget = self.budget
+        self.stamp = None  # marked once, whatever the exchange does next
+        try:
+            budget._wait(
+                lambda: budget._store.mark_sent(budget.key, stamp, budget.interval), self, until, abandon
+            )
+        finally:
+            if self.paced:
+                budget._count_paced(self)
 
 
 class RequestBudget:
@@ -210,7 +268,7 @@ class RequestBudget:
         return (1.0 + RATE_MARGIN) / self.per_second if self.per_second else 0.0
 
     @contextmanager
-    def slot(self, until: float | None = None, abandon: AbandonSignal | None = None) -> Iterator[None]:
+    def slot(self, until: float | None = None, abandon: AbandonSignal | None = None) -> Iterator[SlotTicket]:
         """Wait for a slot (pause over, a lease free, a token in the bucket) and hold it for one exchange.
 
         ``until``: the caller's deadline (``time.monotonic()``); a slot that cannot come before it
@@ -218,7 +276,10 @@ class RequestBudget:
         rate interval, a pause): a web request's 10 s would otherwise hold its thread for 110 s
         behind a rate of 0.01 requests a second. ``abandon``: set when the caller no longer wants the
         request (a sync's request sent ahead, once the run ended): the wait stops at once with
-        :class:`SlotAbandoned`, so the request is not sent after the pause it was waiting out."""
+        :class:`SlotAbandoned`, so the request is not sent after the pause it was waiting out.
+
+        Yields a :class:`SlotTicket`; a caller that can tell when the request is written calls its
+        :meth:`~SlotTicket.at_send` then, so that a request written late keeps the rate."""
         self._count()
         lease = uuid.uuid4().hex
         # The line orders who takes the rate's tokens; without a rate a freed lease goes to whoever
@@ -227,51 +288,26 @@ class RequestBudget:
         if position is not None:
             with self._line:
                 self._waiting[position] = True
-        since = time.monotonic()
-        wait = 0.0
-        # Whether this request waited for the budget's own limits (measured only once it waits).
-        paced = by_slots = False
+        ticket = SlotTicket(self)
         try:
-            while True:
-                if abandon is not None and abandon.is_set():
-                    raise SlotAbandoned(
-                        "the request was given up while it waited for a slot; nothing was sent"
-                    )
-                if until is not None and time.monotonic() >= until:
-                    # the last wait ran past the deadline (a busy machine sleeps longer than asked)
-                    raise NoSlotInTime(wait, self._waiting_for(wait))
-                if position is not None:
-                    behind = self._behind_in_line(position, since)
-                    if behind is not None:  # it waited behind an earlier page in line for the rate's tokens
-                        if not self.paused_here():  # ... unless that one waits out this run's pause
-                            paced = True
-                            self._note_paced(behind)
-                        continue
-                wait = self._store.try_acquire(
+            taken = self._wait(
+                lambda: self._store.try_acquire(
                     self.key, lease, self.interval, self.concurrent, self.lease_seconds
-                )
-                if wait <= 0:
-                    break
-                if until is not None and time.monotonic() + wait > until:
-                    raise NoSlotInTime(wait, self._waiting_for(wait))
-                started = time.monotonic()
-                if abandon is None:
-                    self._sleep(wait)
-                else:
-                    abandon.wait(wait)
-                if not isinstance(wait, PauseWait):
-                    paced = True
-                    by_slots = by_slots or isinstance(wait, SlotWait)
-                    self._note_paced(started)
+                ),
+                ticket,
+                until,
+                abandon,
+                position,
+            )
         finally:
             if position is not None:
                 self.leave_line(position)
-            if paced:
-                with self._count_lock:
-                    self.paced_requests += 1
-                    self.paced_by_slots += by_slots
+            if ticket.paced:
+                self._count_paced(ticket)
+        ticket.granted = time.monotonic()
+        ticket.stamp = getattr(taken, "stamp", None) if self.per_second is not None else None
         try:
-            yield
+            yield ticket
         finally:
             self._store.release(self.key, lease)
             if self.concurrent < self.configured_concurrent:
@@ -280,6 +316,56 @@ class RequestBudget:
                     if self._calm >= CALM_EXCHANGES:
                         self._calm = 0
                         self.concurrent = min(self.configured_concurrent, self.concurrent + 1)
+
+    def _wait(
+        self,
+        take: Callable[[], float],
+        ticket: SlotTicket,
+        until: float | None,
+        abandon: AbandonSignal | None,
+        position: int | None = None,
+    ) -> float:
+        """Call ``take`` (a store's decision: 0 when taken, else seconds to wait) until it takes,
+        waiting between tries; note on ``ticket`` whether the wait was for the budget's own limits.
+        Returns ``take``'s answer that took."""
+        since = time.monotonic()
+        wait = 0.0
+        while True:
+            if abandon is not None and abandon.is_set():
+                raise SlotAbandoned("the request was given up while it waited for a slot; nothing was sent")
+            if until is not None and time.monotonic() >= until:
+                # the last wait ran past the deadline (a busy machine sleeps longer than asked)
+                raise NoSlotInTime(wait, self._waiting_for(wait))
+            if position is not None:
+                behind = self._behind_in_line(position, since)
+                if behind is not None:  # it waited behind an earlier page in line for the rate's tokens
+                    if not self.paused_here():  # ... unless that one waits out this run's pause
+                        ticket.paced = True
+                        self._note_paced(behind)
+                    continue
+            wait = take()
+            if wait <= 0:
+                return wait
+            if until is not None and time.monotonic() + wait > until:
+                raise NoSlotInTime(wait, self._waiting_for(wait))
+            started = time.monotonic()
+            if abandon is None:
+                self._sleep(wait)
+            else:
+                abandon.wait(wait)
+            if not isinstance(wait, PauseWait):
+                ticket.paced = True
+                ticket.by_slots = ticket.by_slots or isinstance(wait, SlotWait)
+                self._note_paced(started)
+
+    def _count_paced(self, ticket: SlotTicket) -> None:
+        """Count ``ticket``'s request once among those the budget's own limits paced."""
+        if ticket.counted:
+            return
+        ticket.counted = True
+        with self._count_lock:
+            self.paced_requests += 1
+            self.paced_by_slots += ticket.by_slots
 
     def _note_paced(self, started: float) -> None:
         """Add a wait for the budget's own limits, from ``started`` to now, to :attr:`paced_seconds`:
@@ -410,10 +496,29 @@ class LocalBudgetStore:
             next_at = self._next_at.get(key, 0.0)
             if next_at > now:
                 return next_at - now
+            stamp = None
             if interval:
-                self._next_at[key] = now + interval
+                stamp = self._next_at[key] = now + interval
             leases[lease] = now + lease_seconds
-            return 0.0
+            return Taken(stamp)
+
+    def mark_sent(self, key: str, stamp: float | str, interval: float) -> float:
+        """A request granted a token that set the key's next token to ``stamp`` is written now, late
+        (:meth:`SlotTicket.at_send`): the next token moves to one interval from now if no other
+        request took one since (the key's next token is still ``stamp``) or a token is free now;
+        else the seconds to wait for one (a :class:`PauseWait` during a pause), as
+        :meth:`try_acquire` answers."""
+        with self._lock:
+            now = time.monotonic()
+            next_at = self._next_at.get(key, 0.0)
+            if next_at != stamp:
+                paused = self._paused_until.get(key, 0.0) - now
+                if paused > 0:
+                    return PauseWait(paused)
+                if next_at > now:
+                    return next_at - now
+            stamp = self._next_at[key] = now + interval
+            return Taken(stamp)
 
     def release(self, key: str, lease: str) -> None:
         with self._lock:
@@ -460,12 +565,32 @@ end
 local interval = tonumber(ARGV[2])
 local next_at = tonumber(redis.call('GET', KEYS[1]) or '0')
 if next_at > now then return tostring(next_at - now) end
+local stamp = nil
 if interval > 0 then
-  redis.call('SET', KEYS[1], tostring(now + interval), 'PX', ARGV[5])
+  stamp = tostring(now + interval)
+  redis.call('SET', KEYS[1], stamp, 'PX', ARGV[5])
 end
 redis.call('ZADD', KEYS[3], now + tonumber(ARGV[4]), ARGV[1])
 redis.call('PEXPIRE', KEYS[3], ARGV[5])
+if stamp then return 'g' .. stamp end
 return '0'
+"""
+
+# KEYS: next-at, paused-until. ARGV: the grant's stamp, interval, idle expiry (ms). See
+# LocalBudgetStore.mark_sent; answers as the acquire script.
+_MARK_SENT = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
+local current = redis.call('GET', KEYS[1])
+if current ~= ARGV[1] then
+  local paused = tonumber(redis.call('GET', KEYS[2]) or '0')
+  if paused > now then return 'p' .. tostring(paused - now) end
+  local next_at = tonumber(current or '0')
+  if next_at > now then return tostring(next_at - now) end
+end
+local stamp = tostring(now + tonumber(ARGV[2]))
+redis.call('SET', KEYS[1], stamp, 'PX', ARGV[3])
+return 'g' .. stamp
 """
 
 # KEYS: paused-until. ARGV: seconds, idle expiry (ms).
@@ -497,6 +622,7 @@ class RedisBudgetStore:
         self._cache = caches[cache_alias]
         self._client = get_redis_connection(cache_alias)
         self._acquire = self._client.register_script(_ACQUIRE)
+        self._mark_sent = self._client.register_script(_MARK_SENT)
         self._pause = self._client.register_script(_PAUSE)
         self._paused_for = self._client.register_script(_PAUSED_FOR)
 
@@ -516,13 +642,15 @@ class RedisBudgetStore:
     ) -> float:
         idle_ms = int(max(IDLE_EXPIRY_SECONDS, lease_seconds) * 1000)
         args = [lease, repr(interval), concurrent, repr(lease_seconds), idle_ms, repr(SLOT_POLL_SECONDS)]
-        answer = self._acquire(keys=self._keys(key), args=args)
-        text = answer.decode() if isinstance(answer, bytes) else str(answer)
-        if text[:1] == "p":
-            return PauseWait(text[1:])
-        if text[:1] == "s":
-            return SlotWait(text[1:])
-        return float(text)
+        return _answer(self._acquire(keys=self._keys(key), args=args))
+
+    def mark_sent(self, key: str, stamp: float | str, interval: float) -> float:
+        """See :meth:`LocalBudgetStore.mark_sent`."""
+        idle_ms = int(IDLE_EXPIRY_SECONDS * 1000)
+        with _unavailable_as_error():
+            return _answer(
+                self._mark_sent(keys=self._keys(key)[:2], args=[str(stamp), repr(interval), idle_ms])
+            )
 
     def release(self, key: str, lease: str) -> None:
         try:
@@ -540,6 +668,21 @@ class RedisBudgetStore:
 
     def reset(self, key: str) -> None:
         self._client.delete(*self._keys(key))
+
+
+def _answer(answer: bytes | str) -> float:
+    """A budget script's answer: 'g<stamp>' or '0' taken, 'p<seconds>' a pause, 's<seconds>' a
+    concurrency slot, else the seconds to the rate's next token."""
+    text = answer.decode() if isinstance(answer, bytes) else str(answer)
+    if text[:1] == "g":
+        return Taken(text[1:])
+    if text == "0":
+        return Taken()
+    if text[:1] == "p":
+        return PauseWait(text[1:])
+    if text[:1] == "s":
+        return SlotWait(text[1:])
+    return float(text)
 
 
 class FileBudgetStore:
@@ -573,8 +716,7 @@ class FileBudgetStore:
     # key's next_at), all in this one statement.
     _ACQUIRE = (
         "INSERT INTO budget_lease (key, lease, expires, pid, next_at) "
-        "SELECT :key, :lease, :now + :lease_seconds, :pid, "
-        "CASE WHEN :interval > 0 THEN :now + :interval ELSE 0 END "
+        "SELECT :key, :lease, :now + :lease_seconds, :pid, :next_at "
         "WHERE NOT EXISTS (SELECT 1 FROM budget_state WHERE key = :key "
         "AND (paused_until > :now OR next_at > :now)) "
         "AND (SELECT count(*) FROM budget_lease WHERE key = :key AND expires > :now) < :concurrent"
@@ -629,6 +771,7 @@ class FileBudgetStore:
         self, key: str, lease: str, interval: float, concurrent: int, lease_seconds: float
     ) -> float:
         now = time.time()
+        stamp = now + interval if interval > 0 else None
         taken = self._run(
             self._ACQUIRE,
             {
@@ -637,12 +780,12 @@ class FileBudgetStore:
                 "now": now,
                 "lease_seconds": lease_seconds,
                 "pid": os.getpid(),
-                "interval": interval,
+                "next_at": stamp or 0.0,
                 "concurrent": concurrent,
             },
         ).rowcount
         if taken:
-            return 0.0
+            return Taken(stamp)
         # Why not (read outside the decision: it only says how long to wait before trying again).
         (paused_until, next_at, held, first_expiry) = self._run(
             "SELECT coalesce(max(s.paused_until), 0), coalesce(max(s.next_at), 0), "
@@ -659,6 +802,27 @@ class FileBudgetStore:
             return SlotWait(max(0.001, min(SLOT_POLL_SECONDS, (first_expiry or now) - now)))
         if next_at > now:
             return next_at - now
+        return 0.001  # the state changed between the two statements: look again
+
+    # A late request's mark (see LocalBudgetStore.mark_sent), in one statement.
+    _MARK_SENT = (
+        "INSERT INTO budget_state (key, next_at) VALUES (:key, :next_at) ON CONFLICT (key) "
+        "DO UPDATE SET next_at = excluded.next_at WHERE budget_state.next_at = :stamp "
+        "OR (budget_state.next_at <= :now AND budget_state.paused_until <= :now)"
+    )
+
+    def mark_sent(self, key: str, stamp: float | str, interval: float) -> float:
+        """See :meth:`LocalBudgetStore.mark_sent`."""
+        now = time.time()
+        next_at = now + interval
+        params = {"key": key, "next_at": next_at, "stamp": stamp, "now": now}
+        if self._run(self._MARK_SENT, params).rowcount:
+            return Taken(next_at)
+        row = self._run("SELECT paused_until, next_at FROM budget_state WHERE key = ?", (key,)).fetchone()
+        if row is not None and row[0] > now:
+            return PauseWait(row[0] - now)
+        if row is not None and row[1] > now:
+            return row[1] - now
         return 0.001  # the state changed between the two statements: look again
 
     def _drop_dead_holders(self, key: str) -> bool:

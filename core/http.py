@@ -49,7 +49,7 @@ import httpx
 from django.conf import settings
 
 from core import shutdown
-from core.budget import NoSlotInTime, RequestBudget, SlotAbandoned
+from core.budget import NoSlotInTime, RequestBudget, SlotAbandoned, SlotTicket
 from core.egress import GuardedNetworkBackend, GuardedTransport, HostLookupFailed, HostNotFound, validate_url
 from core.http_errors import EgressDenied, ResponseTooLarge, UpstreamError
 from core.http_fields import HEADER_VALUE_RULE, is_header_name, is_header_value
@@ -177,6 +177,9 @@ def _abandoning(*, answers: bool = False) -> _Abandon | None:
     events = tuple(event for event, cuts_answers in _abandon.get() if cuts_answers or not answers)
     return _Abandon(events) if events else None
 
+
+# httpcore's trace events of a request about to be written (HTTP/1.1, HTTP/2).
+_WRITING_REQUEST = frozenset({"http11.send_request_headers.started", "http2.send_request_headers.started"})
 
 _GIVEN_UP = "Not sent: the request was given up (the run that wanted it has ended) while it waited"
 _ABANDONED = "Given up (the run that wanted it has ended) while waiting for the answer of"
@@ -492,35 +495,45 @@ class OutboundClient:
         return random.uniform(0, min(cap, base * 2 ** (attempt - 1)))
 
     @contextlib.contextmanager
-    def _slot(self, url: httpx.URL, attempt: int, *, first_exchange: bool = True) -> Iterator[None]:
+    def _slot(
+        self, url: httpx.URL, attempt: int, *, first_exchange: bool = True
+    ) -> Iterator[SlotTicket | None]:
         """The budget's slot for one exchange, not waited for past the outer deadline
         (``total_deadline``): a slot that comes later is a timeout now, with nothing sent."""
         if self.budget is None:
-            yield
+            yield None
             return
         budget = _budget.get()
         with contextlib.ExitStack() as held:
-            try:
-                held.enter_context(
+            with self._slot_waits(url, attempt, first_exchange=first_exchange):
+                ticket = held.enter_context(
                     self.budget.slot(until=budget[0] if budget is not None else None, abandon=_abandoning())
                 )
-            except SlotAbandoned:
-                # Nothing of this request reached the upstream when it gave up before its first exchange.
-                error = RequestAbandoned if attempt == 1 and first_exchange else UpstreamError
-                raise error(
-                    f"{_GIVEN_UP} for a slot of the connector's request budget: {safe_url(str(url))}",
-                    url=safe_url(str(url)),
-                    attempts=attempt,
-                ) from None
-            except NoSlotInTime as late:
-                what = budget[1] if budget is not None else "the deadline"
-                raise UpstreamError(
-                    f"Timed out: {what} would run out before {late.reason}, "
-                    f"{math.ceil(late.wait)} s away; nothing was sent to {safe_url(str(url))}",
-                    url=safe_url(str(url)),
-                    attempts=attempt,
-                ) from None
+            yield ticket
+
+    @contextlib.contextmanager
+    def _slot_waits(self, url: httpx.URL, attempt: int, *, first_exchange: bool) -> Iterator[None]:
+        """A wait for the budget (for the slot, or at the write: ``SlotTicket.at_send``) that ended
+        without a slot, as the caller's error: nothing was sent."""
+        budget = _budget.get()
+        try:
             yield
+        except SlotAbandoned:
+            # Nothing of this request reached the upstream when it gave up before its first exchange.
+            error = RequestAbandoned if attempt == 1 and first_exchange else UpstreamError
+            raise error(
+                f"{_GIVEN_UP} for a slot of the connector's request budget: {safe_url(str(url))}",
+                url=safe_url(str(url)),
+                attempts=attempt,
+            ) from None
+        except NoSlotInTime as late:
+            what = budget[1] if budget is not None else "the deadline"
+            raise UpstreamError(
+                f"Timed out: {what} would run out before {late.reason}, "
+                f"{math.ceil(late.wait)} s away; nothing was sent to {safe_url(str(url))}",
+                url=safe_url(str(url)),
+                attempts=attempt,
+            ) from None
 
     def _follow_redirects(
         self, method, url: httpx.URL, headers, auth, attempt: int, *, body=None, secrets=None
@@ -530,8 +543,8 @@ class OutboundClient:
         secrets = secrets or _Credentials(frozenset(), frozenset())
         start = url
         for hop in range(max_redirects + 1):
-            with self._slot(url, attempt, first_exchange=hop == 0):
-                response = self._exchange(method, url, headers, auth, attempt, body)
+            with self._slot(url, attempt, first_exchange=hop == 0) as ticket:
+                response = self._exchange(method, url, headers, auth, attempt, body, ticket, hop == 0)
             if response.status_code not in REDIRECT_STATUSES or "location" not in response.headers:
                 return self._final(response, url)
             if hop == max_redirects and self.follow_redirects:
@@ -609,8 +622,19 @@ class OutboundClient:
             rate_limited=rate_limited,
         )
 
-    def _exchange(self, method, url: httpx.URL, headers, auth, attempt: int, body=None) -> UpstreamResponse:
-        """One HTTP request/response, bounded by the total deadline; body read only for 2xx."""
+    def _exchange(
+        self,
+        method,
+        url: httpx.URL,
+        headers,
+        auth,
+        attempt: int,
+        body=None,
+        ticket: SlotTicket | None = None,
+        first_exchange: bool = True,
+    ) -> UpstreamResponse:
+        """One HTTP request/response, bounded by the total deadline; body read only for 2xx.
+        ``ticket``: the budget's slot, told when the request is written (``SlotTicket.at_send``)."""
         started = time.perf_counter()
         ends_at = time.monotonic() + self.timeout
         budget = _budget.get()
@@ -626,6 +650,8 @@ class OutboundClient:
                 request = self._client.build_request(method, url, headers=headers, content=content)
             else:
                 request = self._client.build_request(method, url, headers=headers)
+            if ticket is not None and ticket.stamp is not None:
+                request.extensions["trace"] = self._at_send(ticket, url, attempt, first_exchange)
             response = self._client.send(request, auth=auth, stream=True)
             error_text = ""
             reported = None
@@ -711,6 +737,20 @@ class OutboundClient:
             if request_observer is not None:
                 _observe(status, time.perf_counter() - started)
         return UpstreamResponse(status, response.headers, content, str(url), 0.0, error_text, reported)
+
+    def _at_send(
+        self, ticket: SlotTicket, url: httpx.URL, attempt: int, first_exchange: bool
+    ) -> Callable[[str, dict], None]:
+        """httpcore's ``trace`` hook that tells ``ticket`` when the request's headers are written:
+        after the connection is open (name lookup, TCP and TLS handshakes), which is when the
+        upstream starts counting the request."""
+
+        def trace(event: str, info: dict) -> None:
+            if event in _WRITING_REQUEST:
+                with self._slot_waits(url, attempt, first_exchange=first_exchange):
+                    ticket.at_send(until=_deadline.get(), abandon=_abandoning())
+
+        return trace
 
     def _read_body(self, response: httpx.Response, url: httpx.URL, attempt: int) -> bytes:
         limit = self.max_bytes

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import multiprocessing
 import os
+import socket
 import subprocess
 import sys
 import threading
@@ -222,6 +223,76 @@ def test_a_fractional_rate_spaces_requests_by_its_interval(store, upstream):
     assert results == [200, 200]
     first, second = server.arrival_times()
     assert second - first >= (1 + RATE_MARGIN) / 2.5 - JITTER
+
+
+# --- a request written late (a new connection's name lookup and handshakes, a busy machine) ----------
+
+
+def test_a_request_written_late_moves_the_next_token_to_one_interval_after_the_write(store):
+    budget = RequestBudget(_key(), per_second=5)
+
+    with budget.slot() as ticket:
+        time.sleep(0.15)  # its connection took this long to open: the grant was 150 ms before the write
+        ticket.at_send()
+        written = time.monotonic()
+    with budget.slot():
+        granted = time.monotonic()
+
+    # Not one interval after the first grant (70 ms after the write): the upstream counts writes.
+    assert granted - written >= budget.interval - 0.01, (granted - written, budget.interval)
+    assert budget.paced_requests == 1  # the second waited for its token; the late one did not wait
+
+
+def test_a_request_written_after_another_took_the_next_token_waits_for_one_of_its_own(store):
+    key = _key()
+    budget = RequestBudget(key, per_second=5)
+    others: list[float] = []
+
+    def another_sync_sends():  # another run of the connector (its own budget object, same key)
+        with RequestBudget(key, per_second=5).slot():
+            others.append(time.monotonic())
+
+    with budget.slot() as ticket:
+        other = threading.Thread(target=another_sync_sends)
+        other.start()
+        other.join(10)  # granted one interval after this request's grant, while this one still connects
+        ticket.at_send()
+        written = time.monotonic()
+
+    assert written - others[0] >= budget.interval - 0.01, (written - others[0], budget.interval)
+    assert budget.paced_requests == 1
+
+
+@pytest.fixture
+def slow_name_lookups(monkeypatch):
+    """Resolving the host name ``slow-lookup.test`` takes 300 ms (the system resolver answers it as
+    127.0.0.1): every new connection to it opens that much after its request was granted a slot,
+    as a remote API's TLS handshake would."""
+    real = socket.getaddrinfo
+
+    def getaddrinfo(host, port, *args, **kwargs):
+        if host == "slow-lookup.test":
+            time.sleep(0.3)
+            return real("127.0.0.1", port, *args, **kwargs)
+        return real(host, port, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+    return "slow-lookup.test"
+
+
+def test_requests_on_new_connections_that_open_slowly_keep_five_a_second(store, upstream, slow_name_lookups):
+    # Three syncs of one connector, each opening its connection 300 ms after its first slot, then
+    # reusing it: without marking the bucket at the write, the second request of the first sync goes
+    # before the third sync's first one and six reach the upstream within one second.
+    server = upstream()
+    url = f"http://{slow_name_lookups}:{server.port}/items"
+    results = _send_from_threads(url, _key(), threads=3, requests=4, per_second=5, concurrent=16)
+
+    assert results == [200] * 12
+    arrivals = server.arrival_times()
+    assert most_in_any_window(arrivals, 1.0) <= 5, arrivals
+    gaps = [later - earlier for earlier, later in zip(arrivals, arrivals[1:], strict=False)]
+    assert min(gaps) >= (1 + RATE_MARGIN) / 5 - JITTER, arrivals
 
 
 # --- concurrency -----------------------------------------------------------------------------------------
