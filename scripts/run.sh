@@ -41,6 +41,7 @@ cleanup() {
   if [ -n "$worker_pid" ]; then
     if [ "${1:-}" != INT ]; then pkill -INT -P "$worker_pid" 2>/dev/null || true; kill -INT "$worker_pid" 2>/dev/null || true; fi
     for _ in $(seq 150); do kill -0 "$worker_pid" 2>/dev/null || break; sleep 0.1; done
+    pkill -QUIT -P "$worker_pid" 2>/dev/null || true
     kill -QUIT "$worker_pid" 2>/dev/null || true
   fi
   for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
@@ -58,12 +59,16 @@ pids+=($!)
 # would stay PENDING while the web server answers. It is started again, saying so here, with a
 # growing pause (2 s, then up to 30 s while it keeps stopping within a minute). A Ctrl-C (SIGINT)
 # or this script's cleanup stops the loop and waits for the worker's warm shutdown.
+# A command started with & in a script ignores SIGINT (bash does so without job control, and no
+# script can undo it): a worker still starting up when Ctrl-C came would miss it and run on (Celery
+# handles SIGINT itself only once it is up). Started through this, SIGINT is back to its default.
+with_sigint() { "$PY" -c 'import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_DFL); os.execvp(sys.argv[1], sys.argv[1:])' "$@"; }
 supervise_worker() {
   local stop="" child rc pause=2 started
   trap 'stop=1' INT TERM
   while :; do
     started=$SECONDS
-    scripts/worker.sh >>"$LOG_DIR/worker.log" 2>&1 &
+    with_sigint scripts/worker.sh >>"$LOG_DIR/worker.log" 2>&1 &
     child=$!
     rc=0
     while kill -0 "$child" 2>/dev/null; do wait "$child" && rc=0 || rc=$?; done

@@ -263,6 +263,36 @@ def test_ctrl_c_in_make_run_stops_every_process_it_started(start, environment):
     assert after == before  # nothing written to the checkout's var/log
 
 
+def test_ctrl_c_in_make_run_while_its_worker_is_still_starting_stops_everything(start, environment):
+    # Commands a script starts with & ignore SIGINT (bash does so without job control): a worker
+    # still starting when Ctrl-C came used to miss it, run on and keep `make run` waiting for it.
+    port, demo_port = two_free_ports()
+    env = {
+        **environment,
+        "MIGRATEIQ_PORT": str(port),
+        "DEMO_API_PORT": str(demo_port),
+        "MIGRATEIQ_SKIP_UI_BUILD": "1",
+    }
+    run = start("run", ["scripts/run.sh"], env)
+    worker_log = Path(environment["MIGRATEIQ_VAR_DIR"]) / "log" / "worker.log"
+    deadline = time.monotonic() + 90
+    while not _worker_pids(run):
+        assert run.process.poll() is None, run.log()[-3000:]
+        assert time.monotonic() < deadline, f"no worker started:\n{run.log()[-3000:]}"
+        time.sleep(0.02)
+    assert "ready." not in worker_log.read_text(errors="replace")  # Celery's own handlers not in place yet
+
+    started = time.monotonic()
+    os.killpg(run.process.pid, signal.SIGINT)  # a terminal's Ctrl-C
+    while run.group_alive():
+        assert time.monotonic() - started < 15, (
+            f"processes of `make run` still running 15 s after Ctrl-C:\n{run.log()[-3000:]}"
+        )
+        time.sleep(0.1)
+    assert "starting it again" not in run.log()
+    assert run.log().count("MigrateIQ stopped: web server, worker and demo API") == 1
+
+
 def _worker_pids(run: Started) -> list[int]:
     """The Celery worker processes (main and pool) of ``make run``'s session."""
     listing = subprocess.run(
