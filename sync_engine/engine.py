@@ -41,6 +41,7 @@ from django.utils import timezone
 
 from core import shutdown
 from core.budget import RequestBudgetExhausted
+from core.database_errors import DATABASE_ERRORS, describe_database_error
 from core.http import abandoned_when
 from core.http_errors import OutboundError
 from core.redaction import redact, safe_url
@@ -236,9 +237,14 @@ class _Run:
             not_resumable = True
         except (SyncProblem, ValueError) as exc:
             status, message = SyncStatus.FAILED, redact(str(exc))
-        except DatabaseError as exc:
+        except DATABASE_ERRORS as exc:
             logger.exception("Sync %s of connector %s hit a database error", run.pk, connector.pk)
-            status, message = SyncStatus.FAILED, f"Database error while storing a page: {exc}"
+            # The database's own text can quote the refused record's values or the server's address.
+            status, message = (
+                SyncStatus.FAILED,
+                f"Database error while storing a page: {describe_database_error(exc)}; "
+                "the server log has the database's full message.",
+            )
         except SoftTimeLimitExceeded:
             # The worker's limit backs up the run budget when one page overran it.
             status, message = (
