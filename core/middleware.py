@@ -8,7 +8,8 @@ from rest_framework.throttling import BaseThrottle
 from core.metrics import observe_http_request, route_template
 from core.request_context import reset_client_address, reset_log_context, set_client_address, set_log_context
 
-_VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,128}$")
+# Matched whole (``fullmatch``): ``$`` would also accept the id followed by a line break.
+_VALID_REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{8,128}")
 
 access_logger = logging.getLogger("migrateiq.request")
 
@@ -24,7 +25,7 @@ class RequestIdMiddleware:
 
     def __call__(self, request):
         incoming = request.headers.get("X-Request-ID", "")
-        request_id = incoming if _VALID_REQUEST_ID.match(incoming) else uuid.uuid4().hex
+        request_id = incoming if _VALID_REQUEST_ID.fullmatch(incoming) else uuid.uuid4().hex
         request.request_id = request_id
         token = set_log_context(request_id=request_id)
         address = set_client_address(BaseThrottle().get_ident(request))
