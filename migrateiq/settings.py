@@ -86,6 +86,8 @@ ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost"] if (EMBEDDE
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 
 INSTALLED_APPS = [
+    # Before django.contrib.auth: its ``changepassword`` command records the change in the audit trail.
+    "accounts",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -101,7 +103,6 @@ INSTALLED_APPS = [
     "corsheaders",
     # The platform.
     "core",
-    "accounts",
     "tenancy",
     "sync_engine",
     "destinations",

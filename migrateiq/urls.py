@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularSwaggerSplitView
 
+from accounts.admin import admin_password_change
 from core.csp import docs_policy
 from core.extensions import module_urlpatterns
 from core.views import healthz, readyz
@@ -18,6 +19,8 @@ urlpatterns = [
     path("metrics", metrics, name="metrics"),
     # Before admin.site.urls: the admin's sign-in gets the API sign-in's throttle and lockout.
     path("admin/login/", admin_login, name="admin-login"),
+    # A staff member's change of their own password is recorded in the audit trail.
+    path("admin/password_change/", admin_password_change, name="admin-password-change"),
     path("admin/", admin.site.urls),
     path("api/version/", VersionView.as_view(), name="version"),
     path("api/auth/", include(auth_urlpatterns)),

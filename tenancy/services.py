@@ -1,9 +1,12 @@
 """Tenant and membership operations shared by the API and the operator commands."""
 
 import hashlib
+import logging
 import math
 import secrets
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 
 from django.conf import settings
@@ -28,6 +31,7 @@ from tenancy.models import EndedSession, Invitation, Membership, Role, Tenant
 from tenancy.quotas import refuse_past_quota
 
 User = get_user_model()
+logger = logging.getLogger(__name__)
 
 
 def tenant_by_slug(slug: str) -> Tenant:
@@ -430,6 +434,48 @@ def purge_expired_refresh_tokens(*, now=None) -> int:
     expired_before = (now or timezone.now()) - jwt_settings.ACCESS_TOKEN_LIFETIME
     _, deleted = OutstandingToken.objects.filter(expires_at__lt=expired_before).delete()  # blacklist rows too
     return deleted.get(OutstandingToken._meta.label, 0)
+
+
+@contextmanager
+def reporting_password_change(user, *, actor=None, via: str) -> Iterator[None]:
+    """Around an operator's password change of ``user`` (the Django admin's password forms,
+    ``manage.py changepassword``): when the block set the password or made it unusable (the
+    account's session stamp changed, so every sign-in made before ended: ``tenancy.authentication``),
+    report it with :func:`record_password_change`. A form that was refused changes nothing and
+    records nothing."""
+    before = user.session_stamp()
+    yield
+    user.refresh_from_db(fields=["password", "password_stamp"])
+    if user.session_stamp() != before:
+        record_password_change(user, actor=actor, via=via)
+
+
+def record_password_change(user, *, actor=None, via: str) -> None:
+    """``user.password_changed`` (or ``user.password_unset``: the account can no longer sign in
+    with a password) in every tenant ``user`` is a member of, by ``actor`` (``None``: an operator
+    command), ``via`` the admin or the command: it ended every sign-in of the user there. It names
+    the field and the account, never the password. The server log says it too (an account of no
+    tenant has no trail)."""
+    action = "user.password_changed" if user.has_usable_password() else "user.password_unset"
+    tenant_ids = list(Membership.objects.filter(user=user).values_list("tenant_id", flat=True))
+    for tenant_id in tenant_ids:
+        activity.record(
+            action,
+            tenant=tenant_id,
+            actor=actor,
+            target_type="user",
+            target_id=user.pk,
+            fields=["password"],
+            detail={"email": user.email, "via": via},
+        )
+    logger.info(
+        "%s: user %s (%s tenant(s)) by %s via %s; its earlier sign-ins ended",
+        action,
+        user.pk,
+        len(tenant_ids),
+        f"user {actor.pk}" if getattr(actor, "pk", None) else "an operator command",
+        via,
+    )
 
 
 def sign_out(refresh: SessionRefreshToken) -> None:
