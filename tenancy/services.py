@@ -101,6 +101,7 @@ def ensure_member(
     *,
     validate: bool = True,
     existing_account_is_theirs: bool = False,
+    via: str = "createuser",
 ) -> tuple[Membership, bool, bool]:
     """Create the user if needed and give them ``role`` in ``tenant`` (operators: ``createuser``,
     ``seed_demo``).
@@ -110,8 +111,9 @@ def ensure_member(
     the intended person's: ``password`` is its own password (left unchanged), or
     ``existing_account_is_theirs`` (the operator checked it; a ``password`` given then replaces its
     password); otherwise :class:`ExistingAccountError`. An existing member's role changes, and its
-    password when one is given. Raises :class:`LastAdminError` instead of demoting the tenant's
-    last admin.
+    password when one other than its own is given (recorded as ``user.password_changed``, ``via``
+    the operator command). Raises :class:`LastAdminError` instead of demoting the tenant's last
+    admin.
     """
     if role not in Role.values:
         raise ValidationError(f"Unknown role {role!r}; choose one of {', '.join(Role.values)}.")
@@ -134,11 +136,13 @@ def ensure_member(
                 "adding it needs its own password or the operator's word that it is theirs.",
                 user=user,
             )
-        if password and not proven_by_password:
+        # The password it has already is no change: setting it again would end every sign-in.
+        if password and not proven_by_password and not (is_member and user.check_password(password)):
             if validate:
                 validate_password(password, user)
             user.set_password(password)
             user.save(update_fields=["password", "password_stamp"])
+            record_password_change(user, via=via)
     membership, membership_created = Membership.objects.get_or_create(
         user=user, tenant=tenant, defaults={"role": role}
     )

@@ -133,3 +133,39 @@ def test_changepassword_records_the_change_with_no_actor(
         assert (event.actor_id, event.actor_email, event.actor_anonymous) == (None, "", False)
         assert event.detail == {"email": "leaked@acme.test", "via": "changepassword"}
     assert _no_password_in(events, NEW_PASSWORD, member_of_two.password)
+
+
+def _createuser(tenant, *, password):
+    """``createuser`` for the member ``leaked@acme.test`` with ``password``."""
+    email = "leaked@acme.test"
+    options = ["--tenant", tenant.slug, "--email", email, "--role", "editor", "--password", password]
+    call_command("createuser", *options, stdout=StringIO())
+
+
+def test_createuser_replacing_a_members_password_records_it(
+    member_of_two, tenant_a, tenant_b, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        _createuser(tenant_a, password=NEW_PASSWORD)
+
+    member_of_two.refresh_from_db()
+    assert member_of_two.check_password(NEW_PASSWORD)
+    events = AuditEvent.objects.unscoped("both tenants").filter(action="user.password_changed")
+    assert sorted(e.tenant_id for e in events) == sorted([tenant_a.pk, tenant_b.pk])
+    assert {e.detail["via"] for e in events} == {"createuser"}
+    assert _no_password_in(events, NEW_PASSWORD, member_of_two.password)
+
+
+def test_createuser_with_the_members_own_password_changes_nothing_and_ends_no_sign_in(
+    member_of_two, tenant_a, django_capture_on_commit_callbacks
+):
+    # seed_demo gives the demo admin's stored password at every `make run`: it ended the demo
+    # admin's sign-ins each time, and would now fill the trail.
+    stamp = member_of_two.session_stamp()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        _createuser(tenant_a, password="correct-horse-9")  # its own (make_member's)
+
+    member_of_two.refresh_from_db()
+    assert member_of_two.session_stamp() == stamp
+    assert not AuditEvent.objects.unscoped("every tenant").filter(action__startswith="user.password").exists()

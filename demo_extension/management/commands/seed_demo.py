@@ -51,7 +51,9 @@ class Command(BaseCommand):
             settings.VAR_DIR / "secrets" / "demo_admin_password", lambda: secrets.token_urlsafe(12)
         )
         tenant, _ = ensure_tenant(DEMO_TENANT, "Demo Company")
-        membership, _, _ = ensure_member(tenant, DEMO_EMAIL, Role.ADMIN, password, validate=False)
+        membership, _, _ = ensure_member(
+            tenant, DEMO_EMAIL, Role.ADMIN, password, validate=False, via="seed_demo"
+        )
         user = membership.user
         if not user.is_staff:
             user.is_staff = True
