@@ -165,8 +165,9 @@ def schema_view(connector_id: int) -> dict:
                 "types": entry["types"],
                 "formats": entry.get("formats", []),
                 "column": tuple(entry["path"]) in columns,
+                "position": entry.get("position", index),
             }
-            for entry in document["fields"]
+            for index, entry in enumerate(document["fields"], start=1)
         ],
         "truncated": document["truncated"],
         "updated_at": document["updated_at"],

@@ -1496,6 +1496,11 @@ class SchemaFieldSerializer(serializers.Serializer):
         help_text="For strings: the formats every value parsed as (timestamp, date, integer, decimal).",
     )
     column = serializers.BooleanField(help_text="Whether the field is a column of the CSV export.")
+    position = serializers.IntegerField(
+        help_text="The order in which the records first showed the field (1 first), the upstream's own "
+        "field order: the stored records' keys are sorted. A schema learnt before this was kept counts "
+        "its fields in path order."
+    )
 
 
 class ConnectorSchemaSerializer(serializers.Serializer):

@@ -11,9 +11,12 @@ with no format left costs no parsing any more, so after the first pages a record
 keys.
 
 In memory the schema is a tree of :class:`FieldNode`; stored and served as a flat list of fields
-sorted by path (``to_fields``), which is also the export's column order. Object fields whose every
-value was an object (or null) are *expanded*: their children are the columns. Anything else (lists,
-a field that is sometimes an object and sometimes not) is one column holding JSON.
+sorted by path (``to_fields``), which is also the export's column order. Each field also keeps its
+``position``: the order in which the connector's records first showed it (an upstream's own field
+order, which the stored records lose: their keys are sorted), for the web UI's records table.
+Object fields whose every value was an object (or null) are *expanded*: their children are the
+columns. Anything else (lists, a field that is sometimes an object and sometimes not) is one column
+holding JSON.
 
 Hostile shapes are bounded: at most :data:`MAX_FIELDS` fields and :data:`MAX_DEPTH` levels; deeper or
 further fields are left out and the schema says ``truncated``.
@@ -133,9 +136,10 @@ def json_type_name(value) -> str:
 
 
 class FieldNode:
-    __slots__ = ("children", "formats", "pending", "types")
+    __slots__ = ("children", "formats", "pending", "position", "types")
 
-    def __init__(self):
+    def __init__(self, position: int = 0):
+        self.position = position  # first seen after every field with a smaller one
         self.types: set[str] = set()
         self.formats: set[str] | None = None  # None: no string seen yet
         self.children: dict[str, FieldNode] = {}
@@ -151,17 +155,25 @@ class SchemaAccumulator:
         self.truncated = truncated
         self.changed = False
         self._touched: list[FieldNode] = []  # nodes with new children or pending strings
+        # A schema stored before positions were kept reads as first seen in path order.
+        self.next_position = max((entry.get("position", 0) for entry in fields or []), default=0) + 1
         for entry in fields or []:
             node = self.root
             for part in entry["path"]:
                 child = node.children.get(part)
                 if child is None:
-                    child = node.children[part] = FieldNode()
+                    child = node.children[part] = FieldNode(self._take_position())
                     self.count += 1
                 node = child
+            if "position" in entry:
+                node.position = entry["position"]
             node.types.update(entry["types"])
             if "string" in node.types:
                 node.formats = set(entry.get("formats", ()))
+
+    def _take_position(self) -> int:
+        self.next_position += 1
+        return self.next_position - 1
 
     @classmethod
     def for_connector(cls, connector_id: int) -> SchemaAccumulator:
@@ -202,7 +214,7 @@ class SchemaAccumulator:
                     if not self.truncated:
                         self.truncated = self.changed = True
                     continue
-                child = children[key] = FieldNode()
+                child = children[key] = FieldNode(self._take_position())
                 self._touched.append(child)
                 self.count += 1
                 self.changed = True
@@ -298,11 +310,29 @@ def to_fields(root: FieldNode) -> list[dict]:
             entry = {"path": [*path, key], "types": sorted(child.types)}
             if "string" in child.types:
                 entry["formats"] = [f for f in FORMATS if f in (child.formats or ())]
+            entry["position"] = child.position
             out.append(entry)
             visit(child, (*path, key))
 
     visit(root, ())
     return out
+
+
+def keep_positions(fields: list[dict], before: list[dict]) -> list[dict]:
+    """``fields`` (a schema rebuilt from the stored records, whose keys are sorted) with the
+    positions the fields had in ``before`` (the schema the syncs learnt, in the upstream's order);
+    the fields new to it come after those, in the order the rebuild saw them."""
+    known = {tuple(entry["path"]): entry["position"] for entry in before if "position" in entry}
+    after = max(known.values(), default=0)
+    kept = []
+    for entry in sorted(fields, key=itemgetter("position")):
+        position = known.get(tuple(entry["path"]))
+        if position is None:
+            after += 1
+            position = after
+        kept.append({**entry, "position": position})
+    order = {tuple(entry["path"]): index for index, entry in enumerate(fields)}
+    return sorted(kept, key=lambda entry: order[tuple(entry["path"])])
 
 
 def save_schema(connector_id: int, document: dict) -> None:

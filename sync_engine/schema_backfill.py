@@ -35,7 +35,7 @@ from sync_engine.changes import READ_BATCH, iter_data_pages
 from sync_engine.models import ACTIVE_SYNC_STATUSES, ConnectorSchema, SyncedRecord, SyncLog
 from sync_engine.paths import format_path
 from sync_engine.runs import connector_model
-from sync_engine.schema import SchemaAccumulator, connector_schema, save_schema
+from sync_engine.schema import SchemaAccumulator, connector_schema, keep_positions, save_schema
 
 
 class SyncInProgress(Exception):
@@ -90,6 +90,8 @@ def _rebuild(connector_id: int, batch: int, before_storing=None, *, keep_when_em
             .values_list("fields", flat=True)
             .first()
         )
+        # The stored records' keys are sorted: the positions the syncs saw stay.
+        document["fields"] = keep_positions(document["fields"], (stored or {}).get("fields", []))
         changed = stored != document
         if changed:
             save_schema(connector_id, document)

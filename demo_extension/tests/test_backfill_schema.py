@@ -27,6 +27,12 @@ def fields_of(connector) -> list[dict]:
     return connector_schema(connector.pk)["fields"]
 
 
+def without_positions(fields: list[dict]) -> list[dict]:
+    """The fields without the order first seen, which a schema rebuilt from nothing learns from the
+    stored records' sorted keys, not from the upstream's (test_schema_field_order.py)."""
+    return [{key: value for key, value in entry.items() if key != "position"} for entry in fields]
+
+
 def forget_schema(connector) -> None:
     """What a connector whose records were stored before the schema existed looks like."""
     ConnectorSchema.objects.filter(connector_id=connector.pk).delete()
@@ -43,7 +49,7 @@ def test_a_rebuilt_schema_equals_the_one_the_sync_built(sample_upstream, make_co
 
     output = backfill("--connector", str(connector.pk))
 
-    assert fields_of(connector) == built_by_the_sync
+    assert without_positions(fields_of(connector)) == without_positions(built_by_the_sync)
     fields = len(built_by_the_sync)
     assert f"Connector {connector.pk} ({connector.name}): {fields} fields from 45 records." in output
 
@@ -61,9 +67,9 @@ def test_the_records_are_read_in_keyset_pages_of_the_batch_size(make_connector):
     assert all("LIMIT" in sql for sql in reads)
     assert (rebuilt.records, rebuilt.fields, rebuilt.truncated) == (20, 3, False)
     assert fields_of(connector) == [
-        {"path": ["id"], "types": ["integer"]},
-        {"path": ["joined"], "types": ["string"], "formats": ["timestamp", "date"]},
-        {"path": ["name"], "types": ["string"], "formats": []},
+        {"path": ["id"], "types": ["integer"], "position": 1},
+        {"path": ["joined"], "types": ["string"], "formats": ["timestamp", "date"], "position": 2},
+        {"path": ["name"], "types": ["string"], "formats": [], "position": 3},
     ]
 
 

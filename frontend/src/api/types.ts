@@ -408,6 +408,9 @@ export interface SchemaField {
   formats: string[];
   /** Whether the field is a column of the CSV export. */
   column: boolean;
+  /** The order in which the records first showed the field (the upstream's own order; stored
+   * records have their keys sorted). */
+  position: number;
 }
 
 export interface ConnectorSchema {

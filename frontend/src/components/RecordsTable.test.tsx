@@ -1,9 +1,9 @@
-import { fireEvent, screen, within } from "@testing-library/react";
+import { fireEvent, screen, waitFor, within } from "@testing-library/react";
 import { describe, expect, it, vi } from "vitest";
 
 import type { SyncedRecord } from "../api/types";
 import { fakeFetch, renderAs } from "../test/helpers";
-import { columnsOf, defaultColumns, flattenRecord, mappingTargets, noRecordsText, RecordsTable } from "./RecordsTable";
+import { columnsOf, defaultColumns, fieldOrder, flattenRecord, mappingTargets, noRecordsText, RecordsTable } from "./RecordsTable";
 
 function record(id: number, data: SyncedRecord["data"]): SyncedRecord {
   return {
@@ -45,6 +45,35 @@ describe("the records table", () => {
   it("puts top-level fields before nested ones, each in the order first seen", () => {
     const sorted = [record(1, { active: true, address: { city: "X", geo: { lat: 1 } }, company: { name: "Y" }, email: "e", id: 1, name: "n" })];
     expect(columnsOf(sorted)).toEqual(["active", "email", "id", "name", "address.city", "company.name", "address.geo.lat"]);
+  });
+
+  it("orders the columns as the schema first saw the fields (the upstream's order), the primary key first", () => {
+    const stored = [record(1, { address: { city: "X", zip: "1" }, created_at: "t", email: "e", id: 1, name: "n" })];
+    const fields = [
+      { path: "address", parts: ["address"], types: ["object"], formats: [], column: false, position: 4 },
+      { path: "address.city", parts: ["address", "city"], types: ["string"], formats: [], column: true, position: 6 },
+      { path: "address.zip", parts: ["address", "zip"], types: ["string"], formats: [], column: true, position: 5 },
+      { path: "email", parts: ["email"], types: ["string"], formats: [], column: true, position: 3 },
+      { path: "id", parts: ["id"], types: ["integer"], formats: [], column: true, position: 2 },
+      { path: "name", parts: ["name"], types: ["string"], formats: [], column: true, position: 1 },
+    ];
+    expect(columnsOf(stored, fieldOrder(fields))).toEqual(["name", "id", "email", "created_at", "address.zip", "address.city"]);
+    expect(columnsOf(stored, fieldOrder(fields), "id")).toEqual(["id", "name", "email", "created_at", "address.zip", "address.city"]);
+  });
+
+  it("reads the schema and shows the columns and the picker in its order, not the stored keys' alphabetical one", async () => {
+    const stored = [record(1, { active: true, email: "e", id: 1, name: "n", zip: "z" })];
+    const schema = {
+      connector: 7,
+      truncated: false,
+      updated_at: "2026-11-27T10:00:00Z",
+      fields: ["id", "name", "zip", "email", "active"].map((path, index) => ({ path, parts: [path], types: ["string"], formats: [], column: true, position: index + 1 })),
+    };
+    fakeFetch((call) => ({ body: call.url.endsWith("/schema/") ? schema : { count: 1, next: null, previous: null, results: stored } }));
+    renderAs("viewer", <RecordsTable connectorId={7} primaryKey="id" />, "/connectors/7", "/connectors/:id");
+    await screen.findByRole("table", { name: "Records" });
+    await waitFor(() => expect(headerNames(screen.getByRole("table", { name: "Records" }))).toEqual(["External id", "name", "zip", "email", "active", "Last written", "Raw"]));
+    expect(screen.getAllByRole("checkbox").map((box) => box.closest("label")?.textContent)).toEqual(["id", "name", "zip", "email", "active", "Include deleted records"]);
   });
 
   it("lets the user pick the columns", async () => {

@@ -1,8 +1,8 @@
 import { useMemo, useState, type FormEvent, type ReactNode } from "react";
 import { useSearchParams } from "react-router-dom";
 
-import { listRecords, type RecordOrdering, type RecordParams } from "../api/api";
-import type { JsonValue, SyncedRecord } from "../api/types";
+import { getConnectorSchema, listRecords, type RecordOrdering, type RecordParams } from "../api/api";
+import type { JsonValue, SchemaField, SyncedRecord } from "../api/types";
 import { isJsonObject, stringifyJson } from "../api/exactJson";
 import { formatDateTime, prettyJson } from "../format";
 import { useLoad } from "../hooks";
@@ -42,10 +42,40 @@ export function cellText(value: JsonValue | undefined): string {
   return String(value);
 }
 
-/** The columns of a page of records: top-level fields first, then nested ones level by level, each
- * group in the order first seen (stored records have sorted keys: without this, a record's nested
- * address fields would fill the default columns before its name). */
-export function columnsOf(records: SyncedRecord[]): string[] {
+/** Each field of the schema (a dotted path) with the positions along its path, its parents' and its
+ * own: the order in which the records first showed them (the upstream's own field order). */
+export type FieldOrder = ReadonlyMap<string, readonly number[]>;
+
+export function fieldOrder(fields: readonly SchemaField[] | undefined): FieldOrder {
+  const order = new Map<string, number[]>();
+  if (!Array.isArray(fields)) return order;
+  const position = new Map<string, number>();
+  for (const field of fields) if (typeof field.position === "number") position.set(field.path, field.position);
+  for (const field of fields) {
+    const parts: readonly string[] = field.parts ?? [];
+    const along: number[] = [];
+    for (let end = 1; end <= parts.length; end++) {
+      const known = position.get(parts.slice(0, end).join("."));
+      if (known === undefined) break;
+      along.push(known);
+    }
+    if (parts.length > 0 && along.length === parts.length) order.set(field.path, along);
+  }
+  return order;
+}
+
+function comparePositions(a: readonly number[] | undefined, b: readonly number[] | undefined): number {
+  if (!a || !b) return (a ? 0 : 1) - (b ? 0 : 1); // fields the schema does not know yet come after
+  for (let index = 0; index < Math.min(a.length, b.length); index++) if (a[index] !== b[index]) return a[index]! - b[index]!;
+  return a.length - b.length;
+}
+
+/** The columns of a page of records: the primary key's first, then top-level fields, then nested ones
+ * level by level, each group in the order the schema first saw them (`order`: the upstream's own
+ * order), fields the schema does not know in the order the page shows them. Stored records have
+ * sorted keys: without the schema the columns come out alphabetical (and without the levels, a
+ * record's nested address fields would fill the default columns before its name). */
+export function columnsOf(records: SyncedRecord[], order: FieldOrder = new Map(), primaryKey = ""): string[] {
   const seen: string[] = [];
   collect: for (const record of records) {
     for (const key of Object.keys(flattenRecord(record.data))) {
@@ -54,7 +84,16 @@ export function columnsOf(records: SyncedRecord[]): string[] {
     }
   }
   const depth = (column: string) => column.split(".").length;
-  return seen.map((column, index) => ({ column, index })).sort((a, b) => depth(a.column) - depth(b.column) || a.index - b.index).map(({ column }) => column);
+  return seen
+    .map((column, index) => ({ column, index }))
+    .sort(
+      (a, b) =>
+        Number(b.column === primaryKey) - Number(a.column === primaryKey) ||
+        depth(a.column) - depth(b.column) ||
+        comparePositions(order.get(a.column), order.get(b.column)) ||
+        a.index - b.index,
+    )
+    .map(({ column }) => column);
 }
 
 /** The targets of the rules' field mappings (source path -> target field), in the rules' order. */
@@ -156,12 +195,19 @@ export function RecordsTable({
   }
   const records = useLoad(() => listRecords(connectorId, request), [connectorId, page, pageSize, ordering, searchIn, query, includeDeleted, refreshKey]);
 
+  // The schema's field order: the columns in the upstream's order, not the stored keys' sorted one.
+  const schema = useLoad(() => getConnectorSchema(connectorId), [connectorId, refreshKey]);
+  const order = useMemo(() => fieldOrder(schema.data?.fields), [schema.data]);
+
   const rows = records.data?.results ?? [];
   const columns = useMemo(() => {
-    const all = columnsOf(rows);
+    const all = columnsOf(rows, order, primaryKey);
     const first = defaultColumns(all, rules, primaryKey);
-    return { first, ordered: [...first, ...all.filter((column) => !first.includes(column))] };
-  }, [rows, rules, primaryKey]);
+    // The picker: the primary key's field (hidden at first: the External id column shows it), the
+    // shown columns, then the rest, each in the schema's order.
+    const key = all.includes(primaryKey) ? [primaryKey] : [];
+    return { first, ordered: [...key, ...first, ...all.filter((column) => !first.includes(column) && !key.includes(column))] };
+  }, [rows, rules, primaryKey, order]);
   const [hidden, setHidden] = useState<Set<string> | null>(null);
   const visible = hidden ? columns.ordered.filter((column) => !hidden.has(column)) : columns.first;
   const [rawOpen, setRawOpen] = useState<number | null>(null);

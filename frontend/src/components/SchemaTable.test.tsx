@@ -9,10 +9,10 @@ import { SchemaTable } from "./SchemaTable";
 const SCHEMA: ConnectorSchema = {
   connector: 7,
   fields: [
-    { path: "id", parts: ["id"], types: ["integer"], formats: [], column: true },
-    { path: "address.city", parts: ["address", "city"], types: ["string", "null"], formats: [], column: true },
-    { path: "created", parts: ["created"], types: ["string"], formats: ["timestamp"], column: true },
-    { path: "tags", parts: ["tags"], types: ["array"], formats: [], column: false },
+    { path: "id", parts: ["id"], types: ["integer"], formats: [], column: true, position: 1 },
+    { path: "address.city", parts: ["address", "city"], types: ["string", "null"], formats: [], column: true, position: 3 },
+    { path: "created", parts: ["created"], types: ["string"], formats: ["timestamp"], column: true, position: 4 },
+    { path: "tags", parts: ["tags"], types: ["array"], formats: [], column: false, position: 5 },
   ],
   truncated: true,
   updated_at: "2026-11-27T10:00:00Z",
@@ -54,7 +54,7 @@ function cellsOf(table: HTMLElement): (string | null)[][] {
 
 describe("the connector's schema tab", () => {
   it("lists the inferred fields with their types, a string's kind named once (a zip code: string (digits)), its CSV column, and the truncated note", async () => {
-    const zipcode = { path: "address.zipcode", parts: ["address", "zipcode"], types: ["string"], formats: ["integer", "decimal"], column: true };
+    const zipcode = { path: "address.zipcode", parts: ["address", "zipcode"], types: ["string"], formats: ["integer", "decimal"], column: true, position: 6 };
     const calls = api({ ...SCHEMA, fields: [...SCHEMA.fields.slice(0, 3), zipcode, ...SCHEMA.fields.slice(3)] });
     renderAs("viewer", <ConnectorDataTabs connectorId={7} />, "/connectors/7", "/connectors/:id");
     const tab = screen.getByRole("tab", { name: "Schema" });

@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import type { ConnectorSchema } from "../api/types";
 import { fieldMappingsOf, unmatchedMappings } from "./UnmatchedMappings";
 
-const field = (path: string, parts = [path]) => ({ path, parts, types: ["string"], formats: [], column: true });
+const field = (path: string, parts = [path]) => ({ path, parts, types: ["string"], formats: [], column: true, position: 1 });
 const schema = (overrides: Partial<ConnectorSchema> = {}): ConnectorSchema => ({
   connector: 7,
   fields: [field("full_name"), field("address.city", ["address", "city"])],
