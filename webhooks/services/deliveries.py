@@ -47,6 +47,9 @@ BACKOFF_BASE_SECONDS = 60
 BACKOFF_MAX_SECONDS = 3600
 # A URL in an error message: its origin (kept) and its path and query (hidden, see _safe_error).
 _URL_PATH = re.compile(r"(https?://[^/\s'\"()]+)/[^\s'\"()]*")
+# The outbound client's count of its requests, which ends its message (one here: max_attempts=1),
+# unless a Retry-After too long to wait follows it.
+_CLIENT_ATTEMPTS = re.compile(r" after 1 attempt(?=$|\. Try again once that wait is over)")
 #: How long one attempt holds its claim: longer than the request can take.
 CLAIM_LEASE_SECONDS = 120
 #: One attempt's request: a receiver should answer fast (and queue its own work).
@@ -190,6 +193,10 @@ def send_delivery(delivery_id: int) -> WebhookDelivery | None:
 
 def _finish(delivery, *, ok: bool, error: str = "", status_code=None, final: bool = False):
     now = timezone.now()
+    if error and delivery.max_attempts > 1:
+        # Which of the delivery's attempts failed, as its ``attempts`` / ``max_attempts`` say it
+        # (the deliveries table's "2 of 6"): the error is the latest attempt's.
+        error = f"Attempt {delivery.attempts} of {delivery.max_attempts}: {error}"
     fields: dict = {"response_status_code": status_code, "error": error[:2000]}
     if ok:
         fields.update(status=DeliveryStatus.SUCCESS, delivered_at=now, next_attempt_at=None)
@@ -216,7 +223,10 @@ def _safe_error(exc: Exception, endpoint: WebhookEndpoint) -> str:
     the endpoint's path wherever else it appears: some receivers (Slack's incoming webhooks) carry
     their credential in the URL path. Every URL, because the message shows them normalised (a query
     re-encoded, a host in lower case), which no longer equals the endpoint's URL as it was typed."""
-    message = _URL_PATH.sub(r"\1/…", str(exc))
+    # Each attempt of a delivery is one request: the client's own count ("after 1 attempt") would
+    # contradict the delivery's, which _finish puts first.
+    message = _CLIENT_ATTEMPTS.sub("", str(exc), count=1)
+    message = _URL_PATH.sub(r"\1/…", message)
     path = urlsplit(endpoint.url).path
     if path and path != "/":
         message = message.replace(path, "/…")

@@ -10,6 +10,7 @@ from django.test.utils import CaptureQueriesContext
 from core.throttling import ActionRateThrottle
 from tenancy.testing import REFUSED_RESOLUTIONS
 from webhooks.models import DeliveryStatus, WebhookDelivery, WebhookEndpoint
+from webhooks.services import deliveries
 
 ENDPOINTS = "/api/webhooks/endpoints/"
 DELIVERIES = "/api/webhooks/deliveries/"
@@ -247,8 +248,25 @@ def test_the_test_action_answers_with_the_delivery_and_logs_it(admin_client, mak
     assert answer["response_status_code"] == 503 and answer["attempts"] == 1
     assert answer["next_attempt_at"] is None  # a ping is not retried
     assert "/hooks/migrateiq" not in answer["error"]  # the URL's path can be a credential
+    # one attempt of one: its error counts no attempt (the delivery's attempts say it)
+    assert answer["max_attempts"] == 1 and "attempt" not in answer["error"]
     log = admin_client.get(DELIVERIES, {"endpoint": endpoint.pk}).json()["results"]
     assert [d["id"] for d in log] == [answer["id"]]
+
+
+def test_the_delivery_log_names_which_attempt_an_error_is_of(
+    admin_client, inline_sending, make_endpoint, receiver, tenant_a, django_capture_on_commit_callbacks
+):
+    make_endpoint(url=receiver.url)
+    receiver.statuses = [500]
+    with django_capture_on_commit_callbacks(execute=True):
+        deliveries.create_deliveries(tenant_a.pk, "sync.failed", lambda: {"sync": {}})
+
+    [row] = admin_client.get(DELIVERIES, {"status": "pending"}).json()["results"]
+
+    assert (row["attempts"], row["max_attempts"]) == (1, 6)
+    assert row["error"].startswith("Attempt 1 of 6: HTTP 500 from http://")
+    assert not row["error"].endswith("after 1 attempt")
 
 
 def test_a_slow_receiver_holds_the_test_action_only_until_the_interactive_deadline(

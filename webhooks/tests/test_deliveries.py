@@ -393,8 +393,29 @@ def test_a_failed_attempts_error_quotes_the_receiver_not_an_api(
 
     delivery.refresh_from_db()
     assert delivery.error == (
-        f"HTTP 500 from http://{receiver.netloc}/… (the receiver says: 'down') after 1 attempt"
+        f"Attempt 1 of 6: HTTP 500 from http://{receiver.netloc}/… (the receiver says: 'down')"
     )
+
+
+def test_a_failed_attempts_error_counts_the_deliverys_attempts_as_its_attempts_field_does(
+    inline_sending, receiver, make_endpoint, tenant_a, django_capture_on_commit_callbacks
+):
+    # Before: every error ended "after 1 attempt" (the one request of each attempt) while the
+    # delivery said 2, 3 ... of 6 attempts, and "after 1 attempt" on a delivery that failed for good.
+    make_endpoint(url=receiver.url)
+    receiver.statuses = [503]
+    with django_capture_on_commit_callbacks(execute=True):
+        [delivery] = deliveries.create_deliveries(tenant_a.pk, "sync.failed", lambda: {"sync": {}})
+    errors = []
+    for _ in range(deliveries.MAX_ATTEMPTS - 1):
+        WebhookDelivery.objects.filter(pk=delivery.pk).update(next_attempt_at=timezone.now())
+        assert send_due_deliveries() == 1
+        delivery.refresh_from_db()
+        errors.append(delivery.error)
+
+    assert delivery.status == DeliveryStatus.FAILED and delivery.attempts == 6
+    assert [error.split(":")[0] for error in errors] == [f"Attempt {n} of 6" for n in range(2, 7)]
+    assert "attempt" not in errors[-1].split(": ", 1)[1].lower()
 
 
 def test_a_delivery_that_succeeds_on_retry_stops_there(
@@ -433,7 +454,7 @@ def test_a_receiver_that_redirects_is_a_failed_attempt_never_a_delivery(
     assert delivery.status == DeliveryStatus.PENDING and delivery.delivered_at is None
     assert delivery.response_status_code == status
     assert delivery.error == (
-        f"HTTP {status} from http://{receiver.netloc}/… redirects to "
+        f"Attempt 1 of 6: HTTP {status} from http://{receiver.netloc}/… redirects to "
         f"http://{(elsewhere if where == 'another origin' else receiver).netloc}/… (not followed)"
     )
     assert [request.path for request in receiver.requests] == ["/hooks/migrateiq"]
@@ -520,7 +541,7 @@ def test_the_urls_path_stays_out_of_errors_and_logs_however_the_message_encodes_
         [delivery] = deliveries.create_deliveries(tenant_a.pk, "sync.failed", lambda: {"sync": {}})
 
     delivery.refresh_from_db()
-    assert receiver.requests and delivery.error.startswith("HTTP 500"), delivery.error
+    assert receiver.requests and delivery.error.startswith("Attempt 1 of 6: HTTP 500"), delivery.error
     assert "slack-token-in-path" not in delivery.error
     assert "slack-token-in-path" not in caplog.text
 
