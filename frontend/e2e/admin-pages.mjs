@@ -78,7 +78,7 @@ export async function adminPages({ page, base, receiver, checkA11y, shot, log })
   await checkA11y(page, "webhooks page with a test ping's result and the delivery log");
   await shot("17-webhooks-ping", true);
   await row.getByRole("button", { name: /^Disable/ }).click();
-  await row.getByText("inactive", { exact: true }).waitFor();
+  await row.getByText("DISABLED", { exact: true }).waitFor();
   await row.getByRole("button", { name: /^Enable/ }).waitFor();
   log("admin pages: webhook endpoint created, pinged (signature verified) and disabled");
 

@@ -731,7 +731,7 @@ async function main() {
   await page.getByRole("heading", { name: "Members", exact: true }).waitFor();
   const me = page.getByTestId("member-admin@demo.local");
   if (!(await me.getByRole("button", { name: /Remove/ }).isDisabled())) throw new Error("the last admin can be removed");
-  await me.getByText("last admin").waitFor();
+  await me.getByText("LAST ADMIN").waitFor();
   const invite = async (email, role) => {
     await page.getByLabel("Email").fill(email);
     await page.getByLabel("Role", { exact: true }).selectOption(role);

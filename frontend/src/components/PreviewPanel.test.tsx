@@ -67,7 +67,7 @@ describe("a saved connector's preview against the stored records", () => {
     render(<PreviewRecordsTable records={compared} label="Sample" initial={4} />);
     expect(screen.getByRole("columnheader", { name: "Next sync" })).toBeTruthy();
     const cells = rows().map((row) => within(row).getAllByRole("cell")[3]!.textContent);
-    expect(cells).toEqual(["Unchanged", "Changedscore, address.city and 3 more", "RestoredA full refresh had marked it deleted.", "Not stored"]);
+    expect(cells).toEqual(["UNCHANGED", "CHANGEDscore, address.city and 3 more", "RESTOREDA full refresh had marked it deleted.", "Not stored"]);
   });
 
   it("has no such column for an unsaved connector's preview (nothing to compare with)", () => {

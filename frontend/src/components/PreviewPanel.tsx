@@ -12,7 +12,7 @@ import { useAnnounce } from "../announce";
 import { formatCount, formatNumber, prettyJson } from "../format";
 import { nestedCopies, type NestedCopy } from "./rules";
 import { UpstreamError } from "./UpstreamError";
-import { TableWrap } from "./common";
+import { Badge, TableWrap } from "./common";
 import { WaitingForApi } from "./WaitingForApi";
 
 function compact(value: JsonValue | undefined, max = 60): string {
@@ -469,10 +469,10 @@ const CHANGE_LABELS: { [change in PreviewChange]: string } = {
 };
 
 const CHANGE_BADGES: { [change in PreviewChange]: string } = {
-  new: "badge-success",
-  changed: "badge-partial",
-  unchanged: "badge-none",
-  restored: "badge-success",
+  new: "success",
+  changed: "partial",
+  unchanged: "none",
+  restored: "success",
 };
 
 /** What the next sync does with one sampled record: created, updated (which fields), left alone, or
@@ -482,7 +482,7 @@ function RecordChange({ record }: { record: PreviewRecord }) {
   const fields = record.changed_fields.join(", ") + (record.more_changed_fields ? ` and ${record.more_changed_fields} more` : "");
   return (
     <>
-      <span className={`badge ${CHANGE_BADGES[record.change]}`}>{CHANGE_LABELS[record.change]}</span>
+      <Badge tone={CHANGE_BADGES[record.change]}>{CHANGE_LABELS[record.change]}</Badge>
       {record.change === "changed" && fields ? <div className="hint">{fields}</div> : null}
       {record.change === "restored" ? <div className="hint">A full refresh had marked it deleted.</div> : null}
     </>

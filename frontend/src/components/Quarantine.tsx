@@ -6,7 +6,7 @@ import { stringifyJson } from "../api/exactJson";
 import type { SyncRecordError } from "../api/types";
 import { compactJson, formatCount, prettyJson } from "../format";
 import { useLoad } from "../hooks";
-import { ErrorBanner, Loading, TableWrap } from "./common";
+import { Badge, ErrorBanner, Loading, TableWrap } from "./common";
 import { downloadFile, toCsv } from "./download";
 
 const PAGE_SIZE = 500;
@@ -92,7 +92,7 @@ export function Quarantine({ logId, failed }: { logId: number; failed: number })
       {groupByError(items).map((group) => (
         <details key={group.error} className="error-group">
           <summary>
-            <span className="error-text">{group.error}</span> <span className="badge badge-none">{group.items.length}</span>
+            <span className="error-text">{group.error}</span> <Badge>{String(group.items.length)}</Badge>
           </summary>
           <TableWrap>
             <table className="table">

@@ -326,8 +326,8 @@ describe("deleted records in the table", () => {
     const table = await screen.findByText("Gone");
     const row = table.closest("tr")!;
     expect(row.classList.contains("record-deleted")).toBe(true);
-    expect(within(row).getByText("deleted")).toBeTruthy();
-    expect(within(screen.getByRole("table", { name: "Records" })).getAllByText("deleted")).toHaveLength(1);
+    expect(within(row).getByText("DELETED")).toBeTruthy();
+    expect(within(screen.getByRole("table", { name: "Records" })).getAllByText("DELETED")).toHaveLength(1);
     const listed = calls.filter((call) => call.url.includes("/records/"));
     expect(new URL(listed.at(-1)!.url, "http://x").searchParams.get("include_deleted")).toBe("true");
     fireEvent.click(screen.getByRole("button", { name: "Download NDJSON" }));

@@ -6,7 +6,7 @@ import type { JsonValue, SchemaField, SyncedRecord } from "../api/types";
 import { isJsonObject, stringifyJson } from "../api/exactJson";
 import { formatDateTime, prettyJson } from "../format";
 import { useLoad } from "../hooks";
-import { ErrorBanner, Loading, Pager, TableWrap } from "./common";
+import { Badge, ErrorBanner, Loading, Pager, TableWrap } from "./common";
 import { ExportMenu } from "./ExportMenu";
 
 export const PAGE_SIZES = [10, 20, 50, 100];
@@ -392,9 +392,7 @@ function RecordRow({
           {record.deleted_at ? (
             <>
               {" "}
-              <span className="badge badge-none" title={`Marked deleted by a full refresh on ${formatDateTime(record.deleted_at)}`}>
-                deleted
-              </span>
+              <Badge title={`Marked deleted by a full refresh on ${formatDateTime(record.deleted_at)}`}>deleted</Badge>
             </>
           ) : null}
         </td>

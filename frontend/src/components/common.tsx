@@ -94,8 +94,19 @@ export function LoadingPage({ title, label = "Loading…" }: { title?: string; l
  * value the API sends (and filters take) is not changed, only shown. */
 export function StateBadge({ status, title }: { status: string; title?: string }) {
   return (
-    <span className={`badge badge-${status.toLowerCase()}`} title={title}>
-      {status.toUpperCase()}
+    <Badge tone={status.toLowerCase()} title={title}>
+      {status}
+    </Badge>
+  );
+}
+
+/** Every badge of the UI: its words in capitals, as the status badges say SUCCESS (so a connector's
+ * PAUSED reads like its last sync's FAILED beside it), coloured by `tone` (`badge-<tone>` in
+ * styles.css: success, partial, failed, running, pending, cancelled, none). */
+export function Badge({ tone = "none", title, className, children }: { tone?: string; title?: string; className?: string; children: string }) {
+  return (
+    <span className={`badge badge-${tone}${className ? ` ${className}` : ""}`} title={title}>
+      {children.toUpperCase()}
     </span>
   );
 }
@@ -116,7 +127,7 @@ export function StatusBadge({
   warnings?: number;
   retries?: number;
 }) {
-  if (!status) return <span className="badge badge-none">never synced</span>;
+  if (!status) return <Badge>never synced</Badge>;
   const badge = <StateBadge status={status} title={STATUS_MEANINGS[status]} />;
   if (!warnings && !retries) return badge;
   return (
@@ -149,8 +160,10 @@ export function DateTimeCell({ value, label }: { value: string | null | undefine
   );
 }
 
-export function ActiveBadge({ active }: { active: boolean }) {
-  return <span className={`badge ${active ? "badge-success" : "badge-none"}`}>{active ? "active" : "inactive"}</span>;
+/** Whether something runs or waits: ACTIVE, else what its button calls the other state (a connector
+ * is PAUSED by Pause, a webhook endpoint DISABLED by Disable). */
+export function ActiveBadge({ active, inactive }: { active: boolean; inactive: "paused" | "disabled" }) {
+  return <Badge tone={active ? "success" : "none"}>{active ? "active" : inactive}</Badge>;
 }
 
 export function Pager({

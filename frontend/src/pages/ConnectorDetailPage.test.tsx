@@ -101,7 +101,7 @@ describe("the connector page", () => {
   it("says never synced for a connector without a sync, with no dash for a time it does not have", async () => {
     api((call) => (call.url === "/api/demo-extension/connectors/7/" ? { body: connector({ last_sync_status: null, last_sync_at: null }) } : null));
     renderPage("viewer");
-    await vi.waitFor(() => expect(screen.getByText("Last sync").closest("div")?.textContent).toBe("Last syncnever synced"));
+    await vi.waitFor(() => expect(screen.getByText("Last sync").closest("div")?.textContent).toBe("Last syncNEVER SYNCED"));
   });
 
   it("shows no last-sync error for a run that ended without one", async () => {

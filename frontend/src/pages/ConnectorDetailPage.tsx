@@ -427,7 +427,7 @@ function ConnectorDetail({ id, startEditing }: { id: number; startEditing: boole
           <div>
             <dt>Status</dt>
             <dd>
-              <ActiveBadge active={c.is_active} />
+              <ActiveBadge active={c.is_active} inactive="paused" />
             </dd>
           </div>
           <div>

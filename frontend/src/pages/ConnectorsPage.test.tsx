@@ -140,7 +140,7 @@ describe("the connectors list", () => {
     fireEvent.click(await screen.findByRole("button", { name: /^Pause/ }));
     expect(await screen.findByRole("button", { name: /^Resume/ })).toBeTruthy();
     expect(calls.find((c) => c.method === "PATCH")?.body).toEqual({ is_active: false });
-    expect(screen.getAllByText("paused").length).toBeGreaterThan(0);
+    expect(screen.getAllByText("PAUSED").length).toBeGreaterThan(0);
   });
 
   it("shows the next run as a relative time with the exact time and zone, and the latest runs as dots", async () => {
@@ -162,7 +162,7 @@ describe("the connectors list", () => {
     renderAs("viewer", <ConnectorsPage />);
     await screen.findByRole("link", { name: "Customer <b>API</b>" });
     const cell = document.querySelector('td[data-label="Last sync"]')!;
-    expect(cell.textContent).toBe("never synced");
+    expect(cell.textContent).toBe("NEVER SYNCED");
   });
 
   it("says a manual connector has no next run", async () => {

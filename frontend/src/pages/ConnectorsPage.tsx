@@ -8,7 +8,7 @@ import { isActiveStatus, type Connector, type SyncLog } from "../api/types";
 import { useAnnounce, usePageTitle } from "../announce";
 import { canDelete, canWrite, useAuth } from "../auth";
 import { StatusDots } from "../components/charts";
-import { ErrorBanner, Loading, Pager, StatusBadge, TableWrap } from "../components/common";
+import { Badge, ErrorBanner, Loading, Pager, StatusBadge, TableWrap } from "../components/common";
 import { runCounts, runOutcome, runWarningsCount } from "../components/RunOutcome";
 import { useConfirm, type ConfirmRequest } from "../components/ConfirmDialog";
 import { formatCount, formatDateTime, formatNumber, formatRelative, frequencyLabel } from "../format";
@@ -316,7 +316,7 @@ export function ConnectorsPage() {
                       </td>
                       <td data-label="Schedule">
                         {[frequencyLabel(connector.sync_frequency), anchorLabel(connector.sync_frequency, connector.sync_time, connector.sync_weekday)].filter(Boolean).join(" ")}
-                        {!connector.is_active ? <span className="badge badge-none">paused</span> : null}
+                        {!connector.is_active ? <Badge>paused</Badge> : null}
                       </td>
                       <td className="small" data-label="Next run">
                         <NextRun connector={connector} />

@@ -61,7 +61,7 @@ describe("the members page", () => {
     expect((remove as HTMLButtonElement).disabled).toBe(true);
     expect(remove.getAttribute("aria-describedby")).toBe("last-admin-rule");
     expect((within(row).getByRole("option", { name: "viewer" }) as HTMLOptionElement).disabled).toBe(true);
-    expect(within(row).getByText("last admin")).toBeTruthy();
+    expect(within(row).getByText("LAST ADMIN")).toBeTruthy();
     const other = screen.getByTestId("member-ed@acme.test");
     expect((within(other).getByRole("button", { name: /Remove/ }) as HTMLButtonElement).disabled).toBe(false);
   });

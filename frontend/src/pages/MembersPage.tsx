@@ -13,7 +13,7 @@ import { ApiError, errorMessage } from "../api/client";
 import type { Invitation, InvitationCreated, Membership, Role } from "../api/types";
 import { useAnnounce, usePageTitle } from "../announce";
 import { useAuth } from "../auth";
-import { DateTimeCell, ErrorBanner, Loading, TableWrap } from "../components/common";
+import { Badge, DateTimeCell, ErrorBanner, Loading, TableWrap } from "../components/common";
 import { OneTimeValueCard } from "../components/OneTimeValueCard";
 import { useConfirm } from "../components/ConfirmDialog";
 import { formatCount, formatDateTime } from "../format";
@@ -317,7 +317,7 @@ function MembersManager({ email: myEmail }: { email: string }) {
                             </option>
                           ))}
                         </select>
-                        {last ? <span className="badge badge-none last-admin">last admin</span> : null}
+                        {last ? <Badge className="last-admin">last admin</Badge> : null}
                       </td>
                       <DateTimeCell value={member.created_at} label="Member since" />
                       <td data-label="Actions">

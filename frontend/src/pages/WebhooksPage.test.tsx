@@ -81,11 +81,11 @@ describe("the webhooks page", () => {
     const row = await screen.findByTestId("endpoint-ops");
     expect(within(row).getByText("https://hooks.example.com/migrateiq")).toBeTruthy();
     expect(within(row).getByText("sync.failed, sync.partial")).toBeTruthy();
-    expect(within(row).getByText("active")).toBeTruthy();
+    expect(within(row).getByText("ACTIVE")).toBeTruthy();
     expect(within(row).getByText("…x9Zq")).toBeTruthy();
     const other = screen.getByTestId("endpoint-all");
     expect(within(other).getByText("All events")).toBeTruthy();
-    expect(within(other).getByText("inactive")).toBeTruthy();
+    expect(within(other).getByText("DISABLED")).toBeTruthy();
     expect(within(other).getByRole("button", { name: /^Enable/ })).toBeTruthy();
     expect(screen.getByRole("heading", { name: "2 endpoints" })).toBeTruthy();
   });

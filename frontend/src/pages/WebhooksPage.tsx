@@ -284,7 +284,7 @@ function WebhooksManager() {
                     <td className="small" data-label="Events">{eventsText(endpoint.events)}</td>
                     <td className="small" data-label="Format">{endpoint.payload_format === "slack" ? "Slack" : "JSON"}</td>
                     <td data-label="Status">
-                      <ActiveBadge active={endpoint.is_active} />
+                      <ActiveBadge active={endpoint.is_active} inactive="disabled" />
                     </td>
                     <td className="mono small" data-label="Secret">{endpoint.has_secret ? `…${endpoint.secret_hint}` : "—"}</td>
                     <td data-label="Actions">
