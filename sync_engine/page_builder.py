@@ -218,6 +218,10 @@ class PageBuilder:
         no_cursor, odd_cursor, unordered = 0, None, False
         future, future_cursor, future_after = 0, None, self.future_after
         observed: list[dict] = []  # the records written, for the schema (merged once for the page)
+        if schema.order_unknown:
+            # A schema stored before it kept the fields' order learns it from the page, which may
+            # hold only unchanged records (never observed below).
+            schema.adopt_order(_transformed_sample(records, transform))
         for index, raw in enumerate(records):
             if type(raw) is not dict:
                 failures.append((raw, f"The record is not a JSON object (got {json_type_name(raw)})."))
@@ -323,6 +327,21 @@ class PageBuilder:
         if self.full_refresh:
             work.seen = [*rows, *skipped]
         return work, fingerprint
+
+
+def _transformed_sample(records, transform, size: int = 50) -> list[dict]:
+    """The first ``size`` records of a page as the rules store them (those the rules refuse left out)."""
+    sample = []
+    for raw in records[:size]:
+        if type(raw) is not dict:
+            continue
+        try:
+            data = transform(raw) if transform is not None else raw
+        except Exception:  # noqa: S112 - the page's own loop quarantines it
+            continue
+        if type(data) is dict:
+            sample.append(data)
+    return sample
 
 
 def choose_key_mode(records, transform, pk_parts) -> str:

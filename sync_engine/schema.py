@@ -155,7 +155,9 @@ class SchemaAccumulator:
         self.truncated = truncated
         self.changed = False
         self._touched: list[FieldNode] = []  # nodes with new children or pending strings
-        # A schema stored before positions were kept reads as first seen in path order.
+        # A schema stored before positions were kept reads as first seen in path order, until the
+        # first page observed gives its fields the order that page shows them in (_adopt_order).
+        self.order_unknown = bool(fields) and any("position" not in entry for entry in fields)
         self.next_position = max((entry.get("position", 0) for entry in fields or []), default=0) + 1
         for entry in fields or []:
             node = self.root
@@ -192,11 +194,41 @@ class SchemaAccumulator:
         """Merge a page's records (objects only) at once, field by field (see ``_observe_objects``);
         the same result as observing them one by one."""
         if records:
+            if self.order_unknown:
+                self.adopt_order(records)
             self._observe_objects(records, self.root, 1)
 
     def observe_page(self, records) -> None:
         self.observe_many(list(records))
         self.flush()
+
+    def adopt_order(self, records: list[dict]) -> None:
+        """Number the known fields of a schema stored without positions in the order ``records``
+        show them, the fields they lack after those (in path order), once (``order_unknown``)."""
+        self.order_unknown = False
+        renumbered: set[int] = set()
+
+        def visit(objects: list[dict], node: FieldNode) -> None:
+            for key in dict.fromkeys(chain.from_iterable(objects)):
+                child = node.children.get(key)
+                if child is None:
+                    continue
+                child.position = self._take_position()
+                renumbered.add(id(child))
+                nested = [value for item in objects if type(value := item.get(key)) is dict]
+                if nested:
+                    visit(nested, child)
+
+        def rest(node: FieldNode) -> None:
+            for key in sorted(node.children):
+                child = node.children[key]
+                if id(child) not in renumbered:
+                    child.position = self._take_position()
+                rest(child)
+
+        visit([record for record in records if type(record) is dict], self.root)
+        rest(self.root)
+        self.changed = True
 
     def _observe_objects(self, objects: list[dict], node: FieldNode, depth: int) -> None:
         """Merge the objects found at one place of a page's records into ``node``, column by column.

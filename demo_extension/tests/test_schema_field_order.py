@@ -70,10 +70,36 @@ def test_a_schema_rebuilt_from_the_sorted_stored_records_keeps_the_upstream_orde
     assert in_first_seen_order(viewer_client, users_connector) == UPSTREAM_ORDER
 
 
-def test_a_schema_stored_without_positions_reads_in_path_order(users_connector, viewer_client):
-    schema = ConnectorSchema.objects.get(connector_id=users_connector.pk)
+def forget_positions(connector) -> None:
+    """What the schema of a connector synced before positions were kept looks like."""
+    schema = ConnectorSchema.objects.get(connector_id=connector.pk)
     for entry in schema.fields["fields"]:
         del entry["position"]
     schema.save()
 
+
+def test_a_schema_stored_without_positions_reads_in_path_order(users_connector, viewer_client):
+    forget_positions(users_connector)
+
     assert in_first_seen_order(viewer_client, users_connector) == sorted(UPSTREAM_ORDER)
+
+
+def test_the_next_sync_of_a_schema_stored_without_positions_learns_the_upstream_order(
+    users_connector,
+    fault_server,  # noqa: F811
+    viewer_client,
+):
+    forget_positions(users_connector)
+    serve_pages(fault_server, {"1": USERS[1:]})  # no created_at: it comes after what the page shows
+
+    assert run_sync(users_connector).status == SyncStatus.SUCCESS
+
+    assert in_first_seen_order(viewer_client, users_connector) == [
+        "id",
+        "name",
+        "email",
+        "address",
+        "address.zip",
+        "address.city",
+        "created_at",
+    ]
