@@ -104,7 +104,7 @@ export async function dataOut({ page, base, checkA11y, shot, log }) {
     };
     const upserted = (await cell("rows upserted").innerText()).replace(/\D/g, "");
     const triggered = (await cell("triggered by").innerText()).trim();
-    if (triggered !== "ui") throw new Error(`the load started with "Load now" shows triggered by "${triggered}"`);
+    if (triggered !== "Web UI") throw new Error(`the load started with "Load now" shows triggered by "${triggered}"`);
     if (upserted !== "120") throw new Error(`the load shows ${upserted} rows upserted`);
     await row.getByRole("button", { name: /^Log/ }).click();
     await page.getByRole("list", { name: /^Log of load/ }).waitFor();

@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { isFormula, toCsv } from "./components/download";
 import { groupByError } from "./components/Quarantine";
 import { elapsedSeconds, recordsPerSecond } from "./components/LiveStats";
-import { formatCount, formatDateTime, formatPercent, formatRate, formatRelative, formatSeconds, formatTimeMs } from "./format";
+import { formatCount, formatDateTime, formatPercent, formatRate, formatRelative, formatSeconds, formatTimeMs, triggerLabel } from "./format";
 import { syncLog } from "./test/helpers";
 
 describe("formatting", () => {
@@ -113,3 +113,10 @@ describe("quarantine downloads", () => {
 function now() {
   return Date.now();
 }
+
+describe("triggerLabel", () => {
+  it("says what started a sync or a load in words, not the API's value (ui, api, manual)", () => {
+    expect(["ui", "api", "schedule", "manual", "sync"].map(triggerLabel)).toEqual(["Web UI", "API", "Schedule", "Command line", "After a sync"]);
+    expect(triggerLabel("webhook")).toBe("webhook"); // a value this build does not know: shown as sent
+  });
+});

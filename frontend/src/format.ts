@@ -116,6 +116,20 @@ export function prettyJson(value: unknown): string {
   }
 }
 
+/** What started a sync or a load, in the API's own words for it (TriggeredBy, DestinationLoad.Trigger):
+ * "Web UI" for `ui`, "API", "Schedule", "Command line" for `manual`, "After a sync" for a load's `sync`. */
+const TRIGGER_LABELS: Readonly<Record<string, string>> = {
+  ui: "Web UI",
+  api: "API",
+  schedule: "Schedule",
+  manual: "Command line",
+  sync: "After a sync",
+};
+
+export function triggerLabel(value: string): string {
+  return TRIGGER_LABELS[value] ?? value;
+}
+
 export function frequencyLabel(value: string): string {
   return value ? value.charAt(0) + value.slice(1).toLowerCase() : "—";
 }

@@ -2,7 +2,7 @@ import { Fragment } from "react";
 import { Link } from "react-router-dom";
 
 import type { SyncLog } from "../api/types";
-import { formatNumber, formatRate, formatSeconds } from "../format";
+import { formatNumber, formatRate, formatSeconds, triggerLabel } from "../format";
 import { DateTimeCell, StatusBadge, TableWrap } from "./common";
 import { runWarningsCount } from "./RunOutcome";
 
@@ -116,7 +116,7 @@ export function SyncRunsTable({
               <td data-label="Status">
                 <StatusBadge status={log.status} warnings={runWarningsCount(log)} retries={log.retries} />
               </td>
-              {details ? <td data-label="Trigger">{log.triggered_by}</td> : null}
+              {details ? <td data-label="Trigger">{triggerLabel(log.triggered_by)}</td> : null}
               <td className="nowrap" data-label="Duration">
                 {formatSeconds(log.duration_seconds)}
               </td>

@@ -22,7 +22,7 @@ import { DELETED_ROWS_LABELS, DestinationForm } from "../components/DestinationF
 import { Field } from "../components/fields";
 import { LastLoadCell } from "../components/LastLoad";
 import { WaitingForApi } from "../components/WaitingForApi";
-import { formatCount, formatDateTime, formatNumber, formatSeconds } from "../format";
+import { formatCount, formatDateTime, formatNumber, formatSeconds, triggerLabel } from "../format";
 import { isMissing, LoadFailureBanner, MissingNotice } from "../components/LoadFailure";
 import { destinationErrorHint } from "../components/destinationHint";
 import { NotFoundPage } from "./NotFoundPage";
@@ -515,7 +515,7 @@ function LoadRow({ load, connector }: { load: DestinationLoad; connector: string
         <td>
           <StateBadge status={load.status} />
         </td>
-        <td>{load.triggered_by}</td>
+        <td>{triggerLabel(load.triggered_by)}</td>
         <td>{formatNumber(load.rows_upserted)}</td>
         <td>{formatNumber(load.rows_deleted)}</td>
         <td>

@@ -416,7 +416,7 @@ describe("the destinations pages", () => {
     expect(within(errorRow).getByText("permission denied for schema public")).toBeTruthy();
     expect(within(errorRow).getByText("The user may not create tables there: grant it USAGE and CREATE on the target schema.")).toBeTruthy();
     const ok = within(table).getByTestId("load-11");
-    expect(within(ok).getAllByRole("cell").map((cell) => cell.textContent).slice(0, 7)).toEqual(["#11", "Customers", "SUCCESS", "api", "10", "0", "5 / 0"]);
+    expect(within(ok).getAllByRole("cell").map((cell) => cell.textContent).slice(0, 7)).toEqual(["#11", "Customers", "SUCCESS", "API", "10", "0", "5 / 0"]);
     fireEvent.click(within(failed).getByRole("button", { name: "Log (1) of load 12" }));
     expect(within(screen.getByRole("list", { name: "Log of load 12" })).getByText("ERROR")).toBeTruthy();
     fireEvent.click(screen.getByRole("button", { name: "Load now" }));
@@ -454,7 +454,7 @@ describe("the destinations pages", () => {
     const headers = within(table).getAllByRole("columnheader").map((cell) => cell.textContent);
     expect(headers).toContain("Triggered by");
     const trigger = (id: number) => within(within(table).getByTestId(`load-${id}`)).getAllByRole("cell")[headers.indexOf("Triggered by")]?.textContent;
-    expect([trigger(14), trigger(13), trigger(12)]).toEqual(["ui", "sync", "api"]);
+    expect([trigger(14), trigger(13), trigger(12)]).toEqual(["Web UI", "After a sync", "API"]);
   });
 
   it("says why a load could not start (a load of that connector is running)", async () => {

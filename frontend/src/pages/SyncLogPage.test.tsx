@@ -84,7 +84,7 @@ describe("the sync page", () => {
     api("SUCCESS", { full_refresh: true, allow_empty: true, records_deleted: 30, triggered_by: "ui" });
     renderPage("viewer");
     const triggered = (await screen.findByText("Triggered by")).nextElementSibling!;
-    expect(triggered.textContent).toBe("ui (full refresh, allowed to be empty)");
+    expect(triggered.textContent).toBe("Web UI (full refresh, allowed to be empty)");
   });
 
   it("shows no warnings marker for a clean run", async () => {

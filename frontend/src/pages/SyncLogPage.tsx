@@ -15,7 +15,7 @@ import { LiveStats } from "../components/LiveStats";
 import { Quarantine } from "../components/Quarantine";
 import { RateLimitPause } from "../components/RateLimitPause";
 import { syncErrorHint } from "../components/UpstreamError";
-import { formatDateTime, formatNumber } from "../format";
+import { formatDateTime, formatNumber, triggerLabel } from "../format";
 import { useSyncLogPolling } from "../hooks";
 import { useSyncWatch } from "../syncWatch";
 import { NotFoundPage } from "./NotFoundPage";
@@ -257,7 +257,7 @@ function SyncLogView({ id }: { id: number }) {
           <div>
             <dt>Triggered by</dt>
             <dd>
-              {log.triggered_by}
+              {triggerLabel(log.triggered_by)}
               {log.full_refresh ? (log.allow_empty ? " (full refresh, allowed to be empty)" : " (full refresh)") : ""}
             </dd>
           </div>

@@ -33,7 +33,8 @@ describe("the syncs page", () => {
     renderAs("viewer", <SyncsPage />, "/syncs", "/syncs");
     expect(await screen.findByRole("link", { name: "#8" })).toBeTruthy();
     const table = screen.getByRole("table", { name: "Syncs" });
-    expect(within(table).getByText("ui")).toBeTruthy();
+    expect(within(table).getByText("Web UI")).toBeTruthy();
+    expect([...(screen.getByLabelText("Trigger") as HTMLSelectElement).options].map((option) => option.text)).toEqual(["Any", "Web UI", "API", "Schedule", "Command line"]);
     expect(within(table).getByText("120 processed")).toBeTruthy();
   });
 

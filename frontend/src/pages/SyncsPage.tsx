@@ -9,6 +9,7 @@ import { useDayRange } from "../components/fields";
 import { SyncRunsTable } from "../components/SyncRunsTable";
 import { LoadFailureBanner } from "../components/LoadFailure";
 import { useAddressDraft, useLoad, useRefreshWhile } from "../hooks";
+import { triggerLabel } from "../format";
 
 const PAGE_SIZE = 25;
 
@@ -117,7 +118,7 @@ export function SyncsPage() {
               <option value="">Any</option>
               {SYNC_TRIGGERS.map((value) => (
                 <option key={value} value={value}>
-                  {value}
+                  {triggerLabel(value)}
                 </option>
               ))}
             </select>
