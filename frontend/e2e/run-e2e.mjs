@@ -439,6 +439,10 @@ async function main() {
   if (new Set(sortedNames).size < 2) throw new Error(`the sorted names: ${sortedNames}`);
   await checkA11y(page, "records sorted by a data field, descending");
   await page.getByText(/^Columns \(/).click();
+  // The picker: the primary key's field, the shown ones, then the rest in the upstream's order (the
+  // schema's positions), not the stored records' sorted keys (active, address.city, email, ...).
+  const picked = (await page.locator(".column-picker label").allInnerTexts()).slice(0, 7).join(",");
+  if (picked !== "id,full_name,city,joined,username,email,phone") throw new Error(`the column picker lists ${picked} first`);
   const columnsBefore = await records.locator("thead th").count();
   await page.locator(".column-picker input[type=checkbox]:not(:checked)").first().check();
   await page.waitForFunction((n) => document.querySelectorAll('table[aria-label="Records"] thead th').length === n + 1, columnsBefore);
