@@ -66,11 +66,13 @@ def test_the_records_are_read_in_keyset_pages_of_the_batch_size(make_connector):
     assert len(reads) == 3  # 7 + 7 + 6: one query a page, never the whole table at once
     assert all("LIMIT" in sql for sql in reads)
     assert (rebuilt.records, rebuilt.fields, rebuilt.truncated) == (20, 3, False)
-    assert fields_of(connector) == [
-        {"path": ["id"], "types": ["integer"], "position": 1},
-        {"path": ["joined"], "types": ["string"], "formats": ["timestamp", "date"], "position": 2},
-        {"path": ["name"], "types": ["string"], "formats": [], "position": 3},
+    assert without_positions(fields_of(connector)) == [
+        {"path": ["id"], "types": ["integer"]},
+        {"path": ["joined"], "types": ["string"], "formats": ["timestamp", "date"]},
+        {"path": ["name"], "types": ["string"], "formats": []},
     ]
+    # in the stored keys' order: alphabetical on SQLite, shorter keys first on PostgreSQL's jsonb
+    assert sorted(entry["position"] for entry in fields_of(connector)) == [1, 2, 3]
 
 
 def test_formats_and_types_hold_for_every_record_not_just_one_page(make_connector):
