@@ -3,7 +3,8 @@ import { describe, expect, it, vi } from "vitest";
 
 import type { SyncedRecord } from "../api/types";
 import { fakeFetch, renderAs } from "../test/helpers";
-import { columnsOf, defaultColumns, fieldOrder, flattenRecord, mappingTargets, noRecordsText, RecordsTable } from "./RecordsTable";
+import { fieldOrder } from "./fieldOrder";
+import { columnsOf, defaultColumns, flattenRecord, mappingTargets, noRecordsText, RecordsTable } from "./RecordsTable";
 
 function record(id: number, data: SyncedRecord["data"]): SyncedRecord {
   return {

@@ -2,12 +2,13 @@ import { useMemo, useState, type FormEvent, type ReactNode } from "react";
 import { useSearchParams } from "react-router-dom";
 
 import { getConnectorSchema, listRecords, type RecordOrdering, type RecordParams } from "../api/api";
-import type { JsonValue, SchemaField, SyncedRecord } from "../api/types";
+import type { JsonValue, SyncedRecord } from "../api/types";
 import { isJsonObject, stringifyJson } from "../api/exactJson";
 import { formatDateTime, prettyJson } from "../format";
 import { useLoad } from "../hooks";
 import { Badge, ErrorBanner, Loading, Pager, TableWrap } from "./common";
 import { ExportMenu } from "./ExportMenu";
+import { comparePositions, fieldOrder, type FieldOrder } from "./fieldOrder";
 
 export const PAGE_SIZES = [10, 20, 50, 100];
 const DEFAULT_PAGE_SIZE = 20;
@@ -40,34 +41,6 @@ export function cellText(value: JsonValue | undefined): string {
   if (value === null) return "null";
   if (typeof value === "object") return stringifyJson(value) ?? "";
   return String(value);
-}
-
-/** Each field of the schema (a dotted path) with the positions along its path, its parents' and its
- * own: the order in which the records first showed them (the upstream's own field order). */
-export type FieldOrder = ReadonlyMap<string, readonly number[]>;
-
-export function fieldOrder(fields: readonly SchemaField[] | undefined): FieldOrder {
-  const order = new Map<string, number[]>();
-  if (!Array.isArray(fields)) return order;
-  const position = new Map<string, number>();
-  for (const field of fields) if (typeof field.position === "number") position.set(field.path, field.position);
-  for (const field of fields) {
-    const parts: readonly string[] = field.parts ?? [];
-    const along: number[] = [];
-    for (let end = 1; end <= parts.length; end++) {
-      const known = position.get(parts.slice(0, end).join("."));
-      if (known === undefined) break;
-      along.push(known);
-    }
-    if (parts.length > 0 && along.length === parts.length) order.set(field.path, along);
-  }
-  return order;
-}
-
-function comparePositions(a: readonly number[] | undefined, b: readonly number[] | undefined): number {
-  if (!a || !b) return (a ? 0 : 1) - (b ? 0 : 1); // fields the schema does not know yet come after
-  for (let index = 0; index < Math.min(a.length, b.length); index++) if (a[index] !== b[index]) return a[index]! - b[index]!;
-  return a.length - b.length;
 }
 
 /** The columns of a page of records: the primary key's first, then top-level fields, then nested ones

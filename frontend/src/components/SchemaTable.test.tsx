@@ -10,8 +10,8 @@ const SCHEMA: ConnectorSchema = {
   connector: 7,
   fields: [
     { path: "id", parts: ["id"], types: ["integer"], formats: [], column: true, position: 1 },
-    { path: "address.city", parts: ["address", "city"], types: ["string", "null"], formats: [], column: true, position: 3 },
-    { path: "created", parts: ["created"], types: ["string"], formats: ["timestamp"], column: true, position: 4 },
+    { path: "address.city", parts: ["address", "city"], types: ["string", "null"], formats: [], column: true, position: 2 },
+    { path: "created", parts: ["created"], types: ["string"], formats: ["timestamp"], column: true, position: 3 },
     { path: "tags", parts: ["tags"], types: ["array"], formats: [], column: false, position: 5 },
   ],
   truncated: true,
@@ -54,7 +54,7 @@ function cellsOf(table: HTMLElement): (string | null)[][] {
 
 describe("the connector's schema tab", () => {
   it("lists the inferred fields with their types, a string's kind named once (a zip code: string (digits)), its CSV column, and the truncated note", async () => {
-    const zipcode = { path: "address.zipcode", parts: ["address", "zipcode"], types: ["string"], formats: ["integer", "decimal"], column: true, position: 6 };
+    const zipcode = { path: "address.zipcode", parts: ["address", "zipcode"], types: ["string"], formats: ["integer", "decimal"], column: true, position: 4 };
     const calls = api({ ...SCHEMA, fields: [...SCHEMA.fields.slice(0, 3), zipcode, ...SCHEMA.fields.slice(3)] });
     renderAs("viewer", <ConnectorDataTabs connectorId={7} />, "/connectors/7", "/connectors/:id");
     const tab = screen.getByRole("tab", { name: "Schema" });
@@ -122,6 +122,15 @@ describe("the connector's schema tab", () => {
     expect(within(rows[3]!).getByText("not profiled").getAttribute("data-label")).toBe("Profile");
     // a table that fits is a plain box: no region named for scrolling it sideways
     expect(screen.queryByRole("region", { name: /scrolling sideways/ })).toBeNull();
+  });
+
+  it("lists the fields in the order the records first showed them, each object's fields after it, not in path order", async () => {
+    const field = (path: string, position: number, types = ["string"]) => ({ path, parts: path.split("."), types, formats: [], column: types[0] !== "object", position });
+    // the API's list is in path order (the CSV's columns); the positions are the upstream's order
+    api({ ...SCHEMA, truncated: false, fields: [field("active", 5, ["boolean"]), field("address", 3, ["object"]), field("address.zip", 4), field("id", 1, ["integer"]), field("name", 2)] });
+    renderAs("viewer", <ConnectorDataTabs connectorId={7} />, "/connectors/7?tab=schema", "/connectors/:id");
+    const table = await screen.findByRole("table", { name: "Inferred fields" });
+    expect(cellsOf(table).map((cells) => cells[0])).toEqual(["id", "name", "address", "address.zip", "active"]);
   });
 
   it("opens on the schema from the address and says when nothing was inferred yet", async () => {

@@ -7,6 +7,7 @@ import { formatCount, formatDateTime, formatNumber, formatPercent } from "../for
 import { useLoad } from "../hooks";
 import { ErrorBanner, Loading, TableWrap } from "./common";
 import { STRING_KINDS, stringKind, typesText } from "./schemaWords";
+import { inFirstSeenOrder } from "./fieldOrder";
 
 interface ProfileState {
   profile: SchemaProfile | null;
@@ -112,7 +113,7 @@ export function SchemaTable({ connectorId, refreshKey = 0 }: { connectorId: numb
                   </tr>
                 </thead>
                 <tbody>
-                  {schema.data.fields.map((field) => (
+                  {inFirstSeenOrder(schema.data.fields).map((field) => (
                     <tr key={field.path}>
                       <td className="mono stack-title">{field.path}</td>
                       <td data-label="Types">{typesText(field.types, field.formats)}</td>
