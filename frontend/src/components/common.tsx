@@ -100,9 +100,10 @@ export function StateBadge({ status, title }: { status: string; title?: string }
   );
 }
 
-/** Every badge of the UI: its words in capitals, as the status badges say SUCCESS (so a connector's
- * PAUSED reads like its last sync's FAILED beside it), coloured by `tone` (`badge-<tone>` in
- * styles.css: success, partial, failed, running, pending, cancelled, none). */
+/** Every state badge of the UI: its words in capitals, as the status badges say SUCCESS (so a
+ * connector's PAUSED reads like its last sync's FAILED beside it), coloured by `tone` (`badge-<tone>`
+ * in styles.css: success, partial, failed, running, pending, cancelled, none). The markers beside a
+ * run's status ("2 warnings", RunOutcome.tsx) are counts in a sentence, not states. */
 export function Badge({ tone = "none", title, className, children }: { tone?: string; title?: string; className?: string; children: string }) {
   return (
     <span className={`badge badge-${tone}${className ? ` ${className}` : ""}`} title={title}>
