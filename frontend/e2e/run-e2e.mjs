@@ -399,7 +399,7 @@ async function main() {
   await page.getByTestId("sync-notices").getByText("ended:").waitFor();
   const history = page.getByRole("table", { name: "Sync history" });
   await history.getByText("SUCCESS").first().waitFor();
-  if (!(await history.getByRole("cell", { name: "Web UI", exact: true }).count())) throw new Error("the UI-started sync is not shown as triggered by ui");
+  if (!(await history.getByRole("cell", { name: "Web UI", exact: true }).count())) throw new Error("the UI-started sync is not shown as triggered by the Web UI");
 
   // 5. The records table: numeric sort, columns, search, raw JSON.
   const records = page.getByRole("table", { name: "Records" });
