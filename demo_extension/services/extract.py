@@ -32,6 +32,8 @@ __all__ = [
     "graphql_connection",
     "graphql_items_page",
     "graphql_paged_lists",
+    "mediawiki_continuation",
+    "meta_then_records",
     "partial_errors",
     "PageNumbers",
     "describe_rounded",
@@ -70,6 +72,12 @@ ENVELOPE_KEYS = (
     "QueryResponse",
     # Amazon Selling Partner API: {"payload": {"Orders": [...], "NextToken"}}
     "payload",
+    # GeoJSON FeatureCollection and ArcGIS REST query answers: {"features": [...], ...} beside the
+    # layer's "fields" (a list of objects too, never the records)
+    "features",
+    # MediaWiki's Action API: {"continue": {...}, "query": {"allpages": [...]}}, the list named after
+    # its module (read when the body has paging metadata, its continue object)
+    "query",
 )
 _ENVELOPE_KEYS_LOWER = frozenset(key.lower() for key in ENVELOPE_KEYS)
 _SNIPPET_CHARS = 60
@@ -438,6 +446,8 @@ def detect_records_path(body) -> str:
     then one level down, e.g. ``data.items``) that holds a list; a GraphQL connection's ``nodes``
     (or ``edges``) under ``data``; a lone list of objects under any other key also counts.
     """
+    if meta_then_records(body):
+        return "1"
     if not isinstance(body, dict):
         return ""
     for key in ENVELOPE_KEYS:
@@ -502,6 +512,26 @@ def detect_records_path(body) -> str:
     return ""
 
 
+# Keys of the paging object of a ``[meta, records]`` answer (the World Bank's).
+_PAIR_PAGING_KEYS = frozenset({"page", "pages", "per_page", "total"})
+
+
+def meta_then_records(body) -> bool:
+    """Whether ``body`` is a top-level array of two: an object of paging metadata (plain values, at
+    least two of ``page``, ``pages``, ``per_page``, ``total``), then the records (a list, or null past
+    the last page). The World Bank API answers so: ``[{"page": 1, "pages": 5, "per_page": "50",
+    "total": 230, ...}, [...]]``. Read as one list, the metadata would be a record and the records a
+    list inside the list."""
+    return (
+        isinstance(body, list)
+        and len(body) == 2
+        and isinstance(body[0], dict)
+        and (body[1] is None or isinstance(body[1], list))
+        and len(set(body[0]) & _PAIR_PAGING_KEYS) >= 2
+        and all(not isinstance(value, (dict, list)) for value in body[0].values())
+    )
+
+
 def _hal_collection(body: dict) -> str | None:
     """``_embedded.<name>``: the one list of a HAL body's ``_embedded`` object (RFC draft-kelly-json-hal:
     a collection's resources are embedded under their relation's name; Help Scout's
@@ -548,14 +578,14 @@ _MORE_FLAGS = frozenset(
     {
         "has_more", "hasMore", "has_next", "hasNext", "has_next_page", "hasNextPage", "more",
         "moreDataAvailable", "more_items_in_collection", "moreResult", "has_more_items", "more_records",
-        "has_more_page",
+        "has_more_page", "exceededTransferLimit",
     }
 )  # fmt: skip
 _NEXT_KEYS = frozenset(
     {
         "next_cursor", "nextCursor", "next_page_token", "nextPageToken", "next_page_url", "nextPageUrl",
         "next_page_uri", "next_url", "nextUrl", "next_link", "nextLink", "@odata.nextLink", "next",
-        "__next", "next_marker", "NextToken", "next_page_link",
+        "__next", "next_marker", "NextToken", "next_page_link", "next_href", "next_collection_link",
     }
 )  # fmt: skip
 
@@ -566,6 +596,9 @@ def paging_signal(body) -> str | None:
     top level or in its paging metadata (``meta``, ``pagination``, ...)."""
     if not isinstance(body, dict):
         return None
+    continuation = mediawiki_continuation(body)
+    if continuation is not None:
+        return f"continue: {json.dumps(body['continue'])}"[:120]
     places: list[tuple[str, dict]] = [("", body)]
     places += [(f"{name}.", body[name]) for name in _PAGING_PLACES if isinstance(body.get(name), dict)]
     for prefix, obj in places:
@@ -578,6 +611,19 @@ def paging_signal(body) -> str | None:
             ):
                 return f"{prefix}{shown}: {value!r}"[:120]
     return None
+
+
+def mediawiki_continuation(body) -> list[str] | None:
+    """The keys of a MediaWiki ``continue`` object (https://www.mediawiki.org/wiki/API:Continue:
+    ``{"continue": {"apcontinue": "Page_6", "continue": "-||"}, "query": {...}}``) but its own
+    ``continue``, or None when ``body`` has none: each is a parameter of the next request. Absent on
+    the last answer."""
+    value = body.get("continue") if isinstance(body, dict) else None
+    if not (isinstance(value, dict) and "continue" in value and len(value) > 1):
+        return None
+    if not all(isinstance(item, str | int) and not isinstance(item, bool) for item in value.values()):
+        return None
+    return [key for key in value if key != "continue"]
 
 
 def lists_of_objects(body, depth: int = 3) -> list[str]:
@@ -603,7 +649,7 @@ def lists_of_objects(body, depth: int = 3) -> list[str]:
 # record's own field (an invoice's total beside its line items).
 _TOTAL_KEYS = (
     "total", "total_count", "totalCount", "total_items", "totalItems", "total_records", "totalRecords",
-    "total_results", "totalResults", "totalSize", "totalElements", "__count",
+    "total_results", "totalResults", "totalSize", "totalElements", "__count", "total_size", "totalRows",
 )  # fmt: skip
 _PAGE_COUNT_KEYS = (
     "total_pages",
@@ -875,6 +921,7 @@ _MESSAGE_KEYS = (
     "description",
     "detail",
     "title",
+    "info",  # MediaWiki: {"error": {"code": "badcontinue", "info": "Invalid continue param. ..."}}
     "error",
     "code",
     "type",
@@ -909,6 +956,10 @@ _ERROR_BODY_KEYS = {
     "messages",
     "result",
     "result_info",
+    # MediaWiki: {"error": {"code", "info", "docref"}, "servedby"} (HTTP 200, a MediaWiki-API-Error
+    # header), with "warnings" beside it at times
+    "servedby",
+    "warnings",
 }
 
 
@@ -1045,6 +1096,8 @@ def check_upstream_error(body, records_path: str, config: dict | None = None) ->
     an HTTP error status) beside it (see :func:`partial_errors`: such a run does not end ``SUCCESS``).
     """
     config = config or {}
+    if config.get("auto", True) and _world_bank_style_error(body):
+        _raise("message", body[0]["message"])
     if not isinstance(body, dict):
         return
     error_path = config.get("error_path")
@@ -1131,6 +1184,20 @@ def check_upstream_error(body, records_path: str, config: dict | None = None) ->
         _raise(f"{names['success']}: false", view.get("message") or view.get("errorinfo") or body)
     if not empty_records and _is_bare_report(view):
         _raise(_report_signal(view, names), _report_message(view))
+
+
+def _world_bank_style_error(body) -> bool:
+    """Whether ``body`` is a list whose only item is an object holding nothing but a ``message`` list:
+    the World Bank API's error, answered with HTTP 200 (``[{"message": [{"id": "120", "key": "Invalid
+    value", "value": "The provided parameter value is not valid"}]}]``)."""
+    return (
+        isinstance(body, list)
+        and len(body) == 1
+        and isinstance(body[0], dict)
+        and set(body[0]) == {"message"}
+        and isinstance(body[0]["message"], list)
+        and bool(body[0]["message"])
+    )
 
 
 def _http_error_status(view: dict, names: dict) -> tuple[str, object] | None:

@@ -60,7 +60,13 @@ from dataclasses import dataclass, field
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 from core.redaction import MIN_STORED_SECRET_LENGTH, safe_url
-from demo_extension.services.extract import graphql_connection, graphql_items_page, several_paged_lists
+from demo_extension.services.extract import (
+    graphql_connection,
+    graphql_items_page,
+    mediawiki_continuation,
+    meta_then_records,
+    several_paged_lists,
+)
 from demo_extension.services.path_secrets import hide as hide_path_secrets
 from sync_engine.errors import SyncProblem
 from sync_engine.paths import format_path, get_path, has_path, path_parts, validate_path
@@ -208,6 +214,9 @@ _META_KEYS = (
     # Salesloft: metadata.paging {per_page, current_page, next_page}; Personio: metadata {total_elements,
     # current_page, total_pages}
     "metadata",
+    # The object that holds the records when it holds their paging too: Qualtrics' result {elements,
+    # nextPage}, CKAN's result {count, results}
+    "result",
 )
 _NEXT_URL_KEYS = (
     "next",
@@ -227,6 +236,8 @@ _NEXT_URL_KEYS = (
     "nextUri",  # DocuSign eSignature: a path relative to the API's base path (/restapi/v2.1)
     "nextPage",  # Zuora v1 lists (an absolute URL; its Object Query's nextPage is a cursor, below)
     "next_page_link",  # Aircall: meta.next_page_link (its meta.current_page is no parameter's name)
+    "next_href",  # SoundCloud with linked_partitioning=true: {"collection", "next_href"}
+    "next_collection_link",  # AWeber: {"entries", "next_collection_link", "total_size"}
 )
 # Cursors at fixed places that widely used APIs document, with the parameter each expects back.
 # They are read before next URLs: HubSpot's paging.next.link drops the request's own parameters.
@@ -249,6 +260,9 @@ _CURSOR_KEYS = {
     "cursor": "cursor",
     "after": "after",
     "endCursor": "after",
+    # Kit (ConvertKit) v4: pagination {has_next_page, end_cursor}, sent back as "after"
+    # (https://developers.kit.com/api-reference/pagination); has_next_page: false ends it
+    "end_cursor": "after",
     "after_cursor": "page[after]",
     "continuation": "continuation",
     "scroll_id": "scroll_id",
@@ -309,9 +323,14 @@ _TOTAL_KEYS = (
     "num_results",  # Dropbox Sign: list_info.num_results
     "total_elements",  # Personio: metadata.total_elements
     "totalFound",  # SmartRecruiters
+    "total_size",  # AWeber collections: {"entries", "start", "total_size", "next_collection_link"}
+    "totalRows",  # NocoDB: pageInfo {totalRows, pageSize}
     "count",  # at the top level only (see _total_count): in a meta object it counts the page
 )
-_TOTAL_HEADERS = ("x-total-count", "x-total", "x-wp-total")
+# Storyblok answers its totals in "Total" and "Per-Page" headers (https://www.storyblok.com/docs/api/
+# management/getting-started/pagination: divide total by per_page for the last page).
+_TOTAL_HEADERS = ("x-total-count", "x-total", "x-wp-total", "total")
+_PER_PAGE_HEADERS = ("x-per-page", "per-page")
 # Headers that announce at most how many records exist, not how many: never a total a run must reach,
 # but a single answer holding fewer is no proof of the whole list. Copper's search endpoints: "X-PW-TOTAL
 # ... represents an upper bound of the total number of records" (developer.copper.com, Responses).
@@ -339,6 +358,8 @@ _MORE_FLAGS = (
     "has_more_items",  # Eventbrite: pagination.has_more_items beside a continuation on its last page
     "more_records",  # Zoho CRM: info.more_records
     "has_more_page",  # Zoho Books: page_context.has_more_page
+    # ArcGIS REST query: true while more features match than the answer holds (missing on the last page)
+    "exceededTransferLimit",
 )
 # ... and the ones that say the opposite (true: this is the last page).
 # Zendesk's incremental exports: ``end_of_stream: true`` on the last page (its cursor stays).
@@ -665,7 +686,13 @@ def find_total_bound(body, headers, configured_path=None, page_count=None) -> tu
     ...}``; Django REST framework's ``count`` equals a page's records only when that page is the
     whole list)."""
     path, value = _find(body, _TOTAL_KEYS, configured_path)
-    if not configured_path and path is not None and path != "count" and path_parts(path)[-1] == "count":
+    if (
+        not configured_path
+        and path is not None
+        and path != "count"
+        and path_parts(path)[-1] == "count"
+        and not _counts_its_results(body, path)
+    ):
         path, value = _find(body, tuple(key for key in _TOTAL_KEYS if key != "count"))
     exact = True
     if isinstance(value, dict) and value.get("relation") in ("eq", "gte"):
@@ -673,12 +700,30 @@ def find_total_bound(body, headers, configured_path=None, page_count=None) -> tu
     total = _int_or_none(value)
     if total is not None and page_count is not None and path == "count" and total == page_count:
         total = None
+    if (
+        total is not None
+        and page_count is not None
+        and _counts_its_results(body, path)
+        and total == page_count
+    ):
+        total = None
     if total is None and not configured_path:
         exact = True
         total = _header_int(headers, _TOTAL_HEADERS)
         if total is None:
             total = content_range_total(headers)
     return total, exact
+
+
+def _counts_its_results(body, path: str | None) -> bool:
+    """Whether ``path`` is a ``count`` beside a ``results`` list one level down: Django REST framework's
+    ``{"count", "results"}`` wrapped in an envelope (CKAN's ``{"success", "result": {"count",
+    "results"}}``), the whole list's count as at the top level. Other nested counts are the page's."""
+    if not path or path == "count":
+        return False
+    parts = path_parts(path)
+    holder = get_path(body, parts[:-1]) if len(parts) == 2 else None
+    return parts[-1] == "count" and isinstance(holder, dict) and isinstance(holder.get("results"), list)
 
 
 # RFC 9110 Content-Range of a list answer, in items (never bytes): "0-24/3573", "*/3573" past the
@@ -2060,6 +2105,7 @@ class AutoPaginator:
         if found is None and self.inner.style == "none":
             found = (
                 partial_content_shortfall(page)
+                or unfollowed_continuation(page)
                 or unfollowed_next_value(page)
                 or full_page_without_signal(page, self.auto_config)
             )
@@ -2087,7 +2133,7 @@ class AutoPaginator:
 
 #: Page sizes APIs serve by default (Xero 100, Salesforce 2000, ...): a single answer of exactly one
 #: of these, with nothing that says whether more exist, is most likely a first page.
-TYPICAL_PAGE_SIZES = frozenset({50, 100, 200, 250, 500, 1000, 2000, 5000, 10000})
+TYPICAL_PAGE_SIZES = frozenset({10, 20, 25, 50, 100, 200, 250, 500, 1000, 2000, 5000, 10000})
 # Query parameters that ask for a page size (the endpoint's own ``?limit=100``, query_params).
 _SIZE_QUERY_PARAMS = frozenset(
     key.lower()
@@ -2123,6 +2169,17 @@ def page_sizes_held(page: FetchedPage, page_size: int | None) -> tuple[list[str]
     return list(dict.fromkeys(asked)), statement
 
 
+def _names_no_next_page(body) -> bool:
+    """Whether ``body`` says there is no next page by a next-link key that is there and null or empty
+    (Django REST framework's ``{"count", "next": null, "previous", "results"}``)."""
+    if not isinstance(body, dict):
+        return False
+    for obj in (body, *(inner for _, inner in _meta_objects(body))):
+        if any(key in obj and obj[key] in (None, "") for key in _NEXT_URL_KEYS):
+            return True
+    return False
+
+
 def partial_content_shortfall(page: FetchedPage) -> str | None:
     """Why a single answer of HTTP 206 Partial Content (RFC 9110: "the server is successfully
     fulfilling a range request ... by transferring one or more parts") is not the whole list, or None.
@@ -2135,6 +2192,21 @@ def partial_content_shortfall(page: FetchedPage) -> str | None:
         "the API names the next part in a response header, set the connector's pagination to "
         '{"type": "cursor", "cursor_header": "<that header>", "cursor_request_header": "<the request header '
         'it goes back in>"} (Heroku: Next-Range, sent back as Range).'
+    )
+
+
+def unfollowed_continuation(page: FetchedPage) -> str | None:
+    """Why a single answer with a MediaWiki ``continue`` object of several keys (a query of several
+    modules, each continued by its own key) is not the whole list, or None: auto-detection follows one
+    key, and sending one without the others would skip or repeat results."""
+    keys = mediawiki_continuation(page.body)
+    if not keys:
+        return None
+    return (
+        f"The answer's continue object names {len(keys)} continuation keys ({', '.join(keys)}): the upstream "
+        f"says more results exist, and the sync holds the first answer only ({page.count} records). Query "
+        'one list module per connector and set its key as the cursor, e.g. {"type": "cursor", '
+        f'"cursor_path": "continue.{keys[0]}", "cursor_param": "{keys[0]}"}}.'
     )
 
 
@@ -2184,7 +2256,10 @@ def full_page_without_signal(page: FetchedPage, auto_config: dict) -> str | None
     if (
         count <= 0
         or find_more_flag(page.body, None, page.headers)[1] is not None
-        or find_total(page.body, page.headers) is not None
+        # a top-level count equal to the page's records is the page's own (Razorpay's {"entity":
+        # "collection", "count": 10, "items"}), no total the page holds
+        or find_total_bound(page.body, page.headers, page_count=count)[0] is not None
+        or _names_no_next_page(page.body)
     ):
         return None
     connection = graphql_connection(page.body)
@@ -2305,6 +2380,28 @@ def detect_pagination(page: FetchedPage, auto_config: dict, request_body: dict |
     search = _search_hits_config(body, size)
     if search is not None:
         return search
+    if meta_then_records(body):
+        # The World Bank API: [{"page", "pages", "per_page", "total"}, [records]], pages asked for as
+        # ?page=N (https://datahelpdesk.worldbank.org/knowledgebase/articles/898581)
+        return {
+            "type": "page",
+            "total_pages_path": "0.pages",
+            **size,
+            DETECTED_BECAUSE: "the body is an array of a paging object (page, pages) and the records, "
+            "counting pages at '0.pages'",
+        }
+    continuation = mediawiki_continuation(body)
+    if continuation is not None and len(continuation) == 1:
+        # MediaWiki: {"continue": {"apcontinue": ..., "continue": "-||"}}; the module's key goes back
+        # as a parameter of its own name (https://www.mediawiki.org/wiki/API:Continue)
+        key = continuation[0]
+        return {
+            "type": "cursor",
+            "cursor_path": format_path(("continue", key)),
+            "cursor_param": key,
+            **size,
+            DETECTED_BECAUSE: f"the body has a MediaWiki continue object, whose {key!r} goes back as {key!r}",
+        }
     known = _known_cursor(body)
     if known is not None:
         parts, param, because = known
@@ -2393,6 +2490,9 @@ def detect_pagination(page: FetchedPage, auto_config: dict, request_body: dict |
         }
     total = find_total(body, headers)
     total_pages = find_total_pages(body, None, headers)
+    ckan = _ckan_action_config(body, total, page.count, size)
+    if ckan is not None:
+        return ckan
     limit_path, _limit = _find(body, _LIMIT_KEYS)
     if offset is not None and (total is not None or flag_path is not None or limit_path is not None):
         param = path_parts(offset_path)[-1]
@@ -2418,6 +2518,15 @@ def detect_pagination(page: FetchedPage, auto_config: dict, request_body: dict |
             config["start_page"] = current
         return config
     if total is not None and total > page.count:
+        per_page = _header_int(headers, _PER_PAGE_HEADERS)
+        if per_page is not None and find_total_bound(body, None)[0] is None:
+            # Storyblok, Gusto: the total and the page size in response headers, pages asked for as
+            # ?page=N (an offset would be ignored: page 1 again)
+            return {
+                "type": "page",
+                **size,
+                DETECTED_BECAUSE: f"the response headers announce {total} records, {per_page} a page",
+            }
         because = f"the response announces {total} records and this page holds {page.count}"
         return _offset_config("offset", size, because)
     ranged = content_range(headers)
@@ -2427,6 +2536,37 @@ def detect_pagination(page: FetchedPage, auto_config: dict, request_body: dict |
         because = f"the response's Content-Range names the items it holds ({headers.get('content-range')})"
         return _offset_config("offset", size, because)
     return {"type": "none", DETECTED_BECAUSE: "the first response shows no next page, cursor or page count"}
+
+
+def _ckan_action_config(body, total: int | None, count: int, size: dict) -> dict | None:
+    """The offsets of a CKAN Action API list (``package_search``: ``{"help": ".../api/3/action/
+    help_show?name=package_search", "success": true, "result": {"count", "results"}}``), or None for
+    any other answer: ``start`` and ``rows`` (https://docs.ckan.org/en/latest/api/, package_search);
+    CKAN ignores ``offset`` and ``limit``, so the generic guess would ask for the first page again."""
+    if not (
+        isinstance(body, dict)
+        and isinstance(body.get("help"), str)
+        and "/api/3/action/help_show" in body["help"]
+        and body.get("success") is True
+        and total is not None
+        and total > count
+    ):
+        return None
+    because = "the body is a CKAN Action API answer whose result counts more records than it holds"
+    return _named_offsets_config("start", "rows", size, because)
+
+
+def _named_offsets_config(offset_param: str, limit_param: str, size: dict, because: str) -> dict:
+    """Offsets an API takes under names of its own, auto's page size sent as their limit."""
+    config = {
+        "type": "offset",
+        "offset_param": offset_param,
+        "limit_param": limit_param,
+        DETECTED_BECAUSE: f"{because}, paged by {offset_param!r} and {limit_param!r}",
+    }
+    if "page_size" in size:
+        config["limit"] = size["page_size"]
+    return config
 
 
 def _search_hits_config(body, size: dict) -> dict | None:
@@ -2443,16 +2583,8 @@ def _search_hits_config(body, size: dict) -> dict | None:
         and isinstance(body.get("_shards"), dict)
     ):
         return None
-    config = {
-        "type": "offset",
-        "offset_param": "from",
-        "limit_param": "size",
-        DETECTED_BECAUSE: "the body is an Elasticsearch / OpenSearch search answer (hits.hits beside "
-        "_shards), paged by 'from' and 'size'",
-    }
-    if "page_size" in size:
-        config["limit"] = size["page_size"]
-    return config
+    because = "the body is an Elasticsearch / OpenSearch search answer (hits.hits beside _shards)"
+    return _named_offsets_config("from", "size", size, because)
 
 
 # Typeform's largest page of responses (its default is 25).

@@ -257,8 +257,11 @@ class KeyAsUserVendor(VendorServer):
 
 
 class QueryKeyVendor(VendorServer):
-    """A vendor that takes its API key as the query parameter ``key`` (YouTube, Google Sheets,
-    Trello); ``respond`` checks it, answering as the vendor does without it."""
+    """A vendor that takes its API key as a query parameter, ``key`` (YouTube, Google Sheets,
+    Trello) unless ``auth_param`` names another; ``respond`` checks it, answering as the vendor does
+    without it."""
+
+    auth_param = "key"
 
     def authorized(self, headers):
         return True  # checked in respond
@@ -268,7 +271,7 @@ class QueryKeyVendor(VendorServer):
             "api_endpoint": self.url,
             "api_key": self.api_key,
             "auth_type": "query",
-            "auth_param_name": "key",
+            "auth_param_name": self.auth_param,
         }
 
 
@@ -7649,3 +7652,1071 @@ TWELFTH_VENDORS_ON_AUTO = (
     OpsgenieAlerts,
     SquarespaceOrders,
 )  # Snowflake, Copper and Teamwork: not on auto; Basecamp: its own test (geared pages)
+
+
+# -- a thirteenth round: open-data and content APIs, payment and mailing-list APIs whose envelopes none
+# of the above has: a top-level array [meta, records] (World Bank), features beside a transfer-limit
+# flag (ArcGIS), a bare array paged by $offset (Socrata), a result object holding count and results
+# (CKAN), a continue object (MediaWiki), next_href (SoundCloud), totals in response headers (Storyblok),
+# a next_page_token sent back as page-token (CircleCI), a page count in meta.pagination (Ghost), a page
+# size capped below the one asked for (NocoDB), a per-page count without a total (Razorpay), GraphQL-like
+# pagination objects in REST (Kit), next_collection_link (AWeber), meta.pageCount (Paystack), a browse
+# cursor beside page numbers (Algolia), next_href-style paths (Vimeo), Qualtrics' result.nextPage, and
+# Bluesky's record lists.
+
+
+class HeaderKeyVendor(VendorServer):
+    """A vendor that takes its API key in a header of its own (``auth_header``)."""
+
+    auth_header = "X-API-Key"
+
+    def authorized(self, headers):
+        return headers.get(self.auth_header) == self.api_key
+
+    def connector_fields(self):
+        return {
+            "api_endpoint": self.url,
+            "api_key": self.api_key,
+            "auth_type": "header",
+            "auth_header_name": self.auth_header,
+        }
+
+
+class PublicVendor(VendorServer):
+    """An open-data API: no credentials."""
+
+    def authorized(self, headers):
+        return True
+
+    def connector_fields(self):
+        return {"api_endpoint": self.url, "auth_type": "none"}
+
+
+class WorldBank(PublicVendor):
+    """World Bank Indicators API v2 (``GET /v2/country?format=json``): a top-level JSON array of two
+    elements, ``[{"page", "pages", "per_page", "total", "sourceid", "lastupdated"}, [records]]``
+    (``per_page`` a string on some endpoints); ``page`` and ``per_page`` (default 50, up to 32,500).
+    A page past the last answers ``[{meta}, null]``. Without ``format=json`` it answers XML. An invalid
+    parameter is answered with HTTP 200 and ``[{"message": [{"id": "120", "key": "Invalid value",
+    "value": "The provided parameter value is not valid"}]}]``.
+    https://datahelpdesk.worldbank.org/knowledgebase/articles/898581 (API basic call structures),
+    https://schemas.apis.io/schemas/worldbank/pagination/ (the first element)"""
+
+    name = "world-bank"
+    records_path = "1"  # the explicit configuration's
+    path = "/v2/country"
+    records = 23
+    page_size = 5  # 50 at the World Bank
+    invalid_parameter = False
+
+    def connector_fields(self):
+        return {**super().connector_fields(), "query_params": {"format": "json"}}
+
+    @staticmethod
+    def pagination(page_size):
+        return {
+            "type": "page",
+            "size_param": "per_page",
+            "page_size": page_size,
+            "total_pages_path": "0.pages",
+        }
+
+    def record(self, number):
+        return {
+            "id": f"C{number:02d}",
+            "iso2Code": f"X{number}",
+            "name": f"Country {number}",
+            "capitalCity": "",
+        }
+
+    def respond(self, path, query, headers):
+        if query.get("format") != "json":
+            return 200, {"Content-Type": "application/xml"}, b'<?xml version="1.0"?><wb:countries/>'
+        if self.invalid_parameter:
+            message = {
+                "id": "120",
+                "key": "Invalid value",
+                "value": "The provided parameter value is not valid",
+            }
+            return 200, {}, [{"message": [message]}]
+        number, size, start, last = self.numbered_page(query, "per_page")
+        meta = {
+            "page": number,
+            "pages": last,
+            "per_page": str(size),
+            "total": self.records,
+            "sourceid": None,
+            "lastupdated": "2026-01-28",
+        }
+        page = self.all_records()[start : start + size]
+        return 200, {}, [meta, page or None]
+
+
+class ArcGISFeatureQuery(QueryKeyVendor):
+    """ArcGIS REST API, Query (Feature Service/Layer) (``GET .../FeatureServer/0/query?where=1=1
+    &outFields=*&f=json``, token as ``?token=``): ``{"objectIdFieldName", "geometryType", "fields",
+    "features": [{"attributes": {...}, "geometry": {...}}], "exceededTransferLimit": true}``; at most
+    the layer's ``maxRecordCount`` features an answer (1000 or 2000 by default); ``resultOffset`` and
+    ``resultRecordCount`` page; ``exceededTransferLimit`` is there (true) while more features match, and
+    missing from the last page. Errors are answered with HTTP 200: ``{"error": {"code": 400, "message":
+    "Unable to complete operation.", "details": [...]}}`` (498 for an invalid token).
+    https://developers.arcgis.com/rest/services-reference/enterprise/query-feature-service-layer/,
+    https://developers.arcgis.com/net/api-reference/ (IsTransferLimitExceeded)"""
+
+    name = "arcgis-query"
+    records_path = "features"  # the explicit configuration's
+    path = "/arcgis/rest/services/Hosted/Parcels/FeatureServer/0/query"
+    records = 23
+    page_size = 5  # the layer's maxRecordCount (1000 / 2000 at ArcGIS)
+    api_key = "AAPK3f9b2c1d0e8a4b7c9d6e5f4a3b2c1d0e"
+    max_page_size = 5
+    error_on_page = None
+    auth_param = "token"
+
+    def connector_fields(self):
+        return {
+            **super().connector_fields(),
+            "query_params": {"where": "1=1", "outFields": "*", "f": "json"},
+            "primary_key": "attributes.OBJECTID",
+        }
+
+    @staticmethod
+    def pagination(page_size):
+        return {
+            "type": "offset",
+            "offset_param": "resultOffset",
+            "limit_param": "resultRecordCount",
+            "limit": page_size,
+            "has_more_path": "exceededTransferLimit",
+        }
+
+    def record(self, number):
+        return {
+            "attributes": {"OBJECTID": number, "PARCEL_ID": f"P-{number:05d}", "ZONING": "R1"},
+            "geometry": {"x": -117.19 + number / 1000, "y": 34.05},
+        }
+
+    def error(self, code, message, details=()):
+        return 200, {}, {"error": {"code": code, "message": message, "details": list(details)}}
+
+    def respond(self, path, query, headers):
+        if query.get("token") != self.api_key:
+            return self.error(498, "Invalid token.")
+        if query.get("f") != "json" or "where" not in query:
+            return self.error(400, "Unable to complete operation.", ["'where' parameter is invalid"])
+        start = int(query.get("resultOffset") or 0)
+        size = self.size(query, "resultRecordCount")
+        if self.error_on_page is not None and start == (self.error_on_page - 1) * size:
+            return self.error(500, "Error performing query operation", ["Timeout"])
+        body = {
+            "objectIdFieldName": "OBJECTID",
+            "globalIdFieldName": "",
+            "geometryType": "esriGeometryPoint",
+            "spatialReference": {"wkid": 4326, "latestWkid": 4326},
+            "fields": [{"name": "OBJECTID", "type": "esriFieldTypeOID", "alias": "OBJECTID"}],
+            "features": self.all_records()[start : start + size],
+        }
+        if start + size < self.records:
+            body["exceededTransferLimit"] = True
+        return 200, {}, body
+
+
+class SocrataSoda(HeaderKeyVendor):
+    """Socrata SODA 2.x (``GET /resource/{4x4}.json``; an app token in ``X-App-Token``): a bare JSON
+    array; ``$limit`` (default 1000) and ``$offset`` with a ``$order`` for stable pages; no total, no
+    next link: a page shorter than ``$limit`` is the last. Errors: HTTP 400 ``{"code":
+    "query.soql.invalid", "error": true, "message": ...}``; HTTP 429 past the throttle.
+    https://dev.socrata.com/docs/paging.html, https://dev.socrata.com/docs/app-tokens.html"""
+
+    name = "socrata"
+    records_path = ""  # the explicit configuration's
+    path = "/resource/wc8w-nujj.json"
+    records = 23
+    page_size = 1000
+    max_page_size = 50000
+    api_key = "app-token-9f8e7d6c5b4a"
+    auth_header = "X-App-Token"
+
+    def unauthorized(self):
+        return 403, {}, {"code": "permission_denied", "error": True, "message": "Invalid app_token specified"}
+
+    def connector_fields(self):
+        return {**super().connector_fields(), "query_params": {"$order": ":id"}}
+
+    @staticmethod
+    def pagination(page_size):
+        return {"type": "offset", "offset_param": "$offset", "limit_param": "$limit", "limit": page_size}
+
+    def record(self, number):
+        return {"id": str(number), "case_number": f"JH{number:06d}", "primary_type": "THEFT"}
+
+    def respond(self, path, query, headers):
+        offset = query.get("$offset", "0")
+        if not offset.isdigit():
+            return 400, {}, {"code": "query.soql.invalid", "error": True, "message": "Invalid $offset"}
+        start, size = int(offset), self.size(query, "$limit")
+        return (
+            200,
+            {"X-SODA2-Fields": '["id","case_number","primary_type"]'},
+            self.all_records()[start : start + size],
+        )
+
+
+class CkanPackageSearch(HeaderKeyVendor):
+    """CKAN Action API ``package_search`` (``GET /api/3/action/package_search``; an API token in the
+    ``Authorization`` header, no scheme): ``{"help", "success": true, "result": {"count", "facets",
+    "results": [...], "sort", "search_facets"}}``; ``rows`` (default 10, up to 1000) and ``start``;
+    other names (``offset``, ``limit``) are ignored. An error: HTTP 409 ``{"help", "success": false,
+    "error": {"__type": "Validation Error", ...}}``.
+    https://docs.ckan.org/en/latest/api/index.html (ckan.logic.action.get.package_search)"""
+
+    name = "ckan"
+    records_path = "result.results"  # the explicit configuration's
+    path = "/api/3/action/package_search"
+    records = 23
+    page_size = 10
+    max_page_size = 1000
+    api_key = "eyJ0eXAiOiJKV1QiLCJhbGciOiJIUzI1NiJ9.ckan"
+    auth_header = "Authorization"  # the token itself, no scheme
+
+    def unauthorized(self):
+        return (
+            403,
+            {},
+            {
+                "help": "",
+                "success": False,
+                "error": {"__type": "Authorization Error", "message": "Access denied"},
+            },
+        )
+
+    @staticmethod
+    def pagination(page_size):
+        return {
+            "type": "offset",
+            "offset_param": "start",
+            "limit_param": "rows",
+            "limit": page_size,
+            "total_path": "result.count",
+        }
+
+    def record(self, number):
+        return {
+            "id": f"0b5c2f1e-0000-4000-8000-{number:012d}",
+            "name": f"dataset-{number}",
+            "state": "active",
+        }
+
+    def respond(self, path, query, headers):
+        rows = query.get("rows", str(self.page_size))
+        if not rows.isdigit() or int(rows) > self.max_page_size:
+            error = {
+                "__type": "Validation Error",
+                "rows": [f"Must be less than or equal to {self.max_page_size}"],
+            }
+            return 409, {}, {"help": self.url, "success": False, "error": error}
+        start, size = int(query.get("start") or 0), int(rows)
+        result = {
+            "count": self.records,
+            "facets": {},
+            "results": self.all_records()[start : start + size],
+            "sort": "score desc, metadata_modified desc",
+            "search_facets": {},
+        }
+        return (
+            200,
+            {},
+            {
+                "help": self.base + "/api/3/action/help_show?name=package_search",
+                "success": True,
+                "result": result,
+            },
+        )
+
+
+class MediaWikiAllPages(PublicVendor):
+    """MediaWiki Action API, ``list=allpages`` (``GET /w/api.php?action=query&list=allpages&format=json
+    &formatversion=2``): ``{"batchcomplete": true, "continue": {"apcontinue": ..., "continue": "-||"},
+    "query": {"allpages": [...]}}``; ``aplimit`` (default 10, up to 500); the values of ``continue``
+    are merged into the next request; no ``continue`` on the last answer. Errors are answered with
+    HTTP 200, a ``MediaWiki-API-Error`` header and ``{"error": {"code", "info", "docref"}, "servedby"}``:
+    ``badcontinue`` for a ``continue`` value it did not give.
+    https://www.mediawiki.org/wiki/API:Continue, https://www.mediawiki.org/wiki/API:Errors_and_warnings"""
+
+    name = "mediawiki"
+    records_path = "query.allpages"  # the explicit configuration's
+    path = "/w/api.php"
+    records = 23
+    page_size = 10
+    max_page_size = 500
+
+    def connector_fields(self):
+        return {
+            **super().connector_fields(),
+            "query_params": {"action": "query", "list": "allpages", "format": "json", "formatversion": "2"},
+            "primary_key": "pageid",
+        }
+
+    @staticmethod
+    def pagination(page_size):
+        return {
+            "type": "cursor",
+            "cursor_path": "continue.apcontinue",
+            "cursor_param": "apcontinue",
+            "size_param": "aplimit",
+            "page_size": page_size,
+        }
+
+    def record(self, number):
+        return {"pageid": 1000 + number, "ns": 0, "title": f"Page {number:03d}"}
+
+    def error(self, code, info):
+        body = {
+            "error": {"code": code, "info": info, "docref": "See /w/api.php for API usage."},
+            "servedby": "mw1",
+        }
+        return 200, {"MediaWiki-API-Error": code}, body
+
+    def respond(self, path, query, headers):
+        if query.get("action") != "query" or query.get("list") != "allpages":
+            return self.error("badvalue", 'Unrecognized value for parameter "action".')
+        if "continue" in query and query["continue"] != "-||":
+            return self.error(
+                "badcontinue",
+                "Invalid continue param. You should pass the original value returned by the previous query.",
+            )
+        titles = [record["title"] for record in self.all_records()]
+        start = 0
+        if "apcontinue" in query:
+            title = query["apcontinue"].replace("_", " ")
+            if title not in titles:
+                return 200, {}, {"batchcomplete": True, "query": {"allpages": []}}
+            start = titles.index(title)
+        size = self.size(query, "aplimit")
+        body = {"batchcomplete": True, "query": {"allpages": self.all_records()[start : start + size]}}
+        if start + size < self.records:
+            body["continue"] = {"apcontinue": titles[start + size].replace(" ", "_"), "continue": "-||"}
+        return 200, {}, body
+
+
+class SoundCloudTracks(VendorServer):
+    """SoundCloud API (``GET /me/tracks?linked_partitioning=true``; ``Authorization: OAuth <token>``):
+    with ``linked_partitioning`` ``{"collection": [...], "next_href": <URL with a cursor>}``, no
+    ``next_href`` (null) on the last page; ``limit`` (default 50, up to 200). Without
+    ``linked_partitioning`` a bare array of the first page. A rate limit is HTTP 429 with ``{"code": 429,
+    "message", "status": "429 - Too Many Requests", "errors": [...]}``.
+    https://developers.soundcloud.com/docs/api/guide#pagination"""
+
+    name = "soundcloud"
+    records_path = "collection"  # the explicit configuration's
+    path = "/me/tracks"
+    records = 23
+    page_size = 5  # 50 at SoundCloud
+    max_page_size = 200
+    api_key = "2-293028-11111111-ABCDEFGHIJKL"
+
+    def authorized(self, headers):
+        return headers.get("Authorization") in (f"OAuth {self.api_key}", f"Bearer {self.api_key}")
+
+    def unauthorized(self):
+        return (
+            401,
+            {},
+            {"code": 401, "message": "", "status": "401 - Unauthorized", "errors": [], "error": None},
+        )
+
+    def connector_fields(self):
+        return {**super().connector_fields(), "query_params": {"linked_partitioning": "true"}}
+
+    @staticmethod
+    def pagination(page_size):
+        return {
+            "type": "next_url",
+            "next_url_path": "next_href",
+            "size_param": "limit",
+            "page_size": page_size,
+        }
+
+    def record(self, number):
+        return {
+            "kind": "track",
+            "id": 308946000 + number,
+            "title": f"Track {number}",
+            "urn": f"soundcloud:tracks:{number}",
+        }
+
+    def respond(self, path, query, headers):
+        size = self.size(query, "limit")
+        start = 0
+        if query.get("cursor"):
+            start = _position(query["cursor"], "sc")
+            if start is None:
+                return (
+                    400,
+                    {},
+                    {"code": 400, "message": "invalid cursor", "status": "400 - Bad Request", "errors": []},
+                )
+        page = self.all_records()[start : start + size]
+        if query.get("linked_partitioning") != "true":
+            return 200, {}, page
+        end = start + size
+        following = None
+        if end < self.records:
+            query = {"linked_partitioning": "true", "limit": size, "cursor": _token(end, "sc")}
+            following = f"{self.url}?{urlencode(query)}"
+        return 200, {}, {"collection": page, "next_href": following}
+
+
+class BlueskyListRecords(PublicVendor):
+    """AT Protocol ``com.atproto.repo.listRecords`` on a PDS (``GET /xrpc/com.atproto.repo.listRecords
+    ?repo=<did>&collection=app.bsky.feed.post``): ``{"records": [{"uri", "cid", "value"}], "cursor"}``;
+    ``limit`` (default 50, 1-100); the last page has no ``cursor``. Errors: HTTP 400 ``{"error":
+    "InvalidRequest", "message"}``; rate limits in ``ratelimit-limit``, ``ratelimit-remaining``,
+    ``ratelimit-reset`` (epoch seconds) and ``ratelimit-policy``, HTTP 429 once spent.
+    https://docs.bsky.app/docs/api/com-atproto-repo-list-records, https://docs.bsky.app/docs/advanced-guides/rate-limits"""
+
+    name = "bluesky"
+    records_path = "records"  # the explicit configuration's
+    path = "/xrpc/com.atproto.repo.listRecords"
+    records = 23
+    page_size = 5  # 50 at Bluesky
+    max_page_size = 100
+    did = "did:plc:z72i7hdynmk6r22z27h6tvur"
+    rate_limited_on_page = None
+    window_seconds = 1.0
+
+    def connector_fields(self):
+        return {
+            **super().connector_fields(),
+            "query_params": {"repo": self.did, "collection": "app.bsky.feed.post"},
+            "primary_key": "uri",
+        }
+
+    @staticmethod
+    def pagination(page_size):
+        return {
+            "type": "cursor",
+            "cursor_path": "cursor",
+            "cursor_param": "cursor",
+            "size_param": "limit",
+            "page_size": page_size,
+        }
+
+    def record(self, number):
+        return {
+            "uri": f"at://{self.did}/app.bsky.feed.post/3k{number:011d}",
+            "cid": f"bafyreib{number:050d}",
+            "value": {
+                "$type": "app.bsky.feed.post",
+                "text": f"Post {number}",
+                "createdAt": "2025-01-01T00:00:00Z",
+            },
+        }
+
+    def respond(self, path, query, headers):
+        if query.get("repo") != self.did or not query.get("collection"):
+            return (
+                400,
+                {},
+                {"error": "InvalidRequest", "message": 'Error: Params must have the property "repo"'},
+            )
+        if query.get("limit") and not 1 <= int(query["limit"]) <= self.max_page_size:
+            return 400, {}, {"error": "InvalidRequest", "message": "Error: limit can not be greater than 100"}
+        size = self.size(query, "limit")
+        start = _position(query["cursor"], "bsky") if query.get("cursor") else 0
+        if start is None:
+            return 400, {}, {"error": "InvalidRequest", "message": "Malformed cursor"}
+        reset = int(time.time()) + 300
+        limits = {"ratelimit-limit": "3000", "ratelimit-policy": "3000;w=300", "ratelimit-reset": str(reset)}
+        if self.window_closed(start, size):
+            return (
+                429,
+                {**limits, "ratelimit-remaining": "0", "ratelimit-reset": str(int(self.closed_until))},
+                {
+                    "error": "RateLimitExceeded",
+                    "message": "Rate Limit Exceeded",
+                },
+            )
+        body = {"records": self.all_records()[start : start + size]}
+        if start + size < self.records:
+            body["cursor"] = _token(start + size, "bsky")
+        return 200, {**limits, "ratelimit-remaining": "2999"}, body
+
+
+class QualtricsSurveys(HeaderKeyVendor):
+    """Qualtrics API v3 list surveys (``GET /API/v3/surveys``; ``X-API-TOKEN``): ``{"result":
+    {"elements": [...], "nextPage": <URL with offset> | null}, "meta": {"httpStatus": "200 - OK",
+    "requestId"}}``; an error: ``{"meta": {"httpStatus": "401 - Unauthorized", "error": {"errorMessage",
+    "errorCode"}, "requestId"}}`` with that HTTP status; HTTP 429 past the per-brand limit.
+    https://api.qualtrics.com/ZG9jOjg3NzY3Mw-pagination (result.nextPage)"""
+
+    name = "qualtrics"
+    records_path = "result.elements"  # the explicit configuration's
+    path = "/API/v3/surveys"
+    records = 23
+    page_size = 5  # 100 at Qualtrics
+    auth_header = "X-API-TOKEN"
+    api_key = "xQtR3yWz0abcdEFGhijkLMNOpqrstUVW12345678"
+
+    def unauthorized(self):
+        meta = {
+            "httpStatus": "401 - Unauthorized",
+            "error": {"errorMessage": "Invalid API token", "errorCode": "AUTH.1"},
+            "requestId": "e1",
+        }
+        return 401, {}, {"meta": meta}
+
+    @staticmethod
+    def pagination(page_size):
+        return {"type": "next_url", "next_url_path": "result.nextPage"}
+
+    def record(self, number):
+        return {"id": f"SV_{number:015d}", "name": f"Survey {number}", "ownerId": "UR_1", "isActive": True}
+
+    def respond(self, path, query, headers):
+        start = int(query.get("offset") or 0)
+        end = start + self.page_size
+        following = f"{self.url}?offset={end}" if end < self.records else None
+        meta = {"httpStatus": "200 - OK", "requestId": f"req-{start}"}
+        return (
+            200,
+            {},
+            {"result": {"elements": self.all_records()[start:end], "nextPage": following}, "meta": meta},
+        )
+
+
+class StoryblokStories(QueryKeyVendor):
+    """Storyblok Content Delivery API v2 (``GET /v2/cdn/stories?token=...``): ``{"stories": [...], "cv",
+    "rels": [], "links": []}``; ``page`` and ``per_page`` (default 25, up to 100); the count is only in
+    the response headers ``Total`` and ``Per-Page``; a page past the last is an empty array. HTTP 429
+    past its rate limit; 401 ``{"error": "Unauthorized"}`` without a valid token.
+    https://www.storyblok.com/docs/api/content-delivery/v2/getting-started/pagination,
+    https://www.storyblok.com/docs/api/management/getting-started/pagination (``total`` and ``per_page``
+    response headers: divide to get the last page)"""
+
+    name = "storyblok"
+    records_path = "stories"  # the explicit configuration's
+    path = "/v2/cdn/stories"
+    records = 53
+    page_size = 25
+    api_key = "wANpEQEsMYGOwLxwXQ76Ggtt"
+    auth_param = "token"
+
+    @staticmethod
+    def pagination(page_size):
+        return {"type": "page", "size_param": "per_page", "page_size": page_size}
+
+    def record(self, number):
+        return {
+            "id": 400000 + number,
+            "uuid": f"u-{number}",
+            "name": f"Story {number}",
+            "full_slug": f"blog/story-{number}",
+        }
+
+    def respond(self, path, query, headers):
+        if query.get("token") != self.api_key:
+            return 401, {}, {"error": "Unauthorized"}
+        number, size, start, last = self.numbered_page(query, "per_page")
+        body = {
+            "stories": self.all_records()[start : start + size],
+            "cv": 1700000000,
+            "rels": [],
+            "links": [],
+        }
+        return 200, {"Total": str(self.records), "Per-Page": str(size)}, body
+
+
+class CircleCIPipelines(HeaderKeyVendor):
+    """CircleCI API v2 (``GET /api/v2/project/{slug}/pipeline``; ``Circle-Token``): ``{"items": [...],
+    "next_page_token": <token> | null}``; the token goes back as ``page-token`` (any other name is
+    ignored: the first page again); 20 items a page. HTTP 429 with ``Retry-After``; errors ``{"message"}``.
+    https://circleci.com/docs/api/v2/index.html (List pipelines for a project: page-token)"""
+
+    name = "circleci"
+    records_path = "items"  # the explicit configuration's
+    path = "/api/v2/project/gh/acme/web/pipeline"
+    records = 23
+    page_size = 5  # 20 at CircleCI
+    auth_header = "Circle-Token"
+    api_key = "CCIPAT_4hQ1bX_0123456789abcdef0123456789abcdef"
+
+    def unauthorized(self):
+        return 401, {}, {"message": "You must log in first."}
+
+    @staticmethod
+    def pagination(page_size):
+        return {"type": "cursor", "cursor_path": "next_page_token", "cursor_param": "page-token"}
+
+    def record(self, number):
+        return {"id": f"5034460f-c7c4-4c43-9457-{number:012d}", "number": number, "state": "created"}
+
+    def respond(self, path, query, headers):
+        start = 0
+        if query.get("page-token"):
+            start = _position(query["page-token"], "cci")
+            if start is None:
+                return 400, {}, {"message": "Invalid page-token."}
+        end = start + self.page_size
+        token = _token(end, "cci") if end < self.records else None
+        return 200, {}, {"items": self.all_records()[start:end], "next_page_token": token}
+
+
+class GhostContentPosts(QueryKeyVendor):
+    """Ghost Content API (``GET /ghost/api/content/posts/?key=...``): ``{"posts": [...], "meta":
+    {"pagination": {"page", "limit", "pages", "total", "next", "prev"}}}`` (``next`` a page number, null
+    on the last page); ``limit`` (default 15) and ``page``. Errors ``{"errors": [{"message", "context",
+    "type"}]}``. https://ghost.org/docs/content-api/#pagination"""
+
+    name = "ghost"
+    records_path = "posts"  # the explicit configuration's
+    path = "/ghost/api/content/posts/"
+    records = 23
+    page_size = 15
+    api_key = "22444f78447824223cefc48062"
+    auth_param = "key"
+
+    @staticmethod
+    def pagination(page_size):
+        return {
+            "type": "page",
+            "size_param": "limit",
+            "page_size": page_size,
+            "total_pages_path": "meta.pagination.pages",
+        }
+
+    def record(self, number):
+        return {
+            "id": f"5ddc9141c35e7700383b2{number:03d}",
+            "slug": f"post-{number}",
+            "title": f"Post {number}",
+        }
+
+    def respond(self, path, query, headers):
+        if query.get("key") != self.api_key:
+            error = {
+                "message": "Authorization failed",
+                "context": "Unknown Content API Key",
+                "type": "UnauthorizedError",
+            }
+            return 401, {}, {"errors": [error]}
+        number, size, start, last = self.numbered_page(query, "limit")
+        pagination = {
+            "page": number,
+            "limit": size,
+            "pages": last,
+            "total": self.records,
+            "next": number + 1 if number < last else None,
+            "prev": number - 1 if number > 1 else None,
+        }
+        return (
+            200,
+            {},
+            {"posts": self.all_records()[start : start + size], "meta": {"pagination": pagination}},
+        )
+
+
+class NocoDBBases(HeaderKeyVendor):
+    """NocoDB v3 Meta API, list bases (``GET /api/v3/meta/workspaces/{id}/bases``; ``xc-token``): every
+    base without ``limit`` (``offset`` ignored then); with ``limit`` and ``offset`` ``{"list": [...],
+    "pageInfo": {"totalRows", "pageSize"}}``, ``pageSize`` the size applied, smaller than ``limit`` when
+    the deployment caps it (``NC_DB_QUERY_LIMIT_MAX``); an ``offset`` at or past ``totalRows`` is an
+    error (HTTP 422), not an empty page. https://nocodb.com/docs/apis/pagination"""
+
+    name = "nocodb"
+    records_path = "list"  # the explicit configuration's
+    path = "/api/v3/meta/workspaces/w7x8y9z0/bases"
+    records = 23
+    page_size = 5  # the deployment's cap
+    max_page_size = 5
+    auth_header = "xc-token"
+    api_key = "nc_pat_0123456789abcdefghij"
+
+    def unauthorized(self):
+        return (
+            401,
+            {},
+            {"error": "AUTHENTICATION_REQUIRED", "message": "Authentication required - Invalid token"},
+        )
+
+    @staticmethod
+    def pagination(page_size):
+        return {"type": "offset", "limit": page_size, "total_path": "pageInfo.totalRows"}
+
+    def record(self, number):
+        return {"id": f"p{number:013d}", "title": f"Base {number}", "workspace_id": "w7x8y9z0"}
+
+    def respond(self, path, query, headers):
+        if "limit" not in query:
+            return (
+                200,
+                {},
+                {
+                    "list": self.all_records(),
+                    "pageInfo": {"totalRows": self.records, "pageSize": self.records},
+                },
+            )
+        start, size = int(query.get("offset") or 0), self.size(query, "limit")
+        if start >= self.records:
+            return 422, {}, {"error": "INVALID_OFFSET_VALUE", "message": f"Offset value '{start}' is invalid"}
+        page_info = {"totalRows": self.records, "pageSize": size}
+        return 200, {}, {"list": self.all_records()[start : start + size], "pageInfo": page_info}
+
+
+class RazorpayPayments(BasicAuthVendor):
+    """Razorpay (``GET /v1/payments``; HTTP Basic with key id and secret): ``{"entity": "collection",
+    "count": <items on this page>, "items": [...]}``; ``count`` (default 10, up to 100) and ``skip``; no
+    total, no more flag: a page shorter than ``count`` is the last. Errors: ``{"error": {"code":
+    "BAD_REQUEST_ERROR", "description", "source", "step", "reason", "metadata", "field"}}``.
+    https://razorpay.com/docs/api/payments/fetch-all-payments/"""
+
+    name = "razorpay"
+    records_path = "items"  # the explicit configuration's
+    path = "/v1/payments"
+    records = 23
+    page_size = 10
+    user = "rzp_test_1DP5mmOlF5G5ag"
+    api_key = "thisisnotarealsecret123"
+
+    def unauthorized(self):
+        error = {
+            "code": "BAD_REQUEST_ERROR",
+            "description": "The api key provided is invalid",
+            "source": "NA",
+            "step": "NA",
+            "reason": "NA",
+            "metadata": {},
+        }
+        return 401, {}, {"error": error}
+
+    @staticmethod
+    def pagination(page_size):
+        return {"type": "offset", "offset_param": "skip", "limit_param": "count", "limit": page_size}
+
+    def record(self, number):
+        return {"id": f"pay_{number:014d}", "entity": "payment", "amount": 100 * number, "currency": "INR"}
+
+    def respond(self, path, query, headers):
+        count = query.get("count", str(self.page_size))
+        if not count.isdigit() or not 1 <= int(count) <= self.max_page_size:
+            error = {
+                "code": "BAD_REQUEST_ERROR",
+                "description": "The count must be between 1 and 100.",
+                "source": "business",
+                "step": "payment_initiation",
+                "reason": "input_validation_failed",
+                "metadata": {},
+                "field": "count",
+            }
+            return 400, {}, {"error": error}
+        start = int(query.get("skip") or 0)
+        items = self.all_records()[start : start + int(count)]
+        return 200, {}, {"entity": "collection", "count": len(items), "items": items}
+
+
+class KitSubscribers(HeaderKeyVendor):
+    """Kit (ConvertKit) API v4 (``GET /v4/subscribers``; ``X-Kit-Api-Key``): ``{"subscribers": [...],
+    "pagination": {"has_previous_page", "has_next_page", "start_cursor", "end_cursor", "per_page"}}``;
+    ``after=<end_cursor>`` and ``per_page`` (default 500, up to 1000). Errors ``{"errors": [...]}``;
+    HTTP 429 past 120 requests a minute. https://developers.kit.com/api-reference/pagination"""
+
+    name = "kit"
+    records_path = "subscribers"  # the explicit configuration's
+    path = "/v4/subscribers"
+    records = 23
+    page_size = 5  # 500 at Kit
+    auth_header = "X-Kit-Api-Key"
+    api_key = "kit_0123456789abcdef0123456789ab"
+
+    def unauthorized(self):
+        return 401, {}, {"errors": ["The access token is invalid"]}
+
+    @staticmethod
+    def pagination(page_size):
+        return {
+            "type": "cursor",
+            "cursor_path": "pagination.end_cursor",
+            "cursor_param": "after",
+            "has_more_path": "pagination.has_next_page",
+            "size_param": "per_page",
+            "page_size": page_size,
+        }
+
+    def record(self, number):
+        return {
+            "id": 142000 + number,
+            "first_name": f"Ada {number}",
+            "email_address": f"s{number}@example.com",
+            "state": "active",
+        }
+
+    def respond(self, path, query, headers):
+        size = self.size(query, "per_page")
+        start = 0
+        if query.get("after"):
+            start = _position(query["after"], "kit")
+            if start is None:
+                return 422, {}, {"errors": ["Invalid cursor"]}
+        end = min(start + size, self.records)
+        pagination = {
+            "has_previous_page": start > 0,
+            "has_next_page": end < self.records,
+            "start_cursor": _token(start + 1, "kit-start"),
+            "end_cursor": _token(end, "kit"),
+            "per_page": size,
+        }
+        return 200, {}, {"subscribers": self.all_records()[start:end], "pagination": pagination}
+
+
+class AWeberSubscribers(VendorServer):
+    """AWeber API 1.0 collections (``GET /1.0/accounts/{id}/lists/{id}/subscribers``; OAuth 2 Bearer):
+    ``{"entries": [...], "start", "total_size", "next_collection_link", "prev_collection_link",
+    "resource_type_link"}``; ``ws.start`` and ``ws.size`` (default 100); no ``next_collection_link``
+    on the last page. Errors ``{"error": {"status", "message", "type", "documentation_url"}}``.
+    https://api.aweber.com/#tag/Subscribers, https://rubydoc.info/gems/aweber/AWeber/Collection"""
+
+    name = "aweber"
+    records_path = "entries"  # the explicit configuration's
+    path = "/1.0/accounts/1234567/lists/7654321/subscribers"
+    records = 23
+    page_size = 5  # 100 at AWeber
+    api_key = "aweber-oauth2-access-token-0123"
+
+    def unauthorized(self):
+        error = {
+            "status": 401,
+            "message": "Invalid token",
+            "type": "UnauthorizedError",
+            "documentation_url": "https://api.aweber.com/#tag/Troubleshooting",
+        }
+        return 401, {}, {"error": error}
+
+    @staticmethod
+    def pagination(page_size):
+        return {"type": "next_url", "next_url_path": "next_collection_link"}
+
+    def record(self, number):
+        return {
+            "id": 270000 + number,
+            "email": f"s{number}@example.com",
+            "status": "subscribed",
+            "self_link": f"{self.path}/{270000 + number}",
+        }
+
+    def respond(self, path, query, headers):
+        start, size = int(query.get("ws.start") or 0), self.size(query, "ws.size")
+        body = {
+            "entries": self.all_records()[start : start + size],
+            "start": start,
+            "total_size": self.records,
+            "resource_type_link": "https://api.aweber.com/1.0/#subscriber-page-resource",
+        }
+        if start + size < self.records:
+            body["next_collection_link"] = (
+                f"{self.url}?{urlencode({'ws.size': size, 'ws.start': start + size})}"
+            )
+        if start:
+            body["prev_collection_link"] = (
+                f"{self.url}?{urlencode({'ws.size': size, 'ws.start': max(0, start - size)})}"
+            )
+        return 200, {}, body
+
+
+class PaystackCustomers(VendorServer):
+    """Paystack (``GET /customer``; Bearer secret key): ``{"status": true, "message": "Customers
+    retrieved", "data": [...], "meta": {"total", "skipped", "perPage", "page", "pageCount"}}``;
+    ``perPage`` (default 50) and ``page``. Errors ``{"status": false, "message"}`` with a 4xx.
+    https://paystack.com/docs/api/pagination/, https://paystack.com/docs/api/customer/#list"""
+
+    name = "paystack"
+    records_path = "data"  # the explicit configuration's
+    path = "/customer"
+    records = 23
+    page_size = 5  # 50 at Paystack
+    api_key = "sk_test_0123456789abcdef0123456789abcdef01234567"
+
+    def unauthorized(self):
+        return 401, {}, {"status": False, "message": "Invalid key"}
+
+    @staticmethod
+    def pagination(page_size):
+        return {
+            "type": "page",
+            "size_param": "perPage",
+            "page_size": page_size,
+            "total_pages_path": "meta.pageCount",
+        }
+
+    def record(self, number):
+        return {
+            "id": 1173000 + number,
+            "customer_code": f"CUS_{number:010d}",
+            "email": f"c{number}@example.com",
+        }
+
+    def respond(self, path, query, headers):
+        number, size, start, last = self.numbered_page(query, "perPage")
+        meta = {"total": self.records, "skipped": start, "perPage": size, "page": number, "pageCount": last}
+        return (
+            200,
+            {},
+            {
+                "status": True,
+                "message": "Customers retrieved",
+                "data": self.all_records()[start : start + size],
+                "meta": meta,
+            },
+        )
+
+
+class AlgoliaBrowse(VendorServer):
+    """Algolia Search API, browse (``GET /1/indexes/{index}/browse``; ``X-Algolia-Application-Id`` and
+    ``X-Algolia-API-Key``): ``{"hits": [...], "cursor", "nbHits", "page", "nbPages", "hitsPerPage",
+    "processingTimeMS", "query", "params"}``; the next request sends ``cursor`` alone (``page`` is
+    ignored by browse); no ``cursor`` on the last page. Errors ``{"message", "status"}``.
+    https://www.algolia.com/doc/rest-api/search/browse/"""
+
+    name = "algolia-browse"
+    records_path = "hits"  # the explicit configuration's
+    path = "/1/indexes/products/browse"
+    records = 23
+    page_size = 5  # 1000 at Algolia
+    api_key = "b1a2c3d4e5f60718293a4b5c6d7e8f90"
+    application_id = "LATENCY"
+
+    def authorized(self, headers):
+        return (
+            headers.get("X-Algolia-API-Key") == self.api_key
+            and headers.get("X-Algolia-Application-Id") == self.application_id
+        )
+
+    def unauthorized(self):
+        return 403, {}, {"message": "Invalid Application-ID or API key", "status": 403}
+
+    def connector_fields(self):
+        return {
+            "api_endpoint": self.url,
+            "api_key": self.api_key,
+            "auth_type": "header",
+            "auth_header_name": "X-Algolia-API-Key",
+            "request_headers": {"X-Algolia-Application-Id": self.application_id},
+            "primary_key": "objectID",
+        }
+
+    @staticmethod
+    def pagination(page_size):
+        return {"type": "cursor", "cursor_path": "cursor", "cursor_param": "cursor"}
+
+    def record(self, number):
+        return {"objectID": f"sku-{number}", "name": f"Product {number}", "price": number}
+
+    def respond(self, path, query, headers):
+        start = 0
+        if query.get("cursor"):
+            start = _position(query["cursor"], "alg")
+            if start is None:
+                return 400, {}, {"message": "Invalid cursor", "status": 400}
+        end = start + self.page_size
+        pages = self.expected_pages()
+        body = {
+            "hits": self.all_records()[start:end],
+            "nbHits": self.records,
+            "page": start // self.page_size,
+            "nbPages": pages,
+            "hitsPerPage": self.page_size,
+            "processingTimeMS": 1,
+            "query": "",
+            "params": "",
+        }
+        if end < self.records:
+            body["cursor"] = _token(end, "alg")
+        return 200, {}, body
+
+
+class VimeoVideos(VendorServer):
+    """Vimeo API (``GET /me/videos``; Bearer): ``{"total", "page", "per_page", "paging": {"next",
+    "previous", "first", "last"}, "data": [...]}``; the links are paths (``/me/videos?page=2``), ``next``
+    null on the last page; ``per_page`` (default 25, up to 100). Errors ``{"error", "developer_message",
+    "error_code"}``. https://developer.vimeo.com/api/common-formats#using-the-pagination-parameter"""
+
+    name = "vimeo"
+    records_path = "data"  # the explicit configuration's
+    path = "/me/videos"
+    records = 23
+    page_size = 5  # 25 at Vimeo
+    api_key = "a0b1c2d3e4f5a6b7c8d9e0f1a2b3c4d5"
+
+    def unauthorized(self):
+        return 401, {}, {"error": "You must provide a valid authenticated access token.", "error_code": 8003}
+
+    @staticmethod
+    def pagination(page_size):
+        return {
+            "type": "next_url",
+            "next_url_path": "paging.next",
+            "size_param": "per_page",
+            "page_size": page_size,
+        }
+
+    def record(self, number):
+        return {"uri": f"/videos/{76979870 + number}", "name": f"Video {number}", "duration": 60 + number}
+
+    def respond(self, path, query, headers):
+        number, size, start, last = self.numbered_page(query, "per_page")
+
+        def link(page):
+            return f"{self.path}?{urlencode({'page': page, 'per_page': size})}"
+
+        paging = {
+            "next": link(number + 1) if number < last else None,
+            "previous": link(number - 1) if number > 1 else None,
+            "first": link(1),
+            "last": link(last),
+        }
+        body = {
+            "total": self.records,
+            "page": number,
+            "per_page": size,
+            "paging": paging,
+            "data": self.all_records()[start : start + size],
+        }
+        return 200, {}, body
+
+
+# NocoDB answers every base without a limit (its own test); ArcGIS, Socrata, CircleCI and Razorpay
+# cannot be followed on auto (their tests say how such a run ends)
+THIRTEENTH_VENDORS_ON_AUTO = (
+    WorldBank,
+    CkanPackageSearch,
+    MediaWikiAllPages,
+    SoundCloudTracks,
+    BlueskyListRecords,
+    QualtricsSurveys,
+    StoryblokStories,
+    GhostContentPosts,
+    KitSubscribers,
+    AWeberSubscribers,
+    PaystackCustomers,
+    AlgoliaBrowse,
+    VimeoVideos,
+)
+THIRTEENTH_VENDORS = (
+    WorldBank,
+    ArcGISFeatureQuery,
+    SocrataSoda,
+    CkanPackageSearch,
+    MediaWikiAllPages,
+    SoundCloudTracks,
+    BlueskyListRecords,
+    QualtricsSurveys,
+    StoryblokStories,
+    CircleCIPipelines,
+    GhostContentPosts,
+    NocoDBBases,
+    RazorpayPayments,
+    KitSubscribers,
+    AWeberSubscribers,
+    PaystackCustomers,
+    AlgoliaBrowse,
+    VimeoVideos,
+)

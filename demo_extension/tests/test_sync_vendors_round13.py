@@ -1,0 +1,245 @@
+"""A thirteenth round of vendors' list endpoints (see ``vendors``): open-data, content, payment and
+mailing-list APIs whose envelopes the earlier rounds had not met. Left on ``auto`` a sync gets every
+record or ends ``PARTIAL`` / ``FAILED`` naming what to configure; with the explicit configuration the
+README documents for each, it gets every record; an error answered with HTTP 200 fails the run."""
+
+import json
+
+import pytest
+
+from demo_extension.models import SyncedRecord, SyncStatus
+from demo_extension.tests.sync_support import events, run_sync, stored_records
+from demo_extension.tests.vendors import (
+    THIRTEENTH_VENDORS,
+    THIRTEENTH_VENDORS_ON_AUTO,
+    ArcGISFeatureQuery,
+    BlueskyListRecords,
+    CircleCIPipelines,
+    MediaWikiAllPages,
+    NocoDBBases,
+    RazorpayPayments,
+    SocrataSoda,
+    WorldBank,
+)
+
+
+def _canonical(records) -> list[str]:
+    return sorted(json.dumps(record, sort_keys=True) for record in records)
+
+
+def _stored_exactly(connector, vendor) -> bool:
+    return _canonical(stored_records(connector).values()) == _canonical(vendor.all_records())
+
+
+@pytest.mark.parametrize("vendor_class", THIRTEENTH_VENDORS_ON_AUTO, ids=lambda cls: cls.name)
+def test_auto_pagination_syncs_every_record_of_each_vendor_without_a_request_past_the_last_page(
+    vendor_server, make_connector, vendor_class
+):
+    vendor = vendor_server(vendor_class)
+    assert vendor.records % 2 == 1 and vendor.records % vendor.page_size  # the last page is partial
+    connector = make_connector(**vendor.connector_fields())
+
+    log = run_sync(connector)
+
+    assert log.status == SyncStatus.SUCCESS, log.error_message
+    assert (log.records_processed, log.records_created) == (vendor.records, vendor.records)
+    assert _stored_exactly(connector, vendor)
+    assert {request["status"] for request in vendor.requests} == {200}
+    assert len(vendor.requests) == vendor.expected_pages() == log.pages_fetched
+    assert any("Detected pagination" in line and "because" in line for line in events(log))
+
+    vendor.requests.clear()
+    again = run_sync(connector)
+
+    assert again.status == SyncStatus.SUCCESS, again.error_message
+    assert (again.records_unchanged, again.records_created, again.records_updated) == (vendor.records, 0, 0)
+    assert SyncedRecord.objects.filter(connector=connector).count() == vendor.records
+
+
+@pytest.mark.parametrize("vendor_class", THIRTEENTH_VENDORS, ids=lambda cls: cls.name)
+def test_the_documented_explicit_pagination_syncs_every_record_of_each_vendor(
+    vendor_server, make_connector, vendor_class
+):
+    vendor = vendor_server(vendor_class)
+    connector = make_connector(
+        **vendor.connector_fields(),
+        records_path=vendor.records_path,
+        pagination=vendor.pagination(vendor.page_size),
+    )
+
+    log = run_sync(connector)
+
+    assert log.status == SyncStatus.SUCCESS, log.error_message
+    assert log.records_created == vendor.records
+    assert _stored_exactly(connector, vendor)
+
+
+def test_a_world_bank_error_answered_with_http_200_fails_the_sync_with_its_message(
+    vendor_server, make_connector
+):
+    vendor = vendor_server(WorldBank)
+    vendor.invalid_parameter = True  # [{"message": [{"id": "120", "key": "Invalid value", "value": ...}]}]
+    connector = make_connector(**vendor.connector_fields())
+
+    log = run_sync(connector)
+
+    assert log.status == SyncStatus.FAILED
+    assert "The provided parameter value is not valid" in log.error_message, log.error_message
+    assert not SyncedRecord.objects.filter(connector=connector).exists()
+
+
+def test_a_world_bank_page_is_read_as_its_records_not_as_its_metadata_and_a_list(
+    vendor_server, make_connector
+):
+    vendor = vendor_server(WorldBank)
+    connector = make_connector(**vendor.connector_fields(), pagination={"type": "none"})
+
+    log = run_sync(connector)
+
+    # one page of five countries: the [meta, records] pair is no list of two records
+    assert log.records_created == 5, log.error_message
+    assert sorted(stored_records(connector)) == ["C01", "C02", "C03", "C04", "C05"]
+
+
+def test_arcgis_features_on_auto_end_partial_naming_the_transfer_limit_instead_of_one_record(
+    vendor_server, make_connector
+):
+    vendor = vendor_server(ArcGISFeatureQuery)
+    connector = make_connector(**vendor.connector_fields())
+
+    log = run_sync(connector)
+
+    assert log.status == SyncStatus.PARTIAL
+    assert "exceededTransferLimit: true" in log.error_message, log.error_message
+    assert sorted(stored_records(connector)) == ["1", "2", "3", "4", "5"]  # the features, by OBJECTID
+
+
+@pytest.mark.parametrize(
+    ("failure", "said", "kept"),
+    [("error_on_page", "Error performing query operation", 10), ("api_key", "Invalid token.", 0)],
+    ids=["midway", "invalid-token"],
+)
+def test_an_arcgis_error_answered_with_http_200_fails_the_sync_with_its_message(
+    vendor_server, make_connector, failure, said, kept
+):
+    vendor = vendor_server(ArcGISFeatureQuery)
+    fields = vendor.connector_fields()
+    if failure == "error_on_page":
+        vendor.error_on_page = 3  # {"error": {"code": 500, "message": ..., "details": ["Timeout"]}}
+    else:
+        fields["api_key"] = "AAPK-revoked"  # {"error": {"code": 498, "message": "Invalid token."}}
+    connector = make_connector(
+        **fields, records_path=vendor.records_path, pagination=vendor.pagination(vendor.page_size)
+    )
+
+    log = run_sync(connector)
+
+    assert log.status == SyncStatus.FAILED
+    assert "HTTP 200 with an error" in log.error_message and said in log.error_message, log.error_message
+    assert SyncedRecord.objects.filter(connector=connector).count() == kept
+
+
+def test_a_razorpay_collection_of_exactly_its_default_ten_ends_partial_on_auto(vendor_server, make_connector):
+    vendor = vendor_server(RazorpayPayments)
+    connector = make_connector(**vendor.connector_fields())
+
+    log = run_sync(connector)
+
+    # {"entity": "collection", "count": 10, "items": [...]}: count is the page's, no total
+    assert log.status == SyncStatus.PARTIAL
+    assert "holds exactly 10 records" in log.error_message, log.error_message
+    assert SyncedRecord.objects.filter(connector=connector).count() == 10
+
+
+def test_a_socrata_bare_array_as_long_as_its_limit_ends_partial_on_auto(vendor_server, make_connector):
+    vendor = vendor_server(SocrataSoda)
+    pagination = {"type": "auto", "size_param": "$limit", "page_size": 5}
+    connector = make_connector(**vendor.connector_fields(), pagination=pagination)
+
+    log = run_sync(connector)
+
+    assert log.status == SyncStatus.PARTIAL
+    assert "as many as a page holds (pagination.page_size 5)" in log.error_message, log.error_message
+
+
+def test_circleci_s_token_sent_back_under_a_guessed_name_fails_naming_the_cursor(
+    vendor_server, make_connector
+):
+    vendor = vendor_server(CircleCIPipelines)
+    connector = make_connector(**vendor.connector_fields())
+
+    log = run_sync(connector)
+
+    # CircleCI takes next_page_token back as page-token only; a guessed name is page 1 again
+    assert log.status == SyncStatus.FAILED
+    assert "The cursor read at 'next_page_token' was sent back as 'page_token'" in log.error_message
+    assert SyncedRecord.objects.filter(connector=connector).count() == 5
+
+
+def test_nocodb_s_whole_list_without_a_limit_is_complete_by_its_total_rows(vendor_server, make_connector):
+    vendor = vendor_server(NocoDBBases)
+    connector = make_connector(**vendor.connector_fields())
+
+    log = run_sync(connector)
+
+    # {"list": [23 bases], "pageInfo": {"totalRows": 23, "pageSize": 23}}
+    assert log.status == SyncStatus.SUCCESS, log.error_message
+    assert log.records_created == 23 and len(vendor.requests) == 1
+
+
+def test_nocodb_s_capped_page_size_moves_the_offset_by_the_size_it_served(vendor_server, make_connector):
+    vendor = vendor_server(NocoDBBases)
+    connector = make_connector(
+        **vendor.connector_fields(),
+        records_path="list",
+        pagination=vendor.pagination(100),  # capped at 5 by the deployment
+        max_concurrent_requests=1,
+    )
+
+    log = run_sync(connector)
+
+    assert log.status == SyncStatus.SUCCESS, log.error_message
+    assert _stored_exactly(connector, vendor)
+    assert [request["query"]["offset"] for request in vendor.requests] == ["0", "5", "10", "15", "20"]
+
+
+def test_a_mediawiki_error_answered_with_http_200_fails_the_sync_with_its_info(vendor_server, make_connector):
+    vendor = vendor_server(MediaWikiAllPages)
+    fields = vendor.connector_fields()
+    fields["query_params"] = {**fields["query_params"], "continue": "stale"}
+    connector = make_connector(**fields)
+
+    log = run_sync(connector)
+
+    # {"error": {"code": "badcontinue", "info": ...}, "servedby": "mw1"}
+    assert log.status == SyncStatus.FAILED
+    assert "Invalid continue param" in log.error_message, log.error_message
+    assert not SyncedRecord.objects.filter(connector=connector).exists()
+
+
+def test_a_mediawiki_list_whose_last_answer_is_full_ends_without_its_continue_object(
+    vendor_server, make_connector
+):
+    vendor = vendor_server(MediaWikiAllPages, records=20)  # two full answers of 10
+    connector = make_connector(**vendor.connector_fields())
+
+    log = run_sync(connector)
+
+    assert log.status == SyncStatus.SUCCESS, log.error_message
+    assert log.records_created == 20 and len(vendor.requests) == 2
+
+
+def test_a_bluesky_429_waits_for_its_ratelimit_reset_and_asks_the_page_again(
+    vendor_server, make_connector, settings
+):
+    settings.MIGRATEIQ_HTTP_RETRY_AFTER_CAP = 3
+    vendor = vendor_server(BlueskyListRecords)
+    vendor.rate_limited_on_page = 2  # ratelimit-remaining: 0, ratelimit-reset: <epoch seconds>
+    connector = make_connector(**vendor.connector_fields(), max_concurrent_requests=1)
+
+    log = run_sync(connector)
+
+    assert log.status == SyncStatus.SUCCESS, log.error_message
+    assert log.records_created == 23
+    assert [request["status"] for request in vendor.requests] == [200, 429, 200, 200, 200, 200]
+    assert vendor.requests[1]["query"] == vendor.requests[2]["query"]
