@@ -921,7 +921,6 @@ _MESSAGE_KEYS = (
     "description",
     "detail",
     "title",
-    "info",  # MediaWiki: {"error": {"code": "badcontinue", "info": "Invalid continue param. ..."}}
     "error",
     "code",
     "type",
@@ -1287,6 +1286,9 @@ def _message_of(value) -> str:
     if isinstance(value, list) and value:
         return "; ".join(filter(None, (_message_of(item) for item in value[:3])))
     if isinstance(value, dict):
+        if isinstance(value.get("info"), str) and "code" in value:
+            # MediaWiki's error object: {"code": "badcontinue", "info": "Invalid continue param. ..."}
+            return value["info"]
         for key in _MESSAGE_KEYS:
             if key in value and value[key] not in (None, "", False):
                 return _message_of(value[key]) if isinstance(value[key], (dict, list)) else str(value[key])

@@ -2133,7 +2133,12 @@ class AutoPaginator:
 
 #: Page sizes APIs serve by default (Xero 100, Salesforce 2000, ...): a single answer of exactly one
 #: of these, with nothing that says whether more exist, is most likely a first page.
-TYPICAL_PAGE_SIZES = frozenset({10, 20, 25, 50, 100, 200, 250, 500, 1000, 2000, 5000, 10000})
+TYPICAL_PAGE_SIZES = frozenset({50, 100, 200, 250, 500, 1000, 2000, 5000, 10000})
+#: Smaller default page sizes (Razorpay 10, CircleCI 20, Storyblok and Vimeo 25): read so only when the
+#: answer counts its own page (a top-level ``count`` equal to its records, Razorpay's ``{"entity":
+#: "collection", "count": 10, "items"}``), which a paged collection's envelope does; a bare list of 20
+#: records says nothing of pages.
+SMALL_TYPICAL_PAGE_SIZES = frozenset({10, 20, 25})
 # Query parameters that ask for a page size (the endpoint's own ``?limit=100``, query_params).
 _SIZE_QUERY_PARAMS = frozenset(
     key.lower()
@@ -2167,6 +2172,11 @@ def page_sizes_held(page: FetchedPage, page_size: int | None) -> tuple[list[str]
     if limit_path and _int_or_none(limit) == count:
         asked.append(f"the response's {limit_path}: {count}")
     return list(dict.fromkeys(asked)), statement
+
+
+def _counts_its_page(body, count: int) -> bool:
+    """Whether ``body`` has a top-level ``count`` equal to ``count``, the records it holds."""
+    return isinstance(body, dict) and _int_or_none(body.get("count")) == count
 
 
 def _names_no_next_page(body) -> bool:
@@ -2272,6 +2282,8 @@ def full_page_without_signal(page: FetchedPage, auto_config: dict) -> str | None
         why = f"as many as a page holds ({', '.join(asked)})"
     elif count in TYPICAL_PAGE_SIZES:
         why = "a page size APIs commonly serve by default"
+    elif count in SMALL_TYPICAL_PAGE_SIZES and _counts_its_page(page.body, count):
+        why = f"a page size APIs commonly serve by default, and the answer counts its page (count: {count})"
     else:
         return None
     if statement is None and isinstance(page.body, dict) and isinstance(page.body.get("QueryResponse"), dict):
