@@ -709,18 +709,25 @@ def _lists_with_lengths(body) -> dict[str, int]:
     return found
 
 
-def refuse_one_object_that_pages(body, url: str = "", *, configured: bool = False) -> None:
+def refuse_one_object_that_pages(
+    body, url: str = "", *, configured: bool = False, more_path: str | None = None
+) -> None:
     """A body taken as one record that says more pages follow (or more records than it holds) is a
     list page whose records were not found: storing it whole and stopping would end SUCCESS with one
     record of many. Raise :class:`ResponseFormatError` saying where the records may be.
 
     ``configured``: the connector's ``records_path`` is ``""`` (the response is the record). Such a
     body is refused only when it holds a list of objects too (an envelope); a record without one
-    that names a next resource stays one record, as asked."""
+    that names a next resource stays one record, as asked.
+
+    ``more_path``: the connector's ``pagination.has_more_path``, a flag there that is true says more
+    pages follow too (``exceededTransferLimit``, ``moreParcels``: a name no built-in rule knows)."""
     if type(body) is not dict:
         return
     lists = _lists_with_lengths(body)
     signal = paging_signal(body) or more_than_it_holds(body, lists)
+    if signal is None and more_path and get_path(body, path_parts(more_path)) is True:
+        signal = f"{more_path}: true"
     if signal is None or (configured and not lists):
         return
     where = f" from {safe_url(url)}" if url else ""

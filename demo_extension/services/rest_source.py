@@ -126,7 +126,12 @@ class PageReader:
         path = self.records_path if self.records_path is not None else detect_records_path(body)
         check_upstream_error(body, path, self.error_detection)
         if path == "":  # the body would be one record: refused when it is a list page
-            refuse_one_object_that_pages(body, response.url, configured=self.records_path is not None)
+            refuse_one_object_that_pages(
+                body,
+                response.url,
+                configured=self.records_path is not None,
+                more_path=self.paginator.config.get("has_more_path"),
+            )
         self.records_path = path
         return extract_records(body, path, url=response.url), plain, body
 

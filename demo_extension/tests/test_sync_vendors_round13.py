@@ -8,7 +8,8 @@ import json
 import pytest
 
 from demo_extension.models import SyncedRecord, SyncStatus
-from demo_extension.tests.sync_support import events, run_sync, stored_records
+from demo_extension.tests import sync_support
+from demo_extension.tests.sync_support import events, fault_url, run_sync, serve_pages, stored_records
 from demo_extension.tests.vendors import (
     THIRTEENTH_VENDORS,
     THIRTEENTH_VENDORS_ON_AUTO,
@@ -21,6 +22,9 @@ from demo_extension.tests.vendors import (
     SocrataSoda,
     WorldBank,
 )
+
+fault_server = sync_support.fault_server
+fault_server_process = sync_support.fault_server_process
 
 
 def _canonical(records) -> list[str]:
@@ -243,3 +247,23 @@ def test_a_bluesky_429_waits_for_its_ratelimit_reset_and_asks_the_page_again(
     assert log.records_created == 23
     assert [request["status"] for request in vendor.requests] == [200, 429, 200, 200, 200, 200]
     assert vendor.requests[1]["query"] == vendor.requests[2]["query"]
+
+
+def test_a_configured_more_flag_beside_lists_no_rule_knows_fails_instead_of_storing_the_page_as_a_record(
+    fault_server, make_connector
+):
+    # An ArcGIS-like layer whose records list has a name of its own beside its "fields": without a
+    # records_path each page would be one record, and the configured flag says more pages follow.
+    page = {"fields": [{"name": "OBJECTID"}], "parcels": [{"id": 1}, {"id": 2}], "moreParcels": True}
+    serve_pages(fault_server, {"1": page})
+    connector = make_connector(
+        api_endpoint=fault_url(fault_server),
+        auth_type="none",
+        pagination={"type": "page", "has_more_path": "moreParcels"},
+    )
+
+    log = run_sync(connector)
+
+    assert log.status == SyncStatus.FAILED
+    assert "moreParcels: true" in log.error_message and "parcels" in log.error_message, log.error_message
+    assert not SyncedRecord.objects.filter(connector=connector).exists()
