@@ -751,8 +751,10 @@ class SyncLogViewSet(ThrottledActionsMixin, TenantScopedReadOnlyViewSet):
         parameters=[_WAIT],
         responses=_SYNC_RESPONSES,
         description="Resume a failed or cancelled run from its last committed page. A run that cannot "
-        "resume (not failed or cancelled, no checkpoint, a newer run, the connector's endpoint origin or "
-        "pagination changed) is a 409 whose `detail` says why (the detail's `cannot_resume_reason`); "
+        "resume (not failed or cancelled, no checkpoint, a newer run, a change of what the connector asks "
+        "its upstream for: endpoint, query_params, request_headers, records_path, pagination, method, "
+        "body, incremental setting, primary_key) is a 409 whose `detail` says why and what changed (the "
+        "detail's `cannot_resume_reason`); "
         "another run of the connector in progress is a 409 naming it in `sync_log_id`.",
     )
     @action(detail=True, methods=["post"], query_params_accepted=("wait",))

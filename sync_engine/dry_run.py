@@ -29,7 +29,7 @@ from sync_engine.models import SyncedRecord
 from sync_engine.page_builder import MAX_EXTERNAL_ID_LENGTH, Rules, choose_key_mode
 from sync_engine.paths import get_path
 from sync_engine.records import encode_record
-from sync_engine.runs import primary_key_of_last_run
+from sync_engine.runs import earlier_primary_key
 
 NEW, CHANGED, UNCHANGED, RESTORED = "new", "changed", "unchanged", "restored"
 CHANGES = (NEW, CHANGED, UNCHANGED, RESTORED)
@@ -88,9 +88,9 @@ def predict_changes(connector, records: list, secret_forms: tuple[str, ...] = ()
 def rekeying_warning(connector) -> str:
     """What a sync does when the connector's primary key differs from the one its stored records
     are keyed by (see ``engine._Run._rekey``), or "": every record is new under the new key."""
-    previous = primary_key_of_last_run(connector.pk)
     current = connector.primary_key or ""
-    if previous is None or previous == current:
+    previous = earlier_primary_key(connector.pk, current)
+    if previous is None:
         return ""
     return (
         f"The primary key changes from {previous!r} to {current!r}: the next sync stores every record "

@@ -75,9 +75,9 @@ from sync_engine.runs import (
     KEEP_CURSOR,
     claim_run,
     create_run,
+    earlier_primary_key,
     finish_run,
     pages_of_last_run,
-    primary_key_of_last_run,
 )
 from sync_engine.schema import (
     MAX_SCHEMA_CHANGES,
@@ -133,10 +133,30 @@ REPEATED_PAGE_NOT_RESUMED = (
 
 
 def checkpoint_refusal(connector, checkpoint) -> str:
-    """Why a run's stored checkpoint may not be resumed with the connector as it is now, or ""."""
+    """Why a run's stored checkpoint may not be resumed with the connector as it is now, or "".
+    The API's resume, the worker and the reaper's requeue (through the engine) ask the same."""
     if not isinstance(checkpoint, dict):
         return ""
-    return source_for(connector).refuse_checkpoint(Checkpoint.source_part(checkpoint))
+    return _refusal(
+        connector, source_for(connector), Checkpoint.source_part(checkpoint), checkpoint.get("primary_key")
+    )
+
+
+def _refusal(connector, source: Source, position: dict, primary_key_then) -> str:
+    """The source's refusal of the checkpoint's ``position`` (its endpoint, request, pagination,
+    filter), and the engine's: a primary key changed since (the pages after it would store each
+    record under another key than the pages before it, twice)."""
+    refusals = [source.refuse_checkpoint(position)]
+    primary_key = getattr(connector, "primary_key", "") or ""
+    if isinstance(primary_key_then, str) and primary_key_then != primary_key:
+        refusals.append(
+            f"The connector's primary_key changed since this run's checkpoint was made (from "
+            f"{primary_key_then!r} to {primary_key!r}): the pages after it would store their records "
+            "under another key than the pages already stored; it cannot be resumed. Start a new sync "
+            "instead: it stores every record under the new key and, once it has read every page, marks "
+            "the records stored under the old one deleted."
+        )
+    return " ".join(refusal for refusal in refusals if refusal)
 
 
 def run_sync(
@@ -434,7 +454,7 @@ class _Run:
 
         checkpoint = Checkpoint.from_json(run.checkpoint)
         if checkpoint is not None:
-            refusal = source.refuse_checkpoint(checkpoint.source)
+            refusal = _refusal(connector, source, checkpoint.source, checkpoint.primary_key)
             if refusal:
                 raise SyncProblem(refusal)
             self.counters = counters = Counters.of(run)
@@ -800,8 +820,8 @@ class _Run:
         """A primary key changed since the records were stored would store every record again beside
         its old copy: such a run becomes a full refresh, so the records stored under the old key are
         marked deleted once it has read every page. Returns the log line saying so, or ""."""
-        previous = primary_key_of_last_run(self.connector.pk, exclude=self.run.pk)
-        if previous is None or previous == primary_key:
+        previous = earlier_primary_key(self.connector.pk, primary_key, exclude=self.run.pk)
+        if previous is None:
             return ""
         self.full_refresh = True
         SyncLog.objects.filter(pk=self.run.pk).update(full_refresh=True)

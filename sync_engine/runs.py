@@ -59,19 +59,32 @@ def pages_of_last_run(connector_id: int, *, exclude: int | None = None) -> int |
     return runs.order_by("-created_at").values_list("pages_fetched", flat=True).first()
 
 
-def primary_key_of_last_run(connector_id: int, *, exclude: int | None = None) -> str | None:
-    """The primary key that keyed the records of the connector's most recent SUCCESS run (None: no
-    such run, or its checkpoint predates keeping it). Only a SUCCESS read every page (and, re-keying
-    as a full refresh, marked the records under the old key deleted): after a run that failed or
-    stopped midway the next one re-keys again."""
-    runs = SyncLog.objects.filter(
-        connector_id=connector_id, status=SyncStatus.SUCCESS, checkpoint__isnull=False
-    )
+def earlier_primary_key(connector_id: int, current: str, *, exclude: int | None = None) -> str | None:
+    """A primary key other than ``current`` that some of the connector's stored records may still
+    be keyed by (None: none). That is the key of its most recent SUCCESS run (one that re-keyed, as
+    a full refresh, marked the records under the key before it deleted), or of a run after it that
+    committed pages (one that failed, was cancelled or ended PARTIAL did not: the next re-keys
+    again); with no SUCCESS run, of any run that committed pages (a first sync that failed midway).
+    Runs whose checkpoint predates keeping the key say nothing."""
+    runs = SyncLog.objects.filter(connector_id=connector_id, checkpoint__isnull=False)
     if exclude is not None:
         runs = runs.exclude(pk=exclude)
-    checkpoint = runs.order_by("-created_at", "-pk").values_list("checkpoint", flat=True).first()
-    value = checkpoint.get("primary_key") if isinstance(checkpoint, dict) else None
-    return value if isinstance(value, str) else None
+    last_success = (
+        runs.filter(status=SyncStatus.SUCCESS)
+        .order_by("-created_at", "-pk")
+        .values_list("created_at", flat=True)
+        .first()
+    )
+    if last_success is not None:
+        runs = runs.filter(created_at__gte=last_success)
+    other = (
+        runs.filter(checkpoint__primary_key__isnull=False)
+        .exclude(checkpoint__primary_key=current)
+        .order_by("-created_at", "-pk")
+        .values_list("checkpoint__primary_key", flat=True)
+        .first()
+    )
+    return other if isinstance(other, str) else None
 
 
 def create_run(

@@ -237,6 +237,14 @@ class RestSource:
                 "The connector's request_method or request_body changed since this run's checkpoint was "
                 "made (its pages answer another query); it cannot be resumed. Start a new sync instead."
             )
+        changed = changed_selection(position, connector)
+        if changed:
+            return (
+                f"The connector's {' and '.join(changed)} changed since this run's checkpoint was made: "
+                "the pages after it would answer another request than the pages already stored (records "
+                "in only one of the two lists, or moved between their pages, would be read by neither); "
+                "it cannot be resumed. Start a new sync instead."
+            )
         saved_incremental = position.get("incremental")
         if saved_incremental is not None and saved_incremental != incremental_fingerprint(connector):
             # The pages after the checkpoint would be those of another filter: with page numbers or
@@ -444,6 +452,7 @@ class RestSource:
                             "records_path": reader.records_path,
                             "request": configured_shape.fingerprint(),
                             "incremental": incremental_fingerprint(self.connector),
+                            "selection": selection_fingerprints(self.connector),
                             "partial": partial,
                         },
                         plain=read.plain,
@@ -575,8 +584,7 @@ class RequestShape:
 
     def fingerprint(self) -> str:
         """What a checkpoint keeps of the request, to refuse resuming it with another query."""
-        text = json.dumps({"method": self.method, "body": self.body}, sort_keys=True, separators=(",", ":"))
-        return hashlib.blake2b(text.encode(), digest_size=12).hexdigest()
+        return _fingerprint({"method": self.method, "body": self.body})
 
     def send(self, auth, client, request: PageRequest, base_params: dict, paginator=None):
         if self.method != "POST":
@@ -649,6 +657,40 @@ def error_detection_config(connector) -> dict:
         raise SyncProblem(f"Invalid error_detection: {exc}") from None
 
 
+def _fingerprint(value) -> str:
+    text = json.dumps(value, sort_keys=True, separators=(",", ":"))
+    return hashlib.blake2b(text.encode(), digest_size=12).hexdigest()
+
+
+def selection_fingerprints(connector) -> dict[str, str]:
+    """What a checkpoint keeps of the settings that choose which records a page request answers
+    besides the pagination, method, body and incremental filter (kept apart): the endpoint URL (its
+    path and query string, not only its origin), the connector's ``query_params`` and its
+    ``request_headers`` (an account, region, API version or page size chosen by a header; names
+    compared without case, as HTTP does). Credentials are not kept: a new key for the same upstream
+    is the usual fix of a failed run, and the run resumes with it."""
+    headers = {str(name).lower(): str(value) for name, value in (connector.request_headers or {}).items()}
+    return {
+        "api_endpoint": _fingerprint(connector.api_endpoint or ""),
+        "query_params": _fingerprint(base_query_params(connector)),
+        "request_headers": _fingerprint(headers),
+    }
+
+
+def changed_selection(position: dict, connector) -> list[str]:
+    """The names of the settings that select a page's records and changed since ``position`` was
+    checkpointed (see :func:`selection_fingerprints`; a checkpoint made before they were kept has
+    none to compare), and ``records_path`` when one is configured other than the one the run read
+    its pages at (a resumed run reads at the checkpoint's, so it would ignore the new one)."""
+    saved = position.get("selection") if isinstance(position.get("selection"), dict) else {}
+    current = selection_fingerprints(connector)
+    changed = [name for name, value in current.items() if name in saved and saved[name] != value]
+    saved_path = position.get("records_path")
+    if connector.records_path is not None and saved_path is not None and connector.records_path != saved_path:
+        changed.append("records_path")
+    return changed
+
+
 def incremental_fingerprint(connector) -> str:
     """What a checkpoint keeps of the connector's incremental setting (what decides the filter its
     pages answer; not ``initial_value``: the run's start is kept with the checkpoint), to refuse
@@ -658,8 +700,7 @@ def incremental_fingerprint(connector) -> str:
     except ValueError:
         return ""
     config.pop("initial_value", None)
-    text = json.dumps(config, sort_keys=True, separators=(",", ":"))
-    return hashlib.blake2b(text.encode(), digest_size=12).hexdigest()
+    return _fingerprint(config)
 
 
 def incremental_config(connector) -> IncrementalConfig | None:
