@@ -28,6 +28,7 @@ _ENGINE_KEYS = (
     "unordered",
     "no_cursor",
     "seq_start",
+    "epoch_units",
 )
 
 
@@ -53,6 +54,9 @@ class Checkpoint:
     # The connector's last change sequence before the run's first page: the records it wrote have
     # later ones (None: a checkpoint written before it was kept).
     seq_start: int | None = None
+    # The epoch units of the committed records' cursor values, each with a first value of it
+    # (``PageWork.epoch_units``): two of them hold the incremental cursor.
+    epoch_units: dict = field(default_factory=dict)
 
     def to_json(self) -> dict:
         return {
@@ -67,6 +71,7 @@ class Checkpoint:
             **({"unordered": True} if self.unordered else {}),
             **({"no_cursor": self.no_cursor} if self.no_cursor else {}),
             **({"seq_start": self.seq_start} if self.seq_start is not None else {}),
+            **({"epoch_units": self.epoch_units} if self.epoch_units else {}),
         }
 
     @staticmethod
@@ -93,6 +98,7 @@ class Checkpoint:
             unordered=data.get("unordered") is True,
             no_cursor=data["no_cursor"] if type(data.get("no_cursor")) is int else 0,
             seq_start=data["seq_start"] if type(data.get("seq_start")) is int else None,
+            epoch_units=data["epoch_units"] if type(data.get("epoch_units")) is dict else {},
         )
 
     @staticmethod

@@ -42,6 +42,33 @@ def is_cursor_value(value) -> bool:
     return isinstance(value, str) and value != ""
 
 
+#: Epoch timestamps by unit: the magnitudes of the instants from 2001-09-09 to 2286-11-20 in each.
+EPOCH_UNITS = (
+    ("seconds", 10**9, 10**10),
+    ("milliseconds", 10**12, 10**13),
+    ("microseconds", 10**15, 10**16),
+    ("nanoseconds", 10**18, 10**19),
+)
+
+
+def epoch_unit(value) -> str | None:
+    """The unit of ``value`` when it is an epoch timestamp of this century by its magnitude
+    (``"seconds"``, ``"milliseconds"``, ``"microseconds"``, ``"nanoseconds"``; a number or a string
+    of digits), else None: smaller numbers (a sequence, a version) are not judged. One field whose
+    values have two units compares wrongly as numbers: any millisecond value is later than every
+    second, by about 50 years read as seconds."""
+    if type(value) is str:
+        if not value.isdigit():
+            return None
+        value = int(value)
+    elif type(value) is not int and type(value) is not float:
+        return None
+    for unit, low, high in EPOCH_UNITS:
+        if low <= value < high:
+            return unit
+    return None
+
+
 def dated_after(value, day: str) -> bool:
     """Whether ``value`` is a timestamp (or date) text whose date is later than ``day``
     (``YYYY-MM-DD``): a text comparison of the date part, whatever the offset."""

@@ -51,6 +51,7 @@ from sync_engine.cancellation import CancelWatch
 from sync_engine.changes import delete_unseen, last_sequence, rewritten_count, seen_count
 from sync_engine.checkpoint import Checkpoint
 from sync_engine.committers import Counters, PageWriter, committer_for
+from sync_engine.cursors import epoch_unit
 from sync_engine.errors import Cancelled, Interrupted, RepeatedPage, SyncOwnershipLost, SyncProblem
 from sync_engine.events import FURTHER_RETRIES, record_event, retry_line
 from sync_engine.lookups import ThreadedLookups
@@ -219,6 +220,9 @@ class _Run:
         # Records whose timestamp cursor is dated after tomorrow, and the first such value.
         self.future = 0
         self.future_cursor: object = None
+        # The epoch units of the committed records' cursor values (cursors.epoch_unit), each with its
+        # first value: seconds and milliseconds in one field hold the cursor (_mixed_epoch_units).
+        self.epoch_units: dict = {}
         # The connector's schema fields when this run (or its resumption) began; None before.
         self.schema_before: list[dict] | None = None
         self.schema_was_full = False  # the schema left fields out already (schema.is_full)
@@ -304,10 +308,11 @@ class _Run:
                 run.checkpoint = None
             changes = self._schema_changes()
             cursor = KEEP_CURSOR
+            advancing = advance_cursor and status in (SyncStatus.SUCCESS, SyncStatus.PARTIAL)
             if self.cursor_field is not None and self.holds_cursor:
-                cursor = self._held_cursor(
-                    advancing=advance_cursor and status in (SyncStatus.SUCCESS, SyncStatus.PARTIAL)
-                )
+                cursor = self._held_cursor(advancing=advancing)
+            elif advancing and self._mixed_epoch_units():
+                cursor = self.since  # no value of the run is provably the latest (see _cursor_warnings)
             finish_run(
                 run,
                 status,
@@ -468,12 +473,14 @@ class _Run:
                 )
                 self.since, self.holds_cursor = checkpoint.since, checkpoint.holds_cursor
                 self.no_cursor, self.unordered = checkpoint.no_cursor, checkpoint.unordered
+                self.epoch_units = dict(checkpoint.epoch_units)
                 self._cursor_warnings()
                 return self._final_status(), plan.cursor_field is not None and not self.incomplete
             first_load = False
             since = checkpoint.since
             self.holds_cursor = checkpoint.holds_cursor
             self.no_cursor, self.unordered = checkpoint.no_cursor, checkpoint.unordered
+            self.epoch_units = dict(checkpoint.epoch_units)
             seq_start = checkpoint.seq_start
             resume: dict | None = checkpoint.source
             pages_last_run = None
@@ -653,6 +660,8 @@ class _Run:
                             self.odd_cursor = work.odd_cursor
                         self.unordered = self.unordered or work.unordered
                         self.future += work.future
+                        for unit, value in work.epoch_units.items():
+                            self.epoch_units.setdefault(unit, value)
                         if self.future_cursor is None:
                             self.future_cursor = work.future_cursor
                         positional = positional or page.positional
@@ -682,6 +691,7 @@ class _Run:
                                 unordered=self.unordered,
                                 no_cursor=self.no_cursor,
                                 seq_start=seq_start,
+                                epoch_units=self.epoch_units,
                             ).to_json(),
                         }
                         committer.submit(work)
@@ -807,6 +817,19 @@ class _Run:
                 "to it, since every later sync would then skip the records written until that date; "
                 "they are read again by each sync (those unchanged are skipped)."
             )
+        examples = self._mixed_epoch_units()
+        if examples:
+            stays = "is left unset" if self.since is None else f"stays at {self.since!r}"
+            self.warnings.append(
+                f"incremental.cursor_field {self.cursor_field!r} holds epoch timestamps in different units "
+                f"(such as {', '.join(examples[:-1])} and {examples[-1]}): compared as numbers, a value in "
+                "the finer unit is always the later one (milliseconds read as seconds lie some 50,000 years "
+                "ahead), so the next sync would ask for records after it and skip every record written "
+                f"until then. The incremental cursor {stays}: the next sync reads these records again "
+                "(those unchanged are skipped). Have the upstream write one unit in this field, or choose "
+                "another cursor field; the cursor moves again once a sync's values have one unit (a full "
+                "refresh starts from initial_value)."
+            )
         if self.capped and self.unordered:
             self.warnings.append(
                 f"The upstream does not serve records in ascending order of {self.cursor_field!r} (a "
@@ -815,6 +838,17 @@ class _Run:
                 "sync starting after the records read would skip. Raise max_pages, or have the "
                 "upstream sort by the cursor field, ascending."
             )
+
+    def _mixed_epoch_units(self) -> list[str]:
+        """A value of each epoch unit among the committed records' cursor values and the cursor the
+        run read from (``"1709287201 in seconds"``), when there are two units or more (else []):
+        which value is the latest cannot be told from the numbers, so the run does not move the
+        cursor."""
+        examples = [f"{value!r} in {unit}" for unit, value in self.epoch_units.items()]
+        since_unit = epoch_unit(self.since) if self.since is not None else None
+        if since_unit is not None and since_unit not in self.epoch_units:
+            examples.append(f"the cursor this run read from, {self.since!r}, in {since_unit}")
+        return examples if len(examples) > 1 else []
 
     def _rekey(self, primary_key: str) -> str:
         """A primary key changed since the records were stored would store every record again beside

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
 
-from sync_engine.cursors import dated_after, is_cursor_value, later_cursor
+from sync_engine.cursors import dated_after, epoch_unit, is_cursor_value, later_cursor
 from sync_engine.errors import SyncProblem
 from sync_engine.paths import get_path, path_parts
 from sync_engine.records import UnstorableRecord, encode_record, source_checksum, source_hasher
@@ -92,6 +92,9 @@ class PageWork:
     # and the first of those values.
     future: int = 0
     future_cursor: object = None
+    # The epoch units (``cursors.epoch_unit``) of cursor values first seen on this page, each with
+    # the first value of that unit: two units in one run (seconds and milliseconds) hold the cursor.
+    epoch_units: dict = field(default_factory=dict)
 
     @property
     def quiet(self) -> bool:
@@ -126,6 +129,7 @@ class PageBuilder:
         # as 9999-12-31, a wrong clock) and never becomes the high-water mark: stored as the cursor,
         # every later sync would skip the records written until then.
         self.future_after = future_after
+        self.epoch_units: dict = {}  # the epoch units of the cursor values seen so far (see PageWork)
         self.first_load = first_load  # the connector had no records when the run started
         self.full_refresh = full_refresh
         # The ids written by the last pages handed to the committer: not yet visible to a lookup.
@@ -217,6 +221,7 @@ class PageBuilder:
         holds_cursor = False
         no_cursor, odd_cursor, unordered = 0, None, False
         future, future_cursor, future_after = 0, None, self.future_after
+        seen_units, page_units = self.epoch_units, {}
         observed: list[dict] = []  # the records written, for the schema (merged once for the page)
         if schema.order_unknown:
             # A schema stored before it kept the fields' order learns it from the page, which may
@@ -232,15 +237,20 @@ class PageBuilder:
                     no_cursor += 1
                     if odd_cursor is None and value is not None:
                         odd_cursor = value
-                elif high_water is None or later_cursor(value, high_water):
-                    if future_after is not None and dated_after(value, future_after):
-                        future += 1
-                        if future_cursor is None:
-                            future_cursor = value
-                    else:
-                        high_water = value
-                elif not unordered and later_cursor(high_water, value):
-                    unordered = True
+                else:
+                    if type(value) is not str or value.isdigit():
+                        unit = epoch_unit(value)
+                        if unit is not None and unit not in seen_units:
+                            seen_units[unit] = page_units[unit] = value
+                    if high_water is None or later_cursor(value, high_water):
+                        if future_after is not None and dated_after(value, future_after):
+                            future += 1
+                            if future_cursor is None:
+                                future_cursor = value
+                        else:
+                            high_water = value
+                    elif not unordered and later_cursor(high_water, value):
+                        unordered = True
             source = sources[index] if sources is not None else ""
             if stored:
                 guess = guesses[index]
@@ -317,6 +327,7 @@ class PageBuilder:
             unordered=unordered,
             future=future,
             future_cursor=future_cursor,
+            epoch_units=page_units,
         )
         schema.observe_many(observed)
         del observed

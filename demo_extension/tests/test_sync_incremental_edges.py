@@ -246,6 +246,104 @@ def test_records_whose_timestamps_mix_offsets_leave_the_latest_instant_as_the_cu
     assert again.records_processed == 0
 
 
+class EpochUpstream:
+    """``/events?updated_since=S``: the records whose ``updated`` is later than S, S in epoch seconds
+    (exclusive). Its records carry epoch seconds, but some (another service's) milliseconds: the
+    upstream reads each as the instant it is."""
+
+    def __init__(self, server):
+        self.records: list[dict] = []
+        self.asked: list[str | None] = []
+        server.expect_request("/events").respond_with_handler(self._answer)
+
+    @staticmethod
+    def seconds(value) -> float:
+        return float(value) / 1000 if float(value) > 10**11 else float(value)
+
+    def _answer(self, request):
+        from werkzeug.wrappers import Response
+
+        since = request.args.get("updated_since")
+        self.asked.append(since)
+        kept = [r for r in self.records if since is None or self.seconds(r["updated"]) > float(since)]
+        return Response(sync_support.json_body(kept), content_type="application/json")
+
+
+T = 1_709_287_200  # 2024-03-01T10:00:00Z in epoch seconds
+
+
+@pytest.fixture
+def epochs(fault_server):
+    return EpochUpstream(fault_server)
+
+
+def epoch_connector(make_connector, server):
+    return make_connector(
+        api_endpoint=sync_support.fault_url(server, "/events"),
+        auth_type="none",
+        incremental={"cursor_field": "updated", "param": "updated_since"},
+    )
+
+
+def test_a_cursor_field_mixing_epoch_seconds_and_milliseconds_does_not_move_the_cursor(
+    fault_server, epochs, make_connector
+):
+    # before: record 4's milliseconds compared as a number beat every second, the cursor became
+    # 1709287202000 (the year 56134 read as seconds) and the next sync, sent it, got nothing: record
+    # 5, written after the first sync, was never read, and both syncs said SUCCESS
+    epochs.records = [{"id": n, "updated": T + n} for n in (1, 2, 3)] + [{"id": 4, "updated": (T + 2) * 1000}]
+    connector = epoch_connector(make_connector, fault_server)
+
+    first = run_sync(connector)
+
+    assert first.status == SyncStatus.SUCCESS
+    connector.refresh_from_db()
+    assert connector.incremental_cursor is None
+    assert any(
+        "incremental.cursor_field 'updated' holds epoch timestamps in different units (such as "
+        f"{T + 1} in seconds and {(T + 2) * 1000} in milliseconds)" in warning
+        for warning in first.warnings
+    ), first.warnings
+    epochs.records.append({"id": 5, "updated": T + 10})
+    second = run_sync(connector)
+    assert second.status == SyncStatus.SUCCESS
+    assert "5" in stored_records(connector)
+    assert (second.records_created, second.records_unchanged) == (1, 4)
+
+
+def test_milliseconds_after_a_cursor_in_seconds_keep_the_cursor_where_the_run_read_from(
+    fault_server, epochs, make_connector
+):
+    epochs.records = [{"id": n, "updated": T + n} for n in (1, 2, 3)]
+    connector = epoch_connector(make_connector, fault_server)
+    run_sync(connector)
+    connector.refresh_from_db()
+    assert connector.incremental_cursor == T + 3
+    epochs.records.append({"id": 4, "updated": (T + 4) * 1000})
+
+    mixed = run_sync(connector)
+
+    assert mixed.status == SyncStatus.SUCCESS
+    assert "4" in stored_records(connector)
+    connector.refresh_from_db()
+    assert connector.incremental_cursor == T + 3  # not 1709287204000
+    assert any("and the cursor this run read from" in warning for warning in mixed.warnings), mixed.warnings
+    epochs.records.append({"id": 5, "updated": T + 10})
+    assert "5" not in stored_records(connector)
+    assert run_sync(connector).records_created == 1
+    assert "5" in stored_records(connector)
+
+
+def test_epoch_units_are_told_by_magnitude_and_other_numbers_are_not_judged():
+    from sync_engine.cursors import epoch_unit
+
+    assert [epoch_unit(value) for value in (T, float(T) + 0.5, str(T))] == ["seconds"] * 3
+    assert [epoch_unit(value) for value in (T * 1000, str(T * 1000))] == ["milliseconds"] * 2
+    assert epoch_unit(T * 10**6) == "microseconds"
+    assert epoch_unit(T * 10**9) == "nanoseconds"
+    assert [epoch_unit(value) for value in (1, 20, 12.5, 10**11, "abc", at(5), True, None)] == [None] * 8
+
+
 # --- records without a cursor ---------------------------------------------------------------------
 
 
