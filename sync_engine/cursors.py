@@ -160,11 +160,28 @@ def later_cursor(value, than) -> bool:
     return key > than_key
 
 
-def shifted_back(value, lookback):
+def shifted_back(value, lookback, *, floor=None):
     """``value`` moved ``lookback`` earlier: a number (or numeric string) by that many units, an ISO
     8601 timestamp by that many seconds, written in the same layout and offset (its fraction, or its
     seconds when it has none, cut: the result is never later than the exact one). ``ValueError`` for
-    a value that is neither."""
+    a value that is neither.
+
+    ``floor`` (an incremental ``initial_value``): the start the user set, which a lookback never
+    moves a value at or after it before; ``floor`` itself is returned then. A value of another kind
+    (a number and a timestamp) is not compared with it."""
+    shifted = _shifted_back(value, lookback)
+    if (
+        floor is not None
+        and shifted != value
+        and _order(floor)[0] == _order(value)[0]
+        and not later_cursor(floor, value)
+        and later_cursor(floor, shifted)
+    ):
+        return floor
+    return shifted
+
+
+def _shifted_back(value, lookback):
     if not lookback:
         return value
     if isinstance(value, int | float) and not isinstance(value, bool):

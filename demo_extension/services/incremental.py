@@ -10,11 +10,12 @@ merged into the request body when there is a value to start from, with the text 
 standing for that value (a whole string ``"{since}"`` becomes the value itself, number or text).
 
 ``lookback`` (optional) sends the stored cursor moved that far back: seconds for a timestamp cursor,
-units for a number. An API whose ``updated_since`` is exclusive and whose timestamps have a second's
-resolution never sends again a record written in the very second of the stored cursor after the
-sync read that second; records changed while a sync read past them, or committed upstream late, are
-missed the same way. Read again, such records cost little: those stored unchanged are recognised by
-their source checksums and not written again.
+units for a number; never before ``initial_value``, which is sent as it is (nothing was read before
+it, so there is nothing to read again). An API whose ``updated_since`` is exclusive and whose
+timestamps have a second's resolution never sends again a record written in the very second of the
+stored cursor after the sync read that second; records changed while a sync read past them, or
+committed upstream late, are missed the same way. Read again, such records cost little: those stored
+unchanged are recognised by their source checksums and not written again.
 """
 
 from __future__ import annotations
@@ -38,7 +39,8 @@ INCREMENTAL_KEY_HELP = {
     "initial_value": "What the first sync and a full refresh send (a string or a number); optional.",
     "lookback": "Send the stored cursor moved this far back, so records written at or just before it "
     "after a sync read past it are read again (unchanged ones are skipped): seconds for an ISO 8601 "
-    "timestamp cursor, units for a number (milliseconds for epoch milliseconds). A number from 0 to "
+    "timestamp cursor, units for a number (milliseconds for epoch milliseconds); never before "
+    "initial_value, which the first sync sends as it is. A number from 0 to "
     f"{MAX_LOOKBACK:,}; optional (default 0). E.g. 300 with an exclusive updated_since of one-second "
     "resolution.",
     "body_filter": "With request_method POST, instead of param: a JSON object merged into the request body "
@@ -118,9 +120,11 @@ class IncrementalConfig:
     lookback: int | float = 0
 
     def start(self, since):
-        """What a run that reads from ``since`` sends: ``since`` moved back by ``lookback``.
-        ``ValueError`` (naming the fix) for a cursor that is neither a number nor a timestamp."""
-        return shifted_back(since, self.lookback)
+        """What a run that reads from ``since`` sends: ``since`` moved back by ``lookback``, never
+        before ``initial_value`` (the start the user set: the first sync and a full refresh send it
+        as it is, and a cursor just after it is moved back to it, no further). ``ValueError``
+        (naming the fix) for a cursor that is neither a number nor a timestamp."""
+        return shifted_back(since, self.lookback, floor=self.initial_value)
 
     def describe(self, since) -> str:
         """How a run's first log line says what it sends."""
@@ -130,7 +134,8 @@ class IncrementalConfig:
             sent = since  # the run fails on it, saying why
         looked_back = ""
         if sent != since:
-            looked_back = f" (the cursor {since} minus the lookback of {self.lookback:g})"
+            floored = f", not before initial_value {sent}" if sent == self.initial_value else ""
+            looked_back = f" (the cursor {since} minus the lookback of {self.lookback:g}{floored})"
         if self.param:
             return f"sending {self.param}={sent}{looked_back}"
         return f"sending the body filter with {sent}{looked_back}"

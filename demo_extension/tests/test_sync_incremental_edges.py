@@ -151,6 +151,47 @@ def test_a_lookback_moves_a_numeric_cursor_back_by_units(fault_server, make_conn
     assert (again.status, again.records_processed, again.records_unchanged) == (SyncStatus.SUCCESS, 5, 5)
 
 
+def test_the_first_sync_sends_initial_value_as_it_is_whatever_the_lookback(
+    fault_server, items, make_connector
+):
+    # before: the lookback moved initial_value back too, so the first sync asked for records after
+    # at(-60) and stored record 1, written before the start the user set
+    items.put(1, at(-30))
+    items.put(2, at(30))
+    connector = items_connector(make_connector, fault_server, initial_value=at(0), lookback=60)
+
+    first = run_sync(connector)
+
+    assert sent_since(items) == {at(0)}
+    assert sorted(stored_records(connector)) == ["2"]
+    assert any(f"sending updated_since={at(0)}." in line for line in sync_support.events(first))
+
+
+def test_a_lookback_never_reaches_before_initial_value(fault_server, items, make_connector):
+    # The stored cursor is 30 s after initial_value: a lookback of 60 s sends initial_value, not
+    # 30 s before it (a cursor held at initial_value, or one just after it, is sent the same way).
+    items.put(1, at(-30))
+    items.put(2, at(30))
+    connector = items_connector(make_connector, fault_server, initial_value=at(0), lookback=60)
+    run_sync(connector)
+    items.asked.clear()
+
+    again = run_sync(connector)
+
+    assert sent_since(items) == {at(0)}
+    assert sorted(stored_records(connector)) == ["2"]
+    assert any(
+        f"sending updated_since={at(0)} (the cursor {at(30)} minus the lookback of 60, not before "
+        f"initial_value {at(0)})" in line
+        for line in sync_support.events(again)
+    ), sync_support.events(again)
+    items.put(3, at(200))
+    run_sync(connector)
+    items.asked.clear()
+    run_sync(connector)
+    assert sent_since(items) == {at(140)}  # well past initial_value, the lookback applies in full
+
+
 @pytest.mark.parametrize(
     ("cursor", "lookback", "sent"),
     [
@@ -556,19 +597,22 @@ def test_a_resumed_run_ends_with_the_latest_cursor_of_every_page_it_committed(
 def test_a_failed_run_is_not_resumed_once_its_incremental_setting_changed(
     fast_retries, fault_server, make_connector
 ):
-    # before: attempt 1 read page 1 of the records after at(-1200) (the lookback); the resume, with
-    # the lookback removed, read page 2 of the records after at(0), a list 15 records shorter: records
-    # 16-25 moved up into page 1, were read by neither attempt, and the cursor went past them
+    # before: attempt 1 read page 1 of the records after at(-1200) (the cursor minus the lookback);
+    # the resume, with the lookback removed, read page 2 of the records after at(0), a list 15
+    # records shorter: records 16-25 moved up into page 1, were read by neither attempt, and the
+    # cursor went past them
     upstream = ItemsUpstream(fault_server)
     for number in range(1, 41):
         upstream.put(number, at(number * 60 - 900))
-    connector = items_connector(make_connector, fault_server, initial_value=at(0), lookback=1200)
+    connector = items_connector(make_connector, fault_server, lookback=1200)
+    connector.incremental_cursor = at(0)
+    connector.save()
     state = page_two_down(fault_server, upstream)
     sync_support.set_request_concurrency(connector, 1)
     failed = run_sync(connector)
     assert (failed.status, failed.pages_fetched) == (SyncStatus.FAILED, 1)
     state["down"] = False
-    connector.incremental = {"cursor_field": "updated_at", "param": "updated_since", "initial_value": at(0)}
+    connector.incremental = {"cursor_field": "updated_at", "param": "updated_since"}
     connector.save()
 
     resumed = run_sync(connector, sync_log=failed)
@@ -578,10 +622,10 @@ def test_a_failed_run_is_not_resumed_once_its_incremental_setting_changed(
         resumed.error_message
     )
     connector.refresh_from_db()
-    assert connector.incremental_cursor is None
+    assert connector.incremental_cursor == at(0)
     fresh = run_sync(connector)
     assert fresh.status == SyncStatus.SUCCESS
-    # records 11-15 lie before at(0), the start now set: only the first attempt's lookback reached them
+    # records 11-15 lie before at(0), the stored cursor: only the first attempt's lookback reached them
     assert sorted(int(key) for key in stored_records(connector)) == [*range(1, 11), *range(16, 41)]
 
 
