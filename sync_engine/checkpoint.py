@@ -29,6 +29,7 @@ _ENGINE_KEYS = (
     "no_cursor",
     "seq_start",
     "epoch_units",
+    "resumed_positional",
 )
 
 
@@ -57,6 +58,9 @@ class Checkpoint:
     # The epoch units of the committed records' cursor values, each with a first value of it
     # (``PageWork.epoch_units``): two of them hold the incremental cursor.
     epoch_units: dict = field(default_factory=dict)
+    # A page asked for by its position (``Page.positional``) was committed by an attempt that went on
+    # from a checkpoint: the list may have moved between the attempts (``_Run._across_attempts``).
+    resumed_positional: bool = False
 
     def to_json(self) -> dict:
         return {
@@ -72,6 +76,7 @@ class Checkpoint:
             **({"no_cursor": self.no_cursor} if self.no_cursor else {}),
             **({"seq_start": self.seq_start} if self.seq_start is not None else {}),
             **({"epoch_units": self.epoch_units} if self.epoch_units else {}),
+            **({"resumed_positional": True} if self.resumed_positional else {}),
         }
 
     @staticmethod
@@ -99,6 +104,7 @@ class Checkpoint:
             no_cursor=data["no_cursor"] if type(data.get("no_cursor")) is int else 0,
             seq_start=data["seq_start"] if type(data.get("seq_start")) is int else None,
             epoch_units=data["epoch_units"] if type(data.get("epoch_units")) is dict else {},
+            resumed_positional=data.get("resumed_positional") is True,
         )
 
     @staticmethod

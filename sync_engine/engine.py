@@ -223,6 +223,8 @@ class _Run:
         # The epoch units of the committed records' cursor values (cursors.epoch_unit), each with its
         # first value: seconds and milliseconds in one field hold the cursor (_mixed_epoch_units).
         self.epoch_units: dict = {}
+        # Pages asked for by position were committed on both sides of a resume (see _across_attempts).
+        self.resumed_positional = False
         # The connector's schema fields when this run (or its resumption) began; None before.
         self.schema_before: list[dict] | None = None
         self.schema_was_full = False  # the schema left fields out already (schema.is_full)
@@ -311,8 +313,10 @@ class _Run:
             advancing = advance_cursor and status in (SyncStatus.SUCCESS, SyncStatus.PARTIAL)
             if self.cursor_field is not None and self.holds_cursor:
                 cursor = self._held_cursor(advancing=advancing)
-            elif advancing and self._mixed_epoch_units():
-                cursor = self.since  # no value of the run is provably the latest (see _cursor_warnings)
+            elif advancing and (self._mixed_epoch_units() or self.resumed_positional):
+                # no value of the run is provably the latest, or the pages may have skipped records
+                # (see _cursor_warnings): the next sync reads from where this one read
+                cursor = self.since
             finish_run(
                 run,
                 status,
@@ -474,6 +478,8 @@ class _Run:
                 self.since, self.holds_cursor = checkpoint.since, checkpoint.holds_cursor
                 self.no_cursor, self.unordered = checkpoint.no_cursor, checkpoint.unordered
                 self.epoch_units = dict(checkpoint.epoch_units)
+                self.resumed_positional = checkpoint.resumed_positional
+                self.incomplete = self.incomplete or self._across_attempts()
                 self._cursor_warnings()
                 return self._final_status(), plan.cursor_field is not None and not self.incomplete
             first_load = False
@@ -481,12 +487,15 @@ class _Run:
             self.holds_cursor = checkpoint.holds_cursor
             self.no_cursor, self.unordered = checkpoint.no_cursor, checkpoint.unordered
             self.epoch_units = dict(checkpoint.epoch_units)
+            self.resumed_positional = checkpoint.resumed_positional
+            resuming = True
             seq_start = checkpoint.seq_start
             resume: dict | None = checkpoint.source
             pages_last_run = None
             self.emit(f"Resuming after page {counters.pages} ({counters.processed} records committed).")
         else:
             checkpoint = Checkpoint()
+            resuming = False
             seq_start = last_sequence(connector.pk)
             first_load = not connector_has_records(connector.pk)
             rekeying = "" if first_load or self.full_refresh else self._rekey(rules.primary_key)
@@ -665,6 +674,7 @@ class _Run:
                         if self.future_cursor is None:
                             self.future_cursor = work.future_cursor
                         positional = positional or page.positional
+                        self.resumed_positional = self.resumed_positional or (resuming and page.positional)
                         repeats += work.duplicates
                         announced = page.run_fields.get("records_total")
                         if announced is not None and (lowest_total is None or announced < lowest_total):
@@ -692,6 +702,7 @@ class _Run:
                                 no_cursor=self.no_cursor,
                                 seq_start=seq_start,
                                 epoch_units=self.epoch_units,
+                                resumed_positional=self.resumed_positional,
                             ).to_json(),
                         }
                         committer.submit(work)
@@ -745,6 +756,8 @@ class _Run:
                 self.incomplete = self._moved_list_deletes_nothing(repeats, seen)
         if positional and plan.cursor_field is not None and self.incomplete is None and seq_start is not None:
             self.incomplete = self._moved_records_shortfall(seq_start)
+        if self.incomplete is None and self.complete:
+            self.incomplete = self._across_attempts()
         status = self._final_status()
         self._cursor_warnings()
         # A run stopped at its page cap continues from its cursor only when the pages come in
@@ -830,6 +843,15 @@ class _Run:
                 "another cursor field; the cursor moves again once a sync's values have one unit (a full "
                 "refresh starts from initial_value)."
             )
+        if self.resumed_positional and not self.full_refresh:
+            stays = "is left unset" if self.since is None else f"stays at {self.since!r}"
+            self.warnings.append(
+                "This run was resumed, and its pages are asked for by position (page numbers, offsets): "
+                "records deleted or added upstream between its attempts moved the others a place, and a "
+                "record that slid onto a page read before the resume was read by neither attempt. The "
+                f"incremental cursor {stays}, so the next sync reads this run's window again (records "
+                "stored unchanged are skipped)."
+            )
         if self.capped and self.unordered:
             self.warnings.append(
                 f"The upstream does not serve records in ascending order of {self.cursor_field!r} (a "
@@ -838,6 +860,23 @@ class _Run:
                 "sync starting after the records read would skip. Raise max_pages, or have the "
                 "upstream sort by the cursor field, ascending."
             )
+
+    def _across_attempts(self) -> str | None:
+        """Why a full refresh whose pages, asked for by position, were read on both sides of a
+        resume concludes nothing is gone upstream, or None. Between its attempts (minutes, or days)
+        a record deleted or added upstream on a page already read moved every later record a place,
+        and the one that slid onto such a page was read by neither attempt: alive upstream, it
+        cannot be told from one that is gone. (An incremental run keeps the cursor it read from
+        instead, :meth:`_cursor_warnings`.)"""
+        if not (self.full_refresh and self.resumed_positional):
+            return None
+        return (
+            "This full refresh was resumed, and its pages are asked for by position (page numbers, "
+            "offsets): records deleted or added upstream between its attempts moved the others a place, "
+            "so the stored records it did not read may have slid onto a page read before the resume "
+            "rather than gone upstream. None is marked deleted; run the full refresh again, in one go, "
+            "to mark the records the upstream no longer returns."
+        )
 
     def _mixed_epoch_units(self) -> list[str]:
         """A value of each epoch unit among the committed records' cursor values and the cursor the
