@@ -247,6 +247,11 @@ class _Run:
             message = self.incomplete or self.capped or ""
         except SyncOwnershipLost:
             reset_log_context(log_context)
+            if not SyncLog.objects.filter(pk=run.pk).exists():
+                # The connector was deleted meanwhile, its runs and records with it: nothing is left to
+                # record, and nothing was written for it (the page's owner check found no run).
+                logger.info("Sync %s stopped: connector %s was deleted while it ran", run.pk, connector.pk)
+                return run
             logger.warning(
                 "Sync %s of connector %s was taken over by another run; stopping", run.pk, connector.pk
             )

@@ -312,6 +312,8 @@ def execute_sync_log(sync_log_id: int) -> SyncLog | None:
     stuck_after = longest_page_seconds(getattr(sync_log.connector, "max_requests_per_second", None))
     with SyncHeartbeat(sync_log_id, stuck_after=stuck_after):
         run_sync(sync_log.connector, run=sync_log, full_refresh=sync_log.full_refresh, tenant_cap=cap)
+    if not SyncLog.objects.filter(pk=sync_log_id).exists():  # its connector was deleted meanwhile
+        return None
     sync_log.refresh_from_db()
     if sync_log.status == SyncStatus.PENDING:
         _defer(sync_log, cap)

@@ -340,3 +340,26 @@ def test_a_crash_inside_the_engine_still_finishes_the_log(sample_upstream, make_
 
     assert log.status == SyncStatus.FAILED
     assert log.error_message == "Internal error (RuntimeError); see the server log."
+
+
+def test_a_connector_deleted_while_its_sync_runs_stops_the_sync_quietly_and_leaves_no_records(
+    sample_upstream, make_connector, transactional_db
+):
+    # before: the engine stopped at its next page (no run to write to) and then raised
+    # SyncLog.DoesNotExist to its caller (the worker's task failed with a traceback)
+    from demo_extension.models import CustomDataConnector, SyncedRecord
+
+    upstream = sample_upstream(records=50, page_size=10, style="page")
+    connector = make_connector(upstream=upstream, pagination={"type": "page"})
+    set_request_concurrency(connector, 1)
+    pk = connector.pk
+
+    def delete_after_two_pages(sync_log):
+        if sync_log.pages_fetched == 2:
+            CustomDataConnector.objects.filter(pk=pk).delete()
+
+    run = run_sync(connector, progress=delete_after_two_pages)  # committed as in production
+
+    assert run.pk is not None
+    assert not SyncLog.objects.filter(connector_id=pk).exists()
+    assert not SyncedRecord.objects.filter(connector_id=pk).exists()
