@@ -69,6 +69,14 @@ def epoch_unit(value) -> str | None:
     return None
 
 
+_EPOCH_SCALE = {"seconds": 1, "milliseconds": 10**3, "microseconds": 10**6, "nanoseconds": 10**9}
+
+
+def epoch_seconds(value, unit: str) -> float:
+    """The seconds since the epoch of ``value``, an epoch timestamp in ``unit`` (:func:`epoch_unit`)."""
+    return float(value) / _EPOCH_SCALE[unit]
+
+
 def dated_after(value, day: str) -> bool:
     """Whether ``value`` is a timestamp (or date) text whose date is later than ``day``
     (``YYYY-MM-DD``): a text comparison of the date part, whatever the offset."""

@@ -11,9 +11,10 @@ import hashlib
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from functools import partial
 
-from sync_engine.cursors import dated_after, epoch_unit, is_cursor_value, later_cursor
+from sync_engine.cursors import dated_after, epoch_seconds, epoch_unit, is_cursor_value, later_cursor
 from sync_engine.errors import SyncProblem
 from sync_engine.paths import get_path, path_parts
 from sync_engine.records import UnstorableRecord, encode_record, source_checksum, source_hasher
@@ -129,6 +130,12 @@ class PageBuilder:
         # as 9999-12-31, a wrong clock) and never becomes the high-water mark: stored as the cursor,
         # every later sync would skip the records written until then.
         self.future_after = future_after
+        # The same moment for an epoch number: the end of that day, in seconds since the epoch.
+        self.future_epoch = (
+            datetime.fromisoformat(future_after).replace(tzinfo=UTC).timestamp() + 86400
+            if future_after is not None
+            else None
+        )
         self.epoch_units: dict = {}  # the epoch units of the cursor values seen so far (see PageWork)
         self.first_load = first_load  # the connector had no records when the run started
         self.full_refresh = full_refresh
@@ -221,7 +228,7 @@ class PageBuilder:
         holds_cursor = False
         no_cursor, odd_cursor, unordered = 0, None, False
         future, future_cursor, future_after = 0, None, self.future_after
-        seen_units, page_units = self.epoch_units, {}
+        seen_units, page_units, future_epoch = self.epoch_units, {}, self.future_epoch
         observed: list[dict] = []  # the records written, for the schema (merged once for the page)
         if schema.order_unknown:
             # A schema stored before it kept the fields' order learns it from the page, which may
@@ -238,19 +245,22 @@ class PageBuilder:
                     if odd_cursor is None and value is not None:
                         odd_cursor = value
                 else:
-                    if type(value) is not str or value.isdigit():
-                        unit = epoch_unit(value)
-                        if unit is not None and unit not in seen_units:
-                            seen_units[unit] = page_units[unit] = value
+                    unit = epoch_unit(value) if type(value) is not str or value.isdigit() else None
                     if high_water is None or later_cursor(value, high_water):
-                        if future_after is not None and dated_after(value, future_after):
+                        if future_after is not None and (
+                            dated_after(value, future_after)
+                            or (unit is not None and epoch_seconds(value, unit) >= future_epoch)
+                        ):
                             future += 1
                             if future_cursor is None:
                                 future_cursor = value
+                            unit = None  # a placeholder, not a sign of the field's unit
                         else:
                             high_water = value
                     elif not unordered and later_cursor(high_water, value):
                         unordered = True
+                    if unit is not None and unit not in seen_units:
+                        seen_units[unit] = page_units[unit] = value
             source = sources[index] if sources is not None else ""
             if stored:
                 guess = guesses[index]

@@ -375,6 +375,25 @@ def test_milliseconds_after_a_cursor_in_seconds_keep_the_cursor_where_the_run_re
     assert "5" in stored_records(connector)
 
 
+def test_an_epoch_number_dated_in_the_future_does_not_become_the_cursor(fault_server, epochs, make_connector):
+    # before: numbers were not judged, so the placeholder 9999999999 (the year 2286 in epoch seconds)
+    # became the cursor and every later sync asked for records after it: record 4 was never read
+    epochs.records = [{"id": n, "updated": T + n} for n in (1, 2)] + [{"id": 3, "updated": 9_999_999_999}]
+    connector = epoch_connector(make_connector, fault_server)
+
+    first = run_sync(connector)
+
+    connector.refresh_from_db()
+    assert connector.incremental_cursor == T + 2
+    assert any(
+        "1 record(s) had an incremental cursor dated after tomorrow (such as '9999999999')" in warning
+        for warning in first.warnings
+    ), first.warnings
+    epochs.records.append({"id": 4, "updated": T + 50})
+    assert run_sync(connector).status == SyncStatus.SUCCESS
+    assert "4" in stored_records(connector)
+
+
 def test_epoch_units_are_told_by_magnitude_and_other_numbers_are_not_judged():
     from sync_engine.cursors import epoch_unit
 
