@@ -3,7 +3,7 @@
 from django.db.models import Q
 
 from core.redaction import redact
-from sync_engine.models import SyncLogEvent
+from sync_engine.models import SyncLog, SyncLogEvent
 
 MAX_EVENT_LENGTH = 4000
 #: How many warnings a run keeps in ``SyncLog.warnings`` (its log keeps every line).
@@ -56,6 +56,8 @@ def run_warnings(sync_log_id: int, more: tuple[str, ...] | list[str] = ()) -> li
 def record_event(sync_log_id: int, message: str, level: str = SyncLogEvent.Level.INFO, at=None) -> None:
     """Append a line to a run's log; credentials are redacted and long messages cut. ``at``: when
     it happened, for a line written later (a retry of a page fetched ahead); default now."""
+    if not SyncLog.objects.filter(pk=sync_log_id).exists():
+        return  # the run's connector was deleted while it ran: there is no log to add to
     event = SyncLogEvent.objects.create(sync_log_id=sync_log_id, level=level, message=event_text(message))
     if at is not None:  # ``at`` is auto_now_add: set after the insert (rare: retries only)
         SyncLogEvent.objects.filter(pk=event.pk).update(at=at)

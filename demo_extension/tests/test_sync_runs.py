@@ -343,7 +343,7 @@ def test_a_crash_inside_the_engine_still_finishes_the_log(sample_upstream, make_
 
 
 def test_a_connector_deleted_while_its_sync_runs_stops_the_sync_quietly_and_leaves_no_records(
-    sample_upstream, make_connector, transactional_db
+    sample_upstream, make_connector
 ):
     # before: the engine stopped at its next page (no run to write to) and then raised
     # SyncLog.DoesNotExist to its caller (the worker's task failed with a traceback)
@@ -358,7 +358,7 @@ def test_a_connector_deleted_while_its_sync_runs_stops_the_sync_quietly_and_leav
         if sync_log.pages_fetched == 2:
             CustomDataConnector.objects.filter(pk=pk).delete()
 
-    run = run_sync(connector, progress=delete_after_two_pages)  # committed as in production
+    run = run_sync(connector, progress=delete_after_two_pages)
 
     assert run.pk is not None
     assert not SyncLog.objects.filter(connector_id=pk).exists()
