@@ -39,8 +39,9 @@ from demo_extension.selectors import (
     with_running_sync_id,
 )
 from demo_extension.services.connectors import (
-    connector_deleted,
+    ConnectorBusy,
     connector_saved,
+    delete_connector,
     record_export,
     save_with_unique_name,
 )
@@ -232,7 +233,13 @@ class FormatParameterIsTheFileFormat(DefaultContentNegotiation):
     partial_update=extend_schema(
         tags=["connectors"], responses={200: api.ConnectorSerializer, **_WRITE_ERRORS}
     ),
-    destroy=extend_schema(tags=["connectors"], responses={204: None, **_OBJECT_ERRORS}),
+    destroy=extend_schema(
+        tags=["connectors"],
+        responses={204: None, **_OBJECT_ERRORS, 409: _ERR},
+        description="Delete the connector with its runs, stored records and loads. Its active syncs are "
+        "cancelled first; a sync that keeps writing while the delete runs makes it a 409 (nothing "
+        "deleted): delete again in a few seconds.",
+    ),
 )
 class ConnectorViewSet(ThrottledActionsMixin, TenantScopedModelViewSet):
     """The tenant's connectors: external REST APIs, how to call them and how to map their records."""
@@ -304,10 +311,10 @@ class ConnectorViewSet(ThrottledActionsMixin, TenantScopedModelViewSet):
         connector_saved(serializer.instance, fields=fields, actor=self.request.user)
 
     def perform_destroy(self, instance):
-        pk = instance.pk
-        super().perform_destroy(instance)
-        instance.pk = pk  # Django clears it on delete; the audit trail names the deleted connector
-        connector_deleted(self.request.tenant.pk, connector=instance, actor=self.request.user)
+        try:
+            delete_connector(instance, actor=self.request.user)
+        except ConnectorBusy as exc:
+            raise Conflict(str(exc)) from None
 
     @extend_schema(
         tags=["connectors"],

@@ -1,5 +1,6 @@
 """What follows a change to a connector, for every caller (API, admin, commands, other modules)."""
 
+import time
 from collections.abc import Callable
 from typing import TypeVar
 
@@ -14,6 +15,8 @@ from demo_extension.models import CustomDataConnector
 from demo_extension.selectors import invalidate_tenant_stats
 from demo_extension.services.schedule import anchor_errors, refresh_next_sync_at
 from destinations.services.loads import invalidate_load_stats
+from sync_engine.models import SyncLog, SyncStatus
+from sync_engine.queue import cancel_sync
 
 T = TypeVar("T")
 
@@ -87,6 +90,51 @@ def create_connector(tenant, *, name: str, source_type: str, actor=None, **field
     connector = save_with_unique_name(create, name)
     connector_saved(connector, created=True, fields=sorted({"name", "source_type", *fields}), actor=actor)
     return connector
+
+
+#: How often a delete is tried while a sync of the connector still writes (see delete_connector).
+DELETE_ATTEMPTS = 4
+DELETE_RETRY_SECONDS = 0.5
+
+
+class ConnectorBusy(Exception):
+    """The connector was not deleted: a sync of it kept writing after it was asked to stop."""
+
+
+def delete_connector(connector, *, actor=None) -> None:
+    """Delete ``connector`` with its runs, records and loads (the API's DELETE); the statistics and
+    the audit trail follow (:func:`connector_deleted`).
+
+    Its active syncs are cancelled first. Until a running one stops (within about a second) it may
+    still commit a page or a log line while the delete runs: PostgreSQL checks foreign keys at
+    commit, so a row committed after the delete collected the connector's rows made the whole
+    delete fail (a 500, nothing deleted). It is tried again, collecting that row too, up to
+    :data:`DELETE_ATTEMPTS` times; a sync still writing after that raises :class:`ConnectorBusy`."""
+    active = SyncLog.objects.filter(
+        connector_id=connector.pk, status__in=(SyncStatus.PENDING, SyncStatus.RUNNING), cancel_requested=False
+    )
+    for run in active:
+        try:
+            cancel_sync(run, user=actor)
+        except ValueError:  # it finished meanwhile
+            pass
+    pk = connector.pk
+    for attempt in range(1, DELETE_ATTEMPTS + 1):
+        connector.pk = pk  # a delete that failed at commit has cleared it
+        try:
+            with transaction.atomic():  # the collection of its rows too (SQLite: under the write lock)
+                connector.delete()
+            break
+        except IntegrityError:
+            if attempt == DELETE_ATTEMPTS:
+                connector.pk = pk
+                raise ConnectorBusy(
+                    "The connector was not deleted: its sync kept writing while it was being deleted. "
+                    "The sync was asked to stop; delete the connector again in a few seconds."
+                ) from None
+            time.sleep(DELETE_RETRY_SECONDS)
+    connector.pk = pk  # Django clears it on delete; the audit trail names the deleted connector
+    connector_deleted(connector.tenant_id, connector=connector, actor=actor)
 
 
 def connector_deleted(tenant_id: int, *, connector=None, actor=None) -> None:
