@@ -249,7 +249,11 @@ class PageBuilder:
                     if high_water is None or later_cursor(value, high_water):
                         if future_after is not None and (
                             dated_after(value, future_after)
-                            or (unit is not None and epoch_seconds(value, unit) >= future_epoch)
+                            or (
+                                unit is not None
+                                and future_epoch is not None
+                                and epoch_seconds(value, unit) >= future_epoch
+                            )
                         ):
                             future += 1
                             if future_cursor is None:

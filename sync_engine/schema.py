@@ -157,7 +157,7 @@ class SchemaAccumulator:
         self._touched: list[FieldNode] = []  # nodes with new children or pending strings
         # A schema stored before positions were kept reads as first seen in path order, until the
         # first page observed gives its fields the order that page shows them in (_adopt_order).
-        self.order_unknown = bool(fields) and any("position" not in entry for entry in fields)
+        self.order_unknown = bool(fields) and any("position" not in entry for entry in fields or ())
         self.next_position = max((entry.get("position", 0) for entry in fields or []), default=0) + 1
         for entry in fields or []:
             node = self.root
@@ -339,7 +339,7 @@ def to_fields(root: FieldNode) -> list[dict]:
     def visit(node: FieldNode, path: tuple):
         for key in sorted(node.children):
             child = node.children[key]
-            entry = {"path": [*path, key], "types": sorted(child.types)}
+            entry: dict[str, object] = {"path": [*path, key], "types": sorted(child.types)}
             if "string" in child.types:
                 entry["formats"] = [f for f in FORMATS if f in (child.formats or ())]
             entry["position"] = child.position
