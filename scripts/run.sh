@@ -9,7 +9,9 @@ cd "$(dirname "$0")/.."
 PY=.venv/bin/python
 PORT="${MIGRATEIQ_PORT:-8000}"
 DEMO_PORT="${DEMO_API_PORT:-8001}"
-export MIGRATEIQ_EGRESS_ALLOWLIST="${MIGRATEIQ_EGRESS_ALLOWLIST:-127.0.0.1:$DEMO_PORT}"
+# The demo API's port is always allowed, so that a list given for an API of your own (e.g. one on
+# 127.0.0.1:9000) adds to it rather than shutting the demo connector out.
+export MIGRATEIQ_EGRESS_ALLOWLIST="127.0.0.1:$DEMO_PORT${MIGRATEIQ_EGRESS_ALLOWLIST:+,$MIGRATEIQ_EGRESS_ALLOWLIST}"
 VAR_DIR="${MIGRATEIQ_VAR_DIR:-var}"
 LOG_DIR="$VAR_DIR/log"
 # The logs may name connectors, hosts and accounts: private like the rest of var/ (0700, files 0600),
