@@ -207,6 +207,9 @@ class _Run:
         self.complete = False  # the source's last page was reached (not a cap, not an error)
         self.capped: str | None = None  # the page cap stopped the run while the source had more
         self.retry_events = 0
+        # The number of the page being requested: pages are requested while earlier ones are still
+        # being built, so the pages counted so far would name an earlier page in its retry lines.
+        self.requesting_page: int | None = None
         # The source's incremental cursor field (None: not incremental) and the cursor the run reads
         # from (its first attempt's, kept by the checkpoint), once the run has started.
         self.cursor_field: str | None = None
@@ -603,6 +606,7 @@ class _Run:
                         if time.monotonic() >= ends_at:
                             raise SyncProblem(over_budget_message(budget, counters.pages))
                         if not source_done and pages_this_run + len(pending) < max_pages:
+                            self.requesting_page = counters.pages + len(pending) + 1
                             try:
                                 page = next(pages, None)
                             except Exception as exc:
@@ -953,7 +957,8 @@ class _Run:
     def _on_retry(self, message: str, at=None) -> None:
         self.retry_events += 1
         if self.retry_events <= MAX_RETRY_EVENTS:
-            self.emit(retry_line(self.counters.pages + 1, message), SyncLogEvent.Level.WARNING, at=at)
+            page = self.requesting_page or self.counters.pages + 1
+            self.emit(retry_line(page, message), SyncLogEvent.Level.WARNING, at=at)
         elif self.retry_events == MAX_RETRY_EVENTS + 1:
             self.emit(FURTHER_RETRIES, SyncLogEvent.Level.WARNING)
 

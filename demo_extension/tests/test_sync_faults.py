@@ -119,6 +119,24 @@ def test_requests_sent_ahead_and_waiting_out_a_pause_are_given_up_when_the_run_f
     assert stored_ids(connector) == list(range(1, 21))
 
 
+def test_the_retry_lines_of_a_failing_page_name_that_page_as_its_error_does(
+    fast_retries, sample_upstream, make_connector
+):
+    # A re-sync builds a page while it requests the next one, so page 3 is requested while page 2
+    # is not counted yet: its retry lines must still say page 3.
+    upstream = sample_upstream(records=50, page_size=10, style="page")
+    connector = make_connector(upstream=upstream, pagination={"type": "page"})
+    assert run_sync(connector).status == SyncStatus.SUCCESS
+    upstream.update(fail_after_pages=2)
+
+    log = run_sync(connector)
+
+    assert log.status == SyncStatus.FAILED and "Fetching page 3 failed" in log.error_message
+    retries = list(log.events.filter(message__contains="retrying in").values_list("message", flat=True))
+    assert len(retries) == 2
+    assert all(message.startswith("Page 3: HTTP 500") and "page=3" in message for message in retries), retries
+
+
 def test_persistent_server_errors_fail_with_status_url_and_attempts(
     fast_retries, sample_upstream, make_connector
 ):
