@@ -282,6 +282,12 @@ CONVERTERS: dict[str, Callable[[Any], Any]] = {
     "datetime": _to_datetime,
 }
 SUPPORTED_TYPES = tuple(CONVERTERS)
+# What a conversion that failed would have accepted, where the type's name does not say it: the
+# formats a date takes are a guess otherwise (03/11/2024 is refused, not read as a month or a day).
+_ACCEPTED = {
+    "date": "an ISO 8601 date or date and time (2024-03-11, 2024-03-11T10:30:00Z) or a Unix timestamp",
+    "datetime": "an ISO 8601 date and time or date (2024-03-11T10:30:00Z, 2024-03-11) or a Unix timestamp",
+}
 
 
 # --- rule validation -----------------------------------------------------------------------------
@@ -559,7 +565,8 @@ class DataTransformationService:
                     ) from None
                 except _Unconvertible:
                     raise TransformationError(
-                        f"Field {field!r}: cannot convert {_preview(value)} to {type_name}.",
+                        f"Field {field!r}: cannot convert {_preview(value)} to {type_name}"
+                        + (f": expected {_ACCEPTED[type_name]}." if type_name in _ACCEPTED else "."),
                         field=field,
                         value=value,
                         target_type=type_name,

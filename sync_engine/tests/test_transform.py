@@ -241,6 +241,23 @@ def test_an_unconvertible_value_names_field_value_and_type(type_name, value):
     assert caught.value.value == value
 
 
+@pytest.mark.parametrize("type_name", ["date", "datetime"])
+def test_a_date_that_cannot_be_read_says_which_forms_a_date_may_take(type_name):
+    with pytest.raises(TransformationError) as caught:
+        transform({"type_conversions": {"created": type_name}}, {"created": "03/11/2024"})
+
+    message = str(caught.value)
+    assert message.startswith(f"Field 'created': cannot convert \"03/11/2024\" to {type_name}: expected ")
+    assert "ISO 8601" in message and "2024-03-11" in message and "Unix timestamp" in message
+
+
+def test_a_number_that_cannot_be_read_keeps_the_short_message():
+    with pytest.raises(TransformationError) as caught:
+        transform({"type_conversions": {"n": "int"}}, {"n": "4.5"})
+
+    assert str(caught.value) == "Field 'n': cannot convert \"4.5\" to int."
+
+
 def test_long_values_are_truncated_in_the_message():
     with pytest.raises(TransformationError) as caught:
         transform({"type_conversions": {"n": "int"}}, {"n": "x" * 10_000})
