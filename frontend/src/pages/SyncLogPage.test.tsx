@@ -52,6 +52,16 @@ describe("the sync page", () => {
     expect(within(banner).getByText(warning)).toBeTruthy();
   });
 
+  it("labels each figure and time of the run once: the records created and the time it was queued", async () => {
+    api("SUCCESS", { records_created: 45, created_at: "2026-11-27T09:59:59Z" });
+    renderPage("viewer");
+    await screen.findByText("Progress");
+    const labels = Array.from(document.querySelectorAll("dl dt")).map((dt) => dt.textContent);
+    expect(labels.filter((label) => label === "Created")).toHaveLength(1);
+    const queued = Array.from(document.querySelectorAll("dl dt")).find((dt) => dt.textContent === "Queued");
+    expect(queued?.nextElementSibling?.textContent).toContain("27 Nov 2026, 09:59:59 UTC");
+  });
+
   it("lists the run's schema changes, marking a field that took another type", async () => {
     api("SUCCESS", {
       warnings_count: 1,

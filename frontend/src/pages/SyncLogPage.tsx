@@ -262,7 +262,8 @@ function SyncLogView({ id }: { id: number }) {
             </dd>
           </div>
           <div>
-            <dt>Created</dt>
+            {/* Not "Created": the counter above is the records created; this is when the run was queued. */}
+            <dt>Queued</dt>
             <dd>{formatDateTime(log.created_at)}</dd>
           </div>
           <div>
