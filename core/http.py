@@ -810,7 +810,8 @@ def _wait_past_cap(failure: _AttemptFailed, wait: float) -> str:
 
 # What to do about a wait past the cap, after the message that names it.
 _AFTER_A_LONG_WAIT = (
-    ". Try again once that wait is over (a sync resumed then continues from its last committed page), "
+    ". Try again once that wait is over (a failed sync that stored pages can then be resumed from the "
+    "last of them), "
     "or raise MIGRATEIQ_HTTP_RETRY_AFTER_CAP to wait that long within a request"
 )
 

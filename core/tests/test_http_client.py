@@ -175,9 +175,9 @@ def test_a_retry_after_longer_than_the_cap_fails_at_once_naming_the_wait_and_the
     assert str(failure.value) == (
         f"HTTP {status} from {_url(upstream, '/limited')} (the API says: 'Too many requests'); "
         "it asks to wait 3600 s, longer than MIGRATEIQ_HTTP_RETRY_AFTER_CAP (5 s), so it was not "
-        "retried after 1 attempt. Try again once that wait is over (a sync resumed then continues "
-        "from its last committed page), or raise MIGRATEIQ_HTTP_RETRY_AFTER_CAP to wait that long "
-        "within a request"
+        "retried after 1 attempt. Try again once that wait is over (a failed sync that stored pages "
+        "can then be resumed from the last of them), or raise MIGRATEIQ_HTTP_RETRY_AFTER_CAP to wait "
+        "that long within a request"
     )
 
 
