@@ -106,3 +106,15 @@ def test_the_printed_credentials_say_they_are_a_superusers_too(demo_upstream, dj
     assert "Password:" in printed
     assert "also a Django superuser" in printed and "/admin/ over every tenant" in printed
     assert django_user_model.objects.get(email="admin@demo.local").is_superuser
+
+
+def test_the_printed_summary_says_how_to_get_records_until_the_demo_connector_has_some(demo_upstream):
+    out = io.StringIO()
+    call_command("seed_demo", api_url=demo_upstream.url, stdout=out)
+    assert "No records yet: open it in the web UI and choose Sync now" in out.getvalue()
+
+    connector = CustomDataConnector.objects.get(tenant__slug="demo", name="Demo Users API")
+    assert run_sync(connector).status == SyncStatus.SUCCESS
+    out = io.StringIO()
+    call_command("seed_demo", api_url=demo_upstream.url, stdout=out)
+    assert "Connector: #" in out.getvalue() and "No records yet" not in out.getvalue()

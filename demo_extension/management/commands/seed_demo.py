@@ -96,6 +96,15 @@ class Command(BaseCommand):
                     "             This account is also a Django superuser: its password opens",
                     "             /admin/ over every tenant, not only the demo one.",
                     f"  Connector: #{connector.pk} {connector.name} -> {connector.api_endpoint}",
+                    *(
+                        # "Demo data is ready" reads as records to look at: there are none until a sync.
+                        [
+                            "             No records yet: open it in the web UI and choose Sync now",
+                            "             (or wait for its hourly schedule).",
+                        ]
+                        if not connector.records_count
+                        else []
+                    ),
                     "",
                 ]
             )
