@@ -43,7 +43,7 @@ from core import shutdown
 from core.budget import RequestBudgetExhausted
 from core.database_errors import DATABASE_ERRORS, describe_database_error
 from core.http import abandoned_when
-from core.http_errors import OutboundError
+from core.http_errors import EgressDenied, OutboundError
 from core.redaction import redact, safe_url
 from core.request_context import reset_log_context, set_log_context
 from sync_engine.builds import builds_for
@@ -968,8 +968,9 @@ class _Run:
         message = str(exc)
         if exc.url and safe_url(exc.url) not in message:
             message += f" ({safe_url(exc.url)})"
-        if exc.attempts and "attempt" not in message:
-            message += f" after {exc.attempts} attempt(s)"
+        # A request the egress guard refused was never sent: no attempt to count.
+        if exc.attempts and "attempt" not in message and not isinstance(exc, EgressDenied):
+            message += f" after {exc.attempts} attempt{'' if exc.attempts == 1 else 's'}"
         return f"Fetching page {self.counters.pages + 1} failed: {message}"
 
 

@@ -137,6 +137,23 @@ def test_the_retry_lines_of_a_failing_page_name_that_page_as_its_error_does(
     assert all(message.startswith("Page 3: HTTP 500") and "page=3" in message for message in retries), retries
 
 
+def test_a_sync_the_egress_guard_refuses_names_the_url_and_no_attempts(
+    sample_upstream, make_connector, settings
+):
+    upstream = sample_upstream(records=10, page_size=10, style="page")
+    connector = make_connector(upstream=upstream)
+    settings.MIGRATEIQ_EGRESS_ALLOWLIST = []  # the upstream on 127.0.0.1 is no longer allowed
+
+    log = run_sync(connector)
+
+    assert log.status == SyncStatus.FAILED
+    assert log.error_message.startswith("Fetching page 1 failed: Requests to 127.0.0.1 are not allowed")
+    # Nothing was sent, so no attempt to count; the URL closes the message.
+    assert "attempt" not in log.error_message, log.error_message
+    assert log.error_message.endswith(f"(http://127.0.0.1:{upstream.port}/users)"), log.error_message
+    assert upstream.requests == []
+
+
 def test_persistent_server_errors_fail_with_status_url_and_attempts(
     fast_retries, sample_upstream, make_connector
 ):
