@@ -485,6 +485,12 @@ def detect_records_path(body) -> str:
                 or (_paging_metadata_beside(inner, lone) and _paging_metadata_beside(body, key, need=0))
             ):
                 return f"{key}.{lone}"
+    for key in ENVELOPE_KEYS:
+        inner = body.get(key)
+        if isinstance(inner, dict) and _paging_metadata_beside(body, key, need=0):
+            lone = records_beside_paging(inner)
+            if lone is not None:
+                return f"{key}.{format_path((lone,))}"
     # Amazon's Selling Partner API wraps every operation's result in "payload", and a list operation's
     # is its one list of objects beside plain values ({"payload": {"Orders": [...], "CreatedBefore"}}):
     # on a last (or only) page, without the NextToken that is the signal above, it is still the list.
@@ -550,6 +556,24 @@ def _hal_collection(body: dict) -> str | None:
     return f"_embedded.{format_path((lists[0],))}" if len(lists) == 1 else None
 
 
+def records_beside_paging(obj: dict) -> str | None:
+    """The key of ``obj``'s only list of objects (empty too) when ``obj`` holds its paging as well: a
+    paging object (``pagination``, ``meta``, ...) that names a next page, a more flag or paging keys,
+    and nothing else but plain values. Segment's Public API wraps both in ``data``: ``{"data":
+    {"sources": [...], "pagination": {"current", "next", "totalEntries"}}}``."""
+    found, paging = None, False
+    for key, value in obj.items():
+        if isinstance(value, list) and all(isinstance(item, dict) for item in value[:5]):
+            if found is not None or key in _NOT_RECORDS:
+                return None
+            found = key
+        elif isinstance(value, dict) and key in _PAGING_PLACES:
+            paging = paging or bool(set(value) & (_NEXT_KEYS | _MORE_FLAGS | _PAGING_KEYS))
+        elif isinstance(value, dict | list):
+            return None
+    return found if paging else None
+
+
 def _lone_list_of_objects(obj: dict) -> str | None:
     """The key of ``obj``'s only non-empty list of objects when every other value is plain."""
     found = None
@@ -586,6 +610,7 @@ _NEXT_KEYS = frozenset(
         "next_cursor", "nextCursor", "next_page_token", "nextPageToken", "next_page_url", "nextPageUrl",
         "next_page_uri", "next_url", "nextUrl", "next_link", "nextLink", "@odata.nextLink", "next",
         "__next", "next_marker", "NextToken", "next_page_link", "next_href", "next_collection_link",
+        "next_uri",
     }
 )  # fmt: skip
 

@@ -65,6 +65,7 @@ from demo_extension.services.extract import (
     graphql_items_page,
     mediawiki_continuation,
     meta_then_records,
+    records_beside_paging,
     several_paged_lists,
 )
 from demo_extension.services.path_secrets import hide as hide_path_secrets
@@ -238,6 +239,7 @@ _NEXT_URL_KEYS = (
     "next_page_link",  # Aircall: meta.next_page_link (its meta.current_page is no parameter's name)
     "next_href",  # SoundCloud with linked_partitioning=true: {"collection", "next_href"}
     "next_collection_link",  # AWeber: {"entries", "next_collection_link", "total_size"}
+    "next_uri",  # Coinbase v2: pagination.next_uri, a path with its query ("/v2/accounts?starting_after=")
 )
 # Cursors at fixed places that widely used APIs document, with the parameter each expects back.
 # They are read before next URLs: HubSpot's paging.next.link drops the request's own parameters.
@@ -325,6 +327,10 @@ _TOTAL_KEYS = (
     "totalFound",  # SmartRecruiters
     "total_size",  # AWeber collections: {"entries", "start", "total_size", "next_collection_link"}
     "totalRows",  # NocoDB: pageInfo {totalRows, pageSize}
+    "totalEntries",  # Segment's Public API: data.pagination {current, next, totalEntries}
+    "total_entries",  # Harvest, Apollo.io: pagination {page, per_page, total_entries, total_pages}
+    "rowCount",  # Google Analytics Data API runReport: {"rows", "rowCount"}, every row of the report
+    "numFound",  # Solr and Open Library's search: {"numFound", "start", "docs"}
     "count",  # at the top level only (see _total_count): in a meta object it counts the page
 )
 # Storyblok answers its totals in "Total" and "Per-Page" headers (https://www.storyblok.com/docs/api/
@@ -646,6 +652,13 @@ def _meta_objects(body: dict):
         for meta in _META_KEYS:
             if isinstance(outer.get(meta), dict):
                 yield (*prefix, meta), outer[meta]
+    data = body.get("data")
+    if isinstance(data, dict) and records_beside_paging(data) is not None:
+        # The records and their paging wrapped together in "data" (Segment's Public API: {"data":
+        # {"sources": [...], "pagination": {"current", "next", "totalEntries"}}})
+        for meta in _META_KEYS:
+            if isinstance(data.get(meta), dict):
+                yield ("data", meta), data[meta]
 
 
 def _header_int(headers, names) -> int | None:
@@ -1022,6 +1035,13 @@ def _known_cursor(body):
         # Vultr (https://www.vultr.com/api/#section/Introduction/Meta-and-Pagination): {"<resource>",
         # "meta": {"total", "links": {"next", "prev"}}}, next a cursor sent back as "cursor", "" at the end
         return ("meta", "links", "next"), "cursor", "Vultr-style meta.links.next"
+    pagination = data.get("pagination") if isinstance(data, dict) else None
+    token = pagination.get("next") if isinstance(pagination, dict) and "current" in pagination else None
+    if isinstance(token, str) and token.strip() and not _looks_like_url(token):
+        # Segment's Public API (https://docs.segmentapis.com/tag/Pagination): {"data": {"<resource>":
+        # [...], "pagination": {"current", "next", "totalEntries"}}}, next sent back as the query
+        # parameter "pagination.cursor" (its page size goes as "pagination.count"), null at the end
+        return ("data", "pagination", "next"), "pagination.cursor", "Segment-style data.pagination.next"
     if not isinstance(body, dict) or not isinstance(
         body.get("results" if "results" in body else "data"), list
     ):
@@ -2508,6 +2528,11 @@ def detect_pagination(page: FetchedPage, auto_config: dict, request_body: dict |
     limit_path, _limit = _find(body, _LIMIT_KEYS)
     if offset is not None and (total is not None or flag_path is not None or limit_path is not None):
         param = path_parts(offset_path)[-1]
+        holder = get_path(body, path_parts(offset_path)[:-1])
+        if param != "offset" and isinstance(holder, dict) and "offset" in holder and holder["offset"] is None:
+            # Open Library's search answers Solr's "start", which it does not take, beside its own
+            # "offset" parameter echoed (null when the request sent none)
+            param = "offset"
         return _offset_config(
             param, size, f"the body has an offset at {offset_path!r} (sent back as {param!r})"
         )

@@ -104,6 +104,36 @@ def events(sync_log) -> list[str]:
     return list(sync_log.events.values_list("message", flat=True))
 
 
+def stores_exactly(connector, vendor) -> bool:
+    """Whether ``connector`` holds every record of a vendor fake (``vendors``), each as served."""
+
+    def canonical(records) -> list[str]:
+        return sorted(json.dumps(record, sort_keys=True) for record in records)
+
+    return canonical(stored_records(connector).values()) == canonical(vendor.all_records())
+
+
+def assert_auto_syncs_every_record(connector, vendor) -> None:
+    """Sync ``connector`` (a vendor fake's, pagination on ``auto``) twice: the first run stores every
+    record in one request a page, none past the last, and logs why it chose its pagination; the
+    second finds every record unchanged."""
+    log = run_sync(connector)
+
+    assert log.status == SyncStatus.SUCCESS, log.error_message
+    assert (log.records_processed, log.records_created) == (vendor.records, vendor.records)
+    assert stores_exactly(connector, vendor)
+    assert {request["status"] for request in vendor.requests} == {200}
+    assert len(vendor.requests) == vendor.expected_pages() == log.pages_fetched
+    assert any("Detected pagination" in line and "because" in line for line in events(log))
+
+    vendor.requests.clear()
+    again = run_sync(connector)
+
+    assert again.status == SyncStatus.SUCCESS, again.error_message
+    assert (again.records_unchanged, again.records_created, again.records_updated) == (vendor.records, 0, 0)
+    assert SyncedRecord.objects.filter(connector=connector).count() == vendor.records
+
+
 def fault_url(server, path: str = "/items") -> str:
     return f"http://127.0.0.1:{server.port}{path}"
 

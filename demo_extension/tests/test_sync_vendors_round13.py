@@ -3,13 +3,18 @@ mailing-list APIs whose envelopes the earlier rounds had not met. Left on ``auto
 record or ends ``PARTIAL`` / ``FAILED`` naming what to configure; with the explicit configuration the
 README documents for each, it gets every record; an error answered with HTTP 200 fails the run."""
 
-import json
-
 import pytest
 
 from demo_extension.models import SyncedRecord, SyncStatus
 from demo_extension.tests import sync_support
-from demo_extension.tests.sync_support import events, fault_url, run_sync, serve_pages, stored_records
+from demo_extension.tests.sync_support import (
+    assert_auto_syncs_every_record,
+    fault_url,
+    run_sync,
+    serve_pages,
+    stored_records,
+    stores_exactly,
+)
 from demo_extension.tests.vendors import (
     THIRTEENTH_VENDORS,
     THIRTEENTH_VENDORS_ON_AUTO,
@@ -27,14 +32,6 @@ fault_server = sync_support.fault_server
 fault_server_process = sync_support.fault_server_process
 
 
-def _canonical(records) -> list[str]:
-    return sorted(json.dumps(record, sort_keys=True) for record in records)
-
-
-def _stored_exactly(connector, vendor) -> bool:
-    return _canonical(stored_records(connector).values()) == _canonical(vendor.all_records())
-
-
 @pytest.mark.parametrize("vendor_class", THIRTEENTH_VENDORS_ON_AUTO, ids=lambda cls: cls.name)
 def test_auto_pagination_syncs_every_record_of_each_vendor_without_a_request_past_the_last_page(
     vendor_server, make_connector, vendor_class
@@ -43,21 +40,7 @@ def test_auto_pagination_syncs_every_record_of_each_vendor_without_a_request_pas
     assert vendor.records % 2 == 1 and vendor.records % vendor.page_size  # the last page is partial
     connector = make_connector(**vendor.connector_fields())
 
-    log = run_sync(connector)
-
-    assert log.status == SyncStatus.SUCCESS, log.error_message
-    assert (log.records_processed, log.records_created) == (vendor.records, vendor.records)
-    assert _stored_exactly(connector, vendor)
-    assert {request["status"] for request in vendor.requests} == {200}
-    assert len(vendor.requests) == vendor.expected_pages() == log.pages_fetched
-    assert any("Detected pagination" in line and "because" in line for line in events(log))
-
-    vendor.requests.clear()
-    again = run_sync(connector)
-
-    assert again.status == SyncStatus.SUCCESS, again.error_message
-    assert (again.records_unchanged, again.records_created, again.records_updated) == (vendor.records, 0, 0)
-    assert SyncedRecord.objects.filter(connector=connector).count() == vendor.records
+    assert_auto_syncs_every_record(connector, vendor)
 
 
 @pytest.mark.parametrize("vendor_class", THIRTEENTH_VENDORS, ids=lambda cls: cls.name)
@@ -75,7 +58,7 @@ def test_the_documented_explicit_pagination_syncs_every_record_of_each_vendor(
 
     assert log.status == SyncStatus.SUCCESS, log.error_message
     assert log.records_created == vendor.records
-    assert _stored_exactly(connector, vendor)
+    assert stores_exactly(connector, vendor)
 
 
 def test_a_world_bank_error_answered_with_http_200_fails_the_sync_with_its_message(
@@ -203,7 +186,7 @@ def test_nocodb_s_capped_page_size_moves_the_offset_by_the_size_it_served(vendor
     log = run_sync(connector)
 
     assert log.status == SyncStatus.SUCCESS, log.error_message
-    assert _stored_exactly(connector, vendor)
+    assert stores_exactly(connector, vendor)
     assert [request["query"]["offset"] for request in vendor.requests] == ["0", "5", "10", "15", "20"]
 
 

@@ -8720,3 +8720,1031 @@ THIRTEENTH_VENDORS = (
     AlgoliaBrowse,
     VimeoVideos,
 )
+
+
+# -- Round 14: CRM, analytics, ads, commerce, content and marketing APIs -----------------------------
+# OData with a page size asked for in a Prefer header (Dataverse), offsets in a POSTed body with a row
+# count (Google Analytics Data), a page token in a POSTed body at a fixed page size (Google Ads), a next
+# path with its query (Shortcut), next_page URLs beside page counts (Prismic), a list that says nothing
+# of its length unless asked (Directus), totals named count beside results (Etsy), named lists with
+# total/next/offset (eBay), paging objects (Mercado Pago), page numbers in a POSTed body (Apollo.io),
+# totals as strings beside a second list (ActiveCampaign), a count beside a named list (Brevo), meta
+# page counts (Drip), offsets in a POSTed body without any total (Attio), a whole list at once
+# (Greenhouse Job Board), next_uri paths (Coinbase), numFound/docs (Open Library) and cursors under
+# dotted parameter names (Segment).
+
+
+class DataverseAccounts(VendorServer):
+    """Microsoft Dataverse Web API (``GET /api/data/v9.2/accounts``; OAuth 2 Bearer): ``{"@odata.context",
+    "value": [...], "@odata.nextLink"}`` (``"@odata.count"`` too with ``$count=true``); the page size is
+    asked for in the ``Prefer: odata.maxpagesize=N`` request header (5000 by default), the next link
+    carries a ``$skiptoken`` and is absent on the last page. Errors ``{"error": {"code", "message"}}``;
+    its service protection limits answer HTTP 429 with ``Retry-After`` (seconds) and the code
+    ``0x80072322``. https://learn.microsoft.com/power-apps/developer/data-platform/webapi/query/page-results,
+    https://learn.microsoft.com/power-apps/developer/data-platform/api-limits"""
+
+    name = "dataverse"
+    records_path = "value"  # the explicit configuration's
+    path = "/api/data/v9.2/accounts"
+    records = 23
+    page_size = 5  # 5000 at Dataverse
+    api_key = "eyJ0eXAiOiJKV1QiLCJhbGciOiJSUzI1NiJ9.dataverse"
+
+    def unauthorized(self):
+        return (
+            401,
+            {},
+            {"error": {"code": "0x80072560", "message": "The user is not a member of the organization."}},
+        )
+
+    def connector_fields(self):
+        return {
+            **super().connector_fields(),
+            "primary_key": "accountid",
+            "query_params": {"$select": "name,accountid", "$count": "true"},
+        }
+
+    @staticmethod
+    def pagination(page_size):
+        return {"type": "next_url", "next_url_path": "@odata\\.nextLink"}
+
+    def record(self, number):
+        return {
+            "@odata.etag": f'W/"{1000 + number}"',
+            "accountid": f"7d577253-3ef0-4a0a-bb7f-{number:012d}",
+            "name": f"Account {number}",
+        }
+
+    def respond(self, path, query, headers):
+        size = self.page_size
+        match = re.search(r"odata\.maxpagesize=(\d+)", headers.get("Prefer") or "")
+        if match:
+            size = min(int(match.group(1)), 5000)
+        start = 0
+        if "$skiptoken" in query:
+            start = _position(query["$skiptoken"], "dv")
+            if start is None:
+                return 400, {}, {"error": {"code": "0x80060888", "message": "Invalid $skiptoken."}}
+        if self.refused_once(start, size):
+            message = "Number of requests exceeded the limit of 6000 over time window of 300 seconds."
+            return 429, {"Retry-After": "1"}, {"error": {"code": "0x80072322", "message": message}}
+        end = start + size
+        body = {
+            "@odata.context": f"{self.base}/api/data/v9.2/$metadata#accounts(name,accountid)",
+            "value": self.all_records()[start:end],
+        }
+        if query.get("$count") == "true":
+            body["@odata.count"] = self.records
+        if end < self.records:
+            link = {"$select": query.get("$select", ""), "$skiptoken": _token(end, "dv")}
+            body["@odata.nextLink"] = f"{self.url}?{urlencode(link)}"
+        answer_headers = {"Preference-Applied": f"odata.maxpagesize={size}"} if match else {}
+        return 200, answer_headers, body
+
+
+class GoogleAnalyticsRunReport(VendorServer):
+    """Google Analytics Data API v1beta, ``runReport`` (``POST /v1beta/properties/{id}:runReport``;
+    OAuth 2 Bearer): ``{"dimensionHeaders", "metricHeaders", "rows": [{"dimensionValues": [{"value"}],
+    "metricValues": [{"value"}]}], "rowCount", "metadata", "kind": "analyticsData#runReport"}``; ``offset``
+    and ``limit`` in the POSTed body (10,000 rows by default, 250,000 at most); ``rowCount`` counts every
+    row of the report; an answer past the last row has no ``rows`` key. Errors ``{"error": {"code",
+    "message", "status"}}``. https://developers.google.com/analytics/devguides/reporting/data/v1/basics
+    (Pagination), .../rest/v1beta/properties/runReport"""
+
+    name = "google-analytics-data"
+    records_path = "rows"  # the explicit configuration's
+    path = "/v1beta/properties/123456789:runReport"
+    records = 23
+    page_size = 5  # 10000 at Google
+    api_key = "ya29.a0AfH6SMBanalytics"
+    body = {
+        "dateRanges": [{"startDate": "2026-01-01", "endDate": "2026-01-31"}],
+        "dimensions": [{"name": "pagePath"}],
+        "metrics": [{"name": "screenPageViews"}],
+        "orderBys": [{"dimension": {"dimensionName": "pagePath"}}],
+    }
+
+    def unauthorized(self):
+        error = {
+            "code": 401,
+            "message": "Request had invalid authentication credentials.",
+            "status": "UNAUTHENTICATED",
+        }
+        return 401, {}, {"error": error}
+
+    def connector_fields(self):
+        return {
+            **super().connector_fields(),
+            "request_method": "POST",
+            "request_body": dict(self.body),
+            "primary_key": "dimensionValues.0.value",
+        }
+
+    @staticmethod
+    def pagination(page_size):
+        return {"type": "offset", "limit": page_size, "total_path": "rowCount"}
+
+    def record(self, number):
+        return {
+            "dimensionValues": [{"value": f"/page-{number:02d}"}],
+            "metricValues": [{"value": str(100 + number)}],
+        }
+
+    def respond(self, path, query, headers):
+        return 404, {}, {"error": {"code": 404, "message": "Method not found.", "status": "NOT_FOUND"}}
+
+    def respond_post(self, path, body, headers):
+        try:
+            start, size = int(body.get("offset") or 0), int(body.get("limit") or self.page_size)
+        except (TypeError, ValueError):
+            error = {"code": 400, "message": "Invalid value at 'limit'", "status": "INVALID_ARGUMENT"}
+            return 400, {}, {"error": error}
+        answer = {
+            "dimensionHeaders": [{"name": "pagePath"}],
+            "metricHeaders": [{"name": "screenPageViews", "type": "TYPE_INTEGER"}],
+            "rowCount": self.records,
+            "metadata": {"currencyCode": "USD", "timeZone": "Europe/Berlin"},
+            "kind": "analyticsData#runReport",
+        }
+        rows = self.all_records()[start : start + min(size, 250000)]
+        if rows:
+            answer["rows"] = rows
+        return 200, {}, answer
+
+
+class GoogleAdsSearch(VendorServer):
+    """Google Ads API ``GoogleAdsService.Search`` (``POST /v19/customers/{id}/googleAds:search``; OAuth 2
+    Bearer and a ``developer-token`` header): ``{"results": [...], "nextPageToken", "fieldMask",
+    "queryResourceConsumption"}``; the POSTed ``{"query"}`` and ``pageToken``; a fixed page of 10,000 rows
+    (a ``pageSize`` is refused since v17: HTTP 400 ``PAGE_SIZE_NOT_SUPPORTED``); no ``nextPageToken`` on
+    the last page. https://developers.google.com/google-ads/api/docs/reporting/paging"""
+
+    name = "google-ads"
+    records_path = "results"  # the explicit configuration's
+    path = "/v19/customers/1234567890/googleAds:search"
+    records = 23
+    page_size = 5  # 10000 at Google
+    api_key = "ya29.a0AfH6SMBads"
+    developer_token = "dev-token-0123456789"
+
+    def authorized(self, headers):
+        return super().authorized(headers) and headers.get("developer-token") == self.developer_token
+
+    def unauthorized(self):
+        error = {
+            "code": 401,
+            "message": "Request is missing required authentication credential.",
+            "status": "UNAUTHENTICATED",
+        }
+        return 401, {}, {"error": error}
+
+    def connector_fields(self):
+        return {
+            **super().connector_fields(),
+            "request_headers": {"developer-token": self.developer_token},
+            "request_method": "POST",
+            "request_body": {"query": "SELECT campaign.id, campaign.name FROM campaign ORDER BY campaign.id"},
+            "primary_key": "campaign.id",
+        }
+
+    @staticmethod
+    def pagination(page_size):
+        return {"type": "cursor", "cursor_path": "nextPageToken", "cursor_param": "pageToken"}
+
+    def record(self, number):
+        return {
+            "campaign": {
+                "resourceName": f"customers/1234567890/campaigns/{9000 + number}",
+                "id": str(9000 + number),
+                "name": f"Campaign {number}",
+            }
+        }
+
+    def respond(self, path, query, headers):
+        return 404, {}, {"error": {"code": 404, "message": "Not Found", "status": "NOT_FOUND"}}
+
+    def respond_post(self, path, body, headers):
+        if "pageSize" in body:
+            failure = {
+                "errorCode": {"requestError": "PAGE_SIZE_NOT_SUPPORTED"},
+                "message": "Page size is not supported.",
+            }
+            error = {
+                "code": 400,
+                "message": "Request contains an invalid argument.",
+                "status": "INVALID_ARGUMENT",
+                "details": [
+                    {
+                        "@type": "type.googleapis.com/google.ads.googleads.v19.errors.GoogleAdsFailure",
+                        "errors": [failure],
+                    }
+                ],
+            }
+            return 400, {}, {"error": error}
+        start = 0
+        if body.get("pageToken"):
+            start = _position(body["pageToken"], "ads")
+            if start is None:
+                return (
+                    400,
+                    {},
+                    {
+                        "error": {
+                            "code": 400,
+                            "message": "Page token is invalid.",
+                            "status": "INVALID_ARGUMENT",
+                        }
+                    },
+                )
+        end = start + self.page_size
+        answer = {"results": self.all_records()[start:end], "fieldMask": "campaign.id,campaign.name"}
+        if end < self.records:
+            answer["nextPageToken"] = _token(end, "ads")
+        return 200, {}, answer
+
+
+class ShortcutStorySearch(HeaderKeyVendor):
+    """Shortcut API v3 search (``GET /api/v3/search/stories?query=...``; ``Shortcut-Token`` header):
+    ``{"data": [...], "next": "/api/v3/search/stories?query=...&page_size=25&next=<token>", "total"}``;
+    ``page_size`` (25 by default and at most); ``next`` is a path with its query, null on the last page.
+    https://developer.shortcut.com/api/rest/v3#Search-Stories"""
+
+    name = "shortcut"
+    records_path = "data"  # the explicit configuration's
+    path = "/api/v3/search/stories"
+    auth_header = "Shortcut-Token"
+    records = 23
+    page_size = 5  # 25 at Shortcut
+    max_page_size = 25
+    api_key = "4b6fcd2a-0f0b-4f1a-9a29-shortcut"
+
+    def unauthorized(self):
+        return 401, {}, {"message": "Unauthorized"}
+
+    def connector_fields(self):
+        return {**super().connector_fields(), "query_params": {"query": "type:feature"}}
+
+    @staticmethod
+    def pagination(page_size):
+        return {"type": "next_url", "next_url_path": "next"}
+
+    def record(self, number):
+        return {
+            "id": 1000 + number,
+            "entity_type": "story",
+            "name": f"Story {number}",
+            "story_type": "feature",
+        }
+
+    def respond(self, path, query, headers):
+        if not query.get("query"):
+            return 400, {}, {"message": "query is required"}
+        size = self.size(query, "page_size")
+        start = 0
+        if query.get("next"):
+            start = _position(query["next"], "sc")
+            if start is None:
+                return 400, {}, {"message": "Invalid next token"}
+        end = start + size
+        next_path = None
+        if end < self.records:
+            following = {"query": query["query"], "page_size": size, "next": _token(end, "sc")}
+            next_path = f"{self.path}?{urlencode(following)}"
+        return 200, {}, {"data": self.all_records()[start:end], "next": next_path, "total": self.records}
+
+
+class PrismicDocuments(PublicVendor):
+    """Prismic Document API v2 (``GET /api/v2/documents/search?ref=<master ref>``; public repository):
+    ``{"page", "results_per_page", "results_size", "total_results_size", "total_pages", "next_page",
+    "prev_page", "results": [...], "version", "license"}``; ``page`` and ``pageSize`` (20 by default, 100
+    at most); ``next_page`` a full URL, null on the last page. Without ``ref`` it answers HTTP 400.
+    https://prismic.io/docs/rest-api-technical-reference"""
+
+    name = "prismic"
+    records_path = "results"  # the explicit configuration's
+    path = "/api/v2/documents/search"
+    records = 23
+    page_size = 5  # 20 at Prismic
+    ref = "ZHq1YhEAACMAzm2v"
+
+    def connector_fields(self):
+        return {**super().connector_fields(), "query_params": {"ref": self.ref}}
+
+    @staticmethod
+    def pagination(page_size):
+        return {
+            "type": "page",
+            "size_param": "pageSize",
+            "page_size": page_size,
+            "total_pages_path": "total_pages",
+        }
+
+    def record(self, number):
+        return {"id": f"ZHq1{number:04d}", "uid": f"post-{number}", "type": "blog_post", "lang": "en-us"}
+
+    def respond(self, path, query, headers):
+        if query.get("ref") != self.ref:
+            return (
+                400,
+                {},
+                {
+                    "type": "api_notfound_error",
+                    "message": "Ref not found. Ensure you have the correct ref and try again.",
+                },
+            )
+        number, size, start, last = self.numbered_page(query, "pageSize")
+
+        def link(page):
+            return f"{self.url}?{urlencode({'ref': self.ref, 'page': page, 'pageSize': size})}"
+
+        page = self.all_records()[start : start + size]
+        return (
+            200,
+            {},
+            {
+                "page": number,
+                "results_per_page": size,
+                "results_size": len(page),
+                "total_results_size": self.records,
+                "total_pages": last,
+                "next_page": link(number + 1) if number < last else None,
+                "prev_page": link(number - 1) if number > 1 else None,
+                "results": page,
+                "version": "a1b2c3d",
+                "license": "All Rights Reserved",
+            },
+        )
+
+
+class DirectusItems(VendorServer):
+    """Directus items (``GET /items/{collection}``; static token as Bearer): ``{"data": [...]}`` alone, and
+    ``{"data", "meta": {"filter_count"}}`` (``total_count`` too) when ``meta=filter_count`` (or
+    ``meta=*``) is asked for; ``limit`` (100 by default, ``-1`` for all), ``offset`` or ``page``. Errors
+    ``{"errors": [{"message", "extensions": {"code"}}]}``.
+    https://directus.io/docs/reference/query (limit, offset, page, meta)"""
+
+    name = "directus"
+    records_path = "data"  # the explicit configuration's
+    path = "/items/articles"
+    records = 23
+    page_size = 100  # Directus' default, as documented
+    max_page_size = 1000
+
+    def unauthorized(self):
+        error = {"message": "Invalid user credentials.", "extensions": {"code": "INVALID_CREDENTIALS"}}
+        return 401, {}, {"errors": [error]}
+
+    @staticmethod
+    def pagination(page_size):
+        return {"type": "offset", "limit": page_size, "total_path": "meta.filter_count"}
+
+    def explicit_fields(self):
+        return {**self.connector_fields(), "query_params": {"meta": "filter_count"}}
+
+    def record(self, number):
+        return {"id": number, "title": f"Article {number}", "status": "published"}
+
+    def respond(self, path, query, headers):
+        if query.get("limit") == "-1":
+            size = self.records
+        else:
+            size = self.size(query, "limit")
+        start = int(query.get("offset") or 0)
+        if str(query.get("page", "")).isdigit():
+            start = (int(query["page"]) - 1) * size
+        body = {"data": self.all_records()[start : start + size]}
+        metas = set((query.get("meta") or "").split(","))
+        if metas & {"filter_count", "*"}:
+            body["meta"] = {"filter_count": self.records}
+        if metas & {"total_count", "*"}:
+            body.setdefault("meta", {})["total_count"] = self.records
+        return 200, {}, body
+
+
+class EtsyShopListings(HeaderKeyVendor):
+    """Etsy Open API v3 (``GET /v3/application/shops/{shop_id}/listings/active``; ``x-api-key`` header):
+    ``{"count": <every listing>, "results": [...]}``; ``limit`` (25 by default, 100 at most) and
+    ``offset``; no next link. Errors ``{"error": "..."}`` with a 4xx.
+    https://developers.etsy.com/documentation/reference#operation/findActiveListingsByShop"""
+
+    name = "etsy"
+    records_path = "results"  # the explicit configuration's
+    path = "/v3/application/shops/5550123/listings/active"
+    auth_header = "x-api-key"
+    records = 53
+    page_size = 25  # Etsy's default
+    api_key = "1aa2bb33cc44dd55ee66ff77"
+
+    def unauthorized(self):
+        return 403, {}, {"error": "Invalid API key: should be in the format 'keystring:shared_secret'."}
+
+    def connector_fields(self):
+        return {**super().connector_fields(), "primary_key": "listing_id"}
+
+    @staticmethod
+    def pagination(page_size):
+        return {"type": "offset", "limit": page_size, "total_path": "count"}
+
+    def record(self, number):
+        return {"listing_id": 1500000000 + number, "title": f"Listing {number}", "state": "active"}
+
+    def respond(self, path, query, headers):
+        size, start = self.size(query, "limit"), int(query.get("offset") or 0)
+        return 200, {}, {"count": self.records, "results": self.all_records()[start : start + size]}
+
+
+class EbayFulfillmentOrders(VendorServer):
+    """eBay Sell Fulfillment API ``getOrders`` (``GET /sell/fulfillment/v1/order``; OAuth 2 Bearer):
+    ``{"href", "total", "limit", "offset", "next", "prev", "orders": [...], "warnings"}``; ``limit`` (50 by
+    default, 200 at most) and ``offset``; ``next`` a full URL, absent on the last page. Errors
+    ``{"errors": [{"errorId", "domain", "category", "message"}]}``.
+    https://developer.ebay.com/api-docs/sell/fulfillment/resources/order/methods/getOrders"""
+
+    name = "ebay"
+    records_path = "orders"  # the explicit configuration's
+    path = "/sell/fulfillment/v1/order"
+    records = 23
+    page_size = 5  # 50 at eBay
+    api_key = "v^1.1#i^1#p^3#ebay-user-token"
+
+    def unauthorized(self):
+        error = {"errorId": 1001, "domain": "OAuth", "category": "REQUEST", "message": "Invalid access token"}
+        return 401, {}, {"errors": [error]}
+
+    def connector_fields(self):
+        return {**super().connector_fields(), "primary_key": "orderId"}
+
+    @staticmethod
+    def pagination(page_size):
+        return {"type": "next_url", "next_url_path": "next", "size_param": "limit", "page_size": page_size}
+
+    def record(self, number):
+        return {
+            "orderId": f"04-0{number:04d}-55555",
+            "orderFulfillmentStatus": "FULFILLED",
+            "buyer": {"username": f"b{number}"},
+        }
+
+    def respond(self, path, query, headers):
+        size, start = self.size(query, "limit"), int(query.get("offset") or 0)
+
+        def link(offset):
+            return f"{self.url}?{urlencode({'limit': size, 'offset': offset})}"
+
+        body = {
+            "href": link(start),
+            "total": self.records,
+            "limit": size,
+            "offset": start,
+            "orders": self.all_records()[start : start + size],
+            "warnings": [],
+        }
+        if start + size < self.records:
+            body["next"] = link(start + size)
+        if start:
+            body["prev"] = link(max(0, start - size))
+        return 200, {}, body
+
+
+class MercadoPagoPaymentsSearch(VendorServer):
+    """Mercado Pago ``GET /v1/payments/search`` (Bearer access token): ``{"paging": {"total", "limit",
+    "offset"}, "results": [...]}``; ``limit`` (30 by default) and ``offset``; ``sort`` and ``criteria`` for a
+    stable order. Errors ``{"message", "error", "status", "cause": [...]}``.
+    https://www.mercadopago.com/developers/en/reference/payments/_payments_search/get"""
+
+    name = "mercado-pago"
+    records_path = "results"  # the explicit configuration's
+    path = "/v1/payments/search"
+    records = 23
+    page_size = 5  # 30 at Mercado Pago
+    api_key = "APP_USR-1234567890123456-010203-abcdef"
+
+    def unauthorized(self):
+        return (
+            401,
+            {},
+            {"message": "invalid access token", "error": "unauthorized", "status": 401, "cause": []},
+        )
+
+    def connector_fields(self):
+        return {**super().connector_fields(), "query_params": {"sort": "date_created", "criteria": "asc"}}
+
+    @staticmethod
+    def pagination(page_size):
+        return {"type": "offset", "limit": page_size, "total_path": "paging.total"}
+
+    def record(self, number):
+        return {"id": 20359978 + number, "status": "approved", "transaction_amount": 10.0 + number}
+
+    def respond(self, path, query, headers):
+        size, start = self.size(query, "limit"), int(query.get("offset") or 0)
+        paging = {"total": self.records, "limit": size, "offset": start}
+        return 200, {}, {"paging": paging, "results": self.all_records()[start : start + size]}
+
+
+class ApolloPeopleSearch(HeaderKeyVendor):
+    """Apollo.io People Search (``POST /api/v1/mixed_people/search``; ``x-api-key`` header): ``{"breadcrumbs",
+    "partial_results_only", "disable_eu_prospecting", "partial_results_limit", "pagination": {"page",
+    "per_page", "total_entries", "total_pages"}, "contacts": [...], "people": [...]}``; ``page`` and
+    ``per_page`` (10 by default, 100 at most) in the POSTed body; at most 500 pages. The people are under
+    ``people``; ``contacts`` (people already in the user's CRM) is usually empty.
+    https://docs.apollo.io/reference/people-api-search"""
+
+    name = "apollo"
+    records_path = "people"  # the explicit configuration's
+    path = "/api/v1/mixed_people/search"
+    records = 23
+    page_size = 5  # 10 at Apollo.io
+    api_key = "apollo-master-key-0123"
+
+    def unauthorized(self):
+        return 401, {}, {"error": "Invalid access credentials.", "error_code": "INVALID_API_KEY"}
+
+    def connector_fields(self):
+        return {
+            **super().connector_fields(),
+            "request_method": "POST",
+            "request_body": {"person_titles": ["engineer"]},
+        }
+
+    @staticmethod
+    def pagination(page_size):
+        return {
+            "type": "page",
+            "size_param": "per_page",
+            "page_size": page_size,
+            "total_pages_path": "pagination.total_pages",
+        }
+
+    def record(self, number):
+        return {
+            "id": f"5f2a{number:020d}",
+            "first_name": "Ada",
+            "last_name": f"Person {number}",
+            "title": "Engineer",
+        }
+
+    def respond(self, path, query, headers):
+        return 404, {}, {"error": "Not found"}
+
+    def respond_post(self, path, body, headers):
+        number = int(body.get("page") or 1)
+        size = min(int(body.get("per_page") or self.page_size), 100)
+        start, last = (number - 1) * size, max(1, -(-self.records // size))
+        pagination = {"page": number, "per_page": size, "total_entries": self.records, "total_pages": last}
+        return (
+            200,
+            {},
+            {
+                "breadcrumbs": [
+                    {"label": "Titles", "signal_field_name": "person_titles", "value": "engineer"}
+                ],
+                "partial_results_only": False,
+                "disable_eu_prospecting": False,
+                "partial_results_limit": 10000,
+                "pagination": pagination,
+                "contacts": [],
+                "people": self.all_records()[start : start + size],
+                "model_ids": [],
+                "num_fetch_result": None,
+            },
+        )
+
+
+class ActiveCampaignContacts(HeaderKeyVendor):
+    """ActiveCampaign API v3 (``GET /api/3/contacts``; ``Api-Token`` header): ``{"scoreValues": [],
+    "contacts": [...], "meta": {"total": "23", "page_input": {"limit", "offset", ...}}}`` (``total`` a
+    string); ``limit`` (20 by default, 100 at most) and ``offset``. Rate limit 5 requests a second, HTTP
+    429. https://developers.activecampaign.com/reference/pagination,
+    https://developers.activecampaign.com/reference/list-all-contacts"""
+
+    name = "activecampaign"
+    records_path = "contacts"  # the explicit configuration's
+    path = "/api/3/contacts"
+    auth_header = "Api-Token"
+    records = 23
+    page_size = 5  # 20 at ActiveCampaign
+    api_key = "0a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d"
+
+    def unauthorized(self):
+        return 403, {}, {"message": "No Result found for Subscriber with id 0"}
+
+    @staticmethod
+    def pagination(page_size):
+        return {"type": "offset", "limit": page_size, "total_path": "meta.total"}
+
+    def record(self, number):
+        return {"id": str(number), "email": f"c{number}@example.com", "cdate": "2026-01-02T03:04:05-06:00"}
+
+    def respond(self, path, query, headers):
+        size, start = self.size(query, "limit"), int(query.get("offset") or 0)
+        page_input = {
+            "segmentid": None,
+            "formid": 0,
+            "listid": 0,
+            "tagid": 0,
+            "limit": size,
+            "offset": start,
+            "search": None,
+            "sort": None,
+            "seriesid": 0,
+            "waitid": 0,
+            "status": -1,
+            "forceQuery": 0,
+            "cacheid": "c0ffee",
+        }
+        return (
+            200,
+            {},
+            {
+                "scoreValues": [],
+                "contacts": self.all_records()[start : start + size],
+                "meta": {"total": str(self.records), "page_input": page_input},
+            },
+        )
+
+
+class BrevoContacts(HeaderKeyVendor):
+    """Brevo API v3 (``GET /v3/contacts``; ``api-key`` header): ``{"contacts": [...], "count": <every
+    contact>}``; ``limit`` (50 by default, 1000 at most) and ``offset``. Errors ``{"code", "message"}``
+    (``"code": "unauthorized"``). https://developers.brevo.com/reference/get-contacts"""
+
+    name = "brevo"
+    records_path = "contacts"  # the explicit configuration's
+    path = "/v3/contacts"
+    auth_header = "api-key"
+    records = 23
+    page_size = 5  # 50 at Brevo
+    api_key = "xkeysib-0123456789abcdef-brevo"
+
+    def unauthorized(self):
+        return 401, {}, {"code": "unauthorized", "message": "Key not found"}
+
+    @staticmethod
+    def pagination(page_size):
+        return {"type": "offset", "limit": page_size, "total_path": "count"}
+
+    def record(self, number):
+        return {"id": number, "email": f"c{number}@example.com", "emailBlacklisted": False, "listIds": [2]}
+
+    def respond(self, path, query, headers):
+        size, start = self.size(query, "limit"), int(query.get("offset") or 0)
+        return 200, {}, {"contacts": self.all_records()[start : start + size], "count": self.records}
+
+
+class DripSubscribers(KeyAsUserVendor):
+    """Drip REST API v2 (``GET /v2/{account_id}/subscribers``; the API token as the Basic user, no
+    password): ``{"links": {...}, "meta": {"page", "sort", "direction", "count", "total_pages",
+    "total_count", "status"}, "subscribers": [...]}``; ``page`` and ``per_page`` (100 by default, 1000 at
+    most). Errors ``{"errors": [{"code", "message"}]}``. https://developer.drip.com/#pagination,
+    https://developer.drip.com/#list-all-subscribers"""
+
+    name = "drip"
+    records_path = "subscribers"  # the explicit configuration's
+    path = "/v2/9999999/subscribers"
+    records = 23
+    page_size = 5  # 100 at Drip
+    api_key = "drip-api-token-0123456789"
+
+    def unauthorized(self):
+        return 401, {}, {"errors": [{"code": "authentication_error", "message": "You must be authenticated"}]}
+
+    def connector_fields(self):
+        return {"api_endpoint": self.url, "api_key": self.api_key, "auth_type": "basic_key"}
+
+    @staticmethod
+    def pagination(page_size):
+        return {
+            "type": "page",
+            "size_param": "per_page",
+            "page_size": page_size,
+            "total_pages_path": "meta.total_pages",
+        }
+
+    def record(self, number):
+        return {
+            "id": f"z1togz2hcjrkpp5treip{number:04d}",
+            "email": f"s{number}@example.com",
+            "status": "active",
+        }
+
+    def respond(self, path, query, headers):
+        number, size, start, last = self.numbered_page(query, "per_page")
+        page = self.all_records()[start : start + size]
+        meta = {
+            "page": number,
+            "sort": "created_at",
+            "direction": "asc",
+            "count": len(page),
+            "total_pages": last,
+            "total_count": self.records,
+            "status": "active",
+        }
+        return (
+            200,
+            {},
+            {
+                "links": {"subscribers.account": "https://api.getdrip.com/v2/accounts/{subscribers.account}"},
+                "meta": meta,
+                "subscribers": page,
+            },
+        )
+
+
+class AttioRecordsQuery(VendorServer):
+    """Attio REST API v2, list records (``POST /v2/objects/{object}/records/query``; Bearer):
+    ``{"data": [...]}`` alone, no total nor next; ``limit`` (500 by default) and ``offset`` in the
+    POSTed body; a record's ``id`` is an object ``{"workspace_id", "object_id", "record_id"}``. Errors
+    ``{"status_code", "type", "code", "message"}``. https://docs.attio.com/rest-api/endpoint-reference/records/list-records"""
+
+    name = "attio"
+    records_path = "data"  # the explicit configuration's
+    path = "/v2/objects/people/records/query"
+    records = 23
+    page_size = 500  # Attio's default, as documented
+    api_key = "attio-access-token-0123"
+
+    def unauthorized(self):
+        return (
+            401,
+            {},
+            {
+                "status_code": 401,
+                "type": "auth_error",
+                "code": "unauthorized",
+                "message": "Invalid access token.",
+            },
+        )
+
+    def connector_fields(self):
+        return {
+            **super().connector_fields(),
+            "request_method": "POST",
+            "request_body": {"sorts": [{"attribute": "created_at", "direction": "asc"}]},
+            "primary_key": "id.record_id",
+        }
+
+    @staticmethod
+    def pagination(page_size):
+        return {"type": "offset", "limit": page_size}
+
+    def record(self, number):
+        ids = {
+            "workspace_id": "14beef7a-99f7-4534-a87e-70b564330a4c",
+            "object_id": "97052eb9-e65e-443f-a297-f2d9a4a7f795",
+            "record_id": f"bf071e1f-6035-429d-b874-{number:012d}",
+        }
+        return {
+            "id": ids,
+            "created_at": "2026-01-02T03:04:05.000000000Z",
+            "values": {"name": [{"full_name": f"Person {number}"}]},
+        }
+
+    def respond(self, path, query, headers):
+        return (
+            405,
+            {},
+            {
+                "status_code": 405,
+                "type": "invalid_request_error",
+                "code": "method_not_allowed",
+                "message": "Use POST.",
+            },
+        )
+
+    def respond_post(self, path, body, headers):
+        start, size = int(body.get("offset") or 0), int(body.get("limit") or self.page_size)
+        return 200, {}, {"data": self.all_records()[start : start + size]}
+
+
+class GreenhouseJobBoard(PublicVendor):
+    """Greenhouse Job Board API (``GET /v1/boards/{board_token}/jobs``; public): ``{"jobs": [...], "meta":
+    {"total": <every job>}}``: the whole board at once, no pagination parameters.
+    https://developers.greenhouse.io/job-board.html#list-jobs"""
+
+    name = "greenhouse-job-board"
+    records_path = "jobs"  # the explicit configuration's
+    path = "/v1/boards/acme/jobs"
+    records = 23
+    page_size = 100  # no page: the whole board at once
+
+    @staticmethod
+    def pagination(page_size):
+        return {"type": "none"}
+
+    def record(self, number):
+        return {
+            "id": 4000000 + number,
+            "title": f"Job {number}",
+            "location": {"name": "Remote"},
+            "updated_at": "2026-01-02T03:04:05-05:00",
+        }
+
+    def respond(self, path, query, headers):
+        if path != self.path:
+            return 404, {}, {"status": 404, "error": "Job board not found"}
+        return 200, {}, {"jobs": self.all_records(), "meta": {"total": self.records}}
+
+
+class CoinbaseAccounts(VendorServer):
+    """Coinbase App API v2 (``GET /v2/accounts``; OAuth 2 Bearer): ``{"pagination": {"ending_before",
+    "starting_after", "previous_ending_before", "next_starting_after", "limit", "order", "previous_uri",
+    "next_uri"}, "data": [...]}``; ``limit`` (25 by default, 100 at most), ``starting_after``; ``next_uri`` a
+    path with its query, null on the last page. Errors ``{"errors": [{"id", "message"}]}``.
+    https://docs.cdp.coinbase.com/coinbase-app/api-reference/... (Pagination)"""
+
+    name = "coinbase"
+    records_path = "data"  # the explicit configuration's
+    path = "/v2/accounts"
+    records = 23
+    page_size = 5  # 25 at Coinbase
+    api_key = "coinbase-oauth-access-token"
+
+    def unauthorized(self):
+        return 401, {}, {"errors": [{"id": "authentication_error", "message": "invalid signature"}]}
+
+    @staticmethod
+    def pagination(page_size):
+        return {
+            "type": "next_url",
+            "next_url_path": "pagination.next_uri",
+            "size_param": "limit",
+            "page_size": page_size,
+        }
+
+    def record(self, number):
+        return {
+            "id": f"58542935-67b5-56e1-a3f9-{number:012d}",
+            "name": f"Wallet {number}",
+            "currency": "BTC",
+            "type": "wallet",
+        }
+
+    def respond(self, path, query, headers):
+        records, size = self.all_records(), self.size(query, "limit")
+        start = 0
+        if query.get("starting_after"):
+            ids = [record["id"] for record in records]
+            if query["starting_after"] not in ids:
+                return (
+                    400,
+                    {},
+                    {"errors": [{"id": "invalid_request", "message": "starting_after is invalid"}]},
+                )
+            start = ids.index(query["starting_after"]) + 1
+        page = records[start : start + size]
+        more = start + size < self.records
+        pagination = {
+            "ending_before": None,
+            "starting_after": query.get("starting_after"),
+            "previous_ending_before": page[0]["id"] if start and page else None,
+            "next_starting_after": page[-1]["id"] if more else None,
+            "limit": size,
+            "order": "desc",
+            "previous_uri": None,
+            "next_uri": f"{self.path}?{urlencode({'limit': size, 'starting_after': page[-1]['id']})}"
+            if more
+            else None,
+        }
+        return 200, {}, {"pagination": pagination, "data": page}
+
+
+class OpenLibrarySearch(PublicVendor):
+    """Open Library Search API (``GET /search.json?q=...``; public): ``{"numFound", "start",
+    "numFoundExact", "num_found", "q", "offset", "docs": [...]}``; ``page`` and ``limit`` (100 by default;
+    ``offset`` too). https://openlibrary.org/dev/docs/api/search"""
+
+    name = "open-library"
+    records_path = "docs"  # the explicit configuration's
+    path = "/search.json"
+    records = 23
+    page_size = 5  # 100 at Open Library
+
+    def connector_fields(self):
+        return {
+            **super().connector_fields(),
+            "query_params": {"q": "lovelace", "sort": "new"},
+            "primary_key": "key",
+        }
+
+    @staticmethod
+    def pagination(page_size):
+        return {"type": "page", "size_param": "limit", "page_size": page_size, "total_path": "numFound"}
+
+    def record(self, number):
+        return {
+            "key": f"/works/OL{45000 + number}W",
+            "title": f"Book {number}",
+            "first_publish_year": 1900 + number,
+        }
+
+    def respond(self, path, query, headers):
+        if not query.get("q"):
+            return 422, {}, {"error": "query is required"}
+        size = self.size(query, "limit")
+        if str(query.get("page", "")).isdigit():
+            start = (int(query["page"]) - 1) * size
+        else:
+            start = int(query.get("offset") or 0)
+        return (
+            200,
+            {},
+            {
+                "numFound": self.records,
+                "start": start,
+                "numFoundExact": True,
+                "num_found": self.records,
+                "q": query["q"],
+                "offset": query.get("offset"),
+                "docs": self.all_records()[start : start + size],
+            },
+        )
+
+
+class SegmentSources(VendorServer):
+    """Segment Public API (``GET /sources``; Bearer token): ``{"data": {"sources": [...], "pagination":
+    {"current", "next", "totalEntries"}}}``; the query parameters ``pagination.count`` (page size, up to
+    200) and ``pagination.cursor``; ``next`` is null on the last page. Errors ``{"errors": [{"type",
+    "message"}]}``. https://docs.segmentapis.com/tag/Pagination"""
+
+    name = "segment"
+    records_path = "data.sources"  # the explicit configuration's
+    path = "/sources"
+    records = 23
+    page_size = 5
+    max_page_size = 200
+    api_key = "sgp_0123456789abcdef"
+
+    def unauthorized(self):
+        return 401, {}, {"errors": [{"type": "unauthorized", "message": "Unauthorized"}]}
+
+    @staticmethod
+    def pagination(page_size):
+        return {
+            "type": "cursor",
+            "cursor_path": "data.pagination.next",
+            "cursor_param": "pagination.cursor",
+            "size_param": "pagination.count",
+            "page_size": page_size,
+        }
+
+    def record(self, number):
+        return {"id": f"qQEHquLrjRDN9j1ByrChy{number:02d}", "slug": f"source-{number}", "enabled": True}
+
+    def respond(self, path, query, headers):
+        size = self.size(query, "pagination.count")
+        start = 0
+        if query.get("pagination.cursor"):
+            start = _position(query["pagination.cursor"], "seg")
+            if start is None:
+                return 400, {}, {"errors": [{"type": "bad-request", "message": "Invalid pagination cursor"}]}
+        end = start + size
+        pagination = {
+            "current": _token(start, "seg"),
+            "next": _token(end, "seg") if end < self.records else None,
+            "totalEntries": self.records,
+        }
+        return 200, {}, {"data": {"sources": self.all_records()[start:end], "pagination": pagination}}
+
+
+# Apollo.io's answer holds breadcrumbs and contacts beside its people: on auto the run fails naming
+# them (its test); every other one of this round is followed on auto
+FOURTEENTH_VENDORS_ON_AUTO = (
+    DataverseAccounts,
+    GoogleAnalyticsRunReport,
+    GoogleAdsSearch,
+    ShortcutStorySearch,
+    PrismicDocuments,
+    DirectusItems,
+    EtsyShopListings,
+    EbayFulfillmentOrders,
+    MercadoPagoPaymentsSearch,
+    ActiveCampaignContacts,
+    BrevoContacts,
+    DripSubscribers,
+    AttioRecordsQuery,
+    GreenhouseJobBoard,
+    CoinbaseAccounts,
+    OpenLibrarySearch,
+    SegmentSources,
+)
+FOURTEENTH_VENDORS = (
+    DataverseAccounts,
+    GoogleAnalyticsRunReport,
+    GoogleAdsSearch,
+    ShortcutStorySearch,
+    PrismicDocuments,
+    DirectusItems,
+    EtsyShopListings,
+    EbayFulfillmentOrders,
+    MercadoPagoPaymentsSearch,
+    ApolloPeopleSearch,
+    ActiveCampaignContacts,
+    BrevoContacts,
+    DripSubscribers,
+    AttioRecordsQuery,
+    GreenhouseJobBoard,
+    CoinbaseAccounts,
+    OpenLibrarySearch,
+    SegmentSources,
+)

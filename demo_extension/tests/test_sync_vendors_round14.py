@@ -1,0 +1,233 @@
+"""A fourteenth round of vendors' list endpoints (see ``vendors``): CRM, analytics, ads, commerce,
+content and marketing APIs whose envelopes the earlier rounds had not met (offsets and page numbers in
+a POSTed body, totals named rowCount or numFound, next_uri paths, records and paging wrapped together
+in ``data``). Left on ``auto`` a sync gets every record or ends ``PARTIAL`` / ``FAILED`` naming what to
+configure; with the explicit configuration the README documents for each, it gets every record."""
+
+import pytest
+
+from demo_extension.models import SyncedRecord, SyncStatus
+from demo_extension.tests.sync_support import (
+    assert_auto_syncs_every_record,
+    run_sync,
+    stored_records,
+    stores_exactly,
+)
+from demo_extension.tests.vendors import (
+    FOURTEENTH_VENDORS,
+    FOURTEENTH_VENDORS_ON_AUTO,
+    ApolloPeopleSearch,
+    AttioRecordsQuery,
+    CoinbaseAccounts,
+    DataverseAccounts,
+    DirectusItems,
+    GoogleAdsSearch,
+    GoogleAnalyticsRunReport,
+    OpenLibrarySearch,
+    SegmentSources,
+)
+
+
+@pytest.mark.parametrize("vendor_class", FOURTEENTH_VENDORS_ON_AUTO, ids=lambda cls: cls.name)
+def test_auto_pagination_syncs_every_record_of_each_vendor_without_a_request_past_the_last_page(
+    vendor_server, make_connector, vendor_class
+):
+    vendor = vendor_server(vendor_class)
+    assert vendor.records % 2 == 1 and vendor.records % vendor.page_size  # the last page is partial
+    connector = make_connector(**vendor.connector_fields())
+
+    assert_auto_syncs_every_record(connector, vendor)
+
+
+@pytest.mark.parametrize("vendor_class", FOURTEENTH_VENDORS, ids=lambda cls: cls.name)
+def test_the_documented_explicit_pagination_syncs_every_record_of_each_vendor(
+    vendor_server, make_connector, vendor_class
+):
+    vendor = vendor_server(vendor_class)
+    fields = vendor.explicit_fields() if hasattr(vendor, "explicit_fields") else vendor.connector_fields()
+    connector = make_connector(
+        **fields,
+        records_path=vendor.records_path,
+        pagination=vendor.pagination(min(vendor.page_size, 10)),
+    )
+
+    log = run_sync(connector)
+
+    assert log.status == SyncStatus.SUCCESS, log.error_message
+    assert log.records_created == vendor.records
+    assert stores_exactly(connector, vendor)
+
+
+def test_a_google_analytics_report_on_auto_pages_by_offsets_in_the_posted_body_up_to_its_row_count(
+    vendor_server, make_connector
+):
+    vendor = vendor_server(GoogleAnalyticsRunReport)
+    connector = make_connector(**vendor.connector_fields(), max_concurrent_requests=1)
+
+    log = run_sync(connector)
+
+    # {"rows": [5 rows], "rowCount": 23, ...}: rowCount counts the report, not the answer
+    assert log.status == SyncStatus.SUCCESS, log.error_message
+    assert log.records_created == 23
+    assert [request["body"].get("offset", 0) for request in vendor.requests] == [0, 5, 10, 15, 20]
+    assert all(request["body"]["metrics"] == vendor.body["metrics"] for request in vendor.requests)
+
+
+def test_open_library_s_search_on_auto_pages_by_its_offset_parameter_not_solr_s_start(
+    vendor_server, make_connector
+):
+    vendor = vendor_server(OpenLibrarySearch)
+    connector = make_connector(**vendor.connector_fields(), max_concurrent_requests=1)
+
+    log = run_sync(connector)
+
+    # {"numFound": 23, "start": 0, "offset": null, "docs": [...]}: "start" is no parameter it takes
+    assert log.status == SyncStatus.SUCCESS, log.error_message
+    assert [request["query"].get("offset", "0") for request in vendor.requests] == [
+        "0",
+        "5",
+        "10",
+        "15",
+        "20",
+    ]
+    assert not any("start" in request["query"] for request in vendor.requests)
+
+
+def test_segment_s_sources_and_paging_wrapped_in_data_are_records_and_a_cursor(vendor_server, make_connector):
+    vendor = vendor_server(SegmentSources)
+    connector = make_connector(**vendor.connector_fields(), max_concurrent_requests=1)
+
+    log = run_sync(connector)
+
+    # {"data": {"sources": [...], "pagination": {"current", "next", "totalEntries"}}}: not one record
+    assert log.status == SyncStatus.SUCCESS, log.error_message
+    assert sorted(stored_records(connector)) == sorted(record["id"] for record in vendor.all_records())
+    cursors = [request["query"].get("pagination.cursor") for request in vendor.requests]
+    assert cursors[0] is None and len(set(cursors[1:])) == 4
+
+
+def test_coinbase_s_next_uri_path_is_followed_on_auto(vendor_server, make_connector):
+    vendor = vendor_server(CoinbaseAccounts)
+    connector = make_connector(**vendor.connector_fields(), max_concurrent_requests=1)
+
+    log = run_sync(connector)
+
+    assert log.status == SyncStatus.SUCCESS, log.error_message
+    assert log.records_created == 23
+    assert [bool(request["query"].get("starting_after")) for request in vendor.requests] == [False] + [
+        True
+    ] * 4
+
+
+def test_apollo_s_people_beside_its_breadcrumbs_fail_on_auto_naming_the_lists(vendor_server, make_connector):
+    vendor = vendor_server(ApolloPeopleSearch)
+    connector = make_connector(**vendor.connector_fields())
+
+    log = run_sync(connector)
+
+    assert log.status == SyncStatus.FAILED
+    assert "breadcrumbs, people" in log.error_message and "records_path" in log.error_message
+    assert not SyncedRecord.objects.filter(connector=connector).exists()
+
+
+@pytest.mark.parametrize(
+    ("vendor_class", "default_limit"),
+    [(DirectusItems, 100), (AttioRecordsQuery, 500)],
+    ids=["directus", "attio"],
+)
+def test_a_bare_data_list_as_long_as_its_default_limit_ends_partial_on_auto(
+    vendor_server, make_connector, vendor_class, default_limit
+):
+    # {"data": [...]} and nothing else: Directus unless meta=filter_count is asked for, Attio always
+    vendor = vendor_server(vendor_class, records=default_limit + 1)
+    connector = make_connector(**vendor.connector_fields())
+
+    log = run_sync(connector)
+
+    assert log.status == SyncStatus.PARTIAL
+    assert f"exactly {default_limit} records" in log.error_message, log.error_message
+    assert SyncedRecord.objects.filter(connector=connector).count() == default_limit
+
+
+def test_a_directus_collection_with_its_filter_count_is_read_whole(vendor_server, make_connector):
+    vendor = vendor_server(DirectusItems, records=123)
+    connector = make_connector(
+        **vendor.explicit_fields(), records_path="data", pagination=vendor.pagination(100)
+    )
+
+    log = run_sync(connector)
+
+    assert log.status == SyncStatus.SUCCESS, log.error_message
+    assert log.records_created == 123
+    assert stores_exactly(connector, vendor)
+
+
+def test_attio_offsets_go_in_the_posted_query_with_its_sorts(vendor_server, make_connector):
+    vendor = vendor_server(AttioRecordsQuery)
+    connector = make_connector(
+        **vendor.connector_fields(),
+        records_path="data",
+        pagination=vendor.pagination(10),
+        max_concurrent_requests=1,
+    )
+
+    log = run_sync(connector)
+
+    assert log.status == SyncStatus.SUCCESS, log.error_message
+    assert [(request["body"]["offset"], request["body"]["limit"]) for request in vendor.requests] == [
+        (0, 10),
+        (10, 10),
+        (20, 10),
+    ]
+    assert all(request["body"]["sorts"] for request in vendor.requests)
+
+
+def test_a_page_size_google_ads_refuses_fails_the_sync_with_its_error(vendor_server, make_connector):
+    vendor = vendor_server(GoogleAdsSearch)
+    connector = make_connector(
+        **vendor.connector_fields(),
+        pagination={
+            "type": "cursor",
+            "cursor_path": "nextPageToken",
+            "cursor_param": "pageToken",
+            "size_param": "pageSize",
+            "page_size": 1000,
+        },
+    )
+
+    log = run_sync(connector)
+
+    # HTTP 400 {"error": {"status": "INVALID_ARGUMENT", "details": [{... PAGE_SIZE_NOT_SUPPORTED}]}}
+    assert log.status == SyncStatus.FAILED
+    assert "400" in log.error_message and "invalid argument" in log.error_message.lower(), log.error_message
+    assert not SyncedRecord.objects.filter(connector=connector).exists()
+
+
+def test_a_dataverse_429_waits_for_its_retry_after_and_asks_the_page_again(
+    vendor_server, make_connector, settings
+):
+    settings.MIGRATEIQ_HTTP_RETRY_AFTER_CAP = 3
+    vendor = vendor_server(DataverseAccounts)
+    vendor.rate_limited_on_page = 2  # 429, Retry-After: 1, {"error": {"code": "0x80072322", ...}}
+    connector = make_connector(**vendor.connector_fields(), max_concurrent_requests=1)
+
+    log = run_sync(connector)
+
+    assert log.status == SyncStatus.SUCCESS, log.error_message
+    assert log.records_created == 23
+    assert [request["status"] for request in vendor.requests] == [200, 429, 200, 200, 200, 200]
+    assert vendor.requests[1]["query"] == vendor.requests[2]["query"]
+
+
+def test_dataverse_s_page_size_goes_in_its_prefer_header(vendor_server, make_connector):
+    vendor = vendor_server(DataverseAccounts)
+    connector = make_connector(
+        **vendor.connector_fields(),
+        request_headers={"Prefer": "odata.maxpagesize=10"},
+        pagination=vendor.pagination(10),
+    )
+
+    log = run_sync(connector)
+
+    assert log.status == SyncStatus.SUCCESS, log.error_message
+    assert log.records_created == 23 and len(vendor.requests) == 3
