@@ -1694,6 +1694,8 @@ class CursorPagination(Paginator):
             return self._advance_after_sort_values(page)
         path, token, in_body = self._token(page)
         self._token_path = path if in_body else None
+        if self.state.get("inclusive") and page.records and not page.count:
+            token = None  # an inclusive cursor answered with its own record alone: the list ended there
         self._no_token = token in (None, "", False)
         if self._no_token:
             return False
@@ -1802,6 +1804,8 @@ class CursorPagination(Paginator):
         """``search_after``: the page without the hits the page before asked for again (``overlap``:
         those of its final sort values, found by index and id with the same values). A hit of them
         that is gone or whose values changed is simply not there."""
+        if self.config.get("cursor_from") == "last_record":
+            return self._without_the_cursor_s_record(records)
         overlap = self.state.get("overlap") if self.search_after else None
         if not overlap or not records:
             return records
@@ -1819,6 +1823,25 @@ class CursorPagination(Paginator):
             else:
                 kept.append(hit)
         return kept
+
+    def _without_the_cursor_s_record(self, records: list) -> list:
+        """A last record's cursor that the API reads inclusively (Binance's ``fromId``: "trade id to
+        fetch from INCLUSIVE") answers the record it names first again: the page without it. An API that
+        continues after the record (Stripe's ``starting_after``) never answers it again."""
+        cursor = self.state.get("cursor")
+        if cursor is None or not records or not isinstance(records[0], dict):
+            return records
+        first = get_path(records[0], path_parts(self.config.get("cursor_field", "id")))
+        if isinstance(first, (dict, list, bool)) or first is None or str(first) != cursor:
+            return records
+        if not self.state.get("inclusive"):
+            self.state["inclusive"] = True
+            self._notes.append(
+                f"The upstream answers the record its cursor names ({self.config.get('cursor_param')}="
+                f"{_short(cursor)}) first again: the cursor is read inclusively, so each page's first "
+                "record, read on the page before, is skipped."
+            )
+        return records[1:]
 
     def _missing_configured_path(self, page: FetchedPage) -> str | None:
         path = self.config.get("cursor_path")

@@ -9,6 +9,7 @@ import pytest
 from demo_extension.models import SyncedRecord, SyncStatus
 from demo_extension.tests.sync_support import (
     assert_auto_syncs_every_record,
+    events,
     run_sync,
     stored_records,
     stores_exactly,
@@ -18,6 +19,7 @@ from demo_extension.tests.vendors import (
     FOURTEENTH_VENDORS_ON_AUTO,
     ApolloPeopleSearch,
     AttioRecordsQuery,
+    BinanceAggTrades,
     CoinbaseAccounts,
     DataverseAccounts,
     DirectusItems,
@@ -231,3 +233,39 @@ def test_dataverse_s_page_size_goes_in_its_prefer_header(vendor_server, make_con
 
     assert log.status == SyncStatus.SUCCESS, log.error_message
     assert log.records_created == 23 and len(vendor.requests) == 3
+
+
+def test_binance_s_trades_on_auto_end_partial_at_its_default_limit(vendor_server, make_connector):
+    vendor = vendor_server(BinanceAggTrades)
+    connector = make_connector(**vendor.connector_fields())
+
+    log = run_sync(connector)
+
+    # a bare array of 500 trades, no total nor cursor
+    assert log.status == SyncStatus.PARTIAL
+    assert "exactly 500 records" in log.error_message, log.error_message
+    assert SyncedRecord.objects.filter(connector=connector).count() == 500
+
+
+def test_binance_s_inclusive_from_id_reads_every_trade_once_and_ends_on_its_own_record(
+    vendor_server, make_connector
+):
+    vendor = vendor_server(BinanceAggTrades)
+    connector = make_connector(
+        **vendor.connector_fields(), pagination=vendor.pagination(300), max_concurrent_requests=1
+    )
+
+    log = run_sync(connector)
+
+    # fromId is inclusive: each page starts with the last trade of the page before
+    assert log.status == SyncStatus.SUCCESS, log.error_message
+    assert (log.records_processed, log.records_created) == (1001, 1001)
+    assert stores_exactly(connector, vendor)
+    assert [request["query"].get("fromId") for request in vendor.requests] == [
+        None,
+        "26428",
+        "26727",
+        "27026",
+        "27129",
+    ]
+    assert any("read inclusively" in line for line in events(log))

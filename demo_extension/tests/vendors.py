@@ -9707,8 +9707,91 @@ class SegmentSources(VendorServer):
         return 200, {}, {"data": {"sources": self.all_records()[start:end], "pagination": pagination}}
 
 
+class BinanceAggTrades(PublicVendor):
+    """Binance Spot API, compressed/aggregate trades (``GET /api/v3/aggTrades?symbol=BNBBTC``; public
+    market data): a bare array of ``{"a", "p", "q", "f", "l", "T", "m", "M"}``, oldest first, no
+    total nor cursor; ``limit`` (500 by default, 1000 at most) and ``fromId``, the aggregate trade id to
+    start from, inclusive. Errors ``{"code": -1121, "msg": "Invalid symbol."}`` with HTTP 400.
+    https://developers.binance.com/docs/binance-spot-api-docs/rest-api/market-data-endpoints"""
+
+    name = "binance"
+    path = "/api/v3/aggTrades"
+    records = 1001
+    page_size = 500  # Binance's default, as documented
+    max_page_size = 1000
+
+    def connector_fields(self):
+        return {**super().connector_fields(), "query_params": {"symbol": "BNBBTC"}, "primary_key": "a"}
+
+    @staticmethod
+    def pagination(page_size):
+        return {
+            "type": "cursor",
+            "cursor_from": "last_record",
+            "cursor_field": "a",
+            "cursor_param": "fromId",
+            "size_param": "limit",
+            "page_size": page_size,
+        }
+
+    def record(self, number):
+        return {
+            "a": 26128 + number,
+            "p": "0.01633102",
+            "q": "4.70443515",
+            "f": 27780 + number,
+            "l": 27780 + number,
+            "T": 1498793709153 + number,
+            "m": number % 2 == 0,
+            "M": True,
+        }
+
+    def respond(self, path, query, headers):
+        if query.get("symbol") != "BNBBTC":
+            return 400, {}, {"code": -1121, "msg": "Invalid symbol."}
+        size = self.size(query, "limit")
+        start = 0
+        if str(query.get("fromId", "")).isdigit():
+            start = max(0, int(query["fromId"]) - 26129)  # inclusive
+        return 200, {}, self.all_records()[start : start + size]
+
+
+class WorkdayRaaS(BasicAuthVendor):
+    """Workday Report-as-a-Service (``GET /ccx/service/customreport2/{tenant}/{owner}/{report}
+    ?format=json``; Basic auth of an integration user): ``{"Report_Entry": [...]}``, the whole report at
+    once, no pagination (a report's own prompts filter it).
+    https://doc.workday.com (Reports as a Service); not confirmed beyond community descriptions"""
+
+    name = "workday-raas"
+    records_path = "Report_Entry"  # the explicit configuration's
+    path = "/ccx/service/customreport2/acme/ISU_Reports/Worker_Export"
+    user = "ISU_Reports"
+    records = 23
+    page_size = 100  # no page: the whole report at once
+
+    def connector_fields(self):
+        return {
+            **super().connector_fields(),
+            "query_params": {"format": "json"},
+            "primary_key": "Employee_ID",
+        }
+
+    @staticmethod
+    def pagination(page_size):
+        return {"type": "none"}
+
+    def record(self, number):
+        return {"Employee_ID": f"2{number:05d}", "Worker": f"Worker {number}", "Hire_Date": "2020-01-01"}
+
+    def respond(self, path, query, headers):
+        if query.get("format") != "json":
+            return 200, {"Content-Type": "application/xml"}, b'<?xml version="1.0"?><wd:Report_Data/>'
+        return 200, {}, {"Report_Entry": self.all_records()}
+
+
 # Apollo.io's answer holds breadcrumbs and contacts beside its people: on auto the run fails naming
-# them (its test); every other one of this round is followed on auto
+# them (its test); Binance's trades have tests of their own; every other one of this round is followed
+# on auto
 FOURTEENTH_VENDORS_ON_AUTO = (
     DataverseAccounts,
     GoogleAnalyticsRunReport,
@@ -9727,6 +9810,7 @@ FOURTEENTH_VENDORS_ON_AUTO = (
     CoinbaseAccounts,
     OpenLibrarySearch,
     SegmentSources,
+    WorkdayRaaS,
 )
 FOURTEENTH_VENDORS = (
     DataverseAccounts,
@@ -9747,4 +9831,5 @@ FOURTEENTH_VENDORS = (
     CoinbaseAccounts,
     OpenLibrarySearch,
     SegmentSources,
+    WorkdayRaaS,
 )
