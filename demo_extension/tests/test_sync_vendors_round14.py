@@ -251,9 +251,9 @@ def test_binance_s_inclusive_from_id_reads_every_trade_once_and_ends_on_its_own_
     vendor_server, make_connector
 ):
     vendor = vendor_server(BinanceAggTrades)
-    connector = make_connector(
-        **vendor.connector_fields(), pagination=vendor.pagination(300), max_concurrent_requests=1
-    )
+    fields = vendor.connector_fields()
+    fields["query_params"] = {**fields["query_params"], "fromId": "0"}  # else the most recent trades
+    connector = make_connector(**fields, pagination=vendor.pagination(300), max_concurrent_requests=1)
 
     log = run_sync(connector)
 
@@ -262,7 +262,7 @@ def test_binance_s_inclusive_from_id_reads_every_trade_once_and_ends_on_its_own_
     assert (log.records_processed, log.records_created) == (1001, 1001)
     assert stores_exactly(connector, vendor)
     assert [request["query"].get("fromId") for request in vendor.requests] == [
-        None,
+        "0",
         "26428",
         "26727",
         "27026",

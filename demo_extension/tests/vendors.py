@@ -9602,7 +9602,8 @@ class CoinbaseAccounts(VendorServer):
             "limit": size,
             "order": "desc",
             "previous_uri": None,
-            "next_uri": f"{self.path}?{urlencode({'limit': size, 'starting_after': page[-1]['id']})}"
+            # "/v2/accounts?&limit=25&starting_after=...", as documented
+            "next_uri": f"{self.path}?&{urlencode({'limit': size, 'starting_after': page[-1]['id']})}"
             if more
             else None,
         }
@@ -9711,7 +9712,8 @@ class BinanceAggTrades(PublicVendor):
     """Binance Spot API, compressed/aggregate trades (``GET /api/v3/aggTrades?symbol=BNBBTC``; public
     market data): a bare array of ``{"a", "p", "q", "f", "l", "T", "m", "M"}``, oldest first, no
     total nor cursor; ``limit`` (500 by default, 1000 at most) and ``fromId``, the aggregate trade id to
-    start from, inclusive. Errors ``{"code": -1121, "msg": "Invalid symbol."}`` with HTTP 400.
+    start from, inclusive; without ``fromId`` (nor ``startTime`` / ``endTime``) the most recent trades.
+    Errors ``{"code": -1121, "msg": "Invalid symbol."}`` with HTTP 400.
     https://developers.binance.com/docs/binance-spot-api-docs/rest-api/market-data-endpoints"""
 
     name = "binance"
@@ -9750,7 +9752,7 @@ class BinanceAggTrades(PublicVendor):
         if query.get("symbol") != "BNBBTC":
             return 400, {}, {"code": -1121, "msg": "Invalid symbol."}
         size = self.size(query, "limit")
-        start = 0
+        start = max(0, self.records - size)  # the most recent trades
         if str(query.get("fromId", "")).isdigit():
             start = max(0, int(query["fromId"]) - 26129)  # inclusive
         return 200, {}, self.all_records()[start : start + size]
