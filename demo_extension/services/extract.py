@@ -439,6 +439,23 @@ def refuse_several_paged_lists(body, url: str = "") -> None:
         raise ResponseFormatError(f"{problem} Or set records_path and the pagination explicitly.")
 
 
+# Answers whose records list is left out when it is empty, by their ``kind``, with its key: Google's
+# APIs served from protocol buffers write no empty list (proto3's JSON mapping); the Analytics Data
+# API answers a report without rows (or a page past its last row) with its headers and metadata alone.
+_LIST_OMITTED_WHEN_EMPTY = {
+    "analyticsData#runReport": "rows",
+    "analyticsData#runPivotReport": "rows",
+    "analyticsData#runRealtimeReport": "rows",
+}
+
+
+def omits_its_empty_list(body) -> str | None:
+    """The records key ``body`` leaves out when it has no records (see ``_LIST_OMITTED_WHEN_EMPTY``),
+    or None."""
+    kind = body.get("kind") if isinstance(body, dict) else None
+    return _LIST_OMITTED_WHEN_EMPTY.get(kind) if isinstance(kind, str) else None
+
+
 def detect_records_path(body) -> str:
     """The records path of a response when the connector did not set one.
 
@@ -453,6 +470,9 @@ def detect_records_path(body) -> str:
     for key in ENVELOPE_KEYS:
         if isinstance(body.get(key), list):
             return key
+    omitted = omits_its_empty_list(body)
+    if omitted is not None:
+        return omitted
     hal = _hal_collection(body)
     if hal is not None:
         return hal
@@ -910,6 +930,8 @@ def extract_records(body, records_path: str, *, url: str = "") -> list:
         return []
     if isinstance(value, dict):
         return [value]
+    if records_path and value is None and omits_its_empty_list(body) == records_path:
+        return []
     where = f" from {safe_url(url)}" if url else ""
     if records_path and value is None:
         keys = ", ".join(sorted(body)[:10]) if isinstance(body, dict) else type(body).__name__

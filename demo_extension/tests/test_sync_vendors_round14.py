@@ -269,3 +269,21 @@ def test_binance_s_inclusive_from_id_reads_every_trade_once_and_ends_on_its_own_
         "27129",
     ]
     assert any("read inclusively" in line for line in events(log))
+
+
+@pytest.mark.parametrize("pagination", ["auto", "explicit"])
+def test_a_google_analytics_report_without_rows_is_an_empty_page_not_a_record(
+    vendor_server, make_connector, pagination
+):
+    vendor = vendor_server(GoogleAnalyticsRunReport, records=0)
+    fields = vendor.connector_fields()
+    if pagination == "explicit":
+        fields.update(records_path="rows", pagination=vendor.pagination(5))
+    connector = make_connector(**fields)
+
+    log = run_sync(connector)
+
+    # {"dimensionHeaders", "metricHeaders", "metadata", "kind": "analyticsData#runReport"}: no rows key
+    assert log.status == SyncStatus.SUCCESS, log.error_message
+    assert not SyncedRecord.objects.filter(connector=connector).exists()
+    assert len(vendor.requests) == 1

@@ -8807,8 +8807,8 @@ class GoogleAnalyticsRunReport(VendorServer):
     OAuth 2 Bearer): ``{"dimensionHeaders", "metricHeaders", "rows": [{"dimensionValues": [{"value"}],
     "metricValues": [{"value"}]}], "rowCount", "metadata", "kind": "analyticsData#runReport"}``; ``offset``
     and ``limit`` in the POSTed body (10,000 rows by default, 250,000 at most); ``rowCount`` counts every
-    row of the report; an answer past the last row has no ``rows`` key. Errors ``{"error": {"code",
-    "message", "status"}}``. https://developers.google.com/analytics/devguides/reporting/data/v1/basics
+    row of the report; an answer past the last row has no ``rows`` key, and a report without rows no
+    ``rowCount`` either. Errors ``{"error": {"code", "message", "status"}}``. https://developers.google.com/analytics/devguides/reporting/data/v1/basics
     (Pagination), .../rest/v1beta/properties/runReport"""
 
     name = "google-analytics-data"
@@ -8862,13 +8862,15 @@ class GoogleAnalyticsRunReport(VendorServer):
         answer = {
             "dimensionHeaders": [{"name": "pagePath"}],
             "metricHeaders": [{"name": "screenPageViews", "type": "TYPE_INTEGER"}],
-            "rowCount": self.records,
             "metadata": {"currencyCode": "USD", "timeZone": "Europe/Berlin"},
             "kind": "analyticsData#runReport",
         }
+        # proto3's JSON mapping writes no empty list and no zero: a report without rows has neither
         rows = self.all_records()[start : start + min(size, 250000)]
         if rows:
             answer["rows"] = rows
+        if self.records:
+            answer["rowCount"] = self.records
         return 200, {}, answer
 
 
