@@ -20,6 +20,8 @@ _ENGINE_KEYS = (
     "version",
     "key_mode",
     "primary_key",
+    "key_source",
+    "rules_digest",
     "since",
     "high_water",
     "finished",
@@ -39,6 +41,10 @@ class Checkpoint:
     # The connector's primary_key the committed records were keyed by (None: a checkpoint written
     # before it was kept): a run that finds it changed re-keys the records as a full refresh.
     primary_key: str | None = None
+    # What the transformation rules computed that key from (``keys.key_source``; None: a checkpoint
+    # written before it was kept), and a digest of the rules the committed records were stored with.
+    key_source: dict | None = None
+    rules_digest: str | None = None
     since: Any = None  # the incremental cursor this run started from (sent to the source)
     high_water: Any = None  # the highest incremental cursor value among committed records
     source: dict = field(default_factory=dict)  # the source's position (JSON), see Source.pages
@@ -68,6 +74,8 @@ class Checkpoint:
             **self.source,
             "key_mode": self.key_mode,
             "primary_key": self.primary_key,
+            **({"key_source": self.key_source} if self.key_source is not None else {}),
+            **({"rules_digest": self.rules_digest} if self.rules_digest is not None else {}),
             "since": self.since,
             "high_water": self.high_water,
             **({"finished": True, "incomplete": self.incomplete} if self.finished else {}),
@@ -94,6 +102,8 @@ class Checkpoint:
         return cls(
             key_mode=data.get("key_mode"),
             primary_key=data.get("primary_key"),
+            key_source=data["key_source"] if type(data.get("key_source")) is dict else None,
+            rules_digest=data["rules_digest"] if type(data.get("rules_digest")) is str else None,
             since=data.get("since"),
             high_water=data.get("high_water"),
             source=cls.source_part(data),

@@ -25,11 +25,12 @@ from dataclasses import dataclass, field
 import orjson
 
 from core.redaction import scrub_stored_secrets
+from sync_engine.keys import describe_key, key_source_of
 from sync_engine.models import SyncedRecord
 from sync_engine.page_builder import MAX_EXTERNAL_ID_LENGTH, Rules, choose_key_mode
 from sync_engine.paths import get_path
 from sync_engine.records import encode_record
-from sync_engine.runs import earlier_primary_key
+from sync_engine.runs import earlier_key
 
 NEW, CHANGED, UNCHANGED, RESTORED = "new", "changed", "unchanged", "restored"
 CHANGES = (NEW, CHANGED, UNCHANGED, RESTORED)
@@ -87,15 +88,23 @@ def predict_changes(connector, records: list, secret_forms: tuple[str, ...] = ()
 
 def rekeying_warning(connector) -> str:
     """What a sync does when the connector's primary key differs from the one its stored records
-    are keyed by (see ``engine._Run._rekey``), or "": every record is new under the new key."""
+    are keyed by, or what the transformation rules compute it from (see ``engine._Run._rekey``), or
+    "": every record is new under the new key."""
     current = connector.primary_key or ""
-    previous = earlier_primary_key(connector.pk, current)
+    source = key_source_of(connector)
+    previous = earlier_key(connector.pk, current, source)
     if previous is None:
         return ""
+    then, then_source = previous
+    change = (
+        f"The primary key changes from {then!r} to {current!r}"
+        if then != current
+        else "The transformation rules change what the primary key is computed from (from "
+        f"{describe_key(then, then_source)} to {describe_key(current, source)})"
+    )
     return (
-        f"The primary key changes from {previous!r} to {current!r}: the next sync stores every record "
-        "under the new key as a full refresh (the records show as new) and marks the records stored "
-        "under the old key deleted once it has read every page."
+        f"{change}: the next sync stores every record under the new key as a full refresh (the records "
+        "show as new) and marks the records stored under the old key deleted once it has read every page."
     )
 
 

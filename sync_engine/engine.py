@@ -54,6 +54,7 @@ from sync_engine.committers import Counters, PageWriter, committer_for
 from sync_engine.cursors import epoch_unit
 from sync_engine.errors import Cancelled, Interrupted, RepeatedPage, SyncOwnershipLost, SyncProblem
 from sync_engine.events import FURTHER_RETRIES, record_event, retry_line
+from sync_engine.keys import describe_key, key_changed, key_source_of
 from sync_engine.lookups import ThreadedLookups
 from sync_engine.models import SchemaPolicy, SyncLog, SyncLogEvent, SyncStatus
 from sync_engine.page_builder import (
@@ -76,7 +77,7 @@ from sync_engine.runs import (
     KEEP_CURSOR,
     claim_run,
     create_run,
-    earlier_primary_key,
+    earlier_key,
     finish_run,
     pages_of_last_run,
 )
@@ -139,14 +140,20 @@ def checkpoint_refusal(connector, checkpoint) -> str:
     if not isinstance(checkpoint, dict):
         return ""
     return _refusal(
-        connector, source_for(connector), Checkpoint.source_part(checkpoint), checkpoint.get("primary_key")
+        connector,
+        source_for(connector),
+        Checkpoint.source_part(checkpoint),
+        checkpoint.get("primary_key"),
+        checkpoint.get("key_source"),
+        key_source_of(connector),
     )
 
 
-def _refusal(connector, source: Source, position: dict, primary_key_then) -> str:
+def _refusal(connector, source: Source, position: dict, primary_key_then, key_source_then, key_source) -> str:
     """The source's refusal of the checkpoint's ``position`` (its endpoint, request, pagination,
-    filter), and the engine's: a primary key changed since (the pages after it would store each
-    record under another key than the pages before it, twice)."""
+    filter), and the engine's: a primary key changed since, or the transformation rules that compute
+    it (the pages after it would store each record under another key than the pages before it,
+    twice)."""
     refusals = [source.refuse_checkpoint(position)]
     primary_key = getattr(connector, "primary_key", "") or ""
     if isinstance(primary_key_then, str) and primary_key_then != primary_key:
@@ -154,6 +161,15 @@ def _refusal(connector, source: Source, position: dict, primary_key_then) -> str
             f"The connector's primary_key changed since this run's checkpoint was made (from "
             f"{primary_key_then!r} to {primary_key!r}): the pages after it would store their records "
             "under another key than the pages already stored; it cannot be resumed. Start a new sync "
+            "instead: it stores every record under the new key and, once it has read every page, marks "
+            "the records stored under the old one deleted."
+        )
+    elif key_changed(primary_key_then, key_source_then, primary_key, key_source):
+        refusals.append(
+            "The connector's transformation rules changed what its primary key is computed from since "
+            f"this run's checkpoint was made (from {describe_key(primary_key, key_source_then)} to "
+            f"{describe_key(primary_key, key_source)}): the pages after it would store their records "
+            "under other keys than the pages already stored; it cannot be resumed. Start a new sync "
             "instead: it stores every record under the new key and, once it has read every page, marks "
             "the records stored under the old one deleted."
         )
@@ -471,7 +487,14 @@ class _Run:
 
         checkpoint = Checkpoint.from_json(run.checkpoint)
         if checkpoint is not None:
-            refusal = _refusal(connector, source, checkpoint.source, checkpoint.primary_key)
+            refusal = _refusal(
+                connector,
+                source,
+                checkpoint.source,
+                checkpoint.primary_key,
+                checkpoint.key_source,
+                rules.key_source,
+            )
             if refusal:
                 raise SyncProblem(refusal)
             self.counters = counters = Counters.of(run)
@@ -501,12 +524,14 @@ class _Run:
             resume: dict | None = checkpoint.source
             pages_last_run = None
             self.emit(f"Resuming after page {counters.pages} ({counters.processed} records committed).")
+            if checkpoint.rules_digest is not None and checkpoint.rules_digest != rules.rules_digest:
+                self.warnings.append(self._rules_changed_warning(plan.cursor_field is not None))
         else:
             checkpoint = Checkpoint()
             resuming = False
             seq_start = last_sequence(connector.pk)
             first_load = not connector_has_records(connector.pk)
-            rekeying = "" if first_load or self.full_refresh else self._rekey(rules.primary_key)
+            rekeying = "" if first_load or self.full_refresh else self._rekey(rules)
             since = None
             if plan.cursor_field is not None:
                 stored = None if self.full_refresh else connector.incremental_cursor
@@ -701,6 +726,8 @@ class _Run:
                             "checkpoint": Checkpoint(
                                 key_mode=builder.key_mode,
                                 primary_key=rules.primary_key,
+                                key_source=rules.key_source,
+                                rules_digest=rules.rules_digest,
                                 since=since,
                                 high_water=builder.high_water,
                                 source=page.position,
@@ -898,20 +925,50 @@ class _Run:
             examples.append(f"the cursor this run read from, {self.since!r}, in {since_unit}")
         return examples if len(examples) > 1 else []
 
-    def _rekey(self, primary_key: str) -> str:
-        """A primary key changed since the records were stored would store every record again beside
-        its old copy: such a run becomes a full refresh, so the records stored under the old key are
-        marked deleted once it has read every page. Returns the log line saying so, or ""."""
-        previous = earlier_primary_key(self.connector.pk, primary_key, exclude=self.run.pk)
+    def _rekey(self, rules: Rules) -> str:
+        """A primary key changed since the records were stored (its ``primary_key``, or what the
+        transformation rules compute it from) would store every record again beside its old copy:
+        such a run becomes a full refresh, so the records stored under the old key are marked deleted
+        once it has read every page. Returns the log line saying so, or ""."""
+        previous = earlier_key(self.connector.pk, rules.primary_key, rules.key_source, exclude=self.run.pk)
         if previous is None:
             return ""
         self.full_refresh = True
         SyncLog.objects.filter(pk=self.run.pk).update(full_refresh=True)
         self.run.full_refresh = True
+        then, then_source = previous
+        if then != rules.primary_key:
+            change = (
+                f"The primary key changed from {then!r} to {rules.primary_key!r} since the records were "
+                "stored"
+            )
+        else:
+            change = (
+                "The transformation rules changed what the primary key is computed from since the records "
+                f"were stored (from {describe_key(then, then_source)} to "
+                f"{describe_key(rules.primary_key, rules.key_source)})"
+            )
         return (
-            f"The primary key changed from {previous!r} to {primary_key!r} since the records were stored: "
-            "this run stores every record under the new key as a full refresh, and marks the records "
-            "stored under the old key deleted once it has read every page."
+            f"{change}: this run stores every record under the new key as a full refresh, and marks the "
+            "records stored under the old key deleted once it has read every page."
+        )
+
+    def _rules_changed_warning(self, incremental: bool) -> str:
+        """A run resumed after its transformation rules changed (not what computes the key: that is
+        refused) stores the pages after its checkpoint with the new rules, and leaves the records of
+        the pages before it as the earlier rules stored them, as between two syncs."""
+        counters = self.counters
+        after = (
+            "the next sync reads them again and stores them with the new rules (a record's source "
+            "checksum includes the rules)"
+            if not incremental
+            else "the next syncs read only records after the incremental cursor, so they keep the "
+            "earlier rules: start a full refresh to store every record with the new ones"
+        )
+        return (
+            "The transformation rules changed since this run's checkpoint was made: the "
+            f"{counters.processed - counters.failed} record(s) of the {counters.pages} page(s) committed "
+            f"before it were stored with the earlier rules, the pages after it with the new ones; {after}."
         )
 
     def _page_committed(self, fields: dict) -> None:

@@ -16,6 +16,7 @@ from functools import partial
 
 from sync_engine.cursors import dated_after, epoch_seconds, epoch_unit, is_cursor_value, later_cursor
 from sync_engine.errors import SyncProblem
+from sync_engine.keys import key_source, rules_digest
 from sync_engine.paths import get_path, path_parts
 from sync_engine.records import UnstorableRecord, encode_record, source_checksum, source_hasher
 from sync_engine.schema import SchemaAccumulator, json_type_name
@@ -41,6 +42,9 @@ class Rules:
     mappings: tuple[tuple[str, str], ...] = ()
     # The mappings that replace a field a raw record has of its own (None: no rules).
     overwritten: Callable[[dict], list] | None = None
+    # What the rules compute the key from (``keys.key_source``), and a digest of the rules.
+    key_source: dict | None = None
+    rules_digest: str | None = None
 
     @classmethod
     def of(cls, connector) -> Rules:
@@ -59,6 +63,8 @@ class Rules:
             key_guess=service.source_path(pk_parts) if service is not None else (pk_parts or None),
             mappings=service.checked_mappings() if service is not None else (),
             overwritten=service.overwritten_fields if service is not None else None,
+            key_source=key_source(service, connector.primary_key or ""),
+            rules_digest=rules_digest(connector.transformation_rules),
         )
 
 

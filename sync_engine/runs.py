@@ -26,6 +26,7 @@ from django.utils import timezone
 from sync_engine import hooks
 from sync_engine.errors import SyncAlreadyRunning
 from sync_engine.events import record_event, run_warnings, summary_prefix
+from sync_engine.keys import key_changed
 from sync_engine.models import ACTIVE_SYNC_STATUSES, SyncedRecord, SyncLog, SyncLogEvent, SyncStatus
 from tenancy.models import Tenant
 
@@ -59,13 +60,17 @@ def pages_of_last_run(connector_id: int, *, exclude: int | None = None) -> int |
     return runs.order_by("-created_at").values_list("pages_fetched", flat=True).first()
 
 
-def earlier_primary_key(connector_id: int, current: str, *, exclude: int | None = None) -> str | None:
-    """A primary key other than ``current`` that some of the connector's stored records may still
-    be keyed by (None: none). That is the key of its most recent SUCCESS run (one that re-keyed, as
-    a full refresh, marked the records under the key before it deleted), or of a run after it that
-    committed pages (one that failed, was cancelled or ended PARTIAL did not: the next re-keys
-    again); with no SUCCESS run, of any run that committed pages (a first sync that failed midway).
-    Runs whose checkpoint predates keeping the key say nothing."""
+def earlier_key(
+    connector_id: int, primary_key: str, source: dict | None, *, exclude: int | None = None
+) -> tuple[str, dict | None] | None:
+    """A key other than ``primary_key`` computed from ``source`` (``keys.key_source``: what the
+    transformation rules compute it from) that some of the connector's stored records may still be
+    keyed by, as ``(primary_key, source)``; None: none. That is the key of its most recent SUCCESS
+    run (one that re-keyed, as a full refresh, marked the records under the key before it deleted),
+    or of a run after it that committed pages (one that failed, was cancelled or ended PARTIAL did
+    not: the next re-keys again); with no SUCCESS run, of any run that committed pages (a first sync
+    that failed midway). Runs whose checkpoint predates keeping the key (or its source) say nothing
+    of it."""
     runs = SyncLog.objects.filter(connector_id=connector_id, checkpoint__isnull=False)
     if exclude is not None:
         runs = runs.exclude(pk=exclude)
@@ -77,14 +82,15 @@ def earlier_primary_key(connector_id: int, current: str, *, exclude: int | None 
     )
     if last_success is not None:
         runs = runs.filter(created_at__gte=last_success)
-    other = (
+    keys = (
         runs.filter(checkpoint__primary_key__isnull=False)
-        .exclude(checkpoint__primary_key=current)
         .order_by("-created_at", "-pk")
-        .values_list("checkpoint__primary_key", flat=True)
-        .first()
+        .values_list("checkpoint__primary_key", "checkpoint__key_source")
     )
-    return other if isinstance(other, str) else None
+    for then, then_source in keys.iterator(chunk_size=200):
+        if key_changed(then, then_source, primary_key, source):
+            return then, then_source if isinstance(then_source, dict) else None
+    return None
 
 
 def create_run(

@@ -491,6 +491,19 @@ class DataTransformationService:
             return None
         return path
 
+    def key_derivation(self, path: tuple[str, ...]) -> dict:
+        """What the rules make the value at ``path`` of a transformed record from (the primary key's
+        path): the raw record's path it is read from (None: none becomes it), the type it is
+        converted to and the default that fills it, each None when there is none. Two rule sets with
+        the same derivation key every record alike (see ``sync_engine.keys``)."""
+        top = path[0] if path else None
+        source = self.source_path(path)
+        return {
+            "from": list(source) if source is not None else None,
+            "type": next((name for field, name, _convert in self._conversions if field == top), None),
+            "default": next((value for field, value, _copy in self._defaults if field == top), None),
+        }
+
     def checked_mappings(self) -> tuple[tuple[str, str], ...]:
         """``(source, target)`` of each field mapping whose target no default fills: a transformed
         record that has the target got it from the source (the sync reports a mapping that no
