@@ -71,17 +71,7 @@ def earlier_key(
     not: the next re-keys again); with no SUCCESS run, of any run that committed pages (a first sync
     that failed midway). Runs whose checkpoint predates keeping the key (or its source) say nothing
     of it."""
-    runs = SyncLog.objects.filter(connector_id=connector_id, checkpoint__isnull=False)
-    if exclude is not None:
-        runs = runs.exclude(pk=exclude)
-    last_success = (
-        runs.filter(status=SyncStatus.SUCCESS)
-        .order_by("-created_at", "-pk")
-        .values_list("created_at", flat=True)
-        .first()
-    )
-    if last_success is not None:
-        runs = runs.filter(created_at__gte=last_success)
+    runs = _runs_that_keyed_stored_records(connector_id, exclude)
     keys = (
         runs.filter(checkpoint__primary_key__isnull=False)
         .order_by("-created_at", "-pk")
@@ -91,6 +81,30 @@ def earlier_key(
         if key_changed(then, then_source, primary_key, source):
             return then, then_source if isinstance(then_source, dict) else None
     return None
+
+
+def earlier_key_modes(connector_id: int, *, exclude: int | None = None) -> set[str]:
+    """How the connector's stored records may be keyed ("primary_key", "content_hash"): the key
+    modes of the runs :func:`earlier_key` reads (its most recent SUCCESS run and those after it that
+    committed pages; with none, any that committed pages)."""
+    runs = _runs_that_keyed_stored_records(connector_id, exclude)
+    modes = runs.filter(checkpoint__key_mode__isnull=False).values_list("checkpoint__key_mode", flat=True)
+    return {mode for mode in modes.order_by().distinct() if mode in ("primary_key", "content_hash")}
+
+
+def _runs_that_keyed_stored_records(connector_id: int, exclude: int | None):
+    """The connector's most recent SUCCESS run and the runs after it that committed pages (with no
+    SUCCESS run: every run that committed pages)."""
+    runs = SyncLog.objects.filter(connector_id=connector_id, checkpoint__isnull=False)
+    if exclude is not None:
+        runs = runs.exclude(pk=exclude)
+    last_success = (
+        runs.filter(status=SyncStatus.SUCCESS)
+        .order_by("-created_at", "-pk")
+        .values_list("created_at", flat=True)
+        .first()
+    )
+    return runs.filter(created_at__gte=last_success) if last_success is not None else runs
 
 
 def create_run(

@@ -7,8 +7,9 @@ every record again under its new key beside the old copy, and the run said SUCCE
 resumed after such a change stored its remaining pages under keys other than its first pages'.
 
 The upstream is a real HTTP server on 127.0.0.1: ``/items`` serves 30 records, 10 a page (``?page=``),
-each with an ``id`` (1-30), a ``legacy_id`` (``L1``...) and a ``code`` (``"001"``...); page 2 answers
-503 while the test keeps it down.
+each with an ``id`` (1-30), a ``legacy_id`` (``L1``...) and a ``code`` (``"001"``...), under ``data``
+and, wrapped in ``{"item": record}`` (no ``id`` at the top), under ``wrapped``; page 2 answers 503
+while the test keeps it down.
 """
 
 from __future__ import annotations
@@ -47,7 +48,8 @@ class KeyedUpstream:
             for number in NUMBERS
         ]
         chunk = records[(page - 1) * 10 : page * 10]
-        return Response(json_body({"data": chunk, "total_pages": 3}), content_type="application/json")
+        body = {"data": chunk, "wrapped": [{"item": record} for record in chunk], "total_pages": 3}
+        return Response(json_body(body), content_type="application/json")
 
 
 @pytest.fixture
@@ -252,3 +254,39 @@ def test_a_run_resumed_with_the_same_rules_has_no_such_warning(connector, failed
 
     assert resumed.status == SyncStatus.SUCCESS, resumed.error_message
     assert [w for w in resumed.warnings if "transformation rules changed" in w] == []
+
+
+# records_path changes that make the first page key its records otherwise than the stored ones.
+KEY_MODE_CHANGES = {
+    "records keyed by id, now by content": ("data", "wrapped", "No record of the first page has"),
+    "records keyed by content, now by id": ("wrapped", "data", "The first page's records have"),
+}
+
+
+@pytest.mark.parametrize("what", sorted(KEY_MODE_CHANGES))
+def test_a_sync_that_would_key_records_otherwise_than_the_stored_ones_stores_nothing(connector, what):
+    # before: the sync stored the 30 records again beside the 30 stored (60 live records) and ended
+    # SUCCESS, with a warning at most
+    before, after, says = KEY_MODE_CHANGES[what]
+    connector.records_path = before
+    connector.save()
+    assert run_sync(connector).status == SyncStatus.SUCCESS
+    stored = live_keys(connector)
+    connector.records_path = after
+    connector.save()
+
+    refused = run_sync(connector)
+
+    assert refused.status == SyncStatus.FAILED
+    assert refused.error_message.startswith(says)
+    assert "this sync would store every record a second time beside its stored copy" in refused.error_message
+    assert "then start a full refresh" in refused.error_message
+    assert live_keys(connector) == stored
+
+    refresh = run_sync(connector, full_refresh=True)  # what the message says to do
+
+    assert refresh.status == SyncStatus.SUCCESS, refresh.error_message
+    assert (refresh.records_created, refresh.records_deleted) == (30, 30)
+    assert len(live_keys(connector)) == 30
+    assert run_sync(connector).status == SyncStatus.SUCCESS  # and plain syncs go on from there
+    assert len(live_keys(connector)) == 30
