@@ -61,6 +61,7 @@ from sync_engine.page_builder import (
     PageBuilder,
     Rules,
     content_key_warning,
+    float_keys_warning,
     overwritten_fields_warnings,
     repeated_keys_shortfall,
     repeated_keys_warning,
@@ -266,6 +267,9 @@ class _Run:
         # Records whose timestamp cursor is dated after tomorrow, and the first such value.
         self.future = 0
         self.future_cursor: object = None
+        # Records keyed by a float primary key (1.0), and the first such key (see float_keys_warning).
+        self.float_keys = 0
+        self.float_key: object = None
         # The epoch units of the committed records' cursor values (cursors.epoch_unit), each with its
         # first value: seconds and milliseconds in one field hold the cursor (_mixed_epoch_units).
         self.epoch_units: dict = {}
@@ -741,6 +745,9 @@ class _Run:
                             self.epoch_units.setdefault(unit, value)
                         if self.future_cursor is None:
                             self.future_cursor = work.future_cursor
+                        self.float_keys += work.float_keys
+                        if self.float_key is None:
+                            self.float_key = work.float_key
                         positional = positional or page.positional
                         self.resumed_positional = self.resumed_positional or (resuming and page.positional)
                         repeats += work.duplicates
@@ -802,6 +809,8 @@ class _Run:
                     rules, stored_schema_document(connector.pk), live_record_count(connector.pk)
                 )
             )
+        if self.float_keys:
+            self.warnings.append(float_keys_warning(self.float_keys, self.float_key, rules.primary_key))
         if builder.key_mode != "content_hash":  # identical records keyed by content are one record
             whole_run = first_load or (self.full_refresh and self.complete)
             # the stored records a complete full refresh read, each once (one count, used twice below)

@@ -102,6 +102,10 @@ class PageWork:
     # The epoch units (``cursors.epoch_unit``) of cursor values first seen on this page, each with
     # the first value of that unit: two units in one run (seconds and milliseconds) hold the cursor.
     epoch_units: dict = field(default_factory=dict)
+    # Records of the page keyed by a primary key that is a float (``1.0``, stored as the key "1.0",
+    # another than the integer 1's "1"), and the first such value.
+    float_keys: int = 0
+    float_key: object = None
 
     @property
     def quiet(self) -> bool:
@@ -231,6 +235,7 @@ class PageBuilder:
         cursor_parts = self.cursor_parts
         high_water = self.high_water
         duplicates = 0
+        float_keys, float_key = 0, None
         holds_cursor = False
         no_cursor, odd_cursor, unordered = 0, None, False
         future, future_cursor, future_after = 0, None, self.future_after
@@ -309,7 +314,14 @@ class PageBuilder:
                     failures.append((raw, missing_key_message(rules.primary_key, key_value)))
                     holds_cursor = True
                     continue
-                external_id = key_value if type(key_value) is str else str(key_value)
+                if type(key_value) is str:
+                    external_id = key_value
+                else:
+                    external_id = str(key_value)
+                    if type(key_value) is float:
+                        float_keys += 1
+                        if float_key is None:
+                            float_key = key_value
                 if len(external_id) > MAX_EXTERNAL_ID_LENGTH:
                     failures.append(
                         (raw, f"The primary key is longer than {MAX_EXTERNAL_ID_LENGTH} characters.")
@@ -348,6 +360,8 @@ class PageBuilder:
             future=future,
             future_cursor=future_cursor,
             epoch_units=page_units,
+            float_keys=float_keys,
+            float_key=float_key,
         )
         schema.observe_many(observed)
         del observed
@@ -410,6 +424,27 @@ def repeated_keys_warning(repeats: int, primary_key: str, *, whole_run: bool) ->
         f"stored once, as the last record read with it, so {repeats} upstream record(s) are not "
         "stored on their own (counted as unchanged). If they are different records, set primary_key "
         "to a field that tells them apart; if pages overlap, check the pagination."
+    )
+
+
+def float_keys_warning(count: int, example, primary_key: str) -> str:
+    """The run's warning that ``count`` records had a primary key that is a float (``example``):
+    its text ("1.0") is another key than the same number written as an integer ("1"), so an upstream
+    that writes one id both ways would have the record stored twice; "" when none had."""
+    if not count:
+        return ""
+    parts = path_parts(primary_key)
+    fix = (
+        f'type_conversions {{"{parts[0]}": "int"}} keys them by the integer'
+        if len(parts) == 1
+        else "a type conversion to int of the field that holds it keys them by the integer"
+    )
+    return (
+        f"{count} record(s) had a primary key ({primary_key!r}) that is a decimal number, such as "
+        f"{example!r}: it is stored as the key {str(example)!r}, another key than the integer "
+        f"{int(example) if float(example).is_integer() else example!r} has, so an upstream that writes "
+        f"one id both ways has the record stored twice. If the ids are whole numbers, {fix} (the "
+        "next sync then re-keys the records as a full refresh)."
     )
 
 

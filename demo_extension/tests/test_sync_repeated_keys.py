@@ -4,7 +4,7 @@ Before: ids 1, 1, "1", 1.0 and 2 gave "5 processed, 3 created, 2 unchanged" and 
 
 import pytest
 
-from demo_extension.models import SyncStatus
+from demo_extension.models import SyncedRecord, SyncStatus
 from demo_extension.tests.sync_support import (  # noqa: F401
     fault_server,
     fault_server_process,
@@ -113,3 +113,59 @@ def test_a_full_refresh_over_a_list_that_moved_marks_nothing_deleted(fault_serve
     assert "the 1 stored record(s) it did not read may have slid past a page" in refresh.error_message
     assert set(stored_records(connector)) == {"1", "2", "3", "4"}
     assert stored_records(connector)["1"] == {"id": 1, "v": 2}
+
+
+def _float_warnings(log) -> list[str]:
+    return [warning for warning in log.warnings if "is a decimal number" in warning]
+
+
+def _live(connector) -> dict:
+    live = SyncedRecord.objects.filter(connector=connector, deleted_at__isnull=True)
+    return dict(live.values_list("external_id", "data__v"))
+
+
+INTEGERS = {"1": [{"id": 1, "v": "a"}, {"id": 2}], "2": [{"id": 3}]}
+# The same records, the upstream now writing id 1 as a float (a serializer that changed).
+FLOATS = {"1": [{"id": 1.0, "v": "b"}, {"id": 2}], "2": [{"id": 3}]}
+
+
+def _synced_then_served_floats(fault_server, make_connector):  # noqa: F811
+    """A connector synced once with integer ids, whose upstream now writes id 1 as 1.0."""
+    serve_pages(fault_server, INTEGERS)
+    connector = page_numbered_connector(make_connector, fault_server)
+    assert run_sync(connector).status == SyncStatus.SUCCESS
+    serve_pages(fault_server, FLOATS)
+    return connector
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_key_the_upstream_now_writes_as_a_float_is_said_to_be_another_key(fault_server, make_connector):  # noqa: F811
+    # before: the second sync stored id 1.0 as a record "1.0" beside "1" and ended SUCCESS without
+    # a warning
+    connector = _synced_then_served_floats(fault_server, make_connector)
+
+    log = run_sync(connector)
+
+    assert log.status == SyncStatus.SUCCESS, log.error_message
+    assert _live(connector) == {"1": "a", "1.0": "b", "2": None, "3": None}
+    assert _float_warnings(log) == [
+        "1 record(s) had a primary key ('id') that is a decimal number, such as 1.0: it is stored as the "
+        "key '1.0', another key than the integer 1 has, so an upstream that writes one id both ways has "
+        'the record stored twice. If the ids are whole numbers, type_conversions {"id": "int"} keys them '
+        "by the integer (the next sync then re-keys the records as a full refresh)."
+    ]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_conversion_the_warning_names_keys_both_as_one_record(fault_server, make_connector):  # noqa: F811
+    connector = _synced_then_served_floats(fault_server, make_connector)
+    assert run_sync(connector).status == SyncStatus.SUCCESS
+    connector.transformation_rules = {"type_conversions": {"id": "int"}}
+    connector.save()
+
+    log = run_sync(connector)
+
+    assert log.status == SyncStatus.SUCCESS, log.error_message
+    assert log.full_refresh  # the rules changed what computes the key: the "1.0" copy is marked deleted
+    assert _float_warnings(log) == []
+    assert _live(connector) == {"1": "b", "2": None, "3": None}
