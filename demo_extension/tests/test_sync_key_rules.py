@@ -290,3 +290,31 @@ def test_a_sync_that_would_key_records_otherwise_than_the_stored_ones_stores_not
     assert len(live_keys(connector)) == 30
     assert run_sync(connector).status == SyncStatus.SUCCESS  # and plain syncs go on from there
     assert len(live_keys(connector)) == 30
+
+
+def test_an_incremental_run_resumed_after_its_rules_changed_asks_for_a_full_refresh(
+    fast_retries, sample_upstream, make_connector
+):
+    # its next syncs read only what is after the cursor: the first page's records would keep the
+    # earlier rules until a full refresh
+    upstream = sample_upstream(records=30, page_size=10, style="page", fail_after_pages=1)
+    connector = make_connector(
+        upstream=upstream,
+        pagination={"type": "page"},
+        incremental={"cursor_field": "created_at", "param": "updated_since"},
+    )
+    failed = run_sync(connector)
+    assert (failed.status, failed.pages_fetched) == (SyncStatus.FAILED, 1)
+    upstream.heal()
+    connector.transformation_rules = {"field_mappings": {"name": "full_name"}}
+    connector.save()
+
+    resumed = run_sync(connector, sync_log=failed)
+
+    assert resumed.status == SyncStatus.SUCCESS, resumed.error_message
+    (warning,) = [w for w in resumed.warnings if "transformation rules changed" in w]
+    assert warning.endswith(
+        "the pages after it with the new ones; the next syncs read only records after the incremental "
+        "cursor, so they keep the earlier rules: start a full refresh to store every record with the "
+        "new ones."
+    )
