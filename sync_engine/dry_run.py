@@ -25,12 +25,12 @@ from dataclasses import dataclass, field
 import orjson
 
 from core.redaction import scrub_stored_secrets
-from sync_engine.keys import describe_key, key_source_of
+from sync_engine.keys import describe_key, key_mode_refusal, key_source_of
 from sync_engine.models import SyncedRecord
 from sync_engine.page_builder import MAX_EXTERNAL_ID_LENGTH, Rules, choose_key_mode
 from sync_engine.paths import get_path
 from sync_engine.records import encode_record
-from sync_engine.runs import earlier_key
+from sync_engine.runs import earlier_key, earlier_key_modes
 
 NEW, CHANGED, UNCHANGED, RESTORED = "new", "changed", "unchanged", "restored"
 CHANGES = (NEW, CHANGED, UNCHANGED, RESTORED)
@@ -106,6 +106,19 @@ def rekeying_warning(connector) -> str:
         f"{change}: the next sync stores every record under the new key as a full refresh (the records "
         "show as new) and marks the records stored under the old key deleted once it has read every page."
     )
+
+
+def key_mode_warning(connector, records: list) -> str:
+    """What the next sync (not a full refresh) does when ``records``, its first page, would be keyed
+    otherwise than the stored records (by the primary key, or by content): it stops before storing
+    anything (``keys.key_mode_refusal``); "" when it would not."""
+    if not records:
+        return ""
+    rules = Rules.of(connector)
+    mode = choose_key_mode(records, rules.transform, rules.pk_parts)
+    if not earlier_key_modes(connector.pk) - {mode}:
+        return ""
+    return "The next sync would fail: " + key_mode_refusal(mode, rules.primary_key)
 
 
 def _encoded(raw, rules: Rules, by_content: bool) -> tuple[str, str, dict] | None:

@@ -54,7 +54,7 @@ from sync_engine.committers import Counters, PageWriter, committer_for
 from sync_engine.cursors import epoch_unit
 from sync_engine.errors import Cancelled, Interrupted, RepeatedPage, SyncOwnershipLost, SyncProblem
 from sync_engine.events import FURTHER_RETRIES, record_event, retry_line
-from sync_engine.keys import describe_key, key_changed, key_source_of
+from sync_engine.keys import describe_key, key_changed, key_mode_refusal, key_source_of
 from sync_engine.lookups import ThreadedLookups
 from sync_engine.models import SchemaPolicy, SyncLog, SyncLogEvent, SyncStatus
 from sync_engine.page_builder import (
@@ -176,32 +176,6 @@ def _refusal(connector, source: Source, position: dict, primary_key_then, key_so
             "the records stored under the old one deleted."
         )
     return " ".join(refusal for refusal in refusals if refusal)
-
-
-def _key_mode_refusal(key_mode: str, rules: Rules) -> str:
-    """Why a sync that is no full refresh stops before storing its first page when that page keys
-    records otherwise than the records stored before (by the primary key, or by a hash of their
-    content, ``page_builder.choose_key_mode``): every record would be stored again beside its copy."""
-    key = repr(rules.primary_key)
-    if key_mode == "content_hash":
-        found = (
-            f"No record of the first page has the primary key {key}, so its records would be keyed by a "
-            f"hash of their content, while the records stored before are keyed by {key}"
-        )
-        refresh = f"stores every record keyed by its content and marks those keyed by {key} deleted"
-        check = f"records_path, the field mappings that make {key}, or the upstream's answer changed"
-    else:
-        found = (
-            f"The first page's records have the primary key {key}, while the records stored before are "
-            "keyed by a hash of their content (no record of their first page had it)"
-        )
-        refresh = f"stores every record under {key} and marks those keyed by content deleted"
-        check = "the records now have their key (records_path or the field mappings were fixed)"
-    return (
-        f"{found}: this sync would store every record a second time beside its stored copy, so it "
-        f"stopped before storing any. Check whether {check}; then start a full refresh: it {refresh} "
-        "once it has read every page."
-    )
 
 
 def run_sync(
@@ -640,7 +614,7 @@ class _Run:
         positional = False  # a page was asked for by its position (see Page.positional)
         key_checked = False  # whether the key mode was looked at (after the first page with records)
         # How the records stored before were keyed, for a run that keys records as they are stored
-        # (not a first load, a full refresh or a resume): see _key_mode_refusal.
+        # (not a first load, a full refresh or a resume): see keys.key_mode_refusal.
         keyed_before: set[str] = set()
         if not (first_load or resuming or self.full_refresh):
             keyed_before = earlier_key_modes(connector.pk, exclude=run.pk)
@@ -686,8 +660,9 @@ class _Run:
                                 builds.submit(page.records, plain=page.plain)
                                 if not key_checked and builder.key_mode is not None and page.records:
                                     key_checked = True
-                                    if keyed_before - {builder.key_mode}:
-                                        raise SyncProblem(_key_mode_refusal(builder.key_mode, rules))
+                                    mode = builder.key_mode
+                                    if keyed_before - {mode}:
+                                        raise SyncProblem(key_mode_refusal(mode, rules.primary_key))
                                     self.warnings.extend(overwritten_fields_warnings(page.records, rules))
                                     if builder.key_mode == "content_hash":
                                         warning = content_key_warning(page.records, rules)

@@ -78,3 +78,30 @@ def key_changed(then_primary_key, then_source, primary_key: str, source: dict | 
     if then_primary_key != primary_key:
         return True
     return isinstance(then_source, dict) and isinstance(source, dict) and then_source != source
+
+
+def key_mode_refusal(key_mode: str, primary_key: str) -> str:
+    """Why a sync that is no full refresh stops before storing its first page when that page keys
+    records otherwise (``key_mode``) than the records stored before: by the primary key, or by a hash
+    of their content (``page_builder.choose_key_mode``). Every record would be stored again beside
+    its copy."""
+    key = repr(primary_key)
+    if key_mode == "content_hash":
+        found = (
+            f"No record of the first page has the primary key {key}, so its records would be keyed by a "
+            f"hash of their content, while the records stored before are keyed by {key}"
+        )
+        refresh = f"stores every record keyed by its content and marks those keyed by {key} deleted"
+        check = f"records_path, the field mappings that make {key}, or the upstream's answer changed"
+    else:
+        found = (
+            f"The first page's records have the primary key {key}, while the records stored before are "
+            "keyed by a hash of their content (no record of their first page had it)"
+        )
+        refresh = f"stores every record under {key} and marks those keyed by content deleted"
+        check = "the records now have their key (records_path or the field mappings were fixed)"
+    return (
+        f"{found}: this sync would store every record a second time beside its stored copy, so it "
+        f"stopped before storing any. Check whether {check}; then start a full refresh: it {refresh} "
+        "once it has read every page."
+    )

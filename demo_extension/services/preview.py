@@ -55,7 +55,7 @@ from demo_extension.services.pagination import (
     validate_pagination_config,
 )
 from demo_extension.services.rest_source import REST_SOURCE_TYPE, PageReader, RequestShape
-from sync_engine.dry_run import CHANGES, predict_changes, rekeying_warning
+from sync_engine.dry_run import CHANGES, key_mode_warning, predict_changes, rekeying_warning
 from sync_engine.errors import SyncProblem
 from sync_engine.page_builder import mapping_overwrite_warnings
 from sync_engine.schema import json_type_name
@@ -452,7 +452,7 @@ def compare_with_stored(connector, sample: list, result: Preview, secret_forms: 
         outcomes = predict_changes(connector, sample, secret_forms)
     except SyncProblem:
         return
-    rekeying = rekeying_warning(connector)
+    rekeying = rekeying_warning(connector) or key_mode_warning(connector, sample)
     if rekeying:
         result.warnings.append(rekeying)
     counts = dict.fromkeys(CHANGES, 0)

@@ -318,3 +318,20 @@ def test_an_incremental_run_resumed_after_its_rules_changed_asks_for_a_full_refr
         "cursor, so they keep the earlier rules: start a full refresh to store every record with the "
         "new ones."
     )
+
+
+def test_the_preview_says_a_sync_would_fail_on_records_keyed_otherwise(connector, editor_client):
+    assert run_sync(connector).status == SyncStatus.SUCCESS
+
+    response = editor_client.post(
+        f"{CONNECTORS}{connector.pk}/preview/", {"records_path": "wrapped"}, format="json"
+    )
+
+    assert response.status_code == 200, response.content
+    warnings = response.json()["warnings"]
+    assert any(
+        warning.startswith("The next sync would fail: No record of the first page has the primary key 'id'")
+        for warning in warnings
+    ), warnings
+    same = editor_client.post(f"{CONNECTORS}{connector.pk}/preview/", {}, format="json").json()["warnings"]
+    assert not any("The next sync would fail" in warning for warning in same)
