@@ -335,3 +335,17 @@ def test_the_preview_says_a_sync_would_fail_on_records_keyed_otherwise(connector
     ), warnings
     same = editor_client.post(f"{CONNECTORS}{connector.pk}/preview/", {}, format="json").json()["warnings"]
     assert not any("The next sync would fail" in warning for warning in same)
+
+
+def test_a_new_sync_after_a_failed_run_and_a_records_path_change_does_not_store_its_records_twice(
+    connector, failed_run
+):
+    # the failed first run stored page 1 keyed by id; records_path now reaches records without one
+    connector.records_path = "wrapped"
+    connector.save()
+
+    refused = run_sync(connector)
+
+    assert refused.status == SyncStatus.FAILED
+    assert refused.error_message.startswith("No record of the first page has the primary key 'id'")
+    assert live_keys(connector) == sorted(str(number) for number in range(1, 11))
