@@ -151,6 +151,11 @@ def checkpoint_refusal(connector, checkpoint) -> str:
     )
 
 
+def _cursor_stays(since) -> str:
+    """How a warning says the incremental cursor does not move from ``since``."""
+    return "is left unset" if since is None else f"stays at {since!r}"
+
+
 def _refusal(connector, source: Source, position: dict, primary_key_then, key_source_then, key_source) -> str:
     """The source's refusal of the checkpoint's ``position`` (its endpoint, request, pagination,
     filter), and the engine's: a primary key changed since, or the transformation rules that compute
@@ -158,22 +163,23 @@ def _refusal(connector, source: Source, position: dict, primary_key_then, key_so
     twice)."""
     refusals = [source.refuse_checkpoint(position)]
     primary_key = getattr(connector, "primary_key", "") or ""
+    changed = None
     if isinstance(primary_key_then, str) and primary_key_then != primary_key:
-        refusals.append(
-            f"The connector's primary_key changed since this run's checkpoint was made (from "
-            f"{primary_key_then!r} to {primary_key!r}): the pages after it would store their records "
-            "under another key than the pages already stored; it cannot be resumed. Start a new sync "
-            "instead: it stores every record under the new key and, once it has read every page, marks "
-            "the records stored under the old one deleted."
-        )
+        changed = ("primary_key changed", repr(primary_key_then), repr(primary_key), "another key")
     elif key_changed(primary_key_then, key_source_then, primary_key, key_source):
+        changed = (
+            "transformation rules changed what its primary key is computed from",
+            describe_key(primary_key, key_source_then),
+            describe_key(primary_key, key_source),
+            "other keys",
+        )
+    if changed is not None:
+        what, before, now, keys = changed
         refusals.append(
-            "The connector's transformation rules changed what its primary key is computed from since "
-            f"this run's checkpoint was made (from {describe_key(primary_key, key_source_then)} to "
-            f"{describe_key(primary_key, key_source)}): the pages after it would store their records "
-            "under other keys than the pages already stored; it cannot be resumed. Start a new sync "
-            "instead: it stores every record under the new key and, once it has read every page, marks "
-            "the records stored under the old one deleted."
+            f"The connector's {what} since this run's checkpoint was made (from {before} to {now}): "
+            f"the pages after it would store their records under {keys} than the pages already stored; "
+            "it cannot be resumed. Start a new sync instead: it stores every record under the new key "
+            "and, once it has read every page, marks the records stored under the old one deleted."
         )
     return " ".join(refusal for refusal in refusals if refusal)
 
@@ -375,7 +381,7 @@ class _Run:
         since, reached = self.since, self.run.cursor_value
         moved = advancing and reached is not None and reached != since
         if moved or since != self.connector.incremental_cursor:
-            stays = "is left unset" if since is None else f"stays at {since!r}"
+            stays = _cursor_stays(since)
             self.warnings.append(
                 "Records were quarantined for what the connector's rules decide (a transformation "
                 f"error, the primary key), so the incremental cursor {stays}"
@@ -511,19 +517,14 @@ class _Run:
                     f"Every page was committed before this run stopped ({counters.pages} pages, "
                     f"{counters.processed} records); nothing is left to fetch."
                 )
-                self.since, self.holds_cursor = checkpoint.since, checkpoint.holds_cursor
-                self.no_cursor, self.unordered = checkpoint.no_cursor, checkpoint.unordered
-                self.epoch_units = dict(checkpoint.epoch_units)
-                self.resumed_positional = checkpoint.resumed_positional
+                self.since = checkpoint.since
+                self._restore_cursor_state(checkpoint)
                 self.incomplete = self.incomplete or self._across_attempts()
                 self._cursor_warnings()
                 return self._final_status(), plan.cursor_field is not None and not self.incomplete
             first_load = False
             since = checkpoint.since
-            self.holds_cursor = checkpoint.holds_cursor
-            self.no_cursor, self.unordered = checkpoint.no_cursor, checkpoint.unordered
-            self.epoch_units = dict(checkpoint.epoch_units)
-            self.resumed_positional = checkpoint.resumed_positional
+            self._restore_cursor_state(checkpoint)
             resuming = True
             seq_start = checkpoint.seq_start
             resume: dict | None = checkpoint.source
@@ -886,7 +887,7 @@ class _Run:
             )
         examples = self._mixed_epoch_units()
         if examples:
-            stays = "is left unset" if self.since is None else f"stays at {self.since!r}"
+            stays = _cursor_stays(self.since)
             self.warnings.append(
                 f"incremental.cursor_field {self.cursor_field!r} holds epoch timestamps in different units "
                 f"(such as {', '.join(examples[:-1])} and {examples[-1]}): compared as numbers, a value in "
@@ -898,7 +899,7 @@ class _Run:
                 "refresh starts from initial_value)."
             )
         if self.resumed_positional and not self.full_refresh:
-            stays = "is left unset" if self.since is None else f"stays at {self.since!r}"
+            stays = _cursor_stays(self.since)
             self.warnings.append(
                 "This run was resumed, and its pages are asked for by position (page numbers, offsets): "
                 "records deleted or added upstream between its attempts moved the others a place, and a "
@@ -914,6 +915,13 @@ class _Run:
                 "sync starting after the records read would skip. Raise max_pages, or have the "
                 "upstream sort by the cursor field, ascending."
             )
+
+    def _restore_cursor_state(self, checkpoint: Checkpoint) -> None:
+        """What a resumed run takes over from its checkpoint about the cursor (besides ``since``)."""
+        self.holds_cursor = checkpoint.holds_cursor
+        self.no_cursor, self.unordered = checkpoint.no_cursor, checkpoint.unordered
+        self.epoch_units = dict(checkpoint.epoch_units)
+        self.resumed_positional = checkpoint.resumed_positional
 
     def _across_attempts(self) -> str | None:
         """Why a full refresh whose pages, asked for by position, were read on both sides of a
