@@ -1724,6 +1724,10 @@ class CursorPagination(Paginator):
         if current is not None:
             self._recent.append(current)
         self.state["cursor"] = token
+        if self.config.get("cursor_from") == "last_record":
+            # which record it was: another with the same value may start the next page (a cursor field
+            # that is not unique, a record written meanwhile), and is no repeat of this one
+            self.state["cursor_record"] = _hit_identity(page.last_record)
         return True
 
     def _advance_after_sort_values(self, page: FetchedPage) -> bool:
@@ -1826,14 +1830,18 @@ class CursorPagination(Paginator):
 
     def _without_the_cursor_s_record(self, records: list) -> list:
         """A last record's cursor that the API reads inclusively (Binance's ``fromId``: "trade id to
-        fetch from INCLUSIVE") answers the record it names first again: the page without it. An API that
-        continues after the record (Stripe's ``starting_after``) never answers it again."""
+        fetch from INCLUSIVE") answers the record it names first again: the page without it, when its
+        first record is that record as it was (its value alone may be another record's too). An API
+        that continues after the record (Stripe's ``starting_after``) never answers it again."""
         cursor = self.state.get("cursor")
         if cursor is None or not records or not isinstance(records[0], dict):
             return records
         first = get_path(records[0], path_parts(self.config.get("cursor_field", "id")))
         if isinstance(first, (dict, list, bool)) or first is None or str(first) != cursor:
             return records
+        named = self.state.get("cursor_record")
+        if named is not None and _hit_identity(records[0]) != named:
+            return records  # the same value, another record (or the same one changed): kept
         if not self.state.get("inclusive"):
             self.state["inclusive"] = True
             self._notes.append(

@@ -26,6 +26,7 @@ from demo_extension.tests.vendors import (
     GoogleAdsSearch,
     GoogleAnalyticsRunReport,
     OpenLibrarySearch,
+    PublicVendor,
     SegmentSources,
 )
 
@@ -287,3 +288,50 @@ def test_a_google_analytics_report_without_rows_is_an_empty_page_not_a_record(
     assert log.status == SyncStatus.SUCCESS, log.error_message
     assert not SyncedRecord.objects.filter(connector=connector).exists()
     assert len(vendor.requests) == 1
+
+
+class InclusiveTimestamps(PublicVendor):
+    """An API listing events oldest first by ``ts`` (then ``id``) that continues from a timestamp
+    inclusively (``fromTs``), as Binance's ``fromId`` does from an id. Event 0 is written upstream
+    with the timestamp the first page ended on, right after that page was answered."""
+
+    name = "inclusive-timestamps"
+    path = "/events"
+    records = 9
+    page_size = 3
+    max_page_size = 3
+    written = False
+
+    def record(self, number):
+        return {"id": number, "ts": 10 * number}
+
+    def respond(self, path, query, headers):
+        rows = self.all_records() + ([{"id": 0, "ts": 30}] if self.written else [])
+        rows.sort(key=lambda row: (row["ts"], row["id"]))
+        since = int(query.get("fromTs", "0"))
+        self.written = True
+        return 200, {}, [row for row in rows if row["ts"] >= since][: self.size(query, "limit")]
+
+
+def test_an_inclusive_cursor_skips_only_the_record_it_names_not_another_with_its_value(
+    vendor_server, make_connector
+):
+    vendor = vendor_server(InclusiveTimestamps)
+    pagination = {
+        "type": "cursor",
+        "cursor_from": "last_record",
+        "cursor_field": "ts",
+        "cursor_param": "fromTs",
+        "size_param": "limit",
+        "page_size": 3,
+    }
+    connector = make_connector(**vendor.connector_fields(), pagination=pagination, max_concurrent_requests=1)
+
+    log = run_sync(connector)
+
+    # the second page starts with event 0 (ts 30, written meanwhile), not with event 3 that the cursor
+    # named: event 0 is stored, event 3 read again
+    assert log.status == SyncStatus.SUCCESS, log.error_message
+    stored = SyncedRecord.objects.filter(connector=connector).values_list("external_id", flat=True)
+    assert sorted(stored, key=int) == [str(number) for number in range(10)]
+    assert [request["query"].get("fromTs") for request in vendor.requests][:3] == [None, "30", "40"]
