@@ -134,6 +134,16 @@ def assert_auto_syncs_every_record(connector, vendor) -> None:
     assert SyncedRecord.objects.filter(connector=connector).count() == vendor.records
 
 
+def assert_explicit_syncs_every_record(connector, vendor) -> None:
+    """Sync ``connector`` (a vendor fake's, with its documented explicit pagination): every record
+    stored, none else."""
+    log = run_sync(connector)
+
+    assert log.status == SyncStatus.SUCCESS, log.error_message
+    assert log.records_created == vendor.records
+    assert stores_exactly(connector, vendor)
+
+
 def fault_url(server, path: str = "/items") -> str:
     return f"http://127.0.0.1:{server.port}{path}"
 

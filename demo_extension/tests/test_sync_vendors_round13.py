@@ -9,6 +9,7 @@ from demo_extension.models import SyncedRecord, SyncStatus
 from demo_extension.tests import sync_support
 from demo_extension.tests.sync_support import (
     assert_auto_syncs_every_record,
+    assert_explicit_syncs_every_record,
     fault_url,
     run_sync,
     serve_pages,
@@ -54,11 +55,7 @@ def test_the_documented_explicit_pagination_syncs_every_record_of_each_vendor(
         pagination=vendor.pagination(vendor.page_size),
     )
 
-    log = run_sync(connector)
-
-    assert log.status == SyncStatus.SUCCESS, log.error_message
-    assert log.records_created == vendor.records
-    assert stores_exactly(connector, vendor)
+    assert_explicit_syncs_every_record(connector, vendor)
 
 
 def test_a_world_bank_error_answered_with_http_200_fails_the_sync_with_its_message(

@@ -9,6 +9,7 @@ import pytest
 from demo_extension.models import SyncedRecord, SyncStatus
 from demo_extension.tests.sync_support import (
     assert_auto_syncs_every_record,
+    assert_explicit_syncs_every_record,
     events,
     run_sync,
     stored_records,
@@ -54,11 +55,7 @@ def test_the_documented_explicit_pagination_syncs_every_record_of_each_vendor(
         pagination=vendor.pagination(min(vendor.page_size, 10)),
     )
 
-    log = run_sync(connector)
-
-    assert log.status == SyncStatus.SUCCESS, log.error_message
-    assert log.records_created == vendor.records
-    assert stores_exactly(connector, vendor)
+    assert_explicit_syncs_every_record(connector, vendor)
 
 
 def test_a_google_analytics_report_on_auto_pages_by_offsets_in_the_posted_body_up_to_its_row_count(
