@@ -27,7 +27,7 @@ answer their rate limits with HTTP 200 and codes of their own (Marketo's 606 and
 ``{"success": false, "errors": [...]}``, see ``_CODED_RATE_LIMITS``) or in a single-error wrapper of
 their own (Stack Exchange's ``throttle_violation``, HTTP 400, see ``_WRAPPED_RATE_LIMITS``) or with a
 code of their own in a single error object (Meta's Graph API, HTTP 400 or 403, ``{"error": {"code": 17,
-...}}``, see ``_OBJECT_CODED_RATE_LIMITS``).
+...}}``; MediaWiki's ``maxlag``, HTTP 200 with ``Retry-After``; see ``_OBJECT_CODED_RATE_LIMITS``).
 :func:`backoff_in_body` reads a wait a successful answer asks for (Stack Exchange's ``backoff``).
 """
 
@@ -288,14 +288,19 @@ _WRAPPED_MARKERS = tuple(f'"{name}"'.encode() for _vendor, _keys, name, _ids in 
 # (page), 341 (application limit), 613 (a call's own limit), and the Business Use Case limits 80000-80014
 # (https://developers.facebook.com/docs/graph-api/overview/rate-limiting, .../guides/error-handling).
 # Its waits are in headers of its own (:func:`_meta_usage_wait`).
-_OBJECT_CODED_RATE_LIMITS: tuple[tuple[str, frozenset[str], dict[int, float | None]], ...] = (
+# MediaWiki's Action API answers a request sent with ``maxlag`` while its replicas lag with HTTP 200,
+# ``Retry-After`` (the seconds to wait at least) and ``{"error": {"code": "maxlag", "info": "Waiting for
+# <host>: <lag> seconds lagged", "host", "lag", "type"}, "servedby"}``: "pause your script for at least
+# 5 seconds" (https://www.mediawiki.org/wiki/Manual:Maxlag_parameter).
+_OBJECT_CODED_RATE_LIMITS: tuple[tuple[str, frozenset[str], dict[int | str, float | None]], ...] = (
     (
         "Meta Graph API",
         frozenset({"message", "code", "fbtrace_id"}),
         {code: None for code in (4, 17, 32, 341, 613, *range(80000, 80015))},
     ),
+    ("MediaWiki", frozenset({"code", "info"}), {"maxlag": 5.0}),
 )
-_OBJECT_MARKERS = (b'"fbtrace_id"',)
+_OBJECT_MARKERS = (b'"fbtrace_id"', b'"maxlag"')
 # Meta's usage headers: X-Business-Use-Case-Usage {"<business id>": [{"type", "call_count", ...,
 # "estimated_time_to_regain_access": <minutes>}]}, X-Ad-Account-Usage {"acc_id_util_pct",
 # "reset_time_duration": <seconds>}.
@@ -377,12 +382,12 @@ def _object_coded_rate_limit(body, headers) -> ReportedRateLimit | None:
     code = error.get("code")
     if isinstance(code, str) and code.isdigit():
         code = int(code)
-    if not isinstance(code, int) or isinstance(code, bool):
+    if not isinstance(code, (int, str)) or isinstance(code, bool):
         return None
     for _vendor, keys, codes in _OBJECT_CODED_RATE_LIMITS:
         if not keys <= set(error) or code not in codes:
             continue
-        said = _first_text(error, _MESSAGE_KEYS) or str(code)
+        said = _first_text(error, (*_MESSAGE_KEYS, "info")) or str(code)
         said = redacted_excerpt(_CONTROL.sub(" ", " ".join(f"{said} ({code})".split())), EXCERPT_CHARS)
         wait = rate_limit_wait(headers)
         if wait is None:

@@ -45,3 +45,26 @@ def test_meta_s_usage_headers_name_the_wait_and_retry_after_comes_first():
     assert reported_rate_limit(body, {"x-ad-account-usage": account}).wait == 30.0
     assert reported_rate_limit(body, {"x-business-use-case-usage": "not json"}).wait is None
     assert reported_rate_limit(body, {**headers, "retry-after": "5"}).wait == 5.0
+
+
+def test_mediawiki_s_maxlag_answer_is_a_rate_limit_waiting_its_retry_after_else_five_seconds():
+    lag = {"code": "maxlag", "info": "Waiting for db1001: 7 seconds lagged", "host": "db1001", "lag": 7}
+    body = json.dumps({"error": lag, "servedby": "mw1"}).encode()
+
+    reported = reported_rate_limit(body, {"retry-after": "2", "x-database-lag": "7"})
+    assert reported.wait == 2.0
+    assert reported.said == "Waiting for db1001: 7 seconds lagged (maxlag)"
+    assert reported_rate_limit(body, {}).wait == 5.0  # the manual: "at least 5 seconds"
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        {"code": "badcontinue", "info": "Invalid continue param."},  # MediaWiki's other errors fail the run
+        {"code": "maxlag", "message": "a record of another API"},  # not MediaWiki's error object
+        {"code": 5, "info": "maxlag"},
+    ],
+    ids=["badcontinue", "no-info", "other-code"],
+)
+def test_other_mediawiki_errors_and_other_objects_naming_maxlag_are_no_rate_limit(error):
+    assert reported_rate_limit(json.dumps({"error": error}).encode(), {"retry-after": "2"}) is None

@@ -10,6 +10,7 @@ from demo_extension.tests import sync_support
 from demo_extension.tests.sync_support import (
     assert_auto_syncs_every_record,
     assert_explicit_syncs_every_record,
+    events,
     fault_url,
     run_sync,
     serve_pages,
@@ -247,3 +248,41 @@ def test_a_configured_more_flag_beside_lists_no_rule_knows_fails_instead_of_stor
     assert log.status == SyncStatus.FAILED
     assert "moreParcels: true" in log.error_message and "parcels" in log.error_message, log.error_message
     assert not SyncedRecord.objects.filter(connector=connector).exists()
+
+
+def test_a_mediawiki_maxlag_answer_waits_its_retry_after_and_asks_the_same_page_again(
+    vendor_server, make_connector, settings
+):
+    settings.MIGRATEIQ_HTTP_RETRY_AFTER_CAP = 3
+    vendor = vendor_server(MediaWikiAllPages)
+    vendor.lagged_answers = 2  # HTTP 200, Retry-After: 1, {"error": {"code": "maxlag", ...}}
+    fields = vendor.connector_fields()
+    fields["query_params"] = {**fields["query_params"], "maxlag": "5"}  # as the manual recommends for bots
+    connector = make_connector(**fields, max_concurrent_requests=1)
+
+    log = run_sync(connector)
+
+    assert log.status == SyncStatus.SUCCESS, log.error_message
+    assert log.records_created == 23 and SyncedRecord.objects.filter(connector=connector).count() == 23
+    second, lagged, again = vendor.requests[1], vendor.requests[2], vendor.requests[3]
+    assert second["query"] == lagged["query"] == again["query"]
+    assert vendor.answered_at[3] - vendor.answered_at[2] >= 0.9  # Retry-After: 1 waited, not asked at once
+    assert any("Waiting for db1001: 7 seconds lagged" in line for line in events(log)), events(log)
+
+
+def test_a_mediawiki_lag_that_does_not_clear_fails_the_sync_naming_it_after_the_retries(
+    vendor_server, make_connector, settings
+):
+    settings.MIGRATEIQ_HTTP_RETRY_AFTER_CAP = 3
+    settings.MIGRATEIQ_HTTP_MAX_ATTEMPTS = 3
+    vendor = vendor_server(MediaWikiAllPages)
+    vendor.lagged_answers = 100
+    fields = vendor.connector_fields()
+    fields["query_params"] = {**fields["query_params"], "maxlag": "5"}
+    connector = make_connector(**fields, max_concurrent_requests=1)
+
+    log = run_sync(connector)
+
+    assert log.status != SyncStatus.SUCCESS
+    assert "seconds lagged" in log.error_message and "maxlag" in log.error_message, log.error_message
+    assert SyncedRecord.objects.filter(connector=connector).count() == 10  # the first answer only

@@ -7940,8 +7940,12 @@ class MediaWikiAllPages(PublicVendor):
     "query": {"allpages": [...]}}``; ``aplimit`` (default 10, up to 500); the values of ``continue``
     are merged into the next request; no ``continue`` on the last answer. Errors are answered with
     HTTP 200, a ``MediaWiki-API-Error`` header and ``{"error": {"code", "info", "docref"}, "servedby"}``:
-    ``badcontinue`` for a ``continue`` value it did not give.
-    https://www.mediawiki.org/wiki/API:Continue, https://www.mediawiki.org/wiki/API:Errors_and_warnings"""
+    ``badcontinue`` for a ``continue`` value it did not give. A request with ``maxlag`` while the
+    replicas lag more (``lagged_answers`` times, from the page ``lagged_on_page``) is answered HTTP 200
+    with ``Retry-After`` and ``X-Database-Lag`` headers and ``{"error": {"code": "maxlag", "info":
+    "Waiting for <host>: <lag> seconds lagged", "host", "lag", "type": "db"}}``.
+    https://www.mediawiki.org/wiki/API:Continue, https://www.mediawiki.org/wiki/API:Errors_and_warnings,
+    https://www.mediawiki.org/wiki/Manual:Maxlag_parameter"""
 
     name = "mediawiki"
     records_path = "query.allpages"  # the explicit configuration's
@@ -7977,9 +7981,31 @@ class MediaWikiAllPages(PublicVendor):
         }
         return 200, {"MediaWiki-API-Error": code}, body
 
+    lagged_on_page = 2
+    lagged_answers = 0
+    lag_seconds = 7
+
+    def lagging(self, query) -> bool:
+        """Whether this request is answered with ``maxlag`` (counted in ``lag_answered``)."""
+        page = 1 if "apcontinue" not in query else 2  # the fake lags from its second answer on
+        if "maxlag" not in query or page < self.lagged_on_page:
+            return False
+        with self._lock:
+            answered = getattr(self, "lag_answered", 0)
+            self.lag_answered = answered + (answered < self.lagged_answers)
+        return answered < self.lagged_answers
+
     def respond(self, path, query, headers):
+        with self._lock:
+            self.answered_at = [*getattr(self, "answered_at", []), time.monotonic()]
         if query.get("action") != "query" or query.get("list") != "allpages":
             return self.error("badvalue", 'Unrecognized value for parameter "action".')
+        if self.lagging(query):
+            status, _headers, body = self.error(
+                "maxlag", f"Waiting for db1001: {self.lag_seconds} seconds lagged"
+            )
+            body["error"].update({"host": "db1001", "lag": self.lag_seconds, "type": "db"})
+            return status, {"MediaWiki-API-Error": "maxlag", "Retry-After": "1", "X-Database-Lag": "7"}, body
         if "continue" in query and query["continue"] != "-||":
             return self.error(
                 "badcontinue",
