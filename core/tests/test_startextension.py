@@ -163,15 +163,16 @@ def follow_the_walkthrough(module: Path) -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(900)  # it runs pytest in a process of its own: minutes on a slow, busy host
 def test_the_walkthrough_module_passes_the_platform_tests_and_its_own(tmp_path):
     """docs/extensions.md's walkthrough, with the module enabled only through the environment."""
     call_command("startextension", "inventory", "--source", directory=str(tmp_path))
     env = module_env(tmp_path, "demo_extension,inventory")
-    generated = run(["manage.py", "makemigrations", "--check", "--dry-run", "inventory"], env, 60)
+    generated = run(["manage.py", "makemigrations", "--check", "--dry-run", "inventory"], env, 240)
     assert generated.returncode == 0, generated.stdout + generated.stderr
 
     follow_the_walkthrough(tmp_path / "inventory")
-    added = run(["manage.py", "makemigrations", "inventory"], env, 60)
+    added = run(["manage.py", "makemigrations", "inventory"], env, 240)
     assert added.returncode == 0 and "+ Add field quantity to inventoryitem" in added.stdout, added.stderr
     tests = run(
         ["-m", "pytest", "-q", "-p", "no:cacheprovider", *PLATFORM_TESTS, str(tmp_path / "inventory")],
@@ -183,13 +184,14 @@ def test_the_walkthrough_module_passes_the_platform_tests_and_its_own(tmp_path):
     summary = tests.stdout.strip().splitlines()[-1]
     assert " passed" in summary and "failed" not in summary and "error" not in summary, summary
     # The platform's tests walked the module's routes, the action's included, and its own tests ran.
-    collected = run(["-m", "pytest", "--collect-only", "-q", *PLATFORM_TESTS, str(tmp_path)], env, 60)
+    collected = run(["-m", "pytest", "--collect-only", "-q", *PLATFORM_TESTS, str(tmp_path)], env, 240)
     assert "api/inventory/items/{pk}/restock/" in collected.stdout
     assert "test_a_sync_reads_the_tenants_inventory_items_and_nothing_else" in collected.stdout
     assert "test_an_editor_restocks_an_item" in collected.stdout
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(900)  # it runs pytest in a process of its own: minutes on a slow, busy host
 def test_the_generated_module_passes_the_checks_of_what_its_routes_answer(tmp_path):
     """The schema fuzz found a generated module's list taking any ``?ordering=`` in its schema but
     refusing all but its fields, and its create storing ``{"secret": 1234}``: the template names its
@@ -207,7 +209,7 @@ def test_the_generated_module_passes_the_checks_of_what_its_routes_answer(tmp_pa
     summary = checks.stdout.strip().splitlines()[-1]
     assert " passed" in summary and "failed" not in summary and "error" not in summary, summary
     # The fuzz took each of the module's six operations (list, create, read, replace, change, delete).
-    fuzzed = run(["-m", "pytest", "--collect-only", "-q", ANSWER_CHECKS[1], "-k", "inventory"], env, 60)
+    fuzzed = run(["-m", "pytest", "--collect-only", "-q", ANSWER_CHECKS[1], "-k", "inventory"], env, 240)
     assert "6/" in fuzzed.stdout.strip().splitlines()[-1], fuzzed.stdout[-2000:]
 
 
@@ -220,7 +222,7 @@ def test_the_tests_of_a_module_that_is_not_enabled_say_how_to_enable_it(tmp_path
     tests = run(
         ["-m", "pytest", "-q", "-p", "no:cacheprovider", *outside, str(tmp_path / "inventory" / "tests")],
         env,
-        120,
+        300,
     )
 
     assert tests.returncode != 0
