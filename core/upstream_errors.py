@@ -301,6 +301,18 @@ _OBJECT_CODED_RATE_LIMITS: tuple[tuple[str, frozenset[str], dict[int | str, floa
     ("MediaWiki", frozenset({"code", "info"}), {"maxlag": 5.0}),
 )
 _OBJECT_MARKERS = (b'"fbtrace_id"', b'"maxlag"')
+# Rate limits an API reports in a status envelope of its own, ``{"status", "message", "result"}`` and
+# nothing else, its status word in ``message`` and the cause as ``result``'s text: (vendor, the status
+# word, the cause's beginning (lower-case), seconds to wait when the answer's headers name none).
+# Etherscan (and the block explorers built on it), HTTP 200 with {"status": "0", "message": "NOTOK",
+# "result": "Max rate limit reached"}: its free calls are counted per second
+# (https://docs.etherscan.io/resources/common-error-messages, .../resources/rate-limits).
+_RESULT_TEXT_RATE_LIMITS: tuple[tuple[str, str, str, float], ...] = (
+    ("Etherscan", "NOTOK", "max rate limit reached", 1.0),
+)
+_RESULT_TEXT_MARKERS = tuple(
+    f'"{word}"'.encode() for _vendor, word, _cause, _wait in _RESULT_TEXT_RATE_LIMITS
+)
 # Meta's usage headers: X-Business-Use-Case-Usage {"<business id>": [{"type", "call_count", ...,
 # "estimated_time_to_regain_access": <minutes>}]}, X-Ad-Account-Usage {"acc_id_util_pct",
 # "reset_time_duration": <seconds>}.
@@ -339,7 +351,12 @@ def reported_rate_limit(content: bytes, headers) -> ReportedRateLimit | None:
         not content
         or len(content) > _REPORT_MAX_BYTES
         or not any(
-            m in content for m in _RATE_LIMIT_MARKERS + _CODED_MARKERS + _WRAPPED_MARKERS + _OBJECT_MARKERS
+            m in content
+            for m in _RATE_LIMIT_MARKERS
+            + _CODED_MARKERS
+            + _WRAPPED_MARKERS
+            + _OBJECT_MARKERS
+            + _RESULT_TEXT_MARKERS
         )
     ):
         return None
@@ -347,7 +364,11 @@ def reported_rate_limit(content: bytes, headers) -> ReportedRateLimit | None:
         body = json.loads(content.decode("utf-8", errors="replace"))
     except (ValueError, RecursionError):
         return None
-    wrapped = _wrapped_rate_limit(body, headers) or _object_coded_rate_limit(body, headers)
+    wrapped = (
+        _wrapped_rate_limit(body, headers)
+        or _object_coded_rate_limit(body, headers)
+        or _result_text_rate_limit(body, headers)
+    )
     if wrapped is not None:
         return wrapped
     errors = body.get("errors") if isinstance(body, dict) else None
@@ -444,6 +465,23 @@ def _wrapped_rate_limit(body, headers) -> ReportedRateLimit | None:
             named = _SECONDS_IN_MESSAGE.search(message)
             wait = float(named.group(1)) if named else ids[error_id]
         return ReportedRateLimit(said, wait)
+    return None
+
+
+def _result_text_rate_limit(body, headers) -> ReportedRateLimit | None:
+    """A rate limit reported in a ``{"status", "message", "result"}`` envelope
+    (:data:`_RESULT_TEXT_RATE_LIMITS`), or None. The wait: the answer's headers, else the table's."""
+    if not isinstance(body, dict) or set(body) != {"status", "message", "result"}:
+        return None
+    cause = body["result"]
+    if not isinstance(cause, str):
+        return None
+    for _vendor, word, beginning, seconds in _RESULT_TEXT_RATE_LIMITS:
+        if body["message"] != word or not cause.strip().lower().startswith(beginning):
+            continue
+        said = redacted_excerpt(_CONTROL.sub(" ", " ".join(f"{cause} ({word})".split())), EXCERPT_CHARS)
+        wait = rate_limit_wait(headers)
+        return ReportedRateLimit(said, wait if wait is not None else seconds)
     return None
 
 

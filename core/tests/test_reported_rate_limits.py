@@ -68,3 +68,25 @@ def test_mediawiki_s_maxlag_answer_is_a_rate_limit_waiting_its_retry_after_else_
 )
 def test_other_mediawiki_errors_and_other_objects_naming_maxlag_are_no_rate_limit(error):
     assert reported_rate_limit(json.dumps({"error": error}).encode(), {"retry-after": "2"}) is None
+
+
+def test_etherscan_s_max_rate_limit_reached_answered_with_http_200_waits_a_second():
+    body = json.dumps({"status": "0", "message": "NOTOK", "result": "Max rate limit reached"}).encode()
+
+    found = reported_rate_limit(body, {})
+
+    assert found is not None and found.wait == 1.0 and "Max rate limit reached" in found.said
+    assert reported_rate_limit(body, {"retry-after": "3"}).wait == 3.0  # the headers as the client reads them
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"status": "0", "message": "NOTOK", "result": "Invalid API Key"},  # an error, no rate limit
+        {"status": "0", "message": "NOTOK", "result": "Max rate limit reached", "extra": 1},
+        {"status": "0", "message": "OK", "result": "Max rate limit reached"},
+    ],
+    ids=["other-cause", "other-envelope", "no-notok"],
+)
+def test_other_causes_and_envelopes_are_no_etherscan_rate_limit(body):
+    assert reported_rate_limit(json.dumps(body).encode(), {}) is None

@@ -1090,7 +1090,7 @@ _MESSAGE_ONLY_KEYS = frozenset(
 )
 _STATUS_CODE_KEYS = ("code", "status", "statuscode", "status_code")
 # JSend's status words and their variants, compared lower-case: {"status": "ERROR" | "fail" | "Failed"}.
-_ERROR_STATUS_WORDS = frozenset({"error", "fail", "failed", "failure", "errored"})
+_ERROR_STATUS_WORDS = frozenset({"error", "fail", "failed", "failure", "errored", "notok"})
 _SUCCESS_STATUS_WORDS = frozenset({"ok", "success", "succeeded", "successful"})
 
 
@@ -1215,6 +1215,17 @@ def check_upstream_error(body, records_path: str, config: dict | None = None) ->
         and keys <= _ERROR_BODY_KEYS_LOWER | _MESSAGE_ONLY_KEYS
     ):
         _raise(f"{names['status']}: {status}", _report_message(view, with_code=False) or body)
+    # A status word in the message, its cause in the result's text, and nothing else (Etherscan's
+    # {"status": "0", "message": "NOTOK", "result": "Invalid API Key"}, HTTP 200; its empty list is
+    # {"status": "0", "message": "No transactions found", "result": []}, no error).
+    message, cause = view.get("message"), view.get("result")
+    if (
+        isinstance(message, str)
+        and _status_word(message) in _ERROR_STATUS_WORDS
+        and keys <= _ERROR_BODY_KEYS_LOWER | _MESSAGE_ONLY_KEYS
+    ):
+        said = cause if isinstance(cause, str) and cause.strip() else _report_message(view, with_code=False)
+        _raise(f"{names['message']}: {message}", said or body)
     if not keys <= _ERROR_BODY_KEYS_LOWER:
         if not empty_records and keys <= _ERROR_REPORT_KEYS and _is_bare_report(view):
             _raise(_report_signal(view, names), _report_message(view))
@@ -1237,6 +1248,12 @@ def check_upstream_error(body, records_path: str, config: dict | None = None) ->
         _raise(f"{names['success']}: false", view.get("message") or view.get("errorinfo") or body)
     if not empty_records and _is_bare_report(view):
         _raise(_report_signal(view, names), _report_message(view))
+
+
+def _status_word(text: str) -> str:
+    """``text`` as a status word: lower-case, without spaces, dashes, underscores or a final full stop
+    (``"NOTOK"``, ``"Not OK"``, ``"not_ok"`` all read ``"notok"``)."""
+    return re.sub(r"[\s_-]+", "", text.lower()).rstrip(".!")
 
 
 def _world_bank_style_error(body) -> bool:

@@ -249,6 +249,28 @@ def test_a_bare_error_report_is_not_stored_as_the_one_record_of_the_body(body):
         check_upstream_error(body, "", validate_error_detection({}))
 
 
+@pytest.mark.parametrize("records_path", ["", "result"])
+def test_a_failure_word_in_the_message_fails_with_the_cause_the_result_holds(records_path):
+    # Etherscan, HTTP 200: {"status": "0", "message": "NOTOK", "result": "<the cause>"}
+    body = {"status": "0", "message": "NOTOK", "result": "Invalid API Key"}
+
+    with pytest.raises(UpstreamReportedError, match=r"message: NOTOK\): Invalid API Key"):
+        check_upstream_error(body, records_path, validate_error_detection({}))
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"status": "0", "message": "No transactions found", "result": []},  # Etherscan's empty list
+        {"status": "1", "message": "OK", "result": "595623370144773018344492"},  # a balance
+        {"id": 4, "message": "failed", "result": "retried", "kind": "job"},  # a record about a job
+    ],
+    ids=["no-transactions", "ok-result", "a-record"],
+)
+def test_a_message_that_is_no_failure_word_or_beside_other_fields_is_no_error(body):
+    check_upstream_error(body, "", validate_error_detection({}))
+
+
 def test_a_record_with_a_fault_field_among_others_is_still_a_record():
     record = {"id": 3, "fault": {"detail": "pump 3 stalled"}, "site": "north"}
 
