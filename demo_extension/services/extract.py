@@ -80,6 +80,10 @@ ENVELOPE_KEYS = (
     "query",
 )
 _ENVELOPE_KEYS_LOWER = frozenset(key.lower() for key in ENVELOPE_KEYS)
+# Objects whose envelope key (one level down) holds the records: the envelope keys, and Crossref's
+# "message" ({"status": "ok", "message-type": "work-list", "message": {"items": [...], "total-results"}}),
+# never a list of records itself (an error's messages are).
+_ENVELOPE_OBJECTS = (*ENVELOPE_KEYS, "message")
 _SNIPPET_CHARS = 60
 # Lists of objects that are reports about the response, never its records (Mailchimp's ``_links``:
 # hypermedia links beside every collection).
@@ -483,12 +487,19 @@ def detect_records_path(body) -> str:
     items_page = graphql_items_page(body)
     if items_page is not None:
         return format_path((*items_page, "items"))
-    for key in ENVELOPE_KEYS:
+    for key in _ENVELOPE_OBJECTS:
         inner = body.get(key)
         if isinstance(inner, dict):
             for inner_key in ENVELOPE_KEYS:
                 if isinstance(inner.get(inner_key), list):
                     return f"{key}.{inner_key}"
+    if len(body) == 1:
+        # The body's only key wraps the records and their paging: Last.fm's {"recenttracks": {"track":
+        # [...], "@attr": {"page", "perPage", "totalPages", "total"}}}
+        ((key, inner),) = body.items()
+        lone = records_beside_paging(inner) if isinstance(inner, dict) else None
+        if lone is not None:
+            return format_path((key, lone))
     # A list named after its resource one level down (``{"result": {"orders": [...]}, "meta":
     # {"next_cursor": ...}}``): the lone list of objects of an envelope key's object whose other
     # values are plain, when the body has paging metadata (else the object may be one record), or
@@ -616,6 +627,7 @@ _PAGING_PLACES = (
     "d",  # OData v2: {"d": {"results", "__next", "__count"}}
     "page_context",  # Zoho Books: {"page_context": {"page", "per_page", "has_more_page"}}
     "payload",  # Amazon Selling Partner API: {"payload": {"Orders", "NextToken"}}
+    "@attr",  # JSON converted from XML attributes: Last.fm's {"track": [...], "@attr": {"page", "total"}}
 )  # fmt: skip
 # Values that say another page follows: a flag that is true, or a cursor, token or link that is set.
 _MORE_FLAGS = frozenset(

@@ -216,8 +216,13 @@ _META_KEYS = (
     # current_page, total_pages}
     "metadata",
     # The object that holds the records when it holds their paging too: Qualtrics' result {elements,
-    # nextPage}, CKAN's result {count, results}
+    # nextPage}, CKAN's result {count, results}; Crossref's message {items, total-results,
+    # items-per-page}
     "result",
+    "message",
+    # Attributes of an answer converted from XML: Last.fm's recenttracks {"track": [...], "@attr":
+    # {"page", "perPage", "totalPages", "total"}}, its numbers as strings
+    "@attr",
 )
 _NEXT_URL_KEYS = (
     "next",
@@ -250,6 +255,10 @@ _KNOWN_CURSORS = (
     (("pages", "next", "starting_after"), "starting_after", "Intercom-style pages.next.starting_after"),
     # https://developer.gocardless.com/api-reference/#api-usage-cursor-pagination: the last ID of the page
     (("meta", "cursors", "after"), "after", "GoCardless-style meta.cursors.after"),
+    # Kubernetes' list chunks (https://kubernetes.io/docs/reference/using-api/api-concepts/#retrieving-
+    # large-results-sets-in-chunks): {"kind": "PodList", "metadata": {"continue", "remainingItemCount"},
+    # "items"} with ?limit=, no continue on the last chunk
+    (("metadata", "continue"), "continue", "Kubernetes-style metadata.continue"),
 )
 _CURSOR_KEYS = {
     # body key -> the query parameter it is usually sent back as
@@ -306,6 +315,7 @@ _TOTAL_PAGES_KEYS = (
     "page_count",
     "pageCount",
     "num_pages",
+    "number_of_pages",  # Campaign Monitor: NumberOfPages beside PageNumber
 )
 _TOTAL_PAGES_HEADERS = ("x-wp-totalpages", "x-total-pages")
 _TOTAL_KEYS = (
@@ -331,6 +341,7 @@ _TOTAL_KEYS = (
     "total_entries",  # Harvest, Apollo.io: pagination {page, per_page, total_entries, total_pages}
     "rowCount",  # Google Analytics Data API runReport: {"rows", "rowCount"}, every row of the report
     "numFound",  # Solr and Open Library's search: {"numFound", "start", "docs"}
+    "total_number_of_records",  # Campaign Monitor: TotalNumberOfRecords beside NumberOfPages
     "count",  # at the top level only (see _total_count): in a meta object it counts the page
 )
 # Storyblok answers its totals in "Total" and "Per-Page" headers (https://www.storyblok.com/docs/api/
@@ -348,7 +359,16 @@ _CURRENT_PAGE_KEYS = ("page", "current_page", "currentPage", "page_number", "pag
 # Salesloft's metadata.paging.current_page, BigCommerce's meta.pagination.current_page).
 _CURRENT_PAGE_READ_ONLY = frozenset({"current_page", "currentPage"})
 _OFFSET_KEYS = ("offset", "skip", "startAt", "start")
-_LIMIT_KEYS = ("limit", "take", "maxResults", "max_results", "per_page", "pageSize", "page_size")
+_LIMIT_KEYS = (
+    "limit",
+    "take",
+    "maxResults",
+    "max_results",
+    "per_page",
+    "pageSize",
+    "page_size",
+    "items_per_page",  # Crossref's items-per-page, Sage Accounting's $itemsPerPage
+)
 # Booleans that say whether another page exists (true: more) ...
 _MORE_FLAGS = (
     "has_more",
@@ -623,9 +643,14 @@ def _int_or_none(value):
     return None
 
 
-def _find(body, keys, configured_path: str | None = None):
+def _find(body, keys, configured_path: str | None = None, *, loose: bool = False):
     """(path, value) of the first key of ``keys`` with a value, at the top level or in a meta
-    object; with ``configured_path`` only that path. Paths come back in the dotted syntax."""
+    object; with ``configured_path`` only that path. Paths come back in the dotted syntax.
+
+    ``loose``: when no key is there as spelled, a key spelled otherwise counts too (see
+    :func:`_loose_key`: Campaign Monitor's ``TotalNumberOfRecords``, Mailjet's ``Total``, Sage
+    Accounting's ``$total``, Crossref's ``total-results``), but for ``count``, whose place decides
+    what it counts."""
     if configured_path:
         return configured_path, get_path(body, path_parts(configured_path))
     if not isinstance(body, dict):
@@ -639,7 +664,28 @@ def _find(body, keys, configured_path: str | None = None):
             value = inner.get(key)
             if value not in (None, ""):
                 return format_path((*prefix, key)), value
+    if loose:
+        wanted = {_loose_key(key) for key in keys} - {"count"}  # OData's __count too
+        for prefix, obj in [((), body), *_meta_objects(body)]:
+            found = {}
+            for key, value in obj.items():
+                loose_key = _loose_key(key)
+                if loose_key in wanted and value not in (None, "") and loose_key not in found:
+                    found[loose_key] = (key, value)
+            for key in keys:
+                if _loose_key(key) in found:
+                    spelled, value = found[_loose_key(key)]
+                    return format_path((*prefix, spelled)), value
     return None, None
+
+
+def _loose_key(key) -> str:
+    """A metadata key as APIs spell it in other cases and styles: lower-case, without a leading ``$``
+    or ``@`` (Sage Accounting's ``$total``, JSON converted from XML attributes), dashes or
+    underscores (``TotalNumberOfRecords``, ``total-results`` and ``total_number_of_records`` alike)."""
+    if not isinstance(key, str):
+        return ""
+    return key.lstrip("$@").replace("-", "").replace("_", "").lower()
 
 
 def _meta_objects(body: dict):
@@ -652,13 +698,15 @@ def _meta_objects(body: dict):
         for meta in _META_KEYS:
             if isinstance(outer.get(meta), dict):
                 yield (*prefix, meta), outer[meta]
-    data = body.get("data")
+    wrapper = "data" if "data" in body else next(iter(body)) if len(body) == 1 else None
+    data = body.get(wrapper) if wrapper not in (None, *_META_KEYS) else None  # a meta key's: above
     if isinstance(data, dict) and records_beside_paging(data) is not None:
         # The records and their paging wrapped together in "data" (Segment's Public API: {"data":
-        # {"sources": [...], "pagination": {"current", "next", "totalEntries"}}})
+        # {"sources": [...], "pagination": {"current", "next", "totalEntries"}}}) or in the body's only
+        # key (Last.fm: {"recenttracks": {"track": [...], "@attr": {"page", "totalPages", ...}}})
         for meta in _META_KEYS:
             if isinstance(data.get(meta), dict):
-                yield ("data", meta), data[meta]
+                yield (wrapper, meta), data[meta]
 
 
 def _header_int(headers, names) -> int | None:
@@ -674,7 +722,18 @@ def _header_int(headers, names) -> int | None:
 def find_total_pages(body, configured_path=None, headers=None) -> int | None:
     """The number of pages the upstream announces: in the body, else ``X-WP-TotalPages`` /
     ``X-Total-Pages``."""
-    pages = _int_or_none(_find(body, _TOTAL_PAGES_KEYS, configured_path)[1])
+    pages = _int_or_none(_find(body, _TOTAL_PAGES_KEYS, configured_path, loose=True)[1])
+    if pages is None and not configured_path and isinstance(body, dict):
+        # "pages" beside "page" in a meta object (Discogs' pagination {"page", "pages", "per_page",
+        # "items", "urls"}); never at the top level, where it is a record's own (a book's pages)
+        pages = next(
+            (
+                _int_or_none(obj["pages"])
+                for _, obj in _meta_objects(body)
+                if _strict_int(obj.get("pages")) and _strict_int(obj.get("page"))
+            ),
+            None,
+        )
     if pages is None and not configured_path:
         pages = _header_int(headers, _TOTAL_PAGES_HEADERS)
     return pages
@@ -698,19 +757,22 @@ def find_total_bound(body, headers, configured_path=None, page_count=None) -> tu
     page's own count, not a total (Mollie's and Azure DevOps' ``{"count": <objects on this page>,
     ...}``; Django REST framework's ``count`` equals a page's records only when that page is the
     whole list)."""
-    path, value = _find(body, _TOTAL_KEYS, configured_path)
+    path, value = _find(body, _TOTAL_KEYS, configured_path, loose=True)
     if (
         not configured_path
         and path is not None
         and path != "count"
         and path_parts(path)[-1] == "count"
         and not _counts_its_results(body, path)
+        and not _counts_beyond_its_page_size(body, path)
     ):
-        path, value = _find(body, tuple(key for key in _TOTAL_KEYS if key != "count"))
+        path, value = _find(body, tuple(key for key in _TOTAL_KEYS if key != "count"), loose=True)
     exact = True
     if isinstance(value, dict) and value.get("relation") in ("eq", "gte"):
         exact, value = value["relation"] == "eq", value.get("value")
     total = _int_or_none(value)
+    if total is None and not configured_path:
+        total = _remaining_total(body)
     if total is not None and page_count is not None and path == "count" and total == page_count:
         total = None
     if (
@@ -737,6 +799,22 @@ def _counts_its_results(body, path: str | None) -> bool:
     parts = path_parts(path)
     holder = get_path(body, parts[:-1]) if len(parts) == 2 else None
     return parts[-1] == "count" and isinstance(holder, dict) and isinstance(holder.get("results"), list)
+
+
+def _counts_beyond_its_page_size(body, path: str) -> bool:
+    """Whether a nested ``count`` is larger than the page size beside it (OpenAlex's ``meta {"count":
+    8695857, "page": 1, "per_page": 25}``): more than a page holds, so the list's total, not the
+    page's own count (Zoho's ``info.count`` is at most its ``per_page``). Not beside a more flag:
+    Teamwork's ``meta.page {"pageSize": 50, "count": 51, "hasMore": true}`` counts one past the pages
+    read while there are more."""
+    parts = path_parts(path)
+    holder = get_path(body, parts[:-1])
+    count = holder.get(parts[-1]) if isinstance(holder, dict) else None
+    if not _strict_int(count) or any(
+        isinstance(holder.get(flag), bool) for flag in _MORE_FLAGS + _DONE_FLAGS
+    ):
+        return False
+    return any(_strict_int(holder.get(key)) and 0 < holder[key] < count for key in _LIMIT_KEYS)
 
 
 # RFC 9110 Content-Range of a list answer, in items (never bytes): "0-24/3573", "*/3573" past the
@@ -1466,6 +1544,10 @@ class _CountingPaginator(Paginator):
             return seen_after >= total
         if find_more_flag(page.body, config.get("has_more_path"), page.headers)[1] is True:
             return False
+        if not self.configured and _names_no_next_page(page.body):
+            # Detected offsets or pages whose answer also names its next page, empty on the last
+            # (Kontent.ai's pagination {"skip", "limit", "count", "next_page": ""}): no request past it.
+            return True
         if config.get("stop_on_short_page", True):
             # Shorter than an earlier page: the last one. The first page never counts as short,
             # because an API may cap the size it was asked for (and one empty page is cheap).
@@ -2484,6 +2566,22 @@ def detect_pagination(page: FetchedPage, auto_config: dict, request_body: dict |
             **size,
             DETECTED_BECAUSE: f"the body has a next-page URL at {path!r}",
         }
+    remaining = _remaining_after(body)
+    if remaining is not None:
+        position_path, _position, _remaining = remaining
+        param = path_parts(position_path)[-1]
+        because = (
+            f"the body has its position at {position_path!r} (sent back as {param!r}) and counts the "
+            "records after the page"
+        )
+        return _offset_config(param, size, because)
+    entity = _entity_count_and_offset(body)
+    if entity is not None:
+        count_key, offset_key = entity
+        because = (
+            f"the body has an offset at {offset_key!r} (sent back as 'offset') and a total at {count_key!r}"
+        )
+        return {**_offset_config("offset", size, because), "total_path": format_path((count_key,))}
     path, _ = find_cursor(body)
     if path:
         param = "offset" if path == "offset" else _CURSOR_KEYS.get(path_parts(path)[-1], "cursor")
@@ -2515,9 +2613,9 @@ def detect_pagination(page: FetchedPage, auto_config: dict, request_body: dict |
             "'searchCriteria[currentPage]' (Magento-style)",
         }
     flag_path, flag = find_more_flag(body)
-    offset_path, offset = _find(body, _OFFSET_KEYS)
+    offset_path, offset = _find(body, _OFFSET_KEYS, loose=True)
     offset = _int_or_none(offset)
-    current_path, current = _find(body, _CURRENT_PAGE_KEYS)
+    current_path, current = _find(body, _CURRENT_PAGE_KEYS, loose=True)
     current = _int_or_none(current)
     if (
         current is None
@@ -2556,7 +2654,7 @@ def detect_pagination(page: FetchedPage, auto_config: dict, request_body: dict |
     ckan = _ckan_action_config(body, total, page.count, size)
     if ckan is not None:
         return ckan
-    limit_path, _limit = _find(body, _LIMIT_KEYS)
+    limit_path, _limit = _find(body, _LIMIT_KEYS, loose=True)
     if offset is not None and (total is not None or flag_path is not None or limit_path is not None):
         param = path_parts(offset_path)[-1]
         holder = get_path(body, path_parts(offset_path)[:-1])
@@ -2579,7 +2677,8 @@ def detect_pagination(page: FetchedPage, auto_config: dict, request_body: dict |
         where = (
             f"the body's {current_path!r}"
             if current_path
-            else "the response's total pages" + ("" if _find(body, _TOTAL_PAGES_KEYS)[0] else " header")
+            else "the response's total pages"
+            + ("" if _find(body, _TOTAL_PAGES_KEYS, loose=True)[0] else " header")
         )
         config = {"type": "page", "page_param": param, **size, DETECTED_BECAUSE: f"{where} counts pages"}
         if current is not None:
@@ -2596,7 +2695,10 @@ def detect_pagination(page: FetchedPage, auto_config: dict, request_body: dict |
                 DETECTED_BECAUSE: f"the response headers announce {total} records, {per_page} a page",
             }
         because = f"the response announces {total} records and this page holds {page.count}"
-        return _offset_config("offset", size, because)
+        total_path, _ = _find(body, _TOTAL_KEYS, loose=True)
+        # An API that spells its total "Total" spells its parameters so (Mailjet: Limit and Offset).
+        capitalized = total_path is not None and path_parts(total_path)[-1][:1].isupper()
+        return _offset_config("Offset" if capitalized else "offset", size, because)
     ranged = content_range(headers)
     if total is None and ranged is not None and ranged[0] == 0 and ranged[1] + 1 == page.count:
         # PostgREST (Supabase) answers every list with its range, "0-999/*" without a count, and caps
@@ -2604,6 +2706,69 @@ def detect_pagination(page: FetchedPage, auto_config: dict, request_body: dict |
         because = f"the response's Content-Range names the items it holds ({headers.get('content-range')})"
         return _offset_config("offset", size, because)
     return {"type": "none", DETECTED_BECAUSE: "the first response shows no next page, cursor or page count"}
+
+
+# Where a page says where it starts, beside a count of the records after it.
+_POSITION_KEYS = ("cursor", "offset", "start", "skip")
+
+
+def _remaining_after(body) -> tuple[str, int, int] | None:
+    """``(position path, position, remaining)`` of a page that says where it starts and how many
+    records follow it, or None: Bubble's Data API, ``{"response": {"cursor": 0, "results": [...],
+    "count": 100, "remaining": 23}}``, its ``cursor`` the position (an offset, sent back as
+    ``cursor``). The list's total is then the position, the page and what remains."""
+    if not isinstance(body, dict):
+        return None
+    places = [((), body), *((prefix, obj) for prefix, obj in _meta_objects(body))]
+    response = body.get("response")
+    if isinstance(response, dict):
+        places.insert(1, (("response",), response))
+    for prefix, obj in places:
+        remaining = obj.get("remaining")
+        if not _strict_int(remaining) or remaining < 0:
+            continue
+        for key in _POSITION_KEYS:
+            position = obj.get(key)
+            if _strict_int(position) and position >= 0:
+                return format_path((*prefix, key)), position, remaining
+    return None
+
+
+def _remaining_total(body) -> int | None:
+    """The total a page that counts the records after it announces (:func:`_remaining_after`): its
+    position, its own count and what remains; None without those."""
+    found = _remaining_after(body)
+    if found is None:
+        return None
+    position_path, position, remaining = found
+    holder = get_path(body, path_parts(position_path)[:-1]) if "." in position_path else body
+    count = holder.get("count") if isinstance(holder, dict) else None
+    if not _strict_int(count):
+        lone = records_beside_paging(holder) if isinstance(holder, dict) else None
+        lists = (
+            [value for value in holder.values() if isinstance(value, list)]
+            if isinstance(holder, dict)
+            else []
+        )
+        if lone is None and len(lists) != 1:
+            return None
+        count = len(holder[lone]) if lone is not None else len(lists[0])
+    return position + count + remaining
+
+
+def _entity_count_and_offset(body) -> tuple[str, str] | None:
+    """``(count key, offset key)`` of a body that names its total and its offset after the entity
+    listed (MusicBrainz's browse requests: ``{"release-count": 23, "release-offset": 0, "releases":
+    [...]}``, paged by ``offset``), or None."""
+    if not isinstance(body, dict):
+        return None
+    for key, value in body.items():
+        if not (isinstance(key, str) and key.endswith("-offset") and _strict_int(value)):
+            continue
+        count_key = key[: -len("-offset")] + "-count"
+        if _strict_int(body.get(count_key)):
+            return count_key, key
+    return None
 
 
 def _ckan_action_config(body, total: int | None, count: int, size: dict) -> dict | None:

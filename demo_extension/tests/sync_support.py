@@ -134,6 +134,14 @@ def assert_auto_syncs_every_record(connector, vendor) -> None:
     assert SyncedRecord.objects.filter(connector=connector).count() == vendor.records
 
 
+def explicit_connector(make_connector, vendor, page_size: int):
+    """A connector of a vendor fake with its documented explicit configuration: its own fields
+    (``explicit_fields`` when the explicit configuration needs more than ``connector_fields``), its
+    ``records_path`` and its ``pagination(page_size)``."""
+    fields = vendor.explicit_fields() if hasattr(vendor, "explicit_fields") else vendor.connector_fields()
+    return make_connector(**fields, records_path=vendor.records_path, pagination=vendor.pagination(page_size))
+
+
 def assert_explicit_syncs_every_record(connector, vendor) -> None:
     """Sync ``connector`` (a vendor fake's, with its documented explicit pagination): every record
     stored, none else."""
