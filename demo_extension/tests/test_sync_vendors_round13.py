@@ -11,6 +11,7 @@ from demo_extension.tests.sync_support import (
     assert_auto_syncs_every_record,
     assert_explicit_syncs_every_record,
     events,
+    explicit_connector,
     fault_url,
     run_sync,
     serve_pages,
@@ -50,11 +51,7 @@ def test_the_documented_explicit_pagination_syncs_every_record_of_each_vendor(
     vendor_server, make_connector, vendor_class
 ):
     vendor = vendor_server(vendor_class)
-    connector = make_connector(
-        **vendor.connector_fields(),
-        records_path=vendor.records_path,
-        pagination=vendor.pagination(vendor.page_size),
-    )
+    connector = explicit_connector(make_connector, vendor, vendor.page_size)
 
     assert_explicit_syncs_every_record(connector, vendor)
 

@@ -11,6 +11,7 @@ from demo_extension.tests.sync_support import (
     assert_auto_syncs_every_record,
     assert_explicit_syncs_every_record,
     events,
+    explicit_connector,
     run_sync,
     stored_records,
     stores_exactly,
@@ -48,12 +49,7 @@ def test_the_documented_explicit_pagination_syncs_every_record_of_each_vendor(
     vendor_server, make_connector, vendor_class
 ):
     vendor = vendor_server(vendor_class)
-    fields = vendor.explicit_fields() if hasattr(vendor, "explicit_fields") else vendor.connector_fields()
-    connector = make_connector(
-        **fields,
-        records_path=vendor.records_path,
-        pagination=vendor.pagination(min(vendor.page_size, 10)),
-    )
+    connector = explicit_connector(make_connector, vendor, min(vendor.page_size, 10))
 
     assert_explicit_syncs_every_record(connector, vendor)
 
