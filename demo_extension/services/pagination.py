@@ -2674,6 +2674,11 @@ def detect_pagination(page: FetchedPage, auto_config: dict, request_body: dict |
             # Strapi: meta.pagination {page, pageSize, pageCount, total}, asked for as pagination[page]
             # (https://docs.strapi.io/dev-docs/api/rest/sort-pagination); it ignores a bare "page"
             param = "pagination[page]"
+        if current_path in ("meta.page_number", "meta.pageNumber") and isinstance(body.get("data"), list):
+            # A JSON:API document paged by number (Telnyx v2: {"data", "meta": {"page_number",
+            # "page_size", "total_pages", "total_results"}}), asked for as page[number], the JSON:API
+            # family name (https://jsonapi.org/format/#fetching-pagination); a bare page_number is ignored
+            param = "page[number]"
         where = (
             f"the body's {current_path!r}"
             if current_path

@@ -255,17 +255,24 @@ def test_a_kubernetes_list_whose_continue_token_expired_fails_the_sync_with_its_
     assert [request["status"] for request in vendor.requests] == [200, 200, 410]
 
 
-def test_telnyx_s_page_number_on_auto_fails_naming_the_parameter_instead_of_ending_short(
+def test_telnyx_s_page_number_in_its_json_api_meta_is_asked_for_as_page_number_in_brackets(
     vendor_server, make_connector
 ):
     vendor = vendor_server(TelnyxPhoneNumbers)
-    connector = make_connector(**vendor.connector_fields())
+    connector = make_connector(**vendor.connector_fields(), max_concurrent_requests=1)
 
     log = run_sync(connector)
 
-    # meta {"page_number", "total_pages"}, asked for as page[number]: page_number=2 is page 1 again
-    assert log.status == SyncStatus.FAILED
-    assert "same records" in log.error_message and "page_number" in log.error_message
+    # {"data", "meta": {"page_number", "total_pages"}}: page_number=2 was page 1 again, FAILED
+    assert log.status == SyncStatus.SUCCESS, log.error_message
+    assert stores_exactly(connector, vendor)
+    assert [request["query"].get("page[number]", "1") for request in vendor.requests] == [
+        "1",
+        "2",
+        "3",
+        "4",
+        "5",
+    ]
 
 
 def test_a_kubernetes_list_asked_for_in_chunks_on_auto_follows_its_continue_token(

@@ -10896,6 +10896,4 @@ FIFTEENTH_VENDORS = (
     ZendeskSellContacts,
     SageAccountingContacts,
 )
-# Telnyx's page[number] is not detected (the run fails saying so: its test); every other one of this
-# round is followed on auto
-FIFTEENTH_VENDORS_ON_AUTO = tuple(vendor for vendor in FIFTEENTH_VENDORS if vendor is not TelnyxPhoneNumbers)
+FIFTEENTH_VENDORS_ON_AUTO = FIFTEENTH_VENDORS
