@@ -2,8 +2,16 @@
 of each role, authenticated API clients, a database of the run's own), for every test of the repository."""
 
 import pytest
+from hypothesis import HealthCheck
+from hypothesis import settings as hypothesis_settings
 
 pytest_plugins = ["tenancy.testing"]
+
+# Property tests are judged by what they find, not by the host's speed: on a slow, busy 2-core host
+# Hypothesis's own checks failed a test that found nothing ("input generation is slow"). A test's
+# own @settings still sets its examples; this profile is what it does not set.
+hypothesis_settings.register_profile("migrateiq", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+hypothesis_settings.load_profile("migrateiq")
 
 
 @pytest.fixture(scope="session")
