@@ -129,7 +129,7 @@ MIDDLEWARE = [
     "core.middleware.RequestMetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "core.request_limits.RequestBodyLimitMiddleware",
-    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "core.static_files.StaticFilesMiddleware",
     "corsheaders.middleware.CorsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
