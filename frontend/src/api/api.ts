@@ -261,8 +261,20 @@ export async function exportRecords(id: number, options: ExportOptions, onProgre
   return apiDownload(`${CONNECTORS}/${id}/export/`, query, onProgress);
 }
 
-export async function getConnectorSchema(id: number): Promise<ConnectorSchema> {
-  return (await apiRequest<ConnectorSchema>(`${CONNECTORS}/${id}/schema/`)).data;
+// Schema reads on their way, by connector: the connector page's records table and its field
+// mapping check both need the schema as the page loads; the second gets the first's answer
+// instead of sending the same request again. A read after the answer came asks anew.
+const schemaReads = new Map<number, Promise<ConnectorSchema>>();
+
+export function getConnectorSchema(id: number): Promise<ConnectorSchema> {
+  let read = schemaReads.get(id);
+  if (!read) {
+    read = apiRequest<ConnectorSchema>(`${CONNECTORS}/${id}/schema/`)
+      .then((answer) => answer.data)
+      .finally(() => schemaReads.delete(id));
+    schemaReads.set(id, read);
+  }
+  return read;
 }
 
 /** How often each field of the schema is present, null or "" in the connector's most recent records. */

@@ -1078,6 +1078,25 @@ describe("the connector page", () => {
   });
 });
 
+describe("the connector page's requests", () => {
+  it("reads the inferred schema once on load, although the records table and the mapping check both use it", async () => {
+    const calls = api((call) =>
+      call.url === "/api/demo-extension/connectors/7/"
+        ? { body: connector({ records_count: 500, transformation_rules: { field_mappings: { name: "full_name" } } }) }
+        : call.url.includes("/schema/")
+          ? { body: { fields: [{ path: "full_name", parts: ["full_name"], types: ["string"] }], truncated: false, updated_at: "2026-12-01T10:00:00Z" } }
+          : null,
+    );
+    renderPage("viewer");
+    expect(await screen.findByRole("heading", { name: "Customer <b>API</b>" })).toBeTruthy();
+    await vi.waitFor(() => expect(calls.some((call) => call.url.includes("/records/"))).toBe(true));
+    await act(async () => {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    });
+    expect(calls.filter((call) => call.url.endsWith("/schema/")).map((call) => call.url)).toEqual(["/api/demo-extension/connectors/7/schema/"]);
+  });
+});
+
 describe("the connector's edit address", () => {
   /** The app's two connector routes, opened at /connectors/7/edit after the list. */
   function renderEditAddress() {
