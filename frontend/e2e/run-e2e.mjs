@@ -949,6 +949,15 @@ async function main() {
   if ((await pageWidth()) > 390) throw new Error(`the webhooks page is ${await pageWidth()} px wide at 390 px`);
   await checkA11y(page, "webhooks page at 390 px");
   await shot("13-webhooks-narrow", true);
+  // The audit trail's filters: two a row, their hints under them, so the events start on the first
+  // screens rather than under a form a screen tall; nothing wider than the window.
+  await page.goto(`${base}/audit`);
+  await page.getByRole("table", { name: "Audit events" }).waitFor();
+  if ((await pageWidth()) > 390) throw new Error(`the audit trail is ${await pageWidth()} px wide at 390 px`);
+  const auditFilters = await page.getByRole("form", { name: "Audit filters" }).boundingBox();
+  if (!auditFilters || auditFilters.height > 450) throw new Error(`the audit filters are ${auditFilters?.height} px tall at 390 px`);
+  await checkA11y(page, "audit trail at 390 px");
+  await shot("13-audit-narrow", true);
   await page.setViewportSize({ width: 1280, height: 900 });
 
   // 14a. Dark: the system's preference is followed; axe on the main pages in dark. The Theme

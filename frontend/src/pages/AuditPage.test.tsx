@@ -279,6 +279,18 @@ describe("the audit page", () => {
     expect(query(calls[2]!).get("actor")).toBe("system");
   });
 
+  it("lays its filters out two a row on a phone, their hints under the grid rather than in the Who column", async () => {
+    api(() => page([event(1)]));
+    renderPage();
+    await screen.findByTestId("audit-event-1");
+    const grid = screen.getByRole("form", { name: "Audit filters" }).querySelector(".filter-grid")!;
+    expect(grid.classList.contains("filter-pairs")).toBe(true);
+    const hint = document.getElementById("audit-actor-hint")!;
+    expect(grid.contains(hint)).toBe(false);
+    expect(screen.getByLabelText("Who").getAttribute("aria-describedby")).toBe("audit-actor-hint");
+    expect(hint.textContent).toMatch(/^Who: a user id, anonymous \(refused sign-ins\) or system/);
+  });
+
   it("offers anonymous and system in the Who filter and sends them as typed", async () => {
     const calls = api(() => page([event(1)]));
     renderPage();

@@ -168,7 +168,9 @@ function AuditTrail() {
         loads started. Events cannot be changed or deleted; they are removed only when older than the server's retention period.
       </p>
       <form className="card filters" aria-label="Audit filters" onSubmit={apply}>
-        <div className="filter-grid">
+        {/* two a row on a phone (filter-pairs), the hints under the grid: one a row with the Who
+            hint in its column filled the first screen with the form and left the events below it */}
+        <div className="filter-grid filter-pairs">
           <div className="field">
             <label htmlFor="audit-action">Action</label>
             <input list="audit-actions" autoComplete="off" placeholder="Any" aria-describedby="audit-values-hint" {...field("action")} />
@@ -199,14 +201,16 @@ function AuditTrail() {
                 <option key={kind.value} value={kind.value} label={kind.label} />
               ))}
             </datalist>
-            <div className="hint" id="audit-actor-hint">
-              A user id, anonymous (refused sign-ins) or system. Or choose “Only theirs”, “Only anonymous” or “Only the system's” in a row.
-            </div>
           </div>
           {range.fields}
         </div>
-        <div className="hint" id="audit-values-hint">
-          Action and Object type suggest the values recorded in this trail, such as connector.exported or sync_log; type to narrow them.
+        <div className="hint">
+          <span id="audit-values-hint">
+            Action and Object type suggest the values recorded in this trail, such as connector.exported or sync_log; type to narrow them.
+          </span>{" "}
+          <span id="audit-actor-hint">
+            Who: a user id, anonymous (refused sign-ins) or system; or choose “Only theirs”, “Only anonymous” or “Only the system's” in a row.
+          </span>
         </div>
         <div className="actions">
           <button type="submit" className="btn btn-primary">
