@@ -109,8 +109,10 @@ describe("the audit page", () => {
     expect(within(row).getByText(/2026/)).toBeTruthy();
     const system = screen.getByTestId("audit-event-1");
     expect(within(system).getByText("System")).toBeTruthy();
-    expect(within(system).getByText("schedule")).toBeTruthy();
-    expect(within(system).getByText("false")).toBeTruthy();
+    // what started the run in the words of the runs' Trigger column, a flag as yes or no: no codes
+    const details = [...within(system).getAllByRole("term")].map((term) => `${term.textContent}: ${term.nextElementSibling?.textContent}`);
+    expect(details).toEqual(["trigger: Schedule", "full refresh: no"]);
+    expect(within(system).queryByText("schedule")).toBeNull();
     expect(within(system).getByRole("link", { name: "sync_log #40" }).getAttribute("href")).toBe("/sync-logs/40");
     const headers = within(screen.getByRole("table", { name: "Audit events" })).getAllByRole("columnheader").map((th) => th.textContent);
     expect(headers).toEqual(["When", "Who", "Action", "Object", "Details"]);

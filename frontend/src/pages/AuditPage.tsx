@@ -7,6 +7,7 @@ import { usePageTitle } from "../announce";
 import { useAuth } from "../auth";
 import { DateTimeCell, ErrorBanner, Loading, Pager, TableWrap } from "../components/common";
 import { useDayRange } from "../components/fields";
+import { triggerLabel } from "../format";
 import { useAddressDraft, useLoad } from "../hooks";
 
 const PAGE_SIZE = 25;
@@ -341,9 +342,9 @@ function AuditRow({ event, onOnly }: { event: AuditEvent; onOnly: (changes: Part
               const reference = referenced(name);
               return (
                 <div key={name}>
-                  <dt>{name}</dt>
+                  <dt>{detailName(name)}</dt>
                   <dd className="break">
-                    {reference ? <ObjectName type={reference.type} id={reference.id} reference={reference} /> : shownValue(value)}
+                    {reference ? <ObjectName type={reference.type} id={reference.id} reference={reference} /> : shownValue(name, value)}
                   </dd>
                 </div>
               );
@@ -366,8 +367,23 @@ function AuditRow({ event, onOnly }: { event: AuditEvent; onOnly: (changes: Part
   );
 }
 
-/** A detail's value as text: strings as they are, anything else as compact JSON. */
-function shownValue(value: JsonValue): string {
+/** Details recorded under a code name, shown in the words the rest of the app uses for them (the
+ * Trigger column of the runs, the Full refresh button). Any other name is shown as recorded. */
+const DETAIL_NAMES: Readonly<Record<string, string>> = {
+  triggered_by: "trigger",
+  full_refresh: "full refresh",
+  full_reload: "full reload",
+};
+
+export function detailName(name: string): string {
+  return DETAIL_NAMES[name] ?? name;
+}
+
+/** A detail's value as text: what started a run in the app's words ("Web UI", "Schedule"), yes or
+ * no for a flag, other strings as they are, anything else as compact JSON. */
+export function shownValue(name: string, value: JsonValue): string {
+  if (name === "triggered_by" && typeof value === "string") return triggerLabel(value);
+  if (typeof value === "boolean") return value ? "yes" : "no";
   if (typeof value === "string") return value;
   return JSON.stringify(value);
 }
