@@ -704,7 +704,8 @@ class PostgresDestination:
             return ConnectionCheck(False, str(exc), _elapsed_ms(started))
         except psycopg.Error as exc:
             return ConnectionCheck(False, _message(exc), _elapsed_ms(started))
-        return ConnectionCheck(True, f"Connected (PostgreSQL {version})", _elapsed_ms(started))
+        # What was reached, not "Connected" again: the web UI heads the result with connected / not.
+        return ConnectionCheck(True, f"Signed in to PostgreSQL {version}", _elapsed_ms(started))
 
     def load(
         self, destination, attachment, source, report: LoadReport, *, batch_size: int, full: bool = False

@@ -85,6 +85,8 @@ export async function dataOut({ page, base, checkA11y, shot, log }) {
 
     await page.getByRole("button", { name: "Test connection" }).click();
     await page.getByTestId("destination-check").getByRole("heading", { name: "Connected" }).waitFor();
+    const checkText = await page.getByTestId("destination-check").textContent();
+    if (!/Signed in to PostgreSQL/.test(checkText) || checkText.match(/Connected/g).length !== 1) throw new Error(`the destination test says: ${checkText}`);
 
     await page.getByLabel("Connector", { exact: true }).selectOption({ label: "Demo Users API" });
     await page.getByLabel("Table name").fill("demo_users");
