@@ -5,7 +5,7 @@ import { AnnouncerProvider } from "../announce";
 import type { WebhookDelivery, WebhookEndpoint } from "../api/types";
 import { StatusBadge } from "../components/common";
 import { fakeFetch, renderAs, type FakeCall } from "../test/helpers";
-import { ADMINS_ONLY, EVENT_LABELS, SECRET_ONCE_NOTE, WebhooksPage } from "./WebhooksPage";
+import { ADMINS_ONLY, EVENT_LABELS, nextAttemptText, SECRET_ONCE_NOTE, WebhooksPage } from "./WebhooksPage";
 
 const endpoint = (id: number, overrides: Partial<WebhookEndpoint> = {}): WebhookEndpoint => ({
   id,
@@ -355,6 +355,33 @@ describe("the webhooks page", () => {
     fireEvent.change(screen.getByLabelText("Status"), { target: { value: "failed" } });
     await vi.waitFor(() => expect(calls.at(-1)!.url).toContain("status=failed"));
     expect(calls.at(-1)!.url).toContain("endpoint=2");
+  });
+});
+
+describe("a pending delivery's next attempt", () => {
+  const now = Date.parse("2026-12-07T10:00:00Z");
+  const at = (seconds: number) => new Date(now + seconds * 1000).toISOString();
+
+  it("says how soon while it is ahead", () => {
+    expect(nextAttemptText(at(4 * 60), now)).toBe("in 4 min");
+  });
+
+  it("says due, not now, once its time has come: the beat sends it within a minute", () => {
+    expect(nextAttemptText(at(10), now)).toBe("due: sent within a minute");
+    expect(nextAttemptText(at(-50), now)).toBe("due: sent within a minute");
+  });
+
+  it("says how long it has waited when the beat has not sent it: the background worker is not running", () => {
+    expect(nextAttemptText(at(-12 * 60), now)).toBe("due 12 min ago, waiting for the background worker");
+    expect(nextAttemptText(at(-3 * 3600), now)).toBe("due 3 h ago, waiting for the background worker");
+  });
+
+  it("is shown in the delivery log for a delivery past its time", async () => {
+    api([endpoint(1)], [delivery(5, { next_attempt_at: new Date(Date.now() - 20 * 60_000).toISOString() })]);
+    renderPage();
+    const row = await screen.findByTestId("delivery-5");
+    expect(within(row).getByText("due 20 min ago, waiting for the background worker")).toBeTruthy();
+    expect(within(row).queryByText("now")).toBeNull();
   });
 });
 

@@ -597,6 +597,17 @@ function PingResult({
   );
 }
 
+/** A pending delivery's next attempt: "in 4 min" ahead; once its time has come, "due", as the beat
+ * (every minute) sends it, or how long it has waited for the background worker when the beat has
+ * not (a worker that is down): never a "now" that stays on the screen for hours. */
+export function nextAttemptText(value: string, now: number = Date.now()): string {
+  const at = new Date(value).getTime();
+  if (Number.isNaN(at)) return value;
+  if (at - now >= 45_000) return formatRelative(value, now);
+  if (now - at < 2 * 60_000) return "due: sent within a minute";
+  return `due ${formatRelative(value, now)}, waiting for the background worker`;
+}
+
 function DeliveryLog({
   deliveries,
   endpoints,
@@ -711,7 +722,7 @@ function DeliveryLog({
                     <td className="small" data-label="Next attempt">
                       {delivery.status === "pending" && delivery.next_attempt_at ? (
                         <time dateTime={delivery.next_attempt_at} title={formatDateTime(delivery.next_attempt_at)}>
-                          {formatRelative(delivery.next_attempt_at)}
+                          {nextAttemptText(delivery.next_attempt_at)}
                         </time>
                       ) : (
                         "—"
