@@ -248,6 +248,10 @@ class RequestBudget:
         self._paced_until = 0.0  # the end of the last wait added to paced_seconds (monotonic)
         # how a retry message says that a 429 / Retry-After paused the others too
         self.paused_note = paused_note
+        #: Called with the seconds left when one of this object's requests starts waiting out a pause
+        #: (a 429 or ``Retry-After``, whichever request or process set it), in the waiting thread: a
+        #: sync says so in its log while it waits, not only once the page came.
+        self.on_pause: Callable[[float], None] | None = None
         # how it says that a 429 lowered this object's concurrency ({current}, {configured}, and
         # {requests}: "request" or "requests" as {current} needs)
         self.reduced_note = reduced_note
@@ -348,6 +352,8 @@ class RequestBudget:
                 return wait
             if until is not None and time.monotonic() + wait > until:
                 raise NoSlotInTime(wait, self._waiting_for(wait))
+            if isinstance(wait, PauseWait) and self.on_pause is not None:
+                self.on_pause(float(wait))
             started = time.monotonic()
             if abandon is None:
                 self._sleep(wait)

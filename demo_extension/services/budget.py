@@ -9,6 +9,7 @@ a run stopped by it can be resumed, e.g. once the API's daily quota has reset).
 from __future__ import annotations
 
 import math
+from datetime import UTC, datetime, timedelta
 
 from core.budget import CALM_EXCHANGES, RequestBudget
 from core.http_errors import OutboundError
@@ -84,6 +85,18 @@ def paused_refusal(budget: RequestBudget, done: str) -> str:
         f"Not {done}: the API asked to slow down (an HTTP 429, a Retry-After header or a rate limit "
         "reported in a response body, as GraphQL APIs answer one), so every request of this "
         f"connector is paused for another {max(1, math.ceil(seconds))} s. Try again after that."
+    )
+
+
+def waiting_for_pause(seconds: float, now: datetime) -> str:
+    """A sync's log line when its requests wait out a pause of its connector (``seconds`` left at
+    ``now``): what it waits for and until when (the pause does not keep its cause: the three that
+    set one are named, as in :func:`paused_refusal`)."""
+    until = now.astimezone(UTC) + timedelta(seconds=seconds)
+    return (
+        "Waiting for the API's rate limit: it asked to slow down (an HTTP 429, a Retry-After header or "
+        "a rate limit reported in a response body), so every request of this connector is paused until "
+        f"{until:%H:%M:%S} UTC ({max(1, math.ceil(seconds))} s). The sync goes on by itself then."
     )
 
 

@@ -63,8 +63,9 @@ import contextvars
 import json
 import math
 import threading
+import time
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from urllib.parse import urlsplit
 
 from django.utils import timezone
@@ -76,6 +77,8 @@ from demo_extension.services.pagination import PageRequest, Paginator, rel_link
 #: Requests in flight for one sync when the connector does not say (``max_concurrent_requests``).
 DEFAULT_CONCURRENCY = 4
 MAX_CONCURRENCY = 16
+#: How often the sync, waiting for a page, logs the page's retry lines and a pause it waits out.
+WAIT_POLL_SECONDS = 0.25
 
 __all__ = [
     "DEFAULT_CONCURRENCY",
@@ -108,7 +111,7 @@ class Deferred(Exception):
 
 class RetryRelay:
     """The ``on_retry`` of a sync's client: retry lines of a page reach the sync's log when the sync
-    takes that page (never from a fetching thread, and never for a page that is not used).
+    waits for or takes that page (never from a fetching thread, and never for a page that is not used).
 
     ``paused()`` says whether the run's requests are paused (a 429 or ``Retry-After`` answer to one of
     them; asked before every request sent ahead, so it must be cheap): then a request sent ahead of the
@@ -116,11 +119,22 @@ class RetryRelay:
     that after the pause only the page the sync needs goes out again, not every request that was in
     flight when the upstream asked to slow down."""
 
-    def __init__(self, handler: Callable[[str], None], paused: Callable[[], bool] | None = None):
+    def __init__(
+        self,
+        handler: Callable[[str], None],
+        paused: Callable[[], bool] | None = None,
+        on_pause: Callable[[float], None] | None = None,
+    ):
         self.handler = handler
         self.paused = paused
+        #: The sync's note that its requests wait out a pause (seconds left), always called in the
+        #: sync's own thread: at once from it, else when the sync next looks while it waits for a
+        #: page (:meth:`PageFetcher.fetch`).
+        self.on_pause = on_pause
         self._local = threading.local()
         self.abandoned = threading.Event()
+        self._pause_ends: float | None = None  # time.monotonic() end a fetching thread waits for
+        self._pause_lock = threading.Lock()
 
     def __call__(self, message: str) -> None:
         slot = getattr(self._local, "slot", None)
@@ -129,9 +143,28 @@ class RetryRelay:
             return
         if self.abandoned.is_set() or slot.dropped:
             raise Abandoned
-        slot.messages.append((message, timezone.now()))  # logged when the sync takes the page
+        slot.messages.append((message, timezone.now()))  # logged when the sync waits for the page
         if slot.ahead and self.paused is not None and self.paused():
             raise Deferred
+
+    def pause_waited(self, seconds: float) -> None:
+        """A request of the sync starts waiting ``seconds`` for a pause (the request budget's
+        ``on_pause``, in the thread that waits)."""
+        if self.on_pause is None:
+            return
+        if getattr(self._local, "slot", None) is None:  # the sync's own thread
+            self.on_pause(seconds)
+            return
+        with self._pause_lock:
+            ends = time.monotonic() + seconds
+            self._pause_ends = ends if self._pause_ends is None else max(self._pause_ends, ends)
+
+    def report_pause(self) -> None:
+        """In the sync's thread: tell ``on_pause`` of a pause a fetching thread waits for."""
+        with self._pause_lock:
+            ends, self._pause_ends = self._pause_ends, None
+        if ends is not None and self.on_pause is not None and (left := ends - time.monotonic()) > 0:
+            self.on_pause(left)
 
 
 class _Slot:
@@ -370,14 +403,29 @@ class PageFetcher:
     def _result(self, slot: _Slot):
         try:
             try:
-                return slot.future.result()
+                return self._wait_for(slot)
             except Deferred:
                 pass  # sent ahead when the connector was paused: sent again below, now it is needed
         finally:
-            for message, at in slot.messages:
-                self.relay.handler(message, at=at)
+            self._log_retries(slot)
         self.requested += 1
         return self._send_at(slot.position, slot.request)
+
+    def _wait_for(self, slot: _Slot):
+        """The answer of the page the sync waits for. While it has not come, the page's retry lines
+        reach the log as they happen and a pause it waits out is reported: a 429's pause can hold
+        the page for minutes, and the run's log must say why meanwhile."""
+        while not slot.future.done():
+            wait([slot.future], timeout=WAIT_POLL_SECONDS)
+            self._log_retries(slot)
+            self.relay.report_pause()
+        return slot.future.result()
+
+    def _log_retries(self, slot: _Slot) -> None:
+        # pop(0) from this thread only, append from the fetching one: each line is logged once
+        while slot.messages:
+            message, at = slot.messages.pop(0)
+            self.relay.handler(message, at=at)
 
     def _next_position(self) -> int:
         self._positions += 1

@@ -19,12 +19,14 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
+from django.utils import timezone
+
 from core.http import OutboundClient, total_deadline
 from core.http_errors import OutboundError, UpstreamError
 from core.redaction import redact, safe_url, scrub_stored_secrets, stored_secret_forms
 from core.upstream_errors import requested_backoff
 from demo_extension.services.auth import base_query_params, build_request_auth
-from demo_extension.services.budget import paced_note, paused_refusal, request_budget
+from demo_extension.services.budget import paced_note, paused_refusal, request_budget, waiting_for_pause
 from demo_extension.services.credentials import endpoint_origin
 from demo_extension.services.extract import (
     PageNumbers,
@@ -346,8 +348,19 @@ class RestSource:
 
         budget = request_budget(connector, per_sync=True)
         started = time.monotonic()
+        pause_said_until = 0.0  # time.monotonic() end of the last pause the log told of
+
+        def say_pause(seconds: float) -> None:
+            # Once a pause (several requests wait out the same one): what the run waits for, until when.
+            nonlocal pause_said_until
+            ends = time.monotonic() + seconds
+            if ends > pause_said_until + 1.0:
+                pause_said_until = ends
+                run.emit(waiting_for_pause(seconds, timezone.now()))
+
         # Its own pauses (a 429 one of its requests got): asked before every request sent ahead.
-        relay = RetryRelay(run.on_retry, paused=budget.paused_here)
+        relay = RetryRelay(run.on_retry, paused=budget.paused_here, on_pause=say_pause)
+        budget.on_pause = relay.pause_waited
         pages_this_run = 0
         stopped_cleanly = False
         # The first page answered with errors beside its records; kept in the checkpoint, so a

@@ -4,8 +4,10 @@ covered by core/tests/test_request_budget.py)."""
 
 import re
 import time
+from datetime import UTC, datetime, timedelta
 
 import pytest
+from django.utils import timezone
 
 from core.budget import RATE_MARGIN, RequestBudget
 from core.tests.budget_upstream import JITTER, most_in_any_window, no_gc_pauses  # noqa: F401  (a fixture)
@@ -197,6 +199,60 @@ def test_a_429_on_the_connection_test_pauses_the_connectors_next_sync(sample_ups
     assert log.status == SyncStatus.SUCCESS, log.error_message
     rejected, *synced = _arrivals(upstream)
     assert synced[0] - rejected >= 0.9, "the sync did not wait for the connector's pause"
+
+
+def _waiting_lines(log) -> list:
+    waiting = log.events.filter(message__startswith="Waiting for the API's rate limit")
+    return list(waiting.order_by("at", "id"))
+
+
+def _wall_clock(monotonic_at: float) -> datetime:
+    """A ``time.monotonic()`` instant (the sample upstream's arrivals) on the wall clock of the events."""
+    return timezone.now() + timedelta(seconds=monotonic_at - time.monotonic())
+
+
+def test_a_sync_paused_by_a_429_says_while_it_waits_that_it_waits_for_the_rate_limit_and_until_when(
+    sample_upstream, make_connector
+):
+    # The first page is sent from a fetching thread with the pages after it: its retry line used to
+    # reach the log only with the page, after the pause, so the run said "Sync started." alone.
+    upstream = sample_upstream(
+        records=30, page_size=10, style="page", fail_first=1, fail_status=429, retry_after=2
+    )
+    connector = make_connector(upstream=upstream, pagination=PAGED)
+
+    log = run_sync(connector)
+
+    assert log.status == SyncStatus.SUCCESS, log.error_message
+    # the first request was answered 429 (the pages after it left beside it, within a moment)
+    rejected, *others = _arrivals(upstream)
+    retried = min(at for at in others if at - rejected > 0.5)
+    assert retried - rejected >= 1.9, "the sync did not wait out the pause"
+    (waiting,) = _waiting_lines(log)
+    assert waiting.at < _wall_clock(retried), "said only after the pause"
+    until = re.search(r"paused until (\d\d:\d\d:\d\d) UTC \((\d) s\)", waiting.message)
+    assert until, waiting.message
+    expected = _wall_clock(rejected) + timedelta(seconds=2)
+    said = datetime.combine(expected.date(), datetime.strptime(until[1], "%H:%M:%S").time(), tzinfo=UTC)
+    assert abs((said - expected).total_seconds()) <= 1.5, (until[1], expected)
+    # the page's retry line is in the log before it, not after the page came
+    retry = log.events.filter(message__contains="HTTP 429").order_by("at").first()
+    assert retry.at <= waiting.at < _wall_clock(retried)
+
+
+def test_a_sync_of_a_connector_paused_before_it_started_says_what_it_waits_for(
+    sample_upstream, make_connector
+):
+    upstream = sample_upstream(records=20, page_size=10, style="page")
+    connector = make_connector(upstream=upstream, pagination=PAGED)
+    RequestBudget(budget_key(connector)).pause(1.5)
+
+    log = run_sync(connector)
+
+    assert log.status == SyncStatus.SUCCESS, log.error_message
+    (waiting,) = _waiting_lines(log)
+    assert "every request of this connector is paused until" in waiting.message
+    assert waiting.at < _wall_clock(_arrivals(upstream)[0])
 
 
 def test_a_connection_test_answered_with_a_retry_after_past_the_cap_names_the_wait_at_once(
