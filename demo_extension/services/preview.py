@@ -9,7 +9,9 @@ records path and the pagination with the sync's own detection (``detect_records_
 * the pagination (type, parameters, why it was chosen, whether more pages follow);
 * the records path; the inferred fields (path, JSON types, sample values);
 * primary-key candidates (present in every sampled record, unique in the sample) and incremental
-  cursor candidates (ISO timestamps, or numbers that increase from record to record);
+  cursor candidates (ISO timestamps; Unix times; whole numbers that increase from record to record,
+  ids and sequence numbers, unless the name says a quantity such as amount or price), timestamps
+  first, then Unix times, sequence numbers and ids;
 * the sample records raw and transformed side by side (or the transformation error);
 * warnings: a mapped source field found in no sample record (and the reversed mapping it probably
   is), a primary key missing from or not unique in the sample, records that failed to transform...
@@ -32,6 +34,7 @@ from __future__ import annotations
 import copy
 import json
 import math
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -372,12 +375,42 @@ def cursor_candidates(records: list[dict]) -> list[dict]:
                     }
                 )
         elif set(entry["types"]) <= {"integer", "number"} and len(values) > 1:
-            if all(a < b for a, b in zip(values, values[1:], strict=False)):
+            if all(a < b for a, b in zip(values, values[1:], strict=False)) and _number_cursor(path, values):
                 found.append(
                     {"path": path, "kind": "number", "min": values[0], "max": values[-1], "increasing": True}
                 )
-    found.sort(key=lambda c: (c["kind"] != "timestamp", _cursor_rank(c["path"]), c["path"]))
+    found.sort(
+        key=lambda c: (
+            c["kind"] != "timestamp",
+            not (c["kind"] == "number" and all(_unix_time(v) for v in (c["min"], c["max"]))),
+            _cursor_rank(c["path"]),
+            c["path"],
+        )
+    )
     return found[:MAX_CANDIDATES]
+
+
+#: Words of a field's name that say it holds a quantity (money, counts): increasing in a sample sorted
+#: by it, never a record's age or position, so no cursor.
+_QUANTITY_WORDS = frozenset(
+    ("amount", "price", "cost", "total", "balance", "quantity", "qty", "fee", "tax", "discount", "count")
+)
+
+
+def _unix_time(value) -> bool:
+    """A number in the range of Unix times (seconds or milliseconds) of 2000 to 2100."""
+    return isinstance(value, int | float) and (
+        946_684_800 <= value <= 4_102_444_800 or 946_684_800_000 <= value <= 4_102_444_800_000
+    )
+
+
+def _number_cursor(path: str, values: list) -> bool:
+    """Whether increasing numbers can be a cursor: whole numbers (ids, sequence numbers, Unix times)
+    unless the name says a quantity; numbers with a fraction only as Unix times (a price or a score
+    increases in a sample sorted by it, and would read records by it, not the new ones)."""
+    if all(isinstance(value, int) for value in values):
+        return not _name_words(path) & _QUANTITY_WORDS
+    return all(_unix_time(value) for value in values)
 
 
 def _cursor_rank(path: str) -> int:
@@ -385,7 +418,13 @@ def _cursor_rank(path: str) -> int:
     for rank, hint in enumerate(_CURSOR_HINTS):
         if hint in name:
             return rank
-    return len(_CURSOR_HINTS)
+    # then an id (id, user_id, orderId), before any other increasing number
+    return len(_CURSOR_HINTS) + ("id" not in _name_words(path))
+
+
+def _name_words(path: str) -> set[str]:
+    """The words of a field's name (its last part): snake_case, camelCase and kebab-case split."""
+    return set(re.findall(r"[a-z]+", re.sub(r"([a-z])([A-Z])", r"\1_\2", path.rsplit(".", 1)[-1]).lower()))
 
 
 def _transform_sample(connector, sample: list, result: Preview) -> None:

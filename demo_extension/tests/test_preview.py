@@ -197,6 +197,39 @@ def test_a_primary_key_not_unique_in_the_sample_is_a_warning(editor_client, faul
     ]
 
 
+def test_the_cursor_candidates_are_timestamps_and_ids_not_amounts_that_happen_to_increase(
+    editor_client,
+    fault_server,  # noqa: F811
+):
+    # A sample sorted by price: price, amount and the float score all increase from record to
+    # record, but the next sync's "since" on them would read records by price, not the new ones.
+    records = [
+        {
+            "amount": 100 * n,
+            "id": n,
+            "order_seq": 1000 + n,
+            "price": 9.99 + n,
+            "score": n / 10,
+            "synced": 1733572800.25 + n,
+            "updated_at": f"2026-12-0{n}T10:00:00Z",
+        }
+        for n in (1, 2, 3)
+    ]
+    fault_server.expect_request("/items").respond_with_json(records)
+
+    data = editor_client.post(
+        PREVIEW, {"api_endpoint": fault_url(fault_server), "auth_type": "none"}, format="json"
+    ).json()
+
+    # timestamps first (ISO, then a Unix time with a fraction), then sequence numbers and ids
+    assert [(c["path"], c["kind"]) for c in data["cursor_candidates"]] == [
+        ("updated_at", "timestamp"),
+        ("synced", "number"),
+        ("order_seq", "number"),
+        ("id", "number"),
+    ]
+
+
 def test_records_failing_the_transformation_show_their_error(editor_client, fault_server):  # noqa: F811
     fault_server.expect_request("/items").respond_with_json(
         {"data": [{"id": 1, "n": "7"}, {"id": 2, "n": "x"}]}

@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import { parseJsonExact } from "../api/exactJson";
 import type { JsonValue, Preview, PreviewRecord } from "../api/types";
 import { notCompared } from "../test/helpers";
-import { ChangesSummary, PREVIEW_RECORDS_SHOWN, PreviewPanel, PreviewRecordsTable } from "./PreviewPanel";
+import { ChangesSummary, cursorKind, PREVIEW_RECORDS_SHOWN, PreviewPanel, PreviewRecordsTable } from "./PreviewPanel";
 
 const records = (n: number): PreviewRecord[] =>
   Array.from({ length: n }, (_, i) => ({ raw: { id: i + 1, name: `User ${i + 1}` }, transformed: { id: i + 1, full_name: `User ${i + 1}` }, error: null, ...notCompared() }));
@@ -108,5 +108,14 @@ describe("a preview waiting for the upstream", () => {
     // a second preview counts from 0 again
     fireEvent.click(screen.getByRole("button", { name: "Preview again" }));
     expect(screen.getByTestId("preview-waiting").textContent).toBe("Waiting for the API: 0 s so far.");
+  });
+});
+
+describe("the preview's cursor candidates", () => {
+  it("say what each is: a timestamp, a Unix time or a growing id, not a bare 'number'", () => {
+    expect(cursorKind({ path: "updated_at", kind: "timestamp", min: "2026-12-01T00:00:00Z", max: "2026-12-03T00:00:00Z", increasing: true })).toBe("timestamp");
+    expect(cursorKind({ path: "synced", kind: "number", min: 1733572801.25, max: 1733572803.25, increasing: true })).toBe("Unix time");
+    expect(cursorKind({ path: "ts_ms", kind: "number", min: 1733572801000, max: 1733572803000, increasing: true })).toBe("Unix time");
+    expect(cursorKind({ path: "id", kind: "number", min: 1, max: 3, increasing: true })).toBe("growing number (an id or a sequence)");
   });
 });

@@ -7,7 +7,7 @@ import { useEffect, useId, useRef, useState } from "react";
 
 import { ApiError, errorMessage } from "../api/client";
 import { isJsonObject, stringifyJson } from "../api/exactJson";
-import type { JsonValue, Preview, PreviewChange, PreviewChanges, PreviewRecord } from "../api/types";
+import type { JsonValue, Preview, PreviewChange, PreviewChanges, PreviewCursorCandidate, PreviewRecord } from "../api/types";
 import { useAnnounce } from "../announce";
 import { formatCount, formatNumber, prettyJson } from "../format";
 import { nestedCopies, type NestedCopy } from "./rules";
@@ -303,7 +303,7 @@ export function PreviewPanel({
             <ul className="candidates" aria-label="Cursor candidates">
               {preview.cursor_candidates.map((candidate) => (
                 <li key={candidate.path}>
-                  <code>{candidate.path}</code> — {candidate.kind}, {compact(candidate.min)} … {compact(candidate.max)}
+                  <code>{candidate.path}</code> — {cursorKind(candidate)}, {compact(candidate.min)} … {compact(candidate.max)}
                   {candidate.increasing ? ", increasing" : ""}{" "}
                   {candidate.path === cursorField ? (
                     <strong>(the cursor)</strong>
@@ -316,7 +316,7 @@ export function PreviewPanel({
               ))}
             </ul>
           ) : (
-            <p>No timestamp or growing number found.</p>
+            <p>No timestamp, Unix time or growing id found.</p>
           )}
           {cursorField ? (
             <p className="hint">
@@ -503,4 +503,12 @@ export function ChangesSummary({ changes }: { changes: PreviewChanges | null }) 
       Against the records stored now, a sync of these {formatCount(changes.compared, "sample record")} would {parts.join(", ")}.
     </p>
   );
+}
+
+/** What a cursor candidate is, in words: a timestamp (ISO text), a Unix time (a number of seconds or
+ * milliseconds of 2000-2100), or a growing whole number (an id, a sequence number). */
+export function cursorKind(candidate: PreviewCursorCandidate): string {
+  if (candidate.kind === "timestamp") return "timestamp";
+  const unix = (value: JsonValue) => typeof value === "number" && ((value >= 946_684_800 && value <= 4_102_444_800) || (value >= 946_684_800_000 && value <= 4_102_444_800_000));
+  return unix(candidate.min) && unix(candidate.max) ? "Unix time" : "growing number (an id or a sequence)";
 }
