@@ -75,6 +75,15 @@ POLL_INTERVAL_SECONDS = 0.2
 # --- Starting, waiting, cancelling, resuming --------------------------------------------------
 
 
+#: Who queued a run, in the run's first log line: the words of the web UI's Trigger column, not codes.
+QUEUED_BY = {
+    TriggeredBy.UI: "from the web UI",
+    TriggeredBy.API: "through the API",
+    TriggeredBy.SCHEDULE: "by the schedule",
+    TriggeredBy.MANUAL: "from the command line",
+}
+
+
 def start_sync(
     connector, *, triggered_by=TriggeredBy.API, user=None, full_refresh=False, allow_empty=False
 ) -> SyncLog:
@@ -95,8 +104,11 @@ def start_sync(
         full_refresh=full_refresh,
         allow_empty=allow_empty,
     )
-    kind = (", full refresh" if full_refresh else "") + (", an empty answer allowed" if allow_empty else "")
-    _add_event(sync_log, f"Queued ({triggered_by}{kind}).")
+    kind = ", ".join(
+        (["full refresh"] if full_refresh else []) + (["an empty answer allowed"] if allow_empty else [])
+    )
+    by = QUEUED_BY.get(triggered_by, f"({triggered_by})")
+    _add_event(sync_log, f"Queued {by}" + (f" ({kind})." if kind else "."))
     detail = {"triggered_by": triggered_by, "full_refresh": full_refresh}
     _record_sync("sync.started", sync_log, user, **detail, **({"allow_empty": True} if allow_empty else {}))
     enqueue(sync_log.pk)

@@ -373,6 +373,7 @@ const DETAIL_NAMES: Readonly<Record<string, string>> = {
   triggered_by: "trigger",
   full_refresh: "full refresh",
   full_reload: "full reload",
+  allow_empty: "empty answer allowed",
 };
 
 export function detailName(name: string): string {
