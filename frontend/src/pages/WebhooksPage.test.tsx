@@ -5,7 +5,7 @@ import { AnnouncerProvider } from "../announce";
 import type { WebhookDelivery, WebhookEndpoint } from "../api/types";
 import { StatusBadge } from "../components/common";
 import { fakeFetch, renderAs, type FakeCall } from "../test/helpers";
-import { ADMINS_ONLY, EVENT_LABELS, nextAttemptText, SECRET_ONCE_NOTE, WebhooksPage } from "./WebhooksPage";
+import { ADMINS_ONLY, deliveryHint, EVENT_LABELS, nextAttemptText, SECRET_ONCE_NOTE, WebhooksPage } from "./WebhooksPage";
 
 const endpoint = (id: number, overrides: Partial<WebhookEndpoint> = {}): WebhookEndpoint => ({
   id,
@@ -355,6 +355,25 @@ describe("the webhooks page", () => {
     fireEvent.change(screen.getByLabelText("Status"), { target: { value: "failed" } });
     await vi.waitFor(() => expect(calls.at(-1)!.url).toContain("status=failed"));
     expect(calls.at(-1)!.url).toContain("endpoint=2");
+  });
+});
+
+describe("a failed delivery's hint", () => {
+  it("says what to do by the receiver's answer, or by how no answer came", () => {
+    expect(deliveryHint("Attempt 1 of 6: Could not connect to http://127.0.0.1:8943/…", null)).toBe(
+      "Nothing accepted the connection: check the endpoint's host and port, and that the receiver is running.",
+    );
+    expect(deliveryHint("The receiver answered 401.", 401)).toMatch(/signing secret/);
+    expect(deliveryHint("The receiver answered 404.", 404)).toMatch(/^Check the endpoint's URL/);
+    expect(deliveryHint("The receiver answered 503.", 503)).toMatch(/tried again later/);
+    expect(deliveryHint("Something else.", null)).toBeNull();
+  });
+
+  it("is shown under the error in the delivery log", async () => {
+    api([endpoint(1)], [delivery(5, { response_status_code: null, error: "Attempt 2 of 6: Could not connect to http://127.0.0.1:8943/…" })]);
+    renderPage();
+    const row = await screen.findByTestId("delivery-5");
+    expect(within(row).getByText(/^Nothing accepted the connection/)).toBeTruthy();
   });
 });
 

@@ -574,6 +574,9 @@ function PingResult({
       </div>
       {delivery.error ? <p>{delivery.error}</p> : null}
       {!ok && !delivery.error ? <p>The receiver did not answer with a 2xx status.</p> : null}
+      {!ok && deliveryHint(delivery.error, delivery.response_status_code) ? (
+        <p className="hint">{deliveryHint(delivery.error, delivery.response_status_code)}</p>
+      ) : null}
       <dl className="counters">
         <div>
           <dt>Response code</dt>
@@ -595,6 +598,21 @@ function PingResult({
       </div>
     </section>
   );
+}
+
+/** What to do after a delivery failed, by the receiver's answer or, without one, by how no answer
+ * came (the outbound client's words, core/http.py); null when the error says it all. */
+export function deliveryHint(error: string, statusCode: number | null): string | null {
+  if (statusCode === 401 || statusCode === 403)
+    return "The receiver refused the request: check that it checks the signature with this endpoint's signing secret.";
+  if (statusCode === 404 || statusCode === 405) return "Check the endpoint's URL: the receiver takes no POST at this address.";
+  if (statusCode === 429) return "The receiver is limiting the rate: the delivery is tried again later.";
+  if (statusCode && statusCode >= 500) return "The receiver failed on its side: the delivery is tried again later.";
+  if (statusCode) return null;
+  if (/\bcould not be resolved\b/i.test(error)) return "Check the endpoint's host name: no address was found for it.";
+  if (/\bCould not connect to\b/.test(error)) return "Nothing accepted the connection: check the endpoint's host and port, and that the receiver is running.";
+  if (/\bTimed out\b/.test(error)) return "The receiver did not answer in time: check that it is reachable from this server and answers quickly.";
+  return null;
 }
 
 /** A pending delivery's next attempt: "in 4 min" ahead; once its time has come, "due", as the beat
@@ -728,7 +746,12 @@ function DeliveryLog({
                         "—"
                       )}
                     </td>
-                    <td className="small break wide-cell" data-label="Error">{delivery.error || "—"}</td>
+                    <td className="small break wide-cell" data-label="Error">
+                      {delivery.error || "—"}
+                      {delivery.status !== "success" && deliveryHint(delivery.error, delivery.response_status_code) ? (
+                        <div className="hint">{deliveryHint(delivery.error, delivery.response_status_code)}</div>
+                      ) : null}
+                    </td>
                   </tr>
                 ))}
               </tbody>
