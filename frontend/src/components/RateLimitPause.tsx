@@ -9,7 +9,7 @@ export function RateLimitPause({ log }: { log: SyncLogDetail }) {
   return (
     <div className="banner banner-warning" role="status" data-testid="rate-limit-pause">
       <strong>Waiting for the API’s rate limit:</strong> it answered HTTP 429 (or asked to wait with Retry-After), so every request of this connector is paused for
-      another {Math.max(1, Math.ceil(seconds))} s. The sync continues by itself.
+      another {`${Math.max(1, Math.ceil(seconds))}\u00a0s`}. The sync continues by itself.
     </div>
   );
 }

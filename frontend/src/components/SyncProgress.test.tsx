@@ -33,9 +33,9 @@ describe("following a sync", () => {
     );
 
     await advance(0);
-    expect(screen.getByTestId("rate-limit-pause").textContent).toContain("paused for another 2 s");
+    expect(screen.getByTestId("rate-limit-pause").textContent).toContain("paused for another 2\u00a0s"); // the number and its unit never split across lines
     await advance(1000);
-    expect(screen.getByTestId("rate-limit-pause").textContent).toContain("paused for another 1 s");
+    expect(screen.getByTestId("rate-limit-pause").textContent).toContain("paused for another 1\u00a0s"); // the number and its unit never split across lines
     await advance(1000);
     expect(screen.queryByTestId("rate-limit-pause")).toBeNull();
   });

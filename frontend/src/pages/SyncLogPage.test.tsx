@@ -355,7 +355,7 @@ describe("the sync page", () => {
     renderPage("viewer");
     const pause = await screen.findByTestId("rate-limit-pause");
     expect(pause.getAttribute("role")).toBe("status");
-    expect(pause.textContent).toContain("paused for another 13 s");
+    expect(pause.textContent).toContain("paused for another 13\u00a0s"); // the number and its unit never split across lines
   });
 
   it("shows no pause for a running sync whose connector is not paused", async () => {
