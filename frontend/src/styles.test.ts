@@ -46,6 +46,13 @@ describe("the style sheet", () => {
     expect(declarations(".audit-table .audit-details")).toMatch(/min-width:\s*15rem/);
   });
 
+  it("keeps a failed load's error and a load's log in the window on a phone, where the load history scrolls sideways", () => {
+    const rule = css.match(/\n\.load-error-row td > \*,\n\.load-log-row td > \* \{([^}]*)\}/)?.[1] ?? "";
+    expect(rule).toMatch(/position:\s*sticky/);
+    expect(rule).toMatch(/left:\s*0\.75rem/);
+    expect(rule).toMatch(/max-width:\s*calc\(100vw - 6rem\)/);
+  });
+
   it("lets the load history's column names take two lines, so its ten columns fit a laptop without hiding Log", () => {
     expect(declarations(".load-history th")).toMatch(/white-space:\s*normal/);
   });

@@ -547,7 +547,7 @@ function LoadRow({ load, connector }: { load: DestinationLoad; connector: string
         </tr>
       ) : null}
       {open ? (
-        <tr>
+        <tr className="load-log-row">
           <td colSpan={10}>
             <ul className="event-lines" aria-label={`Log of load ${load.id}`}>
               {load.events.map((event, index) => (
