@@ -116,6 +116,6 @@ describe("the preview's cursor candidates", () => {
     expect(cursorKind({ path: "updated_at", kind: "timestamp", min: "2026-12-01T00:00:00Z", max: "2026-12-03T00:00:00Z", increasing: true })).toBe("timestamp");
     expect(cursorKind({ path: "synced", kind: "number", min: 1733572801.25, max: 1733572803.25, increasing: true })).toBe("Unix time");
     expect(cursorKind({ path: "ts_ms", kind: "number", min: 1733572801000, max: 1733572803000, increasing: true })).toBe("Unix time");
-    expect(cursorKind({ path: "id", kind: "number", min: 1, max: 3, increasing: true })).toBe("growing number (an id or a sequence)");
+    expect(cursorKind({ path: "id", kind: "number", min: 1, max: 3, increasing: true })).toBe("whole number (an id or a sequence)");
   });
 });

@@ -316,7 +316,7 @@ export function PreviewPanel({
               ))}
             </ul>
           ) : (
-            <p>No timestamp, Unix time or growing id found.</p>
+            <p>No timestamp, Unix time or increasing id found.</p>
           )}
           {cursorField ? (
             <p className="hint">
@@ -506,9 +506,9 @@ export function ChangesSummary({ changes }: { changes: PreviewChanges | null }) 
 }
 
 /** What a cursor candidate is, in words: a timestamp (ISO text), a Unix time (a number of seconds or
- * milliseconds of 2000-2100), or a growing whole number (an id, a sequence number). */
+ * milliseconds of 2000-2100), or a whole number (an id, a sequence number). */
 export function cursorKind(candidate: PreviewCursorCandidate): string {
   if (candidate.kind === "timestamp") return "timestamp";
   const unix = (value: JsonValue) => typeof value === "number" && ((value >= 946_684_800 && value <= 4_102_444_800) || (value >= 946_684_800_000 && value <= 4_102_444_800_000));
-  return unix(candidate.min) && unix(candidate.max) ? "Unix time" : "growing number (an id or a sequence)";
+  return unix(candidate.min) && unix(candidate.max) ? "Unix time" : "whole number (an id or a sequence)";
 }
