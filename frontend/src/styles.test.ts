@@ -46,6 +46,13 @@ describe("the style sheet", () => {
     expect(declarations(".audit-table .audit-details")).toMatch(/min-width:\s*15rem/);
   });
 
+  it("wraps a stacked cell's label on a phone, even in a cell that keeps its value on one line (a date)", () => {
+    const phone = css.slice(css.indexOf("@media (max-width: 640px) {\n  .table-stack thead"));
+    const label = phone.match(/\.table-stack td\[data-label\]::before \{([^}]*)\}/)?.[1] ?? "";
+    expect(label).toMatch(/content:\s*attr\(data-label\)/);
+    expect(label).toMatch(/white-space:\s*normal/);
+  });
+
   it("keeps a failed load's error and a load's log in the window on a phone, where the load history scrolls sideways", () => {
     const rule = css.match(/\n\.load-error-row td > \*,\n\.load-log-row td > \* \{([^}]*)\}/)?.[1] ?? "";
     expect(rule).toMatch(/position:\s*sticky/);
