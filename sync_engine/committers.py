@@ -176,6 +176,13 @@ class _Progress:
             return True
         return False
 
+    @staticmethod
+    def line(work: PageWork) -> str:
+        pages, records = work.number, work.fields["records_processed"]
+        return (
+            f"{pages} page{'' if pages == 1 else 's'}, {records} record{'' if records == 1 else 's'} so far."
+        )
+
 
 class InlineCommitter:
     """Commits each page in the run's own thread and connection, before the next page is fetched.
@@ -203,7 +210,7 @@ class InlineCommitter:
         if fields is not None:
             self.on_committed(fields)
         if self._progress.due(work.number):
-            self.event(f"{work.number} pages, {work.fields['records_processed']} records so far.")
+            self.event(self._progress.line(work))
 
     def check(self, *, final: bool = False) -> None:
         """Raise :class:`Cancelled` at a page boundary when a cancel was requested."""
@@ -349,7 +356,7 @@ class BackgroundCommitter(InlineCommitter):
         work = item[1]
         fields = self.writer.commit(work)
         if self._progress.due(work.number):
-            self.write_event(f"{work.number} pages, {work.fields['records_processed']} records so far.")
+            self.write_event(self._progress.line(work))
         if fields is None:  # a quiet page, held for the next commit
             return
         self._committed.put(fields)

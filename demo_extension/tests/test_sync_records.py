@@ -360,7 +360,7 @@ def test_a_slow_run_says_how_far_it_got_between_its_milestones(
     assert log.status == SyncStatus.SUCCESS, log.error_message
     progress = [line for line in events(log) if line.endswith("records so far.")]
     assert progress[:3] == [
-        "1 pages, 2 records so far.",
+        "1 page, 2 records so far.",  # one page, not "1 pages"
         "2 pages, 4 records so far.",
         "3 pages, 5 records so far.",
     ]
