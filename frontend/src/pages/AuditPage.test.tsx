@@ -149,6 +149,8 @@ describe("the audit page", () => {
     // never broken a letter a line in the narrow Details column of a phone (styles.css)
     expect(within(started).getByRole("link", { name: "connector #4" }).className).toBe("audit-object");
     expect(within(started).getByText("3")).toBeTruthy(); // a value that names no object stays text
+    // the object's kind names the detail, not the code connector_id beside "connector #4"
+    expect(within(started).getAllByRole("term").map((term) => term.textContent)).toEqual(["connector", "pages"]);
     const attached = screen.getByTestId("audit-event-1");
     expect(within(attached).getByRole("link", { name: "destination #7" }).getAttribute("href")).toBe("/destinations/7");
     expect(within(attached).queryByRole("link", { name: /connector/ })).toBeNull();

@@ -370,6 +370,9 @@ function AuditRow({ event, onOnly }: { event: AuditEvent; onOnly: (changes: Part
 /** Details recorded under a code name, shown in the words the rest of the app uses for them (the
  * Trigger column of the runs, the Full refresh button). Any other name is shown as recorded. */
 const DETAIL_NAMES: Readonly<Record<string, string>> = {
+  connector_id: "connector",
+  destination_id: "destination",
+  table_name: "table",
   triggered_by: "trigger",
   full_refresh: "full refresh",
   full_reload: "full reload",
