@@ -587,7 +587,8 @@ function SyncCharts({ runs, error }: { runs: SyncLog[] | null; error: string | n
 function testOutcome(result: ConnectionResult): readonly ["ok" | "paused" | "failed", string, string] {
   if (result.connected) return ["ok", "Connected", "badge-success"];
   // Nothing sent (the connector is paused by the API's rate limit): no verdict on the connection.
-  if (result.tested === false) return ["paused", "Not tested", "badge-partial"];
+  // (its message begins "Not tested:": the heading says why instead of the same words again)
+  if (result.tested === false) return ["paused", "Waiting for the API's rate limit", "badge-partial"];
   const code = result.status_code;
   if (code && code >= 200 && code < 300) return ["failed", "Connected, but the answer is not usable", "badge-failed"];
   return ["failed", "Not connected", "badge-failed"];
