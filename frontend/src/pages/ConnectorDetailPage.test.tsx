@@ -443,6 +443,10 @@ describe("the connector page", () => {
     // the heading says why, not "Not tested" above a message that begins with it
     expect(within(result).getByRole("heading", { name: "Waiting for the API's rate limit" })).toBeTruthy();
     expect(within(result).getAllByText(/Not tested/)).toHaveLength(1);
+    // the endpoint may break after a / or a :, so a phone does not cut it within the port
+    const endpoint = within(result).getByText("Endpoint").nextElementSibling!;
+    expect(endpoint.textContent).toBe("https://api.example.com/customers");
+    expect(endpoint.querySelectorAll("wbr").length).toBeGreaterThan(0);
     expect(within(result).getByText("PAUSED")).toBeTruthy();
     expect(within(result).queryByText("FAILED")).toBeNull();
     expect(within(result).getByText(message)).toBeTruthy();

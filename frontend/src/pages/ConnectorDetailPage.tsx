@@ -20,7 +20,7 @@ import { useAnnounce, usePageTitle } from "../announce";
 import { BarChart, STATUS_COLOURS, statusLegend } from "../components/charts";
 import { useConfirm } from "../components/ConfirmDialog";
 import { ConnectorForm } from "../components/ConnectorForm";
-import { ActiveBadge, ErrorBanner, Loading, LoadingPage, Pager, SaveWarningsBanner, StatusBadge } from "../components/common";
+import { ActiveBadge, ConnectionText, ErrorBanner, Loading, LoadingPage, Pager, SaveWarningsBanner, StatusBadge } from "../components/common";
 import { SyncRunsTable } from "../components/SyncRunsTable";
 import { RunWarningsBanner, runCounts, saveOnlyWarnings, warningsLabel } from "../components/RunOutcome";
 import { authTypeLabel, storedExtraNames } from "../components/AuthFields";
@@ -616,7 +616,10 @@ function TestResult({ result, focusRef }: { result: ConnectionResult; focusRef: 
         </div>
         <div>
           <dt>Endpoint</dt>
-          <dd className="mono break">{result.endpoint}</dd>
+          {/* breaks after a / or : on a phone, not within the port ("…:894" / "2/users") */}
+          <dd className="mono break">
+            <ConnectionText text={result.endpoint} />
+          </dd>
         </div>
       </dl>
     </section>
