@@ -5,6 +5,7 @@ from datetime import UTC, time
 
 import pytest
 
+from audit.models import AuditEvent
 from demo_extension.models import CustomDataConnector, SyncLog, SyncLogEvent, SyncStatus
 from demo_extension.tests import admin_support
 from demo_extension.tests.admin_support import form_data
@@ -354,3 +355,36 @@ def test_changing_the_cursor_field_in_the_admin_drops_the_stored_cursor_with_a_w
         "'2026-12-01T00:00:00Z', a value of 'updated_at', was dropped, so the next sync starts from the "
         "beginning (every record)."
     ) in notices
+
+
+@pytest.mark.parametrize("how", ["page", "action"])
+def test_deleting_connectors_in_the_admin_cancels_their_syncs_and_records_each_deletion(
+    operator, make_connector, tenant_a, django_capture_on_commit_callbacks, how
+):
+    # before: the list's "delete selected" deleted the queryset as it was: no sync asked to stop, no
+    # connector.deleted in the tenant's audit trail
+    first, second = make_connector(name="CRM"), make_connector(name="Billing")
+    pending = SyncLog.objects.create(tenant=tenant_a, connector=first, status=SyncStatus.PENDING)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        if how == "page":
+            responses = [
+                operator.post(f"/admin/demo_extension/customdataconnector/{c.pk}/delete/", {"post": "yes"})
+                for c in (first, second)
+            ]
+        else:
+            responses = [
+                operator.post(
+                    "/admin/demo_extension/customdataconnector/",
+                    {"action": "delete_selected", "_selected_action": [first.pk, second.pk], "post": "yes"},
+                )
+            ]
+
+    assert {r.status_code for r in responses} == {302}
+    assert not CustomDataConnector.objects.unscoped("test: every tenant").exists()
+    assert not SyncLog.objects.filter(pk=pending.pk).exists()
+    events = AuditEvent.objects.filter(tenant=tenant_a).order_by("id")
+    assert [e.action for e in events if e.action == "sync.cancelled"] == ["sync.cancelled"]
+    deleted = {(e.target_id, e.detail["name"]) for e in events if e.action == "connector.deleted"}
+    assert deleted == {(str(first.pk), "CRM"), (str(second.pk), "Billing")}
+    assert all(e.actor_email == "ops@migrateiq.test" for e in events)
