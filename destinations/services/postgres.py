@@ -38,9 +38,11 @@ server it is sent to (``services.credentials``).
 from __future__ import annotations
 
 import gc
+import ipaddress
 import json
 import os
 import re
+import socket
 import ssl
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -417,6 +419,39 @@ def field_values(records: list[dict], paths) -> dict[tuple, list]:
 # -- connecting --------------------------------------------------------------------------------
 
 
+HOST_RULE = (
+    "The destination needs one network host: a host name (letters, digits, '-', '_' and '.'; a "
+    "name in another script in its xn-- form) or an IP address (IPv6 without brackets), never a "
+    "socket, a path, a list of hosts, '@' or spaces."
+)
+#: One label of a host name: letters, digits, '_' (container and service names use it) and '-'
+#: (not at either end), at most 63 characters.
+_HOST_LABEL = re.compile(r"[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?")
+
+
+def host_problem(host: str) -> bool:
+    """Whether ``host`` is anything but one network host name or IP address. libpq reads much else
+    in a host: a directory (``/tmp``) or a name beginning with ``@`` as a local unix socket, a comma
+    as a list of hosts; and a name resolvers read as a number (``127.1``, ``2130706433``) is an
+    address spelt otherwise. So a host is an IP address as written or a name of DNS labels whose
+    last one is not a number."""
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        pass
+    else:
+        return getattr(address, "scope_id", None) is not None  # fe80::1%eth0 names a local interface
+    name = host.removesuffix(".")
+    labels = name.split(".")
+    if not name or len(name) > 253 or not all(_HOST_LABEL.fullmatch(label) for label in labels):
+        return True
+    try:
+        socket.inet_aton(name)  # 0x7f.1, 0177.0.0.1: an address the resolver reads in its own way
+    except OSError:
+        return labels[-1].isdigit()  # 1.2.3.4.5: no top-level domain is a number
+    return True
+
+
 def connection_params(destination) -> dict:
     """The libpq parameters of a destination; raises :class:`DestinationError` for unusable ones."""
     params, problems = _params_and_problems(destination)
@@ -460,9 +495,8 @@ def _params_and_problems(destination) -> tuple[dict, dict[str, list[str]]]:
             "password": destination.password,
         }
     params.setdefault("sslmode", destination.sslmode)
-    host = str(params.get("host") or "")
-    if not host or host.startswith("/") or "," in host:
-        problem("host", "The destination needs one network host name or address (no sockets).")
+    if host_problem(str(params.get("host") or "")):
+        problem("host", HOST_RULE)
     try:
         params["port"] = int(params.get("port") or 5432)
     except ValueError:

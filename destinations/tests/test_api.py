@@ -6,6 +6,7 @@ from django.db import connection
 from django.utils import timezone
 
 from destinations.models import Destination, DestinationLoad, LoadStatus
+from destinations.services.postgres import HOST_RULE
 from destinations.tests.conftest import query, store
 
 pytestmark = pytest.mark.django_db
@@ -232,6 +233,96 @@ def test_a_destination_on_a_host_the_egress_guard_refuses_is_a_400_at_save(edito
     assert not Destination.objects.unscoped("test: every tenant").exists()
 
 
+NOT_ONE_NETWORK_HOST = [
+    "@/tmp",  # libpq: a unix socket in Linux's abstract namespace
+    "@",
+    "/tmp",
+    "127.0.0.1 port=8928",
+    "db.example.com\tport=1",
+    "db.example.com,10.0.0.1",
+    "db.example.com:5432",
+    "user@db.example.com",
+    "[::1]",
+    "fe80::1%lo",  # an address of a local interface
+    "127.1",  # numbers the resolver reads as 127.0.0.1
+    "2130706433",
+    "0x7f.1",
+    "0177.0.0.1",
+    "1.2.3.4.5",
+    "café.example",
+    "-db.example.com",
+    "db..example.com",
+    "a" * 64 + ".example.com",
+]
+
+
+@pytest.mark.parametrize("host", NOT_ONE_NETWORK_HOST)
+def test_a_host_that_is_not_one_network_host_name_or_address_is_a_400(editor_client, dns, host):
+    # before: '@/tmp', '127.0.0.1 port=8928' and the like did not resolve, so they were saved with a
+    # warning (libpq would read '@/tmp' as a local socket; the connection went to the checked hostaddr)
+    response = editor_client.post(
+        URL, {"name": "Odd", "host": host, "database": "db", "username": "u", "password": "p"}, format="json"
+    )
+
+    assert response.status_code == 400, response.content
+    assert response.json()["errors"] == {"host": [HOST_RULE]}
+    assert not Destination.objects.unscoped("test: every tenant").exists()
+
+
+@pytest.mark.parametrize(
+    "dsn",
+    ["host=@/tmp dbname=db user=u", "postgresql://u@%40%2Ftmp/db", "host='db.example.com port=1' dbname=db"],
+)
+def test_a_dsn_whose_host_is_not_one_network_host_is_a_400_on_the_dsn(editor_client, dns, dsn):
+    response = editor_client.post(URL, {"name": "Odd", "dsn": dsn}, format="json")
+
+    assert response.status_code == 400, response.content
+    assert response.json()["errors"] == {"dsn": [HOST_RULE]}
+
+
+def test_a_host_changed_to_one_that_is_not_a_network_host_is_a_400(editor_client, make_destination):
+    destination = make_destination(host="db.example.com")  # no password stored: an editor may move it
+
+    response = editor_client.patch(f"{URL}{destination.pk}/", {"host": "@/tmp"}, format="json")
+
+    assert response.status_code == 400
+    assert response.json()["errors"] == {"host": [HOST_RULE]}
+    destination.refresh_from_db()
+    assert destination.host == "db.example.com"
+
+
+@pytest.mark.parametrize(
+    "host",
+    [
+        "db.example.com",
+        "db.example.com.",
+        "warehouse",
+        "pg_primary",
+        "xn--caf-dma.example",
+        "8.8.8.8",
+        "2606:4700::1111",
+    ],
+)
+def test_host_names_and_ip_addresses_are_accepted(editor_client, dns, host):
+    dns[host] = ["8.8.8.8"]
+    response = editor_client.post(
+        URL, {"name": "Fine", "host": host, "database": "db", "username": "u", "password": "p"}, format="json"
+    )
+
+    assert response.status_code == 201, response.content
+    assert response.json()["host"] == host
+
+
+def test_a_destination_stored_with_a_socket_host_never_connects(editor_client, make_destination):
+    # rows saved before the rule: the connection test names it instead of reaching a local socket
+    destination = make_destination(host="@/tmp")
+
+    check = editor_client.post(f"{URL}{destination.pk}/test_connection/")
+
+    assert check.json()["connected"] is False
+    assert check.json()["message"] == HOST_RULE
+
+
 def test_every_problem_of_a_destination_is_named_in_one_answer_on_its_field(editor_client, make_destination):
     make_destination(name="Taken")
     response = editor_client.post(
@@ -268,7 +359,7 @@ def test_a_dsn_s_problems_are_all_named_on_the_dsn(editor_client):
     assert set(errors) == {"dsn"}
     assert errors["dsn"] == [
         "The DSN may not set options.",
-        "The destination needs one network host name or address (no sockets).",
+        HOST_RULE,
         "The destination needs a database name.",
     ]
 
