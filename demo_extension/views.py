@@ -321,7 +321,11 @@ class ConnectorViewSet(ThrottledActionsMixin, TenantScopedModelViewSet):
         request=None,
         responses={200: api.ConnectionResultSerializer, **_OBJECT_ERRORS, 429: _ERR},
         description="Call the connector's endpoint once (first page) and report whether it answered. "
-        "`tested` is false when nothing was sent because the connector's requests are paused (an "
+        "The answer is a 200 whether or not it connected (the seed contract's shape): `connected` is "
+        "the result, false when the API could not be reached or refused the request, with `message` "
+        "saying why and `status_code` the API's answer, if any. A non-2xx means the test did not run "
+        "(401, 403, 404, 429). `tested` is false when nothing was sent because the connector's "
+        "requests are paused (an "
         "earlier 429 or Retry-After): `connected` is then false too, and `message` says for how long. "
         "The call ends within the server's MIGRATEIQ_INTERACTIVE_DEADLINE_SECONDS (10 s); a user has "
         "one such call at a time and a tenant MIGRATEIQ_TENANT_INTERACTIVE_SLOTS (another one is a "
@@ -338,7 +342,19 @@ class ConnectorViewSet(ThrottledActionsMixin, TenantScopedModelViewSet):
                     "status_code": 200,
                     "tested": True,
                 },
-            )
+            ),
+            OpenApiExample(
+                "Not connected",
+                response_only=True,
+                value={
+                    "connected": False,
+                    "response_time_ms": 81.2,
+                    "message": "HTTP 401 from https://api.example.com/customers after 1 attempt",
+                    "endpoint": "https://api.example.com/customers",
+                    "status_code": 401,
+                    "tested": True,
+                },
+            ),
         ],
     )
     @bounded_upstream_call

@@ -3,7 +3,13 @@
 from dataclasses import asdict
 
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+)
 from rest_framework import serializers, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -90,8 +96,27 @@ class DestinationViewSet(TenantScopedModelViewSet):
         tags=["destinations"],
         request=None,
         responses={200: api.ConnectionCheckSerializer, **_OBJECT_ERRORS, 429: _ERR},
-        description="Connect to the destination once (through the egress guard) and report the result. "
-        "A user has one call at a time that holds a web thread (this one, connector tests and "
+        examples=[
+            OpenApiExample(
+                "Connected",
+                response_only=True,
+                value={"connected": True, "message": "Connected (PostgreSQL 16.4)", "response_time_ms": 12.3},
+            ),
+            OpenApiExample(
+                "Not connected",
+                response_only=True,
+                value={
+                    "connected": False,
+                    "message": 'password authentication failed for user "loader"',
+                    "response_time_ms": 41.0,
+                },
+            ),
+        ],
+        description="Connect to the destination once (through the egress guard) and report the result: "
+        "a 200 whether or not it connected, as a connector's test answers; `connected` is the result, "
+        "false with `message` saying why (a refused address, a wrong password, a missing database). A "
+        "non-2xx means the test did not run. A user has one call at a time that holds a web thread "
+        "(this one, connector tests and "
         "previews, waits for a run) and a tenant MIGRATEIQ_TENANT_INTERACTIVE_SLOTS (2): another one "
         "is a 429 saying which limit it hit, with Retry-After.",
     )

@@ -93,7 +93,8 @@ class WebhookEndpointViewSet(ThrottledActionsMixin, TenantScopedModelViewSet):
         request=None,
         responses={200: api.WebhookDeliverySerializer, **_OBJECT_ERRORS},
         description="Send a signed `ping` event to the endpoint now (one attempt, no retry) and answer "
-        "with its delivery: `status` success or failed, the receiver's status code, the error. Bounded "
+        "with its delivery, a 200 whether or not the receiver took it: `status` success or failed, the "
+        "receiver's status code, the error (a non-2xx means no ping was sent). Bounded "
         "like a connection test: one at a time per user and MIGRATEIQ_TENANT_INTERACTIVE_SLOTS per "
         "tenant, within the interactive deadline.",
     )

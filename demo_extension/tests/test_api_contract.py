@@ -267,6 +267,30 @@ def test_the_connection_tests_documented_answer_names_every_field_it_has():
     assert "`tested` is false when nothing was sent" in operation["description"]
 
 
+@pytest.mark.parametrize(
+    ("path", "component"),
+    [
+        ("/api/demo-extension/connectors/{id}/test_connection/", "ConnectionResult"),
+        ("/api/destinations/{id}/test_connection/", "ConnectionCheck"),
+    ],
+)
+def test_the_schema_shows_a_failed_connection_test_as_a_200_saying_connected_false(path, component):
+    # The seed contract shapes the test's answer ({"connected": true, ...}), so a test that could not
+    # connect stays a 200; the schema showed only the connected example, and said nothing of it.
+    from drf_spectacular.generators import SchemaGenerator
+
+    schema = SchemaGenerator().get_schema(request=None, public=True)
+    operation = schema["paths"][path]["post"]
+    examples = operation["responses"]["200"]["content"]["application/json"]["examples"]
+    fields = set(schema["components"]["schemas"][component]["properties"])
+
+    shown = {name: example["value"] for name, example in examples.items()}
+    assert shown["NotConnected"]["connected"] is False and shown["Connected"]["connected"] is True
+    assert all(set(value) == fields for value in shown.values())
+    assert "a 200 whether or not it connected" in operation["description"]
+    assert "A non-2xx means the test did not run" in " ".join(operation["description"].split())
+
+
 def test_the_schema_says_when_requests_paused_for_is_zero_and_when_null():
     # a running run that is not paused answers 0.0, which looked like an undocumented null
     from drf_spectacular.generators import SchemaGenerator
