@@ -1,8 +1,15 @@
-"""The API's request-body parser: DRF's JSON parser with the nesting limit of ``core.json_limits``.
+"""The API's request-body parser: DRF's JSON parser with the nesting limit of ``core.json_limits``,
+refusing text that is no Unicode.
 
 DRF catches the parser's ``ValueError`` but not the ``RecursionError`` of a deeply nested body,
-which became an HTTP 500; here both are a 400 in the project's error format.
+which became an HTTP 500; here both are a 400 in the project's error format. JSON's ``\\ud800``
+escape (one half of a UTF-16 surrogate pair, without the other) parses to a Python string that
+cannot be written as UTF-8: saved in a connector's setting it made every later answer that shows it
+(the tenant's connector list) a 500 on SQLite, and the save itself one on PostgreSQL (``jsonb``
+refuses it).
 """
+
+import json
 
 from rest_framework.exceptions import ParseError
 from rest_framework.parsers import JSONParser
@@ -18,4 +25,11 @@ class BoundedJSONParser(JSONParser):
             check_depth(data, limit)
         except (RecursionError, JSONTooDeep):
             raise ParseError(f"JSON parse error - nested deeper than {limit} levels.") from None
+        try:  # keys and values alike, at C speed; an escaped pair (\\ud83d\\ude00) is one character
+            json.dumps(data, ensure_ascii=False).encode()
+        except UnicodeEncodeError:
+            raise ParseError(
+                "JSON parse error - the body holds a lone surrogate (an escape such as \\ud800 without "
+                "its pair), which is no character."
+            ) from None
         return data

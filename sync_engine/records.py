@@ -227,6 +227,12 @@ def _has_lone_surrogate(text: str) -> bool:
     return False
 
 
+def writable_text(text: str) -> str:
+    """``text`` with each unpaired UTF-16 surrogate (an upstream's ``\\ud800`` escape) replaced by
+    ``?``, so that it can be written as UTF-8: how the quarantine and the preview show one."""
+    return text.encode("utf-8", "replace").decode("utf-8") if _has_lone_surrogate(text) else text
+
+
 def _contains(value, predicate) -> bool:
     stack = [value]
     while stack:
@@ -246,16 +252,14 @@ def _contains(value, predicate) -> bool:
 
 def jsonb_safe(value, _depth: int = 0):
     """A copy of ``value`` that every database stores as JSON (for quarantined raw payloads):
-    NaN / Infinity become strings, NUL and unpaired surrogates become U+FFFD, other objects their
+    NaN / Infinity become strings, NUL becomes U+FFFD and an unpaired surrogate ``?``, other objects their
     ``str``."""
     if _depth > 200:
         return "<nested too deeply>"
     if isinstance(value, str):
         if "\x00" in value:
             value = value.replace("\x00", "\ufffd")
-        if _has_lone_surrogate(value):
-            value = value.encode("utf-8", "replace").decode("utf-8")
-        return value
+        return writable_text(value)
     if isinstance(value, bool) or value is None or isinstance(value, int):
         return value
     if isinstance(value, float):

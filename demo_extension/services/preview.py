@@ -61,6 +61,7 @@ from demo_extension.services.rest_source import REST_SOURCE_TYPE, PageReader, Re
 from sync_engine.dry_run import CHANGES, key_mode_warning, predict_changes, rekeying_warning
 from sync_engine.errors import SyncProblem
 from sync_engine.page_builder import mapping_overwrite_warnings
+from sync_engine.records import writable_text
 from sync_engine.schema import json_type_name
 from sync_engine.transform import DataTransformationService, TransformationError
 
@@ -147,14 +148,14 @@ def preview_connector(connector) -> Preview:
 
 def _shown(value):
     """``value`` as the preview answers it: every registered credential in its strings (and keys)
-    replaced, and NaN / Infinity (which an upstream can send and JSON cannot write) as the text
-    ``nan`` / ``inf`` / ``-inf``, as the quarantine shows them."""
+    replaced, and what an upstream can send but JSON cannot write, as the quarantine shows it: NaN /
+    Infinity as the text ``nan`` / ``inf`` / ``-inf``, an unpaired surrogate (``\\ud800``) as ``?``."""
     if isinstance(value, str):
-        return redact_secrets(value)
+        return writable_text(redact_secrets(value))
     if isinstance(value, list):
         return [_shown(item) for item in value]
     if isinstance(value, dict):
-        return {redact_secrets(key): _shown(item) for key, item in value.items()}
+        return {writable_text(redact_secrets(key)): _shown(item) for key, item in value.items()}
     if isinstance(value, float) and not math.isfinite(value):
         return str(value)
     return value

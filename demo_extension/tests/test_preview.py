@@ -277,6 +277,28 @@ def test_nan_and_infinity_from_the_upstream_are_shown_as_text_instead_of_a_500(
     assert set(samples["v"]) == {"nan", "-inf", "inf"}
 
 
+def test_an_unpaired_surrogate_from_the_upstream_is_shown_as_the_quarantine_shows_it_instead_of_a_500(
+    editor_client,
+    fault_server,  # noqa: F811
+):
+    # before: Python's parser reads "\ud800" (half of a UTF-16 pair) into a string UTF-8 cannot write,
+    # and the preview's answer was a 500; the sync quarantines such a record, showing it with "?"
+    fault_server.expect_request("/items").respond_with_data(
+        '{"data": [{"id": 1, "name": "a\\ud800b", "\\udfff": "key"}, {"id": 2, "name": "ok"}]}',
+        content_type="application/json",
+    )
+
+    response = editor_client.post(
+        PREVIEW, {"api_endpoint": fault_url(fault_server), "auth_type": "none"}, format="json"
+    )
+
+    assert response.status_code == 200, response.content
+    data = response.json()
+    assert data["records"][0]["raw"] == {"id": 1, "name": "a?b", "?": "key"}
+    assert data["records"][1]["raw"] == {"id": 2, "name": "ok"}
+    assert {field["path"] for field in data["fields"]} >= {"name", "?"}
+
+
 def test_an_upstream_error_is_ok_false_with_a_message_and_no_key(editor_client, sample_upstream):
     upstream = sample_upstream(
         records=5, style="page", api_key="the-right-one", auth="query", auth_param="appid"
