@@ -167,7 +167,21 @@ _PREVIEW_EXAMPLES = [
 
 
 def _parse_sync_options(request) -> tuple[dict, float]:
-    """The run's options (``triggered_by``, ``full_refresh``, ``allow_empty``) and the wait."""
+    """The run's options (``triggered_by``, ``full_refresh``, ``allow_empty``) and the wait, from the
+    query string. A body that says anything is refused, not ignored: ``{"full_refresh": true}`` sent
+    as the body would otherwise start an ordinary sync without a word."""
+    body = request.data
+    if body not in (None, "", [], {}) and not (hasattr(body, "keys") and not list(body.keys())):
+        named = ", ".join(sorted(str(key) for key in body.keys())) if hasattr(body, "keys") else ""
+        raise serializers.ValidationError(
+            {
+                "body": [
+                    "This action takes its options in the query string, not in the body, e.g. "
+                    "?full_refresh=true&wait=30; send no body (or {})."
+                    + (f" The body named: {named[:200]}." if named else "")
+                ]
+            }
+        )
     options = api.SyncTriggerQuerySerializer(data=request.query_params)
     options.is_valid(raise_exception=True)
     wait = options.validated_data.get("wait")

@@ -153,6 +153,48 @@ def test_allow_empty_is_passed_to_a_full_refresh(editor_client, make_connector):
     assert "Queued through the API (full refresh, an empty answer allowed)." in messages
 
 
+@pytest.mark.parametrize(
+    "body", [{"full_refresh": True}, {"wait": 30}, ["full_refresh"], "full_refresh=true"], ids=repr
+)
+def test_sync_options_sent_in_the_body_are_a_400_not_an_ordinary_sync(editor_client, make_connector, body):
+    connector = make_connector()
+
+    response = editor_client.post(f"{CONNECTORS}{connector.pk}/sync_data/?wait=0", body, format="json")
+
+    assert response.status_code == 400, response.content
+    said = response.json()["errors"]["body"][0]
+    assert "in the query string, not in the body" in said and "?full_refresh=true" in said
+    if isinstance(body, dict):
+        assert f"The body named: {next(iter(body))}." in said
+    assert not SyncLog.objects.unscoped("test: every tenant").exists()  # nothing started
+
+
+@pytest.mark.parametrize("body", [None, {}], ids=["no body", "empty object"])
+def test_a_sync_trigger_without_a_body_or_with_an_empty_one_starts_the_run(
+    editor_client, make_connector, body
+):
+    connector = make_connector()
+
+    if body is None:
+        response = editor_client.post(f"{CONNECTORS}{connector.pk}/sync_data/?wait=0")
+    else:
+        response = editor_client.post(f"{CONNECTORS}{connector.pk}/sync_data/?wait=0", body, format="json")
+
+    assert response.status_code == 202, response.content
+
+
+def test_a_resume_with_options_in_its_body_is_a_400(editor_client, make_connector):
+    connector = make_connector()
+    log = SyncLog.objects.create(tenant=connector.tenant, connector=connector, status=SyncStatus.FAILED)
+
+    response = editor_client.post(f"{LOGS}{log.pk}/resume/", {"full_refresh": True}, format="json")
+
+    assert response.status_code == 400
+    assert "in the query string, not in the body" in response.json()["errors"]["body"][0]
+    log.refresh_from_db()
+    assert log.status == SyncStatus.FAILED
+
+
 def test_the_schema_publishes_allow_empty_on_the_sync_trigger_and_the_log():
     from drf_spectacular.generators import SchemaGenerator
 
