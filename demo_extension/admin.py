@@ -9,10 +9,6 @@ from datetime import time
 
 from django import forms
 from django.contrib import admin, messages
-from django.contrib.admin.actions import delete_selected
-from django.contrib.admin.utils import model_ngettext
-from django.http import HttpResponseRedirect
-from django.urls import reverse
 
 from core.egress import check_url_to_save
 from core.http_errors import OutboundError
@@ -36,7 +32,7 @@ from demo_extension.services.request_settings import (
 )
 from demo_extension.services.schedule import anchor_errors
 from sync_engine.transform import DataTransformationService, TransformationError
-from tenancy.admin import TenantOwnedModelAdmin
+from tenancy.admin import ServiceDeleteMixin, TenantOwnedModelAdmin
 from tenancy.models import Tenant
 
 SECRET_LABELS = {
@@ -229,24 +225,8 @@ def schedule_text(frequency: str, sync_time: time | None, sync_weekday: int | No
     return f"{label} at {sync_time:%H:%M} UTC"
 
 
-@admin.action(permissions=["delete"], description="Delete selected %(verbose_name_plural)s")
-def delete_selected_connectors(modeladmin, request, queryset):
-    """Django's "delete selected" action (its confirmation page, its permission and protection
-    checks), deleting each confirmed connector as the API does (:meth:`delete_connector_here`)."""
-    if not request.POST.get("post"):
-        return delete_selected(modeladmin, request, queryset)
-    _objects, _count, perms_needed, protected = modeladmin.get_deleted_objects(queryset, request)
-    if perms_needed or protected:  # Django's answer: a 403, or the page naming what is protected
-        return delete_selected(modeladmin, request, queryset)
-    deleted = sum(modeladmin.delete_connector_here(request, connector) for connector in queryset)
-    if deleted:
-        items = model_ngettext(modeladmin.opts, deleted)
-        modeladmin.message_user(request, f"Successfully deleted {deleted} {items}.", messages.SUCCESS)
-    return None
-
-
 @admin.register(models.CustomDataConnector)
-class CustomDataConnectorAdmin(TenantOwnedModelAdmin):
+class CustomDataConnectorAdmin(ServiceDeleteMixin, TenantOwnedModelAdmin):
     form = ConnectorAdminForm
     list_display = [
         "name",
@@ -337,45 +317,19 @@ class CustomDataConnectorAdmin(TenantOwnedModelAdmin):
         for warning in form.save_warnings:
             messages.warning(request, warning)
 
-    # Deleting goes through the connectors service, as the API's DELETE does: it cancels the
-    # connector's active syncs and tries again while one still commits a page (PostgreSQL checks
-    # foreign keys at commit), then records the deletion. Django's delete page runs in one
-    # transaction with its log entry, which would move that commit (and the error) past the
-    # service's retries, and its bulk action deletes a queryset without the service.
+    # Deleting goes through the connectors service, as the API's DELETE does (ServiceDeleteMixin):
+    # it cancels the connector's active syncs and tries again while one still commits a page
+    # (PostgreSQL checks foreign keys at commit), then records the deletion.
 
-    def delete_view(self, request, object_id, extra_context=None):
-        return self._delete_view(request, object_id, extra_context)  # no outer transaction
-
-    def log_deletions(self, request, queryset):
-        """Nothing before the delete: :meth:`delete_connector_here` logs what was deleted."""
-
-    def delete_model(self, request, obj):
-        self.delete_connector_here(request, obj)
-
-    def delete_connector_here(self, request, connector) -> bool:
+    def delete_one(self, request, obj) -> bool:
         """Delete one connector through the service; a sync that kept writing leaves it in place
         with an error message instead of a 500. Whether it was deleted."""
         try:
-            delete_connector(connector, actor=request.user)
+            delete_connector(obj, actor=request.user)
         except ConnectorBusy as exc:
-            self.message_user(request, f"{connector.name}: {exc}", messages.ERROR)
+            self.message_user(request, f"{obj.name}: {exc}", messages.ERROR)
             return False
-        super().log_deletions(request, [connector])
-        return True
-
-    def response_delete(self, request, obj_display, obj_id):
-        if self.get_queryset(request).filter(pk=obj_id).exists():  # not deleted: the message says why
-            return HttpResponseRedirect(
-                reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_change", args=[obj_id])
-            )
-        return super().response_delete(request, obj_display, obj_id)
-
-    def get_actions(self, request):
-        actions = super().get_actions(request)
-        if "delete_selected" in actions:
-            _function, name, description = actions["delete_selected"]
-            actions["delete_selected"] = (delete_selected_connectors, name, description)
-        return actions
+        return self.deleted(request, obj)
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         kwargs["form"] = ConnectorAdminForm if obj is not None else ConnectorAdminAddForm

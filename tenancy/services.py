@@ -171,7 +171,8 @@ def change_member_role(membership: Membership, role: str, *, actor) -> Membershi
     if membership.role == role:
         return membership
     _lock_admins_of(membership.tenant_id)
-    if admins_left_after(membership, new_role=role) == 0:
+    # only an admin's change can leave no admin (a tenant left without one may still re-role others)
+    if membership.role == Role.ADMIN and admins_left_after(membership, new_role=role) == 0:
         raise LastAdminError()
     previous = membership.role
     membership.role = role
@@ -184,7 +185,7 @@ def change_member_role(membership: Membership, role: str, *, actor) -> Membershi
 def remove_member(membership: Membership, *, actor) -> None:
     """Remove ``membership`` from its tenant; raises :class:`LastAdminError` for the last admin."""
     _lock_admins_of(membership.tenant_id)
-    if admins_left_after(membership, removing=True) == 0:
+    if membership.role == Role.ADMIN and admins_left_after(membership, removing=True) == 0:
         raise LastAdminError()
     _record_member("member.removed", membership, actor=actor)
     membership.delete()
