@@ -215,3 +215,36 @@ def database_text() -> str:
             cursor.execute(f"SELECT * FROM {connection.ops.quote_name(table)}")  # noqa: S608
             rows += [repr(row) for row in cursor.fetchall()]
     return "\n".join(rows)
+
+
+def vendor_round_tests(
+    on_auto, explicit, *, explicit_page_size=lambda vendor: min(vendor.page_size, 10), partial_last_page=True
+):
+    """The two tests every vendor round has, for its module to name: each vendor on ``auto`` gets
+    every record without a request past the last page (its fake's last page partial, unless the
+    round says otherwise), and with the explicit pagination its README documents, every record."""
+
+    @pytest.mark.parametrize("vendor_class", on_auto, ids=lambda cls: cls.name)
+    def test_auto_pagination_syncs_every_record_of_each_vendor_without_a_request_past_the_last_page(
+        vendor_server, make_connector, vendor_class
+    ):
+        vendor = vendor_server(vendor_class)
+        if partial_last_page:
+            assert vendor.records % 2 == 1 and vendor.records % vendor.page_size  # the last page is partial
+        connector = make_connector(**vendor.connector_fields())
+
+        assert_auto_syncs_every_record(connector, vendor)
+
+    @pytest.mark.parametrize("vendor_class", explicit, ids=lambda cls: cls.name)
+    def test_the_documented_explicit_pagination_syncs_every_record_of_each_vendor(
+        vendor_server, make_connector, vendor_class
+    ):
+        vendor = vendor_server(vendor_class)
+        connector = explicit_connector(make_connector, vendor, explicit_page_size(vendor))
+
+        assert_explicit_syncs_every_record(connector, vendor)
+
+    return (
+        test_auto_pagination_syncs_every_record_of_each_vendor_without_a_request_past_the_last_page,
+        test_the_documented_explicit_pagination_syncs_every_record_of_each_vendor,
+    )

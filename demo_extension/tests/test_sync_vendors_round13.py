@@ -8,10 +8,7 @@ import pytest
 from demo_extension.models import SyncedRecord, SyncStatus
 from demo_extension.tests import sync_support
 from demo_extension.tests.sync_support import (
-    assert_auto_syncs_every_record,
-    assert_explicit_syncs_every_record,
     events,
-    explicit_connector,
     fault_url,
     run_sync,
     serve_pages,
@@ -35,25 +32,12 @@ fault_server = sync_support.fault_server
 fault_server_process = sync_support.fault_server_process
 
 
-@pytest.mark.parametrize("vendor_class", THIRTEENTH_VENDORS_ON_AUTO, ids=lambda cls: cls.name)
-def test_auto_pagination_syncs_every_record_of_each_vendor_without_a_request_past_the_last_page(
-    vendor_server, make_connector, vendor_class
-):
-    vendor = vendor_server(vendor_class)
-    assert vendor.records % 2 == 1 and vendor.records % vendor.page_size  # the last page is partial
-    connector = make_connector(**vendor.connector_fields())
-
-    assert_auto_syncs_every_record(connector, vendor)
-
-
-@pytest.mark.parametrize("vendor_class", THIRTEENTH_VENDORS, ids=lambda cls: cls.name)
-def test_the_documented_explicit_pagination_syncs_every_record_of_each_vendor(
-    vendor_server, make_connector, vendor_class
-):
-    vendor = vendor_server(vendor_class)
-    connector = explicit_connector(make_connector, vendor, vendor.page_size)
-
-    assert_explicit_syncs_every_record(connector, vendor)
+(
+    test_auto_pagination_syncs_every_record_of_each_vendor_without_a_request_past_the_last_page,
+    test_the_documented_explicit_pagination_syncs_every_record_of_each_vendor,
+) = sync_support.vendor_round_tests(
+    THIRTEENTH_VENDORS_ON_AUTO, THIRTEENTH_VENDORS, explicit_page_size=lambda vendor: vendor.page_size
+)
 
 
 def test_a_world_bank_error_answered_with_http_200_fails_the_sync_with_its_message(

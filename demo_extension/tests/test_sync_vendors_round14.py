@@ -7,11 +7,9 @@ configure; with the explicit configuration the README documents for each, it get
 import pytest
 
 from demo_extension.models import SyncedRecord, SyncStatus
+from demo_extension.tests import sync_support
 from demo_extension.tests.sync_support import (
-    assert_auto_syncs_every_record,
-    assert_explicit_syncs_every_record,
     events,
-    explicit_connector,
     run_sync,
     stored_records,
     stores_exactly,
@@ -32,26 +30,10 @@ from demo_extension.tests.vendors import (
     SegmentSources,
 )
 
-
-@pytest.mark.parametrize("vendor_class", FOURTEENTH_VENDORS_ON_AUTO, ids=lambda cls: cls.name)
-def test_auto_pagination_syncs_every_record_of_each_vendor_without_a_request_past_the_last_page(
-    vendor_server, make_connector, vendor_class
-):
-    vendor = vendor_server(vendor_class)
-    assert vendor.records % 2 == 1 and vendor.records % vendor.page_size  # the last page is partial
-    connector = make_connector(**vendor.connector_fields())
-
-    assert_auto_syncs_every_record(connector, vendor)
-
-
-@pytest.mark.parametrize("vendor_class", FOURTEENTH_VENDORS, ids=lambda cls: cls.name)
-def test_the_documented_explicit_pagination_syncs_every_record_of_each_vendor(
-    vendor_server, make_connector, vendor_class
-):
-    vendor = vendor_server(vendor_class)
-    connector = explicit_connector(make_connector, vendor, min(vendor.page_size, 10))
-
-    assert_explicit_syncs_every_record(connector, vendor)
+(
+    test_auto_pagination_syncs_every_record_of_each_vendor_without_a_request_past_the_last_page,
+    test_the_documented_explicit_pagination_syncs_every_record_of_each_vendor,
+) = sync_support.vendor_round_tests(FOURTEENTH_VENDORS_ON_AUTO, FOURTEENTH_VENDORS)
 
 
 def test_a_google_analytics_report_on_auto_pages_by_offsets_in_the_posted_body_up_to_its_row_count(

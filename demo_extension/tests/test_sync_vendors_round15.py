@@ -11,9 +11,6 @@ import pytest
 from demo_extension.models import SyncedRecord, SyncStatus
 from demo_extension.tests import sync_support
 from demo_extension.tests.sync_support import (
-    assert_auto_syncs_every_record,
-    assert_explicit_syncs_every_record,
-    explicit_connector,
     run_sync,
     stored_records,
     stores_exactly,
@@ -38,24 +35,10 @@ from demo_extension.tests.vendors import (
 fast_retries = sync_support.fast_retries
 
 
-@pytest.mark.parametrize("vendor_class", FIFTEENTH_VENDORS_ON_AUTO, ids=lambda cls: cls.name)
-def test_auto_pagination_syncs_every_record_of_each_vendor_without_a_request_past_the_last_page(
-    vendor_server, make_connector, vendor_class
-):
-    vendor = vendor_server(vendor_class)
-    connector = make_connector(**vendor.connector_fields())
-
-    assert_auto_syncs_every_record(connector, vendor)
-
-
-@pytest.mark.parametrize("vendor_class", FIFTEENTH_VENDORS, ids=lambda cls: cls.name)
-def test_the_documented_explicit_pagination_syncs_every_record_of_each_vendor(
-    vendor_server, make_connector, vendor_class
-):
-    vendor = vendor_server(vendor_class)
-    connector = explicit_connector(make_connector, vendor, min(vendor.page_size, 10))
-
-    assert_explicit_syncs_every_record(connector, vendor)
+(
+    test_auto_pagination_syncs_every_record_of_each_vendor_without_a_request_past_the_last_page,
+    test_the_documented_explicit_pagination_syncs_every_record_of_each_vendor,
+) = sync_support.vendor_round_tests(FIFTEENTH_VENDORS_ON_AUTO, FIFTEENTH_VENDORS, partial_last_page=False)
 
 
 def test_crossref_s_works_inside_its_message_envelope_are_records_paged_by_offset_up_to_total_results(
