@@ -182,6 +182,31 @@ class BrokerQueueCollector:
         return []
 
 
+class BackgroundTickCollector:
+    """``migrateiq_background_last_tick_timestamp_seconds``: when a worker last ran the beat's tick
+    (``core.background_health``), read from the database at scrape time; left out until one has.
+
+    ``time() - migrateiq_background_last_tick_timestamp_seconds > 180`` is the alert "background work
+    stopped" (docs/observability.md): queued and scheduled syncs wait while it holds.
+    """
+
+    def collect(self):
+        from core.background_health import last_tick_at
+
+        last = last_tick_at()
+        if last is None:
+            return
+        family = GaugeMetricFamily(
+            "migrateiq_background_last_tick_timestamp_seconds",
+            "When a worker last ran the beat's background tick (Unix time).",
+        )
+        family.add_metric([], last.timestamp())
+        yield family
+
+    def describe(self):
+        return []
+
+
 class _SharedDirectoryCollector:
     """The multiprocess files of ``path`` and of its immediate sub-directories, added up.
 
@@ -256,6 +281,7 @@ def render_latest() -> bytes:
     else:
         registry.register(_ProcessRegistry())
     registry.register(BrokerQueueCollector())
+    registry.register(BackgroundTickCollector())
     for collector in _scrape_collectors.values():
         registry.register(collector)
     return generate_latest(registry)

@@ -40,6 +40,13 @@ else:
 # past the next one is dropped). Modules declare theirs (their AppConfig's beat_schedule, core/extensions.py);
 # migrateiq/celery.py adds them once Django's apps are loaded.
 beat_schedule: dict[str, dict] = {
+    # A worker records that the background work runs (core.background_health): a tick that stops
+    # coming is shown by GET /api/status/, the web UI and /metrics.
+    "record-background-tick": {
+        "task": "core.tasks.record_background_tick",
+        "schedule": settings.MIGRATEIQ_BACKGROUND_TICK_SECONDS,
+        "options": {"expires": settings.MIGRATEIQ_BACKGROUND_TICK_SECONDS},
+    },
     "reap-stale-syncs": {
         "task": "sync_engine.tasks.reap_stale_syncs",
         "schedule": 60.0,

@@ -292,6 +292,7 @@ SPECTACULAR_SETTINGS = {
         "TriggeredByEnum": "sync_engine.models.TriggeredBy",
         "LoadTriggerEnum": "destinations.models.DestinationLoad.Trigger",
         "LoadStatusEnum": "destinations.models.LoadStatus",
+        "BackgroundStateEnum": "core.background_health.STATES",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
@@ -420,6 +421,15 @@ if MIGRATEIQ_SYNC_RUNNER not in ("celery", "inline"):
     raise ConfigurationError("MIGRATEIQ_SYNC_RUNNER must be 'celery' or 'inline'")
 # A PENDING sync whose queue message was lost (never started after this long) is queued again.
 MIGRATEIQ_SYNC_REQUEUE_PENDING_AFTER_SECONDS = env_int("MIGRATEIQ_SYNC_REQUEUE_PENDING_AFTER_SECONDS", 600)
+# Background work health (core.background_health): the beat schedules a tick every this many
+# seconds, which a worker records; no tick for MIGRATEIQ_BACKGROUND_STALE_SECONDS means the beat, the
+# workers or the broker between them stopped, and GET /api/status/, the web UI and /metrics say so.
+MIGRATEIQ_BACKGROUND_TICK_SECONDS = env_float("MIGRATEIQ_BACKGROUND_TICK_SECONDS", 30.0)
+MIGRATEIQ_BACKGROUND_STALE_SECONDS = env_float("MIGRATEIQ_BACKGROUND_STALE_SECONDS", 180.0)
+if not 0 < MIGRATEIQ_BACKGROUND_TICK_SECONDS < MIGRATEIQ_BACKGROUND_STALE_SECONDS:
+    raise ConfigurationError(
+        "MIGRATEIQ_BACKGROUND_TICK_SECONDS must be above 0 and below MIGRATEIQ_BACKGROUND_STALE_SECONDS"
+    )
 # The Celery queue and the Redis key prefix of the broker (distinct ones isolate deployments or
 # test runs that share one Redis).
 CELERY_TASK_DEFAULT_QUEUE = env_str("CELERY_TASK_DEFAULT_QUEUE", "celery")

@@ -8,6 +8,7 @@ from core.extensions import module_urlpatterns
 from core.views import healthz, readyz
 from core.views_docs import RedocView, SchemaView, redoc_bundle
 from core.views_metrics import metrics
+from core.views_status import StatusView
 from core.views_ui import ui_index
 from core.views_version import VersionView
 from tenancy.admin_login import admin_login
@@ -23,6 +24,7 @@ urlpatterns = [
     path("admin/password_change/", admin_password_change, name="admin-password-change"),
     path("admin/", admin.site.urls),
     path("api/version/", VersionView.as_view(), name="version"),
+    path("api/status/", StatusView.as_view(), name="status"),
     path("api/auth/", include(auth_urlpatterns)),
     path("api/tenancy/", include(tenancy_urlpatterns)),
     path("api/destinations/", include("destinations.urls")),

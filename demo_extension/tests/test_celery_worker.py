@@ -112,7 +112,7 @@ def start_worker(tmp_path, broker):
     started: list[WorkerProcess] = []
 
     def _start(
-        *, allow=(), include=(), broker_config=None, concurrency=1, command=None, **extra_env
+        *, allow=(), include=(), broker_config=None, concurrency=1, command=None, beat=False, **extra_env
     ) -> WorkerProcess:
         config = broker_config or broker
         env = worker_environment(
@@ -124,7 +124,9 @@ def start_worker(tmp_path, broker):
             **extra_env,
         )
         log_path = tmp_path / f"worker-{len(started)}.log"
-        worker = WorkerProcess(env, log_path, include=include, concurrency=concurrency, command=command)
+        worker = WorkerProcess(
+            env, log_path, include=include, concurrency=concurrency, command=command, beat=beat
+        )
         started.append(worker)
         return worker.start()
 
@@ -465,3 +467,27 @@ def test_embedded_mode_runs_an_api_triggered_sync_in_the_background_with_no_brok
         return list((tmp_path / "var").glob("celerybeat-schedule*"))
 
     assert wait_until(beat_schedule_files, 10, "the embedded beat's schedule file under var/")
+
+
+def test_the_status_says_the_background_work_runs_while_a_worker_and_its_beat_do_and_stopped_after(
+    start_worker, viewer_client, settings
+):
+    # The beat publishes the tick every second; the worker records it. Killed, the tick stops coming,
+    # and after MIGRATEIQ_BACKGROUND_STALE_SECONDS the status (the web UI's banner) says so.
+    settings.MIGRATEIQ_BACKGROUND_STALE_SECONDS = 3
+
+    def background():
+        return viewer_client.get("/api/status/").json()["background"]
+
+    assert background()["state"] in ("starting", "stopped")
+    worker = start_worker(beat=True, MIGRATEIQ_BACKGROUND_TICK_SECONDS=1)
+    running = wait_until(lambda: background()["state"] == "running" and background(), 20, "the first tick")
+    assert running["seconds_since_last_tick"] < 3
+
+    worker.kill()
+
+    stopped = wait_until(
+        lambda: background()["state"] == "stopped" and background(), 15, "the status to say stopped"
+    )
+    assert stopped["message"].startswith("Nothing has run in the background for ")
+    assert "queued and scheduled syncs, destination loads and webhook deliveries wait" in stopped["message"]

@@ -84,8 +84,11 @@ class WorkerProcess:
         include: tuple[str, ...] = (),
         concurrency: int = 1,
         command: list[str] | None = None,
+        beat: bool = False,
     ):
+        """``beat``: the worker runs the beat scheduler too (``-B``), as ``make run``'s does."""
         self.env = env
+        self.beat = beat
         self.log_path = log_path
         self.include = include
         self.concurrency = concurrency
@@ -110,6 +113,8 @@ class WorkerProcess:
         ]
         if self.include and not self.command:
             command.append(f"--include={','.join(self.include)}")
+        if self.beat and not self.command:
+            command += ["-B", f"--schedule={self.log_path.with_suffix('.beat-schedule')}"]
         self._offset = self.log_path.stat().st_size if self.log_path.exists() else 0
         log = self.log_path.open("ab")
         self.process = subprocess.Popen(

@@ -256,6 +256,7 @@ def test_the_alerts_cover_sync_failures_stale_runs_queue_depth_and_5xx():
     assert "migrateiq_syncs_running" in expressions["MigrateIQRunningSyncsStale"]
     assert "migrateiq_celery_queue_messages" in expressions["MigrateIQQueueBacklog"]
     assert 'status=~"5.."' in expressions["MigrateIQHTTP5xxRateHigh"]
+    assert "migrateiq_background_last_tick_timestamp_seconds" in expressions["MigrateIQBackgroundStopped"]
 
 
 def test_every_metric_an_alert_uses_is_one_migrateiq_exports():

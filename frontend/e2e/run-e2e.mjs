@@ -221,6 +221,7 @@ async function main() {
     MIGRATEIQ_SYNC_RUNNER: "celery",
     CELERY_WORKER_CONCURRENCY: "1",
     MIGRATEIQ_HTTP_MAX_ATTEMPTS: "1",
+    MIGRATEIQ_BACKGROUND_TICK_SECONDS: "5",
     LOG_LEVEL: "WARNING",
   });
 
@@ -242,7 +243,9 @@ async function main() {
     // Pages after the first are fetched 4 at a time: each must be slow enough that a sync is seen running.
     "1200",
   ]);
-  const worker = startBackground("worker", env, ["-A", "migrateiq", "worker", "--pool", "solo", "--concurrency", "1", "--loglevel", "WARNING"], [
+  // With the beat embedded (-B), as make run's worker: its tick tells the web UI the background work
+  // runs (GET /api/status/), every 5 s here.
+  const worker = startBackground("worker", env, ["-A", "migrateiq", "worker", "-B", "--schedule", path.join(varDir, "celerybeat-schedule"), "--pool", "solo", "--concurrency", "1", "--loglevel", "WARNING"], [
     path.join(ROOT, ".venv", "bin", "celery"),
   ]);
   await waitForHttp(`http://127.0.0.1:${apiPort}/users`, upstream);
@@ -1028,6 +1031,11 @@ async function main() {
   await page.goto(`${base}/audit`);
   await page.getByText("Only the tenant's admins can see its audit trail").waitFor();
   await checkA11y(page, "audit page as a viewer");
+
+  // The worker's beat ticked: the background work runs, and no page says it stopped.
+  const installation = await apiAs(page, base, "GET", "/api/status/");
+  if (installation.background.state !== "running") throw new Error(`the background work is not running: ${JSON.stringify(installation)}`);
+  if (await page.getByTestId("background-stopped").count()) throw new Error("a page says the background work stopped while it runs");
 
   // 16. Sign out: every tab of the session is signed out; a reload stays signed out.
   const viewerTab = await context.newPage();

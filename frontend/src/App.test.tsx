@@ -61,6 +61,20 @@ async function startRunNineOnTheConnectorPage(warnings: string[] = [], ended: Pa
 }
 
 describe("the app shell", () => {
+  it("says on every page when the installation's background work has stopped", async () => {
+    const message = "Nothing has run in the background for 7 min (last at 10:12 UTC): queued and scheduled syncs, destination loads and webhook deliveries wait until a Celery worker and the beat scheduler run and reach the broker (README, Production).";
+    api("viewer", (call) =>
+      call.url === "/api/status/"
+        ? { body: { background: { state: "stopped", last_tick_at: "2026-12-07T10:12:30Z", seconds_since_last_tick: 421, stale_after_seconds: 180, message } } }
+        : null,
+    );
+    renderApp("/syncs");
+
+    const banner = await screen.findByTestId("background-stopped");
+    expect(banner.textContent).toContain(message);
+    expect(screen.getByRole("main").contains(banner)).toBe(true);
+  });
+
   it("opens the connector's edit form at /connectors/:id/edit", async () => {
     api("editor", (call) => (call.url === "/api/demo-extension/connectors/7/" ? { body: connector() } : null));
     renderApp("/connectors/7/edit");

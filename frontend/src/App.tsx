@@ -5,6 +5,7 @@ import { AnnouncerProvider, usePageTitle } from "./announce";
 import { ApiError, errorMessage } from "./api/client";
 import type { Me } from "./api/types";
 import { AuthProvider, useAuth } from "./auth";
+import { BackgroundStatusBanner } from "./components/BackgroundStatus";
 import { LoadingPage } from "./components/common";
 import { AcceptInvitationPage } from "./pages/AcceptInvitationPage";
 import { DashboardPage } from "./pages/DashboardPage";
@@ -261,6 +262,7 @@ function Layout() {
         <ProfileMenu />
       </header>
       <main className="main" id="main" ref={mainRef}>
+        <BackgroundStatusBanner />
         <SyncWatchProvider>
           <PageFrame key={location.pathname}>
             <Outlet />

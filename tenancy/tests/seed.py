@@ -40,6 +40,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from core.extensions import installed_modules, platform_test_fixtures
+from core.models import BackgroundTick
 from destinations.models import (
     CONNECTOR_MODEL,
     Destination,
@@ -185,6 +186,7 @@ TENANT_ROWS = {
     Destination: lambda t: Q(tenant=t),
     DestinationAttachment: lambda t: Q(tenant=t),
     DestinationLoad: lambda t: Q(tenant=t),
+    BackgroundTick: None,  # the installation's background health: no tenant's data
     **from_modules("TENANT_ROWS"),
 }
 
@@ -230,6 +232,7 @@ def tenant_checksum(tenant: Tenant) -> dict[str, str]:
     return {
         model._meta.label: _digest(model.objects.filter(rows(tenant)).distinct().order_by("pk"))
         for model, rows in TENANT_ROWS.items()
+        if rows is not None
     }
 
 

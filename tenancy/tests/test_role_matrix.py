@@ -26,6 +26,7 @@ MINIMUM_ROLE = {
     ("api/auth/logout/", "POST"): ANONYMOUS,
     ("api/version/", "GET"): ANONYMOUS,  # the release number, public like the health probes
     ("api/auth/me/", "GET"): Role.VIEWER,
+    ("api/status/", "GET"): Role.VIEWER,  # whether the background work runs (the banner of every page)
     ("api/auth/invitations/accept/", "POST"): ANONYMOUS,
     ("api/tenancy/members/", "GET"): Role.ADMIN,
     ("api/tenancy/invitations/", "GET"): Role.ADMIN,

@@ -7,6 +7,7 @@ import type {
   Connector,
   ConnectorInput,
   ConnectorStats,
+  InstallationStatus,
   Me,
   Paginated,
   SyncLog,
@@ -44,6 +45,10 @@ export function signOut(): void {
 
 export async function getMe(): Promise<Me> {
   return (await apiRequest<Me>("/auth/me/")).data;
+}
+
+export async function getInstallationStatus(): Promise<InstallationStatus> {
+  return (await apiRequest<InstallationStatus>("/status/")).data;
 }
 
 export async function getStats(): Promise<ConnectorStats> {

@@ -29,6 +29,20 @@ export interface Me {
   modules: string[];
 }
 
+/** GET /api/status/: whether the installation's background work (workers, beat, broker) runs. */
+export type BackgroundState = "running" | "starting" | "stopped";
+export interface BackgroundStatus {
+  state: BackgroundState;
+  last_tick_at: string | null;
+  seconds_since_last_tick: number | null;
+  stale_after_seconds: number;
+  message: string;
+}
+
+export interface InstallationStatus {
+  background: BackgroundStatus;
+}
+
 export interface Paginated<T> {
   count: number;
   next: string | null;
