@@ -2,7 +2,8 @@
 
 Every run and connection test of one connector shares one budget key, so the connector's rate and
 concurrency limits hold across threads and worker processes, and a 429 from its API pauses all of
-them. ``max_requests_per_sync`` counts the requests of one run (a resumed run starts a new count, so
+them, and every other connector of the tenant that calls the same API with the same credentials
+(:func:`same_account_keys`: the API's limit is its account's, whichever connector met it). ``max_requests_per_sync`` counts the requests of one run (a resumed run starts a new count, so
 a run stopped by it can be resumed, e.g. once the API's daily quota has reset).
 """
 
@@ -10,10 +11,11 @@ from __future__ import annotations
 
 import math
 from datetime import UTC, datetime, timedelta
+from urllib.parse import urlsplit
 
 from core.budget import CALM_EXCHANGES, RequestBudget
 from core.http_errors import OutboundError
-from demo_extension.models import DEFAULT_CONCURRENT_REQUESTS, CustomDataConnector
+from demo_extension.models import DEFAULT_CONCURRENT_REQUESTS, AuthType, CustomDataConnector
 
 
 def budget_key(connector: CustomDataConnector) -> str:
@@ -23,11 +25,64 @@ def budget_key(connector: CustomDataConnector) -> str:
     return f"connector:{connector.pk}:{int(created.timestamp() * 1_000_000) if created else 0}"
 
 
-def request_budget(connector: CustomDataConnector, *, per_sync: bool) -> RequestBudget:
-    """The budget of ``connector``'s requests; ``per_sync`` applies ``max_requests_per_sync`` to it."""
+def _account(connector: CustomDataConnector) -> tuple | None:
+    """Who the upstream sees calling: the API's origin and the credentials sent to it (none for an
+    API called without any). An API's rate limit is its account's (its key's, or the caller's address
+    without one), so connectors of one tenant with the same account share its pauses. None for an
+    endpoint that is not a URL."""
+    parts = urlsplit(connector.api_endpoint or "")
+    if not parts.scheme or not parts.hostname:
+        return None
+    try:
+        port = parts.port or {"http": 80, "https": 443}.get(parts.scheme.lower())
+    except ValueError:
+        return None
+    auth = connector.auth_type
+    if auth == AuthType.OAUTH2:
+        credentials: tuple = (connector.oauth_token_url, connector.oauth_client_id)
+    elif auth == AuthType.NONE:
+        credentials = ()
+    elif auth == AuthType.BASIC:
+        credentials = (connector.auth_username, connector.api_key)
+    else:  # the key alone, however it is sent (a header, the query, a Basic user name)
+        credentials = (connector.api_key,)
+    if auth != AuthType.NONE and not any(credentials):
+        credentials = ()
+    return (parts.scheme.lower(), parts.hostname.lower(), port, credentials)
+
+
+def same_account_keys(connector: CustomDataConnector) -> list[str]:
+    """The budget keys of the tenant's other connectors that call the same API with the same
+    credentials (:func:`_account`): a 429 one of them gets pauses them all."""
+    account = _account(connector)
+    if account is None or connector.tenant_id is None:
+        return []
+    scheme, host = account[0], account[1]
+    candidates = (
+        CustomDataConnector.objects.for_tenant(connector.tenant_id)
+        .filter(api_endpoint__istartswith=f"{scheme}://{host}")
+        .exclude(pk=connector.pk)
+    )
+    return [budget_key(other) for other in candidates if _account(other) == account]
+
+
+def request_budget(
+    connector: CustomDataConnector, *, per_sync: bool, shares_pauses: bool = True
+) -> RequestBudget:
+    """The budget of ``connector``'s requests; ``per_sync`` applies ``max_requests_per_sync`` to it.
+    ``shares_pauses``: a pause it meets pauses the connectors of the same account too (one query;
+    False where the budget only reads its pause)."""
     limit = connector.max_requests_per_sync if per_sync else None
+    others = same_account_keys(connector) if shares_pauses else []
+    paused_note = "every request of this connector waits as long (its request budget is paused)"
+    if others:
+        paused_note += (
+            f", and every request of the {len(others)} other connector{'' if len(others) == 1 else 's'} "
+            "calling the same API with the same credentials"
+        )
     return RequestBudget(
         budget_key(connector),
+        also_pauses=others,
         per_second=connector.max_requests_per_second,
         concurrent=connector.max_concurrent_requests or DEFAULT_CONCURRENT_REQUESTS,
         max_requests=limit,
@@ -35,7 +90,7 @@ def request_budget(connector: CustomDataConnector, *, per_sync: bool) -> Request
             f"max_requests_per_sync ({limit}) reached: this run sent {limit} requests and stopped. "
             "Committed pages are kept; resume the sync to continue from its last committed page."
         ),
-        paused_note="every request of this connector waits as long (its request budget is paused)",
+        paused_note=paused_note,
         reduced_note=(
             "this run now sends at most {current} {requests} at once "
             "(max_concurrent_requests: {configured}), "
@@ -104,6 +159,6 @@ def connector_paused_for(connector: CustomDataConnector) -> float | None:
     """Seconds left of the pause on every request of ``connector`` (0: not paused); None when the
     budget's store did not answer (unknown, not "not paused")."""
     try:
-        return request_budget(connector, per_sync=False).paused_for()
+        return request_budget(connector, per_sync=False, shares_pauses=False).paused_for()
     except OutboundError:
         return None

@@ -12,7 +12,7 @@ from django.utils import timezone
 from core.budget import RATE_MARGIN, RequestBudget
 from core.tests.budget_upstream import JITTER, most_in_any_window, no_gc_pauses  # noqa: F401  (a fixture)
 from demo_extension.models import CustomDataConnector, SyncStatus
-from demo_extension.services.budget import budget_key, request_budget
+from demo_extension.services.budget import budget_key, connector_paused_for, request_budget, same_account_keys
 from demo_extension.services.sync import DataSyncService
 from demo_extension.tests.sync_support import events, queried, run_sync, stored_ids
 
@@ -199,6 +199,128 @@ def test_a_429_on_the_connection_test_pauses_the_connectors_next_sync(sample_ups
     assert log.status == SyncStatus.SUCCESS, log.error_message
     rejected, *synced = _arrivals(upstream)
     assert synced[0] - rejected >= 0.9, "the sync did not wait for the connector's pause"
+
+
+def test_a_429_pauses_the_tenants_other_connectors_calling_the_same_api_with_the_same_key(
+    sample_upstream, make_connector, tenant_b
+):
+    # An API's rate limit is its key's: three connectors of one account (say customers, invoices and
+    # charges of one Stripe key) each kept sending while one of them waited out the 429.
+    upstream = sample_upstream(
+        records=20, page_size=10, style="page", fail_first=1, fail_status=429, retry_after=2, api_key="key-1"
+    )
+    first = make_connector(upstream=upstream, pagination=PAGED)
+    same_key = make_connector(upstream=upstream, pagination=PAGED)
+    same_key_other_path = make_connector(
+        upstream=upstream, api_endpoint=upstream.url.replace("/users", "/orders")
+    )
+    other_key = make_connector(upstream=upstream, api_key="another-key")
+    other_host = make_connector(upstream=upstream, api_endpoint="http://127.0.0.1:9/users")
+    other_tenant = make_connector(tenant_b, upstream=upstream)
+
+    result = DataSyncService(first).check_connection()
+    paused = [round(connector_paused_for(c)) for c in (same_key, same_key_other_path)]
+    unpaused = [connector_paused_for(c) for c in (other_key, other_host, other_tenant)]
+    log = run_sync(same_key)
+
+    assert result.status_code == 429
+    assert paused == [2, 2]
+    assert unpaused == [0, 0, 0]
+    assert log.status == SyncStatus.SUCCESS, log.error_message
+    rejected, *synced = _arrivals(upstream)
+    assert synced[0] - rejected >= 1.8, "the other connector's sync did not wait out the API's pause"
+
+
+@pytest.mark.parametrize(
+    "one, other, shared",
+    [
+        (
+            {"api_endpoint": "https://API.example.com/v1/a", "api_key": "k"},
+            {"api_endpoint": "https://api.example.com:443/v2/b", "api_key": "k"},
+            True,
+        ),
+        (
+            {"api_endpoint": "https://api.example.com/a", "api_key": "k"},
+            {"api_endpoint": "http://api.example.com/a", "api_key": "k"},
+            False,
+        ),
+        (
+            {"api_endpoint": "https://api.example.com/a", "api_key": "k"},
+            {"api_endpoint": "https://api.example.com:8443/a", "api_key": "k"},
+            False,
+        ),
+        (
+            {"api_endpoint": "https://api.example.com/a", "api_key": "k"},
+            {"api_endpoint": "https://api.example.com.evil.test/a", "api_key": "k"},
+            False,
+        ),
+        (
+            {"api_endpoint": "https://api.example.com/a", "api_key": "k", "auth_type": "header"},
+            {"api_endpoint": "https://api.example.com/b", "api_key": "k", "auth_type": "query"},
+            True,
+        ),
+        (
+            {"auth_type": "basic", "auth_username": "u", "api_key": "p"},
+            {"auth_type": "basic", "auth_username": "u", "api_key": "q"},
+            False,
+        ),
+        (
+            {"auth_type": "basic", "auth_username": "u", "api_key": "p"},
+            {"auth_type": "basic", "auth_username": "v", "api_key": "p"},
+            False,
+        ),
+        (
+            {
+                "auth_type": "oauth2",
+                "oauth_token_url": "https://id.example.com/t",
+                "oauth_client_id": "c",
+                "oauth_client_secret": "s1",
+            },
+            {
+                "auth_type": "oauth2",
+                "oauth_token_url": "https://id.example.com/t",
+                "oauth_client_id": "c",
+                "oauth_client_secret": "s2",
+            },
+            True,
+        ),
+        (
+            {"auth_type": "oauth2", "oauth_token_url": "https://id.example.com/t", "oauth_client_id": "c"},
+            {"auth_type": "oauth2", "oauth_token_url": "https://id.example.com/t", "oauth_client_id": "d"},
+            False,
+        ),
+        ({"auth_type": "none"}, {"auth_type": "none"}, True),
+        ({"auth_type": "none"}, {"auth_type": "bearer", "api_key": "k"}, False),
+    ],
+)
+def test_connectors_share_pauses_when_they_call_the_same_origin_with_the_same_credentials(
+    make_connector, one, other, shared
+):
+    base = {"api_endpoint": "https://api.example.com/a", "api_key": "k"}
+    first, second = make_connector(**{**base, **one}), make_connector(**{**base, **other})
+
+    assert (same_account_keys(first) == [budget_key(second)]) is shared
+    assert (same_account_keys(second) == [budget_key(first)]) is shared
+
+
+def test_a_429_s_retry_line_names_the_other_connectors_it_paused(sample_upstream, make_connector):
+    upstream = sample_upstream(
+        records=20, page_size=10, style="page", fail_first=1, fail_status=429, retry_after=1
+    )
+    alone = make_connector(upstream=upstream, pagination=PAGED)
+    assert request_budget(alone, per_sync=True).also_pauses == ()
+    make_connector(upstream=upstream, pagination=PAGED)
+
+    log = run_sync(alone)
+
+    assert log.status == SyncStatus.SUCCESS, log.error_message
+    retries = [line for line in events(log) if "HTTP 429" in line]
+    assert retries, events(log)
+    assert any(
+        "every request of this connector waits as long (its request budget is paused), and every "
+        "request of the 1 other connector calling the same API with the same credentials" in retry
+        for retry in retries
+    ), retries
 
 
 def _waiting_lines(log) -> list:
