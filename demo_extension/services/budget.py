@@ -3,8 +3,9 @@
 Every run and connection test of one connector shares one budget key, so the connector's rate and
 concurrency limits hold across threads and worker processes, and a 429 from its API pauses all of
 them, and every other connector of the tenant that calls the same API with the same credentials
-(:func:`same_account_keys`: the API's limit is its account's, whichever connector met it). ``max_requests_per_sync`` counts the requests of one run (a resumed run starts a new count, so
-a run stopped by it can be resumed, e.g. once the API's daily quota has reset).
+(:func:`same_account_keys`: the API's limit is its account's, whichever connector met it).
+``max_requests_per_sync`` counts the requests of one run (a resumed run starts a new count, so a run
+stopped by it can be resumed, e.g. once the API's daily quota has reset).
 """
 
 from __future__ import annotations
