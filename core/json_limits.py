@@ -6,12 +6,19 @@ upstream one). :func:`loads_bounded` turns that into :class:`JSONTooDeep`, a ``V
 message is safe to show, and refuses documents nested deeper than the limit it is given: request
 bodies use ``MIGRATEIQ_JSON_MAX_DEPTH`` (200); upstream pages use orjson's own limit of 1024
 (``demo_extension.services.extract``), so the fast path needs no walk of its own.
+
+JSON's ``\\ud800`` escape (one half of a UTF-16 surrogate pair, without the other) parses to a
+Python string that cannot be written as UTF-8: saved in a setting it made every later answer that
+shows it a 500 on SQLite, and the save itself one on PostgreSQL (``jsonb`` refuses it).
+:func:`refuse_lone_surrogates` refuses such a document wherever it is typed: the API's request
+bodies (``core.parsers``) and the Django admin's JSON fields (:class:`AdminJSONField`).
 """
 
 import json
 import sys
 from collections.abc import Callable
 
+from django import forms
 from django.conf import settings
 
 
@@ -21,6 +28,50 @@ class JSONTooDeep(ValueError):
     def __init__(self, limit: int):
         super().__init__(f"JSON nested deeper than {limit} levels")
         self.limit = limit
+
+
+class LoneSurrogate(ValueError):
+    """A JSON document holding an unpaired surrogate escape, in a key or a value."""
+
+    def __init__(self):
+        super().__init__(
+            "a lone surrogate (an escape such as \\ud800 without its pair), which is no character"
+        )
+
+
+def refuse_lone_surrogates(value) -> None:
+    """Raise :class:`LoneSurrogate` when a parsed JSON ``value`` holds an unpaired surrogate.
+
+    Keys and values alike, at C speed; an escaped pair (``\\ud83d\\ude00``) is one character.
+    """
+    try:
+        json.dumps(value, ensure_ascii=False).encode()
+    except UnicodeEncodeError:
+        raise LoneSurrogate() from None
+
+
+class AdminJSONField(forms.JSONField):
+    """The Django admin's form field of a model's ``JSONField``: Django's, refusing what the API's
+    parser refuses (a lone surrogate escape) with the same words, so an operator's typo cannot save a
+    value that breaks every later page that shows it."""
+
+    def to_python(self, value):
+        converted = super().to_python(value)
+        try:
+            refuse_lone_surrogates(converted)
+        except LoneSurrogate as exc:
+            raise forms.ValidationError(f"Enter valid JSON: this holds {exc}.", code="invalid") from None
+        return converted
+
+    def bound_data(self, data, initial):
+        # The refused form shows the text as typed (its escape), not the value it parses to, which
+        # no page can write.
+        value = super().bound_data(data, initial)
+        try:
+            refuse_lone_surrogates(value)
+        except LoneSurrogate:
+            return forms.fields.InvalidJSONInput(data)
+        return value
 
 
 def max_depth() -> int:

@@ -9,12 +9,10 @@ cannot be written as UTF-8: saved in a connector's setting it made every later a
 refuses it).
 """
 
-import json
-
 from rest_framework.exceptions import ParseError
 from rest_framework.parsers import JSONParser
 
-from core.json_limits import JSONTooDeep, check_depth, max_depth
+from core.json_limits import JSONTooDeep, LoneSurrogate, check_depth, max_depth, refuse_lone_surrogates
 
 
 class BoundedJSONParser(JSONParser):
@@ -25,11 +23,8 @@ class BoundedJSONParser(JSONParser):
             check_depth(data, limit)
         except (RecursionError, JSONTooDeep):
             raise ParseError(f"JSON parse error - nested deeper than {limit} levels.") from None
-        try:  # keys and values alike, at C speed; an escaped pair (\\ud83d\\ude00) is one character
-            json.dumps(data, ensure_ascii=False).encode()
-        except UnicodeEncodeError:
-            raise ParseError(
-                "JSON parse error - the body holds a lone surrogate (an escape such as \\ud800 without "
-                "its pair), which is no character."
-            ) from None
+        try:
+            refuse_lone_surrogates(data)
+        except LoneSurrogate as exc:
+            raise ParseError(f"JSON parse error - the body holds {exc}.") from None
         return data

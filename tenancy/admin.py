@@ -4,9 +4,11 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.actions import delete_selected
 from django.contrib.admin.utils import model_ngettext
+from django.db import models
 from django.http import HttpResponseRedirect
 from django.urls import reverse
 
+from core.json_limits import AdminJSONField
 from tenancy.models import Invitation, Membership, Role, Tenant, TenantQuerySet
 from tenancy.scoping import is_tenant_owned
 from tenancy.services import LastAdminError, admins_left_after, change_member_role, remove_member
@@ -18,8 +20,11 @@ class TenantOwnedModelAdmin(admin.ModelAdmin):
     """The admin of a tenant-owned model: the Django admin is for superusers and spans tenants.
 
     Its lists, searches, counts and objects, and the choices of its foreign keys to tenant-owned
-    models, are ``.unscoped()`` with that reason (``tenancy.scoping``); everything else is Django's.
+    models, are ``.unscoped()`` with that reason (``tenancy.scoping``); its JSON fields refuse what
+    the API refuses (``core.json_limits.AdminJSONField``); everything else is Django's.
     """
+
+    formfield_overrides = {models.JSONField: {"form_class": AdminJSONField}}
 
     def get_queryset(self, request):
         return _unscoped(super().get_queryset(request))

@@ -388,3 +388,48 @@ def test_deleting_connectors_in_the_admin_cancels_their_syncs_and_records_each_d
     deleted = {(e.target_id, e.detail["name"]) for e in events if e.action == "connector.deleted"}
     assert deleted == {(str(first.pk), "CRM"), (str(second.pk), "Billing")}
     assert all(e.actor_email == "ops@migrateiq.test" for e in events)
+
+
+LONE_SURROGATE_SETTINGS = [
+    ("request_body", '{"query": "\\ud800"}'),
+    ("request_body", '{"\\udfff": 1}'),
+    ("query_params", '{"q": "a\\ud800b"}'),
+    ("pagination", '{"type": "cursor", "cursor_path": "\\ud800", "cursor_param": "c"}'),
+    ("incremental", '{"cursor_field": "\\ud800"}'),
+    ("transformation_rules", '{"field_mappings": {"\\ud800": "name"}}'),
+    ("error_detection", '{"error_path": "\\ud800"}'),
+]
+
+
+@pytest.mark.parametrize(("field", "text"), LONE_SURROGATE_SETTINGS)
+def test_a_lone_surrogate_escape_typed_in_a_json_field_is_refused_as_the_api_refuses_it(
+    operator, make_connector, tenant_a, field, text
+):
+    # before: the admin saved it (SQLite), and every member's connector list answered 500 from then on
+    connector = make_connector(tenant=tenant_a, name="Admin connector")
+
+    response = operator.post(
+        f"/admin/demo_extension/customdataconnector/{connector.pk}/change/",
+        form_data(tenant_a, **{field: text}),
+    )
+
+    assert response.status_code == 200
+    assert "lone surrogate" in response.content.decode()
+    connector.refresh_from_db()
+    stored = repr(getattr(connector, field))
+    assert "\\ud800" not in stored and "\\udfff" not in stored
+
+
+def test_a_surrogate_pair_escape_typed_in_a_json_field_is_one_character_and_saved(
+    operator, make_connector, tenant_a
+):
+    connector = make_connector(tenant=tenant_a, name="Admin connector")
+
+    response = operator.post(
+        f"/admin/demo_extension/customdataconnector/{connector.pk}/change/",
+        form_data(tenant_a, request_body='{"query": "\\ud83d\\ude00"}'),
+    )
+
+    assert response.status_code == 302, response.content.decode()[:2000]
+    connector.refresh_from_db()
+    assert connector.request_body == {"query": "\U0001f600"}
