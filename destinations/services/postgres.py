@@ -32,7 +32,9 @@ DNS answer cannot change between the check and the connection. DSN options that 
 name other hosts (``service``, ``passfile``, ``sslkey``, ``hostaddr``, several hosts, sockets) are
 refused, and the password file libpq would read by default (``~/.pgpass``) is never read. A
 server may not ask for the password in cleartext (``require_auth``); the password is bound to the
-server it is sent to (``services.credentials``).
+server it is sent to (``services.credentials``). A server that signs in and then answers nothing
+(or stops reading a COPY) holds no worker: every wait for it ends after
+``MIGRATEIQ_DESTINATION_ANSWER_TIMEOUT`` (:class:`_AnswerBoundConnection`).
 """
 
 from __future__ import annotations
@@ -527,6 +529,26 @@ def checked_addresses(params: dict, *, unresolved_ok: bool = False) -> list:
         raise DestinationError(f"The host name {host} could not be resolved.") from None
 
 
+class _AnswerBoundConnection(psycopg.Connection):
+    """A connection whose every wait for the server (a statement's answer, a ``COPY``'s write, a
+    transaction's end) lasts at most ``MIGRATEIQ_DESTINATION_ANSWER_TIMEOUT``: libpq has no such
+    bound, so a tenant's server that let the load in and then answered nothing held the worker
+    process for as long as it kept the connection open. Past it the connection is closed (its
+    state is unknown) and :class:`DestinationError` says so."""
+
+    def wait(self, gen, interval=None, timeout=None):
+        limit = float(settings.MIGRATEIQ_DESTINATION_ANSWER_TIMEOUT)
+        options = {} if interval is None else {"interval": interval}
+        try:
+            return super().wait(gen, timeout=min(timeout or limit, limit), **options)
+        except psycopg.errors._WaitTimeout:  # psycopg's own, internal: "callers should convert it"
+            self.pgconn.finish()  # no rollback to wait for: the server answers nothing
+            raise DestinationError(
+                f"The destination did not answer within {limit:g} s (MIGRATEIQ_DESTINATION_ANSWER_TIMEOUT); "
+                "the next load goes on from the last committed batch."
+            ) from None
+
+
 def connect(destination) -> psycopg.Connection:
     """A connection to the destination (autocommit), the one way MigrateIQ connects to one: the
     connection test, loads and their schema reads all come here. Raises :class:`DestinationError`."""
@@ -567,7 +589,7 @@ def connect(destination) -> psycopg.Connection:
     try:
         # autocommit: each ``conn.transaction()`` block is then a real transaction (a batch and its
         # checkpoint), not a savepoint inside one long implicit transaction
-        return psycopg.connect(**params, autocommit=True)
+        return _AnswerBoundConnection.connect(**params, autocommit=True)
     except psycopg.Error as exc:
         if f'"{REQUIRE_AUTH}"' in str(exc):  # the only way it fails: the server asked for cleartext
             raise DestinationError(

@@ -7,6 +7,8 @@ import socket
 import struct
 import threading
 
+from destinations.models import Destination
+
 SSL_REQUEST = 80877103
 GSS_REQUEST = 80877104
 
@@ -110,8 +112,9 @@ class SilentServer(PostgresWireServer):
     it is ``version`` at start-up as every server does, and then answers no query: it only reads
     what the client sends until the client goes (``queries`` holds the query messages' bodies)."""
 
-    def __init__(self, version: str = "16.4"):
+    def __init__(self, version: str = "16.4", hold_seconds: float = 10):
         self.version = version
+        self.hold_seconds = hold_seconds
         self.queries: list[bytes] = []
         super().__init__()
 
@@ -124,7 +127,15 @@ class SilentServer(PostgresWireServer):
             + _message(b"K", struct.pack("!II", 4242, 1))
             + _message(b"Z", b"I")
         )
-        conn.settimeout(10)
+        conn.settimeout(self.hold_seconds)
         while data := conn.recv(65536):
             if data[:1] == b"Q":
                 self.queries.append(data[5:])
+
+
+def destination_on(server: PostgresWireServer, tenant, settings, **fields):
+    """A destination of ``tenant`` at ``server`` (no password, no TLS), whose port the egress guard
+    allows for the test."""
+    settings.MIGRATEIQ_EGRESS_ALLOWLIST = [f"127.0.0.1:{server.port}"]
+    values = {"name": "Wire", "database": "warehouse", "username": "loader", "sslmode": "disable", **fields}
+    return Destination.objects.create(tenant=tenant, host="127.0.0.1", port=server.port, **values)
