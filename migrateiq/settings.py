@@ -411,8 +411,10 @@ MIGRATEIQ_SYNC_MAX_ATTEMPTS = env_int("MIGRATEIQ_SYNC_MAX_ATTEMPTS", 3)
 MIGRATEIQ_DESTINATION_BATCH_SIZE = env_int("MIGRATEIQ_DESTINATION_BATCH_SIZE", 5000)
 MIGRATEIQ_DESTINATION_CONNECT_TIMEOUT = env_float("MIGRATEIQ_DESTINATION_CONNECT_TIMEOUT", 10.0)
 # The longest a load waits for its destination server to answer one step (a statement, a COPY's
-# write): a server that signs in and then answers nothing would hold a worker process for ever.
-MIGRATEIQ_DESTINATION_ANSWER_TIMEOUT = env_float("MIGRATEIQ_DESTINATION_ANSWER_TIMEOUT", 300.0)
+# write): a server that signs in and then answers nothing would hold a worker process for ever. Below
+# MIGRATEIQ_SYNC_STALE_AFTER_SECONDS, so that a load waiting for its server still counts as running
+# (in its tenant's cap) and is not queued a second time by the reaper meanwhile.
+MIGRATEIQ_DESTINATION_ANSWER_TIMEOUT = env_float("MIGRATEIQ_DESTINATION_ANSWER_TIMEOUT", 120.0)
 # The certificate authorities a destination with sslmode verify-ca / verify-full is checked against:
 # "system" (the operating system's trust store, as a browser) or the path of a PEM bundle (a cloud
 # provider's database CA). Never the host's ~/.postgresql/root.crt, which is the operator's own.

@@ -16,7 +16,8 @@ processes and workers. Every write of a run's state is a conditional ``filter(..
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from collections.abc import Callable
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -182,17 +183,32 @@ def claim_run(run: SyncLog, *, tenant_cap: int = 0) -> bool:
     return bool(claimed)
 
 
+#: Other work a tenant has on the worker processes, counted with its live runs against its cap
+#: (``MIGRATEIQ_TENANT_MAX_CONCURRENT_SYNCS``): ``counter(tenant_id, stale) -> int``, registered by
+#: the platform app that runs it (destinations: its live loads) with :func:`count_tenant_work`.
+_work_counters: list[Callable[[int, datetime], int]] = []
+
+
+def count_tenant_work(counter: Callable[[int, datetime], int]) -> None:
+    """Count ``counter``'s live work of a tenant (heartbeat at or after ``stale``) against its cap."""
+    if counter not in _work_counters:
+        _work_counters.append(counter)
+
+
+def lock_tenant_work(tenant_id: int, stale, *, exclude_run: int | None = None) -> int:
+    """The tenant's live runs (but ``exclude_run``) and other registered work on the workers. Call
+    it in the claim's transaction: it locks the tenant's row first (PostgreSQL; SQLite's write
+    transactions are serial already), so two workers cannot both take the tenant's last slot."""
+    list(Tenant.objects.select_for_update().filter(pk=tenant_id).values_list("pk"))
+    live = SyncLog.objects.filter(tenant_id=tenant_id, status=SyncStatus.RUNNING, heartbeat_at__gte=stale)
+    if exclude_run is not None:
+        live = live.exclude(pk=exclude_run)
+    return live.count() + sum(counter(tenant_id, stale) for counter in _work_counters)
+
+
 def _tenant_at_cap(run: SyncLog, cap: int, stale) -> bool:
-    """Whether the run's tenant has ``cap`` live runs besides this one. Called in the claim's
-    transaction after locking the tenant's row (PostgreSQL; SQLite's write transactions are serial
-    already), so two workers cannot both take the tenant's last slot."""
-    list(Tenant.objects.select_for_update().filter(pk=run.tenant_id).values_list("pk"))
-    live = (
-        SyncLog.objects.filter(tenant_id=run.tenant_id, status=SyncStatus.RUNNING, heartbeat_at__gte=stale)
-        .exclude(pk=run.pk)
-        .count()
-    )
-    return live >= cap
+    """Whether the run's tenant has ``cap`` live runs (or loads) besides this one."""
+    return lock_tenant_work(run.tenant_id, stale, exclude_run=run.pk) >= cap
 
 
 def _claim_holds(run: SyncLog) -> Q:

@@ -47,6 +47,8 @@ from destinations.services.base import DestinationError, LoadReport
 from destinations.services.naming import FIELD_SEPARATOR, MAX_BYTES, SYSTEM_COLUMNS, NamedColumn
 from destinations.services.registry import driver_for
 from destinations.sources import change_source
+from migrateiq.celery import app as celery_app
+from sync_engine.runs import lock_tenant_work
 
 logger = logging.getLogger(__name__)
 
@@ -309,17 +311,20 @@ class _RunReport(LoadReport):
             raise LoadTakenOver(self.load.pk)
 
 
-def execute_load(load_id: int) -> DestinationLoad | None:
+def execute_load(load_id: int, *, on_a_worker: bool = True) -> DestinationLoad | None:
     """Run a PENDING load to its end (the task, the command and inline runs call this).
 
     A load that is not pending (finished, or running elsewhere) is left alone, so a duplicate
     delivery never runs a load twice. A load the reaper queued again continues from the
     destination's checkpoint, its counters going on from where the stopped attempt left them.
+    On a worker (``on_a_worker``: the task) a load whose tenant already has
+    ``MIGRATEIQ_TENANT_MAX_CONCURRENT_SYNCS`` syncs and loads running waits, queued again, and is
+    returned ``PENDING``; an operator's command runs it at once.
     """
     owner = timezone.now()
-    claimed = DestinationLoad.objects.filter(pk=load_id, status=LoadStatus.PENDING).update(
-        status=LoadStatus.RUNNING, started_at=owner, heartbeat_at=owner
-    )
+    capped = on_a_worker and not background.runs_in_process()
+    cap = settings.MIGRATEIQ_TENANT_MAX_CONCURRENT_SYNCS if capped else 0
+    claimed = _claim(load_id, owner, cap)
     load = DestinationLoad.objects.filter(pk=load_id).select_related("destination").first()
     if load is None or not claimed:
         return load
@@ -378,6 +383,65 @@ def execute_load(load_id: int) -> DestinationLoad | None:
         observe_destination_load(load.destination_id, status, load.rows_upserted + load.rows_deleted)
         hooks.run_after_commit("load_finished", load)
     return load
+
+
+def live_loads(tenant_id: int, stale) -> int:
+    """The tenant's loads on the workers (``RUNNING`` with a heartbeat at or after ``stale``): they
+    count against its cap with its syncs (``sync_engine.runs.count_tenant_work``)."""
+    return DestinationLoad.objects.filter(
+        tenant_id=tenant_id, status=LoadStatus.RUNNING, heartbeat_at__gte=stale
+    ).count()
+
+
+def _claim(load_id: int, owner, cap: int) -> bool:
+    """Make the PENDING load RUNNING for ``owner``; with a ``cap``, only while its tenant has fewer
+    syncs and loads running (else it waits, queued again: :func:`_defer`)."""
+    pending = DestinationLoad.objects.filter(pk=load_id, status=LoadStatus.PENDING)
+    if cap <= 0:
+        return bool(pending.update(status=LoadStatus.RUNNING, started_at=owner, heartbeat_at=owner))
+    with transaction.atomic():
+        if _tenant_at_cap(load_id, cap):
+            _defer(load_id, cap)
+            return False
+        return bool(pending.update(status=LoadStatus.RUNNING, started_at=owner, heartbeat_at=owner))
+
+
+def _tenant_at_cap(load_id: int, cap: int) -> bool:
+    """Whether the pending load's tenant has ``cap`` syncs and loads running (in the claim's
+    transaction, under the lock of the tenant's row that syncs take too)."""
+    tenant_id = (
+        DestinationLoad.objects.filter(pk=load_id, status=LoadStatus.PENDING)
+        .values_list("tenant_id", flat=True)
+        .first()
+    )
+    return tenant_id is not None and lock_tenant_work(tenant_id, _stale_before()) >= cap
+
+
+def _defer(load_id: int, cap: int) -> None:
+    """The tenant has ``cap`` syncs and loads on the workers already: queue the load again a little
+    later, as a sync over the cap is (``sync_engine.queue``). Its fresh heartbeat keeps the reaper
+    from queueing a duplicate; it waits at the end of the one queue, holding no worker process."""
+    waiting = (
+        f"Waiting: this tenant already has {cap} sync(s) or load(s) running "
+        "(MIGRATEIQ_TENANT_MAX_CONCURRENT_SYNCS)."
+    )
+    pending = DestinationLoad.objects.filter(pk=load_id, status=LoadStatus.PENDING)
+    events = pending.values_list("events", flat=True).first()
+    if events is None:
+        return
+    if not any(event.get("message") == waiting for event in events):
+        events = [*events, _event(waiting)]
+    pending.update(heartbeat_at=timezone.now(), events=events)
+
+    def send():
+        try:
+            celery_app.send_task(
+                RUN_LOAD_TASK, args=[load_id], countdown=settings.MIGRATEIQ_SYNC_DEFER_SECONDS
+            )
+        except Exception:
+            logger.exception("Could not queue destination load %s again; the reaper will retry", load_id)
+
+    transaction.on_commit(send)
 
 
 # -- Reaper ------------------------------------------------------------------------------------

@@ -15,6 +15,12 @@ from destinations.tests.conftest import query, store
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
+@pytest.fixture(autouse=True)
+def _no_tenant_cap(settings):
+    # two loads of one tenant at once, as a tenant allowed more than one (test_tenant_work_cap.py)
+    settings.MIGRATEIQ_TENANT_MAX_CONCURRENT_SYNCS = 0
+
+
 def run_at_once(load_ids: list[int]) -> list[DestinationLoad]:
     """Execute the loads on threads released together; their rows once they have all ended."""
     barrier = threading.Barrier(len(load_ids))

@@ -31,7 +31,7 @@ class Command(BaseCommand):
             )
         except loads.LoadAlreadyRunning as exc:
             raise CommandError(f"{exc} (load {exc.active_load_id})") from None
-        load = loads.execute_load(load.pk)
+        load = loads.execute_load(load.pk, on_a_worker=False)
         self.stdout.write(
             f"Load {load.pk}: {load.status}, {load.rows_upserted} upserted, {load.rows_deleted} deleted, "
             f"{load.batches} batches, {load.duration_seconds} s. {load.error_message}".strip()
