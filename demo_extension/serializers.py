@@ -976,6 +976,7 @@ class SyncLogSerializer(serializers.ModelSerializer):
             "warnings",
             "warnings_count",
             "retries",
+            "rate_limit_wait_seconds",
             "page_cap",
             "schema_changes",
         ]
@@ -991,8 +992,14 @@ class SyncLogSerializer(serializers.ModelSerializer):
             "retries": {
                 "help_text": "How many requests the run retried (a resumed run's attempts added up). Not "
                 "warnings: a FAILED run's retries are how it got to its error, a SUCCESS's how it got "
-                "past a flaky API. Its log shows their lines (the first 20 of each attempt). 0 until "
-                "the run ends."
+                "past a flaky API. Its log shows their lines (the first 20 of each attempt). Counted as "
+                "the run goes, with each line."
+            },
+            "rate_limit_wait_seconds": {
+                "help_text": "Seconds the run's requests waited for the API's rate limit (it answered 429, "
+                "asked to wait with Retry-After or reported a limit in a body); overlapping waits count "
+                "once, a resumed run's attempts add up. A slow run whose wait is most of its duration "
+                "went at the API's pace. 0 until the run ends."
             },
             "records_deleted": {
                 "help_text": "Records a complete full refresh marked deleted because the upstream no "

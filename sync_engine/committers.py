@@ -200,8 +200,10 @@ class InlineCommitter:
         self.on_committed = on_committed
         self._progress = _Progress()
 
-    def event(self, message: str, level: str = SyncLogEvent.Level.INFO, at=None) -> None:
-        self.write_event(message, level, at=at)
+    def event(
+        self, message: str, level: str = SyncLogEvent.Level.INFO, at=None, *, retried: bool = False
+    ) -> None:
+        self.write_event(message, level, at=at, retried=retried)
 
     def submit(self, work: PageWork) -> None:
         self._failed = True  # until the commit returns: a failed page leaves nothing to flush
@@ -298,8 +300,10 @@ class BackgroundCommitter(InlineCommitter):
         _switch_interval.enter()
         self._thread.start()
 
-    def event(self, message: str, level: str = SyncLogEvent.Level.INFO, at=None) -> None:
-        self._put(("event", message, level, at))
+    def event(
+        self, message: str, level: str = SyncLogEvent.Level.INFO, at=None, *, retried: bool = False
+    ) -> None:
+        self._put(("event", message, level, at, retried))
 
     def reading(self):
         # SQLite: never while a page commits (an in-memory database shared between connections
@@ -351,7 +355,7 @@ class BackgroundCommitter(InlineCommitter):
 
     def _handle(self, item) -> None:
         if item[0] == "event":
-            self.write_event(item[1], item[2], at=item[3])
+            self.write_event(item[1], item[2], at=item[3], retried=item[4])
             return
         work = item[1]
         fields = self.writer.commit(work)

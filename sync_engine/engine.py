@@ -230,7 +230,10 @@ class _Run:
         self.incomplete: str | None = None  # why the run cannot know it got every record
         self.complete = False  # the source's last page was reached (not a cap, not an error)
         self.capped: str | None = None  # the page cap stopped the run while the source had more
-        self.retry_events = 0
+        self.retry_events = 0  # this attempt's retried requests (the run's count had retries_before)
+        # read from the row: the run object may predate an earlier attempt's count
+        self.rate_limit_wait = 0.0  # seconds this attempt's requests waited for the API's rate limit
+        self.retries_before = SyncLog.objects.filter(pk=run.pk).values_list("retries", flat=True).first() or 0
         # The number of the page being requested: pages are requested while earlier ones are still
         # being built, so the pages counted so far would name an earlier page in its retry lines.
         self.requesting_page: int | None = None
@@ -358,7 +361,8 @@ class _Run:
                 redact(message),
                 duration=previous_duration + time.monotonic() - started,
                 warnings=self.warnings,
-                retries=self.retry_events,
+                retries=self.retries_before + self.retry_events,
+                rate_limit_wait=self.rate_limit_wait,
                 level=SyncLogEvent.Level.WARNING if status == SyncStatus.PARTIAL and self.capped else None,
                 advance_cursor=advance_cursor and status in (SyncStatus.SUCCESS, SyncStatus.PARTIAL),
                 summary=True,
@@ -602,6 +606,7 @@ class _Run:
             budget_seconds=budget,
             emit=self.emit,
             on_retry=self._on_retry,
+            on_rate_limit_wait=self._on_rate_limit_wait,
             pages_done=lambda: counters.pages,
             records_done=lambda: counters.processed,
             pages_last_run=pages_last_run,
@@ -1038,12 +1043,18 @@ class _Run:
         )
 
     def _on_retry(self, message: str, at=None) -> None:
+        # Counted with its line (or without one past the logged ones), in the log's order: the run's
+        # count agrees with its log while it runs (see record_event).
         self.retry_events += 1
         if self.retry_events <= MAX_RETRY_EVENTS:
             page = self.requesting_page or self.counters.pages + 1
-            self.emit(retry_line(page, message), SyncLogEvent.Level.WARNING, at=at)
-        elif self.retry_events == MAX_RETRY_EVENTS + 1:
-            self.emit(FURTHER_RETRIES, SyncLogEvent.Level.WARNING)
+            line = retry_line(page, message)
+        else:
+            line = FURTHER_RETRIES if self.retry_events == MAX_RETRY_EVENTS + 1 else ""
+        self._emit(line, SyncLogEvent.Level.WARNING, at=at if line != FURTHER_RETRIES else None, retried=True)
+
+    def _on_rate_limit_wait(self, seconds: float) -> None:
+        self.rate_limit_wait += max(seconds, 0.0)
 
     def _upstream_message(self, exc: OutboundError) -> str:
         if isinstance(exc, RequestBudgetExhausted):  # a limit the user set, not a failing upstream

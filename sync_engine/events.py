@@ -1,6 +1,7 @@
 """Log lines of a sync run (``SyncLogEvent``), written by the engine and the background runs alike."""
 
-from django.db.models import Q
+from django.db import transaction
+from django.db.models import F, Q
 
 from core.redaction import redact
 from sync_engine.models import SyncLog, SyncLogEvent
@@ -53,14 +54,24 @@ def run_warnings(sync_log_id: int, more: tuple[str, ...] | list[str] = ()) -> li
     return [*found[: MAX_RUN_WARNINGS - 1], f"… and {hidden} more warning(s) in the run's log."]
 
 
-def record_event(sync_log_id: int, message: str, level: str = SyncLogEvent.Level.INFO, at=None) -> None:
+def record_event(
+    sync_log_id: int, message: str, level: str = SyncLogEvent.Level.INFO, at=None, *, retried: bool = False
+) -> None:
     """Append a line to a run's log; credentials are redacted and long messages cut. ``at``: when
-    it happened, for a line written later (a retry of a page fetched ahead); default now."""
-    if not SyncLog.objects.filter(pk=sync_log_id).exists():
-        return  # the run's connector was deleted while it ran: there is no log to add to
-    event = SyncLogEvent.objects.create(sync_log_id=sync_log_id, level=level, message=event_text(message))
-    if at is not None:  # ``at`` is auto_now_add: set after the insert (rare: retries only)
-        SyncLogEvent.objects.filter(pk=event.pk).update(at=at)
+    it happened, for a line written later (a retry of a page fetched ahead); default now.
+
+    ``retried``: the line tells of a retried request (``message`` is "" for one past the logged
+    ones): the run's ``retries`` count goes up in the same transaction, so that the count a person
+    watching the run sees agrees with its log while it runs, not only once it ended."""
+    with transaction.atomic():
+        run = SyncLog.objects.filter(pk=sync_log_id)
+        if not (run.update(retries=F("retries") + 1) if retried else run.exists()):
+            return  # the run's connector was deleted while it ran: there is no log to add to
+        if not message:
+            return
+        event = SyncLogEvent.objects.create(sync_log_id=sync_log_id, level=level, message=event_text(message))
+        if at is not None:  # ``at`` is auto_now_add: set after the insert (rare: retries only)
+            SyncLogEvent.objects.filter(pk=event.pk).update(at=at)
 
 
 def summary_prefix(status: str) -> str:

@@ -107,6 +107,9 @@ class SyncLog(TenantOwnedModel):
     # first ``engine.MAX_RETRY_EVENTS`` retry lines of each attempt): a retry is no warning. Of a
     # FAILED run they are how it got to its error, of a SUCCESS how it got past a flaky API.
     retries = models.PositiveIntegerField(default=0, db_default=0)
+    # Seconds the run's requests waited for the API's rate limit (a 429, a Retry-After, a limit
+    # reported in a body): a slow run that mostly waited is the API's pace, not MigrateIQ's.
+    rate_limit_wait_seconds = models.FloatField(default=0, db_default=0)
     # How the pages it committed changed the connector's inferred schema (``schema.schema_changes``:
     # fields added or removed, types taken, formats lost), written once by ``finish_run``.
     schema_changes = models.JSONField(default=list, db_default=[], blank=True)

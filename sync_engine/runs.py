@@ -232,7 +232,8 @@ def finish_run(
     advance_cursor: bool = False,
     summary: bool = False,
     warnings: tuple[str, ...] | list[str] = (),
-    retries: int = 0,
+    retries: int | None = None,
+    rate_limit_wait: float = 0.0,
     connector=None,
     error: str | None = None,
     schema_changes: list[dict] | None = None,
@@ -245,8 +246,10 @@ def finish_run(
 
     * the run: status, ``finished_at``, ``duration``, ``error_message`` (``error``; else
       ``message``, except for a cancel), ``warnings`` (its warning-level log lines so far and
-      ``warnings``; not ``message``, the line it ends with, nor its retry lines), ``retries`` added to
-      its count of retried requests, ``schema_changes`` if given;
+      ``warnings``; not ``message``, the line it ends with, nor its retry lines), ``retries`` its
+      count of retried requests (all its attempts'; counted as they happen, see
+      ``events.record_event``), ``rate_limit_wait`` added to its seconds waited for the API's rate
+      limit, ``schema_changes`` if given;
     * its log lines: ``warnings``, ``message`` at ``level`` (default: error, warning for a cancel),
       with ``summary`` the counters line;
     * the connector: ``last_sync_at``, ``last_sync_status``, ``records_count`` and, with
@@ -272,8 +275,10 @@ def finish_run(
         fields["cancel_requested"] = True
     if schema_changes is not None:
         fields["schema_changes"] = schema_changes
-    if retries:
-        fields["retries"] = F("retries") + retries
+    if retries is not None:
+        fields["retries"] = retries
+    if rate_limit_wait:
+        fields["rate_limit_wait_seconds"] = F("rate_limit_wait_seconds") + round(rate_limit_wait, 3)
     with transaction.atomic():
         fields["warnings"] = run_warnings(run.pk, warnings)
         if not SyncLog.objects.filter(condition, pk=run.pk).update(**fields):

@@ -89,6 +89,10 @@ class RunContext:
     on_retry: Callable[..., None]
     pages_done: Callable[[], int]  # pages handed to the committer so far (resumed runs included)
     records_done: Callable[[], int]  # records in those pages
+    # ``on_rate_limit_wait(seconds)``: the run's requests wait that many more seconds for the API's
+    # rate limit (added up into the run's ``rate_limit_wait_seconds``); a source that never waits
+    # for one leaves it alone.
+    on_rate_limit_wait: Callable[[float], None] = lambda seconds: None
     abandoning: bool = False  # set before closing the generator on a cancel: do not wait
     # Pages the connector's last finished run read (None: none yet, or this run resumes one): a
     # hint for how many requests a source may send before the first answer says more.

@@ -349,11 +349,16 @@ class RestSource:
         budget = request_budget(connector, per_sync=True)
         started = time.monotonic()
         pause_said_until = 0.0  # time.monotonic() end of the last pause the log told of
+        pause_counted_until = 0.0  # ... and of the pauses added to the run's rate limit wait
 
         def say_pause(seconds: float) -> None:
             # Once a pause (several requests wait out the same one): what the run waits for, until when.
-            nonlocal pause_said_until
-            ends = time.monotonic() + seconds
+            nonlocal pause_said_until, pause_counted_until
+            now = time.monotonic()
+            ends = now + seconds
+            if ends > max(now, pause_counted_until):  # overlapping pauses count once
+                run.on_rate_limit_wait(ends - max(now, pause_counted_until))
+                pause_counted_until = ends
             if ends > pause_said_until + 1.0:
                 pause_said_until = ends
                 run.emit(waiting_for_pause(seconds, timezone.now()))

@@ -15,6 +15,7 @@ LOGS = "/api/demo-extension/sync-logs/"
 pytestmark = pytest.mark.django_db
 
 LOG_FIELDS = {
+    "rate_limit_wait_seconds",
     "can_resume",
     "id",
     "connector",

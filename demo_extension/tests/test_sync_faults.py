@@ -328,3 +328,42 @@ def test_check_connection_names_an_invalid_setting_without_calling_the_upstream(
     assert result.status_code is None
     assert "pagination.type 'pages'" in result.message
     assert upstream.requests == []
+
+
+def test_retried_requests_are_counted_as_their_log_lines_are_written_not_only_when_the_run_ends(
+    fast_retries, sample_upstream, make_connector
+):
+    upstream = sample_upstream(records=40, page_size=10, style="page", fail_first=2, fail_status=503)
+    connector = make_connector(upstream=upstream, pagination={"type": "page"})
+    seen = []  # (stored count, retry lines in the log) after each committed page, as a poll sees them
+
+    def watch(run):
+        stored = type(run).objects.get(pk=run.pk)
+        lines = stored.events.filter(message__contains="retrying in").count()
+        seen.append((stored.status, stored.retries, lines))
+
+    log = run_sync(connector, progress=watch)
+
+    assert log.status == SyncStatus.SUCCESS, log.error_message
+    running = [(count, lines) for status, count, lines in seen if status == SyncStatus.RUNNING]
+    assert running and all(count == lines for count, lines in running), seen
+    assert running[-1] == (2, 2), seen
+    assert log.retries == 2
+
+
+def test_a_run_records_how_long_its_requests_waited_for_the_api_s_rate_limit(
+    fast_retries, sample_upstream, make_connector, settings
+):
+    settings.MIGRATEIQ_HTTP_RETRY_AFTER_CAP = 1  # Retry-After: 1 is within it: waited, then retried
+    limited = sample_upstream(
+        records=10, page_size=10, style="page", fail_first=1, fail_status=429, retry_after=1
+    )
+    log = run_sync(make_connector(upstream=limited))
+
+    assert log.status == SyncStatus.SUCCESS, log.error_message
+    log.refresh_from_db()
+    assert 0.9 <= log.rate_limit_wait_seconds <= log.duration_seconds
+
+    unlimited = run_sync(make_connector(upstream=sample_upstream(records=10, page_size=10, style="page")))
+    unlimited.refresh_from_db()
+    assert unlimited.rate_limit_wait_seconds == 0

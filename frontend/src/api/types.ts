@@ -241,8 +241,11 @@ export interface SyncLog {
   warnings?: string[];
   warnings_count?: number;
   /** How many requests the run retried: not warnings (a FAILED run's retries led to its error);
-   * their lines are in the run's log. 0 until it ends. Optional: an older API has none. */
+   * their lines are in the run's log, counted as they are written. Optional: an older API has none. */
   retries?: number;
+  /** Seconds the run's requests waited for the API's rate limit (429, Retry-After); 0 until it
+   * ends. Optional: an older API has none. */
+  rate_limit_wait_seconds?: number;
   /** Pages a run of its connector fetches at most as its settings stand (max_pages within the
    * server's limit): a run may stop there well before records_total. Optional: an older API has none. */
   page_cap?: number;

@@ -50,6 +50,19 @@ describe("the table of sync runs", () => {
     expect(cellUnder(table, "Records", 2).textContent).toBe("none");
   });
 
+  it("says under a run's duration how long it waited for the API's rate limit, marked when that is most of the run", () => {
+    const limited = syncLog({ id: 9, status: "SUCCESS", duration_seconds: 150, rate_limit_wait_seconds: 124.6 });
+    const brief = syncLog({ id: 10, status: "SUCCESS", duration_seconds: 40, rate_limit_wait_seconds: 3 });
+    const none = syncLog({ id: 11, status: "SUCCESS", duration_seconds: 40, rate_limit_wait_seconds: 0.4 });
+    renderInRouter(<SyncRunsTable runs={[limited, brief, none]} label="Syncs" connector details />);
+    const table = screen.getByRole("table", { name: "Syncs" });
+    expect(cellUnder(table, "Duration", 1).textContent).toBe("2 min 30 swaited 2 min 5 s for the API’s rate limit");
+    expect(screen.getByTestId("run-waited-9").className).toContain("run-waited-most");
+    expect(screen.getByTestId("run-waited-10").textContent).toBe("waited 3.0 s for the API’s rate limit");
+    expect(screen.getByTestId("run-waited-10").className).not.toContain("run-waited-most");
+    expect(cellUnder(table, "Duration", 3).textContent).toBe("40.0 s");
+  });
+
   it("shows no rate for a run that handled no record, and each finished run's rate otherwise", () => {
     const failed = syncLog({ id: 6, status: "FAILED", records_processed: 0, duration_seconds: 2.3 });
     const finished = syncLog({ id: 7, status: "SUCCESS", records_processed: 5000, records_created: 5000, duration_seconds: 6.7 });

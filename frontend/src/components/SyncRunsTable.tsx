@@ -47,6 +47,20 @@ export function RecordCounts({ log }: { log: SyncLog }) {
   );
 }
 
+/** Under a run's duration, the part of it its requests waited for the API's rate limit (a 429,
+ * Retry-After): a slow run that mostly waited went at the API's pace, which the duration alone
+ * does not say. Nothing under a second; marked when it is most of the run. */
+export function RateLimitWait({ log }: { log: SyncLog }) {
+  const waited = log.rate_limit_wait_seconds ?? 0;
+  if (waited < 1) return null;
+  const most = log.duration_seconds ? waited >= log.duration_seconds / 2 : false;
+  return (
+    <span className={`run-waited${most ? " run-waited-most" : ""}`} data-testid={`run-waited-${log.id}`}>
+      waited {formatSeconds(waited)} for the API’s rate limit
+    </span>
+  );
+}
+
 /** The error a failed or partial run ended with, shown under its row; "" for none. */
 function runError(log: SyncLog): string {
   return (log.status === "FAILED" || log.status === "PARTIAL") && log.error_message ? log.error_message : "";
@@ -119,6 +133,7 @@ export function SyncRunsTable({
               {details ? <td data-label="Trigger">{triggerLabel(log.triggered_by)}</td> : null}
               <td className="nowrap" data-label="Duration">
                 {formatSeconds(log.duration_seconds)}
+                <RateLimitWait log={log} />
               </td>
               <td data-label="Records">
                 <RecordCounts log={log} />

@@ -175,7 +175,15 @@ describe("the sync page", () => {
     expect(screen.queryByTestId("run-warnings")).toBeNull();
     const counter = screen.getByText("Retried requests").parentElement;
     expect(counter?.querySelector("dd")?.textContent).toBe("4");
+    expect(screen.queryByText("Waited for rate limit")).toBeNull(); // none: no counter of 0
     expect(screen.getByText("Run attempts")).toBeTruthy(); // the run's starts, not the requests' attempts
+  });
+
+  it("counts the time a run's requests waited for the API's rate limit among its counters", async () => {
+    api("SUCCESS", { duration_seconds: 150, rate_limit_wait_seconds: 124.6, retries: 2 });
+    renderPage("viewer");
+    const counter = (await screen.findByText("Waited for rate limit")).parentElement;
+    expect(counter?.querySelector("dd")?.textContent).toBe("2 min 5 s");
   });
 
   it.each([

@@ -15,7 +15,7 @@ import { LiveStats } from "../components/LiveStats";
 import { Quarantine } from "../components/Quarantine";
 import { RateLimitPause } from "../components/RateLimitPause";
 import { syncErrorHint } from "../components/UpstreamError";
-import { formatDateTime, formatNumber, triggerLabel } from "../format";
+import { formatDateTime, formatNumber, formatSeconds, triggerLabel } from "../format";
 import { useSyncLogPolling } from "../hooks";
 import { useSyncWatch } from "../syncWatch";
 import { NotFoundPage } from "./NotFoundPage";
@@ -252,6 +252,7 @@ function SyncLogView({ id }: { id: number }) {
           {/* Not the requests' attempts an error names ("after 5 attempts"): the run's own starts. */}
           <Counter label="Run attempts" value={formatNumber(log.attempts)} />
           {log.retries !== undefined ? <Counter label="Retried requests" value={formatNumber(log.retries)} /> : null}
+          {(log.rate_limit_wait_seconds ?? 0) >= 1 ? <Counter label="Waited for rate limit" value={formatSeconds(log.rate_limit_wait_seconds)} /> : null}
         </dl>
         <dl className="details run-details">
           <div>
