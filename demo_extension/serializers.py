@@ -1154,6 +1154,12 @@ class ConnectionResultSerializer(serializers.Serializer):
         help_text="False when nothing was sent because the connector's requests are paused (the API "
         "answered 429 or Retry-After); connected is then false and message says for how long."
     )
+    retry_after = serializers.FloatField(
+        allow_null=True,
+        help_text="Seconds until the connector's requests are sent again, when the API asked to slow "
+        "down (this test's 429 or Retry-After, or an earlier one): when to test again. Null when its "
+        "requests are not paused.",
+    )
 
 
 class ConnectorStatsSerializer(serializers.Serializer):

@@ -341,6 +341,8 @@ class ConnectorViewSet(ThrottledActionsMixin, TenantScopedModelViewSet):
         "(401, 403, 404, 429). `tested` is false when nothing was sent because the connector's "
         "requests are paused (an "
         "earlier 429 or Retry-After): `connected` is then false too, and `message` says for how long. "
+        "`retry_after` is the seconds until the connector's requests go out again after the API asked "
+        "to slow down (null when they are not paused). "
         "The call ends within the server's MIGRATEIQ_INTERACTIVE_DEADLINE_SECONDS (10 s); a user has "
         "one such call at a time and a tenant MIGRATEIQ_TENANT_INTERACTIVE_SLOTS (another one is a "
         "429 naming the limit).",
@@ -355,6 +357,7 @@ class ConnectorViewSet(ThrottledActionsMixin, TenantScopedModelViewSet):
                     "endpoint": "https://jsonplaceholder.typicode.com/users",
                     "status_code": 200,
                     "tested": True,
+                    "retry_after": None,
                 },
             ),
             OpenApiExample(
@@ -367,6 +370,20 @@ class ConnectorViewSet(ThrottledActionsMixin, TenantScopedModelViewSet):
                     "endpoint": "https://api.example.com/customers",
                     "status_code": 401,
                     "tested": True,
+                    "retry_after": None,
+                },
+            ),
+            OpenApiExample(
+                "Rate limited",
+                response_only=True,
+                value={
+                    "connected": False,
+                    "response_time_ms": 64.0,
+                    "message": "HTTP 429 from https://api.example.com/customers after 1 attempt",
+                    "endpoint": "https://api.example.com/customers",
+                    "status_code": 429,
+                    "tested": True,
+                    "retry_after": 30.0,
                 },
             ),
         ],

@@ -79,6 +79,9 @@ class ConnectionResult:
     status_code: int | None
     # False when nothing was sent (the connector's requests are paused): not a verdict on the API.
     tested: bool = True
+    # Seconds until the connector's requests go out again, when the API asked to slow down (this
+    # test's 429 or Retry-After, or an earlier one): when to try again. None: not paused.
+    retry_after: float | None = None
 
 
 @dataclass
@@ -269,6 +272,7 @@ class RestSource:
         endpoint = safe_url(connector.api_endpoint)
         started = time.perf_counter()
         response = None
+        budget = None  # an OAuth2 token request may fail before the budget is made
         try:
             config = pagination_config(connector)
             auth = build_request_auth(connector)
@@ -278,14 +282,23 @@ class RestSource:
             budget = request_budget(connector, per_sync=False)
             refusal = paused_refusal(budget, "tested")
             if refusal:  # a person is waiting: say so now rather than wait out the pause
-                return ConnectionResult(False, None, refusal, endpoint, None, tested=False)
+                return ConnectionResult(
+                    False, None, refusal, endpoint, None, tested=False, retry_after=_paused_for(budget)
+                )
             with OutboundClient(max_attempts=1, budget=budget) as client:
                 response = RequestShape.of(connector).send(
                     auth, client, paginator.request(), base_query_params(connector), paginator
                 )
             PageReader(paginator, connector.records_path, error_detection_config(connector)).extract(response)
         except OutboundError as exc:
-            return ConnectionResult(False, _elapsed_ms(started), redact(str(exc)), endpoint, exc.status_code)
+            return ConnectionResult(
+                False,
+                _elapsed_ms(started),
+                redact(str(exc)),
+                endpoint,
+                exc.status_code,
+                retry_after=_paused_for(budget),
+            )
         except (ResponseFormatError, SyncProblem) as exc:
             status_code = response.status_code if response is not None else None
             return ConnectionResult(False, _elapsed_ms(started), redact(str(exc)), endpoint, status_code)
@@ -793,6 +806,13 @@ def _param_text(value) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     return str(value)
+
+
+def _paused_for(budget) -> float | None:
+    """Seconds the connector's requests stay paused by the API's rate limit (None: not paused, or
+    the test failed before it had a budget)."""
+    seconds = budget.paused_for() if budget is not None else 0.0
+    return round(seconds, 1) if seconds > 0 else None
 
 
 def _elapsed_ms(started: float) -> float:

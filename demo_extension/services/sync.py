@@ -55,6 +55,7 @@ class DataSyncService:
             endpoint=getattr(result, "endpoint", "") or safe_url(self.connector.api_endpoint),
             status_code=getattr(result, "status_code", None),
             tested=bool(getattr(result, "tested", True)),
+            retry_after=getattr(result, "retry_after", None),
         )
 
     def test_connection(self) -> bool:

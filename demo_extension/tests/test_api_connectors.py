@@ -756,8 +756,16 @@ def test_test_connection_reports_a_reachable_upstream(editor_client, sample_upst
 
     assert response.status_code == 200
     body = response.json()
-    assert set(body) == {"connected", "response_time_ms", "message", "endpoint", "status_code", "tested"}
-    assert body["tested"] is True
+    assert set(body) == {
+        "connected",
+        "response_time_ms",
+        "message",
+        "endpoint",
+        "status_code",
+        "tested",
+        "retry_after",
+    }
+    assert body["tested"] is True and body["retry_after"] is None
     assert body["connected"] is True
     assert body["status_code"] == 200
     assert body["endpoint"] == upstream.url
@@ -776,6 +784,19 @@ def test_test_connection_reports_a_refused_key(editor_client, sample_upstream, m
     assert body["connected"] is False
     assert body["status_code"] == 401
     assert "the-wrong-key-111" not in response.content.decode()
+
+
+def test_test_connection_answered_429_says_when_to_try_again(editor_client, sample_upstream, make_connector):
+    upstream = sample_upstream(records=10, fail_first=1, fail_status=429, retry_after=30)
+    connector = make_connector(upstream=upstream)
+
+    body = editor_client.post(f"{detail(connector.pk)}test_connection/").json()
+    again = editor_client.post(f"{detail(connector.pk)}test_connection/").json()
+
+    assert (body["connected"], body["tested"], body["status_code"]) == (False, True, 429)
+    assert 25 <= body["retry_after"] <= 30
+    # nothing sent while paused: the same wait, counted down
+    assert again["tested"] is False and 0 < again["retry_after"] <= body["retry_after"]
 
 
 def test_test_connection_reports_an_unreachable_upstream(editor_client, make_connector):

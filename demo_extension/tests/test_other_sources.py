@@ -51,6 +51,7 @@ def test_the_connection_test_shows_a_plain_check_result(editor_client, plain_con
         "endpoint": "http://127.0.0.1:9/items",
         "status_code": None,
         "tested": True,
+        "retry_after": None,
     }
 
 

@@ -197,6 +197,9 @@ export interface ConnectionResult {
   /** False when nothing was sent (the connector's requests are paused by a 429); optional: an older
    * API without it always tested. */
   tested?: boolean;
+  /** Seconds until the connector's requests go out again after the API asked to slow down (a 429,
+   * Retry-After); null when they are not paused. Optional: an older API does not say. */
+  retry_after?: number | null;
 }
 
 export interface SyncLog {

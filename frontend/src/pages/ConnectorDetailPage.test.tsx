@@ -348,10 +348,40 @@ describe("the connector page", () => {
     );
     renderPage("editor");
     fireEvent.click(await screen.findByRole("button", { name: "Test connection" }));
-    expect(await screen.findByRole("heading", { name: "Not connected" })).toBeTruthy();
+    // the API answered: the heading says what it answered, not "Not connected"
+    expect(await screen.findByRole("heading", { name: "The API refused the key (401)" })).toBeTruthy();
+    expect(screen.queryByRole("heading", { name: "Not connected" })).toBeNull();
     expect(screen.getByText("Upstream answered 401 Unauthorized")).toBeTruthy();
     expect(screen.getByText("12.3 ms")).toBeTruthy();
     expect(screen.getByText("401")).toBeTruthy();
+  });
+
+  it("says a successful connection test connected once, not in its heading and again in the API's words", async () => {
+    api((call) =>
+      call.url.endsWith("/test_connection/")
+        ? { body: { connected: true, tested: true, retry_after: null, response_time_ms: 41.5, message: "Connection successful", endpoint: "https://api.example.com/customers", status_code: 200 } }
+        : null,
+    );
+    renderPage("editor");
+    fireEvent.click(await screen.findByRole("button", { name: "Test connection" }));
+    const result = await screen.findByTestId("test-result");
+    expect(within(result).getByRole("heading", { name: "Connected" })).toBeTruthy();
+    expect(within(result).queryByText(/Connection successful/)).toBeNull();
+    expect(within(result).getByText("41.5 ms")).toBeTruthy();
+  });
+
+  it("heads a connection test the API answered 429 as rate limited and says when to try again", async () => {
+    api((call) =>
+      call.url.endsWith("/test_connection/")
+        ? { body: { connected: false, tested: true, retry_after: 30, response_time_ms: 8, message: "HTTP 429 from https://api.example.com/customers after 1 attempt", endpoint: "https://api.example.com/customers", status_code: 429 } }
+        : null,
+    );
+    renderPage("editor");
+    fireEvent.click(await screen.findByRole("button", { name: "Test connection" }));
+    const result = await screen.findByTestId("test-result");
+    expect(within(result).getByRole("heading", { name: "Rate limited by the API (429)" })).toBeTruthy();
+    expect(within(result).queryByRole("heading", { name: "Not connected" })).toBeNull();
+    expect(within(result).getByTestId("test-retry-after").textContent).toMatch(/^Try again after \d\d:\d\d:\d\d \(in 30 s\): until then every request of this connector is paused\.$/);
   });
 
   it("counts the seconds a connection test has waited for the API, until its result comes", async () => {
@@ -414,7 +444,7 @@ describe("the connector page", () => {
     renderPage("editor");
     fireEvent.click(await screen.findByRole("button", { name: "Test connection" }));
     const result = await screen.findByTestId("test-result");
-    expect(within(result).getByRole("heading", { name: "Not connected" })).toBeTruthy();
+    expect(within(result).getByRole("heading", { name: "Server error from the API (503)" })).toBeTruthy();
     expect(within(result).getByText("The API failed on its side, not because of these settings: try again later.")).toBeTruthy();
   });
 

@@ -32,7 +32,7 @@ import { UnmatchedMappings } from "../components/UnmatchedMappings";
 import { WaitingForApi } from "../components/WaitingForApi";
 import { FailedLoadsNotice } from "../components/LastLoad";
 import { failureHint, syncErrorHint } from "../components/UpstreamError";
-import { formatDateTime, formatNumber, formatRelative, frequencyLabel, prettyJson } from "../format";
+import { formatDateTime, formatNumber, formatRelative, formatTimeLeft, frequencyLabel, prettyJson } from "../format";
 import { isMissing, LoadFailureBanner, MissingNotice } from "../components/LoadFailure";
 import { useLoad, useSyncLogPolling } from "../hooks";
 import { useSyncWatch } from "../syncWatch";
@@ -198,7 +198,7 @@ function ConnectorDetail({ id, startEditing }: { id: number; startEditing: boole
     try {
       const result = await testConnection(id);
       setTestResult(result);
-      announce(result.tested === false ? result.message : `${testOutcome(result)[1]}: ${result.message}`);
+      announce(testAnnouncement(result));
     } catch (error) {
       setActionError(errorMessage(error));
     } finally {
@@ -583,7 +583,8 @@ function SyncCharts({ runs, error }: { runs: SyncLog[] | null; error: string | n
 
 /** How a connection test ended: its class, heading and badge. A test that got a success status
  * (2xx) reached the API and failed on what came back (no records where expected, an error in the
- * body): "not connected" would send the user after the network or the key instead. */
+ * body): "not connected" would send the user after the network or the key instead. An API that
+ * answered with an error status was reached too: the heading says what it answered. */
 function testOutcome(result: ConnectionResult): readonly ["ok" | "paused" | "failed", string, string] {
   if (result.connected) return ["ok", "Connected", "badge-success"];
   // Nothing sent (the connector is paused by the API's rate limit): no verdict on the connection.
@@ -591,19 +592,58 @@ function testOutcome(result: ConnectionResult): readonly ["ok" | "paused" | "fai
   if (result.tested === false) return ["paused", "Waiting for the API's rate limit", "badge-partial"];
   const code = result.status_code;
   if (code && code >= 200 && code < 300) return ["failed", "Connected, but the answer is not usable", "badge-failed"];
+  if (code) return ["failed", answeredHeading(code), "badge-failed"];
   return ["failed", "Not connected", "badge-failed"];
+}
+
+/** What an API that answered an error status did, in a heading. */
+function answeredHeading(code: number): string {
+  if (code === 401) return "The API refused the key (401)";
+  if (code === 403) return "The API refused access (403)";
+  if (code === 404) return "The API has nothing at this address (404)";
+  if (code === 429) return "Rate limited by the API (429)";
+  if (code >= 500) return `Server error from the API (${code})`;
+  return `The API refused the request (${code})`;
+}
+
+// The words the API says a test connected with ("Connection successful", the seed contract's):
+// under the "Connected" heading they would say it twice.
+const SAYS_CONNECTED = /^\s*(connection successful|connected)\s*[.!]?\s*$/i;
+
+/** The test's message when it adds something to its heading; null when it says the same. */
+function testMessage(result: ConnectionResult): string | null {
+  return result.connected && SAYS_CONNECTED.test(result.message) ? null : result.message;
+}
+
+/** When to test again after the API asked to slow down (`retry_after` seconds from `answeredAt`). */
+function retryText(retryAfter: number, answeredAt: number): string {
+  const at = new Date(answeredAt + retryAfter * 1000);
+  const clock = at.toLocaleTimeString("en-GB", { hour: "2-digit", minute: "2-digit", second: "2-digit", hour12: false });
+  return `Try again after ${clock} (in ${formatTimeLeft(retryAfter).replace(/^about /, "")}): until then every request of this connector is paused.`;
+}
+
+/** What a screen reader hears when a connection test ends: its heading, then what it adds. */
+function testAnnouncement(result: ConnectionResult): string {
+  if (result.tested === false) return result.message;
+  const message = testMessage(result);
+  return message ? `${testOutcome(result)[1]}: ${message}` : testOutcome(result)[1];
 }
 
 function TestResult({ result, focusRef }: { result: ConnectionResult; focusRef: React.RefObject<HTMLElement | null> }) {
   const [outcome, heading, badge] = testOutcome(result);
   const hint = result.connected || result.tested === false ? null : failureHint(result.message, result.status_code);
+  const message = testMessage(result);
+  // the moment the answer came, for "try again after" (kept while the result is shown)
+  const [answeredAt] = useState(() => Date.now());
+  const retryAfter = result.tested !== false && result.retry_after ? result.retry_after : null;
   return (
     <section ref={focusRef} tabIndex={-1} className={`card test-result ${outcome}`} aria-label="Connection test" data-testid="test-result">
       <div className="card-title-row">
         <h2>{heading}</h2>
         <span className={`badge ${badge}`}>{result.connected ? "OK" : result.tested === false ? "PAUSED" : "FAILED"}</span>
       </div>
-      <p>{result.message}</p>
+      {retryAfter ? <p data-testid="test-retry-after">{retryText(retryAfter, answeredAt)}</p> : null}
+      {message ? <p>{message}</p> : null}
       {hint ? <p className="hint">{hint}</p> : null}
       <dl className="counters">
         <div>
