@@ -536,7 +536,8 @@ describe("the wizard's preview step", () => {
   it("shows an upstream failure (ok: false) clearly, its status once, with where to look for a 401", async () => {
     toPreview(vi.fn(async () => failed("HTTP 401 from http://127.0.0.1:8101/users after 1 attempt", 401)));
     const error = await screen.findByTestId("preview-error");
-    expect(error.textContent).toContain("The API could not be read");
+    // the API answered: the heading says what (not "could not be read", as if it were unreachable)
+    expect(within(error).getByRole("heading", { level: 4 }).textContent).toBe("The API refused the key (401)");
     expect(within(error).getByText("HTTP 401 from http://127.0.0.1:8101/users after 1 attempt")).toBeTruthy();
     expect(error.textContent).not.toContain("(HTTP 401)");
     expect(error.textContent).toContain("Check the API key and the authentication type.");

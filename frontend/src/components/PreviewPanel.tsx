@@ -11,7 +11,7 @@ import type { JsonValue, Preview, PreviewChange, PreviewChanges, PreviewCursorCa
 import { useAnnounce } from "../announce";
 import { formatCount, formatNumber, prettyJson } from "../format";
 import { nestedCopies, type NestedCopy } from "./rules";
-import { UpstreamError } from "./UpstreamError";
+import { readFailureHeading, UpstreamError } from "./UpstreamError";
 import { Badge, TableWrap } from "./common";
 import { WaitingForApi } from "./WaitingForApi";
 
@@ -210,7 +210,7 @@ export function PreviewPanel({
       {preview && !preview.ok ? (
         <div className="preview-result" data-testid="preview-error">
           <h4 ref={resultRef} tabIndex={-1}>
-            The API could not be read
+            {readFailureHeading(preview.status_code)}
           </h4>
           <UpstreamError message={preview.error} statusCode={preview.status_code} />
         </div>

@@ -24,7 +24,7 @@ import {
   type RulesDraft,
   type RuleType,
 } from "./rules";
-import { UpstreamError } from "./UpstreamError";
+import { readFailureHeading, UpstreamError } from "./UpstreamError";
 import { formatCount } from "../format";
 
 const NO_PROBLEMS: RuleProblems = { rows: {} };
@@ -430,7 +430,7 @@ function BeforeAfter({ idPrefix, run, onFieldErrors }: { idPrefix: string; run: 
       {result && !result.ok ? (
         <div className="preview-result">
           <h4 ref={headingRef} tabIndex={-1}>
-            The API could not be read
+            {readFailureHeading(result.status_code)}
           </h4>
           <UpstreamError message={result.error} statusCode={result.status_code} />
         </div>

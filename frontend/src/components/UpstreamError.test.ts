@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 
-import { failureHint, syncErrorHint, transportHint } from "./UpstreamError";
+import { answeredHeading, failureHint, readFailureHeading, syncErrorHint, transportHint } from "./UpstreamError";
 
 describe("what to do after a request that got no answer", () => {
   it("says to check the host and port, and that the API runs, when nothing accepted the connection", () => {
@@ -30,5 +30,20 @@ describe("what to do after a request that got no answer", () => {
     expect(syncErrorHint("Fetching page 1 failed: Could not connect to http://127.0.0.1:8938/users after 5 attempts")).toContain(
       "check the endpoint's host and port",
     );
+  });
+
+  it("heads an answer with an error status by what the API answered, and a read that got none as unread", () => {
+    expect([401, 403, 404, 429, 503, 418].map(answeredHeading)).toEqual([
+      "The API refused the key (401)",
+      "The API refused access (403)",
+      "The API has nothing at this address (404)",
+      "Rate limited by the API (429)",
+      "Server error from the API (503)",
+      "The API refused the request (418)",
+    ]);
+    expect(answeredHeading(200)).toBeNull();
+    expect(readFailureHeading(null)).toBe("The API could not be read");
+    expect(readFailureHeading(200)).toBe("The API could not be read");
+    expect(readFailureHeading(429)).toBe("Rate limited by the API (429)");
   });
 });

@@ -21,6 +21,24 @@ export function upstreamHint(statusCode: number | null | undefined): string | nu
   return null;
 }
 
+/** What an API that answered an error status did, as a heading ("The API refused the key (401)"):
+ * it was reached, so "not connected" or "could not be read" would send the user after the network.
+ * Null for a success status or none. */
+export function answeredHeading(statusCode: number | null | undefined): string | null {
+  if (!statusCode || statusCode < 400) return null;
+  if (statusCode === 401) return "The API refused the key (401)";
+  if (statusCode === 403) return "The API refused access (403)";
+  if (statusCode === 404) return "The API has nothing at this address (404)";
+  if (statusCode === 429) return "Rate limited by the API (429)";
+  if (statusCode >= 500) return `Server error from the API (${statusCode})`;
+  return `The API refused the request (${statusCode})`;
+}
+
+/** A failed preview's heading: what the API answered, else that it could not be read. */
+export function readFailureHeading(statusCode: number | null | undefined): string {
+  return answeredHeading(statusCode) ?? "The API could not be read";
+}
+
 /** What to do when no answer came at all, by the outbound client's words (core/http.py): nothing
  * accepted the connection, the host name is unknown, or the connection timed out. */
 export function transportHint(message: string | null | undefined): string | null {

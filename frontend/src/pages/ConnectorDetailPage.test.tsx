@@ -381,7 +381,7 @@ describe("the connector page", () => {
     const result = await screen.findByTestId("test-result");
     expect(within(result).getByRole("heading", { name: "Rate limited by the API (429)" })).toBeTruthy();
     expect(within(result).queryByRole("heading", { name: "Not connected" })).toBeNull();
-    expect(within(result).getByTestId("test-retry-after").textContent).toMatch(/^Try again after \d\d:\d\d:\d\d \(in 30 s\): until then every request of this connector is paused\.$/);
+    expect(within(result).getByTestId("test-retry-after").textContent).toMatch(/^Try again after \d\d:\d\d:\d\d \S+ \(in 30 s\): until then every request of this connector is paused\.$/);
   });
 
   it("counts the seconds a connection test has waited for the API, until its result comes", async () => {

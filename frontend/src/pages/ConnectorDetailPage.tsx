@@ -31,7 +31,7 @@ import { SyncProgress } from "../components/SyncProgress";
 import { UnmatchedMappings } from "../components/UnmatchedMappings";
 import { WaitingForApi } from "../components/WaitingForApi";
 import { FailedLoadsNotice } from "../components/LastLoad";
-import { failureHint, syncErrorHint } from "../components/UpstreamError";
+import { answeredHeading, failureHint, syncErrorHint } from "../components/UpstreamError";
 import { formatDateTime, formatNumber, formatRelative, formatTimeLeft, frequencyLabel, prettyJson } from "../format";
 import { isMissing, LoadFailureBanner, MissingNotice } from "../components/LoadFailure";
 import { useLoad, useSyncLogPolling } from "../hooks";
@@ -592,18 +592,7 @@ function testOutcome(result: ConnectionResult): readonly ["ok" | "paused" | "fai
   if (result.tested === false) return ["paused", "Waiting for the API's rate limit", "badge-partial"];
   const code = result.status_code;
   if (code && code >= 200 && code < 300) return ["failed", "Connected, but the answer is not usable", "badge-failed"];
-  if (code) return ["failed", answeredHeading(code), "badge-failed"];
-  return ["failed", "Not connected", "badge-failed"];
-}
-
-/** What an API that answered an error status did, in a heading. */
-function answeredHeading(code: number): string {
-  if (code === 401) return "The API refused the key (401)";
-  if (code === 403) return "The API refused access (403)";
-  if (code === 404) return "The API has nothing at this address (404)";
-  if (code === 429) return "Rate limited by the API (429)";
-  if (code >= 500) return `Server error from the API (${code})`;
-  return `The API refused the request (${code})`;
+  return ["failed", answeredHeading(code) ?? "Not connected", "badge-failed"];
 }
 
 // The words the API says a test connected with ("Connection successful", the seed contract's):
@@ -618,7 +607,8 @@ function testMessage(result: ConnectionResult): string | null {
 /** When to test again after the API asked to slow down (`retry_after` seconds from `answeredAt`). */
 function retryText(retryAfter: number, answeredAt: number): string {
   const at = new Date(answeredAt + retryAfter * 1000);
-  const clock = at.toLocaleTimeString("en-GB", { hour: "2-digit", minute: "2-digit", second: "2-digit", hour12: false });
+  // with its time zone, as the log's times are ("14:03:07 UTC")
+  const clock = at.toLocaleTimeString("en-GB", { hour: "2-digit", minute: "2-digit", second: "2-digit", hour12: false, timeZoneName: "short" });
   return `Try again after ${clock} (in ${formatTimeLeft(retryAfter).replace(/^about /, "")}): until then every request of this connector is paused.`;
 }
 
