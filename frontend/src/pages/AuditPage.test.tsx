@@ -118,6 +118,16 @@ describe("the audit page", () => {
     expect(headers).toEqual(["When", "Who", "Action", "Object", "Details"]);
   });
 
+  it("is a card per event on a phone, each value under its column's name, not a table to scroll sideways", async () => {
+    api(() => page([event(2)]));
+    renderPage();
+    const row = await screen.findByTestId("audit-event-2");
+    const table = screen.getByRole("table", { name: "Audit events" });
+    expect(table.classList.contains("table-stack")).toBe(true); // styles.css stacks it under 640 px
+    const headers = within(table).getAllByRole("columnheader").map((th) => th.textContent);
+    expect(within(row).getAllByRole("cell").map((cell) => cell.getAttribute("data-label"))).toEqual(headers);
+  });
+
   it("links the objects an event names while they exist, and says plainly which were deleted", async () => {
     api(() =>
       page([

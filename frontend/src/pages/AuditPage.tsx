@@ -257,7 +257,7 @@ function AuditTrail() {
         ) : (
           <>
             <TableWrap>
-              <table className="table audit-table" aria-label="Audit events">
+              <table className="table table-stack audit-table" aria-label="Audit events">
                 <thead>
                   <tr>
                     <th scope="col">When</th>
@@ -288,8 +288,8 @@ function AuditRow({ event, onOnly }: { event: AuditEvent; onOnly: (changes: Part
   const referenced = (where: string) => event.objects?.find((reference) => reference.where === where);
   return (
     <tr data-testid={`audit-event-${event.id}`}>
-      <DateTimeCell value={event.at} />
-      <td className="audit-who">
+      <DateTimeCell value={event.at} label="When" />
+      <td className="audit-who" data-label="Who">
         {event.actor?.anonymous ? (
           <>
             <span>{`Anonymous${typeof event.detail.email === "string" && event.detail.email ? ` (email tried: ${event.detail.email})` : ""}`}</span>
@@ -315,8 +315,10 @@ function AuditRow({ event, onOnly }: { event: AuditEvent; onOnly: (changes: Part
           </>
         )}
       </td>
-      <td className="mono">{event.action}</td>
-      <td>
+      <td className="mono" data-label="Action">
+        <span>{event.action}</span>
+      </td>
+      <td data-label="Object">
         {event.target_type ? (
           <>
             <ObjectName type={event.target_type} id={event.target_id} reference={referenced("target")} />
@@ -334,7 +336,7 @@ function AuditRow({ event, onOnly }: { event: AuditEvent; onOnly: (changes: Part
           "—"
         )}
       </td>
-      <td className="small audit-details">
+      <td className="small audit-details" data-label="Details">
         {details.length === 0 && event.fields.length === 0 && !event.ip ? <span className="muted">—</span> : null}
         {details.length > 0 ? (
           <dl className="inline-details">
