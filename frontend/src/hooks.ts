@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useRef, useState, type Dispatch, type SetStateAction } from "react";
+import { useCallback, useEffect, useLayoutEffect, useRef, useState, type Dispatch, type RefObject, type SetStateAction } from "react";
 
 import { getSyncLog } from "./api/api";
 import { ApiError, errorMessage } from "./api/client";
@@ -150,4 +150,20 @@ export function useAddressDraft<T>(read: () => T, key: string): [T, Dispatch<Set
     setDraft(read());
   }
   return [draft, setDraft];
+}
+
+/** A form that closes takes its buttons (and the focus) with it: the element of the returned ref
+ * gets the focus when `open` turns false after the returned `closing()` was called (the button
+ * that opened the form). */
+export function useFocusAfterClose<T extends HTMLElement>(open: boolean): [RefObject<T | null>, () => void] {
+  const ref = useRef<T>(null);
+  const closed = useRef(false);
+  useLayoutEffect(() => {
+    if (!open && closed.current) ref.current?.focus();
+    closed.current = false;
+  }, [open]);
+  const closing = useCallback(() => {
+    closed.current = true;
+  }, []);
+  return [ref, closing];
 }

@@ -1,4 +1,4 @@
-import { useEffect, useRef, useState, type FormEvent } from "react";
+import { useEffect, useLayoutEffect, useRef, useState, type FormEvent } from "react";
 
 import { ApiError } from "../api/client";
 import type { DeletedRowsMode, Destination, DestinationInput, SslMode } from "../api/types";
@@ -45,6 +45,11 @@ export function DestinationForm({
   const [other, setOther] = useState<string[]>([]);
   const [saving, setSaving] = useState(false);
   const formRef = useRef<HTMLFormElement>(null);
+  const headingRef = useRef<HTMLHeadingElement>(null);
+
+  // Opened: the focus goes to its heading (the button that opened it is gone or disabled: the focus
+  // would be left on nothing, and a keyboard user back at the top of the page).
+  useLayoutEffect(() => headingRef.current?.focus(), []);
 
   // After a refusal, focus goes to the first invalid field.
   useEffect(() => {
@@ -99,7 +104,7 @@ export function DestinationForm({
 
   return (
     <form ref={formRef} className="card" onSubmit={(e) => void submit(e)} noValidate aria-labelledby="destination-form-heading">
-      <h2 id="destination-form-heading">{destination ? `Edit ${destination.name}` : "New PostgreSQL destination"}</h2>
+      <h2 id="destination-form-heading" ref={headingRef} tabIndex={-1}>{destination ? `Edit ${destination.name}` : "New PostgreSQL destination"}</h2>
       <SaveErrorBanner summary={summary} other={other} />
       <div className="form-grid">
         <Field label="Name" htmlFor="destination-name" errors={errors.name}>

@@ -26,7 +26,7 @@ import { formatCount, formatDateTime, formatNumber, formatSeconds, triggerLabel 
 import { isMissing, LoadFailureBanner, MissingNotice } from "../components/LoadFailure";
 import { destinationErrorHint } from "../components/destinationHint";
 import { NotFoundPage } from "./NotFoundPage";
-import { useLoad } from "../hooks";
+import { useFocusAfterClose, useLoad } from "../hooks";
 
 const LOADS_PAGE_SIZE = 20;
 /** The column naming conventions, in the words of the attach form and the attachments table. */
@@ -58,6 +58,8 @@ function DestinationDetail({ id }: { id: number }) {
   const { confirm, dialog } = useConfirm();
 
   const [editing, setEditing] = useState(false);
+  // The form closed (saved or cancelled) with the focus in it: back to Edit, enabled again.
+  const [editButtonRef, closingForm] = useFocusAfterClose<HTMLButtonElement>(editing);
   const [error, setError] = useState<string | null>(null);
   // What the server noticed when the destination was saved without refusing it (a host name it could
   // not resolve): from the creation (the destinations page passes them on) or the last edit.
@@ -112,6 +114,7 @@ function DestinationDetail({ id }: { id: number }) {
 
   async function save(input: DestinationInput) {
     const saved = await updateDestination(id, input);
+    closingForm();
     setEditing(false);
     setSaveWarnings(saved.warnings ?? []);
     announce(`Destination ${saved.name} saved${saved.warnings?.length ? `, with a warning: ${saved.warnings.join(" ")}` : ""}.`);
@@ -217,7 +220,7 @@ function DestinationDetail({ id }: { id: number }) {
               <button type="button" className="btn" disabled={testing} onClick={() => void test()}>
                 {testing ? "Testing…" : "Test connection"}
               </button>
-              <button type="button" className="btn" onClick={() => setEditing(true)} disabled={editing}>
+              <button ref={editButtonRef} type="button" className="btn" onClick={() => setEditing(true)} disabled={editing}>
                 Edit
               </button>
               <button
@@ -252,7 +255,14 @@ function DestinationDetail({ id }: { id: number }) {
         </div>
       ) : null}
       {editing ? (
-        <DestinationForm destination={data} onSave={save} onCancel={() => setEditing(false)} />
+        <DestinationForm
+          destination={data}
+          onSave={save}
+          onCancel={() => {
+            closingForm();
+            setEditing(false);
+          }}
+        />
       ) : (
         <section className="card" aria-labelledby="settings-heading">
           <h2 id="settings-heading">Settings</h2>

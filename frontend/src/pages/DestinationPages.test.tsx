@@ -96,6 +96,30 @@ describe("the destinations pages", () => {
     expect(post.body).toMatchObject({ name: "Lake", password: "s3cret", port: 5432, sslmode: "prefer", deleted_rows: "delete" });
   });
 
+  it("moves the focus into the new destination's form when it opens, and back to its button when it is cancelled", async () => {
+    api({ destination: destination(), loads: [] });
+    renderAs("editor", <DestinationsPage />, "/destinations", "/destinations");
+    fireEvent.click(await screen.findByRole("button", { name: "New destination" }));
+    // the button is gone with the form open: the focus was left on the page's body
+    expect(document.activeElement).toBe(screen.getByRole("heading", { name: "New PostgreSQL destination" }));
+    fireEvent.click(screen.getByRole("button", { name: "Cancel" }));
+    expect(document.activeElement).toBe(screen.getByRole("button", { name: "New destination" }));
+  });
+
+  it("moves the focus into a destination's edit form, and back to Edit when it is saved or cancelled", async () => {
+    const state = { destination: destination(), loads: [] as DestinationLoad[] };
+    api(state, (call) => (call.method === "PATCH" ? { body: state.destination } : null));
+    renderDetail("editor");
+    fireEvent.click(await screen.findByRole("button", { name: "Edit" }));
+    // Edit is disabled while the form is open: the focus would be lost with it
+    expect(document.activeElement).toBe(screen.getByRole("heading", { name: "Edit Warehouse" }));
+    fireEvent.click(screen.getByRole("button", { name: "Cancel" }));
+    expect(document.activeElement).toBe(screen.getByRole("button", { name: "Edit" }));
+    fireEvent.click(screen.getByRole("button", { name: "Edit" }));
+    fireEvent.click(screen.getByRole("button", { name: "Save" }));
+    await waitFor(() => expect(document.activeElement).toBe(screen.getByRole("button", { name: "Edit" })));
+  });
+
   it("asks for a name before sending a new destination, on the field, with focus", async () => {
     const calls = api({ destination: destination(), loads: [] });
     renderAs("editor", <DestinationsPage />, "/destinations", "/destinations");

@@ -9,7 +9,7 @@ import { Loading, TableWrap } from "../components/common";
 import { DELETED_ROWS_LABELS, DestinationForm } from "../components/DestinationForm";
 import { DestinationLoadSummaryCell } from "../components/LastLoad";
 import { LoadFailureBanner } from "../components/LoadFailure";
-import { useLoad } from "../hooks";
+import { useFocusAfterClose, useLoad } from "../hooks";
 
 /** The tenant's destinations (PostgreSQL databases its connectors are loaded into). */
 export function DestinationsPage() {
@@ -19,6 +19,7 @@ export function DestinationsPage() {
   const navigate = useNavigate();
   const destinations = useLoad(() => listDestinations({ page_size: 100 }), []);
   const [creating, setCreating] = useState(false);
+  const [newButtonRef, cancelling] = useFocusAfterClose<HTMLButtonElement>(creating);
 
   async function create(input: DestinationInput) {
     const created = await createDestination(input);
@@ -33,13 +34,19 @@ export function DestinationsPage() {
       <div className="page-header">
         <h1>Destinations</h1>
         {canWrite(me?.role) && !creating ? (
-          <button type="button" className="btn btn-primary" onClick={() => setCreating(true)}>
+          <button ref={newButtonRef} type="button" className="btn btn-primary" onClick={() => setCreating(true)}>
             New destination
           </button>
         ) : null}
       </div>
       <p className="muted">PostgreSQL databases the connectors' records are loaded into, one typed table per connector.</p>
-      {creating ? <DestinationForm onSave={create} onCancel={() => setCreating(false)} /> : null}
+      {creating ? <DestinationForm
+          onSave={create}
+          onCancel={() => {
+            cancelling();
+            setCreating(false);
+          }}
+        /> : null}
       <LoadFailureBanner failures={[destinations.failure]} onRetry={destinations.reload} busy={destinations.loading} />
       {destinations.loading && !destinations.data ? <Loading /> : null}
       {destinations.data ? (
