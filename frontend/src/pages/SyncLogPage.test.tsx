@@ -382,6 +382,18 @@ describe("the sync page", () => {
     expect(calls.find((c) => c.method === "POST")?.url).toBe("/api/demo-extension/sync-logs/5/cancel/");
   });
 
+  it("gives the run's status the focus when the run ends under a keyboard user's Cancel sync, which goes with it", async () => {
+    let status: SyncStatus = "RUNNING";
+    api("RUNNING", {}, (call) => (call.url === "/api/demo-extension/sync-logs/5/" ? { body: syncLog({ status }) } : null));
+    renderPage("editor");
+    const cancel = await screen.findByRole("button", { name: "Cancel sync" });
+    cancel.focus();
+    status = "SUCCESS";
+    await screen.findByRole("button", { name: "Start a new sync" }, { timeout: 10_000 });
+    expect(screen.queryByRole("button", { name: "Cancel sync" })).toBeNull();
+    expect(document.activeElement).toBe(screen.getByRole("heading", { name: "Run #5" }).parentElement);
+  });
+
   it("says which run does not exist (another tenant's, or deleted) and links the syncs", async () => {
     fakeFetch(() => ({ status: 404, body: { detail: "Not found." } }));
     renderPage("admin");

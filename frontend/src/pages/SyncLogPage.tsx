@@ -75,8 +75,16 @@ function SyncLogView({ id }: { id: number }) {
     };
   }, [emptyRefusal, writer, connectorId]);
 
+  // Cancel sync had the focus: when the run ends, the button goes and the focus with it.
+  const cancelFocused = useRef(false);
   useEffect(() => {
-    if (log && previousStatus.current && previousStatus.current !== log.status) announce(`Run #${log.id} is now ${log.status}.`);
+    if (log && previousStatus.current && previousStatus.current !== log.status) {
+      announce(`Run #${log.id} is now ${log.status}.`);
+      // a keyboard user on Cancel sync is left on nothing: the run's status takes the focus instead
+      if (!isActiveStatus(log.status) && cancelFocused.current && (!document.activeElement || document.activeElement === document.body)) {
+        statusRef.current?.focus();
+      }
+    }
     previousStatus.current = log?.status ?? null;
   }, [log, announce]);
 
@@ -176,7 +184,14 @@ function SyncLogView({ id }: { id: number }) {
         {writer ? (
           <div className="actions">
             {active ? (
-              <button type="button" className="btn btn-danger" disabled={busy} onClick={() => void act("cancel")}>
+              <button
+                type="button"
+                className="btn btn-danger"
+                disabled={busy}
+                onClick={() => void act("cancel")}
+                onFocus={() => (cancelFocused.current = true)}
+                onBlur={() => (cancelFocused.current = false)}
+              >
                 Cancel sync
               </button>
             ) : null}
