@@ -234,6 +234,47 @@ describe("cancelling a sync where it is followed", () => {
     expect(screen.queryByRole("button", { name: /Cancel/ })).toBeNull();
   });
 
+  it("gives the run's title the focus when a keyboard user presses Cancel sync, which is disabled, then gone", async () => {
+    let cancelled = false;
+    fakeFetch((call) => {
+      if (call.method === "POST") {
+        cancelled = true;
+        return { status: 202, body: syncLog({ status: "RUNNING" }) };
+      }
+      return { body: syncLog({ status: cancelled ? "CANCELLED" : "RUNNING" }) };
+    });
+    render(
+      <MemoryRouter>
+        <SyncProgress logId={5} canCancel />
+      </MemoryRouter>,
+    );
+    await advance(0);
+    const button = screen.getByRole("button", { name: "Cancel sync" });
+    button.focus();
+    fireEvent.click(button);
+    const title = screen.getByRole("heading", { name: "Sync, run #5" }).parentElement;
+    expect(document.activeElement).toBe(title); // not left on the disabled "Cancelling…"
+    await advance(1000);
+    expect(screen.queryByRole("button", { name: /Cancel/ })).toBeNull();
+    expect(document.activeElement).toBe(title);
+  });
+
+  it("gives the run's title the focus when the run ends by itself under a keyboard user's Cancel sync", async () => {
+    let status: "RUNNING" | "SUCCESS" = "RUNNING";
+    fakeFetch(() => ({ body: syncLog({ status }) }));
+    render(
+      <MemoryRouter>
+        <SyncProgress logId={5} canCancel />
+      </MemoryRouter>,
+    );
+    await advance(0);
+    screen.getByRole("button", { name: "Cancel sync" }).focus();
+    status = "SUCCESS";
+    await advance(1000);
+    expect(screen.queryByRole("button", { name: "Cancel sync" })).toBeNull();
+    expect(document.activeElement).toBe(screen.getByRole("heading", { name: "Sync, run #5" }).parentElement);
+  });
+
   it("says why a cancel was refused and lets the user try again", async () => {
     fakeFetch((call) =>
       call.method === "POST" ? { status: 403, body: { detail: "You do not have permission to perform this action." } } : { body: syncLog({ status: "RUNNING" }) },

@@ -46,7 +46,17 @@ export function SyncProgress({
   const [cancelling, setCancelling] = useState(false);
   const [cancelError, setCancelError] = useState<string | null>(null);
 
+  // Cancel sync had the focus: when the run ends, the button goes and the focus with it; the run's
+  // title row takes it then, so a keyboard user stays where the run is.
+  const cancelFocused = useRef(false);
+  const titleRef = useRef<HTMLDivElement>(null);
+  useEffect(() => {
+    if (!running && cancelFocused.current && (!document.activeElement || document.activeElement === document.body)) titleRef.current?.focus();
+    if (!running) cancelFocused.current = false;
+  }, [running]);
+
   async function cancel() {
+    titleRef.current?.focus(); // the button is disabled now, and gone once the run stops
     setCancelling(true);
     setCancelError(null);
     try {
@@ -59,14 +69,21 @@ export function SyncProgress({
   }
   return (
     <section className="card sync-progress" aria-label="Sync progress" data-testid="sync-progress" aria-busy={running}>
-      <div className="card-title-row">
+      <div className="card-title-row" ref={titleRef} tabIndex={-1}>
         <h2>
           Sync, <Link to={`/sync-logs/${logId}`}>run #{logId}</Link>
         </h2>
         {log && !missing ? <StatusBadge status={log.status} warnings={runWarningsCount(log)} retries={log.retries} /> : null}
         {running ? <span className="spinner" aria-hidden="true" /> : null}
         {canCancel && log && running ? (
-          <button type="button" className="btn btn-danger btn-small push-right" disabled={cancelling} onClick={() => void cancel()}>
+          <button
+            type="button"
+            className="btn btn-danger btn-small push-right"
+            disabled={cancelling}
+            onClick={() => void cancel()}
+            onFocus={() => (cancelFocused.current = true)}
+            onBlur={(event) => (cancelFocused.current = event.relatedTarget === null)}
+          >
             {cancelling ? "Cancelling…" : "Cancel sync"}
           </button>
         ) : null}

@@ -190,7 +190,7 @@ function SyncLogView({ id }: { id: number }) {
                 disabled={busy}
                 onClick={() => void act("cancel")}
                 onFocus={() => (cancelFocused.current = true)}
-                onBlur={() => (cancelFocused.current = false)}
+                onBlur={(event) => (cancelFocused.current = event.relatedTarget === null)}
               >
                 Cancel sync
               </button>
