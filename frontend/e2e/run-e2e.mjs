@@ -376,6 +376,8 @@ async function main() {
   await page.keyboard.press("Enter");
   await page.getByTestId("test-result").getByRole("heading", { name: "Connected" }).waitFor();
   if (!(await focusedInside(page, "[data-testid='test-result']"))) throw new Error("focus did not move to the test result");
+  // "Connected", once: not again in the API's words ("Connection successful") under the heading
+  if (/Connection successful/.test(await page.getByTestId("test-result").innerText())) throw new Error("the test result says it connected twice");
   await page.getByTestId("announcer").filter({ hasText: "Connected" }).waitFor();
   await checkA11y(page, "connector with a connection test result");
   await shot("03-connection-tested");
