@@ -360,13 +360,24 @@ describe("the webhooks page", () => {
 
 describe("a failed delivery's hint", () => {
   it("says what to do by the receiver's answer, or by how no answer came", () => {
-    expect(deliveryHint("Attempt 1 of 6: Could not connect to http://127.0.0.1:8943/…", null)).toBe(
+    expect(deliveryHint("Attempt 1 of 6: Could not connect to http://127.0.0.1:8943/…", null, true)).toBe(
       "Nothing accepted the connection: check the endpoint's host and port, and that the receiver is running.",
     );
-    expect(deliveryHint("The receiver answered 401.", 401)).toMatch(/signing secret/);
-    expect(deliveryHint("The receiver answered 404.", 404)).toMatch(/^Check the endpoint's URL/);
-    expect(deliveryHint("The receiver answered 503.", 503)).toMatch(/tried again later/);
-    expect(deliveryHint("Something else.", null)).toBeNull();
+    expect(deliveryHint("The receiver answered 401.", 401, true)).toMatch(/signing secret/);
+    expect(deliveryHint("The receiver answered 404.", 404, true)).toMatch(/^Check the endpoint's URL/);
+    expect(deliveryHint("The receiver answered 503.", 503, true)).toMatch(/tried again later/);
+    expect(deliveryHint("Something else.", null, true)).toBeNull();
+  });
+
+  it("promises another attempt only to a delivery that has one: not to a failed one, nor to a test ping (sent once)", async () => {
+    expect(deliveryHint("The receiver answered 503.", 503, false)).toBe("The receiver failed on its side: it is not tried again (send a test ping once it is fixed).");
+    expect(deliveryHint("The receiver answered 429.", 429, false)).not.toMatch(/tried again later/);
+    api([endpoint(1)], [delivery(5, { status: "failed", attempts: 1, max_attempts: 1, next_attempt_at: null, event: "ping" }), delivery(6)]);
+    renderPage();
+    // a test ping answered 503: 1 of 1 attempts, no next one
+    expect(within(await screen.findByTestId("delivery-5")).getByText(/not tried again/)).toBeTruthy();
+    expect(within(screen.getByTestId("delivery-5")).queryByText(/tried again later/)).toBeNull();
+    expect(within(screen.getByTestId("delivery-6")).getByText(/tried again later/)).toBeTruthy();
   });
 
   it("is shown under the error in the delivery log", async () => {

@@ -574,8 +574,8 @@ function PingResult({
       </div>
       {delivery.error ? <p>{delivery.error}</p> : null}
       {!ok && !delivery.error ? <p>The receiver did not answer with a 2xx status.</p> : null}
-      {!ok && deliveryHint(delivery.error, delivery.response_status_code) ? (
-        <p className="hint">{deliveryHint(delivery.error, delivery.response_status_code)}</p>
+      {!ok && deliveryHint(delivery.error, delivery.response_status_code, delivery.status === "pending") ? (
+        <p className="hint">{deliveryHint(delivery.error, delivery.response_status_code, delivery.status === "pending")}</p>
       ) : null}
       <dl className="counters">
         <div>
@@ -601,13 +601,15 @@ function PingResult({
 }
 
 /** What to do after a delivery failed, by the receiver's answer or, without one, by how no answer
- * came (the outbound client's words, core/http.py); null when the error says it all. */
-export function deliveryHint(error: string, statusCode: number | null): string | null {
+ * came (the outbound client's words, core/http.py); null when the error says it all. `pending`:
+ * the delivery has an attempt to come (a failed one, or a test ping, sent once, has none). */
+export function deliveryHint(error: string, statusCode: number | null, pending: boolean): string | null {
+  const after = pending ? ": the delivery is tried again later." : ": it is not tried again (send a test ping once it is fixed).";
   if (statusCode === 401 || statusCode === 403)
     return "The receiver refused the request: check that it checks the signature with this endpoint's signing secret.";
   if (statusCode === 404 || statusCode === 405) return "Check the endpoint's URL: the receiver takes no POST at this address.";
-  if (statusCode === 429) return "The receiver is limiting the rate: the delivery is tried again later.";
-  if (statusCode && statusCode >= 500) return "The receiver failed on its side: the delivery is tried again later.";
+  if (statusCode === 429) return `The receiver is limiting the rate${after}`;
+  if (statusCode && statusCode >= 500) return `The receiver failed on its side${after}`;
   if (statusCode) return null;
   if (/\bcould not be resolved\b/i.test(error)) return "Check the endpoint's host name: no address was found for it.";
   if (/\bCould not connect to\b/.test(error)) return "Nothing accepted the connection: check the endpoint's host and port, and that the receiver is running.";
@@ -748,8 +750,8 @@ function DeliveryLog({
                     </td>
                     <td className="small break wide-cell" data-label="Error">
                       {delivery.error || "—"}
-                      {delivery.status !== "success" && deliveryHint(delivery.error, delivery.response_status_code) ? (
-                        <div className="hint">{deliveryHint(delivery.error, delivery.response_status_code)}</div>
+                      {delivery.status !== "success" && deliveryHint(delivery.error, delivery.response_status_code, delivery.status === "pending") ? (
+                        <div className="hint">{deliveryHint(delivery.error, delivery.response_status_code, delivery.status === "pending")}</div>
                       ) : null}
                     </td>
                   </tr>
