@@ -125,6 +125,7 @@ def test_the_beat_process_loads_the_modules_schedules_at_start_up(tmp_path):
         set(scheduled) - set(declared)
         == set(celery_config.beat_schedule)
         == {
+            "record-background-tick",
             "reap-stale-syncs",
             "reap-stale-loads",
             "purge-ended-sessions",
