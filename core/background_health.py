@@ -8,9 +8,9 @@ records here (:func:`record_tick`): a tick that ran proves the beat published, t
 worker executed. :func:`background_status` reads it for ``GET /api/status/``, the web UI's banner and
 ``/metrics`` (``migrateiq_background_last_tick_timestamp_seconds``).
 
-No tick for ``MIGRATEIQ_BACKGROUND_STALE_SECONDS`` is ``stopped``. A server whose workers have never
-ticked is ``starting`` for that long after it started (a first deployment, ``make run`` while its
-worker starts), then ``stopped`` too.
+No tick for ``MIGRATEIQ_BACKGROUND_STALE_SECONDS`` is ``stopped``, except in a server that started less
+than that long ago: ``starting`` (a deployment, ``make run`` again while its worker starts; the last
+tick may be hours old), then ``stopped`` too.
 """
 
 from __future__ import annotations
@@ -59,11 +59,14 @@ def background_status(now: datetime | None = None, *, process_age: float | None 
     if since is not None and since <= stale_after:
         state = RUNNING
         message = f"Background work runs: a worker last reported {_duration(since)} ago."
-    elif last is None and age <= stale_after:
+    elif age <= stale_after:
+        # A server that just started (make run again, a deployment) usually started its workers
+        # with it: their first tick is due within the limit, whatever the last one before it.
         state = STARTING
+        before = "yet" if since is None else f"since this server started (last {_duration(since)} ago)"
         message = (
-            f"No background worker has reported yet (this server started {_duration(age)} ago); "
-            f"expected within {_duration(stale_after)}."
+            f"No background worker has reported {before}: this server started {_duration(age)} ago, "
+            f"a report is expected within {_duration(stale_after)}."
         )
     else:
         state = STOPPED

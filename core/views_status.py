@@ -20,7 +20,7 @@ class BackgroundStatusSerializer(serializers.Serializer):
     state = serializers.ChoiceField(
         choices=background_health.STATES,
         help_text="running: a worker ran the beat's tick within stale_after_seconds; starting: none "
-        "has yet and this server started less than stale_after_seconds ago; stopped: otherwise "
+        "has since this server started, less than stale_after_seconds ago; stopped: otherwise "
         "(queued and scheduled syncs, destination loads and webhook deliveries wait).",
     )
     last_tick_at = serializers.DateTimeField(

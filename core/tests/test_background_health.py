@@ -2,6 +2,7 @@
 read by GET /api/status/, the web UI's banner and /metrics. The real beat and worker are in
 demo_extension/tests/test_celery_worker.py (the tick stops when they are killed)."""
 
+import time
 from datetime import timedelta
 
 import pytest
@@ -36,7 +37,7 @@ def test_no_tick_for_longer_than_the_limit_is_stopped_and_says_what_waits(settin
     now = timezone.now().replace(hour=10, minute=19, second=30)
     background_health.record_tick(now - timedelta(minutes=7))
 
-    status = background_health.background_status(now, process_age=10)
+    status = background_health.background_status(now, process_age=600)
 
     assert status["state"] == "stopped"
     assert status["message"] == (
@@ -59,12 +60,31 @@ def test_a_server_whose_workers_never_reported_is_starting_then_stopped(settings
         None,
     )
     assert starting["message"] == (
-        "No background worker has reported yet (this server started 40 s ago); expected within 3 min."
+        "No background worker has reported yet: this server started 40 s ago, a report is expected "
+        "within 3 min."
     )
     assert stopped["state"] == "stopped"
     assert stopped["message"].startswith(
         "No background worker has reported since this server started 10 min ago: queued and scheduled syncs"
     )
+
+
+def test_a_server_started_again_is_starting_whatever_the_last_tick_before_it(settings):
+    # make run stopped yesterday and started again: its worker's first tick is due in 30 s
+    settings.MIGRATEIQ_BACKGROUND_STALE_SECONDS = 180
+    now = timezone.now()
+    background_health.record_tick(now - timedelta(hours=20))
+
+    starting = background_health.background_status(now, process_age=15)
+    stopped = background_health.background_status(now, process_age=181)
+
+    assert starting["state"] == "starting"
+    assert starting["message"] == (
+        "No background worker has reported since this server started (last 20 h ago): this server "
+        "started 15 s ago, a report is expected within 3 min."
+    )
+    assert stopped["state"] == "stopped"
+    assert stopped["message"].startswith("Nothing has run in the background for 20 h (last at ")
 
 
 def test_ticks_update_one_row():
@@ -94,8 +114,9 @@ def test_the_tick_task_records_the_tick():
     assert tick.hostname
 
 
-def test_any_member_reads_the_status_and_no_host_name_is_in_it(viewer_client, settings):
+def test_any_member_reads_the_status_and_no_host_name_is_in_it(viewer_client, settings, monkeypatch):
     settings.MIGRATEIQ_BACKGROUND_STALE_SECONDS = 180
+    monkeypatch.setattr(background_health, "_process_started", time.monotonic() - 3600)
     background_health.record_tick(timezone.now() - timedelta(minutes=10))
     BackgroundTick.objects.update(hostname="worker-7.internal.example")
 
