@@ -87,7 +87,7 @@ _ENVELOPE_OBJECTS = (*ENVELOPE_KEYS, "message")
 _SNIPPET_CHARS = 60
 # Lists of objects that are reports about the response, never its records (Mailchimp's ``_links``:
 # hypermedia links beside every collection).
-_NOT_RECORDS = frozenset({"errors", "warnings", "_links", "links"})
+_NOT_RECORDS = frozenset({"errors", "warnings", "_links", "links", "link"})
 # Keys of list pages' metadata. A body with one list of objects and only such keys besides it (and
 # plain values) is an envelope, however many keys it has (Twilio's nine: ``messages`` beside
 # ``next_page_uri``, ``page``, ``page_size``, ``start``, ``end``, ...).
@@ -516,6 +516,14 @@ def detect_records_path(body) -> str:
                 or (_paging_metadata_beside(inner, lone) and _paging_metadata_beside(body, key, need=0))
             ):
                 return f"{key}.{lone}"
+    if signal:
+        # An object that holds nothing but an envelope key's list, beside the body's paging metadata:
+        # Europe PMC's {"hitCount", "nextCursorMark", "resultList": {"result": [...]}}.
+        for key, inner in body.items():
+            if isinstance(inner, dict) and len(inner) == 1:
+                ((inner_key, value),) = inner.items()
+                if inner_key in ENVELOPE_KEYS and isinstance(value, list):
+                    return format_path((key, inner_key))
     for key in ENVELOPE_KEYS:
         inner = body.get(key)
         if isinstance(inner, dict) and _paging_metadata_beside(body, key, need=0):
@@ -642,7 +650,7 @@ _NEXT_KEYS = frozenset(
         "next_cursor", "nextCursor", "next_page_token", "nextPageToken", "next_page_url", "nextPageUrl",
         "next_page_uri", "next_url", "nextUrl", "next_link", "nextLink", "@odata.nextLink", "next",
         "__next", "next_marker", "NextToken", "next_page_link", "next_href", "next_collection_link",
-        "next_uri",
+        "next_uri", "nextCursorMark",
     }
 )  # fmt: skip
 
@@ -1238,6 +1246,9 @@ def check_upstream_error(body, records_path: str, config: dict | None = None) ->
     ):
         said = cause if isinstance(cause, str) and cause.strip() else _report_message(view, with_code=False)
         _raise(f"{names['message']}: {message}", said or body)
+    failed = _failure_flag(view, keys)
+    if failed is not None:
+        _raise(f"{names[failed]}: {view[failed]}", _report_message(view, with_code=False))
     if not keys <= _ERROR_BODY_KEYS_LOWER:
         if not empty_records and keys <= _ERROR_REPORT_KEYS and _is_bare_report(view):
             _raise(_report_signal(view, names), _report_message(view))
@@ -1260,6 +1271,28 @@ def check_upstream_error(body, records_path: str, config: dict | None = None) ->
         _raise(f"{names['success']}: false", view.get("message") or view.get("errorinfo") or body)
     if not empty_records and _is_bare_report(view):
         _raise(_report_signal(view, names), _report_message(view))
+
+
+# Flags that say whether the request succeeded (keys lower-case): Slack's ``ok``, ``success``, OMDb's
+# ``Response`` ("True" / "False", text).
+_SUCCESS_FLAG_KEYS = ("success", "ok", "response")
+
+
+def _failure_flag(view: dict, keys: set) -> str | None:
+    """The key (lower-case) of a success flag that is false, as a boolean or as the text ``"false"``,
+    beside a message and nothing but error-report keys (no records), or None. OMDb answers its errors
+    with HTTP 200 ``{"Response": "False", "Error": "Too many results."}``: read as a list of one, the
+    error would be stored as a record."""
+    for key in _SUCCESS_FLAG_KEYS:
+        value = view.get(key)
+        said_false = value is False or (isinstance(value, str) and value.strip().lower() == "false")
+        if (
+            said_false
+            and keys - {key} <= _ERROR_REPORT_KEYS
+            and isinstance(_report_message(view, with_code=False), str)
+        ):
+            return key
+    return None
 
 
 def _status_word(text: str) -> str:

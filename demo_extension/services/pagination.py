@@ -223,6 +223,11 @@ _META_KEYS = (
     # Attributes of an answer converted from XML: Last.fm's recenttracks {"track": [...], "@attr":
     # {"page", "perPage", "totalPages", "total"}}, its numbers as strings
     "@attr",
+    # Answers wrapped whole in "response": the Guardian's {"response": {"status", "total", "currentPage",
+    # "pages", "results"}}
+    "response",
+    # Travis CI API v3: {"@pagination": {"limit", "offset", "count", "is_last", "next": {"@href"}}, "builds"}
+    "@pagination",
 )
 _NEXT_URL_KEYS = (
     "next",
@@ -287,6 +292,13 @@ _CURSOR_KEYS = {
     "NextToken": "NextToken",
     # SmartRecruiters (https://developers.smartrecruiters.com/docs/pagination): sent back as pageId
     "nextPageId": "pageId",
+    # Solr's cursorMark (Europe PMC's search): the next mark, sent back as cursorMark; the list has ended
+    # where an answer echoes the mark it was asked with
+    "nextCursorMark": "cursorMark",
+    # Bitbucket Data Center's paged APIs: {"values", "start", "limit", "isLastPage", "nextPageStart"}, the
+    # next page's start (absent on the last), sent back as start: exact where offsets sent ahead go past
+    # the last page
+    "nextPageStart": "start",
 }
 # Cursors an API wants back under their own name, told by the key beside them (a top-level token
 # and that key): (token path, key beside it, the parameter).
@@ -793,12 +805,19 @@ def find_total_bound(body, headers, configured_path=None, page_count=None) -> tu
 def _counts_its_results(body, path: str | None) -> bool:
     """Whether ``path`` is a ``count`` beside a ``results`` list one level down: Django REST framework's
     ``{"count", "results"}`` wrapped in an envelope (CKAN's ``{"success", "result": {"count",
-    "results"}}``), the whole list's count as at the top level. Other nested counts are the page's."""
+    "results"}}``), the whole list's count as at the top level. Other nested counts are the page's, and
+    so is one beside the count of the records after the page (Bubble's ``{"response": {"cursor",
+    "results", "count", "remaining"}}``)."""
     if not path or path == "count":
         return False
     parts = path_parts(path)
     holder = get_path(body, parts[:-1]) if len(parts) == 2 else None
-    return parts[-1] == "count" and isinstance(holder, dict) and isinstance(holder.get("results"), list)
+    return (
+        parts[-1] == "count"
+        and isinstance(holder, dict)
+        and isinstance(holder.get("results"), list)
+        and "remaining" not in holder
+    )
 
 
 def _counts_beyond_its_page_size(body, path: str) -> bool:
@@ -907,27 +926,37 @@ def rel_link(headers, base_url: str, relation: str, *, skip_empty: bool = False)
     return None
 
 
+# A link object's relation and target: ``rel`` / ``href`` (PayPal's HATEOAS, Spring HATEOAS' older
+# ``links``) or ``relation`` / ``url`` (a FHIR Bundle's ``link``).
+_LINK_RELATION_AND_TARGET = (("rel", "href"), ("relation", "url"))
+
+
 def rel_next_href(value) -> str | None:
-    """The ``href`` of the ``"rel": "next"`` object of a list of link objects (PayPal's HATEOAS
-    ``links: [{"href", "rel", "method"}]``, Spring HATEOAS' older ``links``), or None."""
+    """The target of the ``next`` object of a list of link objects (PayPal's HATEOAS ``links:
+    [{"href", "rel", "method"}]``, a FHIR Bundle's ``link: [{"relation", "url"}]``), or None."""
     if not isinstance(value, list):
         return None
     for link in value:
-        if (
-            isinstance(link, dict)
-            and isinstance(link.get("rel"), str)
-            and link["rel"].lower() == "next"
-            and isinstance(link.get("href"), str)
-            and link["href"].strip()
-        ):
-            return link["href"]
+        if not isinstance(link, dict):
+            continue
+        for relation, target in _LINK_RELATION_AND_TARGET:
+            if (
+                isinstance(link.get(relation), str)
+                and link[relation].lower() == "next"
+                and isinstance(link.get(target), str)
+                and link[target].strip()
+            ):
+                return link[target]
     return None
 
 
 def _is_link_list(value) -> bool:
-    """A list of link objects (each with its ``rel``; a last page may have none, or a link without
-    ``href``): one without a ``next`` is the last page, not a misconfigured path."""
-    return isinstance(value, list) and all(isinstance(link, dict) and "rel" in link for link in value)
+    """A list of link objects (each with its ``rel`` or ``relation``; a last page may have none, or a
+    link without a target): one without a ``next`` is the last page, not a misconfigured path."""
+    return isinstance(value, list) and all(
+        isinstance(link, dict) and any(relation in link for relation, _ in _LINK_RELATION_AND_TARGET)
+        for link in value
+    )
 
 
 def find_next_url(body, configured_path=None):
@@ -942,9 +971,10 @@ def find_next_url(body, configured_path=None):
         return configured_path, value if isinstance(value, str) and value.strip() else None
     if not isinstance(body, dict):
         return None, None
-    href = rel_next_href(body.get("links"))
-    if href is not None and _looks_like_url(href):
-        return "links", href
+    for key in _LINK_LISTS:
+        href = rel_next_href(body.get(key))
+        if href is not None and _looks_like_url(href):
+            return key, href
     candidates = [((key,), body.get(key)) for key in _NEXT_URL_KEYS]
     # In a meta object, and one level further in (Paddle's meta.pagination.next), and in the links
     # object of those (BigCommerce's meta.pagination.links.next).
@@ -969,9 +999,12 @@ def find_next_url(body, configured_path=None):
     return None, None
 
 
+# Lists of link objects at the top level of a body: ``links`` (PayPal, SparkPost), a FHIR Bundle's ``link``.
+_LINK_LISTS = ("links", "link")
 # Where a next-page object keeps its URL: HAL / JSON:API ``href``, HubSpot ``link``, Asana's absolute
 # ``uri`` (its ``path`` is relative to the API's base path, not to the host, so it is not used).
-_LINK_OBJECT_KEYS = ("href", "link", "uri")
+# Travis CI's ``@href``.
+_LINK_OBJECT_KEYS = ("href", "link", "uri", "@href")
 
 
 def _names_a_next_link(obj: dict) -> bool:
@@ -1042,19 +1075,27 @@ def find_cursor(body, configured_path=None):
     """(path, token) of a next-page cursor in the body."""
     if configured_path:
         value = get_path(body, path_parts(configured_path))
-        return configured_path, value
+        return configured_path, None if _negative_position(value) else value
     known = _known_cursor(body)
     if known is not None:
         return format_path(known[0]), get_path(body, known[0])
     path, value = _find(body, tuple(_CURSOR_KEYS))
     if isinstance(value, str) and _looks_like_url(value):
         return None, None
+    if _negative_position(value):
+        return path, None
     if isinstance(value, (str, int)) and not isinstance(value, bool):
         return path, value
     token = _airtable_offset(body)
     if token is not None:
         return "offset", token
     return None, None
+
+
+def _negative_position(value) -> bool:
+    """Whether a cursor is a negative number: no position to continue from, the end of the list
+    (SugarCRM's ``next_offset`` is -1 on the last page; sent back, it would be read as a first page)."""
+    return isinstance(value, int) and not isinstance(value, bool) and value < 0
 
 
 # Response header names that look like a continuation token (a cursor no configuration reads yet);

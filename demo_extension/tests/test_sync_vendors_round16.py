@@ -1,0 +1,179 @@
+"""A sixteenth round of vendors' list endpoints (see ``vendors``): healthcare (FHIR), developer tools,
+CRM, research, media and open-data APIs whose envelopes the earlier rounds had not met (a FHIR
+Bundle's ``entry`` and its ``link`` list of ``{"relation", "url"}``, records two objects down in
+Europe PMC's ``resultList.result`` with a Solr ``cursorMark``, the Guardian's answer wrapped whole in
+``response``, Travis CI's ``@pagination.next.@href``, SugarCRM's ``next_offset`` of -1, Bitbucket Data
+Center's ``nextPageStart``, OMDb's ``{"Response": "False", "Error"}`` answered with HTTP 200). Left on
+``auto`` a sync gets every record or ends ``FAILED`` naming what to configure; with the explicit
+configuration the README documents for each, it gets every record."""
+
+import pytest
+
+from demo_extension.models import SyncedRecord, SyncStatus
+from demo_extension.tests import sync_support
+from demo_extension.tests.sync_support import events, run_sync, stores_exactly
+from demo_extension.tests.vendors import (
+    SIXTEENTH_VENDORS,
+    SIXTEENTH_VENDORS_NOT_ON_AUTO,
+    SIXTEENTH_VENDORS_ON_AUTO,
+    BitbucketDataCenterRepos,
+    BubbleDataApi,
+    EuropePmcSearch,
+    FhirPatientSearch,
+    GuardianContentSearch,
+    LaunchDarklyMembers,
+    OmdbSearch,
+    SugarCrmContacts,
+    TravisCiBuilds,
+)
+
+fast_retries = sync_support.fast_retries
+
+
+(
+    test_auto_pagination_syncs_every_record_of_each_vendor_without_a_request_past_the_last_page,
+    test_the_documented_explicit_pagination_syncs_every_record_of_each_vendor,
+) = sync_support.vendor_round_tests(SIXTEENTH_VENDORS_ON_AUTO, SIXTEENTH_VENDORS, partial_last_page=False)
+
+
+def test_a_fhir_bundle_s_entries_are_the_records_and_its_next_link_relation_is_followed(
+    vendor_server, make_connector
+):
+    vendor = vendor_server(FhirPatientSearch)
+    connector = make_connector(**vendor.connector_fields(), max_concurrent_requests=1)
+
+    log = run_sync(connector)
+
+    # {"resourceType": "Bundle", "link": [{"relation": "next", "url"}], "entry": [...]}: the Bundle was
+    # stored as one record, SUCCESS
+    assert log.status == SyncStatus.SUCCESS, log.error_message
+    assert stores_exactly(connector, vendor)
+    assert [request["path"] for request in vendor.requests] == ["/fhir/R4/Patient"] + ["/fhir/R4"] * 4
+    assert [request["query"].get("_getpagesoffset") for request in vendor.requests[1:]] == [
+        "5",
+        "10",
+        "15",
+        "20",
+    ]
+
+
+def test_europe_pmc_s_results_two_objects_down_are_paged_by_its_cursor_mark_to_the_echoed_one(
+    vendor_server, make_connector
+):
+    vendor = vendor_server(EuropePmcSearch)
+    connector = make_connector(**vendor.connector_fields())
+
+    log = run_sync(connector)
+
+    # {"hitCount", "nextCursorMark", "resultList": {"result": [...]}}: stored as one record, SUCCESS
+    assert log.status == SyncStatus.SUCCESS, log.error_message
+    assert stores_exactly(connector, vendor)
+    marks = [request["query"].get("cursorMark", "*") for request in vendor.requests]
+    assert marks[0] == "*" and len(set(marks)) == 6  # the sixth answer echoes its mark: the end
+
+
+def test_the_guardian_s_paging_inside_its_response_object_pages_the_whole_list(vendor_server, make_connector):
+    vendor = vendor_server(GuardianContentSearch)
+    connector = make_connector(**vendor.connector_fields())
+
+    log = run_sync(connector)
+
+    # {"response": {"status": "ok", "currentPage", "pages", "results": [...]}}: SUCCESS with page 1 only
+    assert log.status == SyncStatus.SUCCESS, log.error_message
+    assert stores_exactly(connector, vendor)
+    assert sorted(request["query"].get("page", "1") for request in vendor.requests) == [
+        "1",
+        "2",
+        "3",
+        "4",
+        "5",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("vendor_class", "parameter"),
+    [
+        # {"@pagination": {"is_last", "next": {"@href"}}, "builds": [...]}: SUCCESS with the first page only
+        (TravisCiBuilds, "offset"),
+        # next_offset -1 on the last page: offset=-1 was asked for, answered as the first page again,
+        # and the run FAILED with every record stored
+        (SugarCrmContacts, "offset"),
+        # nextPageStart: offsets were sent ahead by 'start', 8 requests, 3 past the last page (only
+        # isLastPage told the end)
+        (BitbucketDataCenterRepos, "start"),
+    ],
+    ids=["travis-ci", "sugarcrm", "bitbucket-data-center"],
+)
+def test_a_vendor_s_own_next_position_pages_the_whole_list_and_no_further(
+    vendor_server, make_connector, vendor_class, parameter
+):
+    vendor = vendor_server(vendor_class)
+    connector = make_connector(**vendor.connector_fields())
+
+    log = run_sync(connector)
+
+    assert log.status == SyncStatus.SUCCESS, log.error_message
+    assert stores_exactly(connector, vendor)
+    assert [request["query"].get(parameter, "0") for request in vendor.requests] == [
+        "0",
+        "5",
+        "10",
+        "15",
+        "20",
+    ]
+
+
+@pytest.mark.parametrize("records_path", ["", "Search"], ids=["auto", "explicit"])
+def test_an_omdb_error_answered_with_http_200_fails_the_sync_with_its_cause(
+    vendor_server, make_connector, records_path
+):
+    vendor = vendor_server(OmdbSearch)
+    fields = {**vendor.connector_fields(), "query_params": {"s": "a"}}  # too broad a search
+    connector = make_connector(**fields, records_path=records_path, pagination=vendor.pagination(10))
+
+    log = run_sync(connector)
+
+    # {"Response": "False", "Error": "Too many results."}, HTTP 200: stored as a record, SUCCESS (auto)
+    assert log.status == SyncStatus.FAILED
+    assert "Response: False" in log.error_message and "Too many results." in log.error_message
+    assert not SyncedRecord.objects.filter(connector=connector).exists()
+
+
+@pytest.mark.parametrize("vendor_class", SIXTEENTH_VENDORS_NOT_ON_AUTO, ids=lambda cls: cls.name)
+def test_a_vendor_auto_cannot_page_ends_failed_naming_what_to_configure(
+    vendor_server, make_connector, vendor_class
+):
+    vendor = vendor_server(vendor_class)
+    connector = make_connector(**vendor.connector_fields())
+
+    log = run_sync(connector)
+
+    assert log.status == SyncStatus.FAILED
+    assert "pagination" in log.error_message or "records_path" in log.error_message, log.error_message
+    assert SyncedRecord.objects.filter(connector=connector).count() < vendor.records
+
+
+def test_a_launchdarkly_429_is_waited_for_and_asked_again(vendor_server, make_connector, settings):
+    settings.MIGRATEIQ_HTTP_RETRY_AFTER_CAP = 3
+    vendor = vendor_server(LaunchDarklyMembers)
+    vendor.rate_limited_on_page = 2  # 429, Retry-After: 1, X-Ratelimit-Reset in epoch milliseconds
+    connector = make_connector(**vendor.connector_fields(), max_concurrent_requests=1)
+
+    log = run_sync(connector)
+
+    assert log.status == SyncStatus.SUCCESS, log.error_message
+    assert stores_exactly(connector, vendor)
+    assert [request["status"] for request in vendor.requests] == [200, 429, 200, 200, 200, 200]
+
+
+def test_bubble_s_count_beside_its_remaining_is_the_page_s_not_the_list_s(vendor_server, make_connector):
+    vendor = vendor_server(BubbleDataApi)
+    connector = make_connector(**vendor.connector_fields())
+
+    log = run_sync(connector)
+
+    # once the response object was read as paging metadata (the Guardian's), its count (the page's
+    # five) was taken for the total: SUCCESS with the first page alone
+    assert log.status == SyncStatus.SUCCESS, log.error_message
+    assert stores_exactly(connector, vendor)
+    assert any("remaining" in line or "Detected" in line for line in events(log))
