@@ -1226,6 +1226,9 @@ def check_upstream_error(body, records_path: str, config: dict | None = None) ->
         # no records. When the body would be the record (records_path ""), only with report keys.
         _raise(coded[0], coded[1])
     keys = set(view) - empty_records
+    google = _google_maps_status_error(view, keys)
+    if google is not None:
+        _raise(f"{names['status']}: {view['status']}", google)
     # JSend's {"status": "error" | "fail", "message": ...} and its variants in any case, beside the
     # records' own key (empty) or none, with only report keys and messages beside it.
     status = view.get("status")
@@ -1271,6 +1274,34 @@ def check_upstream_error(body, records_path: str, config: dict | None = None) ->
         _raise(f"{names['success']}: false", view.get("message") or view.get("errorinfo") or body)
     if not empty_records and _is_bare_report(view):
         _raise(_report_signal(view, names), _report_message(view))
+
+
+# Google Maps Platform web services (Places, Geocoding, Directions, ...) answer every error with HTTP 200
+# and a status code of their own beside empty results: {"html_attributions": [], "results": [], "status":
+# "REQUEST_DENIED", "error_message": "The provided API key is invalid."}
+# (https://developers.google.com/maps/documentation/places/web-service/legacy/search-text#PlacesSearchStatus).
+_GOOGLE_MAPS_ERROR_STATUSES = frozenset(
+    {"INVALID_REQUEST", "REQUEST_DENIED", "OVER_QUERY_LIMIT", "OVER_DAILY_LIMIT", "UNKNOWN_ERROR"}
+)
+_GOOGLE_MAPS_BODY_KEYS = frozenset({"status", "error_message", "html_attributions", "info_messages"})
+
+
+def _google_maps_status_error(view: dict, keys: set) -> str | None:
+    """What a Google Maps Platform error answered with HTTP 200 says (keys lower-case, its results
+    empty), or None. Its ``INVALID_REQUEST`` is also the answer to a ``next_page_token`` sent before it
+    is valid (a short while after it is issued): the text says how to space the requests."""
+    status = view.get("status")
+    if not isinstance(status, str) or status not in _GOOGLE_MAPS_ERROR_STATUSES:
+        return None
+    if not keys <= _GOOGLE_MAPS_BODY_KEYS:
+        return None
+    said = view.get("error_message") if isinstance(view.get("error_message"), str) else status
+    if status == "INVALID_REQUEST":
+        said += (
+            " (a next page's token is valid only about two seconds after it is issued: give the "
+            "connector max_requests_per_second 0.5)"
+        )
+    return said
 
 
 # Flags that say whether the request succeeded (keys lower-case): Slack's ``ok``, ``success``, OMDb's

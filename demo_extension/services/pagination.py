@@ -313,6 +313,9 @@ _CURSORS_SENT_UNDER_THEIR_NAME = (
     # Wrike's /tasks with pageSize: {"kind", "nextPageToken", "responseSize", "data"}, sent back as
     # nextPageToken (https://help.wrike.com/hc/en-us/community/posts/211881385)
     ("nextPageToken", "responseSize", "nextPageToken"),
+    # Google Places (legacy) searches: {"html_attributions", "results", "next_page_token", "status"},
+    # sent back as pagetoken (valid a short while after it is issued: the connector needs a request budget)
+    ("next_page_token", "html_attributions", "pagetoken"),
 )
 # Cursors APIs send in a response header, with the query parameter each expects back:
 # https://learn.microsoft.com/en-us/rest/api/azure/devops/ ("REST responses that do not contain all items

@@ -20,6 +20,7 @@ from demo_extension.tests.vendors import (
     BubbleDataApi,
     EuropePmcSearch,
     FhirPatientSearch,
+    GooglePlacesTextSearch,
     GuardianContentSearch,
     LaunchDarklyMembers,
     OmdbSearch,
@@ -149,7 +150,8 @@ def test_a_vendor_auto_cannot_page_ends_failed_naming_what_to_configure(
     log = run_sync(connector)
 
     assert log.status == SyncStatus.FAILED
-    assert "pagination" in log.error_message or "records_path" in log.error_message, log.error_message
+    named = ("pagination", "records_path", "max_requests_per_second")
+    assert any(setting in log.error_message for setting in named), log.error_message
     assert SyncedRecord.objects.filter(connector=connector).count() < vendor.records
 
 
@@ -177,3 +179,49 @@ def test_bubble_s_count_beside_its_remaining_is_the_page_s_not_the_list_s(vendor
     assert log.status == SyncStatus.SUCCESS, log.error_message
     assert stores_exactly(connector, vendor)
     assert any("remaining" in line or "Detected" in line for line in events(log))
+
+
+def test_a_google_places_token_asked_for_too_soon_fails_the_sync_naming_the_request_budget(
+    vendor_server, make_connector
+):
+    vendor = vendor_server(GooglePlacesTextSearch)
+    connector = make_connector(
+        **vendor.connector_fields(), records_path="results", pagination=vendor.pagination(20)
+    )
+
+    log = run_sync(connector)
+
+    # HTTP 200 {"results": [], "status": "INVALID_REQUEST"} for the token used at once: an empty last
+    # page, SUCCESS with 20 of 23
+    assert log.status == SyncStatus.FAILED
+    assert "INVALID_REQUEST" in log.error_message and "max_requests_per_second" in log.error_message
+    assert [request["query"].get("pagetoken") is None for request in vendor.requests] == [True, False]
+
+
+def test_google_places_on_auto_with_a_request_budget_pages_by_its_pagetoken(vendor_server, make_connector):
+    vendor = vendor_server(GooglePlacesTextSearch)
+    connector = make_connector(**vendor.explicit_fields())  # max_requests_per_second 2
+
+    log = run_sync(connector)
+
+    # next_page_token was sent back as page_token, which Places ignores: page 1 again, FAILED
+    assert log.status == SyncStatus.SUCCESS, log.error_message
+    assert stores_exactly(connector, vendor)
+    assert [sorted(request["query"]) for request in vendor.requests] == [
+        ["key", "query"],
+        ["key", "pagetoken", "query"],
+    ]
+
+
+def test_a_google_places_key_refused_with_http_200_fails_the_sync_with_its_message(
+    vendor_server, make_connector
+):
+    vendor = vendor_server(GooglePlacesTextSearch)
+    connector = make_connector(**{**vendor.connector_fields(), "api_key": "not-the-places-key"})
+
+    log = run_sync(connector)
+
+    # {"results": [], "status": "REQUEST_DENIED", "error_message": ...}: an empty list, SUCCESS
+    assert log.status == SyncStatus.FAILED
+    assert "REQUEST_DENIED" in log.error_message and "The provided API key is invalid." in log.error_message
+    assert not SyncedRecord.objects.filter(connector=connector).exists()

@@ -11927,6 +11927,76 @@ class SparkPostSuppressionList(HeaderKeyVendor):
         return 200, {}, {"results": results, "links": links, "total_count": self.records}
 
 
+class GooglePlacesTextSearch(QueryKeyVendor):
+    """Google Places API (legacy) Text Search (``GET /maps/api/place/textsearch/json?query=...``; the
+    key as ``key``): ``{"html_attributions": [], "results": [...], "next_page_token", "status": "OK"}``,
+    20 results a page and 60 at most, no page size; the next page is asked for with ``pagetoken``
+    alone. A token is valid only a short while after it is issued (about two seconds; a fraction of
+    that here): asked for sooner, HTTP 200 ``{"html_attributions": [], "results": [], "status":
+    "INVALID_REQUEST"}``. Every error is HTTP 200 with its ``status`` (``REQUEST_DENIED`` with an
+    ``error_message`` for a bad key, ``OVER_QUERY_LIMIT``); no match is ``ZERO_RESULTS``.
+    https://developers.google.com/maps/documentation/places/web-service/legacy/search-text; from
+    memory, not a stored page."""
+
+    name = "google-places"
+    records_path = "results"  # the explicit configuration's
+    path = "/maps/api/place/textsearch/json"
+    records = 23
+    page_size = 20  # fixed at Google
+    api_key = "AIzaSyA-google-places-key-0123456789"
+    token_delay = 0.3  # seconds before a next_page_token is valid (about 2 at Google)
+
+    def connector_fields(self):
+        return {
+            **super().connector_fields(),
+            "query_params": {"query": "museums in Lisbon"},
+            "primary_key": "place_id",
+        }
+
+    def explicit_fields(self):
+        # one request every 0.55 s at most: a token is used only once it is valid
+        return {**self.connector_fields(), "max_requests_per_second": 2}
+
+    @staticmethod
+    def pagination(page_size):
+        return {"type": "cursor", "cursor_path": "next_page_token", "cursor_param": "pagetoken"}
+
+    def record(self, number):
+        return {
+            "place_id": f"ChIJ{number:04d}placeLisbonMuseum",
+            "name": f"Museum {number}",
+            "formatted_address": f"Rua {number}, Lisboa, Portugal",
+        }
+
+    def respond(self, path, query, headers):
+        empty = {"html_attributions": [], "results": []}
+        if query.get("key") != self.api_key:
+            return (
+                200,
+                {},
+                {**empty, "error_message": "The provided API key is invalid.", "status": "REQUEST_DENIED"},
+            )
+        if "pagetoken" in query:
+            start = _position(query["pagetoken"], "places")
+            issued = getattr(self, "issued", {}).get(query["pagetoken"])
+            if start is None or issued is None or time.time() - issued < self.token_delay:
+                return 200, {}, {**empty, "status": "INVALID_REQUEST"}
+        elif query.get("query"):
+            start = 0
+        else:
+            return 200, {}, {**empty, "status": "INVALID_REQUEST"}
+        results = self.all_records()[:60][start : start + 20]
+        if not results:
+            return 200, {}, {**empty, "status": "ZERO_RESULTS"}
+        body = {"html_attributions": [], "results": results, "status": "OK"}
+        if start + 20 < min(self.records, 60):
+            token = _token(start + 20, "places")
+            with self._lock:
+                self.issued = {**getattr(self, "issued", {}), token: time.time()}
+            body["next_page_token"] = token
+        return 200, {}, body
+
+
 SIXTEENTH_VENDORS = (
     FhirPatientSearch,
     BitbucketDataCenterRepos,
@@ -11946,11 +12016,18 @@ SIXTEENTH_VENDORS = (
     VonageApplications,
     CompaniesHouseSearch,
     SparkPostSuppressionList,
+    GooglePlacesTextSearch,
 )
 # On auto these end FAILED naming what to configure: OMDb's page numbers (its answer names none),
 # SonarQube's two lists (issues and components), the SpaceX API's page inside the POSTed options,
-# Companies House's start_index.
-SIXTEENTH_VENDORS_NOT_ON_AUTO = (OmdbSearch, SonarQubeIssues, SpaceXLaunchesQuery, CompaniesHouseSearch)
+# Companies House's start_index, Google Places' pagetoken (sent back as page_token, ignored).
+SIXTEENTH_VENDORS_NOT_ON_AUTO = (
+    OmdbSearch,
+    SonarQubeIssues,
+    SpaceXLaunchesQuery,
+    CompaniesHouseSearch,
+    GooglePlacesTextSearch,
+)
 SIXTEENTH_VENDORS_ON_AUTO = tuple(
     vendor for vendor in SIXTEENTH_VENDORS if vendor not in SIXTEENTH_VENDORS_NOT_ON_AUTO
 )
