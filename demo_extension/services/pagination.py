@@ -2656,6 +2656,9 @@ def detect_pagination(page: FetchedPage, auto_config: dict, request_body: dict |
             DETECTED_BECAUSE: "the body's search_criteria.current_page counts pages, sent back as "
             "'searchCriteria[currentPage]' (Magento-style)",
         }
+    arcgis = _arcgis_query_config(body, size)
+    if arcgis is not None:
+        return arcgis
     flag_path, flag = find_more_flag(body)
     offset_path, offset = _find(body, _OFFSET_KEYS, loose=True)
     offset = _int_or_none(offset)
@@ -3005,6 +3008,29 @@ def graphql_argument_variable(request_body, field: str, argument: str) -> str | 
             return inner.group(1)
     variables = set(passed.findall(query))
     return variables.pop() if len(variables) == 1 else None
+
+
+def _arcgis_query_config(body, size: dict) -> dict | None:
+    """An ArcGIS REST feature query's answer that holds fewer features than match (``{"objectIdFieldName",
+    "geometryType", "fields", "features": [...], "exceededTransferLimit": true}``): paged by
+    ``resultOffset`` (and ``resultRecordCount`` for a page size) until the flag is gone
+    (https://developers.arcgis.com/rest/services-reference/enterprise/query-feature-service-layer/);
+    None for any other answer. A layer that cannot page answers ``resultOffset`` with an error, which
+    fails the run."""
+    if not (
+        isinstance(body, dict)
+        and body.get("exceededTransferLimit") is True
+        and isinstance(body.get("features"), list)
+        and any(key in body for key in ("objectIdFieldName", "geometryType", "fields"))
+    ):
+        return None
+    config = _offset_config(
+        "resultOffset",
+        {**size, "size_param": size.get("size_param", "resultRecordCount")},
+        "the body is an ArcGIS feature query's whose exceededTransferLimit is true: paged by "
+        "'resultOffset' while it is",
+    )
+    return {**config, "has_more_path": "exceededTransferLimit"}
 
 
 def _offset_config(param: str, size: dict, because: str) -> dict:
