@@ -373,7 +373,9 @@ _CURRENT_PAGE_KEYS = ("page", "current_page", "currentPage", "page_number", "pag
 # A current page the API names so in its answer but asks for as "page" (Laravel's paginator,
 # Salesloft's metadata.paging.current_page, BigCommerce's meta.pagination.current_page).
 _CURRENT_PAGE_READ_ONLY = frozenset({"current_page", "currentPage"})
-_OFFSET_KEYS = ("offset", "skip", "startAt", "start")
+# Companies House's start_index (from 0); a start index the first answer gives as 1 counts from 1
+# (the Guardian's startIndex beside its currentPage) and is no offset to send back.
+_OFFSET_KEYS = ("offset", "skip", "startAt", "start", "start_index")
 _LIMIT_KEYS = (
     "limit",
     "take",
@@ -2702,6 +2704,8 @@ def detect_pagination(page: FetchedPage, auto_config: dict, request_body: dict |
     if ckan is not None:
         return ckan
     limit_path, _limit = _find(body, _LIMIT_KEYS, loose=True)
+    if offset is not None and path_parts(offset_path)[-1].lower().replace("_", "") == "startindex" and offset:
+        offset = None
     if offset is not None and (total is not None or flag_path is not None or limit_path is not None):
         param = path_parts(offset_path)[-1]
         holder = get_path(body, path_parts(offset_path)[:-1])

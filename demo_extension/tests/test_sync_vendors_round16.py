@@ -18,6 +18,7 @@ from demo_extension.tests.vendors import (
     SIXTEENTH_VENDORS_ON_AUTO,
     BitbucketDataCenterRepos,
     BubbleDataApi,
+    CompaniesHouseSearch,
     EuropePmcSearch,
     FhirPatientSearch,
     GooglePlacesTextSearch,
@@ -225,3 +226,22 @@ def test_a_google_places_key_refused_with_http_200_fails_the_sync_with_its_messa
     assert log.status == SyncStatus.FAILED
     assert "REQUEST_DENIED" in log.error_message and "The provided API key is invalid." in log.error_message
     assert not SyncedRecord.objects.filter(connector=connector).exists()
+
+
+def test_companies_house_s_start_index_goes_back_as_its_offset(vendor_server, make_connector):
+    vendor = vendor_server(CompaniesHouseSearch)
+    connector = make_connector(**vendor.connector_fields())
+
+    log = run_sync(connector)
+
+    # {"items", "start_index": 0, "items_per_page", "total_results", "page_number"}: page_number=2 was
+    # sent, ignored, and the run FAILED with the first page
+    assert log.status == SyncStatus.SUCCESS, log.error_message
+    assert stores_exactly(connector, vendor)
+    assert sorted(int(request["query"].get("start_index", 0)) for request in vendor.requests) == [
+        0,
+        5,
+        10,
+        15,
+        20,
+    ]

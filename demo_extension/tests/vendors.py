@@ -12020,14 +12020,8 @@ SIXTEENTH_VENDORS = (
 )
 # On auto these end FAILED naming what to configure: OMDb's page numbers (its answer names none),
 # SonarQube's two lists (issues and components), the SpaceX API's page inside the POSTed options,
-# Companies House's start_index, Google Places' pagetoken (sent back as page_token, ignored).
-SIXTEENTH_VENDORS_NOT_ON_AUTO = (
-    OmdbSearch,
-    SonarQubeIssues,
-    SpaceXLaunchesQuery,
-    CompaniesHouseSearch,
-    GooglePlacesTextSearch,
-)
+# Google Places' next_page_token asked for before it is valid (without a request budget).
+SIXTEENTH_VENDORS_NOT_ON_AUTO = (OmdbSearch, SonarQubeIssues, SpaceXLaunchesQuery, GooglePlacesTextSearch)
 SIXTEENTH_VENDORS_ON_AUTO = tuple(
     vendor for vendor in SIXTEENTH_VENDORS if vendor not in SIXTEENTH_VENDORS_NOT_ON_AUTO
 )
