@@ -11997,6 +11997,52 @@ class GooglePlacesTextSearch(QueryKeyVendor):
         return 200, {}, body
 
 
+class CustomerIoSegmentMembership(VendorServer):
+    """Customer.io App API, the people in a segment (``GET /v1/segments/{segment_id}/membership``; an
+    App API key as Bearer): ``{"identifiers": [{"email", "id", "cio_id"}], "ids": [...], "next":
+    "<token>"}``; ``limit`` (30,000 at most) and ``start``, the previous answer's ``next`` (a token,
+    not a URL); ``ids`` repeats the people's ``id`` values, a list of strings. The endpoint, ``start``,
+    ``limit`` and ``next`` through the search tool (docs.customer.io's App API reference); the last
+    page's empty ``next`` from memory."""
+
+    name = "customer-io"
+    records_path = "identifiers"  # the explicit configuration's
+    path = "/v1/segments/42/membership"
+    records = 23
+    page_size = 5  # not stated by Customer.io
+    max_page_size = 30_000
+    api_key = "customerio-app-api-key-0123"
+
+    def unauthorized(self):
+        return 401, {}, {"meta": {"error": "Unauthorized request"}}
+
+    def connector_fields(self):
+        return {**super().connector_fields(), "primary_key": "cio_id"}
+
+    @staticmethod
+    def pagination(page_size):
+        return {
+            "type": "cursor",
+            "cursor_path": "next",
+            "cursor_param": "start",
+            "size_param": "limit",
+            "page_size": page_size,
+        }
+
+    def record(self, number):
+        return {"email": f"person{number}@example.com", "id": str(number), "cio_id": f"a3000{number:05d}"}
+
+    def respond(self, path, query, headers):
+        size = self.size(query, "limit")
+        start = _position(query["start"], "customerio") if query.get("start") else 0
+        if start is None:
+            return 400, {}, {"meta": {"error": "invalid start token"}}
+        people = self.all_records()[start : start + size]
+        end = start + len(people)
+        following = _token(end, "customerio") if end < self.records else ""
+        return 200, {}, {"identifiers": people, "ids": [person["id"] for person in people], "next": following}
+
+
 SIXTEENTH_VENDORS = (
     FhirPatientSearch,
     BitbucketDataCenterRepos,
@@ -12017,11 +12063,19 @@ SIXTEENTH_VENDORS = (
     CompaniesHouseSearch,
     SparkPostSuppressionList,
     GooglePlacesTextSearch,
+    CustomerIoSegmentMembership,
 )
-# On auto these end FAILED naming what to configure: OMDb's page numbers (its answer names none),
+# On auto these end FAILED (or PARTIAL) naming what to configure: OMDb's page numbers (its answer names none),
 # SonarQube's two lists (issues and components), the SpaceX API's page inside the POSTed options,
-# Google Places' next_page_token asked for before it is valid (without a request budget).
-SIXTEENTH_VENDORS_NOT_ON_AUTO = (OmdbSearch, SonarQubeIssues, SpaceXLaunchesQuery, GooglePlacesTextSearch)
+# Google Places' next_page_token asked for before it is valid (without a request budget); Customer.io's
+# next token (no URL, its parameter unnamed) ends PARTIAL.
+SIXTEENTH_VENDORS_NOT_ON_AUTO = (
+    OmdbSearch,
+    SonarQubeIssues,
+    SpaceXLaunchesQuery,
+    GooglePlacesTextSearch,
+    CustomerIoSegmentMembership,
+)
 SIXTEENTH_VENDORS_ON_AUTO = tuple(
     vendor for vendor in SIXTEENTH_VENDORS if vendor not in SIXTEENTH_VENDORS_NOT_ON_AUTO
 )
