@@ -2628,6 +2628,9 @@ def detect_pagination(page: FetchedPage, auto_config: dict, request_body: dict |
             f"the body has an offset at {offset_key!r} (sent back as 'offset') and a total at {count_key!r}"
         )
         return {**_offset_config("offset", size, because), "total_path": format_path((count_key,))}
+    mongoose = _mongoose_paginate_config(body, request_body, size)
+    if mongoose is not None:
+        return mongoose
     path, _ = find_cursor(body)
     if path:
         param = "offset" if path == "offset" else _CURSOR_KEYS.get(path_parts(path)[-1], "cursor")
@@ -3012,6 +3015,34 @@ def graphql_argument_variable(request_body, field: str, argument: str) -> str | 
             return inner.group(1)
     variables = set(passed.findall(query))
     return variables.pop() if len(variables) == 1 else None
+
+
+def _mongoose_paginate_config(body, request_body, size: dict) -> dict | None:
+    """A page of mongoose-paginate-v2, behind many Node.js APIs (``{"docs": [...], "totalDocs",
+    "limit", "page", "totalPages", "hasNextPage", "nextPage", ...}``): asked for by ``page`` (its
+    ``nextPage`` is a page number, no cursor), or by ``options.page`` in a POSTed body that carries
+    its ``options`` object (the SpaceX API's ``{"query", "options"}``), the size as ``limit`` beside
+    it; None for any other answer."""
+    if not (
+        isinstance(body, dict)
+        and isinstance(body.get("docs"), list)
+        and _strict_int(body.get("totalDocs"))
+        and _strict_int(body.get("page"))
+        and "hasNextPage" in body
+    ):
+        return None
+    in_options = isinstance(request_body, dict) and isinstance(request_body.get("options"), dict)
+    prefix = "options." if in_options else ""
+    config = {
+        "type": "page",
+        "page_param": f"{prefix}page",
+        "total_pages_path": "totalPages",
+        DETECTED_BECAUSE: f"the body is a mongoose-paginate page (docs, totalDocs, page, hasNextPage), "
+        f"asked for as {prefix + 'page'!r}",
+    }
+    if "page_size" in size:
+        config.update(page_size=size["page_size"], size_param=size.get("size_param", f"{prefix}limit"))
+    return config
 
 
 def _arcgis_query_config(body, size: dict) -> dict | None:

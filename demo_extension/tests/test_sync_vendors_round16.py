@@ -11,7 +11,7 @@ import pytest
 
 from demo_extension.models import SyncedRecord, SyncStatus
 from demo_extension.tests import sync_support
-from demo_extension.tests.sync_support import events, run_sync, stores_exactly
+from demo_extension.tests.sync_support import events, fault_url, run_sync, stored_ids, stores_exactly
 from demo_extension.tests.vendors import (
     SIXTEENTH_VENDORS,
     SIXTEENTH_VENDORS_NOT_ON_AUTO,
@@ -25,11 +25,14 @@ from demo_extension.tests.vendors import (
     GuardianContentSearch,
     LaunchDarklyMembers,
     OmdbSearch,
+    SpaceXLaunchesQuery,
     SugarCrmContacts,
     TravisCiBuilds,
 )
 
 fast_retries = sync_support.fast_retries
+fault_server = sync_support.fault_server
+fault_server_process = sync_support.fault_server_process
 
 
 (
@@ -245,3 +248,47 @@ def test_companies_house_s_start_index_goes_back_as_its_offset(vendor_server, ma
         15,
         20,
     ]
+
+
+def test_the_spacex_api_s_mongoose_pages_are_asked_for_in_the_posted_options(vendor_server, make_connector):
+    vendor = vendor_server(SpaceXLaunchesQuery)
+    connector = make_connector(**vendor.connector_fields())
+
+    log = run_sync(connector)
+
+    # {"docs", "totalDocs", "page", "totalPages", "hasNextPage", "nextPage": 2}: nextPage was sent back as
+    # a 'cursor', ignored, and the run FAILED with the first page
+    assert log.status == SyncStatus.SUCCESS, log.error_message
+    assert stores_exactly(connector, vendor)
+    assert sorted(request["body"]["options"].get("page", 1) for request in vendor.requests) == [1, 2, 3]
+    assert all(request["body"]["query"] == {"upcoming": False} for request in vendor.requests)
+
+
+def test_a_mongoose_paginate_list_read_with_get_is_asked_for_by_page(fault_server, make_connector):
+    def page(number):
+        first = (number - 1) * 10
+        return {
+            "docs": [{"id": index} for index in range(first + 1, min(first + 10, 23) + 1)],
+            "totalDocs": 23,
+            "limit": 10,
+            "page": number,
+            "totalPages": 3,
+            "pagingCounter": first + 1,
+            "hasPrevPage": number > 1,
+            "hasNextPage": number < 3,
+            "prevPage": number - 1 if number > 1 else None,
+            "nextPage": number + 1 if number < 3 else None,
+        }
+
+    for number in (2, 3):
+        fault_server.expect_request("/items", query_string={"page": str(number)}).respond_with_json(
+            page(number)
+        )
+    fault_server.expect_request("/items").respond_with_json(page(1))
+    connector = make_connector(api_endpoint=fault_url(fault_server), auth_type="none")
+
+    log = run_sync(connector)
+
+    # nextPage: 2 was sent back as cursor=2, page 1 came again: FAILED with ten records
+    assert log.status == SyncStatus.SUCCESS, log.error_message
+    assert stored_ids(connector) == list(range(1, 24))

@@ -12065,14 +12065,13 @@ SIXTEENTH_VENDORS = (
     GooglePlacesTextSearch,
     CustomerIoSegmentMembership,
 )
-# On auto these end FAILED (or PARTIAL) naming what to configure: OMDb's page numbers (its answer names none),
-# SonarQube's two lists (issues and components), the SpaceX API's page inside the POSTed options,
-# Google Places' next_page_token asked for before it is valid (without a request budget); Customer.io's
-# next token (no URL, its parameter unnamed) ends PARTIAL.
+# On auto these end FAILED (or PARTIAL) naming what to configure: OMDb's page numbers (its answer
+# names none), SonarQube's two lists (issues and components), Google Places' next_page_token asked
+# for before it is valid (without a request budget); Customer.io's next token (no URL, its parameter
+# unnamed) ends PARTIAL.
 SIXTEENTH_VENDORS_NOT_ON_AUTO = (
     OmdbSearch,
     SonarQubeIssues,
-    SpaceXLaunchesQuery,
     GooglePlacesTextSearch,
     CustomerIoSegmentMembership,
 )
