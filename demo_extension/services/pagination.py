@@ -2664,6 +2664,9 @@ def detect_pagination(page: FetchedPage, auto_config: dict, request_body: dict |
     arcgis = _arcgis_query_config(body, size)
     if arcgis is not None:
         return arcgis
+    sonarqube = _sonarqube_paging_config(body, size)
+    if sonarqube is not None:
+        return sonarqube
     flag_path, flag = find_more_flag(body)
     offset_path, offset = _find(body, _OFFSET_KEYS, loose=True)
     offset = _int_or_none(offset)
@@ -3042,6 +3045,29 @@ def _mongoose_paginate_config(body, request_body, size: dict) -> dict | None:
     }
     if "page_size" in size:
         config.update(page_size=size["page_size"], size_param=size.get("size_param", f"{prefix}limit"))
+    return config
+
+
+def _sonarqube_paging_config(body, size: dict) -> dict | None:
+    """SonarQube's (and SonarCloud's) Web API search answers: ``{"paging": {"pageIndex", "pageSize",
+    "total"}, ...}``, asked for by ``p`` (from 1) and ``ps``
+    (https://docs.sonarsource.com/sonarqube-server/latest/extension-guide/web-api/); None for any other
+    answer. Sent as ``page`` or an offset, both are ignored: page 1 again."""
+    paging = body.get("paging") if isinstance(body, dict) else None
+    if not (
+        isinstance(paging, dict)
+        and all(_strict_int(paging.get(key)) for key in ("pageIndex", "pageSize", "total"))
+    ):
+        return None
+    config = {
+        "type": "page",
+        "page_param": "p",
+        "start_page": paging["pageIndex"],
+        "total_path": "paging.total",
+        DETECTED_BECAUSE: "the body's paging {pageIndex, pageSize, total} is SonarQube's, asked for as 'p'",
+    }
+    if "page_size" in size:
+        config.update(page_size=size["page_size"], size_param=size.get("size_param", "ps"))
     return config
 
 

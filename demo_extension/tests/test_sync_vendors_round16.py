@@ -25,6 +25,7 @@ from demo_extension.tests.vendors import (
     GuardianContentSearch,
     LaunchDarklyMembers,
     OmdbSearch,
+    SonarQubeIssues,
     SpaceXLaunchesQuery,
     SugarCrmContacts,
     TravisCiBuilds,
@@ -292,3 +293,17 @@ def test_a_mongoose_paginate_list_read_with_get_is_asked_for_by_page(fault_serve
     # nextPage: 2 was sent back as cursor=2, page 1 came again: FAILED with ten records
     assert log.status == SyncStatus.SUCCESS, log.error_message
     assert stored_ids(connector) == list(range(1, 24))
+
+
+def test_sonarqube_s_paging_object_is_asked_for_by_p_once_its_records_path_is_set(
+    vendor_server, make_connector
+):
+    vendor = vendor_server(SonarQubeIssues)
+    connector = make_connector(**vendor.connector_fields(), records_path="issues")
+
+    log = run_sync(connector)
+
+    # paging {pageIndex, pageSize, total}: its total taken for offsets, offset=5 ignored, FAILED
+    assert log.status == SyncStatus.SUCCESS, log.error_message
+    assert stores_exactly(connector, vendor)
+    assert sorted(request["query"].get("p", "1") for request in vendor.requests) == ["1", "2", "3", "4", "5"]
