@@ -3,9 +3,12 @@ CRM, research, media and open-data APIs whose envelopes the earlier rounds had n
 Bundle's ``entry`` and its ``link`` list of ``{"relation", "url"}``, records two objects down in
 Europe PMC's ``resultList.result`` with a Solr ``cursorMark``, the Guardian's answer wrapped whole in
 ``response``, Travis CI's ``@pagination.next.@href``, SugarCRM's ``next_offset`` of -1, Bitbucket Data
-Center's ``nextPageStart``, OMDb's ``{"Response": "False", "Error"}`` answered with HTTP 200). Left on
-``auto`` a sync gets every record or ends ``FAILED`` naming what to configure; with the explicit
-configuration the README documents for each, it gets every record."""
+Center's ``nextPageStart``, Companies House's ``start_index``, mongoose-paginate's ``docs`` and
+``nextPage`` (the SpaceX API's, its page in the POSTed ``options``), SonarQube's ``paging.pageIndex``
+asked for as ``p``, OMDb's ``{"Response": "False", "Error"}`` and Google Maps Platform's status codes
+answered with HTTP 200, a Google Places ``next_page_token`` valid only a while after it is issued).
+Left on ``auto`` a sync gets every record or ends ``FAILED`` (or ``PARTIAL``) naming what to
+configure; with the explicit configuration the README documents for each, it gets every record."""
 
 import pytest
 
