@@ -1307,21 +1307,20 @@ def _google_maps_status_error(view: dict, keys: set) -> str | None:
 # Flags that say whether the request succeeded (keys lower-case): Slack's ``ok``, ``success``, OMDb's
 # ``Response`` ("True" / "False", text).
 _SUCCESS_FLAG_KEYS = ("success", "ok", "response")
+# What such a flag's failure says it went wrong with (a title beside it is a record's, not an error's).
+_FAILURE_MESSAGE_KEYS = ("error", "error_message", "errormessage", "message", "msg", "detail")
 
 
 def _failure_flag(view: dict, keys: set) -> str | None:
-    """The key (lower-case) of a success flag that is false, as a boolean or as the text ``"false"``,
-    beside a message and nothing but error-report keys (no records), or None. OMDb answers its errors
-    with HTTP 200 ``{"Response": "False", "Error": "Too many results."}``: read as a list of one, the
-    error would be stored as a record."""
+    """The key (lower-case) of a success flag that is the text ``"false"`` (a boolean false is read
+    below) beside an error message and nothing but error-report keys (no records), or None. OMDb
+    answers its errors with HTTP 200 ``{"Response": "False", "Error": "Too many results."}``: read as
+    a list of one, the error would be stored as a record."""
+    said = next((view[key] for key in _FAILURE_MESSAGE_KEYS if isinstance(view.get(key), str)), None)
     for key in _SUCCESS_FLAG_KEYS:
         value = view.get(key)
-        said_false = value is False or (isinstance(value, str) and value.strip().lower() == "false")
-        if (
-            said_false
-            and keys - {key} <= _ERROR_REPORT_KEYS
-            and isinstance(_report_message(view, with_code=False), str)
-        ):
+        said_false = isinstance(value, str) and value.strip().lower() == "false"
+        if said_false and keys - {key} <= _ERROR_REPORT_KEYS and said is not None:
             return key
     return None
 
