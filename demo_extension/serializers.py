@@ -14,6 +14,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.utils import PolymorphicProxySerializer, extend_schema_field
 from rest_framework import serializers
 
+from core.background_health import STOPPED, background_status
 from core.choices import QueryParamsSerializer, trigger_field
 from core.http_fields import is_header_name
 from core.save_warnings import SaveWarningsMixin, checked_url
@@ -1090,9 +1091,28 @@ class SyncLogDetailSerializer(SyncLogSerializer):
         "store, Redis, did not answer): unknown, not 0."
     )
 
+    background_stopped = serializers.SerializerMethodField(
+        help_text="While the run is pending: why no worker takes it when the installation's background "
+        "work has stopped (the message of GET /api/status/: no worker has run the beat's tick for "
+        "MIGRATEIQ_BACKGROUND_STALE_SECONDS); null while it runs, and for a run that is not pending."
+    )
+
     class Meta(SyncLogSerializer.Meta):
-        fields = [*SyncLogSerializer.Meta.fields, "cannot_resume_reason", "requests_paused_for", "events"]
+        fields = [
+            *SyncLogSerializer.Meta.fields,
+            "cannot_resume_reason",
+            "requests_paused_for",
+            "background_stopped",
+            "events",
+        ]
         read_only_fields = fields
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_background_stopped(self, obj) -> str | None:
+        if obj.status != models.SyncStatus.PENDING:
+            return None
+        status = background_status()
+        return status["message"] if status["state"] == STOPPED else None
 
     def get_cannot_resume_reason(self, obj) -> str:
         return cannot_resume_reason(obj)

@@ -1,11 +1,13 @@
 """Sync runs through the API: trigger, history, logs and their filters, events, quarantine, cancel, resume."""
 
+import time
 from datetime import datetime, timedelta
 from datetime import timezone as dt_timezone
 
 import pytest
 from django.utils import timezone
 
+from core import background_health
 from demo_extension.models import SyncLog, SyncLogEvent, SyncRecordError, SyncStatus
 from demo_extension.services.budget import request_budget
 
@@ -491,7 +493,12 @@ def test_a_sync_log_detail_has_its_events_oldest_first(viewer_client, make_conne
 
     assert response.status_code == 200
     body = response.json()
-    assert set(body) == LOG_FIELDS | {"cannot_resume_reason", "requests_paused_for", "events"}
+    assert set(body) == LOG_FIELDS | {
+        "cannot_resume_reason",
+        "requests_paused_for",
+        "background_stopped",
+        "events",
+    }
     assert [(e["level"], e["message"]) for e in body["events"]] == [
         ("info", "Started."),
         ("warning", "Record 7 quarantined."),
@@ -535,6 +542,24 @@ def test_the_detail_of_a_running_sync_says_how_long_its_connector_is_paused(
     paused = viewer_client.get(f"{LOGS}{running.pk}/").json()["requests_paused_for"]
     assert 28 < paused <= 30
     assert viewer_client.get(f"{LOGS}{ended.pk}/").json()["requests_paused_for"] is None
+
+
+def test_the_detail_of_a_pending_sync_says_when_no_worker_will_take_it(
+    viewer_client, make_connector, make_log, monkeypatch
+):
+    # an API client polling a 202's run saw PENDING for ever when the workers had stopped
+    monkeypatch.setattr(background_health, "_process_started", time.monotonic() - 3600)
+    pending = make_log(make_connector(), SyncStatus.PENDING)
+    running = make_log(make_connector(), SyncStatus.RUNNING)
+    background_health.record_tick(timezone.now() - timedelta(minutes=7))
+
+    def said(log):
+        return viewer_client.get(f"{LOGS}{log.pk}/").json()["background_stopped"]
+
+    assert said(pending).startswith("Nothing has run in the background for 7 min (last at ")
+    assert said(running) is None
+    background_health.record_tick()
+    assert said(pending) is None
 
 
 def test_the_detail_carries_the_latest_events_and_the_events_endpoint_all(

@@ -66,3 +66,10 @@ def test_the_schema_profile_types_have_exactly_the_fields_of_the_profile_answer(
     schema = api_schemas()
     assert ui_interface("SchemaProfile") == set(schema["ConnectorSchemaProfile"]["properties"])
     assert ui_interface("FieldProfile") == set(schema["FieldProfile"]["properties"])
+
+
+def test_the_sync_log_detail_type_adds_exactly_the_fields_the_detail_adds(db):
+    schema = api_schemas()
+    added = set(schema["SyncLogDetail"]["properties"]) - set(schema["SyncLog"]["properties"])
+    assert ui_interface("SyncLogDetail") == added
+    assert "background_stopped" in added

@@ -281,6 +281,9 @@ export interface SyncLogDetail extends SyncLog {
   /** While the run is active: seconds left of the pause a 429 / Retry-After put on every request of
    * its connector (0: not paused); null once it ended. */
   requests_paused_for?: number | null;
+  /** While the run is pending and the installation's background work has stopped: why no worker
+   * takes it (GET /api/status/'s message); null otherwise. */
+  background_stopped?: string | null;
 }
 
 export interface SyncRecordError {
