@@ -317,6 +317,20 @@ def outsider_client(client_for, outsider_user, tenant_b):
 
 
 @pytest.fixture
+def operator(django_user_model, settings):
+    """A Django test client signed in to the Django admin as a superuser (an operator), its user as
+    ``.user``."""
+    from django.test import Client
+
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    user = django_user_model.objects.create_superuser(email="ops@migrateiq.test", password="correct-horse-9")
+    client = Client()
+    client.force_login(user)
+    client.user = user
+    return client
+
+
+@pytest.fixture
 def anon_client():
     from rest_framework.test import APIClient
 

@@ -1,16 +1,5 @@
-"""The Django admin's connector form, as the admin tests post it."""
-
-import pytest
-from django.test import Client
-
-
-@pytest.fixture
-def operator(django_user_model, settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    user = django_user_model.objects.create_superuser(email="ops@migrateiq.test", password="correct-horse-9")
-    client = Client()
-    client.force_login(user)
-    return client
+"""The Django admin's connector form, as the admin tests post it (the signed-in operator is the
+platform's ``operator`` fixture, ``tenancy.testing``)."""
 
 
 def form_data(tenant, **overrides) -> dict:

@@ -7,12 +7,9 @@ import pytest
 
 from audit.models import AuditEvent
 from demo_extension.models import CustomDataConnector, SyncLog, SyncLogEvent, SyncStatus
-from demo_extension.tests import admin_support
 from demo_extension.tests.admin_support import form_data
 from demo_extension.tests.test_api_connectors import SERVER_LIMITS
 from tenancy.testing import REFUSED_RESOLUTIONS
-
-operator = admin_support.operator
 
 pytestmark = pytest.mark.django_db
 

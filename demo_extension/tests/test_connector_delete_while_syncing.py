@@ -10,13 +10,10 @@ from django.db.models.signals import post_delete
 from django.utils import timezone
 
 from demo_extension.models import CustomDataConnector, SyncedRecord, SyncLog, SyncStatus
-from demo_extension.tests import admin_support
 from sync_engine.models import SyncLogEvent
 
 URL = "/api/demo-extension/connectors/"
 ADMIN = "/admin/demo_extension/customdataconnector/"
-
-operator = admin_support.operator
 
 
 def _a_page_committed_elsewhere(connector_id: int, tenant_id: int, external_id: str) -> None:

@@ -8,10 +8,7 @@ from django.core.exceptions import ValidationError
 
 from demo_extension.models import CustomDataConnector
 from demo_extension.services.connectors import create_connector
-from demo_extension.tests import admin_support
 from demo_extension.tests.admin_support import form_data
-
-operator = admin_support.operator
 
 pytestmark = pytest.mark.django_db
 

@@ -8,11 +8,8 @@ import json
 import pytest
 
 from demo_extension.models import CustomDataConnector, SyncStatus
-from demo_extension.tests import admin_support
 from demo_extension.tests.admin_support import form_data
 from demo_extension.tests.sync_support import run_sync
-
-operator = admin_support.operator
 
 URL = "/api/demo-extension/connectors/"
 SECRET = "sk_live_SECRET\u00e9TAIL_0123456789"

@@ -4,22 +4,11 @@ the admin saved and deleted the rows itself: no member.role_changed / member.rem
 operator could leave a tenant with no admin."""
 
 import pytest
-from django.test import Client
 
 from core import activity
 from tenancy.models import Membership, Role
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def operator(django_user_model, settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    user = django_user_model.objects.create_superuser(email="ops@migrateiq.test", password="correct-horse-9")
-    client = Client()
-    client.force_login(user)
-    client.user = user
-    return client
 
 
 @pytest.fixture
