@@ -326,7 +326,7 @@ def operator(django_user_model, settings):
     user = django_user_model.objects.create_superuser(email="ops@migrateiq.test", password="correct-horse-9")
     client = Client()
     client.force_login(user)
-    client.user = user
+    client.user = user  # type: ignore[attr-defined]  # the tests read who the operator is
     return client
 
 
