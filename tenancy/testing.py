@@ -78,7 +78,10 @@ def django_db_modify_db_settings(request, tmp_path_factory, django_db_modify_db_
     """Give every test run its own database name so parallel runs never share (or drop) one.
 
     On SQLite, a session that runs Celery worker or web server tests uses a file database: those
-    subprocesses must open the same database, and an in-memory one cannot be shared.
+    subprocesses must open the same database, and an in-memory one cannot be shared. So does one with
+    tests marked ``shared_database`` (threads writing at once): the in-memory database's shared cache
+    answers a second writer "database table is locked" at once, where a file database (as the
+    embedded default's) makes it wait its turn.
     """
     from django.conf import settings
 
@@ -87,7 +90,9 @@ def django_db_modify_db_settings(request, tmp_path_factory, django_db_modify_db_
     if db["ENGINE"] != "django.db.backends.sqlite3":
         db.setdefault("TEST", {})["NAME"] = f"test_migrateiq_{_RUN_ID}_{worker}"
     elif any(
-        item.get_closest_marker("celery_worker") or item.get_closest_marker("server_process")
+        item.get_closest_marker("celery_worker")
+        or item.get_closest_marker("server_process")
+        or item.get_closest_marker("shared_database")
         for item in request.session.items
     ):
         path = tmp_path_factory.mktemp("db") / f"test_migrateiq_{_RUN_ID}_{worker}.sqlite3"

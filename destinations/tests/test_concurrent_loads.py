@@ -12,7 +12,7 @@ from destinations.models import DestinationLoad, LoadStatus
 from destinations.services import attachments, loads
 from destinations.tests.conftest import query, store
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.shared_database]
 
 
 @pytest.fixture(autouse=True)
