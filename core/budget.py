@@ -32,8 +32,8 @@ What a budget enforces:
   when the exchange ends and that expires on its own after ``lease_seconds`` (a process killed mid
   request cannot hold a slot forever).
 * a pause: :meth:`RequestBudget.pause` (a 429 or ``Retry-After``) stops every new exchange on the key,
-  in every thread and process, until the pause ends (and on the keys of ``also_pauses``: the budgets
-  of other callers of the same upstream account). The budget object that met the 429 (one sync
+  in every thread and process, until the pause ends (callers of one upstream account give one key:
+  a connector's budget is its API account's). The budget object that met the 429 (one sync
   run's) also halves its own concurrency (4 -> 2 -> 1, once per pause: the answers of requests sent
   together count as one), and takes back one slot every :data:`CALM_EXCHANGES` exchanges without
   another pause, up to ``concurrent``: after a pause the upstream does not get the same burst again.
@@ -67,7 +67,7 @@ import sqlite3
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Protocol
 
@@ -219,7 +219,6 @@ class RequestBudget:
         exhausted_message: str | None = None,
         paused_note: str = "every request of this budget waits as long",
         reduced_note: str = "at most {current} of {configured} requests at once through this budget for now",
-        also_pauses: Sequence[str] = (),
     ):
         if per_second is not None and per_second <= 0:
             raise ValueError("per_second must be positive (or None for no rate limit)")
@@ -228,9 +227,6 @@ class RequestBudget:
         if max_requests is not None and max_requests < 1:
             raise ValueError("max_requests must be at least 1 (or None for no limit)")
         self.key = key
-        #: Other keys a pause of this one pauses too: budgets of the same upstream account (an API's
-        #: rate limit is its key's, whichever connector met it). Their own limits stay theirs.
-        self.also_pauses = tuple(also_pauses)
         self.per_second = per_second
         #: The most exchanges this object holds at once: ``concurrent``, less after a 429 (see the
         #: module docstring).
@@ -432,8 +428,7 @@ class RequestBudget:
         """Hold every new exchange on this key, everywhere, for ``seconds`` (an earlier end is extended,
         a later one kept), and halve this object's concurrency (once for a burst of answers)."""
         if seconds > 0:
-            for key in (self.key, *self.also_pauses):
-                self._store.pause(key, seconds)
+            self._store.pause(self.key, seconds)
         with self._count_lock:
             now = time.monotonic()
             self._calm = 0
@@ -868,6 +863,11 @@ class FileBudgetStore:
     def reset(self, key: str) -> None:
         self._run("DELETE FROM budget_lease WHERE key = ?", (key,))
         self._run("DELETE FROM budget_state WHERE key = ?", (key,))
+
+    def forget_every_key(self) -> None:
+        """Forget the state of every key (a test starting afresh)."""
+        self._run("DELETE FROM budget_lease", ())
+        self._run("DELETE FROM budget_state", ())
 
 
 # How long a budget file's decision may wait for the other processes' (each takes microseconds).

@@ -8,7 +8,8 @@ loads this plugin for every test, and an extension tested outside the repository
 ``viewer_client`` / ``outsider_client`` / ``anon_client``; :func:`token_for` makes a bearer token;
 ``migrate_to(targets)`` moves the database to a migration state (a data migration's test);
 ``dns`` answers the egress guard's name lookups (``dns[name] = [address]``; other names do not
-resolve).
+resolve); :func:`at_once` calls a function on threads released together (two syncs or loads at the
+same time; mark such a test ``shared_database``).
 
 The tenant scope check is on for the whole run (``MIGRATEIQ_TENANT_SCOPE_CHECK = "raise"``, unless
 the environment sets the variable): a query of a tenant-owned model that is neither scoped to a
@@ -23,7 +24,10 @@ each run then creates (and drops) its own uniquely named test database.
 
 import contextlib
 import os
+import threading
 import uuid
+from collections.abc import Callable, Sequence
+from typing import TypeVar
 
 import pytest
 
@@ -204,6 +208,56 @@ def _clear_cache():
     cache.clear()
     yield
     cache.clear()
+
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+def at_once(work: Callable[[T], R], items: Sequence[T], timeout: float = 60) -> list[R | None]:
+    """``work(item)`` for every item, each on a thread of its own, released together; what each
+    returned (None for one that raised or was still running after ``timeout`` seconds), in order.
+    Each thread closes its database connection when done."""
+    from django.db import connection
+
+    barrier = threading.Barrier(len(items))
+    results: list[R | None] = [None] * len(items)
+
+    def run(index: int, item: T) -> None:
+        barrier.wait()
+        try:
+            results[index] = work(item)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(index, item)) for index, item in enumerate(items)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=timeout)
+    return results
+
+
+@pytest.fixture(scope="session")
+def _request_budget_file(tmp_path_factory) -> str:
+    """This test process's request-budget file (``core.budget``), shared with the workers and servers
+    its tests start (the variable), not with the other test processes of a parallel run."""
+    path = str(tmp_path_factory.mktemp("budgets") / "request-budgets.sqlite3")
+    os.environ["MIGRATEIQ_REQUEST_BUDGET_FILE"] = path
+    return path
+
+
+@pytest.fixture(autouse=True)
+def _no_request_budget_state_of_earlier_tests(_request_budget_file, settings):
+    """Each test starts with no pause, lease or rate token of an earlier test's. A connector's budget
+    key names its API account (tenant, origin, credentials), which tests repeat: a tenant's id after a
+    rollback, the demo key, a port the system hands out again."""
+    from core.budget import FileBudgetStore, store_for
+
+    settings.MIGRATEIQ_REQUEST_BUDGET_FILE = _request_budget_file
+    store = store_for()
+    if isinstance(store, FileBudgetStore):
+        store.forget_every_key()
 
 
 @pytest.fixture

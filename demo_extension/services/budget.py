@@ -1,18 +1,25 @@
 """A connector's request budget (:mod:`core.budget`): what its syncs and connection tests may send.
 
-Every run and connection test of one connector shares one budget key, so the connector's rate and
-concurrency limits hold across threads and worker processes, and a 429 from its API pauses all of
-them, and every other connector of the tenant that calls the same API with the same credentials
-(:func:`same_account_keys`: the API's limit is its account's, whichever connector met it).
-``max_requests_per_sync`` counts the requests of one run (a resumed run starts a new count, so a run
-stopped by it can be resumed, e.g. once the API's daily quota has reset).
+An API's limits are its account's (its key's), not a connector's: three connectors reading customers,
+invoices and charges with one key are one caller to the API. So every connector of a tenant that
+calls the same API with the same credentials (:func:`_account`) takes its slots from one budget key,
+the account's (:func:`budget_key`): each request waits for the limits of its own connector
+(``max_requests_per_second``, ``max_concurrent_requests``) counted over the requests of all of them,
+across threads and worker processes, and a 429 any of them gets pauses them all. A connector whose
+endpoint is not a URL keeps a key of its own. ``max_requests_per_sync`` counts the requests of one
+run (a resumed run starts a new count, so a run stopped by it can be resumed, e.g. once the API's
+daily quota has reset).
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import math
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
+
+from django.conf import settings
 
 from core.budget import CALM_EXCHANGES, RequestBudget
 from core.http_errors import OutboundError
@@ -20,17 +27,24 @@ from demo_extension.models import DEFAULT_CONCURRENT_REQUESTS, AuthType, CustomD
 
 
 def budget_key(connector: CustomDataConnector) -> str:
-    """The connector's key; its creation time is part of it, so that a connector created later with a
-    reused id (SQLite reuses the highest id after a delete) never inherits a pause or a lease."""
-    created = connector.created_at
-    return f"connector:{connector.pk}:{int(created.timestamp() * 1_000_000) if created else 0}"
+    """The key of the budget ``connector``'s requests take their slots from: its API account's
+    (:func:`_account`), the same for every connector of the tenant calling that API with the same
+    credentials, never for another tenant's. The credentials enter it only through an HMAC (the keys
+    are visible to whoever reads Redis). A connector without an account (its endpoint is not a URL)
+    has its own key, with its creation time in it, so that a connector created later with a reused id
+    (SQLite reuses the highest id after a delete) never inherits a pause or a lease."""
+    account = _account(connector)
+    if account is None or connector.tenant_id is None:
+        created = connector.created_at
+        return f"connector:{connector.pk}:{int(created.timestamp() * 1_000_000) if created else 0}"
+    digest = hmac.new(settings.SECRET_KEY.encode(), repr(account).encode(), hashlib.sha256).hexdigest()
+    return f"account:{connector.tenant_id}:{digest[:32]}"
 
 
 def _account(connector: CustomDataConnector) -> tuple | None:
     """Who the upstream sees calling: the API's origin and the credentials sent to it (none for an
     API called without any). An API's rate limit is its account's (its key's, or the caller's address
-    without one), so connectors of one tenant with the same account share its pauses. None for an
-    endpoint that is not a URL."""
+    without one). None for an endpoint that is not a URL."""
     parts = urlsplit(connector.api_endpoint or "")
     if not parts.scheme or not parts.hostname:
         return None
@@ -52,38 +66,46 @@ def _account(connector: CustomDataConnector) -> tuple | None:
     return (parts.scheme.lower(), parts.hostname.lower(), port, credentials)
 
 
-def same_account_keys(connector: CustomDataConnector) -> list[str]:
-    """The budget keys of the tenant's other connectors that call the same API with the same
-    credentials (:func:`_account`): a 429 one of them gets pauses them all."""
+def same_account_connectors(connector: CustomDataConnector) -> int:
+    """How many other connectors of the tenant share ``connector``'s budget (call the same API with
+    the same credentials, :func:`_account`): one query."""
     account = _account(connector)
     if account is None or connector.tenant_id is None:
-        return []
+        return 0
     scheme, host = account[0], account[1]
     candidates = (
         CustomDataConnector.objects.for_tenant(connector.tenant_id)
         .filter(api_endpoint__istartswith=f"{scheme}://{host}")
         .exclude(pk=connector.pk)
     )
-    return [budget_key(other) for other in candidates if _account(other) == account]
+    return sum(1 for other in candidates if _account(other) == account)
+
+
+class ConnectorBudget(RequestBudget):
+    """A connector's :class:`~core.budget.RequestBudget`, knowing how many other connectors share its
+    key (``others``), for what its run's lines say."""
+
+    others = 0
+
+
+def _others(count: int) -> str:
+    connectors = "connector" if count == 1 else "connectors"
+    return f"the {count} other {connectors} calling the same API with the same credentials"
 
 
 def request_budget(
-    connector: CustomDataConnector, *, per_sync: bool, shares_pauses: bool = True
-) -> RequestBudget:
+    connector: CustomDataConnector, *, per_sync: bool, names_others: bool = True
+) -> ConnectorBudget:
     """The budget of ``connector``'s requests; ``per_sync`` applies ``max_requests_per_sync`` to it.
-    ``shares_pauses``: a pause it meets pauses the connectors of the same account too (one query;
-    False where the budget only reads its pause)."""
+    ``names_others``: its lines name the other connectors sharing it (one query; False where the
+    budget only reads its pause)."""
     limit = connector.max_requests_per_sync if per_sync else None
-    others = same_account_keys(connector) if shares_pauses else []
+    others = same_account_connectors(connector) if names_others else 0
     paused_note = "every request of this connector waits as long (its request budget is paused)"
     if others:
-        paused_note += (
-            f", and every request of the {len(others)} other connector{'' if len(others) == 1 else 's'} "
-            "calling the same API with the same credentials"
-        )
-    return RequestBudget(
+        paused_note += f", and every request of {_others(others)}"
+    budget = ConnectorBudget(
         budget_key(connector),
-        also_pauses=others,
         per_second=connector.max_requests_per_second,
         concurrent=connector.max_concurrent_requests or DEFAULT_CONCURRENT_REQUESTS,
         max_requests=limit,
@@ -98,6 +120,8 @@ def request_budget(
             f"one more after every {CALM_EXCHANGES} answers without a 429"
         ),
     )
+    budget.others = others
+    return budget
 
 
 # A run's log says that its connector's budget paced it when its requests waited for the budget's own
@@ -123,8 +147,9 @@ def paced_note(budget: RequestBudget, run_seconds: float) -> str:
         at_once = budget.configured_concurrent
         limits.append(f"{at_once} request{'' if at_once == 1 else 's'} at once")
         settings.append("max_concurrent_requests")
+    shared = f", shared with {_others(budget.others)}," if getattr(budget, "others", 0) else ""
     return (
-        f"The connector's request budget ({', '.join(limits)}) paced this run: {requests} "
+        f"The connector's request budget ({', '.join(limits)}){shared} paced this run: {requests} "
         f"request{'' if requests == 1 else 's'} waited {waited:.1f} s in total (of the run's "
         f"{run_seconds:.1f} s); raise {' or '.join(settings)} if the API allows it."
     )
@@ -160,6 +185,6 @@ def connector_paused_for(connector: CustomDataConnector) -> float | None:
     """Seconds left of the pause on every request of ``connector`` (0: not paused); None when the
     budget's store did not answer (unknown, not "not paused")."""
     try:
-        return request_budget(connector, per_sync=False, shares_pauses=False).paused_for()
+        return request_budget(connector, per_sync=False, names_others=False).paused_for()
     except OutboundError:
         return None

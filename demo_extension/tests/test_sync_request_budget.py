@@ -12,9 +12,10 @@ from django.utils import timezone
 from core.budget import RATE_MARGIN, RequestBudget
 from core.tests.budget_upstream import JITTER, most_in_any_window, no_gc_pauses  # noqa: F401  (a fixture)
 from demo_extension.models import CustomDataConnector, SyncStatus
-from demo_extension.services.budget import budget_key, connector_paused_for, request_budget, same_account_keys
+from demo_extension.services.budget import budget_key, connector_paused_for, request_budget
 from demo_extension.services.sync import DataSyncService
 from demo_extension.tests.sync_support import events, queried, run_sync, stored_ids
+from tenancy.testing import at_once
 
 URL = "/api/demo-extension/connectors/"
 ENDPOINT = "http://127.0.0.1:9/users"
@@ -293,14 +294,15 @@ def test_a_429_pauses_the_tenants_other_connectors_calling_the_same_api_with_the
         ({"auth_type": "none"}, {"auth_type": "bearer", "api_key": "k"}, False),
     ],
 )
-def test_connectors_share_pauses_when_they_call_the_same_origin_with_the_same_credentials(
+def test_connectors_share_one_budget_when_they_call_the_same_origin_with_the_same_credentials(
     make_connector, one, other, shared
 ):
     base = {"api_endpoint": "https://api.example.com/a", "api_key": "k"}
     first, second = make_connector(**{**base, **one}), make_connector(**{**base, **other})
 
-    assert (same_account_keys(first) == [budget_key(second)]) is shared
-    assert (same_account_keys(second) == [budget_key(first)]) is shared
+    assert (budget_key(first) == budget_key(second)) is shared
+    others = [request_budget(connector, per_sync=True).others for connector in (first, second)]
+    assert others == ([1, 1] if shared else [0, 0])
 
 
 def test_a_429_s_retry_line_names_the_other_connectors_it_paused(sample_upstream, make_connector):
@@ -309,7 +311,7 @@ def test_a_429_s_retry_line_names_the_other_connectors_it_paused(sample_upstream
     )
     # one request at a time: the 429 goes to page 1, not to a request sent ahead past the last page
     alone = make_connector(upstream=upstream, pagination=PAGED, max_concurrent_requests=1)
-    assert request_budget(alone, per_sync=True).also_pauses == ()
+    assert request_budget(alone, per_sync=True).others == 0
     make_connector(upstream=upstream, pagination=PAGED)
 
     log = run_sync(alone)
@@ -440,16 +442,74 @@ def test_the_connection_test_takes_a_slot_of_the_connectors_budget(sample_upstre
     assert second - first >= (1 + RATE_MARGIN) / 2 - JITTER
 
 
-def test_a_paused_budget_belongs_to_its_connector_only(sample_upstream, make_connector):
-    upstream = sample_upstream(records=5, page_size=10, style="page")
+def test_a_paused_budget_belongs_to_its_api_account_only(sample_upstream, make_connector, tenant_b):
+    upstream = sample_upstream(records=5, page_size=10, style="page", api_key="key-1")
     paused = make_connector(upstream=upstream, pagination=PAGED)
-    other = make_connector(upstream=upstream, pagination=PAGED)
+    other_key = make_connector(upstream=upstream, pagination=PAGED, api_key="key-2")
+    other_tenant = make_connector(tenant_b, upstream=upstream, pagination=PAGED)
     RequestBudget(budget_key(paused)).pause(30)
 
-    result = DataSyncService(other).check_connection()
+    for other in (other_key, other_tenant):
+        result = DataSyncService(other).check_connection()
+        assert result.status_code == 401 if other is other_key else result.connected, result.message
+        assert result.response_time_ms < 5000
+    assert len(upstream.requests) == 2
 
-    assert result.connected
-    assert result.response_time_ms < 5000
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.shared_database
+def test_connectors_of_one_api_account_share_its_requests_per_second(sample_upstream, make_connector):
+    # An API's limit is its key's: two connectors of one key, each set to the API's 5 requests a
+    # second, sent 5 a second each (10 in a second to the API) while they synced at the same time.
+    upstream = sample_upstream(records=50, page_size=10, style="page", api_key="key-1")
+    first = make_connector(upstream=upstream, pagination=PAGED, max_requests_per_second=5)
+    second = make_connector(upstream=upstream, pagination=PAGED, max_requests_per_second=5)
+
+    logs = at_once(run_sync, [first, second])
+
+    assert [log.status for log in logs] == [SyncStatus.SUCCESS] * 2, [log.error_message for log in logs]
+    arrivals = _arrivals(upstream)
+    assert len(arrivals) == 10
+    assert most_in_any_window(arrivals, 1.0) <= 5, arrivals
+    # each run's closing lines say that the budget it waited for is shared
+    paced = [line for log in logs for line in events(log) if "paced this run" in line]
+    assert any(
+        "(5 requests/s), shared with the 1 other connector calling the same API with the same "
+        "credentials, paced this run" in line
+        for line in paced
+    ), paced
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.shared_database
+def test_connectors_of_one_api_account_share_its_requests_at_once(sample_upstream, make_connector):
+    # Every answer takes 300 ms: two connectors of one key with 2 requests at once each had 4 in
+    # flight at the API together.
+    upstream = sample_upstream(records=60, page_size=10, style="page", api_key="key-1", slow_ms=300)
+    first = make_connector(upstream=upstream, pagination=PAGED, max_concurrent_requests=2)
+    second = make_connector(upstream=upstream, pagination=PAGED, max_concurrent_requests=2)
+
+    logs = at_once(run_sync, [first, second])
+
+    assert [log.status for log in logs] == [SyncStatus.SUCCESS] * 2, [log.error_message for log in logs]
+    assert stored_ids(first) == stored_ids(second) == list(range(1, 61))
+    # a request is let through only once one of the two before it was answered (300 ms later)
+    assert most_in_any_window(_arrivals(upstream), 0.25) <= 2, _arrivals(upstream)
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.shared_database
+def test_connectors_of_other_api_accounts_keep_their_own_requests_per_second(sample_upstream, make_connector):
+    upstream = sample_upstream(records=50, page_size=10, style="page", api_key="key-1")
+    other = sample_upstream(records=50, page_size=10, style="page", api_key="key-2")
+    first = make_connector(upstream=upstream, pagination=PAGED, max_requests_per_second=5)
+    second = make_connector(upstream=other, pagination=PAGED, max_requests_per_second=5)
+
+    logs = at_once(run_sync, [first, second])
+
+    assert [log.status for log in logs] == [SyncStatus.SUCCESS] * 2, [log.error_message for log in logs]
+    # both ran at their full rate, side by side
+    assert most_in_any_window(_arrivals(upstream) + _arrivals(other), 1.0) >= 8
 
 
 def test_a_connection_test_whose_next_request_the_rate_limit_puts_past_its_10_s_answers_at_once(

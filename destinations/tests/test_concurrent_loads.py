@@ -11,6 +11,7 @@ from django.db import connection
 from destinations.models import DestinationLoad, LoadStatus
 from destinations.services import attachments, loads
 from destinations.tests.conftest import query, store
+from tenancy.testing import at_once
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.shared_database]
 
@@ -23,20 +24,7 @@ def _no_tenant_cap(settings):
 
 def run_at_once(load_ids: list[int]) -> list[DestinationLoad]:
     """Execute the loads on threads released together; their rows once they have all ended."""
-    barrier = threading.Barrier(len(load_ids))
-
-    def execute(load_id: int) -> None:
-        barrier.wait()
-        try:
-            loads.execute_load(load_id)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=execute, args=(load_id,)) for load_id in load_ids]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
+    at_once(loads.execute_load, load_ids)
     return list(DestinationLoad.objects.filter(pk__in=load_ids).order_by("pk"))
 
 

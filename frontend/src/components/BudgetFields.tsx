@@ -100,7 +100,7 @@ export function RequestBudgetFields({ idPrefix, values, onChange, errors }: Budg
         label="Requests per second"
         htmlFor={id("max_requests_per_second")}
         errors={errors.max_requests_per_second}
-        hint="0.01 to 1000, for all of this connector's requests (0.5 = one every two seconds); empty: no limit."
+        hint="0.01 to 1000 (0.5 = one every two seconds), counted over every connector calling this API with the same credentials; empty: no limit."
       >
         <input
           id={id("max_requests_per_second")}
@@ -113,7 +113,7 @@ export function RequestBudgetFields({ idPrefix, values, onChange, errors }: Budg
         label="Concurrent requests"
         htmlFor={id("max_concurrent_requests")}
         errors={errors.max_concurrent_requests}
-        hint={`In flight at once, at most (1 to ${MAX_CONCURRENT_REQUESTS}).`}
+        hint={`In flight at once, at most (1 to ${MAX_CONCURRENT_REQUESTS}), counted over every connector calling this API with the same credentials.`}
       >
         <input
           id={id("max_concurrent_requests")}

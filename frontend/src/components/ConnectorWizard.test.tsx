@@ -728,9 +728,11 @@ describe("the wizard's time and request budget", () => {
     renderWizard();
     toLastStep();
     expect(textOf(describedBy("Requests per second")[0])).toBe(
-      "0.01 to 1000, for all of this connector's requests (0.5 = one every two seconds); empty: no limit.",
+      "0.01 to 1000 (0.5 = one every two seconds), counted over every connector calling this API with the same credentials; empty: no limit.",
     );
-    expect(textOf(describedBy("Concurrent requests")[0])).toBe("In flight at once, at most (1 to 16).");
+    expect(textOf(describedBy("Concurrent requests")[0])).toBe(
+      "In flight at once, at most (1 to 16), counted over every connector calling this API with the same credentials.",
+    );
     expect(textOf(describedBy("Requests per sync")[0])).toBe("A run stops there (it can be resumed); empty: no limit.");
     expect(textOf(describedBy("Time budget per sync (seconds)")[0])).toBe("Empty: the server's limit. A run over budget stops and can be resumed.");
   });
