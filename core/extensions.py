@@ -50,6 +50,7 @@ A module imports only the platform's documented surface (``core``, ``tenancy`` a
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from importlib import import_module, metadata
 from types import ModuleType
 
@@ -62,7 +63,10 @@ from django.core.exceptions import ImproperlyConfigured
 ENTRY_POINT_GROUP = "migrateiq.extensions"
 
 #: ``/api/<prefix>/`` the platform's own URL configuration uses; a module may not take them.
-PLATFORM_API_PREFIXES = frozenset({"auth", "tenancy", "destinations", "version", "schema", "docs", "redoc"})
+#: ``core/tests/test_extensions.py`` checks it against every ``api/…`` route ``migrateiq/urls.py`` mounts.
+PLATFORM_API_PREFIXES = frozenset(
+    {"auth", "tenancy", "destinations", "version", "status", "schema", "docs", "redoc"}
+)
 _PREFIX = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 
 
@@ -137,13 +141,15 @@ def module_urlpatterns() -> list:
     return [path(f"api/{prefix}/", include(urls)) for prefix, urls in mounted]
 
 
-def beat_schedule() -> dict[str, dict]:
-    """Every module's Celery beat entries in one schedule; a name used twice is refused."""
+def beat_schedule(platform: Mapping[str, dict] | None = None) -> dict[str, dict]:
+    """Every module's Celery beat entries in one schedule; a name used twice is refused, and so is a
+    name of the ``platform``'s own entries (``migrateiq.celery_config.beat_schedule``): merged over
+    them, a module's entry would silently replace a reaper or a purge of the platform."""
     schedule: dict[str, dict] = {}
-    owners: dict[str, str] = {}
+    owners: dict[str, str] = dict.fromkeys(platform or {}, "the platform")
     for module in installed_modules():
         for name, entry in module.beat_schedule.items():
-            if name in schedule:
+            if name in schedule or name in owners:
                 raise ImproperlyConfigured(
                     f"{module.name}: the beat entry {name!r} is declared by {owners[name]} already."
                 )

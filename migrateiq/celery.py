@@ -36,8 +36,13 @@ def add_module_schedules(sender, **kwargs):
     (Celery's Django fix-up) before they finalize the app, the web process before it sends a task.
     """
     from core.extensions import beat_schedule
+    from migrateiq import celery_config
 
-    sender.conf.beat_schedule = {**sender.conf.beat_schedule, **beat_schedule()}
+    # The platform's own entries are named to beat_schedule, which refuses a module's of the same name.
+    sender.conf.beat_schedule = {
+        **sender.conf.beat_schedule,
+        **beat_schedule(platform=celery_config.beat_schedule),
+    }
 
 
 @worker_ready.connect

@@ -84,6 +84,57 @@ def test_beat_entries_of_all_modules_are_merged_and_a_name_is_owned_once(monkeyp
         extensions.beat_schedule()
 
 
+def test_a_module_beat_entry_may_not_take_the_name_of_a_platform_entry(monkeypatch):
+    """Merged over the platform's schedule, such an entry replaced a reaper or a purge in silence."""
+    from migrateiq import celery_config
+
+    assert "reap-stale-syncs" in celery_config.beat_schedule
+    hourly_no_op = {"task": "a.tasks.nothing", "schedule": 3600.0}
+    monkeypatch.setattr(
+        extensions,
+        "installed_modules",
+        lambda: [fake_module("a", beat_schedule={"reap-stale-syncs": hourly_no_op})],
+    )
+    with pytest.raises(ImproperlyConfigured, match="'reap-stale-syncs' is declared by the platform already"):
+        extensions.beat_schedule(platform=celery_config.beat_schedule)
+
+
+def test_the_celery_app_refuses_a_module_entry_named_like_a_platform_entry(monkeypatch):
+    from migrateiq import celery_config
+    from migrateiq.celery import add_module_schedules
+
+    monkeypatch.setattr(
+        extensions,
+        "installed_modules",
+        lambda: [
+            fake_module("a", beat_schedule={"purge-ended-sessions": {"task": "a.tasks.x", "schedule": 1.0}})
+        ],
+    )
+    sender = SimpleNamespace(conf=SimpleNamespace(beat_schedule=dict(celery_config.beat_schedule)))
+    with pytest.raises(ImproperlyConfigured, match="'purge-ended-sessions' is declared by the platform"):
+        add_module_schedules(sender)
+    assert sender.conf.beat_schedule == celery_config.beat_schedule
+
+
+def test_every_api_prefix_the_platform_mounts_is_refused_to_modules(monkeypatch):
+    """A module under a prefix the platform serves has its routes shadowed (``/api/status/`` answered
+    the platform's status, not the module's list) or shadows the platform's."""
+    modules = {m.api_prefix for m in extensions.installed_modules() if m.api_prefix}
+    platform = {
+        str(entry.pattern).split("/")[1]
+        for entry in get_resolver().url_patterns
+        if str(entry.pattern).startswith("api/")
+    } - modules
+
+    assert platform <= extensions.PLATFORM_API_PREFIXES
+    for prefix in sorted(platform):
+        monkeypatch.setattr(
+            extensions, "installed_modules", lambda p=prefix: [fake_module("a", api_prefix=p)]
+        )
+        with pytest.raises(ImproperlyConfigured, match="taken by the platform"):
+            extensions.module_urlpatterns()
+
+
 def test_the_celery_app_schedules_what_the_modules_declare():
     from migrateiq.celery import app
 
