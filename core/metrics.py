@@ -19,15 +19,19 @@ that counts them at scrape time, so they are right whichever process does the wo
 
 import contextlib
 import glob
+import logging
 import os
 import re
 
+from django.core.exceptions import ImproperlyConfigured
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.registry import REGISTRY, Collector
 
 HTTP_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+logger = logging.getLogger(__name__)
+
 UNMATCHED_ROUTE = "<unmatched>"
 SYNC_STATUSES = frozenset({"success", "partial", "failed", "cancelled"})
 
@@ -243,16 +247,21 @@ def register_collector(name: str, collector: Collector) -> None:
 
     ``collector.collect()`` runs at scrape time and yields ``prometheus_client`` metric families
     (e.g. a ``GaugeMetricFamily`` counted in the database); ``describe()`` must return ``[]`` so that
-    registering never queries. ``name`` (``"<module>.<what>"``) identifies the registration:
-    registering a name again replaces its collector.
+    registering never queries. ``name`` (``"<module>.<what>"``) identifies the registration: a name
+    registered already is refused (``ImproperlyConfigured``), so that no module replaces another's
+    collector, the platform's included. A scrape leaves out a family whose name the platform or an
+    earlier collector gave already, and a collector that fails, saying so in the log (:func:`render_latest`).
     """
+    if name in _scrape_collectors:
+        raise ImproperlyConfigured(f"The metrics collector {name!r} is registered already.")
     _scrape_collectors[name] = collector
 
 
 @contextlib.contextmanager
 def collector_registered(name: str, collector: Collector):
-    """Register ``collector`` for the duration of a ``with`` block (tests), then restore the name."""
-    previous = _scrape_collectors.get(name)
+    """Register ``collector`` for the duration of a ``with`` block (tests), then restore the name
+    (a name registered already is replaced for that time)."""
+    previous = _scrape_collectors.pop(name, None)
     register_collector(name, collector)
     try:
         yield collector
@@ -261,6 +270,39 @@ def collector_registered(name: str, collector: Collector):
             _scrape_collectors.pop(name, None)
         else:
             _scrape_collectors[name] = previous
+
+
+class _ModuleCollector:
+    """A registered collector as one scrape reads it: its families whose names are still free (the
+    exposition format allows one ``HELP`` / ``TYPE`` per name, and a module must not change the
+    value of the platform's metric), and nothing, in place of an error, when ``collect()`` fails: one
+    module's broken collector must not turn the whole ``/metrics`` into a 500 and hide every other
+    figure (the "background work stopped" alert included)."""
+
+    def __init__(self, name: str, collector: Collector, taken: set[str]):
+        self._name, self._collector, self._taken = name, collector, taken
+
+    def collect(self):
+        try:
+            families = list(self._collector.collect())
+        except Exception:
+            logger.exception(
+                "metrics: the collector %r failed; its figures are left out of this scrape", self._name
+            )
+            return
+        for family in families:
+            if family.name in self._taken:
+                logger.warning(
+                    "metrics: the collector %r gives %r, a name taken already; left out",
+                    self._name,
+                    family.name,
+                )
+                continue
+            self._taken.add(family.name)
+            yield family
+
+    def describe(self):
+        return []
 
 
 def registered_collectors() -> dict[str, Collector]:
@@ -282,9 +324,21 @@ def render_latest() -> bytes:
         registry.register(_ProcessRegistry())
     registry.register(BrokerQueueCollector())
     registry.register(BackgroundTickCollector())
-    for collector in _scrape_collectors.values():
-        registry.register(collector)
-    return generate_latest(registry)
+    families = list(registry.collect())
+    taken = {family.name for family in families}
+    for name, collector in list(_scrape_collectors.items()):
+        families.extend(_ModuleCollector(name, collector, taken).collect())
+    return generate_latest(_Families(families))
+
+
+class _Families:
+    """Families collected already, as ``generate_latest`` reads a registry."""
+
+    def __init__(self, families: list):
+        self._families = families
+
+    def collect(self):
+        return iter(self._families)
 
 
 def mark_process_dead(pid: int) -> None:

@@ -6,6 +6,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from django.core.exceptions import ImproperlyConfigured
 from django.test import Client
 from django.urls import resolve
 from prometheus_client.core import GaugeMetricFamily
@@ -228,7 +229,7 @@ def test_a_registered_collector_is_read_at_every_scrape(scrape, db, module_colle
     assert module_collector.scrapes == 2
 
 
-def test_registering_a_name_again_replaces_its_collector_and_the_test_helper_restores_it(scrape, db):
+def test_the_test_helper_replaces_a_registered_collector_for_a_while_and_restores_it(scrape, db):
     first, second = _RowsCollector(), _RowsCollector()
     with metrics.collector_registered("tests.rows", first):
         with metrics.collector_registered("tests.rows", second):
@@ -238,6 +239,66 @@ def test_registering_a_name_again_replaces_its_collector_and_the_test_helper_res
         assert (first.scrapes, second.scrapes) == (1, 1)
     assert "tests.rows" not in metrics.registered_collectors()
     assert "migrateiq_test_module_rows" not in scrape()
+
+
+def test_a_module_cannot_register_a_collector_under_a_name_taken_by_another(scrape, db):
+    """Registering again replaced the collector: a module could take the platform's running and
+    pending runs out of every scrape."""
+    platform = metrics.registered_collectors()["sync_engine.sync_runs"]
+
+    with pytest.raises(ImproperlyConfigured, match="'sync_engine.sync_runs' is registered already"):
+        metrics.register_collector("sync_engine.sync_runs", _RowsCollector())
+
+    assert metrics.registered_collectors()["sync_engine.sync_runs"] is platform
+    assert "migrateiq_syncs_running" in scrape()
+
+
+class _FailingCollector:
+    def collect(self):
+        raise RuntimeError("the module's table is gone")
+
+    def describe(self):
+        return []
+
+
+def test_a_failing_module_collector_leaves_out_its_figures_not_the_whole_scrape(scrape, db, caplog):
+    """One module's collector that raised made /metrics a 500: every figure, the background-stopped
+    alert's included, was gone for as long as it kept failing."""
+    metrics.observe_sync_finished("SUCCESS", 1.0, records=3, failed=0)
+    with metrics.collector_registered("tests.broken", _FailingCollector()):
+        text = scrape()
+
+    assert sample(text, "migrateiq_syncs_total", status="success") >= 1
+    assert "migrateiq_syncs_running" in text
+    assert "'tests.broken' failed" in caplog.text
+
+
+class _ImpostorCollector:
+    """A module's gauge under the name of the platform's."""
+
+    def collect(self):
+        yield GaugeMetricFamily("migrateiq_syncs_running", "Not the platform's.", value=999)
+        yield GaugeMetricFamily("migrateiq_test_module_rows", "Rows of a test module.", value=7)
+
+    def describe(self):
+        return []
+
+
+def test_a_module_family_named_like_a_platform_metric_is_left_out(scrape, db, caplog):
+    """Both went out: two HELP and TYPE lines of one name (the text format allows one) and two values
+    of one series, the module's beside the platform's count."""
+    with metrics.collector_registered("tests.impostor", _ImpostorCollector()):
+        text = scrape()
+
+    assert text.count("# TYPE migrateiq_syncs_running ") == 1
+    assert [
+        s.value
+        for f in text_string_to_metric_families(text)
+        for s in f.samples
+        if s.name == "migrateiq_syncs_running"
+    ] == [0]
+    assert sample(text, "migrateiq_test_module_rows") == 7
+    assert "gives 'migrateiq_syncs_running', a name taken already" in caplog.text
 
 
 _CHILD = textwrap.dedent(
