@@ -603,3 +603,48 @@ def test_the_preview_of_a_configured_cursor_says_it_reads_azure_devops_continuat
     assert data["pages_fetched"] == 2 and len(data["records"]) == 10
     assert "response header x-ms-continuationtoken" in data["pagination"]["reason"]
     assert not [w for w in data["warnings"] if "cursor" in w]
+
+
+def test_defaults_too_large_to_write_into_every_record_are_a_400_before_any_request(
+    editor_client, sample_upstream, make_connector
+):
+    """A 700 KB list as a default held the preview's thread 15 s (past its 10 s deadline: the work
+    was copying it into every previewed record) and answered 9.6 MB; saved, each synced record
+    carried it (a 500-record sync: 61 s and 240 MB)."""
+    from sync_engine.transform import MAX_DEFAULTS_JSON_BYTES
+
+    upstream = sample_upstream(records=12, page_size=5, style="page", api_key=KEY, auth="bearer")
+    connector = make_connector(upstream=upstream)
+    padding = [0] * (MAX_DEFAULTS_JSON_BYTES // 2)  # "0," each: just over the limit
+    rules = {"defaults": {"padding": padding}}
+
+    preview = editor_client.post(
+        f"{URL}{connector.pk}/preview/", {"transformation_rules": rules}, format="json"
+    )
+    change = editor_client.patch(f"{URL}{connector.pk}/", {"transformation_rules": rules}, format="json")
+
+    for response in (preview, change):
+        assert response.status_code == 400, response.content[:300]
+        assert "transformation_rules" in response.json()["errors"]
+        assert f"more than {MAX_DEFAULTS_JSON_BYTES:,}" in response.json()["detail"]
+    assert upstream.requests == []
+    connector.refresh_from_db()
+    assert connector.transformation_rules == {}
+
+
+def test_defaults_within_the_limit_are_previewed_and_saved(editor_client, sample_upstream, make_connector):
+    from sync_engine.transform import MAX_DEFAULTS_JSON_BYTES
+
+    upstream = sample_upstream(records=3, style="none", api_key=KEY, auth="bearer")
+    connector = make_connector(upstream=upstream)
+    text = "x" * (MAX_DEFAULTS_JSON_BYTES - len('{"note":""}'))  # exactly the limit
+    rules = {"defaults": {"note": text}}
+
+    preview = editor_client.post(
+        f"{URL}{connector.pk}/preview/", {"transformation_rules": rules}, format="json"
+    )
+    change = editor_client.patch(f"{URL}{connector.pk}/", {"transformation_rules": rules}, format="json")
+
+    assert preview.status_code == 200, preview.content[:300]
+    assert preview.json()["records"][0]["transformed"]["note"] == text
+    assert change.status_code == 200, change.content[:300]

@@ -463,3 +463,15 @@ def test_source_path_names_where_a_transformed_field_comes_from(rules, path, exp
 def test_defaults_must_be_finite_json(value):
     with pytest.raises(TransformationError, match="NaN and Infinity"):
         DataTransformationService({"defaults": {"x": value}})
+
+
+def test_a_rule_set_stored_before_the_defaults_limit_still_runs():
+    """The limit is the save's (``validate_rules``): a connector saved with larger defaults syncs as
+    it did rather than failing every run."""
+    from sync_engine.transform import MAX_DEFAULTS_JSON_BYTES
+
+    rules = {"defaults": {"note": "x" * MAX_DEFAULTS_JSON_BYTES}}
+
+    with pytest.raises(TransformationError, match="defaults hold"):
+        DataTransformationService.validate_rules(rules)
+    assert DataTransformationService(rules).transform_record({})["note"] == rules["defaults"]["note"]
