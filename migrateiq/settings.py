@@ -367,6 +367,13 @@ if not 0 < MIGRATEIQ_DOWNLOAD_STALL_SECONDS <= 3600:
 
 # --- Sync engine ----------------------------------------------------------------------------
 MIGRATEIQ_SYNC_MAX_PAGES = env_int("MIGRATEIQ_SYNC_MAX_PAGES", 10000)
+# The most one stored record may hold, as JSON (bytes): a larger one is quarantined with a stand-in
+# of it. Every member reads records by pages of up to 500 (records, the change feed, the quarantine)
+# and each page is built in the web process' memory: records of 5 MB (an upstream page holds up to
+# MIGRATEIQ_HTTP_MAX_RESPONSE_BYTES) made one viewer's page of 50 a 250 MB answer and 3 GB of memory.
+MIGRATEIQ_SYNC_MAX_RECORD_BYTES = env_int("MIGRATEIQ_SYNC_MAX_RECORD_BYTES", 1024 * 1024)
+if MIGRATEIQ_SYNC_MAX_RECORD_BYTES < 1024:
+    raise ConfigurationError("MIGRATEIQ_SYNC_MAX_RECORD_BYTES must be at least 1024.")
 # Where a run builds its pages (sync_engine/builds.py): "off" (the run's thread), "on" (a forked
 # child process on another core, when the machine has more than one), "auto" (on for a connector's
 # first load in a Celery worker).

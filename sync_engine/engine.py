@@ -574,6 +574,7 @@ class _Run:
             first_load=first_load,
             full_refresh=self.full_refresh,
             future_after=(timezone.now() + timedelta(days=1)).date().isoformat(),
+            max_record_bytes=settings.MIGRATEIQ_SYNC_MAX_RECORD_BYTES,
         )
         # Forked before the committer's thread and the source's fetches start (see builds.py).
         builds = builds_for(builder)

@@ -129,8 +129,11 @@ class PageBuilder:
         full_refresh: bool = False,
         future_after: str | None = None,
         pages_in_flight: int = PAGES_IN_FLIGHT,
+        max_record_bytes: int | None = None,
     ):
         self.rules = rules
+        # A record whose stored JSON is larger is quarantined (``oversized_record``); None: no limit.
+        self.max_record_bytes = max_record_bytes
         self.lookup = lookup  # stored (checksum, source checksum) by external id, for the given ids
         self.schema = schema
         self.cursor_parts = path_parts(cursor_field) if cursor_field else None
@@ -241,6 +244,7 @@ class PageBuilder:
         future, future_cursor, future_after = 0, None, self.future_after
         seen_units, page_units, future_epoch = self.epoch_units, {}, self.future_epoch
         observed: list[dict] = []  # the records written, for the schema (merged once for the page)
+        max_bytes = self.max_record_bytes
         if schema.order_unknown:
             # A schema stored before it kept the fields' order learns it from the page, which may
             # hold only unchanged records (never observed below).
@@ -295,6 +299,11 @@ class PageBuilder:
                 if type(data) is not dict:
                     raise TransformationError("The transformation did not return an object.")
                 text, digest = encode_record(data, finite=plain)
+                if max_bytes is not None and len(text) * 4 > max_bytes:  # UTF-8: 1 to 4 bytes a character
+                    size = len(text.encode())
+                    if size > max_bytes:
+                        failures.append(oversized_record(data, size, max_bytes, pk_parts))
+                        continue
             except UnstorableRecord as exc:
                 failures.append((raw, str(exc)))
                 continue
@@ -372,6 +381,33 @@ class PageBuilder:
         if self.full_refresh:
             work.seen = [*rows, *skipped]
         return work, fingerprint
+
+
+#: The one field of an oversized record's stand-in in the quarantine (beside its key, when it has one).
+OVERSIZED_RECORD_FIELD = "_migrateiq_record_omitted"
+
+
+def oversized_record(data: dict, size: int, max_bytes: int, pk_parts: tuple[str, ...]) -> tuple[dict, str]:
+    """The quarantine's ``(payload, error)`` of a record whose stored JSON (``data``, transformed)
+    would be ``size`` bytes, more than ``max_bytes``: the payload is a stand-in holding the record's
+    key at its path (when it is a short value) and why the rest is left out, so that the quarantine's
+    pages stay small too."""
+    omitted = f"{size:,} bytes of JSON, more than the {max_bytes:,} a record may hold"
+    stand_in: dict = {OVERSIZED_RECORD_FIELD: omitted}
+    key = get_path(data, pk_parts) if pk_parts else None
+    if (
+        isinstance(key, str | int | float)
+        and not isinstance(key, bool)
+        and len(str(key)) <= MAX_EXTERNAL_ID_LENGTH
+    ):
+        node = stand_in
+        for part in pk_parts[:-1]:
+            node = node.setdefault(part, {})
+        node[pk_parts[-1]] = key
+    return stand_in, (
+        f"The record is {omitted} (MIGRATEIQ_SYNC_MAX_RECORD_BYTES): not stored; the quarantine keeps "
+        "its key only."
+    )
 
 
 def _transformed_sample(records, transform, size: int = 50) -> list[dict]:

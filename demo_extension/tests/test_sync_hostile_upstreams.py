@@ -101,3 +101,51 @@ def test_nesting_within_the_limit_is_synced(fault_server, make_connector):
 
     assert log.status == SyncStatus.SUCCESS, log.error_message
     assert stored_ids(connector) == [1]
+
+
+def test_a_record_larger_than_a_stored_record_may_be_is_quarantined_as_its_key_alone(
+    fault_server, make_connector, settings
+):
+    """Records of 5 MB (one to an upstream page, within its size cap) were stored whole: one viewer's
+    page of 50 records was a 250 MB answer that took the web process to 3 GB of memory."""
+    settings.MIGRATEIQ_SYNC_MAX_RECORD_BYTES = 4096
+    records = [{"id": i, "note": "small"} for i in range(1, 41)]
+    records += [
+        {"id": 41, "blob": "x" * 10_000},
+        {"id": 42, "blob": "é" * 2000},
+        {"id": 43, "blob": "é" * 3000},
+    ]
+    connector = make_connector(api_endpoint=serve_records(fault_server, records), auth_type="none")
+
+    log = run_sync(connector)
+
+    assert log.status == SyncStatus.PARTIAL, log.error_message
+    # 42 is 4,019 bytes (2,000 two-byte characters): kept; 43 has fewer characters than the limit
+    # but 6,019 bytes.
+    assert stored_ids(connector) == [*range(1, 41), 42]
+    errors = {error.external_id: error for error in log.record_errors.all()}
+    assert sorted(errors) == ["41", "43"]
+    assert "10,019 bytes of JSON, more than the 4,096 a record may hold" in errors["41"].error
+    assert "MIGRATEIQ_SYNC_MAX_RECORD_BYTES" in errors["41"].error
+    assert errors["41"].raw_payload == {
+        "id": 41,
+        "_migrateiq_record_omitted": "10,019 bytes of JSON, more than the 4,096 a record may hold",
+    }
+    assert errors["43"].raw_payload["id"] == 43 and "blob" not in errors["43"].raw_payload
+
+
+def test_an_oversized_record_with_a_nested_key_keeps_the_key_at_its_path(
+    fault_server, make_connector, settings
+):
+    settings.MIGRATEIQ_SYNC_MAX_RECORD_BYTES = 4096
+    records = [{"meta": {"id": str(i)}, "note": "small"} for i in range(20)]
+    records += [{"meta": {"id": "b"}, "blob": "x" * 5000}]
+    connector = make_connector(
+        api_endpoint=serve_records(fault_server, records), auth_type="none", primary_key="meta.id"
+    )
+
+    log = run_sync(connector)
+
+    (error,) = log.record_errors.all()
+    assert error.external_id == "b"
+    assert error.raw_payload["meta"] == {"id": "b"} and "blob" not in error.raw_payload
