@@ -343,6 +343,20 @@ def test_a_3_mb_json_body_is_refused_with_413_on_every_write(route, method, admi
     assert "limit" in response.json()["detail"]
 
 
+@pytest.mark.parametrize(("route", "method"), WRITES, ids=[f"{m} {r.pattern}" for r, m in WRITES])
+def test_a_body_sent_in_chunks_is_refused_with_411_on_every_write(route, method, admin_client, tenant_a):
+    """gunicorn hands Django a chunked body with no ``CONTENT_LENGTH``, and Django then reads nothing:
+    a PATCH answered 200 having changed nothing, a sync started without the options its body held."""
+    graph = seed.seed_tenant(tenant_a, "acmemark")
+    url = route.url(**ids_for(route, graph))
+
+    # What the view gets from gunicorn: the header, and no length (so no body for Django).
+    response = getattr(admin_client, method.lower())(url, HTTP_TRANSFER_ENCODING="chunked")
+
+    assert response.status_code == 411, f"{method} {url}: {response.status_code} {response.content[:200]}"
+    assert "Content-Length" in response.json()["detail"]
+
+
 def test_a_body_under_the_limit_is_parsed(admin_client):
     assert settings.DATA_UPLOAD_MAX_MEMORY_SIZE == 1024 * 1024
     body = json.dumps({"email": "x@acme.test", "role": "viewer", "padding": "x" * 900_000})
