@@ -23,11 +23,12 @@ import json
 from dataclasses import dataclass, field
 
 import orjson
+from django.conf import settings
 
 from core.redaction import scrub_stored_secrets
 from sync_engine.keys import describe_key, key_mode_refusal, key_source_of
 from sync_engine.models import SyncedRecord
-from sync_engine.page_builder import MAX_EXTERNAL_ID_LENGTH, Rules, choose_key_mode
+from sync_engine.page_builder import MAX_EXTERNAL_ID_LENGTH, Rules, choose_key_mode, oversized_bytes
 from sync_engine.paths import get_path
 from sync_engine.records import encode_record
 from sync_engine.runs import earlier_key, earlier_key_modes
@@ -132,6 +133,8 @@ def _encoded(raw, rules: Rules, by_content: bool) -> tuple[str, str, dict] | Non
         text, digest = encode_record(data)
     except Exception:  # noqa: BLE001 - a sync quarantines a record the rules fail on, or UnstorableRecord
         return None
+    if oversized_bytes(text, settings.MIGRATEIQ_SYNC_MAX_RECORD_BYTES) is not None:
+        return None  # quarantined by a sync too
     canonical = json.loads(text)  # what is stored (integers beyond 64 bits kept exact)
     if by_content:
         return digest, digest, canonical

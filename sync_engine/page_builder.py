@@ -299,11 +299,10 @@ class PageBuilder:
                 if type(data) is not dict:
                     raise TransformationError("The transformation did not return an object.")
                 text, digest = encode_record(data, finite=plain)
-                if max_bytes is not None and len(text) * 4 > max_bytes:  # UTF-8: 1 to 4 bytes a character
-                    size = len(text.encode())
-                    if size > max_bytes:
-                        failures.append(oversized_record(data, size, max_bytes, pk_parts))
-                        continue
+                size = oversized_bytes(text, max_bytes)
+                if size is not None and max_bytes is not None:
+                    failures.append(oversized_record(data, size, max_bytes, pk_parts))
+                    continue
             except UnstorableRecord as exc:
                 failures.append((raw, str(exc)))
                 continue
@@ -385,6 +384,16 @@ class PageBuilder:
 
 #: The one field of an oversized record's stand-in in the quarantine (beside its key, when it has one).
 OVERSIZED_RECORD_FIELD = "_migrateiq_record_omitted"
+
+
+def oversized_bytes(text: str, max_bytes: int | None) -> int | None:
+    """The size in bytes of a record's stored JSON ``text`` when it is more than ``max_bytes``
+    (``MIGRATEIQ_SYNC_MAX_RECORD_BYTES``), else None. Counted only when it may be: UTF-8 takes 1 to
+    4 bytes a character."""
+    if max_bytes is None or len(text) * 4 <= max_bytes:
+        return None
+    size = len(text.encode())
+    return size if size > max_bytes else None
 
 
 def oversized_record(data: dict, size: int, max_bytes: int, pk_parts: tuple[str, ...]) -> tuple[dict, str]:

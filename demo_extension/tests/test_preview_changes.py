@@ -113,6 +113,23 @@ def test_records_a_sync_would_quarantine_are_not_compared(editor_client, fault_s
     assert data["changes"]["compared"] == 1
 
 
+def test_a_record_too_large_to_store_is_not_compared(editor_client, fault_server, make_connector, settings):  # noqa: F811
+    """A sync quarantines it (``MIGRATEIQ_SYNC_MAX_RECORD_BYTES``): the preview said it would be new."""
+    from werkzeug import Response
+
+    settings.MIGRATEIQ_SYNC_MAX_RECORD_BYTES = 4096
+    records = [{"id": 1, "n": "small"}, {"id": 2, "n": "x" * 5000}]
+    fault_server.expect_request("/items").respond_with_handler(
+        lambda request: Response(json.dumps(records), content_type="application/json")
+    )
+    connector = make_connector(api_endpoint=fault_url(fault_server), auth_type="none")
+
+    data = _preview(editor_client, connector)
+
+    assert [entry["change"] for entry in data["records"]] == ["new", None]
+    assert data["changes"]["compared"] == 1
+
+
 def test_a_record_holding_an_echoed_key_is_compared_as_the_sync_stored_it(
     editor_client,
     fault_server,  # noqa: F811
