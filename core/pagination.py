@@ -1,5 +1,8 @@
+from django.conf import settings
 from django.core.paginator import EmptyPage
 from django.core.paginator import Paginator as DjangoPaginator
+from django.db.models import TextField
+from django.db.models.functions import Cast, Length
 from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import PageNumberPagination
 
@@ -24,6 +27,11 @@ class StandardPagination(PageNumberPagination):
     it (the schema publishes it as the parameter's ``maximum``): cutting it silently answered fewer
     rows than asked, which a client reading ``count`` could take for the end. A ``page`` past the end
     is a 404 naming the last page.
+
+    A view whose rows hold JSON of any size names that field (``page_bytes_field``): a page whose
+    rows hold more than ``MIGRATEIQ_API_MAX_PAGE_BYTES`` of it is a 400 naming the ``page_size`` that
+    fits, decided by one query of the rows' sizes before any row is read (a page of large records
+    would otherwise be built whole in the process' memory).
     """
 
     page_size = 50
@@ -44,7 +52,45 @@ class StandardPagination(PageNumberPagination):
                     ]
                 }
             )
+        field = getattr(view, "page_bytes_field", None)
+        if field:
+            self._refuse_a_page_too_large(queryset, request, field)
         return super().paginate_queryset(queryset, request, view)
+
+    def _refuse_a_page_too_large(self, queryset, request, field: str) -> None:
+        size = self.get_page_size(request) or self.page_size
+        number = int(request.query_params.get(self.page_query_param) or 1)
+        start = (number - 1) * size
+        sizes = list(
+            queryset.annotate(_page_bytes=Length(Cast(field, TextField()))).values_list(
+                "_page_bytes", flat=True
+            )[start : start + size]
+        )
+        limit = settings.MIGRATEIQ_API_MAX_PAGE_BYTES
+        total = sum(value or 0 for value in sizes)
+        if total <= limit:
+            return
+        fits, held = 0, 0
+        for value in sizes:
+            held += value or 0
+            if held > limit:
+                break
+            fits += 1
+        if fits == 0:
+            advice = (
+                f"its first row alone holds {(sizes[0] or 0) / 1_048_576:.1f} MB: read it through the "
+                "export, which streams rows of any size"
+            )
+        else:
+            advice = f"ask for page_size={fits} or fewer (rows of other pages may be larger still)"
+        raise ValidationError(
+            {
+                self.page_size_query_param: [
+                    f"This page of {len(sizes)} rows holds {total / 1_048_576:.1f} MB of JSON, more than a "
+                    f"page may hold ({limit / 1_048_576:g} MB, MIGRATEIQ_API_MAX_PAGE_BYTES): {advice}."
+                ]
+            }
+        )
 
     def get_schema_operation_parameters(self, view):
         parameters = super().get_schema_operation_parameters(view)

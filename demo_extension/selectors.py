@@ -11,6 +11,7 @@ The load counts in the statistics are cached under the destinations app's namesp
 runs invalidate (``destinations.services.loads.invalidate_load_stats``) when a load is queued or ends.
 """
 
+from django.conf import settings
 from django.db.models import F, JSONField, OuterRef, Subquery, Window
 from django.db.models.functions import RowNumber
 
@@ -19,7 +20,7 @@ from core.formats import loads_exact
 from demo_extension.models import SyncLog
 from demo_extension.services.stats import load_stats, run_outcomes, sync_activity
 from destinations.services.loads import LOADS_CACHE_NAMESPACE
-from sync_engine.changes import changes_after
+from sync_engine.changes import iter_records
 from sync_engine.models import ACTIVE_SYNC_STATUSES, FINISHED_SYNC_STATUSES
 from sync_engine.profile import profile_connector
 from sync_engine.schema import connector_schema, leaf_fields
@@ -129,11 +130,27 @@ def invalidate_run_stats(run) -> None:
 # -- data out ---------------------------------------------------------------------------------------
 
 
+#: Rows of the change feed read at a time: a page stops at MIGRATEIQ_API_MAX_PAGE_BYTES of data
+#: having read at most this many rows past it.
+CHANGE_FEED_BATCH = 100
+
+
 def change_feed(connector_id: int, *, after: int, limit: int) -> dict:
-    """A page of the change feed: ``{"changes": [...], "next_after": seq, "has_more": bool}``."""
-    found = changes_after(connector_id, after, limit + 1)
-    has_more = len(found) > limit
-    found = found[:limit]
+    """A page of the change feed: ``{"changes": [...], "next_after": seq, "has_more": bool}``: up to
+    ``limit`` changes, fewer when their data would pass ``MIGRATEIQ_API_MAX_PAGE_BYTES`` (at least
+    one; the page is built in the web process' memory); ``has_more`` says whether more follow."""
+    max_bytes = settings.MIGRATEIQ_API_MAX_PAGE_BYTES
+    found: list = []
+    held, has_more = 0, False
+    for change in iter_records(
+        connector_id, after=after, include_deleted=True, limit=limit + 1, batch=CHANGE_FEED_BATCH
+    ):
+        size = len(change.data_json or "") if change.deleted_at is None else 0
+        if len(found) == limit or (found and held + size > max_bytes):
+            has_more = True
+            break
+        held += size
+        found.append(change)
     return {
         "changes": [
             {

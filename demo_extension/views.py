@@ -516,6 +516,7 @@ class ConnectorViewSet(ThrottledActionsMixin, TenantScopedModelViewSet):
                     }
                 )
         records = search_records(filterset.qs, *(query.search() or (None, None)))
+        self.page_bytes_field = "data"  # a page of large records is refused before it is read
         page = self.paginate_queryset(filters.order_records(records, query.validated_data["ordering"]))
         return self.get_paginated_response(api.SyncedRecordSerializer(page, many=True).data)
 
@@ -588,7 +589,9 @@ class ConnectorViewSet(ThrottledActionsMixin, TenantScopedModelViewSet):
         parameters=[api.ChangesQuerySerializer],
         responses={200: api.ChangeFeedSerializer, **_WRITE_ERRORS},
         description="The records changed after `after`, in change-sequence order (a record appears once, "
-        "with its latest state; `op: delete` is a tombstone). Continue with `after=next_after`.",
+        "with its latest state; `op: delete` is a tombstone). Continue with `after=next_after` while "
+        "`has_more`: a page holds fewer than `limit` changes when their data would pass the server's "
+        "MIGRATEIQ_API_MAX_PAGE_BYTES (16 MiB by default; one change at least).",
     )
     @action(
         detail=True,
@@ -755,6 +758,7 @@ class SyncLogViewSet(ThrottledActionsMixin, TenantScopedReadOnlyViewSet):
     def errors(self, request, pk=None):
         sync_log = self.get_object()
         quarantined = models.SyncRecordError.objects.filter(tenant=request.tenant, sync_log=sync_log)
+        self.page_bytes_field = "raw_payload"  # a page of large records is refused before it is read
         page = self.paginate_queryset(quarantined.order_by("id"))
         return self.get_paginated_response(api.SyncRecordErrorSerializer(page, many=True).data)
 

@@ -365,6 +365,13 @@ MIGRATEIQ_DOWNLOAD_STALL_SECONDS = env_float("MIGRATEIQ_DOWNLOAD_STALL_SECONDS",
 if not 0 < MIGRATEIQ_DOWNLOAD_STALL_SECONDS <= 3600:
     raise ConfigurationError("MIGRATEIQ_DOWNLOAD_STALL_SECONDS must be above 0 and at most 3600.")
 
+# The most stored JSON one page of a list may hold (bytes; the records list, a run's quarantine): a
+# page of 500 records at the 1 MiB record cap would be built whole in the web process' memory. A
+# larger page is a 400 naming the page size that fits; the export streams records of any size.
+MIGRATEIQ_API_MAX_PAGE_BYTES = env_int("MIGRATEIQ_API_MAX_PAGE_BYTES", 16 * 1024 * 1024)
+if MIGRATEIQ_API_MAX_PAGE_BYTES < 1024 * 1024:
+    raise ConfigurationError("MIGRATEIQ_API_MAX_PAGE_BYTES must be at least 1048576 (1 MiB).")
+
 # --- Sync engine ----------------------------------------------------------------------------
 MIGRATEIQ_SYNC_MAX_PAGES = env_int("MIGRATEIQ_SYNC_MAX_PAGES", 10000)
 # The most one stored record may hold, as JSON (bytes): a larger one is quarantined with a stand-in

@@ -4,6 +4,7 @@ import pytest
 from django.utils import timezone
 
 from demo_extension.models import SyncedRecord, SyncLog, SyncStatus
+from demo_extension.tests.sync_support import store
 
 CONNECTORS = "/api/demo-extension/connectors/"
 
@@ -149,5 +150,83 @@ def test_listing_records_costs_a_fixed_number_of_queries(
     connector = make_connector()
     add_records(connector, [str(n) for n in range(40)], sync_log=finished_log(connector))
 
-    with django_assert_max_num_queries(5):
+    # the page's rows' sizes are one query (MIGRATEIQ_API_MAX_PAGE_BYTES), their data another
+    with django_assert_max_num_queries(6):
         assert viewer_client.get(records_url(connector)).status_code == 200
+
+
+def add_large_records(connector, sizes: list[int]) -> None:
+    store(connector, [{"id": index, "text": "x" * size} for index, size in enumerate(sizes, start=1)])
+
+
+def test_a_page_of_records_larger_than_a_page_may_hold_is_a_400_naming_the_page_size_that_fits(
+    settings, viewer_client, make_connector
+):
+    # Records of 300 KB: a page of 500 at the 1 MiB record cap was built whole in the web process
+    # (500 MB); the page is now measured before a row is read.
+    settings.MIGRATEIQ_API_MAX_PAGE_BYTES = 1024 * 1024
+    connector = make_connector()
+    add_large_records(connector, [300_000] * 5)
+
+    refused = viewer_client.get(records_url(connector), {"page_size": 5})
+    fitting = viewer_client.get(records_url(connector), {"page_size": 3, "page": 2})
+
+    assert refused.status_code == 400, refused.content
+    assert refused.json()["errors"]["page_size"] == [
+        "This page of 5 rows holds 1.4 MB of JSON, more than a page may hold (1 MB, "
+        "MIGRATEIQ_API_MAX_PAGE_BYTES): ask for page_size=3 or fewer (rows of other pages may be "
+        "larger still)."
+    ]
+    assert fitting.status_code == 200, fitting.content
+    assert [row["external_id"] for row in fitting.json()["results"]] == ["4", "5"]
+
+
+def test_a_record_larger_than_a_page_may_hold_is_read_through_the_export(
+    settings, viewer_client, make_connector
+):
+    settings.MIGRATEIQ_API_MAX_PAGE_BYTES = 1024 * 1024
+    connector = make_connector()
+    add_large_records(connector, [2_000_000, 10])
+
+    refused = viewer_client.get(records_url(connector))
+    second = viewer_client.get(records_url(connector), {"page_size": 1, "page": 2})
+    exported = viewer_client.get(f"{CONNECTORS}{connector.pk}/export/", {"format": "ndjson"})
+
+    assert refused.status_code == 400
+    assert (
+        "its first row alone holds 1.9 MB: read it through the export"
+        in refused.json()["errors"]["page_size"][0]
+    )
+    assert [row["external_id"] for row in second.json()["results"]] == ["2"]
+    assert exported.status_code == 200
+    assert len(b"".join(exported.streaming_content)) > 2_000_000
+
+
+def test_a_page_of_a_runs_quarantine_larger_than_a_page_may_hold_is_a_400(
+    settings, viewer_client, make_connector
+):
+    from demo_extension.models import SyncRecordError
+
+    settings.MIGRATEIQ_API_MAX_PAGE_BYTES = 1024 * 1024
+    connector = make_connector()
+    log = finished_log(connector)
+    SyncRecordError.objects.bulk_create(
+        SyncRecordError(
+            tenant=connector.tenant,
+            sync_log=log,
+            connector=connector,
+            external_id=str(index),
+            raw_payload={"id": index, "text": "x" * 400_000},
+            error="The record is not valid.",
+        )
+        for index in range(1, 4)
+    )
+    url = f"/api/demo-extension/sync-logs/{log.pk}/errors/"
+
+    refused = viewer_client.get(url)
+    fitting = viewer_client.get(url, {"page_size": 2})
+
+    assert refused.status_code == 400, refused.content
+    assert "ask for page_size=2 or fewer" in refused.json()["errors"]["page_size"][0]
+    assert fitting.status_code == 200
+    assert len(fitting.json()["results"]) == 2

@@ -76,6 +76,37 @@ def test_the_feed_lists_changes_in_sequence_order_and_continues_from_its_cursor(
     assert page["next_after"] == page["changes"][-1]["seq"] and not page["has_more"]
 
 
+def test_a_feed_page_stops_before_its_data_passes_what_a_page_may_hold(
+    settings, make_connector, viewer_client
+):
+    # Changes of 400 KB each: a page of 500 at the 1 MiB record cap was built whole in the web process.
+    settings.MIGRATEIQ_API_MAX_PAGE_BYTES = 1024 * 1024
+    connector = make_connector()
+    sync_support.store(connector, [{"id": index, "text": "x" * 400_000} for index in range(1, 6)])
+
+    pages, after = [], 0
+    while True:
+        page = feed(viewer_client, connector, after=after)
+        pages.append([change["external_id"] for change in page["changes"]])
+        after = page["next_after"]
+        if not page["has_more"]:
+            break
+
+    assert pages == [["1", "2"], ["3", "4"], ["5"]]
+
+
+def test_a_feed_page_holds_one_change_larger_than_a_page_may_hold(settings, make_connector, viewer_client):
+    settings.MIGRATEIQ_API_MAX_PAGE_BYTES = 1024 * 1024
+    connector = make_connector()
+    sync_support.store(connector, [{"id": 1, "text": "x" * 1_200_000}, {"id": 2}])
+
+    first = feed(viewer_client, connector)
+    second = feed(viewer_client, connector, after=first["next_after"])
+
+    assert [change["external_id"] for change in first["changes"]] == ["1"] and first["has_more"]
+    assert [change["external_id"] for change in second["changes"]] == ["2"] and not second["has_more"]
+
+
 def test_bad_feed_parameters_are_a_400(synced, viewer_client):
     connector, _ = synced
     for params in ({"after": "-1"}, {"after": "x"}, {"limit": "0"}, {"limit": "100000"}):
