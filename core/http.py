@@ -444,6 +444,7 @@ class OutboundClient:
                         url=safe_url(str(failure.url)),
                         status_code=failure.status_code,
                         attempts=attempt,
+                        retry_after=failure.retry_after,
                     ) from None
                 if self.on_retry is not None:
                     self.on_retry(

@@ -5,12 +5,23 @@ and nothing that tells an internal port open from closed."""
 class OutboundError(Exception):
     """Base of every outbound-request failure."""
 
-    def __init__(self, message: str, *, url: str = "", status_code: int | None = None, attempts: int = 0):
+    def __init__(
+        self,
+        message: str,
+        *,
+        url: str = "",
+        status_code: int | None = None,
+        attempts: int = 0,
+        retry_after: float | None = None,
+    ):
         super().__init__(message)
         self.message = message
         self.url = url
         self.status_code = status_code
         self.attempts = attempts
+        # Seconds the upstream asked to wait before the next request (Retry-After, a rate limit's
+        # reset): a person told "try again" can be told when. None when it named no wait.
+        self.retry_after = retry_after
 
     def __str__(self) -> str:
         return self.message

@@ -1337,6 +1337,12 @@ class PreviewSerializer(serializers.Serializer):
     ok = serializers.BooleanField(help_text="False when the first page could not be fetched or read.")
     error = serializers.CharField(allow_null=True, help_text="What went wrong (credentials redacted).")
     status_code = serializers.IntegerField(allow_null=True, help_text="HTTP status of the last page.")
+    retry_after = serializers.FloatField(
+        allow_null=True,
+        help_text="When ok is false because the API asked to slow down (a 429 or Retry-After, this "
+        "preview's or an earlier one that paused the connector): seconds until a preview can be sent "
+        "again. Null otherwise, and when the API named no wait.",
+    )
     response_time_ms = serializers.FloatField(allow_null=True, help_text="Time of the fetched pages.")
     pages_fetched = serializers.IntegerField(help_text="At most 2.")
     records_path = serializers.CharField(

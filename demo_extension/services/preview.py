@@ -85,6 +85,8 @@ class Preview:
     ok: bool = True
     error: str | None = None
     status_code: int | None = None
+    # Seconds until the API may be asked again, when it asked to slow down (see PreviewSerializer).
+    retry_after: float | None = None
     response_time_ms: float | None = None
     pages_fetched: int = 0
     records_path: str | None = None
@@ -123,6 +125,8 @@ def preview_connector(connector) -> Preview:
             result.error = redact(str(exc))
             if isinstance(exc, OutboundError) and exc.status_code is not None:
                 result.status_code = exc.status_code
+            if isinstance(exc, OutboundError) and exc.retry_after is not None and result.retry_after is None:
+                result.retry_after = round(max(exc.retry_after, 0.0), 1)
             return result
         result.warnings.append(f"Page {result.pages_fetched + 1} could not be fetched: {redact(str(exc))}")
     result.records_in_pages = len(records)
@@ -197,6 +201,7 @@ def _fetch(connector, result: Preview, records: list, auth) -> None:
     # A saved connector's preview keeps to its request budget, like its syncs and connection tests.
     budget = request_budget(connector, per_sync=False) if connector.pk is not None else None
     if budget is not None and (refusal := paused_refusal(budget, "previewed")):
+        result.retry_after = round(budget.paused_for(), 1) or None
         raise ValueError(refusal)
     shape = RequestShape.of(connector)
     notes: list[str] = []  # how the pages were read (a cursor found in a response header)

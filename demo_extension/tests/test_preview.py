@@ -141,6 +141,7 @@ def test_a_saved_connectors_preview_keeps_to_its_budget(editor_client, sample_up
         "connector is paused for another 30 s. Try again after that."
     )
     assert upstream.requests == []
+    assert paused["status_code"] is None and 29 <= paused["retry_after"] <= 30
     budget.reset()
     assert editor_client.post(f"{URL}{connector.pk}/preview/").json()["pages_fetched"] == 2
     first, second = (request["at"] for request in upstream.requests)
@@ -161,6 +162,29 @@ def test_a_preview_answered_with_a_retry_after_past_the_cap_names_the_wait_at_on
     assert answer["ok"] is False and answer["status_code"] == 429
     assert "it asks to wait 3600 s, longer than MIGRATEIQ_HTTP_RETRY_AFTER_CAP (5 s)" in answer["error"]
     assert len(upstream.requests) == 1
+
+
+def test_a_preview_answered_429_says_when_the_api_can_be_asked_again(editor_client, sample_upstream):
+    upstream = sample_upstream(
+        records=30, page_size=10, style="page", fail_first=10, fail_status=429, retry_after=45
+    )
+    body = {"api_endpoint": upstream.url, "auth_type": "none"}
+
+    answer = editor_client.post(PREVIEW, body, format="json").json()
+
+    assert answer["ok"] is False and answer["status_code"] == 429
+    assert answer["retry_after"] == 45
+
+
+def test_a_preview_that_failed_without_a_wait_named_has_no_retry_after(editor_client, sample_upstream):
+    upstream = sample_upstream(records=30, page_size=10, style="page", fail_first=10, fail_status=503)
+
+    answer = editor_client.post(
+        PREVIEW, {"api_endpoint": upstream.url, "auth_type": "none"}, format="json"
+    ).json()
+
+    assert answer["ok"] is False and answer["status_code"] == 503
+    assert answer["retry_after"] is None
 
 
 def test_a_reversed_mapping_is_caught(editor_client, sample_upstream):

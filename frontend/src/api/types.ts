@@ -387,6 +387,10 @@ export interface Preview {
   ok: boolean;
   error: string | null;
   status_code: number | null;
+  /** Seconds until the API may be asked again when it asked to slow down (a 429, Retry-After; this
+   * preview's or an earlier one that paused the connector); null otherwise. Optional: an older API
+   * does not say. */
+  retry_after?: number | null;
   response_time_ms: number | null;
   pages_fetched: number;
   records_path: string | null;

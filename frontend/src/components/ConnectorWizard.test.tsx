@@ -1062,6 +1062,21 @@ describe("the wizard after a failed preview", () => {
     await vi.waitFor(() => expect(onSubmit).toHaveBeenCalled());
   });
 
+  it("says a preview the API's rate limit stopped checked nothing yet, rather than that it failed", async () => {
+    const limited = previewBody({ ok: false, error: "HTTP 429 from https://api.example.com/invoices after 1 attempt", status_code: 429, retry_after: 45, pagination: null, records: [], fields: [], warnings: [] });
+    const onSubmit = await failPreviewThenGoToLastStep(vi.fn(async () => limited));
+    const warning = screen.getByTestId("preview-failed-warning");
+    expect(warning.textContent).toContain("The API limited the rate of the last preview: these settings are not checked yet.");
+    expect(warning.textContent).not.toContain("The last preview failed");
+    expect(warning.textContent).not.toContain("fail the same way");
+    fireEvent.click(actions().getByRole("button", { name: "Create connector" }));
+    const dialog = screen.getByRole("alertdialog", { name: "Create the connector without a preview?" });
+    expect(dialog.textContent).toContain("The API limited the rate of the last preview: HTTP 429 from https://api.example.com/invoices");
+    expect(dialog.textContent).not.toContain("fail the same way");
+    fireEvent.click(within(dialog).getByRole("button", { name: "Create it anyway" }));
+    await vi.waitFor(() => expect(onSubmit).toHaveBeenCalled());
+  });
+
   it("drops the schedule's error and the banner once corrected, before asking about the failed preview", async () => {
     await failPreviewThenGoToLastStep(vi.fn(async () => failed));
     fireEvent.change(screen.getByLabelText("Sync frequency"), { target: { value: "WEEKLY" } });

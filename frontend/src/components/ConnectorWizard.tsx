@@ -30,7 +30,7 @@ import {
 import { type AnchorValues, anchorErrors, anchorInput, anchorValuesOf, ScheduleAnchorFields } from "./ScheduleAnchorFields";
 import { Field, KeyValueEditor } from "./fields";
 import { PreviewPanel, type PreviewOutcome } from "./PreviewPanel";
-import { failureHint, statusSuffix } from "./UpstreamError";
+import { failureHint, isRateLimited, statusSuffix } from "./UpstreamError";
 import { ErrorDetectionFields, IncrementalFields, PaginationSection, RequestMethodFields } from "./requestFields";
 import { saveErrorSummary } from "./formErrors";
 import { draftOfRules, rulesOfDraft, type RulesDraft } from "./rules";
@@ -370,6 +370,8 @@ export function ConnectorWizard({
   // A failed preview of settings since changed says nothing about these: no warning, no question.
   const currentSettings = latestPreview ? readingSettings() : null;
   const previewFailure = latestPreview && !latestPreview.outcome.ok && latestPreview.settings === currentSettings ? latestPreview.outcome : null;
+  // a preview the API's rate limit stopped says nothing about the settings: not "failed"
+  const previewLimited = previewFailure !== null && isRateLimited(previewFailure.statusCode, previewFailure.retryAfter);
   // The sample of a preview read with the settings as they are: the rules' source paths are checked against it.
   const previewSample = latestPreview && latestPreview.outcome.ok && latestPreview.settings === currentSettings ? latestPreview.outcome.sample : null;
 
@@ -433,14 +435,20 @@ export function ConnectorWizard({
 
       {step === 3 && previewFailure ? (
         <div className="banner banner-warning preview-failed" data-testid="preview-failed-warning">
-          <strong>The last preview failed: this connector may not be able to read its API.</strong>
+          <strong>
+            {previewLimited
+              ? "The API limited the rate of the last preview: these settings are not checked yet."
+              : "The last preview failed: this connector may not be able to read its API."}
+          </strong>
           <p>
             {previewFailure.message}
             {statusSuffix(previewFailure.message, previewFailure.statusCode)}
           </p>
           {failureHint(previewFailure.message, previewFailure.statusCode) ? <p>{failureHint(previewFailure.message, previewFailure.statusCode)}</p> : null}
           <p>
-            You can still create it: its syncs fail the same way until the API answers.{" "}
+            {previewLimited
+              ? "You can still create it: its syncs wait when the API asks them to, and then read it."
+              : "You can still create it: its syncs fail the same way until the API answers."}{" "}
             <button type="button" className="link-button" onClick={() => goTo(1)}>
               Back to the preview
             </button>
@@ -570,7 +578,7 @@ export function ConnectorWizard({
       {guard.dialog}
       {confirmingCreate && previewFailure ? (
         <ConfirmDialog
-          title="Create the connector although its preview failed?"
+          title={previewLimited ? "Create the connector without a preview?" : "Create the connector although its preview failed?"}
           confirmLabel="Create it anyway"
           cancelLabel="Go back"
           onConfirm={() => {
@@ -580,10 +588,15 @@ export function ConnectorWizard({
           onCancel={() => setConfirmingCreate(false)}
         >
           <p>
-            The last preview failed: {previewFailure.message}
+            {previewLimited ? "The API limited the rate of the last preview" : "The last preview failed"}: {previewFailure.message}
             {statusSuffix(previewFailure.message, previewFailure.statusCode)}
           </p>
-          <p>Its syncs will fail the same way until the API can be read. You can fix the settings later on the connector&apos;s page.</p>
+          <p>
+            {previewLimited
+              ? "Its syncs wait when the API asks them to and then read it: settings it refuses make them fail then."
+              : "Its syncs will fail the same way until the API can be read."}{" "}
+            You can fix the settings later on the connector&apos;s page.
+          </p>
         </ConfirmDialog>
       ) : null}
     </form>

@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 
 import { parseJsonExact } from "../api/exactJson";
 import type { JsonValue, Preview, PreviewRecord } from "../api/types";
-import { notCompared } from "../test/helpers";
+import { notCompared, previewBody } from "../test/helpers";
 import { ChangesSummary, cursorKind, PREVIEW_RECORDS_SHOWN, PreviewPanel, PreviewRecordsTable } from "./PreviewPanel";
 
 const records = (n: number): PreviewRecord[] =>
@@ -117,5 +117,38 @@ describe("the preview's cursor candidates", () => {
     expect(cursorKind({ path: "synced", kind: "number", min: 1733572801.25, max: 1733572803.25, increasing: true })).toBe("Unix time");
     expect(cursorKind({ path: "ts_ms", kind: "number", min: 1733572801000, max: 1733572803000, increasing: true })).toBe("Unix time");
     expect(cursorKind({ path: "id", kind: "number", min: 1, max: 3, increasing: true })).toBe("whole number (an id or a sequence)");
+  });
+});
+
+describe("a preview the API's rate limit stopped", () => {
+  const noop = () => {};
+  const panel = (answer: Preview) =>
+    render(<PreviewPanel run={async () => answer} onPinPagination={noop} onPickPrimaryKey={noop} onPickCursor={noop} primaryKey="id" cursorField="" />);
+  const limited = (overrides: Partial<Preview>) =>
+    previewBody({ ok: false, pagination: null, records: [], fields: [], warnings: [], response_time_ms: null, ...overrides });
+
+  it("says when to try again once, as a warning, without 'try again later' under the time", async () => {
+    panel(limited({ error: "HTTP 429 from https://api.example.com/users after 1 attempt", status_code: 429, retry_after: 45 }));
+    fireEvent.click(screen.getByRole("button", { name: "Fetch a preview" }));
+    const result = await screen.findByTestId("preview-error");
+    expect(within(result).getByRole("heading", { name: "Rate limited by the API (429)" })).toBeTruthy();
+    expect(within(result).getByTestId("retry-after").textContent).toMatch(/^Try again after \d\d:\d\d:\d\d \S+ \(in 45 s\): the API asked to wait until then\.$/);
+    expect(result.textContent).not.toMatch(/try again later/i);
+    expect(within(result).getByText("If the API keeps limiting the rate, give the connector a lower requests per second.")).toBeTruthy();
+    // a rate limit, not a failure of the settings
+    expect(within(result).getByText(/^HTTP 429 from/).className).toBe("banner banner-warning");
+  });
+
+  it("heads a preview that sent nothing, the connector being paused, as waiting, not as unreadable", async () => {
+    const message = "Not previewed: the API asked to slow down (an HTTP 429 or Retry-After), so every request of this connector is paused for another 43 s. Try again after that.";
+    panel(limited({ error: message, status_code: null, retry_after: 43 }));
+    fireEvent.click(screen.getByRole("button", { name: "Fetch a preview" }));
+    const result = await screen.findByTestId("preview-error");
+    expect(within(result).getByRole("heading", { name: "Waiting for the API's rate limit" })).toBeTruthy();
+    expect(within(result).queryByRole("heading", { name: "The API could not be read" })).toBeNull();
+    // its message says for how long already: no second time, no hint
+    expect(within(result).queryByTestId("retry-after")).toBeNull();
+    expect(within(result).getByText(message).className).toBe("banner banner-warning");
+    expect(result.querySelector(".hint")).toBeNull();
   });
 });

@@ -75,7 +75,7 @@ function Entries({ value, compareTo, side = "after", copies = [] }: { value: Jso
 }
 
 /** How a preview ended, for a form that warns about a failed one later (the wizard's last step). */
-export type PreviewOutcome = { ok: true; sample: PreviewSample } | { ok: false; message: string; statusCode: number | null };
+export type PreviewOutcome = { ok: true; sample: PreviewSample } | { ok: false; message: string; statusCode: number | null; retryAfter?: number | null };
 
 /** What a successful preview read: its sample records as the API sent them, and their field paths. */
 export interface PreviewSample {
@@ -159,7 +159,7 @@ export function PreviewPanel({
       const result = await run();
       if (!mounted.current) return;
       setPreview(result);
-      onOutcome?.(result.ok ? { ok: true, sample: { records: result.records.map((record) => record.raw), paths: result.fields.map((field) => field.path) } } : { ok: false, message: result.error ?? "The API could not be read.", statusCode: result.status_code });
+      onOutcome?.(result.ok ? { ok: true, sample: { records: result.records.map((record) => record.raw), paths: result.fields.map((field) => field.path) } } : { ok: false, message: result.error ?? "The API could not be read.", statusCode: result.status_code, retryAfter: result.retry_after ?? null });
       if (result.ok) {
         const warnings = result.warnings.length ? ` ${formatCount(result.warnings.length, "warning")}.` : "";
         announce(`Preview ready: ${formatCount(result.records.length, "record")}, pagination ${result.pagination?.type ?? "none"}.${warnings}`);
@@ -210,9 +210,9 @@ export function PreviewPanel({
       {preview && !preview.ok ? (
         <div className="preview-result" data-testid="preview-error">
           <h4 ref={resultRef} tabIndex={-1}>
-            {readFailureHeading(preview.status_code)}
+            {readFailureHeading(preview.status_code, preview.retry_after)}
           </h4>
-          <UpstreamError message={preview.error} statusCode={preview.status_code} />
+          <UpstreamError message={preview.error} statusCode={preview.status_code} retryAfter={preview.retry_after} />
         </div>
       ) : null}
 

@@ -430,9 +430,9 @@ function BeforeAfter({ idPrefix, run, onFieldErrors }: { idPrefix: string; run: 
       {result && !result.ok ? (
         <div className="preview-result">
           <h4 ref={headingRef} tabIndex={-1}>
-            {readFailureHeading(result.status_code)}
+            {readFailureHeading(result.status_code, result.retry_after)}
           </h4>
-          <UpstreamError message={result.error} statusCode={result.status_code} />
+          <UpstreamError message={result.error} statusCode={result.status_code} retryAfter={result.retry_after} />
         </div>
       ) : null}
       {result?.ok ? (

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 
-import { answeredHeading, failureHint, readFailureHeading, syncErrorHint, transportHint } from "./UpstreamError";
+import { answeredHeading, failureHint, readFailureHeading, syncErrorHint, transportHint, upstreamHint } from "./UpstreamError";
 
 describe("what to do after a request that got no answer", () => {
   it("says to check the host and port, and that the API runs, when nothing accepted the connection", () => {
@@ -45,5 +45,12 @@ describe("what to do after a request that got no answer", () => {
     expect(readFailureHeading(null)).toBe("The API could not be read");
     expect(readFailureHeading(200)).toBe("The API could not be read");
     expect(readFailureHeading(429)).toBe("Rate limited by the API (429)");
+  });
+
+  it("says 'try again later' after a 429 only when no time to try again is shown above it", () => {
+    expect(upstreamHint(429, true)).toBe("If the API keeps limiting the rate, give the connector a lower requests per second.");
+    expect(upstreamHint(429)).toBe("The API is limiting the rate: try again later, or give the connector a lower requests per second.");
+    expect(readFailureHeading(null, 30)).toBe("Waiting for the API's rate limit");
+    expect(readFailureHeading(null, null)).toBe("The API could not be read");
   });
 });

@@ -382,6 +382,13 @@ describe("the connector page", () => {
     expect(within(result).getByRole("heading", { name: "Rate limited by the API (429)" })).toBeTruthy();
     expect(within(result).queryByRole("heading", { name: "Not connected" })).toBeNull();
     expect(within(result).getByTestId("test-retry-after").textContent).toMatch(/^Try again after \d\d:\d\d:\d\d \S+ \(in 30 s\): until then every request of this connector is paused\.$/);
+    // the exact time is said once: no vaguer "try again later" under it
+    expect(result.textContent).not.toMatch(/try again later/i);
+    expect(within(result).getByText("If the API keeps limiting the rate, give the connector a lower requests per second.")).toBeTruthy();
+    // a rate limit, badged as one (as the heading says), not a failure of the connector
+    expect(within(result).getByText("RATE LIMITED").className).toBe("badge badge-partial");
+    expect(within(result).queryByText("FAILED")).toBeNull();
+    expect(result.classList.contains("paused")).toBe(true);
   });
 
   it("counts the seconds a connection test has waited for the API, until its result comes", async () => {

@@ -31,8 +31,8 @@ import { SyncProgress } from "../components/SyncProgress";
 import { UnmatchedMappings } from "../components/UnmatchedMappings";
 import { WaitingForApi } from "../components/WaitingForApi";
 import { FailedLoadsNotice } from "../components/LastLoad";
-import { answeredHeading, failureHint, syncErrorHint } from "../components/UpstreamError";
-import { formatDateTime, formatNumber, formatRelative, formatTimeLeft, frequencyLabel, prettyJson } from "../format";
+import { answeredHeading, failureHint, retryClock, syncErrorHint } from "../components/UpstreamError";
+import { formatDateTime, formatNumber, formatRelative, frequencyLabel, prettyJson } from "../format";
 import { isMissing, LoadFailureBanner, MissingNotice } from "../components/LoadFailure";
 import { useLoad, useSyncLogPolling } from "../hooks";
 import { useSyncWatch } from "../syncWatch";
@@ -585,14 +585,17 @@ function SyncCharts({ runs, error }: { runs: SyncLog[] | null; error: string | n
  * (2xx) reached the API and failed on what came back (no records where expected, an error in the
  * body): "not connected" would send the user after the network or the key instead. An API that
  * answered with an error status was reached too: the heading says what it answered. */
-function testOutcome(result: ConnectionResult): readonly ["ok" | "paused" | "failed", string, string] {
-  if (result.connected) return ["ok", "Connected", "badge-success"];
+function testOutcome(result: ConnectionResult): readonly ["ok" | "paused" | "failed", string, string, string] {
+  if (result.connected) return ["ok", "Connected", "badge-success", "OK"];
   // Nothing sent (the connector is paused by the API's rate limit): no verdict on the connection.
   // (its message begins "Not tested:": the heading says why instead of the same words again)
-  if (result.tested === false) return ["paused", "Waiting for the API's rate limit", "badge-partial"];
+  if (result.tested === false) return ["paused", "Waiting for the API's rate limit", "badge-partial", "PAUSED"];
   const code = result.status_code;
-  if (code && code >= 200 && code < 300) return ["failed", "Connected, but the answer is not usable", "badge-failed"];
-  return ["failed", answeredHeading(code) ?? "Not connected", "badge-failed"];
+  // The API answered and asked to slow down: a limit on how often it is asked, not a failure of
+  // the connector's settings.
+  if (code === 429) return ["paused", answeredHeading(code) ?? "", "badge-partial", "RATE LIMITED"];
+  if (code && code >= 200 && code < 300) return ["failed", "Connected, but the answer is not usable", "badge-failed", "FAILED"];
+  return ["failed", answeredHeading(code) ?? "Not connected", "badge-failed", "FAILED"];
 }
 
 // The words the API says a test connected with ("Connection successful", the seed contract's):
@@ -606,10 +609,8 @@ function testMessage(result: ConnectionResult): string | null {
 
 /** When to test again after the API asked to slow down (`retry_after` seconds from `answeredAt`). */
 function retryText(retryAfter: number, answeredAt: number): string {
-  const at = new Date(answeredAt + retryAfter * 1000);
-  // with its time zone, as the log's times are ("14:03:07 UTC")
-  const clock = at.toLocaleTimeString("en-GB", { hour: "2-digit", minute: "2-digit", second: "2-digit", hour12: false, timeZoneName: "short" });
-  return `Try again after ${clock} (in ${formatTimeLeft(retryAfter).replace(/^about /, "")}): until then every request of this connector is paused.`;
+  const { clock, wait } = retryClock(retryAfter, answeredAt);
+  return `Try again after ${clock} (in ${wait}): until then every request of this connector is paused.`;
 }
 
 /** What a screen reader hears when a connection test ends: its heading, then what it adds. */
@@ -620,17 +621,17 @@ function testAnnouncement(result: ConnectionResult): string {
 }
 
 function TestResult({ result, focusRef }: { result: ConnectionResult; focusRef: React.RefObject<HTMLElement | null> }) {
-  const [outcome, heading, badge] = testOutcome(result);
-  const hint = result.connected || result.tested === false ? null : failureHint(result.message, result.status_code);
+  const [outcome, heading, badge, word] = testOutcome(result);
   const message = testMessage(result);
   // the moment the answer came, for "try again after" (kept while the result is shown)
   const [answeredAt] = useState(() => Date.now());
   const retryAfter = result.tested !== false && result.retry_after ? result.retry_after : null;
+  const hint = result.connected || result.tested === false ? null : failureHint(result.message, result.status_code, retryAfter !== null);
   return (
     <section ref={focusRef} tabIndex={-1} className={`card test-result ${outcome}`} aria-label="Connection test" data-testid="test-result">
       <div className="card-title-row">
         <h2>{heading}</h2>
-        <span className={`badge ${badge}`}>{result.connected ? "OK" : result.tested === false ? "PAUSED" : "FAILED"}</span>
+        <span className={`badge ${badge}`}>{word}</span>
       </div>
       {retryAfter ? <p data-testid="test-retry-after">{retryText(retryAfter, answeredAt)}</p> : null}
       {message ? <p>{message}</p> : null}

@@ -189,6 +189,7 @@ export function previewBody(overrides: Partial<Preview> = {}): Preview {
     ok: true,
     error: null,
     status_code: 200,
+    retry_after: null,
     response_time_ms: 8.4,
     pages_fetched: 2,
     records_path: "data",
