@@ -103,6 +103,11 @@ describe("the style sheet", () => {
     expect(css.indexOf(".filter-grid.filter-pairs {")).toBeGreaterThan(css.indexOf(".filter-grid {"));
   });
 
+  it("keeps a failing connector's error in the list as narrow as the dates beside it, and the card's width on a phone", () => {
+    expect(css).toMatch(/\.run-error-text\.last-sync-error \{\s*max-width: 14rem;/);
+    expect(css).toMatch(/@media \(max-width: 640px\) \{\s*\.run-error-text\.last-sync-error \{\s*max-width: none;/);
+  });
+
   it("gives a failed run's error the card's whole width on a phone, not the narrow column of the cells' names", () => {
     expect(css).toMatch(/@media \(max-width: 640px\) \{[^@]*\.table\.table-stack td\.run-error \{\s*display: block;/);
     // after the stacked cells' grid, which would win otherwise

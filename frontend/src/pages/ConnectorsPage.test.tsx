@@ -51,6 +51,23 @@ describe("the connectors list", () => {
     expect(screen.getByText("SUCCESS")).toBeTruthy();
   });
 
+  it("says under a failing connector's last sync why it failed, so it can be told from the list", async () => {
+    const error = "Fetching page 1 failed: Could not connect to http://127.0.0.1:8001/users after 5 attempts";
+    fakeFetch(() => ({
+      body: page([
+        connector({ id: 7, last_sync_status: "FAILED", last_sync_error: error }),
+        connector({ id: 8, name: "Fine", last_sync_status: "SUCCESS", last_sync_error: "" }),
+      ]),
+    }));
+    renderAs("viewer", <ConnectorsPage />);
+    const cell = (await screen.findByTestId("last-sync-error-7")).closest("td")!;
+    expect(cell.getAttribute("data-label")).toBe("Last sync");
+    expect(within(cell).getByText("FAILED")).toBeTruthy();
+    expect(screen.getByTestId("last-sync-error-7").textContent).toBe(error);
+    expect(screen.getByTestId("last-sync-error-7").className).toBe("run-error-text last-sync-error");
+    expect(screen.queryByTestId("last-sync-error-8")).toBeNull();
+  });
+
   it.each([
     ["viewer", false, false],
     ["editor", true, false],

@@ -189,6 +189,12 @@ export function RowSync({
   );
 }
 
+/** The error the connector's latest run ended with when it failed or was partial; "" otherwise. */
+function lastSyncError(connector: Connector): string {
+  const status = connector.last_sync_status;
+  return (status === "FAILED" || status === "PARTIAL") && connector.last_sync_error ? connector.last_sync_error : "";
+}
+
 export function ConnectorsPage() {
   usePageTitle("Connectors");
   const { me } = useAuth();
@@ -325,6 +331,13 @@ export function ConnectorsPage() {
                         <StatusBadge status={connector.last_sync_status} warnings={connector.last_sync_warnings?.length} />
                         {/* "never synced" has no time: no dash under it */}
                         {connector.last_sync_at ? <div className="muted small">{formatDateTime(connector.last_sync_at)}</div> : null}
+                        {/* why it failed (or what a partial run missed), so that a failing connector
+                            can be told from the list: two lines, the whole text on its page */}
+                        {lastSyncError(connector) ? (
+                          <div className="run-error-text last-sync-error" data-testid={`last-sync-error-${connector.id}`} title={lastSyncError(connector)}>
+                            {lastSyncError(connector)}
+                          </div>
+                        ) : null}
                       </td>
                       <td data-label="Latest runs">
                         <StatusDots statuses={connector.recent_statuses} />
