@@ -2,7 +2,8 @@
 // the demo connector has synced its 120 records): download a CSV of the records and check its
 // header row and row count; the Schema tab lists address.city and profiles it; a PostgreSQL destination in a
 // throwaway database (created here on 127.0.0.1:5432 and dropped on the way out, whatever
-// happens): create, test, attach the demo connector, load, and see the load succeed with 120 rows.
+// happens): create, test, attach the demo connector, load, and see the load succeed with 120 rows,
+// and the connector's page name the destination that loads it.
 
 import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
@@ -115,6 +116,15 @@ export async function dataOut({ page, base, checkA11y, shot, log }) {
     await checkA11y(page, "destination with a successful load");
     await shot("16-destination-loaded", true);
     log(`data out: destination loaded (${stored} rows in ${database}.public.demo_users)`);
+
+    // The connector's page says where its records are loaded, with the load's outcome.
+    await page.goto(`${base}/connectors/${connectorId}`);
+    const into = page.getByTestId("loaded-into");
+    await into.getByRole("link", { name: "E2E warehouse" }).waitFor();
+    const intoText = (await into.innerText()).replace(/\s+/g, " ");
+    if (!/E2E warehouse, table public\.demo_users: SUCCESS/.test(intoText)) throw new Error(`the connector's "Loaded into" says: ${intoText}`);
+    await checkA11y(page, "connector loaded into a destination");
+    log("data out: the connector's page names the destination that loads it");
   } finally {
     psql("postgres", `DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
   }

@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 
 import type { Destination, DestinationAttachment, DestinationLastLoad } from "../api/types";
 import { destination, fakeFetch, renderInRouter } from "../test/helpers";
-import { destinationLoadSummary, failedLoadsOf, FailedLoadsNotice, LastLoadCell } from "./LastLoad";
+import { destinationLoadSummary, failedLoadsOf, FailedLoadsNotice, LastLoadCell, LoadedInto, useDestinations } from "./LastLoad";
 
 function lastLoad(overrides: Partial<DestinationLastLoad> = {}): DestinationLastLoad {
   return { id: 1, status: "SUCCESS", started_at: "2026-11-27T10:00:00Z", finished_at: "2026-11-27T10:00:01Z", error_message: "", created_at: "2026-11-27T10:00:00Z", ...overrides };
@@ -15,6 +15,20 @@ function attachment(connector: number, load: DestinationLastLoad | null): Destin
 
 function destinationOf(id: number, name: string, attachments: DestinationAttachment[]): Destination {
   return destination({ id, name, attachments });
+}
+
+/** A connector page's destinations part: read once, shown as the failed-loads notice and the
+ * "Loaded into" item of its details. */
+function ConnectorLoads({ connectorId }: { connectorId: number }) {
+  const destinations = useDestinations(connectorId);
+  return (
+    <>
+      <FailedLoadsNotice connectorId={connectorId} destinations={destinations} />
+      <dl>
+        <LoadedInto connectorId={connectorId} destinations={destinations} />
+      </dl>
+    </>
+  );
 }
 
 describe("a destination's last loads", () => {
@@ -58,7 +72,7 @@ describe("a destination's last loads", () => {
   it("warns on a connector's page that its latest load into a destination failed, with the error and a link", async () => {
     const failed = lastLoad({ id: 5, status: "FAILED", error_message: "The host name db.example.com could not be resolved." });
     const calls = fakeFetch(() => ({ body: { count: 2, next: null, previous: null, results: [destinationOf(3, "Warehouse", [attachment(7, failed)]), destinationOf(4, "Lake", [attachment(7, lastLoad())])] } }));
-    renderInRouter(<FailedLoadsNotice connectorId={7} />);
+    renderInRouter(<ConnectorLoads connectorId={7} />);
     const notice = await screen.findByTestId("failed-loads");
     expect(notice.textContent).toContain("The latest load of this connector into a destination failed");
     expect(within(notice).getByRole("link", { name: "Warehouse" }).getAttribute("href")).toBe("/destinations/3");
@@ -70,13 +84,42 @@ describe("a destination's last loads", () => {
 
   it("says nothing when the loads succeeded or the destinations cannot be read", async () => {
     fakeFetch(() => ({ status: 500, body: { detail: "boom" } }));
-    const { unmount } = renderInRouter(<FailedLoadsNotice connectorId={7} />);
+    const { unmount } = renderInRouter(<ConnectorLoads connectorId={7} />);
     await new Promise((resolve) => setTimeout(resolve, 0));
     expect(screen.queryByTestId("failed-loads")).toBeNull();
     unmount();
     fakeFetch(() => ({ body: { count: 1, next: null, previous: null, results: [destinationOf(3, "Warehouse", [attachment(7, lastLoad())])] } }));
-    renderInRouter(<FailedLoadsNotice connectorId={7} />);
+    renderInRouter(<ConnectorLoads connectorId={7} />);
     await new Promise((resolve) => setTimeout(resolve, 0));
     expect(screen.queryByTestId("failed-loads")).toBeNull();
+  });
+
+  it("says on a connector's page which destinations load it, into which table, and their latest load", async () => {
+    const loaded = lastLoad({ id: 5, finished_at: "2026-11-27T10:00:01Z" });
+    const calls = fakeFetch(() => ({
+      body: {
+        count: 3,
+        next: null,
+        previous: null,
+        results: [destinationOf(3, "Warehouse", [attachment(7, loaded)]), destinationOf(4, "Lake", [attachment(7, null)]), destinationOf(5, "Other", [attachment(8, lastLoad())])],
+      },
+    }));
+    renderInRouter(<ConnectorLoads connectorId={7} />);
+    const item = await screen.findByTestId("loaded-into");
+    expect(within(item).getByRole("term").textContent).toBe("Loaded into");
+    const rows = within(item).getAllByRole("listitem");
+    expect(rows.map((row) => row.textContent)).toEqual(["Warehouse, table public.t7: SUCCESS 27 Nov 2026, 10:00:01 UTC", "Lake, table public.t7: not loaded yet"]);
+    expect(within(rows[0]!).getByRole("link", { name: "Warehouse" }).getAttribute("href")).toBe("/destinations/3");
+    expect(within(item).queryByRole("link", { name: "Other" })).toBeNull();
+    // one read of the destinations for the notice and the details alike
+    expect(calls.filter((call) => call.url.startsWith("/api/destinations/"))).toHaveLength(1);
+  });
+
+  it("says on a connector's page that no destination loads it, and where to attach one", async () => {
+    fakeFetch(() => ({ body: { count: 1, next: null, previous: null, results: [destinationOf(5, "Other", [attachment(8, lastLoad())])] } }));
+    renderInRouter(<ConnectorLoads connectorId={7} />);
+    const item = await screen.findByTestId("loaded-into");
+    expect(within(item).getByRole("definition").textContent).toBe("No destination: attach it to one to load its records into PostgreSQL.");
+    expect(within(item).getByRole("link", { name: "attach it to one" }).getAttribute("href")).toBe("/destinations");
   });
 });

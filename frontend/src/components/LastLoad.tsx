@@ -76,12 +76,17 @@ export function failedLoadsOf(connectorId: number, destinations: Destination[]):
   );
 }
 
-/** On a connector's page: a warning for each destination whose latest load of the connector
- * failed (the sync itself may have succeeded). Says nothing while the destinations cannot be read:
- * the page's own data does not depend on them. */
-export function FailedLoadsNotice({ connectorId, refreshKey }: { connectorId: number; refreshKey?: unknown }) {
+/** The tenant's destinations, read once for a connector's page (its failed loads and where it is
+ * loaded); null while they load or cannot be read: the page's own data does not depend on them. */
+export function useDestinations(connectorId: number, refreshKey?: unknown): Destination[] | null {
   const destinations = useLoad(() => listDestinations({ page_size: 100 }), [connectorId, refreshKey]);
-  const failed = failedLoadsOf(connectorId, destinations.data?.results ?? []);
+  return destinations.data?.results ?? null;
+}
+
+/** On a connector's page: a warning for each destination whose latest load of the connector
+ * failed (the sync itself may have succeeded). Says nothing while the destinations cannot be read. */
+export function FailedLoadsNotice({ connectorId, destinations }: { connectorId: number; destinations: Destination[] | null }) {
+  const failed = failedLoadsOf(connectorId, destinations ?? []);
   if (failed.length === 0) return null;
   return (
     <div className="banner banner-warning" data-testid="failed-loads">
@@ -97,6 +102,47 @@ export function FailedLoadsNotice({ connectorId, refreshKey }: { connectorId: nu
         ))}
       </ul>
       <p className="small">The records are stored here; the destination has not received the latest changes. Open it to see the load's log and load again.</p>
+    </div>
+  );
+}
+
+/** A connector's Details item "Loaded into": each destination it is attached to, its table and
+ * its latest load of it, or that none loads it (where to attach one). Nothing while the
+ * destinations cannot be read. */
+export function LoadedInto({ connectorId, destinations }: { connectorId: number; destinations: Destination[] | null }) {
+  if (destinations === null) return null;
+  const into = destinations.flatMap((destination) =>
+    destination.attachments.filter((attachment) => attachment.connector === connectorId).map((attachment) => ({ destination, attachment })),
+  );
+  return (
+    <div data-testid="loaded-into">
+      <dt>Loaded into</dt>
+      <dd>
+        {into.length === 0 ? (
+          <>
+            No destination: <Link to="/destinations">attach it to one</Link> to load its records into PostgreSQL.
+          </>
+        ) : (
+          <ul className="loaded-into-list">
+            {into.map(({ destination, attachment }) => (
+              <li key={attachment.id}>
+                <Link to={`/destinations/${destination.id}`}>{destination.name}</Link>, table{" "}
+                <span className="mono">
+                  {destination.target_schema}.{attachment.table_name}
+                </span>
+                :{" "}
+                {attachment.last_load ? (
+                  <>
+                    <LoadStatusBadge load={attachment.last_load} /> <span className="small">{formatDateTime(loadTime(attachment.last_load))}</span>
+                  </>
+                ) : (
+                  "not loaded yet"
+                )}
+              </li>
+            ))}
+          </ul>
+        )}
+      </dd>
     </div>
   );
 }

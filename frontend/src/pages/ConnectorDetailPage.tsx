@@ -30,7 +30,7 @@ import { ConnectorDataTabs } from "../components/ConnectorDataTabs";
 import { SyncProgress } from "../components/SyncProgress";
 import { UnmatchedMappings } from "../components/UnmatchedMappings";
 import { WaitingForApi } from "../components/WaitingForApi";
-import { FailedLoadsNotice } from "../components/LastLoad";
+import { FailedLoadsNotice, LoadedInto, useDestinations } from "../components/LastLoad";
 import { answeredHeading, failureHint, retryClock, syncErrorHint } from "../components/UpstreamError";
 import { formatDateTime, formatNumber, formatRelative, frequencyLabel, prettyJson } from "../format";
 import { isMissing, LoadFailureBanner, MissingNotice } from "../components/LoadFailure";
@@ -90,6 +90,8 @@ function ConnectorDetail({ id, startEditing }: { id: number; startEditing: boole
   // The style the latest sync detected, shown beside an "auto" pagination.
   const detected = (chartRuns.data?.results ?? []).find((run) => run.detected_pagination);
   const [recordsKey, setRecordsKey] = useState(0);
+  // read again when a sync ends (its loads follow it) or the records are refreshed
+  const destinations = useDestinations(id, `${recordsKey} ${connector.data?.last_sync_at}`);
   const testRef = useRef<HTMLElement>(null);
   const editRef = useRef<HTMLButtonElement>(null);
   const wasEditing = useRef(false);
@@ -366,7 +368,7 @@ function ConnectorDetail({ id, startEditing }: { id: number; startEditing: boole
           )
         }
       />
-      <FailedLoadsNotice connectorId={id} refreshKey={`${recordsKey} ${c.last_sync_at}`} />
+      <FailedLoadsNotice connectorId={id} destinations={destinations} />
       {conflict ? (
         <div className="banner banner-warning" role="alert">
           {conflict.message}{" "}
@@ -500,6 +502,7 @@ function ConnectorDetail({ id, startEditing }: { id: number; startEditing: boole
             <dt>Primary key</dt>
             <dd className="mono">{c.primary_key || "content hash"}</dd>
           </div>
+          <LoadedInto connectorId={id} destinations={destinations} />
           <div>
             <dt>Created</dt>
             <dd>
