@@ -553,6 +553,10 @@ async function main() {
   await shot("08a-wizard-preview", true);
   await wizard.getByRole("button", { name: "Next" }).click();
   await wizard.getByRole("button", { name: "Add a rule" }).click();
+  // The preview's field paths are offered as the source path is typed (a datalist the browser shows).
+  const sourceList = await wizard.getByLabel("Source path (rule 1)").getAttribute("list");
+  const offered = sourceList ? await page.locator(`datalist#${sourceList} option`).evaluateAll((options) => options.map((option) => option.value)) : [];
+  if (!offered.includes("name") || !offered.includes("address.city")) throw new Error(`the source path offers ${offered.join(", ") || "nothing"}`);
   await wizard.getByLabel("Source path (rule 1)").fill("name");
   await wizard.getByLabel("Target field (rule 1)").fill("full_name");
   await wizard.getByRole("button", { name: "Show before / after" }).click();

@@ -293,6 +293,29 @@ describe("the new connector wizard", () => {
     expect(screen.queryByTestId("rule-1-sample-note")).toBeNull();
   });
 
+  it("offers the previewed records' field paths as each rule's source path is typed, and none before a preview", async () => {
+    let answer = previewBody({ ok: false, error: "HTTP 503 from https://api.example.com/invoices after 1 attempt", status_code: 503, fields: [], records: [] });
+    renderWizard(undefined, vi.fn(async () => answer));
+    fillFirstStep();
+    next();
+    await screen.findByTestId("preview-error");
+    next();
+    fireEvent.click(screen.getByRole("button", { name: "Add a rule" }));
+    expect(screen.getByLabelText("Source path (rule 1)").getAttribute("list")).toBeNull();
+    expect(screen.queryByTestId("rule-source-suggestions")).toBeNull();
+    answer = previewBody();
+    fireEvent.click(actions().getByRole("button", { name: "Back" }));
+    await screen.findByTestId("preview-result");
+    next();
+    fireEvent.click(screen.getByRole("button", { name: "Add a rule" }));
+    const suggestions = screen.getByTestId("rule-source-suggestions");
+    expect(suggestions.tagName).toBe("DATALIST");
+    expect(Array.from(suggestions.querySelectorAll("option"), (option) => option.value)).toEqual(["id", "address.city"]);
+    for (const n of [1, 2]) expect(screen.getByLabelText(`Source path (rule ${n})`).getAttribute("list")).toBe(suggestions.id);
+    // the target field is a new name: nothing offered there
+    expect(screen.getByLabelText("Target field (rule 1)").getAttribute("list")).toBeNull();
+  });
+
   it("says on the before side that a nested source is copied and stays, where a top-level one is dropped", async () => {
     // what the sync does (sync_engine/transform.py): name → full_name removes name, but
     // address.city → city keeps address (and its city) in the stored record

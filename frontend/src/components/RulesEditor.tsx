@@ -71,6 +71,9 @@ export function RulesEditor({
   const groupMessage = joinMessages([problems.group, draft.mode === "fields" && apiMessage]);
   const jsonMessage = joinMessages([problems.json, draft.mode === "json" && apiMessage]);
   const missingSources = draft.mode === "fields" ? sourcesMissingFromSample(draft.rows, sample ?? null) : {};
+  // The sample's field paths offered as each source path is typed: the preview already read them,
+  // so they are picked rather than typed again from memory (a typo is a field that stays empty).
+  const sourceSuggestions = sample?.paths.length ? sample.paths : null;
 
   useEffect(() => {
     const editor = editorRef.current;
@@ -170,6 +173,13 @@ export function RulesEditor({
           ) : (
             <p className="muted">No rules: records are stored as the API sends them.</p>
           )}
+          {sourceSuggestions ? (
+            <datalist id={id("source-paths")} data-testid="rule-source-suggestions">
+              {sourceSuggestions.map((path) => (
+                <option key={path} value={path} />
+              ))}
+            </datalist>
+          ) : null}
           <ol className="rule-rows">
             {draft.rows.map((row, index) => {
               const rowProblems = problems.rows[row.id] ?? {};
@@ -204,6 +214,7 @@ export function RulesEditor({
                       {...inputProps("source", sampleNote && sampleNoteId)}
                       aria-label={`Source path (rule ${n})`}
                       placeholder="source path"
+                      list={sourceSuggestions ? id("source-paths") : undefined}
                       value={row.source}
                       spellCheck={false}
                       autoComplete="off"
