@@ -226,6 +226,24 @@ describe("the connectors list", () => {
     await vi.waitFor(() => expect(calls.filter((c) => c.method === "GET" && c.url.startsWith("/api/demo-extension/connectors/?")).length).toBe(2));
   });
 
+  it("says in the row that the run it follows waits for the API's rate limit, not that it is stuck", async () => {
+    let paused = 38.2;
+    fakeFetch((call) => {
+      if (call.url.includes("/sync_data/")) return { status: 202, body: syncLog({ id: 41, status: "PENDING" }) };
+      if (call.url.includes("/sync-logs/41/")) return { body: syncLog({ id: 41, status: "RUNNING", records_processed: 0, requests_paused_for: paused }) };
+      return { body: page([connector()]) };
+    });
+    vi.useFakeTimers({ shouldAdvanceTime: true });
+    renderAs("editor", <ConnectorsPage />);
+    fireEvent.click(await screen.findByRole("button", { name: /^Sync now/ }));
+    const note = await screen.findByTestId("row-sync-paused");
+    expect(note.textContent).toBe("Waiting for the API’s rate limit: 39\u00a0s more");
+    expect(note.closest("[data-testid=row-sync-status]")).toBeTruthy();
+    paused = 0;
+    await wait(POLL_INTERVAL_MS);
+    await vi.waitFor(() => expect(screen.queryByTestId("row-sync-paused")).toBeNull());
+  });
+
   it("does not take the run it started for one started elsewhere while the list still names it", async () => {
     let started = false;
     fakeFetch((call) => {

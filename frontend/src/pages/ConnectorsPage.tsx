@@ -178,6 +178,12 @@ export function RowSync({
           {current ? (
             <>
               <StatusBadge status={current.status} warnings={runWarningsCount(current)} retries={current.retries} /> {formatCount(current.records_processed, "record")}
+              {/* a run that stands still because the API asked to wait: not stuck */}
+              {isActiveStatus(current.status) && (current.requests_paused_for ?? 0) > 0 ? (
+                <div className="warning-text small" data-testid="row-sync-paused">
+                  Waiting for the API’s rate limit: {`${Math.max(1, Math.ceil(current.requests_paused_for ?? 0))} s`} more
+                </div>
+              ) : null}
             </>
           ) : (
             <span className="muted">starting…</span>
