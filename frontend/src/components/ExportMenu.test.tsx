@@ -60,6 +60,16 @@ afterEach(() => {
 const renderTable = () => renderAs("viewer", <RecordsTable connectorId={7} />, "/connectors/7", "/connectors/:id");
 
 describe("downloading a connector's records", () => {
+  it("points a loader that wants only what changed to the connector's change feed, beside the downloads", async () => {
+    serve(() => new Response("", { status: 200 }));
+    renderTable();
+    const note = await screen.findByTestId("change-feed-note");
+    expect(note.textContent?.replace(/\s+/g, " ")).toBe(
+      "Only what changed since your last read: the change feed, GET /api/demo-extension/connectors/7/changes/?after=0, in change order with deletions as op: delete; continue with each answer's next_after (API documentation).",
+    );
+    expect(within(note).getByRole("link", { name: "API documentation" }).getAttribute("href")).toBe("/api/docs/");
+  });
+
   it("disables the downloads of a connector with no records, saying why, until deleted records are asked for", async () => {
     const seen = serve(() => new Response("", { status: 200, headers: { "Content-Type": "text/csv" } }), []);
     renderTable();

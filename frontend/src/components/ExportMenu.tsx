@@ -151,6 +151,15 @@ export function ExportMenu({
         CSV: a text cell starting with =, +, - or @ gets a leading apostrophe (&apos;) so that a spreadsheet shows it instead of running it as a formula.
         Raw CSV: every cell as stored, for a database loader; do not open it in a spreadsheet.
       </p>
+      {/* A download is everything again; a loader that runs on a schedule wants only what changed. */}
+      <p className="muted small export-note" data-testid="change-feed-note">
+        Only what changed since your last read: the change feed,{" "}
+        <code className="break">
+          GET /api/demo-extension/connectors/{connectorId}/changes/?after=0
+        </code>
+        , in change order with deletions as <code>op: delete</code>; continue with each answer&apos;s <code>next_after</code> (
+        <a href="/api/docs/">API documentation</a>).
+      </p>
       {running ? (
         <span className="small" role="status" data-testid="download-progress">
           Downloading {KIND_LABELS[running]}… {formatNumber(bytes)} bytes
