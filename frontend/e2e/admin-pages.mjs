@@ -9,7 +9,7 @@ import { createHmac, timingSafeEqual } from "node:crypto";
 import http from "node:http";
 
 /** A webhook receiver on 127.0.0.1 that answers 204 and keeps what it received. */
-export async function startReceiver() {
+export async function startReceiver(port = 0) {
   const received = [];
   const server = http.createServer((request, response) => {
     const chunks = [];
@@ -19,7 +19,7 @@ export async function startReceiver() {
       response.writeHead(204).end();
     });
   });
-  await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
+  await new Promise((resolve) => server.listen(port, "127.0.0.1", resolve));
   return { port: server.address().port, received, close: () => new Promise((resolve) => server.close(resolve)) };
 }
 

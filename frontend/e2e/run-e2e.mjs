@@ -11,6 +11,7 @@
 // E2E_TIMEOUT_SECONDS (default 600, as scripts/test.sh sets: a hang guard).
 //
 //   node e2e/run-e2e.mjs            (from frontend/; or `npm run e2e`)
+//   E2E_PORTS=9310-9319 npm run e2e (its servers on ports of that range only)
 
 import { spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
@@ -91,15 +92,34 @@ for (const signal of ["SIGINT", "SIGTERM"]) {
   });
 }
 
-function freePort() {
+// E2E_PORTS=9310-9319 takes the ports of the servers it starts (web, demo upstream, webhook
+// receiver) from that range, the first free ones, for a machine where several stacks run side by
+// side with a range each; without it, any free port the system gives.
+const PORT_RANGE = /^(\d+)-(\d+)$/.exec(process.env.E2E_PORTS ?? "");
+let nextInRange = PORT_RANGE ? Number(PORT_RANGE[1]) : 0;
+
+function listenOn(port) {
   return new Promise((resolve, reject) => {
     const server = net.createServer();
     server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
+    server.listen(port, "127.0.0.1", () => {
+      const { port: bound } = server.address();
+      server.close(() => resolve(bound));
     });
   });
+}
+
+async function freePort() {
+  if (!PORT_RANGE) return listenOn(0);
+  while (nextInRange <= Number(PORT_RANGE[2])) {
+    const port = nextInRange++;
+    try {
+      return await listenOn(port);
+    } catch {
+      // taken: the next one
+    }
+  }
+  throw new Error(`E2E_PORTS ${process.env.E2E_PORTS}: no free port left in the range`);
 }
 
 function stackEnv(extra) {
@@ -212,7 +232,7 @@ async function main() {
   varDir = mkdtempSync(path.join(tmpdir(), "migrateiq-e2e-"));
   const apiPort = await freePort();
   const webPort = await freePort();
-  receiver = await startReceiver(); // the webhook receiver of the admin pages' steps
+  receiver = await startReceiver(await freePort()); // the webhook receiver of the admin pages' steps
   const env = stackEnv({
     MIGRATEIQ_VAR_DIR: varDir,
     MIGRATEIQ_EGRESS_ALLOWLIST: `127.0.0.1:${apiPort},127.0.0.1:${receiver.port},${DESTINATION_ALLOWLIST}`,

@@ -316,6 +316,25 @@ describe("the new connector wizard", () => {
     expect(screen.getByLabelText("Target field (rule 1)").getAttribute("list")).toBeNull();
   });
 
+  it("keeps checking the rules against the preview after its detected pagination and records path are pinned", async () => {
+    renderWizard(undefined, vi.fn(async (_input: ConnectorInput) => previewBody()));
+    fillFirstStep();
+    next();
+    const result = await screen.findByTestId("preview-result");
+    fireEvent.click(within(result).getByRole("button", { name: "Pin this pagination" }));
+    fireEvent.click(within(result).getByRole("button", { name: "Use this records path" }));
+    next();
+    fireEvent.click(screen.getByRole("button", { name: "Add a rule" }));
+    const source = screen.getByLabelText("Source path (rule 1)");
+    // the pinned settings read the records the preview read: its sample still speaks for them
+    expect(source.getAttribute("list")).toBe(screen.getByTestId("rule-source-suggestions").id);
+    fireEvent.change(source, { target: { value: "adress.city" } });
+    expect(screen.getByTestId("rule-1-sample-note").textContent).toBe("No sample record has adress.city: did you mean address.city?");
+    // a setting of another reading still leaves the preview behind
+    fireEvent.change(screen.getByLabelText("Records path"), { target: { value: "root" } });
+    expect(screen.queryByTestId("rule-1-sample-note")).toBeNull();
+  });
+
   it("says on the before side that a nested source is copied and stays, where a top-level one is dropped", async () => {
     // what the sync does (sync_engine/transform.py): name → full_name removes name, but
     // address.city → city keeps address (and its city) in the stored record

@@ -310,7 +310,20 @@ export function ConnectorWizard({
   function pinPagination(config: { [key: string]: JsonValue }) {
     const { type, values } = paginationValuesOf(config);
     setState((current) => ({ ...current, pagination_type: type, pagination: values, pagination_json: null }));
+    keepPreviewThroughPin.current = true;
   }
+
+  // Pinning what the preview itself detected (its pagination, its records path) changes the
+  // settings but not the records they read: the preview stays that of the form's settings, so the
+  // rules step keeps its sample (the source paths' suggestions and checks) and the last step knows
+  // whether it failed. Any other change still leaves it behind.
+  const keepPreviewThroughPin = useRef(false);
+  useEffect(() => {
+    if (!keepPreviewThroughPin.current) return;
+    keepPreviewThroughPin.current = false;
+    const settings = readingSettings();
+    if (settings !== null) setLatestPreview((latest) => (latest ? { ...latest, settings } : latest));
+  });
 
   async function submit(event: FormEvent) {
     event.preventDefault();
@@ -477,6 +490,7 @@ export function ConnectorWizard({
           }}
           onUseRecordsPath={(path) => {
             setState((current) => ({ ...current, records_path_mode: path === "" ? "root" : "path", records_path: path }));
+            keepPreviewThroughPin.current = true;
             announce("Records path set.");
           }}
           primaryKey={state.primary_key}
