@@ -153,19 +153,21 @@ def cancel_sync(sync_log: SyncLog, *, user=None) -> SyncLog:
     ``ValueError``.
     """
     now = timezone.now()
+    # The run's log says who stopped it (the audit trail has it too, but not beside the run's lines).
+    by = f" by {user.email}" if getattr(user, "email", "") else ""
     if finish_run(
         sync_log,
         SyncStatus.CANCELLED,
-        "Cancelled before it started.",
+        f"Cancelled{by} before it started.",
         when=Q(status=SyncStatus.PENDING),
         level=SyncLogEvent.Level.INFO,
-        error="Cancelled before it started.",
+        error=f"Cancelled{by} before it started.",
     ):
         pass
     elif SyncLog.objects.filter(pk=sync_log.pk, status=SyncStatus.RUNNING).update(
         cancel_requested=True, updated_at=now
     ):
-        _add_event(sync_log, "Cancellation requested; stopping now (requests in flight are abandoned).")
+        _add_event(sync_log, f"Cancellation requested{by}; stopping now (requests in flight are abandoned).")
     else:
         sync_log.refresh_from_db()
         raise ValueError(f"This sync has already finished ({sync_log.status}).")

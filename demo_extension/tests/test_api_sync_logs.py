@@ -646,6 +646,9 @@ def test_cancelling_a_pending_sync_ends_it_at_once(editor_client, make_connector
     assert response.json()["status"] == "CANCELLED"
     log.refresh_from_db()
     assert log.status == SyncStatus.CANCELLED
+    # the run's log and its error say who cancelled it
+    assert log.error_message == "Cancelled by editor@acme.test before it started."
+    assert "Cancelled by editor@acme.test before it started." in log.events.values_list("message", flat=True)
 
 
 def test_cancelling_a_running_sync_asks_it_to_stop(editor_client, make_connector, make_log):
@@ -657,6 +660,9 @@ def test_cancelling_a_running_sync_asks_it_to_stop(editor_client, make_connector
     assert response.json()["status"] == "RUNNING"
     log.refresh_from_db()
     assert log.cancel_requested is True
+    assert list(log.events.values_list("message", flat=True)) == [
+        "Cancellation requested by editor@acme.test; stopping now (requests in flight are abandoned)."
+    ]
 
 
 def test_cancelling_a_finished_sync_is_a_409_saying_how_it_ended(editor_client, make_connector, make_log):
