@@ -153,11 +153,11 @@ BUDGETS = {
     "stats": 5,  # the seed's figures (two aggregates) and the load counts (one)
     "stats-history": 3,
     "sync-history": 5,
-    "records": 5,
+    "records": 6,  # + the page's rows' sizes (MIGRATEIQ_API_MAX_PAGE_BYTES, one query)
     "sync-log-list": 4,
     "sync-log-detail": 4,
     "sync-log-events": 5,
-    "sync-log-errors": 5,
+    "sync-log-errors": 6,  # + the page's rows' sizes, as records
 }
 
 
