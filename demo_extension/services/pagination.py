@@ -299,6 +299,9 @@ _CURSOR_KEYS = {
     # next page's start (absent on the last), sent back as start: exact where offsets sent ahead go past
     # the last page
     "nextPageStart": "start",
+    # Pinterest v5 (https://developers.pinterest.com/docs/getting-started/pagination/): {"items",
+    # "bookmark"}, sent back as bookmark, null on the last page
+    "bookmark": "bookmark",
 }
 # Cursors an API wants back under their own name, told by the key beside them (a top-level token
 # and that key): (token path, key beside it, the parameter).
@@ -740,6 +743,9 @@ def find_total_pages(body, configured_path=None, headers=None) -> int | None:
     """The number of pages the upstream announces: in the body, else ``X-WP-TotalPages`` /
     ``X-Total-Pages``."""
     pages = _int_or_none(_find(body, _TOTAL_PAGES_KEYS, configured_path, loose=True)[1])
+    if pages is not None and pages < 0:
+        # not counted: PocketBase answers totalPages (and totalItems) -1 when asked to skipTotal
+        pages = None
     if pages is None and not configured_path and isinstance(body, dict):
         # "pages" beside "page" in a meta object (Discogs' pagination {"page", "pages", "per_page",
         # "items", "urls"}); never at the top level, where it is a record's own (a book's pages)
@@ -751,9 +757,36 @@ def find_total_pages(body, configured_path=None, headers=None) -> int | None:
             ),
             None,
         )
+    if pages is None and not configured_path and _linode_page_envelope(body):
+        pages = body["pages"]
     if pages is None and not configured_path:
         pages = _header_int(headers, _TOTAL_PAGES_HEADERS)
     return pages
+
+
+def _linode_page_envelope(body) -> bool:
+    """Linode's (Akamai's) API v4 lists (https://techdocs.akamai.com/linode-api/reference/pagination):
+    ``{"data": [...], "page", "pages", "results"}``, the page count and the total at the top level
+    beside the records, where a ``pages`` alone may be a record's own."""
+    return (
+        isinstance(body, dict)
+        and isinstance(body.get("data"), list)
+        and all(_strict_int(body.get(key)) for key in ("page", "pages", "results"))
+    )
+
+
+def _typesense_found(body) -> int | None:
+    """Typesense's search (https://typesense.org/docs/latest/api/search.html): ``{"found", "out_of",
+    "page", "hits": [...]}``, ``found`` the hits of the whole search (``out_of`` the collection's
+    documents)."""
+    if (
+        isinstance(body, dict)
+        and isinstance(body.get("hits"), list)
+        and _strict_int(body.get("found"))
+        and _strict_int(body.get("out_of"))
+    ):
+        return body["found"]
+    return None
 
 
 def find_total(body, headers, configured_path=None) -> int | None:
@@ -788,8 +821,12 @@ def find_total_bound(body, headers, configured_path=None, page_count=None) -> tu
     if isinstance(value, dict) and value.get("relation") in ("eq", "gte"):
         exact, value = value["relation"] == "eq", value.get("value")
     total = _int_or_none(value)
+    if total is not None and total < 0:
+        total = None  # not counted (PocketBase's totalItems -1 with skipTotal), no total of none
     if total is None and not configured_path:
         total = _remaining_total(body)
+    if total is None and not configured_path:
+        total = _typesense_found(body)
     if total is not None and page_count is not None and path == "count" and total == page_count:
         total = None
     if (
@@ -1159,6 +1196,20 @@ def _known_cursor(body):
         # Vultr (https://www.vultr.com/api/#section/Introduction/Meta-and-Pagination): {"<resource>",
         # "meta": {"total", "links": {"next", "prev"}}}, next a cursor sent back as "cursor", "" at the end
         return ("meta", "links", "next"), "cursor", "Vultr-style meta.links.next"
+    if isinstance(body, dict) and isinstance(body.get("chunk"), list) and "start" in body:
+        # Matrix's /messages (https://spec.matrix.org/latest/client-server-api/#get_matrixclientv3roomsroomidmessages):
+        # {"chunk", "start", "end"}, end sent back as "from"; no end when no further events are there
+        end = body.get("end")
+        if isinstance(end, str) and end:
+            return ("end",), "from", "Matrix-style end (beside chunk)"
+    paging = body.get("paging") if isinstance(body, dict) else None
+    if isinstance(paging, dict) and "page_item_limit" in paging:
+        # Bitrise (https://docs.bitrise.io/en/bitrise-ci/api/pagination-of-api-calls.html): paging
+        # {"total_item_count", "page_item_limit", "next"}, next (the next page's first slug, only while
+        # one is left) sent back as "next"
+        token = paging.get("next")
+        if isinstance(token, str) and token:
+            return ("paging", "next"), "next", "Bitrise-style paging.next"
     pagination = data.get("pagination") if isinstance(data, dict) else None
     token = pagination.get("next") if isinstance(pagination, dict) and "current" in pagination else None
     if isinstance(token, str) and token.strip() and not _looks_like_url(token):
@@ -2115,6 +2166,19 @@ class _FollowingPaginator(Paginator):
     def _next(self, page: FetchedPage) -> str | None:
         raise NotImplementedError
 
+    def _last_page_announced(self, page: FetchedPage) -> str | None:
+        # Keap's REST v1 names a next URL on its last page too (and on every empty page after it),
+        # beside the list's count: a short or empty page that brings the records read to the exact
+        # total announced is the end. A total alone is no end (a last page may be full, or the total a
+        # page's own), so the page must also be shorter than an earlier one.
+        total, exact = find_total_bound(page.body, page.headers, None, page.count)
+        if total is None or not exact or total <= 0:
+            return None
+        seen = self.state.get("seen", 0)
+        if seen >= total and (page.count == 0 or page.count < self._previous_max):
+            return f"the {total} records the upstream's total announces are all read"
+        return None
+
     def _advance(self, page: FetchedPage) -> bool:
         target = self._next(page)
         if not target:
@@ -2312,7 +2376,7 @@ class AutoPaginator:
 
 #: Page sizes APIs serve by default (Xero 100, Salesforce 2000, ...): a single answer of exactly one
 #: of these, with nothing that says whether more exist, is most likely a first page.
-TYPICAL_PAGE_SIZES = frozenset({50, 100, 200, 250, 500, 1000, 2000, 5000, 10000})
+TYPICAL_PAGE_SIZES = frozenset({50, 60, 100, 200, 250, 500, 1000, 2000, 5000, 10000})  # 60: Mattermost
 #: Smaller default page sizes (Razorpay 10, CircleCI 20, Storyblok and Vimeo 25): read so only when the
 #: answer counts its own page (a top-level ``count`` equal to its records, Razorpay's ``{"entity":
 #: "collection", "count": 10, "items"}``), which a paged collection's envelope does; a bare list of 20

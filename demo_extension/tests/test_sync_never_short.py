@@ -239,12 +239,13 @@ def test_a_4xx_past_the_announced_end_is_not_a_failure_when_every_record_is_stor
     fault_server, make_connector
 ):
     url = fault_url(fault_server)
-    # A buggy upstream keeps a next link on its last page; the page it points to is a 404.
+    # A buggy upstream keeps a next link on its last page; the page it points to is a 404. (A last
+    # page shorter than the one before it would end the run at the count, without the request.)
     fault_server.expect_request("/items", query_string="").respond_with_json(
-        {"results": [{"id": 1}, {"id": 2}], "count": 3, "next": f"{url}?page=2"}
+        {"results": [{"id": 1}, {"id": 2}], "count": 4, "next": f"{url}?page=2"}
     )
     fault_server.expect_request("/items", query_string="page=2").respond_with_json(
-        {"results": [{"id": 3}], "count": 3, "next": f"{url}?page=3"}
+        {"results": [{"id": 3}, {"id": 4}], "count": 4, "next": f"{url}?page=3"}
     )
     fault_server.expect_request("/items", query_string="page=3").respond_with_json(
         {"detail": "Invalid page."}, status=404
@@ -254,7 +255,7 @@ def test_a_4xx_past_the_announced_end_is_not_a_failure_when_every_record_is_stor
     log = run_sync(connector)
 
     assert log.status == SyncStatus.SUCCESS, log.error_message
-    assert stored_ids(connector) == [1, 2, 3]
+    assert stored_ids(connector) == [1, 2, 3, 4]
     assert any("past the last page the upstream announced" in line for line in events(log))
 
 

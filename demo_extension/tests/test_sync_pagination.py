@@ -52,13 +52,14 @@ def test_each_configured_pagination_style_syncs_every_record_exactly_once(
 def test_auto_pagination_detects_the_style_from_the_first_response_and_shows_it(
     sample_upstream, make_connector, style
 ):
-    upstream = sample_upstream(records=60, page_size=25, style=style)
+    # 61: an unpaged answer of exactly 60 (Mattermost's default page) is no proof of the whole list
+    upstream = sample_upstream(records=61, page_size=25, style=style)
     connector = make_connector(upstream=upstream, pagination={"type": "auto"})
 
     log = run_sync(connector)
 
     assert log.status == SyncStatus.SUCCESS, log.error_message
-    assert stored_ids(connector) == list(range(1, 61))
+    assert stored_ids(connector) == list(range(1, 62))
     assert log.detected_pagination == style
     assert any(message.startswith("Detected pagination") for message in events(log))
 

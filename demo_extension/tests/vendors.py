@@ -12078,3 +12078,1045 @@ SIXTEENTH_VENDORS_NOT_ON_AUTO = (
 SIXTEENTH_VENDORS_ON_AUTO = tuple(
     vendor for vendor in SIXTEENTH_VENDORS if vendor not in SIXTEENTH_VENDORS_NOT_ON_AUTO
 )
+
+
+class SurveyMonkeySurveys(VendorServer):
+    """SurveyMonkey API v3, the surveys of the account (``GET /v3/surveys``; an OAuth token as
+    Bearer): ``{"data": [...], "per_page", "page", "total", "links": {"self", "prev", "next",
+    "last"}}``; ``page`` and ``per_page`` (50 by default, 1,000 at most); the last page has no ``next``
+    link. Errors ``{"error": {"id", "name", "docs", "message", "http_status_code"}}``; a 429 when the
+    per-minute or per-day limit is spent. https://api.surveymonkey.com/v3/docs (Pagination), from
+    memory: the search tool did not hold it."""
+
+    name = "surveymonkey"
+    records_path = "data"  # the explicit configuration's
+    path = "/v3/surveys"
+    records = 23
+    page_size = 5  # 50 at SurveyMonkey
+    max_page_size = 1000
+    api_key = "surveymonkey-oauth-access-token"
+
+    def unauthorized(self):
+        error = {
+            "id": "1011",
+            "name": "Authorization Error",
+            "docs": "https://developer.surveymonkey.com/api/v3/#error-codes",
+            "message": "The authorization token provided was invalid.",
+            "http_status_code": 401,
+        }
+        return 401, {}, {"error": error}
+
+    @staticmethod
+    def pagination(page_size):
+        return {"type": "page", "size_param": "per_page", "page_size": page_size, "total_path": "total"}
+
+    def record(self, number):
+        return {
+            "id": str(400_000_000 + number),
+            "title": f"Survey {number}",
+            "nickname": "",
+            "href": f"https://api.surveymonkey.com/v3/surveys/{400_000_000 + number}",
+        }
+
+    def respond(self, path, query, headers):
+        number, size, start, last = self.numbered_page(query, "per_page")
+
+        def link(page):
+            return f"{self.url}?{urlencode({'page': page, 'per_page': size})}"
+
+        links = {"self": link(number), "last": link(last)}
+        if number > 1:
+            links["prev"] = link(number - 1)
+        if number < last:
+            links["next"] = link(number + 1)
+        body = {
+            "data": self.all_records()[start : start + size],
+            "per_page": size,
+            "page": number,
+            "total": self.records,
+            "links": links,
+        }
+        return 200, {}, body
+
+
+class PinterestPins(VendorServer):
+    """Pinterest API v5, the user's pins (``GET /v5/pins``; an OAuth token as Bearer): ``{"items":
+    [...], "bookmark": "<token>"}``; ``page_size`` (25 by default, 250 at most) and ``bookmark``, the
+    previous answer's; the last page's ``bookmark`` is null. Errors ``{"code", "message"}``; a 429 with
+    ``{"code": 8, "message": "..."}``. https://developers.pinterest.com/docs/getting-started/
+    pagination/, from memory: the search tool did not hold it."""
+
+    name = "pinterest"
+    records_path = "items"  # the explicit configuration's
+    path = "/v5/pins"
+    records = 23
+    page_size = 5  # 25 at Pinterest
+    max_page_size = 250
+    api_key = "pina_pinterest-oauth-token"
+
+    def unauthorized(self):
+        return 401, {}, {"code": 2, "message": "Authentication failed."}
+
+    @staticmethod
+    def pagination(page_size):
+        return {
+            "type": "cursor",
+            "cursor_path": "bookmark",
+            "cursor_param": "bookmark",
+            "size_param": "page_size",
+            "page_size": page_size,
+        }
+
+    def record(self, number):
+        return {
+            "id": str(813_000_000_000 + number),
+            "title": f"Pin {number}",
+            "board_id": "549755885175",
+            "created_at": "2026-01-02T03:04:05",
+        }
+
+    def respond(self, path, query, headers):
+        size = self.size(query, "page_size")
+        start = _position(query["bookmark"], "pinterest") if query.get("bookmark") else 0
+        if start is None:
+            return 400, {}, {"code": 1, "message": "Invalid bookmark."}
+        items = self.all_records()[start : start + size]
+        end = start + len(items)
+        return 200, {}, {"items": items, "bookmark": _token(end, "pinterest") if end < self.records else None}
+
+
+class OutreachProspects(VendorServer):
+    """Outreach API v2, prospects (``GET /api/v2/prospects``; an OAuth token as Bearer), JSON:API:
+    ``{"data": [{"type": "prospect", "id", "attributes", "relationships", "links"}], "links": {"first",
+    "prev", "next"}, "meta": {"count", "count_truncated"}}``; ``page[size]`` (50 by default, 1,000 at
+    most); the next link carries ``page[after]``, a cursor, and is absent on the last page (Outreach
+    moved from ``page[offset]`` to these cursors). Errors ``{"errors": [{"id", "title", "detail"}]}``.
+    https://developers.outreach.io/api/making-requests/ (Pagination), from memory."""
+
+    name = "outreach"
+    records_path = "data"  # the explicit configuration's
+    path = "/api/v2/prospects"
+    records = 23
+    page_size = 5  # 50 at Outreach
+    max_page_size = 1000
+    api_key = "outreach-oauth-access-token"
+
+    def unauthorized(self):
+        error = {"id": "unauthorizedRequest", "title": "Unauthorized Request", "detail": "Invalid token."}
+        return 401, {"Content-Type": "application/vnd.api+json"}, {"errors": [error]}
+
+    @staticmethod
+    def pagination(page_size):
+        return {
+            "type": "next_url",
+            "next_url_path": "links.next",
+            "size_param": "page[size]",
+            "page_size": page_size,
+        }
+
+    def record(self, number):
+        return {
+            "type": "prospect",
+            "id": number,
+            "attributes": {"firstName": f"Prospect{number}", "emails": [f"p{number}@example.com"]},
+            "links": {"self": f"https://api.outreach.io/api/v2/prospects/{number}"},
+        }
+
+    def respond(self, path, query, headers):
+        size = self.size(query, "page[size]")
+        start = _position(query["page[after]"], "outreach") if query.get("page[after]") else 0
+        if start is None:
+            error = {"id": "badRequest", "title": "Bad Request", "detail": "Invalid page[after]."}
+            return 400, {}, {"errors": [error]}
+        data = self.all_records()[start : start + size]
+        end = start + len(data)
+        links = {"first": f"{self.url}?{urlencode({'page[size]': size})}"}
+        if end < self.records:
+            links["next"] = (
+                f"{self.url}?{urlencode({'page[after]': _token(end, 'outreach'), 'page[size]': size})}"
+            )
+        body = {"data": data, "links": links, "meta": {"count": self.records, "count_truncated": False}}
+        return 200, {"Content-Type": "application/vnd.api+json"}, body
+
+
+class WorkableCandidates(VendorServer):
+    """Workable SPI v3, candidates (``GET /spi/v3/candidates``; an access token as Bearer):
+    ``{"candidates": [...], "paging": {"next": "<URL with since_id>"}}``; ``limit`` (50 by default,
+    100 at most) and ``since_id``; no ``paging`` on the last page. A 429 once the ten requests in ten
+    seconds are spent, with ``X-Rate-Limit-Reset``. https://workable.readme.io/reference/candidates,
+    from memory: the search tool did not hold it."""
+
+    name = "workable"
+    records_path = "candidates"  # the explicit configuration's
+    path = "/spi/v3/candidates"
+    records = 23
+    page_size = 5  # 50 at Workable
+    api_key = "workable-spi-access-token"
+
+    def unauthorized(self):
+        return 401, {}, {"error": "Not authorized"}
+
+    @staticmethod
+    def pagination(page_size):
+        return {
+            "type": "next_url",
+            "next_url_path": "paging.next",
+            "size_param": "limit",
+            "page_size": page_size,
+        }
+
+    def record(self, number):
+        return {"id": f"{0x1A0 + number:x}", "name": f"Candidate {number}", "stage": "Applied"}
+
+    def respond(self, path, query, headers):
+        size = self.size(query, "limit")
+        records = self.all_records()
+        start = 0
+        if query.get("since_id"):
+            ids = [record["id"] for record in records]
+            start = ids.index(query["since_id"]) if query["since_id"] in ids else len(records)
+        candidates = records[start : start + size]
+        body = {"candidates": candidates}
+        if start + size < self.records:
+            body["paging"] = {
+                "next": f"{self.url}?{urlencode({'limit': size, 'since_id': records[start + size]['id']})}"
+            }
+        return 200, {}, body
+
+
+class NetlifySites(VendorServer):
+    """Netlify API, the sites (``GET /api/v1/sites``; a personal access token as Bearer): a JSON list;
+    ``page`` and ``per_page`` (100 by default); a ``Link`` header with ``next`` (absent on the last
+    page), ``last`` and ``first``. https://docs.netlify.com/api/get-started/ (Pagination), from
+    memory."""
+
+    name = "netlify"
+    records_path = ""  # a bare list
+    path = "/api/v1/sites"
+    records = 23
+    page_size = 5  # 100 at Netlify
+    api_key = "nfp_netlify-personal-access-token"
+
+    def unauthorized(self):
+        return 401, {}, {"code": 401, "message": "Access Denied: your token is invalid"}
+
+    @staticmethod
+    def pagination(page_size):
+        return {"type": "link_header", "size_param": "per_page", "page_size": page_size}
+
+    def record(self, number):
+        return {"id": f"3970e0fe-8564-4903-9a55-{number:012d}", "name": f"site-{number}", "state": "current"}
+
+    def respond(self, path, query, headers):
+        number, size, start, last = self.numbered_page(query, "per_page")
+
+        def link(page):
+            return f"{self.url}?{urlencode({'page': page, 'per_page': size})}"
+
+        links = [f'<{link(1)}>; rel="first"', f'<{link(last)}>; rel="last"']
+        if number < last:
+            links.insert(0, f'<{link(number + 1)}>; rel="next"')
+        return 200, {"Link": ", ".join(links)}, self.all_records()[start : start + size]
+
+
+class LinodeInstances(VendorServer):
+    """Linode (Akamai) API v4, instances (``GET /v4/linode/instances``; a personal access token as
+    Bearer): ``{"data": [...], "page", "pages", "results"}``; ``page`` and ``page_size`` (100 by
+    default, 25 to 500). Errors ``{"errors": [{"reason", "field"}]}``; a 429 when rate limited.
+    https://techdocs.akamai.com/linode-api/reference/pagination, from memory."""
+
+    name = "linode"
+    records_path = "data"  # the explicit configuration's
+    path = "/v4/linode/instances"
+    records = 23
+    page_size = 5  # 100 at Linode, 25 at least
+    max_page_size = 500
+    api_key = "linode-personal-access-token"
+
+    def unauthorized(self):
+        return 401, {}, {"errors": [{"reason": "Invalid Token"}]}
+
+    @staticmethod
+    def pagination(page_size):
+        return {
+            "type": "page",
+            "size_param": "page_size",
+            "page_size": page_size,
+            "total_pages_path": "pages",
+        }
+
+    def record(self, number):
+        return {
+            "id": 12_000_000 + number,
+            "label": f"linode{number}",
+            "region": "eu-central",
+            "status": "running",
+        }
+
+    def respond(self, path, query, headers):
+        number, size, start, last = self.numbered_page(query, "page_size")
+        if number > last:
+            return 200, {}, {"data": [], "page": number, "pages": last, "results": self.records}
+        body = {
+            "data": self.all_records()[start : start + size],
+            "page": number,
+            "pages": last,
+            "results": self.records,
+        }
+        return 200, {}, body
+
+
+class RechargeCustomers(HeaderKeyVendor):
+    """Recharge API 2021-11, customers (``GET /customers``; the token in ``X-Recharge-Access-Token``,
+    the version in ``X-Recharge-Version``): ``{"next_cursor", "previous_cursor", "customers": [...]}``;
+    ``limit`` (50 by default, 250 at most) and ``cursor``, the previous answer's ``next_cursor``; a
+    request with a cursor may carry no other filter than ``limit``; the last page's ``next_cursor`` is
+    null. A 429 when the bucket is empty. https://developer.rechargepayments.com/2021-11/cursor_pagination,
+    from memory."""
+
+    name = "recharge"
+    records_path = "customers"  # the explicit configuration's
+    path = "/customers"
+    auth_header = "X-Recharge-Access-Token"
+    records = 23
+    page_size = 5  # 50 at Recharge
+    max_page_size = 250
+    api_key = "recharge-api-token-0123456789"
+
+    def unauthorized(self):
+        return 401, {}, {"errors": "Invalid API token"}
+
+    @staticmethod
+    def pagination(page_size):
+        return {
+            "type": "cursor",
+            "cursor_path": "next_cursor",
+            "cursor_param": "cursor",
+            "size_param": "limit",
+            "page_size": page_size,
+        }
+
+    def record(self, number):
+        return {"id": 90_000 + number, "email": f"customer{number}@example.com", "first_name": f"C{number}"}
+
+    def respond(self, path, query, headers):
+        size = self.size(query, "limit")
+        if query.get("cursor"):
+            if set(query) - {"cursor", "limit"}:
+                return 422, {}, {"errors": "Only limit may be sent with cursor"}
+            start = _position(query["cursor"], "recharge")
+            if start is None:
+                return 422, {}, {"errors": "Invalid cursor"}
+        else:
+            start = 0
+        customers = self.all_records()[start : start + size]
+        end = start + len(customers)
+        body = {
+            "next_cursor": _token(end, "recharge") if end < self.records else None,
+            "previous_cursor": _token(max(0, start - size), "recharge") if start else None,
+            "customers": customers,
+        }
+        return 200, {}, body
+
+
+class SnipeItHardware(VendorServer):
+    """Snipe-IT API v1, assets (``GET /api/v1/hardware``; a personal API token as Bearer): ``{"total",
+    "rows": [...]}``; ``offset`` and ``limit`` (50 by default, the instance's ``MAX_RESULTS``, 500, at
+    most). Snipe-IT answers HTTP 200 whenever the request itself is sound ("Philosophy" in its API
+    overview): an error is ``{"status": "error", "messages": ..., "payload": null}`` with HTTP 200 (a
+    filter naming a thing that is not there, here ``status_id``). https://snipe-it.readme.io/docs/
+    api-overview (through the search tool); the list answer from memory."""
+
+    name = "snipe-it"
+    records_path = "rows"  # the explicit configuration's
+    path = "/api/v1/hardware"
+    records = 23
+    page_size = 5  # 50 at Snipe-IT
+    max_page_size = 500
+    api_key = "snipe-it-personal-api-token"
+
+    def unauthorized(self):
+        return 401, {}, {"status": "error", "messages": "Unauthorized.", "payload": None}
+
+    @staticmethod
+    def pagination(page_size):
+        return {"type": "offset", "limit": page_size, "total_path": "total"}
+
+    def record(self, number):
+        return {
+            "id": number,
+            "name": f"Laptop {number}",
+            "asset_tag": f"A{number:05d}",
+            "serial": f"SN{number}",
+        }
+
+    def respond(self, path, query, headers):
+        if query.get("status_id", "1") != "1":
+            return 200, {}, {"status": "error", "messages": "Status label not found", "payload": None}
+        size = self.size(query, "limit")
+        offset = int(query["offset"]) if str(query.get("offset", "")).isdigit() else 0
+        return 200, {}, {"total": self.records, "rows": self.all_records()[offset : offset + size]}
+
+
+class XenditTransactions(BasicAuthVendor):
+    """Xendit Transactions API (``GET /transactions``; the secret key as the Basic user, no password):
+    ``{"has_more", "data": [...], "links": [{"href", "method", "rel": "next"}]}``; ``limit`` (10 by
+    default, 50 at most) and ``after_id`` (the last transaction's id); the next link's ``href`` is a
+    path with its query, and there is none on the last page (``has_more: false``, ``links: []``). Errors
+    ``{"error_code", "message"}``. https://developers.xendit.co/api-reference/#list-transactions, from
+    memory: the search tool did not hold it."""
+
+    name = "xendit"
+    records_path = "data"  # the explicit configuration's
+    path = "/transactions"
+    user = "xnd_development_secret_key_0123"
+    api_key = ""
+    records = 23
+    page_size = 5  # 10 at Xendit
+    max_page_size = 50
+
+    def unauthorized(self):
+        return (
+            401,
+            {},
+            {"error_code": "INVALID_API_KEY", "message": "API key is not authorized for this API service"},
+        )
+
+    def connector_fields(self):
+        return {**super().connector_fields(), "api_key": ""}
+
+    @staticmethod
+    def pagination(page_size):
+        return {
+            "type": "cursor",
+            "cursor_from": "last_record",
+            "cursor_field": "id",
+            "cursor_param": "after_id",
+            "has_more_path": "has_more",
+            "size_param": "limit",
+            "page_size": page_size,
+        }
+
+    def record(self, number):
+        return {"id": f"txn_{number:032d}", "type": "PAYMENT", "status": "SUCCESS", "amount": number * 1000}
+
+    def respond(self, path, query, headers):
+        size = self.size(query, "limit")
+        records = self.all_records()
+        start = 0
+        if query.get("after_id"):
+            ids = [record["id"] for record in records]
+            if query["after_id"] not in ids:
+                return 400, {}, {"error_code": "API_VALIDATION_ERROR", "message": "after_id is invalid"}
+            start = ids.index(query["after_id"]) + 1
+        data = records[start : start + size]
+        more = start + size < self.records
+        links = []
+        if more:
+            following = urlencode({"limit": size, "after_id": data[-1]["id"]})
+            links.append({"href": f"{self.path}?{following}", "method": "GET", "rel": "next"})
+        return 200, {}, {"has_more": more, "data": data, "links": links}
+
+
+class FreshserviceTickets(BasicAuthVendor):
+    """Freshservice API v2, tickets (``GET /api/v2/tickets``; the API key as the Basic user, ``X`` as
+    the password): ``{"tickets": [...]}`` and a ``Link: <...?page=N>; rel="next"`` header while more
+    pages exist; ``page`` and ``per_page`` (30 by default, 100 at most). A 429 with ``Retry-After``
+    once the per-minute limit is spent. https://api.freshservice.com/ (Pagination), from memory."""
+
+    name = "freshservice"
+    requests_past_the_end = 3  # page links without a last one: pages sent ahead end at a short page
+    records_path = "tickets"  # the explicit configuration's
+    path = "/api/v2/tickets"
+    api_key = "X"
+    user = "freshservice-api-key-0123"
+    records = 23
+    page_size = 5  # 30 at Freshservice
+
+    def unauthorized(self):
+        return (
+            401,
+            {},
+            {"code": "invalid_credentials", "message": "You have to be logged in to perform this action."},
+        )
+
+    @staticmethod
+    def pagination(page_size):
+        return {"type": "link_header", "size_param": "per_page", "page_size": page_size}
+
+    def record(self, number):
+        return {"id": number, "subject": f"Ticket {number}", "status": 2, "priority": 1}
+
+    def respond(self, path, query, headers):
+        if self.refused_once(
+            (int(query.get("page", 1)) - 1) * self.size(query, "per_page"), self.size(query, "per_page")
+        ):
+            return (
+                429,
+                {"Retry-After": "1"},
+                {"message": "You have exceeded the limit of requests per minute"},
+            )
+        number, size, start, last = self.numbered_page(query, "per_page")
+        headers_out = {}
+        if number < last:
+            headers_out["Link"] = (
+                f'<{self.url}?{urlencode({"page": number + 1, "per_page": size})}>; rel="next"'
+            )
+        return 200, headers_out, {"tickets": self.all_records()[start : start + size]}
+
+
+class MattermostUsers(VendorServer):
+    """Mattermost API v4, users (``GET /api/v4/users``; a personal access token as Bearer): a JSON list
+    with no total and no link; ``page`` counted from 0 and ``per_page`` (60 by default, 200 at most);
+    a page past the last is an empty list. Errors ``{"id", "message", "detailed_error", "request_id",
+    "status_code"}``. https://api.mattermost.com/ (Pagination: "page ... 0-based"), from memory."""
+
+    name = "mattermost"
+    records_path = ""  # a bare list
+    path = "/api/v4/users"
+    records = 23
+    page_size = 60  # Mattermost's own: a bare list of 60 is all a sync on auto sees
+    max_page_size = 200
+    api_key = "mattermost-personal-access-token"
+
+    def unauthorized(self):
+        error = {
+            "id": "api.context.session_expired.app_error",
+            "message": "Invalid or expired session, please login again.",
+            "detailed_error": "",
+            "request_id": "pq4xwb5bx7fpbcy1yf6wqqfw5h",
+            "status_code": 401,
+        }
+        return 401, {}, error
+
+    @staticmethod
+    def pagination(page_size):
+        return {"type": "page", "start_page": 0, "size_param": "per_page", "page_size": page_size}
+
+    def record(self, number):
+        return {"id": f"{number:026d}", "username": f"user{number}", "email": f"user{number}@example.com"}
+
+    def respond(self, path, query, headers):
+        size = self.size(query, "per_page")
+        number = int(query["page"]) if str(query.get("page", "")).isdigit() else 0
+        return 200, {}, self.all_records()[number * size : (number + 1) * size]
+
+
+class RocketChatUsers(HeaderKeyVendor):
+    """Rocket.Chat REST API, users (``GET /api/v1/users.list``; ``X-Auth-Token`` and ``X-User-Id``
+    headers): ``{"users": [...], "count", "offset", "total", "success": true}``; ``offset`` and
+    ``count``, the page size (50 by default); ``count`` in the answer is the page's. An error is HTTP
+    400 or 401 with ``{"success": false, "error"}``; a 429 with ``X-RateLimit-Reset`` in epoch
+    milliseconds. https://developer.rocket.chat/apidocs/get-users-list (Query Parameters: offset,
+    count), from memory."""
+
+    name = "rocket-chat"
+    records_path = "users"  # the explicit configuration's
+    path = "/api/v1/users.list"
+    auth_header = "X-Auth-Token"
+    user_id = "aobEdbYhXfu5hkeqG"
+    records = 23
+    page_size = 5  # 50 at Rocket.Chat
+    api_key = "9HqLlyZOugoStsXCUfD_0YdwnNnunAJF8V47U3QHXSq"
+
+    def authorized(self, headers):
+        return super().authorized(headers) and headers.get("X-User-Id") == self.user_id
+
+    def unauthorized(self):
+        return 401, {}, {"status": "error", "message": "You must be logged in to do this."}
+
+    def connector_fields(self):
+        return {
+            **super().connector_fields(),
+            "request_headers": {"X-User-Id": self.user_id},
+            "primary_key": "_id",
+        }
+
+    @staticmethod
+    def pagination(page_size):
+        return {"type": "offset", "limit_param": "count", "limit": page_size, "total_path": "total"}
+
+    def record(self, number):
+        return {"_id": f"user{number:013d}", "username": f"user{number}", "active": True}
+
+    def respond(self, path, query, headers):
+        size = self.size(query, "count")
+        offset = int(query["offset"]) if str(query.get("offset", "")).isdigit() else 0
+        users = self.all_records()[offset : offset + size]
+        body = {"users": users, "count": len(users), "offset": offset, "total": self.records, "success": True}
+        return 200, {}, body
+
+
+class MatrixRoomMessages(VendorServer):
+    """Matrix Client-Server API v3, a room's messages (``GET /_matrix/client/v3/rooms/{roomId}/
+    messages?dir=f``; an access token as Bearer): ``{"chunk": [...], "start", "end", "state"}``;
+    ``from`` (the previous answer's ``end``), ``dir`` (required: ``f`` forwards) and ``limit`` (10 by
+    default); "If no further events are available (either because we have reached the start of the
+    timeline, or because the user does not have permission to see any more events), this property is
+    omitted from the response" (``end``). A rate limit is 429 ``{"errcode": "M_LIMIT_EXCEEDED",
+    "error", "retry_after_ms"}``. https://spec.matrix.org/v1.11/client-server-api/#get_matrixclientv3roomsroomidmessages,
+    from memory."""
+
+    name = "matrix"
+    records_path = "chunk"  # the explicit configuration's
+    path = "/_matrix/client/v3/rooms/!636q39766251:example.com/messages"
+    records = 23
+    page_size = 5  # 10 at a Matrix homeserver
+    api_key = "syt_matrix_access_token"
+
+    def unauthorized(self):
+        return 401, {}, {"errcode": "M_UNKNOWN_TOKEN", "error": "Invalid access token passed."}
+
+    def connector_fields(self):
+        return {**super().connector_fields(), "query_params": {"dir": "f"}, "primary_key": "event_id"}
+
+    @staticmethod
+    def pagination(page_size):
+        return {
+            "type": "cursor",
+            "cursor_path": "end",
+            "cursor_param": "from",
+            "size_param": "limit",
+            "page_size": page_size,
+        }
+
+    def record(self, number):
+        return {
+            "event_id": f"$143273582443PhrSn{number:04d}:example.org",
+            "type": "m.room.message",
+            "sender": "@example:example.org",
+            "origin_server_ts": 1_432_735_824_653 + number,
+            "content": {"body": f"message {number}", "msgtype": "m.text"},
+        }
+
+    def respond(self, path, query, headers):
+        if query.get("dir") not in ("f", "b"):
+            return 400, {}, {"errcode": "M_MISSING_PARAM", "error": "Missing dir parameter"}
+        if self.refused_once(
+            _position(query["from"], "matrix") or 0 if query.get("from") else 0, self.size(query, "limit")
+        ):
+            return (
+                429,
+                {},
+                {"errcode": "M_LIMIT_EXCEEDED", "error": "Too Many Requests", "retry_after_ms": 1000},
+            )
+        size = self.size(query, "limit")
+        start = _position(query["from"], "matrix") if query.get("from") else 0
+        if start is None:
+            return 400, {}, {"errcode": "M_INVALID_PARAM", "error": "Invalid from token"}
+        chunk = self.all_records()[start : start + size]
+        end = start + len(chunk)
+        body = {"chunk": chunk, "start": _token(start, "matrix"), "state": []}
+        if end < self.records:
+            body["end"] = _token(end, "matrix")
+        return 200, {}, body
+
+
+class MastodonAccountStatuses(VendorServer):
+    """Mastodon API, an account's statuses (``GET /api/v1/accounts/:id/statuses``; an access token as
+    Bearer): a JSON list, newest first; ``limit`` (20 by default, 40 at most), ``max_id`` / ``min_id``
+    / ``since_id``; a ``Link`` header with ``next`` (``max_id`` of the last status) and ``prev``
+    (``min_id`` of the first), the ``next`` only while the page is full. A 429 with
+    ``X-RateLimit-Reset`` (an ISO 8601 time). https://docs.joinmastodon.org/api/guidelines/#pagination,
+    from memory."""
+
+    name = "mastodon"
+    records_path = ""  # a bare list
+    path = "/api/v1/accounts/109302436954721982/statuses"
+    records = 23
+    page_size = 5  # 20 at Mastodon
+    max_page_size = 40
+    api_key = "mastodon-access-token"
+
+    def unauthorized(self):
+        return 401, {}, {"error": "The access token is invalid"}
+
+    @staticmethod
+    def pagination(page_size):
+        return {"type": "link_header", "size_param": "limit", "page_size": page_size}
+
+    def record(self, number):
+        # newest first: record 1 has the highest id
+        return {
+            "id": str(110_000_000_000_000_000 - number),
+            "content": f"<p>status {number}</p>",
+            "visibility": "public",
+        }
+
+    def respond(self, path, query, headers):
+        size = self.size(query, "limit")
+        records = self.all_records()
+        start = 0
+        if query.get("max_id"):
+            start = sum(1 for record in records if int(record["id"]) >= int(query["max_id"]))
+        page = records[start : start + size]
+        links = []
+        if len(page) == size:
+            links.append(f'<{self.url}?{urlencode({"limit": size, "max_id": page[-1]["id"]})}>; rel="next"')
+        if page:
+            links.append(f'<{self.url}?{urlencode({"limit": size, "min_id": page[0]["id"]})}>; rel="prev"')
+        return 200, {"Link": ", ".join(links)} if links else {}, page
+
+
+class GiteaRepoIssues(HeaderKeyVendor):
+    """Gitea (and Forgejo) API v1, a repository's issues (``GET /api/v1/repos/{owner}/{repo}/issues``;
+    ``Authorization: token <token>``): a JSON list; ``page`` and ``limit`` (the instance's
+    ``DEFAULT_PAGING_NUM``, 30, and ``MAX_RESPONSE_ITEMS``, 50); ``X-Total-Count`` and a ``Link`` header
+    with ``next`` and ``last`` (absent on the last page), ``first`` and ``prev``.
+    https://docs.gitea.com/development/api-usage (Pagination), from memory."""
+
+    name = "gitea"
+    records_path = ""  # a bare list
+    path = "/api/v1/repos/data/pipeline/issues"
+    auth_header = "Authorization"
+    records = 23
+    page_size = 5  # 30 at Gitea
+    max_page_size = 50
+    api_key = "token 0123456789abcdef0123456789abcdef01234567"
+
+    def unauthorized(self):
+        return 401, {}, {"message": "token is required", "url": "https://gitea.example.com/api/swagger"}
+
+    @staticmethod
+    def pagination(page_size):
+        return {"type": "link_header", "size_param": "limit", "page_size": page_size}
+
+    def record(self, number):
+        return {"id": 5_000 + number, "number": number, "title": f"Issue {number}", "state": "open"}
+
+    def respond(self, path, query, headers):
+        number, size, start, last = self.numbered_page(query, "limit")
+
+        def link(page):
+            return f"{self.url}?{urlencode({'limit': size, 'page': page})}"
+
+        links = []
+        if number < last:
+            links += [f'<{link(number + 1)}>; rel="next"', f'<{link(last)}>; rel="last"']
+        if number > 1:
+            links += [f'<{link(1)}>; rel="first"', f'<{link(number - 1)}>; rel="prev"']
+        out = {"X-Total-Count": str(self.records)}
+        if links:
+            out["Link"] = ",".join(links)
+        return 200, out, self.all_records()[start : start + size]
+
+
+class BitriseApps(VendorServer):
+    """Bitrise API v0.1, the apps (``GET /v0.1/apps``; a personal access token in ``Authorization``,
+    no scheme): ``{"data": [...], "paging": {"total_item_count", "page_item_limit", "next"}}``;
+    ``limit`` (50 by default and at most) and ``next``, the previous answer's ``paging.next`` (the
+    slug of the next page's first app), which is "only included if there's at least one more page".
+    https://docs.bitrise.io/en/bitrise-ci/api/pagination-of-api-calls.html (through the search
+    tool)."""
+
+    name = "bitrise"
+    records_path = "data"  # the explicit configuration's
+    path = "/v0.1/apps"
+    records = 23
+    page_size = 5  # 50 at Bitrise
+    max_page_size = 50
+    api_key = "bitrise-personal-access-token"
+
+    def authorized(self, headers):
+        return headers.get("Authorization") == self.api_key
+
+    def unauthorized(self):
+        return 401, {}, {"message": "Unauthorized"}
+
+    def connector_fields(self):
+        return {
+            "api_endpoint": self.url,
+            "api_key": self.api_key,
+            "auth_type": "header",
+            "auth_header_name": "Authorization",
+            "primary_key": "slug",
+        }
+
+    @staticmethod
+    def pagination(page_size):
+        return {
+            "type": "cursor",
+            "cursor_path": "paging.next",
+            "cursor_param": "next",
+            "size_param": "limit",
+            "page_size": page_size,
+        }
+
+    def record(self, number):
+        return {
+            "slug": f"{number:016x}",
+            "title": f"App {number}",
+            "project_type": "ios",
+            "is_disabled": False,
+        }
+
+    def respond(self, path, query, headers):
+        size = self.size(query, "limit")
+        records = self.all_records()
+        start = 0
+        if query.get("next"):
+            slugs = [record["slug"] for record in records]
+            if query["next"] not in slugs:
+                return 400, {}, {"message": "Invalid next"}
+            start = slugs.index(query["next"])
+        data = records[start : start + size]
+        paging = {"total_item_count": self.records, "page_item_limit": size}
+        if start + size < self.records:
+            paging["next"] = records[start + size]["slug"]
+        return 200, {}, {"data": data, "paging": paging}
+
+
+class MeilisearchSearch(VendorServer):
+    """Meilisearch, an index's search (``POST /indexes/{uid}/search``; an API key as Bearer): with
+    ``offset`` / ``limit`` (20 by default) in the body, ``{"hits": [...], "query", "processingTimeMs",
+    "limit", "offset", "estimatedTotalHits"}``; with ``page`` / ``hitsPerPage`` instead, ``{"hits",
+    "query", "processingTimeMs", "hitsPerPage", "page", "totalPages", "totalHits"}`` (exhaustive).
+    Hits past ``pagination.maxTotalHits`` (1,000) are never returned. Errors ``{"message", "code",
+    "type", "link"}``. https://www.meilisearch.com/docs/reference/api/search, from memory."""
+
+    name = "meilisearch"
+    requests_past_the_end = 3  # estimatedTotalHits is an estimate, no end: offsets sent ahead go past it
+    records_path = "hits"  # the explicit configuration's
+    path = "/indexes/movies/search"
+    records = 23
+    page_size = 5  # 20 at Meilisearch
+    max_page_size = 1000
+    api_key = "meilisearch-search-api-key"
+
+    def unauthorized(self):
+        error = {
+            "message": "The provided API key is invalid.",
+            "code": "invalid_api_key",
+            "type": "auth",
+            "link": "https://docs.meilisearch.com/errors#invalid_api_key",
+        }
+        return 403, {}, error
+
+    def connector_fields(self):
+        return {**super().connector_fields(), "request_method": "POST", "request_body": {"q": ""}}
+
+    @staticmethod
+    def pagination(page_size):
+        return {
+            "type": "page",
+            "page_param": "page",
+            "size_param": "hitsPerPage",
+            "page_size": page_size,
+            "total_pages_path": "totalPages",
+        }
+
+    def record(self, number):
+        return {"id": number, "title": f"Movie {number}", "genres": ["Drama"]}
+
+    def respond(self, path, query, headers):
+        return 405, {}, {"message": "Method not allowed."}
+
+    def respond_post(self, path, body, headers):
+        if "page" in body or "hitsPerPage" in body:
+            size = int(body.get("hitsPerPage") or 20)
+            number = int(body.get("page") or 1)
+            pages = -(-self.records // size)
+            hits = self.all_records()[(number - 1) * size : number * size]
+            answer = {
+                "hits": hits,
+                "query": body.get("q", ""),
+                "processingTimeMs": 1,
+                "hitsPerPage": size,
+                "page": number,
+                "totalPages": pages,
+                "totalHits": self.records,
+            }
+            return 200, {}, answer
+        size = int(body.get("limit") or self.page_size)
+        offset = int(body.get("offset") or 0)
+        answer = {
+            "hits": self.all_records()[offset : offset + size],
+            "query": body.get("q", ""),
+            "processingTimeMs": 1,
+            "limit": size,
+            "offset": offset,
+            "estimatedTotalHits": self.records,
+        }
+        return 200, {}, answer
+
+
+class TypesenseSearch(HeaderKeyVendor):
+    """Typesense, a collection's search (``GET /collections/{name}/documents/search?q=*&query_by=...``;
+    the key in ``X-TYPESENSE-API-KEY``): ``{"facet_counts", "found", "out_of", "page",
+    "request_params": {"collection_name", "per_page", "q"}, "search_time_ms", "hits": [{"document",
+    "highlights", "text_match"}]}``; ``page`` and ``per_page`` (10 by default, 250 at most). Errors
+    ``{"message"}``. https://typesense.org/docs/latest/api/search.html, from memory."""
+
+    name = "typesense"
+    records_path = "hits"  # the explicit configuration's
+    path = "/collections/books/documents/search"
+    auth_header = "X-TYPESENSE-API-KEY"
+    records = 23
+    page_size = 5  # 10 at Typesense
+    max_page_size = 250
+    api_key = "typesense-search-only-key"
+
+    def unauthorized(self):
+        return 401, {}, {"message": "Forbidden - a valid `x-typesense-api-key` header must be sent."}
+
+    def connector_fields(self):
+        return {
+            **super().connector_fields(),
+            "query_params": {"q": "*", "query_by": "title"},
+            "primary_key": "document.id",
+        }
+
+    @staticmethod
+    def pagination(page_size):
+        return {"type": "page", "size_param": "per_page", "page_size": page_size, "total_path": "found"}
+
+    def record(self, number):
+        return {
+            "document": {"id": str(number), "title": f"Book {number}", "publication_year": 1900 + number},
+            "highlights": [],
+            "text_match": 100,
+        }
+
+    def respond(self, path, query, headers):
+        if not query.get("q") or not query.get("query_by"):
+            return 400, {}, {"message": "Parameter `q` is required."}
+        number, size, start, last = self.numbered_page(query, "per_page")
+        body = {
+            "facet_counts": [],
+            "found": self.records,
+            "out_of": self.records,
+            "page": number,
+            "request_params": {"collection_name": "books", "per_page": size, "q": query["q"]},
+            "search_cutoff": False,
+            "search_time_ms": 0,
+            "hits": self.all_records()[start : start + size],
+        }
+        return 200, {}, body
+
+
+class PocketBaseRecords(VendorServer):
+    """PocketBase, a collection's records (``GET /api/collections/{collection}/records``; a
+    superuser's or user's token in ``Authorization``): ``{"page", "perPage", "totalItems",
+    "totalPages", "items": [...]}``; ``page`` and ``perPage`` (30 by default, 1,000 at most); with
+    ``skipTotal=1`` the count is skipped and ``totalItems`` and ``totalPages`` are ``-1``. Errors
+    ``{"status", "message", "data"}``. https://pocketbase.io/docs/api-records/ (List/Search records),
+    from memory (the search tool found only the SDKs' ``totalItems`` / ``skipTotal``)."""
+
+    name = "pocketbase"
+    records_path = "items"  # the explicit configuration's
+    path = "/api/collections/posts/records"
+    records = 23
+    page_size = 5  # 30 at PocketBase
+    max_page_size = 1000
+    api_key = "pocketbase-auth-token"
+
+    def authorized(self, headers):
+        return headers.get("Authorization") in (self.api_key, f"Bearer {self.api_key}")
+
+    def unauthorized(self):
+        return 403, {}, {"status": 403, "message": "Only superusers can perform this action.", "data": {}}
+
+    @staticmethod
+    def pagination(page_size):
+        return {
+            "type": "page",
+            "size_param": "perPage",
+            "page_size": page_size,
+            "total_pages_path": "totalPages",
+        }
+
+    def record(self, number):
+        return {
+            "id": f"r{number:014d}",
+            "collectionId": "pbc_1234567890",
+            "collectionName": "posts",
+            "title": f"Post {number}",
+        }
+
+    def respond(self, path, query, headers):
+        number, size, start, last = self.numbered_page(query, "perPage")
+        skip = query.get("skipTotal") in ("1", "true")
+        body = {
+            "page": number,
+            "perPage": size,
+            "totalItems": -1 if skip else self.records,
+            "totalPages": -1 if skip else last,
+            "items": self.all_records()[start : start + size],
+        }
+        return 200, {}, body
+
+
+class KeapContacts(VendorServer):
+    """Keap (Infusionsoft) REST API v1, contacts (``GET /crm/rest/v1/contacts``; an OAuth token as
+    Bearer): ``{"contacts": [...], "count", "next", "previous"}``; ``limit`` (1,000 by default and at
+    most) and ``offset``; ``next`` and ``previous`` are URLs with the following and preceding
+    ``offset``, and ``next`` is there on the last page too (asked for, it answers no contacts and a
+    ``next`` again); ``count`` is the whole list's. From memory: the search tool found only a workflow
+    reading its ``contacts``."""
+
+    name = "keap"
+    records_path = "contacts"  # the explicit configuration's
+    path = "/crm/rest/v1/contacts"
+    records = 23
+    page_size = 5  # 1,000 at Keap
+    max_page_size = 1000
+    api_key = "keap-oauth-access-token"
+
+    def unauthorized(self):
+        return 401, {}, {"message": "Invalid Access Token"}
+
+    @staticmethod
+    def pagination(page_size):
+        return {"type": "offset", "limit": page_size, "total_path": "count"}
+
+    def record(self, number):
+        return {
+            "id": number,
+            "given_name": f"Given{number}",
+            "email_addresses": [{"email": f"c{number}@example.com"}],
+        }
+
+    def respond(self, path, query, headers):
+        size = self.size(query, "limit")
+        offset = int(query["offset"]) if str(query.get("offset", "")).isdigit() else 0
+
+        def link(start):
+            return f"{self.base}{self.path}/?{urlencode({'limit': size, 'offset': start})}"
+
+        body = {
+            "contacts": self.all_records()[offset : offset + size],
+            "count": self.records,
+            "next": link(offset + size),
+            "previous": link(max(0, offset - size)),
+        }
+        return 200, {}, body
+
+
+SEVENTEENTH_VENDORS = (
+    SurveyMonkeySurveys,
+    PinterestPins,
+    OutreachProspects,
+    WorkableCandidates,
+    NetlifySites,
+    LinodeInstances,
+    RechargeCustomers,
+    SnipeItHardware,
+    XenditTransactions,
+    FreshserviceTickets,
+    MattermostUsers,
+    RocketChatUsers,
+    MatrixRoomMessages,
+    MastodonAccountStatuses,
+    GiteaRepoIssues,
+    BitriseApps,
+    MeilisearchSearch,
+    TypesenseSearch,
+    PocketBaseRecords,
+    KeapContacts,
+)
+# Their end is told by a short page only (no total, no last link; Meilisearch's estimatedTotalHits is an
+# estimate, not read as a total): offsets or pages sent ahead may go past it.
+SEVENTEENTH_VENDORS_PAST_THE_END = (FreshserviceTickets, MeilisearchSearch)
+SEVENTEENTH_VENDORS_ON_AUTO = tuple(
+    vendor for vendor in SEVENTEENTH_VENDORS if vendor not in SEVENTEENTH_VENDORS_PAST_THE_END
+)
