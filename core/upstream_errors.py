@@ -10,8 +10,8 @@ text; never HTML (a proxy's error page says nothing useful in one line).
 
 :func:`rate_limit_wait` reads when a rate-limited upstream lets the next request through:
 ``Retry-After`` (seconds or an HTTP date), else an exhausted ``X-RateLimit-Remaining: 0`` with its
-``X-RateLimit-Reset`` (epoch seconds, as GitHub sends, seconds from now, or an HTTP date, as
-GoCardless sends its ``RateLimit-Reset``), the IETF draft's
+``X-RateLimit-Reset`` (epoch seconds, as GitHub sends, seconds from now, an HTTP date, as
+GoCardless sends its ``RateLimit-Reset``, or an ISO 8601 time, as Mastodon sends), the IETF draft's
 ``RateLimit-Reset``, Okta's ``X-Rate-Limit-Reset`` or one of Linear's windows
 (``X-RateLimit-Requests-*``, ``-Complexity-*``, ``-Endpoint-Requests-*``, reset in epoch
 milliseconds). :func:`is_rate_limited` says whether an
@@ -27,7 +27,9 @@ answer their rate limits with HTTP 200 and codes of their own (Marketo's 606 and
 ``{"success": false, "errors": [...]}``, see ``_CODED_RATE_LIMITS``) or in a single-error wrapper of
 their own (Stack Exchange's ``throttle_violation``, HTTP 400, see ``_WRAPPED_RATE_LIMITS``) or with a
 code of their own in a single error object (Meta's Graph API, HTTP 400 or 403, ``{"error": {"code": 17,
-...}}``; MediaWiki's ``maxlag``, HTTP 200 with ``Retry-After``; see ``_OBJECT_CODED_RATE_LIMITS``).
+...}}``; MediaWiki's ``maxlag``, HTTP 200 with ``Retry-After``; see ``_OBJECT_CODED_RATE_LIMITS``) or
+as an ``errcode`` with the wait beside it (Matrix's ``M_LIMIT_EXCEEDED`` and ``retry_after_ms``, HTTP
+429; see ``_ERRCODE_RATE_LIMITS``).
 :func:`backoff_in_body` reads a wait a successful answer asks for (Stack Exchange's ``backoff``).
 """
 
@@ -64,6 +66,8 @@ _MESSAGE_KEYS = (
 _CODE_KEYS = ("code", "errorCode", "error_code", "ECODE", "type")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]+")
 _DECIMAL_SECONDS = re.compile(r"\d+(?:\.\d+)?")
+# An ISO 8601 date and time ("2026-12-07T13:20:00.000Z"), read where an HTTP date is expected.
+_ISO_DATE_TIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}")
 # A reset value above this is an epoch timestamp, below it a number of seconds from now.
 _EPOCH_THRESHOLD = 1_000_000_000
 # An epoch timestamp above this counts milliseconds (Linear's resets), not seconds.
@@ -173,13 +177,27 @@ def _header_seconds(value: str) -> float | None:
         return None
     if _DECIMAL_SECONDS.fullmatch(value):
         return float(value)
+    when: datetime | None
     try:
         when = email.utils.parsedate_to_datetime(value)
     except (TypeError, ValueError, IndexError):
+        when = _iso_time(value)
+    if when is None:
         return None
     if when.tzinfo is None:
         when = when.replace(tzinfo=UTC)
     return max((when - datetime.now(UTC)).total_seconds(), 0.0)
+
+
+def _iso_time(value: str) -> datetime | None:
+    """An ISO 8601 date and time (Mastodon's ``X-RateLimit-Reset: 2026-12-07T13:20:00.000Z``:
+    "Timestamp when your rate limit will reset"), or None."""
+    if not _ISO_DATE_TIME.match(value):
+        return None
+    try:
+        return datetime.fromisoformat(value)
+    except ValueError:
+        return None
 
 
 def retry_after(headers) -> float | None:
@@ -322,6 +340,13 @@ _META_AD_ACCOUNT_USAGE = "x-ad-account-usage"
 _SECONDS_IN_MESSAGE = re.compile(r"available\s+in\s+(\d+(?:\.\d+)?)\s*sec", re.IGNORECASE)
 # Marketo's 606 names its window: "... exceeded with in '20' secs".
 _WINDOW_IN_MESSAGE = re.compile(r"with\s*in\s*'(\d+(?:\.\d+)?)'\s*sec", re.IGNORECASE)
+# Matrix's rate limit (https://spec.matrix.org/latest/client-server-api/#rate-limiting): HTTP 429 with
+# {"errcode": "M_LIMIT_EXCEEDED", "error", "retry_after_ms"}, the wait in milliseconds in the body (a
+# Retry-After header beside it only since spec v1.10).
+_ERRCODE_RATE_LIMITS: tuple[tuple[str, str, str, float], ...] = (
+    ("Matrix", "M_LIMIT_EXCEEDED", "retry_after_ms", 0.001),
+)
+_ERRCODE_MARKERS = tuple(f'"{code}"'.encode() for _vendor, code, _field, _unit in _ERRCODE_RATE_LIMITS)
 # A rate-limit report is a few hundred bytes; a larger body that mentions a code holds records.
 _REPORT_MAX_BYTES = 64 * 1024
 # GitHub: without Retry-After or an exhausted X-RateLimit-Remaining, "wait for at least one minute";
@@ -357,6 +382,7 @@ def reported_rate_limit(content: bytes, headers) -> ReportedRateLimit | None:
             + _WRAPPED_MARKERS
             + _OBJECT_MARKERS
             + _RESULT_TEXT_MARKERS
+            + _ERRCODE_MARKERS
         )
     ):
         return None
@@ -368,6 +394,7 @@ def reported_rate_limit(content: bytes, headers) -> ReportedRateLimit | None:
         _wrapped_rate_limit(body, headers)
         or _object_coded_rate_limit(body, headers)
         or _result_text_rate_limit(body, headers)
+        or _errcode_rate_limit(body, headers)
     )
     if wrapped is not None:
         return wrapped
@@ -482,6 +509,24 @@ def _result_text_rate_limit(body, headers) -> ReportedRateLimit | None:
         said = redacted_excerpt(_CONTROL.sub(" ", " ".join(f"{cause} ({word})".split())), EXCERPT_CHARS)
         wait = rate_limit_wait(headers)
         return ReportedRateLimit(said, wait if wait is not None else seconds)
+    return None
+
+
+def _errcode_rate_limit(body, headers) -> ReportedRateLimit | None:
+    """A rate limit reported as ``{"errcode", "error", <wait>}`` (:data:`_ERRCODE_RATE_LIMITS`), or
+    None. The wait: the answer's headers, else the body's field."""
+    if not isinstance(body, dict):
+        return None
+    for _vendor, code, field_name, unit in _ERRCODE_RATE_LIMITS:
+        if body.get("errcode") != code:
+            continue
+        message = body.get("error") if isinstance(body.get("error"), str) else ""
+        said = redacted_excerpt(_CONTROL.sub(" ", " ".join(f"{message} ({code})".split())), EXCERPT_CHARS)
+        wait = rate_limit_wait(headers)
+        if wait is None:
+            named = _number(body.get(field_name))
+            wait = named * unit if named is not None and named >= 0 else None
+        return ReportedRateLimit(said, wait)
     return None
 
 

@@ -20,10 +20,12 @@ from demo_extension.tests.vendors import (
     FreshserviceTickets,
     KeapContacts,
     LinodeInstances,
+    MastodonAccountStatuses,
     MatrixRoomMessages,
     MattermostUsers,
     PinterestPins,
     PocketBaseRecords,
+    RocketChatUsers,
     SnipeItHardware,
     TypesenseSearch,
 )
@@ -185,10 +187,26 @@ def test_pocketbase_s_skipped_totals_are_not_taken_for_an_empty_list(vendor_serv
     assert stores_exactly(connector, vendor)
 
 
-def test_a_matrix_429_is_waited_for_as_its_retry_after_ms_says(vendor_server, make_connector, settings):
-    settings.MIGRATEIQ_HTTP_RETRY_AFTER_CAP = 3
-    vendor = vendor_server(MatrixRoomMessages)
-    vendor.rate_limited_on_page = 2  # 429 {"errcode": "M_LIMIT_EXCEEDED", "retry_after_ms": 1000}
+@pytest.mark.parametrize(
+    "vendor_class",
+    [
+        # 429 {"errcode": "M_LIMIT_EXCEEDED", "retry_after_ms"}, the wait in the body alone
+        MatrixRoomMessages,
+        # 429, X-RateLimit-Remaining: 0 and X-RateLimit-Reset an ISO 8601 time
+        MastodonAccountStatuses,
+        # 429, X-RateLimit-Remaining: 0 and X-RateLimit-Reset in epoch milliseconds
+        RocketChatUsers,
+    ],
+    ids=lambda cls: cls.name,
+)
+def test_a_rate_limit_window_is_waited_for_as_long_as_the_vendor_says(
+    vendor_server, make_connector, settings, vendor_class
+):
+    settings.MIGRATEIQ_HTTP_BACKOFF_BASE = 0.01  # a guess at the wait is over long before the window
+    settings.MIGRATEIQ_HTTP_MAX_ATTEMPTS = 3
+    settings.MIGRATEIQ_HTTP_RETRY_AFTER_CAP = 5
+    vendor = vendor_server(vendor_class)
+    vendor.rate_limited_on_page = 2  # closes the window for 1.5 s
     connector = make_connector(**vendor.connector_fields(), max_concurrent_requests=1)
 
     log = run_sync(connector)

@@ -23,6 +23,7 @@ import json
 import re
 import threading
 import time
+from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
@@ -12611,6 +12612,7 @@ class RocketChatUsers(HeaderKeyVendor):
     count), from memory."""
 
     name = "rocket-chat"
+    window_seconds = 1.5  # the rate limit's window, once rate_limited_on_page is set
     records_path = "users"  # the explicit configuration's
     path = "/api/v1/users.list"
     auth_header = "X-Auth-Token"
@@ -12642,6 +12644,18 @@ class RocketChatUsers(HeaderKeyVendor):
     def respond(self, path, query, headers):
         size = self.size(query, "count")
         offset = int(query["offset"]) if str(query.get("offset", "")).isdigit() else 0
+        if self.window_closed(offset, size, whole_seconds=False):
+            limits = {
+                "X-RateLimit-Limit": "10",
+                "X-RateLimit-Remaining": "0",
+                "X-RateLimit-Reset": str(int(self.closed_until * 1000)),
+            }
+            seconds = max(1, round(self.closed_until - time.time()))
+            message = (
+                "Error, too many requests. Please slow down. You must wait "
+                f"{seconds} seconds before trying this endpoint again. [error-too-many-requests]"
+            )
+            return 429, limits, {"success": False, "error": message}
         users = self.all_records()[offset : offset + size]
         body = {"users": users, "count": len(users), "offset": offset, "total": self.records, "success": True}
         return 200, {}, body
@@ -12654,10 +12668,12 @@ class MatrixRoomMessages(VendorServer):
     default); "If no further events are available (either because we have reached the start of the
     timeline, or because the user does not have permission to see any more events), this property is
     omitted from the response" (``end``). A rate limit is 429 ``{"errcode": "M_LIMIT_EXCEEDED",
-    "error", "retry_after_ms"}``. https://spec.matrix.org/v1.11/client-server-api/#get_matrixclientv3roomsroomidmessages,
+    "error", "retry_after_ms"}``, the wait in the body alone (a ``Retry-After`` header beside it came with
+    spec v1.10; older homeservers send none). https://spec.matrix.org/v1.11/client-server-api/#get_matrixclientv3roomsroomidmessages,
     from memory."""
 
     name = "matrix"
+    window_seconds = 1.5  # the rate limit's window, once rate_limited_on_page is set
     records_path = "chunk"  # the explicit configuration's
     path = "/_matrix/client/v3/rooms/!636q39766251:example.com/messages"
     records = 23
@@ -12692,18 +12708,17 @@ class MatrixRoomMessages(VendorServer):
     def respond(self, path, query, headers):
         if query.get("dir") not in ("f", "b"):
             return 400, {}, {"errcode": "M_MISSING_PARAM", "error": "Missing dir parameter"}
-        if self.refused_once(
-            _position(query["from"], "matrix") or 0 if query.get("from") else 0, self.size(query, "limit")
-        ):
-            return (
-                429,
-                {},
-                {"errcode": "M_LIMIT_EXCEEDED", "error": "Too Many Requests", "retry_after_ms": 1000},
-            )
         size = self.size(query, "limit")
         start = _position(query["from"], "matrix") if query.get("from") else 0
         if start is None:
             return 400, {}, {"errcode": "M_INVALID_PARAM", "error": "Invalid from token"}
+        if self.window_closed(start, size, whole_seconds=False):
+            wait_ms = max(1, int((self.closed_until - time.time()) * 1000))
+            return (
+                429,
+                {},
+                {"errcode": "M_LIMIT_EXCEEDED", "error": "Too Many Requests", "retry_after_ms": wait_ms},
+            )
         chunk = self.all_records()[start : start + size]
         end = start + len(chunk)
         body = {"chunk": chunk, "start": _token(start, "matrix"), "state": []}
@@ -12716,11 +12731,13 @@ class MastodonAccountStatuses(VendorServer):
     """Mastodon API, an account's statuses (``GET /api/v1/accounts/:id/statuses``; an access token as
     Bearer): a JSON list, newest first; ``limit`` (20 by default, 40 at most), ``max_id`` / ``min_id``
     / ``since_id``; a ``Link`` header with ``next`` (``max_id`` of the last status) and ``prev``
-    (``min_id`` of the first), the ``next`` only while the page is full. A 429 with
-    ``X-RateLimit-Reset`` (an ISO 8601 time). https://docs.joinmastodon.org/api/guidelines/#pagination,
+    (``min_id`` of the first), the ``next`` only while the page is full. A 429 ``{"error": "Too many
+    requests"}`` with ``X-RateLimit-Remaining: 0`` and ``X-RateLimit-Reset``, an ISO 8601 time
+    (``2026-12-07T13:20:00.000Z``): "Timestamp when your rate limit will reset". https://docs.joinmastodon.org/api/guidelines/#pagination,
     from memory."""
 
     name = "mastodon"
+    window_seconds = 1.5  # the rate limit's window, once rate_limited_on_page is set
     records_path = ""  # a bare list
     path = "/api/v1/accounts/109302436954721982/statuses"
     records = 23
@@ -12749,6 +12766,14 @@ class MastodonAccountStatuses(VendorServer):
         start = 0
         if query.get("max_id"):
             start = sum(1 for record in records if int(record["id"]) >= int(query["max_id"]))
+        if self.window_closed(start, size, whole_seconds=False):
+            reset = datetime.fromtimestamp(self.closed_until, UTC).isoformat(timespec="milliseconds")
+            limits = {
+                "X-RateLimit-Limit": "300",
+                "X-RateLimit-Remaining": "0",
+                "X-RateLimit-Reset": reset.replace("+00:00", "Z"),
+            }
+            return 429, limits, {"error": "Too many requests"}
         page = records[start : start + size]
         links = []
         if len(page) == size:
