@@ -139,6 +139,9 @@ def _json_error_text(body) -> str:
     error = body.get("error")
     if isinstance(error, str) and error.strip():  # OAuth: {"error": "invalid_grant", "error_description"}
         code, message = (error, message) if message else (code, error)
+    errors = body.get("errors")
+    if not message and isinstance(errors, str) and errors.strip():
+        message = errors  # Recharge: {"errors": "Invalid API token"}
     if code and message and code.lower() not in message.lower():
         return f"{message} ({code})"
     return message or code

@@ -53,6 +53,7 @@ from demo_extension.services.pagination import (
     PageRequest,
     PaginationError,
     check_search_after_request,
+    find_cursor,
     find_more_flag,
     make_paginator,
     paginator_for,
@@ -767,17 +768,25 @@ def _next_page_refused(exc: OutboundError, paginator, page: FetchedPage | None) 
     if status in (401, 403, 407, 429):
         return ""
     path, more = find_more_flag(page.body, current.config.get("has_more_path"), page.headers)
+    said = f"says more records exist ({path}: true)"
+    if more is not True and current.style == "cursor" and current.config.get("cursor_from", "body") == "body":
+        # A next cursor the page named is a "more" too (Recharge's next_cursor: the request that sent it
+        # back with the connector's filters beside it was refused, 422 "only limit may go with cursor").
+        path, token = find_cursor(page.body, current.config.get("cursor_path"))
+        if token not in (None, ""):
+            more, said = True, f"names a next cursor ({path})"
     if more is True:
         hint = ""
         if current.style == "cursor" and "cursor_url" not in current.config:
             hint = (
-                " If the API continues a listing at another endpoint with the cursor alone (Dropbox's "
-                '/2/files/list_folder/continue), set {"type": "cursor", "cursor_path": ..., "cursor_param": '
-                '..., "cursor_url": "<that path>"}.'
+                " If the API takes the cursor alone, without the connector's other query parameters "
+                "(Recharge: only limit may go with cursor), or continues a listing at another endpoint with "
+                'it (Dropbox\'s /2/files/list_folder/continue), set {"type": "cursor", "cursor_path": ..., '
+                '"cursor_param": ..., "cursor_url": "<that path, or the endpoint\'s own>"}.'
             )
         return (
-            f"{exc}. The previous page says more records exist ({path}: true), but the upstream refused the "
-            f"request for the next one (pagination {current.describe()}), so the sync is not complete.{hint}"
+            f"{exc}. The previous page {said}, but the upstream refused the request for the next one "
+            f"(pagination {current.describe()}), so the sync is not complete.{hint}"
         )
     state = current.state
     seen, total, at_least = (

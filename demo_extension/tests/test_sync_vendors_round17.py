@@ -25,6 +25,7 @@ from demo_extension.tests.vendors import (
     MattermostUsers,
     PinterestPins,
     PocketBaseRecords,
+    RechargeCustomers,
     RocketChatUsers,
     SnipeItHardware,
     TypesenseSearch,
@@ -227,3 +228,52 @@ def test_a_freshservice_429_is_waited_for_and_asked_again(vendor_server, make_co
     assert log.status == SyncStatus.SUCCESS, log.error_message
     assert stores_exactly(connector, vendor)
     assert [request["status"] for request in vendor.requests][:3] == [200, 429, 200]
+
+
+def test_a_recharge_cursor_refused_beside_a_filter_fails_naming_the_cursor_url(vendor_server, make_connector):
+    vendor = vendor_server(RechargeCustomers)
+    connector = make_connector(**{**vendor.connector_fields(), "query_params": {"status": "ACTIVE"}})
+
+    log = run_sync(connector)
+
+    # "HTTP 422 ... after 1 attempt", neither Recharge's {"errors": "..."} nor what to configure
+    assert log.status == SyncStatus.FAILED
+    assert "Only limit may be sent with cursor" in log.error_message
+    assert "names a next cursor (next_cursor)" in log.error_message and '"cursor_url"' in log.error_message
+
+
+def test_recharge_s_cursor_sent_alone_to_its_endpoint_syncs_every_filtered_record(
+    vendor_server, make_connector
+):
+    vendor = vendor_server(RechargeCustomers)
+    connector = make_connector(
+        **{**vendor.connector_fields(), "query_params": {"status": "ACTIVE"}},
+        records_path="customers",
+        pagination={**vendor.pagination(5), "cursor_url": vendor.path},
+    )
+
+    log = run_sync(connector)
+
+    assert log.status == SyncStatus.SUCCESS, log.error_message
+    assert stores_exactly(connector, vendor)
+    assert [sorted(request["query"]) for request in vendor.requests] == [["limit", "status"]] + [
+        ["cursor"]
+    ] * 4
+
+
+def test_keap_s_next_url_after_a_full_last_page_ends_at_the_empty_page(vendor_server, make_connector):
+    vendor = vendor_server(KeapContacts, records=25)
+    connector = make_connector(**vendor.connector_fields())
+
+    log = run_sync(connector)
+
+    assert log.status == SyncStatus.SUCCESS, log.error_message
+    assert stores_exactly(connector, vendor)
+    assert [request["query"].get("offset", "0") for request in vendor.requests] == [
+        "0",
+        "5",
+        "10",
+        "15",
+        "20",
+        "25",
+    ]
