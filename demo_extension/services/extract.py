@@ -790,12 +790,21 @@ def refuse_one_object_that_pages(
     if type(body) is not dict:
         return
     lists = _lists_with_lengths(body)
+    where = f" from {safe_url(url)}" if url else ""
+    if not configured and len(body) >= 2 and all(_is_list_of_objects(value) for value in body.values()):
+        # Nothing but lists of objects (BambooHR's directory: {"fields": [...], "employees": [...]}):
+        # no record of its own, and which list holds the records is not to be guessed.
+        shown = ", ".join(f"{path} ({count} objects)" for path, count in lists.items())
+        raise ResponseFormatError(
+            f"The response{where} holds nothing but {len(body)} lists of objects ({shown}): it is no single "
+            "record, and which list holds the records cannot be told. Set records_path to the one holding "
+            "the records."
+        )
     signal = paging_signal(body) or more_than_it_holds(body, lists)
     if signal is None and more_path and get_path(body, path_parts(more_path)) is True:
         signal = f"{more_path}: true"
     if signal is None or (configured and not lists):
         return
-    where = f" from {safe_url(url)}" if url else ""
     if configured:
         shown = ", ".join(
             f"{path} ({count} object{'s' if count != 1 else ''})" for path, count in lists.items()
@@ -822,6 +831,10 @@ def refuse_one_object_that_pages(
         f"The response{where} is one object, not a list of records, yet it says more pages follow "
         f"({signal}): it would be stored as a single record and the rest never read.{hint}"
     )
+
+
+def _is_list_of_objects(value) -> bool:
+    return isinstance(value, list) and bool(value) and all(isinstance(item, dict) for item in value[:5])
 
 
 def says_nothing_more(body) -> bool:

@@ -817,6 +817,9 @@ def find_total_bound(body, headers, configured_path=None, page_count=None) -> tu
         and not _counts_beyond_its_page_size(body, path)
     ):
         path, value = _find(body, tuple(key for key in _TOTAL_KEYS if key != "count"), loose=True)
+    if not configured_path and path == "total" and _strict_int(body.get("filtered")):
+        # Podio's filtered items: {"total": <every item of the app>, "filtered": <the filter's>, "items"}
+        path, value = "filtered", body["filtered"]
     exact = True
     if isinstance(value, dict) and value.get("relation") in ("eq", "gte"):
         exact, value = value["relation"] == "eq", value.get("value")
@@ -2350,6 +2353,7 @@ class AutoPaginator:
                 partial_content_shortfall(page)
                 or unfollowed_continuation(page)
                 or unfollowed_next_value(page)
+                or unread_message_history(page)
                 or full_page_without_signal(page, self.auto_config)
             )
         return found
@@ -2460,6 +2464,37 @@ def unfollowed_continuation(page: FetchedPage) -> str | None:
         f"says more results exist, and the sync holds the first answer only ({page.count} records). Query "
         'one list module per connector and set its key as the cursor, e.g. {"type": "cursor", '
         f'"cursor_path": "continue.{keys[0]}", "cursor_param": "{keys[0]}"}}.'
+    )
+
+
+def unread_message_history(page: FetchedPage) -> str | None:
+    """Why a single Zulip answer (https://zulip.com/api/get-messages: ``{"result": "success",
+    "anchor", "found_oldest", "found_newest", "messages"}``) is not the whole history, or None: read
+    forwards (``num_after`` asked for, no ``num_before``) it has more while ``found_newest`` is false,
+    read backwards while ``found_oldest`` is false. Its next anchor is a message's id, which
+    auto-detection does not send back."""
+    body = page.body
+    if not (
+        isinstance(body, dict)
+        and isinstance(body.get("messages"), list)
+        and isinstance(body.get("found_newest"), bool)
+        and isinstance(body.get("found_oldest"), bool)
+    ):
+        return None
+    query = dict(parse_qsl(urlsplit(page.url).query))
+    after, before = _int_or_none(query.get("num_after")) or 0, _int_or_none(query.get("num_before")) or 0
+    if after > 0 and before == 0 and not body["found_newest"]:
+        flag = "found_newest"
+    elif before > 0 and after == 0 and not body["found_oldest"]:
+        flag = "found_oldest"
+    else:
+        return None
+    return (
+        f"The answer says more messages exist ({flag}: false), and the sync holds the first answer only "
+        f"({page.count} records): the next page is asked for by the last message's id as its anchor, which "
+        'auto-detection does not send back. Read forwards from "anchor": "oldest" with "num_before": 0, '
+        '"num_after" and "include_anchor": "false" in query_params, and set the pagination to {"type": '
+        '"cursor", "cursor_from": "last_record", "cursor_field": "id", "cursor_param": "anchor"}.'
     )
 
 

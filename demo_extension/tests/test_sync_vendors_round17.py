@@ -14,8 +14,10 @@ from demo_extension.tests import sync_support
 from demo_extension.tests.sync_support import events, run_sync, stores_exactly
 from demo_extension.tests.vendors import (
     SEVENTEENTH_VENDORS,
+    SEVENTEENTH_VENDORS_NOT_ON_AUTO,
     SEVENTEENTH_VENDORS_ON_AUTO,
     SEVENTEENTH_VENDORS_PAST_THE_END,
+    BambooHrDirectory,
     BitriseApps,
     FreshserviceTickets,
     KeapContacts,
@@ -25,10 +27,12 @@ from demo_extension.tests.vendors import (
     MattermostUsers,
     PinterestPins,
     PocketBaseRecords,
+    PodioFilteredItems,
     RechargeCustomers,
     RocketChatUsers,
     SnipeItHardware,
     TypesenseSearch,
+    ZulipMessages,
 )
 
 fast_retries = sync_support.fast_retries
@@ -277,3 +281,70 @@ def test_keap_s_next_url_after_a_full_last_page_ends_at_the_empty_page(vendor_se
         "20",
         "25",
     ]
+
+
+@pytest.mark.parametrize("vendor_class", SEVENTEENTH_VENDORS_NOT_ON_AUTO, ids=lambda cls: cls.name)
+def test_a_vendor_auto_cannot_read_ends_failed_or_partial_naming_what_to_configure(
+    vendor_server, make_connector, vendor_class
+):
+    vendor = vendor_server(vendor_class)
+    connector = make_connector(**vendor.connector_fields())
+
+    log = run_sync(connector)
+
+    assert log.status in (SyncStatus.FAILED, SyncStatus.PARTIAL)
+    assert any(setting in log.error_message for setting in ("pagination", "records_path")), log.error_message
+    assert SyncedRecord.objects.filter(connector=connector).count() < vendor.records
+
+
+def test_zulip_s_history_read_forwards_on_auto_ends_partial_naming_its_anchor(vendor_server, make_connector):
+    vendor = vendor_server(ZulipMessages)
+    connector = make_connector(**vendor.connector_fields())
+
+    log = run_sync(connector)
+
+    # {"found_newest": false, "messages": [5 of 23]}: "none" detected, SUCCESS with 5 messages
+    assert log.status == SyncStatus.PARTIAL
+    assert "found_newest: false" in log.error_message and '"cursor_param": "anchor"' in log.error_message
+    assert SyncedRecord.objects.filter(connector=connector).count() == 5
+
+
+def test_zulip_s_history_read_backwards_on_auto_ends_partial_naming_found_oldest(
+    vendor_server, make_connector
+):
+    vendor = vendor_server(ZulipMessages)
+    query = {"anchor": "123", "num_before": "5", "num_after": "0"}
+    connector = make_connector(**{**vendor.connector_fields(), "query_params": query})
+
+    log = run_sync(connector)
+
+    assert log.status == SyncStatus.PARTIAL
+    assert "found_oldest: false" in log.error_message
+
+
+def test_bamboohr_s_directory_of_two_lists_is_not_stored_as_one_record(vendor_server, make_connector):
+    vendor = vendor_server(BambooHrDirectory)
+    connector = make_connector(**vendor.connector_fields())
+
+    log = run_sync(connector)
+
+    # {"fields": [...], "employees": [...]}: stored whole as one record, SUCCESS
+    assert log.status == SyncStatus.FAILED
+    assert (
+        "fields (2 objects), employees (23 objects)" in log.error_message
+        and "records_path" in log.error_message
+    )
+    assert not SyncedRecord.objects.filter(connector=connector).exists()
+
+
+def test_podio_s_filtered_count_is_the_total_of_a_filtered_list(vendor_server, make_connector):
+    vendor = vendor_server(PodioFilteredItems)
+    connector = make_connector(**vendor.connector_fields(), max_concurrent_requests=4)
+
+    log = run_sync(connector)
+
+    # {"total": 61 (the app's items), "filtered": 23, "items"}: offsets sent ahead to 65, PARTIAL
+    # "announces 61 records but the sync received 23"
+    assert log.status == SyncStatus.SUCCESS, log.error_message
+    assert stores_exactly(connector, vendor)
+    assert sorted(request["body"].get("offset", 0) for request in vendor.requests) == [0, 5, 10, 15, 20]

@@ -13117,6 +13117,173 @@ class KeapContacts(VendorServer):
         return 200, {}, body
 
 
+class ZulipMessages(BasicAuthVendor):
+    """Zulip REST API, messages (``GET /api/v1/messages``; the bot's email and API key as HTTP Basic):
+    ``{"result": "success", "msg": "", "anchor", "found_anchor", "found_oldest", "found_newest",
+    "history_limited", "messages": [...]}``; ``anchor`` (a message id, or ``oldest`` / ``newest`` /
+    ``first_unread``), ``num_before`` and ``num_after`` (required: the page, 5,000 at most) and
+    ``include_anchor`` (true by default). Read forwards from ``oldest``: the next page's ``anchor`` is
+    the last message's id with ``include_anchor=false``, until ``found_newest`` is true. Errors HTTP
+    400 ``{"result": "error", "msg", "code"}``; a 429 ``{"result": "error", "msg": "API usage exceeded
+    rate limit", "retry-after", "code": "RATE_LIMIT_HIT"}`` with ``Retry-After``.
+    https://zulip.com/api/get-messages, from memory."""
+
+    name = "zulip"
+    records_path = "messages"  # the explicit configuration's
+    path = "/api/v1/messages"
+    user = "export-bot@example.zulipchat.com"
+    api_key = "zulip-bot-api-key-0123"
+    records = 23
+    page_size = 5  # num_after: no default at Zulip
+
+    def unauthorized(self):
+        return 401, {}, {"result": "error", "msg": "Invalid API key", "code": "INVALID_API_KEY"}
+
+    def connector_fields(self):
+        query = {
+            "anchor": "oldest",
+            "num_before": "0",
+            "num_after": str(self.page_size),
+            "include_anchor": "false",
+        }
+        return {**super().connector_fields(), "query_params": query}
+
+    @staticmethod
+    def pagination(page_size):
+        return {
+            "type": "cursor",
+            "cursor_from": "last_record",
+            "cursor_field": "id",
+            "cursor_param": "anchor",
+        }
+
+    def record(self, number):
+        return {"id": 100 + number, "sender_email": "iago@zulip.com", "content": f"<p>message {number}</p>"}
+
+    def respond(self, path, query, headers):
+        if not str(query.get("num_after", "")).isdigit() or not str(query.get("num_before", "")).isdigit():
+            return (
+                400,
+                {},
+                {
+                    "result": "error",
+                    "msg": "Missing 'num_after' argument",
+                    "code": "REQUEST_VARIABLE_MISSING",
+                },
+            )
+        records = self.all_records()
+        ids = [record["id"] for record in records]
+        anchor = query.get("anchor", "first_unread")
+        include = query.get("include_anchor", "true") != "false"
+        if anchor == "oldest":
+            at, found = 0, False
+        elif anchor == "newest":
+            at, found = len(ids) - 1, True
+        elif anchor.isdigit():
+            at = sum(1 for record_id in ids if record_id < int(anchor))
+            found = at < len(ids) and ids[at] == int(anchor)
+        else:
+            return 400, {}, {"result": "error", "msg": "Invalid anchor", "code": "BAD_REQUEST"}
+        before, after = min(int(query["num_before"]), 5000), min(int(query["num_after"]), 5000)
+        first = max(0, at - before)
+        middle = [at] if found and include else []
+        following = at + 1 if found else at
+        indexes = list(range(first, at)) + middle + list(range(following, min(len(ids), following + after)))
+        body = {
+            "result": "success",
+            "msg": "",
+            "anchor": ids[at] if found else 0,
+            "found_anchor": found,
+            "found_oldest": first == 0,
+            "found_newest": following + after >= len(ids),
+            "history_limited": False,
+            "messages": [records[index] for index in indexes],
+        }
+        return 200, {}, body
+
+
+class PodioFilteredItems(VendorServer):
+    """Podio, an app's items filtered (``POST /item/app/{app_id}/filter/``; an OAuth token as
+    ``Authorization: OAuth2 <token>``): ``{"total", "filtered", "items": [...]}`` where ``total`` counts
+    every item of the app and ``filtered`` those the filter matches; ``limit`` (30 by default, 500 at
+    most) and ``offset`` in the body. https://developers.podio.com/doc/items/filter-items-4496747, from
+    memory."""
+
+    name = "podio"
+    records_path = "items"  # the explicit configuration's
+    path = "/item/app/2801/filter/"
+    records = 23  # the items the filter matches
+    app_items = 61  # every item of the app
+    page_size = 5  # 30 at Podio
+    max_page_size = 500
+    api_key = "podio-oauth-token"
+
+    def authorized(self, headers):
+        return headers.get("Authorization") == f"OAuth2 {self.api_key}"
+
+    def unauthorized(self):
+        return 401, {}, {"error": "invalid_grant", "error_description": "expired_token", "error_detail": None}
+
+    def connector_fields(self):
+        return {
+            "api_endpoint": self.url,
+            "api_key": f"OAuth2 {self.api_key}",
+            "auth_type": "header",
+            "auth_header_name": "Authorization",
+            "request_method": "POST",
+            "request_body": {"filters": {"status": ["open"]}},
+            "primary_key": "item_id",
+        }
+
+    @staticmethod
+    def pagination(page_size):
+        return {"type": "offset", "limit": page_size, "total_path": "filtered"}
+
+    def record(self, number):
+        return {"item_id": 900_000 + number, "app_item_id": number, "title": f"Item {number}"}
+
+    def respond(self, path, query, headers):
+        return 405, {}, {"error": "method_not_allowed"}
+
+    def respond_post(self, path, body, headers):
+        size = min(int(body.get("limit") or 30), self.max_page_size) if "limit" in body else self.page_size
+        offset = int(body.get("offset") or 0)
+        items = self.all_records()[offset : offset + size]
+        return 200, {}, {"total": self.app_items, "filtered": self.records, "items": items}
+
+
+class BambooHrDirectory(BasicAuthVendor):
+    """BambooHR, the employee directory (``GET /api/gateway.php/{company}/v1/employees/directory``; the
+    API key as the Basic user, ``x`` as the password; ``Accept: application/json``): ``{"fields":
+    [{"id", "type", "name"}], "employees": [...]}``, every employee at once, no pagination.
+    https://documentation.bamboohr.com/reference/get-employees-directory-1, from memory."""
+
+    name = "bamboohr"
+    records_path = "employees"  # the explicit configuration's
+    path = "/api/gateway.php/acme/v1/employees/directory"
+    user = "bamboohr-api-key-0123"
+    api_key = "x"
+    records = 23
+    page_size = 23  # the whole directory
+
+    def unauthorized(self):
+        return 401, {"Content-Type": "text/html"}, b""
+
+    @staticmethod
+    def pagination(page_size):
+        return {"type": "none"}
+
+    def record(self, number):
+        return {"id": str(number), "displayName": f"Employee {number}", "jobTitle": "Engineer"}
+
+    def respond(self, path, query, headers):
+        fields = [
+            {"id": "displayName", "type": "text", "name": "Display name"},
+            {"id": "jobTitle", "type": "list", "name": "Job title"},
+        ]
+        return 200, {}, {"fields": fields, "employees": self.all_records()}
+
+
 SEVENTEENTH_VENDORS = (
     SurveyMonkeySurveys,
     PinterestPins,
@@ -13138,10 +13305,18 @@ SEVENTEENTH_VENDORS = (
     TypesenseSearch,
     PocketBaseRecords,
     KeapContacts,
+    ZulipMessages,
+    PodioFilteredItems,
+    BambooHrDirectory,
 )
 # Their end is told by a short page only (no total, no last link; Meilisearch's estimatedTotalHits is an
 # estimate, not read as a total): offsets or pages sent ahead may go past it.
 SEVENTEENTH_VENDORS_PAST_THE_END = (FreshserviceTickets, MeilisearchSearch)
+# On auto these end FAILED or PARTIAL naming what to configure: Zulip's next anchor (the last message's
+# id: found_newest false), BambooHR's directory (two lists of objects, fields and employees).
+SEVENTEENTH_VENDORS_NOT_ON_AUTO = (ZulipMessages, BambooHrDirectory)
 SEVENTEENTH_VENDORS_ON_AUTO = tuple(
-    vendor for vendor in SEVENTEENTH_VENDORS if vendor not in SEVENTEENTH_VENDORS_PAST_THE_END
+    vendor
+    for vendor in SEVENTEENTH_VENDORS
+    if vendor not in SEVENTEENTH_VENDORS_PAST_THE_END + SEVENTEENTH_VENDORS_NOT_ON_AUTO
 )
