@@ -4,7 +4,9 @@ Matrix's ``chunk`` and ``end`` token sent back as ``from``, Bitrise's ``paging.n
 ``next``, Linode's ``{"data", "page", "pages", "results"}``, Typesense's ``found`` beside ``out_of``,
 Keap's next URL that is there on its last page too, Mattermost's bare list of 60 counted from page 0,
 PocketBase's ``-1`` totals with ``skipTotal``, Snipe-IT's errors answered with HTTP 200, Matrix's
-``retry_after_ms``). Left on ``auto`` a sync gets every record or ends ``PARTIAL`` naming what to
+``retry_after_ms`` and Mastodon's ISO 8601 rate-limit reset, Recharge's cursor that takes no filter
+beside it, Zulip's ``found_newest``, Podio's ``filtered`` beside its app's ``total``, BambooHR's
+directory of two lists, Insightly's ``skip`` / ``top``). Left on ``auto`` a sync gets every record or ends ``PARTIAL`` naming what to
 configure; with the explicit configuration the README documents for each, it gets every record."""
 
 import pytest

@@ -13284,6 +13284,46 @@ class BambooHrDirectory(BasicAuthVendor):
         return 200, {}, {"fields": fields, "employees": self.all_records()}
 
 
+class InsightlyContacts(BasicAuthVendor):
+    """Insightly CRM API v3.1, contacts (``GET /v3.1/Contacts``; the API key as the Basic user, no
+    password): a JSON list; ``skip`` and ``top`` (the page, 500 at most; 500 too when it is not
+    asked for) and ``count_total=true``, which adds an ``X-Total-Count`` header. Other query parameters
+    are ignored. https://api.insightly.com/v3.1/Help (Pagination), from memory."""
+
+    name = "insightly"
+    records_path = ""  # a bare list
+    path = "/v3.1/Contacts"
+    user = "insightly-api-key-0123"
+    api_key = ""
+    records = 23
+    page_size = 5  # 500 at Insightly
+    max_page_size = 500
+
+    def unauthorized(self):
+        return 401, {}, {"Message": "Authorization has been denied for this request."}
+
+    def connector_fields(self):
+        return {
+            **super().connector_fields(),
+            "api_key": "",
+            "query_params": {"count_total": "true"},
+            "primary_key": "CONTACT_ID",
+        }
+
+    @staticmethod
+    def pagination(page_size):
+        return {"type": "offset", "offset_param": "skip", "limit_param": "top", "limit": page_size}
+
+    def record(self, number):
+        return {"CONTACT_ID": 70_000 + number, "FIRST_NAME": f"First{number}", "LAST_NAME": f"Last{number}"}
+
+    def respond(self, path, query, headers):
+        size = self.size(query, "top")
+        skip = int(query["skip"]) if str(query.get("skip", "")).isdigit() else 0
+        out = {"X-Total-Count": str(self.records)} if query.get("count_total") == "true" else {}
+        return 200, out, self.all_records()[skip : skip + size]
+
+
 SEVENTEENTH_VENDORS = (
     SurveyMonkeySurveys,
     PinterestPins,
@@ -13308,13 +13348,15 @@ SEVENTEENTH_VENDORS = (
     ZulipMessages,
     PodioFilteredItems,
     BambooHrDirectory,
+    InsightlyContacts,
 )
 # Their end is told by a short page only (no total, no last link; Meilisearch's estimatedTotalHits is an
 # estimate, not read as a total): offsets or pages sent ahead may go past it.
 SEVENTEENTH_VENDORS_PAST_THE_END = (FreshserviceTickets, MeilisearchSearch)
 # On auto these end FAILED or PARTIAL naming what to configure: Zulip's next anchor (the last message's
-# id: found_newest false), BambooHR's directory (two lists of objects, fields and employees).
-SEVENTEENTH_VENDORS_NOT_ON_AUTO = (ZulipMessages, BambooHrDirectory)
+# id: found_newest false), BambooHR's directory (two lists of objects, fields and employees),
+# Insightly's skip / top (offset sent as "offset", ignored: the second page repeats the first).
+SEVENTEENTH_VENDORS_NOT_ON_AUTO = (ZulipMessages, BambooHrDirectory, InsightlyContacts)
 SEVENTEENTH_VENDORS_ON_AUTO = tuple(
     vendor
     for vendor in SEVENTEENTH_VENDORS
