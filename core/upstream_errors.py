@@ -29,7 +29,8 @@ their own (Stack Exchange's ``throttle_violation``, HTTP 400, see ``_WRAPPED_RAT
 code of their own in a single error object (Meta's Graph API, HTTP 400 or 403, ``{"error": {"code": 17,
 ...}}``; MediaWiki's ``maxlag``, HTTP 200 with ``Retry-After``; see ``_OBJECT_CODED_RATE_LIMITS``) or
 as an ``errcode`` with the wait beside it (Matrix's ``M_LIMIT_EXCEEDED`` and ``retry_after_ms``, HTTP
-429; see ``_ERRCODE_RATE_LIMITS``).
+429; see ``_ERRCODE_RATE_LIMITS``), or in its response parameters (Telegram's ``parameters.retry_after``,
+HTTP 429 without ``Retry-After``).
 :func:`backoff_in_body` reads a wait a successful answer asks for (Stack Exchange's ``backoff``).
 """
 
@@ -350,6 +351,10 @@ _ERRCODE_RATE_LIMITS: tuple[tuple[str, str, str, float], ...] = (
     ("Matrix", "M_LIMIT_EXCEEDED", "retry_after_ms", 0.001),
 )
 _ERRCODE_MARKERS = tuple(f'"{code}"'.encode() for _vendor, code, _field, _unit in _ERRCODE_RATE_LIMITS)
+# The Telegram Bot API's flood limit (https://core.telegram.org/bots/api#responseparameters): HTTP 429
+# with {"ok": false, "error_code": 429, "description": "Too Many Requests: retry after 35",
+# "parameters": {"retry_after": 35}}, the seconds in the body and no Retry-After header.
+_PARAMETERS_MARKERS = (b'"retry_after"',)
 # A rate-limit report is a few hundred bytes; a larger body that mentions a code holds records.
 _REPORT_MAX_BYTES = 64 * 1024
 # GitHub: without Retry-After or an exhausted X-RateLimit-Remaining, "wait for at least one minute";
@@ -386,6 +391,7 @@ def reported_rate_limit(content: bytes, headers) -> ReportedRateLimit | None:
             + _OBJECT_MARKERS
             + _RESULT_TEXT_MARKERS
             + _ERRCODE_MARKERS
+            + _PARAMETERS_MARKERS
         )
     ):
         return None
@@ -398,6 +404,7 @@ def reported_rate_limit(content: bytes, headers) -> ReportedRateLimit | None:
         or _object_coded_rate_limit(body, headers)
         or _result_text_rate_limit(body, headers)
         or _errcode_rate_limit(body, headers)
+        or _parameters_rate_limit(body, headers)
     )
     if wrapped is not None:
         return wrapped
@@ -531,6 +538,22 @@ def _errcode_rate_limit(body, headers) -> ReportedRateLimit | None:
             wait = named * unit if named is not None and named >= 0 else None
         return ReportedRateLimit(said, wait)
     return None
+
+
+def _parameters_rate_limit(body, headers) -> ReportedRateLimit | None:
+    """A Telegram-style flood limit, ``{"ok": false, "error_code": 429, "description", "parameters":
+    {"retry_after"}}``, or None. The wait: the answer's headers, else ``retry_after`` (seconds)."""
+    if not isinstance(body, dict) or body.get("ok") is not False or body.get("error_code") != 429:
+        return None
+    parameters = body.get("parameters")
+    named = _number(parameters.get("retry_after")) if isinstance(parameters, dict) else None
+    if named is None or named < 0:
+        return None
+    description = body.get("description")
+    message = description if isinstance(description, str) else ""
+    said = redacted_excerpt(_CONTROL.sub(" ", " ".join(message.split())), EXCERPT_CHARS)
+    wait = rate_limit_wait(headers)
+    return ReportedRateLimit(said, wait if wait is not None else named)
 
 
 def _coded_rate_limit(body: dict, errors: list, headers) -> ReportedRateLimit | None:

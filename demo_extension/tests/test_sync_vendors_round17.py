@@ -6,8 +6,10 @@ Keap's next URL that is there on its last page too, Mattermost's bare list of 60
 PocketBase's ``-1`` totals with ``skipTotal``, Snipe-IT's errors answered with HTTP 200, Matrix's
 ``retry_after_ms`` and Mastodon's ISO 8601 rate-limit reset, Recharge's cursor that takes no filter
 beside it, Zulip's ``found_newest``, Podio's ``filtered`` beside its app's ``total``, BambooHR's
-directory of two lists, Insightly's ``skip`` / ``top``). Left on ``auto`` a sync gets every record or ends ``PARTIAL`` naming what to
-configure; with the explicit configuration the README documents for each, it gets every record."""
+directory of two lists, Insightly's ``skip`` / ``top``, Telegram's flood limit in
+``parameters.retry_after``). Left on ``auto`` a sync gets every record or ends ``PARTIAL`` (or
+``FAILED``) naming what to configure; with the explicit configuration the README documents for each,
+it gets every record."""
 
 import pytest
 
@@ -33,6 +35,7 @@ from demo_extension.tests.vendors import (
     RechargeCustomers,
     RocketChatUsers,
     SnipeItHardware,
+    TelegramGetUpdates,
     TypesenseSearch,
     ZulipMessages,
 )
@@ -350,3 +353,37 @@ def test_podio_s_filtered_count_is_the_total_of_a_filtered_list(vendor_server, m
     assert log.status == SyncStatus.SUCCESS, log.error_message
     assert stores_exactly(connector, vendor)
     assert sorted(request["body"].get("offset", 0) for request in vendor.requests) == [0, 5, 10, 15, 20]
+
+
+def test_a_telegram_flood_limit_is_waited_for_as_its_retry_after_parameter_says(
+    vendor_server, make_connector, settings
+):
+    settings.MIGRATEIQ_HTTP_BACKOFF_BASE = 0.01  # a guess at the wait is over long before the window
+    settings.MIGRATEIQ_HTTP_MAX_ATTEMPTS = 3
+    settings.MIGRATEIQ_HTTP_RETRY_AFTER_CAP = 5
+    vendor = vendor_server(TelegramGetUpdates)
+    vendor.rate_limited_on_page = 1  # 429 {"ok": false, "parameters": {"retry_after": 2}}, for 1.5 s
+    connector = make_connector(
+        **vendor.connector_fields(),
+        records_path="result",
+        pagination=vendor.pagination(5),
+        max_concurrent_requests=1,
+    )
+
+    log = run_sync(connector)
+
+    # three 429s in a few milliseconds: FAILED, nothing stored
+    assert log.status == SyncStatus.SUCCESS, log.error_message
+    assert stores_exactly(connector, vendor)
+    assert [request["status"] for request in vendor.requests][:2] == [429, 200]
+
+
+def test_telegram_s_hundred_updates_on_auto_end_partial_naming_the_pagination(vendor_server, make_connector):
+    vendor = vendor_server(TelegramGetUpdates, records=233)
+    connector = make_connector(**vendor.connector_fields())
+
+    log = run_sync(connector)
+
+    assert log.status == SyncStatus.PARTIAL
+    assert "exactly 100 records" in log.error_message
+    assert SyncedRecord.objects.filter(connector=connector).count() == 100

@@ -13324,6 +13324,76 @@ class InsightlyContacts(BasicAuthVendor):
         return 200, out, self.all_records()[skip : skip + size]
 
 
+class TelegramGetUpdates(PublicVendor):
+    """Telegram Bot API, ``getUpdates`` (``GET /bot<token>/getUpdates``: the token in the path):
+    ``{"ok": true, "result": [{"update_id", "message"}]}``; ``offset`` ("must be greater by one than the
+    highest among the identifiers of previously received updates"; an update at or after it is
+    returned, and those before it are confirmed), ``limit`` (1-100, 100 by default) and ``timeout`` (0:
+    no long poll); an empty ``result`` when nothing is left. Errors ``{"ok": false, "error_code",
+    "description"}`` with that status; a flood limit is 429 with ``"parameters": {"retry_after": N}``
+    in the body and no ``Retry-After`` header. https://core.telegram.org/bots/api#getupdates and
+    #responseparameters, from memory."""
+
+    name = "telegram"
+    records_path = "result"  # the explicit configuration's
+    path_template = "/bot{token}/getUpdates"
+    token = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw"
+    records = 23
+    page_size = 100  # Telegram's own: an answer of 100 is all a sync on auto sees
+    window_seconds = 1.5  # the flood limit's window, once rate_limited_on_page is set
+
+    @property
+    def path(self):
+        return self.path_template.format(token=self.token)
+
+    def connector_fields(self):
+        endpoint = self.base + self.path_template.format(token="{secret:token}")
+        return {
+            "api_endpoint": endpoint,
+            "auth_type": "none",
+            "secret_params": json.dumps(
+                {"path": {"token": self.token}}
+            ),  # the model's text, as the API saves it
+            "query_params": {"timeout": "0"},
+            "primary_key": "update_id",
+        }
+
+    @staticmethod
+    def pagination(page_size):
+        return {
+            "type": "cursor",
+            "cursor_from": "last_record",
+            "cursor_field": "update_id",
+            "cursor_param": "offset",
+            "size_param": "limit",
+            "page_size": page_size,
+        }
+
+    def record(self, number):
+        return {
+            "update_id": 846_000_000 + number,
+            "message": {"message_id": number, "text": f"hello {number}"},
+        }
+
+    def respond(self, path, query, headers):
+        if path != self.path:
+            return 401, {}, {"ok": False, "error_code": 401, "description": "Unauthorized"}
+        size = min(self.size(query, "limit"), 100)
+        records = self.all_records()
+        offset = int(query["offset"]) if str(query.get("offset", "")).isdigit() else 0
+        start = sum(1 for record in records if record["update_id"] < offset)
+        if self.window_closed(start, size, whole_seconds=False):
+            seconds = max(1, -int(-(self.closed_until - time.time()) // 1))  # whole seconds, rounded up
+            error = {
+                "ok": False,
+                "error_code": 429,
+                "description": f"Too Many Requests: retry after {seconds}",
+                "parameters": {"retry_after": seconds},
+            }
+            return 429, {}, error
+        return 200, {}, {"ok": True, "result": records[start : start + size]}
+
+
 SEVENTEENTH_VENDORS = (
     SurveyMonkeySurveys,
     PinterestPins,
@@ -13349,6 +13419,7 @@ SEVENTEENTH_VENDORS = (
     PodioFilteredItems,
     BambooHrDirectory,
     InsightlyContacts,
+    TelegramGetUpdates,
 )
 # Their end is told by a short page only (no total, no last link; Meilisearch's estimatedTotalHits is an
 # estimate, not read as a total): offsets or pages sent ahead may go past it.
