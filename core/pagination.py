@@ -53,19 +53,22 @@ class StandardPagination(PageNumberPagination):
                 }
             )
         field = getattr(view, "page_bytes_field", None)
-        if field:
-            self._refuse_a_page_too_large(queryset, request, field)
-        return super().paginate_queryset(queryset, request, view)
-
-    def _refuse_a_page_too_large(self, queryset, request, field: str) -> None:
-        size = self.get_page_size(request) or self.page_size
-        number = int(request.query_params.get(self.page_query_param) or 1)
-        start = (number - 1) * size
-        sizes = list(
-            queryset.annotate(_page_bytes=Length(Cast(field, TextField()))).values_list(
-                "_page_bytes", flat=True
-            )[start : start + size]
+        if not field:
+            return super().paginate_queryset(queryset, request, view)
+        # The page's keys and sizes first (one sorted query, the rows' JSON not read), then its rows
+        # by key: a sort that reads every row (by a field of the records' data) runs once.
+        keys: list[tuple[int, int | None]] | None = super().paginate_queryset(
+            queryset.annotate(_page_bytes=Length(Cast(field, TextField()))).values_list("pk", "_page_bytes"),
+            request,
+            view,
         )
+        if keys is None:
+            return None
+        self._refuse_a_page_too_large([size for _, size in keys])
+        rows = {row.pk: row for row in queryset.filter(pk__in=[pk for pk, _ in keys])}
+        return [rows[pk] for pk, _ in keys if pk in rows]
+
+    def _refuse_a_page_too_large(self, sizes: list) -> None:
         limit = settings.MIGRATEIQ_API_MAX_PAGE_BYTES
         total = sum(value or 0 for value in sizes)
         if total <= limit:
