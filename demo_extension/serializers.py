@@ -941,6 +941,15 @@ class SchemaChangeSerializer(serializers.Serializer):
 
 class SyncLogSerializer(serializers.ModelSerializer):
     connector_name = serializers.CharField(source="connector.name", read_only=True)
+    # in the list too: a runs page shows a run that waits for the API as waiting, not as stuck
+    requests_paused_for = serializers.SerializerMethodField(
+        help_text="While the run is pending or running: the seconds left of the pause that an HTTP 429 "
+        "or Retry-After from the API put on every request of its connector, 0 when its requests are "
+        "not paused (a number, so a client can always compare it). Null once the run has ended (a "
+        "pause then concerns the next run), and when the pause cannot be read (the request-budget "
+        "store, Redis, did not answer): unknown, not 0."
+    )
+
     can_resume = serializers.SerializerMethodField(
         help_text="Whether POST /sync-logs/{id}/resume/ would accept this run (failed or cancelled, "
         "with a checkpoint, and no newer run of its connector); otherwise start a new sync."
@@ -980,6 +989,7 @@ class SyncLogSerializer(serializers.ModelSerializer):
             "rate_limit_wait_seconds",
             "page_cap",
             "schema_changes",
+            "requests_paused_for",
         ]
         read_only_fields = fields
         extra_kwargs = {
@@ -1043,6 +1053,13 @@ class SyncLogSerializer(serializers.ModelSerializer):
         "full refresh with allow_empty."
     )
 
+    @extend_schema_field(serializers.FloatField(allow_null=True))
+    def get_requests_paused_for(self, obj) -> float | None:
+        if obj.status not in (models.SyncStatus.PENDING, models.SyncStatus.RUNNING):
+            return None
+        seconds = connector_paused_for(obj.connector)
+        return None if seconds is None else round(seconds, 1)
+
     def get_can_resume(self, obj) -> bool:
         return sync_log_can_resume(obj)
 
@@ -1083,14 +1100,6 @@ class SyncLogDetailSerializer(SyncLogSerializer):
         "run exists, or the connector's endpoint or pagination changed since the checkpoint); an "
         "empty string when it can resume, and while it is pending or running."
     )
-    requests_paused_for = serializers.SerializerMethodField(
-        help_text="While the run is pending or running: the seconds left of the pause that an HTTP 429 "
-        "or Retry-After from the API put on every request of its connector, 0 when its requests are "
-        "not paused (a number, so a client can always compare it). Null once the run has ended (a "
-        "pause then concerns the next run), and when the pause cannot be read (the request-budget "
-        "store, Redis, did not answer): unknown, not 0."
-    )
-
     background_stopped = serializers.SerializerMethodField(
         help_text="While the run is pending: why no worker takes it when the installation's background "
         "work has stopped (the message of GET /api/status/: no worker has run the beat's tick for "
@@ -1101,7 +1110,6 @@ class SyncLogDetailSerializer(SyncLogSerializer):
         fields = [
             *SyncLogSerializer.Meta.fields,
             "cannot_resume_reason",
-            "requests_paused_for",
             "background_stopped",
             "events",
         ]
@@ -1116,13 +1124,6 @@ class SyncLogDetailSerializer(SyncLogSerializer):
 
     def get_cannot_resume_reason(self, obj) -> str:
         return cannot_resume_reason(obj)
-
-    @extend_schema_field(serializers.FloatField(allow_null=True))
-    def get_requests_paused_for(self, obj) -> float | None:
-        if obj.status not in (models.SyncStatus.PENDING, models.SyncStatus.RUNNING):
-            return None
-        seconds = connector_paused_for(obj.connector)
-        return None if seconds is None else round(seconds, 1)
 
     @extend_schema_field(SyncLogEventSerializer(many=True))
     def get_events(self, obj):

@@ -18,6 +18,7 @@ pytestmark = pytest.mark.django_db
 
 LOG_FIELDS = {
     "rate_limit_wait_seconds",
+    "requests_paused_for",
     "can_resume",
     "id",
     "connector",
@@ -495,7 +496,6 @@ def test_a_sync_log_detail_has_its_events_oldest_first(viewer_client, make_conne
     body = response.json()
     assert set(body) == LOG_FIELDS | {
         "cannot_resume_reason",
-        "requests_paused_for",
         "background_stopped",
         "events",
     }
@@ -542,6 +542,21 @@ def test_the_detail_of_a_running_sync_says_how_long_its_connector_is_paused(
     paused = viewer_client.get(f"{LOGS}{running.pk}/").json()["requests_paused_for"]
     assert 28 < paused <= 30
     assert viewer_client.get(f"{LOGS}{ended.pk}/").json()["requests_paused_for"] is None
+
+
+def test_the_list_says_how_long_a_running_syncs_connector_is_paused(viewer_client, make_connector, make_log):
+    # a runs page showed a run waiting out a 429 as plain RUNNING, which looked stuck
+    connector = make_connector()
+    running = make_log(connector, SyncStatus.RUNNING)
+    ended = make_log(make_connector(), SyncStatus.FAILED)
+    request_budget(connector, per_sync=False).pause(30)
+
+    listed = {row["id"]: row["requests_paused_for"] for row in viewer_client.get(LOGS).json()["results"]}
+    history = viewer_client.get(f"/api/demo-extension/connectors/{connector.pk}/sync_history/").json()
+
+    assert 28 < listed[running.pk] <= 30
+    assert listed[ended.pk] is None
+    assert 28 < history["results"][0]["requests_paused_for"] <= 30
 
 
 def test_the_detail_of_a_pending_sync_says_when_no_worker_will_take_it(

@@ -255,6 +255,9 @@ export interface SyncLog {
   /** How the pages it committed changed the connector's inferred schema; [] until it ends, and for
    * a connector's first sync. Optional: an older API has none. */
   schema_changes?: SchemaChange[];
+  /** While the run is active: seconds left of the pause a 429 / Retry-After put on every request of
+   * its connector (0: not paused); null once it ended. */
+  requests_paused_for?: number | null;
 }
 
 export interface SchemaChange {
@@ -278,9 +281,6 @@ export interface SyncLogDetail extends SyncLog {
   /** Why resume would be refused ("" when it would be accepted, and while the run is active);
    * optional: an older API without the field gets the generic sentence. */
   cannot_resume_reason?: string;
-  /** While the run is active: seconds left of the pause a 429 / Retry-After put on every request of
-   * its connector (0: not paused); null once it ended. */
-  requests_paused_for?: number | null;
   /** While the run is pending and the installation's background work has stopped: why no worker
    * takes it (GET /api/status/'s message); null otherwise. */
   background_stopped?: string | null;

@@ -63,6 +63,18 @@ describe("the table of sync runs", () => {
     expect(cellUnder(table, "Duration", 3).textContent).toBe("40.0 s");
   });
 
+  it("says under a running run's status that it waits for the API's rate limit, so it does not look stuck", () => {
+    const runs = [
+      syncLog({ id: 7, status: "RUNNING", requests_paused_for: 11.2 }),
+      syncLog({ id: 6, status: "RUNNING", requests_paused_for: 0 }),
+      syncLog({ id: 5, status: "FAILED", requests_paused_for: null }),
+    ];
+    renderInRouter(<SyncRunsTable runs={runs} label="Syncs" />);
+    const table = screen.getByRole("table", { name: "Syncs" });
+    expect(cellUnder(table, "Status", 1).textContent).toContain("Waiting for the API’s rate limit: 12\u00a0s more");
+    expect(within(table).getAllByTestId("row-sync-paused")).toHaveLength(1);
+  });
+
   it("shows no rate for a run that handled no record, and each finished run's rate otherwise", () => {
     const failed = syncLog({ id: 6, status: "FAILED", records_processed: 0, duration_seconds: 2.3 });
     const finished = syncLog({ id: 7, status: "SUCCESS", records_processed: 5000, records_created: 5000, duration_seconds: 6.7 });

@@ -4,6 +4,7 @@ import { Link } from "react-router-dom";
 import type { SyncLog } from "../api/types";
 import { formatNumber, formatRate, formatSeconds, triggerLabel } from "../format";
 import { DateTimeCell, StatusBadge, TableWrap } from "./common";
+import { RateLimitPauseLine } from "./RateLimitPause";
 import { runWarningsCount } from "./RunOutcome";
 
 const QUARANTINED_MEANING = "Records quarantined: they could not be stored and wait in the sync's quarantine";
@@ -129,6 +130,7 @@ export function SyncRunsTable({
               <DateTimeCell value={log.started_at ?? log.created_at} label="Started" />
               <td data-label="Status">
                 <StatusBadge status={log.status} warnings={runWarningsCount(log)} retries={log.retries} />
+                <RateLimitPauseLine log={log} />
               </td>
               {details ? <td data-label="Trigger">{triggerLabel(log.triggered_by)}</td> : null}
               <td className="nowrap" data-label="Duration">

@@ -5,6 +5,7 @@ import { Link, useSearchParams } from "react-router-dom";
 import { deleteConnector, getSyncLog, listConnectors, runningSyncIdOf, setConnectorActive, startSync } from "../api/api";
 import { ApiError, errorMessage } from "../api/client";
 import { isActiveStatus, type Connector, type SyncLog } from "../api/types";
+import { RateLimitPauseLine } from "../components/RateLimitPause";
 import { useAnnounce, usePageTitle } from "../announce";
 import { canDelete, canWrite, useAuth } from "../auth";
 import { StatusDots } from "../components/charts";
@@ -179,11 +180,7 @@ export function RowSync({
             <>
               <StatusBadge status={current.status} warnings={runWarningsCount(current)} retries={current.retries} /> {formatCount(current.records_processed, "record")}
               {/* a run that stands still because the API asked to wait: not stuck */}
-              {isActiveStatus(current.status) && (current.requests_paused_for ?? 0) > 0 ? (
-                <div className="warning-text small" data-testid="row-sync-paused">
-                  Waiting for the API’s rate limit: {`${Math.max(1, Math.ceil(current.requests_paused_for ?? 0))} s`} more
-                </div>
-              ) : null}
+              <RateLimitPauseLine log={current} />
             </>
           ) : (
             <span className="muted">starting…</span>
