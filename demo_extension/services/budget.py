@@ -85,7 +85,9 @@ class ConnectorBudget(RequestBudget):
     """A connector's :class:`~core.budget.RequestBudget`, knowing how many other connectors share its
     key (``others``), for what its run's lines say."""
 
-    others = 0
+    def __init__(self, key: str, *, others: int = 0, **limits):
+        super().__init__(key, **limits)
+        self.others = others
 
 
 def _others(count: int) -> str:
@@ -104,8 +106,9 @@ def request_budget(
     paused_note = "every request of this connector waits as long (its request budget is paused)"
     if others:
         paused_note += f", and every request of {_others(others)}"
-    budget = ConnectorBudget(
+    return ConnectorBudget(
         budget_key(connector),
+        others=others,
         per_second=connector.max_requests_per_second,
         concurrent=connector.max_concurrent_requests or DEFAULT_CONCURRENT_REQUESTS,
         max_requests=limit,
@@ -120,8 +123,6 @@ def request_budget(
             f"one more after every {CALM_EXCHANGES} answers without a 429"
         ),
     )
-    budget.others = others
-    return budget
 
 
 # A run's log says that its connector's budget paced it when its requests waited for the budget's own
@@ -131,7 +132,7 @@ PACED_NOTE_MIN_SECONDS = 1.0
 PACED_NOTE_MIN_SHARE = 0.10
 
 
-def paced_note(budget: RequestBudget, run_seconds: float) -> str:
+def paced_note(budget: ConnectorBudget, run_seconds: float) -> str:
     """The run's closing line when ``budget`` (a run's, ``per_sync=True``) paced it noticeably (see
     :data:`PACED_NOTE_MIN_SECONDS`), naming the limit the requests waited for; "" otherwise. The
     time counts while at least one request waited (requests waiting side by side count once)."""
@@ -147,7 +148,7 @@ def paced_note(budget: RequestBudget, run_seconds: float) -> str:
         at_once = budget.configured_concurrent
         limits.append(f"{at_once} request{'' if at_once == 1 else 's'} at once")
         settings.append("max_concurrent_requests")
-    shared = f", shared with {_others(budget.others)}," if getattr(budget, "others", 0) else ""
+    shared = f", shared with {_others(budget.others)}," if budget.others else ""
     return (
         f"The connector's request budget ({', '.join(limits)}){shared} paced this run: {requests} "
         f"request{'' if requests == 1 else 's'} waited {waited:.1f} s in total (of the run's "
