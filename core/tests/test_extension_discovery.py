@@ -118,6 +118,7 @@ def _installed(root: Path, **env) -> dict:
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
+@pytest.mark.slow
 def test_a_pip_installed_module_is_installed_and_served_without_a_setting(tmp_path):
     fake_module(tmp_path, "stockmod", "stock")
     fake_distribution(tmp_path, {"stock": "stockmod"})
@@ -131,6 +132,7 @@ def test_a_pip_installed_module_is_installed_and_served_without_a_setting(tmp_pa
     }
 
 
+@pytest.mark.slow
 def test_discovery_can_be_turned_off(tmp_path):
     fake_module(tmp_path, "stockmod", "stock")
     fake_distribution(tmp_path, {"stock": "stockmod"})
@@ -140,6 +142,7 @@ def test_discovery_can_be_turned_off(tmp_path):
     assert installed["extensions"] == ["demo_extension", "audit", "webhooks"] and installed["ping"] == 404
 
 
+@pytest.mark.slow
 def test_a_listed_module_keeps_its_place_when_it_is_also_discovered(tmp_path):
     fake_module(tmp_path, "stockmod", "stock")
     fake_distribution(tmp_path, {"stock": "stockmod"})

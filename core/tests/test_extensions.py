@@ -145,6 +145,7 @@ def test_the_celery_app_schedules_what_the_modules_declare():
     assert {name: app.conf.beat_schedule[name] for name in declared} == declared
 
 
+@pytest.mark.slow
 def test_the_beat_process_loads_the_modules_schedules_at_start_up(tmp_path):
     """What ``celery -A migrateiq beat`` does before it reads its schedule: Django is set up first."""
     code = textwrap.dedent(

@@ -220,6 +220,7 @@ def _run_python(code: str, tmp_path, **env) -> subprocess.CompletedProcess:
     )
 
 
+@pytest.mark.slow
 def test_log_format_json_configures_json_lines_for_the_whole_process(tmp_path):
     result = _run_python(
         """
@@ -237,6 +238,7 @@ def test_log_format_json_configures_json_lines_for_the_whole_process(tmp_path):
     assert record["sync"] == 3
 
 
+@pytest.mark.slow
 def test_celery_worker_and_task_lines_use_the_same_json_format(tmp_path):
     """What ``celery -A migrateiq worker`` does at start: import modules (Django set-up), set up logging."""
     result = _run_python(

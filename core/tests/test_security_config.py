@@ -65,6 +65,7 @@ def manage(env, *args, timeout=120) -> subprocess.CompletedProcess:
 # --- production settings -----------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_check_deploy_passes_with_production_settings(tmp_path):
     result = manage(production_env(tmp_path), "check", "--deploy", "--fail-level", "WARNING")
 
@@ -72,6 +73,7 @@ def test_check_deploy_passes_with_production_settings(tmp_path):
     assert not (tmp_path / "var" / "secrets").exists(), "production must not generate secrets on disk"
 
 
+@pytest.mark.slow
 def test_check_deploy_fails_when_production_runs_with_debug_and_a_weak_key(tmp_path):
     """The gate has teeth: the same check flags an insecure configuration."""
     env = production_env(tmp_path, SECRET_KEY="short", MIGRATEIQ_HTTPS="0")
@@ -90,6 +92,7 @@ def test_production_refuses_to_start_without_a_secret(tmp_path, missing):
     assert not (tmp_path / "var" / "secrets").exists()
 
 
+@pytest.mark.slow
 def test_production_settings_are_hardened(tmp_path):
     code = (
         "import django, json; django.setup(); from django.conf import settings as s; "
@@ -213,6 +216,7 @@ def test_readyz_is_503_when_the_configured_broker_is_unreachable(client, db, set
     assert response.json()["checks"] == {"database": "ok", "broker": "unreachable"}
 
 
+@pytest.mark.slow
 def test_readyz_is_503_when_the_database_is_unreachable(tmp_path):
     """A real process whose DATABASE_URL points at a closed port."""
     code = (

@@ -213,6 +213,7 @@ def test_the_generated_module_passes_the_checks_of_what_its_routes_answer(tmp_pa
     assert "6/" in fuzzed.stdout.strip().splitlines()[-1], fuzzed.stdout[-2000:]
 
 
+@pytest.mark.slow
 def test_the_tests_of_a_module_that_is_not_enabled_say_how_to_enable_it(tmp_path):
     call_command("startextension", "inventory", directory=str(tmp_path))
     env = module_env(tmp_path, "demo_extension,audit,webhooks")  # inventory left out

@@ -6,6 +6,7 @@ import sys
 import tomllib
 from pathlib import Path
 
+import pytest
 from django.test import Client
 
 from migrateiq.version import __version__
@@ -21,6 +22,7 @@ def test_the_version_is_the_one_in_pyproject():
     assert __version__ == pyproject_version()
 
 
+@pytest.mark.slow
 def test_manage_py_version_prints_the_migrateiq_version_not_djangos(tmp_path):
     result = subprocess.run(
         [sys.executable, "manage.py", "version"],

@@ -9,6 +9,7 @@ BEFORE = ("demo_extension", "0004_record_data_without_sqlite_json_check")
 AFTER = ("demo_extension", "0006_connector_auth_credentials")
 
 
+@pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
 def test_plain_text_user_names_are_encrypted_in_place(migrate_to):
     old = migrate_to([BEFORE])

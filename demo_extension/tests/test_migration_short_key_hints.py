@@ -6,6 +6,7 @@ BEFORE = [("demo_extension", "0012_engine_models_move_to_sync_engine"), ("webhoo
 AFTER = [("demo_extension", "0013_short_key_hints"), ("webhooks", "0002_short_secret_hints")]
 
 
+@pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
 def test_hints_of_short_secrets_are_dropped_and_long_ones_kept(migrate_to):
     old = migrate_to(BEFORE)

@@ -448,6 +448,7 @@ def demo_api(*options, sigint_ignored=False):
         process.stdout.close()
 
 
+@pytest.mark.slow
 def test_demo_api_command_serves_until_interrupted(client):
     with demo_api("--records", "30", "--page-size", "7", "--api-key", "demo-key") as banner:
         url = banner.split()[2]
@@ -456,11 +457,13 @@ def test_demo_api_command_serves_until_interrupted(client):
         assert response.json()["total"] == 30 and len(response.json()["data"]) == 7
 
 
+@pytest.mark.slow
 def test_demo_api_command_stops_on_ctrl_c_even_started_in_the_background_of_a_script(client):
     with demo_api("--records", "3", sigint_ignored=True) as banner:
         assert client.get(banner.split()[2]).status_code in (200, 401)
 
 
+@pytest.mark.slow
 def test_demo_api_command_can_rate_limit_its_first_requests(client):
     with demo_api(
         "--records", "10", "--fail-first", "2", "--fail-status", "429", "--retry-after", "3"

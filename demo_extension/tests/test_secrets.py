@@ -189,6 +189,7 @@ def hunt(settings, caplog):
     return Seen()
 
 
+@pytest.mark.slow
 def test_the_canary_api_key_never_leaves_the_database_unencrypted(
     hunt, upstream, editor_client, admin_client, caplog, django_capture_on_commit_callbacks, tenant_a
 ):

@@ -470,6 +470,7 @@ def change_the_list(scenario: Scenario, changes: tuple[int, int, int]) -> tuple[
     derandomize=True,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
+@pytest.mark.slow
 @given(example=scenarios())
 def test_a_sync_is_never_silently_wrong_whatever_the_upstream(example, oracle_upstream, make_connector):
     scenario, size, explicit, concurrency, follow_up, changes = example

@@ -31,6 +31,7 @@ def trigger(client, connector) -> SyncLog:
     return SyncLog.objects.get(pk=response.json()["id"])
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("cap", [1, 0], ids=["tenant-cap-1", "control-without-cap"])
 def test_a_tenants_slow_syncs_do_not_delay_another_tenants_sync(
     cap, start_worker, sample_upstream, make_connector, make_member, tenant_a, tenant_b

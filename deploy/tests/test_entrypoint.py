@@ -67,6 +67,7 @@ def test_the_entrypoint_does_not_migrate_unless_asked(tmp_path, empty_database):
     assert applied_migrations(empty_database) == 0
 
 
+@pytest.mark.slow
 def test_the_entrypoint_migrates_before_the_process_when_asked(tmp_path, empty_database):
     env = production_env(tmp_path, empty_database, MIGRATEIQ_MIGRATE_ON_START="1")
     result = entrypoint(env, "python", "manage.py", "showmigrations", "--plan")
@@ -75,6 +76,7 @@ def test_the_entrypoint_migrates_before_the_process_when_asked(tmp_path, empty_d
     assert "[ ]" not in result.stdout and "[X]" in result.stdout
 
 
+@pytest.mark.slow
 def test_the_migrate_command_of_the_image_migrates_once(tmp_path, empty_database):
     result = entrypoint(production_env(tmp_path, empty_database), "migrate")
     assert result.returncode == 0, result.stderr
@@ -107,6 +109,7 @@ def read_only_checkout(argv: list[str]) -> list[str]:
     return ["unshare", "--mount", "--propagation", "private", "sh", "-c", script, "sh", *argv]
 
 
+@pytest.mark.slow
 def test_web_and_worker_run_with_a_read_only_code_filesystem(tmp_path, empty_database):
     import http.client
 

@@ -179,6 +179,7 @@ def builds_seen(monkeypatch):
     return kinds
 
 
+@pytest.mark.slow
 def test_a_first_load_and_a_re_sync_built_in_a_child_process_equal_the_runs_thread(
     settings, scripted, tenant_a, builds_seen
 ):

@@ -7,6 +7,7 @@ import pytest
 BEFORE = [("demo_extension", "0011_record_changes_and_schema"), ("destinations", "0001_initial")]
 
 
+@pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
 def test_synced_data_written_before_the_move_is_read_by_the_engine_after_it(migrate_to):
     old = migrate_to(BEFORE)
