@@ -10,6 +10,9 @@ available choices." (:class:`ExplainedFilterBackend`, :func:`filter_errors`).
 
 The ordering filter of every list: DRF's, but an ordering it cannot apply is a 400, not ignored.
 
+The search filter of every list: DRF's, but a search of more than ``MAX_SEARCH_TERMS`` words is a
+400 (:class:`BoundedSearchFilter`).
+
 DRF's ``OrderingFilter`` drops the terms of ``?ordering=`` that name no field of the view's
 ``ordering_fields`` and orders by what is left, or by the default: ``?ordering=last_run`` (for
 ``last_sync_at``) answered in the default order as if the ordering had been applied. Here such a term
@@ -26,7 +29,7 @@ import django_filters
 from django import forms
 from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework.exceptions import ErrorDetail, ValidationError
-from rest_framework.filters import OrderingFilter
+from rest_framework.filters import OrderingFilter, SearchFilter
 
 from core.choices import invalid_choice_message
 
@@ -112,3 +115,28 @@ class StrictOrderingFilter(OrderingFilter):
                     "(another field is a 400)."
                 )
         return parameters
+
+
+#: The most words one ``?search=`` takes. DRF's search makes each word (spaces and commas separate
+#: them) a ``LIKE`` over every search field, all of them ANDed: a search of 1,100 words
+#: (``?search=a+a+…``, within the 4 KB request line) went past SQLite's expression depth of 1,000 and
+#: was a 500 on every searchable list, for any member; on PostgreSQL each word is one more pattern
+#: matched against every row. Nobody types 20 words into a list's search box.
+MAX_SEARCH_TERMS = 20
+
+
+class BoundedSearchFilter(SearchFilter):
+    search_description = (
+        f"Words that each result holds in one of the list's search fields (case-insensitive); spaces "
+        f"and commas separate them, quotes keep a phrase together. At most {MAX_SEARCH_TERMS} words."
+    )
+
+    def get_search_terms(self, request):
+        terms = super().get_search_terms(request)
+        if len(terms) > MAX_SEARCH_TERMS:
+            message = (
+                f"A search takes at most {MAX_SEARCH_TERMS} words (spaces and commas separate them); "
+                f"this one has {len(terms)}."
+            )
+            raise ValidationError({self.search_param: [message]})
+        return terms

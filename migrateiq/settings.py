@@ -222,7 +222,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "core.pagination.StandardPagination",
     "DEFAULT_FILTER_BACKENDS": [
         "core.filters.ExplainedFilterBackend",
-        "rest_framework.filters.SearchFilter",
+        "core.filters.BoundedSearchFilter",
         "core.filters.StrictOrderingFilter",
     ],
     "DEFAULT_SCHEMA_CLASS": "core.openapi.AutoSchema",

@@ -280,3 +280,38 @@ def test_every_choice_filter_of_every_list_names_its_choices_for_a_value_outside
     assert response.json()["errors"][name] == [
         f'"zz-none-of-them" is not a valid choice; one of: {", ".join(choices)}.'
     ]
+
+
+def _searchable_lists():
+    from tenancy.tests.routes import route_methods
+
+    return [
+        route.url()
+        for route, method in route_methods()
+        if method == "GET"
+        and not route.params
+        and getattr(route.view_class, "search_fields", None)
+        and "search" in route.query_params("GET")
+    ]
+
+
+SEARCHABLE_LISTS = _searchable_lists()
+
+
+def test_the_walk_finds_the_searchable_lists():
+    expected = {"/api/tenancy/members/", "/api/destinations/", "/api/webhooks/endpoints/"}
+    assert expected <= set(SEARCHABLE_LISTS)
+
+
+@pytest.mark.parametrize("url", SEARCHABLE_LISTS)
+def test_a_search_of_more_words_than_a_search_takes_is_a_400_naming_the_limit_not_a_500(admin_client, url):
+    # 1,100 words (each a LIKE over every search field, ANDed) went past SQLite's expression depth of
+    # 1,000: "Expression tree is too large", a 500 of every searchable list for any member
+    response = admin_client.get(url, {"search": " ".join(["a"] * 1100)})
+    assert response.status_code == 400, response.content[:200]
+    assert response.json()["errors"]["search"] == [
+        "A search takes at most 20 words (spaces and commas separate them); this one has 1100."
+    ]
+    assert admin_client.get(url, {"search": ",".join(["a"] * 1100)}).status_code == 400
+
+    assert admin_client.get(url, {"search": " ".join(["a"] * 20)}).status_code == 200
