@@ -59,6 +59,7 @@ from core.upstream_errors import (
     ERROR_BODY_KEEP,
     ReportedRateLimit,
     backoff_in_body,
+    bounded_wait,
     error_excerpt,
     is_rate_limited,
     rate_limit_wait,
@@ -310,7 +311,8 @@ class _AttemptFailed(Exception):
         self.message = message
         self.url = url
         self.status_code = status_code
-        self.retry_after = retry_after
+        # whatever the upstream named (a header, a body, a reset time), a finite number of seconds
+        self.retry_after = bounded_wait(retry_after)
         self.retryable = retryable
         # The upstream asked to slow down (a 429, a 403 with a rate-limit signal, a reported limit).
         self.rate_limited = rate_limited

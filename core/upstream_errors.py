@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import email.utils
 import json
+import math
 import re
 import time
 from dataclasses import dataclass
@@ -69,6 +70,11 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]+")
 _DECIMAL_SECONDS = re.compile(r"\d+(?:\.\d+)?")
 # An ISO 8601 date and time ("2026-12-07T13:20:00.000Z"), read where an HTTP date is expected.
 _ISO_DATE_TIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}")
+#: The longest wait an upstream's answer is taken to name, in seconds (a year). A longer one, or one no
+#: float holds (``Retry-After: 999…9`` of 400 digits, ``"retry_after": 1e400`` or an integer of 400
+#: digits in a body), is read as this, so that every wait is a finite number of seconds: ``inf`` made
+#: the message naming the wait fail (``math.ceil``), and the connection test and preview a 500.
+MAX_NAMED_WAIT = 366 * 24 * 3600.0
 # A reset value above this is an epoch timestamp, below it a number of seconds from now.
 _EPOCH_THRESHOLD = 1_000_000_000
 # An epoch timestamp above this counts milliseconds (Linear's resets), not seconds.
@@ -173,6 +179,14 @@ def _first_text(place: dict, keys) -> str:
         if isinstance(value, str) and value.strip():
             return value.strip()
     return ""
+
+
+def bounded_wait(seconds: float | None) -> float | None:
+    """``seconds`` as a wait to honour: at least 0 and at most :data:`MAX_NAMED_WAIT`; None for none,
+    or for a value that is not a number (NaN)."""
+    if seconds is None or math.isnan(seconds):
+        return None
+    return min(max(seconds, 0.0), MAX_NAMED_WAIT)
 
 
 def _header_seconds(value: str) -> float | None:
@@ -438,7 +452,9 @@ def _object_coded_rate_limit(body, headers) -> ReportedRateLimit | None:
     if not isinstance(error, dict):
         return None
     code = error.get("code")
-    if isinstance(code, str) and code.isdigit():
+    # ASCII digits only, and few: "²" is a digit to isdigit() that int() refuses, and int() refuses a
+    # text of more than 4,300 digits (neither is a code of the table)
+    if isinstance(code, str) and code.isascii() and code.isdigit() and len(code) <= 18:
         code = int(code)
     if not isinstance(code, (int, str)) or isinstance(code, bool):
         return None
@@ -652,4 +668,10 @@ def _query_cost_wait(extensions) -> float | None:
 
 
 def _number(value) -> float | None:
-    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+    """A JSON number as a float (an integer too large for one as an infinity of its sign), else None."""
+    if not isinstance(value, (int, float)) or isinstance(value, bool):
+        return None
+    try:
+        return float(value)
+    except OverflowError:  # an integer of more than 308 digits
+        return math.inf if value > 0 else -math.inf

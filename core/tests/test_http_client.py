@@ -217,6 +217,77 @@ def test_a_rate_limit_reset_longer_than_the_cap_fails_at_once(upstream, make_cli
     assert "longer than MIGRATEIQ_HTTP_RETRY_AFTER_CAP (60 s), so it was not retried" in message
 
 
+_HUGE = "9" * 400  # a number of seconds no float holds: float() reads it as infinity
+_HUGE_INT = "1" + "0" * 400  # a JSON integer Python reads whole, and float() refuses
+
+
+@pytest.mark.parametrize(
+    ("status", "headers", "body"),
+    [
+        (429, {"Retry-After": _HUGE}, '{"error": "slow down"}'),
+        (429, {"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": _HUGE}, '{"error": "slow down"}'),
+        (429, {}, '{"ok": false, "error_code": 429, "parameters": {"retry_after": ' + _HUGE_INT + "}}"),
+        (429, {}, '{"ok": false, "error_code": 429, "parameters": {"retry_after": 1e400}}'),
+        (429, {}, '{"errcode": "M_LIMIT_EXCEEDED", "error": "x", "retry_after_ms": ' + _HUGE_INT + "}"),
+        (
+            200,
+            {},
+            '{"errors": [{"message": "budget", "extensions": {"code": "COMPLEXITY_BUDGET_EXHAUSTED", '
+            '"retry_in_seconds": 1e400}}]}',
+        ),
+    ],
+    ids=["retry-after", "window-reset", "telegram-integer", "telegram-1e400", "matrix", "monday"],
+)
+def test_a_wait_too_long_for_a_float_fails_the_request_naming_a_year_instead_of_a_500(
+    upstream, make_client, settings, status, headers, body
+):
+    """An upstream's wait past what a float holds was an infinity (``math.ceil``: OverflowError) or an
+    OverflowError of its own (``float()`` of a 400-digit integer): the connection test and the preview
+    were a 500, a sync "Internal error (OverflowError)". It is read as the longest wait, a year."""
+    settings.MIGRATEIQ_HTTP_RETRY_AFTER_CAP = 60
+    upstream.expect_request("/limited").respond_with_data(
+        body, status=status, headers=headers, content_type="application/json"
+    )
+    client = make_client()
+    with pytest.raises(UpstreamError) as failure:
+        client.get(_url(upstream, "/limited"))
+
+    assert len(upstream.log) == 1 and client.waits == []
+    assert failure.value.retry_after == 366 * 24 * 3600
+    message = str(failure.value)
+    assert "it asks to wait 31622400 s, longer than MIGRATEIQ_HTTP_RETRY_AFTER_CAP (60 s)" in message
+
+
+def test_a_wait_named_as_nan_falls_back_to_backoff(upstream, make_client, settings):
+    settings.MIGRATEIQ_HTTP_RETRY_AFTER_CAP = 60
+    upstream.expect_ordered_request("/limited").respond_with_data(
+        '{"ok": false, "error_code": 429, "parameters": {"retry_after": NaN}}', status=429
+    )
+    upstream.expect_ordered_request("/limited").respond_with_json({"ok": True})
+    client = make_client()
+
+    assert client.get(_url(upstream, "/limited")).json() == {"ok": True}
+    assert len(client.waits) == 1 and 0 <= client.waits[0] < 60
+
+
+@pytest.mark.parametrize(
+    ("status", "code"), [(400, "\u00b2"), (200, "7" * 5000)], ids=["superscript", "long"]
+)
+def test_a_meta_error_code_int_cannot_read_is_no_rate_limit_and_no_500(upstream, make_client, status, code):
+    """``"²".isdigit()`` is true and ``int("²")`` a ValueError; so is int() of 5,000 digits (a 200's
+    body is read whole, an error's only its first KiB)."""
+    body = json.dumps({"error": {"message": "nope", "code": code, "fbtrace_id": "A"}})
+    upstream.expect_request("/graph").respond_with_data(body, status=status, content_type="application/json")
+    client = make_client()
+    if status == 200:
+        assert client.get(_url(upstream, "/graph")).status_code == 200
+        return
+    with pytest.raises(UpstreamError) as failure:
+        client.get(_url(upstream, "/graph"))
+    assert str(failure.value).startswith(f"HTTP 400 from {_url(upstream, '/graph')} (the API says: 'nope")
+    assert "rate limit" not in str(failure.value)
+
+
 def test_a_long_retry_after_on_an_answer_that_is_never_retried_says_nothing_of_it(upstream, make_client):
     upstream.expect_request("/bad").respond_with_data("", status=400, headers={"Retry-After": "3600"})
     with pytest.raises(UpstreamError) as failure:

@@ -149,3 +149,26 @@ def test_an_oversized_record_with_a_nested_key_keeps_the_key_at_its_path(
     (error,) = log.record_errors.all()
     assert error.external_id == "b"
     assert error.raw_payload["meta"] == {"id": "b"} and "blob" not in error.raw_payload
+
+
+def test_a_wait_longer_than_a_float_holds_is_a_failed_connection_test_and_sync_not_a_500(
+    fault_server, make_connector, editor_client, settings
+):
+    """``Retry-After: 999…9`` (400 digits) was read as an infinity: the connection test (and the
+    preview) a 500 for the editor, a sync "Internal error (OverflowError)"."""
+    settings.MIGRATEIQ_HTTP_RETRY_AFTER_CAP = 0.1  # the connector's pause after the 429: short
+    fault_server.expect_request("/items").respond_with_data(
+        '{"error": "slow down"}', status=429, headers={"Retry-After": "9" * 400}
+    )
+    connector = make_connector(api_endpoint=fault_url(fault_server), auth_type="none")
+
+    response = editor_client.post(f"/api/demo-extension/connectors/{connector.pk}/test_connection/")
+
+    assert response.status_code == 200, response.content[:200]
+    assert response.json()["connected"] is False
+    assert "it asks to wait 31622400 s" in response.json()["message"]
+
+    log = run_sync(connector)
+    assert log.status == SyncStatus.FAILED
+    assert "it asks to wait 31622400 s" in log.error_message
+    assert "Internal error" not in log.error_message
