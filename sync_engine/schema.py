@@ -18,8 +18,9 @@ Object fields whose every value was an object (or null) are *expanded*: their ch
 columns. Anything else (lists, a field that is sometimes an object and sometimes not) is one column
 holding JSON.
 
-Hostile shapes are bounded: at most :data:`MAX_FIELDS` fields and :data:`MAX_DEPTH` levels; deeper or
-further fields are left out and the schema says ``truncated``.
+Hostile shapes are bounded: at most :data:`MAX_FIELDS` fields and :data:`MAX_DEPTH` levels, names of
+at most :data:`MAX_NAME_LENGTH` characters; deeper, further or longer-named fields are left out and
+the schema says ``truncated``.
 """
 
 from __future__ import annotations
@@ -36,6 +37,13 @@ from sync_engine.models import ConnectorSchema
 
 MAX_FIELDS = 1000
 MAX_DEPTH = 8
+#: The longest field name (one key) the schema keeps, in characters: the longest the export's
+#: ``fields`` takes. A longer key is left out as a field past :data:`MAX_FIELDS` is (the schema says
+#: ``truncated``; the records, the change feed and the NDJSON export keep it). Names had no bound but
+#: a record's size: an upstream's 40 records with keys of 200,000 characters made the schema a 16 MB
+#: answer to any viewer (at 1,000 fields, hundreds of MB, read and written by every sync), and each
+#: new one a line of its run's schema changes.
+MAX_NAME_LENGTH = 1000
 FORMATS = ("timestamp", "date", "integer", "decimal")
 INT64 = 2**63
 
@@ -242,7 +250,7 @@ class SchemaAccumulator:
         for key in dict.fromkeys(chain.from_iterable(objects)):
             child = children.get(key)
             if child is None:
-                if self.count >= MAX_FIELDS or type(key) is not str:
+                if self.count >= MAX_FIELDS or type(key) is not str or len(key) > MAX_NAME_LENGTH:
                     if not self.truncated:
                         self.truncated = self.changed = True
                     continue

@@ -172,3 +172,25 @@ def test_a_wait_longer_than_a_float_holds_is_a_failed_connection_test_and_sync_n
     assert log.status == SyncStatus.FAILED
     assert "it asks to wait 31622400 s" in log.error_message
     assert "Internal error" not in log.error_message
+
+
+def test_field_names_longer_than_the_schema_keeps_are_left_out_of_it_not_the_records(
+    fault_server, make_connector, viewer_client
+):
+    """40 records, each with a key of 100,000 characters at the top and in an object: the inferred
+    schema held all 80 fields, a 16 MB answer to any viewer's GET of the schema (at the 1,000 fields
+    it holds, hundreds of MB)."""
+    long_keys = [f"{number:03d}" + "k" * 99_997 for number in range(40)]
+    records = [{"id": number, key: 1, "nested": {key: 2, "ok": 3}} for number, key in enumerate(long_keys)]
+    connector = make_connector(api_endpoint=serve_records(fault_server, records), auth_type="none")
+
+    log = run_sync(connector)
+
+    assert log.status == SyncStatus.SUCCESS, log.error_message
+    assert len(stored_ids(connector)) == 40  # the records keep every key
+    response = viewer_client.get(f"/api/demo-extension/connectors/{connector.pk}/schema/")
+    assert response.status_code == 200
+    assert len(response.content) < 10_000, len(response.content)
+    body = response.json()
+    assert [field["path"] for field in body["fields"]] == ["id", "nested", "nested.ok"]
+    assert body["truncated"] is True
