@@ -24,6 +24,7 @@ from django.conf import settings
 from core.budget import CALM_EXCHANGES, RequestBudget
 from core.http_errors import OutboundError
 from demo_extension.models import DEFAULT_CONCURRENT_REQUESTS, AuthType, CustomDataConnector
+from demo_extension.services.credentials import secret_params_of
 
 
 def budget_key(connector: CustomDataConnector) -> str:
@@ -43,8 +44,9 @@ def budget_key(connector: CustomDataConnector) -> str:
 
 def _account(connector: CustomDataConnector) -> tuple | None:
     """Who the upstream sees calling: the API's origin and the credentials sent to it (none for an
-    API called without any). An API's rate limit is its account's (its key's, or the caller's address
-    without one). None for an endpoint that is not a URL."""
+    API called without any), the further ones (``secret_params``) included. An API's rate limit is
+    its account's (its key's, or the caller's address without one). None for an endpoint that is not
+    a URL."""
     parts = urlsplit(connector.api_endpoint or "")
     if not parts.scheme or not parts.hostname:
         return None
@@ -63,7 +65,16 @@ def _account(connector: CustomDataConnector) -> tuple | None:
         credentials = (connector.api_key,)
     if auth != AuthType.NONE and not any(credentials):
         credentials = ()
-    return (parts.scheme.lower(), parts.hostname.lower(), port, credentials)
+    # The further credentials count too: two Telegram bots (a token in the path, no key) or two
+    # Datadog application keys beside one API key are two callers.
+    further = tuple(
+        sorted(
+            (place, name, value)
+            for place, items in secret_params_of(connector).items()
+            for name, value in items.items()
+        )
+    )
+    return (parts.scheme.lower(), parts.hostname.lower(), port, credentials, further)
 
 
 def same_account_connectors(connector: CustomDataConnector) -> int:

@@ -13,6 +13,7 @@ from core.budget import RATE_MARGIN, RequestBudget
 from core.tests.budget_upstream import JITTER, most_in_any_window, no_gc_pauses  # noqa: F401  (a fixture)
 from demo_extension.models import CustomDataConnector, SyncStatus
 from demo_extension.services.budget import budget_key, connector_paused_for, request_budget
+from demo_extension.services.credentials import secret_params_fields
 from demo_extension.services.sync import DataSyncService
 from demo_extension.tests.sync_support import events, queried, run_sync, stored_ids
 from tenancy.testing import at_once
@@ -292,6 +293,24 @@ def test_a_429_pauses_the_tenants_other_connectors_calling_the_same_api_with_the
         ),
         ({"auth_type": "none"}, {"auth_type": "none"}, True),
         ({"auth_type": "none"}, {"auth_type": "bearer", "api_key": "k"}, False),
+        # two bots: a token in the path, no key
+        (
+            {"auth_type": "none", **secret_params_fields({"path": {"token": "bot-1"}})},
+            {"auth_type": "none", **secret_params_fields({"path": {"token": "bot-2"}})},
+            False,
+        ),
+        (
+            {"auth_type": "none", **secret_params_fields({"path": {"token": "bot-1"}})},
+            {"auth_type": "none", **secret_params_fields({"path": {"token": "bot-1"}})},
+            True,
+        ),
+        # one API key, two application keys beside it
+        (
+            secret_params_fields({"headers": {"DD-APPLICATION-KEY": "a1"}}),
+            secret_params_fields({"headers": {"DD-APPLICATION-KEY": "a2"}}),
+            False,
+        ),
+        (secret_params_fields({"query": {"token": "t"}}), {}, False),
     ],
 )
 def test_connectors_share_one_budget_when_they_call_the_same_origin_with_the_same_credentials(
