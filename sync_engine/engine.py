@@ -90,6 +90,7 @@ from sync_engine.schema import (
     frozen_schema_refusal,
     full_schema_warning,
     is_full,
+    long_names_warning,
     schema_changes,
     stored_schema_document,
 )
@@ -261,6 +262,7 @@ class _Run:
         # The connector's schema fields when this run (or its resumption) began; None before.
         self.schema_before: list[dict] | None = None
         self.schema_was_full = False  # the schema left fields out already (schema.is_full)
+        self.schema_had_long_names = False  # ... or a field for its name's length
         # Where the run's log lines go: the page committer while pages are in flight.
         self._emit: Callable[..., None] = partial(record_event, run.pk)
 
@@ -418,6 +420,8 @@ class _Run:
             return []
         if is_full(document) and not self.schema_was_full:
             self.warnings.append(full_schema_warning())
+        if document.get("long_names") and not self.schema_had_long_names:
+            self.warnings.append(long_names_warning())
         if not self.schema_before:
             return []
         after = document.get("fields") or []
@@ -561,6 +565,7 @@ class _Run:
         stored_schema = stored_schema_document(connector.pk)
         self.schema_before = stored_schema.get("fields") or []
         self.schema_was_full = is_full(stored_schema)
+        self.schema_had_long_names = bool(stored_schema.get("long_names"))
         # A frozen schema (once the first sync learnt it): a page that would change it is not stored.
         policy = getattr(connector, "schema_policy", SchemaPolicy.EVOLVE)
         frozen = self.schema_before if policy == SchemaPolicy.FREEZE and self.schema_before else None

@@ -157,10 +157,13 @@ class FieldNode:
 class SchemaAccumulator:
     """Merge records into a connector's schema; ``changed`` says whether anything was learnt."""
 
-    def __init__(self, fields: list | None = None, truncated: bool = False):
+    def __init__(self, fields: list | None = None, truncated: bool = False, long_names: bool = False):
         self.root = FieldNode()
         self.count = 0
         self.truncated = truncated
+        # A field was left out for its name's length (MAX_NAME_LENGTH): it is no column of the CSV
+        # export nor of destination tables, which the run that first met one warns about.
+        self.long_names = long_names
         self.changed = False
         self._touched: list[FieldNode] = []  # nodes with new children or pending strings
         # A schema stored before positions were kept reads as first seen in path order, until the
@@ -191,7 +194,9 @@ class SchemaAccumulator:
 
     @classmethod
     def of_document(cls, document: dict) -> SchemaAccumulator:
-        return cls(document.get("fields"), document.get("truncated", False))
+        return cls(
+            document.get("fields"), document.get("truncated", False), document.get("long_names", False)
+        )
 
     def observe(self, record: dict) -> None:
         """Merge one record. String formats are checked in :meth:`flush` (once per page), which
@@ -253,6 +258,8 @@ class SchemaAccumulator:
                 if self.count >= MAX_FIELDS or type(key) is not str or len(key) > MAX_NAME_LENGTH:
                     if not self.truncated:
                         self.truncated = self.changed = True
+                    if type(key) is str and len(key) > MAX_NAME_LENGTH and not self.long_names:
+                        self.long_names = self.changed = True
                     continue
                 child = children[key] = FieldNode(self._take_position())
                 self._touched.append(child)
@@ -337,7 +344,10 @@ class SchemaAccumulator:
 
     def to_document(self) -> dict:
         self.flush()
-        return {"fields": to_fields(self.root), "truncated": self.truncated}
+        document = {"fields": to_fields(self.root), "truncated": self.truncated}
+        if self.long_names:
+            document["long_names"] = True
+        return document
 
 
 def to_fields(root: FieldNode) -> list[dict]:
@@ -406,6 +416,16 @@ def full_schema_warning() -> str:
         "(the NDJSON export, the records and the change feed hold every field): export NDJSON, or "
         "keep the fields wanted with the transformation rules (field_mappings with "
         "include_unmapped false)."
+    )
+
+
+def long_names_warning() -> str:
+    """The run's warning when its records first had a field whose name the schema cannot keep."""
+    return (
+        f"A field name is longer than the {MAX_NAME_LENGTH:,} characters the inferred schema keeps: "
+        "that field is left out of it, so it is not a column of the CSV export nor of destination "
+        "tables (the NDJSON export, the records and the change feed hold it): export NDJSON, or "
+        "rename the field with the transformation rules (field_mappings)."
     )
 
 

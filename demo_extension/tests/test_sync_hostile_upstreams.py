@@ -7,6 +7,7 @@ import time
 from demo_extension.models import SyncStatus
 from demo_extension.tests import sync_support
 from demo_extension.tests.sync_support import fault_url, run_sync, stored_ids
+from sync_engine.schema import long_names_warning
 from sync_engine.transform import MAX_NUMBER_DIGITS
 
 fault_server = sync_support.fault_server
@@ -188,6 +189,11 @@ def test_field_names_longer_than_the_schema_keeps_are_left_out_of_it_not_the_rec
 
     assert log.status == SyncStatus.SUCCESS, log.error_message
     assert len(stored_ids(connector)) == 40  # the records keep every key
+    # ... and the run says the left-out fields are no CSV or destination columns (once, by the run
+    # that first met them)
+    assert log.warnings == [long_names_warning()]
+    assert "longer than the 1,000 characters" in long_names_warning()
+    assert run_sync(connector).warnings == []
     response = viewer_client.get(f"/api/demo-extension/connectors/{connector.pk}/schema/")
     assert response.status_code == 200
     assert len(response.content) < 10_000, len(response.content)
