@@ -7,6 +7,17 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=.venv/bin/python
+# Started with & from a script (`make run &`), this shell ignores SIGINT and SIGQUIT, and bash cannot
+# trap a signal ignored on entry: a Ctrl-C (or `kill -INT`) of the process group stopped the web
+# server while this script started the worker again and never ended. Start once more with both
+# signals back to their defaults, so that the traps below take them.
+if [ -n "$(trap -p INT)" ] && [ -z "${MIGRATEIQ_RUN_SIGNALS_RESET:-}" ]; then
+  export MIGRATEIQ_RUN_SIGNALS_RESET=1
+  exec "$PY" -c 'import os, signal, sys
+for number in (signal.SIGINT, signal.SIGQUIT):
+    signal.signal(number, signal.SIG_DFL)
+os.execv(sys.argv[1], sys.argv[1:])' "$BASH" "$PWD/scripts/run.sh" "$@"
+fi
 PORT="${MIGRATEIQ_PORT:-8000}"
 DEMO_PORT="${DEMO_API_PORT:-8001}"
 # The demo API's port is always allowed, so that a list given for an API of your own (e.g. one on

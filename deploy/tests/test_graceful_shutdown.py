@@ -203,14 +203,14 @@ def test_a_hangup_stops_the_worker_instead_of_restarting_it(start, environment):
     assert not worker.group_alive()
 
 
-def start_make_run(start, environment, port: int, demo_port: int) -> Started:
+def start_make_run(start, environment, port: int, demo_port: int, argv=("scripts/run.sh",)) -> Started:
     env = {
         **environment,
         "MIGRATEIQ_PORT": str(port),
         "DEMO_API_PORT": str(demo_port),
         "MIGRATEIQ_SKIP_UI_BUILD": "1",
     }
-    run = start("run", ["scripts/run.sh"], env)
+    run = start("run", list(argv), env)
     run.wait_for("Web UI / API", timeout=90)
     deadline = time.monotonic() + 30
     while True:
@@ -261,6 +261,24 @@ def test_ctrl_c_in_make_run_stops_every_process_it_started(start, environment):
     assert (logs / "worker.log").stat().st_size > 0
     after = {path.name: path.stat().st_mtime_ns for path in checkout_logs.glob("*.log")}
     assert after == before  # nothing written to the checkout's var/log
+
+
+def test_sigint_stops_make_run_started_in_the_background_of_a_script(start, environment):
+    # `make run &` in a script: bash starts it with SIGINT and SIGQUIT ignored, and a shell cannot trap
+    # a signal ignored on entry. The group's SIGINT stopped the web server, while run.sh started the
+    # worker again and again and never ended.
+    port, demo_port = two_free_ports()
+    run = start_make_run(start, environment, port, demo_port, argv=("bash", "-c", "scripts/run.sh & wait"))
+
+    started = time.monotonic()
+    os.killpg(run.process.pid, signal.SIGINT)
+    while run.group_alive():
+        assert time.monotonic() - started < 15, (
+            f"processes of `make run` still running 15 s after SIGINT:\n{run.log()[-3000:]}"
+        )
+        time.sleep(0.1)
+    assert "starting it again" not in run.log()
+    assert run.log().count("MigrateIQ stopped: web server, worker and demo API") == 1
 
 
 def test_ctrl_c_in_make_run_while_its_worker_is_still_starting_stops_everything(start, environment):
