@@ -69,13 +69,14 @@ WALKTHROUGH = [
     (
         "serializers.py",
         None,  # appended
-        "\n\nclass RestockSerializer(serializers.Serializer):\n"
+        "\n\nclass RestockSerializer(StrictTypesMixin, serializers.Serializer):\n"
         "    amount = serializers.IntegerField(min_value=1, max_value=1_000_000)\n",
     ),
     (
         "services.py",
         "from django.db import transaction\n",
-        "from django.db import transaction\nfrom django.db.models import F\n",
+        "from django.db import transaction\nfrom django.db.models import F\n"
+        "from django.utils import timezone\n",
     ),
     (
         "services.py",
@@ -84,7 +85,9 @@ WALKTHROUGH = [
 
 @transaction.atomic
 def restock(inventory_item: InventoryItem, amount: int) -> InventoryItem:
-    InventoryItem.objects.filter(pk=inventory_item.pk).update(quantity=F("quantity") + amount)
+    InventoryItem.objects.filter(pk=inventory_item.pk).update(
+        quantity=F("quantity") + amount, updated_at=timezone.now()
+    )
     inventory_item.refresh_from_db(fields=["quantity", "updated_at"])
     return inventory_item
 """,
@@ -132,11 +135,22 @@ def restock(inventory_item: InventoryItem, amount: int) -> InventoryItem:
 
 def test_an_editor_restocks_an_item(editor_client, tenant_a):
     item = InventoryItem.objects.create(tenant=tenant_a, name="Bolts", quantity=3)
+    before = item.updated_at
 
     response = editor_client.post(f"/api/inventory/items/{item.pk}/restock/", {"amount": 5}, format="json")
 
     assert response.status_code == 200, response.content
     assert response.json()["quantity"] == 8
+    item.refresh_from_db()
+    assert item.updated_at > before
+
+
+def test_an_amount_sent_as_text_is_refused(editor_client, tenant_a):
+    item = InventoryItem.objects.create(tenant=tenant_a, name="Bolts", quantity=3)
+
+    response = editor_client.post(f"/api/inventory/items/{item.pk}/restock/", {"amount": "5"}, format="json")
+
+    assert response.status_code == 400, response.content
 
 
 def test_a_viewer_cannot_restock(viewer_client, tenant_a):
@@ -148,6 +162,18 @@ def test_a_viewer_cannot_restock(viewer_client, tenant_a):
 """,
     ),
 ]
+
+
+def test_the_walkthrough_followed_here_is_the_code_docs_extensions_md_shows():
+    """The code this module adds is the walkthrough's, line for line, so that what the suite proves
+    (an action that moves ``updated_at``, a body read strictly) is what a reader copies."""
+    doc_lines = {line.strip() for line in (BASE_DIR / "docs" / "extensions.md").read_text().splitlines()}
+    for name, find, replacement in WALKTHROUGH:
+        if find is not None:
+            continue  # an edit of a generated line; the appended code and the new files are the doc's
+        lines = [line.strip() for line in replacement.splitlines() if line.strip()]
+        missing = [line for line in lines if line not in doc_lines]
+        assert not missing, f"{name}: not in docs/extensions.md's walkthrough: {missing}"
 
 
 def follow_the_walkthrough(module: Path) -> None:
@@ -188,6 +214,7 @@ def test_the_walkthrough_module_passes_the_platform_tests_and_its_own(tmp_path):
     assert "api/inventory/items/{pk}/restock/" in collected.stdout
     assert "test_a_sync_reads_the_tenants_inventory_items_and_nothing_else" in collected.stdout
     assert "test_an_editor_restocks_an_item" in collected.stdout
+    assert "test_an_amount_sent_as_text_is_refused" in collected.stdout
 
 
 @pytest.mark.slow
