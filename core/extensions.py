@@ -175,7 +175,9 @@ def check_modules(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
                     f"The module {name!r} is configured by {type(config).__module__}."
                     f"{type(config).__qualname__}, not a core.extensions.ModuleConfig.",
                     hint="Inherit core.extensions.ModuleConfig in its apps.py, importing the module "
-                    "(`from core import extensions`) rather than the class.",
+                    "(`from core import extensions`) rather than the class; `python manage.py "
+                    "startextension NAME` writes a module that does (docs/extensions.md), where "
+                    "`manage.py startapp` writes a plain Django app.",
                     id="core.E001",
                 )
             )

@@ -192,6 +192,8 @@ def test_an_extension_without_a_module_config_fails_the_system_checks(settings):
 
     assert error.id == "core.E001"
     assert "'accounts'" in error.msg
+    # a plain app (manage.py startapp, as a first try often is) learns which command writes a module
+    assert "python manage.py startextension NAME" in error.hint
 
 
 @pytest.mark.parametrize("value", ["some_module,not a package", "core"])
