@@ -16,6 +16,8 @@ class AuditConfig(extensions.ModuleConfig):
         },
     }
     platform_test_fixtures = "audit.tests.platform_fixtures"
+    # The web UI's page of the module (frontend/src/App.tsx), served while it is installed.
+    ui_pages = (r"audit/?",)
 
     def ready(self):
         from django.db.models.signals import post_migrate, pre_migrate

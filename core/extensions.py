@@ -42,6 +42,8 @@ What the platform does with the declaration:
   route-walk tests how to create one object of each of the module's tenant-owned kinds and who may
   call each of its routes (the attributes are documented in ``tenancy/tests/seed.py``).
 * metrics read at scrape time: :func:`core.metrics.register_collector`, from ``ready()``.
+* ``ui_pages``: ``core/views_ui.py`` answers these addresses with the web UI's page (200, not 404)
+  while the module is installed (:func:`is_module_ui_page`).
 
 A module imports only the platform's documented surface (``core``, ``tenancy`` and this file);
 ``core/tests/test_layers.py`` fails when the platform imports a module.
@@ -81,6 +83,11 @@ class ModuleConfig(AppConfig):
     beat_schedule: dict[str, dict] = {}
     #: Dotted path of the module's fixtures for the platform's route-walk tests ("" : none).
     platform_test_fixtures: str = ""
+    #: The web UI's pages of the module: regular expressions of their addresses without the leading
+    #: slash (``r"inventory/?"``), matched whole. The server answers them with the app's page while
+    #: the module is installed (a 404 otherwise); the page itself is a route of the app
+    #: (``frontend/src/App.tsx``), which the module cannot ship from its folder yet.
+    ui_pages: tuple[str, ...] = ()
 
 
 def discovered_extensions() -> list[str]:
@@ -117,6 +124,12 @@ def enabled_extensions(listed: list[str], *, discover: bool) -> list[str]:
 def installed_modules() -> list[ModuleConfig]:
     """The installed modules, in ``INSTALLED_APPS`` order."""
     return [config for config in apps.get_app_configs() if isinstance(config, ModuleConfig)]
+
+
+def is_module_ui_page(address: str) -> bool:
+    """Whether an installed module declares ``address`` (a path without its leading slash) one of its
+    pages of the web UI (``ModuleConfig.ui_pages``)."""
+    return any(re.fullmatch(page, address) for module in installed_modules() for page in module.ui_pages)
 
 
 def module_urlpatterns() -> list:
@@ -181,4 +194,18 @@ def check_modules(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
                     id="core.E001",
                 )
             )
+    for module in installed_modules():
+        for page in module.ui_pages:
+            try:
+                re.compile(page)
+            except re.error as exc:
+                errors.append(
+                    checks.Error(
+                        f"The module {module.name!r} declares the UI page {page!r}, which is not a "
+                        f"regular expression ({exc}).",
+                        hint="ui_pages holds regular expressions of page addresses without the "
+                        'leading slash, e.g. r"inventory/?".',
+                        id="core.E002",
+                    )
+                )
     return errors

@@ -12,12 +12,12 @@ Without a build (``frontend/dist`` missing) the page says how to make one instea
 import re
 from pathlib import Path
 
-from django.apps import apps
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.utils.html import escape
 from django.views.decorators.http import require_safe
 
+from core import extensions
 from core.csp import policy_with_style_hash
 
 UI_BUILD_DIR = Path(settings.UI_BUILD_DIR)
@@ -28,19 +28,12 @@ UI_PAGES = re.compile(
     r"^(|login|syncs|members|invitations/accept|connectors|connectors/new|connectors/\d+|connectors/\d+/edit|sync-logs/\d+|destinations|destinations/\d+)/?$"
 )
 
-#: The app's pages for a module's API, by the module's package name: a page while the module is
-#: installed, "page not found" (404) otherwise, as the app itself shows (it reads the installed
-#: modules from ``/api/auth/me/``). Names only: the platform imports no module.
-MODULE_UI_PAGES = {"audit": re.compile(r"^audit/?$"), "webhooks": re.compile(r"^webhooks/?$")}
-
 
 def is_ui_page(ui_page: str) -> bool:
-    """Whether the app has a page at this address (for the status code: 200 or 404)."""
-    if UI_PAGES.match(ui_page):
-        return True
-    return any(
-        pattern.match(ui_page) and apps.is_installed(module) for module, pattern in MODULE_UI_PAGES.items()
-    )
+    """Whether the app has a page at this address (for the status code: 200 or 404). A module's
+    pages are its ``ModuleConfig.ui_pages``: pages while it is installed, "page not found" (404)
+    otherwise, as the app itself shows (it reads the installed modules from ``/api/auth/me/``)."""
+    return bool(UI_PAGES.match(ui_page)) or extensions.is_module_ui_page(ui_page)
 
 
 NOT_BUILT_PAGE = """<!doctype html>

@@ -16,6 +16,8 @@ class WebhooksConfig(extensions.ModuleConfig):
         },
     }
     platform_test_fixtures = "webhooks.tests.platform_fixtures"
+    # The web UI's page of the module (frontend/src/App.tsx), served while it is installed.
+    ui_pages = (r"webhooks/?",)
 
     def ready(self):
         # The apps that fire these define them at import; make sure they are imported first.

@@ -8,6 +8,7 @@ import textwrap
 from types import SimpleNamespace
 
 import pytest
+from django.apps import apps
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.urls import URLResolver, get_resolver
@@ -194,6 +195,15 @@ def test_an_extension_without_a_module_config_fails_the_system_checks(settings):
     assert "'accounts'" in error.msg
     # a plain app (manage.py startapp, as a first try often is) learns which command writes a module
     assert "python manage.py startextension NAME" in error.hint
+
+
+def test_a_module_ui_page_that_is_not_a_regular_expression_fails_the_system_checks(monkeypatch):
+    monkeypatch.setattr(apps.get_app_config("webhooks"), "ui_pages", ("webhooks/(",))
+
+    (error,) = extensions.check_modules()
+
+    assert error.id == "core.E002"
+    assert "'webhooks'" in error.msg and "'webhooks/('" in error.msg
 
 
 @pytest.mark.parametrize("value", ["some_module,not a package", "core"])

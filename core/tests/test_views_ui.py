@@ -120,9 +120,21 @@ def test_the_pages_of_installed_modules_get_the_ui_page(client, built_ui, path):
 
 
 def test_the_page_of_a_module_that_is_not_installed_is_not_found(client, built_ui, monkeypatch):
-    installed = apps.is_installed
-    monkeypatch.setattr(apps, "is_installed", lambda name: name != "webhooks" and installed(name))
+    installed = list(apps.get_app_configs())
+    monkeypatch.setattr(apps, "get_app_configs", lambda: [c for c in installed if c.name != "webhooks"])
 
     assert client.get("/webhooks").status_code == 404
     assert client.get("/audit").status_code == 200
     assert client.get("/webhooks/1").status_code == 404
+
+
+def test_a_module_declares_its_pages_in_its_module_config(client, built_ui, monkeypatch):
+    # A module's page is a line of its apps.py, not an edit of the platform's list of pages.
+    webhooks = apps.get_app_config("webhooks")
+    assert client.get("/webhooks/7").status_code == 404
+
+    monkeypatch.setattr(webhooks, "ui_pages", (*webhooks.ui_pages, r"webhooks/\d+"))
+
+    assert client.get("/webhooks/7").status_code == 200
+    assert client.get("/webhooks/7").content == INDEX
+    assert client.get("/webhooks/seven").status_code == 404  # matched whole
