@@ -241,6 +241,51 @@ def test_the_generated_module_passes_the_checks_of_what_its_routes_answer(tmp_pa
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(900)  # it runs pytest in a process of its own: minutes on a slow, busy host
+def test_a_module_generated_with_a_model_name_passes_the_platform_tests_and_its_own(tmp_path):
+    call_command("startextension", "memos", "--model", "Memo", "--source", directory=str(tmp_path))
+    env = module_env(tmp_path, "demo_extension,memos")
+
+    tests = run(
+        ["-m", "pytest", "-q", "-p", "no:cacheprovider", *PLATFORM_TESTS, str(tmp_path / "memos")], env, 600
+    )
+
+    assert tests.returncode == 0, tests.stdout[-6000:] + tests.stderr[-3000:]
+    collected = run(["-m", "pytest", "--collect-only", "-q", *PLATFORM_TESTS, str(tmp_path)], env, 240)
+    assert "api/memos/memos/{pk}/" in collected.stdout
+
+
+def test_a_model_name_names_the_model_its_route_and_its_texts(tmp_path):
+    # A "notes" module holds notes: not NotesItem rows at /api/notes/items/, "List notes items".
+    out = StringIO()
+    call_command("startextension", "memos", "--model", "StockMemo", directory=str(tmp_path), stdout=out)
+    module = tmp_path / "memos"
+    code = {p.relative_to(module).as_posix(): p.read_text() for p in module.rglob("*.py")}
+
+    assert "class StockMemo(TenantOwnedModel):" in code["models.py"]
+    assert 'router.register("stock-memos", StockMemoViewSet' in code["urls.py"]
+    assert 'STOCK_MEMOS = "api/memos/stock-memos/"' in code["tests/platform_fixtures.py"]
+    assert 'summary="List stock memos"' in code["views.py"]
+    assert 'name="StockMemo"' in code["migrations/0001_initial.py"]
+    assert not [name for name, text in code.items() if "MemosItem" in text or "memos_item" in text]
+    assert "API: /api/memos/stock-memos/" in out.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("model", "why"),
+    [
+        ("note", "not a model class name"),
+        ("Stock_Item", "not a model class name"),
+        ("Role", "import already"),
+    ],
+)
+def test_a_model_name_that_cannot_be_the_models_class_is_refused(tmp_path, model, why):
+    with pytest.raises(CommandError, match=why):
+        call_command("startextension", "memos", "--model", model, directory=str(tmp_path))
+    assert not any(tmp_path.iterdir())
+
+
+@pytest.mark.slow
 def test_the_tests_of_a_module_that_is_not_enabled_say_how_to_enable_it(tmp_path):
     call_command("startextension", "inventory", directory=str(tmp_path))
     env = module_env(tmp_path, "demo_extension,audit,webhooks")  # inventory left out

@@ -27,6 +27,8 @@ TEMPLATE_DIR = Path(__file__).resolve().parents[2] / "extension_template"
 #: Rendered only with ``--source``.
 SOURCE_FILES = {"source.py-tpl", "tests/test_source.py-tpl"}
 _NAME = re.compile(r"^[a-z][a-z0-9_]{0,30}$")
+_MODEL = re.compile(r"^[A-Z][A-Za-z0-9]{0,39}$")
+_IMPORT = re.compile(r"^from \S+ import (?:\(([^)]*)\)|([^\n]+))", re.MULTILINE)
 
 _READY_WITH_SOURCE = """
     def ready(self):
@@ -35,20 +37,47 @@ _READY_WITH_SOURCE = """
 """
 
 
-def template_values(name: str) -> dict[str, str]:
-    """The placeholders of the templates for the module ``name``."""
+def template_values(name: str, model: str = "") -> dict[str, str]:
+    """The placeholders of the templates for the module ``name`` whose model is the class ``model``
+    (default: ``<Name>Item``, listed at ``items/``)."""
     camel = "".join(part.capitalize() for part in name.split("_"))
+    if model:
+        snake = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", model).lower()
+        plural = f"{snake}s"
+    else:
+        model, snake, plural = f"{camel}Item", f"{name}_item", "items"
     return {
         "name": name,
         "prefix": name.replace("_", "-"),
         "title": name.replace("_", " ").capitalize(),
         "Camel": camel,
-        "Model": f"{camel}Item",
-        "model": f"{name}_item",
-        "words": f"{name.replace('_', ' ')} item",
-        "plural": "items",
-        "CONST": "ITEMS",
+        "Model": model,
+        "model": snake,
+        "words": snake.replace("_", " "),
+        "plural": plural.replace("_", "-"),
+        "CONST": plural.upper(),
     }
+
+
+def names_the_templates_import() -> set[str]:
+    """The names the module's files import (``Role``, ``Page``, ``Q``...): a model of that name
+    would shadow one of them."""
+    names: set[str] = set()
+    for template in TEMPLATE_DIR.rglob("*.py-tpl"):
+        for match in _IMPORT.finditer(template.read_text()):
+            for part in (match.group(1) or match.group(2)).split("#")[0].split(","):
+                names.add(part.split(" as ")[-1].strip())
+    return names - {""}
+
+
+def check_model(model: str) -> None:
+    if not _MODEL.match(model):
+        raise CommandError(
+            f"{model!r} is not a model class name: a letter in capitals first, then letters and digits "
+            "(CamelCase), at most 40 characters, e.g. Note or StockItem."
+        )
+    if model in names_the_templates_import():
+        raise CommandError(f"{model!r} is a name the module's files import already; choose another name.")
 
 
 def check_name(name: str) -> None:
@@ -63,9 +92,9 @@ def check_name(name: str) -> None:
         raise CommandError(f"{name!r} is the name of an importable package already; choose another name.")
 
 
-def render(name: str, target: Path, *, source: bool) -> list[Path]:
+def render(name: str, target: Path, *, source: bool, model: str = "") -> list[Path]:
     """Write the module ``name`` into ``target`` (which must not exist); the files written."""
-    values = template_values(name)
+    values = template_values(name, model)
     leaf = sorted(MigrationLoader(None, ignore_no_migrations=True).graph.leaf_nodes("tenancy"))
     values["tenancy_migration"] = leaf[-1][1]
     values["ready"] = _READY_WITH_SOURCE.format(name=name) if source else ""
@@ -111,13 +140,21 @@ class Command(BaseCommand):
         parser.add_argument(
             "--directory", default=".", help="where to create the folder NAME (default: the current one)"
         )
+        parser.add_argument(
+            "--model",
+            default="",
+            help="the model's class name, e.g. Note: listed at /api/NAME/notes/ "
+            "(default: NameItem, at items/)",
+        )
 
-    def handle(self, *args, name, source, directory, **options):
+    def handle(self, *args, name, source, directory, model, **options):
         check_name(name)
+        if model:
+            check_model(model)
         target = Path(directory).resolve() / name
         if target.exists():
             raise CommandError(f"{target} exists already.")
-        written = render(name, target, source=source)
+        written = render(name, target, source=source, model=model)
         formatted = format_module(target)
         self.stdout.write(
             f"Created the module {name} in {target} ({len(written)} files"
@@ -127,7 +164,8 @@ class Command(BaseCommand):
         # (installed by default) would silently go.
         enabled = ",".join([*settings.MIGRATEIQ_EXTENSIONS, name])
         self.stdout.write(
-            f"Enable it: MIGRATEIQ_EXTENSIONS={enabled}; API: /api/{name.replace('_', '-')}/items/\n"
+            f"Enable it: MIGRATEIQ_EXTENSIONS={enabled}; "
+            f"API: /api/{name.replace('_', '-')}/{template_values(name, model)['plural']}/\n"
             # Every command and test run needs the variable: the line to paste says so.
             f"Test it: MIGRATEIQ_EXTENSIONS={enabled} python -m pytest {name}/tests"
         )
