@@ -272,6 +272,17 @@ def test_a_model_name_names_the_model_its_route_and_its_texts(tmp_path):
 
 
 @pytest.mark.parametrize(
+    ("model", "route", "summary"),
+    [("Category", "categories", "List categories"), ("StatusBox", "status-boxes", "List status boxes")],
+)
+def test_the_route_and_the_texts_of_a_model_name_use_its_plural(tmp_path, model, route, summary):
+    call_command("startextension", "memos", "--model", model, directory=str(tmp_path))
+
+    assert f'router.register("{route}", {model}ViewSet' in (tmp_path / "memos" / "urls.py").read_text()
+    assert f'summary="{summary}"' in (tmp_path / "memos" / "views.py").read_text()
+
+
+@pytest.mark.parametrize(
     ("model", "why"),
     [
         ("note", "not a model class name"),

@@ -43,7 +43,7 @@ def template_values(name: str, model: str = "") -> dict[str, str]:
     camel = "".join(part.capitalize() for part in name.split("_"))
     if model:
         snake = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", model).lower()
-        plural = f"{snake}s"
+        plural = plural_of(snake)
     else:
         model, snake, plural = f"{camel}Item", f"{name}_item", "items"
     return {
@@ -54,9 +54,20 @@ def template_values(name: str, model: str = "") -> dict[str, str]:
         "Model": model,
         "model": snake,
         "words": snake.replace("_", " "),
+        "words_plural": plural_of(snake).replace("_", " "),
+        "models": plural_of(snake),
         "plural": plural.replace("_", "-"),
         "CONST": plural.upper(),
     }
+
+
+def plural_of(word: str) -> str:
+    """English's regular plural (note: notes, category: categories, box: boxes, status: statuses)."""
+    if re.search(r"[^aeiou]y$", word):
+        return word[:-1] + "ies"
+    if re.search(r"(s|x|z|ch|sh)$", word):
+        return word + "es"
+    return word + "s"
 
 
 def names_the_templates_import() -> set[str]:
