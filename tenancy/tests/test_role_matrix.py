@@ -11,6 +11,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from conftest import token_for
+from core import extensions
 from tenancy.models import Membership, Role, Tenant
 from tenancy.tests import seed
 from tenancy.tests.routes import route_methods
@@ -81,11 +82,30 @@ def client_as(role, graph, make_member):
     return client
 
 
+def where_the_row_goes(pattern: str) -> str:
+    """Where a route's row of the table is written: its module's platform test fixtures (the route
+    is under the module's ``api_prefix``), or this file for the platform's own routes."""
+    for module in extensions.installed_modules():
+        if module.api_prefix and pattern.startswith(f"api/{module.api_prefix}/"):
+            return (
+                f"MINIMUM_ROLE (and BODIES for a write) of {module.platform_test_fixtures or module.name} "
+                "(docs/extensions.md, step 5)"
+            )
+    return "MINIMUM_ROLE (and BODIES for a write) of tenancy/tests/test_role_matrix.py"
+
+
+def test_a_missing_row_is_named_with_the_file_it_goes_in():
+    assert "of webhooks.tests.platform_fixtures" in where_the_row_goes("api/webhooks/endpoints/{pk}/ping/")
+    assert "of tenancy/tests/test_role_matrix.py" in where_the_row_goes("api/tenancy/members/")
+
+
 def test_the_role_table_names_every_api_action():
     actual = {(route.pattern, method) for route, method in route_methods()}
     missing = sorted(actual - MINIMUM_ROLE.keys())
     stale = sorted(MINIMUM_ROLE.keys() - actual)
-    assert not missing, f"API actions without a minimum role in MINIMUM_ROLE: {missing}"
+    assert not missing, "API actions without a minimum role: " + "; ".join(
+        f"{method} {pattern}: add it to {where_the_row_goes(pattern)}" for pattern, method in missing
+    )
     assert not stale, f"MINIMUM_ROLE names actions that no longer exist: {stale}"
 
 
@@ -94,7 +114,10 @@ def test_the_role_table_names_every_api_action():
 )
 def test_role_matrix(route, method, role, graph, make_member):
     key = (route.pattern, method)
-    assert key in MINIMUM_ROLE, f"{method} {route.pattern} is missing from MINIMUM_ROLE"
+    assert key in MINIMUM_ROLE, (
+        f"{method} {route.pattern} is missing from MINIMUM_ROLE: "
+        f"add it to {where_the_row_goes(route.pattern)}"
+    )
     needed = MINIMUM_ROLE[key]
     client = client_as(role, graph, make_member)
     url = route.url(**ids_for(route, graph)) + route.no_wait(method)
