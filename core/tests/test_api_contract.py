@@ -5,6 +5,7 @@ module's part (its invalid query parameters, its documented empty values) is tes
 import re
 
 import pytest
+from django.apps import apps
 
 MEMBERS = "/api/tenancy/members/"
 
@@ -299,7 +300,9 @@ SEARCHABLE_LISTS = _searchable_lists()
 
 
 def test_the_walk_finds_the_searchable_lists():
-    expected = {"/api/tenancy/members/", "/api/destinations/", "/api/webhooks/endpoints/"}
+    # the modules' lists where they are installed (a module's own tests run these with fewer)
+    modules = {"destinations": "/api/destinations/", "webhooks": "/api/webhooks/endpoints/"}
+    expected = {"/api/tenancy/members/", *(url for app, url in modules.items() if apps.is_installed(app))}
     assert expected <= set(SEARCHABLE_LISTS)
 
 
