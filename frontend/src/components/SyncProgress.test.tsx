@@ -1,9 +1,9 @@
-import { act, fireEvent, render, screen } from "@testing-library/react";
+import { act, fireEvent, render, screen, within } from "@testing-library/react";
 import { MemoryRouter } from "react-router-dom";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 
 import { fakeFetch, syncLog } from "../test/helpers";
-import { SyncProgress } from "./SyncProgress";
+import { cancelSyncQuestion, SyncProgress } from "./SyncProgress";
 
 async function advance(ms: number) {
   await act(async () => {
@@ -215,7 +215,41 @@ describe("cancelling a sync where it is followed", () => {
     await advance(0);
     fireEvent.click(screen.getByRole("button", { name: "Cancel sync" }));
     await advance(0);
+    fireEvent.click(within(screen.getByRole("alertdialog")).getByRole("button", { name: "Cancel the sync" }));
+    await advance(0);
   }
+
+  it("asks first, in an accessible dialog that says the records already committed stay, and keeps the run on No", async () => {
+    const calls = fakeFetch(() => ({ body: syncLog({ status: "RUNNING", records_processed: 150, pages_fetched: 3, connector_name: "Customer API" }) }));
+    render(
+      <MemoryRouter>
+        <SyncProgress logId={5} canCancel />
+      </MemoryRouter>,
+    );
+    await advance(0);
+    const button = screen.getByRole("button", { name: "Cancel sync" });
+    button.focus();
+    fireEvent.click(button);
+    await advance(0);
+    const dialog = screen.getByRole("alertdialog", { name: "Cancel run #5 of Customer API?" });
+    expect(dialog.getAttribute("aria-modal")).toBe("true");
+    const said = document.getElementById(dialog.getAttribute("aria-describedby")!)!.textContent ?? "";
+    expect(said).toContain("Records already committed stay stored");
+    expect(said).toContain("so far 150 records read from 3 pages");
+    expect(said).toContain("Resume from the checkpoint");
+    // the safe choice has the focus; it (or Escape) sends nothing
+    expect(document.activeElement).toBe(within(dialog).getByRole("button", { name: "Keep it running" }));
+    fireEvent.keyDown(dialog, { key: "Escape" });
+    await advance(0);
+    expect(screen.queryByRole("alertdialog")).toBeNull();
+    expect(calls.filter((call) => call.method === "POST")).toEqual([]);
+    expect(document.activeElement).toBe(screen.getByRole("button", { name: "Cancel sync" }));
+  });
+
+  it("says a pending run has stored nothing yet", () => {
+    const question = cancelSyncQuestion(5, syncLog({ status: "PENDING" }));
+    expect(question.body).toBe("It has not started: nothing has been fetched or stored yet. It ends CANCELLED at once and stays in the history.");
+  });
 
   it("cancels the running sync through the API and drops the button once the run has stopped", async () => {
     let cancelled = false;
@@ -252,6 +286,9 @@ describe("cancelling a sync where it is followed", () => {
     const button = screen.getByRole("button", { name: "Cancel sync" });
     button.focus();
     fireEvent.click(button);
+    await advance(0);
+    fireEvent.click(within(screen.getByRole("alertdialog")).getByRole("button", { name: "Cancel the sync" }));
+    await advance(0);
     const title = screen.getByRole("heading", { name: "Sync, run #5" }).parentElement;
     expect(document.activeElement).toBe(title); // not left on the disabled "Cancelling…"
     await advance(1000);

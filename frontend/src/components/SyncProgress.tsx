@@ -3,17 +3,47 @@ import { Link } from "react-router-dom";
 
 import { cancelSync } from "../api/api";
 import { errorMessage } from "../api/client";
-import type { SyncLogDetail } from "../api/types";
+import type { SyncLog, SyncLogDetail } from "../api/types";
 import { isActiveStatus } from "../api/types";
 import { useAnnounce } from "../announce";
 import { formatCount, formatNumber } from "../format";
 import { useSyncLogPolling } from "../hooks";
 import { ErrorBanner, StatusBadge } from "./common";
+import { useConfirm, type ConfirmRequest } from "./ConfirmDialog";
 import { runWarningsCount } from "./RunOutcome";
 import { EventLog } from "./EventLog";
 import { LiveStats } from "./LiveStats";
 import { RateLimitPause } from "./RateLimitPause";
 import { syncErrorHint } from "./UpstreamError";
+
+/** The question before a run is cancelled: what stops, and what happens to what it already stored
+ * (kept: pages are committed one by one, nothing is rolled back; resumable; no destination load). */
+export function cancelSyncQuestion(logId: number, log: SyncLog | null): ConfirmRequest {
+  const name = log?.connector_name ? ` of ${log.connector_name}` : "";
+  const title = `Cancel run #${logId}${name}?`;
+  const keep = { confirmLabel: "Cancel the sync", cancelLabel: "Keep it running" };
+  if (log?.status === "PENDING")
+    return { title, ...keep, body: "It has not started: nothing has been fetched or stored yet. It ends CANCELLED at once and stays in the history." };
+  const soFar = log ? ` (so far ${formatCount(log.records_processed, "record")} read from ${formatCount(log.pages_fetched, "page")})` : "";
+  return {
+    title,
+    ...keep,
+    body: (
+      <>
+        <p>It stops within about a second; the page it is reading when it stops is dropped.</p>
+        <p>
+          <strong>Records already committed stay stored</strong>: each page is committed as it is read and nothing is rolled back{soFar}. The
+          connector&apos;s records show them, and <strong>Resume from the checkpoint</strong> on the run&apos;s page continues after the last
+          committed page.
+        </p>
+        <p>
+          Destinations load after a sync that ends SUCCESS or PARTIAL, so they get these records with the next such sync.
+          {log?.full_refresh ? " Cancelled, this full refresh marks no record deleted." : ""}
+        </p>
+      </>
+    ),
+  };
+}
 
 /** A sync run followed live: status, elapsed time, pages, records, records/s and its log lines,
  * polled every second until it finishes; with `canCancel`, a button cancels it where it is watched
@@ -45,6 +75,7 @@ export function SyncProgress({
   const announce = useAnnounce();
   const [cancelling, setCancelling] = useState(false);
   const [cancelError, setCancelError] = useState<string | null>(null);
+  const { confirm, dialog } = useConfirm();
 
   // Cancel sync had the focus: when the run ends, the button goes and the focus with it; the run's
   // title row takes it then, so a keyboard user stays where the run is.
@@ -55,8 +86,14 @@ export function SyncProgress({
     if (!running) cancelFocused.current = false;
   }, [running]);
 
+  // The button is disabled while the cancel is sent, and gone once the run stops: the title row
+  // takes the focus (after the question's dialog gave it back, the page no longer inert).
+  useEffect(() => {
+    if (cancelling) titleRef.current?.focus();
+  }, [cancelling]);
+
   async function cancel() {
-    titleRef.current?.focus(); // the button is disabled now, and gone once the run stops
+    if (!(await confirm(cancelSyncQuestion(logId, log)))) return;
     setCancelling(true);
     setCancelError(null);
     try {
@@ -69,6 +106,7 @@ export function SyncProgress({
   }
   return (
     <section className="card sync-progress" aria-label="Sync progress" data-testid="sync-progress" aria-busy={running}>
+      {dialog}
       <div className="card-title-row" ref={titleRef} tabIndex={-1}>
         <h2>
           Sync, <Link to={`/sync-logs/${logId}`}>run #{logId}</Link>

@@ -104,6 +104,45 @@ describe("the connector page", () => {
     await vi.waitFor(() => expect(screen.getByText("Last sync").closest("div")?.textContent).toBe("Last syncNEVER SYNCED"));
   });
 
+  it("says a first sync is under way in the details, with the records and pages read so far, not NEVER SYNCED and 0", async () => {
+    let reads = 0;
+    api((call) => {
+      if (call.url === "/api/demo-extension/connectors/7/") return { body: connector({ last_sync_status: null, last_sync_at: null, records_count: 0 }) };
+      if (call.url.includes("/sync_data/")) return { status: 202, body: syncLog({ id: 9, status: "PENDING" }) };
+      if (call.url === "/api/demo-extension/sync-logs/9/") {
+        reads += 1;
+        return { body: syncLog({ id: 9, status: "RUNNING", records_processed: 150, pages_fetched: 3, records_total: 500 }) };
+      }
+      return null;
+    });
+    renderPage("editor");
+    fireEvent.click(await screen.findByRole("button", { name: "Sync now" }));
+    await vi.waitFor(() => expect(reads).toBeGreaterThan(0));
+    const lastSync = () => screen.getByText("Last sync").closest("div")!;
+    const records = () => within(screen.getByRole("heading", { name: "Details" }).closest("section")!).getByText("Records", { selector: "dt" }).closest("div")!;
+    await vi.waitFor(() => expect(records().textContent).toBe("Records150 of 500 records read so far · 3 pages"));
+    expect(lastSync().textContent).toBe("Last syncSYNCING the first sync, run #9");
+    expect(within(lastSync()).getByRole("link", { name: "run #9" }).getAttribute("href")).toBe("/sync-logs/9");
+    expect(lastSync().textContent).not.toContain("NEVER SYNCED");
+  });
+
+  it("keeps the last sync's status and stored count while another sync runs, saying it runs and what it read", async () => {
+    api((call) => {
+      if (call.url === "/api/demo-extension/connectors/7/")
+        return { body: connector({ last_sync_status: "SUCCESS", last_sync_at: "2026-11-27T09:00:00Z", last_sync_log_id: 8, records_count: 500 }) };
+      if (call.url.includes("/sync_data/")) return { status: 202, body: syncLog({ id: 9, status: "PENDING" }) };
+      if (call.url === "/api/demo-extension/sync-logs/9/") return { body: syncLog({ id: 9, status: "RUNNING", records_processed: 1, pages_fetched: 1 }) };
+      return null;
+    });
+    renderPage("editor");
+    fireEvent.click(await screen.findByRole("button", { name: "Sync now" }));
+    const records = () => within(screen.getByRole("heading", { name: "Details" }).closest("section")!).getByText("Records", { selector: "dt" }).closest("div")!;
+    await vi.waitFor(() => expect(records().textContent).toBe("Records500 · syncing: 1 record read so far · 1 page"));
+    const lastSync = screen.getByText("Last sync").closest("div")!;
+    expect(lastSync.textContent).toContain("SUCCESS");
+    expect(within(lastSync).getByTestId("details-syncing").textContent).toBe("SYNCING now, run #9");
+  });
+
   it("shows no last-sync error for a run that ended without one", async () => {
     api((call) => (call.url === "/api/demo-extension/connectors/7/" ? { body: connector({ last_sync_status: "SUCCESS", last_sync_log_id: 12, last_sync_error: "" }) } : null));
     renderPage("viewer");

@@ -20,7 +20,7 @@ import { useAnnounce, usePageTitle } from "../announce";
 import { BarChart, STATUS_COLOURS, statusLegend } from "../components/charts";
 import { useConfirm } from "../components/ConfirmDialog";
 import { ConnectorForm } from "../components/ConnectorForm";
-import { ActiveBadge, ConnectionText, ErrorBanner, Loading, LoadingPage, Pager, SaveWarningsBanner, StatusBadge } from "../components/common";
+import { ActiveBadge, Badge, ConnectionText, ErrorBanner, Loading, LoadingPage, Pager, SaveWarningsBanner, StatusBadge } from "../components/common";
 import { SyncRunsTable } from "../components/SyncRunsTable";
 import { RunWarningsBanner, runCounts, saveOnlyWarnings, warningsLabel } from "../components/RunOutcome";
 import { authTypeLabel, storedExtraNames } from "../components/AuthFields";
@@ -32,7 +32,7 @@ import { UnmatchedMappings } from "../components/UnmatchedMappings";
 import { WaitingForApi } from "../components/WaitingForApi";
 import { FailedLoadsNotice, LoadedInto, useDestinations } from "../components/LastLoad";
 import { answeredHeading, failureHint, retryClock, syncErrorHint } from "../components/UpstreamError";
-import { formatDateTime, formatNumber, formatRelative, frequencyLabel, prettyJson } from "../format";
+import { formatCount, formatDateTime, formatNumber, formatRelative, frequencyLabel, prettyJson } from "../format";
 import { isMissing, LoadFailureBanner, MissingNotice } from "../components/LoadFailure";
 import { useLoad, useSyncLogPolling } from "../hooks";
 import { useSyncWatch } from "../syncWatch";
@@ -291,6 +291,8 @@ function ConnectorDetail({ id, startEditing }: { id: number; startEditing: boole
     );
   }
   const c = connector.data;
+  // The sync this page follows while it runs: the details say it is under way, with its progress.
+  const activeRun = syncRunning && syncId !== null ? { id: syncId, log: liveLog !== null && liveLog.id === syncId ? liveLog : null } : null;
   // The followed run's panel shows its error (with the same hint): the banner would say it twice.
   const lastSyncError = c.last_sync_error && !(syncId !== null && syncId === c.last_sync_log_id) ? c.last_sync_error : "";
 
@@ -439,8 +441,10 @@ function ConnectorDetail({ id, startEditing }: { id: number; startEditing: boole
           <div>
             <dt>Last sync</dt>
             <dd>
-              <StatusBadge status={c.last_sync_status} warnings={c.last_sync_warnings?.length} />
+              {/* a first sync under way is not "never synced" */}
+              {activeRun && !c.last_sync_status ? null : <StatusBadge status={c.last_sync_status} warnings={c.last_sync_warnings?.length} />}
               {c.last_sync_at ? <span className="small"> {formatDateTime(c.last_sync_at)}</span> : null}
+              {activeRun ? <SyncingNow runId={activeRun.id} log={activeRun.log} first={!c.last_sync_status} /> : null}
             </dd>
           </div>
           <div>
@@ -451,7 +455,11 @@ function ConnectorDetail({ id, startEditing }: { id: number; startEditing: boole
           </div>
           <div>
             <dt>Records</dt>
-            <dd>{formatNumber(c.records_count)}</dd>
+            <dd>
+              {/* while a first sync stores its pages, "0" would read as nothing coming */}
+              {activeRun && c.records_count === 0 ? null : formatNumber(c.records_count)}
+              {activeRun ? <RecordsSoFar log={activeRun.log} alone={c.records_count === 0} /> : null}
+            </dd>
           </div>
           <div>
             <dt>API key</dt>
@@ -555,6 +563,43 @@ function ConnectorDetail({ id, startEditing }: { id: number; startEditing: boole
         lastSync={c.last_sync_log_id && c.last_sync_status ? { id: c.last_sync_log_id, status: c.last_sync_status } : null}
       />
     </div>
+  );
+}
+
+/** The details' word for a sync under way: SYNCING (the first sync) or a line under the last
+ * one's status, linking the run. */
+function SyncingNow({ runId, log, first }: { runId: number; log: SyncLog | null; first: boolean }) {
+  const pending = log?.status === "PENDING";
+  return (
+    <span data-testid="details-syncing">
+      {first ? null : <br />}
+      <Badge tone={pending ? "pending" : "running"}>{pending ? "waiting to start" : "syncing"}</Badge>{" "}
+      <span className="small">
+        {first ? "the first sync" : "now"}, <Link to={`/sync-logs/${runId}`}>run #{runId}</Link>
+      </span>
+    </span>
+  );
+}
+
+/** What the sync under way has read so far ("120 of 500 records so far · 3 pages"): the stored
+ * count changes only when it ends. `alone`: there is no stored count before it. */
+function RecordsSoFar({ log, alone }: { log: SyncLog | null; alone: boolean }) {
+  const lead = alone ? "" : " · ";
+  if (log === null || log.status === "PENDING")
+    return (
+      <span className="small muted" data-testid="details-records-so-far">
+        {lead}
+        {alone ? "none yet: the sync is starting" : "a sync is starting"}
+      </span>
+    );
+  const total = log.records_total != null ? ` of ${formatNumber(log.records_total)}` : "";
+  return (
+    <span className={alone ? undefined : "small"} data-testid="details-records-so-far">
+      {lead}
+      {alone ? "" : "syncing: "}
+      {formatNumber(log.records_processed)}
+      {total} {log.records_processed === 1 && !total ? "record" : "records"} read so far · {formatCount(log.pages_fetched, "page")}
+    </span>
   );
 }
 

@@ -377,6 +377,10 @@ describe("the sync page", () => {
     const calls = api("RUNNING");
     renderPage("editor");
     fireEvent.click(await screen.findByRole("button", { name: "Cancel sync" }));
+    const dialog = await screen.findByRole("alertdialog", { name: /^Cancel run #5/ });
+    expect(dialog.textContent).toContain("Records already committed stay stored");
+    expect(calls.some((c) => c.method === "POST")).toBe(false);
+    fireEvent.click(within(dialog).getByRole("button", { name: "Cancel the sync" }));
     expect(screen.queryByRole("button", { name: /Resume/ })).toBeNull();
     await waitUntil(() => calls.some((c) => c.method === "POST"));
     expect(calls.find((c) => c.method === "POST")?.url).toBe("/api/demo-extension/sync-logs/5/cancel/");

@@ -15,6 +15,7 @@ import { LiveStats } from "../components/LiveStats";
 import { Quarantine } from "../components/Quarantine";
 import { RateLimitPause } from "../components/RateLimitPause";
 import { syncErrorHint } from "../components/UpstreamError";
+import { cancelSyncQuestion } from "../components/SyncProgress";
 import { formatDateTime, formatNumber, formatSeconds, triggerLabel } from "../format";
 import { useSyncLogPolling } from "../hooks";
 import { useSyncWatch } from "../syncWatch";
@@ -89,6 +90,7 @@ function SyncLogView({ id }: { id: number }) {
   }, [log, announce]);
 
   async function act(action: "cancel" | "resume" | "new" | "empty") {
+    if (action === "cancel" && !(await confirm(cancelSyncQuestion(id, log)))) return;
     setBusy(true);
     setActionError(null);
     setConflictId(null);
