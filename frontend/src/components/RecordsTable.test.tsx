@@ -218,6 +218,29 @@ describe("the default columns", () => {
     expect(mappingTargets({ field_mappings: ["x"] })).toEqual([]);
   });
 
+  it("include a field only the rules' defaults add, after the mapped fields, and after the first six without mappings", () => {
+    // "source" is no mapping's target and the upstream does not send it: the defaults add it, and the
+    // schema's order puts it after every field the upstream sends
+    const records = [record(1, { id: 1, full_name: "Ada", city: "Lyon", email: "a@x", phone: "1", website: "w", zip: "9", source: "crm" })];
+    const order = new Map(["id", "full_name", "city", "email", "phone", "website", "zip", "source"].map((path, index) => [path, [index]]));
+    const columns = columnsOf(records, order);
+    expect(columns.at(-1)).toBe("source");
+    const mapped = { field_mappings: { name: "full_name", "address.city": "city" }, defaults: { source: "crm", city: "unknown" } };
+    expect(defaultColumns(columns, mapped)).toEqual(["full_name", "city", "source"]);
+    const unmapped = { defaults: { source: "crm" } };
+    expect(defaultColumns(columns, unmapped, "id")).toEqual(["full_name", "city", "email", "phone", "website", "zip", "source"]);
+    // a default of the primary key's field is the External id column's already
+    expect(defaultColumns(columns, { defaults: { id: 0 } }, "id")).toEqual(columns.slice(1, 7));
+  });
+
+  it("show a field only the rules' defaults add among the table's first columns", async () => {
+    const records = [record(1, { id: 1, a: 1, b: 2, c: 3, d: 4, e: 5, f: 6, g: 7, source: "crm" })];
+    fakeFetch(() => ({ body: { count: 1, next: null, previous: null, results: records } }));
+    renderAs("viewer", <RecordsTable connectorId={7} primaryKey="id" rules={{ defaults: { source: "crm" } }} />, "/connectors/7", "/connectors/:id");
+    const table = await screen.findByRole("table", { name: "Records" });
+    expect(headerNames(table)).toContain("source");
+  });
+
   it("leave out the primary key's field without rules: the External id column shows it already", () => {
     const columns = columnsOf(MAPPED);
     expect(columns[0]).toBe("id");

@@ -78,19 +78,31 @@ export function mappingTargets(rules: JsonValue | undefined): string[] {
   return [...new Set(targets)];
 }
 
+/** The fields the rules' `defaults` fill, in the rules' order: the rules add them, so a record
+ * may hold them without the upstream sending them. */
+export function defaultedFields(rules: JsonValue | undefined): string[] {
+  if (!isJsonObject(rules) || !isJsonObject(rules.defaults)) return [];
+  return Object.keys(rules.defaults).filter((field) => field !== "");
+}
+
 /** The columns shown before the user picks any: the mapped fields (their targets, nested ones as
  * their dotted columns) in the rules' order when the records have them, else the first six in the
- * order of the first record's fields (top-level first), the primary key's field left out. */
+ * order of the first record's fields (top-level first), the primary key's field left out; then the
+ * fields only the rules' `defaults` add (the upstream does not send them: without this they came
+ * last in the upstream's order and were never among the first columns). */
 export function defaultColumns(columns: string[], rules: JsonValue | undefined, primaryKey = ""): string[] {
   const picked: string[] = [];
-  for (const target of mappingTargets(rules)) {
+  const pick = (target: string) => {
     for (const column of columns) {
       if ((column === target || column.startsWith(`${target}.`)) && !picked.includes(column)) picked.push(column);
     }
-  }
+  };
+  for (const target of mappingTargets(rules)) pick(target);
   // The primary key's field is the External id column already: a second copy of it would take the
   // place of another field (on a phone, of the only other one in sight).
-  return picked.length > 0 ? picked : columns.filter((column) => column !== primaryKey).slice(0, DEFAULT_VISIBLE_COLUMNS);
+  if (picked.length === 0) picked.push(...columns.filter((column) => column !== primaryKey).slice(0, DEFAULT_VISIBLE_COLUMNS));
+  for (const field of defaultedFields(rules)) if (field !== primaryKey) pick(field);
+  return picked;
 }
 
 /** Why a connector has no records yet: never synced, or its last sync failed or stopped. */
