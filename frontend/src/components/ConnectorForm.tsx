@@ -46,6 +46,13 @@ function recordsReadWith(form: FormState): string {
   return JSON.stringify({ api_endpoint, records_path_mode, records_path, request_method, request_body, headers, query });
 }
 
+/** What a connection test of the saved connector reads with (not its name, schedule, rules or
+ * limits), as text to compare: a test's result describes these settings as they were saved. */
+function testedWith(form: FormState): string {
+  const { api_endpoint, auth, headers, query, request_method, request_body, records_path_mode, records_path, error_detection, pagination_type, pagination, pagination_json } = form;
+  return JSON.stringify({ api_endpoint, auth, headers, query, request_method, request_body, records_path_mode, records_path, error_detection, pagination_type, pagination, pagination_json });
+}
+
 interface FormState {
   name: string;
   api_endpoint: string;
@@ -133,11 +140,15 @@ export function ConnectorForm({
   onSubmit,
   onCancel,
   onPreview,
+  onTestedSettingsChange,
 }: {
   connector?: Connector;
   onSubmit: (input: ConnectorInput) => Promise<void>;
   onCancel?: () => void;
   onPreview?: (input: ConnectorInput) => Promise<Preview>;
+  /** Told whether the settings a connection test reads with (endpoint, authentication, request,
+   * records path, pagination, error detection) differ from the saved ones, on each change. */
+  onTestedSettingsChange?: (changed: boolean) => void;
 }) {
   const [form, setForm] = useState<FormState>(() => initialState(connector));
   const [fieldErrors, setFieldErrors] = useState<Record<string, string[]>>({});
@@ -155,6 +166,12 @@ export function ConnectorForm({
   const [showRuleProblems, setShowRuleProblems] = useState(false);
   // Unsaved edits: leaving the page (a link, Back, reload, closing the tab), Cancel and Escape ask first.
   const guard = useUnsavedChanges(dirty, "your changes to this connector");
+  const testedSettingsChanged = useMemo(() => testedWith(form) !== testedWith(initial.current), [form]);
+  const reportTested = useRef(onTestedSettingsChange);
+  reportTested.current = onTestedSettingsChange;
+  useEffect(() => {
+    reportTested.current?.(testedSettingsChanged);
+  }, [testedSettingsChanged]);
 
   function cancel() {
     if (!onCancel) return;

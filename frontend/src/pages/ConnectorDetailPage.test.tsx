@@ -395,6 +395,34 @@ describe("the connector page", () => {
     expect(screen.getByText("401")).toBeTruthy();
   });
 
+  it("marks a connection test's result stale once the form changes what it tested, and drops it when that is saved", async () => {
+    const tested = { connected: true, response_time_ms: 12, message: "Connection successful", endpoint: "https://api.example.com/customers", status_code: 200 };
+    api((call) => {
+      if (call.url.endsWith("/test_connection/")) return { body: tested };
+      if (call.url === "/api/demo-extension/connectors/7/") return { body: call.method === "PATCH" ? connector({ api_endpoint: "https://api.example.com/v2/customers" }) : connector() };
+      return null;
+    });
+    renderPage("editor");
+    fireEvent.click(await screen.findByRole("button", { name: "Test connection" }));
+    const result = await screen.findByTestId("test-result");
+    fireEvent.click(screen.getByRole("button", { name: "Edit" }));
+    const form = screen.getByRole("form", { name: "Edit connector" });
+    // a name is not what the test read with: the result stands
+    fireEvent.change(within(form).getByLabelText("Name"), { target: { value: "Renamed" } });
+    expect(screen.queryByTestId("test-stale")).toBeNull();
+    fireEvent.change(within(form).getByLabelText(/^API endpoint/), { target: { value: "https://api.example.com/v2/customers" } });
+    await vi.waitFor(() => expect(screen.getByTestId("test-stale").textContent).toContain("This tested the saved settings."));
+    expect(within(result).getByText("STALE")).toBeTruthy();
+    // changed back: the result describes the form again
+    fireEvent.change(within(form).getByLabelText(/^API endpoint/), { target: { value: "https://api.example.com/customers" } });
+    await vi.waitFor(() => expect(screen.queryByTestId("test-stale")).toBeNull());
+    fireEvent.change(within(form).getByLabelText(/^API endpoint/), { target: { value: "https://api.example.com/v2/customers" } });
+    await screen.findByTestId("test-stale");
+    fireEvent.click(within(form).getByRole("button", { name: "Save changes" }));
+    await screen.findByRole("button", { name: "Edit" });
+    expect(screen.queryByTestId("test-result")).toBeNull();
+  });
+
   it("says a successful connection test connected once, not in its heading and again in the API's words", async () => {
     api((call) =>
       call.url.endsWith("/test_connection/")
@@ -534,7 +562,7 @@ describe("the connector page", () => {
     );
     renderPage("editor");
     fireEvent.click(await screen.findByRole("button", { name: "Sync now" }));
-    expect(await screen.findByRole("link", { name: "run #9" })).toBeTruthy();
+    expect(await within(await screen.findByTestId("sync-progress")).findByRole("link", { name: "run #9" })).toBeTruthy();
     // trigger=ui: the run is recorded as started from the web UI, not "api"
     expect(calls.find((c) => c.method === "POST")?.url).toBe("/api/demo-extension/connectors/7/sync_data/?wait=0&trigger=ui");
     const progress = screen.getByTestId("sync-progress");
@@ -676,7 +704,7 @@ describe("the connector page", () => {
     const dialog = await screen.findByRole("alertdialog");
     expect(dialog.textContent).toMatch(/no longer returns are marked deleted, and destinations loading this connector delete/);
     fireEvent.click(within(dialog).getByRole("button", { name: "Start the full refresh" }));
-    await screen.findByRole("link", { name: "run #9" });
+    await within(await screen.findByTestId("sync-progress")).findByRole("link", { name: "run #9" });
     expect(calls.find((c) => c.method === "POST")?.url).toBe(
       "/api/demo-extension/connectors/7/sync_data/?wait=0&trigger=ui&full_refresh=true",
     );

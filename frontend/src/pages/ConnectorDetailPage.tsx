@@ -101,6 +101,8 @@ function ConnectorDetail({ id, startEditing }: { id: number; startEditing: boole
   const [busy, setBusy] = useState<"test" | "sync" | "refresh" | "delete" | null>(null);
   const [actionError, setActionError] = useState<string | null>(null);
   const [testResult, setTestResult] = useState<ConnectionResult | null>(null);
+  // The edit form holds changes to what the test read with: its result describes the saved settings.
+  const [testedSettingsChanged, setTestedSettingsChanged] = useState(false);
   const [syncId, setSyncId] = useState<number | null>(null);
   const [conflict, setConflict] = useState<SyncConflict | null>(null);
   const { confirm, dialog } = useConfirm();
@@ -247,12 +249,15 @@ function ConnectorDetail({ id, startEditing }: { id: number; startEditing: boole
   function closeForm() {
     // The form (and its unsaved-edits blocker) goes first, so the navigation is not held.
     flushSync(() => setEditing(false));
+    setTestedSettingsChanged(false);
     if (startEditing) navigate(`/connectors/${id}`, { replace: true });
   }
 
   async function save(input: ConnectorInput) {
     const saved = await updateConnector(id, input);
     setSaveWarnings(saveOnlyWarnings(saved));
+    // The settings the test read with changed: its result no longer describes the connector.
+    if (testedSettingsChanged) setTestResult(null);
     closeForm();
     connector.reload();
   }
@@ -387,14 +392,20 @@ function ConnectorDetail({ id, startEditing }: { id: number; startEditing: boole
       ) : null}
 
       {busy === "test" ? <WaitingForApi testId="test-waiting" /> : null}
-      {testResult ? <TestResult result={testResult} focusRef={testRef} /> : null}
+      {testResult ? <TestResult result={testResult} focusRef={testRef} stale={editing && testedSettingsChanged} /> : null}
       {syncId !== null ? (
         <div ref={progressRef} tabIndex={-1} className="focus-target">
           <SyncProgress key={syncId} logId={syncId} onFinished={onSyncFinished} onUpdate={setLiveLog} onGone={onSyncGone} canCancel={writer} />
         </div>
       ) : null}
       {editing && writer && hasSourceForm(c.source_type) ? (
-        <ConnectorForm connector={c} onSubmit={save} onCancel={closeForm} onPreview={(input) => previewSavedConnector(c.id, input)} />
+        <ConnectorForm
+          connector={c}
+          onSubmit={save}
+          onCancel={closeForm}
+          onPreview={(input) => previewSavedConnector(c.id, input)}
+          onTestedSettingsChange={setTestedSettingsChanged}
+        />
       ) : null}
       {startEditing && !writer ? (
         <div className="banner banner-warning" role="status" data-testid="role-needed">
@@ -668,7 +679,7 @@ function testAnnouncement(result: ConnectionResult): string {
   return message ? `${testOutcome(result)[1]}: ${message}` : testOutcome(result)[1];
 }
 
-function TestResult({ result, focusRef }: { result: ConnectionResult; focusRef: React.RefObject<HTMLElement | null> }) {
+function TestResult({ result, focusRef, stale }: { result: ConnectionResult; focusRef: React.RefObject<HTMLElement | null>; stale: boolean }) {
   const [outcome, heading, badge, word] = testOutcome(result);
   const message = testMessage(result);
   // the moment the answer came, for "try again after" (kept while the result is shown)
@@ -676,11 +687,18 @@ function TestResult({ result, focusRef }: { result: ConnectionResult; focusRef: 
   const retryAfter = result.tested !== false && result.retry_after ? result.retry_after : null;
   const hint = result.connected || result.tested === false ? null : failureHint(result.message, result.status_code, retryAfter !== null);
   return (
-    <section ref={focusRef} tabIndex={-1} className={`card test-result ${outcome}`} aria-label="Connection test" data-testid="test-result">
+    <section ref={focusRef} tabIndex={-1} className={`card test-result ${outcome}${stale ? " stale" : ""}`} aria-label="Connection test" data-testid="test-result">
       <div className="card-title-row">
         <h2>{heading}</h2>
         <span className={`badge ${badge}`}>{word}</span>
+        {stale ? <Badge tone="none">stale</Badge> : null}
       </div>
+      {stale ? (
+        <p className="stale-note" data-testid="test-stale">
+          This tested the saved settings. The endpoint, authentication or request settings changed in the form below are not tested: save
+          them, then test again.
+        </p>
+      ) : null}
       {retryAfter ? <p data-testid="test-retry-after">{retryText(retryAfter, answeredAt)}</p> : null}
       {message ? <p>{message}</p> : null}
       {hint ? <p className="hint">{hint}</p> : null}

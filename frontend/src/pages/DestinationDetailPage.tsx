@@ -13,7 +13,7 @@ import {
   updateDestination,
 } from "../api/api";
 import { ApiError, errorMessage } from "../api/client";
-import type { ColumnNames, DestinationAttachment, DestinationCheck, DestinationInput, DestinationLoad } from "../api/types";
+import type { ColumnNames, Destination, DestinationAttachment, DestinationCheck, DestinationInput, DestinationLoad } from "../api/types";
 import { useAnnounce, usePageTitle } from "../announce";
 import { canDelete, canWrite, useAuth } from "../auth";
 import { ConnectionText, ErrorBanner, Loading, LoadingPage, Pager, SaveWarningsBanner, StateBadge, TableWrap, DateTimeCell } from "../components/common";
@@ -113,7 +113,10 @@ function DestinationDetail({ id }: { id: number }) {
   }
 
   async function save(input: DestinationInput) {
+    const before = destination.data;
     const saved = await updateDestination(id, input);
+    // A test of the connection settings that changed no longer describes the destination.
+    if (before && connectionChanged(before, input)) setCheck(null);
     closingForm();
     setEditing(false);
     setSaveWarnings(saved.warnings ?? []);
@@ -571,4 +574,12 @@ function LoadRow({ load, connector }: { load: DestinationLoad; connector: string
       ) : null}
     </Fragment>
   );
+}
+
+/** Whether an edit changes what a connection test of the destination reads with: where it connects,
+ * as whom, with which password or DSN (a sent one is a new one: the stored one is never shown). */
+function connectionChanged(before: Destination, input: DestinationInput): boolean {
+  if (input.password || (input.dsn !== undefined && (input.dsn !== "" || before.has_dsn))) return true;
+  const keys = ["host", "port", "database", "username", "sslmode", "target_schema"] as const;
+  return keys.some((key) => input[key] !== undefined && input[key] !== before[key]);
 }

@@ -303,6 +303,32 @@ describe("the destinations pages", () => {
     await waitFor(() => expect(document.activeElement).toBe(result));
   });
 
+  it("drops a connection test's result once an edit of what it tested is saved, and keeps it after a rename", async () => {
+    const state = { destination: destination(), loads: [] as DestinationLoad[] };
+    api(state, (call) => {
+      if (call.url === "/api/destinations/3/test_connection/") return { body: { connected: true, message: "PostgreSQL 16.4", response_time_ms: 3 } };
+      if (call.method === "PATCH") {
+        state.destination = { ...state.destination, ...(call.body as Partial<Destination>) };
+        return { body: state.destination };
+      }
+      return null;
+    });
+    renderDetail("editor");
+    fireEvent.click(await screen.findByRole("button", { name: "Test connection" }));
+    await screen.findByTestId("destination-check");
+    fireEvent.click(screen.getByRole("button", { name: "Edit" }));
+    fireEvent.change(screen.getByLabelText("Name"), { target: { value: "Warehouse 2" } });
+    fireEvent.click(screen.getByRole("button", { name: "Save" }));
+    // saved and read again
+    await screen.findByRole("heading", { name: "Warehouse 2", level: 1 });
+    await waitFor(() => expect(screen.queryByRole("button", { name: "Save" })).toBeNull());
+    expect(screen.getByTestId("destination-check")).toBeTruthy();
+    fireEvent.click(screen.getByRole("button", { name: "Edit" }));
+    fireEvent.change(screen.getByLabelText("Host"), { target: { value: "db2.example.com" } });
+    fireEvent.click(screen.getByRole("button", { name: "Save" }));
+    await waitFor(() => expect(screen.queryByTestId("destination-check")).toBeNull());
+  });
+
   it("says what to do under a failed connection test and a connector's failed last load: nothing listening, a refused password", async () => {
     const refused = 'Could not connect: connection to server at "127.0.0.1", port 8942 failed: Connection refused';
     const attachment: DestinationAttachment = {
