@@ -707,11 +707,20 @@ async function main() {
   const demoLink = page.getByRole("link", { name: "Demo Users API", exact: true });
   const demoId = Number((await demoLink.getAttribute("href")).split("/").pop());
   const demoRow = page.getByRole("row").filter({ has: demoLink });
+  // A row's actions on one line at 1280 px, also with the sync's state under them (Delete wrapped
+  // under Sync now and Pause).
+  async function rowActionsOnOneLine(when) {
+    const tops = [];
+    for (const name of [/^Sync now|^Syncing/, /^Pause/, /^Delete/]) tops.push(Math.round((await demoRow.getByRole("button", { name }).boundingBox()).y));
+    if (new Set(tops).size !== 1) throw new Error(`the connectors list's row actions are on several lines ${when}: tops ${tops.join(", ")}`);
+  }
+  await rowActionsOnOneLine("at 1280 px");
   const apiRun = await apiAs(page, base, "POST", `/api/demo-extension/connectors/${demoId}/sync_data/?wait=0`);
   await demoRow.getByRole("button", { name: /^Sync now/ }).click();
   const rowStatus = demoRow.getByTestId("row-sync-status");
   await rowStatus.getByText("A sync of this connector is already in progress", { exact: false }).waitFor();
   await rowStatus.getByRole("link", { name: `Run #${apiRun.id}` }).waitFor();
+  await rowActionsOnOneLine("with the row's sync refused under them");
   await checkA11y(page, "connectors list with a row's sync refused as already running");
   await shot("08d-list-sync-conflict");
   await rowStatus.getByText("SUCCESS", { exact: true }).waitFor({ timeout: 40_000 });

@@ -41,6 +41,17 @@ describe("the style sheet", () => {
     expect(declarations(".profile-menu summary::after")).toMatch(/margin-left:\s*0\.3em/);
   });
 
+  it("keeps a connector row's Sync now, Pause and Delete on one line, the sync's state under them", () => {
+    // a wrapping flex row let the table size the column to one button: Delete went to a second line at 1280 px
+    const inner = declarations(".row-actions-inner");
+    expect(inner).toMatch(/display:\s*grid/);
+    expect(inner).toMatch(/grid-auto-flow:\s*column/);
+    expect(inner).not.toMatch(/flex-wrap:\s*wrap/);
+    const status = declarations(".row-sync-status");
+    expect(status).toMatch(/grid-row:\s*2/);
+    expect(status).toMatch(/grid-column:\s*1 \/ span 3/);
+  });
+
   it("keeps an object the audit trail names on one line, in a Details column wide enough for it on a phone", () => {
     expect(declarations(".audit-table .audit-object")).toMatch(/white-space:\s*nowrap/);
     expect(declarations(".audit-table .audit-details")).toMatch(/min-width:\s*15rem/);
