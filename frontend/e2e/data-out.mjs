@@ -64,6 +64,23 @@ export async function dataOut({ page, base, checkA11y, shot, log }) {
   await shot("15-schema-profile", true);
   log("data out: schema tab and its field profile");
 
+  // 2b. The Changes tab: the change feed a page at a time, its page downloaded as NDJSON.
+  await page.getByRole("tab", { name: "Changes" }).click();
+  const changes = page.getByRole("table", { name: "Changes" });
+  await changes.getByRole("row").nth(50).waitFor();
+  const firstSummary = await page.getByTestId("changes-summary").textContent();
+  if (!/^50 changes after sequence 0: .* More follow: next_after is /.test(firstSummary)) throw new Error(`the change feed's first page says: ${firstSummary}`);
+  await checkA11y(page, "connector changes tab");
+  await shot("15-changes", true);
+  const [ndjson] = await Promise.all([page.waitForEvent("download"), page.getByRole("button", { name: "Download NDJSON" }).click()]);
+  const changeLines = readFileSync(await ndjson.path(), "utf8").trimEnd().split("\n").map((line) => JSON.parse(line));
+  if (changeLines.length !== 50 || changeLines.some((change) => change.op !== "upsert" || typeof change.seq !== "number"))
+    throw new Error(`the change feed's NDJSON holds ${changeLines.length} lines: ${JSON.stringify(changeLines[0])}`);
+  await page.getByRole("button", { name: "Next changes →" }).click();
+  await page.getByTestId("changes-summary").getByText(/^50 changes after sequence [1-9]/).waitFor();
+  if (!new URL(page.url()).searchParams.get("c_after")) throw new Error(`the change feed's position is not in the address: ${page.url()}`);
+  log("data out: changes tab paged and downloaded");
+
   // 3. A PostgreSQL destination in a throwaway database.
   const database = `migrateiq_e2e_dest_${process.pid}_${Date.now()}`;
   psql("postgres", `CREATE DATABASE ${database}`);

@@ -3,6 +3,7 @@
 import { apiRequest, revokeTokens, setTokens } from "./client";
 import { plainJson } from "./exactJson";
 import type {
+  ChangeFeedPage,
   ConnectionResult,
   Connector,
   ConnectorInput,
@@ -129,6 +130,12 @@ export interface RecordParams extends ListParams {
 
 export async function listRecords(id: number, params: RecordParams = {}): Promise<Paginated<SyncedRecord>> {
   return (await apiRequest<Paginated<SyncedRecord>>(`${CONNECTORS}/${id}/records/`, { query: { ...params }, exact: true })).data;
+}
+
+/** The changes of a connector's records after the change sequence `after` (0: from the start), at
+ * most `limit` (1-500), in sequence order; continue with `next_after` while `has_more`. */
+export async function listChanges(id: number, after: number, limit: number): Promise<ChangeFeedPage> {
+  return (await apiRequest<ChangeFeedPage>(`${CONNECTORS}/${id}/changes/`, { query: { after, limit }, exact: true })).data;
 }
 
 /** The tenant's latest sync runs, all connectors, newest first. */

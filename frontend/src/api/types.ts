@@ -309,6 +309,28 @@ export interface SyncedRecord {
   deleted_at?: string | null;
 }
 
+/** One change of a connector's change feed: a record's latest state, or its deletion. */
+export interface RecordChange {
+  /** The record's change sequence: the feed's order. */
+  seq: number;
+  op: "upsert" | "delete";
+  /** The stored record's id. */
+  id: number;
+  external_id: string;
+  /** The record; null for a delete. */
+  data: JsonValue;
+  last_synced_at: string;
+  deleted_at: string | null;
+}
+
+/** A page of the change feed (`connectors/{id}/changes/?after=&limit=`). */
+export interface ChangeFeedPage {
+  changes: RecordChange[];
+  /** Pass as `after` to continue. */
+  next_after: number;
+  has_more: boolean;
+}
+
 export function isActiveStatus(status: string | null | undefined): boolean {
   return status === "PENDING" || status === "RUNNING";
 }

@@ -2,16 +2,19 @@ import { useRef, type KeyboardEvent } from "react";
 import { useSearchParams } from "react-router-dom";
 
 import type { JsonValue } from "../api/types";
+import { ChangeFeed } from "./ChangeFeed";
 import { RecordsTable } from "./RecordsTable";
 import { SchemaTable } from "./SchemaTable";
 
 const TABS = [
   { id: "records", label: "Records" },
   { id: "schema", label: "Schema" },
+  { id: "changes", label: "Changes" },
 ] as const;
 type Tab = (typeof TABS)[number]["id"];
 
-/** The connector's data: the records table or the inferred schema (`?tab=schema` in the address). */
+/** The connector's data: the records table, the inferred schema (`?tab=schema` in the address) or
+ * the change feed (`?tab=changes`). */
 export function ConnectorDataTabs({
   connectorId,
   refreshKey = 0,
@@ -26,7 +29,7 @@ export function ConnectorDataTabs({
   lastSync?: { id: number; status: string } | null;
 }) {
   const [params, setParams] = useSearchParams();
-  const tab: Tab = params.get("tab") === "schema" ? "schema" : "records";
+  const tab: Tab = TABS.find((t) => t.id === params.get("tab"))?.id ?? "records";
   const refs = useRef<Record<string, HTMLButtonElement | null>>({});
 
   function choose(next: Tab) {
@@ -73,7 +76,9 @@ export function ConnectorDataTabs({
         ))}
       </div>
       <div role="tabpanel" id={`panel-${tab}`} aria-labelledby={`tab-${tab}`}>
-        {tab === "records" ? <RecordsTable connectorId={connectorId} refreshKey={refreshKey} rules={rules} primaryKey={primaryKey} lastSync={lastSync} /> : <SchemaTable connectorId={connectorId} refreshKey={refreshKey} />}
+        {tab === "records" ? <RecordsTable connectorId={connectorId} refreshKey={refreshKey} rules={rules} primaryKey={primaryKey} lastSync={lastSync} /> : null}
+        {tab === "schema" ? <SchemaTable connectorId={connectorId} refreshKey={refreshKey} /> : null}
+        {tab === "changes" ? <ChangeFeed connectorId={connectorId} refreshKey={refreshKey} /> : null}
       </div>
     </div>
   );

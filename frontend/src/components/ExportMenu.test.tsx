@@ -65,9 +65,10 @@ describe("downloading a connector's records", () => {
     renderTable();
     const note = await screen.findByTestId("change-feed-note");
     expect(note.textContent?.replace(/\s+/g, " ")).toBe(
-      "Only what changed since your last read: the change feed, GET /api/demo-extension/connectors/7/changes/?after=0, in change order with deletions as op: delete; continue with each answer's next_after (API documentation).",
+      "Only what changed since your last read: the change feed, GET /api/demo-extension/connectors/7/changes/?after=0, in change order with deletions as op: delete; continue with each answer's next_after (API documentation); the Changes tab pages through it.",
     );
     expect(within(note).getByRole("link", { name: "API documentation" }).getAttribute("href")).toBe("/api/docs/");
+    expect(within(note).getByRole("link", { name: "Changes tab" }).getAttribute("href")).toBe("/connectors/7?tab=changes");
   });
 
   it("disables the downloads of a connector with no records, saying why, until deleted records are asked for", async () => {

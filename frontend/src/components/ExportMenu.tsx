@@ -1,4 +1,5 @@
 import { useEffect, useId, useState } from "react";
+import { Link } from "react-router-dom";
 
 import { exportRecords, listRecords, type RecordSearch } from "../api/api";
 import { errorMessage } from "../api/client";
@@ -158,7 +159,7 @@ export function ExportMenu({
           GET /api/demo-extension/connectors/{connectorId}/changes/?after=0
         </code>
         , in change order with deletions as <code>op: delete</code>; continue with each answer&apos;s <code>next_after</code> (
-        <a href="/api/docs/">API documentation</a>).
+        <a href="/api/docs/">API documentation</a>); the <Link to="?tab=changes">Changes tab</Link> pages through it.
       </p>
       {running ? (
         <span className="small" role="status" data-testid="download-progress">
