@@ -54,7 +54,7 @@ async function startRunNineOnTheConnectorPage(warnings: string[] = [], ended: Pa
   vi.useFakeTimers({ shouldAdvanceTime: true });
   renderApp("/connectors/7");
   fireEvent.click(await screen.findByRole("button", { name: "Sync now" }));
-  await screen.findByRole("link", { name: "run #9" });
+  await within(await screen.findByTestId("sync-progress")).findByRole("link", { name: "run #9" });
   return () => {
     status = "SUCCESS";
   };
