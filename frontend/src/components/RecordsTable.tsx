@@ -89,7 +89,8 @@ export function defaultedFields(rules: JsonValue | undefined): string[] {
  * their dotted columns) in the rules' order when the records have them, else the first six in the
  * order of the first record's fields (top-level first), the primary key's field left out; then the
  * fields only the rules' `defaults` add (the upstream does not send them: without this they came
- * last in the upstream's order and were never among the first columns). */
+ * last in the upstream's order and were never among the first columns), within the six when there
+ * is no mapping. */
 export function defaultColumns(columns: string[], rules: JsonValue | undefined, primaryKey = ""): string[] {
   const picked: string[] = [];
   const pick = (target: string) => {
@@ -98,10 +99,15 @@ export function defaultColumns(columns: string[], rules: JsonValue | undefined, 
     }
   };
   for (const target of mappingTargets(rules)) pick(target);
+  const defaulted = defaultedFields(rules).filter((field) => field !== primaryKey && columns.some((column) => column === field || column.startsWith(`${field}.`)));
   // The primary key's field is the External id column already: a second copy of it would take the
-  // place of another field (on a phone, of the only other one in sight).
-  if (picked.length === 0) picked.push(...columns.filter((column) => column !== primaryKey).slice(0, DEFAULT_VISIBLE_COLUMNS));
-  for (const field of defaultedFields(rules)) if (field !== primaryKey) pick(field);
+  // place of another field (on a phone, of the only other one in sight). Without mappings, the
+  // defaulted fields take places of the six, so the table does not grow wider than the window.
+  if (picked.length === 0) {
+    const upstream = columns.filter((column) => column !== primaryKey && !defaulted.some((field) => column === field || column.startsWith(`${field}.`)));
+    picked.push(...upstream.slice(0, Math.max(0, DEFAULT_VISIBLE_COLUMNS - defaulted.length)));
+  }
+  for (const field of defaulted) pick(field);
   return picked;
 }
 
