@@ -65,6 +65,8 @@ describe("the change feed tab", () => {
     expect(calls.at(-1)?.url).toBe("/api/demo-extension/connectors/7/changes/?after=2&limit=50");
     expect(router.state.location.search).toBe("?tab=changes&c_after=2");
     expect((screen.getByRole("button", { name: "Next changes →" }) as HTMLButtonElement).disabled).toBe(true);
+    // Next is disabled at the end: the new page's summary has the focus, not the page's body
+    expect(document.activeElement).toBe(screen.getByTestId("changes-summary"));
     fireEvent.click(screen.getByRole("button", { name: "← From the start" }));
     await waitFor(() => expect(calls.at(-1)?.url).toBe("/api/demo-extension/connectors/7/changes/?after=0&limit=50"));
     expect(router.state.location.search).toBe("?tab=changes");

@@ -1,4 +1,4 @@
-import { useState, type FormEvent } from "react";
+import { useEffect, useRef, useState, type FormEvent } from "react";
 import { useSearchParams } from "react-router-dom";
 
 import { listChanges } from "../api/api";
@@ -44,6 +44,15 @@ export function ChangeFeed({ connectorId, refreshKey = 0 }: { connectorId: numbe
   const limit = CHANGE_PAGE_SIZES.includes(limitAsked) ? limitAsked : DEFAULT_LIMIT;
   const feed = useLoad(() => listChanges(connectorId, after, limit), [connectorId, after, limit, refreshKey]);
   const [afterText, setAfterText] = useState(String(after));
+  // Paged with a button: the summary of the new page takes the focus (Next is disabled at the end).
+  const summaryRef = useRef<HTMLParagraphElement>(null);
+  const focusSummary = useRef(false);
+  useEffect(() => {
+    if (feed.data && focusSummary.current) {
+      focusSummary.current = false;
+      summaryRef.current?.focus();
+    }
+  }, [feed.data]);
 
   function update(changes: Record<string, string | null>) {
     setParams((current) => {
@@ -57,6 +66,7 @@ export function ChangeFeed({ connectorId, refreshKey = 0 }: { connectorId: numbe
   }
 
   function goTo(position: number) {
+    focusSummary.current = position !== after;
     setAfterText(String(position));
     update({ c_after: position === 0 ? null : String(position) });
   }
@@ -123,7 +133,7 @@ export function ChangeFeed({ connectorId, refreshKey = 0 }: { connectorId: numbe
       {feed.loading && !page ? <Loading label="Reading the change feed…" /> : null}
       {page ? (
         <>
-          <p className="small" role="status" data-testid="changes-summary">
+          <p className="small focus-target" role="status" data-testid="changes-summary" ref={summaryRef} tabIndex={-1}>
             {changes.length === 0
               ? after === 0
                 ? "No changes yet: a sync that stores records adds them here."
