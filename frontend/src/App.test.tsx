@@ -55,6 +55,8 @@ async function startRunNineOnTheConnectorPage(warnings: string[] = [], ended: Pa
   renderApp("/connectors/7");
   fireEvent.click(await screen.findByRole("button", { name: "Sync now" }));
   await within(await screen.findByTestId("sync-progress")).findByRole("link", { name: "run #9" });
+  // the start is said before the run goes on
+  await vi.waitFor(() => expect(screen.getByTestId("announcer").textContent).toContain("Sync started: run #9."));
   return () => {
     status = "SUCCESS";
   };
