@@ -205,22 +205,8 @@ describe("following a sync", () => {
 });
 
 describe("cancelling a sync where it is followed", () => {
-  /** Follow run #5 as a user who may cancel it, and press Cancel sync. */
-  async function followAndCancel() {
-    render(
-      <MemoryRouter>
-        <SyncProgress logId={5} canCancel />
-      </MemoryRouter>,
-    );
-    await advance(0);
-    fireEvent.click(screen.getByRole("button", { name: "Cancel sync" }));
-    await advance(0);
-    fireEvent.click(within(screen.getByRole("alertdialog")).getByRole("button", { name: "Cancel the sync" }));
-    await advance(0);
-  }
-
-  it("asks first, in an accessible dialog that says the records already committed stay, and keeps the run on No", async () => {
-    const calls = fakeFetch(() => ({ body: syncLog({ status: "RUNNING", records_processed: 150, pages_fetched: 3, connector_name: "Customer API" }) }));
+  /** Follow run #5 as a user who may cancel it, and press Cancel sync from the keyboard: its question opens. */
+  async function followAndAsk() {
     render(
       <MemoryRouter>
         <SyncProgress logId={5} canCancel />
@@ -231,6 +217,18 @@ describe("cancelling a sync where it is followed", () => {
     button.focus();
     fireEvent.click(button);
     await advance(0);
+  }
+
+  /** ... and confirm it. */
+  async function followAndCancel() {
+    await followAndAsk();
+    fireEvent.click(within(screen.getByRole("alertdialog")).getByRole("button", { name: "Cancel the sync" }));
+    await advance(0);
+  }
+
+  it("asks first, in an accessible dialog that says the records already committed stay, and keeps the run on No", async () => {
+    const calls = fakeFetch(() => ({ body: syncLog({ status: "RUNNING", records_processed: 150, pages_fetched: 3, connector_name: "Customer API" }) }));
+    await followAndAsk();
     const dialog = screen.getByRole("alertdialog", { name: "Cancel run #5 of Customer API?" });
     expect(dialog.getAttribute("aria-modal")).toBe("true");
     const said = document.getElementById(dialog.getAttribute("aria-describedby")!)!.textContent ?? "";
@@ -277,18 +275,7 @@ describe("cancelling a sync where it is followed", () => {
       }
       return { body: syncLog({ status: cancelled ? "CANCELLED" : "RUNNING" }) };
     });
-    render(
-      <MemoryRouter>
-        <SyncProgress logId={5} canCancel />
-      </MemoryRouter>,
-    );
-    await advance(0);
-    const button = screen.getByRole("button", { name: "Cancel sync" });
-    button.focus();
-    fireEvent.click(button);
-    await advance(0);
-    fireEvent.click(within(screen.getByRole("alertdialog")).getByRole("button", { name: "Cancel the sync" }));
-    await advance(0);
+    await followAndCancel();
     const title = screen.getByRole("heading", { name: "Sync, run #5" }).parentElement;
     expect(document.activeElement).toBe(title); // not left on the disabled "Cancelling…"
     await advance(1000);
