@@ -2,6 +2,7 @@ import { act, fireEvent, render, screen, waitFor, within } from "@testing-librar
 import { createMemoryRouter, RouterProvider } from "react-router-dom";
 import { afterEach, describe, expect, it, vi } from "vitest";
 
+import { AnnouncerProvider } from "../announce";
 import { AuthContext } from "../auth";
 import { connector, emptyPage, fakeFetch, holdAnswers, me, previewBody, renderAs, syncLog, type FakeCall } from "../test/helpers";
 import { POLL_INTERVAL_MS } from "../hooks";
@@ -402,7 +403,8 @@ describe("the connector page", () => {
       if (call.url === "/api/demo-extension/connectors/7/") return { body: call.method === "PATCH" ? connector({ api_endpoint: "https://api.example.com/v2/customers" }) : connector() };
       return null;
     });
-    renderPage("editor");
+    // with the app's live region, to hear it said
+    renderAs("editor", <AnnouncerProvider><ConnectorDetailPage /></AnnouncerProvider>, "/connectors/7", "/connectors/:id", { before: ["/connectors"] });
     fireEvent.click(await screen.findByRole("button", { name: "Test connection" }));
     const result = await screen.findByTestId("test-result");
     fireEvent.click(screen.getByRole("button", { name: "Edit" }));
@@ -412,6 +414,7 @@ describe("the connector page", () => {
     expect(screen.queryByTestId("test-stale")).toBeNull();
     fireEvent.change(within(form).getByLabelText(/^API endpoint/), { target: { value: "https://api.example.com/v2/customers" } });
     await vi.waitFor(() => expect(screen.getByTestId("test-stale").textContent).toContain("This tested the saved settings."));
+    await vi.waitFor(() => expect(screen.getByTestId("announcer").textContent).toContain("The connection test's result is now stale"));
     expect(within(result).getByText("STALE")).toBeTruthy();
     // changed back: the result describes the form again
     fireEvent.change(within(form).getByLabelText(/^API endpoint/), { target: { value: "https://api.example.com/customers" } });

@@ -191,6 +191,11 @@ function ConnectorDetail({ id, startEditing }: { id: number; startEditing: boole
   useLayoutEffect(() => {
     if (testResult) testRef.current?.focus();
   }, [testResult]);
+  // Said once when the form's changes make the shown result stale (it is not where the user types).
+  const testStale = testResult !== null && editing && testedSettingsChanged;
+  useEffect(() => {
+    if (testStale) announce("The connection test's result is now stale: it tested the saved settings, not the form's changes.");
+  }, [testStale, announce]);
   useLayoutEffect(() => {
     if (syncId !== null && focusProgress.current) progressRef.current?.focus();
   }, [syncId]);
@@ -392,7 +397,7 @@ function ConnectorDetail({ id, startEditing }: { id: number; startEditing: boole
       ) : null}
 
       {busy === "test" ? <WaitingForApi testId="test-waiting" /> : null}
-      {testResult ? <TestResult result={testResult} focusRef={testRef} stale={editing && testedSettingsChanged} /> : null}
+      {testResult ? <TestResult result={testResult} focusRef={testRef} stale={testStale} /> : null}
       {syncId !== null ? (
         <div ref={progressRef} tabIndex={-1} className="focus-target">
           <SyncProgress key={syncId} logId={syncId} onFinished={onSyncFinished} onUpdate={setLiveLog} onGone={onSyncGone} canCancel={writer} />
