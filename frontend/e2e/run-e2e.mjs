@@ -410,6 +410,16 @@ async function main() {
   const progress = page.getByTestId("sync-progress");
   await progress.getByText("RUNNING", { exact: true }).waitFor({ timeout: 30_000 });
   if (!(await focusedInside(page, ".focus-target"))) throw new Error("focus did not move to the sync's progress");
+  // Cancel sync asks first, saying the committed records stay; Escape keeps the run going. (The
+  // first sync runs: the details say SYNCING, not NEVER SYNCED.)
+  await progress.getByRole("button", { name: "Cancel sync" }).click();
+  const cancelQuestion = page.getByRole("alertdialog", { name: /^Cancel run #\d+ of Demo Users API\?$/ });
+  await cancelQuestion.getByText("Records already committed stay stored", { exact: false }).waitFor();
+  if ((await page.evaluate(() => document.activeElement?.textContent)) !== "Keep it running") throw new Error("the cancel question's focus is not on Keep it running");
+  await checkA11y(page, "the question before a sync is cancelled");
+  await page.keyboard.press("Escape");
+  await cancelQuestion.waitFor({ state: "detached" });
+  if (/NEVER SYNCED/.test(await page.getByRole("heading", { name: "Details" }).locator("..").innerText())) throw new Error("the details say NEVER SYNCED during the first sync");
   const bar = progress.getByRole("progressbar", { name: "Records synced of the announced total" });
   await bar.waitFor();
   if ((await bar.getAttribute("aria-valuemax")) !== "120" || (await bar.getAttribute("aria-valuemin")) !== "0") throw new Error("the progress bar's range is not 0-120");

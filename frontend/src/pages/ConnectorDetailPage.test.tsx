@@ -127,6 +127,31 @@ describe("the connector page", () => {
     expect(lastSync().textContent).not.toContain("NEVER SYNCED");
   });
 
+  it("shows the followed first sync's end in the details while the connector is read again, not NEVER SYNCED", async () => {
+    let ended = false;
+    let releaseConnector = () => {};
+    api((call) => {
+      if (call.url === "/api/demo-extension/connectors/7/") return { body: connector({ last_sync_status: null, last_sync_at: null, records_count: 0 }) };
+      if (call.url.includes("/sync_data/")) return { status: 202, body: syncLog({ id: 9, status: "PENDING" }) };
+      if (call.url === "/api/demo-extension/sync-logs/9/") return { body: syncLog({ id: 9, status: ended ? "SUCCESS" : "RUNNING", records_processed: 20, pages_fetched: 1 }) };
+      return null;
+    });
+    renderPage("editor");
+    fireEvent.click(await screen.findByRole("button", { name: "Sync now" }));
+    const lastSync = () => screen.getByText("Last sync").closest("div")!;
+    await vi.waitFor(() => expect(lastSync().textContent).toContain("SYNCING"));
+    // the connector's read after the end is slow: the details say how the run ended meanwhile
+    const answer = globalThis.fetch;
+    vi.stubGlobal("fetch", async (input: RequestInfo | URL, init?: RequestInit) => {
+      if (String(input) === "/api/demo-extension/connectors/7/") await new Promise<void>((resolve) => (releaseConnector = resolve));
+      return answer(input, init);
+    });
+    ended = true;
+    await within(screen.getByTestId("sync-progress")).findByText("SUCCESS", {}, { timeout: 5000 });
+    expect(lastSync().textContent).toBe("Last syncSUCCESS");
+    releaseConnector();
+  });
+
   it("keeps the last sync's status and stored count while another sync runs, saying it runs and what it read", async () => {
     api((call) => {
       if (call.url === "/api/demo-extension/connectors/7/")

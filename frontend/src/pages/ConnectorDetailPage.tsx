@@ -303,6 +303,9 @@ function ConnectorDetail({ id, startEditing }: { id: number; startEditing: boole
   const c = connector.data;
   // The sync this page follows while it runs: the details say it is under way, with its progress.
   const activeRun = syncRunning && syncId !== null ? { id: syncId, log: liveLog !== null && liveLog.id === syncId ? liveLog : null } : null;
+  // The followed run has ended and the connector is being read again: its status until then (a
+  // first sync's end would flash NEVER SYNCED).
+  const endedRun = liveLog !== null && liveLog.id === syncId && !isActiveStatus(liveLog.status) && c.last_sync_log_id !== liveLog.id ? liveLog : null;
   // The followed run's panel shows its error (with the same hint): the banner would say it twice.
   const lastSyncError = c.last_sync_error && !(syncId !== null && syncId === c.last_sync_log_id) ? c.last_sync_error : "";
 
@@ -458,8 +461,12 @@ function ConnectorDetail({ id, startEditing }: { id: number; startEditing: boole
             <dt>Last sync</dt>
             <dd>
               {/* a first sync under way is not "never synced" */}
-              {activeRun && !c.last_sync_status ? null : <StatusBadge status={c.last_sync_status} warnings={c.last_sync_warnings?.length} />}
-              {c.last_sync_at ? <span className="small"> {formatDateTime(c.last_sync_at)}</span> : null}
+              {activeRun && !c.last_sync_status ? null : endedRun ? (
+                <StatusBadge status={endedRun.status} warnings={endedRun.warnings?.length} />
+              ) : (
+                <StatusBadge status={c.last_sync_status} warnings={c.last_sync_warnings?.length} />
+              )}
+              {c.last_sync_at && !endedRun ? <span className="small"> {formatDateTime(c.last_sync_at)}</span> : null}
               {activeRun ? <SyncingNow runId={activeRun.id} log={activeRun.log} first={!c.last_sync_status} /> : null}
             </dd>
           </div>
