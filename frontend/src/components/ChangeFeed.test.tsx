@@ -82,6 +82,18 @@ describe("the change feed tab", () => {
     await waitFor(() => expect(screen.getByTestId("changes-summary").textContent).toBe("No change after sequence 40: the feed ends there."));
     expect(calls.at(-1)?.url).toBe("/api/demo-extension/connectors/7/changes/?after=40&limit=500");
 
+    // a thousand written with a separator is a thousand; junk is refused on the field, not read as 0
+    fireEvent.change(screen.getByLabelText("After sequence"), { target: { value: "1,000" } });
+    fireEvent.click(screen.getByRole("button", { name: "Show" }));
+    await waitFor(() => expect(calls.at(-1)?.url).toBe("/api/demo-extension/connectors/7/changes/?after=1000&limit=500"));
+    const asked = calls.length;
+    fireEvent.change(screen.getByLabelText("After sequence"), { target: { value: "seq 5" } });
+    fireEvent.click(screen.getByRole("button", { name: "Show" }));
+    const field = screen.getByLabelText("After sequence");
+    expect(field.getAttribute("aria-invalid")).toBe("true");
+    expect(document.getElementById(field.getAttribute("aria-describedby")!)!.textContent).toBe("A whole number: the change sequence to continue after (0 for the start).");
+    expect(calls).toHaveLength(asked);
+
     const again = api();
     renderTab("/connectors/7?tab=changes&c_after=-3&c_limit=7");
     await waitFor(() => expect(again[0]?.url).toBe("/api/demo-extension/connectors/7/changes/?after=0&limit=50"));

@@ -44,6 +44,7 @@ export function ChangeFeed({ connectorId, refreshKey = 0 }: { connectorId: numbe
   const limit = CHANGE_PAGE_SIZES.includes(limitAsked) ? limitAsked : DEFAULT_LIMIT;
   const feed = useLoad(() => listChanges(connectorId, after, limit), [connectorId, after, limit, refreshKey]);
   const [afterText, setAfterText] = useState(String(after));
+  const [afterError, setAfterError] = useState<string | null>(null);
   // Paged with a button: the summary of the new page takes the focus (Next is disabled at the end).
   const summaryRef = useRef<HTMLParagraphElement>(null);
   const focusSummary = useRef(false);
@@ -73,7 +74,14 @@ export function ChangeFeed({ connectorId, refreshKey = 0 }: { connectorId: numbe
 
   function submit(event: FormEvent) {
     event.preventDefault();
-    goTo(wholeNumber(afterText.trim(), 0));
+    // "1,000" and "1 000" are a thousand; anything else that is no whole number is said, not read as 0
+    const typed = wholeNumber(afterText.replace(/[\s,_]/g, ""), -1);
+    if (typed < 0) {
+      setAfterError("A whole number: the change sequence to continue after (0 for the start).");
+      return;
+    }
+    setAfterError(null);
+    goTo(typed);
   }
 
   const page = feed.data;
@@ -102,10 +110,22 @@ export function ChangeFeed({ connectorId, refreshKey = 0 }: { connectorId: numbe
       <div className="table-tools">
         <form className="inline-field changes-after" onSubmit={submit} aria-label="Changes after a sequence">
           <label htmlFor="changes-after">After sequence</label>
-          <input id="changes-after" inputMode="numeric" value={afterText} onChange={(event) => setAfterText(event.target.value)} />
+          <input
+            id="changes-after"
+            inputMode="numeric"
+            value={afterText}
+            onChange={(event) => setAfterText(event.target.value)}
+            aria-invalid={afterError ? true : undefined}
+            aria-describedby={afterError ? "changes-after-error" : undefined}
+          />
           <button type="submit" className="btn btn-small">
             Show
           </button>
+          {afterError ? (
+            <span className="error-text small" id="changes-after-error">
+              {afterError}
+            </span>
+          ) : null}
         </form>
         <label className="inline-field">
           Changes per page{" "}
