@@ -51,13 +51,14 @@ cleanup() {
   # are done, in about 5 s. Ctrl-C sent that SIGINT to every process already; a SIGTERM of this
   # script (or an error) sends it here. A second SIGINT would be Celery's cold shutdown, which kills
   # a sync mid-page; SIGQUIT comes only if the worker is still running after 15 s.
+  # The web server and the demo API first: they stop at once while the worker finishes its page.
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
   if [ -n "$worker_pid" ]; then
     if [ "${1:-}" != INT ]; then pkill -INT -P "$worker_pid" 2>/dev/null || true; kill -INT "$worker_pid" 2>/dev/null || true; fi
     for _ in $(seq 150); do kill -0 "$worker_pid" 2>/dev/null || break; sleep 0.1; done
     pkill -QUIT -P "$worker_pid" 2>/dev/null || true
     kill -QUIT "$worker_pid" 2>/dev/null || true
   fi
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
   wait 2>/dev/null || true
   echo "MigrateIQ stopped: web server, worker and demo API (data kept in $VAR_DIR/)."
 }
@@ -75,13 +76,15 @@ pids+=($!)
 # A command started with & in a script ignores SIGINT (bash does so without job control, and no
 # script can undo it): a worker still starting up when Ctrl-C came would miss it and run on (Celery
 # handles SIGINT itself only once it is up). Started through this, SIGINT is back to its default.
-with_sigint() { "$PY" -c 'import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_DFL); os.execvp(sys.argv[1], sys.argv[1:])' "$@"; }
+# It starts the command itself in the background (so $! is the command, not a subshell waiting for
+# it, which would ignore the signals this script sends it and leave the command running).
+background_with_sigint() { "$PY" -c 'import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_DFL); os.execvp(sys.argv[1], sys.argv[1:])' "$@" & }
 supervise_worker() {
   local stop="" child rc pause=2 started
   trap 'stop=1' INT TERM
   while :; do
     started=$SECONDS
-    with_sigint scripts/worker.sh >>"$LOG_DIR/worker.log" 2>&1 &
+    background_with_sigint scripts/worker.sh >>"$LOG_DIR/worker.log" 2>&1
     child=$!
     rc=0
     while kill -0 "$child" 2>/dev/null; do wait "$child" && rc=0 || rc=$?; done
@@ -107,4 +110,8 @@ TXT
 # gunicorn (the production web server): one process with four threads, because the embedded
 # default's cache lives in process memory and the login throttle and lockout must count in one
 # place (production shares Redis between any number of workers). Request lines come from MigrateIQ.
-.venv/bin/gunicorn migrateiq.wsgi -c gunicorn.conf.py --bind "127.0.0.1:$PORT" --workers 1 --threads 4
+# Started in the background and waited for: bash runs a trap only once its foreground command has
+# ended, so a SIGTERM of this script would have waited for the web server to stop on its own.
+background_with_sigint .venv/bin/gunicorn migrateiq.wsgi -c gunicorn.conf.py --bind "127.0.0.1:$PORT" --workers 1 --threads 4
+pids+=($!)
+wait "$!"

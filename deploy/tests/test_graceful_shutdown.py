@@ -281,6 +281,23 @@ def test_sigint_stops_make_run_started_in_the_background_of_a_script(start, envi
     assert run.log().count("MigrateIQ stopped: web server, worker and demo API") == 1
 
 
+def test_sigterm_of_make_run_s_script_stops_everything(start, environment):
+    # bash runs a trap only once its foreground command has ended: a SIGTERM of run.sh alone waited for
+    # the web server, which nothing stopped.
+    port, demo_port = two_free_ports()
+    run = start_make_run(start, environment, port, demo_port)
+
+    started = time.monotonic()
+    os.kill(run.process.pid, signal.SIGTERM)
+    while run.group_alive():
+        assert time.monotonic() - started < 20, (
+            f"processes of `make run` still running 20 s after SIGTERM:\n{run.log()[-3000:]}"
+        )
+        time.sleep(0.1)
+    assert "starting it again" not in run.log()
+    assert run.log().count("MigrateIQ stopped: web server, worker and demo API") == 1
+
+
 def test_ctrl_c_in_make_run_while_its_worker_is_still_starting_stops_everything(start, environment):
     # Commands a script starts with & ignore SIGINT (bash does so without job control): a worker
     # still starting when Ctrl-C came used to miss it, run on and keep `make run` waiting for it.
