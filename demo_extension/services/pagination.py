@@ -1420,6 +1420,9 @@ class Paginator:
                 "stops a query that takes too long); the sync got what it returned. Narrow the query, or "
                 "sync again later."
             )
+        capped = capped_search_shortfall(page, seen, self.endpoint)
+        if capped is not None:
+            return capped
         if total is not None and total > seen and self._total_is_whole_run():
             hint = self._hint()
             if self.style in ("cursor", "next_url", "link_header") and self.state.get("pages", 0) > 1:
@@ -1607,6 +1610,57 @@ def _upper_bound_shortfall(page: FetchedPage, seen: int) -> str | None:
                 "sent in the POSTed body)."
             )
     return None
+
+
+#: Meilisearch's default ``maxTotalHits`` (an index's ``pagination`` setting): a search answers, and
+#: counts, no more hits than that (https://www.meilisearch.com/docs/learn/front_end/pagination).
+MEILISEARCH_DEFAULT_MAX_TOTAL_HITS = 1000
+
+
+def _meilisearch_search_count(body) -> tuple[str, int] | None:
+    """``(key, count)`` of a Meilisearch search answer (``{"hits", "processingTimeMs",
+    "estimatedTotalHits"}`` by offset / limit, ``{"hits", "processingTimeMs", "totalHits", "totalPages"}``
+    by page / hitsPerPage), or None for any other answer."""
+    if not (
+        isinstance(body, dict)
+        and isinstance(body.get("hits"), list)
+        and _strict_int(body.get("processingTimeMs"))
+    ):
+        return None
+    for key in ("totalHits", "estimatedTotalHits"):
+        if _strict_int(body.get(key)):
+            return key, body[key]
+    return None
+
+
+def capped_search_shortfall(page: FetchedPage, seen: int, endpoint: str) -> str | None:
+    """Why a Meilisearch search read to its end may still not hold every match, or None.
+
+    Meilisearch serves at most the index's ``maxTotalHits`` hits of a search (1,000 unless its settings
+    raise it) and caps its counts there too (``estimatedTotalHits``, and ``totalHits`` / ``totalPages``
+    which are otherwise exhaustive), so a search of more matches ends with an empty page, or its last
+    announced page, exactly as a complete one does. Below the default cap the count is every match; at
+    or above it nothing in the answer tells a capped count from a whole one. The index's documents
+    (``/indexes/{uid}/documents``) page by offset / limit under an exact ``total`` with no such cap."""
+    found = _meilisearch_search_count(page.body)
+    if found is None or found[1] < MEILISEARCH_DEFAULT_MAX_TOTAL_HITS:
+        return None
+    key, count = found
+    parts = urlsplit(endpoint)
+    base, _, _ = parts.path.rstrip("/").rpartition("/search")
+    documents = urlunsplit((parts.scheme, parts.netloc, f"{base}/documents", "", "")) if base else None
+    where = (
+        f"GET {documents} with pagination " + '{"type": "offset", "limit": 1000} and records_path "results"'
+        if documents
+        else "the index's documents, GET /indexes/{uid}/documents (offset / limit)"
+    )
+    return (
+        f"The Meilisearch search counts {count} hits ({key}) and the sync received {seen}: a search serves "
+        f"and counts at most the index's maxTotalHits hits ({MEILISEARCH_DEFAULT_MAX_TOTAL_HITS} unless its "
+        "pagination settings raise it), so a longer list ends here as if it were whole and the sync cannot "
+        f"show it got every match. To sync every document, point the connector at {where}: its total is "
+        "exact and not capped (a search's filter goes to it as the filter parameter)."
+    )
 
 
 def _flag_text(page: FetchedPage, path) -> str:

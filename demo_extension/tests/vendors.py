@@ -12897,9 +12897,13 @@ class MeilisearchSearch(VendorServer):
     "limit", "offset", "estimatedTotalHits"}``; with ``page`` / ``hitsPerPage`` instead, ``{"hits",
     "query", "processingTimeMs", "hitsPerPage", "page", "totalPages", "totalHits"}`` (exhaustive).
     Hits past ``pagination.maxTotalHits`` (1,000) are never returned. Errors ``{"message", "code",
-    "type", "link"}``. https://www.meilisearch.com/docs/reference/api/search, from memory."""
+    "type", "link"}``. https://www.meilisearch.com/docs/reference/api/search, from memory. Both counts
+    are capped at the index's ``maxTotalHits`` too (Meilisearch's ``number_of_hits = min(candidates,
+    max_total_hits)``), so a search past the cap looks complete: ``max_total_hits`` here, 1,000 as
+    Meilisearch's default (https://www.meilisearch.com/docs/learn/front_end/pagination)."""
 
     name = "meilisearch"
+    max_total_hits = 1000
     requests_past_the_end = 3  # estimatedTotalHits is an estimate, no end: offsets sent ahead go past it
     records_path = "hits"  # the explicit configuration's
     path = "/indexes/movies/search"
@@ -12937,11 +12941,13 @@ class MeilisearchSearch(VendorServer):
         return 405, {}, {"message": "Method not allowed."}
 
     def respond_post(self, path, body, headers):
+        counted = min(self.records, self.max_total_hits)
+        servable = self.all_records()[:counted]
         if "page" in body or "hitsPerPage" in body:
             size = int(body.get("hitsPerPage") or 20)
             number = int(body.get("page") or 1)
-            pages = -(-self.records // size)
-            hits = self.all_records()[(number - 1) * size : number * size]
+            pages = -(-counted // size)
+            hits = servable[(number - 1) * size : number * size]
             answer = {
                 "hits": hits,
                 "query": body.get("q", ""),
@@ -12949,20 +12955,53 @@ class MeilisearchSearch(VendorServer):
                 "hitsPerPage": size,
                 "page": number,
                 "totalPages": pages,
-                "totalHits": self.records,
+                "totalHits": counted,
             }
             return 200, {}, answer
         size = int(body.get("limit") or self.page_size)
         offset = int(body.get("offset") or 0)
         answer = {
-            "hits": self.all_records()[offset : offset + size],
+            "hits": servable[offset : offset + size],
             "query": body.get("q", ""),
             "processingTimeMs": 1,
             "limit": size,
             "offset": offset,
-            "estimatedTotalHits": self.records,
+            "estimatedTotalHits": counted,
         }
         return 200, {}, answer
+
+
+class MeilisearchDocuments(MeilisearchSearch):
+    """Meilisearch, an index's documents (``GET /indexes/{uid}/documents?offset=&limit=``, 20 by default;
+    an API key as Bearer): ``{"results": [...], "offset", "limit", "total"}``, ``total`` the index's
+    exact count, never capped by ``maxTotalHits``; ``fields`` and ``filter`` may narrow it.
+    https://www.meilisearch.com/docs/reference/api/documents, from memory."""
+
+    name = "meilisearch-documents"
+    requests_past_the_end = 0
+    records_path = "results"
+    path = "/indexes/movies/documents"
+
+    def connector_fields(self):
+        return {"api_endpoint": self.url, "api_key": self.api_key, "auth_type": "bearer"}
+
+    @staticmethod
+    def pagination(page_size):
+        return {"type": "offset", "limit": page_size}
+
+    def respond(self, path, query, headers):
+        size = self.size(query, "limit")  # 20 at Meilisearch
+        offset = int(query["offset"]) if str(query.get("offset", "")).isdigit() else 0
+        answer = {
+            "results": self.all_records()[offset : offset + size],
+            "offset": offset,
+            "limit": size,
+            "total": self.records,
+        }
+        return 200, {}, answer
+
+    def respond_post(self, path, body, headers):
+        return 405, {}, {"message": "Method not allowed."}
 
 
 class TypesenseSearch(HeaderKeyVendor):
@@ -13433,3 +13472,7 @@ SEVENTEENTH_VENDORS_ON_AUTO = tuple(
     for vendor in SEVENTEENTH_VENDORS
     if vendor not in SEVENTEENTH_VENDORS_PAST_THE_END + SEVENTEENTH_VENDORS_NOT_ON_AUTO
 )
+
+
+EIGHTEENTH_VENDORS = (MeilisearchDocuments,)
+EIGHTEENTH_VENDORS_ON_AUTO = EIGHTEENTH_VENDORS
