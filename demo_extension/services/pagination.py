@@ -2408,7 +2408,7 @@ class AutoPaginator:
                 or unfollowed_continuation(page)
                 or unfollowed_next_value(page)
                 or unread_message_history(page)
-                or full_page_without_signal(page, self.auto_config)
+                or full_page_without_signal(page, self.auto_config, self.request_body)
             )
         return found
 
@@ -2452,11 +2452,36 @@ _SIZE_QUERY_PARAMS = frozenset(
 _STATEMENT_LIMIT = re.compile(r"\b(MAXRESULTS|LIMIT)\s+(\d{1,9})\b", re.IGNORECASE)
 
 
-def page_sizes_held(page: FetchedPage, page_size: int | None) -> tuple[list[str], str | None]:
+# A GROQ slice (Sanity's query language): ``[0...100]`` excludes its end, ``[0..99]`` includes it.
+_GROQ_SLICE = re.compile(r"\[\s*(\d{1,9})\s*(\.\.\.?)\s*(\d{1,9})\s*\]")
+
+
+def groq_slice_held(page: FetchedPage, request_body=None) -> str | None:
+    """The description of a GROQ slice in what the request sent (a query parameter, a top-level text of
+    the POSTed body) that selects exactly as many results as ``page`` holds, or None. Sanity's query API
+    answers every match of a query without one, and ``[0...100]`` of them with it: a page of results the
+    query cut, whatever comes after it."""
+    sent = [(f"the request's {name}", value) for name, value in parse_qsl(urlsplit(page.url).query)]
+    if isinstance(request_body, dict):
+        sent += [
+            (f"the POSTed {key}", value) for key, value in request_body.items() if isinstance(value, str)
+        ]
+    for where, text in sent:
+        for cut in _GROQ_SLICE.finditer(text):
+            first, dots, end = cut.groups()
+            if int(end) - int(first) + (dots == "..") == page.count:
+                return f"the slice {cut.group(0)} of {where}"
+    return None
+
+
+def page_sizes_held(
+    page: FetchedPage, page_size: int | None, request_body=None
+) -> tuple[list[str], str | None]:
     """``(sizes, statement)``: the page sizes ``page`` holds exactly as many records as (the
     connector's ``page_size``, a size parameter in the request's query such as ``limit=100``, the
-    ``LIMIT`` / ``MAXRESULTS`` of a query statement sent as a parameter, a ``limit`` in the body),
-    each described, and the statement's description when one of them is a statement's."""
+    ``LIMIT`` / ``MAXRESULTS`` of a query statement sent as a parameter, a GROQ slice sent as a
+    parameter or in the POSTed body, a ``limit`` in the body), each described, and the statement's
+    description when one of them is a statement's."""
     count = page.count
     asked = []
     if page_size == count:
@@ -2469,6 +2494,9 @@ def page_sizes_held(page: FetchedPage, page_size: int | None) -> tuple[list[str]
         if limit_clause and int(limit_clause.group(2)) == count:
             statement = f"The query statement ({name}={value!r})"
             asked.append(f"the {limit_clause.group(1)} {count} of the request's {name} statement")
+    groq_slice = groq_slice_held(page, request_body)
+    if groq_slice:
+        asked.append(groq_slice)
     limit_path, limit = _find(page.body, _LIMIT_KEYS)
     if limit_path and _int_or_none(limit) == count:
         asked.append(f"the response's {limit_path}: {count}")
@@ -2582,7 +2610,7 @@ def unfollowed_next_value(page: FetchedPage) -> str | None:
     return None
 
 
-def full_page_without_signal(page: FetchedPage, auto_config: dict) -> str | None:
+def full_page_without_signal(page: FetchedPage, auto_config: dict, request_body=None) -> str | None:
     """Why an auto-detected single page may not be the whole list, or None.
 
     The first answer named no next link, cursor, page count, total or "more" flag (else a style was
@@ -2609,7 +2637,7 @@ def full_page_without_signal(page: FetchedPage, auto_config: dict) -> str | None
         return None
     if graphql_items_page(page.body) is not None:  # its cursor is null: no item is left
         return None
-    asked, statement = page_sizes_held(page, auto_config.get("page_size"))
+    asked, statement = page_sizes_held(page, auto_config.get("page_size"), request_body)
     if asked:
         why = f"as many as a page holds ({', '.join(asked)})"
     elif count in TYPICAL_PAGE_SIZES:
@@ -2625,6 +2653,23 @@ def full_page_without_signal(page: FetchedPage, auto_config: dict) -> str | None
         "(no next link, cursor, page count, total or has-more flag), so the sync cannot tell whether "
         "records were left behind. "
     )
+    if groq_slice_held(page, request_body):
+        # Sanity's guide pages by the last _id read, not by slices that move (each one sorts and skips
+        # every match before it): https://www.sanity.io/docs/developer-guides/paginating-with-groq
+        example = {
+            "type": "cursor",
+            "cursor_from": "last_record",
+            "cursor_field": "_id",
+            "cursor_param": "params.lastId",
+            "page_size": page.count,
+        }
+        return said + (
+            "The GROQ query cuts its results with a slice, which MigrateIQ does not rewrite: remove the "
+            "slice (a query without one answers every match), or page by the last _id read: POST "
+            '{"query": "*[<filter> && _id > $lastId] | order(_id) [0...N]", "params": {"lastId": ""}} '
+            f"with the pagination {json.dumps(example)}; if this is the whole list, set "
+            '{"type": "none"}.'
+        )
     if statement is not None:
         # QuickBooks Online pages inside its query (STARTPOSITION n MAXRESULTS m), which no pagination
         # style rewrites.

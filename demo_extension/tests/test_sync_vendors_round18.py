@@ -1,9 +1,13 @@
-"""An eighteenth round of vendors' list endpoints (see ``vendors``), and Meilisearch's ``maxTotalHits``:
-a search serves and counts no more hits than that cap (1,000 by default), so a search of more matches
-ends as a complete one does; the sync ends ``PARTIAL`` naming the cap and the index's documents
-endpoint, whose exact ``total`` is not capped. Left on ``auto`` a sync gets every record or ends
-``PARTIAL`` (or ``FAILED``) naming what to configure; with the explicit configuration the README
-documents for each, it gets every record."""
+"""An eighteenth round of vendors' list endpoints (see ``vendors``): Buildkite's Link header and its
+``RateLimit-Reset`` in seconds, Grafana's ``totalCount`` beside ``perpage``, Miro's offset collection
+and cursor list (each with ``links.next``), Statuspage's bare list of 100 sent with ``Authorization:
+OAuth``, Sanity's GROQ query API (no pagination outside the query: a slice cuts it), Amplitude's cohorts
+and its export (a ZIP archive, no JSON), Meilisearch's documents, Adyen's ``_links.next.href``; and
+Meilisearch's ``maxTotalHits``: a search serves and counts no more hits than that cap (1,000 by
+default), so a search of more matches ends as a complete one does, and the sync ends ``PARTIAL`` naming
+the cap and the index's documents endpoint, whose exact ``total`` is not capped. Left on ``auto`` a sync
+gets every record or ends ``PARTIAL`` (or ``FAILED``) naming what to configure; with the explicit
+configuration the README documents for each, it gets every record."""
 
 import pytest
 
@@ -13,8 +17,12 @@ from demo_extension.tests.sync_support import run_sync, stores_exactly
 from demo_extension.tests.vendors import (
     EIGHTEENTH_VENDORS,
     EIGHTEENTH_VENDORS_ON_AUTO,
+    AmplitudeExport,
+    BuildkiteBuilds,
     MeilisearchDocuments,
     MeilisearchSearch,
+    SanityQuery,
+    StatuspageIncidents,
 )
 
 fast_retries = sync_support.fast_retries
@@ -73,3 +81,76 @@ def test_the_meilisearch_documents_endpoint_the_hint_names_syncs_the_whole_index
 
     assert log.status == SyncStatus.SUCCESS, log.error_message
     assert stores_exactly(connector, vendor)
+
+
+@pytest.mark.parametrize("method", ["GET", "POST"])
+def test_a_sanity_groq_slice_the_answer_fills_on_auto_ends_partial_naming_the_last_id_cursor(
+    vendor_server, make_connector, method
+):
+    vendor = vendor_server(SanityQuery)
+    fields = vendor.connector_fields()
+    if method == "POST":
+        fields = {**vendor.explicit_fields(), "request_body": {"query": vendor.groq}}
+    connector = make_connector(**fields)
+
+    log = run_sync(connector)
+
+    # {"ms", "query", "result": [10 movies]}, "none" detected: SUCCESS with 10 of 23
+    assert log.status == SyncStatus.PARTIAL
+    assert (
+        "the slice [0...10]" in log.error_message and '"cursor_param": "params.lastId"' in log.error_message
+    )
+    assert SyncedRecord.objects.filter(connector=connector).count() == 10
+
+
+def test_a_sanity_groq_query_without_a_slice_is_synced_whole_in_one_answer(vendor_server, make_connector):
+    vendor = vendor_server(SanityQuery)
+    connector = make_connector(
+        **{**vendor.connector_fields(), "query_params": {"query": '*[_type == "movie"]'}}
+    )
+
+    log = run_sync(connector)
+
+    assert log.status == SyncStatus.SUCCESS, log.error_message
+    assert stores_exactly(connector, vendor)
+
+
+def test_statuspage_s_bare_list_of_a_hundred_on_auto_ends_partial_naming_the_pagination(
+    vendor_server, make_connector
+):
+    vendor = vendor_server(StatuspageIncidents)
+    connector = make_connector(**vendor.connector_fields())
+
+    log = run_sync(connector)
+
+    assert log.status == SyncStatus.PARTIAL
+    assert "exactly 100 records" in log.error_message and '"type": "page"' in log.error_message
+    assert SyncedRecord.objects.filter(connector=connector).count() == 100
+
+
+def test_a_buildkite_429_is_waited_for_as_its_ratelimit_reset_seconds_say(
+    vendor_server, make_connector, settings
+):
+    settings.MIGRATEIQ_HTTP_BACKOFF_BASE = 0.01  # a guess at the wait is over long before the window
+    settings.MIGRATEIQ_HTTP_MAX_ATTEMPTS = 3
+    settings.MIGRATEIQ_HTTP_RETRY_AFTER_CAP = 5
+    vendor = vendor_server(BuildkiteBuilds)
+    vendor.rate_limited_on_page = 2  # 429, RateLimit-Remaining: 0, RateLimit-Reset: 2, for 1.5 s
+    connector = make_connector(**vendor.connector_fields(), max_concurrent_requests=1)
+
+    log = run_sync(connector)
+
+    assert log.status == SyncStatus.SUCCESS, log.error_message
+    assert stores_exactly(connector, vendor)
+    assert [request["status"] for request in vendor.requests] == [200, 429, 200, 200, 200, 200]
+
+
+def test_amplitude_s_export_archive_fails_the_sync_saying_it_is_no_json(vendor_server, make_connector):
+    vendor = vendor_server(AmplitudeExport)
+    connector = make_connector(**vendor.connector_fields())
+
+    log = run_sync(connector)
+
+    assert log.status == SyncStatus.FAILED
+    assert "not JSON: application/zip" in log.error_message
+    assert not SyncedRecord.objects.filter(connector=connector).exists()

@@ -19,10 +19,13 @@ from __future__ import annotations
 
 import base64
 import email.utils
+import gzip
+import io
 import json
 import re
 import threading
 import time
+import zipfile
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, urlencode, urlsplit
@@ -13474,5 +13477,398 @@ SEVENTEENTH_VENDORS_ON_AUTO = tuple(
 )
 
 
-EIGHTEENTH_VENDORS = (MeilisearchDocuments,)
-EIGHTEENTH_VENDORS_ON_AUTO = EIGHTEENTH_VENDORS
+class BuildkiteBuilds(VendorServer):
+    """Buildkite REST API v2, an organization's builds (``GET /v2/organizations/{org}/builds``; an API
+    access token as Bearer): a JSON list; ``page`` and ``per_page`` (30 by default, 100 at most) and a
+    ``Link`` header with ``next``, ``prev``, ``first`` and ``last``, no ``next`` on the last page. Over
+    200 requests a minute an organization gets 429 with ``RateLimit-Remaining: 0`` and
+    ``RateLimit-Reset``, the seconds until its window starts again.
+    https://buildkite.com/docs/apis/rest-api/limits (rate limits); the Link header from memory."""
+
+    name = "buildkite"
+    records_path = ""  # a bare list
+    path = "/v2/organizations/acme/builds"
+    records = 23
+    page_size = 5  # 30 at Buildkite
+    api_key = "bkua_0123456789abcdef0123456789abcdef01234567"
+    window_seconds = 1.5
+
+    @staticmethod
+    def pagination(page_size):
+        return {"type": "link_header"}
+
+    def record(self, number):
+        return {"id": f"0190b3c4-{number:04d}-4f4e-9a33-7c1d2b3a4e5f", "number": number, "state": "passed"}
+
+    def respond(self, path, query, headers):
+        size = self.size(query, "per_page")
+        number, size, start, pages = self.numbered_page(query, "per_page")
+        if self.window_closed(start, size, whole_seconds=False):
+            reset = max(1, -int(-(self.closed_until - time.time()) // 1))  # whole seconds, rounded up
+            limits = {"RateLimit-Remaining": "0", "RateLimit-Limit": "200", "RateLimit-Reset": str(reset)}
+            return 429, limits, {"message": "You have exceeded your rate limit, please try again later."}
+
+        def link(page):
+            return f"{self.url}?{urlencode({**query, 'page': page})}"
+
+        links = [f'<{link(1)}>; rel="first"', f'<{link(pages)}>; rel="last"']
+        if number < pages:
+            links.append(f'<{link(number + 1)}>; rel="next"')
+        if number > 1:
+            links.append(f'<{link(number - 1)}>; rel="prev"')
+        return 200, {"Link": ", ".join(links)}, self.all_records()[start : start + size]
+
+
+class GrafanaUserSearch(BasicAuthVendor):
+    """Grafana HTTP API, users with paging (``GET /api/users/search?perpage=&page=&query=``; Basic auth
+    of a server administrator): ``{"totalCount", "users": [...], "page", "perPage"}``; ``perpage`` (in
+    lower case, 1000 by default) and ``page`` from 1; ``totalCount`` the whole list's.
+    https://grafana.com/docs/grafana/latest/developers/http_api/user/ ("Search Users with Paging")."""
+
+    name = "grafana"
+    records_path = "users"
+    path = "/api/users/search"
+    records = 23
+    page_size = 5  # 1000 at Grafana
+    user = "admin"
+    api_key = "grafana-admin-password"
+
+    @staticmethod
+    def pagination(page_size):
+        return {"type": "page", "size_param": "perpage", "page_size": page_size, "total_path": "totalCount"}
+
+    def record(self, number):
+        return {
+            "id": number,
+            "login": f"user{number}",
+            "email": f"user{number}@example.com",
+            "isAdmin": False,
+        }
+
+    def unauthorized(self):
+        return 401, {}, {"message": "Unauthorized"}
+
+    def respond(self, path, query, headers):
+        number, size, start, _ = self.numbered_page(query, "perpage")
+        users = self.all_records()[start : start + size]
+        return 200, {}, {"totalCount": self.records, "users": users, "page": number, "perPage": size}
+
+
+class MiroBoards(VendorServer):
+    """Miro REST API v2, boards (``GET /v2/boards?limit=&offset=``; an OAuth access token as Bearer):
+    ``{"data": [...], "total", "size", "offset", "limit", "links": {"self", "next", "prev", "first",
+    "last"}, "type": "list"}``, ``size`` the page's count, ``total`` the list's; ``limit`` 20 by default,
+    50 at most; no ``next`` link on the last page. https://developers.miro.com/reference/get-boards,
+    from memory (v1's offset collection: https://developers.miro.com/v1.0/reference/pagination)."""
+
+    name = "miro"
+    records_path = "data"
+    path = "/v2/boards"
+    records = 23
+    page_size = 5  # 20 at Miro
+    max_page_size = 50
+    api_key = "eyJtaXJvLmFjY2Vzcy10b2tlbiI6ICJmYWtlIn0"
+
+    @staticmethod
+    def pagination(page_size):
+        return {"type": "offset", "limit": page_size, "total_path": "total"}
+
+    def record(self, number):
+        return {"id": f"uXjVO{number:05d}=", "type": "board", "name": f"Board {number}"}
+
+    def respond(self, path, query, headers):
+        size = self.size(query, "limit")
+        offset = int(query["offset"]) if str(query.get("offset", "")).isdigit() else 0
+        boards = self.all_records()[offset : offset + size]
+
+        def link(at):
+            return f"{self.url}?{urlencode({**query, 'limit': size, 'offset': at})}"
+
+        last = max(0, (self.records - 1) // size * size)
+        links = {"self": link(offset), "first": link(0), "last": link(last)}
+        if offset + size < self.records:
+            links["next"] = link(offset + size)
+        if offset:
+            links["prev"] = link(max(0, offset - size))
+        body = {
+            "data": boards,
+            "total": self.records,
+            "size": len(boards),
+            "offset": offset,
+            "limit": size,
+            "links": links,
+            "type": "list",
+        }
+        return 200, {}, body
+
+
+class MiroBoardItems(MiroBoards):
+    """Miro REST API v2, a board's items (``GET /v2/boards/{board_id}/items?limit=&cursor=``):
+    ``{"data": [...], "total", "size", "cursor", "limit", "links": {"self", "next"}, "type":
+    "cursor-list"}``; the ``cursor`` of the answer goes back as ``cursor``, and there is none (nor a
+    ``next`` link) on the last page; ``limit`` 10 by default, 50 at most.
+    https://developers.miro.com/reference/get-items ("cursor-based approach"), from memory."""
+
+    name = "miro-items"
+    path = "/v2/boards/uXjVO00001=/items"
+
+    @staticmethod
+    def pagination(page_size):
+        return {
+            "type": "cursor",
+            "cursor_path": "cursor",
+            "cursor_param": "cursor",
+            "size_param": "limit",
+            "page_size": page_size,
+        }
+
+    def record(self, number):
+        return {"id": f"3458764{number:012d}", "type": "sticky_note", "data": {"content": f"Note {number}"}}
+
+    def respond(self, path, query, headers):
+        size = self.size(query, "limit")
+        start = _position(query["cursor"], "miro") if query.get("cursor") else 0
+        if start is None:
+            return (
+                400,
+                {},
+                {"status": 400, "code": "invalidParameters", "message": "Invalid cursor", "type": "error"},
+            )
+        items = self.all_records()[start : start + size]
+        body = {
+            "data": items,
+            "total": self.records,
+            "size": len(items),
+            "limit": size,
+            "type": "cursor-list",
+        }
+        links = {"self": f"{self.url}?{urlencode(query)}"}
+        if start + size < self.records:
+            body["cursor"] = _token(start + size, "miro")
+            links["next"] = f"{self.url}?{urlencode({**query, 'limit': size, 'cursor': body['cursor']})}"
+        body["links"] = links
+        return 200, {}, body
+
+
+class StatuspageIncidents(VendorServer):
+    """Atlassian Statuspage Manage API, a page's incidents (``GET /v1/pages/{page_id}/incidents``; the
+    API key in ``Authorization: OAuth <key>``): a JSON list with no total, link or flag; ``limit`` (100
+    by default and at most) and ``page``, from 1; a page past the last is an empty list.
+    https://developer.statuspage.io/ ("Get a list of incidents": q, limit, page; as the
+    statuspage-php-sdk's IncidentsApi documents it)."""
+
+    name = "statuspage"
+    records_path = ""  # a bare list
+    path = "/v1/pages/kctbh9vrtdwd/incidents"
+    records = 233
+    page_size = 100  # Statuspage's own: a bare list of 100 is all a sync on auto sees
+    api_key = "89a229ce-1b0f-4d3a-9a2e-8f1e3b7c6d5a"
+
+    def authorized(self, headers):
+        return headers.get("Authorization") == f"OAuth {self.api_key}"
+
+    def unauthorized(self):
+        return 401, {}, {"error": "Could not authenticate"}
+
+    def connector_fields(self):
+        return {
+            "api_endpoint": self.url,
+            "api_key": f"OAuth {self.api_key}",
+            "auth_type": "header",
+            "auth_header_name": "Authorization",
+        }
+
+    @staticmethod
+    def pagination(page_size):
+        return {"type": "page", "size_param": "limit", "page_size": page_size}
+
+    def record(self, number):
+        return {"id": f"p31zjtct2j{number:04d}", "name": f"Incident {number}", "status": "resolved"}
+
+    def respond(self, path, query, headers):
+        _, size, start, _ = self.numbered_page(query, "limit")
+        return 200, {}, self.all_records()[start : start + size]
+
+
+class SanityQuery(VendorServer):
+    """Sanity's Content Lake query API (``GET /v2025-02-19/data/query/{dataset}?query=<GROQ>`` with
+    parameters as ``$name=<JSON value>``, or ``POST`` ``{"query", "params"}``; a token as Bearer):
+    ``{"ms", "query", "result": [...]}``. No pagination outside the query: a GROQ slice ``[0...100]``
+    (``...`` excludes its end, ``..`` includes it) cuts the result, and Sanity's guide pages with a
+    filter on the last ``_id`` read, ``*[_type == "movie" && _id > $lastId] | order(_id) [0...100]``.
+    https://www.sanity.io/docs/http-query, https://www.sanity.io/docs/developer-guides/paginating-with-groq.
+    The fake reads only what those queries use: ``_id > $lastId`` and a final slice."""
+
+    name = "sanity"
+    records_path = "result"
+    path = "/v2025-02-19/data/query/production"
+    records = 23
+    page_size = 10
+    api_key = "skSanityReadToken0123456789abcdef"
+    groq = '*[_type == "movie"] | order(_id) [0...10]'
+
+    def connector_fields(self):
+        return {**super().connector_fields(), "query_params": {"query": self.groq}}
+
+    def explicit_fields(self):
+        query = '*[_type == "movie" && _id > $lastId] | order(_id) [0...10]'
+        return {
+            **super().connector_fields(),
+            "request_method": "POST",
+            "request_body": {"query": query, "params": {"lastId": ""}},
+        }
+
+    @staticmethod
+    def pagination(page_size):
+        return {
+            "type": "cursor",
+            "cursor_from": "last_record",
+            "cursor_field": "_id",
+            "cursor_param": "params.lastId",
+            "page_size": page_size,
+        }
+
+    def record(self, number):
+        return {"_id": f"movie_{number:04d}", "_type": "movie", "title": f"Movie {number}"}
+
+    def answer(self, groq: str, params: dict) -> tuple[int, dict, object]:
+        records = self.all_records()
+        if "_id > $lastId" in groq:
+            if not isinstance(params.get("lastId"), str):
+                error = {
+                    "type": "queryParseError",
+                    "description": "param $lastId referenced, but not provided",
+                }
+                return 400, {}, {"error": error}
+            records = [record for record in records if record["_id"] > params["lastId"]]
+        cut = re.search(r"\[\s*(\d+)\s*(\.\.\.?)\s*(\d+)\s*\]\s*$", groq)
+        if cut:
+            first, last = int(cut.group(1)), int(cut.group(3)) + (cut.group(2) == "..")
+            records = records[first:last]
+        return 200, {}, {"ms": 2, "query": groq, "result": records}
+
+    def respond(self, path, query, headers):
+        params = {}
+        for name, value in query.items():
+            if name.startswith("$"):
+                try:
+                    params[name[1:]] = json.loads(value)
+                except ValueError:
+                    return (
+                        400,
+                        {},
+                        {"error": {"type": "httpBadRequest", "description": f"Invalid JSON in {name}"}},
+                    )
+        return self.answer(query.get("query", ""), params)
+
+    def respond_post(self, path, body, headers):
+        return self.answer(body.get("query", ""), body.get("params") or {})
+
+
+class AmplitudeExport(BasicAuthVendor):
+    """Amplitude's Export API (``GET /api/2/export?start=YYYYMMDDTHH&end=YYYYMMDDTHH``; Basic auth, the
+    API key as user and the secret key as password): a ZIP archive of gzipped JSON-lines files, one per
+    hour, never JSON; 400 over 4 GB, 404 when the range holds no data.
+    https://amplitude.com/docs/apis/analytics/export"""
+
+    name = "amplitude"
+    path = "/api/2/export"
+    user = "amplitude-api-key"
+    api_key = "amplitude-secret-key"
+
+    def connector_fields(self):
+        return {**super().connector_fields(), "query_params": {"start": "20261201T00", "end": "20261201T23"}}
+
+    def respond(self, path, query, headers):
+        archive = io.BytesIO()
+        with zipfile.ZipFile(archive, "w") as files:
+            lines = "\n".join(json.dumps({"event_type": "click", "event_id": n}) for n in range(1, 24))
+            files.writestr("123456/123456_2026-12-01_0#0.json.gz", gzip.compress(lines.encode()))
+        return 200, {"Content-Type": "application/zip"}, archive.getvalue()
+
+
+class AmplitudeCohorts(BasicAuthVendor):
+    """Amplitude's Behavioral Cohorts API, every cohort (``GET /api/3/cohorts``; Basic auth):
+    ``{"cohorts": [...]}``, the whole list in one answer, no pagination.
+    https://amplitude.com/docs/apis/analytics/behavioral-cohorts, from memory."""
+
+    name = "amplitude-cohorts"
+    records_path = "cohorts"
+    path = "/api/3/cohorts"
+    user = "amplitude-api-key"
+    api_key = "amplitude-secret-key"
+    records = 23
+    page_size = 100  # one answer holds every cohort
+
+    @staticmethod
+    def pagination(page_size):
+        return {"type": "none"}
+
+    def record(self, number):
+        return {"id": f"coh{number:05d}", "name": f"Cohort {number}", "size": 100 + number, "archived": False}
+
+    def respond(self, path, query, headers):
+        return 200, {}, {"cohorts": self.all_records()}
+
+
+class AdyenMerchants(HeaderKeyVendor):
+    """Adyen's Management API, a company's merchant accounts (``GET /v3/companies/{id}/merchants?
+    pageNumber=&pageSize=``; the key in ``X-API-Key``): ``{"_links": {"first", "last", "next", "prev",
+    "self"}: {"href"}}, "itemsTotal", "pagesTotal", "data": [...]}``, ``pageSize`` 10 by default, 100 at
+    most; no ``next`` on the last page. https://docs.adyen.com/api-explorer/Management/latest/get/
+    companies/(companyId)/merchants, from memory."""
+
+    name = "adyen"
+    records_path = "data"
+    path = "/v3/companies/YOUR_COMPANY_ACCOUNT/merchants"
+    records = 23
+    page_size = 5  # 10 at Adyen
+    api_key = "AQEyhmfxK4_adyen_management_api_key"
+
+    @staticmethod
+    def pagination(page_size):
+        return {
+            "type": "page",
+            "page_param": "pageNumber",
+            "size_param": "pageSize",
+            "page_size": page_size,
+            "total_pages_path": "pagesTotal",
+        }
+
+    def record(self, number):
+        return {"id": f"YOUR_MERCHANT_ACCOUNT_{number}", "name": f"Merchant {number}", "status": "Active"}
+
+    def respond(self, path, query, headers):
+        number, size, start, pages = self.numbered_page(
+            {**query, "page": query.get("pageNumber", "1")}, "pageSize"
+        )
+
+        def link(page):
+            return {"href": f"{self.url}?{urlencode({**query, 'pageNumber': page, 'pageSize': size})}"}
+
+        links = {"first": link(1), "last": link(pages), "self": link(number)}
+        if number < pages:
+            links["next"] = link(number + 1)
+        if number > 1:
+            links["prev"] = link(number - 1)
+        data = self.all_records()[start : start + size]
+        return 200, {}, {"_links": links, "itemsTotal": self.records, "pagesTotal": pages, "data": data}
+
+
+EIGHTEENTH_VENDORS = (
+    MeilisearchDocuments,
+    BuildkiteBuilds,
+    GrafanaUserSearch,
+    MiroBoards,
+    MiroBoardItems,
+    StatuspageIncidents,
+    SanityQuery,
+    AmplitudeCohorts,
+    AdyenMerchants,
+)
+# A bare list of a default page size or a GROQ slice says nothing about a next page: on auto the run
+# ends PARTIAL naming what to configure.
+EIGHTEENTH_VENDORS_NOT_ON_AUTO = (StatuspageIncidents, SanityQuery)
+EIGHTEENTH_VENDORS_ON_AUTO = tuple(
+    vendor for vendor in EIGHTEENTH_VENDORS if vendor not in EIGHTEENTH_VENDORS_NOT_ON_AUTO
+)
