@@ -117,6 +117,11 @@ _PAGING_KEYS = frozenset(
         "totalCount",
     }
 )
+# Keys that name the next page beside a list of records in an envelope's object, a cursor or an id
+# (null on the last page).
+_NEXT_PAGE_BESIDE = frozenset(
+    {"next_page_offset", "next_cursor", "nextCursor", "next_page_token", "nextPageToken"}
+)
 # What an envelope carries besides its records: an envelope key that is null beside only these is an
 # empty page (Pipedrive answers an empty list with ``"data": null``), not a record.
 _ENVELOPE_COMPANIONS = frozenset(
@@ -514,6 +519,9 @@ def detect_records_path(body) -> str:
             if lone is not None and (
                 signal
                 or (_paging_metadata_beside(inner, lone) and _paging_metadata_beside(body, key, need=0))
+                # the list beside the key that names its next page, set or null (Qdrant's {"result":
+                # {"points": [...], "next_page_offset": 1035}, "status": "ok", "time"})
+                or (_paging_metadata_beside(body, key, need=0) and bool(set(inner) & _NEXT_PAGE_BESIDE))
             ):
                 return f"{key}.{lone}"
     if signal:

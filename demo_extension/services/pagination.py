@@ -264,6 +264,10 @@ _KNOWN_CURSORS = (
     # large-results-sets-in-chunks): {"kind": "PodList", "metadata": {"continue", "remainingItemCount"},
     # "items"} with ?limit=, no continue on the last chunk
     (("metadata", "continue"), "continue", "Kubernetes-style metadata.continue"),
+    # Qdrant's scroll (https://api.qdrant.tech/api-reference/points/scroll-points): {"result": {"points",
+    # "next_page_offset"}, "status", "time"}, the next page's first point id sent back as "offset" (in the
+    # POSTed body, a number as a number), null on the last page
+    (("result", "next_page_offset"), "offset", "Qdrant-style result.next_page_offset"),
 )
 _CURSOR_KEYS = {
     # body key -> the query parameter it is usually sent back as
@@ -817,6 +821,8 @@ def find_total_bound(body, headers, configured_path=None, page_count=None) -> tu
         and not _counts_beyond_its_page_size(body, path)
     ):
         path, value = _find(body, tuple(key for key in _TOTAL_KEYS if key != "count"), loose=True)
+    if not configured_path and path == "totalResults" and _weaviate_page_count(body):
+        path, value = None, None
     if not configured_path and path == "total" and _strict_int(body.get("filtered")):
         # Podio's filtered items: {"total": <every item of the app>, "filtered": <the filter's>, "items"}
         path, value = "filtered", body["filtered"]
@@ -845,6 +851,17 @@ def find_total_bound(body, headers, configured_path=None, page_count=None) -> tu
         if total is None:
             total = content_range_total(headers)
     return total, exact
+
+
+def _weaviate_page_count(body) -> bool:
+    """Whether ``body`` is a Weaviate objects list (``{"objects": [...], "totalResults"}``), whose
+    ``totalResults`` is the number of objects in the answer, not the collection's, whatever its OpenAPI
+    spec says (https://github.com/weaviate/weaviate/issues/13097: ``TotalResults: int64(len(list))``)."""
+    return (
+        isinstance(body, dict)
+        and isinstance(body.get("objects"), list)
+        and _int_or_none(body.get("totalResults")) == len(body["objects"])
+    )
 
 
 def _counts_its_results(body, path: str | None) -> bool:
@@ -1948,6 +1965,9 @@ class CursorPagination(Paginator):
             )
         if isinstance(token, dict):
             raise PaginationError(f"The cursor at {path!r} is not a string or number.")
+        # A number goes back into a POSTed JSON body as the number it was (Qdrant's point ids: "1035"
+        # is no id); kept in the state with the cursor, so a resumed run sends it the same way.
+        number = isinstance(token, int) and not isinstance(token, bool)
         token = str(token)
         current = self.state.get("cursor")
         if not self._follow_empty(page, token == current or token in self._recent):
@@ -1960,6 +1980,10 @@ class CursorPagination(Paginator):
         if current is not None:
             self._recent.append(current)
         self.state["cursor"] = token
+        if number:
+            self.state["cursor_number"] = True
+        else:
+            self.state.pop("cursor_number", None)
         if self.config.get("cursor_from") == "last_record":
             # which record it was: another with the same value may start the next page (a cursor field
             # that is not unique, a record written meanwhile), and is no repeat of this one
@@ -2504,8 +2528,12 @@ def page_sizes_held(
 
 
 def _counts_its_page(body, count: int) -> bool:
-    """Whether ``body`` has a top-level ``count`` equal to ``count``, the records it holds."""
-    return isinstance(body, dict) and _int_or_none(body.get("count")) == count
+    """Whether ``body`` has a top-level ``count`` equal to ``count``, the records it holds (or Weaviate's
+    ``totalResults`` beside its ``objects``, see :func:`_weaviate_page_count`)."""
+    return isinstance(body, dict) and (
+        _int_or_none(body.get("count")) == count
+        or (_weaviate_page_count(body) and len(body["objects"]) == count)
+    )
 
 
 def _names_no_next_page(body) -> bool:
@@ -2653,6 +2681,20 @@ def full_page_without_signal(page: FetchedPage, auto_config: dict, request_body=
         "(no next link, cursor, page count, total or has-more flag), so the sync cannot tell whether "
         "records were left behind. "
     )
+    if _weaviate_page_count(page.body):
+        example = {
+            "type": "cursor",
+            "cursor_from": "last_record",
+            "cursor_field": "id",
+            "cursor_param": "after",
+            "size_param": "limit",
+            "page_size": 100,
+        }
+        return said + (
+            "Weaviate's totalResults counts the objects of this answer, not the collection's. Page by the "
+            "last object's id, with the collection's name as \"class\" in query_params: set the pagination "
+            f"to {json.dumps(example)}."
+        )
     if groq_slice_held(page, request_body):
         # Sanity's guide pages by the last _id read, not by slices that move (each one sorts and skips
         # every match before it): https://www.sanity.io/docs/developer-guides/paginating-with-groq

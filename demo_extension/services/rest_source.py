@@ -641,14 +641,18 @@ class RequestShape:
 
 def body_params(params: dict, paginator=None) -> dict:
     """The pagination parameters as JSON body values: page numbers, offsets and sizes as numbers
-    (``{"page_size": 100}``, as JSON APIs expect), a cursor token as the text it was. A dotted name
+    (``{"page_size": 100}``, as JSON APIs expect), a cursor token as the text or number it was. A dotted name
     is a path into the body: ``pagination.starting_after`` is ``{"pagination": {"starting_after":
     …}}`` (Intercom's search), merged with the request body's own ``pagination`` object."""
-    config = getattr(getattr(paginator, "current", None), "config", None) or {}
+    current = getattr(paginator, "current", None)
+    config = getattr(current, "config", None) or {}
     cursor_param = config.get("cursor_param") if config.get("type") == "cursor" else None
+    # A cursor that was a JSON number goes back as one (CursorPagination records it): Qdrant's point ids.
+    cursor_number = bool((getattr(current, "state", None) or {}).get("cursor_number"))
     body: dict = {}
     for name, value in params.items():
-        if name != cursor_param and isinstance(value, str) and _DECIMAL_INTEGER.fullmatch(value):
+        numeric = name != cursor_param or cursor_number
+        if numeric and isinstance(value, str) and _DECIMAL_INTEGER.fullmatch(value):
             value = int(value)
         *parents, leaf = name.split(".")
         target = body

@@ -2,12 +2,14 @@
 ``RateLimit-Reset`` in seconds, Grafana's ``totalCount`` beside ``perpage``, Miro's offset collection
 and cursor list (each with ``links.next``), Statuspage's bare list of 100 sent with ``Authorization:
 OAuth``, Sanity's GROQ query API (no pagination outside the query: a slice cuts it), Amplitude's cohorts
-and its export (a ZIP archive, no JSON), Meilisearch's documents, Adyen's ``_links.next.href``; and
-Meilisearch's ``maxTotalHits``: a search serves and counts no more hits than that cap (1,000 by
-default), so a search of more matches ends as a complete one does, and the sync ends ``PARTIAL`` naming
-the cap and the index's documents endpoint, whose exact ``total`` is not capped. Left on ``auto`` a sync
-gets every record or ends ``PARTIAL`` (or ``FAILED``) naming what to configure; with the explicit
-configuration the README documents for each, it gets every record."""
+and its export (a ZIP archive, no JSON), Meilisearch's documents, Weaviate's objects (its
+``totalResults`` counts the answer, not the collection), Qdrant's scroll (the next page's first point
+id, a number, sent back in the POSTed body), Adyen's ``_links.next.href``; and Meilisearch's
+``maxTotalHits``: a search serves and counts no more hits than that cap (1,000 by default), so a search
+of more matches ends as a complete one does, and the sync ends ``PARTIAL`` naming the cap and the
+index's documents endpoint, whose exact ``total`` is not capped. Left on ``auto`` a sync gets every
+record or ends ``PARTIAL`` (or ``FAILED``) naming what to configure; with the explicit configuration the
+README documents for each, it gets every record."""
 
 import pytest
 
@@ -21,8 +23,10 @@ from demo_extension.tests.vendors import (
     BuildkiteBuilds,
     MeilisearchDocuments,
     MeilisearchSearch,
+    QdrantScroll,
     SanityQuery,
     StatuspageIncidents,
+    WeaviateObjects,
 )
 
 fast_retries = sync_support.fast_retries
@@ -154,3 +158,42 @@ def test_amplitude_s_export_archive_fails_the_sync_saying_it_is_no_json(vendor_s
     assert log.status == SyncStatus.FAILED
     assert "not JSON: application/zip" in log.error_message
     assert not SyncedRecord.objects.filter(connector=connector).exists()
+
+
+def test_weaviate_s_total_results_of_its_own_page_are_no_total_on_auto(vendor_server, make_connector):
+    vendor = vendor_server(WeaviateObjects, records=63)
+    vendor.page_size = 25  # Weaviate's default limit
+    connector = make_connector(**vendor.connector_fields())
+
+    log = run_sync(connector)
+
+    # {"objects": [25], "totalResults": 25}: taken for the whole collection, SUCCESS with 25 of 63
+    assert log.status == SyncStatus.PARTIAL
+    assert "totalResults" in log.error_message and '"cursor_param": "after"' in log.error_message
+    assert SyncedRecord.objects.filter(connector=connector).count() == 25
+
+
+def test_weaviate_s_offsets_are_not_ended_by_its_count_of_the_first_page(vendor_server, make_connector):
+    vendor = vendor_server(WeaviateObjects)
+    connector = make_connector(
+        **vendor.connector_fields(), records_path="objects", pagination={"type": "offset", "limit": 5}
+    )
+
+    log = run_sync(connector)
+
+    # totalResults 5 reached after the first page: SUCCESS with 5 of 23
+    assert log.status == SyncStatus.SUCCESS, log.error_message
+    assert stores_exactly(connector, vendor)
+
+
+def test_qdrant_s_scroll_sends_the_next_point_id_back_as_a_number_in_the_body(vendor_server, make_connector):
+    vendor = vendor_server(QdrantScroll)
+    connector = make_connector(**vendor.connector_fields())
+
+    log = run_sync(connector)
+
+    # {"result": {"points", "next_page_offset"}, ...} stored as one record, SUCCESS; with the explicit
+    # cursor, "1042" in the body: a 400 from Qdrant
+    assert log.status == SyncStatus.SUCCESS, log.error_message
+    assert stores_exactly(connector, vendor)
+    assert [request["body"].get("offset") for request in vendor.requests] == [None, 1042, 1077, 1112, 1147]

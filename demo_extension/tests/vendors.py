@@ -13811,6 +13811,116 @@ class AmplitudeCohorts(BasicAuthVendor):
         return 200, {}, {"cohorts": self.all_records()}
 
 
+class WeaviateObjects(VendorServer):
+    """Weaviate's REST API, a collection's objects (``GET /v1/objects?class=<name>&limit=``; an API key
+    as Bearer): ``{"objects": [...], "deprecations": null, "totalResults"}``, ``limit`` 25 by default;
+    ``totalResults`` is the number of objects in this answer, not the collection's (its OpenAPI spec
+    says otherwise: https://github.com/weaviate/weaviate/issues/13097, ``TotalResults:
+    int64(len(list))``). Every object is reached with the cursor ``after``, the last object's ``id``
+    (with ``class``; objects in id order), or ``offset`` up to ``QUERY_MAXIMUM_RESULTS``.
+    https://weaviate.io/developers/weaviate/api/rest_legacy/objects ("Exhaustive listing using a cursor:
+    after")."""
+
+    name = "weaviate"
+    records_path = "objects"
+    path = "/v1/objects"
+    records = 23
+    page_size = 5  # 25 at Weaviate
+    api_key = "weaviate-read-only-api-key"
+
+    def connector_fields(self):
+        return {**super().connector_fields(), "query_params": {"class": "Article"}}
+
+    @staticmethod
+    def pagination(page_size):
+        return {
+            "type": "cursor",
+            "cursor_from": "last_record",
+            "cursor_field": "id",
+            "cursor_param": "after",
+            "size_param": "limit",
+            "page_size": page_size,
+        }
+
+    def record(self, number):
+        return {
+            "class": "Article",
+            "id": f"00000000-0000-4000-8000-{number:012d}",
+            "properties": {"title": f"Article {number}"},
+            "creationTimeUnix": 1765000000000 + number,
+        }
+
+    def respond(self, path, query, headers):
+        size = self.size(query, "limit")
+        records = self.all_records()
+        if query.get("after") is not None:
+            if "class" not in query:
+                error = {"error": [{"message": "class is required when using the after cursor"}]}
+                return 422, {}, error
+            records = [record for record in records if record["id"] > query["after"]]
+        else:
+            offset = int(query["offset"]) if str(query.get("offset", "")).isdigit() else 0
+            records = records[offset:]
+        objects = records[:size]
+        return 200, {}, {"objects": objects, "deprecations": None, "totalResults": len(objects)}
+
+
+class QdrantScroll(HeaderKeyVendor):
+    """Qdrant, a collection's points (``POST /collections/{name}/points/scroll`` with ``{"limit",
+    "offset", "with_payload"}``; the key in ``api-key``): ``{"result": {"points": [...],
+    "next_page_offset"}, "status": "ok", "time"}``, ``limit`` 10 by default; ``offset`` is the id of
+    the first point to return (points in id order), and ``next_page_offset`` the id of the next page's
+    first point, null on the last page. https://api.qdrant.tech/api-reference/points/scroll-points
+    ("To query the next page specify the last {id} in the offset field")."""
+
+    name = "qdrant"
+    records_path = "result.points"
+    path = "/collections/articles/points/scroll"
+    auth_header = "api-key"
+    records = 23
+    page_size = 5  # 10 at Qdrant
+    api_key = "qdrant-read-only-api-key"
+
+    def connector_fields(self):
+        return {
+            **super().connector_fields(),
+            "request_method": "POST",
+            "request_body": {"with_payload": True},
+        }
+
+    @staticmethod
+    def pagination(page_size):
+        return {
+            "type": "cursor",
+            "cursor_path": "result.next_page_offset",
+            "cursor_param": "offset",
+            "size_param": "limit",
+            "page_size": page_size,
+        }
+
+    def record(self, number):
+        return {"id": 1000 + 7 * number, "version": 1, "payload": {"title": f"Article {number}"}}
+
+    def respond(self, path, query, headers):
+        return 405, {}, {"status": {"error": "Method not allowed"}, "time": 0.0}
+
+    def respond_post(self, path, body, headers):
+        size = (
+            body.get("limit") if isinstance(body.get("limit"), int) and body["limit"] > 0 else self.page_size
+        )
+        start = body.get("offset")
+        records = self.all_records()
+        if start is not None and (isinstance(start, bool) or not isinstance(start, int)):
+            # an id is an unsigned integer or a UUID: "1035" is neither
+            error = {"error": "Format error in JSON body: data did not match any variant of ExtendedPointId"}
+            return 400, {}, {"status": error, "time": 0.0}
+        if start is not None:
+            records = [record for record in records if record["id"] >= start]
+        points, rest = records[:size], records[size:]
+        result = {"points": points, "next_page_offset": rest[0]["id"] if rest else None}
+        return 200, {}, {"result": result, "status": "ok", "time": 0.0012}
+
+
 class AdyenMerchants(HeaderKeyVendor):
     """Adyen's Management API, a company's merchant accounts (``GET /v3/companies/{id}/merchants?
     pageNumber=&pageSize=``; the key in ``X-API-Key``): ``{"_links": {"first", "last", "next", "prev",
@@ -13864,11 +13974,13 @@ EIGHTEENTH_VENDORS = (
     StatuspageIncidents,
     SanityQuery,
     AmplitudeCohorts,
+    WeaviateObjects,
+    QdrantScroll,
     AdyenMerchants,
 )
-# A bare list of a default page size or a GROQ slice says nothing about a next page: on auto the run
-# ends PARTIAL naming what to configure.
-EIGHTEENTH_VENDORS_NOT_ON_AUTO = (StatuspageIncidents, SanityQuery)
+# A bare list of a default page size, a GROQ slice or Weaviate's count of its own page says nothing about
+# a next page: on auto the run ends PARTIAL naming what to configure.
+EIGHTEENTH_VENDORS_NOT_ON_AUTO = (StatuspageIncidents, SanityQuery, WeaviateObjects)
 EIGHTEENTH_VENDORS_ON_AUTO = tuple(
     vendor for vendor in EIGHTEENTH_VENDORS if vendor not in EIGHTEENTH_VENDORS_NOT_ON_AUTO
 )
