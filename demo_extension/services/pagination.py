@@ -1792,9 +1792,9 @@ class OffsetPagination(_CountingPaginator):
         return (
             f"The offset was sent as {param!r}"
             + (" (detected)" if not self.configured else "")
-            + "; an API that takes it under another name ('from', 'skip', 'startAt', 'start') answers the "
-            f"same records again: set the connector's pagination to {json.dumps(example)}, or use page "
-            "numbers if the API pages so."
+            + "; an API that takes it under another name ('from', 'skip', 'startAt', 'start', DatoCMS' "
+            "'page[offset]' with 'page[limit]') answers the same records again: set the connector's "
+            f"pagination to {json.dumps(example)}, or use page numbers if the API pages so."
         )
 
     def describe(self) -> str:

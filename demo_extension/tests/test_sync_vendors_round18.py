@@ -19,6 +19,7 @@ from demo_extension.tests.sync_support import run_sync, stores_exactly
 from demo_extension.tests.vendors import (
     EIGHTEENTH_VENDORS,
     EIGHTEENTH_VENDORS_ON_AUTO,
+    EIGHTEENTH_VENDORS_OWN_OFFSET_NAME,
     AmplitudeExport,
     BuildkiteBuilds,
     MeilisearchDocuments,
@@ -197,3 +198,23 @@ def test_qdrant_s_scroll_sends_the_next_point_id_back_as_a_number_in_the_body(ve
     assert log.status == SyncStatus.SUCCESS, log.error_message
     assert stores_exactly(connector, vendor)
     assert [request["body"].get("offset") for request in vendor.requests] == [None, 1042, 1077, 1112, 1147]
+
+
+@pytest.mark.parametrize(
+    ("vendor_class", "parameter"),
+    list(zip(EIGHTEENTH_VENDORS_OWN_OFFSET_NAME, ["'page[offset]'", "'skip'"], strict=True)),
+    ids=lambda value: getattr(value, "name", value),
+)
+def test_offsets_under_the_api_s_own_name_fail_on_auto_naming_that_name(
+    vendor_server, make_connector, vendor_class, parameter
+):
+    vendor = vendor_server(vendor_class)
+    connector = make_connector(**vendor.connector_fields())
+
+    log = run_sync(connector)
+
+    # DatoCMS {"data", "meta": {"total_count"}} and Contentstack {"entries", "count"}: "offset" ignored,
+    # the first page again, the run fails naming 'skip' but not DatoCMS' page[offset]
+    assert log.status == SyncStatus.FAILED
+    assert "same records as an earlier page" in log.error_message and parameter in log.error_message
+    assert SyncedRecord.objects.filter(connector=connector).count() == 5

@@ -13965,6 +13965,87 @@ class AdyenMerchants(HeaderKeyVendor):
         return 200, {}, {"_links": links, "itemsTotal": self.records, "pagesTotal": pages, "data": data}
 
 
+class DatoCmsItems(VendorServer):
+    """DatoCMS Content Management API, records (``GET /items?page[offset]=&page[limit]=``; a token as
+    Bearer and ``X-Api-Version: 3``): ``{"data": [...], "meta": {"total_count"}}``, ``page[limit]`` 30
+    by default, 500 at most, ``page[offset]`` from 0; any other parameter is ignored.
+    https://www.datocms.com/docs/content-management-api/pagination"""
+
+    name = "datocms"
+    records_path = "data"
+    path = "/items"
+    records = 23
+    page_size = 5  # 30 at DatoCMS
+    max_page_size = 500
+    api_key = "datocms-read-only-api-token"
+
+    def connector_fields(self):
+        return {**super().connector_fields(), "request_headers": {"X-Api-Version": "3"}}
+
+    @staticmethod
+    def pagination(page_size):
+        return {
+            "type": "offset",
+            "offset_param": "page[offset]",
+            "limit_param": "page[limit]",
+            "limit": page_size,
+        }
+
+    def record(self, number):
+        return {
+            "id": f"hWl-mnkWRYmMCSTq4z_{number:03d}",
+            "type": "item",
+            "attributes": {"title": f"Post {number}"},
+        }
+
+    def respond(self, path, query, headers):
+        size = self.size(query, "page[limit]")
+        raw = query.get("page[offset]", "0")
+        offset = int(raw) if str(raw).isdigit() else 0
+        return (
+            200,
+            {},
+            {"data": self.all_records()[offset : offset + size], "meta": {"total_count": self.records}},
+        )
+
+
+class ContentstackEntries(HeaderKeyVendor):
+    """Contentstack Content Delivery API, a content type's entries (``GET /v3/content_types/{uid}/entries
+    ?environment=&skip=&limit=&include_count=true``; ``api_key`` and ``access_token`` headers):
+    ``{"entries": [...], "count"}`` (``count`` only with ``include_count=true``), ``limit`` 100 by
+    default and at most, ``skip`` from 0. https://www.contentstack.com/docs/developers/apis/
+    content-delivery-api (Pagination: skip and limit), from memory."""
+
+    name = "contentstack"
+    records_path = "entries"
+    path = "/v3/content_types/blog_post/entries"
+    auth_header = "access_token"
+    records = 23
+    page_size = 5  # 100 at Contentstack
+    api_key = "cs-delivery-token-0123456789abcdef"
+
+    def connector_fields(self):
+        return {
+            **super().connector_fields(),
+            "query_params": {"environment": "production", "include_count": "true"},
+        }
+
+    @staticmethod
+    def pagination(page_size):
+        return {"type": "offset", "offset_param": "skip", "limit": page_size, "total_path": "count"}
+
+    def record(self, number):
+        return {"uid": f"blt{number:016x}", "title": f"Post {number}", "locale": "en-us"}
+
+    def respond(self, path, query, headers):
+        size = self.size(query, "limit")
+        skip = int(query["skip"]) if str(query.get("skip", "")).isdigit() else 0
+        body = {"entries": self.all_records()[skip : skip + size]}
+        if query.get("include_count") == "true":
+            body["count"] = self.records
+        return 200, {}, body
+
+
 EIGHTEENTH_VENDORS = (
     MeilisearchDocuments,
     BuildkiteBuilds,
@@ -13977,10 +14058,20 @@ EIGHTEENTH_VENDORS = (
     WeaviateObjects,
     QdrantScroll,
     AdyenMerchants,
+    DatoCmsItems,
+    ContentstackEntries,
 )
 # A bare list of a default page size, a GROQ slice or Weaviate's count of its own page says nothing about
 # a next page: on auto the run ends PARTIAL naming what to configure.
-EIGHTEENTH_VENDORS_NOT_ON_AUTO = (StatuspageIncidents, SanityQuery, WeaviateObjects)
+# Offsets under a name of the API's own, which nothing in the answer tells: on auto the run fails at the
+# repeated page naming the parameter to set.
+EIGHTEENTH_VENDORS_OWN_OFFSET_NAME = (DatoCmsItems, ContentstackEntries)
+EIGHTEENTH_VENDORS_NOT_ON_AUTO = (
+    StatuspageIncidents,
+    SanityQuery,
+    WeaviateObjects,
+    *EIGHTEENTH_VENDORS_OWN_OFFSET_NAME,
+)
 EIGHTEENTH_VENDORS_ON_AUTO = tuple(
     vendor for vendor in EIGHTEENTH_VENDORS if vendor not in EIGHTEENTH_VENDORS_NOT_ON_AUTO
 )
