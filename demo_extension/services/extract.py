@@ -498,6 +498,9 @@ def detect_records_path(body) -> str:
             for inner_key in ENVELOPE_KEYS:
                 if isinstance(inner.get(inner_key), list):
                     return f"{key}.{inner_key}"
+    graphql_list = graphql_list_field(body)
+    if graphql_list is not None:
+        return format_path(graphql_list)
     if len(body) == 1:
         # The body's only key wraps the records and their paging: Last.fm's {"recenttracks": {"track":
         # [...], "@attr": {"page", "perPage", "totalPages", "total"}}}
@@ -563,6 +566,25 @@ def detect_records_path(body) -> str:
     if nulls and set(body) - {nulls[0]} <= _ENVELOPE_COMPANIONS and set(body) & _ENVELOPE_COMPANIONS:
         return nulls[0]
     return ""
+
+
+def graphql_list_field(body) -> tuple[str, str] | None:
+    """``("data", field)`` of a GraphQL answer of one field that is a list of objects (Hasura's
+    ``{"data": {"users": [...]}}``, https://spec.graphql.org/October2021/#sec-Data): its rows, not one
+    record; None for any other body."""
+    if not isinstance(body, dict) or not set(body) <= {"data", "extensions"}:
+        return None
+    data = body.get("data")
+    if not isinstance(data, dict) or len(data) != 1:
+        return None
+    ((name, value),) = data.items()
+    if (
+        isinstance(name, str)
+        and isinstance(value, list)
+        and all(isinstance(item, dict) for item in value[:5])
+    ):
+        return "data", name
+    return None
 
 
 # Keys of the paging object of a ``[meta, records]`` answer (the World Bank's).

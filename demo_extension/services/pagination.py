@@ -2498,6 +2498,29 @@ def groq_slice_held(page: FetchedPage, request_body=None) -> str | None:
     return None
 
 
+# A GraphQL field's ``limit`` (Hasura) argument, a number or a variable.
+_GRAPHQL_LIMIT = re.compile(r"(?<![$\w])limit\s*:\s*(\d{1,9}|\$\w+)")
+
+
+def graphql_limit_held(page: FetchedPage, request_body=None) -> str | None:
+    """The description of a ``limit`` argument in the POSTed GraphQL query (a number, or a variable of
+    the body's ``variables``) that asks for exactly as many rows as ``page`` holds, or None. Hasura
+    answers every row of a table without one (https://hasura.io/docs/2.0/queries/postgres/pagination/),
+    and ``limit`` of them with it, with nothing in the answer that says more are left."""
+    if not isinstance(request_body, dict) or not isinstance(request_body.get("query"), str):
+        return None
+    variables = request_body.get("variables")
+    for found in _GRAPHQL_LIMIT.finditer(request_body["query"]):
+        value = found.group(1)
+        if value.startswith("$"):
+            value = variables.get(value[1:]) if isinstance(variables, dict) else None
+        if _int_or_none(value) == page.count:
+            return f"the GraphQL query's {found.group(0)}" + (
+                f" ({value})" if found.group(1).startswith("$") else ""
+            )
+    return None
+
+
 def page_sizes_held(
     page: FetchedPage, page_size: int | None, request_body=None
 ) -> tuple[list[str], str | None]:
@@ -2518,9 +2541,9 @@ def page_sizes_held(
         if limit_clause and int(limit_clause.group(2)) == count:
             statement = f"The query statement ({name}={value!r})"
             asked.append(f"the {limit_clause.group(1)} {count} of the request's {name} statement")
-    groq_slice = groq_slice_held(page, request_body)
-    if groq_slice:
-        asked.append(groq_slice)
+    for held in (groq_slice_held(page, request_body), graphql_limit_held(page, request_body)):
+        if held:
+            asked.append(held)
     limit_path, limit = _find(page.body, _LIMIT_KEYS)
     if limit_path and _int_or_none(limit) == count:
         asked.append(f"the response's {limit_path}: {count}")
@@ -2694,6 +2717,19 @@ def full_page_without_signal(page: FetchedPage, auto_config: dict, request_body=
             "Weaviate's totalResults counts the objects of this answer, not the collection's. Page by the "
             "last object's id, with the collection's name as \"class\" in query_params: set the pagination "
             f"to {json.dumps(example)}."
+        )
+    if graphql_limit_held(page, request_body):
+        example = {
+            "type": "offset",
+            "offset_param": "variables.offset",
+            "limit_param": "variables.limit",
+            "limit": page.count,
+        }
+        return said + (
+            "The GraphQL query limits its rows, which MigrateIQ does not rewrite: give the field offset: "
+            "$offset and limit: $limit (declared as query ($offset: Int, $limit: Int)) and set the "
+            f"pagination to {json.dumps(example)}, or remove the limit; if this is the whole list, set "
+            '{"type": "none"}.'
         )
     if groq_slice_held(page, request_body):
         # Sanity's guide pages by the last _id read, not by slices that move (each one sorts and skips

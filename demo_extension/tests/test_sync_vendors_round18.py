@@ -22,6 +22,7 @@ from demo_extension.tests.vendors import (
     EIGHTEENTH_VENDORS_OWN_OFFSET_NAME,
     AmplitudeExport,
     BuildkiteBuilds,
+    HasuraGraphql,
     MeilisearchDocuments,
     MeilisearchSearch,
     QdrantScroll,
@@ -218,3 +219,33 @@ def test_offsets_under_the_api_s_own_name_fail_on_auto_naming_that_name(
     assert log.status == SyncStatus.FAILED
     assert "same records as an earlier page" in log.error_message and parameter in log.error_message
     assert SyncedRecord.objects.filter(connector=connector).count() == 5
+
+
+@pytest.mark.parametrize("limit", ["variables", "literal"])
+def test_a_hasura_graphql_limit_the_answer_fills_on_auto_ends_partial_naming_the_offset_variables(
+    vendor_server, make_connector, limit
+):
+    vendor = vendor_server(HasuraGraphql)
+    fields = vendor.connector_fields()
+    if limit == "literal":
+        fields["request_body"] = {"query": "{ users(order_by: {id: asc}, limit: 10) { id name } }"}
+    connector = make_connector(**fields)
+
+    log = run_sync(connector)
+
+    # {"data": {"users": [10 rows]}} stored as one record: SUCCESS
+    assert log.status == SyncStatus.PARTIAL
+    assert "limit: " in log.error_message and '"offset_param": "variables.offset"' in log.error_message
+    assert SyncedRecord.objects.filter(connector=connector).count() == 10
+
+
+def test_a_graphql_answer_of_one_list_field_stores_its_rows(vendor_server, make_connector):
+    vendor = vendor_server(HasuraGraphql)
+    query = "{ users(order_by: {id: asc}) { id name } }"
+    connector = make_connector(**{**vendor.connector_fields(), "request_body": {"query": query}})
+
+    log = run_sync(connector)
+
+    # {"data": {"users": [23 rows]}} stored as one record
+    assert log.status == SyncStatus.SUCCESS, log.error_message
+    assert stores_exactly(connector, vendor)

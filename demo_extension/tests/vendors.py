@@ -14046,6 +14046,65 @@ class ContentstackEntries(HeaderKeyVendor):
         return 200, {}, body
 
 
+class HasuraGraphql(HeaderKeyVendor):
+    """Hasura's GraphQL API (``POST /v1/graphql`` with ``{"query", "variables"}``; the admin secret in
+    ``x-hasura-admin-secret``): ``{"data": {"<table>": [...]}}``, every row of the table unless the query
+    sets ``limit`` (and ``offset``), as literals or variables; no cursor, count or next page in the answer
+    (an ``<table>_aggregate { aggregate { count } }`` field counts the rows). Errors ``{"errors":
+    [{"message", "extensions": {"path", "code"}}]}`` with HTTP 200.
+    https://hasura.io/docs/2.0/queries/postgres/pagination/"""
+
+    name = "hasura"
+    records_path = "data.users"
+    path = "/v1/graphql"
+    auth_header = "x-hasura-admin-secret"
+    records = 23
+    page_size = 10
+    api_key = "hasura-admin-secret-0123456789"
+    query = (
+        "query ($limit: Int, $offset: Int) "
+        "{ users(order_by: {id: asc}, limit: $limit, offset: $offset) { id name } }"
+    )
+
+    def connector_fields(self):
+        return {
+            **super().connector_fields(),
+            "request_method": "POST",
+            "request_body": {"query": self.query, "variables": {"limit": 10, "offset": 0}},
+        }
+
+    @staticmethod
+    def pagination(page_size):
+        return {
+            "type": "offset",
+            "offset_param": "variables.offset",
+            "limit_param": "variables.limit",
+            "limit": page_size,
+        }
+
+    def record(self, number):
+        return {"id": number, "name": f"User {number}"}
+
+    def respond(self, path, query, headers):
+        return 405, {}, {"errors": [{"message": "only POST is allowed"}]}
+
+    def respond_post(self, path, body, headers):
+        text, variables = body.get("query", ""), body.get("variables") or {}
+
+        def argument(name):
+            found = re.search(rf"(?<![$\w]){name}:\s*(\$?\w+)", text)
+            if not found:
+                return None
+            value = found.group(1)
+            return variables.get(value[1:]) if value.startswith("$") else int(value)
+
+        limit, offset = argument("limit"), argument("offset") or 0
+        rows = self.all_records()[offset:]
+        if limit is not None:
+            rows = rows[:limit]
+        return 200, {}, {"data": {"users": rows}}
+
+
 EIGHTEENTH_VENDORS = (
     MeilisearchDocuments,
     BuildkiteBuilds,
@@ -14060,9 +14119,10 @@ EIGHTEENTH_VENDORS = (
     AdyenMerchants,
     DatoCmsItems,
     ContentstackEntries,
+    HasuraGraphql,
 )
-# A bare list of a default page size, a GROQ slice or Weaviate's count of its own page says nothing about
-# a next page: on auto the run ends PARTIAL naming what to configure.
+# A bare list of a default page size, a GROQ slice, a GraphQL limit or Weaviate's count of its own page
+# says nothing about a next page: on auto the run ends PARTIAL naming what to configure.
 # Offsets under a name of the API's own, which nothing in the answer tells: on auto the run fails at the
 # repeated page naming the parameter to set.
 EIGHTEENTH_VENDORS_OWN_OFFSET_NAME = (DatoCmsItems, ContentstackEntries)
@@ -14070,6 +14130,7 @@ EIGHTEENTH_VENDORS_NOT_ON_AUTO = (
     StatuspageIncidents,
     SanityQuery,
     WeaviateObjects,
+    HasuraGraphql,
     *EIGHTEENTH_VENDORS_OWN_OFFSET_NAME,
 )
 EIGHTEENTH_VENDORS_ON_AUTO = tuple(
