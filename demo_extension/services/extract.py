@@ -522,11 +522,11 @@ def detect_records_path(body) -> str:
             if lone is not None and (
                 signal
                 or (_paging_metadata_beside(inner, lone) and _paging_metadata_beside(body, key, need=0))
-                # the list beside the key that names its next page, set or null (Qdrant's {"result":
-                # {"points": [...], "next_page_offset": 1035}, "status": "ok", "time"})
-                or (_paging_metadata_beside(body, key, need=0) and bool(set(inner) & _NEXT_PAGE_BESIDE))
             ):
                 return f"{key}.{lone}"
+            beside = _list_beside_its_next_page(inner)
+            if beside is not None and _paging_metadata_beside(body, key, need=0):
+                return f"{key}.{beside}"
     if signal:
         # An object that holds nothing but an envelope key's list, beside the body's paging metadata:
         # Europe PMC's {"hitCount", "nextCursorMark", "resultList": {"result": [...]}}.
@@ -641,6 +641,19 @@ def records_beside_paging(obj: dict) -> str | None:
         elif isinstance(value, dict | list):
             return None
     return found if paging else None
+
+
+def _list_beside_its_next_page(obj: dict) -> str | None:
+    """The key of ``obj``'s only list (of objects, or empty) when every other value is plain and one of
+    them names the next page, set or null (Qdrant's ``{"result": {"points": [...], "next_page_offset":
+    1035}, "status": "ok", "time"}``, its points ``[]`` and the offset null for an empty collection)."""
+    if not set(obj) & _NEXT_PAGE_BESIDE:
+        return None
+    lists = [key for key, value in obj.items() if isinstance(value, list)]
+    if len(lists) != 1 or any(isinstance(value, dict) for value in obj.values()):
+        return None
+    items = obj[lists[0]]
+    return lists[0] if all(isinstance(item, dict) for item in items[:5]) else None
 
 
 def _lone_list_of_objects(obj: dict) -> str | None:

@@ -249,3 +249,14 @@ def test_a_graphql_answer_of_one_list_field_stores_its_rows(vendor_server, make_
     # {"data": {"users": [23 rows]}} stored as one record
     assert log.status == SyncStatus.SUCCESS, log.error_message
     assert stores_exactly(connector, vendor)
+
+
+def test_an_empty_qdrant_collection_stores_no_record(vendor_server, make_connector):
+    vendor = vendor_server(QdrantScroll, records=0)
+    connector = make_connector(**vendor.connector_fields())
+
+    log = run_sync(connector)
+
+    # {"result": {"points": [], "next_page_offset": null}, "status": "ok", "time"} stored as one record
+    assert log.status == SyncStatus.SUCCESS, log.error_message
+    assert not SyncedRecord.objects.filter(connector=connector).exists()
