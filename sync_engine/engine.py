@@ -56,7 +56,7 @@ from sync_engine.errors import Cancelled, Interrupted, RepeatedPage, SyncOwnersh
 from sync_engine.events import FURTHER_RETRIES, record_event, retry_line
 from sync_engine.keys import describe_key, key_changed, key_mode_refusal, key_source_of
 from sync_engine.lookups import ThreadedLookups
-from sync_engine.models import SchemaPolicy, SyncLog, SyncLogEvent, SyncStatus
+from sync_engine.models import SchemaPolicy, SyncLog, SyncLogEvent, SyncRecordError, SyncStatus
 from sync_engine.page_builder import (
     PageBuilder,
     Rules,
@@ -1025,9 +1025,23 @@ class _Run:
         raise SyncProblem(
             f"{counters.failed} of {counters.processed} records ({counters.failed / counters.processed:.1%}) "
             f"failed transformation or validation, above the {threshold:.0%} error threshold; they are in "
-            "the sync's quarantine. Fix the connector's transformation rules (or the data upstream), then "
-            "start a new sync: a resume does not transform the quarantined records again."
+            f"the sync's quarantine{self._first_quarantined()}. Fix the connector's transformation rules "
+            "(or the data upstream), then start a new sync: a resume does not transform the quarantined "
+            "records again."
         )
+
+    def _first_quarantined(self) -> str:
+        """``" (the first: <its error>)"`` of this run's quarantine, so that a failed run names what
+        failed without a look at the quarantine; "" if none is stored (yet)."""
+        first = (
+            SyncRecordError.objects.filter(sync_log_id=self.run.pk)
+            .order_by("id")
+            .values_list("error", flat=True)
+            .first()
+        )
+        if not first:
+            return ""
+        return f" (the first: {first if len(first) <= 300 else first[:299] + '…'})"
 
     def _final_status(self) -> str:
         self._check_threshold(final=True)

@@ -436,9 +436,12 @@ def _transformed_sample(records, transform, size: int = 50) -> list[dict]:
 
 def choose_key_mode(records, transform, pk_parts) -> str:
     """Upsert by primary key, unless it is empty or no record of the first page has it (an API
-    without ids): then by a hash of the content."""
+    without ids): then by a hash of the content. A page none of whose records could be transformed
+    says nothing about the key (a rule every record fails): by primary key, and the records are
+    quarantined naming what failed."""
     if not pk_parts:
         return "content_hash"
+    transformed = False
     for raw in records[:50]:
         if type(raw) is not dict:
             continue
@@ -446,11 +449,10 @@ def choose_key_mode(records, transform, pk_parts) -> str:
             data = transform(raw) if transform is not None else raw
         except Exception:  # noqa: S112 - a bad record is quarantined later
             continue
+        transformed = True
         if isinstance(data, dict) and get_path(data, pk_parts) not in (None, ""):
             return "primary_key"
-    if not any(type(raw) is dict for raw in records[:50]):
-        return "primary_key"
-    return "content_hash"
+    return "content_hash" if transformed else "primary_key"
 
 
 # Top-level fields that usually identify a record, suggested when the primary key is nowhere.

@@ -125,6 +125,36 @@ def test_records_are_keyed_by_content_when_the_api_has_no_ids(fault_server, make
     assert log.checkpoint["key_mode"] == "content_hash"
 
 
+def test_a_rule_every_record_fails_is_said_as_such_not_as_records_without_their_key(
+    fault_server, make_connector
+):
+    # Before: every record failing its transformation looked like a page without the primary key: a
+    # first sync warned that records were keyed by content, a re-sync stopped with "No record of the
+    # first page has the primary key 'id'..." instead of naming the conversion.
+    body = [{"id": 1, "phone": "1-770-736-8031 x56442"}, {"id": 2, "phone": "010-692-6593 x09125"}]
+    connector = make_connector(api_endpoint=serve(fault_server, body), auth_type="none")
+    assert run_sync(connector).status == SyncStatus.SUCCESS
+    failing = {"type_conversions": {"phone": "int"}}
+    fresh = make_connector(
+        api_endpoint=connector.api_endpoint, auth_type="none", transformation_rules=failing
+    )
+    CustomDataConnector.objects.filter(pk=connector.pk).update(transformation_rules=failing)
+    connector.refresh_from_db()
+
+    for log in (run_sync(connector), run_sync(fresh)):
+        said = " ".join([log.error_message or "", *log.warnings, *events(log)])
+        assert "No record of the first page has the primary key" not in said, said
+        assert "keyed by a hash" not in said, said
+        assert log.status == SyncStatus.FAILED, log.error_message
+        assert "2 of 2 records" in log.error_message, log.error_message
+        assert "(the first: " in log.error_message, log.error_message
+        assert "phone" in log.error_message, log.error_message
+        errors = SyncRecordError.objects.filter(sync_log=log)
+        assert errors.count() == 2
+        assert all("int" in error.error for error in errors), [error.error for error in errors]
+    assert sorted(stored_records(connector)) == ["1", "2"]  # the stored records are kept as they were
+
+
 # -- re-syncs ----------------------------------------------------------------------------------------
 
 
