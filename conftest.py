@@ -71,10 +71,6 @@ _DATABASE_FIXTURES = frozenset(
 )
 
 
-# Tests that take seconds to minutes each (processes they start, time they wait for).
-LONG_MARKERS = ("slow", "celery_worker", "server_process", "multihost")
-
-
 def uses_the_database(item) -> bool:
     return item.get_closest_marker("django_db") is not None or bool(
         _DATABASE_FIXTURES.intersection(getattr(item, "fixturenames", ()))
@@ -100,7 +96,4 @@ def pytest_collection_modifyitems(config, items):
     ]
     if len(kept) != len(items):
         config.hook.pytest_deselected(items=[item for item in items if item not in kept])
-    # The long tests first (a stable sort: the rest keep their order). pytest-xdist hands the work out
-    # in this order as workers free up, so a test of a minute started last would hold the whole run
-    # up while the other workers sit idle.
-    items[:] = sorted(kept, key=lambda item: not any(item.get_closest_marker(name) for name in LONG_MARKERS))
+        items[:] = kept
