@@ -191,9 +191,12 @@ def follow_the_walkthrough(module: Path) -> None:
 @pytest.mark.slow
 @pytest.mark.timeout(900)  # it runs pytest in a process of its own: minutes on a slow, busy host
 def test_the_walkthrough_module_passes_the_platform_tests_and_its_own(tmp_path):
-    """docs/extensions.md's walkthrough, with the module enabled only through the environment."""
+    """docs/extensions.md's walkthrough, with the module enabled only through the environment; beside
+    it a module generated with a model name (``--model``), whose routes and tests the same run of the
+    platform's tests takes (one run: it is minutes of a CI host)."""
     call_command("startextension", "inventory", "--source", directory=str(tmp_path))
-    env = module_env(tmp_path, "demo_extension,inventory")
+    call_command("startextension", "memos", "--model", "Memo", "--source", directory=str(tmp_path))
+    env = module_env(tmp_path, "demo_extension,inventory,memos")
     generated = run(["manage.py", "makemigrations", "--check", "--dry-run", "inventory"], env, 240)
     assert generated.returncode == 0, generated.stdout + generated.stderr
 
@@ -201,7 +204,16 @@ def test_the_walkthrough_module_passes_the_platform_tests_and_its_own(tmp_path):
     added = run(["manage.py", "makemigrations", "inventory"], env, 240)
     assert added.returncode == 0 and "+ Add field quantity to inventoryitem" in added.stdout, added.stderr
     tests = run(
-        ["-m", "pytest", "-q", "-p", "no:cacheprovider", *PLATFORM_TESTS, str(tmp_path / "inventory")],
+        [
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            *PLATFORM_TESTS,
+            str(tmp_path / "inventory"),
+            str(tmp_path / "memos"),
+        ],
         env,
         600,  # a guard against a hang: the platform's tests take ~40 s alone, minutes on a loaded machine
     )
@@ -212,6 +224,7 @@ def test_the_walkthrough_module_passes_the_platform_tests_and_its_own(tmp_path):
     # The platform's tests walked the module's routes, the action's included, and its own tests ran.
     collected = run(["-m", "pytest", "--collect-only", "-q", *PLATFORM_TESTS, str(tmp_path)], env, 240)
     assert "api/inventory/items/{pk}/restock/" in collected.stdout
+    assert "api/memos/memos/{pk}/" in collected.stdout
     assert "test_a_sync_reads_the_tenants_inventory_items_and_nothing_else" in collected.stdout
     assert "test_an_editor_restocks_an_item" in collected.stdout
     assert "test_an_amount_sent_as_text_is_refused" in collected.stdout
@@ -238,21 +251,6 @@ def test_the_generated_module_passes_the_checks_of_what_its_routes_answer(tmp_pa
     # The fuzz took each of the module's six operations (list, create, read, replace, change, delete).
     fuzzed = run(["-m", "pytest", "--collect-only", "-q", ANSWER_CHECKS[1], "-k", "inventory"], env, 240)
     assert "6/" in fuzzed.stdout.strip().splitlines()[-1], fuzzed.stdout[-2000:]
-
-
-@pytest.mark.slow
-@pytest.mark.timeout(900)  # it runs pytest in a process of its own: minutes on a slow, busy host
-def test_a_module_generated_with_a_model_name_passes_the_platform_tests_and_its_own(tmp_path):
-    call_command("startextension", "memos", "--model", "Memo", "--source", directory=str(tmp_path))
-    env = module_env(tmp_path, "demo_extension,memos")
-
-    tests = run(
-        ["-m", "pytest", "-q", "-p", "no:cacheprovider", *PLATFORM_TESTS, str(tmp_path / "memos")], env, 600
-    )
-
-    assert tests.returncode == 0, tests.stdout[-6000:] + tests.stderr[-3000:]
-    collected = run(["-m", "pytest", "--collect-only", "-q", *PLATFORM_TESTS, str(tmp_path)], env, 240)
-    assert "api/memos/memos/{pk}/" in collected.stdout
 
 
 def test_a_model_name_names_the_model_its_route_and_its_texts(tmp_path):
