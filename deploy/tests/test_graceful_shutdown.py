@@ -263,6 +263,19 @@ def test_ctrl_c_in_make_run_stops_every_process_it_started(start, environment):
     assert after == before  # nothing written to the checkout's var/log
 
 
+def assert_make_run_stops(run: Started, seconds: float, after: str) -> None:
+    """Every process of ``make run`` ends within ``seconds``, the worker not started again, the end
+    said once."""
+    started = time.monotonic()
+    while run.group_alive():
+        assert time.monotonic() - started < seconds, (
+            f"processes of `make run` still running {seconds} s after {after}:\n{run.log()[-3000:]}"
+        )
+        time.sleep(0.1)
+    assert "starting it again" not in run.log()
+    assert run.log().count("MigrateIQ stopped: web server, worker and demo API") == 1
+
+
 def test_sigint_stops_make_run_started_in_the_background_of_a_script(start, environment):
     # `make run &` in a script: bash starts it with SIGINT and SIGQUIT ignored, and a shell cannot trap
     # a signal ignored on entry. The group's SIGINT stopped the web server, while run.sh started the
@@ -270,15 +283,8 @@ def test_sigint_stops_make_run_started_in_the_background_of_a_script(start, envi
     port, demo_port = two_free_ports()
     run = start_make_run(start, environment, port, demo_port, argv=("bash", "-c", "scripts/run.sh & wait"))
 
-    started = time.monotonic()
     os.killpg(run.process.pid, signal.SIGINT)
-    while run.group_alive():
-        assert time.monotonic() - started < 15, (
-            f"processes of `make run` still running 15 s after SIGINT:\n{run.log()[-3000:]}"
-        )
-        time.sleep(0.1)
-    assert "starting it again" not in run.log()
-    assert run.log().count("MigrateIQ stopped: web server, worker and demo API") == 1
+    assert_make_run_stops(run, 15, "SIGINT")
 
 
 def test_sigterm_of_make_run_s_script_stops_everything(start, environment):
@@ -287,15 +293,8 @@ def test_sigterm_of_make_run_s_script_stops_everything(start, environment):
     port, demo_port = two_free_ports()
     run = start_make_run(start, environment, port, demo_port)
 
-    started = time.monotonic()
     os.kill(run.process.pid, signal.SIGTERM)
-    while run.group_alive():
-        assert time.monotonic() - started < 20, (
-            f"processes of `make run` still running 20 s after SIGTERM:\n{run.log()[-3000:]}"
-        )
-        time.sleep(0.1)
-    assert "starting it again" not in run.log()
-    assert run.log().count("MigrateIQ stopped: web server, worker and demo API") == 1
+    assert_make_run_stops(run, 20, "SIGTERM")
 
 
 def test_ctrl_c_in_make_run_while_its_worker_is_still_starting_stops_everything(start, environment):
@@ -317,15 +316,8 @@ def test_ctrl_c_in_make_run_while_its_worker_is_still_starting_stops_everything(
         time.sleep(0.02)
     assert "ready." not in worker_log.read_text(errors="replace")  # Celery's own handlers not in place yet
 
-    started = time.monotonic()
     os.killpg(run.process.pid, signal.SIGINT)  # a terminal's Ctrl-C
-    while run.group_alive():
-        assert time.monotonic() - started < 15, (
-            f"processes of `make run` still running 15 s after Ctrl-C:\n{run.log()[-3000:]}"
-        )
-        time.sleep(0.1)
-    assert "starting it again" not in run.log()
-    assert run.log().count("MigrateIQ stopped: web server, worker and demo API") == 1
+    assert_make_run_stops(run, 15, "Ctrl-C")
 
 
 def _worker_pids(run: Started) -> list[int]:
