@@ -12,6 +12,7 @@ import http.client
 import json
 import os
 import re
+import shutil
 import signal
 import socket
 import sqlite3
@@ -33,22 +34,35 @@ GRACE_SECONDS = 10  # what the brief of an orchestrator promises: idle processes
 VENV_BIN = Path(sys.executable).parent
 
 
-@pytest.fixture
-def environment(tmp_path):
-    env = {
+def embedded_env(home: Path) -> dict[str, str]:
+    return {
         "PATH": f"{VENV_BIN}:/usr/bin:/bin:/usr/sbin:/sbin",
         "PYTHONDONTWRITEBYTECODE": "1",
-        "MIGRATEIQ_VAR_DIR": str(tmp_path / "var"),
+        "MIGRATEIQ_VAR_DIR": str(home / "var"),
         "LOG_FORMAT": "text",
-        "HOME": str(tmp_path),
+        "HOME": str(home),
     }
+
+
+@pytest.fixture(scope="session")
+def migrated_var_dir(tmp_path_factory) -> Path:
+    """An embedded install's var directory (its SQLite database migrated, its secrets made), made
+    once per test process: each test starts from a copy of it (a migration takes seconds)."""
+    home = tmp_path_factory.mktemp("embedded-template")
     subprocess.run(
         [sys.executable, "manage.py", "migrate", "--noinput", "-v0"],
         cwd=PROJECT_ROOT,
-        env=env,
+        env=embedded_env(home),
         check=True,
         timeout=120,
     )
+    return home / "var"
+
+
+@pytest.fixture
+def environment(tmp_path, migrated_var_dir):
+    env = embedded_env(tmp_path)
+    shutil.copytree(migrated_var_dir, env["MIGRATEIQ_VAR_DIR"])  # modes kept: 0700 folders, 0600 files
     return env
 
 

@@ -290,7 +290,7 @@ class RecordingUpstream(BaseHTTPRequestHandler):
 def recording_upstream():
     RecordingUpstream.seen = []
     server = ThreadingHTTPServer(("127.0.0.1", 0), RecordingUpstream)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
     yield server.server_address[1]
     server.shutdown()

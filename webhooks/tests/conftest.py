@@ -87,7 +87,7 @@ def make_receiver(settings):
         receiver = Receiver(server)
         box.append(receiver)
         servers.append(server)
-        threading.Thread(target=server.serve_forever, daemon=True).start()
+        threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
         settings.MIGRATEIQ_EGRESS_ALLOWLIST = [
             *(getattr(settings, "MIGRATEIQ_EGRESS_ALLOWLIST", None) or []),
             receiver.netloc,
