@@ -9,6 +9,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/services.sh  # before the defaults below: it starts local services only when none are given
 PY=.venv/bin/python
+stage() { echo "== $* (at ${SECONDS} s)"; }  # each stage says when it started: where a slow run spent its time
 export PYTHONDONTWRITEBYTECODE=1
 export TEST_REDIS_URL="${TEST_REDIS_URL:-redis://127.0.0.1:6379/15}"
 PG_URL="${TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/postgres}"
@@ -19,15 +20,15 @@ PG_URL="${TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/postgres}"
 SQLITE_WORKERS="${TEST_WORKERS:-3}"
 PG_WORKERS="${TEST_WORKERS:-4}"
 
-echo "== ruff"
+stage "ruff"
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
 .venv/bin/bandit -q --ini .bandit -ll  # security lint: no medium or high findings (see .bandit)
 
-echo "== mypy (platform packages)"
+stage "mypy (platform packages)"
 MIGRATEIQ_VAR_DIR="$(mktemp -d)" .venv/bin/mypy
 
-echo "== django checks"
+stage "django checks"
 DEBUG=1 $PY manage.py check
 DEBUG=1 $PY manage.py makemigrations --check --dry-run >/dev/null
 
@@ -41,10 +42,10 @@ run_pytest() {
   return "$rc"
 }
 
-echo "== pytest on SQLite"
+stage "pytest on SQLite"
 WORKERS="$SQLITE_WORKERS" MIGRATEIQ_VAR_DIR="$(mktemp -d)" run_pytest "$@"
 
-echo "== pytest on PostgreSQL"
+stage "pytest on PostgreSQL"
 keys_dir="$(mktemp -d)"
 DATABASE_URL="$PG_URL" \
 SECRET_KEY="$($PY -c 'import secrets; print(secrets.token_urlsafe(50))')" \
@@ -54,7 +55,7 @@ MIGRATEIQ_HTTPS=0 \
 MIGRATEIQ_VAR_DIR="$keys_dir" \
 WORKERS="$PG_WORKERS" \
 run_pytest --ignore=deploy/tests "$@"  # tests without the Django database are deselected (conftest.py); deploy/tests use none (the multi-host test makes its own PostgreSQL one): once is enough
-echo "== web UI: unit tests (vitest), then its type check and build, end-to-end run in Chromium"
+stage "web UI: unit tests (vitest), then its type check and build, end-to-end run in Chromium"
 if ! command -v npm >/dev/null 2>&1; then echo "npm is missing: the web UI tests need Node.js 20+"; exit 1; fi
 (
   cd frontend
@@ -65,4 +66,4 @@ if ! command -v npm >/dev/null 2>&1; then echo "npm is missing: the web UI tests
   # the end-to-end run builds the UI with `npm run build`, whose first step is the type check
   E2E_TIMEOUT_SECONDS=600 timeout 660 npm run --silent e2e
 )
-echo "== all test runs passed"
+stage "all test runs passed"
