@@ -159,5 +159,23 @@ class Channel(filesystem.Channel):
 class Transport(filesystem.Transport):
     Channel = Channel
 
+    def drain_events(self, connection, timeout=None):
+        """kombu's wait for a message, a poll at a time: a worker asked to stop (Ctrl-C, SIGTERM)
+        notices it after one poll, not after the 2 s Celery's loop waits for a message (an idle
+        embedded worker took 6.2 s to exit on SIGINT, 2.9 s with Redis)."""
+        from celery.worker import state
+
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            if any(
+                flag is not None and flag is not False for flag in (state.should_stop, state.should_terminate)
+            ):
+                raise TimeoutError()
+            try:
+                return super().drain_events(connection, timeout=self.polling_interval)
+            except TimeoutError:
+                if deadline is not None and time.monotonic() >= deadline:
+                    raise
+
 
 TRANSPORT_ALIASES[SCHEME] = f"{__name__}:Transport"

@@ -157,3 +157,35 @@ def test_a_message_no_queue_takes_is_logged(tmp_path, caplog):
         producer.publish({"n": 1}, exchange="nowhere", routing_key="nowhere", declare=[])
 
     assert "exchange nowhere (routing key nowhere) found no queue bound to it" in caplog.text
+
+
+@pytest.mark.parametrize("flag", ["should_stop", "should_terminate"])
+def test_a_worker_asked_to_stop_leaves_its_wait_for_a_message_after_one_poll(tmp_path, monkeypatch, flag):
+    """Celery's loop waits 2 s for a message before it looks at a stop request: an idle embedded
+    worker took 6.2 s to exit on Ctrl-C (3.7 s now; billiard's pool processes take the rest)."""
+    from celery.worker import state
+
+    with _connection(tmp_path) as connection:
+        queue = connection.SimpleQueue("syncs")  # consuming an empty queue
+        queue.consumer.consume()
+        monkeypatch.setattr(state, flag, 0)  # what the worker's signal handler sets
+        started = time.monotonic()
+
+        with pytest.raises(TimeoutError):  # socket.timeout: "no message", the loop then stops
+            connection.drain_events(timeout=2.0)
+
+        assert time.monotonic() - started < 0.5
+        queue.close()
+
+
+def test_an_idle_wait_for_a_message_still_lasts_its_timeout(tmp_path):
+    with _connection(tmp_path) as connection:
+        queue = connection.SimpleQueue("syncs")
+        queue.consumer.consume()
+        started = time.monotonic()
+
+        with pytest.raises(TimeoutError):
+            connection.drain_events(timeout=0.6)
+
+        assert 0.6 <= time.monotonic() - started < 1.5
+        queue.close()

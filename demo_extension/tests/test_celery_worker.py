@@ -313,9 +313,10 @@ def test_a_message_redelivered_while_its_sync_runs_does_not_run_the_sync_twice(
     start_worker, sample_upstream, make_connector
 ):
     # Redis hands an unacknowledged message to another worker once the visibility timeout has
-    # passed (a starting worker restores such messages at once): here 1 s, while the sync takes ~12 s
-    # (48 pages of 1 s, 4 requests in flight).
-    upstream = sample_upstream(records=480, page_size=10, style="page", slow_ms=1000)
+    # passed (a starting worker restores such messages at once): here 1 s, while the sync would take
+    # ~60 s (48 pages of 5 s, 4 requests in flight) until the second worker has had the message: on a
+    # busy host a worker takes more than 12 s to start.
+    upstream = sample_upstream(records=480, page_size=10, style="page", slow_ms=5000)
     connector = make_connector(upstream=upstream)
     start_worker(allow=[upstream.netloc], CELERY_VISIBILITY_TIMEOUT=1)
     sync_log = runs.start_sync(connector)
@@ -326,9 +327,10 @@ def test_a_message_redelivered_while_its_sync_runs_does_not_run_the_sync_twice(
 
     wait_until(running, 30, "the sync to run")
     second = start_worker(allow=[upstream.netloc], CELERY_VISIBILITY_TIMEOUT=1)
-    second.wait_for_log("succeeded", 20)
+    second.wait_for_log("succeeded", 45)
     sync_log.refresh_from_db()
     assert sync_log.status == SyncStatus.RUNNING  # the duplicate delivery left the running sync alone
+    upstream.slow_ms = 0  # the rest of the sync at once
 
     sync_log = wait_for_status(sync_log, SyncStatus.SUCCESS)
     assert sync_log.attempts == 1
