@@ -399,7 +399,22 @@ def save_schema(connector_id: int, document: dict) -> None:
 def stored_schema_document(connector_id: int) -> dict:
     """The connector's stored schema document (``{"fields": [...], "truncated": bool}``), {} if none."""
     stored = ConnectorSchema.objects.filter(connector_id=connector_id).values_list("fields", flat=True)
-    return next(iter(stored), None) or {}
+    return without_long_names(next(iter(stored), None) or {})
+
+
+def without_long_names(document: dict) -> dict:
+    """``document`` without the fields a name of which is longer than :data:`MAX_NAME_LENGTH`
+    (``truncated`` and ``long_names`` set when one was left out): a schema stored before names were
+    bounded held them; every reader (the schema's answer, CSV and destination columns) reads here."""
+    fields = document.get("fields") or []
+    kept = [
+        entry
+        for entry in fields
+        if not any(type(part) is str and len(part) > MAX_NAME_LENGTH for part in entry.get("path", ()))
+    ]
+    if len(kept) == len(fields):
+        return document
+    return {**document, "fields": kept, "truncated": True, "long_names": True}
 
 
 def is_full(document: dict) -> bool:
@@ -444,7 +459,7 @@ def connector_schema(connector_id: int) -> dict:
     row = ConnectorSchema.objects.filter(connector_id=connector_id).values("fields", "updated_at").first()
     if row is None:
         return {"fields": [], "truncated": False, "updated_at": None}
-    document = row["fields"] or {}
+    document = without_long_names(row["fields"] or {})
     return {
         "fields": document.get("fields", []),
         "truncated": document.get("truncated", False),

@@ -7,7 +7,8 @@ import time
 from demo_extension.models import SyncStatus
 from demo_extension.tests import sync_support
 from demo_extension.tests.sync_support import fault_url, run_sync, stored_ids
-from sync_engine.schema import long_names_warning
+from sync_engine.models import ConnectorSchema
+from sync_engine.schema import long_names_warning, stored_schema_document
 from sync_engine.transform import MAX_NUMBER_DIGITS
 
 fault_server = sync_support.fault_server
@@ -200,3 +201,35 @@ def test_field_names_longer_than_the_schema_keeps_are_left_out_of_it_not_the_rec
     body = response.json()
     assert [field["path"] for field in body["fields"]] == ["id", "nested", "nested.ok"]
     assert body["truncated"] is True
+
+
+def test_a_schema_stored_before_names_were_bounded_is_read_without_its_long_names(
+    fault_server, make_connector, viewer_client
+):
+    """A schema stored before field names were bounded kept names of any length: every reader (the
+    schema's answer, the CSV columns, the next run) reads it without them, flagged."""
+    connector = make_connector(api_endpoint=serve_records(fault_server, [{"id": 1}]), auth_type="none")
+    long_name = "k" * 200_000
+    ConnectorSchema.objects.create(
+        connector_id=connector.pk,
+        fields={
+            "fields": [
+                {"path": ["id"], "types": ["integer"], "position": 1},
+                {"path": [long_name], "types": ["integer"], "position": 2},
+                {"path": ["nested"], "types": ["object"], "position": 3},
+                {"path": ["nested", long_name], "types": ["string"], "position": 4},
+                {"path": ["nested", "ok"], "types": ["integer"], "position": 5},
+            ]
+        },
+    )
+
+    response = viewer_client.get(f"/api/demo-extension/connectors/{connector.pk}/schema/")
+
+    assert response.status_code == 200
+    assert len(response.content) < 10_000, len(response.content)
+    body = response.json()
+    assert [field["path"] for field in body["fields"]] == ["id", "nested", "nested.ok"]
+    assert body["truncated"] is True
+    export = viewer_client.get(f"/api/demo-extension/connectors/{connector.pk}/export/?format=csv")
+    assert long_name not in b"".join(export.streaming_content).decode()
+    assert stored_schema_document(connector.pk)["long_names"] is True
