@@ -407,6 +407,9 @@ MIGRATEIQ_SYNC_DEFER_SECONDS = env_float("MIGRATEIQ_SYNC_DEFER_SECONDS", 2.0)
 MIGRATEIQ_TENANT_MAX_CONNECTORS = env_int("MIGRATEIQ_TENANT_MAX_CONNECTORS", 1000)
 MIGRATEIQ_TENANT_MAX_DESTINATIONS = env_int("MIGRATEIQ_TENANT_MAX_DESTINATIONS", 100)
 MIGRATEIQ_TENANT_MAX_WEBHOOK_ENDPOINTS = env_int("MIGRATEIQ_TENANT_MAX_WEBHOOK_ENDPOINTS", 50)
+# What one tenant may create of a kind whose endpoint names no limit of its own (a module's: the
+# base viewset's default ``tenant_quota``), so that a new endpoint cannot forget one.
+MIGRATEIQ_TENANT_MAX_OBJECTS = env_int("MIGRATEIQ_TENANT_MAX_OBJECTS", 10000)
 # Each pending invitation is a stored token an admin could mint at the API's rate; members and
 # pending invitations together are bounded too (each may become a member). Operator commands
 # (createuser, seed_demo) are not limited.

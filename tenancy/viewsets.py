@@ -26,8 +26,10 @@ class TenantScopedViewSetMixin(RefusesMalformedQueryParamsMixin, _ViewSetBase):
     #: per-action role overrides, e.g. {"stats": "viewer"}
     required_roles: dict[str, str] = {}
     #: the setting bounding how many of what this endpoint lists one tenant may have, checked before
-    #: each create (``tenancy.quotas``), e.g. "MIGRATEIQ_TENANT_MAX_CONNECTORS"; None: no limit
-    tenant_quota: str | None = None
+    #: each create (``tenancy.quotas``), e.g. "MIGRATEIQ_TENANT_MAX_CONNECTORS". An endpoint that
+    #: names none is bounded by MIGRATEIQ_TENANT_MAX_OBJECTS: a module's endpoint without a limit let
+    #: an editor create rows at the API's rate for as long as the disk lasted. None: no limit.
+    tenant_quota: str | None = "MIGRATEIQ_TENANT_MAX_OBJECTS"
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)

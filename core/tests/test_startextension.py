@@ -25,6 +25,7 @@ PLATFORM_TESTS = [
     "core/tests/test_api_contract.py",
     "tenancy/tests/test_isolation.py",
     "tenancy/tests/test_role_matrix.py",
+    "tenancy/tests/test_quotas.py::test_every_create_endpoint_of_the_url_configuration_has_a_limit",
     "core/tests/test_security_config.py::test_every_list_serves_500_rows_a_page_and_refuses_a_larger_page_size",
     "core/tests/test_security_config.py::test_every_api_route_is_in_the_published_schema_and_nothing_else",
     "core/tests/test_security_config.py::test_the_openapi_schema_is_served",
@@ -270,6 +271,18 @@ def test_a_model_name_names_the_model_its_route_and_its_texts(tmp_path):
     assert 'name="StockMemo"' in code["migrations/0001_initial.py"]
     assert not [name for name, text in code.items() if "MemosItem" in text or "memos_item" in text]
     assert "API: /api/memos/stock-memos/" in out.getvalue()
+
+
+def test_the_generated_name_refuses_what_would_make_one_row_pass_for_another(tmp_path):
+    # A generated module's name took bidi overrides, terminal escapes and invisible characters, which
+    # every other name people read refuses (core.display_names).
+    call_command("startextension", "inventory", directory=str(tmp_path))
+    module = tmp_path / "inventory"
+
+    assert "validators=[validate_display_name]" in (module / "models.py").read_text()
+    assert (
+        "core.display_names.validate_display_name" in (module / "migrations" / "0001_initial.py").read_text()
+    )
 
 
 @pytest.mark.parametrize(
