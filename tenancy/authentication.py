@@ -3,7 +3,9 @@
 The access token carries ``tenant_id``; the membership is re-read on every request, so removing a
 member or deactivating a user or tenant takes effect on the next request, not when the token expires.
 The same query tells whether the token's sign-in session (``sid``) was ended (signed out, or
-refresh-token reuse): then the token is refused at once too. A token signed in with a password the
+refresh-token reuse): then the token is refused at once too. The membership must be the one the
+session signed in with (``mid``): removing a member ends its sessions for good, an invitation back
+included. A token signed in with a password the
 account no longer has (``pwd``, :func:`password_stamp`) is refused as well.
 """
 
@@ -24,6 +26,10 @@ SESSION_CLAIM = "sid"
 # The account's password when the session signed in (:func:`password_stamp`): changing the
 # password ends every session signed in before.
 PASSWORD_CLAIM = "pwd"  # noqa: S105 - a claim name, not a password
+# The membership the sign-in was made with: a member removed and later invited back has a new
+# membership, and the tokens of the removed one (a session left on a lost laptop, a thief's copy)
+# stay refused instead of coming back with it.
+MEMBERSHIP_CLAIM = "mid"
 PASSWORD_CHANGED = "The password of this account was changed after this sign-in: sign in again."  # noqa: S105
 SESSION_ENDED = (
     "This sign-in session was ended because one of its refresh tokens was presented again after it "
@@ -109,6 +115,9 @@ class TenantJWTAuthentication(JWTAuthentication):
         memberships = Membership.objects.select_related("tenant").filter(
             user_id=user.pk, tenant_id=tenant_id, tenant__is_active=True
         )
+        membership_id = token.get(MEMBERSHIP_CLAIM)
+        if membership_id is not None:  # a token minted before tokens carried it: any membership
+            memberships = memberships.filter(pk=membership_id)
         session = token.get(SESSION_CLAIM)
         if session is not None:
             ended = EndedSession.objects.filter(sid=session).values("reason")[:1]

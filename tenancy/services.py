@@ -25,7 +25,13 @@ from rest_framework_simplejwt.utils import datetime_from_epoch
 
 from core import activity
 from core.request_context import get_client_address
-from tenancy.authentication import PASSWORD_CLAIM, SESSION_CLAIM, TENANT_CLAIM, password_stamp
+from tenancy.authentication import (
+    MEMBERSHIP_CLAIM,
+    PASSWORD_CLAIM,
+    SESSION_CLAIM,
+    TENANT_CLAIM,
+    password_stamp,
+)
 from tenancy.context import activate_tenant
 from tenancy.models import EndedSession, Invitation, Membership, Role, Tenant
 from tenancy.quotas import refuse_past_quota
@@ -308,9 +314,13 @@ class SessionRefreshToken(RefreshToken):
 
 
 def tokens_for(user, tenant: Tenant) -> dict:
-    """A new sign-in session of ``user`` in ``tenant``: its first access and refresh token."""
+    """A new sign-in session of ``user`` in ``tenant``: its first access and refresh token, bound to
+    ``user``'s membership of ``tenant`` (``MEMBERSHIP_CLAIM``)."""
     refresh = SessionRefreshToken.for_user(user)
     refresh[TENANT_CLAIM] = tenant.pk
+    membership_id = Membership.objects.filter(user=user, tenant=tenant).values_list("pk", flat=True).first()
+    if membership_id is not None:
+        refresh[MEMBERSHIP_CLAIM] = membership_id
     refresh["tenant"] = tenant.slug
     refresh[SESSION_CLAIM] = refresh[jwt_settings.JTI_CLAIM]
     refresh[PASSWORD_CLAIM] = password_stamp(user)

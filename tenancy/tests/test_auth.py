@@ -452,6 +452,30 @@ def test_refresh_is_refused_after_the_membership_is_removed(anon_client, editor_
     assert "access" not in response.json()
 
 
+def test_a_member_removed_and_invited_back_cannot_use_the_tokens_of_before(
+    anon_client, admin_client, editor_user, tenant_a
+):
+    """A member removed (a lost laptop, a leaver) and invited back later (as a viewer, say): the
+    sessions signed in before the removal stay ended; the new membership's sign-in works."""
+    before = tokens_for(anon_client, editor_user)
+    member = Membership.objects.get(user=editor_user, tenant=tenant_a)
+    assert admin_client.delete(f"/api/tenancy/members/{member.pk}/").status_code == 204
+    invited = admin_client.post("/api/tenancy/invitations/", {"email": editor_user.email, "role": "viewer"})
+    accepted = anon_client.post(
+        "/api/auth/invitations/accept/",
+        {"token": invited.json()["token"], "password": PASSWORD},
+        format="json",
+    )
+    assert accepted.status_code == 200, accepted.content
+
+    old_access = bearer(before["access"]).get(ME_URL)
+    old_refresh = anon_client.post(REFRESH_URL, {"refresh": before["refresh"]}, format="json")
+
+    assert old_access.status_code == 401 and "no longer a member" in old_access.json()["detail"]
+    assert old_refresh.status_code == 401 and "access" not in old_refresh.json()
+    assert bearer(accepted.json()["access"]).get(ME_URL).status_code == 200
+
+
 def test_refresh_is_refused_for_a_deactivated_user(anon_client, editor_user):
     tokens = tokens_for(anon_client, editor_user)
     editor_user.is_active = False
