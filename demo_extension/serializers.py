@@ -172,11 +172,12 @@ def _pagination_key_field(key: str) -> serializers.Field:
 
 def _pagination_variant(kind: str) -> type[serializers.Serializer]:
     """The schema of one pagination type: ``type`` and the keys it accepts (documentation only; the
-    values are checked by ``validate_pagination_config``)."""
+    values are checked by ``validate_pagination_config``, which refuses other keys and JSON types, as
+    ``StrictTypesMixin`` makes the schema say)."""
     fields = {"type": serializers.ChoiceField(choices=[kind])}
     fields.update({key: _pagination_key_field(key) for key in sorted(pagination.PAGINATION_KEYS[kind])})
     name = "Pagination" + "".join(part.title() for part in kind.split("_"))
-    return type(name, (serializers.Serializer,), fields)
+    return type(name, (StrictTypesMixin, serializers.Serializer), fields)
 
 
 @extend_schema_field(
@@ -203,7 +204,8 @@ def _incremental_schema() -> type[serializers.Serializer]:
             )
         else:
             fields[key] = serializers.JSONField(required=False, allow_null=True, help_text=help_text)
-    return type("IncrementalConfig", (serializers.Serializer,), fields)
+    # StrictTypesMixin: the schema says what the validator does, other keys and JSON types refused.
+    return type("IncrementalConfig", (StrictTypesMixin, serializers.Serializer), fields)
 
 
 #: How each rule key's value is shaped; the keys themselves are the engine's ``RULE_KEYS``.
@@ -225,7 +227,8 @@ def _rules_schema() -> type[serializers.Serializer]:
         key: _RULE_FIELDS[key](required=False, allow_null=key != "include_unmapped", help_text=text)
         for key, text in RULE_KEY_HELP.items()
     }
-    return type("TransformationRules", (serializers.Serializer,), fields)
+    # StrictTypesMixin: the schema says what the validator does, other keys and JSON types refused.
+    return type("TransformationRules", (StrictTypesMixin, serializers.Serializer), fields)
 
 
 @extend_schema_field(_incremental_schema())

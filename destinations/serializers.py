@@ -281,7 +281,7 @@ class AttachmentChangeSerializer(StrictTypesMixin, serializers.Serializer):
     )
 
 
-class ConnectorInputSerializer(serializers.Serializer):
+class ConnectorInputSerializer(StrictTypesMixin, serializers.Serializer):
     connector = serializers.IntegerField(min_value=1, max_value=2**63 - 1)
 
 

@@ -101,6 +101,27 @@ def test_attach_load_and_history_through_the_api(
     assert stats["successful_loads"] == 1 and stats["rows_loaded"] == 2 and stats["attachments"] == 1
 
 
+def test_a_detach_body_of_another_json_type_or_with_an_unknown_key_is_a_400(
+    editor_client, make_destination, make_connector
+):
+    # Its serializer was the one body reader without core.strict_input: "5" was read as 5 and any
+    # other key ignored (found by core/tests/test_api_contract.py's walk of every request body).
+    destination = make_destination()
+    connector = make_connector()
+    editor_client.post(f"{URL}{destination.pk}/attach/", {"connector": connector.pk}, format="json")
+
+    as_text = editor_client.post(
+        f"{URL}{destination.pk}/detach/", {"connector": str(connector.pk)}, format="json"
+    )
+    unknown = editor_client.post(
+        f"{URL}{destination.pk}/detach/", {"connector": connector.pk, "drop_table": True}, format="json"
+    )
+
+    assert as_text.status_code == 400 and as_text.json()["errors"] == {"connector": ["Must be an integer."]}
+    assert unknown.status_code == 400 and "drop_table" in unknown.json()["errors"]
+    assert destination.attachments.count() == 1
+
+
 def test_a_second_load_while_one_runs_is_a_409(editor_client, make_destination, make_connector):
     destination = make_destination()
     connector = make_connector()
