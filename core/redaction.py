@@ -20,8 +20,11 @@ _SENSITIVE_PARAM = re.compile(
 _PATTERNS = [
     (re.compile(r"(?i)(authorization\s*[:=]\s*)(bearer|basic|token)?\s*[^\s,;'\"]+"), r"\1\2 " + REDACTED),
     (
+        # Not a ``{secret:NAME}`` placeholder (a key in an endpoint's path, demo_extension's
+        # path_secrets): it names a secret, and masking it hid the rest of the path
+        # (``…/bot{secret:[REDACTED]``).
         re.compile(
-            r"(?i)((?:api[_-]?key|apikey|access[_-]?token|token|secret|password)[\"']?\s*[:=]\s*[\"']?)[^\s&,;'\"]+"
+            r"(?i)((?!(?<=\{)secret:[a-z0-9_.-]{1,64}\})(?:api[_-]?key|apikey|access[_-]?token|token|secret|password)[\"']?\s*[:=]\s*[\"']?)[^\s&,;'\"]+"
         ),
         r"\1" + REDACTED,
     ),

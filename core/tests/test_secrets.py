@@ -137,6 +137,18 @@ def test_safe_url_masks_the_named_credential_parameters():
     assert "abc123" not in shown and "page=2" in shown
 
 
+def test_a_placeholder_naming_a_path_secret_is_shown_as_it_is_and_a_value_after_secret_is_not():
+    from core.redaction import REDACTED, redact, safe_url
+
+    # A path secret of fewer than 8 characters is not masked inside ``botk3y9Zq``; the URL shown has
+    # its placeholder back, which the ``secret: value`` pattern masked with the rest of the path.
+    assert safe_url("https://api.telegram.org/bot{secret:token}/getUpdates?offset=5") == (
+        "https://api.telegram.org/bot{secret:token}/getUpdates?offset=5"
+    )
+    assert redact("secret: k3y9Zq, {secret: k3y9Zq}") == f"secret: {REDACTED}, {{secret: {REDACTED}"
+    assert redact("{secret:a b} token=abc") == f"{{secret:{REDACTED} b}} token={REDACTED}"
+
+
 def test_a_short_registered_secret_is_redacted_as_a_whole_value_never_inside_words():
     from core.redaction import REDACTED, redact_secrets, register_secret
 

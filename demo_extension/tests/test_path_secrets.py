@@ -129,6 +129,25 @@ def test_a_secret_in_the_endpoint_path_is_sent_and_shown_nowhere(
     assert len(texts) > 15
 
 
+def test_a_short_path_secret_leaves_the_rest_of_the_path_readable(upstream, editor_client, tenant_a):
+    """A token of fewer than 8 characters is masked as a whole value only, so the URL shown is the
+    endpoint with its placeholder: that placeholder was masked as ``secret: value`` with the rest of
+    the path (``…/bot{secret:[REDACTED]``)."""
+    short = "k3y9Zq"
+    upstream.expect_request(f"/bot{short}/getUpdates").respond_with_data("Not Found: no such bot", status=404)
+    created = editor_client.post(
+        CONNECTORS, body(upstream, secret_params={"path": {"token": short}}), format="json"
+    )
+    assert created.status_code == 201, created.content
+
+    tested = editor_client.post(f"{CONNECTORS}{created.json()['id']}/test_connection/")
+
+    assert tested.json()["connected"] is False, tested.content
+    assert tested.json()["endpoint"].endswith(ENDPOINT_PATH), tested.json()
+    assert short not in tested.content.decode()
+    assert len(upstream.log) == 1  # the value was sent, in the path
+
+
 @pytest.mark.parametrize(
     ("endpoint_path", "secret_params", "words"),
     [
