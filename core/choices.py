@@ -9,6 +9,7 @@ names the choices and, when one is close (or a well-known other name of one), th
 from __future__ import annotations
 
 import difflib
+import re
 
 from rest_framework import serializers
 
@@ -118,8 +119,27 @@ class ExplainedChoicesMixin:
             ) from None
 
 
+#: An integer as a query parameter writes it: ASCII digits. Python's ``int()`` (DRF's
+#: ``IntegerField``) also reads other scripts' digits (``٣``, full-width ``３``), which the pagination
+#: (``core.pagination``) and body fields (JSON has no such numbers) never took.
+_ASCII_INTEGER = re.compile(r"[+-]?[0-9]+")
+
+
 class QueryParamsSerializer(ExplainedChoicesMixin, serializers.Serializer):
-    """The base of a serializer that reads a view's query parameters."""
+    """The base of a serializer that reads a view's query parameters; an integer parameter is
+    written in ASCII digits (``?after=٣`` is a 400, not 3)."""
+
+    def to_internal_value(self, data):
+        errors = {
+            name: [serializers.IntegerField.default_error_messages["invalid"]]
+            for name, field in self.fields.items()
+            if isinstance(field, serializers.IntegerField)
+            and isinstance(data.get(name), str)
+            and not _ASCII_INTEGER.fullmatch(data.get(name).strip())
+        }
+        if errors:
+            raise serializers.ValidationError(errors)
+        return super().to_internal_value(data)
 
 
 def trigger_field(choices, allowed, default, *, what: str):

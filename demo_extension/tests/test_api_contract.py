@@ -141,6 +141,29 @@ def test_an_unknown_query_parameter_of_a_connector_action_is_a_400_naming_it(
 
 
 @pytest.mark.parametrize(
+    "digits", ["\u0663", "\uff13", "1\u0660"], ids=["arabic-indic", "full-width", "mixed"]
+)
+@pytest.mark.parametrize(
+    ("path", "name"),
+    [
+        ("{c}/changes/", "after"),
+        ("{c}/changes/", "limit"),
+        ("{c}/export/", "since"),
+        ("{c}/schema/profile/", "sample"),
+        ("stats/history/", "days"),
+    ],
+)
+def test_an_integer_parameter_in_other_digits_than_ascii_is_a_400(admin_client, tenant_a, path, name, digits):
+    # ?after=٣ read as 3 (Python's int() reads every script's digits); page and page_size never did.
+    connector, _log = _one_connector_with_a_run(tenant_a)
+
+    response = admin_client.get(CONNECTORS + path.format(c=connector.pk), {name: digits})
+
+    assert response.status_code == 400, response.content
+    assert response.json()["errors"] == {name: ["A valid integer is required."]}
+
+
+@pytest.mark.parametrize(
     ("path", "query"),
     [
         (
