@@ -10,6 +10,7 @@ import json
 
 import pytest
 import schemathesis
+from django.core.exceptions import ValidationError
 from django.core.signals import request_finished, request_started
 from django.db import close_old_connections, transaction
 from drf_spectacular.generators import SchemaGenerator
@@ -20,6 +21,7 @@ from schemathesis import GenerationMode
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from conftest import token_for
+from core.display_names import validate_display_name
 from migrateiq.wsgi import application
 from tenancy.models import Tenant
 from tenancy.tests import seed
@@ -119,8 +121,29 @@ def test_the_api_honours_its_published_contract(case, tenant_admin_token):
         # 400 here. Every other check still runs on these operations (invalid data refused, 2xx
         # bodies matching the schema, ...).
         excluded.append(positive_data_acceptance)
+    headers = {"Authorization": f"Bearer {tenant_admin_token}"}
     with transaction.atomic():
-        case.call_and_validate(
-            headers={"Authorization": f"Bearer {tenant_admin_token}"}, excluded_checks=excluded
-        )
+        response = case.call(headers=headers)
+        if response.status_code == 400 and refused_names(case.body) & set(
+            json.dumps(response.json()).split('"')
+        ):
+            # a name people read (core.display_names): bidi controls, invisible characters, look-alike
+            # scripts are refused by rules no OpenAPI pattern states
+            excluded.append(positive_data_acceptance)
+        case.validate_response(response, headers=headers, excluded_checks=excluded)
         transaction.set_rollback(True)
+
+
+def refused_names(body) -> set[str]:
+    """What :func:`core.display_names.validate_display_name` says of each string of a request body
+    that it refuses."""
+    strings = [body] if isinstance(body, str) else []
+    if isinstance(body, dict):
+        strings = [value for value in body.values() if isinstance(value, str)]
+    said = set()
+    for value in strings:
+        try:
+            validate_display_name(value)
+        except ValidationError as error:
+            said.update(error.messages)
+    return said
