@@ -725,6 +725,24 @@ async function main() {
     if (new Set(tops).size !== 1) throw new Error(`the connectors list's row actions are on several lines ${when}: tops ${tops.join(", ")}`);
   }
   await rowActionsOnOneLine("at 1280 px");
+  // A first sync started from its row: the Last sync column says it runs, never NEVER SYNCED
+  // beside the row's run (a flag set by any state of the row that says both), then how it ended.
+  const basicLink = page.getByRole("link", { name: "Basic API renamed", exact: true });
+  const basicRow = page.getByRole("row").filter({ has: basicLink });
+  if ((await basicRow.locator('td[data-label="Last sync"]').innerText()) !== "NEVER SYNCED") throw new Error("the basic connector was synced before");
+  await basicRow.evaluate((row) => {
+    window.__neverSyncedWhileRunning = false;
+    window.__firstSyncObserver = new MutationObserver(() => {
+      const busy = Array.from(row.querySelectorAll("button")).some((button) => /^(Starting…|Syncing…)/.test(button.textContent ?? ""));
+      if (busy && row.querySelector('td[data-label="Last sync"]')?.textContent === "NEVER SYNCED") window.__neverSyncedWhileRunning = true;
+    });
+    window.__firstSyncObserver.observe(row, { childList: true, subtree: true, characterData: true });
+  });
+  await basicRow.getByRole("button", { name: /^Sync now/ }).click();
+  await basicRow.getByTestId("row-sync-status").getByRole("link", { name: /^Run #\d+$/ }).waitFor();
+  await basicRow.getByRole("button", { name: /^Sync now/ }).waitFor({ timeout: 40_000 });
+  await page.waitForFunction((row) => !/NEVER SYNCED|FIRST SYNC/.test(row.querySelector('td[data-label="Last sync"]')?.textContent ?? ""), await basicRow.elementHandle());
+  if (await page.evaluate(() => (window.__firstSyncObserver.disconnect(), window.__neverSyncedWhileRunning))) throw new Error("the connectors list said NEVER SYNCED beside a first sync under way");
   const apiRun = await apiAs(page, base, "POST", `/api/demo-extension/connectors/${demoId}/sync_data/?wait=0`);
   await demoRow.getByRole("button", { name: /^Sync now/ }).click();
   const rowStatus = demoRow.getByTestId("row-sync-status");

@@ -182,6 +182,44 @@ describe("the connectors list", () => {
     expect(cell.textContent).toBe("NEVER SYNCED");
   });
 
+  it("says a first sync started from the row is running in the Last sync column, not never synced, then its outcome", async () => {
+    let ended = false;
+    fakeFetch((call) => {
+      if (call.url.includes("/sync_data/")) return { status: 202, body: syncLog({ id: 41, status: "PENDING" }) };
+      if (call.url.includes("/sync-logs/41/")) return { body: syncLog({ id: 41, status: ended ? "SUCCESS" : "RUNNING", records_processed: 25 }) };
+      // the list as it was read before the run: it names no run until it is read again
+      return { body: page([connector({ last_sync_status: null, last_sync_at: null, records_count: 0 })]) };
+    });
+    vi.useFakeTimers({ shouldAdvanceTime: true });
+    renderAs("editor", <ConnectorsPage />);
+    fireEvent.click(await screen.findByRole("button", { name: /^Sync now/ }));
+    const cell = document.querySelector('td[data-label="Last sync"]')!;
+    await vi.waitFor(() => expect(screen.getByTestId("row-sync-status").textContent).toContain("RUNNING"));
+    expect(cell.textContent).toBe("FIRST SYNC RUNNING");
+    ended = true;
+    await wait(POLL_INTERVAL_MS);
+    await vi.waitFor(() => expect(screen.getByTestId("row-sync-status").textContent).toContain("SUCCESS"));
+    // the list read again still has no finished run in this fake: the row's outcome, not NEVER SYNCED
+    await vi.waitFor(() => expect(cell.textContent).toBe("SUCCESS"));
+  });
+
+  it("says a connector's first sync started elsewhere is running, or waiting to start, for a viewer too", async () => {
+    fakeFetch(() => ({
+      body: page([
+        connector({ id: 7, last_sync_status: null, last_sync_at: null, running_sync_id: 41, recent_statuses: ["RUNNING"] }),
+        connector({ id: 8, name: "Queued", last_sync_status: null, last_sync_at: null, running_sync_id: 42, recent_statuses: ["PENDING"] }),
+        connector({ id: 9, name: "Synced before", last_sync_status: "SUCCESS", running_sync_id: 43, recent_statuses: ["RUNNING", "SUCCESS"] }),
+      ]),
+    }));
+    renderAs("viewer", <ConnectorsPage />);
+    await screen.findByRole("link", { name: "Queued" });
+    const cells = [...document.querySelectorAll('td[data-label="Last sync"]')].map((cell) => cell.textContent);
+    expect(cells[0]).toBe("FIRST SYNC RUNNING");
+    expect(cells[1]).toBe("FIRST SYNC WAITING TO START");
+    // a connector synced before keeps its last finished run there: the row says a sync runs
+    expect(cells[2]).toContain("SUCCESS");
+  });
+
   it("says a manual connector has no next run", async () => {
     fakeFetch(() => ({ body: page([connector({ sync_frequency: "MANUAL" })]) }));
     renderAs("viewer", <ConnectorsPage />);

@@ -4,7 +4,7 @@ import { Link, useSearchParams } from "react-router-dom";
 
 import { deleteConnector, getSyncLog, listConnectors, runningSyncIdOf, setConnectorActive, startSync } from "../api/api";
 import { ApiError, errorMessage } from "../api/client";
-import { isActiveStatus, type Connector, type SyncLog } from "../api/types";
+import { isActiveStatus, type Connector, type SyncLog, type SyncStatus } from "../api/types";
 import { RateLimitPauseLine } from "../components/RateLimitPause";
 import { useAnnounce, usePageTitle } from "../announce";
 import { canDelete, canWrite, useAuth } from "../auth";
@@ -99,6 +99,44 @@ export function listShowsRunning(connector: Connector): boolean {
   return connector.running_sync_id != null || isActiveStatus(connector.recent_statuses?.[0]);
 }
 
+/** The run a row's "Sync now" started or follows (`id` null while the start is under way), as the
+ * row last read it: the list's own data names it only when the list is read again. */
+export interface RowRun {
+  id: number | null;
+  status: SyncStatus;
+}
+
+/** The "Last sync" cell: the latest finished run's status and time, its error under it. A connector
+ * whose first sync is under way (started from its row, or elsewhere as the list shows) has no
+ * finished run, but "never synced" beside a RUNNING row would say nothing is happening: it says
+ * the first sync runs (or waits to start); a first run that the row saw end shows its outcome until
+ * the list is read again. */
+export function LastSyncCell({ connector, rowRun }: { connector: Connector; rowRun?: RowRun | null }) {
+  const error = lastSyncError(connector);
+  if (!connector.last_sync_status) {
+    const listed = listShowsRunning(connector) ? (connector.recent_statuses?.[0] ?? "RUNNING") : null;
+    const status = rowRun && (isActiveStatus(rowRun.status) || rowRun.id !== null) ? rowRun.status : listed;
+    if (status && isActiveStatus(status)) {
+      return status === "PENDING" ? <Badge tone="pending">first sync waiting to start</Badge> : <Badge tone="running">first sync running</Badge>;
+    }
+    if (status) return <StatusBadge status={status} />;
+  }
+  return (
+    <>
+      <StatusBadge status={connector.last_sync_status} warnings={connector.last_sync_warnings?.length} />
+      {/* "never synced" has no time: no dash under it */}
+      {connector.last_sync_at ? <div className="muted small">{formatDateTime(connector.last_sync_at)}</div> : null}
+      {/* why it failed (or what a partial run missed), so that a failing connector can be told from
+          the list: two lines, the whole text on its page */}
+      {error ? (
+        <div className="run-error-text last-sync-error" data-testid={`last-sync-error-${connector.id}`} title={error}>
+          {error}
+        </div>
+      ) : null}
+    </>
+  );
+}
+
 /** Where a run the list shows is followed: its own page when the list names it, else the
  * connector's syncs. */
 export function runningSyncHref(connector: Connector): string {
@@ -115,11 +153,14 @@ export function RowSync({
   connector,
   onFinished,
   onFollow,
+  onRunChange,
 }: {
   connector: Connector;
   onFinished: () => void;
   /** Called with each run the row follows (it announces their end itself). */
   onFollow?: (logId: number) => void;
+  /** Told of the run the row started or follows as it changes (null: none), for the row's other cells. */
+  onRunChange?: (connectorId: number, run: RowRun | null) => void;
 }) {
   const announce = useAnnounce();
   const { watch } = useSyncWatch();
@@ -135,6 +176,13 @@ export function RowSync({
   const listedRunIsFollowed = following !== null && connector.running_sync_id === following;
   const runningElsewhere = !followingActive && !listedRunIsFollowed && state.kind !== "starting" && listShowsRunning(connector);
   const running = state.kind === "starting" || followingActive || runningElsewhere;
+  const runId = state.kind === "following" ? state.logId : null;
+  const runStatus: SyncStatus | null = state.kind === "starting" ? "PENDING" : state.kind === "following" ? (current?.status ?? "PENDING") : null;
+  const reportRun = useRef(onRunChange);
+  reportRun.current = onRunChange;
+  useEffect(() => {
+    reportRun.current?.(connector.id, runStatus === null ? null : { id: runId, status: runStatus });
+  }, [connector.id, runId, runStatus]);
 
   async function start() {
     setState({ kind: "starting" });
@@ -217,6 +265,17 @@ export function ConnectorsPage() {
   const { isWatched } = useSyncWatch();
   const followedByRows = useRef(new Set<number>());
   const followRun = useCallback((logId: number) => void followedByRows.current.add(logId), []);
+  // What each row's own run is, for its Last sync cell (the list data names it only when read again).
+  const [rowRuns, setRowRuns] = useState<ReadonlyMap<number, RowRun>>(() => new Map());
+  const reportRowRun = useCallback((connectorId: number, run: RowRun | null) => {
+    setRowRuns((current) => {
+      if (run === null && !current.has(connectorId)) return current;
+      const next = new Map(current);
+      if (run === null) next.delete(connectorId);
+      else next.set(connectorId, run);
+      return next;
+    });
+  }, []);
   useAnnounceRunsEndedElsewhere(list.data?.results, (logId) => followedByRows.current.has(logId) || isWatched(logId));
   const writer = canWrite(me?.role);
   const deleter = canDelete(me?.role);
@@ -331,16 +390,7 @@ export function ConnectorsPage() {
                         <NextRun connector={connector} />
                       </td>
                       <td data-label="Last sync">
-                        <StatusBadge status={connector.last_sync_status} warnings={connector.last_sync_warnings?.length} />
-                        {/* "never synced" has no time: no dash under it */}
-                        {connector.last_sync_at ? <div className="muted small">{formatDateTime(connector.last_sync_at)}</div> : null}
-                        {/* why it failed (or what a partial run missed), so that a failing connector
-                            can be told from the list: two lines, the whole text on its page */}
-                        {lastSyncError(connector) ? (
-                          <div className="run-error-text last-sync-error" data-testid={`last-sync-error-${connector.id}`} title={lastSyncError(connector)}>
-                            {lastSyncError(connector)}
-                          </div>
-                        ) : null}
+                        <LastSyncCell connector={connector} rowRun={rowRuns.get(connector.id)} />
                       </td>
                       <td data-label="Latest runs">
                         <StatusDots statuses={connector.recent_statuses} />
@@ -351,7 +401,7 @@ export function ConnectorsPage() {
                       {writer ? (
                         <td className="row-actions" data-label="Actions">
                           <div className="row-actions-inner">
-                            <RowSync connector={connector} onFinished={list.reload} onFollow={followRun} />
+                            <RowSync connector={connector} onFinished={list.reload} onFollow={followRun} onRunChange={reportRowRun} />
                             <button
                               type="button"
                               className="btn btn-small"
