@@ -42,16 +42,30 @@ def object_references(event: AuditEvent, nouns) -> list[tuple[str, str, str]]:
     return found
 
 
-def existing_objects(events, tenant_id: int) -> set[tuple[str, str]]:
+def existing_objects(events, tenant_id: int) -> dict[tuple[str, str], str | None]:
     """Which of the objects ``events`` (one page of a tenant's trail) name still exist, as ``(noun,
-    id)`` pairs: one query per kind of object named, whatever the number of events."""
+    id)`` pairs mapped to each one's name now (``None`` for a kind of object without a ``name``
+    field): one query per kind of object named, whatever the number of events. Only the tenant's
+    own objects are found: another tenant's id is absent, as a deleted object is."""
     models = activity_models()
     wanted: dict[str, set[int]] = {}
     for event in events:
         for _, noun, pk in object_references(event, models):
             wanted.setdefault(noun, set()).add(int(pk))
-    existing = set()
+    existing: dict[tuple[str, str], str | None] = {}
     for noun, pks in wanted.items():
-        for pk in models[noun].objects.filter(tenant_id=tenant_id, pk__in=pks).values_list("pk", flat=True):
-            existing.add((noun, str(pk)))
+        model = models[noun]
+        found = model.objects.filter(tenant_id=tenant_id, pk__in=pks)
+        if _has_name(model):
+            for pk, name in found.values_list("pk", "name"):
+                existing[(noun, str(pk))] = name
+        else:
+            for pk in found.values_list("pk", flat=True):
+                existing[(noun, str(pk))] = None
     return existing
+
+
+def _has_name(model) -> bool:
+    """Whether ``model`` has a ``name`` field: what the trail shows an object by (a connector's, a
+    destination's, a webhook's name), rather than its kind and id alone."""
+    return any(field.name == "name" and field.concrete for field in model._meta.get_fields())

@@ -22,6 +22,11 @@ class ObjectReferenceSerializer(serializers.Serializer):
     type = serializers.CharField(help_text="The kind of object (a target_type value).")
     id = serializers.CharField()
     exists = serializers.BooleanField(help_text="False once the object has been deleted.")
+    name = serializers.CharField(
+        allow_null=True,
+        help_text="The object's name now (a connector's, a destination's, a webhook's); null for a "
+        "deleted object and for a kind of object without a name.",
+    )
 
 
 class AuditEventListSerializer(serializers.ListSerializer):
@@ -78,7 +83,7 @@ class AuditEventSerializer(serializers.ModelSerializer):
         ObjectReferenceSerializer(
             many=True,
             help_text="The objects the event names (its target, and detail's <type>_id values) and "
-            "whether each still exists, for a link to it or a word that it was deleted.",
+            "whether each still exists, for a link to it (by its name) or a word that it was deleted.",
         )
     )
     def get_objects(self, obj):
@@ -86,7 +91,13 @@ class AuditEventSerializer(serializers.ModelSerializer):
         if existing is None:
             existing = existing_objects([obj], obj.tenant_id)
         return [
-            {"where": where, "type": noun, "id": pk, "exists": (noun, pk) in existing}
+            {
+                "where": where,
+                "type": noun,
+                "id": pk,
+                "exists": (noun, pk) in existing,
+                "name": existing.get((noun, pk)),
+            }
             for where, noun, pk in object_references(obj, activity_models())
         ]
 

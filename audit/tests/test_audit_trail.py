@@ -382,18 +382,26 @@ def test_each_event_says_whether_the_objects_it_names_still_exist(
 
     rows = {row["id"]: row for row in admin_client.get(EVENTS).json()["results"]}
     assert rows[started.pk]["objects"] == [
-        {"where": "target", "type": "sync_log", "id": "12345", "exists": False},
-        {"where": "connector_id", "type": "connector", "id": str(kept), "exists": True},
+        {"where": "target", "type": "sync_log", "id": "12345", "exists": False, "name": None},
+        {"where": "connector_id", "type": "connector", "id": str(kept), "exists": True, "name": "kept"},
     ]
     assert rows[loaded.pk]["objects"] == [
-        {"where": "target", "type": "destination", "id": "777", "exists": False},
-        {"where": "connector_id", "type": "connector", "id": str(gone), "exists": False},
+        {"where": "target", "type": "destination", "id": "777", "exists": False, "name": None},
+        {"where": "connector_id", "type": "connector", "id": str(gone), "exists": False, "name": None},
     ]
     deleted = next(row for row in rows.values() if row["action"] == "connector.deleted")
-    assert deleted["objects"] == [{"where": "target", "type": "connector", "id": str(gone), "exists": False}]
+    assert deleted["objects"] == [
+        {"where": "target", "type": "connector", "id": str(gone), "exists": False, "name": None}
+    ]
     # another tenant's object is not this tenant's: it never "exists" here
     assert admin_client.get(f"{EVENTS}{theirs.pk}/").json()["objects"] == [
-        {"where": "target", "type": "connector", "id": str(response.json()["id"]), "exists": False}
+        {
+            "where": "target",
+            "type": "connector",
+            "id": str(response.json()["id"]),
+            "exists": False,
+            "name": None,
+        }
     ]
     # one query per kind of object a page names, however many events name them
     with CaptureQueriesContext(connection) as few:
@@ -403,3 +411,46 @@ def test_each_event_says_whether_the_objects_it_names_still_exist(
     with CaptureQueriesContext(connection) as many:
         assert len(ids(admin_client.get(EVENTS))) == 16
     assert len(many) == len(few)
+
+
+def test_an_event_names_a_connector_by_its_name_now_and_never_by_another_tenants(
+    tenant_a, admin_client, outsider_client, committed
+):
+    with committed():
+        response = admin_client.post(
+            CONNECTORS, {"name": "CRM", "api_endpoint": "http://127.0.0.1:9/users"}, format="json"
+        )
+    assert response.status_code == 201, response.content
+    ours = response.json()["id"]
+    with committed():
+        assert (
+            admin_client.patch(f"{CONNECTORS}{ours}/", {"name": "CRM v2"}, format="json").status_code == 200
+        )
+    response = outsider_client.post(
+        CONNECTORS,
+        {"name": "Their secret project", "api_endpoint": "http://127.0.0.1:9/users"},
+        format="json",
+    )
+    assert response.status_code == 201, response.content
+    theirs = response.json()["id"]
+    started = _event(tenant_a, "sync.started", "sync_log", 321, connector_id=ours)
+    forged = _event(tenant_a, "sync.started", "sync_log", 322, connector_id=theirs)
+
+    rows = {row["id"]: row for row in admin_client.get(EVENTS).json()["results"]}
+    assert rows[started.pk]["objects"][1] == {
+        "where": "connector_id",
+        "type": "connector",
+        "id": str(ours),
+        "exists": True,
+        "name": "CRM v2",
+    }
+    assert rows[forged.pk]["objects"][1] == {
+        "where": "connector_id",
+        "type": "connector",
+        "id": str(theirs),
+        "exists": False,
+        "name": None,
+    }
+    assert "Their secret project" not in admin_client.get(EVENTS).content.decode()
+    # one event read alone names it too
+    assert admin_client.get(f"{EVENTS}{started.pk}/").json()["objects"][1]["name"] == "CRM v2"

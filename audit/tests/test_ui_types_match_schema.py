@@ -9,6 +9,10 @@ def test_the_ui_type_has_exactly_the_fields_of_an_audit_event(db):
     assert ui_interface("AuditEvent") == set(api_schemas()["AuditEvent"]["properties"])
 
 
+def test_the_ui_type_of_an_object_an_event_names_has_exactly_the_schemas_fields(db):
+    assert ui_interface("AuditObjectReference") == set(api_schemas()["ObjectReference"]["properties"])
+
+
 def test_the_ui_knows_that_me_names_the_installed_modules(db):
     assert ui_interface("Me") == set(api_schemas()["Me"]["properties"])
 

@@ -104,6 +104,11 @@ export async function adminPages({ page, base, receiver, checkA11y, shot, log })
     const cells = Array.from(document.querySelectorAll('table[aria-label="Audit events"] tbody tr td:nth-child(3)'));
     return cells.length > 0 && cells.every((cell) => cell.textContent === "member.added");
   });
+  // A run's event names its connector by name (the API's objects[].name), not "connector #1" alone.
+  await page.getByLabel("Action").fill("sync.started");
+  await page.getByRole("button", { name: "Apply filters" }).click();
+  await page.waitForURL(/action=sync\.started/);
+  await events.getByRole("link", { name: /^Demo Users API \(connector #\d+\)$/ }).first().waitFor();
   await page.getByLabel("Action").fill("no.such.action");
   await page.getByRole("button", { name: "Apply filters" }).click();
   await page.getByTestId("audit-empty").filter({ hasText: "No event matches these filters." }).waitFor();

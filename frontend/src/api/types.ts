@@ -630,6 +630,8 @@ export interface AuditObjectReference {
   type: string;
   id: string;
   exists: boolean;
+  /** The object's name now (a connector's, a destination's); null once deleted or for a kind without one. */
+  name: string | null;
 }
 
 /** GET /api/audit/events/values/: what the tenant's trail holds, each once, sorted. */

@@ -17,9 +17,22 @@ const event = (id: number, overrides: Partial<AuditEvent> = {}): AuditEvent => (
   detail: { name: "CRM" },
   ip: "203.0.113.9",
   request_id: "req-1",
-  objects: [{ where: "target", type: "connector", id: "12", exists: true }],
+  objects: [{ where: "target", type: "connector", id: "12", exists: true, name: null }],
   ...overrides,
 });
+
+/** Run #40's start, of connector #4 (which exists, named `connectorName` by the API). */
+const runStarted = (detail: AuditEvent["detail"], connectorName: string | null): AuditEvent =>
+  event(2, {
+    action: "sync.started",
+    target_type: "sync_log",
+    target_id: "40",
+    detail,
+    objects: [
+      { where: "target", type: "sync_log", id: "40", exists: true, name: null },
+      { where: "connector_id", type: "connector", id: "4", exists: true, name: connectorName },
+    ],
+  });
 
 const page = (results: AuditEvent[], count = results.length) => ({ body: { count, next: null, previous: null, results } });
 
@@ -131,24 +144,15 @@ describe("the audit page", () => {
   it("links the objects an event names while they exist, and says plainly which were deleted", async () => {
     api(() =>
       page([
-        event(2, {
-          action: "sync.started",
-          target_type: "sync_log",
-          target_id: "40",
-          detail: { connector_id: 4, pages: 3 },
-          objects: [
-            { where: "target", type: "sync_log", id: "40", exists: true },
-            { where: "connector_id", type: "connector", id: "4", exists: true },
-          ],
-        }),
+        runStarted({ connector_id: 4, pages: 3 }, null),
         event(1, {
           action: "destination.attached",
           target_type: "destination",
           target_id: "7",
           detail: { connector_id: 9 },
           objects: [
-            { where: "target", type: "destination", id: "7", exists: true },
-            { where: "connector_id", type: "connector", id: "9", exists: false },
+            { where: "target", type: "destination", id: "7", exists: true, name: null },
+            { where: "connector_id", type: "connector", id: "9", exists: false, name: null },
           ],
         }),
       ]),
@@ -168,8 +172,32 @@ describe("the audit page", () => {
     expect(within(attached).getByText("(deleted)").parentElement!.className).toBe("audit-object");
   });
 
+  it("names a connector by its name, not by its id alone, and a deleted one by its id", async () => {
+    api(() =>
+      page([
+        runStarted({ connector_id: 4, triggered_by: "ui" }, "Demo users"),
+        event(1, {
+          action: "connector.exported",
+          target_type: "connector",
+          target_id: "9",
+          detail: { format: "csv" },
+          objects: [{ where: "target", type: "connector", id: "9", exists: false, name: null }],
+        }),
+      ]),
+    );
+    renderPage();
+    const started = await screen.findByTestId("audit-event-2");
+    const named = within(started).getByRole("link", { name: "Demo users (connector #4)" });
+    expect(named.getAttribute("href")).toBe("/connectors/4");
+    expect(named.className).toBe("audit-object");
+    // a run has no name: its kind and id, linked
+    expect(within(started).getByRole("link", { name: "sync_log #40" }).getAttribute("href")).toBe("/sync-logs/40");
+    const exported = screen.getByTestId("audit-event-1");
+    expect(within(exported).getByText("(deleted)").parentElement!.textContent).toBe("connector #9 (deleted)");
+  });
+
   it("does not link a deleted target to a page that would say Not found", async () => {
-    api(() => page([event(1, { action: "connector.deleted", objects: [{ where: "target", type: "connector", id: "12", exists: false }] })]));
+    api(() => page([event(1, { action: "connector.deleted", objects: [{ where: "target", type: "connector", id: "12", exists: false, name: null }] })]));
     renderPage();
     const row = await screen.findByTestId("audit-event-1");
     expect(within(row).queryByRole("link", { name: /connector/ })).toBeNull();

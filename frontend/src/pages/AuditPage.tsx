@@ -27,10 +27,12 @@ function pageOf(targetType: string, targetId: string): string | null {
   return null;
 }
 
-/** An object the event names: a link to its page while it exists, "(deleted)" once it is gone
- * (the API says which, for the whole page at once), the plain name when it has no page. */
+/** An object the event names: a link to its page while it exists, by its name when it has one
+ * ("Demo users (connector #4)": an id alone says nothing to someone reading the trail), "(deleted)"
+ * once it is gone, by kind and id (the API says which, and the names, for the whole page at once),
+ * the plain kind and id when it has no page. */
 function ObjectName({ type, id, reference }: { type: string; id: string; reference: AuditObjectReference | undefined }) {
-  const name = (
+  const kindAndId = (
     <>
       {type} <span className="mono">#{id}</span>
     </>
@@ -39,10 +41,17 @@ function ObjectName({ type, id, reference }: { type: string; id: string; referen
   if (reference && !reference.exists) {
     return (
       <span className="audit-object">
-        {name} <span className="muted">(deleted)</span>
+        {kindAndId} <span className="muted">(deleted)</span>
       </span>
     );
   }
+  const name = reference?.name ? (
+    <>
+      <span className="audit-object-name">{reference.name}</span> <span className="muted">({kindAndId})</span>
+    </>
+  ) : (
+    kindAndId
+  );
   const link = pageOf(type, id);
   return link ? (
     <Link className="audit-object" to={link}>
