@@ -403,6 +403,20 @@ async function main() {
   await shot("03-connection-tested");
   // The sync log's records_total (the demo API's announced total, 120) drives the progress bar.
   await tabTo(page, "Sync now");
+  // From the press on, the history never says "No syncs yet" (before the start answers, then
+  // before the history is read again): a flag set by any state of the page that says both.
+  await page.evaluate(() => {
+    const saysNoSyncs = () => {
+      const starting = Array.from(document.querySelectorAll("button")).some((button) => /^(Starting…|Sync now)$/.test(button.textContent ?? "") && button.disabled);
+      const history = Array.from(document.querySelectorAll("h2")).find((h) => h.textContent === "Sync history")?.closest("section");
+      return (starting || document.querySelector("[data-testid='sync-progress']") !== null) && (history?.textContent ?? "").includes("No syncs yet.");
+    };
+    window.__noSyncsAfterSyncNow = false;
+    window.__noSyncsObserver = new MutationObserver(() => {
+      if (saysNoSyncs()) window.__noSyncsAfterSyncNow = true;
+    });
+    window.__noSyncsObserver.observe(document.body, { childList: true, subtree: true, characterData: true, attributes: true });
+  });
   await page.keyboard.press("Enter");
 
   // 4. Live progress: the run is followed while it runs (elapsed, pages, records, records/s, the
@@ -434,6 +448,7 @@ async function main() {
   await page.getByTestId("sync-notices").getByText("ended:").waitFor();
   const history = page.getByRole("table", { name: "Sync history" });
   await history.getByText("SUCCESS").first().waitFor();
+  if (await page.evaluate(() => (window.__noSyncsObserver.disconnect(), window.__noSyncsAfterSyncNow))) throw new Error('the sync history said "No syncs yet" after Sync now');
   if (!(await history.getByRole("cell", { name: "Web UI", exact: true }).count())) throw new Error("the UI-started sync is not shown as triggered by the Web UI");
 
   // 5. The records table: numeric sort, columns, search, raw JSON.

@@ -95,7 +95,11 @@ describe("the connector page", () => {
     expect(await within(progress).findByText(error)).toBeTruthy();
     await vi.waitFor(() => expect(screen.queryByText(/An older error/)).toBeNull());
     expect(screen.queryByTestId("last-sync-error")).toBeNull();
-    expect(screen.getAllByText((_, element) => element?.children.length === 0 && (element.textContent ?? "").includes("HTTP 500 from"))).toHaveLength(1);
+    // (the sync history lists the run, under its row its error as under every failed run's: not a banner)
+    const saidOutsideHistory = screen
+      .getAllByText((_, element) => element?.children.length === 0 && (element.textContent ?? "").includes("HTTP 500 from"))
+      .filter((element) => !element.closest("table"));
+    expect(saidOutsideHistory).toHaveLength(1);
     expect(screen.getAllByText("The API failed on its side, not because of these settings: try again later.")).toHaveLength(1);
   });
 
@@ -150,6 +154,41 @@ describe("the connector page", () => {
     await within(screen.getByTestId("sync-progress")).findByText("SUCCESS", {}, { timeout: 5000 });
     expect(lastSync().textContent).toBe("Last syncSUCCESS");
     releaseConnector();
+  });
+
+  it("never says No syncs yet once Sync now is pressed: the start, then the run, before the history is read again", async () => {
+    api((call) => {
+      if (call.url === "/api/demo-extension/connectors/7/") return { body: connector({ last_sync_status: null, last_sync_at: null, records_count: 0 }) };
+      if (call.url.includes("/sync_data/")) return { status: 202, body: syncLog({ id: 9, status: "PENDING", started_at: null }) };
+      if (call.url === "/api/demo-extension/sync-logs/9/") return { body: syncLog({ id: 9, status: "RUNNING", records_processed: 20, pages_fetched: 1 }) };
+      return null;
+    });
+    renderPage("editor");
+    const history = (await screen.findByRole("heading", { name: "Sync history" })).closest("section")!;
+    await within(history).findByText("No syncs yet.");
+    // from now on: the start answers when the test says so, the run's first read too, and the
+    // history's reads never (a slow server)
+    const gates = { start: () => {}, run: () => {} };
+    const opened = { start: new Promise<void>((resolve) => (gates.start = resolve)), run: new Promise<void>((resolve) => (gates.run = resolve)) };
+    const answer = globalThis.fetch;
+    vi.stubGlobal("fetch", async (input: RequestInfo | URL, init?: RequestInit) => {
+      const url = String(input);
+      if (url.includes("/sync_data/")) await opened.start;
+      if (url === "/api/demo-extension/sync-logs/9/") await opened.run;
+      if (url.includes("/sync_history/")) await new Promise(() => {});
+      return answer(input, init);
+    });
+    fireEvent.click(screen.getByRole("button", { name: "Sync now" }));
+    expect(within(history).queryByText("No syncs yet.")).toBeNull();
+    expect(within(history).getByTestId("history-starting").textContent).toBe("Starting a sync…");
+    gates.start();
+    const table = await within(history).findByRole("table", { name: "Sync history" });
+    expect(historyCell(table, "Run")).toBe("#9");
+    expect(historyCell(table, "Status")).toBe("PENDING");
+    expect(within(history).getByText("1 sync")).toBeTruthy();
+    gates.run();
+    await vi.waitFor(() => expect(historyCell(table, "Status")).toBe("RUNNING"));
+    expect(within(history).queryByText("No syncs yet.")).toBeNull();
   });
 
   it("keeps the last sync's status and stored count while another sync runs, saying it runs and what it read", async () => {

@@ -108,6 +108,8 @@ function ConnectorDetail({ id, startEditing }: { id: number; startEditing: boole
   const { confirm, dialog } = useConfirm();
   // The followed sync's latest copy: its history row shows it live instead of the stale row.
   const [liveLog, setLiveLog] = useState<SyncLog | null>(null);
+  // The run as the start answered it: the history shows it before its first read of the run.
+  const [startedLog, setStartedLog] = useState<SyncLog | null>(null);
   // Syncs this page has followed: a stale history row never brings an ended one back.
   const followed = useRef(new Set<number>());
   const focusProgress = useRef(false);
@@ -235,6 +237,7 @@ function ConnectorDetail({ id, startEditing }: { id: number; startEditing: boole
     setConflict(null);
     try {
       const log = await startSync(id, fullRefresh);
+      setStartedLog(log);
       follow(log.id, { focus: true });
       announce(`Sync started: run #${log.id}.`);
       reloadHistory();
@@ -306,6 +309,12 @@ function ConnectorDetail({ id, startEditing }: { id: number; startEditing: boole
   // The followed run has ended and the connector is being read again: its status until then (a
   // first sync's end would flash NEVER SYNCED).
   const endedRun = liveLog !== null && liveLog.id === syncId && !isActiveStatus(liveLog.status) && c.last_sync_log_id !== liveLog.id ? liveLog : null;
+  // The run this page followed, as last read, heads the history's first page until the history's
+  // own read lists it: right after "Sync now" that read is still the one before the run.
+  const followedRow = syncId === null ? null : liveLog?.id === syncId ? liveLog : startedLog?.id === syncId ? startedLog : null;
+  const historyRows = history.data ? history.data.results.map((row) => (liveLog && liveLog.id === row.id ? liveLog : row)) : null;
+  const historyLacksFollowed = historyRows !== null && historyPage === 1 && followedRow !== null && !historyRows.some((row) => row.id === followedRow.id);
+  const shownHistory = historyRows && followedRow && historyLacksFollowed ? [followedRow, ...historyRows] : historyRows;
   // The followed run's panel shows its error (with the same hint): the banner would say it twice.
   const lastSyncError = c.last_sync_error && !(syncId !== null && syncId === c.last_sync_log_id) ? c.last_sync_error : "";
 
@@ -566,13 +575,26 @@ function ConnectorDetail({ id, startEditing }: { id: number; startEditing: boole
         </div>
         <ErrorBanner message={history.error} />
         {history.loading && !history.data ? <Loading /> : null}
-        {history.data ? (
-          history.data.results.length === 0 ? (
-            <p className="muted">No syncs yet.</p>
+        {history.data && shownHistory ? (
+          shownHistory.length === 0 ? (
+            // a sync being started is not "no syncs": its run is listed once the start answers
+            busy === "sync" || busy === "refresh" ? (
+              <p className="muted" data-testid="history-starting">
+                Starting a sync…
+              </p>
+            ) : (
+              <p className="muted">No syncs yet.</p>
+            )
           ) : (
             <>
-              <SyncRunsTable runs={history.data.results.map((row) => (liveLog && liveLog.id === row.id ? liveLog : row))} label="Sync history" details />
-              <Pager page={historyPage} pageSize={HISTORY_PAGE_SIZE} count={history.data.count} onPage={setHistoryPage} label="sync" />
+              <SyncRunsTable runs={shownHistory} label="Sync history" details />
+              <Pager
+                page={historyPage}
+                pageSize={HISTORY_PAGE_SIZE}
+                count={history.data.count + (historyLacksFollowed ? 1 : 0)}
+                onPage={setHistoryPage}
+                label="sync"
+              />
             </>
           )
         ) : null}
