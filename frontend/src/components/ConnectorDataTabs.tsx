@@ -1,7 +1,7 @@
 import { useRef, type KeyboardEvent } from "react";
 import { useSearchParams } from "react-router-dom";
 
-import type { JsonValue } from "../api/types";
+import { isActiveStatus, type JsonValue } from "../api/types";
 import { ChangeFeed } from "./ChangeFeed";
 import { RecordsTable } from "./RecordsTable";
 import { SchemaTable } from "./SchemaTable";
@@ -14,7 +14,8 @@ const TABS = [
 type Tab = (typeof TABS)[number]["id"];
 
 /** The connector's data: the records table, the inferred schema (`?tab=schema` in the address) or
- * the change feed (`?tab=changes`). */
+ * the change feed (`?tab=changes`). `lastSync`: the run under way while one is, else the latest
+ * finished one (what an empty table or schema says). */
 export function ConnectorDataTabs({
   connectorId,
   refreshKey = 0,
@@ -77,7 +78,7 @@ export function ConnectorDataTabs({
       </div>
       <div role="tabpanel" id={`panel-${tab}`} aria-labelledby={`tab-${tab}`}>
         {tab === "records" ? <RecordsTable connectorId={connectorId} refreshKey={refreshKey} rules={rules} primaryKey={primaryKey} lastSync={lastSync} /> : null}
-        {tab === "schema" ? <SchemaTable connectorId={connectorId} refreshKey={refreshKey} /> : null}
+        {tab === "schema" ? <SchemaTable connectorId={connectorId} refreshKey={refreshKey} syncing={isActiveStatus(lastSync?.status)} /> : null}
         {tab === "changes" ? <ChangeFeed connectorId={connectorId} refreshKey={refreshKey} /> : null}
       </div>
     </div>

@@ -37,7 +37,7 @@ function distinctText(field: FieldProfile): string {
 
 /** The fields inferred from a connector's stored records (updated by every sync), and on demand how
  * often each is present, null or empty in its most recent records. */
-export function SchemaTable({ connectorId, refreshKey = 0 }: { connectorId: number; refreshKey?: number }) {
+export function SchemaTable({ connectorId, refreshKey = 0, syncing = false }: { connectorId: number; refreshKey?: number; syncing?: boolean }) {
   const schema = useLoad(() => getConnectorSchema(connectorId), [connectorId, refreshKey]);
   const [profileState, setProfileState] = useState<ProfileState>(NO_PROFILE);
   // Which request may still answer: a sync (refreshKey) or another connector makes a profile, and
@@ -69,7 +69,7 @@ export function SchemaTable({ connectorId, refreshKey = 0 }: { connectorId: numb
       {schema.data ? (
         <>
           <p className="muted small" data-testid="schema-updated">
-            {schema.data.updated_at ? `Inferred from the stored records, last updated ${formatDateTime(schema.data.updated_at)}.` : "Not inferred yet: sync the connector."}
+            {schema.data.updated_at ? `Inferred from the stored records, last updated ${formatDateTime(schema.data.updated_at)}.` : syncing ? "Not inferred yet: the sync under way infers it from the records it stores." : "Not inferred yet: sync the connector."}
           </p>
           {schema.data.truncated ? (
             <p className="banner" data-testid="schema-truncated">

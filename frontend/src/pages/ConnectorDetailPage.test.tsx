@@ -191,6 +191,24 @@ describe("the connector page", () => {
     expect(within(history).queryByText("No syncs yet.")).toBeNull();
   });
 
+  it("says while a first sync runs that it stores the records and infers the schema, not to sync the connector", async () => {
+    api((call) => {
+      if (call.url === "/api/demo-extension/connectors/7/") return { body: connector({ last_sync_status: null, last_sync_at: null, records_count: 0 }) };
+      if (call.url.includes("/sync_data/")) return { status: 202, body: syncLog({ id: 9, status: "PENDING" }) };
+      if (call.url === "/api/demo-extension/sync-logs/9/") return { body: syncLog({ id: 9, status: "RUNNING", records_processed: 20, pages_fetched: 1 }) };
+      if (call.url === "/api/demo-extension/connectors/7/schema/") return { body: { connector: 7, fields: [], truncated: false, updated_at: null } };
+      return null;
+    });
+    renderPage("editor");
+    expect(await screen.findByText("No records yet: sync the connector.")).toBeTruthy();
+    fireEvent.click(screen.getByRole("button", { name: "Sync now" }));
+    expect(await screen.findByText("No records yet: the sync under way stores them page by page.")).toBeTruthy();
+    expect(screen.queryByText("No records yet: sync the connector.")).toBeNull();
+    fireEvent.click(screen.getByRole("tab", { name: "Schema" }));
+    expect(await screen.findByText("Not inferred yet: the sync under way infers it from the records it stores.")).toBeTruthy();
+    expect(screen.queryByText("Not inferred yet: sync the connector.")).toBeNull();
+  });
+
   it("keeps the last sync's status and stored count while another sync runs, saying it runs and what it read", async () => {
     api((call) => {
       if (call.url === "/api/demo-extension/connectors/7/")

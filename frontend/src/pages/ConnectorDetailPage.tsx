@@ -605,7 +605,15 @@ function ConnectorDetail({ id, startEditing }: { id: number; startEditing: boole
         refreshKey={recordsKey}
         rules={c.transformation_rules}
         primaryKey={c.primary_key}
-        lastSync={c.last_sync_log_id && c.last_sync_status ? { id: c.last_sync_log_id, status: c.last_sync_status } : null}
+        // the run under way, while one is: an empty table then says it stores them, not "sync the
+        // connector" (or a failed run's error) while the sync that will store them runs
+        lastSync={
+          activeRun
+            ? { id: activeRun.id, status: activeRun.log?.status ?? "PENDING" }
+            : c.last_sync_log_id && c.last_sync_status
+              ? { id: c.last_sync_log_id, status: c.last_sync_status }
+              : null
+        }
       />
     </div>
   );
