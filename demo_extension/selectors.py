@@ -30,12 +30,13 @@ STATS_TIMEOUT = 60  # also bounds the drift of the "last 24 hours" window
 
 
 def cached_tenant_stats(tenant) -> dict:
-    """``ConnectorStatsService.get_stats(tenant=tenant)`` with ``partial_rate`` (``run_outcomes``) and
+    """``ConnectorStatsService.get_stats(tenant=tenant)`` with ``partial_rate`` and ``completed_syncs``
+    (``run_outcomes``) and
     the tenant's ``load_stats``, each cached until what it counts changes."""
     stats = cached_for_tenant(
         CACHE_NAMESPACE,
         tenant.pk,
-        "stats:v2",  # v2: with partial_rate
+        "stats:v3",  # v2: with partial_rate; v3: with completed_syncs
         lambda: run_outcomes(tenant),
         timeout=STATS_TIMEOUT,
     )

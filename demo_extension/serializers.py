@@ -1203,6 +1203,10 @@ class ConnectorStatsSerializer(serializers.Serializer):
         help_text="Percent of completed runs that ended PARTIAL: what they fetched is stored, but they "
         "stopped before the last page or quarantined records."
     )
+    completed_syncs = serializers.IntegerField(
+        help_text="Completed runs (SUCCESS, PARTIAL, FAILED) the rates are of: with 0 there is no rate yet, "
+        "and success_rate and partial_rate read 0.0 (runs under way and cancelled ones are not counted)."
+    )
     total_loads = serializers.IntegerField(help_text="Loads of the connectors' data into destinations.")
     rows_loaded = serializers.IntegerField(help_text="Rows those loads upserted or deleted.")
     failed_loads = serializers.IntegerField(help_text="Loads that ended FAILED.")

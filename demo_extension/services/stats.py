@@ -14,7 +14,9 @@
   about it), in seconds rounded to two decimals; ``0.0`` with none.
 
 :func:`run_outcomes` adds, for the API and the dashboard, ``partial_rate`` (the percentage of
-completed runs that ended ``PARTIAL``), from the same aggregate query.
+completed runs that ended ``PARTIAL``) and ``completed_syncs`` (how many completed runs the rates are
+of: with none, a rate of ``0.0`` is no rate, which a run under way or a cancelled one alone would
+otherwise show as 0 %), from the same aggregate query.
 """
 
 from datetime import UTC, datetime, time, timedelta
@@ -56,7 +58,8 @@ class ConnectorStatsService:
 
 
 def run_outcomes(tenant=None) -> dict:
-    """The seed's statistics (see the module docstring) and ``partial_rate``, in two queries."""
+    """The seed's statistics (see the module docstring), ``partial_rate`` and ``completed_syncs``, in
+    two queries."""
     if tenant is None:
         tenant = require_current_tenant()
     connectors = CustomDataConnector.objects.filter(tenant=tenant)
@@ -89,6 +92,7 @@ def run_outcomes(tenant=None) -> dict:
         "success_rate": _rate(log_figures["successful"], rated),
         "avg_sync_duration": round(float(avg_duration), 2) if avg_duration is not None else 0.0,
         "partial_rate": _rate(log_figures["partial"], rated),
+        "completed_syncs": rated,
     }
 
 

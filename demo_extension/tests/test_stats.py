@@ -175,6 +175,24 @@ def test_the_stats_endpoint_reports_the_requests_tenant(viewer_client, acme_acti
     assert response.json()["partial_rate"] == 25.0
 
 
+def test_the_stats_endpoint_says_how_many_completed_runs_its_rates_are_of(viewer_client, acme_activity):
+    # two SUCCESS, one PARTIAL, one FAILED; the CANCELLED and the RUNNING runs are not rated
+    assert viewer_client.get(STATS_URL).json()["completed_syncs"] == 4
+
+
+def test_with_only_a_run_under_way_and_a_cancelled_one_no_run_is_rated(
+    viewer_client, make_connector, tenant_a
+):
+    connector = make_connector(tenant=tenant_a)
+    log(connector, SyncStatus.CANCELLED, duration=1.0)
+    log(connector, SyncStatus.RUNNING)
+
+    stats = viewer_client.get(STATS_URL).json()
+
+    assert stats["completed_syncs"] == 0
+    assert stats["success_rate"] == 0.0  # no rate: the dashboard shows "—", not 0 %
+
+
 def test_the_stats_endpoint_of_another_tenant_sees_only_its_own(
     outsider_client, acme_activity, globex_activity
 ):
@@ -258,7 +276,13 @@ def test_the_stats_endpoint_adds_the_tenants_load_counts(
     mine = viewer_client.get(STATS_URL).json()
     theirs = outsider_client.get(STATS_URL).json()
 
-    assert set(mine) == SEED_KEYS | {"partial_rate", "total_loads", "rows_loaded", "failed_loads"}
+    assert set(mine) == SEED_KEYS | {
+        "partial_rate",
+        "completed_syncs",
+        "total_loads",
+        "rows_loaded",
+        "failed_loads",
+    }
     assert (mine["total_loads"], mine["rows_loaded"], mine["failed_loads"]) == (5, 7615, 1)
     assert (theirs["total_loads"], theirs["rows_loaded"], theirs["failed_loads"]) == (2, 9, 2)
     assert mine["total_connectors"] == 3

@@ -183,6 +183,8 @@ export interface ConnectorStats {
   avg_sync_duration: number;
   /** Percent of completed runs that ended PARTIAL (success_rate counts SUCCESS only). Optional: an older API has none. */
   partial_rate?: number;
+  /** Completed runs (SUCCESS, PARTIAL, FAILED) the rates are of; 0: no rate yet. Optional: an older API has none. */
+  completed_syncs?: number;
   total_loads: number;
   rows_loaded: number;
   failed_loads: number;

@@ -90,6 +90,35 @@ describe("the dashboard", () => {
     expect(screen.getByText("Failed loads").parentElement?.querySelector("a")).toBeNull();
   });
 
+  it("shows no success or partial rate while the first sync runs, not 0 %: no sync has completed", async () => {
+    fakeFetch((call) =>
+      call.url === "/api/demo-extension/connectors/stats/"
+        ? {
+            body: {
+              total_connectors: 1,
+              active_connectors: 1,
+              total_records_synced: 0,
+              last_24h_syncs: 1,
+              success_rate: 0,
+              partial_rate: 0,
+              completed_syncs: 0,
+              avg_sync_duration: 0,
+              total_loads: 0,
+              rows_loaded: 0,
+              failed_loads: 0,
+            },
+          }
+        : { body: { count: 1, next: null, previous: null, results: [syncLog({ id: 1, status: "RUNNING" })] } },
+    );
+    renderAs("viewer", <DashboardPage />);
+    const value = async (label: string) => (await screen.findByText(label)).parentElement?.querySelector(".stat-value")?.textContent;
+    expect(await screen.findByRole("link", { name: "#1" })).toBeTruthy();
+    expect(await value("Success rate")).toBe("—");
+    expect(await value("Partial (incomplete or quarantined)")).toBe("—");
+    expect(await value("Average duration of successful syncs")).toBe("—");
+    expect(screen.getByText(/^Syncs in the last 24/).parentElement?.querySelector(".stat-value")?.textContent).toBe("1");
+  });
+
   it("shows the API's message when the statistics cannot be read", async () => {
     fakeFetch(() => ({ status: 429, body: { detail: "Request was throttled. Expected available in 3 seconds." } }));
     renderAs("viewer", <DashboardPage />);

@@ -44,6 +44,10 @@ export function DashboardPage() {
   const recent = useLoad(() => listRecentSyncs(10), []);
   const activity = useLoad(() => getSyncActivity(ACTIVITY_DAYS), []);
   const noSyncs = recent.data !== null && recent.data.results.length === 0;
+  // No completed run, no rate: a first sync under way (or a cancelled run alone) is a sync, but the
+  // API's 0.0 for its rates then would read as "every sync failed". An older API without the count:
+  // no sync at all.
+  const noRate = stats?.completed_syncs !== undefined ? stats.completed_syncs === 0 : noSyncs;
   const reload = () => {
     reloadStats();
     recent.reload();
@@ -76,9 +80,9 @@ export function DashboardPage() {
           {/* SUCCESS only: a PARTIAL run did not get everything, so it is shown apart, never as a success. */}
           {/* Beside "Syncs in the last 24 h", the rates would read as of those: they are of every
               finished sync, cancelled ones left out (demo_extension/services/stats.py). */}
-          <Stat label="Success rate" value={noSyncs ? "—" : formatPercent(stats.success_rate)} hint={RATED_RUNS} />
+          <Stat label="Success rate" value={noRate ? "—" : formatPercent(stats.success_rate)} hint={RATED_RUNS} />
           {stats.partial_rate !== undefined ? (
-            <Stat label="Partial (incomplete or quarantined)" value={noSyncs ? "—" : formatPercent(stats.partial_rate)} hint={RATED_RUNS} />
+            <Stat label="Partial (incomplete or quarantined)" value={noRate ? "—" : formatPercent(stats.partial_rate)} hint={RATED_RUNS} />
           ) : null}
           <Stat label="Average duration of successful syncs" value={noSyncs || !stats.avg_sync_duration ? "—" : formatSeconds(stats.avg_sync_duration)} />
           <Stat label="Destination loads" value={formatNumber(stats.total_loads)} />
