@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useRef, useState, type FormEvent } from "react";
+import { useCallback, useEffect, useLayoutEffect, useRef, useState, type FormEvent } from "react";
 import { anchorLabel } from "../components/ScheduleAnchorFields";
 import { Link, useSearchParams } from "react-router-dom";
 
@@ -180,7 +180,8 @@ export function RowSync({
   const runStatus: SyncStatus | null = state.kind === "starting" ? "PENDING" : state.kind === "following" ? (current?.status ?? "PENDING") : null;
   const reportRun = useRef(onRunChange);
   reportRun.current = onRunChange;
-  useEffect(() => {
+  // before the browser paints: the row's other cells never show a state its button has left
+  useLayoutEffect(() => {
     reportRun.current?.(connector.id, runStatus === null ? null : { id: runId, status: runStatus });
   }, [connector.id, runId, runStatus]);
 
