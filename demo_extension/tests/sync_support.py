@@ -8,6 +8,7 @@ server (pytest-httpserver) serves the shapes a real upstream gets wrong.
 """
 
 import json
+from dataclasses import dataclass, field
 
 import pytest
 from django.db import connection, transaction
@@ -248,3 +249,53 @@ def vendor_round_tests(
         test_auto_pagination_syncs_every_record_of_each_vendor_without_a_request_past_the_last_page,
         test_the_documented_explicit_pagination_syncs_every_record_of_each_vendor,
     )
+
+
+def assert_run_ends(log, connector, status, said, stored: int) -> None:
+    """The run ended ``status`` with a message that says each text of ``said``, and ``stored`` records
+    are kept for ``connector``."""
+    assert log.status == status, log.error_message
+    for text in said:
+        assert text in log.error_message, log.error_message
+    assert SyncedRecord.objects.filter(connector=connector).count() == stored
+
+
+@dataclass(frozen=True)
+class RunEnds:
+    """A vendor fake whose sync cannot prove it got everything (a list its answers cannot show whole, an
+    error answered with HTTP 200): the run ends ``status`` saying each text of ``said``, with ``stored``
+    records kept. ``records`` and ``page_size`` replace the fake's, ``attributes`` are set on it (the
+    fault it serves) and ``fields`` go beside its ``connector_fields``."""
+
+    vendor_class: type
+    status: str
+    said: tuple[str, ...]
+    stored: int
+    records: int | None = None
+    page_size: int | None = None
+    attributes: dict = field(default_factory=dict)
+    fields: dict = field(default_factory=dict)
+
+    @property
+    def id(self) -> str:
+        return self.vendor_class.name + (f"-{self.records}" if self.records is not None else "")
+
+
+def vendor_runs_end_test(cases):
+    """A test of :class:`RunEnds` cases, for a round's module to name: each vendor's sync ends as its
+    case says, never ``SUCCESS``."""
+
+    @pytest.mark.parametrize("case", cases, ids=lambda case: case.id)
+    def test_each_vendor_s_run_ends_as_its_case_says(vendor_server, make_connector, case):
+        vendor = vendor_server(case.vendor_class, records=case.records)
+        if case.page_size is not None:
+            vendor.page_size = case.page_size
+        for name, value in case.attributes.items():
+            setattr(vendor, name, value)
+        connector = make_connector(**{**vendor.connector_fields(), **case.fields})
+
+        log = run_sync(connector)
+
+        assert_run_ends(log, connector, case.status, case.said, case.stored)
+
+    return test_each_vendor_s_run_ends_as_its_case_says

@@ -10,7 +10,7 @@ from demo_extension.models import SyncedRecord, SyncStatus
 from demo_extension.services.pagination import MAX_EMPTY_PAGES_FOLLOWED
 from demo_extension.services.sync import DataSyncService
 from demo_extension.tests import sync_support
-from demo_extension.tests.sync_support import events, run_sync, stored_records
+from demo_extension.tests.sync_support import RunEnds, events, run_sync, stored_records
 from demo_extension.tests.vendors import (
     FIFTH_VENDORS_ON_AUTO,
     FOURTH_VENDORS_ON_AUTO,
@@ -741,17 +741,44 @@ def test_paddle_follows_meta_pagination_next_and_stops_on_has_more_false_beside_
     assert any("meta.pagination.has_more says this is the last page" in line for line in events(log))
 
 
-def test_clickup_on_auto_says_its_last_page_false_is_unfollowed_instead_of_ending_success(
-    vendor_server, make_connector
-):
-    vendor = vendor_server(ClickUp)
-    connector = make_connector(**vendor.connector_fields())
-
-    log = run_sync(connector)
-
-    assert log.status == SyncStatus.PARTIAL
-    assert "last_page: false" in log.error_message
-    assert log.records_created == 10
+test_a_vendor_whose_answers_cannot_prove_the_whole_list_is_never_success = sync_support.vendor_runs_end_test(
+    [
+        RunEnds(ClickUp, SyncStatus.PARTIAL, ("last_page: false",), stored=10),
+        # one token page of 7, no lastKey, as long as its maxItems
+        RunEnds(
+            SmartsheetWorkspaces,
+            SyncStatus.PARTIAL,
+            ("holds exactly 7 records", "maxItems=7"),
+            stored=7,
+            records=7,
+            fields={"query_params": {"paginationType": "token", "maxItems": "7"}},
+        ),
+        # page 2 answers 400: result_info.count (5) is not the list's size
+        RunEnds(
+            CloudflareKV,
+            SyncStatus.FAILED,
+            ("HTTP 400", "Invalid cursor"),
+            stored=5,
+            attributes={"cursor_refused": True},
+        ),
+        # Lever's next token pinned as a next URL: page 1 kept, to be resumed once the pagination is set
+        RunEnds(
+            Lever,
+            SyncStatus.FAILED,
+            ("HTTP 404", "Resource not found", "The previous page says more records exist (hasNext: true)"),
+            stored=5,
+            fields={"pagination": {"type": "next_url", "next_url_path": "next"}},
+        ),
+        RunEnds(
+            PlaidTransactionsSync,
+            SyncStatus.FAILED,
+            ("HTTP 400", "Underlying transaction data changed"),
+            stored=10,
+            attributes={"mutation_on_page": 3},
+            fields={"records_path": "added"},
+        ),
+    ]
+)
 
 
 def test_clickup_with_page_numbers_from_zero_syncs_every_task_and_stops_on_last_page_true(
@@ -1741,20 +1768,6 @@ def test_a_stack_exchange_throttle_violation_answered_with_http_400_waits_the_se
         assert (len(vendor.requests), log.records_created) == (2, 10)
 
 
-def test_a_cloudflare_page_s_own_count_is_no_total_a_refused_cursor_fails_the_run(
-    vendor_server, make_connector
-):
-    vendor = vendor_server(CloudflareKV)
-    vendor.cursor_refused = True  # page 2 answers 400: result_info.count (5) is not the list's size
-    connector = make_connector(**vendor.connector_fields())
-
-    log = run_sync(connector)
-
-    assert log.status == SyncStatus.FAILED
-    assert "HTTP 400" in log.error_message and "Invalid cursor" in log.error_message
-    assert log.records_created == 5
-
-
 @pytest.mark.parametrize(
     ("vendor_class", "fields"),
     [
@@ -1944,22 +1957,6 @@ def test_lever_s_next_token_is_sent_back_as_offset_until_has_next_is_false(vendo
     offsets = [request["query"].get("offset") for request in vendor.requests]
     assert offsets[0] is None and all(offset and offset.startswith("0.") for offset in offsets[1:])
     assert [request["path"] for request in vendor.requests] == [vendor.path] * 5  # never taken for a URL
-
-
-def test_lever_s_next_token_pinned_as_a_next_url_fails_naming_has_next_instead_of_ending_short(
-    vendor_server, make_connector
-):
-    vendor = vendor_server(Lever)
-    connector = make_connector(
-        **vendor.connector_fields(), pagination={"type": "next_url", "next_url_path": "next"}
-    )
-
-    log = run_sync(connector)
-
-    assert log.status == SyncStatus.FAILED
-    assert "HTTP 404" in log.error_message and "Resource not found" in log.error_message
-    assert "The previous page says more records exist (hasNext: true)" in log.error_message
-    assert log.records_created == 5  # page 1 kept, to be resumed once the pagination is set
 
 
 def test_gong_s_records_object_is_its_paging_metadata_and_records_cursor_is_followed(
@@ -2656,21 +2653,6 @@ def test_smartsheet_token_pages_send_last_key_back_and_a_short_page_is_no_end(
     assert any("'lastKey'" in line and "Detected pagination" in line for line in events(log))
 
 
-def test_a_single_smartsheet_token_page_as_long_as_its_max_items_is_not_called_complete(
-    vendor_server, make_connector
-):
-    vendor = vendor_server(SmartsheetWorkspaces, records=7)  # one page of 7, no lastKey
-    connector = make_connector(
-        **vendor.connector_fields(), query_params={"paginationType": "token", "maxItems": "7"}
-    )
-
-    log = run_sync(connector)
-
-    assert log.status == SyncStatus.PARTIAL
-    assert log.records_created == 7
-    assert "holds exactly 7 records" in log.error_message and "maxItems=7" in log.error_message
-
-
 @pytest.mark.parametrize(
     ("pagination", "status"),
     [
@@ -2951,16 +2933,3 @@ def test_plaid_transactions_sync_needs_its_records_path_and_pages_by_next_cursor
     bodies = [request["body"] for request in vendor.requests]
     assert [sorted(body) for body in bodies] == [["access_token"]] + [["access_token", "cursor"]] * 4
     assert any("has_more says this is the last page" in line for line in events(log))
-
-
-def test_a_plaid_mutation_during_pagination_fails_the_run_with_its_message(vendor_server, make_connector):
-    vendor = vendor_server(PlaidTransactionsSync)
-    vendor.mutation_on_page = 3
-    connector = make_connector(**vendor.connector_fields(), records_path="added")
-
-    log = run_sync(connector)
-
-    assert log.status == SyncStatus.FAILED
-    assert log.records_created == 10
-    assert "HTTP 400" in log.error_message
-    assert "Underlying transaction data changed" in log.error_message, log.error_message

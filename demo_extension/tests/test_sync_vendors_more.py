@@ -9,7 +9,7 @@ import pytest
 
 from demo_extension.models import SyncedRecord, SyncStatus
 from demo_extension.tests import sync_support
-from demo_extension.tests.sync_support import events, run_sync, stored_records
+from demo_extension.tests.sync_support import RunEnds, events, run_sync, stored_records
 from demo_extension.tests.vendors import (
     ELEVENTH_VENDORS_ON_AUTO,
     TENTH_VENDORS_ON_AUTO,
@@ -85,32 +85,74 @@ def test_auto_pagination_syncs_every_record_of_each_vendor_without_a_request_pas
     assert SyncedRecord.objects.filter(connector=connector).count() == vendor.records
 
 
-def test_a_zuora_v1_error_answered_with_http_200_fails_the_sync_with_its_reason(
-    vendor_server, make_connector
-):
-    vendor = vendor_server(ZuoraSubscriptionsByAccount)
-    vendor.unknown_account = True  # {"success": false, "processId", "reasons": [{"code": 50000040, ...}]}
-    connector = make_connector(**vendor.connector_fields())
+test_an_error_answered_with_http_200_fails_the_sync_with_its_reason = sync_support.vendor_runs_end_test(
+    [
+        # {"success": false, "processId", "reasons": [{"code": 50000040, ...}]}
+        RunEnds(
+            ZuoraSubscriptionsByAccount,
+            SyncStatus.FAILED,
+            ("HTTP 200 with an error (success: false): Cannot find entity by key",),
+            stored=0,
+            attributes={"unknown_account": True},
+        ),
+        # midway: pages 1 and 2 kept
+        RunEnds(
+            ZuoraSubscriptionsByAccount,
+            SyncStatus.FAILED,
+            ("HTTP 200 with an error (success: false): An unexpected error occurred",),
+            stored=10,
+            attributes={"failing_page": 3},
+        ),
+    ]
+)
 
-    log = run_sync(connector)
-
-    assert log.status == SyncStatus.FAILED
-    assert "HTTP 200 with an error (success: false): Cannot find entity by key" in log.error_message
-    assert not SyncedRecord.objects.filter(connector=connector).exists()
-
-
-def test_a_zuora_v1_page_answered_with_http_200_and_success_false_midway_is_never_success(
-    vendor_server, make_connector
-):
-    vendor = vendor_server(ZuoraSubscriptionsByAccount)
-    vendor.failing_page = 3
-    connector = make_connector(**vendor.connector_fields())
-
-    log = run_sync(connector)
-
-    assert log.status == SyncStatus.FAILED
-    assert "HTTP 200 with an error (success: false): An unexpected error occurred" in log.error_message
-    assert SyncedRecord.objects.filter(connector=connector).count() == 10  # pages 1 and 2
+test_a_vendor_whose_answers_cannot_prove_the_whole_list_is_never_success = sync_support.vendor_runs_end_test(
+    [
+        # a proxy that forwards only the headers it knows drops Heroku's Next-Range
+        RunEnds(
+            Heroku,
+            SyncStatus.PARTIAL,
+            ("HTTP 206 Partial Content (5 records)", '"cursor_request_header"'),
+            stored=5,
+            attributes={"drops_next_range": True},
+        ),
+        RunEnds(
+            Clockify,
+            SyncStatus.PARTIAL,
+            ("The upstream says more records exist (the Last-Page header: false)",),
+            stored=5,
+        ),
+        RunEnds(
+            Vercel,
+            SyncStatus.PARTIAL,
+            (
+                "The answer names a next page at 'pagination.next'",
+                '"cursor_path": "pagination.next"',
+                "'until'",
+            ),
+            stored=5,
+        ),
+        RunEnds(
+            CopperPeopleSearch,
+            SyncStatus.PARTIAL,
+            (
+                "X-PW-TOTAL header announces up to 23 records and the single answer holds 5",
+                '"page_param": "page_number"',
+            ),
+            stored=5,
+        ),
+        # a Wrike list asked for without pageSize: its 1000 tasks
+        RunEnds(
+            Wrike,
+            SyncStatus.PARTIAL,
+            ("exactly 1000 records",),
+            stored=1000,
+            records=1003,
+            attributes={"unpaged_cap": 1000},
+            fields={"query_params": {}},
+        ),
+    ]
+)
 
 
 @pytest.mark.parametrize(
@@ -252,19 +294,6 @@ def test_a_heroku_429_is_waited_for_and_the_same_range_asked_again(
     assert vendor.ranges[2] == vendor.ranges[3] is not None
 
 
-def test_a_single_206_partial_content_answer_is_never_success(vendor_server, make_connector):
-    vendor = vendor_server(Heroku)
-    vendor.drops_next_range = True  # a proxy that forwards only the headers it knows
-    connector = make_connector(**vendor.connector_fields())
-
-    log = run_sync(connector)
-
-    assert log.status == SyncStatus.PARTIAL
-    assert log.records_created == 5
-    assert "HTTP 206 Partial Content (5 records)" in log.error_message
-    assert '"cursor_request_header"' in log.error_message
-
-
 @pytest.mark.parametrize(
     ("header", "said"),
     [("Authorization", "may not be 'Authorization'"), ("Range:", "is not an HTTP header name")],
@@ -281,17 +310,6 @@ def test_a_cursor_may_not_go_back_in_a_credential_or_malformed_request_header(
 
     assert log.status == SyncStatus.FAILED
     assert said in log.error_message and not vendor.requests
-
-
-def test_clockify_s_last_page_header_false_on_a_single_answer_is_never_success(vendor_server, make_connector):
-    vendor = vendor_server(Clockify)
-    connector = make_connector(**vendor.connector_fields())
-
-    log = run_sync(connector)
-
-    assert log.status == SyncStatus.PARTIAL
-    assert log.records_created == 5
-    assert "The upstream says more records exist (the Last-Page header: false)" in log.error_message
 
 
 def test_clockify_s_last_page_header_true_ends_its_page_numbers_without_asking_past_it(
@@ -400,20 +418,6 @@ def test_a_429_without_a_reset_is_retried_and_the_sync_completes(
     assert log.records_created == 23
     assert [request["status"] for request in vendor.requests] == [200, 200, 429, 200, 200, 200]
     assert vendor.requests[2]["query"] == vendor.requests[3]["query"]
-
-
-def test_vercel_on_auto_ends_partial_naming_pagination_next_and_its_configuration(
-    vendor_server, make_connector
-):
-    vendor = vendor_server(Vercel)
-    connector = make_connector(**vendor.connector_fields())
-
-    log = run_sync(connector)
-
-    assert log.status == SyncStatus.PARTIAL
-    assert log.records_created == 5
-    assert "The answer names a next page at 'pagination.next'" in log.error_message
-    assert '"cursor_path": "pagination.next"' in log.error_message and "'until'" in log.error_message
 
 
 def test_vercel_s_documented_until_pagination_syncs_every_deployment(vendor_server, make_connector):
@@ -584,20 +588,6 @@ def test_snowflake_rows_of_values_fail_the_sync_instead_of_storing_partition_zer
     assert len(vendor.requests) == 1
 
 
-def test_a_copper_search_on_auto_says_its_x_pw_total_is_unmet_instead_of_ending_success(
-    vendor_server, make_connector
-):
-    vendor = vendor_server(CopperPeopleSearch)
-    connector = make_connector(**vendor.connector_fields())
-
-    log = run_sync(connector)
-
-    assert log.status == SyncStatus.PARTIAL
-    assert log.records_created == 5
-    assert "X-PW-TOTAL header announces up to 23 records and the single answer holds 5" in log.error_message
-    assert '"page_param": "page_number"' in log.error_message
-
-
 def test_copper_s_documented_page_number_in_the_posted_body_syncs_every_person(vendor_server, make_connector):
     vendor = vendor_server(CopperPeopleSearch)
     connector = make_connector(
@@ -622,20 +612,6 @@ def test_salesloft_s_metadata_paging_current_page_is_asked_for_as_page(vendor_se
     assert log.status == SyncStatus.SUCCESS, log.error_message
     assert [request["query"].get("page") for request in vendor.requests] == [None, "2", "3", "4", "5"]
     assert not any("current_page" in request["query"] for request in vendor.requests)
-
-
-def test_a_wrike_list_asked_for_without_page_size_is_never_success_at_its_1000_tasks(
-    vendor_server, make_connector
-):
-    vendor = vendor_server(Wrike, records=1003)
-    vendor.unpaged_cap = 1000
-    connector = make_connector(**(vendor.connector_fields() | {"query_params": {}}))
-
-    log = run_sync(connector)
-
-    assert log.status == SyncStatus.PARTIAL
-    assert log.records_created == 1000
-    assert "exactly 1000 records" in log.error_message
 
 
 def test_teamwork_on_auto_says_its_has_more_is_unfollowed_and_its_documented_pages_sync_everything(

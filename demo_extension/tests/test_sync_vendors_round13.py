@@ -8,6 +8,7 @@ import pytest
 from demo_extension.models import SyncedRecord, SyncStatus
 from demo_extension.tests import sync_support
 from demo_extension.tests.sync_support import (
+    RunEnds,
     events,
     fault_url,
     run_sync,
@@ -40,18 +41,18 @@ fault_server_process = sync_support.fault_server_process
 )
 
 
-def test_a_world_bank_error_answered_with_http_200_fails_the_sync_with_its_message(
-    vendor_server, make_connector
-):
-    vendor = vendor_server(WorldBank)
-    vendor.invalid_parameter = True  # [{"message": [{"id": "120", "key": "Invalid value", "value": ...}]}]
-    connector = make_connector(**vendor.connector_fields())
-
-    log = run_sync(connector)
-
-    assert log.status == SyncStatus.FAILED
-    assert "The provided parameter value is not valid" in log.error_message, log.error_message
-    assert not SyncedRecord.objects.filter(connector=connector).exists()
+test_an_error_answered_with_http_200_fails_the_sync_with_its_message = sync_support.vendor_runs_end_test(
+    [
+        # [{"message": [{"id": "120", "key": "Invalid value", "value": ...}]}]
+        RunEnds(
+            WorldBank,
+            SyncStatus.FAILED,
+            ("The provided parameter value is not valid",),
+            stored=0,
+            attributes={"invalid_parameter": True},
+        ),
+    ]
+)
 
 
 def test_a_world_bank_page_is_read_as_its_records_not_as_its_metadata_and_a_list(
@@ -108,16 +109,21 @@ def test_an_arcgis_error_answered_with_http_200_fails_the_sync_with_its_message(
     assert SyncedRecord.objects.filter(connector=connector).count() == kept
 
 
-def test_a_razorpay_collection_of_exactly_its_default_ten_ends_partial_on_auto(vendor_server, make_connector):
-    vendor = vendor_server(RazorpayPayments)
-    connector = make_connector(**vendor.connector_fields())
-
-    log = run_sync(connector)
-
-    # {"entity": "collection", "count": 10, "items": [...]}: count is the page's, no total
-    assert log.status == SyncStatus.PARTIAL
-    assert "holds exactly 10 records" in log.error_message, log.error_message
-    assert SyncedRecord.objects.filter(connector=connector).count() == 10
+test_a_vendor_whose_answers_cannot_prove_the_whole_list_ends_naming_what_to_configure = (
+    sync_support.vendor_runs_end_test(
+        [
+            # {"entity": "collection", "count": 10, "items": [...]}: count is the page's, no total
+            RunEnds(RazorpayPayments, SyncStatus.PARTIAL, ("holds exactly 10 records",), stored=10),
+            # CircleCI takes next_page_token back as page-token only; a guessed name is page 1 again
+            RunEnds(
+                CircleCIPipelines,
+                SyncStatus.FAILED,
+                ("The cursor read at 'next_page_token' was sent back as 'page_token'",),
+                stored=5,
+            ),
+        ]
+    )
+)
 
 
 def test_a_socrata_bare_array_as_long_as_its_limit_ends_partial_on_auto(vendor_server, make_connector):
@@ -129,20 +135,6 @@ def test_a_socrata_bare_array_as_long_as_its_limit_ends_partial_on_auto(vendor_s
 
     assert log.status == SyncStatus.PARTIAL
     assert "as many as a page holds (pagination.page_size 5)" in log.error_message, log.error_message
-
-
-def test_circleci_s_token_sent_back_under_a_guessed_name_fails_naming_the_cursor(
-    vendor_server, make_connector
-):
-    vendor = vendor_server(CircleCIPipelines)
-    connector = make_connector(**vendor.connector_fields())
-
-    log = run_sync(connector)
-
-    # CircleCI takes next_page_token back as page-token only; a guessed name is page 1 again
-    assert log.status == SyncStatus.FAILED
-    assert "The cursor read at 'next_page_token' was sent back as 'page_token'" in log.error_message
-    assert SyncedRecord.objects.filter(connector=connector).count() == 5
 
 
 def test_nocodb_s_whole_list_without_a_limit_is_complete_by_its_total_rows(vendor_server, make_connector):

@@ -9,6 +9,7 @@ import pytest
 from demo_extension.models import SyncedRecord, SyncStatus
 from demo_extension.tests import sync_support
 from demo_extension.tests.sync_support import (
+    RunEnds,
     events,
     run_sync,
     stored_records,
@@ -34,6 +35,7 @@ from demo_extension.tests.vendors import (
     test_auto_pagination_syncs_every_record_of_each_vendor_without_a_request_past_the_last_page,
     test_the_documented_explicit_pagination_syncs_every_record_of_each_vendor,
 ) = sync_support.vendor_round_tests(FOURTEENTH_VENDORS_ON_AUTO, FOURTEENTH_VENDORS)
+PARTIAL, FAILED = SyncStatus.PARTIAL, SyncStatus.FAILED
 
 
 def test_a_google_analytics_report_on_auto_pages_by_offsets_in_the_posted_body_up_to_its_row_count(
@@ -97,34 +99,18 @@ def test_coinbase_s_next_uri_path_is_followed_on_auto(vendor_server, make_connec
     ] * 4
 
 
-def test_apollo_s_people_beside_its_breadcrumbs_fail_on_auto_naming_the_lists(vendor_server, make_connector):
-    vendor = vendor_server(ApolloPeopleSearch)
-    connector = make_connector(**vendor.connector_fields())
-
-    log = run_sync(connector)
-
-    assert log.status == SyncStatus.FAILED
-    assert "breadcrumbs, people" in log.error_message and "records_path" in log.error_message
-    assert not SyncedRecord.objects.filter(connector=connector).exists()
-
-
-@pytest.mark.parametrize(
-    ("vendor_class", "default_limit"),
-    [(DirectusItems, 100), (AttioRecordsQuery, 500)],
-    ids=["directus", "attio"],
+test_a_vendor_whose_answers_cannot_prove_the_whole_list_ends_naming_what_to_configure = (
+    sync_support.vendor_runs_end_test(
+        [
+            RunEnds(ApolloPeopleSearch, FAILED, ("breadcrumbs, people", "records_path"), stored=0),
+            # {"data": [...]} and nothing else: Directus unless meta=filter_count is asked for, Attio always
+            RunEnds(DirectusItems, PARTIAL, ("exactly 100 records",), stored=100, records=101),
+            RunEnds(AttioRecordsQuery, PARTIAL, ("exactly 500 records",), stored=500, records=501),
+            # a bare array of 500 trades, no total nor cursor
+            RunEnds(BinanceAggTrades, PARTIAL, ("exactly 500 records",), stored=500),
+        ]
+    )
 )
-def test_a_bare_data_list_as_long_as_its_default_limit_ends_partial_on_auto(
-    vendor_server, make_connector, vendor_class, default_limit
-):
-    # {"data": [...]} and nothing else: Directus unless meta=filter_count is asked for, Attio always
-    vendor = vendor_server(vendor_class, records=default_limit + 1)
-    connector = make_connector(**vendor.connector_fields())
-
-    log = run_sync(connector)
-
-    assert log.status == SyncStatus.PARTIAL
-    assert f"exactly {default_limit} records" in log.error_message, log.error_message
-    assert SyncedRecord.objects.filter(connector=connector).count() == default_limit
 
 
 def test_a_directus_collection_with_its_filter_count_is_read_whole(vendor_server, make_connector):
@@ -209,18 +195,6 @@ def test_dataverse_s_page_size_goes_in_its_prefer_header(vendor_server, make_con
 
     assert log.status == SyncStatus.SUCCESS, log.error_message
     assert log.records_created == 23 and len(vendor.requests) == 3
-
-
-def test_binance_s_trades_on_auto_end_partial_at_its_default_limit(vendor_server, make_connector):
-    vendor = vendor_server(BinanceAggTrades)
-    connector = make_connector(**vendor.connector_fields())
-
-    log = run_sync(connector)
-
-    # a bare array of 500 trades, no total nor cursor
-    assert log.status == SyncStatus.PARTIAL
-    assert "exactly 500 records" in log.error_message, log.error_message
-    assert SyncedRecord.objects.filter(connector=connector).count() == 500
 
 
 def test_binance_s_inclusive_from_id_reads_every_trade_once_and_ends_on_its_own_record(

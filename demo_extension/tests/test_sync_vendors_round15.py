@@ -11,6 +11,7 @@ import pytest
 from demo_extension.models import SyncedRecord, SyncStatus
 from demo_extension.tests import sync_support
 from demo_extension.tests.sync_support import (
+    RunEnds,
     run_sync,
     stored_records,
     stores_exactly,
@@ -167,19 +168,19 @@ def test_bubble_s_cursor_and_remaining_page_the_whole_list(vendor_server, make_c
     ]
 
 
-def test_an_etherscan_error_answered_with_http_200_fails_the_sync_with_its_cause(
-    vendor_server, make_connector
-):
-    vendor = vendor_server(EtherscanTxList)
-    connector = make_connector(**{**vendor.connector_fields(), "api_key": "not-the-key"})
-
-    log = run_sync(connector)
-
-    # HTTP 200 {"status": "0", "message": "NOTOK", "result": "Invalid API Key"}: it was stored as a
-    # record, SUCCESS
-    assert log.status == SyncStatus.FAILED
-    assert "NOTOK" in log.error_message and "Invalid API Key" in log.error_message, log.error_message
-    assert not SyncedRecord.objects.filter(connector=connector).exists()
+test_an_error_answered_with_http_200_fails_the_sync_with_its_message = sync_support.vendor_runs_end_test(
+    [
+        # HTTP 200 {"status": "0", "message": "NOTOK", "result": "Invalid API Key"}: it was stored as a
+        # record, SUCCESS
+        RunEnds(
+            EtherscanTxList,
+            SyncStatus.FAILED,
+            ("NOTOK", "Invalid API Key"),
+            stored=0,
+            fields={"api_key": "not-the-key"},
+        ),
+    ]
+)
 
 
 def test_an_etherscan_rate_limit_answered_with_http_200_waits_and_asks_again(

@@ -14,7 +14,7 @@ import pytest
 
 from demo_extension.models import SyncedRecord, SyncStatus
 from demo_extension.tests import sync_support
-from demo_extension.tests.sync_support import events, fault_url, run_sync, stored_ids, stores_exactly
+from demo_extension.tests.sync_support import RunEnds, events, fault_url, run_sync, stored_ids, stores_exactly
 from demo_extension.tests.vendors import (
     SIXTEENTH_VENDORS,
     SIXTEENTH_VENDORS_NOT_ON_AUTO,
@@ -221,18 +221,18 @@ def test_google_places_on_auto_with_a_request_budget_pages_by_its_pagetoken(vend
     ]
 
 
-def test_a_google_places_key_refused_with_http_200_fails_the_sync_with_its_message(
-    vendor_server, make_connector
-):
-    vendor = vendor_server(GooglePlacesTextSearch)
-    connector = make_connector(**{**vendor.connector_fields(), "api_key": "not-the-places-key"})
-
-    log = run_sync(connector)
-
-    # {"results": [], "status": "REQUEST_DENIED", "error_message": ...}: an empty list, SUCCESS
-    assert log.status == SyncStatus.FAILED
-    assert "REQUEST_DENIED" in log.error_message and "The provided API key is invalid." in log.error_message
-    assert not SyncedRecord.objects.filter(connector=connector).exists()
+test_an_error_answered_with_http_200_fails_the_sync_with_its_message = sync_support.vendor_runs_end_test(
+    [
+        # {"results": [], "status": "REQUEST_DENIED", "error_message": ...}: an empty list, SUCCESS
+        RunEnds(
+            GooglePlacesTextSearch,
+            SyncStatus.FAILED,
+            ("REQUEST_DENIED", "The provided API key is invalid."),
+            stored=0,
+            fields={"api_key": "not-the-places-key"},
+        ),
+    ]
+)
 
 
 def test_companies_house_s_start_index_goes_back_as_its_offset(vendor_server, make_connector):

@@ -15,7 +15,7 @@ import pytest
 
 from demo_extension.models import SyncedRecord, SyncStatus
 from demo_extension.tests import sync_support
-from demo_extension.tests.sync_support import events, run_sync, stores_exactly
+from demo_extension.tests.sync_support import RunEnds, events, run_sync, stores_exactly
 from demo_extension.tests.vendors import (
     SEVENTEENTH_VENDORS,
     SEVENTEENTH_VENDORS_NOT_ON_AUTO,
@@ -136,18 +136,37 @@ def test_keap_s_next_url_on_its_last_page_ends_at_the_count_it_announces(vendor_
     ]
 
 
-def test_mattermost_s_bare_list_of_sixty_on_auto_ends_partial_naming_the_pagination(
-    vendor_server, make_connector
-):
-    vendor = vendor_server(MattermostUsers, records=133)
-    connector = make_connector(**vendor.connector_fields())
-
-    log = run_sync(connector)
-
-    # 60 users, no total, link or flag: SUCCESS with 60 of 133
-    assert log.status == SyncStatus.PARTIAL
-    assert "exactly 60 records" in log.error_message and '"type": "page"' in log.error_message
-    assert SyncedRecord.objects.filter(connector=connector).count() == 60
+test_a_vendor_whose_answers_cannot_prove_the_whole_list_ends_naming_what_to_configure = (
+    sync_support.vendor_runs_end_test(
+        [
+            # 60 users, no total, link or flag: SUCCESS with 60 of 133
+            RunEnds(
+                MattermostUsers,
+                SyncStatus.PARTIAL,
+                ("exactly 60 records", '"type": "page"'),
+                stored=60,
+                records=133,
+            ),
+            # {"found_newest": false, "messages": [5 of 23]}: "none" detected, SUCCESS with 5 messages
+            RunEnds(
+                ZulipMessages,
+                SyncStatus.PARTIAL,
+                ("found_newest: false", '"cursor_param": "anchor"'),
+                stored=5,
+            ),
+            # {"fields": [...], "employees": [...]}: stored whole as one record, SUCCESS
+            RunEnds(
+                BambooHrDirectory,
+                SyncStatus.FAILED,
+                ("fields (2 objects), employees (23 objects)", "records_path"),
+                stored=0,
+            ),
+            RunEnds(
+                TelegramGetUpdates, SyncStatus.PARTIAL, ("exactly 100 records",), stored=100, records=233
+            ),
+        ]
+    )
+)
 
 
 def test_mattermost_s_pages_counted_from_zero_are_synced_whole_with_its_configuration(
@@ -302,18 +321,6 @@ def test_a_vendor_auto_cannot_read_ends_failed_or_partial_naming_what_to_configu
     assert SyncedRecord.objects.filter(connector=connector).count() < vendor.records
 
 
-def test_zulip_s_history_read_forwards_on_auto_ends_partial_naming_its_anchor(vendor_server, make_connector):
-    vendor = vendor_server(ZulipMessages)
-    connector = make_connector(**vendor.connector_fields())
-
-    log = run_sync(connector)
-
-    # {"found_newest": false, "messages": [5 of 23]}: "none" detected, SUCCESS with 5 messages
-    assert log.status == SyncStatus.PARTIAL
-    assert "found_newest: false" in log.error_message and '"cursor_param": "anchor"' in log.error_message
-    assert SyncedRecord.objects.filter(connector=connector).count() == 5
-
-
 def test_zulip_s_history_read_backwards_on_auto_ends_partial_naming_found_oldest(
     vendor_server, make_connector
 ):
@@ -325,21 +332,6 @@ def test_zulip_s_history_read_backwards_on_auto_ends_partial_naming_found_oldest
 
     assert log.status == SyncStatus.PARTIAL
     assert "found_oldest: false" in log.error_message
-
-
-def test_bamboohr_s_directory_of_two_lists_is_not_stored_as_one_record(vendor_server, make_connector):
-    vendor = vendor_server(BambooHrDirectory)
-    connector = make_connector(**vendor.connector_fields())
-
-    log = run_sync(connector)
-
-    # {"fields": [...], "employees": [...]}: stored whole as one record, SUCCESS
-    assert log.status == SyncStatus.FAILED
-    assert (
-        "fields (2 objects), employees (23 objects)" in log.error_message
-        and "records_path" in log.error_message
-    )
-    assert not SyncedRecord.objects.filter(connector=connector).exists()
 
 
 def test_podio_s_filtered_count_is_the_total_of_a_filtered_list(vendor_server, make_connector):
@@ -376,14 +368,3 @@ def test_a_telegram_flood_limit_is_waited_for_as_its_retry_after_parameter_says(
     assert log.status == SyncStatus.SUCCESS, log.error_message
     assert stores_exactly(connector, vendor)
     assert [request["status"] for request in vendor.requests][:2] == [429, 200]
-
-
-def test_telegram_s_hundred_updates_on_auto_end_partial_naming_the_pagination(vendor_server, make_connector):
-    vendor = vendor_server(TelegramGetUpdates, records=233)
-    connector = make_connector(**vendor.connector_fields())
-
-    log = run_sync(connector)
-
-    assert log.status == SyncStatus.PARTIAL
-    assert "exactly 100 records" in log.error_message
-    assert SyncedRecord.objects.filter(connector=connector).count() == 100

@@ -15,13 +15,14 @@ import pytest
 
 from demo_extension.models import SyncedRecord, SyncStatus
 from demo_extension.tests import sync_support
-from demo_extension.tests.sync_support import run_sync, stores_exactly
+from demo_extension.tests.sync_support import RunEnds, run_sync, stores_exactly
 from demo_extension.tests.vendors import (
     EIGHTEENTH_VENDORS,
     EIGHTEENTH_VENDORS_ON_AUTO,
-    EIGHTEENTH_VENDORS_OWN_OFFSET_NAME,
     AmplitudeExport,
     BuildkiteBuilds,
+    ContentstackEntries,
+    DatoCmsItems,
     HasuraGraphql,
     MeilisearchDocuments,
     MeilisearchSearch,
@@ -32,11 +33,35 @@ from demo_extension.tests.vendors import (
 )
 
 fast_retries = sync_support.fast_retries
+PARTIAL, FAILED = SyncStatus.PARTIAL, SyncStatus.FAILED
 
 (
     test_auto_pagination_syncs_every_record_of_each_vendor_without_a_request_past_the_last_page,
     test_the_documented_explicit_pagination_syncs_every_record_of_each_vendor,
 ) = sync_support.vendor_round_tests(EIGHTEENTH_VENDORS_ON_AUTO, EIGHTEENTH_VENDORS)
+
+
+test_a_vendor_whose_answers_cannot_prove_the_whole_list_ends_naming_what_to_configure = (
+    sync_support.vendor_runs_end_test(
+        [
+            # 100 incidents, no total, link or flag: SUCCESS with 100 of 233
+            RunEnds(StatuspageIncidents, PARTIAL, ("exactly 100 records", '"type": "page"'), stored=100),
+            # {"objects": [25], "totalResults": 25}: taken for the whole collection, SUCCESS with 25 of 63
+            RunEnds(
+                WeaviateObjects,
+                PARTIAL,
+                ("totalResults", '"cursor_param": "after"'),
+                stored=25,
+                records=63,
+                page_size=25,  # Weaviate's default limit
+            ),
+            # DatoCMS {"data", "meta": {"total_count"}} and Contentstack {"entries", "count"}: "offset"
+            # ignored, the first page again, the run fails naming 'skip' but not DatoCMS' page[offset]
+            RunEnds(DatoCmsItems, FAILED, ("same records as an earlier page", "'page[offset]'"), stored=5),
+            RunEnds(ContentstackEntries, FAILED, ("same records as an earlier page", "'skip'"), stored=5),
+        ]
+    )
+)
 
 
 @pytest.mark.parametrize("explicit", [False, True], ids=["auto", "page-hitsPerPage"])
@@ -121,19 +146,6 @@ def test_a_sanity_groq_query_without_a_slice_is_synced_whole_in_one_answer(vendo
     assert stores_exactly(connector, vendor)
 
 
-def test_statuspage_s_bare_list_of_a_hundred_on_auto_ends_partial_naming_the_pagination(
-    vendor_server, make_connector
-):
-    vendor = vendor_server(StatuspageIncidents)
-    connector = make_connector(**vendor.connector_fields())
-
-    log = run_sync(connector)
-
-    assert log.status == SyncStatus.PARTIAL
-    assert "exactly 100 records" in log.error_message and '"type": "page"' in log.error_message
-    assert SyncedRecord.objects.filter(connector=connector).count() == 100
-
-
 def test_a_buildkite_429_is_waited_for_as_its_ratelimit_reset_seconds_say(
     vendor_server, make_connector, settings
 ):
@@ -162,19 +174,6 @@ def test_amplitude_s_export_archive_fails_the_sync_saying_it_is_no_json(vendor_s
     assert not SyncedRecord.objects.filter(connector=connector).exists()
 
 
-def test_weaviate_s_total_results_of_its_own_page_are_no_total_on_auto(vendor_server, make_connector):
-    vendor = vendor_server(WeaviateObjects, records=63)
-    vendor.page_size = 25  # Weaviate's default limit
-    connector = make_connector(**vendor.connector_fields())
-
-    log = run_sync(connector)
-
-    # {"objects": [25], "totalResults": 25}: taken for the whole collection, SUCCESS with 25 of 63
-    assert log.status == SyncStatus.PARTIAL
-    assert "totalResults" in log.error_message and '"cursor_param": "after"' in log.error_message
-    assert SyncedRecord.objects.filter(connector=connector).count() == 25
-
-
 def test_weaviate_s_offsets_are_not_ended_by_its_count_of_the_first_page(vendor_server, make_connector):
     vendor = vendor_server(WeaviateObjects)
     connector = make_connector(
@@ -199,26 +198,6 @@ def test_qdrant_s_scroll_sends_the_next_point_id_back_as_a_number_in_the_body(ve
     assert log.status == SyncStatus.SUCCESS, log.error_message
     assert stores_exactly(connector, vendor)
     assert [request["body"].get("offset") for request in vendor.requests] == [None, 1042, 1077, 1112, 1147]
-
-
-@pytest.mark.parametrize(
-    ("vendor_class", "parameter"),
-    list(zip(EIGHTEENTH_VENDORS_OWN_OFFSET_NAME, ["'page[offset]'", "'skip'"], strict=True)),
-    ids=lambda value: getattr(value, "name", value),
-)
-def test_offsets_under_the_api_s_own_name_fail_on_auto_naming_that_name(
-    vendor_server, make_connector, vendor_class, parameter
-):
-    vendor = vendor_server(vendor_class)
-    connector = make_connector(**vendor.connector_fields())
-
-    log = run_sync(connector)
-
-    # DatoCMS {"data", "meta": {"total_count"}} and Contentstack {"entries", "count"}: "offset" ignored,
-    # the first page again, the run fails naming 'skip' but not DatoCMS' page[offset]
-    assert log.status == SyncStatus.FAILED
-    assert "same records as an earlier page" in log.error_message and parameter in log.error_message
-    assert SyncedRecord.objects.filter(connector=connector).count() == 5
 
 
 @pytest.mark.parametrize("limit", ["variables", "literal"])

@@ -44,6 +44,21 @@ def _position(token: str, salt: str) -> int | None:
     return int(number) if prefix == salt and number.isdigit() else None
 
 
+def documented_pagination(kind: str, **config) -> staticmethod:
+    """A fake's ``pagination(page_size)``: the configuration its vendor documents, ``{"type": kind,
+    **config}``, with the page size a test asks for sent as ``limit`` (offsets) or as ``page_size``
+    beside a ``size_param`` (an API that takes no page size gets none)."""
+
+    def pagination(page_size: int) -> dict:
+        if kind == "offset":
+            return {"type": kind, **config, "limit": page_size}
+        if "size_param" in config:
+            return {"type": kind, **config, "page_size": page_size}
+        return {"type": kind, **config}
+
+    return staticmethod(pagination)
+
+
 class VendorServer:
     """Base of the fakes: a threaded server, a request log, auth checking and record slicing."""
 
@@ -295,19 +310,16 @@ class Stripe(VendorServer):
     page_size = 10
     api_key = "sk_test_4eC39HqLyjWDarjtT1zdp7dc"
 
-    @staticmethod
-    def pagination(page_size: int) -> dict:
-        """The explicit configuration of Stripe's lists: the last object's id as ``starting_after``
-        while ``has_more``."""
-        return {
-            "type": "cursor",
-            "cursor_from": "last_record",
-            "cursor_field": "id",
-            "cursor_param": "starting_after",
-            "has_more_path": "has_more",
-            "size_param": "limit",
-            "page_size": page_size,
-        }
+    # The explicit configuration of Stripe's lists: the last object's id as starting_after
+    # while has_more.
+    pagination = documented_pagination(
+        "cursor",
+        cursor_from="last_record",
+        cursor_field="id",
+        cursor_param="starting_after",
+        has_more_path="has_more",
+        size_param="limit",
+    )
 
     def record(self, number):
         return {"id": f"cus_{number:08d}", "object": "customer", "email": f"c{number}@example.com"}
@@ -6526,10 +6538,8 @@ class Clockify(VendorServer):
             "auth_header_name": "X-Api-Key",
         }
 
-    @staticmethod
-    def pagination(page_size: int) -> dict:
-        """The configuration of Clockify's lists: page numbers, the size sent as ``page-size``."""
-        return {"type": "page", "size_param": "page-size", "page_size": page_size}
+    # The configuration of Clockify's lists: page numbers, the size sent as page-size.
+    pagination = documented_pagination("page", size_param="page-size")
 
     def record(self, number):
         return {
@@ -6584,10 +6594,8 @@ class Postmark(VendorServer):
             "auth_header_name": "X-Postmark-Server-Token",
         }
 
-    @staticmethod
-    def pagination(count: int) -> dict:
-        """The documented configuration: ``offset`` and ``count``, up to ``TotalCount``."""
-        return {"type": "offset", "limit_param": "count", "limit": count, "total_path": "TotalCount"}
+    # The documented configuration: offset and count, up to TotalCount.
+    pagination = documented_pagination("offset", limit_param="count", total_path="TotalCount")
 
     def record(self, number):
         return {
@@ -6710,16 +6718,10 @@ class Vercel(VendorServer):
     def unauthorized(self):
         return 403, {}, {"error": {"code": "forbidden", "message": "Not authorized", "invalidToken": True}}
 
-    @staticmethod
-    def pagination(page_size: int) -> dict:
-        """The documented configuration: ``pagination.next`` sent back as ``until``."""
-        return {
-            "type": "cursor",
-            "cursor_path": "pagination.next",
-            "cursor_param": "until",
-            "size_param": "limit",
-            "page_size": page_size,
-        }
+    # The documented configuration: pagination.next sent back as until.
+    pagination = documented_pagination(
+        "cursor", cursor_path="pagination.next", cursor_param="until", size_param="limit"
+    )
 
     def record(self, number):
         return {
@@ -7220,15 +7222,8 @@ class CopperPeopleSearch(VendorServer):
     def unauthorized(self):
         return 401, {}, {"success": False, "status": 401, "message": "Invalid User or Token"}
 
-    @staticmethod
-    def pagination(page_size: int) -> dict:
-        """Copper's documented paging: page_number and page_size in the POSTed body."""
-        return {
-            "type": "page",
-            "page_param": "page_number",
-            "size_param": "page_size",
-            "page_size": page_size,
-        }
+    # Copper's documented paging: page_number and page_size in the POSTed body.
+    pagination = documented_pagination("page", page_param="page_number", size_param="page_size")
 
     def connector_fields(self):
         return {
@@ -7513,14 +7508,7 @@ class TeamworkTasks(BasicAuthVendor):
     def unauthorized(self):
         return 401, {}, {"errors": [{"title": "Unauthorized", "detail": "Invalid API key"}]}
 
-    @staticmethod
-    def pagination(page_size: int) -> dict:
-        return {
-            "type": "page",
-            "size_param": "pageSize",
-            "page_size": page_size,
-            "has_more_path": "meta.page.hasMore",
-        }
+    pagination = documented_pagination("page", size_param="pageSize", has_more_path="meta.page.hasMore")
 
     def record(self, number):
         return {"id": 26000000 + number, "name": f"Task {number}", "status": "new"}
@@ -7721,14 +7709,7 @@ class WorldBank(PublicVendor):
     def connector_fields(self):
         return {**super().connector_fields(), "query_params": {"format": "json"}}
 
-    @staticmethod
-    def pagination(page_size):
-        return {
-            "type": "page",
-            "size_param": "per_page",
-            "page_size": page_size,
-            "total_pages_path": "0.pages",
-        }
+    pagination = documented_pagination("page", size_param="per_page", total_pages_path="0.pages")
 
     def record(self, number):
         return {
@@ -7789,15 +7770,12 @@ class ArcGISFeatureQuery(QueryKeyVendor):
             "primary_key": "attributes.OBJECTID",
         }
 
-    @staticmethod
-    def pagination(page_size):
-        return {
-            "type": "offset",
-            "offset_param": "resultOffset",
-            "limit_param": "resultRecordCount",
-            "limit": page_size,
-            "has_more_path": "exceededTransferLimit",
-        }
+    pagination = documented_pagination(
+        "offset",
+        offset_param="resultOffset",
+        limit_param="resultRecordCount",
+        has_more_path="exceededTransferLimit",
+    )
 
     def record(self, number):
         return {
@@ -7852,9 +7830,7 @@ class SocrataSoda(HeaderKeyVendor):
     def connector_fields(self):
         return {**super().connector_fields(), "query_params": {"$order": ":id"}}
 
-    @staticmethod
-    def pagination(page_size):
-        return {"type": "offset", "offset_param": "$offset", "limit_param": "$limit", "limit": page_size}
+    pagination = documented_pagination("offset", offset_param="$offset", limit_param="$limit")
 
     def record(self, number):
         return {"id": str(number), "case_number": f"JH{number:06d}", "primary_type": "THEFT"}
@@ -7899,15 +7875,9 @@ class CkanPackageSearch(HeaderKeyVendor):
             },
         )
 
-    @staticmethod
-    def pagination(page_size):
-        return {
-            "type": "offset",
-            "offset_param": "start",
-            "limit_param": "rows",
-            "limit": page_size,
-            "total_path": "result.count",
-        }
+    pagination = documented_pagination(
+        "offset", offset_param="start", limit_param="rows", total_path="result.count"
+    )
 
     def record(self, number):
         return {
@@ -7970,15 +7940,9 @@ class MediaWikiAllPages(PublicVendor):
             "primary_key": "pageid",
         }
 
-    @staticmethod
-    def pagination(page_size):
-        return {
-            "type": "cursor",
-            "cursor_path": "continue.apcontinue",
-            "cursor_param": "apcontinue",
-            "size_param": "aplimit",
-            "page_size": page_size,
-        }
+    pagination = documented_pagination(
+        "cursor", cursor_path="continue.apcontinue", cursor_param="apcontinue", size_param="aplimit"
+    )
 
     def record(self, number):
         return {"pageid": 1000 + number, "ns": 0, "title": f"Page {number:03d}"}
@@ -8063,14 +8027,7 @@ class SoundCloudTracks(VendorServer):
     def connector_fields(self):
         return {**super().connector_fields(), "query_params": {"linked_partitioning": "true"}}
 
-    @staticmethod
-    def pagination(page_size):
-        return {
-            "type": "next_url",
-            "next_url_path": "next_href",
-            "size_param": "limit",
-            "page_size": page_size,
-        }
+    pagination = documented_pagination("next_url", next_url_path="next_href", size_param="limit")
 
     def record(self, number):
         return {
@@ -8127,15 +8084,9 @@ class BlueskyListRecords(PublicVendor):
             "primary_key": "uri",
         }
 
-    @staticmethod
-    def pagination(page_size):
-        return {
-            "type": "cursor",
-            "cursor_path": "cursor",
-            "cursor_param": "cursor",
-            "size_param": "limit",
-            "page_size": page_size,
-        }
+    pagination = documented_pagination(
+        "cursor", cursor_path="cursor", cursor_param="cursor", size_param="limit"
+    )
 
     def record(self, number):
         return {
@@ -8201,9 +8152,7 @@ class QualtricsSurveys(HeaderKeyVendor):
         }
         return 401, {}, {"meta": meta}
 
-    @staticmethod
-    def pagination(page_size):
-        return {"type": "next_url", "next_url_path": "result.nextPage"}
+    pagination = documented_pagination("next_url", next_url_path="result.nextPage")
 
     def record(self, number):
         return {"id": f"SV_{number:015d}", "name": f"Survey {number}", "ownerId": "UR_1", "isActive": True}
@@ -8237,9 +8186,7 @@ class StoryblokStories(QueryKeyVendor):
     api_key = "wANpEQEsMYGOwLxwXQ76Ggtt"
     auth_param = "token"
 
-    @staticmethod
-    def pagination(page_size):
-        return {"type": "page", "size_param": "per_page", "page_size": page_size}
+    pagination = documented_pagination("page", size_param="per_page")
 
     def record(self, number):
         return {
@@ -8279,9 +8226,7 @@ class CircleCIPipelines(HeaderKeyVendor):
     def unauthorized(self):
         return 401, {}, {"message": "You must log in first."}
 
-    @staticmethod
-    def pagination(page_size):
-        return {"type": "cursor", "cursor_path": "next_page_token", "cursor_param": "page-token"}
+    pagination = documented_pagination("cursor", cursor_path="next_page_token", cursor_param="page-token")
 
     def record(self, number):
         return {"id": f"5034460f-c7c4-4c43-9457-{number:012d}", "number": number, "state": "created"}
@@ -8311,14 +8256,7 @@ class GhostContentPosts(QueryKeyVendor):
     api_key = "22444f78447824223cefc48062"
     auth_param = "key"
 
-    @staticmethod
-    def pagination(page_size):
-        return {
-            "type": "page",
-            "size_param": "limit",
-            "page_size": page_size,
-            "total_pages_path": "meta.pagination.pages",
-        }
+    pagination = documented_pagination("page", size_param="limit", total_pages_path="meta.pagination.pages")
 
     def record(self, number):
         return {
@@ -8374,9 +8312,7 @@ class NocoDBBases(HeaderKeyVendor):
             {"error": "AUTHENTICATION_REQUIRED", "message": "Authentication required - Invalid token"},
         )
 
-    @staticmethod
-    def pagination(page_size):
-        return {"type": "offset", "limit": page_size, "total_path": "pageInfo.totalRows"}
+    pagination = documented_pagination("offset", total_path="pageInfo.totalRows")
 
     def record(self, number):
         return {"id": f"p{number:013d}", "title": f"Base {number}", "workspace_id": "w7x8y9z0"}
@@ -8424,9 +8360,7 @@ class RazorpayPayments(BasicAuthVendor):
         }
         return 401, {}, {"error": error}
 
-    @staticmethod
-    def pagination(page_size):
-        return {"type": "offset", "offset_param": "skip", "limit_param": "count", "limit": page_size}
+    pagination = documented_pagination("offset", offset_param="skip", limit_param="count")
 
     def record(self, number):
         return {"id": f"pay_{number:014d}", "entity": "payment", "amount": 100 * number, "currency": "INR"}
@@ -8466,16 +8400,13 @@ class KitSubscribers(HeaderKeyVendor):
     def unauthorized(self):
         return 401, {}, {"errors": ["The access token is invalid"]}
 
-    @staticmethod
-    def pagination(page_size):
-        return {
-            "type": "cursor",
-            "cursor_path": "pagination.end_cursor",
-            "cursor_param": "after",
-            "has_more_path": "pagination.has_next_page",
-            "size_param": "per_page",
-            "page_size": page_size,
-        }
+    pagination = documented_pagination(
+        "cursor",
+        cursor_path="pagination.end_cursor",
+        cursor_param="after",
+        has_more_path="pagination.has_next_page",
+        size_param="per_page",
+    )
 
     def record(self, number):
         return {
@@ -8526,9 +8457,7 @@ class AWeberSubscribers(VendorServer):
         }
         return 401, {}, {"error": error}
 
-    @staticmethod
-    def pagination(page_size):
-        return {"type": "next_url", "next_url_path": "next_collection_link"}
+    pagination = documented_pagination("next_url", next_url_path="next_collection_link")
 
     def record(self, number):
         return {
@@ -8573,14 +8502,7 @@ class PaystackCustomers(VendorServer):
     def unauthorized(self):
         return 401, {}, {"status": False, "message": "Invalid key"}
 
-    @staticmethod
-    def pagination(page_size):
-        return {
-            "type": "page",
-            "size_param": "perPage",
-            "page_size": page_size,
-            "total_pages_path": "meta.pageCount",
-        }
+    pagination = documented_pagination("page", size_param="perPage", total_pages_path="meta.pageCount")
 
     def record(self, number):
         return {
@@ -8638,9 +8560,7 @@ class AlgoliaBrowse(VendorServer):
             "primary_key": "objectID",
         }
 
-    @staticmethod
-    def pagination(page_size):
-        return {"type": "cursor", "cursor_path": "cursor", "cursor_param": "cursor"}
+    pagination = documented_pagination("cursor", cursor_path="cursor", cursor_param="cursor")
 
     def record(self, number):
         return {"objectID": f"sku-{number}", "name": f"Product {number}", "price": number}
@@ -8684,14 +8604,7 @@ class VimeoVideos(VendorServer):
     def unauthorized(self):
         return 401, {}, {"error": "You must provide a valid authenticated access token.", "error_code": 8003}
 
-    @staticmethod
-    def pagination(page_size):
-        return {
-            "type": "next_url",
-            "next_url_path": "paging.next",
-            "size_param": "per_page",
-            "page_size": page_size,
-        }
+    pagination = documented_pagination("next_url", next_url_path="paging.next", size_param="per_page")
 
     def record(self, number):
         return {"uri": f"/videos/{76979870 + number}", "name": f"Video {number}", "duration": 60 + number}
@@ -8799,9 +8712,7 @@ class DataverseAccounts(VendorServer):
             "query_params": {"$select": "name,accountid", "$count": "true"},
         }
 
-    @staticmethod
-    def pagination(page_size):
-        return {"type": "next_url", "next_url_path": "@odata\\.nextLink"}
+    pagination = documented_pagination("next_url", next_url_path="@odata\\.nextLink")
 
     def record(self, number):
         return {
@@ -8875,9 +8786,7 @@ class GoogleAnalyticsRunReport(VendorServer):
             "primary_key": "dimensionValues.0.value",
         }
 
-    @staticmethod
-    def pagination(page_size):
-        return {"type": "offset", "limit": page_size, "total_path": "rowCount"}
+    pagination = documented_pagination("offset", total_path="rowCount")
 
     def record(self, number):
         return {
@@ -8944,9 +8853,7 @@ class GoogleAdsSearch(VendorServer):
             "primary_key": "campaign.id",
         }
 
-    @staticmethod
-    def pagination(page_size):
-        return {"type": "cursor", "cursor_path": "nextPageToken", "cursor_param": "pageToken"}
+    pagination = documented_pagination("cursor", cursor_path="nextPageToken", cursor_param="pageToken")
 
     def record(self, number):
         return {
@@ -9021,9 +8928,7 @@ class ShortcutStorySearch(HeaderKeyVendor):
     def connector_fields(self):
         return {**super().connector_fields(), "query_params": {"query": "type:feature"}}
 
-    @staticmethod
-    def pagination(page_size):
-        return {"type": "next_url", "next_url_path": "next"}
+    pagination = documented_pagination("next_url", next_url_path="next")
 
     def record(self, number):
         return {
@@ -9067,14 +8972,7 @@ class PrismicDocuments(PublicVendor):
     def connector_fields(self):
         return {**super().connector_fields(), "query_params": {"ref": self.ref}}
 
-    @staticmethod
-    def pagination(page_size):
-        return {
-            "type": "page",
-            "size_param": "pageSize",
-            "page_size": page_size,
-            "total_pages_path": "total_pages",
-        }
+    pagination = documented_pagination("page", size_param="pageSize", total_pages_path="total_pages")
 
     def record(self, number):
         return {"id": f"ZHq1{number:04d}", "uid": f"post-{number}", "type": "blog_post", "lang": "en-us"}
@@ -9131,9 +9029,7 @@ class DirectusItems(VendorServer):
         error = {"message": "Invalid user credentials.", "extensions": {"code": "INVALID_CREDENTIALS"}}
         return 401, {}, {"errors": [error]}
 
-    @staticmethod
-    def pagination(page_size):
-        return {"type": "offset", "limit": page_size, "total_path": "meta.filter_count"}
+    pagination = documented_pagination("offset", total_path="meta.filter_count")
 
     def explicit_fields(self):
         return {**self.connector_fields(), "query_params": {"meta": "filter_count"}}
@@ -9178,9 +9074,7 @@ class EtsyShopListings(HeaderKeyVendor):
     def connector_fields(self):
         return {**super().connector_fields(), "primary_key": "listing_id"}
 
-    @staticmethod
-    def pagination(page_size):
-        return {"type": "offset", "limit": page_size, "total_path": "count"}
+    pagination = documented_pagination("offset", total_path="count")
 
     def record(self, number):
         return {"listing_id": 1500000000 + number, "title": f"Listing {number}", "state": "active"}
@@ -9211,9 +9105,7 @@ class EbayFulfillmentOrders(VendorServer):
     def connector_fields(self):
         return {**super().connector_fields(), "primary_key": "orderId"}
 
-    @staticmethod
-    def pagination(page_size):
-        return {"type": "next_url", "next_url_path": "next", "size_param": "limit", "page_size": page_size}
+    pagination = documented_pagination("next_url", next_url_path="next", size_param="limit")
 
     def record(self, number):
         return {
@@ -9266,9 +9158,7 @@ class MercadoPagoPaymentsSearch(VendorServer):
     def connector_fields(self):
         return {**super().connector_fields(), "query_params": {"sort": "date_created", "criteria": "asc"}}
 
-    @staticmethod
-    def pagination(page_size):
-        return {"type": "offset", "limit": page_size, "total_path": "paging.total"}
+    pagination = documented_pagination("offset", total_path="paging.total")
 
     def record(self, number):
         return {"id": 20359978 + number, "status": "approved", "transaction_amount": 10.0 + number}
@@ -9304,14 +9194,9 @@ class ApolloPeopleSearch(HeaderKeyVendor):
             "request_body": {"person_titles": ["engineer"]},
         }
 
-    @staticmethod
-    def pagination(page_size):
-        return {
-            "type": "page",
-            "size_param": "per_page",
-            "page_size": page_size,
-            "total_pages_path": "pagination.total_pages",
-        }
+    pagination = documented_pagination(
+        "page", size_param="per_page", total_pages_path="pagination.total_pages"
+    )
 
     def record(self, number):
         return {
@@ -9366,9 +9251,7 @@ class ActiveCampaignContacts(HeaderKeyVendor):
     def unauthorized(self):
         return 403, {}, {"message": "No Result found for Subscriber with id 0"}
 
-    @staticmethod
-    def pagination(page_size):
-        return {"type": "offset", "limit": page_size, "total_path": "meta.total"}
+    pagination = documented_pagination("offset", total_path="meta.total")
 
     def record(self, number):
         return {"id": str(number), "email": f"c{number}@example.com", "cdate": "2026-01-02T03:04:05-06:00"}
@@ -9417,9 +9300,7 @@ class BrevoContacts(HeaderKeyVendor):
     def unauthorized(self):
         return 401, {}, {"code": "unauthorized", "message": "Key not found"}
 
-    @staticmethod
-    def pagination(page_size):
-        return {"type": "offset", "limit": page_size, "total_path": "count"}
+    pagination = documented_pagination("offset", total_path="count")
 
     def record(self, number):
         return {"id": number, "email": f"c{number}@example.com", "emailBlacklisted": False, "listIds": [2]}
@@ -9449,14 +9330,7 @@ class DripSubscribers(KeyAsUserVendor):
     def connector_fields(self):
         return {"api_endpoint": self.url, "api_key": self.api_key, "auth_type": "basic_key"}
 
-    @staticmethod
-    def pagination(page_size):
-        return {
-            "type": "page",
-            "size_param": "per_page",
-            "page_size": page_size,
-            "total_pages_path": "meta.total_pages",
-        }
+    pagination = documented_pagination("page", size_param="per_page", total_pages_path="meta.total_pages")
 
     def record(self, number):
         return {
@@ -9521,9 +9395,7 @@ class AttioRecordsQuery(VendorServer):
             "primary_key": "id.record_id",
         }
 
-    @staticmethod
-    def pagination(page_size):
-        return {"type": "offset", "limit": page_size}
+    pagination = documented_pagination("offset")
 
     def record(self, number):
         ids = {
@@ -9565,9 +9437,7 @@ class GreenhouseJobBoard(PublicVendor):
     records = 23
     page_size = 100  # no page: the whole board at once
 
-    @staticmethod
-    def pagination(page_size):
-        return {"type": "none"}
+    pagination = documented_pagination("none")
 
     def record(self, number):
         return {
@@ -9600,14 +9470,7 @@ class CoinbaseAccounts(VendorServer):
     def unauthorized(self):
         return 401, {}, {"errors": [{"id": "authentication_error", "message": "invalid signature"}]}
 
-    @staticmethod
-    def pagination(page_size):
-        return {
-            "type": "next_url",
-            "next_url_path": "pagination.next_uri",
-            "size_param": "limit",
-            "page_size": page_size,
-        }
+    pagination = documented_pagination("next_url", next_url_path="pagination.next_uri", size_param="limit")
 
     def record(self, number):
         return {
@@ -9665,9 +9528,7 @@ class OpenLibrarySearch(PublicVendor):
             "primary_key": "key",
         }
 
-    @staticmethod
-    def pagination(page_size):
-        return {"type": "page", "size_param": "limit", "page_size": page_size, "total_path": "numFound"}
+    pagination = documented_pagination("page", size_param="limit", total_path="numFound")
 
     def record(self, number):
         return {
@@ -9716,15 +9577,12 @@ class SegmentSources(VendorServer):
     def unauthorized(self):
         return 401, {}, {"errors": [{"type": "unauthorized", "message": "Unauthorized"}]}
 
-    @staticmethod
-    def pagination(page_size):
-        return {
-            "type": "cursor",
-            "cursor_path": "data.pagination.next",
-            "cursor_param": "pagination.cursor",
-            "size_param": "pagination.count",
-            "page_size": page_size,
-        }
+    pagination = documented_pagination(
+        "cursor",
+        cursor_path="data.pagination.next",
+        cursor_param="pagination.cursor",
+        size_param="pagination.count",
+    )
 
     def record(self, number):
         return {"id": f"qQEHquLrjRDN9j1ByrChy{number:02d}", "slug": f"source-{number}", "enabled": True}
@@ -9762,16 +9620,9 @@ class BinanceAggTrades(PublicVendor):
     def connector_fields(self):
         return {**super().connector_fields(), "query_params": {"symbol": "BNBBTC"}, "primary_key": "a"}
 
-    @staticmethod
-    def pagination(page_size):
-        return {
-            "type": "cursor",
-            "cursor_from": "last_record",
-            "cursor_field": "a",
-            "cursor_param": "fromId",
-            "size_param": "limit",
-            "page_size": page_size,
-        }
+    pagination = documented_pagination(
+        "cursor", cursor_from="last_record", cursor_field="a", cursor_param="fromId", size_param="limit"
+    )
 
     def record(self, number):
         return {
@@ -9815,9 +9666,7 @@ class WorkdayRaaS(BasicAuthVendor):
             "primary_key": "Employee_ID",
         }
 
-    @staticmethod
-    def pagination(page_size):
-        return {"type": "none"}
+    pagination = documented_pagination("none")
 
     def record(self, number):
         return {"Employee_ID": f"2{number:05d}", "Worker": f"Worker {number}", "Hire_Date": "2020-01-01"}
@@ -9906,15 +9755,9 @@ class CrossrefWorks(PublicVendor):
         fields["query_params"] = {**fields["query_params"], "cursor": "*"}
         return fields
 
-    @staticmethod
-    def pagination(page_size):
-        return {
-            "type": "cursor",
-            "cursor_path": "message.next-cursor",
-            "cursor_param": "cursor",
-            "size_param": "rows",
-            "page_size": page_size,
-        }
+    pagination = documented_pagination(
+        "cursor", cursor_path="message.next-cursor", cursor_param="cursor", size_param="rows"
+    )
 
     def record(self, number):
         return {
@@ -9973,15 +9816,9 @@ class OpenAlexWorks(PublicVendor):
         fields["query_params"] = {**fields["query_params"], "cursor": "*"}
         return fields
 
-    @staticmethod
-    def pagination(page_size):
-        return {
-            "type": "cursor",
-            "cursor_path": "meta.next_cursor",
-            "cursor_param": "cursor",
-            "size_param": "per_page",
-            "page_size": page_size,
-        }
+    pagination = documented_pagination(
+        "cursor", cursor_path="meta.next_cursor", cursor_param="cursor", size_param="per_page"
+    )
 
     def record(self, number):
         return {
@@ -10023,9 +9860,7 @@ class GbifOccurrenceSearch(PublicVendor):
     def connector_fields(self):
         return {**super().connector_fields(), "query_params": {"taxonKey": "2435099"}, "primary_key": "key"}
 
-    @staticmethod
-    def pagination(page_size):
-        return {"type": "offset", "limit": page_size, "total_path": "count"}
+    pagination = documented_pagination("offset", total_path="count")
 
     def record(self, number):
         return {"key": 4011000000 + number, "scientificName": "Puma concolor (Linnaeus, 1771)", "year": 2020}
@@ -10066,9 +9901,7 @@ class MusicBrainzBrowseReleases(PublicVendor):
         artist = "b10bbbfc-cf9e-42e0-be17-e2c3e1d2600d"
         return {**super().connector_fields(), "query_params": {"artist": artist, "fmt": "json"}}
 
-    @staticmethod
-    def pagination(page_size):
-        return {"type": "offset", "limit": page_size, "total_path": "release-count"}
+    pagination = documented_pagination("offset", total_path="release-count")
 
     def record(self, number):
         return {
@@ -10119,14 +9952,7 @@ class DiscogsArtistReleases(QueryKeyVendor):
     page_size = 5  # 50 at Discogs
     api_key = "discogs-personal-access-token"
 
-    @staticmethod
-    def pagination(page_size):
-        return {
-            "type": "page",
-            "size_param": "per_page",
-            "page_size": page_size,
-            "total_pages_path": "pagination.pages",
-        }
+    pagination = documented_pagination("page", size_param="per_page", total_pages_path="pagination.pages")
 
     def record(self, number):
         return {"id": 20_000 + number, "title": f"Release {number}", "type": "release", "year": 1990 + number}
@@ -10183,9 +10009,7 @@ class EtherscanTxList(QueryKeyVendor):
         }
         return {**super().connector_fields(), "query_params": query, "primary_key": "hash"}
 
-    @staticmethod
-    def pagination(page_size):
-        return {"type": "page", "size_param": "offset", "page_size": page_size}
+    pagination = documented_pagination("page", size_param="offset")
 
     def record(self, number):
         return {
@@ -10248,15 +10072,9 @@ class MailjetContacts(BasicAuthVendor):
     def connector_fields(self):
         return {**super().connector_fields(), "primary_key": "ID"}
 
-    @staticmethod
-    def pagination(page_size):
-        return {
-            "type": "offset",
-            "offset_param": "Offset",
-            "limit_param": "Limit",
-            "limit": page_size,
-            "total_path": "Total",
-        }
+    pagination = documented_pagination(
+        "offset", offset_param="Offset", limit_param="Limit", total_path="Total"
+    )
 
     def record(self, number):
         return {"ID": 1_000 + number, "Email": f"c{number}@example.com", "IsExcludedFromCampaigns": False}
@@ -10351,14 +10169,7 @@ class PlivoMessages(BasicAuthVendor):
     def connector_fields(self):
         return {**super().connector_fields(), "primary_key": "message_uuid"}
 
-    @staticmethod
-    def pagination(page_size):
-        return {
-            "type": "next_url",
-            "next_url_path": "meta.next",
-            "size_param": "limit",
-            "page_size": page_size,
-        }
+    pagination = documented_pagination("next_url", next_url_path="meta.next", size_param="limit")
 
     def record(self, number):
         return {"message_uuid": f"8f5e2c1a-0000-4000-8000-{number:012d}", "message_state": "delivered"}
@@ -10408,15 +10219,9 @@ class TelnyxPhoneNumbers(VendorServer):
         }
         return 401, {}, {"errors": [error]}
 
-    @staticmethod
-    def pagination(page_size):
-        return {
-            "type": "page",
-            "page_param": "page[number]",
-            "size_param": "page[size]",
-            "page_size": page_size,
-            "total_pages_path": "meta.total_pages",
-        }
+    pagination = documented_pagination(
+        "page", page_param="page[number]", size_param="page[size]", total_pages_path="meta.total_pages"
+    )
 
     def record(self, number):
         return {
@@ -10455,9 +10260,7 @@ class PrintfulStoreProducts(VendorServer):
             {"code": 401, "result": message, "error": {"reason": "Unauthorized", "message": message}},
         )
 
-    @staticmethod
-    def pagination(page_size):
-        return {"type": "offset", "limit": page_size, "total_path": "paging.total"}
+    pagination = documented_pagination("offset", total_path="paging.total")
 
     def record(self, number):
         return {
@@ -10509,9 +10312,7 @@ class BubbleDataApi(VendorServer):
     def connector_fields(self):
         return {**super().connector_fields(), "primary_key": "_id"}
 
-    @staticmethod
-    def pagination(page_size):
-        return {"type": "offset", "offset_param": "cursor", "limit": page_size}
+    pagination = documented_pagination("offset", offset_param="cursor")
 
     def record(self, number):
         return {
@@ -10555,14 +10356,7 @@ class KontentDeliveryItems(PublicVendor):
     def connector_fields(self):
         return {**super().connector_fields(), "primary_key": "system.id"}
 
-    @staticmethod
-    def pagination(page_size):
-        return {
-            "type": "next_url",
-            "next_url_path": "pagination.next_page",
-            "size_param": "limit",
-            "page_size": page_size,
-        }
+    pagination = documented_pagination("next_url", next_url_path="pagination.next_page", size_param="limit")
 
     def record(self, number):
         return {
@@ -10618,15 +10412,9 @@ class KubernetesPods(VendorServer):
             "code": code,
         }
 
-    @staticmethod
-    def pagination(page_size):
-        return {
-            "type": "cursor",
-            "cursor_path": "metadata.continue",
-            "cursor_param": "continue",
-            "size_param": "limit",
-            "page_size": page_size,
-        }
+    pagination = documented_pagination(
+        "cursor", cursor_path="metadata.continue", cursor_param="continue", size_param="limit"
+    )
 
     def record(self, number):
         return {
@@ -10687,9 +10475,7 @@ class SemanticScholarPaperSearch(HeaderKeyVendor):
             "primary_key": "paperId",
         }
 
-    @staticmethod
-    def pagination(page_size):
-        return {"type": "offset", "limit": page_size, "total_path": "total"}
+    pagination = documented_pagination("offset", total_path="total")
 
     def record(self, number):
         return {"paperId": f"{number:040x}", "title": f"Paper {number}", "year": 2020 + number % 4}
@@ -10730,14 +10516,9 @@ class LastFmRecentTracks(QueryKeyVendor):
         query = {"method": "user.getrecenttracks", "user": "rj", "format": "json"}
         return {**super().connector_fields(), "query_params": query, "primary_key": "date.uts"}
 
-    @staticmethod
-    def pagination(page_size):
-        return {
-            "type": "page",
-            "size_param": "limit",
-            "page_size": page_size,
-            "total_pages_path": "recenttracks.@attr.totalPages",
-        }
+    pagination = documented_pagination(
+        "page", size_param="limit", total_pages_path="recenttracks.@attr.totalPages"
+    )
 
     def record(self, number):
         return {
@@ -10786,14 +10567,9 @@ class ZendeskSellContacts(VendorServer):
     def connector_fields(self):
         return {**super().connector_fields(), "primary_key": "data.id"}
 
-    @staticmethod
-    def pagination(page_size):
-        return {
-            "type": "next_url",
-            "next_url_path": "meta.links.next_page",
-            "size_param": "per_page",
-            "page_size": page_size,
-        }
+    pagination = documented_pagination(
+        "next_url", next_url_path="meta.links.next_page", size_param="per_page"
+    )
 
     def all_records(self):
         return [{"data": record, "meta": {"type": "contact"}} for record in super().all_records()]
@@ -10844,14 +10620,7 @@ class SageAccountingContacts(VendorServer):
             ],
         )
 
-    @staticmethod
-    def pagination(page_size):
-        return {
-            "type": "page",
-            "size_param": "items_per_page",
-            "page_size": page_size,
-            "total_path": "$total",
-        }
+    pagination = documented_pagination("page", size_param="items_per_page", total_path="$total")
 
     def record(self, number):
         identifier = f"{number:032x}"
@@ -10939,15 +10708,9 @@ class FhirPatientSearch(VendorServer):
     def connector_fields(self):
         return {**super().connector_fields(), "primary_key": "resource.id"}
 
-    @staticmethod
-    def pagination(page_size):
-        return {
-            "type": "offset",
-            "offset_param": "_offset",
-            "limit_param": "_count",
-            "limit": page_size,
-            "total_path": "total",
-        }
+    pagination = documented_pagination(
+        "offset", offset_param="_offset", limit_param="_count", total_path="total"
+    )
 
     def record(self, number):
         patient = {
@@ -11020,15 +10783,9 @@ class BitbucketDataCenterRepos(VendorServer):
         }
         return 401, {}, {"errors": [error]}
 
-    @staticmethod
-    def pagination(page_size):
-        return {
-            "type": "cursor",
-            "cursor_path": "nextPageStart",
-            "cursor_param": "start",
-            "size_param": "limit",
-            "page_size": page_size,
-        }
+    pagination = documented_pagination(
+        "cursor", cursor_path="nextPageStart", cursor_param="start", size_param="limit"
+    )
 
     def record(self, number):
         return {
@@ -11069,9 +10826,7 @@ class SugarCrmContacts(HeaderKeyVendor):
     def unauthorized(self):
         return 401, {}, {"error": "invalid_grant", "error_message": "The access token provided is invalid."}
 
-    @staticmethod
-    def pagination(page_size):
-        return {"type": "offset", "limit_param": "max_num", "limit": page_size}
+    pagination = documented_pagination("offset", limit_param="max_num")
 
     def record(self, number):
         return {
@@ -11109,9 +10864,7 @@ class RedmineIssues(HeaderKeyVendor):
     def unauthorized(self):
         return 401, {"Content-Type": "text/html"}, b""
 
-    @staticmethod
-    def pagination(page_size):
-        return {"type": "offset", "limit": page_size, "total_path": "total_count"}
+    pagination = documented_pagination("offset", total_path="total_count")
 
     def record(self, number):
         return {
@@ -11153,14 +10906,7 @@ class TravisCiBuilds(HeaderKeyVendor):
     def connector_fields(self):
         return {**super().connector_fields(), "request_headers": {"Travis-API-Version": "3"}}
 
-    @staticmethod
-    def pagination(page_size):
-        return {
-            "type": "next_url",
-            "next_url_path": "@pagination.next.@href",
-            "size_param": "limit",
-            "page_size": page_size,
-        }
+    pagination = documented_pagination("next_url", next_url_path="@pagination.next.@href", size_param="limit")
 
     def record(self, number):
         return {
@@ -11221,14 +10967,7 @@ class CratesIoCrates(PublicVendor):
     def connector_fields(self):
         return {**super().connector_fields(), "query_params": {"q": "serde"}}
 
-    @staticmethod
-    def pagination(page_size):
-        return {
-            "type": "next_url",
-            "next_url_path": "meta.next_page",
-            "size_param": "per_page",
-            "page_size": page_size,
-        }
+    pagination = documented_pagination("next_url", next_url_path="meta.next_page", size_param="per_page")
 
     def record(self, number):
         return {"id": f"serde-crate-{number}", "name": f"serde-crate-{number}", "downloads": 1000 * number}
@@ -11274,15 +11013,7 @@ class SonarQubeIssues(VendorServer):
             "primary_key": "key",
         }
 
-    @staticmethod
-    def pagination(page_size):
-        return {
-            "type": "page",
-            "page_param": "p",
-            "size_param": "ps",
-            "page_size": page_size,
-            "total_path": "paging.total",
-        }
+    pagination = documented_pagination("page", page_param="p", size_param="ps", total_path="paging.total")
 
     def record(self, number):
         return {
@@ -11386,14 +11117,7 @@ class OpenFdaDrugEvents(PublicVendor):
             "primary_key": "safetyreportid",
         }
 
-    @staticmethod
-    def pagination(page_size):
-        return {
-            "type": "offset",
-            "offset_param": "skip",
-            "limit": page_size,
-            "total_path": "meta.results.total",
-        }
+    pagination = documented_pagination("offset", offset_param="skip", total_path="meta.results.total")
 
     def record(self, number):
         return {"safetyreportid": str(5_801_206 + number), "receivedate": "20080707", "serious": "1"}
@@ -11445,15 +11169,9 @@ class EuropePmcSearch(PublicVendor):
     def connector_fields(self):
         return {**super().connector_fields(), "query_params": {"query": "malaria", "format": "json"}}
 
-    @staticmethod
-    def pagination(page_size):
-        return {
-            "type": "cursor",
-            "cursor_path": "nextCursorMark",
-            "cursor_param": "cursorMark",
-            "size_param": "pageSize",
-            "page_size": page_size,
-        }
+    pagination = documented_pagination(
+        "cursor", cursor_path="nextCursorMark", cursor_param="cursorMark", size_param="pageSize"
+    )
 
     def record(self, number):
         return {
@@ -11512,9 +11230,7 @@ class LaunchDarklyMembers(HeaderKeyVendor):
     def connector_fields(self):
         return {**super().connector_fields(), "primary_key": "_id"}
 
-    @staticmethod
-    def pagination(page_size):
-        return {"type": "offset", "limit": page_size, "total_path": "totalCount"}
+    pagination = documented_pagination("offset", total_path="totalCount")
 
     def record(self, number):
         return {"_id": f"5f0c{number:020x}", "email": f"member{number}@example.com", "role": "reader"}
@@ -11573,14 +11289,7 @@ class GuardianContentSearch(QueryKeyVendor):
     def connector_fields(self):
         return {**super().connector_fields(), "query_params": {"q": "climate"}}
 
-    @staticmethod
-    def pagination(page_size):
-        return {
-            "type": "page",
-            "size_param": "page-size",
-            "page_size": page_size,
-            "total_pages_path": "response.pages",
-        }
+    pagination = documented_pagination("page", size_param="page-size", total_pages_path="response.pages")
 
     def record(self, number):
         return {
@@ -11624,9 +11333,7 @@ class RickAndMortyCharacters(PublicVendor):
     records = 23
     page_size = 20  # fixed
 
-    @staticmethod
-    def pagination(page_size):
-        return {"type": "page", "total_pages_path": "info.pages"}
+    pagination = documented_pagination("page", total_pages_path="info.pages")
 
     def record(self, number):
         return {"id": number, "name": f"Character {number}", "status": "Alive", "species": "Human"}
@@ -11665,14 +11372,7 @@ class SpaceXLaunchesQuery(PublicVendor):
             "request_body": {"query": {"upcoming": False}, "options": {"sort": {"flight_number": "asc"}}},
         }
 
-    @staticmethod
-    def pagination(page_size):
-        return {
-            "type": "page",
-            "page_param": "options.page",
-            "size_param": "options.limit",
-            "page_size": page_size,
-        }
+    pagination = documented_pagination("page", page_param="options.page", size_param="options.limit")
 
     def record(self, number):
         return {
@@ -11721,14 +11421,7 @@ class ZenodoRecords(PublicVendor):
     def connector_fields(self):
         return {**super().connector_fields(), "query_params": {"q": "climate", "sort": "mostrecent"}}
 
-    @staticmethod
-    def pagination(page_size):
-        return {
-            "type": "next_url",
-            "next_url_path": "links.next",
-            "size_param": "size",
-            "page_size": page_size,
-        }
+    pagination = documented_pagination("next_url", next_url_path="links.next", size_param="size")
 
     def record(self, number):
         return {
@@ -11780,14 +11473,7 @@ class VonageApplications(BasicAuthVendor):
             },
         )
 
-    @staticmethod
-    def pagination(page_size):
-        return {
-            "type": "page",
-            "size_param": "page_size",
-            "page_size": page_size,
-            "total_pages_path": "total_pages",
-        }
+    pagination = documented_pagination("page", size_param="page_size", total_pages_path="total_pages")
 
     def record(self, number):
         return {
@@ -11844,15 +11530,9 @@ class CompaniesHouseSearch(KeyAsUserVendor):
             "primary_key": "company_number",
         }
 
-    @staticmethod
-    def pagination(page_size):
-        return {
-            "type": "offset",
-            "offset_param": "start_index",
-            "limit_param": "items_per_page",
-            "limit": page_size,
-            "total_path": "total_results",
-        }
+    pagination = documented_pagination(
+        "offset", offset_param="start_index", limit_param="items_per_page", total_path="total_results"
+    )
 
     def record(self, number):
         return {
@@ -11897,14 +11577,7 @@ class SparkPostSuppressionList(HeaderKeyVendor):
     def connector_fields(self):
         return {**super().connector_fields(), "primary_key": "recipient"}
 
-    @staticmethod
-    def pagination(page_size):
-        return {
-            "type": "next_url",
-            "next_url_path": "links",
-            "size_param": "per_page",
-            "page_size": page_size,
-        }
+    pagination = documented_pagination("next_url", next_url_path="links", size_param="per_page")
 
     def record(self, number):
         return {
@@ -11966,9 +11639,7 @@ class GooglePlacesTextSearch(QueryKeyVendor):
         # one request every 0.55 s at most: a token is used only once it is valid
         return {**self.connector_fields(), "max_requests_per_second": 2}
 
-    @staticmethod
-    def pagination(page_size):
-        return {"type": "cursor", "cursor_path": "next_page_token", "cursor_param": "pagetoken"}
+    pagination = documented_pagination("cursor", cursor_path="next_page_token", cursor_param="pagetoken")
 
     def record(self, number):
         return {
@@ -12028,15 +11699,7 @@ class CustomerIoSegmentMembership(VendorServer):
     def connector_fields(self):
         return {**super().connector_fields(), "primary_key": "cio_id"}
 
-    @staticmethod
-    def pagination(page_size):
-        return {
-            "type": "cursor",
-            "cursor_path": "next",
-            "cursor_param": "start",
-            "size_param": "limit",
-            "page_size": page_size,
-        }
+    pagination = documented_pagination("cursor", cursor_path="next", cursor_param="start", size_param="limit")
 
     def record(self, number):
         return {"email": f"person{number}@example.com", "id": str(number), "cio_id": f"a3000{number:05d}"}
@@ -12115,9 +11778,7 @@ class SurveyMonkeySurveys(VendorServer):
         }
         return 401, {}, {"error": error}
 
-    @staticmethod
-    def pagination(page_size):
-        return {"type": "page", "size_param": "per_page", "page_size": page_size, "total_path": "total"}
+    pagination = documented_pagination("page", size_param="per_page", total_path="total")
 
     def record(self, number):
         return {
@@ -12166,15 +11827,9 @@ class PinterestPins(VendorServer):
     def unauthorized(self):
         return 401, {}, {"code": 2, "message": "Authentication failed."}
 
-    @staticmethod
-    def pagination(page_size):
-        return {
-            "type": "cursor",
-            "cursor_path": "bookmark",
-            "cursor_param": "bookmark",
-            "size_param": "page_size",
-            "page_size": page_size,
-        }
+    pagination = documented_pagination(
+        "cursor", cursor_path="bookmark", cursor_param="bookmark", size_param="page_size"
+    )
 
     def record(self, number):
         return {
@@ -12214,14 +11869,7 @@ class OutreachProspects(VendorServer):
         error = {"id": "unauthorizedRequest", "title": "Unauthorized Request", "detail": "Invalid token."}
         return 401, {"Content-Type": "application/vnd.api+json"}, {"errors": [error]}
 
-    @staticmethod
-    def pagination(page_size):
-        return {
-            "type": "next_url",
-            "next_url_path": "links.next",
-            "size_param": "page[size]",
-            "page_size": page_size,
-        }
+    pagination = documented_pagination("next_url", next_url_path="links.next", size_param="page[size]")
 
     def record(self, number):
         return {
@@ -12265,14 +11913,7 @@ class WorkableCandidates(VendorServer):
     def unauthorized(self):
         return 401, {}, {"error": "Not authorized"}
 
-    @staticmethod
-    def pagination(page_size):
-        return {
-            "type": "next_url",
-            "next_url_path": "paging.next",
-            "size_param": "limit",
-            "page_size": page_size,
-        }
+    pagination = documented_pagination("next_url", next_url_path="paging.next", size_param="limit")
 
     def record(self, number):
         return {"id": f"{0x1A0 + number:x}", "name": f"Candidate {number}", "stage": "Applied"}
@@ -12309,9 +11950,7 @@ class NetlifySites(VendorServer):
     def unauthorized(self):
         return 401, {}, {"code": 401, "message": "Access Denied: your token is invalid"}
 
-    @staticmethod
-    def pagination(page_size):
-        return {"type": "link_header", "size_param": "per_page", "page_size": page_size}
+    pagination = documented_pagination("link_header", size_param="per_page")
 
     def record(self, number):
         return {"id": f"3970e0fe-8564-4903-9a55-{number:012d}", "name": f"site-{number}", "state": "current"}
@@ -12345,14 +11984,7 @@ class LinodeInstances(VendorServer):
     def unauthorized(self):
         return 401, {}, {"errors": [{"reason": "Invalid Token"}]}
 
-    @staticmethod
-    def pagination(page_size):
-        return {
-            "type": "page",
-            "size_param": "page_size",
-            "page_size": page_size,
-            "total_pages_path": "pages",
-        }
+    pagination = documented_pagination("page", size_param="page_size", total_pages_path="pages")
 
     def record(self, number):
         return {
@@ -12395,15 +12027,9 @@ class RechargeCustomers(HeaderKeyVendor):
     def unauthorized(self):
         return 401, {}, {"errors": "Invalid API token"}
 
-    @staticmethod
-    def pagination(page_size):
-        return {
-            "type": "cursor",
-            "cursor_path": "next_cursor",
-            "cursor_param": "cursor",
-            "size_param": "limit",
-            "page_size": page_size,
-        }
+    pagination = documented_pagination(
+        "cursor", cursor_path="next_cursor", cursor_param="cursor", size_param="limit"
+    )
 
     def record(self, number):
         return {"id": 90_000 + number, "email": f"customer{number}@example.com", "first_name": f"C{number}"}
@@ -12447,9 +12073,7 @@ class SnipeItHardware(VendorServer):
     def unauthorized(self):
         return 401, {}, {"status": "error", "messages": "Unauthorized.", "payload": None}
 
-    @staticmethod
-    def pagination(page_size):
-        return {"type": "offset", "limit": page_size, "total_path": "total"}
+    pagination = documented_pagination("offset", total_path="total")
 
     def record(self, number):
         return {
@@ -12494,17 +12118,14 @@ class XenditTransactions(BasicAuthVendor):
     def connector_fields(self):
         return {**super().connector_fields(), "api_key": ""}
 
-    @staticmethod
-    def pagination(page_size):
-        return {
-            "type": "cursor",
-            "cursor_from": "last_record",
-            "cursor_field": "id",
-            "cursor_param": "after_id",
-            "has_more_path": "has_more",
-            "size_param": "limit",
-            "page_size": page_size,
-        }
+    pagination = documented_pagination(
+        "cursor",
+        cursor_from="last_record",
+        cursor_field="id",
+        cursor_param="after_id",
+        has_more_path="has_more",
+        size_param="limit",
+    )
 
     def record(self, number):
         return {"id": f"txn_{number:032d}", "type": "PAYMENT", "status": "SUCCESS", "amount": number * 1000}
@@ -12549,9 +12170,7 @@ class FreshserviceTickets(BasicAuthVendor):
             {"code": "invalid_credentials", "message": "You have to be logged in to perform this action."},
         )
 
-    @staticmethod
-    def pagination(page_size):
-        return {"type": "link_header", "size_param": "per_page", "page_size": page_size}
+    pagination = documented_pagination("link_header", size_param="per_page")
 
     def record(self, number):
         return {"id": number, "subject": f"Ticket {number}", "status": 2, "priority": 1}
@@ -12598,9 +12217,7 @@ class MattermostUsers(VendorServer):
         }
         return 401, {}, error
 
-    @staticmethod
-    def pagination(page_size):
-        return {"type": "page", "start_page": 0, "size_param": "per_page", "page_size": page_size}
+    pagination = documented_pagination("page", start_page=0, size_param="per_page")
 
     def record(self, number):
         return {"id": f"{number:026d}", "username": f"user{number}", "email": f"user{number}@example.com"}
@@ -12642,9 +12259,7 @@ class RocketChatUsers(HeaderKeyVendor):
             "primary_key": "_id",
         }
 
-    @staticmethod
-    def pagination(page_size):
-        return {"type": "offset", "limit_param": "count", "limit": page_size, "total_path": "total"}
+    pagination = documented_pagination("offset", limit_param="count", total_path="total")
 
     def record(self, number):
         return {"_id": f"user{number:013d}", "username": f"user{number}", "active": True}
@@ -12694,15 +12309,7 @@ class MatrixRoomMessages(VendorServer):
     def connector_fields(self):
         return {**super().connector_fields(), "query_params": {"dir": "f"}, "primary_key": "event_id"}
 
-    @staticmethod
-    def pagination(page_size):
-        return {
-            "type": "cursor",
-            "cursor_path": "end",
-            "cursor_param": "from",
-            "size_param": "limit",
-            "page_size": page_size,
-        }
+    pagination = documented_pagination("cursor", cursor_path="end", cursor_param="from", size_param="limit")
 
     def record(self, number):
         return {
@@ -12756,9 +12363,7 @@ class MastodonAccountStatuses(VendorServer):
     def unauthorized(self):
         return 401, {}, {"error": "The access token is invalid"}
 
-    @staticmethod
-    def pagination(page_size):
-        return {"type": "link_header", "size_param": "limit", "page_size": page_size}
+    pagination = documented_pagination("link_header", size_param="limit")
 
     def record(self, number):
         # newest first: record 1 has the highest id
@@ -12810,9 +12415,7 @@ class GiteaRepoIssues(HeaderKeyVendor):
     def unauthorized(self):
         return 401, {}, {"message": "token is required", "url": "https://gitea.example.com/api/swagger"}
 
-    @staticmethod
-    def pagination(page_size):
-        return {"type": "link_header", "size_param": "limit", "page_size": page_size}
+    pagination = documented_pagination("link_header", size_param="limit")
 
     def record(self, number):
         return {"id": 5_000 + number, "number": number, "title": f"Issue {number}", "state": "open"}
@@ -12865,15 +12468,9 @@ class BitriseApps(VendorServer):
             "primary_key": "slug",
         }
 
-    @staticmethod
-    def pagination(page_size):
-        return {
-            "type": "cursor",
-            "cursor_path": "paging.next",
-            "cursor_param": "next",
-            "size_param": "limit",
-            "page_size": page_size,
-        }
+    pagination = documented_pagination(
+        "cursor", cursor_path="paging.next", cursor_param="next", size_param="limit"
+    )
 
     def record(self, number):
         return {
@@ -12932,15 +12529,9 @@ class MeilisearchSearch(VendorServer):
     def connector_fields(self):
         return {**super().connector_fields(), "request_method": "POST", "request_body": {"q": ""}}
 
-    @staticmethod
-    def pagination(page_size):
-        return {
-            "type": "page",
-            "page_param": "page",
-            "size_param": "hitsPerPage",
-            "page_size": page_size,
-            "total_pages_path": "totalPages",
-        }
+    pagination = documented_pagination(
+        "page", page_param="page", size_param="hitsPerPage", total_pages_path="totalPages"
+    )
 
     def record(self, number):
         return {"id": number, "title": f"Movie {number}", "genres": ["Drama"]}
@@ -12993,9 +12584,7 @@ class MeilisearchDocuments(MeilisearchSearch):
     def connector_fields(self):
         return {"api_endpoint": self.url, "api_key": self.api_key, "auth_type": "bearer"}
 
-    @staticmethod
-    def pagination(page_size):
-        return {"type": "offset", "limit": page_size}
+    pagination = documented_pagination("offset")
 
     def respond(self, path, query, headers):
         size = self.size(query, "limit")  # 20 at Meilisearch
@@ -13038,9 +12627,7 @@ class TypesenseSearch(HeaderKeyVendor):
             "primary_key": "document.id",
         }
 
-    @staticmethod
-    def pagination(page_size):
-        return {"type": "page", "size_param": "per_page", "page_size": page_size, "total_path": "found"}
+    pagination = documented_pagination("page", size_param="per_page", total_path="found")
 
     def record(self, number):
         return {
@@ -13088,14 +12675,7 @@ class PocketBaseRecords(VendorServer):
     def unauthorized(self):
         return 403, {}, {"status": 403, "message": "Only superusers can perform this action.", "data": {}}
 
-    @staticmethod
-    def pagination(page_size):
-        return {
-            "type": "page",
-            "size_param": "perPage",
-            "page_size": page_size,
-            "total_pages_path": "totalPages",
-        }
+    pagination = documented_pagination("page", size_param="perPage", total_pages_path="totalPages")
 
     def record(self, number):
         return {
@@ -13137,9 +12717,7 @@ class KeapContacts(VendorServer):
     def unauthorized(self):
         return 401, {}, {"message": "Invalid Access Token"}
 
-    @staticmethod
-    def pagination(page_size):
-        return {"type": "offset", "limit": page_size, "total_path": "count"}
+    pagination = documented_pagination("offset", total_path="count")
 
     def record(self, number):
         return {
@@ -13195,14 +12773,9 @@ class ZulipMessages(BasicAuthVendor):
         }
         return {**super().connector_fields(), "query_params": query}
 
-    @staticmethod
-    def pagination(page_size):
-        return {
-            "type": "cursor",
-            "cursor_from": "last_record",
-            "cursor_field": "id",
-            "cursor_param": "anchor",
-        }
+    pagination = documented_pagination(
+        "cursor", cursor_from="last_record", cursor_field="id", cursor_param="anchor"
+    )
 
     def record(self, number):
         return {"id": 100 + number, "sender_email": "iago@zulip.com", "content": f"<p>message {number}</p>"}
@@ -13282,9 +12855,7 @@ class PodioFilteredItems(VendorServer):
             "primary_key": "item_id",
         }
 
-    @staticmethod
-    def pagination(page_size):
-        return {"type": "offset", "limit": page_size, "total_path": "filtered"}
+    pagination = documented_pagination("offset", total_path="filtered")
 
     def record(self, number):
         return {"item_id": 900_000 + number, "app_item_id": number, "title": f"Item {number}"}
@@ -13316,9 +12887,7 @@ class BambooHrDirectory(BasicAuthVendor):
     def unauthorized(self):
         return 401, {"Content-Type": "text/html"}, b""
 
-    @staticmethod
-    def pagination(page_size):
-        return {"type": "none"}
+    pagination = documented_pagination("none")
 
     def record(self, number):
         return {"id": str(number), "displayName": f"Employee {number}", "jobTitle": "Engineer"}
@@ -13357,9 +12926,7 @@ class InsightlyContacts(BasicAuthVendor):
             "primary_key": "CONTACT_ID",
         }
 
-    @staticmethod
-    def pagination(page_size):
-        return {"type": "offset", "offset_param": "skip", "limit_param": "top", "limit": page_size}
+    pagination = documented_pagination("offset", offset_param="skip", limit_param="top")
 
     def record(self, number):
         return {"CONTACT_ID": 70_000 + number, "FIRST_NAME": f"First{number}", "LAST_NAME": f"Last{number}"}
@@ -13405,16 +12972,13 @@ class TelegramGetUpdates(PublicVendor):
             "primary_key": "update_id",
         }
 
-    @staticmethod
-    def pagination(page_size):
-        return {
-            "type": "cursor",
-            "cursor_from": "last_record",
-            "cursor_field": "update_id",
-            "cursor_param": "offset",
-            "size_param": "limit",
-            "page_size": page_size,
-        }
+    pagination = documented_pagination(
+        "cursor",
+        cursor_from="last_record",
+        cursor_field="update_id",
+        cursor_param="offset",
+        size_param="limit",
+    )
 
     def record(self, number):
         return {
@@ -13498,9 +13062,7 @@ class BuildkiteBuilds(VendorServer):
     api_key = "bkua_0123456789abcdef0123456789abcdef01234567"
     window_seconds = 1.5
 
-    @staticmethod
-    def pagination(page_size):
-        return {"type": "link_header"}
+    pagination = documented_pagination("link_header")
 
     def record(self, number):
         return {"id": f"0190b3c4-{number:04d}-4f4e-9a33-7c1d2b3a4e5f", "number": number, "state": "passed"}
@@ -13538,9 +13100,7 @@ class GrafanaUserSearch(BasicAuthVendor):
     user = "admin"
     api_key = "grafana-admin-password"
 
-    @staticmethod
-    def pagination(page_size):
-        return {"type": "page", "size_param": "perpage", "page_size": page_size, "total_path": "totalCount"}
+    pagination = documented_pagination("page", size_param="perpage", total_path="totalCount")
 
     def record(self, number):
         return {
@@ -13574,9 +13134,7 @@ class MiroBoards(VendorServer):
     max_page_size = 50
     api_key = "eyJtaXJvLmFjY2Vzcy10b2tlbiI6ICJmYWtlIn0"
 
-    @staticmethod
-    def pagination(page_size):
-        return {"type": "offset", "limit": page_size, "total_path": "total"}
+    pagination = documented_pagination("offset", total_path="total")
 
     def record(self, number):
         return {"id": f"uXjVO{number:05d}=", "type": "board", "name": f"Board {number}"}
@@ -13617,15 +13175,9 @@ class MiroBoardItems(MiroBoards):
     name = "miro-items"
     path = "/v2/boards/uXjVO00001=/items"
 
-    @staticmethod
-    def pagination(page_size):
-        return {
-            "type": "cursor",
-            "cursor_path": "cursor",
-            "cursor_param": "cursor",
-            "size_param": "limit",
-            "page_size": page_size,
-        }
+    pagination = documented_pagination(
+        "cursor", cursor_path="cursor", cursor_param="cursor", size_param="limit"
+    )
 
     def record(self, number):
         return {"id": f"3458764{number:012d}", "type": "sticky_note", "data": {"content": f"Note {number}"}}
@@ -13683,9 +13235,7 @@ class StatuspageIncidents(VendorServer):
             "auth_header_name": "Authorization",
         }
 
-    @staticmethod
-    def pagination(page_size):
-        return {"type": "page", "size_param": "limit", "page_size": page_size}
+    pagination = documented_pagination("page", size_param="limit")
 
     def record(self, number):
         return {"id": f"p31zjtct2j{number:04d}", "name": f"Incident {number}", "status": "resolved"}
@@ -13805,9 +13355,7 @@ class AmplitudeCohorts(BasicAuthVendor):
     records = 23
     page_size = 100  # one answer holds every cohort
 
-    @staticmethod
-    def pagination(page_size):
-        return {"type": "none"}
+    pagination = documented_pagination("none")
 
     def record(self, number):
         return {"id": f"coh{number:05d}", "name": f"Cohort {number}", "size": 100 + number, "archived": False}
@@ -13836,16 +13384,9 @@ class WeaviateObjects(VendorServer):
     def connector_fields(self):
         return {**super().connector_fields(), "query_params": {"class": "Article"}}
 
-    @staticmethod
-    def pagination(page_size):
-        return {
-            "type": "cursor",
-            "cursor_from": "last_record",
-            "cursor_field": "id",
-            "cursor_param": "after",
-            "size_param": "limit",
-            "page_size": page_size,
-        }
+    pagination = documented_pagination(
+        "cursor", cursor_from="last_record", cursor_field="id", cursor_param="after", size_param="limit"
+    )
 
     def record(self, number):
         return {
@@ -13893,15 +13434,9 @@ class QdrantScroll(HeaderKeyVendor):
             "request_body": {"with_payload": True},
         }
 
-    @staticmethod
-    def pagination(page_size):
-        return {
-            "type": "cursor",
-            "cursor_path": "result.next_page_offset",
-            "cursor_param": "offset",
-            "size_param": "limit",
-            "page_size": page_size,
-        }
+    pagination = documented_pagination(
+        "cursor", cursor_path="result.next_page_offset", cursor_param="offset", size_param="limit"
+    )
 
     def record(self, number):
         return {"id": 1000 + 7 * number, "version": 1, "payload": {"title": f"Article {number}"}}
@@ -13940,15 +13475,9 @@ class AdyenMerchants(HeaderKeyVendor):
     page_size = 5  # 10 at Adyen
     api_key = "AQEyhmfxK4_adyen_management_api_key"
 
-    @staticmethod
-    def pagination(page_size):
-        return {
-            "type": "page",
-            "page_param": "pageNumber",
-            "size_param": "pageSize",
-            "page_size": page_size,
-            "total_pages_path": "pagesTotal",
-        }
+    pagination = documented_pagination(
+        "page", page_param="pageNumber", size_param="pageSize", total_pages_path="pagesTotal"
+    )
 
     def record(self, number):
         return {"id": f"YOUR_MERCHANT_ACCOUNT_{number}", "name": f"Merchant {number}", "status": "Active"}
@@ -13987,14 +13516,7 @@ class DatoCmsItems(VendorServer):
     def connector_fields(self):
         return {**super().connector_fields(), "request_headers": {"X-Api-Version": "3"}}
 
-    @staticmethod
-    def pagination(page_size):
-        return {
-            "type": "offset",
-            "offset_param": "page[offset]",
-            "limit_param": "page[limit]",
-            "limit": page_size,
-        }
+    pagination = documented_pagination("offset", offset_param="page[offset]", limit_param="page[limit]")
 
     def record(self, number):
         return {
@@ -14035,9 +13557,7 @@ class ContentstackEntries(HeaderKeyVendor):
             "query_params": {"environment": "production", "include_count": "true"},
         }
 
-    @staticmethod
-    def pagination(page_size):
-        return {"type": "offset", "offset_param": "skip", "limit": page_size, "total_path": "count"}
+    pagination = documented_pagination("offset", offset_param="skip", total_path="count")
 
     def record(self, number):
         return {"uid": f"blt{number:016x}", "title": f"Post {number}", "locale": "en-us"}
@@ -14078,14 +13598,9 @@ class HasuraGraphql(HeaderKeyVendor):
             "request_body": {"query": self.query, "variables": {"limit": 10, "offset": 0}},
         }
 
-    @staticmethod
-    def pagination(page_size):
-        return {
-            "type": "offset",
-            "offset_param": "variables.offset",
-            "limit_param": "variables.limit",
-            "limit": page_size,
-        }
+    pagination = documented_pagination(
+        "offset", offset_param="variables.offset", limit_param="variables.limit"
+    )
 
     def record(self, number):
         return {"id": number, "name": f"User {number}"}
