@@ -1,0 +1,44 @@
+"""A nineteenth round of vendors' list endpoints (see ``vendors``): EasyPost's ``has_more`` beside
+shipments paged back by ``before_id``, ShipStation's ``links.next.href`` beside ``pages``, and Lob's
+``count`` of the answer's own addresses beside its ``next_url``. Left on ``auto`` a sync gets every
+record or ends ``PARTIAL`` naming what to configure; with the explicit configuration the README
+documents for each, it gets every record."""
+
+from demo_extension.models import SyncStatus
+from demo_extension.tests import sync_support
+from demo_extension.tests.sync_support import RunEnds, run_sync, stores_exactly
+from demo_extension.tests.vendors import (
+    NINETEENTH_VENDORS,
+    NINETEENTH_VENDORS_ON_AUTO,
+    EasyPostShipments,
+    LobAddresses,
+)
+
+(
+    test_auto_pagination_syncs_every_record_of_each_vendor_without_a_request_past_the_last_page,
+    test_the_documented_explicit_pagination_syncs_every_record_of_each_vendor,
+) = sync_support.vendor_round_tests(
+    NINETEENTH_VENDORS_ON_AUTO, NINETEENTH_VENDORS, explicit_page_size=lambda vendor: vendor.page_size
+)
+
+test_a_vendor_whose_answers_cannot_prove_the_whole_list_ends_naming_what_to_configure = (
+    sync_support.vendor_runs_end_test(
+        [
+            # {"shipments": [20], "has_more": true}: no cursor the answer names, PARTIAL with 20 of 23
+            RunEnds(EasyPostShipments, SyncStatus.PARTIAL, ("has_more",), stored=20),
+        ]
+    )
+)
+
+
+def test_lob_s_count_of_its_own_answer_is_no_total_and_its_total_count_is(vendor_server, make_connector):
+    vendor = vendor_server(LobAddresses)
+    fields = vendor.connector_fields()
+    connector = make_connector(**{**fields, "query_params": {"include[]": "total_count"}})
+
+    log = run_sync(connector)
+
+    # {"data": [10], "count": 10, "total_count": 23, "next_url"}: every address, by next_url
+    assert log.status == SyncStatus.SUCCESS, log.error_message
+    assert stores_exactly(connector, vendor)
+    assert [request["query"].get("include[]") for request in vendor.requests] == ["total_count"] * 3
