@@ -524,7 +524,7 @@ def detect_records_path(body) -> str:
                 or (_paging_metadata_beside(inner, lone) and _paging_metadata_beside(body, key, need=0))
             ):
                 return f"{key}.{lone}"
-            beside = _list_beside_its_next_page(inner)
+            beside = list_beside_its_next_page(inner)
             if beside is not None and _paging_metadata_beside(body, key, need=0):
                 return f"{key}.{beside}"
     if signal:
@@ -643,7 +643,7 @@ def records_beside_paging(obj: dict) -> str | None:
     return found if paging else None
 
 
-def _list_beside_its_next_page(obj: dict) -> str | None:
+def list_beside_its_next_page(obj: dict) -> str | None:
     """The key of ``obj``'s only list (of objects, or empty) when every other value is plain and one of
     them names the next page, set or null (Qdrant's ``{"result": {"points": [...], "next_page_offset":
     1035}, "status": "ok", "time"}``, its points ``[]`` and the offset null for an empty collection)."""

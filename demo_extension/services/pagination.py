@@ -61,8 +61,10 @@ from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 from core.redaction import MIN_STORED_SECRET_LENGTH, safe_url
 from demo_extension.services.extract import (
+    ENVELOPE_KEYS,
     graphql_connection,
     graphql_items_page,
+    list_beside_its_next_page,
     mediawiki_continuation,
     meta_then_records,
     records_beside_paging,
@@ -1199,6 +1201,18 @@ def _known_cursor(body):
         value = get_path(body, parts)
         if isinstance(value, (str, int)) and not isinstance(value, bool) and value != "":
             return parts, param, because
+    for key in ENVELOPE_KEYS:
+        # The records and their next page's token wrapped together in an envelope key's object: Fivetran's
+        # {"code": "Success", "data": {"items": [...], "next_cursor"}}, next_cursor sent back as "cursor"
+        # (https://fivetran.com/docs/rest-api/pagination). Read as no pagination, the first page of 100
+        # was called the whole list.
+        inner = body.get(key) if isinstance(body, dict) else None
+        if not isinstance(inner, dict) or list_beside_its_next_page(inner) is None:
+            continue
+        for name in _TOKENS_BESIDE_RECORDS:
+            token = inner.get(name)
+            if isinstance(token, str) and token.strip() and not _looks_like_url(token):
+                return (key, name), _CURSOR_KEYS[name], f"{key}.{name} (beside the records)"
     data = body.get("data") if isinstance(body, dict) else None
     if (
         isinstance(data, dict)
@@ -1278,6 +1292,10 @@ def _known_cursor(body):
         # https://developers.notion.com/reference/intro#pagination: next_cursor is sent as start_cursor
         return ("next_cursor",), "start_cursor", "Notion-style next_cursor"
     return None
+
+
+# The next page's tokens read in the object that holds the records (their parameter: _CURSOR_KEYS).
+_TOKENS_BESIDE_RECORDS = ("next_cursor", "nextCursor", "next_page_token", "nextPageToken")
 
 
 def _airtable_offset(body):

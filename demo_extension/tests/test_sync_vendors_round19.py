@@ -1,16 +1,17 @@
-"""A nineteenth round of vendors' list endpoints (see ``vendors``): EasyPost's ``has_more`` beside
-shipments paged back by ``before_id``, ShipStation's ``links.next.href`` beside ``pages``, and Lob's
-``count`` of the answer's own addresses beside its ``next_url``. Left on ``auto`` a sync gets every
-record or ends ``PARTIAL`` naming what to configure; with the explicit configuration the README
-documents for each, it gets every record."""
+"""A nineteenth round of vendors' list endpoints (see ``vendors``): Fivetran's ``data.next_cursor``
+beside its ``items``, EasyPost's ``has_more`` beside shipments paged back by ``before_id``, ShipStation's
+``links.next.href`` beside ``pages``, and Lob's ``count`` of the answer's own addresses beside its
+``next_url``. Left on ``auto`` a sync gets every record or ends ``PARTIAL`` naming what to configure;
+with the explicit configuration the README documents for each, it gets every record."""
 
 from demo_extension.models import SyncStatus
 from demo_extension.tests import sync_support
-from demo_extension.tests.sync_support import RunEnds, run_sync, stores_exactly
+from demo_extension.tests.sync_support import RunEnds, events, run_sync, stores_exactly
 from demo_extension.tests.vendors import (
     NINETEENTH_VENDORS,
     NINETEENTH_VENDORS_ON_AUTO,
     EasyPostShipments,
+    FivetranGroups,
     LobAddresses,
 )
 
@@ -29,6 +30,19 @@ test_a_vendor_whose_answers_cannot_prove_the_whole_list_ends_naming_what_to_conf
         ]
     )
 )
+
+
+def test_fivetran_s_next_cursor_beside_its_items_pages_the_whole_list_on_auto(vendor_server, make_connector):
+    vendor = vendor_server(FivetranGroups)
+    connector = make_connector(**vendor.connector_fields())
+
+    log = run_sync(connector)
+
+    # {"code": "Success", "data": {"items": [5], "next_cursor"}}: "none" detected, SUCCESS with 5 of 23
+    assert log.status == SyncStatus.SUCCESS, log.error_message
+    assert stores_exactly(connector, vendor)
+    assert ["cursor" in request["query"] for request in vendor.requests] == [False, True, True, True, True]
+    assert any("data.next_cursor" in line for line in events(log)), events(log)
 
 
 def test_lob_s_count_of_its_own_answer_is_no_total_and_its_total_count_is(vendor_server, make_connector):

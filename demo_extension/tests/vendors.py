@@ -13658,6 +13658,45 @@ EIGHTEENTH_VENDORS_ON_AUTO = tuple(
 )
 
 
+class FivetranGroups(BasicAuthVendor):
+    """Fivetran REST API, the account's groups (``GET /v1/groups?cursor=&limit=``; Basic auth, the API
+    key as user and its secret as password): ``{"code": "Success", "data": {"items": [...],
+    "next_cursor"}}``; ``limit`` 100 by default, 1 to 1000; ``next_cursor`` goes back as ``cursor``.
+    https://fivetran.com/docs/rest-api/pagination. Its absence on the last page is from memory."""
+
+    name = "fivetran"
+    records_path = "data.items"
+    path = "/v1/groups"
+    records = 23
+    page_size = 5  # 100 at Fivetran
+    max_page_size = 1000
+    user = "fivetran-api-key"
+    api_key = "fivetran-api-secret"
+    pagination = documented_pagination(
+        "cursor", cursor_path="data.next_cursor", cursor_param="cursor", size_param="limit"
+    )
+
+    def record(self, number):
+        return {
+            "id": f"projected_sickle_{number}",
+            "name": f"Group {number}",
+            "created_at": "2026-12-01T11:59:35Z",
+        }
+
+    def unauthorized(self):
+        return 401, {}, {"code": "AuthFailed", "message": "Missing or invalid Authorization header."}
+
+    def respond(self, path, query, headers):
+        size = self.size(query, "limit")
+        start = _position(query["cursor"], "fivetran") if "cursor" in query else 0
+        if start is None:
+            return 400, {}, {"code": "InvalidInput", "message": "Invalid cursor"}
+        data = {"items": self.all_records()[start : start + size]}
+        if start + size < self.records:
+            data["next_cursor"] = _token(start + size, "fivetran")
+        return 200, {}, {"code": "Success", "data": data}
+
+
 class EasyPostShipments(KeyAsUserVendor):
     """EasyPost, every shipment (``GET /v2/shipments?page_size=&before_id=``; Basic auth, the API key as
     user and no password): ``{"shipments": [...], "has_more"}``, most recent first; ``page_size`` 20 by
@@ -13809,6 +13848,7 @@ class LobAddresses(KeyAsUserVendor):
 
 
 NINETEENTH_VENDORS = (
+    FivetranGroups,
     EasyPostShipments,
     ShipStationShipments,
     LobAddresses,
