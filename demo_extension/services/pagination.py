@@ -2939,9 +2939,11 @@ def detect_pagination(page: FetchedPage, auto_config: dict, request_body: dict |
             **size,
             DETECTED_BECAUSE: f"the body has a cursor token at {path!r}, sent back as {param!r}",
         }
-    typeform = _typeform_responses_config(page, size)
-    if typeform is not None:
-        return typeform
+    # Cursors an API takes from its last record, told by the shape of its answer
+    for last_record_cursor in (_typeform_responses_config, _cursor_pairs_config):
+        found = last_record_cursor(page, size)
+        if found is not None:
+            return found
     criteria = body.get("search_criteria") if isinstance(body, dict) else None
     current_page = _int_or_none(criteria.get("current_page")) if isinstance(criteria, dict) else None
     if current_page is not None:
@@ -3209,6 +3211,38 @@ def _typeform_responses_config(page: FetchedPage, size: dict) -> dict | None:
         DETECTED_BECAUSE: (
             "the body has Typeform's items, total_items and page_count, and the responses carry a "
             "'token': the last response's token is sent as 'before' (Typeform takes no page number)"
+        ),
+    }
+
+
+def _cursor_pairs_config(page: FetchedPage, size: dict) -> dict | None:
+    """The cursor of a list whose every item pairs a resource with its cursor, or None.
+
+    Render's API answers ``[{"cursor": "cfQ74cE2sDI=", "service": {...}}, ...]`` and takes the last
+    item's cursor back as ``cursor`` for the items after it; its answers carry no total, link or flag,
+    so read as a single page a list of more than its default 20 would end ``SUCCESS`` with the first 20
+    (https://api-docs.render.com/reference/pagination). Recognised by that shape: a JSON list of objects
+    of two keys each, a string ``cursor`` and one object.
+    """
+    body = page.body
+    if not isinstance(body, list) or not body:
+        return None
+    for item in body:
+        if not isinstance(item, dict) or len(item) != 2 or not isinstance(item.get("cursor"), str):
+            return None
+        if not item["cursor"] or not any(
+            isinstance(value, dict) for key, value in item.items() if key != "cursor"
+        ):
+            return None
+    return {
+        "type": "cursor",
+        "cursor_from": "last_record",
+        "cursor_field": "cursor",
+        "cursor_param": "cursor",
+        **size,
+        DETECTED_BECAUSE: (
+            "the body is a list of items that each pair an object with its 'cursor': the last item's "
+            "cursor is sent as 'cursor' (Render-style)"
         ),
     }
 

@@ -1,18 +1,20 @@
-"""A nineteenth round of vendors' list endpoints (see ``vendors``): Fivetran's ``data.next_cursor``
-beside its ``items``, EasyPost's ``has_more`` beside shipments paged back by ``before_id``, ShipStation's
+"""A nineteenth round of vendors' list endpoints (see ``vendors``): Render's bare list of ``{"cursor",
+"service"}`` pairs paged by the last item's cursor, Fivetran's ``data.next_cursor`` beside its
+``items``, EasyPost's ``has_more`` beside shipments paged back by ``before_id``, ShipStation's
 ``links.next.href`` beside ``pages``, and Lob's ``count`` of the answer's own addresses beside its
 ``next_url``. Left on ``auto`` a sync gets every record or ends ``PARTIAL`` naming what to configure;
 with the explicit configuration the README documents for each, it gets every record."""
 
 from demo_extension.models import SyncStatus
 from demo_extension.tests import sync_support
-from demo_extension.tests.sync_support import RunEnds, events, run_sync, stores_exactly
+from demo_extension.tests.sync_support import RunEnds, events, run_sync, stored_records, stores_exactly
 from demo_extension.tests.vendors import (
     NINETEENTH_VENDORS,
     NINETEENTH_VENDORS_ON_AUTO,
     EasyPostShipments,
     FivetranGroups,
     LobAddresses,
+    RenderServices,
 )
 
 (
@@ -43,6 +45,29 @@ def test_fivetran_s_next_cursor_beside_its_items_pages_the_whole_list_on_auto(ve
     assert stores_exactly(connector, vendor)
     assert ["cursor" in request["query"] for request in vendor.requests] == [False, True, True, True, True]
     assert any("data.next_cursor" in line for line in events(log)), events(log)
+
+
+def test_render_s_cursor_pairs_are_paged_by_the_last_item_s_cursor_on_auto(vendor_server, make_connector):
+    vendor = vendor_server(RenderServices, records=45)
+    connector = make_connector(**vendor.connector_fields(), primary_key="service.id")
+
+    log = run_sync(connector)
+
+    # a bare list of 20 {"cursor", "service"} pairs, no total, link or flag: SUCCESS with 20 of 45
+    assert log.status == SyncStatus.SUCCESS, log.error_message
+    assert stores_exactly(connector, vendor)
+    assert sorted(stored_records(connector)) == sorted(
+        record["service"]["id"] for record in vendor.all_records()
+    )
+    records = vendor.all_records()
+    # the end is an empty answer: Render names no total, link or flag
+    assert [request["query"].get("cursor") for request in vendor.requests] == [
+        None,
+        records[19]["cursor"],
+        records[39]["cursor"],
+        records[44]["cursor"],
+    ]
+    assert any("Render-style" in line for line in events(log)), events(log)
 
 
 def test_lob_s_count_of_its_own_answer_is_no_total_and_its_total_count_is(vendor_server, make_connector):

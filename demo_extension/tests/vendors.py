@@ -13658,6 +13658,35 @@ EIGHTEENTH_VENDORS_ON_AUTO = tuple(
 )
 
 
+class RenderServices(VendorServer):
+    """Render's public API, the account's services (``GET /v1/services?limit=&cursor=``; an API key as
+    Bearer): a JSON list of ``{"cursor", "service": {...}}``, each resource paired with its cursor (a
+    sibling, not a member of it); ``limit`` 20 by default, 100 at most; the next page is asked for with the
+    ``cursor`` of the last item, and answers the items after it. No total, link or flag: a page shorter
+    than ``limit`` (or empty) is the end. https://api-docs.render.com/reference/pagination"""
+
+    name = "render"
+    records_path = ""  # a bare list
+    path = "/v1/services"
+    records = 23
+    page_size = 20  # Render's own: a bare list of 20 on auto
+    api_key = "rnd_0123456789abcdefABCDEF012345"
+    pagination = documented_pagination(
+        "cursor", cursor_from="last_record", cursor_field="cursor", cursor_param="cursor", size_param="limit"
+    )
+
+    def record(self, number):
+        service = {"id": f"srv-c{number:019d}", "name": f"service-{number}", "type": "web_service"}
+        return {"cursor": _token(number, "render"), "service": service}
+
+    def respond(self, path, query, headers):
+        size = self.size(query, "limit")
+        start = _position(query["cursor"], "render") if "cursor" in query else 0
+        if start is None:
+            return 400, {}, {"id": "invalid-cursor", "message": "invalid cursor"}
+        return 200, {}, self.all_records()[start : start + size]
+
+
 class FivetranGroups(BasicAuthVendor):
     """Fivetran REST API, the account's groups (``GET /v1/groups?cursor=&limit=``; Basic auth, the API
     key as user and its secret as password): ``{"code": "Success", "data": {"items": [...],
@@ -13848,14 +13877,19 @@ class LobAddresses(KeyAsUserVendor):
 
 
 NINETEENTH_VENDORS = (
+    RenderServices,
     FivetranGroups,
     EasyPostShipments,
     ShipStationShipments,
     LobAddresses,
 )
 # EasyPost's has_more beside shipments that go back by their last id as before_id, which nothing in the
-# answer names: on auto the run ends PARTIAL naming the flag.
-NINETEENTH_VENDORS_NOT_ON_AUTO = (EasyPostShipments,)
+# answer names: on auto the run ends PARTIAL naming the flag. Render's end is told by an empty answer
+# only (no total, link or flag): the request after its last page is no request past the end.
+NINETEENTH_VENDORS_NOT_ON_AUTO = (
+    EasyPostShipments,
+    RenderServices,
+)
 NINETEENTH_VENDORS_ON_AUTO = tuple(
     vendor for vendor in NINETEENTH_VENDORS if vendor not in NINETEENTH_VENDORS_NOT_ON_AUTO
 )
