@@ -419,8 +419,9 @@ _MORE_FLAGS = (
 # as a flag).
 _DONE_FLAGS = ("done", "is_last", "isLast", "isLastPage", "last", "last_page", "end_of_stream")
 # The same in response headers, read only when they say "true" or "false" (an API's Last-Page may be a
-# page number): Fieldwire's X-Has-More, Clockify's Last-Page ("true" on the last page).
-_MORE_HEADERS = ("X-Has-More",)
+# page number): Fieldwire's X-Has-More, Gusto's X-Has-Next-Page, Clockify's Last-Page ("true" on the
+# last page).
+_MORE_HEADERS = ("X-Has-More", "X-Has-Next-Page")
 _DONE_HEADERS = ("Last-Page",)
 # How many recent next URLs / cursors the loop guard remembers (memory stays constant).
 _RECENT = 64
@@ -2940,7 +2941,7 @@ def detect_pagination(page: FetchedPage, auto_config: dict, request_body: dict |
             DETECTED_BECAUSE: f"the body has a cursor token at {path!r}, sent back as {param!r}",
         }
     # Cursors an API takes from its last record, told by the shape of its answer
-    for last_record_cursor in (_typeform_responses_config, _cursor_pairs_config):
+    for last_record_cursor in (_typeform_responses_config, _cursor_pairs_config, _uuid_after_config):
         found = last_record_cursor(page, size)
         if found is not None:
             return found
@@ -3243,6 +3244,33 @@ def _cursor_pairs_config(page: FetchedPage, size: dict) -> dict | None:
         DETECTED_BECAUSE: (
             "the body is a list of items that each pair an object with its 'cursor': the last item's "
             "cursor is sent as 'cursor' (Render-style)"
+        ),
+    }
+
+
+def _uuid_after_config(page: FetchedPage, size: dict) -> dict | None:
+    """Gusto's cursor pagination, or None for any other answer: a JSON list of records with a ``uuid``,
+    its ``X-Has-Next-Page`` response header ``true`` or ``false``, the next page asked for with the last
+    record's uuid as ``starting_after_uuid``
+    (https://docs.gusto.com/app-integrations/docs/pagination, "Cursor based pagination")."""
+    flag = page.headers.get("x-has-next-page") if page.headers is not None else None
+    if not (
+        isinstance(page.body, list)
+        and isinstance(flag, str)
+        and flag.strip().lower() in ("true", "false")
+        and isinstance(page.last_record, dict)
+        and isinstance(page.last_record.get("uuid"), str)
+    ):
+        return None
+    return {
+        "type": "cursor",
+        "cursor_from": "last_record",
+        "cursor_field": "uuid",
+        "cursor_param": "starting_after_uuid",
+        **size,
+        DETECTED_BECAUSE: (
+            "the response has an X-Has-Next-Page header and the records have a 'uuid': the last record's "
+            "uuid is sent as 'starting_after_uuid' (Gusto-style)"
         ),
     }
 

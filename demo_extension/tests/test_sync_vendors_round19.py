@@ -1,9 +1,10 @@
 """A nineteenth round of vendors' list endpoints (see ``vendors``): Render's bare list of ``{"cursor",
 "service"}`` pairs paged by the last item's cursor, Fivetran's ``data.next_cursor`` beside its
 ``items``, EasyPost's ``has_more`` beside shipments paged back by ``before_id``, ShipStation's
-``links.next.href`` beside ``pages``, and Lob's ``count`` of the answer's own addresses beside its
-``next_url``. Left on ``auto`` a sync gets every record or ends ``PARTIAL`` naming what to configure;
-with the explicit configuration the README documents for each, it gets every record."""
+``links.next.href`` beside ``pages``, Lob's ``count`` of the answer's own addresses beside its
+``next_url``, and Gusto's ``X-Has-Next-Page`` response header beside events paged by
+``starting_after_uuid``. Left on ``auto`` a sync gets every record or ends ``PARTIAL`` naming what to
+configure; with the explicit configuration the README documents for each, it gets every record."""
 
 from demo_extension.models import SyncStatus
 from demo_extension.tests import sync_support
@@ -13,6 +14,7 @@ from demo_extension.tests.vendors import (
     NINETEENTH_VENDORS_ON_AUTO,
     EasyPostShipments,
     FivetranGroups,
+    GustoEvents,
     LobAddresses,
     RenderServices,
 )
@@ -68,6 +70,37 @@ def test_render_s_cursor_pairs_are_paged_by_the_last_item_s_cursor_on_auto(vendo
         records[44]["cursor"],
     ]
     assert any("Render-style" in line for line in events(log)), events(log)
+
+
+def test_gusto_s_x_has_next_page_header_pages_events_by_the_last_uuid_on_auto(vendor_server, make_connector):
+    vendor = vendor_server(GustoEvents)
+    connector = make_connector(**vendor.connector_fields())
+
+    log = run_sync(connector)
+
+    # a bare list of 25 events, X-Has-Next-Page: true unread: SUCCESS with 25 of 63
+    assert log.status == SyncStatus.SUCCESS, log.error_message
+    assert stores_exactly(connector, vendor)
+    records = vendor.all_records()
+    assert [request["query"].get("starting_after_uuid") for request in vendor.requests] == [
+        None,
+        records[24]["uuid"],
+        records[49]["uuid"],
+    ]
+
+
+def test_gusto_s_x_has_next_page_false_ends_a_full_last_page_without_another_request(
+    vendor_server, make_connector
+):
+    vendor = vendor_server(GustoEvents, records=50)
+    connector = make_connector(**vendor.connector_fields(), records_path="", pagination=vendor.pagination(25))
+
+    log = run_sync(connector)
+
+    # X-Has-Next-Page: false unread: a third request, after the 50th event, answered with an empty list
+    assert log.status == SyncStatus.SUCCESS, log.error_message
+    assert stores_exactly(connector, vendor)
+    assert len(vendor.requests) == 2
 
 
 def test_lob_s_count_of_its_own_answer_is_no_total_and_its_total_count_is(vendor_server, make_connector):

@@ -13876,20 +13876,68 @@ class LobAddresses(KeyAsUserVendor):
         return 200, {}, body
 
 
+class GustoEvents(VendorServer):
+    """Gusto's events (``GET /v1/events?starting_after_uuid=&limit=``; an access token as Bearer): a JSON
+    list with its cursor pagination told in the ``X-Has-Next-Page: true | false`` response header; the
+    next page is asked for with the uuid of the last event read as ``starting_after_uuid``.
+    https://docs.gusto.com/app-integrations/docs/pagination ("Cursor based pagination"). The default
+    ``limit`` of 25 (the page-numbered endpoints' default ``per``) is from memory."""
+
+    name = "gusto"
+    records_path = ""  # a bare list
+    path = "/v1/events"
+    records = 63
+    page_size = 25
+    api_key = "gusto-system-access-token"
+    pagination = documented_pagination(
+        "cursor",
+        cursor_from="last_record",
+        cursor_field="uuid",
+        cursor_param="starting_after_uuid",
+        size_param="limit",
+    )
+
+    def record(self, number):
+        return {
+            "uuid": f"10ac74e7-d6f0-46c0-9697-{number:012d}",
+            "event_type": "employee.updated",
+            "resource_type": "Company",
+            "timestamp": 1765000000 + number,
+        }
+
+    def unauthorized(self):
+        return (
+            401,
+            {},
+            {"errors": [{"error_key": "base", "category": "invalid_token", "message": "Unauthorized"}]},
+        )
+
+    def respond(self, path, query, headers):
+        size = self.size(query, "limit")
+        records = self.all_records()
+        start = 0
+        if "starting_after_uuid" in query:
+            uuids = [record["uuid"] for record in records]
+            if query["starting_after_uuid"] not in uuids:
+                error = {"error_key": "starting_after_uuid", "category": "invalid_attribute_value"}
+                return 422, {}, {"errors": [{**error, "message": "Event not found"}]}
+            start = uuids.index(query["starting_after_uuid"]) + 1
+        more = start + size < len(records)
+        return 200, {"X-Has-Next-Page": "true" if more else "false"}, records[start : start + size]
+
+
 NINETEENTH_VENDORS = (
     RenderServices,
     FivetranGroups,
     EasyPostShipments,
     ShipStationShipments,
     LobAddresses,
+    GustoEvents,
 )
 # EasyPost's has_more beside shipments that go back by their last id as before_id, which nothing in the
 # answer names: on auto the run ends PARTIAL naming the flag. Render's end is told by an empty answer
 # only (no total, link or flag): the request after its last page is no request past the end.
-NINETEENTH_VENDORS_NOT_ON_AUTO = (
-    EasyPostShipments,
-    RenderServices,
-)
+NINETEENTH_VENDORS_NOT_ON_AUTO = (EasyPostShipments, RenderServices)
 NINETEENTH_VENDORS_ON_AUTO = tuple(
     vendor for vendor in NINETEENTH_VENDORS if vendor not in NINETEENTH_VENDORS_NOT_ON_AUTO
 )
