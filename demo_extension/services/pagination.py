@@ -35,7 +35,8 @@ Styles (``connector.pagination["type"]``; every path uses the syntax of :mod:`.p
 ``has_more_path`` (page, offset, cursor, next_url) names a boolean that is true while more pages
 exist; without it the usual flags are read (``has_more``, ``hasMore``, ``more``, ``hasNextPage``,
 …, and ``done`` / ``isLast`` / ``last`` inverted), at the top level or in a meta object, else in a
-response header that says ``true`` or ``false`` (``X-Has-More``; Clockify's ``Last-Page``, inverted).
+response header that says ``true`` or ``false`` (``X-Has-More``, Gusto's ``X-Has-Next-Page``;
+Clockify's ``Last-Page``, inverted).
 
 Stop rules: an empty page; a "no more" flag; ``total_pages`` (body or ``X-WP-TotalPages`` /
 ``X-Total-Pages``) or a total count (body or ``X-Total-Count`` / ``X-WP-Total``) when the response
