@@ -159,7 +159,7 @@ class Channel(filesystem.Channel):
 class Transport(filesystem.Transport):
     Channel = Channel
 
-    def drain_events(self, connection, timeout=None):
+    def drain_events(self, connection, timeout=None, **kwargs):
         """kombu's wait for a message, a poll at a time: a worker asked to stop (Ctrl-C, SIGTERM)
         notices it after one poll, not after the 2 s Celery's loop waits for a message (an idle
         embedded worker took 6.2 s to exit on SIGINT, 2.9 s with Redis)."""

@@ -399,7 +399,9 @@ def save_schema(connector_id: int, document: dict) -> None:
 def stored_schema_document(connector_id: int) -> dict:
     """The connector's stored schema document (``{"fields": [...], "truncated": bool}``), {} if none."""
     stored = ConnectorSchema.objects.filter(connector_id=connector_id).values_list("fields", flat=True)
-    return without_long_names(next(iter(stored), None) or {})
+    for document in stored:
+        return without_long_names(document or {})
+    return {}
 
 
 def without_long_names(document: dict) -> dict:
