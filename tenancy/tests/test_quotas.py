@@ -2,6 +2,7 @@
 setting (``tenant_quota``), or the platform's MIGRATEIQ_TENANT_MAX_OBJECTS when it names none (a
 module's endpoint, such as the one ``manage.py startextension`` generates)."""
 
+import hashlib
 from datetime import timedelta
 from types import SimpleNamespace
 
@@ -33,7 +34,7 @@ def _invite(tenant, count):
             tenant=tenant,
             email=f"{number}@acme.test",
             role=Role.VIEWER,
-            token_hash=f"{tenant.pk}{number:063}",
+            token_hash=hashlib.sha256(f"{tenant.pk}-{number}".encode()).hexdigest(),  # 64 characters
             expires_at=timezone.now() + timedelta(days=1),
         )
 
