@@ -86,7 +86,7 @@ export async function adminPages({ page, base, receiver, checkA11y, shot, log })
   await nav.getByRole("link", { name: "Audit", exact: true }).click();
   await page.getByRole("heading", { name: "Audit trail", level: 1 }).waitFor();
   const events = page.getByRole("table", { name: "Audit events" });
-  await events.getByRole("cell", { name: "auth.signed_in", exact: true }).first().waitFor();
+  await events.getByRole("cell", { name: "webhook.changed", exact: true }).first().waitFor();
   await checkA11y(page, "audit trail");
   await shot("18-audit", true);
   // Who: each email on one line at 1280 px, beside the long Details of a connector's creation.
