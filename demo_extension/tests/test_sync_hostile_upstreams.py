@@ -195,12 +195,7 @@ def test_field_names_longer_than_the_schema_keeps_are_left_out_of_it_not_the_rec
     assert log.warnings == [long_names_warning()]
     assert "longer than the 1,000 characters" in long_names_warning()
     assert run_sync(connector).warnings == []
-    response = viewer_client.get(f"/api/demo-extension/connectors/{connector.pk}/schema/")
-    assert response.status_code == 200
-    assert len(response.content) < 10_000, len(response.content)
-    body = response.json()
-    assert [field["path"] for field in body["fields"]] == ["id", "nested", "nested.ok"]
-    assert body["truncated"] is True
+    assert_schema_is_id_nested_and_nested_ok(viewer_client, connector)
 
 
 def test_a_schema_stored_before_names_were_bounded_is_read_without_its_long_names(
@@ -223,13 +218,17 @@ def test_a_schema_stored_before_names_were_bounded_is_read_without_its_long_name
         },
     )
 
-    response = viewer_client.get(f"/api/demo-extension/connectors/{connector.pk}/schema/")
+    assert_schema_is_id_nested_and_nested_ok(viewer_client, connector)
+    export = viewer_client.get(f"/api/demo-extension/connectors/{connector.pk}/export/?format=csv")
+    assert long_name not in b"".join(export.streaming_content).decode()
+    assert stored_schema_document(connector.pk)["long_names"] is True
 
+
+def assert_schema_is_id_nested_and_nested_ok(client, connector) -> None:
+    """The connector's schema, as a viewer reads it: small, the long-named fields left out, truncated."""
+    response = client.get(f"/api/demo-extension/connectors/{connector.pk}/schema/")
     assert response.status_code == 200
     assert len(response.content) < 10_000, len(response.content)
     body = response.json()
     assert [field["path"] for field in body["fields"]] == ["id", "nested", "nested.ok"]
     assert body["truncated"] is True
-    export = viewer_client.get(f"/api/demo-extension/connectors/{connector.pk}/export/?format=csv")
-    assert long_name not in b"".join(export.streaming_content).decode()
-    assert stored_schema_document(connector.pk)["long_names"] is True
