@@ -23,7 +23,7 @@ from destinations.services.loads import LOADS_CACHE_NAMESPACE
 from sync_engine.changes import iter_records
 from sync_engine.models import ACTIVE_SYNC_STATUSES, FINISHED_SYNC_STATUSES
 from sync_engine.profile import profile_connector
-from sync_engine.schema import connector_schema, leaf_fields
+from sync_engine.schema import connector_schema, leaf_fields, schema_checked_at
 
 CACHE_NAMESPACE = "demo_extension"
 STATS_TIMEOUT = 60  # also bounds the drift of the "last 24 hours" window
@@ -189,6 +189,7 @@ def schema_view(connector_id: int) -> dict:
         ],
         "truncated": document["truncated"],
         "updated_at": document["updated_at"],
+        "checked_at": schema_checked_at(connector_id, document["updated_at"]),
     }
 
 

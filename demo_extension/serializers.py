@@ -1556,7 +1556,17 @@ class ConnectorSchemaSerializer(serializers.Serializer):
     truncated = serializers.BooleanField(
         help_text="Whether fields beyond the limits (1000 fields, 8 levels) were left out."
     )
-    updated_at = serializers.DateTimeField(allow_null=True)
+    updated_at = serializers.DateTimeField(
+        allow_null=True,
+        help_text="When the schema last changed (a sync learnt a field, a type or a format, or a complete "
+        "full refresh rebuilt it); null: not inferred yet. A sync that learns nothing leaves it.",
+    )
+    checked_at = serializers.DateTimeField(
+        allow_null=True,
+        help_text="When the schema was last confirmed: the end of the latest sync that read the records to "
+        "the end (success or partial), or updated_at if later. It moves with every such sync, also one "
+        "that changed nothing; null: not inferred yet.",
+    )
 
 
 class SchemaProfileQuerySerializer(QueryParamsSerializer):

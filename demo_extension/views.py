@@ -611,7 +611,8 @@ class ConnectorViewSet(ThrottledActionsMixin, TenantScopedModelViewSet):
         tags=["connectors"],
         responses={200: api.ConnectorSchemaSerializer, **_OBJECT_ERRORS},
         description="The fields seen in the connector's stored records, with their JSON types (updated "
-        "by every sync).",
+        "by every sync): `updated_at` says when the schema last changed, `checked_at` when a sync last "
+        "confirmed it.",
     )
     # "schema" is DRF's name for a view's OpenAPI generator: the action needs another name.
     @action(

@@ -33,7 +33,7 @@ from operator import itemgetter
 from django.db import transaction
 from django.utils import timezone
 
-from sync_engine.models import ConnectorSchema
+from sync_engine.models import ConnectorSchema, SyncLog, SyncStatus
 
 MAX_FIELDS = 1000
 MAX_DEPTH = 8
@@ -467,6 +467,27 @@ def connector_schema(connector_id: int) -> dict:
         "truncated": document.get("truncated", False),
         "updated_at": row["updated_at"],
     }
+
+
+def schema_checked_at(connector_id: int, updated_at: datetime | None) -> datetime | None:
+    """When the connector's schema (last changed at ``updated_at``) was last confirmed: the end of
+    its latest run that read the records to the end (``SUCCESS`` or ``PARTIAL``: every record it
+    got was either compared with the schema or unchanged since it was), or ``updated_at`` when that
+    is later (a run that failed after a page changed the schema). None while there is no schema. A
+    sync that learns nothing leaves ``updated_at`` and moves this."""
+    if updated_at is None:
+        return None
+    finished = (
+        SyncLog.objects.filter(
+            connector_id=connector_id,
+            status__in=(SyncStatus.SUCCESS, SyncStatus.PARTIAL),
+            finished_at__isnull=False,
+        )
+        .order_by("-created_at", "-id")
+        .values_list("finished_at", flat=True)
+        .first()
+    )
+    return max(updated_at, finished) if finished is not None else updated_at
 
 
 def is_expanded(entry: dict, has_children: bool) -> bool:

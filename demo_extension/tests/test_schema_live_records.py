@@ -167,3 +167,41 @@ def test_updated_at_moves_when_a_sync_adds_a_field(memory, viewer_client):
     after = schema(viewer_client, connector)
     assert "currency" in [field["path"] for field in after["fields"]]
     assert after["updated_at"] > before
+
+
+def test_a_sync_that_changes_nothing_moves_checked_at_and_leaves_updated_at(memory, viewer_client):
+    connector = memory
+    before = schema(viewer_client, connector)
+    assert before["checked_at"] >= before["updated_at"]
+
+    run = sync(connector)
+
+    after = schema(viewer_client, connector)
+    assert (run.status, run.records_unchanged) == (SyncStatus.SUCCESS, 3)
+    assert after["updated_at"] == before["updated_at"]  # nothing was learnt
+    assert after["checked_at"] > before["checked_at"]
+    assert after["checked_at"].replace("Z", "+00:00") == run.finished_at.isoformat()
+
+
+def test_a_failed_sync_does_not_confirm_the_schema(memory, viewer_client):
+    connector = memory
+    before = schema(viewer_client, connector)
+    MemorySource.records = []  # a full refresh that reads no record fails rather than delete them all
+
+    run = sync(connector, full_refresh=True)
+
+    assert run.status == SyncStatus.FAILED
+    assert schema(viewer_client, connector)["checked_at"] == before["checked_at"]
+
+
+def test_a_connector_never_synced_has_no_checked_at(make_connector, viewer_client):
+    body = schema(viewer_client, make_connector())
+    assert (body["updated_at"], body["checked_at"]) == (None, None)
+
+
+def test_the_openapi_schema_documents_checked_at(viewer_client):
+    response = viewer_client.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json")
+    properties = response.json()["components"]["schemas"]["ConnectorSchema"]["properties"]
+    assert properties["checked_at"]["nullable"] is True
+    assert "last confirmed" in properties["checked_at"]["description"]
+    assert "last changed" in properties["updated_at"]["description"]

@@ -468,7 +468,11 @@ export interface ConnectorSchema {
   connector: number;
   fields: SchemaField[];
   truncated: boolean;
+  /** When the schema last changed (a sync learnt a field, a type or a format). */
   updated_at: string | null;
+  /** When a sync that read the records to the end last confirmed it (also one that changed nothing);
+   * absent from a server older than the field. */
+  checked_at?: string | null;
 }
 
 /** A field of the schema over the sampled records: counts, and shares of the sampled records (0 to 1). */

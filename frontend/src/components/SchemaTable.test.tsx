@@ -2,9 +2,10 @@ import { fireEvent, render, screen, within } from "@testing-library/react";
 import { describe, expect, it } from "vitest";
 
 import type { ConnectorSchema, SchemaProfile } from "../api/types";
+import { formatDateTime } from "../format";
 import { emptyPage, fakeFetch, renderAs } from "../test/helpers";
 import { ConnectorDataTabs } from "./ConnectorDataTabs";
-import { SchemaTable } from "./SchemaTable";
+import { inferredWhen, SchemaTable } from "./SchemaTable";
 
 const SCHEMA: ConnectorSchema = {
   connector: 7,
@@ -78,7 +79,7 @@ describe("the connector's schema tab", () => {
     expect(legend.textContent).toContain("such as a zip code or an id: it stays text everywhere, so leading zeros are kept.");
     expect(table.textContent).not.toContain("decimal");
     expect(screen.getByTestId("schema-truncated").textContent).toContain("at most 1000 fields");
-    expect(screen.getByTestId("schema-updated").textContent).toContain("last updated");
+    expect(screen.getByTestId("schema-updated").textContent).toContain("last changed");
     expect(screen.getByRole("tab", { name: "Schema" }).getAttribute("aria-selected")).toBe("true");
     expect(calls.some((c) => c.url === "/api/demo-extension/connectors/7/schema/")).toBe(true);
   });
@@ -131,6 +132,22 @@ describe("the connector's schema tab", () => {
     renderAs("viewer", <ConnectorDataTabs connectorId={7} />, "/connectors/7?tab=schema", "/connectors/:id");
     const table = await screen.findByRole("table", { name: "Inferred fields" });
     expect(cellsOf(table).map((cells) => cells[0])).toEqual(["id", "name", "address", "address.zip", "active"]);
+  });
+
+  it("says when a sync last checked the schema apart from when it last changed: a sync that learnt nothing still checked it", async () => {
+    api({ ...SCHEMA, updated_at: "2026-11-27T10:00:00Z", checked_at: "2026-12-05T08:30:00Z" });
+    renderAs("viewer", <ConnectorDataTabs connectorId={7} />, "/connectors/7?tab=schema", "/connectors/:id");
+    const said = await screen.findByTestId("schema-updated");
+    expect(said.textContent).toBe(
+      `Inferred from the stored records; last checked ${formatDateTime("2026-12-05T08:30:00Z")} (no change since), last changed ${formatDateTime("2026-11-27T10:00:00Z")}.`,
+    );
+    expect(said.textContent).toContain("05 Dec 2026");
+  });
+
+  it("says checked and changed once when the latest sync changed the schema, and only changed for a server without checked_at", () => {
+    const at = "2026-11-27T10:00:00Z";
+    expect(inferredWhen({ updated_at: at, checked_at: at })).toBe(`Inferred from the stored records; last checked and changed ${formatDateTime(at)}.`);
+    expect(inferredWhen({ updated_at: at })).toBe(`Inferred from the stored records; last changed ${formatDateTime(at)}.`);
   });
 
   it("opens on the schema from the address and says when nothing was inferred yet", async () => {

@@ -2,7 +2,7 @@ import { useEffect, useRef, useState } from "react";
 
 import { getConnectorSchema, getSchemaProfile } from "../api/api";
 import { errorMessage } from "../api/client";
-import type { FieldProfile, SchemaProfile } from "../api/types";
+import type { ConnectorSchema, FieldProfile, SchemaProfile } from "../api/types";
 import { formatCount, formatDateTime, formatNumber, formatPercent } from "../format";
 import { useLoad } from "../hooks";
 import { ErrorBanner, Loading, TableWrap } from "./common";
@@ -33,6 +33,17 @@ function Share({ count, share, sampled, what }: { count: number; share: number; 
 function distinctText(field: FieldProfile): string {
   if (field.distinct === null) return "—";
   return field.distinct_over_cap ? `> ${formatNumber(field.distinct)}` : formatNumber(field.distinct);
+}
+
+/** When the schema was last confirmed by a sync that read the records to the end, and when it last
+ * changed: a sync that learns nothing moves the first only, so "last updated" alone read as if no
+ * sync had looked since the first. */
+export function inferredWhen(schema: Pick<ConnectorSchema, "updated_at" | "checked_at">): string {
+  const changed = formatDateTime(schema.updated_at);
+  if (!schema.checked_at) return `Inferred from the stored records; last changed ${changed}.`;
+  const checked = formatDateTime(schema.checked_at);
+  if (checked === changed) return `Inferred from the stored records; last checked and changed ${changed}.`;
+  return `Inferred from the stored records; last checked ${checked} (no change since), last changed ${changed}.`;
 }
 
 /** The fields inferred from a connector's stored records (updated by every sync), and on demand how
@@ -69,7 +80,7 @@ export function SchemaTable({ connectorId, refreshKey = 0, syncing = false }: { 
       {schema.data ? (
         <>
           <p className="muted small" data-testid="schema-updated">
-            {schema.data.updated_at ? `Inferred from the stored records, last updated ${formatDateTime(schema.data.updated_at)}.` : syncing ? "Not inferred yet: the sync under way infers it from the records it stores." : "Not inferred yet: sync the connector."}
+            {schema.data.updated_at ? inferredWhen(schema.data) : syncing ? "Not inferred yet: the sync under way infers it from the records it stores." : "Not inferred yet: sync the connector."}
           </p>
           {schema.data.truncated ? (
             <p className="banner" data-testid="schema-truncated">
