@@ -1196,8 +1196,8 @@ class ConnectorStatsSerializer(serializers.Serializer):
         "SUCCESS. A PARTIAL run did not get everything and is no success: see partial_rate."
     )
     avg_sync_duration = serializers.FloatField(
-        help_text="Mean duration of the runs that ended SUCCESS, in seconds (failed, partial and cancelled "
-        "runs left out: they say nothing about how long a whole sync takes)."
+        help_text="Mean duration of the runs that ended SUCCESS, in seconds rounded to milliseconds (failed, "
+        "partial and cancelled runs left out: they say nothing about how long a whole sync takes)."
     )
     partial_rate = serializers.FloatField(
         help_text="Percent of completed runs that ended PARTIAL: what they fetched is stored, but they "

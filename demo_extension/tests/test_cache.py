@@ -194,7 +194,7 @@ def test_the_stats_endpoint_reflects_a_finished_sync_at_once(admin_client, sampl
     assert after["total_records_synced"] == 30, STALE_AFTER_SYNC
     assert after["last_24h_syncs"] == 1
     assert after["success_rate"] == 100.0
-    assert after["avg_sync_duration"] == round(SyncLog.objects.get(pk=log.pk).duration_seconds, 2)
+    assert after["avg_sync_duration"] == round(SyncLog.objects.get(pk=log.pk).duration_seconds, 3)
 
 
 def test_the_stats_endpoint_reflects_a_failed_sync_at_once(admin_client, make_connector, settings):

@@ -123,12 +123,20 @@ def test_a_partial_run_is_no_success_and_a_failed_runs_retries_do_not_lengthen_t
     assert stats["avg_sync_duration"] == 0.2
 
 
-def test_average_duration_is_rounded_to_hundredths(tenant_a, make_connector):
+def test_average_duration_is_rounded_to_milliseconds(tenant_a, make_connector):
     connector = make_connector(tenant=tenant_a)
     for duration in (1.0, 1.0, 2.0):
         log(connector, SyncStatus.SUCCESS, duration=duration)
 
-    assert ConnectorStatsService.get_stats(tenant=tenant_a)["avg_sync_duration"] == 1.33
+    assert ConnectorStatsService.get_stats(tenant=tenant_a)["avg_sync_duration"] == 1.333
+
+
+def test_an_average_of_a_few_milliseconds_is_not_zero(tenant_a, make_connector):
+    connector = make_connector(tenant=tenant_a)
+    for duration in (0.003, 0.005):
+        log(connector, SyncStatus.SUCCESS, duration=duration)
+
+    assert ConnectorStatsService.get_stats(tenant=tenant_a)["avg_sync_duration"] == 0.004  # not 0.0
 
 
 def test_without_a_tenant_stats_use_the_active_one(tenant_a, acme_activity, globex_activity):

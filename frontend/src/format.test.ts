@@ -33,11 +33,25 @@ describe("formatting", () => {
     expect(formatRelative("2026-12-04T10:59:31Z", now)).toBe("1 h ago");
     expect(formatSeconds(179.6)).toBe("3 min 0 s");
     expect(formatSeconds(119.96)).toBe("2 min 0 s");
-    expect(formatSeconds(119.94)).toBe("119.9 s");
+    expect(formatSeconds(59.94)).toBe("59.9 s");
+    expect(formatSeconds(59.96)).toBe("1 min 0 s");
     expect(formatSeconds(0.9996)).toBe("1.0 s");
     expect(formatSeconds(0.046)).toBe("46 ms");
-    expect(formatSeconds(61.4)).toBe("61.4 s");
+    expect(formatSeconds(61.4)).toBe("1 min 1 s");
     expect(formatSeconds(125.2)).toBe("2 min 5 s");
+    expect(formatSeconds(3599.6)).toBe("1 h");
+    expect(formatSeconds(3629)).toBe("1 h");
+  });
+
+  it("says a duration as a person would: milliseconds under a second, tenths under a minute, then minutes and seconds, then hours and minutes", () => {
+    expect(formatSeconds(0.004)).toBe("4 ms");
+    expect(formatSeconds(0)).toBe("0 ms");
+    expect(formatSeconds(1.2)).toBe("1.2 s");
+    expect(formatSeconds(184)).toBe("3 min 4 s");
+    expect(formatSeconds(3720)).toBe("1 h 2 min");
+    expect(formatSeconds(26 * 3600 + 5 * 60)).toBe("26 h 5 min");
+    expect(formatSeconds(null)).toBe("—");
+    expect(formatSeconds(Number.NaN)).toBe("—");
     expect(formatPercent(null)).toBe("—");
   });
 

@@ -52,13 +52,17 @@ export function formatRelative(value: string | null | undefined, now: number = D
   return seconds > 0 ? `in ${text}` : `${text} ago`;
 }
 
+/** A duration as a person says it: "46 ms", "1.2 s", "3 min 4 s", "1 h 2 min". */
 export function formatSeconds(value: number | null | undefined): string {
-  if (value === null || value === undefined) return "—";
-  // Each unit decided after rounding: never "1000 ms", "120.0 s" or "2 min 60 s".
-  if (Math.round(value * 1000) < 1000) return `${Math.round(value * 1000)} ms`;
-  if (Math.round(value * 10) < 1200) return `${value.toFixed(1)} s`;
+  if (value === null || value === undefined || !Number.isFinite(value)) return "—";
+  // Each unit decided after rounding: never "1000 ms", "60.0 s", "2 min 60 s" or "1 h 60 min".
+  if (Math.round(value * 1000) < 1000) return `${Math.max(0, Math.round(value * 1000))} ms`;
+  if (Math.round(value * 10) < 600) return `${value.toFixed(1)} s`;
   const total = Math.round(value);
-  return `${Math.floor(total / 60)} min ${total % 60} s`;
+  if (total < 3600) return `${Math.floor(total / 60)} min ${total % 60} s`;
+  const minutes = Math.round(value / 60);
+  const hours = Math.floor(minutes / 60);
+  return minutes % 60 ? `${hours} h ${minutes % 60} min` : `${hours} h`;
 }
 
 /** An estimate of the time left, rounded as an estimate should be: "about 8 s", "about 4 min",

@@ -62,6 +62,22 @@ describe("the dashboard", () => {
     expect(screen.getByTestId("retries-marker").textContent).toBe("4 requests retried");
   });
 
+  it.each([
+    [0.004, "4 ms"],
+    [1.25, "1.3 s"],
+    [184.2, "3 min 4 s"],
+    [3720, "1 h 2 min"],
+  ])("says an average duration of %s seconds as %s, not in hundredths of a second", async (seconds, shown) => {
+    fakeFetch((call) =>
+      call.url === "/api/demo-extension/connectors/stats/"
+        ? { body: { total_connectors: 1, active_connectors: 1, total_records_synced: 500, last_24h_syncs: 2, success_rate: 100, partial_rate: 0, completed_syncs: 2, avg_sync_duration: seconds, total_loads: 0, rows_loaded: 0, failed_loads: 0 } }
+        : { body: { count: 1, next: null, previous: null, results: [syncLog({ id: 1, status: "SUCCESS" })] } },
+    );
+    renderAs("viewer", <DashboardPage />);
+    const label = await screen.findByText("Average duration of successful syncs");
+    expect(label.parentElement?.querySelector(".stat-value")?.textContent).toBe(shown);
+  });
+
   it("shows no success rate or mean duration before the first sync, not 0", async () => {
     fakeFetch((call) =>
       call.url === "/api/demo-extension/connectors/stats/"
