@@ -4,7 +4,8 @@ import { describe, expect, it, vi } from "vitest";
 import { AnnouncerProvider } from "../announce";
 import type { AuditEvent } from "../api/types";
 import { fakeFetch, renderAs, type FakeCall } from "../test/helpers";
-import { ADMINS_ONLY, AuditPage, partialMatches } from "./AuditPage";
+import { formatDateTime } from "../format";
+import { ADMINS_ONLY, AuditPage, partialMatches, shownValue } from "./AuditPage";
 
 const event = (id: number, overrides: Partial<AuditEvent> = {}): AuditEvent => ({
   id,
@@ -129,6 +130,62 @@ describe("the audit page", () => {
     expect(within(system).getByRole("link", { name: "sync_log #40" }).getAttribute("href")).toBe("/sync-logs/40");
     const headers = within(screen.getByRole("table", { name: "Audit events" })).getAllByRole("columnheader").map((th) => th.textContent);
     expect(headers).toEqual(["When", "Who", "Action", "Object", "Details"]);
+  });
+
+  it("shows the details readably, not as raw JSON: none as —, counts with separators, instants as dates, lists and objects as key: value, the raw JSON behind a disclosure", async () => {
+    const detail = {
+      format: "csv",
+      since: null,
+      search_field: null,
+      include_deleted: false,
+      rows: 12345,
+      retries: 0,
+      request_id: 98765,
+      tags: ["a", "b"],
+      empty: [],
+      at: "2026-12-04T18:00:00Z",
+      changes: { role: { from: "viewer", to: "editor" }, active: true, note: null },
+    };
+    api(() => page([event(5, { action: "connector.exported", fields: [], detail, ip: null })]));
+    renderPage();
+    const row = await screen.findByTestId("audit-event-5");
+    const cell = row.querySelector(".audit-details") as HTMLElement;
+    const terms = [...cell.querySelector("dl")!.children].map((item) => {
+      const [term, value] = item.children;
+      return `${term!.textContent}: ${value!.querySelector("dl") ? "(list)" : value!.textContent}`;
+    });
+    expect(terms).toEqual([
+      "format: csv",
+      "since: —",
+      "search_field: —",
+      "include_deleted: no",
+      "rows: 12,345",
+      "retries: 0",
+      "request_id: 98765",
+      "tags: a, b",
+      "empty: none",
+      `at: ${formatDateTime("2026-12-04T18:00:00Z")}`,
+      "changes: (list)",
+    ]);
+    const nested = [...cell.querySelectorAll(".nested-details > div")].map((item) => `${item.children[0]!.textContent}=${item.children[1]!.textContent}`);
+    expect(nested).toEqual(["role=fromviewertoeditor", "from=viewer", "to=editor", "active=yes", "note=—"]);
+    // no raw null or JSON outside the disclosure
+    const shown = [...cell.querySelectorAll("dd")].map((dd) => dd.textContent).join(" ");
+    expect(shown).not.toMatch(/null|\{|"/);
+    const raw = within(row).getByText("Raw JSON").closest("details") as HTMLDetailsElement;
+    expect(raw.open).toBe(false);
+    expect(JSON.parse(raw.querySelector("pre")!.textContent!)).toEqual(detail);
+  });
+
+  it("says a detail's value in words: shownValue", () => {
+    expect(shownValue("since", null)).toBe("—");
+    expect(shownValue("full_refresh", true)).toBe("yes");
+    expect(shownValue("records", 1234567)).toBe("1,234,567");
+    expect(shownValue("connector_id", 1234)).toBe("1234");
+    expect(shownValue("fields", [])).toBe("none");
+    expect(shownValue("fields", ["id", null, 3])).toBe("id, —, 3");
+    expect(shownValue("triggered_by", "ui")).toBe("Web UI");
+    expect(shownValue("reason", "invalid_credentials")).toBe("invalid_credentials");
   });
 
   it("is a card per event on a phone, each value under its column's name, not a table to scroll sideways", async () => {

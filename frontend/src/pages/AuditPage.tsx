@@ -7,7 +7,8 @@ import { usePageTitle } from "../announce";
 import { useAuth } from "../auth";
 import { DateTimeCell, ErrorBanner, Loading, Pager, TableWrap } from "../components/common";
 import { useDayRange } from "../components/fields";
-import { triggerLabel } from "../format";
+import { ExactNumber, isJsonObject } from "../api/exactJson";
+import { compactJson, formatDateTime, formatNumber, prettyJson, triggerLabel } from "../format";
 import { useAddressDraft, useLoad } from "../hooks";
 
 const PAGE_SIZE = 25;
@@ -355,12 +356,23 @@ function AuditRow({ event, onOnly }: { event: AuditEvent; onOnly: (changes: Part
                 <div key={name}>
                   <dt>{detailName(name)}</dt>
                   <dd className="break">
-                    {reference ? <ObjectName type={reference.type} id={reference.id} reference={reference} /> : shownValue(name, value)}
+                    {reference ? <ObjectName type={reference.type} id={reference.id} reference={reference} /> : <DetailValue name={name} value={value} />}
                   </dd>
                 </div>
               );
             })}
           </dl>
+        ) : null}
+        {details.length > 0 ? (
+          // the values as recorded, for whoever needs the exact JSON (a script's filter, a report)
+          <details className="audit-raw">
+            <summary>
+              Raw JSON<span className="visually-hidden"> of event {event.id}</span>
+            </summary>
+            <pre className="json-block" tabIndex={0}>
+              {prettyJson(event.detail)}
+            </pre>
+          </details>
         ) : null}
         {event.fields.length > 0 ? (
           <div>
@@ -394,11 +406,52 @@ export function detailName(name: string): string {
   return DETAIL_NAMES[name] ?? name;
 }
 
-/** A detail's value as text: what started a run in the app's words ("Web UI", "Schedule"), yes or
- * no for a flag, other strings as they are, anything else as compact JSON. */
+const ISO_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})$/;
+
+/** Whether a detail named `name` holds an identifier (written as recorded: "#1234", never "1,234"). */
+function isIdName(name: string): boolean {
+  return name === "id" || name.endsWith("_id") || name === "pk";
+}
+
+/** A scalar detail's value as text: "—" for none (null), what started a run in the app's words
+ * ("Web UI", "Schedule"), yes or no for a flag, a count with its thousands separated (an id as
+ * recorded), an instant in the app's date format, other strings as they are; a list of scalars
+ * comma-separated ("none" when empty); an object as compact JSON (the page lists its keys instead). */
 export function shownValue(name: string, value: JsonValue): string {
+  if (value === null || value === undefined) return "—";
   if (name === "triggered_by" && typeof value === "string") return triggerLabel(value);
   if (typeof value === "boolean") return value ? "yes" : "no";
-  if (typeof value === "string") return value;
-  return JSON.stringify(value);
+  if (typeof value === "number") return isIdName(name) ? String(value) : formatNumber(value);
+  if (typeof value === "bigint" || value instanceof ExactNumber) return String(value);
+  if (typeof value === "string") return ISO_INSTANT.test(value) ? formatDateTime(value) : value;
+  if (Array.isArray(value)) {
+    if (value.length === 0) return "none";
+    if (value.every((item) => item === null || typeof item !== "object" || item instanceof ExactNumber)) {
+      return value.map((item) => shownValue(name, item)).join(", ");
+    }
+  }
+  return compactJson(value);
+}
+
+/** A detail's value: a scalar or a list of scalars as text (`shownValue`), "—" muted for none, an
+ * object as a compact list of its keys and values (two levels; deeper ones as compact JSON). */
+export function DetailValue({ name, value, depth = 0 }: { name: string; value: JsonValue; depth?: number }) {
+  if (value === null || value === undefined) return <span className="muted">—</span>;
+  if (depth < 2 && isJsonObject(value) && !(value instanceof ExactNumber) && typeof value !== "bigint") {
+    const entries = Object.entries(value as Record<string, JsonValue>);
+    if (entries.length === 0) return <span className="muted">none</span>;
+    return (
+      <dl className="inline-details nested-details">
+        {entries.map(([key, inner]) => (
+          <div key={key}>
+            <dt>{detailName(key)}</dt>
+            <dd className="break">
+              <DetailValue name={key} value={inner} depth={depth + 1} />
+            </dd>
+          </div>
+        ))}
+      </dl>
+    );
+  }
+  return <>{shownValue(name, value)}</>;
 }
