@@ -91,6 +91,15 @@ describe("the style sheet", () => {
     expect(css).toMatch(/\.records-table \.pinned-before-end \{\s*position: sticky;\s*right: var\(--pinned-end-width\);/);
   });
 
+  it("leaves a phone's records table room for its data: a narrower raw column, the key's name wrapping, long values cut sooner", () => {
+    const phone = css.match(/@media \(max-width: 640px\) \{\s*\.records-table \{([\s\S]*?)\n\}/)?.[1] ?? "";
+    expect(phone).toMatch(/--pinned-end-width:\s*4\.75rem/);
+    expect(phone).toMatch(/\.records-table thead th:first-child \{\s*white-space: normal;/);
+    expect(phone).toMatch(/\.records-table \.cell-value \{\s*max-width: 11rem;/);
+    // wider up, the raw column keeps the width Last written is pinned at
+    expect(declarations(".records-table")).toMatch(/--pinned-end-width:\s*6\.5rem/);
+  });
+
   it("gives the rules' \"Convert to\" column the width of its longest choice, so no choice is cut off", () => {
     const columns = declarations(".rule-head,\n.rule-row").match(/grid-template-columns:\s*([^;]+);/)?.[1]?.trim().split(/\s+(?![^(]*\))/);
     expect(columns).toHaveLength(8);
