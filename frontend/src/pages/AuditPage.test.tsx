@@ -175,6 +175,14 @@ describe("the audit page", () => {
     const raw = within(row).getByText("Raw JSON").closest("details") as HTMLDetailsElement;
     expect(raw.open).toBe(false);
     expect(JSON.parse(raw.querySelector("pre")!.textContent!)).toEqual(detail);
+    expect(cell.lastElementChild).toBe(raw); // after the details, the fields and the address
+  });
+
+  it("offers no raw JSON for details that are text shown as recorded: it would repeat them", async () => {
+    api(() => page([event(6, { detail: { name: "CRM", email: "ada@acme.test" } }), event(7, { detail: { name: "CRM", triggered_by: "ui" } })]));
+    renderPage();
+    expect(within(await screen.findByTestId("audit-event-6")).queryByText("Raw JSON")).toBeNull();
+    expect(within(screen.getByTestId("audit-event-7")).getByText("Raw JSON")).toBeTruthy(); // "ui" is shown as "Web UI"
   });
 
   it("says a detail's value in words: shownValue", () => {

@@ -295,6 +295,7 @@ function AuditTrail() {
 function AuditRow({ event, onOnly }: { event: AuditEvent; onOnly: (changes: Partial<Record<FilterKey, string>>) => void }) {
   const actorId = event.actor?.id;
   const details = Object.entries(event.detail);
+  const rawDiffers = details.some(([name, value]) => typeof value !== "string" || shownValue(name, value) !== value);
   const referenced = (where: string) => event.objects?.find((reference) => reference.where === where);
   return (
     <tr data-testid={`audit-event-${event.id}`}>
@@ -363,17 +364,6 @@ function AuditRow({ event, onOnly }: { event: AuditEvent; onOnly: (changes: Part
             })}
           </dl>
         ) : null}
-        {details.length > 0 ? (
-          // the values as recorded, for whoever needs the exact JSON (a script's filter, a report)
-          <details className="audit-raw">
-            <summary>
-              Raw JSON<span className="visually-hidden"> of event {event.id}</span>
-            </summary>
-            <pre className="json-block" tabIndex={0}>
-              {prettyJson(event.detail)}
-            </pre>
-          </details>
-        ) : null}
         {event.fields.length > 0 ? (
           <div>
             <span className="muted">Fields: </span>
@@ -384,6 +374,18 @@ function AuditRow({ event, onOnly }: { event: AuditEvent; onOnly: (changes: Part
           <div className="muted">
             From <span className="mono">{event.ip}</span>
           </div>
+        ) : null}
+        {rawDiffers ? (
+          // the values as recorded, for whoever needs the exact JSON (a script's filter, a report);
+          // not for details that are text shown as recorded ("name: CRM"), where it repeats them
+          <details className="audit-raw">
+            <summary>
+              Raw JSON<span className="visually-hidden"> of event {event.id}</span>
+            </summary>
+            <pre className="json-block" tabIndex={0}>
+              {prettyJson(event.detail)}
+            </pre>
+          </details>
         ) : null}
       </td>
     </tr>
