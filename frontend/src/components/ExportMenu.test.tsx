@@ -57,7 +57,8 @@ afterEach(() => {
   vi.restoreAllMocks();
 });
 
-const renderTable = () => renderAs("viewer", <RecordsTable connectorId={7} />, "/connectors/7", "/connectors/:id");
+// after a sync that ended SUCCESS: before any, the records card shows its empty state alone
+const renderTable = () => renderAs("viewer", <RecordsTable connectorId={7} lastSync={{ id: 1, status: "SUCCESS" }} />, "/connectors/7", "/connectors/:id");
 
 describe("downloading a connector's records", () => {
   it("points a loader that wants only what changed to the connector's change feed, beside the downloads", async () => {

@@ -268,6 +268,30 @@ describe("the default columns", () => {
     expect(await screen.findByText("No records yet: the last sync, run #3, ended FAILED without storing any. Sync again once its error is dealt with.")).toBeTruthy();
   });
 
+  it("show only the empty state before anything is stored: no search, columns, page size or downloads that would act on nothing", async () => {
+    fakeFetch(() => ({ body: { count: 0, next: null, previous: null, results: [] } }));
+    renderAs("viewer", <RecordsTable connectorId={7} lastSync={null} />, "/connectors/7", "/connectors/:id");
+    const said = await screen.findByText("No records yet: sync the connector.");
+    const card = said.closest("section") as HTMLElement;
+    expect(within(card).queryByRole("search")).toBeNull();
+    expect(within(card).queryByText(/^Columns \(/)).toBeNull();
+    expect(within(card).queryByLabelText(/Rows per page/)).toBeNull();
+    expect(within(card).queryByRole("button", { name: /Download/ })).toBeNull();
+    expect(within(card).getByRole("heading", { name: "Records" })).toBeTruthy();
+  });
+
+  it("keep the tools with no live record after a sync that stored some (Include deleted records finds those marked deleted), and with a search", async () => {
+    fakeFetch(() => ({ body: { count: 0, next: null, previous: null, results: [] } }));
+    const first = renderAs("viewer", <RecordsTable connectorId={7} lastSync={{ id: 3, status: "SUCCESS" }} />, "/connectors/7", "/connectors/:id");
+    await screen.findByText("No records yet: sync the connector.");
+    expect(screen.getByRole("search", { name: "Search records" })).toBeTruthy();
+    expect(screen.getByRole("checkbox", { name: /Include deleted records/ })).toBeTruthy();
+    first.unmount();
+    renderAs("viewer", <RecordsTable connectorId={7} lastSync={null} />, "/connectors/7?r_q=zz", "/connectors/:id");
+    await screen.findByText('No record matches "zz".');
+    expect(screen.getByRole("search", { name: "Search records" })).toBeTruthy();
+  });
+
   it("show the mapped fields first in the table, and the user's pick still works", async () => {
     fakeFetch(() => ({ body: { count: 1, next: null, previous: null, results: MAPPED } }));
     renderAs("viewer", <RecordsTable connectorId={7} rules={RULES} />, "/connectors/7", "/connectors/:id");

@@ -191,6 +191,12 @@ export function RecordsTable({
   const order = useMemo(() => fieldOrder(schema.data?.fields), [schema.data]);
 
   const rows = records.data?.results ?? [];
+  // Nothing stored yet (no run that stored records, nothing asked for but the first page): the
+  // search, the columns, the page size and the downloads would all act on nothing, and pushed the
+  // empty state that says what to do under three paragraphs about them. (After a run that ended
+  // SUCCESS or PARTIAL, records marked deleted may be stored: the tools stay for Include deleted.)
+  const nothingYet =
+    records.data !== null && records.data.count === 0 && !query && !includeDeleted && page === 1 && lastSync?.status !== "SUCCESS" && lastSync?.status !== "PARTIAL";
   const columns = useMemo(() => {
     const all = columnsOf(rows, order, primaryKey);
     const first = defaultColumns(all, rules, primaryKey);
@@ -235,78 +241,82 @@ export function RecordsTable({
     <section className="card" aria-labelledby="records-heading">
       <div className="card-title-row">
         <h2 id="records-heading">Records</h2>
-        <form className="search records-search" role="search" aria-label="Search records" onSubmit={submit}>
-          <label className="visually-hidden" htmlFor="records-search-in">
-            Search in
-          </label>
-          <select id="records-search-in" value={searchInText} onChange={(e) => setSearchInText(e.target.value)}>
-            <option value={EXTERNAL_ID}>External id (exact)</option>
-            {columns.ordered.map((column) => (
-              <option key={column} value={column}>
-                {column} (contains)
-              </option>
-            ))}
-            {searchIn !== EXTERNAL_ID && !columns.ordered.includes(searchIn) ? <option value={searchIn}>{searchIn} (contains)</option> : null}
-          </select>
-          <label className="visually-hidden" htmlFor="records-search-text">
-            Search text
-          </label>
-          <input id="records-search-text" type="search" placeholder="Search" value={queryText} onChange={(e) => setQueryText(e.target.value)} />
-          <button type="submit" className="btn btn-small">
-            Search
-          </button>
-          {query ? (
-            <button
-              type="button"
-              className="btn btn-small"
-              onClick={() => {
-                setQueryText("");
-                update({ r_q: null, r_in: null, r_page: null });
-              }}
-            >
-              Clear
+        {nothingYet ? null : (
+          <form className="search records-search" role="search" aria-label="Search records" onSubmit={submit}>
+            <label className="visually-hidden" htmlFor="records-search-in">
+              Search in
+            </label>
+            <select id="records-search-in" value={searchInText} onChange={(e) => setSearchInText(e.target.value)}>
+              <option value={EXTERNAL_ID}>External id (exact)</option>
+              {columns.ordered.map((column) => (
+                <option key={column} value={column}>
+                  {column} (contains)
+                </option>
+              ))}
+              {searchIn !== EXTERNAL_ID && !columns.ordered.includes(searchIn) ? <option value={searchIn}>{searchIn} (contains)</option> : null}
+            </select>
+            <label className="visually-hidden" htmlFor="records-search-text">
+              Search text
+            </label>
+            <input id="records-search-text" type="search" placeholder="Search" value={queryText} onChange={(e) => setQueryText(e.target.value)} />
+            <button type="submit" className="btn btn-small">
+              Search
             </button>
-          ) : null}
-        </form>
+            {query ? (
+              <button
+                type="button"
+                className="btn btn-small"
+                onClick={() => {
+                  setQueryText("");
+                  update({ r_q: null, r_in: null, r_page: null });
+                }}
+              >
+                Clear
+              </button>
+            ) : null}
+          </form>
+        )}
       </div>
-      <div className="table-tools">
-        <details className="column-picker">
-          <summary>
-            Columns ({visible.length} of {columns.ordered.length})
-          </summary>
-          <fieldset>
-            <legend className="visually-hidden">Shown columns</legend>
-            {columns.ordered.map((column) => (
-              <label key={column} className="checkbox">
-                <input type="checkbox" checked={visible.includes(column)} onChange={() => toggleColumn(column)} />
-                <span className="mono">{column}</span>
-              </label>
-            ))}
-          </fieldset>
-        </details>
-        <label className="inline-field">
-          Rows per page{" "}
-          <select value={pageSize} onChange={(e) => update({ r_size: e.target.value, r_page: null })}>
-            {PAGE_SIZES.map((size) => (
-              <option key={size} value={size}>
-                {size}
-              </option>
-            ))}
-          </select>
-        </label>
-        {/* The user's column choice (if any) is the export's field list. */}
-        <ExportMenu
-          connectorId={connectorId}
-          fields={hidden ? visible : undefined}
-          search={query && searchIn !== EXTERNAL_ID ? { field: searchIn, value: query } : undefined}
-          externalIdSearch={query !== "" && searchIn === EXTERNAL_ID}
-          // the table's count is what the file holds, but with a search by external id (which the
-          // export does not apply: it downloads every record)
-          recordCount={query !== "" && searchIn === EXTERNAL_ID ? undefined : records.data?.count}
-          includeDeleted={includeDeleted}
-          onIncludeDeletedChange={(include) => update({ r_deleted: include ? "1" : null, r_page: null })}
-        />
-      </div>
+      {nothingYet ? null : (
+        <div className="table-tools">
+          <details className="column-picker">
+            <summary>
+              Columns ({visible.length} of {columns.ordered.length})
+            </summary>
+            <fieldset>
+              <legend className="visually-hidden">Shown columns</legend>
+              {columns.ordered.map((column) => (
+                <label key={column} className="checkbox">
+                  <input type="checkbox" checked={visible.includes(column)} onChange={() => toggleColumn(column)} />
+                  <span className="mono">{column}</span>
+                </label>
+              ))}
+            </fieldset>
+          </details>
+          <label className="inline-field">
+            Rows per page{" "}
+            <select value={pageSize} onChange={(e) => update({ r_size: e.target.value, r_page: null })}>
+              {PAGE_SIZES.map((size) => (
+                <option key={size} value={size}>
+                  {size}
+                </option>
+              ))}
+            </select>
+          </label>
+          {/* The user's column choice (if any) is the export's field list. */}
+          <ExportMenu
+            connectorId={connectorId}
+            fields={hidden ? visible : undefined}
+            search={query && searchIn !== EXTERNAL_ID ? { field: searchIn, value: query } : undefined}
+            externalIdSearch={query !== "" && searchIn === EXTERNAL_ID}
+            // the table's count is what the file holds, but with a search by external id (which the
+            // export does not apply: it downloads every record)
+            recordCount={query !== "" && searchIn === EXTERNAL_ID ? undefined : records.data?.count}
+            includeDeleted={includeDeleted}
+            onIncludeDeletedChange={(include) => update({ r_deleted: include ? "1" : null, r_page: null })}
+          />
+        </div>
+      )}
       <ErrorBanner message={records.error} />
       {records.loading && !records.data ? <Loading /> : null}
       {records.data ? (
