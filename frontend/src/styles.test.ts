@@ -159,6 +159,12 @@ describe("the style sheet", () => {
     expect(declarations(".wizard-actions")).toMatch(/margin-top:\s*1rem/);
   });
 
+  it("keeps the Edit form's Save / Cancel apart from the preview's Fetch a preview above them, under a line", () => {
+    const after = declarations(".preview + .actions");
+    expect(after).toMatch(/margin-top:\s*1rem/);
+    expect(after).toMatch(/border-top:\s*1px solid var\(--border\)/);
+  });
+
   it("keeps the Further credentials fieldset inside a phone's width, its long example URL wrapping", () => {
     // a fieldset's default min-width is its content's: the URL widened the page by 4 px at 390 px
     expect(declarations(".kv-editor")).toMatch(/min-width:\s*0;/);
