@@ -159,6 +159,12 @@ describe("the style sheet", () => {
     expect(declarations(".wizard-actions")).toMatch(/margin-top:\s*1rem/);
   });
 
+  it("sets a phone's pager as the page's place on a line, then Previous and Next on one line at its ends", () => {
+    const phone = css.match(/@media \(max-width: 640px\) \{\s*nav\.pager > span \{([\s\S]*?)\n\}/)?.[0] ?? "";
+    expect(phone).toMatch(/nav\.pager > span \{\s*order: -1;\s*flex-basis: 100%;/);
+    expect(phone).toMatch(/nav\.pager > \.btn:last-child \{\s*margin-left: auto;/);
+  });
+
   it("keeps the Edit form's Save / Cancel apart from the preview's Fetch a preview above them, under a line", () => {
     const after = declarations(".preview + .actions");
     expect(after).toMatch(/margin-top:\s*1rem/);
