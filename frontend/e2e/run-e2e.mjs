@@ -401,6 +401,15 @@ async function main() {
   await page.getByTestId("announcer").filter({ hasText: "Connected" }).waitFor();
   await checkA11y(page, "connector with a connection test result");
   await shot("03-connection-tested");
+  // Nothing stored yet: the Records tab says so alone, without a search, columns and downloads
+  // that would act on nothing.
+  await page.getByText("No records yet: sync the connector.").waitFor();
+  for (const [what, count] of [
+    ["a records search", await page.getByRole("search", { name: "Search records" }).count()],
+    ["a download button", await page.getByRole("button", { name: /^Download / }).count()],
+  ]) {
+    if (count) throw new Error(`the records of a connector never synced offer ${what}`);
+  }
   // The sync log's records_total (the demo API's announced total, 120) drives the progress bar.
   await tabTo(page, "Sync now");
   // From the press on, the history never says "No syncs yet" (before the start answers, then
@@ -954,6 +963,18 @@ async function main() {
   await page.getByRole("link", { name: "Demo Users API" }).first().click();
   await page.getByRole("heading", { name: "Demo Users API" }).waitFor();
   await page.getByRole("table", { name: "Records" }).waitFor();
+  // The records' data keeps most of the box: the raw column as wide as its button, the key's name
+  // wrapped (they took 226 of 328 px, leaving 102 for the data).
+  const recordsRoom = await page.getByRole("table", { name: "Records" }).evaluate((table) => {
+    const box = table.closest(".table-wrap").clientWidth;
+    const first = table.querySelector("thead th").getBoundingClientRect().width;
+    const raw = table.querySelector("thead th.pinned-end").getBoundingClientRect().width;
+    return Math.round(box - first - raw);
+  });
+  if (recordsRoom < 150) throw new Error(`the records table leaves ${recordsRoom} px of data in view at 390 px`);
+  // Previous and Next on one line (Next was alone on the line under Previous).
+  const pagerTops = await Promise.all(["← Previous", "Next →"].map(async (name) => Math.round((await page.getByRole("navigation", { name: "record pages" }).getByRole("button", { name }).boundingBox()).y)));
+  if (pagerTops[0] !== pagerTops[1]) throw new Error(`the records pager's buttons are on two lines at 390 px: ${pagerTops}`);
   await checkA11y(page, "connector page at 390 px");
   await shot("13-connector-narrow", true);
   // Nothing wider than the window: the Further credentials fieldset (its long example URL wraps;
@@ -972,6 +993,10 @@ async function main() {
   // The Schema tab with its field profile: a card per field, every value in the window without
   // scrolling sideways (the box does not scroll, the page neither).
   await page.getByRole("tab", { name: "Schema" }).click();
+  // Several syncs of the demo connector learnt nothing new after the first: the schema says when a
+  // sync last checked it, apart from when it last changed ("last updated" kept the first's time).
+  const schemaWhen = await page.getByTestId("schema-updated").innerText();
+  if (!/^Inferred from the stored records; last checked .+ \(no change since\), last changed .+\.$/.test(schemaWhen)) throw new Error(`the schema says: ${schemaWhen}`);
   await page.getByRole("button", { name: "Profile fields" }).click();
   const schemaTable = page.getByRole("table", { name: "Inferred fields" });
   await schemaTable.getByRole("columnheader", { name: "Present" }).waitFor({ state: "attached" });
