@@ -439,7 +439,7 @@ export function shownValue(name: string, value: JsonValue): string {
  * object as a compact list of its keys and values (two levels; deeper ones as compact JSON). */
 export function DetailValue({ name, value, depth = 0 }: { name: string; value: JsonValue; depth?: number }) {
   if (value === null || value === undefined) return <span className="muted">—</span>;
-  if (depth < 2 && isJsonObject(value) && !(value instanceof ExactNumber) && typeof value !== "bigint") {
+  if (depth < 2 && isJsonObject(value)) {
     const entries = Object.entries(value as Record<string, JsonValue>);
     if (entries.length === 0) return <span className="muted">none</span>;
     return (
