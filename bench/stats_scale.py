@@ -149,14 +149,11 @@ def _fill(connectors: int, logs: int, records: int) -> tuple:
 
 def _client(user, tenant):
     from rest_framework.test import APIClient
-    from rest_framework_simplejwt.tokens import RefreshToken
 
-    from tenancy.authentication import TENANT_CLAIM
+    from tenancy.services import tokens_for
 
-    refresh = RefreshToken.for_user(user)
-    refresh[TENANT_CLAIM] = tenant.pk
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {refresh.access_token}")
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {tokens_for(user, tenant)['access']}")
     return client
 
 

@@ -11,7 +11,13 @@ from django.urls import reverse
 from core.json_limits import AdminJSONField
 from tenancy.models import Invitation, Membership, Role, Tenant, TenantQuerySet
 from tenancy.scoping import is_tenant_owned
-from tenancy.services import LastAdminError, admins_left_after, change_member_role, remove_member
+from tenancy.services import (
+    LastAdminError,
+    admins_left_after,
+    change_member_role,
+    remove_member,
+    set_tenant_active,
+)
 
 ADMIN_SCOPE = "the admin: superusers manage every tenant's rows"
 
@@ -140,6 +146,19 @@ class TenantAdmin(admin.ModelAdmin):
     search_fields = ["slug", "name"]
     list_filter = ["is_active"]
     inlines = [MembershipInline]
+
+    def save_model(self, request, obj, form, change):
+        """A change of ``is_active`` goes through ``set_tenant_active``: it ends the tenant's sign-ins
+        for good (activating it again brings none back) and is recorded. Only the fields the form
+        changed are written, so a page opened before another change never puts back the session
+        generation (or the activation) it read."""
+        if not change:
+            super().save_model(request, obj, form, change)
+            return
+        changed = [name for name in form.changed_data if name != "is_active"]
+        if changed:
+            obj.save(update_fields=[*changed, "updated_at"])
+        set_tenant_active(obj, obj.is_active, actor=request.user)
 
 
 @admin.register(Membership)

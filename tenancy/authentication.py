@@ -5,8 +5,10 @@ member or deactivating a user or tenant takes effect on the next request, not wh
 The same query tells whether the token's sign-in session (``sid``) was ended (signed out, or
 refresh-token reuse): then the token is refused at once too. The membership must be the one the
 session signed in with (``mid``): removing a member ends its sessions for good, an invitation back
-included. A token signed in with a password the
-account no longer has (``pwd``, :func:`password_stamp`) is refused as well.
+included; a token without ``mid`` (minted before tokens carried it) is refused, its holder signs in
+again. The tenant's session generation must be the one the token was minted in (``tgen``):
+deactivating a tenant ends its sessions, activating it again brings none back. A token signed in with
+a password the account no longer has (``pwd``, :func:`password_stamp`) is refused as well.
 """
 
 from django.db.models import Subquery
@@ -30,6 +32,17 @@ PASSWORD_CLAIM = "pwd"  # noqa: S105 - a claim name, not a password
 # membership, and the tokens of the removed one (a session left on a lost laptop, a thief's copy)
 # stay refused instead of coming back with it.
 MEMBERSHIP_CLAIM = "mid"
+# The tenant's ``session_generation`` when the session signed in: deactivating the tenant (or
+# activating it again) moves it on, and the tokens of before stay refused once it is active again.
+# A token minted before tokens carried it is of generation 0, the generation of every tenant that
+# was never deactivated since.
+TENANT_GENERATION_CLAIM = "tgen"
+MEMBERSHIP_REVOKED = "You are no longer a member of this tenant: sign in again."
+UNBOUND_SIGN_IN = (
+    "This sign-in was made before tokens named the membership they sign in with (MigrateIQ was "
+    "upgraded since): sign in again."
+)
+TENANT_DEACTIVATED_SINCE = "This tenant was deactivated after this sign-in: sign in again."
 PASSWORD_CHANGED = "The password of this account was changed after this sign-in: sign in again."  # noqa: S105
 SESSION_ENDED = (
     "This sign-in session was ended because one of its refresh tokens was presented again after it "
@@ -80,6 +93,36 @@ class PasswordChangedError(exceptions.AuthenticationFailed):
         super().__init__({"detail": PASSWORD_CHANGED, "code": "password_changed"})
 
 
+def token_memberships(token, user_id):
+    """The membership ``token`` signs in with, as a query (with its tenant): the user's membership of
+    the token's tenant while the tenant is active, and only the one the sign-in was made with
+    (``MEMBERSHIP_CLAIM``), so a member removed and invited back has none. Checked with
+    :func:`check_token_membership` on what it finds; the request's authentication and the refresh
+    both read it. A token without a tenant or a membership is refused here (401): every sign-in's
+    tokens carry both, and one minted before tokens named the membership could otherwise stand for
+    any later membership of its tenant."""
+    tenant_id = token.get(TENANT_CLAIM)
+    if tenant_id is None:
+        raise exceptions.AuthenticationFailed("Token carries no tenant; sign in again.", code="no_tenant")
+    membership_id = token.get(MEMBERSHIP_CLAIM)
+    if membership_id is None:
+        raise exceptions.AuthenticationFailed(UNBOUND_SIGN_IN, code="membership_revoked")
+    return Membership.objects.select_related("tenant").filter(
+        pk=membership_id, user_id=user_id, tenant_id=tenant_id, tenant__is_active=True
+    )
+
+
+def check_token_membership(token, membership) -> Membership:
+    """``membership`` as :func:`token_memberships` found it for ``token``: none is a 401 (removed, or
+    the tenant is inactive), and so is a tenant deactivated since the token was minted (its session
+    generation moved on, ``TENANT_GENERATION_CLAIM``), even though it is active again."""
+    if membership is None:
+        raise exceptions.AuthenticationFailed(MEMBERSHIP_REVOKED, code="membership_revoked")
+    if token.get(TENANT_GENERATION_CLAIM, 0) != membership.tenant.session_generation:
+        raise exceptions.AuthenticationFailed(TENANT_DEACTIVATED_SINCE, code="tenant_deactivated")
+    return membership
+
+
 class TenantJWTAuthentication(JWTAuthentication):
     def get_validated_token(self, raw_token):
         """Simple JWT's check, with a 401 ``detail`` that says whether the token expired or is not
@@ -109,24 +152,12 @@ class TenantJWTAuthentication(JWTAuthentication):
         user, token = result
         if password_changed_since(token, user):
             raise PasswordChangedError()
-        tenant_id = token.get(TENANT_CLAIM)
-        if tenant_id is None:
-            raise exceptions.AuthenticationFailed("Token carries no tenant; sign in again.", code="no_tenant")
-        memberships = Membership.objects.select_related("tenant").filter(
-            user_id=user.pk, tenant_id=tenant_id, tenant__is_active=True
-        )
-        membership_id = token.get(MEMBERSHIP_CLAIM)
-        if membership_id is not None:  # a token minted before tokens carried it: any membership
-            memberships = memberships.filter(pk=membership_id)
+        memberships = token_memberships(token, user.pk)
         session = token.get(SESSION_CLAIM)
         if session is not None:
             ended = EndedSession.objects.filter(sid=session).values("reason")[:1]
             memberships = memberships.annotate(session_ended=Subquery(ended))
-        membership = memberships.first()
-        if membership is None:
-            raise exceptions.AuthenticationFailed(
-                "You are no longer a member of this tenant.", code="membership_revoked"
-            )
+        membership = check_token_membership(token, memberships.first())
         ended_because = getattr(membership, "session_ended", None)
         if ended_because:
             raise SessionEndedError(ended_because)

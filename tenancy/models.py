@@ -16,6 +16,11 @@ class Tenant(TimeStampedModel):
     name = models.CharField(max_length=200, validators=[validate_display_name])
     slug = models.SlugField(max_length=63, unique=True, validators=[slug_validator])
     is_active = models.BooleanField(default=True)
+    # What every token of a sign-in to this tenant carries (``tenancy.authentication``'s
+    # ``TENANT_GENERATION_CLAIM``): one more each time the tenant is deactivated or activated again
+    # (``tenancy.services.set_tenant_active``), so the sign-ins made before a deactivation stay
+    # ended once the tenant is active again.
+    session_generation = models.PositiveIntegerField(default=0, editable=False)
 
     class Meta:
         ordering = ["slug"]

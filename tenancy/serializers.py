@@ -8,11 +8,11 @@ from rest_framework_simplejwt.settings import api_settings as jwt_settings
 from core.display_names import validate_display_name
 from core.strict_input import StrictTypesMixin
 from tenancy.authentication import (
-    MEMBERSHIP_CLAIM,
-    TENANT_CLAIM,
     PasswordChangedError,
     SessionEndedError,
+    check_token_membership,
     password_changed_since,
+    token_memberships,
 )
 from tenancy.models import Invitation, Membership, Role
 from tenancy.services import RefreshTokenSpent, RefreshTokenToRotate, SessionEnded, rotate_refresh_token
@@ -128,28 +128,20 @@ class MembershipUpdateSerializer(StrictTypesMixin, serializers.Serializer):
 
 class TenantTokenRefreshSerializer(StrictTypesMixin, TokenRefreshSerializer):
     """Refresh that re-checks what sign-in checked: an active user who is still a member of the
-    token's (active) tenant, by the membership the session signed in with. Without it a removed
-    member could keep minting access tokens until the refresh token expires (or, invited back, with
-    the tokens of before the removal). A spent refresh token presented again ends its sign-in session
+    token's (active) tenant, by the membership the session signed in with, in the tenant's session
+    generation (:func:`tenancy.authentication.token_memberships`). Without it a removed member could
+    keep minting access tokens until the refresh token expires (or, invited back, with the tokens of
+    before the removal; or, the tenant activated again, with those of before its deactivation). A
+    spent refresh token presented again ends its sign-in session
     (:func:`tenancy.services.rotate_refresh_token`)."""
 
     def validate(self, attrs):
         refresh = RefreshTokenToRotate(attrs["refresh"])
         user_id = refresh.payload.get(jwt_settings.USER_ID_CLAIM)
-        tenant_id = refresh.payload.get(TENANT_CLAIM)
         user = User.objects.filter(**{jwt_settings.USER_ID_FIELD: user_id}).first() if user_id else None
         if user is None or not jwt_settings.USER_AUTHENTICATION_RULE(user):
             raise AuthenticationFailed("No active account found for the given token.", "no_active_account")
-        member = False
-        if tenant_id is not None:
-            memberships = Membership.objects.filter(user=user, tenant_id=tenant_id, tenant__is_active=True)
-            if refresh.payload.get(MEMBERSHIP_CLAIM) is not None:  # its own, not a later one
-                memberships = memberships.filter(pk=refresh.payload[MEMBERSHIP_CLAIM])
-            member = memberships.exists()
-        if not member:
-            raise AuthenticationFailed(
-                "You are no longer a member of this tenant; sign in again.", "membership_revoked"
-            )
+        check_token_membership(refresh, token_memberships(refresh, user.pk).first())
         if password_changed_since(refresh, user):
             raise PasswordChangedError()
         try:

@@ -16,7 +16,7 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, F, OuterRef
 from django.utils import timezone
 from rest_framework_simplejwt.settings import api_settings as jwt_settings
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
@@ -30,6 +30,7 @@ from tenancy.authentication import (
     PASSWORD_CLAIM,
     SESSION_CLAIM,
     TENANT_CLAIM,
+    TENANT_GENERATION_CLAIM,
     password_stamp,
 )
 from tenancy.context import activate_tenant
@@ -246,10 +247,15 @@ def issue_tokens(email: str, password: str, tenant_slug: str | None) -> dict:
                 f"You belong to several tenants ({slugs}): say which with 'tenant'.", status_code=400
             )
         membership = found[0]
+    try:
+        tokens = tokens_for(user, membership.tenant)
+    except Membership.DoesNotExist:  # removed, or the tenant deactivated, since the query above
+        slug = membership.tenant.slug
+        raise LoginError(f"You are not a member of tenant '{slug}'.", status_code=403) from None
     activity.record(
         "auth.signed_in", tenant=membership.tenant, actor=user, target_type="user", target_id=user.pk
     )
-    return tokens_for(user, membership.tenant)
+    return tokens
 
 
 def _record_failed_sign_in(email: str, tenant_slug: str | None, exc: LoginError) -> None:
@@ -315,17 +321,44 @@ class SessionRefreshToken(RefreshToken):
 
 def tokens_for(user, tenant: Tenant) -> dict:
     """A new sign-in session of ``user`` in ``tenant``: its first access and refresh token, bound to
-    ``user``'s membership of ``tenant`` (``MEMBERSHIP_CLAIM``)."""
+    ``user``'s membership of ``tenant`` (``MEMBERSHIP_CLAIM``) and to the tenant's session generation
+    (``TENANT_GENERATION_CLAIM``), read together with the check that the tenant is active: a
+    deactivation that comes between is one generation further, and ends this session too.
+    ``Membership.DoesNotExist`` when ``user`` is no member of ``tenant`` or it is inactive."""
+    membership = Membership.objects.select_related("tenant").get(
+        user=user, tenant=tenant, tenant__is_active=True
+    )
     refresh = SessionRefreshToken.for_user(user)
     refresh[TENANT_CLAIM] = tenant.pk
-    membership_id = Membership.objects.filter(user=user, tenant=tenant).values_list("pk", flat=True).first()
-    if membership_id is not None:
-        refresh[MEMBERSHIP_CLAIM] = membership_id
+    refresh[MEMBERSHIP_CLAIM] = membership.pk
+    refresh[TENANT_GENERATION_CLAIM] = membership.tenant.session_generation
     refresh["tenant"] = tenant.slug
     refresh[SESSION_CLAIM] = refresh[jwt_settings.JTI_CLAIM]
     refresh[PASSWORD_CLAIM] = password_stamp(user)
     refresh.outstand()
     return {"access": str(refresh.access_token), "refresh": str(refresh)}
+
+
+def set_tenant_active(tenant: Tenant, active: bool, *, actor=None) -> bool:
+    """Deactivate ``tenant`` (``active`` false: its members cannot sign in, and every token of it is
+    refused from the next request) or activate it again; returns whether it changed.
+
+    Each change moves the tenant's session generation on, in the same update, and every token
+    carries the generation it was minted in (``tenancy.authentication``), so the sign-ins made before
+    a deactivation stay ended when the tenant is activated again: a session left on a lost laptop,
+    a leaver's or a thief's copy does not come back with the tenant. Its members sign in again.
+    Recorded as ``tenant.deactivated`` / ``tenant.activated`` in the tenant's audit trail."""
+    changed = (
+        Tenant.objects.filter(pk=tenant.pk)
+        .exclude(is_active=active)
+        .update(is_active=active, session_generation=F("session_generation") + 1, updated_at=timezone.now())
+    )
+    tenant.refresh_from_db(fields=["is_active", "session_generation", "updated_at"])
+    if changed:
+        action = "tenant.activated" if active else "tenant.deactivated"
+        activity.record(action, tenant=tenant, actor=actor, target_type="tenant", target_id=tenant.pk)
+        logger.info("%s: tenant %s; its sign-ins made before ended", action, tenant.slug)
+    return bool(changed)
 
 
 class RefreshTokenToRotate(SessionRefreshToken):
@@ -391,8 +424,6 @@ def rotate_refresh_token(refresh: SessionRefreshToken, user) -> dict:
         end_session(user, session, tenant_id=refresh.get(TENANT_CLAIM))
         raise SessionEnded from None
     refresh[SESSION_CLAIM] = session
-    if PASSWORD_CLAIM not in refresh.payload:  # minted before tokens carried it: bound from now on
-        refresh[PASSWORD_CLAIM] = password_stamp(user)
     access = str(refresh.access_token)
     refresh.set_jti()
     refresh.set_exp()
@@ -760,7 +791,10 @@ def accept_invitation(token: str, password: str, name: str | None = None) -> dic
         invitation.accepted_by = user
         invitation.save(update_fields=["accepted_at", "accepted_by", "updated_at"])
         _record_invitation("invitation.accepted", invitation, actor=user)
-    return tokens_for(user, invitation.tenant)
+        try:
+            return tokens_for(user, invitation.tenant)
+        except Membership.DoesNotExist:  # the tenant was deactivated meanwhile: nothing is accepted
+            raise InvitationError(_INVALID_INVITATION) from None
 
 
 def _invitee_account(email: str, password: str, name: str):

@@ -310,14 +310,10 @@ def make_member(db, django_user_model):
 
 
 def token_for(user, tenant) -> str:
-    from rest_framework_simplejwt.tokens import RefreshToken
+    """An access token of a new sign-in of ``user`` (a member) in ``tenant``, as signing in makes it."""
+    from tenancy.services import tokens_for
 
-    from tenancy.authentication import TENANT_CLAIM
-
-    refresh = RefreshToken.for_user(user)
-    refresh[TENANT_CLAIM] = tenant.pk
-    refresh["tenant"] = tenant.slug
-    return str(refresh.access_token)
+    return tokens_for(user, tenant)["access"]
 
 
 @pytest.fixture

@@ -9,14 +9,13 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.test import TestCase, override_settings
 from rest_framework.test import APITestCase
-from rest_framework_simplejwt.tokens import RefreshToken
 
 from demo_extension.models import CustomDataConnector, SyncLog
 from demo_extension.sample_upstream import SampleUpstream
 from demo_extension.services import ConnectorStatsService, DataSyncService, DataTransformationService
-from tenancy.authentication import TENANT_CLAIM
 from tenancy.context import tenant_context
 from tenancy.models import Membership, Role, Tenant
+from tenancy.services import tokens_for
 
 FAST_HASHING = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
@@ -142,9 +141,7 @@ class ConnectorAPITest(APITestCase):
         tenant = Tenant.objects.create(slug="seed", name="Seed")
         user = get_user_model().objects.create_user(email="dev@seed.test", password="correct-horse-9")
         Membership.objects.create(user=user, tenant=tenant, role=Role.EDITOR)
-        refresh = RefreshToken.for_user(user)
-        refresh[TENANT_CLAIM] = tenant.pk
-        self.client.credentials(HTTP_AUTHORIZATION=f"Bearer {refresh.access_token}")
+        self.client.credentials(HTTP_AUTHORIZATION=f"Bearer {tokens_for(user, tenant)['access']}")
 
     def test_create_connector_api(self):
         data = {

@@ -16,7 +16,14 @@ from rest_framework_simplejwt.token_blacklist.models import OutstandingToken
 from rest_framework_simplejwt.tokens import AccessToken, RefreshToken
 
 from core import extensions
-from tenancy.authentication import PASSWORD_CLAIM, TENANT_CLAIM
+from tenancy.authentication import (
+    MEMBERSHIP_CLAIM,
+    PASSWORD_CLAIM,
+    SESSION_CLAIM,
+    TENANT_CLAIM,
+    TENANT_GENERATION_CLAIM,
+    UNBOUND_SIGN_IN,
+)
 from tenancy.models import EndedSession, Membership, Role
 
 TOKEN_URL = "/api/auth/token/"
@@ -32,9 +39,14 @@ def bearer(token: str) -> APIClient:
 
 
 def access_token(user, tenant, **claims) -> AccessToken:
+    """An access token of ``user`` in ``tenant`` bound to its membership there, if any, as a sign-in
+    mints it (``claims`` change or add claims)."""
     token = AccessToken.for_user(user)
     token[TENANT_CLAIM] = tenant.pk
     token["tenant"] = tenant.slug
+    membership = Membership.objects.filter(user=user, tenant=tenant).first()
+    if membership is not None:
+        token[MEMBERSHIP_CLAIM] = membership.pk
     for name, value in claims.items():
         token[name] = value
     return token
@@ -280,6 +292,7 @@ def test_a_tampered_token_is_refused(admin_user, tenant_a, tenant_b, make_member
     header, payload, signature = str(access_token(admin_user, tenant_a)).split(".")
     claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
     claims[TENANT_CLAIM] = tenant_b.pk  # a tenant the user does belong to: only the signature is wrong
+    claims[MEMBERSHIP_CLAIM] = Membership.objects.get(user=admin_user, tenant=tenant_b).pk
     forged = f"{header}.{b64url(json.dumps(claims).encode())}.{signature}"
 
     assert bearer(forged).get(ME_URL).status_code == 401
@@ -363,6 +376,91 @@ def test_a_deactivated_tenant_is_refused_on_the_next_request(admin_client, tenan
     tenant_a.save()
 
     assert admin_client.get(ME_URL).status_code == 401
+
+
+def _tenant_form(tenant, *, active: bool) -> dict:
+    """The Django admin's tenant page as an operator submits it, ``is_active`` ticked or not."""
+    members = list(Membership.objects.filter(tenant=tenant).values_list("pk", flat=True))
+    form = {
+        "slug": tenant.slug,
+        "name": tenant.name,
+        "memberships-TOTAL_FORMS": str(len(members)),
+        "memberships-INITIAL_FORMS": str(len(members)),
+        "memberships-MIN_NUM_FORMS": "0",
+        "memberships-MAX_NUM_FORMS": "1000",
+    }
+    for index, pk in enumerate(members):
+        form[f"memberships-{index}-id"] = str(pk)
+        form[f"memberships-{index}-tenant"] = str(tenant.pk)
+    if active:
+        form["is_active"] = "on"
+    return form
+
+
+def test_a_tenant_deactivated_and_activated_again_in_the_admin_brings_no_session_back(
+    operator, anon_client, editor_user, outsider_user, tenant_a, tenant_b
+):
+    """An operator deactivates a tenant (a customer who left, a breach) and activates it again
+    later: the sessions signed in before stay ended (they came back with it); its members sign in
+    again, and another tenant's sessions never noticed."""
+    before = tokens_for(anon_client, editor_user)
+    elsewhere = tokens_for(anon_client, outsider_user, tenant="globex")
+    change = f"/admin/tenancy/tenant/{tenant_a.pk}/change/"
+
+    assert operator.post(change, _tenant_form(tenant_a, active=False)).status_code == 302
+    assert bearer(before["access"]).get(ME_URL).status_code == 401
+    assert operator.post(change, _tenant_form(tenant_a, active=True)).status_code == 302
+    tenant_a.refresh_from_db()
+    assert tenant_a.is_active
+
+    old_access = bearer(before["access"]).get(ME_URL)
+    old_refresh = anon_client.post(REFRESH_URL, {"refresh": before["refresh"]}, format="json")
+    assert old_access.status_code == 401
+    assert old_access.json()["detail"] == "This tenant was deactivated after this sign-in: sign in again."
+    assert old_refresh.status_code == 401 and "access" not in old_refresh.json()
+    again = tokens_for(anon_client, editor_user)
+    assert bearer(again["access"]).get(ME_URL).status_code == 200
+    rotated = anon_client.post(REFRESH_URL, {"refresh": again["refresh"]}, format="json")
+    assert rotated.status_code == 200, rotated.content
+    assert bearer(rotated.json()["access"]).get(ME_URL).status_code == 200
+    assert bearer(elsewhere["access"]).get(ME_URL).status_code == 200
+
+
+def test_deactivating_and_activating_a_tenant_is_recorded_and_a_save_without_it_ends_nothing(
+    operator, anon_client, editor_user, tenant_a, monkeypatch
+):
+    from core import activity
+
+    recorded: list[tuple[str, dict]] = []
+    monkeypatch.setattr(activity, "record", lambda action, **fields: recorded.append((action, fields)))
+    before = tokens_for(anon_client, editor_user)
+    change = f"/admin/tenancy/tenant/{tenant_a.pk}/change/"
+    renamed = {**_tenant_form(tenant_a, active=True), "name": "Acme Renamed"}
+
+    assert operator.post(change, renamed).status_code == 302
+    assert bearer(before["access"]).get(ME_URL).status_code == 200  # a rename ends no session
+    tenant_a.refresh_from_db()
+    assert operator.post(change, _tenant_form(tenant_a, active=False)).status_code == 302
+    assert operator.post(change, _tenant_form(tenant_a, active=True)).status_code == 302
+
+    tenant_a.refresh_from_db()
+    assert (tenant_a.name, tenant_a.session_generation) == ("Acme Renamed", 2)
+    assert [(action, fields["actor"]) for action, fields in recorded if action.startswith("tenant.")] == [
+        ("tenant.deactivated", operator.user),
+        ("tenant.activated", operator.user),
+    ]
+
+
+def test_a_sign_in_that_a_deactivation_overtakes_mints_no_token(editor_user, tenant_a):
+    """The membership, the tenant's activation and its generation are read together: a sign-in
+    checked before a deactivation cannot mint a token of the generation after it."""
+    from tenancy.services import set_tenant_active
+    from tenancy.services import tokens_for as mint
+
+    set_tenant_active(tenant_a, False)
+
+    with pytest.raises(Membership.DoesNotExist):
+        mint(editor_user, tenant_a)
 
 
 def test_a_token_of_a_deleted_user_is_refused(admin_user, tenant_a):
@@ -532,20 +630,57 @@ def test_the_password_stamp_in_a_token_tells_nothing_about_the_password(anon_cli
     assert stamp not in editor_user.password
 
 
-def test_a_refresh_token_minted_without_a_password_stamp_gets_one_when_rotated(
+def test_tokens_minted_before_tokens_named_their_membership_are_refused_and_signing_in_again_works(
     anon_client, editor_user, tenant_a
 ):
-    old = RefreshToken.for_user(editor_user)  # a token minted before tokens carried the stamp
-    old[TENANT_CLAIM] = tenant_a.pk
-    rotated = anon_client.post(REFRESH_URL, {"refresh": str(old)}, format="json")
-    assert rotated.status_code == 200, rotated.content
-    editor_user.set_password("another-horse-10")
-    editor_user.save()
+    """Tokens minted before tokens carried ``mid`` (or ``sid`` and ``pwd`` before it) stood for any
+    membership of their tenant until they expired, a later one included (a member removed and
+    invited back). Each is refused as a token whose membership is gone; its holder signs in again."""
+    legacy_refresh = RefreshToken.for_user(editor_user)
+    legacy_refresh[TENANT_CLAIM] = tenant_a.pk
+    legacy_refresh["tenant"] = tenant_a.slug
+    before_sessions = str(legacy_refresh)
+    legacy_refresh[SESSION_CLAIM] = legacy_refresh["jti"]
+    legacy_refresh[PASSWORD_CLAIM] = editor_user.session_stamp()
+    before_memberships = str(legacy_refresh)  # what a sign-in minted before the membership claim
+    legacy_access = str(legacy_refresh.access_token)
 
-    assert (
-        anon_client.post(REFRESH_URL, {"refresh": rotated.json()["refresh"]}, format="json").status_code
-        == 401
-    )
+    answers = [
+        bearer(legacy_access).get(ME_URL),
+        anon_client.post(REFRESH_URL, {"refresh": before_memberships}, format="json"),
+        anon_client.post(REFRESH_URL, {"refresh": before_sessions}, format="json"),
+    ]
+
+    assert [answer.status_code for answer in answers] == [401, 401, 401]
+    assert [answer.json()["detail"] for answer in answers] == [UNBOUND_SIGN_IN] * 3
+    assert all("access" not in answer.json() for answer in answers)
+    again = tokens_for(anon_client, editor_user)
+    assert bearer(again["access"]).get(ME_URL).status_code == 200
+    rotated = anon_client.post(REFRESH_URL, {"refresh": again["refresh"]}, format="json")
+    assert rotated.status_code == 200, rotated.content
+    assert bearer(rotated.json()["access"]).get(ME_URL).status_code == 200
+
+
+def test_every_sign_in_path_mints_tokens_bound_to_the_membership_and_the_tenants_generation(
+    anon_client, admin_client, editor_user, tenant_a
+):
+    signed_in = tokens_for(anon_client, editor_user)
+    rotated = anon_client.post(REFRESH_URL, {"refresh": signed_in["refresh"]}, format="json").json()
+    invited = admin_client.post("/api/tenancy/invitations/", {"email": "new@acme.test", "role": "viewer"})
+    accepted = anon_client.post(
+        "/api/auth/invitations/accept/",
+        {"token": invited.json()["token"], "password": "another-horse-10"},
+        format="json",
+    ).json()
+    editor = Membership.objects.get(user=editor_user, tenant=tenant_a)
+    newcomer = Membership.objects.get(user__email="new@acme.test", tenant=tenant_a)
+
+    for tokens, membership in [(signed_in, editor), (rotated, editor), (accepted, newcomer)]:
+        for text in (tokens["access"], tokens["refresh"]):
+            claims = jwt.decode(text, options={"verify_signature": False})
+            assert claims[MEMBERSHIP_CLAIM] == membership.pk
+            assert claims[TENANT_GENERATION_CLAIM] == 0
+        assert bearer(tokens["access"]).get(ME_URL).status_code == 200
 
 
 class FewerIterationsPBKDF2(PBKDF2PasswordHasher):

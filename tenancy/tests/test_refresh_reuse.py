@@ -18,7 +18,6 @@ from rest_framework.test import APIClient
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 from rest_framework_simplejwt.tokens import RefreshToken
 
-from tenancy.authentication import TENANT_CLAIM
 from tenancy.models import EndedSession, Role
 
 TOKEN_URL = "/api/auth/token/"
@@ -164,20 +163,6 @@ def test_the_loser_of_a_race_at_the_spend_does_not_end_the_winners_session(admin
     assert (winner.status_code, loser.status_code) == (200, 401), (early.content, late.content)
     assert loser.json()["code"] == "token_not_valid"
     assert_session_works(winner.json())
-
-
-def test_a_refresh_token_minted_before_sessions_had_ids_starts_one_when_rotated(admin_user, tenant_a):
-    legacy = RefreshToken.for_user(admin_user)
-    legacy[TENANT_CLAIM] = tenant_a.pk
-    legacy["tenant"] = tenant_a.slug
-    assert "sid" not in legacy.payload
-    minted = rotated(str(legacy))
-    spent_long_ago(str(legacy))
-
-    assert_session_ended(refresh(str(legacy)))
-
-    assert_session_ended(refresh(minted["refresh"]))
-    assert_session_ended(me(minted["access"]))
 
 
 @pytest.mark.parametrize("grace", [0, 3600])
