@@ -43,6 +43,15 @@ done
 pids=()
 worker_pid=""
 stopped=""
+# Whether $1 is one of this script's background processes, still running. bash lists a job until it
+# has reaped it, so a listed PID is ours: a process that ended was reaped as it ended (bash waits for
+# its children as they exit), and its number may be a stranger's by the time the cleanup runs; that
+# PID (or its children, `pkill -P`) must never be signalled.
+own_running() {
+  local pid
+  for pid in $(jobs -pr); do [ "$pid" = "$1" ] && return 0; done
+  return 1
+}
 cleanup() {
   [ -n "$stopped" ] && return
   stopped=1
@@ -52,12 +61,17 @@ cleanup() {
   # script (or an error) sends it here. A second SIGINT would be Celery's cold shutdown, which kills
   # a sync mid-page; SIGQUIT comes only if the worker is still running after 15 s.
   # The web server and the demo API first: they stop at once while the worker finishes its page.
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  if [ -n "$worker_pid" ]; then
+  # Only processes still running as this script's own are signalled (own_running).
+  for pid in "${pids[@]}"; do
+    if own_running "$pid"; then kill "$pid" 2>/dev/null || true; fi
+  done
+  if [ -n "$worker_pid" ] && own_running "$worker_pid"; then
     if [ "${1:-}" != INT ]; then pkill -INT -P "$worker_pid" 2>/dev/null || true; kill -INT "$worker_pid" 2>/dev/null || true; fi
-    for _ in $(seq 150); do kill -0 "$worker_pid" 2>/dev/null || break; sleep 0.1; done
-    pkill -QUIT -P "$worker_pid" 2>/dev/null || true
-    kill -QUIT "$worker_pid" 2>/dev/null || true
+    for _ in $(seq 150); do own_running "$worker_pid" || break; sleep 0.1; done
+    if own_running "$worker_pid"; then
+      pkill -QUIT -P "$worker_pid" 2>/dev/null || true
+      kill -QUIT "$worker_pid" 2>/dev/null || true
+    fi
   fi
   wait 2>/dev/null || true
   echo "MigrateIQ stopped: web server, worker and demo API (data kept in $VAR_DIR/)."

@@ -277,6 +277,51 @@ def test_ctrl_c_in_make_run_stops_every_process_it_started(start, environment):
     assert after == before  # nothing written to the checkout's var/log
 
 
+# Sourced by every bash that `make run` starts (BASH_ENV): each signal run.sh sends with `kill` or
+# `pkill` is written to $SIGNAL_LOG with the target's parent and state at that moment ("gone": no
+# such process). A target that is gone is a PID the script no longer owns: the number may be a
+# stranger's by then.
+RECORD_SIGNALS = r"""
+__record_signal() {
+  local target="${@: -1}" state=gone
+  if [ -r "/proc/$target/stat" ]; then state="$(sed 's/.*) //' "/proc/$target/stat" | cut -d' ' -f1-2)"; fi
+  printf '%s|%s|%s\n' "$BASHPID" "$*" "$state" >>"$SIGNAL_LOG"
+}
+kill() { __record_signal kill "$@"; builtin kill "$@"; }
+pkill() { __record_signal pkill "$@"; command pkill "$@"; }
+"""
+
+
+def test_make_run_s_cleanup_signals_only_processes_it_still_owns(start, environment, tmp_path):
+    # The cleanup signalled the worker's supervisor (and its children, `pkill -P`) after it had ended:
+    # after a Ctrl-C it waited for the supervisor to go (reaped by then), then sent SIGQUIT to its
+    # number all the same; a process that reused the number got it.
+    signal_log = tmp_path / "signals.log"
+    record = tmp_path / "record_signals.sh"
+    record.write_text(RECORD_SIGNALS)
+    environment = {**environment, "BASH_ENV": str(record), "SIGNAL_LOG": str(signal_log)}
+    port, demo_port = two_free_ports()
+    run = start_make_run(start, environment, port, demo_port)
+
+    started = time.monotonic()
+    os.killpg(run.process.pid, signal.SIGINT)  # a terminal's Ctrl-C
+    while run.group_alive():
+        assert time.monotonic() - started < 15, "processes of `make run` still running 15 s after Ctrl-C"
+        time.sleep(0.1)
+
+    assert run.log().count("MigrateIQ stopped: web server, worker and demo API") == 1
+    sent = [line.split("|") for line in signal_log.read_text().splitlines()]
+    by_the_script = [(command, state) for pid, command, state in sent if pid == str(run.process.pid)]
+    signals = [(command, state) for command, state in by_the_script if " -0 " not in f"{command} "]
+    assert any(" -0 " in f"{command} " for _, command, _ in sent), sent  # the recording works
+    strays = [
+        (command, state)
+        for command, state in signals
+        if state == "gone" or state.split()[-1] != str(run.process.pid)
+    ]
+    assert strays == [], f"signals to processes the script no longer owned: {strays}"
+
+
 def assert_make_run_stops(run: Started, seconds: float, after: str) -> None:
     """Every process of ``make run`` ends within ``seconds``, the worker not started again, the end
     said once."""
