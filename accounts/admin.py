@@ -19,6 +19,13 @@ class UserAdmin(BaseUserAdmin):
     )
     add_fieldsets = ((None, {"classes": ("wide",), "fields": ("email", "password1", "password2")}),)
 
+    def save_model(self, request, obj, form, change):
+        """Deactivating an account ends its sign-ins for good (``User.end_sign_ins``): its tokens were
+        refused while it was inactive, and came back when it was activated again."""
+        if change and "is_active" in form.changed_data and not obj.is_active:
+            obj.end_sign_ins()
+        super().save_model(request, obj, form, change)
+
     def user_change_password(self, request, id, form_url=""):
         """Django's "Change password" form of an account; a change is recorded in the audit trail
         of the account's tenants (it ends the account's sign-ins)."""

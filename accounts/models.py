@@ -78,6 +78,12 @@ class User(AbstractBaseUser, PermissionsMixin):
         super().set_unusable_password()
         self.password_stamp = secrets.token_hex(8)
 
+    def end_sign_ins(self):
+        """End every sign-in of this account made before (saved with the account): the stamp its
+        tokens carry is drawn again, as a new password draws it. Deactivating the account does it,
+        so activating it again brings none of its sessions back."""
+        self.password_stamp = secrets.token_hex(8)
+
     def check_password(self, raw_password):
         """Django's check; a password it re-hashes (the preferred hasher or its iterations changed
         since it was set) is the same password: the sign-ins made with it go on."""

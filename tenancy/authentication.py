@@ -43,7 +43,9 @@ UNBOUND_SIGN_IN = (
     "upgraded since): sign in again."
 )
 TENANT_DEACTIVATED_SINCE = "This tenant was deactivated after this sign-in: sign in again."
-PASSWORD_CHANGED = "The password of this account was changed after this sign-in: sign in again."  # noqa: S105
+PASSWORD_CHANGED = (
+    "The password of this account was changed (or the account deactivated) after this sign-in: sign in again."  # noqa: S105, E501
+)
 SESSION_ENDED = (
     "This sign-in session was ended because one of its refresh tokens was presented again after it "
     "had been used (a copy of it may be in someone else's hands): sign in again."

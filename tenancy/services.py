@@ -347,12 +347,24 @@ def set_tenant_active(tenant: Tenant, active: bool, *, actor=None) -> bool:
     carries the generation it was minted in (``tenancy.authentication``), so the sign-ins made before
     a deactivation stay ended when the tenant is activated again: a session left on a lost laptop,
     a leaver's or a thief's copy does not come back with the tenant. Its members sign in again.
-    Recorded as ``tenant.deactivated`` / ``tenant.activated`` in the tenant's audit trail."""
-    changed = (
-        Tenant.objects.filter(pk=tenant.pk)
-        .exclude(is_active=active)
-        .update(is_active=active, session_generation=F("session_generation") + 1, updated_at=timezone.now())
-    )
+    A deactivation also revokes the tenant's open invitations (``invitation.revoked``): their tokens
+    are sign-ins not made yet, and one sent before (an admin role a thief invited itself to) must not
+    be accepted once the tenant is active again. Recorded as ``tenant.deactivated`` /
+    ``tenant.activated`` in the tenant's audit trail."""
+    with transaction.atomic():
+        changed = (
+            Tenant.objects.filter(pk=tenant.pk)
+            .exclude(is_active=active)
+            .update(
+                is_active=active, session_generation=F("session_generation") + 1, updated_at=timezone.now()
+            )
+        )
+        if changed and not active:
+            open_invitations = Invitation.objects.for_tenant(tenant).filter(
+                accepted_at__isnull=True, revoked_at__isnull=True
+            )
+            for invitation in open_invitations:
+                revoke_invitation(invitation, actor=actor)
     tenant.refresh_from_db(fields=["is_active", "session_generation", "updated_at"])
     if changed:
         action = "tenant.activated" if active else "tenant.deactivated"

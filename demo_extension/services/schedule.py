@@ -169,11 +169,14 @@ def schedule_unscheduled_connectors(*, now: datetime | None = None) -> int:
 
 
 def due_connectors(*, now: datetime | None = None):
-    """Active, scheduled connectors whose ``next_sync_at`` has passed (all tenants)."""
+    """Active, scheduled connectors whose ``next_sync_at`` has passed (all tenants), of active tenants:
+    a deactivated tenant's connectors stay where they are (no upstream called with their credentials,
+    nothing loaded or sent to its webhooks) until the tenant is activated again, which runs each once
+    (one catch-up sync, as after a beat that was down)."""
     now = now or timezone.now()
     return (
         CustomDataConnector.objects.unscoped("the beat dispatches the due connectors of every tenant")
-        .filter(is_active=True, next_sync_at__lte=now)
+        .filter(is_active=True, tenant__is_active=True, next_sync_at__lte=now)
         .exclude(sync_frequency=SyncFrequency.MANUAL)
         .order_by("next_sync_at", "pk")
     )

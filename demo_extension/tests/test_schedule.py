@@ -100,6 +100,30 @@ def test_dispatch_starts_exactly_the_due_active_scheduled_connectors(make_connec
     assert due_now.next_sync_at == NOW + timedelta(weeks=1)
 
 
+def test_a_deactivated_tenant_s_connectors_are_not_dispatched_until_it_is_active_again(
+    make_connector, tenant_a, tenant_b, published
+):
+    """A deactivated tenant (a customer who left, a breach) kept syncing on schedule: its upstreams
+    called with its stored credentials, its destinations loaded and its webhooks sent to."""
+    from tenancy.services import set_tenant_active
+
+    due = make_connector(sync_frequency="HOURLY", next_sync_at=NOW - timedelta(minutes=1))
+    other = make_connector(tenant_b, sync_frequency="HOURLY", next_sync_at=NOW - timedelta(minutes=1))
+    set_tenant_active(tenant_a, False)
+
+    assert [log.connector_id for log in schedule.dispatch_due_syncs(now=NOW)] == [other.pk]
+    assert due.pk not in [
+        log.connector_id for log in schedule.dispatch_due_syncs(now=NOW + timedelta(hours=5))
+    ]
+    due.refresh_from_db()
+    assert due.next_sync_at == NOW - timedelta(minutes=1)  # kept: nothing ran
+
+    set_tenant_active(tenant_a, True)
+    later = NOW + timedelta(hours=6)
+    assert [log.connector_id for log in schedule.dispatch_due_syncs(now=later)] == [due.pk]  # one catch-up
+    assert SyncLog.objects.filter(connector=due).count() == 1
+
+
 def test_a_beat_that_was_down_for_a_day_dispatches_one_catch_up_sync_not_a_burst(make_connector, published):
     connector = make_connector(sync_frequency="HOURLY", next_sync_at=NOW - timedelta(days=1))
 

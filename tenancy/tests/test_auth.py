@@ -24,7 +24,7 @@ from tenancy.authentication import (
     TENANT_GENERATION_CLAIM,
     UNBOUND_SIGN_IN,
 )
-from tenancy.models import EndedSession, Membership, Role
+from tenancy.models import EndedSession, Invitation, Membership, Role
 
 TOKEN_URL = "/api/auth/token/"
 REFRESH_URL = "/api/auth/token/refresh/"
@@ -451,6 +451,28 @@ def test_deactivating_and_activating_a_tenant_is_recorded_and_a_save_without_it_
     ]
 
 
+def test_an_invitation_sent_before_a_deactivation_cannot_be_accepted_once_the_tenant_is_active_again(
+    operator, admin_client, anon_client, tenant_a
+):
+    """An admin role a thief invited itself to before the operator deactivated the tenant came back
+    with the tenant: the token is a sign-in not made yet."""
+    invited = admin_client.post("/api/tenancy/invitations/", {"email": "thief@evil.test", "role": "admin"})
+    change = f"/admin/tenancy/tenant/{tenant_a.pk}/change/"
+    assert operator.post(change, _tenant_form(tenant_a, active=False)).status_code == 302
+    assert operator.post(change, _tenant_form(tenant_a, active=True)).status_code == 302
+
+    accepted = anon_client.post(
+        "/api/auth/invitations/accept/",
+        {"token": invited.json()["token"], "password": "another-horse-10"},
+        format="json",
+    )
+
+    assert accepted.status_code == 400, accepted.content
+    assert not Membership.objects.filter(tenant=tenant_a, user__email="thief@evil.test").exists()
+    invitation = Invitation.objects.get(tenant=tenant_a, email="thief@evil.test")
+    assert invitation.revoked_at is not None
+
+
 def test_a_sign_in_that_a_deactivation_overtakes_mints_no_token(editor_user, tenant_a):
     """The membership, the tenant's activation and its generation are read together: a sign-in
     checked before a deactivation cannot mint a token of the generation after it."""
@@ -461,6 +483,34 @@ def test_a_sign_in_that_a_deactivation_overtakes_mints_no_token(editor_user, ten
 
     with pytest.raises(Membership.DoesNotExist):
         mint(editor_user, tenant_a)
+
+
+def test_an_account_deactivated_and_activated_again_in_the_admin_gets_none_of_its_sessions_back(
+    operator, anon_client, editor_user
+):
+    before = tokens_for(anon_client, editor_user)
+    change = f"/admin/accounts/user/{editor_user.pk}/change/"
+    form = {
+        "email": editor_user.email,
+        "full_name": "",
+        "date_joined_0": "2026-01-01",
+        "date_joined_1": "00:00:00",
+    }
+
+    assert operator.post(change, form).status_code == 302  # is_active not ticked
+    assert bearer(before["access"]).get(ME_URL).status_code == 401
+    assert operator.post(change, {**form, "is_active": "on"}).status_code == 302
+    editor_user.refresh_from_db()
+    assert editor_user.is_active
+
+    old_access = bearer(before["access"]).get(ME_URL)
+    old_refresh = anon_client.post(REFRESH_URL, {"refresh": before["refresh"]}, format="json")
+    assert (old_access.status_code, old_access.json()["code"]) == (401, "password_changed")
+    assert old_refresh.status_code == 401 and "access" not in old_refresh.json()
+    again = tokens_for(anon_client, editor_user)
+    assert bearer(again["access"]).get(ME_URL).status_code == 200
+    assert operator.post(change, {**form, "is_active": "on", "full_name": "Ed"}).status_code == 302
+    assert bearer(again["access"]).get(ME_URL).status_code == 200  # other changes end nothing
 
 
 def test_a_token_of_a_deleted_user_is_refused(admin_user, tenant_a):
