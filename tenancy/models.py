@@ -19,8 +19,9 @@ class Tenant(TimeStampedModel):
     # What every token of a sign-in to this tenant carries (``tenancy.authentication``'s
     # ``TENANT_GENERATION_CLAIM``): one more each time the tenant is deactivated or activated again
     # (``tenancy.services.set_tenant_active``), so the sign-ins made before a deactivation stay
-    # ended once the tenant is active again.
-    session_generation = models.PositiveIntegerField(default=0, editable=False)
+    # ended once the tenant is active again. The database's default too: rows written through an
+    # earlier state of the models (a data migration) get 0.
+    session_generation = models.PositiveIntegerField(default=0, db_default=0, editable=False)
 
     class Meta:
         ordering = ["slug"]
