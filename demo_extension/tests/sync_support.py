@@ -16,6 +16,7 @@ from django.utils import timezone
 from pytest_httpserver import HTTPServer
 
 from demo_extension.models import SyncedRecord, SyncLog, SyncStatus
+from demo_extension.services.prefetch import request_concurrency
 from demo_extension.services.sync import DataSyncService
 from demo_extension.tests.conftest import allow_egress_to
 from sync_engine.records import encode_record, upsert_page
@@ -143,14 +144,42 @@ def explicit_connector(make_connector, vendor, page_size: int):
     return make_connector(**fields, records_path=vendor.records_path, pagination=vendor.pagination(page_size))
 
 
-def assert_explicit_syncs_every_record(connector, vendor) -> None:
-    """Sync ``connector`` (a vendor fake's, with its documented explicit pagination): every record
-    stored, none else."""
+def page_size_unlike_the_default(vendor) -> int:
+    """A page size for a vendor fake's explicit configuration that its default is not: a sync that
+    dropped the configured size gets the default's pages, and a test counting pages sees it. It leaves
+    the last page partial and several pages in the list, and is at least the vendor's smallest
+    (``min_page_size``: Campaign Monitor's 10). A fake whose explicit configuration sets its page size
+    elsewhere too (Sanity's query slice) names it as ``explicit_page_size``."""
+    if hasattr(vendor, "explicit_page_size"):
+        return vendor.explicit_page_size
+    smallest = getattr(vendor, "min_page_size", 1)
+    return next(
+        size
+        for size in (4, 6, 3, 7, smallest + 1, smallest + 2)
+        if smallest <= size <= vendor.max_page_size and size != vendor.page_size and vendor.records % size
+    )
+
+
+def assert_explicit_syncs_every_record(connector, vendor, page_size: int) -> None:
+    """Sync ``connector`` (a vendor fake's, with its documented explicit pagination asking for
+    ``page_size``): every record stored, none else. When the vendor reads a page size from a request
+    (its fake notes the size it serves, see ``VendorServer.serves``), every page was asked for with
+    ``page_size`` and served at it (the fake serves its default to a request without it), in as many
+    requests as that size makes (and those a sync may send ahead past a last page only a flag tells)."""
     log = run_sync(connector)
 
     assert log.status == SyncStatus.SUCCESS, log.error_message
     assert log.records_created == vendor.records
     assert stores_exactly(connector, vendor)
+    pages = [request for request in vendor.requests if request["status"] == 200]
+    if not any("page_size" in request for request in pages):
+        return  # the vendor takes no page size (OMDb's ten titles), nor does its configuration
+    served = min(page_size, vendor.max_page_size)
+    assert [(request.get("size_asked"), request.get("page_size")) for request in pages] == [
+        (str(page_size), served)
+    ] * len(pages), pages
+    past = len(pages) - vendor.expected_pages(served)
+    assert 0 <= past <= request_concurrency(connector), pages
 
 
 def fault_url(server, path: str = "/items") -> str:
@@ -219,7 +248,7 @@ def database_text() -> str:
 
 
 def vendor_round_tests(
-    on_auto, explicit, *, explicit_page_size=lambda vendor: min(vendor.page_size, 10), partial_last_page=True
+    on_auto, explicit, *, explicit_page_size=page_size_unlike_the_default, partial_last_page=True
 ):
     """The two tests every vendor round has, for its module to name: each vendor on ``auto`` gets
     every record without a request past the last page (its fake's last page partial, unless the
@@ -241,9 +270,10 @@ def vendor_round_tests(
         vendor_server, make_connector, vendor_class
     ):
         vendor = vendor_server(vendor_class)
-        connector = explicit_connector(make_connector, vendor, explicit_page_size(vendor))
+        page_size = explicit_page_size(vendor)
+        connector = explicit_connector(make_connector, vendor, page_size)
 
-        assert_explicit_syncs_every_record(connector, vendor)
+        assert_explicit_syncs_every_record(connector, vendor, page_size)
 
     return (
         test_auto_pagination_syncs_every_record_of_each_vendor_without_a_request_past_the_last_page,

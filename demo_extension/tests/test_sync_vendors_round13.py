@@ -36,9 +36,7 @@ fault_server_process = sync_support.fault_server_process
 (
     test_auto_pagination_syncs_every_record_of_each_vendor_without_a_request_past_the_last_page,
     test_the_documented_explicit_pagination_syncs_every_record_of_each_vendor,
-) = sync_support.vendor_round_tests(
-    THIRTEENTH_VENDORS_ON_AUTO, THIRTEENTH_VENDORS, explicit_page_size=lambda vendor: vendor.page_size
-)
+) = sync_support.vendor_round_tests(THIRTEENTH_VENDORS_ON_AUTO, THIRTEENTH_VENDORS)
 
 
 test_an_error_answered_with_http_200_fails_the_sync_with_its_message = sync_support.vendor_runs_end_test(

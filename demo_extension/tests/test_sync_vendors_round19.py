@@ -22,9 +22,7 @@ from demo_extension.tests.vendors import (
 (
     test_auto_pagination_syncs_every_record_of_each_vendor_without_a_request_past_the_last_page,
     test_the_documented_explicit_pagination_syncs_every_record_of_each_vendor,
-) = sync_support.vendor_round_tests(
-    NINETEENTH_VENDORS_ON_AUTO, NINETEENTH_VENDORS, explicit_page_size=lambda vendor: vendor.page_size
-)
+) = sync_support.vendor_round_tests(NINETEENTH_VENDORS_ON_AUTO, NINETEENTH_VENDORS)
 
 test_a_vendor_whose_answers_cannot_prove_the_whole_list_ends_naming_what_to_configure = (
     sync_support.vendor_runs_end_test(

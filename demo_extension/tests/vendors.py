@@ -4,7 +4,8 @@ Every fake follows its vendor's public documentation (URL in its docstring): the
 the pagination parameters it reads, the auth header it requires (401 otherwise), the default page
 size and what its last page looks like. Record counts are odd, so the last page is partial. Each
 server logs the requests it answered (``requests``), so a test can prove no request was made past
-the last page.
+the last page, and, where the vendor takes a page size, the size each request asked for and the one
+it was served (its default when it asked for none).
 
     vendor = Stripe(records=23).start()
     connector = make_connector(**vendor.connector_fields())   # pagination left on auto
@@ -79,6 +80,7 @@ class VendorServer:
             self.records = records
         self.requests: list[dict] = []
         self._lock = threading.Lock()
+        self._answering = threading.local()  # the request a server thread is answering (``size``)
         self._server: ThreadingHTTPServer | None = None
 
     # -- what a vendor defines ------------------------------------------------------------------
@@ -110,10 +112,27 @@ class VendorServer:
         return [self.record(number) for number in range(1, self.records + 1)]
 
     def size(self, query: dict, name: str, default: int | None = None) -> int:
+        """The page size a request asks for as ``name`` (capped at ``max_page_size``), or the vendor's
+        default when it asks for none, as the vendor serves it. The request log notes both
+        (``size_asked``: the value sent, ``None`` if none; ``page_size``: the size served), so a test
+        of a configured page size sees the request carried it (see ``serves``)."""
         value = query.get(name)
         if value is None or not str(value).isdigit() or int(value) < 1:
-            return default or self.page_size
-        return min(int(value), self.max_page_size)
+            return self.serves(default or self.page_size, value)
+        return self.serves(min(int(value), self.max_page_size), value)
+
+    def serves(self, size: int, asked=None) -> int:
+        """``size``, noted in the request log as the page size this answer serves, beside ``asked``,
+        the value the request asked for a size with (``None``: it asked for none). A fake that reads
+        its size parameter itself (from a body, with the vendor's own checks) calls it."""
+        self._answering.sizes = {"size_asked": None if asked is None else str(asked), "page_size": size}
+        return size
+
+    def _answer(self, respond, *args) -> tuple[tuple[int, dict, object], dict]:
+        """``respond(*args)`` and the page size it served (``size``), for the request log."""
+        self._answering.sizes = {}
+        answer = respond(*args)
+        return answer, self._answering.sizes
 
     def numbered_page(self, query: dict, size_name: str) -> tuple[int, int, int, int]:
         """``(page number, page size, first record's index, last page number)`` of a request for
@@ -177,12 +196,14 @@ class VendorServer:
             def do_GET(self):  # noqa: N802 - the http.server API
                 parts = urlsplit(self.path)
                 query = dict(parse_qsl(parts.query, keep_blank_values=True))
+                sizes: dict = {}
                 if not vendor.authorized(self.headers):
                     status, headers, body = vendor.unauthorized()
                 else:
-                    status, headers, body = vendor.respond(parts.path, query, self.headers)
+                    answer, sizes = vendor._answer(vendor.respond, parts.path, query, self.headers)
+                    status, headers, body = answer
                 with vendor._lock:
-                    vendor.requests.append({"path": parts.path, "query": query, "status": status})
+                    vendor.requests.append({"path": parts.path, "query": query, "status": status, **sizes})
                 content = body if isinstance(body, bytes) else json.dumps(body).encode()
                 headers = dict(headers)
                 self.send_response(status)
@@ -204,12 +225,14 @@ class VendorServer:
                     body = json.loads(self.rfile.read(length) or b"{}")
                 except ValueError:
                     body = None
+                sizes: dict = {}
                 if not vendor.authorized(self.headers):
                     status, headers, answer = vendor.unauthorized()
                 elif not isinstance(body, dict):
                     status, headers, answer = 400, {}, {"message": "The body is not a JSON object."}
                 else:
-                    status, headers, answer = vendor.respond_post(parts.path, body, self.headers)
+                    answered, sizes = vendor._answer(vendor.respond_post, parts.path, body, self.headers)
+                    status, headers, answer = answered
                 with vendor._lock:
                     vendor.requests.append(
                         {
@@ -217,6 +240,7 @@ class VendorServer:
                             "query": dict(parse_qsl(parts.query)),
                             "body": body,
                             "status": status,
+                            **sizes,
                         }
                     )
                 # Text is sent as it is (Dropbox answers a bad request body in plain text).
@@ -7894,7 +7918,7 @@ class CkanPackageSearch(HeaderKeyVendor):
                 "rows": [f"Must be less than or equal to {self.max_page_size}"],
             }
             return 409, {}, {"help": self.url, "success": False, "error": error}
-        start, size = int(query.get("start") or 0), int(rows)
+        start, size = int(query.get("start") or 0), self.serves(int(rows), query.get("rows"))
         result = {
             "count": self.records,
             "facets": {},
@@ -8319,6 +8343,7 @@ class NocoDBBases(HeaderKeyVendor):
 
     def respond(self, path, query, headers):
         if "limit" not in query:
+            self.serves(self.records)
             return (
                 200,
                 {},
@@ -8379,7 +8404,7 @@ class RazorpayPayments(BasicAuthVendor):
             }
             return 400, {}, {"error": error}
         start = int(query.get("skip") or 0)
-        items = self.all_records()[start : start + int(count)]
+        items = self.all_records()[start : start + self.serves(int(count), query.get("count"))]
         return 200, {}, {"entity": "collection", "count": len(items), "items": items}
 
 
@@ -8457,7 +8482,7 @@ class AWeberSubscribers(VendorServer):
         }
         return 401, {}, {"error": error}
 
-    pagination = documented_pagination("next_url", next_url_path="next_collection_link")
+    pagination = documented_pagination("next_url", next_url_path="next_collection_link", size_param="ws.size")
 
     def record(self, number):
         return {
@@ -8810,7 +8835,7 @@ class GoogleAnalyticsRunReport(VendorServer):
             "kind": "analyticsData#runReport",
         }
         # proto3's JSON mapping writes no empty list and no zero: a report without rows has neither
-        rows = self.all_records()[start : start + min(size, 250000)]
+        rows = self.all_records()[start : start + self.serves(min(size, 250000), body.get("limit"))]
         if rows:
             answer["rows"] = rows
         if self.records:
@@ -8928,7 +8953,7 @@ class ShortcutStorySearch(HeaderKeyVendor):
     def connector_fields(self):
         return {**super().connector_fields(), "query_params": {"query": "type:feature"}}
 
-    pagination = documented_pagination("next_url", next_url_path="next")
+    pagination = documented_pagination("next_url", next_url_path="next", size_param="page_size")
 
     def record(self, number):
         return {
@@ -9211,7 +9236,7 @@ class ApolloPeopleSearch(HeaderKeyVendor):
 
     def respond_post(self, path, body, headers):
         number = int(body.get("page") or 1)
-        size = min(int(body.get("per_page") or self.page_size), 100)
+        size = self.serves(min(int(body.get("per_page") or self.page_size), 100), body.get("per_page"))
         start, last = (number - 1) * size, max(1, -(-self.records // size))
         pagination = {"page": number, "per_page": size, "total_entries": self.records, "total_pages": last}
         return (
@@ -9422,7 +9447,8 @@ class AttioRecordsQuery(VendorServer):
         )
 
     def respond_post(self, path, body, headers):
-        start, size = int(body.get("offset") or 0), int(body.get("limit") or self.page_size)
+        start = int(body.get("offset") or 0)
+        size = self.serves(int(body.get("limit") or self.page_size), body.get("limit"))
         return 200, {}, {"data": self.all_records()[start : start + size]}
 
 
@@ -10029,8 +10055,9 @@ class EtherscanTxList(QueryKeyVendor):
             self.rate_limited -= 1
             return 200, {}, {"status": "0", "message": "NOTOK", "result": "Max rate limit reached"}
         records = self.all_records()
+        self.serves(10_000, query.get("offset"))
         if str(query.get("page", "")).isdigit() and str(query.get("offset", "")).isdigit():
-            number, size = int(query["page"]), int(query["offset"])
+            number, size = int(query["page"]), self.serves(int(query["offset"]), query["offset"])
             if number * size > 10_000:
                 window = (
                     "Result window is too large, PageNo x Offset size must be less than or equal to 10000"
@@ -10100,6 +10127,7 @@ class CampaignMonitorActiveSubscribers(VendorServer):
     api_key = "campaign-monitor-api-key"
     records = 23
     page_size = 10  # 1000 at Campaign Monitor; 10 is its smallest
+    min_page_size = 10
     max_page_size = 1000
 
     def authorized(self, headers):
@@ -10372,6 +10400,7 @@ class KontentDeliveryItems(PublicVendor):
         skip = int(query["skip"]) if str(query.get("skip", "")).isdigit() else 0
         limit = int(query["limit"]) if str(query.get("limit", "")).isdigit() else 0
         items = self.all_records()[skip : skip + limit] if limit else self.all_records()[skip:]
+        self.serves(limit or self.records, query.get("limit"))
         more = bool(limit) and skip + limit < self.records
         next_page = f"{self.url}?{urlencode({'skip': skip + limit, 'limit': limit})}" if more else ""
         pagination = {"skip": skip, "limit": limit, "count": len(items), "next_page": next_page}
@@ -10435,6 +10464,7 @@ class KubernetesPods(VendorServer):
                 return 410, {}, self.status(410, "Expired", message)
         limit = int(query["limit"]) if str(query.get("limit", "")).isdigit() else 0
         end = min(start + limit, self.records) if limit else self.records
+        self.serves(limit or self.records, query.get("limit"))
         metadata = {"resourceVersion": "3528401"}
         if end < self.records:
             metadata.update({"continue": _token(end, "k8s"), "remainingItemCount": self.records - end})
@@ -11088,7 +11118,7 @@ class OmdbSearch(QueryKeyVendor):
         if len(query.get("s", "")) < 3:
             return 200, {}, {"Response": "False", "Error": "Too many results."}
         number = int(query["page"]) if str(query.get("page", "")).isdigit() else 1
-        titles = self.all_records()[(number - 1) * 10 : number * 10]
+        titles = self.all_records()[(number - 1) * 10 : number * 10]  # no page size to ask for
         if not titles:
             return 200, {}, {"Response": "False", "Error": "Movie not found!"}
         return 200, {}, {"Search": titles, "totalResults": str(self.records), "Response": "True"}
@@ -11386,7 +11416,7 @@ class SpaceXLaunchesQuery(PublicVendor):
 
     def respond_post(self, path, body, headers):
         options = body.get("options") if isinstance(body.get("options"), dict) else {}
-        size = int(options.get("limit") or self.page_size)
+        size = self.serves(int(options.get("limit") or self.page_size), options.get("limit"))
         number = int(options.get("page") or 1)
         pages = max(1, -(-self.records // size))
         start = (number - 1) * size
@@ -12543,7 +12573,7 @@ class MeilisearchSearch(VendorServer):
         counted = min(self.records, self.max_total_hits)
         servable = self.all_records()[:counted]
         if "page" in body or "hitsPerPage" in body:
-            size = int(body.get("hitsPerPage") or 20)
+            size = self.serves(int(body.get("hitsPerPage") or 20), body.get("hitsPerPage"))
             number = int(body.get("page") or 1)
             pages = -(-counted // size)
             hits = servable[(number - 1) * size : number * size]
@@ -12557,7 +12587,7 @@ class MeilisearchSearch(VendorServer):
                 "totalHits": counted,
             }
             return 200, {}, answer
-        size = int(body.get("limit") or self.page_size)
+        size = self.serves(int(body.get("limit") or self.page_size), body.get("limit"))
         offset = int(body.get("offset") or 0)
         answer = {
             "hits": servable[offset : offset + size],
@@ -12865,6 +12895,7 @@ class PodioFilteredItems(VendorServer):
 
     def respond_post(self, path, body, headers):
         size = min(int(body.get("limit") or 30), self.max_page_size) if "limit" in body else self.page_size
+        self.serves(size, body.get("limit"))
         offset = int(body.get("offset") or 0)
         items = self.all_records()[offset : offset + size]
         return 200, {}, {"total": self.app_items, "filtered": self.records, "items": items}
@@ -13062,13 +13093,12 @@ class BuildkiteBuilds(VendorServer):
     api_key = "bkua_0123456789abcdef0123456789abcdef01234567"
     window_seconds = 1.5
 
-    pagination = documented_pagination("link_header")
+    pagination = documented_pagination("link_header", size_param="per_page")
 
     def record(self, number):
         return {"id": f"0190b3c4-{number:04d}-4f4e-9a33-7c1d2b3a4e5f", "number": number, "state": "passed"}
 
     def respond(self, path, query, headers):
-        size = self.size(query, "per_page")
         number, size, start, pages = self.numbered_page(query, "per_page")
         if self.window_closed(start, size, whole_seconds=False):
             reset = max(1, -int(-(self.closed_until - time.time()) // 1))  # whole seconds, rounded up
@@ -13265,8 +13295,11 @@ class SanityQuery(VendorServer):
     def connector_fields(self):
         return {**super().connector_fields(), "query_params": {"query": self.groq}}
 
+    # The explicit configuration's page size, the slice its query ends with.
+    explicit_page_size = 4
+
     def explicit_fields(self):
-        query = '*[_type == "movie" && _id > $lastId] | order(_id) [0...10]'
+        query = f'*[_type == "movie" && _id > $lastId] | order(_id) [0...{self.explicit_page_size}]'
         return {
             **super().connector_fields(),
             "request_method": "POST",
@@ -13300,6 +13333,7 @@ class SanityQuery(VendorServer):
         if cut:
             first, last = int(cut.group(1)), int(cut.group(3)) + (cut.group(2) == "..")
             records = records[first:last]
+            self.serves(last - first, last - first)  # the slice is the page size
         return 200, {}, {"ms": 2, "query": groq, "result": records}
 
     def respond(self, path, query, headers):
@@ -13448,6 +13482,7 @@ class QdrantScroll(HeaderKeyVendor):
         size = (
             body.get("limit") if isinstance(body.get("limit"), int) and body["limit"] > 0 else self.page_size
         )
+        self.serves(size, body.get("limit"))
         start = body.get("offset")
         records = self.all_records()
         if start is not None and (isinstance(start, bool) or not isinstance(start, int)):
@@ -13620,6 +13655,7 @@ class HasuraGraphql(HeaderKeyVendor):
 
         limit, offset = argument("limit"), argument("offset") or 0
         rows = self.all_records()[offset:]
+        self.serves(self.records if limit is None else limit, limit)
         if limit is not None:
             rows = rows[:limit]
         return 200, {}, {"data": {"users": rows}}
@@ -13837,7 +13873,7 @@ class LobAddresses(KeyAsUserVendor):
     records = 23
     page_size = 10  # Lob's own default
     api_key = "test_0dc8d51e0acffcb1880e0f19c79b2f5b0cc"
-    pagination = documented_pagination("next_url", next_url_path="next_url")
+    pagination = documented_pagination("next_url", next_url_path="next_url", size_param="limit")
 
     def record(self, number):
         return {
