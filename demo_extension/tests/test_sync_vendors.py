@@ -330,6 +330,10 @@ def test_the_readme_s_explicit_pagination_examples_sync_their_vendor_completely(
     assert _canonical(stored_records(connector).values()) == _canonical(vendor.all_records())
     page_size = pagination.get("page_size") or pagination.get("limit")
     _assert_no_request_past_the_last_page(vendor, log, page_size)
+    if page_size:  # every page asked for the configured size, not the vendor's default
+        assert [request.get("size_asked") for request in vendor.requests] == [str(page_size)] * len(
+            vendor.requests
+        )
 
 
 def test_a_detected_cursor_that_disappears_on_a_full_last_page_is_the_end(vendor_server, make_connector):
