@@ -1446,7 +1446,7 @@ class Paginator:
         if flag is True:
             return (
                 f"The upstream says more records exist ({path}: {_flag_text(page, path)}) but "
-                f"pagination {self.describe()} found no next page. {self._hint()}"
+                f"pagination {self.describe()} found no next page. {self._more_flag_hint(page, path)}"
             )
         total, exact = find_total_bound(page.body, page.headers, config.get("total_path"))
         seen = self.state.get("seen", 0)
@@ -1624,6 +1624,11 @@ class Paginator:
             '{"type": "cursor", "cursor_path": ..., "cursor_param": ...}); the sync is not complete.'
         )
 
+    def _more_flag_hint(self, page: FetchedPage, path: str | None) -> str:
+        """What to configure when ``path``, a more-flag of ``page``, says more records exist and this
+        pagination found no next page."""
+        return self._hint()
+
     def describe(self) -> str:
         return self.style
 
@@ -1712,6 +1717,43 @@ class NoPagination(Paginator):
 
     def request(self) -> PageRequest:
         return PageRequest(self.endpoint, {})
+
+    def _more_flag_hint(self, page: FetchedPage, path: str | None) -> str:
+        """A more-flag beside records with ids and no cursor nor next link: the API pages by the last
+        record's id, sent back under a parameter the answer does not name (EasyPost's ``before_id`` /
+        ``after_id``, https://docs.easypost.com/docs/pagination; Stripe's ``starting_after``), or by
+        offsets (Close's ``_skip``). Both configurations are named, with the flag and the id field."""
+        id_field = _records_id_field(page.records)
+        if id_field is None or find_cursor(page.body)[1] not in (None, ""):
+            return self._hint()
+        flag = {} if path is None or path.startswith("the ") else {"has_more_path": path}
+        by_last_id = {
+            "type": "cursor",
+            "cursor_from": "last_record",
+            "cursor_field": id_field,
+            "cursor_param": "<the API's parameter>",
+            **flag,
+        }
+        by_offsets = {"type": "offset", "offset_param": "...", "limit_param": "...", **flag}
+        return (
+            f"The answer names no cursor or next page, and its records carry {id_field!r}: an API that "
+            f"pages by the last record's {id_field}, sent back under a parameter of its own (EasyPost's "
+            "'before_id' for older records or 'after_id' for newer ones, Stripe's 'starting_after'), is "
+            f"read whole with the pagination {json.dumps(by_last_id)}; one paged by offsets (Close's "
+            f"'_skip' and '_limit') with {json.dumps(by_offsets)}. The sync is not complete."
+        )
+
+
+def _records_id_field(records) -> str | None:
+    """The field every record of a page has a distinct id under (``id``, ``uuid``, ``_id``), or None."""
+    if not records or not all(isinstance(record, dict) for record in records):
+        return None
+    for name in ("id", "uuid", "_id"):
+        values = [record.get(name) for record in records]
+        ids = all(isinstance(value, str | int) and not isinstance(value, bool) for value in values)
+        if ids and "" not in values and len(set(values)) == len(values):
+            return name
+    return None
 
 
 class _CountingPaginator(Paginator):

@@ -6,6 +6,9 @@
 ``starting_after_uuid``. Left on ``auto`` a sync gets every record or ends ``PARTIAL`` naming what to
 configure; with the explicit configuration the README documents for each, it gets every record."""
 
+import json
+import re
+
 from demo_extension.models import SyncStatus
 from demo_extension.tests import sync_support
 from demo_extension.tests.sync_support import RunEnds, events, run_sync, stored_records, stores_exactly
@@ -28,7 +31,9 @@ test_a_vendor_whose_answers_cannot_prove_the_whole_list_ends_naming_what_to_conf
     sync_support.vendor_runs_end_test(
         [
             # {"shipments": [20], "has_more": true}: no cursor the answer names, PARTIAL with 20 of 23
-            RunEnds(EasyPostShipments, SyncStatus.PARTIAL, ("has_more",), stored=20),
+            RunEnds(
+                EasyPostShipments, SyncStatus.PARTIAL, ("has_more", "'before_id'", "'after_id'"), stored=20
+            ),
         ]
     )
 )
@@ -112,3 +117,35 @@ def test_lob_s_count_of_its_own_answer_is_no_total_and_its_total_count_is(vendor
     assert log.status == SyncStatus.SUCCESS, log.error_message
     assert stores_exactly(connector, vendor)
     assert [request["query"].get("include[]") for request in vendor.requests] == ["total_count"] * 3
+
+
+def test_the_configuration_an_easypost_partial_run_names_fetches_the_rest(vendor_server, make_connector):
+    vendor = vendor_server(EasyPostShipments)
+    connector = make_connector(**vendor.connector_fields())
+
+    log = run_sync(connector)
+
+    # the message used to name only {"type": "cursor", "cursor_path": ..., "cursor_param": ...}: no
+    # cursor path exists in EasyPost's answer, the next page is asked for with the last id as before_id
+    assert log.status == SyncStatus.PARTIAL
+    assert len(stored_records(connector)) == 20
+    named = json.loads(re.search(r'\{"type": "cursor"[^}]*\}', log.error_message).group(0))
+    assert named == {
+        "type": "cursor",
+        "cursor_from": "last_record",
+        "cursor_field": "id",
+        "cursor_param": "<the API's parameter>",
+        "has_more_path": "has_more",
+    }
+
+    connector.pagination = {**named, "cursor_param": "before_id"}
+    connector.save(update_fields=["pagination"])
+    vendor.requests.clear()
+    again = run_sync(connector)
+
+    assert again.status == SyncStatus.SUCCESS, again.error_message
+    assert stores_exactly(connector, vendor)
+    assert [request["query"].get("before_id") for request in vendor.requests] == [
+        None,
+        vendor.all_records()[19]["id"],
+    ]
