@@ -236,11 +236,17 @@ def describe_rounded(count: int, examples: list[tuple[str, str, float]]) -> str:
     )
 
 
+#: The line a JSON answer may start with against cross-site script inclusion, to be stripped before the
+#: JSON (Gerrit: https://gerrit-review.googlesource.com/Documentation/rest-api.html#output; Gitiles).
+XSSI_PREFIX = b")]}'"
+
+
 def parse_json_document(response, numbers: PageNumbers | None = None) -> tuple[object, bool]:
     """``(body, plain)``: the decoded JSON body of ``response``, and whether it is plain JSON (no
     ``NaN`` or ``Infinity``, every integer within 64 bits, so orjson writes every value of it back
-    exactly; see :class:`PageNumbers`, which also counts the decimals a float rounds). A clear
-    :class:`ResponseFormatError` when it is not JSON."""
+    exactly; see :class:`PageNumbers`, which also counts the decimals a float rounds). A body that
+    starts with :data:`XSSI_PREFIX` is read without it. A clear :class:`ResponseFormatError` when it is
+    not JSON."""
     content = response.content
     where = safe_url(response.url)
     if not content.strip():
@@ -250,6 +256,11 @@ def parse_json_document(response, numbers: PageNumbers | None = None) -> tuple[o
     try:
         return _loads_document(content, numbers)
     except (ValueError, UnicodeDecodeError) as exc:
+        if content.startswith(XSSI_PREFIX):
+            try:
+                return _loads_document(content[len(XSSI_PREFIX) :], numbers)
+            except (ValueError, UnicodeDecodeError):
+                pass  # the whole body's error is the one reported
         head = content.lstrip()[:1]
         content_type = (response.headers.get("content-type") or "").lower()
         lines = _json_lines(content, numbers) if head == b"{" else None

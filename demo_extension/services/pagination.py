@@ -419,6 +419,11 @@ _MORE_FLAGS = (
 # ClickUp's ``last_page: true`` (a boolean there; Laravel's ``last_page`` is a page number, never read
 # as a flag).
 _DONE_FLAGS = ("done", "is_last", "isLast", "isLastPage", "last", "last_page", "end_of_stream")
+# A "more" flag on the last record of a bare list, set only when more records match than the answer
+# holds: Gerrit's queries (changes, accounts, groups: https://gerrit-review.googlesource.com/
+# Documentation/rest-api-changes.html#list-changes, "the last change object has a _more_changes: true").
+_LAST_RECORD_MORE_FLAGS = ("_more_changes", "_more_accounts", "_more_groups")
+_LAST_RECORD = "the last record's "
 # The same in response headers, read only when they say "true" or "false" (an API's Last-Page may be a
 # page number): Fieldwire's X-Has-More, Gusto's X-Has-Next-Page, Clockify's Last-Page ("true" on the
 # last page).
@@ -947,6 +952,10 @@ def find_more_flag(body, configured_path=None, headers=None) -> tuple[str | None
             for key in _DONE_FLAGS:
                 if isinstance(obj.get(key), bool):
                     return format_path((*prefix, key)), not obj[key]
+    if isinstance(body, list) and body and isinstance(body[-1], dict):
+        for key in _LAST_RECORD_MORE_FLAGS:
+            if body[-1].get(key) is True:
+                return _LAST_RECORD + key, True
     return _header_flag(headers)
 
 
@@ -1708,6 +1717,8 @@ def capped_search_shortfall(page: FetchedPage, seen: int, endpoint: str) -> str 
 def _flag_text(page: FetchedPage, path) -> str:
     if path and path.startswith("the ") and path.endswith(" header"):
         return str(page.headers.get(path[4:-7], "?"))
+    if path and path.startswith(_LAST_RECORD):
+        return "true"  # read only when true (find_more_flag)
     value = get_path(page.body, path_parts(path)) if path else None
     return "true" if value is True else "false" if value is False else "?"
 
@@ -1723,6 +1734,15 @@ class NoPagination(Paginator):
         record's id, sent back under a parameter the answer does not name (EasyPost's ``before_id`` /
         ``after_id``, https://docs.easypost.com/docs/pagination; Stripe's ``starting_after``), or by
         offsets (Close's ``_skip``). Both configurations are named, with the flag and the id field."""
+        if path is not None and path.startswith(_LAST_RECORD):
+            # Gerrit: the query's n (a page size) and S (records to skip), every page but the last
+            # ending with the flag.
+            gerrit = {"type": "offset", "offset_param": "S", "limit_param": "n", "limit": max(page.count, 1)}
+            return (
+                f"The flag marks the last record of a page that holds {page.count}: an API that pages so "
+                f"(Gerrit's queries, by the records to skip, 'S', and a page size, 'n') is read whole with "
+                f"the pagination {json.dumps(gerrit)}. The sync is not complete."
+            )
         id_field = _records_id_field(page.records)
         if id_field is None or find_cursor(page.body)[1] not in (None, ""):
             return self._hint()
@@ -2519,8 +2539,9 @@ class AutoPaginator:
 
 
 #: Page sizes APIs serve by default (Xero 100, Salesforce 2000, ...): a single answer of exactly one
-#: of these, with nothing that says whether more exist, is most likely a first page.
-TYPICAL_PAGE_SIZES = frozenset({50, 60, 100, 200, 250, 500, 1000, 2000, 5000, 10000})  # 60: Mattermost
+#: of these, with nothing that says whether more exist, is most likely a first page. 60: Mattermost;
+#: 300: Kandji's device list, a bare array of at most 300 with or without a limit.
+TYPICAL_PAGE_SIZES = frozenset({50, 60, 100, 200, 250, 300, 500, 1000, 2000, 5000, 10000})
 #: Smaller default page sizes (Razorpay 10, CircleCI 20, Storyblok and Vimeo 25): read so only when the
 #: answer counts its own page (a top-level ``count`` equal to its records, Razorpay's ``{"entity":
 #: "collection", "count": 10, "items"}``), which a paged collection's envelope does; a bare list of 20

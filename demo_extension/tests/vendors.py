@@ -13977,3 +13977,96 @@ NINETEENTH_VENDORS_NOT_ON_AUTO = (EasyPostShipments, RenderServices)
 NINETEENTH_VENDORS_ON_AUTO = tuple(
     vendor for vendor in NINETEENTH_VENDORS if vendor not in NINETEENTH_VENDORS_NOT_ON_AUTO
 )
+
+
+class GerritChanges(BasicAuthVendor):
+    """Gerrit Code Review's change query (``GET /a/changes/?q=status:open&n=&S=``; the ``/a/`` prefix
+    for HTTP Basic with the account's HTTP password): a JSON array of ChangeInfo entities behind the
+    ``)]}'`` line every JSON answer starts with against cross-site script inclusion; ``n`` caps the
+    changes an answer holds (the site's query limit, 500 by default, when not given) and ``S`` (or
+    ``start``) skips that many; when more changes match, the last change of the answer has
+    ``"_more_changes": true``, and nothing else says so. Errors are plain text (401 ``Unauthorized``).
+    https://gerrit-review.googlesource.com/Documentation/rest-api-changes.html#list-changes,
+    https://gerrit-review.googlesource.com/Documentation/rest-api.html#output"""
+
+    name = "gerrit"
+    records_path = ""  # a bare list
+    path = "/a/changes/"
+    records = 23
+    page_size = 10  # the site's query limit (500 by default)
+    user = "jenkins"
+    api_key = "gerrit-http-password-0123"
+    pagination = documented_pagination("offset", offset_param="S", limit_param="n")
+
+    def connector_fields(self):
+        return {**super().connector_fields(), "query_params": {"q": "status:open"}}
+
+    def record(self, number):
+        change_id = f"I{number:040x}"
+        return {
+            "id": f"demo~master~{change_id}",
+            "project": "demo",
+            "branch": "master",
+            "change_id": change_id,
+            "subject": f"Change {number}",
+            "status": "NEW",
+            "_number": 4000 + number,
+        }
+
+    def unauthorized(self):
+        return 401, {"Content-Type": "text/plain; charset=UTF-8"}, b"Unauthorized"
+
+    def served(self, start: int, size: int) -> list[dict]:
+        """The changes of an answer from ``start``, the last one flagged when more match."""
+        changes = self.all_records()[start : start + size]
+        if changes and start + size < self.records:
+            changes[-1] = {**changes[-1], "_more_changes": True}
+        return changes
+
+    def respond(self, path, query, headers):
+        if not query.get("q"):
+            return 400, {"Content-Type": "text/plain; charset=UTF-8"}, b"missing query field"
+        skip = query.get("S", query.get("start", "0"))
+        if not skip.isdigit():
+            return 400, {"Content-Type": "text/plain; charset=UTF-8"}, f'"{skip}" is not a number'.encode()
+        body = json.dumps(self.served(int(skip), self.size(query, "n")), indent=2).encode()
+        return 200, {}, b")]}'\n" + body
+
+
+class KandjiDevices(VendorServer):
+    """Kandji (Iru) device list (``GET /api/v1/devices?limit=&offset=``; an API token as Bearer): a bare
+    JSON array of devices, nothing else; ``limit`` at most 300, which is also what an answer holds when
+    no limit is given, and ``offset``. 10,000 requests an hour per customer, 429 past them.
+    https://github.com/MScottBlake/kandji-python-sdk/blob/main/docs/DeviceInformationApi.md (list_devices:
+    limit, offset); the 300 cap ("a hard upper limit is set at 300 device records returned per
+    request") and the error bodies from memory."""
+
+    name = "kandji"
+    records_path = ""  # a bare list
+    path = "/api/v1/devices"
+    records = 23
+    page_size = 300
+    max_page_size = 300
+    api_key = "kandji-api-token-0123456789abcdef"
+    pagination = documented_pagination("offset")
+
+    def record(self, number):
+        return {
+            "device_id": f"{number:08x}-6c2e-4a1b-9d3f-2f5e8c7b1a90",
+            "device_name": f"Mac {number}",
+            "platform": "Mac",
+            "serial_number": f"C02{number:07d}",
+        }
+
+    def connector_fields(self):
+        return {**super().connector_fields(), "primary_key": "device_id"}
+
+    def unauthorized(self):
+        return 401, {}, {"detail": "Incorrect authentication credentials."}
+
+    def respond(self, path, query, headers):
+        start = int(query["offset"]) if str(query.get("offset", "")).isdigit() else 0
+        return 200, {}, self.all_records()[start : start + self.size(query, "limit")]
+
+
+TWENTIETH_VENDORS = (GerritChanges, KandjiDevices)

@@ -1,0 +1,98 @@
+"""A twentieth round of vendors' list endpoints (see ``vendors``): Gerrit's change query, a bare array
+behind its ``)]}'`` line whose only sign of more changes is ``_more_changes: true`` on the last one,
+paged by ``S`` and ``n``; and Kandji's device list, a bare array of at most 300 devices paged by
+``limit`` and ``offset``. Left on ``auto`` a sync gets every record or ends ``PARTIAL`` naming what to
+configure; with the explicit configuration each documents, it gets every record."""
+
+import json
+import re
+
+from demo_extension.models import SyncStatus
+from demo_extension.tests import sync_support
+from demo_extension.tests.sync_support import RunEnds, run_sync, stored_records, stores_exactly
+from demo_extension.tests.vendors import GerritChanges, KandjiDevices
+
+(
+    test_auto_pagination_syncs_every_record_of_each_vendor_without_a_request_past_the_last_page,
+    test_the_documented_explicit_pagination_syncs_every_record_of_each_vendor,
+) = sync_support.vendor_round_tests([KandjiDevices], [KandjiDevices])
+
+test_a_vendor_whose_answers_cannot_prove_the_whole_list_ends_naming_what_to_configure = (
+    sync_support.vendor_runs_end_test(
+        [
+            # a bare array of 300 devices, no total, link or flag: SUCCESS with 300 of 345
+            RunEnds(
+                KandjiDevices,
+                SyncStatus.PARTIAL,
+                ("exactly 300 records", '{"type": "offset"}'),
+                stored=300,
+                records=345,
+            ),
+            # )]}' then 10 changes, the last with "_more_changes": true: FAILED (not JSON), and read
+            # without the prefix SUCCESS with 10 of 23
+            RunEnds(
+                GerritChanges,
+                SyncStatus.PARTIAL,
+                ("the last record's _more_changes: true", '"offset_param": "S", "limit_param": "n"'),
+                stored=10,
+            ),
+        ]
+    )
+)
+
+
+def _changes_as_served(vendor, page_size: int) -> dict:
+    """``{id: change}`` of every change as pages of ``page_size`` serve them (the last of a page but
+    the last flagged ``_more_changes``)."""
+    served = [
+        change for start in range(0, vendor.records, page_size) for change in vendor.served(start, page_size)
+    ]
+    return {change["id"]: change for change in served}
+
+
+def test_gerrit_s_change_query_syncs_every_change_with_the_offsets_its_partial_run_names(
+    vendor_server, make_connector
+):
+    vendor = vendor_server(GerritChanges)
+    connector = make_connector(**vendor.connector_fields(), max_concurrent_requests=1)  # none sent ahead
+    named = json.loads(re.search(r'\{"type": "offset"[^}]*\}', run_sync(connector).error_message).group(0))
+    assert named == {"type": "offset", "offset_param": "S", "limit_param": "n", "limit": 10}
+
+    connector.pagination = {**named, "limit": 4}
+    connector.save(update_fields=["pagination"])
+    vendor.requests.clear()
+    log = run_sync(connector)
+
+    assert log.status == SyncStatus.SUCCESS, log.error_message
+    assert stored_records(connector) == _changes_as_served(vendor, 4)
+    pages = [
+        (request["query"]["S"], request["size_asked"], request["page_size"]) for request in vendor.requests
+    ]
+    assert pages == [(str(start), "4", 4) for start in range(0, 24, 4)]  # the sixth page holds 3: the last
+
+
+def test_gerrit_s_offsets_end_at_an_empty_answer_after_a_full_last_page(vendor_server, make_connector):
+    vendor = vendor_server(GerritChanges, records=20)
+    connector = make_connector(
+        **vendor.connector_fields(), pagination=vendor.pagination(5), max_concurrent_requests=1
+    )
+
+    log = run_sync(connector)
+
+    # four full pages, the fourth without _more_changes; the next offset answers an empty array
+    assert log.status == SyncStatus.SUCCESS, log.error_message
+    assert stored_records(connector) == _changes_as_served(vendor, 5)
+    assert [request["query"]["S"] for request in vendor.requests] == ["0", "5", "10", "15", "20"]
+
+
+def test_kandji_s_device_list_of_more_than_300_syncs_whole_with_limit_and_offset(
+    vendor_server, make_connector
+):
+    vendor = vendor_server(KandjiDevices, records=345)
+    connector = make_connector(**vendor.connector_fields(), pagination=vendor.pagination(300))
+
+    log = run_sync(connector)
+
+    assert log.status == SyncStatus.SUCCESS, log.error_message
+    assert stores_exactly(connector, vendor)
+    assert sorted(int(request["query"]["offset"]) for request in vendor.requests)[:2] == [0, 300]
