@@ -519,6 +519,9 @@ def detect_records_path(body) -> str:
         lone = records_beside_paging(inner) if isinstance(inner, dict) else None
         if lone is not None:
             return format_path((key, lone))
+    nested = _records_in_nested_envelopes(body)
+    if nested is not None:
+        return nested
     # A list named after its resource one level down (``{"result": {"orders": [...]}, "meta":
     # {"next_cursor": ...}}``): the lone list of objects of an envelope key's object whose other
     # values are plain, when the body has paging metadata (else the object may be one record), or
@@ -577,6 +580,27 @@ def detect_records_path(body) -> str:
     if nulls and set(body) - {nulls[0]} <= _ENVELOPE_COMPANIONS and set(body) & _ENVELOPE_COMPANIONS:
         return nulls[0]
     return ""
+
+
+def _records_in_nested_envelopes(body: dict) -> str | None:
+    """``response.result.clients``: the lone list of objects beside paging keys (``page``, ``per_page``,
+    ``total``) of an object reached through envelope objects that are each the only key of the one
+    above. FreshBooks answers ``{"response": {"result": {"clients": [...], "page", "pages",
+    "per_page", "total"}}}``, which read as one record stored the whole page as a record."""
+    path: list[str] = []
+    inner: object = body
+    while isinstance(inner, dict) and len(inner) == 1:
+        ((key, value),) = inner.items()
+        if key not in _ENVELOPE_OBJECTS or not isinstance(value, dict):
+            break
+        path.append(key)
+        inner = value
+    if len(path) < 2 or not isinstance(inner, dict):
+        return None  # one envelope key: the checks above read it
+    lists = [key for key, value in inner.items() if isinstance(value, list)]
+    if len(lists) != 1 or not all(isinstance(item, dict) for item in inner[lists[0]][:5]):
+        return None
+    return format_path((*path, lists[0])) if _paging_metadata_beside(inner, lists[0]) else None
 
 
 def graphql_list_field(body) -> tuple[str, str] | None:

@@ -231,6 +231,8 @@ _META_KEYS = (
     "response",
     # Travis CI API v3: {"@pagination": {"limit", "offset", "count", "is_last", "next": {"@href"}}, "builds"}
     "@pagination",
+    # Jotform: resultSet {offset, limit, orderby, count}, count the answer's own
+    "resultSet",
 )
 _NEXT_URL_KEYS = (
     "next",

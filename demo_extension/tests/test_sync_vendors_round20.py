@@ -1,21 +1,27 @@
 """A twentieth round of vendors' list endpoints (see ``vendors``): Gerrit's change query, a bare array
 behind its ``)]}'`` line whose only sign of more changes is ``_more_changes: true`` on the last one,
-paged by ``S`` and ``n``; and Kandji's device list, a bare array of at most 300 devices paged by
-``limit`` and ``offset``. Left on ``auto`` a sync gets every record or ends ``PARTIAL`` naming what to
-configure; with the explicit configuration each documents, it gets every record."""
+paged by ``S`` and ``n``; Kandji's device list, a bare array of at most 300 devices paged by ``limit``
+and ``offset``; FreshBooks' clients wrapped in ``response.result`` beside ``page`` and ``pages``; and
+Jotform's forms, ``content`` beside a ``resultSet`` whose ``count`` is the answer's own. Left on
+``auto`` a sync gets every record or ends ``PARTIAL`` naming what to configure; with the explicit
+configuration each documents, it gets every record."""
 
 import json
 import re
 
+import pytest
+
 from demo_extension.models import SyncStatus
 from demo_extension.tests import sync_support
 from demo_extension.tests.sync_support import RunEnds, run_sync, stored_records, stores_exactly
-from demo_extension.tests.vendors import GerritChanges, KandjiDevices
+from demo_extension.tests.vendors import FreshBooksClients, GerritChanges, JotformUserForms, KandjiDevices
 
 (
     test_auto_pagination_syncs_every_record_of_each_vendor_without_a_request_past_the_last_page,
     test_the_documented_explicit_pagination_syncs_every_record_of_each_vendor,
-) = sync_support.vendor_round_tests([KandjiDevices], [KandjiDevices])
+) = sync_support.vendor_round_tests(
+    [KandjiDevices, FreshBooksClients], [KandjiDevices, FreshBooksClients, JotformUserForms]
+)
 
 test_a_vendor_whose_answers_cannot_prove_the_whole_list_ends_naming_what_to_configure = (
     sync_support.vendor_runs_end_test(
@@ -96,3 +102,34 @@ def test_kandji_s_device_list_of_more_than_300_syncs_whole_with_limit_and_offset
     assert log.status == SyncStatus.SUCCESS, log.error_message
     assert stores_exactly(connector, vendor)
     assert sorted(int(request["query"]["offset"]) for request in vendor.requests)[:2] == [0, 300]
+
+
+@pytest.mark.parametrize(
+    ("vendor_class", "detected", "first_pages"),
+    [
+        # {"response": {"result": {"clients": [5], "page", "pages"}}}: stored as one record, SUCCESS
+        (FreshBooksClients, "page", ["1", "2", "3", "4", "5"]),
+        # {"content": [20], "resultSet": {"offset": 0, "limit": 20, "count": 20}}: SUCCESS with 20 of 45
+        (JotformUserForms, "offset", ["0", "20", "40"]),
+    ],
+    ids=lambda value: getattr(value, "name", None),
+)
+def test_a_list_wrapped_beside_its_paging_is_detected_and_paged_whole_on_auto(
+    vendor_server, make_connector, vendor_class, detected, first_pages
+):
+    vendor = vendor_server(vendor_class)
+    connector = make_connector(**vendor.connector_fields())
+
+    log = run_sync(connector)
+
+    assert log.status == SyncStatus.SUCCESS, log.error_message
+    assert log.detected_pagination == detected
+    assert stores_exactly(connector, vendor)
+    asked = sorted(
+        (request["query"].get(detected, "1" if detected == "page" else "0") for request in vendor.requests),
+        key=int,
+    )
+    # the last page is short; offsets sent ahead of it (Jotform names no total) are discarded
+    assert asked[: len(first_pages)] == first_pages
+    assert len(asked) - len(first_pages) <= vendor.requests_past_the_end
+    assert {request["status"] for request in vendor.requests} == {200}

@@ -14069,4 +14069,97 @@ class KandjiDevices(VendorServer):
         return 200, {}, self.all_records()[start : start + self.size(query, "limit")]
 
 
-TWENTIETH_VENDORS = (GerritChanges, KandjiDevices)
+class FreshBooksClients(VendorServer):
+    """FreshBooks accounting API, an account's clients (``GET /accounting/account/{id}/users/clients?page=
+    &per_page=``; OAuth 2 Bearer): every answer wrapped twice, ``{"response": {"result": {"clients":
+    [...], "page", "pages", "per_page", "total"}}}``; ``page`` from 1 and ``per_page`` (100 at most).
+    https://www.freshbooks.com/api/clients (the ``response.result`` wrapper, as the Postman collection's
+    ``jsonData.response.result.credit_notes`` reads it); the paging keys and the error bodies from memory."""
+
+    name = "freshbooks"
+    records_path = "response.result.clients"
+    path = "/accounting/account/xZNQ1X/users/clients"
+    records = 23
+    page_size = 5  # 15 at FreshBooks
+    api_key = "freshbooks-oauth-access-token-01"
+    pagination = documented_pagination(
+        "page", size_param="per_page", total_pages_path="response.result.pages"
+    )
+
+    def record(self, number):
+        return {
+            "id": 238900 + number,
+            "userid": 238900 + number,
+            "organization": f"Company {number}",
+            "email": f"c{number}@example.com",
+            "vis_state": 0,
+        }
+
+    def unauthorized(self):
+        return (
+            401,
+            {},
+            {"error": "unauthenticated", "error_description": "This action requires authentication."},
+        )
+
+    def respond(self, path, query, headers):
+        number, size, start, pages = self.numbered_page(query, "per_page")
+        result = {
+            "clients": self.all_records()[start : start + size],
+            "page": number,
+            "pages": pages,
+            "per_page": size,
+            "total": self.records,
+        }
+        return 200, {}, {"response": {"result": result}}
+
+
+class JotformUserForms(QueryKeyVendor):
+    """Jotform API, a user's forms (``GET /user/forms?offset=&limit=``; the key as ``apiKey``):
+    ``{"responseCode": 200, "message": "success", "content": [...], "duration", "resultSet": {"offset",
+    "limit", "orderby", "count"}}``, ``count`` the forms of this answer; ``limit`` 20 by default, 1000 at
+    most; no total, link or flag. An error is ``{"responseCode": 401, "message", "content": ""}`` with
+    its HTTP status. https://www.jotform.com/apidocs-v1/ (GET /user/forms: offset, limit); the
+    ``resultSet`` object from memory."""
+
+    name = "jotform"
+    records_path = "content"
+    path = "/user/forms"
+    auth_param = "apiKey"
+    records = 45
+    page_size = 20  # Jotform's own default
+    max_page_size = 1000
+    api_key = "0123456789abcdef0123456789abcdef"
+    # a sync may send offsets ahead past the last page: nothing but a short page ends the list
+    requests_past_the_end = 3
+    pagination = documented_pagination("offset")
+
+    def record(self, number):
+        return {"id": str(240000000000000 + number), "title": f"Form {number}", "status": "ENABLED"}
+
+    def respond(self, path, query, headers):
+        if query.get("apiKey") != self.api_key:
+            message = "You're not authorized to use (/user-forms) "
+            return 401, {}, {"responseCode": 401, "message": message, "content": "", "duration": "8ms"}
+        start = int(query["offset"]) if str(query.get("offset", "")).isdigit() else 0
+        forms = self.all_records()[start : start + self.size(query, "limit")]
+        result_set = {
+            "offset": start,
+            "limit": self.size(query, "limit"),
+            "orderby": "id",
+            "count": len(forms),
+        }
+        return (
+            200,
+            {},
+            {
+                "responseCode": 200,
+                "message": "success",
+                "content": forms,
+                "duration": "12ms",
+                "resultSet": result_set,
+            },
+        )
+
+
+TWENTIETH_VENDORS = (GerritChanges, KandjiDevices, FreshBooksClients, JotformUserForms)
