@@ -369,9 +369,11 @@ def test_a_body_of_many_unknown_keys_is_refused_at_once_naming_twenty_of_them(cl
     body = json.dumps({f"k{number}": 1 for number in range(80_000)})
     caller = client if url == "/api/auth/token/" else admin_client
 
-    started = time.monotonic()
+    # The web thread's CPU time (the test client runs the view in this thread), not the wall clock:
+    # 0.35 s here, 12 s before the fix; a CI run under a load of 10 on two cores took 5.7 s of wall.
+    started = time.thread_time()
     response = caller.post(url, body, content_type="application/json")
-    elapsed = time.monotonic() - started
+    cpu = time.thread_time() - started
 
     assert response.status_code == 400
     assert len(response.content) < 5_000, len(response.content)
@@ -380,7 +382,7 @@ def test_a_body_of_many_unknown_keys_is_refused_at_once_naming_twenty_of_them(cl
     assert errors["non_field_errors"] == [
         "80,000 unknown fields: the first 20 are named, 79,980 more are not."
     ]
-    assert elapsed < 5, f"{elapsed:.1f} s"
+    assert cpu < 2, f"{cpu:.1f} s of CPU"
 
 
 def test_a_few_unknown_keys_are_each_named_with_the_closest_field(admin_client):
