@@ -130,8 +130,20 @@ def test_the_api_honours_its_published_contract(case, tenant_admin_token):
             # a name people read (core.display_names): bidi controls, invisible characters, look-alike
             # scripts are refused by rules no OpenAPI pattern states
             excluded.append(positive_data_acceptance)
+        if response.status_code == 400 and holds_a_nul(case) and NUL_REFUSED in response.content.decode():
+            # every text the API reads refuses NUL (DRF's ProhibitNullCharactersValidator, the query's
+            # own checks): PostgreSQL cannot store it, and a filter with it would find nothing
+            excluded.append(positive_data_acceptance)
         case.validate_response(response, headers=headers, excluded_checks=excluded)
         transaction.set_rollback(True)
+
+
+NUL_REFUSED = "Null characters are not allowed."
+
+
+def holds_a_nul(case) -> bool:
+    """Whether a generated request's query or body holds a NUL character anywhere."""
+    return "\\u0000" in json.dumps([case.query, case.body], default=str)
 
 
 def refused_names(body) -> set[str]:
