@@ -45,6 +45,7 @@ __all__ = [
     "refuse_several_paged_lists",
     "says_nothing_more",
     "several_paged_lists",
+    "records_beside_other_lists",
     "validate_error_detection",
 ]
 
@@ -457,6 +458,35 @@ def refuse_several_paged_lists(body, url: str = "") -> None:
     problem = several_paged_lists(body, url)
     if problem is not None:
         raise ResponseFormatError(f"{problem} Or set records_path and the pagination explicitly.")
+
+
+def records_beside_other_lists(body, path: str, url: str = "") -> str | None:
+    """Why a detected records path cannot be trusted, or None: ``path`` is a lone list of objects at
+    the top level (the last guess of :func:`detect_records_path`, no envelope key) while an object
+    beside it holds lists of objects too. Discourse answers ``{"users": [...], "topic_list":
+    {"topics": [...], "more_topics_url"}}``: the users are side-loaded for the topics, and syncing
+    them stored 2 records of 45 with SUCCESS."""
+    if not isinstance(body, dict) or not path or "." in path or path in ENVELOPE_KEYS:
+        return None
+    if not isinstance(body.get(path), list):
+        return None
+    others = [
+        format_path((key, inner_key))
+        for key, value in body.items()
+        if key != path and isinstance(value, dict) and key not in _PAGING_PLACES and key not in _NOT_RECORDS
+        for inner_key, inner in value.items()
+        if isinstance(inner, list) and inner and all(isinstance(item, dict) for item in inner[:5])
+    ]
+    if not others:
+        return None
+    shown = ", ".join(others[:_PAGED_LISTS_SHOWN]) + (", ..." if len(others) > _PAGED_LISTS_SHOWN else "")
+    where = f" from {safe_url(url)}" if url else ""
+    return (
+        f"The response{where} holds a list of objects at {path!r} and more inside the objects beside it "
+        f"({shown}), so which list holds the records cannot be detected: one may be sent along with the "
+        f"other (Discourse's users beside topic_list.topics). Set records_path to the list to sync "
+        f"(e.g. {others[0]!r}) and the pagination explicitly."
+    )
 
 
 # Answers whose records list is left out when it is empty, by their ``kind``, with its key: Google's

@@ -2515,6 +2515,7 @@ class AutoPaginator:
                 partial_content_shortfall(page)
                 or unfollowed_continuation(page)
                 or unfollowed_next_value(page)
+                or unfollowed_more_address(page)
                 or unread_message_history(page)
                 or full_page_without_signal(page, self.auto_config, self.request_body)
             )
@@ -2742,6 +2743,47 @@ def unfollowed_next_value(page: FetchedPage) -> str | None:
                 "not the parameter it goes back as, so auto-detection cannot follow it: the sync holds the "
                 f"first page only ({page.count} records). Set the connector's pagination to "
                 f"{json.dumps(example)} (Vercel's lists take pagination.next back as 'until')."
+            )
+    return None
+
+
+# Keys that name a further page by an address of their own wording, beside the records: Discourse's
+# topic lists, ``{"topic_list": {"topics": [...], "more_topics_url": "/latest?page=1"}}``. Auto-detection
+# follows the next links it knows (``_NEXT_KEYS``); an answer that names one of these has more.
+_MORE_ADDRESS = re.compile(r"(?:more|next)_\w*?(?:url|uri|link|href|path)", re.IGNORECASE)
+
+
+def unfollowed_more_address(page: FetchedPage) -> str | None:
+    """Why a single answer that names the address of more records in words auto-detection does not
+    follow (``topic_list.more_topics_url``, at the top level or in an object of the body) is not the
+    whole list, or None. The address may answer another format (Discourse's names the HTML page):
+    the pagination it implies is for the user to set."""
+    body = page.body
+    if not isinstance(body, dict) or not page.count:
+        return None
+    places = [((), body)] + [((key,), value) for key, value in body.items() if isinstance(value, dict)]
+    for prefix, obj in places:
+        for key, value in obj.items():
+            if not (isinstance(key, str) and _MORE_ADDRESS.fullmatch(key)):
+                continue
+            if not isinstance(value, str) or not value.strip():
+                continue
+            path = format_path((*prefix, key))
+            numbered = [
+                (name, int(number))
+                for name, number in parse_qsl(urlsplit(value.strip()).query)
+                if number.isdecimal() and len(number) < 10
+            ]
+            if len(numbered) == 1:
+                name, number = numbered[0]
+                example = {"type": "page", "page_param": name, "start_page": max(0, number - 1)}
+                how = f"{json.dumps(example)} (its address asks for {name}={number} next)"
+            else:
+                how = "the style that address pages by (page, offset or cursor)"
+            return (
+                f"The answer names more records at {path!r} ({_short(value.strip())}), an address "
+                "auto-detection does not follow, so the sync holds the first page only "
+                f"({page.count} records). Set the connector's pagination to {how}."
             )
     return None
 

@@ -37,6 +37,7 @@ from demo_extension.services.extract import (
     extract_records,
     parse_json_document,
     partial_errors,
+    records_beside_other_lists,
     refuse_one_object_that_pages,
     refuse_several_paged_lists,
     says_nothing_more,
@@ -131,6 +132,10 @@ class PageReader:
             refuse_several_paged_lists(body, response.url)
         path = self.records_path if self.records_path is not None else detect_records_path(body)
         check_upstream_error(body, path, self.error_detection)
+        if self.records_path is None:  # a guess that another list beside it makes unsafe is refused
+            ambiguous = records_beside_other_lists(body, path, response.url)
+            if ambiguous is not None:
+                raise ResponseFormatError(ambiguous)
         if path == "":  # the body would be one record: refused when it is a list page
             refuse_one_object_that_pages(
                 body,

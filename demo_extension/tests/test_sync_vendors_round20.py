@@ -14,13 +14,20 @@ import pytest
 from demo_extension.models import SyncStatus
 from demo_extension.tests import sync_support
 from demo_extension.tests.sync_support import RunEnds, run_sync, stored_records, stores_exactly
-from demo_extension.tests.vendors import FreshBooksClients, GerritChanges, JotformUserForms, KandjiDevices
+from demo_extension.tests.vendors import (
+    DiscourseLatestTopics,
+    FreshBooksClients,
+    GerritChanges,
+    JotformUserForms,
+    KandjiDevices,
+)
 
 (
     test_auto_pagination_syncs_every_record_of_each_vendor_without_a_request_past_the_last_page,
     test_the_documented_explicit_pagination_syncs_every_record_of_each_vendor,
 ) = sync_support.vendor_round_tests(
-    [KandjiDevices, FreshBooksClients], [KandjiDevices, FreshBooksClients, JotformUserForms]
+    [KandjiDevices, FreshBooksClients],
+    [KandjiDevices, FreshBooksClients, JotformUserForms, DiscourseLatestTopics],
 )
 
 test_a_vendor_whose_answers_cannot_prove_the_whole_list_ends_naming_what_to_configure = (
@@ -36,6 +43,13 @@ test_a_vendor_whose_answers_cannot_prove_the_whole_list_ends_naming_what_to_conf
             ),
             # )]}' then 10 changes, the last with "_more_changes": true: FAILED (not JSON), and read
             # without the prefix SUCCESS with 10 of 23
+            # the side-loaded users beside topic_list.topics: SUCCESS with the 2 users of 45 topics
+            RunEnds(
+                DiscourseLatestTopics,
+                SyncStatus.FAILED,
+                ("a list of objects at 'users'", "topic_list.topics", "Set records_path"),
+                stored=0,
+            ),
             RunEnds(
                 GerritChanges,
                 SyncStatus.PARTIAL,
@@ -133,3 +147,27 @@ def test_a_list_wrapped_beside_its_paging_is_detected_and_paged_whole_on_auto(
     assert asked[: len(first_pages)] == first_pages
     assert len(asked) - len(first_pages) <= vendor.requests_past_the_end
     assert {request["status"] for request in vendor.requests} == {200}
+
+
+def test_discourse_s_topics_end_partial_naming_the_pages_its_more_topics_url_asks_for_then_sync_whole(
+    vendor_server, make_connector
+):
+    """With ``records_path`` set and the pagination on auto, Discourse's ``more_topics_url`` (an address
+    of the HTML page, a name auto-detection does not follow) was SUCCESS with the first 30 of 45."""
+    vendor = vendor_server(DiscourseLatestTopics)
+    connector = make_connector(**vendor.connector_fields(), records_path="topic_list.topics")
+
+    log = run_sync(connector)
+
+    assert log.status == SyncStatus.PARTIAL, log.error_message
+    assert "'topic_list.more_topics_url'" in log.error_message, log.error_message
+    assert len(stored_records(connector)) == 30
+    named = json.loads(re.search(r'\{"type": "page"[^}]*\}', log.error_message).group(0))
+    assert named == {"type": "page", "page_param": "page", "start_page": 0}
+
+    connector.pagination = named
+    connector.save(update_fields=["pagination"])
+    log = run_sync(connector)
+
+    assert log.status == SyncStatus.SUCCESS, log.error_message
+    assert stores_exactly(connector, vendor)

@@ -14162,4 +14162,60 @@ class JotformUserForms(QueryKeyVendor):
         )
 
 
-TWENTIETH_VENDORS = (GerritChanges, KandjiDevices, FreshBooksClients, JotformUserForms)
+class DiscourseLatestTopics(HeaderKeyVendor):
+    """Discourse, a forum's latest topics (``GET /latest.json?page=``; ``Api-Key`` and ``Api-Username``
+    headers): ``{"users": [...], "primary_groups": [], "flair_groups": [], "topic_list":
+    {"can_create_topic", "more_topics_url": "/latest?no_definitions=true&page=1", "per_page", "top_tags":
+    [], "topics": [...]}}``: the users the topics name are side-loaded beside them, ``page`` counts from
+    0, ``more_topics_url`` (the HTML page's address) is left out on the last page, and a page past the
+    last answers no topics. https://docs.discourse.org/#tag/Topics/operation/listLatestTopics; clients
+    read ``response['topic_list']['topics']`` (the discourse_api gem's ``latest_topics``)."""
+
+    name = "discourse"
+    records_path = "topic_list.topics"
+    path = "/latest.json"
+    auth_header = "Api-Key"
+    records = 45
+    page_size = 30  # Discourse's own
+    api_key = "discourse-api-key-0123456789abcdef0123456789abcd"
+    pagination = documented_pagination("page", page_param="page", start_page=0, size_param="per_page")
+
+    def record(self, number):
+        return {
+            "id": 9000 + number,
+            "title": f"Topic {number}",
+            "slug": f"topic-{number}",
+            "posts_count": number % 7 + 1,
+            "posters": [{"user_id": number % 2 + 1, "description": "Original Poster"}],
+        }
+
+    def unauthorized(self):
+        return (
+            403,
+            {},
+            {
+                "errors": ["You are not permitted to view the requested resource."],
+                "error_type": "invalid_access",
+            },
+        )
+
+    def respond(self, path, query, headers):
+        size = self.size(query, "per_page")
+        number = int(query["page"]) if str(query.get("page", "")).isdigit() else 0
+        topics = self.all_records()[number * size : (number + 1) * size]
+        topic_list = {"can_create_topic": False, "per_page": size, "top_tags": [], "topics": topics}
+        if (number + 1) * size < self.records:
+            topic_list["more_topics_url"] = f"/latest?no_definitions=true&page={number + 1}"
+        users = [
+            {"id": 1, "username": "system", "name": "system", "avatar_template": "/images/avatar.png"},
+            {
+                "id": 2,
+                "username": "alice",
+                "name": "Alice",
+                "avatar_template": "/user_avatar/alice/{size}.png",
+            },
+        ]
+        return 200, {}, {"users": users, "primary_groups": [], "flair_groups": [], "topic_list": topic_list}
+
+
+TWENTIETH_VENDORS = (GerritChanges, KandjiDevices, FreshBooksClients, JotformUserForms, DiscourseLatestTopics)
