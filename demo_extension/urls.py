@@ -2,11 +2,11 @@
 
 from rest_framework.routers import DefaultRouter
 
-from demo_extension.views import ConnectorViewSet, SyncLogViewSet
+from demo_extension.views import CustomDataConnectorViewSet, SyncLogViewSet
 
 router = DefaultRouter(trailing_slash=True)
 router.include_root_view = False
-router.register("connectors", ConnectorViewSet, basename="connector")
+router.register("connectors", CustomDataConnectorViewSet, basename="connector")
 router.register("sync-logs", SyncLogViewSet, basename="sync-log")
 
 urlpatterns = router.urls

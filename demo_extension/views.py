@@ -255,7 +255,7 @@ class FormatParameterIsTheFileFormat(DefaultContentNegotiation):
         "deleted): delete again in a few seconds.",
     ),
 )
-class ConnectorViewSet(ThrottledActionsMixin, TenantScopedModelViewSet):
+class CustomDataConnectorViewSet(ThrottledActionsMixin, TenantScopedModelViewSet):
     """The tenant's connectors: external REST APIs, how to call them and how to map their records."""
 
     tenant_quota = "MIGRATEIQ_TENANT_MAX_CONNECTORS"

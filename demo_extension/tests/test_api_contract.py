@@ -325,3 +325,21 @@ def test_the_schema_says_when_requests_paused_for_is_zero_and_when_null():
     assert "0 when its requests are not paused" in field["description"]
     assert "Null once the run has ended" in field["description"]
     assert "cannot be read" in field["description"]
+
+
+def test_the_seeds_classes_and_routes_have_the_names_it_gives_them():
+    # The seed's step 4 and 6: `class CustomDataConnectorViewSet(viewsets.ModelViewSet)` with a
+    # `test_connection` action, registered as `connectors`; its services and models by name.
+    from django.urls import resolve
+    from rest_framework import viewsets
+
+    from demo_extension.models import CustomDataConnector, SyncLog  # noqa: F401
+    from demo_extension.services import ConnectorStatsService, DataSyncService, DataTransformationService  # noqa: F401
+    from demo_extension.views import CustomDataConnectorViewSet
+
+    assert issubclass(CustomDataConnectorViewSet, viewsets.ModelViewSet)
+    for action in ("test_connection", "sync_data", "sync_history"):
+        match = resolve(f"{CONNECTORS}1/{action}/")
+        assert match.func.cls is CustomDataConnectorViewSet
+        assert action in match.func.actions.values()
+    assert resolve(CONNECTORS).func.cls is CustomDataConnectorViewSet
