@@ -166,4 +166,5 @@ class DestinationLoad(TenantOwnedModel):
         indexes = [models.Index(fields=["destination", "-created_at"], name="load_destination_created")]
 
     def __str__(self):
-        return f"load {self.pk} of {self.connector_id} into {self.destination_id} ({self.status})"
+        into = f"destination {self.destination_id}"
+        return f"load {self.pk} of connector {self.connector_id} into {into} ({self.status})"

@@ -146,7 +146,7 @@ class SyncLog(TenantOwnedModel):
         ]
 
     def __str__(self):
-        return f"sync {self.pk} of {self.connector_id} ({self.status})"
+        return f"sync {self.pk} of connector {self.connector_id} ({self.status})"
 
     @property
     def is_finished(self) -> bool:
