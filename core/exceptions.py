@@ -127,6 +127,15 @@ def api_exception_handler(exc, context):
             f"The request body is larger than {settings.DATA_UPLOAD_MAX_MEMORY_SIZE} bytes, the limit."
         )
 
+    if isinstance(exc, exceptions.UnsupportedMediaType):
+        # DRF's sentence names the type sent, not the one to send (a form post from a test client or
+        # curl -d/-F): the exception is changed in place and keeps its code
+        accepted = _accepted_media_types(context)
+        if accepted:
+            exc.detail = exceptions.ErrorDetail(
+                f"{str(exc.detail).rstrip('.')}: send the body as {accepted}.", code=exc.default_code
+            )
+
     unauthenticated = isinstance(exc, exceptions.NotAuthenticated) and str(exc.detail) == str(
         exceptions.NotAuthenticated.default_detail
     )
@@ -157,6 +166,14 @@ def api_exception_handler(exc, context):
     if wait is not None:
         response["Retry-After"] = str(max(1, int(wait + 0.999)))
     return response
+
+
+def _accepted_media_types(context) -> str:
+    """The Content-Types the view's parsers read, as a header would give them ("" if unknown)."""
+    view = (context or {}).get("view")
+    parsers = getattr(view, "parser_classes", None) or ()
+    types = [f"Content-Type: {parser.media_type}" for parser in parsers]
+    return " or ".join(types)
 
 
 def error_response(detail: str, status_code: int, **extra) -> Response:

@@ -343,3 +343,19 @@ def test_the_seeds_classes_and_routes_have_the_names_it_gives_them():
         assert match.func.cls is CustomDataConnectorViewSet
         assert action in match.func.actions.values()
     assert resolve(CONNECTORS).func.cls is CustomDataConnectorViewSet
+
+
+@pytest.mark.parametrize("body_format", ["multipart", "urlencoded"])
+def test_a_form_body_is_a_415_saying_to_send_json(admin_client, body_format):
+    data = {"name": "Customer Database API", "api_endpoint": "https://api.example.com/customers"}
+    if body_format == "multipart":
+        response = admin_client.post(CONNECTORS, data, format="multipart")
+    else:
+        form = "application/x-www-form-urlencoded"
+        response = admin_client.generic("POST", CONNECTORS, "name=x", content_type=form)
+
+    assert response.status_code == 415
+    detail = response.json()["detail"]
+    assert detail.startswith("Unsupported media type ")
+    assert detail.endswith(": send the body as Content-Type: application/json.")
+    assert not CustomDataConnector.objects.unscoped("test: nothing was created").exists()
