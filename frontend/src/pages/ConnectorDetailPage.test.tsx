@@ -191,6 +191,30 @@ describe("the connector page", () => {
     expect(within(history).queryByText("No syncs yet.")).toBeNull();
   });
 
+  it("charts a running sync as the history shows it, not as the history's read at its start", async () => {
+    let started = false;
+    api((call) => {
+      if (call.url.includes("/sync_data/")) {
+        started = true;
+        return { status: 202, body: syncLog({ id: 9, status: "PENDING", started_at: null, records_processed: 0 }) };
+      }
+      // the history read when the sync started, and never again while it runs
+      if (call.url.includes("/sync_history/"))
+        return { body: started ? { count: 1, next: null, previous: null, results: [syncLog({ id: 9, status: "PENDING", records_processed: 0 })] } : emptyPage };
+      if (call.url === "/api/demo-extension/sync-logs/9/") return { body: syncLog({ id: 9, status: "RUNNING", records_processed: 150, pages_fetched: 3 }) };
+      return null;
+    });
+    renderPage("editor");
+    const history = (await screen.findByRole("heading", { name: "Sync history" })).closest("section")!;
+    await within(history).findByText("No syncs yet.");
+    fireEvent.click(screen.getByRole("button", { name: "Sync now" }));
+    const table = await within(history).findByRole("table", { name: "Sync history" });
+    await vi.waitFor(() => expect(historyCell(table, "Status")).toBe("RUNNING"));
+    const legend = screen.getByRole("list", { name: "Status colours" });
+    expect(within(legend).getAllByRole("listitem").map((item) => item.textContent)).toEqual(["RUNNING"]);
+    expect(within(screen.getByTestId("chart-records")).getByText("150")).toBeTruthy();
+  });
+
   it("says while a first sync runs that it stores the records and infers the schema, not to sync the connector", async () => {
     api((call) => {
       if (call.url === "/api/demo-extension/connectors/7/") return { body: connector({ last_sync_status: null, last_sync_at: null, records_count: 0 }) };

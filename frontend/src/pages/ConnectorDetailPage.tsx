@@ -312,7 +312,10 @@ function ConnectorDetail({ id, startEditing }: { id: number; startEditing: boole
   // The run this page followed, as last read, heads the history's first page until the history's
   // own read lists it: right after "Sync now" that read is still the one before the run.
   const followedRow = syncId === null ? null : liveLog?.id === syncId ? liveLog : startedLog?.id === syncId ? startedLog : null;
-  const historyRows = history.data ? history.data.results.map((row) => (liveLog && liveLog.id === row.id ? liveLog : row)) : null;
+  const live = (row: SyncLog) => (liveLog && liveLog.id === row.id ? liveLog : row);
+  const historyRows = history.data ? history.data.results.map(live) : null;
+  // the charts too: the followed run's bar and colour as it runs, not as the read at its start had it
+  const chartRows = chartRuns.data ? chartRuns.data.results.map(live) : null;
   const historyLacksFollowed = historyRows !== null && historyPage === 1 && followedRow !== null && !historyRows.some((row) => row.id === followedRow.id);
   const shownHistory = historyRows && followedRow && historyLacksFollowed ? [followedRow, ...historyRows] : historyRows;
   // The followed run's panel shows its error (with the same hint): the banner would say it twice.
@@ -564,7 +567,7 @@ function ConnectorDetail({ id, startEditing }: { id: number; startEditing: boole
         ) : null}
       </section>
 
-      <SyncCharts runs={chartRuns.data?.results ?? null} error={chartRuns.error} />
+      <SyncCharts runs={chartRows} error={chartRuns.error} />
 
       <section className="card">
         <div className="card-title-row">
