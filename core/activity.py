@@ -127,8 +127,13 @@ def record_deleted(noun: str, obj, pk, *, actor=None, detail: dict | None = None
 
 def changed_fields(obj, values: Mapping) -> list[str]:
     """The names of the fields ``values`` would change on ``obj`` (call it before saving): what a
-    ``*.changed`` event may say about a change, secret fields included (their names, never values)."""
-    return sorted(name for name, value in values.items() if getattr(obj, name, None) != value)
+    ``*.changed`` event may say about a change, secret fields included (their names, never values).
+    A model field that is not editable is derived from another (a key's ``api_key_last4``): the
+    field it follows names the change."""
+    derived = {field.name for field in obj._meta.concrete_fields if not field.editable}
+    return sorted(
+        name for name, value in values.items() if name not in derived and getattr(obj, name, None) != value
+    )
 
 
 def record_change(
