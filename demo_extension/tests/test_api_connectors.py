@@ -107,11 +107,13 @@ def test_a_400_names_every_fields_problem_at_once(editor_client):
     errors = response.json()["errors"]
     assert list(errors) == ["name", "api_endpoint", "sync_frequency", "max_pages", "colour"]
     assert errors["name"] == ["Must be a string."]
-    assert errors["api_endpoint"] == ["Enter a valid URL."]
+    assert errors["api_endpoint"] == [
+        "Enter a valid URL: it has no scheme (start it with https:// or http://)."
+    ]
     assert errors["sync_frequency"][0].startswith('"HOURLYISH" is not a valid choice; one of: ')
     assert errors["max_pages"] == ["Ensure this value is greater than or equal to 1."]
     assert errors["colour"] == ["Unknown field."]
-    assert response.json()["detail"].startswith("name: Must be a string. api_endpoint: Enter a valid URL.")
+    assert response.json()["detail"].startswith("name: Must be a string. api_endpoint: Enter a valid URL: ")
     assert not CustomDataConnector.objects.unscoped("test: every tenant").exists()
 
 
