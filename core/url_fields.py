@@ -8,6 +8,7 @@ check (and the schema's ``format: uri``) and names the first problem :func:`url_
 
 from urllib.parse import urlsplit
 
+from django.db import models
 from rest_framework import serializers
 
 _PLACEHOLDER_MARKS = "<>{}[]"
@@ -51,3 +52,11 @@ class ExplainedURLField(serializers.URLField):
             # Django's check lets ``/databases/<database_id>/query`` through; no URL holds < or >
             # unencoded (RFC 3986), and a documentation example's placeholder would be fetched as is
             raise serializers.ValidationError(f"Enter a valid URL: {url_problem(value)}.")
+
+
+#: A ``ModelSerializer``'s ``serializer_field_mapping`` whose model ``URLField`` become
+#: :class:`ExplainedURLField`: ``serializer_field_mapping = EXPLAINED_URL_FIELDS`` on the class.
+EXPLAINED_URL_FIELDS = {
+    **serializers.ModelSerializer.serializer_field_mapping,
+    models.URLField: ExplainedURLField,
+}

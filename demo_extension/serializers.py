@@ -11,7 +11,6 @@ import re
 from urllib.parse import parse_qsl, urlsplit
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db.models import URLField
 from drf_spectacular.utils import PolymorphicProxySerializer, extend_schema_field
 from rest_framework import serializers
 
@@ -21,7 +20,7 @@ from core.http_fields import is_header_name
 from core.save_warnings import SaveWarningsMixin, checked_url
 from core.secret_fields import is_secret_set, names_a_credential, secret_input
 from core.strict_input import StrictTypesMixin
-from core.url_fields import ExplainedURLField
+from core.url_fields import EXPLAINED_URL_FIELDS
 from demo_extension import models
 from demo_extension.selectors import last_finished_run, recent_run_statuses
 from demo_extension.services import pagination, path_secrets
@@ -245,10 +244,7 @@ class TransformationRulesField(JSONObjectField):
 
 
 class ConnectorSerializer(StrictTypesMixin, SaveWarningsMixin, serializers.ModelSerializer):
-    serializer_field_mapping = {
-        **serializers.ModelSerializer.serializer_field_mapping,
-        URLField: ExplainedURLField,
-    }
+    serializer_field_mapping = EXPLAINED_URL_FIELDS
     source_type = serializers.CharField(
         read_only=True,
         help_text='Which registered source reads the connector: "rest" (its API, configured by the '

@@ -3,13 +3,12 @@ in the answer to the creation that generated it (``EndpointCreatedSerializer``).
 
 from urllib.parse import urlsplit
 
-from django.db.models import URLField
 from rest_framework import serializers
 
 from core.save_warnings import SaveWarningsMixin, checked_url
 from core.secret_fields import is_secret_set, last4_hint
 from core.strict_input import StrictTypesMixin
-from core.url_fields import ExplainedURLField
+from core.url_fields import EXPLAINED_URL_FIELDS
 from webhooks import models
 from webhooks.services import signing
 
@@ -20,10 +19,7 @@ UNRESOLVED_HOST_NEXT_STEP = "the delivery log shows whether they reach it"
 
 
 class WebhookEndpointSerializer(StrictTypesMixin, SaveWarningsMixin, serializers.ModelSerializer):
-    serializer_field_mapping = {
-        **serializers.ModelSerializer.serializer_field_mapping,
-        URLField: ExplainedURLField,
-    }
+    serializer_field_mapping = EXPLAINED_URL_FIELDS
     secret = serializers.CharField(
         write_only=True,
         required=False,
