@@ -22,11 +22,11 @@ class Command(DjangoShellCommand):
     def handle(self, **options):
         if get_current_tenant() is not None:
             return super().handle(**options)
-        slugs = list(Tenant.objects.filter(is_active=True).values_list("slug", flat=True)[: NAMED_SLUGS + 1])
-        if len(slugs) != 1:
-            self._say_how_to_choose(slugs, options)
+        active = list(Tenant.objects.filter(is_active=True)[: NAMED_SLUGS + 1])
+        if len(active) != 1:
+            self._say_how_to_choose([tenant.slug for tenant in active], options)
             return super().handle(**options)
-        tenant = Tenant.objects.get(slug=slugs[0])
+        (tenant,) = active
         if options["verbosity"] >= 1:
             self.stdout.write(f"Tenant '{tenant.slug}' is active (the only one).", ending="\n\n")
         with tenant_context(tenant):
