@@ -46,6 +46,7 @@ __all__ = [
     "says_nothing_more",
     "several_paged_lists",
     "records_beside_other_lists",
+    "refuse_records_beside_other_lists",
     "validate_error_detection",
 ]
 
@@ -487,6 +488,14 @@ def records_beside_other_lists(body, path: str, url: str = "") -> str | None:
         f"other (Discourse's users beside topic_list.topics). Set records_path to the list to sync "
         f"(e.g. {others[0]!r}) and the pagination explicitly."
     )
+
+
+def refuse_records_beside_other_lists(body, path: str, url: str = "") -> None:
+    """Raise :class:`ResponseFormatError` when the detected ``path`` cannot be trusted (see
+    :func:`records_beside_other_lists`)."""
+    problem = records_beside_other_lists(body, path, url)
+    if problem is not None:
+        raise ResponseFormatError(problem)
 
 
 # Answers whose records list is left out when it is empty, by their ``kind``, with its key: Google's

@@ -37,8 +37,8 @@ from demo_extension.services.extract import (
     extract_records,
     parse_json_document,
     partial_errors,
-    records_beside_other_lists,
     refuse_one_object_that_pages,
+    refuse_records_beside_other_lists,
     refuse_several_paged_lists,
     says_nothing_more,
     validate_error_detection,
@@ -133,9 +133,7 @@ class PageReader:
         path = self.records_path if self.records_path is not None else detect_records_path(body)
         check_upstream_error(body, path, self.error_detection)
         if self.records_path is None:  # a guess that another list beside it makes unsafe is refused
-            ambiguous = records_beside_other_lists(body, path, response.url)
-            if ambiguous is not None:
-                raise ResponseFormatError(ambiguous)
+            refuse_records_beside_other_lists(body, path, response.url)
         if path == "":  # the body would be one record: refused when it is a list page
             refuse_one_object_that_pages(
                 body,
